@@ -1,0 +1,23 @@
+"""The `evidence-check` command line. Each group of commands lives in its own module here."""
+
+from __future__ import annotations
+
+import sys
+
+from evidence_check.cli import bench, verify  # noqa: F401  (registers the commands)
+from evidence_check.cli.app import app
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        print("evidence-check: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # never a traceback for the user; the log has it with --debug
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        print(f"evidence-check: internal error: {type(exc).__name__}: {message}"[:300], file=sys.stderr)
+        sys.exit(1)
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,40 @@
+"""The Typer application and the helpers every command shares."""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+import typer
+
+from evidence_check.settings import Settings
+from evidence_check.store import Store, StoreError
+
+app = typer.Typer(
+    name="evidence-check",
+    help="Verify the photos customers send as evidence for refund claims.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """One line on stderr and out: the only way a command reports a problem."""
+    print(f"evidence-check: {message}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        fail(f"bad setting: {str(exc).splitlines()[-1].strip() if str(exc) else exc}", 2)
+
+
+def open_store(url: str) -> Store:
+    try:
+        return Store(url)
+    except StoreError as exc:
+        fail(str(exc))

@@ -1,0 +1,109 @@
+"""`evidence-check verify`: one claim, one report."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from evidence_check.cli.app import app, fail, load_settings, open_store
+from evidence_check.engine import Upload, now_utc
+from evidence_check.imaging.load import PhotoError, read_file
+from evidence_check.intake import IntakeError, build_claim
+from evidence_check.models import ClaimReason
+from evidence_check.render.html import render_html
+from evidence_check.render.text import render_text
+from evidence_check.service import limits_from, verify_claim
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+    html = "html"
+
+
+class Language(StrEnum):
+    en = "en"
+    zh = "zh"
+
+
+@app.command()
+def verify(
+    photos: Annotated[list[Path], typer.Argument(help="the claim's photos", show_default=False)],
+    sku: Annotated[str | None, typer.Option(help="ordered product, as registered in the catalog")] = None,
+    ordered_at: Annotated[str | None, typer.Option(help="ISO 8601 date or date-time")] = None,
+    shipped_at: Annotated[str | None, typer.Option(help="ISO 8601 date or date-time")] = None,
+    delivered_at: Annotated[str | None, typer.Option(help="ISO 8601 date or date-time")] = None,
+    claimed_at: Annotated[str | None, typer.Option(help="ISO 8601; default: now")] = None,
+    claim_id: Annotated[str | None, typer.Option(help="default: a new id")] = None,
+    customer_id: Annotated[str | None, typer.Option()] = None,
+    reason: Annotated[ClaimReason, typer.Option(case_sensitive=False)] = ClaimReason.DAMAGED,
+    region: Annotated[str | None, typer.Option(help="X,Y,W,H in pixels of the first photo")] = None,
+    category: Annotated[str | None, typer.Option(help="product category for claim windows")] = None,
+    tz: Annotated[str | None, typer.Option(help="IANA zone for times without offset")] = None,
+    lang: Annotated[Language, typer.Option(help="language of the sentences")] = Language.en,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="text, json or html")
+    ] = OutputFormat.text,
+    as_json: Annotated[bool, typer.Option("--json", help="short for --format json")] = False,
+    out: Annotated[Path | None, typer.Option(help="write the report to this file")] = None,
+    no_record: Annotated[bool, typer.Option("--no-record", help="analyse only; remember nothing")] = False,
+    db: Annotated[
+        str | None, typer.Option(help="store URL (default: SQLite in the user's data folder)")
+    ] = None,
+) -> None:
+    """Verify the photos of one claim and print its confidence report."""
+    settings = load_settings()
+    now = now_utc()
+    try:
+        claim = build_claim(
+            now=now,
+            time_zone=tz or settings.time_zone,
+            sku=sku,
+            ordered_at=ordered_at,
+            shipped_at=shipped_at,
+            delivered_at=delivered_at,
+            claimed_at=claimed_at,
+            claim_id=claim_id,
+            customer_id=customer_id,
+            reason=reason.value,
+            region=region,
+            category=category,
+            lang=lang.value,
+        )
+    except IntakeError as exc:
+        fail(str(exc), 2)
+    limits = limits_from(settings)
+    uploads = []
+    for path in photos:
+        try:
+            uploads.append(Upload(path.name, read_file(path, limits)))
+        except PhotoError as exc:
+            uploads.append(Upload(path.name, None, str(exc)))
+    store = open_store(db or settings.db)
+    try:
+        outcome = verify_claim(claim, uploads, settings=settings, store=store, now=now, record=not no_record)
+    finally:
+        store.close()
+    if outcome.readable == 0:
+        problems = "; ".join(f"{image.filename}: {image.error}" for image in outcome.report.images)
+        fail(f"no photo could be read ({problems})")
+
+    fmt = OutputFormat.json if as_json else output_format
+    if fmt is OutputFormat.json:
+        text = json.dumps(outcome.body, ensure_ascii=False, indent=2) + "\n"
+    elif fmt is OutputFormat.html:
+        text = render_html(outcome.body, lang.value)
+    else:
+        text = render_text(outcome.body, lang.value, colour=out is None and sys.stdout.isatty())
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror or exc}")

@@ -1,0 +1,109 @@
+"""Runs every check on every readable photo of a claim and assembles the report.
+
+Each check is isolated: one that raises becomes an ``error`` finding with the reason, and the
+others still run. Each photo is decoded once; every check reads the same `Photo`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from evidence_check import scoring
+from evidence_check.checks import CHECKS, Check
+from evidence_check.checks.context import CheckContext
+from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
+from evidence_check.models import Claim, Finding, ImageReport, Report, Status, Verdict
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One photo as received: its bytes, or why they could not even be read."""
+
+    filename: str
+    data: bytes | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Analysis:
+    report: Report
+    photos: tuple[Photo, ...]  # the readable ones, for recording
+
+
+def verify(
+    claim: Claim,
+    uploads: Sequence[Upload],
+    context: CheckContext,
+    limits: Limits,
+    checks: Mapping[str, Check] = CHECKS,
+) -> Analysis:
+    images: list[ImageReport] = []
+    photos: list[Photo] = []
+    for upload in uploads:
+        photo, image = analyse(upload, claim, context, limits, checks)
+        images.append(image)
+        if photo is not None:
+            photos.append(photo)
+    verdict = scoring.claim_verdict(images)
+    report = Report(
+        claim=claim,
+        verdict=verdict,
+        risk=scoring.claim_risk(images),
+        confidence=scoring.confidence(verdict, images),
+        images=tuple(images),
+        created_at=context.now if context.now.tzinfo else context.now.replace(tzinfo=UTC),
+    )
+    return Analysis(report=report, photos=tuple(photos))
+
+
+def analyse(
+    upload: Upload, claim: Claim, context: CheckContext, limits: Limits, checks: Mapping[str, Check] = CHECKS
+) -> tuple[Photo | None, ImageReport]:
+    if upload.data is None:
+        return None, _unreadable(upload.filename, None, upload.error or "could not be read")
+    try:
+        photo = load_photo(upload.data, upload.filename, limits)
+    except PhotoError as exc:
+        return None, _unreadable(upload.filename, hashlib.sha256(upload.data).hexdigest(), str(exc))
+    findings = run_checks(photo, claim, context, checks)
+    return photo, ImageReport(
+        image_id=photo.image_id,
+        filename=photo.filename,
+        error=None,
+        verdict=scoring.photo_verdict(findings),
+        risk=scoring.photo_risk(findings),
+        findings=findings,
+    )
+
+
+def run_checks(
+    photo: Photo, claim: Claim, context: CheckContext, checks: Mapping[str, Check] = CHECKS
+) -> dict[str, Finding]:
+    findings: dict[str, Finding] = {}
+    for name, check in checks.items():
+        started = time.perf_counter()
+        try:
+            findings[name] = check(photo, claim, context)
+        except Exception as exc:  # isolation: one broken check must not hide the others
+            log.exception("check %s failed on %s", name, photo.image_id)
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no message'}"[:200]
+            findings[name] = Finding(Status.ERROR, 0.0, "check.error", {"error": reason}, {"error": reason})
+        photo.timings_ms[f"check.{name}"] = round((time.perf_counter() - started) * 1000, 3)
+    return findings
+
+
+def _unreadable(filename: str, image_id: str | None, error: str) -> ImageReport:
+    return ImageReport(
+        image_id=image_id, filename=filename, error=error, verdict=Verdict.REVIEW, risk=0.0, findings={}
+    )
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

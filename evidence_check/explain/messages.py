@@ -1,0 +1,99 @@
+"""Sentences an agent can read out, keyed by the stable finding codes of the checks.
+
+Parameters whose name ends in ``_hours`` are durations and are written out in the reader's
+language ("3 days", "3天") under the name without the suffix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from evidence_check.explain import common, integrity, location, relevance, reuse, timestamp
+
+LANGUAGES = ("en", "zh")
+
+# Each check's sentences live beside each other in a module of their own.
+SUMMARIES: dict[str, tuple[str, str]] = {
+    **common.SUMMARIES,
+    **timestamp.SUMMARIES,
+    **reuse.SUMMARIES,
+    **relevance.SUMMARIES,
+    **location.SUMMARIES,
+    **integrity.SUMMARIES,
+}
+
+# A finding code ending in "_weak" is the same conclusion drawn from the file name alone.
+WEAK_PREFIX = (
+    "Going only by the file name (the file has no capture time): ",
+    "仅根据文件名判断（文件中没有拍摄时间）：",
+)
+
+NEXT_STEPS: dict[str, tuple[str, str]] = {
+    "ask_original": (
+        "Ask for the original photo file from the phone's gallery, sent as a file rather than through "
+        "a chat app, so that its capture time is kept.",
+        "请客户从手机相册发送原图文件（以文件形式发送，不要经聊天软件压缩），以保留拍摄时间。",
+    ),
+    "ask_new_photo": (
+        "Ask for a new photo of the item, taken now, from another angle.",
+        "请客户现在从另一个角度重新拍摄商品照片。",
+    ),
+    "ask_resend": (
+        "Ask the customer to send the unreadable photo again.",
+        "请客户重新发送无法读取的照片。",
+    ),
+}
+
+_UNITS = {
+    "en": ("min", "h", "days", "years"),
+    "zh": ("分钟", "小时", "天", "年"),
+}
+
+
+def summary(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
+    index = _index(lang)
+    prefix = ""
+    key = code
+    if code not in SUMMARIES and code.endswith("_weak"):
+        key = code[: -len("_weak")]
+        prefix = WEAK_PREFIX[index]
+    template = SUMMARIES.get(key)
+    if template is None:
+        return code
+    values = _words(params, lang)
+    try:
+        text = template[index].format(**values)
+    except (KeyError, IndexError, ValueError):
+        text = template[index]
+    return prefix + (text[0].lower() + text[1:] if prefix and index == 0 else text)
+
+
+def next_step_text(code: str, lang: str = "en") -> str:
+    texts = NEXT_STEPS.get(code)
+    return texts[_index(lang)] if texts else code
+
+
+def duration(hours: float, lang: str = "en") -> str:
+    minute, hour, day, year = _UNITS.get(lang, _UNITS["en"])
+    space = " " if lang == "en" else ""
+    if hours < 1:
+        return f"{max(1, round(hours * 60))}{space}{minute}"
+    if hours < 48:
+        return f"{hours:.1f}{space}{hour}" if hours < 10 else f"{round(hours)}{space}{hour}"
+    days = hours / 24
+    if days < 730:
+        return f"{round(days)}{space}{day}"
+    return f"{days / 365.25:.1f}{space}{year}"
+
+
+def _words(params: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    values = dict(params)
+    for name, value in params.items():
+        if name.endswith("_hours") and isinstance(value, int | float):
+            values[name[: -len("_hours")]] = duration(float(value), lang)
+    return values
+
+
+def _index(lang: str) -> int:
+    return 1 if lang == "zh" else 0

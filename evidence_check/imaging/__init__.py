@@ -1,0 +1,1 @@
+"""Measuring photos: decoding, metadata, capture time. Knows nothing of claims."""

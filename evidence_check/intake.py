@@ -1,0 +1,117 @@
+"""From what a client typed or posted to a `Claim`: the same rules for the command line and HTTP."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from evidence_check.explain import LANGUAGES
+from evidence_check.models import Claim, ClaimReason, Region, Timeline
+
+_ID = re.compile(r"^[\w.:@/+-]{1,128}$")
+
+
+class IntakeError(ValueError):
+    """A claim field that cannot be used; the message names the field and what is wrong."""
+
+
+def parse_moment(text: str | None, field: str, zone: ZoneInfo, end_of_day: bool = False) -> datetime | None:
+    """ISO 8601 date or date-time; without an offset it is read in `zone`.
+
+    A bare date means the start of that day, or its end for `end_of_day` (a claim made "on
+    2026-11-22" may include photos taken that evening).
+    """
+    if text is None or not text.strip():
+        return None
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            moment = datetime.combine(day, time.max if end_of_day else time.min)
+        else:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+    except ValueError:
+        raise IntakeError(
+            f"{field}: {text!r} is not an ISO 8601 date or date-time (e.g. 2026-11-20T14:30+08:00)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment
+
+
+def zone_named(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise IntakeError(
+            f"tz: unknown time zone {name!r} (use an IANA name such as Asia/Shanghai)"
+        ) from None
+
+
+def build_claim(
+    *,
+    now: datetime,
+    time_zone: str,
+    sku: str | None = None,
+    ordered_at: str | None = None,
+    shipped_at: str | None = None,
+    delivered_at: str | None = None,
+    claimed_at: str | None = None,
+    claim_id: str | None = None,
+    customer_id: str | None = None,
+    reason: str | None = None,
+    region: str | None = None,
+    category: str | None = None,
+    lang: str = "en",
+    tenant: str = "default",
+) -> Claim:
+    zone = zone_named(time_zone)
+    timeline = Timeline(
+        ordered_at=parse_moment(ordered_at, "ordered_at", zone),
+        shipped_at=parse_moment(shipped_at, "shipped_at", zone),
+        delivered_at=parse_moment(delivered_at, "delivered_at", zone),
+        claimed_at=parse_moment(claimed_at, "claimed_at", zone, end_of_day=True) or now,
+    )
+    _check_order(timeline)
+    try:
+        claim_reason = ClaimReason(reason) if reason else ClaimReason.DAMAGED
+    except ValueError:
+        choices = ", ".join(r.value for r in ClaimReason)
+        raise IntakeError(f"reason: {reason!r} is not one of {choices}") from None
+    try:
+        parsed_region = Region.parse(region) if region else None
+    except ValueError as exc:
+        raise IntakeError(f"region: {exc}") from None
+    if lang not in LANGUAGES:
+        raise IntakeError(f"lang: {lang!r} is not one of {', '.join(LANGUAGES)}")
+    for name, value in (("claim_id", claim_id), ("customer_id", customer_id), ("sku", sku)):
+        if value is not None and not _ID.match(value):
+            raise IntakeError(f"{name}: {value!r} must be 1-128 letters, digits or . _ - : @ / +")
+    return Claim(
+        claim_id=claim_id or f"c-{uuid.uuid4().hex[:12]}",
+        timeline=timeline,
+        customer_id=customer_id,
+        sku=sku,
+        category=category,
+        reason=claim_reason,
+        region=parsed_region,
+        tenant=tenant,
+        time_zone=time_zone,
+        lang=lang,
+    )
+
+
+def _check_order(timeline: Timeline) -> None:
+    steps = [
+        ("ordered_at", timeline.ordered_at),
+        ("shipped_at", timeline.shipped_at),
+        ("delivered_at", timeline.delivered_at),
+        ("claimed_at", timeline.claimed_at),
+    ]
+    known = [(name, moment) for name, moment in steps if moment is not None]
+    # One minute of slack: systems stamp the same event a few seconds apart.
+    for (first, a), (second, b) in zip(known, known[1:], strict=False):
+        if b < a - timedelta(minutes=1):
+            raise IntakeError(f"{second} ({b.isoformat()}) is before {first} ({a.isoformat()})")

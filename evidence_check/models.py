@@ -1,0 +1,126 @@
+"""The plain data of one claim and its report: the shapes of docs/contract.md.
+
+Everything here is immutable. Checks produce `Finding`s; scoring turns them into verdicts; the
+report module renders them. Nothing here knows about images, HTTP or storage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+SCHEMA = "evidence-check.report/1"
+CHECK_NAMES = ("timestamp", "reuse", "relevance", "location", "integrity")
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+    ERROR = "error"
+
+
+class Verdict(StrEnum):
+    ACCEPT = "accept"
+    REVIEW = "review"
+    REJECT = "reject"
+
+
+class ClaimReason(StrEnum):
+    DAMAGED = "damaged"
+    NOT_RECEIVED = "not_received"
+    WRONG_ITEM = "wrong_item"
+    NOT_AS_DESCRIBED = "not_as_described"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Region:
+    """A rectangle in pixels of the oriented full-resolution photo."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @classmethod
+    def parse(cls, text: str) -> Region:
+        parts = text.split(",")
+        if len(parts) != 4:
+            raise ValueError(f"region must be X,Y,W,H, got {text!r}")
+        try:
+            x, y, w, h = (int(p.strip()) for p in parts)
+        except ValueError:
+            raise ValueError(f"region must be four whole numbers X,Y,W,H, got {text!r}") from None
+        if x < 0 or y < 0 or w <= 0 or h <= 0:
+            raise ValueError(f"region needs X,Y >= 0 and W,H > 0, got {text!r}")
+        return cls(x, y, w, h)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The order's milestones as timezone-aware instants; any of them may be unknown."""
+
+    ordered_at: datetime | None = None
+    shipped_at: datetime | None = None
+    delivered_at: datetime | None = None
+    claimed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    claim_id: str
+    timeline: Timeline
+    customer_id: str | None = None
+    sku: str | None = None
+    category: str | None = None
+    reason: ClaimReason = ClaimReason.DAMAGED
+    region: Region | None = None
+    tenant: str = "default"
+    time_zone: str = "UTC"
+    lang: str = "en"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What one check concluded about one photo.
+
+    `code` names the conclusion stably (e.g. ``timestamp.before_order``); `params` fill the
+    plain-language sentence for that code in the explain module; `details` are the measured values
+    behind it, for agents and auditors. `next_step`, when set, is the code of what to ask for.
+    """
+
+    status: Status
+    score: float
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    details: Mapping[str, Any] = field(default_factory=dict)
+    next_step: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.score <= 1.0:
+            raise ValueError(f"finding score must be in [0, 1], got {self.score}")
+
+
+@dataclass(frozen=True)
+class ImageReport:
+    image_id: str | None
+    filename: str
+    error: str | None
+    verdict: Verdict
+    risk: float
+    findings: Mapping[str, Finding]
+
+
+@dataclass(frozen=True)
+class Report:
+    claim: Claim
+    verdict: Verdict
+    risk: float
+    confidence: float
+    images: tuple[ImageReport, ...]
+    created_at: datetime

@@ -1,0 +1,1 @@
+"""Reports for people: a terminal text and a self-contained HTML page, both from the contract JSON."""

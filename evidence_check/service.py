@@ -1,0 +1,49 @@
+"""One claim, end to end: analyse the photos, then record claim, photos and report together.
+
+The command line and the HTTP API both call `verify_claim`; neither knows how the other works.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from evidence_check import report as report_json
+from evidence_check.checks.context import CheckContext
+from evidence_check.engine import Upload, verify
+from evidence_check.imaging.load import Limits
+from evidence_check.models import Claim, Report
+from evidence_check.settings import Settings
+from evidence_check.store import Store
+
+
+@dataclass(frozen=True)
+class Outcome:
+    report: Report
+    body: dict[str, Any]  # the contract's JSON
+    readable: int  # how many photos could be read
+
+
+def limits_from(settings: Settings) -> Limits:
+    return Limits(
+        max_bytes=settings.max_file_bytes, max_pixels=settings.max_pixels, working_size=settings.working_size
+    )
+
+
+def verify_claim(
+    claim: Claim,
+    uploads: Sequence[Upload],
+    *,
+    settings: Settings,
+    store: Store | None,
+    now: datetime,
+    record: bool = True,
+) -> Outcome:
+    context = CheckContext(settings=settings, now=now, history=store)
+    analysis = verify(claim, uploads, context, limits_from(settings))
+    body = report_json.to_dict(analysis.report)
+    if record and store is not None and analysis.photos:
+        store.record(claim, [(p.image_id, p.filename) for p in analysis.photos], body, now)
+    return Outcome(report=analysis.report, body=body, readable=len(analysis.photos))

@@ -1,0 +1,78 @@
+"""Settings, read once per process from the environment (prefix ``EVIDENCE_CHECK_``) or a .env file."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Fresh food must be claimed within a day of delivery; the seed names it, the rest are common
+# after-sales windows. A merchant overrides them with EVIDENCE_CHECK_CATEGORY_WINDOWS_HOURS.
+DEFAULT_CATEGORY_WINDOWS_HOURS = {
+    "fresh_food": 24.0,
+    "flowers": 48.0,
+    "electronics": 24.0 * 15,
+    "apparel": 24.0 * 30,
+    "default": 24.0 * 30,
+}
+
+
+def default_database_url() -> str:
+    folder = Path(platformdirs.user_data_dir("evidence-check", appauthor=False))
+    return f"sqlite:///{folder / 'evidence-check.sqlite3'}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EVIDENCE_CHECK_", env_file=".env", extra="ignore")
+
+    db: str = Field(default_factory=default_database_url, description="SQLAlchemy URL of the store")
+    time_zone: str = Field("UTC", description="IANA zone for times given without an offset")
+    lang: str = "en"
+
+    max_file_bytes: int = Field(100 * 1024 * 1024, ge=1024)
+    # A 200-megapixel phone photo must load; declared sizes beyond this are refused before decode.
+    max_pixels: int = Field(260_000_000, ge=1_000_000)
+    working_size: int = Field(1024, ge=256, le=4096, description="longest side of the analysis copy")
+
+    clock_tolerance_minutes: float = Field(10.0, ge=0, le=24 * 60)
+    # A time without offset may be anywhere from UTC-12 to UTC+14 relative to the assumed zone.
+    unknown_offset_tolerance_hours: float = Field(14.0, ge=0, le=26)
+    future_limit_days: float = Field(365.0, ge=1)
+    category_windows_hours: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_CATEGORY_WINDOWS_HOURS)
+    )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as Asia/Shanghai)"
+            ) from None
+        return value
+
+    @property
+    def clock_tolerance(self) -> timedelta:
+        return timedelta(minutes=self.clock_tolerance_minutes)
+
+    @property
+    def unknown_offset_tolerance(self) -> timedelta:
+        return timedelta(hours=self.unknown_offset_tolerance_hours)
+
+    def window_for(self, category: str | None) -> timedelta | None:
+        hours = self.category_windows_hours.get(category or "default")
+        if hours is None:
+            hours = self.category_windows_hours.get("default")
+        return None if hours is None else timedelta(hours=hours)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,165 @@
+"""The store: one SQLAlchemy engine, migrated to the newest schema when opened.
+
+A claim is recorded in one transaction: the claim row, each photo not yet recorded for it, and
+the report. Either all of it is there afterwards or none of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from evidence_check.checks.context import PriorSighting
+from evidence_check.models import Claim
+from evidence_check.store.tables import ClaimRow, PhotoRow, ReportRow
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class StoreError(Exception):
+    """The store cannot be opened or written; the message is one line."""
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise StoreError(f"not a database URL: {url!r}") from None
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            try:
+                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the folder for {parsed.database}: {exc.strerror}") from None
+        try:
+            self.engine: Engine = create_engine(parsed, pool_pre_ping=True)
+        except (ArgumentError, ImportError) as exc:
+            raise StoreError(
+                f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}"
+            ) from None
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.url = parsed.render_as_string(hide_password=True)
+        try:
+            self._migrate()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot open the store at {self.url}: {_one_line(exc)}") from None
+
+    def _migrate(self) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def sightings(self, tenant: str, image_id: str) -> Sequence[PriorSighting]:
+        with self.sessions() as session:
+            rows = session.execute(
+                select(PhotoRow.claim_id, PhotoRow.customer_id, PhotoRow.first_seen).where(
+                    PhotoRow.tenant == tenant, PhotoRow.image_id == image_id
+                )
+            ).all()
+        return [PriorSighting(claim_id, customer_id, _aware(seen)) for claim_id, customer_id, seen in rows]
+
+    def record(
+        self, claim: Claim, photos: Iterable[tuple[str, str]], report: dict[str, Any], when: datetime
+    ) -> None:
+        """Record the claim, its photos (image_id, filename) and its report, all or nothing."""
+        try:
+            with self.sessions.begin() as session:
+                claim_row = self._claim_row(session, claim, when)
+                known = set(
+                    session.scalars(select(PhotoRow.image_id).where(PhotoRow.claim_pk == claim_row.id))
+                )
+                for image_id, filename in photos:
+                    if image_id in known:
+                        continue
+                    known.add(image_id)
+                    session.add(
+                        PhotoRow(
+                            tenant=claim.tenant,
+                            image_id=image_id,
+                            claim_pk=claim_row.id,
+                            claim_id=claim.claim_id,
+                            customer_id=claim.customer_id,
+                            filename=filename[:255],
+                            first_seen=when,
+                        )
+                    )
+                session.add(
+                    ReportRow(
+                        claim_pk=claim_row.id,
+                        created_at=when,
+                        verdict=report["verdict"],
+                        risk=float(report["risk"]),
+                        body=report,
+                    )
+                )
+        except SQLAlchemyError as exc:
+            raise StoreError(f"could not record claim {claim.claim_id}: {_one_line(exc)}") from None
+
+    def latest_report(self, tenant: str, claim_id: str) -> dict[str, Any] | None:
+        with self.sessions() as session:
+            body = session.scalar(
+                select(ReportRow.body)
+                .join(ClaimRow, ClaimRow.id == ReportRow.claim_pk)
+                .where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id)
+                .order_by(ReportRow.id.desc())
+                .limit(1)
+            )
+        return dict(body) if body is not None else None
+
+    def _claim_row(self, session: Session, claim: Claim, when: datetime) -> ClaimRow:
+        row = session.scalar(
+            select(ClaimRow).where(ClaimRow.tenant == claim.tenant, ClaimRow.claim_id == claim.claim_id)
+        )
+        if row is None:
+            row = ClaimRow(
+                tenant=claim.tenant,
+                claim_id=claim.claim_id,
+                customer_id=claim.customer_id,
+                sku=claim.sku,
+                reason=claim.reason.value,
+                created_at=when,
+                updated_at=when,
+            )
+            session.add(row)
+            session.flush()
+        else:
+            row.updated_at = when
+            row.customer_id = claim.customer_id or row.customer_id
+            row.sku = claim.sku or row.sku
+        return row
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__

@@ -1,0 +1,57 @@
+"""The tables. Changes go through a migration in `migrations/versions/`, never by editing history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ClaimRow(Base):
+    __tablename__ = "claims"
+    __table_args__ = (UniqueConstraint("tenant", "claim_id", name="uq_claims_tenant_claim"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    claim_id: Mapped[str] = mapped_column(String(128))
+    customer_id: Mapped[str | None] = mapped_column(String(128))
+    sku: Mapped[str | None] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PhotoRow(Base):
+    """One photo as sent in one claim. The same bytes in two claims are two rows."""
+
+    __tablename__ = "photos"
+    __table_args__ = (
+        UniqueConstraint("claim_pk", "image_id", name="uq_photos_claim_image"),
+        Index("ix_photos_tenant_image", "tenant", "image_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    image_id: Mapped[str] = mapped_column(String(64))
+    claim_pk: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"))
+    claim_id: Mapped[str] = mapped_column(String(128))
+    customer_id: Mapped[str | None] = mapped_column(String(128))
+    filename: Mapped[str] = mapped_column(String(255))
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReportRow(Base):
+    __tablename__ = "reports"
+    __table_args__ = (Index("ix_reports_claim", "claim_pk", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_pk: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    verdict: Mapped[str] = mapped_column(String(16))
+    risk: Mapped[float] = mapped_column(Float)
+    body: Mapped[dict] = mapped_column(JSON)

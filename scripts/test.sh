@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The project's one test command: lint, types, then the test suite. CI runs exactly this.
+# Uses .venv in the checkout (made here when missing). Tests that need a PostgreSQL server read
+# EVIDENCE_CHECK_TEST_PG_URL (.ci/run starts one); without it they skip and say so.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+.venv/bin/ruff check .
+.venv/bin/mypy
+.venv/bin/python -m pytest "$@"

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from evidence_check.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures" / "images"
+CORPORA = ROOT.parent / "shared" / "corpora"
+PG_URL = os.environ.get("EVIDENCE_CHECK_TEST_PG_URL")
+
+
+def corpus(name: str) -> Path:
+    """A folder of ../shared/corpora, or a skip that says why (a fresh clone has no ../shared)."""
+    folder = CORPORA / name
+    if not folder.is_dir():
+        pytest.skip(
+            f"needs ../shared/corpora/{name} beside the checkout (present in CI, not in a fresh clone)"
+        )
+    return folder
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The same tests against SQLite and, where a server is given, a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.sqlite3'}"
+        return
+    if not PG_URL:
+        pytest.skip("needs a PostgreSQL server: set EVIDENCE_CHECK_TEST_PG_URL (.ci/run starts one)")
+    name = f"ec_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(
+        PG_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    base = PG_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    opened = Store(store_url)
+    try:
+        yield opened
+    finally:
+        opened.close()
