@@ -25,8 +25,6 @@ from evidence_check.imaging.metadata import Metadata, read_metadata
 from evidence_check.imaging.sniff import sniff_format
 
 pillow_heif.register_heif_opener()
-# Libraries warn about odd metadata on stderr; a damaged tag is reported through Metadata instead.
-warnings.simplefilter("ignore", Image.DecompressionBombWarning)
 logging.getLogger("exifread").setLevel(logging.CRITICAL)
 
 _READABLE = {"JPEG", "PNG", "GIF", "WEBP", "TIFF", "HEIF", "AVIF", "BMP"}
@@ -44,6 +42,9 @@ _UPRIGHT = {
     7: (Image.Transpose.TRANSVERSE,),
     8: (Image.Transpose.ROTATE_90,),
 }
+
+
+DRAFT_MARGIN = 0.95
 
 
 class PhotoError(Exception):
@@ -117,10 +118,19 @@ def load_photo(data: bytes, filename: str, limits: Limits | None = None) -> Phot
             f"{_FORMAT_NAMES.get(kind, kind)} images are not supported yet; ask for a JPEG or HEIC"
         )
     timings["read"] = _ms(started)
-    name = _FORMAT_NAMES.get(kind, kind)
 
     # Pillow refuses above twice MAX_IMAGE_PIXELS; our own check below enforces the exact limit.
     Image.MAX_IMAGE_PIXELS = limits.max_pixels // 2
+    with warnings.catch_warnings():
+        # Libraries warn about odd metadata on stderr; a damaged tag shows in Metadata.problems instead.
+        warnings.simplefilter("ignore")
+        return _decode(data, filename, kind, image_id, limits, timings)
+
+
+def _decode(
+    data: bytes, filename: str, kind: str, image_id: str, limits: Limits, timings: dict[str, float]
+) -> Photo:
+    name = _FORMAT_NAMES.get(kind, kind)
     try:
         t = time.perf_counter()
         image = Image.open(io.BytesIO(data), formats=_OPEN_AS.get(kind, [kind]))
@@ -134,9 +144,7 @@ def load_photo(data: bytes, filename: str, limits: Limits | None = None) -> Phot
             )
         timings["open"] = _ms(t)
         t = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            metadata = read_metadata(image, data)
+        metadata = read_metadata(image, data)
         orientation = _orientation(metadata)
         timings["exif"] = _ms(t)
         t = time.perf_counter()
@@ -172,8 +180,11 @@ def load_photo(data: bytes, filename: str, limits: Limits | None = None) -> Phot
 
 def _working_copy(image: Image.Image, size: int) -> Image.Image:
     if image.format in ("JPEG", "MPO"):
-        # Decodes at 1/2, 1/4 or 1/8 scale, never below the requested size.
-        image.draft("RGB", (size, size))
+        # libjpeg decodes at 1/2, 1/4 or 1/8 scale, never below the requested size. Asking for
+        # the aspect-true target less a margin lets a 4032 px photo decode at 1/4 (1008 px)
+        # instead of 1/2: about four times less work for a working copy 2 % smaller.
+        ratio = size * DRAFT_MARGIN / max(image.size)
+        image.draft("RGB", (int(image.width * ratio), int(image.height * ratio)))
     image.load()
     if image.mode != "RGB":
         image = _to_rgb(image)

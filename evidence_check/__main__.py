@@ -1,0 +1,3 @@
+from evidence_check.cli import main
+
+main()

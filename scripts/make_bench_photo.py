@@ -1,0 +1,35 @@
+"""Make a 12-megapixel camera-like JPEG for benchmarks from the iPhone HEIC in ../shared/corpora.
+
+Usage: python scripts/make_bench_photo.py OUT.jpg
+The HEIC is a real 12 MP iPhone 13 Pro Max photo; its EXIF (capture time, camera) is kept, so the
+JPEG exercises the same metadata paths as a phone photo.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pillow_heif
+from PIL import Image
+
+SOURCE = (
+    Path(__file__).resolve().parent.parent.parent
+    / "shared/corpora/heif-avif-webp/exif-py/iphone_13_pro_max.heic"
+)
+
+
+def main() -> None:
+    if len(sys.argv) != 2:
+        sys.exit("usage: python scripts/make_bench_photo.py OUT.jpg")
+    if not SOURCE.is_file():
+        sys.exit(f"needs {SOURCE} (../shared/corpora beside the checkout)")
+    pillow_heif.register_heif_opener()
+    with Image.open(SOURCE) as image:
+        exif = image.getexif()
+        image.convert("RGB").save(sys.argv[1], "JPEG", quality=92, exif=exif)
+    print(f"wrote {sys.argv[1]}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""The command line as clients use it: exit codes, formats, files, languages, the default store."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from evidence_check.cli import app
+from tests.conftest import FIXTURES
+
+GOOD = str(FIXTURES / "genuine_after_delivery.jpg")
+OLD = str(FIXTURES / "exif_before_order.jpg")
+TIMELINE = [
+    "--ordered-at",
+    "2026-11-10T10:00",
+    "--delivered-at",
+    "2026-11-14T15:00",
+    "--claimed-at",
+    "2026-11-16",
+    "--tz",
+    "Asia/Shanghai",
+]
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("EVIDENCE_CHECK_DB", f"sqlite:///{tmp_path / 'store.sqlite3'}")
+
+    def invoke(*args: str):
+        return CliRunner().invoke(app, list(args))
+
+    return invoke
+
+
+def test_text_report_puts_the_verdict_and_reasons_first(cli) -> None:
+    result = cli("verify", GOOD, OLD, *TIMELINE)
+    assert result.exit_code == 0
+    first, _, reasons_heading, first_reason = result.stdout.splitlines()[:4]
+    assert "REJECT" in first
+    assert reasons_heading == "Reasons:"
+    assert "before the order was placed" in first_reason and "exif_before_order.jpg" in first_reason
+
+
+def test_json_report_follows_the_contract(cli) -> None:
+    result = cli("verify", GOOD, *TIMELINE, "--sku", "BAG-001", "--claim-id", "c-123", "--json")
+    report = json.loads(result.stdout)
+    assert report["schema"] == "evidence-check.report/1"
+    assert (report["claim_id"], report["sku"], report["verdict"]) == ("c-123", "BAG-001", "accept")
+    assert 0 <= report["risk"] <= 1 and 0 <= report["confidence"] <= 1
+    image = report["images"][0]
+    assert len(image["image_id"]) == 64 and image["filename"] == "genuine_after_delivery.jpg"
+    for finding in image["checks"].values():
+        assert finding["status"] in {"pass", "warn", "fail", "unknown", "error"}
+        assert 0 <= finding["score"] <= 1 and finding["summary"]
+
+
+def test_chinese_sentences_with_lang_zh(cli) -> None:
+    report = json.loads(cli("verify", OLD, *TIMELINE, "--lang", "zh", "--json").stdout)
+    assert "比下单时间" in report["reasons"][0]
+    assert report["next_steps"] and all(
+        any("\u4e00" <= ch <= "\u9fff" for ch in s) for s in report["next_steps"]
+    )
+
+
+def test_html_report_to_a_file(cli, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    result = cli("verify", OLD, *TIMELINE, "--format", "html", "--out", str(out))
+    assert result.exit_code == 0 and result.stdout == ""
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>") and "reject" in page and "before the order was placed" in page
+
+
+def test_gps_coordinates_never_reach_the_report(cli) -> None:
+    report = cli("verify", str(FIXTURES / "exif_gps_infers_offset.jpg"), *TIMELINE, "--json").stdout
+    assert "GPSLatitude" not in report and "31.2" not in report and "121." not in report
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--ordered-at", "last tuesday"], "ordered_at"),
+        (["--region", "1,2,3"], "region"),
+        (["--tz", "Mars/Olympus"], "time zone"),
+        (["--reason", "bored"], "reason"),
+        (["--ordered-at", "2026-11-20", "--delivered-at", "2026-11-10"], "before ordered_at"),
+        (["--claim-id", "has spaces in it"], "claim_id"),
+    ],
+)
+def test_bad_claim_fields_are_usage_errors(cli, args: list[str], words: str) -> None:
+    result = cli("verify", GOOD, *args)
+    assert result.exit_code == 2
+    assert words in result.stderr
+
+
+def test_when_no_photo_can_be_read_then_exit_1_and_one_line(cli) -> None:
+    result = cli("verify", "/no/such/photo.jpg", str(FIXTURES / "empty.jpg"))
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and "no such file" in result.stderr and "empty" in result.stderr
+
+
+def test_an_unwritable_out_file_is_one_line(cli) -> None:
+    result = cli("verify", GOOD, "--out", "/no/such/folder/r.json", "--json")
+    assert result.exit_code == 1 and "cannot write" in result.stderr
+
+
+def test_default_store_is_in_the_user_data_folder(tmp_path: Path) -> None:
+    env = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-m", "evidence_check", "verify", GOOD, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "data" / "evidence-check" / "evidence-check.sqlite3").is_file()
+
+
+def test_unknown_option_is_exit_2_without_traceback() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "evidence_check", "verify", GOOD, "--frobnicate"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr and "frobnicate" in done.stderr

@@ -1,0 +1,111 @@
+"""Recording claims: whole or not at all, first seen wins, re-verifying is not reuse. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from evidence_check.engine import Upload
+from evidence_check.intake import build_claim
+from evidence_check.service import verify_claim
+from evidence_check.settings import Settings
+from evidence_check.store import Store, StoreError
+from evidence_check.store.tables import ClaimRow, PhotoRow, ReportRow
+from tests.conftest import FIXTURES
+
+NOW = datetime(2026, 11, 16, 4, 0, tzinfo=UTC)
+GENUINE = FIXTURES / "genuine_after_delivery.jpg"
+
+
+def claim(claim_id: str, customer: str, tenant: str = "default"):
+    return build_claim(
+        now=NOW,
+        time_zone="Asia/Shanghai",
+        claim_id=claim_id,
+        customer_id=customer,
+        tenant=tenant,
+        ordered_at="2026-11-10T10:00",
+        delivered_at="2026-11-14T15:00",
+    )
+
+
+def run(
+    store: Store, claim_id: str, customer: str, *files, tenant: str = "default", record: bool = True, now=NOW
+):
+    uploads = [Upload(f.name, f.read_bytes()) for f in files]
+    return verify_claim(
+        claim(claim_id, customer, tenant), uploads, settings=Settings(), store=store, now=now, record=record
+    )
+
+
+def counts(store: Store) -> tuple[int, int, int]:
+    with store.sessions() as session:
+        return tuple(
+            session.scalar(select(func.count()).select_from(t)) for t in (ClaimRow, PhotoRow, ReportRow)
+        )
+
+
+def test_verify_records_claim_photo_and_report_and_the_report_can_be_read_back(store: Store) -> None:
+    outcome = run(store, "c-1", "alice", GENUINE)
+    assert counts(store) == (1, 1, 1)
+    assert store.latest_report("default", "c-1") == outcome.body
+
+
+def test_when_the_same_claim_is_verified_again_then_its_photo_is_not_reuse_and_not_recorded_twice(
+    store: Store,
+) -> None:
+    run(store, "c-1", "alice", GENUINE)
+    again = run(store, "c-1", "alice", GENUINE, now=NOW + timedelta(minutes=5))
+    assert again.body["images"][0]["checks"]["reuse"]["status"] == "pass"
+    assert counts(store) == (1, 1, 2)
+
+
+@pytest.mark.parametrize(("customer", "status"), [("alice", "warn"), ("bob", "fail")])
+def test_when_a_photo_of_an_earlier_claim_comes_back_then_reuse_fires(
+    store: Store, customer: str, status: str
+) -> None:
+    run(store, "c-1", "alice", GENUINE)
+    later = run(store, "c-2", customer, GENUINE, now=NOW + timedelta(days=1))
+    reuse = later.body["images"][0]["checks"]["reuse"]
+    assert reuse["status"] == status
+    assert reuse["details"]["matches"][0]["claim_id"] == "c-1"
+
+
+def test_the_earlier_claim_keeps_its_verdict_when_a_copy_appears_later(store: Store) -> None:
+    first = run(store, "c-1", "alice", GENUINE)
+    run(store, "c-2", "bob", GENUINE, now=NOW + timedelta(days=1))
+    assert store.latest_report("default", "c-1") == first.body
+    assert first.body["images"][0]["checks"]["reuse"]["status"] == "pass"
+
+
+def test_another_tenant_never_sees_the_photo(store: Store) -> None:
+    run(store, "c-1", "alice", GENUINE, tenant="shop-a")
+    other = run(store, "c-9", "zoe", GENUINE, tenant="shop-b")
+    assert other.body["images"][0]["checks"]["reuse"]["status"] == "pass"
+    assert store.latest_report("shop-b", "c-1") is None
+
+
+def test_no_record_remembers_nothing(store: Store) -> None:
+    run(store, "c-1", "alice", GENUINE, record=False)
+    assert counts(store) == (0, 0, 0)
+
+
+def test_when_writing_fails_midway_then_nothing_of_the_claim_is_kept(store: Store) -> None:
+    broken = {"verdict": "accept", "risk": "not-a-number"}  # fails when the report row is built
+    c = claim("c-1", "alice")
+    with pytest.raises((StoreError, ValueError)):
+        store.record(c, [("a" * 64, "a.jpg")], broken, NOW)
+    assert counts(store) == (0, 0, 0)
+
+
+def test_a_bad_url_is_one_line() -> None:
+    with pytest.raises(StoreError, match="nonsense"):
+        Store("nonsense://")
+
+
+def test_an_unreachable_server_is_one_line() -> None:
+    with pytest.raises(StoreError) as caught:
+        Store("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
+    assert "\n" not in str(caught.value)
