@@ -39,6 +39,11 @@ NEXT_STEPS: dict[str, tuple[str, str]] = {
         "Ask for a new photo of the item, taken now, from another angle.",
         "请客户现在从另一个角度重新拍摄商品照片。",
     ),
+    "ask_camera_photo": (
+        "Ask for a photo of the item itself, taken with the phone's camera now: not a screenshot, not "
+        "a picture of a screen, not a generated image.",
+        "请客户现在用手机相机直接拍摄商品本身：不要截图、不要翻拍屏幕、不要使用生成的图片。",
+    ),
     "ask_resend": (
         "Ask the customer to send the unreadable photo again.",
         "请客户重新发送无法读取的照片。",
