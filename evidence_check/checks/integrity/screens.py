@@ -2,7 +2,7 @@
 
 - **Screenshot.** No camera exposure in the EXIF, plus clues: a screenshot file name, iOS's
   "Screenshot" user comment, PNG, a phone/desktop screen size, a flat status-bar band at the top.
-  The name or the comment alone is enough; otherwise two clues. For a not-received claim a
+  The name or the comment alone is enough; otherwise the screen size and one more clue. For a not-received claim a
   screenshot of the tracking page is normal evidence (``pass``); for anything else it shows no
   item, so ``warn`` and ask for a photo.
 - **Photo of a screen.** Moiré: periodic peaks in the spectrum (`imaging.spectrum`) at least
@@ -67,7 +67,9 @@ def screenshot(photo: Photo, claim: Claim, facts: Facts) -> Signal | None:
         clues.append("screen_size")
     if _flat_top_band(photo.working):
         clues.append("status_bar")
-    if not strong and len(clues) < 2:
+    # Without a name or comment, the size of a screen must be one of the clues: a PNG with a flat
+    # top edge is as often a product render or a scan.
+    if not strong and not ("screen_size" in clues and len(clues) >= 2):
         return None
     details = {"clues": clues, "size": [photo.width, photo.height]}
     params = {"clues": ", ".join(clues)}
