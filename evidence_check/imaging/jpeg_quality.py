@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+import numpy as np
+
 # Annex K tables, natural (row-major) order.
 STD_LUMA = (
     16, 11, 10, 16, 24, 40, 51, 61,
@@ -42,7 +44,9 @@ def scaled_table(base: tuple[int, ...], quality: int, limit: int = 255) -> tuple
     return tuple(min(limit, max(1, (value * scale + 50) // 100)) for value in base)
 
 
-_STANDARD = {q: (scaled_table(STD_LUMA, q), scaled_table(STD_CHROMA, q)) for q in range(1, 101)}
+_QUALITIES = np.arange(1, 101)
+_STD_LUMA = np.array([scaled_table(STD_LUMA, int(q)) for q in _QUALITIES], dtype=np.int32)
+_STD_CHROMA = np.array([scaled_table(STD_CHROMA, int(q)) for q in _QUALITIES], dtype=np.int32)
 
 
 @dataclass(frozen=True)
@@ -69,12 +73,9 @@ def fingerprint_tables(qtables: dict[int, tuple[int, ...]]) -> TableFingerprint 
     digest = hashlib.sha1(
         b"".join(bytes(min(v, 255) for v in qtables[k]) for k in sorted(qtables))
     ).hexdigest()[:12]
-    best_quality, best_error = 50, None
-    for quality, (std_luma, std_chroma) in _STANDARD.items():
-        error = sum(abs(a - b) for a, b in zip(luma, std_luma, strict=True))
-        if chroma is not None:
-            error += sum(abs(a - b) for a, b in zip(chroma, std_chroma, strict=True))
-        if best_error is None or error < best_error:
-            best_quality, best_error = quality, error
-    kind = "standard" if best_error == 0 else "custom"
-    return TableFingerprint(kind, best_quality, digest, len(qtables))
+    errors = np.abs(_STD_LUMA - np.array(luma, dtype=np.int32)).sum(axis=1)
+    if chroma is not None:
+        errors += np.abs(_STD_CHROMA - np.array(chroma, dtype=np.int32)).sum(axis=1)
+    best = int(np.argmin(errors))  # the first minimum: the lowest quality of equal fit
+    kind = "standard" if errors[best] == 0 else "custom"
+    return TableFingerprint(kind, int(_QUALITIES[best]), digest, len(qtables))

@@ -81,9 +81,13 @@ class Provenance:
         return found
 
 
-def may_carry_manifest(data: bytes) -> bool:
-    """A cheap look before the validator runs: every embedded or remote manifest names "c2pa"."""
-    return b"c2pa" in data or b"jumb" in data
+def may_carry_manifest(metadata: bytes) -> bool:
+    """A cheap look at the metadata bytes before the validator runs.
+
+    An embedded manifest store is a JUMBF box labelled "c2pa"; a remote one is announced by an XMP
+    ``dcterms:provenance`` address.
+    """
+    return b"c2pa" in metadata or b"jumb" in metadata or b"provenance" in metadata
 
 
 def read_provenance(data: bytes, image_format: str, anchors: str | None = None) -> Provenance:

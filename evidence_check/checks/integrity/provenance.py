@@ -7,7 +7,8 @@
 - a manifest stored remotely -> reported as "not fetched": we never fetch;
 - actions declaring generated content (``trainedAlgorithmicMedia``) -> ``fail`` as AI generation.
 
-The validator runs only when the bytes mention a manifest (a plain photo costs one byte search).
+The validator runs only when the metadata mentions a manifest (a plain photo costs a byte search
+of its header).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from evidence_check.checks.context import CheckContext
-from evidence_check.checks.integrity.signals import Signal
+from evidence_check.checks.integrity.signals import Facts, Signal
 from evidence_check.imaging.load import Photo
 from evidence_check.imaging.provenance import may_carry_manifest, read_provenance
 from evidence_check.models import Status
@@ -24,8 +25,8 @@ SCORE_INVALID = 0.85
 SCORE_GENERATED = 0.85
 
 
-def measure(photo: Photo, context: CheckContext) -> tuple[dict[str, Any], list[Signal]]:
-    if not may_carry_manifest(photo.data):
+def measure(photo: Photo, facts: Facts, context: CheckContext) -> tuple[dict[str, Any], list[Signal]]:
+    if not may_carry_manifest(facts.text.metadata_bytes):
         return {"state": "absent"}, []
     anchors_file = context.settings.c2pa_trust_anchors
     anchors = anchors_file.read_text("utf-8") if anchors_file is not None else None
