@@ -42,6 +42,13 @@ class ThumbnailComparison:
     thumbnail_aspect: float  # width / height after bars were cut
     photo_aspect: float
     thumbnail_size: tuple[int, int]
+    bars_cut: bool  # letterbox bars were removed, so the aspect ratio is the scene's, approximately
+
+    @property
+    def aspect_change(self) -> float:
+        """How many times wider (or narrower) the preview's framing is than the photo's, >= 1."""
+        ratio = self.thumbnail_aspect / self.photo_aspect
+        return max(ratio, 1.0 / ratio)
 
     def as_details(self) -> dict[str, object]:
         return {
@@ -50,6 +57,7 @@ class ThumbnailComparison:
             "thumbnail_aspect": round(self.thumbnail_aspect, 3),
             "photo_aspect": round(self.photo_aspect, 3),
             "thumbnail_size": list(self.thumbnail_size),
+            "bars_cut": self.bars_cut,
         }
 
 
@@ -84,6 +92,7 @@ def compare_thumbnail(thumbnail: bytes, orientation: int, working: Image.Image) 
         return None
     for step in _UPRIGHT.get(orientation, ()):
         small = small.transpose(step)
+    framed = small.size
     small = _cut_bars(small)
     if small.width < 8 or small.height < 8:
         return None
@@ -99,6 +108,7 @@ def compare_thumbnail(thumbnail: bytes, orientation: int, working: Image.Image) 
         thumbnail_aspect=small.width / small.height,
         photo_aspect=working.width / working.height,
         thumbnail_size=small.size,
+        bars_cut=small.size != framed,
     )
 
 

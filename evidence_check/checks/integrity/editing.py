@@ -5,8 +5,9 @@
   no editor and does not fire.
 - ``DateTime`` (when the file was last saved) later than ``DateTimeOriginal`` by more than
   `SAVED_LATER_SECONDS` -> ``warn``: the file was written again after capture.
-- The EXIF thumbnail no longer looks like the photo (`THUMBNAIL_MIN_SIMILARITY`) -> ``warn``: the
-  pixels (or the framing: a crop) changed after the camera wrote both.
+- The EXIF thumbnail no longer looks like the photo (`THUMBNAIL_MIN_SIMILARITY`), or is framed
+  very differently (`THUMBNAIL_MAX_ASPECT_CHANGE`: rotated or cropped pixels) -> ``warn``: the
+  pixels changed after the camera wrote both. Compared after the EXIF orientation is applied.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ SAVED_LATER_SECONDS = 120
 # Below this correlation the preview shows another picture. Measured on the corpora: camera
 # originals 0.75-1.0 (a 4:3 preview of a 3:2 photo reaches 0.75); a cropped photo 0.40.
 THUMBNAIL_MIN_SIMILARITY = 0.55
+# A preview framed this many times wider or taller than the photo (pixels rotated, or heavily
+# cropped, after capture). Cameras squeeze a 3:2 photo into a 4:3 preview (1.12x); where black
+# bars were cut the preview's framing is not measured well enough and only similarity counts.
+THUMBNAIL_MAX_ASPECT_CHANGE = 1.5
 
 EDITORS = re.compile(
     r"photoshop|lightroom|gimp|snapseed|picsart|meitu|美图|醒图|hypic|canva|pixelmator|affinity|"
@@ -115,7 +120,8 @@ def _thumbnail(photo: Photo, facts: Facts) -> Signal | None:
     if thumbnail is None:
         return None
     comparison = compare_thumbnail(thumbnail, photo.orientation, photo.working)
-    if comparison is None or comparison.similarity >= THUMBNAIL_MIN_SIMILARITY:
+    reframed = not comparison.bars_cut and comparison.aspect_change > THUMBNAIL_MAX_ASPECT_CHANGE if comparison else False
+    if comparison is None or (comparison.similarity >= THUMBNAIL_MIN_SIMILARITY and not reframed):
         return Signal(
             "thumbnail_matches",
             Status.UNKNOWN,
