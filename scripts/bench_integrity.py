@@ -185,15 +185,18 @@ def _print_firings(firings: list[tuple[str, str, str, str]]) -> None:
 
 
 def _twelve_megapixels() -> bytes:
-    from make_integrity_fixtures import camera_exif, exif_with_thumbnail, jpeg_bytes, product_photo
+    """A 4000x3000 camera-like JPEG: sensor-like noise (so the file is as large as a phone's), camera
+    EXIF with a preview thumbnail."""
+    import numpy as np
+    from make_integrity_fixtures import exif_with_thumbnail, jpeg_bytes, product_photo
 
-    big = product_photo(70, (4000, 3000))
+    clean = np.asarray(product_photo(70, (4000, 3000)), dtype=np.int16)
+    noise = np.random.default_rng(70).normal(0, 6, clean.shape).astype(np.int16)
+    big = Image.fromarray(np.clip(clean + noise, 0, 255).astype(np.uint8))
     preview = big.copy()
     preview.thumbnail((160, 120))
-    exif = exif_with_thumbnail(jpeg_bytes(preview, 80))
-    del camera_exif  # the thumbnail block carries its own camera tags
     buffer = io.BytesIO()
-    big.save(buffer, "JPEG", quality=92, exif=exif)
+    big.save(buffer, "JPEG", quality=92, exif=exif_with_thumbnail(jpeg_bytes(preview, 80)))
     return buffer.getvalue()
 
 
