@@ -31,6 +31,7 @@ TABLE = [
     ("thumbnail_stale_cropped.jpg", "damaged", "warn", "integrity.thumbnail_mismatch", ["thumbnail_mismatch"]),
     ("tracking_page_1080x2340.png", "damaged", "warn", "integrity.screenshot", ["screenshot"]),
     ("tracking_page_1080x2340.png", "not_received", "pass", "integrity.screenshot_expected", ["screenshot"]),
+    ("gallery_screenshot_1080x2340.jpg", "damaged", "warn", "integrity.screenshot", ["screenshot"]),
     ("screen_photo_moire.jpg", "damaged", "warn", "integrity.screen_photo", ["screen_photo"]),
     ("ai_parameters.png", "damaged", "fail", "integrity.ai_marker", ["ai_generated"]),
     ("ai_comfyui.png", "damaged", "fail", "integrity.ai_marker", ["ai_generated"]),
@@ -86,6 +87,11 @@ def test_channel_hint_names_the_app_and_asks_for_the_original() -> None:
     finding = run("mmexport1763170215000.jpg")
     assert finding.params == {"app": "WeChat"}
     assert finding.next_step == "ask_original"
+
+
+def test_letterbox_is_a_screenshot_clue() -> None:
+    clues = run("gallery_screenshot_1080x2340.jpg").details["signals"]["screenshot"]["clues"]
+    assert {"screen_size", "letterbox"} <= set(clues)
 
 
 def test_every_integrity_fixture_is_in_the_table() -> None:

@@ -315,3 +315,28 @@ def test_no_camera_photo_in_the_corpora_fails_integrity() -> None:
         if finding.status.value == "fail":
             failed.append((path.name, finding.code))
     assert failed == []
+
+
+PHONE_ORIGINALS = [
+    "exif-camera-jpegs/exif-py/jpg/hdr/iphone_hdr_NO.jpg",
+    "exif-camera-jpegs/exif-py/jpg/mobile/HMD_Nokia_8.3_5G.jpg",
+    "exif-camera-jpegs/exif-py/jpg/mobile/jolla.jpg",
+    "exif-camera-jpegs/pillow/frame_size.mpo",
+    "near-duplicates/threatexchange-pdq/exif-rotn/exif-rotn-6.jpg",
+    "heif-avif-webp/exif-py/iphone_13_pro_max.heic",
+    "heif-avif-webp/exif-py/HMD_Nokia_8.3_5G_hdr.heif",
+    "heif-avif-webp/pillow-heif/arrow.heic",
+    "heif-avif-webp/pillow-heif/aux_YCbCr.heic",
+    "heif-avif-webp/pillow-heif/xiaomi.heic",
+    "heif-avif-webp/pillow-heif/pug.heic",
+]
+
+
+@pytest.mark.parametrize("name", PHONE_ORIGINALS, ids=[n.rsplit("/", 1)[-1] for n in PHONE_ORIGINALS])
+def test_phone_originals_pass_with_nothing_flagged(name: str) -> None:
+    folder, _, rest = name.partition("/")
+    path = corpus(folder) / rest
+    photo = load_photo(path.read_bytes(), path.name)
+    context = CheckContext(settings=Settings(), now=datetime.now(UTC))
+    finding = integrity.check(photo, Claim(claim_id="t", timeline=Timeline()), context)
+    assert (finding.status.value, finding.code, finding.details["flags"]) == ("pass", "integrity.no_traces", [])

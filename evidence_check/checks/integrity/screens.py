@@ -1,7 +1,8 @@
 """Screens: a screenshot instead of a photo, or a photo taken of a screen.
 
 - **Screenshot.** No camera exposure in the EXIF, plus clues: a screenshot file name, iOS's
-  "Screenshot" user comment, PNG, a phone/desktop screen size, a flat status-bar band at the top.
+  "Screenshot" user comment, PNG, a phone/desktop screen size, a flat status-bar band at the top,
+  equal flat bars on opposite edges (a photo letterboxed in a gallery, then screenshotted).
   The name or the comment alone is enough; otherwise the screen size and one more clue. For a not-received claim a
   screenshot of the tracking page is normal evidence (``pass``); for anything else it shows no
   item, so ``warn`` and ask for a photo.
@@ -29,6 +30,8 @@ MOIRE_PEAK_DB = 25.0
 STATUS_BAR_SHARE = 0.035  # of the height
 FLAT_TOLERANCE = 3  # grey levels
 FLAT_SHARE = 0.8  # of the band's pixels within the tolerance of its median colour
+LETTERBOX_SHARE = 0.06  # of the height (or width): the thinnest bars that count
+LETTERBOX_FLAT = 0.98
 
 SCREENSHOT_NAME = re.compile(
     r"screenshot|screen shot|screen_shot|截屏|截图|屏幕截图|屏幕快照|スクリーンショット|bildschirmfoto|"
@@ -67,6 +70,8 @@ def screenshot(photo: Photo, claim: Claim, facts: Facts) -> Signal | None:
         clues.append("screen_size")
     if _flat_top_band(photo.working):
         clues.append("status_bar")
+    if _letterboxed(photo.working):
+        clues.append("letterbox")
     # Without a name or comment, the size of a screen must be one of the clues: a PNG with a flat
     # top edge is as often a product render or a scan.
     if not strong and not ("screen_size" in clues and len(clues) >= 2):
@@ -100,6 +105,28 @@ def screen_photo(photo: Photo) -> tuple[dict[str, object], Signal | None]:
 
 def _flat_top_band(working: Image.Image) -> bool:
     rows = max(2, round(working.height * STATUS_BAR_SHARE))
-    band = np.asarray(working.crop((0, 0, working.width, rows)).convert("L"), dtype=np.int16)
-    median = int(np.median(band))
-    return bool(np.mean(np.abs(band - median) <= FLAT_TOLERANCE) >= FLAT_SHARE)
+    return _flat(working.crop((0, 0, working.width, rows)), FLAT_SHARE)
+
+
+def _letterboxed(working: Image.Image) -> bool:
+    """Equal flat bars on opposite edges: a photo shown in a gallery or player, then screenshotted."""
+    width, height = working.size
+    bar_h, bar_w = round(height * LETTERBOX_SHARE), round(width * LETTERBOX_SHARE)
+    top, bottom = working.crop((0, 0, width, bar_h)), working.crop((0, height - bar_h, width, height))
+    left, right = working.crop((0, 0, bar_w, height)), working.crop((width - bar_w, 0, width, height))
+    return any(
+        _flat(a, LETTERBOX_FLAT) and _flat(b, LETTERBOX_FLAT) and _same_colour(a, b)
+        for a, b in ((top, bottom), (left, right))
+    )
+
+
+def _flat(region: Image.Image, share: float) -> bool:
+    grey = np.asarray(region.convert("L"), dtype=np.int16)
+    if grey.size == 0:
+        return False
+    median = int(np.median(grey))
+    return bool(np.mean(np.abs(grey - median) <= FLAT_TOLERANCE) >= share)
+
+
+def _same_colour(a: Image.Image, b: Image.Image) -> bool:
+    return bool(abs(float(np.median(np.asarray(a.convert("L")))) - float(np.median(np.asarray(b.convert("L"))))) <= FLAT_TOLERANCE)
