@@ -85,7 +85,7 @@ def test_a_generator_marker_is_strong_enough_to_reject() -> None:
 
 def test_channel_hint_names_the_app_and_asks_for_the_original() -> None:
     finding = run("mmexport1763170215000.jpg")
-    assert finding.params == {"app": "WeChat"}
+    assert finding.params == {"app": "WeChat", "app_zh": "微信"}
     assert finding.next_step == "ask_original"
 
 

@@ -14,7 +14,7 @@ import zlib
 from dataclasses import dataclass
 
 MAX_TEXT_BYTES = 256 * 1024
-MAX_CHUNKS = 4096
+MAX_CHUNKS = 65536  # a 20 MB PNG written in 8 KB IDAT chunks has ~2,500
 # Where metadata can sit in containers we do not walk chunk by chunk (HEIF, AVIF, TIFF): the boxes
 # before the picture data and, for files edited in place, the end of the file.
 HEAD_BYTES = 512 * 1024

@@ -29,6 +29,7 @@ FILE_NAMES = (
     (re.compile(r"^LINE_(ALBUM|P)", re.IGNORECASE), "LINE"),
     (re.compile(r"^\d{6,}_\d{6,}_\d{6,}_[no]\.jpe?g$", re.IGNORECASE), "Facebook or Instagram"),
 )
+APP_NAMES_ZH = {"WeChat": "微信", "WeChat or Telegram": "微信或 Telegram", "Facebook or Instagram": "Facebook 或 Instagram"}
 # The long side that chat apps resize "standard quality" photos to.
 CHAT_LONG_SIDES = {1280: "WeChat or Telegram", 1600: "WhatsApp"}
 
@@ -47,7 +48,8 @@ def hint(photo: Photo, facts: Facts) -> tuple[dict[str, Any], Signal | None]:
     details = {"app": app, "clue": clue, "long_side": max(photo.width, photo.height)}
     if facts.camera or photo.metadata.exif.get("DateTimeOriginal"):
         return details, None  # the metadata survived: nothing to explain
-    return details, Signal("channel_hint", Status.PASS, 0.0, "integrity.channel_hint", {"app": app}, details, "ask_original")
+    params = {"app": app, "app_zh": APP_NAMES_ZH.get(app, app)}
+    return details, Signal("channel_hint", Status.PASS, 0.0, "integrity.channel_hint", params, details, "ask_original")
 
 
 def _chat_sized(photo: Photo, facts: Facts) -> bool:

@@ -33,6 +33,14 @@ FLAT_SHARE = 0.8  # of the band's pixels within the tolerance of its median colo
 LETTERBOX_SHARE = 0.06  # of the height (or width): the thinnest bars that count
 LETTERBOX_FLAT = 0.98
 
+CLUE_WORDS = {
+    "file_name": "named as a screenshot",
+    "user_comment": "tagged 'Screenshot' by the phone",
+    "png": "PNG",
+    "screen_size": "screen-sized {w}x{h}",
+    "status_bar": "status bar",
+    "letterbox": "letterbox bars",
+}
 SCREENSHOT_NAME = re.compile(
     r"screenshot|screen shot|screen_shot|截屏|截图|屏幕截图|屏幕快照|スクリーンショット|bildschirmfoto|"
     r"captura de pantalla|^snipaste|^qq截图|^微信截图",
@@ -77,7 +85,7 @@ def screenshot(photo: Photo, claim: Claim, facts: Facts) -> Signal | None:
     if not strong and not ("screen_size" in clues and len(clues) >= 2):
         return None
     details = {"clues": clues, "size": [photo.width, photo.height]}
-    params = {"clues": ", ".join(clues)}
+    params = {"clues": ", ".join(CLUE_WORDS[c].format(w=photo.width, h=photo.height) for c in clues)}
     if claim.reason is ClaimReason.NOT_RECEIVED:
         return Signal("screenshot", Status.PASS, 0.0, "integrity.screenshot_expected", params, details)
     return Signal(
