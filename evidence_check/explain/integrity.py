@@ -53,7 +53,7 @@ SUMMARIES: dict[str, tuple[str, str]] = {
     "integrity.channel_hint": (
         "No signs of editing. The file has no camera data and was probably sent through {app}, which "
         "removes the capture date: ask for the original from the phone's gallery.",
-        "未发现修图痕迹。文件没有相机信息，可能经 {app_zh} 发送，该软件会删除拍摄时间：请客户从手机相册发送原图。",
+        "未发现修图痕迹。文件没有相机信息，可能经{app_zh}发送，该软件会删除拍摄时间：请客户从手机相册发送原图。",
     ),
     "integrity.thumbnail_matches": ("The stored preview matches the photo.", "文件内缩略图与照片一致。"),
     "integrity.reencoded": (
