@@ -207,6 +207,33 @@ def test_phone_and_camera_firmware_is_not_an_editor(software: str) -> None:
     assert not editing.EDITORS.search(software)
 
 
+@pytest.mark.parametrize(
+    ("saved", "saved_offset", "taken", "taken_offset", "fires"),
+    [
+        ("2026:11:16 21:05:00", None, "2026:11:15 09:30:00", None, True),
+        ("2026:11:15 09:31:00", None, "2026:11:15 09:30:00", None, False),
+        # the same instant written in two zones: not a later save
+        ("2026:11:15 01:30:00", "+00:00", "2026:11:15 09:30:00", "+08:00", False),
+        # one offset only: the clock readings are compared
+        ("2026:11:15 12:00:00", "+08:00", "2026:11:15 09:30:00", None, True),
+        ("2026:11:15 08:00:00", None, "2026:11:15 09:30:00", None, False),
+    ],
+)
+def test_saved_after_capture(
+    saved: str, saved_offset: str | None, taken: str, taken_offset: str | None, fires: bool
+) -> None:
+    exif = Image.Exif()
+    exif[0x0132] = saved
+    sub = exif.get_ifd(0x8769)
+    sub[0x9003] = taken
+    if saved_offset:
+        sub[0x9010] = saved_offset
+    if taken_offset:
+        sub[0x9011] = taken_offset
+    photo = load_photo(jpeg(exif=exif), "t.jpg")
+    assert (editing._saved_later(photo) is not None) is fires
+
+
 # --- Channel hints -------------------------------------------------------------------------------
 
 

@@ -56,6 +56,7 @@ SUMMARIES: dict[str, tuple[str, str]] = {
         "未发现修图痕迹。文件没有相机信息，可能经{app_zh}发送，该软件会删除拍摄时间：请客户从手机相册发送原图。",
     ),
     "integrity.thumbnail_matches": ("The stored preview matches the photo.", "文件内缩略图与照片一致。"),
+    "integrity.thumbnail_unreadable": ("The stored preview cannot be read.", "无法读取文件内的缩略图。"),
     "integrity.reencoded": (
         "The camera's JPEG was re-encoded by a program (quality {quality}).",
         "相机原始 JPEG 被程序重新编码过（质量 {quality}）。",

@@ -75,8 +75,10 @@ def _names_software(key: str) -> bool:
 def _saved_later(photo: Photo) -> Signal | None:
     saved = _exif_time(exif_text(photo, "DateTime"), exif_text(photo, "OffsetTime"))
     taken = _exif_time(exif_text(photo, "DateTimeOriginal"), exif_text(photo, "OffsetTimeOriginal"))
-    if saved is None or taken is None or (saved.tzinfo is None) != (taken.tzinfo is None):
+    if saved is None or taken is None:
         return None
+    if (saved.tzinfo is None) != (taken.tzinfo is None):  # one offset only: compare the clock readings
+        saved, taken = saved.replace(tzinfo=None), taken.replace(tzinfo=None)
     gap = (saved - taken).total_seconds()
     if gap <= SAVED_LATER_SECONDS:
         return None
@@ -120,15 +122,12 @@ def _thumbnail(photo: Photo, facts: Facts) -> Signal | None:
     if thumbnail is None:
         return None
     comparison = compare_thumbnail(thumbnail, photo.orientation, photo.working)
-    reframed = not comparison.bars_cut and comparison.aspect_change > THUMBNAIL_MAX_ASPECT_CHANGE if comparison else False
-    if comparison is None or (comparison.similarity >= THUMBNAIL_MIN_SIMILARITY and not reframed):
+    if comparison is None:
+        return Signal("thumbnail_unreadable", Status.UNKNOWN, 0.0, "integrity.thumbnail_unreadable", {}, {})
+    reframed = not comparison.bars_cut and comparison.aspect_change > THUMBNAIL_MAX_ASPECT_CHANGE
+    if comparison.similarity >= THUMBNAIL_MIN_SIMILARITY and not reframed:
         return Signal(
-            "thumbnail_matches",
-            Status.UNKNOWN,
-            0.0,
-            "integrity.thumbnail_matches",
-            {},
-            comparison.as_details() if comparison else {"readable": False},
+            "thumbnail_matches", Status.UNKNOWN, 0.0, "integrity.thumbnail_matches", {}, comparison.as_details()
         )
     params = {"similarity": round(comparison.similarity, 2)}
     return Signal(
