@@ -83,7 +83,11 @@ def main() -> None:
             fired = _fired(finding)
             for name in fired:
                 counts[name][group] += 1
-            rel = str(path.relative_to(args.corpora / group)) if not group.startswith("fixtures/") else path.name
+            rel = (
+                str(path.relative_to(args.corpora / group))
+                if not group.startswith("fixtures/")
+                else path.name
+            )
             if group.startswith("fixtures/"):
                 continue
             writers = _writers(photo)
@@ -143,7 +147,9 @@ def _fired(finding: Finding) -> list[str]:
 
 def _writers(photo: Photo) -> str:
     names = [photo.metadata.exif.get("Software"), photo.metadata.exif.get("ProcessingSoftware")]
-    names += [v for k, v in photo.metadata.xmp.items() if k.lower().endswith(("creatortool", "softwareagent"))]
+    names += [
+        v for k, v in photo.metadata.xmp.items() if k.lower().endswith(("creatortool", "softwareagent"))
+    ]
     return "; ".join(dict.fromkeys(str(n).strip("\x00 ") for n in names if n))
 
 

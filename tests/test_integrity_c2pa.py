@@ -40,7 +40,10 @@ class Authority:
 
 def _name(common: str) -> x509.Name:
     return x509.Name(
-        [x509.NameAttribute(NameOID.COMMON_NAME, common), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "tests")]
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, common),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "tests"),
+        ]
     )
 
 
@@ -87,7 +90,9 @@ def authority() -> Authority:
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_usage(signing=True), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False
+        )
         .sign(root_key, hashes.SHA256())
     )
     pem = serialization.Encoding.PEM
@@ -103,10 +108,15 @@ def signed(authority: Authority, source_type: str) -> bytes:
         "claim_generator_info": [{"name": "evidence-check tests", "version": "1"}],
         "title": "photo.jpg",
         "assertions": [
-            {"label": "c2pa.actions", "data": {"actions": [{"action": "c2pa.created", "digitalSourceType": source_type}]}}
+            {
+                "label": "c2pa.actions",
+                "data": {"actions": [{"action": "c2pa.created", "digitalSourceType": source_type}]},
+            }
         ],
     }
-    signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(b"es256", authority.chain_pem, authority.key_pem, None))
+    signer = c2pa.Signer.from_info(
+        c2pa.C2paSignerInfo(b"es256", authority.chain_pem, authority.key_pem, None)
+    )
     out = io.BytesIO()
     with c2pa.Builder(manifest) as builder:
         builder.sign(signer, "image/jpeg", io.BytesIO(PHOTO.read_bytes()), out)
@@ -126,7 +136,9 @@ def anchors(authority: Authority, tmp_path: Path) -> Path:
     return path
 
 
-def test_a_capture_signed_by_a_trusted_camera_is_positive_evidence(authority: Authority, anchors: Path) -> None:
+def test_a_capture_signed_by_a_trusted_camera_is_positive_evidence(
+    authority: Authority, anchors: Path
+) -> None:
     finding = check(signed(authority, CAPTURE), anchors)
     assert (finding.status.value, finding.code) == ("pass", "integrity.c2pa_trusted")
     assert finding.details["provenance_trusted"] is True
@@ -150,7 +162,9 @@ def test_pixels_changed_after_signing_fail(authority: Authority, anchors: Path) 
     assert "assertion.dataHash.mismatch" in finding.params["failures"]
 
 
-def test_a_manifest_declaring_generated_content_fails_even_when_trusted(authority: Authority, anchors: Path) -> None:
+def test_a_manifest_declaring_generated_content_fails_even_when_trusted(
+    authority: Authority, anchors: Path
+) -> None:
     finding = check(signed(authority, TRAINED), anchors)
     assert (finding.status.value, finding.code) == ("fail", "integrity.ai_marker")
     assert "c2pa_generated" in finding.details["flags"]

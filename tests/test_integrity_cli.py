@@ -21,7 +21,9 @@ def test_ela_writes_a_picture_the_size_of_the_upright_photo(tmp_path: Path) -> N
 
 
 def test_ela_of_an_unreadable_file_is_one_line_and_exit_1(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["ela", str(FIXTURES / "truncated.jpg"), "--out", str(tmp_path / "x.png")])
+    result = CliRunner().invoke(
+        app, ["ela", str(FIXTURES / "truncated.jpg"), "--out", str(tmp_path / "x.png")]
+    )
     assert result.exit_code == 1
     assert len(result.stderr.strip().splitlines()) == 1 and "truncated" in result.stderr
     assert not (tmp_path / "x.png").exists()

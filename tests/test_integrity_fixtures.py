@@ -25,10 +25,22 @@ TABLE = [
     ("plain_png_with_title.png", "damaged", "pass", "integrity.no_traces", []),
     ("editor_snapseed.jpg", "damaged", "warn", "integrity.editor", ["editor_software"]),
     ("editor_xmp_creatortool.jpg", "damaged", "warn", "integrity.editor", ["editor_software"]),
-    ("saved_day_after_capture.jpg", "damaged", "warn", "integrity.saved_after_capture", ["saved_after_capture"]),
+    (
+        "saved_day_after_capture.jpg",
+        "damaged",
+        "warn",
+        "integrity.saved_after_capture",
+        ["saved_after_capture"],
+    ),
     ("thumbnail_matches.jpg", "damaged", "pass", "integrity.no_traces", ["thumbnail_matches"]),
     ("thumbnail_matches_orientation_6.jpg", "damaged", "pass", "integrity.no_traces", ["thumbnail_matches"]),
-    ("thumbnail_stale_cropped.jpg", "damaged", "warn", "integrity.thumbnail_mismatch", ["thumbnail_mismatch"]),
+    (
+        "thumbnail_stale_cropped.jpg",
+        "damaged",
+        "warn",
+        "integrity.thumbnail_mismatch",
+        ["thumbnail_mismatch"],
+    ),
     ("tracking_page_1080x2340.png", "damaged", "warn", "integrity.screenshot", ["screenshot"]),
     ("tracking_page_1080x2340.png", "not_received", "pass", "integrity.screenshot_expected", ["screenshot"]),
     ("gallery_screenshot_1080x2340.jpg", "damaged", "warn", "integrity.screenshot", ["screenshot"]),
@@ -60,7 +72,9 @@ def run(name: str, reason: str = "damaged") -> Finding:
     return integrity.check(photo, claim, CONTEXT)
 
 
-@pytest.mark.parametrize(("name", "reason", "status", "code", "fires"), TABLE, ids=[f"{r[0]}-{r[1]}" for r in TABLE])
+@pytest.mark.parametrize(
+    ("name", "reason", "status", "code", "fires"), TABLE, ids=[f"{r[0]}-{r[1]}" for r in TABLE]
+)
 def test_fixture_gets_expected_integrity_finding(
     name: str, reason: str, status: str, code: str, fires: list[str]
 ) -> None:

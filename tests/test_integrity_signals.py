@@ -75,7 +75,9 @@ def test_when_header_is_hostile_then_reading_never_raises(data: bytes) -> None:
 
 
 def test_sixteen_bit_tables_are_read() -> None:
-    header = read_jpeg_header((corpus("malformed-images") / "pillow" / "hopper_16bit_qtables.jpg").read_bytes())
+    header = read_jpeg_header(
+        (corpus("malformed-images") / "pillow" / "hopper_16bit_qtables.jpg").read_bytes()
+    )
     assert header is not None and max(max(t) for t in header.qtables.values()) > 255
 
 
@@ -106,7 +108,12 @@ def test_when_exif_block_is_broken_then_no_thumbnail(tiff: bytes) -> None:
 
 def test_camera_thumbnails_in_the_corpus_match_their_photos() -> None:
     """Untouched camera files (exif.org originals, phones) must not look stale."""
-    names = ["exif-org/canon-ixus.jpg", "exif-org/nikon-e950.jpg", "exif-org/ricoh-rdc5300.jpg", "hdr/iphone_hdr_NO.jpg"]
+    names = [
+        "exif-org/canon-ixus.jpg",
+        "exif-org/nikon-e950.jpg",
+        "exif-org/ricoh-rdc5300.jpg",
+        "hdr/iphone_hdr_NO.jpg",
+    ]
     for name in names:
         photo = load_photo((corpus("exif-camera-jpegs") / "exif-py" / "jpg" / name).read_bytes(), name)
         claim = Claim(claim_id="t", timeline=Timeline())
@@ -168,7 +175,15 @@ def test_webp_xmp_is_read() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["Midjourney v6", "DALL·E 3", "DALL-E", "Adobe Firefly Image 3", "Stable Diffusion XL", "ComfyUI", "即梦AI"],
+    [
+        "Midjourney v6",
+        "DALL·E 3",
+        "DALL-E",
+        "Adobe Firefly Image 3",
+        "Stable Diffusion XL",
+        "ComfyUI",
+        "即梦AI",
+    ],
 )
 def test_generator_names_fire(text: str) -> None:
     assert generated.GENERATOR_NAMES.search(text)
@@ -185,7 +200,9 @@ def test_editor_and_firmware_strings_are_not_generators(text: str) -> None:
 def test_plain_algorithmic_media_is_not_a_generator_marker() -> None:
     text = b"http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia"
     assert not generated.SOURCE_TYPE.search(text)
-    assert generated.SOURCE_TYPE.search(text.replace(b"algorithmicMedia", b"compositeWithTrainedAlgorithmicMedia"))
+    assert generated.SOURCE_TYPE.search(
+        text.replace(b"algorithmicMedia", b"compositeWithTrainedAlgorithmicMedia")
+    )
 
 
 # --- Editing traces ------------------------------------------------------------------------------
@@ -193,7 +210,14 @@ def test_plain_algorithmic_media_is_not_a_generator_marker() -> None:
 
 @pytest.mark.parametrize(
     "software",
-    ["GIMP 2.4.5", "Adobe Photoshop CC 2017 (Macintosh)", "Snapseed 2.0", "美图秀秀", "PicsArt", "Lightroom Mobile"],
+    [
+        "GIMP 2.4.5",
+        "Adobe Photoshop CC 2017 (Macintosh)",
+        "Snapseed 2.0",
+        "美图秀秀",
+        "PicsArt",
+        "Lightroom Mobile",
+    ],
 )
 def test_editor_names_fire(software: str) -> None:
     assert editing.EDITORS.search(software)
@@ -201,7 +225,15 @@ def test_editor_names_fire(software: str) -> None:
 
 @pytest.mark.parametrize(
     "software",
-    ["HDR+ 1.0.540104767zd", "G930VVRS4BQI1", "15.2.1", "MIUI Camera", "Google", "SLT-A58 v1.01", "S938BXXS3AYDA"],
+    [
+        "HDR+ 1.0.540104767zd",
+        "G930VVRS4BQI1",
+        "15.2.1",
+        "MIUI Camera",
+        "Google",
+        "SLT-A58 v1.01",
+        "S938BXXS3AYDA",
+    ],
 )
 def test_phone_and_camera_firmware_is_not_an_editor(software: str) -> None:
     assert not editing.EDITORS.search(software)
@@ -251,7 +283,9 @@ def test_chat_app_file_names_are_recognised(name: str, app: str) -> None:
     assert any(pattern.search(name) and found == app for pattern, found in channel.FILE_NAMES)
 
 
-@pytest.mark.parametrize("name", ["IMG_20261115_093000.jpg", "DSC01234.JPG", "PXL_20261115_093000123.jpg", "photo.jpg"])
+@pytest.mark.parametrize(
+    "name", ["IMG_20261115_093000.jpg", "DSC01234.JPG", "PXL_20261115_093000123.jpg", "photo.jpg"]
+)
 def test_camera_file_names_are_not_chat_apps(name: str) -> None:
     assert not any(pattern.search(name) for pattern, _app in channel.FILE_NAMES)
 
@@ -259,7 +293,9 @@ def test_camera_file_names_are_not_chat_apps(name: str) -> None:
 def test_a_chat_app_name_on_a_photo_that_kept_its_exif_needs_no_explanation() -> None:
     data = (INTEGRITY / "plain_camera_photo.jpg").read_bytes()
     photo = load_photo(data, "IMG-20261115-WA0001.jpg")
-    finding = integrity.check(photo, Claim(claim_id="t", timeline=Timeline()), CheckContext(Settings(), datetime.now(UTC)))
+    finding = integrity.check(
+        photo, Claim(claim_id="t", timeline=Timeline()), CheckContext(Settings(), datetime.now(UTC))
+    )
     assert finding.code == "integrity.no_traces"
     assert finding.details["channel"]["app"] == "WhatsApp"
 
@@ -366,4 +402,8 @@ def test_phone_originals_pass_with_nothing_flagged(name: str) -> None:
     photo = load_photo(path.read_bytes(), path.name)
     context = CheckContext(settings=Settings(), now=datetime.now(UTC))
     finding = integrity.check(photo, Claim(claim_id="t", timeline=Timeline()), context)
-    assert (finding.status.value, finding.code, finding.details["flags"]) == ("pass", "integrity.no_traces", [])
+    assert (finding.status.value, finding.code, finding.details["flags"]) == (
+        "pass",
+        "integrity.no_traces",
+        [],
+    )

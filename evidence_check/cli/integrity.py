@@ -17,7 +17,9 @@ from evidence_check.service import limits_from
 def ela(
     photo: Annotated[Path, typer.Argument(help="the photo to look at", show_default=False)],
     out: Annotated[Path, typer.Option(help="where to write the picture (PNG)")],
-    quality: Annotated[int, typer.Option(min=50, max=99, help="JPEG quality of the re-save")] = DEFAULT_QUALITY,
+    quality: Annotated[
+        int, typer.Option(min=50, max=99, help="JPEG quality of the re-save")
+    ] = DEFAULT_QUALITY,
 ) -> None:
     """Write an error-level picture: bright regions changed most when re-saved. A view, not a verdict."""
     limits = limits_from(load_settings())

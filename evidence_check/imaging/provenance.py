@@ -195,4 +195,3 @@ def _generator_info(manifest: dict[str, Any]) -> str | None:
 def _signer(signature: dict[str, Any]) -> str | None:
     parts = [str(signature[k]) for k in ("common_name", "issuer") if signature.get(k)]
     return " / ".join(parts) if parts else None
-

@@ -29,7 +29,11 @@ FILE_NAMES = (
     (re.compile(r"^LINE_(ALBUM|P)", re.IGNORECASE), "LINE"),
     (re.compile(r"^\d{6,}_\d{6,}_\d{6,}_[no]\.jpe?g$", re.IGNORECASE), "Facebook or Instagram"),
 )
-APP_NAMES_ZH = {"WeChat": "微信", "WeChat or Telegram": "微信或 Telegram", "Facebook or Instagram": "Facebook 或 Instagram"}
+APP_NAMES_ZH = {
+    "WeChat": "微信",
+    "WeChat or Telegram": "微信或 Telegram",
+    "Facebook or Instagram": "Facebook 或 Instagram",
+}
 # The long side that chat apps resize "standard quality" photos to.
 CHAT_LONG_SIDES = {1280: "WeChat or Telegram", 1600: "WhatsApp"}
 
@@ -49,7 +53,9 @@ def hint(photo: Photo, facts: Facts) -> tuple[dict[str, Any], Signal | None]:
     if facts.camera or photo.metadata.exif.get("DateTimeOriginal"):
         return details, None  # the metadata survived: nothing to explain
     params = {"app": app, "app_zh": APP_NAMES_ZH.get(app, app)}
-    return details, Signal("channel_hint", Status.PASS, 0.0, "integrity.channel_hint", params, details, "ask_original")
+    return details, Signal(
+        "channel_hint", Status.PASS, 0.0, "integrity.channel_hint", params, details, "ask_original"
+    )
 
 
 def _chat_sized(photo: Photo, facts: Facts) -> bool:

@@ -62,7 +62,7 @@ def _editor(photo: Photo) -> Signal | None:
                 "integrity.editor",
                 {"software": software},
                 {"software": software, "source": source},
-                "ask_original",
+                "ask_unedited_original",
             )
     return None
 
@@ -94,7 +94,7 @@ def _saved_later(photo: Photo) -> Signal | None:
         "integrity.saved_after_capture",
         params,
         {**params, "gap_seconds": gap},
-        "ask_original",
+        "ask_unedited_original",
     )
 
 
@@ -127,7 +127,12 @@ def _thumbnail(photo: Photo, facts: Facts) -> Signal | None:
     reframed = not comparison.bars_cut and comparison.aspect_change > THUMBNAIL_MAX_ASPECT_CHANGE
     if comparison.similarity >= THUMBNAIL_MIN_SIMILARITY and not reframed:
         return Signal(
-            "thumbnail_matches", Status.UNKNOWN, 0.0, "integrity.thumbnail_matches", {}, comparison.as_details()
+            "thumbnail_matches",
+            Status.UNKNOWN,
+            0.0,
+            "integrity.thumbnail_matches",
+            {},
+            comparison.as_details(),
         )
     params = {"similarity": round(comparison.similarity, 2)}
     return Signal(
@@ -137,5 +142,5 @@ def _thumbnail(photo: Photo, facts: Facts) -> Signal | None:
         "integrity.thumbnail_mismatch",
         params,
         comparison.as_details(),
-        "ask_original",
+        "ask_unedited_original",
     )

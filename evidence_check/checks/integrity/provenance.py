@@ -38,17 +38,31 @@ def measure(photo: Photo, facts: Facts, context: CheckContext) -> tuple[dict[str
         failures = [code for code in provenance.failures if "untrusted" not in code and "ocsp" not in code]
         params = {"failures": ", ".join(failures) or "validation failed"}
         found.append(
-            Signal("c2pa_invalid", Status.FAIL, SCORE_INVALID, "integrity.c2pa_invalid", params, details, "ask_original")
+            Signal(
+                "c2pa_invalid",
+                Status.FAIL,
+                SCORE_INVALID,
+                "integrity.c2pa_invalid",
+                params,
+                details,
+                "ask_unedited_original",
+            )
         )
     elif provenance.state == "trusted":
-        found.append(Signal("c2pa_trusted", Status.PASS, 0.0, "integrity.c2pa_trusted", {"signer": signer}, details))
+        found.append(
+            Signal("c2pa_trusted", Status.PASS, 0.0, "integrity.c2pa_trusted", {"signer": signer}, details)
+        )
     elif provenance.state == "valid":
         found.append(
-            Signal("c2pa_untrusted", Status.UNKNOWN, 0.0, "integrity.c2pa_untrusted", {"signer": signer}, details)
+            Signal(
+                "c2pa_untrusted", Status.UNKNOWN, 0.0, "integrity.c2pa_untrusted", {"signer": signer}, details
+            )
         )
     elif provenance.state == "remote":
         url = provenance.remote_url or "a remote address"
-        found.append(Signal("c2pa_remote", Status.UNKNOWN, 0.0, "integrity.c2pa_remote", {"url": url}, details))
+        found.append(
+            Signal("c2pa_remote", Status.UNKNOWN, 0.0, "integrity.c2pa_remote", {"url": url}, details)
+        )
     generated = provenance.declares_generated
     if generated:
         found.append(

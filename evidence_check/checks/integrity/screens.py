@@ -89,7 +89,13 @@ def screenshot(photo: Photo, claim: Claim, facts: Facts) -> Signal | None:
     if claim.reason is ClaimReason.NOT_RECEIVED:
         return Signal("screenshot", Status.PASS, 0.0, "integrity.screenshot_expected", params, details)
     return Signal(
-        "screenshot", Status.WARN, SCORE_SCREENSHOT, "integrity.screenshot", params, details, "ask_camera_photo"
+        "screenshot",
+        Status.WARN,
+        SCORE_SCREENSHOT,
+        "integrity.screenshot",
+        params,
+        details,
+        "ask_camera_photo",
     )
 
 
@@ -137,4 +143,7 @@ def _flat(region: Image.Image, share: float) -> bool:
 
 
 def _same_colour(a: Image.Image, b: Image.Image) -> bool:
-    return bool(abs(float(np.median(np.asarray(a.convert("L")))) - float(np.median(np.asarray(b.convert("L"))))) <= FLAT_TOLERANCE)
+    return bool(
+        abs(float(np.median(np.asarray(a.convert("L")))) - float(np.median(np.asarray(b.convert("L")))))
+        <= FLAT_TOLERANCE
+    )
