@@ -407,3 +407,17 @@ def test_phone_originals_pass_with_nothing_flagged(name: str) -> None:
         "integrity.no_traces",
         [],
     )
+
+
+def test_an_editor_later_in_the_xmp_history_is_found() -> None:
+    packet = (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        b'<rdf:Description rdf:about="" xmlns:stEvt="http://ns.adobe.com/xap/1.0/sType/ResourceEvent#">'
+        b"<xmpMM:History><rdf:Seq>"
+        b'<rdf:li stEvt:action="created" stEvt:softwareAgent="MIUI Camera"/>'
+        b"<rdf:li><stEvt:action>saved</stEvt:action><stEvt:softwareAgent>Meitu 9.2</stEvt:softwareAgent></rdf:li>"
+        b"</rdf:Seq></xmpMM:History></rdf:Description></rdf:RDF></x:xmpmeta>"
+    )
+    photo = load_photo(jpeg(xmp=packet), "t.jpg")
+    finding = integrity.check(photo, Claim(claim_id="t", timeline=Timeline()), CheckContext(Settings(), datetime.now(UTC)))
+    assert (finding.code, finding.params["software"]) == ("integrity.editor", "Meitu 9.2")

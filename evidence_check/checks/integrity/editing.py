@@ -39,19 +39,22 @@ EDITORS = re.compile(
     r"youcam|inshot|remini|photoroom|photo ?lab|krita|corel|paintshop|lensa",
     re.IGNORECASE,
 )
+_HISTORY_AGENT = re.compile(rb"softwareAgent(?:=\"|>)([^\"<]{1,200})")
 _EXIF_TIME = re.compile(r"^(\d{4}):(\d{2}):(\d{2}) (\d{2}):(\d{2}):(\d{2})")
 
 
 def signals(photo: Photo, facts: Facts) -> list[Signal]:
-    return [s for s in (_editor(photo), _saved_later(photo), _thumbnail(photo, facts)) if s is not None]
+    return [s for s in (_editor(photo, facts), _saved_later(photo), _thumbnail(photo, facts)) if s is not None]
 
 
-def _editor(photo: Photo) -> Signal | None:
+def _editor(photo: Photo, facts: Facts) -> Signal | None:
     named = [
         ("exif:Software", exif_text(photo, "Software")),
         ("exif:ProcessingSoftware", exif_text(photo, "ProcessingSoftware")),
     ]
     named += [(key, value) for key, value in photo.metadata.xmp.items() if _names_software(key)]
+    # Every step of an XMP history names its program; the parsed XMP keeps only the first.
+    named += [("xmp:History", m.decode("utf-8", "replace")) for m in _HISTORY_AGENT.findall(facts.text.xmp)]
     for source, value in named:
         if value and EDITORS.search(value):
             software = value[:80]
