@@ -61,6 +61,13 @@ class Settings(BaseSettings):
             ) from None
         return value
 
+    @field_validator("c2pa_trust_anchors")
+    @classmethod
+    def _anchors_readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"C2PA trust anchors file {str(value)!r} does not exist")
+        return value
+
     @property
     def clock_tolerance(self) -> timedelta:
         return timedelta(minutes=self.clock_tolerance_minutes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -34,3 +35,10 @@ def test_ela_quality_out_of_range_is_a_usage_error(tmp_path: Path) -> None:
         app, ["ela", str(FIXTURES / "no_exif.jpg"), "--out", str(tmp_path / "x.png"), "--quality", "10"]
     )
     assert result.exit_code == 2
+
+
+def test_a_missing_trust_anchors_file_is_a_setting_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("EVIDENCE_CHECK_C2PA_TRUST_ANCHORS", str(tmp_path / "missing.pem"))
+    result = CliRunner().invoke(app, ["ela", str(FIXTURES / "no_exif.jpg"), "--out", str(tmp_path / "x.png")])
+    assert result.exit_code == 2
+    assert "trust anchors" in result.stderr
