@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # A time without offset may be anywhere from UTC-12 to UTC+14 relative to the assumed zone.
     unknown_offset_tolerance_hours: float = Field(14.0, ge=0, le=26)
     future_limit_days: float = Field(365.0, ge=1)
+    # PEM file of C2PA trust anchors used instead of the list shipped in evidence_check/data/c2pa.
+    c2pa_trust_anchors: Path | None = Field(None, description="C2PA trust anchors (PEM)")
+
     category_windows_hours: dict[str, float] = Field(
         default_factory=lambda: dict(DEFAULT_CATEGORY_WINDOWS_HOURS)
     )
@@ -56,6 +59,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"unknown time zone {value!r} (use an IANA name such as Asia/Shanghai)"
             ) from None
+        return value
+
+    @field_validator("c2pa_trust_anchors")
+    @classmethod
+    def _anchors_readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"C2PA trust anchors file {str(value)!r} does not exist")
         return value
 
     @property

@@ -6,6 +6,7 @@ import sys
 from typing import NoReturn
 
 import typer
+from pydantic import ValidationError
 
 from evidence_check.settings import Settings
 from evidence_check.store import Store, StoreError
@@ -29,6 +30,10 @@ def fail(message: str, code: int = 1) -> NoReturn:
 def load_settings() -> Settings:
     try:
         return Settings()
+    except ValidationError as exc:  # its last line is a documentation link: say what is wrong instead
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        fail(f"bad setting {where}: {first.get('msg', 'invalid')}", 2)
     except ValueError as exc:
         fail(f"bad setting: {str(exc).splitlines()[-1].strip() if str(exc) else exc}", 2)
 

@@ -39,6 +39,16 @@ NEXT_STEPS: dict[str, tuple[str, str]] = {
         "Ask for a new photo of the item, taken now, from another angle.",
         "请客户现在从另一个角度重新拍摄商品照片。",
     ),
+    "ask_unedited_original": (
+        "Ask for the photo exactly as the camera saved it, from the phone's gallery, sent as a file and "
+        "not edited, cropped or filtered.",
+        "请客户从手机相册发送相机拍摄的原始照片文件，不要编辑、裁剪或加滤镜。",
+    ),
+    "ask_camera_photo": (
+        "Ask for a photo of the item itself, taken with the phone's camera now: not a screenshot, not "
+        "a picture of a screen, not a generated image.",
+        "请客户现在用手机相机直接拍摄商品本身：不要截图、不要翻拍屏幕、不要使用生成的图片。",
+    ),
     "ask_resend": (
         "Ask the customer to send the unreadable photo again.",
         "请客户重新发送无法读取的照片。",

@@ -75,6 +75,7 @@ class Photo:
     def full(self) -> Image.Image:
         """The upright RGB photo at full resolution, decoded on first use."""
         with Image.open(io.BytesIO(self.data), formats=_OPEN_AS.get(self.format, [self.format])) as im:
+            im.load()  # an RGB photo passes through _to_rgb unchanged: decode before the file closes
             return _upright(_to_rgb(im), self.orientation)
 
     @property

@@ -1,0 +1,236 @@
+"""How often each integrity signal fires on every image we have, whether that is right, and its cost.
+
+Run from the checkout (needs ../shared/corpora beside it for the real photos):
+
+    .venv/bin/python scripts/bench_integrity.py [--repeat 7]
+
+Prints
+1. per signal, how many images it fires on in each corpus folder and fixture folder;
+2. every firing on a real corpus photo with the manifest's note and a judgement: ``right`` when the
+   manifest says the file was edited / re-saved / is a screenshot (or, for C2PA, when the corpus's
+   own validation agrees), ``wrong`` when it says nothing of the kind, ``?`` where the note is silent;
+3. the goal: integrity ``fail`` on exif-camera-jpegs/ and heif-avif-webp/;
+4. median milliseconds of each signal on a 12-megapixel camera-like JPEG (and the ELA view).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import re
+import statistics
+import sys
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "fixtures"))
+
+from PIL import Image  # noqa: E402
+
+from evidence_check.checks import integrity  # noqa: E402
+from evidence_check.checks.context import CheckContext  # noqa: E402
+from evidence_check.imaging.ela import error_levels  # noqa: E402
+from evidence_check.imaging.load import Photo, PhotoError, load_photo  # noqa: E402
+from evidence_check.models import Claim, Finding, Timeline  # noqa: E402
+from evidence_check.settings import Settings  # noqa: E402
+
+NOT_IMAGES = {".md", ".csv", ".txt", ".pem", ".cfg"}
+EDITED = re.compile(
+    r"gimp|photoshop|re-?saved|edited|paint program|re-?imported|re-?encode|windows photo|"
+    r"blur|sharpen|contrast|saturation|squash|rotat|mirror|flip|transpose|transverse|gr[ae]yscale|"
+    r"downscal|shrink|resize|crop|hex-edited|fuzzed|truncated by|via gimp",
+    re.IGNORECASE,
+)
+SCREENSHOT = re.compile(r"screenshot", re.IGNORECASE)
+# Desktop programs that rewrite a camera's file (import, geotag, edit): when the file itself names
+# one, it was written again after capture whatever the manifest's note says.
+REWRITERS = re.compile(
+    r"gimp|photoshop|lightroom|fireworks|photo gallery|transfer|camedia master|uploader|gthumb|^PIL$|pix \d",
+    re.IGNORECASE,
+)
+EDIT_SIGNALS = {"editor_software", "saved_after_capture", "thumbnail_mismatch", "reencoded"}
+C2PA_EXPECTED = {"c2pa_invalid": "Invalid", "c2pa_untrusted": "Valid", "c2pa_remote": "error"}
+GOAL_FOLDERS = ("exif-camera-jpegs", "heif-avif-webp")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpora", type=Path, default=ROOT.parent / "shared" / "corpora")
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    context = CheckContext(settings=Settings(), now=datetime.now(UTC))
+    claim = Claim(claim_id="bench", timeline=Timeline())
+
+    groups = _groups(args.corpora)
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    totals: dict[str, int] = defaultdict(int)
+    firings: list[tuple[str, str, str, str]] = []
+    goal_fails: list[str] = []
+    for group, files in groups.items():
+        notes = _notes(args.corpora / group) if not group.startswith("fixtures/") else {}
+        for path in files:
+            try:
+                photo = load_photo(path.read_bytes(), path.name)
+            except PhotoError:
+                continue
+            totals[group] += 1
+            finding = integrity.check(photo, claim, context)
+            fired = _fired(finding)
+            for name in fired:
+                counts[name][group] += 1
+            rel = (
+                str(path.relative_to(args.corpora / group))
+                if not group.startswith("fixtures/")
+                else path.name
+            )
+            if group.startswith("fixtures/"):
+                continue
+            writers = _writers(photo)
+            for name in fired:
+                firings.append((name, f"{group}/{rel}", *_judge(name, notes.get(rel, ""), writers)))
+            if group in GOAL_FOLDERS and finding.status.value == "fail":
+                goal_fails.append(f"{group}/{rel}: {finding.code}")
+
+    _print_counts(counts, totals)
+    _print_firings(firings)
+    print(f"\n## Goal: integrity `fail` on {' and '.join(GOAL_FOLDERS)}")
+    print(f"{len(goal_fails)} fail(s)" + "".join(f"\n- {line}" for line in goal_fails))
+    _print_speed(context, claim, args.repeat)
+
+
+def _groups(corpora: Path) -> dict[str, list[Path]]:
+    groups: dict[str, list[Path]] = {}
+    if corpora.is_dir():
+        for folder in sorted(p for p in corpora.iterdir() if p.is_dir()):
+            groups[folder.name] = sorted(
+                p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() not in NOT_IMAGES
+            )
+    else:
+        print(f"(no corpora at {corpora}: fixtures only)")
+    for name in ("images", "integrity"):
+        groups[f"fixtures/{name}"] = sorted(p for p in (ROOT / "fixtures" / name).iterdir() if p.is_file())
+    return groups
+
+
+def _notes(folder: Path) -> dict[str, str]:
+    manifest = folder / "manifest.csv"
+    if not manifest.is_file():
+        return {}
+    with manifest.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    notes = {}
+    for row in rows:
+        key = row.get("path") or row.get("file") or ""
+        note = row.get("note") or row.get("validation_state") or ""
+        if folder.name == "c2pa":
+            key = f"images/{key}"
+        notes[key] = note
+    return notes
+
+
+def _fired(finding: Finding) -> list[str]:
+    details = finding.details
+    names = list(details.get("flags", [])) + list(details.get("notes", []))
+    names = [n for n in names if n != "thumbnail_matches"]
+    for name, signal in details.get("signals", {}).items():
+        if name not in names and name != "thumbnail_matches" and signal is not None:
+            names.append(name)  # positive signals (trusted C2PA, an expected screenshot)
+    if finding.code == "integrity.channel_hint":
+        names.append("channel_hint")
+    return names
+
+
+def _writers(photo: Photo) -> str:
+    names = [photo.metadata.exif.get("Software"), photo.metadata.exif.get("ProcessingSoftware")]
+    names += [
+        v for k, v in photo.metadata.xmp.items() if k.lower().endswith(("creatortool", "softwareagent"))
+    ]
+    return "; ".join(dict.fromkeys(str(n).strip("\x00 ") for n in names if n))
+
+
+def _judge(name: str, note: str, writers: str) -> tuple[str, str]:
+    if name in C2PA_EXPECTED:
+        return ("right" if note.startswith(C2PA_EXPECTED[name]) else "wrong"), note[:70]
+    if name in EDIT_SIGNALS:
+        rewritten = any(REWRITERS.search(w.strip()) for w in writers.split(";")) if writers else False
+        evidence = f"{note[:50]} [written by: {writers[:40] or '-'}]"
+        return ("right" if EDITED.search(note) or rewritten else "?"), evidence
+    if name == "screenshot":
+        return ("right" if SCREENSHOT.search(note) else "wrong"), note[:70]
+    if name in ("ai_generated", "c2pa_generated", "screen_photo"):
+        return "wrong", note[:70]  # no generated image and no recapture in the corpora
+    return "?", note[:70]
+
+
+def _print_counts(counts: dict[str, dict[str, int]], totals: dict[str, int]) -> None:
+    groups = list(totals)
+    print("## Images each signal fires on (read images per folder in the header)\n")
+    header = "| signal | " + " | ".join(f"{g} ({totals[g]})" for g in groups) + " |"
+    print(header)
+    print("|" + "---|" * (len(groups) + 1))
+    for name in sorted(counts):
+        print(f"| {name} | " + " | ".join(str(counts[name].get(g, 0)) for g in groups) + " |")
+
+
+def _print_firings(firings: list[tuple[str, str, str, str]]) -> None:
+    print("\n## Every firing on a real corpus photo\n")
+    print("| signal | file | judged | manifest note |")
+    print("|---|---|---|---|")
+    for name, path, verdict, note in sorted(firings):
+        print(f"| {name} | {path} | {verdict} | {note.replace('|', '/')} |")
+    tally: dict[str, int] = defaultdict(int)
+    for _name, _path, verdict, _note in firings:
+        tally[verdict] += 1
+    print(f"\njudged: {dict(tally)}  (right: the manifest's note or the file's own writer names an edit or")
+    print("a re-save after capture; ?: neither says; wrong: contradicts the manifest)")
+
+
+def _twelve_megapixels() -> bytes:
+    """A 4000x3000 camera-like JPEG: sensor-like noise (so the file is as large as a phone's), camera
+    EXIF with a preview thumbnail."""
+    import numpy as np
+    from make_integrity_fixtures import exif_with_thumbnail, jpeg_bytes, product_photo
+
+    clean = np.asarray(product_photo(70, (4000, 3000)), dtype=np.int16)
+    noise = np.random.default_rng(70).normal(0, 6, clean.shape).astype(np.int16)
+    big = Image.fromarray(np.clip(clean + noise, 0, 255).astype(np.uint8))
+    preview = big.copy()
+    preview.thumbnail((160, 120))
+    buffer = io.BytesIO()
+    big.save(buffer, "JPEG", quality=92, exif=exif_with_thumbnail(jpeg_bytes(preview, 80)))
+    return buffer.getvalue()
+
+
+def _print_speed(context: CheckContext, claim: Claim, repeat: int) -> None:
+    data = _twelve_megapixels()
+    samples: dict[str, list[float]] = defaultdict(list)
+    for _ in range(repeat):
+        photo = load_photo(data, "IMG_20261115_093000.jpg")
+        started = time.perf_counter()
+        integrity.check(photo, claim, context)
+        samples["integrity (all signals)"].append((time.perf_counter() - started) * 1000)
+        samples["decode (working copy, for reference)"].append(photo.timings_ms["decode"])
+        for stage, ms in photo.timings_ms.items():
+            if stage.startswith("integrity."):
+                samples[stage].append(ms)
+    photo = load_photo(data, "x.jpg")
+    started = time.perf_counter()
+    error_levels(photo.full)
+    ela_ms = (time.perf_counter() - started) * 1000
+    with Image.open(io.BytesIO(data)) as image:
+        size = image.size
+    print(f"\n## Milliseconds on a {size[0]}x{size[1]} JPEG ({len(data) / 1e6:.1f} MB), median of {repeat}\n")
+    print("| stage | ms |")
+    print("|---|---|")
+    for stage, values in samples.items():
+        print(f"| {stage} | {statistics.median(values):.2f} |")
+    print(f"| ELA view (full decode + re-encode, on request only) | {ela_ms:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
