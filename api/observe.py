@@ -53,7 +53,8 @@ class RequestObserver:
         finally:
             self.metrics.in_flight.dec()
             elapsed = time.perf_counter() - started
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            # path_format: the template without converters ("{claim_id}", not "{claim_id:path}").
+            route = getattr(scope.get("route"), "path_format", None) or "unmatched"
             method = scope.get("method", "")
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.latency.labels(method, route).observe(elapsed)
