@@ -13,7 +13,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +25,7 @@ from evidence_check.store.tables import ClaimRow, PhotoRow, ReportRow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+MIGRATION_LOCK = 0x65766368  # any constant shared by every process of this project
 
 
 class StoreError(Exception):
@@ -63,6 +64,16 @@ class Store:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Several API processes starting at once on a new database: one migrates (DDL is
+                # transactional there), the others wait for this lock and then find nothing to do.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            elif (
+                connection.dialect.name == "sqlite"
+                and str(self.engine.url.database or ":memory:") != ":memory:"
+            ):
+                # The same for SQLite: take the write lock first (waiting up to the busy timeout).
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
@@ -166,6 +177,16 @@ class Store:
                 .limit(1)
             )
         return dict(body) if body is not None else None
+
+    def photo_watermark(self) -> int:
+        """The newest photo row's id (0 when none), across every process writing to this store.
+
+        An in-memory index of fingerprints built from the store stays correct beside other
+        processes by comparing this (one primary-key lookup) before each search and loading only
+        the rows above the watermark it was built at; the store stays the source of truth.
+        """
+        with self.sessions() as session:
+            return int(session.scalar(select(func.max(PhotoRow.id))) or 0)
 
     def latest_report(self, tenant: str, claim_id: str) -> dict[str, Any] | None:
         with self.sessions() as session:

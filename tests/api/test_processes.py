@@ -111,3 +111,24 @@ def test_a_server_killed_mid_request_leaves_no_half_written_claim(
     finally:
         restarted.stop()
     assert half_written(store) == 0
+
+
+def test_sigterm_lets_the_request_in_flight_finish(server: Server, store: Store) -> None:
+    answers: list[httpx.Response] = []
+    sender = threading.Thread(
+        target=lambda: answers.append(send(server, "c-slow", jpeg(3, size=(4000, 3000))))
+    )
+    sender.start()
+    # In flight: the gauge counts the photo's request and this /metrics request itself.
+    for _ in range(600):
+        metrics = httpx.get(f"{server.url}/metrics").text
+        if "evidence_check_http_requests_in_flight 2.0" in metrics:
+            break
+    else:
+        raise AssertionError("the request never arrived")
+    server.process.send_signal(signal.SIGTERM)
+    sender.join(120)
+    # uvicorn re-raises the signal once it has drained, so the exit is by SIGTERM, not an error.
+    assert server.process.wait(60) in (0, -signal.SIGTERM)
+    assert [a.status_code for a in answers] == [200]
+    assert counts(store) == {"claims": 1, "photos": 1, "reports": 1}
