@@ -1,14 +1,17 @@
 """Prometheus metrics of one API process: requests, latencies, verdicts, photos and check errors.
 
-Each app has its own registry (tests build many apps in one process). Several processes behind a
-load balancer are each scraped on their own `/metrics`; Prometheus sums them.
+Each app has its own registry (tests build many apps in one process). The worker processes of one
+`evidence-check serve --workers N` share a folder (PROMETHEUS_MULTIPROC_DIR, set by `serve`) where
+each writes its values, and any of them answers `/metrics` with the sum. Separate servers behind a
+load balancer are each scraped on their own; Prometheus sums them.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 
 # Seconds: a small photo takes tens of ms, a 200 MP HEIC several seconds.
 LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -31,7 +34,10 @@ class Metrics:
             registry=self.registry,
         )
         self.in_flight = Gauge(
-            "evidence_check_http_requests_in_flight", "Requests being answered", registry=self.registry
+            "evidence_check_http_requests_in_flight",
+            "Requests being answered",
+            registry=self.registry,
+            multiprocess_mode="livesum",
         )
         self.verdicts = Counter(
             "evidence_check_verdicts", "Claim verdicts returned", ["verdict"], registry=self.registry
@@ -48,6 +54,14 @@ class Metrics:
             ["check"],
             registry=self.registry,
         )
+
+    def exposition(self) -> bytes:
+        """The Prometheus text of this process, or of all workers when they share a folder."""
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return bytes(generate_latest(registry))
+        return bytes(generate_latest(self.registry))
 
     def observe_report(self, body: dict[str, Any]) -> None:
         self.verdicts.labels(str(body.get("verdict"))).inc()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import time
 import uuid
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.metrics import Metrics
 
 log = logging.getLogger("evidence_check.api.requests")
+LOG_LEVEL_VARIABLE = "EVIDENCE_CHECK_API_LOG_LEVEL"  # how `serve` tells its worker processes
 _REQUEST_ID = re.compile(r"^[\w.-]{1,64}$")
 LOGGED_KEYS = ("tenant", "claim_id", "verdict", "photos", "replayed")
 
@@ -79,3 +81,15 @@ def _int(value: bytes | None) -> int | None:
         return int(value) if value else None
     except ValueError:
         return None
+
+
+def log_requests(level: str) -> None:
+    """Write the request lines to stderr, one JSON object each (the server's process, or a worker)."""
+    if any(getattr(h, "_evidence_check", False) for h in log.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler._evidence_check = True  # type: ignore[attr-defined]
+    log.addHandler(handler)
+    log.setLevel(level.upper())
+    log.propagate = False
