@@ -11,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from evidence_check.models import SCHEMA, ClaimReason
 
+# The ids the intake accepts (evidence_check.intake), written out for the OpenAPI description.
+ID_PATTERN = r"^[\w.:@/+-]{1,128}$"
+
 StatusName = Literal["pass", "warn", "fail", "unknown", "error"]
 VerdictName = Literal["accept", "review", "reject"]
 
@@ -77,15 +80,15 @@ class VerifyFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    sku: str | None = Field(None, max_length=128, description="ordered product, as in the catalog")
+    sku: str | None = Field(None, pattern=ID_PATTERN, description="ordered product, as in the catalog")
     ordered_at: str | None = Field(None, max_length=64, examples=["2026-11-10T10:00+08:00"])
     shipped_at: str | None = Field(None, max_length=64)
     delivered_at: str | None = Field(None, max_length=64, examples=["2026-11-14T15:00+08:00"])
     claimed_at: str | None = Field(None, max_length=64, description="default: now")
     claim_id: str | None = Field(
-        None, max_length=128, description="default: a new id; the same id with the same photos is a retry"
+        None, pattern=ID_PATTERN, description="default: a new id; the same id with the same photos is a retry"
     )
-    customer_id: str | None = Field(None, max_length=128)
+    customer_id: str | None = Field(None, pattern=ID_PATTERN)
     reason: ClaimReason | None = Field(None, description="default: damaged")
     region: str | None = Field(None, max_length=64, description="X,Y,W,H in pixels of the first photo")
     category: str | None = Field(None, max_length=64, description="product category for claim windows")

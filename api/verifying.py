@@ -69,7 +69,8 @@ def parse_verify(
     if not form.files:
         raise IntakeError(f"{PHOTOS_FIELD}: send one or more photos")
     try:
-        fields = VerifyFields.model_validate(form.fields)
+        # An empty field is an absent one (a web form sends every input, filled or not).
+        fields = VerifyFields.model_validate({k: v for k, v in form.fields.items() if v.strip()})
     except ValidationError as exc:
         raise IntakeError(describe(exc.errors())) from None
     claim = build_claim(

@@ -22,6 +22,7 @@ router = APIRouter(prefix="/v1/claims", tags=["claims"])
         200: {"description": "The report as recorded", "content": REPORT_CONTENT},
         **UNAUTHORIZED,
         404: {"model": Problem, "description": "No such claim for this key's tenant"},
+        422: {"model": Problem, "description": "A malformed parameter (e.g. format)"},
     },
 )
 def get_claim(claim_id: str, tenant: TenantDep, store: StoreDep, lang: LangDep, html: HtmlDep) -> Any:

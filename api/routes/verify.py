@@ -16,11 +16,22 @@ router = APIRouter(prefix="/v1", tags=["claims"])
 
 
 def _inline(schema: Any, defs: dict[str, Any]) -> Any:
-    """The JSON schema with its local `$ref`s replaced by what they name (OpenAPI extras stay inline)."""
+    """The JSON schema with its local `$ref`s replaced by what they name (OpenAPI extras stay inline),
+    and without `null`: a form field is absent or text, never null."""
     if isinstance(schema, dict):
         ref = schema.get("$ref")
         if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+            named = _inline(defs[ref.removeprefix("#/$defs/")], defs)
+            return {**named, **{k: _inline(v, defs) for k, v in schema.items() if k != "$ref"}}
+        options = schema.get("anyOf")
+        if isinstance(options, list) and {"type": "null"} in options:
+            rest = [option for option in options if option != {"type": "null"}]
+            merged = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
+            if len(rest) == 1:
+                merged.update(rest[0])
+            else:
+                merged["anyOf"] = rest
+            return _inline(merged, defs)
         return {k: _inline(v, defs) for k, v in schema.items() if k != "$defs"}
     if isinstance(schema, list):
         return [_inline(item, defs) for item in schema]

@@ -4,7 +4,6 @@ real `evidence-check serve` subprocess for what only a real process shows (concu
 from __future__ import annotations
 
 import io
-import os
 import random
 import socket
 import subprocess
@@ -119,15 +118,14 @@ class Server:
                 self.process.wait()
 
 
-def start_server(db_url: str, log: Path, **env: str) -> Server:
+def start_server(db_url: str, log: Path, *extra: str) -> Server:
     port = free_port()
     command = [
         sys.executable, "-c", "from evidence_check.cli import main; main()",
-        "serve", "--port", str(port), "--db", db_url, "--log-level", "warning",
+        "serve", "--port", str(port), "--db", db_url, "--log-level", "warning", *extra,
     ]  # fmt: skip
-    environment = {**os.environ, **env}
     with log.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=environment)
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
     server = Server(process, f"http://127.0.0.1:{port}", log)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

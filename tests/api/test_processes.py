@@ -132,3 +132,19 @@ def test_sigterm_lets_the_request_in_flight_finish(server: Server, store: Store)
     assert server.process.wait(60) in (0, -signal.SIGTERM)
     assert [a.status_code for a in answers] == [200]
     assert counts(store) == {"claims": 1, "photos": 1, "reports": 1}
+
+
+def test_worker_processes_share_the_store_and_the_metrics(
+    store_url: str, store: Store, tmp_path: Path
+) -> None:
+    workers = start_server(store_url, tmp_path / "workers.log", "--workers", "2")
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            responses = list(pool.map(lambda n: send(workers, f"w-{n}", jpeg(300 + n)), range(8)))
+        metrics = httpx.get(f"{workers.url}/metrics").text
+    finally:
+        workers.stop()
+    assert [r.status_code for r in responses] == [200] * 8
+    assert counts(store) == {"claims": 8, "photos": 8, "reports": 8}
+    # Whichever worker answers /metrics, it reports the requests of both.
+    assert 'evidence_check_http_requests_total{method="POST",route="/v1/verify",status="200"} 8.0' in metrics
