@@ -226,3 +226,15 @@ def test_openapi_documents_every_route_and_status_with_examples(api: Api) -> Non
     assert {"/healthz", "/metrics"} <= set(spec["paths"])
     assert "ApiKey" in spec["components"]["securitySchemes"]
     assert api.client.get("/docs").status_code == 200
+
+
+def test_the_first_key_ends_the_keyless_trial_of_a_running_server(api: Api) -> None:
+    assert api.verify(photos(("a.jpg", jpeg(1)))).status_code == 200
+    secret = create_key(api.store, "acme", now_utc())[1]
+    assert api.verify(photos(("a.jpg", jpeg(2)))).status_code == 401
+    assert api.verify(photos(("a.jpg", jpeg(2))), headers=bearer(secret)).status_code == 200
+
+
+def test_a_claim_id_with_a_slash_is_found(api: Api) -> None:
+    assert api.verify(photos(("a.jpg", jpeg(1))), {"claim_id": "shop/2026/c-1"}).status_code == 200
+    assert api.client.get("/v1/claims/shop/2026/c-1").json()["claim_id"] == "shop/2026/c-1"
