@@ -3,6 +3,7 @@ process killed in the middle of requests (kill -9) leaving no half-written claim
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import threading
@@ -10,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from evidence_check.store import Store
@@ -148,3 +150,53 @@ def test_worker_processes_share_the_store_and_the_metrics(
     assert counts(store) == {"claims": 8, "photos": 8, "reports": 8}
     # Whichever worker answers /metrics, it reports the requests of both.
     assert 'evidence_check_http_requests_total{method="POST",route="/v1/verify",status="200"} 8.0' in metrics
+
+
+def test_a_server_killed_inside_an_open_transaction_leaves_nothing_of_it(
+    server: Server, store: Store, store_url: str
+) -> None:
+    """PostgreSQL shows each connection's state and last statement: kill the server exactly while one
+    of its recording transactions is open (an INSERT running, or done and the transaction not yet
+    committed), then find every claim whole: none without its report and photos."""
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("the server's open transaction is visible in pg_stat_activity only")
+    stop = threading.Event()
+
+    def client(n: int) -> None:
+        for attempt in itertools.count():
+            if stop.is_set():
+                return
+            try:
+                send(server, f"t-{n}-{attempt}", jpeg(5000 * n + attempt))
+            except httpx.TransportError:
+                return
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    caught = None
+    database = store.engine.url.database
+    try:
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
+            for _ in range(200_000):
+                caught = watcher.execute(
+                    text(
+                        "SELECT state, query FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid()"
+                        " AND state IN ('active', 'idle in transaction') AND query ILIKE 'INSERT%'"
+                    ),
+                    {"db": database},
+                ).first()
+                if caught is not None:
+                    os.kill(server.process.pid, signal.SIGKILL)
+                    break
+    finally:
+        stop.set()
+        if caught is None:
+            os.kill(server.process.pid, signal.SIGKILL)
+        server.process.wait()
+        for thread in threads:
+            thread.join(60)
+    assert caught is not None, "never saw a recording transaction open"
+    assert half_written(store) == 0
+    recorded = counts(store)
+    assert recorded["claims"] == recorded["reports"] == recorded["photos"]
