@@ -99,6 +99,12 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return _problem(422, describe(exc.errors()))
 
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        # The reason goes to the log, not to the client; the x-request-id header links the two.
+        log.error("internal error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return _problem(500, "internal error")
+
     @app.exception_handler(StoreError)
     async def store_error(_request: Request, exc: StoreError) -> JSONResponse:
         log.error("store error: %s", exc)

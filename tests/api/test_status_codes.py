@@ -6,11 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from api.app import create_app
 from evidence_check.engine import now_utc
 from evidence_check.models import CHECK_NAMES
 from evidence_check.store import Store
 from evidence_check.store.keys import create_key, revoke_key
-from tests.api.conftest import CLAIM, Api, bearer, jpeg, make_api, photos
+from tests.api.conftest import CLAIM, LOOPBACK, Api, TestClient, bearer, jpeg, make_api, photos, settings_for
 from tests.conftest import FIXTURES
 
 
@@ -238,3 +239,18 @@ def test_the_first_key_ends_the_keyless_trial_of_a_running_server(api: Api) -> N
 def test_a_claim_id_with_a_slash_is_found(api: Api) -> None:
     assert api.verify(photos(("a.jpg", jpeg(1))), {"claim_id": "shop/2026/c-1"}).status_code == 200
     assert api.client.get("/v1/claims/shop/2026/c-1").json()["claim_id"] == "shop/2026/c-1"
+
+
+def test_an_unexpected_failure_is_500_without_its_reason(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object) -> None:
+        raise RuntimeError("secret internals")
+
+    app = create_app(settings_for(store.url), store)
+    monkeypatch.setattr(store, "latest_report", broken)
+    with TestClient(app, client=LOOPBACK, raise_server_exceptions=False) as client:
+        response = client.get("/v1/claims/c-1")
+        assert response.status_code == 500
+        assert response.json() == {"detail": "internal error"}
+        assert client.get("/healthz").status_code == 200
