@@ -40,10 +40,16 @@ def verify_claim(
     store: Store | None,
     now: datetime,
     record: bool = True,
+    request_keys: Sequence[str] = (),
 ) -> Outcome:
+    """Analyse and record. `request_keys` make recording idempotent (see `Store.record`): when the
+    same request was recorded first elsewhere, `body` is that earlier report and nothing is added."""
     context = CheckContext(settings=settings, now=now, history=store)
     analysis = verify(claim, uploads, context, limits_from(settings))
     body = report_json.to_dict(analysis.report)
     if record and store is not None and analysis.photos:
-        store.record(claim, [(p.image_id, p.filename) for p in analysis.photos], body, now)
+        earlier = store.record(
+            claim, [(p.image_id, p.filename) for p in analysis.photos], body, now, request_keys=request_keys
+        )
+        body = earlier if earlier is not None else body
     return Outcome(report=analysis.report, body=body, readable=len(analysis.photos))

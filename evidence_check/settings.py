@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     max_pixels: int = Field(260_000_000, ge=1_000_000)
     working_size: int = Field(1024, ge=256, le=4096, description="longest side of the analysis copy")
 
+    # HTTP API. A request holds its photos in memory while it is analysed, so these bound memory:
+    # at most `api_max_parallel` requests are analysed at once, each at most `max_request_bytes`.
+    max_request_bytes: int = Field(200 * 1024 * 1024, ge=1024, description="one HTTP request, all parts")
+    max_photos: int = Field(20, ge=1, le=200, description="photos in one claim sent over HTTP")
+    api_max_parallel: int = Field(4, ge=1, le=64, description="claims analysed at once by one API process")
+
     clock_tolerance_minutes: float = Field(10.0, ge=0, le=24 * 60)
     # A time without offset may be anywhere from UTC-12 to UTC+14 relative to the assumed zone.
     unknown_offset_tolerance_hours: float = Field(14.0, ge=0, le=26)

@@ -13,17 +13,19 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from evidence_check.checks.context import PriorSighting
 from evidence_check.models import Claim
+from evidence_check.store.keys_tables import RequestKeyRow
 from evidence_check.store.tables import ClaimRow, PhotoRow, ReportRow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+MIGRATION_LOCK = 0x65766368  # any constant shared by every process of this project
 
 
 class StoreError(Exception):
@@ -62,6 +64,16 @@ class Store:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Several API processes starting at once on a new database: one migrates (DDL is
+                # transactional there), the others wait for this lock and then find nothing to do.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            elif (
+                connection.dialect.name == "sqlite"
+                and str(self.engine.url.database or ":memory:") != ":memory:"
+            ):
+                # The same for SQLite: take the write lock first (waiting up to the busy timeout).
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
@@ -78,41 +90,103 @@ class Store:
         return [PriorSighting(claim_id, customer_id, _aware(seen)) for claim_id, customer_id, seen in rows]
 
     def record(
-        self, claim: Claim, photos: Iterable[tuple[str, str]], report: dict[str, Any], when: datetime
+        self,
+        claim: Claim,
+        photos: Iterable[tuple[str, str]],
+        report: dict[str, Any],
+        when: datetime,
+        request_keys: Sequence[str] = (),
+    ) -> dict[str, Any] | None:
+        """Record the claim, its photos (image_id, filename) and its report, all or nothing.
+
+        `request_keys` name the request (an Idempotency-Key, a digest of claim and photos); they
+        are unique per tenant, so when another process recorded the same request first, this
+        transaction fails as a whole and the report recorded first is returned instead (None
+        means this report was recorded).
+        """
+        photos = list(photos)
+        # Two requests creating the same claim at once: the loser's insert breaks the unique
+        # claim constraint; a second attempt finds the claim row and adds to it.
+        for attempt in range(2):
+            try:
+                self._record_once(claim, photos, report, when, request_keys)
+                return None
+            except IntegrityError as exc:
+                earlier = self.replay(claim.tenant, request_keys)
+                if earlier is not None:
+                    return earlier
+                if attempt == 1:
+                    raise StoreError(f"could not record claim {claim.claim_id}: {_one_line(exc)}") from None
+            except SQLAlchemyError as exc:
+                raise StoreError(f"could not record claim {claim.claim_id}: {_one_line(exc)}") from None
+        raise AssertionError("unreachable")
+
+    def _record_once(
+        self,
+        claim: Claim,
+        photos: Sequence[tuple[str, str]],
+        report: dict[str, Any],
+        when: datetime,
+        request_keys: Sequence[str],
     ) -> None:
-        """Record the claim, its photos (image_id, filename) and its report, all or nothing."""
-        try:
-            with self.sessions.begin() as session:
-                claim_row = self._claim_row(session, claim, when)
-                known = set(
-                    session.scalars(select(PhotoRow.image_id).where(PhotoRow.claim_pk == claim_row.id))
+        with self.sessions.begin() as session:
+            claim_row = self._claim_row(session, claim, when)
+            known = set(session.scalars(select(PhotoRow.image_id).where(PhotoRow.claim_pk == claim_row.id)))
+            for image_id, filename in photos:
+                if image_id in known:
+                    continue
+                known.add(image_id)
+                session.add(
+                    PhotoRow(
+                        tenant=claim.tenant,
+                        image_id=image_id,
+                        claim_pk=claim_row.id,
+                        claim_id=claim.claim_id,
+                        customer_id=claim.customer_id,
+                        filename=filename[:255],
+                        first_seen=when,
+                    )
                 )
-                for image_id, filename in photos:
-                    if image_id in known:
-                        continue
-                    known.add(image_id)
+            report_row = ReportRow(
+                claim_pk=claim_row.id,
+                created_at=when,
+                verdict=report["verdict"],
+                risk=float(report["risk"]),
+                body=report,
+            )
+            session.add(report_row)
+            if request_keys:
+                session.flush()
+                for key in dict.fromkeys(request_keys):
                     session.add(
-                        PhotoRow(
-                            tenant=claim.tenant,
-                            image_id=image_id,
-                            claim_pk=claim_row.id,
-                            claim_id=claim.claim_id,
-                            customer_id=claim.customer_id,
-                            filename=filename[:255],
-                            first_seen=when,
+                        RequestKeyRow(
+                            tenant=claim.tenant, request_key=key, report_pk=report_row.id, created_at=when
                         )
                     )
-                session.add(
-                    ReportRow(
-                        claim_pk=claim_row.id,
-                        created_at=when,
-                        verdict=report["verdict"],
-                        risk=float(report["risk"]),
-                        body=report,
-                    )
-                )
-        except SQLAlchemyError as exc:
-            raise StoreError(f"could not record claim {claim.claim_id}: {_one_line(exc)}") from None
+
+    def replay(self, tenant: str, request_keys: Sequence[str]) -> dict[str, Any] | None:
+        """The report recorded earlier for any of these request keys, if one was."""
+        if not request_keys:
+            return None
+        with self.sessions() as session:
+            body = session.scalar(
+                select(ReportRow.body)
+                .join(RequestKeyRow, RequestKeyRow.report_pk == ReportRow.id)
+                .where(RequestKeyRow.tenant == tenant, RequestKeyRow.request_key.in_(list(request_keys)))
+                .order_by(RequestKeyRow.id)
+                .limit(1)
+            )
+        return dict(body) if body is not None else None
+
+    def photo_watermark(self) -> int:
+        """The newest photo row's id (0 when none), across every process writing to this store.
+
+        An in-memory index of fingerprints built from the store stays correct beside other
+        processes by comparing this (one primary-key lookup) before each search and loading only
+        the rows above the watermark it was built at; the store stays the source of truth.
+        """
+        with self.sessions() as session:
+            return int(session.scalar(select(func.max(PhotoRow.id))) or 0)
 
     def latest_report(self, tenant: str, claim_id: str) -> dict[str, Any] | None:
         with self.sessions() as session:

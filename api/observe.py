@@ -1,0 +1,95 @@
+"""Per request: one structured log line (JSON) and the request metrics.
+
+The log line names the route template, never the raw body: no photo bytes, no metadata, no GPS.
+What a route wants logged (tenant, claim id, verdict, photo count) it puts in `request.state.log`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.metrics import Metrics
+
+log = logging.getLogger("evidence_check.api.requests")
+LOG_LEVEL_VARIABLE = "EVIDENCE_CHECK_API_LOG_LEVEL"  # how `serve` tells its worker processes
+_REQUEST_ID = re.compile(r"^[\w.-]{1,64}$")
+LOGGED_KEYS = ("tenant", "claim_id", "verdict", "photos", "replayed")
+
+
+class RequestObserver:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = dict(scope.get("headers") or [])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        # Shared with the route's `request.state`, which fills in what this line should say.
+        state = scope.setdefault("state", {})
+        self.metrics.in_flight.inc()
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            self.metrics.in_flight.dec()
+            elapsed = time.perf_counter() - started
+            # path_format: the template without converters ("{claim_id}", not "{claim_id:path}").
+            route = getattr(scope.get("route"), "path_format", None) or "unmatched"
+            method = scope.get("method", "")
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(method, route).observe(elapsed)
+            line: dict[str, Any] = {
+                "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "event": "request",
+                "request_id": request_id,
+                "method": method,
+                "route": route,
+                "status": status,
+                "ms": round(elapsed * 1000, 1),
+                "bytes_in": _int(headers.get(b"content-length")),
+                "client": (scope.get("client") or [None])[0],
+            }
+            extra = state.get("log") or {}
+            line.update({k: extra[k] for k in LOGGED_KEYS if k in extra})
+            log.info(json.dumps(line, ensure_ascii=False))
+
+
+def _int(value: bytes | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def log_requests(level: str) -> None:
+    """Write the request lines to stderr, one JSON object each (the server's process, or a worker)."""
+    if any(getattr(h, "_evidence_check", False) for h in log.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler._evidence_check = True  # type: ignore[attr-defined]
+    log.addHandler(handler)
+    log.setLevel(level.upper())
+    log.propagate = False

@@ -1,0 +1,61 @@
+"""`POST /v1/verify`: one claim's photos in, its confidence report out."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+
+from api.deps import HtmlDep, LangDep, MetricsDep, SettingsDep, StoreDep, TenantDep, VerifyFormDep
+from api.routes.openapi import VERIFY_BODY, VERIFY_RESPONSES
+from api.routes.rendering import report_response
+from api.schemas import Report
+from api.verifying import answer, parse_verify
+from evidence_check.engine import now_utc
+
+router = APIRouter(prefix="/v1", tags=["claims"])
+
+
+@router.post(
+    "/verify",
+    response_model=Report,
+    response_model_by_alias=True,
+    summary="Verify the photos of one claim",
+    openapi_extra=VERIFY_BODY,
+    responses=VERIFY_RESPONSES,
+)
+def verify(
+    request: Request,
+    form: VerifyFormDep,
+    tenant: TenantDep,
+    settings: SettingsDep,
+    store: StoreDep,
+    metrics: MetricsDep,
+    lang: LangDep,
+    html: HtmlDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=1,
+            max_length=255,
+            pattern=r"^[\x21-\x7e]+$",
+            description="A retry with the same key returns the first report and records nothing again",
+        ),
+    ] = None,
+) -> Any:
+    """Runs the five checks on every photo, scores the claim and, unless `record=false`, remembers
+    the photos for later reuse checks. The same claim id with the same photos and fields (or the same
+    `Idempotency-Key`) returns the stored report and records nothing twice."""
+    now = now_utc()
+    parsed = parse_verify(
+        form, tenant=tenant, lang=lang, settings=settings, now=now, idempotency_key=idempotency_key
+    )
+    body = answer(parsed, store=store, settings=settings, now=now, gate=request.app.state.gate)
+    metrics.observe_report(body)
+    request.state.log = {
+        **getattr(request.state, "log", {}),
+        "claim_id": body.get("claim_id"),
+        "verdict": body.get("verdict"),
+        "photos": len(parsed.uploads),
+    }
+    return report_response(body, lang, html)

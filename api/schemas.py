@@ -1,0 +1,188 @@
+"""The HTTP shapes: the report of docs/contract.md (as `evidence_check.report.to_dict` builds it),
+the claim fields of `POST /v1/verify`, and the error body. Models allow extra keys so that what the
+report gains later passes through unchanged; `tests/api` checks these models against `to_dict`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from evidence_check.models import SCHEMA, ClaimReason
+
+# The ids the intake accepts (evidence_check.intake), written out for the OpenAPI description.
+ID_PATTERN = r"^[\w.:@/+-]{1,128}$"
+
+StatusName = Literal["pass", "warn", "fail", "unknown", "error"]
+VerdictName = Literal["accept", "review", "reject"]
+
+
+class CheckResult(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    status: StatusName
+    score: float = Field(ge=0, le=1, description="this check's contribution to risk")
+    summary: str = Field(description="one sentence in the report's language")
+    code: str = Field(description="stable name of the conclusion, e.g. timestamp.before_order")
+    details: dict[str, Any] = Field(description="the measured values behind the status")
+
+
+class ImageResult(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    image_id: str | None = Field(description="sha256 of the file's bytes")
+    filename: str
+    error: str | None = Field(description="why the photo could not be read; then `checks` is empty")
+    verdict: VerdictName
+    risk: float = Field(ge=0, le=1)
+    checks: dict[str, CheckResult] = Field(
+        description="timestamp, reuse, relevance, location, integrity (every readable photo has all five)"
+    )
+
+
+class Timeline(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    ordered_at: str | None = None
+    shipped_at: str | None = None
+    delivered_at: str | None = None
+    claimed_at: str | None = None
+
+
+class Report(BaseModel):
+    """The confidence report of one claim."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    schema_: str = Field(SCHEMA, alias="schema", serialization_alias="schema")
+    claim_id: str
+    sku: str | None = None
+    customer_id: str | None = None
+    reason: str | None = None
+    verdict: VerdictName = Field(
+        description="a recommendation: accept, review (a person should look) or reject"
+    )
+    risk: float = Field(ge=0, le=1, description="how likely the evidence is not genuine")
+    confidence: float = Field(ge=0, le=1, description="how sure the service is of its verdict")
+    reasons: list[str] = Field(description="plain-language sentences, most important first")
+    next_steps: list[str] = Field(description="what the agent should ask the customer for, if anything")
+    created_at: str | None = None
+    timeline: Timeline | None = None
+    images: list[ImageResult]
+
+
+class VerifyFields(BaseModel):
+    """The claim fields of `POST /v1/verify`, as form fields beside the `photos` files.
+
+    Times are ISO 8601 dates or date-times; without an offset they are read in `tz`.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str | None = Field(None, pattern=ID_PATTERN, description="ordered product, as in the catalog")
+    ordered_at: str | None = Field(None, max_length=64, examples=["2026-11-10T10:00+08:00"])
+    shipped_at: str | None = Field(None, max_length=64)
+    delivered_at: str | None = Field(None, max_length=64, examples=["2026-11-14T15:00+08:00"])
+    claimed_at: str | None = Field(None, max_length=64, description="default: now")
+    claim_id: str | None = Field(
+        None, pattern=ID_PATTERN, description="default: a new id; the same id with the same photos is a retry"
+    )
+    customer_id: str | None = Field(None, pattern=ID_PATTERN)
+    reason: ClaimReason | None = Field(None, description="default: damaged")
+    region: str | None = Field(None, max_length=64, description="X,Y,W,H in pixels of the first photo")
+    category: str | None = Field(None, max_length=64, description="product category for claim windows")
+    tz: str | None = Field(None, max_length=64, description="IANA zone for times without offset")
+    record: bool = Field(True, description="false: analyse only, remember nothing")
+
+
+class Problem(BaseModel):
+    detail: str = Field(description="one line saying what is wrong")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    schema_: str = Field(SCHEMA, alias="schema", serialization_alias="schema")
+    database: str = Field(description="sqlite or postgresql")
+
+
+REPORT_EXAMPLE: dict[str, Any] = {
+    "schema": SCHEMA,
+    "claim_id": "c-123",
+    "sku": "BAG-001",
+    "customer_id": "cust-9",
+    "reason": "damaged",
+    "verdict": "reject",
+    "risk": 0.9,
+    "confidence": 0.9,
+    "reasons": [
+        "Taken 2026-11-01 18:20:00 +08:00, 9 days before the order was placed (2026-11-10 10:00 +0800).",
+        "No catalog images for BAG-001, so the product in the photo was not compared.",
+        "No problem region was marked.",
+        "Not seen in any earlier claim.",
+        "No traces of editing software.",
+    ],
+    "next_steps": ["Ask for a new photo of the item, taken now, from another angle."],
+    "created_at": "2026-11-16T04:00:00+00:00",
+    "timeline": {
+        "ordered_at": "2026-11-10T10:00:00+08:00",
+        "shipped_at": None,
+        "delivered_at": "2026-11-14T15:00:00+08:00",
+        "claimed_at": "2026-11-16T12:00:00+08:00",
+    },
+    "images": [
+        {
+            "image_id": "47bb7bd27eb95acc8814816bde173d61ea9be2b88d795e19ff56c75df61d7121",
+            "filename": "photo1.jpg",
+            "error": None,
+            "verdict": "reject",
+            "risk": 0.9,
+            "checks": {
+                "timestamp": {
+                    "status": "fail",
+                    "score": 0.9,
+                    "summary": "Taken 2026-11-01 18:20:00 +08:00, 9 days before the order was placed "
+                    "(2026-11-10 10:00 +0800).",
+                    "code": "timestamp.before_order",
+                    "details": {"taken": "2026-11-01 18:20:00 +08:00", "source": "exif:DateTimeOriginal"},
+                },
+                "reuse": {
+                    "status": "pass",
+                    "score": 0.0,
+                    "summary": "Not seen in any earlier claim.",
+                    "code": "reuse.not_seen",
+                    "details": {},
+                },
+                "relevance": {
+                    "status": "unknown",
+                    "score": 0.0,
+                    "summary": "No catalog images for BAG-001, so the product in the photo was not compared.",
+                    "code": "relevance.no_catalog",
+                    "details": {},
+                },
+                "location": {
+                    "status": "unknown",
+                    "score": 0.0,
+                    "summary": "No problem region was marked.",
+                    "code": "location.no_region",
+                    "details": {},
+                },
+                "integrity": {
+                    "status": "pass",
+                    "score": 0.0,
+                    "summary": "No traces of editing software.",
+                    "code": "integrity.no_traces",
+                    "details": {"flags": []},
+                },
+            },
+        },
+        {
+            "image_id": "0f5ac3b1e6d34c4c9a1f0d1f1e1c6a3b9d4e2f7a8b6c5d4e3f2a1b0c9d8e7f6a",
+            "filename": "photo2.jpg",
+            "error": "the JPEG file is damaged or truncated (image file is truncated)",
+            "verdict": "review",
+            "risk": 0.0,
+            "checks": {},
+        },
+    ],
+}

@@ -1,0 +1,168 @@
+"""From an uploaded form to a report, the way the command line does it, plus idempotency.
+
+A request is named by up to two keys, unique per tenant in the store: the client's
+`Idempotency-Key`, and, when the client gave a claim id, a digest of that id with the other fields
+and the photos' bytes. A request whose key is already recorded gets the stored report and records
+nothing; two identical requests racing in two processes are settled by the database's unique
+constraint (see `Store.record`), not by anything held in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from api.schemas import VerifyFields
+from api.upload import UploadedForm
+from evidence_check.engine import Upload
+from evidence_check.intake import IntakeError, build_claim
+from evidence_check.models import Claim
+from evidence_check.service import verify_claim
+from evidence_check.settings import Settings
+from evidence_check.store import Store
+
+PHOTOS_FIELD = "photos"
+
+
+class IdempotencyConflict(Exception):
+    """An Idempotency-Key already used for a request with other photos or another claim (HTTP 409)."""
+
+
+@dataclass(frozen=True)
+class VerifyRequest:
+    claim: Claim
+    uploads: tuple[Upload, ...]
+    photo_ids: tuple[str, ...]  # sha256 of each upload's bytes, in order
+    record: bool
+    claim_id_given: bool
+    idempotency_key: str | None
+    digest_key: str | None
+
+    @property
+    def request_keys(self) -> tuple[str, ...]:
+        keys = (f"idem:{self.idempotency_key}" if self.idempotency_key else None, self.digest_key)
+        return tuple(k for k in keys if k)
+
+
+def parse_verify(
+    form: UploadedForm,
+    *,
+    tenant: str,
+    lang: str,
+    settings: Settings,
+    now: datetime,
+    idempotency_key: str | None,
+) -> VerifyRequest:
+    """The claim and its photos, or `IntakeError` saying which field is wrong."""
+    stray = sorted({f.field for f in form.files if f.field != PHOTOS_FIELD})
+    if stray:
+        raise IntakeError(f"files must be sent in the {PHOTOS_FIELD!r} field, not {', '.join(stray)}")
+    if PHOTOS_FIELD in form.fields:
+        raise IntakeError(f"{PHOTOS_FIELD}: send files (with a filename), not text")
+    if not form.files:
+        raise IntakeError(f"{PHOTOS_FIELD}: send one or more photos")
+    try:
+        # An empty field is an absent one (a web form sends every input, filled or not).
+        fields = VerifyFields.model_validate({k: v for k, v in form.fields.items() if v.strip()})
+    except ValidationError as exc:
+        raise IntakeError(describe(exc.errors())) from None
+    claim = build_claim(
+        now=now,
+        time_zone=fields.tz or settings.time_zone,
+        sku=fields.sku,
+        ordered_at=fields.ordered_at,
+        shipped_at=fields.shipped_at,
+        delivered_at=fields.delivered_at,
+        claimed_at=fields.claimed_at,
+        claim_id=fields.claim_id,
+        customer_id=fields.customer_id,
+        reason=fields.reason.value if fields.reason else None,
+        region=fields.region,
+        category=fields.category,
+        lang=lang,
+        tenant=tenant,
+    )
+    uploads = tuple(Upload(f.filename or f"photo{n}", f.data) for n, f in enumerate(form.files, start=1))
+    photo_ids = tuple(hashlib.sha256(u.data or b"").hexdigest() for u in uploads)
+    digest_key = None
+    if fields.claim_id:
+        # Everything the client sent except `record`, and the photos with their names: a retry
+        # sends the same; a corrected field or another photo is a new request.
+        named = {
+            "fields": fields.model_dump(mode="json", exclude={"record"}),
+            "photos": [[u.filename, i] for u, i in zip(uploads, photo_ids, strict=True)],
+        }
+        digest_key = "claim:" + hashlib.sha256(json.dumps(named, sort_keys=True).encode()).hexdigest()
+    return VerifyRequest(
+        claim=claim,
+        uploads=uploads,
+        photo_ids=photo_ids,
+        record=fields.record,
+        claim_id_given=fields.claim_id is not None,
+        idempotency_key=idempotency_key or None,
+        digest_key=digest_key,
+    )
+
+
+def answer(
+    request: VerifyRequest, *, store: Store, settings: Settings, now: datetime, gate: threading.Semaphore
+) -> dict[str, Any]:
+    """The report: the one stored for this very request, or a new one (recorded unless asked not to)."""
+    if request.record:
+        earlier = _earlier(request, store)
+        if earlier is not None:
+            return earlier
+    # The gate bounds how many claims are decoded at once, and so the memory a burst can take.
+    with gate:
+        outcome = verify_claim(
+            request.claim,
+            request.uploads,
+            settings=settings,
+            store=store,
+            now=now,
+            record=request.record,
+            request_keys=request.request_keys if request.record else (),
+        )
+    if outcome.readable == 0:
+        problems = "; ".join(f"{image.filename}: {image.error}" for image in outcome.report.images)
+        raise IntakeError(f"no photo could be read ({problems})")
+    return outcome.body
+
+
+def _earlier(request: VerifyRequest, store: Store) -> dict[str, Any] | None:
+    tenant = request.claim.tenant
+    if request.idempotency_key:
+        earlier = store.replay(tenant, [f"idem:{request.idempotency_key}"])
+        if earlier is not None:
+            same_photos = [image.get("image_id") for image in earlier.get("images", [])] == list(
+                request.photo_ids
+            )
+            same_claim = not request.claim_id_given or earlier.get("claim_id") == request.claim.claim_id
+            if not (same_photos and same_claim):
+                raise IdempotencyConflict(
+                    "Idempotency-Key was already used for another request (other photos or claim id)"
+                )
+            return earlier
+    if request.digest_key:
+        return store.replay(tenant, [request.digest_key])
+    return None
+
+
+def describe(errors: Sequence[Any]) -> str:
+    """The first of pydantic's (or FastAPI's) validation errors as one line: `field: message`."""
+    if not errors:
+        return "invalid request"
+    error = errors[0]
+    where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "query", "header"))
+    message = str(error.get("msg", "invalid"))
+    if error.get("type") == "extra_forbidden":
+        known = ", ".join(["photos", *VerifyFields.model_fields])
+        message = f"not a field of this request (known: {known})"
+    return f"{where}: {message}" if where else message

@@ -1,0 +1,87 @@
+"""Tenants' API keys: create (shown once), list, revoke, and the tenant a presented key belongs to."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from evidence_check.store.database import Store, StoreError
+from evidence_check.store.keys_tables import ApiKeyRow
+
+_TENANT = re.compile(r"^[A-Za-z0-9][\w.-]{0,63}$")
+PREFIX = "ec_"
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    key_id: str
+    tenant: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def valid_tenant(name: str) -> bool:
+    return bool(_TENANT.match(name))
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_key(store: Store, tenant: str, now: datetime) -> tuple[str, str]:
+    """A new key for `tenant`: (key_id, the secret). Only the secret's sha256 is stored."""
+    if not valid_tenant(tenant):
+        raise ValueError(f"tenant {tenant!r} must be 1-64 letters, digits, '.', '_' or '-'")
+    key_id = f"k_{secrets.token_hex(6)}"
+    # 32 random bytes: a guess is hopeless, so one sha256 (no slow hash) is enough to store it.
+    secret = f"{PREFIX}{secrets.token_urlsafe(32)}"
+    try:
+        with store.sessions.begin() as session:
+            session.add(ApiKeyRow(key_id=key_id, tenant=tenant, secret_sha256=digest(secret), created_at=now))
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"could not store the key: {str(getattr(exc, 'orig', exc)).splitlines()[0]}"
+        ) from None
+    return key_id, secret
+
+
+def list_keys(store: Store) -> list[KeyInfo]:
+    with store.sessions() as session:
+        rows = session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.tenant, ApiKeyRow.id)).all()
+        return [KeyInfo(r.key_id, r.tenant, r.created_at, r.revoked_at) for r in rows]
+
+
+def revoke_key(store: Store, key_id: str, now: datetime) -> bool:
+    """True when the key existed and is now revoked (revoking twice keeps the first time)."""
+    with store.sessions.begin() as session:
+        row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_id == key_id))
+        if row is None:
+            return False
+        if row.revoked_at is None:
+            row.revoked_at = now
+        return True
+
+
+def any_key(store: Store) -> bool:
+    """Whether a key was ever created; revoked keys count, so revoking never reopens the trial mode."""
+    with store.sessions() as session:
+        return session.scalar(select(ApiKeyRow.id).limit(1)) is not None
+
+
+def tenant_for(store: Store, secret: str) -> str | None:
+    """The tenant of a valid, unrevoked key, else None."""
+    if not secret.startswith(PREFIX) or len(secret) > 200:
+        return None
+    with store.sessions() as session:
+        row = session.execute(
+            select(ApiKeyRow.tenant, ApiKeyRow.revoked_at).where(ApiKeyRow.secret_sha256 == digest(secret))
+        ).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    return str(row.tenant)

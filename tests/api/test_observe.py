@@ -1,0 +1,55 @@
+"""Metrics and request logs: counted, timed, and free of photo bytes and GPS."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from api.observe import LOGGED_KEYS
+from tests.api.conftest import Api, jpeg, photos
+from tests.conftest import FIXTURES
+
+
+def test_metrics_count_requests_verdicts_photos_and_latency(api: Api) -> None:
+    api.verify(photos(("a.jpg", jpeg(1)), ("b.jpg", b"nope")))
+    api.client.get("/v1/claims/nobody")
+    text = api.client.get("/metrics").text
+    assert 'evidence_check_http_requests_total{method="POST",route="/v1/verify",status="200"} 1.0' in text
+    # The route template, not the claim id: one series per route.
+    assert 'route="/v1/claims/{claim_id}",status="404"' in text
+    assert 'evidence_check_photos_total{outcome="readable"} 1.0' in text
+    assert 'evidence_check_photos_total{outcome="unreadable"} 1.0' in text
+    assert "evidence_check_verdicts_total{verdict=" in text
+    assert 'evidence_check_http_request_duration_seconds_count{method="POST",route="/v1/verify"} 1.0' in text
+
+
+def test_a_request_log_line_is_json_without_photo_bytes_or_gps(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    photo = (FIXTURES / "exif_gps_infers_offset.jpg").read_bytes()
+    with caplog.at_level(logging.INFO, logger="evidence_check.api.requests"):
+        response = api.verify(
+            photos(("gps.jpg", photo)), {"claim_id": "c-77"}, headers={"X-Request-ID": "r-1"}
+        )
+    assert response.headers["x-request-id"] == "r-1"
+    lines = [r.getMessage() for r in caplog.records if r.name == "evidence_check.api.requests"]
+    assert len(lines) == 1
+    line = json.loads(lines[0])
+    assert line["route"] == "/v1/verify" and line["status"] == 200 and line["request_id"] == "r-1"
+    assert (line["tenant"], line["claim_id"], line["photos"]) == ("default", "c-77", 1)
+    assert line["verdict"] == response.json()["verdict"]
+    # Only these keys, ever: nothing of the photo beyond the request's size.
+    assert set(line) <= {
+        "ts",
+        "event",
+        "request_id",
+        "method",
+        "route",
+        "status",
+        "ms",
+        "bytes_in",
+        "client",
+    } | set(LOGGED_KEYS)
+    assert not any(word in lines[0].lower() for word in ("gps", "latitude", "longitude", "exif"))

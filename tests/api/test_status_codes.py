@@ -1,0 +1,256 @@
+"""Every status code of the contract's HTTP part, with the body it promises."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from api.app import create_app
+from evidence_check.engine import now_utc
+from evidence_check.models import CHECK_NAMES
+from evidence_check.store import Store
+from evidence_check.store.keys import create_key, revoke_key
+from tests.api.conftest import CLAIM, LOOPBACK, Api, TestClient, bearer, jpeg, make_api, photos, settings_for
+from tests.conftest import FIXTURES
+
+
+def test_healthz_is_200_when_the_store_answers(api: Api) -> None:
+    response = api.client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+def test_verify_returns_the_contract_report(api: Api) -> None:
+    good = (FIXTURES / "genuine_after_delivery.jpg").read_bytes()
+    response = api.verify(photos(("good.jpg", good), ("bad.jpg", b"not a photo")), {"claim_id": "c-1"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["schema"] == "evidence-check.report/1" and body["claim_id"] == "c-1"
+    assert body["verdict"] in ("accept", "review", "reject")
+    readable, unreadable = body["images"]
+    assert set(readable["checks"]) == set(CHECK_NAMES) and readable["error"] is None
+    assert unreadable["checks"] == {} and unreadable["verdict"] == "review" and unreadable["error"]
+    assert api.client.get("/v1/claims/c-1").json() == body
+
+
+@pytest.fixture
+def revoked(store: Store) -> Iterator[tuple[Api, str, str]]:
+    now = now_utc()
+    valid = create_key(store, "acme", now)[1]
+    key_id, gone = create_key(store, "acme", now)
+    revoke_key(store, key_id, now)
+    for api in make_api(store):
+        yield api, valid, gone
+
+
+@pytest.mark.parametrize(
+    ("headers", "why"),
+    [
+        ({}, "missing API key"),
+        ({"Authorization": "Bearer ec_not-a-key"}, "invalid or revoked"),
+        ({"Authorization": "Basic dXNlcjpwYXNz"}, "missing API key"),
+        ("revoked", "invalid or revoked"),
+    ],
+    ids=["no header", "unknown key", "not bearer", "revoked key"],
+)
+def test_without_a_valid_key_every_route_is_401(
+    revoked: tuple[Api, str, str], headers: dict[str, str] | str, why: str
+) -> None:
+    api, valid, gone = revoked
+    sent = bearer(gone) if headers == "revoked" else headers
+    assert isinstance(sent, dict)
+    for response in (
+        api.verify(photos(("a.jpg", jpeg(1))), headers=sent),
+        api.client.get("/v1/claims/c-1", headers=sent),
+    ):
+        assert response.status_code == 401
+        assert why in response.json()["detail"]
+        assert response.headers["www-authenticate"] == "Bearer"
+    assert api.verify(photos(("a.jpg", jpeg(1))), headers=bearer(valid)).status_code == 200
+
+
+def test_trial_without_keys_refuses_callers_not_on_loopback(store: Store) -> None:
+    for api in make_api(store, client=("203.0.113.7", 40000)):
+        response = api.verify(photos(("a.jpg", jpeg(1))))
+        assert response.status_code == 401
+        assert "loopback" in response.json()["detail"]
+        assert api.count("claims") == 0
+
+
+@pytest.mark.parametrize(
+    ("files", "fields", "why"),
+    [
+        ([("a.jpg", 3000)], {}, "over the"),
+        ([("a.jpg", 100), ("b.jpg", 100), ("c.jpg", 100), ("d.jpg", 100)], {}, "more than 3 photos"),
+        ([("a.jpg", 1500), ("b.jpg", 1500), ("c.jpg", 1500)], {}, "request is over"),
+        ([("a.jpg", 10)], {"sku": "x" * 20_000, "customer_id": "x" * 20_000}, "request is over"),
+    ],
+    ids=["file over limit", "too many photos", "request over limit", "fields over request limit"],
+)
+def test_over_a_byte_limit_is_413_and_records_nothing(
+    store: Store, files: list[tuple[str, int]], fields: dict[str, str], why: str
+) -> None:
+    for api in make_api(store, max_file_bytes=2048, max_request_bytes=4096, max_photos=3):
+        sent = photos(*((name, b"\xff" * size) for name, size in files))
+        response = api.verify(sent, fields)
+        assert response.status_code == 413, response.text
+        assert why in response.json()["detail"]
+        assert api.count("claims") == 0
+
+
+def test_a_text_field_over_its_limit_is_413(api: Api) -> None:
+    response = api.verify(photos(("a.jpg", jpeg(1))), {"sku": "x" * 20_000})
+    assert response.status_code == 413
+    assert "field 'sku' is over" in response.json()["detail"]
+
+
+def test_declared_length_over_the_limit_is_413_before_the_body_is_read(store: Store) -> None:
+    for api in make_api(store, max_request_bytes=4096):
+        response = api.client.post(
+            "/v1/verify",
+            content=b"--b\r\n",
+            headers={"Content-Type": "multipart/form-data; boundary=b", "Content-Length": "999999"},
+        )
+        assert response.status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("fields", "files", "why"),
+    [
+        ({"ordered_at": "10/11/2026"}, "one", "ordered_at: '10/11/2026' is not an ISO 8601"),
+        ({"reason": "bored"}, "one", "reason:"),
+        ({"region": "1,2,3"}, "one", "region:"),
+        ({"tz": "Mars/Olympus"}, "one", "unknown time zone"),
+        ({"claim_id": "has space"}, "one", "claim_id:"),
+        ({"record": "perhaps"}, "one", "record:"),
+        ({"colour": "red"}, "one", "colour: not a field of this request"),
+        ({"delivered_at": "2026-11-01", "ordered_at": "2026-11-10"}, "one", "is before ordered_at"),
+        ({}, "none", "photos: send one or more photos"),
+        ({}, "photos as text", "send files"),
+        ({}, "unreadable", "no photo could be read (a.jpg: not an image"),
+        ({}, "wrong field", "files must be sent in the 'photos' field"),
+    ],
+)
+def test_malformed_field_or_no_readable_photo_is_422_with_one_line(
+    api: Api, fields: dict[str, str], files: str, why: str
+) -> None:
+    sent = {
+        "one": photos(("a.jpg", jpeg(1))),
+        # httpx sends multipart only with a file or a (None, value) part; these are text parts.
+        "none": [("customer_id", (None, "cust-1"))],
+        "photos as text": [("photos", (None, "a.jpg"))],
+        "unreadable": photos(("a.jpg", b"hello")),
+        "wrong field": [("image", ("a.jpg", jpeg(1), "image/jpeg"))],
+    }[files]
+    data = {**CLAIM, **fields}
+    response = api.client.post("/v1/verify", files=sent, data=data)
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and "\n" not in detail
+    assert why in detail, detail
+    assert api.count("claims") == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "why"),
+    [
+        ({"content": b"a=1", "headers": {"Content-Type": "application/x-www-form-urlencoded"}}, "multipart"),
+        ({"content": b"--b\r\ngarbage", "headers": {"Content-Type": "multipart/form-data; boundary=b"}}, ""),
+        ({"files": photos(("a.jpg", b"x")), "headers": {"Idempotency-Key": "two words"}}, "idempotency-key"),
+        ({"files": photos(("a.jpg", b"x")), "params": {"format": "pdf"}}, "format"),
+    ],
+    ids=["not multipart", "broken multipart", "bad idempotency key", "unknown format"],
+)
+def test_unreadable_request_is_422(api: Api, kwargs: dict[str, object], why: str) -> None:
+    response = api.client.post("/v1/verify", **kwargs)  # type: ignore[arg-type]
+    assert response.status_code == 422, response.text
+    assert why in response.json()["detail"].lower()
+
+
+def test_unknown_claim_is_404(api: Api) -> None:
+    response = api.client.get("/v1/claims/c-nobody")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "no claim 'c-nobody'"}
+
+
+def test_idempotency_key_reused_for_other_photos_is_409(api: Api) -> None:
+    headers = {"Idempotency-Key": "req-1"}
+    assert api.verify(photos(("a.jpg", jpeg(1))), headers=headers).status_code == 200
+    response = api.verify(photos(("a.jpg", jpeg(2))), headers=headers)
+    assert response.status_code == 409
+    assert api.count("reports") == 1
+
+
+@pytest.mark.parametrize(
+    ("how", "kwargs"),
+    [
+        ("accept header", {"headers": {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}}),
+        ("query", {"params": {"format": "html"}}),
+    ],
+)
+def test_report_as_html(api: Api, how: str, kwargs: dict[str, object]) -> None:
+    response = api.verify(photos(("a.jpg", jpeg(1))), {"claim_id": "c-html"}, **kwargs)  # type: ignore[arg-type]
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "c-html" in response.text
+    again = api.client.get("/v1/claims/c-html", **kwargs)  # type: ignore[arg-type]
+    assert again.headers["content-type"].startswith("text/html") and "c-html" in again.text
+
+
+def test_json_unless_html_is_preferred(api: Api) -> None:
+    response = api.verify(photos(("a.jpg", jpeg(1))), headers={"Accept": "application/json, text/html"})
+    assert response.headers["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "expect_chinese"),
+    [("zh-CN,zh;q=0.9,en;q=0.8", True), ("en-GB,zh;q=0.5", False), ("fr, zh;q=0.3", True), (None, False)],
+)
+def test_accept_language_chooses_the_report_language(
+    api: Api, accept_language: str | None, expect_chinese: bool
+) -> None:
+    headers = {"Accept-Language": accept_language} if accept_language else {}
+    body = api.verify(photos(("a.jpg", jpeg(1))), {"record": "false"}, headers=headers).json()
+    has_chinese = any("\u4e00" <= ch <= "\u9fff" for ch in " ".join(body["reasons"]))
+    assert has_chinese is expect_chinese, body["reasons"]
+
+
+def test_openapi_documents_every_route_and_status_with_examples(api: Api) -> None:
+    spec = api.client.get("/openapi.json").json()
+    verify = spec["paths"]["/v1/verify"]["post"]
+    assert set(verify["responses"]) == {"200", "401", "409", "413", "422"}
+    body = verify["requestBody"]["content"]["multipart/form-data"]
+    assert body["schema"]["properties"]["photos"]["items"]["format"] == "binary"
+    assert "example" in body and "example" in verify["responses"]["200"]["content"]["application/json"]
+    assert {"200", "401", "404"} <= set(spec["paths"]["/v1/claims/{claim_id}"]["get"]["responses"])
+    assert {"/healthz", "/metrics"} <= set(spec["paths"])
+    assert "ApiKey" in spec["components"]["securitySchemes"]
+    assert api.client.get("/docs").status_code == 200
+
+
+def test_the_first_key_ends_the_keyless_trial_of_a_running_server(api: Api) -> None:
+    assert api.verify(photos(("a.jpg", jpeg(1)))).status_code == 200
+    secret = create_key(api.store, "acme", now_utc())[1]
+    assert api.verify(photos(("a.jpg", jpeg(2)))).status_code == 401
+    assert api.verify(photos(("a.jpg", jpeg(2))), headers=bearer(secret)).status_code == 200
+
+
+def test_a_claim_id_with_a_slash_is_found(api: Api) -> None:
+    assert api.verify(photos(("a.jpg", jpeg(1))), {"claim_id": "shop/2026/c-1"}).status_code == 200
+    assert api.client.get("/v1/claims/shop/2026/c-1").json()["claim_id"] == "shop/2026/c-1"
+
+
+def test_an_unexpected_failure_is_500_without_its_reason(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object) -> None:
+        raise RuntimeError("secret internals")
+
+    app = create_app(settings_for(store.url), store)
+    monkeypatch.setattr(store, "latest_report", broken)
+    with TestClient(app, client=LOOPBACK, raise_server_exceptions=False) as client:
+        response = client.get("/v1/claims/c-1")
+        assert response.status_code == 500
+        assert response.json() == {"detail": "internal error"}
+        assert client.get("/healthz").status_code == 200
