@@ -19,6 +19,15 @@ class PriorSighting:
     first_seen: datetime
 
 
+@dataclass(frozen=True)
+class Challenge:
+    """A retake challenge issued for a claim: the code to write down and when it was issued."""
+
+    claim_id: str
+    code: str
+    issued_at: datetime
+
+
 class PhotoHistory(Protocol):
     def sightings(self, tenant: str, image_id: str) -> Sequence[PriorSighting]: ...
 
@@ -28,3 +37,4 @@ class CheckContext:
     settings: Settings
     now: datetime
     history: PhotoHistory | None = None
+    challenge: Challenge | None = None  # the claim's open retake challenge, if any
