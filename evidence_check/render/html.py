@@ -166,17 +166,11 @@ def timeline_svg(report: Mapping[str, Any], words: Mapping[str, str]) -> str:
     )
     if not points:
         return f'<p class="muted">{_escape(words["no_times"])}</p>'
-    width, left, right, y = 1000, 90, 90, 60
+    width, left, right, y = 1000, 80, 80, 40
     step = (width - left - right) / max(1, len(points) - 1)
-    colours = {
-        "pass": "#17803d",
-        "warn": "#a15c00",
-        "fail": "#b3261e",
-        "unknown": "#666",
-        "milestone": "#1d4f91",
-    }
+    colours = {"pass": "#17803d", "warn": "#a15c00", "fail": "#b3261e", "unknown": "#666", "milestone": "#1d4f91"}
     parts = [
-        f'<svg class="timeline" viewBox="0 0 {width} 140" role="img" xmlns="http://www.w3.org/2000/svg">',
+        f'<svg class="timeline" viewBox="0 0 {width} 190" role="img" xmlns="http://www.w3.org/2000/svg">',
         f'<line x1="{left}" y1="{y}" x2="{width - right}" y2="{y}" stroke="#999" stroke-width="2"/>',
     ]
     for i, (moment, label, sub, status) in enumerate(points):
@@ -192,18 +186,23 @@ def timeline_svg(report: Mapping[str, Any], words: Mapping[str, str]) -> str:
             if status == "milestone"
             else f'<circle cx="{x:.0f}" cy="{y}" r="8" fill="{colour}"/>'
         )
+        # Neighbours' labels alternate between two rows so that close points do not overlap.
+        top = y + 28 + (62 if i % 2 else 0)
+        parts.append(f'<line x1="{x:.0f}" y1="{y + 8}" x2="{x:.0f}" y2="{top - 14}" stroke="#ccc"/>')
         parts.append(shape)
+        parts.append(f'<text x="{x:.0f}" y="{top}" text-anchor="middle" class="label">{_escape(label)}</text>')
         parts.append(
-            f'<text x="{x:.0f}" y="{y + 28}" text-anchor="middle" class="label">{_escape(label)}</text>'
-        )
-        parts.append(
-            f'<text x="{x:.0f}" y="{y + 46}" text-anchor="middle" class="date">'
-            f"{_escape(moment.astimezone(zone).strftime('%Y-%m-%d %H:%M %z'))}</text>"
+            f'<text x="{x:.0f}" y="{top + 17}" text-anchor="middle" class="date">'
+            f"{_escape(moment.astimezone(zone).strftime('%Y-%m-%d %H:%M'))}</text>"
         )
         if sub:
             parts.append(
-                f'<text x="{x:.0f}" y="{y + 64}" text-anchor="middle" class="sub">{_escape(_short(sub))}</text>'
+                f'<text x="{x:.0f}" y="{top + 33}" text-anchor="middle" class="sub">{_escape(_short(sub))}</text>'
             )
+    offset = points[0][0].astimezone(zone).strftime("%z")
+    parts.append(
+        f'<text x="{width - right}" y="185" text-anchor="end" class="sub">UTC{offset[:3]}:{offset[3:]}</text>'
+    )
     parts.append("</svg>")
     return "".join(parts)
 
