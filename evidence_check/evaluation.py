@@ -44,9 +44,11 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageOps, PngImagePlugin
 
+from evidence_check import scoring
 from evidence_check.engine import Upload
 from evidence_check.imaging.load import PhotoError, read_file
 from evidence_check.intake import build_claim
+from evidence_check.models import Finding, ImageReport, Status, Verdict
 from evidence_check.service import limits_from, verify_claim
 from evidence_check.settings import Settings
 from evidence_check.store import Store
@@ -80,7 +82,9 @@ GOAL_GENUINE_NOT_REJECTED = 0.995
 GOAL_FRAUD_NOT_ACCEPTED = 0.97
 GOAL_RESPONSIBLE_FIRED = 0.95
 
-EDITOR_NAMES = re.compile(r"gimp|photoshop|lightroom|paint|picasa|acdsee|irfanview|corel|snapseed|pixelmator", re.I)
+EDITOR_NAMES = re.compile(
+    r"gimp|photoshop|lightroom|paint|picasa|acdsee|irfanview|corel|snapseed|pixelmator", re.I
+)
 PHONE = ("Xiaomi", "Redmi Note 12")
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -113,6 +117,7 @@ class CaseResult:
     codes: list[str]
     crashed: str | None = None
     ms: float = 0.0
+    body: dict[str, Any] | None = None  # the report, for re-scoring under other thresholds
 
 
 @dataclass
@@ -207,9 +212,7 @@ def _edited_by_software(path: Path) -> bool:
 def _shelf_photos(corpora: Path) -> list[tuple[str, Path]]:
     """(product, shelf photo) for every non-catalog photo of product-matching/grocery."""
     root = corpora / "product-matching" / "grocery"
-    return [
-        (path.parent.name, path) for path in sorted(root.glob("*/*.jpg")) if "Iconic" not in path.name
-    ]
+    return [(path.parent.name, path) for path in sorted(root.glob("*/*.jpg")) if "Iconic" not in path.name]
 
 
 def _iconic(corpora: Path) -> dict[str, Path]:
@@ -221,9 +224,11 @@ def _phone_time(rng: random.Random) -> datetime:
     return (NOW - timedelta(days=rng.randint(5, 300), minutes=rng.randint(0, 1440))).replace(second=0)
 
 
-def _genuine_exif(camera: list[tuple[Path, datetime, bool]], shelves: list[tuple[str, Path]], rng: random.Random) -> Scenario:
+def _genuine_exif(
+    camera: list[tuple[Path, datetime, bool]], shelves: list[tuple[str, Path]], rng: random.Random
+) -> Scenario:
     cases = [Case(path.name, [_file(path)], taken=taken) for path, taken, edited in camera if not edited]
-    for product, path in shelves:
+    for _, path in shelves:
         taken = _phone_time(rng)
         cases.append(Case(path.name, [(path.name, with_exif(path.read_bytes(), taken), None)], taken=taken))
     return Scenario("genuine_exif", cases)
@@ -236,11 +241,17 @@ def _genuine_no_exif(corpora: Path, shelves: list[tuple[str, Path]]) -> Scenario
     return Scenario("genuine_no_exif", cases)
 
 
-def _old_photo(camera: list[tuple[Path, datetime, bool]], shelves: list[tuple[str, Path]], rng: random.Random) -> Scenario:
-    cases = [Case(path.name, [_file(path)], taken=taken, old=True) for path, taken, edited in camera if not edited]
+def _old_photo(
+    camera: list[tuple[Path, datetime, bool]], shelves: list[tuple[str, Path]], rng: random.Random
+) -> Scenario:
+    cases = [
+        Case(path.name, [_file(path)], taken=taken, old=True) for path, taken, edited in camera if not edited
+    ]
     for _, path in shelves[::3]:
         taken = _phone_time(rng) - timedelta(days=400)
-        cases.append(Case(path.name, [(path.name, with_exif(path.read_bytes(), taken), None)], taken=taken, old=True))
+        cases.append(
+            Case(path.name, [(path.name, with_exif(path.read_bytes(), taken), None)], taken=taken, old=True)
+        )
     return Scenario("old_photo", cases)
 
 
@@ -250,7 +261,9 @@ def _listing_photo(corpora: Path, rng: random.Random) -> Scenario:
     for product, path in iconic.items():
         for transform in ("resize", "recompress", "crop"):
             data = TRANSFORMS[transform](Image.open(path), rng)
-            cases.append(Case(f"{product}:{transform}", [(f"{product}_{transform}.jpg", data, None)], sku=product))
+            cases.append(
+                Case(f"{product}:{transform}", [(f"{product}_{transform}.jpg", data, None)], sku=product)
+            )
     return Scenario("listing_photo", cases, catalog={p: [i] for p, i in iconic.items()})
 
 
@@ -272,9 +285,14 @@ def _reused(corpora: Path, shelves: list[tuple[str, Path]], rng: random.Random) 
     bridge = near / "threatexchange-pdq" / "bridge-mods"
     pairs += [(bridge / "aaa-orig.jpg", p) for p in sorted(bridge.glob("*.jpg")) if p.name != "aaa-orig.jpg"]
     dih = near / "threatexchange-pdq" / "dih"
-    pairs += [(dih / "bridge-1-original.jpg", p) for p in sorted(dih.glob("*.jpg")) if "original" not in p.name]
+    pairs += [
+        (dih / "bridge-1-original.jpg", p) for p in sorted(dih.glob("*.jpg")) if "original" not in p.name
+    ]
     ukb = near / "imagededup"
-    pairs += [(ukb / "base_images" / "ukbench00120.jpg", p) for p in sorted((ukb / "transformed").glob("ukbench00120_*"))]
+    pairs += [
+        (ukb / "base_images" / "ukbench00120.jpg", p)
+        for p in sorted((ukb / "transformed").glob("ukbench00120_*"))
+    ]
     pairs += [(ukb / "base_images" / "ukbench09380.jpg", ukb / "transformed" / "ukbench09380.webp")]
     cases = []
     for i, (original, copy) in enumerate(p for p in pairs if p[0].is_file() and p[1].is_file()):
@@ -283,10 +301,12 @@ def _reused(corpora: Path, shelves: list[tuple[str, Path]], rng: random.Random) 
     for i, (_, path) in enumerate(shelves[::6]):
         transform = list(TRANSFORMS)[i % len(TRANSFORMS)]
         taken = _phone_time(rng)
-        original = with_exif(path.read_bytes(), taken)
-        copy = TRANSFORMS[transform](Image.open(io.BytesIO(original)), rng)
-        earlier = [(f"orig-s{i}", f"first-customer-s{i}", [(path.name, original)])]
-        cases.append(Case(f"{path.name}:{transform}", [(f"{transform}_{path.name}", copy, None)], earlier=earlier))
+        first = with_exif(path.read_bytes(), taken)
+        second = TRANSFORMS[transform](Image.open(io.BytesIO(first)), rng)
+        earlier = [(f"orig-s{i}", f"first-customer-s{i}", [(path.name, first)])]
+        cases.append(
+            Case(f"{path.name}:{transform}", [(f"{transform}_{path.name}", second, None)], earlier=earlier)
+        )
     return Scenario("reused_other_customer", cases)
 
 
@@ -300,7 +320,9 @@ def _stock(corpora: Path, rng: random.Random) -> Scenario:
     return Scenario("stock_photo", cases, stock=stock)
 
 
-def _edited(camera: list[tuple[Path, datetime, bool]], shelves: list[tuple[str, Path]], rng: random.Random) -> Scenario:
+def _edited(
+    camera: list[tuple[Path, datetime, bool]], shelves: list[tuple[str, Path]], rng: random.Random
+) -> Scenario:
     cases = [Case(path.name, [_file(path)], taken=taken) for path, taken, edited in camera if edited]
     for _, path in shelves[1::4]:
         taken = _phone_time(rng)
@@ -322,13 +344,26 @@ def _ai_marker(corpora: Path, shelves: list[tuple[str, Path]], rng: random.Rando
     for i, (_, path) in enumerate(shelves[2::4]):
         image = Image.open(path).convert("RGB")
         kind = ("png_parameters", "xmp_source_type", "exif_software")[i % 3]
-        cases.append(Case(f"{path.name}:{kind}", [(f"{kind}_{path.stem}.{'png' if kind == 'png_parameters' else 'jpg'}", AI_MARKERS[kind](image), None)]))
+        cases.append(
+            Case(
+                f"{path.name}:{kind}",
+                [
+                    (
+                        f"{kind}_{path.stem}.{'png' if kind == 'png_parameters' else 'jpg'}",
+                        AI_MARKERS[kind](image),
+                        None,
+                    )
+                ],
+            )
+        )
     return Scenario("ai_marker", cases, note="markers written by this script (no AI corpus is shared)")
 
 
 def _hostile(corpora: Path) -> Scenario:
     folder = corpora / "malformed-images"
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name not in ("manifest.csv", "SOURCE.md"))
+    files = sorted(
+        p for p in folder.rglob("*") if p.is_file() and p.name not in ("manifest.csv", "SOURCE.md")
+    )
     return Scenario("hostile_file", [Case(str(p.relative_to(folder)), [_file(p)]) for p in files])
 
 
@@ -393,12 +428,22 @@ def _screenshot(image: Image.Image, rng: random.Random) -> bytes:
 
 
 TRANSFORMS: dict[str, Callable[[Image.Image, random.Random], bytes]] = {
-    "resize": lambda im, rng: _jpeg(ImageOps.exif_transpose(im).resize((max(1, im.width // 2), max(1, im.height // 2)))),
+    "resize": lambda im, rng: _jpeg(
+        ImageOps.exif_transpose(im).resize((max(1, im.width // 2), max(1, im.height // 2)))
+    ),
     "recompress": lambda im, rng: _jpeg(ImageOps.exif_transpose(im), quality=rng.randint(45, 65)),
-    "crop": lambda im, rng: _jpeg(ImageOps.exif_transpose(im).crop((im.width // 10, im.height // 10, im.width * 9 // 10, im.height * 9 // 10))),
+    "crop": lambda im, rng: _jpeg(
+        ImageOps.exif_transpose(im).crop(
+            (im.width // 10, im.height // 10, im.width * 9 // 10, im.height * 9 // 10)
+        )
+    ),
     "mirror": lambda im, rng: _jpeg(ImageOps.mirror(ImageOps.exif_transpose(im))),
     "rotate90": lambda im, rng: _jpeg(ImageOps.exif_transpose(im).rotate(90, expand=True)),
-    "tilt": lambda im, rng: _jpeg(ImageOps.exif_transpose(im).convert("RGB").rotate(rng.uniform(3, 8), expand=False, fillcolor=(255, 255, 255))),
+    "tilt": lambda im, rng: _jpeg(
+        ImageOps.exif_transpose(im)
+        .convert("RGB")
+        .rotate(rng.uniform(3, 8), expand=False, fillcolor=(255, 255, 255))
+    ),
     "screenshot": _screenshot,
 }
 
@@ -417,12 +462,12 @@ def _png_parameters(image: Image.Image) -> bytes:
 
 def _xmp_source_type(image: Image.Image) -> bytes:
     xmp = (
-        '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
-        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
-        'xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" '
-        'Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"/>'
-        '</rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
-    ).encode()
+        b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+        b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
+        b'xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" '
+        b'Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"/>'
+        b'</rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+    )
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=90, xmp=xmp)
     return buffer.getvalue()
@@ -548,10 +593,12 @@ def _run_case(scenario: str, case: Case, index: int, store: Store, settings: Set
             if finding is not None:
                 codes.append(finding.get("code", finding["status"]))
                 fired = fired or finding["status"] in ("warn", "fail")
-    return CaseResult(case.name, body["verdict"], fired, codes, None, ms)
+    return CaseResult(case.name, body["verdict"], fired, codes, None, ms, body)
 
 
-def evaluate(corpora: Path, folder: Path, settings: Settings, only: set[str] | None = None, limit: int | None = None) -> Iterator[ScenarioResult]:
+def evaluate(
+    corpora: Path, folder: Path, settings: Settings, only: set[str] | None = None, limit: int | None = None
+) -> Iterator[ScenarioResult]:
     for scenario in scenarios(corpora, limit=limit):
         if only and scenario.name not in only:
             continue
@@ -573,7 +620,10 @@ def goal_line(result: ScenarioResult) -> tuple[str, bool | None]:
     """The goal that applies to the scenario, and whether it is met (None: no goal)."""
     if result.name == "genuine_exif":
         share = result.share(lambda r: r.verdict == "accept")
-        return f"accept {share:.1%} (goal >= {GOAL_GENUINE_EXIF_ACCEPT:.0%})", share >= GOAL_GENUINE_EXIF_ACCEPT
+        return (
+            f"accept {share:.1%} (goal >= {GOAL_GENUINE_EXIF_ACCEPT:.0%})",
+            share >= GOAL_GENUINE_EXIF_ACCEPT,
+        )
     if result.name == "hostile_file":
         crashes = sum(1 for r in result.results if r.verdict == "crash")
         slowest = max((r.ms for r in result.results), default=0.0)
@@ -584,7 +634,10 @@ def goal_line(result: ScenarioResult) -> tuple[str, bool | None]:
         )
     if result.name in GENUINE:
         share = result.share(lambda r: r.verdict not in ("reject", "crash"))
-        return f"not rejected {share:.1%} (goal >= {GOAL_GENUINE_NOT_REJECTED:.1%})", share >= GOAL_GENUINE_NOT_REJECTED
+        return (
+            f"not rejected {share:.1%} (goal >= {GOAL_GENUINE_NOT_REJECTED:.1%})",
+            share >= GOAL_GENUINE_NOT_REJECTED,
+        )
     not_accepted = result.share(lambda r: r.verdict not in ("accept", "crash"))
     fired = result.share(lambda r: r.fired)
     met = not_accepted >= GOAL_FRAUD_NOT_ACCEPTED and fired >= GOAL_RESPONSIBLE_FIRED
@@ -592,3 +645,89 @@ def goal_line(result: ScenarioResult) -> tuple[str, bool | None]:
         f"not accepted {not_accepted:.1%} (>= {GOAL_FRAUD_NOT_ACCEPTED:.0%}), fired {fired:.1%} (>= {GOAL_RESPONSIBLE_FIRED:.0%})",
         met,
     )
+
+
+# ---------------------------------------------------------------- choosing thresholds
+
+SWEEP_REJECT_SCORES = (0.7, 0.8, 0.9, 0.96)
+SWEEP_REVIEW_RISKS = (0.15, 0.3, 0.45)
+
+
+@dataclass(frozen=True)
+class SweepRow:
+    reject_score: float
+    review_risk: float
+    genuine_exif_accepted: float
+    genuine_not_rejected: float
+    genuine_reviewed: float  # the agents' workload from genuine customers
+    fraud_not_accepted: float
+    fraud_rejected: float
+
+
+def rescore(body: dict[str, Any], rules: scoring.Rules) -> str:
+    """The claim verdict the same findings would get under other thresholds."""
+    images = []
+    for image in body["images"]:
+        findings = {
+            name: Finding(
+                Status(c["status"]), float(c["score"]), c.get("code", name), {}, c.get("details") or {}
+            )
+            for name, c in (image.get("checks") or {}).items()
+        }
+        verdict = scoring.photo_verdict(findings, rules) if image["error"] is None else Verdict.REVIEW
+        images.append(
+            ImageReport(image["image_id"], image["filename"], image["error"], verdict, 0.0, findings)
+        )
+    return scoring.claim_decision(images, rules)[0].value
+
+
+def sweep(results: list[ScenarioResult], base: scoring.Rules) -> list[SweepRow]:
+    """The goals' figures for every pair of thresholds of the grid, from the same findings."""
+    rows = []
+    for reject_score in SWEEP_REJECT_SCORES:
+        for review_risk in SWEEP_REVIEW_RISKS:
+            rules = scoring.Rules(
+                reject_score=reject_score,
+                review_risk=review_risk,
+                review_when_unknown=base.review_when_unknown,
+                provenance_bonus=base.provenance_bonus,
+                corroboration_bonus=base.corroboration_bonus,
+            )
+            tallies: dict[str, list[int]] = {
+                "exif": [0, 0],
+                "genuine": [0, 0],
+                "reviewed": [0, 0],
+                "fraud": [0, 0],
+                "rejected": [0, 0],
+            }
+            for result in results:
+                for case in result.results:
+                    if case.body is None:
+                        continue
+                    verdict = rescore(case.body, rules)
+                    if result.name == "genuine_exif":
+                        tallies["exif"][0] += verdict == "accept"
+                        tallies["exif"][1] += 1
+                    if result.name in GENUINE:
+                        tallies["genuine"][0] += verdict != "reject"
+                        tallies["genuine"][1] += 1
+                        tallies["reviewed"][0] += verdict == "review"
+                        tallies["reviewed"][1] += 1
+                    elif result.name != "hostile_file":
+                        tallies["fraud"][0] += verdict != "accept"
+                        tallies["fraud"][1] += 1
+                        tallies["rejected"][0] += verdict == "reject"
+                        tallies["rejected"][1] += 1
+            share = {k: (a / n if n else 0.0) for k, (a, n) in tallies.items()}
+            rows.append(
+                SweepRow(
+                    reject_score,
+                    review_risk,
+                    share["exif"],
+                    share["genuine"],
+                    share["reviewed"],
+                    share["fraud"],
+                    share["rejected"],
+                )
+            )
+    return rows

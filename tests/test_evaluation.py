@@ -44,7 +44,11 @@ def test_when_the_corpora_are_there_then_eval_prints_a_row_per_scenario() -> Non
         app, ["eval", str(corpora), "--limit", "2", "--scenario", "old_photo", "--scenario", "wrong_item"]
     )
     assert result.exit_code == 0, result.output
-    rows = {line.split()[0]: line.split() for line in result.output.splitlines()[2:] if line and not line.startswith(" ")}
+    rows = {
+        line.split()[0]: line.split()
+        for line in result.output.splitlines()[2:]
+        if line and not line.startswith(" ")
+    }
     assert set(rows) == {"old_photo", "wrong_item"}
     assert rows["old_photo"][1:5] == ["2", "0", "0", "2"]  # two claims, both rejected
     assert rows["old_photo"][7] == "100%"  # the timestamp look fired on both
@@ -58,3 +62,32 @@ def test_when_the_folder_is_missing_then_usage_error(tmp_path) -> None:  # type:
 def test_when_the_scenario_is_unknown_then_usage_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
     result = CliRunner().invoke(app, ["eval", str(tmp_path), "--scenario", "nonsense"])
     assert result.exit_code == 2
+
+
+def test_rescoring_a_report_under_the_same_rules_gives_its_verdict_and_other_rules_change_it() -> None:
+    from datetime import timedelta
+
+    from evidence_check.engine import Upload
+    from evidence_check.evaluation import rescore
+    from evidence_check.intake import build_claim
+    from evidence_check.scoring import DEFAULT_RULES, Rules
+    from evidence_check.service import verify_claim
+    from evidence_check.settings import Settings
+
+    now = datetime(2026, 11, 16, tzinfo=UTC)
+    claim = build_claim(now=now, time_zone="UTC", ordered_at=(now - timedelta(days=6)).isoformat()[:10])
+    for name, verdict in [("exif_before_order.jpg", "reject"), ("no_exif.jpg", "review")]:
+        upload = Upload(name, (FIXTURES / name).read_bytes())
+        body = verify_claim(claim, [upload], settings=Settings(), store=None, now=now, record=False).body
+        assert body["verdict"] == verdict
+        assert rescore(body, DEFAULT_RULES) == verdict
+    lenient = Rules(reject_score=0.95)
+    body = verify_claim(
+        claim,
+        [Upload("o.jpg", (FIXTURES / "exif_before_order.jpg").read_bytes())],
+        settings=Settings(),
+        store=None,
+        now=now,
+        record=False,
+    ).body
+    assert rescore(body, lenient) == "review"

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import tempfile
+import warnings
 from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from evidence_check import scoring
 from evidence_check.cli.app import app, fail, load_settings
-from evidence_check.evaluation import RESPONSIBLE, SCENARIOS, evaluate, goal_line, missed
+from evidence_check.evaluation import RESPONSIBLE, SCENARIOS, evaluate, goal_line, missed, sweep
 
 
 @app.command(name="eval")
@@ -19,6 +21,9 @@ def eval_command(
     scenario: Annotated[list[str] | None, typer.Option(help="run only these scenarios")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="at most this many claims per scenario")] = None,
     verbose: Annotated[bool, typer.Option(help="list the claims whose verdict missed the goal")] = False,
+    thresholds: Annotated[
+        bool, typer.Option("--sweep", help="also re-score every claim under a grid of thresholds")
+    ] = False,
 ) -> None:
     """Build claims from the corpora for every scenario and print accept/review/reject per scenario."""
     if not corpora.is_dir():
@@ -31,8 +36,12 @@ def eval_command(
     typer.echo(header)
     typer.echo("-" * len(header))
     notes: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="evidence-check-eval-") as folder:
+    results = []
+    # Hostile files make Pillow warn on stderr; the table says what happened to them.
+    with tempfile.TemporaryDirectory(prefix="evidence-check-eval-") as folder, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         for result in evaluate(corpora, Path(folder), settings, set(scenario or ()) or None, limit):
+            results.append(result)
             counts = result.counts
             n = len(result.results)
             responsible = "/".join(RESPONSIBLE.get(result.name, ("-",)))
@@ -58,3 +67,17 @@ def eval_command(
                 notes += [f"{result.name}: {r.name}: {r.verdict} {r.codes}" for r in missed(result)[:10]]
     for note in notes:
         typer.echo(f"  {note}")
+    if thresholds:
+        current = scoring.Rules.from_settings(settings)
+        typer.echo("")
+        typer.echo(
+            "reject_score review_risk  genuine-EXIF accept  genuine not rejected  genuine reviewed"
+            "  fraud not accepted  fraud rejected"
+        )
+        for row in sweep(results, current):
+            now = (row.reject_score, row.review_risk) == (current.reject_score, current.review_risk)
+            typer.echo(
+                f"{row.reject_score:>12.2f} {row.review_risk:>11.2f} {row.genuine_exif_accepted:>20.1%}"
+                f" {row.genuine_not_rejected:>21.1%} {row.genuine_reviewed:>17.1%}"
+                f" {row.fraud_not_accepted:>19.1%} {row.fraud_rejected:>15.1%}{'  <- current' if now else ''}"
+            )
