@@ -189,11 +189,11 @@ def provenance(images: Iterable[ImageReport]) -> list[str]:
 
 
 def _c2pa_trusted(details: Mapping[str, Any]) -> bool:
-    # The integrity check's details are read defensively: the key may be absent or shaped otherwise.
+    # The integrity check's details are read defensively: the keys may be absent or shaped otherwise.
+    if details.get("provenance_trusted") is True:
+        return True
     c2pa = details.get("c2pa")
-    if not isinstance(c2pa, Mapping):
-        return False
-    return str(c2pa.get("state", "")).lower() == "trusted"
+    return isinstance(c2pa, Mapping) and str(c2pa.get("state", "")).lower() == "trusted"
 
 
 def _challenge_passed(images: Iterable[ImageReport]) -> bool:
