@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,6 +42,24 @@ SCORE_CLOCK = 0.3
 # by chance: 4 exact characters of 19 are one in 130,000.
 MIN_LENGTH_FOR_ONE_MISREAD = 5
 CHALLENGE_STEP = "ask_challenge_retake"
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """This photo's bytes recorded with a claim, as the store remembers them."""
+
+    claim_id: str
+    first_seen: datetime
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """A retake challenge issued for a claim, and a way to ask where a photo was seen before."""
+
+    claim_id: str
+    code: str
+    issued_at: datetime
+    sightings: Callable[[str], Sequence[Sighting]] | None = None  # image id -> earlier recordings
 
 
 @dataclass(frozen=True)
@@ -84,7 +103,7 @@ def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
     params: dict[str, Any] = {"code": challenge.code, "issued": _minute(issued, claim)}
     details: dict[str, Any] = {"code": challenge.code, "issued_at": issued.isoformat()}
 
-    earlier = list(context.history.sightings(claim.tenant, photo.image_id)) if context.history else []
+    earlier = list(challenge.sightings(photo.image_id)) if challenge.sightings else []
     before = [s for s in earlier if s.first_seen < issued]
     if before and all(s.claim_id == claim.claim_id for s in before):
         return Finding(Status.UNKNOWN, 0.0, "challenge.earlier_photo", params, details)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from evidence_check.settings import Settings
+
+if TYPE_CHECKING:
+    from evidence_check.checks.challenge import Challenge
 
 
 @dataclass(frozen=True)
@@ -17,15 +20,6 @@ class PriorSighting:
     claim_id: str
     customer_id: str | None
     first_seen: datetime
-
-
-@dataclass(frozen=True)
-class Challenge:
-    """A retake challenge issued for a claim: the code to write down and when it was issued."""
-
-    claim_id: str
-    code: str
-    issued_at: datetime
 
 
 class PhotoHistory(Protocol):

@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from evidence_check.checks.context import Challenge
+from evidence_check.checks.challenge import Challenge, Sighting
 from evidence_check.store.challenge_tables import ChallengeRow, OutcomeRow
 from evidence_check.store.database import Store, StoreError
-from evidence_check.store.tables import ClaimRow, ReportRow
+from evidence_check.store.tables import ClaimRow, PhotoRow, ReportRow
 
 DECISIONS = ("genuine", "fraud")
 
@@ -33,10 +33,11 @@ def issue_challenge(store: Store, tenant: str, claim_id: str, code: str, when: d
             session.add(ChallengeRow(tenant=tenant, claim_id=claim_id, code=code, issued_at=when))
     except SQLAlchemyError as exc:
         raise StoreError(f"could not record the challenge for claim {claim_id}: {exc}") from None
-    return Challenge(claim_id, code, _aware(when))
+    return Challenge(claim_id, code, _aware(when), lambda image_id: sightings(store, tenant, image_id))
 
 
 def open_challenge(store: Store, tenant: str, claim_id: str) -> Challenge | None:
+    """The claim's latest challenge, able to look up where a photo was recorded before."""
     with store.sessions() as session:
         row = session.scalar(
             select(ChallengeRow)
@@ -44,7 +45,22 @@ def open_challenge(store: Store, tenant: str, claim_id: str) -> Challenge | None
             .order_by(ChallengeRow.id.desc())
             .limit(1)
         )
-    return Challenge(row.claim_id, row.code, _aware(row.issued_at)) if row is not None else None
+    if row is None:
+        return None
+    return Challenge(
+        row.claim_id, row.code, _aware(row.issued_at), lambda image_id: sightings(store, tenant, image_id)
+    )
+
+
+def sightings(store: Store, tenant: str, image_id: str) -> list[Sighting]:
+    """Every claim of the tenant that recorded these exact bytes, with when it first did."""
+    with store.sessions() as session:
+        rows = session.execute(
+            select(PhotoRow.claim_id, PhotoRow.first_seen).where(
+                PhotoRow.tenant == tenant, PhotoRow.image_id == image_id
+            )
+        ).all()
+    return [Sighting(claim_id, _aware(seen)) for claim_id, seen in rows]
 
 
 def record_outcome(
