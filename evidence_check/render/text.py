@@ -32,6 +32,7 @@ def render_text(body: dict[str, Any], lang: str = "en", colour: bool = False) ->
         code = _COLOURS.get(key)
         return f"\x1b[{code}m{text}\x1b[0m" if colour and code else text
 
+    colon = "：" if lang == "zh" else ":"
     verdict = body["verdict"]
     verdict_text = VERDICT_WORDS.get(lang, VERDICT_WORDS["en"]).get(verdict, verdict.upper())
     head = f"{claim} {body['claim_id']}"
@@ -45,11 +46,11 @@ def render_text(body: dict[str, Any], lang: str = "en", colour: bool = False) ->
     basis = (body.get("verdict_basis") or {}).get("summary")
     if basis:
         lines.append(basis)
-    lines += ["", f"{reasons_h}:"]
+    lines += ["", f"{reasons_h}{colon}"]
     lines += [f"  - {reason}" for reason in body["reasons"]] or [f"  {none}"]
-    lines += ["", f"{steps_h}:"]
+    lines += ["", f"{steps_h}{colon}"]
     lines += [f"  - {step}" for step in body["next_steps"]] or [f"  {none}"]
-    lines += ["", f"{photos_h}:"]
+    lines += ["", f"{photos_h}{colon}"]
     for image in body["images"]:
         label = f"{image['filename']}  {paint(image['verdict'], image['verdict'])}"
         if image["error"]:
