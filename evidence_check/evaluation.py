@@ -33,6 +33,7 @@ import csv
 import io
 import random
 import re
+import shutil
 import struct
 import time
 from collections import Counter
@@ -517,8 +518,14 @@ def run_command(args: list[str]) -> tuple[bool, str]:
     return True, out.getvalue().strip()
 
 
-def run_scenario(scenario: Scenario, folder: Path, settings: Settings) -> ScenarioResult:
-    db = f"sqlite:///{folder / (scenario.name + '.sqlite3')}"
+def run_scenario(
+    scenario: Scenario, folder: Path, settings: Settings, shared: bool = False
+) -> ScenarioResult:
+    """Every claim of the scenario; each in a store of its own holding only the scenario's catalog
+    and stock pictures (and its own earlier claims), unless `shared`: then claims see each other,
+    as in a real store — corpus files that are copies of one picture then count as reuse."""
+    template = folder / f"{scenario.name}.sqlite3"
+    db = f"sqlite:///{template}"
     problems: list[str] = []
     commands = available_commands()
     if scenario.catalog:
@@ -537,13 +544,31 @@ def run_scenario(scenario: Scenario, folder: Path, settings: Settings) -> Scenar
             ok, said = run_command(["stock", "add", *map(str, scenario.stock), "--db", db])
             if not ok:
                 problems.append(f"stock add: {said[:120]}")
-    store = Store(db)
+    Store(db).close()  # the template exists, migrated, even when nothing was registered
     results = []
-    try:
-        for i, case in enumerate(scenario.cases):
+    if shared:
+        store = Store(db)
+        try:
+            results = [
+                _run_case(scenario.name, case, i, store, settings) for i, case in enumerate(scenario.cases)
+            ]
+        finally:
+            store.close()
+        return ScenarioResult(scenario.name, results, problems, scenario.note)
+    for i, case in enumerate(scenario.cases):
+        own = folder / f"{scenario.name}-case.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            source = template.with_name(template.name + suffix)
+            target = own.with_name(own.name + suffix)
+            if source.exists():
+                shutil.copyfile(source, target)
+            elif target.exists():
+                target.unlink()
+        store = Store(f"sqlite:///{own}")
+        try:
             results.append(_run_case(scenario.name, case, i, store, settings))
-    finally:
-        store.close()
+        finally:
+            store.close()
     return ScenarioResult(scenario.name, results, problems, scenario.note)
 
 
@@ -597,12 +622,17 @@ def _run_case(scenario: str, case: Case, index: int, store: Store, settings: Set
 
 
 def evaluate(
-    corpora: Path, folder: Path, settings: Settings, only: set[str] | None = None, limit: int | None = None
+    corpora: Path,
+    folder: Path,
+    settings: Settings,
+    only: set[str] | None = None,
+    limit: int | None = None,
+    shared: bool = False,
 ) -> Iterator[ScenarioResult]:
     for scenario in scenarios(corpora, limit=limit):
         if only and scenario.name not in only:
             continue
-        yield run_scenario(scenario, folder, settings)
+        yield run_scenario(scenario, folder, settings, shared)
 
 
 def missed(result: ScenarioResult) -> list[CaseResult]:

@@ -21,6 +21,10 @@ def eval_command(
     scenario: Annotated[list[str] | None, typer.Option(help="run only these scenarios")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="at most this many claims per scenario")] = None,
     verbose: Annotated[bool, typer.Option(help="list the claims whose verdict missed the goal")] = False,
+    shared: Annotated[
+        bool,
+        typer.Option("--shared-store", help="one store per scenario: claims see each other, as in real use"),
+    ] = False,
     thresholds: Annotated[
         bool, typer.Option("--sweep", help="also re-score every claim under a grid of thresholds")
     ] = False,
@@ -40,7 +44,7 @@ def eval_command(
     # Hostile files make Pillow warn on stderr; the table says what happened to them.
     with tempfile.TemporaryDirectory(prefix="evidence-check-eval-") as folder, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for result in evaluate(corpora, Path(folder), settings, set(scenario or ()) or None, limit):
+        for result in evaluate(corpora, Path(folder), settings, set(scenario or ()) or None, limit, shared):
             results.append(result)
             counts = result.counts
             n = len(result.results)
