@@ -574,9 +574,11 @@ def run_scenario(
 
 def _run_case(scenario: str, case: Case, index: int, store: Store, settings: Settings) -> CaseResult:
     now = datetime.now(UTC)
+    # The original was sent a week before: "first seen" must come before the copy's claim.
+    before = now - timedelta(days=7)
     for claim_id, customer, photos in case.earlier:
-        earlier = build_claim(now=now, time_zone="UTC", claim_id=claim_id, customer_id=customer)
-        verify_claim(earlier, [Upload(n, d) for n, d in photos], settings=settings, store=store, now=now)
+        earlier = build_claim(now=before, time_zone="UTC", claim_id=claim_id, customer_id=customer)
+        verify_claim(earlier, [Upload(n, d) for n, d in photos], settings=settings, store=store, now=before)
     timeline: dict[str, str] = {}
     if case.taken is not None:
         anchor = case.taken + (timedelta(days=30) if case.old else timedelta(0))
