@@ -83,3 +83,15 @@ def test_when_colour_is_asked_then_the_verdict_is_painted() -> None:
     body = outcome("exif_before_order.jpg").body
     assert "\x1b[31m" in render_text(body, "en", colour=True)
     assert "\x1b[" not in render_text(body, "en", colour=False)
+
+
+def test_when_a_check_names_its_matched_image_then_it_is_shown_beside_the_photo() -> None:
+    body = dict(outcome("genuine_after_delivery.jpg").body)
+    match = {"kind": "listing", "sku": "BAG-001", "image_path": str(FIXTURES / "no_exif.jpg")}
+    missing = {"kind": "listing", "sku": "GONE", "image_path": str(FIXTURES / "does-not-exist.jpg")}
+    image = body["images"][0]
+    reuse = image["checks"]["reuse"] | {"status": "fail", "details": {"matches": [match, missing]}}
+    body["images"] = [image | {"checks": image["checks"] | {"reuse": reuse}}]
+    page = render_html(body, "en")
+    assert page.count('<figure><img src="data:image/jpeg;base64,') == 1
+    assert "Used before: BAG-001" in page and "GONE" not in page.split("<h2>Photos")[1].split("measured")[0]
