@@ -120,6 +120,12 @@ class CaseResult:
     ms: float = 0.0
     body: dict[str, Any] | None = None  # the report, for re-scoring under other thresholds
 
+    @property
+    def basis(self) -> str:
+        """What decided the verdict, e.g. "integrity: integrity.recompressed"."""
+        basis = (self.body or {}).get("verdict_basis") or {}
+        return f"{basis.get('check') or basis.get('rule', '')}: {basis.get('code') or ''}".strip(": ")
+
 
 @dataclass
 class ScenarioResult:
