@@ -52,6 +52,7 @@ def verify(
         if photo is not None:
             photos.append(photo)
     rules = scoring.Rules.from_settings(context.settings)
+    images = scoring.settled(images)
     verdict, basis = scoring.claim_decision(images, rules)
     report = Report(
         claim=claim,

@@ -39,7 +39,7 @@ Confidence — how sure the service is of its verdict
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from evidence_check.models import Finding, ImageReport, Status, Verdict
@@ -146,6 +146,20 @@ def claim_decision(images: Iterable[ImageReport], rules: Rules = DEFAULT_RULES) 
     if challenged and any(v is Verdict.REVIEW for _, v, _ in decisions):
         return Verdict.ACCEPT, Basis("challenge_passed", "challenge")
     return Verdict.ACCEPT, Basis("consistent")
+
+
+def settled(images: Iterable[ImageReport]) -> list[ImageReport]:
+    """The photos again, those whose only doubts were unknowns marked ``accept`` when a retake
+    challenge of the claim passed — so that each photo's verdict agrees with the claim's."""
+    images = list(images)
+    if not _challenge_passed(image for image in images if image.error is None):
+        return images
+    return [
+        replace(image, verdict=Verdict.ACCEPT)
+        if image.error is None and image.verdict is Verdict.REVIEW and _only_unknowns(image.findings)
+        else image
+        for image in images
+    ]
 
 
 def claim_verdict(images: Iterable[ImageReport], rules: Rules = DEFAULT_RULES) -> Verdict:

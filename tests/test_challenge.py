@@ -99,6 +99,7 @@ def test_when_the_retake_shows_the_code_then_the_claim_is_settled(store: Store) 
         RETAKE.name: ("pass", "challenge.code_found"),
     }
     assert body["verdict"] == "accept"
+    assert [image["verdict"] for image in body["images"]] == ["accept", "accept"]
     assert body["verdict_basis"]["rule"] == "challenge_passed"
     assert body["provenance"] == ["challenge_passed"]
 
