@@ -10,7 +10,8 @@ challenge (the service adds it then), so other reports are not cluttered with it
 - the same bytes seen in any claim before the challenge -> ``fail``: not a fresh photo;
 - capture time (EXIF) earlier than the challenge -> ``fail`` when the code is not in it (a photo
   from before the code existed), ``warn`` when it is (the camera clock is wrong);
-- the code read by offline OCR (`imaging/ocr.py`) -> ``pass``; one character misread of a code of
+- the code read by offline OCR (`imaging/ocr.py`, on the photo at up to 1600 pixels) -> ``pass``;
+  one character misread of a code of
   five or more still counts, and the details say so;
 - not read -> ``warn``: ask for a clearer retake; OCR unavailable -> ``unknown``.
 
@@ -31,7 +32,7 @@ from zoneinfo import ZoneInfo
 from evidence_check.checks.context import CheckContext
 from evidence_check.imaging.capture_time import read_capture_time
 from evidence_check.imaging.load import Photo
-from evidence_check.imaging.ocr import OcrUnavailable, TextPiece, read_text
+from evidence_check.imaging.ocr import OcrUnavailable, TextPiece, read_text, reading_copy
 from evidence_check.models import Claim, Finding, Status
 
 ALPHABET = "ACEFHJKMNPRTWXY3479"
@@ -115,7 +116,7 @@ def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
 
     started = time.perf_counter()
     try:
-        pieces = read_text(photo.working, context.settings.ocr_engine)
+        pieces = read_text(reading_copy(photo), context.settings.ocr_engine)
     except OcrUnavailable as exc:
         details["ocr_error"] = str(exc)
         return Finding(Status.UNKNOWN, 0.0, "challenge.no_ocr", {"error": str(exc)}, details)
