@@ -51,14 +51,17 @@ def verify(
         images.append(image)
         if photo is not None:
             photos.append(photo)
-    verdict = scoring.claim_verdict(images)
+    rules = scoring.Rules.from_settings(context.settings)
+    images = scoring.settled(images)
+    verdict, basis = scoring.claim_decision(images, rules)
     report = Report(
         claim=claim,
         verdict=verdict,
         risk=scoring.claim_risk(images),
-        confidence=scoring.confidence(verdict, images),
+        confidence=scoring.confidence(verdict, images, rules),
         images=tuple(images),
         created_at=context.now if context.now.tzinfo else context.now.replace(tzinfo=UTC),
+        basis=basis.as_dict(),
     )
     return Analysis(report=report, photos=tuple(photos))
 
@@ -77,7 +80,7 @@ def analyse(
         image_id=photo.image_id,
         filename=photo.filename,
         error=None,
-        verdict=scoring.photo_verdict(findings),
+        verdict=scoring.photo_verdict(findings, scoring.Rules.from_settings(context.settings)),
         risk=scoring.photo_risk(findings),
         findings=findings,
     )

@@ -124,3 +124,5 @@ class Report:
     confidence: float
     images: tuple[ImageReport, ...]
     created_at: datetime
+    # Which scoring rule decided the verdict and on which finding (scoring.Basis.as_dict()).
+    basis: Mapping[str, Any] = field(default_factory=dict)

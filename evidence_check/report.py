@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from evidence_check.explain import next_step_text, summary
-from evidence_check.models import CHECK_NAMES, SCHEMA, Finding, ImageReport, Report, Status
+from evidence_check import scoring
+from evidence_check.explain import basis_text, next_step_text, summary
+from evidence_check.models import CHECK_NAMES, SCHEMA, Finding, ImageReport, Report, Status, Verdict
 
 _SEVERITY = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2, Status.UNKNOWN: 3, Status.PASS: 4}
+# Among equally serious findings, the looks an agent reasons with come first.
+_CHECK_ORDER = {name: i for i, name in enumerate(("challenge", *CHECK_NAMES))}
 
 
 def to_dict(report: Report, lang: str | None = None) -> dict[str, Any]:
@@ -22,6 +25,8 @@ def to_dict(report: Report, lang: str | None = None) -> dict[str, Any]:
         "verdict": report.verdict.value,
         "risk": round(report.risk, 4),
         "confidence": round(report.confidence, 4),
+        "verdict_basis": {**dict(report.basis), "summary": basis_text(report.basis, lang)},
+        "provenance": scoring.provenance(report.images),
         "reasons": reasons(report, lang),
         "next_steps": next_steps(report, lang),
         "created_at": report.created_at.isoformat(),
@@ -33,36 +38,46 @@ def to_dict(report: Report, lang: str | None = None) -> dict[str, Any]:
 
 
 def reasons(report: Report, lang: str) -> list[str]:
-    """Every sentence of every photo, the most serious first; names the photo when there are several."""
+    """Every sentence of every photo, the most serious first (status, then score, then look).
+
+    With several photos each sentence names its photos; one said of several photos is said once.
+    """
     several = len(report.images) > 1
-    ranked: list[tuple[int, float, str]] = []
+    ranked: dict[str, tuple[tuple[int, float, int], list[str]]] = {}
     for image in report.images:
         if image.error is not None:
             text = summary("image.unreadable", {"filename": image.filename, "error": image.error}, lang)
-            ranked.append((1, 1.0, text))
+            ranked.setdefault(text, ((1, -1.0, 0), []))
             continue
-        for finding in image.findings.values():
+        for name, finding in image.findings.items():
             text = summary(finding.code, finding.params, lang)
-            if several:
-                text = f"{image.filename}: {text}"
-            ranked.append((_SEVERITY[finding.status], -finding.score, text))
-    ranked.sort(key=lambda item: (item[0], item[1]))
-    return list(dict.fromkeys(text for _, _, text in ranked))
+            rank = (_SEVERITY[finding.status], -finding.score, _CHECK_ORDER.get(name, len(_CHECK_ORDER)))
+            known_rank, names = ranked.setdefault(text, (rank, []))
+            ranked[text] = (min(known_rank, rank), names + [image.filename])
+    ordered = sorted(ranked.items(), key=lambda item: item[1][0])
+    separator = "、" if lang == "zh" else ", "
+    return [
+        f"{separator.join(dict.fromkeys(names))}: {text}" if several and names else text
+        for text, (_, names) in ordered
+    ]
 
 
 def next_steps(report: Report, lang: str) -> list[str]:
-    codes: list[str] = []
+    """Concrete asks, the most serious first; a retake challenge is offered while doubt remains."""
+    steps: dict[str, dict[str, Any]] = {}
     findings = sorted(
         (f for image in report.images for f in image.findings.values() if f.next_step),
         key=lambda f: (_SEVERITY[f.status], -f.score),
     )
     if any(image.error for image in report.images):
-        codes.append("ask_resend")
+        steps["ask_resend"] = {}
     for finding in findings:
         assert finding.next_step is not None
-        if finding.next_step not in codes:
-            codes.append(finding.next_step)
-    return [next_step_text(code, lang) for code in codes]
+        steps.setdefault(finding.next_step, dict(finding.params))
+    challenged = any("challenge" in image.findings for image in report.images)
+    if report.verdict is not Verdict.ACCEPT and not challenged:
+        steps["issue_challenge"] = {"claim_id": report.claim.claim_id}
+    return [next_step_text(code, lang, params) for code, params in steps.items()]
 
 
 def _image(image: ImageReport, lang: str) -> dict[str, Any]:

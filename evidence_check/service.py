@@ -11,12 +11,14 @@ from datetime import datetime
 from typing import Any
 
 from evidence_check import report as report_json
+from evidence_check.checks import CHECKS, challenge
 from evidence_check.checks.context import CheckContext
 from evidence_check.engine import Upload, verify
-from evidence_check.imaging.load import Limits
+from evidence_check.imaging.load import Limits, Photo
 from evidence_check.models import Claim, Report
 from evidence_check.settings import Settings
 from evidence_check.store import Store
+from evidence_check.store.outcomes import open_challenge
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class Outcome:
     report: Report
     body: dict[str, Any]  # the contract's JSON
     readable: int  # how many photos could be read
+    photos: tuple[Photo, ...] = ()  # the readable ones, for thumbnails in the HTML report
 
 
 def limits_from(settings: Settings) -> Limits:
@@ -44,12 +47,16 @@ def verify_claim(
 ) -> Outcome:
     """Analyse and record. `request_keys` make recording idempotent (see `Store.record`): when the
     same request was recorded first elsewhere, `body` is that earlier report and nothing is added."""
-    context = CheckContext(settings=settings, now=now, history=store)
-    analysis = verify(claim, uploads, context, limits_from(settings))
+    settings = settings.for_tenant(claim.tenant)
+    # The retake challenge is checked only for claims that have one, not in every report.
+    issued = open_challenge(store, claim.tenant, claim.claim_id) if store is not None else None
+    checks = CHECKS if issued is None else {**CHECKS, "challenge": challenge.check}
+    context = CheckContext(settings=settings, now=now, history=store, challenge=issued)
+    analysis = verify(claim, uploads, context, limits_from(settings), checks)
     body = report_json.to_dict(analysis.report)
     if record and store is not None and analysis.photos:
         earlier = store.record(
             claim, [(p.image_id, p.filename) for p in analysis.photos], body, now, request_keys=request_keys
         )
         body = earlier if earlier is not None else body
-    return Outcome(report=analysis.report, body=body, readable=len(analysis.photos))
+    return Outcome(report=analysis.report, body=body, readable=len(analysis.photos), photos=analysis.photos)

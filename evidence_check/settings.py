@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Fresh food must be claimed within a day of delivery; the seed names it, the rest are common
@@ -20,6 +21,21 @@ DEFAULT_CATEGORY_WINDOWS_HOURS = {
     "apparel": 24.0 * 30,
     "default": 24.0 * 30,
 }
+
+
+TENANT_TUNABLES = frozenset(
+    {
+        "reject_score",
+        "review_risk",
+        "review_when_unknown",
+        "provenance_bonus",
+        "corroboration_bonus",
+        "clock_tolerance_minutes",
+        "category_windows_hours",
+        "html_show_gps",
+        "challenge_length",
+    }
+)
 
 
 def default_database_url() -> str:
@@ -55,6 +71,47 @@ class Settings(BaseSettings):
     category_windows_hours: dict[str, float] = Field(
         default_factory=lambda: dict(DEFAULT_CATEGORY_WINDOWS_HOURS)
     )
+
+    # Scoring (scoring.py). Defaults set with `evidence-check eval` on ../shared/corpora.
+    reject_score: float = Field(0.8, ge=0.5, le=1.0, description="a fail scoring this much rejects")
+    review_risk: float = Field(0.3, ge=0.05, le=1.0, description="compounded risk that needs a person")
+    review_when_unknown: list[str] = Field(default_factory=lambda: ["timestamp"])
+    provenance_bonus: float = Field(0.15, ge=0.0, le=0.5)
+    corroboration_bonus: float = Field(0.05, ge=0.0, le=0.2)
+    # Per merchant: {"tenant": {"reject_score": 0.9, ...}}; only the names in TENANT_TUNABLES.
+    tenant_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    # Reports: GPS coordinates stay out of HTML reports unless a merchant needs them there.
+    html_show_gps: bool = False
+
+    # Retake challenge (checks/challenge.py).
+    challenge_length: int = Field(5, ge=4, le=8)
+    ocr_engine: Literal["rapidocr", "tesseract"] = "rapidocr"
+
+    @model_validator(mode="after")
+    def _valid_overrides(self) -> Settings:
+        for tenant in self.tenant_overrides:
+            self.for_tenant(tenant)
+        return self
+
+    def for_tenant(self, tenant: str) -> Settings:
+        """These settings with the tenant's overrides applied, each checked against its bounds."""
+        overrides = self.tenant_overrides.get(tenant)
+        if not overrides:
+            return self
+        unknown = sorted(set(overrides) - TENANT_TUNABLES)
+        if unknown:
+            raise ValueError(
+                f"tenant_overrides[{tenant!r}]: {', '.join(unknown)} cannot be set per tenant "
+                f"(allowed: {', '.join(sorted(TENANT_TUNABLES))})"
+            )
+        merged = self.model_dump() | dict(overrides) | {"tenant_overrides": {}}
+        try:
+            return Settings.model_validate(merged)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(str(part) for part in error["loc"])
+            raise ValueError(f"tenant_overrides[{tenant!r}].{where}: {error['msg']}") from None
 
     @field_validator("time_zone")
     @classmethod

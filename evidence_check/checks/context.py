@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from evidence_check.settings import Settings
+
+if TYPE_CHECKING:
+    from evidence_check.checks.challenge import Challenge
 
 
 @dataclass(frozen=True)
@@ -28,3 +31,4 @@ class CheckContext:
     settings: Settings
     now: datetime
     history: PhotoHistory | None = None
+    challenge: Challenge | None = None  # the claim's open retake challenge, if any

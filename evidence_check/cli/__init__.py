@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import sys
 
-from evidence_check.cli import bench, integrity, keys, serve, verify  # noqa: F401  (registers the commands)
+from evidence_check.cli import (  # noqa: F401  (registers the commands)
+    bench,
+    challenge,
+    evaluate,
+    integrity,
+    keys,
+    outcomes,
+    serve,
+    verify,
+)
 from evidence_check.cli.app import app
 
 

@@ -15,7 +15,7 @@ from evidence_check.engine import Upload, now_utc
 from evidence_check.imaging.load import PhotoError, read_file
 from evidence_check.intake import IntakeError, build_claim
 from evidence_check.models import ClaimReason
-from evidence_check.render.html import render_html
+from evidence_check.render.html import render_html, thumbnail_uri
 from evidence_check.render.text import render_text
 from evidence_check.service import limits_from, verify_claim
 
@@ -97,7 +97,9 @@ def verify(
     if fmt is OutputFormat.json:
         text = json.dumps(outcome.body, ensure_ascii=False, indent=2) + "\n"
     elif fmt is OutputFormat.html:
-        text = render_html(outcome.body, lang.value)
+        thumbnails = {photo.image_id: thumbnail_uri(photo.working) for photo in outcome.photos}
+        show_gps = settings.for_tenant(claim.tenant).html_show_gps
+        text = render_html(outcome.body, lang.value, thumbnails, show_gps)
     else:
         text = render_text(outcome.body, lang.value, colour=out is None and sys.stdout.isatty())
     if out is None:

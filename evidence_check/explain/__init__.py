@@ -1,5 +1,5 @@
 """Plain-language sentences for findings and next steps, in English and Simplified Chinese."""
 
-from evidence_check.explain.messages import LANGUAGES, next_step_text, summary
+from evidence_check.explain.messages import LANGUAGES, basis_text, next_step_text, summary
 
-__all__ = ["LANGUAGES", "next_step_text", "summary"]
+__all__ = ["LANGUAGES", "basis_text", "next_step_text", "summary"]

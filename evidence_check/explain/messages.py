@@ -9,7 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from evidence_check.explain import common, integrity, location, relevance, reuse, timestamp
+from evidence_check.explain import (
+    challenge,
+    common,
+    integrity,
+    location,
+    relevance,
+    reuse,
+    timestamp,
+    verdict,
+)
 
 LANGUAGES = ("en", "zh")
 
@@ -21,6 +30,7 @@ SUMMARIES: dict[str, tuple[str, str]] = {
     **relevance.SUMMARIES,
     **location.SUMMARIES,
     **integrity.SUMMARIES,
+    **challenge.SUMMARIES,
 }
 
 # A finding code ending in "_weak" is the same conclusion drawn from the file name alone.
@@ -53,6 +63,14 @@ NEXT_STEPS: dict[str, tuple[str, str]] = {
         "Ask the customer to send the unreadable photo again.",
         "请客户重新发送无法读取的照片。",
     ),
+    "ask_challenge_retake": (
+        "Ask for a new photo, taken now, with the code {code} written clearly on paper and lying beside the item in good light.",
+        "请客户现在重新拍一张照片：把验证码 {code} 清楚地写在纸上，放在商品旁边，在光线充足处拍摄。",
+    ),
+    "issue_challenge": (
+        "If doubt remains, issue a retake challenge (evidence-check challenge {claim_id}): the customer writes the code it gives on paper and photographs it beside the item.",
+        "如仍有疑问，可发起补拍验证（evidence-check challenge {claim_id}）：请客户把生成的验证码写在纸上，放在商品旁边拍照。",
+    ),
 }
 
 _UNITS = {
@@ -79,9 +97,34 @@ def summary(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
     return prefix + (text[0].lower() + text[1:] if prefix and index == 0 else text)
 
 
-def next_step_text(code: str, lang: str = "en") -> str:
+def next_step_text(code: str, lang: str = "en", params: Mapping[str, Any] | None = None) -> str:
     texts = NEXT_STEPS.get(code)
-    return texts[_index(lang)] if texts else code
+    if not texts:
+        return code
+    try:
+        return texts[_index(lang)].format(**(params or {}))
+    except (KeyError, IndexError, ValueError):
+        return texts[_index(lang)]
+
+
+def basis_text(basis: Mapping[str, Any], lang: str = "en") -> str:
+    """The one sentence that says which rule decided the verdict, with its numbers."""
+    template = verdict.BASIS.get(str(basis.get("rule")))
+    if template is None:
+        return ""
+    index = _index(lang)
+    check = basis.get("check")
+    names = verdict.CHECK_NAMES.get(str(check), (str(check), str(check)))
+    filename = basis.get("filename")
+    where = ("" if not filename else f" in {filename}", "" if not filename else f"（{filename}）")[index]
+    values = {
+        "check": names[index],
+        "where": where,
+        "score": f"{float(basis.get('score', 0)):.2f}",
+        "risk": f"{float(basis.get('risk', 0)):.2f}",
+        "review_risk": f"{float(basis.get('review_risk', 0)):.2f}",
+    }
+    return template[index].format(**values)
 
 
 def duration(hours: float, lang: str = "en") -> str:

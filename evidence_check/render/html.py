@@ -1,10 +1,32 @@
-"""The report as one self-contained HTML file, printable for a dispute file."""
+"""The report as one self-contained HTML file, printable for a dispute file.
+
+Everything is inside the file: photo thumbnails as data URIs of the working copy (never the
+original bytes, so no metadata travels with them), the timeline as inline SVG, styles inline.
+GPS coordinates are left out of the page unless `show_gps` is set (setting ``html_show_gps``):
+any detail whose name speaks of GPS or latitude/longitude is dropped before rendering.
+
+Evidence images: a check that wants a picture shown beside the photo (the matched catalog image,
+an earlier claim's photo) names a readable file in its details under ``image_path`` (at the top
+of its details or inside an entry of ``matches``); the file is thumbnailed here when it exists.
+"""
 
 from __future__ import annotations
 
+import base64
+import io
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from PIL import Image
+
+from evidence_check.render.text import VERDICT_WORDS
+
+THUMBNAIL_SIDE = 480
+EVIDENCE_SIDE = 320
+_GPS_WORDS = ("gps", "latitude", "longitude", "coordinates", "geo")
 
 _ENV = Environment(
     loader=PackageLoader("evidence_check.render", "templates"),
@@ -13,6 +35,293 @@ _ENV = Environment(
     lstrip_blocks=True,
 )
 
+WORDS = {
+    "en": {
+        "reasons": "Reasons",
+        "next_steps": "Next steps",
+        "photos": "Photos",
+        "timeline": "Timeline",
+        "risk": "risk",
+        "confidence": "confidence",
+        "ordered": "ordered",
+        "shipped": "shipped",
+        "delivered": "delivered",
+        "captured": "captured",
+        "claimed": "claimed",
+        "challenge": "challenge issued",
+        "no_times": "No times to place on a timeline.",
+        "looks": "The three looks",
+        "checks": "Other checks",
+        "details": "measured values",
+        "region": "marked region",
+        "evidence": "matched image",
+        "provenance": "Provenance",
+        "gps_hidden": "GPS coordinates are not shown in this report.",
+        "generated": "Generated",
+        "customer": "customer",
+        "reason": "reason",
+    },
+    "zh": {
+        "reasons": "理由",
+        "next_steps": "下一步",
+        "photos": "照片",
+        "timeline": "时间线",
+        "risk": "风险",
+        "confidence": "置信度",
+        "ordered": "下单",
+        "shipped": "发货",
+        "delivered": "签收",
+        "captured": "拍摄",
+        "claimed": "申请售后",
+        "challenge": "发出补拍验证码",
+        "no_times": "没有可放在时间线上的时间。",
+        "looks": "三看",
+        "checks": "其他检查",
+        "details": "测量值",
+        "region": "标注区域",
+        "evidence": "匹配的图片",
+        "provenance": "来源证明",
+        "gps_hidden": "本报告不显示 GPS 坐标。",
+        "generated": "生成时间",
+        "customer": "客户",
+        "reason": "原因",
+    },
+}
+CHECK_TITLES = {
+    "en": {
+        "location": "Where the problem is",
+        "timestamp": "When it was taken",
+        "relevance": "Is it the ordered item",
+        "reuse": "Used before",
+        "integrity": "Edited or generated",
+        "challenge": "Retake challenge",
+    },
+    "zh": {
+        "location": "看问题位置",
+        "timestamp": "看时间戳",
+        "relevance": "看关联性",
+        "reuse": "是否重复使用",
+        "integrity": "是否修改或生成",
+        "challenge": "补拍验证",
+    },
+}
+LOOKS = ("location", "timestamp", "relevance")
 
-def render_html(body: dict[str, Any], lang: str = "en") -> str:
-    return _ENV.get_template("report.html.j2").render(report=body, lang=lang)
+
+def render_html(
+    body: dict[str, Any],
+    lang: str = "en",
+    thumbnails: Mapping[str, str] | None = None,
+    show_gps: bool = False,
+) -> str:
+    """`thumbnails` maps image ids to data URIs (see `thumbnail_uri`); photos without one show none."""
+    words = WORDS.get(lang, WORDS["en"])
+    report = body if show_gps else _without_gps(body)
+    images = [_card(image, thumbnails or {}, lang) for image in report["images"]]
+    return _ENV.get_template("report.html.j2").render(
+        report=report,
+        lang=lang,
+        words=words,
+        verdict_word=VERDICT_WORDS.get(lang, VERDICT_WORDS["en"]).get(report["verdict"], report["verdict"]),
+        timeline=timeline_svg(report, words),
+        images=images,
+        show_gps=show_gps,
+    )
+
+
+def thumbnail_uri(image: Image.Image, side: int = THUMBNAIL_SIDE) -> str:
+    copy = image.convert("RGB")
+    copy.thumbnail((side, side), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    copy.save(buffer, format="JPEG", quality=82)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def timeline_svg(report: Mapping[str, Any], words: Mapping[str, str]) -> str:
+    """The order's milestones and each photo's capture time, in time order, as inline SVG.
+
+    Points are spaced evenly in time order rather than to scale: an old photo taken years before
+    the order would otherwise squeeze the rest into one spot. The gaps are written on the line.
+    """
+    points: list[tuple[datetime, str, str, str]] = []  # moment, label, sub-label, status class
+    for name in ("ordered", "shipped", "delivered", "claimed"):
+        moment = _moment((report.get("timeline") or {}).get(f"{name}_at"))
+        if moment is not None:
+            points.append((moment, words[name], "", "milestone"))
+    for image in report.get("images", []):
+        checks = image.get("checks") or {}
+        stamp = checks.get("timestamp") or {}
+        moment = _moment((stamp.get("details") or {}).get("taken_utc"))
+        if moment is not None:
+            points.append((moment, words["captured"], image["filename"], stamp.get("status", "unknown")))
+        issued = _moment(((checks.get("challenge") or {}).get("details") or {}).get("issued_at"))
+        if issued is not None:
+            points.append((issued, words["challenge"], "", "milestone"))
+    points = sorted(dict.fromkeys(points), key=lambda p: p[0])
+    # Every date is written in the zone the order's times were given in.
+    zone = (
+        next((p[0].tzinfo for p in points if p[3] == "milestone"), None) or points[0][0].tzinfo
+        if points
+        else None
+    )
+    if not points:
+        return f'<p class="muted">{_escape(words["no_times"])}</p>'
+    width, left, right, y = 1000, 80, 80, 40
+    step = (width - left - right) / max(1, len(points) - 1)
+    colours = {"pass": "#17803d", "warn": "#a15c00", "fail": "#b3261e", "unknown": "#666", "milestone": "#1d4f91"}
+    parts = [
+        f'<svg class="timeline" viewBox="0 0 {width} 190" role="img" xmlns="http://www.w3.org/2000/svg">',
+        f'<line x1="{left}" y1="{y}" x2="{width - right}" y2="{y}" stroke="#999" stroke-width="2"/>',
+    ]
+    for i, (moment, label, sub, status) in enumerate(points):
+        x = left + step * i if len(points) > 1 else width / 2
+        if i > 0:
+            gap = _gap(moment - points[i - 1][0])
+            parts.append(
+                f'<text x="{x - step / 2:.0f}" y="{y - 10}" text-anchor="middle" class="gap">{_escape(gap)}</text>'
+            )
+        colour = colours.get(status, "#666")
+        shape = (
+            f'<rect x="{x - 7:.0f}" y="{y - 7}" width="14" height="14" fill="{colour}"/>'
+            if status == "milestone"
+            else f'<circle cx="{x:.0f}" cy="{y}" r="8" fill="{colour}"/>'
+        )
+        # Neighbours' labels alternate between two rows so that close points do not overlap.
+        top = y + 28 + (62 if i % 2 else 0)
+        parts.append(f'<line x1="{x:.0f}" y1="{y + 8}" x2="{x:.0f}" y2="{top - 14}" stroke="#ccc"/>')
+        parts.append(shape)
+        parts.append(f'<text x="{x:.0f}" y="{top}" text-anchor="middle" class="label">{_escape(label)}</text>')
+        parts.append(
+            f'<text x="{x:.0f}" y="{top + 17}" text-anchor="middle" class="date">'
+            f"{_escape(moment.astimezone(zone).strftime('%Y-%m-%d %H:%M'))}</text>"
+        )
+        if sub:
+            parts.append(
+                f'<text x="{x:.0f}" y="{top + 33}" text-anchor="middle" class="sub">{_escape(_short(sub))}</text>'
+            )
+    offset = points[0][0].astimezone(zone).strftime("%z")
+    parts.append(
+        f'<text x="{width - right}" y="185" text-anchor="end" class="sub">UTC{offset[:3]}:{offset[3:]}</text>'
+    )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _card(image: Mapping[str, Any], thumbnails: Mapping[str, str], lang: str) -> dict[str, Any]:
+    checks = image.get("checks") or {}
+    titles = CHECK_TITLES.get(lang, CHECK_TITLES["en"])
+    location = (checks.get("location") or {}).get("details") or {}
+    region = location.get("region_fraction")
+    overlay = None
+    if isinstance(region, list | tuple) and len(region) == 4:
+        overlay = {
+            "x": region[0] * 100,
+            "y": region[1] * 100,
+            "w": region[2] * 100,
+            "h": region[3] * 100,
+            "zone": location.get("zone") if isinstance(location.get("zone"), str) else None,
+        }
+    rows = []
+    for name in (*LOOKS, *(n for n in checks if n not in LOOKS)):
+        if name in checks:
+            finding = checks[name]
+            rows.append(
+                {
+                    "name": name,
+                    "title": titles.get(name, name),
+                    "look": name in LOOKS,
+                    "status": finding.get("status"),
+                    "score": finding.get("score", 0.0),
+                    "summary": finding.get("summary", ""),
+                    "details": _flat(finding.get("details") or {}),
+                    "evidence": _evidence_images(finding.get("details") or {}),
+                }
+            )
+    return {
+        "filename": image.get("filename"),
+        "image_id": image.get("image_id"),
+        "error": image.get("error"),
+        "verdict": image.get("verdict"),
+        "risk": image.get("risk", 0.0),
+        "thumbnail": thumbnails.get(str(image.get("image_id"))),
+        "overlay": overlay,
+        "rows": rows,
+    }
+
+
+def _evidence_images(details: Mapping[str, Any]) -> list[dict[str, str]]:
+    candidates: list[Mapping[str, Any]] = [details]
+    matches = details.get("matches")
+    if isinstance(matches, list):
+        candidates += [m for m in matches[:3] if isinstance(m, Mapping)]
+    shown = []
+    for entry in candidates:
+        path = entry.get("image_path")
+        if not isinstance(path, str) or not Path(path).is_file():
+            continue
+        try:
+            with Image.open(path) as picture:
+                uri = thumbnail_uri(picture, EVIDENCE_SIDE)
+        except (OSError, ValueError, Image.DecompressionBombError):
+            continue
+        label = str(entry.get("sku") or entry.get("ref_id") or entry.get("claim_id") or Path(path).name)
+        shown.append({"uri": uri, "label": label})
+    return shown
+
+
+def _flat(details: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """Details as short name/value lines for the page; long lists are cut."""
+    lines: list[tuple[str, str]] = []
+    for key, value in details.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            lines += _flat(value, f"{name}.")
+        elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+            for i, entry in enumerate(value[:3]):
+                lines += _flat(entry, f"{name}[{i}].")
+        elif value not in (None, [], {}, ""):
+            text = ", ".join(map(str, value[:8])) if isinstance(value, list) else str(value)
+            lines.append((name, text[:160]))
+    return lines[:24]
+
+
+def _without_gps(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _without_gps(v) for k, v in value.items() if not _speaks_of_gps(str(k))}
+    if isinstance(value, list):
+        return [_without_gps(v) for v in value]
+    return value
+
+
+def _speaks_of_gps(key: str) -> bool:
+    lowered = key.lower()
+    return any(word in lowered for word in _GPS_WORDS) or lowered in ("lat", "lon", "lng")
+
+
+def _moment(text: Any) -> datetime | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
+
+
+def _gap(delta: Any) -> str:
+    hours = delta.total_seconds() / 3600
+    if hours < 1:
+        return f"{max(0, round(hours * 60))} min"
+    if hours < 48:
+        return f"{hours:.0f} h"
+    if hours < 24 * 730:
+        return f"{hours / 24:.0f} d"
+    return f"{hours / 24 / 365.25:.1f} y"
+
+
+def _short(text: str, limit: int = 22) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")

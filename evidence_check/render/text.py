@@ -13,6 +13,10 @@ _COLOURS = {
     "fail": "31",
     "error": "35",
 }
+VERDICT_WORDS = {
+    "en": {"accept": "ACCEPT", "review": "REVIEW", "reject": "REJECT"},
+    "zh": {"accept": "通过 (accept)", "review": "人工审核 (review)", "reject": "拒绝 (reject)"},
+}
 _HEADINGS = {
     "en": ("Claim", "verdict", "risk", "confidence", "Reasons", "Next steps", "Photos", "none"),
     "zh": ("售后申请", "结论", "风险", "置信度", "理由", "下一步", "照片", "无"),
@@ -28,20 +32,25 @@ def render_text(body: dict[str, Any], lang: str = "en", colour: bool = False) ->
         code = _COLOURS.get(key)
         return f"\x1b[{code}m{text}\x1b[0m" if colour and code else text
 
+    colon = "：" if lang == "zh" else ":"
     verdict = body["verdict"]
+    verdict_text = VERDICT_WORDS.get(lang, VERDICT_WORDS["en"]).get(verdict, verdict.upper())
     head = f"{claim} {body['claim_id']}"
     if body.get("sku"):
         head += f" · SKU {body['sku']}"
     lines = [
-        f"{head}: {verdict_word} {paint(verdict.upper(), verdict)} · {risk_word} {body['risk']:.2f}"
+        f"{head}: {verdict_word} {paint(verdict_text, verdict)} · {risk_word} {body['risk']:.2f}"
         f" · {confidence_word} {body['confidence']:.2f}",
-        "",
-        f"{reasons_h}:",
     ]
+    # Reports stored before the basis existed have none; they still render.
+    basis = (body.get("verdict_basis") or {}).get("summary")
+    if basis:
+        lines.append(basis)
+    lines += ["", f"{reasons_h}{colon}"]
     lines += [f"  - {reason}" for reason in body["reasons"]] or [f"  {none}"]
-    lines += ["", f"{steps_h}:"]
+    lines += ["", f"{steps_h}{colon}"]
     lines += [f"  - {step}" for step in body["next_steps"]] or [f"  {none}"]
-    lines += ["", f"{photos_h}:"]
+    lines += ["", f"{photos_h}{colon}"]
     for image in body["images"]:
         label = f"{image['filename']}  {paint(image['verdict'], image['verdict'])}"
         if image["error"]:

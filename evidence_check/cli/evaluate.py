@@ -1,0 +1,87 @@
+"""`evidence-check eval CORPORA_DIR`: every scenario of docs/domain.md, a table of how each went."""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from evidence_check import scoring
+from evidence_check.cli.app import app, fail, load_settings
+from evidence_check.evaluation import RESPONSIBLE, SCENARIOS, evaluate, goal_line, missed, sweep
+
+
+@app.command(name="eval")
+def eval_command(
+    corpora: Annotated[Path, typer.Argument(help="the shared corpora folder (../shared/corpora)")],
+    scenario: Annotated[list[str] | None, typer.Option(help="run only these scenarios")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="at most this many claims per scenario")] = None,
+    verbose: Annotated[bool, typer.Option(help="list the claims whose verdict missed the goal")] = False,
+    shared: Annotated[
+        bool,
+        typer.Option("--shared-store", help="one store per scenario: claims see each other, as in real use"),
+    ] = False,
+    thresholds: Annotated[
+        bool, typer.Option("--sweep", help="also re-score every claim under a grid of thresholds")
+    ] = False,
+) -> None:
+    """Build claims from the corpora for every scenario and print accept/review/reject per scenario."""
+    if not corpora.is_dir():
+        fail(f"{corpora}: not a folder (give the shared corpora folder, e.g. ../shared/corpora)", 2)
+    unknown = sorted(set(scenario or ()) - set(SCENARIOS))
+    if unknown:
+        fail(f"unknown scenario {', '.join(unknown)} (use: {', '.join(SCENARIOS)})", 2)
+    settings = load_settings()
+    header = f"{'scenario':<22} {'claims':>6} {'accept':>6} {'review':>6} {'reject':>6} {'crash':>5} {'check':<10} {'fired':>6} {'ms/claim':>8}  goal"
+    typer.echo(header)
+    typer.echo("-" * len(header))
+    notes: list[str] = []
+    results = []
+    # Hostile files make Pillow warn on stderr; the table says what happened to them.
+    with tempfile.TemporaryDirectory(prefix="evidence-check-eval-") as folder, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for result in evaluate(corpora, Path(folder), settings, set(scenario or ()) or None, limit, shared):
+            results.append(result)
+            counts = result.counts
+            n = len(result.results)
+            responsible = "/".join(RESPONSIBLE.get(result.name, ("-",)))
+            fired = f"{result.share(lambda r: r.fired):.0%}" if result.name in RESPONSIBLE else "-"
+            ms = sum(r.ms for r in result.results) / n if n else 0.0
+            goal, met = goal_line(result)
+            mark = "" if met is None else (" ok" if met else " MISSED")
+            typer.echo(
+                f"{result.name:<22} {n:>6} {counts['accept']:>6} {counts['review']:>6} {counts['reject']:>6} "
+                f"{counts['crash']:>5} {responsible:<10} {fired:>6} {ms:>8.0f}  {goal}{mark}"
+            )
+            for problem in result.setup_problems:
+                notes.append(f"{result.name}: {problem}")
+            if result.note:
+                notes.append(f"{result.name}: {result.note}")
+            codes = Counter(code for r in result.results for code in r.codes)
+            if codes and result.name in RESPONSIBLE:
+                notes.append(f"{result.name}: responsible findings {dict(codes.most_common(4))}")
+            for r in result.results:
+                if r.crashed:
+                    notes.append(f"{result.name}: CRASH {r.crashed}")
+            if verbose:
+                notes += [f"{result.name}: {r.name}: {r.verdict} ({r.basis}) {r.codes}" for r in missed(result)[:10]]
+    for note in notes:
+        typer.echo(f"  {note}")
+    if thresholds:
+        current = scoring.Rules.from_settings(settings)
+        typer.echo("")
+        typer.echo(
+            "reject_score review_risk  genuine-EXIF accept  genuine not rejected  genuine reviewed"
+            "  fraud not accepted  fraud rejected"
+        )
+        for row in sweep(results, current):
+            now = (row.reject_score, row.review_risk) == (current.reject_score, current.review_risk)
+            typer.echo(
+                f"{row.reject_score:>12.2f} {row.review_risk:>11.2f} {row.genuine_exif_accepted:>20.1%}"
+                f" {row.genuine_not_rejected:>21.1%} {row.genuine_reviewed:>17.1%}"
+                f" {row.fraud_not_accepted:>19.1%} {row.fraud_rejected:>15.1%}{'  <- current' if now else ''}"
+            )

@@ -1,0 +1,73 @@
+"""`evidence-check outcome` and `stats`: what agents finally decided, and how the checks fared."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from evidence_check import calibration
+from evidence_check.cli.app import app, fail, load_settings, open_store
+from evidence_check.engine import now_utc
+from evidence_check.store import StoreError
+from evidence_check.store.outcomes import decided_claims, has_claim, record_outcome
+
+
+class Decision(StrEnum):
+    genuine = "genuine"
+    fraud = "fraud"
+
+
+@app.command()
+def outcome(
+    claim_id: Annotated[str, typer.Argument(help="a claim verified before", show_default=False)],
+    decision: Annotated[Decision, typer.Argument(help="genuine or fraud", show_default=False)],
+    note: Annotated[str | None, typer.Option(help="why, for the record")] = None,
+    tenant: Annotated[str, typer.Option(help="merchant the claim belongs to")] = "default",
+    db: Annotated[str | None, typer.Option(help="store URL")] = None,
+) -> None:
+    """Record what the agent finally decided about a claim (the latest decision counts)."""
+    settings = load_settings()
+    store = open_store(db or settings.db)
+    try:
+        if not has_claim(store, tenant, claim_id):
+            fail(f"no claim {claim_id!r} in the store: verify its photos first")
+        record_outcome(store, tenant, claim_id, decision.value, note, now_utc())
+    except StoreError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+    typer.echo(f"claim {claim_id}: {decision.value}")
+
+
+@app.command()
+def stats(
+    tenant: Annotated[str, typer.Option(help="merchant whose outcomes to count")] = "default",
+    db: Annotated[str | None, typer.Option(help="store URL")] = None,
+) -> None:
+    """Per check and status: how often it agreed with the recorded outcomes."""
+    settings = load_settings()
+    store = open_store(db or settings.db)
+    try:
+        decided = decided_claims(store, tenant)
+    finally:
+        store.close()
+    if not decided:
+        typer.echo("no outcomes recorded yet: evidence-check outcome CLAIM genuine|fraud")
+        return
+    fraud = sum(1 for d in decided if d.decision == "fraud")
+    typer.echo(f"{len(decided)} claims with an outcome: {fraud} fraud, {len(decided) - fraud} genuine")
+    typer.echo(
+        f"{'check':<10} {'status':<8} {'claims':>6} {'fraud':>6} {'genuine':>7} {'agreed':>7} "
+        f"{'precision':>9} {'FP rate':>8}"
+    )
+    for row in calibration.table((d.decision, d.report) for d in decided):
+        typer.echo(
+            f"{row.check:<10} {row.status:<8} {row.claims:>6} {row.fraud:>6} {row.genuine:>7} "
+            f"{_pct(row.agreed):>7} {_pct(row.precision):>9} {_pct(row.false_positive_rate):>8}"
+        )
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"

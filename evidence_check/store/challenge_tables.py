@@ -1,0 +1,38 @@
+"""Tables of the report room: retake challenges issued for claims, and the agents' final outcomes.
+
+Both are keyed by tenant and claim id, like every other table, so that a merchant only ever sees
+its own. A claim may be challenged more than once; the latest challenge is the open one. An
+outcome may be corrected; the latest one counts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from evidence_check.store.tables import Base
+
+
+class ChallengeRow(Base):
+    __tablename__ = "challenges"
+    __table_args__ = (Index("ix_challenges_tenant_claim", "tenant", "claim_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    claim_id: Mapped[str] = mapped_column(String(128))
+    code: Mapped[str] = mapped_column(String(16))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OutcomeRow(Base):
+    __tablename__ = "outcomes"
+    __table_args__ = (Index("ix_outcomes_tenant_claim", "tenant", "claim_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    claim_id: Mapped[str] = mapped_column(String(128))
+    decision: Mapped[str] = mapped_column(String(16))  # genuine | fraud
+    note: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

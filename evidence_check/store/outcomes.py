@@ -1,0 +1,116 @@
+"""Store access of the report room: retake challenges and outcomes, beside `Store`.
+
+Kept apart from `database.py` so that the rooms that add tables do not edit the same file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from evidence_check.checks.challenge import Challenge, Sighting
+from evidence_check.store.challenge_tables import ChallengeRow, OutcomeRow
+from evidence_check.store.database import Store, StoreError
+from evidence_check.store.tables import ClaimRow, PhotoRow, ReportRow
+
+DECISIONS = ("genuine", "fraud")
+
+
+@dataclass(frozen=True)
+class DecidedClaim:
+    claim_id: str
+    decision: str  # genuine | fraud
+    report: dict[str, Any]  # the latest report of the claim, as the contract's JSON
+
+
+def issue_challenge(store: Store, tenant: str, claim_id: str, code: str, when: datetime) -> Challenge:
+    try:
+        with store.sessions.begin() as session:
+            session.add(ChallengeRow(tenant=tenant, claim_id=claim_id, code=code, issued_at=when))
+    except SQLAlchemyError as exc:
+        raise StoreError(f"could not record the challenge for claim {claim_id}: {exc}") from None
+    return Challenge(claim_id, code, _aware(when), lambda image_id: sightings(store, tenant, image_id))
+
+
+def open_challenge(store: Store, tenant: str, claim_id: str) -> Challenge | None:
+    """The claim's latest challenge, able to look up where a photo was recorded before."""
+    with store.sessions() as session:
+        row = session.scalar(
+            select(ChallengeRow)
+            .where(ChallengeRow.tenant == tenant, ChallengeRow.claim_id == claim_id)
+            .order_by(ChallengeRow.id.desc())
+            .limit(1)
+        )
+    if row is None:
+        return None
+    return Challenge(
+        row.claim_id, row.code, _aware(row.issued_at), lambda image_id: sightings(store, tenant, image_id)
+    )
+
+
+def sightings(store: Store, tenant: str, image_id: str) -> list[Sighting]:
+    """Every claim of the tenant that recorded these exact bytes, with when it first did."""
+    with store.sessions() as session:
+        rows = session.execute(
+            select(PhotoRow.claim_id, PhotoRow.first_seen).where(
+                PhotoRow.tenant == tenant, PhotoRow.image_id == image_id
+            )
+        ).all()
+    return [Sighting(claim_id, _aware(seen)) for claim_id, seen in rows]
+
+
+def record_outcome(
+    store: Store, tenant: str, claim_id: str, decision: str, note: str | None, when: datetime
+) -> None:
+    if decision not in DECISIONS:
+        raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, got {decision!r}")
+    try:
+        with store.sessions.begin() as session:
+            session.add(
+                OutcomeRow(tenant=tenant, claim_id=claim_id, decision=decision, note=note, decided_at=when)
+            )
+    except SQLAlchemyError as exc:
+        raise StoreError(f"could not record the outcome of claim {claim_id}: {exc}") from None
+
+
+def decided_claims(store: Store, tenant: str) -> list[DecidedClaim]:
+    """Every claim of the tenant with an outcome: its latest outcome and its latest report."""
+    with store.sessions() as session:
+        latest_outcome = (
+            select(OutcomeRow.claim_id, func.max(OutcomeRow.id).label("id"))
+            .where(OutcomeRow.tenant == tenant)
+            .group_by(OutcomeRow.claim_id)
+            .subquery()
+        )
+        latest_report = (
+            select(ReportRow.claim_pk, func.max(ReportRow.id).label("id"))
+            .group_by(ReportRow.claim_pk)
+            .subquery()
+        )
+        rows = session.execute(
+            select(OutcomeRow.claim_id, OutcomeRow.decision, ReportRow.body)
+            .join(latest_outcome, latest_outcome.c.id == OutcomeRow.id)
+            .join(ClaimRow, (ClaimRow.tenant == tenant) & (ClaimRow.claim_id == OutcomeRow.claim_id))
+            .join(latest_report, latest_report.c.claim_pk == ClaimRow.id)
+            .join(ReportRow, ReportRow.id == latest_report.c.id)
+            .order_by(OutcomeRow.claim_id)
+        ).all()
+    return [DecidedClaim(claim_id, decision, dict(body)) for claim_id, decision, body in rows]
+
+
+def has_claim(store: Store, tenant: str, claim_id: str) -> bool:
+    with store.sessions() as session:
+        return (
+            session.scalar(
+                select(ClaimRow.id).where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id)
+            )
+            is not None
+        )
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,155 @@
+"""The retake challenge: codes, finding them in OCR text, and judging photos of a challenged claim."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from evidence_check.checks.challenge import ALPHABET, find_code, new_code
+from evidence_check.cli import app
+from evidence_check.engine import Upload
+from evidence_check.imaging.ocr import TextPiece, available
+from evidence_check.intake import build_claim
+from evidence_check.service import verify_claim
+from evidence_check.settings import Settings
+from evidence_check.store import Store
+from evidence_check.store.outcomes import issue_challenge, open_challenge
+from tests.conftest import FIXTURES, ROOT
+
+RETAKE = ROOT / "fixtures" / "challenge" / "retake_code_WFWXK.jpg"
+ISSUED = datetime(2026, 11, 16, 4, 0, tzinfo=UTC)
+needs_ocr = pytest.mark.skipif(
+    not available("rapidocr"), reason="needs rapidocr-onnxruntime (scripts/test.sh installs it)"
+)
+
+
+def pieces(*texts: str) -> list[TextPiece]:
+    return [TextPiece(t, 0.9) for t in texts]
+
+
+# OCR pieces, code, expected characters misread (None: not found)
+FIND_TABLE = [
+    ("exact_alone", pieces("K7PXM"), "K7PXM", 0),
+    ("lower_case_and_spaces", pieces("k7p xm"), "K7PXM", 0),
+    ("among_other_text", pieces("Arla", "milk K7PXM 1L"), "K7PXM", 0),
+    ("split_over_two_boxes", pieces("K7P", "XM"), "K7PXM", 0),
+    ("one_character_misread", pieces("K7PKM"), "K7PXM", 1),
+    ("two_characters_misread", pieces("K1PKM"), "K7PXM", None),
+    ("short_code_must_be_exact", pieces("K7PK"), "K7PX", None),
+    ("absent", pieces("SOYA", "ORIGINAL"), "K7PXM", None),
+    ("nothing_read", [], "K7PXM", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("read", "code", "misread"), [r[1:] for r in FIND_TABLE], ids=[r[0] for r in FIND_TABLE]
+)
+def test_find_code(read: list[TextPiece], code: str, misread: int | None) -> None:
+    match = find_code(read, code)
+    assert (None if match is None else match.misread) == misread
+
+
+def test_codes_use_only_the_unambiguous_alphabet() -> None:
+    codes = {new_code(5) for _ in range(200)}
+    assert len(codes) > 190
+    assert all(len(c) == 5 and set(c) <= set(ALPHABET) for c in codes)
+    assert not set("0O1IL2Z5S8B6GDQUV") & set(ALPHABET)
+
+
+def verify(
+    store: Store, claim_id: str, *paths: Path, customer: str = "u-1", now: datetime | None = None
+) -> dict:
+    now = now or ISSUED + timedelta(hours=1)
+    claim = build_claim(
+        now=now,
+        time_zone="UTC",
+        ordered_at="2026-11-10",
+        delivered_at="2026-11-14",
+        claim_id=claim_id,
+        customer_id=customer,
+    )
+    uploads = [Upload(p.name, p.read_bytes()) for p in paths]
+    return verify_claim(claim, uploads, settings=Settings(), store=store, now=now).body
+
+
+def statuses(body: dict) -> dict[str, tuple[str, str]]:
+    return {
+        i["filename"]: (i["checks"]["challenge"]["status"], i["checks"]["challenge"]["code"])
+        for i in body["images"]
+    }
+
+
+def test_when_no_challenge_was_issued_then_reports_have_no_challenge_check(store: Store) -> None:
+    body = verify(store, "c-plain", FIXTURES / "no_exif.jpg")
+    assert "challenge" not in body["images"][0]["checks"]
+
+
+@needs_ocr
+def test_when_the_retake_shows_the_code_then_the_claim_is_settled(store: Store) -> None:
+    verify(store, "c-1", FIXTURES / "no_exif.jpg", now=ISSUED - timedelta(hours=2))
+    issue_challenge(store, "default", "c-1", "WFWXK", ISSUED)
+    body = verify(store, "c-1", FIXTURES / "no_exif.jpg", RETAKE)
+    assert statuses(body) == {
+        "no_exif.jpg": ("unknown", "challenge.earlier_photo"),
+        RETAKE.name: ("pass", "challenge.code_found"),
+    }
+    assert body["verdict"] == "accept"
+    assert [image["verdict"] for image in body["images"]] == ["accept", "accept"]
+    assert body["verdict_basis"]["rule"] == "challenge_passed"
+    assert body["provenance"] == ["challenge_passed"]
+
+
+@needs_ocr
+def test_when_the_retake_shows_another_code_then_the_agent_is_asked_again(store: Store) -> None:
+    issue_challenge(store, "default", "c-2", "KMNPR", ISSUED)
+    body = verify(store, "c-2", RETAKE)
+    assert statuses(body) == {RETAKE.name: ("warn", "challenge.not_read")}
+    assert body["verdict"] == "review"
+    assert "KMNPR" in body["next_steps"][0]
+
+
+def test_when_the_retake_was_sent_in_another_claim_before_then_it_is_not_fresh(store: Store) -> None:
+    verify(store, "c-other", RETAKE, customer="u-9", now=ISSUED - timedelta(days=1))
+    issue_challenge(store, "default", "c-3", "WFWXK", ISSUED)
+    body = verify(store, "c-3", RETAKE)
+    assert statuses(body)[RETAKE.name] == ("fail", "challenge.seen_before")
+    assert body["verdict"] == "reject"
+
+
+@needs_ocr
+def test_when_the_retake_was_taken_before_the_challenge_then_it_fails(store: Store) -> None:
+    # genuine_after_delivery.jpg was taken 2026-11-15, a day before the challenge was issued.
+    issue_challenge(store, "default", "c-4", "WFWXK", ISSUED)
+    body = verify(store, "c-4", FIXTURES / "genuine_after_delivery.jpg")
+    assert statuses(body)["genuine_after_delivery.jpg"] == ("fail", "challenge.taken_before")
+
+
+def test_the_challenge_command_issues_a_code_and_stores_it(sqlite_url: str) -> None:
+    result = CliRunner().invoke(app, ["challenge", "c-9", "--db", sqlite_url])
+    assert result.exit_code == 0, result.output
+    code = re.search(r"c-9: ([A-Z0-9]+)", result.output)
+    assert code is not None
+    store = Store(sqlite_url)
+    try:
+        stored = open_challenge(store, "default", "c-9")
+        assert stored is not None and stored.code == code.group(1)
+        assert open_challenge(store, "other-tenant", "c-9") is None
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "code"), [(["challenge", "bad id!"], 2), (["challenge", "c", "--lang", "fr"], 2)]
+)
+def test_when_the_challenge_command_gets_bad_input_then_one_line_and_no_traceback(
+    args: list[str], code: int, sqlite_url: str
+) -> None:
+    result = CliRunner().invoke(app, [*args, "--db", sqlite_url])
+    assert result.exit_code == code
+    assert "Traceback" not in result.output
+    json.dumps(result.output)

@@ -1,0 +1,93 @@
+"""The evaluation command: claims built from the corpora, a table per scenario, honest about gaps."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import numpy as np
+from PIL import Image
+from typer.testing import CliRunner
+
+from evidence_check.cli import app
+from evidence_check.evaluation import AI_MARKERS, TRANSFORMS, with_exif
+from evidence_check.imaging.capture_time import read_capture_time
+from evidence_check.imaging.load import load_photo
+from tests.conftest import FIXTURES, corpus
+
+
+def test_inserted_exif_is_read_as_the_capture_time_and_leaves_the_pixels_alone() -> None:
+    original = (FIXTURES / "no_exif.jpg").read_bytes()
+    taken = datetime(2026, 3, 1, 1, 12, tzinfo=UTC)
+    data = with_exif(original, taken)
+    photo = load_photo(data, "x.jpg")
+    best = read_capture_time(photo.metadata, "x.jpg").best
+    assert best is not None and best.describe().startswith("2026-03-01 09:12")
+    before = np.asarray(Image.open(io.BytesIO(original)).convert("RGB"))
+    after = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    assert np.array_equal(before, after)
+
+
+def test_every_transform_and_marker_makes_a_readable_photo() -> None:
+    import random
+
+    image = Image.open(FIXTURES / "genuine_after_delivery.jpg")
+    for name, transform in TRANSFORMS.items():
+        assert load_photo(transform(image, random.Random(1)), f"{name}.jpg").width > 0
+    for name, marker in AI_MARKERS.items():
+        assert load_photo(marker(image.convert("RGB")), name).width > 0
+
+
+def test_when_the_corpora_are_there_then_eval_prints_a_row_per_scenario() -> None:
+    corpora = corpus("exif-camera-jpegs").parent
+    result = CliRunner().invoke(
+        app, ["eval", str(corpora), "--limit", "2", "--scenario", "old_photo", "--scenario", "wrong_item"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = {
+        line.split()[0]: line.split()
+        for line in result.output.splitlines()[2:]
+        if line and not line.startswith(" ")
+    }
+    assert set(rows) == {"old_photo", "wrong_item"}
+    assert rows["old_photo"][1:5] == ["2", "0", "0", "2"]  # two claims, both rejected
+    assert rows["old_photo"][7] == "100%"  # the timestamp look fired on both
+
+
+def test_when_the_folder_is_missing_then_usage_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(app, ["eval", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+
+
+def test_when_the_scenario_is_unknown_then_usage_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(app, ["eval", str(tmp_path), "--scenario", "nonsense"])
+    assert result.exit_code == 2
+
+
+def test_rescoring_a_report_under_the_same_rules_gives_its_verdict_and_other_rules_change_it() -> None:
+    from datetime import timedelta
+
+    from evidence_check.engine import Upload
+    from evidence_check.evaluation import rescore
+    from evidence_check.intake import build_claim
+    from evidence_check.scoring import DEFAULT_RULES, Rules
+    from evidence_check.service import verify_claim
+    from evidence_check.settings import Settings
+
+    now = datetime(2026, 11, 16, tzinfo=UTC)
+    claim = build_claim(now=now, time_zone="UTC", ordered_at=(now - timedelta(days=6)).isoformat()[:10])
+    for name, verdict in [("exif_before_order.jpg", "reject"), ("no_exif.jpg", "review")]:
+        upload = Upload(name, (FIXTURES / name).read_bytes())
+        body = verify_claim(claim, [upload], settings=Settings(), store=None, now=now, record=False).body
+        assert body["verdict"] == verdict
+        assert rescore(body, DEFAULT_RULES) == verdict
+    lenient = Rules(reject_score=0.95)
+    body = verify_claim(
+        claim,
+        [Upload("o.jpg", (FIXTURES / "exif_before_order.jpg").read_bytes())],
+        settings=Settings(),
+        store=None,
+        now=now,
+        record=False,
+    ).body
+    assert rescore(body, lenient) == "review"

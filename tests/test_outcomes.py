@@ -1,0 +1,68 @@
+"""Outcomes recorded by agents and the per-check agreement figures of `stats`."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from evidence_check import calibration
+from evidence_check.cli import app
+from tests.conftest import FIXTURES
+
+CLAIM = [
+    "--ordered-at",
+    "2026-11-10T10:00",
+    "--delivered-at",
+    "2026-11-14T15:00",
+    "--claimed-at",
+    "2026-11-16",
+]
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_when_outcomes_are_recorded_then_stats_count_them_per_check(store_url: str) -> None:
+    run("verify", str(FIXTURES / "exif_before_order.jpg"), *CLAIM, "--claim-id", "c1", "--db", store_url)
+    run("verify", str(FIXTURES / "genuine_after_delivery.jpg"), *CLAIM, "--claim-id", "c2", "--db", store_url)
+    run("verify", str(FIXTURES / "no_exif.jpg"), *CLAIM, "--claim-id", "c3", "--db", store_url)
+    assert run("outcome", "c1", "fraud", "--db", store_url)[0] == 0
+    assert run("outcome", "c2", "fraud", "--db", store_url)[0] == 0
+    assert (
+        run("outcome", "c2", "genuine", "--note", "agent corrected", "--db", store_url)[0] == 0
+    )  # latest wins
+    assert run("outcome", "c3", "genuine", "--db", store_url)[0] == 0
+    code, out = run("stats", "--db", store_url)
+    assert code == 0
+    assert "3 claims with an outcome: 1 fraud, 2 genuine" in out
+    rows = {tuple(line.split()[:2]): line.split()[2:] for line in out.splitlines()[2:]}
+    assert rows[("timestamp", "fail")] == ["1", "1", "0", "100%", "100%", "0%"]
+    assert rows[("timestamp", "unknown")] == ["1", "0", "1", "-", "0%", "50%"]
+    assert rows[("verdict", "accept")] == ["1", "0", "1", "100%", "0%", "50%"]
+
+
+def test_when_the_claim_is_unknown_then_outcome_says_so(sqlite_url: str) -> None:
+    code, out = run("outcome", "nope", "genuine", "--db", sqlite_url)
+    assert code == 1 and "verify its photos first" in out
+
+
+def test_when_the_decision_is_not_genuine_or_fraud_then_usage_error(sqlite_url: str) -> None:
+    assert run("outcome", "c1", "maybe", "--db", sqlite_url)[0] == 2
+
+
+def test_when_no_outcomes_exist_then_stats_says_how_to_record_one(sqlite_url: str) -> None:
+    code, out = run("stats", "--db", sqlite_url)
+    assert code == 0 and "evidence-check outcome" in out
+
+
+def test_a_check_is_counted_once_per_claim_at_its_worst_status() -> None:
+    report = {
+        "verdict": "review",
+        "images": [
+            {"checks": {"timestamp": {"status": "pass"}}},
+            {"checks": {"timestamp": {"status": "warn"}}},
+            {"checks": {}},
+        ],
+    }
+    assert calibration.claim_statuses(report) == {"timestamp": "warn", "verdict": "review"}

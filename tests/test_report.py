@@ -1,0 +1,116 @@
+"""The report's sentences: most serious first, with numbers, in English and Chinese; contract kept."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from typer.testing import CliRunner
+
+from evidence_check.cli import app
+from evidence_check.engine import Upload
+from evidence_check.intake import build_claim
+from evidence_check.service import verify_claim
+from evidence_check.settings import Settings
+from tests.conftest import FIXTURES
+
+NOW = datetime(2026, 11, 16, 4, 0, tzinfo=UTC)
+CONTRACT_KEYS = {
+    "schema",
+    "claim_id",
+    "sku",
+    "verdict",
+    "risk",
+    "confidence",
+    "reasons",
+    "next_steps",
+    "images",
+}
+IMAGE_KEYS = {"image_id", "filename", "error", "verdict", "risk", "checks"}
+CHECK_KEYS = {"status", "score", "summary", "details"}
+
+
+def body(*names: str, lang: str = "en") -> dict:
+    claim = build_claim(
+        now=NOW,
+        time_zone="Asia/Shanghai",
+        ordered_at="2026-11-10T10:00",
+        delivered_at="2026-11-14T15:00",
+        claimed_at="2026-11-16T12:00",
+        claim_id="c-1",
+        lang=lang,
+    )
+    uploads = [Upload(name, (FIXTURES / name).read_bytes()) for name in names]
+    return verify_claim(claim, uploads, settings=Settings(), store=None, now=NOW, record=False).body
+
+
+def test_when_a_photo_was_taken_before_the_order_then_that_reason_comes_first_with_its_numbers() -> None:
+    report = body("genuine_after_delivery.jpg", "no_exif.jpg", "exif_before_order.jpg")
+    assert report["verdict"] == "reject"
+    assert report["reasons"][0].startswith("exif_before_order.jpg: Taken 2026-11-01")
+    assert "9 days before the order" in report["reasons"][0]
+    assert report["verdict_basis"]["rule"] == "strong_fail"
+    assert report["verdict_basis"]["filename"] == "exif_before_order.jpg"
+
+
+def test_when_several_photos_share_a_sentence_then_it_is_said_once_naming_them() -> None:
+    report = body("genuine_after_delivery.jpg", "no_exif.jpg")
+    shared = [r for r in report["reasons"] if r.endswith("No traces of editing software.")]
+    assert shared == ["genuine_after_delivery.jpg, no_exif.jpg: No traces of editing software."]
+
+
+def test_when_in_doubt_then_next_steps_ask_concretely_and_offer_a_retake_challenge() -> None:
+    report = body("no_exif.jpg")
+    assert report["verdict"] == "review"
+    assert report["next_steps"][0].startswith("Ask for the original photo file")
+    assert "evidence-check challenge c-1" in report["next_steps"][-1]
+
+
+def test_when_accepted_then_no_challenge_is_offered() -> None:
+    report = body("genuine_after_delivery.jpg")
+    assert report["verdict"] == "accept"
+    assert not any("challenge" in step for step in report["next_steps"])
+
+
+def test_when_asked_in_chinese_then_reasons_steps_and_basis_are_chinese() -> None:
+    report = body("exif_before_order.jpg", lang="zh")
+    assert "比下单时间" in report["reasons"][0] and "9天" in report["reasons"][0]
+    assert report["verdict_basis"]["summary"].startswith("建议拒绝")
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in step) for step in report["next_steps"])
+
+
+def test_the_report_keeps_every_key_of_the_contract() -> None:
+    report = body("genuine_after_delivery.jpg", "truncated.jpg")
+    assert report["schema"] == "evidence-check.report/1"
+    assert set(report) >= CONTRACT_KEYS
+    for image in report["images"]:
+        assert set(image) >= IMAGE_KEYS
+        for check in image["checks"].values():
+            assert set(check) >= CHECK_KEYS
+    json.dumps(report)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_when_printed_as_text_then_the_verdict_and_its_basis_come_first(lang: str, sqlite_url: str) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "verify",
+            str(FIXTURES / "exif_before_order.jpg"),
+            "--ordered-at",
+            "2026-11-10",
+            "--claimed-at",
+            "2026-11-16",
+            "--no-record",
+            "--lang",
+            lang,
+            "--db",
+            sqlite_url,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    first, second = result.output.splitlines()[:2]
+    assert ("REJECT" in first) if lang == "en" else ("拒绝" in first)
+    assert second.startswith("Recommend REJECT" if lang == "en" else "建议拒绝")
+    assert "\x1b[" not in result.output  # no colour when not on a terminal
