@@ -15,6 +15,7 @@ from evidence_check.checks.context import CheckContext
 from evidence_check.engine import Upload, verify
 from evidence_check.imaging.load import Limits
 from evidence_check.models import Claim, Report
+from evidence_check.references import references_for, stored_print
 from evidence_check.settings import Settings
 from evidence_check.store import Store
 
@@ -41,9 +42,12 @@ def verify_claim(
     now: datetime,
     record: bool = True,
 ) -> Outcome:
-    context = CheckContext(settings=settings, now=now, history=store)
+    references = references_for(store) if store is not None else None
+    context = CheckContext(settings=settings, now=now, references=references)
     analysis = verify(claim, uploads, context, limits_from(settings))
     body = report_json.to_dict(analysis.report)
-    if record and store is not None and analysis.photos:
-        store.record(claim, [(p.image_id, p.filename) for p in analysis.photos], body, now)
+    if record and store is not None and references is not None and analysis.photos:
+        fingerprints = {p.image_id: stored_print(p) for p in analysis.photos}
+        store.record(claim, [(p.image_id, p.filename) for p in analysis.photos], body, now, fingerprints)
+        references.sync()
     return Outcome(report=analysis.report, body=body, readable=len(analysis.photos))

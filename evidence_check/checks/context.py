@@ -5,26 +5,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from evidence_check.settings import Settings
 
-
-@dataclass(frozen=True)
-class PriorSighting:
-    """A photo with the same bytes recorded earlier, as the store remembers it."""
-
-    claim_id: str
-    customer_id: str | None
-    first_seen: datetime
+if TYPE_CHECKING:
+    from evidence_check.imaging.load import Photo
+    from evidence_check.references import Match
 
 
-class PhotoHistory(Protocol):
-    def sightings(self, tenant: str, image_id: str) -> Sequence[PriorSighting]: ...
+class ReuseLookup(Protocol):
+    """Earlier claim photos, listing photos and reference photos that this photo is a copy of."""
+
+    def matches(self, tenant: str, photo: Photo) -> Sequence[Match]: ...
 
 
 @dataclass(frozen=True)
 class CheckContext:
     settings: Settings
     now: datetime
-    history: PhotoHistory | None = None
+    references: ReuseLookup | None = None

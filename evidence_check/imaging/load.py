@@ -74,6 +74,8 @@ class Photo:
     def full(self) -> Image.Image:
         """The upright RGB photo at full resolution, decoded on first use."""
         with Image.open(io.BytesIO(self.data), formats=_OPEN_AS.get(self.format, [self.format])) as im:
+            # Decode inside the `with`: an RGB upright photo would otherwise come back unloaded, its file closed.
+            im.load()
             return _upright(_to_rgb(im), self.orientation)
 
     @property

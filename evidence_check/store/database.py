@@ -6,8 +6,8 @@ the report. Either all of it is there afterwards or none of it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from evidence_check.checks.context import PriorSighting
 from evidence_check.models import Claim
+from evidence_check.store.reuse_tables import StoredPrint, fingerprint_row
 from evidence_check.store.tables import ClaimRow, PhotoRow, ReportRow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -68,19 +68,18 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
-    def sightings(self, tenant: str, image_id: str) -> Sequence[PriorSighting]:
-        with self.sessions() as session:
-            rows = session.execute(
-                select(PhotoRow.claim_id, PhotoRow.customer_id, PhotoRow.first_seen).where(
-                    PhotoRow.tenant == tenant, PhotoRow.image_id == image_id
-                )
-            ).all()
-        return [PriorSighting(claim_id, customer_id, _aware(seen)) for claim_id, customer_id, seen in rows]
-
     def record(
-        self, claim: Claim, photos: Iterable[tuple[str, str]], report: dict[str, Any], when: datetime
+        self,
+        claim: Claim,
+        photos: Iterable[tuple[str, str]],
+        report: dict[str, Any],
+        when: datetime,
+        fingerprints: Mapping[str, StoredPrint] | None = None,
     ) -> None:
-        """Record the claim, its photos (image_id, filename) and its report, all or nothing."""
+        """Record the claim, its photos (image_id, filename) and its report, all or nothing.
+
+        `fingerprints` (by image_id) are what the reuse look keeps of each new photo of the claim.
+        """
         try:
             with self.sessions.begin() as session:
                 claim_row = self._claim_row(session, claim, when)
@@ -102,6 +101,19 @@ class Store:
                             first_seen=when,
                         )
                     )
+                    if fingerprints and image_id in fingerprints:
+                        session.add(
+                            fingerprint_row(
+                                claim.tenant,
+                                "claim",
+                                claim.claim_id,
+                                image_id,
+                                filename,
+                                when,
+                                fingerprints[image_id],
+                                claim.customer_id,
+                            )
+                        )
                 session.add(
                     ReportRow(
                         claim_pk=claim_row.id,
@@ -154,10 +166,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _one_line(exc: BaseException) -> str:
