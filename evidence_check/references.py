@@ -18,9 +18,10 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -32,14 +33,24 @@ from evidence_check.store.reuse_tables import FingerprintRow, StoredPrint, finge
 
 KINDS = ("claim", "listing", "stock", "review")
 
-# --- tunables (measured by scripts/bench_reuse.py; see its table in the README) ---
+# --- tunables (measured by scripts/bench_reuse.py over ../shared/corpora; see the README) ---
 MAX_CANDIDATES = 12  # verified per photo, closest first
-# A candidate is the same picture when its keypoints fit one homography this well ...
-MIN_INLIERS = 20
-# ... and the query, warped by it, agrees with the reference's thumbnail over their overlap: another
-# photo of the same product agrees on the product but not around it.
-MIN_AGREEMENT = 0.8
-MIN_OVERLAP = 0.3
+# A candidate is the same picture when one of these holds, strongest evidence first:
+# 1. its PDQ code is this close (of 256 bits) and the photo is not nearly flat: copies stayed within
+#    36 bits except crops and some screenshots, distinct photos never came closer than 44;
+PDQ_SURE = 36
+MIN_QUALITY = 50  # PDQ's quality figure; below it the picture is too flat for its hash alone
+# 2. its PDQ code is within the lookup radius and keypoints agree closely: a homography with this
+#    many inliers, this small a median error (pixels at FEATURE_SIZE) and aligned thumbnails this
+#    correlated (shelf re-shots of one product reached 46 bits with 0.93 but an error of 0.68);
+PDQ_NEAR = 47
+NEAR_INLIERS = 20
+NEAR_ERROR = 0.6
+NEAR_AGREEMENT = 0.85
+# 3. whatever the hashes say (crops are found by pHash), the aligned thumbnails agree as only
+#    copies do: re-shots of one product and a studio template relabelled peaked at 0.94.
+FAR_INLIERS = 12
+FAR_AGREEMENT = 0.95
 
 
 @dataclass(frozen=True)
@@ -54,12 +65,34 @@ class Match:
         return self.candidate.entry
 
 
-def confirmed(verification: fp.Verification) -> bool:
-    return (
-        verification.inliers >= MIN_INLIERS
-        and verification.agreement >= MIN_AGREEMENT
-        and verification.overlap >= MIN_OVERLAP
-    )
+def confirmed(candidate: Candidate, verification: fp.Verification, quality: int) -> bool:
+    if candidate.pdq_distance <= PDQ_SURE and quality >= MIN_QUALITY:
+        return True
+    if (
+        candidate.pdq_distance <= PDQ_NEAR
+        and verification.inliers >= NEAR_INLIERS
+        and verification.error <= NEAR_ERROR
+        and verification.agreement >= NEAR_AGREEMENT
+    ):
+        return True
+    return verification.inliers >= FAR_INLIERS and verification.agreement >= FAR_AGREEMENT
+
+
+def _exact(candidate: Candidate, codes: Sequence[fp.Codes], pdq: bytes, phash: bytes) -> Candidate:
+    pdq_distances = _distances(b"".join(b"".join(c.pdq) for c in codes), pdq, 32)
+    phash_distances = _distances(b"".join(b"".join(c.phash) for c in codes), phash, 8)
+    pdq_best, phash_best = int(pdq_distances.min()), int(phash_distances.min())
+    # The variant comes from PDQ when it found the picture, else from pHash (a crop).
+    table = pdq_distances if pdq_best <= PDQ_NEAR else phash_distances
+    variant = int(np.unravel_index(int(table.argmin()), table.shape)[0]) % 8
+    return replace(candidate, pdq_distance=pdq_best, phash_distance=phash_best, variant=variant)
+
+
+def _distances(queries: bytes, stored: bytes, size: int) -> np.ndarray:
+    """Hamming distances, query codes x stored codes (a handful of each)."""
+    a = np.frombuffer(queries, dtype=np.uint8).reshape(-1, 1, size)
+    b = np.frombuffer(stored, dtype=np.uint8).reshape(1, -1, size)
+    return np.unpackbits(a ^ b, axis=2).sum(axis=2)
 
 
 def stored_print(photo: Photo) -> StoredPrint:
@@ -117,28 +150,39 @@ class References:
 
     def matches(self, tenant: str, photo: Photo) -> list[Match]:
         """Indexed pictures of `tenant` that this photo is a copy of, confirmed by keypoints."""
-        return [m for m in self.examine(tenant, photo) if confirmed(m.verification)]
+        quality = fp.of_photo(photo).codes.quality
+        return [m for m in self.examine(tenant, photo) if confirmed(m.candidate, m.verification, quality)]
 
     def examine(self, tenant: str, photo: Photo) -> list[Match]:
-        """The closest candidates of the index, each with its keypoint verification, confirmed or not."""
+        """The closest candidates of the index, each with its keypoint verification, confirmed or not.
+
+        The index finds candidates approximately; their distances are then measured exactly from
+        the stored codes, over every dihedral variant of the photo and every stored code.
+        """
         print_ = fp.of_photo(photo)
         candidates = self.search(tenant, photo)[:MAX_CANDIDATES]
-        references = self.features(c.entry.entry_id for c in candidates)
-        return [
-            Match(c, fp.verify(print_.features(c.variant), references[c.entry.entry_id]))
-            for c in candidates
-            if c.entry.entry_id in references
-        ]
+        stored = self.stored(c.entry.entry_id for c in candidates)
+        found = []
+        for candidate in candidates:
+            if candidate.entry.entry_id not in stored:
+                continue
+            features, pdq, phash = stored[candidate.entry.entry_id]
+            exact = _exact(candidate, print_.query_codes(), pdq, phash)
+            found.append(Match(exact, fp.verify(print_.features(exact.variant), features)))
+        return found
 
-    def features(self, entry_ids: Iterable[int]) -> dict[int, fp.Features]:
+    def stored(self, entry_ids: Iterable[int]) -> dict[int, tuple[fp.Features, bytes, bytes]]:
+        """Features, PDQ codes and pHash codes of these fingerprint rows, read from the store."""
         wanted = list(entry_ids)
         if not wanted:
             return {}
         with self.store.sessions() as session:
             rows = session.execute(
-                select(FingerprintRow.id, FingerprintRow.features).where(FingerprintRow.id.in_(wanted))
+                select(FingerprintRow.id, FingerprintRow.features, FingerprintRow.pdq, FingerprintRow.phash).where(
+                    FingerprintRow.id.in_(wanted)
+                )
             ).all()
-        return {row_id: fp.Features.from_bytes(bytes(blob)) for row_id, blob in rows}
+        return {row_id: (fp.Features.from_bytes(bytes(blob)), bytes(pdq), bytes(phash)) for row_id, blob, pdq, phash in rows}
 
     def add(
         self,

@@ -46,12 +46,10 @@ FEATURE_SIZE = 640  # longest side for ORB, small pictures scaled up to it too
 THUMB_SIZE = 128  # longest side of the grey thumbnail kept to compare aligned pixels
 MAX_FEATURES = 500
 # Crops hashed for the index: (kept share of each side, x anchor, y anchor), anchors 0 left/top .. 1.
-CROPS: tuple[tuple[float, float, float], ...] = (
-    (0.88, 0.5, 0.5),
-    (0.88, 0.0, 0.0),
-    (0.88, 1.0, 0.0),
-    (0.88, 0.0, 1.0),
-    (0.88, 1.0, 1.0),
+# A 90 % crop on a 3x3 grid of anchors puts every 5-15 % crop of a picture within 10 pHash bits of
+# one of them (136 random crops of 34 corpus photos); a 5-anchor grid at 88 % left 12 % beyond 12 bits.
+CROPS: tuple[tuple[float, float, float], ...] = tuple(
+    (0.9, x, y) for y in (0.0, 0.5, 1.0) for x in (0.0, 0.5, 1.0)
 )
 # Verification: Lowe's ratio, RANSAC reprojection error in pixels at FEATURE_SIZE.
 RATIO = 0.8
@@ -143,7 +141,7 @@ class Fingerprint:
     @cached_property
     def crop_codes(self) -> tuple[Codes, ...]:
         """Codes of the crops in `CROPS`: what goes in the index besides the whole picture."""
-        return tuple(global_codes(_crop(self.trimmed, *c)) for c in CROPS)
+        return tuple(global_codes(_crop(self.trimmed, *c), dihedral=False) for c in CROPS)
 
     def query_codes(self) -> tuple[Codes, ...]:
         """What a lookup searches with: the trimmed picture, and the untrimmed one if different."""
@@ -204,14 +202,19 @@ def _edge_run(grey: np.ndarray) -> int:
     return int(not_border[0]) if len(not_border) else len(share)
 
 
-def global_codes(rgb: np.ndarray) -> Codes:
+def global_codes(rgb: np.ndarray, dihedral: bool = True) -> Codes:
+    """PDQ and pHash of the picture: all eight dihedral variants, or only the picture as it is."""
     small = _fit(rgb, PDQ_SIZE)
-    hashes, quality = pdqhash.compute_dihedral(small)
+    if dihedral:
+        hashes, quality = pdqhash.compute_dihedral(small)
+    else:
+        single, quality = pdqhash.compute(small)
+        hashes = [single]
     pdq = tuple(np.packbits(h.astype(np.uint8)).tobytes() for h in hashes)
     grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-    # imagehash.phash: 32x32 greyscale, 2-D DCT, top-left 8x8 against its median.
+    # As imagehash.phash: 32x32 greyscale, 2-D DCT, top-left 8x8 against its median.
     pixels = np.asarray(Image.fromarray(grey).resize((32, 32), Image.Resampling.LANCZOS), dtype=np.float32)
-    phash = tuple(_phash(np.ascontiguousarray(t(pixels))) for t in DIHEDRAL)
+    phash = tuple(_phash(np.ascontiguousarray(t(pixels))) for t in (DIHEDRAL if dihedral else DIHEDRAL[:1]))
     return Codes(pdq=pdq, phash=phash, quality=int(quality))
 
 
