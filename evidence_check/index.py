@@ -50,9 +50,10 @@ class Channel:
     radius: int
 
 
-# Radii measured by scripts/bench_reuse.py: copies (other than crops) of a picture stay within them;
-# the candidates they let through are confirmed or dropped by keypoints.
-PDQ = Channel("pdq", 256, 10, 24, 1, 47)
+# Radii measured by scripts/bench_reuse.py: copies of a picture stay within them, crops only in pHash,
+# rotations by 180 degrees up to 58 PDQ bits; what they let through is confirmed or dropped by
+# keypoints (references.confirmed).
+PDQ = Channel("pdq", 256, 10, 24, 1, 63)
 PHASH = Channel("phash", 64, 4, 16, 1, 12)
 
 

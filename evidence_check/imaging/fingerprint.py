@@ -22,6 +22,7 @@ This module measures; `checks/reuse.py` decides what a match means for a claim.
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ BORDER_SHARE = 0.75
 BORDER_TOLERANCE = 18
 # Trimming that would leave less than this share of a side is not a border but a dark picture.
 MIN_KEPT = 0.12
+TRIM_SIZE = 384  # bars are found on a copy this large: a tenth of the cost, 3 px precision
 PDQ_SIZE = 256  # PDQ downsamples to 64x64 anyway; 256 px keeps it near 2 ms
 FEATURE_SIZE = 640  # longest side for ORB, small pictures scaled up to it too
 THUMB_SIZE = 128  # longest side of the grey thumbnail kept to compare aligned pixels
@@ -141,7 +143,9 @@ class Fingerprint:
     @cached_property
     def crop_codes(self) -> tuple[Codes, ...]:
         """Codes of the crops in `CROPS`: what goes in the index besides the whole picture."""
-        return tuple(global_codes(_crop(self.trimmed, *c), dihedral=False) for c in CROPS)
+        # Cropping a reduced copy gives the same hashes (they see 64x64 and 32x32) at a tenth the cost.
+        base = _fit(self.trimmed, PDQ_SIZE + PDQ_SIZE // 4)
+        return tuple(global_codes(_crop(base, *c), dihedral=False) for c in CROPS)
 
     def query_codes(self) -> tuple[Codes, ...]:
         """What a lookup searches with: the trimmed picture, and the untrimmed one if different."""
@@ -183,14 +187,22 @@ def fingerprint(working: Image.Image) -> Fingerprint:
 
 
 def trim_borders(rgb: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """Cut uniform bars from each side; return the rest and its box (x, y, w, h)."""
+    """Cut uniform bars from each side; return the rest and its box (x, y, w, h).
+
+    The bars are found on a copy of at most TRIM_SIZE pixels a side and the cut rounded inwards.
+    """
     height, width = rgb.shape[:2]
-    grey = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY).astype(np.int16)
-    top, bottom = _edge_run(grey), height - _edge_run(grey[::-1])
-    left, right = _edge_run(grey.T), width - _edge_run(grey.T[::-1])
-    if bottom - top < MIN_KEPT * height or right - left < MIN_KEPT * width:
+    small = _fit(rgb, TRIM_SIZE)
+    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.int16)
+    sh, sw = grey.shape
+    top, bottom = _edge_run(grey), sh - _edge_run(grey[::-1])
+    left, right = _edge_run(grey.T), sw - _edge_run(grey.T[::-1])
+    if bottom - top < MIN_KEPT * sh or right - left < MIN_KEPT * sw:
         return rgb, (0, 0, width, height)
-    return rgb[top:bottom, left:right], (left, top, right - left, bottom - top)
+    fy, fx = height / sh, width / sw
+    y0, y1 = math.ceil(top * fy), math.floor(bottom * fy)
+    x0, x1 = math.ceil(left * fx), math.floor(right * fx)
+    return rgb[y0:y1, x0:x1], (x0, y0, x1 - x0, y1 - y0)
 
 
 def _edge_run(grey: np.ndarray) -> int:
