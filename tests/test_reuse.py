@@ -303,3 +303,32 @@ def _png(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()
+
+
+# --- the index past its flat size ------------------------------------------------------------------
+
+
+def test_hashed_index_finds_near_copies_added_before_and_after_it_switched() -> None:
+    from evidence_check.index import FLAT_BELOW, Entry, TenantIndex
+
+    rng = np.random.default_rng(5)
+    index = TenantIndex()
+    total = FLAT_BELOW + 500
+    pdq = rng.integers(0, 256, (total, 32), dtype=np.uint8)
+    phash = rng.integers(0, 256, (total, 8), dtype=np.uint8)
+    index.add_many(
+        (Entry(i, "stock", f"r{i}", None, "", T0), [pdq[i].tobytes()], [phash[i].tobytes()]) for i in range(total)
+    )
+    late = rng.integers(0, 256, 32, dtype=np.uint8)
+    index.add_many([(Entry(total, "stock", "late", None, "", T0), [late.tobytes()], [bytes(8)])])
+
+    def near(code: np.ndarray, flips: int) -> bytes:
+        bits = np.unpackbits(code)
+        bits[rng.choice(len(bits), flips, replace=False)] ^= 1
+        return np.packbits(bits).tobytes()
+
+    for target, code in ((7, pdq[7]), (total - 1, pdq[total - 1]), (total, late)):
+        variants = (near(code, 15), *(rng.integers(0, 256, 32, dtype=np.uint8).tobytes() for _ in range(7)))
+        codes = fp.Codes(pdq=variants, phash=tuple(bytes(8) for _ in range(8)), quality=100)
+        found = {c.entry.entry_id: c for c in index.search([codes])}
+        assert target in found and found[target].pdq_distance == 15 and found[target].variant == 0
