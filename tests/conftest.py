@@ -26,6 +26,13 @@ def corpus(name: str) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True)
+def private_default_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands run without --db use a store of the test's own, never the user's real one (which
+    another checkout may have migrated to revisions this one does not know)."""
+    monkeypatch.setenv("EVIDENCE_CHECK_DB", f"sqlite:///{tmp_path / 'default-store.sqlite3'}")
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'store.sqlite3'}"

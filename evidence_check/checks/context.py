@@ -11,24 +11,19 @@ from evidence_check.settings import Settings
 
 if TYPE_CHECKING:
     from evidence_check.checks.challenge import Challenge
+    from evidence_check.imaging.load import Photo
+    from evidence_check.references import Match
 
 
-@dataclass(frozen=True)
-class PriorSighting:
-    """A photo with the same bytes recorded earlier, as the store remembers it."""
+class ReuseLookup(Protocol):
+    """Earlier claim photos, listing photos and reference photos that this photo is a copy of."""
 
-    claim_id: str
-    customer_id: str | None
-    first_seen: datetime
-
-
-class PhotoHistory(Protocol):
-    def sightings(self, tenant: str, image_id: str) -> Sequence[PriorSighting]: ...
+    def matches(self, tenant: str, photo: Photo) -> Sequence[Match]: ...
 
 
 @dataclass(frozen=True)
 class CheckContext:
     settings: Settings
     now: datetime
-    history: PhotoHistory | None = None
+    references: ReuseLookup | None = None
     challenge: Challenge | None = None  # the claim's open retake challenge, if any

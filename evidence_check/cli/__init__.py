@@ -12,6 +12,7 @@ from evidence_check.cli import (  # noqa: F401  (registers the commands)
     keys,
     outcomes,
     serve,
+    stock,
     verify,
 )
 from evidence_check.cli.app import app

@@ -27,7 +27,7 @@ def bench(
     limits = limits_from(settings)
     now = now_utc()
     claim = build_claim(now=now, time_zone=settings.time_zone, ordered_at="2000-01-02")
-    context = CheckContext(settings=settings, now=now, history=None)
+    context = CheckContext(settings=settings, now=now)
     for path in photos:
         try:
             data = path.read_bytes()

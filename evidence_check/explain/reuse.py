@@ -2,13 +2,32 @@
 
 SUMMARIES: dict[str, tuple[str, str]] = {
     "reuse.no_history": ("No photo history to compare with.", "没有可比对的历史照片。"),
-    "reuse.not_seen": ("Not seen in any earlier claim.", "未在以往的售后申请中出现过。"),
+    "reuse.not_seen": (
+        "Not seen before: no earlier claim, listing or stock photo matches.",
+        "未见过：与以往的售后申请、商品主图及图库照片均不匹配。",
+    ),
+    "reuse.only_later": (
+        "Not seen before; {count} later photo(s) copy this one (listed for information).",
+        "此前未见过；之后有 {count} 张照片与此照片相同（仅供参考）。",
+    ),
     "reuse.same_customer": (
-        "The same photo was already sent by this customer in claim {claim_id} ({first_seen}).",
-        "该客户已在售后申请 {claim_id}（{first_seen}）中发送过同一张照片。",
+        "The same photo was already sent by this customer in claim {ref_id} ({first_seen}).",
+        "该客户已在售后申请 {ref_id}（{first_seen}）中发送过同一张照片。",
     ),
     "reuse.other_customer": (
-        "The same photo was sent by another customer in claim {claim_id} ({first_seen}).",
-        "另一位客户已在售后申请 {claim_id}（{first_seen}）中发送过同一张照片。",
+        "The same photo was sent by another customer in claim {ref_id} ({first_seen}).",
+        "另一位客户已在售后申请 {ref_id}（{first_seen}）中发送过同一张照片。",
+    ),
+    "reuse.listing_photo": (
+        "This is the shop's own listing photo of {ref_id}, not a photo of the item received.",
+        "这是本店商品 {ref_id} 的主图，而不是收到商品的实拍照片。",
+    ),
+    "reuse.stock_photo": (
+        "This is a stock or internet photo ({ref_id}), not a photo of the item received.",
+        "这是图库或网络照片（{ref_id}），而不是收到商品的实拍照片。",
+    ),
+    "reuse.review_photo": (
+        "This is another buyer's review photo ({ref_id}), not a photo of the item received.",
+        "这是其他买家的评价照片（{ref_id}），而不是收到商品的实拍照片。",
     ),
 }

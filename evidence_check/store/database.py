@@ -6,7 +6,7 @@ the report. Either all of it is there afterwards or none of it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from evidence_check.checks.context import PriorSighting
 from evidence_check.models import Claim
 from evidence_check.store.keys_tables import RequestKeyRow
+from evidence_check.store.reuse_tables import StoredPrint, fingerprint_row
 from evidence_check.store.tables import ClaimRow, PhotoRow, ReportRow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -96,8 +97,11 @@ class Store:
         report: dict[str, Any],
         when: datetime,
         request_keys: Sequence[str] = (),
+        fingerprints: Mapping[str, StoredPrint] | None = None,
     ) -> dict[str, Any] | None:
         """Record the claim, its photos (image_id, filename) and its report, all or nothing.
+
+        `fingerprints` (by image_id) are what the reuse look keeps of each new photo of the claim.
 
         `request_keys` name the request (an Idempotency-Key, a digest of claim and photos); they
         are unique per tenant, so when another process recorded the same request first, this
@@ -109,7 +113,7 @@ class Store:
         # claim constraint; a second attempt finds the claim row and adds to it.
         for attempt in range(2):
             try:
-                self._record_once(claim, photos, report, when, request_keys)
+                self._record_once(claim, photos, report, when, request_keys, fingerprints or {})
                 return None
             except IntegrityError as exc:
                 earlier = self.replay(claim.tenant, request_keys)
@@ -128,6 +132,7 @@ class Store:
         report: dict[str, Any],
         when: datetime,
         request_keys: Sequence[str],
+        fingerprints: Mapping[str, StoredPrint],
     ) -> None:
         with self.sessions.begin() as session:
             claim_row = self._claim_row(session, claim, when)
@@ -147,6 +152,19 @@ class Store:
                         first_seen=when,
                     )
                 )
+                if image_id in fingerprints:
+                    session.add(
+                        fingerprint_row(
+                            claim.tenant,
+                            "claim",
+                            claim.claim_id,
+                            image_id,
+                            filename,
+                            when,
+                            fingerprints[image_id],
+                            claim.customer_id,
+                        )
+                    )
             report_row = ReportRow(
                 claim_pk=claim_row.id,
                 created_at=when,

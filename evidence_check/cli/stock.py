@@ -1,0 +1,93 @@
+"""`evidence-check stock add`: remember stock, internet and review photos for the reuse look."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from evidence_check.cli.app import app, fail, load_settings, open_store
+from evidence_check.engine import now_utc
+from evidence_check.imaging.load import PhotoError, load_photo, read_file
+from evidence_check.references import references_for
+from evidence_check.service import limits_from
+from evidence_check.store import StoreError
+
+stock_app = typer.Typer(help="Reference photos (stock libraries, other buyers' reviews).", no_args_is_help=True)
+app.add_typer(stock_app, name="stock")
+
+# File names worth trying in a folder; anything else in it is not even read.
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".avif", ".tif", ".tiff", ".gif", ".bmp"}
+
+
+class ReferenceKind(StrEnum):
+    stock = "stock"
+    review = "review"
+
+
+@stock_app.command("add")
+def add(
+    paths: Annotated[list[Path], typer.Argument(help="image files or folders (searched recursively)")],
+    kind: Annotated[ReferenceKind, typer.Option(help="stock (library/internet) or review (buyers')")] = ReferenceKind.stock,
+    tenant: Annotated[str, typer.Option(help="the merchant these references belong to")] = "default",
+    db: Annotated[str | None, typer.Option(help="store URL (default: SQLite in the user's data folder)")] = None,
+) -> None:
+    """Add reference photos; each is later caught if a customer sends it, however edited."""
+    settings = load_settings()
+    limits = limits_from(settings)
+    files = list(_walk(paths))
+    if not files:
+        fail("no image files found in " + ", ".join(str(p) for p in paths), 2)
+    store = open_store(db or settings.db)
+    added = known = skipped = 0
+    try:
+        references = references_for(store)
+        now = now_utc()
+        for number, (path, ref_id) in enumerate(files, 1):
+            try:
+                photo = load_photo(read_file(path, limits), path.name, limits)
+            except PhotoError as exc:
+                skipped += 1
+                _note(f"skipped {path}: {exc}")
+            else:
+                if references.add(tenant, kind.value, ref_id, photo, now):
+                    added += 1
+                else:
+                    known += 1
+            _progress(number, len(files))
+    except StoreError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+    sys.stderr.write("\n" if sys.stderr.isatty() else "")
+    print(f"{added} added, {known} already known, {skipped} skipped ({kind.value} photos of tenant {tenant})")
+
+
+def _walk(paths: list[Path]) -> Iterator[tuple[Path, str]]:
+    """(file, reference id): a folder's files under their path relative to it, a file under its name."""
+    for path in paths:
+        if path.is_dir():
+            for found in sorted(path.rglob("*")):
+                if found.is_file() and found.suffix.lower() in IMAGE_SUFFIXES:
+                    yield found, found.relative_to(path).as_posix()
+        else:
+            yield path, path.name
+
+
+def _note(line: str) -> None:
+    # A note ends the progress line first so the two never share a line.
+    sys.stderr.write(("\r\033[K" if sys.stderr.isatty() else "") + line + "\n")
+
+
+def _progress(done: int, total: int) -> None:
+    if sys.stderr.isatty():
+        width = 30
+        filled = width * done // total
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    elif done == total or done % 500 == 0:
+        sys.stderr.write(f"{done}/{total} photos\n")
+    sys.stderr.flush()

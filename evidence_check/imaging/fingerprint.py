@@ -1,0 +1,346 @@
+"""Fingerprints of a photo for the reuse look: global hashes to find candidates, local features to confirm.
+
+Computed once on the oriented working copy (`Photo.working`), after trimming uniform borders
+(letterboxing, the black or white bars of a phone screenshot), so that a screenshot of a photo and the
+photo itself hash the same picture.
+
+- **Global hashes**, two complementary ones: PDQ (256 bits, Meta's; robust to recompression,
+  resizing, small crops) and pHash (64 bits, imagehash's DCT hash; a second opinion with other
+  failure modes). Both are computed for the eight dihedral variants of the picture (rotations by 90°
+  and mirrors), in PDQ's order (`DIHEDRAL`), so a mirrored or rotated copy matches the stored
+  original: the query's variant *i* is the hash of ``DIHEDRAL[i](query)``.
+- **Crop codes**: a 5–15 % crop moves every global hash of a photo out of range, so a photo that
+  goes into the index is also hashed at a few crops of itself (`CROPS`); a cropped copy lands near
+  one of them.
+- **Local features** (ORB keypoints) confirm a candidate with a RANSAC homography: a copy, however
+  cropped, scaled, tilted or screenshotted, maps onto the original with many inliers spread over the
+  picture, while two photos of one product on a shelf, or two shots of one desk taken seconds apart,
+  agree only on the product, or not within a pixel or two.
+
+This module measures; `checks/reuse.py` decides what a match means for a claim.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import cv2
+import numpy as np
+import pdqhash
+from PIL import Image
+
+from evidence_check.imaging.load import Photo
+
+# --- tunables (measured by scripts/bench_reuse.py over ../shared/corpora) ---
+# A border row/column is one where this share of its pixels is within BORDER_TOLERANCE grey levels
+# of the border's colour: the status-bar clock and icons of a screenshot cover under 20 %.
+BORDER_SHARE = 0.75
+BORDER_TOLERANCE = 18
+# Trimming that would leave less than this share of a side is not a border but a dark picture.
+MIN_KEPT = 0.12
+TRIM_SIZE = 384  # bars are found on a copy this large: a tenth of the cost, 3 px precision
+PDQ_SIZE = 256  # PDQ downsamples to 64x64 anyway; 256 px keeps it near 2 ms
+FEATURE_SIZE = 640  # longest side for ORB, small pictures scaled up to it too
+THUMB_SIZE = 128  # longest side of the grey thumbnail kept to compare aligned pixels
+MAX_FEATURES = 500
+# Crops hashed for the index: (kept share of each side, x anchor, y anchor), anchors 0 left/top .. 1.
+# A 90 % crop on a 3x3 grid of anchors puts every 5-15 % crop of a picture within 10 pHash bits of
+# one of them (136 random crops of 34 corpus photos); a 5-anchor grid at 88 % left 12 % beyond 12 bits.
+CROPS: tuple[tuple[float, float, float], ...] = tuple(
+    (0.9, x, y) for y in (0.0, 0.5, 1.0) for x in (0.0, 0.5, 1.0)
+)
+# Verification: Lowe's ratio, RANSAC reprojection error in pixels at FEATURE_SIZE.
+RATIO = 0.8
+RANSAC_PIXELS = 4.0
+
+
+def _t0(a: np.ndarray) -> np.ndarray:
+    return a
+
+
+# The eight dihedral transforms in the order of `pdqhash.compute_dihedral` (checked in tests).
+DIHEDRAL: tuple[Callable[[np.ndarray], np.ndarray], ...] = (
+    _t0,
+    lambda a: np.rot90(a, 1),
+    lambda a: np.rot90(a, 2),
+    lambda a: np.rot90(a, 3),
+    lambda a: a[::-1],
+    lambda a: a[:, ::-1],
+    lambda a: a.swapaxes(0, 1),
+    lambda a: np.rot90(a, 2).swapaxes(0, 1),
+)
+DIHEDRAL_NAMES = ("none", "rotate 90", "rotate 180", "rotate 270", "flip vertical", "mirror", "transpose", "transverse")
+
+
+@dataclass(frozen=True)
+class Codes:
+    """Global hashes of one picture: `pdq[i]` and `phash[i]` are those of dihedral variant i."""
+
+    pdq: tuple[bytes, ...]  # 32 bytes each
+    phash: tuple[bytes, ...]  # 8 bytes each
+    quality: int  # PDQ's own quality figure, 0..100; below ~50 the picture is nearly flat
+
+
+@dataclass(frozen=True)
+class Features:
+    """ORB keypoints of a picture scaled to FEATURE_SIZE, and a small grey thumbnail of it."""
+
+    size: tuple[int, int]  # width, height of the FEATURE_SIZE copy the points are in
+    points: np.ndarray  # float32, (n, 2)
+    descriptors: np.ndarray  # uint8, (n, 32)
+    thumb: np.ndarray  # uint8 grey, longest side THUMB_SIZE
+
+    def to_bytes(self) -> bytes:
+        n = len(self.points)
+        th, tw = self.thumb.shape
+        head = np.array([self.size[0], self.size[1], n, tw, th], dtype="<u4").tobytes()
+        return (
+            head
+            + self.points.astype("<f4").tobytes()
+            + self.descriptors.astype(np.uint8).tobytes()
+            + self.thumb.astype(np.uint8).tobytes()
+        )
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> Features:
+        width, height, n, tw, th = (int(v) for v in np.frombuffer(blob[:20], dtype="<u4"))
+        at = 20
+        points = np.frombuffer(blob[at : at + 8 * n], dtype="<f4").reshape(n, 2)
+        at += 8 * n
+        descriptors = np.frombuffer(blob[at : at + 32 * n], dtype=np.uint8).reshape(n, 32)
+        at += 32 * n
+        thumb = np.frombuffer(blob[at : at + tw * th], dtype=np.uint8).reshape(th, tw)
+        return cls((width, height), points, descriptors, thumb)
+
+
+@dataclass(frozen=True)
+class Verification:
+    matches: int  # descriptor matches passing the ratio test
+    inliers: int  # matches consistent with one homography
+    coverage: float  # share of the smaller picture's area spanned by the inliers (convex hull)
+    error: float  # median reprojection error of the inliers, pixels at FEATURE_SIZE
+    agreement: float  # correlation of the aligned thumbnails over their overlap, -1..1
+    detail: float  # correlation of their fine detail (Laplacian), -1..1
+    overlap: float  # share of the reference thumbnail the aligned query covers
+
+
+@dataclass(frozen=True, eq=False)
+class Fingerprint:
+    """What the reuse look measures of a photo; crop codes and features are computed on first use."""
+
+    trimmed: np.ndarray  # RGB, uint8: the working copy without its uniform borders
+    box: tuple[int, int, int, int]  # x, y, w, h of `trimmed` in the working copy
+    codes: Codes  # of the trimmed picture
+    # Of the untrimmed picture when trimming cut something: a product on white whose margin a
+    # watermark or a brightness change alters is found by these.
+    whole: Codes | None = None
+    _features: dict[int, Features] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def crop_codes(self) -> tuple[Codes, ...]:
+        """Codes of the crops in `CROPS`: what goes in the index besides the whole picture."""
+        # Cropping a reduced copy gives the same hashes (they see 64x64 and 32x32) at a tenth the cost.
+        base = _fit(self.trimmed, PDQ_SIZE + PDQ_SIZE // 4)
+        return tuple(global_codes(_crop(base, *c), dihedral=False) for c in CROPS)
+
+    def query_codes(self) -> tuple[Codes, ...]:
+        """What a lookup searches with: the trimmed picture, and the untrimmed one if different."""
+        return (self.codes,) if self.whole is None else (self.codes, self.whole)
+
+    def index_pdq(self) -> tuple[bytes, ...]:
+        """The PDQ codes to index (canonical variant): the trimmed picture, its crops, the untrimmed one."""
+        extra = () if self.whole is None else (self.whole.pdq[0],)
+        return (self.codes.pdq[0], *(c.pdq[0] for c in self.crop_codes), *extra)
+
+    def index_phash(self) -> tuple[bytes, ...]:
+        extra = () if self.whole is None else (self.whole.phash[0],)
+        return (self.codes.phash[0], *(c.phash[0] for c in self.crop_codes), *extra)
+
+    def features(self, variant: int = 0) -> Features:
+        """Keypoints of the picture turned by dihedral `variant` (so a mirrored copy lines up)."""
+        found = self._features.get(variant)
+        if found is None:
+            found = self._features[variant] = local_features(DIHEDRAL[variant](self.trimmed))
+        return found
+
+
+_CACHE: weakref.WeakKeyDictionary[Photo, Fingerprint] = weakref.WeakKeyDictionary()
+
+
+def of_photo(photo: Photo) -> Fingerprint:
+    """The fingerprint of a loaded photo, computed once however many times it is asked for."""
+    found = _CACHE.get(photo)
+    if found is None:
+        found = _CACHE[photo] = fingerprint(photo.working)
+    return found
+
+
+def fingerprint(working: Image.Image) -> Fingerprint:
+    rgb = np.asarray(working.convert("RGB"))
+    trimmed, box = trim_borders(rgb)
+    whole = None if trimmed.shape == rgb.shape else global_codes(rgb)
+    return Fingerprint(trimmed=trimmed, box=box, codes=global_codes(trimmed), whole=whole)
+
+
+def trim_borders(rgb: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """Cut uniform bars from each side; return the rest and its box (x, y, w, h).
+
+    The bars are found on a copy of at most TRIM_SIZE pixels a side and the cut rounded inwards.
+    """
+    height, width = rgb.shape[:2]
+    small = _fit(rgb, TRIM_SIZE)
+    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.int16)
+    sh, sw = grey.shape
+    top, bottom = _edge_run(grey), sh - _edge_run(grey[::-1])
+    left, right = _edge_run(grey.T), sw - _edge_run(grey.T[::-1])
+    if bottom - top < MIN_KEPT * sh or right - left < MIN_KEPT * sw:
+        return rgb, (0, 0, width, height)
+    fy, fx = height / sh, width / sw
+    y0, y1 = math.ceil(top * fy), math.floor(bottom * fy)
+    x0, x1 = math.ceil(left * fx), math.floor(right * fx)
+    return rgb[y0:y1, x0:x1], (x0, y0, x1 - x0, y1 - y0)
+
+
+def _edge_run(grey: np.ndarray) -> int:
+    """How many leading rows of `grey` are border: nearly all pixels the colour of the first row."""
+    colour = int(np.median(grey[0]))
+    near = np.abs(grey - colour) <= BORDER_TOLERANCE
+    share = near.mean(axis=1)
+    not_border = np.flatnonzero(share < BORDER_SHARE)
+    return int(not_border[0]) if len(not_border) else len(share)
+
+
+def global_codes(rgb: np.ndarray, dihedral: bool = True) -> Codes:
+    """PDQ and pHash of the picture: all eight dihedral variants, or only the picture as it is."""
+    small = _fit(rgb, PDQ_SIZE)
+    if dihedral:
+        hashes, quality = pdqhash.compute_dihedral(small)
+    else:
+        single, quality = pdqhash.compute(small)
+        hashes = [single]
+    pdq = tuple(np.packbits(h.astype(np.uint8)).tobytes() for h in hashes)
+    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    # As imagehash.phash: 32x32 greyscale, 2-D DCT, top-left 8x8 against its median.
+    pixels = np.asarray(Image.fromarray(grey).resize((32, 32), Image.Resampling.LANCZOS), dtype=np.float32)
+    phash = tuple(_phash(np.ascontiguousarray(t(pixels))) for t in (DIHEDRAL if dihedral else DIHEDRAL[:1]))
+    return Codes(pdq=pdq, phash=phash, quality=int(quality))
+
+
+def _phash(pixels: np.ndarray) -> bytes:
+    low = cv2.dct(pixels)[:8, :8]
+    return np.packbits(low.flatten() > np.median(low)).tobytes()
+
+
+def local_features(rgb: np.ndarray) -> Features:
+    grey = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+    small = _scale_to(grey, FEATURE_SIZE)
+    thumb = _scale_to(grey, THUMB_SIZE)
+    orb = cv2.ORB_create(nfeatures=MAX_FEATURES, fastThreshold=12)  # type: ignore[attr-defined]
+    keypoints, descriptors = orb.detectAndCompute(small, None)
+    size = (small.shape[1], small.shape[0])
+    if descriptors is None or not keypoints:
+        return Features(size, np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8), thumb)
+    points = np.array([k.pt for k in keypoints], dtype=np.float32)
+    return Features(size, points, descriptors, thumb)
+
+
+def verify(query: Features, reference: Features) -> Verification:
+    """Match descriptors (ratio test), fit a homography with RANSAC, measure its support."""
+    if len(query.points) < 8 or len(reference.points) < 8:
+        return Verification(0, 0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+    pairs = matcher.knnMatch(query.descriptors, reference.descriptors, k=2)
+    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
+    if len(good) < 8:
+        return Verification(len(good), 0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    src = query.points[[m.queryIdx for m in good]]
+    dst = reference.points[[m.trainIdx for m in good]]
+    # Scale both to a common frame so one pixel threshold means the same at any working size.
+    homography, mask = cv2.findHomography(src, dst, cv2.USAC_MAGSAC, RANSAC_PIXELS, maxIters=2000, confidence=0.999)
+    if homography is None or mask is None:
+        return Verification(len(good), 0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    keep = mask.ravel().astype(bool)
+    inliers = int(keep.sum())
+    if inliers < 4:
+        return Verification(len(good), inliers, 0.0, 0.0, 0.0, 0.0, 0.0)
+    projected = cv2.perspectiveTransform(src[keep].reshape(-1, 1, 2), homography).reshape(-1, 2)
+    error = float(np.median(np.linalg.norm(projected - dst[keep], axis=1)))
+    coverage = min(_hull_share(src[keep], query.size), _hull_share(dst[keep], reference.size))
+    agreement, detail, overlap = _aligned_agreement(query, reference, homography)
+    return Verification(len(good), inliers, coverage, error, agreement, detail, overlap)
+
+
+def _aligned_agreement(
+    query: Features, reference: Features, homography: np.ndarray
+) -> tuple[float, float, float]:
+    """Warp the query's thumbnail onto the reference's; compare them where both have pixels.
+
+    Returns the correlation of the two (a copy agrees everywhere it overlaps, background included;
+    another photo of the same product agrees on the product only), the correlation of their fine
+    detail (Laplacian: a second shot of the same still scene agrees in the large but not in the
+    small), and the share of the reference the query covers.
+    """
+    q_scale = query.thumb.shape[1] / query.size[0]
+    r_scale = reference.thumb.shape[1] / reference.size[0]
+    to_thumb = np.diag([r_scale, r_scale, 1.0]) @ homography @ np.diag([1 / q_scale, 1 / q_scale, 1.0])
+    th, tw = reference.thumb.shape
+    warped = cv2.warpPerspective(query.thumb, to_thumb, (tw, th), flags=cv2.INTER_LINEAR)
+    inside = cv2.warpPerspective(
+        np.full(query.thumb.shape, 255, np.uint8), to_thumb, (tw, th), flags=cv2.INTER_NEAREST
+    )
+    # Stay clear of the overlap's edge, where interpolation and the Laplacian mix in the outside.
+    mask = cv2.erode(inside, np.ones((5, 5), np.uint8)) > 0
+    overlap = float(mask.mean())
+    if mask.sum() < 64:
+        return 0.0, 0.0, overlap
+    a = warped.astype(np.float32)
+    b = reference.thumb.astype(np.float32)
+    coarse = _correlation(cv2.GaussianBlur(a, (3, 3), 0)[mask], cv2.GaussianBlur(b, (3, 3), 0)[mask])
+    fine = _correlation(cv2.Laplacian(a, cv2.CV_32F, ksize=3)[mask], cv2.Laplacian(b, cv2.CV_32F, ksize=3)[mask])
+    return coarse, fine, overlap
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    a = a - a.mean()
+    b = b - b.mean()
+    denominator = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum()) / denominator if denominator > 0 else 0.0
+
+
+def _hull_share(points: np.ndarray, size: tuple[int, int]) -> float:
+    hull = cv2.convexHull(points.reshape(-1, 1, 2).astype(np.float32))
+    return float(cv2.contourArea(hull)) / float(size[0] * size[1])
+
+
+def _fit(rgb: np.ndarray, size: int) -> np.ndarray:
+    height, width = rgb.shape[:2]
+    scale = size / max(height, width)
+    rgb = np.ascontiguousarray(rgb)
+    if scale >= 1:
+        return rgb
+    target = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(rgb, target, interpolation=cv2.INTER_AREA)
+
+
+def _scale_to(grey: np.ndarray, size: int) -> np.ndarray:
+    """Scale so the longest side is `size`, up or down: keypoint positions share one scale."""
+    height, width = grey.shape[:2]
+    scale = size / max(height, width)
+    target = (max(1, round(width * scale)), max(1, round(height * scale)))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.resize(grey, target, interpolation=interpolation)
+
+
+def _crop(rgb: np.ndarray, keep: float, ax: float, ay: float) -> np.ndarray:
+    height, width = rgb.shape[:2]
+    h, w = max(1, round(height * keep)), max(1, round(width * keep))
+    y, x = round((height - h) * ay), round((width - w) * ax)
+    return rgb[y : y + h, x : x + w]
+
+
+def hamming(a: bytes, b: bytes) -> int:
+    return int(np.unpackbits(np.frombuffer(a, np.uint8) ^ np.frombuffer(b, np.uint8)).sum())

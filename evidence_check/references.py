@@ -1,0 +1,248 @@
+"""The pictures a photo is compared with for reuse, kept in the store and indexed in memory.
+
+Three kinds of picture go in, each under a reference id, per tenant:
+
+- ``claim``: every photo recorded with a claim (by `Store.record`, ref id = claim id);
+- ``listing``: the shop's own catalog photos (ref id = SKU), added by the catalog with
+  `add_reference(store, tenant, "listing", sku, photo)`;
+- ``stock`` / ``review``: photos from stock libraries or other buyers' reviews (ref id = a name the
+  merchant chose, by default the file name), added by ``evidence-check stock add``.
+
+`References` keeps the `FingerprintIndex` in step with the store: it loads every fingerprint row at
+start and, before each search and after each add, the rows written since (by this process or
+another one sharing the store).
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from evidence_check.imaging import fingerprint as fp
+from evidence_check.imaging.load import Photo
+from evidence_check.index import Candidate, Entry, FingerprintIndex
+from evidence_check.store import Store, StoreError
+from evidence_check.store.reuse_tables import FingerprintRow, StoredPrint, fingerprint_row
+
+KINDS = ("claim", "listing", "stock", "review")
+
+# --- tunables (measured by scripts/bench_reuse.py over ../shared/corpora; see the README) ---
+MAX_CANDIDATES = 12  # verified per photo, closest first
+# A candidate is the same picture when one of these holds, strongest evidence first:
+# 1. its PDQ code is this close (of 256 bits) and the photo is not nearly flat: copies stayed within
+#    36 bits except crops and some screenshots, distinct photos never came closer than 44;
+PDQ_SURE = 36
+MIN_QUALITY = 50  # PDQ's quality figure; below it the picture is too flat for its hash alone
+# 2. its PDQ code is within the lookup radius and keypoints agree closely: a homography with this
+#    many inliers, this small a median error (pixels at FEATURE_SIZE) and aligned thumbnails this
+#    correlated (shelf re-shots of one product reached 46 bits with 0.93 but an error of 0.68);
+PDQ_NEAR = 47
+NEAR_INLIERS = 20
+NEAR_ERROR = 0.6
+NEAR_AGREEMENT = 0.85
+# 3. whatever the hashes say (crops are found by pHash), the aligned thumbnails agree as only
+#    copies do: re-shots of one product and a studio template relabelled peaked at 0.94.
+FAR_INLIERS = 12
+FAR_AGREEMENT = 0.95
+
+
+@dataclass(frozen=True)
+class Match:
+    """An indexed picture confirmed to be the same picture as the photo looked up."""
+
+    candidate: Candidate  # the indexed picture, the hash distances, how the photo is turned
+    verification: fp.Verification
+
+    @property
+    def entry(self) -> Entry:
+        return self.candidate.entry
+
+
+def confirmed(candidate: Candidate, verification: fp.Verification, quality: int) -> bool:
+    if candidate.pdq_distance <= PDQ_SURE and quality >= MIN_QUALITY:
+        return True
+    if (
+        candidate.pdq_distance <= PDQ_NEAR
+        and verification.inliers >= NEAR_INLIERS
+        and verification.error <= NEAR_ERROR
+        and verification.agreement >= NEAR_AGREEMENT
+    ):
+        return True
+    return verification.inliers >= FAR_INLIERS and verification.agreement >= FAR_AGREEMENT
+
+
+def _exact(candidate: Candidate, codes: Sequence[fp.Codes], pdq: bytes, phash: bytes) -> Candidate:
+    pdq_distances = _distances(b"".join(b"".join(c.pdq) for c in codes), pdq, 32)
+    phash_distances = _distances(b"".join(b"".join(c.phash) for c in codes), phash, 8)
+    pdq_best, phash_best = int(pdq_distances.min()), int(phash_distances.min())
+    # The variant comes from PDQ when it found the picture, else from pHash (a crop).
+    table = pdq_distances if pdq_best <= PDQ_NEAR else phash_distances
+    variant = int(np.unravel_index(int(table.argmin()), table.shape)[0]) % 8
+    return replace(candidate, pdq_distance=pdq_best, phash_distance=phash_best, variant=variant)
+
+
+def _distances(queries: bytes, stored: bytes, size: int) -> np.ndarray:
+    """Hamming distances, query codes x stored codes (a handful of each)."""
+    a = np.frombuffer(queries, dtype=np.uint8).reshape(-1, 1, size)
+    b = np.frombuffer(stored, dtype=np.uint8).reshape(1, -1, size)
+    return np.unpackbits(a ^ b, axis=2).sum(axis=2)
+
+
+def stored_print(photo: Photo) -> StoredPrint:
+    """What the store keeps of a photo for the reuse look."""
+    print_ = fp.of_photo(photo)
+    return StoredPrint(
+        pdq=b"".join(print_.index_pdq()),
+        phash=b"".join(print_.index_phash()),
+        quality=print_.codes.quality,
+        features=print_.features(0).to_bytes(),
+    )
+
+
+class References:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.index = FingerprintIndex()
+        self._last_id = 0
+        self._sync_lock = threading.Lock()
+        self.sync()
+
+    def sync(self) -> int:
+        """Index the fingerprint rows written since the last sync; return how many."""
+        with self._sync_lock:
+            with self.store.sessions() as session:
+                rows = session.execute(
+                    select(
+                        FingerprintRow.id,
+                        FingerprintRow.tenant,
+                        FingerprintRow.kind,
+                        FingerprintRow.ref_id,
+                        FingerprintRow.customer_id,
+                        FingerprintRow.image_id,
+                        FingerprintRow.first_seen,
+                        FingerprintRow.pdq,
+                        FingerprintRow.phash,
+                    )
+                    .where(FingerprintRow.id > self._last_id)
+                    .order_by(FingerprintRow.id)
+                ).all()
+            by_tenant: dict[str, list[tuple[Entry, Sequence[bytes], Sequence[bytes]]]] = {}
+            for row_id, tenant, kind, ref_id, customer_id, image_id, first_seen, pdq, phash in rows:
+                entry = Entry(row_id, kind, ref_id, customer_id, image_id, _aware(first_seen))
+                pdq_codes = [bytes(pdq[i : i + 32]) for i in range(0, len(pdq), 32)]
+                phash_codes = [bytes(phash[i : i + 8]) for i in range(0, len(phash), 8)]
+                by_tenant.setdefault(tenant, []).append((entry, pdq_codes, phash_codes))
+                self._last_id = max(self._last_id, row_id)
+            for tenant, items in by_tenant.items():
+                self.index.add_many(tenant, items)
+            return len(rows)
+
+    def search(self, tenant: str, photo: Photo) -> list[Candidate]:
+        self.sync()
+        return self.index.search(tenant, fp.of_photo(photo).query_codes())
+
+    def matches(self, tenant: str, photo: Photo) -> list[Match]:
+        """Indexed pictures of `tenant` that this photo is a copy of, confirmed by keypoints."""
+        quality = fp.of_photo(photo).codes.quality
+        return [m for m in self.examine(tenant, photo) if confirmed(m.candidate, m.verification, quality)]
+
+    def examine(self, tenant: str, photo: Photo) -> list[Match]:
+        """The closest candidates of the index, each with its keypoint verification, confirmed or not.
+
+        The index finds candidates approximately; their distances are then measured exactly from
+        the stored codes, over every dihedral variant of the photo and every stored code.
+        """
+        print_ = fp.of_photo(photo)
+        candidates = self.search(tenant, photo)[:MAX_CANDIDATES]
+        stored = self.stored(c.entry.entry_id for c in candidates)
+        found = []
+        for candidate in candidates:
+            if candidate.entry.entry_id not in stored:
+                continue
+            features, pdq, phash = stored[candidate.entry.entry_id]
+            exact = _exact(candidate, print_.query_codes(), pdq, phash)
+            found.append(Match(exact, fp.verify(print_.features(exact.variant), features)))
+        return found
+
+    def stored(self, entry_ids: Iterable[int]) -> dict[int, tuple[fp.Features, bytes, bytes]]:
+        """Features, PDQ codes and pHash codes of these fingerprint rows, read from the store."""
+        wanted = list(entry_ids)
+        if not wanted:
+            return {}
+        with self.store.sessions() as session:
+            rows = session.execute(
+                select(FingerprintRow.id, FingerprintRow.features, FingerprintRow.pdq, FingerprintRow.phash).where(
+                    FingerprintRow.id.in_(wanted)
+                )
+            ).all()
+        return {row_id: (fp.Features.from_bytes(bytes(blob)), bytes(pdq), bytes(phash)) for row_id, blob, pdq, phash in rows}
+
+    def add(
+        self,
+        tenant: str,
+        kind: str,
+        ref_id: str,
+        photo: Photo,
+        when: datetime | None = None,
+        customer_id: str | None = None,
+    ) -> bool:
+        """Store and index one picture; False when this ref id already holds these bytes."""
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        stored = stored_print(photo)
+        try:
+            with self.store.sessions.begin() as session:
+                known = session.scalar(
+                    select(FingerprintRow.id).where(
+                        FingerprintRow.tenant == tenant,
+                        FingerprintRow.kind == kind,
+                        FingerprintRow.ref_id == ref_id[:128],
+                        FingerprintRow.image_id == photo.image_id,
+                    )
+                )
+                if known is not None:
+                    return False
+                moment = when or datetime.now(UTC)
+                session.add(
+                    fingerprint_row(tenant, kind, ref_id, photo.image_id, photo.filename, moment, stored, customer_id)
+                )
+        except IntegrityError:
+            return False  # the same picture added at the same moment by another process
+        except SQLAlchemyError as exc:
+            raise StoreError(f"could not add {photo.filename}: {str(exc).splitlines()[0][:200]}") from None
+        self.sync()
+        return True
+
+
+_BY_STORE: weakref.WeakKeyDictionary[Store, References] = weakref.WeakKeyDictionary()
+_BY_STORE_LOCK = threading.Lock()
+
+
+def references_for(store: Store) -> References:
+    """The one `References` of a store in this process, built from the store on first use."""
+    with _BY_STORE_LOCK:
+        found = _BY_STORE.get(store)
+        if found is None:
+            found = _BY_STORE[store] = References(store)
+        return found
+
+
+def add_reference(
+    store: Store, tenant: str, kind: str, ref_id: str, photo: Photo, when: datetime | None = None
+) -> bool:
+    """Remember a listing (ref id = SKU), stock or review photo for the reuse look of `tenant`.
+
+    Returns False when the same bytes were already added under this ref id.
+    """
+    return references_for(store).add(tenant, kind, ref_id, photo, when)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

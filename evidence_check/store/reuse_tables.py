@@ -1,0 +1,69 @@
+"""The fingerprints of every picture the reuse look compares with: recorded claim photos, catalog
+listing photos, stock and review photos. Kept per tenant; the in-memory index is rebuilt from here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import DateTime, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from evidence_check.store.tables import Base
+
+
+class FingerprintRow(Base):
+    __tablename__ = "fingerprints"
+    __table_args__ = (
+        # One picture once per claim / SKU / reference: re-verifying a claim adds nothing.
+        UniqueConstraint("tenant", "kind", "ref_id", "image_id", name="uq_fingerprints_ref_image"),
+        Index("ix_fingerprints_tenant_id", "tenant", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # claim | listing | stock | review
+    ref_id: Mapped[str] = mapped_column(String(128))  # claim id, SKU or reference id
+    customer_id: Mapped[str | None] = mapped_column(String(128))
+    image_id: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    pdq: Mapped[bytes] = mapped_column(LargeBinary)  # 32 bytes: the picture, then each crop's
+    phash: Mapped[bytes] = mapped_column(LargeBinary)  # 8 bytes: the picture, then each crop's
+    quality: Mapped[int] = mapped_column(Integer)
+    features: Mapped[bytes] = mapped_column(LargeBinary)  # fingerprint.Features.to_bytes()
+
+
+@dataclass(frozen=True)
+class StoredPrint:
+    """The columns of a fingerprint row that come from the picture (see imaging/fingerprint.py)."""
+
+    pdq: bytes
+    phash: bytes
+    quality: int
+    features: bytes
+
+
+def fingerprint_row(
+    tenant: str,
+    kind: str,
+    ref_id: str,
+    image_id: str,
+    filename: str,
+    when: datetime,
+    stored: StoredPrint,
+    customer_id: str | None = None,
+) -> FingerprintRow:
+    return FingerprintRow(
+        tenant=tenant,
+        kind=kind,
+        ref_id=ref_id[:128],
+        customer_id=customer_id,
+        image_id=image_id,
+        filename=filename[:255],
+        first_seen=when,
+        pdq=stored.pdq,
+        phash=stored.phash,
+        quality=stored.quality,
+        features=stored.features,
+    )

@@ -1,0 +1,268 @@
+"""Benchmark of the reuse look: recall per edit, false matches among distinct photos, index scale,
+per-photo cost. Prints tables; the figures in the README come from it.
+
+    .venv/bin/python scripts/bench_reuse.py                  # everything (about 10 min on 2 busy cores)
+    .venv/bin/python scripts/bench_reuse.py --only accuracy  # or: index, cost
+    .venv/bin/python scripts/bench_reuse.py --only index --sizes 1000000,10000000
+
+Accuracy runs the real pipeline (store, index, keypoint confirmation) over ../shared/corpora:
+every original of near-duplicates/ and product-matching/ goes in the index as a stock photo, each
+edit of it (evidence_check.imaging.transforms) is looked up, and each original is looked up
+against all the others (distinct photos: the UKBench base images, the desk burst, the five shelf
+photos of each grocery product, the web-shop images).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import os
+import pickle
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from evidence_check.imaging import fingerprint as fp  # noqa: E402
+from evidence_check.imaging.load import Photo, load_photo  # noqa: E402
+from evidence_check.imaging.transforms import TRANSFORMS  # noqa: E402
+from evidence_check.index import Entry, TenantIndex  # noqa: E402
+from evidence_check.references import Match, confirmed, references_for  # noqa: E402
+from evidence_check.store import Store  # noqa: E402
+
+CORPORA = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora"
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+DISTANCES = (20, 30, 40)  # PDQ bits flipped in the planted copies of the index benchmark
+
+
+def originals() -> list[Path]:
+    near = CORPORA / "near-duplicates"
+    files = (
+        sorted((near / "imagededup/base_images").glob("*.jpg"))
+        + [near / "threatexchange-pdq/bridge-mods/aaa-orig.jpg"]
+        + sorted((near / "threatexchange-pdq/exif-rotn").glob("*.jpg"))
+        + sorted((CORPORA / "product-matching").rglob("*.jpg"))
+        + sorted((CORPORA / "product-matching").rglob("*.png"))
+    )
+    seen: set[str] = set()
+    unique = []
+    for path in files:  # dih/bridge-1-original is aaa-orig byte for byte
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest not in seen:
+            seen.add(digest)
+            unique.append(path)
+    return unique
+
+
+def corpus_edits() -> list[tuple[Path, str]]:
+    """The corpora's own edited copies and the original each comes from."""
+    near = CORPORA / "near-duplicates"
+    pairs = [(p, "aaa-orig.jpg") for p in sorted((near / "threatexchange-pdq/bridge-mods").glob("*.jpg"))]
+    pairs = [p for p in pairs if p[0].name != "aaa-orig.jpg"]
+    pairs += [(p, "aaa-orig.jpg") for p in sorted((near / "threatexchange-pdq/dih").glob("*.jpg"))][1:]
+    pairs += [
+        (p, p.name.split("_")[0].split(".")[0] + ".jpg") for p in sorted((near / "imagededup/transformed").iterdir())
+    ]
+    return pairs
+
+
+def accuracy(limit: int | None, dump: Path | None) -> None:
+    paths = originals()[:limit]
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(f"sqlite:///{folder}/bench.sqlite3")
+        references = references_for(store)
+        started = time.perf_counter()
+        photos = {}
+        for path in paths:
+            photo = load_photo(path.read_bytes(), path.name)
+            ref_id = str(path.relative_to(CORPORA))
+            references.add("bench", "stock", ref_id, photo, T0)
+            photos[ref_id] = photo
+        print(f"indexed {len(paths)} originals in {time.perf_counter() - started:.1f} s")
+        by_name = {Path(r).name: r for r in photos}
+        rng = np.random.default_rng(2026)
+        found: dict[str, list[bool]] = defaultdict(list)
+        extra: dict[str, int] = defaultdict(int)
+        records = []
+        for ref_id, photo in photos.items():
+            source = photo.full
+            for name, edit in TRANSFORMS.items():
+                query = load_photo(edit(source, rng), "edited")
+                examined = references.examine("bench", query)
+                hits = {m.entry.ref_id for m in _confirmed(examined, query)}
+                found[name].append(ref_id in hits)
+                extra[name] += len(hits - {ref_id})
+                records += [(name, m.entry.ref_id == ref_id, m.candidate, m.verification) for m in examined]
+        for path, original in corpus_edits():
+            query = load_photo(path.read_bytes(), path.name)
+            examined = references.examine("bench", query)
+            hits = {m.entry.ref_id for m in _confirmed(examined, query)}
+            found["corpus's own edits"].append(by_name[original] in hits)
+            extra["corpus's own edits"] += len(hits - {by_name[original]})
+            records += [("corpus", m.entry.ref_id == by_name[original], m.candidate, m.verification) for m in examined]
+        false_pairs = []
+        candidates_checked = 0
+        for ref_id, photo in photos.items():
+            examined = [m for m in references.examine("bench", photo) if m.entry.ref_id != ref_id]
+            candidates_checked += len(examined)
+            records += [("distinct", False, m.candidate, m.verification) for m in examined]
+            false_pairs += [(ref_id, m.entry.ref_id) for m in _confirmed(examined, photo)]
+        store.close()
+    print(f"\nrecall per edit ({len(paths)} originals, one random edit each; other pictures wrongly matched)")
+    print(f"{'edit':<22} {'found':>9} {'recall':>8} {'wrong':>6}")
+    for name, hits in found.items():
+        print(f"{name:<22} {sum(hits):>4}/{len(hits):<4} {100 * sum(hits) / len(hits):7.1f}% {extra[name]:>6}")
+    pairs = len(paths) * (len(paths) - 1)
+    print(
+        f"\ndistinct photos: {pairs} ordered pairs, {candidates_checked} reached keypoint checking, "
+        f"{len(false_pairs)} false matches"
+    )
+    for a, b in false_pairs[:20]:
+        print(f"  false match: {a} -> {b}")
+    if dump:
+        dump.write_bytes(pickle.dumps(records))
+
+
+def index_scale(sizes: list[int], queries: int) -> None:
+    print("\nindex lookups on synthetic PDQ/pHash codes (uniform random bits: real codes cluster more)")
+    print("(found: planted copies found, by PDQ bits flipped; 6 of 64 pHash bits flipped in each)")
+    print(f"{'codes':>11} {'build s':>8} {'MB':>8} {'B/code':>7} {'p50 ms':>7} {'p99 ms':>7}  found")
+    rng = np.random.default_rng(1)
+    for size in sizes:
+        before = _rss_mb()
+        index = TenantIndex()
+        per_entry = 7  # codes per picture: trimmed, five crops, untrimmed
+        started = time.perf_counter()
+        batch = 1_000_000
+        planted: list[tuple[bytes, bytes]] = []
+        for start in range(0, size, batch):
+            count = min(batch, size - start)
+            pdq = rng.integers(0, 256, (count, 32), dtype=np.uint8)
+            phash = rng.integers(0, 256, (count, 8), dtype=np.uint8)
+            entries = []
+            for k in range(0, count, per_entry):
+                entry = Entry(start + k, "stock", f"r{start + k}", None, "", T0)
+                entries.append(
+                    (entry, [pdq[i].tobytes() for i in range(k, min(k + per_entry, count))],
+                     [phash[i].tobytes() for i in range(k, min(k + per_entry, count))])
+                )
+            index.add_many(entries)
+            if start == 0:
+                planted = [
+                    (pdq[i].tobytes(), phash[i].tobytes()) for i in range(0, queries * per_entry, per_entry)
+                ]
+        build = time.perf_counter() - started
+        memory = _rss_mb() - before
+        times = []
+        hits: dict[int, list[bool]] = defaultdict(list)
+        for number, (pdq_code, phash_code) in enumerate(planted):
+            # A copy: the stored code with some PDQ bits and 6 of 64 pHash bits flipped, plus seven
+            # unrelated dihedral variants, as a real query sends.
+            flips = DISTANCES[number % len(DISTANCES)]
+            query_pdq = _flip(pdq_code, flips, rng)
+            query_phash = _flip(phash_code, 6, rng)
+            pdq_variants = (query_pdq, *(rng.integers(0, 256, 32, dtype=np.uint8).tobytes() for _ in range(7)))
+            phash_variants = (query_phash, *(rng.integers(0, 256, 8, dtype=np.uint8).tobytes() for _ in range(7)))
+            codes = fp.Codes(pdq=pdq_variants, phash=phash_variants, quality=100)
+            t = time.perf_counter()
+            found = index.search([codes])
+            times.append((time.perf_counter() - t) * 1000)
+            hits[flips].append(any(c.entry.entry_id == number * per_entry for c in found))
+        times.sort()
+        p50 = statistics.median(times)
+        p99 = times[min(len(times) - 1, int(0.99 * len(times)))]
+        print(
+            f"{size:>11,} {build:>8.1f} {memory:>8.0f} {memory * 1e6 / size:>7.0f} {p50:>7.2f} {p99:>7.2f}  "
+            + "  ".join(f"{d}: {sum(h)}/{len(h)}" for d, h in sorted(hits.items()))
+        )
+        del index
+
+
+def cost(repeat: int) -> None:
+    source = CORPORA / "near-duplicates/threatexchange-pdq/exif-rotn/exif-rotn-1.jpg"
+    image = Image.open(source).convert("RGB").resize((4000, 3000), Image.Resampling.BICUBIC)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=92)
+    data = buffer.getvalue()
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(f"sqlite:///{folder}/cost.sqlite3")
+        references = references_for(store)
+        # Something to look up against: the corpus originals, one of them a copy of this photo.
+        for path in originals()[:40]:
+            references.add("bench", "stock", path.name, load_photo(path.read_bytes(), path.name), T0)
+        stages: dict[str, list[float]] = defaultdict(list)
+        for _ in range(repeat):
+            t = time.perf_counter()
+            photo = load_photo(data, "12mp.jpg")
+            stages["load (decode, reduced)"].append(_ms(t))
+            t = time.perf_counter()
+            print_ = fp.of_photo(photo)
+            stages["hashes (trim, PDQ, pHash, x8)"].append(_ms(t))
+            t = time.perf_counter()
+            references.search("bench", photo)
+            stages["index lookup"].append(_ms(t))
+            t = time.perf_counter()
+            matches = references.matches("bench", photo)
+            stages["keypoints + verification"].append(_ms(t) - stages["index lookup"][-1])
+            t = time.perf_counter()
+            _ = print_.crop_codes, print_.features(0).to_bytes()
+            stages["record: crop codes (+features)"].append(_ms(t))
+        store.close()
+    print(f"\nper-photo cost on a 12 MP JPEG (4000x3000, {len(data) / 1e6:.1f} MB), median of {repeat}")
+    for stage, values in stages.items():
+        print(f"  {stage:<34} {statistics.median(values):8.2f} ms")
+    beyond = sum(statistics.median(v) for k, v in stages.items() if not k.startswith("load"))
+    print(f"  {'check + record, beyond decode':<34} {beyond:8.2f} ms   (matches found: {len(matches)})")
+
+
+def _confirmed(examined: list[Match], photo: Photo) -> list[Match]:
+    quality = fp.of_photo(photo).codes.quality
+    return [m for m in examined if confirmed(m.candidate, m.verification, quality)]
+
+
+def _flip(code: bytes, bits: int, rng: np.random.Generator) -> bytes:
+    array = np.unpackbits(np.frombuffer(code, dtype=np.uint8))
+    array[rng.choice(len(array), bits, replace=False)] ^= 1
+    return np.packbits(array).tobytes()
+
+
+def _rss_mb() -> float:
+    with open(f"/proc/{os.getpid()}/statm") as handle:
+        return int(handle.read().split()[1]) * resource.getpagesize() / 1e6
+
+
+def _ms(since: float) -> float:
+    return (time.perf_counter() - since) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=["accuracy", "index", "cost"])
+    parser.add_argument("--limit", type=int, help="use only the first N originals")
+    parser.add_argument("--sizes", default="1000000,10000000", help="index sizes, comma-separated")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--dump", type=Path, help="write every candidate's figures here (pickle)")
+    args = parser.parse_args()
+    if not CORPORA.is_dir() and args.only != "index":
+        parser.error(f"needs {CORPORA}")
+    if args.only in (None, "accuracy"):
+        accuracy(args.limit, args.dump)
+    if args.only in (None, "cost"):
+        cost(args.repeat)
+    if args.only in (None, "index"):
+        index_scale([int(s) for s in args.sizes.split(",")], args.queries)
+
+
+if __name__ == "__main__":
+    main()

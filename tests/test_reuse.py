@@ -1,0 +1,334 @@
+"""The reuse look: copies of a picture are found however edited; distinct photos are not; the claim
+semantics (first seen wins, same claim, same/other customer, listing, stock, tenants) hold in both
+stores."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pdqhash
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from evidence_check.cli import app
+from evidence_check.engine import Upload
+from evidence_check.imaging import fingerprint as fp
+from evidence_check.imaging.load import Photo, load_photo
+from evidence_check.imaging.transforms import TRANSFORMS
+from evidence_check.intake import build_claim
+from evidence_check.references import References, add_reference, references_for
+from evidence_check.service import verify_claim
+from evidence_check.settings import Settings
+from evidence_check.store import Store
+from fixtures.make_fixtures import jpeg, product_photo
+from tests.conftest import corpus
+
+T0 = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
+
+
+def photo_of(image: Image.Image, name: str = "photo.jpg") -> Photo:
+    return load_photo(jpeg(image), name)
+
+
+def file_photo(path: Path) -> Photo:
+    return load_photo(path.read_bytes(), path.name)
+
+
+# --- fingerprints -------------------------------------------------------------------------------
+
+
+def test_dihedral_variants_follow_pdqhash_order() -> None:
+    rgb = np.asarray(product_photo(1))
+    hashes, _ = pdqhash.compute_dihedral(rgb)
+    for number, turn in enumerate(fp.DIHEDRAL):
+        turned, _ = pdqhash.compute(np.ascontiguousarray(turn(rgb)))
+        distances = [int((turned != h).sum()) for h in hashes]
+        assert distances.index(min(distances)) == number and min(distances) <= 24, fp.DIHEDRAL_NAMES[number]
+
+
+@pytest.mark.parametrize("back", [(0, 0, 0), (250, 250, 250)], ids=["black bars", "white bars"])
+def test_letterbox_bars_are_trimmed(back: tuple[int, int, int]) -> None:
+    picture = np.asarray(product_photo(2))
+    canvas = np.full((900, 640, 3), back, np.uint8)
+    canvas[200:680] = picture
+    trimmed, box = fp.trim_borders(canvas)
+    assert box[1] in range(195, 206) and box[3] in range(470, 491), box
+    assert trimmed.shape[1] == 640
+
+
+def test_flat_picture_is_not_trimmed_away() -> None:
+    flat = np.full((300, 400, 3), 10, np.uint8)
+    trimmed, box = fp.trim_borders(flat)
+    assert box == (0, 0, 400, 300)
+
+
+def test_features_survive_serialisation() -> None:
+    features = fp.fingerprint(product_photo(3)).features(0)
+    again = fp.Features.from_bytes(features.to_bytes())
+    assert again.size == features.size
+    assert np.array_equal(again.points, features.points)
+    assert np.array_equal(again.descriptors, features.descriptors)
+    assert np.array_equal(again.thumb, features.thumb)
+
+
+# --- copies are found, distinct photos are not -----------------------------------------------------
+
+
+def index_of(store: Store, photos: dict[str, Photo]) -> References:
+    references = references_for(store)
+    for ref_id, photo in photos.items():
+        assert references.add("t", "stock", ref_id, photo, T0)
+    return references
+
+
+def found(references: References, photo: Photo) -> set[str]:
+    return {m.entry.ref_id for m in references.matches("t", photo) if m.entry.image_id != photo.image_id}
+
+
+def corpus_originals() -> dict[str, Path]:
+    near = corpus("near-duplicates")
+    grocery = corpus("product-matching") / "grocery"
+    return {
+        "ukbench00120": near / "imagededup/base_images/ukbench00120.jpg",
+        "ukbench09268": near / "imagededup/base_images/ukbench09268.jpg",
+        "bridge": near / "threatexchange-pdq/bridge-mods/aaa-orig.jpg",
+        "desk": near / "threatexchange-pdq/exif-rotn/exif-rotn-1.jpg",
+        "oatly-iconic": grocery / "Oatly-Oat-Milk/Oatly-Oat-Milk_Iconic.jpg",
+        "oatly-shelf": grocery / "Oatly-Oat-Milk/Oatly-Oat-Milk_002.jpg",
+    }
+
+
+@pytest.mark.parametrize("transform", list(TRANSFORMS))
+def test_when_corpus_photo_is_edited_then_the_original_is_found(sqlite_url: str, transform: str) -> None:
+    paths = corpus_originals()
+    store = Store(sqlite_url)
+    try:
+        references = index_of(store, {name: file_photo(path) for name, path in paths.items()})
+        rng = np.random.default_rng(7)
+        missed = []
+        for name, path in paths.items():
+            original = file_photo(path).full
+            query = load_photo(TRANSFORMS[transform](original, rng), f"{name}-edited")
+            if found(references, query) != {name}:
+                missed.append((name, sorted(found(references, query))))
+        assert not missed, missed
+    finally:
+        store.close()
+
+
+def test_when_fixture_photo_is_edited_then_the_original_is_found(sqlite_url: str) -> None:
+    store = Store(sqlite_url)
+    try:
+        originals = {f"bag-{seed}": product_photo(seed) for seed in (1, 2)}
+        references = index_of(store, {name: photo_of(image) for name, image in originals.items()})
+        rng = np.random.default_rng(3)
+        for name, image in originals.items():
+            for transform, edit in TRANSFORMS.items():
+                query = load_photo(edit(image, rng), "edited")
+                assert found(references, query) == {name}, (name, transform)
+    finally:
+        store.close()
+
+
+def distinct_sets() -> dict[str, list[Path]]:
+    near = corpus("near-duplicates")
+    grocery = corpus("product-matching") / "grocery"
+    return {
+        "imagededup base images": sorted((near / "imagededup/base_images").glob("*.jpg")),
+        "desk burst (exif-rotn)": sorted((near / "threatexchange-pdq/exif-rotn").glob("*.jpg")),
+        "five shelf photos: Oatly": sorted((grocery / "Oatly-Oat-Milk").glob("*.jpg")),
+        "five shelf photos: Arla sour cream": sorted((grocery / "Arla-Ecological-Sour-Cream").glob("*.jpg")),
+        "five shelf photos: God Morgon": sorted((grocery / "God-Morgon-Orange-Red-Grapefruit-Juice").glob("*.jpg")),
+        "five shelf photos: Alpro blueberry": sorted((grocery / "Alpro-Blueberry-Soyghurt").glob("*.jpg")),
+    }
+
+
+@pytest.mark.parametrize("name", ["imagededup base images", "desk burst (exif-rotn)", "five shelf photos: Oatly",
+                                  "five shelf photos: Arla sour cream", "five shelf photos: God Morgon",
+                                  "five shelf photos: Alpro blueberry"])
+def test_when_photos_are_distinct_then_none_matches_another(sqlite_url: str, name: str) -> None:
+    paths = distinct_sets()[name]
+    assert len(paths) >= 4
+    store = Store(sqlite_url)
+    try:
+        photos = {path.name: file_photo(path) for path in paths}
+        references = index_of(store, photos)
+        false = {ref: found(references, photo) for ref, photo in photos.items() if found(references, photo)}
+        assert not false
+    finally:
+        store.close()
+
+
+def test_when_fixture_bags_are_distinct_then_none_matches_another(sqlite_url: str) -> None:
+    store = Store(sqlite_url)
+    try:
+        photos = {f"bag-{seed}": photo_of(product_photo(seed)) for seed in range(1, 9)}
+        references = index_of(store, photos)
+        assert not {ref: found(references, p) for ref, p in photos.items() if found(references, p)}
+    finally:
+        store.close()
+
+
+# --- what a match means for a claim (both stores) ----------------------------------------------------
+
+
+def claim_upload(image: Image.Image, name: str = "photo.jpg") -> Upload:
+    return Upload(name, jpeg(image))
+
+
+def run_claim(
+    store: Store, upload: Upload, claim_id: str, customer: str | None, when: datetime, tenant: str = "default"
+) -> dict:
+    claim = build_claim(
+        now=when, time_zone="UTC", claim_id=claim_id, customer_id=customer, ordered_at="2026-11-01"
+    )
+    if tenant != "default":
+        from dataclasses import replace
+
+        claim = replace(claim, tenant=tenant)
+    outcome = verify_claim(claim, [upload], settings=Settings(), store=store, now=when)
+    return dict(outcome.body["images"][0]["checks"]["reuse"])
+
+
+def mirrored_crop(image: Image.Image) -> Image.Image:
+    w, h = image.size
+    return image.crop((int(w * 0.08), int(h * 0.05), w, h)).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+
+
+def test_reverifying_the_same_claim_is_not_reuse(store: Store) -> None:
+    upload = claim_upload(product_photo(1))
+    assert run_claim(store, upload, "c-1", "alice", T0)["code"] == "reuse.not_seen"
+    again = run_claim(store, upload, "c-1", "alice", T0 + timedelta(hours=1))
+    assert (again["status"], again["code"]) == ("pass", "reuse.not_seen")
+
+
+def test_earlier_claim_of_another_customer_fails(store: Store) -> None:
+    image = product_photo(2)
+    run_claim(store, claim_upload(image), "c-1", "alice", T0)
+    other = run_claim(store, claim_upload(mirrored_crop(image)), "c-2", "bob", T0 + timedelta(days=1))
+    assert (other["status"], other["code"]) == ("fail", "reuse.other_customer")
+    match = other["details"]["matches"][0]
+    assert match["claim_id"] == "c-1" and match["same_customer"] is False and match["earlier"] is True
+    assert match["inliers"] >= 20 and match["turned"] == "mirror"
+
+
+def test_earlier_claim_of_the_same_customer_warns(store: Store) -> None:
+    image = product_photo(9)
+    run_claim(store, claim_upload(image), "c-1", "alice", T0)
+    same = run_claim(store, claim_upload(image.rotate(180)), "c-2", "alice", T0 + timedelta(days=1))
+    assert (same["status"], same["code"]) == ("warn", "reuse.same_customer")
+    assert same["details"]["matches"][0]["same_customer"] is True
+
+
+def test_first_seen_wins_a_later_copy_never_turns_the_earlier_claim(store: Store) -> None:
+    image = product_photo(3)
+    run_claim(store, claim_upload(image), "c-1", "alice", T0)
+    run_claim(store, claim_upload(image), "c-2", "bob", T0 + timedelta(days=1))
+    again = run_claim(store, claim_upload(image), "c-1", "alice", T0 + timedelta(days=2))
+    assert (again["status"], again["code"]) == ("pass", "reuse.only_later")
+    assert [m["claim_id"] for m in again["details"]["matches"]] == ["c-2"]
+    assert again["details"]["matches"][0]["earlier"] is False
+
+
+def test_tenant_a_photo_is_never_matched_in_tenant_b(store: Store) -> None:
+    image = product_photo(4)
+    run_claim(store, claim_upload(image), "c-1", "alice", T0, tenant="shop-a")
+    add_reference(store, "shop-a", "listing", "BAG-1", photo_of(image), T0)
+    in_b = run_claim(store, claim_upload(image), "c-9", "bob", T0 + timedelta(days=1), tenant="shop-b")
+    assert (in_b["status"], in_b["code"]) == ("pass", "reuse.not_seen")
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [("listing", "reuse.listing_photo"), ("stock", "reuse.stock_photo"), ("review", "reuse.review_photo")],
+)
+def test_listing_stock_and_review_photos_fail(store: Store, kind: str, code: str) -> None:
+    image = product_photo(5)
+    assert add_reference(store, "default", kind, "REF-1", photo_of(image), T0)
+    assert not add_reference(store, "default", kind, "REF-1", photo_of(image), T0)  # already known
+    finding = run_claim(store, claim_upload(mirrored_crop(image)), "c-1", "alice", T0 + timedelta(days=1))
+    assert (finding["status"], finding["code"]) == ("fail", code)
+    assert finding["details"]["matches"][0]["kind"] == kind
+
+
+def test_index_is_rebuilt_from_the_store(store_url: str) -> None:
+    image = product_photo(6)
+    first = Store(store_url)
+    try:
+        add_reference(first, "default", "stock", "S-1", photo_of(image), T0)
+    finally:
+        first.close()
+    second = Store(store_url)
+    try:
+        finding = run_claim(second, claim_upload(image), "c-1", "alice", T0 + timedelta(days=1))
+        assert finding["code"] == "reuse.stock_photo"
+    finally:
+        second.close()
+
+
+# --- the command -------------------------------------------------------------------------------------
+
+
+def test_stock_add_folder_skips_unreadable_files_and_then_catches_the_photo(tmp_path: Path, sqlite_url: str) -> None:
+    folder = tmp_path / "stock"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.jpg").write_bytes(jpeg(product_photo(7)))
+    (folder / "sub" / "b.png").write_bytes(_png(product_photo(8)))
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
+    (folder / "notes.txt").write_text("ignored")
+    result = CliRunner().invoke(app, ["stock", "add", str(folder), "--db", sqlite_url])
+    assert result.exit_code == 0, result.stderr
+    assert "2 added, 0 already known, 1 skipped" in result.stdout
+    notes = [line for line in result.stderr.splitlines() if line.startswith("skipped")]
+    assert len(notes) == 1 and "broken.jpg" in notes[0]
+
+    query = tmp_path / "claim.jpg"
+    query.write_bytes(jpeg(product_photo(8).rotate(90, expand=True)))
+    result = CliRunner().invoke(app, ["verify", str(query), "--json", "--db", sqlite_url, "--no-record"])
+    assert result.exit_code == 0, result.stderr
+    assert '"reuse.stock_photo"' in result.stdout and '"sub/b.png"' in result.stdout
+
+
+def test_stock_add_without_images_is_a_usage_error(tmp_path: Path, sqlite_url: str) -> None:
+    result = CliRunner().invoke(app, ["stock", "add", str(tmp_path), "--db", sqlite_url])
+    assert result.exit_code == 2
+    assert "no image files" in result.stderr
+
+
+def _png(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+# --- the index past its flat size ------------------------------------------------------------------
+
+
+def test_hashed_index_finds_near_copies_added_before_and_after_it_switched() -> None:
+    from evidence_check.index import FLAT_BELOW, Entry, TenantIndex
+
+    rng = np.random.default_rng(5)
+    index = TenantIndex()
+    total = FLAT_BELOW + 500
+    pdq = rng.integers(0, 256, (total, 32), dtype=np.uint8)
+    phash = rng.integers(0, 256, (total, 8), dtype=np.uint8)
+    index.add_many(
+        (Entry(i, "stock", f"r{i}", None, "", T0), [pdq[i].tobytes()], [phash[i].tobytes()]) for i in range(total)
+    )
+    late = rng.integers(0, 256, 32, dtype=np.uint8)
+    index.add_many([(Entry(total, "stock", "late", None, "", T0), [late.tobytes()], [bytes(8)])])
+
+    def near(code: np.ndarray, flips: int) -> bytes:
+        bits = np.unpackbits(code)
+        bits[rng.choice(len(bits), flips, replace=False)] ^= 1
+        return np.packbits(bits).tobytes()
+
+    for target, code in ((7, pdq[7]), (total - 1, pdq[total - 1]), (total, late)):
+        variants = (near(code, 15), *(rng.integers(0, 256, 32, dtype=np.uint8).tobytes() for _ in range(7)))
+        codes = fp.Codes(pdq=variants, phash=tuple(bytes(8) for _ in range(8)), quality=100)
+        found = {c.entry.entry_id: c for c in index.search([codes])}
+        assert target in found and found[target].pdq_distance == 15 and found[target].variant == 0
