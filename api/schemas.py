@@ -50,6 +50,20 @@ class Timeline(BaseModel):
     claimed_at: str | None = None
 
 
+class VerdictBasis(BaseModel):
+    """Which rule of `evidence_check.scoring` decided the verdict, and on which finding."""
+
+    model_config = ConfigDict(extra="allow")
+
+    rule: str = Field(
+        description="strong_fail, doubt, unknown_look, risk, unreadable, challenge_passed or consistent"
+    )
+    check: str | None = None
+    code: str | None = None
+    filename: str | None = None
+    summary: str = Field(description="the basis as one sentence in the report's language")
+
+
 class Report(BaseModel):
     """The confidence report of one claim."""
 
@@ -67,6 +81,10 @@ class Report(BaseModel):
     confidence: float = Field(ge=0, le=1, description="how sure the service is of its verdict")
     reasons: list[str] = Field(description="plain-language sentences, most important first")
     next_steps: list[str] = Field(description="what the agent should ask the customer for, if anything")
+    verdict_basis: VerdictBasis | None = None
+    provenance: list[str] = Field(
+        default_factory=list, description="what vouches for the capture: c2pa_trusted, challenge_passed"
+    )
     created_at: str | None = None
     timeline: Timeline | None = None
     images: list[ImageResult]
@@ -123,6 +141,15 @@ REPORT_EXAMPLE: dict[str, Any] = {
         "No traces of editing software.",
     ],
     "next_steps": ["Ask for a new photo of the item, taken now, from another angle."],
+    "verdict_basis": {
+        "rule": "strong_fail",
+        "check": "timestamp",
+        "code": "timestamp.before_order",
+        "filename": "photo1.jpg",
+        "score": 0.9,
+        "summary": "Recommend REJECT: the timestamp look found strong evidence against the claim in photo1.jpg (score 0.90).",
+    },
+    "provenance": [],
     "created_at": "2026-11-16T04:00:00+00:00",
     "timeline": {
         "ordered_at": "2026-11-10T10:00:00+08:00",

@@ -13,12 +13,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, select, text
+from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from evidence_check.checks.context import PriorSighting
 from evidence_check.models import Claim
 from evidence_check.store.keys_tables import RequestKeyRow
 from evidence_check.store.reuse_tables import StoredPrint, fingerprint_row
@@ -80,15 +79,6 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
-
-    def sightings(self, tenant: str, image_id: str) -> Sequence[PriorSighting]:
-        with self.sessions() as session:
-            rows = session.execute(
-                select(PhotoRow.claim_id, PhotoRow.customer_id, PhotoRow.first_seen).where(
-                    PhotoRow.tenant == tenant, PhotoRow.image_id == image_id
-                )
-            ).all()
-        return [PriorSighting(claim_id, customer_id, _aware(seen)) for claim_id, customer_id, seen in rows]
 
     def record(
         self,
@@ -195,16 +185,6 @@ class Store:
                 .limit(1)
             )
         return dict(body) if body is not None else None
-
-    def photo_watermark(self) -> int:
-        """The newest photo row's id (0 when none), across every process writing to this store.
-
-        An in-memory index of fingerprints built from the store stays correct beside other
-        processes by comparing this (one primary-key lookup) before each search and loading only
-        the rows above the watermark it was built at; the store stays the source of truth.
-        """
-        with self.sessions() as session:
-            return int(session.scalar(select(func.max(PhotoRow.id))) or 0)
 
     def latest_report(self, tenant: str, claim_id: str) -> dict[str, Any] | None:
         with self.sessions() as session:

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 from evidence_check.store import Store
-from tests.api.conftest import Api, jpeg, photos
 
 
 def test_processes_opening_a_new_database_at_once_all_migrate(store_url: str) -> None:
@@ -20,13 +19,3 @@ def test_processes_opening_a_new_database_at_once_all_migrate(store_url: str) ->
     opened = Store(store_url)
     assert opened.latest_report("default", "none") is None
     opened.close()
-
-
-def test_the_photo_watermark_moves_when_another_process_records(api: Api, store_url: str) -> None:
-    other = Store(store_url)  # stands for another process: its own engine and pool
-    try:
-        before = other.photo_watermark()
-        assert api.verify(photos(("a.jpg", jpeg(1)), ("b.jpg", jpeg(2)))).status_code == 200
-        assert other.photo_watermark() == before + 2
-    finally:
-        other.close()
