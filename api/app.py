@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 
 from api.metrics import Metrics
 from api.observe import LOG_LEVEL_VARIABLE, RequestObserver, log_requests
-from api.routes import claims, health, verify
+from api.routes import claims, health, references, verify
 from api.upload import UploadInvalid, UploadTooLarge
 from api.verifying import IdempotencyConflict, describe
 from evidence_check import __version__
@@ -57,6 +57,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         lifespan=lifespan,
         openapi_tags=[
             {"name": "claims", "description": "Verify a claim's photos; read its report"},
+            {
+                "name": "references",
+                "description": "Stock, review and catalog pictures to compare photos with",
+            },
             {"name": "operations", "description": "Readiness and metrics"},
         ],
     )
@@ -67,6 +71,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.keys_exist = False
     app.include_router(verify.router)
     app.include_router(claims.router)
+    app.include_router(references.router)
     app.include_router(health.router)
     app.add_middleware(RequestObserver, metrics=app.state.metrics)
     _add_error_handlers(app)

@@ -142,7 +142,7 @@ def wants_html(
 HtmlDep = Annotated[bool, Depends(wants_html)]
 
 
-async def get_verify_form(request: Request, settings: SettingsDep, _tenant: TenantDep) -> UploadedForm:
+async def get_upload_form(request: Request, settings: SettingsDep, _tenant: TenantDep) -> UploadedForm:
     """The multipart body, read as it streams (413 as soon as a limit is passed).
 
     Depends on the tenant so that a caller without a valid key is refused before any byte is read.
@@ -157,4 +157,4 @@ async def get_verify_form(request: Request, settings: SettingsDep, _tenant: Tena
     )
 
 
-VerifyFormDep = Annotated[UploadedForm, Depends(get_verify_form)]
+UploadFormDep = Annotated[UploadedForm, Depends(get_upload_form)]

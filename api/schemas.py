@@ -90,6 +90,17 @@ class Report(BaseModel):
     images: list[ImageResult]
 
 
+class SkippedFile(BaseModel):
+    filename: str
+    error: str = Field(description="why it could not be read, one line")
+
+
+class ReferencesAdded(BaseModel):
+    added: int = Field(description="new pictures stored and indexed")
+    known: int = Field(description="pictures this tenant already had under the same name")
+    skipped: list[SkippedFile] = Field(default_factory=list)
+
+
 class VerifyFields(BaseModel):
     """The claim fields of `POST /v1/verify`, as form fields beside the `photos` files.
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from evidence_check.imaging import fingerprint as fp
-from evidence_check.imaging.load import Photo
+from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
 from evidence_check.index import Candidate, Entry, FingerprintIndex
 from evidence_check.store import Store, StoreError
 from evidence_check.store.reuse_tables import FingerprintRow, StoredPrint, fingerprint_row
@@ -178,11 +178,14 @@ class References:
             return {}
         with self.store.sessions() as session:
             rows = session.execute(
-                select(FingerprintRow.id, FingerprintRow.features, FingerprintRow.pdq, FingerprintRow.phash).where(
-                    FingerprintRow.id.in_(wanted)
-                )
+                select(
+                    FingerprintRow.id, FingerprintRow.features, FingerprintRow.pdq, FingerprintRow.phash
+                ).where(FingerprintRow.id.in_(wanted))
             ).all()
-        return {row_id: (fp.Features.from_bytes(bytes(blob)), bytes(pdq), bytes(phash)) for row_id, blob, pdq, phash in rows}
+        return {
+            row_id: (fp.Features.from_bytes(bytes(blob)), bytes(pdq), bytes(phash))
+            for row_id, blob, pdq, phash in rows
+        }
 
     def add(
         self,
@@ -211,7 +214,9 @@ class References:
                     return False
                 moment = when or datetime.now(UTC)
                 session.add(
-                    fingerprint_row(tenant, kind, ref_id, photo.image_id, photo.filename, moment, stored, customer_id)
+                    fingerprint_row(
+                        tenant, kind, ref_id, photo.image_id, photo.filename, moment, stored, customer_id
+                    )
                 )
         except IntegrityError:
             return False  # the same picture added at the same moment by another process
@@ -242,6 +247,47 @@ def add_reference(
     Returns False when the same bytes were already added under this ref id.
     """
     return references_for(store).add(tenant, kind, ref_id, photo, when)
+
+
+@dataclass(frozen=True)
+class AddResult:
+    added: int
+    known: int
+    skipped: tuple[tuple[str, str], ...]  # (name, one-line reason)
+
+
+def add_references(
+    store: Store,
+    tenant: str,
+    kind: str,
+    items: Iterable[tuple[str, str, bytes | None, str | None]],
+    limits: Limits,
+    when: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> AddResult:
+    """Add many stock or review pictures: items are (ref id, file name, bytes or None, why not read).
+
+    An unreadable file is skipped with its reason and the rest still go in; the command line and
+    the HTTP API both add references through here.
+    """
+    references = references_for(store)
+    added = known = 0
+    skipped: list[tuple[str, str]] = []
+    for number, (ref_id, filename, data, unread) in enumerate(items, 1):
+        try:
+            if data is None:
+                raise PhotoError(unread or "could not be read")
+            photo = load_photo(data, filename, limits)
+        except PhotoError as exc:
+            skipped.append((ref_id, str(exc)))
+        else:
+            if references.add(tenant, kind, ref_id, photo, when):
+                added += 1
+            else:
+                known += 1
+        if progress is not None:
+            progress(number)
+    return AddResult(added, known, tuple(skipped))
 
 
 def _aware(moment: datetime) -> datetime:

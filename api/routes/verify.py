@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 
-from api.deps import HtmlDep, LangDep, MetricsDep, SettingsDep, StoreDep, TenantDep, VerifyFormDep
+from api.deps import HtmlDep, LangDep, MetricsDep, SettingsDep, StoreDep, TenantDep, UploadFormDep
 from api.routes.openapi import VERIFY_BODY, VERIFY_RESPONSES
 from api.routes.rendering import report_response
 from api.schemas import Report
@@ -26,7 +26,7 @@ router = APIRouter(prefix="/v1", tags=["claims"])
 )
 def verify(
     request: Request,
-    form: VerifyFormDep,
+    form: UploadFormDep,
     tenant: TenantDep,
     settings: SettingsDep,
     store: StoreDep,

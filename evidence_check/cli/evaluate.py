@@ -68,7 +68,9 @@ def eval_command(
                 if r.crashed:
                     notes.append(f"{result.name}: CRASH {r.crashed}")
             if verbose:
-                notes += [f"{result.name}: {r.name}: {r.verdict} ({r.basis}) {r.codes}" for r in missed(result)[:10]]
+                notes += [
+                    f"{result.name}: {r.name}: {r.verdict} ({r.basis}) {r.codes}" for r in missed(result)[:10]
+                ]
     for note in notes:
         typer.echo(f"  {note}")
     if thresholds:

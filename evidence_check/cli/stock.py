@@ -12,16 +12,30 @@ import typer
 
 from evidence_check.cli.app import app, fail, load_settings, open_store
 from evidence_check.engine import now_utc
-from evidence_check.imaging.load import PhotoError, load_photo, read_file
-from evidence_check.references import references_for
+from evidence_check.imaging.load import Limits, PhotoError, read_file
+from evidence_check.references import add_references
 from evidence_check.service import limits_from
 from evidence_check.store import StoreError
 
-stock_app = typer.Typer(help="Reference photos (stock libraries, other buyers' reviews).", no_args_is_help=True)
+stock_app = typer.Typer(
+    help="Reference photos (stock libraries, other buyers' reviews).", no_args_is_help=True
+)
 app.add_typer(stock_app, name="stock")
 
 # File names worth trying in a folder; anything else in it is not even read.
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".avif", ".tif", ".tiff", ".gif", ".bmp"}
+IMAGE_SUFFIXES = {
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".webp",
+    ".heic",
+    ".heif",
+    ".avif",
+    ".tif",
+    ".tiff",
+    ".gif",
+    ".bmp",
+}
 
 
 class ReferenceKind(StrEnum):
@@ -32,9 +46,13 @@ class ReferenceKind(StrEnum):
 @stock_app.command("add")
 def add(
     paths: Annotated[list[Path], typer.Argument(help="image files or folders (searched recursively)")],
-    kind: Annotated[ReferenceKind, typer.Option(help="stock (library/internet) or review (buyers')")] = ReferenceKind.stock,
+    kind: Annotated[
+        ReferenceKind, typer.Option(help="stock (library/internet) or review (buyers')")
+    ] = ReferenceKind.stock,
     tenant: Annotated[str, typer.Option(help="the merchant these references belong to")] = "default",
-    db: Annotated[str | None, typer.Option(help="store URL (default: SQLite in the user's data folder)")] = None,
+    db: Annotated[
+        str | None, typer.Option(help="store URL (default: SQLite in the user's data folder)")
+    ] = None,
 ) -> None:
     """Add reference photos; each is later caught if a customer sends it, however edited."""
     settings = load_settings()
@@ -43,28 +61,37 @@ def add(
     if not files:
         fail("no image files found in " + ", ".join(str(p) for p in paths), 2)
     store = open_store(db or settings.db)
-    added = known = skipped = 0
     try:
-        references = references_for(store)
-        now = now_utc()
-        for number, (path, ref_id) in enumerate(files, 1):
-            try:
-                photo = load_photo(read_file(path, limits), path.name, limits)
-            except PhotoError as exc:
-                skipped += 1
-                _note(f"skipped {path}: {exc}")
-            else:
-                if references.add(tenant, kind.value, ref_id, photo, now):
-                    added += 1
-                else:
-                    known += 1
-            _progress(number, len(files))
+        result = add_references(
+            store,
+            tenant,
+            kind.value,
+            _read_all(files, limits),
+            limits,
+            now_utc(),
+            progress=lambda done: _progress(done, len(files)),
+        )
     except StoreError as exc:
         fail(str(exc))
     finally:
         store.close()
     sys.stderr.write("\n" if sys.stderr.isatty() else "")
-    print(f"{added} added, {known} already known, {skipped} skipped ({kind.value} photos of tenant {tenant})")
+    for name, reason in result.skipped:
+        _note(f"skipped {name}: {reason}")
+    print(
+        f"{result.added} added, {result.known} already known, {len(result.skipped)} skipped "
+        f"({kind.value} photos of tenant {tenant})"
+    )
+
+
+def _read_all(
+    files: list[tuple[Path, str]], limits: Limits
+) -> Iterator[tuple[str, str, bytes | None, str | None]]:
+    for path, ref_id in files:
+        try:
+            yield ref_id, path.name, read_file(path, limits), None
+        except PhotoError as exc:
+            yield ref_id, path.name, None, str(exc)
 
 
 def _walk(paths: list[Path]) -> Iterator[tuple[Path, str]]:

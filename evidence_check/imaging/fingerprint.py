@@ -73,7 +73,16 @@ DIHEDRAL: tuple[Callable[[np.ndarray], np.ndarray], ...] = (
     lambda a: a.swapaxes(0, 1),
     lambda a: np.rot90(a, 2).swapaxes(0, 1),
 )
-DIHEDRAL_NAMES = ("none", "rotate 90", "rotate 180", "rotate 270", "flip vertical", "mirror", "transpose", "transverse")
+DIHEDRAL_NAMES = (
+    "none",
+    "rotate 90",
+    "rotate 180",
+    "rotate 270",
+    "flip vertical",
+    "mirror",
+    "transpose",
+    "transverse",
+)
 
 
 @dataclass(frozen=True)
@@ -260,7 +269,9 @@ def verify(query: Features, reference: Features) -> Verification:
     src = query.points[[m.queryIdx for m in good]]
     dst = reference.points[[m.trainIdx for m in good]]
     # Scale both to a common frame so one pixel threshold means the same at any working size.
-    homography, mask = cv2.findHomography(src, dst, cv2.USAC_MAGSAC, RANSAC_PIXELS, maxIters=2000, confidence=0.999)
+    homography, mask = cv2.findHomography(
+        src, dst, cv2.USAC_MAGSAC, RANSAC_PIXELS, maxIters=2000, confidence=0.999
+    )
     if homography is None or mask is None:
         return Verification(len(good), 0, 0.0, 0.0, 0.0, 0.0, 0.0)
     keep = mask.ravel().astype(bool)
@@ -300,7 +311,9 @@ def _aligned_agreement(
     a = warped.astype(np.float32)
     b = reference.thumb.astype(np.float32)
     coarse = _correlation(cv2.GaussianBlur(a, (3, 3), 0)[mask], cv2.GaussianBlur(b, (3, 3), 0)[mask])
-    fine = _correlation(cv2.Laplacian(a, cv2.CV_32F, ksize=3)[mask], cv2.Laplacian(b, cv2.CV_32F, ksize=3)[mask])
+    fine = _correlation(
+        cv2.Laplacian(a, cv2.CV_32F, ksize=3)[mask], cv2.Laplacian(b, cv2.CV_32F, ksize=3)[mask]
+    )
     return coarse, fine, overlap
 
 

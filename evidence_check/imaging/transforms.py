@@ -105,7 +105,11 @@ def perspective(image: Image.Image, rng: np.random.Generator) -> bytes:
         (corners[:, :2] + [w / 2, h / 2]).astype(np.float32), projected.astype(np.float32)
     )
     warped = cv2.warpPerspective(
-        np.asarray(image.convert("RGB")), homography, (w, h), borderMode=cv2.BORDER_CONSTANT, borderValue=(128, 128, 128)
+        np.asarray(image.convert("RGB")),
+        homography,
+        (w, h),
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(128, 128, 128),
     )
     return _jpeg(Image.fromarray(warped))
 

@@ -168,7 +168,13 @@ def timeline_svg(report: Mapping[str, Any], words: Mapping[str, str]) -> str:
         return f'<p class="muted">{_escape(words["no_times"])}</p>'
     width, left, right, y = 1000, 80, 80, 40
     step = (width - left - right) / max(1, len(points) - 1)
-    colours = {"pass": "#17803d", "warn": "#a15c00", "fail": "#b3261e", "unknown": "#666", "milestone": "#1d4f91"}
+    colours = {
+        "pass": "#17803d",
+        "warn": "#a15c00",
+        "fail": "#b3261e",
+        "unknown": "#666",
+        "milestone": "#1d4f91",
+    }
     parts = [
         f'<svg class="timeline" viewBox="0 0 {width} 190" role="img" xmlns="http://www.w3.org/2000/svg">',
         f'<line x1="{left}" y1="{y}" x2="{width - right}" y2="{y}" stroke="#999" stroke-width="2"/>',
@@ -190,7 +196,9 @@ def timeline_svg(report: Mapping[str, Any], words: Mapping[str, str]) -> str:
         top = y + 28 + (62 if i % 2 else 0)
         parts.append(f'<line x1="{x:.0f}" y1="{y + 8}" x2="{x:.0f}" y2="{top - 14}" stroke="#ccc"/>')
         parts.append(shape)
-        parts.append(f'<text x="{x:.0f}" y="{top}" text-anchor="middle" class="label">{_escape(label)}</text>')
+        parts.append(
+            f'<text x="{x:.0f}" y="{top}" text-anchor="middle" class="label">{_escape(label)}</text>'
+        )
         parts.append(
             f'<text x="{x:.0f}" y="{top + 17}" text-anchor="middle" class="date">'
             f"{_escape(moment.astimezone(zone).strftime('%Y-%m-%d %H:%M'))}</text>"

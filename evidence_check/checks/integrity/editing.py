@@ -44,7 +44,9 @@ _EXIF_TIME = re.compile(r"^(\d{4}):(\d{2}):(\d{2}) (\d{2}):(\d{2}):(\d{2})")
 
 
 def signals(photo: Photo, facts: Facts) -> list[Signal]:
-    return [s for s in (_editor(photo, facts), _saved_later(photo), _thumbnail(photo, facts)) if s is not None]
+    return [
+        s for s in (_editor(photo, facts), _saved_later(photo), _thumbnail(photo, facts)) if s is not None
+    ]
 
 
 def _editor(photo: Photo, facts: Facts) -> Signal | None:
