@@ -76,7 +76,7 @@ class Photo:
         """The upright RGB photo at full resolution, decoded on first use."""
         with Image.open(io.BytesIO(self.data), formats=_OPEN_AS.get(self.format, [self.format])) as im:
             im.load()  # an RGB photo passes through _to_rgb unchanged: decode before the file closes
-            return _upright(_to_rgb(im), self.orientation)
+            return upright(_to_rgb(im), self.orientation)
 
     @property
     def scale(self) -> float:
@@ -150,7 +150,7 @@ def _decode(
         timings["exif"] = _ms(t)
         t = time.perf_counter()
         working = _working_copy(image, limits.working_size)
-        working = _upright(working, orientation)
+        working = upright(working, orientation)
         timings["decode"] = _ms(t)
     except PhotoError:
         raise
@@ -221,7 +221,7 @@ def _orientation(metadata: Metadata) -> int:
     return value if 1 <= value <= 8 else 1
 
 
-def _upright(image: Image.Image, orientation: int) -> Image.Image:
+def upright(image: Image.Image, orientation: int) -> Image.Image:
     for step in _UPRIGHT.get(orientation, ()):
         image = image.transpose(step)
     return image

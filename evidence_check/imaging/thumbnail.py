@@ -19,21 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from evidence_check.imaging.load import upright
+
 MAX_THUMBNAIL_BYTES = 256 * 1024
 MAX_THUMBNAIL_SIDE = 1024
 COMPARE_SIZE = 24
 BAR_MEAN, BAR_PEAK = 8, 40  # an edge row/column this dark throughout is a letterbox bar
-
-_UPRIGHT = {
-    2: (Image.Transpose.FLIP_LEFT_RIGHT,),
-    3: (Image.Transpose.ROTATE_180,),
-    4: (Image.Transpose.FLIP_TOP_BOTTOM,),
-    5: (Image.Transpose.TRANSPOSE,),
-    6: (Image.Transpose.ROTATE_270,),
-    7: (Image.Transpose.TRANSVERSE,),
-    8: (Image.Transpose.ROTATE_90,),
-}
-
 
 @dataclass(frozen=True)
 class ThumbnailComparison:
@@ -90,8 +81,7 @@ def compare_thumbnail(thumbnail: bytes, orientation: int, working: Image.Image) 
             small = image.convert("RGB")
     except Exception:  # a broken preview is no evidence either way
         return None
-    for step in _UPRIGHT.get(orientation, ()):
-        small = small.transpose(step)
+    small = upright(small, orientation)
     framed = small.size
     small = _cut_bars(small)
     if small.width < 8 or small.height < 8:
