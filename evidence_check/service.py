@@ -5,18 +5,24 @@ The command line and the HTTP API both call `verify_claim`; neither knows how th
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from evidence_check import report as report_json
+from evidence_check.catalog import Catalog, StoredImage, StoredSku, catalog_features
 from evidence_check.checks.context import CheckContext
 from evidence_check.engine import Upload, verify
-from evidence_check.imaging.load import Limits
+from evidence_check.imaging.load import Limits, PhotoError, load_photo
 from evidence_check.models import Claim, Report
 from evidence_check.settings import Settings
 from evidence_check.store import Store
+from evidence_check.store.catalog_store import load_tenant, put_sku
+
+# One catalog per open store, so a server loads each tenant's catalog once, not per request.
+_catalogs: weakref.WeakKeyDictionary[Store, Catalog] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,21 @@ def limits_from(settings: Settings) -> Limits:
     )
 
 
+def catalog_for(store: Store) -> Catalog:
+    """The process's catalog of this store, each tenant loaded on first use."""
+    found = _catalogs.get(store)
+    if found is None:
+        # A weak reference: the catalog must not keep a closed store alive.
+        opened = weakref.ref(store)
+
+        def load(tenant: str) -> list[StoredSku]:
+            current = opened()
+            return load_tenant(current, tenant) if current is not None else []
+
+        found = _catalogs[store] = Catalog(load)
+    return found
+
+
 def verify_claim(
     claim: Claim,
     uploads: Sequence[Upload],
@@ -41,9 +62,57 @@ def verify_claim(
     now: datetime,
     record: bool = True,
 ) -> Outcome:
-    context = CheckContext(settings=settings, now=now, history=store)
+    catalog = catalog_for(store) if store is not None else None
+    if catalog is not None and claim.sku and claim.category is None:
+        entry = catalog.for_tenant(claim.tenant).get(claim.sku)
+        if entry is not None and entry.category:
+            claim = replace(claim, category=entry.category)
+    context = CheckContext(settings=settings, now=now, history=store, catalog=catalog)
     analysis = verify(claim, uploads, context, limits_from(settings))
     body = report_json.to_dict(analysis.report)
     if record and store is not None and analysis.photos:
         store.record(claim, [(p.image_id, p.filename) for p in analysis.photos], body, now)
     return Outcome(report=analysis.report, body=body, readable=len(analysis.photos))
+
+
+@dataclass(frozen=True)
+class CatalogAddition:
+    added: int  # new images stored (an image the SKU already has is not stored twice)
+    skipped: tuple[tuple[str, str], ...]  # (filename, why) of files that could not be used
+
+
+def add_to_catalog(
+    store: Store,
+    tenant: str,
+    sku: str,
+    uploads: Sequence[Upload],
+    *,
+    name: str | None,
+    category: str | None,
+    zones: dict[str, list[int]] | None,
+    settings: Settings,
+    now: datetime,
+) -> CatalogAddition:
+    """Measure each readable image once and store SKU and features together.
+
+    Nothing is stored when no image is readable. This is where catalog images enter the service:
+    anything else that must know the shop's own photos (the reuse look's listing photos) hooks in here.
+    """
+    limits = limits_from(settings)
+    images: list[StoredImage] = []
+    skipped: list[tuple[str, str]] = []
+    for upload in uploads:
+        if upload.data is None:
+            skipped.append((upload.filename, upload.error or "could not be read"))
+            continue
+        try:
+            images.append(catalog_features(load_photo(upload.data, upload.filename, limits)))
+        except PhotoError as exc:
+            skipped.append((upload.filename, str(exc)))
+    added = 0
+    if images:
+        added = put_sku(
+            store, tenant, sku, name=name, category=category, zones=zones, images=images, when=now
+        )
+        catalog_for(store).forget(tenant)
+    return CatalogAddition(added=added, skipped=tuple(skipped))

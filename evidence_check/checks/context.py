@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from evidence_check.settings import Settings
+
+if TYPE_CHECKING:  # the catalog imports the store, which imports this module
+    from evidence_check.catalog import Catalog
 
 
 @dataclass(frozen=True)
@@ -28,3 +31,4 @@ class CheckContext:
     settings: Settings
     now: datetime
     history: PhotoHistory | None = None
+    catalog: Catalog | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from evidence_check.cli import bench, verify  # noqa: F401  (registers the commands)
+from evidence_check.cli import bench, catalog, verify  # noqa: F401  (registers the commands)
 from evidence_check.cli.app import app
 
 
