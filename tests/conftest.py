@@ -26,6 +26,13 @@ def corpus(name: str) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True)
+def _own_default_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands run without --db get a store of their own, never the user's data folder: a store
+    there may carry migrations of another checkout."""
+    monkeypatch.setenv("EVIDENCE_CHECK_DB", f"sqlite:///{tmp_path / 'default-store.sqlite3'}")
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'store.sqlite3'}"
