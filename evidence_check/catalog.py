@@ -50,6 +50,14 @@ class StoredSku:
     images: tuple[StoredImage, ...]
 
 
+@dataclass(frozen=True)
+class StoredCatalog:
+    """A tenant's catalog as stored: SKUs, and the vocabulary trained on them, if any."""
+
+    skus: tuple[StoredSku, ...] = ()
+    vocabulary: bytes | None = None
+
+
 @dataclass(frozen=True, eq=False)
 class CatalogImage:
     sku: str
@@ -108,34 +116,59 @@ class Assessment:
 class PhotoFeatures:
     points: np.ndarray  # pixels of the feature copy
     root: np.ndarray
-    words: np.ndarray
     rgb: np.ndarray  # the feature copy, for colour
     scale: float  # feature-copy pixels per full-resolution pixel
+    _words: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def words(self, vocabulary: F.Vocabulary) -> np.ndarray:
+        found = self._words.get(vocabulary.key)
+        if found is None:
+            found = self._words[vocabulary.key] = np.unique(vocabulary.words(self.root)).astype(np.int64)
+        return found
 
 
 # -- add time ---------------------------------------------------------------------------------------
 
 
-def catalog_features(photo: Photo) -> StoredImage:
+def catalog_features(photo: Photo, vocabulary: F.Vocabulary | None = None) -> StoredImage:
     """Everything matching needs from a catalog image, computed once, packed for the store."""
     rgb = np.asarray(photo.working)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     local = F.extract_catalog(gray)
     mask = F.product_mask(rgb)
-    words = np.unique(F.vocabulary().words(F.rootsift(local.descriptors))).astype(np.int32)
-    small = _fit(mask.astype(np.uint8), MASK_SIDE)
     blob = F.pack(
         points=(local.points / photo.scale).astype(np.float32),  # full-resolution catalog pixels
         descriptors=local.descriptors,
-        words=words,
         colour=F.colour_histogram(rgb, mask),
-        mask=small,
+        mask=_fit(mask.astype(np.uint8), MASK_SIDE),
     )
-    return StoredImage(photo.image_id, photo.filename, photo.width, photo.height, blob)
+    return StoredImage(photo.image_id, photo.filename, photo.width, photo.height, with_words(blob, vocabulary))
 
 
-def _image_from(sku: str, stored: StoredImage) -> CatalogImage:
+def with_words(blob: bytes, vocabulary: F.Vocabulary | None) -> bytes:
+    """The stored features with their visual words in `vocabulary` (the generic one by default)."""
+    vocabulary = vocabulary or F.vocabulary()
+    data = F.unpack(blob)
+    data["words"] = np.unique(vocabulary.words(F.rootsift(data["descriptors"]))).astype(np.int32)
+    data["vocabulary"] = np.array(vocabulary.key)
+    return F.pack(**data)
+
+
+def train_catalog_vocabulary(stored: Sequence[StoredSku]) -> F.Vocabulary:
+    """A vocabulary fitted to the catalog's own descriptors: words specific to its products."""
+    roots = [F.rootsift(F.unpack(image.features)["descriptors"]) for sku in stored for image in sku.images]
+    if not roots:
+        raise ValueError("the catalog has no images to train on")
+    return F.train_vocabulary(np.concatenate(roots))
+
+
+def _image_from(sku: str, stored: StoredImage, vocabulary: F.Vocabulary) -> CatalogImage:
     data = F.unpack(stored.features)
+    root = F.rootsift(data["descriptors"])
+    words = data.get("words")
+    if words is None or str(data.get("vocabulary", "")) != vocabulary.key:
+        # Stored under another vocabulary (added before the catalog was reindexed): measure again.
+        words = np.unique(vocabulary.words(root)).astype(np.int32)
     return CatalogImage(
         sku=sku,
         image_id=stored.image_id,
@@ -143,8 +176,8 @@ def _image_from(sku: str, stored: StoredImage) -> CatalogImage:
         width=stored.width,
         height=stored.height,
         points=data["points"],
-        root=F.rootsift(data["descriptors"]),
-        words=data["words"],
+        root=root,
+        words=words,
         colour=data["colour"],
         mask=data["mask"],
     )
@@ -154,21 +187,22 @@ def _image_from(sku: str, stored: StoredImage) -> CatalogImage:
 
 
 class TenantCatalog:
-    def __init__(self, skus: Sequence[StoredSku]) -> None:
+    def __init__(self, stored: StoredCatalog) -> None:
+        self.vocabulary = F.Vocabulary.from_bytes(stored.vocabulary) if stored.vocabulary else F.vocabulary()
         self.skus: dict[str, CatalogSku] = {}
         images: list[CatalogImage] = []
-        for stored in skus:
+        for sku in stored.skus:
             entry = CatalogSku(
-                sku=stored.sku,
-                name=stored.name,
-                category=stored.category,
-                zones=dict(stored.zones or {}),
-                images=tuple(_image_from(stored.sku, image) for image in stored.images),
+                sku=sku.sku,
+                name=sku.name,
+                category=sku.category,
+                zones=dict(sku.zones or {}),
+                images=tuple(_image_from(sku.sku, image, self.vocabulary) for image in sku.images),
             )
-            self.skus[stored.sku] = entry
+            self.skus[sku.sku] = entry
             images.extend(entry.images)
         self.images = images
-        self._build_index(F.vocabulary().size)
+        self._build_index(self.vocabulary.size)
 
     def _build_index(self, vocabulary_size: int) -> None:
         """Inverted file: for each word, the images holding it, weighted by idf² / |image|."""
@@ -217,7 +251,7 @@ class TenantCatalog:
     def assess(self, photo: Photo, features: PhotoFeatures, sku: str) -> Assessment:
         entry = self.skus[sku]
         ordered = _best(features, entry.images[:MAX_IMAGES_PER_SKU])
-        candidates = self.retrieve(features.words, sku, CANDIDATES)
+        candidates = self.retrieve(features.words(self.vocabulary), sku, CANDIDATES)
         other = None
         for candidate, _ in candidates:
             found = _best(features, self.skus[candidate].images[:MAX_IMAGES_PER_SKU])
@@ -277,11 +311,9 @@ def photo_features(photo: Photo) -> PhotoFeatures:
         return cached
     rgb = _fit(np.asarray(photo.working), F.PHOTO_MAX_SIDE)
     local = F.extract(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), max_side=F.PHOTO_MAX_SIDE, max_features=F.PHOTO_MAX_FEATURES)
-    root = F.rootsift(local.descriptors)
     found = PhotoFeatures(
         points=local.points,
-        root=root,
-        words=np.unique(F.vocabulary().words(root)).astype(np.int64),
+        root=F.rootsift(local.descriptors),
         rgb=rgb,
         scale=rgb.shape[1] / photo.width,
     )
@@ -306,7 +338,7 @@ def _fit(image: np.ndarray, side: int) -> np.ndarray:
 class Catalog:
     """Each tenant's catalog, loaded from `load` on first use and kept for the process."""
 
-    load: Callable[[str], Sequence[StoredSku]]
+    load: Callable[[str], StoredCatalog]
     _tenants: dict[str, TenantCatalog] = field(default_factory=dict)
     _assessed: weakref.WeakKeyDictionary[Photo, dict[tuple[str, str], Assessment]] = field(
         default_factory=weakref.WeakKeyDictionary

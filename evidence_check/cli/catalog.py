@@ -4,6 +4,12 @@
     evidence-check catalog list
     evidence-check catalog remove SKU
     evidence-check catalog import MANIFEST.csv|MANIFEST.jsonl
+    evidence-check catalog reindex
+
+Candidates for "is this another product?" are found through visual words. A catalog starts with
+a generic vocabulary; `reindex` (run by every import) fits one to the catalog's own images, which
+finds the right product among thousands far more often. Images added later get words in that
+vocabulary at once; reindex again after large changes.
 
 A manifest names one SKU per row (CSV columns ``sku,name,category,images``; several images are
 separated by ``;``) or per line (JSONL objects with the same keys, ``images`` a list). Image paths
@@ -28,7 +34,7 @@ from evidence_check.catalog import parse_zones
 from evidence_check.cli.app import app, fail, load_settings, open_store
 from evidence_check.engine import Upload, now_utc
 from evidence_check.imaging.load import PhotoError, read_file
-from evidence_check.service import add_to_catalog, limits_from
+from evidence_check.service import add_to_catalog, limits_from, reindex_catalog
 from evidence_check.settings import Settings
 from evidence_check.store import Store, StoreError
 from evidence_check.store.catalog_store import list_skus, remove_sku
@@ -140,6 +146,26 @@ def import_(
     print(f"imported {skus} SKU(s), {images} new image(s) from {manifest}")
     if skus == 0:
         fail("no image in the manifest could be used")
+    _reindex(db or settings.db)
+
+
+@catalog_app.command("reindex")
+def reindex(db: DbOption = None) -> None:
+    """Fit the visual vocabulary to the catalog's own images (done after every import)."""
+    _reindex(db or load_settings().db)
+
+
+def _reindex(url: str) -> None:
+    store = open_store(url)
+    try:
+        count = reindex_catalog(store, TENANT, now_utc())
+    except ValueError as exc:
+        fail(str(exc))
+    except StoreError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+    print(f"reindexed {count} catalog image(s) with a vocabulary fitted to them")
 
 
 def _add(

@@ -20,9 +20,10 @@ product photos (`scripts/train_vocabulary.py`), shipped in `data/vocabulary.npz`
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,10 @@ MIN_MATCHES = 8  # fewer ratio-test matches than this are not worth a homography
 # A homography that maps the catalog image to a sliver or a huge area, or folds it, is a false fit.
 MIN_AREA_FRACTION = 0.005
 MAX_AREA_FRACTION = 4.0
+
+VOCABULARY_BRANCH = 128  # up to 128² = 16,384 visual words
+VOCABULARY_SAMPLE = 400_000  # descriptors a vocabulary is trained on, at most
+MIN_DESCRIPTORS_PER_WORD = 3
 
 HUE_BINS = 12
 SAT_BINS = 3
@@ -175,26 +180,69 @@ class Vocabulary:
     def size(self) -> int:
         return self.fine.shape[0] * self.fine.shape[1]
 
+    @cached_property
+    def key(self) -> str:
+        """Names this vocabulary: words are comparable only between equal keys."""
+        return hashlib.sha256(self.coarse.tobytes() + self.fine.tobytes()).hexdigest()[:16]
+
     def words(self, root: np.ndarray) -> np.ndarray:
         """The word of each RootSIFT descriptor: nearest coarse cell, then nearest word inside it."""
         if not len(root):
             return np.zeros(0, np.int32)
-        cells = _nearest(root, self.coarse)
+        cells = nearest(root, self.coarse)
         words = np.empty(len(root), np.int32)
         branch = self.fine.shape[1]
         for cell in np.unique(cells):
             members = cells == cell
-            words[members] = cell * branch + _nearest(root[members], self.fine[cell])
+            words[members] = cell * branch + nearest(root[members], self.fine[cell])
         return words
+
+    def to_bytes(self) -> bytes:
+        return pack(coarse=self.coarse.astype(np.float16), fine=self.fine.astype(np.float16))
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> Vocabulary:
+        data = unpack(blob)
+        return cls(data["coarse"].astype(np.float32), data["fine"].astype(np.float32))
 
 
 @cache
 def vocabulary() -> Vocabulary:
-    with np.load(VOCABULARY_PATH) as data:
-        return Vocabulary(data["coarse"].astype(np.float32), data["fine"].astype(np.float32))
+    """The generic vocabulary, for a catalog that has not trained its own (`train_vocabulary`)."""
+    return Vocabulary.from_bytes(VOCABULARY_PATH.read_bytes())
 
 
-def _nearest(vectors: np.ndarray, centres: np.ndarray) -> np.ndarray:
+def train_vocabulary(root: np.ndarray, branch: int = VOCABULARY_BRANCH, seed: int = 1) -> Vocabulary:
+    """A two-level vocabulary tree (Nistér & Stewénius 2006) of at most branch² words.
+
+    The branching shrinks for few descriptors so that each word still gathers several of them.
+    Deterministic for given descriptors and seed.
+    """
+    branch = int(max(4, min(branch, np.sqrt(len(root) / MIN_DESCRIPTORS_PER_WORD))))
+    data = root.astype(np.float32)
+    if len(data) > VOCABULARY_SAMPLE:
+        data = data[np.random.default_rng(seed).choice(len(data), VOCABULARY_SAMPLE, replace=False)]
+    coarse = _kmeans(data, branch, seed)
+    cells = nearest(data, coarse)
+    fine = np.zeros((branch, branch, data.shape[1]), np.float32)
+    for cell in range(branch):
+        members = data[cells == cell]
+        if len(members) < branch:  # a sparse cell: pad around its centre so every word exists
+            jitter = np.random.default_rng(seed + cell).normal(0, 1e-3, (branch, data.shape[1]))
+            members = np.concatenate([members, coarse[cell] + jitter.astype(np.float32)])
+        fine[cell] = _kmeans(members, branch, seed + 1 + cell)
+    return Vocabulary(coarse, fine)
+
+
+def _kmeans(data: np.ndarray, k: int, seed: int) -> np.ndarray:
+    cv2.setRNGSeed(seed)
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1e-4)
+    labels = np.zeros((len(data), 1), np.int32)
+    _, _, centres = cv2.kmeans(data, k, labels, criteria, 1, cv2.KMEANS_PP_CENTERS)
+    return np.asarray(centres, np.float32)
+
+
+def nearest(vectors: np.ndarray, centres: np.ndarray) -> np.ndarray:
     distances = (centres * centres).sum(axis=1)[None, :] - 2.0 * (vectors @ centres.T)
     return np.argmin(distances, axis=1)
 

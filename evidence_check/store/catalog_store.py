@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,8 +10,8 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from evidence_check.catalog import StoredImage, StoredSku
-from evidence_check.store.catalog_tables import CatalogImageRow, CatalogSkuRow
+from evidence_check.catalog import StoredCatalog, StoredImage, StoredSku
+from evidence_check.store.catalog_tables import CatalogImageRow, CatalogSkuRow, CatalogVocabularyRow
 from evidence_check.store.database import Store, StoreError, _one_line
 
 
@@ -103,9 +104,12 @@ def remove_sku(store: Store, tenant: str, sku: str) -> bool:
         raise StoreError(f"could not remove SKU {sku}: {_one_line(exc)}") from None
 
 
-def load_tenant(store: Store, tenant: str) -> list[StoredSku]:
+def load_tenant(store: Store, tenant: str) -> StoredCatalog:
     """Every SKU of a tenant with its images' stored features, for the in-memory catalog."""
     with store.sessions() as session:
+        vocabulary = session.scalar(
+            select(CatalogVocabularyRow.vocabulary).where(CatalogVocabularyRow.tenant == tenant)
+        )
         skus = session.scalars(select(CatalogSkuRow).where(CatalogSkuRow.tenant == tenant)).all()
         images: dict[int, list[StoredImage]] = {}
         for image in session.scalars(
@@ -114,7 +118,32 @@ def load_tenant(store: Store, tenant: str) -> list[StoredSku]:
             images.setdefault(image.sku_pk, []).append(
                 StoredImage(image.image_id, image.filename, image.width, image.height, image.features)
             )
-    return [
-        StoredSku(row.sku, row.name, row.category, row.zones, tuple(images.get(row.id, ())))
-        for row in skus
-    ]
+    return StoredCatalog(
+        tuple(StoredSku(row.sku, row.name, row.category, row.zones, tuple(images.get(row.id, ()))) for row in skus),
+        vocabulary,
+    )
+
+
+def load_vocabulary(store: Store, tenant: str) -> bytes | None:
+    with store.sessions() as session:
+        return session.scalar(
+            select(CatalogVocabularyRow.vocabulary).where(CatalogVocabularyRow.tenant == tenant)
+        )
+
+
+def reindex(store: Store, tenant: str, key: str, vocabulary: bytes, rewrite: Callable[[bytes], bytes], when: datetime) -> int:
+    """Store a new vocabulary and every image's features rewritten for it, in one transaction."""
+    try:
+        with store.sessions.begin() as session:
+            row = session.get(CatalogVocabularyRow, tenant)
+            if row is None:
+                session.add(CatalogVocabularyRow(tenant=tenant, key=key, vocabulary=vocabulary, created_at=when))
+            else:
+                row.key, row.vocabulary, row.created_at = key, vocabulary, when
+            count = 0
+            for image in session.scalars(select(CatalogImageRow).where(CatalogImageRow.tenant == tenant)):
+                image.features = rewrite(image.features)
+                count += 1
+            return count
+    except SQLAlchemyError as exc:
+        raise StoreError(f"could not reindex the catalog: {_one_line(exc)}") from None

@@ -41,3 +41,14 @@ class CatalogImageRow(Base):
     height: Mapped[int] = mapped_column(Integer)
     features: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CatalogVocabularyRow(Base):
+    """The visual vocabulary a tenant's catalog was reindexed with (`catalog reindex`)."""
+
+    __tablename__ = "catalog_vocabularies"
+
+    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(32))
+    vocabulary: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

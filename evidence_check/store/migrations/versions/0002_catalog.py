@@ -1,4 +1,4 @@
-"""The catalog: SKUs per tenant and their images with precomputed features.
+"""The catalog: SKUs per tenant, their images with precomputed features, the tenant's vocabulary.
 
 Revision ID: 0002_catalog
 Revises: 0001
@@ -41,10 +41,18 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("sku_pk", "image_id", name="uq_catalog_images_sku_image"),
     )
+    op.create_table(
+        "catalog_vocabularies",
+        sa.Column("tenant", sa.String(64), primary_key=True),
+        sa.Column("key", sa.String(32), nullable=False),
+        sa.Column("vocabulary", sa.LargeBinary, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
     op.create_index("ix_catalog_images_sku_pk", "catalog_images", ["sku_pk"])
     op.create_index("ix_catalog_images_tenant", "catalog_images", ["tenant"])
 
 
 def downgrade() -> None:
+    op.drop_table("catalog_vocabularies")
     op.drop_table("catalog_images")
     op.drop_table("catalog_skus")
