@@ -66,7 +66,9 @@ class CatalogImage:
     width: int
     height: int
     points: np.ndarray
-    root: np.ndarray  # RootSIFT, float32
+    # SIFT as stored (uint8): a quarter of the memory of RootSIFT floats, which are made only for
+    # the few images a photo is verified against.
+    descriptors: np.ndarray
     words: np.ndarray  # unique visual words
     colour: np.ndarray
     mask: np.ndarray  # product pixels, downscaled to MASK_SIDE
@@ -164,11 +166,10 @@ def train_catalog_vocabulary(stored: Sequence[StoredSku]) -> F.Vocabulary:
 
 def _image_from(sku: str, stored: StoredImage, vocabulary: F.Vocabulary) -> CatalogImage:
     data = F.unpack(stored.features)
-    root = F.rootsift(data["descriptors"])
     words = data.get("words")
     if words is None or str(data.get("vocabulary", "")) != vocabulary.key:
         # Stored under another vocabulary (added before the catalog was reindexed): measure again.
-        words = np.unique(vocabulary.words(root)).astype(np.int32)
+        words = np.unique(vocabulary.words(F.rootsift(data["descriptors"]))).astype(np.int32)
     return CatalogImage(
         sku=sku,
         image_id=stored.image_id,
@@ -176,7 +177,7 @@ def _image_from(sku: str, stored: StoredImage, vocabulary: F.Vocabulary) -> Cata
         width=stored.width,
         height=stored.height,
         points=data["points"],
-        root=root,
+        descriptors=data["descriptors"],
         words=words,
         colour=data["colour"],
         mask=data["mask"],
@@ -188,21 +189,31 @@ def _image_from(sku: str, stored: StoredImage, vocabulary: F.Vocabulary) -> Cata
 
 class TenantCatalog:
     def __init__(self, stored: StoredCatalog) -> None:
-        self.vocabulary = F.Vocabulary.from_bytes(stored.vocabulary) if stored.vocabulary else F.vocabulary()
-        self.skus: dict[str, CatalogSku] = {}
-        images: list[CatalogImage] = []
-        for sku in stored.skus:
-            entry = CatalogSku(
+        vocabulary = F.Vocabulary.from_bytes(stored.vocabulary) if stored.vocabulary else F.vocabulary()
+        entries = [
+            CatalogSku(
                 sku=sku.sku,
                 name=sku.name,
                 category=sku.category,
                 zones=dict(sku.zones or {}),
-                images=tuple(_image_from(sku.sku, image, self.vocabulary) for image in sku.images),
+                images=tuple(_image_from(sku.sku, image, vocabulary) for image in sku.images),
             )
-            self.skus[sku.sku] = entry
-            images.extend(entry.images)
-        self.images = images
-        self._build_index(self.vocabulary.size)
+            for sku in stored.skus
+        ]
+        self._set(entries, vocabulary)
+
+    @classmethod
+    def of(cls, entries: Sequence[CatalogSku], vocabulary: F.Vocabulary) -> TenantCatalog:
+        """A catalog of SKUs already in memory (benchmarks build synthetic ones this way)."""
+        made = cls.__new__(cls)
+        made._set(entries, vocabulary)
+        return made
+
+    def _set(self, entries: Sequence[CatalogSku], vocabulary: F.Vocabulary) -> None:
+        self.vocabulary = vocabulary
+        self.skus: dict[str, CatalogSku] = {entry.sku: entry for entry in entries}
+        self.images: list[CatalogImage] = [image for entry in entries for image in entry.images]
+        self._build_index(vocabulary.size)
 
     def _build_index(self, vocabulary_size: int) -> None:
         """Inverted file: for each word, the images holding it, weighted by idf² / |image|."""
@@ -272,7 +283,12 @@ def _best(features: PhotoFeatures, images: Sequence[CatalogImage]) -> ImageMatch
     height, width = features.rgb.shape[:2]
     for image in images:
         geometry = F.verify(
-            features.points, features.root, image.points, image.root, (image.width, image.height), (width, height)
+            features.points,
+            features.root,
+            image.points,
+            F.rootsift(image.descriptors),
+            (image.width, image.height),
+            (width, height),
         )
         if best is None or geometry.inliers > best.inliers:
             full = None
@@ -338,7 +354,7 @@ def _fit(image: np.ndarray, side: int) -> np.ndarray:
 class Catalog:
     """Each tenant's catalog, loaded from `load` on first use and kept for the process."""
 
-    load: Callable[[str], StoredCatalog]
+    load: Callable[[str], StoredCatalog | TenantCatalog]
     _tenants: dict[str, TenantCatalog] = field(default_factory=dict)
     _assessed: weakref.WeakKeyDictionary[Photo, dict[tuple[str, str], Assessment]] = field(
         default_factory=weakref.WeakKeyDictionary
@@ -349,7 +365,8 @@ class Catalog:
         with self._lock:
             found = self._tenants.get(tenant)
         if found is None:
-            found = TenantCatalog(self.load(tenant))
+            loaded = self.load(tenant)
+            found = loaded if isinstance(loaded, TenantCatalog) else TenantCatalog(loaded)
             with self._lock:
                 self._tenants[tenant] = found
         return found

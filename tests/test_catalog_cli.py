@@ -105,6 +105,7 @@ def test_import_csv_and_jsonl_manifests(sqlite_url: str, tmp_path: Path) -> None
     code, out, err = run("catalog", "import", str(csv_manifest), "--db", sqlite_url)
     assert code == 0, err
     assert "imported 2 SKU(s), 2 new image(s)" in out
+    assert "reindexed 2 catalog image(s)" in out
     skipped = [line for line in err.splitlines() if line.startswith("evidence-check: skipped")]
     assert len(skipped) == 2 and "A-1" in skipped[0] and "C-3" in skipped[1]
     jsonl = tmp_path / "more.jsonl"
@@ -162,3 +163,25 @@ def test_a_tenant_never_sees_another_tenants_catalog(store_url: str) -> None:
         assert [s.sku for s in list_skus(store, "shop-a")] == ["BAG-001"]
     finally:
         store.close()
+
+
+def test_reindex_fits_a_vocabulary_the_catalog_then_uses(sqlite_url: str) -> None:
+    run("catalog", "add", "A-1", str(IMAGE), "--db", sqlite_url)
+    run("catalog", "add", "B-2", str(OTHER), "--db", sqlite_url)
+    code, out, err = run("catalog", "reindex", "--db", sqlite_url)
+    assert code == 0, err
+    assert "reindexed 2 catalog image(s)" in out
+    store = Store(sqlite_url)
+    try:
+        stored = load_tenant(store, "default")
+        assert stored.vocabulary is not None
+        tenant = catalog_for(store).for_tenant("default")
+        assert tenant.vocabulary.size < 128 * 128  # fitted: few images, few words
+        assert all(len(image.words) for image in tenant.images)
+    finally:
+        store.close()
+
+
+def test_reindex_of_an_empty_catalog_says_so(sqlite_url: str) -> None:
+    code, _, err = run("catalog", "reindex", "--db", sqlite_url)
+    assert code == 1 and "no images" in err

@@ -62,22 +62,22 @@ def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
     if not claim.sku:
         return Finding(Status.UNKNOWN, 0.0, "relevance.no_sku")
     catalog = context.catalog
-    entry = catalog.for_tenant(claim.tenant).get(claim.sku) if catalog is not None else None
-    if catalog is None or entry is None or not entry.images:
+    tenant = catalog.for_tenant(claim.tenant) if catalog is not None else None
+    entry = tenant.get(claim.sku) if tenant is not None else None
+    if catalog is None or tenant is None or entry is None or not entry.images:
         return Finding(
             Status.UNKNOWN, 0.0, "relevance.no_catalog", {"sku": claim.sku}, {"sku": claim.sku},
             next_step="add_catalog_images",
         )  # fmt: skip
-    tenant = catalog.for_tenant(claim.tenant)
     found = catalog.assess(photo, claim.tenant, claim.sku)
-    details = _details(found, entry, tenant.get(found.other.image.sku) if found.other else None)
+    rival_entry = tenant.get(found.other.image.sku) if found.other else None
+    details = _details(found, entry, rival_entry)
     params: dict[str, Any] = {"ordered": entry.label, **_counts(found)}
     if found.photo_keypoints < MIN_PHOTO_KEYPOINTS:
         params["keypoints"] = found.photo_keypoints
         return Finding(Status.UNKNOWN, UNKNOWN_SCORE, "relevance.featureless", params, details, "ask_label_photo")
 
     ordered = found.ordered.inliers if found.ordered else 0
-    rival_entry = tenant.get(found.other.image.sku) if found.other else None
     rival = found.other.inliers if found.other else 0
     if rival_entry is not None:
         params["other"] = rival_entry.label
