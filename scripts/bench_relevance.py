@@ -71,16 +71,22 @@ def photos(root: Path, name: str) -> list[Path]:
 
 
 def memoise_verify() -> None:
-    """Verify each (photo, catalog image) pair once: 31 claims per photo reuse the same pairs."""
+    """Verify each (photo, catalog image) pair once: 31 claims per photo reuse the same pairs.
+
+    Keyed by the identity of the photo's descriptors and the catalog image's keypoint array (both
+    live as long as the photo and the catalog), and only the small answer is kept.
+    """
     original = F.verify
-    # Keyed by identity; the arrays are kept alive with the answer so that no id is reused.
-    memo: dict[tuple[int, int], tuple[F.GeometricMatch, np.ndarray, np.ndarray]] = {}
+    memo: dict[tuple[int, int], F.GeometricMatch] = {}
+    alive: list[np.ndarray] = []  # photo arrays kept so that no id is reused within the run
 
     def verify(pp, pr, cp, cr, csize, psize):  # type: ignore[no-untyped-def]
-        key = (id(pr), id(cr))
+        key = (id(pr), id(cp))
         if key not in memo:
-            memo[key] = (original(pp, pr, cp, cr, csize, psize), pr, cr)
-        return memo[key][0]
+            memo[key] = original(pp, pr, cp, cr, csize, psize)
+            if not alive or alive[-1] is not pr:
+                alive.append(pr)
+        return memo[key]
 
     F.verify = verify  # type: ignore[assignment]
 
