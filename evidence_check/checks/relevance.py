@@ -38,9 +38,9 @@ from evidence_check.imaging.load import Photo
 from evidence_check.models import Claim, ClaimReason, Finding, Status
 
 MIN_PHOTO_KEYPOINTS = 80  # fewer SIFT keypoints than this: too plain or too blurred to match
-# Chosen on the grocery corpus (scripts/bench_relevance.py): among 4,495 claims of a photo as a
-# product of another brand, no product reached 12 inliers in 99 % of them (the worst was 43, a
-# shared shelf); genuine claims have a median of 52.
+# Chosen on the grocery corpus (scripts/bench_relevance.py): a product claimed for a photo of
+# another brand's product gets about 5 inliers at the 99th percentile (a shared shelf can give
+# more), while genuine claims have a median of about 50.
 PASS_INLIERS = 12
 WEAK_INLIERS = 7  # between this and PASS_INLIERS: a resemblance, not a match
 OTHER_STRONG = 12
