@@ -7,8 +7,9 @@ relevance and location looks read the same `Assessment` of a photo (`Catalog.ass
 Finding the ordered SKU: every image of that SKU is verified geometrically (ratio test, RANSAC
 homography). Finding a *better* SKU: an inverted index of visual words (`imaging.features`) over
 all the tenant's catalog images ranks candidates by tf-idf; only the best `CANDIDATES` other SKUs
-are verified. A query touches only the posting lists of its own words, so its cost barely grows
-with the size of the catalog.
+are verified, plus the best `SIBLINGS` of the ordered SKU's own brand (its likeliest look-alikes).
+A query touches only the posting lists of its own words, so its cost barely grows with the size of
+the catalog.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ import numpy as np
 from evidence_check.imaging import features as F
 from evidence_check.imaging.load import Photo
 
-CANDIDATES = 4  # other SKUs verified geometrically per photo
+CANDIDATES = 4  # other SKUs verified geometrically per photo, best by visual words
+SIBLINGS = 2  # and at most this many more of the ordered SKU's brand
 MAX_IMAGES_PER_SKU = 8  # of the ordered SKU, verified per photo
 MASK_SIDE = 128  # the stored product mask's longest side
 
@@ -213,6 +215,10 @@ class TenantCatalog:
         self.vocabulary = vocabulary
         self.skus: dict[str, CatalogSku] = {entry.sku: entry for entry in entries}
         self.images: list[CatalogImage] = [image for entry in entries for image in entry.images]
+        brands: dict[str, list[int]] = {}
+        for index, image in enumerate(self.images):
+            brands.setdefault(self.skus[image.sku].brand, []).append(index)
+        self._brands = {brand: np.array(indices) for brand, indices in brands.items()}
         self._build_index(vocabulary.size)
 
     def _build_index(self, vocabulary_size: int) -> None:
@@ -238,18 +244,28 @@ class TenantCatalog:
 
     def retrieve(self, words: np.ndarray, exclude: str | None, limit: int) -> list[tuple[str, float]]:
         """The `limit` SKUs whose images share the most (idf-weighted) visual words with the photo."""
+        return self._rank(self._scores(words), exclude, limit)
+
+    def _scores(self, words: np.ndarray) -> np.ndarray:
+        """tf-idf similarity of every catalog image to the photo, from the posting lists it touches."""
+        scores = np.zeros(len(self.images))
         if not len(self._postings) or not len(words):
-            return []
+            return scores
         starts, ends = self._offsets[words], self._offsets[words + 1]
         keep = ends > starts
         spans = [np.arange(s, e) for s, e in zip(starts[keep], ends[keep], strict=True)]
-        if not spans:
-            return []
-        hits = np.concatenate(spans)
-        scores = np.bincount(self._postings[hits], weights=self._weights[hits], minlength=len(self.images))
+        if spans:
+            hits = np.concatenate(spans)
+            scores += np.bincount(self._postings[hits], weights=self._weights[hits], minlength=len(self.images))
+        return scores
+
+    def _rank(
+        self, scores: np.ndarray, exclude: str | None, limit: int, among: np.ndarray | None = None
+    ) -> list[tuple[str, float]]:
+        pool = np.arange(len(self.images)) if among is None else among
         ranked: list[tuple[str, float]] = []
         seen: set[str] = set()
-        for index in np.argsort(-scores)[: (limit + 1) * MAX_IMAGES_PER_SKU]:
+        for index in pool[np.argsort(-scores[pool])][: (limit + 1) * MAX_IMAGES_PER_SKU]:
             sku = self.images[index].sku
             if scores[index] <= 0 or sku == exclude or sku in seen:
                 continue
@@ -262,7 +278,13 @@ class TenantCatalog:
     def assess(self, photo: Photo, features: PhotoFeatures, sku: str) -> Assessment:
         entry = self.skus[sku]
         ordered = _best(features, entry.images[:MAX_IMAGES_PER_SKU])
-        candidates = self.retrieve(features.words(self.vocabulary), sku, CANDIDATES)
+        scores = self._scores(features.words(self.vocabulary))
+        candidates = self._rank(scores, sku, CANDIDATES)
+        # The ordered SKU's own brand is where look-alikes are: its variants are verified even when
+        # the words rank them lower (they share the logo with half the shelf).
+        for sibling in self._rank(scores, sku, SIBLINGS, self._brands.get(entry.brand)):
+            if sibling[0] not in {name for name, _ in candidates}:
+                candidates.append(sibling)
         other = None
         for candidate, _ in candidates:
             found = _best(features, self.skus[candidate].images[:MAX_IMAGES_PER_SKU])
