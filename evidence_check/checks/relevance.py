@@ -2,7 +2,8 @@
 
 The photo's SIFT features are matched against every catalog image of the ordered SKU (ratio test,
 then a RANSAC homography, counting inliers), and the catalog's visual-word index proposes the
-other SKUs most like the photo, the best of which are verified the same way (`catalog.py`).
+other SKUs most like the photo plus the ordered SKU's closest same-brand siblings, which are
+verified the same way (`catalog.py`).
 
 - ``pass``: the ordered product is found (at least `PASS_INLIERS` inliers), no other SKU matches
   comparably, and its colours agree with the catalog image where the homography puts it.
