@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from evidence_check.cli import app
 from evidence_check.engine import Upload
+from evidence_check.imaging.features import Vocabulary, unpack
 from evidence_check.service import add_to_catalog, catalog_for
 from evidence_check.settings import Settings
 from evidence_check.store import Store
@@ -178,6 +179,21 @@ def test_reindex_fits_a_vocabulary_the_catalog_then_uses(sqlite_url: str) -> Non
         tenant = catalog_for(store).for_tenant("default")
         assert tenant.vocabulary.size < 128 * 128  # fitted: few images, few words
         assert all(len(image.words) for image in tenant.images)
+    finally:
+        store.close()
+
+
+def test_images_added_after_reindex_get_words_of_the_fitted_vocabulary(sqlite_url: str) -> None:
+    run("catalog", "add", "A-1", str(IMAGE), "--db", sqlite_url)
+    run("catalog", "reindex", "--db", sqlite_url)
+    run("catalog", "add", "B-2", str(OTHER), "--db", sqlite_url)
+    store = Store(sqlite_url)
+    try:
+        stored = load_tenant(store, "default")
+        assert stored.vocabulary is not None
+        key = Vocabulary.from_bytes(stored.vocabulary).key
+        keys = {str(unpack(image.features)["vocabulary"]) for sku in stored.skus for image in sku.images}
+        assert keys == {key}
     finally:
         store.close()
 

@@ -234,7 +234,8 @@ def train_vocabulary(root: np.ndarray, branch: int = VOCABULARY_BRANCH, seed: in
             jitter = np.random.default_rng(seed + cell).normal(0, 1e-3, (branch, data.shape[1]))
             members = np.concatenate([members, coarse[cell] + jitter.astype(np.float32)])
         fine[cell] = _kmeans(members, branch, seed + 1 + cell)
-    return Vocabulary(coarse, fine)
+    # Rounded as it is stored, so the vocabulary in use and the one loaded back have one key.
+    return Vocabulary(coarse.astype(np.float16).astype(np.float32), fine.astype(np.float16).astype(np.float32))
 
 
 def _kmeans(data: np.ndarray, k: int, seed: int) -> np.ndarray:
