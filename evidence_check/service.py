@@ -5,21 +5,35 @@ The command line and the HTTP API both call `verify_claim`; neither knows how th
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from evidence_check import report as report_json
+from evidence_check.catalog import (
+    Catalog,
+    StoredCatalog,
+    StoredImage,
+    catalog_features,
+    train_catalog_vocabulary,
+    with_words,
+)
 from evidence_check.checks import CHECKS, challenge
 from evidence_check.checks.context import CheckContext
 from evidence_check.engine import Upload, verify
-from evidence_check.imaging.load import Limits, Photo
+from evidence_check.imaging.features import Vocabulary
+from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
 from evidence_check.models import Claim, Report
-from evidence_check.references import references_for, stored_print
+from evidence_check.references import add_reference, references_for, stored_print
 from evidence_check.settings import Settings
 from evidence_check.store import Store
+from evidence_check.store.catalog_store import load_tenant, load_vocabulary, put_sku, reindex
 from evidence_check.store.outcomes import open_challenge
+
+# One catalog per open store, so a server loads each tenant's catalog once, not per request.
+_catalogs: weakref.WeakKeyDictionary[Store, Catalog] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -36,6 +50,21 @@ def limits_from(settings: Settings) -> Limits:
     )
 
 
+def catalog_for(store: Store) -> Catalog:
+    """The process's catalog of this store, each tenant loaded on first use."""
+    found = _catalogs.get(store)
+    if found is None:
+        # A weak reference: the catalog must not keep a closed store alive.
+        opened = weakref.ref(store)
+
+        def load(tenant: str) -> StoredCatalog:
+            current = opened()
+            return load_tenant(current, tenant) if current is not None else StoredCatalog()
+
+        found = _catalogs[store] = Catalog(load)
+    return found
+
+
 def verify_claim(
     claim: Claim,
     uploads: Sequence[Upload],
@@ -50,10 +79,17 @@ def verify_claim(
     same request was recorded first elsewhere, `body` is that earlier report and nothing is added."""
     settings = settings.for_tenant(claim.tenant)
     references = references_for(store) if store is not None else None
+    catalog = catalog_for(store) if store is not None else None
+    if catalog is not None and claim.sku and claim.category is None:
+        entry = catalog.for_tenant(claim.tenant).get(claim.sku)
+        if entry is not None and entry.category:
+            claim = replace(claim, category=entry.category)
     # The retake challenge is checked only for claims that have one, not in every report.
     issued = open_challenge(store, claim.tenant, claim.claim_id) if store is not None else None
     checks = CHECKS if issued is None else {**CHECKS, "challenge": challenge.check}
-    context = CheckContext(settings=settings, now=now, references=references, challenge=issued)
+    context = CheckContext(
+        settings=settings, now=now, references=references, challenge=issued, catalog=catalog
+    )
     analysis = verify(claim, uploads, context, limits_from(settings), checks)
     body = report_json.to_dict(analysis.report)
     if record and store is not None and references is not None and analysis.photos:
@@ -69,3 +105,68 @@ def verify_claim(
         body = earlier if earlier is not None else body
         references.sync()
     return Outcome(report=analysis.report, body=body, readable=len(analysis.photos), photos=analysis.photos)
+
+
+@dataclass(frozen=True)
+class CatalogAddition:
+    added: int  # new images stored (an image the SKU already has is not stored twice)
+    skipped: tuple[tuple[str, str], ...]  # (filename, why) of files that could not be used
+
+
+def add_to_catalog(
+    store: Store,
+    tenant: str,
+    sku: str,
+    uploads: Sequence[Upload],
+    *,
+    name: str | None,
+    category: str | None,
+    zones: dict[str, list[int]] | None,
+    settings: Settings,
+    now: datetime,
+) -> CatalogAddition:
+    """Measure each readable image once and store SKU and features together; each image is also
+    the shop's own listing photo for the reuse look (a customer sending it back is caught).
+
+    Nothing is stored when no image is readable.
+    """
+    limits = limits_from(settings)
+    stored_vocabulary = load_vocabulary(store, tenant)
+    vocabulary = Vocabulary.from_bytes(stored_vocabulary) if stored_vocabulary else None
+    photos: list[Photo] = []
+    images: list[StoredImage] = []
+    skipped: list[tuple[str, str]] = []
+    for upload in uploads:
+        if upload.data is None:
+            skipped.append((upload.filename, upload.error or "could not be read"))
+            continue
+        try:
+            photo = load_photo(upload.data, upload.filename, limits)
+        except PhotoError as exc:
+            skipped.append((upload.filename, str(exc)))
+            continue
+        photos.append(photo)
+        images.append(catalog_features(photo, vocabulary))
+    added = 0
+    if images:
+        added = put_sku(
+            store, tenant, sku, name=name, category=category, zones=zones, images=images, when=now
+        )
+        catalog_for(store).forget(tenant)
+        for photo in photos:
+            add_reference(store, tenant, "listing", sku, photo, now)
+    return CatalogAddition(added=added, skipped=tuple(skipped))
+
+
+def reindex_catalog(store: Store, tenant: str, now: datetime) -> int:
+    """Train the tenant's vocabulary on its own catalog images and re-measure their words.
+
+    Words of a vocabulary fitted to the catalog's products rank the right candidates far better
+    than generic ones (scripts/bench_relevance.py). Returns the number of images reindexed.
+    """
+    vocabulary = train_catalog_vocabulary(load_tenant(store, tenant).skus)
+    count = reindex(
+        store, tenant, vocabulary.key, vocabulary.to_bytes(), lambda blob: with_words(blob, vocabulary), now
+    )
+    catalog_for(store).forget(tenant)
+    return count

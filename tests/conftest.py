@@ -69,9 +69,3 @@ def store(store_url: str) -> Iterator[Store]:
     finally:
         opened.close()
 
-
-@pytest.fixture(autouse=True)
-def _private_default_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Commands run without --db use a store of the test's own, never the user's real one (which
-    another checkout, at another migration, may share)."""
-    monkeypatch.setenv("EVIDENCE_CHECK_DB", f"sqlite:///{tmp_path / 'default-store.sqlite3'}")

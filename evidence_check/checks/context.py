@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from evidence_check.settings import Settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the catalog imports the store, which imports this module
+    from evidence_check.catalog import Catalog
     from evidence_check.checks.challenge import Challenge
     from evidence_check.imaging.load import Photo
     from evidence_check.references import Match
@@ -27,3 +28,4 @@ class CheckContext:
     now: datetime
     references: ReuseLookup | None = None
     challenge: Challenge | None = None  # the claim's open retake challenge, if any
+    catalog: Catalog | None = None

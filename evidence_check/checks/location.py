@@ -1,15 +1,25 @@
 """The location look (看问题位置): where on the product is the problem?
 
 The agent (or intake form) marks the region on the first photo; it is checked against the photo's
-size and reported in the photo's own pixels and as fractions of the frame. Naming the product part
-(collar, zipper, …) needs the catalog's zones and the relevance look's homography.
+size and reported in the photo's own pixels and as fractions of the frame. When the relevance look
+found the ordered product (its homography maps the SKU's first catalog image into the photo) and
+the merchant drew zones on that image (`catalog add --zones`), the region is mapped back into the
+catalog image and named after the zone it overlaps most (``location.zone``, e.g. "zipper").
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import cv2
+import numpy as np
+
+from evidence_check.checks import relevance
 from evidence_check.checks.context import CheckContext
 from evidence_check.imaging.load import Photo
-from evidence_check.models import Claim, Finding, Status
+from evidence_check.models import Claim, Finding, Region, Status
+
+MIN_ZONE_SHARE = 0.2  # share of the mapped region that must fall on a zone to name it
 
 
 def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
@@ -33,15 +43,59 @@ def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
         round(region.w / photo.width, 4),
         round(region.h / photo.height, 4),
     ]
-    return Finding(
-        Status.UNKNOWN,
-        0.0,
-        "location.region_only",
-        {"region": f"{region.x},{region.y},{region.w},{region.h}"},
-        {
-            "region": [region.x, region.y, region.w, region.h],
-            "region_fraction": fractions,
-            "image_size": [photo.width, photo.height],
-            "zone": None,
-        },
-    )
+    details: dict[str, Any] = {
+        "region": [region.x, region.y, region.w, region.h],
+        "region_fraction": fractions,
+        "image_size": [photo.width, photo.height],
+        "zone": None,
+    }
+    text = f"{region.x},{region.y},{region.w},{region.h}"
+    named = _zone(photo, claim, context, region)
+    if named is not None:
+        zone, share, corners = named
+        details.update(zone=zone, zone_share=round(share, 3), region_in_catalog=corners)
+        return Finding(Status.PASS, 0.0, "location.zone", {"region": text, "zone": zone}, details)
+    return Finding(Status.UNKNOWN, 0.0, "location.region_only", {"region": text}, details)
+
+
+def _zone(
+    photo: Photo, claim: Claim, context: CheckContext, region: Region
+) -> tuple[str, float, list[list[float]]] | None:
+    catalog = context.catalog
+    if catalog is None or not claim.sku:
+        return None
+    entry = catalog.for_tenant(claim.tenant).get(claim.sku)
+    if entry is None or not entry.zones or not entry.images:
+        return None
+    found = catalog.assess(photo, claim.tenant, claim.sku)
+    match = found.ordered
+    # Zones are drawn on the SKU's first image; another image's homography says nothing about them.
+    if (
+        match is None
+        or match.homography_full is None
+        or match.inliers < relevance.PASS_INLIERS
+        or match.image is not entry.images[0]
+    ):
+        return None
+    corners = np.array(
+        [[region.x, region.y], [region.x + region.w, region.y],
+         [region.x + region.w, region.y + region.h], [region.x, region.y + region.h]],
+        dtype=np.float32,
+    ).reshape(-1, 1, 2)  # fmt: skip
+    inverse = np.linalg.inv(match.homography_full)
+    mapped = cv2.perspectiveTransform(corners, inverse).reshape(-1, 2).astype(np.float32)
+    if not np.all(np.isfinite(mapped)) or not cv2.isContourConvex(mapped):
+        return None
+    area = cv2.contourArea(mapped)
+    if area <= 0:
+        return None
+    best: tuple[str, float] | None = None
+    for name, (x, y, w, h) in entry.zones.items():
+        box = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], dtype=np.float32)
+        overlap, _ = cv2.intersectConvexConvex(mapped, box)
+        share = float(overlap) / area
+        if share >= MIN_ZONE_SHARE and (best is None or share > best[1]):
+            best = (name, share)
+    if best is None:
+        return None
+    return best[0], best[1], [[round(float(v), 1) for v in point] for point in mapped]

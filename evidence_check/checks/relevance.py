@@ -1,17 +1,160 @@
-"""The relevance look (看关联性): does the photo show the ordered product?
+"""The relevance look (看关联性): does the photo show the ordered product, or another one?
 
-Matching against catalog images arrives with the catalog; until a SKU has catalog images the look
-cannot tell, and says so (``unknown``), which never counts against the customer.
+The photo's SIFT features are matched against every catalog image of the ordered SKU (ratio test,
+then a RANSAC homography, counting inliers), and the catalog's visual-word index proposes the
+other SKUs most like the photo plus the ordered SKU's closest same-brand siblings, which are
+verified the same way (`catalog.py`).
+
+- ``pass``: the ordered product is found (at least `PASS_INLIERS` inliers), no other SKU matches
+  comparably, and its colours agree with the catalog image where the homography puts it.
+- ``fail`` (``relevance.other_product``): another SKU matches clearly better (at least
+  `OTHER_STRONG` inliers and `CLEARLY_BETTER` times the ordered SKU's) — the photo is of another
+  product. For a variant of the same brand (same first word of the name) the evidence must also
+  separate them: `VARIANT_STRONG` inliers and either `VARIANT_CLEARLY_BETTER` times as many or
+  colours that fit the rival better; otherwise ``warn`` "same brand, variant not confirmed".
+  Likewise a genuine match with a close rival passes only when it leads in inliers and colour.
+- ``warn``: the ordered product is found but so is a rival (``relevance.variant_unconfirmed``,
+  ``relevance.two_products``), or the colours disagree (``relevance.colour_mismatch``: a black
+  item passed off for an ordered white one).
+- ``unknown``: no SKU or no catalog images; a photo with too little texture to match (fruit,
+  a plain garment, blur); or neither the ordered nor another product is found clearly (a side of
+  the package the catalog does not show). Weak evidence is never a ``fail``.
+
+When the claim's reason is ``wrong_item``, a photo of another product supports the claim
+(``relevance.other_product_as_claimed``, ``pass``) and a photo of the ordered one does not
+(``relevance.ordered_product_shown``, ``warn``).
+
+Details carry the numbers: the ordered SKU's best inliers, matches, inlier ratio, matched catalog
+image and homography (catalog pixels -> photo pixels), the best other SKU and its inliers, the
+colour overlap, and the retrieval candidates.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from evidence_check.catalog import Assessment, CatalogSku, ImageMatch
 from evidence_check.checks.context import CheckContext
 from evidence_check.imaging.load import Photo
-from evidence_check.models import Claim, Finding, Status
+from evidence_check.models import Claim, ClaimReason, Finding, Status
+
+MIN_PHOTO_KEYPOINTS = 80  # fewer SIFT keypoints than this: too plain or too blurred to match
+# Chosen on the grocery corpus (scripts/bench_relevance.py): a product claimed for a photo of
+# another brand's product gets about 5 inliers at the 99th percentile (a shared shelf can give
+# more), while genuine claims have a median of about 50.
+PASS_INLIERS = 12
+WEAK_INLIERS = 7  # between this and PASS_INLIERS: a resemblance, not a match
+OTHER_STRONG = 12
+CLEARLY_BETTER = 1.5  # (other + 1) / (ordered + 1)
+VARIANT_STRONG = 20
+VARIANT_CLEARLY_BETTER = 2.0
+# Colour: histogram intersection of the catalog product and the photo where the homography puts
+# it. Genuine matches score 0.13 at the 1st percentile (shelf lighting, glare), so only a
+# near-total disagreement is a mismatch; between two rivals a lead of COLOUR_SEPARATES decides.
+COLOUR_MIN_OVERLAP = 0.1
+COLOUR_SEPARATES = 0.05
+
+FAIL_SCORE = 0.85
+WARN_SCORE = 0.35
+UNKNOWN_SCORE = 0.05
 
 
 def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
     if not claim.sku:
         return Finding(Status.UNKNOWN, 0.0, "relevance.no_sku")
-    return Finding(Status.UNKNOWN, 0.0, "relevance.no_catalog", {"sku": claim.sku})
+    catalog = context.catalog
+    tenant = catalog.for_tenant(claim.tenant) if catalog is not None else None
+    entry = tenant.get(claim.sku) if tenant is not None else None
+    if catalog is None or tenant is None or entry is None or not entry.images:
+        return Finding(
+            Status.UNKNOWN, 0.0, "relevance.no_catalog", {"sku": claim.sku}, {"sku": claim.sku},
+            next_step="add_catalog_images",
+        )  # fmt: skip
+    found = catalog.assess(photo, claim.tenant, claim.sku)
+    rival_entry = tenant.get(found.other.image.sku) if found.other else None
+    details = _details(found, entry, rival_entry)
+    params: dict[str, Any] = {"ordered": entry.label, **_counts(found)}
+    if found.photo_keypoints < MIN_PHOTO_KEYPOINTS:
+        params["keypoints"] = found.photo_keypoints
+        return Finding(Status.UNKNOWN, UNKNOWN_SCORE, "relevance.featureless", params, details, "ask_label_photo")
+
+    ordered = found.ordered.inliers if found.ordered else 0
+    rival = found.other.inliers if found.other else 0
+    if rival_entry is not None:
+        params["other"] = rival_entry.label
+    same_brand = rival_entry is not None and rival_entry.brand == entry.brand
+    ratio = (rival + 1) / (ordered + 1)
+
+    if claim.reason is ClaimReason.WRONG_ITEM:
+        return _wrong_item_claim(ordered, rival, ratio, params, details)
+
+    colour_lead = _colour_lead(found)  # > 0: the ordered product's colours fit better than the rival's
+    if rival_entry is not None and rival >= OTHER_STRONG and ratio >= CLEARLY_BETTER:
+        separated = rival >= VARIANT_STRONG and (ratio >= VARIANT_CLEARLY_BETTER or colour_lead <= -COLOUR_SEPARATES)
+        if not same_brand or separated:
+            return Finding(Status.FAIL, FAIL_SCORE, "relevance.other_product", params, details, "ask_label_photo")
+        return Finding(Status.WARN, WARN_SCORE, "relevance.variant_unconfirmed", params, details, "ask_which_variant")
+    if ordered >= PASS_INLIERS:
+        comparable = rival_entry is not None and rival >= OTHER_STRONG and (ordered + 1) / (rival + 1) < CLEARLY_BETTER
+        if comparable and not (ordered >= rival and colour_lead >= COLOUR_SEPARATES):
+            code = "relevance.variant_unconfirmed" if same_brand else "relevance.two_products"
+            return Finding(Status.WARN, WARN_SCORE, code, params, details, "ask_which_variant")
+        if found.colour_overlap is not None and found.colour_overlap < COLOUR_MIN_OVERLAP:
+            params["overlap"] = f"{found.colour_overlap:.0%}"
+            return Finding(Status.WARN, WARN_SCORE, "relevance.colour_mismatch", params, details, "ask_label_photo")
+        return Finding(Status.PASS, 0.0, "relevance.match", params, details)
+    if ordered >= WEAK_INLIERS:
+        return Finding(Status.UNKNOWN, UNKNOWN_SCORE, "relevance.weak_match", params, details, "ask_label_photo")
+    return Finding(Status.UNKNOWN, UNKNOWN_SCORE, "relevance.not_found", params, details, "ask_label_photo")
+
+
+def _wrong_item_claim(
+    ordered: int, rival: int, ratio: float, params: dict[str, Any], details: dict[str, Any]
+) -> Finding:
+    if "other" in params and rival >= OTHER_STRONG and ratio >= CLEARLY_BETTER:
+        return Finding(Status.PASS, 0.0, "relevance.other_product_as_claimed", params, details)
+    if ordered >= PASS_INLIERS and (ordered + 1) / (rival + 1) >= CLEARLY_BETTER:
+        return Finding(Status.WARN, WARN_SCORE, "relevance.ordered_product_shown", params, details, "ask_label_photo")
+    return Finding(Status.UNKNOWN, UNKNOWN_SCORE, "relevance.not_found", params, details, "ask_label_photo")
+
+
+def _colour_lead(found: Assessment) -> float:
+    if found.colour_overlap is None or found.other_colour_overlap is None:
+        return 0.0
+    return found.colour_overlap - found.other_colour_overlap
+
+
+def _counts(found: Assessment) -> dict[str, Any]:
+    return {
+        "inliers": found.ordered.inliers if found.ordered else 0,
+        "other_inliers": found.other.inliers if found.other else 0,
+    }
+
+
+def _details(found: Assessment, entry: CatalogSku, rival: CatalogSku | None) -> dict[str, Any]:
+    return {
+        "sku": entry.sku,
+        "name": entry.name,
+        "photo_keypoints": found.photo_keypoints,
+        "ordered": _match(found.ordered),
+        "other_sku": rival.sku if rival else None,
+        "other_name": rival.name if rival else None,
+        "other": _match(found.other),
+        "colour_overlap": None if found.colour_overlap is None else round(found.colour_overlap, 3),
+        "other_colour_overlap": None if found.other_colour_overlap is None else round(found.other_colour_overlap, 3),
+        "candidates": [{"sku": sku, "score": round(score, 4)} for sku, score in found.candidates],
+    }
+
+
+def _match(match: ImageMatch | None) -> dict[str, Any] | None:
+    if match is None:
+        return None
+    homography = match.homography_full
+    return {
+        "inliers": match.inliers,
+        "matches": match.geometry.matches,
+        "inlier_ratio": round(match.geometry.inlier_ratio, 3),
+        "catalog_image": match.image.image_id,
+        "catalog_filename": match.image.filename,
+        "homography": None if homography is None else [[round(float(v), 6) for v in row] for row in homography],
+    }

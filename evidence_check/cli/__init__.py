@@ -6,6 +6,7 @@ import sys
 
 from evidence_check.cli import (  # noqa: F401  (registers the commands)
     bench,
+    catalog,
     challenge,
     evaluate,
     integrity,

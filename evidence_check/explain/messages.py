@@ -59,6 +59,18 @@ NEXT_STEPS: dict[str, tuple[str, str]] = {
         "a picture of a screen, not a generated image.",
         "请客户现在用手机相机直接拍摄商品本身：不要截图、不要翻拍屏幕、不要使用生成的图片。",
     ),
+    "ask_label_photo": (
+        "Ask for a sharp, well-lit photo of the whole item that shows its front label or logo.",
+        "请客户拍一张清晰、光线充足、能看到商品正面标签或商标的完整照片。",
+    ),
+    "ask_which_variant": (
+        "Ask for a close photo of the label that names the variant (flavour, size or colour).",
+        "请客户近距离拍摄标明款式（口味、规格或颜色）的标签。",
+    ),
+    "add_catalog_images": (
+        "Add catalog images of this product (evidence-check catalog add) so photos can be compared with it.",
+        "请为该商品添加商品图（evidence-check catalog add），以便比对照片。",
+    ),
     "ask_resend": (
         "Ask the customer to send the unreadable photo again.",
         "请客户重新发送无法读取的照片。",

@@ -9,4 +9,44 @@ SUMMARIES: dict[str, tuple[str, str]] = {
         "No catalog images for {sku}, so the product in the photo was not compared.",
         "商品 {sku} 没有商品图，未比对照片中的商品。",
     ),
+    "relevance.featureless": (
+        "The photo has too little detail to compare with the catalog ({keypoints} features): a plain or blurred picture.",
+        "照片细节太少，无法与商品图比对（仅 {keypoints} 个特征点）：画面过于单一或模糊。",
+    ),
+    "relevance.match": (
+        "The photo shows the ordered product {ordered} ({inliers} matching points).",
+        "照片中的商品与订购商品 {ordered} 一致（{inliers} 个匹配点）。",
+    ),
+    "relevance.other_product": (
+        "The photo shows {other}, not the ordered {ordered} ({other_inliers} matching points against {inliers}).",
+        "照片中的商品是 {other}，而不是订购的 {ordered}（{other_inliers} 个匹配点，订购商品仅 {inliers} 个）。",
+    ),
+    "relevance.variant_unconfirmed": (
+        "Same brand, variant not confirmed: the photo matches {ordered} ({inliers} points) and {other} ({other_inliers} points).",
+        "同一品牌，款式未能确认：照片与 {ordered}（{inliers} 个匹配点）和 {other}（{other_inliers} 个匹配点）都相符。",
+    ),
+    "relevance.two_products": (
+        "The photo matches both the ordered {ordered} ({inliers} points) and {other} ({other_inliers} points).",
+        "照片同时与订购的 {ordered}（{inliers} 个匹配点）和 {other}（{other_inliers} 个匹配点）相符。",
+    ),
+    "relevance.colour_mismatch": (
+        "The product's print matches {ordered}, but its colours do not (only {overlap} of the colours agree): it may be another colour variant.",
+        "商品图案与 {ordered} 相符，但颜色不符（仅 {overlap} 的颜色一致）：可能是其他颜色款。",
+    ),
+    "relevance.weak_match": (
+        "The photo only resembles the ordered {ordered} ({inliers} matching points): not enough to confirm it.",
+        "照片与订购的 {ordered} 仅有些相似（{inliers} 个匹配点），不足以确认。",
+    ),
+    "relevance.not_found": (
+        "The ordered product {ordered} could not be found in the photo, nor another catalog product: perhaps a side the catalog images do not show.",
+        "照片中未能找到订购的 {ordered}，也未找到其他目录商品：可能拍的是商品图中没有的一面。",
+    ),
+    "relevance.other_product_as_claimed": (
+        "As the claim says, the photo shows another product, {other}, not the ordered {ordered}.",
+        "与申请所述一致：照片中是另一件商品 {other}，而不是订购的 {ordered}。",
+    ),
+    "relevance.ordered_product_shown": (
+        "The claim says a wrong item arrived, but the photo shows the ordered {ordered} ({inliers} matching points).",
+        "申请称收到错误商品，但照片中的正是订购的 {ordered}（{inliers} 个匹配点）。",
+    ),
 }

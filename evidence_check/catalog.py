@@ -1,0 +1,430 @@
+"""The catalog: a tenant's SKUs, their images' precomputed features, and candidate retrieval.
+
+Features are computed once, when an image is added (`catalog_features`), and stored; a process
+loads a tenant's catalog once (`Catalog.for_tenant`) into matrices ready for matching, and the
+relevance and location looks read the same `Assessment` of a photo (`Catalog.assess`).
+
+Finding the ordered SKU: every image of that SKU is verified geometrically (ratio test, RANSAC
+homography). Finding a *better* SKU: an inverted index of visual words (`imaging.features`) over
+all the tenant's catalog images ranks candidates by tf-idf; only the best `CANDIDATES` other SKUs
+are verified, plus the best `SIBLINGS` of the ordered SKU's own brand (its likeliest look-alikes).
+A query touches only the posting lists of its own words, so its cost barely grows with the size of
+the catalog.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from evidence_check.imaging import features as F
+from evidence_check.imaging.load import Photo
+
+CANDIDATES = 4  # other SKUs verified geometrically per photo, best by visual words
+SIBLINGS = 2  # and at most this many more of the ordered SKU's brand
+MAX_IMAGES_PER_SKU = 8  # of the ordered SKU, verified per photo
+MASK_SIDE = 128  # the stored product mask's longest side
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    """A catalog image as the store keeps it: `features` packed by `catalog_features`."""
+
+    image_id: str
+    filename: str
+    width: int
+    height: int
+    features: bytes
+
+
+@dataclass(frozen=True)
+class StoredSku:
+    sku: str
+    name: str | None
+    category: str | None
+    zones: dict[str, Any] | None
+    images: tuple[StoredImage, ...]
+
+
+@dataclass(frozen=True)
+class StoredCatalog:
+    """A tenant's catalog as stored: SKUs, and the vocabulary trained on them, if any."""
+
+    skus: tuple[StoredSku, ...] = ()
+    vocabulary: bytes | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class CatalogImage:
+    sku: str
+    image_id: str
+    filename: str
+    width: int
+    height: int
+    points: np.ndarray
+    # SIFT as stored (uint8): a quarter of the memory of RootSIFT floats, which are made only for
+    # the few images a photo is verified against.
+    descriptors: np.ndarray
+    words: np.ndarray  # unique visual words
+    colour: np.ndarray
+    mask: np.ndarray  # product pixels, downscaled to MASK_SIDE
+
+
+@dataclass(frozen=True)
+class CatalogSku:
+    sku: str
+    name: str | None
+    category: str | None
+    zones: dict[str, Any]
+    images: tuple[CatalogImage, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.sku} '{self.name}'" if self.name else self.sku
+
+    @property
+    def brand(self) -> str:
+        """The first word of the name (else of the SKU): 'Bravo Apple Juice' -> 'bravo'."""
+        text = (self.name or self.sku).replace("-", " ").replace("_", " ").split()
+        return text[0].lower() if text else ""
+
+
+@dataclass(frozen=True)
+class ImageMatch:
+    image: CatalogImage
+    geometry: F.GeometricMatch
+    homography_full: np.ndarray | None  # catalog image pixels -> full-resolution photo pixels
+
+    @property
+    def inliers(self) -> int:
+        return self.geometry.inliers
+
+
+@dataclass(frozen=True)
+class Assessment:
+    photo_keypoints: int
+    ordered: ImageMatch | None  # best image of the ordered SKU
+    other: ImageMatch | None  # best image of any other SKU among the candidates
+    colour_overlap: float | None  # ordered image vs the matched part of the photo
+    other_colour_overlap: float | None  # the same for the best other SKU
+    candidates: tuple[tuple[str, float], ...]  # (sku, retrieval score), best first
+
+
+@dataclass(frozen=True, eq=False)
+class PhotoFeatures:
+    points: np.ndarray  # pixels of the feature copy
+    root: np.ndarray
+    rgb: np.ndarray  # the feature copy, for colour
+    scale: float  # feature-copy pixels per full-resolution pixel
+    _words: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def words(self, vocabulary: F.Vocabulary) -> np.ndarray:
+        found = self._words.get(vocabulary.key)
+        if found is None:
+            found = self._words[vocabulary.key] = np.unique(vocabulary.words(self.root)).astype(np.int64)
+        return found
+
+
+# -- add time ---------------------------------------------------------------------------------------
+
+
+def catalog_features(photo: Photo, vocabulary: F.Vocabulary | None = None) -> StoredImage:
+    """Everything matching needs from a catalog image, computed once, packed for the store."""
+    rgb = np.asarray(photo.working)
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    local = F.extract_catalog(gray)
+    mask = F.product_mask(rgb)
+    blob = F.pack(
+        points=(local.points / photo.scale).astype(np.float32),  # full-resolution catalog pixels
+        descriptors=local.descriptors,
+        colour=F.colour_histogram(rgb, mask),
+        mask=_fit(mask.astype(np.uint8), MASK_SIDE),
+    )
+    return StoredImage(photo.image_id, photo.filename, photo.width, photo.height, with_words(blob, vocabulary))
+
+
+def with_words(blob: bytes, vocabulary: F.Vocabulary | None) -> bytes:
+    """The stored features with their visual words in `vocabulary` (the generic one by default)."""
+    vocabulary = vocabulary or F.vocabulary()
+    data = F.unpack(blob)
+    data["words"] = np.unique(vocabulary.words(F.rootsift(data["descriptors"]))).astype(np.int32)
+    data["vocabulary"] = np.array(vocabulary.key)
+    return F.pack(**data)
+
+
+def train_catalog_vocabulary(stored: Sequence[StoredSku]) -> F.Vocabulary:
+    """A vocabulary fitted to the catalog's own descriptors: words specific to its products."""
+    roots = [F.rootsift(F.unpack(image.features)["descriptors"]) for sku in stored for image in sku.images]
+    if not roots:
+        raise ValueError("the catalog has no images to train on")
+    return F.train_vocabulary(np.concatenate(roots))
+
+
+def _image_from(sku: str, stored: StoredImage, vocabulary: F.Vocabulary) -> CatalogImage:
+    data = F.unpack(stored.features)
+    words = data.get("words")
+    if words is None or str(data.get("vocabulary", "")) != vocabulary.key:
+        # Stored under another vocabulary (added before the catalog was reindexed): measure again.
+        words = np.unique(vocabulary.words(F.rootsift(data["descriptors"]))).astype(np.int32)
+    return CatalogImage(
+        sku=sku,
+        image_id=stored.image_id,
+        filename=stored.filename,
+        width=stored.width,
+        height=stored.height,
+        points=data["points"],
+        descriptors=data["descriptors"],
+        words=words,
+        colour=data["colour"],
+        mask=data["mask"],
+    )
+
+
+# -- the in-memory catalog of one tenant -------------------------------------------------------------
+
+
+class TenantCatalog:
+    def __init__(self, stored: StoredCatalog) -> None:
+        vocabulary = F.Vocabulary.from_bytes(stored.vocabulary) if stored.vocabulary else F.vocabulary()
+        entries = [
+            CatalogSku(
+                sku=sku.sku,
+                name=sku.name,
+                category=sku.category,
+                zones=dict(sku.zones or {}),
+                images=tuple(_image_from(sku.sku, image, vocabulary) for image in sku.images),
+            )
+            for sku in stored.skus
+        ]
+        self._set(entries, vocabulary)
+
+    @classmethod
+    def of(cls, entries: Sequence[CatalogSku], vocabulary: F.Vocabulary) -> TenantCatalog:
+        """A catalog of SKUs already in memory (benchmarks build synthetic ones this way)."""
+        made = cls.__new__(cls)
+        made._set(entries, vocabulary)
+        return made
+
+    def _set(self, entries: Sequence[CatalogSku], vocabulary: F.Vocabulary) -> None:
+        self.vocabulary = vocabulary
+        self.skus: dict[str, CatalogSku] = {entry.sku: entry for entry in entries}
+        self.images: list[CatalogImage] = [image for entry in entries for image in entry.images]
+        brands: dict[str, list[int]] = {}
+        for index, image in enumerate(self.images):
+            brands.setdefault(self.skus[image.sku].brand, []).append(index)
+        self._brands = {brand: np.array(indices) for brand, indices in brands.items()}
+        self._build_index(vocabulary.size)
+
+    def _build_index(self, vocabulary_size: int) -> None:
+        """Inverted file: for each word, the images holding it, weighted by idf² / |image|."""
+        if not self.images:
+            self._offsets = np.zeros(vocabulary_size + 1, np.int64)
+            self._postings = np.zeros(0, np.int32)
+            self._weights = np.zeros(0, np.float32)
+            self._idf = np.zeros(vocabulary_size, np.float32)
+            return
+        owner = np.concatenate([np.full(len(im.words), i, np.int32) for i, im in enumerate(self.images)])
+        words = np.concatenate([im.words for im in self.images]).astype(np.int64)
+        df = np.bincount(words, minlength=vocabulary_size)
+        self._idf = np.log((len(self.images) + 1) / (df + 1)).astype(np.float32)
+        norms = np.sqrt(np.bincount(owner, weights=self._idf[words] ** 2, minlength=len(self.images)))
+        order = np.argsort(words, kind="stable")
+        self._postings = owner[order]
+        self._weights = (self._idf[words] ** 2 / np.maximum(norms[owner], 1e-9))[order].astype(np.float32)
+        self._offsets = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+
+    def get(self, sku: str | None) -> CatalogSku | None:
+        return self.skus.get(sku) if sku else None
+
+    def retrieve(self, words: np.ndarray, exclude: str | None, limit: int) -> list[tuple[str, float]]:
+        """The `limit` SKUs whose images share the most (idf-weighted) visual words with the photo."""
+        return self._rank(self._scores(words), exclude, limit)
+
+    def _scores(self, words: np.ndarray) -> np.ndarray:
+        """tf-idf similarity of every catalog image to the photo, from the posting lists it touches."""
+        scores = np.zeros(len(self.images))
+        if not len(self._postings) or not len(words):
+            return scores
+        starts, ends = self._offsets[words], self._offsets[words + 1]
+        keep = ends > starts
+        spans = [np.arange(s, e) for s, e in zip(starts[keep], ends[keep], strict=True)]
+        if spans:
+            hits = np.concatenate(spans)
+            scores += np.bincount(self._postings[hits], weights=self._weights[hits], minlength=len(self.images))
+        return scores
+
+    def _rank(
+        self, scores: np.ndarray, exclude: str | None, limit: int, among: np.ndarray | None = None
+    ) -> list[tuple[str, float]]:
+        pool = np.arange(len(self.images)) if among is None else among
+        ranked: list[tuple[str, float]] = []
+        seen: set[str] = set()
+        for index in pool[np.argsort(-scores[pool])][: (limit + 1) * MAX_IMAGES_PER_SKU]:
+            sku = self.images[index].sku
+            if scores[index] <= 0 or sku == exclude or sku in seen:
+                continue
+            seen.add(sku)
+            ranked.append((sku, float(scores[index])))
+            if len(ranked) == limit:
+                break
+        return ranked
+
+    def assess(self, photo: Photo, features: PhotoFeatures, sku: str) -> Assessment:
+        entry = self.skus[sku]
+        ordered = _best(features, entry.images[:MAX_IMAGES_PER_SKU])
+        scores = self._scores(features.words(self.vocabulary))
+        candidates = self._rank(scores, sku, CANDIDATES)
+        # The ordered SKU's own brand is where look-alikes are: its variants are verified even when
+        # the words rank them lower (they share the logo with half the shelf).
+        for sibling in self._rank(scores, sku, SIBLINGS, self._brands.get(entry.brand)):
+            if sibling[0] not in {name for name, _ in candidates}:
+                candidates.append(sibling)
+        other = None
+        for candidate, _ in candidates:
+            found = _best(features, self.skus[candidate].images[:MAX_IMAGES_PER_SKU])
+            if found is not None and (other is None or found.inliers > other.inliers):
+                other = found
+        return Assessment(
+            photo_keypoints=len(features.points),
+            ordered=ordered,
+            other=other,
+            colour_overlap=_colour_overlap(features, ordered),
+            other_colour_overlap=_colour_overlap(features, other),
+            candidates=tuple(candidates),
+        )
+
+
+def _best(features: PhotoFeatures, images: Sequence[CatalogImage]) -> ImageMatch | None:
+    best: ImageMatch | None = None
+    height, width = features.rgb.shape[:2]
+    for image in images:
+        geometry = F.verify(
+            features.points,
+            features.root,
+            image.points,
+            F.rootsift(image.descriptors),
+            (image.width, image.height),
+            (width, height),
+        )
+        if best is None or geometry.inliers > best.inliers:
+            full = None
+            if geometry.homography is not None:
+                full = np.diag([1 / features.scale, 1 / features.scale, 1.0]) @ geometry.homography
+            best = ImageMatch(image, geometry, full)
+    return best
+
+
+def _colour_overlap(features: PhotoFeatures, match: ImageMatch | None) -> float | None:
+    """Colour of the catalog product vs the photo's pixels where the homography puts it."""
+    if match is None or match.geometry.homography is None:
+        return None
+    image = match.image
+    mask = image.mask
+    to_mask = np.diag([mask.shape[1] / image.width, mask.shape[0] / image.height, 1.0])
+    from_mask = match.geometry.homography @ np.linalg.inv(to_mask)
+    height, width = features.rgb.shape[:2]
+    warped = cv2.warpPerspective(mask, from_mask, (width, height), flags=cv2.INTER_NEAREST)
+    if warped.sum() < 100:
+        return None
+    return F.histogram_overlap(image.colour, F.colour_histogram(features.rgb, warped))
+
+
+# -- photo side ---------------------------------------------------------------------------------------
+
+_photo_cache: weakref.WeakKeyDictionary[Photo, PhotoFeatures] = weakref.WeakKeyDictionary()
+_cache_lock = threading.Lock()
+
+
+def photo_features(photo: Photo) -> PhotoFeatures:
+    """The photo's features, measured once per photo however many looks ask."""
+    with _cache_lock:
+        cached = _photo_cache.get(photo)
+    if cached is not None:
+        return cached
+    rgb = _fit(np.asarray(photo.working), F.PHOTO_MAX_SIDE)
+    local = F.extract(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), max_side=F.PHOTO_MAX_SIDE, max_features=F.PHOTO_MAX_FEATURES)
+    found = PhotoFeatures(
+        points=local.points,
+        root=F.rootsift(local.descriptors),
+        rgb=rgb,
+        scale=rgb.shape[1] / photo.width,
+    )
+    with _cache_lock:
+        _photo_cache[photo] = found
+    return found
+
+
+def _fit(image: np.ndarray, side: int) -> np.ndarray:
+    height, width = image.shape[:2]
+    if max(height, width) <= side:
+        return image
+    ratio = side / max(height, width)
+    size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+# -- all tenants, once per process -------------------------------------------------------------------
+
+
+@dataclass
+class Catalog:
+    """Each tenant's catalog, loaded from `load` on first use and kept for the process."""
+
+    load: Callable[[str], StoredCatalog | TenantCatalog]
+    _tenants: dict[str, TenantCatalog] = field(default_factory=dict)
+    _assessed: weakref.WeakKeyDictionary[Photo, dict[tuple[str, str], Assessment]] = field(
+        default_factory=weakref.WeakKeyDictionary
+    )
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def for_tenant(self, tenant: str) -> TenantCatalog:
+        with self._lock:
+            found = self._tenants.get(tenant)
+        if found is None:
+            loaded = self.load(tenant)
+            found = loaded if isinstance(loaded, TenantCatalog) else TenantCatalog(loaded)
+            with self._lock:
+                self._tenants[tenant] = found
+        return found
+
+    def forget(self, tenant: str) -> None:
+        """Drop a tenant's loaded catalog (after it changed) so the next use reloads it."""
+        with self._lock:
+            self._tenants.pop(tenant, None)
+
+    def assess(self, photo: Photo, tenant: str, sku: str) -> Assessment:
+        """The photo against the ordered SKU and its best rival; computed once per photo and SKU."""
+        key = (tenant, sku)
+        with self._lock:
+            done = self._assessed.get(photo, {}).get(key)
+        if done is not None:
+            return done
+        result = self.for_tenant(tenant).assess(photo, photo_features(photo), sku)
+        with self._lock:
+            self._assessed.setdefault(photo, {})[key] = result
+        return result
+
+
+def parse_zones(value: Any) -> dict[str, list[int]]:
+    """Zones as given by a merchant: {"zipper": [x, y, w, h], ...} in catalog image pixels."""
+    if not isinstance(value, dict) or not value:
+        raise ValueError('zones must be a JSON object such as {"zipper": [10, 20, 100, 40]}')
+    zones: dict[str, list[int]] = {}
+    for name, box in value.items():
+        if (
+            not isinstance(box, list)
+            or len(box) != 4
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in box)
+        ):
+            raise ValueError(f"zone {name!r} must be [x, y, w, h], got {box!r}")
+        x, y, w, h = (int(round(v)) for v in box)
+        if x < 0 or y < 0 or w <= 0 or h <= 0:
+            raise ValueError(f"zone {name!r} needs x, y >= 0 and w, h > 0, got {box!r}")
+        zones[str(name)[:64]] = [x, y, w, h]
+    return zones

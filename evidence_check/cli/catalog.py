@@ -1,0 +1,251 @@
+"""`evidence-check catalog`: the shop's products and their images, against which photos are matched.
+
+    evidence-check catalog add SKU IMAGE... [--name NAME] [--category CATEGORY] [--zones FILE]
+    evidence-check catalog list
+    evidence-check catalog remove SKU
+    evidence-check catalog import MANIFEST.csv|MANIFEST.jsonl
+    evidence-check catalog reindex
+
+Candidates for "is this another product?" are found through visual words. A catalog starts with
+a generic vocabulary; `reindex` (run by every import) fits one to the catalog's own images, which
+finds the right product among thousands far more often. Images added later get words in that
+vocabulary at once; reindex again after large changes.
+
+A manifest names one SKU per row (CSV columns ``sku,name,category,images``; several images are
+separated by ``;``) or per line (JSONL objects with the same keys, ``images`` a list). Image paths
+are read relative to the manifest's folder. Files that cannot be used are skipped, one line each.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+
+from evidence_check.catalog import parse_zones
+from evidence_check.cli.app import app, fail, load_settings, open_store
+from evidence_check.engine import Upload, now_utc
+from evidence_check.imaging.load import PhotoError, read_file
+from evidence_check.service import add_to_catalog, limits_from, reindex_catalog
+from evidence_check.settings import Settings
+from evidence_check.store import Store, StoreError
+from evidence_check.store.catalog_store import list_skus, remove_sku
+
+catalog_app = typer.Typer(
+    help="The catalog: SKUs and their images, computed once and matched against claim photos.",
+    no_args_is_help=True,
+)
+app.add_typer(catalog_app, name="catalog")
+
+TENANT = "default"  # the command line is the single-user mode; the HTTP API scopes by key
+_SKU = re.compile(r"^[\w.:@/+-]{1,128}$")
+
+DbOption = Annotated[str | None, typer.Option(help="store URL (default: SQLite in the user's data folder)")]
+
+
+@dataclass(frozen=True)
+class Entry:
+    sku: str
+    name: str | None
+    category: str | None
+    images: list[Path]
+
+
+@catalog_app.command("add")
+def add(
+    sku: Annotated[str, typer.Argument(help="the SKU, as orders name it")],
+    images: Annotated[list[Path], typer.Argument(help="catalog images of the product", show_default=False)],
+    name: Annotated[str | None, typer.Option(help="product name, e.g. 'Bravo Apple Juice'")] = None,
+    category: Annotated[str | None, typer.Option(help="category for claim windows, e.g. fresh_food")] = None,
+    zones: Annotated[
+        Path | None, typer.Option(help='JSON file {"zone": [x, y, w, h]} in pixels of the first image')
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Add a SKU's images (or more images to a SKU); their features are computed now, once."""
+    _check_sku(sku)
+    zone_map = _read_zones(zones) if zones is not None else None
+    settings = load_settings()
+    store = open_store(db or settings.db)
+    try:
+        added, total = _add(store, settings, Entry(sku, name, category, images), zone_map)
+    finally:
+        store.close()
+    if added is None:
+        fail(f"no image of {sku} could be used")
+    print(f"{sku}: {added} image(s) added, {total - added} already there or skipped")
+
+
+@catalog_app.command("list")
+def list_(db: DbOption = None) -> None:
+    """List the SKUs with their image counts."""
+    settings = load_settings()
+    store = open_store(db or settings.db)
+    try:
+        rows = list_skus(store, TENANT)
+    finally:
+        store.close()
+    if not rows:
+        print("the catalog is empty (add products with: evidence-check catalog add SKU IMAGE...)")
+        return
+    print(f"{'SKU':<32} {'images':>6} {'zones':>5}  {'category':<16} name")
+    for row in rows:
+        print(f"{row.sku:<32} {row.images:>6} {row.zones:>5}  {row.category or '-':<16} {row.name or '-'}")
+
+
+@catalog_app.command("remove")
+def remove(sku: Annotated[str, typer.Argument()], db: DbOption = None) -> None:
+    """Remove a SKU and all its images."""
+    settings = load_settings()
+    store = open_store(db or settings.db)
+    try:
+        removed = remove_sku(store, TENANT, sku)
+    except StoreError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+    if not removed:
+        fail(f"no SKU {sku!r} in the catalog")
+    print(f"removed {sku}")
+
+
+@catalog_app.command("import")
+def import_(
+    manifest: Annotated[Path, typer.Argument(help="CSV (sku,name,category,images) or JSONL")],
+    db: DbOption = None,
+) -> None:
+    """Add many SKUs from a manifest, with a progress bar on stderr."""
+    try:
+        entries = list(_manifest(manifest))
+    except OSError as exc:
+        fail(f"cannot read {manifest}: {exc.strerror or exc}")
+    except ValueError as exc:
+        fail(f"{manifest}: {exc}", 2)
+    if not entries:
+        fail(f"{manifest}: no SKU rows")
+    settings = load_settings()
+    store = open_store(db or settings.db)
+    skus = images = 0
+    try:
+        with click.progressbar(entries, label="importing", file=sys.stderr, show_pos=True) as bar:
+            for entry in bar:
+                added, _ = _add(store, settings, entry, None)
+                if added is not None:
+                    skus += 1
+                    images += added
+    finally:
+        store.close()
+    print(f"imported {skus} SKU(s), {images} new image(s) from {manifest}")
+    if skus == 0:
+        fail("no image in the manifest could be used")
+    _reindex(db or settings.db)
+
+
+@catalog_app.command("reindex")
+def reindex(db: DbOption = None) -> None:
+    """Fit the visual vocabulary to the catalog's own images (done after every import)."""
+    _reindex(db or load_settings().db)
+
+
+def _reindex(url: str) -> None:
+    store = open_store(url)
+    try:
+        count = reindex_catalog(store, TENANT, now_utc())
+    except ValueError as exc:
+        fail(str(exc))
+    except StoreError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+    print(f"reindexed {count} catalog image(s) with a vocabulary fitted to them")
+
+
+def _add(
+    store: Store, settings: Settings, entry: Entry, zones: dict[str, list[int]] | None
+) -> tuple[int | None, int]:
+    """(images added or None when none was usable, images given); skipped files get one line each."""
+    limits = limits_from(settings)
+    uploads = []
+    for path in entry.images:
+        try:
+            uploads.append(Upload(path.name, read_file(path, limits)))
+        except PhotoError as exc:
+            uploads.append(Upload(str(path), None, str(exc)))
+    try:
+        result = add_to_catalog(
+            store, TENANT, entry.sku, uploads, name=entry.name, category=entry.category, zones=zones,
+            settings=settings, now=now_utc(),
+        )  # fmt: skip
+    except StoreError as exc:
+        fail(str(exc))
+    for filename, why in result.skipped:
+        print(f"evidence-check: skipped {entry.sku} {filename}: {why}", file=sys.stderr)
+    usable = len(entry.images) - len(result.skipped)
+    return (result.added if usable else None), len(entry.images)
+
+
+def _manifest(path: Path) -> Iterator[Entry]:
+    folder = path.parent
+    if path.suffix.lower() == ".jsonl":
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"line {number} is not JSON ({exc.msg})") from None
+                if not isinstance(row, dict):
+                    raise ValueError(f"line {number} is not a JSON object")
+                images = row.get("images", [])
+                if isinstance(images, str):
+                    images = [images]
+                yield _entry(row, [str(i) for i in images], folder, f"line {number}")
+        return
+    if path.suffix.lower() != ".csv":
+        raise ValueError("a manifest must be .csv or .jsonl")
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames is None or "sku" not in reader.fieldnames:
+            raise ValueError("the CSV needs a header with at least sku and images")
+        for number, row in enumerate(reader, 2):
+            images = [p.strip() for p in (row.get("images") or row.get("image") or "").split(";") if p.strip()]
+            yield _entry(row, images, folder, f"row {number}")
+
+
+def _entry(row: dict[str, Any], images: list[str], folder: Path, where: str) -> Entry:
+    sku = str(row.get("sku") or "").strip()
+    if not _SKU.match(sku):
+        raise ValueError(f"{where}: sku {sku!r} must be 1-128 letters, digits or . _ - : @ / +")
+    if not images:
+        raise ValueError(f"{where}: SKU {sku} lists no images")
+    return Entry(
+        sku=sku,
+        name=str(row["name"]).strip() or None if row.get("name") else None,
+        category=str(row["category"]).strip() or None if row.get("category") else None,
+        images=[(folder / image) if not Path(image).is_absolute() else Path(image) for image in images],
+    )
+
+
+def _check_sku(sku: str) -> None:
+    if not _SKU.match(sku):
+        fail(f"sku: {sku!r} must be 1-128 letters, digits or . _ - : @ / +", 2)
+
+
+def _read_zones(path: Path) -> dict[str, list[int]]:
+    try:
+        return parse_zones(json.loads(path.read_text(encoding="utf-8")))
+    except OSError as exc:
+        fail(f"cannot read zones file {path}: {exc.strerror or exc}", 2)
+    except json.JSONDecodeError as exc:
+        fail(f"zones file {path} is not JSON ({exc.msg} at line {exc.lineno})", 2)
+    except ValueError as exc:
+        fail(f"zones file {path}: {exc}", 2)

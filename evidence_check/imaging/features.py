@@ -1,0 +1,324 @@
+"""Local features for product matching: SIFT keypoints, RootSIFT descriptors, visual words, colour.
+
+Chosen by measurement on the grocery corpus (31 products; 155 phone shelf photos matched against
+every shop image, the same ratio test and RANSAC; `scripts/bench_relevance.py --compare`):
+
+    option                                   right product first   genuine >= 12 inliers
+    ORB, 1500 features, Hamming              54.8 %                58.1 %
+    SIFT                                     76.1 %                77.4 %
+    RootSIFT                                 80.0 %                76.1 %
+    RootSIFT, catalog image enlarged x2      83.9 %                86.5 %
+    ... plus a view squeezed to 0.6 width    83.9 %                83.9 %
+    ... plus views at 0.6 and 0.4 width      82.6 %                83.2 %
+
+So: RootSIFT (Arandjelović & Zisserman 2012: L1-normalise, then square root), catalog images
+enlarged to `CATALOG_MIN_SIDE` (web-shop pictures are small), and no squeezed (ASIFT-like) views,
+which added false matches faster than true ones. OpenCV 5 no longer ships AKAZE in the main
+package. Keypoint positions are stored in pixels of the catalog image as given, so a homography
+maps catalog pixels (and the zones drawn on them) into the photo.
+
+Descriptors are stored as uint8 (SIFT's values are whole numbers 0..255) and turned into RootSIFT
+only when an image is matched. Visual words come from a two-level vocabulary tree: a generic one
+shipped in `data/vocabulary.npz` (`scripts/train_vocabulary.py`), or one fitted to a catalog.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+VOCABULARY_PATH = Path(__file__).parent / "data" / "vocabulary.npz"
+
+PHOTO_MAX_SIDE = 640  # features of a claim photo are taken from a copy this size
+PHOTO_MAX_FEATURES = 1500
+CATALOG_MIN_SIDE = 400  # smaller catalog images are enlarged to this before detection
+CATALOG_MAX_SIDE = 800
+CATALOG_TILTS = (1.0,)  # horizontal squeeze factors of catalog views; extra ones did not pay
+CATALOG_MAX_FEATURES = 1200  # per view
+RATIO = 0.8  # Lowe's ratio test
+RANSAC_PX = 4.0  # reprojection tolerance, photo pixels of the feature copy
+MIN_MATCHES = 8  # fewer ratio-test matches than this are not worth a homography
+# A homography that maps the catalog image to a sliver or a huge area, or folds it, is a false fit.
+MIN_AREA_FRACTION = 0.005
+MAX_AREA_FRACTION = 4.0
+
+VOCABULARY_BRANCH = 128  # up to 128² = 16,384 visual words
+VOCABULARY_SAMPLE = 400_000  # descriptors a vocabulary is trained on, at most
+MIN_DESCRIPTORS_PER_WORD = 3
+
+HUE_BINS = 12
+SAT_BINS = 3
+GREY_BINS = 4  # achromatic pixels by brightness: black, dark grey, light grey, white
+GREY_SATURATION = 40  # below this saturation (of 255) a pixel counts as achromatic
+
+
+@dataclass(frozen=True, eq=False)
+class LocalFeatures:
+    points: np.ndarray  # N x 2 float32, pixels of the image as given (before any resizing)
+    descriptors: np.ndarray  # N x 128 uint8 SIFT
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+
+@dataclass(frozen=True)
+class GeometricMatch:
+    matches: int  # ratio-test matches, one per catalog keypoint
+    inliers: int  # of those, consistent with one homography
+    homography: np.ndarray | None  # 3x3, catalog image pixels -> photo pixels
+
+    @property
+    def inlier_ratio(self) -> float:
+        return self.inliers / self.matches if self.matches else 0.0
+
+
+NO_MATCH = GeometricMatch(0, 0, None)
+
+
+@cache
+def _sift(max_features: int) -> cv2.SIFT:
+    return cv2.SIFT.create(nfeatures=max_features)
+
+
+def extract(gray: np.ndarray, *, max_side: int, max_features: int, min_side: int = 0) -> LocalFeatures:
+    """SIFT features of a grey image, measured on a copy resized into [min_side, max_side]."""
+    scale = _scale_for(gray.shape[1], gray.shape[0], min_side, max_side)
+    work = _resized(gray, scale, scale)
+    keypoints, descriptors = _sift(max_features).detectAndCompute(work, None)
+    if descriptors is None or not keypoints:
+        return LocalFeatures(np.zeros((0, 2), np.float32), np.zeros((0, 128), np.uint8))
+    points = np.array([k.pt for k in keypoints], dtype=np.float32) / scale
+    return LocalFeatures(points, np.clip(descriptors, 0, 255).astype(np.uint8))
+
+
+def extract_catalog(gray: np.ndarray) -> LocalFeatures:
+    """Features of a catalog image over its squeezed views, in the image's own pixels."""
+    height, width = gray.shape
+    scale = _scale_for(width, height, CATALOG_MIN_SIDE, CATALOG_MAX_SIDE)
+    points, descriptors = [], []
+    for tilt in CATALOG_TILTS:
+        view = _resized(gray, scale * tilt, scale)
+        keypoints, found = _sift(CATALOG_MAX_FEATURES).detectAndCompute(view, None)
+        if found is None or not keypoints:
+            continue
+        xy = np.array([k.pt for k in keypoints], dtype=np.float32)
+        xy[:, 0] /= scale * tilt
+        xy[:, 1] /= scale
+        points.append(xy)
+        descriptors.append(np.clip(found, 0, 255).astype(np.uint8))
+    if not points:
+        return LocalFeatures(np.zeros((0, 2), np.float32), np.zeros((0, 128), np.uint8))
+    return LocalFeatures(np.concatenate(points), np.concatenate(descriptors))
+
+
+def rootsift(descriptors: np.ndarray) -> np.ndarray:
+    values = descriptors.astype(np.float32)
+    values /= values.sum(axis=1, keepdims=True) + 1e-7
+    return np.sqrt(values)
+
+
+def verify(
+    photo_points: np.ndarray,
+    photo_root: np.ndarray,
+    catalog_points: np.ndarray,
+    catalog_root: np.ndarray,
+    catalog_size: tuple[int, int],
+    photo_size: tuple[int, int],
+) -> GeometricMatch:
+    """Ratio-test matches from photo to catalog image, then a RANSAC homography (USAC)."""
+    if len(photo_root) < 2 or len(catalog_root) < 2:
+        return NO_MATCH
+    # Squared distances of unit vectors from one matrix product; RootSIFT rows have unit L2 norm.
+    similarity = photo_root @ catalog_root.T
+    rows = np.arange(len(photo_root))
+    best = similarity.argmax(axis=1)
+    top = similarity[rows, best]
+    similarity[rows, best] = -1.0  # two passes of max: far cheaper than a partial sort per row
+    runner = similarity.max(axis=1)
+    d1 = np.sqrt(np.maximum(2.0 - 2.0 * top, 0.0))
+    d2 = np.sqrt(np.maximum(2.0 - 2.0 * runner, 0.0))
+    keep = d1 < RATIO * d2
+    query, train, dist = rows[keep], best[keep], d1[keep]
+    # One photo keypoint per catalog keypoint: repeated texture must not vote many times.
+    order = np.argsort(dist)
+    _, first_seen = np.unique(train[order], return_index=True)
+    chosen = order[first_seen]
+    query, train = query[chosen], train[chosen]
+    if len(query) < MIN_MATCHES:
+        return GeometricMatch(len(query), 0, None)
+    homography, mask = cv2.findHomography(
+        catalog_points[train], photo_points[query], cv2.USAC_DEFAULT, RANSAC_PX, maxIters=2000, confidence=0.995
+    )
+    if homography is None or mask is None or not _plausible(homography, catalog_size, photo_size):
+        return GeometricMatch(len(query), 0, None)
+    return GeometricMatch(len(query), int(mask.sum()), homography)
+
+
+def _plausible(homography: np.ndarray, catalog_size: tuple[int, int], photo_size: tuple[int, int]) -> bool:
+    width, height = catalog_size
+    corners = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32).reshape(-1, 1, 2)
+    quad = cv2.perspectiveTransform(corners, homography).reshape(-1, 2)
+    if not np.all(np.isfinite(quad)) or not cv2.isContourConvex(quad.astype(np.float32)):
+        return False
+    area = cv2.contourArea(quad) / float(photo_size[0] * photo_size[1])
+    return MIN_AREA_FRACTION <= area <= MAX_AREA_FRACTION
+
+
+# -- visual words ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Vocabulary:
+    coarse: np.ndarray  # B x 128 float32
+    fine: np.ndarray  # B x B x 128 float32
+
+    @property
+    def size(self) -> int:
+        return self.fine.shape[0] * self.fine.shape[1]
+
+    @cached_property
+    def key(self) -> str:
+        """Names this vocabulary: words are comparable only between equal keys."""
+        return hashlib.sha256(self.coarse.tobytes() + self.fine.tobytes()).hexdigest()[:16]
+
+    def words(self, root: np.ndarray) -> np.ndarray:
+        """The word of each RootSIFT descriptor: nearest coarse cell, then nearest word inside it."""
+        if not len(root):
+            return np.zeros(0, np.int32)
+        cells = nearest(root, self.coarse)
+        words = np.empty(len(root), np.int32)
+        branch = self.fine.shape[1]
+        for cell in np.unique(cells):
+            members = cells == cell
+            words[members] = cell * branch + nearest(root[members], self.fine[cell])
+        return words
+
+    def to_bytes(self) -> bytes:
+        return pack(coarse=self.coarse.astype(np.float16), fine=self.fine.astype(np.float16))
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> Vocabulary:
+        data = unpack(blob)
+        return cls(data["coarse"].astype(np.float32), data["fine"].astype(np.float32))
+
+
+@cache
+def vocabulary() -> Vocabulary:
+    """The generic vocabulary, for a catalog that has not trained its own (`train_vocabulary`)."""
+    return Vocabulary.from_bytes(VOCABULARY_PATH.read_bytes())
+
+
+def train_vocabulary(root: np.ndarray, branch: int = VOCABULARY_BRANCH, seed: int = 1) -> Vocabulary:
+    """A two-level vocabulary tree (Nistér & Stewénius 2006) of at most branch² words.
+
+    The branching shrinks for few descriptors so that each word still gathers several of them.
+    Deterministic for given descriptors and seed.
+    """
+    branch = int(max(4, min(branch, np.sqrt(len(root) / MIN_DESCRIPTORS_PER_WORD))))
+    data = root.astype(np.float32)
+    if len(data) > VOCABULARY_SAMPLE:
+        data = data[np.random.default_rng(seed).choice(len(data), VOCABULARY_SAMPLE, replace=False)]
+    coarse = _kmeans(data, branch, seed)
+    cells = nearest(data, coarse)
+    fine = np.zeros((branch, branch, data.shape[1]), np.float32)
+    for cell in range(branch):
+        members = data[cells == cell]
+        if len(members) < branch:  # a sparse cell: pad around its centre so every word exists
+            jitter = np.random.default_rng(seed + cell).normal(0, 1e-3, (branch, data.shape[1]))
+            members = np.concatenate([members, coarse[cell] + jitter.astype(np.float32)])
+        fine[cell] = _kmeans(members, branch, seed + 1 + cell)
+    # Rounded as it is stored, so the vocabulary in use and the one loaded back have one key.
+    return Vocabulary(coarse.astype(np.float16).astype(np.float32), fine.astype(np.float16).astype(np.float32))
+
+
+def _kmeans(data: np.ndarray, k: int, seed: int) -> np.ndarray:
+    cv2.setRNGSeed(seed)
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1e-4)
+    labels = np.zeros((len(data), 1), np.int32)
+    _, _, centres = cv2.kmeans(data, k, labels, criteria, 1, cv2.KMEANS_PP_CENTERS)
+    return np.asarray(centres, np.float32)
+
+
+def nearest(vectors: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    distances = (centres * centres).sum(axis=1)[None, :] - 2.0 * (vectors @ centres.T)
+    return np.argmin(distances, axis=1)
+
+
+# -- colour ---------------------------------------------------------------------------------------
+
+
+def colour_histogram(rgb: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """Hue x saturation bins for coloured pixels plus brightness bins for grey ones, summing to 1.
+
+    Coarse on purpose: lighting in a phone photo shifts colours a little, but a black carton never
+    lands in the bins of a white one, nor a red one in those of a green one.
+    """
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    hue, sat, val = (hsv[..., i].astype(np.int32) for i in range(3))
+    chosen = np.ones(hue.shape, bool) if mask is None else mask.astype(bool)
+    grey = sat < GREY_SATURATION
+    colour_bin = (hue * HUE_BINS // 180) * SAT_BINS + np.minimum(
+        (sat - GREY_SATURATION) * SAT_BINS // (256 - GREY_SATURATION), SAT_BINS - 1
+    )
+    grey_bin = HUE_BINS * SAT_BINS + np.minimum(val * GREY_BINS // 256, GREY_BINS - 1)
+    bins = np.where(grey, grey_bin, colour_bin)[chosen]
+    counts = np.bincount(bins.ravel(), minlength=HUE_BINS * SAT_BINS + GREY_BINS).astype(np.float32)
+    total = counts.sum()
+    return counts / total if total else counts
+
+
+def histogram_overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Histogram intersection in [0, 1]: the share of colour the two have in common."""
+    return float(np.minimum(a, b).sum())
+
+
+def product_mask(rgb: np.ndarray) -> np.ndarray:
+    """Pixels that differ from the image's border colour: the product on a plain shop background."""
+    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).astype(np.int32)
+    background = np.median(border, axis=0)
+    distance = np.abs(rgb.astype(np.int32) - background).max(axis=2)
+    mask = (distance > 24).astype(np.uint8)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    if mask.sum() < 0.02 * mask.size:  # no plain background: the whole picture is the product
+        mask[:] = 1
+    return mask.astype(bool)
+
+
+# -- storage ----------------------------------------------------------------------------------------
+
+
+def pack(**arrays: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    save: Any = np.savez_compressed  # numpy's stubs do not type keyword arrays
+    save(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def unpack(blob: bytes) -> dict[str, np.ndarray]:
+    with np.load(io.BytesIO(blob), allow_pickle=False) as data:
+        return {name: data[name] for name in data.files}
+
+
+def _scale_for(width: int, height: int, min_side: int, max_side: int) -> float:
+    longest = max(width, height)
+    if longest > max_side:
+        return max_side / longest
+    if min_side and longest < min_side:
+        return min_side / longest
+    return 1.0
+
+
+def _resized(gray: np.ndarray, fx: float, fy: float) -> np.ndarray:
+    if fx == 1.0 and fy == 1.0:
+        return gray
+    enlarge = fx > 1.0 or fy > 1.0
+    return cv2.resize(
+        gray, None, fx=fx, fy=fy, interpolation=cv2.INTER_CUBIC if enlarge else cv2.INTER_AREA
+    )

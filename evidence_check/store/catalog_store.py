@@ -1,0 +1,149 @@
+"""Reading and writing the catalog tables. Every query is scoped by tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from evidence_check.catalog import StoredCatalog, StoredImage, StoredSku
+from evidence_check.store.catalog_tables import CatalogImageRow, CatalogSkuRow, CatalogVocabularyRow
+from evidence_check.store.database import Store, StoreError, _one_line
+
+
+@dataclass(frozen=True)
+class SkuSummary:
+    sku: str
+    name: str | None
+    category: str | None
+    images: int
+    zones: int
+
+
+def put_sku(
+    store: Store,
+    tenant: str,
+    sku: str,
+    *,
+    name: str | None,
+    category: str | None,
+    zones: dict[str, Any] | None,
+    images: list[StoredImage],
+    when: datetime,
+) -> int:
+    """Create or update a SKU and add the images it does not have yet; returns how many were added."""
+    try:
+        with store.sessions.begin() as session:
+            row = session.scalar(
+                select(CatalogSkuRow).where(CatalogSkuRow.tenant == tenant, CatalogSkuRow.sku == sku)
+            )
+            if row is None:
+                row = CatalogSkuRow(
+                    tenant=tenant, sku=sku, name=name, category=category, zones=zones,
+                    created_at=when, updated_at=when,
+                )  # fmt: skip
+                session.add(row)
+                session.flush()
+            else:
+                row.name = name or row.name
+                row.category = category or row.category
+                row.zones = zones if zones is not None else row.zones
+                row.updated_at = when
+            known = set(session.scalars(select(CatalogImageRow.image_id).where(CatalogImageRow.sku_pk == row.id)))
+            added = 0
+            for image in images:
+                if image.image_id in known:
+                    continue
+                known.add(image.image_id)
+                session.add(
+                    CatalogImageRow(
+                        sku_pk=row.id, tenant=tenant, image_id=image.image_id, filename=image.filename[:255],
+                        width=image.width, height=image.height, features=image.features, created_at=when,
+                    )  # fmt: skip
+                )
+                added += 1
+            return added
+    except SQLAlchemyError as exc:
+        raise StoreError(f"could not store SKU {sku}: {_one_line(exc)}") from None
+
+
+def list_skus(store: Store, tenant: str) -> list[SkuSummary]:
+    with store.sessions() as session:
+        counts = (
+            select(CatalogImageRow.sku_pk, func.count().label("n"))
+            .group_by(CatalogImageRow.sku_pk)
+            .subquery()
+        )
+        rows = session.execute(
+            select(CatalogSkuRow, counts.c.n)
+            .outerjoin(counts, counts.c.sku_pk == CatalogSkuRow.id)
+            .where(CatalogSkuRow.tenant == tenant)
+            .order_by(CatalogSkuRow.sku)
+        ).all()
+    return [SkuSummary(r.sku, r.name, r.category, int(n or 0), len(r.zones or {})) for r, n in rows]
+
+
+def remove_sku(store: Store, tenant: str, sku: str) -> bool:
+    try:
+        with store.sessions.begin() as session:
+            row_id = session.scalar(
+                select(CatalogSkuRow.id).where(CatalogSkuRow.tenant == tenant, CatalogSkuRow.sku == sku)
+            )
+            if row_id is None:
+                return False
+            # Explicit: SQLite enforces ON DELETE CASCADE only with foreign_keys on, which a shared
+            # connection may not have.
+            session.execute(delete(CatalogImageRow).where(CatalogImageRow.sku_pk == row_id))
+            session.execute(delete(CatalogSkuRow).where(CatalogSkuRow.id == row_id))
+            return True
+    except SQLAlchemyError as exc:
+        raise StoreError(f"could not remove SKU {sku}: {_one_line(exc)}") from None
+
+
+def load_tenant(store: Store, tenant: str) -> StoredCatalog:
+    """Every SKU of a tenant with its images' stored features, for the in-memory catalog."""
+    with store.sessions() as session:
+        vocabulary = session.scalar(
+            select(CatalogVocabularyRow.vocabulary).where(CatalogVocabularyRow.tenant == tenant)
+        )
+        skus = session.scalars(select(CatalogSkuRow).where(CatalogSkuRow.tenant == tenant)).all()
+        images: dict[int, list[StoredImage]] = {}
+        for image in session.scalars(
+            select(CatalogImageRow).where(CatalogImageRow.tenant == tenant).order_by(CatalogImageRow.id)
+        ):
+            images.setdefault(image.sku_pk, []).append(
+                StoredImage(image.image_id, image.filename, image.width, image.height, image.features)
+            )
+    return StoredCatalog(
+        tuple(StoredSku(row.sku, row.name, row.category, row.zones, tuple(images.get(row.id, ()))) for row in skus),
+        vocabulary,
+    )
+
+
+def load_vocabulary(store: Store, tenant: str) -> bytes | None:
+    with store.sessions() as session:
+        return session.scalar(
+            select(CatalogVocabularyRow.vocabulary).where(CatalogVocabularyRow.tenant == tenant)
+        )
+
+
+def reindex(store: Store, tenant: str, key: str, vocabulary: bytes, rewrite: Callable[[bytes], bytes], when: datetime) -> int:
+    """Store a new vocabulary and every image's features rewritten for it, in one transaction."""
+    try:
+        with store.sessions.begin() as session:
+            row = session.get(CatalogVocabularyRow, tenant)
+            if row is None:
+                session.add(CatalogVocabularyRow(tenant=tenant, key=key, vocabulary=vocabulary, created_at=when))
+            else:
+                row.key, row.vocabulary, row.created_at = key, vocabulary, when
+            count = 0
+            for image in session.scalars(select(CatalogImageRow).where(CatalogImageRow.tenant == tenant)):
+                image.features = rewrite(image.features)
+                count += 1
+            return count
+    except SQLAlchemyError as exc:
+        raise StoreError(f"could not reindex the catalog: {_one_line(exc)}") from None

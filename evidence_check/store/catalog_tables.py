@@ -1,0 +1,54 @@
+"""The catalog's tables: a tenant's SKUs and their images with features computed once, at add time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from evidence_check.store.tables import Base
+
+
+class CatalogSkuRow(Base):
+    __tablename__ = "catalog_skus"
+    __table_args__ = (UniqueConstraint("tenant", "sku", name="uq_catalog_skus_tenant_sku"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    sku: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str | None] = mapped_column(String(255))
+    category: Mapped[str | None] = mapped_column(String(64))
+    # Named parts of the product: name -> [x, y, w, h] in pixels of the SKU's first catalog image.
+    zones: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CatalogImageRow(Base):
+    """One catalog image; `features` is a compressed numpy archive (see `catalog.py`)."""
+
+    __tablename__ = "catalog_images"
+    __table_args__ = (UniqueConstraint("sku_pk", "image_id", name="uq_catalog_images_sku_image"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sku_pk: Mapped[int] = mapped_column(ForeignKey("catalog_skus.id", ondelete="CASCADE"), index=True)
+    tenant: Mapped[str] = mapped_column(String(64), index=True)
+    image_id: Mapped[str] = mapped_column(String(64))  # sha256 of the file's bytes
+    filename: Mapped[str] = mapped_column(String(255))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    features: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CatalogVocabularyRow(Base):
+    """The visual vocabulary a tenant's catalog was reindexed with (`catalog reindex`)."""
+
+    __tablename__ = "catalog_vocabularies"
+
+    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(32))
+    vocabulary: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,282 @@
+"""The relevance look on the grocery corpus: accuracy tables and cost per photo.
+
+    .venv/bin/python scripts/bench_relevance.py [../shared/corpora/product-matching]
+        [--compare] [--no-cost] [--no-accuracy]
+
+The catalog holds each product's web-shop image (`*_Iconic.jpg`); every shelf photo (`*_00N.jpg`)
+is claimed once as its own product (genuine) and once as each of the 30 others (impostor). Pairs of
+one brand (the first word of the name: Arla, Alpro, Tropicana, ...) are near variants and are
+counted apart. Cost: milliseconds of the relevance look per photo beyond decode (features, words,
+retrieval, geometric verification), with 10 SKUs and with 10,000 (the 31 real ones plus synthetic
+SKUs whose visual words are drawn at random with the real images' sizes). `--compare` first prints
+the feature options measured (ORB, SIFT, RootSIFT, enlarged and squeezed catalog views).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections import Counter
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from evidence_check import catalog as catalog_module
+from evidence_check.catalog import (
+    Catalog,
+    CatalogSku,
+    StoredCatalog,
+    StoredSku,
+    TenantCatalog,
+    catalog_features,
+    photo_features,
+    train_catalog_vocabulary,
+    with_words,
+)
+from evidence_check.checks import relevance
+from evidence_check.checks.context import CheckContext
+from evidence_check.imaging import features as F
+from evidence_check.imaging.load import load_photo
+from evidence_check.models import Claim, Timeline
+from evidence_check.settings import Settings
+
+SYNTHETIC_SKUS = 10_000
+
+
+def products(root: Path) -> list[str]:
+    return sorted(p.name for p in (root / "grocery").iterdir() if p.is_dir())
+
+
+def stored_catalog(root: Path, names: list[str]) -> StoredCatalog:
+    """The catalog as `catalog import` leaves it: features, then a vocabulary fitted to them."""
+    skus = []
+    for name in names:
+        path = root / "grocery" / name / f"{name}_Iconic.jpg"
+        image = catalog_features(load_photo(path.read_bytes(), path.name))
+        skus.append(StoredSku(name, name.replace("-", " "), None, None, (image,)))
+    vocabulary = train_catalog_vocabulary(skus)
+    reindexed = tuple(
+        replace(sku, images=tuple(replace(i, features=with_words(i.features, vocabulary)) for i in sku.images))
+        for sku in skus
+    )
+    return StoredCatalog(reindexed, vocabulary.to_bytes())
+
+
+def photos(root: Path, name: str) -> list[Path]:
+    return sorted((root / "grocery" / name).glob(f"{name}_00[0-9].jpg"))
+
+
+def memoise_verify() -> None:
+    """Verify each (photo, catalog image) pair once: 31 claims per photo reuse the same pairs.
+
+    Keyed by the identity of the photo's descriptors and the catalog image's keypoint array (both
+    live as long as the photo and the catalog), and only the small answer is kept.
+    """
+    original = F.verify
+    memo: dict[tuple[int, int], F.GeometricMatch] = {}
+    alive: list[np.ndarray] = []  # photo arrays kept so that no id is reused within the run
+
+    def verify(pp, pr, cp, cr, csize, psize):  # type: ignore[no-untyped-def]
+        key = (id(pr), id(cp))
+        if key not in memo:
+            memo[key] = original(pp, pr, cp, cr, csize, psize)
+            if not alive or alive[-1] is not pr:
+                alive.append(pr)
+        return memo[key]
+
+    F.verify = verify  # type: ignore[assignment]
+
+
+def accuracy(root: Path) -> None:
+    names = products(root)
+    stored = stored_catalog(root, names)
+    catalog = Catalog(lambda tenant: stored)
+    context = CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=catalog)
+    brand = {sku: entry.brand for sku, entry in catalog.for_tenant("default").skus.items()}
+    memoise_verify()
+    genuine: Counter[str] = Counter()
+    impostor: dict[str, Counter[str]] = {"other brand": Counter(), "same brand": Counter()}
+    genuine_codes: Counter[str] = Counter()
+    base = Claim(claim_id="bench", timeline=Timeline())
+    for name in names:
+        for path in photos(root, name):
+            photo = load_photo(path.read_bytes(), path.name)
+            for claimed in names:
+                finding = relevance.check(photo, replace(base, sku=claimed), context)
+                if claimed == name:
+                    genuine[finding.status.value] += 1
+                    genuine_codes[finding.code] += 1
+                else:
+                    kind = "same brand" if brand[claimed] == brand[name] else "other brand"
+                    impostor[kind][finding.status.value] += 1
+    print("\nClaims (relevance status)      n    pass   warn   fail   unknown")
+    rows = [("genuine (own product)", genuine), *((f"impostor, {k}", v) for k, v in impostor.items())]
+    for label, counts in rows:
+        n = sum(counts.values())
+        print(
+            f"{label:<26} {n:5d}  "
+            + "  ".join(f"{100 * counts[s] / n:5.1f}%" for s in ("pass", "warn", "fail", "unknown"))
+        )
+    print("genuine codes:", dict(genuine_codes.most_common()))
+    box = root / "opencv-box"
+    if box.is_dir():
+        reference = catalog_features(load_photo((box / "box.png").read_bytes(), "box.png"))
+        box_catalog = Catalog(lambda tenant: StoredCatalog((StoredSku("BOX", "Cookie box", None, None, (reference,)),)))
+        scene = load_photo((box / "box_in_scene.png").read_bytes(), "box_in_scene.png")
+        finding = relevance.check(
+            scene, replace(base, sku="BOX"), replace(context, catalog=box_catalog)
+        )
+        print(f"box_in_scene claimed as box: {finding.status.value} ({finding.code}, "
+              f"{finding.details['ordered']['inliers']} inliers)")  # fmt: skip
+
+
+def synthetic(real: TenantCatalog, count: int, seed: int = 7) -> TenantCatalog:
+    """The real SKUs plus copies whose visual words are random draws of the same number.
+
+    The copies share the real images' keypoint arrays: what grows is the inverted index (the
+    cost under test), not this process's memory.
+    """
+    rng = np.random.default_rng(seed)
+    size = real.vocabulary.size
+    entries = list(real.skus.values())
+    for i in range(count - len(entries)):
+        source = entries[i % len(entries)]
+        image = source.images[0]
+        words = np.unique(rng.integers(0, size, len(image.words))).astype(np.int32)
+        sku = f"SYN-{i:05d}"
+        made = replace(image, sku=sku, image_id=f"syn{i}", words=words)
+        entries.append(CatalogSku(sku, f"Synthetic {i}", None, {}, (made,)))
+    return TenantCatalog.of(entries, real.vocabulary)
+
+
+def cost(root: Path) -> None:
+    names = products(root)
+    real = stored_catalog(root, names)
+    settings = Settings()
+    paths = [p for name in names for p in photos(root, name)][::3]
+    print(f"\nCost of the relevance look per photo beyond decode ({len(paths)} photos, median ms)")
+    results = {}
+    small = StoredCatalog(real.skus[:10], real.vocabulary)
+    full = TenantCatalog(real)
+    started = time.perf_counter()
+    large = synthetic(full, SYNTHETIC_SKUS)
+    print(f"  ({SYNTHETIC_SKUS:,}-SKU index built in {time.perf_counter() - started:.1f} s)")
+    for label, stored in (("10 SKUs", small), (f"{SYNTHETIC_SKUS:,} SKUs", large)):
+        catalog = Catalog(lambda tenant, s=stored: s)  # type: ignore[misc]
+        skus = list(catalog.for_tenant("default").skus)
+        context = CheckContext(settings=settings, now=datetime.now(UTC), catalog=catalog)
+        timings: dict[str, list[float]] = {"features": [], "retrieve": [], "total": []}
+        for i, path in enumerate(paths):
+            photo = load_photo(path.read_bytes(), path.name)
+            claim = Claim(claim_id="bench", timeline=Timeline(), sku=skus[i % 10])
+            t = time.perf_counter()
+            found = photo_features(photo)
+            timings["features"].append((time.perf_counter() - t) * 1000)
+            t2 = time.perf_counter()
+            tenant = catalog.for_tenant("default")
+            tenant.retrieve(found.words(tenant.vocabulary), claim.sku, catalog_module.CANDIDATES)
+            timings["retrieve"].append((time.perf_counter() - t2) * 1000)
+            relevance.check(photo, claim, context)
+            timings["total"].append((time.perf_counter() - t) * 1000)
+        results[label] = statistics.median(timings["total"])
+        print(
+            f"  {label:<12} total {results[label]:7.1f}  (features {statistics.median(timings['features']):6.1f},"
+            f" words+retrieval {statistics.median(timings['retrieve']):6.2f})"
+        )
+    first, second = results.values()
+    print(f"  ratio {second / first:.2f}x")
+
+
+def compare(root: Path) -> None:
+    """Top-1 and genuine inliers of feature options, every photo against every catalog image."""
+    names = products(root)
+    grey = {n: cv2.imread(str(root / "grocery" / n / f"{n}_Iconic.jpg"), cv2.IMREAD_GRAYSCALE) for n in names}
+    shots = [(i, cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)) for i, n in enumerate(names) for p in photos(root, n)]
+    options = {
+        "ORB 1500, Hamming": ("orb", 1.0, (1.0,)),
+        "SIFT": ("sift", 1.0, (1.0,)),
+        "RootSIFT": ("root", 1.0, (1.0,)),
+        "RootSIFT, catalog x2": ("root", 2.0, (1.0,)),
+        "RootSIFT, catalog x2 + squeezed 0.6": ("root", 2.0, (1.0, 0.6)),
+        "RootSIFT, catalog x2 + squeezed 0.6, 0.4": ("root", 2.0, (1.0, 0.6, 0.4)),
+    }
+    print("Feature options (155 photos x 31 catalog images)   top-1   genuine>=12   other p99   ms/pair")
+    for label, (kind, enlarge, tilts) in options.items():
+        cat = [_option_features(kind, g, enlarge, tilts) for g in grey.values()]
+        pho = [(i, _option_features(kind, g, 1.0, (1.0,))) for i, g in shots]
+        table = np.zeros((len(pho), len(cat)), int)
+        started = time.perf_counter()
+        for a, (_, (pp, pd)) in enumerate(pho):
+            for b, (cp, cd) in enumerate(cat):
+                table[a, b] = _option_inliers(kind, pp, pd, cp, cd)
+        per_pair = (time.perf_counter() - started) * 1000 / table.size
+        truth = np.array([i for i, _ in pho])
+        own = table[np.arange(len(pho)), truth]
+        others = table.copy()
+        others[np.arange(len(pho)), truth] = -1
+        print(
+            f"  {label:<46} {np.mean(table.argmax(1) == truth):6.1%}   {np.mean(own >= 12):9.1%}"
+            f"   {np.percentile(others[others >= 0], 99):8.0f}   {per_pair:6.2f}"
+        )
+
+
+def _option_features(kind: str, gray: np.ndarray, enlarge: float, tilts: tuple[float, ...]):  # type: ignore[no-untyped-def]
+    detector = cv2.ORB_create(nfeatures=1500) if kind == "orb" else cv2.SIFT_create()
+    points, descriptors = [], []
+    for tilt in tilts:
+        view = cv2.resize(gray, None, fx=enlarge * tilt, fy=enlarge, interpolation=cv2.INTER_CUBIC)
+        keypoints, found = detector.detectAndCompute(view, None)
+        if found is None:
+            continue
+        xy = np.float32([k.pt for k in keypoints])
+        xy[:, 0] /= enlarge * tilt
+        xy[:, 1] /= enlarge
+        points.append(xy)
+        descriptors.append(found)
+    d = np.concatenate(descriptors)
+    if kind == "sift":
+        d = d / np.linalg.norm(d, axis=1, keepdims=True)
+    elif kind == "root":
+        d = F.rootsift(d)
+    return np.concatenate(points), d
+
+
+def _option_inliers(kind: str, pp: np.ndarray, pd: np.ndarray, cp: np.ndarray, cd: np.ndarray) -> int:
+    if kind != "orb":
+        return F.verify(pp, pd.astype(np.float32), cp, cd.astype(np.float32), (198, 198), (348, 348)).inliers
+    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(pd, cd, k=2)
+    good = {}
+    for pair in pairs:
+        if len(pair) == 2 and pair[0].distance < F.RATIO * pair[1].distance:
+            m = pair[0]
+            if m.trainIdx not in good or m.distance < good[m.trainIdx].distance:
+                good[m.trainIdx] = m
+    if len(good) < F.MIN_MATCHES:
+        return 0
+    src = cp[[m.trainIdx for m in good.values()]]
+    dst = pp[[m.queryIdx for m in good.values()]]
+    homography, mask = cv2.findHomography(src, dst, cv2.USAC_DEFAULT, F.RANSAC_PX, maxIters=2000, confidence=0.995)
+    if homography is None or not F._plausible(homography, (198, 198), (348, 348)):
+        return 0
+    return int(mask.sum())
+
+
+def main(argv: list[str]) -> None:
+    args = [a for a in argv if not a.startswith("--")]
+    root = Path(args[0] if args else "../shared/corpora/product-matching")
+    if not (root / "grocery").is_dir():
+        sys.exit(f"no grocery corpus under {root}")
+    if "--compare" in argv:
+        compare(root)
+    if "--no-cost" not in argv:
+        cost(root)
+    if "--no-accuracy" not in argv:
+        accuracy(root)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,203 @@
+"""The catalog commands end to end, bad files included, and the catalog kept apart per tenant."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from evidence_check.cli import app
+from evidence_check.engine import Upload
+from evidence_check.imaging.features import Vocabulary, unpack
+from evidence_check.service import add_to_catalog, catalog_for
+from evidence_check.settings import Settings
+from evidence_check.store import Store
+from evidence_check.store.catalog_store import list_skus, load_tenant, remove_sku
+from tests.conftest import FIXTURES
+
+IMAGE = FIXTURES / "genuine_after_delivery.jpg"
+OTHER = FIXTURES / "no_exif.jpg"
+NOT_IMAGE = FIXTURES / "not_an_image.jpg"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_add_list_remove_round_trip(sqlite_url: str) -> None:
+    code, out, err = run("catalog", "add", "BAG-001", str(IMAGE), "--name", "Leather bag", "--category",
+                         "apparel", "--db", sqlite_url)  # fmt: skip
+    assert code == 0, err
+    assert "1 image(s) added" in out
+    code, out, _ = run("catalog", "list", "--db", sqlite_url)
+    assert code == 0
+    assert "BAG-001" in out and "Leather bag" in out and "apparel" in out
+    code, out, _ = run("catalog", "remove", "BAG-001", "--db", sqlite_url)
+    assert (code, out.strip()) == (0, "removed BAG-001")
+    code, out, _ = run("catalog", "list", "--db", sqlite_url)
+    assert "catalog is empty" in out
+
+
+def test_adding_the_same_image_twice_stores_it_once(sqlite_url: str) -> None:
+    run("catalog", "add", "BAG-001", str(IMAGE), "--db", sqlite_url)
+    code, out, _ = run("catalog", "add", "BAG-001", str(IMAGE), str(OTHER), "--db", sqlite_url)
+    assert code == 0
+    assert "1 image(s) added" in out
+    store = Store(sqlite_url)
+    try:
+        assert [s.images for s in list_skus(store, "default")] == [2]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("files", "exit_code", "skipped_lines"),
+    [
+        ([IMAGE, NOT_IMAGE], 0, 1),
+        ([IMAGE, FIXTURES / "missing.jpg"], 0, 1),
+        ([NOT_IMAGE, FIXTURES / "truncated.jpg"], 1, 2),
+    ],
+    ids=["one_bad_file_skipped", "one_missing_file_skipped", "no_usable_file_fails"],
+)
+def test_unusable_files_are_skipped_with_one_line_each(
+    sqlite_url: str, files: list[Path], exit_code: int, skipped_lines: int
+) -> None:
+    code, _, err = run("catalog", "add", "SKU-1", *map(str, files), "--db", sqlite_url)
+    assert code == exit_code
+    assert sum(line.startswith("evidence-check: skipped") for line in err.splitlines()) == skipped_lines
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "is not JSON"),
+        ('{"zipper": [1, 2, 3]}', "must be [x, y, w, h]"),
+        ('{"zipper": [1, 2, 0, 5]}', "w, h > 0"),
+        ("[]", "JSON object"),
+    ],
+)
+def test_bad_zones_file_is_a_usage_error(sqlite_url: str, tmp_path: Path, content: str, message: str) -> None:
+    zones = tmp_path / "zones.json"
+    zones.write_text(content)
+    code, _, err = run("catalog", "add", "SKU-1", str(IMAGE), "--zones", str(zones), "--db", sqlite_url)
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_bad_sku_and_unknown_remove(sqlite_url: str) -> None:
+    assert run("catalog", "add", "bad sku!", str(IMAGE), "--db", sqlite_url)[0] == 2
+    code, _, err = run("catalog", "remove", "NOPE", "--db", sqlite_url)
+    assert code == 1 and "no SKU 'NOPE'" in err
+
+
+def test_import_csv_and_jsonl_manifests(sqlite_url: str, tmp_path: Path) -> None:
+    csv_manifest = tmp_path / "products.csv"
+    csv_manifest.write_text(
+        "sku,name,category,images\n"
+        f"A-1,Apple juice,juice,{IMAGE};{NOT_IMAGE}\n"
+        f"B-2,Bag,apparel,{OTHER}\n"
+        "C-3,Ghost,,missing.jpg\n"
+    )
+    code, out, err = run("catalog", "import", str(csv_manifest), "--db", sqlite_url)
+    assert code == 0, err
+    assert "imported 2 SKU(s), 2 new image(s)" in out
+    assert "reindexed 2 catalog image(s)" in out
+    skipped = [line for line in err.splitlines() if line.startswith("evidence-check: skipped")]
+    assert len(skipped) == 2 and "A-1" in skipped[0] and "C-3" in skipped[1]
+    jsonl = tmp_path / "more.jsonl"
+    jsonl.write_text(json.dumps({"sku": "D-4", "name": "Dress", "images": [str(IMAGE)]}) + "\n")
+    code, out, err = run("catalog", "import", str(jsonl), "--db", sqlite_url)
+    assert code == 0, err
+    _, listing, _ = run("catalog", "list", "--db", sqlite_url)
+    assert [line.split()[0] for line in listing.splitlines()[1:]] == ["A-1", "B-2", "D-4"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("m.txt", "sku,images\n", "must be .csv or .jsonl"),
+        ("m.csv", "name,images\nx,y.jpg\n", "header"),
+        ("m.jsonl", "{broken\n", "line 1 is not JSON"),
+        ("m.csv", "sku,images\nA-1,\n", "lists no images"),
+    ],
+)
+def test_bad_manifest_is_one_line(sqlite_url: str, tmp_path: Path, name: str, content: str, message: str) -> None:
+    manifest = tmp_path / name
+    manifest.write_text(content)
+    code, _, err = run("catalog", "import", str(manifest), "--db", sqlite_url)
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_claim_category_defaults_to_the_catalog_sku_category(sqlite_url: str) -> None:
+    run("catalog", "add", "FISH-1", str(IMAGE), "--category", "fresh_food", "--db", sqlite_url)
+    claim = ["--ordered-at", "2026-11-10T10:00", "--delivered-at", "2026-11-14T15:00", "--claimed-at",
+             "2026-11-16T12:00", "--tz", "Asia/Shanghai", "--no-record", "--json", "--db", sqlite_url]  # fmt: skip
+    photo = str(FIXTURES / "exif_fresh_food_late.jpg")
+    _, out, _ = run("verify", photo, *claim)
+    assert json.loads(out)["images"][0]["checks"]["timestamp"]["code"] == "timestamp.inside"
+    code, out, err = run("verify", photo, "--sku", "FISH-1", *claim)
+    assert code == 0, err
+    assert json.loads(out)["images"][0]["checks"]["timestamp"]["code"] == "timestamp.after_window"
+
+
+def test_a_tenant_never_sees_another_tenants_catalog(store_url: str) -> None:
+    store = Store(store_url)
+    try:
+        now = datetime(2026, 11, 20, tzinfo=UTC)
+        result = add_to_catalog(
+            store, "shop-a", "BAG-001", [Upload(IMAGE.name, IMAGE.read_bytes())],
+            name="Bag", category=None, zones=None, settings=Settings(), now=now,
+        )  # fmt: skip
+        assert result.added == 1
+        assert [s.sku for s in list_skus(store, "shop-a")] == ["BAG-001"]
+        assert list_skus(store, "shop-b") == []
+        assert load_tenant(store, "shop-b").skus == ()
+        assert catalog_for(store).for_tenant("shop-b").get("BAG-001") is None
+        assert catalog_for(store).for_tenant("shop-a").get("BAG-001") is not None
+        assert remove_sku(store, "shop-b", "BAG-001") is False
+        assert [s.sku for s in list_skus(store, "shop-a")] == ["BAG-001"]
+    finally:
+        store.close()
+
+
+def test_reindex_fits_a_vocabulary_the_catalog_then_uses(sqlite_url: str) -> None:
+    run("catalog", "add", "A-1", str(IMAGE), "--db", sqlite_url)
+    run("catalog", "add", "B-2", str(OTHER), "--db", sqlite_url)
+    code, out, err = run("catalog", "reindex", "--db", sqlite_url)
+    assert code == 0, err
+    assert "reindexed 2 catalog image(s)" in out
+    store = Store(sqlite_url)
+    try:
+        stored = load_tenant(store, "default")
+        assert stored.vocabulary is not None
+        tenant = catalog_for(store).for_tenant("default")
+        assert tenant.vocabulary.size < 128 * 128  # fitted: few images, few words
+        assert all(len(image.words) for image in tenant.images)
+    finally:
+        store.close()
+
+
+def test_images_added_after_reindex_get_words_of_the_fitted_vocabulary(sqlite_url: str) -> None:
+    run("catalog", "add", "A-1", str(IMAGE), "--db", sqlite_url)
+    run("catalog", "reindex", "--db", sqlite_url)
+    run("catalog", "add", "B-2", str(OTHER), "--db", sqlite_url)
+    store = Store(sqlite_url)
+    try:
+        stored = load_tenant(store, "default")
+        assert stored.vocabulary is not None
+        key = Vocabulary.from_bytes(stored.vocabulary).key
+        keys = {str(unpack(image.features)["vocabulary"]) for sku in stored.skus for image in sku.images}
+        assert keys == {key}
+    finally:
+        store.close()
+
+
+def test_reindex_of_an_empty_catalog_says_so(sqlite_url: str) -> None:
+    code, _, err = run("catalog", "reindex", "--db", sqlite_url)
+    assert code == 1 and "no images" in err

@@ -1,0 +1,166 @@
+"""The relevance look on real product photos: its own product passes, another product fails naming it,
+weak evidence is unknown; and the location look names the zone of a marked region."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from evidence_check.catalog import Catalog, StoredCatalog, StoredSku, catalog_features
+from evidence_check.checks import location, relevance
+from evidence_check.checks.context import CheckContext
+from evidence_check.imaging.load import Photo, load_photo
+from evidence_check.models import Claim, ClaimReason, Region, Status, Timeline
+from evidence_check.settings import Settings
+from tests.conftest import corpus
+
+PRODUCTS = {
+    "BRAVO-APPLE": ("Bravo-Apple-Juice", "Bravo Apple Juice"),
+    "BRAVO-ORANGE": ("Bravo-Orange-Juice", "Bravo Orange Juice"),
+    "OATLY-MILK": ("Oatly-Oat-Milk", "Oatly Oat Milk"),
+    "TROPICANA-SMOOTH": ("Tropicana-Juice-Smooth", "Tropicana Juice Smooth"),
+    "VALIO-VANILLA": ("Valio-Vanilla-Yoghurt", "Valio Vanilla Yoghurt"),
+}
+# Drawn on Bravo-Apple-Juice_Iconic.jpg (198 x 198): the yellow cap, and the label below it.
+BRAVO_ZONES = {"cap": [88, 4, 26, 22], "label": [70, 50, 100, 120]}
+
+
+def _load(path: Path) -> Photo:
+    return load_photo(path.read_bytes(), path.name)
+
+
+def _encoded(rgb: np.ndarray, name: str) -> Photo:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, "JPEG", quality=92)
+    return load_photo(buffer.getvalue(), name)
+
+
+@pytest.fixture(scope="module")
+def grocery() -> Path:
+    return corpus("product-matching")
+
+
+@pytest.fixture(scope="module")
+def context(grocery: Path) -> CheckContext:
+    skus = []
+    for sku, (folder, name) in PRODUCTS.items():
+        image = catalog_features(_load(grocery / "grocery" / folder / f"{folder}_Iconic.jpg"))
+        zones = BRAVO_ZONES if sku == "BRAVO-APPLE" else None
+        skus.append(StoredSku(sku, name, "juice", zones, (image,)))
+    box = catalog_features(_load(grocery / "opencv-box" / "box.png"))
+    skus.append(StoredSku("BOX", "Cookie box", None, None, (box,)))
+    skus.append(StoredSku("NO-IMAGES", "Plain T-shirt", None, None, ()))
+    stored = StoredCatalog(tuple(skus))
+    return CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=Catalog(lambda tenant: stored))
+
+
+def claim(sku: str | None, **changes: object) -> Claim:
+    return replace(Claim(claim_id="c-1", timeline=Timeline(), sku=sku), **changes)  # type: ignore[arg-type]
+
+
+def shelf(grocery: Path, sku: str, number: int) -> Photo:
+    folder = PRODUCTS[sku][0]
+    return _load(grocery / "grocery" / folder / f"{folder}_00{number}.jpg")
+
+
+# photo (sku, number), claimed SKU, status, code
+TABLE = [
+    (("BRAVO-APPLE", 2), "BRAVO-APPLE", "pass", "relevance.match"),
+    (("OATLY-MILK", 1), "OATLY-MILK", "pass", "relevance.match"),
+    (("OATLY-MILK", 1), "BRAVO-APPLE", "fail", "relevance.other_product"),
+    (("OATLY-MILK", 1), "TROPICANA-SMOOTH", "fail", "relevance.other_product"),
+    (("BRAVO-APPLE", 2), "VALIO-VANILLA", "fail", "relevance.other_product"),
+    (("BRAVO-APPLE", 2), "NO-IMAGES", "unknown", "relevance.no_catalog"),
+    (("BRAVO-APPLE", 2), "NOT-IN-CATALOG", "unknown", "relevance.no_catalog"),
+    (("BRAVO-APPLE", 2), None, "unknown", "relevance.no_sku"),
+]
+
+
+@pytest.mark.parametrize(("photo", "sku", "status", "code"), TABLE, ids=[f"{p[0]}_{p[1]}_as_{s}" for p, s, *_ in TABLE])
+def test_shelf_photo_claimed_as_a_product(
+    grocery: Path, context: CheckContext, photo: tuple[str, int], sku: str | None, status: str, code: str
+) -> None:
+    finding = relevance.check(shelf(grocery, *photo), claim(sku), context)
+    assert (finding.status.value, finding.code) == (status, code), finding.details
+    if code == "relevance.other_product":
+        assert finding.details["other_sku"] == photo[0]
+        assert finding.details["other"]["inliers"] > finding.details["ordered"]["inliers"]
+
+
+def test_failure_names_the_product_shown(grocery: Path, context: CheckContext) -> None:
+    finding = relevance.check(shelf(grocery, "OATLY-MILK", 1), claim("BRAVO-APPLE"), context)
+    from evidence_check.explain import summary
+
+    text = summary(finding.code, finding.params)
+    assert text.startswith("The photo shows OATLY-MILK 'Oatly Oat Milk', not the ordered BRAVO-APPLE 'Bravo Apple Juice'")
+
+
+def test_genuine_match_reports_its_evidence(grocery: Path, context: CheckContext) -> None:
+    finding = relevance.check(shelf(grocery, "BRAVO-APPLE", 2), claim("BRAVO-APPLE"), context)
+    ordered = finding.details["ordered"]
+    assert ordered["inliers"] >= relevance.PASS_INLIERS
+    assert ordered["catalog_filename"] == "Bravo-Apple-Juice_Iconic.jpg"
+    assert len(ordered["homography"]) == 3
+    assert 0 < ordered["inlier_ratio"] <= 1
+
+
+def test_box_in_scene_passes_as_the_box(grocery: Path, context: CheckContext) -> None:
+    scene = _load(grocery / "opencv-box" / "box_in_scene.png")
+    finding = relevance.check(scene, claim("BOX"), context)
+    assert finding.status is Status.PASS, finding.details
+
+
+def test_texture_poor_photo_is_unknown_not_fail(context: CheckContext) -> None:
+    ramp = np.tile(np.linspace(60, 200, 400, dtype=np.uint8), (300, 1))
+    plain = _encoded(np.dstack([ramp, ramp, ramp // 2]), "plain.jpg")
+    finding = relevance.check(plain, claim("BRAVO-APPLE"), context)
+    assert (finding.status, finding.code) == (Status.UNKNOWN, "relevance.featureless")
+    assert finding.next_step == "ask_label_photo"
+
+
+def test_heavily_blurred_photo_is_never_a_fail(grocery: Path, context: CheckContext) -> None:
+    rgb = np.asarray(shelf(grocery, "OATLY-MILK", 1).working)
+    blurred = _encoded(cv2.GaussianBlur(rgb, (0, 0), 6), "blurred.jpg")
+    finding = relevance.check(blurred, claim("BRAVO-APPLE"), context)
+    assert finding.status is Status.UNKNOWN
+
+
+def test_same_print_in_other_colours_does_not_pass(grocery: Path, context: CheckContext) -> None:
+    rgb = np.asarray(shelf(grocery, "BRAVO-APPLE", 2).working)
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    hsv[..., 0] = (hsv[..., 0].astype(np.int32) + 90) % 180  # green carton -> purple, same pattern
+    recoloured = _encoded(cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB), "purple.jpg")
+    finding = relevance.check(recoloured, claim("BRAVO-APPLE"), context)
+    assert (finding.status, finding.code) == (Status.WARN, "relevance.colour_mismatch"), finding.details
+
+
+def test_wrong_item_claim_is_supported_by_a_photo_of_another_product(grocery: Path, context: CheckContext) -> None:
+    photo = shelf(grocery, "OATLY-MILK", 1)
+    finding = relevance.check(photo, claim("BRAVO-APPLE", reason=ClaimReason.WRONG_ITEM), context)
+    assert (finding.status, finding.code) == (Status.PASS, "relevance.other_product_as_claimed")
+
+
+def test_location_names_the_zone_under_the_marked_region(grocery: Path, context: CheckContext) -> None:
+    photo = shelf(grocery, "BRAVO-APPLE", 2)
+    found = context.catalog.assess(photo, "default", "BRAVO-APPLE")  # type: ignore[union-attr]
+    assert found.ordered is not None and found.ordered.homography_full is not None
+    # Mark the cap where the homography puts it, as an agent would on the photo.
+    x, y, w, h = BRAVO_ZONES["cap"]
+    corners = np.array([[[x, y]], [[x + w, y + h]]], dtype=np.float32)
+    (left, top), (right, bottom) = cv2.perspectiveTransform(corners, found.ordered.homography_full).reshape(2, 2)
+    region = Region(int(left), int(top), max(1, int(right - left)), max(1, int(bottom - top)))
+    finding = location.check(photo, claim("BRAVO-APPLE", region=region), context)
+    assert (finding.status, finding.code, finding.params["zone"]) == (Status.PASS, "location.zone", "cap")
+
+
+def test_location_without_zones_reports_the_region_only(grocery: Path, context: CheckContext) -> None:
+    photo = shelf(grocery, "OATLY-MILK", 1)
+    finding = location.check(photo, claim("OATLY-MILK", region=Region(10, 10, 50, 50)), context)
+    assert finding.code == "location.region_only"
