@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 
 from api.metrics import Metrics
 from api.observe import LOG_LEVEL_VARIABLE, RequestObserver, log_requests
-from api.routes import claims, health, references, verify
+from api.routes import catalog, claims, health, references, verify
 from api.upload import UploadInvalid, UploadTooLarge
 from api.verifying import IdempotencyConflict, describe
 from evidence_check import __version__
@@ -72,6 +72,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(verify.router)
     app.include_router(claims.router)
     app.include_router(references.router)
+    app.include_router(catalog.router)
     app.include_router(health.router)
     app.add_middleware(RequestObserver, metrics=app.state.metrics)
     _add_error_handlers(app)

@@ -101,6 +101,12 @@ class ReferencesAdded(BaseModel):
     skipped: list[SkippedFile] = Field(default_factory=list)
 
 
+class CatalogAdded(BaseModel):
+    sku: str
+    added: int = Field(description="new images stored for the SKU (one it already has is not stored twice)")
+    skipped: list[SkippedFile] = Field(default_factory=list)
+
+
 class VerifyFields(BaseModel):
     """The claim fields of `POST /v1/verify`, as form fields beside the `photos` files.
 

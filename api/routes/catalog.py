@@ -1,0 +1,76 @@
+"""`POST /v1/catalog/{sku}/images`: the shop's own product images, for the relevance and reuse looks."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path
+
+from api.deps import SettingsDep, StoreDep, TenantDep, UploadFormDep
+from api.routes.rendering import UNAUTHORIZED
+from api.schemas import CatalogAdded, Problem, SkippedFile
+from evidence_check.catalog import parse_zones
+from evidence_check.engine import Upload, now_utc
+from evidence_check.service import add_to_catalog
+
+router = APIRouter(prefix="/v1/catalog", tags=["references"])
+IMAGES_FIELD = "images"
+SKU_PATTERN = r"^[\w.:@/+-]{1,128}$"
+
+
+@router.post(
+    "/{sku}/images",
+    status_code=201,
+    response_model=CatalogAdded,
+    summary="Add catalog images of a product",
+    responses={
+        **UNAUTHORIZED,
+        413: {"model": Problem, "description": "A file or the request is over its size limit"},
+        422: {"model": Problem, "description": "No `images` part, a malformed field, or no readable image"},
+    },
+)
+def add_catalog_images(
+    sku: Annotated[str, Path(pattern=SKU_PATTERN, description="the product, as orders name it")],
+    form: UploadFormDep,
+    tenant: TenantDep,
+    settings: SettingsDep,
+    store: StoreDep,
+) -> CatalogAdded:
+    """Form fields: `images` (one or more files), optional `name`, `category` and `zones` (JSON:
+    part name -> [x, y, w, h] in the first image's pixels). Features are computed once, here; the
+    images also become the shop's listing photos, so a customer sending one back is caught."""
+    images = [f for f in form.files if f.field == IMAGES_FIELD]
+    if not images:
+        raise HTTPException(422, f"send the images as multipart parts named {IMAGES_FIELD!r}")
+    zones = _zones(form.fields.get("zones"))
+    result = add_to_catalog(
+        store,
+        tenant,
+        sku,
+        [Upload(f.filename or "upload", f.data) for f in images],
+        name=form.fields.get("name") or None,
+        category=form.fields.get("category") or None,
+        zones=zones,
+        settings=settings,
+        now=now_utc(),
+    )
+    if result.added == 0 and len(result.skipped) == len(images):
+        first = result.skipped[0]
+        raise HTTPException(422, f"no image could be read ({first[0]}: {first[1]})")
+    return CatalogAdded(
+        sku=sku,
+        added=result.added,
+        skipped=[SkippedFile(filename=name, error=reason) for name, reason in result.skipped],
+    )
+
+
+def _zones(text: str | None) -> dict[str, list[int]] | None:
+    if not text:
+        return None
+    try:
+        return parse_zones(json.loads(text))
+    except json.JSONDecodeError:
+        raise HTTPException(422, 'zones: not JSON (expected {"name": [x, y, w, h], ...})') from None
+    except ValueError as exc:
+        raise HTTPException(422, f"zones: {exc}") from None

@@ -1,0 +1,64 @@
+"""`POST /v1/catalog/{sku}/images`: catalog images through the API drive relevance and reuse."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import Api, bearer, photos
+from tests.conftest import corpus
+
+
+
+def catalog(api: Api, sku: str, *files: tuple[str, bytes], headers=None, **fields: str):
+    parts = [("images", (name, data, "image/png")) for name, data in files]
+    return api.client.post(f"/v1/catalog/{sku}/images", files=parts, data=fields, headers=headers or {})
+
+
+@pytest.fixture
+def box() -> tuple[bytes, bytes]:
+    folder = corpus("product-matching") / "opencv-box"
+    return (folder / "box.png").read_bytes(), (folder / "box_in_scene.png").read_bytes()
+
+
+def test_a_photo_of_the_catalog_product_in_a_scene_is_relevant(api: Api, box) -> None:
+    shop, scene = box
+    added = catalog(api, "BOX-1", ("box.png", shop), ("junk.png", b"junk"), name="Cookie box")
+    assert added.status_code == 201
+    assert added.json()["added"] == 1 and added.json()["skipped"][0]["filename"] == "junk.png"
+    report = api.verify(photos(("scene.png", scene)), {"sku": "BOX-1"}).json()
+    assert report["images"][0]["checks"]["relevance"]["status"] == "pass"
+
+
+def test_the_shops_own_catalog_image_sent_back_is_a_listing_photo(api: Api, box) -> None:
+    shop, _ = box
+    catalog(api, "BOX-1", ("box.png", shop))
+    reuse = api.verify(photos(("claim.png", shop)), {"sku": "BOX-1"}).json()["images"][0]["checks"]["reuse"]
+    assert reuse["status"] == "fail" and reuse["code"] == "reuse.listing_photo"
+
+
+@pytest.mark.parametrize(
+    ("sku", "fields", "files", "words"),
+    [
+        ("BOX-1", {}, [], "images"),
+        ("BOX-1", {"zones": "{not json"}, [("a.png", b"x")], "zones"),
+        ("BOX-1", {"zones": '{"lid": [1, 2]}'}, [("a.png", b"x")], "zones"),
+        ("BOX-1", {}, [("a.png", b"not an image")], "no image could be read"),
+    ],
+)
+def test_bad_catalog_requests_are_422_with_one_line(api: Api, sku, fields, files, words) -> None:
+    answer = (
+        catalog(api, sku, *files, **fields)
+        if files
+        else api.client.post(f"/v1/catalog/{sku}/images", data=fields, files=[("other", ("a", b"x"))])
+    )
+    assert answer.status_code == 422 and words in answer.json()["detail"]
+
+
+def test_one_tenants_catalog_is_not_anothers(keyed, box) -> None:
+    api, keys = keyed
+    shop, scene = box
+    assert catalog(api, "BOX-1", ("box.png", shop), headers=bearer(keys["acme"])).status_code == 201
+    other = api.verify(photos(("scene.png", scene)), {"sku": "BOX-1"}, headers=bearer(keys["globex"])).json()
+    relevance = other["images"][0]["checks"]["relevance"]
+    assert relevance["status"] == "unknown"
+    assert other["images"][0]["checks"]["reuse"]["status"] == "pass"
