@@ -8,7 +8,6 @@ from tests.api.conftest import Api, bearer, photos
 from tests.conftest import corpus
 
 
-
 def catalog(api: Api, sku: str, *files: tuple[str, bytes], headers=None, **fields: str):
     parts = [("images", (name, data, "image/png")) for name, data in files]
     return api.client.post(f"/v1/catalog/{sku}/images", files=parts, data=fields, headers=headers or {})
