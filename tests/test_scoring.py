@@ -55,10 +55,16 @@ PHOTO_TABLE = [
         "unknown_look",
     ),
     (
-        "unknowns_adding_up_to_risk",
-        looks(relevance=f("unknown", 0.2), location=f("unknown", 0.2)),
+        "a_look_that_could_not_confirm_what_it_could_check",
+        looks(relevance=f("unknown", 0.05, "relevance.not_found")),
         Verdict.REVIEW,
-        "risk",
+        "unknown_look",
+    ),
+    (
+        "nothing_to_check_against_is_no_doubt",
+        looks(relevance=f("unknown", 0.0, "relevance.no_catalog"), location=f("unknown", 0.0)),
+        Verdict.ACCEPT,
+        "consistent",
     ),
     ("unknown_relevance_alone_accepts", looks(relevance=f("unknown", 0.0)), Verdict.ACCEPT, "consistent"),
 ]
