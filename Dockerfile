@@ -1,18 +1,25 @@
 # evidence-check HTTP API. Build: docker build -t evidence-check .
 # A key must exist before the server listens beyond loopback (see compose.yaml):
 #   docker compose run --rm api evidence-check keys create acme
-FROM python:3.12-slim
+# Build stage: pdqhash ships as source only and needs a compiler, which the image to run need not carry.
+FROM python:3.11-slim AS build
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY evidence_check ./evidence_check
+COPY api ./api
+RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[postgres]"
+
+FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-WORKDIR /app
-COPY pyproject.toml README.md ./
-COPY evidence_check ./evidence_check
-COPY api ./api
-RUN pip install ".[postgres]"
+COPY --from=build /wheels /wheels
+RUN pip install --no-index --find-links /wheels "evidence-check[postgres]" && rm -rf /wheels
 
 # Not root: the service only needs to read its code and write its store (a volume or PostgreSQL).
 RUN useradd --create-home --uid 10001 evidence
