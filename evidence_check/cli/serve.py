@@ -35,7 +35,7 @@ def serve(
     # Imported here: the command line must not pay for the web stack when it only verifies.
     import uvicorn
 
-    from api.app import create_app, limit_malloc_arenas
+    from api.app import create_app, limit_malloc_arenas, one_thread_per_request
     from api.deps import is_loopback
     from api.observe import LOG_LEVEL_VARIABLE, log_requests
 
@@ -54,6 +54,7 @@ def serve(
         )
     log_requests(log_level)
     limit_malloc_arenas()
+    one_thread_per_request()
     options: dict[str, Any] = {
         "host": host,
         "port": port,
