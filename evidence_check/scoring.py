@@ -13,10 +13,10 @@ Per photo
   another product — so one of them is enough.
 - ``review`` when any finding is a weaker ``fail``, a ``warn`` or an ``error``; when a look the
   agent needs is ``unknown`` (`review_when_unknown`, default the timestamp: no usable capture time);
-  when any ``unknown`` carries a score, i.e. the look could not confirm what it had the means to
-  check (the ordered SKU has catalog images but was not found in the photo) — whereas an
-  ``unknown`` scored 0 says only that there was nothing to check against (no SKU, no catalog
-  images, no region marked); or when the compounded risk reaches `review_risk` (0.3).
+  or when the compounded risk reaches `review_risk` (0.3). A look that had the means to check and
+  could not confirm (the ordered SKU has catalog images but is not found in the photo) scores its
+  ``unknown`` at that threshold, so it alone asks for a person; an ``unknown`` scored 0 says only
+  that there was nothing to check against (no SKU, no catalog images, no region marked).
 - ``accept`` otherwise.
 - ``unknown`` never leads to ``reject``, whatever its score: missing metadata (a chat app stripped
   the EXIF) is a reason to ask, never proof of fraud.
@@ -124,11 +124,6 @@ def photo_decision(findings: Mapping[str, Finding], rules: Rules = DEFAULT_RULES
         finding = findings.get(name)
         if finding is not None and finding.status is Status.UNKNOWN:
             return Verdict.REVIEW, Basis("unknown_look", name, finding.code)
-    unconfirmed = _worst(
-        (name, f) for name, f in findings.items() if f.status is Status.UNKNOWN and f.score > 0
-    )
-    if unconfirmed is not None:
-        return Verdict.REVIEW, Basis("unknown_look", unconfirmed[0], unconfirmed[1].code)
     risk = photo_risk(findings)
     if risk >= rules.review_risk:
         return Verdict.REVIEW, Basis("risk", values={"risk": risk, "review_risk": rules.review_risk})

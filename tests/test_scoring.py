@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evidence_check import scoring
+from evidence_check.checks import relevance
 from evidence_check.models import Finding, ImageReport, Status, Verdict
 from evidence_check.settings import Settings
 
@@ -55,10 +56,16 @@ PHOTO_TABLE = [
         "unknown_look",
     ),
     (
-        "a_look_that_could_not_confirm_what_it_could_check",
-        looks(relevance=f("unknown", 0.05, "relevance.not_found")),
+        "a_look_that_could_check_and_could_not_confirm",
+        looks(relevance=f("unknown", relevance.UNKNOWN_SCORE, "relevance.not_found")),
         Verdict.REVIEW,
-        "unknown_look",
+        "risk",
+    ),
+    (
+        "unknowns_adding_up_to_risk",
+        looks(relevance=f("unknown", 0.2), location=f("unknown", 0.2)),
+        Verdict.REVIEW,
+        "risk",
     ),
     (
         "nothing_to_check_against_is_no_doubt",
