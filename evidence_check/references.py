@@ -10,12 +10,16 @@ Three kinds of picture go in, each under a reference id, per tenant:
 
 `References` keeps the `FingerprintIndex` in step with the store: it loads every fingerprint row at
 start and, before each search and after each add, the rows written since (by this process or
-another one sharing the store).
+another one sharing the store). Rows are found by id, and ids are not committed in order: another
+process may take id 41, this one 42 and commit first. So an id skipped over is remembered as a gap
+and asked for again on each sync until its row appears, or for `GAP_SECONDS` (a rolled-back
+insert leaves a PostgreSQL sequence gap that never fills).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -51,6 +55,10 @@ NEAR_AGREEMENT = 0.85
 #    copies do: re-shots of one product and a studio template relabelled peaked at 0.94.
 FAR_INLIERS = 12
 FAR_AGREEMENT = 0.95
+
+# How long a skipped row id is looked for: far longer than a recording transaction lasts.
+GAP_SECONDS = 600.0
+MAX_GAPS = 10_000  # the oldest are given up first; a mass rollback must not slow every sync
 
 
 @dataclass(frozen=True)
@@ -107,16 +115,23 @@ def stored_print(photo: Photo) -> StoredPrint:
 
 
 class References:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, clock: Callable[[], float] = time.monotonic) -> None:
         self.store = store
         self.index = FingerprintIndex()
         self._last_id = 0
+        # Ids below _last_id not seen yet -> when they were first missed (`clock`).
+        self._gaps: dict[int, float] = {}
+        self._clock = clock
         self._sync_lock = threading.Lock()
         self.sync()
 
     def sync(self) -> int:
-        """Index the fingerprint rows written since the last sync; return how many."""
+        """Index the fingerprint rows written since the last sync, and late ones; return how many."""
         with self._sync_lock:
+            now = self._clock()
+            self._gaps = {i: t for i, t in self._gaps.items() if now - t <= GAP_SECONDS}
+            newer = FingerprintRow.id > self._last_id
+            where = newer | FingerprintRow.id.in_(list(self._gaps)) if self._gaps else newer
             with self.store.sessions() as session:
                 rows = session.execute(
                     select(
@@ -130,19 +145,32 @@ class References:
                         FingerprintRow.pdq,
                         FingerprintRow.phash,
                     )
-                    .where(FingerprintRow.id > self._last_id)
+                    .where(where)
                     .order_by(FingerprintRow.id)
                 ).all()
             by_tenant: dict[str, list[tuple[Entry, Sequence[bytes], Sequence[bytes]]]] = {}
             for row_id, tenant, kind, ref_id, customer_id, image_id, first_seen, pdq, phash in rows:
+                if row_id > self._last_id:
+                    skipped = range(max(self._last_id + 1, row_id - MAX_GAPS), row_id)
+                    self._gaps.update(dict.fromkeys(skipped, now))
+                    self._last_id = row_id
+                else:
+                    self._gaps.pop(row_id, None)
                 entry = Entry(row_id, kind, ref_id, customer_id, image_id, _aware(first_seen))
                 pdq_codes = [bytes(pdq[i : i + 32]) for i in range(0, len(pdq), 32)]
                 phash_codes = [bytes(phash[i : i + 8]) for i in range(0, len(phash), 8)]
                 by_tenant.setdefault(tenant, []).append((entry, pdq_codes, phash_codes))
-                self._last_id = max(self._last_id, row_id)
+            if len(self._gaps) > MAX_GAPS:
+                self._gaps = dict(sorted(self._gaps.items(), key=lambda item: item[1])[-MAX_GAPS:])
             for tenant, items in by_tenant.items():
                 self.index.add_many(tenant, items)
             return len(rows)
+
+    @property
+    def waiting_for(self) -> list[int]:
+        """Row ids skipped over and still looked for on each sync."""
+        with self._sync_lock:
+            return sorted(self._gaps)
 
     def search(self, tenant: str, photo: Photo) -> list[Candidate]:
         self.sync()

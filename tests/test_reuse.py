@@ -12,6 +12,7 @@ import numpy as np
 import pdqhash
 import pytest
 from PIL import Image
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from evidence_check.cli import app
@@ -20,10 +21,11 @@ from evidence_check.imaging import fingerprint as fp
 from evidence_check.imaging.load import Photo, load_photo
 from evidence_check.imaging.transforms import TRANSFORMS
 from evidence_check.intake import build_claim
-from evidence_check.references import References, add_reference, references_for
+from evidence_check.references import GAP_SECONDS, References, add_reference, references_for, stored_print
 from evidence_check.service import verify_claim
 from evidence_check.settings import Settings
 from evidence_check.store import Store
+from evidence_check.store.reuse_tables import fingerprint_row
 from fixtures.make_fixtures import jpeg, product_photo
 from tests.conftest import corpus
 
@@ -268,6 +270,76 @@ def test_index_is_rebuilt_from_the_store(store_url: str) -> None:
         assert finding["code"] == "reuse.stock_photo"
     finally:
         second.close()
+
+
+# --- several writers ---------------------------------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def copy_of(photo: Photo) -> Photo:
+    return photo_of(photo.working.transpose(Image.Transpose.FLIP_LEFT_RIGHT), "copy.jpg")
+
+
+def insert_print(session: Session, photo: Photo, ref_id: str, row_id: int | None = None) -> int:
+    row = fingerprint_row("t", "stock", ref_id, photo.image_id, photo.filename, T0, stored_print(photo))
+    if row_id is not None:
+        row.id = row_id
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def test_a_row_committed_late_with_a_lower_id_is_indexed_on_a_later_sync(store: Store) -> None:
+    # Another writer took id 1 and commits after this one's id 2 (ids given by hand: SQLite has one
+    # writer at a time, so only PostgreSQL can do it for real, in the test below).
+    early, late = photo_of(product_photo(11)), photo_of(product_photo(12))
+    references = References(store, clock=FakeClock())
+    with store.sessions.begin() as session:
+        insert_print(session, early, "second", row_id=2)
+    assert references.sync() == 1 and references.waiting_for == [1]
+    assert found(references, copy_of(late)) == set()
+    with store.sessions.begin() as session:
+        insert_print(session, late, "first", row_id=1)
+    assert found(references, copy_of(late)) == {"first"} and references.waiting_for == []
+    assert found(references, copy_of(early)) == {"second"}
+
+
+def test_a_skipped_id_is_given_up_after_a_while(store: Store) -> None:
+    clock = FakeClock()
+    references = References(store, clock=clock)
+    with store.sessions.begin() as session:
+        insert_print(session, photo_of(product_photo(13)), "only", row_id=3)
+    references.sync()
+    assert references.waiting_for == [1, 2]
+    clock.now += GAP_SECONDS + 1  # a rolled-back insert: its id never appears
+    references.sync()
+    assert references.waiting_for == []
+
+
+def test_concurrent_writers_committing_out_of_order_are_both_indexed(store_url: str) -> None:
+    if not store_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time: its ids are committed in order")
+    store = Store(store_url)
+    try:
+        slow, quick = photo_of(product_photo(14)), photo_of(product_photo(15))
+        references = References(store, clock=FakeClock())
+        with store.sessions.begin() as slow_session:
+            slow_id = insert_print(slow_session, slow, "slow")  # id taken, not yet committed
+            with store.sessions.begin() as quick_session:
+                quick_id = insert_print(quick_session, quick, "quick")
+            assert quick_id > slow_id
+            assert found(references, copy_of(slow)) == set() and references.waiting_for == [slow_id]
+        assert found(references, copy_of(slow)) == {"slow"} and found(references, copy_of(quick)) == {"quick"}
+        assert references.waiting_for == []
+    finally:
+        store.close()
 
 
 # --- the command -------------------------------------------------------------------------------------
