@@ -2,18 +2,18 @@
 
 One `TenantIndex` per tenant (a merchant is never matched against another's photos). It holds, for
 every indexed picture, the codes of `fingerprint.Fingerprint.index_pdq` / `index_phash` (the
-trimmed picture, its crops, the untrimmed picture) in two FAISS binary indexes, one per hash:
+trimmed picture, its crops, the untrimmed picture), each in ONE orientation, in two multi-index
+hashes (`_Codes`), one per hash:
 
-- PDQ (256 bits) in an `IndexBinaryMultiHash` of 10 substrings of 24 bits, probed with up to
-  `PDQ.nflip` flipped bits per substring: every code within 10 * (nflip + 1) - 1 = 19 bits of a
-  query is found (pigeonhole), farther ones up to the radius often (98 % at 30 bits, 58 % at 40,
-  measured). 16 substrings of 16 bits would find them all but took 50x longer in FAISS.
-- pHash (64 bits) in an `IndexBinaryMultiHash` of 4 substrings of 16 bits, likewise (all codes
-  within 7 bits found, 95 % at 8); it is the crop channel and gets the unturned query only.
+- PDQ (256 bits): 10 substrings of 24 bits, probed with `PDQ.nflip` = 1 flipped bit per substring:
+  every code within 10 * (nflip + 1) - 1 = 19 bits of a query is found (pigeonhole), farther ones up
+  to the radius often (measured by scripts/bench_reuse.py --only index).
+- pHash (64 bits): 4 substrings of 16 bits, likewise (all codes within 7 bits found, most at 8);
+  it is the crop channel and gets the unturned query only.
 
-Below `FLAT_BELOW` codes an exhaustive `IndexBinaryFlat` (popcount in C) is as fast and exact. A
-lookup sends the eight dihedral variants of each query code to PDQ; only codes found in the hash
-tables are compared in full. Nothing scans the codes in Python.
+A lookup sends the eight dihedral variants of each query code to PDQ (so mirrored and rotated
+copies are found without storing eight codes per picture); only codes found in the hash tables are
+compared in full. Nothing scans the codes in Python.
 
 The index lives in memory; the store is the truth (`references.References` rebuilds it from the
 stored fingerprints at start and adds each new one). Local features stay in the store; the check
@@ -22,6 +22,7 @@ fetches them for the few candidates.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,8 +33,8 @@ import numpy as np
 
 from evidence_check.imaging.fingerprint import Codes
 
-# Below this many codes a flat index is as fast as hashing, and exact.
-FLAT_BELOW = 20_000
+# New codes wait in an exact flat index this large before they are sorted into the hash tables.
+TAIL_SIZE = 16_384
 # A lookup is a handful of codes: OpenMP threads cost more than they save (measured).
 faiss.omp_set_num_threads(1)
 
@@ -48,13 +49,16 @@ class Channel:
     hash_bits: int
     nflip: int
     radius: int
+    # Keep a copy of each code beside its substring in every table: the codes a probe finds are
+    # then read in one run instead of one by one (worth it for short codes with crowded buckets).
+    copies: bool = False
 
 
 # Radii measured by scripts/bench_reuse.py: copies of a picture stay within them, crops only in pHash,
 # rotations by 180 degrees up to 58 PDQ bits; what they let through is confirmed or dropped by
 # keypoints (references.confirmed).
 PDQ = Channel("pdq", 256, 10, 24, 1, 63)
-PHASH = Channel("phash", 64, 4, 16, 1, 12)
+PHASH = Channel("phash", 64, 4, 16, 1, 12, copies=True)
 
 
 @dataclass(frozen=True)
@@ -70,51 +74,220 @@ class Entry:
 
 
 @dataclass(frozen=True)
-class Candidate:
-    entry: Entry
+class Hit:
+    """An indexed picture near the query, as the index knows it: by the store's row id."""
+
+    entry_id: int
     pdq_distance: int  # best over the query's variants and the entry's codes; 256 when not found
     phash_distance: int  # likewise, 64 when not found
     variant: int  # the query's dihedral variant that matched best (fingerprint.DIHEDRAL)
 
 
+@dataclass(frozen=True)
+class Candidate:
+    entry: Entry
+    pdq_distance: int
+    phash_distance: int
+    variant: int
+
+
 class _Codes:
-    """One channel's codes: a flat FAISS index while small, then a FAISS multi-index hash."""
+    """One channel's codes in compact multi-index hash tables (Norouzi et al. 2012), in numpy.
+
+    Each code is cut into `nhash` substrings of `hash_bits`; per substring position a *level* keeps
+    the substrings of its codes sorted (uint32) beside their code numbers (int32): 8 bytes per code
+    and table, against ~90 for FAISS's hash-map nodes. A lookup probes each query substring and its
+    `nflip`-bit neighbours by binary search, gathers the code numbers found, and measures their full
+    distance (popcount) to every query at once; nothing loops over codes in Python.
+
+    New codes go to a small exhaustive FAISS flat index (the tail, exact); a full tail is sorted and
+    merged into the small level, and that into the large level when it reaches an eighth of it, so a
+    merge stays cheap (one pass over the arrays, no re-sorting) and rare.
+    """
 
     def __init__(self, channel: Channel) -> None:
+        if channel.hash_bits % 8 or channel.nhash * channel.hash_bits > channel.bits:
+            raise ValueError(f"{channel.name}: substrings must be whole bytes within the code")
         self.channel = channel
-        self.flat = faiss.IndexBinaryFlat(channel.bits)
-        self.hashed: faiss.IndexBinaryMultiHash | None = None
+        self.nbytes = channel.bits // 8
+        self.codes = np.zeros((1024, self.nbytes), dtype=np.uint8)  # grown by doubling
+        self.count = 0
+        self.tail = faiss.IndexBinaryFlat(channel.bits)
+        self.tail_start = 0  # code numbers below this are in the levels, the rest in the tail
+        empty = np.zeros((channel.nhash, 0), dtype=np.uint32), np.zeros((channel.nhash, 0), dtype=np.int32)
+        self.levels = [self._level(empty), self._level(empty)]  # large, small
 
     @property
     def ntotal(self) -> int:
-        return int(self.flat.ntotal if self.hashed is None else self.hashed.ntotal)
+        return self.count
+
+    def nbytes_used(self) -> int:
+        """Memory held by the codes and the tables (not counting spare capacity)."""
+        tables = sum(level.nbytes for level in self.levels)
+        return self.count * self.nbytes + tables + self.tail.ntotal * self.nbytes
 
     def add(self, codes: np.ndarray) -> None:
-        if self.hashed is not None:
-            self.hashed.add(codes)
+        codes = np.ascontiguousarray(codes, dtype=np.uint8).reshape(-1, self.nbytes)
+        if self.count + len(codes) > len(self.codes):
+            grown = np.zeros((max(2 * len(self.codes), self.count + len(codes)), self.nbytes), np.uint8)
+            grown[: self.count] = self.codes[: self.count]
+            self.codes = grown
+        self.codes[self.count : self.count + len(codes)] = codes
+        self.count += len(codes)
+        if self.count - self.tail_start < TAIL_SIZE:
+            self.tail.add(codes)
             return
-        self.flat.add(codes)
-        if self.flat.ntotal >= FLAT_BELOW:
-            channel = self.channel
-            hashed = faiss.IndexBinaryMultiHash(channel.bits, channel.nhash, channel.hash_bits)
-            hashed.nflip = channel.nflip
-            hashed.add(np.asarray(self.flat.reconstruct_n(0, self.flat.ntotal), dtype=np.uint8))
-            self.hashed = hashed
-            self.flat = faiss.IndexBinaryFlat(channel.bits)
+        # A full tail (or a bulk load) becomes a sorted level.
+        ids = np.arange(self.tail_start, self.count, dtype=np.int32)
+        keys = self._keys(self.codes[self.tail_start : self.count])
+        order = np.argsort(keys, axis=1, kind="stable")
+        large, small = ((level.keys, level.ids) for level in self.levels)
+        small = _merge(small, (np.take_along_axis(keys, order, 1), ids[order]))
+        if small[0].shape[1] * 8 >= large[0].shape[1]:
+            large, small = _merge(large, small), (small[0][:, :0], small[1][:, :0])
+        self.levels = [self._level(large), self._level(small)]
+        self.tail.reset()
+        self.tail_start = self.count
+
+    def _level(self, tables: tuple[np.ndarray, np.ndarray]) -> _Level:
+        keys, ids = tables
+        copies = self.codes[ids] if self.channel.copies else None
+        return _Level(keys, ids, self.channel.hash_bits, copies)
 
     def range_search(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(query row, distance, code number) of the codes found within the channel's radius."""
-        index = self.flat if self.hashed is None else self.hashed
-        # FAISS returns codes strictly closer than the radius it is given.
-        limits, distances, ids = index.range_search(queries, self.channel.radius + 1)
-        rows = np.repeat(np.arange(len(queries)), np.diff(limits).astype(np.int64))
-        return rows, distances.astype(np.int64), ids
+        """(query row, distance, code number) of the codes found within the channel's radius.
+
+        A code found through several tables comes several times; the caller keeps the closest.
+        """
+        radius = self.channel.radius
+        probes = self._probes(queries)  # (nhash, probes)
+        rows_out, distances_out, ids_out = [], [], []
+        for level in self.levels:
+            if not level.size:
+                continue
+            candidates, codes = level.find(probes)
+            if not len(candidates):
+                continue
+            distances = _hamming(queries, self.codes[candidates] if codes is None else codes)
+            rows, columns = np.nonzero(distances <= radius)
+            rows_out.append(rows)
+            distances_out.append(distances[rows, columns])
+            ids_out.append(candidates[columns])
+        if self.tail.ntotal:
+            # FAISS returns codes strictly closer than the radius it is given.
+            limits, distances, positions = self.tail.range_search(queries, radius + 1)
+            rows_out.append(np.repeat(np.arange(len(queries)), np.diff(limits).astype(np.int64)))
+            distances_out.append(distances.astype(np.int64))
+            ids_out.append(positions + self.tail_start)
+        if not rows_out:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return (
+            np.concatenate(rows_out).astype(np.int64),
+            np.concatenate(distances_out).astype(np.int64),
+            np.concatenate(ids_out).astype(np.int64),
+        )
+
+    def _keys(self, codes: np.ndarray) -> np.ndarray:
+        """(nhash, n) uint32: the substrings of each code, little-endian within the bytes."""
+        width = self.channel.hash_bits // 8
+        used = codes[:, : self.channel.nhash * width].reshape(len(codes), self.channel.nhash, width)
+        keys = np.zeros((self.channel.nhash, len(codes)), dtype=np.uint32)
+        for byte in range(width):
+            keys |= used[:, :, byte].T.astype(np.uint32) << np.uint32(8 * byte)
+        return keys
+
+    def _probes(self, queries: np.ndarray) -> np.ndarray:
+        """(nhash, n * (1 + hash_bits)) for nflip 1: each substring and it with one bit flipped."""
+        keys = self._keys(queries)  # (nhash, n)
+        single = np.uint32(1) << np.arange(self.channel.hash_bits, dtype=np.uint32)
+        flips = np.concatenate([np.zeros(1, dtype=np.uint32), single])
+        if self.channel.nflip == 0:
+            flips = flips[:1]
+        return (keys[:, :, None] ^ flips[None, None, :]).reshape(len(keys), -1)
+
+
+class _Level:
+    """Sorted substrings per table and their code numbers, with a directory of where each prefix starts.
+
+    The directory has one slot per two to four codes (the top `log2(codes) - 1` bits of a substring),
+    so a probe reads its slot's few entries instead of binary-searching the table: two memory reads,
+    not twenty, which at millions of codes is most of a lookup.
+    """
+
+    def __init__(self, keys: np.ndarray, ids: np.ndarray, hash_bits: int, copies: np.ndarray | None) -> None:
+        self.keys, self.ids, self.copies = keys, ids, copies  # copies: (nhash, size, code bytes) or None
+        tables, size = keys.shape
+        bits = int(min(hash_bits, max(4, math.floor(math.log2(max(size, 2))) - 1)))
+        self.shift = np.uint32(hash_bits - bits)
+        offsets = np.int32 if tables * size < 2**31 else np.int64
+        self.directory = np.zeros((tables, (1 << bits) + 1), dtype=offsets)
+        for table in range(tables):
+            counts = np.bincount(keys[table] >> self.shift, minlength=1 << bits)
+            np.cumsum(counts, out=self.directory[table, 1:])
+        self.directory += (np.arange(tables, dtype=offsets) * size)[:, None]  # into keys.ravel()
+
+    @property
+    def size(self) -> int:
+        return int(self.keys.shape[1])
+
+    @property
+    def nbytes(self) -> int:
+        copies = 0 if self.copies is None else self.copies.nbytes
+        return int(self.keys.nbytes + self.ids.nbytes + self.directory.nbytes + copies)
+
+    def find(self, probes: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Code numbers whose substring in some table equals one of that table's probes (nhash, p),
+        and their codes when the level keeps copies."""
+        slots = (probes >> self.shift).astype(np.int64)
+        lo = np.take_along_axis(self.directory, slots, 1).ravel()
+        hi = np.take_along_axis(self.directory, slots + 1, 1).ravel()
+        at = _ranges(lo, hi)
+        at = at[self.keys.ravel()[at] == np.repeat(probes.ravel(), hi - lo)]
+        codes = None if self.copies is None else self.copies.reshape(-1, self.copies.shape[2])[at]
+        return self.ids.ravel()[at], codes
+
+
+def _merge(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Two levels' sorted tables as one, in one pass (no re-sorting)."""
+    (a_keys, a_ids), (b_keys, b_ids) = a, b
+    if not a_keys.shape[1]:
+        return b
+    if not b_keys.shape[1]:
+        return a
+    tables, total = a_keys.shape[0], a_keys.shape[1] + b_keys.shape[1]
+    keys = np.empty((tables, total), dtype=a_keys.dtype)
+    ids = np.empty((tables, total), dtype=a_ids.dtype)
+    for table in range(tables):
+        at = np.searchsorted(a_keys[table], b_keys[table], side="right") + np.arange(b_keys.shape[1])
+        rest = np.ones(total, dtype=bool)
+        rest[at] = False
+        keys[table, at], ids[table, at] = b_keys[table], b_ids[table]
+        keys[table, rest], ids[table, rest] = a_keys[table], a_ids[table]
+    return keys, ids
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """All positions lo[i] <= p < hi[i], concatenated."""
+    counts = hi - lo
+    total = int(counts.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.repeat(lo - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+    return starts + np.arange(total)
+
+
+def _hamming(queries: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """(queries, codes) Hamming distances of packed codes, by popcount of 64-bit words."""
+    q = np.ascontiguousarray(queries).view(np.uint64)
+    c = np.ascontiguousarray(codes).view(np.uint64)
+    return np.bitwise_count(q[:, None, :] ^ c[None, :, :]).sum(axis=2, dtype=np.int64)
 
 
 class TenantIndex:
+    """One tenant's codes; a code knows only the row id of its picture (8 bytes), the store the rest."""
+
     def __init__(self) -> None:
-        self.entries: list[Entry] = []
-        self._owner = np.zeros(0, dtype=np.int64)  # code number -> position in entries
+        self._owner = np.zeros(1024, dtype=np.int64)  # code number -> row id; grown by doubling
         self._pdq = _Codes(PDQ)
         self._phash = _Codes(PHASH)
 
@@ -122,26 +295,34 @@ class TenantIndex:
         """How many codes (per channel) are indexed."""
         return self._pdq.ntotal
 
-    def add_many(self, items: Iterable[tuple[Entry, Sequence[bytes], Sequence[bytes]]]) -> None:
-        """Index entries under their codes: (entry, PDQ codes, pHash codes), both in one order."""
+    def nbytes(self) -> int:
+        """Memory of the codes, tables and code owners."""
+        return self._pdq.nbytes_used() + self._phash.nbytes_used() + self._owner[: len(self)].nbytes
+
+    def add_many(self, items: Iterable[tuple[int, Sequence[bytes], Sequence[bytes]]]) -> None:
+        """Index pictures under their codes: (row id, PDQ codes, pHash codes), both in one order."""
         owners: list[int] = []
         pdq: list[bytes] = []
         phash: list[bytes] = []
-        for entry, pdq_codes, phash_codes in items:
+        for entry_id, pdq_codes, phash_codes in items:
             if len(pdq_codes) != len(phash_codes):
                 raise ValueError("an entry needs as many pHash codes as PDQ codes")
-            owners.extend([len(self.entries)] * len(pdq_codes))
-            self.entries.append(entry)
+            owners.extend([entry_id] * len(pdq_codes))
             pdq.extend(pdq_codes)
             phash.extend(phash_codes)
         if not owners:
             return
-        self._owner = np.concatenate([self._owner, np.asarray(owners, dtype=np.int64)])
+        count = len(self)
+        if count + len(owners) > len(self._owner):
+            grown = np.zeros(max(2 * len(self._owner), count + len(owners)), dtype=np.int64)
+            grown[:count] = self._owner[:count]
+            self._owner = grown
+        self._owner[count : count + len(owners)] = owners
         self._pdq.add(np.frombuffer(b"".join(pdq), dtype=np.uint8).reshape(-1, 32))
         self._phash.add(np.frombuffer(b"".join(phash), dtype=np.uint8).reshape(-1, 8))
 
-    def search(self, codes: Sequence[Codes]) -> list[Candidate]:
-        """Entries with a code near a dihedral variant of any query code, closest PDQ first."""
+    def search(self, codes: Sequence[Codes]) -> list[Hit]:
+        """Pictures with a code near a dihedral variant of any query code, closest PDQ first."""
         if len(self) == 0 or not codes:
             return []
         pdq_queries = np.frombuffer(b"".join(b"".join(c.pdq) for c in codes), dtype=np.uint8).reshape(-1, 32)
@@ -150,16 +331,17 @@ class TenantIndex:
         phash_queries = np.frombuffer(b"".join(c.phash[0] for c in codes), dtype=np.uint8).reshape(-1, 8)
         pdq = self._closest(self._pdq, pdq_queries, 8)
         phash = self._closest(self._phash, phash_queries, 1)
-        candidates = []
-        for position in pdq.keys() | phash.keys():
-            pdq_distance, pdq_variant = pdq.get(position, (256, -1))
-            phash_distance, phash_variant = phash.get(position, (64, -1))
+        hits = []
+        for entry_id in pdq.keys() | phash.keys():
+            pdq_distance, pdq_variant = pdq.get(entry_id, (256, -1))
+            phash_distance, phash_variant = phash.get(entry_id, (64, -1))
             variant = pdq_variant if pdq_variant >= 0 else phash_variant
-            candidates.append(Candidate(self.entries[position], pdq_distance, phash_distance, variant))
-        return sorted(candidates, key=lambda c: (c.pdq_distance, c.phash_distance, c.entry.first_seen))
+            hits.append(Hit(entry_id, pdq_distance, phash_distance, variant))
+        # Row ids grow with time: among equals the earlier picture comes first.
+        return sorted(hits, key=lambda h: (h.pdq_distance, h.phash_distance, h.entry_id))
 
     def _closest(self, channel: _Codes, queries: np.ndarray, variants: int) -> dict[int, tuple[int, int]]:
-        """position -> (smallest distance, dihedral variant of the query that had it)."""
+        """row id -> (smallest distance, dihedral variant of the query that had it)."""
         rows, distances, ids = channel.range_search(queries)
         if len(ids) == 0:
             return {}
@@ -176,12 +358,12 @@ class FingerprintIndex:
         self._tenants: dict[str, TenantIndex] = {}
         self._lock = threading.Lock()
 
-    def add_many(self, tenant: str, items: Iterable[tuple[Entry, Sequence[bytes], Sequence[bytes]]]) -> None:
+    def add_many(self, tenant: str, items: Iterable[tuple[int, Sequence[bytes], Sequence[bytes]]]) -> None:
         with self._lock:
             index = self._tenants.setdefault(tenant, TenantIndex())
             index.add_many(items)
 
-    def search(self, tenant: str, codes: Sequence[Codes]) -> list[Candidate]:
+    def search(self, tenant: str, codes: Sequence[Codes]) -> list[Hit]:
         with self._lock:
             index = self._tenants.get(tenant)
             return [] if index is None else index.search(codes)

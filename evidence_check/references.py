@@ -26,12 +26,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from evidence_check.imaging import fingerprint as fp
 from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
-from evidence_check.index import Candidate, Entry, FingerprintIndex
+from evidence_check.index import Candidate, Entry, FingerprintIndex, Hit
 from evidence_check.store import Store, StoreError
 from evidence_check.store.reuse_tables import FingerprintRow, StoredPrint, fingerprint_row
 
@@ -56,6 +56,9 @@ NEAR_AGREEMENT = 0.85
 FAR_INLIERS = 12
 FAR_AGREEMENT = 0.95
 
+# What a candidate without stored features gets: only the hash rule can confirm it.
+UNVERIFIED = fp.Verification(0, 0, 0.0, 0.0, 0.0, 0.0, 0.0)
+
 # How long a skipped row id is looked for: far longer than a recording transaction lasts.
 GAP_SECONDS = 600.0
 MAX_GAPS = 10_000  # the oldest are given up first; a mass rollback must not slow every sync
@@ -67,6 +70,7 @@ class Match:
 
     candidate: Candidate  # the indexed picture, the hash distances, how the photo is turned
     verification: fp.Verification
+    keypoints: bool = True  # False: the picture's features were not kept; hashes alone decided
 
     @property
     def entry(self) -> Entry:
@@ -103,15 +107,34 @@ def _distances(queries: bytes, stored: bytes, size: int) -> np.ndarray:
     return np.unpackbits(a ^ b, axis=2).sum(axis=2)
 
 
-def stored_print(photo: Photo) -> StoredPrint:
-    """What the store keeps of a photo for the reuse look."""
+def stored_print(photo: Photo, keep_features: bool = True) -> StoredPrint:
+    """What the store keeps of a photo for the reuse look: its codes, and its features if allowed."""
+    started = time.perf_counter()
     print_ = fp.of_photo(photo)
-    return StoredPrint(
+    stored = StoredPrint(
         pdq=b"".join(print_.index_pdq()),
         phash=b"".join(print_.index_phash()),
         quality=print_.codes.quality,
-        features=print_.features(0).to_bytes(),
+        features=print_.features(0).to_bytes() if keep_features else None,
     )
+    photo.timings_ms["reuse.record"] = round((time.perf_counter() - started) * 1000, 3)
+    return stored
+
+
+def forget_features(store: Store, before: datetime, tenant: str | None = None) -> int:
+    """Drop the keypoints and thumbnails of pictures first seen before `before`; return how many.
+
+    The hashes stay: those pictures are still found, and confirmed by PDQ distance alone.
+    """
+    condition = (FingerprintRow.first_seen < before) & FingerprintRow.features.is_not(None)
+    if tenant is not None:
+        condition &= FingerprintRow.tenant == tenant
+    try:
+        with store.sessions.begin() as session:
+            result = session.execute(update(FingerprintRow).where(condition).values(features=None))
+    except SQLAlchemyError as exc:
+        raise StoreError(f"could not forget features: {str(exc).splitlines()[0][:200]}") from None
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class References:
@@ -134,32 +157,21 @@ class References:
             where = newer | FingerprintRow.id.in_(list(self._gaps)) if self._gaps else newer
             with self.store.sessions() as session:
                 rows = session.execute(
-                    select(
-                        FingerprintRow.id,
-                        FingerprintRow.tenant,
-                        FingerprintRow.kind,
-                        FingerprintRow.ref_id,
-                        FingerprintRow.customer_id,
-                        FingerprintRow.image_id,
-                        FingerprintRow.first_seen,
-                        FingerprintRow.pdq,
-                        FingerprintRow.phash,
-                    )
+                    select(FingerprintRow.id, FingerprintRow.tenant, FingerprintRow.pdq, FingerprintRow.phash)
                     .where(where)
                     .order_by(FingerprintRow.id)
                 ).all()
-            by_tenant: dict[str, list[tuple[Entry, Sequence[bytes], Sequence[bytes]]]] = {}
-            for row_id, tenant, kind, ref_id, customer_id, image_id, first_seen, pdq, phash in rows:
+            by_tenant: dict[str, list[tuple[int, Sequence[bytes], Sequence[bytes]]]] = {}
+            for row_id, tenant, pdq, phash in rows:
                 if row_id > self._last_id:
                     skipped = range(max(self._last_id + 1, row_id - MAX_GAPS), row_id)
                     self._gaps.update(dict.fromkeys(skipped, now))
                     self._last_id = row_id
                 else:
                     self._gaps.pop(row_id, None)
-                entry = Entry(row_id, kind, ref_id, customer_id, image_id, _aware(first_seen))
                 pdq_codes = [bytes(pdq[i : i + 32]) for i in range(0, len(pdq), 32)]
                 phash_codes = [bytes(phash[i : i + 8]) for i in range(0, len(phash), 8)]
-                by_tenant.setdefault(tenant, []).append((entry, pdq_codes, phash_codes))
+                by_tenant.setdefault(tenant, []).append((row_id, pdq_codes, phash_codes))
             if len(self._gaps) > MAX_GAPS:
                 self._gaps = dict(sorted(self._gaps.items(), key=lambda item: item[1])[-MAX_GAPS:])
             for tenant, items in by_tenant.items():
@@ -172,7 +184,7 @@ class References:
         with self._sync_lock:
             return sorted(self._gaps)
 
-    def search(self, tenant: str, photo: Photo) -> list[Candidate]:
+    def search(self, tenant: str, photo: Photo) -> list[Hit]:
         self.sync()
         return self.index.search(tenant, fp.of_photo(photo).query_codes())
 
@@ -187,32 +199,54 @@ class References:
         The index finds candidates approximately; their distances are then measured exactly from
         the stored codes, over every dihedral variant of the photo and every stored code.
         """
-        print_ = fp.of_photo(photo)
-        candidates = self.search(tenant, photo)[:MAX_CANDIDATES]
-        stored = self.stored(c.entry.entry_id for c in candidates)
+        print_ = fp.of_photo(photo)  # times itself (reuse.hashes) when first computed
+        hashed = time.perf_counter()
+        hits = self.search(tenant, photo)[:MAX_CANDIDATES]
+        stored = self.stored(h.entry_id for h in hits)
+        looked_up = time.perf_counter()
         found = []
-        for candidate in candidates:
-            if candidate.entry.entry_id not in stored:
+        for hit in hits:
+            if hit.entry_id not in stored:
                 continue
-            features, pdq, phash = stored[candidate.entry.entry_id]
+            entry, features, pdq, phash = stored[hit.entry_id]
+            candidate = Candidate(entry, hit.pdq_distance, hit.phash_distance, hit.variant)
             exact = _exact(candidate, print_.query_codes(), pdq, phash)
-            found.append(Match(exact, fp.verify(print_.features(exact.variant), features)))
+            if features is None:
+                found.append(Match(exact, UNVERIFIED, keypoints=False))
+            else:
+                found.append(Match(exact, fp.verify(print_.features(exact.variant), features)))
+        done = time.perf_counter()
+        photo.timings_ms["reuse.lookup"] = round((looked_up - hashed) * 1000, 3)
+        photo.timings_ms["reuse.verify"] = round((done - looked_up) * 1000, 3)
         return found
 
-    def stored(self, entry_ids: Iterable[int]) -> dict[int, tuple[fp.Features, bytes, bytes]]:
-        """Features, PDQ codes and pHash codes of these fingerprint rows, read from the store."""
+    def stored(self, entry_ids: Iterable[int]) -> dict[int, tuple[Entry, fp.Features | None, bytes, bytes]]:
+        """What these fingerprint rows were, their features, PDQ codes and pHash codes, from the store."""
         wanted = list(entry_ids)
         if not wanted:
             return {}
         with self.store.sessions() as session:
             rows = session.execute(
                 select(
-                    FingerprintRow.id, FingerprintRow.features, FingerprintRow.pdq, FingerprintRow.phash
+                    FingerprintRow.id,
+                    FingerprintRow.kind,
+                    FingerprintRow.ref_id,
+                    FingerprintRow.customer_id,
+                    FingerprintRow.image_id,
+                    FingerprintRow.first_seen,
+                    FingerprintRow.features,
+                    FingerprintRow.pdq,
+                    FingerprintRow.phash,
                 ).where(FingerprintRow.id.in_(wanted))
             ).all()
         return {
-            row_id: (fp.Features.from_bytes(bytes(blob)), bytes(pdq), bytes(phash))
-            for row_id, blob, pdq, phash in rows
+            row.id: (
+                Entry(row.id, row.kind, row.ref_id, row.customer_id, row.image_id, _aware(row.first_seen)),
+                None if row.features is None else fp.Features.from_bytes(bytes(row.features)),
+                bytes(row.pdq),
+                bytes(row.phash),
+            )
+            for row in rows
         }
 
     def add(
@@ -223,11 +257,12 @@ class References:
         photo: Photo,
         when: datetime | None = None,
         customer_id: str | None = None,
+        keep_features: bool = True,
     ) -> bool:
         """Store and index one picture; False when this ref id already holds these bytes."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
-        stored = stored_print(photo)
+        stored = stored_print(photo, keep_features)
         try:
             with self.store.sessions.begin() as session:
                 known = session.scalar(
@@ -268,13 +303,19 @@ def references_for(store: Store) -> References:
 
 
 def add_reference(
-    store: Store, tenant: str, kind: str, ref_id: str, photo: Photo, when: datetime | None = None
+    store: Store,
+    tenant: str,
+    kind: str,
+    ref_id: str,
+    photo: Photo,
+    when: datetime | None = None,
+    keep_features: bool = True,
 ) -> bool:
     """Remember a listing (ref id = SKU), stock or review photo for the reuse look of `tenant`.
 
     Returns False when the same bytes were already added under this ref id.
     """
-    return references_for(store).add(tenant, kind, ref_id, photo, when)
+    return references_for(store).add(tenant, kind, ref_id, photo, when, keep_features=keep_features)
 
 
 @dataclass(frozen=True)
@@ -292,6 +333,7 @@ def add_references(
     limits: Limits,
     when: datetime | None = None,
     progress: Callable[[int], None] | None = None,
+    keep_features: bool = True,
 ) -> AddResult:
     """Add many stock or review pictures: items are (ref id, file name, bytes or None, why not read).
 
@@ -309,7 +351,7 @@ def add_references(
         except PhotoError as exc:
             skipped.append((ref_id, str(exc)))
         else:
-            if references.add(tenant, kind, ref_id, photo, when):
+            if references.add(tenant, kind, ref_id, photo, when, keep_features=keep_features):
                 added += 1
             else:
                 known += 1

@@ -93,7 +93,7 @@ def verify_claim(
     analysis = verify(claim, uploads, context, limits_from(settings), checks)
     body = report_json.to_dict(analysis.report)
     if record and store is not None and references is not None and analysis.photos:
-        fingerprints = {p.image_id: stored_print(p) for p in analysis.photos}
+        fingerprints = {p.image_id: stored_print(p, settings.reuse_keep_features) for p in analysis.photos}
         earlier = store.record(
             claim,
             [(p.image_id, p.filename) for p in analysis.photos],
@@ -154,7 +154,7 @@ def add_to_catalog(
         )
         catalog_for(store).forget(tenant)
         for photo in photos:
-            add_reference(store, tenant, "listing", sku, photo, now)
+            add_reference(store, tenant, "listing", sku, photo, now, settings.reuse_keep_features)
     return CatalogAddition(added=added, skipped=tuple(skipped))
 
 

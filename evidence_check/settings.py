@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     # Reports: GPS coordinates stay out of HTML reports unless a merchant needs them there.
     html_show_gps: bool = False
 
+    # Reuse look: ORB keypoints (~20 kB) and a 128-px grey thumbnail of every photo are kept to confirm
+    # later copies (crops, heavy edits); off keeps only the hashes, and copies are then confirmed by
+    # PDQ distance alone. `evidence-check reuse forget-features --older-than DAYS` drops old ones.
+    reuse_keep_features: bool = True
+
     # Retake challenge (checks/challenge.py).
     challenge_length: int = Field(5, ge=4, le=8)
     ocr_engine: Literal["rapidocr", "tesseract"] = "rapidocr"

@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from evidence_check.imaging import fingerprint as fp  # noqa: E402
 from evidence_check.imaging.load import Photo, load_photo  # noqa: E402
 from evidence_check.imaging.transforms import TRANSFORMS  # noqa: E402
-from evidence_check.index import Entry, TenantIndex  # noqa: E402
+from evidence_check.index import TenantIndex  # noqa: E402
 from evidence_check.references import Match, confirmed, references_for  # noqa: E402
 from evidence_check.store import Store  # noqa: E402
 
@@ -93,6 +93,7 @@ def accuracy(limit: int | None, dump: Path | None) -> None:
         rng = np.random.default_rng(2026)
         found: dict[str, list[bool]] = defaultdict(list)
         extra: dict[str, int] = defaultdict(int)
+        misses: list[str] = []
         records = []
         for ref_id, photo in photos.items():
             source = photo.full
@@ -102,12 +103,16 @@ def accuracy(limit: int | None, dump: Path | None) -> None:
                 hits = {m.entry.ref_id for m in _confirmed(examined, query)}
                 found[name].append(ref_id in hits)
                 extra[name] += len(hits - {ref_id})
+                if ref_id not in hits:
+                    misses.append(_miss(name, ref_id, examined))
                 records += [(name, m.entry.ref_id == ref_id, m.candidate, m.verification) for m in examined]
         for path, original in corpus_edits():
             query = load_photo(path.read_bytes(), path.name)
             examined = references.examine("bench", query)
             hits = {m.entry.ref_id for m in _confirmed(examined, query)}
             found["corpus's own edits"].append(by_name[original] in hits)
+            if by_name[original] not in hits:
+                misses.append(_miss(path.name, by_name[original], examined))
             extra["corpus's own edits"] += len(hits - {by_name[original]})
             records += [("corpus", m.entry.ref_id == by_name[original], m.candidate, m.verification) for m in examined]
         false_pairs = []
@@ -122,6 +127,8 @@ def accuracy(limit: int | None, dump: Path | None) -> None:
     print(f"{'edit':<22} {'found':>9} {'recall':>8} {'wrong':>6}")
     for name, hits in found.items():
         print(f"{name:<22} {sum(hits):>4}/{len(hits):<4} {100 * sum(hits) / len(hits):7.1f}% {extra[name]:>6}")
+    for line in misses:
+        print(f"  missed: {line}")
     pairs = len(paths) * (len(paths) - 1)
     print(
         f"\ndistinct photos: {pairs} ordered pairs, {candidates_checked} reached keypoint checking, "
@@ -136,12 +143,13 @@ def accuracy(limit: int | None, dump: Path | None) -> None:
 def index_scale(sizes: list[int], queries: int) -> None:
     print("\nindex lookups on synthetic PDQ/pHash codes (uniform random bits: real codes cluster more)")
     print("(found: planted copies found, by PDQ bits flipped; 6 of 64 pHash bits flipped in each)")
-    print(f"{'codes':>11} {'build s':>8} {'MB':>8} {'B/code':>7} {'p50 ms':>7} {'p99 ms':>7}  found")
+    print("(MB: the index's arrays; RSS: the process's growth, entries' Python objects included)")
+    print(f"{'codes':>11} {'build s':>8} {'MB':>8} {'B/code':>7} {'RSS MB':>7} {'p50 ms':>7} {'p99 ms':>7}  found")
     rng = np.random.default_rng(1)
     for size in sizes:
         before = _rss_mb()
         index = TenantIndex()
-        per_entry = 7  # codes per picture: trimmed, five crops, untrimmed
+        per_entry = 11  # codes per picture: trimmed, nine crops, untrimmed
         started = time.perf_counter()
         batch = 1_000_000
         planted: list[tuple[bytes, bytes]] = []
@@ -151,7 +159,7 @@ def index_scale(sizes: list[int], queries: int) -> None:
             phash = rng.integers(0, 256, (count, 8), dtype=np.uint8)
             entries = []
             for k in range(0, count, per_entry):
-                entry = Entry(start + k, "stock", f"r{start + k}", None, "", T0)
+                entry = start + k
                 entries.append(
                     (entry, [pdq[i].tobytes() for i in range(k, min(k + per_entry, count))],
                      [phash[i].tobytes() for i in range(k, min(k + per_entry, count))])
@@ -163,6 +171,7 @@ def index_scale(sizes: list[int], queries: int) -> None:
                 ]
         build = time.perf_counter() - started
         memory = _rss_mb() - before
+        arrays = index.nbytes() / 1e6
         times = []
         hits: dict[int, list[bool]] = defaultdict(list)
         for number, (pdq_code, phash_code) in enumerate(planted):
@@ -177,12 +186,13 @@ def index_scale(sizes: list[int], queries: int) -> None:
             t = time.perf_counter()
             found = index.search([codes])
             times.append((time.perf_counter() - t) * 1000)
-            hits[flips].append(any(c.entry.entry_id == number * per_entry for c in found))
+            hits[flips].append(any(h.entry_id == number * per_entry for h in found))
         times.sort()
         p50 = statistics.median(times)
         p99 = times[min(len(times) - 1, int(0.99 * len(times)))]
         print(
-            f"{size:>11,} {build:>8.1f} {memory:>8.0f} {memory * 1e6 / size:>7.0f} {p50:>7.2f} {p99:>7.2f}  "
+            f"{size:>11,} {build:>8.1f} {arrays:>8.0f} {arrays * 1e6 / size:>7.0f} {memory:>7.0f} {p50:>7.2f} "
+            f"{p99:>7.2f}  "
             + "  ".join(f"{d}: {sum(h)}/{len(h)}" for d, h in sorted(hits.items()))
         )
         del index
@@ -223,6 +233,18 @@ def cost(repeat: int) -> None:
         print(f"  {stage:<34} {statistics.median(values):8.2f} ms")
     beyond = sum(statistics.median(v) for k, v in stages.items() if not k.startswith("load"))
     print(f"  {'check + record, beyond decode':<34} {beyond:8.2f} ms   (matches found: {len(matches)})")
+
+
+def _miss(edit: str, ref_id: str, examined: list[Match]) -> str:
+    """Why a copy was missed: never a candidate, or a candidate whose keypoints did not confirm it."""
+    for match in examined:
+        if match.entry.ref_id == ref_id:
+            c, v = match.candidate, match.verification
+            return (
+                f"{edit} of {ref_id}: rejected (PDQ {c.pdq_distance}, pHash {c.phash_distance}, "
+                f"inliers {v.inliers}, error {v.error:.2f}, agreement {v.agreement:.3f})"
+            )
+    return f"{edit} of {ref_id}: not a candidate ({len(examined)} others were)"
 
 
 def _confirmed(examined: list[Match], photo: Photo) -> list[Match]:

@@ -12,6 +12,7 @@ import numpy as np
 import pdqhash
 import pytest
 from PIL import Image
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -25,7 +26,7 @@ from evidence_check.references import GAP_SECONDS, References, add_reference, re
 from evidence_check.service import verify_claim
 from evidence_check.settings import Settings
 from evidence_check.store import Store
-from evidence_check.store.reuse_tables import fingerprint_row
+from evidence_check.store.reuse_tables import FingerprintRow, fingerprint_row
 from fixtures.make_fixtures import jpeg, product_photo
 from tests.conftest import corpus
 
@@ -50,6 +51,23 @@ def test_dihedral_variants_follow_pdqhash_order() -> None:
         turned, _ = pdqhash.compute(np.ascontiguousarray(turn(rgb)))
         distances = [int((turned != h).sum()) for h in hashes]
         assert distances.index(min(distances)) == number and min(distances) <= 24, fp.DIHEDRAL_NAMES[number]
+
+
+@pytest.mark.parametrize("number", range(8), ids=fp.DIHEDRAL_NAMES)
+def test_dihedral_codes_from_one_transform_equal_the_codes_of_the_turned_picture(number: int) -> None:
+    grey = np.asarray(product_photo(1).convert("L"))
+    codes = fp.global_codes(grey)
+    turned = fp.global_codes(np.ascontiguousarray(fp.DIHEDRAL[number](grey)), dihedral=False)
+    assert fp.hamming(codes.pdq[number], turned.pdq[0]) <= 1
+    assert fp.hamming(codes.phash[number], turned.phash[0]) <= 1
+
+
+@pytest.mark.parametrize("seed", range(1, 6))
+def test_our_pdq_stays_within_pdqs_match_threshold_of_pdqhash_on_the_full_picture(seed: int) -> None:
+    image = product_photo(seed)
+    reference = np.packbits(pdqhash.compute(np.asarray(image))[0].astype(np.uint8)).tobytes()
+    ours = fp.global_codes(np.asarray(image.convert("L"))).pdq[0]
+    assert fp.hamming(ours, reference) <= 31  # PDQ's own threshold for "the same picture"
 
 
 @pytest.mark.parametrize("back", [(0, 0, 0), (250, 250, 250)], ids=["black bars", "white bars"])
@@ -183,16 +201,26 @@ def claim_upload(image: Image.Image, name: str = "photo.jpg") -> Upload:
 
 
 def run_claim(
-    store: Store, upload: Upload, claim_id: str, customer: str | None, when: datetime, tenant: str = "default"
+    store: Store,
+    upload: Upload,
+    claim_id: str,
+    customer: str | None,
+    when: datetime,
+    tenant: str = "default",
+    settings: Settings | None = None,
 ) -> dict:
     claim = build_claim(
-        now=when, time_zone="UTC", claim_id=claim_id, customer_id=customer, ordered_at="2026-11-01"
+        now=when,
+        time_zone="UTC",
+        claim_id=claim_id,
+        customer_id=customer,
+        ordered_at=(when - timedelta(days=10)).date().isoformat(),
     )
     if tenant != "default":
         from dataclasses import replace
 
         claim = replace(claim, tenant=tenant)
-    outcome = verify_claim(claim, [upload], settings=Settings(), store=store, now=when)
+    outcome = verify_claim(claim, [upload], settings=settings or Settings(), store=store, now=when)
     return dict(outcome.body["images"][0]["checks"]["reuse"])
 
 
@@ -270,6 +298,50 @@ def test_index_is_rebuilt_from_the_store(store_url: str) -> None:
         assert finding["code"] == "reuse.stock_photo"
     finally:
         second.close()
+
+
+# --- what is kept of a photo --------------------------------------------------------------------------
+
+
+def kept_features(store: Store) -> dict[str, bool]:
+    with store.sessions() as session:
+        rows = session.execute(select(FingerprintRow.ref_id, FingerprintRow.features)).all()
+    return {ref_id: features is not None for ref_id, features in rows}
+
+
+def test_a_deployment_that_keeps_no_features_still_catches_a_copy_by_its_hashes(store: Store) -> None:
+    settings = Settings(reuse_keep_features=False)
+    image = product_photo(16)
+    run_claim(store, claim_upload(image), "c-1", "alice", T0, settings=settings)
+    assert kept_features(store) == {"c-1": False}
+    mirrored = claim_upload(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT))
+    other = run_claim(store, mirrored, "c-2", "bob", T0 + timedelta(days=1), settings=settings)
+    assert (other["status"], other["code"]) == ("fail", "reuse.other_customer")
+    assert other["details"]["matches"][0]["keypoints_kept"] is False
+
+
+def test_forget_features_drops_only_old_keypoints_and_old_photos_are_still_caught(store_url: str) -> None:
+    now = datetime.now(UTC)
+    store = Store(store_url)
+    try:
+        old, recent = product_photo(17), product_photo(18)
+        run_claim(store, claim_upload(old), "old", "alice", now - timedelta(days=60))
+        run_claim(store, claim_upload(recent), "recent", "alice", now - timedelta(days=1))
+        result = CliRunner().invoke(app, ["reuse", "forget-features", "--older-than", "30", "--db", store_url])
+        assert result.exit_code == 0, result.stderr
+        assert "forgot the features of 1 photo(s)" in result.stdout
+        assert kept_features(store) == {"old": False, "recent": True}
+        mirrored = claim_upload(old.transpose(Image.Transpose.FLIP_LEFT_RIGHT))
+        again = run_claim(store, mirrored, "c-3", "bob", now)
+        assert (again["status"], again["code"]) == ("fail", "reuse.other_customer")
+        assert again["details"]["matches"][0]["keypoints_kept"] is False
+    finally:
+        store.close()
+
+
+def test_forget_features_rejects_negative_days(sqlite_url: str) -> None:
+    result = CliRunner().invoke(app, ["reuse", "forget-features", "--older-than", "-1", "--db", sqlite_url])
+    assert result.exit_code == 2
 
 
 # --- several writers ---------------------------------------------------------------------------------
@@ -380,27 +452,36 @@ def _png(image: Image.Image) -> bytes:
 # --- the index past its flat size ------------------------------------------------------------------
 
 
-def test_hashed_index_finds_near_copies_added_before_and_after_it_switched() -> None:
-    from evidence_check.index import FLAT_BELOW, Entry, TenantIndex
+def test_hashed_index_finds_near_copies_in_every_level_and_the_tail() -> None:
+    from evidence_check.index import TAIL_SIZE, TenantIndex
 
     rng = np.random.default_rng(5)
     index = TenantIndex()
-    total = FLAT_BELOW + 500
+    # A bulk load, then one-by-one adds that fill the tail, flush it into the small level and
+    # merge that into the large one, then a few that stay in the tail.
+    batches = [3 * TAIL_SIZE] + [1] * (TAIL_SIZE + 10) + [TAIL_SIZE // 2] * 10 + [1] * 50
+    total = sum(batches)
     pdq = rng.integers(0, 256, (total, 32), dtype=np.uint8)
     phash = rng.integers(0, 256, (total, 8), dtype=np.uint8)
-    index.add_many(
-        (Entry(i, "stock", f"r{i}", None, "", T0), [pdq[i].tobytes()], [phash[i].tobytes()]) for i in range(total)
-    )
-    late = rng.integers(0, 256, 32, dtype=np.uint8)
-    index.add_many([(Entry(total, "stock", "late", None, "", T0), [late.tobytes()], [bytes(8)])])
+    start = 0
+    for size in batches:
+        index.add_many(
+            (i, [pdq[i].tobytes()], [phash[i].tobytes()]) for i in range(start, start + size)
+        )
+        start += size
+    assert len(index) == total
 
     def near(code: np.ndarray, flips: int) -> bytes:
         bits = np.unpackbits(code)
         bits[rng.choice(len(bits), flips, replace=False)] ^= 1
         return np.packbits(bits).tobytes()
 
-    for target, code in ((7, pdq[7]), (total - 1, pdq[total - 1]), (total, late)):
-        variants = (near(code, 15), *(rng.integers(0, 256, 32, dtype=np.uint8).tobytes() for _ in range(7)))
-        codes = fp.Codes(pdq=variants, phash=tuple(bytes(8) for _ in range(8)), quality=100)
-        found = {c.entry.entry_id: c for c in index.search([codes])}
-        assert target in found and found[target].pdq_distance == 15 and found[target].variant == 0
+    targets = [7, 3 * TAIL_SIZE + 5, 3 * TAIL_SIZE + TAIL_SIZE + 3, total - 20_000, total - 1]
+    for target in targets:
+        variants = (*(rng.integers(0, 256, 32, dtype=np.uint8).tobytes() for _ in range(5)), near(pdq[target], 19))
+        variants += (rng.integers(0, 256, 32, dtype=np.uint8).tobytes(),) * 2
+        phash_variants = (near(phash[target], 7), *(bytes(8) for _ in range(7)))
+        codes = fp.Codes(pdq=variants, phash=phash_variants, quality=100)
+        found = {h.entry_id: h for h in index.search([codes])}
+        assert target in found, target
+        assert (found[target].pdq_distance, found[target].phash_distance, found[target].variant) == (19, 7, 5)

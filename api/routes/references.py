@@ -51,6 +51,7 @@ def add_stock(
         ((f.filename or "upload", f.filename or "upload", f.data, None) for f in images),
         limits,
         now_utc(),
+        keep_features=settings.reuse_keep_features,
     )
     if result.added + result.known == 0:
         first = result.skipped[0]

@@ -97,6 +97,9 @@ def _detail(match: Match, claim: Claim, counts: bool) -> dict[str, Any]:
         "inliers": verification.inliers,
         "agreement": round(verification.agreement, 3),
         "overlap": round(verification.overlap, 3),
+        # False: the picture's keypoints were not kept (settings.reuse_keep_features, or forgotten),
+        # so only a close PDQ distance could confirm it; crops and heavy edits go unconfirmed then.
+        "keypoints_kept": match.keypoints,
     }
     if entry.kind == "claim":
         detail["same_customer"] = _same_customer(match, claim)

@@ -12,6 +12,7 @@ from evidence_check.cli import (  # noqa: F401  (registers the commands)
     integrity,
     keys,
     outcomes,
+    reuse,
     serve,
     stock,
     verify,

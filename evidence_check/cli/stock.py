@@ -70,6 +70,7 @@ def add(
             limits,
             now_utc(),
             progress=lambda done: _progress(done, len(files)),
+            keep_features=settings.reuse_keep_features,
         )
     except StoreError as exc:
         fail(str(exc))

@@ -2,13 +2,18 @@
 
 Computed once on the oriented working copy (`Photo.working`), after trimming uniform borders
 (letterboxing, the black or white bars of a phone screenshot), so that a screenshot of a photo and the
-photo itself hash the same picture.
+photo itself hash the same picture. Everything is measured on one grey copy of the trimmed picture
+(`FEATURE_SIZE`) and smaller copies of it, each made once: the hashes see 64x64 and 32x32 anyway.
 
 - **Global hashes**, two complementary ones: PDQ (256 bits, Meta's; robust to recompression,
-  resizing, small crops) and pHash (64 bits, imagehash's DCT hash; a second opinion with other
-  failure modes). Both are computed for the eight dihedral variants of the picture (rotations by 90°
+  resizing, small crops) and pHash (64 bits: the 8x8 lowest DCT coefficients of a 32x32 area-averaged
+  grey copy against their median, as imagehash's but resized by OpenCV; a second opinion with other
+  failure modes). Both are given for the eight dihedral variants of the picture (rotations by 90°
   and mirrors), in PDQ's order (`DIHEDRAL`), so a mirrored or rotated copy matches the stored
-  original: the query's variant *i* is the hash of ``DIHEDRAL[i](query)``.
+  original: the query's variant *i* is the hash of ``DIHEDRAL[i](query)``. The variants come from
+  ONE transform each: turning or mirroring a picture transposes its DCT coefficients or flips the
+  sign of the odd ones (`_DCT_TURNS`), so PDQ's DCT (`pdqhash.compute_float`, bit-identical to
+  `pdqhash.compute` once thresholded at the median) and pHash's are computed once.
 - **Crop codes**: a 5–15 % crop moves every global hash of a photo out of range, so a photo that
   goes into the index is also hashed at a few crops of itself (`CROPS`); a cropped copy lands near
   one of them.
@@ -23,6 +28,7 @@ This module measures; `checks/reuse.py` decides what a match means for a claim.
 from __future__ import annotations
 
 import math
+import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,16 +48,20 @@ BORDER_SHARE = 0.75
 BORDER_TOLERANCE = 18
 # Trimming that would leave less than this share of a side is not a border but a dark picture.
 MIN_KEPT = 0.12
-TRIM_SIZE = 384  # bars are found on a copy this large: a tenth of the cost, 3 px precision
-PDQ_SIZE = 256  # PDQ downsamples to 64x64 anyway; 256 px keeps it near 2 ms
+# Bars are found on a copy this large, sampled rather than averaged (a twentieth of the cost), to
+# 3 px precision.
+TRIM_SIZE = 384
 FEATURE_SIZE = 640  # longest side for ORB, small pictures scaled up to it too
+# The hashes see 64x64: they are taken from a copy half FEATURE_SIZE (an exact, cheap halving).
+BASE_SIZE = FEATURE_SIZE // 2
 THUMB_SIZE = 128  # longest side of the grey thumbnail kept to compare aligned pixels
 MAX_FEATURES = 500
 # Crops hashed for the index: (kept share of each side, x anchor, y anchor), anchors 0 left/top .. 1.
 # A 90 % crop on a 3x3 grid of anchors puts every 5-15 % crop of a picture within 10 pHash bits of
 # one of them (136 random crops of 34 corpus photos); a 5-anchor grid at 88 % left 12 % beyond 12 bits.
+CROP_KEEP = 0.9
 CROPS: tuple[tuple[float, float, float], ...] = tuple(
-    (0.9, x, y) for y in (0.0, 0.5, 1.0) for x in (0.0, 0.5, 1.0)
+    (CROP_KEEP, x, y) for y in (0.0, 0.5, 1.0) for x in (0.0, 0.5, 1.0)
 )
 # Verification: Lowe's ratio, RANSAC reprojection error in pixels at FEATURE_SIZE.
 RATIO = 0.8
@@ -141,8 +151,8 @@ class Verification:
 class Fingerprint:
     """What the reuse look measures of a photo; crop codes and features are computed on first use."""
 
-    trimmed: np.ndarray  # RGB, uint8: the working copy without its uniform borders
-    box: tuple[int, int, int, int]  # x, y, w, h of `trimmed` in the working copy
+    grey: np.ndarray  # the working copy without its uniform borders, grey, longest side FEATURE_SIZE
+    box: tuple[int, int, int, int]  # x, y, w, h of the trimmed picture in the working copy
     codes: Codes  # of the trimmed picture
     # Of the untrimmed picture when trimming cut something: a product on white whose margin a
     # watermark or a brightness change alters is found by these.
@@ -153,7 +163,7 @@ class Fingerprint:
     def crop_codes(self) -> tuple[Codes, ...]:
         """Codes of the crops in `CROPS`: what goes in the index besides the whole picture."""
         # Cropping a reduced copy gives the same hashes (they see 64x64 and 32x32) at a tenth the cost.
-        base = _fit(self.trimmed, PDQ_SIZE + PDQ_SIZE // 4)
+        base = _fit(self.grey, BASE_SIZE)
         return tuple(global_codes(_crop(base, *c), dihedral=False) for c in CROPS)
 
     def query_codes(self) -> tuple[Codes, ...]:
@@ -173,7 +183,7 @@ class Fingerprint:
         """Keypoints of the picture turned by dihedral `variant` (so a mirrored copy lines up)."""
         found = self._features.get(variant)
         if found is None:
-            found = self._features[variant] = local_features(DIHEDRAL[variant](self.trimmed))
+            found = self._features[variant] = local_features(np.ascontiguousarray(DIHEDRAL[variant](self.grey)))
         return found
 
 
@@ -184,34 +194,39 @@ def of_photo(photo: Photo) -> Fingerprint:
     """The fingerprint of a loaded photo, computed once however many times it is asked for."""
     found = _CACHE.get(photo)
     if found is None:
+        started = time.perf_counter()
         found = _CACHE[photo] = fingerprint(photo.working)
+        photo.timings_ms["reuse.hashes"] = round((time.perf_counter() - started) * 1000, 3)
     return found
 
 
 def fingerprint(working: Image.Image) -> Fingerprint:
-    rgb = np.asarray(working.convert("RGB"))
-    trimmed, box = trim_borders(rgb)
-    whole = None if trimmed.shape == rgb.shape else global_codes(rgb)
-    return Fingerprint(trimmed=trimmed, box=box, codes=global_codes(trimmed), whole=whole)
+    grey = np.asarray(working.convert("L"))
+    trimmed, box = trim_borders(grey)
+    scaled = _scale_to(trimmed, FEATURE_SIZE)
+    whole = None if trimmed.shape == grey.shape else global_codes(_fit(grey, BASE_SIZE))
+    return Fingerprint(grey=scaled, box=box, codes=global_codes(scaled), whole=whole)
 
 
-def trim_borders(rgb: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """Cut uniform bars from each side; return the rest and its box (x, y, w, h).
+def trim_borders(picture: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """Cut uniform bars from each side of a grey or RGB picture; return the rest and its box (x, y, w, h).
 
     The bars are found on a copy of at most TRIM_SIZE pixels a side and the cut rounded inwards.
     """
-    height, width = rgb.shape[:2]
-    small = _fit(rgb, TRIM_SIZE)
-    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.int16)
+    height, width = picture.shape[:2]
+    small = _fit(picture, TRIM_SIZE, cv2.INTER_LINEAR)
+    if small.ndim == 3:
+        small = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    grey = small.astype(np.int16)
     sh, sw = grey.shape
     top, bottom = _edge_run(grey), sh - _edge_run(grey[::-1])
     left, right = _edge_run(grey.T), sw - _edge_run(grey.T[::-1])
     if bottom - top < MIN_KEPT * sh or right - left < MIN_KEPT * sw:
-        return rgb, (0, 0, width, height)
+        return picture, (0, 0, width, height)
     fy, fx = height / sh, width / sw
     y0, y1 = math.ceil(top * fy), math.floor(bottom * fy)
     x0, x1 = math.ceil(left * fx), math.floor(right * fx)
-    return rgb[y0:y1, x0:x1], (x0, y0, x1 - x0, y1 - y0)
+    return picture[y0:y1, x0:x1], (x0, y0, x1 - x0, y1 - y0)
 
 
 def _edge_run(grey: np.ndarray) -> int:
@@ -223,31 +238,61 @@ def _edge_run(grey: np.ndarray) -> int:
     return int(not_border[0]) if len(not_border) else len(share)
 
 
-def global_codes(rgb: np.ndarray, dihedral: bool = True) -> Codes:
-    """PDQ and pHash of the picture: all eight dihedral variants, or only the picture as it is."""
-    small = _fit(rgb, PDQ_SIZE)
-    if dihedral:
-        hashes, quality = pdqhash.compute_dihedral(small)
-    else:
-        single, quality = pdqhash.compute(small)
-        hashes = [single]
-    pdq = tuple(np.packbits(h.astype(np.uint8)).tobytes() for h in hashes)
-    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-    # As imagehash.phash: 32x32 greyscale, 2-D DCT, top-left 8x8 against its median.
-    pixels = np.asarray(Image.fromarray(grey).resize((32, 32), Image.Resampling.LANCZOS), dtype=np.float32)
-    phash = tuple(_phash(np.ascontiguousarray(t(pixels))) for t in (DIHEDRAL if dihedral else DIHEDRAL[:1]))
+def global_codes(grey: np.ndarray, dihedral: bool = True) -> Codes:
+    """PDQ and pHash of a grey picture: all eight dihedral variants, or only the picture as it is."""
+    # PDQ squeezes every picture to 64x64 (a tent filter, then decimation) before its DCT; an
+    # area-averaged 64x64 copy handed to pdqhash passes its filter unchanged (window 1), so the
+    # 16x16 DCT, threshold and quality are PDQ's and only the downscaling is OpenCV's: a tenth the
+    # cost, within a few bits of pdqhash on the full picture (tests/test_reuse.py).
+    grid = cv2.resize(_fit(grey, BASE_SIZE), (64, 64), interpolation=cv2.INTER_AREA)
+    # pdqhash takes RGB and weighs it to luma; three views of one grey plane give that grey.
+    dct, quality = pdqhash.compute_float(np.broadcast_to(grid[..., None], (64, 64, 3)))
+    pixels = cv2.resize(grid, (32, 32), interpolation=cv2.INTER_AREA).astype(np.float32)
+    low = cv2.dct(pixels)[:8, :8]
+    turns = _DCT_TURNS if dihedral else _DCT_TURNS[:1]
+    pdq = _above_median(np.stack([_turn(dct.reshape(16, 16), turn) for turn in turns]))
+    phash = _above_median(np.stack([_turn(low, turn) for turn in turns]))
     return Codes(pdq=pdq, phash=phash, quality=int(quality))
 
 
-def _phash(pixels: np.ndarray) -> bytes:
-    low = cv2.dct(pixels)[:8, :8]
-    return np.packbits(low.flatten() > np.median(low)).tobytes()
+# How the DCT of a picture turned by DIHEDRAL[i] follows from the picture's own: (transposed, sign of
+# odd rows flipped, sign of odd columns flipped). Holds for pHash's DCT and for PDQ's (whose
+# coefficients `compute_float` gives in reverse order); tests check both against turned pictures.
+_DCT_TURNS = (
+    (False, False, False),
+    (True, True, False),
+    (False, True, True),
+    (True, False, True),
+    (False, True, False),
+    (False, False, True),
+    (True, False, False),
+    (True, True, True),
+)
 
 
-def local_features(rgb: np.ndarray) -> Features:
-    grey = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
-    small = _scale_to(grey, FEATURE_SIZE)
-    thumb = _scale_to(grey, THUMB_SIZE)
+def _turn(dct: np.ndarray, turn: tuple[bool, bool, bool]) -> np.ndarray:
+    transposed, odd_rows, odd_columns = turn
+    out = dct.T if transposed else dct
+    if odd_rows or odd_columns:
+        out = out.copy()
+        if odd_rows:
+            out[1::2] *= -1
+        if odd_columns:
+            out[:, 1::2] *= -1
+    return out
+
+
+def _above_median(variants: np.ndarray) -> tuple[bytes, ...]:
+    """One code per variant (first axis): each coefficient against its variant's median."""
+    flat = variants.reshape(len(variants), -1)
+    bits = np.packbits(flat > np.median(flat, axis=1, keepdims=True), axis=1)
+    return tuple(row.tobytes() for row in bits)
+
+
+def local_features(grey: np.ndarray) -> Features:
+    """ORB keypoints of a grey picture scaled to FEATURE_SIZE, and its thumbnail."""
+    small = grey if max(grey.shape) == FEATURE_SIZE else _scale_to(grey, FEATURE_SIZE)
+    thumb = _scale_to(small, THUMB_SIZE)
     orb = cv2.ORB_create(nfeatures=MAX_FEATURES, fastThreshold=12)  # type: ignore[attr-defined]
     keypoints, descriptors = orb.detectAndCompute(small, None)
     size = (small.shape[1], small.shape[0])
@@ -329,14 +374,15 @@ def _hull_share(points: np.ndarray, size: tuple[int, int]) -> float:
     return float(cv2.contourArea(hull)) / float(size[0] * size[1])
 
 
-def _fit(rgb: np.ndarray, size: int) -> np.ndarray:
-    height, width = rgb.shape[:2]
+def _fit(picture: np.ndarray, size: int, interpolation: int = cv2.INTER_AREA) -> np.ndarray:
+    """Scale down (never up) so the longest side is at most `size`."""
+    height, width = picture.shape[:2]
     scale = size / max(height, width)
-    rgb = np.ascontiguousarray(rgb)
+    picture = np.ascontiguousarray(picture)
     if scale >= 1:
-        return rgb
+        return picture
     target = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(rgb, target, interpolation=cv2.INTER_AREA)
+    return cv2.resize(picture, target, interpolation=interpolation)
 
 
 def _scale_to(grey: np.ndarray, size: int) -> np.ndarray:
@@ -348,11 +394,11 @@ def _scale_to(grey: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(grey, target, interpolation=interpolation)
 
 
-def _crop(rgb: np.ndarray, keep: float, ax: float, ay: float) -> np.ndarray:
-    height, width = rgb.shape[:2]
+def _crop(picture: np.ndarray, keep: float, ax: float, ay: float) -> np.ndarray:
+    height, width = picture.shape[:2]
     h, w = max(1, round(height * keep)), max(1, round(width * keep))
     y, x = round((height - h) * ay), round((width - w) * ax)
-    return rgb[y : y + h, x : x + w]
+    return picture[y : y + h, x : x + w]
 
 
 def hamming(a: bytes, b: bytes) -> int:

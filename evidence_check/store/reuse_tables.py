@@ -31,7 +31,9 @@ class FingerprintRow(Base):
     pdq: Mapped[bytes] = mapped_column(LargeBinary)  # 32 bytes: the picture, then each crop's
     phash: Mapped[bytes] = mapped_column(LargeBinary)  # 8 bytes: the picture, then each crop's
     quality: Mapped[int] = mapped_column(Integer)
-    features: Mapped[bytes] = mapped_column(LargeBinary)  # fingerprint.Features.to_bytes()
+    # fingerprint.Features.to_bytes(); None when the deployment keeps none (settings.reuse_keep_features)
+    # or they were forgotten (`evidence-check reuse forget-features`).
+    features: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class StoredPrint:
     pdq: bytes
     phash: bytes
     quality: int
-    features: bytes
+    features: bytes | None
 
 
 def fingerprint_row(

@@ -1,0 +1,42 @@
+"""`evidence-check reuse forget-features`: retention of what the reuse look keeps of each photo."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+
+from evidence_check.cli.app import app, fail, load_settings, open_store
+from evidence_check.engine import now_utc
+from evidence_check.references import forget_features
+from evidence_check.store import StoreError
+
+reuse_app = typer.Typer(help="What the reuse look keeps of photos.", no_args_is_help=True)
+app.add_typer(reuse_app, name="reuse")
+
+
+@reuse_app.command("forget-features")
+def forget(
+    older_than: Annotated[
+        float, typer.Option("--older-than", min=0, max=36500, help="days since the photo was first seen")
+    ],
+    tenant: Annotated[str | None, typer.Option(help="only this merchant's photos (default: all)")] = None,
+    db: Annotated[
+        str | None, typer.Option(help="store URL (default: SQLite in the user's data folder)")
+    ] = None,
+) -> None:
+    """Delete the keypoints and grey thumbnails kept of photos older than N days; keep their hashes.
+
+    Those photos are still found when sent again, but confirmed by PDQ distance alone: a crop or a
+    heavily edited copy of them is no longer caught.
+    """
+    settings = load_settings()
+    store = open_store(db or settings.db)
+    try:
+        count = forget_features(store, now_utc() - timedelta(days=older_than), tenant)
+    except StoreError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+    print(f"forgot the features of {count} photo(s) first seen over {older_than:g} days ago")
