@@ -54,11 +54,12 @@ class Channel:
     copies: bool = False
 
 
-# Radii measured by scripts/bench_reuse.py: copies of a picture stay within them, crops only in pHash,
-# rotations by 180 degrees up to 58 PDQ bits; what they let through is confirmed or dropped by
-# keypoints (references.confirmed).
+# Radii measured by scripts/bench_reuse.py: copies of a picture stay within them, crops only in pHash
+# (of 812 random 5-15 % crops of the corpus originals, 99.1 % came within 12 bits of one of the
+# picture's crop codes, 99.5 % within 14), rotations by 180 degrees up to 58 PDQ bits; what they let
+# through is confirmed or dropped by keypoints (references.confirmed).
 PDQ = Channel("pdq", 256, 10, 24, 1, 63)
-PHASH = Channel("phash", 64, 4, 16, 1, 12, copies=True)
+PHASH = Channel("phash", 64, 4, 16, 1, 14, copies=True)
 
 
 @dataclass(frozen=True)
@@ -94,11 +95,12 @@ class Candidate:
 class _Codes:
     """One channel's codes in compact multi-index hash tables (Norouzi et al. 2012), in numpy.
 
-    Each code is cut into `nhash` substrings of `hash_bits`; per substring position a *level* keeps
-    the substrings of its codes sorted (uint32) beside their code numbers (int32): 8 bytes per code
-    and table, against ~90 for FAISS's hash-map nodes. A lookup probes each query substring and its
-    `nflip`-bit neighbours by binary search, gathers the code numbers found, and measures their full
-    distance (popcount) to every query at once; nothing loops over codes in Python.
+    Each code is cut into `nhash` substrings of `hash_bits`; per substring position a *level*
+    (`_Level`) keeps one sorted 64-bit entry per code: 8 bytes per code and table, against ~90 for
+    FAISS's `IndexBinaryMultiHash` hash-map nodes (which held 1.3 kB per code over 14 tables). A
+    lookup probes each query substring and its `nflip`-bit neighbours through the level's directory,
+    gathers the codes found and measures their full distance (popcount) to every query at once;
+    nothing loops over codes in Python.
 
     New codes go to a small exhaustive FAISS flat index (the tail, exact); a full tail is sorted and
     merged into the small level, and that into the large level when it reaches an eighth of it, so a
@@ -114,7 +116,7 @@ class _Codes:
         self.count = 0
         self.tail = faiss.IndexBinaryFlat(channel.bits)
         self.tail_start = 0  # code numbers below this are in the levels, the rest in the tail
-        empty = np.zeros((channel.nhash, 0), dtype=np.uint32), np.zeros((channel.nhash, 0), dtype=np.int32)
+        empty = np.zeros((channel.nhash, 0), dtype=np.uint64)
         self.levels = [self._level(empty), self._level(empty)]  # large, small
 
     @property
@@ -138,21 +140,20 @@ class _Codes:
             self.tail.add(codes)
             return
         # A full tail (or a bulk load) becomes a sorted level.
-        ids = np.arange(self.tail_start, self.count, dtype=np.int32)
-        keys = self._keys(self.codes[self.tail_start : self.count])
-        order = np.argsort(keys, axis=1, kind="stable")
-        large, small = ((level.keys, level.ids) for level in self.levels)
-        small = _merge(small, (np.take_along_axis(keys, order, 1), ids[order]))
-        if small[0].shape[1] * 8 >= large[0].shape[1]:
-            large, small = _merge(large, small), (small[0][:, :0], small[1][:, :0])
+        ids = np.arange(self.tail_start, self.count, dtype=np.uint64)
+        keys = self._keys(self.codes[self.tail_start : self.count]).astype(np.uint64)
+        entries = np.sort((keys << np.uint64(32)) | ids[None, :], axis=1)
+        large, small = (level.entries for level in self.levels)
+        small = _merge(small, entries)
+        if small.shape[1] * 8 >= large.shape[1]:
+            large, small = _merge(large, small), small[:, :0]
         self.levels = [self._level(large), self._level(small)]
         self.tail.reset()
         self.tail_start = self.count
 
-    def _level(self, tables: tuple[np.ndarray, np.ndarray]) -> _Level:
-        keys, ids = tables
-        copies = self.codes[ids] if self.channel.copies else None
-        return _Level(keys, ids, self.channel.hash_bits, copies)
+    def _level(self, entries: np.ndarray) -> _Level:
+        copies = self.codes[(entries & _LOW).astype(np.int64)] if self.channel.copies else None
+        return _Level(entries, self.channel.hash_bits, copies)
 
     def range_search(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(query row, distance, code number) of the codes found within the channel's radius.
@@ -206,64 +207,72 @@ class _Codes:
         return (keys[:, :, None] ^ flips[None, None, :]).reshape(len(keys), -1)
 
 
+_LOW = np.uint64(0xFFFFFFFF)
+
+
 class _Level:
-    """Sorted substrings per table and their code numbers, with a directory of where each prefix starts.
+    """Per table, the codes' substrings and code numbers as sorted 64-bit entries (substring << 32 |
+    code number: one read finds both), and a directory of where each substring prefix starts.
 
     The directory has one slot per two to four codes (the top `log2(codes) - 1` bits of a substring),
     so a probe reads its slot's few entries instead of binary-searching the table: two memory reads,
     not twenty, which at millions of codes is most of a lookup.
     """
 
-    def __init__(self, keys: np.ndarray, ids: np.ndarray, hash_bits: int, copies: np.ndarray | None) -> None:
-        self.keys, self.ids, self.copies = keys, ids, copies  # copies: (nhash, size, code bytes) or None
-        tables, size = keys.shape
+    def __init__(self, entries: np.ndarray, hash_bits: int, copies: np.ndarray | None) -> None:
+        self.entries, self.copies = entries, copies  # copies: (nhash, size, code bytes) or None
+        tables, size = entries.shape
         bits = int(min(hash_bits, max(4, math.floor(math.log2(max(size, 2))) - 1)))
-        self.shift = np.uint32(hash_bits - bits)
+        self.shift = np.uint64(32 + hash_bits - bits)
         offsets = np.int32 if tables * size < 2**31 else np.int64
         self.directory = np.zeros((tables, (1 << bits) + 1), dtype=offsets)
         for table in range(tables):
-            counts = np.bincount(keys[table] >> self.shift, minlength=1 << bits)
+            counts = np.bincount((entries[table] >> self.shift).astype(np.int64), minlength=1 << bits)
             np.cumsum(counts, out=self.directory[table, 1:])
-        self.directory += (np.arange(tables, dtype=offsets) * size)[:, None]  # into keys.ravel()
+        self.directory += (np.arange(tables, dtype=offsets) * size)[:, None]  # into entries.ravel()
+        self.slots = (1 << bits) + 1
+        self.prefix = np.uint64(hash_bits - bits)
 
     @property
     def size(self) -> int:
-        return int(self.keys.shape[1])
+        return int(self.entries.shape[1])
 
     @property
     def nbytes(self) -> int:
         copies = 0 if self.copies is None else self.copies.nbytes
-        return int(self.keys.nbytes + self.ids.nbytes + self.directory.nbytes + copies)
+        return int(self.entries.nbytes + self.directory.nbytes + copies)
 
     def find(self, probes: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Code numbers whose substring in some table equals one of that table's probes (nhash, p),
         and their codes when the level keeps copies."""
-        slots = (probes >> self.shift).astype(np.int64)
-        lo = np.take_along_axis(self.directory, slots, 1).ravel()
-        hi = np.take_along_axis(self.directory, slots + 1, 1).ravel()
+        wanted = probes.astype(np.uint64)
+        slots = (wanted >> self.prefix).astype(np.int64)
+        slots += (np.arange(len(probes), dtype=np.int64) * self.slots)[:, None]
+        directory = self.directory.ravel()
+        lo, hi = directory[slots.ravel()], directory[slots.ravel() + 1]
         at = _ranges(lo, hi)
-        at = at[self.keys.ravel()[at] == np.repeat(probes.ravel(), hi - lo)]
+        found = self.entries.ravel()[at]
+        keep = (found >> np.uint64(32)) == np.repeat(wanted.ravel(), hi - lo)
+        at, found = at[keep], found[keep]
         codes = None if self.copies is None else self.copies.reshape(-1, self.copies.shape[2])[at]
-        return self.ids.ravel()[at], codes
+        return (found & _LOW).astype(np.int64), codes
 
 
-def _merge(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _merge(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Two levels' sorted tables as one, in one pass (no re-sorting)."""
-    (a_keys, a_ids), (b_keys, b_ids) = a, b
-    if not a_keys.shape[1]:
+    if not a.shape[1]:
         return b
-    if not b_keys.shape[1]:
+    if not b.shape[1]:
         return a
-    tables, total = a_keys.shape[0], a_keys.shape[1] + b_keys.shape[1]
-    keys = np.empty((tables, total), dtype=a_keys.dtype)
-    ids = np.empty((tables, total), dtype=a_ids.dtype)
+    tables, total = a.shape[0], a.shape[1] + b.shape[1]
+    merged = np.empty((tables, total), dtype=a.dtype)
     for table in range(tables):
-        at = np.searchsorted(a_keys[table], b_keys[table], side="right") + np.arange(b_keys.shape[1])
+        at = np.searchsorted(a[table], b[table], side="right") + np.arange(b.shape[1])
         rest = np.ones(total, dtype=bool)
         rest[at] = False
-        keys[table, at], ids[table, at] = b_keys[table], b_ids[table]
-        keys[table, rest], ids[table, rest] = a_keys[table], a_ids[table]
-    return keys, ids
+        merged[table, at] = b[table]
+        merged[table, rest] = a[table]
+    return merged
 
 
 def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

@@ -390,7 +390,9 @@ def _scale_to(grey: np.ndarray, size: int) -> np.ndarray:
     height, width = grey.shape[:2]
     scale = size / max(height, width)
     target = (max(1, round(width * scale)), max(1, round(height * scale)))
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    # Less than halving, bilinear sampling aliases little and costs a seventh of INTER_AREA's
+    # general (non-integer) path: 0.5 ms against 3.8 for a 1008x756 working copy to 640.
+    interpolation = cv2.INTER_AREA if scale < 0.5 else cv2.INTER_LINEAR
     return cv2.resize(grey, target, interpolation=interpolation)
 
 
