@@ -306,13 +306,16 @@ def verify(query: Features, reference: Features) -> Verification:
     """Match descriptors (ratio test), fit a homography with RANSAC, measure its support."""
     if len(query.points) < 8 or len(reference.points) < 8:
         return Verification(0, 0, 0.0, 0.0, 0.0, 0.0, 0.0)
-    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
-    pairs = matcher.knnMatch(query.descriptors, reference.descriptors, k=2)
-    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
+    # The two nearest reference descriptors of each query one, as arrays (BFMatcher.knnMatch gives
+    # the same as Python objects at twice the cost).
+    distances, nearest = cv2.batchDistance(
+        query.descriptors, reference.descriptors, cv2.CV_32S, normType=cv2.NORM_HAMMING, K=2
+    )
+    good = np.flatnonzero(distances[:, 0] < RATIO * distances[:, 1])
     if len(good) < 8:
         return Verification(len(good), 0, 0.0, 0.0, 0.0, 0.0, 0.0)
-    src = query.points[[m.queryIdx for m in good]]
-    dst = reference.points[[m.trainIdx for m in good]]
+    src = query.points[good]
+    dst = reference.points[nearest[good, 0]]
     # Scale both to a common frame so one pixel threshold means the same at any working size.
     homography, mask = cv2.findHomography(
         src, dst, cv2.USAC_MAGSAC, RANSAC_PIXELS, maxIters=2000, confidence=0.999
