@@ -10,11 +10,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.deps import OPERATIONS_THREADS, MetricsDep, StoreDep, check_metrics_access
-from api.schemas import Health, Problem
+from api.routes.rendering import problem
+from api.schemas import Health
 from evidence_check.store import Store
 
 router = APIRouter(tags=["operations"])
-METRICS_401 = "metrics need Authorization: Bearer TOKEN (EVIDENCE_CHECK_METRICS_TOKEN)"
 
 
 @router.get(
@@ -22,7 +22,17 @@ METRICS_401 = "metrics need Authorization: Bearer TOKEN (EVIDENCE_CHECK_METRICS_
     response_model=Health,
     response_model_by_alias=True,
     summary="Ready: the store answers",
-    responses={503: {"model": Problem, "description": "The store does not answer"}},
+    responses={
+        200: {
+            "description": "Ready",
+            "content": {
+                "application/json": {
+                    "example": {"status": "ok", "schema": "evidence-check.report/1", "database": "postgresql"}
+                }
+            },
+        },
+        503: problem("The store does not answer", "the store does not answer"),
+    },
 )
 async def healthz(store: StoreDep) -> Health:
     try:
@@ -43,12 +53,19 @@ def _ping(store: Store) -> None:
     response_class=Response,
     dependencies=[Depends(check_metrics_access)],
     responses={
-        200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
-        401: {
-            "model": Problem,
-            "description": "No or a wrong metrics token (required once API keys exist)",
-            "content": {"application/json": {"example": {"detail": METRICS_401}}},
+        200: {
+            "description": "The Prometheus text format",
+            "content": {
+                "text/plain": {
+                    "schema": {"type": "string"},
+                    "example": 'evidence_check_http_requests_total{method="POST",route="/v1/verify",status="200"} 42.0\n',
+                }
+            },
         },
+        401: problem(
+            "No or a wrong metrics token (required once API keys exist)",
+            "metrics need Authorization: Bearer TOKEN (EVIDENCE_CHECK_METRICS_TOKEN)",
+        ),
     },
 )
 async def metrics(metrics: MetricsDep) -> Response:
