@@ -38,6 +38,7 @@ from pathlib import Path
 import httpx
 from PIL import Image
 
+from api.app import limit_malloc_arenas, one_thread_per_request
 from evidence_check.engine import Upload, now_utc
 from evidence_check.intake import build_claim
 from evidence_check.service import verify_claim
@@ -123,6 +124,9 @@ def ms_per_photo(photos: Photos, repeat: int, warmup: int = 2) -> tuple[float, f
 
     Wall well above CPU means other programs are using the cores: the load figures are then low too.
     """
+    # As the server's workers run: one library thread per request, few malloc arenas.
+    limit_malloc_arenas()
+    one_thread_per_request()
     folder = tempfile.mkdtemp(prefix="evidence-check-ideal-")
     settings = Settings(db=f"sqlite:///{folder}/ideal.sqlite3")
     store = Store(settings.db)
@@ -143,17 +147,21 @@ def ms_per_photo(photos: Photos, repeat: int, warmup: int = 2) -> tuple[float, f
     return statistics.median(samples), statistics.median(walls), quartiles[2] - quartiles[0]
 
 
-def server_ms(log: Path, skip: int) -> tuple[list[float], int]:
-    """Milliseconds the server itself logged for /v1/verify, from line `skip` on."""
+def server_log(log: Path, skip: int) -> tuple[list[float], dict[int, int], int]:
+    """Milliseconds the server itself logged for /v1/verify from line `skip` on, and how many of
+    those requests each worker process answered."""
     try:
         lines = log.read_text(errors="replace").splitlines()
     except OSError:
-        return [], skip
-    found = []
+        return [], {}, skip
+    found: list[float] = []
+    by_worker: dict[int, int] = {}
     for line in lines[skip:]:
         if line.startswith("{") and '"route": "/v1/verify"' in line:
-            found.append(float(json.loads(line)["ms"]))
-    return found, len(lines)
+            fields = json.loads(line)
+            found.append(float(fields["ms"]))
+            by_worker[fields.get("pid", 0)] = by_worker.get(fields.get("pid", 0), 0) + 1
+    return found, by_worker, len(lines)
 
 
 def tree(pid: int) -> list[int]:
@@ -311,7 +319,7 @@ def main() -> None:
         log, seen = Path(tmp) / "server.log", 0
         print(f"{'clients':>7} {'photos/s':>8} {'of ideal':>8} {'w/o client':>10} {'p50 ms':>7} {'p99 ms':>7} "
               f"{'srv p50':>7} {'srv ms/photo':>12} {'srv cores':>9} {'client cores':>12} {'ok':>5} {'errors':>6} "
-              f"{'reused':>6} {'load avg':>8}  RSS MB start -> end (per process)")  # fmt: skip
+              f"{'reused':>6} {'load avg':>8} {'per worker':>10}  RSS MB start -> end (per process)")  # fmt: skip
         try:
             for clients in (int(c) for c in args.clients.split(",")):
                 rss_start, cpu_start, mine_start = rss_mb(pid), cpu_seconds(pid), client_cpu()
@@ -329,14 +337,14 @@ def main() -> None:
                 cuts = statistics.quantiles(level.latencies, n=100) if ok >= 2 else [float("nan")] * 99
                 p50 = statistics.median(level.latencies) * 1000 if ok else float("nan")
                 errors = sum(level.errors.values())
-                inside, seen = server_ms(log, seen)
+                inside, by_worker, seen = server_log(log, seen)
                 served = f"{statistics.median(inside):.0f}" if inside else "-"
                 memory = ", ".join(
                     f"{rss_start.get(p, 0):.0f} -> {rss_end[p]:.0f}" for p in sorted(rss_end) if p != pid
                 ) or ", ".join(f"{rss_start.get(p, 0):.0f} -> {v:.0f}" for p, v in rss_end.items())
                 print(f"{clients:>7} {rate:>8.2f} {rate / ideal:>8.0%} {rate / spare:>10.0%} {p50:>7.0f} {cuts[98] * 1000:>7.0f} "
                       f"{served:>7} {per_photo:>12} {busy:>9} {client_cores:>12.2f} {ok:>5} {errors:>6} "
-                      f"{level.reused:>6} {os.getloadavg()[0]:>8.1f}  {memory or '-'}"
+                      f"{level.reused:>6} {os.getloadavg()[0]:>8.1f} {':'.join(str(n) for n in sorted(by_worker.values(), reverse=True)) or '-':>10}  {memory or '-'}"
                       + (f"  {level.errors}" if errors else ""))  # fmt: skip
         finally:
             if process is not None:
