@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from api.deps import one_library_thread_here
 from api.schemas import VerifyFields
 from api.upload import UploadedForm
 from evidence_check.engine import Upload
@@ -144,6 +145,7 @@ def answer(
         if earlier is not None:
             return earlier
     with gate.enter() as busy:
+        one_library_thread_here()
         outcome = verify_claim(
             request.claim,
             request.uploads,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
 
-from api.deps import SettingsDep, StoreDep, TenantDep, UploadFormDep
+from api.deps import SettingsDep, StoreDep, TenantDep, UploadFormDep, one_library_thread_here
 from api.routes.openapi import TOO_LARGE, images_body
 from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, problem
 from api.schemas import CatalogAdded, SkippedFile
@@ -63,6 +63,7 @@ def add_catalog_images(
     images = [f for f in form.files if f.field == IMAGES_FIELD]
     if not images:
         raise HTTPException(422, f"send the images as multipart parts named {IMAGES_FIELD!r}")
+    one_library_thread_here()
     zones = _zones(form.fields.get("zones"))
     result = add_to_catalog(
         store,

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 
-from api.deps import SettingsDep, StoreDep, TenantDep, UploadFormDep
+from api.deps import SettingsDep, StoreDep, TenantDep, UploadFormDep, one_library_thread_here
 from api.routes.openapi import TOO_LARGE, images_body
 from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, problem
 from api.schemas import ReferencesAdded, SkippedFile
@@ -61,6 +61,7 @@ def add_stock(
     images = [f for f in form.files if f.field == IMAGES_FIELD]
     if not images:
         raise HTTPException(422, f"send the photos as multipart parts named {IMAGES_FIELD!r}")
+    one_library_thread_here()
     limits = limits_from(settings)
     result = add_references(
         store,
