@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
@@ -70,6 +71,7 @@ class RequestObserver:
                 "ms": round(elapsed * 1000, 1),
                 "bytes_in": _int(headers.get(b"content-length")),
                 "client": (scope.get("client") or [None])[0],
+                "pid": os.getpid(),  # which worker of `serve --workers N` answered
             }
             extra = state.get("log") or {}
             line.update({k: extra[k] for k in LOGGED_KEYS if k in extra})

@@ -1,12 +1,18 @@
-"""Load the HTTP API on loopback with 12-megapixel JPEGs; print photos/s, latency, errors and RSS.
+"""Load the HTTP API on loopback with 12-megapixel JPEGs; print photos/s, latency, errors, CPU and RSS.
 
-    .venv/bin/python scripts/load_api.py --clients 1,4,16 --duration 60
+    .venv/bin/python scripts/load_api.py --clients 1,4,16 --duration 60 --workers 2
 
-Starts `evidence-check serve` on a fresh SQLite store in a temporary folder (or uses --url), makes
-one 12 MP JPEG with EXIF and sends it with a different comment segment each time, so that every
-request is a new photo of a new claim (recorded, as in production). Before the load it measures
-the CPU time of the analysis of one photo in this process; "ideal" is what all cores could do at
-that cost, and "of ideal" how close the server comes (HTTP, hashing and the store are the rest).
+Starts `evidence-check serve` on a fresh SQLite store in a temporary folder (or uses --url) and
+sends a different picture each time, so that every request is a new photo of a new claim (recorded,
+as in production) and the reuse look finds nothing, as for most real claims. (Sending one picture
+with other bytes made every photo a copy of all earlier ones: each then paid for the keypoint
+verification of 12 reuse candidates, about 70 ms, which a real photo of a new claim does not.)
+
+"Ideal" is what the machine's cores could do at the CPU time one photo's claim costs in this
+process (median after a warm-up, same pictures, no HTTP); "of ideal" is how close the server comes.
+The client runs on the same machine: its own CPU time is measured too, and "of ideal w/o client" is
+the ideal over the cores it leaves. "srv ms/photo" is the server processes' CPU time per answered
+photo (robust when other programs share the machine; wall-clock rates are not).
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ import io
 import itertools
 import json
 import os
+import random
+import re
+import resource
 import socket
 import statistics
 import subprocess
@@ -29,6 +38,7 @@ from pathlib import Path
 import httpx
 from PIL import Image
 
+from api.app import limit_malloc_arenas, one_thread_per_request
 from evidence_check.engine import Upload, now_utc
 from evidence_check.intake import build_claim
 from evidence_check.service import verify_claim
@@ -36,66 +46,122 @@ from evidence_check.settings import Settings
 from evidence_check.store import Store
 
 CLAIM = {"ordered_at": "2026-11-10T10:00", "delivered_at": "2026-11-14T15:00", "tz": "Asia/Shanghai"}
+_RESTART = re.compile(rb"\xff[\xd0-\xd7]")  # RSTn; in entropy-coded data a 0xFF byte is followed by 0x00
 
 
-def make_photo(width: int, height: int) -> bytes:
-    """A camera-like JPEG: smooth shapes plus sensor noise, EXIF with the capture time."""
+def make_picture(width: int, height: int) -> Image.Image:
+    """Camera-like content: smooth shapes plus sensor noise (a new random picture each call)."""
     small = Image.effect_noise((width // 100, height // 100), 80).convert("RGB")
     base = small.resize((width, height), Image.Resampling.BICUBIC)
     grain = Image.effect_noise((width, height), 12).convert("RGB")
-    image = Image.blend(base, grain, 0.15)
-    exif = Image.Exif()
-    exif[0x0110] = "Load Test Camera"
-    exif.get_ifd(0x8769)[0x9003] = "2026:11:15 10:20:00"  # DateTimeOriginal
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=92, exif=exif.tobytes())
-    return out.getvalue()
+    return Image.blend(base, grain, 0.15)
 
 
-def unique(photo: bytes, n: int) -> bytes:
-    """The same picture with a comment segment of its own: other bytes, other sha256."""
+class Photos:
+    """As many different 12 MP JPEGs as the load needs, each made in microseconds, not by encoding.
+
+    A few random pictures are encoded once with a restart marker after every row of blocks, so each
+    row is coded on its own; a photo is the rows of `bands` horizontal bands, each band taken from
+    one of the pictures at random. Two photos then share on average one band in `variants`, far from
+    a copy for the reuse look. A comment segment of its own makes each file's bytes unique as well.
+    """
+
+    def __init__(self, width: int, height: int, variants: int = 8, bands: int = 8) -> None:
+        exif = Image.Exif()
+        exif[0x0110] = "Load Test Camera"
+        exif.get_ifd(0x8769)[0x9003] = "2026:11:15 10:20:00"  # DateTimeOriginal
+        heads, self.rows = set(), []
+        for _ in range(variants):
+            out = io.BytesIO()
+            make_picture(width, height).save(
+                out, "JPEG", quality=92, exif=exif.tobytes(), restart_marker_rows=1
+            )
+            head, rows = _split(out.getvalue())
+            heads.add(head)
+            self.rows.append(rows)
+        # Same size, quality and standard Huffman tables: every picture has the same headers.
+        if len(heads) != 1 or len({len(r) for r in self.rows}) != 1:
+            raise SystemExit("the pictures' JPEG headers differ; cannot splice their rows")
+        self.head = heads.pop()
+        self.bands = bands
+        self.size = (width, height)
+
+    def photo(self, n: int) -> bytes:
+        rng = random.Random(n)
+        choice = [rng.randrange(len(self.rows)) for _ in range(self.bands)]
+        count = len(self.rows[0])
+        out = bytearray(_with_comment(self.head, n))
+        for row in range(count):
+            out += self.rows[choice[row * self.bands // count]][row]
+            if row < count - 1:
+                out += bytes((0xFF, 0xD0 + row % 8))
+        out += b"\xff\xd9"
+        return bytes(out)
+
+
+def _split(jpeg: bytes) -> tuple[bytes, list[bytes]]:
+    """Headers up to the end of the scan header, and the entropy-coded rows between restart markers."""
+    sos = jpeg.index(b"\xff\xda")
+    start = sos + 2 + int.from_bytes(jpeg[sos + 2 : sos + 4], "big")
+    if not jpeg.endswith(b"\xff\xd9"):
+        raise SystemExit("unexpected JPEG ending")
+    return jpeg[:start], _RESTART.split(jpeg[start:-2])
+
+
+def _with_comment(head: bytes, n: int) -> bytes:
     position = 2
-    while photo[position] == 0xFF and 0xE0 <= photo[position + 1] <= 0xEF:  # skip APPn (EXIF stays first)
-        position += 2 + int.from_bytes(photo[position + 2 : position + 4], "big")
+    while head[position] == 0xFF and 0xE0 <= head[position + 1] <= 0xEF:  # after APPn: EXIF stays first
+        position += 2 + int.from_bytes(head[position + 2 : position + 4], "big")
     comment = f"load-{n}-{time.time_ns()}".encode()
     segment = b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment
-    return photo[:position] + segment + photo[position:]
+    return head[:position] + segment + head[position:]
 
 
-def ms_per_photo(photo: bytes, repeat: int) -> tuple[float, float]:
+def ms_per_photo(photos: Photos, repeat: int, warmup: int = 2) -> tuple[float, float, float]:
     """Median CPU and wall milliseconds of one photo's claim in this process, without HTTP: the
-    same work the server does per photo (analysis, reuse lookup, fingerprints, recording).
+    same work the server does per photo (analysis, reuse lookup, fingerprints, recording), on the
+    same kind of pictures; and the spread (interquartile range of the CPU times).
 
     Wall well above CPU means other programs are using the cores: the load figures are then low too.
     """
+    # As the server's workers run: one library thread per request, few malloc arenas.
+    limit_malloc_arenas()
+    one_thread_per_request()
     folder = tempfile.mkdtemp(prefix="evidence-check-ideal-")
     settings = Settings(db=f"sqlite:///{folder}/ideal.sqlite3")
     store = Store(settings.db)
     samples, walls = [], []
-    for n in range(repeat):
+    for n in range(warmup + repeat):
         now = now_utc()
         claim = build_claim(
             now=now, time_zone="Asia/Shanghai", **{k: v for k, v in CLAIM.items() if k != "tz"}
         )
+        data = photos.photo(-1 - n)  # not among the photos the load sends
         started, wall = time.process_time(), time.perf_counter()
-        verify_claim(claim, [Upload("a.jpg", unique(photo, n))], settings=settings, store=store, now=now)
-        samples.append((time.process_time() - started) * 1000)
-        walls.append((time.perf_counter() - wall) * 1000)
+        verify_claim(claim, [Upload("a.jpg", data)], settings=settings, store=store, now=now)
+        if n >= warmup:
+            samples.append((time.process_time() - started) * 1000)
+            walls.append((time.perf_counter() - wall) * 1000)
     store.close()
-    return statistics.median(samples), statistics.median(walls)
+    quartiles = statistics.quantiles(samples, n=4) if len(samples) >= 2 else [0.0, 0.0, 0.0]
+    return statistics.median(samples), statistics.median(walls), quartiles[2] - quartiles[0]
 
 
-def server_ms(log: Path, skip: int) -> tuple[list[float], int]:
-    """Milliseconds the server itself logged for /v1/verify, from line `skip` on."""
+def server_log(log: Path, skip: int) -> tuple[list[float], dict[int, int], int]:
+    """Milliseconds the server itself logged for /v1/verify from line `skip` on, and how many of
+    those requests each worker process answered."""
     try:
         lines = log.read_text(errors="replace").splitlines()
     except OSError:
-        return [], skip
-    found = []
+        return [], {}, skip
+    found: list[float] = []
+    by_worker: dict[int, int] = {}
     for line in lines[skip:]:
         if line.startswith("{") and '"route": "/v1/verify"' in line:
-            found.append(float(json.loads(line)["ms"]))
-    return found, len(lines)
+            fields = json.loads(line)
+            found.append(float(fields["ms"]))
+            by_worker[fields.get("pid", 0)] = by_worker.get(fields.get("pid", 0), 0) + 1
+    return found, by_worker, len(lines)
 
 
 def tree(pid: int) -> list[int]:
@@ -126,19 +192,25 @@ def cpu_seconds(pid: int | None) -> float | None:
     return total
 
 
-def rss_mb(pid: int | None) -> float | None:
-    """Resident memory of the server and its workers, in MB."""
+def rss_mb(pid: int | None) -> dict[int, float]:
+    """Resident memory of the server and of each worker process, in MB, by process id."""
     if pid is None:
-        return None
-    total = 0.0
+        return {}
+    found = {}
     for member in tree(pid):
         try:
             for line in Path(f"/proc/{member}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) / 1024
+                    found[member] = int(line.split()[1]) / 1024
         except OSError:
             continue
-    return total
+    return found
+
+
+def client_cpu() -> float:
+    """CPU seconds this load script has used so far (all its threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 @dataclass
@@ -146,11 +218,14 @@ class Level:
     clients: int
     latencies: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
+    reused: int = 0  # answers whose reuse look did not pass: the pictures were not new after all
     elapsed: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def run_level(url: str, photo: bytes, clients: int, duration: float, counter: itertools.count[int]) -> Level:
+def run_level(
+    url: str, photos: Photos, clients: int, duration: float, counter: itertools.count[int]
+) -> Level:
     level = Level(clients)
     deadline = time.monotonic() + duration
 
@@ -158,8 +233,9 @@ def run_level(url: str, photo: bytes, clients: int, duration: float, counter: it
         with httpx.Client(base_url=url, timeout=300) as http:
             while time.monotonic() < deadline:
                 n = next(counter)
-                data = unique(photo, n)
+                data = photos.photo(n)
                 started = time.perf_counter()
+                reused = False
                 try:
                     response = http.post(
                         "/v1/verify",
@@ -167,12 +243,15 @@ def run_level(url: str, photo: bytes, clients: int, duration: float, counter: it
                         data={**CLAIM, "claim_id": f"load-{n}", "customer_id": f"u{n % 97}"},
                     )
                     outcome = "ok" if response.status_code == 200 else f"http {response.status_code}"
+                    if outcome == "ok":
+                        reused = response.json()["images"][0]["checks"]["reuse"]["status"] != "pass"
                 except httpx.HTTPError as exc:
                     outcome = type(exc).__name__
                 took = time.perf_counter() - started
                 with level.lock:
                     if outcome == "ok":
                         level.latencies.append(took)
+                        level.reused += reused
                     else:
                         level.errors[outcome] = level.errors.get(outcome, 0) + 1
 
@@ -215,20 +294,21 @@ def main() -> None:
     parser.add_argument("--clients", default="1,4,16", help="concurrent clients per level, comma-separated")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds per level (at most 60)")
     parser.add_argument("--megapixels", type=float, default=12.0)
-    parser.add_argument("--url", help="an already running server (no RSS figures then)")
+    parser.add_argument("--url", help="an already running server (no server CPU or RSS figures then)")
     parser.add_argument("--parallel", type=int, default=2, help="claims analysed at once per server process")
     parser.add_argument("--db", help="store of the server started here (default: a new SQLite file)")
     parser.add_argument("--workers", type=int, default=1, help="server processes (serve --workers)")
-    parser.add_argument("--baseline-repeat", type=int, default=5)
+    parser.add_argument("--baseline-repeat", type=int, default=7)
     args = parser.parse_args()
     duration = min(args.duration, 60.0)
-    width = int((args.megapixels * 1e6 * 4 / 3) ** 0.5)
-    photo = make_photo(width, width * 3 // 4)
+    width = int((args.megapixels * 1e6 * 4 / 3) ** 0.5) // 16 * 16
+    photos = Photos(width, width * 3 // 4 // 16 * 16)
+    sample = photos.photo(0)
     cores = os.cpu_count() or 1
-    cpu_ms, wall_ms = ms_per_photo(photo, args.baseline_repeat)
+    cpu_ms, wall_ms, spread = ms_per_photo(photos, args.baseline_repeat)
     ideal = cores * 1000 / cpu_ms
-    print(f"photo: {width}x{width * 3 // 4} JPEG, {len(photo) / 1e6:.1f} MB; analysis in process: {cpu_ms:.0f} ms CPU, "
-          f"{wall_ms:.0f} ms wall -> ideal {ideal:.2f} photos/s on {cores} cores; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(f"photo: {photos.size[0]}x{photos.size[1]} JPEG, {len(sample) / 1e6:.1f} MB; one claim in process: "
+          f"{cpu_ms:.0f} ms CPU (IQR {spread:.0f}), {wall_ms:.0f} ms wall -> ideal {ideal:.2f} photos/s on {cores} cores")  # fmt: skip
 
     with tempfile.TemporaryDirectory(prefix="evidence-check-load-") as tmp:
         process, url = (
@@ -237,28 +317,34 @@ def main() -> None:
         pid = process.pid if process else None
         counter = itertools.count()
         log, seen = Path(tmp) / "server.log", 0
-        print(f"{'clients':>7} {'photos/s':>9} {'of ideal':>8} {'p50 ms':>8} {'p99 ms':>8} {'server p50':>10} {'srv CPU':>7} {'ok':>6} "
-              f"{'errors':>6} {'RSS start':>9} {'RSS end':>8}")  # fmt: skip
+        print(f"{'clients':>7} {'photos/s':>8} {'of ideal':>8} {'w/o client':>10} {'p50 ms':>7} {'p99 ms':>7} "
+              f"{'srv p50':>7} {'srv ms/photo':>12} {'srv cores':>9} {'client cores':>12} {'ok':>5} {'errors':>6} "
+              f"{'reused':>6} {'load avg':>8} {'per worker':>10}  RSS MB start -> end (per process)")  # fmt: skip
         try:
             for clients in (int(c) for c in args.clients.split(",")):
-                rss_start, cpu_start = rss_mb(pid), cpu_seconds(pid)
-                level = run_level(url, photo, clients, duration, counter)
-                rss_end, cpu_end = rss_mb(pid), cpu_seconds(pid)
-                busy = (
-                    f"{(cpu_end - cpu_start) / level.elapsed:.0%}"
-                    if cpu_start is not None and cpu_end is not None and level.elapsed
-                    else "-"
-                )
+                rss_start, cpu_start, mine_start = rss_mb(pid), cpu_seconds(pid), client_cpu()
+                level = run_level(url, photos, clients, duration, counter)
+                rss_end, cpu_end, mine = rss_mb(pid), cpu_seconds(pid), client_cpu() - mine_start
                 ok = len(level.latencies)
-                rate = ok / level.elapsed if level.elapsed else 0.0
+                elapsed = level.elapsed or float("nan")
+                rate = ok / elapsed
+                client_cores = mine / elapsed
+                # The ideal over the cores the client leaves to the server (labelled: it shares them).
+                spare = max(cores - client_cores, 1e-9) * 1000 / cpu_ms
+                server_cpu = None if cpu_start is None or cpu_end is None else cpu_end - cpu_start
+                per_photo = f"{server_cpu * 1000 / ok:.0f}" if server_cpu is not None and ok else "-"
+                busy = f"{server_cpu / elapsed:.2f}" if server_cpu is not None else "-"
                 cuts = statistics.quantiles(level.latencies, n=100) if ok >= 2 else [float("nan")] * 99
                 p50 = statistics.median(level.latencies) * 1000 if ok else float("nan")
                 errors = sum(level.errors.values())
-                inside, seen = server_ms(log, seen)
+                inside, by_worker, seen = server_log(log, seen)
                 served = f"{statistics.median(inside):.0f}" if inside else "-"
-                fmt = lambda v: f"{v:.0f} MB" if v is not None else "-"  # noqa: E731
-                print(f"{clients:>7} {rate:>9.2f} {rate / ideal:>8.0%} {p50:>8.0f} {cuts[98] * 1000:>8.0f} {served:>10} {busy:>7} "
-                      f"{ok:>6} {errors:>6} {fmt(rss_start):>9} {fmt(rss_end):>8}"
+                memory = ", ".join(
+                    f"{rss_start.get(p, 0):.0f} -> {rss_end[p]:.0f}" for p in sorted(rss_end) if p != pid
+                ) or ", ".join(f"{rss_start.get(p, 0):.0f} -> {v:.0f}" for p, v in rss_end.items())
+                print(f"{clients:>7} {rate:>8.2f} {rate / ideal:>8.0%} {rate / spare:>10.0%} {p50:>7.0f} {cuts[98] * 1000:>7.0f} "
+                      f"{served:>7} {per_photo:>12} {busy:>9} {client_cores:>12.2f} {ok:>5} {errors:>6} "
+                      f"{level.reused:>6} {os.getloadavg()[0]:>8.1f} {':'.join(str(n) for n in sorted(by_worker.values(), reverse=True)) or '-':>10}  {memory or '-'}"
                       + (f"  {level.errors}" if errors else ""))  # fmt: skip
         finally:
             if process is not None:

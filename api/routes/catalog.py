@@ -7,9 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
 
-from api.deps import SettingsDep, StoreDep, TenantDep, UploadFormDep
-from api.routes.rendering import UNAUTHORIZED
-from api.schemas import CatalogAdded, Problem, SkippedFile
+from api.deps import SettingsDep, StoreDep, TenantDep, UploadFormDep, one_library_thread_here
+from api.routes.openapi import TOO_LARGE, images_body
+from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, problem
+from api.schemas import CatalogAdded, SkippedFile
 from evidence_check.catalog import parse_zones
 from evidence_check.engine import Upload, now_utc
 from evidence_check.service import add_to_catalog
@@ -24,10 +25,29 @@ SKU_PATTERN = r"^[\w.:@/+-]{1,128}$"
     status_code=201,
     response_model=CatalogAdded,
     summary="Add catalog images of a product",
+    openapi_extra=images_body(
+        {
+            "name": {"type": "string", "maxLength": 16384, "description": "the product's name"},
+            "category": {"type": "string", "maxLength": 16384, "description": "its category"},
+            "zones": {
+                "type": "string",
+                "description": "JSON: part name -> [x, y, w, h] in the first image's pixels",
+            },
+        },
+        {"name": "Travel bag", "category": "bags", "zones": '{"logo": [120, 80, 200, 90]}'},
+    ),
     responses={
+        201: {
+            "description": "What was stored for the SKU; unreadable files are listed and skipped",
+            "content": {"application/json": {"example": {"sku": "BAG-001", "added": 2, "skipped": []}}},
+        },
         **UNAUTHORIZED,
-        413: {"model": Problem, "description": "A file or the request is over its size limit"},
-        422: {"model": Problem, "description": "No `images` part, a malformed field, or no readable image"},
+        413: TOO_LARGE,
+        422: problem(
+            "No `images` part, a malformed field, or no readable image",
+            'zones: not JSON (expected {"name": [x, y, w, h], ...})',
+        ),
+        **SERVER_ERRORS,
     },
 )
 def add_catalog_images(
@@ -43,6 +63,7 @@ def add_catalog_images(
     images = [f for f in form.files if f.field == IMAGES_FIELD]
     if not images:
         raise HTTPException(422, f"send the images as multipart parts named {IMAGES_FIELD!r}")
+    one_library_thread_here()
     zones = _zones(form.fields.get("zones"))
     result = add_to_catalog(
         store,

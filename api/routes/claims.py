@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 
 from api.deps import HtmlDep, LangDep, StoreDep, TenantDep
-from api.routes.rendering import REPORT_CONTENT, UNAUTHORIZED, report_response
-from api.schemas import Problem, Report
+from api.routes.rendering import REPORT_CONTENT, SERVER_ERRORS, UNAUTHORIZED, problem, report_response
+from api.schemas import Report
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"])
 
@@ -21,8 +21,9 @@ router = APIRouter(prefix="/v1/claims", tags=["claims"])
     responses={
         200: {"description": "The report as recorded", "content": REPORT_CONTENT},
         **UNAUTHORIZED,
-        404: {"model": Problem, "description": "No such claim for this key's tenant"},
-        422: {"model": Problem, "description": "A malformed parameter (e.g. format)"},
+        404: problem("No such claim for this key's tenant", "no claim 'c-123'"),
+        422: problem("A malformed parameter (e.g. format)", "format: Input should be 'json' or 'html'"),
+        **SERVER_ERRORS,
     },
 )
 def get_claim(claim_id: str, tenant: TenantDep, store: StoreDep, lang: LangDep, html: HtmlDep) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.routes.rendering import REPORT_CONTENT, UNAUTHORIZED
+from api.routes.rendering import REPORT_CONTENT, SERVER_ERRORS, UNAUTHORIZED, problem
 from api.schemas import Problem, VerifyFields
 
 
@@ -73,7 +73,10 @@ VERIFY_BODY = {
 VERIFY_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The confidence report", "content": REPORT_CONTENT},
     **UNAUTHORIZED,
-    409: {"model": Problem, "description": "Idempotency-Key already used for another request"},
+    409: problem(
+        "Idempotency-Key already used for another request",
+        "Idempotency-Key was already used for another request (other photos or claim id)",
+    ),
     413: {
         "model": Problem,
         "description": "A photo, a field or the whole request is over the configured size",
@@ -92,4 +95,38 @@ VERIFY_RESPONSES: dict[int | str, dict[str, Any]] = {
             }
         },
     },
+    **SERVER_ERRORS,
 }
+
+
+def images_body(fields: dict[str, Any], example: dict[str, Any]) -> dict[str, Any]:
+    """The multipart body of a route that adds pictures: `images` files and these text fields."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "images": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "binary"},
+                                "minItems": 1,
+                                "description": "the pictures (JPEG, HEIC, PNG, WebP, AVIF, TIFF, GIF)",
+                            },
+                            **fields,
+                        },
+                        "required": ["images"],
+                    },
+                    "encoding": {"images": {"contentType": "image/*, application/octet-stream"}},
+                    "example": example,
+                }
+            },
+        }
+    }
+
+
+TOO_LARGE = problem(
+    "A file or the request is over its size limit", "photo 'a.jpg' is over the 100.0 MB limit per file"
+)

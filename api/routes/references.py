@@ -6,9 +6,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 
-from api.deps import SettingsDep, StoreDep, TenantDep, UploadFormDep
-from api.routes.rendering import UNAUTHORIZED
-from api.schemas import Problem, ReferencesAdded, SkippedFile
+from api.deps import SettingsDep, StoreDep, TenantDep, UploadFormDep, one_library_thread_here
+from api.routes.openapi import TOO_LARGE, images_body
+from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, problem
+from api.schemas import ReferencesAdded, SkippedFile
 from evidence_check.engine import now_utc
 from evidence_check.references import add_references
 from evidence_check.service import limits_from
@@ -22,10 +23,27 @@ IMAGES_FIELD = "images"
     status_code=201,
     response_model=ReferencesAdded,
     summary="Add stock or review photos",
+    openapi_extra=images_body({}, {}),
     responses={
+        201: {
+            "description": "What was stored; unreadable files are listed and skipped",
+            "content": {
+                "application/json": {
+                    "example": {
+                        "added": 2,
+                        "known": 0,
+                        "skipped": [{"filename": "notes.txt", "error": "not a supported image format"}],
+                    }
+                }
+            },
+        },
         **UNAUTHORIZED,
-        413: {"model": Problem, "description": "A file or the request is over its size limit"},
-        422: {"model": Problem, "description": "No `images` part, or none of them is a readable image"},
+        413: TOO_LARGE,
+        422: problem(
+            "No `images` part, or none of them is a readable image",
+            "send the photos as multipart parts named 'images'",
+        ),
+        **SERVER_ERRORS,
     },
 )
 def add_stock(
@@ -43,6 +61,7 @@ def add_stock(
     images = [f for f in form.files if f.field == IMAGES_FIELD]
     if not images:
         raise HTTPException(422, f"send the photos as multipart parts named {IMAGES_FIELD!r}")
+    one_library_thread_here()
     limits = limits_from(settings)
     result = add_references(
         store,

@@ -19,10 +19,26 @@ REPORT_CONTENT: dict[str, Any] = {
     "text/html": {"schema": {"type": "string"}, "example": "<!doctype html><html>…</html>"},
 }
 
-UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
-    401: {
+
+def problem(description: str, example: str) -> dict[str, Any]:
+    """An error answer of the OpenAPI description: `{"detail": "one line"}`, with an example."""
+    return {
         "model": Problem,
-        "description": "No valid key (or, before any key exists, a caller not on loopback)",
-        "content": {"application/json": {"example": {"detail": "invalid or revoked API key"}}},
+        "description": description,
+        "content": {"application/json": {"example": {"detail": example}}},
     }
+
+
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: problem(
+        "No valid key (or, before any key exists, a caller not on loopback)", "invalid or revoked API key"
+    )
+}
+
+# What any route that reads or writes the store may answer besides its own outcomes.
+SERVER_ERRORS: dict[int | str, dict[str, Any]] = {
+    500: problem("An unexpected failure; the log line with the same X-Request-ID says why", "internal error"),
+    503: problem(
+        "The store does not answer; retrying later is safe", "the store is not available; try again"
+    ),
 }

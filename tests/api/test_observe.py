@@ -8,7 +8,10 @@ import logging
 import pytest
 
 from api.observe import LOGGED_KEYS
-from tests.api.conftest import Api, jpeg, photos
+from evidence_check.engine import now_utc
+from evidence_check.store import Store
+from evidence_check.store.keys import create_key
+from tests.api.conftest import Api, bearer, jpeg, make_api, photos
 from tests.conftest import FIXTURES
 
 
@@ -51,5 +54,49 @@ def test_a_request_log_line_is_json_without_photo_bytes_or_gps(
         "ms",
         "bytes_in",
         "client",
+        "pid",
     } | set(LOGGED_KEYS)
     assert not any(word in lines[0].lower() for word in ("gps", "latitude", "longitude", "exif"))
+
+
+TOKEN = "prometheus-scrape-token-1"
+
+
+@pytest.mark.parametrize(
+    ("token", "keys", "sent", "status"),
+    [
+        (None, False, None, 200),  # the loopback trial: nothing to protect from itself
+        (None, True, None, 401),  # keys exist: the figures are every tenant's, a token is needed
+        (None, True, "tenant key", 401),  # a tenant's key does not read every tenant's figures
+        (TOKEN, True, None, 401),
+        (TOKEN, True, "wrong-token-of-some-length", 401),
+        (TOKEN, True, "tenant key", 401),
+        (TOKEN, True, TOKEN, 200),
+        (TOKEN, False, None, 401),  # a token once set is always required
+        (TOKEN, False, TOKEN, 200),
+    ],
+    ids=[
+        "trial open",
+        "keys no token",
+        "keys tenant key",
+        "token missing",
+        "token wrong",
+        "token tenant key",
+        "token right",
+        "trial token missing",
+        "trial token right",
+    ],
+)
+def test_metrics_need_the_metrics_token_once_keys_exist(
+    store: Store, token: str | None, keys: bool, sent: str | None, status: int
+) -> None:
+    tenant_key = create_key(store, "acme", now_utc())[1] if keys else "ec_none"
+    headers = {} if sent is None else bearer(tenant_key if sent == "tenant key" else sent)
+    for api in make_api(store, metrics_token=token):
+        response = api.client.get("/metrics", headers=headers)
+        assert response.status_code == status, response.text
+        if status == 401:
+            assert response.headers["www-authenticate"] == "Bearer"
+            assert "EVIDENCE_CHECK_METRICS_TOKEN" in response.json()["detail"]
+        else:
+            assert "evidence_check_http_requests_total" in response.text

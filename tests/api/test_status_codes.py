@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from api.app import create_app
+from api.routes import health
 from evidence_check.engine import now_utc
 from evidence_check.models import CHECK_NAMES
-from evidence_check.store import Store
+from evidence_check.store import Store, StoreError
 from evidence_check.store.keys import create_key, revoke_key
 from tests.api.conftest import CLAIM, LOOPBACK, Api, TestClient, bearer, jpeg, make_api, photos, settings_for
 from tests.conftest import FIXTURES
@@ -63,6 +65,10 @@ def test_without_a_valid_key_every_route_is_401(
     for response in (
         api.verify(photos(("a.jpg", jpeg(1))), headers=sent),
         api.client.get("/v1/claims/c-1", headers=sent),
+        api.client.post("/v1/stock", files=[("images", ("s.jpg", jpeg(2), "image/jpeg"))], headers=sent),
+        api.client.post(
+            "/v1/catalog/BAG-1/images", files=[("images", ("c.jpg", jpeg(3), "image/jpeg"))], headers=sent
+        ),
     ):
         assert response.status_code == 401
         assert why in response.json()["detail"]
@@ -219,14 +225,24 @@ def test_accept_language_chooses_the_report_language(
 def test_openapi_documents_every_route_and_status_with_examples(api: Api) -> None:
     spec = api.client.get("/openapi.json").json()
     verify = spec["paths"]["/v1/verify"]["post"]
-    assert set(verify["responses"]) == {"200", "401", "409", "413", "422"}
+    assert set(verify["responses"]) == {"200", "401", "409", "413", "422", "500", "503"}
     body = verify["requestBody"]["content"]["multipart/form-data"]
     assert body["schema"]["properties"]["photos"]["items"]["format"] == "binary"
     assert "example" in body and "example" in verify["responses"]["200"]["content"]["application/json"]
     assert {"200", "401", "404"} <= set(spec["paths"]["/v1/claims/{claim_id}"]["get"]["responses"])
-    assert {"/healthz", "/metrics"} <= set(spec["paths"])
-    assert "ApiKey" in spec["components"]["securitySchemes"]
+    assert {"/healthz", "/metrics", "/v1/stock", "/v1/catalog/{sku}/images"} <= set(spec["paths"])
+    assert {"ApiKey", "MetricsToken"} <= set(spec["components"]["securitySchemes"])
     assert api.client.get("/docs").status_code == 200
+    # Every answer of every route, and every request body, comes with an example.
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for status, answer in operation["responses"].items():
+                assert answer.get("content"), (method, path, status)
+                for kind, media in answer["content"].items():
+                    assert "example" in media, (method, path, status, kind)
+            if method == "post":
+                form = operation["requestBody"]["content"]["multipart/form-data"]
+                assert "example" in form and form["schema"]["required"], (method, path)
 
 
 def test_the_first_key_ends_the_keyless_trial_of_a_running_server(api: Api) -> None:
@@ -254,3 +270,23 @@ def test_an_unexpected_failure_is_500_without_its_reason(
         assert response.status_code == 500
         assert response.json() == {"detail": "internal error"}
         assert client.get("/healthz").status_code == 200
+
+
+def test_a_store_that_does_not_answer_is_503_and_healthz_says_so(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unavailable(*_args: object) -> None:
+        raise StoreError("could not read: connection refused")
+
+    def no_answer(_store: Store) -> None:
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    app = create_app(settings_for(store.url), store)
+    monkeypatch.setattr(store, "latest_report", unavailable)
+    monkeypatch.setattr(health, "_ping", no_answer)
+    with TestClient(app, client=LOOPBACK, raise_server_exceptions=False) as client:
+        response = client.get("/v1/claims/c-1")
+        assert response.status_code == 503
+        assert response.json() == {"detail": "the store is not available; try again"}
+        ready = client.get("/healthz")
+        assert ready.status_code == 503 and ready.json() == {"detail": "the store does not answer"}
