@@ -41,6 +41,8 @@ class StoredImage:
     width: int
     height: int
     features: bytes
+    # Named parts of the product: name -> [x, y, w, h] in this image's pixels (`catalog add --zones`).
+    zones: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class StoredSku:
     sku: str
     name: str | None
     category: str | None
+    # Zones stored per SKU before they could be drawn on any image: they belong to its first image.
     zones: dict[str, Any] | None
     images: tuple[StoredImage, ...]
 
@@ -74,6 +77,7 @@ class CatalogImage:
     words: np.ndarray  # unique visual words
     colour: np.ndarray
     mask: np.ndarray  # product pixels, downscaled to MASK_SIDE
+    zones: dict[str, list[int]] = field(default_factory=dict)  # in this image's pixels
 
 
 @dataclass(frozen=True)
@@ -81,8 +85,11 @@ class CatalogSku:
     sku: str
     name: str | None
     category: str | None
-    zones: dict[str, Any]
     images: tuple[CatalogImage, ...]
+
+    @property
+    def has_zones(self) -> bool:
+        return any(image.zones for image in self.images)
 
     @property
     def label(self) -> str:
@@ -166,7 +173,9 @@ def train_catalog_vocabulary(stored: Sequence[StoredSku]) -> F.Vocabulary:
     return F.train_vocabulary(np.concatenate(roots))
 
 
-def _image_from(sku: str, stored: StoredImage, vocabulary: F.Vocabulary) -> CatalogImage:
+def _image_from(
+    sku: str, stored: StoredImage, vocabulary: F.Vocabulary, legacy_zones: dict[str, Any] | None
+) -> CatalogImage:
     data = F.unpack(stored.features)
     words = data.get("words")
     if words is None or str(data.get("vocabulary", "")) != vocabulary.key:
@@ -183,6 +192,7 @@ def _image_from(sku: str, stored: StoredImage, vocabulary: F.Vocabulary) -> Cata
         words=words,
         colour=data["colour"],
         mask=data["mask"],
+        zones=dict(stored.zones or legacy_zones or {}),
     )
 
 
@@ -197,8 +207,10 @@ class TenantCatalog:
                 sku=sku.sku,
                 name=sku.name,
                 category=sku.category,
-                zones=dict(sku.zones or {}),
-                images=tuple(_image_from(sku.sku, image, vocabulary) for image in sku.images),
+                images=tuple(
+                    _image_from(sku.sku, image, vocabulary, sku.zones if index == 0 else None)
+                    for index, image in enumerate(sku.images)
+                ),
             )
             for sku in stored.skus
         ]
@@ -409,6 +421,21 @@ class Catalog:
         with self._lock:
             self._assessed.setdefault(photo, {})[key] = result
         return result
+
+
+def parse_image_zones(value: Any, filenames: Sequence[str]) -> dict[str, dict[str, list[int]]]:
+    """Zones per image, keyed by file name: {"back.jpg": {"seam": [x, y, w, h]}, ...}.
+
+    A plain zone map ({"zipper": [x, y, w, h]}) is drawn on the first of `filenames`.
+    """
+    if not filenames:
+        raise ValueError("zones need an image to be drawn on")
+    if not isinstance(value, dict) or not value or not all(isinstance(v, dict) for v in value.values()):
+        return {filenames[0]: parse_zones(value)}
+    unknown = sorted(set(value) - set(filenames))
+    if unknown:
+        raise ValueError(f"zones name {unknown[0]!r}, which is not one of the images ({', '.join(filenames)})")
+    return {str(name): parse_zones(zones) for name, zones in value.items()}
 
 
 def parse_zones(value: Any) -> dict[str, list[int]]:

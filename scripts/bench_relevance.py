@@ -149,7 +149,7 @@ def synthetic(real: TenantCatalog, count: int, seed: int = 7) -> TenantCatalog:
         words = np.unique(rng.integers(0, size, len(image.words))).astype(np.int32)
         sku = f"SYN-{i:05d}"
         made = replace(image, sku=sku, image_id=f"syn{i}", words=words)
-        entries.append(CatalogSku(sku, f"Synthetic {i}", None, {}, (made,)))
+        entries.append(CatalogSku(sku, f"Synthetic {i}", None, (made,)))
     return TenantCatalog.of(entries, real.vocabulary)
 
 

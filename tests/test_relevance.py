@@ -147,17 +147,40 @@ def test_wrong_item_claim_is_supported_by_a_photo_of_another_product(grocery: Pa
     assert (finding.status, finding.code) == (Status.PASS, "relevance.other_product_as_claimed")
 
 
-def test_location_names_the_zone_under_the_marked_region(grocery: Path, context: CheckContext) -> None:
-    photo = shelf(grocery, "BRAVO-APPLE", 2)
-    found = context.catalog.assess(photo, "default", "BRAVO-APPLE")  # type: ignore[union-attr]
+def _marked_cap(photo: Photo, context: CheckContext, sku: str) -> Region:
+    """The cap marked where the homography puts it, as an agent would mark it on the photo."""
+    found = context.catalog.assess(photo, "default", sku)  # type: ignore[union-attr]
     assert found.ordered is not None and found.ordered.homography_full is not None
-    # Mark the cap where the homography puts it, as an agent would on the photo.
     x, y, w, h = BRAVO_ZONES["cap"]
     corners = np.array([[[x, y]], [[x + w, y + h]]], dtype=np.float32)
     (left, top), (right, bottom) = cv2.perspectiveTransform(corners, found.ordered.homography_full).reshape(2, 2)
-    region = Region(int(left), int(top), max(1, int(right - left)), max(1, int(bottom - top)))
+    return Region(int(left), int(top), max(1, int(right - left)), max(1, int(bottom - top)))
+
+
+def test_location_names_the_zone_under_the_marked_region(grocery: Path, context: CheckContext) -> None:
+    # BRAVO-APPLE's zones are stored as before 0003: on the SKU, meaning its first image.
+    photo = shelf(grocery, "BRAVO-APPLE", 2)
+    region = _marked_cap(photo, context, "BRAVO-APPLE")
     finding = location.check(photo, claim("BRAVO-APPLE", region=region), context)
     assert (finding.status, finding.code, finding.params["zone"]) == (Status.PASS, "location.zone", "cap")
+
+
+@pytest.mark.parametrize(("zoned", "code"), [("second", "location.zone"), ("first", "location.region_only")])
+def test_location_reads_zones_of_the_catalog_image_that_matched(grocery: Path, zoned: str, code: str) -> None:
+    """The photo matches the SKU's second image (the carton); the box is its first."""
+    box = catalog_features(_load(grocery / "opencv-box" / "box.png"))
+    carton = catalog_features(_load(grocery / "grocery" / "Bravo-Apple-Juice" / "Bravo-Apple-Juice_Iconic.jpg"))
+    if zoned == "second":
+        carton = replace(carton, zones=BRAVO_ZONES)
+    else:  # zones drawn on the box do not name parts of the carton
+        box = replace(box, zones={"cap": [0, 0, 324, 223]})
+    stored = StoredCatalog((StoredSku("BRAVO", "Bravo Apple Juice", None, None, (box, carton)),))
+    context = CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=Catalog(lambda tenant: stored))
+    photo = shelf(grocery, "BRAVO-APPLE", 2)
+    region = _marked_cap(photo, context, "BRAVO")
+    finding = location.check(photo, claim("BRAVO", region=region), context)
+    assert finding.code == code, finding.details
+    assert finding.details["zone"] == ("cap" if zoned == "second" else None)
 
 
 def test_location_without_zones_reports_the_region_only(grocery: Path, context: CheckContext) -> None:
