@@ -18,6 +18,7 @@ import threading
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import cv2
@@ -30,6 +31,8 @@ CANDIDATES = 4  # other SKUs verified geometrically per photo, best by visual wo
 SIBLINGS = 2  # and at most this many more of the ordered SKU's brand
 MAX_IMAGES_PER_SKU = 8  # of the ordered SKU, verified per photo
 MASK_SIDE = 128  # the stored product mask's longest side
+COLOUR_SIDE = 160  # colours of the photo are compared on a copy this size: enough for 52 bins
+ROOTS_CACHED = 64  # catalog images whose RootSIFT floats are kept (4x their stored size)
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,7 @@ class Assessment:
     photo_keypoints: int
     ordered: ImageMatch | None  # best image of the ordered SKU
     other: ImageMatch | None  # best image of any other SKU among the candidates
+    rivals: tuple[ImageMatch, ...]  # the best image of each other SKU found, most inliers first
     colour_overlap: float | None  # ordered image vs the matched part of the photo
     other_colour_overlap: float | None  # the same for the best other SKU
     candidates: tuple[tuple[str, float], ...]  # (sku, retrieval score), best first
@@ -127,8 +131,9 @@ class Assessment:
 class PhotoFeatures:
     points: np.ndarray  # pixels of the feature copy
     root: np.ndarray
-    rgb: np.ndarray  # the feature copy, for colour
+    rgb: np.ndarray  # the feature copy
     scale: float  # feature-copy pixels per full-resolution pixel
+    colour_rgb: np.ndarray  # a small copy, for colour
     _words: dict[str, np.ndarray] = field(default_factory=dict)
 
     def words(self, vocabulary: F.Vocabulary) -> np.ndarray:
@@ -297,15 +302,14 @@ class TenantCatalog:
         for sibling in self._rank(scores, sku, SIBLINGS, self._brands.get(entry.brand)):
             if sibling[0] not in {name for name, _ in candidates}:
                 candidates.append(sibling)
-        other = None
-        for candidate, _ in candidates:
-            found = _best(features, self.skus[candidate].images[:MAX_IMAGES_PER_SKU])
-            if found is not None and (other is None or found.inliers > other.inliers):
-                other = found
+        rivals = [_best(features, self.skus[candidate].images[:MAX_IMAGES_PER_SKU]) for candidate, _ in candidates]
+        found = sorted((r for r in rivals if r is not None and r.inliers > 0), key=lambda r: -r.inliers)
+        other = found[0] if found else None
         return Assessment(
             photo_keypoints=len(features.points),
             ordered=ordered,
             other=other,
+            rivals=tuple(found),
             colour_overlap=_colour_overlap(features, ordered),
             other_colour_overlap=_colour_overlap(features, other),
             candidates=tuple(candidates),
@@ -320,7 +324,7 @@ def _best(features: PhotoFeatures, images: Sequence[CatalogImage]) -> ImageMatch
             features.points,
             features.root,
             image.points,
-            F.rootsift(image.descriptors),
+            _roots(image),
             (image.width, image.height),
             (width, height),
         )
@@ -332,19 +336,43 @@ def _best(features: PhotoFeatures, images: Sequence[CatalogImage]) -> ImageMatch
     return best
 
 
+def distinctive_inliers(match: ImageMatch, rival: CatalogImage) -> int:
+    """Inliers of `match` on features its catalog image does not share with `rival`'s.
+
+    Two variants of one design (apple and grapefruit juice of one brand) share logo and layout,
+    which match either; what the photo shows of the parts that differ decides between them.
+    """
+    if match.geometry.inlier_keypoints is None:
+        return 0
+    shared = _shared(match.image, rival)
+    return int((~shared[match.geometry.inlier_keypoints]).sum())
+
+
+@lru_cache(maxsize=ROOTS_CACHED)
+def _shared(image: CatalogImage, rival: CatalogImage) -> np.ndarray:
+    return F.shared_keypoints(_roots(image), _roots(rival))
+
+
+@lru_cache(maxsize=ROOTS_CACHED)
+def _roots(image: CatalogImage) -> np.ndarray:
+    """RootSIFT of a catalog image: the ordered SKU and its rivals recur from claim to claim."""
+    return F.rootsift(image.descriptors)
+
+
 def _colour_overlap(features: PhotoFeatures, match: ImageMatch | None) -> float | None:
     """Colour of the catalog product vs the photo's pixels where the homography puts it."""
     if match is None or match.geometry.homography is None:
         return None
     image = match.image
     mask = image.mask
+    height, width = features.colour_rgb.shape[:2]
+    shrink = width / features.rgb.shape[1]
     to_mask = np.diag([mask.shape[1] / image.width, mask.shape[0] / image.height, 1.0])
-    from_mask = match.geometry.homography @ np.linalg.inv(to_mask)
-    height, width = features.rgb.shape[:2]
+    from_mask = np.diag([shrink, shrink, 1.0]) @ match.geometry.homography @ np.linalg.inv(to_mask)
     warped = cv2.warpPerspective(mask, from_mask, (width, height), flags=cv2.INTER_NEAREST)
-    if warped.sum() < 100:
+    if warped.sum() < 50:
         return None
-    return F.histogram_overlap(image.colour, F.colour_histogram(features.rgb, warped))
+    return F.histogram_overlap(image.colour, F.colour_histogram(features.colour_rgb, warped))
 
 
 # -- photo side ---------------------------------------------------------------------------------------
@@ -366,6 +394,7 @@ def photo_features(photo: Photo) -> PhotoFeatures:
         root=F.rootsift(local.descriptors),
         rgb=rgb,
         scale=rgb.shape[1] / photo.width,
+        colour_rgb=_fit(rgb, COLOUR_SIDE),
     )
     with _cache_lock:
         _photo_cache[photo] = found

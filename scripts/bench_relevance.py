@@ -7,12 +7,20 @@ The catalog holds each product's web-shop image (`*_Iconic.jpg`); every shelf ph
 is claimed once as its own product (genuine) and once as each of the 30 others (impostor). Pairs of
 one brand (the first word of the name: Arla, Alpro, Tropicana, ...) are near variants and are
 counted apart. Cost: milliseconds of the relevance look per photo beyond decode (features, words,
-retrieval, geometric verification), with 10 SKUs and with 10,000 (the 31 real ones plus synthetic
-SKUs whose visual words are drawn at random with the real images' sizes). `--compare` first prints
+retrieval, geometric verification, colour), CPU time with one thread for OpenCV and BLAS as the
+server runs them, with 10 SKUs and with 10,000 (the 31 real ones plus synthetic SKUs whose visual
+words are drawn at random with the real images' sizes), for photos claimed as their own product
+and as another one. `--compare` first prints
 the feature options measured (ORB, SIFT, RootSIFT, enlarged and squeezed catalog views).
 """
 
 from __future__ import annotations
+
+import os
+
+# One thread for BLAS and OpenCV, as the server runs them: CPU time then measures the work, not
+# the spinning of idle pool threads (set before numpy loads).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import statistics
 import sys
@@ -29,11 +37,11 @@ from evidence_check import catalog as catalog_module
 from evidence_check.catalog import (
     Catalog,
     CatalogSku,
+    PhotoFeatures,
     StoredCatalog,
     StoredSku,
     TenantCatalog,
     catalog_features,
-    photo_features,
     train_catalog_vocabulary,
     with_words,
 )
@@ -153,42 +161,75 @@ def synthetic(real: TenantCatalog, count: int, seed: int = 7) -> TenantCatalog:
     return TenantCatalog.of(entries, real.vocabulary)
 
 
+class Stopwatch:
+    """CPU milliseconds spent in a few functions of the look, summed per photo."""
+
+    def __init__(self) -> None:
+        self.spent: Counter[str] = Counter()
+
+    def wrap(self, owner: object, name: str, label: str) -> None:
+        original = getattr(owner, name)
+
+        def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+            started = time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.spent[label] += (time.process_time() - started) * 1000
+
+        setattr(owner, name, timed)
+
+
 def cost(root: Path) -> None:
     names = products(root)
     real = stored_catalog(root, names)
     settings = Settings()
-    paths = [p for name in names for p in photos(root, name)][::3]
-    print(f"\nCost of the relevance look per photo beyond decode ({len(paths)} photos, median ms)")
-    results = {}
+    watch = Stopwatch()
+    watch.wrap(catalog_module, "photo_features", "features")
+    watch.wrap(PhotoFeatures, "words", "words")
+    watch.wrap(TenantCatalog, "_scores", "retrieval")
+    watch.wrap(F, "verify", "verify")
+    watch.wrap(catalog_module, "_colour_overlap", "colour")
     small = StoredCatalog(real.skus[:10], real.vocabulary)
     full = TenantCatalog(real)
-    started = time.perf_counter()
+    started = time.process_time()
     large = synthetic(full, SYNTHETIC_SKUS)
-    print(f"  ({SYNTHETIC_SKUS:,}-SKU index built in {time.perf_counter() - started:.1f} s)")
+    print(f"\n({SYNTHETIC_SKUS:,}-SKU index built in {time.process_time() - started:.1f} s CPU)")
+    print(f"Cost of the relevance look per photo beyond decode: CPU ms, median (load average {_load()})")
+    print(f"  {'catalog':<12} {'claims':<16} {'n':>3}  {'total':>6}  " + "  ".join(f"{k:>9}" for k in PARTS))
+    results = {}
     for label, stored in (("10 SKUs", small), (f"{SYNTHETIC_SKUS:,} SKUs", large)):
         catalog = Catalog(lambda tenant, s=stored: s)  # type: ignore[misc]
         skus = list(catalog.for_tenant("default").skus)
         context = CheckContext(settings=settings, now=datetime.now(UTC), catalog=catalog)
-        timings: dict[str, list[float]] = {"features": [], "retrieve": [], "total": []}
-        for i, path in enumerate(paths):
-            photo = load_photo(path.read_bytes(), path.name)
-            claim = Claim(claim_id="bench", timeline=Timeline(), sku=skus[i % 10])
-            t = time.perf_counter()
-            found = photo_features(photo)
-            timings["features"].append((time.perf_counter() - t) * 1000)
-            t2 = time.perf_counter()
-            tenant = catalog.for_tenant("default")
-            tenant.retrieve(found.words(tenant.vocabulary), claim.sku, catalog_module.CANDIDATES)
-            timings["retrieve"].append((time.perf_counter() - t2) * 1000)
-            relevance.check(photo, claim, context)
-            timings["total"].append((time.perf_counter() - t) * 1000)
-        results[label] = statistics.median(timings["total"])
-        print(
-            f"  {label:<12} total {results[label]:7.1f}  (features {statistics.median(timings['features']):6.1f},"
-            f" words+retrieval {statistics.median(timings['retrieve']):6.2f})"
-        )
+        own = [(p, name) for name in names[:10] for p in photos(root, name)]
+        others = [(p, skus[(i + 1) % 10]) for i, name in enumerate(names) for p in photos(root, name)[:2]]
+        for kind, claims in (("own product", own), ("another product", others)):
+            totals: list[float] = []
+            parts: dict[str, list[float]] = {k: [] for k in PARTS}
+            for path, sku in claims:
+                photo = load_photo(path.read_bytes(), path.name)
+                claim = Claim(claim_id="bench", timeline=Timeline(), sku=sku)
+                watch.spent.clear()
+                started = time.process_time()
+                relevance.check(photo, claim, context)
+                totals.append((time.process_time() - started) * 1000)
+                for k in PARTS:
+                    parts[k].append(watch.spent[k])
+            results.setdefault(label, []).append(statistics.median(totals))
+            print(
+                f"  {label:<12} {kind:<16} {len(claims):3d}  {statistics.median(totals):6.1f}  "
+                + "  ".join(f"{statistics.median(parts[k]):9.1f}" for k in PARTS)
+            )
     first, second = results.values()
-    print(f"  ratio {second / first:.2f}x")
+    print("  ratio " + ", ".join(f"{b / a:.2f}x" for a, b in zip(first, second, strict=True)))
+
+
+PARTS = ("features", "words", "retrieval", "verify", "colour")
+
+
+def _load() -> str:
+    return ", ".join(f"{value:.1f}" for value in os.getloadavg()) + f" on {os.cpu_count()} cores"
 
 
 def compare(root: Path) -> None:
@@ -266,6 +307,7 @@ def _option_inliers(kind: str, pp: np.ndarray, pd: np.ndarray, cp: np.ndarray, c
 
 
 def main(argv: list[str]) -> None:
+    cv2.setNumThreads(1)
     args = [a for a in argv if not a.startswith("--")]
     root = Path(args[0] if args else "../shared/corpora/product-matching")
     if not (root / "grocery").is_dir():
