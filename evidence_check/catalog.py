@@ -29,6 +29,7 @@ from evidence_check.imaging.load import Photo
 
 CANDIDATES = 4  # other SKUs verified geometrically per photo, best by visual words
 SIBLINGS = 2  # and at most this many more of the ordered SKU's brand
+LOOKALIKES = 1  # and its brand's SKU whose catalog images share most words with its own
 MAX_IMAGES_PER_SKU = 8  # of the ordered SKU, verified per photo
 MASK_SIDE = 128  # the stored product mask's longest side
 COLOUR_SIDE = 160  # colours of the photo are compared on a copy this size: enough for 52 bins
@@ -236,6 +237,7 @@ class TenantCatalog:
         for index, image in enumerate(self.images):
             brands.setdefault(self.skus[image.sku].brand, []).append(index)
         self._brands = {brand: np.array(indices) for brand, indices in brands.items()}
+        self._lookalikes: dict[str, list[tuple[str, float]]] = {}
         self._build_index(vocabulary.size)
 
     def _build_index(self, vocabulary_size: int) -> None:
@@ -292,6 +294,19 @@ class TenantCatalog:
                 break
         return ranked
 
+    def lookalikes(self, sku: str) -> list[tuple[str, float]]:
+        """The SKUs of its brand whose catalog images resemble the SKU's own: a variant that the
+        photo's words happen to rank low (it shows two products) is verified all the same."""
+        found = self._lookalikes.get(sku)
+        if found is None:
+            entry = self.skus[sku]
+            scores = sum(
+                (self._scores(image.words) for image in entry.images[:MAX_IMAGES_PER_SKU]),
+                np.zeros(len(self.images)),
+            )
+            found = self._lookalikes[sku] = self._rank(scores, sku, LOOKALIKES, self._brands.get(entry.brand))
+        return found
+
     def assess(self, photo: Photo, features: PhotoFeatures, sku: str) -> Assessment:
         entry = self.skus[sku]
         ordered = _best(features, entry.images[:MAX_IMAGES_PER_SKU])
@@ -299,7 +314,8 @@ class TenantCatalog:
         candidates = self._rank(scores, sku, CANDIDATES)
         # The ordered SKU's own brand is where look-alikes are: its variants are verified even when
         # the words rank them lower (they share the logo with half the shelf).
-        for sibling in self._rank(scores, sku, SIBLINGS, self._brands.get(entry.brand)):
+        siblings = self._rank(scores, sku, SIBLINGS, self._brands.get(entry.brand)) + self.lookalikes(sku)
+        for sibling in siblings:
             if sibling[0] not in {name for name, _ in candidates}:
                 candidates.append(sibling)
         rivals = [_best(features, self.skus[candidate].images[:MAX_IMAGES_PER_SKU]) for candidate, _ in candidates]
@@ -350,7 +366,7 @@ def distinctive_inliers(match: ImageMatch, rival: CatalogImage) -> int:
 
 @lru_cache(maxsize=ROOTS_CACHED)
 def _shared(image: CatalogImage, rival: CatalogImage) -> np.ndarray:
-    return F.shared_keypoints(_roots(image), _roots(rival))
+    return F.shared_keypoints(image.points, _roots(image), rival.points, _roots(rival), (rival.width, rival.height))
 
 
 @lru_cache(maxsize=ROOTS_CACHED)
