@@ -18,6 +18,7 @@ import threading
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import cv2
@@ -28,8 +29,11 @@ from evidence_check.imaging.load import Photo
 
 CANDIDATES = 4  # other SKUs verified geometrically per photo, best by visual words
 SIBLINGS = 2  # and at most this many more of the ordered SKU's brand
+LOOKALIKES = 1  # and its brand's SKU whose catalog images share most words with its own
 MAX_IMAGES_PER_SKU = 8  # of the ordered SKU, verified per photo
 MASK_SIDE = 128  # the stored product mask's longest side
+COLOUR_SIDE = 160  # colours of the photo are compared on a copy this size: enough for 52 bins
+ROOTS_CACHED = 64  # catalog images whose RootSIFT floats are kept (4x their stored size)
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,8 @@ class StoredImage:
     width: int
     height: int
     features: bytes
+    # Named parts of the product: name -> [x, y, w, h] in this image's pixels (`catalog add --zones`).
+    zones: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ class StoredSku:
     sku: str
     name: str | None
     category: str | None
+    # Zones stored per SKU before they could be drawn on any image: they belong to its first image.
     zones: dict[str, Any] | None
     images: tuple[StoredImage, ...]
 
@@ -74,6 +81,7 @@ class CatalogImage:
     words: np.ndarray  # unique visual words
     colour: np.ndarray
     mask: np.ndarray  # product pixels, downscaled to MASK_SIDE
+    zones: dict[str, list[int]] = field(default_factory=dict)  # in this image's pixels
 
 
 @dataclass(frozen=True)
@@ -81,8 +89,11 @@ class CatalogSku:
     sku: str
     name: str | None
     category: str | None
-    zones: dict[str, Any]
     images: tuple[CatalogImage, ...]
+
+    @property
+    def has_zones(self) -> bool:
+        return any(image.zones for image in self.images)
 
     @property
     def label(self) -> str:
@@ -111,6 +122,7 @@ class Assessment:
     photo_keypoints: int
     ordered: ImageMatch | None  # best image of the ordered SKU
     other: ImageMatch | None  # best image of any other SKU among the candidates
+    rivals: tuple[ImageMatch, ...]  # the best image of each other SKU found, most inliers first
     colour_overlap: float | None  # ordered image vs the matched part of the photo
     other_colour_overlap: float | None  # the same for the best other SKU
     candidates: tuple[tuple[str, float], ...]  # (sku, retrieval score), best first
@@ -120,8 +132,9 @@ class Assessment:
 class PhotoFeatures:
     points: np.ndarray  # pixels of the feature copy
     root: np.ndarray
-    rgb: np.ndarray  # the feature copy, for colour
+    rgb: np.ndarray  # the feature copy
     scale: float  # feature-copy pixels per full-resolution pixel
+    colour_rgb: np.ndarray  # a small copy, for colour
     _words: dict[str, np.ndarray] = field(default_factory=dict)
 
     def words(self, vocabulary: F.Vocabulary) -> np.ndarray:
@@ -166,7 +179,9 @@ def train_catalog_vocabulary(stored: Sequence[StoredSku]) -> F.Vocabulary:
     return F.train_vocabulary(np.concatenate(roots))
 
 
-def _image_from(sku: str, stored: StoredImage, vocabulary: F.Vocabulary) -> CatalogImage:
+def _image_from(
+    sku: str, stored: StoredImage, vocabulary: F.Vocabulary, legacy_zones: dict[str, Any] | None
+) -> CatalogImage:
     data = F.unpack(stored.features)
     words = data.get("words")
     if words is None or str(data.get("vocabulary", "")) != vocabulary.key:
@@ -183,6 +198,7 @@ def _image_from(sku: str, stored: StoredImage, vocabulary: F.Vocabulary) -> Cata
         words=words,
         colour=data["colour"],
         mask=data["mask"],
+        zones=dict(stored.zones or legacy_zones or {}),
     )
 
 
@@ -197,8 +213,10 @@ class TenantCatalog:
                 sku=sku.sku,
                 name=sku.name,
                 category=sku.category,
-                zones=dict(sku.zones or {}),
-                images=tuple(_image_from(sku.sku, image, vocabulary) for image in sku.images),
+                images=tuple(
+                    _image_from(sku.sku, image, vocabulary, sku.zones if index == 0 else None)
+                    for index, image in enumerate(sku.images)
+                ),
             )
             for sku in stored.skus
         ]
@@ -219,6 +237,7 @@ class TenantCatalog:
         for index, image in enumerate(self.images):
             brands.setdefault(self.skus[image.sku].brand, []).append(index)
         self._brands = {brand: np.array(indices) for brand, indices in brands.items()}
+        self._lookalikes: dict[str, list[tuple[str, float]]] = {}
         self._build_index(vocabulary.size)
 
     def _build_index(self, vocabulary_size: int) -> None:
@@ -275,6 +294,19 @@ class TenantCatalog:
                 break
         return ranked
 
+    def lookalikes(self, sku: str) -> list[tuple[str, float]]:
+        """The SKUs of its brand whose catalog images resemble the SKU's own: a variant that the
+        photo's words happen to rank low (it shows two products) is verified all the same."""
+        found = self._lookalikes.get(sku)
+        if found is None:
+            entry = self.skus[sku]
+            scores = sum(
+                (self._scores(image.words) for image in entry.images[:MAX_IMAGES_PER_SKU]),
+                np.zeros(len(self.images)),
+            )
+            found = self._lookalikes[sku] = self._rank(scores, sku, LOOKALIKES, self._brands.get(entry.brand))
+        return found
+
     def assess(self, photo: Photo, features: PhotoFeatures, sku: str) -> Assessment:
         entry = self.skus[sku]
         ordered = _best(features, entry.images[:MAX_IMAGES_PER_SKU])
@@ -282,18 +314,18 @@ class TenantCatalog:
         candidates = self._rank(scores, sku, CANDIDATES)
         # The ordered SKU's own brand is where look-alikes are: its variants are verified even when
         # the words rank them lower (they share the logo with half the shelf).
-        for sibling in self._rank(scores, sku, SIBLINGS, self._brands.get(entry.brand)):
+        siblings = self._rank(scores, sku, SIBLINGS, self._brands.get(entry.brand)) + self.lookalikes(sku)
+        for sibling in siblings:
             if sibling[0] not in {name for name, _ in candidates}:
                 candidates.append(sibling)
-        other = None
-        for candidate, _ in candidates:
-            found = _best(features, self.skus[candidate].images[:MAX_IMAGES_PER_SKU])
-            if found is not None and (other is None or found.inliers > other.inliers):
-                other = found
+        rivals = [_best(features, self.skus[candidate].images[:MAX_IMAGES_PER_SKU]) for candidate, _ in candidates]
+        found = sorted((r for r in rivals if r is not None and r.inliers > 0), key=lambda r: -r.inliers)
+        other = found[0] if found else None
         return Assessment(
             photo_keypoints=len(features.points),
             ordered=ordered,
             other=other,
+            rivals=tuple(found),
             colour_overlap=_colour_overlap(features, ordered),
             other_colour_overlap=_colour_overlap(features, other),
             candidates=tuple(candidates),
@@ -308,7 +340,7 @@ def _best(features: PhotoFeatures, images: Sequence[CatalogImage]) -> ImageMatch
             features.points,
             features.root,
             image.points,
-            F.rootsift(image.descriptors),
+            _roots(image),
             (image.width, image.height),
             (width, height),
         )
@@ -320,19 +352,43 @@ def _best(features: PhotoFeatures, images: Sequence[CatalogImage]) -> ImageMatch
     return best
 
 
+def distinctive_inliers(match: ImageMatch, rival: CatalogImage) -> int:
+    """Inliers of `match` on features its catalog image does not share with `rival`'s.
+
+    Two variants of one design (apple and grapefruit juice of one brand) share logo and layout,
+    which match either; what the photo shows of the parts that differ decides between them.
+    """
+    if match.geometry.inlier_keypoints is None:
+        return 0
+    shared = _shared(match.image, rival)
+    return int((~shared[match.geometry.inlier_keypoints]).sum())
+
+
+@lru_cache(maxsize=ROOTS_CACHED)
+def _shared(image: CatalogImage, rival: CatalogImage) -> np.ndarray:
+    return F.shared_keypoints(image.points, _roots(image), rival.points, _roots(rival), (rival.width, rival.height))
+
+
+@lru_cache(maxsize=ROOTS_CACHED)
+def _roots(image: CatalogImage) -> np.ndarray:
+    """RootSIFT of a catalog image: the ordered SKU and its rivals recur from claim to claim."""
+    return F.rootsift(image.descriptors)
+
+
 def _colour_overlap(features: PhotoFeatures, match: ImageMatch | None) -> float | None:
     """Colour of the catalog product vs the photo's pixels where the homography puts it."""
     if match is None or match.geometry.homography is None:
         return None
     image = match.image
     mask = image.mask
+    height, width = features.colour_rgb.shape[:2]
+    shrink = width / features.rgb.shape[1]
     to_mask = np.diag([mask.shape[1] / image.width, mask.shape[0] / image.height, 1.0])
-    from_mask = match.geometry.homography @ np.linalg.inv(to_mask)
-    height, width = features.rgb.shape[:2]
+    from_mask = np.diag([shrink, shrink, 1.0]) @ match.geometry.homography @ np.linalg.inv(to_mask)
     warped = cv2.warpPerspective(mask, from_mask, (width, height), flags=cv2.INTER_NEAREST)
-    if warped.sum() < 100:
+    if warped.sum() < 50:
         return None
-    return F.histogram_overlap(image.colour, F.colour_histogram(features.rgb, warped))
+    return F.histogram_overlap(image.colour, F.colour_histogram(features.colour_rgb, warped))
 
 
 # -- photo side ---------------------------------------------------------------------------------------
@@ -354,6 +410,7 @@ def photo_features(photo: Photo) -> PhotoFeatures:
         root=F.rootsift(local.descriptors),
         rgb=rgb,
         scale=rgb.shape[1] / photo.width,
+        colour_rgb=_fit(rgb, COLOUR_SIDE),
     )
     with _cache_lock:
         _photo_cache[photo] = found
@@ -409,6 +466,21 @@ class Catalog:
         with self._lock:
             self._assessed.setdefault(photo, {})[key] = result
         return result
+
+
+def parse_image_zones(value: Any, filenames: Sequence[str]) -> dict[str, dict[str, list[int]]]:
+    """Zones per image, keyed by file name: {"back.jpg": {"seam": [x, y, w, h]}, ...}.
+
+    A plain zone map ({"zipper": [x, y, w, h]}) is drawn on the first of `filenames`.
+    """
+    if not filenames:
+        raise ValueError("zones need an image to be drawn on")
+    if not isinstance(value, dict) or not value or not all(isinstance(v, dict) for v in value.values()):
+        return {filenames[0]: parse_zones(value)}
+    unknown = sorted(set(value) - set(filenames))
+    if unknown:
+        raise ValueError(f"zones name {unknown[0]!r}, which is not one of the images ({', '.join(filenames)})")
+    return {str(name): parse_zones(zones) for name, zones in value.items()}
 
 
 def parse_zones(value: Any) -> dict[str, list[int]]:

@@ -151,14 +151,15 @@ def add_to_catalog(
     *,
     name: str | None,
     category: str | None,
-    zones: dict[str, list[int]] | None,
+    zones: dict[str, dict[str, list[int]]] | None,
     settings: Settings,
     now: datetime,
 ) -> CatalogAddition:
     """Measure each readable image once and store SKU and features together; each image is also
     the shop's own listing photo for the reuse look (a customer sending it back is caught).
 
-    Nothing is stored when no image is readable.
+    `zones` are keyed by the upload's file name (`catalog.parse_image_zones`). Nothing is stored
+    when no image is readable.
     """
     limits = limits_from(settings)
     stored_vocabulary = load_vocabulary(store, tenant)
@@ -176,11 +177,12 @@ def add_to_catalog(
             skipped.append((upload.filename, str(exc)))
             continue
         photos.append(photo)
-        images.append(catalog_features(photo, vocabulary))
+        drawn = (zones or {}).get(upload.filename)
+        images.append(replace(catalog_features(photo, vocabulary), zones=drawn))
     added = 0
     if images:
         added = put_sku(
-            store, tenant, sku, name=name, category=category, zones=zones, images=images, when=now
+            store, tenant, sku, name=name, category=category, images=images, when=now
         )
         catalog_for(store).forget(tenant)
         for photo in photos:

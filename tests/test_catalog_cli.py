@@ -201,3 +201,94 @@ def test_images_added_after_reindex_get_words_of_the_fitted_vocabulary(sqlite_ur
 def test_reindex_of_an_empty_catalog_says_so(sqlite_url: str) -> None:
     code, _, err = run("catalog", "reindex", "--db", sqlite_url)
     assert code == 1 and "no images" in err
+
+
+def test_tenant_option_keeps_each_merchants_catalog_apart(sqlite_url: str, tmp_path: Path) -> None:
+    assert run("catalog", "add", "A-1", str(IMAGE), "--tenant", "shop-a", "--db", sqlite_url)[0] == 0
+    assert run("catalog", "add", "B-2", str(OTHER), "--db", sqlite_url)[0] == 0
+
+    def listed(*tenant: str) -> list[str]:
+        code, out, err = run("catalog", "list", *tenant, "--db", sqlite_url)
+        assert code == 0, err
+        return [line.split()[0] for line in out.splitlines()[1:]]
+
+    assert listed("--tenant", "shop-a") == ["A-1"]
+    assert listed() == ["B-2"]
+    assert listed("--tenant", "shop-b") == []
+    code, _, err = run("catalog", "remove", "A-1", "--db", sqlite_url)
+    assert code == 1 and "no SKU 'A-1'" in err
+    manifest = tmp_path / "shop-c.csv"
+    manifest.write_text(f"sku,images\nC-3,{IMAGE}\n")
+    code, out, err = run("catalog", "import", str(manifest), "--tenant", "shop-c", "--db", sqlite_url)
+    assert code == 0, err
+    assert "reindexed 1 catalog image(s)" in out  # shop-c's own image only
+    assert listed("--tenant", "shop-c") == ["C-3"]
+    assert run("catalog", "reindex", "--tenant", "shop-a", "--db", sqlite_url)[1].startswith("reindexed 1 ")
+    assert run("catalog", "remove", "A-1", "--tenant", "shop-a", "--db", sqlite_url)[0] == 0
+    assert listed("--tenant", "shop-a") == [] and listed() == ["B-2"]
+
+
+@pytest.mark.parametrize("command", [["list"], ["remove", "A-1"], ["reindex"], ["add", "A-1", str(IMAGE)]])
+def test_a_malformed_tenant_is_a_usage_error(sqlite_url: str, command: list[str]) -> None:
+    code, _, err = run("catalog", *command, "--tenant", "shop a!", "--db", sqlite_url)
+    assert code == 2
+    assert "tenant 'shop a!'" in err and len(err.strip().splitlines()) == 1
+
+
+def _stored_zones(url: str) -> list[dict[str, object] | None]:
+    store = Store(url)
+    try:
+        return [image.zones for sku in load_tenant(store, "default").skus for image in sku.images]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("zones", "stored"),
+    [
+        ({"lid": [1, 2, 30, 40]}, [{"lid": [1, 2, 30, 40]}, None]),
+        ({OTHER.name: {"seam": [5, 6, 7, 8]}}, [None, {"seam": [5, 6, 7, 8]}]),
+        (
+            {IMAGE.name: {"lid": [1, 2, 3, 4]}, OTHER.name: {"seam": [5, 6, 7, 8], "cap": [0, 0, 9, 9]}},
+            [{"lid": [1, 2, 3, 4]}, {"seam": [5, 6, 7, 8], "cap": [0, 0, 9, 9]}],
+        ),
+    ],
+    ids=["plain_map_is_on_the_first_image", "keyed_by_file_name", "on_both_images"],
+)
+def test_zones_go_on_the_image_they_were_drawn_on(
+    sqlite_url: str, tmp_path: Path, zones: dict[str, object], stored: list[object]
+) -> None:
+    path = tmp_path / "zones.json"
+    path.write_text(json.dumps(zones))
+    code, _, err = run("catalog", "add", "BAG-1", str(IMAGE), str(OTHER), "--zones", str(path), "--db", sqlite_url)
+    assert code == 0, err
+    assert _stored_zones(sqlite_url) == stored
+    _, listing, _ = run("catalog", "list", "--db", sqlite_url)
+    assert listing.splitlines()[1].split()[1:3] == ["2", str(sum(len(z or {}) for z in stored))]  # type: ignore[arg-type]
+
+
+def test_zones_given_again_for_a_stored_image_replace_its_zones(sqlite_url: str, tmp_path: Path) -> None:
+    run("catalog", "add", "BAG-1", str(IMAGE), str(OTHER), "--db", sqlite_url)
+    path = tmp_path / "zones.json"
+    path.write_text(json.dumps({OTHER.name: {"seam": [5, 6, 7, 8]}}))
+    code, out, err = run("catalog", "add", "BAG-1", str(OTHER), "--zones", str(path), "--db", sqlite_url)
+    assert code == 0, err
+    assert "0 image(s) added" in out
+    assert _stored_zones(sqlite_url) == [None, {"seam": [5, 6, 7, 8]}]
+
+
+def test_zones_naming_a_file_not_added_are_a_usage_error(sqlite_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "zones.json"
+    path.write_text(json.dumps({"back.jpg": {"seam": [5, 6, 7, 8]}}))
+    code, _, err = run("catalog", "add", "BAG-1", str(IMAGE), "--zones", str(path), "--db", sqlite_url)
+    assert code == 2
+    assert "'back.jpg', which is not one of the images" in err and len(err.strip().splitlines()) == 1
+
+
+def test_jsonl_manifest_carries_zones(sqlite_url: str, tmp_path: Path) -> None:
+    manifest = tmp_path / "m.jsonl"
+    row = {"sku": "BAG-1", "images": [str(IMAGE), str(OTHER)], "zones": {OTHER.name: {"seam": [5, 6, 7, 8]}}}
+    manifest.write_text(json.dumps(row) + "\n")
+    code, _, err = run("catalog", "import", str(manifest), "--db", sqlite_url)
+    assert code == 0, err
+    assert _stored_zones(sqlite_url) == [None, {"seam": [5, 6, 7, 8]}]

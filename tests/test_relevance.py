@@ -83,7 +83,9 @@ TABLE = [
 ]
 
 
-@pytest.mark.parametrize(("photo", "sku", "status", "code"), TABLE, ids=[f"{p[0]}_{p[1]}_as_{s}" for p, s, *_ in TABLE])
+@pytest.mark.parametrize(
+    ("photo", "sku", "status", "code"), TABLE, ids=[f"{p[0]}_{p[1]}_as_{s}" for p, s, *_ in TABLE]
+)
 def test_shelf_photo_claimed_as_a_product(
     grocery: Path, context: CheckContext, photo: tuple[str, int], sku: str | None, status: str, code: str
 ) -> None:
@@ -99,7 +101,9 @@ def test_failure_names_the_product_shown(grocery: Path, context: CheckContext) -
     from evidence_check.explain import summary
 
     text = summary(finding.code, finding.params)
-    assert text.startswith("The photo shows OATLY-MILK 'Oatly Oat Milk', not the ordered BRAVO-APPLE 'Bravo Apple Juice'")
+    assert text.startswith(
+        "The photo shows OATLY-MILK 'Oatly Oat Milk', not the ordered BRAVO-APPLE 'Bravo Apple Juice'"
+    )
 
 
 def test_genuine_match_reports_its_evidence(grocery: Path, context: CheckContext) -> None:
@@ -141,26 +145,110 @@ def test_same_print_in_other_colours_does_not_pass(grocery: Path, context: Check
     assert (finding.status, finding.code) == (Status.WARN, "relevance.colour_mismatch"), finding.details
 
 
-def test_wrong_item_claim_is_supported_by_a_photo_of_another_product(grocery: Path, context: CheckContext) -> None:
+def test_wrong_item_claim_is_supported_by_a_photo_of_another_product(
+    grocery: Path, context: CheckContext
+) -> None:
     photo = shelf(grocery, "OATLY-MILK", 1)
     finding = relevance.check(photo, claim("BRAVO-APPLE", reason=ClaimReason.WRONG_ITEM), context)
     assert (finding.status, finding.code) == (Status.PASS, "relevance.other_product_as_claimed")
 
 
-def test_location_names_the_zone_under_the_marked_region(grocery: Path, context: CheckContext) -> None:
-    photo = shelf(grocery, "BRAVO-APPLE", 2)
-    found = context.catalog.assess(photo, "default", "BRAVO-APPLE")  # type: ignore[union-attr]
+def _marked_cap(photo: Photo, context: CheckContext, sku: str) -> Region:
+    """The cap marked where the homography puts it, as an agent would mark it on the photo."""
+    found = context.catalog.assess(photo, "default", sku)  # type: ignore[union-attr]
     assert found.ordered is not None and found.ordered.homography_full is not None
-    # Mark the cap where the homography puts it, as an agent would on the photo.
     x, y, w, h = BRAVO_ZONES["cap"]
     corners = np.array([[[x, y]], [[x + w, y + h]]], dtype=np.float32)
-    (left, top), (right, bottom) = cv2.perspectiveTransform(corners, found.ordered.homography_full).reshape(2, 2)
-    region = Region(int(left), int(top), max(1, int(right - left)), max(1, int(bottom - top)))
+    (left, top), (right, bottom) = cv2.perspectiveTransform(corners, found.ordered.homography_full).reshape(
+        2, 2
+    )
+    return Region(int(left), int(top), max(1, int(right - left)), max(1, int(bottom - top)))
+
+
+def test_location_names_the_zone_under_the_marked_region(grocery: Path, context: CheckContext) -> None:
+    # BRAVO-APPLE's zones are stored as before 0003: on the SKU, meaning its first image.
+    photo = shelf(grocery, "BRAVO-APPLE", 2)
+    region = _marked_cap(photo, context, "BRAVO-APPLE")
     finding = location.check(photo, claim("BRAVO-APPLE", region=region), context)
     assert (finding.status, finding.code, finding.params["zone"]) == (Status.PASS, "location.zone", "cap")
+
+
+@pytest.mark.parametrize(("zoned", "code"), [("second", "location.zone"), ("first", "location.region_only")])
+def test_location_reads_zones_of_the_catalog_image_that_matched(grocery: Path, zoned: str, code: str) -> None:
+    """The photo matches the SKU's second image (the carton); the box is its first."""
+    box = catalog_features(_load(grocery / "opencv-box" / "box.png"))
+    carton = catalog_features(
+        _load(grocery / "grocery" / "Bravo-Apple-Juice" / "Bravo-Apple-Juice_Iconic.jpg")
+    )
+    if zoned == "second":
+        carton = replace(carton, zones=BRAVO_ZONES)
+    else:  # zones drawn on the box do not name parts of the carton
+        box = replace(box, zones={"cap": [0, 0, 324, 223]})
+    stored = StoredCatalog((StoredSku("BRAVO", "Bravo Apple Juice", None, None, (box, carton)),))
+    context = CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=Catalog(lambda tenant: stored))
+    photo = shelf(grocery, "BRAVO-APPLE", 2)
+    region = _marked_cap(photo, context, "BRAVO")
+    finding = location.check(photo, claim("BRAVO", region=region), context)
+    assert finding.code == code, finding.details
+    assert finding.details["zone"] == ("cap" if zoned == "second" else None)
 
 
 def test_location_without_zones_reports_the_region_only(grocery: Path, context: CheckContext) -> None:
     photo = shelf(grocery, "OATLY-MILK", 1)
     finding = location.check(photo, claim("OATLY-MILK", region=Region(10, 10, 50, 50)), context)
     assert finding.code == "location.region_only"
+
+
+VARIANTS = [
+    "Alpro-Blueberry-Soyghurt",
+    "Alpro-Vanilla-Soyghurt",
+    "Alpro-Fresh-Soy-Milk",
+    "Alpro-Shelf-Soy-Milk",
+    "Tropicana-Apple-Juice",
+    "Tropicana-Golden-Grapefruit",
+    "Tropicana-Juice-Smooth",
+    "Tropicana-Mandarin-Morning",
+]
+
+
+@pytest.fixture(scope="module")
+def variants(grocery: Path) -> CheckContext:
+    skus = tuple(
+        StoredSku(
+            name,
+            name.replace("-", " "),
+            None,
+            None,
+            (catalog_features(_load(grocery / "grocery" / name / f"{name}_Iconic.jpg")),),
+        )
+        for name in VARIANTS
+    )
+    stored = StoredCatalog(skus)
+    return CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=Catalog(lambda tenant: stored))
+
+
+# photo, claimed SKU, status, code: variants of one design told apart by the parts they do not share
+VARIANT_TABLE = [
+    ("Tropicana-Apple-Juice_001", "Tropicana-Apple-Juice", "pass", "relevance.match"),
+    ("Alpro-Blueberry-Soyghurt_001", "Alpro-Vanilla-Soyghurt", "fail", "relevance.other_product"),
+    # The fresh and the long-life carton differ by a small corner tag: not separable at this size.
+    ("Alpro-Fresh-Soy-Milk_001", "Alpro-Fresh-Soy-Milk", "warn", "relevance.variant_unconfirmed"),
+]
+
+
+@pytest.mark.parametrize(
+    ("photo", "sku", "status", "code"), VARIANT_TABLE, ids=[f"{p}_as_{s}" for p, s, *_ in VARIANT_TABLE]
+)
+def test_near_variants_of_one_brand(
+    grocery: Path, variants: CheckContext, photo: str, sku: str, status: str, code: str
+) -> None:
+    folder = photo.rsplit("_", 1)[0]
+    finding = relevance.check(_load(grocery / "grocery" / folder / f"{photo}.jpg"), claim(sku), variants)
+    assert (finding.status.value, finding.code) == (status, code), finding.details
+    assert finding.details["distinctive_inliers"] is not None
+    if status == "fail":
+        assert finding.details["other_sku"] == folder
+        assert (
+            finding.details["distinctive_inliers"]["other"]
+            > finding.details["distinctive_inliers"]["ordered"]
+        )

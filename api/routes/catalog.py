@@ -11,7 +11,7 @@ from api.deps import SettingsDep, StoreDep, TenantDep, UploadFormDep, one_librar
 from api.routes.openapi import TOO_LARGE, images_body
 from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, problem
 from api.schemas import CatalogAdded, SkippedFile
-from evidence_check.catalog import parse_zones
+from evidence_check.catalog import parse_image_zones
 from evidence_check.engine import Upload, now_utc
 from evidence_check.service import add_to_catalog
 
@@ -31,7 +31,8 @@ SKU_PATTERN = r"^[\w.:@/+-]{1,128}$"
             "category": {"type": "string", "maxLength": 16384, "description": "its category"},
             "zones": {
                 "type": "string",
-                "description": "JSON: part name -> [x, y, w, h] in the first image's pixels",
+                "description": "JSON: part name -> [x, y, w, h] in the first image's pixels, "
+                "or image file name -> such a map",
             },
         },
         {"name": "Travel bag", "category": "bags", "zones": '{"logo": [120, 80, 200, 90]}'},
@@ -58,13 +59,14 @@ def add_catalog_images(
     store: StoreDep,
 ) -> CatalogAdded:
     """Form fields: `images` (one or more files), optional `name`, `category` and `zones` (JSON:
-    part name -> [x, y, w, h] in the first image's pixels). Features are computed once, here; the
-    images also become the shop's listing photos, so a customer sending one back is caught."""
+    part name -> [x, y, w, h] in the first image's pixels, or image file name -> such a map).
+    Features are computed once, here; the images also become the shop's listing photos, so a
+    customer sending one back is caught."""
     images = [f for f in form.files if f.field == IMAGES_FIELD]
     if not images:
         raise HTTPException(422, f"send the images as multipart parts named {IMAGES_FIELD!r}")
     one_library_thread_here()
-    zones = _zones(form.fields.get("zones"))
+    zones = _zones(form.fields.get("zones"), [f.filename or "upload" for f in images])
     result = add_to_catalog(
         store,
         tenant,
@@ -86,11 +88,11 @@ def add_catalog_images(
     )
 
 
-def _zones(text: str | None) -> dict[str, list[int]] | None:
+def _zones(text: str | None, filenames: list[str]) -> dict[str, dict[str, list[int]]] | None:
     if not text:
         return None
     try:
-        return parse_zones(json.loads(text))
+        return parse_image_zones(json.loads(text), filenames)
     except json.JSONDecodeError:
         raise HTTPException(422, 'zones: not JSON (expected {"name": [x, y, w, h], ...})') from None
     except ValueError as exc:

@@ -2,9 +2,10 @@
 
 The agent (or intake form) marks the region on the first photo; it is checked against the photo's
 size and reported in the photo's own pixels and as fractions of the frame. When the relevance look
-found the ordered product (its homography maps the SKU's first catalog image into the photo) and
-the merchant drew zones on that image (`catalog add --zones`), the region is mapped back into the
-catalog image and named after the zone it overlaps most (``location.zone``, e.g. "zipper").
+found the ordered product (its homography maps the best-matching catalog image into the photo) and
+the merchant drew zones on that image (`catalog add --zones`, on any of the SKU's images), the
+region is mapped back into the catalog image and named after the zone it overlaps most
+(``location.zone``, e.g. "zipper").
 """
 
 from __future__ import annotations
@@ -65,17 +66,12 @@ def _zone(
     if catalog is None or not claim.sku:
         return None
     entry = catalog.for_tenant(claim.tenant).get(claim.sku)
-    if entry is None or not entry.zones or not entry.images:
+    if entry is None or not entry.has_zones:
         return None
     found = catalog.assess(photo, claim.tenant, claim.sku)
     match = found.ordered
-    # Zones are drawn on the SKU's first image; another image's homography says nothing about them.
-    if (
-        match is None
-        or match.homography_full is None
-        or match.inliers < relevance.PASS_INLIERS
-        or match.image is not entry.images[0]
-    ):
+    # Zones are in the pixels of the image they were drawn on; only that image's homography maps them.
+    if match is None or match.homography_full is None or match.inliers < relevance.PASS_INLIERS or not match.image.zones:
         return None
     corners = np.array(
         [[region.x, region.y], [region.x + region.w, region.y],
@@ -90,7 +86,7 @@ def _zone(
     if area <= 0:
         return None
     best: tuple[str, float] | None = None
-    for name, (x, y, w, h) in entry.zones.items():
+    for name, (x, y, w, h) in match.image.zones.items():
         box = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], dtype=np.float32)
         overlap, _ = cv2.intersectConvexConvex(mapped, box)
         share = float(overlap) / area

@@ -6,14 +6,22 @@
     evidence-check catalog import MANIFEST.csv|MANIFEST.jsonl
     evidence-check catalog reindex
 
+Every command takes `--tenant MERCHANT` (default "default"): the catalog of that merchant only,
+the one its API key's claims are matched against.
+
 Candidates for "is this another product?" are found through visual words. A catalog starts with
 a generic vocabulary; `reindex` (run by every import) fits one to the catalog's own images, which
 finds the right product among thousands far more often. Images added later get words in that
 vocabulary at once; reindex again after large changes.
 
 A manifest names one SKU per row (CSV columns ``sku,name,category,images``; several images are
-separated by ``;``) or per line (JSONL objects with the same keys, ``images`` a list). Image paths
-are read relative to the manifest's folder. Files that cannot be used are skipped, one line each.
+separated by ``;``) or per line (JSONL objects with the same keys, ``images`` a list, and
+optionally ``zones`` as in a zones file). Image paths are read relative to the manifest's folder.
+Files that cannot be used are skipped, one line each.
+
+Zones name the parts of a product on a catalog image, so that the location look can say "the
+zipper" for a region marked on the photo: a JSON object ``{"zipper": [x, y, w, h]}`` in pixels of
+the first image, or per image ``{"back.jpg": {"seam": [x, y, w, h]}, ...}`` keyed by file name.
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from typing import Annotated, Any
 import click
 import typer
 
-from evidence_check.catalog import parse_zones
+from evidence_check.catalog import parse_image_zones
 from evidence_check.cli.app import app, fail, load_settings, open_store
 from evidence_check.engine import Upload, now_utc
 from evidence_check.imaging.load import PhotoError, read_file
@@ -38,6 +46,7 @@ from evidence_check.service import add_to_catalog, limits_from, reindex_catalog
 from evidence_check.settings import Settings
 from evidence_check.store import Store, StoreError
 from evidence_check.store.catalog_store import list_skus, remove_sku
+from evidence_check.store.keys import valid_tenant
 
 catalog_app = typer.Typer(
     help="The catalog: SKUs and their images, computed once and matched against claim photos.",
@@ -45,10 +54,10 @@ catalog_app = typer.Typer(
 )
 app.add_typer(catalog_app, name="catalog")
 
-TENANT = "default"  # the command line is the single-user mode; the HTTP API scopes by key
 _SKU = re.compile(r"^[\w.:@/+-]{1,128}$")
 
 DbOption = Annotated[str | None, typer.Option(help="store URL (default: SQLite in the user's data folder)")]
+TenantOption = Annotated[str, typer.Option(help="the merchant whose catalog this is (as its API key's tenant)")]
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,7 @@ class Entry:
     name: str | None
     category: str | None
     images: list[Path]
+    zones: Any = None  # as written in a zones file, parsed against the images by `_add`
 
 
 @catalog_app.command("add")
@@ -66,17 +76,29 @@ def add(
     name: Annotated[str | None, typer.Option(help="product name, e.g. 'Bravo Apple Juice'")] = None,
     category: Annotated[str | None, typer.Option(help="category for claim windows, e.g. fresh_food")] = None,
     zones: Annotated[
-        Path | None, typer.Option(help='JSON file {"zone": [x, y, w, h]} in pixels of the first image')
+        Path | None,
+        typer.Option(
+            help='JSON file: {"zone": [x, y, w, h]} in pixels of the first image, '
+            'or {"IMAGE-FILE-NAME": {"zone": [x, y, w, h]}, ...} per image'
+        ),
     ] = None,
+    tenant: TenantOption = "default",
     db: DbOption = None,
 ) -> None:
     """Add a SKU's images (or more images to a SKU); their features are computed now, once."""
     _check_sku(sku)
-    zone_map = _read_zones(zones) if zones is not None else None
+    _check_tenant(tenant)
+    entry = Entry(sku, name, category, images)
+    if zones is not None:
+        entry = Entry(sku, name, category, images, _read_zones(zones))
+        try:
+            parse_image_zones(entry.zones, [path.name for path in images])
+        except ValueError as exc:
+            fail(f"zones file {zones}: {exc}", 2)
     settings = load_settings()
     store = open_store(db or settings.db)
     try:
-        added, total = _add(store, settings, Entry(sku, name, category, images), zone_map)
+        added, total = _add(store, settings, tenant, entry)
     finally:
         store.close()
     if added is None:
@@ -85,12 +107,13 @@ def add(
 
 
 @catalog_app.command("list")
-def list_(db: DbOption = None) -> None:
+def list_(tenant: TenantOption = "default", db: DbOption = None) -> None:
     """List the SKUs with their image counts."""
+    _check_tenant(tenant)
     settings = load_settings()
     store = open_store(db or settings.db)
     try:
-        rows = list_skus(store, TENANT)
+        rows = list_skus(store, tenant)
     finally:
         store.close()
     if not rows:
@@ -102,12 +125,13 @@ def list_(db: DbOption = None) -> None:
 
 
 @catalog_app.command("remove")
-def remove(sku: Annotated[str, typer.Argument()], db: DbOption = None) -> None:
+def remove(sku: Annotated[str, typer.Argument()], tenant: TenantOption = "default", db: DbOption = None) -> None:
     """Remove a SKU and all its images."""
+    _check_tenant(tenant)
     settings = load_settings()
     store = open_store(db or settings.db)
     try:
-        removed = remove_sku(store, TENANT, sku)
+        removed = remove_sku(store, tenant, sku)
     except StoreError as exc:
         fail(str(exc))
     finally:
@@ -120,9 +144,11 @@ def remove(sku: Annotated[str, typer.Argument()], db: DbOption = None) -> None:
 @catalog_app.command("import")
 def import_(
     manifest: Annotated[Path, typer.Argument(help="CSV (sku,name,category,images) or JSONL")],
+    tenant: TenantOption = "default",
     db: DbOption = None,
 ) -> None:
     """Add many SKUs from a manifest, with a progress bar on stderr."""
+    _check_tenant(tenant)
     try:
         entries = list(_manifest(manifest))
     except OSError as exc:
@@ -137,7 +163,7 @@ def import_(
     try:
         with click.progressbar(entries, label="importing", file=sys.stderr, show_pos=True) as bar:
             for entry in bar:
-                added, _ = _add(store, settings, entry, None)
+                added, _ = _add(store, settings, tenant, entry)
                 if added is not None:
                     skus += 1
                     images += added
@@ -146,19 +172,20 @@ def import_(
     print(f"imported {skus} SKU(s), {images} new image(s) from {manifest}")
     if skus == 0:
         fail("no image in the manifest could be used")
-    _reindex(db or settings.db)
+    _reindex(db or settings.db, tenant)
 
 
 @catalog_app.command("reindex")
-def reindex(db: DbOption = None) -> None:
+def reindex(tenant: TenantOption = "default", db: DbOption = None) -> None:
     """Fit the visual vocabulary to the catalog's own images (done after every import)."""
-    _reindex(db or load_settings().db)
+    _check_tenant(tenant)
+    _reindex(db or load_settings().db, tenant)
 
 
-def _reindex(url: str) -> None:
+def _reindex(url: str, tenant: str) -> None:
     store = open_store(url)
     try:
-        count = reindex_catalog(store, TENANT, now_utc())
+        count = reindex_catalog(store, tenant, now_utc())
     except ValueError as exc:
         fail(str(exc))
     except StoreError as exc:
@@ -168,9 +195,7 @@ def _reindex(url: str) -> None:
     print(f"reindexed {count} catalog image(s) with a vocabulary fitted to them")
 
 
-def _add(
-    store: Store, settings: Settings, entry: Entry, zones: dict[str, list[int]] | None
-) -> tuple[int | None, int]:
+def _add(store: Store, settings: Settings, tenant: str, entry: Entry) -> tuple[int | None, int]:
     """(images added or None when none was usable, images given); skipped files get one line each."""
     limits = limits_from(settings)
     uploads = []
@@ -180,10 +205,13 @@ def _add(
         except PhotoError as exc:
             uploads.append(Upload(str(path), None, str(exc)))
     try:
+        zones = None if entry.zones is None else parse_image_zones(entry.zones, [p.name for p in entry.images])
         result = add_to_catalog(
-            store, TENANT, entry.sku, uploads, name=entry.name, category=entry.category, zones=zones,
+            store, tenant, entry.sku, uploads, name=entry.name, category=entry.category, zones=zones,
             settings=settings, now=now_utc(),
         )  # fmt: skip
+    except ValueError as exc:
+        fail(f"{entry.sku}: zones: {exc}", 2)
     except StoreError as exc:
         fail(str(exc))
     for filename, why in result.skipped:
@@ -208,7 +236,7 @@ def _manifest(path: Path) -> Iterator[Entry]:
                 images = row.get("images", [])
                 if isinstance(images, str):
                     images = [images]
-                yield _entry(row, [str(i) for i in images], folder, f"line {number}")
+                yield _entry(row, [str(i) for i in images], folder, f"line {number}", row.get("zones"))
         return
     if path.suffix.lower() != ".csv":
         raise ValueError("a manifest must be .csv or .jsonl")
@@ -221,7 +249,7 @@ def _manifest(path: Path) -> Iterator[Entry]:
             yield _entry(row, images, folder, f"row {number}")
 
 
-def _entry(row: dict[str, Any], images: list[str], folder: Path, where: str) -> Entry:
+def _entry(row: dict[str, Any], images: list[str], folder: Path, where: str, zones: Any = None) -> Entry:
     sku = str(row.get("sku") or "").strip()
     if not _SKU.match(sku):
         raise ValueError(f"{where}: sku {sku!r} must be 1-128 letters, digits or . _ - : @ / +")
@@ -232,6 +260,7 @@ def _entry(row: dict[str, Any], images: list[str], folder: Path, where: str) -> 
         name=str(row["name"]).strip() or None if row.get("name") else None,
         category=str(row["category"]).strip() or None if row.get("category") else None,
         images=[(folder / image) if not Path(image).is_absolute() else Path(image) for image in images],
+        zones=zones,
     )
 
 
@@ -240,12 +269,15 @@ def _check_sku(sku: str) -> None:
         fail(f"sku: {sku!r} must be 1-128 letters, digits or . _ - : @ / +", 2)
 
 
-def _read_zones(path: Path) -> dict[str, list[int]]:
+def _check_tenant(tenant: str) -> None:
+    if not valid_tenant(tenant):
+        fail(f"tenant {tenant!r} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", 2)
+
+
+def _read_zones(path: Path) -> Any:
     try:
-        return parse_zones(json.loads(path.read_text(encoding="utf-8")))
+        return json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         fail(f"cannot read zones file {path}: {exc.strerror or exc}", 2)
     except json.JSONDecodeError as exc:
         fail(f"zones file {path} is not JSON ({exc.msg} at line {exc.lineno})", 2)
-    except ValueError as exc:
-        fail(f"zones file {path}: {exc}", 2)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from evidence_check.catalog import StoredCatalog, StoredImage, StoredSku
@@ -31,11 +30,13 @@ def put_sku(
     *,
     name: str | None,
     category: str | None,
-    zones: dict[str, Any] | None,
     images: list[StoredImage],
     when: datetime,
 ) -> int:
-    """Create or update a SKU and add the images it does not have yet; returns how many were added."""
+    """Create or update a SKU and add the images it does not have yet; returns how many were added.
+
+    Zones given with an image the SKU already has replace that image's zones.
+    """
     try:
         with store.sessions.begin() as session:
             row = session.scalar(
@@ -43,28 +44,30 @@ def put_sku(
             )
             if row is None:
                 row = CatalogSkuRow(
-                    tenant=tenant, sku=sku, name=name, category=category, zones=zones,
-                    created_at=when, updated_at=when,
+                    tenant=tenant, sku=sku, name=name, category=category, created_at=when, updated_at=when,
                 )  # fmt: skip
                 session.add(row)
                 session.flush()
             else:
                 row.name = name or row.name
                 row.category = category or row.category
-                row.zones = zones if zones is not None else row.zones
                 row.updated_at = when
-            known = set(session.scalars(select(CatalogImageRow.image_id).where(CatalogImageRow.sku_pk == row.id)))
+            known = {
+                image.image_id: image
+                for image in session.scalars(select(CatalogImageRow).where(CatalogImageRow.sku_pk == row.id))
+            }
             added = 0
             for image in images:
                 if image.image_id in known:
+                    if image.zones is not None:
+                        known[image.image_id].zones = image.zones
                     continue
-                known.add(image.image_id)
-                session.add(
-                    CatalogImageRow(
-                        sku_pk=row.id, tenant=tenant, image_id=image.image_id, filename=image.filename[:255],
-                        width=image.width, height=image.height, features=image.features, created_at=when,
-                    )  # fmt: skip
-                )
+                known[image.image_id] = CatalogImageRow(
+                    sku_pk=row.id, tenant=tenant, image_id=image.image_id, filename=image.filename[:255],
+                    width=image.width, height=image.height, features=image.features, zones=image.zones,
+                    created_at=when,
+                )  # fmt: skip
+                session.add(known[image.image_id])
                 added += 1
             return added
     except SQLAlchemyError as exc:
@@ -72,19 +75,23 @@ def put_sku(
 
 
 def list_skus(store: Store, tenant: str) -> list[SkuSummary]:
+    """Each SKU with its image count and its zones counted over all its images."""
     with store.sessions() as session:
-        counts = (
-            select(CatalogImageRow.sku_pk, func.count().label("n"))
-            .group_by(CatalogImageRow.sku_pk)
-            .subquery()
-        )
-        rows = session.execute(
-            select(CatalogSkuRow, counts.c.n)
-            .outerjoin(counts, counts.c.sku_pk == CatalogSkuRow.id)
-            .where(CatalogSkuRow.tenant == tenant)
-            .order_by(CatalogSkuRow.sku)
+        skus = session.scalars(
+            select(CatalogSkuRow).where(CatalogSkuRow.tenant == tenant).order_by(CatalogSkuRow.sku)
         ).all()
-    return [SkuSummary(r.sku, r.name, r.category, int(n or 0), len(r.zones or {})) for r, n in rows]
+        counts: dict[int, list[int]] = {}
+        for sku_pk, zones in session.execute(
+            select(CatalogImageRow.sku_pk, CatalogImageRow.zones).where(CatalogImageRow.tenant == tenant)
+        ):
+            count = counts.setdefault(sku_pk, [0, 0])
+            count[0] += 1
+            count[1] += len(zones or {})
+    summaries = []
+    for row in skus:
+        images, zones = counts.get(row.id, [0, 0])
+        summaries.append(SkuSummary(row.sku, row.name, row.category, images, zones + len(row.zones or {})))
+    return summaries
 
 
 def remove_sku(store: Store, tenant: str, sku: str) -> bool:
@@ -116,7 +123,7 @@ def load_tenant(store: Store, tenant: str) -> StoredCatalog:
             select(CatalogImageRow).where(CatalogImageRow.tenant == tenant).order_by(CatalogImageRow.id)
         ):
             images.setdefault(image.sku_pk, []).append(
-                StoredImage(image.image_id, image.filename, image.width, image.height, image.features)
+                StoredImage(image.image_id, image.filename, image.width, image.height, image.features, image.zones)
             )
     return StoredCatalog(
         tuple(StoredSku(row.sku, row.name, row.category, row.zones, tuple(images.get(row.id, ()))) for row in skus),

@@ -20,7 +20,7 @@ class CatalogSkuRow(Base):
     sku: Mapped[str] = mapped_column(String(128))
     name: Mapped[str | None] = mapped_column(String(255))
     category: Mapped[str | None] = mapped_column(String(64))
-    # Named parts of the product: name -> [x, y, w, h] in pixels of the SKU's first catalog image.
+    # Named parts drawn before zones went on images (0003): in pixels of the SKU's first image.
     zones: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -40,6 +40,8 @@ class CatalogImageRow(Base):
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     features: Mapped[bytes] = mapped_column(LargeBinary)
+    # Named parts of the product on this image: name -> [x, y, w, h] in its pixels.
+    zones: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

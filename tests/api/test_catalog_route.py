@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from api.deps import TRIAL_TENANT
+from evidence_check.store.catalog_store import load_tenant
 from tests.api.conftest import Api, bearer, photos
 from tests.conftest import corpus
 
@@ -41,6 +43,7 @@ def test_the_shops_own_catalog_image_sent_back_is_a_listing_photo(api: Api, box)
         ("BOX-1", {}, [], "images"),
         ("BOX-1", {"zones": "{not json"}, [("a.png", b"x")], "zones"),
         ("BOX-1", {"zones": '{"lid": [1, 2]}'}, [("a.png", b"x")], "zones"),
+        ("BOX-1", {"zones": '{"b.png": {"lid": [1, 2, 3, 4]}}'}, [("a.png", b"x")], "not one of the images"),
         ("BOX-1", {}, [("a.png", b"not an image")], "no image could be read"),
     ],
 )
@@ -61,3 +64,12 @@ def test_one_tenants_catalog_is_not_anothers(keyed, box) -> None:
     relevance = other["images"][0]["checks"]["relevance"]
     assert relevance["status"] == "unknown"
     assert other["images"][0]["checks"]["reuse"]["status"] == "pass"
+
+
+def test_zones_sent_for_the_second_image_are_stored_on_it(api: Api, box) -> None:
+    shop, scene = box
+    zones = '{"side.png": {"lid": [0, 0, 200, 60]}}'
+    added = catalog(api, "BOX-1", ("front.png", scene), ("side.png", shop), zones=zones)
+    assert added.status_code == 201 and added.json()["added"] == 2
+    (sku,) = load_tenant(api.store, TRIAL_TENANT).skus
+    assert [image.zones for image in sku.images] == [None, {"lid": [0, 0, 200, 60]}]
