@@ -148,6 +148,38 @@ def ms_per_photo(photos: Photos, repeat: int, warmup: int = 2) -> tuple[float, f
     return statistics.median(samples), statistics.median(walls), quartiles[2] - quartiles[0]
 
 
+def overhead(photos: Photos, url: str, pid: int, count: int) -> tuple[float, float]:
+    """Median CPU milliseconds of one photo's claim in this process and in the server over HTTP,
+    measured in turn, one after the other: whatever else loads the machine weighs on both alike,
+    so their ratio is what HTTP, the framework and the worker threads add."""
+    store = Store(f"sqlite:///{tempfile.mkdtemp(prefix='evidence-check-overhead-')}/inline.sqlite3")
+    settings = Settings(db=store.url)
+    inline, served = [], []
+    with httpx.Client(base_url=url, timeout=300) as http:
+        for n in range(count + 2):
+            now = now_utc()
+            claim = build_claim(
+                now=now, time_zone="Asia/Shanghai", **{k: v for k, v in CLAIM.items() if k != "tz"}
+            )
+            started = time.process_time()
+            verify_claim(
+                claim, [Upload("a.jpg", photos.photo(-100 - n))], settings=settings, store=store, now=now
+            )
+            mine = (time.process_time() - started) * 1000
+            before = cpu_seconds(pid) or 0.0
+            answer = http.post(
+                "/v1/verify",
+                files=[("photos", (f"o{n}.jpg", photos.photo(-10_000 - n), "image/jpeg"))],
+                data={**CLAIM, "claim_id": f"overhead-{n}"},
+            )
+            theirs = ((cpu_seconds(pid) or 0.0) - before) * 1000
+            if answer.status_code == 200 and n >= 2:  # the first ones warm both up
+                inline.append(mine)
+                served.append(theirs)
+    store.close()
+    return statistics.median(inline), statistics.median(served)
+
+
 def server_log(log: Path, skip: int) -> tuple[list[float], dict[int, int], int]:
     """Milliseconds the server itself logged for /v1/verify from line `skip` on, and how many of
     those requests each worker process answered."""
@@ -300,6 +332,9 @@ def main() -> None:
     parser.add_argument("--db", help="store of the server started here (default: a new SQLite file)")
     parser.add_argument("--workers", type=int, default=1, help="server processes (serve --workers)")
     parser.add_argument("--baseline-repeat", type=int, default=7)
+    parser.add_argument(
+        "--overhead", type=int, default=20, help="claims sent in turn in process and to the server (0: skip)"
+    )
     args = parser.parse_args()
     duration = min(args.duration, 60.0)
     width = int((args.megapixels * 1e6 * 4 / 3) ** 0.5) // 16 * 16
@@ -317,6 +352,10 @@ def main() -> None:
         )
         pid = process.pid if process else None
         counter = itertools.count()
+        if pid is not None and args.overhead:
+            inline, by_server = overhead(photos, url, pid, args.overhead)
+            print(f"one claim, in turn: {inline:.0f} ms CPU in process, {by_server:.0f} ms CPU in the server "
+                  f"over HTTP ({by_server / inline - 1:+.0%}; /proc counts 10 ms ticks, median of {args.overhead})")  # fmt: skip
         log, seen = Path(tmp) / "server.log", 0
         print(f"{'clients':>7} {'photos/s':>8} {'of ideal':>8} {'w/o client':>10} {'of 1 core/client':>16} {'p50 ms':>7} {'p99 ms':>7} "
               f"{'srv p50':>7} {'srv ms/photo':>12} {'srv cores':>9} {'client cores':>12} {'ok':>5} {'errors':>6} "
