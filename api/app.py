@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,7 +22,7 @@ from api.metrics import Metrics
 from api.observe import LOG_LEVEL_VARIABLE, RequestObserver, log_requests
 from api.routes import catalog, claims, health, references, verify
 from api.upload import UploadInvalid, UploadTooLarge
-from api.verifying import Gate, IdempotencyConflict, describe
+from api.verifying import IdempotencyConflict, describe
 from evidence_check import __version__
 from evidence_check.intake import IntakeError
 from evidence_check.settings import Settings
@@ -66,7 +67,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = opened
     app.state.metrics = Metrics()
-    app.state.gate = Gate(settings.api_max_parallel)
+    app.state.gate = threading.BoundedSemaphore(settings.api_max_parallel)
     app.state.keys_exist = False
     app.include_router(verify.router)
     app.include_router(claims.router)

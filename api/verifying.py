@@ -12,8 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -113,38 +112,16 @@ def parse_verify(
     )
 
 
-class Gate:
-    """Bounds how many claims one process analyses at once, and so the memory a burst can take;
-    knows how many it is analysing."""
-
-    def __init__(self, limit: int) -> None:
-        self._slots = threading.BoundedSemaphore(limit)
-        self._lock = threading.Lock()
-        self._busy = 0
-
-    @contextmanager
-    def enter(self) -> Iterator[int]:
-        """Waits for a slot; gives how many claims are being analysed, this one included."""
-        with self._slots:
-            with self._lock:
-                self._busy += 1
-                busy = self._busy
-            try:
-                yield busy
-            finally:
-                with self._lock:
-                    self._busy -= 1
-
-
 def answer(
-    request: VerifyRequest, *, store: Store, settings: Settings, now: datetime, gate: Gate
+    request: VerifyRequest, *, store: Store, settings: Settings, now: datetime, gate: threading.Semaphore
 ) -> dict[str, Any]:
     """The report: the one stored for this very request, or a new one (recorded unless asked not to)."""
     if request.record:
         earlier = _earlier(request, store)
         if earlier is not None:
             return earlier
-    with gate.enter() as busy:
+    # The gate bounds how many claims are decoded at once, and so the memory a burst can take.
+    with gate:
         one_library_thread_here()
         outcome = verify_claim(
             request.claim,
@@ -154,8 +131,6 @@ def answer(
             now=now,
             record=request.record,
             request_keys=request.request_keys if request.record else (),
-            # Alone in this process, the claim may use a second thread; with others, cores are busy.
-            measure_aside=settings.measure_while_checking and busy == 1,
         )
     if outcome.readable == 0:
         problems = "; ".join(f"{image.filename}: {image.error}" for image in outcome.report.images)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -43,13 +43,11 @@ def verify(
     context: CheckContext,
     limits: Limits,
     checks: Mapping[str, Check] = CHECKS,
-    loaded: Callable[[Photo], None] | None = None,
 ) -> Analysis:
-    """`loaded` is called with each readable photo before its checks run."""
     images: list[ImageReport] = []
     photos: list[Photo] = []
     for upload in uploads:
-        photo, image = analyse(upload, claim, context, limits, checks, loaded)
+        photo, image = analyse(upload, claim, context, limits, checks)
         images.append(image)
         if photo is not None:
             photos.append(photo)
@@ -69,12 +67,7 @@ def verify(
 
 
 def analyse(
-    upload: Upload,
-    claim: Claim,
-    context: CheckContext,
-    limits: Limits,
-    checks: Mapping[str, Check] = CHECKS,
-    loaded: Callable[[Photo], None] | None = None,
+    upload: Upload, claim: Claim, context: CheckContext, limits: Limits, checks: Mapping[str, Check] = CHECKS
 ) -> tuple[Photo | None, ImageReport]:
     if upload.data is None:
         return None, _unreadable(upload.filename, None, upload.error or "could not be read")
@@ -82,8 +75,6 @@ def analyse(
         photo = load_photo(upload.data, upload.filename, limits)
     except PhotoError as exc:
         return None, _unreadable(upload.filename, hashlib.sha256(upload.data).hexdigest(), str(exc))
-    if loaded is not None:
-        loaded(photo)
     findings = run_checks(photo, claim, context, checks)
     return photo, ImageReport(
         image_id=photo.image_id,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -24,17 +23,14 @@ from evidence_check.catalog import (
 from evidence_check.checks import CHECKS, challenge
 from evidence_check.checks.context import CheckContext
 from evidence_check.engine import Upload, verify
-from evidence_check.imaging import fingerprint as fp
 from evidence_check.imaging.features import Vocabulary
 from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
 from evidence_check.models import Claim, Report
-from evidence_check.references import StoredPrint, add_reference, references_for, stored_print
+from evidence_check.references import add_reference, references_for, stored_print
 from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.catalog_store import load_tenant, load_vocabulary, put_sku, reindex
 from evidence_check.store.outcomes import open_challenge
-
-_MEASURING = ThreadPoolExecutor(max_workers=4, thread_name_prefix="evidence-check-measure")
 
 # One catalog per open store, so a server loads each tenant's catalog once, not per request.
 _catalogs: weakref.WeakKeyDictionary[Store, Catalog] = weakref.WeakKeyDictionary()
@@ -78,17 +74,9 @@ def verify_claim(
     now: datetime,
     record: bool = True,
     request_keys: Sequence[str] = (),
-    measure_aside: bool = False,
 ) -> Outcome:
     """Analyse and record. `request_keys` make recording idempotent (see `Store.record`): when the
-    same request was recorded first elsewhere, `body` is that earlier report and nothing is added.
-
-    `measure_aside`: what is recorded for later reuse looks (crop codes, keypoints; about 40 % of a
-    12 MP photo's CPU time) is measured on another thread while this one runs the checks, so the
-    claim's own thread does less (about 70 instead of 120 ms of CPU, scripts/bench_overlap.py). It
-    shortens the answer only where a core is idle, and costs some CPU (threads handing over the
-    GIL): for a caller that knows cores are free.
-    """
+    same request was recorded first elsewhere, `body` is that earlier report and nothing is added."""
     settings = settings.for_tenant(claim.tenant)
     references = references_for(store) if store is not None else None
     catalog = catalog_for(store) if store is not None else None
@@ -102,28 +90,11 @@ def verify_claim(
     context = CheckContext(
         settings=settings, now=now, references=references, challenge=issued, catalog=catalog
     )
-    measuring: dict[str, Future[StoredPrint]] = {}
-
-    def measure_while_checking(photo: Photo) -> None:
-        # It needs only the photo (OpenCV and NumPy release the GIL while they work). The fingerprint
-        # the reuse check needs too is made first, here, so that it is not made twice.
-        try:
-            fp.of_photo(photo)
-        except Exception:  # the reuse check reports it as its error; recording then fails as before
-            return
-        measuring[photo.image_id] = _MEASURING.submit(stored_print, photo, settings.reuse_keep_features)
-
-    overlap = record and store is not None and measure_aside
-    analysis = verify(
-        claim, uploads, context, limits_from(settings), checks, measure_while_checking if overlap else None
-    )
+    analysis = verify(claim, uploads, context, limits_from(settings), checks)
     body = report_json.to_dict(analysis.report)
     if record and store is not None and references is not None and analysis.photos:
         keep = settings.reuse_keep_features
-        fingerprints = {
-            p.image_id: measuring[p.image_id].result() if p.image_id in measuring else stored_print(p, keep)
-            for p in analysis.photos
-        }
+        fingerprints = {p.image_id: stored_print(p, keep) for p in analysis.photos}
         earlier = store.record(
             claim,
             [(p.image_id, p.filename) for p in analysis.photos],

@@ -60,11 +60,6 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(200 * 1024 * 1024, ge=1024, description="one HTTP request, all parts")
     max_photos: int = Field(20, ge=1, le=200, description="photos in one claim sent over HTTP")
     api_max_parallel: int = Field(4, ge=1, le=64, description="claims analysed at once by one API process")
-    # Off until a quiet 2-core machine shows the latency gain (scripts/bench_overlap.py,
-    # scripts/load_api.py --clients 1): on a shared one it cost 4-10 % more CPU per photo.
-    measure_while_checking: bool = Field(
-        False, description="measure what is recorded for reuse on a second thread while checks run"
-    )
     # Prometheus sends it as `Authorization: Bearer TOKEN`; once API keys exist, /metrics needs it.
     metrics_token: SecretStr | None = Field(
         None, min_length=16, max_length=256, description="bearer token that reads /metrics"

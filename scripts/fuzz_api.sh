@@ -11,7 +11,8 @@ folder=$(mktemp -d /tmp/evidence-check-fuzz.XXXXXX)
 db="sqlite:///$folder/fuzz.sqlite3"
 port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 key=$(.venv/bin/evidence-check keys create fuzz --db "$db" 2>/dev/null)
-.venv/bin/evidence-check serve --port "$port" --db "$db" --log-level warning 2>"$folder/server.log" &
+# The key is also the metrics token, so that the one Authorization header reaches /metrics too.
+EVIDENCE_CHECK_METRICS_TOKEN="$key" .venv/bin/evidence-check serve --port "$port" --db "$db" --log-level warning 2>"$folder/server.log" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true; rm -rf "$folder"' EXIT
 for _ in $(seq 100); do
