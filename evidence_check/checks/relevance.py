@@ -151,8 +151,8 @@ def _separates(match: ImageMatch, rival: ImageMatch | None) -> bool:
     """The photo shows clearly more of what only `match`'s catalog image has than of `rival`'s own."""
     if rival is None:
         return False
-    mine = distinctive_inliers(match, rival.image)
-    theirs = distinctive_inliers(rival, match.image)
+    mine = distinctive_inliers(match, rival)
+    theirs = distinctive_inliers(rival, match)
     return mine >= DISTINCT_MIN and mine >= DISTINCT_RATIO * (theirs + 1)
 
 
@@ -161,8 +161,8 @@ def _distinctive(found: Assessment) -> dict[str, int] | None:
     if found.ordered is None or found.other is None or not found.ordered.inliers:
         return None
     return {
-        "ordered": distinctive_inliers(found.ordered, found.other.image),
-        "other": distinctive_inliers(found.other, found.ordered.image),
+        "ordered": distinctive_inliers(found.ordered, found.other),
+        "other": distinctive_inliers(found.other, found.ordered),
     }
 
 
