@@ -59,7 +59,7 @@ COLOUR_SEPARATES = 0.05
 # Variants of one design: inliers on the features a catalog image does NOT share with the rival's
 # (the fruit, the flavour band) decide between them when at least DISTINCT_MIN of them are found and
 # DISTINCT_RATIO times the rival's own. Fitted on half the grocery products, checked on the other
-# half (scripts/bench_relevance.py --split).
+# half (scripts/bench_relevance.py prints both halves).
 DISTINCT_MIN = 10
 DISTINCT_RATIO = 1.5
 VARIANT_SEPARATED_BETTER = 1.3  # a variant this much better whose own print shows is the one shown
