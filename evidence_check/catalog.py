@@ -352,21 +352,24 @@ def _best(features: PhotoFeatures, images: Sequence[CatalogImage]) -> ImageMatch
     return best
 
 
-def distinctive_inliers(match: ImageMatch, rival: CatalogImage) -> int:
+def distinctive_inliers(match: ImageMatch, rival: ImageMatch) -> int:
     """Inliers of `match` on features its catalog image does not share with `rival`'s.
 
     Two variants of one design (apple and grapefruit juice of one brand) share logo and layout,
-    which match either; what the photo shows of the parts that differ decides between them.
+    which match either; what the photo shows of the parts that differ decides between them. When
+    both were fitted to the photo, their homographies map one catalog image onto the other.
     """
-    if match.geometry.inlier_keypoints is None:
+    inliers = match.geometry.inlier_keypoints
+    if inliers is None or not len(inliers):
         return 0
-    shared = _shared(match.image, rival)
-    return int((~shared[match.geometry.inlier_keypoints]).sum())
-
-
-@lru_cache(maxsize=ROOTS_CACHED)
-def _shared(image: CatalogImage, rival: CatalogImage) -> np.ndarray:
-    return F.shared_keypoints(image.points, _roots(image), rival.points, _roots(rival), (rival.width, rival.height))
+    to_other = None
+    if match.geometry.homography is not None and rival.geometry.homography is not None:
+        to_other = np.linalg.inv(rival.geometry.homography) @ match.geometry.homography
+    image, other = match.image, rival.image
+    shared = F.shared_keypoints(
+        image.points[inliers], _roots(image)[inliers], other.points, _roots(other), to_other, (other.width, other.height)
+    )
+    return int((~shared).sum())
 
 
 @lru_cache(maxsize=ROOTS_CACHED)

@@ -10,9 +10,12 @@ verified the same way (`catalog.py`).
 - ``fail`` (``relevance.other_product``): another SKU matches clearly better (at least
   `OTHER_STRONG` inliers and `CLEARLY_BETTER` times the ordered SKU's) — the photo is of another
   product. For a variant of the same brand (same first word of the name) the evidence must also
-  separate them: `VARIANT_STRONG` inliers and either `VARIANT_CLEARLY_BETTER` times as many or
-  colours that fit the rival better; otherwise ``warn`` "same brand, variant not confirmed".
-  Likewise a genuine match with a close rival passes only when it leads in inliers and colour.
+  separate them: `VARIANT_STRONG` inliers and either `VARIANT_CLEARLY_BETTER` times as many,
+  colours that fit the rival better, or clearly more inliers on the print only the rival has
+  (``distinctive_inliers``: the features its catalog image does not share with the ordered one's;
+  then `VARIANT_SEPARATED_BETTER` times as many inliers suffice); otherwise ``warn`` "same brand,
+  variant not confirmed". Likewise a genuine match passes only when every rival found about as well
+  is told apart: by the print only the ordered product has, or by leading in inliers and colour.
 - ``warn``: the ordered product is found but so is a rival (``relevance.variant_unconfirmed``,
   ``relevance.two_products``), or the colours disagree (``relevance.colour_mismatch``: a black
   item passed off for an ordered white one).
@@ -56,9 +59,10 @@ COLOUR_SEPARATES = 0.05
 # Variants of one design: inliers on the features a catalog image does NOT share with the rival's
 # (the fruit, the flavour band) decide between them when at least DISTINCT_MIN of them are found and
 # DISTINCT_RATIO times the rival's own. Fitted on half the grocery products, checked on the other
-# half (scripts/bench_relevance.py --split).
+# half (scripts/bench_relevance.py prints both halves).
 DISTINCT_MIN = 10
 DISTINCT_RATIO = 1.5
+VARIANT_SEPARATED_BETTER = 1.3  # a variant this much better whose own print shows is the one shown
 
 FAIL_SCORE = 0.85
 WARN_SCORE = 0.35
@@ -97,6 +101,7 @@ def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
         return _wrong_item_claim(ordered, rival, ratio, params, details)
 
     colour_lead = _colour_lead(found)  # > 0: the ordered product's colours fit better than the rival's
+    shows_variant = same_brand and ratio >= VARIANT_SEPARATED_BETTER and rival >= VARIANT_STRONG
     if found.other is not None and rival >= OTHER_STRONG and ratio >= CLEARLY_BETTER:
         separated = rival >= VARIANT_STRONG and (
             ratio >= VARIANT_CLEARLY_BETTER
@@ -106,6 +111,8 @@ def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
         if not same_brand or separated:
             return Finding(Status.FAIL, FAIL_SCORE, "relevance.other_product", params, details, "ask_label_photo")
         return Finding(Status.WARN, WARN_SCORE, "relevance.variant_unconfirmed", params, details, "ask_which_variant")
+    if found.other is not None and shows_variant and _separates(found.other, found.ordered):
+        return Finding(Status.FAIL, FAIL_SCORE, "relevance.other_product", params, details, "ask_label_photo")
     if found.ordered is not None and ordered >= PASS_INLIERS:
         # Every rival found about as well must be told apart: by the parts of the design they do not
         # share, or (the best one) by leading in inliers and colour.
@@ -144,8 +151,8 @@ def _separates(match: ImageMatch, rival: ImageMatch | None) -> bool:
     """The photo shows clearly more of what only `match`'s catalog image has than of `rival`'s own."""
     if rival is None:
         return False
-    mine = distinctive_inliers(match, rival.image)
-    theirs = distinctive_inliers(rival, match.image)
+    mine = distinctive_inliers(match, rival)
+    theirs = distinctive_inliers(rival, match)
     return mine >= DISTINCT_MIN and mine >= DISTINCT_RATIO * (theirs + 1)
 
 
@@ -154,8 +161,8 @@ def _distinctive(found: Assessment) -> dict[str, int] | None:
     if found.ordered is None or found.other is None or not found.ordered.inliers:
         return None
     return {
-        "ordered": distinctive_inliers(found.ordered, found.other.image),
-        "other": distinctive_inliers(found.other, found.ordered.image),
+        "ordered": distinctive_inliers(found.ordered, found.other),
+        "other": distinctive_inliers(found.other, found.ordered),
     }
 
 

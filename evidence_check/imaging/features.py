@@ -51,9 +51,8 @@ MIN_MATCHES = 8  # fewer ratio-test matches than this are not worth a homography
 # A homography that maps the catalog image to a sliver or a huge area, or folds it, is a false fit.
 MIN_AREA_FRACTION = 0.005
 MAX_AREA_FRACTION = 4.0
-# Two catalog images of one layout: a keypoint within this distance of the mapped place, with a
-# descriptor this close, is one both designs have.
-SHARED_MIN_INLIERS = 15
+# Two catalog images fitted to one object: a keypoint within this distance of the mapped place,
+# with a descriptor this close, is one both designs have.
 SHARED_RADIUS_PX = 4.0
 SHARED_RADIUS_FRACTION = 0.03
 SHARED_DISTANCE = 0.5
@@ -177,44 +176,34 @@ def shared_keypoints(
     root: np.ndarray,
     other_points: np.ndarray,
     other_root: np.ndarray,
+    to_other: np.ndarray | None,
     other_size: tuple[int, int],
 ) -> np.ndarray:
-    """Which keypoints of one catalog image the other image has too (what two designs share).
+    """Which of these keypoints of one catalog image the other catalog image has too.
 
-    When the two are one layout (a homography maps one onto the other), a keypoint is shared if
-    the other has a similar descriptor at the mapped place: repeated print (letters, logo) is then
-    counted as shared, which a ratio test alone would call distinctive. Otherwise, ratio-test matches.
+    A ratio-test match in the other counts; so does, when `to_other` maps this image onto the other
+    (both fitted to one object in the photo), a similar descriptor at the mapped place, so that
+    repeated print (letters, a logo twice) counts as shared, which a ratio test alone would miss.
     """
-    if len(root) < 2 or len(other_root) < 2:
+    if not len(root) or len(other_root) < 2:
         return np.zeros(len(root), bool)
     similarity = root @ other_root.T
     rows = np.arange(len(root))
     best = similarity.argmax(axis=1)
-    top = similarity[rows, best].copy()
+    top = similarity[rows, best]
     ranked = similarity.copy()
     ranked[rows, best] = -1.0
     runner = ranked.max(axis=1)
     d1 = np.sqrt(np.maximum(2.0 - 2.0 * top, 0.0))
     d2 = np.sqrt(np.maximum(2.0 - 2.0 * runner, 0.0))
-    matched = d1 < RATIO * d2
-    if matched.sum() >= MIN_MATCHES:
-        homography, mask = cv2.findHomography(
-            points[matched],
-            other_points[best[matched]],
-            cv2.USAC_DEFAULT,
-            SHARED_RADIUS_PX,
-            maxIters=2000,
-            confidence=0.995,
-        )
-        if homography is not None and mask is not None and int(mask.sum()) >= SHARED_MIN_INLIERS:
-            mapped = cv2.perspectiveTransform(
-                points.reshape(-1, 1, 2).astype(np.float32), homography
-            ).reshape(-1, 2)
-            radius = max(SHARED_RADIUS_PX, SHARED_RADIUS_FRACTION * max(other_size))
-            near = ((mapped[:, None, :] - other_points[None, :, :]) ** 2).sum(axis=2) < radius**2
-            alike = np.sqrt(np.maximum(2.0 - 2.0 * similarity, 0.0)) < SHARED_DISTANCE
-            return np.asarray((near & alike).any(axis=1) | matched)
-    return np.asarray(matched)
+    shared = d1 < RATIO * d2
+    if to_other is not None:
+        mapped = cv2.perspectiveTransform(points.reshape(-1, 1, 2).astype(np.float32), to_other).reshape(-1, 2)
+        radius = max(SHARED_RADIUS_PX, SHARED_RADIUS_FRACTION * max(other_size))
+        near = ((mapped[:, None, :] - other_points[None, :, :]) ** 2).sum(axis=2) < radius**2
+        alike = np.sqrt(np.maximum(2.0 - 2.0 * similarity, 0.0)) < SHARED_DISTANCE
+        shared |= (near & alike).any(axis=1)
+    return np.asarray(shared)
 
 
 def _plausible(homography: np.ndarray, catalog_size: tuple[int, int], photo_size: tuple[int, int]) -> bool:
