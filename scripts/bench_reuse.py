@@ -147,7 +147,7 @@ def accuracy(limit: int | None, dump: Path | None) -> None:
         dump.write_bytes(pickle.dumps(records))
 
 
-def index_scale(sizes: list[int], queries: int) -> None:
+def index_scale(sizes: list[int], queries: int, batch: int) -> None:
     print("\nindex lookups on synthetic PDQ/pHash codes (uniform random bits: real codes cluster more)")
     print("(found: planted copies found, by PDQ bits flipped; 6 of 64 pHash bits flipped in each)")
     print("(MB: the index's arrays; RSS: the process's growth, entries' Python objects included)")
@@ -162,7 +162,6 @@ def index_scale(sizes: list[int], queries: int) -> None:
         index = TenantIndex()
         per_entry = 11  # codes per picture: trimmed, nine crops, untrimmed
         started = time.perf_counter()
-        batch = 1_000_000
         planted: list[tuple[bytes, bytes]] = []
         for start in range(0, size, batch):
             count = min(batch, size - start)
@@ -309,6 +308,13 @@ def main() -> None:
     parser.add_argument("--limit", type=int, help="use only the first N originals")
     parser.add_argument("--sizes", default="1000000,10000000", help="index sizes, comma-separated")
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=1_000_000,
+        help="codes added per call: 1 M leaves two levels, as a long-running process has; "
+        "the whole size builds one, as a process starting on a full store does",
+    )
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument(
         "--photo", type=Path, help="the photo to time (default: a 12 MP JPEG made from the corpus)"
@@ -322,7 +328,7 @@ def main() -> None:
     if args.only in (None, "cost"):
         cost(args.repeat, args.photo)
     if args.only in (None, "index"):
-        index_scale([int(s) for s in args.sizes.split(",")], args.queries)
+        index_scale([int(s) for s in args.sizes.split(",")], args.queries, args.batch)
 
 
 if __name__ == "__main__":
