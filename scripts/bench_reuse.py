@@ -3,6 +3,7 @@ per-photo cost. Prints tables; the figures in the README come from it.
 
     .venv/bin/python scripts/bench_reuse.py                  # everything (about 10 min on 2 busy cores)
     .venv/bin/python scripts/bench_reuse.py --only accuracy  # or: index, cost
+    .venv/bin/python scripts/bench_reuse.py --only cost --photo /tmp/12mp.jpg  # scripts/make_bench_photo.py
     .venv/bin/python scripts/bench_reuse.py --only index --sizes 1000000,10000000
 
 Accuracy runs the real pipeline (store, index, keypoint confirmation) over ../shared/corpora:
@@ -28,6 +29,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -37,7 +39,7 @@ from evidence_check.imaging import fingerprint as fp  # noqa: E402
 from evidence_check.imaging.load import Photo, load_photo  # noqa: E402
 from evidence_check.imaging.transforms import TRANSFORMS  # noqa: E402
 from evidence_check.index import TenantIndex  # noqa: E402
-from evidence_check.references import Match, confirmed, references_for  # noqa: E402
+from evidence_check.references import Match, confirmed, references_for, stored_print  # noqa: E402
 from evidence_check.store import Store  # noqa: E402
 
 CORPORA = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora"
@@ -71,7 +73,8 @@ def corpus_edits() -> list[tuple[Path, str]]:
     pairs = [p for p in pairs if p[0].name != "aaa-orig.jpg"]
     pairs += [(p, "aaa-orig.jpg") for p in sorted((near / "threatexchange-pdq/dih").glob("*.jpg"))][1:]
     pairs += [
-        (p, p.name.split("_")[0].split(".")[0] + ".jpg") for p in sorted((near / "imagededup/transformed").iterdir())
+        (p, p.name.split("_")[0].split(".")[0] + ".jpg")
+        for p in sorted((near / "imagededup/transformed").iterdir())
     ]
     return pairs
 
@@ -114,7 +117,9 @@ def accuracy(limit: int | None, dump: Path | None) -> None:
             if by_name[original] not in hits:
                 misses.append(_miss(path.name, by_name[original], examined))
             extra["corpus's own edits"] += len(hits - {by_name[original]})
-            records += [("corpus", m.entry.ref_id == by_name[original], m.candidate, m.verification) for m in examined]
+            records += [
+                ("corpus", m.entry.ref_id == by_name[original], m.candidate, m.verification) for m in examined
+            ]
         false_pairs = []
         candidates_checked = 0
         for ref_id, photo in photos.items():
@@ -126,7 +131,9 @@ def accuracy(limit: int | None, dump: Path | None) -> None:
     print(f"\nrecall per edit ({len(paths)} originals, one random edit each; other pictures wrongly matched)")
     print(f"{'edit':<22} {'found':>9} {'recall':>8} {'wrong':>6}")
     for name, results in found.items():
-        print(f"{name:<22} {sum(results):>4}/{len(results):<4} {100 * sum(results) / len(results):7.1f}% {extra[name]:>6}")
+        print(
+            f"{name:<22} {sum(results):>4}/{len(results):<4} {100 * sum(results) / len(results):7.1f}% {extra[name]:>6}"
+        )
     for line in misses:
         print(f"  missed: {line}")
     pairs = len(paths) * (len(paths) - 1)
@@ -140,7 +147,7 @@ def accuracy(limit: int | None, dump: Path | None) -> None:
         dump.write_bytes(pickle.dumps(records))
 
 
-def index_scale(sizes: list[int], queries: int) -> None:
+def index_scale(sizes: list[int], queries: int, batch: int) -> None:
     print("\nindex lookups on synthetic PDQ/pHash codes (uniform random bits: real codes cluster more)")
     print("(found: planted copies found, by PDQ bits flipped; 6 of 64 pHash bits flipped in each)")
     print("(MB: the index's arrays; RSS: the process's growth, entries' Python objects included)")
@@ -155,7 +162,6 @@ def index_scale(sizes: list[int], queries: int) -> None:
         index = TenantIndex()
         per_entry = 11  # codes per picture: trimmed, nine crops, untrimmed
         started = time.perf_counter()
-        batch = 1_000_000
         planted: list[tuple[bytes, bytes]] = []
         for start in range(0, size, batch):
             count = min(batch, size - start)
@@ -165,8 +171,11 @@ def index_scale(sizes: list[int], queries: int) -> None:
             for k in range(0, count, per_entry):
                 entry = start + k
                 entries.append(
-                    (entry, [pdq[i].tobytes() for i in range(k, min(k + per_entry, count))],
-                     [phash[i].tobytes() for i in range(k, min(k + per_entry, count))])
+                    (
+                        entry,
+                        [pdq[i].tobytes() for i in range(k, min(k + per_entry, count))],
+                        [phash[i].tobytes() for i in range(k, min(k + per_entry, count))],
+                    )
                 )
             index.add_many(entries)
             if start == 0:
@@ -185,8 +194,14 @@ def index_scale(sizes: list[int], queries: int) -> None:
             flips = DISTANCES[number % len(DISTANCES)]
             query_pdq = _flip(pdq_code, flips, rng)
             query_phash = _flip(phash_code, 6, rng)
-            pdq_variants = (query_pdq, *(rng.integers(0, 256, 32, dtype=np.uint8).tobytes() for _ in range(7)))
-            phash_variants = (query_phash, *(rng.integers(0, 256, 8, dtype=np.uint8).tobytes() for _ in range(7)))
+            pdq_variants = (
+                query_pdq,
+                *(rng.integers(0, 256, 32, dtype=np.uint8).tobytes() for _ in range(7)),
+            )
+            phash_variants = (
+                query_phash,
+                *(rng.integers(0, 256, 8, dtype=np.uint8).tobytes() for _ in range(7)),
+            )
             codes = fp.Codes(pdq=pdq_variants, phash=phash_variants, quality=100)
             t, cpu = time.perf_counter(), time.process_time()
             found = index.search([codes])
@@ -203,41 +218,55 @@ def index_scale(sizes: list[int], queries: int) -> None:
         del index
 
 
-def cost(repeat: int) -> None:
-    source = CORPORA / "near-duplicates/threatexchange-pdq/exif-rotn/exif-rotn-1.jpg"
-    image = Image.open(source).convert("RGB").resize((4000, 3000), Image.Resampling.BICUBIC)
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=92)
-    data = buffer.getvalue()
-    with tempfile.TemporaryDirectory() as folder:
-        store = Store(f"sqlite:///{folder}/cost.sqlite3")
-        references = references_for(store)
-        # Something to look up against: the corpus originals, one of them a copy of this photo.
-        for path in originals()[:40]:
-            references.add("bench", "stock", path.name, load_photo(path.read_bytes(), path.name), T0)
-        stages: dict[str, list[float]] = defaultdict(list)
-        for _ in range(repeat):
-            t = time.perf_counter()
-            photo = load_photo(data, "12mp.jpg")
-            stages["load (decode, reduced)"].append(_ms(t))
-            t = time.perf_counter()
-            print_ = fp.of_photo(photo)
-            stages["hashes (trim, PDQ, pHash, x8)"].append(_ms(t))
-            t = time.perf_counter()
-            references.search("bench", photo)
-            stages["index lookup"].append(_ms(t))
-            t = time.perf_counter()
-            matches = references.matches("bench", photo)
-            stages["keypoints + verification"].append(_ms(t) - stages["index lookup"][-1])
-            t = time.perf_counter()
-            _ = print_.crop_codes, print_.features(0).to_bytes()
-            stages["record: crop codes (+features)"].append(_ms(t))
-        store.close()
-    print(f"\nper-photo cost on a 12 MP JPEG (4000x3000, {len(data) / 1e6:.1f} MB), median of {repeat}")
-    for stage, values in stages.items():
-        print(f"  {stage:<34} {statistics.median(values):8.2f} ms")
-    beyond = sum(statistics.median(v) for k, v in stages.items() if not k.startswith("load"))
-    print(f"  {'check + record, beyond decode':<34} {beyond:8.2f} ms   (matches found: {len(matches)})")
+def cost(repeat: int, photo_path: Path | None) -> None:
+    """CPU milliseconds of each stage of the reuse look on one photo, OpenCV single-threaded as in
+    the server, with an earlier copy of the photo in the index (verified by keypoints) and without."""
+    cv2.setNumThreads(1)
+    if photo_path is not None:
+        data = photo_path.read_bytes()
+    else:
+        source = CORPORA / "near-duplicates/threatexchange-pdq/exif-rotn/exif-rotn-1.jpg"
+        image = Image.open(source).convert("RGB").resize((4000, 3000), Image.Resampling.BICUBIC)
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=92)
+        data = buffer.getvalue()
+    first = load_photo(data, "photo.jpg")
+    print(
+        f"\nper-photo CPU cost of the reuse look ({first.width}x{first.height}, {len(data) / 1e6:.1f} MB), median of {repeat}"
+    )
+    print(f"  {'stage':<34} {'a copy found':>13} {'nothing found':>14}")
+    columns = []
+    for with_copy in (True, False):
+        with tempfile.TemporaryDirectory() as folder:
+            store = Store(f"sqlite:///{folder}/cost.sqlite3")
+            references = references_for(store)
+            for path in originals()[:40]:  # something to look up against
+                references.add("bench", "stock", path.name, load_photo(path.read_bytes(), path.name), T0)
+            if with_copy:
+                references.add("bench", "stock", "the copy", first, T0)
+            stages: dict[str, list[float]] = defaultdict(list)
+            for _ in range(repeat):
+                photo = load_photo(data, "again.jpg")
+                t = time.process_time()
+                fp.of_photo(photo)
+                stages["hashes (trim, PDQ + pHash x8)"].append(_cpu_ms(t))
+                t = time.process_time()
+                references.examine("bench", photo)
+                stages["lookup + keypoints + verification"].append(_cpu_ms(t))
+                t = time.process_time()
+                stored_print(photo)
+                stages["record (crop codes, keypoints)"].append(_cpu_ms(t))
+            store.close()
+        columns.append({k: statistics.median(v) for k, v in stages.items()})
+    for stage in columns[0]:
+        print(f"  {stage:<34} {columns[0][stage]:>10.2f} ms {columns[1][stage]:>11.2f} ms")
+    print(
+        f"  {'check + record, beyond decode':<34} {sum(columns[0].values()):>10.2f} ms {sum(columns[1].values()):>11.2f} ms"
+    )
+
+
+def _cpu_ms(since: float) -> float:
+    return (time.process_time() - since) * 1000
 
 
 def _miss(edit: str, ref_id: str, examined: list[Match]) -> str:
@@ -273,17 +302,23 @@ def _rss_mb() -> float:
         return int(handle.read().split()[1]) * resource.getpagesize() / 1e6
 
 
-def _ms(since: float) -> float:
-    return (time.perf_counter() - since) * 1000
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["accuracy", "index", "cost"])
     parser.add_argument("--limit", type=int, help="use only the first N originals")
     parser.add_argument("--sizes", default="1000000,10000000", help="index sizes, comma-separated")
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=1_000_000,
+        help="codes added per call: 1 M leaves two levels, as a long-running process has; "
+        "the whole size builds one, as a process starting on a full store does",
+    )
+    parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument(
+        "--photo", type=Path, help="the photo to time (default: a 12 MP JPEG made from the corpus)"
+    )
     parser.add_argument("--dump", type=Path, help="write every candidate's figures here (pickle)")
     args = parser.parse_args()
     if not CORPORA.is_dir() and args.only != "index":
@@ -291,9 +326,9 @@ def main() -> None:
     if args.only in (None, "accuracy"):
         accuracy(args.limit, args.dump)
     if args.only in (None, "cost"):
-        cost(args.repeat)
+        cost(args.repeat, args.photo)
     if args.only in (None, "index"):
-        index_scale([int(s) for s in args.sizes.split(",")], args.queries)
+        index_scale([int(s) for s in args.sizes.split(",")], args.queries, args.batch)
 
 
 if __name__ == "__main__":
