@@ -86,7 +86,11 @@ def _int(value: bytes | None) -> int | None:
 
 
 def log_requests(level: str) -> None:
-    """Write the request lines to stderr, one JSON object each (the server's process, or a worker)."""
+    """Write the request lines to stderr, one JSON object each (the server's process, or a worker).
+
+    The library's own warnings (a check that raised, with its traceback) go to the same stream as
+    JSON lines too: the report says only that the check failed, the operator needs the why.
+    """
     if any(getattr(h, "_evidence_check", False) for h in log.handlers):
         return
     handler = logging.StreamHandler(sys.stderr)
@@ -95,3 +99,25 @@ def log_requests(level: str) -> None:
     log.addHandler(handler)
     log.setLevel(level.upper())
     log.propagate = False
+    library = logging.getLogger("evidence_check")
+    problems = logging.StreamHandler(sys.stderr)
+    problems.setFormatter(JsonLines())
+    problems.setLevel(logging.WARNING)
+    library.addHandler(problems)
+
+
+class JsonLines(logging.Formatter):
+    """A log record as one JSON line, its traceback (if any) a field of it."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "event": "log",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "pid": os.getpid(),
+        }
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)

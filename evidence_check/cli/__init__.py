@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from evidence_check.cli import (  # noqa: F401  (registers the commands)
@@ -21,12 +22,15 @@ from evidence_check.cli.app import app
 
 
 def main() -> None:
+    # Without a handler, Python prints library warnings (Pillow on a damaged TIFF) and the traceback of
+    # a failing check to stderr, beside our one line; the report already names a failing check.
+    logging.getLogger().addHandler(logging.NullHandler())
     try:
         app()
     except KeyboardInterrupt:
         print("evidence-check: interrupted", file=sys.stderr)
         sys.exit(130)
-    except Exception as exc:  # never a traceback for the user; the log has it with --debug
+    except Exception as exc:  # never a traceback for the user
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         print(f"evidence-check: internal error: {type(exc).__name__}: {message}"[:300], file=sys.stderr)
         sys.exit(1)

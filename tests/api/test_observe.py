@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 
 import pytest
 
-from api.observe import LOGGED_KEYS
+from api.observe import LOGGED_KEYS, JsonLines, log_requests
 from evidence_check.engine import now_utc
 from evidence_check.store import Store
 from evidence_check.store.keys import create_key
@@ -100,3 +101,28 @@ def test_metrics_need_the_metrics_token_once_keys_exist(
             assert "EVIDENCE_CHECK_METRICS_TOKEN" in response.json()["detail"]
         else:
             assert "evidence_check_http_requests_total" in response.text
+
+
+def test_a_check_that_raised_reaches_the_server_log_as_one_json_line_with_its_traceback() -> None:
+    log_requests("info")
+    handler = next(
+        h for h in logging.getLogger("evidence_check").handlers if isinstance(h.formatter, JsonLines)
+    )
+    try:
+        raise ValueError("bad pixels")
+    except ValueError:
+        record = logging.getLogger("evidence_check.engine").makeRecord(
+            "evidence_check.engine",
+            logging.ERROR,
+            __file__,
+            1,
+            "check %s failed on %s",
+            ("reuse", "ab12"),
+            sys.exc_info(),
+        )
+    assert handler.level == logging.WARNING and handler.filter(record)
+    text = handler.format(record)
+    assert "\n" not in text
+    line = json.loads(text)
+    assert line["message"] == "check reuse failed on ab12" and line["level"] == "error"
+    assert "ValueError: bad pixels" in line["exception"]
