@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from evidence_check.settings import Settings
 from evidence_check.store import Store, StoreError
+from evidence_check.store.keys import valid_tenant
 
 app = typer.Typer(
     name="evidence-check",
@@ -25,6 +26,12 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """One line on stderr and out: the only way a command reports a problem."""
     print(f"evidence-check: {message}", file=sys.stderr)
     raise typer.Exit(code)
+
+
+def check_tenant(tenant: str) -> None:
+    """A tenant name an API key could carry, or a usage error (exit 2)."""
+    if not valid_tenant(tenant):
+        fail(f"tenant {tenant!r} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", 2)
 
 
 def load_settings() -> Settings:

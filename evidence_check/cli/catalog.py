@@ -39,14 +39,13 @@ import click
 import typer
 
 from evidence_check.catalog import parse_image_zones
-from evidence_check.cli.app import app, fail, load_settings, open_store
+from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
 from evidence_check.engine import Upload, now_utc
 from evidence_check.imaging.load import PhotoError, read_file
 from evidence_check.service import add_to_catalog, limits_from, reindex_catalog
 from evidence_check.settings import Settings
 from evidence_check.store import Store, StoreError
 from evidence_check.store.catalog_store import list_skus, remove_sku
-from evidence_check.store.keys import valid_tenant
 
 catalog_app = typer.Typer(
     help="The catalog: SKUs and their images, computed once and matched against claim photos.",
@@ -87,7 +86,7 @@ def add(
 ) -> None:
     """Add a SKU's images (or more images to a SKU); their features are computed now, once."""
     _check_sku(sku)
-    _check_tenant(tenant)
+    check_tenant(tenant)
     entry = Entry(sku, name, category, images)
     if zones is not None:
         entry = Entry(sku, name, category, images, _read_zones(zones))
@@ -109,7 +108,7 @@ def add(
 @catalog_app.command("list")
 def list_(tenant: TenantOption = "default", db: DbOption = None) -> None:
     """List the SKUs with their image counts."""
-    _check_tenant(tenant)
+    check_tenant(tenant)
     settings = load_settings()
     store = open_store(db or settings.db)
     try:
@@ -127,7 +126,7 @@ def list_(tenant: TenantOption = "default", db: DbOption = None) -> None:
 @catalog_app.command("remove")
 def remove(sku: Annotated[str, typer.Argument()], tenant: TenantOption = "default", db: DbOption = None) -> None:
     """Remove a SKU and all its images."""
-    _check_tenant(tenant)
+    check_tenant(tenant)
     settings = load_settings()
     store = open_store(db or settings.db)
     try:
@@ -148,7 +147,7 @@ def import_(
     db: DbOption = None,
 ) -> None:
     """Add many SKUs from a manifest, with a progress bar on stderr."""
-    _check_tenant(tenant)
+    check_tenant(tenant)
     try:
         entries = list(_manifest(manifest))
     except OSError as exc:
@@ -178,7 +177,7 @@ def import_(
 @catalog_app.command("reindex")
 def reindex(tenant: TenantOption = "default", db: DbOption = None) -> None:
     """Fit the visual vocabulary to the catalog's own images (done after every import)."""
-    _check_tenant(tenant)
+    check_tenant(tenant)
     _reindex(db or load_settings().db, tenant)
 
 
@@ -267,11 +266,6 @@ def _entry(row: dict[str, Any], images: list[str], folder: Path, where: str, zon
 def _check_sku(sku: str) -> None:
     if not _SKU.match(sku):
         fail(f"sku: {sku!r} must be 1-128 letters, digits or . _ - : @ / +", 2)
-
-
-def _check_tenant(tenant: str) -> None:
-    if not valid_tenant(tenant):
-        fail(f"tenant {tenant!r} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", 2)
 
 
 def _read_zones(path: Path) -> Any:

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from evidence_check.cli.app import app, fail, load_settings, open_store
+from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
 from evidence_check.engine import now_utc
 from evidence_check.store import StoreError
-from evidence_check.store.keys import create_key, list_keys, revoke_key, valid_tenant
+from evidence_check.store.keys import create_key, list_keys, revoke_key
 
 keys_app = typer.Typer(help="API keys: each belongs to one tenant (a merchant).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
@@ -23,11 +23,7 @@ def create(
     tenant: Annotated[str, typer.Argument(help="the merchant this key acts for")], db: DbOption = None
 ) -> None:
     """Create a key for TENANT and print it. It is shown this once; only its hash is kept."""
-    if not valid_tenant(tenant):
-        fail(
-            f"tenant {tenant!r} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
-            2,
-        )
+    check_tenant(tenant)
     store = open_store(db or load_settings().db)
     try:
         key_id, secret = create_key(store, tenant, now_utc())
