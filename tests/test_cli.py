@@ -130,3 +130,30 @@ def test_unknown_option_is_exit_2_without_traceback() -> None:
         timeout=120,
     )
     assert done.returncode == 2 and "Traceback" not in done.stderr and "frobnicate" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["outcome", "c-1", "fraud"],
+        ["stats"],
+        ["stock", "add", GOOD],
+        ["reuse", "forget-features", "--older-than", "30"],
+        ["challenge", "c-1"],
+        ["catalog", "list"],
+        ["keys", "create"],
+    ],
+    ids=lambda command: " ".join(command[:2]),
+)
+def test_a_tenant_no_api_key_could_carry_is_refused_by_every_command(cli, tmp_path: Path, command: list[str]) -> None:
+    tenant_args = ["bad tenant!"] if command[0] == "keys" else ["--tenant", "bad tenant!"]
+    result = cli(*command, *tenant_args)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "tenant 'bad tenant!' must be" in result.stderr
+    assert not (tmp_path / "store.sqlite3").exists()  # refused before the store is opened
+
+
+def test_a_valid_tenant_option_is_accepted(cli) -> None:
+    result = cli("stats", "--tenant", "shop-a.eu_1")
+    assert result.exit_code == 0, result.stderr
+    assert "no outcomes recorded yet" in result.stdout

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from evidence_check import calibration
-from evidence_check.cli.app import app, fail, load_settings, open_store
+from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
 from evidence_check.engine import now_utc
 from evidence_check.store import StoreError
 from evidence_check.store.outcomes import decided_claims, has_claim, record_outcome
@@ -28,6 +28,7 @@ def outcome(
     db: Annotated[str | None, typer.Option(help="store URL")] = None,
 ) -> None:
     """Record what the agent finally decided about a claim (the latest decision counts)."""
+    check_tenant(tenant)
     settings = load_settings()
     store = open_store(db or settings.db)
     try:
@@ -47,6 +48,7 @@ def stats(
     db: Annotated[str | None, typer.Option(help="store URL")] = None,
 ) -> None:
     """Per check and status: how often it agreed with the recorded outcomes."""
+    check_tenant(tenant)
     settings = load_settings()
     store = open_store(db or settings.db)
     try:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from evidence_check.cli.app import app, fail, load_settings, open_store
+from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
 from evidence_check.engine import now_utc
 from evidence_check.references import forget_features
 from evidence_check.store import StoreError
@@ -31,6 +31,8 @@ def forget(
     Those photos are still found when sent again, but confirmed by PDQ distance alone: a crop or a
     heavily edited copy of them is no longer caught.
     """
+    if tenant is not None:
+        check_tenant(tenant)
     settings = load_settings()
     store = open_store(db or settings.db)
     try:

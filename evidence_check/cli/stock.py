@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from evidence_check.cli.app import app, fail, load_settings, open_store
+from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
 from evidence_check.engine import now_utc
 from evidence_check.imaging.load import Limits, PhotoError, read_file
 from evidence_check.references import add_references
@@ -55,6 +55,7 @@ def add(
     ] = None,
 ) -> None:
     """Add reference photos; each is later caught if a customer sends it, however edited."""
+    check_tenant(tenant)
     settings = load_settings()
     limits = limits_from(settings)
     files = list(_walk(paths))
