@@ -20,7 +20,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from api.deps import one_library_thread_here
-from api.memory import release_freed_memory
 from api.schemas import VerifyFields
 from api.upload import UploadedForm
 from evidence_check.engine import Upload
@@ -137,7 +136,6 @@ def answer(
             record=request.record,
             request_keys=request.request_keys if request.record else (),
         )
-    release_freed_memory()
     if outcome.readable == 0:
         problems = "; ".join(f"{image.filename}: {image.error}" for image in outcome.report.images)
         raise IntakeError(f"no photo could be read ({problems})")

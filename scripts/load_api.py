@@ -40,8 +40,7 @@ from pathlib import Path
 import httpx
 from PIL import Image
 
-from api.app import one_thread_per_request
-from api.memory import limit_malloc_arenas
+from api.app import limit_malloc_arenas, one_thread_per_request
 from evidence_check.engine import Upload, now_utc
 from evidence_check.intake import build_claim
 from evidence_check.service import verify_claim

@@ -50,9 +50,8 @@ def serve(
     # Imported here: the command line must not pay for the web stack when it only verifies.
     import uvicorn
 
-    from api.app import create_app, one_thread_per_request
+    from api.app import create_app, limit_malloc_arenas, one_thread_per_request
     from api.deps import is_loopback
-    from api.memory import limit_malloc_arenas
     from api.observe import LOG_LEVEL_VARIABLE, log_requests
 
     if log_level not in ("debug", "info", "warning", "error"):
