@@ -10,10 +10,19 @@ verification of 12 reuse candidates, about 70 ms, which a real photo of a new cl
 
 "Ideal" is what the machine's cores could do at the CPU time one photo's claim costs in this
 process (median after a warm-up, same pictures, no HTTP); "of ideal" is how close the server comes.
-A claim runs on one core, so fewer clients than cores cannot reach it: "of 1 core/client" compares
-with min(clients, cores) cores instead. The client runs on the same machine: its own CPU time is
-measured too, and "of ideal w/o client" is the ideal over the cores it leaves. "srv ms/photo" is the server processes' CPU time per answered
-photo (robust when other programs share the machine; wall-clock rates are not).
+A claim may cost more CPU while every core is busy (they share the L3 cache and memory bandwidth):
+"capacity" is what one in-process claim loop per core makes together, the machine's real limit
+without HTTP, and "of capacity" compares with that. A claim runs on one core, so fewer clients than
+cores cannot reach either: "of 1 core/client" compares with min(clients, cores) cores instead. The
+client runs on the same machine: its own CPU time is measured too, and "of ideal w/o client" is the
+ideal over the cores it leaves.
+
+"srv ms/photo" is the server processes' CPU time per answered photo (robust when other programs
+share the machine; wall-clock rates are not) and "loop ms/photo" the part of it on the event loops
+(reading uploads, writing answers); the overhead line compares one claim in process with the same
+through the server, sent in turn. RSS is per worker process at the start and end of each level: a
+level with more clients than the one before raises it (more uploads and decodes in flight); at
+one level it should stay flat (try --clients 16,16,16).
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import argparse
 import io
 import itertools
 import json
+import math
 import multiprocessing
 import os
 import random
@@ -36,6 +46,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 from PIL import Image
@@ -151,6 +162,8 @@ def timed_claims(
             now=now, time_zone="Asia/Shanghai", **{k: v for k, v in CLAIM.items() if k != "tz"}
         )
         data = photos.photo(first - n)
+        if n == warmup and _start_together is not None:
+            _start_together.wait()
         started, wall = time.process_time(), time.perf_counter()
         verify_claim(claim, [Upload("a.jpg", data)], settings=settings, store=store, now=now)
         if n >= warmup:
@@ -161,13 +174,22 @@ def timed_claims(
     return samples, walls, span
 
 
+_start_together: Any = None  # in every_core_busy's processes: all start measuring at once
+
+
+def _wait_for_each_other(barrier: Any) -> None:
+    global _start_together
+    _start_together = barrier
+
+
 def every_core_busy(photos: Photos, repeat: int, cores: int) -> tuple[float, float]:
     """One process per core, each running claims back to back as `ms_per_photo` does: the median
     CPU milliseconds of a claim while every core is busy (cores share caches and memory bandwidth,
     so a claim costs more CPU than when it runs alone) and the photos per second they made together,
     the machine's capacity without HTTP."""
     context = multiprocessing.get_context("spawn")
-    with context.Pool(cores) as pool:
+    barrier = context.Barrier(cores)
+    with context.Pool(cores, initializer=_wait_for_each_other, initargs=(barrier,)) as pool:
         results = pool.starmap(timed_claims, [(photos, -1000 * (k + 1), repeat) for k in range(cores)])
     samples = [ms for found, _, _ in results for ms in found]
     return statistics.median(samples), cores * repeat / max(span for _, _, span in results)
@@ -359,7 +381,7 @@ def run_level(
 
 
 def start_server(
-    folder: Path, parallel: int, workers: int, db: str | None
+    folder: Path, parallel: int | None, workers: int, db: str | None
 ) -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -368,7 +390,9 @@ def start_server(
         sys.executable, "-c", "from evidence_check.cli import main; main()", "serve",
         "--port", str(port), "--db", db or f"sqlite:///{folder / 'load.sqlite3'}", "--log-level", "info", "--workers", str(workers),
     ]  # fmt: skip
-    env = {**os.environ, "EVIDENCE_CHECK_API_MAX_PARALLEL": str(parallel)}
+    env = {**os.environ}
+    if parallel is not None:
+        env["EVIDENCE_CHECK_API_MAX_PARALLEL"] = str(parallel)
     with (folder / "server.log").open("wb") as log:
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}"
@@ -388,7 +412,11 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds per level (at most 60)")
     parser.add_argument("--megapixels", type=float, default=12.0)
     parser.add_argument("--url", help="an already running server (no server CPU or RSS figures then)")
-    parser.add_argument("--parallel", type=int, default=2, help="claims analysed at once per server process")
+    parser.add_argument(
+        "--parallel",
+        type=int,
+        help="claims analysed at once per server process (default: the server's setting, api_max_parallel)",
+    )
     parser.add_argument("--db", help="store of the server started here (default: a new SQLite file)")
     parser.add_argument("--workers", type=int, default=1, help="server processes (serve --workers)")
     parser.add_argument("--baseline-repeat", type=int, default=7)
@@ -404,6 +432,8 @@ def main() -> None:
     photos = Photos(width, width * 3 // 4 // 16 * 16)
     sample = photos.photo(0)
     cores = os.cpu_count() or 1
+    print(f"server: --workers {args.workers}, claims at once per worker: {args.parallel or 'the server setting'}; "
+          f"load average {os.getloadavg()[0]:.1f} at the start")  # fmt: skip
     cpu_ms, wall_ms, spread = ms_per_photo(photos, args.baseline_repeat)
     ideal = cores * 1000 / cpu_ms
     print(f"photo: {photos.size[0]}x{photos.size[1]} JPEG, {len(sample) / 1e6:.1f} MB; one claim in process: "
@@ -458,7 +488,8 @@ def main() -> None:
                 memory = ", ".join(
                     f"{rss_start.get(p, 0):.0f} -> {rss_end[p]:.0f}" for p in sorted(rss_end) if p != pid
                 ) or ", ".join(f"{rss_start.get(p, 0):.0f} -> {v:.0f}" for p, v in rss_end.items())
-                print(f"{clients:>7} {rate:>8.2f} {rate / ideal:>8.0%} {rate / capacity:>11.0%} {rate / spare:>10.0%} {rate * cpu_ms / 1000 / min(clients, cores):>16.0%} {p50:>7.0f} {cuts[98] * 1000:>7.0f} "
+                of_capacity = "-" if math.isnan(capacity) else f"{rate / capacity:.0%}"
+                print(f"{clients:>7} {rate:>8.2f} {rate / ideal:>8.0%} {of_capacity:>11} {rate / spare:>10.0%} {rate * cpu_ms / 1000 / min(clients, cores):>16.0%} {p50:>7.0f} {cuts[98] * 1000:>7.0f} "
                       f"{served:>7} {per_photo:>12} {per_loop:>13} {busy:>9} {client_cores:>12.2f} {ok:>5} {errors:>6} "
                       f"{level.reused:>6} {os.getloadavg()[0]:>8.1f} {':'.join(str(n) for n in sorted(by_worker.values(), reverse=True)) or '-':>10}  {memory or '-'}"
                       + (f"  {level.errors}" if errors else ""))  # fmt: skip
