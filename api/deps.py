@@ -35,17 +35,20 @@ bearer = HTTPBearer(
 )
 
 
-def get_settings(request: Request) -> Settings:
+# The dependencies that only read the request or the app are `async def`: FastAPI runs a plain
+# `def` dependency in the thread pool, a hop to another thread and back (and a GIL hand-over) for
+# each, five per verify request that way.
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
 
@@ -137,7 +140,7 @@ async def check_metrics_access(
         )
 
 
-def get_lang(
+async def get_lang(
     settings: SettingsDep,
     accept_language: Annotated[
         str | None,
@@ -165,7 +168,7 @@ def get_lang(
 LangDep = Annotated[str, Depends(get_lang)]
 
 
-def wants_html(
+async def wants_html(
     request: Request,
     format: Annotated[
         Literal["json", "html"] | None,

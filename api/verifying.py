@@ -90,8 +90,12 @@ def parse_verify(
         lang=lang,
         tenant=tenant,
     )
-    uploads = tuple(Upload(f.filename or f"photo{n}", f.data) for n, f in enumerate(form.files, start=1))
-    photo_ids = tuple(hashlib.sha256(u.data or b"").hexdigest() for u in uploads)
+    # Hashed here for the idempotency keys, and handed on so that the analysis does not hash again.
+    uploads = tuple(
+        Upload(f.filename or f"photo{n}", f.data, image_id=hashlib.sha256(f.data).hexdigest())
+        for n, f in enumerate(form.files, start=1)
+    )
+    photo_ids = tuple(u.image_id or "" for u in uploads)
     digest_key = None
     if fields.claim_id:
         # Everything the client sent except `record`, and the photos with their names: a retry

@@ -29,6 +29,7 @@ class Upload:
     filename: str
     data: bytes | None
     error: str | None = None
+    image_id: str | None = None  # sha256 of `data`, when the caller had to compute it already
 
 
 @dataclass(frozen=True)
@@ -72,9 +73,11 @@ def analyse(
     if upload.data is None:
         return None, _unreadable(upload.filename, None, upload.error or "could not be read")
     try:
-        photo = load_photo(upload.data, upload.filename, limits)
+        photo = load_photo(upload.data, upload.filename, limits, image_id=upload.image_id)
     except PhotoError as exc:
-        return None, _unreadable(upload.filename, hashlib.sha256(upload.data).hexdigest(), str(exc))
+        return None, _unreadable(
+            upload.filename, upload.image_id or hashlib.sha256(upload.data).hexdigest(), str(exc)
+        )
     findings = run_checks(photo, claim, context, checks)
     return photo, ImageReport(
         image_id=photo.image_id,

@@ -10,10 +10,19 @@ verification of 12 reuse candidates, about 70 ms, which a real photo of a new cl
 
 "Ideal" is what the machine's cores could do at the CPU time one photo's claim costs in this
 process (median after a warm-up, same pictures, no HTTP); "of ideal" is how close the server comes.
-A claim runs on one core, so fewer clients than cores cannot reach it: "of 1 core/client" compares
-with min(clients, cores) cores instead. The client runs on the same machine: its own CPU time is
-measured too, and "of ideal w/o client" is the ideal over the cores it leaves. "srv ms/photo" is the server processes' CPU time per answered
-photo (robust when other programs share the machine; wall-clock rates are not).
+A claim may cost more CPU while every core is busy (they share the L3 cache and memory bandwidth):
+"capacity" is what one in-process claim loop per core makes together, the machine's real limit
+without HTTP, and "of capacity" compares with that. A claim runs on one core, so fewer clients than
+cores cannot reach either: "of 1 core/client" compares with min(clients, cores) cores instead. The
+client runs on the same machine: its own CPU time is measured too, and "of ideal w/o client" is the
+ideal over the cores it leaves.
+
+"srv ms/photo" is the server processes' CPU time per answered photo (robust when other programs
+share the machine; wall-clock rates are not) and "loop ms/photo" the part of it on the event loops
+(reading uploads, writing answers); the overhead line compares one claim in process with the same
+through the server, sent in turn. RSS is per worker process at the start and end of each level: a
+level with more clients than the one before raises it (more uploads and decodes in flight); at
+one level it should stay flat (try --clients 16,16,16).
 """
 
 from __future__ import annotations
@@ -22,6 +31,8 @@ import argparse
 import io
 import itertools
 import json
+import math
+import multiprocessing
 import os
 import random
 import re
@@ -35,6 +46,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 from PIL import Image
@@ -125,6 +137,17 @@ def ms_per_photo(photos: Photos, repeat: int, warmup: int = 2) -> tuple[float, f
 
     Wall well above CPU means other programs are using the cores: the load figures are then low too.
     """
+    samples, walls, _ = timed_claims(photos, -1, repeat, warmup)
+    quartiles = statistics.quantiles(samples, n=4) if len(samples) >= 2 else [0.0, 0.0, 0.0]
+    return statistics.median(samples), statistics.median(walls), quartiles[2] - quartiles[0]
+
+
+def timed_claims(
+    photos: Photos, first: int, repeat: int, warmup: int = 2
+) -> tuple[list[float], list[float], float]:
+    """CPU and wall milliseconds of each of `repeat` claims in this process (after `warmup`), on
+    photos `first`, `first - 1`, ... (negative: not among those the load sends); and the seconds
+    the measured claims took together."""
     # As the server's workers run: one library thread per request, few malloc arenas.
     limit_malloc_arenas()
     one_thread_per_request()
@@ -132,29 +155,54 @@ def ms_per_photo(photos: Photos, repeat: int, warmup: int = 2) -> tuple[float, f
     settings = Settings(db=f"sqlite:///{folder}/ideal.sqlite3")
     store = Store(settings.db)
     samples, walls = [], []
+    span = 0.0
     for n in range(warmup + repeat):
         now = now_utc()
         claim = build_claim(
             now=now, time_zone="Asia/Shanghai", **{k: v for k, v in CLAIM.items() if k != "tz"}
         )
-        data = photos.photo(-1 - n)  # not among the photos the load sends
+        data = photos.photo(first - n)
+        if n == warmup and _start_together is not None:
+            _start_together.wait()
         started, wall = time.process_time(), time.perf_counter()
         verify_claim(claim, [Upload("a.jpg", data)], settings=settings, store=store, now=now)
         if n >= warmup:
             samples.append((time.process_time() - started) * 1000)
             walls.append((time.perf_counter() - wall) * 1000)
+            span += walls[-1] / 1000
     store.close()
-    quartiles = statistics.quantiles(samples, n=4) if len(samples) >= 2 else [0.0, 0.0, 0.0]
-    return statistics.median(samples), statistics.median(walls), quartiles[2] - quartiles[0]
+    return samples, walls, span
 
 
-def overhead(photos: Photos, url: str, pid: int, count: int) -> tuple[float, float]:
+_start_together: Any = None  # in every_core_busy's processes: all start measuring at once
+
+
+def _wait_for_each_other(barrier: Any) -> None:
+    global _start_together
+    _start_together = barrier
+
+
+def every_core_busy(photos: Photos, repeat: int, cores: int) -> tuple[float, float]:
+    """One process per core, each running claims back to back as `ms_per_photo` does: the median
+    CPU milliseconds of a claim while every core is busy (cores share caches and memory bandwidth,
+    so a claim costs more CPU than when it runs alone) and the photos per second they made together,
+    the machine's capacity without HTTP."""
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(cores)
+    with context.Pool(cores, initializer=_wait_for_each_other, initargs=(barrier,)) as pool:
+        results = pool.starmap(timed_claims, [(photos, -1000 * (k + 1), repeat) for k in range(cores)])
+    samples = [ms for found, _, _ in results for ms in found]
+    return statistics.median(samples), cores * repeat / max(span for _, _, span in results)
+
+
+def overhead(photos: Photos, url: str, pid: int, count: int) -> tuple[float, float, float]:
     """Median CPU milliseconds of one photo's claim in this process and in the server over HTTP,
     measured in turn, one after the other: whatever else loads the machine weighs on both alike,
-    so their ratio is what HTTP, the framework and the worker threads add."""
+    so their ratio is what HTTP, the framework and the worker threads add; and the part of the
+    server's that its event loops took."""
     store = Store(f"sqlite:///{tempfile.mkdtemp(prefix='evidence-check-overhead-')}/inline.sqlite3")
     settings = Settings(db=store.url)
-    inline, served = [], []
+    inline, served, looped = [], [], []
     with httpx.Client(base_url=url, timeout=300) as http:
         for n in range(count + 2):
             now = now_utc()
@@ -166,18 +214,21 @@ def overhead(photos: Photos, url: str, pid: int, count: int) -> tuple[float, flo
                 claim, [Upload("a.jpg", photos.photo(-100 - n))], settings=settings, store=store, now=now
             )
             mine = (time.process_time() - started) * 1000
-            before = cpu_seconds(pid) or 0.0
+            before, loop_before = thread_seconds(pid), loop_seconds(pid) or 0.0
             answer = http.post(
                 "/v1/verify",
                 files=[("photos", (f"o{n}.jpg", photos.photo(-10_000 - n), "image/jpeg"))],
                 data={**CLAIM, "claim_id": f"overhead-{n}"},
             )
-            theirs = ((cpu_seconds(pid) or 0.0) - before) * 1000
+            time.sleep(0.05)  # the event loop finishes writing the answer and its log line
+            theirs = (thread_seconds(pid) - before) * 1000
+            loop = ((loop_seconds(pid) or 0.0) - loop_before) * 1000
             if answer.status_code == 200 and n >= 2:  # the first ones warm both up
                 inline.append(mine)
                 served.append(theirs)
+                looped.append(loop)
     store.close()
-    return statistics.median(inline), statistics.median(served)
+    return statistics.median(inline), statistics.median(served), statistics.median(looped)
 
 
 def server_log(log: Path, skip: int) -> tuple[list[float], dict[int, int], int]:
@@ -211,6 +262,23 @@ def tree(pid: int) -> list[int]:
     return found
 
 
+def thread_seconds(pid: int) -> float:
+    """CPU time so far of the live threads of the server and its workers, to the nanosecond (the
+    10-ms ticks of `cpu_seconds` are too coarse for one request; threads that ended are missing)."""
+    total = 0
+    for member in tree(pid):
+        try:
+            threads = list(Path(f"/proc/{member}/task").iterdir())
+        except OSError:
+            continue
+        for thread in threads:
+            try:
+                total += int((thread / "schedstat").read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue
+    return total / 1e9
+
+
 def cpu_seconds(pid: int | None) -> float | None:
     """User + system CPU time so far of the server and its workers."""
     if pid is None:
@@ -223,6 +291,20 @@ def cpu_seconds(pid: int | None) -> float | None:
             continue
         total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
+
+
+def loop_seconds(pid: int | None) -> float | None:
+    """CPU time so far of the main thread of the server and of each worker: the event loop, which
+    reads every upload and writes every answer (nanosecond counts from /proc's schedstat)."""
+    if pid is None:
+        return None
+    total = 0
+    for member in tree(pid):
+        try:
+            total += int(Path(f"/proc/{member}/task/{member}/schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total / 1e9
 
 
 def rss_mb(pid: int | None) -> dict[int, float]:
@@ -299,7 +381,7 @@ def run_level(
 
 
 def start_server(
-    folder: Path, parallel: int, workers: int, db: str | None
+    folder: Path, parallel: int | None, workers: int, db: str | None
 ) -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -308,7 +390,9 @@ def start_server(
         sys.executable, "-c", "from evidence_check.cli import main; main()", "serve",
         "--port", str(port), "--db", db or f"sqlite:///{folder / 'load.sqlite3'}", "--log-level", "info", "--workers", str(workers),
     ]  # fmt: skip
-    env = {**os.environ, "EVIDENCE_CHECK_API_MAX_PARALLEL": str(parallel)}
+    env = {**os.environ}
+    if parallel is not None:
+        env["EVIDENCE_CHECK_API_MAX_PARALLEL"] = str(parallel)
     with (folder / "server.log").open("wb") as log:
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}"
@@ -328,10 +412,17 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds per level (at most 60)")
     parser.add_argument("--megapixels", type=float, default=12.0)
     parser.add_argument("--url", help="an already running server (no server CPU or RSS figures then)")
-    parser.add_argument("--parallel", type=int, default=2, help="claims analysed at once per server process")
+    parser.add_argument(
+        "--parallel",
+        type=int,
+        help="claims analysed at once per server process (default: the server's setting, api_max_parallel)",
+    )
     parser.add_argument("--db", help="store of the server started here (default: a new SQLite file)")
     parser.add_argument("--workers", type=int, default=1, help="server processes (serve --workers)")
     parser.add_argument("--baseline-repeat", type=int, default=7)
+    parser.add_argument(
+        "--busy-repeat", type=int, default=12, help="claims per core for the every-core-busy capacity (0: skip)"
+    )
     parser.add_argument(
         "--overhead", type=int, default=20, help="claims sent in turn in process and to the server (0: skip)"
     )
@@ -341,10 +432,17 @@ def main() -> None:
     photos = Photos(width, width * 3 // 4 // 16 * 16)
     sample = photos.photo(0)
     cores = os.cpu_count() or 1
+    print(f"server: --workers {args.workers}, claims at once per worker: {args.parallel or 'the server setting'}; "
+          f"load average {os.getloadavg()[0]:.1f} at the start")  # fmt: skip
     cpu_ms, wall_ms, spread = ms_per_photo(photos, args.baseline_repeat)
     ideal = cores * 1000 / cpu_ms
     print(f"photo: {photos.size[0]}x{photos.size[1]} JPEG, {len(sample) / 1e6:.1f} MB; one claim in process: "
           f"{cpu_ms:.0f} ms CPU (IQR {spread:.0f}), {wall_ms:.0f} ms wall -> ideal {ideal:.2f} photos/s on {cores} cores")  # fmt: skip
+    capacity = float("nan")
+    if args.busy_repeat:
+        busy_ms, capacity = every_core_busy(photos, args.busy_repeat, cores)
+        print(f"in process, one claim after another on each of the {cores} cores at once: {busy_ms:.0f} ms CPU per claim "
+              f"(median), {capacity:.2f} photos/s together = the machine's capacity without HTTP (\"of capacity\")")  # fmt: skip
 
     with tempfile.TemporaryDirectory(prefix="evidence-check-load-") as tmp:
         process, url = (
@@ -353,22 +451,24 @@ def main() -> None:
         pid = process.pid if process else None
         counter = itertools.count()
         if pid is not None and args.overhead:
-            inline, by_server = overhead(photos, url, pid, args.overhead)
+            inline, by_server, by_loop = overhead(photos, url, pid, args.overhead)
             print(f"one claim, in turn: {inline:.0f} ms CPU in process, {by_server:.0f} ms CPU in the server "
-                  f"over HTTP ({by_server / inline - 1:+.0%}; /proc counts 10 ms ticks, median of {args.overhead}); "
+                  f"over HTTP ({by_server / inline - 1:+.0%}; of which its event loop {by_loop:.1f} ms; median of {args.overhead}); "
                   f"ideal from the in-process figure, measured with the server: {cores * 1000 / inline:.2f} photos/s")  # fmt: skip
             # More samples, and taken beside the server's own: a steadier ideal than the first few.
             cpu_ms = inline
             ideal = cores * 1000 / cpu_ms
         log, seen = Path(tmp) / "server.log", 0
-        print(f"{'clients':>7} {'photos/s':>8} {'of ideal':>8} {'w/o client':>10} {'of 1 core/client':>16} {'p50 ms':>7} {'p99 ms':>7} "
-              f"{'srv p50':>7} {'srv ms/photo':>12} {'srv cores':>9} {'client cores':>12} {'ok':>5} {'errors':>6} "
+        print(f"{'clients':>7} {'photos/s':>8} {'of ideal':>8} {'of capacity':>11} {'w/o client':>10} {'of 1 core/client':>16} {'p50 ms':>7} {'p99 ms':>7} "
+              f"{'srv p50':>7} {'srv ms/photo':>12} {'loop ms/photo':>13} {'srv cores':>9} {'client cores':>12} {'ok':>5} {'errors':>6} "
               f"{'reused':>6} {'load avg':>8} {'per worker':>10}  RSS MB start -> end (per process)")  # fmt: skip
         try:
             for clients in (int(c) for c in args.clients.split(",")):
                 rss_start, cpu_start, mine_start = rss_mb(pid), cpu_seconds(pid), client_cpu()
+                loop_start = loop_seconds(pid)
                 level = run_level(url, photos, clients, duration, counter)
                 rss_end, cpu_end, mine = rss_mb(pid), cpu_seconds(pid), client_cpu() - mine_start
+                loop_end = loop_seconds(pid)
                 ok = len(level.latencies)
                 elapsed = level.elapsed or float("nan")
                 rate = ok / elapsed
@@ -377,6 +477,8 @@ def main() -> None:
                 spare = max(cores - client_cores, 1e-9) * 1000 / cpu_ms
                 server_cpu = None if cpu_start is None or cpu_end is None else cpu_end - cpu_start
                 per_photo = f"{server_cpu * 1000 / ok:.0f}" if server_cpu is not None and ok else "-"
+                loop_cpu = None if loop_start is None or loop_end is None else loop_end - loop_start
+                per_loop = f"{loop_cpu * 1000 / ok:.1f}" if loop_cpu is not None and ok else "-"
                 busy = f"{server_cpu / elapsed:.2f}" if server_cpu is not None else "-"
                 cuts = statistics.quantiles(level.latencies, n=100) if ok >= 2 else [float("nan")] * 99
                 p50 = statistics.median(level.latencies) * 1000 if ok else float("nan")
@@ -386,8 +488,9 @@ def main() -> None:
                 memory = ", ".join(
                     f"{rss_start.get(p, 0):.0f} -> {rss_end[p]:.0f}" for p in sorted(rss_end) if p != pid
                 ) or ", ".join(f"{rss_start.get(p, 0):.0f} -> {v:.0f}" for p, v in rss_end.items())
-                print(f"{clients:>7} {rate:>8.2f} {rate / ideal:>8.0%} {rate / spare:>10.0%} {rate * cpu_ms / 1000 / min(clients, cores):>16.0%} {p50:>7.0f} {cuts[98] * 1000:>7.0f} "
-                      f"{served:>7} {per_photo:>12} {busy:>9} {client_cores:>12.2f} {ok:>5} {errors:>6} "
+                of_capacity = "-" if math.isnan(capacity) else f"{rate / capacity:.0%}"
+                print(f"{clients:>7} {rate:>8.2f} {rate / ideal:>8.0%} {of_capacity:>11} {rate / spare:>10.0%} {rate * cpu_ms / 1000 / min(clients, cores):>16.0%} {p50:>7.0f} {cuts[98] * 1000:>7.0f} "
+                      f"{served:>7} {per_photo:>12} {per_loop:>13} {busy:>9} {client_cores:>12.2f} {ok:>5} {errors:>6} "
                       f"{level.reused:>6} {os.getloadavg()[0]:>8.1f} {':'.join(str(n) for n in sorted(by_worker.values(), reverse=True)) or '-':>10}  {memory or '-'}"
                       + (f"  {level.errors}" if errors else ""))  # fmt: skip
         finally:

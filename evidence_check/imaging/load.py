@@ -101,8 +101,11 @@ def read_file(path: Path, limits: Limits) -> bytes:
         raise PhotoError(f"cannot read the file: {exc.strerror or exc}") from None
 
 
-def load_photo(data: bytes, filename: str, limits: Limits | None = None) -> Photo:
-    """Decode `data` into a `Photo`, or raise `PhotoError` with a one-line reason."""
+def load_photo(
+    data: bytes, filename: str, limits: Limits | None = None, *, image_id: str | None = None
+) -> Photo:
+    """Decode `data` into a `Photo`, or raise `PhotoError` with a one-line reason. `image_id`: the
+    sha256 of `data` when the caller has it already (about 1 ms per 1.6 MB saved)."""
     limits = limits or Limits()
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -110,7 +113,7 @@ def load_photo(data: bytes, filename: str, limits: Limits | None = None) -> Phot
         raise PhotoError("the file is empty")
     if len(data) > limits.max_bytes:
         raise PhotoError(f"the file is {_mb(len(data))}, over the {_mb(limits.max_bytes)} limit")
-    image_id = hashlib.sha256(data).hexdigest()
+    image_id = image_id or hashlib.sha256(data).hexdigest()
     kind = sniff_format(data[:64])
     if kind is None:
         raise PhotoError("not an image in a format we read (JPEG, PNG, WebP, HEIC, AVIF, TIFF, GIF)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 
 import pytest
@@ -33,6 +34,11 @@ def test_verify_returns_the_contract_report(api: Api) -> None:
     readable, unreadable = body["images"]
     assert set(readable["checks"]) == set(CHECK_NAMES) and readable["error"] is None
     assert unreadable["checks"] == {} and unreadable["verdict"] == "review" and unreadable["error"]
+    # Hashed once, for the idempotency keys, and handed on to the analysis: still each file's own.
+    assert [readable["image_id"], unreadable["image_id"]] == [
+        hashlib.sha256(good).hexdigest(),
+        hashlib.sha256(b"not a photo").hexdigest(),
+    ]
     assert api.client.get("/v1/claims/c-1").json() == body
 
 

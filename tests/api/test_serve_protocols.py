@@ -1,0 +1,27 @@
+"""`serve` runs uvicorn with the C HTTP parser and event loop when they are importable, and falls
+back to uvicorn's defaults (h11, asyncio) where a platform has no build of them."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from evidence_check.cli.serve import fast_protocols
+
+
+@pytest.mark.parametrize(
+    ("missing", "expected"),
+    [
+        ((), {"http": "httptools", "loop": "uvloop"}),
+        (("uvloop",), {"http": "httptools"}),
+        (("httptools",), {"loop": "uvloop"}),
+        (("httptools", "uvloop"), {}),
+    ],
+)
+def test_serve_uses_the_fast_protocols_that_are_installed(
+    monkeypatch: pytest.MonkeyPatch, missing: tuple[str, ...], expected: dict[str, str]
+) -> None:
+    for module in missing:
+        monkeypatch.setitem(sys.modules, module, None)  # `import module` now raises ImportError
+    assert fast_protocols() == expected
