@@ -33,6 +33,9 @@ LOOKALIKES = 1  # and its brand's SKU whose catalog images share most words with
 MAX_IMAGES_PER_SKU = 8  # of the ordered SKU, verified per photo
 MASK_SIDE = 128  # the stored product mask's longest side
 COLOUR_SIDE = 160  # colours of the photo are compared on a copy this size: enough for 52 bins
+# Two matches whose catalog images overlap this little in the photo (intersection over union) are two
+# objects, say two cartons side by side: a colour vote between them means nothing.
+SAME_OBJECT_OVERLAP = 0.15
 ROOTS_CACHED = 64  # catalog images whose RootSIFT floats are kept (4x their stored size)
 
 
@@ -145,8 +148,9 @@ class Assessment:
     other_colour_overlap: float | None  # the same for the best other SKU
     candidates: tuple[tuple[str, float], ...]  # (sku, retrieval score), best first
     # Per rival (same order): where the ordered and the rival's catalog images differ in colour,
-    # which one the photo follows (`features.colour_vote`; lead > 0: the ordered one). None when
-    # either has no homography or no thumbnail.
+    # which one the photo follows (`features.colour_vote`; lead > 0: the ordered one). None for
+    # another brand, when either has no homography or no thumbnail, or when the two land on
+    # different objects of the photo.
     colour_votes: tuple[F.ColourVote | None, ...] = ()
 
     def colour_vote(self, rival: ImageMatch) -> F.ColourVote | None:
@@ -363,7 +367,11 @@ class TenantCatalog:
             colour_overlap=_colour_overlap(features, ordered),
             other_colour_overlap=_colour_overlap(features, other),
             candidates=tuple(candidates),
-            colour_votes=tuple(_colour_vote(features, ordered, rival) for rival in found),
+            # Between variants of one design only: other brands' designs differ everywhere.
+            colour_votes=tuple(
+                _colour_vote(features, ordered, rival) if self.skus[rival.image.sku].brand == entry.brand else None
+                for rival in found
+            ),
         )
 
 
@@ -434,13 +442,26 @@ def _colour_vote(features: PhotoFeatures, ordered: ImageMatch | None, rival: Ima
     if ordered is None or ordered.geometry.homography is None or rival.geometry.homography is None:
         return None
     mine, theirs = ordered.image, rival.image
-    if mine.thumb is None or theirs.thumb is None:
-        return None
+    if mine.thumb is None or theirs.thumb is None or _overlap(ordered, rival) < SAME_OBJECT_OVERLAP:
+        return None  # two objects in the photo (two cartons side by side): colours do not choose
     to_photo = ordered.geometry.homography @ mine.from_thumb
     to_theirs = np.linalg.inv(theirs.from_thumb) @ np.linalg.inv(rival.geometry.homography) @ to_photo
     return F.colour_vote(
         features.lab, mine.thumb, mine.thumb_mask, to_photo, theirs.thumb, theirs.thumb_mask, to_theirs
     )
+
+
+def _overlap(first: ImageMatch, second: ImageMatch) -> float:
+    """Intersection over union of where two homographies put their catalog images in the photo."""
+    quads = []
+    for match in (first, second):
+        width, height = match.image.width, match.image.height
+        corners = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32).reshape(-1, 1, 2)
+        assert match.geometry.homography is not None
+        quads.append(cv2.perspectiveTransform(corners, match.geometry.homography).reshape(-1, 2))
+    common, _ = cv2.intersectConvexConvex(quads[0], quads[1])
+    union = cv2.contourArea(quads[0]) + cv2.contourArea(quads[1]) - common
+    return float(common / union) if union > 0 else 0.0
 
 
 # -- photo side ---------------------------------------------------------------------------------------

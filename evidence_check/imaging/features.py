@@ -72,6 +72,7 @@ GREY_SATURATION = 40  # below this saturation (of 255) a pixel counts as achroma
 THUMB_SIDE = 40
 COLOUR_DIFFERS = 30.0
 COLOUR_MARGIN = 0.25
+COLOUR_NEAR = 0.5  # and only where the photo is this near (of their difference) to one of them
 PHOTO_BLUR_SIGMA = 1.5  # the photo's pixels averaged over about a thumbnail cell
 
 
@@ -388,6 +389,8 @@ def colour_vote(
     to_own = np.linalg.norm(seen - own, axis=2)
     to_rival = np.linalg.norm(seen - rival, axis=2)
     margin = COLOUR_MARGIN * apart
+    # A cell the photo shows in neither colour (a hand, glare, a shelf edge) does not vote.
+    differing &= np.minimum(to_own, to_rival) < COLOUR_NEAR * apart
     mine = int((differing & (to_own + margin < to_rival)).sum())
     theirs = int((differing & (to_rival + margin < to_own)).sum())
     count = int(differing.sum())
