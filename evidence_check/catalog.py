@@ -33,6 +33,9 @@ LOOKALIKES = 1  # and its brand's SKU whose catalog images share most words with
 MAX_IMAGES_PER_SKU = 8  # of the ordered SKU, verified per photo
 MASK_SIDE = 128  # the stored product mask's longest side
 COLOUR_SIDE = 160  # colours of the photo are compared on a copy this size: enough for 52 bins
+# Colour votes are measured against rivals found with at least this many inliers: the relevance
+# look does not weigh weaker ones (its OTHER_STRONG).
+VOTE_MIN_INLIERS = 12
 # Two matches whose catalog images overlap this little in the photo (intersection over union) are two
 # objects, say two cartons side by side: a colour vote between them means nothing.
 SAME_OBJECT_OVERLAP = 0.15
@@ -171,6 +174,9 @@ class PhotoFeatures:
 
     @cached_property
     def lab(self) -> np.ndarray:
+        """The feature copy in Lab, for colour votes (measured only when one is needed).
+
+        The 160-px colour copy costs a fifth but lost a same-brand impostor to a pass (bench)."""
         return F.photo_lab(self.rgb)
 
     def words(self, vocabulary: F.Vocabulary) -> np.ndarray:
@@ -369,7 +375,9 @@ class TenantCatalog:
             candidates=tuple(candidates),
             # Between variants of one design only: other brands' designs differ everywhere.
             colour_votes=tuple(
-                _colour_vote(features, ordered, rival) if self.skus[rival.image.sku].brand == entry.brand else None
+                _colour_vote(features, ordered, rival)
+                if rival.inliers >= VOTE_MIN_INLIERS and self.skus[rival.image.sku].brand == entry.brand
+                else None
                 for rival in found
             ),
         )

@@ -242,16 +242,27 @@ class Vocabulary:
         """Names this vocabulary: words are comparable only between equal keys."""
         return hashlib.sha256(self.coarse.tobytes() + self.fine.tobytes()).hexdigest()[:16]
 
+    @cached_property
+    def _norms(self) -> tuple[np.ndarray, np.ndarray]:
+        return (self.coarse * self.coarse).sum(axis=1), (self.fine * self.fine).sum(axis=2)
+
     def words(self, root: np.ndarray) -> np.ndarray:
         """The word of each RootSIFT descriptor: nearest coarse cell, then nearest word inside it."""
         if not len(root):
             return np.zeros(0, np.int32)
-        cells = nearest(root, self.coarse)
+        coarse_norms, fine_norms = self._norms
+        cells = np.argmin(coarse_norms[None, :] - 2.0 * (root @ self.coarse.T), axis=1)
+        # Descriptors sorted by cell, each cell's run matched in one slice: a boolean mask per cell
+        # cost more than the matching (a claim photo's words: 2.6 instead of 4.2 ms).
+        order = np.argsort(cells, kind="stable")
+        ordered, grouped = cells[order], root[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
         words = np.empty(len(root), np.int32)
         branch = self.fine.shape[1]
-        for cell in np.unique(cells):
-            members = cells == cell
-            words[members] = cell * branch + nearest(root[members], self.fine[cell])
+        for start, end in zip(starts, np.r_[starts[1:], len(order)], strict=True):
+            cell = ordered[start]
+            distances = fine_norms[cell][None, :] - 2.0 * (grouped[start:end] @ self.fine[cell].T)
+            words[order[start:end]] = cell * branch + np.argmin(distances, axis=1)
         return words
 
     def to_bytes(self) -> bytes:
