@@ -171,8 +171,10 @@ def verify(
     query, train = query[chosen], train[chosen]
     if len(query) < MIN_MATCHES:
         return GeometricMatch(len(query), 0, None)
+    # USAC_FAST: 0.08 ms a pair against USAC_DEFAULT's 0.24 (RANSAC: 4 ms), the same inliers to within
+    # 0.1 %; of 4,805 bench claims two same-brand ones moved, fail <-> warn one each way.
     homography, mask = cv2.findHomography(
-        catalog_points[train], photo_points[query], cv2.USAC_DEFAULT, RANSAC_PX, maxIters=2000, confidence=0.995
+        catalog_points[train], photo_points[query], cv2.USAC_FAST, RANSAC_PX, maxIters=2000, confidence=0.995
     )
     if homography is None or mask is None or not _plausible(homography, catalog_size, photo_size):
         return GeometricMatch(len(query), 0, None)
