@@ -313,3 +313,28 @@ def test_catalog_images_stored_before_thumbnails_still_match(grocery: Path) -> N
     assert finding.status in {Status.PASS, Status.WARN}
     assert finding.details["ordered"]["inliers"] >= relevance.PASS_INLIERS
     assert all(rival["colour_lead"] is None for rival in finding.details["rivals"])
+
+
+@pytest.mark.parametrize("side_by_side", [True, False], ids=["two cartons side by side", "one carton"])
+def test_colours_vote_only_between_matches_on_one_object(grocery: Path, side_by_side: bool) -> None:
+    """Two variants side by side are two objects: the photo shows both, so colours choose neither."""
+    names = ("Tropicana-Golden-Grapefruit", "Tropicana-Apple-Juice")
+    paths = [grocery / "grocery" / name / f"{name}_Iconic.jpg" for name in names]
+    stored = StoredCatalog(
+        tuple(StoredSku(n, n.replace("-", " "), None, None, (catalog_features(_load(p)),)) for n, p in zip(names, paths, strict=True))
+    )
+    both = CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=Catalog(lambda tenant: stored))
+    grapefruit, apple = (np.asarray(_load(p).working) for p in paths)  # 198 x 198 each
+    canvas = np.full((240, 460 if side_by_side else 240, 3), 90, np.uint8)
+    canvas[20:218, 20:218] = grapefruit
+    if side_by_side:
+        canvas[20:218, 240:438] = apple
+    finding = relevance.check(_encoded(canvas, "shelf.jpg"), claim(names[0]), both)
+    rival = finding.details["rivals"][0]
+    assert rival["sku"] == names[1]
+    if side_by_side:
+        assert rival["colour_lead"] is None
+        assert (finding.status, finding.code) == (Status.WARN, "relevance.variant_unconfirmed"), finding.details
+    else:
+        assert rival["colour_lead"] >= relevance.COLOUR_VOTE_LEAD
+        assert finding.status is Status.PASS, finding.details
