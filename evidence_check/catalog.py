@@ -18,7 +18,7 @@ import threading
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import cv2
@@ -33,6 +33,12 @@ LOOKALIKES = 1  # and its brand's SKU whose catalog images share most words with
 MAX_IMAGES_PER_SKU = 8  # of the ordered SKU, verified per photo
 MASK_SIDE = 128  # the stored product mask's longest side
 COLOUR_SIDE = 160  # colours of the photo are compared on a copy this size: enough for 52 bins
+# Colour votes are measured against rivals found with at least this many inliers: the relevance
+# look does not weigh weaker ones (its OTHER_STRONG).
+VOTE_MIN_INLIERS = 12
+# Two matches whose catalog images overlap this little in the photo (intersection over union) are two
+# objects, say two cartons side by side: a colour vote between them means nothing.
+SAME_OBJECT_OVERLAP = 0.15
 ROOTS_CACHED = 64  # catalog images whose RootSIFT floats are kept (4x their stored size)
 
 
@@ -82,6 +88,24 @@ class CatalogImage:
     colour: np.ndarray
     mask: np.ndarray  # product pixels, downscaled to MASK_SIDE
     zones: dict[str, list[int]] = field(default_factory=dict)  # in this image's pixels
+    # Lab thumbnail (`features.lab_thumbnail`); None for images added before it was stored.
+    thumb: np.ndarray | None = None
+
+    @cached_property
+    def thumb_mask(self) -> np.ndarray:
+        """The product mask at the thumbnail's size."""
+        if self.thumb is None:
+            return np.zeros((0, 0), bool)
+        height, width = self.thumb.shape[:2]
+        return cv2.resize(self.mask.astype(np.float32), (width, height), interpolation=cv2.INTER_AREA) > 0.5
+
+    @cached_property
+    def from_thumb(self) -> np.ndarray:
+        """Thumbnail pixels -> this image's pixels (pixel centres to pixel centres)."""
+        if self.thumb is None:
+            return np.eye(3)
+        sx, sy = self.width / self.thumb.shape[1], self.height / self.thumb.shape[0]
+        return np.array([[sx, 0, (sx - 1) / 2], [0, sy, (sy - 1) / 2], [0, 0, 1.0]])
 
 
 @dataclass(frozen=True)
@@ -126,6 +150,17 @@ class Assessment:
     colour_overlap: float | None  # ordered image vs the matched part of the photo
     other_colour_overlap: float | None  # the same for the best other SKU
     candidates: tuple[tuple[str, float], ...]  # (sku, retrieval score), best first
+    # Per rival (same order): where the ordered and the rival's catalog images differ in colour,
+    # which one the photo follows (`features.colour_vote`; lead > 0: the ordered one). None for
+    # another brand, when either has no homography or no thumbnail, or when the two land on
+    # different objects of the photo.
+    colour_votes: tuple[F.ColourVote | None, ...] = ()
+
+    def colour_vote(self, rival: ImageMatch) -> F.ColourVote | None:
+        for match, vote in zip(self.rivals, self.colour_votes, strict=False):
+            if match is rival:
+                return vote
+        return None
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,6 +171,13 @@ class PhotoFeatures:
     scale: float  # feature-copy pixels per full-resolution pixel
     colour_rgb: np.ndarray  # a small copy, for colour
     _words: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @cached_property
+    def lab(self) -> np.ndarray:
+        """The feature copy in Lab, for colour votes (measured only when one is needed).
+
+        The 160-px colour copy costs a fifth but lost a same-brand impostor to a pass (bench)."""
+        return F.photo_lab(self.rgb)
 
     def words(self, vocabulary: F.Vocabulary) -> np.ndarray:
         found = self._words.get(vocabulary.key)
@@ -158,6 +200,7 @@ def catalog_features(photo: Photo, vocabulary: F.Vocabulary | None = None) -> St
         descriptors=local.descriptors,
         colour=F.colour_histogram(rgb, mask),
         mask=_fit(mask.astype(np.uint8), MASK_SIDE),
+        thumb=F.lab_thumbnail(rgb),
     )
     return StoredImage(photo.image_id, photo.filename, photo.width, photo.height, with_words(blob, vocabulary))
 
@@ -199,6 +242,7 @@ def _image_from(
         colour=data["colour"],
         mask=data["mask"],
         zones=dict(stored.zones or legacy_zones or {}),
+        thumb=data.get("thumb"),
     )
 
 
@@ -329,6 +373,13 @@ class TenantCatalog:
             colour_overlap=_colour_overlap(features, ordered),
             other_colour_overlap=_colour_overlap(features, other),
             candidates=tuple(candidates),
+            # Between variants of one design only: other brands' designs differ everywhere.
+            colour_votes=tuple(
+                _colour_vote(features, ordered, rival)
+                if rival.inliers >= VOTE_MIN_INLIERS and self.skus[rival.image.sku].brand == entry.brand
+                else None
+                for rival in found
+            ),
         )
 
 
@@ -392,6 +443,33 @@ def _colour_overlap(features: PhotoFeatures, match: ImageMatch | None) -> float 
     if warped.sum() < 50:
         return None
     return F.histogram_overlap(image.colour, F.colour_histogram(features.colour_rgb, warped))
+
+
+def _colour_vote(features: PhotoFeatures, ordered: ImageMatch | None, rival: ImageMatch) -> F.ColourVote | None:
+    """Where the ordered and the rival's catalog images differ in colour, which the photo follows."""
+    if ordered is None or ordered.geometry.homography is None or rival.geometry.homography is None:
+        return None
+    mine, theirs = ordered.image, rival.image
+    if mine.thumb is None or theirs.thumb is None or _overlap(ordered, rival) < SAME_OBJECT_OVERLAP:
+        return None  # two objects in the photo (two cartons side by side): colours do not choose
+    to_photo = ordered.geometry.homography @ mine.from_thumb
+    to_theirs = np.linalg.inv(theirs.from_thumb) @ np.linalg.inv(rival.geometry.homography) @ to_photo
+    return F.colour_vote(
+        features.lab, mine.thumb, mine.thumb_mask, to_photo, theirs.thumb, theirs.thumb_mask, to_theirs
+    )
+
+
+def _overlap(first: ImageMatch, second: ImageMatch) -> float:
+    """Intersection over union of where two homographies put their catalog images in the photo."""
+    quads = []
+    for match in (first, second):
+        width, height = match.image.width, match.image.height
+        corners = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32).reshape(-1, 1, 2)
+        assert match.geometry.homography is not None
+        quads.append(cv2.perspectiveTransform(corners, match.geometry.homography).reshape(-1, 2))
+    common, _ = cv2.intersectConvexConvex(quads[0], quads[1])
+    union = cv2.contourArea(quads[0]) + cv2.contourArea(quads[1]) - common
+    return float(common / union) if union > 0 else 0.0
 
 
 # -- photo side ---------------------------------------------------------------------------------------

@@ -200,6 +200,7 @@ def cost(root: Path) -> None:
     watch.wrap(TenantCatalog, "_scores", "retrieval")
     watch.wrap(F, "verify", "verify")
     watch.wrap(catalog_module, "_colour_overlap", "colour")
+    watch.wrap(catalog_module, "_colour_vote", "colour")
     small = StoredCatalog(real.skus[:10], real.vocabulary)
     full = TenantCatalog(real)
     started = time.process_time()

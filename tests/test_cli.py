@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -78,6 +79,8 @@ def test_html_report_to_a_file(cli, tmp_path: Path) -> None:
 
 def test_gps_coordinates_never_reach_the_report(cli) -> None:
     report = cli("verify", str(FIXTURES / "exif_gps_infers_offset.jpg"), *TIMELINE, "--json").stdout
+    # Times of day are left out first: a report made at 13:59:31.23 holds "31.2" in its own timestamp.
+    report = re.sub(r"\d{2}:\d{2}:\d{2}(\.\d+)?", "", report)
     assert "GPSLatitude" not in report and "31.2" not in report and "121." not in report
 
 

@@ -16,6 +16,7 @@ from PIL import Image
 from evidence_check.catalog import Catalog, StoredCatalog, StoredSku, catalog_features
 from evidence_check.checks import location, relevance
 from evidence_check.checks.context import CheckContext
+from evidence_check.imaging import features as F
 from evidence_check.imaging.load import Photo, load_photo
 from evidence_check.models import Claim, ClaimReason, Region, Status, Timeline
 from evidence_check.settings import Settings
@@ -233,6 +234,11 @@ VARIANT_TABLE = [
     ("Alpro-Blueberry-Soyghurt_001", "Alpro-Vanilla-Soyghurt", "fail", "relevance.other_product"),
     # The fresh and the long-life carton differ by a small corner tag: not separable at this size.
     ("Alpro-Fresh-Soy-Milk_001", "Alpro-Fresh-Soy-Milk", "warn", "relevance.variant_unconfirmed"),
+    # Logo and layout match the other Tropicana cartons as well (36 inliers against 32-34): the
+    # colours where the designs differ (the fruit, the band) tell them apart, and not the other way.
+    ("Tropicana-Golden-Grapefruit_005", "Tropicana-Golden-Grapefruit", "pass", "relevance.match"),
+    ("Tropicana-Golden-Grapefruit_005", "Tropicana-Apple-Juice", "warn", "relevance.variant_unconfirmed"),
+    ("Tropicana-Mandarin-Morning_005", "Tropicana-Mandarin-Morning", "pass", "relevance.match"),
 ]
 
 
@@ -252,3 +258,83 @@ def test_near_variants_of_one_brand(
             finding.details["distinctive_inliers"]["other"]
             > finding.details["distinctive_inliers"]["ordered"]
         )
+
+
+def _thumb(rgb: tuple[int, int, int], size: tuple[int, int] = (30, 40)) -> np.ndarray:
+    return cv2.cvtColor(np.full((*size, 3), rgb, np.uint8), cv2.COLOR_RGB2LAB)
+
+
+def _with_patch(thumb: np.ndarray, rgb: tuple[int, int, int]) -> np.ndarray:
+    """The thumbnail with its lower quarter (the 'fruit') in another colour."""
+    patched = cv2.cvtColor(thumb, cv2.COLOR_LAB2RGB)
+    patched[patched.shape[0] * 3 // 4 :] = rgb
+    return cv2.cvtColor(patched, cv2.COLOR_RGB2LAB)
+
+
+# the photo shows: the design with a yellow fruit, the one with a red fruit, a hand over the fruit
+# (a colour neither design has), or the two designs are the same
+COLOUR_VOTES = [("yellow fruit", 1), ("red fruit", -1), ("hand over the fruit", 0), ("same design", 0)]
+
+
+@pytest.mark.parametrize(("shown", "sign"), COLOUR_VOTES, ids=[c for c, _ in COLOUR_VOTES])
+def test_colour_vote_follows_the_design_where_two_differ(shown: str, sign: int) -> None:
+    carton = _thumb((230, 230, 220))
+    yellow, red = _with_patch(carton, (240, 200, 40)), _with_patch(carton, (200, 30, 40))
+    first, second = (carton, carton) if shown == "same design" else (yellow, red)
+    seen = {"yellow fruit": yellow, "red fruit": red, "hand over the fruit": _with_patch(carton, (110, 90, 200))}
+    # The photo: the carton twice as large, under a warmer light, on a dark shelf.
+    rgb = cv2.cvtColor(seen.get(shown, carton), cv2.COLOR_LAB2RGB)
+    rgb = np.clip(cv2.resize(rgb, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST) * [1.0, 0.95, 0.85], 0, 255)
+    photo = np.zeros((100, 100, 3), np.uint8)
+    photo[10:70, 20:100] = rgb.astype(np.uint8)
+    to_photo = np.array([[2.0, 0, 20.5], [0, 2.0, 10.5], [0, 0, 1]])
+    mask = np.ones(carton.shape[:2], bool)
+    vote = F.colour_vote(F.photo_lab(photo), first, mask, to_photo, second, mask, np.eye(3))
+    if sign == 0:
+        assert vote.lead == 0.0 and vote.differing < relevance.COLOUR_VOTE_CELLS, vote
+    else:
+        assert vote.differing >= relevance.COLOUR_VOTE_CELLS
+        assert sign * vote.lead >= relevance.COLOUR_VOTE_LEAD, vote
+
+
+def test_catalog_images_stored_before_thumbnails_still_match(grocery: Path) -> None:
+    """Features stored without the colour thumbnail: no colour vote, the rest of the look as before."""
+    names = ("Tropicana-Golden-Grapefruit", "Tropicana-Apple-Juice")
+    skus = []
+    for name in names:
+        image = catalog_features(_load(grocery / "grocery" / name / f"{name}_Iconic.jpg"))
+        data = F.unpack(image.features)
+        del data["thumb"]
+        skus.append(StoredSku(name, name.replace("-", " "), None, None, (replace(image, features=F.pack(**data)),)))
+    stored = StoredCatalog(tuple(skus))
+    old = CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=Catalog(lambda tenant: stored))
+    photo = _load(grocery / "grocery" / names[0] / f"{names[0]}_005.jpg")
+    finding = relevance.check(photo, claim(names[0]), old)
+    assert finding.status in {Status.PASS, Status.WARN}
+    assert finding.details["ordered"]["inliers"] >= relevance.PASS_INLIERS
+    assert all(rival["colour_lead"] is None for rival in finding.details["rivals"])
+
+
+@pytest.mark.parametrize("side_by_side", [True, False], ids=["two cartons side by side", "one carton"])
+def test_colours_vote_only_between_matches_on_one_object(grocery: Path, side_by_side: bool) -> None:
+    """Two variants side by side are two objects: the photo shows both, so colours choose neither."""
+    names = ("Tropicana-Golden-Grapefruit", "Tropicana-Apple-Juice")
+    paths = [grocery / "grocery" / name / f"{name}_Iconic.jpg" for name in names]
+    stored = StoredCatalog(
+        tuple(StoredSku(n, n.replace("-", " "), None, None, (catalog_features(_load(p)),)) for n, p in zip(names, paths, strict=True))
+    )
+    both = CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=Catalog(lambda tenant: stored))
+    grapefruit, apple = (np.asarray(_load(p).working) for p in paths)  # 198 x 198 each
+    canvas = np.full((240, 460 if side_by_side else 240, 3), 90, np.uint8)
+    canvas[20:218, 20:218] = grapefruit
+    if side_by_side:
+        canvas[20:218, 240:438] = apple
+    finding = relevance.check(_encoded(canvas, "shelf.jpg"), claim(names[0]), both)
+    rival = finding.details["rivals"][0]
+    assert rival["sku"] == names[1]
+    if side_by_side:
+        assert rival["colour_lead"] is None
+        assert (finding.status, finding.code) == (Status.WARN, "relevance.variant_unconfirmed"), finding.details
+    else:
+        assert rival["colour_lead"] >= relevance.COLOUR_VOTE_LEAD
+        assert finding.status is Status.PASS, finding.details

@@ -65,6 +65,15 @@ HUE_BINS = 12
 SAT_BINS = 3
 GREY_BINS = 4  # achromatic pixels by brightness: black, dark grey, light grey, white
 GREY_SATURATION = 40  # below this saturation (of 255) a pixel counts as achromatic
+# Colour by place: a catalog image is also kept as a Lab thumbnail this size (3.6 kB). Two variants
+# of one design are compared cell by cell where their thumbnails differ by at least COLOUR_DIFFERS
+# (Lab units of OpenCV's 8-bit scale); a cell votes for the one whose colour the photo is nearer,
+# by a margin of COLOUR_MARGIN of their difference.
+THUMB_SIDE = 40
+COLOUR_DIFFERS = 30.0
+COLOUR_MARGIN = 0.25
+COLOUR_NEAR = 0.5  # and only where the photo is this near (of their difference) to one of them
+PHOTO_BLUR_SIGMA = 1.5  # the photo's pixels averaged over about a thumbnail cell
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,8 +171,10 @@ def verify(
     query, train = query[chosen], train[chosen]
     if len(query) < MIN_MATCHES:
         return GeometricMatch(len(query), 0, None)
+    # USAC_FAST: 0.08 ms a pair against USAC_DEFAULT's 0.24 (RANSAC: 4 ms), the same inliers to within
+    # 0.1 %; of 4,805 bench claims two same-brand ones moved, fail <-> warn one each way.
     homography, mask = cv2.findHomography(
-        catalog_points[train], photo_points[query], cv2.USAC_DEFAULT, RANSAC_PX, maxIters=2000, confidence=0.995
+        catalog_points[train], photo_points[query], cv2.USAC_FAST, RANSAC_PX, maxIters=2000, confidence=0.995
     )
     if homography is None or mask is None or not _plausible(homography, catalog_size, photo_size):
         return GeometricMatch(len(query), 0, None)
@@ -233,16 +244,27 @@ class Vocabulary:
         """Names this vocabulary: words are comparable only between equal keys."""
         return hashlib.sha256(self.coarse.tobytes() + self.fine.tobytes()).hexdigest()[:16]
 
+    @cached_property
+    def _norms(self) -> tuple[np.ndarray, np.ndarray]:
+        return (self.coarse * self.coarse).sum(axis=1), (self.fine * self.fine).sum(axis=2)
+
     def words(self, root: np.ndarray) -> np.ndarray:
         """The word of each RootSIFT descriptor: nearest coarse cell, then nearest word inside it."""
         if not len(root):
             return np.zeros(0, np.int32)
-        cells = nearest(root, self.coarse)
+        coarse_norms, fine_norms = self._norms
+        cells = np.argmin(coarse_norms[None, :] - 2.0 * (root @ self.coarse.T), axis=1)
+        # Descriptors sorted by cell, each cell's run matched in one slice: a boolean mask per cell
+        # cost more than the matching (a claim photo's words: 2.6 instead of 4.2 ms).
+        order = np.argsort(cells, kind="stable")
+        ordered, grouped = cells[order], root[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
         words = np.empty(len(root), np.int32)
         branch = self.fine.shape[1]
-        for cell in np.unique(cells):
-            members = cells == cell
-            words[members] = cell * branch + nearest(root[members], self.fine[cell])
+        for start, end in zip(starts, np.r_[starts[1:], len(order)], strict=True):
+            cell = ordered[start]
+            distances = fine_norms[cell][None, :] - 2.0 * (grouped[start:end] @ self.fine[cell].T)
+            words[order[start:end]] = cell * branch + np.argmin(distances, axis=1)
         return words
 
     def to_bytes(self) -> bytes:
@@ -324,6 +346,68 @@ def colour_histogram(rgb: np.ndarray, mask: np.ndarray | None = None) -> np.ndar
 def histogram_overlap(a: np.ndarray, b: np.ndarray) -> float:
     """Histogram intersection in [0, 1]: the share of colour the two have in common."""
     return float(np.minimum(a, b).sum())
+
+
+def lab_thumbnail(rgb: np.ndarray) -> np.ndarray:
+    """A small Lab copy (uint8, OpenCV's scale) of a catalog image: its colours by place."""
+    height, width = rgb.shape[:2]
+    ratio = THUMB_SIDE / max(height, width)
+    size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
+    return cv2.cvtColor(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2LAB)
+
+
+def photo_lab(rgb: np.ndarray) -> np.ndarray:
+    """The photo in Lab (float32, OpenCV's 8-bit scale), smoothed to the scale of a thumbnail cell."""
+    smooth = cv2.GaussianBlur(rgb, (0, 0), PHOTO_BLUR_SIGMA)
+    return cv2.cvtColor(smooth, cv2.COLOR_RGB2LAB).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class ColourVote:
+    lead: float  # (cells for the first - cells for the second) / cells where the two differ
+    differing: int  # thumbnail cells of the first where the two catalog images differ in colour
+
+
+def colour_vote(
+    photo: np.ndarray,
+    first: np.ndarray,
+    first_mask: np.ndarray,
+    first_to_photo: np.ndarray,
+    second: np.ndarray,
+    second_mask: np.ndarray,
+    first_to_second: np.ndarray,
+) -> ColourVote:
+    """Which of two catalog images the photo's colours follow, where the two differ.
+
+    `first`/`second` are Lab thumbnails with their product masks (same size as each), `photo` comes
+    from `photo_lab`; `first_to_photo` maps first-thumbnail pixels into the photo and
+    `first_to_second` into the second thumbnail (both homographies fitted to one object). Only cells
+    where the two designs differ vote (the fruit, the cap, the flavour band); the photo's overall
+    colour cast is removed first (shift of each channel's median), so shop lighting does not vote.
+    """
+    height, width = first.shape[:2]
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    seen = cv2.warpPerspective(photo, first_to_photo, (width, height), flags=flags)
+    inside = cv2.warpPerspective(np.ones(photo.shape[:2], np.uint8), first_to_photo, (width, height), flags=flags)
+    rival = cv2.warpPerspective(second.astype(np.float32), first_to_second, (width, height), flags=flags)
+    rival_mask = cv2.warpPerspective(second_mask.astype(np.uint8), first_to_second, (width, height), flags=flags)
+    valid = first_mask.astype(bool) & (inside > 0) & (rival_mask > 0)
+    if valid.sum() < 8:
+        return ColourVote(0.0, 0)
+    own = first.astype(np.float32)
+    reference = (own[valid] + rival[valid]) / 2
+    seen = seen - np.median(seen[valid], axis=0) + np.median(reference, axis=0)
+    apart = np.linalg.norm(own - rival, axis=2)
+    differing = valid & (apart >= COLOUR_DIFFERS)
+    to_own = np.linalg.norm(seen - own, axis=2)
+    to_rival = np.linalg.norm(seen - rival, axis=2)
+    margin = COLOUR_MARGIN * apart
+    # A cell the photo shows in neither colour (a hand, glare, a shelf edge) does not vote.
+    differing &= np.minimum(to_own, to_rival) < COLOUR_NEAR * apart
+    mine = int((differing & (to_own + margin < to_rival)).sum())
+    theirs = int((differing & (to_rival + margin < to_own)).sum())
+    count = int(differing.sum())
+    return ColourVote((mine - theirs) / count if count else 0.0, count)
 
 
 def product_mask(rgb: np.ndarray) -> np.ndarray:
