@@ -70,6 +70,16 @@ def test_our_pdq_stays_within_pdqs_match_threshold_of_pdqhash_on_the_full_pictur
     assert fp.hamming(ours, reference) <= 31  # PDQ's own threshold for "the same picture"
 
 
+@pytest.mark.parametrize("seed", range(1, 5))
+def test_crop_codes_in_one_batch_equal_each_crop_hashed_alone(seed: int) -> None:
+    print_ = fp.fingerprint(product_photo(seed))
+    base = fp._fit(print_.grey, fp.BASE_SIZE)
+    for crop, batched in zip(fp.CROPS, print_.crop_codes, strict=True):
+        alone = fp.global_codes(fp._crop(base, *crop), dihedral=False)
+        assert fp.hamming(batched.pdq[0], alone.pdq[0]) <= 1
+        assert fp.hamming(batched.phash[0], alone.phash[0]) <= 1
+
+
 @pytest.mark.parametrize("back", [(0, 0, 0), (250, 250, 250)], ids=["black bars", "white bars"])
 def test_letterbox_bars_are_trimmed(back: tuple[int, int, int]) -> None:
     picture = np.asarray(product_photo(2))
