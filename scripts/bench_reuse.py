@@ -97,22 +97,31 @@ def accuracy(limit: int | None, dump: Path | None) -> None:
         found: dict[str, list[bool]] = defaultdict(list)
         extra: dict[str, int] = defaultdict(int)
         misses: list[str] = []
+        wrong: list[str] = []
         records = []
         for ref_id, photo in photos.items():
             source = photo.full
             for name, edit in TRANSFORMS.items():
                 query = load_photo(edit(source, rng), "edited")
                 examined = references.examine("bench", query)
-                hits = {m.entry.ref_id for m in _confirmed(examined, query)}
+                confirmed_here = _confirmed(examined, query)
+                hits = {m.entry.ref_id for m in confirmed_here}
                 found[name].append(ref_id in hits)
                 extra[name] += len(hits - {ref_id})
+                wrong += [_wrong(name, ref_id, m) for m in confirmed_here if m.entry.ref_id != ref_id]
                 if ref_id not in hits:
                     misses.append(_miss(name, ref_id, examined))
                 records += [(name, m.entry.ref_id == ref_id, m.candidate, m.verification) for m in examined]
         for path, original in corpus_edits():
             query = load_photo(path.read_bytes(), path.name)
             examined = references.examine("bench", query)
-            hits = {m.entry.ref_id for m in _confirmed(examined, query)}
+            confirmed_here = _confirmed(examined, query)
+            hits = {m.entry.ref_id for m in confirmed_here}
+            wrong += [
+                _wrong(path.name, by_name[original], m)
+                for m in confirmed_here
+                if m.entry.ref_id != by_name[original]
+            ]
             found["corpus's own edits"].append(by_name[original] in hits)
             if by_name[original] not in hits:
                 misses.append(_miss(path.name, by_name[original], examined))
@@ -136,6 +145,8 @@ def accuracy(limit: int | None, dump: Path | None) -> None:
         )
     for line in misses:
         print(f"  missed: {line}")
+    for line in wrong:
+        print(f"  wrongly matched: {line}")
     pairs = len(paths) * (len(paths) - 1)
     print(
         f"\ndistinct photos: {pairs} ordered pairs, {candidates_checked} reached keypoint checking, "
@@ -279,6 +290,14 @@ def _miss(edit: str, ref_id: str, examined: list[Match]) -> str:
                 f"inliers {v.inliers}, error {v.error:.2f}, agreement {v.agreement:.3f})"
             )
     return f"{edit} of {ref_id}: not a candidate ({len(examined)} others were)"
+
+
+def _wrong(edit: str, ref_id: str, match: Match) -> str:
+    c, v = match.candidate, match.verification
+    return (
+        f"{edit} of {ref_id} -> {match.entry.ref_id} (PDQ {c.pdq_distance}, pHash {c.phash_distance}, "
+        f"inliers {v.inliers}, error {v.error:.2f}, agreement {v.agreement:.3f})"
+    )
 
 
 def _confirmed(examined: list[Match], photo: Photo) -> list[Match]:
