@@ -8,8 +8,11 @@ hashes (`_Codes`), one per hash:
 - PDQ (256 bits): 10 substrings of 24 bits, probed with `PDQ.nflip` = 1 flipped bit per substring:
   every code within 10 * (nflip + 1) - 1 = 19 bits of a query is found (pigeonhole), farther ones up
   to the radius often (measured by scripts/bench_reuse.py --only index).
-- pHash (64 bits): 4 substrings of 16 bits, likewise (all codes within 7 bits found, most at 8);
-  it is the crop channel and gets the unturned query only.
+- pHash (64 bits): 4 substrings of 16 bits; it is the crop channel and gets the unturned query
+  only. Probed with 2 flipped bits per substring (all codes within 11 bits found, most to the radius
+  of 14) while the tenant has up to `PHASH.wide_until` codes, with 1 (within 7) beyond, where the
+  wider probe would read ~8x the codes per lookup (`scripts/bench_reuse.py --hashed` measures the
+  recall through the tables).
 
 A lookup sends the eight dihedral variants of each query code to PDQ (so mirrored and rotated
 copies are found without storing eight codes per picture); only codes found in the hash tables are
@@ -60,6 +63,9 @@ class Channel:
     # Keep a copy of each code beside its substring in every table: the codes a probe finds are
     # then read in one run instead of one by one (worth it for short codes with crowded buckets).
     copies: bool = False
+    # Up to this many codes, probe with `wide_nflip` flipped bits per substring instead of `nflip`.
+    wide_until: int = 0
+    wide_nflip: int = 0
 
 
 # Radii measured by scripts/bench_reuse.py: copies of a picture stay within them, crops only in pHash
@@ -67,7 +73,11 @@ class Channel:
 # picture's crop codes, 99.5 % within 14), rotations by 180 degrees up to 58 PDQ bits; what they let
 # through is confirmed or dropped by keypoints (references.confirmed).
 PDQ = Channel("pdq", 256, 10, 24, 1, 63)
-PHASH = Channel("phash", 64, 4, 16, 1, 14, copies=True)
+# pHash through the tables (bench_reuse.py --only accuracy --hashed, 203 originals): crops 5-15 %
+# found 97.0 % with 1 flipped bit per substring, 99.5 % with 2 (as the exact search); one screenshot
+# 99.5 -> 100 %. The 2-bit probe costs +4.3-4.9 ms CPU per lookup at 10 M codes (load 6.2-6.9),
+# about +0.5 ms at 1 M; so it stops at 2 M codes (~180,000 photos of one tenant).
+PHASH = Channel("phash", 64, 4, 16, 1, 14, copies=True, wide_until=2_000_000, wide_nflip=2)
 
 
 @dataclass(frozen=True)
@@ -212,7 +222,9 @@ class _Codes:
     def _probes(self, queries: np.ndarray) -> np.ndarray:
         """(nhash, n * probes per substring): each substring and it with up to `nflip` bits flipped."""
         keys = self._keys(queries)  # (nhash, n)
-        flips = _flip_masks(self.channel.hash_bits, self.channel.nflip)
+        channel = self.channel
+        nflip = channel.wide_nflip if self.count <= channel.wide_until else channel.nflip
+        flips = _flip_masks(channel.hash_bits, nflip)
         return (keys[:, :, None] ^ flips[None, None, :]).reshape(len(keys), -1)
 
 
