@@ -8,8 +8,11 @@ hashes (`_Codes`), one per hash:
 - PDQ (256 bits): 10 substrings of 24 bits, probed with `PDQ.nflip` = 1 flipped bit per substring:
   every code within 10 * (nflip + 1) - 1 = 19 bits of a query is found (pigeonhole), farther ones up
   to the radius often (measured by scripts/bench_reuse.py --only index).
-- pHash (64 bits): 4 substrings of 16 bits, likewise (all codes within 7 bits found, most at 8);
-  it is the crop channel and gets the unturned query only.
+- pHash (64 bits): 4 substrings of 16 bits; it is the crop channel and gets the unturned query
+  only. Probed with 2 flipped bits per substring (all codes within 11 bits found, most to the radius
+  of 14) while the tenant has up to `PHASH.wide_until` codes, with 1 (within 7) beyond, where the
+  wider probe would read ~8x the codes per lookup (`scripts/bench_reuse.py --hashed` measures the
+  recall through the tables).
 
 A lookup sends the eight dihedral variants of each query code to PDQ (so mirrored and rotated
 copies are found without storing eight codes per picture); only codes found in the hash tables are
@@ -22,6 +25,8 @@ fetches them for the few candidates.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 import threading
 from collections.abc import Iterable, Sequence
@@ -35,9 +40,12 @@ from evidence_check.imaging.fingerprint import Codes
 
 # New codes wait in an exact flat index this large before they are sorted into the hash tables.
 TAIL_SIZE = 16_384
-# A level's directory has one slot per 2**DIRECTORY_SPARSENESS codes. At 10 M codes a PDQ lookup
-# took 2.26 ms with 2 codes per slot (178 MB of directory), 1.91 with 8 (45 MB), 3.37 with 32.
-DIRECTORY_SPARSENESS = 3
+# A level's directory has one slot per 2**DIRECTORY_SPARSENESS codes (up to twice that: the slot
+# count is a power of two). At 10 M codes, CPU per lookup, the four settings run query by query in
+# turn (paired; load 5.7-6.3): 3.77-3.80 ms at 8 codes per slot (45 MB of directory), 3.29-3.36 at 4
+# (91 MB), 2.92-3.08 at 2 (180 MB), 2.81-2.89 at 1 (359 MB). Each probe's slot is read whatever its
+# size; the codes beside it are compared one by one, in numpy operations whose length was the cost.
+DIRECTORY_SPARSENESS = 1
 # A lookup is a handful of codes: OpenMP threads cost more than they save (measured).
 faiss.omp_set_num_threads(1)
 
@@ -55,6 +63,9 @@ class Channel:
     # Keep a copy of each code beside its substring in every table: the codes a probe finds are
     # then read in one run instead of one by one (worth it for short codes with crowded buckets).
     copies: bool = False
+    # Up to this many codes, probe with `wide_nflip` flipped bits per substring instead of `nflip`.
+    wide_until: int = 0
+    wide_nflip: int = 0
 
 
 # Radii measured by scripts/bench_reuse.py: copies of a picture stay within them, crops only in pHash
@@ -62,7 +73,11 @@ class Channel:
 # picture's crop codes, 99.5 % within 14), rotations by 180 degrees up to 58 PDQ bits; what they let
 # through is confirmed or dropped by keypoints (references.confirmed).
 PDQ = Channel("pdq", 256, 10, 24, 1, 63)
-PHASH = Channel("phash", 64, 4, 16, 1, 14, copies=True)
+# pHash through the tables (bench_reuse.py --only accuracy --hashed, 203 originals): crops 5-15 %
+# found 97.0 % with 1 flipped bit per substring, 99.5 % with 2 (as the exact search); one screenshot
+# 99.5 -> 100 %. The 2-bit probe costs +4.3-4.9 ms CPU per lookup at 10 M codes (load 6.2-6.9),
+# about +0.5 ms at 1 M; so it stops at 2 M codes (~180,000 photos of one tenant).
+PHASH = Channel("phash", 64, 4, 16, 1, 14, copies=True, wide_until=2_000_000, wide_nflip=2)
 
 
 @dataclass(frozen=True)
@@ -164,19 +179,23 @@ class _Codes:
         A code found through several tables comes several times; the caller keeps the closest.
         """
         radius = self.channel.radius
-        probes = self._probes(queries)  # (nhash, probes)
+        probes = self._probes(queries)  # (nhash, probes), each query's probes side by side
+        per_query = probes.shape[1] // len(queries)
         rows_out, distances_out, ids_out = [], [], []
         for level in self.levels:
             if not level.size:
                 continue
-            candidates, codes = level.find(probes)
+            probe, candidates, codes = level.find(probes)
             if not len(candidates):
                 continue
-            distances = _hamming(queries, self.codes[candidates] if codes is None else codes)
-            rows, columns = np.nonzero(distances <= radius)
-            rows_out.append(rows)
-            distances_out.append(distances[rows, columns])
-            ids_out.append(candidates[columns])
+            # Each code is measured against the query whose probe found it, not against all eight
+            # variants: an eighth of the popcounts. Another variant near it probes it itself.
+            rows = probe // per_query
+            distances = _pair_hamming(queries[rows], self.codes[candidates] if codes is None else codes)
+            near = distances <= radius
+            rows_out.append(rows[near])
+            distances_out.append(distances[near])
+            ids_out.append(candidates[near])
         if self.tail.ntotal:
             # FAISS returns codes strictly closer than the radius it is given.
             limits, distances, positions = self.tail.range_search(queries, radius + 1)
@@ -201,13 +220,21 @@ class _Codes:
         return keys
 
     def _probes(self, queries: np.ndarray) -> np.ndarray:
-        """(nhash, n * (1 + hash_bits)) for nflip 1: each substring and it with one bit flipped."""
+        """(nhash, n * probes per substring): each substring and it with up to `nflip` bits flipped."""
         keys = self._keys(queries)  # (nhash, n)
-        single = np.uint32(1) << np.arange(self.channel.hash_bits, dtype=np.uint32)
-        flips = np.concatenate([np.zeros(1, dtype=np.uint32), single])
-        if self.channel.nflip == 0:
-            flips = flips[:1]
+        channel = self.channel
+        nflip = channel.wide_nflip if self.count <= channel.wide_until else channel.nflip
+        flips = _flip_masks(channel.hash_bits, nflip)
         return (keys[:, :, None] ^ flips[None, None, :]).reshape(len(keys), -1)
+
+
+@functools.cache
+def _flip_masks(bits: int, nflip: int) -> np.ndarray:
+    """Every mask of `bits` bits with at most `nflip` bits set, fewest first."""
+    masks = [0]
+    for count in range(1, nflip + 1):
+        masks += [sum(1 << b for b in chosen) for chosen in itertools.combinations(range(bits), count)]
+    return np.array(masks, dtype=np.uint32)
 
 
 _LOW = np.uint64(0xFFFFFFFF)
@@ -217,7 +244,7 @@ class _Level:
     """Per table, the codes' substrings and code numbers as sorted 64-bit entries (substring << 32 |
     code number: one read finds both), and a directory of where each substring prefix starts.
 
-    The directory has one slot per about eight codes (the top `log2(codes) - DIRECTORY_SPARSENESS`
+    The directory has one slot per two to four codes (the top `log2(codes) - DIRECTORY_SPARSENESS`
     bits of a substring), so a probe reads its slot's few neighbouring entries instead of
     binary-searching the table: two or three memory reads, not twenty, which at millions of codes is
     most of a lookup.
@@ -246,20 +273,20 @@ class _Level:
         copies = 0 if self.copies is None else self.copies.nbytes
         return int(self.entries.nbytes + self.directory.nbytes + copies)
 
-    def find(self, probes: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """Code numbers whose substring in some table equals one of that table's probes (nhash, p),
-        and their codes when the level keeps copies."""
-        wanted = probes.astype(np.uint64)
+    def find(self, probes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Code numbers whose substring in some table equals one of that table's probes (nhash, p):
+        (the probe's column, the code number, and the codes when the level keeps copies)."""
+        wanted = probes.astype(np.uint64).ravel()
         slots = (wanted >> self.prefix).astype(np.int64)
-        slots += (np.arange(len(probes), dtype=np.int64) * self.slots)[:, None]
-        directory = self.directory.ravel()
-        lo, hi = directory[slots.ravel()], directory[slots.ravel() + 1]
-        at = _ranges(lo, hi)
+        slots += np.repeat(np.arange(len(probes), dtype=np.int64) * self.slots, probes.shape[1])
+        lo, hi = self.directory.ravel()[slots], self.directory.ravel()[slots + 1]
+        at, source = _ranges(lo, hi)
         found = self.entries.ravel()[at]
-        keep = (found >> np.uint64(32)) == np.repeat(wanted.ravel(), hi - lo)
-        at, found = at[keep], found[keep]
+        if self.prefix:  # a slot holds several substrings: keep the probed one
+            keep = (found >> np.uint64(32)) == wanted[source]
+            at, found, source = at[keep], found[keep], source[keep]
         codes = None if self.copies is None else self.copies.reshape(-1, self.copies.shape[2])[at]
-        return (found & _LOW).astype(np.int64), codes
+        return source % probes.shape[1], (found & _LOW).astype(np.int64), codes
 
 
 def _merge(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -279,25 +306,23 @@ def _merge(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return merged
 
 
-def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """All positions lo[i] <= p < hi[i], concatenated."""
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All positions lo[i] <= p < hi[i], concatenated, and the i of each."""
     counts = hi - lo
-    total = int(counts.sum())
-    if not total:
-        return np.zeros(0, dtype=np.int64)
-    starts = np.repeat(lo - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
-    return starts + np.arange(total)
+    source = np.repeat(np.arange(len(lo)), counts)
+    if not len(source):
+        return np.zeros(0, dtype=np.int64), source
+    ends = np.cumsum(counts)
+    return np.arange(len(source)) + (lo - ends + counts)[source], source
 
 
-def _hamming(queries: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """(queries, codes) Hamming distances of packed codes, by popcount of 64-bit words."""
-    q = np.ascontiguousarray(queries).view(np.uint64)
-    c = np.ascontiguousarray(codes).view(np.uint64)
-    counts = np.bitwise_count(q[:, None, :] ^ c[None, :, :])
-    # Adding the few words by hand beats numpy's reduction over a short last axis (~10 % of a lookup).
-    total = counts[:, :, 0].astype(np.int64)
-    for word in range(1, counts.shape[2]):
-        total += counts[:, :, word]
+def _pair_hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Hamming distance of each row of `a` to the same row of `b` (packed codes), by popcount."""
+    counts = np.bitwise_count(np.ascontiguousarray(a).view(np.uint64) ^ np.ascontiguousarray(b).view(np.uint64))
+    # Adding the few words by hand beats numpy's reduction over a short last axis.
+    total = counts[:, 0].astype(np.int64)
+    for word in range(1, counts.shape[1]):
+        total += counts[:, word]
     return total
 
 

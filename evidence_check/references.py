@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from evidence_check.imaging import fingerprint as fp
@@ -62,6 +62,26 @@ UNVERIFIED = fp.Verification(0, 0, 0.0, 0.0, 0.0, 0.0, 0.0)
 # How long a skipped row id is looked for: far longer than a recording transaction lasts.
 GAP_SECONDS = 600.0
 MAX_GAPS = 10_000  # the oldest are given up first; a mass rollback must not slow every sync
+
+
+# Built once: a search syncs with the store and fetches its candidates, and building these selects
+# each time through an ORM session cost 1.4 ms CPU per query against 0.15 (SQLite, nothing new).
+_ROW_CODES = select(FingerprintRow.id, FingerprintRow.tenant, FingerprintRow.pdq, FingerprintRow.phash)
+_NEWER = _ROW_CODES.where(FingerprintRow.id > bindparam("last")).order_by(FingerprintRow.id)
+_WITH_GAPS = _ROW_CODES.where(
+    (FingerprintRow.id > bindparam("last")) | FingerprintRow.id.in_(bindparam("gaps", expanding=True))
+).order_by(FingerprintRow.id)
+_STORED = select(
+    FingerprintRow.id,
+    FingerprintRow.kind,
+    FingerprintRow.ref_id,
+    FingerprintRow.customer_id,
+    FingerprintRow.image_id,
+    FingerprintRow.first_seen,
+    FingerprintRow.features,
+    FingerprintRow.pdq,
+    FingerprintRow.phash,
+).where(FingerprintRow.id.in_(bindparam("ids", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -153,14 +173,11 @@ class References:
         with self._sync_lock:
             now = self._clock()
             self._gaps = {i: t for i, t in self._gaps.items() if now - t <= GAP_SECONDS}
-            newer = FingerprintRow.id > self._last_id
-            where = newer | FingerprintRow.id.in_(list(self._gaps)) if self._gaps else newer
-            with self.store.sessions() as session:
-                rows = session.execute(
-                    select(FingerprintRow.id, FingerprintRow.tenant, FingerprintRow.pdq, FingerprintRow.phash)
-                    .where(where)
-                    .order_by(FingerprintRow.id)
-                ).all()
+            with self.store.engine.connect() as connection:
+                if self._gaps:
+                    rows = connection.execute(_WITH_GAPS, {"last": self._last_id, "gaps": list(self._gaps)}).all()
+                else:
+                    rows = connection.execute(_NEWER, {"last": self._last_id}).all()
             by_tenant: dict[str, list[tuple[int, Sequence[bytes], Sequence[bytes]]]] = {}
             for row_id, tenant, pdq, phash in rows:
                 if row_id > self._last_id:
@@ -225,20 +242,8 @@ class References:
         wanted = list(entry_ids)
         if not wanted:
             return {}
-        with self.store.sessions() as session:
-            rows = session.execute(
-                select(
-                    FingerprintRow.id,
-                    FingerprintRow.kind,
-                    FingerprintRow.ref_id,
-                    FingerprintRow.customer_id,
-                    FingerprintRow.image_id,
-                    FingerprintRow.first_seen,
-                    FingerprintRow.features,
-                    FingerprintRow.pdq,
-                    FingerprintRow.phash,
-                ).where(FingerprintRow.id.in_(wanted))
-            ).all()
+        with self.store.engine.connect() as connection:
+            rows = connection.execute(_STORED, {"ids": wanted}).all()
         return {
             row.id: (
                 Entry(row.id, row.kind, row.ref_id, row.customer_id, row.image_id, _aware(row.first_seen)),

@@ -70,6 +70,16 @@ def test_our_pdq_stays_within_pdqs_match_threshold_of_pdqhash_on_the_full_pictur
     assert fp.hamming(ours, reference) <= 31  # PDQ's own threshold for "the same picture"
 
 
+@pytest.mark.parametrize("seed", range(1, 5))
+def test_crop_codes_in_one_batch_equal_each_crop_hashed_alone(seed: int) -> None:
+    print_ = fp.fingerprint(product_photo(seed))
+    base = fp._fit(print_.grey, fp.BASE_SIZE)
+    for crop, batched in zip(fp.CROPS, print_.crop_codes, strict=True):
+        alone = fp.global_codes(fp._crop(base, *crop), dihedral=False)
+        assert fp.hamming(batched.pdq[0], alone.pdq[0]) <= 1
+        assert fp.hamming(batched.phash[0], alone.phash[0]) <= 1
+
+
 @pytest.mark.parametrize("back", [(0, 0, 0), (250, 250, 250)], ids=["black bars", "white bars"])
 def test_letterbox_bars_are_trimmed(back: tuple[int, int, int]) -> None:
     picture = np.asarray(product_photo(2))
@@ -485,3 +495,27 @@ def test_hashed_index_finds_near_copies_in_every_level_and_the_tail() -> None:
         found = {h.entry_id: h for h in index.search([codes])}
         assert target in found, target
         assert (found[target].pdq_distance, found[target].phash_distance, found[target].variant) == (19, 7, 5)
+
+
+def test_hashed_index_finds_a_crop_within_eleven_phash_bits() -> None:
+    # Crops are found by pHash alone, up to 14 bits away: the tables must not lose them beyond 7.
+    from evidence_check.index import TAIL_SIZE, TenantIndex
+
+    rng = np.random.default_rng(11)
+    total = 2 * TAIL_SIZE
+    pdq = rng.integers(0, 256, (total, 32), dtype=np.uint8)
+    phash = rng.integers(0, 256, (total, 8), dtype=np.uint8)
+    index = TenantIndex()
+    index.add_many((i, [pdq[i].tobytes()], [phash[i].tobytes()]) for i in range(total))
+    for target in (3, total // 2, total - 1):
+        # 3, 3, 3 and 2 bits in the four 16-bit substrings: no substring within one bit.
+        bits = np.unpackbits(phash[target])
+        for start, count in ((0, 3), (16, 3), (32, 3), (48, 2)):
+            bits[start + rng.choice(16, count, replace=False)] ^= 1
+        codes = fp.Codes(
+            pdq=tuple(rng.integers(0, 256, 32, dtype=np.uint8).tobytes() for _ in range(8)),
+            phash=(np.packbits(bits).tobytes(), *(bytes(8) for _ in range(7))),
+            quality=100,
+        )
+        found = {h.entry_id: h for h in index.search([codes])}
+        assert target in found and found[target].phash_distance == 11, target
