@@ -253,7 +253,7 @@ class Vocabulary:
         if not len(root):
             return np.zeros(0, np.int32)
         coarse_norms, fine_norms = self._norms
-        cells = np.argmin(coarse_norms[None, :] - 2.0 * (root @ self.coarse.T), axis=1)
+        cells = nearest(root, self.coarse, coarse_norms)
         # Descriptors sorted by cell, each cell's run matched in one slice: a boolean mask per cell
         # cost more than the matching (a claim photo's words: 2.6 instead of 4.2 ms).
         order = np.argsort(cells, kind="stable")
@@ -263,8 +263,7 @@ class Vocabulary:
         branch = self.fine.shape[1]
         for start, end in zip(starts, np.r_[starts[1:], len(order)], strict=True):
             cell = ordered[start]
-            distances = fine_norms[cell][None, :] - 2.0 * (grouped[start:end] @ self.fine[cell].T)
-            words[order[start:end]] = cell * branch + np.argmin(distances, axis=1)
+            words[order[start:end]] = cell * branch + nearest(grouped[start:end], self.fine[cell], fine_norms[cell])
         return words
 
     def to_bytes(self) -> bytes:
@@ -315,9 +314,11 @@ def _kmeans(data: np.ndarray, k: int, seed: int) -> np.ndarray:
     return np.asarray(centres, np.float32)
 
 
-def nearest(vectors: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    distances = (centres * centres).sum(axis=1)[None, :] - 2.0 * (vectors @ centres.T)
-    return np.argmin(distances, axis=1)
+def nearest(vectors: np.ndarray, centres: np.ndarray, norms: np.ndarray | None = None) -> np.ndarray:
+    """The nearest centre of each vector; `norms`: the centres' squared lengths, if kept already."""
+    if norms is None:
+        norms = (centres * centres).sum(axis=1)
+    return np.argmin(norms[None, :] - 2.0 * (vectors @ centres.T), axis=1)
 
 
 # -- colour ---------------------------------------------------------------------------------------
