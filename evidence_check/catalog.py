@@ -14,9 +14,10 @@ fixed number of images, so its cost barely grows with the size of the catalog.
 
 On the grocery corpus (`scripts/bench_relevance.py`) the product a photo shows is ranked first for
 56.8 % of photos by tf-idf alone and 73.5 % after the shortlist; among the first 3, 78.7 and 83.2 %
-(12 % of the photos show a side the catalog image does not, found by neither). A shortlist of 24 instead of 16 turned 0.5 % more other-brand impostors to `fail`
-for 4 ms more at 10,000 SKUs. Word inliers do not replace verification: leaving unverified the
-candidates without any turned 2.7 points of other-brand impostors from `fail` to `unknown`.
+(12 % of the photos show a side the catalog image does not, found by neither). A shortlist of 24
+instead of 16 turned 0.5 % more other-brand impostors to `fail` for 4 ms more at 10,000 SKUs. Word
+inliers do not replace verification: leaving unverified the candidates without any turned 2.7 % of
+other-brand impostors from `fail` to `unknown`.
 
 The word of each keypoint is stored with the features (`with_words`); images stored before that get
 them measured once when the catalog is loaded, and `catalog reindex` (or `catalog remove` and
@@ -40,7 +41,7 @@ from evidence_check.imaging.load import Photo
 
 SHORTLIST = 16  # other SKUs best by visual words, ranked again by `features.word_inliers`
 # Of those, the best verified geometrically per photo. Since the shortlist ranks them, a 4th changed
-# no claim of the bench (a 2nd alone moved a same-brand impostor from fail to pass).
+# no claim of the bench; verifying only 2 moved a same-brand impostor from fail to pass.
 CANDIDATES = 3
 SIBLINGS = 2  # and at most this many more of the ordered SKU's brand
 LOOKALIKES = 1  # and its brand's SKU whose catalog images share most words with its own
@@ -419,7 +420,6 @@ class TenantCatalog:
                 for rival in found
             ),
         )
-
 
     def _shortlist(
         self, features: PhotoFeatures, ranked: list[tuple[str, float]]
