@@ -7,11 +7,11 @@ The catalog holds each product's web-shop image (`*_Iconic.jpg`); every shelf ph
 is claimed once as its own product (genuine) and once as each of the 30 others (impostor). Pairs of
 one brand (the first word of the name: Arla, Alpro, Tropicana, ...) are near variants and are
 counted apart. Cost: milliseconds of the relevance look per photo beyond decode (features, words,
-retrieval, geometric verification, colour), CPU time with one thread for OpenCV and BLAS as the
-server runs them, with 10 SKUs and with 10,000 (the 31 real ones plus synthetic SKUs whose visual
-words are drawn at random with the real images' sizes), for photos claimed as their own product
-and as another one. `--compare` first prints
-the feature options measured (ORB, SIFT, RootSIFT, enlarged and squeezed catalog views).
+retrieval, the shortlist's word homographies, geometric verification, colour), CPU time with one
+thread for OpenCV and BLAS as the server runs them, with 10 SKUs and with 10,000 (the 31 real ones
+plus synthetic SKUs whose visual words are drawn at random with the real images' sizes), for photos
+claimed as their own product and as another one. `--compare` first prints the feature options
+measured (ORB, SIFT, RootSIFT, enlarged and squeezed catalog views).
 """
 
 from __future__ import annotations
@@ -155,7 +155,8 @@ KINDS = ("genuine (own product)", "impostor, other brand", "impostor, same brand
 def synthetic(real: TenantCatalog, count: int, seed: int = 7) -> TenantCatalog:
     """The real SKUs plus copies whose visual words are random draws of the same number.
 
-    The copies share the real images' keypoint arrays: what grows is the inverted index (the
+    The copies share the real images' keypoint arrays (and the words of their keypoints, so a copy
+    that reaches the shortlist costs what a real image does): what grows is the inverted index (the
     cost under test), not this process's memory.
     """
     rng = np.random.default_rng(seed)
@@ -198,6 +199,7 @@ def cost(root: Path) -> None:
     watch.wrap(catalog_module, "photo_features", "features")
     watch.wrap(PhotoFeatures, "words", "words")
     watch.wrap(TenantCatalog, "_scores", "retrieval")
+    watch.wrap(F, "word_inliers", "shortlist")
     watch.wrap(F, "verify", "verify")
     watch.wrap(catalog_module, "_colour_overlap", "colour")
     watch.wrap(catalog_module, "_colour_vote", "colour")
@@ -242,7 +244,7 @@ def cost(root: Path) -> None:
         print(f"  ratio {second / first:.2f}x")
 
 
-PARTS = ("features", "words", "retrieval", "verify", "colour")
+PARTS = ("features", "words", "retrieval", "shortlist", "verify", "colour")
 
 
 def _load() -> str:

@@ -2,8 +2,8 @@
 
 The photo's SIFT features are matched against every catalog image of the ordered SKU (ratio test,
 then a RANSAC homography, counting inliers), and the catalog's visual-word index proposes the
-other SKUs most like the photo plus the ordered SKU's closest same-brand siblings, which are
-verified the same way (`catalog.py`).
+other SKUs most like the photo (ranked again by a homography on keypoints of shared words), plus
+the ordered SKU's closest same-brand siblings, which are verified the same way (`catalog.py`).
 
 - ``pass``: the ordered product is found (at least `PASS_INLIERS` inliers), no other SKU matches
   comparably, and its colours agree with the catalog image where the homography puts it.
@@ -32,7 +32,7 @@ When the claim's reason is ``wrong_item``, a photo of another product supports t
 
 Details carry the numbers: the ordered SKU's best inliers, matches, inlier ratio, matched catalog
 image and homography (catalog pixels -> photo pixels), the best other SKU and its inliers, the
-colour overlap, and the retrieval candidates.
+colour overlap, the SKUs verified and the shortlist they were chosen from with its word inliers.
 """
 
 from __future__ import annotations
@@ -215,6 +215,7 @@ def _details(found: Assessment, entry: CatalogSku, rival: CatalogSku | None) -> 
         "colour_overlap": None if found.colour_overlap is None else round(found.colour_overlap, 3),
         "other_colour_overlap": None if found.other_colour_overlap is None else round(found.other_colour_overlap, 3),
         "candidates": [{"sku": sku, "score": round(score, 4)} for sku, score in found.candidates],
+        "shortlist": [{"sku": sku, "word_inliers": inliers} for sku, inliers in found.shortlist],
         "rivals": [
             {
                 "sku": match.image.sku,

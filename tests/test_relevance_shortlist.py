@@ -1,0 +1,120 @@
+"""The shortlist: the visual words propose SKUs, and a homography on keypoints of shared words ranks
+them again, so the product a photo shows is verified even when its words rank it below others."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from evidence_check import catalog as catalog_module
+from evidence_check.catalog import (
+    SHORTLIST,
+    Catalog,
+    StoredCatalog,
+    StoredSku,
+    TenantCatalog,
+    catalog_features,
+    photo_features,
+)
+from evidence_check.checks import relevance
+from evidence_check.checks.context import CheckContext
+from evidence_check.imaging import features as F
+from evidence_check.imaging.load import Photo
+from evidence_check.models import Status
+from evidence_check.settings import Settings
+from tests.test_relevance import PRODUCTS, _encoded, _load, claim, shelf
+
+# Photos whose visual words (generic vocabulary, these five SKUs) rank another SKU above their own.
+RANKED_LOW = [("TROPICANA-SMOOTH", 1), ("TROPICANA-SMOOTH", 5), ("VALIO-VANILLA", 1), ("VALIO-VANILLA", 5)]
+CLAIMED = "BRAVO-APPLE"
+
+
+@pytest.fixture(scope="module")
+def grocery() -> Path:
+    from tests.conftest import corpus
+
+    return corpus("product-matching")
+
+
+@pytest.fixture(scope="module")
+def stored(grocery: Path) -> StoredCatalog:
+    return StoredCatalog(
+        tuple(
+            StoredSku(sku, name, None, None, (catalog_features(_load(grocery / "grocery" / f / f"{f}_Iconic.jpg")),))
+            for sku, (f, name) in PRODUCTS.items()
+        )
+    )
+
+
+def _ranked_by_words(tenant: TenantCatalog, photo: Photo) -> list[str]:
+    words = photo_features(photo).words(tenant.vocabulary)
+    return [sku for sku, _ in tenant.retrieve(words, CLAIMED, SHORTLIST)]
+
+
+@pytest.mark.parametrize(("sku", "number"), RANKED_LOW, ids=[f"{s}_{n}" for s, n in RANKED_LOW])
+def test_shortlist_puts_the_product_shown_first(grocery: Path, stored: StoredCatalog, sku: str, number: int) -> None:
+    tenant = TenantCatalog(stored)
+    photo = shelf(grocery, sku, number)
+    assert _ranked_by_words(tenant, photo)[0] != sku  # the words alone put another SKU first
+    found = tenant.assess(photo, photo_features(photo), CLAIMED)
+    assert found.shortlist[0][0] == sku, found.shortlist
+    assert found.shortlist[0][1] >= F.MIN_MATCHES
+    assert found.candidates[0][0] == sku
+
+
+@pytest.mark.parametrize(("sku", "number"), RANKED_LOW, ids=[f"{s}_{n}" for s, n in RANKED_LOW])
+def test_one_verified_candidate_still_names_the_product_shown(
+    grocery: Path, stored: StoredCatalog, sku: str, number: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the best of the shortlist is verified: it is the product shown, so the claim fails naming it."""
+    monkeypatch.setattr(catalog_module, "CANDIDATES", 1)
+    context = CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=Catalog(lambda tenant: stored))
+    finding = relevance.check(shelf(grocery, sku, number), claim(CLAIMED), context)
+    assert (finding.status, finding.code) == (Status.FAIL, "relevance.other_product"), finding.details
+    assert finding.details["other_sku"] == sku
+    assert finding.details["shortlist"][0]["sku"] == sku
+
+
+def test_shortlist_keeps_the_words_order_where_no_product_is_shown(stored: StoredCatalog) -> None:
+    """Blocks of random grey: keypoints and words, but no homography, so the words' order stands."""
+    blocks = np.random.default_rng(3).integers(0, 256, (45, 60), dtype=np.uint8)
+    grey = cv2.resize(blocks, (480, 360), interpolation=cv2.INTER_NEAREST)
+    photo = _encoded(np.dstack([grey, grey, grey]), "blocks.jpg")
+    tenant = TenantCatalog(stored)
+    found = tenant.assess(photo, photo_features(photo), CLAIMED)
+    assert found.shortlist, "the words proposed no SKU: the test shows nothing"
+    assert [sku for sku, _ in found.shortlist] == _ranked_by_words(tenant, photo)
+    assert all(inliers == 0 for _, inliers in found.shortlist)
+
+
+def test_word_inliers_find_the_product_shown_and_not_another(grocery: Path, stored: StoredCatalog) -> None:
+    tenant = TenantCatalog(stored)
+    features = photo_features(shelf(grocery, "VALIO-VANILLA", 2))
+    height, width = features.rgb.shape[:2]
+
+    def inliers(sku: str) -> int:
+        image = tenant.skus[sku].images[0]
+        return F.word_inliers(
+            features.keypoint_words(tenant.vocabulary), features.points, features.root, *image.words_sorted,
+            image.points, image.descriptors, (image.width, image.height), (width, height),
+        )  # fmt: skip
+
+    assert inliers("VALIO-VANILLA") >= 2 * relevance.PASS_INLIERS
+    assert all(inliers(sku) < F.MIN_MATCHES for sku in PRODUCTS if sku != "VALIO-VANILLA")
+
+
+def test_features_stored_before_keypoint_words_get_them_when_loaded(grocery: Path) -> None:
+    folder = PRODUCTS["OATLY-MILK"][0]
+    image = catalog_features(_load(grocery / "grocery" / folder / f"{folder}_Iconic.jpg"))
+    data = F.unpack(image.features)
+    stored_words = data.pop("keypoint_words")
+    assert len(stored_words) == len(data["points"])
+    old = StoredCatalog((StoredSku("OATLY-MILK", None, None, None, (replace(image, features=F.pack(**data)),)),))
+    loaded = TenantCatalog(old).images[0]
+    assert np.array_equal(loaded.keypoint_words, stored_words)
+    assert np.array_equal(loaded.words, np.unique(stored_words))
