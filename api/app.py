@@ -67,7 +67,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = opened
     app.state.metrics = Metrics()
-    app.state.gate = threading.BoundedSemaphore(settings.api_max_parallel)
+    app.state.gate = threading.BoundedSemaphore(settings.api_max_parallel or analyses_per_process(1))
     app.state.keys_exist = False
     app.include_router(verify.router)
     app.include_router(claims.router)
@@ -124,6 +124,17 @@ def app_from_environment() -> FastAPI:
     limit_malloc_arenas()
     one_thread_per_request()
     return create_app(Settings())
+
+
+def analyses_per_process(workers: int) -> int:
+    """Claims one of `workers` processes analyses at once when the setting leaves it open: together
+    as many as the cores. More only share the cores, each photo's buffers evicting the other's
+    from the cache (measured with scripts/load_api.py, see the README's speed table)."""
+    try:
+        cores = len(os.sched_getaffinity(0))  # the cores this process may use (containers, taskset)
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return max(1, cores // workers)
 
 
 def one_thread_per_request() -> None:

@@ -57,11 +57,15 @@ class _Collector:
         self._header_value = b""
         self._name = ""
         self._filename: str | None = None
-        self._data = bytearray()
+        # Views into the received chunks, joined once at the part's end: a 12 MP photo's 1.6 MB are
+        # copied once here instead of three times (slice, bytearray growth, bytes()).
+        self._chunks: list[memoryview] = []
+        self._size = 0
 
     def on_part_begin(self) -> None:
         self._headers = {}
-        self._data = bytearray()
+        self._chunks = []
+        self._size = 0
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
         self._header_field += data[start:end]
@@ -86,25 +90,28 @@ class _Collector:
             raise UploadInvalid(f"more than {MAX_FIELDS} form fields")
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
-        self._data += data[start:end]
+        self._chunks.append(memoryview(data)[start:end])
+        self._size += end - start
         if self._filename is not None:
-            if len(self._data) > self.limits.max_file_bytes:
+            if self._size > self.limits.max_file_bytes:
                 raise UploadTooLarge(
                     f"photo {self._filename!r} is over the {_size(self.limits.max_file_bytes)} limit per file"
                 )
-        elif len(self._data) > MAX_FIELD_BYTES:
+        elif self._size > MAX_FIELD_BYTES:
             raise UploadTooLarge(f"field {self._name!r} is over {_size(MAX_FIELD_BYTES)}")
 
     def on_part_end(self) -> None:
+        data = b"".join(self._chunks)
+        self._chunks = []
         if self._filename is not None:
             # A browser sends an empty, nameless part for a file input left empty.
-            if self._filename or self._data:
-                self.form.files.append(UploadedFile(self._name, self._filename, bytes(self._data)))
+            if self._filename or data:
+                self.form.files.append(UploadedFile(self._name, self._filename, data))
             return
         if self._name in self.form.fields:
             raise UploadInvalid(f"{self._name}: given more than once")
         try:
-            self.form.fields[self._name] = self._data.decode("utf-8")
+            self.form.fields[self._name] = data.decode("utf-8")
         except UnicodeDecodeError:
             raise UploadInvalid(f"{self._name}: not UTF-8 text") from None
 

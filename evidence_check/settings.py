@@ -59,7 +59,12 @@ class Settings(BaseSettings):
     # at most `api_max_parallel` requests are analysed at once, each at most `max_request_bytes`.
     max_request_bytes: int = Field(200 * 1024 * 1024, ge=1024, description="one HTTP request, all parts")
     max_photos: int = Field(20, ge=1, le=200, description="photos in one claim sent over HTTP")
-    api_max_parallel: int = Field(4, ge=1, le=64, description="claims analysed at once by one API process")
+    api_max_parallel: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="claims analysed at once by one API process (default: the cores ÷ serve's --workers)",
+    )
     # Prometheus sends it as `Authorization: Bearer TOKEN`; once API keys exist, /metrics needs it.
     metrics_token: SecretStr | None = Field(
         None, min_length=16, max_length=256, description="bearer token that reads /metrics"

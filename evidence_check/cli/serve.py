@@ -50,7 +50,7 @@ def serve(
     # Imported here: the command line must not pay for the web stack when it only verifies.
     import uvicorn
 
-    from api.app import create_app, limit_malloc_arenas, one_thread_per_request
+    from api.app import analyses_per_process, create_app, limit_malloc_arenas, one_thread_per_request
     from api.deps import is_loopback
     from api.observe import LOG_LEVEL_VARIABLE, log_requests
 
@@ -59,6 +59,8 @@ def serve(
     settings = load_settings()
     if db:
         settings = settings.model_copy(update={"db": db})
+    if settings.api_max_parallel is None:
+        settings = settings.model_copy(update={"api_max_parallel": analyses_per_process(workers)})
     store = open_store(settings.db)
     if not any_key(store) and not is_loopback(host):
         store.close()
@@ -91,6 +93,7 @@ def serve(
     store.close()
     metrics_folder = tempfile.mkdtemp(prefix="evidence-check-metrics-")
     os.environ["EVIDENCE_CHECK_DB"] = settings.db
+    os.environ["EVIDENCE_CHECK_API_MAX_PARALLEL"] = str(settings.api_max_parallel)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_folder
     os.environ[LOG_LEVEL_VARIABLE] = log_level
     try:

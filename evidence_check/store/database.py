@@ -46,7 +46,9 @@ class Store:
             except OSError as exc:
                 raise StoreError(f"cannot create the folder for {parsed.database}: {exc.strerror}") from None
         try:
-            self.engine: Engine = create_engine(parsed, pool_pre_ping=True)
+            # A server's connection can drop between requests (restart, idle timeout): test it on
+            # checkout. A SQLite file cannot, and the test was a query per request for nothing.
+            self.engine: Engine = create_engine(parsed, pool_pre_ping=parsed.get_backend_name() != "sqlite")
         except (ArgumentError, ImportError) as exc:
             raise StoreError(
                 f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}"

@@ -3,10 +3,12 @@ back to uvicorn's defaults (h11, asyncio) where a platform has no build of them.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
 
+from api.app import analyses_per_process
 from evidence_check.cli.serve import fast_protocols
 
 
@@ -25,3 +27,13 @@ def test_serve_uses_the_fast_protocols_that_are_installed(
     for module in missing:
         monkeypatch.setitem(sys.modules, module, None)  # `import module` now raises ImportError
     assert fast_protocols() == expected
+
+
+@pytest.mark.parametrize(
+    ("cores", "workers", "expected"), [(2, 1, 2), (2, 2, 1), (8, 2, 4), (2, 4, 1), (1, 1, 1)]
+)
+def test_claims_analysed_at_once_share_out_the_cores_among_the_workers(
+    monkeypatch: pytest.MonkeyPatch, cores: int, workers: int, expected: int
+) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(cores)), raising=False)
+    assert analyses_per_process(workers) == expected
