@@ -63,7 +63,7 @@ class Settings(BaseSettings):
         None,
         ge=1,
         le=64,
-        description="claims analysed at once by one API process (default: the cores ÷ serve's --workers)",
+        description="claims analysed at once by one API process (default: 2 × cores ÷ serve's --workers)",
     )
     # Prometheus sends it as `Authorization: Bearer TOKEN`; once API keys exist, /metrics needs it.
     metrics_token: SecretStr | None = Field(

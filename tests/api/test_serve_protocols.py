@@ -30,9 +30,9 @@ def test_serve_uses_the_fast_protocols_that_are_installed(
 
 
 @pytest.mark.parametrize(
-    ("cores", "workers", "expected"), [(2, 1, 2), (2, 2, 1), (8, 2, 4), (2, 4, 1), (1, 1, 1)]
+    ("cores", "workers", "expected"), [(2, 1, 4), (2, 2, 2), (8, 2, 8), (2, 4, 1), (2, 8, 1), (1, 1, 2)]
 )
-def test_claims_analysed_at_once_share_out_the_cores_among_the_workers(
+def test_claims_analysed_at_once_are_two_per_core_shared_among_the_workers(
     monkeypatch: pytest.MonkeyPatch, cores: int, workers: int, expected: int
 ) -> None:
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(cores)), raising=False)
