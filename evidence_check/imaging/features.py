@@ -225,6 +225,9 @@ def word_inliers(
     query, train = query[close][order], train[close][order]
     _, once = np.unique(train, return_index=True)  # the closest pair of each catalog keypoint
     query, train = query[once], train[once]
+    # Now in catalog-keypoint order, so this keeps the first pair of each photo keypoint, not its
+    # closest. Keeping the closest (sorting `once` above) measured worse: other-brand impostors
+    # failed 84.5 -> 83.8 % on the grocery bench, the rest unchanged.
     _, once = np.unique(query, return_index=True)
     query, train = query[once], train[once]
     if len(query) < MIN_MATCHES:
