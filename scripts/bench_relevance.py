@@ -7,7 +7,8 @@ The catalog holds each product's web-shop image (`*_Iconic.jpg`); every shelf ph
 is claimed once as its own product (genuine) and once as each of the 30 others (impostor). Pairs of
 one brand (the first word of the name: Arla, Alpro, Tropicana, ...) are near variants and are
 counted apart. Cost: milliseconds of the relevance look per photo beyond decode (features, words,
-retrieval, the shortlist's word homographies, geometric verification, colour), CPU time with one
+retrieval, the shortlist's word homographies, geometric verification, colour; median and mean, and
+the share of claims that took the closer look, which pays most of these twice), CPU time with one
 thread for OpenCV and BLAS as the server runs them, with 10 SKUs and with 10,000 (the 31 real ones
 plus synthetic SKUs whose visual words are drawn at random with the real images' sizes), for photos
 claimed as their own product and as another one. `--compare` first prints the feature options
@@ -209,7 +210,10 @@ def cost(root: Path) -> None:
     large = synthetic(full, SYNTHETIC_SKUS)
     print(f"\n({SYNTHETIC_SKUS:,}-SKU index built in {time.process_time() - started:.1f} s CPU)")
     print(f"Cost of the relevance look per photo beyond decode: CPU ms, median (load average {_load()})")
-    print(f"  {'catalog':<12} {'claims':<16} {'n':>3}  {'total':>6}  " + "  ".join(f"{k:>9}" for k in PARTS))
+    print(
+        f"  {'catalog':<12} {'claims':<16} {'n':>3}  {'total':>6}  {'mean':>6}  {'closer':>6}  "
+        + "  ".join(f"{k:>9}" for k in PARTS)
+    )
     catalogs = {"10 SKUs": small, f"{SYNTHETIC_SKUS:,} SKUs": large}
     contexts = {
         label: CheckContext(
@@ -222,6 +226,7 @@ def cost(root: Path) -> None:
     others = [(p, skus[(i + 1) % 10]) for i, name in enumerate(names) for p in photos(root, name)[:2]]
     for kind, claims in (("own product", own), ("another product", others)):
         totals: dict[str, list[float]] = {label: [] for label in catalogs}
+        closer: Counter[str] = Counter()  # claims that took the closer look
         parts: dict[str, dict[str, list[float]]] = {label: {k: [] for k in PARTS} for label in catalogs}
         # Each photo is measured against both catalogs in turn, so load changes hit both alike.
         for path, sku in claims:
@@ -231,13 +236,15 @@ def cost(root: Path) -> None:
                 catalog_module._roots.cache_clear()  # as in a large catalog: no pair seen before
                 watch.spent.clear()
                 started = time.process_time()
-                relevance.check(photo, claim, context)
+                finding = relevance.check(photo, claim, context)
                 totals[label].append((time.process_time() - started) * 1000)
+                closer[label] += bool(finding.details.get("closer_look"))
                 for k in PARTS:
                     parts[label][k].append(watch.spent[k])
         for label in catalogs:
             print(
                 f"  {label:<12} {kind:<16} {len(claims):3d}  {statistics.median(totals[label]):6.1f}  "
+                f"{statistics.mean(totals[label]):6.1f}  {closer[label] / len(claims):6.0%}  "
                 + "  ".join(f"{statistics.median(parts[label][k]):9.1f}" for k in PARTS)
             )
         first, second = (statistics.median(t) for t in totals.values())

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from evidence_check.catalog import Catalog, StoredCatalog, StoredSku, catalog_features
+from evidence_check.catalog import Catalog, StoredCatalog, StoredSku, catalog_features, photo_features
 from evidence_check.checks import location, relevance
 from evidence_check.checks.context import CheckContext
 from evidence_check.imaging import features as F
@@ -135,6 +135,53 @@ def test_heavily_blurred_photo_is_never_a_fail(grocery: Path, context: CheckCont
     blurred = _encoded(cv2.GaussianBlur(rgb, (0, 0), 6), "blurred.jpg")
     finding = relevance.check(blurred, claim("BRAVO-APPLE"), context)
     assert finding.status is Status.UNKNOWN
+
+
+# Bravo-Orange-Juice_005 holds the carton small, tilted: the first look finds 9 inliers of the ordered
+# SKU, too few; the closer look finds it. Arla-Standard-Milk_005 (not in this catalog) shows its side.
+CLOSER = [
+    ("Bravo-Orange-Juice_005", "BRAVO-ORANGE", "pass", "relevance.match"),
+    ("Bravo-Orange-Juice_005", "OATLY-MILK", "fail", "relevance.other_product"),
+    ("Arla-Standard-Milk_005", "BRAVO-APPLE", "unknown", "relevance.not_found"),
+]
+
+
+@pytest.mark.parametrize(("name", "sku", "status", "code"), CLOSER, ids=[f"{n}_as_{s}" for n, s, *_ in CLOSER])
+def test_photo_whose_first_look_finds_nothing_is_looked_at_closer(
+    grocery: Path, context: CheckContext, name: str, sku: str, status: str, code: str
+) -> None:
+    photo = _load(grocery / "grocery" / name.rsplit("_", 1)[0] / f"{name}.jpg")
+    first = context.catalog.for_tenant("default").assess(photo, photo_features(photo), sku)  # type: ignore[union-attr]
+    assert first.found_nothing  # undecided at the first look: without the closer one, `unknown`
+    finding = relevance.check(photo, claim(sku), context)
+    assert (finding.status.value, finding.code) == (status, code), finding.details
+    assert finding.details["closer_look"] is True
+    if status == "fail":
+        assert finding.details["other_sku"] == "BRAVO-ORANGE"
+
+
+def test_photo_found_at_the_first_look_is_not_looked_at_again(grocery: Path, context: CheckContext) -> None:
+    photo = shelf(grocery, "BRAVO-APPLE", 2)
+    finding = relevance.check(photo, claim("BRAVO-APPLE"), context)
+    assert (finding.status, finding.details["closer_look"]) == (Status.PASS, False)
+    plain = np.tile(np.linspace(60, 200, 400, dtype=np.uint8), (300, 1))
+    featureless = relevance.check(_encoded(np.dstack([plain] * 3), "plain.jpg"), claim("BRAVO-APPLE"), context)
+    assert (featureless.code, featureless.details["closer_look"]) == ("relevance.featureless", False)
+
+
+@pytest.mark.parametrize(("size", "first_side"), [((300, 200), 300), ((2400, 1800), F.PHOTO_MAX_SIDE)])
+def test_the_closer_look_measures_a_larger_copy(size: tuple[int, int], first_side: int) -> None:
+    """Enlarged from a small photo, reduced less from a large one; keypoints in the copy's pixels."""
+    rng = np.random.default_rng(3)
+    texture = cv2.resize(rng.integers(0, 255, (size[1] // 8, size[0] // 8, 3), dtype=np.uint8), size)
+    photo = _encoded(texture, "texture.jpg")
+    first, closer = photo_features(photo), photo_features(photo, closer=True)
+    assert max(first.rgb.shape[:2]) == first_side
+    assert max(closer.rgb.shape[:2]) == round(first_side * F.CLOSER_SCALE)
+    assert closer.scale == pytest.approx(first.scale * F.CLOSER_SCALE, rel=0.01)
+    height, width = closer.rgb.shape[:2]
+    assert len(closer.points) > len(first.points)
+    assert closer.points[:, 0].max() < width and closer.points[:, 1].max() < height
 
 
 def test_same_print_in_other_colours_does_not_pass(grocery: Path, context: CheckContext) -> None:

@@ -4,6 +4,8 @@ The photo's SIFT features are matched against every catalog image of the ordered
 then a RANSAC homography, counting inliers), and the catalog's visual-word index proposes the
 other SKUs most like the photo (ranked again by a homography on keypoints of shared words), plus
 the ordered SKU's closest same-brand siblings, which are verified the same way (`catalog.py`).
+When that finds no product at all, the photo is looked at again closer, on a copy 1.5 times as
+large (`catalog.Catalog.assess`; details say ``closer_look``): a carton held small in a shelf photo.
 
 - ``pass``: the ordered product is found (at least `PASS_INLIERS` inliers), no other SKU matches
   comparably, and its colours agree with the catalog image where the homography puts it.
@@ -39,12 +41,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from evidence_check.catalog import Assessment, CatalogSku, ImageMatch, distinctive_inliers
+from evidence_check.catalog import (
+    PLAIN_PHOTO_KEYPOINTS,
+    Assessment,
+    CatalogSku,
+    ImageMatch,
+    distinctive_inliers,
+)
 from evidence_check.checks.context import CheckContext
 from evidence_check.imaging.load import Photo
 from evidence_check.models import Claim, ClaimReason, Finding, Status
 
-MIN_PHOTO_KEYPOINTS = 80  # fewer SIFT keypoints than this: too plain or too blurred to match
+MIN_PHOTO_KEYPOINTS = PLAIN_PHOTO_KEYPOINTS  # fewer SIFT keypoints: too plain or too blurred to match
 # Chosen on the grocery corpus (scripts/bench_relevance.py): a product claimed for a photo of
 # another brand's product gets about 5 inliers at the 99th percentile (a shared shelf can give
 # more), while genuine claims have a median of about 50.
@@ -207,6 +215,7 @@ def _details(found: Assessment, entry: CatalogSku, rival: CatalogSku | None) -> 
         "sku": entry.sku,
         "name": entry.name,
         "photo_keypoints": found.photo_keypoints,
+        "closer_look": found.closer,
         "ordered": _match(found.ordered),
         "other_sku": rival.sku if rival else None,
         "other_name": rival.name if rival else None,
