@@ -17,6 +17,10 @@ When that first look finds no product at all (neither the ordered SKU nor any ot
 `features.CLOSER_SCALE` times as large, and the whole assessment again on them. A carton held small
 in a shelf photo shows too few keypoints of its print at the first look's size; such a claim would
 otherwise end `unknown` and go to a person, which costs far more than the second look's CPU.
+The closer look also matches each verified image's tilted views (`features.extract_views`: the pack
+seen from above, from the side, at a slant), stored apart and read per image only then
+(`Catalog.load_views`); a pack's logo at a slant then matches any pack of its brand, so there a
+variant passes only on print its brand's other verified SKUs lack (`unshared_inliers`).
 
 On the grocery corpus (`scripts/bench_relevance.py`) the product a photo shows is ranked first for
 56.8 % of photos by tf-idf alone and 73.5 % after the shortlist; among the first 3, 78.7 and 83.2 %
@@ -40,7 +44,7 @@ import threading
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from typing import Any
 
 import cv2
@@ -70,6 +74,7 @@ SAME_OBJECT_OVERLAP = 0.15
 CLOSER_LOOK_BELOW = 12
 PLAIN_PHOTO_KEYPOINTS = 80
 ROOTS_CACHED = 64  # catalog images whose RootSIFT floats are kept (4x their stored size)
+VIEWS_CACHED = 32  # catalog images whose tilted views are kept, as RootSIFT (~2.5 MB each)
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,9 @@ class StoredImage:
     features: bytes
     # Named parts of the product: name -> [x, y, w, h] in this image's pixels (`catalog add --zones`).
     zones: dict[str, Any] | None = None
+    # Tilted views (`features.extract_views`), packed: read only by a closer look, so a store loads
+    # them per image when one needs them, not with the catalog. None: added before views were made.
+    views: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +129,8 @@ class CatalogImage:
     zones: dict[str, list[int]] = field(default_factory=dict)  # in this image's pixels
     # Lab thumbnail (`features.lab_thumbnail`); None for images added before it was stored.
     thumb: np.ndarray | None = None
+    # Reads the packed tilted views (`StoredImage.views`) when a closer look first needs them.
+    read_views: Callable[[], bytes | None] | None = None
 
     @cached_property
     def words_sorted(self) -> tuple[np.ndarray, np.ndarray]:
@@ -172,6 +182,14 @@ class ImageMatch:
     image: CatalogImage
     geometry: F.GeometricMatch
     homography_full: np.ndarray | None  # catalog image pixels -> full-resolution photo pixels
+    view: int | None = None  # which of the image's tilted views matched; None: the upright image
+
+    @property
+    def features(self) -> tuple[np.ndarray, np.ndarray]:
+        """Points and RootSIFT of what matched: the upright image or one of its tilted views."""
+        if self.view is None:
+            return self.image.points, _roots(self.image)
+        return _views(self.image)[self.view]
 
     @property
     def inliers(self) -> int:
@@ -195,6 +213,11 @@ class Assessment:
     # (sku, word inliers) of the SKUs the visual words proposed, in the order they were ranked again.
     shortlist: tuple[tuple[str, int], ...] = ()
     closer: bool = False  # measured on the closer look's features: the first found no product
+    # In the closer look: the ordered SKU's inliers on print that its brand's verified SKUs (named
+    # here, best first) do not share, in the upright image or the view that matched. None: not
+    # measured (the first look, nothing found, or no SKU of its brand verified).
+    brand_distinct: int | None = None
+    brand_siblings: tuple[str, ...] = ()
 
     @property
     def found_nothing(self) -> bool:
@@ -246,6 +269,7 @@ def catalog_features(photo: Photo, vocabulary: F.Vocabulary | None = None) -> St
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     local = F.extract_catalog(gray)
     mask = F.product_mask(rgb)
+    views = F.extract_views(gray)
     blob = F.pack(
         points=(local.points / photo.scale).astype(np.float32),  # full-resolution catalog pixels
         descriptors=local.descriptors,
@@ -253,7 +277,14 @@ def catalog_features(photo: Photo, vocabulary: F.Vocabulary | None = None) -> St
         mask=_fit(mask.astype(np.uint8), MASK_SIDE),
         thumb=F.lab_thumbnail(rgb),
     )
-    return StoredImage(photo.image_id, photo.filename, photo.width, photo.height, with_words(blob, vocabulary))
+    packed_views = F.pack(
+        points=np.concatenate([view.points / photo.scale for view in views]).astype(np.float32),
+        descriptors=np.concatenate([view.descriptors for view in views]),
+        view=np.concatenate([np.full(len(view.points), index, np.uint8) for index, view in enumerate(views)]),
+    ) if views else None  # fmt: skip
+    return StoredImage(
+        photo.image_id, photo.filename, photo.width, photo.height, with_words(blob, vocabulary), views=packed_views
+    )
 
 
 def with_words(blob: bytes, vocabulary: F.Vocabulary | None) -> bytes:
@@ -280,7 +311,11 @@ def train_catalog_vocabulary(stored: Sequence[StoredSku]) -> F.Vocabulary:
 
 
 def _image_from(
-    sku: str, stored: StoredImage, vocabulary: F.Vocabulary, legacy_zones: dict[str, Any] | None
+    sku: str,
+    stored: StoredImage,
+    vocabulary: F.Vocabulary,
+    legacy_zones: dict[str, Any] | None,
+    load_views: Callable[[str, str], bytes | None] | None,
 ) -> CatalogImage:
     data = F.unpack(stored.features)
     keypoint_words = data.get("keypoint_words")
@@ -302,14 +337,27 @@ def _image_from(
         mask=data["mask"],
         zones=dict(stored.zones or legacy_zones or {}),
         thumb=data.get("thumb"),
+        read_views=_views_reader(sku, stored, load_views),
     )
+
+
+def _views_reader(
+    sku: str, stored: StoredImage, load_views: Callable[[str, str], bytes | None] | None
+) -> Callable[[], bytes | None] | None:
+    if stored.views is not None:
+        blob = stored.views
+        return lambda: blob
+    if load_views is None:
+        return None
+    return lambda: load_views(sku, stored.image_id)
 
 
 # -- the in-memory catalog of one tenant -------------------------------------------------------------
 
 
 class TenantCatalog:
-    def __init__(self, stored: StoredCatalog) -> None:
+    def __init__(self, stored: StoredCatalog, load_views: Callable[[str, str], bytes | None] | None = None) -> None:
+        """`load_views(sku, image_id)` reads an image's tilted views from the store (see `StoredImage`)."""
         vocabulary = F.Vocabulary.from_bytes(stored.vocabulary) if stored.vocabulary else F.vocabulary()
         entries = [
             CatalogSku(
@@ -317,7 +365,7 @@ class TenantCatalog:
                 name=sku.name,
                 category=sku.category,
                 images=tuple(
-                    _image_from(sku.sku, image, vocabulary, sku.zones if index == 0 else None)
+                    _image_from(sku.sku, image, vocabulary, sku.zones if index == 0 else None, load_views)
                     for index, image in enumerate(sku.images)
                 ),
             )
@@ -410,9 +458,10 @@ class TenantCatalog:
             found = self._lookalikes[sku] = self._rank(scores, sku, LOOKALIKES, self._brands.get(entry.brand))
         return found
 
-    def assess(self, photo: Photo, features: PhotoFeatures, sku: str) -> Assessment:
+    def assess(self, photo: Photo, features: PhotoFeatures, sku: str, *, views: bool = False) -> Assessment:
+        """`views`: match the tilted views of each image verified too (the closer look)."""
         entry = self.skus[sku]
-        ordered = _best(features, entry.images[:MAX_IMAGES_PER_SKU])
+        ordered = _best(features, entry.images[:MAX_IMAGES_PER_SKU], views)
         scores = self._scores(features.words(self.vocabulary))
         shortlist = self._shortlist(features, self._rank(scores, sku, SHORTLIST))
         candidates = [(name, score) for name, score, _ in shortlist[:CANDIDATES]]
@@ -422,9 +471,16 @@ class TenantCatalog:
         for sibling in siblings:
             if sibling[0] not in {name for name, _ in candidates}:
                 candidates.append(sibling)
-        rivals = [_best(features, self.skus[candidate].images[:MAX_IMAGES_PER_SKU]) for candidate, _ in candidates]
+        rivals = [
+            _best(features, self.skus[candidate].images[:MAX_IMAGES_PER_SKU], views) for candidate, _ in candidates
+        ]
         found = sorted((r for r in rivals if r is not None and r.inliers > 0), key=lambda r: -r.inliers)
         other = found[0] if found else None
+        brand_names = tuple(name for name, _ in candidates if self.skus[name].brand == entry.brand)
+        brand_distinct = None
+        if views and ordered is not None and ordered.inliers and brand_names:
+            images = [image for name in brand_names for image in self.skus[name].images[:MAX_IMAGES_PER_SKU]]
+            brand_distinct = unshared_inliers(ordered, images)
         return Assessment(
             photo_keypoints=len(features.points),
             ordered=ordered,
@@ -441,6 +497,8 @@ class TenantCatalog:
                 else None
                 for rival in found
             ),
+            brand_distinct=brand_distinct,
+            brand_siblings=brand_names if brand_distinct is not None else (),
         )
 
     def _shortlist(
@@ -471,23 +529,21 @@ class TenantCatalog:
         return sorted(found, key=lambda item: -item[2])  # stable: ties stay in the words' order
 
 
-def _best(features: PhotoFeatures, images: Sequence[CatalogImage]) -> ImageMatch | None:
+def _best(features: PhotoFeatures, images: Sequence[CatalogImage], views: bool = False) -> ImageMatch | None:
     best: ImageMatch | None = None
     height, width = features.rgb.shape[:2]
     for image in images:
-        geometry = F.verify(
-            features.points,
-            features.root,
-            image.points,
-            _roots(image),
-            (image.width, image.height),
-            (width, height),
-        )
-        if best is None or geometry.inliers > best.inliers:
-            full = None
-            if geometry.homography is not None:
-                full = np.diag([1 / features.scale, 1 / features.scale, 1.0]) @ geometry.homography
-            best = ImageMatch(image, geometry, full)
+        # Each view apart: a keypoint and its twin in another view would fail each other's ratio test.
+        looks: list[tuple[int | None, tuple[np.ndarray, np.ndarray]]] = [(None, (image.points, _roots(image)))]
+        if views:
+            looks += list(enumerate(_views(image)))
+        for view, (points, roots) in looks:
+            geometry = F.verify(features.points, features.root, points, roots, (image.width, image.height), (width, height))
+            if best is None or geometry.inliers > best.inliers:
+                full = None
+                if geometry.homography is not None:
+                    full = np.diag([1 / features.scale, 1 / features.scale, 1.0]) @ geometry.homography
+                best = ImageMatch(image, geometry, full, view)
     return best
 
 
@@ -504,10 +560,34 @@ def distinctive_inliers(match: ImageMatch, rival: ImageMatch) -> int:
     to_other = None
     if match.geometry.homography is not None and rival.geometry.homography is not None:
         to_other = np.linalg.inv(rival.geometry.homography) @ match.geometry.homography
-    image, other = match.image, rival.image
+    points, roots = match.features
+    other = rival.image
     shared = F.shared_keypoints(
-        image.points[inliers], _roots(image)[inliers], other.points, _roots(other), to_other, (other.width, other.height)
+        points[inliers], roots[inliers], other.points, _roots(other), to_other, (other.width, other.height)
     )
+    return int((~shared).sum())
+
+
+def unshared_inliers(match: ImageMatch, images: Sequence[CatalogImage]) -> int:
+    """Inliers of `match` on features none of `images` has, upright or in the view that matched.
+
+    Packs of one brand share its logo, and a tilted view matches a logo seen at a slant as well on
+    any of them; the closer look confirms a variant only on print the others lack. The same view
+    of each is compared as well: a slanted logo is alike in the same view of every pack.
+    """
+    inliers = match.geometry.inlier_keypoints
+    if inliers is None or not len(inliers):
+        return 0
+    points, roots = match.features
+    shared = np.zeros(len(inliers), bool)
+    for image in images:
+        looks = [(image.points, _roots(image))]
+        if match.view is not None and len(_views(image)) > match.view:
+            looks.append(_views(image)[match.view])
+        for other_points, other_roots in looks:
+            shared |= F.shared_keypoints(
+                points[inliers], roots[inliers], other_points, other_roots, None, (image.width, image.height)
+            )
     return int((~shared).sum())
 
 
@@ -515,6 +595,19 @@ def distinctive_inliers(match: ImageMatch, rival: ImageMatch) -> int:
 def _roots(image: CatalogImage) -> np.ndarray:
     """RootSIFT of a catalog image: the ordered SKU and its rivals recur from claim to claim."""
     return F.rootsift(image.descriptors)
+
+
+@lru_cache(maxsize=VIEWS_CACHED)
+def _views(image: CatalogImage) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Points and RootSIFT of each tilted view of a catalog image; none when it has none stored."""
+    blob = image.read_views() if image.read_views is not None else None
+    if blob is None:
+        return ()
+    data = F.unpack(blob)
+    return tuple(
+        (data["points"][data["view"] == index], F.rootsift(data["descriptors"][data["view"] == index]))
+        for index in range(len(F.VIEW_TILTS))
+    )
 
 
 def _colour_overlap(features: PhotoFeatures, match: ImageMatch | None) -> float | None:
@@ -616,9 +709,11 @@ def _fit(image: np.ndarray, side: int) -> np.ndarray:
 
 @dataclass
 class Catalog:
-    """Each tenant's catalog, loaded from `load` on first use and kept for the process."""
+    """Each tenant's catalog, loaded from `load` on first use and kept for the process;
+    `load_views(tenant, sku, image_id)` reads one image's tilted views when a closer look needs them."""
 
     load: Callable[[str], StoredCatalog | TenantCatalog]
+    load_views: Callable[[str, str, str], bytes | None] | None = None
     _tenants: dict[str, TenantCatalog] = field(default_factory=dict)
     _assessed: weakref.WeakKeyDictionary[Photo, dict[tuple[str, str], Assessment]] = field(
         default_factory=weakref.WeakKeyDictionary
@@ -630,7 +725,10 @@ class Catalog:
             found = self._tenants.get(tenant)
         if found is None:
             loaded = self.load(tenant)
-            found = loaded if isinstance(loaded, TenantCatalog) else TenantCatalog(loaded)
+            if isinstance(loaded, TenantCatalog):
+                found = loaded
+            else:
+                found = TenantCatalog(loaded, partial(self.load_views, tenant) if self.load_views else None)
             with self._lock:
                 self._tenants[tenant] = found
         return found
@@ -650,7 +748,8 @@ class Catalog:
         catalog = self.for_tenant(tenant)
         result = catalog.assess(photo, photo_features(photo), sku)
         if result.found_nothing and result.photo_keypoints >= PLAIN_PHOTO_KEYPOINTS:
-            result = replace(catalog.assess(photo, photo_features(photo, closer=True), sku), closer=True)
+            closer = catalog.assess(photo, photo_features(photo, closer=True), sku, views=True)
+            result = replace(closer, closer=True)
         with self._lock:
             self._assessed.setdefault(photo, {})[key] = result
         return result

@@ -29,7 +29,7 @@ from evidence_check.models import Claim, Report
 from evidence_check.references import add_reference, references_for, stored_print
 from evidence_check.settings import Settings
 from evidence_check.store import Store
-from evidence_check.store.catalog_store import load_tenant, load_vocabulary, put_sku, reindex
+from evidence_check.store.catalog_store import load_tenant, load_views, load_vocabulary, put_sku, reindex
 from evidence_check.store.outcomes import open_challenge
 
 # One catalog per open store, so a server loads each tenant's catalog once, not per request.
@@ -61,7 +61,11 @@ def catalog_for(store: Store) -> Catalog:
             current = opened()
             return load_tenant(current, tenant) if current is not None else StoredCatalog()
 
-        found = _catalogs[store] = Catalog(load)
+        def views(tenant: str, sku: str, image_id: str) -> bytes | None:
+            current = opened()
+            return load_views(current, tenant, sku, image_id) if current is not None else None
+
+        found = _catalogs[store] = Catalog(load, views)
     return found
 
 

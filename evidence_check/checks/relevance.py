@@ -23,7 +23,8 @@ large (`catalog.Catalog.assess`; details say ``closer_look``): a carton held sma
   leading in inliers and overall colour when the colours by place do not contradict it.
 - ``warn``: the ordered product is found but so is a rival (``relevance.variant_unconfirmed``,
   ``relevance.two_products``), or the colours disagree (``relevance.colour_mismatch``: a black
-  item passed off for an ordered white one).
+  item passed off for an ordered white one), or a closer look matched only print the brand's
+  other packs share (``relevance.brand_only``: the logo on a pack held at a slant).
 - ``unknown``: no SKU or no catalog images; a photo with too little texture to match (fruit,
   a plain garment, blur); or neither the ordered nor another product is found clearly (a side of
   the package the catalog does not show). Weak evidence is never a ``fail``.
@@ -49,6 +50,7 @@ from evidence_check.catalog import (
     distinctive_inliers,
 )
 from evidence_check.checks.context import CheckContext
+from evidence_check.imaging import features as F
 from evidence_check.imaging.load import Photo
 from evidence_check.models import Claim, ClaimReason, Finding, Status
 
@@ -74,6 +76,14 @@ COLOUR_SEPARATES = 0.05
 DISTINCT_MIN = 10
 DISTINCT_RATIO = 1.5
 VARIANT_SEPARATED_BETTER = 1.3  # a variant this much better whose own print shows is the one shown
+# The closer look (a pack small, at a slant, matched through tilted catalog views) is a weaker
+# look: there a variant of the ordered brand fails the claim only by VARIANT_CLEARLY_BETTER, not by
+# colours or distinctive print (a slanted logo matched 29 inliers of a yoghurt on a photo of milk
+# of the same brand and failed a genuine claim), and the ordered product passes only with
+# CLOSER_BRAND_DISTINCT inliers on print its brand's verified SKUs do not share (genuine closer
+# passes have 4-78 of them, 2 once; the three same-brand impostors that passed on a logo had 2-3:
+# chosen on the whole grocery corpus, so a small margin).
+CLOSER_BRAND_DISTINCT = 4
 # Colour by place (`features.colour_vote`): where two catalog images differ in colour (the fruit,
 # the cap, the band), the photo follows one by a lead of at least COLOUR_VOTE_LEAD of those cells,
 # and at least COLOUR_VOTE_CELLS of them are seen. Fitted on half the grocery products.
@@ -121,15 +131,23 @@ def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
     if found.other is not None and rival >= OTHER_STRONG and ratio >= CLEARLY_BETTER:
         separated = rival >= VARIANT_STRONG and (
             ratio >= VARIANT_CLEARLY_BETTER
-            or colour_lead <= -COLOUR_SEPARATES
-            or _separates(found.other, found.ordered)
-            or _colour_follows(found, found.other, -1)
+            or (
+                not found.closer
+                and (
+                    colour_lead <= -COLOUR_SEPARATES
+                    or _separates(found.other, found.ordered)
+                    or _colour_follows(found, found.other, -1)
+                )
+            )
         )
         if not same_brand or separated:
             return Finding(Status.FAIL, FAIL_SCORE, "relevance.other_product", params, details, "ask_label_photo")
         return Finding(Status.WARN, WARN_SCORE, "relevance.variant_unconfirmed", params, details, "ask_which_variant")
-    if found.other is not None and shows_variant and (
-        _separates(found.other, found.ordered) or _colour_follows(found, found.other, -1)
+    if (
+        found.other is not None
+        and shows_variant
+        and not found.closer
+        and (_separates(found.other, found.ordered) or _colour_follows(found, found.other, -1))
     ):
         return Finding(Status.FAIL, FAIL_SCORE, "relevance.other_product", params, details, "ask_label_photo")
     if found.ordered is not None and ordered >= PASS_INLIERS:
@@ -152,6 +170,11 @@ def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
                 params["other_inliers"] = match.inliers
             code = "relevance.variant_unconfirmed" if close and close.brand == entry.brand else "relevance.two_products"
             return Finding(Status.WARN, WARN_SCORE, code, params, details, "ask_which_variant")
+        if found.brand_distinct is not None and found.brand_distinct < CLOSER_BRAND_DISTINCT:
+            sibling = tenant.get(found.brand_siblings[0])
+            params["other"] = sibling.label if sibling else found.brand_siblings[0]
+            params["distinct"] = found.brand_distinct
+            return Finding(Status.WARN, WARN_SCORE, "relevance.brand_only", params, details, "ask_which_variant")
         if found.colour_overlap is not None and found.colour_overlap < COLOUR_MIN_OVERLAP:
             params["overlap"] = f"{found.colour_overlap:.0%}"
             return Finding(Status.WARN, WARN_SCORE, "relevance.colour_mismatch", params, details, "ask_label_photo")
@@ -221,6 +244,7 @@ def _details(found: Assessment, entry: CatalogSku, rival: CatalogSku | None) -> 
         "other_name": rival.name if rival else None,
         "other": _match(found.other),
         "distinctive_inliers": _distinctive(found),
+        "brand_distinct_inliers": found.brand_distinct,
         "colour_overlap": None if found.colour_overlap is None else round(found.colour_overlap, 3),
         "other_colour_overlap": None if found.other_colour_overlap is None else round(found.other_colour_overlap, 3),
         "candidates": [{"sku": sku, "score": round(score, 4)} for sku, score in found.candidates],
@@ -237,12 +261,19 @@ def _details(found: Assessment, entry: CatalogSku, rival: CatalogSku | None) -> 
     }
 
 
+def _view(index: int) -> dict[str, float]:
+    """A tilted catalog view: squeezed `tilt` times across, at `angle` degrees."""
+    tilt, angle = F.VIEW_TILTS[index]
+    return {"tilt": round(tilt, 2), "angle": angle}
+
+
 def _match(match: ImageMatch | None) -> dict[str, Any] | None:
     if match is None:
         return None
     homography = match.homography_full
     return {
         "inliers": match.inliers,
+        "catalog_view": None if match.view is None else _view(match.view),
         "matches": match.geometry.matches,
         "inlier_ratio": round(match.geometry.inlier_ratio, 3),
         "catalog_image": match.image.image_id,

@@ -25,6 +25,10 @@ SUMMARIES: dict[str, tuple[str, str]] = {
         "Same brand, variant not confirmed: the photo matches {ordered} ({inliers} points) and {other} ({other_inliers} points).",
         "同一品牌，款式未能确认：照片与 {ordered}（{inliers} 个匹配点）和 {other}（{other_inliers} 个匹配点）都相符。",
     ),
+    "relevance.brand_only": (
+        "The photo matches {ordered} only where its brand's packs look alike, as {other} does ({distinct} of {inliers} matching points are its own print): the variant is not confirmed.",
+        "照片与 {ordered} 只在同品牌包装共有的图案上相符，{other} 也是如此（{inliers} 个匹配点中仅 {distinct} 个属于它自己的图案）：款式未能确认。",
+    ),
     "relevance.two_products": (
         "The photo matches both the ordered {ordered} ({inliers} points) and {other} ({other_inliers} points).",
         "照片同时与订购的 {ordered}（{inliers} 个匹配点）和 {other}（{other_inliers} 个匹配点）相符。",

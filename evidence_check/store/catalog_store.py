@@ -64,8 +64,8 @@ def put_sku(
                     continue
                 known[image.image_id] = CatalogImageRow(
                     sku_pk=row.id, tenant=tenant, image_id=image.image_id, filename=image.filename[:255],
-                    width=image.width, height=image.height, features=image.features, zones=image.zones,
-                    created_at=when,
+                    width=image.width, height=image.height, features=image.features, views=image.views,
+                    zones=image.zones, created_at=when,
                 )  # fmt: skip
                 session.add(known[image.image_id])
                 added += 1
@@ -129,6 +129,16 @@ def load_tenant(store: Store, tenant: str) -> StoredCatalog:
         tuple(StoredSku(row.sku, row.name, row.category, row.zones, tuple(images.get(row.id, ()))) for row in skus),
         vocabulary,
     )
+
+
+def load_views(store: Store, tenant: str, sku: str, image_id: str) -> bytes | None:
+    """One catalog image's tilted views, or None (stored before views were made, or removed since)."""
+    with store.sessions() as session:
+        return session.scalar(
+            select(CatalogImageRow.views)
+            .join(CatalogSkuRow, CatalogSkuRow.id == CatalogImageRow.sku_pk)
+            .where(CatalogSkuRow.tenant == tenant, CatalogSkuRow.sku == sku, CatalogImageRow.image_id == image_id)
+        )
 
 
 def load_vocabulary(store: Store, tenant: str) -> bytes | None:

@@ -40,6 +40,9 @@ class CatalogImageRow(Base):
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     features: Mapped[bytes] = mapped_column(LargeBinary)
+    # Tilted views for the closer look (`catalog.StoredImage.views`): deferred, so loading a catalog
+    # does not read them; a closer look reads the few it needs (`catalog_store.load_views`).
+    views: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     # Named parts of the product on this image: name -> [x, y, w, h] in its pixels.
     zones: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
