@@ -8,9 +8,10 @@ Finding the ordered SKU: every image of that SKU is verified geometrically (rati
 homography). Finding a *better* SKU: an inverted index of visual words (`imaging.features`) over
 all the tenant's catalog images ranks candidates by tf-idf; the best `SHORTLIST` other SKUs are
 ranked again by a cheap homography on keypoints of shared words (`features.word_inliers`), and
-only the best `CANDIDATES` of those are verified, plus the best `SIBLINGS` of the ordered SKU's own
-brand (its likeliest look-alikes). A query touches only the posting lists of its own words and a
-fixed number of images, so its cost barely grows with the size of the catalog.
+only the best `CANDIDATES` of those (`CLOSER_CANDIDATES` in the closer look, below) are verified,
+plus the best `SIBLINGS` of the ordered SKU's own brand (its likeliest look-alikes). A query
+touches only the posting lists of its own words and a fixed number of images, so its cost barely
+grows with the size of the catalog.
 
 When that first look finds no product at all (neither the ordered SKU nor any other with
 `CLOSER_LOOK_BELOW` inliers), the photo is looked at again, closer: features of a copy
