@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
+from evidence_check import catalog
 from evidence_check.catalog import Catalog, StoredCatalog, StoredSku, catalog_features
 from evidence_check.checks import relevance
 from evidence_check.checks.context import CheckContext
@@ -164,8 +165,8 @@ SLANTED = [
     # The front seen from above: found at the first look by no SKU, at the closer look through a view.
     ("Arla-Sour-Cream_001", "Arla-Sour-Cream", "pass", "relevance.match"),
     ("Arla-Ecological-Sour-Cream_003", "Arla-Ecological-Sour-Cream", "pass", "relevance.match"),
-    # Only the logo matches the yoghurt, in a view: not a pass for it.
-    ("Arla-Ecological-Sour-Cream_003", "Arla-Natural-Yoghurt", "warn", "relevance.brand_only"),
+    # Standard milk's side: only the logo matches the sour cream, in a view, and not a pass for it.
+    ("Arla-Standard-Milk_005", "Arla-Ecological-Sour-Cream", "warn", "relevance.brand_only"),
 ]
 
 
@@ -198,3 +199,29 @@ def test_a_slanted_logo_at_the_closer_look_does_not_fail_a_genuine_claim(
     details = finding.details
     assert details["closer_look"] is True and details["other_sku"] == "Arla-Mild-Vanilla-Yoghurt"
     assert details["other_colour_overlap"] - details["colour_overlap"] >= relevance.COLOUR_SEPARATES
+
+
+@pytest.fixture(scope="module")
+def grocery_catalog() -> tuple[Path, CheckContext]:
+    """The whole grocery corpus as a catalog, as `scripts/bench_relevance.py` has it."""
+    grocery = corpus("product-matching") / "grocery"
+    names = sorted(path.name for path in grocery.iterdir() if path.is_dir())
+    skus = [
+        StoredSku(name, name.replace("-", " "), None, None, (catalog_features(_load(grocery / name / f"{name}_Iconic.jpg")),))
+        for name in names
+    ]
+    return grocery, _context(skus)
+
+
+def test_the_closer_look_verifies_more_candidates_and_names_a_slanted_pack(
+    grocery_catalog: tuple[Path, CheckContext],
+) -> None:
+    """Arla-Sour-Cream_001 holds the carton at a slant: claimed as another brand's juice, the words
+    rank the carton 4th, past the first look's 3 verified; the closer look verifies 8."""
+    grocery, context = grocery_catalog
+    finding = _check(grocery, "Arla-Sour-Cream_001", "Bravo-Apple-Juice", context)
+    assert (finding.status, finding.code) == (Status.FAIL, "relevance.other_product"), finding.details
+    details = finding.details
+    assert details["closer_look"] is True and details["other_sku"] == "Arla-Sour-Cream"
+    ranked = [entry["sku"] for entry in details["shortlist"]]
+    assert catalog.CANDIDATES <= ranked.index("Arla-Sour-Cream") < catalog.CLOSER_CANDIDATES
