@@ -219,11 +219,11 @@ class Assessment:
     # (sku, word inliers) of the SKUs the visual words proposed, in the order they were ranked again.
     shortlist: tuple[tuple[str, int], ...] = ()
     closer: bool = False  # measured on the closer look's features: the first found no product
-    # In the closer look: the ordered SKU's inliers on print that its brand's verified SKUs (named
-    # here, best first) do not share, in the upright image or the view that matched. None: not
+    # In the closer look: the ordered SKU's inliers on print that its brand's verified SKUs do not
+    # share, in the upright image or the view that matched, and the best of those SKUs. None: not
     # measured (the first look, nothing found, or no SKU of its brand verified).
     brand_distinct: int | None = None
-    brand_siblings: tuple[str, ...] = ()
+    brand_sibling: str | None = None
 
     @property
     def found_nothing(self) -> bool:
@@ -504,7 +504,7 @@ class TenantCatalog:
                 for rival in found
             ),
             brand_distinct=brand_distinct,
-            brand_siblings=brand_names if brand_distinct is not None else (),
+            brand_sibling=brand_names[0] if brand_distinct is not None else None,
         )
 
     def _shortlist(

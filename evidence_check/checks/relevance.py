@@ -171,8 +171,8 @@ def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
             code = "relevance.variant_unconfirmed" if close and close.brand == entry.brand else "relevance.two_products"
             return Finding(Status.WARN, WARN_SCORE, code, params, details, "ask_which_variant")
         if found.brand_distinct is not None and found.brand_distinct < CLOSER_BRAND_DISTINCT:
-            sibling = tenant.get(found.brand_siblings[0])
-            params["other"] = sibling.label if sibling else found.brand_siblings[0]
+            sibling = tenant.get(found.brand_sibling)
+            params["other"] = sibling.label if sibling else found.brand_sibling
             params["distinct"] = found.brand_distinct
             return Finding(Status.WARN, WARN_SCORE, "relevance.brand_only", params, details, "ask_which_variant")
         if found.colour_overlap is not None and found.colour_overlap < COLOUR_MIN_OVERLAP:
