@@ -265,9 +265,23 @@ class References:
         keep_features: bool = True,
     ) -> bool:
         """Store and index one picture; False when this ref id already holds these bytes."""
+        stored = stored_print(photo, keep_features)
+        return self.add_print(tenant, kind, ref_id, photo.image_id, photo.filename, stored, when, customer_id)
+
+    def add_print(
+        self,
+        tenant: str,
+        kind: str,
+        ref_id: str,
+        image_id: str,
+        filename: str,
+        stored: StoredPrint,
+        when: datetime | None = None,
+        customer_id: str | None = None,
+    ) -> bool:
+        """`add` of a picture whose print was measured already (by a worker of a bulk import)."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
-        stored = stored_print(photo, keep_features)
         try:
             with self.store.sessions.begin() as session:
                 known = session.scalar(
@@ -275,21 +289,17 @@ class References:
                         FingerprintRow.tenant == tenant,
                         FingerprintRow.kind == kind,
                         FingerprintRow.ref_id == ref_id[:128],
-                        FingerprintRow.image_id == photo.image_id,
+                        FingerprintRow.image_id == image_id,
                     )
                 )
                 if known is not None:
                     return False
                 moment = when or datetime.now(UTC)
-                session.add(
-                    fingerprint_row(
-                        tenant, kind, ref_id, photo.image_id, photo.filename, moment, stored, customer_id
-                    )
-                )
+                session.add(fingerprint_row(tenant, kind, ref_id, image_id, filename, moment, stored, customer_id))
         except IntegrityError:
             return False  # the same picture added at the same moment by another process
         except SQLAlchemyError as exc:
-            raise StoreError(f"could not add {photo.filename}: {str(exc).splitlines()[0][:200]}") from None
+            raise StoreError(f"could not add {filename}: {str(exc).splitlines()[0][:200]}") from None
         self.sync()
         return True
 

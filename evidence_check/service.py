@@ -5,8 +5,9 @@ The command line and the HTTP API both call `verify_claim`; neither knows how th
 
 from __future__ import annotations
 
+import hashlib
 import weakref
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -26,11 +27,19 @@ from evidence_check.engine import Upload, verify
 from evidence_check.imaging.features import Vocabulary
 from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
 from evidence_check.models import Claim, Report
-from evidence_check.references import add_reference, references_for, stored_print
+from evidence_check.references import references_for, stored_print
 from evidence_check.settings import Settings
 from evidence_check.store import Store
-from evidence_check.store.catalog_store import load_tenant, load_views, load_vocabulary, put_sku, reindex
+from evidence_check.store.catalog_store import (
+    complete_image_ids,
+    load_tenant,
+    load_views,
+    load_vocabulary,
+    put_sku,
+    reindex,
+)
 from evidence_check.store.outcomes import open_challenge
+from evidence_check.store.reuse_tables import StoredPrint
 
 # One catalog per open store, so a server loads each tenant's catalog once, not per request.
 _catalogs: weakref.WeakKeyDictionary[Store, Catalog] = weakref.WeakKeyDictionary()
@@ -118,6 +127,21 @@ class CatalogAddition:
     skipped: tuple[tuple[str, str], ...]  # (filename, why) of files that could not be used
 
 
+@dataclass(frozen=True)
+class MeasuredImage:
+    """A catalog image measured for both looks that use it, ready to store."""
+
+    image: StoredImage  # the relevance look's features and tilted views
+    listing: StoredPrint  # the reuse look's print: a customer sending the shop's own photo is caught
+
+
+@dataclass(frozen=True)
+class MeasuredUploads:
+    measured: tuple[MeasuredImage, ...]
+    complete: tuple[tuple[str, str], ...]  # (image id, filename) of uploads stored whole already
+    skipped: tuple[tuple[str, str], ...]  # (filename, why) of uploads that cannot be used
+
+
 def add_to_catalog(
     store: Store,
     tenant: str,
@@ -134,35 +158,83 @@ def add_to_catalog(
     the shop's own listing photo for the reuse look (a customer sending it back is caught).
 
     `zones` are keyed by the upload's file name (`catalog.parse_image_zones`). Nothing is stored
-    when no image is readable.
+    when no image is readable; an image the SKU has whole already is not measured again.
     """
-    limits = limits_from(settings)
-    stored_vocabulary = load_vocabulary(store, tenant)
-    vocabulary = Vocabulary.from_bytes(stored_vocabulary) if stored_vocabulary else None
-    photos: list[Photo] = []
-    images: list[StoredImage] = []
+    uploads_measured = measure_catalog_uploads(
+        uploads,
+        catalog_vocabulary(store, tenant),
+        limits_from(settings),
+        settings.reuse_keep_features,
+        complete_image_ids(store, tenant, sku).get(sku, set()),
+    )
+    return store_catalog_sku(
+        store, tenant, sku, uploads_measured, name=name, category=category, zones=zones, now=now
+    )
+
+
+def catalog_vocabulary(store: Store, tenant: str) -> Vocabulary | None:
+    """The vocabulary the tenant's catalog was indexed with; None: the generic one."""
+    stored = load_vocabulary(store, tenant)
+    return Vocabulary.from_bytes(stored) if stored else None
+
+
+def measure_catalog_uploads(
+    uploads: Sequence[Upload],
+    vocabulary: Vocabulary | None,
+    limits: Limits,
+    keep_features: bool,
+    complete: Collection[str] = (),
+) -> MeasuredUploads:
+    """Measure each readable upload whose image id is not in `complete` (stored whole already).
+
+    Touches no store, so a bulk import measures in worker processes and stores in one.
+    """
+    measured: list[MeasuredImage] = []
+    already: list[tuple[str, str]] = []
     skipped: list[tuple[str, str]] = []
     for upload in uploads:
         if upload.data is None:
             skipped.append((upload.filename, upload.error or "could not be read"))
             continue
+        image_id = upload.image_id or hashlib.sha256(upload.data).hexdigest()
+        if image_id in complete:
+            already.append((image_id, upload.filename))
+            continue
         try:
-            photo = load_photo(upload.data, upload.filename, limits)
+            photo = load_photo(upload.data, upload.filename, limits, image_id=image_id)
         except PhotoError as exc:
             skipped.append((upload.filename, str(exc)))
             continue
-        photos.append(photo)
-        drawn = (zones or {}).get(upload.filename)
-        images.append(replace(catalog_features(photo, vocabulary), zones=drawn))
+        measured.append(MeasuredImage(catalog_features(photo, vocabulary), stored_print(photo, keep_features)))
+    return MeasuredUploads(tuple(measured), tuple(already), tuple(skipped))
+
+
+def store_catalog_sku(
+    store: Store,
+    tenant: str,
+    sku: str,
+    uploads: MeasuredUploads,
+    *,
+    name: str | None,
+    category: str | None,
+    zones: dict[str, dict[str, list[int]]] | None,
+    now: datetime,
+) -> CatalogAddition:
+    """Store a SKU with its measured images, and each new one as the shop's listing photo."""
+    zones = zones or {}
+    images = [replace(m.image, zones=zones.get(m.image.filename)) for m in uploads.measured]
+    zones_of_known = {image_id: zones[filename] for image_id, filename in uploads.complete if filename in zones}
     added = 0
-    if images:
+    if images or uploads.complete:
         added = put_sku(
-            store, tenant, sku, name=name, category=category, images=images, when=now
+            store, tenant, sku, name=name, category=category, images=images, when=now, zones_of_known=zones_of_known
         )
         catalog_for(store).forget(tenant)
-        for photo in photos:
-            add_reference(store, tenant, "listing", sku, photo, now, settings.reuse_keep_features)
-    return CatalogAddition(added=added, skipped=tuple(skipped))
+        references = references_for(store)
+        for measured in uploads.measured:
+            image = measured.image
+            references.add_print(tenant, "listing", sku, image.image_id, image.filename, measured.listing, now)
+    return CatalogAddition(added=added, skipped=uploads.skipped)
 
 
 def reindex_catalog(store: Store, tenant: str, now: datetime) -> int:

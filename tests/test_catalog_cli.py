@@ -5,17 +5,24 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
+from evidence_check import service
+from evidence_check.catalog import StoredImage
 from evidence_check.cli import app
+from evidence_check.cli import catalog as catalog_cli
 from evidence_check.engine import Upload
 from evidence_check.imaging.features import Vocabulary, unpack
+from evidence_check.imaging.load import Photo
 from evidence_check.service import add_to_catalog, catalog_for
 from evidence_check.settings import Settings
 from evidence_check.store import Store
-from evidence_check.store.catalog_store import list_skus, load_tenant, remove_sku
+from evidence_check.store.catalog_store import list_skus, load_tenant, load_views, remove_sku
+from evidence_check.store.catalog_tables import CatalogImageRow, CatalogSkuRow
 from tests.conftest import FIXTURES
 
 IMAGE = FIXTURES / "genuine_after_delivery.jpg"
@@ -115,6 +122,100 @@ def test_import_csv_and_jsonl_manifests(sqlite_url: str, tmp_path: Path) -> None
     assert code == 0, err
     _, listing, _ = run("catalog", "list", "--db", sqlite_url)
     assert [line.split()[0] for line in listing.splitlines()[1:]] == ["A-1", "B-2", "D-4"]
+
+
+def _stored(url: str) -> dict[tuple[str, str], tuple[bytes, bytes | None]]:
+    """(SKU, image id) -> (features, views) as the store holds them."""
+    store = Store(url)
+    try:
+        return {
+            (sku.sku, image.image_id): (image.features, load_views(store, "default", sku.sku, image.image_id))
+            for sku in load_tenant(store, "default").skus
+            for image in sku.images
+        }
+    finally:
+        store.close()
+
+
+def _three_skus(tmp_path: Path) -> Path:
+    manifest = tmp_path / "products.csv"
+    manifest.write_text(
+        "sku,name,category,images\n"
+        f"A-1,Apple juice,juice,{IMAGE};{NOT_IMAGE}\n"
+        f"B-2,Bag,apparel,{OTHER};{FIXTURES / 'exif_before_order.jpg'}\n"
+        f"C-3,Cup,,{FIXTURES / 'edited_photoshop.jpg'}\n"
+    )
+    return manifest
+
+
+def test_import_in_worker_processes_stores_what_one_process_does(tmp_path: Path) -> None:
+    manifest = _three_skus(tmp_path)
+    stored = {}
+    for jobs in ("1", "2"):
+        url = f"sqlite:///{tmp_path / f'jobs{jobs}.db'}"
+        code, out, err = run("catalog", "import", str(manifest), "--jobs", jobs, "--db", url)
+        assert code == 0, err
+        assert "imported 3 SKU(s), 4 new image(s)" in out
+        assert sum(line.startswith("evidence-check: skipped A-1") for line in err.splitlines()) == 1
+        stored[jobs] = _stored(url)
+    assert len(stored["1"]) == 4 and all(views for _, views in stored["1"].values())
+    assert stored["2"] == stored["1"]
+
+
+def test_importing_again_measures_only_what_is_missing(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest = _three_skus(tmp_path)
+    assert run("catalog", "import", str(manifest), "--jobs", "1", "--db", sqlite_url)[0] == 0
+    first = _stored(sqlite_url)
+    # One image as stored before tilted views were made: the import gives it views, nothing else.
+    store = Store(sqlite_url)
+    try:
+        with store.sessions.begin() as session:
+            bag = select(CatalogSkuRow.id).where(CatalogSkuRow.sku == "B-2").scalar_subquery()
+            session.execute(update(CatalogImageRow).where(CatalogImageRow.sku_pk == bag).values(views=None))
+    finally:
+        store.close()
+    measured: list[str] = []
+    real = service.catalog_features
+
+    def counted(photo: Photo, vocabulary: Vocabulary | None = None) -> StoredImage:
+        measured.append(photo.filename)
+        return real(photo, vocabulary)
+
+    monkeypatch.setattr(service, "catalog_features", counted)
+    code, out, err = run("catalog", "import", str(manifest), "--jobs", "1", "--db", sqlite_url)
+    assert code == 0, err
+    assert "imported 3 SKU(s), 0 new image(s)" in out
+    assert sorted(measured) == sorted([OTHER.name, "exif_before_order.jpg"])
+    assert _stored(sqlite_url) == first
+
+
+def test_an_interrupted_import_keeps_what_it_stored_and_resumes(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest = _three_skus(tmp_path)
+    real = catalog_cli._store
+    stored: list[str] = []
+
+    def ctrl_c_at_the_second(store: Store, tenant: str, entry: catalog_cli.Entry, uploads: Any) -> int | None:
+        if stored:
+            raise KeyboardInterrupt
+        stored.append(entry.sku)
+        return real(store, tenant, entry, uploads)
+
+    monkeypatch.setattr(catalog_cli, "_store", ctrl_c_at_the_second)
+    code, _, err = run("catalog", "import", str(manifest), "--jobs", "2", "--db", sqlite_url)
+    assert code == 130
+    assert err.strip().splitlines()[-1] == (
+        "evidence-check: interrupted after 1 of 3 SKU(s); what was imported is kept: run the same import again "
+        "to finish it"
+    )
+    assert sorted(sku for sku, _ in _stored(sqlite_url)) == ["A-1"]
+    monkeypatch.setattr(catalog_cli, "_store", real)
+    code, out, err = run("catalog", "import", str(manifest), "--jobs", "2", "--db", sqlite_url)
+    assert code == 0, err
+    assert "imported 3 SKU(s), 3 new image(s)" in out
 
 
 @pytest.mark.parametrize(

@@ -28,24 +28,40 @@ from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
+import os
 import re
+import signal
 import sys
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Collection, Generator, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import click
+import cv2
 import typer
 
 from evidence_check.catalog import parse_image_zones
 from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
 from evidence_check.engine import Upload, now_utc
-from evidence_check.imaging.load import PhotoError, read_file
-from evidence_check.service import add_to_catalog, limits_from, reindex_catalog
+from evidence_check.imaging.features import Vocabulary
+from evidence_check.imaging.load import Limits, PhotoError, read_file
+from evidence_check.service import (
+    MeasuredUploads,
+    catalog_vocabulary,
+    limits_from,
+    measure_catalog_uploads,
+    reindex_catalog,
+    store_catalog_sku,
+)
 from evidence_check.settings import Settings
 from evidence_check.store import Store, StoreError
-from evidence_check.store.catalog_store import list_skus, remove_sku
+from evidence_check.store.catalog_store import complete_image_ids, list_skus, remove_sku
 
 catalog_app = typer.Typer(
     help="The catalog: SKUs and their images, computed once and matched against claim photos.",
@@ -54,6 +70,8 @@ catalog_app = typer.Typer(
 app.add_typer(catalog_app, name="catalog")
 
 _SKU = re.compile(r"^[\w.:@/+-]{1,128}$")
+
+RESUME = "what was imported is kept: run the same import again to finish it"
 
 DbOption = Annotated[str | None, typer.Option(help="store URL (default: SQLite in the user's data folder)")]
 TenantOption = Annotated[str, typer.Option(help="the merchant whose catalog this is (as its API key's tenant)")]
@@ -143,10 +161,18 @@ def remove(sku: Annotated[str, typer.Argument()], tenant: TenantOption = "defaul
 @catalog_app.command("import")
 def import_(
     manifest: Annotated[Path, typer.Argument(help="CSV (sku,name,category,images) or JSONL")],
+    jobs: Annotated[
+        int | None,
+        typer.Option(min=1, help="processes measuring images at once (default: one per CPU)", show_default=False),
+    ] = None,
     tenant: TenantOption = "default",
     db: DbOption = None,
 ) -> None:
-    """Add many SKUs from a manifest, with a progress bar on stderr."""
+    """Add many SKUs from a manifest, with a progress bar on stderr.
+
+    Images the catalog already holds whole are not measured again: an import that stopped half
+    way is resumed by running it again.
+    """
     check_tenant(tenant)
     try:
         entries = list(_manifest(manifest))
@@ -158,14 +184,26 @@ def import_(
         fail(f"{manifest}: no SKU rows")
     settings = load_settings()
     store = open_store(db or settings.db)
-    skus = images = 0
+    skus = images = done = 0
     try:
-        with click.progressbar(entries, label="importing", file=sys.stderr, show_pos=True) as bar:
-            for entry in bar:
-                added, _ = _add(store, settings, tenant, entry)
+        complete = complete_image_ids(store, tenant)
+        work = _Measuring(catalog_vocabulary(store, tenant), limits_from(settings), settings.reuse_keep_features)
+        measured = closing(_measured_in_order(entries, complete, work, min(jobs or _cpus(), len(entries))))
+        bar = click.progressbar(length=len(entries), label="importing", file=sys.stderr, show_pos=True)
+        with measured as ordered, bar:
+            for entry, uploads in ordered:
+                added = _store(store, tenant, entry, uploads)
                 if added is not None:
                     skus += 1
                     images += added
+                done += 1
+                bar.update(1)
+    except StoreError as exc:
+        fail(str(exc))
+    except BrokenProcessPool:
+        fail(f"a process measuring images stopped (out of memory?) after {done} of {len(entries)} SKU(s); {RESUME}")
+    except KeyboardInterrupt:
+        fail(f"interrupted after {done} of {len(entries)} SKU(s); {RESUME}", 130)
     finally:
         store.close()
     print(f"imported {skus} SKU(s), {images} new image(s) from {manifest}")
@@ -196,27 +234,108 @@ def _reindex(url: str, tenant: str) -> None:
 
 def _add(store: Store, settings: Settings, tenant: str, entry: Entry) -> tuple[int | None, int]:
     """(images added or None when none was usable, images given); skipped files get one line each."""
-    limits = limits_from(settings)
-    uploads = []
-    for path in entry.images:
-        try:
-            uploads.append(Upload(path.name, read_file(path, limits)))
-        except PhotoError as exc:
-            uploads.append(Upload(str(path), None, str(exc)))
+    work = _Measuring(catalog_vocabulary(store, tenant), limits_from(settings), settings.reuse_keep_features)
+    uploads = work.measure(entry, complete_image_ids(store, tenant, entry.sku).get(entry.sku, set()))
+    return _store(store, tenant, entry, uploads), len(entry.images)
+
+
+def _store(store: Store, tenant: str, entry: Entry, uploads: MeasuredUploads) -> int | None:
+    """Images added, or None when none was usable; skipped files get one line each."""
     try:
         zones = None if entry.zones is None else parse_image_zones(entry.zones, [p.name for p in entry.images])
-        result = add_to_catalog(
-            store, tenant, entry.sku, uploads, name=entry.name, category=entry.category, zones=zones,
-            settings=settings, now=now_utc(),
-        )  # fmt: skip
+        result = store_catalog_sku(
+            store, tenant, entry.sku, uploads, name=entry.name, category=entry.category, zones=zones, now=now_utc()
+        )
     except ValueError as exc:
         fail(f"{entry.sku}: zones: {exc}", 2)
     except StoreError as exc:
         fail(str(exc))
     for filename, why in result.skipped:
         print(f"evidence-check: skipped {entry.sku} {filename}: {why}", file=sys.stderr)
-    usable = len(entry.images) - len(result.skipped)
-    return (result.added if usable else None), len(entry.images)
+    return result.added if len(result.skipped) < len(entry.images) else None
+
+
+@dataclass(frozen=True)
+class _Measuring:
+    """What measuring a catalog image needs; sent once to each worker process of an import."""
+
+    vocabulary: Vocabulary | None
+    limits: Limits
+    keep_features: bool
+
+    def measure(self, entry: Entry, complete: Collection[str]) -> MeasuredUploads:
+        uploads = []
+        for path in entry.images:
+            try:
+                uploads.append(Upload(path.name, read_file(path, self.limits)))
+            except PhotoError as exc:
+                uploads.append(Upload(str(path), None, str(exc)))
+        return measure_catalog_uploads(uploads, self.vocabulary, self.limits, self.keep_features, complete)
+
+
+_worker: _Measuring | None = None
+
+
+def _start_worker(work: _Measuring) -> None:
+    global _worker
+    _worker = work
+    # One thread each: the processes already keep every core busy.
+    cv2.setNumThreads(1)
+    # Ctrl-C reaches the whole process group: the importing process stops the workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _measure_in_worker(entry: Entry, complete: frozenset[str]) -> MeasuredUploads:
+    assert _worker is not None
+    return _worker.measure(entry, complete)
+
+
+def _measured_in_order(
+    entries: Sequence[Entry], complete: dict[str, set[str]], work: _Measuring, jobs: int
+) -> Generator[tuple[Entry, MeasuredUploads], None, None]:
+    """Each entry with its measured images, in manifest order, measured by `jobs` processes.
+
+    Measuring (SIFT and tilted views, ~0.6 s an image) is the import's cost; storing stays in this
+    process, one SKU per transaction, so an interrupted import keeps every SKU it finished.
+    """
+    if jobs == 1:
+        for entry in entries:
+            yield entry, work.measure(entry, complete.get(entry.sku, set()))
+        return
+    # Spawned, not forked: a worker must not inherit the store's connections or other threads' locks.
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(work,))
+    finished = False
+    try:
+        pending: deque[tuple[Entry, Future[MeasuredUploads]]] = deque()
+        for entry in entries:
+            pending.append((entry, pool.submit(_measure_in_worker, entry, frozenset(complete.get(entry.sku, ())))))
+            # A few entries ahead per process: each kept busy, few measured ones held in memory.
+            if len(pending) > 4 * jobs:
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
+        finished = True
+    finally:
+        if not finished:
+            # Stopped early (Ctrl-C, a store error): what the workers measure now would not be
+            # stored, and waiting for them took seconds. `terminate_workers` is Python 3.14's.
+            stop = getattr(pool, "terminate_workers", None)
+            if stop is not None:
+                stop()
+            else:
+                for process in list((getattr(pool, "_processes", None) or {}).values()):
+                    process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the CPUs this process may use, not all the machine's
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _manifest(path: Path) -> Iterator[Entry]:

@@ -32,10 +32,14 @@ def put_sku(
     category: str | None,
     images: list[StoredImage],
     when: datetime,
+    zones_of_known: dict[str, dict[str, list[int]]] | None = None,
 ) -> int:
     """Create or update a SKU and add the images it does not have yet; returns how many were added.
 
-    Zones given with an image the SKU already has replace that image's zones.
+    Zones given with an image the SKU already has replace that image's zones, as do
+    `zones_of_known` (image id -> zones) for images not measured again (`complete_image_ids`).
+    An image stored before tilted views were made is replaced by its new measurement when it is
+    given again (views, and the thumbnail of images older still).
     """
     try:
         with store.sessions.begin() as session:
@@ -57,10 +61,17 @@ def put_sku(
                 for image in session.scalars(select(CatalogImageRow).where(CatalogImageRow.sku_pk == row.id))
             }
             added = 0
+            for image_id, zones in (zones_of_known or {}).items():
+                if image_id in known:
+                    known[image_id].zones = zones
             for image in images:
                 if image.image_id in known:
                     if image.zones is not None:
                         known[image.image_id].zones = image.zones
+                    if image.views is not None and known[image.image_id].views is None:
+                        # Stored before views were made: all of it measured again, now, replaces it.
+                        known[image.image_id].features = image.features
+                        known[image.image_id].views = image.views
                     continue
                 known[image.image_id] = CatalogImageRow(
                     sku_pk=row.id, tenant=tenant, image_id=image.image_id, filename=image.filename[:255],
@@ -72,6 +83,23 @@ def put_sku(
             return added
     except SQLAlchemyError as exc:
         raise StoreError(f"could not store SKU {sku}: {_one_line(exc)}") from None
+
+
+def complete_image_ids(store: Store, tenant: str, sku: str | None = None) -> dict[str, set[str]]:
+    """SKU -> ids of its images stored with everything matching uses (tilted views included):
+    adding them again need not measure them again. One SKU's, or every SKU's of the tenant."""
+    query = (
+        select(CatalogSkuRow.sku, CatalogImageRow.image_id)
+        .join(CatalogSkuRow, CatalogSkuRow.id == CatalogImageRow.sku_pk)
+        .where(CatalogSkuRow.tenant == tenant, CatalogImageRow.views.is_not(None))
+    )
+    if sku is not None:
+        query = query.where(CatalogSkuRow.sku == sku)
+    found: dict[str, set[str]] = {}
+    with store.sessions() as session:
+        for name, image_id in session.execute(query):
+            found.setdefault(name, set()).add(image_id)
+    return found
 
 
 def list_skus(store: Store, tenant: str) -> list[SkuSummary]:
