@@ -1,3 +1,3 @@
-from evidence_check.cli import main
+from evidence_check.console import main
 
 main()

@@ -12,6 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from evidence_check.cli import app
+from evidence_check.cli import catalog as catalog_cli
+from evidence_check.cli import main as cli_main
 from tests.conftest import FIXTURES
 
 GOOD = str(FIXTURES / "genuine_after_delivery.jpg")
@@ -133,6 +135,20 @@ def test_unknown_option_is_exit_2_without_traceback() -> None:
         timeout=120,
     )
     assert done.returncode == 2 and "Traceback" not in done.stderr and "frobnicate" in done.stderr
+
+
+def test_ctrl_c_in_a_command_is_one_line_and_exit_130(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(catalog_cli, "list_skus", interrupted)
+    monkeypatch.setattr(sys, "argv", ["evidence-check", "catalog", "list", "--db", f"sqlite:///{tmp_path / 's.db'}"])
+    with pytest.raises(SystemExit) as exited:
+        cli_main()
+    assert exited.value.code == 130
+    assert capsys.readouterr().err == "evidence-check: interrupted\n"
 
 
 @pytest.mark.parametrize(
