@@ -163,13 +163,13 @@ def test_import_in_worker_processes_stores_what_one_process_does(tmp_path: Path)
 
 
 def test_importing_again_measures_only_what_is_missing(
-    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     manifest = _three_skus(tmp_path)
-    assert run("catalog", "import", str(manifest), "--jobs", "1", "--db", sqlite_url)[0] == 0
-    first = _stored(sqlite_url)
+    assert run("catalog", "import", str(manifest), "--jobs", "1", "--db", store_url)[0] == 0
+    first = _stored(store_url)
     # One image as stored before tilted views were made: the import gives it views, nothing else.
-    store = Store(sqlite_url)
+    store = Store(store_url)
     try:
         with store.sessions.begin() as session:
             bag = select(CatalogSkuRow.id).where(CatalogSkuRow.sku == "B-2").scalar_subquery()
@@ -184,11 +184,11 @@ def test_importing_again_measures_only_what_is_missing(
         return real(photo, vocabulary)
 
     monkeypatch.setattr(service, "catalog_features", counted)
-    code, out, err = run("catalog", "import", str(manifest), "--jobs", "1", "--db", sqlite_url)
+    code, out, err = run("catalog", "import", str(manifest), "--jobs", "1", "--db", store_url)
     assert code == 0, err
     assert "imported 3 SKU(s), 0 new image(s)" in out
     assert sorted(measured) == sorted([OTHER.name, "exif_before_order.jpg"])
-    assert _stored(sqlite_url) == first
+    assert _stored(store_url) == first
 
 
 def test_an_interrupted_import_keeps_what_it_stored_and_resumes(
