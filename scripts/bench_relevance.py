@@ -3,17 +3,18 @@
     .venv/bin/python scripts/bench_relevance.py [../shared/corpora/product-matching]
         [--compare] [--no-cost] [--no-accuracy]
 
-The catalog holds each product's web-shop image (`*_Iconic.jpg`); every shelf photo (`*_00N.jpg`)
-is claimed once as its own product (genuine) and once as each of the 30 others (impostor). Pairs of
-one brand (the first word of the name: Arla, Alpro, Tropicana, ...) are near variants and are
-counted apart. Cost: milliseconds of the relevance look per photo beyond decode (features, words,
-retrieval, the shortlist's word homographies, geometric verification, colour; median and mean, and
-the share of claims that took the closer look, which pays most of these twice), CPU time with one
-thread for OpenCV and BLAS as the server runs them, with 10 SKUs and with 10,000 (the 31 real ones
-plus synthetic SKUs whose visual words are drawn at random with the real images' sizes), for photos
-claimed as their own product and as another one; and what adding a catalog image costs (CPU, stored
-bytes of its features and of its tilted views). `--compare` first prints the feature options
-measured (ORB, SIFT, RootSIFT, enlarged and squeezed catalog views).
+The catalog holds each product's web-shop image (`*_Iconic.jpg`); every shelf photo (`*_00N.jpg`) is
+claimed once as its own product (genuine) and once as each of the 30 others (impostor). Pairs of one
+brand (the first word of the name: Arla, Alpro, Tropicana, ...) are near variants and are counted
+apart; for other-brand fails, whether the product shown is named (alone, or with the variant its
+print does not tell it from). Cost: milliseconds of the relevance look per photo beyond decode
+(features, words, retrieval, the shortlist's word homographies, geometric verification, colour;
+median and mean, and the share of claims that took the closer look, which pays most of these twice),
+CPU time with one thread for OpenCV and BLAS as the server runs them, with 10 SKUs and with 10,000
+(the 31 real ones plus synthetic SKUs whose visual words are drawn at random with the real images'
+sizes), for photos claimed as their own product and as another one; and what adding a catalog image
+costs (CPU, stored bytes of its features and of its tilted views). `--compare` first prints the
+feature options measured (ORB, SIFT, RootSIFT, enlarged and squeezed catalog views).
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ def accuracy(root: Path) -> None:
         half: {kind: Counter() for kind in KINDS} for half in ("all", "fit half", "test half")
     }
     genuine_codes: Counter[str] = Counter()
+    named: Counter[str] = Counter()  # other-brand fails: is the product shown the one named?
     base = Claim(claim_id="bench", timeline=Timeline())
     for index, name in enumerate(names):
         half = "fit half" if index % 2 == 0 else "test half"
@@ -128,6 +130,10 @@ def accuracy(root: Path) -> None:
                     genuine_codes[finding.code] += 1
                 else:
                     kind = KINDS[2] if brand[claimed] == brand[name] else KINDS[1]
+                    if kind == KINDS[1] and finding.status.value == "fail":
+                        alike = finding.details.get("alike_sku")
+                        shown = name in (finding.details["other_sku"], alike)
+                        named[("named" if shown else "not named") + (" with a variant" if alike else " alone")] += 1
                 for table in ("all", half):
                     tables[table][kind][finding.status.value] += 1
     for table, rows in tables.items():
@@ -139,6 +145,8 @@ def accuracy(root: Path) -> None:
                 + "  ".join(f"{100 * counts[s] / n:5.1f}%" for s in ("pass", "warn", "fail", "unknown"))
             )
     print("genuine codes:", dict(genuine_codes.most_common()))
+    fails = sum(named.values())
+    print("other-brand fails, the product shown:", ", ".join(f"{k} {100 * v / fails:.1f} %" for k, v in sorted(named.items())))
     box = root / "opencv-box"
     if box.is_dir():
         reference = catalog_features(load_photo((box / "box.png").read_bytes(), "box.png"))

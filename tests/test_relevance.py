@@ -16,6 +16,7 @@ from PIL import Image
 from evidence_check.catalog import Catalog, StoredCatalog, StoredSku, catalog_features, photo_features
 from evidence_check.checks import location, relevance
 from evidence_check.checks.context import CheckContext
+from evidence_check.explain.messages import summary
 from evidence_check.imaging import features as F
 from evidence_check.imaging.load import Photo, load_photo
 from evidence_check.models import Claim, ClaimReason, Region, Status, Timeline
@@ -141,7 +142,8 @@ def test_heavily_blurred_photo_is_never_a_fail(grocery: Path, context: CheckCont
 # SKU, too few; the closer look finds it. Arla-Standard-Milk_005 (not in this catalog) shows its side.
 CLOSER = [
     ("Bravo-Orange-Juice_005", "BRAVO-ORANGE", "pass", "relevance.match"),
-    ("Bravo-Orange-Juice_005", "OATLY-MILK", "fail", "relevance.other_product"),
+    # The apple carton of the same design matches about as well: named beside the orange one.
+    ("Bravo-Orange-Juice_005", "OATLY-MILK", "fail", "relevance.other_variant"),
     ("Arla-Standard-Milk_005", "BRAVO-APPLE", "unknown", "relevance.not_found"),
 ]
 
@@ -305,6 +307,37 @@ def test_near_variants_of_one_brand(
             finding.details["distinctive_inliers"]["other"]
             > finding.details["distinctive_inliers"]["ordered"]
         )
+
+
+# photo, claimed SKU (another brand), the SKU named first, its variant named beside it or None.
+# Alpro-Vanilla-Soyghurt_003 matches the blueberry cup of the same design best (45 inliers against
+# 38) and nothing on either's own print tells them apart: the message names both, the right one
+# second. The Tropicana apple carton is named alone: its rivals are near (67 of 95) but its own
+# print sets it apart; the blueberry cup's rival is not near (53 of 88).
+OTHER_NAMED = [
+    ("Alpro-Vanilla-Soyghurt_003", "Tropicana-Juice-Smooth", "Alpro-Blueberry-Soyghurt", "Alpro-Vanilla-Soyghurt"),
+    ("Tropicana-Apple-Juice_001", "Alpro-Fresh-Soy-Milk", "Tropicana-Apple-Juice", None),
+    ("Alpro-Blueberry-Soyghurt_001", "Tropicana-Juice-Smooth", "Alpro-Blueberry-Soyghurt", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("photo", "sku", "named", "variant"), OTHER_NAMED, ids=[f"{p}_as_{s}" for p, s, *_ in OTHER_NAMED]
+)
+def test_another_product_is_named_with_the_variant_it_may_as_well_be(
+    grocery: Path, variants: CheckContext, photo: str, sku: str, named: str, variant: str | None
+) -> None:
+    folder = photo.rsplit("_", 1)[0]
+    finding = relevance.check(_load(grocery / "grocery" / folder / f"{photo}.jpg"), claim(sku), variants)
+    assert finding.status is Status.FAIL, finding.details
+    assert (finding.details["other_sku"], finding.details["alike_sku"]) == (named, variant)
+    if variant is None:
+        assert finding.code == "relevance.other_product"
+        return
+    assert finding.code == "relevance.other_variant"
+    for lang in ("en", "zh"):
+        text = summary(finding.code, finding.params, lang)
+        assert named.replace("-", " ") in text and variant.replace("-", " ") in text and "{" not in text
 
 
 def _thumb(rgb: tuple[int, int, int], size: tuple[int, int] = (30, 40)) -> np.ndarray:

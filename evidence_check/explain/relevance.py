@@ -21,6 +21,10 @@ SUMMARIES: dict[str, tuple[str, str]] = {
         "The photo shows {other}, not the ordered {ordered} ({other_inliers} matching points against {inliers}).",
         "照片中的商品是 {other}，而不是订购的 {ordered}（{other_inliers} 个匹配点，订购商品仅 {inliers} 个）。",
     ),
+    "relevance.other_variant": (
+        "The photo shows {other} or its variant {variant} (their print does not tell them apart), not the ordered {ordered} ({other_inliers} matching points against {inliers}).",
+        "照片中的商品是 {other} 或同品牌的 {variant}（两者图案无法区分），而不是订购的 {ordered}（{other_inliers} 个匹配点，订购商品仅 {inliers} 个）。",
+    ),
     "relevance.variant_unconfirmed": (
         "Same brand, variant not confirmed: the photo matches {ordered} ({inliers} points) and {other} ({other_inliers} points).",
         "同一品牌，款式未能确认：照片与 {ordered}（{inliers} 个匹配点）和 {other}（{other_inliers} 个匹配点）都相符。",
