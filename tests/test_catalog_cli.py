@@ -191,6 +191,28 @@ def test_importing_again_measures_only_what_is_missing(
     assert _stored(store_url) == first
 
 
+# cgroup files -> worker processes on a machine whose affinity allows 64 CPUs
+CGROUPS = [
+    ({"cpu.max": "150000 100000\n"}, 2),  # docker run --cpus 1.5 (cgroup v2)
+    ({"cpu.max": "max 100000\n"}, 64),
+    ({"cpu/cpu.cfs_quota_us": "400000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 4),  # cgroup v1
+    ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, 64),
+    ({"cpu.max": "garbage\n"}, 64),
+    ({}, 64),
+]
+
+
+@pytest.mark.parametrize(("files", "cpus"), CGROUPS, ids=["v2-1.5", "v2-max", "v1-4", "v1-none", "unreadable", "none"])
+def test_import_runs_a_worker_per_cpu_its_container_may_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], cpus: int
+) -> None:
+    monkeypatch.setattr(catalog_cli.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert catalog_cli.usable_cpus(tmp_path) == cpus
+
+
 def test_an_interrupted_import_keeps_what_it_stored_and_resumes(
     sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import multiprocessing
 import os
 import re
@@ -163,7 +164,10 @@ def import_(
     manifest: Annotated[Path, typer.Argument(help="CSV (sku,name,category,images) or JSONL")],
     jobs: Annotated[
         int | None,
-        typer.Option(min=1, help="processes measuring images at once (default: one per CPU)", show_default=False),
+        typer.Option(
+            min=1, help="processes measuring images at once (default: one per CPU this process may use)",
+            show_default=False,
+        ),
     ] = None,
     tenant: TenantOption = "default",
     db: DbOption = None,
@@ -188,7 +192,7 @@ def import_(
     try:
         complete = complete_image_ids(store, tenant)
         work = _Measuring(catalog_vocabulary(store, tenant), limits_from(settings), settings.reuse_keep_features)
-        measured = closing(_measured_in_order(entries, complete, work, min(jobs or _cpus(), len(entries))))
+        measured = closing(_measured_in_order(entries, complete, work, min(jobs or usable_cpus(), len(entries))))
         bar = click.progressbar(length=len(entries), label="importing", file=sys.stderr, show_pos=True)
         with measured as ordered, bar:
             for entry, uploads in ordered:
@@ -331,11 +335,33 @@ def _measured_in_order(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _cpus() -> int:
+def usable_cpus(cgroup: Path = Path("/sys/fs/cgroup")) -> int:
+    """The CPUs this process may use: its affinity, capped by a container's CPU quota.
+
+    `docker run --cpus 2` on a 64-core host leaves all 64 in the affinity; a worker each would hold
+    64 copies of OpenCV and the vocabulary in memory for the time of two cores.
+    """
     try:
-        return len(os.sched_getaffinity(0))  # the CPUs this process may use, not all the machine's
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    quota = _cgroup_quota(cgroup)
+    return max(1, min(cpus, math.ceil(quota))) if quota else cpus
+
+
+def _cgroup_quota(cgroup: Path) -> float | None:
+    """CPUs' worth of time the cgroup may use (v2 `cpu.max`, else v1 `cpu.cfs_*`); None: no limit."""
+    try:
+        limit, every = (cgroup / "cpu.max").read_text().split()[:2]
+        return None if limit == "max" else int(limit) / int(every)
+    except (OSError, ValueError):
+        pass
+    try:
+        quota = int((cgroup / "cpu" / "cpu.cfs_quota_us").read_text())
+        period = int((cgroup / "cpu" / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+    return quota / period if quota > 0 and period > 0 else None
 
 
 def _manifest(path: Path) -> Iterator[Entry]:
