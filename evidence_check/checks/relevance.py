@@ -11,18 +11,18 @@ large (`catalog.Catalog.assess`; details say ``closer_look``): a carton held sma
   comparably, and its colours agree with the catalog image where the homography puts it.
 - ``fail`` (``relevance.other_product``; ``relevance.other_variant`` when a variant of that other
   product's brand matches about as well and its print does not tell the two apart, both named):
-  another SKU matches clearly better (at least
-  `OTHER_STRONG` inliers and `CLEARLY_BETTER` times the ordered SKU's) — the photo is of another
-  product. For a variant of the same brand (same first word of the name) the evidence must also
-  separate them: `VARIANT_STRONG` inliers and either `VARIANT_CLEARLY_BETTER` times as many,
-  colours that fit the rival better, or clearly more inliers on the print only the rival has
-  (``distinctive_inliers``: the features its catalog image does not share with the ordered one's;
-  then `VARIANT_SEPARATED_BETTER` times as many inliers suffice), or colours by place that follow
-  the rival's design where the two differ (``colour_vote``); otherwise ``warn`` "same brand,
-  variant not confirmed". Likewise a genuine match passes only when every rival found about as well
-  is told apart: by the print only the ordered product has, by the colours where the two designs
-  differ (the fruit on the carton, the flavour band: what a grey-level SIFT cannot see), or by
-  leading in inliers and overall colour when the colours by place do not contradict it.
+  another SKU matches clearly better (at least `OTHER_STRONG` inliers and `CLEARLY_BETTER` times the
+  ordered SKU's) — the photo is of another product. For a variant of the same brand (same first word
+  of the name) the evidence must also separate them: `VARIANT_STRONG` inliers and either
+  `VARIANT_CLEARLY_BETTER` times as many, colours that fit the rival better, or clearly more inliers
+  on the print only the rival has (``distinctive_inliers``: the features its catalog image does not
+  share with the ordered one's; then `VARIANT_SEPARATED_BETTER` times as many inliers suffice), or
+  colours by place that follow the rival's design where the two differ (``colour_vote``); otherwise
+  ``warn`` "same brand, variant not confirmed". Likewise a genuine match passes only when every
+  rival found about as well is told apart: by the print only the ordered product has, by the colours
+  where the two designs differ (the fruit on the carton, the flavour band: what a grey-level SIFT
+  cannot see), or by leading in inliers and overall colour when the colours by place do not
+  contradict it.
 - ``warn``: the ordered product is found but so is a rival (``relevance.variant_unconfirmed``,
   ``relevance.two_products``), or the colours disagree (``relevance.colour_mismatch``: a black
   item passed off for an ordered white one), or a closer look matched only print the brand's
