@@ -187,8 +187,28 @@ def test_importing_again_measures_only_what_is_missing(
     code, out, err = run("catalog", "import", str(manifest), "--jobs", "1", "--db", store_url)
     assert code == 0, err
     assert "imported 3 SKU(s), 0 new image(s)" in out
+    assert "not reindexed" in out
     assert sorted(measured) == sorted([OTHER.name, "exif_before_order.jpg"])
     assert _stored(store_url) == first
+
+
+def test_an_import_stopped_before_its_reindex_reindexes_when_run_again(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest = _three_skus(tmp_path)
+
+    def ctrl_c(url: str, tenant: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(catalog_cli, "_reindex", ctrl_c)
+    assert run("catalog", "import", str(manifest), "--jobs", "1", "--db", sqlite_url)[0] == 130
+    monkeypatch.undo()
+    code, out, err = run("catalog", "import", str(manifest), "--jobs", "1", "--db", sqlite_url)
+    assert code == 0, err
+    assert "0 new image(s)" in out and "reindexed 4 catalog image(s)" in out
+    code, out, err = run("catalog", "import", str(manifest), "--jobs", "1", "--db", sqlite_url)
+    assert code == 0, err
+    assert "not reindexed" in out and "reindexed 4" not in out
 
 
 # cgroup files -> worker processes on a machine whose affinity allows 64 CPUs

@@ -9,10 +9,10 @@
 Every command takes `--tenant MERCHANT` (default "default"): the catalog of that merchant only,
 the one its API key's claims are matched against.
 
-Candidates for "is this another product?" are found through visual words. A catalog starts with
-a generic vocabulary; `reindex` (run by every import) fits one to the catalog's own images, which
-finds the right product among thousands far more often. Images added later get words in that
-vocabulary at once; reindex again after large changes.
+Candidates for "is this another product?" are found through visual words. A catalog starts with a
+generic vocabulary; `reindex` (run by every import that stores images) fits one to the catalog's own
+images, which finds the right product among thousands far more often. Images added later get words
+in that vocabulary at once; reindex again after large changes.
 
 A manifest names one SKU per row (CSV columns ``sku,name,category,images``; several images are
 separated by ``;``) or per line (JSONL objects with the same keys, ``images`` a list, and
@@ -62,7 +62,12 @@ from evidence_check.service import (
 )
 from evidence_check.settings import Settings
 from evidence_check.store import Store, StoreError
-from evidence_check.store.catalog_store import complete_image_ids, list_skus, remove_sku
+from evidence_check.store.catalog_store import (
+    complete_image_ids,
+    images_since_vocabulary,
+    list_skus,
+    remove_sku,
+)
 
 catalog_app = typer.Typer(
     help="The catalog: SKUs and their images, computed once and matched against claim photos.",
@@ -213,6 +218,12 @@ def import_(
     print(f"imported {skus} SKU(s), {images} new image(s) from {manifest}")
     if skus == 0:
         fail("no image in the manifest could be used")
+    if images == 0 and _indexed(db or settings.db, tenant):
+        # Nothing was stored since the vocabulary was fitted: refitting would change little and
+        # takes minutes for a large catalog. An import stopped before its reindex left images
+        # newer than the vocabulary, so running it again reindexes.
+        print("no image newer than the catalog's vocabulary: not reindexed (catalog reindex refits it)")
+        return
     _reindex(db or settings.db, tenant)
 
 
@@ -221,6 +232,14 @@ def reindex(tenant: TenantOption = "default", db: DbOption = None) -> None:
     """Fit the visual vocabulary to the catalog's own images (done after every import)."""
     check_tenant(tenant)
     _reindex(db or load_settings().db, tenant)
+
+
+def _indexed(url: str, tenant: str) -> bool:
+    store = open_store(url)
+    try:
+        return images_since_vocabulary(store, tenant) == 0
+    finally:
+        store.close()
 
 
 def _reindex(url: str, tenant: str) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from evidence_check.catalog import StoredCatalog, StoredImage, StoredSku
@@ -166,6 +166,21 @@ def load_views(store: Store, tenant: str, sku: str, image_id: str) -> bytes | No
             select(CatalogImageRow.views)
             .join(CatalogSkuRow, CatalogSkuRow.id == CatalogImageRow.sku_pk)
             .where(CatalogSkuRow.tenant == tenant, CatalogSkuRow.sku == sku, CatalogImageRow.image_id == image_id)
+        )
+
+
+def images_since_vocabulary(store: Store, tenant: str) -> int | None:
+    """Catalog images stored after the tenant's vocabulary was fitted; None: it has none yet."""
+    with store.sessions() as session:
+        fitted = session.scalar(
+            select(CatalogVocabularyRow.created_at).where(CatalogVocabularyRow.tenant == tenant)
+        )
+        if fitted is None:
+            return None
+        return session.scalar(
+            select(func.count())
+            .select_from(CatalogImageRow)
+            .where(CatalogImageRow.tenant == tenant, CatalogImageRow.created_at > fitted)
         )
 
 
