@@ -263,17 +263,16 @@ VARIANTS = [
 
 @pytest.fixture(scope="module")
 def variants(grocery: Path) -> CheckContext:
-    skus = tuple(
-        StoredSku(
-            name,
-            name.replace("-", " "),
-            None,
-            None,
-            (catalog_features(_load(grocery / "grocery" / name / f"{name}_Iconic.jpg")),),
-        )
-        for name in VARIANTS
-    )
-    stored = StoredCatalog(skus)
+    return _catalog_of(grocery, tuple(VARIANTS))
+
+
+def _catalog_of(grocery: Path, names: tuple[str, ...]) -> CheckContext:
+    """A catalog of these grocery products, each with its shop image."""
+    skus = []
+    for name in names:
+        image = catalog_features(_load(grocery / "grocery" / name / f"{name}_Iconic.jpg"))
+        skus.append(StoredSku(name, name.replace("-", " "), None, None, (image,)))
+    stored = StoredCatalog(tuple(skus))
     return CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=Catalog(lambda tenant: stored))
 
 
@@ -400,10 +399,7 @@ def test_colours_vote_only_between_matches_on_one_object(grocery: Path, side_by_
     """Two variants side by side are two objects: the photo shows both, so colours choose neither."""
     names = ("Tropicana-Golden-Grapefruit", "Tropicana-Apple-Juice")
     paths = [grocery / "grocery" / name / f"{name}_Iconic.jpg" for name in names]
-    stored = StoredCatalog(
-        tuple(StoredSku(n, n.replace("-", " "), None, None, (catalog_features(_load(p)),)) for n, p in zip(names, paths, strict=True))
-    )
-    both = CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=Catalog(lambda tenant: stored))
+    both = _catalog_of(grocery, names)
     grapefruit, apple = (np.asarray(_load(p).working) for p in paths)  # 198 x 198 each
     canvas = np.full((240, 460 if side_by_side else 240, 3), 90, np.uint8)
     canvas[20:218, 20:218] = grapefruit
@@ -418,3 +414,49 @@ def test_colours_vote_only_between_matches_on_one_object(grocery: Path, side_by_
     else:
         assert rival["colour_lead"] >= relevance.COLOUR_VOTE_LEAD
         assert finding.status is Status.PASS, finding.details
+
+
+@pytest.fixture(scope="module")
+def juice_and_oats(grocery: Path) -> tuple[CheckContext, Photo]:
+    """Bravo apple juice with a smaller Oatly carton beside it, on one photo."""
+    names = ("Bravo-Apple-Juice", "Oatly-Oat-Milk")
+    paths = [grocery / "grocery" / name / f"{name}_Iconic.jpg" for name in names]
+    juice, oats = (np.asarray(_load(p).working) for p in paths)  # 198 x 198 each
+    canvas = np.full((240, 460, 3), 90, np.uint8)
+    canvas[20:218, 20:218] = juice
+    canvas[20:180, 240:400] = cv2.resize(oats, (160, 160), interpolation=cv2.INTER_AREA)
+    return _catalog_of(grocery, names), _encoded(canvas, "shelf.jpg")
+
+
+@pytest.mark.parametrize(
+    ("sku", "status", "code"),
+    [("Bravo-Apple-Juice", "pass", "relevance.match"), ("Oatly-Oat-Milk", "warn", "relevance.two_products")],
+)
+def test_another_brand_beside_the_ordered_product_does_not_doubt_it(
+    juice_and_oats: tuple[CheckContext, Photo], sku: str, status: str, code: str
+) -> None:
+    """The juice is found best (120 inliers against 83): a carton of oat milk beside it is a shelf
+    in the picture, not a doubt. Claimed as the oat milk, the photo shows better another product."""
+    context, photo = juice_and_oats
+    finding = relevance.check(photo, claim(sku), context)
+    assert (finding.status.value, finding.code) == (status, code), finding.details
+    assert finding.details["other"]["inliers"] >= relevance.OTHER_STRONG
+
+
+@pytest.mark.parametrize(
+    ("sku", "status", "code"),
+    [
+        ("Arla-Medium-Fat-Milk", "pass", "relevance.match"),
+        ("Garant-Ecological-Medium-Fat-Milk", "warn", "relevance.two_products"),
+    ],
+)
+def test_carton_held_in_front_of_another_brand_in_the_fridge(
+    grocery: Path, sku: str, status: str, code: str
+) -> None:
+    """Arla-Medium-Fat-Milk_003: the Arla carton in hand (41 inliers), a Garant carton on the shelf
+    behind it (32); where the two catalog images land overlaps (IoU 0.18), their inliers do not."""
+    names = ("Arla-Medium-Fat-Milk", "Garant-Ecological-Medium-Fat-Milk")
+    context = _catalog_of(grocery, names)
+    photo = _load(grocery / "grocery" / names[0] / f"{names[0]}_003.jpg")
+    finding = relevance.check(photo, claim(sku), context)
+    assert (finding.status.value, finding.code) == (status, code), finding.details

@@ -22,7 +22,9 @@ large (`catalog.Catalog.assess`; details say ``closer_look``): a carton held sma
   rival found about as well is told apart: by the print only the ordered product has, by the colours
   where the two designs differ (the fruit on the carton, the flavour band: what a grey-level SIFT
   cannot see), or by leading in inliers and overall colour when the colours by place do not
-  contradict it.
+  contradict it. Another brand's product found no better than the ordered one, where none of its
+  inliers lies among the ordered product's (``catalog.apart``: a carton held in front of a fridge,
+  another on the shelf behind it), is the background and not a rival.
 - ``warn``: the ordered product is found but so is a rival (``relevance.variant_unconfirmed``,
   ``relevance.two_products``), or the colours disagree (``relevance.colour_mismatch``: a black
   item passed off for an ordered white one), or a closer look matched only print the brand's
@@ -50,6 +52,7 @@ from evidence_check.catalog import (
     CatalogSku,
     ImageMatch,
     TenantCatalog,
+    apart,
     distinctive_inliers,
 )
 from evidence_check.checks.context import CheckContext
@@ -168,6 +171,8 @@ def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
             if by_colour or _separates(found.ordered, match) or _colour_follows(found, match, 1):
                 continue
             close = tenant.get(match.image.sku)
+            if close is not None and close.brand != entry.brand and ordered >= match.inliers and apart(found.ordered, match):
+                continue  # another brand's product beside the ordered one (a shelf, a fridge)
             if close is not None:
                 params["other"] = close.label
                 params["other_inliers"] = match.inliers
