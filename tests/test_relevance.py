@@ -19,7 +19,7 @@ from evidence_check.checks.context import CheckContext
 from evidence_check.explain.messages import summary
 from evidence_check.imaging import features as F
 from evidence_check.imaging.load import Photo, load_photo
-from evidence_check.models import Claim, ClaimReason, Region, Status, Timeline
+from evidence_check.models import Claim, ClaimReason, Finding, Region, Status, Timeline
 from evidence_check.settings import Settings
 from tests.conftest import corpus
 
@@ -329,14 +329,33 @@ def test_another_product_is_named_with_the_variant_it_may_as_well_be(
     folder = photo.rsplit("_", 1)[0]
     finding = relevance.check(_load(grocery / "grocery" / folder / f"{photo}.jpg"), claim(sku), variants)
     assert finding.status is Status.FAIL, finding.details
+    _assert_named(finding, named, variant, "relevance.other_product", "relevance.other_variant")
+
+
+@pytest.mark.parametrize(
+    ("photo", "sku", "named", "variant"), OTHER_NAMED, ids=[f"{p}_as_{s}" for p, s, *_ in OTHER_NAMED]
+)
+def test_wrong_item_claim_names_what_arrived_as_a_fail_does(
+    grocery: Path, variants: CheckContext, photo: str, sku: str, named: str, variant: str | None
+) -> None:
+    """The agent sends the ordered product and asks back the one shown: both names, when its print
+    does not tell it from its variant."""
+    folder = photo.rsplit("_", 1)[0]
+    wrong_item = claim(sku, reason=ClaimReason.WRONG_ITEM)
+    finding = relevance.check(_load(grocery / "grocery" / folder / f"{photo}.jpg"), wrong_item, variants)
+    assert finding.status is Status.PASS, finding.details
+    _assert_named(
+        finding, named, variant, "relevance.other_product_as_claimed", "relevance.other_variant_as_claimed"
+    )
+
+
+def _assert_named(finding: Finding, named: str, variant: str | None, alone: str, with_variant: str) -> None:
     assert (finding.details["other_sku"], finding.details["alike_sku"]) == (named, variant)
-    if variant is None:
-        assert finding.code == "relevance.other_product"
-        return
-    assert finding.code == "relevance.other_variant"
+    assert finding.code == (with_variant if variant else alone)
     for lang in ("en", "zh"):
         text = summary(finding.code, finding.params, lang)
-        assert named.replace("-", " ") in text and variant.replace("-", " ") in text and "{" not in text
+        assert named.replace("-", " ") in text and "{" not in text
+        assert variant is None or variant.replace("-", " ") in text
 
 
 def _thumb(rgb: tuple[int, int, int], size: tuple[int, int] = (30, 40)) -> np.ndarray:

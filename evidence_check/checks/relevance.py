@@ -34,7 +34,8 @@ large (`catalog.Catalog.assess`; details say ``closer_look``): a carton held sma
   the package the catalog does not show). Weak evidence is never a ``fail``.
 
 When the claim's reason is ``wrong_item``, a photo of another product supports the claim
-(``relevance.other_product_as_claimed``, ``pass``) and a photo of the ordered one does not
+(``relevance.other_product_as_claimed``, ``pass``; ``relevance.other_variant_as_claimed`` naming its
+look-alike variant too, as a ``fail`` does) and a photo of the ordered one does not
 (``relevance.ordered_product_shown``, ``warn``).
 
 Details carry the numbers: the ordered SKU's best inliers, matches, inlier ratio, matched catalog
@@ -130,7 +131,7 @@ def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
     ratio = (rival + 1) / (ordered + 1)
 
     if claim.reason is ClaimReason.WRONG_ITEM:
-        return _wrong_item_claim(ordered, rival, ratio, params, details)
+        return _wrong_item_claim(found, tenant, ratio, params, details)
 
     colour_lead = _colour_lead(found)  # > 0: the ordered product's colours fit better than the rival's
     shows_variant = same_brand and ratio >= VARIANT_SEPARATED_BETTER and rival >= VARIANT_STRONG
@@ -224,10 +225,19 @@ def _alike_variant(found: Assessment, tenant: TenantCatalog) -> CatalogSku | Non
 
 
 def _wrong_item_claim(
-    ordered: int, rival: int, ratio: float, params: dict[str, Any], details: dict[str, Any]
+    found: Assessment, tenant: TenantCatalog, ratio: float, params: dict[str, Any], details: dict[str, Any]
 ) -> Finding:
+    """A claim that a wrong item arrived: a photo of another product supports it, named as a fail
+    names it (the agent sends the right one and asks this one back)."""
+    ordered = found.ordered.inliers if found.ordered else 0
+    rival = found.other.inliers if found.other else 0
     if "other" in params and rival >= OTHER_STRONG and ratio >= CLEARLY_BETTER:
-        return Finding(Status.PASS, 0.0, "relevance.other_product_as_claimed", params, details)
+        alike = _alike_variant(found, tenant)
+        details["alike_sku"] = alike.sku if alike else None
+        if alike is None:
+            return Finding(Status.PASS, 0.0, "relevance.other_product_as_claimed", params, details)
+        params["variant"] = alike.label
+        return Finding(Status.PASS, 0.0, "relevance.other_variant_as_claimed", params, details)
     if ordered >= PASS_INLIERS and (ordered + 1) / (rival + 1) >= CLEARLY_BETTER:
         return Finding(Status.WARN, WARN_SCORE, "relevance.ordered_product_shown", params, details, "ask_label_photo")
     return Finding(Status.UNKNOWN, UNKNOWN_SCORE, "relevance.not_found", params, details, "ask_label_photo")

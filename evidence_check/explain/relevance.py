@@ -53,6 +53,10 @@ SUMMARIES: dict[str, tuple[str, str]] = {
         "As the claim says, the photo shows another product, {other}, not the ordered {ordered}.",
         "与申请所述一致：照片中是另一件商品 {other}，而不是订购的 {ordered}。",
     ),
+    "relevance.other_variant_as_claimed": (
+        "As the claim says, the photo shows another product, {other} or its variant {variant} (their print does not tell them apart), not the ordered {ordered}.",
+        "与申请所述一致：照片中是另一件商品 {other} 或同品牌的 {variant}（两者图案无法区分），而不是订购的 {ordered}。",
+    ),
     "relevance.ordered_product_shown": (
         "The claim says a wrong item arrived, but the photo shows the ordered {ordered} ({inliers} matching points).",
         "申请称收到错误商品，但照片中的正是订购的 {ordered}（{inliers} 个匹配点）。",
