@@ -45,8 +45,7 @@ from evidence_check.catalog import (
     StoredSku,
     TenantCatalog,
     catalog_features,
-    train_catalog_vocabulary,
-    with_words,
+    with_own_vocabulary,
 )
 from evidence_check.checks import relevance
 from evidence_check.checks.context import CheckContext
@@ -69,14 +68,7 @@ def stored_catalog(root: Path, names: list[str]) -> StoredCatalog:
         path = root / "grocery" / name / f"{name}_Iconic.jpg"
         image = catalog_features(load_photo(path.read_bytes(), path.name))
         skus.append(StoredSku(name, name.replace("-", " "), None, None, (image,)))
-    vocabulary = train_catalog_vocabulary(skus)
-    reindexed = tuple(
-        replace(
-            sku, images=tuple(replace(i, features=with_words(i.features, vocabulary)) for i in sku.images)
-        )
-        for sku in skus
-    )
-    return StoredCatalog(reindexed, vocabulary.to_bytes())
+    return with_own_vocabulary(skus)
 
 
 def photos(root: Path, name: str) -> list[Path]:

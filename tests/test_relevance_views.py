@@ -15,7 +15,7 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 from evidence_check import catalog
-from evidence_check.catalog import Catalog, StoredCatalog, StoredSku, catalog_features
+from evidence_check.catalog import Catalog, StoredCatalog, StoredSku, catalog_features, with_own_vocabulary
 from evidence_check.checks import relevance
 from evidence_check.checks.context import CheckContext
 from evidence_check.cli import app
@@ -146,8 +146,8 @@ def arla() -> tuple[Path, dict[str, StoredSku]]:
     return grocery, skus
 
 
-def _context(skus: list[StoredSku]) -> CheckContext:
-    stored = StoredCatalog(tuple(skus))
+def _context(skus: list[StoredSku], *, own_vocabulary: bool = False) -> CheckContext:
+    stored = with_own_vocabulary(skus) if own_vocabulary else StoredCatalog(tuple(skus))
     return CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=Catalog(lambda tenant: stored))
 
 
@@ -210,7 +210,7 @@ def grocery_catalog() -> tuple[Path, CheckContext]:
         StoredSku(name, name.replace("-", " "), None, None, (catalog_features(_load(grocery / name / f"{name}_Iconic.jpg")),))
         for name in names
     ]
-    return grocery, _context(skus)
+    return grocery, _context(skus, own_vocabulary=True)
 
 
 def test_the_closer_look_verifies_more_candidates_and_names_a_slanted_pack(
@@ -225,3 +225,26 @@ def test_the_closer_look_verifies_more_candidates_and_names_a_slanted_pack(
     assert details["closer_look"] is True and details["other_sku"] == "Arla-Sour-Cream"
     ranked = [entry["sku"] for entry in details["shortlist"]]
     assert catalog.CANDIDATES <= ranked.index("Arla-Sour-Cream") < catalog.CLOSER_CANDIDATES
+
+
+def test_a_sour_cream_carton_at_a_slant_ranked_9th_is_named(grocery_catalog: tuple[Path, CheckContext]) -> None:
+    """Arla-Ecological-Sour-Cream_005: claimed as another brand's juice, the words rank the carton
+    past the 8 the closer look verified until 10 were; it was `unknown`, now a fail naming it."""
+    grocery, context = grocery_catalog
+    finding = _check(grocery, "Arla-Ecological-Sour-Cream_005", "Bravo-Apple-Juice", context)
+    assert (finding.status, finding.code) == (Status.FAIL, "relevance.other_product"), finding.details
+    assert finding.details["other_sku"] == "Arla-Ecological-Sour-Cream"
+    ranked = [entry["sku"] for entry in finding.details["shortlist"]]
+    assert 8 <= ranked.index("Arla-Ecological-Sour-Cream") < catalog.CLOSER_CANDIDATES
+
+
+def test_the_brand_check_asks_only_siblings_the_photo_matched(grocery_catalog: tuple[Path, CheckContext]) -> None:
+    """The same photo claimed as itself: the ecological milk, verified too now, shares the carton's
+    organic label and matches the photo nowhere; counted, it left the carton 2 inliers of its own
+    print and the genuine claim a `warn`."""
+    grocery, context = grocery_catalog
+    finding = _check(grocery, "Arla-Ecological-Sour-Cream_005", "Arla-Ecological-Sour-Cream", context)
+    assert (finding.status, finding.code) == (Status.PASS, "relevance.match"), finding.details
+    assert "Arla-Ecological-Medium-Fat-Milk" in {entry["sku"] for entry in finding.details["candidates"]}
+    assert "Arla-Ecological-Medium-Fat-Milk" not in {rival["sku"] for rival in finding.details["rivals"]}
+    assert finding.details["brand_distinct_inliers"] >= relevance.CLOSER_BRAND_DISTINCT

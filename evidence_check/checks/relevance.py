@@ -87,7 +87,7 @@ VARIANT_SEPARATED_BETTER = 1.3  # a variant this much better whose own print sho
 # look: there a variant of the ordered brand fails the claim only by VARIANT_CLEARLY_BETTER, not by
 # colours or distinctive print (a slanted logo matched 29 inliers of a yoghurt on a photo of milk
 # of the same brand and failed a genuine claim), and the ordered product passes only with
-# CLOSER_BRAND_DISTINCT inliers on print its brand's verified SKUs do not share (genuine closer
+# CLOSER_BRAND_DISTINCT inliers on print its brand's SKUs the photo matched do not share (genuine closer
 # passes have 4-78 of them, 2 once; the three same-brand impostors that passed on a logo had 2-3:
 # chosen on the whole grocery corpus, so a small margin).
 CLOSER_BRAND_DISTINCT = 4
