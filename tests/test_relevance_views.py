@@ -248,3 +248,16 @@ def test_the_brand_check_asks_only_siblings_the_photo_matched(grocery_catalog: t
     assert "Arla-Ecological-Medium-Fat-Milk" in {entry["sku"] for entry in finding.details["candidates"]}
     assert "Arla-Ecological-Medium-Fat-Milk" not in {rival["sku"] for rival in finding.details["rivals"]}
     assert finding.details["brand_distinct_inliers"] >= relevance.CLOSER_BRAND_DISTINCT
+
+
+def test_a_rival_matched_only_on_the_logo_both_carry_is_not_a_doubt(
+    grocery_catalog: tuple[Path, CheckContext],
+) -> None:
+    """Alpro-Vanilla-Soyghurt_002: the fresh soy-milk carton matches the cup 12 times, all but one on
+    the alpro logo the cup carries too; the cup shows print of its own. It warned
+    `variant_unconfirmed` naming the carton."""
+    grocery, context = grocery_catalog
+    finding = _check(grocery, "Alpro-Vanilla-Soyghurt_002", "Alpro-Vanilla-Soyghurt", context)
+    assert (finding.status, finding.code) == (Status.PASS, "relevance.match"), finding.details
+    carton = {rival["sku"]: rival["inliers"] for rival in finding.details["rivals"]}["Alpro-Fresh-Soy-Milk"]
+    assert carton >= relevance.OTHER_STRONG

@@ -21,8 +21,8 @@ large (`catalog.Catalog.assess`; details say ``closer_look``): a carton held sma
   ``warn`` "same brand, variant not confirmed". Likewise a genuine match passes only when every
   rival found about as well is told apart: by the print only the ordered product has, by the colours
   where the two designs differ (the fruit on the carton, the flavour band: what a grey-level SIFT
-  cannot see), or by leading in inliers and overall colour when the colours by place do not
-  contradict it. Another brand's product found no better than the ordered one, where none of its
+  cannot see), by leading in inliers and overall colour when the colours by place do not
+  contradict it, or by showing nothing of the rival's own print (only the logo both carry). Another brand's product found no better than the ordered one, where none of its
   inliers lies among the ordered product's (``catalog.apart``: a carton held in front of a fridge,
   another on the shelf behind it), is the background and not a rival.
 - ``warn``: the ordered product is found but so is a rival (``relevance.variant_unconfirmed``,
@@ -83,6 +83,12 @@ COLOUR_SEPARATES = 0.05
 DISTINCT_MIN = 10
 DISTINCT_RATIO = 1.5
 VARIANT_SEPARATED_BETTER = 1.3  # a variant this much better whose own print shows is the one shown
+# A rival with at most SHARED_ONLY_MAX inliers off the print it shares with the ordered product,
+# while the ordered one shows OWN_PRINT_MIN of its own, is the logo they share and not a rival (a
+# soy-milk carton's 12 inliers on a soyghurt cup, 1 of them its own; the cup 4 of its own). Passed
+# one more genuine claim on the grocery bench and moved no impostor.
+SHARED_ONLY_MAX = 2
+OWN_PRINT_MIN = 4
 # The closer look (a pack small, at a slant, matched through tilted catalog views) is a weaker
 # look: there a variant of the ordered brand fails the claim only by VARIANT_CLEARLY_BETTER, not by
 # colours or distinctive print (a slanted logo matched 29 inliers of a yoghurt on a photo of milk
@@ -171,6 +177,8 @@ def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
             )
             if by_colour or _separates(found.ordered, match) or _colour_follows(found, match, 1):
                 continue
+            if _explained_by(found.ordered, match):
+                continue
             close = tenant.get(match.image.sku)
             if close is not None and close.brand != entry.brand and ordered >= match.inliers and apart(found.ordered, match):
                 continue  # another brand's product beside the ordered one (a shelf, a fridge)
@@ -250,6 +258,14 @@ def _separates(match: ImageMatch, rival: ImageMatch | None) -> bool:
     mine = distinctive_inliers(match, rival)
     theirs = distinctive_inliers(rival, match)
     return mine >= DISTINCT_MIN and mine >= DISTINCT_RATIO * (theirs + 1)
+
+
+def _explained_by(match: ImageMatch, rival: ImageMatch) -> bool:
+    """The photo shows print only `match`'s catalog image has and none of `rival`'s own: the rival's
+    inliers lie on what the two share (the brand's logo on a cup and on a carton)."""
+    return (
+        distinctive_inliers(rival, match) <= SHARED_ONLY_MAX and distinctive_inliers(match, rival) >= OWN_PRINT_MIN
+    )
 
 
 def _colour_follows(found: Assessment, rival: ImageMatch, sign: int) -> bool:
