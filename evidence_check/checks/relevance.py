@@ -175,9 +175,12 @@ def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
                 and colour_lead >= COLOUR_SEPARATES
                 and not _colour_follows(found, match, -1)  # the overall colours hide a local difference
             )
-            if by_colour or _separates(found.ordered, match) or _colour_follows(found, match, 1):
+            if by_colour or _colour_follows(found, match, 1):
                 continue
-            if _explained_by(found.ordered, match):
+            mine, theirs = _own_print(found.ordered, match)
+            # Print only the ordered product has tells them apart, and so does a rival showing none
+            # of its own (its inliers on the logo both packs carry).
+            if _clearly_more(mine, theirs) or (theirs <= SHARED_ONLY_MAX and mine >= OWN_PRINT_MIN):
                 continue
             close = tenant.get(match.image.sku)
             if close is not None and close.brand != entry.brand and ordered >= match.inliers and apart(found.ordered, match):
@@ -253,19 +256,16 @@ def _wrong_item_claim(
 
 def _separates(match: ImageMatch, rival: ImageMatch | None) -> bool:
     """The photo shows clearly more of what only `match`'s catalog image has than of `rival`'s own."""
-    if rival is None:
-        return False
-    mine = distinctive_inliers(match, rival)
-    theirs = distinctive_inliers(rival, match)
+    return rival is not None and _clearly_more(*_own_print(match, rival))
+
+
+def _own_print(match: ImageMatch, rival: ImageMatch) -> tuple[int, int]:
+    """Inliers of each on print its catalog image does not share with the other's."""
+    return distinctive_inliers(match, rival), distinctive_inliers(rival, match)
+
+
+def _clearly_more(mine: int, theirs: int) -> bool:
     return mine >= DISTINCT_MIN and mine >= DISTINCT_RATIO * (theirs + 1)
-
-
-def _explained_by(match: ImageMatch, rival: ImageMatch) -> bool:
-    """The photo shows print only `match`'s catalog image has and none of `rival`'s own: the rival's
-    inliers lie on what the two share (the brand's logo on a cup and on a carton)."""
-    return (
-        distinctive_inliers(rival, match) <= SHARED_ONLY_MAX and distinctive_inliers(match, rival) >= OWN_PRINT_MIN
-    )
 
 
 def _colour_follows(found: Assessment, rival: ImageMatch, sign: int) -> bool:
