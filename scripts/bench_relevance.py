@@ -199,7 +199,7 @@ def cost(root: Path) -> None:
     settings = Settings()
     watch = Stopwatch()
     watch.wrap(catalog_module, "photo_features", "features")
-    watch.wrap(PhotoFeatures, "words", "words")
+    watch.wrap(PhotoFeatures, "centred_words", "words")
     watch.wrap(TenantCatalog, "_scores", "retrieval")
     watch.wrap(F, "word_inliers", "shortlist")
     watch.wrap(F, "verify", "verify")

@@ -29,8 +29,9 @@ from evidence_check.models import Status
 from evidence_check.settings import Settings
 from tests.test_relevance import PRODUCTS, _encoded, _load, claim, shelf
 
-# Photos whose visual words (generic vocabulary, these five SKUs) rank another SKU above their own.
-RANKED_LOW = [("TROPICANA-SMOOTH", 1), ("TROPICANA-SMOOTH", 5), ("VALIO-VANILLA", 1), ("VALIO-VANILLA", 5)]
+# Photos whose visual words (generic vocabulary, these five SKUs, the centre's weighing more) rank
+# another SKU above their own.
+RANKED_LOW = [("TROPICANA-SMOOTH", 1), ("TROPICANA-SMOOTH", 2), ("VALIO-VANILLA", 1)]
 CLAIMED = "BRAVO-APPLE"
 
 
@@ -52,8 +53,7 @@ def stored(grocery: Path) -> StoredCatalog:
 
 
 def _ranked_by_words(tenant: TenantCatalog, photo: Photo) -> list[str]:
-    words = photo_features(photo).words(tenant.vocabulary)
-    return [sku for sku, _ in tenant.retrieve(words, CLAIMED, SHORTLIST)]
+    return [sku for sku, _ in tenant.retrieve(photo_features(photo), CLAIMED, SHORTLIST)]
 
 
 @pytest.mark.parametrize(("sku", "number"), RANKED_LOW, ids=[f"{s}_{n}" for s, n in RANKED_LOW])
@@ -118,3 +118,27 @@ def test_features_stored_before_keypoint_words_get_them_when_loaded(grocery: Pat
     loaded = TenantCatalog(old).images[0]
     assert np.array_equal(loaded.keypoint_words, stored_words)
     assert np.array_equal(loaded.words, np.unique(stored_words))
+
+
+FRAMED = [
+    ("VALIO-VANILLA", ("OATLY-MILK", "TROPICANA-SMOOTH")),
+    ("TROPICANA-SMOOTH", ("VALIO-VANILLA", "OATLY-MILK")),
+    ("BRAVO-ORANGE", ("VALIO-VANILLA", "OATLY-MILK")),
+    ("OATLY-MILK", ("VALIO-VANILLA", "TROPICANA-SMOOTH")),
+]
+
+
+@pytest.mark.parametrize(("centre", "edges"), FRAMED, ids=[c for c, _ in FRAMED])
+def test_words_near_the_centre_weigh_more(
+    grocery: Path, stored: StoredCatalog, centre: str, edges: tuple[str, str]
+) -> None:
+    """Three packs side by side, one in the middle: the words rank the framed one first. Counted
+    alike wherever they lie, the oat-milk carton's many words came first from either edge."""
+    packs = {sku: np.asarray(_load(grocery / "grocery" / f / f"{f}_Iconic.jpg").working) for sku, (f, _) in PRODUCTS.items()}
+    canvas = np.full((360, 640, 3), 90, np.uint8)
+    canvas[80:280, 220:420] = cv2.resize(packs[centre], (200, 200), interpolation=cv2.INTER_AREA)
+    for left, sku in zip((0, 440), edges, strict=True):
+        canvas[60:260, left : left + 200] = cv2.resize(packs[sku], (200, 200), interpolation=cv2.INTER_AREA)
+    features = photo_features(_encoded(canvas, "shelf.jpg"))
+    ranked = [sku for sku, _ in TenantCatalog(stored).retrieve(features, None, SHORTLIST)]
+    assert ranked[0] == centre, ranked
