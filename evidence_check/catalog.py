@@ -278,9 +278,9 @@ class PhotoFeatures:
         height, width = self.rgb.shape[:2]
         offset = np.hypot(self.points[:, 0] / width - 0.5, self.points[:, 1] / height - 0.5)
         weights = np.exp(-0.5 * (offset / CENTRE_SIGMA) ** 2)
-        unique, first = np.unique(words, return_inverse=True)
+        unique, word_of_keypoint = np.unique(words, return_inverse=True)
         best = np.zeros(len(unique))
-        np.maximum.at(best, first, weights)
+        np.maximum.at(best, word_of_keypoint, weights)
         return unique, best
 
     def keypoint_words(self, vocabulary: F.Vocabulary) -> np.ndarray:
