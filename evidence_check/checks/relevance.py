@@ -22,9 +22,10 @@ large (`catalog.Catalog.assess`; details say ``closer_look``): a carton held sma
   rival found about as well is told apart: by the print only the ordered product has, by the colours
   where the two designs differ (the fruit on the carton, the flavour band: what a grey-level SIFT
   cannot see), by leading in inliers and overall colour when the colours by place do not
-  contradict it, or by showing nothing of the rival's own print (only the logo both carry). Another brand's product found no better than the ordered one, where none of its
-  inliers lies among the ordered product's (``catalog.apart``: a carton held in front of a fridge,
-  another on the shelf behind it), is the background and not a rival.
+  contradict it, or by showing nothing of the rival's own print (only the logo both carry).
+  Another brand's product found no better than the ordered one, where none of its inliers lies
+  among the ordered product's (``catalog.apart``: a carton held in front of a fridge, another on
+  the shelf behind it), is the background and not a rival.
 - ``warn``: the ordered product is found but so is a rival (``relevance.variant_unconfirmed``,
   ``relevance.two_products``), or the colours disagree (``relevance.colour_mismatch``: a black
   item passed off for an ordered white one), or a closer look matched only print the brand's
@@ -208,12 +209,17 @@ def _other_product(
     found: Assessment, tenant: TenantCatalog, params: dict[str, Any], details: dict[str, Any]
 ) -> Finding:
     """The photo shows another product; named with the variant of its brand it may as well be."""
+    code = "relevance.other_variant" if _name_alike(found, tenant, params, details) else "relevance.other_product"
+    return Finding(Status.FAIL, FAIL_SCORE, code, params, details, "ask_label_photo")
+
+
+def _name_alike(found: Assessment, tenant: TenantCatalog, params: dict[str, Any], details: dict[str, Any]) -> bool:
+    """Names the shown product's look-alike variant in params and details; False when it has none."""
     alike = _alike_variant(found, tenant)
     details["alike_sku"] = alike.sku if alike else None
-    if alike is None:
-        return Finding(Status.FAIL, FAIL_SCORE, "relevance.other_product", params, details, "ask_label_photo")
-    params["variant"] = alike.label
-    return Finding(Status.FAIL, FAIL_SCORE, "relevance.other_variant", params, details, "ask_label_photo")
+    if alike is not None:
+        params["variant"] = alike.label
+    return alike is not None
 
 
 def _alike_variant(found: Assessment, tenant: TenantCatalog) -> CatalogSku | None:
@@ -243,12 +249,9 @@ def _wrong_item_claim(
     ordered = found.ordered.inliers if found.ordered else 0
     rival = found.other.inliers if found.other else 0
     if "other" in params and rival >= OTHER_STRONG and ratio >= CLEARLY_BETTER:
-        alike = _alike_variant(found, tenant)
-        details["alike_sku"] = alike.sku if alike else None
-        if alike is None:
-            return Finding(Status.PASS, 0.0, "relevance.other_product_as_claimed", params, details)
-        params["variant"] = alike.label
-        return Finding(Status.PASS, 0.0, "relevance.other_variant_as_claimed", params, details)
+        named = _name_alike(found, tenant, params, details)
+        code = "relevance.other_variant_as_claimed" if named else "relevance.other_product_as_claimed"
+        return Finding(Status.PASS, 0.0, code, params, details)
     if ordered >= PASS_INLIERS and (ordered + 1) / (rival + 1) >= CLEARLY_BETTER:
         return Finding(Status.WARN, WARN_SCORE, "relevance.ordered_product_shown", params, details, "ask_label_photo")
     return Finding(Status.UNKNOWN, UNKNOWN_SCORE, "relevance.not_found", params, details, "ask_label_photo")
