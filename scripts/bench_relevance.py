@@ -1,7 +1,7 @@
 """The relevance look on the grocery corpus: accuracy tables and cost per photo.
 
     .venv/bin/python scripts/bench_relevance.py [../shared/corpora/product-matching]
-        [--compare] [--no-cost] [--no-accuracy]
+        [--compare] [--no-cost] [--no-accuracy] [--dump FILE]
 
 The catalog holds each product's web-shop image (`*_Iconic.jpg`); every shelf photo (`*_00N.jpg`) is
 claimed once as its own product (genuine) and once as each of the 30 others (impostor). Pairs of one
@@ -14,7 +14,9 @@ CPU time with one thread for OpenCV and BLAS as the server runs them, with 10 SK
 (the 31 real ones plus synthetic SKUs whose visual words are drawn at random with the real images'
 sizes), for photos claimed as their own product and as another one; and what adding a catalog image
 costs (CPU, stored bytes of its features and of its tilted views). `--compare` first prints the
-feature options measured (ORB, SIFT, RootSIFT, enlarged and squeezed catalog views).
+feature options measured (ORB, SIFT, RootSIFT, enlarged and squeezed catalog views). `--dump FILE`
+writes every claim's outcome (photo, claimed SKU, status, code) as tab-separated lines, so two runs
+can be compared claim by claim with `diff`.
 """
 
 from __future__ import annotations
@@ -96,7 +98,7 @@ def memoise_verify() -> None:
     F.verify = verify  # type: ignore[assignment]
 
 
-def accuracy(root: Path) -> None:
+def accuracy(root: Path, dump: Path | None = None) -> None:
     names = products(root)
     stored = stored_catalog(root, names)
     catalog = Catalog(lambda tenant: stored)
@@ -111,6 +113,7 @@ def accuracy(root: Path) -> None:
     genuine_codes: Counter[str] = Counter()
     named: Counter[str] = Counter()  # other-brand fails: is the product shown the one named?
     base = Claim(claim_id="bench", timeline=Timeline())
+    outcomes: list[str] = []
     for index, name in enumerate(names):
         half = "fit half" if index % 2 == 0 else "test half"
         for path in photos(root, name):
@@ -128,6 +131,9 @@ def accuracy(root: Path) -> None:
                         named[("named" if shown else "not named") + (" with a variant" if alike else " alone")] += 1
                 for table in ("all", half):
                     tables[table][kind][finding.status.value] += 1
+                outcomes.append(f"{path.name}\t{claimed}\t{finding.status.value}\t{finding.code}\n")
+    if dump is not None:
+        dump.write_text("".join(outcomes))
     for table, rows in tables.items():
         print(f"\nClaims, {table:<20} n    pass   warn   fail   unknown")
         for label, counts in rows.items():
@@ -353,6 +359,12 @@ def _option_inliers(kind: str, pp: np.ndarray, pd: np.ndarray, cp: np.ndarray, c
 
 def main(argv: list[str]) -> None:
     cv2.setNumThreads(1)
+    dump = None
+    if "--dump" in argv:
+        at = argv.index("--dump")
+        if at + 1 >= len(argv):
+            sys.exit("--dump needs a file name")
+        dump = Path(argv.pop(at + 1))
     args = [a for a in argv if not a.startswith("--")]
     root = Path(args[0] if args else "../shared/corpora/product-matching")
     if not (root / "grocery").is_dir():
@@ -362,7 +374,7 @@ def main(argv: list[str]) -> None:
     if "--no-cost" not in argv:
         cost(root)
     if "--no-accuracy" not in argv:
-        accuracy(root)
+        accuracy(root, dump)
 
 
 if __name__ == "__main__":
