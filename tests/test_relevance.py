@@ -106,6 +106,8 @@ def test_failure_names_the_product_shown(grocery: Path, context: CheckContext) -
     assert text.startswith(
         "The photo shows OATLY-MILK 'Oatly Oat Milk', not the ordered BRAVO-APPLE 'Bravo Apple Juice'"
     )
+    # As in the seed's case of a bag of another brand: orders mixed up, or a wrong item sent.
+    assert finding.next_step == "ask_item_of_this_order"
 
 
 def test_genuine_match_reports_its_evidence(grocery: Path, context: CheckContext) -> None:

@@ -210,7 +210,7 @@ def _other_product(
 ) -> Finding:
     """The photo shows another product; named with the variant of its brand it may as well be."""
     code = "relevance.other_variant" if _name_alike(found, tenant, params, details) else "relevance.other_product"
-    return Finding(Status.FAIL, FAIL_SCORE, code, params, details, "ask_label_photo")
+    return Finding(Status.FAIL, FAIL_SCORE, code, params, details, "ask_item_of_this_order")
 
 
 def _name_alike(found: Assessment, tenant: TenantCatalog, params: dict[str, Any], details: dict[str, Any]) -> bool:

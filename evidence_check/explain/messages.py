@@ -63,6 +63,14 @@ NEXT_STEPS: dict[str, tuple[str, str]] = {
         "Ask for a sharp, well-lit photo of the whole item that shows its front label or logo.",
         "请客户拍一张清晰、光线充足、能看到商品正面标签或商标的完整照片。",
     ),
+    # The seed's own case: a photo of another brand's bag, because the customer mixed up two orders.
+    "ask_item_of_this_order": (
+        "Ask the customer whether the item photographed came in this order (orders get mixed up) and "
+        "for a photo of the one that did, showing its label; if another product arrived, handle the "
+        "claim as a wrong item.",
+        "请向客户确认照片中的商品是否来自本订单（多个订单容易混淆），并请客户拍摄本订单收到的商品、露出标签；"
+        "如果收到的是其他商品，请按发错货处理。",
+    ),
     "ask_which_variant": (
         "Ask for a close photo of the label that names the variant (flavour, size or colour).",
         "请客户近距离拍摄标明款式（口味、规格或颜色）的标签。",
