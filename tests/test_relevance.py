@@ -205,6 +205,18 @@ def test_wrong_item_claim_is_supported_by_a_photo_of_another_product(
     assert (finding.status, finding.code) == (Status.PASS, "relevance.other_product_as_claimed")
 
 
+def test_wrong_item_claim_with_a_photo_of_the_ordered_product_asks_for_the_variant_label(
+    grocery: Path, context: CheckContext
+) -> None:
+    photo = shelf(grocery, "BRAVO-APPLE", 2)
+    finding = relevance.check(photo, claim("BRAVO-APPLE", reason=ClaimReason.WRONG_ITEM), context)
+    assert (finding.status, finding.code) == (Status.WARN, "relevance.ordered_product_shown"), finding.details
+    assert finding.next_step == "ask_which_variant"
+    assert summary(finding.code, finding.params).startswith(
+        "The claim says a wrong item arrived, but the photo shows the ordered BRAVO-APPLE 'Bravo Apple Juice'"
+    )
+
+
 def _marked_cap(photo: Photo, context: CheckContext, sku: str) -> Region:
     """The cap marked where the homography puts it, as an agent would mark it on the photo."""
     found = context.catalog.assess(photo, "default", sku)  # type: ignore[union-attr]
