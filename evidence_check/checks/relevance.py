@@ -253,7 +253,7 @@ def _wrong_item_claim(
         code = "relevance.other_variant_as_claimed" if named else "relevance.other_product_as_claimed"
         return Finding(Status.PASS, 0.0, code, params, details)
     if ordered >= PASS_INLIERS and (ordered + 1) / (rival + 1) >= CLEARLY_BETTER:
-        # What differs from the order, if anything, is in the print the shapes share: the variant.
+        # The ordered pack is shown: what can still be wrong is its variant (size, flavour, colour).
         return Finding(Status.WARN, WARN_SCORE, "relevance.ordered_product_shown", params, details, "ask_which_variant")
     return Finding(Status.UNKNOWN, UNKNOWN_SCORE, "relevance.not_found", params, details, "ask_label_photo")
 
