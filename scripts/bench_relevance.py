@@ -14,7 +14,9 @@ CPU time with one thread for OpenCV and BLAS as the server runs them, with 10 SK
 (the 31 real ones plus synthetic SKUs whose visual words are drawn at random with the real images'
 sizes), for photos claimed as their own product and as another one; and what adding a catalog image
 costs (CPU, stored bytes of its features and of its tilted views). `--compare` first prints the
-feature options measured (ORB, SIFT, RootSIFT, enlarged and squeezed catalog views). `--dump FILE`
+feature options measured (ORB, SIFT, RootSIFT, enlarged and squeezed catalog views; with
+opencv-contrib-python-headless installed in place of opencv-python-headless, also ORB keypoints
+with TEBLID or BEBLID descriptors, AKAZE and BRISK) and what extracting each costs per photo. `--dump FILE`
 writes every claim's outcome (photo, claimed SKU, status, code) as tab-separated lines, so two runs
 can be compared claim by claim with `diff`.
 """
@@ -34,6 +36,7 @@ from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -288,16 +291,33 @@ def compare(root: Path) -> None:
     ]
     options = {
         "ORB 1500, Hamming": ("orb", 1.0, (1.0,)),
+        "ORB 1500, catalog x2": ("orb", 2.0, (1.0,)),
         "SIFT": ("sift", 1.0, (1.0,)),
         "RootSIFT": ("root", 1.0, (1.0,)),
         "RootSIFT, catalog x2": ("root", 2.0, (1.0,)),
         "RootSIFT, catalog x2 + squeezed 0.6": ("root", 2.0, (1.0, 0.6)),
         "RootSIFT, catalog x2 + squeezed 0.6, 0.4": ("root", 2.0, (1.0, 0.6, 0.4)),
     }
-    print("Feature options (155 photos x 31 catalog images)   top-1   genuine>=12   other p99   ms/pair")
+    # Binary descriptors of opencv-contrib (a learned one among them), which the main package lacks:
+    # measured when cv2 comes from opencv-contrib-python-headless, installed in its place.
+    if hasattr(cv2, "xfeatures2d"):
+        options |= {
+            "ORB 1500 + TEBLID 512, catalog x2": ("orb+teblid", 2.0, (1.0,)),
+            "ORB 1500 + BEBLID 512, catalog x2": ("orb+beblid", 2.0, (1.0,)),
+            "AKAZE, catalog x2": ("akaze", 2.0, (1.0,)),
+            "BRISK, catalog x2": ("brisk", 2.0, (1.0,)),
+        }
+    else:
+        print("(TEBLID, BEBLID, AKAZE, BRISK need opencv-contrib-python-headless in place of opencv-python-headless)")
+    print("Feature options (155 photos x 31 catalog images)   top-1   genuine>=12   other p99   ms/pair   ms/photo")
     for label, (kind, enlarge, tilts) in options.items():
         cat = [_option_features(kind, g, enlarge, tilts) for g in grey.values()]
-        pho = [(i, _option_features(kind, g, 1.0, (1.0,))) for i, g in shots]
+        extracting = []
+        pho = []
+        for i, g in shots:
+            started = time.process_time()
+            pho.append((i, _option_features(kind, g, 1.0, (1.0,))))
+            extracting.append((time.process_time() - started) * 1000)
         table = np.zeros((len(pho), len(cat)), int)
         started = time.perf_counter()
         for a, (_, (pp, pd)) in enumerate(pho):
@@ -310,16 +330,39 @@ def compare(root: Path) -> None:
         others[np.arange(len(pho)), truth] = -1
         print(
             f"  {label:<46} {np.mean(table.argmax(1) == truth):6.1%}   {np.mean(own >= 12):9.1%}"
-            f"   {np.percentile(others[others >= 0], 99):8.0f}   {per_pair:6.2f}"
+            f"   {np.percentile(others[others >= 0], 99):8.0f}   {per_pair:6.2f}   {statistics.median(extracting):7.1f}"
         )
 
 
+BINARY_OPTIONS = ("orb", "orb+teblid", "orb+beblid", "akaze", "brisk")
+
+
+def _option_detector(kind: str):  # type: ignore[no-untyped-def]
+    """A detector and, where it is not the detector's own, the descriptor of a `--compare` option."""
+    if kind in ("sift", "root"):
+        return cv2.SIFT_create(), None
+    orb = cv2.ORB_create(nfeatures=1500)
+    contrib: Any = getattr(cv2, "xfeatures2d", None)
+    if kind == "orb+teblid":
+        return orb, contrib.TEBLID_create(1.0, contrib.TEBLID_SIZE_512_BITS)  # 1.0: the scale for ORB
+    if kind == "orb+beblid":
+        return orb, contrib.BEBLID_create(1.0, contrib.BEBLID_SIZE_512_BITS)
+    if kind == "akaze":
+        return contrib.AKAZE_create(), None
+    if kind == "brisk":
+        return contrib.BRISK_create(), None
+    return orb, None
+
+
 def _option_features(kind: str, gray: np.ndarray, enlarge: float, tilts: tuple[float, ...]):  # type: ignore[no-untyped-def]
-    detector = cv2.ORB_create(nfeatures=1500) if kind == "orb" else cv2.SIFT_create()
+    detector, describer = _option_detector(kind)
     points, descriptors = [], []
     for tilt in tilts:
         view = cv2.resize(gray, None, fx=enlarge * tilt, fy=enlarge, interpolation=cv2.INTER_CUBIC)
-        keypoints, found = detector.detectAndCompute(view, None)
+        if describer is None:
+            keypoints, found = detector.detectAndCompute(view, None)
+        else:
+            keypoints, found = describer.compute(view, detector.detect(view, None))
         if found is None:
             continue
         xy = np.float32([k.pt for k in keypoints])
@@ -336,7 +379,7 @@ def _option_features(kind: str, gray: np.ndarray, enlarge: float, tilts: tuple[f
 
 
 def _option_inliers(kind: str, pp: np.ndarray, pd: np.ndarray, cp: np.ndarray, cd: np.ndarray) -> int:
-    if kind != "orb":
+    if kind not in BINARY_OPTIONS:
         return F.verify(pp, pd.astype(np.float32), cp, cd.astype(np.float32), (198, 198), (348, 348)).inliers
     pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(pd, cd, k=2)
     good = {}
