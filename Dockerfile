@@ -6,10 +6,13 @@ FROM python:3.11-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends build-essential \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
+COPY requirements/run.txt ./requirements/
+# The lock's exact versions and hashes; --no-deps: the lock lists every package.
+RUN pip wheel --no-cache-dir --wheel-dir /wheels --require-hashes --no-deps -r requirements/run.txt
 COPY pyproject.toml README.md ./
 COPY evidence_check ./evidence_check
 COPY api ./api
-RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[postgres]"
+RUN pip wheel --no-cache-dir --wheel-dir /wheels --no-deps .
 
 FROM python:3.11-slim
 
@@ -19,7 +22,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 COPY --from=build /wheels /wheels
-RUN pip install --no-index --find-links /wheels "evidence-check[postgres]" && rm -rf /wheels
+RUN pip install --no-index --no-deps /wheels/*.whl && rm -rf /wheels
 
 # Not root: the service only needs to read its code and write its store (a volume or PostgreSQL).
 RUN useradd --create-home --uid 10001 evidence
