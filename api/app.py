@@ -152,7 +152,7 @@ def one_thread_per_request() -> None:
     import faiss
 
     cv2.setNumThreads(1)  # for the whole process (OpenCV's pthreads pool)
-    faiss.omp_set_num_threads(1)  # for this thread only: see api.deps.one_library_thread_here
+    faiss.omp_set_num_threads(1)  # for this thread only: see api.threads.one_library_thread_here
 
 
 MALLOC_ARENAS = 2

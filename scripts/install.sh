@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 which=${1:-run}
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
+elif ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+    .venv/bin/python -m ensurepip --default-pip >/dev/null  # a venv made by uv has no pip
 fi
 pip() { .venv/bin/python -m pip --quiet --disable-pip-version-check "$@"; }
 # --no-deps: the lock lists every package, so pip resolves nothing and installs nothing else.

@@ -1,0 +1,111 @@
+"""Who is calling: the tenant of an API key, the loopback trial before the first key, the metrics token.
+
+A key belongs to one tenant, and everything a route does is scoped by that tenant. Until the first
+key is created the server is a single user's trial: it answers only callers on loopback, as tenant
+`default`, without keys (`evidence-check serve` also refuses to listen elsewhere then).
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from typing import Annotated
+
+import anyio.to_thread
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.state import SettingsDep, StoreDep
+from api.threads import OPERATIONS_THREADS
+from evidence_check.store import Store
+from evidence_check.store.keys import any_key, tenant_for
+
+TRIAL_TENANT = "default"
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="`Authorization: Bearer KEY`, a key from `evidence-check keys create TENANT`",
+)
+
+
+def is_loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def unauthorized(detail: str) -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def in_trial(request: Request, store: Store) -> bool:
+    """True before the first key exists: then only callers on loopback are answered (401 others)."""
+    state = request.app.state
+    # Keys are never deleted (only revoked), so once one is seen the trial is over for good.
+    if not state.keys_exist:
+        state.keys_exist = any_key(store)
+    if state.keys_exist:
+        return False
+    if not is_loopback(request.client.host if request.client else None):
+        raise unauthorized(
+            "this server has no API keys yet and answers only on loopback; "
+            "create one with `evidence-check keys create TENANT`"
+        )
+    return True
+
+
+def get_tenant(
+    request: Request,
+    store: StoreDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> str:
+    """The tenant of a valid key (401 otherwise); `default` in the loopback trial before any key."""
+    if in_trial(request, store):
+        tenant = TRIAL_TENANT
+    else:
+        if credentials is None:
+            raise unauthorized("missing API key: send Authorization: Bearer KEY")
+        found = tenant_for(store, credentials.credentials)
+        if found is None:
+            raise unauthorized("invalid or revoked API key")
+        tenant = found
+    request.state.log = {**getattr(request.state, "log", {}), "tenant": tenant}
+    return tenant
+
+
+TenantDep = Annotated[str, Depends(get_tenant)]
+
+metrics_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="MetricsToken",
+    description="`Authorization: Bearer TOKEN`, the setting EVIDENCE_CHECK_METRICS_TOKEN",
+)
+
+
+async def check_metrics_access(
+    request: Request,
+    settings: SettingsDep,
+    store: StoreDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(metrics_bearer)],
+) -> None:
+    """The metrics token when one is set; without one, only the loopback trial may read /metrics.
+
+    Not a tenant's key: the figures are the whole server's, every tenant's requests and verdicts.
+    """
+    token = settings.metrics_token
+    if token is not None:
+        given = credentials.credentials.encode() if credentials is not None else b""
+        if not hmac.compare_digest(given, token.get_secret_value().encode()):
+            raise unauthorized("metrics need Authorization: Bearer TOKEN (EVIDENCE_CHECK_METRICS_TOKEN)")
+        return
+    if not await anyio.to_thread.run_sync(in_trial, request, store, limiter=OPERATIONS_THREADS):
+        raise unauthorized(
+            "this server has API keys, so /metrics needs a token: set EVIDENCE_CHECK_METRICS_TOKEN "
+            "and send it as Authorization: Bearer TOKEN"
+        )
