@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 
 from api.metrics import Metrics
 from api.observe import LOG_LEVEL_VARIABLE, RequestObserver, log_requests
@@ -50,7 +51,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         if owned:
             opened.close()
 
-    app = FastAPI(
+    # /docs and /redoc with Swagger UI's and ReDoc's files served by the app itself, not a CDN: the
+    # pages work on air-gapped machines.
+    app = FastAPIOffline(
+        static_url="/docs-assets",
         title="evidence-check",
         version=__version__,
         description=DESCRIPTION,

@@ -5,6 +5,7 @@ report gains later passes through unchanged; `tests/api` checks these models aga
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -230,3 +231,27 @@ REPORT_EXAMPLE: dict[str, Any] = {
         },
     ],
 }
+
+
+class ClaimSummary(BaseModel):
+    """One row of the claims list: enough to sort a queue without opening each report."""
+
+    claim_id: str
+    customer_id: str | None
+    sku: str | None
+    reason: str
+    created_at: datetime
+    updated_at: datetime
+    verdict: Literal["accept", "review", "reject"] = Field(description="of the claim's latest report")
+    risk: float
+    strongest_reason: str | None = Field(
+        description="the latest report's first reason, in the language that report was written in"
+    )
+    photos: int
+    reports: int = Field(description="reports recorded for the claim (more than one when verified again)")
+    outcome: Literal["genuine", "fraud"] | None = Field(description="the agent's decision, once recorded")
+
+
+class ClaimPage(BaseModel):
+    items: list[ClaimSummary]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last")

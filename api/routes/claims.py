@@ -1,16 +1,67 @@
-"""`GET /v1/claims/{claim_id}`: the latest report of a claim of the caller's tenant."""
+"""A tenant's claims: the list (filtered, paged), a claim's latest report and its history."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Query
 
 from api.deps import HtmlDep, LangDep, StoreDep, TenantDep
 from api.routes.rendering import REPORT_CONTENT, SERVER_ERRORS, UNAUTHORIZED, problem, report_response
-from api.schemas import Report
+from api.schemas import ClaimPage, Report
+from evidence_check.store.claims import MAX_PAGE, ClaimFilter, CursorInvalid, list_claims, report_history
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"])
+
+NO_CLAIM = problem("No such claim for this key's tenant", "no claim 'c-123'")
+
+
+@router.get(
+    "",
+    response_model=ClaimPage,
+    summary="The tenant's claims, newest first",
+    responses={
+        **UNAUTHORIZED,
+        422: problem("A malformed parameter or cursor", "limit: Input should be less than or equal to 100"),
+        **SERVER_ERRORS,
+    },
+)
+def get_claims(
+    tenant: TenantDep,
+    store: StoreDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=64, description="next_cursor of the page before")] = None,
+    verdict: Literal["accept", "review", "reject"] | None = None,
+    customer_id: Annotated[str | None, Query(max_length=128)] = None,
+    sku: Annotated[str | None, Query(max_length=128)] = None,
+    since: Annotated[datetime | None, Query(description="recorded at or after (ISO 8601; UTC without an offset)")] = None,
+    until: Annotated[datetime | None, Query(description="recorded before (ISO 8601; UTC without an offset)")] = None,
+    q: Annotated[str | None, Query(max_length=128, description="part of the claim id, customer id or SKU")] = None,
+) -> Any:
+    """Pages are cut by `cursor`: a claim recorded while a client pages through shows on the first
+    page and moves no other claim from one page to the next."""
+    where = ClaimFilter(verdict=verdict, customer_id=customer_id, sku=sku, since=since, until=until, text=q)
+    try:
+        page = list_claims(store, tenant, where, limit, cursor)
+    except CursorInvalid as exc:
+        raise HTTPException(422, str(exc)) from None
+    return {"items": [item.to_dict() for item in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get(
+    "/{claim_id:path}/reports",
+    response_model=list[Report],
+    response_model_by_alias=True,
+    summary="Every report of a claim, oldest first",
+    responses={**UNAUTHORIZED, 404: NO_CLAIM, **SERVER_ERRORS},
+)
+def get_claim_reports(claim_id: str, tenant: TenantDep, store: StoreDep) -> Any:
+    """A claim verified again (a retry with new photos, a retake) has one report for each time."""
+    history = report_history(store, tenant, claim_id)
+    if history is None:
+        raise HTTPException(404, f"no claim {claim_id!r}")
+    return history
 
 
 @router.get(
@@ -21,7 +72,7 @@ router = APIRouter(prefix="/v1/claims", tags=["claims"])
     responses={
         200: {"description": "The report as recorded", "content": REPORT_CONTENT},
         **UNAUTHORIZED,
-        404: problem("No such claim for this key's tenant", "no claim 'c-123'"),
+        404: NO_CLAIM,
         422: problem("A malformed parameter (e.g. format)", "format: Input should be 'json' or 'html'"),
         **SERVER_ERRORS,
     },

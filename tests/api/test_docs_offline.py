@@ -1,0 +1,34 @@
+"""/docs and /redoc work without the internet: every script, style sheet and icon they load is
+served by the app itself (an air-gapped machine loads nothing else)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.api.conftest import Api
+
+ASSET = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']|url\s*:\s*["']([^"']+)["']""")
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_the_documentation_pages_load_only_what_the_app_serves(api: Api, page: str) -> None:
+    answer = api.client.get(page)
+    assert answer.status_code == 200
+    html = answer.text
+    loaded = [a or b for a, b in ASSET.findall(html)]
+    assert any(item.endswith(".js") for item in loaded), loaded
+    for item in loaded:
+        assert not re.match(r"(https?:)?//", item), f"{page} loads {item} from outside the app"
+        fetched = api.client.get(item)
+        assert fetched.status_code == 200, item
+        if item.endswith(".js"):
+            assert len(fetched.content) > 100_000, item  # the real bundle, not a stub
+    assert "fonts.googleapis" not in html
+
+
+def test_the_openapi_description_the_pages_read_is_served(api: Api) -> None:
+    described = api.client.get("/openapi.json").json()
+    assert "/v1/verify" in described["paths"]
+    assert "/docs-assets/{path}" not in described["paths"]
