@@ -21,7 +21,7 @@ from fastapi_offline import FastAPIOffline
 
 from api.metrics import Metrics
 from api.observe import LOG_LEVEL_VARIABLE, RequestObserver, log_requests
-from api.routes import catalog, claims, health, references, verify
+from api.routes import catalog, claims, decisions, health, references, verify
 from api.upload import UploadInvalid, UploadTooLarge
 from api.verifying import IdempotencyConflict, describe
 from evidence_check import __version__
@@ -74,6 +74,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.gate = threading.BoundedSemaphore(settings.api_max_parallel or analyses_per_process(1))
     app.state.keys_exist = False
     app.include_router(verify.router)
+    app.include_router(decisions.router)
     app.include_router(claims.router)
     app.include_router(references.router)
     app.include_router(catalog.router)

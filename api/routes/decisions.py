@@ -1,0 +1,157 @@
+"""What agents do with a claim after its report: a retake challenge, the final outcome, and how the
+checks fared against the outcomes recorded (`GET /v1/stats`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import anyio.to_thread
+from fastapi import APIRouter, Body, HTTPException
+from pydantic import BaseModel, Field
+
+from api.deps import LangDep, SettingsDep, StoreDep, TenantDep
+from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, problem
+from evidence_check import calibration
+from evidence_check.checks.challenge import new_code
+from evidence_check.engine import now_utc
+from evidence_check.store.outcomes import decided_claims, has_claim, issue_challenge, record_outcome
+
+router = APIRouter(tags=["claims"])
+
+NO_CLAIM = problem("No such claim for this key's tenant", "no claim 'c-123'")
+
+INSTRUCTIONS = {
+    "en": (
+        "Ask the customer to write {code} clearly on a sheet of paper, lay it beside the item and take a new "
+        "photo now; then send that photo to POST /v1/verify with claim_id {claim}."
+    ),
+    "zh": "请客户把 {code} 清楚地写在纸上，放在商品旁边，现在重新拍照；然后用 POST /v1/verify 提交这张照片，claim_id 为 {claim}。",
+}
+
+
+class ChallengeIssued(BaseModel):
+    claim_id: str
+    code: str = Field(description="what the customer writes down and photographs beside the item")
+    issued_at: datetime
+    instructions: str
+
+
+class OutcomeSent(BaseModel):
+    outcome: Literal["genuine", "fraud"]
+    note: str | None = Field(None, max_length=2000)
+
+
+class OutcomeRecorded(BaseModel):
+    claim_id: str
+    outcome: Literal["genuine", "fraud"]
+    note: str | None
+    decided_at: datetime
+    replaced: Literal["genuine", "fraud"] | None = Field(
+        description="the decision this one replaces, when the claim was decided before (both are kept)"
+    )
+
+
+class StatsRow(BaseModel):
+    check: str
+    status: str
+    claims: int
+    fraud: int
+    genuine: int
+    agreed: float | None
+    precision: float | None
+    false_positive_rate: float | None
+
+
+class Stats(BaseModel):
+    decided: int
+    fraud: int
+    genuine: int
+    rows: list[StatsRow]
+
+
+def _known(store: Any, tenant: str, claim_id: str) -> None:
+    if not has_claim(store, tenant, claim_id):
+        # The same answer whether the claim is another tenant's or nobody's.
+        raise HTTPException(404, f"no claim {claim_id!r}")
+
+
+@router.post(
+    "/v1/claims/{claim_id:path}/challenge",
+    response_model=ChallengeIssued,
+    summary="Issue a retake challenge for a claim",
+    responses={**UNAUTHORIZED, 404: NO_CLAIM, **SERVER_ERRORS},
+)
+async def post_challenge(
+    claim_id: str, tenant: TenantDep, store: StoreDep, settings: SettingsDep, lang: LangDep
+) -> Any:
+    """A short random code the customer writes down and photographs beside the item; the retake
+    arrives through `POST /v1/verify` with the same `claim_id`, which then looks for the code."""
+
+    def issue() -> Any:
+        _known(store, tenant, claim_id)
+        code = new_code(settings.for_tenant(tenant).challenge_length)
+        return issue_challenge(store, tenant, claim_id, code, now_utc())
+
+    issued = await anyio.to_thread.run_sync(issue)
+    return {
+        "claim_id": claim_id,
+        "code": issued.code,
+        "issued_at": issued.issued_at,
+        "instructions": INSTRUCTIONS.get(lang, INSTRUCTIONS["en"]).format(code=issued.code, claim=claim_id),
+    }
+
+
+@router.post(
+    "/v1/claims/{claim_id:path}/outcome",
+    response_model=OutcomeRecorded,
+    summary="Record the agent's final decision on a claim",
+    responses={
+        **UNAUTHORIZED,
+        404: NO_CLAIM,
+        422: problem("A malformed body", "outcome: Input should be 'genuine' or 'fraud'"),
+        **SERVER_ERRORS,
+    },
+)
+def post_outcome(
+    claim_id: str, sent: Annotated[OutcomeSent, Body()], tenant: TenantDep, store: StoreDep
+) -> Any:
+    """Deciding a claim again replaces the decision (`replaced` names the one before); every decision
+    is kept with its time and note, and `GET /v1/stats` counts the latest."""
+    _known(store, tenant, claim_id)
+    before = {d.claim_id: d.decision for d in decided_claims(store, tenant)}.get(claim_id)
+    when = now_utc()
+    record_outcome(store, tenant, claim_id, sent.outcome, sent.note, when)
+    return {"claim_id": claim_id, "outcome": sent.outcome, "note": sent.note, "decided_at": when, "replaced": before}
+
+
+@router.get(
+    "/v1/stats",
+    response_model=Stats,
+    summary="How each check's statuses agreed with the outcomes agents recorded",
+    responses={**UNAUTHORIZED, **SERVER_ERRORS},
+)
+def get_stats(tenant: TenantDep, store: StoreDep) -> Any:
+    """What `evidence-check stats` prints, per check and status: claims, of them fraud and genuine,
+    how often the status agreed with the outcome, its precision and false-positive rate."""
+    decided = decided_claims(store, tenant)
+    fraud = sum(1 for d in decided if d.decision == "fraud")
+    rows = calibration.table((d.decision, d.report) for d in decided)
+    return {
+        "decided": len(decided),
+        "fraud": fraud,
+        "genuine": len(decided) - fraud,
+        "rows": [
+            {
+                "check": row.check,
+                "status": row.status,
+                "claims": row.claims,
+                "fraud": row.fraud,
+                "genuine": row.genuine,
+                "agreed": row.agreed,
+                "precision": row.precision,
+                "false_positive_rate": row.false_positive_rate,
+            }
+            for row in rows
+        ],
+    }

@@ -1,0 +1,57 @@
+"""A claim's life over HTTP, as an intake system drives it: verify → list → challenge → retake →
+outcome (decided twice) → stats; each step refuses another tenant's claim."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import api.routes.decisions as decisions
+from tests.api.conftest import Api, bearer, jpeg, photos
+
+RETAKE = Path(__file__).resolve().parents[2] / "fixtures" / "challenge" / "retake_code_WFWXK.jpg"
+
+
+def test_a_claims_life_over_http(keyed: tuple[Api, dict[str, str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    api, keys = keyed
+    acme, globex = bearer(keys["acme"]), bearer(keys["globex"])
+    assert api.verify(photos(("first.jpg", jpeg(1))), {"claim_id": "c-life"}, headers=acme).status_code == 200
+
+    # The challenge: 404 for a claim the tenant does not have, a code and instructions otherwise.
+    assert api.client.post("/v1/claims/c-life/challenge", headers=globex).status_code == 404
+    assert api.client.post("/v1/claims/nobody/challenge", headers=acme).status_code == 404
+    monkeypatch.setattr(decisions, "new_code", lambda length: "WFWXK")
+    issued = api.client.post("/v1/claims/c-life/challenge", headers={**acme, "Accept-Language": "zh"})
+    assert issued.status_code == 200, issued.text
+    body = issued.json()
+    assert body["code"] == "WFWXK" and body["claim_id"] == "c-life"
+    assert "WFWXK" in body["instructions"] and "POST /v1/verify" in body["instructions"]
+    assert "请客户" in body["instructions"]
+
+    # The retake arrives through /v1/verify with the same claim id and is checked for the code.
+    retake = [("photos", (RETAKE.name, RETAKE.read_bytes(), "image/jpeg"))]
+    answer = api.verify(retake, {"claim_id": "c-life"}, headers=acme)
+    assert answer.status_code == 200, answer.text
+    [image] = [i for i in answer.json()["images"] if i["filename"] == RETAKE.name]
+    assert "challenge" in image["checks"]
+
+    # The outcome: decided twice, the second replaces the first and says so.
+    assert api.client.post("/v1/claims/c-life/outcome", json={"outcome": "genuine"}, headers=globex).status_code == 404
+    bad = api.client.post("/v1/claims/c-life/outcome", json={"outcome": "maybe"}, headers=acme)
+    assert bad.status_code == 422 and "\n" not in bad.json()["detail"]
+    first = api.client.post("/v1/claims/c-life/outcome", json={"outcome": "genuine"}, headers=acme).json()
+    assert (first["outcome"], first["replaced"]) == ("genuine", None)
+    second = api.client.post(
+        "/v1/claims/c-life/outcome", json={"outcome": "fraud", "note": "same photo on a forum"}, headers=acme
+    ).json()
+    assert (second["outcome"], second["replaced"], second["note"]) == ("fraud", "genuine", "same photo on a forum")
+    [item] = api.client.get("/v1/claims", headers=acme).json()["items"]
+    assert (item["outcome"], item["reports"]) == ("fraud", 2)
+
+    # Stats count the latest decision, for the tenant that recorded it only.
+    stats = api.client.get("/v1/stats", headers=acme).json()
+    assert (stats["decided"], stats["fraud"], stats["genuine"]) == (1, 1, 0)
+    assert {row["check"] for row in stats["rows"]} >= {"timestamp", "reuse"}
+    assert all(row["claims"] == 1 for row in stats["rows"])
+    assert api.client.get("/v1/stats", headers=globex).json() == {"decided": 0, "fraud": 0, "genuine": 0, "rows": []}
