@@ -28,6 +28,7 @@ from evidence_check import __version__
 from evidence_check.intake import IntakeError
 from evidence_check.settings import Settings
 from evidence_check.store import Store, StoreError
+from evidence_check.webhooks import Deliverer
 
 log = logging.getLogger("evidence_check.api")
 
@@ -47,7 +48,12 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        deliverer = Deliverer(opened, settings.webhook_interval_seconds)
+        if settings.webhook_interval_seconds > 0:
+            deliverer.start()
         yield
+        if settings.webhook_interval_seconds > 0:
+            deliverer.stop()
         if owned:
             opened.close()
 

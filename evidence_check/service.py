@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from evidence_check import report as report_json
+from evidence_check import webhooks
 from evidence_check.catalog import (
     Catalog,
     StoredCatalog,
@@ -118,7 +119,29 @@ def verify_claim(
         )
         body = earlier if earlier is not None else body
         references.sync()
+        if earlier is None:
+            announce_verified(store, claim, body, now)
     return Outcome(report=analysis.report, body=body, readable=len(analysis.photos), photos=analysis.photos)
+
+
+def announce_verified(store: Store, claim: Claim, body: dict[str, Any], now: datetime) -> None:
+    """The tenant's webhook events for a report just recorded (a replayed request announces nothing)."""
+    data = {
+        "claim_id": claim.claim_id,
+        "customer_id": claim.customer_id,
+        "sku": claim.sku,
+        "verdict": body["verdict"],
+        "risk": body["risk"],
+        "report": f"/v1/claims/{claim.claim_id}",
+    }
+    webhooks.emit(store, claim.tenant, "claim.verified", data, now)
+    passed = [
+        image["filename"]
+        for image in body["images"]
+        if image["checks"].get("challenge", {}).get("status") == "pass"
+    ]
+    if passed:
+        webhooks.emit(store, claim.tenant, "challenge.passed", {"claim_id": claim.claim_id, "photos": passed}, now)
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     challenge_length: int = Field(5, ge=4, le=8)
     ocr_engine: Literal["rapidocr", "tesseract"] = "rapidocr"
 
+    # Webhooks (evidence_check/webhooks.py): how often a server process sends the events that are
+    # due; 0 leaves them to another process or to `evidence-check webhooks deliver`.
+    webhook_interval_seconds: float = Field(2.0, ge=0, le=3600)
+
     @model_validator(mode="after")
     def _valid_overrides(self) -> Settings:
         for tenant in self.tenant_overrides:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import LangDep, SettingsDep, StoreDep, TenantDep
 from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, problem
-from evidence_check import calibration
+from evidence_check import calibration, webhooks
 from evidence_check.checks.challenge import new_code
 from evidence_check.engine import now_utc
 from evidence_check.store.outcomes import decided_claims, has_claim, issue_challenge, record_outcome
@@ -122,6 +122,7 @@ def post_outcome(
     before = {d.claim_id: d.decision for d in decided_claims(store, tenant)}.get(claim_id)
     when = now_utc()
     record_outcome(store, tenant, claim_id, sent.outcome, sent.note, when)
+    webhooks.emit(store, tenant, "claim.outcome", {"claim_id": claim_id, "outcome": sent.outcome, "note": sent.note}, when)
     return {"claim_id": claim_id, "outcome": sent.outcome, "note": sent.note, "decided_at": when, "replaced": before}
 
 

@@ -17,6 +17,7 @@ from evidence_check.cli import (  # noqa: F401  (registers the commands)
     serve,
     stock,
     verify,
+    webhooks,
 )
 from evidence_check.cli.app import app
 

@@ -1,0 +1,108 @@
+"""`evidence-check webhooks set | show | remove | log | deliver`: events for a tenant's intake system."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
+from evidence_check.engine import now_utc
+from evidence_check.store import StoreError
+from evidence_check.store.webhooks import deliveries, remove_webhook, set_webhook, webhook_of
+from evidence_check.webhooks import EVENTS, WebhookInvalid, check_url, deliver_due, new_secret
+
+webhooks_app = typer.Typer(
+    help=f"Webhooks: {', '.join(EVENTS)} POSTed to a tenant's receiver, signed and retried.",
+    no_args_is_help=True,
+)
+app.add_typer(webhooks_app, name="webhooks")
+
+DbOption = Annotated[str | None, typer.Option(help="store URL (default: the setting EVIDENCE_CHECK_DB)")]
+TenantArgument = Annotated[str, typer.Argument(help="the merchant whose events these are")]
+
+
+@webhooks_app.command("set")
+def set_(
+    tenant: TenantArgument,
+    url: Annotated[str, typer.Argument(help="where to POST the events (http:// or https://)")],
+    db: DbOption = None,
+) -> None:
+    """Send TENANT's events to URL; prints the new signing secret, shown this once."""
+    check_tenant(tenant)
+    try:
+        check_url(url)
+    except WebhookInvalid as exc:
+        fail(str(exc), 2)
+    secret = new_secret()
+    store = open_store(db or load_settings().db)
+    try:
+        set_webhook(store, tenant, url, secret, now_utc())
+    except StoreError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+    print(secret)
+    print(f"webhook of {tenant}: {url}; the secret above signs every body (shown once)", file=sys.stderr)
+
+
+@webhooks_app.command("show")
+def show(tenant: TenantArgument, db: DbOption = None) -> None:
+    """Where TENANT's events go (the secret is not shown again)."""
+    check_tenant(tenant)
+    store = open_store(db or load_settings().db)
+    try:
+        hook = webhook_of(store, tenant)
+    finally:
+        store.close()
+    if hook is None:
+        fail(f"no webhook for {tenant}")
+    print(hook.url)
+
+
+@webhooks_app.command("remove")
+def remove(tenant: TenantArgument, db: DbOption = None) -> None:
+    """Stop sending TENANT's events; those not yet delivered are marked failed."""
+    check_tenant(tenant)
+    store = open_store(db or load_settings().db)
+    try:
+        removed = remove_webhook(store, tenant)
+    finally:
+        store.close()
+    if not removed:
+        fail(f"no webhook for {tenant}")
+    print(f"webhook of {tenant} removed", file=sys.stderr)
+
+
+@webhooks_app.command("log")
+def log(
+    tenant: TenantArgument,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="how many, newest first")] = 20,
+    db: DbOption = None,
+) -> None:
+    """The latest deliveries: event, status, attempts, the receiver's answer."""
+    check_tenant(tenant)
+    store = open_store(db or load_settings().db)
+    try:
+        rows = deliveries(store, tenant, limit)
+    finally:
+        store.close()
+    print(f"{'ID':>6} {'EVENT':<17} {'STATUS':<10} {'TRIES':>5} {'ANSWER':<24} CREATED")
+    for row in rows:
+        answer = row.last_error or (str(row.last_status) if row.last_status else "-")
+        created = row.created_at.strftime("%Y-%m-%d %H:%M:%S")
+        print(f"{row.id:>6} {row.event:<17} {row.status:<10} {row.attempts:>5} {answer[:24]:<24} {created}")
+
+
+@webhooks_app.command("deliver")
+def deliver(db: DbOption = None) -> None:
+    """Send every event that is due now, once (servers do it by themselves; this is for a cron)."""
+    store = open_store(db or load_settings().db)
+    try:
+        sent = deliver_due(store)
+    except StoreError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+    print(f"{sent} delivered", file=sys.stderr)

@@ -1,0 +1,184 @@
+"""Store access of webhooks: a tenant's receiver, the events waiting for it, and the delivery log.
+
+An event is a row before it is a request: a receiver that is down, slow or restarting loses
+nothing, and every server process may deliver, each row to one of them (`claim_due`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from evidence_check.store.database import Store, StoreError
+from evidence_check.store.webhook_tables import DeliveryRow, WebhookRow
+
+
+@dataclass(frozen=True)
+class Webhook:
+    tenant: str
+    url: str
+    secret: str
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    tenant: str
+    event: str
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_status: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+def set_webhook(store: Store, tenant: str, url: str, secret: str, when: datetime) -> None:
+    """The tenant's receiver (one per tenant; setting it again replaces URL and secret)."""
+    try:
+        with store.sessions.begin() as session:
+            row = session.scalar(select(WebhookRow).where(WebhookRow.tenant == tenant))
+            if row is None:
+                session.add(WebhookRow(tenant=tenant, url=url, secret=secret, created_at=when))
+            else:
+                row.url, row.secret, row.created_at = url, secret, when
+    except SQLAlchemyError as exc:
+        raise StoreError(f"could not set the webhook of {tenant}: {exc.__class__.__name__}") from None
+
+
+def remove_webhook(store: Store, tenant: str) -> bool:
+    """Stop sending to the tenant; events not yet delivered are dropped with it."""
+    with store.sessions.begin() as session:
+        removed = cast(
+            CursorResult[Any], session.execute(delete(WebhookRow).where(WebhookRow.tenant == tenant))
+        ).rowcount
+        session.execute(
+            update(DeliveryRow)
+            .where(DeliveryRow.tenant == tenant, DeliveryRow.status == "pending")
+            .values(status="failed", last_error="webhook removed")
+        )
+    return bool(removed)
+
+
+def webhook_of(store: Store, tenant: str) -> Webhook | None:
+    with store.sessions() as session:
+        row = session.scalar(select(WebhookRow).where(WebhookRow.tenant == tenant))
+    return Webhook(row.tenant, row.url, row.secret) if row is not None else None
+
+
+def enqueue(store: Store, tenant: str, event: str, payload: dict[str, Any], when: datetime) -> int | None:
+    """Keep the event for delivery when the tenant has a receiver; its id, or None when it has none."""
+    try:
+        with store.sessions.begin() as session:
+            if session.scalar(select(WebhookRow.id).where(WebhookRow.tenant == tenant)) is None:
+                return None
+            row = DeliveryRow(
+                tenant=tenant,
+                event=event,
+                payload=payload,
+                status="pending",
+                attempts=0,
+                next_attempt_at=when,
+                created_at=when,
+            )
+            session.add(row)
+            session.flush()
+            return int(row.id)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"could not keep the {event} event: {exc.__class__.__name__}") from None
+
+
+def claim_due(
+    store: Store, now: datetime, lease: timedelta, limit: int = 20
+) -> list[tuple[Delivery, Webhook]]:
+    """Pending deliveries due by `now`, each leased to this caller for `lease`: another process that
+    looks meanwhile does not send it too (the lease runs out if this one dies while sending)."""
+    claimed: list[tuple[Delivery, Webhook]] = []
+    with store.sessions.begin() as session:
+        due = session.execute(
+            select(DeliveryRow, WebhookRow)
+            .join(WebhookRow, WebhookRow.tenant == DeliveryRow.tenant)
+            .where(DeliveryRow.status == "pending", DeliveryRow.next_attempt_at <= now)
+            .order_by(DeliveryRow.next_attempt_at, DeliveryRow.id)
+            .limit(limit)
+        ).all()
+        for row, hook in due:
+            taken = cast(
+                CursorResult[Any],
+                session.execute(
+                    update(DeliveryRow)
+                    .where(
+                        DeliveryRow.id == row.id,
+                        DeliveryRow.status == "pending",
+                        DeliveryRow.next_attempt_at == row.next_attempt_at,
+                    )
+                    .values(next_attempt_at=now + lease)
+                    .execution_options(synchronize_session=False)
+                ),
+            ).rowcount
+            if taken == 1:
+                claimed.append((_delivery(row), Webhook(hook.tenant, hook.url, hook.secret)))
+    return claimed
+
+
+def mark_attempt(
+    store: Store,
+    delivery_id: int,
+    when: datetime,
+    *,
+    delivered: bool,
+    status: int | None,
+    error: str | None,
+    retry_at: datetime | None,
+) -> None:
+    """Record one attempt: delivered, to be tried again at `retry_at`, or failed for good (None)."""
+    with store.sessions.begin() as session:
+        row = session.get(DeliveryRow, delivery_id)
+        if row is None:
+            return
+        row.attempts += 1
+        row.last_status, row.last_error = status, (error[:500] if error else None)
+        if delivered:
+            row.status, row.delivered_at = "delivered", when
+        elif retry_at is None:
+            row.status = "failed"
+        else:
+            row.next_attempt_at = retry_at
+
+
+def deliveries(store: Store, tenant: str, limit: int = 50) -> list[Delivery]:
+    """The tenant's latest deliveries, newest first: the log an operator reads."""
+    with store.sessions() as session:
+        rows = session.scalars(
+            select(DeliveryRow)
+            .where(DeliveryRow.tenant == tenant)
+            .order_by(DeliveryRow.id.desc())
+            .limit(limit)
+        ).all()
+    return [_delivery(row) for row in rows]
+
+
+def _delivery(row: DeliveryRow) -> Delivery:
+    return Delivery(
+        id=row.id,
+        tenant=row.tenant,
+        event=row.event,
+        payload=dict(row.payload),
+        status=row.status,
+        attempts=row.attempts,
+        next_attempt_at=_aware(row.next_attempt_at),
+        last_status=row.last_status,
+        last_error=row.last_error,
+        created_at=_aware(row.created_at),
+        delivered_at=_aware(row.delivered_at) if row.delivered_at else None,
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

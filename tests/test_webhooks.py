@@ -1,0 +1,173 @@
+"""Webhooks against a real receiver on loopback: signed, retried with backoff, logged, one tenant's
+events never sent to another's receiver."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from evidence_check.cli import app
+from evidence_check.engine import Upload
+from evidence_check.intake import build_claim
+from evidence_check.service import verify_claim
+from evidence_check.settings import Settings
+from evidence_check.store import Store
+from evidence_check.store.outcomes import record_outcome
+from evidence_check.store.webhooks import deliveries, set_webhook
+from evidence_check.webhooks import BACKOFF, deliver_due, emit, signature, verify_signature
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "images"
+NOW = datetime(2026, 11, 16, 4, 0, tzinfo=UTC)
+SECRET = "whsec_test"
+
+
+class Receiver:
+    """An HTTP server on 127.0.0.1 that answers each POST with the next status of `answers`."""
+
+    def __init__(self, answers: list[int]) -> None:
+        self.answers = answers
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append((dict(self.headers), body))
+                status = receiver.answers.pop(0) if receiver.answers else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    started = Receiver([])
+    yield started
+    started.close()
+
+
+def _verify(store: Store, claim_id: str, tenant: str = "acme") -> dict:
+    claim = build_claim(
+        now=NOW, time_zone="UTC", ordered_at="2026-11-10", delivered_at="2026-11-14", claim_id=claim_id, tenant=tenant
+    )
+    photo = FIXTURES / "no_exif.jpg"
+    return verify_claim(claim, [Upload(photo.name, photo.read_bytes())], settings=Settings(), store=store, now=NOW).body
+
+
+def test_a_verified_claim_reaches_the_receiver_signed(store: Store, receiver: Receiver) -> None:
+    set_webhook(store, "acme", receiver.url, SECRET, NOW)
+    body = _verify(store, "c-1")
+    assert deliver_due(store, NOW) == 1
+    [(headers, sent)] = receiver.received
+    assert headers["X-Evidence-Check-Event"] == "claim.verified"
+    assert verify_signature(SECRET, headers, sent, NOW)
+    event = json.loads(sent)
+    assert event["data"]["claim_id"] == "c-1" and event["data"]["verdict"] == body["verdict"]
+    assert event["tenant"] == "acme" and event["id"] == int(headers["X-Evidence-Check-Delivery"])
+    # Tampered, replayed later, or signed with another secret: a receiver refuses it.
+    assert not verify_signature(SECRET, headers, sent.replace(b"c-1", b"c-2"), NOW)
+    assert not verify_signature(SECRET, headers, sent, NOW + timedelta(minutes=6))
+    assert not verify_signature("whsec_other", headers, sent, NOW)
+    assert deliver_due(store, NOW + timedelta(hours=1)) == 0  # delivered once, not again
+
+
+def test_a_receiver_that_fails_is_tried_again_after_the_backoff(store: Store, receiver: Receiver) -> None:
+    set_webhook(store, "acme", receiver.url, SECRET, NOW)
+    receiver.answers = [503, 500]
+    emit(store, "acme", "claim.outcome", {"claim_id": "c-1", "outcome": "fraud"}, NOW)
+    assert deliver_due(store, NOW) == 0
+    [logged] = deliveries(store, "acme")
+    assert (logged.status, logged.attempts, logged.last_status) == ("pending", 1, 503)
+    assert logged.next_attempt_at == NOW + BACKOFF[0]
+    assert deliver_due(store, NOW + BACKOFF[0] - timedelta(seconds=1)) == 0  # not due yet
+    assert len(receiver.received) == 1
+    assert deliver_due(store, NOW + BACKOFF[0]) == 0  # 500
+    assert deliver_due(store, NOW + BACKOFF[0] + BACKOFF[1]) == 1
+    ids = {headers["X-Evidence-Check-Delivery"] for headers, _ in receiver.received}
+    assert len(receiver.received) == 3 and len(ids) == 1  # one delivery id: the receiver drops repeats
+    [logged] = deliveries(store, "acme")
+    assert (logged.status, logged.attempts) == ("delivered", 3)
+
+
+def test_an_unreachable_receiver_is_given_up_after_the_last_try(store: Store, receiver: Receiver) -> None:
+    url = receiver.url
+    receiver.close()  # nothing listens there any more
+    set_webhook(store, "acme", url, SECRET, NOW)
+    emit(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+    when = NOW
+    for wait in (timedelta(0), *BACKOFF):
+        when += wait
+        assert deliver_due(store, when) == 0
+    [logged] = deliveries(store, "acme")
+    assert (logged.status, logged.attempts) == ("failed", len(BACKOFF) + 1)
+    assert logged.last_status is None and logged.last_error
+
+
+def test_a_delivery_goes_to_one_process_only(store: Store, receiver: Receiver) -> None:
+    from evidence_check.store.webhooks import claim_due
+
+    set_webhook(store, "acme", receiver.url, SECRET, NOW)
+    emit(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+    first = claim_due(store, NOW, timedelta(seconds=60))
+    second = claim_due(store, NOW, timedelta(seconds=60))
+    assert len(first) == 1 and second == []
+    # Its lease runs out when the process that took it died while sending.
+    assert len(claim_due(store, NOW + timedelta(seconds=61), timedelta(seconds=60))) == 1
+
+
+def test_events_stay_with_their_tenant(store: Store, receiver: Receiver) -> None:
+    set_webhook(store, "acme", receiver.url, SECRET, NOW)
+    _verify(store, "c-globex", tenant="globex")  # globex has no receiver: nothing kept, nothing sent
+    record_outcome(store, "globex", "c-globex", "genuine", None, NOW)
+    assert deliveries(store, "globex") == []
+    assert deliver_due(store, NOW) == 0 and receiver.received == []
+
+
+def test_signature_is_hmac_sha256_over_timestamp_and_body() -> None:
+    import hashlib
+    import hmac
+
+    expected = hmac.new(b"k", b"1700000000.{}", hashlib.sha256).hexdigest()
+    assert signature("k", 1700000000, b"{}") == f"sha256={expected}"
+
+
+def test_the_webhooks_commands(sqlite_url: str, receiver: Receiver) -> None:
+    runner = CliRunner()
+    bad = runner.invoke(app, ["webhooks", "set", "acme", "ftp://x", "--db", sqlite_url])
+    assert bad.exit_code == 2 and "http://" in bad.output and "Traceback" not in bad.output
+    made = runner.invoke(app, ["webhooks", "set", "acme", receiver.url, "--db", sqlite_url])
+    assert made.exit_code == 0, made.output
+    secret = made.stdout.splitlines()[0]
+    assert secret.startswith("whsec_")
+    assert runner.invoke(app, ["webhooks", "show", "acme", "--db", sqlite_url]).stdout.strip() == receiver.url
+    store = Store(sqlite_url)
+    try:
+        emit(store, "acme", "claim.outcome", {"claim_id": "c-9", "outcome": "genuine"})
+    finally:
+        store.close()
+    assert runner.invoke(app, ["webhooks", "deliver", "--db", sqlite_url]).exit_code == 0
+    [(headers, sent)] = receiver.received
+    assert verify_signature(secret, headers, sent, datetime.now(UTC))
+    logged = runner.invoke(app, ["webhooks", "log", "acme", "--db", sqlite_url]).stdout
+    assert "claim.outcome" in logged and "delivered" in logged
+    assert runner.invoke(app, ["webhooks", "remove", "acme", "--db", sqlite_url]).exit_code == 0
+    assert runner.invoke(app, ["webhooks", "show", "acme", "--db", sqlite_url]).exit_code == 1
