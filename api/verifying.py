@@ -135,6 +135,7 @@ def answer(
             now=now,
             record=request.record,
             request_keys=request.request_keys if request.record else (),
+            channel="api",
         )
     if outcome.readable == 0:
         problems = "; ".join(f"{image.filename}: {image.error}" for image in outcome.report.images)

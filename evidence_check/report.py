@@ -13,7 +13,8 @@ _SEVERITY = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2, Status.UNKNOWN: 3,
 _CHECK_ORDER = {name: i for i, name in enumerate(("challenge", *CHECK_NAMES))}
 
 
-def to_dict(report: Report, lang: str | None = None) -> dict[str, Any]:
+def to_dict(report: Report, lang: str | None = None, channel: str = "cli") -> dict[str, Any]:
+    """`channel` names the agent's tool (`cli` or `api`), which next steps name their actions in."""
     lang = lang or report.claim.lang
     claim = report.claim
     return {
@@ -28,7 +29,7 @@ def to_dict(report: Report, lang: str | None = None) -> dict[str, Any]:
         "verdict_basis": {**dict(report.basis), "summary": basis_text(report.basis, lang)},
         "provenance": scoring.provenance(report.images),
         "reasons": reasons(report, lang),
-        "next_steps": next_steps(report, lang),
+        "next_steps": next_steps(report, lang, channel),
         "created_at": report.created_at.isoformat(),
         "timeline": {
             name: (value.isoformat() if value else None) for name, value in vars(claim.timeline).items()
@@ -62,7 +63,7 @@ def reasons(report: Report, lang: str) -> list[str]:
     ]
 
 
-def next_steps(report: Report, lang: str) -> list[str]:
+def next_steps(report: Report, lang: str, channel: str = "cli") -> list[str]:
     """Concrete asks, the most serious first; a retake challenge is offered while doubt remains."""
     steps: dict[str, dict[str, Any]] = {}
     findings = sorted(
@@ -77,7 +78,8 @@ def next_steps(report: Report, lang: str) -> list[str]:
     challenged = any("challenge" in image.findings for image in report.images)
     if report.verdict is not Verdict.ACCEPT and not challenged:
         steps["issue_challenge"] = {"claim_id": report.claim.claim_id}
-    return [next_step_text(code, lang, params) for code, params in steps.items()]
+    claim = {"claim_id": report.claim.claim_id, "sku": report.claim.sku}
+    return [next_step_text(code, lang, claim | params, channel) for code, params in steps.items()]
 
 
 def _image(image: ImageReport, lang: str) -> dict[str, Any]:

@@ -88,9 +88,11 @@ def verify_claim(
     now: datetime,
     record: bool = True,
     request_keys: Sequence[str] = (),
+    channel: str = "cli",
 ) -> Outcome:
     """Analyse and record. `request_keys` make recording idempotent (see `Store.record`): when the
-    same request was recorded first elsewhere, `body` is that earlier report and nothing is added."""
+    same request was recorded first elsewhere, `body` is that earlier report and nothing is added.
+    `channel` (`cli` or `api`) is the agent's tool, which the report's next steps name actions in."""
     settings = settings.for_tenant(claim.tenant)
     references = references_for(store) if store is not None else None
     catalog = catalog_for(store) if store is not None else None
@@ -105,7 +107,7 @@ def verify_claim(
         settings=settings, now=now, references=references, challenge=issued, catalog=catalog
     )
     analysis = verify(claim, uploads, context, limits_from(settings), checks)
-    body = report_json.to_dict(analysis.report)
+    body = report_json.to_dict(analysis.report, channel=channel)
     if record and store is not None and references is not None and analysis.photos:
         keep = settings.reuse_keep_features
         fingerprints = {p.image_id: stored_print(p, keep) for p in analysis.photos}

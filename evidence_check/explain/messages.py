@@ -76,8 +76,8 @@ NEXT_STEPS: dict[str, tuple[str, str]] = {
         "请客户近距离拍摄标明款式（口味、规格或颜色）的标签。",
     ),
     "add_catalog_images": (
-        "Add catalog images of this product (evidence-check catalog add) so photos can be compared with it.",
-        "请为该商品添加商品图（evidence-check catalog add），以便比对照片。",
+        "Add catalog images of this product ({catalog_action}) so photos can be compared with it.",
+        "请为该商品添加商品图（{catalog_action}），以便比对照片。",
     ),
     "ask_resend": (
         "Ask the customer to send the unreadable photo again.",
@@ -88,10 +88,24 @@ NEXT_STEPS: dict[str, tuple[str, str]] = {
         "请客户现在重新拍一张照片：把验证码 {code} 清楚地写在纸上，放在商品旁边，在光线充足处拍摄。",
     ),
     "issue_challenge": (
-        "If doubt remains, issue a retake challenge (evidence-check challenge {claim_id}): the customer writes the code it gives on paper and photographs it beside the item.",
-        "如仍有疑问，可发起补拍验证（evidence-check challenge {claim_id}）：请客户把生成的验证码写在纸上，放在商品旁边拍照。",
+        "If doubt remains, issue a retake challenge ({challenge_action}): the customer writes the code it gives on paper and photographs it beside the item.",
+        "如仍有疑问，可发起补拍验证（{challenge_action}）：请客户把生成的验证码写在纸上，放在商品旁边拍照。",
     ),
 }
+
+# What a next step asks the agent to do, named as the agent's tool does it: the command on the
+# command line, the endpoint for a client of the HTTP API.
+ACTIONS: dict[str, dict[str, str]] = {
+    "cli": {
+        "challenge_action": "evidence-check challenge {claim_id}",
+        "catalog_action": "evidence-check catalog add {sku} IMAGE...",
+    },
+    "api": {
+        "challenge_action": "POST /v1/claims/{claim_id}/challenge",
+        "catalog_action": "POST /v1/catalog/{sku}/images",
+    },
+}
+CHANNELS = tuple(ACTIONS)
 
 _UNITS = {
     "en": ("min", "h", "days", "years"),
@@ -117,12 +131,19 @@ def summary(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
     return prefix + (text[0].lower() + text[1:] if prefix and index == 0 else text)
 
 
-def next_step_text(code: str, lang: str = "en", params: Mapping[str, Any] | None = None) -> str:
+def next_step_text(
+    code: str, lang: str = "en", params: Mapping[str, Any] | None = None, channel: str = "cli"
+) -> str:
     texts = NEXT_STEPS.get(code)
     if not texts:
         return code
+    values = dict(params or {})
+    values.setdefault("claim_id", "CLAIM")
+    values.setdefault("sku", "SKU")
+    for name, action in ACTIONS.get(channel, ACTIONS["cli"]).items():
+        values[name] = action.format(claim_id=values["claim_id"], sku=values["sku"] or "SKU")
     try:
-        return texts[_index(lang)].format(**(params or {}))
+        return texts[_index(lang)].format(**values)
     except (KeyError, IndexError, ValueError):
         return texts[_index(lang)]
 

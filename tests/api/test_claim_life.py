@@ -55,3 +55,16 @@ def test_a_claims_life_over_http(keyed: tuple[Api, dict[str, str]], monkeypatch:
     assert {row["check"] for row in stats["rows"]} >= {"timestamp", "reuse"}
     assert all(row["claims"] == 1 for row in stats["rows"])
     assert api.client.get("/v1/stats", headers=globex).json() == {"decided": 0, "fraud": 0, "genuine": 0, "rows": []}
+
+
+def test_next_steps_over_the_api_name_endpoints_not_commands(api: Api) -> None:
+    """A client of the HTTP API has no terminal: the retake challenge it is offered is an endpoint."""
+    answer = api.verify(photos(("doubt.jpg", jpeg(5))), {"claim_id": "c-api", "sku": "NOT-IN-CATALOG"})
+    steps = answer.json()["next_steps"]
+    assert answer.json()["verdict"] != "accept"
+    assert any("POST /v1/claims/c-api/challenge" in step for step in steps), steps
+    assert not any("evidence-check " in step for step in steps), steps
+    zh = api.verify(
+        photos(("doubt2.jpg", jpeg(6))), {"claim_id": "c-api-zh"}, headers={"Accept-Language": "zh"}
+    ).json()["next_steps"]
+    assert any("POST /v1/claims/c-api-zh/challenge" in step and "补拍" in step for step in zh), zh
