@@ -13,7 +13,6 @@ from enum import StrEnum
 from typing import Any
 
 SCHEMA = "evidence-check.report/1"
-CHECK_NAMES = ("timestamp", "reuse", "relevance", "location", "integrity")
 
 
 class Status(StrEnum):
