@@ -26,6 +26,8 @@ from evidence_check.settings import Settings
 from evidence_check.store import Store, StoreError
 
 TENANT = "default"
+# What the scenarios are held to: genuine customers accepted, or at least never rejected; fraud
+# never accepted, and caught by the check responsible for it.
 GOAL_GENUINE_EXIF_ACCEPT = 0.95
 GOAL_GENUINE_NOT_REJECTED = 0.995
 GOAL_FRAUD_NOT_ACCEPTED = 0.97

@@ -25,8 +25,9 @@ SCORE_EDITOR = 0.4
 SCORE_SAVED_LATER = 0.25
 SCORE_THUMBNAIL = 0.4
 SAVED_LATER_SECONDS = 120
-# Below this correlation the preview shows another picture. Measured on the corpora: camera
-# originals 0.75-1.0 (a 4:3 preview of a 3:2 photo reaches 0.75); a cropped photo 0.40.
+# Below this correlation the preview shows another picture: the value lies between the camera
+# originals of the corpora (a 4:3 preview of a 3:2 photo included) and a cropped photo
+# (docs/measurements/integrity-history.md).
 THUMBNAIL_MIN_SIMILARITY = 0.55
 # A preview framed this many times wider or taller than the photo (pixels rotated, or heavily
 # cropped, after capture). Cameras squeeze a 3:2 photo into a 4:3 preview (1.12x); where black

@@ -8,8 +8,8 @@
   item, so ``warn`` and ask for a photo.
 - **Photo of a screen.** Moiré: periodic peaks in the spectrum (`imaging.spectrum`) at least
   `MOIRE_PEAK_DB` above their surroundings -> ``warn`` and ask for a photo of the item itself.
-  Measured: simulated recaptures 24-29 dB (an axis-aligned shot is missed), real photos in the
-  corpora at most 23.7 dB.
+  The threshold lies above every real photo of the corpora and within the range of simulated
+  recaptures, of which an axis-aligned shot is missed (docs/measurements/integrity-history.md).
 """
 
 from __future__ import annotations
