@@ -139,11 +139,9 @@ def app_from_environment() -> FastAPI:
 
 def analyses_per_process(workers: int) -> int:
     """Claims one of `workers` processes analyses at once when the setting leaves it open: two per
-    core in all. One per core left cores idle (a claim waits at times: for its process's event loop
-    to let go of the GIL, for the store's commit); four per core only shared them, each photo's
-    buffers evicting the other's from the cache. `scripts/load_api.py --clients 16 --workers 2`
-    on 2 cores, interleaved runs: 2 per process 23.5 / 23.6 photos/s, 4 per process 22.3 / 21.6;
-    1 per process 1.7 of the 2 cores busy."""
+    core in all. One per core leaves cores idle (a claim waits at times: for its process's event
+    loop to let go of the GIL, for the store's commit); four per core only share them, each photo's
+    buffers evicting the other's from the cache (docs/measurements/api-history.md)."""
     try:
         cores = len(os.sched_getaffinity(0))  # the cores this process may use (containers, taskset)
     except AttributeError:
@@ -153,12 +151,8 @@ def analyses_per_process(workers: int) -> int:
 
 def one_thread_per_request() -> None:
     """A server gets its parallelism from concurrent requests; OpenCV's and FAISS's own thread
-    pools then only compete with them for the same cores, spinning while they wait.
-
-    Measured with scripts/load_api.py --clients 4,16 --workers 2 (12 MP JPEGs, quiet machine, runs
-    of 15 s, about ±1 photo/s between runs): 7.6 / 9.0 photos/s with the libraries' default threads,
-    8.9 / 9.4 with one thread each (8.5 / 10.8 with OMP_NUM_THREADS=1 OPENCV_FOR_THREADS_NUM=1).
-    """
+    pools then only compete with them for the same cores, spinning while they wait
+    (docs/measurements/api-history.md)."""
     import cv2
     import faiss
 
@@ -177,14 +171,13 @@ def limit_malloc_arenas() -> None:
     """Keep the server's memory flat under load (glibc only; elsewhere nothing happens).
 
     glibc gives each thread of the pool its own malloc arena, and each keeps the freed buffers of
-    the photos it handled: with 16 clients RSS rose from 100 MB to about 450 MB and stayed there.
-    Two arenas held it near 160 MB at the same throughput (scripts/load_api.py).
+    the photos it handled, so memory grows with the clients and stays there; two arenas hold it
+    flat at the same throughput.
 
     A fixed mmap threshold: glibc otherwise raises it to the size of each large buffer freed (up to
     32 MB), after which the decoded images (36 MB for 12 MP RGB) and their copies come from the
-    arenas, fragment them and stay resident. With it, each worker of `load_api.py --clients
-    16,16,16 --workers 2` levelled off at about 170 MB instead of 235 MB, for about 2 ms more CPU
-    per 12 MP photo (page faults; interleaved A/B of the threshold in one process: 102.5 vs 100.7 ms).
+    arenas, fragment them and stay resident. With it, large buffers go back to the system when
+    freed, for a little more CPU per photo in page faults (docs/measurements/api-history.md).
     """
     try:
         libc = ctypes.CDLL("libc.so.6")

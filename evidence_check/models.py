@@ -6,14 +6,13 @@ report module renders them. Nothing here knows about images, HTTP or storage.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 SCHEMA = "evidence-check.report/1"
-CHECK_NAMES = ("timestamp", "reuse", "relevance", "location", "integrity")
 
 
 class Status(StrEnum):
@@ -83,6 +82,28 @@ class Claim:
     tenant: str = "default"
     time_zone: str = "UTC"
     lang: str = "en"
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """A photo's bytes recorded with a claim, as the store remembers them."""
+
+    claim_id: str
+    first_seen: datetime
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """A retake challenge issued for a claim, and a way to ask where a photo was seen before.
+
+    `sightings` maps an image id to its earlier recordings; the store supplies it, so that the
+    challenge check asks without knowing the store.
+    """
+
+    claim_id: str
+    code: str
+    issued_at: datetime
+    sightings: Callable[[str], Sequence[Sighting]] | None = None
 
 
 @dataclass(frozen=True)

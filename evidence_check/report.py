@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from evidence_check import scoring
+from evidence_check.checks.registry import CHECK_NAMES, ORDER
 from evidence_check.explain import basis_text, next_step_text, summary
-from evidence_check.models import CHECK_NAMES, SCHEMA, Finding, ImageReport, Report, Status, Verdict
+from evidence_check.models import SCHEMA, Finding, ImageReport, Report, Status, Verdict
 
 _SEVERITY = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2, Status.UNKNOWN: 3, Status.PASS: 4}
-# Among equally serious findings, the looks an agent reasons with come first.
-_CHECK_ORDER = {name: i for i, name in enumerate(("challenge", *CHECK_NAMES))}
 
 
 def to_dict(report: Report, lang: str | None = None, channel: str = "cli") -> dict[str, Any]:
@@ -52,7 +51,7 @@ def reasons(report: Report, lang: str) -> list[str]:
             continue
         for name, finding in image.findings.items():
             text = summary(finding.code, finding.params, lang)
-            rank = (_SEVERITY[finding.status], -finding.score, _CHECK_ORDER.get(name, len(_CHECK_ORDER)))
+            rank = (_SEVERITY[finding.status], -finding.score, ORDER.get(name, len(ORDER)))
             known_rank, names = ranked.setdefault(text, (rank, []))
             ranked[text] = (min(known_rank, rank), names + [image.filename])
     ordered = sorted(ranked.items(), key=lambda item: item[1][0])

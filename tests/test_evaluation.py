@@ -91,3 +91,37 @@ def test_rescoring_a_report_under_the_same_rules_gives_its_verdict_and_other_rul
         record=False,
     ).body
     assert rescore(body, lenient) == "review"
+
+
+def test_the_evaluation_runs_without_the_command_line() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, evidence_check.evaluation; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'click') or m.startswith('evidence_check.cli')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
+
+
+def test_stock_and_catalog_pictures_are_registered_through_the_service(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import random
+
+    from evidence_check.evaluation import Case, Scenario, run_scenario
+    from evidence_check.settings import Settings
+
+    stock = FIXTURES / "genuine_after_delivery.jpg"
+    resized = TRANSFORMS["resize"](Image.open(stock), random.Random(1))
+    scenario = Scenario("stock_photo", [Case("resized stock", [("copy.jpg", resized, None)])], stock=[stock])
+    result = run_scenario(scenario, tmp_path, Settings())
+    assert result.setup_problems == []
+    assert result.results[0].fired and result.results[0].verdict != "accept"
+
+    unusable = Scenario(
+        "listing_photo",
+        [Case("listing", [("copy.jpg", resized, None)], sku="SKU-1")],
+        catalog={"SKU-1": [FIXTURES / "not_an_image.jpg"]},
+    )
+    problems = run_scenario(unusable, tmp_path, Settings()).setup_problems
+    assert problems == ["catalog add SKU-1: no image of SKU-1 could be used"]

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,24 +42,6 @@ SCORE_CLOCK = 0.3
 # by chance: 4 exact characters of 19 are one in 130,000.
 MIN_LENGTH_FOR_ONE_MISREAD = 5
 CHALLENGE_STEP = "ask_challenge_retake"
-
-
-@dataclass(frozen=True)
-class Sighting:
-    """This photo's bytes recorded with a claim, as the store remembers them."""
-
-    claim_id: str
-    first_seen: datetime
-
-
-@dataclass(frozen=True)
-class Challenge:
-    """A retake challenge issued for a claim, and a way to ask where a photo was seen before."""
-
-    claim_id: str
-    code: str
-    issued_at: datetime
-    sightings: Callable[[str], Sequence[Sighting]] | None = None  # image id -> earlier recordings
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+from evidence_check.models import Challenge
 from evidence_check.settings import Settings
 
-if TYPE_CHECKING:  # the catalog imports the store, which imports this module
+if TYPE_CHECKING:  # for annotations only: building a context needs no OpenCV, index or database
     from evidence_check.catalog import Catalog
-    from evidence_check.checks.challenge import Challenge
     from evidence_check.imaging.load import Photo
     from evidence_check.references import Match
 

@@ -5,6 +5,11 @@ SUMMARIES: dict[str, tuple[str, str]] = {
         "No traces of editing, screens or image generators.",
         "未发现修图、翻拍屏幕或 AI 生成的痕迹。",
     ),
+    "integrity.unmeasured": (
+        "Part of the integrity check could not be measured ({signals}: {error}); the rest found nothing "
+        "against the photo.",
+        "部分图片完整性检查未能完成（{signals}：{error}）；其余检查未发现问题。",
+    ),
     "integrity.editor": (
         "The file was saved by editing software ({software}).",
         "该文件经过修图软件保存（{software}）。",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from evidence_check.checks import registry
 from evidence_check.explain import (
     challenge,
     common,
@@ -155,11 +156,10 @@ def basis_text(basis: Mapping[str, Any], lang: str = "en") -> str:
         return ""
     index = _index(lang)
     check = basis.get("check")
-    names = verdict.CHECK_NAMES.get(str(check), (str(check), str(check)))
     filename = basis.get("filename")
     where = ("" if not filename else f" in {filename}", "" if not filename else f"（{filename}）")[index]
     values = {
-        "check": names[index],
+        "check": registry.label(str(check), lang),
         "where": where,
         "score": f"{float(basis.get('score', 0)):.2f}",
         "risk": f"{float(basis.get('risk', 0)):.2f}",

@@ -30,12 +30,3 @@ BASIS: dict[str, tuple[str, str]] = {
         "建议通过：证据与申请一致。",
     ),
 }
-
-CHECK_NAMES: dict[str, tuple[str, str]] = {
-    "timestamp": ("the timestamp look", "拍摄时间检查"),
-    "reuse": ("the reuse check", "重复使用检查"),
-    "relevance": ("the relevance look", "商品关联检查"),
-    "location": ("the location look", "问题位置检查"),
-    "integrity": ("the integrity check", "图片完整性检查"),
-    "challenge": ("the retake challenge", "补拍验证"),
-}

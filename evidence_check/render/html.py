@@ -22,6 +22,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from PIL import Image
 
+from evidence_check.checks import registry
 from evidence_check.render.text import VERDICT_WORDS
 
 THUMBNAIL_SIDE = 480
@@ -87,25 +88,6 @@ WORDS = {
         "reason": "原因",
     },
 }
-CHECK_TITLES = {
-    "en": {
-        "location": "Where the problem is",
-        "timestamp": "When it was taken",
-        "relevance": "Is it the ordered item",
-        "reuse": "Used before",
-        "integrity": "Edited or generated",
-        "challenge": "Retake challenge",
-    },
-    "zh": {
-        "location": "看问题位置",
-        "timestamp": "看时间戳",
-        "relevance": "看关联性",
-        "reuse": "是否重复使用",
-        "integrity": "是否修改或生成",
-        "challenge": "补拍验证",
-    },
-}
-LOOKS = ("location", "timestamp", "relevance")
 
 
 def render_html(
@@ -217,7 +199,6 @@ def timeline_svg(report: Mapping[str, Any], words: Mapping[str, str]) -> str:
 
 def _card(image: Mapping[str, Any], thumbnails: Mapping[str, str], lang: str) -> dict[str, Any]:
     checks = image.get("checks") or {}
-    titles = CHECK_TITLES.get(lang, CHECK_TITLES["en"])
     location = (checks.get("location") or {}).get("details") or {}
     region = location.get("region_fraction")
     overlay = None
@@ -230,14 +211,14 @@ def _card(image: Mapping[str, Any], thumbnails: Mapping[str, str], lang: str) ->
             "zone": location.get("zone") if isinstance(location.get("zone"), str) else None,
         }
     rows = []
-    for name in (*LOOKS, *(n for n in checks if n not in LOOKS)):
+    for name in (*registry.LOOKS, *(n for n in checks if n not in registry.LOOKS)):
         if name in checks:
             finding = checks[name]
             rows.append(
                 {
                     "name": name,
-                    "title": titles.get(name, name),
-                    "look": name in LOOKS,
+                    "title": registry.title(name, lang),
+                    "look": name in registry.LOOKS,
                     "status": finding.get("status"),
                     "score": finding.get("score", 0.0),
                     "summary": finding.get("summary", ""),

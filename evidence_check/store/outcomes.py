@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from evidence_check.checks.challenge import Challenge, Sighting
+from evidence_check.models import Challenge, Sighting
 from evidence_check.store.challenge_tables import ChallengeRow, OutcomeRow
 from evidence_check.store.database import Store, StoreError
 from evidence_check.store.tables import ClaimRow, PhotoRow, ReportRow

@@ -10,8 +10,8 @@ from sqlalchemy.exc import OperationalError
 
 from api.app import create_app
 from api.routes import health
+from evidence_check.checks.registry import CHECK_NAMES
 from evidence_check.engine import now_utc
-from evidence_check.models import CHECK_NAMES
 from evidence_check.store import Store, StoreError
 from evidence_check.store.keys import create_key, revoke_key
 from tests.api.conftest import CLAIM, LOOPBACK, Api, TestClient, bearer, jpeg, make_api, photos, settings_for

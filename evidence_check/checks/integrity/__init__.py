@@ -11,81 +11,122 @@ Each signal lives in a module of its own here and is documented there:
 - `provenance`: C2PA validated offline: invalid -> ``fail``, trusted -> positive evidence;
 - `channel`: chat-app traces that explain missing metadata -> a hint, never a penalty.
 
+Every module answers in one shape (`signals.Reading`) and is isolated as the checks are: one that
+raises becomes its own note ``<module>_unmeasured`` (``unknown``, with the error in details) and the
+others still count. The facts every module reads (`signals.Facts`) are not a signal: when they
+cannot be read the whole check is an ``error``, as the engine makes it.
+
 The finding's status and code are those of the strongest signal (``fail`` over ``warn``; with
-neither, positive evidence, then Content Credentials we could not verify, then a channel hint,
-then "no traces"); its score compounds the scores
-of all ``fail``/``warn`` signals, held below the reject threshold unless something failed. Every
-signal's measurements are in ``details`` (``flags`` lists those that count against the photo,
-``notes`` those only recorded). The error-level-analysis picture is not part of the check: it is a
-view an agent asks for (`evidence-check ela`), not a verdict.
+neither, ``unknown`` when a module could not be measured, then positive evidence, then Content
+Credentials we could not verify, then a channel hint, then "no traces"); its score compounds the
+scores of all ``fail``/``warn`` signals, held below the reject threshold unless something failed.
+Every signal's measurements are in ``details`` (``flags`` lists those that count against the
+photo, ``notes`` those only recorded). The error-level-analysis picture is not part of the check:
+it is a view an agent asks for (`evidence-check ela`), not a verdict.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any
 
 from evidence_check.checks.context import CheckContext
 from evidence_check.checks.integrity import channel, editing, generated, jpeg_history, provenance, screens
-from evidence_check.checks.integrity.signals import Facts, Signal
+from evidence_check.checks.integrity.signals import Facts, Reader, Reading, Signal
 from evidence_check.imaging.load import Photo
 from evidence_check.models import Claim, Finding, Status
+
+log = logging.getLogger(__name__)
 
 WARN_SCORE_CAP = 0.6
 # Notes worth the summary line when nothing else is to be said: unverifiable provenance.
 REPORTED_NOTES = ("c2pa_untrusted", "c2pa_remote")
-_T = TypeVar("_T")
+UNMEASURED = "integrity.unmeasured"
 _RANK = {Status.FAIL: 3, Status.WARN: 2}
 
 
-def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
-    clock = _Clock(photo)
-    facts = clock.run("facts", Facts.of, photo)
-    found: list[Signal] = []
-    found += clock.run("editing", editing.signals, photo, facts)
-    jpeg_details, jpeg_signals = clock.run("jpeg_history", jpeg_history.measure, facts)
-    found += jpeg_signals
-    shot = clock.run("screenshot", screens.screenshot, photo, claim, facts)
-    spectrum: dict[str, Any] = {}
-    if shot is not None:
-        found.append(shot)
-    else:  # a screenshot's interface is periodic by design: moiré is looked for in photos only
-        spectrum, recapture = clock.run("screen_photo", screens.screen_photo, photo)
-        if recapture is not None:
-            found.append(recapture)
-    found += clock.run("generated", generated.signals, photo, facts)
-    c2pa_details, c2pa_signals = clock.run("provenance", provenance.measure, photo, facts, context)
-    found += c2pa_signals
-    channel_details, hint = clock.run("channel", channel.hint, photo, facts)
+@dataclass(frozen=True)
+class Source:
+    """One signal module as the check runs it.
 
+    `name` keys its milliseconds in the photo's timings (``integrity.<name>``, printed by
+    `evidence-check bench`); `unless` skips it when a signal of that name was already found; the
+    signals of a `hint` source only explain (a channel hint), they never count for or against.
+    """
+
+    name: str
+    read: Reader
+    unless: str | None = None
+    hint: bool = False
+
+
+SOURCES: tuple[Source, ...] = (
+    Source("editing", editing.read),
+    Source("jpeg_history", jpeg_history.read),
+    Source("screenshot", screens.read_screenshot),
+    # A screenshot's interface is periodic by design: moiré is looked for in photos only.
+    Source("screen_photo", screens.read_screen_photo, unless="screenshot"),
+    Source("generated", generated.read),
+    Source("provenance", provenance.read),
+    Source("channel", channel.read, hint=True),
+)
+
+
+def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
+    started = time.perf_counter()
+    try:
+        facts = Facts.of(photo)
+    finally:
+        _timed(photo, "facts", started)
+    found: list[Signal] = []
+    hints: list[Signal] = []
+    readings: dict[str, Reading] = {}
+    for source in SOURCES:
+        if source.unless is not None and any(s.name == source.unless for s in found):
+            readings[source.name] = Reading()
+            continue
+        reading, unmeasured = _read(source, photo, claim, facts, context)
+        readings[source.name] = reading
+        (hints if source.hint else found).extend(reading.signals)
+        if unmeasured is not None:
+            found.append(unmeasured)
+
+    c2pa = dict(readings["provenance"].details)
     details: dict[str, Any] = {
         "flags": [s.name for s in found if s.status in _RANK],
         "notes": [s.name for s in found if s.status is Status.UNKNOWN],
         "signals": {s.name: dict(s.details) for s in found},
         "camera_exposure": facts.camera,
-        "jpeg": jpeg_details,
-        "spectrum": spectrum,
-        "c2pa": c2pa_details,
-        "provenance_trusted": c2pa_details.get("state") == "trusted",
+        "jpeg": dict(readings["jpeg_history"].details),
+        "spectrum": dict(readings["screen_photo"].details),
+        "c2pa": c2pa,
+        "provenance_trusted": c2pa.get("state") == "trusted",
     }
-    if channel_details:
-        details["channel"] = channel_details
-    return _finding(found, hint, details)
+    if readings["channel"].details:
+        details["channel"] = dict(readings["channel"].details)
+    return _finding(found, hints[0] if hints else None, details)
 
 
-class _Clock:
-    """Records each signal's milliseconds in the photo's timings (`evidence-check bench` prints them)."""
+def _read(
+    source: Source, photo: Photo, claim: Claim, facts: Facts, context: CheckContext
+) -> tuple[Reading, Signal | None]:
+    """The source's reading, or an empty one and the note that it could not be measured."""
+    started = time.perf_counter()
+    try:
+        return source.read(photo, claim, facts, context), None
+    except Exception as exc:  # isolation: one broken signal must not hide the others
+        log.exception("integrity signal %s failed on %s", source.name, photo.image_id)
+        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no message'}"[:200]
+        params = {"signal": source.name, "error": reason}
+        return Reading(), Signal(f"{source.name}_unmeasured", Status.UNKNOWN, 0.0, UNMEASURED, params, params)
+    finally:
+        _timed(photo, source.name, started)
 
-    def __init__(self, photo: Photo) -> None:
-        self.timings = photo.timings_ms
 
-    def run(self, name: str, function: Callable[..., _T], *args: Any) -> _T:
-        started = time.perf_counter()
-        try:
-            return function(*args)
-        finally:
-            self.timings[f"integrity.{name}"] = round((time.perf_counter() - started) * 1000, 3)
+def _timed(photo: Photo, name: str, started: float) -> None:
+    photo.timings_ms[f"integrity.{name}"] = round((time.perf_counter() - started) * 1000, 3)
 
 
 def _finding(found: list[Signal], hint: Signal | None, details: dict[str, Any]) -> Finding:
@@ -99,6 +140,13 @@ def _finding(found: list[Signal], hint: Signal | None, details: dict[str, Any]) 
         if top.status is not Status.FAIL:
             score = min(score, WARN_SCORE_CAP)
         return Finding(top.status, round(score, 4), top.code, dict(top.params), details, top.next_step)
+    unmeasured = [s for s in found if s.code == UNMEASURED]
+    if unmeasured:
+        params = {
+            "signals": ", ".join(s.params["signal"] for s in unmeasured),
+            "error": unmeasured[0].params["error"],
+        }
+        return Finding(Status.UNKNOWN, 0.0, UNMEASURED, params, details)
     positive = [s for s in found if s.status is Status.PASS]
     reported = [s for s in found if s.name in REPORTED_NOTES]
     chosen = positive[0] if positive else reported[0] if reported else hint

@@ -10,12 +10,12 @@ timestamp look owns the missing capture time.
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from evidence_check.checks.integrity.signals import Facts, Signal
+from evidence_check.checks.context import CheckContext
+from evidence_check.checks.integrity.signals import Facts, Reading, Signal
 from evidence_check.imaging.jpeg_quality import fingerprint_tables
 from evidence_check.imaging.load import Photo
-from evidence_check.models import Status
+from evidence_check.models import Claim, Status
 
 FILE_NAMES = (
     (re.compile(r"^mmexport\d{10,}", re.IGNORECASE), "WeChat"),
@@ -38,7 +38,7 @@ APP_NAMES_ZH = {
 CHAT_LONG_SIDES = {1280: "WeChat or Telegram", 1600: "WhatsApp"}
 
 
-def hint(photo: Photo, facts: Facts) -> tuple[dict[str, Any], Signal | None]:
+def read(photo: Photo, claim: Claim, facts: Facts, context: CheckContext) -> Reading:
     base = photo.filename.replace("\\", "/").rsplit("/", 1)[-1]
     app, clue = None, None
     for pattern, name in FILE_NAMES:
@@ -48,14 +48,13 @@ def hint(photo: Photo, facts: Facts) -> tuple[dict[str, Any], Signal | None]:
     if app is None and _chat_sized(photo, facts):
         app, clue = CHAT_LONG_SIDES[max(photo.width, photo.height)], "size"
     if app is None:
-        return {}, None
+        return Reading()
     details = {"app": app, "clue": clue, "long_side": max(photo.width, photo.height)}
     if facts.camera or photo.metadata.exif.get("DateTimeOriginal"):
-        return details, None  # the metadata survived: nothing to explain
+        return Reading((), details)  # the metadata survived: nothing to explain
     params = {"app": app, "app_zh": APP_NAMES_ZH.get(app, app)}
-    return details, Signal(
-        "channel_hint", Status.PASS, 0.0, "integrity.channel_hint", params, details, "ask_original"
-    )
+    hint = Signal("channel_hint", Status.PASS, 0.0, "integrity.channel_hint", params, details, "ask_original")
+    return Reading((hint,), details)
 
 
 def _chat_sized(photo: Photo, facts: Facts) -> bool:

@@ -15,17 +15,19 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from evidence_check.checks.integrity.signals import Facts, Signal, exif_text
+from evidence_check.checks.context import CheckContext
+from evidence_check.checks.integrity.signals import Facts, Reading, Signal, exif_text
 from evidence_check.imaging.load import Photo
 from evidence_check.imaging.thumbnail import compare_thumbnail, extract_thumbnail
-from evidence_check.models import Status
+from evidence_check.models import Claim, Status
 
 SCORE_EDITOR = 0.4
 SCORE_SAVED_LATER = 0.25
 SCORE_THUMBNAIL = 0.4
 SAVED_LATER_SECONDS = 120
-# Below this correlation the preview shows another picture. Measured on the corpora: camera
-# originals 0.75-1.0 (a 4:3 preview of a 3:2 photo reaches 0.75); a cropped photo 0.40.
+# Below this correlation the preview shows another picture: the value lies between the camera
+# originals of the corpora (a 4:3 preview of a 3:2 photo included) and a cropped photo
+# (docs/measurements/integrity-history.md).
 THUMBNAIL_MIN_SIMILARITY = 0.55
 # A preview framed this many times wider or taller than the photo (pixels rotated, or heavily
 # cropped, after capture). Cameras squeeze a 3:2 photo into a 4:3 preview (1.12x); where black
@@ -43,10 +45,9 @@ _HISTORY_AGENT = re.compile(rb"softwareAgent(?:=\"|>)([^\"<]{1,200})")
 _EXIF_TIME = re.compile(r"^(\d{4}):(\d{2}):(\d{2}) (\d{2}):(\d{2}):(\d{2})")
 
 
-def signals(photo: Photo, facts: Facts) -> list[Signal]:
-    return [
-        s for s in (_editor(photo, facts), _saved_later(photo), _thumbnail(photo, facts)) if s is not None
-    ]
+def read(photo: Photo, claim: Claim, facts: Facts, context: CheckContext) -> Reading:
+    found = (_editor(photo, facts), _saved_later(photo), _thumbnail(photo, facts))
+    return Reading(tuple(s for s in found if s is not None))
 
 
 def _editor(photo: Photo, facts: Facts) -> Signal | None:

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import re
 
-from evidence_check.checks.integrity.signals import Facts, Signal, exif_text
+from evidence_check.checks.context import CheckContext
+from evidence_check.checks.integrity.signals import Facts, Reading, Signal, exif_text
 from evidence_check.imaging.load import Photo
-from evidence_check.models import Status
+from evidence_check.models import Claim, Status
 
 SCORE_GENERATED = 0.85
 
@@ -46,22 +47,21 @@ SD_PARAMETERS = re.compile(r"Steps: \d+, Sampler: ")
 TEXT_TAGS = ("Software", "ProcessingSoftware", "Artist", "ImageDescription", "UserComment", "Make", "Model")
 
 
-def signals(photo: Photo, facts: Facts) -> list[Signal]:
+def read(photo: Photo, claim: Claim, facts: Facts, context: CheckContext) -> Reading:
     marker = _marker(photo, facts)
     if marker is None:
-        return []
+        return Reading()
     source, what = marker
-    return [
-        Signal(
-            "ai_generated",
-            Status.FAIL,
-            SCORE_GENERATED,
-            "integrity.ai_marker",
-            {"marker": what},
-            {"marker": what, "source": source},
-            "ask_camera_photo",
-        )
-    ]
+    marker_signal = Signal(
+        "ai_generated",
+        Status.FAIL,
+        SCORE_GENERATED,
+        "integrity.ai_marker",
+        {"marker": what},
+        {"marker": what, "source": source},
+        "ask_camera_photo",
+    )
+    return Reading((marker_signal,))
 
 
 def _marker(photo: Photo, facts: Facts) -> tuple[str, str] | None:

@@ -16,17 +16,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from evidence_check.checks.integrity.signals import Facts, Signal
+from evidence_check.checks.context import CheckContext
+from evidence_check.checks.integrity.signals import Facts, Reading, Signal
 from evidence_check.imaging.jpeg_quality import fingerprint_tables
-from evidence_check.models import Status
+from evidence_check.imaging.load import Photo
+from evidence_check.models import Claim, Status
 
 MAX_SEGMENTS_SHOWN = 12
 
 
-def measure(facts: Facts) -> tuple[dict[str, Any], list[Signal]]:
+def read(photo: Photo, claim: Claim, facts: Facts, context: CheckContext) -> Reading:
     header = facts.jpeg
     if header is None:
-        return {}, []
+        return Reading()
     details: dict[str, Any] = {
         "segments": list(header.segments[:MAX_SEGMENTS_SHOWN]),
         "progressive": header.progressive,
@@ -45,5 +47,5 @@ def measure(facts: Facts) -> tuple[dict[str, Any], list[Signal]]:
             {"quality": tables.quality},
             {"quality": tables.quality, "first_segment": first_app},
         )
-        return details, [note]
-    return details, []
+        return Reading((note,), details)
+    return Reading((), details)

@@ -16,22 +16,22 @@ from __future__ import annotations
 from typing import Any
 
 from evidence_check.checks.context import CheckContext
-from evidence_check.checks.integrity.signals import Facts, Signal
+from evidence_check.checks.integrity.signals import Facts, Reading, Signal
 from evidence_check.imaging.load import Photo
 from evidence_check.imaging.provenance import may_carry_manifest, read_provenance
-from evidence_check.models import Status
+from evidence_check.models import Claim, Status
 
 SCORE_INVALID = 0.85
 SCORE_GENERATED = 0.85
 
 
-def measure(photo: Photo, facts: Facts, context: CheckContext) -> tuple[dict[str, Any], list[Signal]]:
+def read(photo: Photo, claim: Claim, facts: Facts, context: CheckContext) -> Reading:
     if not may_carry_manifest(facts.text.metadata_bytes):
-        return {"state": "absent"}, []
+        return Reading((), {"state": "absent"})
     anchors_file = context.settings.c2pa_trust_anchors
     anchors = anchors_file.read_text("utf-8") if anchors_file is not None else None
     provenance = read_provenance(photo.data, photo.format, anchors)
-    details = provenance.as_details()
+    details: dict[str, Any] = provenance.as_details()
     found: list[Signal] = []
     signer = provenance.signer or "unknown signer"
     if provenance.state == "invalid":
@@ -76,4 +76,4 @@ def measure(photo: Photo, facts: Facts, context: CheckContext) -> tuple[dict[str
                 "ask_camera_photo",
             )
         )
-    return details, found
+    return Reading(tuple(found), details)

@@ -8,8 +8,8 @@
   item, so ``warn`` and ask for a photo.
 - **Photo of a screen.** Moiré: periodic peaks in the spectrum (`imaging.spectrum`) at least
   `MOIRE_PEAK_DB` above their surroundings -> ``warn`` and ask for a photo of the item itself.
-  Measured: simulated recaptures 24-29 dB (an axis-aligned shot is missed), real photos in the
-  corpora at most 23.7 dB.
+  The threshold lies above every real photo of the corpora and within the range of simulated
+  recaptures, of which an axis-aligned shot is missed (docs/measurements/integrity-history.md).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import re
 import numpy as np
 from PIL import Image
 
-from evidence_check.checks.integrity.signals import Facts, Signal, exif_text
+from evidence_check.checks.context import CheckContext
+from evidence_check.checks.integrity.signals import Facts, Reading, Signal, exif_text
 from evidence_check.imaging.load import Photo
 from evidence_check.imaging.spectrum import periodic_peaks
 from evidence_check.models import Claim, ClaimReason, Status
@@ -60,9 +61,9 @@ SCREEN_SIZES = frozenset(
 )  # fmt: skip
 
 
-def screenshot(photo: Photo, claim: Claim, facts: Facts) -> Signal | None:
+def read_screenshot(photo: Photo, claim: Claim, facts: Facts, context: CheckContext) -> Reading:
     if facts.camera:
-        return None
+        return Reading()
     clues: list[str] = []
     strong = False
     if SCREENSHOT_NAME.search(photo.filename):
@@ -83,12 +84,13 @@ def screenshot(photo: Photo, claim: Claim, facts: Facts) -> Signal | None:
     # Without a name or comment, the size of a screen must be one of the clues: a PNG with a flat
     # top edge is as often a product render or a scan.
     if not strong and not ("screen_size" in clues and len(clues) >= 2):
-        return None
+        return Reading()
     details = {"clues": clues, "size": [photo.width, photo.height]}
     params = {"clues": ", ".join(CLUE_WORDS[c].format(w=photo.width, h=photo.height) for c in clues)}
     if claim.reason is ClaimReason.NOT_RECEIVED:
-        return Signal("screenshot", Status.PASS, 0.0, "integrity.screenshot_expected", params, details)
-    return Signal(
+        expected = Signal("screenshot", Status.PASS, 0.0, "integrity.screenshot_expected", params, details)
+        return Reading((expected,))
+    shot = Signal(
         "screenshot",
         Status.WARN,
         SCORE_SCREENSHOT,
@@ -97,24 +99,26 @@ def screenshot(photo: Photo, claim: Claim, facts: Facts) -> Signal | None:
         details,
         "ask_camera_photo",
     )
+    return Reading((shot,))
 
 
-def screen_photo(photo: Photo) -> tuple[dict[str, object], Signal | None]:
-    reading = periodic_peaks(photo.working)
-    if reading is None:
-        return {}, None
-    details = reading.as_details()
-    if reading.peak_db < MOIRE_PEAK_DB:
-        return details, None
-    return details, Signal(
+def read_screen_photo(photo: Photo, claim: Claim, facts: Facts, context: CheckContext) -> Reading:
+    spectrum = periodic_peaks(photo.working)
+    if spectrum is None:
+        return Reading()
+    details = spectrum.as_details()
+    if spectrum.peak_db < MOIRE_PEAK_DB:
+        return Reading((), details)
+    recapture = Signal(
         "screen_photo",
         Status.WARN,
         SCORE_SCREEN_PHOTO,
         "integrity.screen_photo",
-        {"peak_db": round(reading.peak_db, 1)},
+        {"peak_db": round(spectrum.peak_db, 1)},
         details,
         "ask_camera_photo",
     )
+    return Reading((recapture,), details)
 
 
 def _flat_top_band(working: Image.Image) -> bool:

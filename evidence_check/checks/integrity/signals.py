@@ -1,15 +1,20 @@
-"""What every integrity signal shares: the measurements of one photo, read once, and the signal shape."""
+"""What every integrity signal shares: the facts of one photo, read once, and the shape of an answer.
+
+Every signal module answers with a `Reading` through a `Reader`: the same inputs (the photo, the
+claim, the facts, the context), the same output (the signals it found and the values it measured).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from evidence_check.checks.context import CheckContext
 from evidence_check.imaging.embedded_text import EmbeddedText, container_text, png_text, webp_text
 from evidence_check.imaging.jpeg_header import JpegHeader, read_jpeg_header
 from evidence_check.imaging.load import Photo
-from evidence_check.models import Status
+from evidence_check.models import Claim, Status
 
 # EXIF tags only a camera writes: the exposure of a capture. Make/Model alone can be set by anything
 # (a game writes its own name there); a screenshot or a generated picture has no exposure.
@@ -42,6 +47,15 @@ class Signal:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """What one signal module found on one photo: its signals, and the values it measured (for the
+    finding's details; empty when it measures nothing beyond its signals)."""
+
+    signals: tuple[Signal, ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Facts:
     jpeg: JpegHeader | None
     text: EmbeddedText
@@ -61,6 +75,9 @@ class Facts:
             text = container_text(photo.data)
         camera = any(photo.metadata.exif.get(tag) not in (None, "", 0) for tag in CAPTURE_TAGS)
         return cls(jpeg, text, camera)
+
+
+Reader = Callable[[Photo, Claim, Facts, CheckContext], Reading]
 
 
 def exif_text(photo: Photo, tag: str) -> str | None:

@@ -1,0 +1,43 @@
+"""`evidence-check eval`: claims built from the shared corpora for every scenario of docs/domain.md,
+run end to end.
+
+- `scenarios`: the claims and their labels, taken from the files, never from our checks' output;
+- `evidence`: the evidence files the scenarios make (a phone's EXIF inserted, a reuser's edits,
+  AI markers);
+- `running`: each claim through `verify_claim` — the function the CLI's verify and the API call —
+  with a fresh store per claim (or per scenario, `shared`), and each scenario's goal;
+- `sweep`: the same findings re-scored under other thresholds.
+"""
+
+from evidence_check.evaluation.evidence import AI_MARKERS, TRANSFORMS, with_exif
+from evidence_check.evaluation.running import (
+    CaseResult,
+    ScenarioResult,
+    evaluate,
+    goal_line,
+    missed,
+    run_scenario,
+)
+from evidence_check.evaluation.scenarios import GENUINE, RESPONSIBLE, SCENARIOS, Case, Scenario, scenarios
+from evidence_check.evaluation.sweep import SweepRow, rescore, sweep
+
+__all__ = [
+    "AI_MARKERS",
+    "GENUINE",
+    "RESPONSIBLE",
+    "SCENARIOS",
+    "TRANSFORMS",
+    "Case",
+    "CaseResult",
+    "Scenario",
+    "ScenarioResult",
+    "SweepRow",
+    "evaluate",
+    "goal_line",
+    "missed",
+    "rescore",
+    "run_scenario",
+    "scenarios",
+    "sweep",
+    "with_exif",
+]
