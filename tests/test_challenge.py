@@ -130,6 +130,13 @@ def test_when_the_retake_was_taken_before_the_challenge_then_it_fails(store: Sto
 
 
 def test_the_challenge_command_issues_a_code_and_stores_it(sqlite_url: str) -> None:
+    unknown = CliRunner().invoke(app, ["challenge", "c-9", "--db", sqlite_url])
+    assert unknown.exit_code == 1 and "no claim 'c-9'" in unknown.output  # a claim must exist first
+    store = Store(sqlite_url)
+    try:
+        verify(store, "c-9", FIXTURES / "no_exif.jpg")
+    finally:
+        store.close()
     result = CliRunner().invoke(app, ["challenge", "c-9", "--db", sqlite_url])
     assert result.exit_code == 0, result.output
     code = re.search(r"c-9: ([A-Z0-9]+)", result.output)

@@ -11,7 +11,7 @@ from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_
 from evidence_check.engine import now_utc
 from evidence_check.intake import _ID
 from evidence_check.store import StoreError
-from evidence_check.store.outcomes import issue_challenge
+from evidence_check.store.outcomes import has_claim, issue_challenge
 
 _SAY = {
     "en": (
@@ -42,6 +42,8 @@ def challenge(
     settings = load_settings().for_tenant(tenant)
     store = open_store(db or settings.db)
     try:
+        if not has_claim(store, tenant, claim_id):
+            fail(f"no claim {claim_id!r} for tenant {tenant} in the store: verify its photos first")
         issued = issue_challenge(store, tenant, claim_id, new_code(settings.challenge_length), now_utc())
     except StoreError as exc:
         fail(str(exc))
