@@ -22,11 +22,11 @@ from api.metrics import Metrics
 from api.observe import LOG_LEVEL_VARIABLE, RequestObserver, log_requests
 from api.routes import catalog, claims, health, references, verify
 from api.upload import UploadInvalid, UploadTooLarge
-from api.verifying import IdempotencyConflict, describe
+from api.verifying import describe
 from evidence_check import __version__
 from evidence_check.intake import IntakeError
 from evidence_check.settings import Settings
-from evidence_check.store import Store, StoreError
+from evidence_check.store import RequestConflict, Store, StoreError
 
 log = logging.getLogger("evidence_check.api")
 
@@ -97,9 +97,12 @@ def _add_error_handlers(app: FastAPI) -> None:
         # The rest of the body is never read; the server closes the connection after answering.
         return _problem(413, str(exc))
 
-    @app.exception_handler(IdempotencyConflict)
-    async def idempotency_conflict(_request: Request, exc: IdempotencyConflict) -> JSONResponse:
-        return _problem(409, str(exc))
+    @app.exception_handler(RequestConflict)
+    async def idempotency_conflict(_request: Request, _exc: RequestConflict) -> JSONResponse:
+        return _problem(
+            409,
+            "Idempotency-Key was already used for another request (other photos or fields); use a new key",
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
