@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from api.deps import one_library_thread_here
 from api.schemas import VerifyFields
-from api.upload import UploadedForm
+from api.upload import UploadedFile, UploadedForm
 from evidence_check.engine import Upload
 from evidence_check.intake import IntakeError, build_claim
 from evidence_check.models import Claim
@@ -38,10 +38,14 @@ PHOTOS_FIELD = "photos"
 @dataclass(frozen=True)
 class VerifyRequest:
     claim: Claim
-    uploads: tuple[Upload, ...]
-    photo_ids: tuple[str, ...]  # sha256 of each upload's bytes, in order
+    photos: tuple[tuple[str, UploadedFile], ...]  # (filename, spooled file), in order
     record: bool
     request_keys: tuple[str, ...]  # see evidence_check.store.request_key
+
+    def uploads(self) -> tuple[Upload, ...]:
+        """The photos' bytes, read back from their spools, with the hashes taken as they arrived
+        (the analysis does not hash again)."""
+        return tuple(Upload(name, f.data, image_id=f.sha256) for name, f in self.photos)
 
 
 def parse_verify(
@@ -82,17 +86,12 @@ def parse_verify(
         lang=lang,
         tenant=tenant,
     )
-    # Hashed here for the idempotency keys, and handed on so that the analysis does not hash again.
-    uploads = tuple(
-        Upload(f.filename or f"photo{n}", f.data, image_id=hashlib.sha256(f.data).hexdigest())
-        for n, f in enumerate(form.files, start=1)
-    )
-    photo_ids = tuple(u.image_id or "" for u in uploads)
+    named_photos = tuple((f.filename or f"photo{n}", f) for n, f in enumerate(form.files, start=1))
     # Everything the client sent except `record`, and the photos with their names: a retry sends
     # the same; a corrected field or another photo is a new request.
     named = {
         "fields": fields.model_dump(mode="json", exclude={"record"}),
-        "photos": [[u.filename, i] for u, i in zip(uploads, photo_ids, strict=True)],
+        "photos": [[name, f.sha256] for name, f in named_photos],
     }
     digest = hashlib.sha256(json.dumps(named, sort_keys=True).encode()).hexdigest()
     keys = []
@@ -100,9 +99,7 @@ def parse_verify(
         keys.append(request_key(f"idem:{idempotency_key}", digest))
     if fields.claim_id:
         keys.append(request_key(f"claim:{digest}"))
-    return VerifyRequest(
-        claim=claim, uploads=uploads, photo_ids=photo_ids, record=fields.record, request_keys=tuple(keys)
-    )
+    return VerifyRequest(claim=claim, photos=named_photos, record=fields.record, request_keys=tuple(keys))
 
 
 def answer(
@@ -113,12 +110,13 @@ def answer(
         earlier = store.replay(request.claim.tenant, request.request_keys)
         if earlier is not None:
             return earlier
-    # The gate bounds how many claims are decoded at once, and so the memory a burst can take.
+    # The gate bounds how many claims are read into memory and decoded at once, and so the memory
+    # a burst can take; the photos waiting for it stay spooled.
     with gate:
         one_library_thread_here()
         outcome = verify_claim(
             request.claim,
-            request.uploads,
+            request.uploads(),
             settings=settings,
             store=store,
             now=now,
