@@ -14,23 +14,27 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
+from starlette.requests import ClientDisconnect
 
+from api.connections import BodyIdleTimeout, body_timeout
 from api.metrics import Metrics
 from api.observe import LOG_LEVEL_VARIABLE, RequestObserver, log_requests
 from api.routes import catalog, claims, decisions, health, references, verify
-from api.upload import UploadInvalid, UploadTooLarge
-from api.verifying import IdempotencyConflict, describe
+from api.upload import UPLOADS_IN_FLIGHT, UploadInvalid, UploadNoRoom, UploadTooLarge
+from api.verifying import describe
 from evidence_check import __version__
 from evidence_check.intake import IntakeError
 from evidence_check.settings import Settings
-from evidence_check.store import Store, StoreError
+from evidence_check.store import RequestConflict, Store, StoreError
 from evidence_check.webhooks import Deliverer
 
 log = logging.getLogger("evidence_check.api")
+CLIENT_CLOSED_REQUEST = 499
 
 DESCRIPTION = """Verifies the photos customers send as evidence for refund claims.
 
@@ -41,8 +45,14 @@ matched against, another tenant's claims or photos. Errors are `{"detail": "one 
 """
 
 
-def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
-    """The app on `store`, or on a store opened at `settings.db` (closed when the app shuts down)."""
+def create_app(
+    settings: Settings, store: Store | None = None, *, body_idle_seconds: float | None = None
+) -> FastAPI:
+    """The app on `store`, or on a store opened at `settings.db` (closed when the app shuts down).
+
+    `body_idle_seconds`: the longest pause allowed within a request's body (default: what `serve`
+    was told, else BODY_IDLE_SECONDS; see api.connections).
+    """
     owned = store is None
     opened = store if store is not None else Store(settings.db)
 
@@ -78,6 +88,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.store = opened
     app.state.metrics = Metrics()
     app.state.gate = threading.BoundedSemaphore(settings.api_max_parallel or analyses_per_process(1))
+    app.state.uploads = anyio.Semaphore(UPLOADS_IN_FLIGHT)
     app.state.keys_exist = False
     app.include_router(verify.router)
     app.include_router(decisions.router)
@@ -85,13 +96,19 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(references.router)
     app.include_router(catalog.router)
     app.include_router(health.router)
+    app.add_middleware(BodyIdleTimeout, seconds=body_idle_seconds or body_timeout())
     app.add_middleware(RequestObserver, metrics=app.state.metrics)
     _add_error_handlers(app)
     return app
 
 
-def _problem(status: int, detail: str) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=status)
+def _problem(
+    status: int, detail: str, *, close: bool = False, retry_after: int | None = None
+) -> JSONResponse:
+    headers = {"Connection": "close"} if close else {}
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -105,12 +122,27 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(UploadTooLarge)
     async def upload_too_large(_request: Request, exc: UploadTooLarge) -> JSONResponse:
-        # The rest of the body is never read; the server closes the connection after answering.
-        return _problem(413, str(exc))
+        # The rest of the body is never read: the connection is closed after the answer.
+        return _problem(413, str(exc), close=True)
 
-    @app.exception_handler(IdempotencyConflict)
-    async def idempotency_conflict(_request: Request, exc: IdempotencyConflict) -> JSONResponse:
-        return _problem(409, str(exc))
+    @app.exception_handler(UploadNoRoom)
+    async def upload_no_room(_request: Request, exc: UploadNoRoom) -> JSONResponse:
+        log.warning("upload refused: %s", exc)
+        return _problem(503, str(exc), close=True, retry_after=5)
+
+    @app.exception_handler(RequestConflict)
+    async def idempotency_conflict(_request: Request, _exc: RequestConflict) -> JSONResponse:
+        return _problem(
+            409,
+            "Idempotency-Key was already used for another request (other photos or fields); use a new key",
+        )
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_abort(request: Request, _exc: ClientDisconnect) -> JSONResponse:
+        # The client left before its request was read whole: nothing to answer, and not a failure
+        # of ours. 499 (nginx's "client closed request") is what the request line and metrics say.
+        log.info("client left during %s %s", request.method, request.url.path)
+        return _problem(CLIENT_CLOSED_REQUEST, "the client closed the request")
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -3,6 +3,14 @@
 A key belongs to one tenant, and everything a route does is scoped by that tenant. Until the first
 key is created the server is a single user's trial: it answers only callers on loopback, as tenant
 `default`, without keys (`evidence-check serve` also refuses to listen elsewhere then).
+
+A caller on loopback may still be a web page in the user's browser. So the trial also answers only
+requests addressed to a loopback name (`Host: localhost`, `127.0.0.1`, `[::1]`): a page of
+evil.example that rebinds its name to 127.0.0.1 (DNS rebinding) still sends `Host: evil.example`.
+And it refuses a cross-site page's unsafe requests (a form POSTed from another site, CSRF): those
+carry an `Origin` that is not a loopback one, or `Sec-Fetch-Site: cross-site`. Clients that are not
+browsers send neither. Once keys exist, a browser cannot send one on its own, and neither check
+is needed.
 """
 
 from __future__ import annotations
@@ -40,6 +48,39 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
+def is_loopback_name(host: str) -> bool:
+    """Whether `host` (a Host header's or an origin's host, without port) names loopback."""
+    name = host.strip("[]").lower().rstrip(".")
+    return name == "localhost" or name.endswith(".localhost") or is_loopback(name)
+
+
+def host_of(authority: str) -> str:
+    """The host of `host[:port]`, `[v6]:port` or a URL's `scheme://host[:port]`."""
+    authority = authority.split("://", 1)[-1].split("/", 1)[0]
+    if authority.startswith("["):
+        return authority[: authority.find("]") + 1]
+    return authority.rsplit(":", 1)[0] if authority.count(":") == 1 else authority
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def check_trial_origin(request: Request) -> None:
+    """403 unless the request is addressed to loopback and, when unsafe, comes from no other site."""
+    host = request.headers.get("host", "")
+    if not is_loopback_name(host_of(host)):
+        raise HTTPException(
+            403,
+            f"this server's keyless trial answers only requests addressed to localhost, not {host[:100]!r}",
+        )
+    if request.method in SAFE_METHODS:
+        return
+    origin = request.headers.get("origin")
+    cross_site = request.headers.get("sec-fetch-site") == "cross-site"
+    if cross_site or (origin is not None and not is_loopback_name(host_of(origin))):
+        raise HTTPException(403, "this server's keyless trial refuses requests sent by another site's pages")
+
+
 def unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
@@ -57,6 +98,7 @@ def in_trial(request: Request, store: Store) -> bool:
             "this server has no API keys yet and answers only on loopback; "
             "create one with `evidence-check keys create TENANT`"
         )
+    check_trial_origin(request)
     return True
 
 

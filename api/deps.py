@@ -3,6 +3,7 @@ tenant (api.auth), language and format (api.negotiation), and the uploaded form.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,7 +12,7 @@ from api.auth import TRIAL_TENANT, TenantDep, check_metrics_access, is_loopback
 from api.negotiation import HtmlDep, LangDep
 from api.state import MetricsDep, SettingsDep, StoreDep
 from api.threads import OPERATIONS_THREADS, one_library_thread_here
-from api.upload import UploadedForm, UploadLimits, read_multipart
+from api.upload import UploadedForm, UploadLimits, read_multipart, upload_slot
 
 __all__ = [
     "OPERATIONS_THREADS",
@@ -29,8 +30,11 @@ __all__ = [
 ]
 
 
-async def get_upload_form(request: Request, settings: SettingsDep, _tenant: TenantDep) -> UploadedForm:
-    """The multipart body, read as it streams (413 as soon as a limit is passed).
+async def get_upload_form(
+    request: Request, settings: SettingsDep, _tenant: TenantDep
+) -> AsyncIterator[UploadedForm]:
+    """The multipart body, read as it streams (413 as soon as a limit is passed), its files spooled
+    until the route is done with them.
 
     Depends on the tenant so that a caller without a valid key is refused before any byte is read.
     """
@@ -39,9 +43,17 @@ async def get_upload_form(request: Request, settings: SettingsDep, _tenant: Tena
         max_request_bytes=settings.max_request_bytes,
         max_files=settings.max_photos,
     )
-    return await read_multipart(
-        request.headers.get("content-type"), request.headers.get("content-length"), request.stream(), limits
-    )
+    async with upload_slot(request.app.state.uploads):
+        form = await read_multipart(
+            request.headers.get("content-type"),
+            request.headers.get("content-length"),
+            request.stream(),
+            limits,
+        )
+    try:
+        yield form
+    finally:
+        form.close()
 
 
 UploadFormDep = Annotated[UploadedForm, Depends(get_upload_form)]

@@ -3,8 +3,11 @@
 A request is named by up to two keys, unique per tenant in the store: the client's
 `Idempotency-Key`, and, when the client gave a claim id, a digest of that id with the other fields
 and the photos' bytes. A request whose key is already recorded gets the stored report and records
-nothing; two identical requests racing in two processes are settled by the database's unique
-constraint (see `Store.record`), not by anything held in memory.
+nothing. The Idempotency-Key is recorded with the digest of every field and photo of its request:
+the key sent again with anything changed is a conflict (409), never the other request's report.
+Requests racing in several processes are settled by the database's unique constraint (see
+`Store.record`), not by anything held in memory: one records, the same request gets its report,
+another request with the same key gets 409.
 """
 
 from __future__ import annotations
@@ -21,35 +24,28 @@ from pydantic import ValidationError
 
 from api.deps import one_library_thread_here
 from api.schemas import VerifyFields
-from api.upload import UploadedForm
+from api.upload import UploadedFile, UploadedForm
 from evidence_check.engine import Upload
 from evidence_check.intake import IntakeError, build_claim
 from evidence_check.models import Claim
 from evidence_check.service import verify_claim
 from evidence_check.settings import Settings
-from evidence_check.store import Store
+from evidence_check.store import Store, request_key
 
 PHOTOS_FIELD = "photos"
-
-
-class IdempotencyConflict(Exception):
-    """An Idempotency-Key already used for a request with other photos or another claim (HTTP 409)."""
 
 
 @dataclass(frozen=True)
 class VerifyRequest:
     claim: Claim
-    uploads: tuple[Upload, ...]
-    photo_ids: tuple[str, ...]  # sha256 of each upload's bytes, in order
+    photos: tuple[tuple[str, UploadedFile], ...]  # (filename, spooled file), in order
     record: bool
-    claim_id_given: bool
-    idempotency_key: str | None
-    digest_key: str | None
+    request_keys: tuple[str, ...]  # see evidence_check.store.request_key
 
-    @property
-    def request_keys(self) -> tuple[str, ...]:
-        keys = (f"idem:{self.idempotency_key}" if self.idempotency_key else None, self.digest_key)
-        return tuple(k for k in keys if k)
+    def uploads(self) -> tuple[Upload, ...]:
+        """The photos' bytes, read back from their spools, with the hashes taken as they arrived
+        (the analysis does not hash again)."""
+        return tuple(Upload(name, f.data, image_id=f.sha256) for name, f in self.photos)
 
 
 def parse_verify(
@@ -90,30 +86,20 @@ def parse_verify(
         lang=lang,
         tenant=tenant,
     )
-    # Hashed here for the idempotency keys, and handed on so that the analysis does not hash again.
-    uploads = tuple(
-        Upload(f.filename or f"photo{n}", f.data, image_id=hashlib.sha256(f.data).hexdigest())
-        for n, f in enumerate(form.files, start=1)
-    )
-    photo_ids = tuple(u.image_id or "" for u in uploads)
-    digest_key = None
+    named_photos = tuple((f.filename or f"photo{n}", f) for n, f in enumerate(form.files, start=1))
+    # Everything the client sent except `record`, and the photos with their names: a retry sends
+    # the same; a corrected field or another photo is a new request.
+    named = {
+        "fields": fields.model_dump(mode="json", exclude={"record"}),
+        "photos": [[name, f.sha256] for name, f in named_photos],
+    }
+    digest = hashlib.sha256(json.dumps(named, sort_keys=True).encode()).hexdigest()
+    keys = []
+    if idempotency_key:
+        keys.append(request_key(f"idem:{idempotency_key}", digest))
     if fields.claim_id:
-        # Everything the client sent except `record`, and the photos with their names: a retry
-        # sends the same; a corrected field or another photo is a new request.
-        named = {
-            "fields": fields.model_dump(mode="json", exclude={"record"}),
-            "photos": [[u.filename, i] for u, i in zip(uploads, photo_ids, strict=True)],
-        }
-        digest_key = "claim:" + hashlib.sha256(json.dumps(named, sort_keys=True).encode()).hexdigest()
-    return VerifyRequest(
-        claim=claim,
-        uploads=uploads,
-        photo_ids=photo_ids,
-        record=fields.record,
-        claim_id_given=fields.claim_id is not None,
-        idempotency_key=idempotency_key or None,
-        digest_key=digest_key,
-    )
+        keys.append(request_key(f"claim:{digest}"))
+    return VerifyRequest(claim=claim, photos=named_photos, record=fields.record, request_keys=tuple(keys))
 
 
 def answer(
@@ -121,15 +107,16 @@ def answer(
 ) -> dict[str, Any]:
     """The report: the one stored for this very request, or a new one (recorded unless asked not to)."""
     if request.record:
-        earlier = _earlier(request, store)
+        earlier = store.replay(request.claim.tenant, request.request_keys)
         if earlier is not None:
             return earlier
-    # The gate bounds how many claims are decoded at once, and so the memory a burst can take.
+    # The gate bounds how many claims are read into memory and decoded at once, and so the memory
+    # a burst can take; the photos waiting for it stay spooled.
     with gate:
         one_library_thread_here()
         outcome = verify_claim(
             request.claim,
-            request.uploads,
+            request.uploads(),
             settings=settings,
             store=store,
             now=now,
@@ -141,25 +128,6 @@ def answer(
         problems = "; ".join(f"{image.filename}: {image.error}" for image in outcome.report.images)
         raise IntakeError(f"no photo could be read ({problems})")
     return outcome.body
-
-
-def _earlier(request: VerifyRequest, store: Store) -> dict[str, Any] | None:
-    tenant = request.claim.tenant
-    if request.idempotency_key:
-        earlier = store.replay(tenant, [f"idem:{request.idempotency_key}"])
-        if earlier is not None:
-            same_photos = [image.get("image_id") for image in earlier.get("images", [])] == list(
-                request.photo_ids
-            )
-            same_claim = not request.claim_id_given or earlier.get("claim_id") == request.claim.claim_id
-            if not (same_photos and same_claim):
-                raise IdempotencyConflict(
-                    "Idempotency-Key was already used for another request (other photos or claim id)"
-                )
-            return earlier
-    if request.digest_key:
-        return store.replay(tenant, [request.digest_key])
-    return None
 
 
 def describe(errors: Sequence[Any]) -> str:

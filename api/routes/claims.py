@@ -8,13 +8,41 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 
 from api.deps import HtmlDep, LangDep, StoreDep, TenantDep
-from api.routes.rendering import REPORT_CONTENT, SERVER_ERRORS, UNAUTHORIZED, problem, report_response
+from api.routes.rendering import (
+    MALFORMED,
+    REPORT_CONTENT,
+    REPORT_EXAMPLE,
+    SERVER_ERRORS,
+    UNAUTHORIZED,
+    answer,
+    problem,
+    report_response,
+)
 from api.schemas import ClaimPage, Report
 from evidence_check.store.claims import MAX_PAGE, ClaimFilter, CursorInvalid, list_claims, report_history
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"])
 
 NO_CLAIM = problem("No such claim for this key's tenant", "no claim 'c-123'")
+CLAIMS_EXAMPLE = {
+    "items": [
+        {
+            "claim_id": "c-123",
+            "customer_id": "u-42",
+            "sku": "BAG-001",
+            "reason": "damaged",
+            "created_at": "2026-11-16T04:00:00+00:00",
+            "updated_at": "2026-11-16T04:00:00+00:00",
+            "verdict": "review",
+            "risk": 0.42,
+            "strongest_reason": "No capture time in the file: it was sent through a chat app or edited.",
+            "photos": 2,
+            "reports": 1,
+            "outcome": None,
+        }
+    ],
+    "next_cursor": "Yzk",
+}
 
 
 @router.get(
@@ -22,6 +50,7 @@ NO_CLAIM = problem("No such claim for this key's tenant", "no claim 'c-123'")
     response_model=ClaimPage,
     summary="The tenant's claims, newest first",
     responses={
+        200: answer("One page of claim summaries", CLAIMS_EXAMPLE),
         **UNAUTHORIZED,
         422: problem("A malformed parameter or cursor", "limit: Input should be less than or equal to 100"),
         **SERVER_ERRORS,
@@ -54,7 +83,13 @@ def get_claims(
     response_model=list[Report],
     response_model_by_alias=True,
     summary="Every report of a claim, oldest first",
-    responses={**UNAUTHORIZED, 404: NO_CLAIM, **SERVER_ERRORS},
+    responses={
+        200: answer("The reports as recorded", [REPORT_EXAMPLE]),
+        **UNAUTHORIZED,
+        404: NO_CLAIM,
+        **MALFORMED,
+        **SERVER_ERRORS,
+    },
 )
 def get_claim_reports(claim_id: str, tenant: TenantDep, store: StoreDep) -> Any:
     """A claim verified again (a retry with new photos, a retake) has one report for each time."""

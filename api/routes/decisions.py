@@ -11,7 +11,7 @@ from fastapi import APIRouter, Body, HTTPException
 from pydantic import BaseModel, Field
 
 from api.deps import LangDep, SettingsDep, StoreDep, TenantDep
-from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, problem
+from api.routes.rendering import MALFORMED, SERVER_ERRORS, UNAUTHORIZED, answer, problem
 from evidence_check import calibration, webhooks
 from evidence_check.checks.challenge import new_code
 from evidence_check.engine import now_utc
@@ -80,7 +80,21 @@ def _known(store: Any, tenant: str, claim_id: str) -> None:
     "/v1/claims/{claim_id:path}/challenge",
     response_model=ChallengeIssued,
     summary="Issue a retake challenge for a claim",
-    responses={**UNAUTHORIZED, 404: NO_CLAIM, **SERVER_ERRORS},
+    responses={
+        200: answer(
+            "The code, to read to the customer",
+            {
+                "claim_id": "c-123",
+                "code": "3TM7X",
+                "issued_at": "2026-11-16T04:00:00+00:00",
+                "instructions": INSTRUCTIONS["en"].format(code="3TM7X", claim="c-123"),
+            },
+        ),
+        **UNAUTHORIZED,
+        404: NO_CLAIM,
+        **MALFORMED,
+        **SERVER_ERRORS,
+    },
 )
 async def post_challenge(
     claim_id: str, tenant: TenantDep, store: StoreDep, settings: SettingsDep, lang: LangDep
@@ -106,7 +120,22 @@ async def post_challenge(
     "/v1/claims/{claim_id:path}/outcome",
     response_model=OutcomeRecorded,
     summary="Record the agent's final decision on a claim",
+    openapi_extra={
+        "requestBody": {
+            "content": {"application/json": {"example": {"outcome": "fraud", "note": "same photo as claim c-77"}}}
+        }
+    },
     responses={
+        200: answer(
+            "The decision as recorded",
+            {
+                "claim_id": "c-123",
+                "outcome": "fraud",
+                "note": "same photo as claim c-77",
+                "decided_at": "2026-11-17T09:30:00+00:00",
+                "replaced": "genuine",
+            },
+        ),
         **UNAUTHORIZED,
         404: NO_CLAIM,
         422: problem("A malformed body", "outcome: Input should be 'genuine' or 'fraud'"),
@@ -130,7 +159,30 @@ def post_outcome(
     "/v1/stats",
     response_model=Stats,
     summary="How each check's statuses agreed with the outcomes agents recorded",
-    responses={**UNAUTHORIZED, **SERVER_ERRORS},
+    responses={
+        200: answer(
+            "Per check and status, against the latest outcome of each decided claim",
+            {
+                "decided": 12,
+                "fraud": 3,
+                "genuine": 9,
+                "rows": [
+                    {
+                        "check": "reuse",
+                        "status": "fail",
+                        "claims": 2,
+                        "fraud": 2,
+                        "genuine": 0,
+                        "agreed": 1.0,
+                        "precision": 1.0,
+                        "false_positive_rate": 0.0,
+                    }
+                ],
+            },
+        ),
+        **UNAUTHORIZED,
+        **SERVER_ERRORS,
+    },
 )
 def get_stats(tenant: TenantDep, store: StoreDep) -> Any:
     """What `evidence-check stats` prints, per check and status: claims, of them fraud and genuine,

@@ -1,6 +1,18 @@
-"""`GET /healthz` (ready when the store answers) and `GET /metrics` (Prometheus text)."""
+"""`GET /healthz` (ready when the store answers and can write) and `GET /metrics` (Prometheus text).
+
+Ready means a claim could be received and recorded now: the store answers `SELECT 1`, and it can
+write. For SQLite, the database's folder is writable and its disk has MIN_FREE_BYTES free (a full
+disk let `SELECT 1` through while every claim was refused with 503); so has the folder where
+uploads are spooled. For PostgreSQL, the server is neither a standby in recovery nor read-only;
+its own disk is the database server's monitoring's to watch, not visible from here.
+"""
 
 from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import anyio
 import anyio.to_thread
@@ -31,7 +43,7 @@ router = APIRouter(tags=["operations"])
                 }
             },
         },
-        503: problem("The store does not answer", "the store does not answer"),
+        503: problem("The store does not answer, or cannot write", "the store does not answer"),
     },
 )
 async def healthz(store: StoreDep) -> Health:
@@ -39,12 +51,50 @@ async def healthz(store: StoreDep) -> Health:
         await anyio.to_thread.run_sync(_ping, store, limiter=OPERATIONS_THREADS)
     except SQLAlchemyError:
         raise HTTPException(503, "the store does not answer") from None
+    problem = await anyio.to_thread.run_sync(cannot_write, store, limiter=OPERATIONS_THREADS)
+    if problem is not None:
+        raise HTTPException(503, problem)
     return Health(status="ok", database=store.engine.dialect.name)
+
+
+MIN_FREE_BYTES = 32 * 1024 * 1024  # room for a burst of claims (reports, fingerprints, WAL)
 
 
 def _ping(store: Store) -> None:
     with store.engine.connect() as connection:
         connection.execute(text("SELECT 1"))
+
+
+def cannot_write(store: Store) -> str | None:
+    """Why the store (or the upload spool) cannot take a claim now, or None when it can."""
+    if store.engine.dialect.name == "postgresql":
+        try:
+            with store.engine.connect() as connection:
+                standby, read_only = connection.execute(
+                    text("SELECT pg_is_in_recovery(), current_setting('transaction_read_only')")
+                ).one()
+        except SQLAlchemyError:
+            return "the store does not answer"
+        if standby or read_only == "on":
+            return "the store is read-only (a standby, or transactions are read-only)"
+    database = store.engine.url.database
+    if store.engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
+        folder = Path(database).expanduser().resolve().parent
+        if not os.access(folder, os.W_OK) or not os.access(Path(database).expanduser(), os.W_OK):
+            return f"the store's file or folder is not writable ({folder})"
+        if (problem := _short_of_room(folder, "the store")) is not None:
+            return problem
+    return _short_of_room(Path(tempfile.gettempdir()), "the upload spool")
+
+
+def _short_of_room(folder: Path, what: str) -> str | None:
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError as exc:
+        return f"{what}'s disk cannot be read ({exc.strerror})"
+    if free < MIN_FREE_BYTES:
+        return f"{what}'s disk is full ({free // (1024 * 1024)} MB free, {MIN_FREE_BYTES // (1024 * 1024)} MB needed)"
+    return None
 
 
 @router.get(

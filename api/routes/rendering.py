@@ -42,3 +42,11 @@ SERVER_ERRORS: dict[int | str, dict[str, Any]] = {
         "The store does not answer; retrying later is safe", "the store is not available; try again"
     ),
 }
+
+
+def answer(description: str, example: Any) -> dict[str, Any]:
+    """A successful JSON answer of the OpenAPI description, with its example."""
+    return {"description": description, "content": {"application/json": {"example": example}}}
+
+
+MALFORMED: dict[int | str, dict[str, Any]] = {422: problem("A malformed parameter", "claim_id: String should have at most 128 characters")}

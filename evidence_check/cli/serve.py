@@ -4,6 +4,10 @@ may share one PostgreSQL store.
 Until a key exists it is a single user's trial: it listens on loopback only and needs no key.
 SIGTERM or Ctrl-C stops accepting connections and lets requests in flight finish (up to
 GRACE_SECONDS) before the process exits.
+
+What a connection may hold (see api.connections): headers of at most 16 KB that arrive within
+`--header-timeout` seconds, bodies that never pause longer than `--body-timeout`, at most 64
+connections and requests per process (503 beyond), 16 uploads read at once per process.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -19,21 +24,50 @@ from evidence_check.cli.app import app, fail, load_settings, open_store
 from evidence_check.store.keys import any_key
 
 GRACE_SECONDS = 30
+METRICS_FOLDER_PREFIX = "evidence-check-metrics-"
 
 
 def fast_protocols() -> dict[str, str]:
     """uvicorn's C HTTP parser and event loop where they are installed (not on Windows, nor on
     interpreters they are not built for): each upload of several MB passes through the event loop,
     and with the pure-Python h11 parser and asyncio's loop that took 11.3 ms of CPU per 1.6 MB
-    photo instead of 8.8 ms (scripts/load_api.py --overhead, same run, in turn)."""
-    chosen = {}
-    for option, module, name in (("http", "httptools", "httptools"), ("loop", "uvloop", "uvloop")):
+    photo instead of 8.8 ms (scripts/load_api.py --overhead, same run, in turn). Either parser runs
+    with the header guard of api.connections."""
+    chosen = {"http": "api.connections:GuardedH11Protocol"}
+    for option, module, name in (
+        ("http", "httptools", "api.connections_httptools:GuardedHttpToolsProtocol"),
+        ("loop", "uvloop", "uvloop"),
+    ):
         try:
             __import__(module)
         except ImportError:
             continue
         chosen[option] = name
     return chosen
+
+
+def new_metrics_folder() -> str:
+    """A folder for the worker processes' metrics, named by this process's id; the folders of servers
+    that are gone (killed with -9, so their own clean-up never ran) are removed first."""
+    temporary = Path(tempfile.gettempdir())
+    for folder in temporary.glob(f"{METRICS_FOLDER_PREFIX}*"):
+        owner = folder.name.removeprefix(METRICS_FOLDER_PREFIX).split("-", 1)[0]
+        if folder.is_dir() and folder.stat().st_uid == os.getuid() and not _alive(owner):
+            shutil.rmtree(folder, ignore_errors=True)
+    return tempfile.mkdtemp(prefix=f"{METRICS_FOLDER_PREFIX}{os.getpid()}-")
+
+
+def _alive(pid: str) -> bool:
+    """Whether process `pid` exists; a name without a pid is kept (not ours to judge)."""
+    if not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 @app.command()
@@ -45,12 +79,30 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="processes; analysis is CPU-bound, so about one per core")
     ] = 1,
+    header_timeout: Annotated[
+        float | None,
+        typer.Option(min=0.1, max=600, help="seconds a request's headers may take to arrive [default: 10]"),
+    ] = None,
+    body_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0.1, max=3600, help="longest pause, in seconds, within a request's body [default: 30]"
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API; OpenAPI description at /docs."""
     # Imported here: the command line must not pay for the web stack when it only verifies.
     import uvicorn
 
     from api.app import analyses_per_process, create_app, limit_malloc_arenas, one_thread_per_request
+    from api.connections import (
+        BODY_IDLE_SECONDS,
+        BODY_TIMEOUT_VARIABLE,
+        HEADER_TIMEOUT_SECONDS,
+        HEADER_TIMEOUT_VARIABLE,
+        MAX_CONNECTIONS,
+        MAX_HEADER_BYTES,
+    )
     from api.deps import is_loopback
     from api.observe import LOG_LEVEL_VARIABLE, log_requests
 
@@ -79,11 +131,18 @@ def serve(
         "log_level": log_level,
         "timeout_graceful_shutdown": GRACE_SECONDS,
         "server_header": False,
+        "limit_concurrency": MAX_CONNECTIONS,
+        "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
         **fast_protocols(),
     }
+    header_timeout = header_timeout or HEADER_TIMEOUT_SECONDS
+    body_timeout = body_timeout or BODY_IDLE_SECONDS
+    # Read by the protocol of each connection (api.connections) and by each worker's app.
+    os.environ[HEADER_TIMEOUT_VARIABLE] = str(header_timeout)
+    os.environ[BODY_TIMEOUT_VARIABLE] = str(body_timeout)
     if workers == 1:
         try:
-            uvicorn.run(create_app(settings, store), **options)
+            uvicorn.run(create_app(settings, store, body_idle_seconds=body_timeout), **options)
         finally:
             store.close()
         return
@@ -91,7 +150,7 @@ def serve(
     # Workers are new interpreters: they read the settings (and the store's URL) from the environment,
     # and write their metrics to one shared folder.
     store.close()
-    metrics_folder = tempfile.mkdtemp(prefix="evidence-check-metrics-")
+    metrics_folder = new_metrics_folder()
     os.environ["EVIDENCE_CHECK_DB"] = settings.db
     os.environ["EVIDENCE_CHECK_API_MAX_PARALLEL"] = str(settings.api_max_parallel)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_folder

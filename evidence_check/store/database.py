@@ -32,6 +32,23 @@ class StoreError(Exception):
     """The store cannot be opened or written; the message is one line."""
 
 
+class RequestConflict(Exception):
+    """A request key was recorded for another request (its digest differs): not a retry."""
+
+
+def request_key(name: str, digest: str | None = None) -> str:
+    """A request key for `Store.record` and `Store.replay`: `name` is what is unique per tenant;
+    `digest`, when given, names everything the request carried, so that the same name sent with
+    anything else is a `RequestConflict`. The two travel as one string (`name` LF `digest`), as a
+    name never holds a line feed (an HTTP header value cannot)."""
+    return f"{name}\n{digest}" if digest else name
+
+
+def _split_request_key(key: str) -> tuple[str, str | None]:
+    name, _, digest = key.partition("\n")
+    return name, digest or None
+
+
 class Store:
     def __init__(self, url: str) -> None:
         try:
@@ -95,10 +112,11 @@ class Store:
 
         `fingerprints` (by image_id) are what the reuse look keeps of each new photo of the claim.
 
-        `request_keys` name the request (an Idempotency-Key, a digest of claim and photos); they
-        are unique per tenant, so when another process recorded the same request first, this
-        transaction fails as a whole and the report recorded first is returned instead (None
-        means this report was recorded).
+        `request_keys` name the request (an Idempotency-Key, a digest of claim and photos; see
+        `request_key`); they are unique per tenant, so when another process recorded the same
+        request first, this transaction fails as a whole and the report recorded first is returned
+        instead (None means this report was recorded). When another request took one of the keys
+        first, `RequestConflict` is raised and nothing of this one is recorded.
         """
         photos = list(photos)
         # Two requests creating the same claim at once: the loser's insert breaks the unique
@@ -167,26 +185,35 @@ class Store:
             session.add(report_row)
             if request_keys:
                 session.flush()
-                for key in dict.fromkeys(request_keys):
+                for name, digest in dict(map(_split_request_key, request_keys)).items():
                     session.add(
                         RequestKeyRow(
-                            tenant=claim.tenant, request_key=key, report_pk=report_row.id, created_at=when
+                            tenant=claim.tenant,
+                            request_key=name,
+                            request_digest=digest,
+                            report_pk=report_row.id,
+                            created_at=when,
                         )
                     )
 
     def replay(self, tenant: str, request_keys: Sequence[str]) -> dict[str, Any] | None:
-        """The report recorded earlier for any of these request keys, if one was."""
+        """The report recorded earlier for any of these request keys, if one was; `RequestConflict`
+        when one of them was recorded with another digest (see `request_key`)."""
         if not request_keys:
             return None
+        wanted = dict(map(_split_request_key, request_keys))
         with self.sessions() as session:
-            body = session.scalar(
-                select(ReportRow.body)
-                .join(RequestKeyRow, RequestKeyRow.report_pk == ReportRow.id)
-                .where(RequestKeyRow.tenant == tenant, RequestKeyRow.request_key.in_(list(request_keys)))
+            rows = session.execute(
+                select(RequestKeyRow.request_key, RequestKeyRow.request_digest, ReportRow.body)
+                .join(ReportRow, RequestKeyRow.report_pk == ReportRow.id)
+                .where(RequestKeyRow.tenant == tenant, RequestKeyRow.request_key.in_(list(wanted)))
                 .order_by(RequestKeyRow.id)
-                .limit(1)
-            )
-        return dict(body) if body is not None else None
+            ).all()
+        for name, recorded_digest, _body in rows:
+            given = wanted[name]
+            if given is not None and recorded_digest is not None and given != recorded_digest:
+                raise RequestConflict(f"request key {name[:80]!r} was recorded for another request")
+        return dict(rows[0].body) if rows else None
 
     def latest_report(self, tenant: str, claim_id: str) -> dict[str, Any] | None:
         with self.sessions() as session:

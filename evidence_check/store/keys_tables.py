@@ -30,6 +30,8 @@ class RequestKeyRow(Base):
 
     `request_key` is either a client's Idempotency-Key or the digest of a claim id with its photos
     and fields; the unique constraint is what stops two processes recording the same request twice.
+    `request_digest` is the digest of the whole request a client's key was first used for: the key
+    sent again with anything else is a conflict (NULL for keys recorded before digests were kept).
     """
 
     __tablename__ = "request_keys"
@@ -38,5 +40,6 @@ class RequestKeyRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant: Mapped[str] = mapped_column(String(64))
     request_key: Mapped[str] = mapped_column(String(300))
+    request_digest: Mapped[str | None] = mapped_column(String(64))
     report_pk: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -30,6 +30,7 @@ warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testcli
 from fastapi.testclient import TestClient  # noqa: E402
 
 LOOPBACK = ("127.0.0.1", 50000)
+LOCAL = "http://127.0.0.1:8000"  # the base URL in process: Host 127.0.0.1:8000, a loopback name
 CLAIM = {
     "ordered_at": "2026-11-10T10:00",
     "delivered_at": "2026-11-14T15:00",
@@ -71,7 +72,7 @@ class Api:
 
 def make_api(store: Store, client: tuple[str, int] = LOOPBACK, **overrides: Any) -> Iterator[Api]:
     app = create_app(settings_for(store.url, **overrides), store)
-    with TestClient(app, client=client) as test_client:
+    with TestClient(app, base_url=LOCAL, client=client) as test_client:
         yield Api(test_client, store)
 
 
@@ -127,7 +128,7 @@ def start_server(db_url: str, log: Path, *extra: str) -> Server:
     with log.open("wb") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
     server = Server(process, f"http://127.0.0.1:{port}", log)
-    deadline = time.monotonic() + 120  # workers import OpenCV; a loaded machine takes its time
+    deadline = time.monotonic() + 180  # a loaded machine takes its time to import OpenCV and the rest
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited {process.returncode}: {log.read_text()[-2000:]}")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.api.conftest import CLAIM, Api, Server, jpeg, photos
+from tests.api.conftest import CLAIM, Api, Server, jpeg, photos, start_server
 
 
 def test_a_retry_with_the_same_idempotency_key_returns_the_stored_report(api: Api) -> None:
@@ -71,4 +73,53 @@ def test_concurrent_retries_of_one_request_record_it_once(server: Server, api: A
         responses = list(pool.map(send, range(20)))
     assert [r.status_code for r in responses] == [200] * 20
     assert len({r.json()["created_at"] for r in responses}) == 1
+    assert (api.count("claims"), api.count("photos"), api.count("reports")) == (1, 1, 1)
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [{"ordered_at": "2026-11-11T10:00"}, {"sku": "OTHER"}, {"customer_id": "someone-else"}],
+    ids=["ordered_at", "sku", "customer_id"],
+)
+def test_an_idempotency_key_sent_again_with_a_changed_field_is_409(api: Api, changed: dict[str, str]) -> None:
+    """The key names the whole request, every field as well as the photos: a changed field under the
+    old key is a client's mistake to be told of, not a retry to be answered with the old report."""
+    headers = {"Idempotency-Key": "order-78-try"}
+    first = api.verify(photos(("a.jpg", jpeg(1))), {"claim_id": "c-78"}, headers=headers)
+    assert first.status_code == 200
+    again = api.verify(photos(("a.jpg", jpeg(1))), {"claim_id": "c-78", **changed}, headers=headers)
+    assert again.status_code == 409
+    assert "Idempotency-Key" in again.json()["detail"]
+    assert (api.count("claims"), api.count("photos"), api.count("reports")) == (1, 1, 1)
+    # The request as first sent is still a retry.
+    retry = api.verify(photos(("a.jpg", jpeg(1))), {"claim_id": "c-78"}, headers=headers)
+    assert retry.status_code == 200 and retry.json() == first.json()
+
+
+def test_one_idempotency_key_on_concurrent_requests_with_other_photos_answers_one_and_refuses_the_rest(
+    store_url: str, api: Api, tmp_path: Path
+) -> None:
+    """Eight different requests at once under one key, in two worker processes: the store's unique key
+    lets one record; each other one is told 409, never handed the winner's report as its own."""
+    workers = start_server(store_url, tmp_path / "workers.log", "--workers", "2")
+    sent = {n: jpeg(700 + n) for n in range(8)}
+
+    def send(n: int) -> httpx.Response:
+        return httpx.post(
+            f"{workers.url}/v1/verify",
+            files=photos((f"p{n}.jpg", sent[n])),
+            data=CLAIM,
+            headers={"Idempotency-Key": "shared-key"},
+            timeout=120,
+        )
+
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            responses = list(pool.map(send, range(8)))
+    finally:
+        workers.stop()
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] + [409] * 7, workers.log.read_text()[-3000:]
+    (n,) = [n for n, r in enumerate(responses) if r.status_code == 200]
+    assert responses[n].json()["images"][0]["image_id"] == hashlib.sha256(sent[n]).hexdigest()
     assert (api.count("claims"), api.count("photos"), api.count("reports")) == (1, 1, 1)

@@ -1,5 +1,5 @@
 """`serve` runs uvicorn with the C HTTP parser and event loop when they are importable, and falls
-back to uvicorn's defaults (h11, asyncio) where a platform has no build of them."""
+back to h11 and asyncio where a platform has no build of them; either parser with the header guard."""
 
 from __future__ import annotations
 
@@ -11,14 +11,17 @@ import pytest
 from api.app import analyses_per_process
 from evidence_check.cli.serve import fast_protocols
 
+HTTPTOOLS = "api.connections_httptools:GuardedHttpToolsProtocol"
+H11 = "api.connections:GuardedH11Protocol"
+
 
 @pytest.mark.parametrize(
     ("missing", "expected"),
     [
-        ((), {"http": "httptools", "loop": "uvloop"}),
-        (("uvloop",), {"http": "httptools"}),
-        (("httptools",), {"loop": "uvloop"}),
-        (("httptools", "uvloop"), {}),
+        ((), {"http": HTTPTOOLS, "loop": "uvloop"}),
+        (("uvloop",), {"http": HTTPTOOLS}),
+        (("httptools",), {"http": H11, "loop": "uvloop"}),
+        (("httptools", "uvloop"), {"http": H11}),
     ],
 )
 def test_serve_uses_the_fast_protocols_that_are_installed(

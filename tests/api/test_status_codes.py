@@ -14,7 +14,18 @@ from evidence_check.checks.registry import CHECK_NAMES
 from evidence_check.engine import now_utc
 from evidence_check.store import Store, StoreError
 from evidence_check.store.keys import create_key, revoke_key
-from tests.api.conftest import CLAIM, LOOPBACK, Api, TestClient, bearer, jpeg, make_api, photos, settings_for
+from tests.api.conftest import (
+    CLAIM,
+    LOCAL,
+    LOOPBACK,
+    Api,
+    TestClient,
+    bearer,
+    jpeg,
+    make_api,
+    photos,
+    settings_for,
+)
 from tests.conftest import FIXTURES
 
 
@@ -88,6 +99,56 @@ def test_trial_without_keys_refuses_callers_not_on_loopback(store: Store) -> Non
         assert response.status_code == 401
         assert "loopback" in response.json()["detail"]
         assert api.count("claims") == 0
+
+
+@pytest.mark.parametrize(
+    ("headers", "why"),
+    [
+        ({"Host": "evil.example"}, "addressed to localhost"),  # DNS rebinding: the page's own name
+        ({"Host": "evil.example:8000"}, "addressed to localhost"),
+        ({"Origin": "https://evil.example"}, "another site"),  # a form posted from another site
+        ({"Origin": "null"}, "another site"),  # a sandboxed page or a file
+        ({"Sec-Fetch-Site": "cross-site"}, "another site"),
+    ],
+)
+def test_the_keyless_trial_refuses_other_sites_pages(api: Api, headers: dict[str, str], why: str) -> None:
+    response = api.verify(photos(("a.jpg", jpeg(1))), headers=headers)
+    assert response.status_code == 403
+    assert why in response.json()["detail"]
+    assert api.count("claims") == 0
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Host": "localhost:8000", "Origin": "http://localhost:3000"},  # a page of the user's own
+        {"Host": "[::1]:8000", "Origin": "http://127.0.0.1:8000", "Sec-Fetch-Site": "same-origin"},
+        {"Host": "app.localhost"},
+        {},  # a script: neither Origin nor Sec-Fetch-Site
+    ],
+)
+def test_the_keyless_trial_answers_loopback_names_and_its_own_pages(
+    api: Api, headers: dict[str, str]
+) -> None:
+    assert api.verify(photos(("a.jpg", jpeg(1))), headers=headers).status_code == 200
+
+
+def test_a_cross_site_page_may_not_read_the_trial_by_rebinding_but_a_get_from_it_is_not_refused(
+    api: Api,
+) -> None:
+    """A GET changes nothing, and without CORS the page cannot read the answer; only its Host counts."""
+    assert api.client.get("/v1/claims/c-none", headers={"Origin": "https://evil.example"}).status_code == 404
+    assert api.client.get("/v1/claims/c-none", headers={"Host": "evil.example"}).status_code == 403
+
+
+def test_with_keys_a_request_is_judged_by_its_key_not_by_its_host(keyed: tuple[Api, dict[str, str]]) -> None:
+    api, keys = keyed
+    headers = {
+        **bearer(keys["acme"]),
+        "Host": "evidence.shop.example",
+        "Origin": "https://agents.shop.example",
+    }
+    assert api.verify(photos(("a.jpg", jpeg(1))), headers=headers).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -246,9 +307,10 @@ def test_openapi_documents_every_route_and_status_with_examples(api: Api) -> Non
                 assert answer.get("content"), (method, path, status)
                 for kind, media in answer["content"].items():
                     assert "example" in media, (method, path, status, kind)
-            if method == "post":
-                form = operation["requestBody"]["content"]["multipart/form-data"]
-                assert "example" in form and form["schema"]["required"], (method, path)
+            for kind, media in operation.get("requestBody", {}).get("content", {}).items():
+                assert "example" in media, (method, path, kind)
+                if kind == "multipart/form-data":
+                    assert media["schema"]["required"], (method, path)
 
 
 def test_the_first_key_ends_the_keyless_trial_of_a_running_server(api: Api) -> None:
@@ -271,7 +333,7 @@ def test_an_unexpected_failure_is_500_without_its_reason(
 
     app = create_app(settings_for(store.url), store)
     monkeypatch.setattr(store, "latest_report", broken)
-    with TestClient(app, client=LOOPBACK, raise_server_exceptions=False) as client:
+    with TestClient(app, base_url=LOCAL, client=LOOPBACK, raise_server_exceptions=False) as client:
         response = client.get("/v1/claims/c-1")
         assert response.status_code == 500
         assert response.json() == {"detail": "internal error"}
@@ -290,7 +352,7 @@ def test_a_store_that_does_not_answer_is_503_and_healthz_says_so(
     app = create_app(settings_for(store.url), store)
     monkeypatch.setattr(store, "latest_report", unavailable)
     monkeypatch.setattr(health, "_ping", no_answer)
-    with TestClient(app, client=LOOPBACK, raise_server_exceptions=False) as client:
+    with TestClient(app, base_url=LOCAL, client=LOOPBACK, raise_server_exceptions=False) as client:
         response = client.get("/v1/claims/c-1")
         assert response.status_code == 503
         assert response.json() == {"detail": "the store is not available; try again"}

@@ -1,14 +1,14 @@
 """Webhooks per tenant and the log of their deliveries.
 
-Revision ID: 0005_webhooks
-Revises: 0004_catalog_views
+Revision ID: 0006_webhooks
+Revises: 0005_request_digest
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_webhooks"
-down_revision = "0004_catalog_views"
+revision = "0006_webhooks"
+down_revision = "0005_request_digest"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,154 @@
+"""What one HTTP connection may hold of a server process, and for how long.
+
+uvicorn bounds the idle time between requests (`timeout_keep_alive`) and, with `limit_concurrency`,
+answers 503 once a process has that many connections or requests; it bounds neither a request's
+headers (the httptools parser takes header lines of any size, and waits for them forever) nor the
+pauses within a request's body. Here:
+
+- `GuardedHttpToolsProtocol` (api.connections_httptools; `GuardedH11Protocol` where httptools is
+  not installed): a
+  request's headers must arrive within `header_timeout()` seconds of the connection opening or the
+  previous answer (else 408 and the connection closes), and be at most MAX_HEADER_BYTES (else 431
+  and close); the bytes are counted as they arrive, so a header that never ends holds no more.
+- `BodyIdleTimeout`: a request's body may pause at most `seconds` between two pieces (else 408,
+  `Connection: close`); an upload stalled by its client gives its slot and its spool back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+import anyio
+import h11
+from fastapi import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+MAX_HEADER_BYTES = 16 * 1024  # request line and headers; browsers send 1-2 KB
+HEADER_TIMEOUT_SECONDS = 10.0
+BODY_IDLE_SECONDS = 30.0
+# Connections and requests one process keeps at once (uvicorn's limit_concurrency): beyond, 503.
+MAX_CONNECTIONS = 64
+# How `serve` tells its worker processes the timeouts it was given.
+HEADER_TIMEOUT_VARIABLE = "EVIDENCE_CHECK_HEADER_TIMEOUT"
+BODY_TIMEOUT_VARIABLE = "EVIDENCE_CHECK_BODY_TIMEOUT"
+
+_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"content-length: %d\r\nconnection: close\r\n\r\n%s"
+)
+_TOO_SLOW = (
+    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"content-length: %d\r\nconnection: close\r\n\r\n%s"
+)
+
+
+def header_timeout() -> float:
+    return float(os.environ.get(HEADER_TIMEOUT_VARIABLE) or HEADER_TIMEOUT_SECONDS)
+
+
+def body_timeout() -> float:
+    return float(os.environ.get(BODY_TIMEOUT_VARIABLE) or BODY_IDLE_SECONDS)
+
+
+class HeaderGuard:
+    """Counts the bytes and the time a request's headers take; mixed into uvicorn's protocols."""
+
+    transport: asyncio.Transport
+    loop: asyncio.AbstractEventLoop
+    _header_bytes = 0
+    _header_timer: asyncio.TimerHandle | None = None
+
+    def _await_headers(self) -> None:
+        self._stop_header_clock()
+        self._header_bytes = 0
+        self._header_timer = self.loop.call_later(header_timeout(), self._headers_too_slow)
+
+    def _stop_header_clock(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_timer = None
+        self._refuse(_TOO_SLOW, b"the request's headers did not arrive in time")
+
+    def _count_header_bytes(self, n: int) -> bool:
+        """Add `n` bytes received while headers are awaited; False once they are over the limit."""
+        self._header_bytes += n
+        if self._header_bytes <= MAX_HEADER_BYTES:
+            return True
+        self._stop_header_clock()
+        self._refuse(_TOO_LARGE, b"the request's headers are over %d bytes" % MAX_HEADER_BYTES)
+        return False
+
+    def _refuse(self, template: bytes, message: bytes) -> None:
+        if not self.transport.is_closing():
+            self.transport.write(template % (len(message), message))
+            self.transport.close()
+
+
+class GuardedH11Protocol(HeaderGuard, H11Protocol):
+    """h11 bounds the headers' size itself (`h11_max_incomplete_event_size`); the clock is added."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._await_headers()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_header_clock()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self._header_timer is not None and self.conn.their_state is not h11.IDLE:
+            self._stop_header_clock()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
+            self._await_headers()
+
+
+class BodyStalled(HTTPException):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            408,
+            f"the request's body paused for more than {seconds:g} s",
+            headers={"Connection": "close"},
+        )
+
+
+class BodyIdleTimeout:
+    """ASGI middleware: each piece of a request's body must come within `seconds` of asking for it.
+
+    Only while the body is incomplete: afterwards `receive` waits for the client to leave, as long
+    as the answer takes, and is passed through untouched.
+    """
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body_complete = False
+
+        async def receive_in_time() -> Message:
+            nonlocal body_complete
+            if body_complete:
+                return await receive()
+            message: dict[str, Any] | None = None
+            with anyio.move_on_after(self.seconds):
+                message = dict(await receive())
+            if message is None:
+                raise BodyStalled(self.seconds)
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_complete = True
+            return message
+
+        await self.app(scope, receive_in_time, send)

@@ -1,0 +1,291 @@
+"""What one connection may hold of the server: headers bounded in size and time, bodies that may not
+stall, uploads that leave, and stalled uploads that hold disk rather than memory."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from api.app import create_app
+from api.connections import MAX_HEADER_BYTES, BodyIdleTimeout
+from evidence_check.store import Store
+from tests.api.conftest import CLAIM, LOOPBACK, Server, jpeg, settings_for, start_server
+
+BOUNDARY = "----evidence-check-test"
+
+
+def form_head(photo_size: int) -> tuple[bytes, bytes]:
+    """The request's headers, and its body up to where the photo's bytes begin."""
+    b = BOUNDARY.encode()
+    fields = b"".join(
+        b"--"
+        + b
+        + b'\r\nContent-Disposition: form-data; name="'
+        + k.encode()
+        + b'"\r\n\r\n'
+        + v.encode()
+        + b"\r\n"
+        for k, v in CLAIM.items()
+    )
+    start = (
+        fields + b"--" + b + b'\r\nContent-Disposition: form-data; name="photos"; filename="a.jpg"\r\n\r\n'
+    )
+    end = b"\r\n--" + b + b"--\r\n"
+    headers = (
+        b"POST /v1/verify HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: multipart/form-data; boundary=" + b + b"\r\n"
+        b"Content-Length: " + str(len(start) + photo_size + len(end)).encode() + b"\r\n\r\n"
+    )
+    return headers, start
+
+
+# ---- in process -------------------------------------------------------------------------------
+
+
+def run_asgi(
+    app: Any, scope: dict[str, Any], messages: list[dict[str, Any]], stall: bool
+) -> list[dict[str, Any]]:
+    """Call `app` with `messages` as the request, then (if `stall`) a receive that never returns."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop(0)
+        if stall:
+            await anyio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def main() -> None:
+        await app(scope, receive, send)
+
+    anyio.run(main)
+    return sent
+
+
+def http_scope(path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1"), *headers],
+        "client": LOOPBACK,
+        "server": ("127.0.0.1", 8000),
+    }
+
+
+@pytest.fixture
+def app(store: Store) -> Iterator[Any]:
+    yield create_app(settings_for(store.url), store, body_idle_seconds=0.2)
+
+
+def upload_scope(photo_size: int = 100_000) -> tuple[dict[str, Any], bytes]:
+    headers, start = form_head(photo_size)
+    content_length = headers.split(b"Content-Length: ")[1].split(b"\r\n")[0]
+    scope = http_scope(
+        "/v1/verify",
+        [
+            (b"content-type", f"multipart/form-data; boundary={BOUNDARY}".encode()),
+            (b"content-length", content_length),
+        ],
+    )
+    return scope, start
+
+
+def test_a_body_that_stalls_is_answered_408_and_the_connection_closed(app: Any, store: Store) -> None:
+    scope, start = upload_scope()
+    sent = run_asgi(
+        app, scope, [{"type": "http.request", "body": start + b"x" * 1000, "more_body": True}], stall=True
+    )
+    assert sent[0]["status"] == 408
+    assert (b"connection", b"close") in sent[0]["headers"]
+    assert "paused for more than 0.2 s" in json.loads(sent[1]["body"])["detail"]
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM claims").scalar_one() == 0
+
+
+def test_a_body_that_keeps_coming_is_not_cut_off(store: Store) -> None:
+    """The clock runs between pieces, not over the whole body: many pieces, each in time, are read."""
+    app = create_app(settings_for(store.url), store, body_idle_seconds=0.5)
+    photo = jpeg(3)
+    scope, start = upload_scope(len(photo))
+    pieces = [
+        start,
+        *(photo[i : i + 500] for i in range(0, len(photo), 500)),
+        b"\r\n--" + BOUNDARY.encode() + b"--\r\n",
+    ]
+    messages = [{"type": "http.request", "body": p, "more_body": True} for p in pieces]
+    messages[-1]["more_body"] = False
+    sent = run_asgi(app, scope, messages, stall=False)
+    assert sent[0]["status"] == 200, sent
+
+
+def test_once_the_body_is_whole_receive_is_not_timed() -> None:
+    """After the body, `receive` waits for the client to leave (a streamed answer listens for it):
+    that wait is the answer's, and must not be cut by the body's clock."""
+    waited: list[str] = []
+
+    async def listening_app(_scope: Any, receive: Any, send: Any) -> None:
+        await receive()  # the whole body
+        waited.append((await receive())["type"])  # the client leaving, 0.3 s later
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    messages = [{"type": "http.request", "body": b"{}", "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop(0)
+        await anyio.sleep(0.3)
+        return {"type": "http.disconnect"}
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    anyio.run(BodyIdleTimeout(listening_app, seconds=0.1), http_scope("/x", []), receive, send)
+    assert waited == ["http.disconnect"] and sent[0]["status"] == 204
+
+
+def test_a_client_that_leaves_mid_upload_is_a_client_abort_not_a_server_error(app: Any) -> None:
+    scope, start = upload_scope()
+    sent = run_asgi(
+        app, scope, [{"type": "http.request", "body": start + b"x" * 1000, "more_body": True}], stall=False
+    )
+    assert sent[0]["status"] == 499
+    metrics = run_asgi(app, {**http_scope("/metrics", []), "method": "GET"}, [], stall=False)
+    text = metrics[1]["body"].decode()
+    assert 'route="/v1/verify",status="499"} 1.0' in text
+    assert 'status="500"' not in text
+
+
+# ---- a real server ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("guarded")
+    started = start_server(
+        f"sqlite:///{folder / 'store.sqlite3'}",
+        folder / "server.log",
+        "--header-timeout",
+        "1",
+        "--body-timeout",
+        "2",
+    )
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+def connect(server: Server) -> socket.socket:
+    host, port = server.url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=60)
+    return sock
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection (the socket's timeout: 60 s)."""
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
+
+
+def read_answer(sock: socket.socket) -> bytes:
+    """One answer with a Content-Length, read whole, the connection left open."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        received += sock.recv(65536)
+    head, _, body = received.partition(b"\r\n\r\n")
+    length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
+def test_a_header_over_the_limit_is_431_and_the_connection_closed(guarded: Server) -> None:
+    with connect(guarded) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: ")
+        try:
+            for _ in range(64):  # up to 4 MB; the server closes long before
+                sock.sendall(b"a" * 65536)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        answer = read_until_closed(sock)
+    assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
+    assert str(MAX_HEADER_BYTES).encode() in answer
+
+
+def test_a_header_that_stops_halfway_is_closed_after_the_header_timeout(guarded: Server) -> None:
+    with connect(guarded) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Half")
+        answer = read_until_closed(sock)
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+
+
+def test_a_silent_connection_is_closed_after_the_header_timeout(guarded: Server) -> None:
+    with connect(guarded) as sock:
+        answer = read_until_closed(sock)
+    assert answer.startswith(b"HTTP/1.1 408 ")
+
+
+def test_a_kept_alive_connection_serves_requests_one_after_another(guarded: Server) -> None:
+    """The header clock starts again after each answer and stops at each request's headers."""
+    with connect(guarded) as sock:
+        for _ in range(3):
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert read_answer(sock).startswith(b"HTTP/1.1 200 ")
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads RSS from /proc")
+def test_stalled_uploads_hold_disk_not_memory_and_are_closed_after_the_body_timeout(guarded: Server) -> None:
+    photo_size = 40 * 1024 * 1024
+    sent_each = 30 * 1024 * 1024
+    before = rss_kb(guarded.process.pid)
+    sockets = []
+    for _ in range(4):
+        sock = connect(guarded)
+        headers, start = form_head(photo_size)
+        sock.sendall(headers + start)
+        for _ in range(sent_each // (1024 * 1024)):
+            sock.sendall(b"\xff" * (1024 * 1024))
+        sockets.append(sock)
+    # Whatever the server has taken of the 120 MB sent (some may still be in its socket buffers),
+    # it holds it on disk: the process grew far less than what it was sent.
+    grown_mb = (rss_kb(guarded.process.pid) - before) / 1024
+    answers = []
+    for sock in sockets:
+        with sock:
+            answers.append(read_until_closed(sock))
+    assert grown_mb < 40, grown_mb
+    for answer in answers:
+        assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+        assert b"paused for more than 2 s" in answer
+    # Slots and spools were given back: the server answers new requests.
+    with connect(guarded) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        assert read_until_closed(sock).startswith(b"HTTP/1.1 200 ")
