@@ -39,6 +39,7 @@ from evidence_check.store.catalog_store import (
     put_sku,
     reindex,
 )
+from evidence_check.store.claim_files import claim_fields, kept_claim
 from evidence_check.store.outcomes import open_challenge
 from evidence_check.store.reuse_tables import StoredPrint
 
@@ -111,6 +112,7 @@ def verify_claim(
     if record and store is not None and references is not None and analysis.photos:
         keep = settings.reuse_keep_features
         fingerprints = {p.image_id: stored_print(p, keep) for p in analysis.photos}
+        files = {upload_id(u): u.data for u in uploads if u.data is not None} if settings.keep_photo_files else {}
         earlier = store.record(
             claim,
             [(p.image_id, p.filename) for p in analysis.photos],
@@ -118,12 +120,32 @@ def verify_claim(
             now,
             request_keys=request_keys,
             fingerprints=fingerprints,
+            files=files,
+            fields=claim_fields(claim),
         )
         body = earlier if earlier is not None else body
         references.sync()
         if earlier is None:
             announce_verified(store, claim, body, now)
     return Outcome(report=analysis.report, body=body, readable=len(analysis.photos), photos=analysis.photos)
+
+
+def upload_id(upload: Upload) -> str:
+    """The image id a photo gets: the sha256 of its bytes (computed once by the API as they arrive)."""
+    assert upload.data is not None
+    return upload.image_id or hashlib.sha256(upload.data).hexdigest()
+
+
+def reverify_claim(store: Store, tenant: str, claim_id: str, *, settings: Settings, now: datetime, channel: str = "cli") -> Outcome | None:
+    """Analyse a recorded claim's kept photos again against today's catalog and references, and
+    record the new report beside the earlier ones; None when the tenant has no such claim (the
+    photos recorded already are not recorded again, so none is found as reused from itself)."""
+    kept = kept_claim(store, tenant, claim_id)
+    if kept is None:
+        return None
+    claim, files = kept
+    uploads = [Upload(filename, data) for filename, data in files]
+    return verify_claim(claim, uploads, settings=settings, store=store, now=now, channel=channel)
 
 
 def announce_verified(store: Store, claim: Claim, body: dict[str, Any], now: datetime) -> None:

@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     # later copies (crops, heavy edits); off keeps only the hashes, and copies are then confirmed by
     # PDQ distance alone. `evidence-check reuse forget-features --older-than DAYS` drops old ones.
     reuse_keep_features: bool = True
+    # Each claim's photo files as received, so that the claim can be verified again (reverify)
+    # against a catalog or references that changed; `reuse forget-features` deletes older ones.
+    keep_photo_files: bool = True
 
     # Retake challenge (checks/challenge.py).
     challenge_length: int = Field(5, ge=4, le=8)

@@ -7,14 +7,17 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
-from fastapi import APIRouter, Body, HTTPException
+from fastapi import APIRouter, Body, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from api.deps import LangDep, SettingsDep, StoreDep, TenantDep
-from api.routes.rendering import MALFORMED, SERVER_ERRORS, UNAUTHORIZED, answer, problem
+from api.deps import LangDep, SettingsDep, StoreDep, TenantDep, one_library_thread_here
+from api.routes.rendering import MALFORMED, REPORT_CONTENT, SERVER_ERRORS, UNAUTHORIZED, answer, problem
+from api.schemas import Report
 from evidence_check import calibration, webhooks
 from evidence_check.checks.challenge import new_code
 from evidence_check.engine import now_utc
+from evidence_check.service import reverify_claim
+from evidence_check.store.claim_files import NotKept
 from evidence_check.store.outcomes import decided_claims, has_claim, issue_challenge, record_outcome
 
 router = APIRouter(tags=["claims"])
@@ -208,3 +211,40 @@ def get_stats(tenant: TenantDep, store: StoreDep) -> Any:
             for row in rows
         ],
     }
+
+
+@router.post(
+    "/v1/claims/{claim_id:path}/reverify",
+    response_model=Report,
+    response_model_by_alias=True,
+    summary="Analyse a claim's kept photos again, against today's catalog and references",
+    responses={
+        200: {"description": "The new report, recorded beside the earlier ones", "content": REPORT_CONTENT},
+        **UNAUTHORIZED,
+        404: NO_CLAIM,
+        409: problem(
+            "The claim's photo files are no longer kept (retention) or were never stored",
+            "the files of claim 'c-123' are no longer kept (2 of 2 deleted by retention or never stored): "
+            "ask the customer to send them again",
+        ),
+        **MALFORMED,
+        **SERVER_ERRORS,
+    },
+)
+async def post_reverify(claim_id: str, request: Request, tenant: TenantDep, store: StoreDep, settings: SettingsDep) -> Any:
+    """For a claim whose evidence should be read again after the catalog or the references changed
+    (a retry of `POST /v1/verify` returns the stored report instead). `GET .../reports` lists them all."""
+    gate = request.app.state.gate
+
+    def analyse() -> Any:
+        with gate:
+            one_library_thread_here()
+            return reverify_claim(store, tenant, claim_id, settings=settings, now=now_utc(), channel="api")
+
+    try:
+        outcome = await anyio.to_thread.run_sync(analyse)
+    except NotKept as exc:
+        raise HTTPException(409, str(exc)) from None
+    if outcome is None:
+        raise HTTPException(404, f"no claim {claim_id!r}")
+    return outcome.body

@@ -14,6 +14,7 @@ from evidence_check.cli import (  # noqa: F401  (registers the commands)
     keys,
     outcomes,
     reuse,
+    reverify,
     serve,
     stock,
     verify,

@@ -11,6 +11,7 @@ from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_
 from evidence_check.engine import now_utc
 from evidence_check.references import forget_features
 from evidence_check.store import StoreError
+from evidence_check.store.claim_files import forget_photo_files
 
 reuse_app = typer.Typer(help="What the reuse look keeps of photos.", no_args_is_help=True)
 app.add_typer(reuse_app, name="reuse")
@@ -26,19 +27,22 @@ def forget(
         str | None, typer.Option(help="store URL (default: SQLite in the user's data folder)")
     ] = None,
 ) -> None:
-    """Delete the keypoints and grey thumbnails kept of photos older than N days; keep their hashes.
+    """Delete the keypoints and grey thumbnails kept of photos older than N days, and the photos'
+    files; keep their hashes.
 
     Those photos are still found when sent again, but confirmed by PDQ distance alone: a crop or a
-    heavily edited copy of them is no longer caught.
+    heavily edited copy of them is no longer caught, and their claims can no longer be verified again.
     """
     if tenant is not None:
         check_tenant(tenant)
     settings = load_settings()
     store = open_store(db or settings.db)
     try:
-        count = forget_features(store, now_utc() - timedelta(days=older_than), tenant)
+        before = now_utc() - timedelta(days=older_than)
+        count = forget_features(store, before, tenant)
+        files = forget_photo_files(store, before, tenant)
     except StoreError as exc:
         fail(str(exc))
     finally:
         store.close()
-    print(f"forgot the features of {count} photo(s) first seen over {older_than:g} days ago")
+    print(f"forgot the features of {count} photo(s) and {files} photo file(s) first seen over {older_than:g} days ago")

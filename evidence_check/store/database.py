@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from evidence_check.models import Claim
 from evidence_check.store.keys_tables import RequestKeyRow
 from evidence_check.store.reuse_tables import StoredPrint, fingerprint_row
-from evidence_check.store.tables import ClaimRow, PhotoRow, ReportRow
+from evidence_check.store.tables import ClaimRow, PhotoFileRow, PhotoRow, ReportRow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -107,10 +107,13 @@ class Store:
         when: datetime,
         request_keys: Sequence[str] = (),
         fingerprints: Mapping[str, StoredPrint] | None = None,
+        files: Mapping[str, bytes] | None = None,
+        fields: Mapping[str, Any] | None = None,
     ) -> dict[str, Any] | None:
         """Record the claim, its photos (image_id, filename) and its report, all or nothing.
 
-        `fingerprints` (by image_id) are what the reuse look keeps of each new photo of the claim.
+        `fingerprints` (by image_id) are what the reuse look keeps of each new photo of the claim;
+        `files` (by image_id) and `fields` (the claim as sent) what verifying it again starts from.
 
         `request_keys` name the request (an Idempotency-Key, a digest of claim and photos; see
         `request_key`); they are unique per tenant, so when another process recorded the same
@@ -123,7 +126,9 @@ class Store:
         # claim constraint; a second attempt finds the claim row and adds to it.
         for attempt in range(2):
             try:
-                self._record_once(claim, photos, report, when, request_keys, fingerprints or {})
+                self._record_once(
+                    claim, photos, report, when, request_keys, fingerprints or {}, files or {}, fields
+                )
                 return None
             except IntegrityError as exc:
                 earlier = self.replay(claim.tenant, request_keys)
@@ -143,25 +148,31 @@ class Store:
         when: datetime,
         request_keys: Sequence[str],
         fingerprints: Mapping[str, StoredPrint],
+        files: Mapping[str, bytes],
+        fields: Mapping[str, Any] | None,
     ) -> None:
         with self.sessions.begin() as session:
             claim_row = self._claim_row(session, claim, when)
+            if fields is not None:
+                claim_row.fields = dict(fields)
             known = set(session.scalars(select(PhotoRow.image_id).where(PhotoRow.claim_pk == claim_row.id)))
             for image_id, filename in photos:
                 if image_id in known:
                     continue
                 known.add(image_id)
-                session.add(
-                    PhotoRow(
-                        tenant=claim.tenant,
-                        image_id=image_id,
-                        claim_pk=claim_row.id,
-                        claim_id=claim.claim_id,
-                        customer_id=claim.customer_id,
-                        filename=filename[:255],
-                        first_seen=when,
-                    )
+                photo_row = PhotoRow(
+                    tenant=claim.tenant,
+                    image_id=image_id,
+                    claim_pk=claim_row.id,
+                    claim_id=claim.claim_id,
+                    customer_id=claim.customer_id,
+                    filename=filename[:255],
+                    first_seen=when,
                 )
+                session.add(photo_row)
+                if image_id in files:
+                    session.flush()
+                    session.add(PhotoFileRow(photo_pk=photo_row.id, data=files[image_id]))
                 if image_id in fingerprints:
                     session.add(
                         fingerprint_row(

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -24,6 +34,8 @@ class ClaimRow(Base):
     reason: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The claim as last sent (timeline, category, region, ...): what verifying it again starts from.
+    fields: Mapped[dict | None] = mapped_column(JSON)
 
 
 class PhotoRow(Base):
@@ -43,6 +55,16 @@ class PhotoRow(Base):
     customer_id: Mapped[str | None] = mapped_column(String(128))
     filename: Mapped[str] = mapped_column(String(255))
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PhotoFileRow(Base):
+    """The file of a claim's photo as received, kept to verify the claim again (store/claim_files)."""
+
+    __tablename__ = "photo_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    photo_pk: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), unique=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ReportRow(Base):

@@ -1,0 +1,42 @@
+"""`evidence-check reverify CLAIM`: a recorded claim's kept photos analysed again, as of today."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
+from evidence_check.engine import now_utc
+from evidence_check.render.text import render_text
+from evidence_check.service import reverify_claim
+from evidence_check.store import StoreError
+from evidence_check.store.claim_files import NotKept
+
+
+@app.command()
+def reverify(
+    claim_id: Annotated[str, typer.Argument(help="a claim verified before", show_default=False)],
+    tenant: Annotated[str, typer.Option(help="merchant the claim belongs to")] = "default",
+    as_json: Annotated[bool, typer.Option("--json", help="the report as JSON")] = False,
+    db: Annotated[str | None, typer.Option(help="store URL")] = None,
+) -> None:
+    """Analyse the claim's photos again against today's catalog and references; the new report is
+    recorded beside the earlier ones (a retry of `verify` returns the stored one instead)."""
+    check_tenant(tenant)
+    settings = load_settings()
+    store = open_store(db or settings.db)
+    try:
+        outcome = reverify_claim(store, tenant, claim_id, settings=settings, now=now_utc())
+    except (NotKept, StoreError) as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+    if outcome is None:
+        fail(f"no claim {claim_id!r} for tenant {tenant} in the store")
+    if as_json:
+        sys.stdout.write(json.dumps(outcome.body, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(render_text(outcome.body, outcome.report.claim.lang, colour=sys.stdout.isatty()))

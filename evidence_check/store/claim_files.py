@@ -1,0 +1,103 @@
+"""What a claim is verified again from: its fields as sent, and its photos' files as received.
+
+Kept so that `reverify` can analyse a claim anew against today's catalog and references. The
+files are the customer's originals (their metadata is evidence); `reuse forget-features
+--older-than DAYS` deletes those of photos older than that, after which such a claim can no
+longer be verified again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields as dataclass_fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from evidence_check.models import Claim, ClaimReason, Region, Timeline
+from evidence_check.store.database import Store, StoreError
+from evidence_check.store.tables import ClaimRow, PhotoFileRow, PhotoRow
+
+
+def claim_fields(claim: Claim) -> dict[str, Any]:
+    """The claim as JSON, all of it but the tenant and id (which its row holds)."""
+    timeline = {
+        item.name: (value.isoformat() if (value := getattr(claim.timeline, item.name)) else None)
+        for item in dataclass_fields(Timeline)
+    }
+    region = claim.region
+    return {
+        "timeline": timeline,
+        "customer_id": claim.customer_id,
+        "sku": claim.sku,
+        "category": claim.category,
+        "reason": claim.reason.value,
+        "region": [region.x, region.y, region.w, region.h] if region else None,
+        "time_zone": claim.time_zone,
+        "lang": claim.lang,
+    }
+
+
+def claim_from_fields(tenant: str, claim_id: str, fields: dict[str, Any]) -> Claim:
+    timeline = Timeline(
+        **{name: datetime.fromisoformat(value) for name, value in fields["timeline"].items() if value}
+    )
+    region = fields.get("region")
+    return Claim(
+        claim_id=claim_id,
+        timeline=timeline,
+        customer_id=fields.get("customer_id"),
+        sku=fields.get("sku"),
+        category=fields.get("category"),
+        reason=ClaimReason(fields.get("reason", ClaimReason.DAMAGED.value)),
+        region=Region(*region) if region else None,
+        tenant=tenant,
+        time_zone=fields.get("time_zone", "UTC"),
+        lang=fields.get("lang", "en"),
+    )
+
+
+class NotKept(Exception):
+    """The claim exists but cannot be verified again; the message says why, in one line."""
+
+
+def kept_claim(store: Store, tenant: str, claim_id: str) -> tuple[Claim, list[tuple[str, bytes]]] | None:
+    """The claim as last sent and its photos' files in the order received; None when the tenant has
+    no such claim, `NotKept` when its fields or files were not kept (or were deleted since)."""
+    try:
+        with store.sessions() as session:
+            row = session.scalar(select(ClaimRow).where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id))
+            if row is None:
+                return None
+            photos = session.execute(
+                select(PhotoRow.filename, PhotoFileRow.data)
+                .outerjoin(PhotoFileRow, PhotoFileRow.photo_pk == PhotoRow.id)
+                .where(PhotoRow.claim_pk == row.id)
+                .order_by(PhotoRow.id)
+            ).all()
+            fields = row.fields
+    except SQLAlchemyError as exc:
+        raise StoreError(f"could not read claim {claim_id}: {exc.__class__.__name__}") from None
+    if fields is None:
+        raise NotKept(f"claim {claim_id!r} was recorded before claims were kept for verifying again")
+    missing = [filename for filename, data in photos if data is None]
+    if missing or not photos:
+        raise NotKept(
+            f"the files of claim {claim_id!r} are no longer kept ({len(missing)} of {len(photos)} deleted "
+            "by retention or never stored): ask the customer to send them again"
+        )
+    return claim_from_fields(tenant, claim_id, dict(fields)), [(name, bytes(data)) for name, data in photos]
+
+
+def forget_photo_files(store: Store, before: datetime, tenant: str | None = None) -> int:
+    """Delete the files of photos first seen before `before`; return how many."""
+    photos = select(PhotoRow.id).where(PhotoRow.first_seen < before)
+    if tenant is not None:
+        photos = photos.where(PhotoRow.tenant == tenant)
+    try:
+        with store.sessions.begin() as session:
+            result = session.execute(delete(PhotoFileRow).where(PhotoFileRow.photo_pk.in_(photos)))
+    except SQLAlchemyError as exc:
+        raise StoreError(f"could not delete photo files: {exc.__class__.__name__}") from None
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,61 @@
+"""POST /v1/claims/{id}/reverify and `evidence-check reverify`: a claim's kept photos analysed again
+against today's catalog; retention deletes the files and then the claim cannot be verified again."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from evidence_check.cli import app
+from tests.api.conftest import Api, bearer, jpeg, photos
+
+
+def _relevance(body: dict) -> str:
+    return body["images"][0]["checks"]["relevance"]["code"]
+
+
+def test_a_claim_verified_again_sees_todays_catalog(keyed: tuple[Api, dict[str, str]]) -> None:
+    api, keys = keyed
+    acme = bearer(keys["acme"])
+    first = api.verify(photos(("bag.jpg", jpeg(1))), {"claim_id": "c-r", "sku": "BAG-1"}, headers=acme).json()
+    assert _relevance(first) == "relevance.no_catalog"
+    added = api.client.post(
+        "/v1/catalog/BAG-1/images", files=[("images", ("front.jpg", jpeg(2, (640, 480)), "image/jpeg"))], headers=acme
+    )
+    assert added.status_code == 201, added.text
+    # A retry answers the stored report; reverify analyses again.
+    retry = api.verify(photos(("bag.jpg", jpeg(1))), {"claim_id": "c-r", "sku": "BAG-1"}, headers=acme).json()
+    assert _relevance(retry) == "relevance.no_catalog"
+    again = api.client.post("/v1/claims/c-r/reverify", headers=acme)
+    assert again.status_code == 200, again.text
+    body = again.json()
+    assert _relevance(body) != "relevance.no_catalog"
+    assert body["images"][0]["image_id"] == first["images"][0]["image_id"]
+    assert body["timeline"] == first["timeline"] and body["sku"] == "BAG-1"
+    # Its own photo, recorded with the claim, is not reused from itself.
+    assert body["images"][0]["checks"]["reuse"]["status"] == "pass"
+    history = api.client.get("/v1/claims/c-r/reports", headers=acme).json()
+    assert len(history) == 2 and history[-1] == body
+    assert api.client.post("/v1/claims/c-r/reverify", headers=bearer(keys["globex"])).status_code == 404
+    assert api.client.post("/v1/claims/nobody/reverify", headers=acme).status_code == 404
+
+
+def test_retention_deletes_the_files_and_then_reverify_says_so(api: Api) -> None:
+    assert api.verify(photos(("a.jpg", jpeg(3))), {"claim_id": "c-old"}).status_code == 200
+    cli = CliRunner()
+    assert cli.invoke(app, ["reverify", "c-old", "--json", "--db", api.store.url]).exit_code == 0
+    forgot = cli.invoke(app, ["reuse", "forget-features", "--older-than", "0", "--db", api.store.url])
+    assert forgot.exit_code == 0 and "and 1 photo file(s)" in forgot.stdout
+    gone = api.client.post("/v1/claims/c-old/reverify")
+    assert gone.status_code == 409 and "no longer kept" in gone.json()["detail"]
+    refused = cli.invoke(app, ["reverify", "c-old", "--db", api.store.url])
+    assert refused.exit_code == 1 and "no longer kept" in refused.output and "Traceback" not in refused.output
+    assert cli.invoke(app, ["reverify", "nobody", "--db", api.store.url]).exit_code == 1
+
+
+def test_photo_files_are_not_kept_when_the_setting_says_so(store) -> None:  # type: ignore[no-untyped-def]
+    from tests.api.conftest import make_api
+
+    for quiet in make_api(store, keep_photo_files=False):
+        assert quiet.verify(photos(("a.jpg", jpeg(4))), {"claim_id": "c-nokeep"}).status_code == 200
+        assert quiet.count("photo_files") == 0
+        assert quiet.client.post("/v1/claims/c-nokeep/reverify").status_code == 409
