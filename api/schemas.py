@@ -27,6 +27,11 @@ class CheckResult(BaseModel):
     summary: str = Field(description="one sentence in the report's language")
     code: str = Field(description="stable name of the conclusion, e.g. timestamp.before_order")
     details: dict[str, Any] = Field(description="the measured values behind the status")
+    # Absent from reports recorded before they were kept: those are shown in their own language.
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="what the summary is written from (in any language asked for)"
+    )
+    next_step: str | None = Field(None, description="code of what to ask the customer for, if anything")
 
 
 class ImageResult(BaseModel):
@@ -190,6 +195,13 @@ REPORT_EXAMPLE: dict[str, Any] = {
                     "(2026-11-10 10:00 +0800).",
                     "code": "timestamp.before_order",
                     "details": {"taken": "2026-11-01 18:20:00 +08:00", "source": "exif:DateTimeOriginal"},
+                    "params": {
+                        "taken": "2026-11-01 18:20:00 +08:00",
+                        "source": "exif:DateTimeOriginal",
+                        "gap_hours": 207.67,
+                        "milestone": "2026-11-10 10:00 +0800",
+                    },
+                    "next_step": "ask_new_photo",
                 },
                 "reuse": {
                     "status": "pass",
@@ -197,6 +209,8 @@ REPORT_EXAMPLE: dict[str, Any] = {
                     "summary": "Not seen in any earlier claim.",
                     "code": "reuse.not_seen",
                     "details": {},
+                    "params": {},
+                    "next_step": None,
                 },
                 "relevance": {
                     "status": "unknown",
@@ -204,6 +218,8 @@ REPORT_EXAMPLE: dict[str, Any] = {
                     "summary": "No catalog images for BAG-001, so the product in the photo was not compared.",
                     "code": "relevance.no_catalog",
                     "details": {},
+                    "params": {},
+                    "next_step": None,
                 },
                 "location": {
                     "status": "unknown",
@@ -211,6 +227,8 @@ REPORT_EXAMPLE: dict[str, Any] = {
                     "summary": "No problem region was marked.",
                     "code": "location.no_region",
                     "details": {},
+                    "params": {},
+                    "next_step": None,
                 },
                 "integrity": {
                     "status": "pass",
@@ -218,6 +236,8 @@ REPORT_EXAMPLE: dict[str, Any] = {
                     "summary": "No traces of editing software.",
                     "code": "integrity.no_traces",
                     "details": {"flags": []},
+                    "params": {},
+                    "next_step": None,
                 },
             },
         },

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from evidence_check import scoring
 from evidence_check.checks.registry import CHECK_NAMES, ORDER
 from evidence_check.explain import basis_text, next_step_text, summary
-from evidence_check.models import SCHEMA, Finding, ImageReport, Report, Status, Verdict
+from evidence_check.models import (
+    SCHEMA,
+    Claim,
+    ClaimReason,
+    Finding,
+    ImageReport,
+    Report,
+    Status,
+    Timeline,
+    Verdict,
+)
 
 _SEVERITY = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2, Status.UNKNOWN: 3, Status.PASS: 4}
 
@@ -102,4 +113,68 @@ def _finding(finding: Finding, lang: str) -> dict[str, Any]:
         "summary": summary(finding.code, finding.params, lang),
         "code": finding.code,
         "details": dict(finding.details),
+        # What the sentences are made from, so a stored report can be read in another language.
+        "params": dict(finding.params),
+        "next_step": finding.next_step,
     }
+
+
+def in_language(body: dict[str, Any], lang: str, channel: str = "cli") -> dict[str, Any]:
+    """A stored report's sentences written again in `lang`; the measurements stay as recorded.
+
+    Reports stored without their findings' `params` are returned as they are.
+    """
+    findings = [f for image in body.get("images", []) for f in image.get("checks", {}).values()]
+    if not findings or any("params" not in f for f in findings):
+        return body
+    try:
+        report = _from_dict(body)
+    except (KeyError, ValueError, TypeError):
+        return body
+    fresh = to_dict(report, lang, channel)
+    # Keys a newer service added and this one does not write stay as recorded.
+    return {**body, **fresh}
+
+
+def _from_dict(body: dict[str, Any]) -> Report:
+    timeline = Timeline(
+        **{name: datetime.fromisoformat(value) for name, value in body["timeline"].items() if value}
+    )
+    claim = Claim(
+        claim_id=body["claim_id"],
+        timeline=timeline,
+        customer_id=body.get("customer_id"),
+        sku=body.get("sku"),
+        reason=ClaimReason(body["reason"]),
+    )
+    images = tuple(
+        ImageReport(
+            image_id=image["image_id"],
+            filename=image["filename"],
+            error=image["error"],
+            verdict=Verdict(image["verdict"]),
+            risk=float(image["risk"]),
+            findings={
+                name: Finding(
+                    status=Status(f["status"]),
+                    score=float(f["score"]),
+                    code=f["code"],
+                    params=f["params"],
+                    details=f["details"],
+                    next_step=f.get("next_step"),
+                )
+                for name, f in image["checks"].items()
+            },
+        )
+        for image in body["images"]
+    )
+    basis = {k: v for k, v in body.get("verdict_basis", {}).items() if k != "summary"}
+    return Report(
+        claim=claim,
+        verdict=Verdict(body["verdict"]),
+        risk=float(body["risk"]),
+        confidence=float(body["confidence"]),
+        images=images,
+        created_at=datetime.fromisoformat(body["created_at"]),
+        basis=basis,
+    )

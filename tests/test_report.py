@@ -114,3 +114,27 @@ def test_when_printed_as_text_then_the_verdict_and_its_basis_come_first(lang: st
     assert ("REJECT" in first) if lang == "en" else ("拒绝" in first)
     assert second.startswith("Recommend REJECT" if lang == "en" else "建议拒绝")
     assert "\x1b[" not in result.output  # no colour when not on a terminal
+
+
+def test_a_stored_report_reads_the_same_in_its_language_and_fully_in_another() -> None:
+    """What `GET /v1/claims/{id}` does with Accept-Language: the sentences are written again from
+    the findings' codes and params, every one of them; the measurements stay as recorded."""
+    from evidence_check.report import in_language
+
+    names = sorted(p.name for p in FIXTURES.glob("*.jpg"))
+    english = body(*names)
+    chinese = body(*names, lang="zh")
+    assert in_language(english, "en") == english
+    assert in_language(english, "zh") == chinese
+    assert in_language(chinese, "en") == english
+    assert in_language(english, "zh")["reasons"] != english["reasons"]
+
+
+def test_a_report_stored_without_params_is_returned_as_it_was() -> None:
+    from evidence_check.report import in_language
+
+    english = body("no_exif.jpg")
+    for image in english["images"]:
+        for finding in image["checks"].values():
+            del finding["params"]
+    assert in_language(english, "zh") == english

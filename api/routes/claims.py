@@ -19,6 +19,7 @@ from api.routes.rendering import (
     report_response,
 )
 from api.schemas import ClaimPage, Report
+from evidence_check.report import in_language
 from evidence_check.store.claims import MAX_PAGE, ClaimFilter, CursorInvalid, list_claims, report_history
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"])
@@ -59,6 +60,7 @@ CLAIMS_EXAMPLE = {
 def get_claims(
     tenant: TenantDep,
     store: StoreDep,
+    lang: LangDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=64, description="next_cursor of the page before")] = None,
     verdict: Literal["accept", "review", "reject"] | None = None,
@@ -75,7 +77,11 @@ def get_claims(
         page = list_claims(store, tenant, where, limit, cursor)
     except CursorInvalid as exc:
         raise HTTPException(422, str(exc)) from None
-    return {"items": [item.to_dict() for item in page.items], "next_cursor": page.next_cursor}
+    items = []
+    for item in page.items:
+        reasons = in_language(item.report, lang, "api").get("reasons") or []
+        items.append({**item.to_dict(), "strongest_reason": reasons[0] if reasons else None})
+    return {"items": items, "next_cursor": page.next_cursor}
 
 
 @router.get(
@@ -91,12 +97,12 @@ def get_claims(
         **SERVER_ERRORS,
     },
 )
-def get_claim_reports(claim_id: str, tenant: TenantDep, store: StoreDep) -> Any:
-    """A claim verified again (a retry with new photos, a retake) has one report for each time."""
+def get_claim_reports(claim_id: str, tenant: TenantDep, store: StoreDep, lang: LangDep) -> Any:
+    """A claim verified again (new photos, a retake, reverify) has one report for each time."""
     history = report_history(store, tenant, claim_id)
     if history is None:
         raise HTTPException(404, f"no claim {claim_id!r}")
-    return history
+    return [in_language(body, lang, "api") for body in history]
 
 
 @router.get(
@@ -113,10 +119,9 @@ def get_claim_reports(claim_id: str, tenant: TenantDep, store: StoreDep) -> Any:
     },
 )
 def get_claim(claim_id: str, tenant: TenantDep, store: StoreDep, lang: LangDep, html: HtmlDep) -> Any:
-    """The report is returned as it was recorded, sentences in the language of that request;
-    `Accept-Language` sets the language of the HTML page around them."""
+    """The report as recorded, its sentences in the language `Accept-Language` asks for."""
     body = store.latest_report(tenant, claim_id)
     if body is None:
         # The same answer whether the claim is another tenant's or nobody's.
         raise HTTPException(404, f"no claim {claim_id!r}")
-    return report_response(body, lang, html)
+    return report_response(in_language(body, lang, "api"), lang, html)

@@ -48,17 +48,15 @@ class ClaimSummary:
     updated_at: datetime
     verdict: str
     risk: float
-    strongest_reason: str | None  # the report's first reason, in the language it was written in
+    report: dict[str, Any]  # the latest, as recorded
     photos: int
     reports: int
     outcome: str | None  # genuine | fraud once an agent decided
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            **vars(self),
-            "created_at": self.created_at.isoformat(),
-            "updated_at": self.updated_at.isoformat(),
-        }
+        """Its fields as JSON, without the report (a list shows a sentence of it, in its reader's language)."""
+        summary = {name: value for name, value in vars(self).items() if name != "report"}
+        return {**summary, "created_at": self.created_at.isoformat(), "updated_at": self.updated_at.isoformat()}
 
 
 @dataclass(frozen=True)
@@ -181,7 +179,6 @@ def _summary(
     photos: int,
     outcome: str | None,
 ) -> ClaimSummary:
-    reasons = body.get("reasons") or []
     return ClaimSummary(
         claim_id=claim.claim_id,
         customer_id=claim.customer_id,
@@ -191,7 +188,7 @@ def _summary(
         updated_at=_aware(claim.updated_at),
         verdict=verdict,
         risk=round(float(risk), 4),
-        strongest_reason=str(reasons[0]) if reasons else None,
+        report=dict(body),
         photos=int(photos),
         reports=int(reports),
         outcome=outcome,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from tests.api.conftest import Api, bearer, jpeg, photos
@@ -99,3 +100,24 @@ def test_a_claim_verified_again_has_its_reports_in_order(api: Api) -> None:
     [item] = api.client.get("/v1/claims").json()["items"]
     assert item["reports"] == 2 and item["photos"] == 2
     assert api.client.get("/v1/claims/nobody/reports").status_code == 404
+
+
+def test_every_sentence_follows_the_language_asked_for(api: Api) -> None:
+    """A report recorded in English, read with Accept-Language: zh — reasons, next steps, the basis
+    and each check's summary in Chinese, the list's strongest reason too."""
+    _verify(api, "c-lang", 7)
+    zh = {"Accept-Language": "zh-CN,zh;q=0.9"}
+    english = api.client.get("/v1/claims/c-lang").json()
+    chinese = api.client.get("/v1/claims/c-lang", headers=zh).json()
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    assert not cjk.search(english["reasons"][0])
+    for sentence in [*chinese["reasons"], *chinese["next_steps"], chinese["verdict_basis"]["summary"]]:
+        assert cjk.search(sentence), sentence
+    for check in chinese["images"][0]["checks"].values():
+        assert cjk.search(check["summary"]), check
+    assert chinese["images"][0]["checks"]["reuse"]["details"] == english["images"][0]["checks"]["reuse"]["details"]
+    assert (chinese["verdict"], chinese["risk"]) == (english["verdict"], english["risk"])
+    [item] = api.client.get("/v1/claims", headers=zh).json()["items"]
+    assert item["strongest_reason"] == chinese["reasons"][0]
+    [history] = api.client.get("/v1/claims/c-lang/reports", headers=zh).json()
+    assert history["reasons"] == chinese["reasons"]
