@@ -29,6 +29,7 @@ from evidence_check.imaging.features import Vocabulary
 from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
 from evidence_check.models import Claim, Report
 from evidence_check.references import references_for, stored_print
+from evidence_check.render.html import thumbnail_uri
 from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.catalog_store import (
@@ -39,7 +40,7 @@ from evidence_check.store.catalog_store import (
     put_sku,
     reindex,
 )
-from evidence_check.store.claim_files import claim_fields, kept_claim
+from evidence_check.store.claim_files import claim_fields, kept_claim, photo_files
 from evidence_check.store.outcomes import open_challenge
 from evidence_check.store.reuse_tables import StoredPrint
 
@@ -146,6 +147,19 @@ def reverify_claim(store: Store, tenant: str, claim_id: str, *, settings: Settin
     claim, files = kept
     uploads = [Upload(filename, data) for filename, data in files]
     return verify_claim(claim, uploads, settings=settings, store=store, now=now, channel=channel)
+
+
+def claim_thumbnails(store: Store, tenant: str, claim_id: str, settings: Settings) -> dict[str, str]:
+    """Small re-encoded pictures (no metadata travels) of the claim's kept photos, by image id, for
+    the HTML report; a photo whose file is no longer kept has none."""
+    thumbnails = {}
+    for image_id, filename, data in photo_files(store, tenant, claim_id):
+        try:
+            photo = load_photo(data, filename, limits_from(settings), image_id=image_id)
+        except PhotoError:
+            continue
+        thumbnails[image_id] = thumbnail_uri(photo.working)
+    return thumbnails
 
 
 def announce_verified(store: Store, claim: Claim, body: dict[str, Any], now: datetime) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 
-from api.deps import HtmlDep, LangDep, StoreDep, TenantDep
+from api.deps import HtmlDep, LangDep, SettingsDep, StoreDep, TenantDep
 from api.routes.rendering import (
     MALFORMED,
     REPORT_CONTENT,
@@ -118,10 +118,12 @@ def get_claim_reports(claim_id: str, tenant: TenantDep, store: StoreDep, lang: L
         **SERVER_ERRORS,
     },
 )
-def get_claim(claim_id: str, tenant: TenantDep, store: StoreDep, lang: LangDep, html: HtmlDep) -> Any:
+def get_claim(
+    claim_id: str, tenant: TenantDep, store: StoreDep, settings: SettingsDep, lang: LangDep, html: HtmlDep
+) -> Any:
     """The report as recorded, its sentences in the language `Accept-Language` asks for."""
     body = store.latest_report(tenant, claim_id)
     if body is None:
         # The same answer whether the claim is another tenant's or nobody's.
         raise HTTPException(404, f"no claim {claim_id!r}")
-    return report_response(in_language(body, lang, "api"), lang, html)
+    return report_response(in_language(body, lang, "api"), lang, html, store=store, tenant=tenant, settings=settings)

@@ -8,10 +8,20 @@ from fastapi.responses import HTMLResponse
 
 from api.schemas import REPORT_EXAMPLE, Problem
 from evidence_check.render.html import render_html
+from evidence_check.service import claim_thumbnails
+from evidence_check.settings import Settings
+from evidence_check.store import Store
 
 
-def report_response(body: dict[str, Any], lang: str, html: bool) -> Any:
-    return HTMLResponse(render_html(body, lang)) if html else body
+def report_response(
+    body: dict[str, Any], lang: str, html: bool, *, store: Store, tenant: str, settings: Settings
+) -> Any:
+    """The report as JSON, or as the printable page with thumbnails of the claim's kept photos."""
+    if not html:
+        return body
+    thumbnails = claim_thumbnails(store, tenant, str(body["claim_id"]), settings)
+    show_gps = settings.for_tenant(tenant).html_show_gps
+    return HTMLResponse(render_html(body, lang, thumbnails, show_gps))
 
 
 REPORT_CONTENT: dict[str, Any] = {

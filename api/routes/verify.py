@@ -59,7 +59,7 @@ def verify(
         "verdict": body.get("verdict"),
         "photos": len(parsed.photos),
     }
-    answered = report_response(body, lang, html)
+    answered = report_response(body, lang, html, store=store, tenant=tenant, settings=settings)
     # A claim costs a core ~100 ms or more, a new loopback or LAN connection well under 1 ms. Closing
     # lets the next claim go to whichever worker of `serve --workers N` accepts first, the idle one
     # most often: kept alive, a client's connection stays with one worker however busy it is, and

@@ -90,6 +90,22 @@ def kept_claim(store: Store, tenant: str, claim_id: str) -> tuple[Claim, list[tu
     return claim_from_fields(tenant, claim_id, dict(fields)), [(name, bytes(data)) for name, data in photos]
 
 
+def photo_files(store: Store, tenant: str, claim_id: str) -> list[tuple[str, str, bytes]]:
+    """(image id, filename, file) of each kept photo of the claim, in the order received."""
+    try:
+        with store.sessions() as session:
+            rows = session.execute(
+                select(PhotoRow.image_id, PhotoRow.filename, PhotoFileRow.data)
+                .join(PhotoFileRow, PhotoFileRow.photo_pk == PhotoRow.id)
+                .join(ClaimRow, ClaimRow.id == PhotoRow.claim_pk)
+                .where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id)
+                .order_by(PhotoRow.id)
+            ).all()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"could not read the photos of claim {claim_id}: {exc.__class__.__name__}") from None
+    return [(image_id, filename, bytes(data)) for image_id, filename, data in rows]
+
+
 def forget_photo_files(store: Store, before: datetime, tenant: str | None = None) -> int:
     """Delete the files of photos first seen before `before`; return how many."""
     photos = select(PhotoRow.id).where(PhotoRow.first_seen < before)

@@ -1,0 +1,39 @@
+"""The API's HTML report carries thumbnails of the claim's photos, re-encoded: no metadata travels."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+
+from PIL import Image
+
+from tests.api.conftest import Api, jpeg, photos
+from tests.conftest import FIXTURES
+
+
+def _thumbnails(html: str) -> list[Image.Image]:
+    found = re.findall(r"data:image/jpeg;base64,([A-Za-z0-9+/=]+)", html)
+    return [Image.open(io.BytesIO(base64.b64decode(data))) for data in found]
+
+
+def test_the_html_report_shows_the_photos_without_their_metadata(api: Api) -> None:
+    camera = (FIXTURES / "genuine_after_delivery.jpg").read_bytes()
+    assert Image.open(io.BytesIO(camera)).getexif()  # the original carries EXIF
+    sent = api.verify(photos(("camera.jpg", camera), ("plain.jpg", jpeg(1))), {"claim_id": "c-html"}, params={"format": "html"})
+    assert sent.status_code == 200 and sent.headers["content-type"].startswith("text/html")
+    for html in (sent.text, api.client.get("/v1/claims/c-html", params={"format": "html"}).text):
+        pictures = _thumbnails(html)
+        assert len(pictures) == 2
+        assert all(max(p.size) <= 512 and not p.getexif() for p in pictures)
+
+
+def test_a_photo_whose_file_is_gone_is_shown_without_a_picture(api: Api) -> None:
+    from typer.testing import CliRunner
+
+    from evidence_check.cli import app
+
+    assert api.verify(photos(("a.jpg", jpeg(2))), {"claim_id": "c-gone"}).status_code == 200
+    CliRunner().invoke(app, ["reuse", "forget-features", "--older-than", "0", "--db", api.store.url])
+    html = api.client.get("/v1/claims/c-gone", params={"format": "html"})
+    assert html.status_code == 200 and "a.jpg" in html.text and _thumbnails(html.text) == []
