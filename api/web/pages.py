@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
@@ -100,7 +100,8 @@ def get_console(request: Request, store: StoreDep, settings: SettingsDep, lang: 
         settings=settings,
         agent=current_agent(request, store),
         lang=chosen,
-        zone=w.zone(request.cookies.get(ZONE_COOKIE), settings.time_zone),
+        # The script writes the zone URL-encoded (Asia%2FShanghai): a cookie value has no '/' otherwise.
+        zone=w.zone(unquote(request.cookies.get(ZONE_COOKIE) or ""), settings.time_zone),
     )
 
 

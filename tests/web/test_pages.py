@@ -40,7 +40,7 @@ def test_the_queue_filters_by_verdict_search_and_dates_in_the_agents_zone(api: A
     by_sku = api.client.get("/", params={"q": "bag-0"}).text
     assert _rows(by_sku, "other_claims") == ["c-3", "c-1"]
     # 2026-12-02 01:00 in Shanghai is 2026-12-01 17:00 UTC: c-1 (09:00 UTC on the 1st) is before it.
-    api.client.cookies.set("ec_tz", "Asia/Shanghai")
+    api.client.cookies.set("ec_tz", "Asia%2FShanghai")  # as the page's script writes it
     dated = api.client.get("/", params={"since": "2026-12-02", "until": "2026-12-02"}).text
     assert _rows(dated, "other_claims") == ["c-2"]
     assert "2026-12-02 17:00" in dated  # c-2's time, written in the agent's zone
