@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import anyio.to_thread
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 
 from api.upload import UploadInvalid, UploadLimits, UploadTooLarge, read_multipart
 from api.verifying import IdempotencyConflict, answer, parse_verify
@@ -23,8 +24,9 @@ from evidence_check.engine import now_utc
 from evidence_check.intake import IntakeError
 from evidence_check.render.html import render_html
 from evidence_check.store.catalog_store import list_skus
+from evidence_check.store.challenge_tables import OutcomeRow
 from evidence_check.store.claims import report_history
-from evidence_check.store.outcomes import decided_claims, has_claim, issue_challenge, record_outcome
+from evidence_check.store.outcomes import has_claim, issue_challenge, record_outcome
 
 router = APIRouter(include_in_schema=False)
 
@@ -139,16 +141,27 @@ def _report_page(console: Console, agent: Agent, claim_id: str, challenge: Chall
     if not history:
         # The same answer whether the claim is another tenant's or nobody's.
         return console.render("missing.html", status_code=404, claim_id=claim_id)
-    decision = next((d for d in decided_claims(console.store, agent.tenant) if d.claim_id == claim_id), None)
     return console.render(
         "claim.html",
         report=history[-1],
         earlier=list(reversed(history[:-1])),
-        decision=decision.decision if decision else None,
+        decision=_latest_decision(console, agent.tenant, claim_id),
         cards=[_card(image) for image in history[-1].get("images", [])],
         challenge=challenge,
         saved=console.request.query_params.get("saved"),
     )
+
+
+def _latest_decision(console: Console, tenant: str, claim_id: str) -> str | None:
+    """The outcome an agent recorded last for the claim (genuine | fraud), if any."""
+    with console.store.sessions() as session:
+        found = session.scalar(
+            select(OutcomeRow.decision)
+            .where(OutcomeRow.tenant == tenant, OutcomeRow.claim_id == claim_id)
+            .order_by(OutcomeRow.id.desc())
+            .limit(1)
+        )
+    return str(found) if found is not None else None
 
 
 def _form(console: Console, agent: Agent, kept: dict[str, str], error: str | None, status: int = 200) -> Response:

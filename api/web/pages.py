@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from api.negotiation import LangDep
 from api.state import SettingsDep, StoreDep
 from api.web import words as w
-from api.web.session import Agent, current_agent, ensure_trial_cookie
+from api.web.session import TRIAL_COOKIE, Agent, current_agent, set_cookie, with_trial_token
 from evidence_check.render.html import CHECK_TITLES
 from evidence_check.settings import Settings
 from evidence_check.store import Store
@@ -29,6 +29,16 @@ from evidence_check.store import Store
 LANG_COOKIE = "ec_lang"
 ZONE_COOKIE = "ec_tz"
 HERE = Path(__file__).parent
+# The pages show a tenant's claims: never kept by a shared cache, never framed by another site, and
+# nothing loaded from anywhere but this server (the script and stylesheet are files of the app).
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+}
 
 templates = Environment(
     loader=FileSystemLoader(HERE / "templates"),
@@ -59,10 +69,7 @@ class Console:
         return w.WORDS[self.lang]
 
     def render(self, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
-        response = HTMLResponse(status_code=status_code)
-        agent = self.agent
-        if agent is not None:
-            agent = ensure_trial_cookie(self.request, response, agent)
+        agent, trial_token = with_trial_token(self.agent) if self.agent is not None else (None, None)
         path = self.request.url.path
         here = path + ("?" + self.request.url.query if self.request.url.query else "")
         body = templates.get_template(template).render(
@@ -80,15 +87,9 @@ class Console:
             local_time=lambda moment: w.local_time(moment, self.zone),
             **values,
         )
-        response.body = response.render(body)
-        response.headers["content-length"] = str(len(response.body))
-        # The pages show a tenant's claims: never kept by a shared cache, never framed by another site.
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
-            "form-action 'self'; frame-ancestors 'none'"
-        )
+        response = HTMLResponse(body, status_code=status_code, headers=PAGE_HEADERS)
+        if trial_token is not None:
+            set_cookie(self.request, response, TRIAL_COOKIE, trial_token, max_age=None)
         return response
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -48,7 +48,11 @@ def sign_in(
     api_key: Annotated[str, Form(max_length=256)] = "",
     next: Annotated[str, Form(max_length=2048)] = "/",
 ) -> Response:
-    """No CSRF token here: nobody is signed in yet, and a forged sign-in needs the key itself."""
+    """No CSRF token here (nobody is signed in yet); a form posted from another site is refused by
+    its Origin, so that no page can sign a browser into a session of its own choosing."""
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != request.url.netloc:
+        raise HTTPException(403, "sign in from this server's own page")
     value = open_session(console.store, api_key.strip())
     if value is None:
         return console.render("signin.html", status_code=401, next=safe_next(next), failed=True)

@@ -19,7 +19,7 @@ import hmac
 import json
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fastapi import HTTPException, Request, Response
 from sqlalchemy import select
@@ -78,13 +78,13 @@ def current_agent(request: Request, store: Store) -> Agent | None:
     return Agent(tenant, _sign(secret_sha256, f"csrf:{nonce}"), signed_in=True)
 
 
-def ensure_trial_cookie(request: Request, response: Response, agent: Agent) -> Agent:
-    """In the trial, the CSRF cookie is made on the first page; its value is the forms' token."""
+def with_trial_token(agent: Agent) -> tuple[Agent, str | None]:
+    """In the trial, the first page makes the CSRF token: the agent with it, and the value for the
+    trial cookie (None when the agent has a token already)."""
     if agent.signed_in or agent.csrf:
-        return agent
+        return agent, None
     nonce = secrets.token_urlsafe(24)
-    set_cookie(request, response, TRIAL_COOKIE, nonce, max_age=None)
-    return Agent(agent.tenant, nonce, signed_in=False)
+    return replace(agent, csrf=nonce), nonce
 
 
 def check_csrf(agent: Agent, sent: str | None) -> None:

@@ -116,3 +116,15 @@ def test_a_session_never_reaches_another_tenants_claim(keyed: tuple[Api, dict[st
     outcome = api.client.post("/claims/acme-1/outcome", data={"csrf": token, "decision": "fraud"})
     assert outcome.status_code == 404
     assert (api.count("outcomes"), api.count("challenges")) == (0, 0)
+
+
+def test_a_sign_in_posted_from_another_site_is_refused(keyed: tuple[Api, dict[str, str]]) -> None:
+    api, keys = keyed
+    answer = api.client.post(
+        "/signin", data={"api_key": keys["acme"]}, headers={"Origin": "https://elsewhere.example"}
+    )
+    assert answer.status_code == 403 and "ec_session" not in answer.headers.get("set-cookie", "")
+    same = api.client.post(
+        "/signin", data={"api_key": keys["acme"]}, headers={"Origin": "http://testserver"}, follow_redirects=False
+    )
+    assert same.status_code == 303 and "ec_session" in same.headers["set-cookie"]

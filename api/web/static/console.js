@@ -48,13 +48,13 @@
     }
   });
 
-  // The region: a box dragged on the first photo, kept as X,Y,W,H in the photo's own pixels
-  // (the browser shows the photo upright by its EXIF orientation, as the service reads it).
-  var box = document.getElementById("region-box");
+  // The region: a box dragged on the first photo, written as X,Y,W,H in the photo's own pixels into
+  // the field (which can also be typed in). The browser shows the photo upright by its EXIF
+  // orientation, as the service reads it.
+  var box = document.getElementById("region-stage");
   var photo = document.getElementById("region-photo");
   var mark = document.getElementById("region-mark");
   var region = document.getElementById("region");
-  var shown = document.getElementById("region-shown");
   var start = null;
   function showRegionPhoto(file) {
     clearRegion();
@@ -62,7 +62,7 @@
     photo.src = URL.createObjectURL(file);
     box.hidden = false;
   }
-  function clearRegion() { region.value = ""; shown.textContent = ""; mark.hidden = true; }
+  function clearRegion() { region.value = ""; mark.hidden = true; }
   function point(event) {
     var rect = photo.getBoundingClientRect();
     return {
@@ -90,7 +90,6 @@
     start = null;
     if (w < 2 || h < 2) { clearRegion(); return; }
     region.value = [x, y, w, h].join(",");
-    shown.textContent = "X,Y,W,H = " + region.value;
   });
   document.getElementById("region-clear").addEventListener("click", clearRegion);
 
