@@ -31,7 +31,9 @@ from evidence_check.store.outcomes import has_claim, issue_challenge, record_out
 router = APIRouter(include_in_schema=False)
 
 # The claim fields of POST /v1/verify the form sends; `tz` is filled in by the page's script.
-FORM_FIELDS = ("claim_id", "customer_id", "sku", "reason", "ordered_at", "shipped_at", "delivered_at", "claimed_at", "region", "tz")
+FORM_FIELDS = (
+    "claim_id", "customer_id", "sku", "reason", "ordered_at", "shipped_at", "delivered_at", "claimed_at", "region", "tz",
+)  # fmt: skip
 
 
 @router.get("/claims/new", response_class=HTMLResponse)
@@ -43,8 +45,10 @@ def new_claim_page(console: ConsoleDep) -> Response:
 
 @router.post("/claims/new", response_class=HTMLResponse)
 async def new_claim(request: Request, console: ConsoleDep) -> Response:
-    """The form as it streams, within the API's limits; the analysis in the thread pool. A wrong
-    field or unreadable photos give the form back with the one-line reason and the fields kept."""
+    """The form as it streams, within the API's limits; the store and the analysis in the thread
+    pool. A wrong field or unreadable photos give the form back with the one-line reason and the
+    fields kept. The CSRF token is a field of the form, so it is checked once the form is read;
+    nothing is analysed or recorded before."""
     agent = console.agent
     if agent is None:
         return to_sign_in(request)
@@ -56,7 +60,7 @@ async def new_claim(request: Request, console: ConsoleDep) -> Response:
         )
     except (UploadInvalid, UploadTooLarge) as exc:
         status = 413 if isinstance(exc, UploadTooLarge) else 422
-        return _form(console, agent, {}, str(exc), status)
+        return await anyio.to_thread.run_sync(_form, console, agent, {}, str(exc), status)
     check_csrf(agent, form.fields.pop(CSRF_FIELD, None))
     kept = {name: form.fields.get(name, "") for name in FORM_FIELDS}
     now = now_utc()
@@ -70,7 +74,7 @@ async def new_claim(request: Request, console: ConsoleDep) -> Response:
     try:
         body = await anyio.to_thread.run_sync(verify)
     except (IntakeError, IdempotencyConflict) as exc:
-        return _form(console, agent, kept, str(exc), 422)
+        return await anyio.to_thread.run_sync(_form, console, agent, kept, str(exc), 422)
     request.app.state.metrics.observe_report(body)
     return RedirectResponse(claim_url(str(body["claim_id"])), status_code=303)
 

@@ -50,13 +50,16 @@ def served(tmp_path: Path) -> Iterator[tuple[Server, str]]:
         server.stop()
 
 
+@pytest.fixture(params=[{"width": 1280, "height": 900}], ids=["laptop"])
+def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
+    return dict(request.param)
+
+
 @pytest.fixture
-def page(served: tuple[Server, str]) -> Iterator[Any]:
+def page(served: tuple[Server, str], viewport: dict[str, int]) -> Iterator[Any]:
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(
-            viewport={"width": 1280, "height": 900}, timezone_id="Asia/Shanghai", locale="en-GB"
-        )
+        context = browser.new_context(viewport=viewport, timezone_id="Asia/Shanghai", locale="en-GB")
         opened = context.new_page()
         opened.requested = []  # type: ignore[attr-defined]
         opened.on("request", lambda request: opened.requested.append(request.url))  # type: ignore[attr-defined]
@@ -143,3 +146,30 @@ def test_an_agent_signs_in_verifies_a_claim_and_decides_it(page: Any, served: tu
 
     leaving = [url for url in page.requested if not url.startswith(server.url + "/") and not url.startswith(("blob:", "data:"))]  # type: ignore[attr-defined]
     assert leaving == [], leaving
+
+
+def _sign_in(page: Any, server: Server, key: str) -> None:
+    page.goto(server.url + "/signin")
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(server.url + "/")
+
+
+@pytest.mark.parametrize("viewport", [{"width": 768, "height": 1024}], ids=["tablet"], indirect=True)
+def test_on_a_tablet_a_photo_that_cannot_be_read_gives_the_form_back_by_keyboard(
+    page: Any, served: tuple[Server, str]
+) -> None:
+    server, key = served
+    _sign_in(page, server, key)
+    page.goto(server.url + "/claims/new")
+    page.get_by_label("Customer").fill("u-43")
+    page.locator("#photos").set_input_files(str(ROOT / "fixtures" / "images" / "not_an_image.jpg"))
+    page.get_by_role("button", name="Verify the photos").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("alert").wait_for(timeout=60_000)
+    assert "no photo could be read" in page.get_by_role("alert").inner_text()
+    assert page.get_by_label("Customer").input_value() == "u-43"
+    assert not page.locator("#region-photo").is_visible()  # no photo to draw on
+    # Nothing wider than the screen: every field and the button are within reach without scrolling sideways.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 768
+    _shot(page, "form-error-tablet")
