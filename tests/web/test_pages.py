@@ -155,3 +155,14 @@ def test_the_stylesheet_and_script_are_served_by_the_app(api: Api) -> None:
     assert api.client.get("/static/console.js").status_code == 200
     page = api.client.get("/").text
     assert not re.search(r'(src|href)="(https?:)?//', page), "a page asks for something off this server"
+
+
+def test_a_reused_photo_links_to_the_earlier_claim(api: Api) -> None:
+    photo = jpeg(7, (640, 480))
+    for claim_id, customer in (("c-first", "alice"), ("c-second", "bob")):
+        answer = api.verify(photos((f"{claim_id}.jpg", photo)), {"claim_id": claim_id, "customer_id": customer})
+        assert answer.status_code == 200, answer.text
+    assert '<a href="/claims/c-first">' in api.client.get("/claims/c-second").text
+    assert '<a href="/claims/c-second">' not in api.client.get("/claims/c-second").text
+    # The first claim's photo was new then: it links to nothing.
+    assert "→ c-" not in api.client.get("/claims/c-first").text
