@@ -7,6 +7,7 @@ The actions call the same store and service functions as `POST /v1/claims/{id}/c
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import anyio.to_thread
 from fastapi import APIRouter, Form, Request
@@ -131,13 +132,15 @@ def outcome(
         return console.render("missing.html", status_code=404, claim_id=claim_id)
     if decision not in w.OUTCOMES["en"]:
         return RedirectResponse(claim_url(claim_id), status_code=303)
+    before = _latest_decision(console, agent.tenant, claim_id)
     when = now_utc()
     text = note.strip() or None
     record_outcome(console.store, agent.tenant, claim_id, decision, text, when)
     webhooks.emit(
         console.store, agent.tenant, "claim.outcome", {"claim_id": claim_id, "outcome": decision, "note": text}, when
     )
-    return RedirectResponse(claim_url(claim_id) + "?saved=" + decision, status_code=303)
+    said = {"saved": decision, **({"replaced": before} if before else {})}
+    return RedirectResponse(claim_url(claim_id) + "?" + urlencode(said), status_code=303)
 
 
 def _report_page(console: Console, agent: Agent, claim_id: str, challenge: Challenge | None) -> Response:
@@ -153,6 +156,7 @@ def _report_page(console: Console, agent: Agent, claim_id: str, challenge: Chall
         cards=[_card(image) for image in history[-1].get("images", [])],
         challenge=challenge,
         saved=console.request.query_params.get("saved"),
+        replaced=console.request.query_params.get("replaced"),
     )
 
 

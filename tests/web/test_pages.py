@@ -109,9 +109,12 @@ def test_the_report_page_issues_a_challenge_and_records_an_outcome(api: Api) -> 
     assert code is not None and len(code.group(1)) == api.client.app.state.settings.challenge_length  # type: ignore[attr-defined]
     decided = api.client.post("/claims/c-1/outcome", data={"csrf": token, "decision": "fraud", "note": "same bag as c-0"})
     assert decided.status_code == 200 and "Outcome recorded: Fraud" in decided.text
+    assert "replaces" not in decided.text
+    again = api.client.post("/claims/c-1/outcome", data={"csrf": token, "decision": "genuine"})
+    assert "Outcome recorded: Genuine — it replaces the earlier decision (Fraud)" in again.text
     stats = api.client.get("/v1/stats").json()
-    assert (stats["decided"], stats["fraud"]) == (1, 1)
-    assert re.search(r"c-1</a>.*?Fraud", api.client.get("/").text, re.S)
+    assert (stats["decided"], stats["genuine"]) == (1, 1)
+    assert re.search(r"c-1</a>.*?Genuine", api.client.get("/").text, re.S)
     assert api.count("challenges") == 1
 
 
