@@ -79,6 +79,8 @@ def test_a_claim_made_through_the_form_is_verified_and_shown(api: Api) -> None:
     assert report["verdict_basis"]["summary"] in page
     assert page.index(report["verdict_basis"]["summary"]) < page.index(report["reasons"][0])
     assert "front.jpg" in page and "back.jpg" in page
+    printable = api.client.get("/claims/c-form/print")
+    assert printable.status_code == 200 and "<h1>c-form" in printable.text
     assert _rows(api.client.get("/").text, "needs_review" if report["verdict"] == "review" else "other_claims") == [
         "c-form"
     ]
