@@ -27,6 +27,7 @@ from api.observe import LOG_LEVEL_VARIABLE, RequestObserver, log_requests
 from api.routes import catalog, claims, decisions, health, references, verify
 from api.upload import UPLOADS_IN_FLIGHT, UploadInvalid, UploadNoRoom, UploadTooLarge
 from api.verifying import describe
+from api.web import install as install_console
 from evidence_check import __version__
 from evidence_check.intake import IntakeError
 from evidence_check.settings import Settings
@@ -96,6 +97,7 @@ def create_app(
     app.include_router(references.router)
     app.include_router(catalog.router)
     app.include_router(health.router)
+    install_console(app)  # the agents' pages at / (api/web)
     app.add_middleware(BodyIdleTimeout, seconds=body_idle_seconds or body_timeout())
     app.add_middleware(RequestObserver, metrics=app.state.metrics)
     _add_error_handlers(app)

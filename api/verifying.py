@@ -103,7 +103,13 @@ def parse_verify(
 
 
 def answer(
-    request: VerifyRequest, *, store: Store, settings: Settings, now: datetime, gate: threading.Semaphore
+    request: VerifyRequest,
+    *,
+    store: Store,
+    settings: Settings,
+    now: datetime,
+    gate: threading.Semaphore,
+    channel: str = "api",
 ) -> dict[str, Any]:
     """The report: the one stored for this very request, or a new one (recorded unless asked not to)."""
     if request.record:
@@ -122,7 +128,7 @@ def answer(
             now=now,
             record=request.record,
             request_keys=request.request_keys if request.record else (),
-            channel="api",
+            channel=channel,
         )
     if outcome.readable == 0:
         problems = "; ".join(f"{image.filename}: {image.error}" for image in outcome.report.images)

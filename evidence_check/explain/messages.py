@@ -105,7 +105,13 @@ ACTIONS: dict[str, dict[str, str]] = {
         "challenge_action": "POST /v1/claims/{claim_id}/challenge",
         "catalog_action": "POST /v1/catalog/{sku}/images",
     },
+    "console": {
+        "challenge_action": "the Retake challenge button below",
+        "catalog_action": "the Catalog page",
+    },
 }
+# The console's buttons in Chinese: actions named in the agent's language.
+ACTIONS_ZH = {"console": {"challenge_action": "下方的“补拍验证”按钮", "catalog_action": "商品目录页面"}}
 CHANNELS = tuple(ACTIONS)
 
 _UNITS = {
@@ -141,7 +147,10 @@ def next_step_text(
     values = dict(params or {})
     values.setdefault("claim_id", "CLAIM")
     values.setdefault("sku", "SKU")
-    for name, action in ACTIONS.get(channel, ACTIONS["cli"]).items():
+    actions = ACTIONS.get(channel, ACTIONS["cli"])
+    if lang == "zh":
+        actions = {**actions, **ACTIONS_ZH.get(channel, {})}
+    for name, action in actions.items():
         values[name] = action.format(claim_id=values["claim_id"], sku=values["sku"] or "SKU")
     try:
         return texts[_index(lang)].format(**values)

@@ -1,0 +1,224 @@
+"""A claim's pages: its report with the agent's actions (retake challenge, outcome), and a new claim.
+
+The actions call the same store and service functions as `POST /v1/claims/{id}/challenge`,
+`.../outcome` and `POST /v1/verify`; a claim of another tenant is "no such claim" (404), as there.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import anyio.to_thread
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from api.upload import UploadInvalid, UploadLimits, UploadTooLarge, read_multipart
+from api.verifying import answer, parse_verify
+from api.web import words as w
+from api.web.pages import Console, ConsoleDep, claim_url, to_sign_in
+from api.web.session import CSRF_FIELD, Agent, check_csrf
+from evidence_check import webhooks
+from evidence_check.checks.challenge import new_code
+from evidence_check.engine import now_utc
+from evidence_check.intake import IntakeError
+from evidence_check.models import Challenge
+from evidence_check.render.html import render_html
+from evidence_check.report import in_language
+from evidence_check.service import claim_thumbnails
+from evidence_check.store import RequestConflict
+from evidence_check.store.catalog_store import list_skus
+from evidence_check.store.challenge_tables import OutcomeRow
+from evidence_check.store.claims import report_history
+from evidence_check.store.outcomes import has_claim, issue_challenge, record_outcome
+
+router = APIRouter(include_in_schema=False)
+
+# The claim fields of POST /v1/verify the form sends; `tz` is filled in by the page's script.
+FORM_FIELDS = (
+    "claim_id", "customer_id", "sku", "reason", "ordered_at", "shipped_at", "delivered_at", "claimed_at", "region", "tz",
+)  # fmt: skip
+
+
+@router.get("/claims/new", response_class=HTMLResponse)
+def new_claim_page(console: ConsoleDep) -> Response:
+    if console.agent is None:
+        return to_sign_in(console.request)
+    return _form(console, console.agent, {}, None)
+
+
+@router.post("/claims/new", response_class=HTMLResponse)
+async def new_claim(request: Request, console: ConsoleDep) -> Response:
+    """The form as it streams, within the API's limits; the store and the analysis in the thread
+    pool. A wrong field or unreadable photos give the form back with the one-line reason and the
+    fields kept. The CSRF token is a field of the form, so it is checked once the form is read;
+    nothing is analysed or recorded before."""
+    agent = console.agent
+    if agent is None:
+        return to_sign_in(request)
+    settings = console.settings
+    limits = UploadLimits(settings.max_file_bytes, settings.max_request_bytes, settings.max_photos)
+    try:
+        form = await read_multipart(
+            request.headers.get("content-type"), request.headers.get("content-length"), request.stream(), limits
+        )
+    except (UploadInvalid, UploadTooLarge) as exc:
+        status = 413 if isinstance(exc, UploadTooLarge) else 422
+        return await anyio.to_thread.run_sync(_form, console, agent, {}, str(exc), status)
+    check_csrf(agent, form.fields.pop(CSRF_FIELD, None))
+    kept = {name: form.fields.get(name, "") for name in FORM_FIELDS}
+    now = now_utc()
+
+    def verify() -> dict[str, Any]:
+        parsed = parse_verify(
+            form, tenant=agent.tenant, lang=console.lang, settings=settings, now=now, idempotency_key=None
+        )
+        return answer(
+            parsed, store=console.store, settings=settings, now=now, gate=request.app.state.gate, channel="console"
+        )
+
+    try:
+        body = await anyio.to_thread.run_sync(verify)
+    except (IntakeError, RequestConflict) as exc:
+        return await anyio.to_thread.run_sync(_form, console, agent, kept, str(exc), 422)
+    request.app.state.metrics.observe_report(body)
+    return RedirectResponse(claim_url(str(body["claim_id"])), status_code=303)
+
+
+@router.get("/claims/{claim_id:path}/print", response_class=HTMLResponse)
+def printable(console: ConsoleDep, claim_id: str) -> Response:
+    """The report's self-contained printable page (the API's `?format=html`), for a dispute file."""
+    if console.agent is None:
+        return to_sign_in(console.request)
+    tenant = console.agent.tenant
+    body = console.store.latest_report(tenant, claim_id)
+    if body is None:
+        return console.render("missing.html", status_code=404, claim_id=claim_id)
+    settings = console.request.app.state.settings
+    thumbnails = claim_thumbnails(console.store, tenant, claim_id, settings)
+    page = render_html(
+        in_language(body, console.lang, "console"), console.lang, thumbnails, settings.for_tenant(tenant).html_show_gps
+    )
+    return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/claims/{claim_id:path}", response_class=HTMLResponse)
+def claim_page(console: ConsoleDep, claim_id: str) -> Response:
+    agent = console.agent
+    if agent is None:
+        return to_sign_in(console.request)
+    return _report_page(console, agent, claim_id, None)
+
+
+@router.post("/claims/{claim_id:path}/challenge", response_class=HTMLResponse)
+def challenge(
+    console: ConsoleDep, claim_id: str, csrf: Annotated[str, Form(alias=CSRF_FIELD)] = ""
+) -> Response:
+    """The code is shown large on the report page, to be read out to the customer."""
+    agent = console.agent
+    if agent is None:
+        return to_sign_in(console.request)
+    check_csrf(agent, csrf)
+    if not has_claim(console.store, agent.tenant, claim_id):
+        return console.render("missing.html", status_code=404, claim_id=claim_id)
+    code = new_code(console.settings.for_tenant(agent.tenant).challenge_length)
+    issued = issue_challenge(console.store, agent.tenant, claim_id, code, now_utc())
+    return _report_page(console, agent, claim_id, issued)
+
+
+@router.post("/claims/{claim_id:path}/outcome")
+def outcome(
+    console: ConsoleDep,
+    claim_id: str,
+    decision: Annotated[str, Form()] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    """Recorded as `POST /v1/claims/{id}/outcome` records it (and announced to the tenant's webhooks)."""
+    agent = console.agent
+    if agent is None:
+        return to_sign_in(console.request)
+    check_csrf(agent, csrf)
+    if not has_claim(console.store, agent.tenant, claim_id):
+        return console.render("missing.html", status_code=404, claim_id=claim_id)
+    if decision not in w.OUTCOMES["en"]:
+        return RedirectResponse(claim_url(claim_id), status_code=303)
+    before = _latest_decision(console, agent.tenant, claim_id)
+    when = now_utc()
+    text = note.strip() or None
+    record_outcome(console.store, agent.tenant, claim_id, decision, text, when)
+    webhooks.emit(
+        console.store, agent.tenant, "claim.outcome", {"claim_id": claim_id, "outcome": decision, "note": text}, when
+    )
+    said = {"saved": decision, **({"replaced": before} if before else {})}
+    return RedirectResponse(claim_url(claim_id) + "?" + urlencode(said), status_code=303)
+
+
+def _report_page(console: Console, agent: Agent, claim_id: str, challenge: Challenge | None) -> Response:
+    recorded = report_history(console.store, agent.tenant, claim_id)
+    if not recorded:
+        # The same answer whether the claim is another tenant's or nobody's.
+        return console.render("missing.html", status_code=404, claim_id=claim_id)
+    history = [in_language(body, console.lang, "console") for body in recorded]
+    thumbnails = claim_thumbnails(console.store, agent.tenant, claim_id, console.request.app.state.settings)
+    return console.render(
+        "claim.html",
+        report=history[-1],
+        earlier=list(reversed(history[:-1])),
+        decision=_latest_decision(console, agent.tenant, claim_id),
+        cards=[_card(image, thumbnails) for image in history[-1].get("images", [])],
+        challenge=challenge,
+        saved=console.request.query_params.get("saved"),
+        replaced=console.request.query_params.get("replaced"),
+    )
+
+
+def _latest_decision(console: Console, tenant: str, claim_id: str) -> str | None:
+    """The outcome an agent recorded last for the claim (genuine | fraud), if any."""
+    with console.store.sessions() as session:
+        found = session.scalar(
+            select(OutcomeRow.decision)
+            .where(OutcomeRow.tenant == tenant, OutcomeRow.claim_id == claim_id)
+            .order_by(OutcomeRow.id.desc())
+            .limit(1)
+        )
+    return str(found) if found is not None else None
+
+
+def _form(console: Console, agent: Agent, kept: dict[str, str], error: str | None, status: int = 200) -> Response:
+    return console.render(
+        "new.html",
+        status_code=status,
+        kept=kept,
+        error=error,
+        skus=list_skus(console.store, agent.tenant),
+        max_photos=console.settings.max_photos,
+    )
+
+
+def _card(image: dict[str, Any], thumbnails: dict[str, str]) -> dict[str, Any]:
+    """A photo (its re-encoded thumbnail while its file is kept) and its checks, the three looks first."""
+    checks = image.get("checks") or {}
+    looks = ("location", "timestamp", "relevance")
+    order = [*(n for n in looks if n in checks), *(n for n in checks if n not in looks)]
+    location = (checks.get("location") or {}).get("details") or {}
+    return {
+        "filename": image.get("filename"),
+        "thumbnail": thumbnails.get(str(image.get("image_id"))),
+        "error": image.get("error"),
+        "verdict": image.get("verdict"),
+        "risk": image.get("risk", 0.0),
+        "rows": [{"name": n, **checks[n]} for n in order],
+        "zone": location.get("zone") if isinstance(location.get("zone"), str) else None,
+        "reused_from": _reused_from(checks.get("reuse") or {}),
+    }
+
+
+def _reused_from(reuse: dict[str, Any]) -> list[str]:
+    """The earlier claims a photo was found in, to link to."""
+    details = reuse.get("details") or {}
+    found = [details.get("claim_id")] + [
+        m.get("claim_id") for m in details.get("matches") or [] if isinstance(m, dict)
+    ]
+    return list(dict.fromkeys(str(c) for c in found if isinstance(c, str) and c))

@@ -1,0 +1,121 @@
+"""What every console page shares: who is asking, in which language and time zone, and the templates.
+
+Pages are Jinja2 templates in `api/web/templates`, with the console's words, the agent and the
+CSRF token in every context. The language is the agent's choice (a cookie set by the switch), else
+the browser's `Accept-Language`; the time zone is the one the page's script reads from the browser
+and keeps in a cookie, else the server's setting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, unquote, urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from api.negotiation import LangDep
+from api.state import SettingsDep, StoreDep
+from api.web import words as w
+from api.web.session import TRIAL_COOKIE, Agent, current_agent, set_cookie, with_trial_token
+from evidence_check.checks.registry import BY_NAME, title
+from evidence_check.settings import Settings
+from evidence_check.store import Store
+
+LANG_COOKIE = "ec_lang"
+ZONE_COOKIE = "ec_tz"
+HERE = Path(__file__).parent
+# The pages show a tenant's claims: never kept by a shared cache, never framed by another site, and
+# nothing loaded from anywhere but this server (the script and stylesheet are files of the app).
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+}
+
+templates = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def claim_url(claim_id: str, action: str = "") -> str:
+    return f"/claims/{quote(claim_id, safe='')}{'/' + action if action else ''}"
+
+
+templates.filters["claim_url"] = claim_url
+
+
+@dataclass(frozen=True)
+class Console:
+    request: Request
+    store: Store
+    settings: Settings
+    agent: Agent | None  # None: nobody signed in
+    lang: str
+    zone: ZoneInfo
+
+    @property
+    def words(self) -> dict[str, str]:
+        return w.WORDS[self.lang]
+
+    def render(self, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
+        agent, trial_token = with_trial_token(self.agent) if self.agent is not None else (None, None)
+        path = self.request.url.path
+        here = path + ("?" + self.request.url.query if self.request.url.query else "")
+        body = templates.get_template(template).render(
+            lang=self.lang,
+            words=self.words,
+            verdicts=w.VERDICTS[self.lang],
+            statuses=w.STATUSES[self.lang],
+            reasons_words=w.REASONS[self.lang],
+            outcomes=w.OUTCOMES[self.lang],
+            check_titles={name: title(name, self.lang) for name in BY_NAME},
+            agent=agent,
+            zone=self.zone.key,
+            switch_url="/lang?" + urlencode({"to": "en" if self.lang == "zh" else "zh", "next": here}),
+            path=path,
+            local_time=lambda moment: w.local_time(moment, self.zone),
+            **values,
+        )
+        response = HTMLResponse(body, status_code=status_code, headers=PAGE_HEADERS)
+        if trial_token is not None:
+            set_cookie(self.request, response, TRIAL_COOKIE, trial_token, max_age=None)
+        return response
+
+
+def get_console(request: Request, store: StoreDep, settings: SettingsDep, lang: LangDep) -> Console:
+    chosen = w.language(request.cookies.get(LANG_COOKIE)) or (lang if lang in w.LANGUAGES else "en")
+    return Console(
+        request=request,
+        store=store,
+        settings=settings,
+        agent=current_agent(request, store),
+        lang=chosen,
+        # The script writes the zone URL-encoded (Asia%2FShanghai): a cookie value has no '/' otherwise.
+        zone=w.zone(unquote(request.cookies.get(ZONE_COOKIE) or ""), settings.time_zone),
+    )
+
+
+ConsoleDep = Annotated[Console, Depends(get_console)]
+
+
+def to_sign_in(request: Request) -> RedirectResponse:
+    here = request.url.path + ("?" + request.url.query if request.url.query else "")
+    return RedirectResponse("/signin?" + urlencode({"next": here}), status_code=303)
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: a link never sends a signed-in agent elsewhere."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target

@@ -1,0 +1,197 @@
+"""The console's pages besides a claim's: sign in and out, the language switch, the queue, the catalog."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from api.web import words as w
+from api.web.pages import LANG_COOKIE, Console, ConsoleDep, safe_next, to_sign_in
+from api.web.session import (
+    CSRF_FIELD,
+    SESSION_COOKIE,
+    SESSION_SECONDS,
+    TRIAL_COOKIE,
+    check_csrf,
+    open_session,
+    set_cookie,
+)
+from evidence_check.engine import now_utc
+from evidence_check.report import in_language
+from evidence_check.store import Store
+from evidence_check.store.catalog_store import list_skus
+from evidence_check.store.claims import (
+    ClaimFilter,
+    ClaimPage,
+    ClaimSummary,
+    CursorInvalid,
+    encode_cursor,
+    list_claims,
+)
+from evidence_check.store.tables import ClaimRow
+
+router = APIRouter(include_in_schema=False)
+
+PAGE = 25
+VERDICT_CHOICES = ("accept", "review", "reject")
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def sign_in_page(console: ConsoleDep, next: str | None = None) -> Response:
+    if console.agent is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return console.render("signin.html", next=safe_next(next), failed=False)
+
+
+@router.post("/signin", response_class=HTMLResponse)
+def sign_in(
+    request: Request,
+    console: ConsoleDep,
+    api_key: Annotated[str, Form(max_length=256)] = "",
+    next: Annotated[str, Form(max_length=2048)] = "/",
+) -> Response:
+    """No CSRF token here (nobody is signed in yet); a form posted from another site is refused by
+    its Origin, so that no page can sign a browser into a session of its own choosing."""
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != request.url.netloc:
+        raise HTTPException(403, "sign in from this server's own page")
+    value = open_session(console.store, api_key.strip())
+    if value is None:
+        return console.render("signin.html", status_code=401, next=safe_next(next), failed=True)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    set_cookie(request, response, SESSION_COOKIE, value, max_age=SESSION_SECONDS)
+    return response
+
+
+@router.post("/signout")
+def sign_out(request: Request, console: ConsoleDep, csrf: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
+    if console.agent is not None:
+        check_csrf(console.agent, csrf)
+    response = RedirectResponse("/signin", status_code=303)
+    for name in (SESSION_COOKIE, TRIAL_COOKIE):
+        response.delete_cookie(name, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https")
+    return response
+
+
+@router.get("/lang")
+def switch_language(request: Request, to: str = "en", next: str | None = None) -> Response:
+    response = RedirectResponse(safe_next(next), status_code=303)
+    set_cookie(request, response, LANG_COOKIE, w.language(to) or "en", max_age=365 * 86400)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def queue(
+    console: ConsoleDep,
+    q: str = "",
+    verdict: str = "",
+    since: str = "",
+    until: str = "",
+    cursor: str | None = None,
+    review_cursor: str | None = None,
+) -> Response:
+    """Claims newest first; without a verdict filter, those waiting for review come first, each
+    section paged on its own."""
+    agent = console.agent
+    if agent is None:
+        return to_sign_in(console.request)
+    problems: list[str] = []
+    where = ClaimFilter(
+        verdict=verdict if verdict in VERDICT_CHOICES else None,
+        text=q.strip()[:128] or None,
+        since=_day_start(since, console, problems),
+        until=_day_start(until, console, problems, next_day=True),
+    )
+    filters = {"q": q, "verdict": where.verdict or "", "since": since, "until": until}
+    sections = []
+    try:
+        if where.verdict is None:
+            review = list_claims(console.store, agent.tenant, replace(where, verdict="review"), PAGE, review_cursor)
+            others = _accepted_and_rejected(console.store, agent.tenant, where, cursor)
+            sections = [
+                _section("needs_review", review, filters, "review_cursor", {"cursor": cursor, "review_cursor": review_cursor}),
+                _section("other_claims", others, filters, "cursor", {"cursor": cursor, "review_cursor": review_cursor}),
+            ]
+        else:
+            found = list_claims(console.store, agent.tenant, where, PAGE, cursor)
+            sections = [_section("results", found, filters, "cursor", {"cursor": cursor})]
+    except CursorInvalid as exc:
+        problems.append(str(exc))
+    return console.render(
+        "queue.html",
+        sections=sections,
+        filters=filters,
+        verdict_choices=VERDICT_CHOICES,
+        problems=problems,
+        ago=lambda moment: w.duration(now_utc() - moment, console.lang),
+        strongest=lambda item: _strongest_reason(item, console.lang),
+    )
+
+
+@router.get("/catalog", response_class=HTMLResponse)
+def catalog(console: ConsoleDep) -> Response:
+    if console.agent is None:
+        return to_sign_in(console.request)
+    return console.render("catalog.html", skus=list_skus(console.store, console.agent.tenant))
+
+
+def _strongest_reason(item: ClaimSummary, lang: str) -> str:
+    """The first reason of the claim's latest report, written in the agent's language."""
+    reasons = in_language(item.report, lang, "console").get("reasons") or []
+    return str(reasons[0]) if reasons else ""
+
+
+def _section(
+    title: str, page: ClaimPage, filters: dict[str, str], cursor_name: str, keep: dict[str, str | None]
+) -> dict[str, object]:
+    """`keep`: the cursors of this page (of the other section too), so paging one keeps the other."""
+    kept = {k: v for k, v in {**filters, **keep}.items() if v}
+    return {
+        "title": title,
+        "items": page.items,
+        "older": "/?" + urlencode({**kept, cursor_name: page.next_cursor}) if page.next_cursor else None,
+        "newest": "/?" + urlencode({k: v for k, v in kept.items() if k != cursor_name}),
+        "paged": cursor_name in kept,
+    }
+
+
+def _accepted_and_rejected(store: Store, tenant: str, where: ClaimFilter, cursor: str | None) -> ClaimPage:
+    """One page of the claims the service accepted or rejected, newest first, cut by one cursor
+    (the store's cursor is a position in the claims' order, the same for every verdict)."""
+    found = []
+    more = False
+    for verdict in ("accept", "reject"):
+        page = list_claims(store, tenant, replace(where, verdict=verdict), PAGE, cursor)
+        found += page.items
+        more = more or page.next_cursor is not None
+    if not found:
+        return ClaimPage([], None)
+    with store.sessions() as session:
+        rows = session.execute(
+            select(ClaimRow.claim_id, ClaimRow.id).where(
+                ClaimRow.tenant == tenant, ClaimRow.claim_id.in_([s.claim_id for s in found])
+            )
+        )
+        positions = {claim_id: row_id for claim_id, row_id in rows}
+    found.sort(key=lambda summary: positions[summary.claim_id], reverse=True)
+    shown = found[:PAGE]
+    more = more or len(found) > PAGE
+    return ClaimPage(shown, encode_cursor(positions[shown[-1].claim_id]) if more else None)
+
+
+def _day_start(text: str, console: Console, problems: list[str], next_day: bool = False) -> datetime | None:
+    """The start of a date in the agent's zone (of the day after, for an inclusive end)."""
+    if not text.strip():
+        return None
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        problems.append(f"{text[:40]!r}: not a date (YYYY-MM-DD)")
+        return None
+    return datetime.combine(day + timedelta(days=1 if next_day else 0), time(), console.zone)

@@ -1,0 +1,131 @@
+"""Who is at the console: an agent signed in with an API key, or the loopback trial before any key.
+
+A session is a cookie naming the key it was opened with, signed with HMAC-SHA256 keyed by that
+key's stored sha256. Every process of `serve --workers N` reads the same key rows, so a session
+opened on one worker is valid on all; revoking the key ends its sessions at once, and no secret
+is kept beside the keys. The cookie never holds the key itself.
+
+Every form carries a CSRF token that a POST must send back: the HMAC of the session's nonce (under
+the same key) when signed in; in the trial, a random value kept in a cookie of its own and sent
+back in the form (double submit). Both cookies are HttpOnly, SameSite=Strict, and Secure when the
+request came over https.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass, replace
+
+from fastapi import HTTPException, Request, Response
+from sqlalchemy import select
+
+from api.auth import TRIAL_TENANT, in_trial
+from evidence_check.store import Store
+from evidence_check.store.keys import digest, tenant_for
+from evidence_check.store.keys_tables import ApiKeyRow
+
+SESSION_COOKIE = "ec_session"
+TRIAL_COOKIE = "ec_trial"
+SESSION_SECONDS = 12 * 3600
+CSRF_FIELD = "csrf"
+
+
+@dataclass(frozen=True)
+class Agent:
+    tenant: str
+    csrf: str
+    signed_in: bool  # False: the loopback trial, which has nothing to sign out of
+
+
+def open_session(store: Store, api_key: str) -> str | None:
+    """The session cookie's value for a valid key, or None when the key is not one."""
+    if tenant_for(store, api_key) is None:
+        return None
+    key_id = _key_id(store, digest(api_key))
+    if key_id is None:
+        return None
+    payload = _encode({"k": key_id, "t": int(time.time()), "n": secrets.token_urlsafe(16)})
+    return f"{payload}.{_sign(digest(api_key), payload)}"
+
+
+def current_agent(request: Request, store: Store) -> Agent | None:
+    """The agent of this request, or None when they must sign in (the trial: loopback only)."""
+    if in_trial(request, store):
+        nonce = request.cookies.get(TRIAL_COOKIE) or ""
+        return Agent(TRIAL_TENANT, nonce, signed_in=False)
+    value = request.cookies.get(SESSION_COOKIE)
+    if not value or "." not in value:
+        return None
+    payload, _, signature = value.rpartition(".")
+    try:
+        fields = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        key_id, issued, nonce = str(fields["k"]), int(fields["t"]), str(fields["n"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not 0 <= time.time() - issued < SESSION_SECONDS:
+        return None
+    key = _key(store, key_id)
+    if key is None:
+        return None
+    tenant, secret_sha256 = key
+    if not hmac.compare_digest(signature, _sign(secret_sha256, payload)):
+        return None
+    return Agent(tenant, _sign(secret_sha256, f"csrf:{nonce}"), signed_in=True)
+
+
+def with_trial_token(agent: Agent) -> tuple[Agent, str | None]:
+    """In the trial, the first page makes the CSRF token: the agent with it, and the value for the
+    trial cookie (None when the agent has a token already)."""
+    if agent.signed_in or agent.csrf:
+        return agent, None
+    nonce = secrets.token_urlsafe(24)
+    return replace(agent, csrf=nonce), nonce
+
+
+def check_csrf(agent: Agent, sent: str | None) -> None:
+    if not agent.csrf or not sent or not hmac.compare_digest(agent.csrf, sent):
+        raise HTTPException(403, "the form's security token is missing or stale; reload the page and try again")
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+
+
+def _encode(fields: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(fields, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _sign(secret_sha256: str, payload: str) -> str:
+    return hmac.new(bytes.fromhex(secret_sha256), payload.encode(), hashlib.sha256).hexdigest()
+
+
+def _key_id(store: Store, secret_sha256: str) -> str | None:
+    with store.sessions() as session:
+        found = session.scalar(select(ApiKeyRow.key_id).where(ApiKeyRow.secret_sha256 == secret_sha256))
+    return str(found) if found is not None else None
+
+
+def _key(store: Store, key_id: str) -> tuple[str, str] | None:
+    """(tenant, secret's sha256) of an unrevoked key."""
+    with store.sessions() as session:
+        row = session.execute(
+            select(ApiKeyRow.tenant, ApiKeyRow.secret_sha256, ApiKeyRow.revoked_at).where(
+                ApiKeyRow.key_id == key_id
+            )
+        ).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    return str(row.tenant), str(row.secret_sha256)

@@ -1,0 +1,135 @@
+// The console's little script: the agent's time zone, photos by drag and drop, upload progress,
+// and the problem region dragged on the first photo. Every page works without it.
+(function () {
+  "use strict";
+  var zone = "";
+  try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
+  if (zone) {
+    var had = document.cookie.split("; ").some(function (c) { return c === "ec_tz=" + encodeURIComponent(zone); });
+    document.cookie = "ec_tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=strict";
+    // The first page was written in the server's zone: write it again in the agent's.
+    if (!had && document.body && document.body.dataset.zone !== zone && !sessionStorage.getItem("ec_tz_reloaded")) {
+      sessionStorage.setItem("ec_tz_reloaded", "1");
+      if (document.querySelector("time")) { location.reload(); }
+    }
+  }
+
+  var form = document.getElementById("claim-form");
+  if (!form) { return; }
+  var input = document.getElementById("photos");
+  var drop = document.getElementById("drop");
+  var chosen = document.getElementById("chosen");
+  var tz = document.getElementById("tz");
+  if (zone && tz && !document.getElementById("form-error")) {
+    tz.value = zone;
+    document.getElementById("tz-shown").textContent = zone;
+  }
+
+  function listChosen() {
+    chosen.textContent = "";
+    Array.prototype.forEach.call(input.files, function (file) {
+      var item = document.createElement("li");
+      item.textContent = file.name + " (" + Math.max(1, Math.round(file.size / 1024)) + " KB)";
+      chosen.appendChild(item);
+    });
+    showRegionPhoto(input.files[0]);
+  }
+  input.addEventListener("change", listChosen);
+  ["dragenter", "dragover"].forEach(function (name) {
+    drop.addEventListener(name, function (event) { event.preventDefault(); drop.classList.add("over"); });
+  });
+  ["dragleave", "drop"].forEach(function (name) {
+    drop.addEventListener(name, function (event) { event.preventDefault(); drop.classList.remove("over"); });
+  });
+  drop.addEventListener("drop", function (event) {
+    if (event.dataTransfer && event.dataTransfer.files.length) {
+      input.files = event.dataTransfer.files;
+      listChosen();
+    }
+  });
+
+  // The region: a box dragged on the first photo, written as X,Y,W,H in the photo's own pixels into
+  // the field (which can also be typed in). The browser shows the photo upright by its EXIF
+  // orientation, as the service reads it.
+  var box = document.getElementById("region-stage");
+  var photo = document.getElementById("region-photo");
+  var mark = document.getElementById("region-mark");
+  var region = document.getElementById("region");
+  var start = null;
+  function showRegionPhoto(file) {
+    clearRegion();
+    if (!file || !/^image\/(jpeg|png|webp|gif)$/.test(file.type)) { box.hidden = true; return; }
+    photo.src = URL.createObjectURL(file);
+    box.hidden = false;
+  }
+  function clearRegion() { region.value = ""; mark.hidden = true; }
+  function point(event) {
+    var rect = photo.getBoundingClientRect();
+    return {
+      x: Math.min(Math.max(event.clientX - rect.left, 0), rect.width),
+      y: Math.min(Math.max(event.clientY - rect.top, 0), rect.height)
+    };
+  }
+  function draw(a, b) {
+    var left = Math.min(a.x, b.x), top = Math.min(a.y, b.y);
+    mark.style.left = left + "px"; mark.style.top = top + "px";
+    mark.style.width = Math.abs(a.x - b.x) + "px"; mark.style.height = Math.abs(a.y - b.y) + "px";
+    mark.hidden = false;
+  }
+  photo.addEventListener("pointerdown", function (event) {
+    event.preventDefault();
+    start = point(event);
+    photo.setPointerCapture(event.pointerId);
+  });
+  photo.addEventListener("pointermove", function (event) { if (start) { draw(start, point(event)); } });
+  photo.addEventListener("pointerup", function (event) {
+    if (!start) { return; }
+    var end = point(event), scale = photo.naturalWidth / photo.getBoundingClientRect().width;
+    var x = Math.round(Math.min(start.x, end.x) * scale), y = Math.round(Math.min(start.y, end.y) * scale);
+    var w = Math.round(Math.abs(start.x - end.x) * scale), h = Math.round(Math.abs(start.y - end.y) * scale);
+    start = null;
+    if (w < 2 || h < 2) { clearRegion(); return; }
+    region.value = [x, y, w, h].join(",");
+  });
+  document.getElementById("region-clear").addEventListener("click", clearRegion);
+
+  // Upload with progress; the answer is the report page (a redirect) or the form with its error.
+  var progress = document.getElementById("progress");
+  var status = document.getElementById("progress-text");
+  var submit = document.getElementById("submit");
+  form.addEventListener("submit", function (event) {
+    if (!window.FormData || !window.XMLHttpRequest) { return; }
+    event.preventDefault();
+    var request = new XMLHttpRequest();
+    request.open("POST", form.action);
+    request.upload.addEventListener("progress", function (e) {
+      if (e.lengthComputable) {
+        progress.value = Math.round((e.loaded / e.total) * 100);
+        status.textContent = status.dataset.uploading + " " + progress.value + "%";
+      }
+    });
+    request.upload.addEventListener("load", function () {
+      progress.removeAttribute("value");
+      status.textContent = status.dataset.analysing;
+    });
+    request.addEventListener("load", function () {
+      if (request.status === 200 && request.responseURL && request.responseURL.indexOf("/claims/new") === -1) {
+        location.assign(request.responseURL);
+        return;
+      }
+      document.open();
+      document.write(request.responseText);
+      document.close();
+    });
+    request.addEventListener("error", function () {
+      // Nothing was recorded unless the server answered; the agent may send the form again.
+      submit.disabled = false;
+      progress.hidden = true;
+      status.textContent = status.dataset.failed;
+    });
+    progress.hidden = false;
+    progress.value = 0;
+    submit.disabled = true;
+    request.send(new FormData(form));
+  });
+})();

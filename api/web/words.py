@@ -1,0 +1,262 @@
+"""The console's words in English and Chinese, and times and durations in the agent's zone and language.
+
+Report sentences (reasons, next steps, check summaries) are written by `evidence_check.explain`
+when a claim is verified, in the language of that request; the words here are the page around them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+LANGUAGES = ("en", "zh")
+
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Evidence check",
+        "queue": "Claims",
+        "new_claim": "New claim",
+        "catalog": "Catalog",
+        "sign_in": "Sign in",
+        "sign_out": "Sign out",
+        "api_key": "API key",
+        "api_key_help": "The key from `evidence-check keys create TENANT`. It is not stored in the browser.",
+        "bad_key": "That key is not valid (or it was revoked).",
+        "trial": "Single-user trial on this computer: no API key exists yet.",
+        "tenant": "Merchant",
+        "language": "中文",
+        "search": "Search",
+        "search_help": "Part of a claim id, customer id or SKU",
+        "verdict": "Verdict",
+        "any_verdict": "Any verdict",
+        "since": "From",
+        "until": "To",
+        "filter": "Filter",
+        "clear_filters": "Clear",
+        "needs_review": "Needs review",
+        "other_claims": "Accepted and rejected",
+        "results": "Claims found",
+        "claim": "Claim",
+        "customer": "Customer",
+        "sku": "SKU",
+        "strongest_reason": "Strongest reason",
+        "photos": "Photos",
+        "recorded": "Recorded",
+        "decided": "Decided",
+        "undecided": "Not decided",
+        "more": "Older claims",
+        "first_page": "Newest",
+        "none": "No claims here.",
+        "reasons": "Reasons",
+        "next_steps": "Next steps",
+        "no_next_steps": "Nothing to ask for.",
+        "risk": "Risk",
+        "confidence": "Confidence",
+        "actions": "Actions",
+        "challenge": "Issue a retake challenge",
+        "challenge_code": "Retake code",
+        "challenge_help": "Read this code to the customer: they write it on paper, lay it beside the item and take a new photo now. Add that photo to this claim with the same claim id.",
+        "outcome": "Record the outcome",
+        "genuine": "Genuine",
+        "fraud": "Fraud",
+        "note": "Note",
+        "outcome_saved": "Outcome recorded",
+        "outcome_replaced": "it replaces the earlier decision",
+        "photo_cards": "Photos and their checks",
+        "unreadable": "Could not be read",
+        "history": "Report history",
+        "history_help": "The claim was verified more than once; the newest report is shown above.",
+        "check": "Check",
+        "status": "Status",
+        "finding": "Finding",
+        "timeline": "Timeline",
+        "ordered_at": "Ordered",
+        "shipped_at": "Shipped",
+        "delivered_at": "Delivered",
+        "claimed_at": "Claimed",
+        "claim_id": "Claim id (optional)",
+        "customer_id": "Customer",
+        "reason": "Reason",
+        "dates_help": "Dates and times in your time zone",
+        "photos_pick": "Photos (one or more; JPEG, PNG, HEIC)",
+        "drop_here": "or drop photos here",
+        "region": "Problem region",
+        "region_help": "Optional: drag a box around the problem on the first photo, or type it in pixels of that photo.",
+        "region_clear": "Clear the box",
+        "verify": "Verify the photos",
+        "uploading": "Uploading",
+        "analysing": "Analysing the photos…",
+        "network_error": "The connection failed before the server answered; send the form again.",
+        "error": "Something is wrong",
+        "not_found": "No such claim for this merchant.",
+        "back": "Back to the claims",
+        "images": "Images",
+        "zones": "Zones",
+        "name": "Name",
+        "category": "Category",
+        "no_skus": "No products in the catalog yet: `evidence-check catalog add SKU IMAGE...`.",
+        "ago": "ago",
+        "printable": "Printable report",
+        "basis": "Why this verdict",
+    },
+    "zh": {
+        "title": "图片证据核查",
+        "queue": "售后申请",
+        "new_claim": "新建申请",
+        "catalog": "商品目录",
+        "sign_in": "登录",
+        "sign_out": "退出",
+        "api_key": "API 密钥",
+        "api_key_help": "由 `evidence-check keys create 商户` 生成的密钥。浏览器不会保存它。",
+        "bad_key": "密钥无效（或已被吊销）。",
+        "trial": "本机单用户试用：尚未创建任何 API 密钥。",
+        "tenant": "商户",
+        "language": "English",
+        "search": "搜索",
+        "search_help": "申请编号、客户编号或 SKU 的一部分",
+        "verdict": "结论",
+        "any_verdict": "全部结论",
+        "since": "起始日期",
+        "until": "截止日期",
+        "filter": "筛选",
+        "clear_filters": "清除",
+        "needs_review": "待人工审核",
+        "other_claims": "已通过和已拒绝",
+        "results": "查询结果",
+        "claim": "申请",
+        "customer": "客户",
+        "sku": "SKU",
+        "strongest_reason": "主要理由",
+        "photos": "照片",
+        "recorded": "记录时间",
+        "decided": "已处理",
+        "undecided": "未处理",
+        "more": "更早的申请",
+        "first_page": "最新",
+        "none": "这里没有申请。",
+        "reasons": "理由",
+        "next_steps": "下一步",
+        "no_next_steps": "无需客户补充。",
+        "risk": "风险",
+        "confidence": "置信度",
+        "actions": "操作",
+        "challenge": "发出补拍验证码",
+        "challenge_code": "补拍验证码",
+        "challenge_help": "请把这个验证码读给客户：写在纸上，放在商品旁边，现在重新拍照。用同一个申请编号提交这张照片。",
+        "outcome": "记录处理结果",
+        "genuine": "属实",
+        "fraud": "欺诈",
+        "note": "备注",
+        "outcome_saved": "处理结果已记录",
+        "outcome_replaced": "替换了之前的结果",
+        "photo_cards": "照片及检查结果",
+        "unreadable": "无法读取",
+        "history": "报告历史",
+        "history_help": "此申请核查过不止一次；上方显示的是最新报告。",
+        "check": "检查",
+        "status": "状态",
+        "finding": "结果",
+        "timeline": "时间线",
+        "ordered_at": "下单",
+        "shipped_at": "发货",
+        "delivered_at": "签收",
+        "claimed_at": "申请售后",
+        "claim_id": "申请编号（可选）",
+        "customer_id": "客户",
+        "reason": "原因",
+        "dates_help": "日期和时间按您所在的时区填写",
+        "photos_pick": "照片（一张或多张；JPEG、PNG、HEIC）",
+        "drop_here": "或把照片拖到这里",
+        "region": "问题区域",
+        "region_help": "可选：在第一张照片上拖出一个框框住问题所在，或按该照片的像素填写。",
+        "region_clear": "清除方框",
+        "verify": "核查照片",
+        "uploading": "正在上传",
+        "analysing": "正在分析照片…",
+        "network_error": "服务器回应之前连接中断；请重新提交表单。",
+        "error": "出错了",
+        "not_found": "该商户没有这个申请。",
+        "back": "返回申请列表",
+        "images": "图片",
+        "zones": "区域",
+        "name": "名称",
+        "category": "类目",
+        "no_skus": "目录中还没有商品：`evidence-check catalog add SKU 图片...`。",
+        "ago": "前",
+        "printable": "可打印的报告",
+        "basis": "结论依据",
+    },
+}
+
+VERDICTS = {
+    "en": {"accept": "Accept", "review": "Review", "reject": "Reject"},
+    "zh": {"accept": "通过", "review": "人工审核", "reject": "拒绝"},
+}
+STATUSES = {
+    "en": {"pass": "pass", "warn": "warn", "fail": "fail", "unknown": "unknown", "error": "error"},
+    "zh": {"pass": "通过", "warn": "警告", "fail": "不通过", "unknown": "未知", "error": "出错"},
+}
+REASONS = {
+    "en": {
+        "damaged": "Damaged",
+        "not_received": "Not received",
+        "wrong_item": "Wrong item",
+        "not_as_described": "Not as described",
+        "other": "Other",
+    },
+    "zh": {
+        "damaged": "商品损坏",
+        "not_received": "未收到货",
+        "wrong_item": "发错商品",
+        "not_as_described": "与描述不符",
+        "other": "其他",
+    },
+}
+OUTCOMES = {"en": {"genuine": "Genuine", "fraud": "Fraud"}, "zh": {"genuine": "属实", "fraud": "欺诈"}}
+# (seconds in the unit, English singular, English plural, Chinese)
+_UNITS = (
+    (365 * 86400, "year", "years", "年"),
+    (86400, "day", "days", "天"),
+    (3600, "hour", "hours", "小时"),
+    (60, "minute", "minutes", "分钟"),
+)
+
+
+def language(value: str | None) -> str | None:
+    return value if value in LANGUAGES else None
+
+
+def zone(name: str | None, fallback: str) -> ZoneInfo:
+    """The agent's IANA zone (sent by the page's script), else the server's setting, else UTC."""
+    for candidate in (name, fallback):
+        if candidate:
+            try:
+                return ZoneInfo(candidate)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
+
+
+def local_time(moment: datetime | str | None, where: ZoneInfo) -> str:
+    """`2026-12-04 09:30` in the agent's zone; empty for no time."""
+    if isinstance(moment, str):
+        try:
+            parsed = datetime.fromisoformat(moment)
+        except ValueError:
+            return moment
+    elif moment is None:
+        return ""
+    else:
+        parsed = moment
+    aware = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return aware.astimezone(where).strftime("%Y-%m-%d %H:%M")
+
+
+def duration(span: timedelta, lang: str) -> str:
+    """The largest whole unit: '3 days' / '3 天'; under a minute counts as one minute."""
+    seconds = max(60.0, span.total_seconds())
+    for size, one, many, chinese in _UNITS:
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {chinese}" if lang == "zh" else f"{count} {one if count == 1 else many}"
+    raise AssertionError("unreachable: a minute is the smallest unit")

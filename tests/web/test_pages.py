@@ -1,0 +1,173 @@
+"""The console's pages in the loopback trial: the queue, a new claim, a report with its actions, 中文."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from api.web import routes
+from tests.api.conftest import CLAIM, Api, jpeg, photos
+from tests.web.conftest import csrf_of, seed
+
+DAY = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def _rows(page: str, section: str) -> list[str]:
+    """The claim ids listed in one section of the queue, in order."""
+    part = page.split(f'id="s-{section}"', 1)[1].split("</section>", 1)[0]
+    return re.findall(r'<a href="/claims/[^"]+">([^<]+)</a>', part)
+
+
+def test_the_queue_puts_claims_to_review_first_then_the_rest_newest_first(api: Api) -> None:
+    seed(api.store, "default", "c-old-accept", "accept", DAY)
+    seed(api.store, "default", "c-review", "review", DAY + timedelta(hours=1))
+    seed(api.store, "default", "c-reject", "reject", DAY + timedelta(hours=2))
+    seed(api.store, "default", "c-new-accept", "accept", DAY + timedelta(hours=3))
+    page = api.client.get("/").text
+    assert _rows(page, "needs_review") == ["c-review"]
+    assert _rows(page, "other_claims") == ["c-new-accept", "c-reject", "c-old-accept"]
+    assert "strongest reason of c-reject" in page and "Not decided" in page
+
+
+def test_the_queue_filters_by_verdict_search_and_dates_in_the_agents_zone(api: Api) -> None:
+    seed(api.store, "default", "c-1", "reject", DAY, customer_id="alice", sku="BAG-001")
+    seed(api.store, "default", "c-2", "accept", DAY + timedelta(days=1), customer_id="bob", sku="CUP-7")
+    seed(api.store, "default", "c-3", "reject", DAY + timedelta(days=2), customer_id="bob", sku="BAG-001")
+    assert _rows(api.client.get("/", params={"verdict": "reject"}).text, "results") == ["c-3", "c-1"]
+    assert _rows(api.client.get("/", params={"verdict": "reject", "q": "ALICE"}).text, "results") == ["c-1"]
+    by_sku = api.client.get("/", params={"q": "bag-0"}).text
+    assert _rows(by_sku, "other_claims") == ["c-3", "c-1"]
+    # 2026-12-02 01:00 in Shanghai is 2026-12-01 17:00 UTC: c-1 (09:00 UTC on the 1st) is before it.
+    api.client.cookies.set("ec_tz", "Asia%2FShanghai")  # as the page's script writes it
+    dated = api.client.get("/", params={"since": "2026-12-02", "until": "2026-12-02"}).text
+    assert _rows(dated, "other_claims") == ["c-2"]
+    assert "2026-12-02 17:00" in dated  # c-2's time, written in the agent's zone
+    bad = api.client.get("/", params={"since": "yesterday"})
+    assert bad.status_code == 200 and "not a date" in bad.text
+
+
+def test_the_queue_pages_each_section_by_its_own_cursor(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(routes, "PAGE", 2)
+    for n in range(5):
+        seed(api.store, "default", f"c-{n}", "accept" if n % 2 else "reject", DAY + timedelta(hours=n))
+    seen: list[str] = []
+    url: str | None = "/"
+    while url is not None:
+        page = api.client.get(url).text
+        seen += _rows(page, "other_claims")
+        older = re.search(r'id="s-other_claims".*?<a href="([^"]+)">Older claims', page, re.S)
+        url = older.group(1).replace("&amp;", "&") if older else None
+    assert seen == ["c-4", "c-3", "c-2", "c-1", "c-0"]
+    assert "cursor: not one" in api.client.get("/", params={"cursor": "garbage"}).text
+
+
+def test_a_claim_made_through_the_form_is_verified_and_shown(api: Api) -> None:
+    token = csrf_of(api.client.get("/claims/new").text)
+    answer = api.client.post(
+        "/claims/new",
+        files=photos(("front.jpg", jpeg(1)), ("back.jpg", jpeg(2))),
+        data={**CLAIM, "csrf": token, "claim_id": "c-form", "customer_id": "u-7", "region": "10,10,50,40"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == "/claims/c-form"
+    report = api.client.get("/v1/claims/c-form").json()
+    assert [image["filename"] for image in report["images"]] == ["front.jpg", "back.jpg"]
+    assert report["images"][0]["checks"]["location"]["details"]["region"] == [10, 10, 50, 40]
+    page = api.client.get("/claims/c-form").text
+    assert report["verdict_basis"]["summary"] in page
+    assert page.index(report["verdict_basis"]["summary"]) < page.index(report["reasons"][0])
+    assert "front.jpg" in page and "back.jpg" in page
+    printable = api.client.get("/claims/c-form/print")
+    assert printable.status_code == 200 and "<h1>c-form" in printable.text
+    assert _rows(api.client.get("/").text, "needs_review" if report["verdict"] == "review" else "other_claims") == [
+        "c-form"
+    ]
+
+
+def test_a_wrong_field_gives_the_form_back_with_the_reason_and_the_fields_kept(api: Api) -> None:
+    token = csrf_of(api.client.get("/claims/new").text)
+    answer = api.client.post(
+        "/claims/new",
+        files=photos(("a.jpg", jpeg(1))),
+        data={"csrf": token, "customer_id": "u-7", "ordered_at": "last tuesday"},
+    )
+    assert answer.status_code == 422
+    assert "ordered_at" in answer.text and 'value="u-7"' in answer.text
+    unreadable = api.client.post(
+        "/claims/new", files=[("photos", ("x.jpg", b"not a photo", "image/jpeg"))], data={"csrf": token}
+    )
+    assert unreadable.status_code == 422 and "no photo could be read" in unreadable.text
+    assert api.count("claims") == 0
+
+
+def test_the_report_page_issues_a_challenge_and_records_an_outcome(api: Api) -> None:
+    seed(api.store, "default", "c-1", "review", DAY)
+    token = csrf_of(api.client.get("/claims/c-1").text)
+    issued = api.client.post("/claims/c-1/challenge", data={"csrf": token})
+    assert issued.status_code == 200
+    code = re.search(r'<p class="code"[^>]*>(\w+)</p>', issued.text)
+    assert code is not None and len(code.group(1)) == api.client.app.state.settings.challenge_length  # type: ignore[attr-defined]
+    decided = api.client.post("/claims/c-1/outcome", data={"csrf": token, "decision": "fraud", "note": "same bag as c-0"})
+    assert decided.status_code == 200 and "Outcome recorded: Fraud" in decided.text
+    assert "replaces" not in decided.text
+    again = api.client.post("/claims/c-1/outcome", data={"csrf": token, "decision": "genuine"})
+    assert "Outcome recorded: Genuine — it replaces the earlier decision (Fraud)" in again.text
+    stats = api.client.get("/v1/stats").json()
+    assert (stats["decided"], stats["genuine"]) == (1, 1)
+    assert re.search(r"c-1</a>.*?Genuine", api.client.get("/").text, re.S)
+    assert api.count("challenges") == 1
+
+
+def test_a_claim_verified_again_shows_its_history(api: Api) -> None:
+    seed(api.store, "default", "c-1", "review", DAY)
+    seed(api.store, "default", "c-1", "accept", DAY + timedelta(days=1))
+    page = api.client.get("/claims/c-1").text
+    assert "Report history" in page and page.count("basis of c-1") == 2
+
+
+def test_chinese_pages_say_everything_in_chinese(api: Api) -> None:
+    seed(api.store, "default", "c-1", "review", DAY - timedelta(days=3))
+    api.client.get("/lang", params={"to": "zh", "next": "/"})
+    queue = api.client.get("/").text
+    assert '<html lang="zh-Hans">' in queue
+    for label in ("售后申请", "待人工审核", "人工审核", "未处理", "天前", "搜索"):
+        assert label in queue, label
+    assert "Needs review" not in queue and " days" not in queue
+    report = api.client.get("/claims/c-1").text
+    for label in ("发出补拍验证码", "记录处理结果", "属实", "欺诈", "理由"):
+        assert label in report, label
+    assert "新建申请" in api.client.get("/claims/new").text
+    # The switch goes back, and a link elsewhere is never followed.
+    back = api.client.get("/lang", params={"to": "en", "next": "https://elsewhere.example/"}, follow_redirects=False)
+    assert back.headers["location"] == "/"
+
+
+def test_the_catalog_page_lists_skus_with_image_counts(api: Api) -> None:
+    added = api.client.post(
+        "/v1/catalog/BAG-001/images", files=[("images", ("bag.jpg", jpeg(5, (640, 480)), "image/jpeg"))]
+    )
+    assert added.status_code == 201, added.text
+    page = api.client.get("/catalog").text
+    assert re.search(r"<td>BAG-001</td>.*?<td class=\"num\">1</td>", page, re.S)
+
+
+def test_the_stylesheet_and_script_are_served_by_the_app(api: Api) -> None:
+    css = api.client.get("/static/console.css")
+    assert css.status_code == 200 and '"Noto Sans CJK SC"' in css.text
+    assert re.search(r"font-family:[^;]*\bsans-serif;", css.text)
+    assert api.client.get("/static/console.js").status_code == 200
+    page = api.client.get("/").text
+    assert not re.search(r'(src|href)="(https?:)?//', page), "a page asks for something off this server"
+
+
+def test_a_reused_photo_links_to_the_earlier_claim(api: Api) -> None:
+    photo = jpeg(7, (640, 480))
+    for claim_id, customer in (("c-first", "alice"), ("c-second", "bob")):
+        answer = api.verify(photos((f"{claim_id}.jpg", photo)), {"claim_id": claim_id, "customer_id": customer})
+        assert answer.status_code == 200, answer.text
+    assert '<a href="/claims/c-first">' in api.client.get("/claims/c-second").text
+    assert '<a href="/claims/c-second">' not in api.client.get("/claims/c-second").text
+    # The first claim's photo was new then: it links to nothing.
+    assert "→ c-" not in api.client.get("/claims/c-first").text

@@ -1,0 +1,130 @@
+"""Signing in and out of the console, its cookies, the CSRF token, and one tenant's claims kept from another."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from evidence_check.engine import now_utc
+from evidence_check.store.keys import list_keys, revoke_key
+from tests.api.conftest import LOCAL, Api, bearer, jpeg, photos, settings_for
+from tests.web.conftest import csrf_of, seed, sign_in
+
+
+def test_the_loopback_trial_shows_the_queue_without_signing_in(api: Api) -> None:
+    page = api.client.get("/")
+    assert page.status_code == 200
+    assert "Single-user trial" in page.text and "Sign out" not in page.text
+    assert csrf_of(api.client.get("/claims/new").text) == api.client.cookies.get("ec_trial")
+
+
+def test_with_keys_a_page_asks_to_sign_in_first(keyed: tuple[Api, dict[str, str]]) -> None:
+    api, _keys = keyed
+    answer = api.client.get("/claims/c-1", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/signin?next=%2Fclaims%2Fc-1"
+
+
+def test_a_wrong_key_is_refused_with_a_sentence(keyed: tuple[Api, dict[str, str]]) -> None:
+    api, _keys = keyed
+    answer = api.client.post("/signin", data={"api_key": "ec_not-a-key"})
+    assert answer.status_code == 401
+    assert "not valid" in answer.text
+    assert "ec_session" not in answer.headers.get("set-cookie", "")
+
+
+def test_signing_in_opens_a_strict_http_only_session_and_signing_out_ends_it(
+    keyed: tuple[Api, dict[str, str]],
+) -> None:
+    api, keys = keyed
+    answer = api.client.post("/signin", data={"api_key": keys["acme"], "next": "/catalog"}, follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/catalog"
+    cookie = answer.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "secure" not in cookie
+    assert keys["acme"] not in answer.headers["set-cookie"]
+    page = api.client.get("/")
+    assert page.status_code == 200 and "acme" in page.text
+    # Signing out is a form like any other: without its token it is refused.
+    assert api.client.post("/signout", data={}).status_code == 403
+    assert api.client.post("/signout", data={"csrf": csrf_of(page.text)}, follow_redirects=False).status_code == 303
+    assert api.client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_over_https_the_cookie_is_secure(keyed: tuple[Api, dict[str, str]]) -> None:
+    api, keys = keyed
+    app = create_app(settings_for(api.store.url), api.store)
+    with TestClient(app, base_url="https://testserver", client=("127.0.0.1", 50000)) as client:
+        answer = client.post("/signin", data={"api_key": keys["acme"]}, follow_redirects=False)
+    assert "secure" in answer.headers["set-cookie"].lower()
+
+
+def test_a_session_is_good_in_another_process_and_ends_when_its_key_is_revoked(
+    keyed: tuple[Api, dict[str, str]],
+) -> None:
+    api, keys = keyed
+    sign_in(api, keys["acme"])
+    # Another app on the same store stands for another worker process: nothing is shared in memory.
+    other = create_app(settings_for(api.store.url), api.store)
+    with TestClient(other, client=("127.0.0.1", 50000), cookies=dict(api.client.cookies)) as client:
+        assert client.get("/", follow_redirects=False).status_code == 200
+    [acme_key] = [k for k in list_keys(api.store) if k.tenant == "acme"]
+    revoke_key(api.store, acme_key.key_id, now_utc())
+    assert api.client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_tampered_session_cookie_is_no_session(keyed: tuple[Api, dict[str, str]]) -> None:
+    api, keys = keyed
+    sign_in(api, keys["acme"])
+    value = api.client.cookies["ec_session"]
+    api.client.cookies.set("ec_session", value[:-2] + ("00" if not value.endswith("00") else "11"))
+    assert api.client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(keyed: tuple[Api, dict[str, str]]) -> None:
+    api, keys = keyed
+    seed(api.store, "acme", "c-1", "review", datetime(2026, 12, 1, tzinfo=UTC))
+    sign_in(api, keys["acme"])
+    for action in ("challenge", "outcome"):
+        assert api.client.post(f"/claims/c-1/{action}", data={"decision": "fraud"}).status_code == 403
+        assert api.client.post(f"/claims/c-1/{action}", data={"decision": "fraud", "csrf": "x"}).status_code == 403
+    answer = api.client.post("/claims/new", files=photos(("a.jpg", jpeg(1))), data={"claim_id": "c-2"})
+    assert answer.status_code == 403
+    assert (api.count("outcomes"), api.count("challenges"), api.count("claims")) == (0, 0, 1)
+
+
+def test_the_trial_refuses_a_post_without_its_token(api: Api) -> None:
+    seed(api.store, "default", "c-1", "review", datetime(2026, 12, 1, tzinfo=UTC))
+    api.client.get("/")
+    assert api.client.post("/claims/c-1/challenge", data={}).status_code == 403
+    assert api.count("challenges") == 0
+
+
+def test_a_session_never_reaches_another_tenants_claim(keyed: tuple[Api, dict[str, str]]) -> None:
+    api, keys = keyed
+    made = api.client.post(
+        "/v1/verify", files=photos(("a.jpg", jpeg(1))), data={"claim_id": "acme-1"}, headers=bearer(keys["acme"])
+    )
+    assert made.status_code == 200, made.text
+    sign_in(api, keys["globex"])
+    token = csrf_of(api.client.get("/").text)
+    assert "acme-1" not in api.client.get("/").text
+    assert api.client.get("/claims/acme-1").status_code == 404
+    assert api.client.get("/claims/acme-1/print").status_code == 404
+    assert api.client.post("/claims/acme-1/challenge", data={"csrf": token}).status_code == 404
+    outcome = api.client.post("/claims/acme-1/outcome", data={"csrf": token, "decision": "fraud"})
+    assert outcome.status_code == 404
+    assert (api.count("outcomes"), api.count("challenges")) == (0, 0)
+
+
+def test_a_sign_in_posted_from_another_site_is_refused(keyed: tuple[Api, dict[str, str]]) -> None:
+    api, keys = keyed
+    answer = api.client.post(
+        "/signin", data={"api_key": keys["acme"]}, headers={"Origin": "https://elsewhere.example"}
+    )
+    assert answer.status_code == 403 and "ec_session" not in answer.headers.get("set-cookie", "")
+    same = api.client.post(
+        "/signin", data={"api_key": keys["acme"]}, headers={"Origin": LOCAL}, follow_redirects=False
+    )
+    assert same.status_code == 303 and "ec_session" in same.headers["set-cookie"]
