@@ -103,8 +103,12 @@ class GuardedH11Protocol(HeaderGuard, H11Protocol):
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
-        if self._header_timer is not None and self.conn.their_state is not h11.IDLE:
+        awaiting = self.conn.their_state is h11.IDLE and (self.cycle is None or self.cycle.response_complete)
+        if self._header_timer is not None and not awaiting:
             self._stop_header_clock()
+        elif self._header_timer is None and awaiting and not self.transport.is_closing():
+            # A request answered before its body ended: the next one is awaited from here.
+            self._await_headers()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
