@@ -6,10 +6,10 @@ headers (the httptools parser takes header lines of any size, and waits for them
 pauses within a request's body. Here:
 
 - `GuardedHttpToolsProtocol` (api.connections_httptools; `GuardedH11Protocol` where httptools is
-  not installed): a
-  request's headers must arrive within `header_timeout()` seconds of the connection opening or the
-  previous answer (else 408 and the connection closes), and be at most MAX_HEADER_BYTES (else 431
-  and close); the bytes are counted as they arrive, so a header that never ends holds no more.
+  not installed): a request's headers must arrive within `header_timeout()` seconds of the
+  connection opening or the previous answer (else 408 and the connection closes), and be at most
+  MAX_HEADER_BYTES (else 431 and close; h11's own limit answers 400); the bytes are counted as
+  they arrive, so a header that never ends holds no more.
 - `BodyIdleTimeout`: a request's body may pause at most `seconds` between two pieces (else 408,
   `Connection: close`); an upload stalled by its client gives its slot and its spool back.
 """
@@ -75,14 +75,12 @@ class HeaderGuard:
         self._header_timer = None
         self._refuse(_TOO_SLOW, b"the request's headers did not arrive in time")
 
-    def _count_header_bytes(self, n: int) -> bool:
-        """Add `n` bytes received while headers are awaited; False once they are over the limit."""
+    def _count_header_bytes(self, n: int) -> None:
+        """Add `n` bytes received while headers are awaited; refuse once they are over the limit."""
         self._header_bytes += n
-        if self._header_bytes <= MAX_HEADER_BYTES:
-            return True
-        self._stop_header_clock()
-        self._refuse(_TOO_LARGE, b"the request's headers are over %d bytes" % MAX_HEADER_BYTES)
-        return False
+        if self._header_bytes > MAX_HEADER_BYTES:
+            self._stop_header_clock()
+            self._refuse(_TOO_LARGE, b"the request's headers are over %d bytes" % MAX_HEADER_BYTES)
 
     def _refuse(self, template: bytes, message: bytes) -> None:
         if not self.transport.is_closing():
@@ -103,8 +101,12 @@ class GuardedH11Protocol(HeaderGuard, H11Protocol):
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
-        if self._header_timer is not None and self.conn.their_state is not h11.IDLE:
+        awaiting = self.conn.their_state is h11.IDLE and (self.cycle is None or self.cycle.response_complete)
+        if self._header_timer is not None and not awaiting:
             self._stop_header_clock()
+        elif self._header_timer is None and awaiting and not self.transport.is_closing():
+            # A request answered before its body ended: the next one is awaited from here.
+            self._await_headers()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()

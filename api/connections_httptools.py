@@ -11,6 +11,8 @@ from api.connections import HeaderGuard
 
 
 class GuardedHttpToolsProtocol(HeaderGuard, HttpToolsProtocol):
+    _answered_before_body_ended = False
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._await_headers()
@@ -32,8 +34,18 @@ class GuardedHttpToolsProtocol(HeaderGuard, HttpToolsProtocol):
         self._stop_header_clock()
         super().on_headers_complete()
 
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        if self._answered_before_body_ended and not self.transport.is_closing():
+            self._answered_before_body_ended = False
+            self._await_headers()
+
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        # The keep-alive clock runs when no pipelined request was started: the next one is awaited.
+        # The keep-alive clock runs when no pipelined request was started: the next one is awaited,
+        # once the rest of this request's body (answered early, e.g. 401) has gone by.
         if self.timeout_keep_alive_task is not None:
-            self._await_headers()
+            if self.cycle.more_body:
+                self._answered_before_body_ended = True
+            else:
+                self._await_headers()

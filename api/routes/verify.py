@@ -40,13 +40,15 @@ def verify(
             min_length=1,
             max_length=255,
             pattern=r"^[\x21-\x7e]+$",
-            description="A retry with the same key returns the first report and records nothing again",
+            description="A retry with the same key and request returns the first report and records nothing"
+            " again; the key with other photos or fields is 409",
         ),
     ] = None,
 ) -> Any:
     """Runs the five checks on every photo, scores the claim and, unless `record=false`, remembers
     the photos for later reuse checks. The same claim id with the same photos and fields (or the same
-    `Idempotency-Key`) returns the stored report and records nothing twice."""
+    `Idempotency-Key` with the same photos and fields) returns the stored report and records nothing
+    twice; an `Idempotency-Key` sent again with anything changed is 409."""
     now = now_utc()
     parsed = parse_verify(
         form, tenant=tenant, lang=lang, settings=settings, now=now, idempotency_key=idempotency_key

@@ -24,7 +24,7 @@ from evidence_check.cli.app import app, fail, load_settings, open_store
 from evidence_check.store.keys import any_key
 
 GRACE_SECONDS = 30
-METRICS_FOLDER_PREFIX = "evidence-check-metrics-"
+METRICS_FOLDER_PREFIX = "evidence-check-metrics-pid"
 
 
 def fast_protocols() -> dict[str, str]:

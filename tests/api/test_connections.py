@@ -13,7 +13,7 @@ import anyio
 import pytest
 
 from api.app import create_app
-from api.connections import MAX_HEADER_BYTES, BodyIdleTimeout
+from api.connections import HEADER_TIMEOUT_VARIABLE, MAX_HEADER_BYTES, BodyIdleTimeout
 from evidence_check.store import Store
 from tests.api.conftest import CLAIM, LOOPBACK, Server, jpeg, settings_for, start_server
 
@@ -289,3 +289,74 @@ def test_stalled_uploads_hold_disk_not_memory_and_are_closed_after_the_body_time
     with connect(guarded) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         assert read_until_closed(sock).startswith(b"HTTP/1.1 200 ")
+
+
+# ---- either parser, in a server of its own ------------------------------------------------------
+
+
+async def hello(scope: Any, receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+@pytest.fixture(
+    params=["api.connections_httptools:GuardedHttpToolsProtocol", "api.connections:GuardedH11Protocol"]
+)
+def bare(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    """uvicorn with the guarded protocol and a trivial app, in a thread of this process."""
+    import threading
+
+    import uvicorn
+
+    from tests.api.conftest import free_port
+
+    monkeypatch.setenv(HEADER_TIMEOUT_VARIABLE, "0.5")
+    port = free_port()
+    config = uvicorn.Config(
+        hello, host="127.0.0.1", port=port, http=request.param, h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        log_level="error", lifespan="off",
+    )  # fmt: skip
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        thread.join(0.05)
+    try:
+        yield Server(None, f"http://127.0.0.1:{port}", Path())  # type: ignore[arg-type]
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+def test_either_parser_refuses_an_oversized_header(bare: Server) -> None:
+    with connect(bare) as sock:
+        # A little over the limit, and then nothing: the server has read it all when it closes, so
+        # the answer is not lost to a reset.
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: " + b"a" * (MAX_HEADER_BYTES + 4096))
+        answer = read_until_closed(sock)
+    # httptools is answered by the guard (431), h11 by its own limit (uvicorn answers 400).
+    assert answer.startswith((b"HTTP/1.1 431 ", b"HTTP/1.1 400 ")), answer[:100]
+
+
+def test_either_parser_closes_a_half_header_after_the_timeout_and_serves_whole_ones(bare: Server) -> None:
+    with connect(bare) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Half")
+        assert read_until_closed(sock).startswith(b"HTTP/1.1 408 ")
+    with connect(bare) as sock:
+        for _ in range(2):
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert read_answer(sock).startswith(b"HTTP/1.1 200 ")
+
+
+def test_the_rest_of_a_body_answered_early_is_not_taken_for_the_next_requests_headers(bare: Server) -> None:
+    """A request answered before its body was read (a 401 does that) keeps its connection: the rest of
+    its body, however long, goes by before the next request's headers are counted and timed."""
+    body = b"x" * (4 * MAX_HEADER_BYTES)
+    with connect(bare) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n" % len(body))
+        assert read_answer(sock).startswith(b"HTTP/1.1 200 ")
+        sock.sendall(body)
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert read_answer(sock).startswith(b"HTTP/1.1 200 ")

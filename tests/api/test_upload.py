@@ -5,7 +5,9 @@ reads a bounded number of uploads at once."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
+import io
 import os
 import tempfile
 import tracemalloc
@@ -126,3 +128,13 @@ def test_an_upload_waits_for_a_free_slot_and_is_refused_when_none_frees(
         assert slots.value == 1
 
     anyio.run(second_while_first_reads)
+
+
+def test_no_disk_to_spool_on_is_no_room_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    class FullDisk(io.BytesIO):
+        def write(self, data: Any) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(upload.tempfile, "SpooledTemporaryFile", lambda **_kwargs: FullDisk())
+    with pytest.raises(UploadNoRoom, match="no room to receive the photos"):
+        read(body(b"photo bytes"), 4096)
