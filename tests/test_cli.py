@@ -95,6 +95,9 @@ def test_gps_coordinates_never_reach_the_report(cli) -> None:
         (["--reason", "bored"], "reason"),
         (["--ordered-at", "2026-11-20", "--delivered-at", "2026-11-10"], "before ordered_at"),
         (["--claim-id", "has spaces in it"], "claim_id"),
+        (["--claim-id", "abc\n"], "claim_id"),
+        (["--ordered-at", "0001-01-01T00:00+14:00"], "ordered_at: 0001-01-01"),
+        (["--claimed-at", "9999-12-31"], "claimed_at: 9999-12-31"),
     ],
 )
 def test_bad_claim_fields_are_usage_errors(cli, args: list[str], words: str) -> None:
@@ -176,3 +179,14 @@ def test_a_valid_tenant_option_is_accepted(cli) -> None:
     result = cli("stats", "--tenant", "shop-a.eu_1")
     assert result.exit_code == 0, result.stderr
     assert "no outcomes recorded yet" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["stats", "--tenant", "shop\n"], ["challenge", "c-1\n"], ["catalog", "add", "SKU-1\n", GOOD]],
+    ids=["tenant", "claim id", "sku"],
+)
+def test_a_name_ending_in_a_newline_is_refused_like_the_api_refuses_it(cli, command: list[str]) -> None:
+    result = cli(*command)
+    assert result.exit_code == 2, result.stdout
+    assert result.stderr.count("\n") == 1 and "must be" in result.stderr

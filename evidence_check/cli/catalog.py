@@ -31,7 +31,6 @@ import json
 import math
 import multiprocessing
 import os
-import re
 import signal
 import sys
 from collections import deque
@@ -52,6 +51,7 @@ from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_
 from evidence_check.engine import Upload, now_utc
 from evidence_check.imaging.features import Vocabulary
 from evidence_check.imaging.load import Limits, PhotoError, read_file
+from evidence_check.intake import ID_RULE, valid_id
 from evidence_check.service import (
     MeasuredUploads,
     catalog_vocabulary,
@@ -74,8 +74,6 @@ catalog_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(catalog_app, name="catalog")
-
-_SKU = re.compile(r"^[\w.:@/+-]{1,128}$")
 
 RESUME = "what was imported is kept: run the same import again to finish it"
 
@@ -414,8 +412,8 @@ def _manifest(path: Path) -> Iterator[Entry]:
 
 def _entry(row: dict[str, Any], images: list[str], folder: Path, where: str, zones: Any = None) -> Entry:
     sku = str(row.get("sku") or "").strip()
-    if not _SKU.match(sku):
-        raise ValueError(f"{where}: sku {sku!r} must be 1-128 letters, digits or . _ - : @ / +")
+    if not valid_id(sku):
+        raise ValueError(f"{where}: sku {sku!r} must be {ID_RULE}")
     if not images:
         raise ValueError(f"{where}: SKU {sku} lists no images")
     return Entry(
@@ -428,8 +426,8 @@ def _entry(row: dict[str, Any], images: list[str], folder: Path, where: str, zon
 
 
 def _check_sku(sku: str) -> None:
-    if not _SKU.match(sku):
-        fail(f"sku: {sku!r} must be 1-128 letters, digits or . _ - : @ / +", 2)
+    if not valid_id(sku):
+        fail(f"sku: {sku!r} must be {ID_RULE}", 2)
 
 
 def _read_zones(path: Path) -> Any:
