@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -190,3 +191,53 @@ def test_a_name_ending_in_a_newline_is_refused_like_the_api_refuses_it(cli, comm
     result = cli(*command)
     assert result.exit_code == 2, result.stdout
     assert result.stderr.count("\n") == 1 and "must be" in result.stderr
+
+
+def test_a_fifo_given_as_a_photo_is_exit_1_and_one_line_not_a_hang(tmp_path: Path) -> None:
+    fifo = tmp_path / "photo.jpg"
+    os.mkfifo(fifo)
+    done = subprocess.run(
+        [sys.executable, "-m", "evidence_check", "verify", str(fifo), "--no-record", "--db", f"sqlite:///{tmp_path / 's.db'}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.count("\n") == 1 and "photo.jpg: is a named pipe (FIFO), not a regular file" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["catalog", "import"], ["catalog", "add", "SKU-1", GOOD, "--zones"]],
+    ids=["manifest", "zones"],
+)
+def test_a_fifo_given_as_a_manifest_or_zones_file_is_refused(cli, tmp_path: Path, command: list[str]) -> None:
+    fifo = tmp_path / "rows.csv"
+    os.mkfifo(fifo)
+    result = cli(*command, str(fifo))
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "is not a regular file" in result.stderr
+
+
+def test_an_unreadable_photo_is_exit_1_and_one_line_not_a_usage_error(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photo = tmp_path / "locked.jpg"
+    photo.write_bytes(Path(GOOD).read_bytes())
+    photo.chmod(0)
+    if os.geteuid() == 0:  # root reads any file: show the command what another user would meet
+        real_open, real_access = os.open, os.access
+
+        def denied_open(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if os.fspath(path) == str(photo):
+                raise PermissionError(13, "Permission denied")
+            return real_open(path, *args, **kwargs)
+
+        def denied_access(path, mode, **kwargs):  # type: ignore[no-untyped-def]
+            return os.fspath(path) != str(photo) and real_access(path, mode, **kwargs)
+
+        monkeypatch.setattr(os, "open", denied_open)
+        monkeypatch.setattr(os, "access", denied_access)
+    result = cli("verify", str(photo), "--no-record")
+    assert result.exit_code == 1, result.output
+    assert result.stderr == "evidence-check: no photo could be read (locked.jpg: permission denied)\n"
+    assert cli("verify", str(photo), GOOD, "--no-record", "--json").exit_code == 0

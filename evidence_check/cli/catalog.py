@@ -47,7 +47,7 @@ import cv2
 import typer
 
 from evidence_check.catalog import parse_image_zones
-from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
+from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store, refuse_special_file
 from evidence_check.engine import Upload, now_utc
 from evidence_check.imaging.features import Vocabulary
 from evidence_check.imaging.load import Limits, PhotoError, read_file
@@ -93,7 +93,7 @@ class Entry:
 @catalog_app.command("add")
 def add(
     sku: Annotated[str, typer.Argument(help="the SKU, as orders name it")],
-    images: Annotated[list[Path], typer.Argument(help="catalog images of the product", show_default=False)],
+    images: Annotated[list[Path], typer.Argument(help="catalog images of the product", show_default=False, readable=False)],
     name: Annotated[str | None, typer.Option(help="product name, e.g. 'Bravo Apple Juice'")] = None,
     category: Annotated[str | None, typer.Option(help="category for claim windows, e.g. fresh_food")] = None,
     zones: Annotated[
@@ -164,7 +164,7 @@ def remove(sku: Annotated[str, typer.Argument()], tenant: TenantOption = "defaul
 
 @catalog_app.command("import")
 def import_(
-    manifest: Annotated[Path, typer.Argument(help="CSV (sku,name,category,images) or JSONL")],
+    manifest: Annotated[Path, typer.Argument(help="CSV (sku,name,category,images) or JSONL", readable=False)],
     jobs: Annotated[
         int | None,
         typer.Option(
@@ -181,6 +181,7 @@ def import_(
     way is resumed by running it again.
     """
     check_tenant(tenant)
+    refuse_special_file(manifest, "manifest", 2)
     try:
         entries = list(_manifest(manifest))
     except OSError as exc:
@@ -431,6 +432,7 @@ def _check_sku(sku: str) -> None:
 
 
 def _read_zones(path: Path) -> Any:
+    refuse_special_file(path, "zones file", 2)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -33,7 +33,7 @@ class Language(StrEnum):
 
 @app.command()
 def verify(
-    photos: Annotated[list[Path], typer.Argument(help="the claim's photos", show_default=False)],
+    photos: Annotated[list[Path], typer.Argument(help="the claim's photos", show_default=False, readable=False)],
     sku: Annotated[str | None, typer.Option(help="ordered product, as registered in the catalog")] = None,
     ordered_at: Annotated[str | None, typer.Option(help="ISO 8601 date or date-time")] = None,
     shipped_at: Annotated[str | None, typer.Option(help="ISO 8601 date or date-time")] = None,
