@@ -171,3 +171,11 @@ def test_a_regular_file_is_read_whole_and_an_oversized_one_refused(tmp_path: Pat
     assert read_file(photo, Limits()) == photo.read_bytes()
     with pytest.raises(PhotoError, match="over the 0.0 MB limit"):
         read_file(photo, Limits(max_bytes=1024))
+
+
+@pytest.mark.parametrize("size", [(10, 16394), (16394, 10), (1, 3000)])
+def test_a_jpeg_thinner_than_its_reduced_scale_loads(size: tuple[int, int]) -> None:
+    """Found by scripts/fuzz_loader.py: the draft size of a 10x16394 JPEG rounded to 0, and Pillow
+    divided by it (ZeroDivisionError, which no caller expects)."""
+    photo = load_photo(encoded(Image.new("RGB", size, (40, 80, 120)), "JPEG"), "strip.jpg")
+    assert max(photo.working.size) <= 1024 and min(photo.working.size) >= 1

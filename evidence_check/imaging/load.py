@@ -278,8 +278,9 @@ def _reduce_decode(image: Image.Image, size: int) -> None:
         # libjpeg decodes at 1/2, 1/4 or 1/8 scale, never below the requested size. Asking for
         # the aspect-true target less a margin lets a 4032 px photo decode at 1/4 (1008 px)
         # instead of 1/2: about four times less work for a working copy 2 % smaller.
+        # At least a pixel a side: Pillow divides by the requested size (a 10x16394 strip).
         ratio = size * DRAFT_MARGIN / max(image.size)
-        image.draft("RGB", (int(image.width * ratio), int(image.height * ratio)))
+        image.draft("RGB", (max(1, int(image.width * ratio)), max(1, int(image.height * ratio))))
 
 
 def _working_copy(image: Image.Image, data: bytes, size: int) -> Image.Image:
