@@ -41,9 +41,9 @@ def encoded(image: Image.Image, fmt: str, **options: object) -> bytes:
 @pytest.mark.parametrize(
     ("width", "height", "bit_depth", "colour_type", "declared"),
     [
-        (16000, 16000, 8, 2, "16000x16000 RGB (977 MiB)"),  # issue 21: 8-bit RGB, 0.7 MB of zeros
-        (16000, 16000, 16, 6, "16000x16000 RGBA (977 MiB)"),
-        (16000, 15500, 8, 4, "16000x15500 LA (946 MiB)"),
+        (16000, 16000, 8, 2, "(16000x16000 RGB) needs 977 MiB"),  # issue 21: 8-bit RGB, 0.7 MB of zeros
+        (16000, 16000, 16, 6, "(16000x16000 RGBA) needs 977 MiB"),
+        (16000, 15500, 8, 4, "(16000x15500 LA) needs 946 MiB"),
     ],
 )
 def test_a_png_over_the_default_budget_is_refused_from_its_header(
@@ -62,7 +62,7 @@ def test_the_budget_is_a_setting_that_reaches_the_loader(monkeypatch: pytest.Mon
     monkeypatch.setenv("EVIDENCE_CHECK_MAX_DECODED_BYTES", str(64 * MIB))
     limits = limits_from(Settings())
     assert limits.max_decoded_bytes == 64 * MIB
-    with pytest.raises(PhotoError, match="10000x10000 L \\(95 MiB\\), over the 64 MiB decoding limit"):
+    with pytest.raises(PhotoError, match="\\(10000x10000 L\\) needs 95 MiB to decode, over the 64 MiB decoding limit"):
         load_photo(png_header_only(10000, 10000, 8, 0), "grey.png", limits)
 
 
@@ -70,7 +70,7 @@ def test_a_grey_png_under_the_budget_is_refused_only_when_the_budget_is_smaller(
     picture = Image.new("L", (3000, 2000), 90)
     data = encoded(picture, "PNG")
     assert load_photo(data, "grey.png", Limits(max_decoded_bytes=16 * MIB)).working.size == (1024, 683)
-    with pytest.raises(PhotoError, match="3000x2000 L \\(6 MiB\\), over the 5 MiB"):
+    with pytest.raises(PhotoError, match="\\(3000x2000 L\\) needs 6 MiB to decode, over the 5 MiB"):
         load_photo(data, "grey.png", Limits(max_decoded_bytes=5 * MIB))
 
 
@@ -85,7 +85,7 @@ def test_a_webp_counts_the_decoders_own_copies() -> None:
     as_png, as_webp = encoded(picture, "PNG"), encoded(picture, "WEBP", quality=80)
     limits = Limits(max_decoded_bytes=16 * MIB)  # 1.5 MP: 6 MiB in Pillow, 23 MiB with libwebp's copies
     assert load_photo(as_png, "a.png", limits).working.size == (1024, 683)
-    with pytest.raises(PhotoError, match="1500x1000 RGB \\(23 MiB\\)"):
+    with pytest.raises(PhotoError, match="\\(1500x1000 RGB\\) needs 23 MiB"):
         load_photo(as_webp, "a.webp", limits)
 
 
@@ -179,3 +179,13 @@ def test_a_jpeg_thinner_than_its_reduced_scale_loads(size: tuple[int, int]) -> N
     divided by it (ZeroDivisionError, which no caller expects)."""
     photo = load_photo(encoded(Image.new("RGB", size, (40, 80, 120)), "JPEG"), "strip.jpg")
     assert max(photo.working.size) <= 1024 and min(photo.working.size) >= 1
+
+
+def test_a_progressive_jpeg_counts_the_coefficients_libjpeg_keeps_at_full_size() -> None:
+    picture = Image.effect_noise((1500, 1000), 30).convert("RGB").resize((3000, 2000))
+    limits = Limits(max_decoded_bytes=8 * MIB)
+    # Baseline: decoded at 1/2 (1500x1000 in Pillow: 6 MiB). Progressive: every coefficient of the
+    # 4:2:0 picture stays, 3000x2000x1.5 samples x 2 bytes = 17 MiB more, whatever the scale.
+    assert load_photo(encoded(picture, "JPEG", quality=80), "a.jpg", limits).working.size == (1024, 683)
+    with pytest.raises(PhotoError, match="\\(3000x2000 RGB, progressive\\) needs 23 MiB to decode"):
+        load_photo(encoded(picture, "JPEG", quality=80, progressive=True), "a.jpg", limits)

@@ -11,7 +11,7 @@ def test_a_photo_over_the_decoding_budget_alone_is_422_naming_the_limit(api: Api
     answer = api.verify(photos(("big.png", big)))
     assert answer.status_code == 422, answer.text
     detail = answer.json()["detail"]
-    assert "big.png: the PNG file decodes to 16000x16000 RGB (977 MiB)" in detail and "\n" not in detail
+    assert "big.png: the PNG file (16000x16000 RGB) needs 977 MiB to decode" in detail and "\n" not in detail
     assert "EVIDENCE_CHECK_MAX_DECODED_BYTES" in detail
     assert api.count("claims") == 0
 
