@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from evidence_check.explain import LANGUAGES
 from evidence_check.models import Claim, ClaimReason, Region, Timeline
 
-_ID = re.compile(r"^[\w.:@/+-]{1,128}$")
+# Claim ids, customer ids and SKUs: the API's form schema uses the same pattern. Matched whole
+# (`fullmatch`): with `match` and `$`, a value ending in a newline would pass.
+ID_PATTERN = r"[\w.:@/+-]{1,128}"
+_ID = re.compile(ID_PATTERN)
+ID_RULE = "1-128 letters, digits or . _ - : @ / +"
+
+# The moments a claim's timeline may hold: no order system stamps anything before the Unix epoch,
+# and a claim is not made more than a year ahead of the service's clock. Outside these, a date is a
+# typo or a probe, and arithmetic on it (offsets, claim windows) would run off the calendar.
+EARLIEST_MOMENT = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_AHEAD = timedelta(days=366)
 
 
 class IntakeError(ValueError):
@@ -39,6 +49,16 @@ def parse_moment(text: str | None, field: str, zone: ZoneInfo, end_of_day: bool 
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return moment
+
+
+def valid_id(value: str) -> bool:
+    """Whether `value` can be a claim id, customer id or SKU."""
+    return _ID.fullmatch(value) is not None
+
+
+def check_id(field: str, value: str | None) -> None:
+    if value is not None and not valid_id(value):
+        raise IntakeError(f"{field}: {value!r} must be {ID_RULE}")
 
 
 def zone_named(name: str) -> ZoneInfo:
@@ -74,6 +94,7 @@ def build_claim(
         delivered_at=parse_moment(delivered_at, "delivered_at", zone),
         claimed_at=parse_moment(claimed_at, "claimed_at", zone, end_of_day=True) or now,
     )
+    _check_range(timeline, now)
     _check_order(timeline)
     try:
         claim_reason = ClaimReason(reason) if reason else ClaimReason.DAMAGED
@@ -87,8 +108,7 @@ def build_claim(
     if lang not in LANGUAGES:
         raise IntakeError(f"lang: {lang!r} is not one of {', '.join(LANGUAGES)}")
     for name, value in (("claim_id", claim_id), ("customer_id", customer_id), ("sku", sku)):
-        if value is not None and not _ID.match(value):
-            raise IntakeError(f"{name}: {value!r} must be 1-128 letters, digits or . _ - : @ / +")
+        check_id(name, value)
     return Claim(
         claim_id=claim_id or f"c-{uuid.uuid4().hex[:12]}",
         timeline=timeline,
@@ -103,14 +123,30 @@ def build_claim(
     )
 
 
-def _check_order(timeline: Timeline) -> None:
+def _steps(timeline: Timeline) -> list[tuple[str, datetime]]:
     steps = [
         ("ordered_at", timeline.ordered_at),
         ("shipped_at", timeline.shipped_at),
         ("delivered_at", timeline.delivered_at),
         ("claimed_at", timeline.claimed_at),
     ]
-    known = [(name, moment) for name, moment in steps if moment is not None]
+    return [(name, moment) for name, moment in steps if moment is not None]
+
+
+def _check_range(timeline: Timeline, now: datetime) -> None:
+    latest = now + LATEST_AHEAD
+    for name, moment in _steps(timeline):
+        # The year first: comparing or shifting a moment in year 1 or 9999 can overflow.
+        inside = EARLIEST_MOMENT.year <= moment.year <= latest.year and EARLIEST_MOMENT <= moment <= latest
+        if not inside:
+            raise IntakeError(
+                f"{name}: {moment.isoformat()} is outside the dates a claim can hold "
+                f"({EARLIEST_MOMENT.date().isoformat()} to {latest.date().isoformat()}, a year from now)"
+            )
+
+
+def _check_order(timeline: Timeline) -> None:
+    known = _steps(timeline)
     # One minute of slack: systems stamp the same event a few seconds apart.
     for (first, a), (second, b) in zip(known, known[1:], strict=False):
         if b < a - timedelta(minutes=1):

@@ -58,7 +58,10 @@ class Outcome:
 
 def limits_from(settings: Settings) -> Limits:
     return Limits(
-        max_bytes=settings.max_file_bytes, max_pixels=settings.max_pixels, working_size=settings.working_size
+        max_bytes=settings.max_file_bytes,
+        max_pixels=settings.max_pixels,
+        working_size=settings.working_size,
+        max_decoded_bytes=settings.max_decoded_bytes,
     )
 
 

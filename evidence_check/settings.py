@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     # A 200-megapixel phone photo must load; declared sizes beyond this are refused before decode.
     max_pixels: int = Field(260_000_000, ge=1_000_000)
     working_size: int = Field(1024, ge=256, le=4096, description="longest side of the analysis copy")
+    max_decoded_bytes: int = Field(
+        896 * 1024 * 1024,
+        ge=16 * 1024 * 1024,
+        description=(
+            "bytes one photo may take once decoded, checked from its header before decoding: pixels x "
+            "bytes per pixel as the decoder holds them, with its own working copies (a JPEG counts at "
+            "the reduced scale it is decoded at). The default fits a 200 MP phone HEIC (857 MiB) and "
+            "keeps one photo's load near 1 GB of peak RSS; a photo over it is refused with one line"
+        ),
+    )
 
     # HTTP API. A request holds its photos in memory while it is analysed, so these bound memory:
     # at most `api_max_parallel` requests are analysed at once, each at most `max_request_bytes`.

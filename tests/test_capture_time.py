@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
+import io
+import struct
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
 import pytest
+from PIL import Image
 
 from evidence_check.imaging.capture_time import read_capture_time
+from evidence_check.imaging.load import load_photo
 from evidence_check.imaging.metadata import Metadata, parse_xmp
 
 H = timedelta(hours=1)
 
 # (case, exif, gps, xmp, filename) -> (source, local time, offset) ; local time as text
 READABLE = [
+    (
+        "trailing NUL padding (Pillow corpus)",
+        {"DateTimeOriginal": "2016:12:03 11:17:43\x00"},
+        {},
+        {},
+        "a.jpg",
+        ("exif:DateTimeOriginal", "2016-12-03 11:17:43", None),
+    ),
+    (
+        "several NULs of padding",
+        {"DateTimeOriginal": b"2026:11:21 10:15:00\x00\x00\x00"},
+        {},
+        {},
+        "a.jpg",
+        ("exif:DateTimeOriginal", "2026-11-21 10:15:00", None),
+    ),
     (
         "dto plain",
         {"DateTimeOriginal": "2026:11:20 10:15:00"},
@@ -244,7 +264,8 @@ UNUSABLE = [
     ("unix epoch", {"DateTimeOriginal": "1970:01:01 00:00:00"}, "too_early"),
     ("before digital cameras", {"DateTimeOriginal": "1985:06:01 12:00:00"}, "too_early"),
     ("NUL inside", {"DateTimeOriginal": "2026:11:20\x0010:15:00"}, "nul_bytes"),
-    ("trailing NUL (Pillow corpus)", {"DateTimeOriginal": "2016:12:03 11:17:43\x00"}, "nul_bytes"),
+    ("NUL between date and time", {"DateTimeOriginal": "2026:11:20 \x0010:15:00"}, "nul_bytes"),
+    ("all NULs", {"DateTimeOriginal": "\x00" * 20}, "zero_date"),
     ("month 13", {"DateTimeOriginal": "2026:13:20 10:15:00"}, "unreadable"),
     ("garbage", {"DateTimeOriginal": "yesterday"}, "unreadable"),
 ]
@@ -304,3 +325,21 @@ def test_xmp_is_read_from_attributes_elements_and_lists() -> None:
 def test_xmp_entity_tricks_are_not_expanded() -> None:
     packet = b'<!DOCTYPE x [<!ENTITY a "aaaa">]><rdf:Description xmp:CreateDate="&a;&a;"/>'
     assert parse_xmp(packet) == {"xmp:CreateDate": "&a;&a;"}
+
+
+def test_a_date_tag_whose_count_runs_past_its_terminator_is_read() -> None:
+    """DateTimeOriginal written with a count of 21 for 19 characters: NUL padding, read as exiftool does."""
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = "2026:11:21 10:15:00\x00"
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (100, 120, 140)).save(out, "JPEG", exif=exif.tobytes())
+    data = out.getvalue()
+    order = ">" if b"Exif\x00\x00MM" in data else "<"
+    entry = struct.pack(f"{order}HH", 0x9003, 2)  # tag DateTimeOriginal, type ASCII, then the count
+    at = data.index(entry) + len(entry)
+    data = data[:at] + struct.pack(f"{order}I", 21) + data[at + 4 :]
+    photo = load_photo(data, "padded.jpg")
+    assert str(photo.metadata.exif["DateTimeOriginal"]).startswith("2026:11:21 10:15:00\x00")
+    reading = read_capture_time(photo.metadata, "padded.jpg")
+    assert reading.best is not None and reading.rejected == ()
+    assert (reading.best.source, str(reading.best.local)) == ("exif:DateTimeOriginal", "2026-11-21 10:15:00")

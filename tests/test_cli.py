@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -95,6 +96,9 @@ def test_gps_coordinates_never_reach_the_report(cli) -> None:
         (["--reason", "bored"], "reason"),
         (["--ordered-at", "2026-11-20", "--delivered-at", "2026-11-10"], "before ordered_at"),
         (["--claim-id", "has spaces in it"], "claim_id"),
+        (["--claim-id", "abc\n"], "claim_id"),
+        (["--ordered-at", "0001-01-01T00:00+14:00"], "ordered_at: 0001-01-01"),
+        (["--claimed-at", "9999-12-31"], "claimed_at: 9999-12-31"),
     ],
 )
 def test_bad_claim_fields_are_usage_errors(cli, args: list[str], words: str) -> None:
@@ -159,6 +163,8 @@ def test_ctrl_c_in_a_command_is_one_line_and_exit_130(
         ["stock", "add", GOOD],
         ["reuse", "forget-features", "--older-than", "30"],
         ["challenge", "c-1"],
+        ["verify", GOOD],
+        ["reverify", "c-1"],
         ["catalog", "list"],
         ["keys", "create"],
     ],
@@ -176,3 +182,73 @@ def test_a_valid_tenant_option_is_accepted(cli) -> None:
     result = cli("stats", "--tenant", "shop-a.eu_1")
     assert result.exit_code == 0, result.stderr
     assert "no outcomes recorded yet" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["stats", "--tenant", "shop\n"], ["challenge", "c-1\n"], ["catalog", "add", "SKU-1\n", GOOD]],
+    ids=["tenant", "claim id", "sku"],
+)
+def test_a_name_ending_in_a_newline_is_refused_like_the_api_refuses_it(cli, command: list[str]) -> None:
+    result = cli(*command)
+    assert result.exit_code == 2, result.stdout
+    assert result.stderr.count("\n") == 1 and "must be" in result.stderr
+
+
+def test_a_fifo_given_as_a_photo_is_exit_1_and_one_line_not_a_hang(tmp_path: Path) -> None:
+    fifo = tmp_path / "photo.jpg"
+    os.mkfifo(fifo)
+    done = subprocess.run(
+        [sys.executable, "-m", "evidence_check", "verify", str(fifo), "--no-record", "--db", f"sqlite:///{tmp_path / 's.db'}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.count("\n") == 1 and "photo.jpg: is a named pipe (FIFO), not a regular file" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["catalog", "import"], ["catalog", "add", "SKU-1", GOOD, "--zones"]],
+    ids=["manifest", "zones"],
+)
+def test_a_fifo_given_as_a_manifest_or_zones_file_is_refused(cli, tmp_path: Path, command: list[str]) -> None:
+    fifo = tmp_path / "rows.csv"
+    os.mkfifo(fifo)
+    result = cli(*command, str(fifo))
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "is not a regular file" in result.stderr
+
+
+def test_an_unreadable_photo_is_exit_1_and_one_line_not_a_usage_error(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photo = tmp_path / "locked.jpg"
+    photo.write_bytes(Path(GOOD).read_bytes())
+    photo.chmod(0)
+    if os.geteuid() == 0:  # root reads any file: show the command what another user would meet
+        real_open, real_access = os.open, os.access
+
+        def denied_open(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if os.fspath(path) == str(photo):
+                raise PermissionError(13, "Permission denied")
+            return real_open(path, *args, **kwargs)
+
+        def denied_access(path, mode, **kwargs):  # type: ignore[no-untyped-def]
+            return os.fspath(path) != str(photo) and real_access(path, mode, **kwargs)
+
+        monkeypatch.setattr(os, "open", denied_open)
+        monkeypatch.setattr(os, "access", denied_access)
+    result = cli("verify", str(photo), "--no-record")
+    assert result.exit_code == 1, result.output
+    assert result.stderr == "evidence-check: no photo could be read (locked.jpg: permission denied)\n"
+    assert cli("verify", str(photo), GOOD, "--no-record", "--json").exit_code == 0
+
+
+def test_verify_records_the_claim_for_the_tenant_named(cli, tmp_path: Path) -> None:
+    """A claim verified for shop-a is shop-a's: its challenge is issued there, not in `default`."""
+    result = cli("verify", GOOD, *TIMELINE, "--claim-id", "c-t", "--tenant", "shop-a", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert cli("challenge", "c-t", "--tenant", "shop-a").exit_code == 0
+    elsewhere = cli("challenge", "c-t")
+    assert elsewhere.exit_code == 1 and "no claim 'c-t'" in elsewhere.stderr

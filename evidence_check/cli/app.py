@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import stat
 import sys
+from pathlib import Path
 from typing import NoReturn
 
 import typer
@@ -26,6 +28,17 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """One line on stderr and out: the only way a command reports a problem."""
     print(f"evidence-check: {message}", file=sys.stderr)
     raise typer.Exit(code)
+
+
+def refuse_special_file(path: Path, what: str, code: int) -> None:
+    """A FIFO or a device where a file is to be read would block or never end: refused by name.
+    A path that cannot be looked at is left to the read, which says why."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if not stat.S_ISREG(mode):
+        fail(f"{what} {path} is not a regular file", code)
 
 
 def check_tenant(tenant: str) -> None:

@@ -28,7 +28,7 @@ _INSIDE = ("integrity.", "reuse.hashes", "reuse.lookup", "reuse.verify")
 
 @app.command()
 def bench(
-    photos: Annotated[list[Path], typer.Argument(help="photos to time (e.g. a 12 MP JPEG and a HEIC)")],
+    photos: Annotated[list[Path], typer.Argument(help="photos to time (e.g. a 12 MP JPEG and a HEIC)", readable=False)],
     repeat: Annotated[int, typer.Option(min=1, max=1000)] = 10,
     reuse_copy: Annotated[
         bool,

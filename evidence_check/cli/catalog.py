@@ -31,7 +31,6 @@ import json
 import math
 import multiprocessing
 import os
-import re
 import signal
 import sys
 from collections import deque
@@ -48,10 +47,11 @@ import cv2
 import typer
 
 from evidence_check.catalog import parse_image_zones
-from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
+from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store, refuse_special_file
 from evidence_check.engine import Upload, now_utc
 from evidence_check.imaging.features import Vocabulary
 from evidence_check.imaging.load import Limits, PhotoError, read_file
+from evidence_check.intake import ID_RULE, valid_id
 from evidence_check.service import (
     MeasuredUploads,
     catalog_vocabulary,
@@ -75,8 +75,6 @@ catalog_app = typer.Typer(
 )
 app.add_typer(catalog_app, name="catalog")
 
-_SKU = re.compile(r"^[\w.:@/+-]{1,128}$")
-
 RESUME = "what was imported is kept: run the same import again to finish it"
 
 DbOption = Annotated[str | None, typer.Option(help="store URL (default: SQLite in the user's data folder)")]
@@ -95,7 +93,7 @@ class Entry:
 @catalog_app.command("add")
 def add(
     sku: Annotated[str, typer.Argument(help="the SKU, as orders name it")],
-    images: Annotated[list[Path], typer.Argument(help="catalog images of the product", show_default=False)],
+    images: Annotated[list[Path], typer.Argument(help="catalog images of the product", show_default=False, readable=False)],
     name: Annotated[str | None, typer.Option(help="product name, e.g. 'Bravo Apple Juice'")] = None,
     category: Annotated[str | None, typer.Option(help="category for claim windows, e.g. fresh_food")] = None,
     zones: Annotated[
@@ -166,7 +164,7 @@ def remove(sku: Annotated[str, typer.Argument()], tenant: TenantOption = "defaul
 
 @catalog_app.command("import")
 def import_(
-    manifest: Annotated[Path, typer.Argument(help="CSV (sku,name,category,images) or JSONL")],
+    manifest: Annotated[Path, typer.Argument(help="CSV (sku,name,category,images) or JSONL", readable=False)],
     jobs: Annotated[
         int | None,
         typer.Option(
@@ -183,6 +181,7 @@ def import_(
     way is resumed by running it again.
     """
     check_tenant(tenant)
+    refuse_special_file(manifest, "manifest", 2)
     try:
         entries = list(_manifest(manifest))
     except OSError as exc:
@@ -414,8 +413,8 @@ def _manifest(path: Path) -> Iterator[Entry]:
 
 def _entry(row: dict[str, Any], images: list[str], folder: Path, where: str, zones: Any = None) -> Entry:
     sku = str(row.get("sku") or "").strip()
-    if not _SKU.match(sku):
-        raise ValueError(f"{where}: sku {sku!r} must be 1-128 letters, digits or . _ - : @ / +")
+    if not valid_id(sku):
+        raise ValueError(f"{where}: sku {sku!r} must be {ID_RULE}")
     if not images:
         raise ValueError(f"{where}: SKU {sku} lists no images")
     return Entry(
@@ -428,11 +427,12 @@ def _entry(row: dict[str, Any], images: list[str], folder: Path, where: str, zon
 
 
 def _check_sku(sku: str) -> None:
-    if not _SKU.match(sku):
-        fail(f"sku: {sku!r} must be 1-128 letters, digits or . _ - : @ / +", 2)
+    if not valid_id(sku):
+        fail(f"sku: {sku!r} must be {ID_RULE}", 2)
 
 
 def _read_zones(path: Path) -> Any:
+    refuse_special_file(path, "zones file", 2)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -9,7 +9,7 @@ import typer
 from evidence_check.checks.challenge import new_code
 from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
 from evidence_check.engine import now_utc
-from evidence_check.intake import _ID
+from evidence_check.intake import ID_RULE, valid_id
 from evidence_check.store import StoreError
 from evidence_check.store.outcomes import has_claim, issue_challenge
 
@@ -34,8 +34,8 @@ def challenge(
     db: Annotated[str | None, typer.Option(help="store URL")] = None,
 ) -> None:
     """Issue a short random code the customer writes down and photographs beside the item."""
-    if not _ID.match(claim_id):
-        fail(f"claim id {claim_id!r} must be 1-128 letters, digits or . _ : @ / + -", 2)
+    if not valid_id(claim_id):
+        fail(f"claim id {claim_id!r} must be {ID_RULE}", 2)
     check_tenant(tenant)
     if lang not in _SAY:
         fail(f"lang must be en or zh, got {lang!r}", 2)

@@ -15,7 +15,7 @@ from evidence_check.service import limits_from
 
 @app.command()
 def ela(
-    photo: Annotated[Path, typer.Argument(help="the photo to look at", show_default=False)],
+    photo: Annotated[Path, typer.Argument(help="the photo to look at", show_default=False, readable=False)],
     out: Annotated[Path, typer.Option(help="where to write the picture (PNG)")],
     quality: Annotated[
         int, typer.Option(min=50, max=99, help="JPEG quality of the re-save")

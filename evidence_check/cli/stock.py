@@ -45,7 +45,7 @@ class ReferenceKind(StrEnum):
 
 @stock_app.command("add")
 def add(
-    paths: Annotated[list[Path], typer.Argument(help="image files or folders (searched recursively)")],
+    paths: Annotated[list[Path], typer.Argument(help="image files or folders (searched recursively)", readable=False)],
     kind: Annotated[
         ReferenceKind, typer.Option(help="stock (library/internet) or review (buyers')")
     ] = ReferenceKind.stock,

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from evidence_check.cli.app import app, fail, load_settings, open_store
+from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
 from evidence_check.engine import Upload, now_utc
 from evidence_check.imaging.load import PhotoError, read_file
 from evidence_check.intake import IntakeError, build_claim
@@ -33,7 +33,7 @@ class Language(StrEnum):
 
 @app.command()
 def verify(
-    photos: Annotated[list[Path], typer.Argument(help="the claim's photos", show_default=False)],
+    photos: Annotated[list[Path], typer.Argument(help="the claim's photos", show_default=False, readable=False)],
     sku: Annotated[str | None, typer.Option(help="ordered product, as registered in the catalog")] = None,
     ordered_at: Annotated[str | None, typer.Option(help="ISO 8601 date or date-time")] = None,
     shipped_at: Annotated[str | None, typer.Option(help="ISO 8601 date or date-time")] = None,
@@ -52,11 +52,13 @@ def verify(
     as_json: Annotated[bool, typer.Option("--json", help="short for --format json")] = False,
     out: Annotated[Path | None, typer.Option(help="write the report to this file")] = None,
     no_record: Annotated[bool, typer.Option("--no-record", help="analyse only; remember nothing")] = False,
+    tenant: Annotated[str, typer.Option(help="merchant the claim belongs to (its catalog, its earlier claims)")] = "default",
     db: Annotated[
         str | None, typer.Option(help="store URL (default: SQLite in the user's data folder)")
     ] = None,
 ) -> None:
     """Verify the photos of one claim and print its confidence report."""
+    check_tenant(tenant)
     settings = load_settings()
     now = now_utc()
     try:
@@ -74,6 +76,7 @@ def verify(
             region=region,
             category=category,
             lang=lang.value,
+            tenant=tenant,
         )
     except IntakeError as exc:
         fail(str(exc), 2)

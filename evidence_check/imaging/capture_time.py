@@ -6,7 +6,7 @@ date and time (always UTC), and last, as weak evidence, the patterns cameras and
 file names. The GPS time also supplies a missing UTC offset: the difference between the camera's
 wall clock and GPS UTC, rounded to a quarter hour, is the zone the photo was taken in.
 
-Values that cannot be a capture time (zero dates, clock-reset defaults, NUL bytes, nonsense) are
+Values that cannot be a capture time (zero dates, clock-reset defaults, NULs inside, nonsense) are
 returned as `RejectedTime`s with the reason, so the timestamp look can say why it does not know.
 Whether a time is plausible *for a claim* (e.g. years in the future) is the check's business.
 """
@@ -148,7 +148,9 @@ def _text(value: Any) -> str:
 
 
 def _parse_exif_datetime(value: Any, source: str, rejected: list[RejectedTime]) -> datetime | None:
-    raw = _text(value)
+    # NULs at the end are padding: an ASCII tag whose count runs past its terminator (exiftool
+    # reads the date the same way). A NUL inside the value is damage.
+    raw = _text(value).rstrip("\x00")
     if "\x00" in raw and raw.strip("\x00 :"):
         rejected.append(RejectedTime(source, raw.replace("\x00", "\\x00"), "nul_bytes"))
         return None

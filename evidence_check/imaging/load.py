@@ -4,6 +4,11 @@ Every check reads the same `Photo`: a working copy no larger than `working_size`
 side, already turned upright by the EXIF orientation, plus the metadata read once. JPEGs are decoded
 straight at a reduced scale with the DCT scaling of libjpeg (`Image.draft`), which costs a fraction
 of a full decode; the full resolution is decoded only when a check asks for it.
+
+Memory is bounded before anything is decoded: the header gives the size and mode, and the bytes the
+decoder will hold for them (`decoded_bytes`) must fit `Limits.max_decoded_bytes`. Other formats have
+no reduced decode, so a large picture is shrunk to the working copy a strip of rows at a time: no
+full-size converted copy is ever made beside the decoded one.
 """
 
 from __future__ import annotations
@@ -11,8 +16,12 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import math
+import os
+import stat
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -45,6 +54,23 @@ _UPRIGHT = {
 
 
 DRAFT_MARGIN = 0.95
+# Pillow's resize first box-reduces by the whole factor that keeps twice the target size; the strip
+# reduction below does the same, so that the working copy is the one a plain resize would give.
+REDUCING_GAP = 2.0
+STRIP_BYTES = 16 * 1024 * 1024  # rows converted at a time while shrinking a large picture
+
+# Bytes per pixel of a decoded picture as Pillow holds it: one for "1", "L" and "P", two for 16-bit
+# grey, four for every other mode (three RGB bands are kept in four bytes).
+_PILLOW_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
+# Decoders that hold copies of their own while they fill Pillow's (measured peaks per RGB pixel, 4 of
+# them Pillow's): libwebp's frame and canvas (16.5 bytes), libavif's planes and frame (9.4 bytes),
+# libtiff's buffer of a strip, which may be the whole picture (7.3 bytes).
+_DECODER_COPIES = {"WEBP": 4, "AVIF": 3, "TIFF": 2}
+# libheif's planes, in samples per pixel, by chroma subsampling.
+_HEIF_PLANES = {420: 1.5, 422: 2.0, 444: 3.0}
+# The modes of a HEIF picture read straight from libheif's buffer (others go through Pillow).
+_HEIF_BANDS = {"L": 1, "RGB": 3, "RGBA": 4}
+_NUMERIC_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")
 
 
 class PhotoError(Exception):
@@ -56,6 +82,7 @@ class Limits:
     max_bytes: int = 100 * 1024 * 1024
     max_pixels: int = 260_000_000
     working_size: int = 1024
+    max_decoded_bytes: int = 896 * 1024 * 1024
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,12 +112,11 @@ class Photo:
 
 
 def read_file(path: Path, limits: Limits) -> bytes:
+    """The bytes of a regular file, at most `limits.max_bytes`. A folder, a FIFO or a device is
+    refused without reading it: a FIFO with no writer would block the read for ever, a device
+    may never end. It is opened without blocking, and checked on the open file, not its name."""
     try:
-        size = path.stat().st_size
-        if size > limits.max_bytes:
-            raise PhotoError(f"the file is {_mb(size)}, over the {_mb(limits.max_bytes)} limit")
-        with path.open("rb") as handle:
-            return handle.read(limits.max_bytes + 1)
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise PhotoError("no such file") from None
     except IsADirectoryError:
@@ -99,6 +125,42 @@ def read_file(path: Path, limits: Limits) -> bytes:
         raise PhotoError("permission denied") from None
     except OSError as exc:
         raise PhotoError(f"cannot read the file: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(descriptor)
+        mode, size = info.st_mode, info.st_size
+        if stat.S_ISDIR(mode):
+            raise PhotoError("is a folder, not a file")
+        if not stat.S_ISREG(mode):
+            raise PhotoError(f"is {_special_kind(mode)}, not a regular file")
+        if size > limits.max_bytes:
+            raise PhotoError(f"the file is {_mb(size)}, over the {_mb(limits.max_bytes)} limit")
+        return _read_at_most(descriptor, limits.max_bytes + 1)
+    except OSError as exc:
+        raise PhotoError(f"cannot read the file: {exc.strerror or exc}") from None
+    finally:
+        os.close(descriptor)
+
+
+def _read_at_most(descriptor: int, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    left = limit
+    while left > 0:
+        chunk = os.read(descriptor, min(left, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
 
 
 def load_photo(
@@ -146,14 +208,23 @@ def _decode(
                 f"the {name} file declares {width}x{height} pixels "
                 f"({width * height / 1e6:.0f} MP), over the {limits.max_pixels / 1e6:.0f} MP limit"
             )
+        # Before the metadata: Pillow decodes a whole PNG to look for an eXIf chunk after the pixels.
+        coefficients = _jpeg_coefficient_bytes(image)  # at full size, before the draft
+        _reduce_decode(image, limits.working_size)
+        needed = decoded_bytes(image, kind) + coefficients
+        if needed > limits.max_decoded_bytes:
+            detail = f"{width}x{height} {image.mode}" + (", progressive" if coefficients else "")
+            raise PhotoError(
+                f"the {name} file ({detail}) needs {_mib(needed)} to decode, over the "
+                f"{_mib(limits.max_decoded_bytes)} decoding limit (setting EVIDENCE_CHECK_MAX_DECODED_BYTES)"
+            )
         timings["open"] = _ms(t)
         t = time.perf_counter()
         metadata = read_metadata(image, data)
         orientation = _orientation(metadata)
         timings["exif"] = _ms(t)
         t = time.perf_counter()
-        working = _working_copy(image, limits.working_size)
-        working = upright(working, orientation)
+        working = upright(_working_copy(image, data, limits.working_size), orientation)
         timings["decode"] = _ms(t)
     except PhotoError:
         raise
@@ -182,32 +253,112 @@ def _decode(
     )
 
 
-def _working_copy(image: Image.Image, size: int) -> Image.Image:
+def decoded_bytes(image: Image.Image, kind: str) -> int:
+    """The bytes the decoder holds for `image` (as opened, after any `draft`), its copies included."""
+    pixels = image.width * image.height
+    if image.format == "HEIF":
+        return int(pixels * _heif_bytes_per_pixel(image))
+    return pixels * _PILLOW_BYTES.get(image.mode, 4) * _DECODER_COPIES.get(kind, 1)
+
+
+def _jpeg_coefficient_bytes(image: Image.Image) -> int:
+    """What libjpeg keeps of a progressive JPEG whatever the draft scale: every DCT coefficient of
+    the whole picture, two bytes a sample (a 192 MP 4:2:0 photo: 549 MiB; measured 565 MB)."""
+    layers = getattr(image, "layer", None)
+    if image.format not in ("JPEG", "MPO") or not image.info.get("progressive") or not layers:
+        return 0
+    most = max(h for _, h, _, _ in layers) * max(v for _, _, v, _ in layers) or 1
+    samples = sum(h * v for _, h, v, _ in layers) / most
+    return int(image.width * image.height * samples * 2)
+
+
+def _heif_bytes_per_pixel(image: Image.Image) -> float:
+    """libheif decodes the colour planes (4:2:0 chroma: 1.5 samples a pixel), and converts them into
+    one buffer of 8-bit samples, which is then read a strip at a time."""
+    depth = 2 if int(image.info.get("bit_depth") or 8) > 8 else 1
+    planes = _HEIF_PLANES.get(int(image.info.get("chroma") or 0), 1.0 if image.mode == "L" else 3.0)
+    alpha = 1.0 if image.mode == "RGBA" else 0.0
+    return len(image.getbands()) + (planes + alpha) * depth
+
+
+def _reduce_decode(image: Image.Image, size: int) -> None:
+    """Ask the decoder for less than full resolution where the format allows (JPEG, MPO)."""
     if image.format in ("JPEG", "MPO"):
         # libjpeg decodes at 1/2, 1/4 or 1/8 scale, never below the requested size. Asking for
         # the aspect-true target less a margin lets a 4032 px photo decode at 1/4 (1008 px)
         # instead of 1/2: about four times less work for a working copy 2 % smaller.
+        # At least a pixel a side: Pillow divides by the requested size (a 10x16394 strip).
         ratio = size * DRAFT_MARGIN / max(image.size)
-        image.draft("RGB", (int(image.width * ratio), int(image.height * ratio)))
-    image.load()
-    if image.mode != "RGB":
-        image = _to_rgb(image)
-    width, height = image.size
-    if max(width, height) <= size:
-        return image.copy() if image.readonly else image
-    ratio = size / max(width, height)
+        image.draft("RGB", (max(1, int(image.width * ratio)), max(1, int(image.height * ratio))))
+
+
+def _working_copy(image: Image.Image, data: bytes, size: int) -> Image.Image:
+    """An RGB copy whose longest side is at most `size`: what `resize` would give, but reduced a strip
+    of rows at a time, so that no full-size copy is made beside the decoded picture."""
+    frame = _heif_pixels(data) if image.format == "HEIF" else None
+    rows: Callable[[int, int], Image.Image]
+    if frame is not None:
+        height, width = frame.shape[:2]
+        samples = frame[:, :, 0] if frame.shape[2] == 1 else frame
+
+        def rows(top: int, bottom: int) -> Image.Image:
+            return Image.fromarray(samples[top:bottom])
+
+        peak = None
+    else:
+        image.load()
+        width, height = image.size
+
+        def rows(top: int, bottom: int) -> Image.Image:
+            return image if bottom - top == height else image.crop((0, top, width, bottom))
+
+        peak = _largest_value(image)
+    ratio = min(1.0, size / max(width, height))
     target = (max(1, round(width * ratio)), max(1, round(height * ratio)))
-    # resize() returns a new image: no copy of a huge read-only decode (a 200 MP HEIC) is made.
-    return image.resize(target, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    factor_x = int(width / target[0] / REDUCING_GAP) or 1
+    factor_y = int(height / target[1] / REDUCING_GAP) or 1
+    if factor_x == 1 and factor_y == 1:
+        whole = _to_rgb(rows(0, height), peak)
+        if whole.size == target:
+            return whole.copy() if whole.readonly else whole
+        return whole.resize(target, Image.Resampling.BILINEAR)
+    reduced = Image.new("RGB", (math.ceil(width / factor_x), math.ceil(height / factor_y)))
+    step = factor_y * max(1, STRIP_BYTES // (width * 4 * factor_y))
+    for top in range(0, height, step):
+        strip = _to_rgb(rows(top, min(height, top + step)), peak)
+        reduced.paste(strip.reduce((factor_x, factor_y)), (0, top // factor_y))
+    return reduced.resize(target, Image.Resampling.BILINEAR, box=(0.0, 0.0, width / factor_x, height / factor_y))
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
+def _largest_value(image: Image.Image) -> float | None:
+    """The largest sample of a numeric (16-bit, 32-bit, float) picture, which `_to_rgb` maps to 255."""
+    if image.mode not in _NUMERIC_MODES:
+        return None
+    largest = image.getextrema()[1]
+    return float(largest) if isinstance(largest, int | float) else None
+
+
+def _heif_pixels(data: bytes) -> np.ndarray | None:
+    """The primary picture of a HEIF file as libheif decoded it: a view of its buffer, no copy; None
+    for a mode other than 8-bit L, RGB or RGBA (Pillow reads those)."""
+    heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=True, remove_stride=False)
+    primary = heif[heif.primary_index]
+    bands = _HEIF_BANDS.get(primary.mode)
+    if bands is None:
+        return None
+    width, height = primary.size
+    # Rows are padded to the decoder's stride, which need not be a whole number of pixels.
+    return np.ndarray((height, width, bands), np.uint8, buffer=primary.data, strides=(primary.stride, bands, 1))
+
+
+def _to_rgb(image: Image.Image, top: float | None = None) -> Image.Image:
+    """`image` in RGB; numeric modes are scaled so that `top` (default: their own largest value) is 255."""
     if image.mode == "RGB":
         return image
-    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+    if image.mode in _NUMERIC_MODES:
         values = np.asarray(image, dtype=np.float64)
-        top = values.max() or 1.0
-        return Image.fromarray((values * (255.0 / top)).astype(np.uint8)).convert("RGB")
+        scale = 255.0 / ((values.max() if top is None else top) or 1.0)
+        return Image.fromarray((values * scale).astype(np.uint8)).convert("RGB")
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -233,6 +384,10 @@ def upright(image: Image.Image, orientation: int) -> Image.Image:
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:160]
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):.0f} MiB"
 
 
 def _mb(size: int) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from evidence_check.store.database import Store, StoreError
 from evidence_check.store.keys_tables import ApiKeyRow
 
-_TENANT = re.compile(r"^[A-Za-z0-9][\w.-]{0,63}$")
+_TENANT = re.compile(r"[A-Za-z0-9][\w.-]{0,63}")
 PREFIX = "ec_"
 
 
@@ -27,7 +27,7 @@ class KeyInfo:
 
 
 def valid_tenant(name: str) -> bool:
-    return bool(_TENANT.match(name))
+    return _TENANT.fullmatch(name) is not None
 
 
 def digest(secret: str) -> str:

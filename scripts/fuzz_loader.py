@@ -1,0 +1,110 @@
+"""Coverage-guided fuzzing of the loader and the metadata readers (atheris, libFuzzer's engine).
+
+Every input is given to `load_photo` as a file a customer sent; an input that does not start like an
+image is also wrapped as the EXIF segment of a small JPEG, so that the mutations reach the EXIF
+readers (Pillow's, and exifread's when Pillow gives up) and the capture-time parser. A readable photo
+then has its capture time read. The only outcome allowed besides a photo is `PhotoError`: any other
+exception is a finding, and libFuzzer stops, prints the traceback and writes the input as
+`crash-<sha1>`. `-rss_limit_mb` holds memory to the bound the loader promises (1536 MB) and
+`-timeout` one input to seconds, so a memory blow-up or a hang is a finding too (`oom-`, `timeout-`).
+
+Python code (Pillow's plugins, exifread, our imaging modules) is instrumented for coverage; the C
+decoders are not, but they run on every input.
+
+    # the short run tests/fuzz runs (seeds: fixtures/images and ../shared/corpora/malformed-images)
+    .venv/bin/python scripts/fuzz_loader.py -runs=3000 -seed=1
+    # a long run, keeping what it finds in a corpus folder of its own
+    nice -n 10 .venv/bin/python scripts/fuzz_loader.py -max_total_time=3600 /tmp/fuzz-corpus
+    # replay one finding
+    .venv/bin/python scripts/fuzz_loader.py crash-0123abcd
+
+Without a corpus folder argument the run writes new inputs to a temporary folder. The limits are the
+settings' (EVIDENCE_CHECK_MAX_DECODED_BYTES and the rest apply): a smaller decoding budget keeps each
+input fast.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import sys
+import tempfile
+from pathlib import Path
+
+import atheris
+
+with atheris.instrument_imports(include=["PIL", "exifread", "pillow_heif", "evidence_check.imaging"]):
+    import exifread  # noqa: F401  (imported by the metadata reader on first use: instrumented here)
+    from PIL import Image
+
+    Image.init()  # Pillow imports its format plugins on the first open: here, to instrument them
+    from evidence_check.imaging.capture_time import read_capture_time
+    from evidence_check.imaging.load import Limits, PhotoError, load_photo
+    from evidence_check.imaging.metadata import parse_xmp
+    from evidence_check.imaging.sniff import sniff_format
+
+from evidence_check.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = [ROOT / "fixtures" / "images", ROOT.parent / "shared" / "corpora" / "malformed-images"]
+# libFuzzer's own flags unless given: the memory bound, seconds per input, inputs up to 64 kB.
+DEFAULT_FLAGS = ["-rss_limit_mb=1536", "-timeout=30", "-max_len=65536"]
+
+
+def _limits() -> Limits:
+    settings = Settings()
+    return Limits(
+        max_bytes=settings.max_file_bytes,
+        max_pixels=settings.max_pixels,
+        working_size=settings.working_size,
+        max_decoded_bytes=settings.max_decoded_bytes,
+    )
+
+
+LIMITS = _limits()
+
+
+def _jpeg_with_exif() -> tuple[bytes, bytes]:
+    out = io.BytesIO()
+    Image.new("RGB", (16, 16), (90, 120, 150)).save(out, "JPEG", quality=70)
+    data = out.getvalue()
+    return data[:2], data[2:]  # SOI, then the rest; the APP1 segment goes between
+
+
+_SOI, _REST = _jpeg_with_exif()
+
+
+def as_exif_segment(payload: bytes) -> bytes:
+    """`payload` as the TIFF structure of an EXIF APP1 segment of a small valid JPEG."""
+    body = b"Exif\x00\x00" + payload[: 65533 - 6]
+    return _SOI + b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body + _REST
+
+
+def test_one_input(data: bytes) -> None:
+    candidates = [data] if sniff_format(data[:64]) else [data, as_exif_segment(data)]
+    for candidate in candidates:
+        try:
+            photo = load_photo(candidate, "fuzz.jpg", LIMITS)
+        except PhotoError:
+            continue
+        read_capture_time(photo.metadata, "IMG_20261120_101500.jpg")
+    parse_xmp(data)
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    given = {arg.split("=", 1)[0] for arg in args if arg.startswith("-")}
+    flags = [flag for flag in DEFAULT_FLAGS if flag.split("=", 1)[0] not in given]
+    targets = [arg for arg in args if not arg.startswith("-")]
+    replay = any(Path(target).is_file() for target in targets)
+    with tempfile.TemporaryDirectory(prefix="fuzz-corpus-") as scratch:
+        if not replay:
+            corpus = targets or [scratch]  # the first folder receives what the run finds
+            Path(corpus[0]).mkdir(parents=True, exist_ok=True)
+            targets = corpus + [str(seed) for seed in SEEDS if seed.is_dir()]
+        atheris.Setup([sys.argv[0], *flags, *[a for a in args if a.startswith("-")], *targets], test_one_input)
+        atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""The intake both the command line and the HTTP API use: what a claim's fields may hold."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from evidence_check.intake import IntakeError, build_claim, valid_id
+
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+
+
+def claim(**fields: str):
+    return build_claim(now=NOW, time_zone="UTC", **fields)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"ordered_at": "0001-01-01T00:00+14:00"}, "ordered_at"),
+        ({"ordered_at": "0001-01-01"}, "ordered_at"),
+        ({"delivered_at": "1969-12-31T23:59Z"}, "delivered_at"),
+        ({"claimed_at": "0001-01-01"}, "claimed_at"),
+        ({"claimed_at": "9999-12-31"}, "claimed_at"),
+        ({"claimed_at": "9999-12-31T23:59:59-12:00"}, "claimed_at"),
+        ({"shipped_at": "2100-01-01"}, "shipped_at"),
+        ({"claimed_at": "2028-01-01"}, "claimed_at"),
+    ],
+)
+def test_a_moment_off_the_calendar_of_claims_is_one_line_naming_the_field(
+    fields: dict[str, str], field: str
+) -> None:
+    with pytest.raises(IntakeError) as raised:
+        claim(**fields)
+    message = str(raised.value)
+    assert message.startswith(f"{field}: ") and "outside the dates a claim can hold" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"ordered_at": "1970-01-01T00:00Z"},
+        {"ordered_at": "2001-01-01"},
+        {"claimed_at": "2027-12-01"},  # ahead of the clock, within a year
+        {"ordered_at": "2026-11-10T10:00+08:00", "claimed_at": "2026-11-16"},
+    ],
+)
+def test_moments_within_the_calendar_of_claims_are_kept(fields: dict[str, str]) -> None:
+    timeline = claim(**fields).timeline
+    for name, text in fields.items():
+        assert getattr(timeline, name).date().isoformat() == text[:10]
+
+
+@pytest.mark.parametrize("value", ["abc\n", "abc\r\n", "", "has space", "x" * 129, "a\x00b"])
+def test_an_id_with_a_trailing_newline_or_other_stray_characters_is_refused(value: str) -> None:
+    assert not valid_id(value)
+    for field in ("claim_id", "customer_id", "sku"):
+        with pytest.raises(IntakeError, match=f"^{field}: "):
+            claim(**{field: value})
+
+
+@pytest.mark.parametrize("value", ["c-123", "order:77/2@shop+eu", "x" * 128, "客户-1"])
+def test_ids_of_the_allowed_characters_are_kept(value: str) -> None:
+    assert valid_id(value)
+    assert claim(claim_id=value, customer_id=value, sku=value).claim_id == value
