@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from evidence_check import scoring
 from evidence_check.checks import CHECKS, Check
 from evidence_check.checks.context import CheckContext
 from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
+from evidence_check.measure import Measurements
 from evidence_check.models import Claim, Finding, ImageReport, Report, Status, Verdict
 
 log = logging.getLogger(__name__)
@@ -92,16 +92,18 @@ def analyse(
 def run_checks(
     photo: Photo, claim: Claim, context: CheckContext, checks: Mapping[str, Check] = CHECKS
 ) -> dict[str, Finding]:
+    """Every check on one photo; they share its `Measurements`, which also time each check."""
+    measured = Measurements(photo)
+    context = replace(context, measured=measured)
     findings: dict[str, Finding] = {}
     for name, check in checks.items():
-        started = time.perf_counter()
-        try:
-            findings[name] = check(photo, claim, context)
-        except Exception as exc:  # isolation: one broken check must not hide the others
-            log.exception("check %s failed on %s", name, photo.image_id)
-            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no message'}"[:200]
-            findings[name] = Finding(Status.ERROR, 0.0, "check.error", {"error": reason}, {"error": reason})
-        photo.timings_ms[f"check.{name}"] = round((time.perf_counter() - started) * 1000, 3)
+        with measured.timed(f"check.{name}"):
+            try:
+                findings[name] = check(photo, claim, context)
+            except Exception as exc:  # isolation: one broken check must not hide the others
+                log.exception("check %s failed on %s", name, photo.image_id)
+                reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no message'}"[:200]
+                findings[name] = Finding(Status.ERROR, 0.0, "check.error", {"error": reason}, {"error": reason})
     return findings
 
 

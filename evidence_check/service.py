@@ -13,14 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from evidence_check import report as report_json
-from evidence_check.catalog import (
-    Catalog,
-    StoredCatalog,
-    StoredImage,
-    catalog_features,
-    train_catalog_vocabulary,
-    with_words,
-)
+from evidence_check.catalog.entries import catalog_features
+from evidence_check.catalog.registry import Catalog
+from evidence_check.catalog.stored import StoredCatalog, StoredImage
+from evidence_check.catalog.words import train_catalog_vocabulary, with_words
 from evidence_check.checks import CHECKS, challenge
 from evidence_check.checks.context import CheckContext
 from evidence_check.engine import Upload, verify
@@ -157,7 +153,7 @@ def add_to_catalog(
     """Measure each readable image once and store SKU and features together; each image is also
     the shop's own listing photo for the reuse look (a customer sending it back is caught).
 
-    `zones` are keyed by the upload's file name (`catalog.parse_image_zones`). Nothing is stored
+    `zones` are keyed by the upload's file name (`catalog.zones.parse_image_zones`). Nothing is stored
     when no image is readable; an image the SKU has whole already is not measured again.
     """
     uploads_measured = measure_catalog_uploads(

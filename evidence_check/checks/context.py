@@ -1,4 +1,5 @@
-"""What a check may consult besides the photo and the claim: long-lived things, passed in."""
+"""What a check may consult besides the photo and the claim: long-lived things passed in, and the
+photo's own measurements."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from typing import TYPE_CHECKING, Protocol
 
 from evidence_check.settings import Settings
 
-if TYPE_CHECKING:  # the catalog imports the store, which imports this module
-    from evidence_check.catalog import Catalog
+if TYPE_CHECKING:  # for annotations only: the context is importable without the catalog's OpenCV
+    from evidence_check.catalog.registry import Catalog
     from evidence_check.checks.challenge import Challenge
     from evidence_check.imaging.load import Photo
+    from evidence_check.measure import Measurements
     from evidence_check.references import Match
 
 
@@ -29,3 +31,13 @@ class CheckContext:
     references: ReuseLookup | None = None
     challenge: Challenge | None = None  # the claim's open retake challenge, if any
     catalog: Catalog | None = None
+    measured: Measurements | None = None  # of the photo being checked, set by the engine per photo
+
+    def measurements(self, photo: Photo) -> Measurements:
+        """The photo's measurements as the engine passed them; measured afresh for a photo checked
+        without them (a test or a bench calling one check)."""
+        if self.measured is not None and self.measured.photo is photo:
+            return self.measured
+        from evidence_check.measure import Measurements  # the catalog's OpenCV, only when measuring
+
+        return Measurements(photo)
