@@ -35,7 +35,12 @@ class Upload:
 @dataclass(frozen=True)
 class Analysis:
     report: Report
-    photos: tuple[Photo, ...]  # the readable ones, for recording
+    measured: tuple[Measurements, ...]  # of the readable photos, for recording
+
+    @property
+    def photos(self) -> tuple[Photo, ...]:
+        """The readable photos."""
+        return tuple(measured.photo for measured in self.measured)
 
 
 def verify(
@@ -46,12 +51,12 @@ def verify(
     checks: Mapping[str, Check] = CHECKS,
 ) -> Analysis:
     images: list[ImageReport] = []
-    photos: list[Photo] = []
+    measured: list[Measurements] = []
     for upload in uploads:
-        photo, image = analyse(upload, claim, context, limits, checks)
+        readable, image = analyse(upload, claim, context, limits, checks)
         images.append(image)
-        if photo is not None:
-            photos.append(photo)
+        if readable is not None:
+            measured.append(readable)
     rules = scoring.Rules.from_settings(context.settings)
     images = scoring.settled(images)
     verdict, basis = scoring.claim_decision(images, rules)
@@ -64,12 +69,13 @@ def verify(
         created_at=context.now if context.now.tzinfo else context.now.replace(tzinfo=UTC),
         basis=basis.as_dict(),
     )
-    return Analysis(report=report, photos=tuple(photos))
+    return Analysis(report=report, measured=tuple(measured))
 
 
 def analyse(
     upload: Upload, claim: Claim, context: CheckContext, limits: Limits, checks: Mapping[str, Check] = CHECKS
-) -> tuple[Photo | None, ImageReport]:
+) -> tuple[Measurements | None, ImageReport]:
+    """The photo's report, and its measurements when it could be read."""
     if upload.data is None:
         return None, _unreadable(upload.filename, None, upload.error or "could not be read")
     try:
@@ -78,8 +84,9 @@ def analyse(
         return None, _unreadable(
             upload.filename, upload.image_id or hashlib.sha256(upload.data).hexdigest(), str(exc)
         )
-    findings = run_checks(photo, claim, context, checks)
-    return photo, ImageReport(
+    measured = Measurements(photo)
+    findings = run_checks(photo, claim, context, checks, measured)
+    return measured, ImageReport(
         image_id=photo.image_id,
         filename=photo.filename,
         error=None,
@@ -90,10 +97,15 @@ def analyse(
 
 
 def run_checks(
-    photo: Photo, claim: Claim, context: CheckContext, checks: Mapping[str, Check] = CHECKS
+    photo: Photo,
+    claim: Claim,
+    context: CheckContext,
+    checks: Mapping[str, Check] = CHECKS,
+    measured: Measurements | None = None,
 ) -> dict[str, Finding]:
-    """Every check on one photo; they share its `Measurements`, which also time each check."""
-    measured = Measurements(photo)
+    """Every check on one photo; they share its `measured` (made here when not given), which also
+    times each check."""
+    measured = measured if measured is not None else Measurements(photo)
     context = replace(context, measured=measured)
     findings: dict[str, Finding] = {}
     for name, check in checks.items():

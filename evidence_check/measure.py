@@ -2,7 +2,9 @@
 
 The engine makes one `Measurements` per readable photo and hands it to every check through the
 `CheckContext`, so the relevance and location looks read the same features and the same
-assessment of the photo against the ordered SKU. One photo's checks run in one thread.
+assessment of the photo against the ordered SKU, and the reuse look and the record step the same
+fingerprint. The timings of a photo are written here (`timed`), besides the decode stages loading
+writes first. One photo's checks run in one thread.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from contextlib import contextmanager
 from evidence_check.catalog.matching import Assessment
 from evidence_check.catalog.photo import PhotoFeatures, photo_features
 from evidence_check.catalog.registry import LookRules, TenantCatalog
+from evidence_check.imaging import fingerprint as fp
 from evidence_check.imaging.load import Photo
 
 
@@ -26,6 +29,7 @@ class Measurements:
         self.timings_ms = photo.timings_ms
         self._features: dict[bool, PhotoFeatures] = {}
         self._assessments: dict[tuple[TenantCatalog, str], Assessment] = {}
+        self._fingerprint: fp.Fingerprint | None = None
 
     @contextmanager
     def timed(self, label: str) -> Iterator[None]:
@@ -35,6 +39,14 @@ class Measurements:
             yield
         finally:
             self.timings_ms[label] = round((time.perf_counter() - started) * 1000, 3)
+
+    @property
+    def fingerprint(self) -> fp.Fingerprint:
+        """The reuse look's fingerprint (hashes now; crop codes and keypoints on first use)."""
+        if self._fingerprint is None:
+            with self.timed("reuse.hashes"):
+                self._fingerprint = fp.fingerprint(self.photo.working)
+        return self._fingerprint
 
     def relevance_features(self, closer: bool = False) -> PhotoFeatures:
         """The photo's features for matching catalog images: the first look's, or the closer look's."""

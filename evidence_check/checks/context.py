@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # for annotations only: the context is importable without the
 class ReuseLookup(Protocol):
     """Earlier claim photos, listing photos and reference photos that this photo is a copy of."""
 
-    def matches(self, tenant: str, photo: Photo) -> Sequence[Match]: ...
+    def matches(self, tenant: str, measured: Measurements) -> Sequence[Match]: ...
 
 
 @dataclass(frozen=True)
