@@ -7,12 +7,14 @@ import io
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
+from evidence_check import measure
 from evidence_check.catalog import StoredCatalog, StoredSku
 from evidence_check.catalog.entries import catalog_features
 from evidence_check.catalog.photo import photo_features
@@ -20,6 +22,7 @@ from evidence_check.catalog.registry import Catalog
 from evidence_check.checks import location, relevance
 from evidence_check.checks.context import CheckContext
 from evidence_check.checks.relevance import rules
+from evidence_check.engine import run_checks
 from evidence_check.explain.messages import summary
 from evidence_check.imaging import features as F
 from evidence_check.imaging.load import Photo, load_photo
@@ -239,6 +242,28 @@ def test_location_names_the_zone_under_the_marked_region(grocery: Path, context:
     region = _marked_cap(photo, context, "BRAVO-APPLE")
     finding = location.check(photo, claim("BRAVO-APPLE", region=region), context)
     assert (finding.status, finding.code, finding.params["zone"]) == (Status.PASS, "location.zone", "cap")
+
+
+def test_relevance_and_location_read_one_measurement_of_the_photo(
+    grocery: Path, context: CheckContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine's Measurements: the features are measured once for both looks, and again for
+    a photo checked anew."""
+    measured: list[bool] = []
+    original = measure.photo_features
+
+    def counted(photo: Photo, *, closer: bool = False) -> Any:
+        measured.append(closer)
+        return original(photo, closer=closer)
+
+    monkeypatch.setattr(measure, "photo_features", counted)
+    photo = shelf(grocery, "BRAVO-APPLE", 2)
+    region = _marked_cap(photo, context, "BRAVO-APPLE")
+    assert measured == [False]  # the helper measured the photo on its own
+    looks = {"relevance": relevance.check, "location": location.check}
+    findings = run_checks(photo, claim("BRAVO-APPLE", region=region), context, looks)
+    assert (findings["relevance"].code, findings["location"].code) == ("relevance.match", "location.zone")
+    assert measured == [False, False]  # once more, for both looks together
 
 
 @pytest.mark.parametrize(("zoned", "code"), [("second", "location.zone"), ("first", "location.region_only")])
