@@ -75,11 +75,6 @@ class Assessment:
     brand_distinct: int | None = None
     brand_sibling: str | None = None
 
-    @property
-    def best_inliers(self) -> int:
-        """The most inliers of any SKU found, the ordered one or another."""
-        return max([self.ordered.inliers if self.ordered else 0, *(r.inliers for r in self.rivals)])
-
     def colour_vote(self, rival: ImageMatch) -> F.ColourVote | None:
         for match, vote in zip(self.rivals, self.colour_votes, strict=False):
             if match is rival:
