@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from evidence_check import scoring
 from evidence_check.checks import CHECKS, Check
 from evidence_check.checks.context import CheckContext
 from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
+from evidence_check.measure import Measurements
 from evidence_check.models import Claim, Finding, ImageReport, Report, Status, Verdict
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,12 @@ class Upload:
 @dataclass(frozen=True)
 class Analysis:
     report: Report
-    photos: tuple[Photo, ...]  # the readable ones, for recording
+    measured: tuple[Measurements, ...]  # of the readable photos, for recording
+
+    @property
+    def photos(self) -> tuple[Photo, ...]:
+        """The readable photos."""
+        return tuple(measured.photo for measured in self.measured)
 
 
 def verify(
@@ -46,12 +51,12 @@ def verify(
     checks: Mapping[str, Check] = CHECKS,
 ) -> Analysis:
     images: list[ImageReport] = []
-    photos: list[Photo] = []
+    measured: list[Measurements] = []
     for upload in uploads:
-        photo, image = analyse(upload, claim, context, limits, checks)
+        readable, image = analyse(upload, claim, context, limits, checks)
         images.append(image)
-        if photo is not None:
-            photos.append(photo)
+        if readable is not None:
+            measured.append(readable)
     rules = scoring.Rules.from_settings(context.settings)
     images = scoring.settled(images)
     verdict, basis = scoring.claim_decision(images, rules)
@@ -64,12 +69,13 @@ def verify(
         created_at=context.now if context.now.tzinfo else context.now.replace(tzinfo=UTC),
         basis=basis.as_dict(),
     )
-    return Analysis(report=report, photos=tuple(photos))
+    return Analysis(report=report, measured=tuple(measured))
 
 
 def analyse(
     upload: Upload, claim: Claim, context: CheckContext, limits: Limits, checks: Mapping[str, Check] = CHECKS
-) -> tuple[Photo | None, ImageReport]:
+) -> tuple[Measurements | None, ImageReport]:
+    """The photo's report, and its measurements when it could be read."""
     if upload.data is None:
         return None, _unreadable(upload.filename, None, upload.error or "could not be read")
     try:
@@ -78,8 +84,9 @@ def analyse(
         return None, _unreadable(
             upload.filename, upload.image_id or hashlib.sha256(upload.data).hexdigest(), str(exc)
         )
-    findings = run_checks(photo, claim, context, checks)
-    return photo, ImageReport(
+    measured = Measurements(photo)
+    findings = run_checks(photo, claim, context, checks, measured)
+    return measured, ImageReport(
         image_id=photo.image_id,
         filename=photo.filename,
         error=None,
@@ -90,18 +97,25 @@ def analyse(
 
 
 def run_checks(
-    photo: Photo, claim: Claim, context: CheckContext, checks: Mapping[str, Check] = CHECKS
+    photo: Photo,
+    claim: Claim,
+    context: CheckContext,
+    checks: Mapping[str, Check] = CHECKS,
+    measured: Measurements | None = None,
 ) -> dict[str, Finding]:
+    """Every check on one photo; they share its `measured` (made here when not given), which also
+    times each check."""
+    measured = measured if measured is not None else Measurements(photo)
+    context = replace(context, measured=measured)
     findings: dict[str, Finding] = {}
     for name, check in checks.items():
-        started = time.perf_counter()
-        try:
-            findings[name] = check(photo, claim, context)
-        except Exception as exc:  # isolation: one broken check must not hide the others
-            log.exception("check %s failed on %s", name, photo.image_id)
-            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no message'}"[:200]
-            findings[name] = Finding(Status.ERROR, 0.0, "check.error", {"error": reason}, {"error": reason})
-        photo.timings_ms[f"check.{name}"] = round((time.perf_counter() - started) * 1000, 3)
+        with measured.timed(f"check.{name}"):
+            try:
+                findings[name] = check(photo, claim, context)
+            except Exception as exc:  # isolation: one broken check must not hide the others
+                log.exception("check %s failed on %s", name, photo.image_id)
+                reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no message'}"[:200]
+                findings[name] = Finding(Status.ERROR, 0.0, "check.error", {"error": reason}, {"error": reason})
     return findings
 
 

@@ -41,10 +41,9 @@ from evidence_check.imaging.fingerprint import Codes
 # New codes wait in an exact flat index this large before they are sorted into the hash tables.
 TAIL_SIZE = 16_384
 # A level's directory has one slot per 2**DIRECTORY_SPARSENESS codes (up to twice that: the slot
-# count is a power of two). At 10 M codes, CPU per lookup, the four settings run query by query in
-# turn (paired; load 5.7-6.3): 3.77-3.80 ms at 8 codes per slot (45 MB of directory), 3.29-3.36 at 4
-# (91 MB), 2.92-3.08 at 2 (180 MB), 2.81-2.89 at 1 (359 MB). Each probe's slot is read whatever its
-# size; the codes beside it are compared one by one, in numpy operations whose length was the cost.
+# count is a power of two). Each probe's slot is read whatever its size; the codes beside it are
+# compared one by one, in numpy operations whose length is the cost, so the sparsest directory is
+# the fastest (docs/measurements/relevance-features.md, "Reuse").
 DIRECTORY_SPARSENESS = 1
 # A lookup is a handful of codes: OpenMP threads cost more than they save (measured).
 faiss.omp_set_num_threads(1)
@@ -73,10 +72,9 @@ class Channel:
 # picture's crop codes, 99.5 % within 14), rotations by 180 degrees up to 58 PDQ bits; what they let
 # through is confirmed or dropped by keypoints (references.confirmed).
 PDQ = Channel("pdq", 256, 10, 24, 1, 63)
-# pHash through the tables (bench_reuse.py --only accuracy --hashed, 203 originals): crops 5-15 %
-# found 97.0 % with 1 flipped bit per substring, 99.5 % with 2 (as the exact search); one screenshot
-# 99.5 -> 100 %. The 2-bit probe costs +4.3-4.9 ms CPU per lookup at 10 M codes (load 6.2-6.9),
-# about +0.5 ms at 1 M; so it stops at 2 M codes (~180,000 photos of one tenant).
+# pHash through the tables finds crops with 2 flipped bits per substring as the exact search does,
+# and with 1 misses some; the 2-bit probe's cost grows with the index, so it stops at 2 M codes
+# (~180,000 photos of one tenant; docs/measurements/relevance-features.md, "Reuse").
 PHASH = Channel("phash", 64, 4, 16, 1, 14, copies=True, wide_until=2_000_000, wide_nflip=2)
 
 

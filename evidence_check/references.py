@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from evidence_check.imaging import fingerprint as fp
 from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
 from evidence_check.index import Candidate, Entry, FingerprintIndex, Hit
+from evidence_check.measure import Measurements
 from evidence_check.store import Store, StoreError
 from evidence_check.store.reuse_tables import FingerprintRow, StoredPrint, fingerprint_row
 
@@ -127,18 +128,14 @@ def _distances(queries: bytes, stored: bytes, size: int) -> np.ndarray:
     return np.unpackbits(a ^ b, axis=2).sum(axis=2)
 
 
-def stored_print(photo: Photo, keep_features: bool = True) -> StoredPrint:
+def stored_print(print_: fp.Fingerprint, keep_features: bool = True) -> StoredPrint:
     """What the store keeps of a photo for the reuse look: its codes, and its features if allowed."""
-    started = time.perf_counter()
-    print_ = fp.of_photo(photo)
-    stored = StoredPrint(
+    return StoredPrint(
         pdq=b"".join(print_.index_pdq()),
         phash=b"".join(print_.index_phash()),
         quality=print_.codes.quality,
         features=print_.features(0).to_bytes() if keep_features else None,
     )
-    photo.timings_ms["reuse.record"] = round((time.perf_counter() - started) * 1000, 3)
-    return stored
 
 
 def forget_features(store: Store, before: datetime, tenant: str | None = None) -> int:
@@ -201,40 +198,37 @@ class References:
         with self._sync_lock:
             return sorted(self._gaps)
 
-    def search(self, tenant: str, photo: Photo) -> list[Hit]:
+    def search(self, tenant: str, print_: fp.Fingerprint) -> list[Hit]:
         self.sync()
-        return self.index.search(tenant, fp.of_photo(photo).query_codes())
+        return self.index.search(tenant, print_.query_codes())
 
-    def matches(self, tenant: str, photo: Photo) -> list[Match]:
+    def matches(self, tenant: str, measured: Measurements) -> list[Match]:
         """Indexed pictures of `tenant` that this photo is a copy of, confirmed by keypoints."""
-        quality = fp.of_photo(photo).codes.quality
-        return [m for m in self.examine(tenant, photo) if confirmed(m.candidate, m.verification, quality)]
+        quality = measured.fingerprint.codes.quality
+        return [m for m in self.examine(tenant, measured) if confirmed(m.candidate, m.verification, quality)]
 
-    def examine(self, tenant: str, photo: Photo) -> list[Match]:
+    def examine(self, tenant: str, measured: Measurements) -> list[Match]:
         """The closest candidates of the index, each with its keypoint verification, confirmed or not.
 
         The index finds candidates approximately; their distances are then measured exactly from
         the stored codes, over every dihedral variant of the photo and every stored code.
         """
-        print_ = fp.of_photo(photo)  # times itself (reuse.hashes) when first computed
-        hashed = time.perf_counter()
-        hits = self.search(tenant, photo)[:MAX_CANDIDATES]
-        stored = self.stored(h.entry_id for h in hits)
-        looked_up = time.perf_counter()
+        print_ = measured.fingerprint  # timed apart (reuse.hashes) when first measured
+        with measured.timed("reuse.lookup"):
+            hits = self.search(tenant, print_)[:MAX_CANDIDATES]
+            stored = self.stored(h.entry_id for h in hits)
         found = []
-        for hit in hits:
-            if hit.entry_id not in stored:
-                continue
-            entry, features, pdq, phash = stored[hit.entry_id]
-            candidate = Candidate(entry, hit.pdq_distance, hit.phash_distance, hit.variant)
-            exact = _exact(candidate, print_.query_codes(), pdq, phash)
-            if features is None:
-                found.append(Match(exact, UNVERIFIED, keypoints=False))
-            else:
-                found.append(Match(exact, fp.verify(print_.features(exact.variant), features)))
-        done = time.perf_counter()
-        photo.timings_ms["reuse.lookup"] = round((looked_up - hashed) * 1000, 3)
-        photo.timings_ms["reuse.verify"] = round((done - looked_up) * 1000, 3)
+        with measured.timed("reuse.verify"):
+            for hit in hits:
+                if hit.entry_id not in stored:
+                    continue
+                entry, features, pdq, phash = stored[hit.entry_id]
+                candidate = Candidate(entry, hit.pdq_distance, hit.phash_distance, hit.variant)
+                exact = _exact(candidate, print_.query_codes(), pdq, phash)
+                if features is None:
+                    found.append(Match(exact, UNVERIFIED, keypoints=False))
+                else:
+                    found.append(Match(exact, fp.verify(print_.features(exact.variant), features)))
         return found
 
     def stored(self, entry_ids: Iterable[int]) -> dict[int, tuple[Entry, fp.Features | None, bytes, bytes]]:
@@ -265,7 +259,7 @@ class References:
         keep_features: bool = True,
     ) -> bool:
         """Store and index one picture; False when this ref id already holds these bytes."""
-        stored = stored_print(photo, keep_features)
+        stored = stored_print(fp.fingerprint(photo.working), keep_features)
         return self.add_print(tenant, kind, ref_id, photo.image_id, photo.filename, stored, when, customer_id)
 
     def add_print(

@@ -14,18 +14,15 @@ from typing import Any
 
 from evidence_check import report as report_json
 from evidence_check import webhooks
-from evidence_check.catalog import (
-    Catalog,
-    StoredCatalog,
-    StoredImage,
-    catalog_features,
-    train_catalog_vocabulary,
-    with_words,
-)
+from evidence_check.catalog.entries import catalog_features
+from evidence_check.catalog.registry import Catalog
+from evidence_check.catalog.stored import StoredCatalog, StoredImage
+from evidence_check.catalog.words import train_catalog_vocabulary, with_words
 from evidence_check.checks import CHECKS, challenge
 from evidence_check.checks.context import CheckContext
 from evidence_check.engine import Upload, verify
 from evidence_check.imaging.features import Vocabulary
+from evidence_check.imaging.fingerprint import fingerprint
 from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
 from evidence_check.models import Claim, Report
 from evidence_check.references import references_for, stored_print
@@ -101,9 +98,10 @@ def verify_claim(
     settings = settings.for_tenant(claim.tenant)
     references = references_for(store) if store is not None else None
     catalog = catalog_for(store) if store is not None else None
-    if catalog is not None and claim.sku and claim.category is None:
+    if catalog is not None and claim.sku:
+        # The tenant's catalog is loaded here, before the checks run, not by the first look that needs it.
         entry = catalog.for_tenant(claim.tenant).get(claim.sku)
-        if entry is not None and entry.category:
+        if entry is not None and entry.category and claim.category is None:
             claim = replace(claim, category=entry.category)
     # The retake challenge is checked only for claims that have one, not in every report.
     issued = open_challenge(store, claim.tenant, claim.claim_id) if store is not None else None
@@ -115,7 +113,10 @@ def verify_claim(
     body = report_json.to_dict(analysis.report, channel=channel)
     if record and store is not None and references is not None and analysis.photos:
         keep = settings.reuse_keep_features
-        fingerprints = {p.image_id: stored_print(p, keep) for p in analysis.photos}
+        fingerprints = {}
+        for measured in analysis.measured:  # the reuse look's fingerprints, measured once
+            with measured.timed("reuse.record"):
+                fingerprints[measured.photo.image_id] = stored_print(measured.fingerprint, keep)
         files = {upload_id(u): u.data for u in uploads if u.data is not None} if settings.keep_photo_files else {}
         earlier = store.record(
             claim,
@@ -221,7 +222,7 @@ def add_to_catalog(
     """Measure each readable image once and store SKU and features together; each image is also
     the shop's own listing photo for the reuse look (a customer sending it back is caught).
 
-    `zones` are keyed by the upload's file name (`catalog.parse_image_zones`). Nothing is stored
+    `zones` are keyed by the upload's file name (`catalog.zones.parse_image_zones`). Nothing is stored
     when no image is readable; an image the SKU has whole already is not measured again.
     """
     uploads_measured = measure_catalog_uploads(
@@ -269,7 +270,8 @@ def measure_catalog_uploads(
         except PhotoError as exc:
             skipped.append((upload.filename, str(exc)))
             continue
-        measured.append(MeasuredImage(catalog_features(photo, vocabulary), stored_print(photo, keep_features)))
+        listing = stored_print(fingerprint(photo.working), keep_features)
+        measured.append(MeasuredImage(catalog_features(photo, vocabulary), listing))
     return MeasuredUploads(tuple(measured), tuple(already), tuple(skipped))
 
 

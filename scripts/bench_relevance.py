@@ -41,17 +41,13 @@ from typing import Any
 import cv2
 import numpy as np
 
-from evidence_check import catalog as catalog_module
-from evidence_check.catalog import (
-    Catalog,
-    CatalogSku,
-    PhotoFeatures,
-    StoredCatalog,
-    StoredSku,
-    TenantCatalog,
-    catalog_features,
-    with_own_vocabulary,
-)
+from evidence_check import measure
+from evidence_check.catalog import StoredCatalog, StoredSku, matching
+from evidence_check.catalog import registry as catalog_registry
+from evidence_check.catalog.entries import CatalogSku, catalog_features
+from evidence_check.catalog.photo import PhotoFeatures
+from evidence_check.catalog.registry import Catalog, TenantCatalog
+from evidence_check.catalog.words import WordIndex, with_own_vocabulary
 from evidence_check.checks import relevance
 from evidence_check.checks.context import CheckContext
 from evidence_check.imaging import features as F
@@ -121,8 +117,9 @@ def accuracy(root: Path, dump: Path | None = None) -> None:
         half = "fit half" if index % 2 == 0 else "test half"
         for path in photos(root, name):
             photo = load_photo(path.read_bytes(), path.name)
+            measured = replace(context, measured=measure.Measurements(photo))  # as the engine passes them
             for claimed in names:
-                finding = relevance.check(photo, replace(base, sku=claimed), context)
+                finding = relevance.check(photo, replace(base, sku=claimed), measured)
                 if claimed == name:
                     kind = KINDS[0]
                     genuine_codes[finding.code] += 1
@@ -207,13 +204,13 @@ def cost(root: Path) -> None:
     real = stored_catalog(root, names)
     settings = Settings()
     watch = Stopwatch()
-    watch.wrap(catalog_module, "photo_features", "features")
+    watch.wrap(measure, "photo_features", "features")
     watch.wrap(PhotoFeatures, "centred_words", "words")
-    watch.wrap(TenantCatalog, "_scores", "retrieval")
+    watch.wrap(WordIndex, "scores", "retrieval")
     watch.wrap(F, "word_inliers", "shortlist")
     watch.wrap(F, "verify", "verify")
-    watch.wrap(catalog_module, "_colour_overlap", "colour")
-    watch.wrap(catalog_module, "_colour_vote", "colour")
+    watch.wrap(catalog_registry, "colour_overlap", "colour")
+    watch.wrap(catalog_registry, "colour_vote", "colour")
     adding, sizes, view_sizes = [], [], []
     for name in names:
         path = root / "grocery" / name / f"{name}_Iconic.jpg"
@@ -256,8 +253,8 @@ def cost(root: Path) -> None:
             for label, context in contexts.items():
                 photo = load_photo(path.read_bytes(), path.name)
                 claim = Claim(claim_id="bench", timeline=Timeline(), sku=sku)
-                catalog_module._roots.cache_clear()  # as in a large catalog: no pair seen before
-                catalog_module._views.cache_clear()
+                matching.roots.cache_clear()  # as in a large catalog: no pair seen before
+                matching.views.cache_clear()
                 watch.spent.clear()
                 started = time.process_time()
                 finding = relevance.check(photo, claim, context)

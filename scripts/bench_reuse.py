@@ -38,9 +38,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from evidence_check import index as index_module  # noqa: E402
 from evidence_check.imaging import fingerprint as fp  # noqa: E402
-from evidence_check.imaging.load import Photo, load_photo  # noqa: E402
+from evidence_check.imaging.load import load_photo  # noqa: E402
 from evidence_check.imaging.transforms import TRANSFORMS  # noqa: E402
 from evidence_check.index import TenantIndex  # noqa: E402
+from evidence_check.measure import Measurements  # noqa: E402
 from evidence_check.references import Match, confirmed, references_for, stored_print  # noqa: E402
 from evidence_check.store import Store  # noqa: E402
 
@@ -104,7 +105,7 @@ def accuracy(limit: int | None, dump: Path | None) -> None:
         for ref_id, photo in photos.items():
             source = photo.full
             for name, edit in TRANSFORMS.items():
-                query = load_photo(edit(source, rng), "edited")
+                query = Measurements(load_photo(edit(source, rng), "edited"))
                 examined = references.examine("bench", query)
                 confirmed_here = _confirmed(examined, query)
                 hits = {m.entry.ref_id for m in confirmed_here}
@@ -115,7 +116,7 @@ def accuracy(limit: int | None, dump: Path | None) -> None:
                     misses.append(_miss(name, ref_id, examined))
                 records += [(name, m.entry.ref_id == ref_id, m.candidate, m.verification) for m in examined]
         for path, original in corpus_edits():
-            query = load_photo(path.read_bytes(), path.name)
+            query = Measurements(load_photo(path.read_bytes(), path.name))
             examined = references.examine("bench", query)
             confirmed_here = _confirmed(examined, query)
             hits = {m.entry.ref_id for m in confirmed_here}
@@ -134,10 +135,11 @@ def accuracy(limit: int | None, dump: Path | None) -> None:
         false_pairs = []
         candidates_checked = 0
         for ref_id, photo in photos.items():
-            examined = [m for m in references.examine("bench", photo) if m.entry.ref_id != ref_id]
+            measured = Measurements(photo)
+            examined = [m for m in references.examine("bench", measured) if m.entry.ref_id != ref_id]
             candidates_checked += len(examined)
             records += [("distinct", False, m.candidate, m.verification) for m in examined]
-            false_pairs += [(ref_id, m.entry.ref_id) for m in _confirmed(examined, photo)]
+            false_pairs += [(ref_id, m.entry.ref_id) for m in _confirmed(examined, measured)]
         store.close()
     print(f"\nrecall per edit ({len(paths)} originals, one random edit each; other pictures wrongly matched)")
     print(f"{'edit':<22} {'found':>9} {'recall':>8} {'wrong':>6}")
@@ -259,15 +261,15 @@ def cost(repeat: int, photo_path: Path | None) -> None:
                 references.add("bench", "stock", "the copy", first, T0)
             stages: dict[str, list[float]] = defaultdict(list)
             for _ in range(repeat):
-                photo = load_photo(data, "again.jpg")
+                measured = Measurements(load_photo(data, "again.jpg"))
                 t = time.process_time()
-                fp.of_photo(photo)
+                _ = measured.fingerprint
                 stages["hashes (trim, PDQ + pHash x8)"].append(_cpu_ms(t))
                 t = time.process_time()
-                references.examine("bench", photo)
+                references.examine("bench", measured)
                 stages["lookup + keypoints + verification"].append(_cpu_ms(t))
                 t = time.process_time()
-                stored_print(photo)
+                stored_print(measured.fingerprint)
                 stages["record (crop codes, keypoints)"].append(_cpu_ms(t))
             store.close()
         columns.append({k: statistics.median(v) for k, v in stages.items()})
@@ -302,8 +304,8 @@ def _wrong(edit: str, ref_id: str, match: Match) -> str:
     )
 
 
-def _confirmed(examined: list[Match], photo: Photo) -> list[Match]:
-    quality = fp.of_photo(photo).codes.quality
+def _confirmed(examined: list[Match], measured: Measurements) -> list[Match]:
+    quality = measured.fingerprint.codes.quality
     return [m for m in examined if confirmed(m.candidate, m.verification, quality)]
 
 

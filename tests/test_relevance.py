@@ -7,15 +7,22 @@ import io
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
-from evidence_check.catalog import Catalog, StoredCatalog, StoredSku, catalog_features, photo_features
+from evidence_check import measure
+from evidence_check.catalog import StoredCatalog, StoredSku
+from evidence_check.catalog.entries import catalog_features
+from evidence_check.catalog.photo import photo_features
+from evidence_check.catalog.registry import Catalog
 from evidence_check.checks import location, relevance
 from evidence_check.checks.context import CheckContext
+from evidence_check.checks.relevance import rules
+from evidence_check.engine import run_checks
 from evidence_check.explain.messages import summary
 from evidence_check.imaging import features as F
 from evidence_check.imaging.load import Photo, load_photo
@@ -113,7 +120,7 @@ def test_failure_names_the_product_shown(grocery: Path, context: CheckContext) -
 def test_genuine_match_reports_its_evidence(grocery: Path, context: CheckContext) -> None:
     finding = relevance.check(shelf(grocery, "BRAVO-APPLE", 2), claim("BRAVO-APPLE"), context)
     ordered = finding.details["ordered"]
-    assert ordered["inliers"] >= relevance.PASS_INLIERS
+    assert ordered["inliers"] >= rules.PASS_INLIERS
     assert ordered["catalog_filename"] == "Bravo-Apple-Juice_Iconic.jpg"
     assert len(ordered["homography"]) == 3
     assert 0 < ordered["inlier_ratio"] <= 1
@@ -155,8 +162,8 @@ def test_photo_whose_first_look_finds_nothing_is_looked_at_closer(
     grocery: Path, context: CheckContext, name: str, sku: str, status: str, code: str
 ) -> None:
     photo = _load(grocery / "grocery" / name.rsplit("_", 1)[0] / f"{name}.jpg")
-    first = context.catalog.for_tenant("default").assess(photo, photo_features(photo), sku)  # type: ignore[union-attr]
-    assert first.found_nothing  # undecided at the first look: without the closer one, `unknown`
+    first = context.catalog.for_tenant("default").assess(photo_features(photo), sku, rules)  # type: ignore[union-attr]
+    assert rules.needs_closer_look(first)  # undecided at the first look: without the closer one, `unknown`
     finding = relevance.check(photo, claim(sku), context)
     assert (finding.status.value, finding.code) == (status, code), finding.details
     assert finding.details["closer_look"] is True
@@ -219,7 +226,7 @@ def test_wrong_item_claim_with_a_photo_of_the_ordered_product_asks_for_the_varia
 
 def _marked_cap(photo: Photo, context: CheckContext, sku: str) -> Region:
     """The cap marked where the homography puts it, as an agent would mark it on the photo."""
-    found = context.catalog.assess(photo, "default", sku)  # type: ignore[union-attr]
+    found = context.measurements(photo).assessment(context.catalog.for_tenant("default"), sku, rules)  # type: ignore[union-attr]
     assert found.ordered is not None and found.ordered.homography_full is not None
     x, y, w, h = BRAVO_ZONES["cap"]
     corners = np.array([[[x, y]], [[x + w, y + h]]], dtype=np.float32)
@@ -235,6 +242,28 @@ def test_location_names_the_zone_under_the_marked_region(grocery: Path, context:
     region = _marked_cap(photo, context, "BRAVO-APPLE")
     finding = location.check(photo, claim("BRAVO-APPLE", region=region), context)
     assert (finding.status, finding.code, finding.params["zone"]) == (Status.PASS, "location.zone", "cap")
+
+
+def test_relevance_and_location_read_one_measurement_of_the_photo(
+    grocery: Path, context: CheckContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine's Measurements: the features are measured once for both looks, and again for
+    a photo checked anew."""
+    measured: list[bool] = []
+    original = measure.photo_features
+
+    def counted(photo: Photo, *, closer: bool = False) -> Any:
+        measured.append(closer)
+        return original(photo, closer=closer)
+
+    monkeypatch.setattr(measure, "photo_features", counted)
+    photo = shelf(grocery, "BRAVO-APPLE", 2)
+    region = _marked_cap(photo, context, "BRAVO-APPLE")
+    assert measured == [False]  # the helper measured the photo on its own
+    looks = {"relevance": relevance.check, "location": location.check}
+    findings = run_checks(photo, claim("BRAVO-APPLE", region=region), context, looks)
+    assert (findings["relevance"].code, findings["location"].code) == ("relevance.match", "location.zone")
+    assert measured == [False, False]  # once more, for both looks together
 
 
 @pytest.mark.parametrize(("zoned", "code"), [("second", "location.zone"), ("first", "location.region_only")])
@@ -403,10 +432,10 @@ def test_colour_vote_follows_the_design_where_two_differ(shown: str, sign: int) 
     mask = np.ones(carton.shape[:2], bool)
     vote = F.colour_vote(F.photo_lab(photo), first, mask, to_photo, second, mask, np.eye(3))
     if sign == 0:
-        assert vote.lead == 0.0 and vote.differing < relevance.COLOUR_VOTE_CELLS, vote
+        assert vote.lead == 0.0 and vote.differing < rules.COLOUR_VOTE_CELLS, vote
     else:
-        assert vote.differing >= relevance.COLOUR_VOTE_CELLS
-        assert sign * vote.lead >= relevance.COLOUR_VOTE_LEAD, vote
+        assert vote.differing >= rules.COLOUR_VOTE_CELLS
+        assert sign * vote.lead >= rules.COLOUR_VOTE_LEAD, vote
 
 
 def test_catalog_images_stored_before_thumbnails_still_match(grocery: Path) -> None:
@@ -423,7 +452,7 @@ def test_catalog_images_stored_before_thumbnails_still_match(grocery: Path) -> N
     photo = _load(grocery / "grocery" / names[0] / f"{names[0]}_005.jpg")
     finding = relevance.check(photo, claim(names[0]), old)
     assert finding.status in {Status.PASS, Status.WARN}
-    assert finding.details["ordered"]["inliers"] >= relevance.PASS_INLIERS
+    assert finding.details["ordered"]["inliers"] >= rules.PASS_INLIERS
     assert all(rival["colour_lead"] is None for rival in finding.details["rivals"])
 
 
@@ -445,7 +474,7 @@ def test_colours_vote_only_between_matches_on_one_object(grocery: Path, side_by_
         assert rival["colour_lead"] is None
         assert (finding.status, finding.code) == (Status.WARN, "relevance.variant_unconfirmed"), finding.details
     else:
-        assert rival["colour_lead"] >= relevance.COLOUR_VOTE_LEAD
+        assert rival["colour_lead"] >= rules.COLOUR_VOTE_LEAD
         assert finding.status is Status.PASS, finding.details
 
 
@@ -473,7 +502,7 @@ def test_another_brand_beside_the_ordered_product_does_not_doubt_it(
     context, photo = juice_and_oats
     finding = relevance.check(photo, claim(sku), context)
     assert (finding.status.value, finding.code) == (status, code), finding.details
-    assert finding.details["other"]["inliers"] >= relevance.OTHER_STRONG
+    assert finding.details["other"]["inliers"] >= rules.OTHER_STRONG
 
 
 @pytest.mark.parametrize(

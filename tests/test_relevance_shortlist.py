@@ -11,18 +11,14 @@ import cv2
 import numpy as np
 import pytest
 
-from evidence_check import catalog as catalog_module
-from evidence_check.catalog import (
-    SHORTLIST,
-    Catalog,
-    StoredCatalog,
-    StoredSku,
-    TenantCatalog,
-    catalog_features,
-    photo_features,
-)
+from evidence_check.catalog import StoredCatalog, StoredSku
+from evidence_check.catalog import registry as catalog_registry
+from evidence_check.catalog.entries import catalog_features
+from evidence_check.catalog.photo import photo_features
+from evidence_check.catalog.registry import SHORTLIST, Catalog, TenantCatalog
 from evidence_check.checks import relevance
 from evidence_check.checks.context import CheckContext
+from evidence_check.checks.relevance import rules
 from evidence_check.imaging import features as F
 from evidence_check.imaging.load import Photo
 from evidence_check.models import Status
@@ -61,7 +57,7 @@ def test_shortlist_puts_the_product_shown_first(grocery: Path, stored: StoredCat
     tenant = TenantCatalog(stored)
     photo = shelf(grocery, sku, number)
     assert _ranked_by_words(tenant, photo)[0] != sku  # the words alone put another SKU first
-    found = tenant.assess(photo, photo_features(photo), CLAIMED)
+    found = tenant.assess(photo_features(photo), CLAIMED, rules)
     assert found.shortlist[0][0] == sku, found.shortlist
     assert found.shortlist[0][1] >= F.MIN_MATCHES
     assert found.candidates[0][0] == sku
@@ -72,7 +68,7 @@ def test_one_verified_candidate_still_names_the_product_shown(
     grocery: Path, stored: StoredCatalog, sku: str, number: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Only the best of the shortlist is verified: it is the product shown, so the claim fails naming it."""
-    monkeypatch.setattr(catalog_module, "CANDIDATES", 1)
+    monkeypatch.setattr(catalog_registry, "CANDIDATES", 1)
     context = CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=Catalog(lambda tenant: stored))
     finding = relevance.check(shelf(grocery, sku, number), claim(CLAIMED), context)
     assert (finding.status, finding.code) == (Status.FAIL, "relevance.other_product"), finding.details
@@ -86,7 +82,7 @@ def test_shortlist_keeps_the_words_order_where_no_product_is_shown(stored: Store
     grey = cv2.resize(blocks, (480, 360), interpolation=cv2.INTER_NEAREST)
     photo = _encoded(np.dstack([grey, grey, grey]), "blocks.jpg")
     tenant = TenantCatalog(stored)
-    found = tenant.assess(photo, photo_features(photo), CLAIMED)
+    found = tenant.assess(photo_features(photo), CLAIMED, rules)
     assert found.shortlist, "the words proposed no SKU: the test shows nothing"
     assert [sku for sku, _ in found.shortlist] == _ranked_by_words(tenant, photo)
     assert all(inliers == 0 for _, inliers in found.shortlist)
@@ -104,7 +100,7 @@ def test_word_inliers_find_the_product_shown_and_not_another(grocery: Path, stor
             image.points, image.descriptors, (image.width, image.height), (width, height),
         )  # fmt: skip
 
-    assert inliers("VALIO-VANILLA") >= 2 * relevance.PASS_INLIERS
+    assert inliers("VALIO-VANILLA") >= 2 * rules.PASS_INLIERS
     assert all(inliers(sku) < F.MIN_MATCHES for sku in PRODUCTS if sku != "VALIO-VANILLA")
 
 

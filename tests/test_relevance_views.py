@@ -14,10 +14,14 @@ import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
-from evidence_check import catalog
-from evidence_check.catalog import Catalog, StoredCatalog, StoredSku, catalog_features, with_own_vocabulary
+from evidence_check.catalog import StoredCatalog, StoredSku
+from evidence_check.catalog import registry as catalog_registry
+from evidence_check.catalog.entries import catalog_features
+from evidence_check.catalog.registry import Catalog
+from evidence_check.catalog.words import with_own_vocabulary
 from evidence_check.checks import relevance
 from evidence_check.checks.context import CheckContext
+from evidence_check.checks.relevance import rules
 from evidence_check.cli import app
 from evidence_check.imaging import features as F
 from evidence_check.imaging.load import Photo, load_photo
@@ -65,7 +69,7 @@ def test_a_pack_at_a_slant_is_found_in_a_tilted_view_and_mapped_onto_the_catalog
         (F.verify(local.points, root, v.points, F.rootsift(v.descriptors), size, (CANVAS,) * 2) for v in views),
         key=lambda match: match.inliers,
     )
-    assert best.inliers >= 3 * relevance.PASS_INLIERS and best.homography is not None
+    assert best.inliers >= 3 * rules.PASS_INLIERS and best.homography is not None
     # The view's keypoints are in the catalog image's own pixels: the homography maps its corners
     # where the pack lies in the photo.
     corners = np.array([[0, 0], [size[0], 0], [size[0], size[1]], [0, size[1]]], np.float32)
@@ -180,9 +184,9 @@ def test_slanted_packs_of_one_brand(
     assert finding.details["closer_look"] is True
     if finding.status is Status.PASS:
         assert finding.details["ordered"]["catalog_view"] is not None
-        assert finding.details["brand_distinct_inliers"] >= relevance.CLOSER_BRAND_DISTINCT
+        assert finding.details["brand_distinct_inliers"] >= rules.CLOSER_BRAND_DISTINCT
     if code == "relevance.brand_only":
-        assert finding.details["brand_distinct_inliers"] < relevance.CLOSER_BRAND_DISTINCT
+        assert finding.details["brand_distinct_inliers"] < rules.CLOSER_BRAND_DISTINCT
         assert finding.params["other"]
 
 
@@ -198,7 +202,7 @@ def test_a_slanted_logo_at_the_closer_look_does_not_fail_a_genuine_claim(
     assert (finding.status, finding.code) == (Status.WARN, "relevance.variant_unconfirmed"), finding.details
     details = finding.details
     assert details["closer_look"] is True and details["other_sku"] == "Arla-Mild-Vanilla-Yoghurt"
-    assert details["other_colour_overlap"] - details["colour_overlap"] >= relevance.COLOUR_SEPARATES
+    assert details["other_colour_overlap"] - details["colour_overlap"] >= rules.COLOUR_SEPARATES
 
 
 @pytest.fixture(scope="module")
@@ -217,14 +221,15 @@ def test_the_closer_look_verifies_more_candidates_and_names_a_slanted_pack(
     grocery_catalog: tuple[Path, CheckContext],
 ) -> None:
     """Arla-Sour-Cream_001 holds the carton at a slant: claimed as another brand's juice, the words
-    rank the carton 4th, past the first look's 3 verified; the closer look verifies 8."""
+    rank the carton 4th, past the first look's `CANDIDATES` verified; the closer look verifies
+    `CLOSER_CANDIDATES`."""
     grocery, context = grocery_catalog
     finding = _check(grocery, "Arla-Sour-Cream_001", "Bravo-Apple-Juice", context)
     assert (finding.status, finding.code) == (Status.FAIL, "relevance.other_product"), finding.details
     details = finding.details
     assert details["closer_look"] is True and details["other_sku"] == "Arla-Sour-Cream"
     ranked = [entry["sku"] for entry in details["shortlist"]]
-    assert catalog.CANDIDATES <= ranked.index("Arla-Sour-Cream") < catalog.CLOSER_CANDIDATES
+    assert catalog_registry.CANDIDATES <= ranked.index("Arla-Sour-Cream") < catalog_registry.CLOSER_CANDIDATES
 
 
 def test_a_carton_held_off_a_crowded_shelf_is_retrieved_and_named(
@@ -249,7 +254,7 @@ def test_the_brand_check_asks_only_siblings_the_photo_matched(grocery_catalog: t
     assert (finding.status, finding.code) == (Status.PASS, "relevance.match"), finding.details
     assert "Arla-Ecological-Medium-Fat-Milk" in {entry["sku"] for entry in finding.details["candidates"]}
     assert "Arla-Ecological-Medium-Fat-Milk" not in {rival["sku"] for rival in finding.details["rivals"]}
-    assert finding.details["brand_distinct_inliers"] >= relevance.CLOSER_BRAND_DISTINCT
+    assert finding.details["brand_distinct_inliers"] >= rules.CLOSER_BRAND_DISTINCT
 
 
 def test_a_rival_matched_only_on_the_logo_both_carry_is_not_a_doubt(
@@ -262,4 +267,4 @@ def test_a_rival_matched_only_on_the_logo_both_carry_is_not_a_doubt(
     finding = _check(grocery, "Alpro-Vanilla-Soyghurt_002", "Alpro-Vanilla-Soyghurt", context)
     assert (finding.status, finding.code) == (Status.PASS, "relevance.match"), finding.details
     carton = {rival["sku"]: rival["inliers"] for rival in finding.details["rivals"]}["Alpro-Fresh-Soy-Milk"]
-    assert carton >= relevance.OTHER_STRONG
+    assert carton >= rules.OTHER_STRONG

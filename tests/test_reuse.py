@@ -22,6 +22,7 @@ from evidence_check.imaging import fingerprint as fp
 from evidence_check.imaging.load import Photo, load_photo
 from evidence_check.imaging.transforms import TRANSFORMS
 from evidence_check.intake import build_claim
+from evidence_check.measure import Measurements
 from evidence_check.references import GAP_SECONDS, References, add_reference, references_for, stored_print
 from evidence_check.service import verify_claim
 from evidence_check.settings import Settings
@@ -116,7 +117,7 @@ def index_of(store: Store, photos: dict[str, Photo]) -> References:
 
 
 def found(references: References, photo: Photo) -> set[str]:
-    return {m.entry.ref_id for m in references.matches("t", photo) if m.entry.image_id != photo.image_id}
+    return {m.entry.ref_id for m in references.matches("t", Measurements(photo)) if m.entry.image_id != photo.image_id}
 
 
 def corpus_originals() -> dict[str, Path]:
@@ -370,7 +371,7 @@ def copy_of(photo: Photo) -> Photo:
 
 
 def insert_print(session: Session, photo: Photo, ref_id: str, row_id: int | None = None) -> int:
-    row = fingerprint_row("t", "stock", ref_id, photo.image_id, photo.filename, T0, stored_print(photo))
+    row = fingerprint_row("t", "stock", ref_id, photo.image_id, photo.filename, T0, stored_print(fp.fingerprint(photo.working)))
     if row_id is not None:
         row.id = row_id
     session.add(row)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evidence_check import scoring
-from evidence_check.checks import relevance
+from evidence_check.checks.relevance import rules
 from evidence_check.models import Finding, ImageReport, Status, Verdict
 from evidence_check.settings import Settings
 
@@ -57,7 +57,7 @@ PHOTO_TABLE = [
     ),
     (
         "a_look_that_could_check_and_could_not_confirm",
-        looks(relevance=f("unknown", relevance.UNKNOWN_SCORE, "relevance.not_found")),
+        looks(relevance=f("unknown", rules.UNKNOWN_SCORE, "relevance.not_found")),
         Verdict.REVIEW,
         "risk",
     ),

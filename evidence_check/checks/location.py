@@ -15,8 +15,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from evidence_check.checks import relevance
 from evidence_check.checks.context import CheckContext
+from evidence_check.checks.relevance import rules
 from evidence_check.imaging.load import Photo
 from evidence_check.models import Claim, Finding, Region, Status
 
@@ -65,13 +65,15 @@ def _zone(
     catalog = context.catalog
     if catalog is None or not claim.sku:
         return None
-    entry = catalog.for_tenant(claim.tenant).get(claim.sku)
+    tenant = catalog.for_tenant(claim.tenant)
+    entry = tenant.get(claim.sku)
     if entry is None or not entry.has_zones:
         return None
-    found = catalog.assess(photo, claim.tenant, claim.sku)
+    # The relevance look's assessment of this photo (measured once for both looks) and its rules.
+    found = context.measurements(photo).assessment(tenant, claim.sku, rules)
     match = found.ordered
     # Zones are in the pixels of the image they were drawn on; only that image's homography maps them.
-    if match is None or match.homography_full is None or match.inliers < relevance.PASS_INLIERS or not match.image.zones:
+    if match is None or match.homography_full is None or match.inliers < rules.PASS_INLIERS or not match.image.zones:
         return None
     corners = np.array(
         [[region.x, region.y], [region.x + region.w, region.y],

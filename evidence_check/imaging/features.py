@@ -1,41 +1,17 @@
 """Local features for product matching: SIFT keypoints, RootSIFT descriptors, visual words, colour.
 
-Chosen by measurement on the grocery corpus (31 products; 155 phone shelf photos matched against
-every shop image, the same ratio test and RANSAC; `scripts/bench_relevance.py --compare`):
+RootSIFT (Arandjelović & Zisserman 2012: L1-normalise, then square root) on catalog images enlarged
+to `CATALOG_MIN_SIDE` (web-shop pictures are small), with no squeezed views pooled with the upright
+features; tilted views (`extract_views`, ASIFT) are matched each on their own, in the closer look
+only. The options measured against these choices (ORB, SIFT, AKAZE, BRISK, TEBLID, BEBLID, squeezed
+and enlarged catalog views) and the figures behind each constant below are in
+docs/measurements/relevance-features.md (`scripts/bench_relevance.py --compare`).
 
-    option                                   right product first   genuine >= 12 inliers
-    ORB, 1500 features, Hamming              54.8 %                58.1 %
-    SIFT                                     76.1 %                77.4 %
-    RootSIFT                                 80.0 %                76.1 %
-    RootSIFT, catalog image enlarged x2      83.9 %                86.5 %
-    ... plus a view squeezed to 0.6 width    83.9 %                83.9 %
-    ... plus views at 0.6 and 0.4 width      82.6 %                83.2 %
-
-Cheaper features, all with the catalog image enlarged x2 (median CPU ms to extract a 348-px photo;
-RootSIFT, unlimited features: 56; the 800 kept below: about 42). Those marked * come from
-opencv-contrib-python-headless installed in place of opencv-python-headless (2026-11-28):
-
-    ORB 1500                                 76.8 %                76.8 %     5 ms
-    ORB 1500 + TEBLID 512 bits *             71.0 %                71.6 %    12 ms
-    ORB 1500 + BEBLID 512 bits *             65.8 %                69.0 %    13 ms
-    AKAZE *                                  61.3 %                51.6 %    16 ms
-    BRISK *                                  72.9 %                70.3 %    54 ms
-
-None comes within 7 points of RootSIFT (84.5 % in the same run), and ORB's wrong products gather
-more inliers (99th percentile 84 against RootSIFT's 53), so its thresholds would rise too: the 40 ms
-goal of the relevance look is not bought with a cheaper feature.
-
-So: RootSIFT (Arandjelović & Zisserman 2012: L1-normalise, then square root), catalog images
-enlarged to `CATALOG_MIN_SIDE` (web-shop pictures are small), and no squeezed views pooled with the
-upright features, which added false matches faster than true ones. Tilted views matched each on
-its own (`extract_views`, ASIFT) do pay, in the closer look only: genuine claims left `unknown`
-15 -> 5, genuine `pass` 83.2 -> 86.5 %. OpenCV 5 no longer ships AKAZE in the main package.
 Keypoint positions are stored in pixels of the catalog image as given, so a homography maps
-catalog pixels (and the zones drawn on them) into the photo.
-
-Descriptors are stored as uint8 (SIFT's values are whole numbers 0..255) and turned into RootSIFT
-only when an image is matched. Visual words come from a two-level vocabulary tree: a generic one
-shipped in `data/vocabulary.npz` (`scripts/train_vocabulary.py`), or one fitted to a catalog.
+catalog pixels (and the zones drawn on them) into the photo. Descriptors are stored as uint8
+(SIFT's values are whole numbers 0..255) and turned into RootSIFT only when an image is matched.
+Visual words come from a two-level vocabulary tree: a generic one shipped in
+`data/vocabulary.npz` (`scripts/train_vocabulary.py`), or one fitted to a catalog.
 """
 
 from __future__ import annotations
@@ -53,40 +29,22 @@ import numpy as np
 VOCABULARY_PATH = Path(__file__).parent / "data" / "vocabulary.npz"
 
 # Features of a claim photo are taken from a copy this size. SIFT doubles it internally, so the cost
-# grows with its square: on 8 camera JPEGs of 1600-3648 px, 106 ms CPU at 640, 61 at 480, 37 at 400
-# (the grocery corpus, where accuracy is measured, is 348 px).
+# grows with its square.
 PHOTO_MAX_SIDE = 480
-PHOTO_MAX_FEATURES = 800  # strongest first; 1500 found the same products (bench) at 1.5x the cost
-# Cheaper SIFT on the photo lost accuracy on the grocery bench (genuine pass / other-brand fail):
-# 600 features 77.4 / 84.5 % against 79.4 / 84.5, and one genuine claim failed; against 79.4 / 85.0
-# (a shortlist of 24): 2 layers per octave 78.7 / 82.8, contrastThreshold 0.06 77.4 / 82.6, both
-# 75.5 / 79.1, the photo at 0.75 of its size (SIFT's time halved) 75.5 / 77.7. Defaults stay.
-# The closer look: when the first finds no product (`catalog.Catalog.assess`), features are measured
-# again on a copy CLOSER_SCALE times as large (enlarged from a small photo, reduced less from a large
-# one): a product that fills a small part of the photo shows its print there. Grocery bench, only the
-# claims the first look could not decide (genuine pass / genuine fail / other-brand fail; before:
-# 79.4 / 0 / 84.5 %): 1.5x 1200 features 83.2 / 0 / 89.0; 1.5x 1500 83.2 / 0 / 89.1; 1.75x 2000
-# 83.9 / 0.6 / 90.3; 2x 3000 82.6 / 0.6 / 89.5. Every photo at 1.5x instead (no first look): 81.9 /
-# 0 / 88.3 at 1500 features, 79.4 / 0.6 / 86.8 at 480 px and 1100.
-# The other way, a quick look first (a copy half as large, a quarter of SIFT's time) that decides
-# alone when the ordered product leads every rival 1.5 times: no claim's outcome moved, but it
-# decided only 44 % of genuine claims (3 of 20 Alpro, 24 of 50 Arla: brand families, whose shared
-# logo keeps a sibling close), so the median cost would rise; leading 1.0 times: 53 %, and two
-# claims of the wrong variant passed.
+PHOTO_MAX_FEATURES = 800  # strongest first
+# The closer look (`checks/relevance/rules.py` decides when) measures features again on a copy
+# CLOSER_SCALE times as large (enlarged from a small photo, reduced less from a large one): a
+# product that fills a small part of the photo shows its print there.
 CLOSER_SCALE = 1.5
 CLOSER_MAX_FEATURES = 1200
 CATALOG_MIN_SIDE = 400  # smaller catalog images are enlarged to this before detection
 CATALOG_MAX_SIDE = 800
-CATALOG_TILTS = (1.0,)  # horizontal squeeze factors of catalog views; extra ones did not pay
-# Per view. 800 cut verification by a fifth and turned 0.7 % more other-brand impostors to `fail`,
-# but 0.9 % fewer same-brand ones (to `warn`): left at 1200.
-CATALOG_MAX_FEATURES = 1200
+CATALOG_TILTS = (1.0,)  # horizontal squeeze factors of catalog views pooled with the upright ones
+CATALOG_MAX_FEATURES = 1200  # per view
 # The closer look also matches tilted views of each catalog image (`extract_views`): squeezed by
 # these factors across these angles (degrees), stored apart from the upright features and read only
-# when a closer look needs them. Grocery bench (genuine pass / other-brand fail, with the closer
-# look's rules of `checks.relevance`): no views 83.2 / 89.0 %; tilt 1.41 only 85.8 / 90.9 (without
-# those rules); 1.41 and 2 with 600 features a view 86.5 / 91.8, with 400 85.8 / 92.1 (a third less
-# to store). Views pooled into one set fail each other's ratio test: matched one by one.
+# when a closer look needs them. Views pooled into one set fail each other's ratio test: matched one
+# by one.
 VIEW_TILTS = tuple((tilt, angle) for tilt in (2**0.5, 2.0) for angle in (0, 45, 90, 135))
 VIEW_MAX_FEATURES = 600
 RATIO = 0.8  # Lowe's ratio test
@@ -117,12 +75,6 @@ GREY_SATURATION = 40  # below this saturation (of 255) a pixel counts as achroma
 # of one design are compared cell by cell where their thumbnails differ by at least COLOUR_DIFFERS
 # (Lab units of OpenCV's 8-bit scale); a cell votes for the one whose colour the photo is nearer,
 # by a margin of COLOUR_MARGIN of their difference.
-# Measured on the grocery bench and not kept, each moving claims only between the two Alpro soy-milk
-# packs, whose 40-px thumbnails differ only where the two alignments leave a patch's edge a cell off
-# (both packs then "win" from their own frame): 64-px thumbnails, the product mask filled (hull:
-# genuine pass 87.7 -> 88.4 %, same-brand pass 0.3 -> 0.6 %), the vote asked from both frames and
-# averaged, or a cell counted only when no neighbour of the other design has its colour (both:
-# 86.5 / 0.1 %). On 281 of the other 300 same-brand pairs of genuine photos the two frames agree.
 THUMB_SIDE = 40
 COLOUR_DIFFERS = 30.0
 COLOUR_MARGIN = 0.25
@@ -258,8 +210,7 @@ def verify(
     query, train = query[chosen], train[chosen]
     if len(query) < MIN_MATCHES:
         return GeometricMatch(len(query), 0, None)
-    # USAC_FAST: 0.08 ms a pair against USAC_DEFAULT's 0.24 (RANSAC: 4 ms), the same inliers to within
-    # 0.1 %; of 4,805 bench claims two same-brand ones moved, fail <-> warn one each way.
+    # USAC_FAST: a third of USAC_DEFAULT's cost for the same inliers to within 0.1 %.
     homography, mask = cv2.findHomography(
         catalog_points[train], photo_points[query], cv2.USAC_FAST, RANSAC_PX, maxIters=2000, confidence=0.995
     )
@@ -303,8 +254,7 @@ def word_inliers(
     _, once = np.unique(train, return_index=True)  # the closest pair of each catalog keypoint
     query, train = query[once], train[once]
     # Now in catalog-keypoint order, so this keeps the first pair of each photo keypoint, not its
-    # closest. Keeping the closest (sorting `once` above) measured worse: other-brand impostors
-    # failed 84.5 -> 83.8 % on the grocery bench, the rest unchanged.
+    # closest, which ranks candidates better on the grocery bench.
     _, once = np.unique(query, return_index=True)
     query, train = query[once], train[once]
     if len(query) < MIN_MATCHES:
@@ -391,7 +341,7 @@ class Vocabulary:
         coarse_norms, fine_norms = self._norms
         cells = nearest(root, self.coarse, coarse_norms)
         # Descriptors sorted by cell, each cell's run matched in one slice: a boolean mask per cell
-        # cost more than the matching (a claim photo's words: 2.6 instead of 4.2 ms).
+        # costs more than the matching.
         order = np.argsort(cells, kind="stable")
         ordered, grouped = cells[order], root[order]
         starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
@@ -572,6 +522,21 @@ def pack(**arrays: np.ndarray) -> bytes:
 def unpack(blob: bytes) -> dict[str, np.ndarray]:
     with np.load(io.BytesIO(blob), allow_pickle=False) as data:
         return {name: data[name] for name in data.files}
+
+
+def resized_to(image: np.ndarray, side: int) -> np.ndarray:
+    """A copy whose longest side is `side`, enlarged or reduced."""
+    height, width = image.shape[:2]
+    if max(height, width) == side:
+        return image
+    ratio = side / max(height, width)
+    size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_CUBIC if ratio > 1 else cv2.INTER_AREA)
+
+
+def fit_within(image: np.ndarray, side: int) -> np.ndarray:
+    """A copy whose longest side is at most `side`: reduced, never enlarged."""
+    return resized_to(image, min(side, max(image.shape[:2])))
 
 
 def _scale_for(width: int, height: int, min_side: int, max_side: int) -> float:

@@ -28,8 +28,6 @@ This module measures; `checks/reuse.py` decides what a match means for a claim.
 from __future__ import annotations
 
 import math
-import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -39,8 +37,6 @@ import faiss
 import numpy as np
 import pdqhash
 from PIL import Image
-
-from evidence_check.imaging.load import Photo
 
 # --- tunables (measured by scripts/bench_reuse.py over ../shared/corpora) ---
 # A border row/column is one where this share of its pixels is within BORDER_TOLERANCE grey levels
@@ -58,9 +54,7 @@ BASE_SIZE = FEATURE_SIZE // 2
 THUMB_SIZE = 128  # longest side of the grey thumbnail kept to compare aligned pixels
 MAX_FEATURES = 500
 # ORB is most of a recorded photo's cost. 6 levels 1.3 apart span the same scales as OpenCV's 8 levels
-# 1.2 apart (3.7x against 3.6x) with a quarter less pyramid: 13-14 -> 10 ms on a 640-px copy, the
-# accuracy bench unchanged with and without --hashed. Fewer levels 1.2 apart (4 or 3: a narrower span)
-# matched 1 and 3 edited copies to another picture as well.
+# 1.2 apart (3.7x against 3.6x) with a quarter less pyramid (docs/measurements/relevance-features.md).
 ORB_FAST_THRESHOLD = 12
 ORB_LEVELS = 6
 ORB_SCALE = 1.3
@@ -201,20 +195,9 @@ class Fingerprint:
         return found
 
 
-_CACHE: weakref.WeakKeyDictionary[Photo, Fingerprint] = weakref.WeakKeyDictionary()
-
-
-def of_photo(photo: Photo) -> Fingerprint:
-    """The fingerprint of a loaded photo, computed once however many times it is asked for."""
-    found = _CACHE.get(photo)
-    if found is None:
-        started = time.perf_counter()
-        found = _CACHE[photo] = fingerprint(photo.working)
-        photo.timings_ms["reuse.hashes"] = round((time.perf_counter() - started) * 1000, 3)
-    return found
-
-
 def fingerprint(working: Image.Image) -> Fingerprint:
+    """The fingerprint of a photo's working copy (`Photo.working`); `measure.Measurements` keeps a
+    claim photo's for every look and the record step."""
     grey = np.asarray(working.convert("L"))
     trimmed, box = trim_borders(grey)
     scaled = _scale_to(trimmed, FEATURE_SIZE)

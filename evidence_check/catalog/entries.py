@@ -1,0 +1,157 @@
+"""A tenant's catalog in memory: its SKUs and their images, matrices ready for matching.
+
+Features are computed once, when an image is added (`catalog_features`), and stored packed
+(`catalog.stored`); loading turns them into `CatalogImage`s. Keypoint positions are in pixels of
+the catalog image as given, so a homography maps catalog pixels (and the zones drawn on them) into
+the photo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import cv2
+import numpy as np
+
+from evidence_check.catalog.stored import StoredImage
+from evidence_check.catalog.words import keypoint_words, with_words
+from evidence_check.imaging import features as F
+from evidence_check.imaging.load import Photo
+
+MASK_SIDE = 128  # the stored product mask's longest side
+
+
+@dataclass(frozen=True, eq=False)
+class CatalogImage:
+    sku: str
+    image_id: str
+    filename: str
+    width: int
+    height: int
+    points: np.ndarray
+    # SIFT as stored (uint8): a quarter of the memory of RootSIFT floats, which are made only for
+    # the few images a photo is verified against.
+    descriptors: np.ndarray
+    words: np.ndarray  # unique visual words
+    keypoint_words: np.ndarray  # the word of each keypoint (same order as `points`)
+    colour: np.ndarray
+    mask: np.ndarray  # product pixels, downscaled to MASK_SIDE
+    zones: dict[str, list[int]] = field(default_factory=dict)  # in this image's pixels
+    # Lab thumbnail (`features.lab_thumbnail`); None for images added before it was stored.
+    thumb: np.ndarray | None = None
+    # Reads the packed tilted views (`StoredImage.views`) when a closer look first needs them.
+    read_views: Callable[[], bytes | None] | None = None
+
+    @cached_property
+    def words_sorted(self) -> tuple[np.ndarray, np.ndarray]:
+        """Keypoint indices sorted by word, and those words: for `features.word_inliers`."""
+        order = np.argsort(self.keypoint_words, kind="stable")
+        return order, self.keypoint_words[order].astype(np.int32)  # the photo's type: no cast per search
+
+    @cached_property
+    def thumb_mask(self) -> np.ndarray:
+        """The product mask at the thumbnail's size."""
+        if self.thumb is None:
+            return np.zeros((0, 0), bool)
+        height, width = self.thumb.shape[:2]
+        return cv2.resize(self.mask.astype(np.float32), (width, height), interpolation=cv2.INTER_AREA) > 0.5
+
+    @cached_property
+    def from_thumb(self) -> np.ndarray:
+        """Thumbnail pixels -> this image's pixels (pixel centres to pixel centres)."""
+        if self.thumb is None:
+            return np.eye(3)
+        sx, sy = self.width / self.thumb.shape[1], self.height / self.thumb.shape[0]
+        return np.array([[sx, 0, (sx - 1) / 2], [0, sy, (sy - 1) / 2], [0, 0, 1.0]])
+
+
+@dataclass(frozen=True)
+class CatalogSku:
+    sku: str
+    name: str | None
+    category: str | None
+    images: tuple[CatalogImage, ...]
+
+    @property
+    def has_zones(self) -> bool:
+        return any(image.zones for image in self.images)
+
+    @property
+    def label(self) -> str:
+        return f"{self.sku} '{self.name}'" if self.name else self.sku
+
+    @property
+    def brand(self) -> str:
+        """The first word of the name (else of the SKU): 'Bravo Apple Juice' -> 'bravo'."""
+        text = (self.name or self.sku).replace("-", " ").replace("_", " ").split()
+        return text[0].lower() if text else ""
+
+
+def catalog_features(photo: Photo, vocabulary: F.Vocabulary | None = None) -> StoredImage:
+    """Everything matching needs from a catalog image, computed once, packed for the store."""
+    rgb = np.asarray(photo.working)
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    local = F.extract_catalog(gray)
+    mask = F.product_mask(rgb)
+    views = F.extract_views(gray)
+    blob = F.pack(
+        points=(local.points / photo.scale).astype(np.float32),  # full-resolution catalog pixels
+        descriptors=local.descriptors,
+        colour=F.colour_histogram(rgb, mask),
+        mask=F.fit_within(mask.astype(np.uint8), MASK_SIDE),
+        thumb=F.lab_thumbnail(rgb),
+    )
+    packed_views = F.pack(
+        points=np.concatenate([view.points / photo.scale for view in views]).astype(np.float32),
+        descriptors=np.concatenate([view.descriptors for view in views]),
+        view=np.concatenate([np.full(len(view.points), index, np.uint8) for index, view in enumerate(views)]),
+    ) if views else None  # fmt: skip
+    return StoredImage(
+        photo.image_id, photo.filename, photo.width, photo.height, with_words(blob, vocabulary), views=packed_views
+    )
+
+
+def image_from(
+    sku: str,
+    stored: StoredImage,
+    vocabulary: F.Vocabulary,
+    legacy_zones: dict[str, Any] | None,
+    load_views: Callable[[str, str], bytes | None] | None,
+) -> CatalogImage:
+    """A stored image ready for matching; `legacy_zones`: zones stored on its SKU, for its first image."""
+    data = F.unpack(stored.features)
+    words = data.get("keypoint_words")
+    if words is None or str(data.get("vocabulary", "")) != vocabulary.key:
+        # Stored under another vocabulary (added before the catalog was reindexed), or before the
+        # words of each keypoint were stored: measured again once, when the catalog is loaded.
+        words = keypoint_words(data["descriptors"], vocabulary)
+    return CatalogImage(
+        sku=sku,
+        image_id=stored.image_id,
+        filename=stored.filename,
+        width=stored.width,
+        height=stored.height,
+        points=data["points"],
+        descriptors=data["descriptors"],
+        words=np.unique(words).astype(np.int32),
+        keypoint_words=words,
+        colour=data["colour"],
+        mask=data["mask"],
+        zones=dict(stored.zones or legacy_zones or {}),
+        thumb=data.get("thumb"),
+        read_views=_views_reader(sku, stored, load_views),
+    )
+
+
+def _views_reader(
+    sku: str, stored: StoredImage, load_views: Callable[[str, str], bytes | None] | None
+) -> Callable[[], bytes | None] | None:
+    if stored.views is not None:
+        blob = stored.views
+        return lambda: blob
+    if load_views is None:
+        return None
+    return lambda: load_views(sku, stored.image_id)

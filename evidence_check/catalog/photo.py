@@ -1,0 +1,81 @@
+"""The photo's side of matching: its SIFT features, on the first look's copy or the closer look's.
+
+The closer look measures a copy `features.CLOSER_SCALE` times as large as the first look's (a
+product small in the frame shows its print there); both keep a small copy for colour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import cv2
+import numpy as np
+
+from evidence_check.imaging import features as F
+from evidence_check.imaging.load import Photo
+
+# The spread, in the photo's width and height, of the Gaussian weights retrieval gives words by
+# where they lie (docs/measurements/relevance-features.md).
+CENTRE_SIGMA = 0.2
+COLOUR_SIDE = 160  # colours of the photo are compared on a copy this size: enough for 52 bins
+
+
+@dataclass(frozen=True, eq=False)
+class PhotoFeatures:
+    points: np.ndarray  # pixels of the feature copy
+    root: np.ndarray
+    rgb: np.ndarray  # the feature copy
+    scale: float  # feature-copy pixels per full-resolution pixel
+    colour_rgb: np.ndarray  # a small copy, for colour
+    _words: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @cached_property
+    def lab(self) -> np.ndarray:
+        """The feature copy in Lab, for colour votes (measured only when one is needed); the
+        colour copy is too small for them (docs/measurements/relevance-features.md)."""
+        return F.photo_lab(self.rgb)
+
+    def centred_words(self, vocabulary: F.Vocabulary) -> tuple[np.ndarray, np.ndarray]:
+        """The photo's unique words, each weighted by how near the centre its nearest keypoint lies.
+
+        A customer frames the product they claim for; a shelf around it fills the edges with other
+        products' words (`CENTRE_SIGMA`).
+        """
+        words = self.keypoint_words(vocabulary).astype(np.int64)
+        height, width = self.rgb.shape[:2]
+        offset = np.hypot(self.points[:, 0] / width - 0.5, self.points[:, 1] / height - 0.5)
+        weights = np.exp(-0.5 * (offset / CENTRE_SIGMA) ** 2)
+        unique, word_of_keypoint = np.unique(words, return_inverse=True)
+        best = np.zeros(len(unique))
+        np.maximum.at(best, word_of_keypoint, weights)
+        return unique, best
+
+    def keypoint_words(self, vocabulary: F.Vocabulary) -> np.ndarray:
+        """The word of each keypoint (same order as `points`), measured once per vocabulary."""
+        found = self._words.get(vocabulary.key)
+        if found is None:
+            found = self._words[vocabulary.key] = vocabulary.words(self.root)
+        return found
+
+
+def photo_features(photo: Photo, *, closer: bool = False) -> PhotoFeatures:
+    """The photo's features; `closer`: those of the closer look, on a copy `features.CLOSER_SCALE`
+    times the first's size. Measures every time: `measure.Measurements` keeps them per photo."""
+    working = np.asarray(photo.working)
+    side = min(max(working.shape[:2]), F.PHOTO_MAX_SIDE)
+    if closer:
+        side = round(side * F.CLOSER_SCALE)
+    rgb = F.resized_to(working, side)
+    local = F.extract(
+        cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY),
+        max_side=side,
+        max_features=F.CLOSER_MAX_FEATURES if closer else F.PHOTO_MAX_FEATURES,
+    )
+    return PhotoFeatures(
+        points=local.points,
+        root=F.rootsift(local.descriptors),
+        rgb=rgb,
+        scale=rgb.shape[1] / photo.width,
+        colour_rgb=F.fit_within(rgb, COLOUR_SIDE),
+    )

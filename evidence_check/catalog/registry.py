@@ -1,0 +1,245 @@
+"""The catalogs in memory: one tenant's (`TenantCatalog`: retrieval and assessment) and every
+tenant's, each loaded once per process (`Catalog`).
+
+Finding the ordered SKU: every image of that SKU is verified geometrically. Finding a *better*
+SKU: the word index ranks the other SKUs by tf-idf, each of the photo's words weighted by how near
+the centre it lies; the best `SHORTLIST` are ranked again by a cheap homography on keypoints of
+shared words (`features.word_inliers`), and only the best `CANDIDATES` of those (`CLOSER_CANDIDATES`
+in the closer look) are verified, plus the best `SIBLINGS` of the ordered SKU's own brand and its
+`LOOKALIKES` (its likeliest look-alikes). A query touches only the posting lists of its own words
+and a fixed number of images, so its cost barely grows with the size of the catalog.
+
+The catalog measures; the caller's rules (`LookRules`, kept in `checks/relevance/rules.py`) decide
+when a photo is looked at again closer and which rivals get a colour vote. The closer look matches
+each verified image's tilted views too (`features.extract_views`), read per image only then.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Protocol
+
+import numpy as np
+
+from evidence_check.catalog.entries import CatalogImage, CatalogSku, image_from
+from evidence_check.catalog.matching import (
+    Assessment,
+    ImageMatch,
+    best_match,
+    colour_overlap,
+    colour_vote,
+    unshared_inliers,
+)
+from evidence_check.catalog.photo import PhotoFeatures
+from evidence_check.catalog.stored import StoredCatalog
+from evidence_check.catalog.words import WordIndex
+from evidence_check.imaging import features as F
+
+SHORTLIST = 16  # other SKUs best by visual words, ranked again by `features.word_inliers`
+CANDIDATES = 3  # of those, the best verified geometrically per photo
+# The closer look verifies more: a pack at a slant, matched through tilted views, shares few words
+# at their upright places, so the word homographies rank it lower.
+CLOSER_CANDIDATES = 10
+SIBLINGS = 2  # and at most this many more of the ordered SKU's brand
+LOOKALIKES = 1  # and its brand's SKU whose catalog images share most words with its own
+MAX_IMAGES_PER_SKU = 8  # of the ordered SKU, verified per photo
+
+
+class LookRules(Protocol):
+    """What the caller decides about a photo's assessment; the catalog only measures."""
+
+    def needs_closer_look(self, first: Assessment) -> bool:
+        """Whether the first look's assessment calls for the closer look."""
+        ...
+
+    def gives_colour_vote(self, rival: ImageMatch, same_brand: bool) -> bool:
+        """Whether the colours by place are measured between the ordered SKU and this rival."""
+        ...
+
+
+class TenantCatalog:
+    def __init__(self, stored: StoredCatalog, load_views: Callable[[str, str], bytes | None] | None = None) -> None:
+        """`load_views(sku, image_id)` reads an image's tilted views from the store (see `StoredImage`)."""
+        vocabulary = F.Vocabulary.from_bytes(stored.vocabulary) if stored.vocabulary else F.vocabulary()
+        entries = [
+            CatalogSku(
+                sku=sku.sku,
+                name=sku.name,
+                category=sku.category,
+                images=tuple(
+                    image_from(sku.sku, image, vocabulary, sku.zones if index == 0 else None, load_views)
+                    for index, image in enumerate(sku.images)
+                ),
+            )
+            for sku in stored.skus
+        ]
+        self._set(entries, vocabulary)
+
+    @classmethod
+    def of(cls, entries: Sequence[CatalogSku], vocabulary: F.Vocabulary) -> TenantCatalog:
+        """A catalog of SKUs already in memory (benchmarks build synthetic ones this way)."""
+        made = cls.__new__(cls)
+        made._set(entries, vocabulary)
+        return made
+
+    def _set(self, entries: Sequence[CatalogSku], vocabulary: F.Vocabulary) -> None:
+        self.vocabulary = vocabulary
+        self.skus: dict[str, CatalogSku] = {entry.sku: entry for entry in entries}
+        self.images: list[CatalogImage] = [image for entry in entries for image in entry.images]
+        brands: dict[str, list[int]] = {}
+        for index, image in enumerate(self.images):
+            brands.setdefault(self.skus[image.sku].brand, []).append(index)
+        self._brands = {brand: np.array(indices) for brand, indices in brands.items()}
+        self._lookalikes: dict[str, list[tuple[str, float]]] = {}
+        self.index = WordIndex([image.words for image in self.images], vocabulary.size)
+
+    def get(self, sku: str | None) -> CatalogSku | None:
+        return self.skus.get(sku) if sku else None
+
+    def retrieve(self, features: PhotoFeatures, exclude: str | None, limit: int) -> list[tuple[str, float]]:
+        """The `limit` SKUs whose images share the most (idf-weighted) visual words with the photo,
+        words near its centre weighing more."""
+        return self._rank(self._scores(features), exclude, limit)
+
+    def _scores(self, features: PhotoFeatures) -> np.ndarray:
+        return self.index.scores(*features.centred_words(self.vocabulary))
+
+    def _rank(
+        self, scores: np.ndarray, exclude: str | None, limit: int, among: np.ndarray | None = None
+    ) -> list[tuple[str, float]]:
+        pool = np.arange(len(self.images)) if among is None else among
+        ranked: list[tuple[str, float]] = []
+        seen: set[str] = set()
+        for index in pool[np.argsort(-scores[pool])][: (limit + 1) * MAX_IMAGES_PER_SKU]:
+            sku = self.images[index].sku
+            if scores[index] <= 0 or sku == exclude or sku in seen:
+                continue
+            seen.add(sku)
+            ranked.append((sku, float(scores[index])))
+            if len(ranked) == limit:
+                break
+        return ranked
+
+    def lookalikes(self, sku: str) -> list[tuple[str, float]]:
+        """The SKUs of its brand whose catalog images resemble the SKU's own: a variant that the
+        photo's words happen to rank low (it shows two products) is verified all the same."""
+        found = self._lookalikes.get(sku)
+        if found is None:
+            entry = self.skus[sku]
+            scores = sum(
+                (self.index.scores(image.words) for image in entry.images[:MAX_IMAGES_PER_SKU]),
+                np.zeros(len(self.images)),
+            )
+            found = self._lookalikes[sku] = self._rank(scores, sku, LOOKALIKES, self._brands.get(entry.brand))
+        return found
+
+    def look(self, features: Callable[[bool], PhotoFeatures], sku: str, rules: LookRules) -> Assessment:
+        """The photo assessed against `sku`: the first look, and the closer one when `rules` ask for
+        it. `features(closer)` gives the photo's features for either look."""
+        first = self.assess(features(False), sku, rules)
+        if not rules.needs_closer_look(first):
+            return first
+        return replace(self.assess(features(True), sku, rules, views=True), closer=True)
+
+    def assess(self, features: PhotoFeatures, sku: str, rules: LookRules, *, views: bool = False) -> Assessment:
+        """One look at the photo; `views`: match the tilted views of each image verified too."""
+        entry = self.skus[sku]
+        ordered = best_match(features, entry.images[:MAX_IMAGES_PER_SKU], views)
+        scores = self._scores(features)
+        shortlist = self._shortlist(features, self._rank(scores, sku, SHORTLIST))
+        candidates = [(name, score) for name, score, _ in shortlist[: CLOSER_CANDIDATES if views else CANDIDATES]]
+        # The ordered SKU's own brand is where look-alikes are: its variants are verified even when
+        # the words rank them lower (they share the logo with half the shelf).
+        siblings = self._rank(scores, sku, SIBLINGS, self._brands.get(entry.brand)) + self.lookalikes(sku)
+        for sibling in siblings:
+            if sibling[0] not in {name for name, _ in candidates}:
+                candidates.append(sibling)
+        rivals = [
+            best_match(features, self.skus[candidate].images[:MAX_IMAGES_PER_SKU], views) for candidate, _ in candidates
+        ]
+        found = sorted((r for r in rivals if r is not None and r.inliers > 0), key=lambda r: -r.inliers)
+        other = found[0] if found else None
+        # Only siblings the photo matched at all: a sibling verified with no inlier is not what the
+        # photo shows, yet the logo it shares would take the ordered match's own print away.
+        brand_names = tuple(r.image.sku for r in found if self.skus[r.image.sku].brand == entry.brand)
+        brand_distinct = None
+        if views and ordered is not None and ordered.inliers and brand_names:
+            images = [image for name in brand_names for image in self.skus[name].images[:MAX_IMAGES_PER_SKU]]
+            brand_distinct = unshared_inliers(ordered, images)
+        return Assessment(
+            photo_keypoints=len(features.points),
+            ordered=ordered,
+            other=other,
+            rivals=tuple(found),
+            colour_overlap=colour_overlap(features, ordered),
+            other_colour_overlap=colour_overlap(features, other),
+            candidates=tuple(candidates),
+            shortlist=tuple((name, inliers) for name, _, inliers in shortlist),
+            colour_votes=tuple(
+                colour_vote(features, ordered, rival)
+                if rules.gives_colour_vote(rival, self.skus[rival.image.sku].brand == entry.brand)
+                else None
+                for rival in found
+            ),
+            brand_distinct=brand_distinct,
+            brand_sibling=brand_names[0] if brand_distinct is not None else None,
+        )
+
+    def _shortlist(
+        self, features: PhotoFeatures, ranked: list[tuple[str, float]]
+    ) -> list[tuple[str, float, int]]:
+        """The SKUs proposed by the visual words, ranked again by where the words lie.
+
+        tf-idf counts shared words wherever they lie, so a shelf of other products, or a logo on half
+        of them, can put the product shown below the few verified; the inliers of a homography on
+        keypoints of shared words (`features.word_inliers`) sort it up for about a tenth of the cost
+        of a full verification. Ties keep the words' order.
+        """
+        photo_words = features.keypoint_words(self.vocabulary)
+        height, width = features.rgb.shape[:2]
+        found = []
+        for name, score in ranked:
+            inliers = max(
+                (
+                    F.word_inliers(
+                        photo_words, features.points, features.root, *image.words_sorted, image.points,
+                        image.descriptors, (image.width, image.height), (width, height),
+                    )  # fmt: skip
+                    for image in self.skus[name].images[:MAX_IMAGES_PER_SKU]
+                ),
+                default=0,
+            )
+            found.append((name, score, inliers))
+        return sorted(found, key=lambda item: -item[2])  # stable: ties stay in the words' order
+
+
+@dataclass
+class Catalog:
+    """Each tenant's catalog, loaded from `load` on first use and kept for the process;
+    `load_views(tenant, sku, image_id)` reads one image's tilted views when a closer look needs them."""
+
+    load: Callable[[str], StoredCatalog | TenantCatalog]
+    load_views: Callable[[str, str, str], bytes | None] | None = None
+    _tenants: dict[str, TenantCatalog] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def for_tenant(self, tenant: str) -> TenantCatalog:
+        with self._lock:
+            found = self._tenants.get(tenant)
+        if found is None:
+            loaded = self.load(tenant)
+            if isinstance(loaded, TenantCatalog):
+                found = loaded
+            else:
+                found = TenantCatalog(loaded, partial(self.load_views, tenant) if self.load_views else None)
+            with self._lock:
+                self._tenants[tenant] = found
+        return found
+
+    def forget(self, tenant: str) -> None:
+        """Drop a tenant's loaded catalog (after it changed) so the next use reloads it."""
+        with self._lock:
+            self._tenants.pop(tenant, None)

@@ -1,0 +1,40 @@
+"""The catalog as the store keeps it: plain data, so the store reads and writes it without OpenCV."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    """A catalog image as the store keeps it: `features` packed by `catalog.entries.catalog_features`."""
+
+    image_id: str
+    filename: str
+    width: int
+    height: int
+    features: bytes
+    # Named parts of the product: name -> [x, y, w, h] in this image's pixels (`catalog add --zones`).
+    zones: dict[str, Any] | None = None
+    # Tilted views (`features.extract_views`), packed: read only by a closer look, so a store loads
+    # them per image when one needs them, not with the catalog. None: added before views were made.
+    views: bytes | None = None
+
+
+@dataclass(frozen=True)
+class StoredSku:
+    sku: str
+    name: str | None
+    category: str | None
+    # Zones stored per SKU before they could be drawn on any image: they belong to its first image.
+    zones: dict[str, Any] | None
+    images: tuple[StoredImage, ...]
+
+
+@dataclass(frozen=True)
+class StoredCatalog:
+    """A tenant's catalog as stored: SKUs, and the vocabulary trained on them, if any."""
+
+    skus: tuple[StoredSku, ...] = ()
+    vocabulary: bytes | None = None
