@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+STORE = Path(__file__).resolve().parent.parent / "evidence_check" / "store"
 ROOT_OF_CHECKS = ("evidence_check.checks", "evidence_check.measure")
 CATALOG_WITH_OPENCV = (
     "evidence_check.catalog.entries",
@@ -27,7 +29,14 @@ def _loaded_after(statement: str) -> set[str]:
 
 @pytest.mark.parametrize(
     "statement",
-    ["import evidence_check.store.catalog_store", "import evidence_check.catalog", "import evidence_check.store"],
+    [
+        "import evidence_check.catalog",
+        *(
+            f"import evidence_check.store.{module}"
+            for module in sorted(p.stem for p in STORE.glob("*.py") if p.stem != "__init__")
+        ),
+        "import evidence_check.store",
+    ],
 )
 def test_the_store_and_the_catalogs_stored_types_load_no_opencv_and_no_checks(statement: str) -> None:
     loaded = _loaded_after(statement)
