@@ -24,6 +24,7 @@ from evidence_check.checks.context import CheckContext
 from evidence_check.checks.relevance import rules
 from evidence_check.engine import run_checks
 from evidence_check.explain.messages import summary
+from evidence_check.imaging import colour
 from evidence_check.imaging import features as F
 from evidence_check.imaging.load import Photo, load_photo
 from evidence_check.models import Claim, ClaimReason, Finding, Region, Status, Timeline
@@ -430,7 +431,7 @@ def test_colour_vote_follows_the_design_where_two_differ(shown: str, sign: int) 
     photo[10:70, 20:100] = rgb.astype(np.uint8)
     to_photo = np.array([[2.0, 0, 20.5], [0, 2.0, 10.5], [0, 0, 1]])
     mask = np.ones(carton.shape[:2], bool)
-    vote = F.colour_vote(F.photo_lab(photo), first, mask, to_photo, second, mask, np.eye(3))
+    vote = colour.colour_vote(colour.photo_lab(photo), first, mask, to_photo, second, mask, np.eye(3))
     if sign == 0:
         assert vote.lead == 0.0 and vote.differing < rules.COLOUR_VOTE_CELLS, vote
     else:

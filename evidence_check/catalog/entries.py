@@ -18,6 +18,7 @@ import numpy as np
 
 from evidence_check.catalog.stored import StoredImage
 from evidence_check.catalog.words import keypoint_words, with_words
+from evidence_check.imaging import colour
 from evidence_check.imaging import features as F
 from evidence_check.imaging.load import Photo
 
@@ -40,7 +41,7 @@ class CatalogImage:
     colour: np.ndarray
     mask: np.ndarray  # product pixels, downscaled to MASK_SIDE
     zones: dict[str, list[int]] = field(default_factory=dict)  # in this image's pixels
-    # Lab thumbnail (`features.lab_thumbnail`); None for images added before it was stored.
+    # Lab thumbnail (`colour.lab_thumbnail`); None for images added before it was stored.
     thumb: np.ndarray | None = None
     # Reads the packed tilted views (`StoredImage.views`) when a closer look first needs them.
     read_views: Callable[[], bytes | None] | None = None
@@ -95,14 +96,14 @@ def catalog_features(photo: Photo, vocabulary: F.Vocabulary | None = None) -> St
     rgb = np.asarray(photo.working)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     local = F.extract_catalog(gray)
-    mask = F.product_mask(rgb)
+    mask = colour.product_mask(rgb)
     views = F.extract_views(gray)
     blob = F.pack(
         points=(local.points / photo.scale).astype(np.float32),  # full-resolution catalog pixels
         descriptors=local.descriptors,
-        colour=F.colour_histogram(rgb, mask),
+        colour=colour.colour_histogram(rgb, mask),
         mask=F.fit_within(mask.astype(np.uint8), MASK_SIDE),
-        thumb=F.lab_thumbnail(rgb),
+        thumb=colour.lab_thumbnail(rgb),
     )
     packed_views = F.pack(
         points=np.concatenate([view.points / photo.scale for view in views]).astype(np.float32),

@@ -19,6 +19,7 @@ import numpy as np
 
 from evidence_check.catalog.entries import CatalogImage
 from evidence_check.catalog.photo import PhotoFeatures
+from evidence_check.imaging import colour
 from evidence_check.imaging import features as F
 
 # Two matches whose catalog images overlap this little in the photo (intersection over union) are two
@@ -62,10 +63,10 @@ class Assessment:
     other_colour_overlap: float | None  # the same for the best other SKU
     candidates: tuple[tuple[str, float], ...]  # (sku, retrieval score) of the SKUs verified
     # Per rival (same order): where the ordered and the rival's catalog images differ in colour,
-    # which one the photo follows (`features.colour_vote`; lead > 0: the ordered one). None for
+    # which one the photo follows (`colour.colour_vote`; lead > 0: the ordered one). None for
     # the rivals the caller's rules give no vote, when either has no homography or no thumbnail,
     # or when the two land on different objects of the photo.
-    colour_votes: tuple[F.ColourVote | None, ...] = ()
+    colour_votes: tuple[colour.ColourVote | None, ...] = ()
     # (sku, word inliers) of the SKUs the visual words proposed, in the order they were ranked again.
     shortlist: tuple[tuple[str, int], ...] = ()
     closer: bool = False  # measured on the closer look's features
@@ -75,7 +76,7 @@ class Assessment:
     brand_distinct: int | None = None
     brand_sibling: str | None = None
 
-    def colour_vote(self, rival: ImageMatch) -> F.ColourVote | None:
+    def colour_vote(self, rival: ImageMatch) -> colour.ColourVote | None:
         for match, vote in zip(self.rivals, self.colour_votes, strict=False):
             if match is rival:
                 return vote
@@ -204,10 +205,10 @@ def colour_overlap(features: PhotoFeatures, match: ImageMatch | None) -> float |
     warped = cv2.warpPerspective(mask, from_mask, (width, height), flags=cv2.INTER_NEAREST)
     if warped.sum() < 50:
         return None
-    return F.histogram_overlap(image.colour, F.colour_histogram(features.colour_rgb, warped))
+    return colour.histogram_overlap(image.colour, colour.colour_histogram(features.colour_rgb, warped))
 
 
-def colour_vote(features: PhotoFeatures, ordered: ImageMatch | None, rival: ImageMatch) -> F.ColourVote | None:
+def colour_vote(features: PhotoFeatures, ordered: ImageMatch | None, rival: ImageMatch) -> colour.ColourVote | None:
     """Where the ordered and the rival's catalog images differ in colour, which the photo follows."""
     if ordered is None or ordered.geometry.homography is None or rival.geometry.homography is None:
         return None
@@ -216,7 +217,7 @@ def colour_vote(features: PhotoFeatures, ordered: ImageMatch | None, rival: Imag
         return None  # two objects in the photo (two cartons side by side): colours do not choose
     to_photo = ordered.geometry.homography @ mine.from_thumb
     to_theirs = np.linalg.inv(theirs.from_thumb) @ np.linalg.inv(rival.geometry.homography) @ to_photo
-    return F.colour_vote(
+    return colour.colour_vote(
         features.lab, mine.thumb, mine.thumb_mask, to_photo, theirs.thumb, theirs.thumb_mask, to_theirs
     )
 

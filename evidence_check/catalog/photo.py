@@ -12,6 +12,7 @@ from functools import cached_property
 import cv2
 import numpy as np
 
+from evidence_check.imaging import colour
 from evidence_check.imaging import features as F
 from evidence_check.imaging.load import Photo
 
@@ -34,7 +35,7 @@ class PhotoFeatures:
     def lab(self) -> np.ndarray:
         """The feature copy in Lab, for colour votes (measured only when one is needed); the
         colour copy is too small for them (docs/measurements/relevance-features.md)."""
-        return F.photo_lab(self.rgb)
+        return colour.photo_lab(self.rgb)
 
     def centred_words(self, vocabulary: F.Vocabulary) -> tuple[np.ndarray, np.ndarray]:
         """The photo's unique words, each weighted by how near the centre its nearest keypoint lies.

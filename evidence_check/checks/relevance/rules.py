@@ -52,7 +52,7 @@ CLOSER_BRAND_DISTINCT = 4
 # near-total disagreement is a mismatch; between two rivals a lead of COLOUR_SEPARATES decides.
 COLOUR_MIN_OVERLAP = 0.1
 COLOUR_SEPARATES = 0.05
-# Colour by place (`features.colour_vote`): where two catalog images differ in colour (the fruit,
+# Colour by place (`colour.colour_vote`): where two catalog images differ in colour (the fruit,
 # the cap, the band), the photo follows one by a lead of at least COLOUR_VOTE_LEAD of those cells,
 # and at least COLOUR_VOTE_CELLS of them are seen.
 COLOUR_VOTE_LEAD = 0.25
