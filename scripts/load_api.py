@@ -3,26 +3,16 @@
     .venv/bin/python scripts/load_api.py --clients 1,4,16 --duration 60 --workers 2
 
 Starts `evidence-check serve` on a fresh SQLite store in a temporary folder (or uses --url) and
-sends a different picture each time, so that every request is a new photo of a new claim (recorded,
-as in production) and the reuse look finds nothing, as for most real claims. (Sending one picture
-with other bytes made every photo a copy of all earlier ones: each then paid for the keypoint
-verification of 12 reuse candidates, about 70 ms, which a real photo of a new claim does not.)
+sends a different picture each time: every request is a new photo of a new claim (recorded), and
+the reuse look finds nothing, as for most real claims.
 
-"Ideal" is what the machine's cores could do at the CPU time one photo's claim costs in this
-process (median after a warm-up, same pictures, no HTTP); "of ideal" is how close the server comes.
-A claim may cost more CPU while every core is busy (they share the L3 cache and memory bandwidth):
-"capacity" is what one in-process claim loop per core makes together, the machine's real limit
-without HTTP, and "of capacity" compares with that. A claim runs on one core, so fewer clients than
-cores cannot reach either: "of 1 core/client" compares with min(clients, cores) cores instead. The
-client runs on the same machine: its own CPU time is measured too, and "of ideal w/o client" is the
-ideal over the cores it leaves.
-
-"srv ms/photo" is the server processes' CPU time per answered photo (robust when other programs
-share the machine; wall-clock rates are not) and "loop ms/photo" the part of it on the event loops
-(reading uploads, writing answers); the overhead line compares one claim in process with the same
-through the server, sent in turn. RSS is per worker process at the start and end of each level: a
-level with more clients than the one before raises it (more uploads and decodes in flight); at
-one level it should stay flat (try --clients 16,16,16).
+"Ideal" is the machine's cores at the CPU time one claim costs in this process (no HTTP); "capacity"
+is what one in-process claim loop per core makes together (cores share cache and memory bandwidth);
+"of 1 core/client" compares with min(clients, cores) cores, since a claim runs on one core. The
+client runs on the same machine and its CPU is measured too ("of ideal w/o client"). "srv ms/photo"
+is the server processes' CPU per answered photo, "loop ms/photo" the part on the event loops; the
+overhead line compares one claim in process with the same through the server. RSS is per worker at
+the start and end of each level (flat at one level: try --clients 16,16,16).
 """
 
 from __future__ import annotations
@@ -52,12 +42,15 @@ import httpx
 import numpy as np
 from PIL import Image
 
-from api.app import limit_malloc_arenas, one_thread_per_request
-from evidence_check.engine import Upload, now_utc
-from evidence_check.intake import build_claim
-from evidence_check.service import verify_claim
-from evidence_check.settings import Settings
-from evidence_check.store import Store
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from process_stats import cpu_seconds, loop_seconds, rss_mb, thread_seconds  # noqa: E402
+
+from api.app import limit_malloc_arenas, one_thread_per_request  # noqa: E402
+from evidence_check.engine import Upload, now_utc  # noqa: E402
+from evidence_check.intake import build_claim  # noqa: E402
+from evidence_check.service import verify_claim  # noqa: E402
+from evidence_check.settings import Settings  # noqa: E402
+from evidence_check.store import Store  # noqa: E402
 
 CLAIM = {"ordered_at": "2026-11-10T10:00", "delivered_at": "2026-11-14T15:00", "tz": "Asia/Shanghai"}
 _RESTART = re.compile(rb"\xff[\xd0-\xd7]")  # RSTn; in entropy-coded data a 0xFF byte is followed by 0x00
@@ -265,80 +258,6 @@ def server_log(log: Path, skip: int) -> tuple[list[float], dict[int, int], int]:
             found.append(float(fields["ms"]))
             by_worker[fields.get("pid", 0)] = by_worker.get(fields.get("pid", 0), 0) + 1
     return found, by_worker, len(lines)
-
-
-def tree(pid: int) -> list[int]:
-    """The server and its worker processes (children, for `--workers N`)."""
-    found = [pid]
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            if parent == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def thread_seconds(pid: int) -> float:
-    """CPU time so far of the live threads of the server and its workers, to the nanosecond (the
-    10-ms ticks of `cpu_seconds` are too coarse for one request; threads that ended are missing)."""
-    total = 0
-    for member in tree(pid):
-        try:
-            threads = list(Path(f"/proc/{member}/task").iterdir())
-        except OSError:
-            continue
-        for thread in threads:
-            try:
-                total += int((thread / "schedstat").read_text().split()[0])
-            except (OSError, ValueError, IndexError):
-                continue
-    return total / 1e9
-
-
-def cpu_seconds(pid: int | None) -> float | None:
-    """User + system CPU time so far of the server and its workers."""
-    if pid is None:
-        return None
-    total = 0.0
-    for member in tree(pid):
-        try:
-            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
-def loop_seconds(pid: int | None) -> float | None:
-    """CPU time so far of the main thread of the server and of each worker: the event loop, which
-    reads every upload and writes every answer (nanosecond counts from /proc's schedstat)."""
-    if pid is None:
-        return None
-    total = 0
-    for member in tree(pid):
-        try:
-            total += int(Path(f"/proc/{member}/task/{member}/schedstat").read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            continue
-    return total / 1e9
-
-
-def rss_mb(pid: int | None) -> dict[int, float]:
-    """Resident memory of the server and of each worker process, in MB, by process id."""
-    if pid is None:
-        return {}
-    found = {}
-    for member in tree(pid):
-        try:
-            for line in Path(f"/proc/{member}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    found[member] = int(line.split()[1]) / 1024
-        except OSError:
-            continue
-    return found
 
 
 def client_cpu() -> float:
