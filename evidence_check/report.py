@@ -23,7 +23,7 @@ from evidence_check.models import (
 _SEVERITY = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2, Status.UNKNOWN: 3, Status.PASS: 4}
 
 
-def to_dict(report: Report, lang: str | None = None, channel: str = "cli") -> dict[str, Any]:
+def to_dict(report: Report, lang: str | None = None, channel: str = "cli", recorded: bool = True) -> dict[str, Any]:
     """`channel` names the agent's tool (`cli` or `api`), which next steps name their actions in."""
     lang = lang or report.claim.lang
     claim = report.claim
@@ -39,7 +39,7 @@ def to_dict(report: Report, lang: str | None = None, channel: str = "cli") -> di
         "verdict_basis": {**dict(report.basis), "summary": basis_text(report.basis, lang)},
         "provenance": scoring.provenance(report.images),
         "reasons": reasons(report, lang),
-        "next_steps": next_steps(report, lang, channel),
+        "next_steps": next_steps(report, lang, channel, recorded),
         "created_at": report.created_at.isoformat(),
         "timeline": {
             name: (value.isoformat() if value else None) for name, value in vars(claim.timeline).items()
@@ -73,7 +73,7 @@ def reasons(report: Report, lang: str) -> list[str]:
     ]
 
 
-def next_steps(report: Report, lang: str, channel: str = "cli") -> list[str]:
+def next_steps(report: Report, lang: str, channel: str = "cli", recorded: bool = True) -> list[str]:
     """Concrete asks, the most serious first; a retake challenge is offered while doubt remains."""
     steps: dict[str, dict[str, Any]] = {}
     findings = sorted(
@@ -86,7 +86,8 @@ def next_steps(report: Report, lang: str, channel: str = "cli") -> list[str]:
         assert finding.next_step is not None
         steps.setdefault(finding.next_step, dict(finding.params))
     challenged = any("challenge" in image.findings for image in report.images)
-    if report.verdict is not Verdict.ACCEPT and not challenged:
+    # A challenge is issued for a recorded claim: an analysis kept nowhere cannot be challenged.
+    if report.verdict is not Verdict.ACCEPT and not challenged and recorded:
         steps["issue_challenge"] = {"claim_id": report.claim.claim_id}
     claim = {"claim_id": report.claim.claim_id, "sku": report.claim.sku}
     return [next_step_text(code, lang, claim | params, channel) for code, params in steps.items()]

@@ -110,7 +110,8 @@ def verify_claim(
         settings=settings, now=now, references=references, challenge=issued, catalog=catalog
     )
     analysis = verify(claim, uploads, context, limits_from(settings), checks)
-    body = report_json.to_dict(analysis.report, channel=channel)
+    recorded = record and store is not None and bool(analysis.photos)
+    body = report_json.to_dict(analysis.report, channel=channel, recorded=recorded)
     if record and store is not None and references is not None and analysis.photos:
         keep = settings.reuse_keep_features
         fingerprints = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -13,6 +14,7 @@ from evidence_check.engine import Upload
 from evidence_check.intake import build_claim
 from evidence_check.service import verify_claim
 from evidence_check.settings import Settings
+from evidence_check.store import Store
 from tests.conftest import FIXTURES
 
 NOW = datetime(2026, 11, 16, 4, 0, tzinfo=UTC)
@@ -31,7 +33,8 @@ IMAGE_KEYS = {"image_id", "filename", "error", "verdict", "risk", "checks"}
 CHECK_KEYS = {"status", "score", "summary", "details"}
 
 
-def body(*names: str, lang: str = "en") -> dict:
+def body(*names: str, lang: str = "en", store: Store | None = None) -> dict:
+    """The report of claim c-1 with these fixture photos; recorded when a store is given."""
     claim = build_claim(
         now=NOW,
         time_zone="Asia/Shanghai",
@@ -42,7 +45,7 @@ def body(*names: str, lang: str = "en") -> dict:
         lang=lang,
     )
     uploads = [Upload(name, (FIXTURES / name).read_bytes()) for name in names]
-    return verify_claim(claim, uploads, settings=Settings(), store=None, now=NOW, record=False).body
+    return verify_claim(claim, uploads, settings=Settings(), store=store, now=NOW, record=store is not None).body
 
 
 def test_when_a_photo_was_taken_before_the_order_then_that_reason_comes_first_with_its_numbers() -> None:
@@ -60,11 +63,22 @@ def test_when_several_photos_share_a_sentence_then_it_is_said_once_naming_them()
     assert shared == ["genuine_after_delivery.jpg, no_exif.jpg: No problem region was marked."]
 
 
-def test_when_in_doubt_then_next_steps_ask_concretely_and_offer_a_retake_challenge() -> None:
-    report = body("no_exif.jpg")
+def test_when_in_doubt_then_next_steps_ask_concretely_and_offer_a_retake_challenge(sqlite_url: str) -> None:
+    store = Store(sqlite_url)
+    try:
+        report = body("no_exif.jpg", store=store)
+    finally:
+        store.close()
     assert report["verdict"] == "review"
     assert report["next_steps"][0].startswith("Ask for the original photo file")
     assert "evidence-check challenge c-1" in report["next_steps"][-1]
+
+
+def test_an_analysis_recorded_nowhere_offers_no_challenge() -> None:
+    """`verify --no-record`: `challenge` refuses a claim the store does not have, so none is offered."""
+    report = body("no_exif.jpg")
+    assert report["verdict"] == "review"
+    assert not any("challenge" in step for step in report["next_steps"])
 
 
 def test_when_accepted_then_no_challenge_is_offered() -> None:
@@ -116,14 +130,19 @@ def test_when_printed_as_text_then_the_verdict_and_its_basis_come_first(lang: st
     assert "\x1b[" not in result.output  # no colour when not on a terminal
 
 
-def test_a_stored_report_reads_the_same_in_its_language_and_fully_in_another() -> None:
+def test_a_stored_report_reads_the_same_in_its_language_and_fully_in_another(tmp_path: Path) -> None:
     """What `GET /v1/claims/{id}` does with Accept-Language: the sentences are written again from
     the findings' codes and params, every one of them; the measurements stay as recorded."""
     from evidence_check.report import in_language
 
     names = sorted(p.name for p in FIXTURES.glob("*.jpg"))
-    english = body(*names)
-    chinese = body(*names, lang="zh")
+    stores = [Store(f"sqlite:///{tmp_path / name}.sqlite3") for name in ("en", "zh")]
+    try:
+        english = body(*names, store=stores[0])
+        chinese = body(*names, lang="zh", store=stores[1])
+    finally:
+        for store in stores:
+            store.close()
     assert in_language(english, "en") == english
     assert in_language(english, "zh") == chinese
     assert in_language(chinese, "en") == english
