@@ -16,7 +16,6 @@ from evidence_check import report as report_json
 from evidence_check import webhooks
 from evidence_check.catalog.entries import catalog_features
 from evidence_check.catalog.registry import Catalog
-from evidence_check.catalog.stored import StoredCatalog, StoredImage
 from evidence_check.catalog.words import train_catalog_vocabulary, with_words
 from evidence_check.checks import CHECKS, challenge
 from evidence_check.checks.context import CheckContext
@@ -37,6 +36,7 @@ from evidence_check.store.catalog_store import (
     put_sku,
     reindex,
 )
+from evidence_check.store.catalog_types import StoredCatalog, StoredImage
 from evidence_check.store.claim_files import claim_fields, kept_claim, photo_files
 from evidence_check.store.outcomes import open_challenge
 from evidence_check.store.reuse_tables import StoredPrint

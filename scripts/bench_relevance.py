@@ -42,7 +42,7 @@ import cv2
 import numpy as np
 
 from evidence_check import measure
-from evidence_check.catalog import StoredCatalog, StoredSku, matching
+from evidence_check.catalog import matching
 from evidence_check.catalog import registry as catalog_registry
 from evidence_check.catalog.entries import CatalogSku, catalog_features
 from evidence_check.catalog.photo import PhotoFeatures
@@ -54,6 +54,7 @@ from evidence_check.imaging import features as F
 from evidence_check.imaging.load import load_photo
 from evidence_check.models import Claim, Timeline
 from evidence_check.settings import Settings
+from evidence_check.store.catalog_types import StoredCatalog, StoredSku
 
 SYNTHETIC_SKUS = 10_000
 

@@ -12,7 +12,6 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from evidence_check import service
-from evidence_check.catalog import StoredImage
 from evidence_check.cli import app
 from evidence_check.cli import catalog as catalog_cli
 from evidence_check.engine import Upload
@@ -23,6 +22,7 @@ from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.catalog_store import list_skus, load_tenant, load_views, remove_sku
 from evidence_check.store.catalog_tables import CatalogImageRow, CatalogSkuRow
+from evidence_check.store.catalog_types import StoredImage
 from tests.conftest import FIXTURES
 
 IMAGE = FIXTURES / "genuine_after_delivery.jpg"

@@ -41,6 +41,8 @@ def _loaded_after(statement: str) -> set[str]:
 def test_the_store_and_the_catalogs_stored_types_load_no_opencv_and_no_checks(statement: str) -> None:
     loaded = _loaded_after(statement)
     assert "cv2" not in loaded
+    if "store" in statement:  # the store depends on models only: not even the catalog's zones
+        assert not {name for name in loaded if name.startswith("evidence_check.catalog")}
     assert not {name for name in loaded if name.startswith(ROOT_OF_CHECKS)}
     assert not loaded & set(CATALOG_WITH_OPENCV)
 

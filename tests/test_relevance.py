@@ -15,7 +15,6 @@ import pytest
 from PIL import Image
 
 from evidence_check import measure
-from evidence_check.catalog import StoredCatalog, StoredSku
 from evidence_check.catalog.entries import catalog_features
 from evidence_check.catalog.photo import photo_features
 from evidence_check.catalog.registry import Catalog
@@ -29,6 +28,7 @@ from evidence_check.imaging import features as F
 from evidence_check.imaging.load import Photo, load_photo
 from evidence_check.models import Claim, ClaimReason, Finding, Region, Status, Timeline
 from evidence_check.settings import Settings
+from evidence_check.store.catalog_types import StoredCatalog, StoredSku
 from tests.conftest import corpus
 
 PRODUCTS = {

@@ -11,7 +11,6 @@ import cv2
 import numpy as np
 import pytest
 
-from evidence_check.catalog import StoredCatalog, StoredSku
 from evidence_check.catalog import registry as catalog_registry
 from evidence_check.catalog.entries import catalog_features
 from evidence_check.catalog.photo import photo_features
@@ -23,6 +22,7 @@ from evidence_check.imaging import features as F
 from evidence_check.imaging.load import Photo
 from evidence_check.models import Status
 from evidence_check.settings import Settings
+from evidence_check.store.catalog_types import StoredCatalog, StoredSku
 from tests.test_relevance import PRODUCTS, _encoded, _load, claim, shelf
 
 # Photos whose visual words (generic vocabulary, these five SKUs, the centre's weighing more) rank

@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
-from evidence_check.catalog import StoredCatalog, StoredSku
 from evidence_check.catalog import registry as catalog_registry
 from evidence_check.catalog.entries import catalog_features
 from evidence_check.catalog.registry import Catalog
@@ -30,6 +29,7 @@ from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.catalog_store import load_tenant, load_views
 from evidence_check.store.catalog_tables import CatalogImageRow
+from evidence_check.store.catalog_types import StoredCatalog, StoredSku
 from tests.conftest import corpus
 
 CANVAS = 480

@@ -1,8 +1,7 @@
 """The catalog: a tenant's SKUs, their images' precomputed features, and candidate retrieval.
 
-Its rooms, from plain data up:
+Its rooms, from plain data up (the catalog as the store keeps it is `store.catalog_types`):
 
-- `stored`: the catalog as the store keeps it (plain data; no OpenCV, so the store can import it);
 - `zones`: the parts of a product a merchant names on its images, parsed where they enter;
 - `words`: the vocabulary of visual words and the inverted index over the catalog's images;
 - `entries`: the catalog in memory (`CatalogSku`, `CatalogImage`) and what adding an image measures;
@@ -10,10 +9,9 @@ Its rooms, from plain data up:
 - `matching`: a photo against catalog images: inliers, shared print, colours (measures only);
 - `registry`: one tenant's catalog (retrieval, assessment) and every tenant's, loaded once.
 
-Importing this package loads only the plain-data rooms; the others are imported by name.
+Importing this package loads only `zones`; the others are imported by name.
 """
 
-from evidence_check.catalog.stored import StoredCatalog, StoredImage, StoredSku
 from evidence_check.catalog.zones import parse_image_zones, parse_zones
 
-__all__ = ["StoredCatalog", "StoredImage", "StoredSku", "parse_image_zones", "parse_zones"]
+__all__ = ["parse_image_zones", "parse_zones"]

@@ -1,7 +1,7 @@
 """A tenant's catalog in memory: its SKUs and their images, matrices ready for matching.
 
 Features are computed once, when an image is added (`catalog_features`), and stored packed
-(`catalog.stored`); loading turns them into `CatalogImage`s. Keypoint positions are in pixels of
+(`store.catalog_types`); loading turns them into `CatalogImage`s. Keypoint positions are in pixels of
 the catalog image as given, so a homography maps catalog pixels (and the zones drawn on them) into
 the photo.
 """
@@ -16,11 +16,11 @@ from typing import Any
 import cv2
 import numpy as np
 
-from evidence_check.catalog.stored import StoredImage
 from evidence_check.catalog.words import keypoint_words, with_words
 from evidence_check.imaging import colour
 from evidence_check.imaging import features as F
 from evidence_check.imaging.load import Photo
+from evidence_check.store.catalog_types import StoredImage
 
 MASK_SIDE = 128  # the stored product mask's longest side
 

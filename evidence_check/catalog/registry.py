@@ -34,9 +34,9 @@ from evidence_check.catalog.matching import (
     unshared_inliers,
 )
 from evidence_check.catalog.photo import PhotoFeatures
-from evidence_check.catalog.stored import StoredCatalog
 from evidence_check.catalog.words import WordIndex
 from evidence_check.imaging import features as F
+from evidence_check.store.catalog_types import StoredCatalog
 
 SHORTLIST = 16  # other SKUs best by visual words, ranked again by `features.word_inliers`
 CANDIDATES = 3  # of those, the best verified geometrically per photo

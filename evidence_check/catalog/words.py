@@ -15,8 +15,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from evidence_check.catalog.stored import StoredCatalog, StoredSku
 from evidence_check.imaging import features as F
+from evidence_check.store.catalog_types import StoredCatalog, StoredSku
 
 
 def with_words(blob: bytes, vocabulary: F.Vocabulary | None) -> bytes:

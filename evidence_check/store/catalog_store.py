@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from evidence_check.catalog.stored import StoredCatalog, StoredImage, StoredSku
 from evidence_check.store.catalog_tables import CatalogImageRow, CatalogSkuRow, CatalogVocabularyRow
+from evidence_check.store.catalog_types import StoredCatalog, StoredImage, StoredSku
 from evidence_check.store.database import Store, StoreError, _one_line
 
 
