@@ -35,6 +35,8 @@ from evidence_check.store.catalog_store import (
     load_vocabulary,
     put_sku,
     reindex,
+    remove_sku,
+    set_zones,
 )
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage
 from evidence_check.store.claim_files import claim_fields, kept_claim, photo_files
@@ -302,6 +304,21 @@ def store_catalog_sku(
             image = measured.image
             references.add_print(tenant, "listing", sku, image.image_id, image.filename, measured.listing, now)
     return CatalogAddition(added=added, skipped=uploads.skipped)
+
+
+def remove_from_catalog(store: Store, tenant: str, sku: str) -> bool:
+    """Delete a SKU and its images; False when the tenant has no such SKU. Its images stay known
+    as the shop's listing photos to the reuse look (a customer may still send one)."""
+    removed = remove_sku(store, tenant, sku)
+    catalog_for(store).forget(tenant)
+    return removed
+
+
+def set_catalog_zones(store: Store, tenant: str, sku: str, zones: dict[str, dict[str, list[int]]], now: datetime) -> bool:
+    """Replace the zones drawn on the SKU's images (by file name); False when there is no such SKU."""
+    done = set_zones(store, tenant, sku, zones, now)
+    catalog_for(store).forget(tenant)
+    return done
 
 
 def reindex_catalog(store: Store, tenant: str, now: datetime) -> int:

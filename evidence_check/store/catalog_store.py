@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -120,6 +121,56 @@ def list_skus(store: Store, tenant: str) -> list[SkuSummary]:
         images, zones = counts.get(row.id, [0, 0])
         summaries.append(SkuSummary(row.sku, row.name, row.category, images, zones + len(row.zones or {})))
     return summaries
+
+
+@dataclass(frozen=True)
+class SkuImage:
+    image_id: str
+    filename: str
+    width: int
+    height: int
+    zones: dict[str, Any]
+
+
+def sku_images(store: Store, tenant: str, sku: str) -> tuple[SkuSummary, list[SkuImage]] | None:
+    """One SKU with its images (in the order added) and each image's zones; None when it has none."""
+    with store.sessions() as session:
+        row = session.scalar(select(CatalogSkuRow).where(CatalogSkuRow.tenant == tenant, CatalogSkuRow.sku == sku))
+        if row is None:
+            return None
+        images = session.execute(
+            select(
+                CatalogImageRow.image_id,
+                CatalogImageRow.filename,
+                CatalogImageRow.width,
+                CatalogImageRow.height,
+                CatalogImageRow.zones,
+            )
+            .where(CatalogImageRow.sku_pk == row.id)
+            .order_by(CatalogImageRow.id)
+        ).all()
+    found = [SkuImage(i, f, w, h, dict(z or {})) for i, f, w, h, z in images]
+    if found and row.zones and not found[0].zones:  # zones stored on the SKU belong to its first image
+        found[0] = SkuImage(found[0].image_id, found[0].filename, found[0].width, found[0].height, dict(row.zones))
+    zones = sum(len(image.zones) for image in found)
+    return SkuSummary(row.sku, row.name, row.category, len(found), zones), found
+
+
+def set_zones(store: Store, tenant: str, sku: str, zones: dict[str, dict[str, list[int]]], when: datetime) -> bool:
+    """Replace the zones of the SKU's images, given per file name (an image not named keeps none)."""
+    try:
+        with store.sessions.begin() as session:
+            row = session.scalar(
+                select(CatalogSkuRow).where(CatalogSkuRow.tenant == tenant, CatalogSkuRow.sku == sku)
+            )
+            if row is None:
+                return False
+            row.zones, row.updated_at = None, when
+            for image in session.scalars(select(CatalogImageRow).where(CatalogImageRow.sku_pk == row.id)):
+                image.zones = zones.get(image.filename) or None
+            return True
+    except SQLAlchemyError as exc:
+        raise StoreError(f"could not set the zones of SKU {sku}: {_one_line(exc)}") from None
 
 
 def remove_sku(store: Store, tenant: str, sku: str) -> bool:

@@ -1,0 +1,143 @@
+"""The catalog over HTTP besides adding images: list, one SKU, delete, the zones drawn on its images."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException, Path, Query, Response
+
+from api.deps import StoreDep, TenantDep
+from api.routes.rendering import MALFORMED, SERVER_ERRORS, UNAUTHORIZED, answer, problem
+from evidence_check.catalog import parse_image_zones
+from evidence_check.engine import now_utc
+from evidence_check.service import remove_from_catalog, set_catalog_zones
+from evidence_check.store.catalog_store import SkuSummary, list_skus, sku_images
+
+router = APIRouter(prefix="/v1/catalog", tags=["references"])
+SKU_PATTERN = r"^[\w.:@/+-]{1,128}$"
+SkuPath = Annotated[str, Path(pattern=SKU_PATTERN, description="the SKU as registered")]
+NO_SKU = problem("No such SKU in this key's tenant's catalog", "no SKU 'BAG-001' in the catalog")
+SKU_EXAMPLE = {"sku": "BAG-001", "name": "Leather bag", "category": "apparel", "images": 2, "zones": 3}
+
+
+def _summary(found: SkuSummary) -> dict[str, Any]:
+    return {"sku": found.sku, "name": found.name, "category": found.category, "images": found.images, "zones": found.zones}
+
+
+def _cursor(sku: str) -> str:
+    return base64.urlsafe_b64encode(sku.encode()).decode().rstrip("=")
+
+
+def _after(cursor: str) -> str:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise HTTPException(422, "cursor: not one this server handed out; start again without it") from None
+
+
+@router.get(
+    "",
+    summary="The tenant's SKUs, by SKU",
+    responses={
+        200: answer("One page of SKUs", {"items": [SKU_EXAMPLE], "next_cursor": None}),
+        **UNAUTHORIZED,
+        **MALFORMED,
+        **SERVER_ERRORS,
+    },
+)
+def get_catalog(
+    tenant: TenantDep,
+    store: StoreDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=256)] = None,
+) -> Any:
+    """SKUs with their names, categories, image and zone counts, in SKU order; `next_cursor` pages on."""
+    after = _after(cursor) if cursor is not None else None
+    skus = [s for s in list_skus(store, tenant) if after is None or s.sku > after]
+    page = skus[:limit]
+    more = len(skus) > limit
+    return {"items": [_summary(s) for s in page], "next_cursor": _cursor(page[-1].sku) if more else None}
+
+
+@router.get(
+    "/{sku}",
+    summary="One SKU with its images and their zones",
+    responses={
+        200: answer(
+            "The SKU",
+            {
+                **SKU_EXAMPLE,
+                "image_list": [
+                    {
+                        "image_id": "9f2c…",
+                        "filename": "front.jpg",
+                        "width": 800,
+                        "height": 800,
+                        "zones": {"zipper": [120, 40, 200, 60]},
+                    }
+                ],
+            },
+        ),
+        **UNAUTHORIZED,
+        404: NO_SKU,
+        **MALFORMED,
+        **SERVER_ERRORS,
+    },
+)
+def get_sku(sku: SkuPath, tenant: TenantDep, store: StoreDep) -> Any:
+    found = sku_images(store, tenant, sku)
+    if found is None:
+        raise HTTPException(404, f"no SKU {sku!r} in the catalog")
+    summary, images = found
+    return {**_summary(summary), "image_list": [vars(image) for image in images]}
+
+
+@router.delete(
+    "/{sku}",
+    status_code=204,
+    summary="Delete a SKU and its images from the catalog",
+    responses={204: {"description": "Deleted"}, **UNAUTHORIZED, 404: NO_SKU, **MALFORMED, **SERVER_ERRORS},
+)
+def delete_sku(sku: SkuPath, tenant: TenantDep, store: StoreDep) -> Response:
+    """Claims are no longer matched against it; its images stay known as listing photos (a customer
+    sending one is still caught by the reuse look)."""
+    if not remove_from_catalog(store, tenant, sku):
+        raise HTTPException(404, f"no SKU {sku!r} in the catalog")
+    return Response(status_code=204)
+
+
+@router.put(
+    "/{sku}/zones",
+    summary="Replace the zones drawn on a SKU's images",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"example": {"front.jpg": {"zipper": [120, 40, 200, 60], "strap": [0, 0, 80, 400]}}}
+            }
+        }
+    },
+    responses={
+        200: answer("The SKU with its zones as stored", {**SKU_EXAMPLE, "image_list": []}),
+        **UNAUTHORIZED,
+        404: NO_SKU,
+        422: problem("Zones that are not boxes on the SKU's images", "zones name 'side.jpg', which is not one of the images (front.jpg)"),
+        **SERVER_ERRORS,
+    },
+)
+def put_zones(sku: SkuPath, zones: Annotated[dict[str, Any], Body()], tenant: TenantDep, store: StoreDep) -> Any:
+    """`{"front.jpg": {"zipper": [x, y, w, h]}}` per image, or `{"zipper": [x, y, w, h]}` on the first
+    image, in pixels of the catalog image; `{}` removes them all. Images not named keep no zones."""
+    found = sku_images(store, tenant, sku)
+    if found is None:
+        raise HTTPException(404, f"no SKU {sku!r} in the catalog")
+    filenames = [image.filename for image in found[1]]
+    try:
+        parsed = parse_image_zones(zones, filenames) if zones else {}
+    except ValueError as exc:
+        raise HTTPException(422, f"zones: {exc}") from None
+    if not set_catalog_zones(store, tenant, sku, parsed, now_utc()):
+        raise HTTPException(404, f"no SKU {sku!r} in the catalog")
+    return get_sku(sku, tenant, store)

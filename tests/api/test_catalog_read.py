@@ -1,0 +1,53 @@
+"""The catalog over HTTP: list (paged), one SKU, its zones replaced, deleted — one tenant's only."""
+
+from __future__ import annotations
+
+from tests.api.conftest import Api, bearer, jpeg, photos
+
+
+def _add(api: Api, sku: str, headers: dict[str, str], *seeds: int) -> None:
+    files = [("images", (f"{sku}-{seed}.jpg", jpeg(seed, (640, 480)), "image/jpeg")) for seed in seeds]
+    answer = api.client.post(f"/v1/catalog/{sku}/images", files=files, data={"name": f"the {sku}"}, headers=headers)
+    assert answer.status_code == 201, answer.text
+
+
+def test_a_tenant_manages_its_catalog_over_http(keyed: tuple[Api, dict[str, str]]) -> None:
+    api, keys = keyed
+    acme, globex = bearer(keys["acme"]), bearer(keys["globex"])
+    _add(api, "BAG-1", acme, 1, 2)
+    _add(api, "CUP-2", acme, 3)
+    _add(api, "HAT-3", globex, 4)
+
+    first = api.client.get("/v1/catalog", params={"limit": 1}, headers=acme).json()
+    second = api.client.get("/v1/catalog", params={"limit": 1, "cursor": first["next_cursor"]}, headers=acme).json()
+    assert [s["sku"] for s in first["items"] + second["items"]] == ["BAG-1", "CUP-2"]
+    assert second["next_cursor"] is None
+    assert first["items"][0] == {"sku": "BAG-1", "name": "the BAG-1", "category": None, "images": 2, "zones": 0}
+
+    bag = api.client.get("/v1/catalog/BAG-1", headers=acme).json()
+    assert [i["filename"] for i in bag["image_list"]] == ["BAG-1-1.jpg", "BAG-1-2.jpg"]
+    assert api.client.get("/v1/catalog/HAT-3", headers=acme).status_code == 404  # another tenant's
+
+    zoned = api.client.put("/v1/catalog/BAG-1/zones", json={"BAG-1-2.jpg": {"zipper": [10, 20, 100, 40]}}, headers=acme)
+    assert zoned.status_code == 200, zoned.text
+    assert [i["zones"] for i in zoned.json()["image_list"]] == [{}, {"zipper": [10, 20, 100, 40]}]
+    plain = api.client.put("/v1/catalog/BAG-1/zones", json={"strap": [0, 0, 50, 50]}, headers=acme).json()
+    assert [i["zones"] for i in plain["image_list"]] == [{"strap": [0, 0, 50, 50]}, {}]
+    assert plain["zones"] == 1
+    wrong = api.client.put("/v1/catalog/BAG-1/zones", json={"side.jpg": {"cap": [0, 0, 5, 5]}}, headers=acme)
+    assert wrong.status_code == 422 and "side.jpg" in wrong.json()["detail"]
+    assert api.client.put("/v1/catalog/HAT-3/zones", json={}, headers=acme).status_code == 404
+
+    # A claim is matched against the SKU until it is deleted.
+    def relevance(claim_id: str) -> str:
+        body = api.verify(photos(("p.jpg", jpeg(9))), {"claim_id": claim_id, "sku": "CUP-2"}, headers=acme).json()
+        return str(body["images"][0]["checks"]["relevance"]["code"])
+
+    assert relevance("c-before") != "relevance.no_catalog"
+    assert api.client.delete("/v1/catalog/CUP-2", headers=globex).status_code == 404
+    assert api.client.delete("/v1/catalog/CUP-2", headers=acme).status_code == 204
+    assert api.client.delete("/v1/catalog/CUP-2", headers=acme).status_code == 404
+    assert relevance("c-after") == "relevance.no_catalog"
+    assert [s["sku"] for s in api.client.get("/v1/catalog", headers=acme).json()["items"]] == ["BAG-1"]
+    assert [s["sku"] for s in api.client.get("/v1/catalog", headers=globex).json()["items"]] == ["HAT-3"]
+    assert api.client.get("/v1/catalog", params={"cursor": "%%%"}, headers=acme).status_code == 422
