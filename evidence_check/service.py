@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import weakref
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Hashable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -29,6 +29,7 @@ from evidence_check.render.html import thumbnail_uri
 from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.catalog_store import (
+    catalog_stamp,
     complete_image_ids,
     load_tenant,
     load_views,
@@ -79,7 +80,11 @@ def catalog_for(store: Store) -> Catalog:
             current = opened()
             return load_views(current, tenant, sku, image_id) if current is not None else None
 
-        found = _catalogs[store] = Catalog(load, views)
+        def stamp(tenant: str) -> Hashable:
+            current = opened()
+            return catalog_stamp(current, tenant) if current is not None else None
+
+        found = _catalogs[store] = Catalog(load, views, stamp)
     return found
 
 

@@ -17,7 +17,8 @@ each verified image's tilted views too (`features.extract_views`), read per imag
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Protocol
@@ -223,20 +224,34 @@ class Catalog:
 
     load: Callable[[str], StoredCatalog | TenantCatalog]
     load_views: Callable[[str, str, str], bytes | None] | None = None
-    _tenants: dict[str, TenantCatalog] = field(default_factory=dict)
+    # What changes with a tenant's catalog in the store: another process (a `catalog import`, an API
+    # worker beside this one) changed it when this moves, asked at most every `recheck_seconds`.
+    stamp: Callable[[str], Hashable] | None = None
+    recheck_seconds: float = 2.0
+    _tenants: dict[str, tuple[TenantCatalog, Hashable, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def for_tenant(self, tenant: str) -> TenantCatalog:
         with self._lock:
-            found = self._tenants.get(tenant)
-        if found is None:
-            loaded = self.load(tenant)
-            if isinstance(loaded, TenantCatalog):
-                found = loaded
-            else:
-                found = TenantCatalog(loaded, partial(self.load_views, tenant) if self.load_views else None)
-            with self._lock:
-                self._tenants[tenant] = found
+            held = self._tenants.get(tenant)
+        now = time.monotonic()
+        if held is not None:
+            found, stamp, checked = held
+            if self.stamp is None or now - checked < self.recheck_seconds:
+                return found
+            current = self.stamp(tenant)
+            if current == stamp:
+                with self._lock:
+                    self._tenants[tenant] = (found, stamp, now)
+                return found
+        stamp = self.stamp(tenant) if self.stamp is not None else None
+        loaded = self.load(tenant)
+        if isinstance(loaded, TenantCatalog):
+            found = loaded
+        else:
+            found = TenantCatalog(loaded, partial(self.load_views, tenant) if self.load_views else None)
+        with self._lock:
+            self._tenants[tenant] = (found, stamp, now)
         return found
 
     def forget(self, tenant: str) -> None:

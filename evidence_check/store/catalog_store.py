@@ -173,6 +173,20 @@ def set_zones(store: Store, tenant: str, sku: str, zones: dict[str, dict[str, li
         raise StoreError(f"could not set the zones of SKU {sku}: {_one_line(exc)}") from None
 
 
+def catalog_stamp(store: Store, tenant: str) -> tuple[Any, ...]:
+    """What changes whenever the tenant's catalog does (an image added or removed, a SKU or its
+    zones changed, a new vocabulary): a process holding the catalog reloads it when this moves."""
+    with store.sessions() as session:
+        images = session.execute(
+            select(func.count(), func.max(CatalogImageRow.id)).where(CatalogImageRow.tenant == tenant)
+        ).one()
+        skus = session.execute(
+            select(func.count(), func.max(CatalogSkuRow.updated_at)).where(CatalogSkuRow.tenant == tenant)
+        ).one()
+        fitted = session.scalar(select(CatalogVocabularyRow.created_at).where(CatalogVocabularyRow.tenant == tenant))
+    return (*images, *skus, fitted)
+
+
 def remove_sku(store: Store, tenant: str, sku: str) -> bool:
     try:
         with store.sessions.begin() as session:

@@ -51,3 +51,32 @@ def test_a_tenant_manages_its_catalog_over_http(keyed: tuple[Api, dict[str, str]
     assert [s["sku"] for s in api.client.get("/v1/catalog", headers=acme).json()["items"]] == ["BAG-1"]
     assert [s["sku"] for s in api.client.get("/v1/catalog", headers=globex).json()["items"]] == ["HAT-3"]
     assert api.client.get("/v1/catalog", params={"cursor": "%%%"}, headers=acme).status_code == 422
+
+
+def test_a_catalog_changed_by_another_process_is_seen_within_seconds(store_url: str) -> None:
+    """Two API processes on one store (two Store objects here, each with its own catalog in memory):
+    an image added or a SKU deleted through one is used by the other once it looks again (2 s)."""
+    import time
+
+    from evidence_check.store import Store
+    from tests.api.conftest import make_api
+
+    first, second = Store(store_url), Store(store_url)
+    try:
+        for one in make_api(first):
+            for other in make_api(second):
+
+                def relevance(claim_id: str, one: Api = one) -> str:
+                    body = one.verify(photos(("p.jpg", jpeg(9))), {"claim_id": claim_id, "sku": "CUP-2"}).json()
+                    return str(body["images"][0]["checks"]["relevance"]["code"])
+
+                assert relevance("c-1") == "relevance.no_catalog"  # the first process holds an empty catalog
+                _add(other, "CUP-2", {}, 3)
+                time.sleep(2.1)
+                assert relevance("c-2") != "relevance.no_catalog"
+                assert other.client.delete("/v1/catalog/CUP-2").status_code == 204
+                time.sleep(2.1)
+                assert relevance("c-3") == "relevance.no_catalog"
+    finally:
+        first.close()
+        second.close()
