@@ -41,7 +41,7 @@ from evidence_check.store.catalog_store import (
 )
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage
 from evidence_check.store.claim_files import claim_fields, kept_claim, photo_files
-from evidence_check.store.outcomes import open_challenge
+from evidence_check.store.outcomes import decided_claims, open_challenge, record_outcome
 from evidence_check.store.reuse_tables import StoredPrint
 
 # One catalog per open store, so a server loads each tenant's catalog once, not per request.
@@ -172,6 +172,15 @@ def claim_thumbnails(store: Store, tenant: str, claim_id: str, settings: Setting
             continue
         thumbnails[image_id] = thumbnail_uri(photo.working)
     return thumbnails
+
+
+def decide(store: Store, tenant: str, claim_id: str, decision: str, note: str | None, now: datetime) -> str | None:
+    """Record the agent's final decision on a claim and announce it to the tenant's webhooks; the
+    decision it replaces, if the claim was decided before (every decision is kept)."""
+    before = {d.claim_id: d.decision for d in decided_claims(store, tenant)}.get(claim_id)
+    record_outcome(store, tenant, claim_id, decision, note, now)
+    webhooks.emit(store, tenant, "claim.outcome", {"claim_id": claim_id, "outcome": decision, "note": note}, now)
+    return before
 
 
 def announce_verified(store: Store, claim: Claim, body: dict[str, Any], now: datetime) -> None:

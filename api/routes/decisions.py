@@ -13,12 +13,12 @@ from pydantic import BaseModel, Field
 from api.deps import LangDep, SettingsDep, StoreDep, TenantDep, one_library_thread_here
 from api.routes.rendering import MALFORMED, REPORT_CONTENT, SERVER_ERRORS, UNAUTHORIZED, answer, problem
 from api.schemas import Report
-from evidence_check import calibration, webhooks
+from evidence_check import calibration
 from evidence_check.checks.challenge import new_code
 from evidence_check.engine import now_utc
-from evidence_check.service import reverify_claim
+from evidence_check.service import decide, reverify_claim
 from evidence_check.store.claim_files import NotKept
-from evidence_check.store.outcomes import decided_claims, has_claim, issue_challenge, record_outcome
+from evidence_check.store.outcomes import decided_claims, has_claim, issue_challenge
 
 router = APIRouter(tags=["claims"])
 
@@ -151,10 +151,8 @@ def post_outcome(
     """Deciding a claim again replaces the decision (`replaced` names the one before); every decision
     is kept with its time and note, and `GET /v1/stats` counts the latest."""
     _known(store, tenant, claim_id)
-    before = {d.claim_id: d.decision for d in decided_claims(store, tenant)}.get(claim_id)
     when = now_utc()
-    record_outcome(store, tenant, claim_id, sent.outcome, sent.note, when)
-    webhooks.emit(store, tenant, "claim.outcome", {"claim_id": claim_id, "outcome": sent.outcome, "note": sent.note}, when)
+    before = decide(store, tenant, claim_id, sent.outcome, sent.note, when)
     return {"claim_id": claim_id, "outcome": sent.outcome, "note": sent.note, "decided_at": when, "replaced": before}
 
 

@@ -19,19 +19,18 @@ from api.verifying import answer, parse_verify
 from api.web import words as w
 from api.web.pages import Console, ConsoleDep, claim_url, to_sign_in
 from api.web.session import CSRF_FIELD, Agent, check_csrf
-from evidence_check import webhooks
 from evidence_check.checks.challenge import new_code
 from evidence_check.engine import now_utc
 from evidence_check.intake import IntakeError
 from evidence_check.models import Challenge
 from evidence_check.render.html import render_html
 from evidence_check.report import in_language
-from evidence_check.service import claim_thumbnails
+from evidence_check.service import claim_thumbnails, decide
 from evidence_check.store import RequestConflict
 from evidence_check.store.catalog_store import list_skus
 from evidence_check.store.challenge_tables import OutcomeRow
 from evidence_check.store.claims import report_history
-from evidence_check.store.outcomes import has_claim, issue_challenge, record_outcome
+from evidence_check.store.outcomes import has_claim, issue_challenge
 
 router = APIRouter(include_in_schema=False)
 
@@ -144,13 +143,7 @@ def outcome(
         return console.render("missing.html", status_code=404, claim_id=claim_id)
     if decision not in w.OUTCOMES["en"]:
         return RedirectResponse(claim_url(claim_id), status_code=303)
-    before = _latest_decision(console, agent.tenant, claim_id)
-    when = now_utc()
-    text = note.strip() or None
-    record_outcome(console.store, agent.tenant, claim_id, decision, text, when)
-    webhooks.emit(
-        console.store, agent.tenant, "claim.outcome", {"claim_id": claim_id, "outcome": decision, "note": text}, when
-    )
+    before = decide(console.store, agent.tenant, claim_id, decision, note.strip() or None, now_utc())
     said = {"saved": decision, **({"replaced": before} if before else {})}
     return RedirectResponse(claim_url(claim_id) + "?" + urlencode(said), status_code=303)
 

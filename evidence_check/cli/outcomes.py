@@ -7,11 +7,12 @@ from typing import Annotated
 
 import typer
 
-from evidence_check import calibration, webhooks
+from evidence_check import calibration
 from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
 from evidence_check.engine import now_utc
+from evidence_check.service import decide
 from evidence_check.store import StoreError
-from evidence_check.store.outcomes import decided_claims, has_claim, record_outcome
+from evidence_check.store.outcomes import decided_claims, has_claim
 
 
 class Decision(StrEnum):
@@ -34,8 +35,7 @@ def outcome(
     try:
         if not has_claim(store, tenant, claim_id):
             fail(f"no claim {claim_id!r} in the store: verify its photos first")
-        record_outcome(store, tenant, claim_id, decision.value, note, now_utc())
-        webhooks.emit(store, tenant, "claim.outcome", {"claim_id": claim_id, "outcome": decision.value, "note": note})
+        decide(store, tenant, claim_id, decision.value, note, now_utc())
     except StoreError as exc:
         fail(str(exc))
     finally:
