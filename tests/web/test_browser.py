@@ -82,7 +82,7 @@ def test_an_agent_signs_in_verifies_a_claim_and_decides_it(page: Any, served: tu
     page.get_by_label("API key").fill(key)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(server.url + "/")
-    assert page.get_by_text("acme").is_visible()
+    sync_api.expect(page.get_by_text("acme")).to_be_visible()
 
     # A new claim: facts, dates in the agent's zone, two photos, a region dragged on the first.
     page.get_by_role("link", name="New claim").click()
@@ -127,13 +127,17 @@ def test_an_agent_signs_in_verifies_a_claim_and_decides_it(page: Any, served: tu
     _shot(page, "report-zh")
     page.get_by_label("备注").fill("客户补拍的照片与订单一致")
     page.get_by_role("button", name="属实").click()
-    assert page.get_by_role("status").filter(has_text="处理结果已记录").is_visible()
+    # The answer is a redirect to the report page: wait for it, then for the note (auto-waiting).
+    page.wait_for_url(re.compile(r".*[?&]saved=genuine"))
+    sync_api.expect(page.get_by_role("status").filter(has_text="处理结果已记录")).to_be_visible()
 
     # The claim in the queue, found by search, decided.
     page.get_by_role("link", name="售后申请").first.click()
     page.get_by_label("搜索").fill("browser")
     page.get_by_role("button", name="筛选").click()
+    page.wait_for_url(re.compile(r".*[?&]q=browser"))
     row = page.locator("tr", has=page.get_by_role("link", name="c-browser-1"))
+    sync_api.expect(row).to_have_count(1)
     assert row.count() == 1 and "属实" in row.inner_text()
     # Times are written in the browser's zone, which the page's script told the server.
     assert "Asia/Shanghai" in page.locator("table.queue thead").first.inner_text()
