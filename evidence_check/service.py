@@ -40,7 +40,7 @@ from evidence_check.store.catalog_store import (
     set_zones,
 )
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage
-from evidence_check.store.claim_files import claim_fields, kept_claim, photo_files
+from evidence_check.store.claim_files import claim_fields, files_by_image, kept_claim, photo_files
 from evidence_check.store.outcomes import decided_claims, open_challenge, record_outcome
 from evidence_check.store.reuse_tables import StoredPrint
 
@@ -171,6 +171,25 @@ def claim_thumbnails(store: Store, tenant: str, claim_id: str, settings: Setting
         except PhotoError:
             continue
         thumbnails[image_id] = thumbnail_uri(photo.working)
+    return thumbnails
+
+
+def evidence_thumbnails(store: Store, tenant: str, body: dict[str, Any], settings: Settings) -> dict[str, str]:
+    """Thumbnails of the earlier claims' photos a report's reuse look matched, by image id, to be
+    shown beside the photo; re-encoded, so no original leaves the store."""
+    wanted = [
+        str(match["image_id"])
+        for image in body.get("images", [])
+        for match in ((image.get("checks") or {}).get("reuse") or {}).get("details", {}).get("matches", [])
+        if isinstance(match, dict) and match.get("kind") == "claim" and match.get("earlier") and match.get("image_id")
+    ]
+    thumbnails = {}
+    for image_id, (filename, data) in files_by_image(store, tenant, wanted[:12]).items():
+        try:
+            photo = load_photo(data, filename, limits_from(settings), image_id=image_id)
+        except PhotoError:
+            continue
+        thumbnails[image_id] = thumbnail_uri(photo.working, 240)
     return thumbnails
 
 

@@ -87,11 +87,12 @@ def test_when_colour_is_asked_then_the_verdict_is_painted() -> None:
 
 def test_when_a_check_names_its_matched_image_then_it_is_shown_beside_the_photo() -> None:
     body = dict(outcome("genuine_after_delivery.jpg").body)
-    match = {"kind": "listing", "sku": "BAG-001", "image_path": str(FIXTURES / "no_exif.jpg")}
-    missing = {"kind": "listing", "sku": "GONE", "image_path": str(FIXTURES / "does-not-exist.jpg")}
+    match = {"kind": "listing", "sku": "BAG-001", "image_id": "kept", "earlier": True}
+    missing = {"kind": "listing", "sku": "GONE", "image_id": "not-kept", "earlier": True}
     image = body["images"][0]
     reuse = image["checks"]["reuse"] | {"status": "fail", "details": {"matches": [match, missing]}}
     body["images"] = [image | {"checks": image["checks"] | {"reuse": reuse}}]
-    page = render_html(body, "en")
+    with Image.open(FIXTURES / "no_exif.jpg") as picture:
+        page = render_html(body, "en", evidence={"kept": thumbnail_uri(picture)})
     assert page.count('<figure><img src="data:image/jpeg;base64,') == 1
     assert "Used before: BAG-001" in page and "GONE" not in page.split("<h2>Photos")[1].split("measured")[0]

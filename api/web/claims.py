@@ -25,7 +25,7 @@ from evidence_check.intake import IntakeError
 from evidence_check.models import Challenge
 from evidence_check.render.html import render_html
 from evidence_check.report import in_language
-from evidence_check.service import claim_thumbnails, decide
+from evidence_check.service import claim_thumbnails, decide, evidence_thumbnails
 from evidence_check.store import RequestConflict
 from evidence_check.store.catalog_store import list_skus
 from evidence_check.store.challenge_tables import OutcomeRow
@@ -96,8 +96,13 @@ def printable(console: ConsoleDep, claim_id: str) -> Response:
         return console.render("missing.html", status_code=404, claim_id=claim_id)
     settings = console.request.app.state.settings
     thumbnails = claim_thumbnails(console.store, tenant, claim_id, settings)
+    evidence = evidence_thumbnails(console.store, tenant, body, settings)
     page = render_html(
-        in_language(body, console.lang, "console"), console.lang, thumbnails, settings.for_tenant(tenant).html_show_gps
+        in_language(body, console.lang, "console"),
+        console.lang,
+        thumbnails,
+        settings.for_tenant(tenant).html_show_gps,
+        evidence,
     )
     return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
@@ -154,13 +159,15 @@ def _report_page(console: Console, agent: Agent, claim_id: str, challenge: Chall
         # The same answer whether the claim is another tenant's or nobody's.
         return console.render("missing.html", status_code=404, claim_id=claim_id)
     history = [in_language(body, console.lang, "console") for body in recorded]
-    thumbnails = claim_thumbnails(console.store, agent.tenant, claim_id, console.request.app.state.settings)
+    settings = console.request.app.state.settings
+    thumbnails = claim_thumbnails(console.store, agent.tenant, claim_id, settings)
+    earlier = evidence_thumbnails(console.store, agent.tenant, history[-1], settings)
     return console.render(
         "claim.html",
         report=history[-1],
         earlier=list(reversed(history[:-1])),
         decision=_latest_decision(console, agent.tenant, claim_id),
-        cards=[_card(image, thumbnails) for image in history[-1].get("images", [])],
+        cards=[_card(image, thumbnails, earlier) for image in history[-1].get("images", [])],
         challenge=challenge,
         saved=console.request.query_params.get("saved"),
         replaced=console.request.query_params.get("replaced"),
@@ -190,7 +197,7 @@ def _form(console: Console, agent: Agent, kept: dict[str, str], error: str | Non
     )
 
 
-def _card(image: dict[str, Any], thumbnails: dict[str, str]) -> dict[str, Any]:
+def _card(image: dict[str, Any], thumbnails: dict[str, str], earlier: dict[str, str]) -> dict[str, Any]:
     """A photo (its re-encoded thumbnail while its file is kept) and its checks, the three looks first."""
     checks = image.get("checks") or {}
     looks = ("location", "timestamp", "relevance")
@@ -205,7 +212,18 @@ def _card(image: dict[str, Any], thumbnails: dict[str, str]) -> dict[str, Any]:
         "rows": [{"name": n, **checks[n]} for n in order],
         "zone": location.get("zone") if isinstance(location.get("zone"), str) else None,
         "reused_from": _reused_from(checks.get("reuse") or {}),
+        "earlier_photos": _earlier_photos(checks.get("reuse") or {}, earlier),
     }
+
+
+def _earlier_photos(reuse: dict[str, Any], earlier: dict[str, str]) -> list[dict[str, str]]:
+    """The earlier claims' photos this one matched, with their thumbnails, to show side by side."""
+    matches = (reuse.get("details") or {}).get("matches") or []
+    return [
+        {"claim_id": str(m.get("claim_id")), "thumbnail": earlier[str(m.get("image_id"))]}
+        for m in matches
+        if isinstance(m, dict) and m.get("earlier") and str(m.get("image_id")) in earlier
+    ]
 
 
 def _reused_from(reuse: dict[str, Any]) -> list[str]:

@@ -89,6 +89,7 @@ def _detail(match: Match, claim: Claim, counts: bool) -> dict[str, Any]:
         "kind": entry.kind,
         _REF_NAMES.get(entry.kind, "reference_id"): entry.ref_id,
         "first_seen": _iso(entry.first_seen),
+        "image_id": entry.image_id,  # the earlier picture, which a report may show beside the photo
         "earlier": counts,
         # 256 / 64: that hash did not find it (the other did).
         "pdq_distance": match.candidate.pdq_distance,

@@ -5,9 +5,9 @@ original bytes, so no metadata travels with them), the timeline as inline SVG, s
 GPS coordinates are left out of the page unless `show_gps` is set (setting ``html_show_gps``):
 any detail whose name speaks of GPS or latitude/longitude is dropped before rendering.
 
-Evidence images: a check that wants a picture shown beside the photo (the matched catalog image,
-an earlier claim's photo) names a readable file in its details under ``image_path`` (at the top
-of its details or inside an entry of ``matches``); the file is thumbnailed here when it exists.
+Evidence images: a check names the picture it matched by ``image_id`` in its details (at the top
+or inside an entry of ``matches``); the caller passes thumbnails of the pictures it keeps
+(`evidence`, by image id: an earlier claim's photo), and those are shown beside the photo.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import base64
 import io
 from collections.abc import Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -95,11 +94,12 @@ def render_html(
     lang: str = "en",
     thumbnails: Mapping[str, str] | None = None,
     show_gps: bool = False,
+    evidence: Mapping[str, str] | None = None,
 ) -> str:
     """`thumbnails` maps image ids to data URIs (see `thumbnail_uri`); photos without one show none."""
     words = WORDS.get(lang, WORDS["en"])
     report = body if show_gps else _without_gps(body)
-    images = [_card(image, thumbnails or {}, lang) for image in report["images"]]
+    images = [_card(image, thumbnails or {}, lang, evidence or {}) for image in report["images"]]
     return _ENV.get_template("report.html.j2").render(
         report=report,
         lang=lang,
@@ -197,7 +197,9 @@ def timeline_svg(report: Mapping[str, Any], words: Mapping[str, str]) -> str:
     return "".join(parts)
 
 
-def _card(image: Mapping[str, Any], thumbnails: Mapping[str, str], lang: str) -> dict[str, Any]:
+def _card(
+    image: Mapping[str, Any], thumbnails: Mapping[str, str], lang: str, evidence: Mapping[str, str]
+) -> dict[str, Any]:
     checks = image.get("checks") or {}
     location = (checks.get("location") or {}).get("details") or {}
     region = location.get("region_fraction")
@@ -223,7 +225,7 @@ def _card(image: Mapping[str, Any], thumbnails: Mapping[str, str], lang: str) ->
                     "score": finding.get("score", 0.0),
                     "summary": finding.get("summary", ""),
                     "details": _flat(finding.get("details") or {}),
-                    "evidence": _evidence_images(finding.get("details") or {}),
+                    "evidence": _evidence_images(finding.get("details") or {}, evidence),
                 }
             )
     return {
@@ -238,22 +240,17 @@ def _card(image: Mapping[str, Any], thumbnails: Mapping[str, str], lang: str) ->
     }
 
 
-def _evidence_images(details: Mapping[str, Any]) -> list[dict[str, str]]:
+def _evidence_images(details: Mapping[str, Any], evidence: Mapping[str, str]) -> list[dict[str, str]]:
     candidates: list[Mapping[str, Any]] = [details]
     matches = details.get("matches")
     if isinstance(matches, list):
-        candidates += [m for m in matches[:3] if isinstance(m, Mapping)]
+        candidates += [m for m in matches[:3] if isinstance(m, Mapping) and m.get("earlier", True)]
     shown = []
     for entry in candidates:
-        path = entry.get("image_path")
-        if not isinstance(path, str) or not Path(path).is_file():
+        uri = evidence.get(str(entry.get("image_id")))
+        if uri is None:
             continue
-        try:
-            with Image.open(path) as picture:
-                uri = thumbnail_uri(picture, EVIDENCE_SIDE)
-        except (OSError, ValueError, Image.DecompressionBombError):
-            continue
-        label = str(entry.get("sku") or entry.get("ref_id") or entry.get("claim_id") or Path(path).name)
+        label = str(entry.get("sku") or entry.get("reference_id") or entry.get("claim_id") or entry.get("image_id"))
         shown.append({"uri": uri, "label": label})
     return shown
 

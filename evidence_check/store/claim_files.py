@@ -106,6 +106,22 @@ def photo_files(store: Store, tenant: str, claim_id: str) -> list[tuple[str, str
     return [(image_id, filename, bytes(data)) for image_id, filename, data in rows]
 
 
+def files_by_image(store: Store, tenant: str, image_ids: list[str]) -> dict[str, tuple[str, bytes]]:
+    """(filename, file) of the tenant's kept photos with these image ids, from whichever claim has one."""
+    if not image_ids:
+        return {}
+    try:
+        with store.sessions() as session:
+            rows = session.execute(
+                select(PhotoRow.image_id, PhotoRow.filename, PhotoFileRow.data)
+                .join(PhotoFileRow, PhotoFileRow.photo_pk == PhotoRow.id)
+                .where(PhotoRow.tenant == tenant, PhotoRow.image_id.in_(image_ids))
+            ).all()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"could not read photos: {exc.__class__.__name__}") from None
+    return {image_id: (filename, bytes(data)) for image_id, filename, data in rows}
+
+
 def forget_photo_files(store: Store, before: datetime, tenant: str | None = None) -> int:
     """Delete the files of photos first seen before `before`; return how many."""
     photos = select(PhotoRow.id).where(PhotoRow.first_seen < before)

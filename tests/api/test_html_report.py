@@ -37,3 +37,27 @@ def test_a_photo_whose_file_is_gone_is_shown_without_a_picture(api: Api) -> None
     CliRunner().invoke(app, ["reuse", "forget-features", "--older-than", "0", "--db", api.store.url])
     html = api.client.get("/v1/claims/c-gone", params={"format": "html"})
     assert html.status_code == 200 and "a.jpg" in html.text and _thumbnails(html.text) == []
+
+
+def test_a_reused_photo_is_shown_beside_the_earlier_claims_photo(api: Api) -> None:
+    """Another customer sends the photo of claim c-first: the report shows that earlier photo beside it."""
+    photo = jpeg(11, (640, 480))
+    assert api.verify(photos(("mine.jpg", photo)), {"claim_id": "c-first", "customer_id": "u-1"}).status_code == 200
+    again = api.verify(photos(("theirs.jpg", photo)), {"claim_id": "c-second", "customer_id": "u-2"}).json()
+    reuse = again["images"][0]["checks"]["reuse"]
+    assert reuse["code"] == "reuse.other_customer"
+    assert reuse["details"]["matches"][0]["image_id"] == again["images"][0]["image_id"]
+    html = api.client.get("/v1/claims/c-second", params={"format": "html"}).text
+    figures = re.findall(r'<figure><img src="data:image/jpeg;base64,[^"]+" alt="([^"]+)"', html)
+    assert figures == ["c-first"]
+    alone = api.client.get("/v1/claims/c-first", params={"format": "html"}).text
+    assert "<figure>" not in alone  # nothing earlier to show
+
+
+def test_the_console_card_shows_the_earlier_claims_photo(api: Api) -> None:
+    photo = jpeg(12, (640, 480))
+    api.verify(photos(("mine.jpg", photo)), {"claim_id": "c-one", "customer_id": "u-1"})
+    api.verify(photos(("theirs.jpg", photo)), {"claim_id": "c-two", "customer_id": "u-2"})
+    page = api.client.get("/claims/c-two").text
+    assert re.search(r'<figure class="earlier"><img class="photo" src="data:image/jpeg;base64,[^"]+" alt="c-one">', page)
+    assert 'href="/claims/c-one"' in page
