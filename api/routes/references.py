@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Response
 
 from api.deps import SettingsDep, StoreDep, TenantDep, UploadFormDep, one_library_thread_here
 from api.routes.openapi import TOO_LARGE, images_body
-from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, problem
+from api.routes.rendering import MALFORMED, SERVER_ERRORS, UNAUTHORIZED, answer, problem
 from api.schemas import ReferencesAdded, SkippedFile
 from evidence_check.engine import now_utc
 from evidence_check.references import add_references
 from evidence_check.service import limits_from
+from evidence_check.store.claims import CursorInvalid, decode_cursor, encode_cursor
+from evidence_check.store.reference_photos import delete_reference_photo, list_reference_photos
 
 router = APIRouter(prefix="/v1", tags=["references"])
 IMAGES_FIELD = "images"
@@ -80,3 +82,71 @@ def add_stock(
         known=result.known,
         skipped=[SkippedFile(filename=name, error=reason) for name, reason in result.skipped],
     )
+
+
+REFERENCE_EXAMPLE = {
+    "kind": "stock",
+    "reference_id": "stock-1",
+    "image_id": "0f5ac3b1e6d34c4c9a1f0d1f1e1c6a3b9d4e2f7a8b6c5d4e3f2a1b0c9d8e7f6a",
+    "filename": "bag-on-white.jpg",
+    "added_at": "2026-11-20T08:00:00+00:00",
+}
+
+
+@router.get(
+    "/stock",
+    summary="The stock and review photos, newest first",
+    responses={
+        200: answer("One page of reference photos", {"items": [REFERENCE_EXAMPLE], "next_cursor": None}),
+        **UNAUTHORIZED,
+        **MALFORMED,
+        **SERVER_ERRORS,
+    },
+)
+def list_stock(
+    tenant: TenantDep,
+    store: StoreDep,
+    kind: Annotated[Literal["stock", "review"] | None, Query(description="only this kind")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    try:
+        after = decode_cursor(cursor) if cursor is not None else None
+    except CursorInvalid as exc:
+        raise HTTPException(422, str(exc)) from None
+    found = list_reference_photos(store, tenant, kind, limit + 1, after)
+    page = found[:limit]
+    items = [
+        {
+            "kind": photo.kind,
+            "reference_id": photo.reference_id,
+            "image_id": photo.image_id,
+            "filename": photo.filename,
+            "added_at": photo.added_at.isoformat(),
+        }
+        for photo in page
+    ]
+    return {"items": items, "next_cursor": encode_cursor(page[-1].id) if len(found) > limit else None}
+
+
+@router.delete(
+    "/stock/{image_id}",
+    status_code=204,
+    summary="Forget a stock or review photo",
+    responses={
+        204: {"description": "Forgotten"},
+        **UNAUTHORIZED,
+        404: problem("No such reference photo for this key's tenant", "no reference photo '0f5a…'"),
+        **MALFORMED,
+        **SERVER_ERRORS,
+    },
+)
+def delete_stock(
+    image_id: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="the sha256 of the photo's bytes")],
+    tenant: TenantDep,
+    store: StoreDep,
+) -> Response:
+    """Claims are no longer matched against it, in every process at once."""
+    if not delete_reference_photo(store, tenant, image_id):
+        raise HTTPException(404, f"no reference photo {image_id!r}")
+    return Response(status_code=204)

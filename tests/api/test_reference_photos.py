@@ -1,0 +1,38 @@
+"""Stock and review photos over HTTP: listed (paged, by kind), deleted — and a deleted one no longer
+makes a claim's photo a reused stock photo. One tenant's only."""
+
+from __future__ import annotations
+
+from tests.api.conftest import Api, bearer, jpeg, photos
+
+
+def test_reference_photos_are_listed_and_deleted(keyed: tuple[Api, dict[str, str]]) -> None:
+    api, keys = keyed
+    acme, globex = bearer(keys["acme"]), bearer(keys["globex"])
+    stock = jpeg(21, (640, 480))
+    for kind, seed in (("stock", 0), ("review", 22), ("review", 23)):
+        data = stock if seed == 0 else jpeg(seed, (640, 480))
+        files = [("images", (f"{kind}-{seed}.jpg", data, "image/jpeg"))]
+        assert api.client.post("/v1/stock", params={"kind": kind}, files=files, headers=acme).status_code == 201
+
+    first = api.client.get("/v1/stock", params={"limit": 2}, headers=acme).json()
+    second = api.client.get("/v1/stock", params={"limit": 2, "cursor": first["next_cursor"]}, headers=acme).json()
+    assert [p["filename"] for p in first["items"] + second["items"]] == ["review-23.jpg", "review-22.jpg", "stock-0.jpg"]
+    assert second["next_cursor"] is None
+    reviews = api.client.get("/v1/stock", params={"kind": "review"}, headers=acme).json()["items"]
+    assert {p["kind"] for p in reviews} == {"review"} and len(reviews) == 2
+    assert api.client.get("/v1/stock", headers=globex).json()["items"] == []
+    assert api.client.get("/v1/stock", params={"cursor": "bad"}, headers=acme).status_code == 422
+
+    def reuse(claim_id: str) -> str:
+        body = api.verify(photos(("sent.jpg", stock)), {"claim_id": claim_id}, headers=acme).json()
+        return str(body["images"][0]["checks"]["reuse"]["code"])
+
+    assert reuse("c-1") == "reuse.stock_photo"
+    image_id = first["items"][-1]["image_id"] if first["items"][-1]["kind"] == "stock" else second["items"][-1]["image_id"]
+    assert api.client.delete(f"/v1/stock/{image_id}", headers=globex).status_code == 404
+    assert api.client.delete(f"/v1/stock/{image_id}", headers=acme).status_code == 204
+    assert api.client.delete(f"/v1/stock/{image_id}", headers=acme).status_code == 404
+    assert api.client.delete("/v1/stock/not-a-sha", headers=acme).status_code == 422
+    assert reuse("c-2") != "reuse.stock_photo"
+    assert [p["kind"] for p in api.client.get("/v1/stock", headers=acme).json()["items"]] == ["review", "review"]
