@@ -15,6 +15,8 @@ decoders are not, but they run on every input.
     .venv/bin/python scripts/fuzz_loader.py -runs=3000 -seed=1
     # a long run, keeping what it finds in a corpus folder of its own
     nice -n 10 .venv/bin/python scripts/fuzz_loader.py -max_total_time=3600 /tmp/fuzz-corpus
+    # the metadata readers alone (no pixels decoded): ten times the inputs per second
+    .venv/bin/python scripts/fuzz_loader.py --headers -max_total_time=3600 /tmp/fuzz-headers
     # replay one finding
     .venv/bin/python scripts/fuzz_loader.py crash-0123abcd
 
@@ -29,6 +31,7 @@ import io
 import struct
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import atheris
@@ -39,9 +42,12 @@ with atheris.instrument_imports(include=["PIL", "exifread", "pillow_heif", "evid
 
     Image.init()  # Pillow imports its format plugins on the first open: here, to instrument them
     from evidence_check.imaging.capture_time import read_capture_time
+    from evidence_check.imaging.jpeg_header import read_jpeg_header
+    from evidence_check.imaging.jpeg_quality import fingerprint_tables
     from evidence_check.imaging.load import Limits, PhotoError, load_photo
-    from evidence_check.imaging.metadata import parse_xmp
+    from evidence_check.imaging.metadata import parse_xmp, read_metadata
     from evidence_check.imaging.sniff import sniff_format
+    from evidence_check.imaging.thumbnail import extract_thumbnail
 
 from evidence_check.settings import Settings
 
@@ -91,8 +97,34 @@ def test_one_input(data: bytes) -> None:
     parse_xmp(data)
 
 
+def test_one_header(data: bytes) -> None:
+    """The metadata readers alone, without decoding pixels: our JPEG header and EXIF thumbnail parsers,
+    Pillow's and exifread's EXIF readers, the capture-time parser. About ten times faster per input than
+    the whole loader, so that a long run reaches far more of the readers' states."""
+    jpeg = data if data[:2] == b"\xff\xd8" else as_exif_segment(data)
+    header = read_jpeg_header(jpeg)
+    if header is not None:
+        fingerprint_tables(header.qtables)
+        if header.exif_tiff is not None:
+            extract_thumbnail(header.exif_tiff)
+    extract_thumbnail(data)
+    try:
+        image = Image.open(io.BytesIO(jpeg))
+    except (OSError, SyntaxError, ValueError):  # the loader's fuzz target covers opening; here, the readers
+        return
+    with image:
+        metadata = read_metadata(image, jpeg)
+    read_capture_time(metadata, "IMG_20261120_101500.jpg")
+
+
 def main() -> None:
+    # Pillow warns on every damaged EXIF; printing the warnings costs more than reading the EXIF
+    warnings.simplefilter("ignore")
     args = sys.argv[1:]
+    target = test_one_input
+    if "--headers" in args:
+        args.remove("--headers")
+        target = test_one_header
     given = {arg.split("=", 1)[0] for arg in args if arg.startswith("-")}
     flags = [flag for flag in DEFAULT_FLAGS if flag.split("=", 1)[0] not in given]
     targets = [arg for arg in args if not arg.startswith("-")]
@@ -102,7 +134,7 @@ def main() -> None:
             corpus = targets or [scratch]  # the first folder receives what the run finds
             Path(corpus[0]).mkdir(parents=True, exist_ok=True)
             targets = corpus + [str(seed) for seed in SEEDS if seed.is_dir()]
-        atheris.Setup([sys.argv[0], *flags, *[a for a in args if a.startswith("-")], *targets], test_one_input)
+        atheris.Setup([sys.argv[0], *flags, *[a for a in args if a.startswith("-")], *targets], target)
         atheris.Fuzz()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,7 +76,15 @@ def _pillow_exif(image: Image.Image, problems: list[str]) -> tuple[dict[str, Any
 
 def _exifread_exif(data: bytes, problems: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     import exifread
+    from exifread.core.find_exif import determine_type
 
+    try:
+        offset, _endian, _fake = determine_type(io.BytesIO(data))
+    except Exception:  # no EXIF where exifread looks, or none it can place: it would return nothing
+        return {}, {}
+    if not _ifds_fit(memoryview(data)[offset:]):
+        problems.append("exifread not asked: EXIF directories claim more entries than the file holds")
+        return {}, {}
     try:
         tags = exifread.process_file(io.BytesIO(data), details=False, extract_thumbnail=False)
     except Exception as exc:
@@ -95,6 +104,45 @@ def _exifread_exif(data: bytes, problems: list[str]) -> tuple[dict[str, Any], di
         elif group in ("Image", "EXIF"):
             exif[name] = value if not isinstance(value, str) else tag.printable
     return exif, gps
+
+
+_SUB_IFD_TAGS = (0x8769, 0x8825, 0xA005)  # the Exif, GPS and Interoperability directories
+_MAX_IFDS = 16
+
+
+def _ifds_fit(tiff: memoryview) -> bool:
+    """Whether every directory exifread would walk has its entries inside the data.
+
+    exifread loops over the entry count a directory declares, reading past the end of the data as
+    zeros: a count of 65,535 in a 700-byte file costs it a second or more per directory. A count that
+    does not fit is damage, not data (EXIF comes before the pixels, so a cut file loses its picture
+    too), and such a file gets no second opinion.
+    """
+    if len(tiff) < 8 or bytes(tiff[:2]) not in (b"II", b"MM"):
+        return False
+    order = "<" if bytes(tiff[:2]) == b"II" else ">"
+    # (offset, whether its next-directory pointer is followed): exifread follows the chain from IFD0,
+    # not from the Exif, GPS and Interoperability directories
+    first = struct.unpack(order + "I", tiff[4:8])[0]
+    pending = [(first, True)] if first else []
+    seen: set[int] = set()
+    while pending and len(seen) < _MAX_IFDS:
+        offset, chained = pending.pop()
+        if offset in seen or offset + 2 > len(tiff):
+            continue  # a directory past the end reads as empty: no work for exifread
+        seen.add(offset)
+        (count,) = struct.unpack(order + "H", tiff[offset : offset + 2])
+        end = offset + 2 + 12 * count
+        if end > len(tiff):
+            return False
+        for index in range(count):
+            entry = offset + 2 + 12 * index
+            tag, kind = struct.unpack(order + "HH", tiff[entry : entry + 4])
+            if tag in _SUB_IFD_TAGS and kind in (4, 13):
+                pending.append((struct.unpack(order + "I", tiff[entry + 8 : entry + 12])[0], False))
+        if chained and end + 4 <= len(tiff) and struct.unpack(order + "I", tiff[end : end + 4])[0]:
+            pending.append((struct.unpack(order + "I", tiff[end : end + 4])[0], True))
+    return True
 
 
 def _xmp_packet(image: Image.Image) -> bytes:
