@@ -189,3 +189,31 @@ def test_a_progressive_jpeg_counts_the_coefficients_libjpeg_keeps_at_full_size()
     assert load_photo(encoded(picture, "JPEG", quality=80), "a.jpg", limits).working.size == (1024, 683)
     with pytest.raises(PhotoError, match="\\(3000x2000 RGB, progressive\\) needs 23 MiB to decode"):
         load_photo(encoded(picture, "JPEG", quality=80, progressive=True), "a.jpg", limits)
+
+
+def tiny_gif(frame: tuple[int, int], junk: bytes = b"") -> bytes:
+    """A GIF with a 0x32 logical screen whose one frame, disposed to the background, is `frame` large
+    (the shape of a 47-byte file the fuzzer found: Pillow filled 240 MB at open)."""
+    control = b"\x21\xf9\x04\x08\x00\x00\x00\x00"  # graphic control: disposal 2 (to background)
+    descriptor = b"\x2c" + struct.pack("<HHHH", 0, 0, *frame) + b"\x00"
+    pixels = b"\x02\x02\x44\x01\x00"  # LZW: minimum code size 2, one sub-block
+    return b"GIF89a" + struct.pack("<HH", 0, 32) + b"\x00\x00\x00" + junk + control + descriptor + pixels + b";"
+
+
+@pytest.mark.parametrize("junk", [b"", b"\x00\x00\xa2\x8a"])
+def test_a_gif_frame_over_the_budget_is_refused_before_pillow_opens_it(
+    junk: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[object] = []
+    monkeypatch.setattr(load.Image, "open", lambda *a, **k: opened.append(a) or pytest.fail("opened"))
+    limits = Limits(max_decoded_bytes=64 * 1024 * 1024)
+    with pytest.raises(PhotoError, match=r"declares a 9000x8000 frame, which needs 137 MiB"):
+        load_photo(tiny_gif((9000, 8000), junk), "claim.gif", limits)
+    with pytest.raises(PhotoError, match=r"declares a 20000x14000 frame \(280 MP\), over the 260 MP limit"):
+        load_photo(tiny_gif((20000, 14000), junk), "claim.gif", limits)
+    assert opened == []
+
+
+def test_a_small_gif_frame_still_loads() -> None:
+    photo = load_photo(encoded(Image.new("P", (40, 30), 3), "GIF"), "claim.gif", Limits(max_decoded_bytes=1 << 20))
+    assert (photo.width, photo.height) == (40, 30)

@@ -66,6 +66,7 @@ _PILLOW_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;1
 # them Pillow's): libwebp's frame and canvas (16.5 bytes), libavif's planes and frame (9.4 bytes),
 # libtiff's buffer of a strip, which may be the whole picture (7.3 bytes).
 _DECODER_COPIES = {"WEBP": 4, "AVIF": 3, "TIFF": 2}
+_GIF_SCAN_BYTES = 1 << 20  # extension blocks before a GIF's first frame, read no further
 # libheif's planes, in samples per pixel, by chroma subsampling.
 _HEIF_PLANES = {420: 1.5, 422: 2.0, 444: 3.0}
 # The modes of a HEIF picture read straight from libheif's buffer (others go through Pillow).
@@ -185,6 +186,8 @@ def load_photo(
         )
     timings["read"] = _ms(started)
 
+    if kind == "GIF":
+        _check_gif_canvas(data, limits)
     # Pillow refuses above twice MAX_IMAGE_PIXELS; our own check below enforces the exact limit.
     Image.MAX_IMAGE_PIXELS = limits.max_pixels // 2
     with warnings.catch_warnings():
@@ -251,6 +254,46 @@ def _decode(
         metadata=metadata,
         timings_ms=timings,
     )
+
+
+def _check_gif_canvas(data: bytes, limits: Limits) -> None:
+    """Refuse a GIF whose first frame is too large before Pillow opens it.
+
+    Opening a GIF already fills a buffer the size of its first frame when that frame asks to be
+    disposed to the background: a 47-byte file declaring a 22909x10496 frame cost 240 MB and a second
+    of filling before the budget below could refuse it. The logical screen and the first frame's
+    extent are read here, from the header and the blocks before the first image descriptor.
+    """
+    width, height = int.from_bytes(data[6:8], "little"), int.from_bytes(data[8:10], "little")
+    position = 13 + (3 << ((data[10] & 7) + 1) if len(data) > 10 and data[10] & 0x80 else 0)
+    while position < min(len(data), _GIF_SCAN_BYTES):
+        block = data[position]
+        if block == 0x2C and position + 9 < len(data):  # the first image descriptor
+            left, top, frame_w, frame_h = (
+                int.from_bytes(data[position + 1 + 2 * i : position + 3 + 2 * i], "little") for i in range(4)
+            )
+            width, height = max(width, left + frame_w), max(height, top + frame_h)
+            break
+        if block == 0x3B:  # the trailer: no frame at all
+            break
+        if block != 0x21:  # Pillow passes over a byte that starts no block, and so do we
+            position += 1
+            continue
+        position += 2
+        while position < len(data) and data[position]:  # the extension's sub-blocks
+            position += data[position] + 1
+        position += 1
+    if width * height > limits.max_pixels:
+        raise PhotoError(
+            f"the GIF file declares a {width}x{height} frame ({width * height / 1e6:.0f} MP), "
+            f"over the {limits.max_pixels / 1e6:.0f} MP limit"
+        )
+    needed = width * height * _PILLOW_BYTES["P"] * 2  # the frame and the background it is disposed to
+    if needed > limits.max_decoded_bytes:
+        raise PhotoError(
+            f"the GIF file declares a {width}x{height} frame, which needs {_mib(needed)} to decode, over the "
+            f"{_mib(limits.max_decoded_bytes)} decoding limit (setting EVIDENCE_CHECK_MAX_DECODED_BYTES)"
+        )
 
 
 def decoded_bytes(image: Image.Image, kind: str) -> int:
