@@ -14,6 +14,20 @@
     }
   }
 
+  // The error-level view of a photo, made by the server only when the agent asks for it.
+  Array.prototype.forEach.call(document.querySelectorAll("a.ela-link"), function (link) {
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      if (link.dataset.shown) { return; }
+      link.dataset.shown = "1";
+      var view = document.createElement("img");
+      view.className = "ela-view";
+      view.alt = link.dataset.alt;
+      view.src = link.href;
+      link.parentNode.insertAdjacentElement("afterend", view);
+    });
+  });
+
   var form = document.getElementById("claim-form");
   if (!form) { return; }
   var input = document.getElementById("photos");
@@ -24,6 +38,20 @@
     tz.value = zone;
     document.getElementById("tz-shown").textContent = zone;
   }
+
+  // The SKU looked up in the catalog as it is typed: its name, category and pictures, or a word
+  // that the catalog does not have it (the relevance look then has nothing to compare with).
+  var sku = document.getElementById("sku");
+  var skuFound = document.getElementById("sku-found");
+  function lookUpSku() {
+    var typed = sku.value.trim();
+    var match = Array.prototype.find.call(document.getElementById("skus").options, function (option) {
+      return option.value.toLowerCase() === typed.toLowerCase();
+    });
+    skuFound.textContent = !typed ? "" : match ? match.dataset.found : skuFound.dataset.unknown;
+  }
+  sku.addEventListener("input", lookUpSku);
+  lookUpSku();
 
   function listChosen() {
     chosen.textContent = "";
@@ -56,11 +84,33 @@
   var mark = document.getElementById("region-mark");
   var region = document.getElementById("region");
   var start = null;
+  // A browser shows JPEG, PNG, WebP and GIF itself; any other photo (HEIC above all) is previewed
+  // by the server as a JPEG, which says the photo's own size so that the box is given in its pixels.
+  var shown = 0;
   function showRegionPhoto(file) {
     clearRegion();
-    if (!file || !/^image\/(jpeg|png|webp|gif)$/.test(file.type)) { box.hidden = true; return; }
-    photo.src = URL.createObjectURL(file);
-    box.hidden = false;
+    var mine = ++shown;
+    box.hidden = true;
+    delete photo.dataset.width;
+    if (!file) { return; }
+    if (/^image\/(jpeg|png|webp|gif)$/.test(file.type)) {
+      photo.src = URL.createObjectURL(file);
+      box.hidden = false;
+      return;
+    }
+    var sent = new FormData();
+    sent.append("csrf", form.elements.csrf.value);
+    sent.append("photo", file, file.name);
+    var request = new XMLHttpRequest();
+    request.open("POST", "/claims/preview");
+    request.responseType = "blob";
+    request.addEventListener("load", function () {
+      if (mine !== shown || request.status !== 200) { return; }
+      photo.dataset.width = request.getResponseHeader("X-Photo-Width");
+      photo.src = URL.createObjectURL(request.response);
+      box.hidden = false;
+    });
+    request.send(sent);
   }
   function clearRegion() { region.value = ""; mark.hidden = true; }
   function point(event) {
@@ -84,7 +134,8 @@
   photo.addEventListener("pointermove", function (event) { if (start) { draw(start, point(event)); } });
   photo.addEventListener("pointerup", function (event) {
     if (!start) { return; }
-    var end = point(event), scale = photo.naturalWidth / photo.getBoundingClientRect().width;
+    var width = Number(photo.dataset.width) || photo.naturalWidth;
+    var end = point(event), scale = width / photo.getBoundingClientRect().width;
     var x = Math.round(Math.min(start.x, end.x) * scale), y = Math.round(Math.min(start.y, end.y) * scale);
     var w = Math.round(Math.abs(start.x - end.x) * scale), h = Math.round(Math.abs(start.y - end.y) * scale);
     start = null;
