@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from evidence_check.models import SCHEMA, ClaimReason
+from evidence_check.models import SCHEMA, ClaimReason, WantedOutcome
 
 # The ids the intake accepts (evidence_check.intake), written out for the OpenAPI description.
 ID_PATTERN = r"^[\w.:@/+-]{1,128}$"
@@ -79,7 +79,9 @@ class Report(BaseModel):
     claim_id: str
     sku: str | None = None
     customer_id: str | None = None
+    order_id: str | None = None
     reason: str | None = None
+    wanted: str | None = Field(None, description="refund, partial_refund, return, replacement or repair")
     verdict: VerdictName = Field(
         description="a recommendation: accept, review (a person should look) or reject"
     )
@@ -129,8 +131,12 @@ class VerifyFields(BaseModel):
     claim_id: str | None = Field(
         None, pattern=ID_PATTERN, description="default: a new id; the same id with the same photos is a retry"
     )
-    customer_id: str | None = Field(None, pattern=ID_PATTERN)
+    customer_id: str | None = Field(None, pattern=ID_PATTERN, examples=["cust-9"])
+    order_id: str | None = Field(
+        None, pattern=ID_PATTERN, description="the order the claim is about", examples=["SO-20261110-0042"]
+    )
     reason: ClaimReason | None = Field(None, description="default: damaged")
+    wanted: WantedOutcome | None = Field(None, description="what the customer asks for", examples=["refund"])
     region: str | None = Field(None, max_length=64, description="X,Y,W,H in pixels of the first photo")
     category: str | None = Field(None, max_length=64, description="product category for claim windows")
     tz: str | None = Field(None, max_length=64, description="IANA zone for times without offset")
@@ -152,7 +158,9 @@ REPORT_EXAMPLE: dict[str, Any] = {
     "claim_id": "c-123",
     "sku": "BAG-001",
     "customer_id": "cust-9",
+    "order_id": "SO-20261110-0042",
     "reason": "damaged",
+    "wanted": "refund",
     "verdict": "reject",
     "risk": 0.9,
     "confidence": 0.9,
@@ -259,7 +267,9 @@ class ClaimSummary(BaseModel):
     claim_id: str
     customer_id: str | None
     sku: str | None
+    order_id: str | None = None
     reason: str
+    wanted: str | None = None
     created_at: datetime
     updated_at: datetime
     verdict: Literal["accept", "review", "reject"] = Field(description="of the claim's latest report")

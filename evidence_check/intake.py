@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from evidence_check.explain import LANGUAGES
-from evidence_check.models import Claim, ClaimReason, Region, Timeline
+from evidence_check.models import Claim, ClaimReason, Region, Timeline, WantedOutcome
 
 # Claim ids, customer ids and SKUs: the API's form schema uses the same pattern. Matched whole
 # (`fullmatch`): with `match` and `$`, a value ending in a newline would pass.
@@ -52,7 +52,7 @@ def parse_moment(text: str | None, field: str, zone: ZoneInfo, end_of_day: bool 
 
 
 def valid_id(value: str) -> bool:
-    """Whether `value` can be a claim id, customer id or SKU."""
+    """Whether `value` can be a claim id, customer id, order id or SKU."""
     return _ID.fullmatch(value) is not None
 
 
@@ -82,6 +82,8 @@ def build_claim(
     claim_id: str | None = None,
     customer_id: str | None = None,
     reason: str | None = None,
+    order_id: str | None = None,
+    wanted: str | None = None,
     region: str | None = None,
     category: str | None = None,
     lang: str = "en",
@@ -102,12 +104,17 @@ def build_claim(
         choices = ", ".join(r.value for r in ClaimReason)
         raise IntakeError(f"reason: {reason!r} is not one of {choices}") from None
     try:
+        wanted_outcome = WantedOutcome(wanted) if wanted else None
+    except ValueError:
+        choices = ", ".join(o.value for o in WantedOutcome)
+        raise IntakeError(f"wanted: {wanted!r} is not one of {choices}") from None
+    try:
         parsed_region = Region.parse(region) if region else None
     except ValueError as exc:
         raise IntakeError(f"region: {exc}") from None
     if lang not in LANGUAGES:
         raise IntakeError(f"lang: {lang!r} is not one of {', '.join(LANGUAGES)}")
-    for name, value in (("claim_id", claim_id), ("customer_id", customer_id), ("sku", sku)):
+    for name, value in (("claim_id", claim_id), ("customer_id", customer_id), ("sku", sku), ("order_id", order_id)):
         check_id(name, value)
     return Claim(
         claim_id=claim_id or f"c-{uuid.uuid4().hex[:12]}",
@@ -116,6 +123,8 @@ def build_claim(
         sku=sku,
         category=category,
         reason=claim_reason,
+        order_id=order_id,
+        wanted=wanted_outcome,
         region=parsed_region,
         tenant=tenant,
         time_zone=time_zone,

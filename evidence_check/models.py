@@ -37,6 +37,18 @@ class ClaimReason(StrEnum):
     OTHER = "other"
 
 
+class WantedOutcome(StrEnum):
+    """What the customer asks for. A closed set so that queues can be sorted and counted by it:
+    money back keeping the item (`refund`), part of it (`partial_refund`), money back for the item
+    sent back (`return`), another item (`replacement`) or the item mended (`repair`)."""
+
+    REFUND = "refund"
+    PARTIAL_REFUND = "partial_refund"
+    RETURN = "return"
+    REPLACEMENT = "replacement"
+    REPAIR = "repair"
+
+
 @dataclass(frozen=True)
 class Region:
     """A rectangle in pixels of the oriented full-resolution photo."""
@@ -78,6 +90,8 @@ class Claim:
     sku: str | None = None
     category: str | None = None
     reason: ClaimReason = ClaimReason.DAMAGED
+    order_id: str | None = None
+    wanted: WantedOutcome | None = None  # what the customer asks for, when the intake says
     region: Region | None = None
     tenant: str = "default"
     time_zone: str = "UTC"

@@ -18,6 +18,7 @@ from evidence_check.models import (
     Status,
     Timeline,
     Verdict,
+    WantedOutcome,
 )
 
 _SEVERITY = {Status.FAIL: 0, Status.ERROR: 1, Status.WARN: 2, Status.UNKNOWN: 3, Status.PASS: 4}
@@ -32,7 +33,9 @@ def to_dict(report: Report, lang: str | None = None, channel: str = "cli", recor
         "claim_id": claim.claim_id,
         "sku": claim.sku,
         "customer_id": claim.customer_id,
+        "order_id": claim.order_id,
         "reason": claim.reason.value,
+        "wanted": claim.wanted.value if claim.wanted else None,
         "verdict": report.verdict.value,
         "risk": round(report.risk, 4),
         "confidence": round(report.confidence, 4),
@@ -147,6 +150,8 @@ def _from_dict(body: dict[str, Any]) -> Report:
         customer_id=body.get("customer_id"),
         sku=body.get("sku"),
         reason=ClaimReason(body["reason"]),
+        order_id=body.get("order_id"),
+        wanted=WantedOutcome(body["wanted"]) if body.get("wanted") else None,
     )
     images = tuple(
         ImageReport(

@@ -24,6 +24,7 @@ from evidence_check.imaging.features import Vocabulary
 from evidence_check.imaging.fingerprint import fingerprint
 from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
 from evidence_check.models import Claim, Report
+from evidence_check.previews import claim_previews
 from evidence_check.references import references_for, stored_print
 from evidence_check.render.html import thumbnail_uri
 from evidence_check.settings import Settings
@@ -40,7 +41,7 @@ from evidence_check.store.catalog_store import (
     set_zones,
 )
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage
-from evidence_check.store.claim_files import claim_fields, files_by_image, kept_claim, photo_files
+from evidence_check.store.claim_files import claim_fields, files_by_image, kept_claim
 from evidence_check.store.outcomes import decided_claims, open_challenge, record_outcome
 from evidence_check.store.reuse_tables import StoredPrint
 
@@ -164,14 +165,7 @@ def reverify_claim(store: Store, tenant: str, claim_id: str, *, settings: Settin
 def claim_thumbnails(store: Store, tenant: str, claim_id: str, settings: Settings) -> dict[str, str]:
     """Small re-encoded pictures (no metadata travels) of the claim's kept photos, by image id, for
     the HTML report; a photo whose file is no longer kept has none."""
-    thumbnails = {}
-    for image_id, filename, data in photo_files(store, tenant, claim_id):
-        try:
-            photo = load_photo(data, filename, limits_from(settings), image_id=image_id)
-        except PhotoError:
-            continue
-        thumbnails[image_id] = thumbnail_uri(photo.working)
-    return thumbnails
+    return {image_id: p.uri for image_id, p in claim_previews(store, tenant, claim_id, limits_from(settings)).items()}
 
 
 def evidence_thumbnails(store: Store, tenant: str, body: dict[str, Any], settings: Settings) -> dict[str, str]:
@@ -207,6 +201,7 @@ def announce_verified(store: Store, claim: Claim, body: dict[str, Any], now: dat
     data = {
         "claim_id": claim.claim_id,
         "customer_id": claim.customer_id,
+        "order_id": claim.order_id,
         "sku": claim.sku,
         "verdict": body["verdict"],
         "risk": body["risk"],

@@ -31,7 +31,9 @@ CLAIMS_EXAMPLE = {
             "claim_id": "c-123",
             "customer_id": "u-42",
             "sku": "BAG-001",
+            "order_id": "SO-20261110-0042",
             "reason": "damaged",
+            "wanted": "refund",
             "created_at": "2026-11-16T04:00:00+00:00",
             "updated_at": "2026-11-16T04:00:00+00:00",
             "verdict": "review",
@@ -66,13 +68,18 @@ def get_claims(
     verdict: Literal["accept", "review", "reject"] | None = None,
     customer_id: Annotated[str | None, Query(max_length=128)] = None,
     sku: Annotated[str | None, Query(max_length=128)] = None,
+    order_id: Annotated[str | None, Query(max_length=128, description="the claims of this order")] = None,
     since: Annotated[datetime | None, Query(description="recorded at or after (ISO 8601; UTC without an offset)")] = None,
     until: Annotated[datetime | None, Query(description="recorded before (ISO 8601; UTC without an offset)")] = None,
-    q: Annotated[str | None, Query(max_length=128, description="part of the claim id, customer id or SKU")] = None,
+    q: Annotated[
+        str | None, Query(max_length=128, description="part of the claim id, customer id, order id or SKU")
+    ] = None,
 ) -> Any:
     """Pages are cut by `cursor`: a claim recorded while a client pages through shows on the first
     page and moves no other claim from one page to the next."""
-    where = ClaimFilter(verdict=verdict, customer_id=customer_id, sku=sku, since=since, until=until, text=q)
+    where = ClaimFilter(
+        verdict=verdict, customer_id=customer_id, sku=sku, order_id=order_id, since=since, until=until, text=q
+    )
     try:
         page = list_claims(store, tenant, where, limit, cursor)
     except CursorInvalid as exc:

@@ -60,6 +60,8 @@ VERIFY_BODY = {
                 "example": {
                     "claim_id": "c-123",
                     "sku": "BAG-001",
+                    "order_id": "SO-20261110-0042",
+                    "wanted": "refund",
                     "ordered_at": "2026-11-10T10:00+08:00",
                     "delivered_at": "2026-11-14T15:00+08:00",
                     "reason": "damaged",

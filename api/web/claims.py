@@ -19,13 +19,15 @@ from api.verifying import answer, parse_verify
 from api.web import words as w
 from api.web.pages import Console, ConsoleDep, claim_url, to_sign_in
 from api.web.session import CSRF_FIELD, Agent, check_csrf
+from api.web.timeline import timeline_points
 from evidence_check.checks.challenge import new_code
 from evidence_check.engine import now_utc
 from evidence_check.intake import IntakeError
 from evidence_check.models import Challenge
+from evidence_check.previews import Preview, claim_previews
 from evidence_check.render.html import render_html
 from evidence_check.report import in_language
-from evidence_check.service import claim_thumbnails, decide, evidence_thumbnails
+from evidence_check.service import claim_thumbnails, decide, evidence_thumbnails, limits_from
 from evidence_check.store import RequestConflict
 from evidence_check.store.catalog_store import list_skus
 from evidence_check.store.challenge_tables import OutcomeRow
@@ -36,7 +38,8 @@ router = APIRouter(include_in_schema=False)
 
 # The claim fields of POST /v1/verify the form sends; `tz` is filled in by the page's script.
 FORM_FIELDS = (
-    "claim_id", "customer_id", "sku", "reason", "ordered_at", "shipped_at", "delivered_at", "claimed_at", "region", "tz",
+    "claim_id", "customer_id", "order_id", "sku", "reason", "wanted",
+    "ordered_at", "shipped_at", "delivered_at", "claimed_at", "region", "tz",
 )  # fmt: skip
 
 
@@ -160,14 +163,15 @@ def _report_page(console: Console, agent: Agent, claim_id: str, challenge: Chall
         return console.render("missing.html", status_code=404, claim_id=claim_id)
     history = [in_language(body, console.lang, "console") for body in recorded]
     settings = console.request.app.state.settings
-    thumbnails = claim_thumbnails(console.store, agent.tenant, claim_id, settings)
+    previews = claim_previews(console.store, agent.tenant, claim_id, limits_from(settings))
     earlier = evidence_thumbnails(console.store, agent.tenant, history[-1], settings)
     return console.render(
         "claim.html",
         report=history[-1],
         earlier=list(reversed(history[:-1])),
         decision=_latest_decision(console, agent.tenant, claim_id),
-        cards=[_card(image, thumbnails, earlier) for image in history[-1].get("images", [])],
+        cards=[_card(image, previews, earlier) for image in history[-1].get("images", [])],
+        timeline=timeline_points(history[-1], console.zone, console.lang),
         challenge=challenge,
         saved=console.request.query_params.get("saved"),
         replaced=console.request.query_params.get("replaced"),
@@ -197,15 +201,21 @@ def _form(console: Console, agent: Agent, kept: dict[str, str], error: str | Non
     )
 
 
-def _card(image: dict[str, Any], thumbnails: dict[str, str], earlier: dict[str, str]) -> dict[str, Any]:
-    """A photo (its re-encoded thumbnail while its file is kept) and its checks, the three looks first."""
+def _card(image: dict[str, Any], previews: dict[str, Preview], earlier: dict[str, str]) -> dict[str, Any]:
+    """A photo (its re-encoded preview while its file is kept, with the region drawn on it) and its
+    checks, the three looks first."""
     checks = image.get("checks") or {}
     looks = ("location", "timestamp", "relevance")
     order = [*(n for n in looks if n in checks), *(n for n in checks if n not in looks)]
     location = (checks.get("location") or {}).get("details") or {}
+    integrity = (checks.get("integrity") or {}).get("details") or {}
     return {
+        "image_id": str(image.get("image_id")),
         "filename": image.get("filename"),
-        "thumbnail": thumbnails.get(str(image.get("image_id"))),
+        "preview": previews.get(str(image.get("image_id"))),
+        "region": _box(location.get("region")),
+        "proposed_region": _box(location.get("proposed_region")),
+        "flags": [str(flag) for flag in integrity.get("flags") or []],
         "error": image.get("error"),
         "verdict": image.get("verdict"),
         "risk": image.get("risk", 0.0),
@@ -214,6 +224,14 @@ def _card(image: dict[str, Any], thumbnails: dict[str, str], earlier: dict[str, 
         "reused_from": _reused_from(checks.get("reuse") or {}),
         "earlier_photos": _earlier_photos(checks.get("reuse") or {}, earlier),
     }
+
+
+def _box(value: Any) -> tuple[int, int, int, int] | None:
+    """[x, y, w, h] of the location look's details, when it is one."""
+    if isinstance(value, list) and len(value) == 4 and all(isinstance(v, int | float) for v in value):
+        x, y, w, h = (int(v) for v in value)
+        return (x, y, w, h)
+    return None
 
 
 def _earlier_photos(reuse: dict[str, Any], earlier: dict[str, str]) -> list[dict[str, str]]:

@@ -78,6 +78,7 @@ class Console:
             verdicts=w.VERDICTS[self.lang],
             statuses=w.STATUSES[self.lang],
             reasons_words=w.REASONS[self.lang],
+            wanted_words=w.WANTED[self.lang],
             outcomes=w.OUTCOMES[self.lang],
             check_titles={name: title(name, self.lang) for name in BY_NAME},
             agent=agent,

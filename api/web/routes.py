@@ -1,4 +1,4 @@
-"""The console's pages besides a claim's: sign in and out, the language switch, the queue, the catalog."""
+"""The console's pages besides a claim's and the catalog's: sign in and out, the language switch, the queue."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ from api.web.session import (
 from evidence_check.engine import now_utc
 from evidence_check.report import in_language
 from evidence_check.store import Store
-from evidence_check.store.catalog_store import list_skus
 from evidence_check.store.claims import (
     ClaimFilter,
     ClaimPage,
@@ -132,13 +131,6 @@ def queue(
         ago=lambda moment: w.duration(now_utc() - moment, console.lang),
         strongest=lambda item: _strongest_reason(item, console.lang),
     )
-
-
-@router.get("/catalog", response_class=HTMLResponse)
-def catalog(console: ConsoleDep) -> Response:
-    if console.agent is None:
-        return to_sign_in(console.request)
-    return console.render("catalog.html", skus=list_skus(console.store, console.agent.tenant))
 
 
 def _strongest_reason(item: ClaimSummary, lang: str) -> str:

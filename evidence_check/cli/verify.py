@@ -14,7 +14,7 @@ from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_
 from evidence_check.engine import Upload, now_utc
 from evidence_check.imaging.load import PhotoError, read_file
 from evidence_check.intake import IntakeError, build_claim
-from evidence_check.models import ClaimReason
+from evidence_check.models import ClaimReason, WantedOutcome
 from evidence_check.render.html import render_html, thumbnail_uri
 from evidence_check.render.text import render_text
 from evidence_check.service import limits_from, verify_claim
@@ -41,7 +41,11 @@ def verify(
     claimed_at: Annotated[str | None, typer.Option(help="ISO 8601; default: now")] = None,
     claim_id: Annotated[str | None, typer.Option(help="default: a new id")] = None,
     customer_id: Annotated[str | None, typer.Option()] = None,
+    order_id: Annotated[str | None, typer.Option(help="the order the claim is about")] = None,
     reason: Annotated[ClaimReason, typer.Option(case_sensitive=False)] = ClaimReason.DAMAGED,
+    wanted: Annotated[
+        WantedOutcome | None, typer.Option(case_sensitive=False, help="what the customer asks for")
+    ] = None,
     region: Annotated[str | None, typer.Option(help="X,Y,W,H in pixels of the first photo")] = None,
     category: Annotated[str | None, typer.Option(help="product category for claim windows")] = None,
     tz: Annotated[str | None, typer.Option(help="IANA zone for times without offset")] = None,
@@ -72,7 +76,9 @@ def verify(
             claimed_at=claimed_at,
             claim_id=claim_id,
             customer_id=customer_id,
+            order_id=order_id,
             reason=reason.value,
+            wanted=wanted.value if wanted else None,
             region=region,
             category=category,
             lang=lang.value,

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from evidence_check.models import Claim, ClaimReason, Region, Timeline
+from evidence_check.models import Claim, ClaimReason, Region, Timeline, WantedOutcome
 from evidence_check.store.database import Store, StoreError
 from evidence_check.store.tables import ClaimRow, PhotoFileRow, PhotoRow
 
@@ -33,6 +33,8 @@ def claim_fields(claim: Claim) -> dict[str, Any]:
         "sku": claim.sku,
         "category": claim.category,
         "reason": claim.reason.value,
+        "order_id": claim.order_id,
+        "wanted": claim.wanted.value if claim.wanted else None,
         "region": [region.x, region.y, region.w, region.h] if region else None,
         "time_zone": claim.time_zone,
         "lang": claim.lang,
@@ -51,6 +53,8 @@ def claim_from_fields(tenant: str, claim_id: str, fields: dict[str, Any]) -> Cla
         sku=fields.get("sku"),
         category=fields.get("category"),
         reason=ClaimReason(fields.get("reason", ClaimReason.DAMAGED.value)),
+        order_id=fields.get("order_id"),
+        wanted=WantedOutcome(fields["wanted"]) if fields.get("wanted") else None,
         region=Region(*region) if region else None,
         tenant=tenant,
         time_zone=fields.get("time_zone", "UTC"),

@@ -33,9 +33,10 @@ class ClaimFilter:
     verdict: str | None = None  # of the claim's latest report
     customer_id: str | None = None
     sku: str | None = None
+    order_id: str | None = None
     since: datetime | None = None  # the claim's first recording, inclusive
     until: datetime | None = None  # exclusive
-    text: str | None = None  # a part of the claim id, customer id or SKU, any case
+    text: str | None = None  # a part of the claim id, customer id, order id or SKU, any case
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,9 @@ class ClaimSummary:
     claim_id: str
     customer_id: str | None
     sku: str | None
+    order_id: str | None
     reason: str
+    wanted: str | None
     created_at: datetime
     updated_at: datetime
     verdict: str
@@ -151,6 +154,8 @@ def _filtered(query: Select[Any], where: ClaimFilter) -> Select[Any]:
         query = query.where(ClaimRow.customer_id == where.customer_id)
     if where.sku is not None:
         query = query.where(ClaimRow.sku == where.sku)
+    if where.order_id is not None:
+        query = query.where(ClaimRow.order_id == where.order_id)
     if where.since is not None:
         query = query.where(ClaimRow.created_at >= _aware(where.since))
     if where.until is not None:
@@ -163,7 +168,7 @@ def _filtered(query: Select[Any], where: ClaimFilter) -> Select[Any]:
             or_(
                 *(
                     func.lower(cast(column, String)).like(pattern, escape="\\")
-                    for column in (ClaimRow.claim_id, ClaimRow.customer_id, ClaimRow.sku)
+                    for column in (ClaimRow.claim_id, ClaimRow.customer_id, ClaimRow.order_id, ClaimRow.sku)
                 )
             )
         )
@@ -183,7 +188,9 @@ def _summary(
         claim_id=claim.claim_id,
         customer_id=claim.customer_id,
         sku=claim.sku,
+        order_id=claim.order_id,
         reason=claim.reason,
+        wanted=claim.wanted,
         created_at=_aware(claim.created_at),
         updated_at=_aware(claim.updated_at),
         verdict=verdict,

@@ -248,6 +248,8 @@ class Store:
                 customer_id=claim.customer_id,
                 sku=claim.sku,
                 reason=claim.reason.value,
+                order_id=claim.order_id,
+                wanted=claim.wanted.value if claim.wanted else None,
                 created_at=when,
                 updated_at=when,
             )
@@ -257,6 +259,8 @@ class Store:
             row.updated_at = when
             row.customer_id = claim.customer_id or row.customer_id
             row.sku = claim.sku or row.sku
+            row.order_id = claim.order_id or row.order_id
+            row.wanted = claim.wanted.value if claim.wanted else row.wanted
         return row
 
 

@@ -24,7 +24,10 @@ class Base(DeclarativeBase):
 
 class ClaimRow(Base):
     __tablename__ = "claims"
-    __table_args__ = (UniqueConstraint("tenant", "claim_id", name="uq_claims_tenant_claim"),)
+    __table_args__ = (
+        UniqueConstraint("tenant", "claim_id", name="uq_claims_tenant_claim"),
+        Index("ix_claims_tenant_order", "tenant", "order_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant: Mapped[str] = mapped_column(String(64))
@@ -32,6 +35,8 @@ class ClaimRow(Base):
     customer_id: Mapped[str | None] = mapped_column(String(128))
     sku: Mapped[str | None] = mapped_column(String(128))
     reason: Mapped[str] = mapped_column(String(32))
+    order_id: Mapped[str | None] = mapped_column(String(128))
+    wanted: Mapped[str | None] = mapped_column(String(32))  # refund | partial_refund | return | replacement | repair
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # The claim as last sent (timeline, category, region, ...): what verifying it again starts from.

@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from evidence_check.engine import now_utc
 from evidence_check.store import Store
@@ -23,6 +25,7 @@ from tests.api.conftest import Server, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 PHOTOS = (ROOT / "fixtures" / "images" / "genuine_after_delivery.jpg", ROOT / "fixtures" / "images" / "no_exif.jpg")
+HEIC = ROOT / "fixtures" / "images" / "genuine_after_delivery.heic"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = [
     "--headless",
@@ -57,12 +60,26 @@ def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
 
 @pytest.fixture
 def page(served: tuple[Server, str], viewport: dict[str, int]) -> Iterator[Any]:
+    """A page whose every request off the test server is aborted and counted in `page.refused`
+    (an air-gapped site: a page asking for anything elsewhere would break there)."""
+    server, _key = served
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         context = browser.new_context(viewport=viewport, timezone_id="Asia/Shanghai", locale="en-GB")
         opened = context.new_page()
         opened.requested = []  # type: ignore[attr-defined]
-        opened.on("request", lambda request: opened.requested.append(request.url))  # type: ignore[attr-defined]
+        opened.refused = []  # type: ignore[attr-defined]
+
+        def only_this_server(route: Any) -> None:
+            url = route.request.url
+            opened.requested.append(url)  # type: ignore[attr-defined]
+            if url.startswith((server.url + "/", "blob:", "data:")):
+                route.continue_()
+            else:
+                opened.refused.append(url)  # type: ignore[attr-defined]
+                route.abort()
+
+        context.route("**/*", only_this_server)
         try:
             yield opened
         finally:
@@ -75,7 +92,42 @@ def _shot(page: Any, name: str) -> None:
         page.screenshot(path=str(Path(folder) / f"console-{name}.png"), full_page=True)
 
 
-def test_an_agent_signs_in_verifies_a_claim_and_decides_it(page: Any, served: tuple[Server, str]) -> None:
+def _fits(page: Any) -> None:
+    """Nothing wider than the screen: every field and button in reach without scrolling sideways."""
+    width = page.viewport_size["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
+
+
+def _until(page: Any, expression: str, seconds: float = 60) -> None:
+    """Poll `expression` from the test (Playwright's own polling evaluates strings inside the page,
+    which the console's Content-Security-Policy forbids)."""
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {seconds} s: {expression}"
+        time.sleep(0.1)
+
+
+def _drag(page: Any, target: Any, start: tuple[float, float], end: tuple[float, float]) -> None:
+    """A box dragged on `target` between two points given as fractions of its width and height."""
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * start[0], box["y"] + box["height"] * start[1])
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * end[0], box["y"] + box["height"] * end[1], steps=5)
+    page.mouse.up()
+
+
+def _product_picture(folder: Path) -> Path:
+    """A catalog picture of its own (not one of the claim's photos: a customer's photo that is the
+    shop's listing picture would be another story)."""
+    path = folder / "bag-front.jpg"
+    Image.radial_gradient("L").convert("RGB").resize((640, 480)).save(path, "JPEG", quality=90)
+    return path
+
+
+def test_an_agent_signs_in_verifies_a_claim_and_decides_it(
+    page: Any, served: tuple[Server, str], tmp_path: Path
+) -> None:
     server, key = served
     page.goto(server.url + "/")
     assert "/signin" in page.url
@@ -84,43 +136,67 @@ def test_an_agent_signs_in_verifies_a_claim_and_decides_it(page: Any, served: tu
     page.wait_for_url(server.url + "/")
     sync_api.expect(page.get_by_text("acme")).to_be_visible()
 
-    # A new claim: facts, dates in the agent's zone, two photos, a region dragged on the first.
+    # A product in the catalog, for the SKU lookup.
+    page.get_by_role("link", name="Catalog").click()
+    page.get_by_label("SKU", exact=True).fill("BAG-001")
+    page.get_by_label("Name").fill("Travel bag")
+    page.get_by_label("Pictures of the product").set_input_files(str(_product_picture(tmp_path)))
+    page.get_by_role("button", name="Add images").click()
+    page.wait_for_url(re.compile(r".*/catalog/BAG-001\?added=1$"))
+
+    # A new claim: the five facts, dates in the agent's zone, two photos, a region dragged on the first.
     page.get_by_role("link", name="New claim").click()
     assert page.locator("#tz").input_value() == "Asia/Shanghai"
     page.get_by_label("Claim id (optional)").fill("c-browser-1")
     page.get_by_label("Customer").fill("u-42")
+    page.get_by_label("Order", exact=True).fill("SO-1001")
+    page.get_by_label("SKU", exact=True).fill("BAG-001")
+    sync_api.expect(page.locator("#sku-found")).to_contain_text("Travel bag")
+    page.get_by_label("SKU", exact=True).fill("BAG-404")
+    sync_api.expect(page.locator("#sku-found")).to_contain_text("Not in the catalog")
+    page.get_by_label("SKU", exact=True).fill("BAG-001")
     page.get_by_label("Reason").select_option("damaged")
+    page.get_by_label("Wanted outcome").select_option("replacement")
     page.get_by_label("Ordered").fill("2026-11-10T10:00")
     page.get_by_label("Delivered").fill("2026-11-14T15:00")
     page.locator("#photos").set_input_files([str(p) for p in PHOTOS])
     photo = page.locator("#region-photo")
     photo.wait_for(state="visible")
-    page.wait_for_function("document.getElementById('region-photo').naturalWidth > 0")
-    box = photo.bounding_box()
-    page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.2)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5, steps=5)
-    page.mouse.up()
+    _until(page, "document.getElementById('region-photo').naturalWidth > 0")
+    _drag(page, photo, (0.2, 0.2), (0.6, 0.5))
     region = page.locator("#region").input_value()
     x, y, w, h = (int(v) for v in region.split(","))
     natural = page.evaluate("[document.getElementById('region-photo').naturalWidth, document.getElementById('region-photo').naturalHeight]")
     assert abs(x - natural[0] * 0.2) <= natural[0] * 0.02 and abs(w - natural[0] * 0.4) <= natural[0] * 0.03
     assert abs(y - natural[1] * 0.2) <= natural[1] * 0.02 and h > 0
+    _fits(page)
     _shot(page, "form-en")
     page.get_by_role("button", name="Verify the photos").click()
     page.wait_for_url(re.compile(r".*/claims/c-browser-1$"), timeout=120_000)
 
-    # The verdict and the sentence that decided it come first.
+    # The verdict and the sentence that decided it come first; the facts; the region on the photo.
     verdict = page.locator("#verdict .badge").inner_text()
     assert verdict in ("Accept", "Review", "Reject")
     assert page.locator(".basis").inner_text().strip()
     assert page.locator("article.card").count() == 2
+    assert "SO-1001" in page.locator("dl.facts").inner_text() and "Replacement" in page.locator("dl.facts").inner_text()
+    marked = page.locator("article.card").first.locator("rect.region.given")
+    sync_api.expect(marked).to_be_visible()
+    assert [int(marked.get_attribute(name) or -1) for name in ("x", "y", "width", "height")] == [x, y, w, h]
+    # The timeline in the agent's zone: ordered 2026-11-10 10:00 as typed in Shanghai.
+    sync_api.expect(page.locator("svg.timeline")).to_contain_text("2026-11-10 10:00")
+    # The error-level view is made only when asked for.
+    assert page.locator("img.ela-view").count() == 0
+    page.get_by_role("link", name="Show the error-level view").first.click()
+    _until(page, "document.querySelector('img.ela-view') && document.querySelector('img.ela-view').naturalWidth > 0")
+    _fits(page)
     _shot(page, "report-en")
 
     # 中文, a retake challenge, an outcome.
     page.get_by_role("link", name="中文").click()
     page.wait_for_url(re.compile(r".*/claims/c-browser-1$"))
     assert page.locator("html").get_attribute("lang") == "zh-Hans"
+    sync_api.expect(page.locator("svg.timeline")).to_contain_text("4 天")
     page.get_by_role("button", name="发出补拍验证码").click()
     code = page.locator(".challenge .code").inner_text()
     assert re.fullmatch(r"[A-Z0-9]{4,8}", code), code
@@ -131,25 +207,36 @@ def test_an_agent_signs_in_verifies_a_claim_and_decides_it(page: Any, served: tu
     page.wait_for_url(re.compile(r".*[?&]saved=genuine"))
     sync_api.expect(page.get_by_role("status").filter(has_text="处理结果已记录")).to_be_visible()
 
-    # The claim in the queue, found by search, decided.
+    # The claim in the queue, found by its order, decided.
     page.get_by_role("link", name="售后申请").first.click()
-    page.get_by_label("搜索").fill("browser")
+    page.get_by_label("搜索").fill("so-1001")
     page.get_by_role("button", name="筛选").click()
-    page.wait_for_url(re.compile(r".*[?&]q=browser"))
+    page.wait_for_url(re.compile(r".*[?&]q=so-1001"))
     row = page.locator("tr", has=page.get_by_role("link", name="c-browser-1"))
     sync_api.expect(row).to_have_count(1)
-    assert row.count() == 1 and "属实" in row.inner_text()
+    assert row.count() == 1 and "属实" in row.inner_text() and "换货" in row.inner_text()
     # Times are written in the browser's zone, which the page's script told the server.
     assert "Asia/Shanghai" in page.locator("table.queue thead").first.inner_text()
     _shot(page, "queue-zh")
     page.get_by_role("link", name="English").click()
     _shot(page, "queue-en")
+
+    # The same photo in a later claim: its report links to this one, and the link opens it.
+    page.get_by_role("link", name="New claim").click()
+    page.get_by_label("Claim id (optional)").fill("c-browser-2")
+    page.get_by_label("Customer").fill("u-77")
+    page.locator("#photos").set_input_files(str(PHOTOS[0]))
+    page.get_by_role("button", name="Verify the photos").click()
+    page.wait_for_url(re.compile(r".*/claims/c-browser-2$"), timeout=120_000)
+    page.get_by_role("link", name="c-browser-1").first.click()
+    page.wait_for_url(re.compile(r".*/claims/c-browser-1$"))
+    assert page.locator("h1").inner_text() == "c-browser-1"
+
     page.get_by_role("link", name="New claim").click()
     page.get_by_role("link", name="中文").click()
     _shot(page, "form-zh")
-
-    leaving = [url for url in page.requested if not url.startswith(server.url + "/") and not url.startswith(("blob:", "data:"))]  # type: ignore[attr-defined]
-    assert leaving == [], leaving
+    assert len(page.requested) > 10  # type: ignore[attr-defined]  (the route saw the page's requests)
+    assert page.refused == [], page.refused  # type: ignore[attr-defined]
 
 
 def _sign_in(page: Any, server: Server, key: str) -> None:
@@ -174,6 +261,61 @@ def test_on_a_tablet_a_photo_that_cannot_be_read_gives_the_form_back_by_keyboard
     assert "no photo could be read" in page.get_by_role("alert").inner_text()
     assert page.get_by_label("Customer").input_value() == "u-43"
     assert not page.locator("#region-photo").is_visible()  # no photo to draw on
-    # Nothing wider than the screen: every field and the button are within reach without scrolling sideways.
-    assert page.evaluate("document.documentElement.scrollWidth") <= 768
+    _fits(page)
     _shot(page, "form-error-tablet")
+    assert page.refused == []  # type: ignore[attr-defined]
+
+
+def test_a_heic_photo_is_previewed_on_the_form_and_the_report(page: Any, served: tuple[Server, str]) -> None:
+    """Chromium shows no HEIC: the form's preview and the report's photo are the server's JPEGs,
+    and a box dragged on the preview is given in the photo's own pixels."""
+    server, key = served
+    _sign_in(page, server, key)
+    page.goto(server.url + "/claims/new")
+    page.get_by_label("Claim id (optional)").fill("c-heic")
+    page.locator("#photos").set_input_files(str(HEIC))
+    photo = page.locator("#region-photo")
+    photo.wait_for(state="visible", timeout=60_000)
+    _until(page, "document.getElementById('region-photo').naturalWidth > 0")
+    full_width = int(page.evaluate("document.getElementById('region-photo').dataset.width"))
+    assert full_width >= page.evaluate("document.getElementById('region-photo').naturalWidth") > 0
+    _drag(page, photo, (0.5, 0.5), (0.75, 0.75))
+    x, _y, w, _h = (int(v) for v in page.locator("#region").input_value().split(","))
+    assert abs(x - full_width * 0.5) <= full_width * 0.02 and abs(w - full_width * 0.25) <= full_width * 0.03
+    page.get_by_role("button", name="Verify the photos").click()
+    page.wait_for_url(re.compile(r".*/claims/c-heic$"), timeout=120_000)
+    shown = page.locator("article.card svg.photo image")
+    assert (shown.get_attribute("href") or "").startswith("data:image/jpeg;base64,")
+    sync_api.expect(page.locator("article.card rect.region.given")).to_be_visible()
+    assert page.refused == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "viewport", [{"width": 1280, "height": 800}, {"width": 768, "height": 1024}], ids=["laptop", "tablet"], indirect=True
+)
+def test_zones_are_drawn_on_a_catalog_image_by_dragging_and_naming(
+    page: Any, served: tuple[Server, str], tmp_path: Path
+) -> None:
+    server, key = served
+    _sign_in(page, server, key)
+    picture = _product_picture(tmp_path)
+    page.goto(server.url + "/catalog")
+    page.get_by_label("SKU", exact=True).fill("BAG-7")
+    page.get_by_label("Pictures of the product").set_input_files(str(picture))
+    page.get_by_role("button", name="Add images").click()
+    page.wait_for_url(re.compile(r".*/catalog/BAG-7\?added=1$"))
+    page.get_by_label("Open this image to draw on it").set_input_files(str(picture))
+    _until(page, "document.querySelector('.zone-photo').naturalWidth > 0")
+    _drag(page, page.locator("svg.zone-map"), (0.25, 0.25), (0.75, 0.5))
+    # The new box's name field has the focus: the agent types its name.
+    page.keyboard.type("zipper")
+    box = page.locator("input[name=zone_box]").first.input_value()
+    zx, zy, zw, zh = (int(v) for v in box.split(","))
+    assert abs(zx - 160) <= 13 and abs(zy - 120) <= 10 and abs(zw - 320) <= 20 and abs(zh - 120) <= 15
+    _fits(page)
+    page.get_by_role("button", name="Save the zones").click()
+    page.wait_for_url(re.compile(r".*[?&]saved=bag-front.jpg"))
+    assert page.locator("input[name=zone_name]").first.input_value() == "zipper"
+    sync_api.expect(page.locator("svg.zone-map rect.zone")).to_have_count(1)
+    _shot(page, f"catalog-zones-{page.viewport_size['width']}")
+    assert page.refused == []  # type: ignore[attr-defined]

@@ -150,7 +150,7 @@ def test_the_catalog_page_lists_skus_with_image_counts(api: Api) -> None:
     )
     assert added.status_code == 201, added.text
     page = api.client.get("/catalog").text
-    assert re.search(r"<td>BAG-001</td>.*?<td class=\"num\">1</td>", page, re.S)
+    assert re.search(r"<td><a href=\"/catalog/BAG-001\">BAG-001</a></td>.*?<td class=\"num\">1</td>", page, re.S)
 
 
 def test_the_stylesheet_and_script_are_served_by_the_app(api: Api) -> None:

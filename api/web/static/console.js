@@ -14,6 +14,20 @@
     }
   }
 
+  // The error-level view of a photo, made by the server only when the agent asks for it.
+  Array.prototype.forEach.call(document.querySelectorAll("a.ela-link"), function (link) {
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      if (link.dataset.shown) { return; }
+      link.dataset.shown = "1";
+      var view = document.createElement("img");
+      view.className = "ela-view";
+      view.alt = link.dataset.alt;
+      view.src = link.href;
+      link.parentNode.insertAdjacentElement("afterend", view);
+    });
+  });
+
   var form = document.getElementById("claim-form");
   if (!form) { return; }
   var input = document.getElementById("photos");
@@ -24,6 +38,20 @@
     tz.value = zone;
     document.getElementById("tz-shown").textContent = zone;
   }
+
+  // The SKU looked up in the catalog as it is typed: its name, category and pictures, or a word
+  // that the catalog does not have it (the relevance look then has nothing to compare with).
+  var sku = document.getElementById("sku");
+  var skuFound = document.getElementById("sku-found");
+  function lookUpSku() {
+    var typed = sku.value.trim();
+    var match = Array.prototype.find.call(document.getElementById("skus").options, function (option) {
+      return option.value.toLowerCase() === typed.toLowerCase();
+    });
+    skuFound.textContent = !typed ? "" : match ? match.dataset.found : skuFound.dataset.unknown;
+  }
+  sku.addEventListener("input", lookUpSku);
+  lookUpSku();
 
   function listChosen() {
     chosen.textContent = "";
@@ -56,11 +84,33 @@
   var mark = document.getElementById("region-mark");
   var region = document.getElementById("region");
   var start = null;
+  // A browser shows JPEG, PNG, WebP and GIF itself; any other photo (HEIC above all) is previewed
+  // by the server as a JPEG, which says the photo's own size so that the box is given in its pixels.
+  var shown = 0;
   function showRegionPhoto(file) {
     clearRegion();
-    if (!file || !/^image\/(jpeg|png|webp|gif)$/.test(file.type)) { box.hidden = true; return; }
-    photo.src = URL.createObjectURL(file);
-    box.hidden = false;
+    var mine = ++shown;
+    box.hidden = true;
+    delete photo.dataset.width;
+    if (!file) { return; }
+    if (/^image\/(jpeg|png|webp|gif)$/.test(file.type)) {
+      photo.src = URL.createObjectURL(file);
+      box.hidden = false;
+      return;
+    }
+    var sent = new FormData();
+    sent.append("csrf", form.elements.csrf.value);
+    sent.append("photo", file, file.name);
+    var request = new XMLHttpRequest();
+    request.open("POST", "/claims/preview");
+    request.responseType = "blob";
+    request.addEventListener("load", function () {
+      if (mine !== shown || request.status !== 200) { return; }
+      photo.dataset.width = request.getResponseHeader("X-Photo-Width");
+      photo.src = URL.createObjectURL(request.response);
+      box.hidden = false;
+    });
+    request.send(sent);
   }
   function clearRegion() { region.value = ""; mark.hidden = true; }
   function point(event) {
@@ -84,7 +134,8 @@
   photo.addEventListener("pointermove", function (event) { if (start) { draw(start, point(event)); } });
   photo.addEventListener("pointerup", function (event) {
     if (!start) { return; }
-    var end = point(event), scale = photo.naturalWidth / photo.getBoundingClientRect().width;
+    var width = Number(photo.dataset.width) || photo.naturalWidth;
+    var end = point(event), scale = width / photo.getBoundingClientRect().width;
     var x = Math.round(Math.min(start.x, end.x) * scale), y = Math.round(Math.min(start.y, end.y) * scale);
     var w = Math.round(Math.abs(start.x - end.x) * scale), h = Math.round(Math.abs(start.y - end.y) * scale);
     start = null;
@@ -131,5 +182,126 @@
     progress.value = 0;
     submit.disabled = true;
     request.send(new FormData(form));
+  });
+})();
+
+// The catalog's zones: drag a box on an image (the file opened from the agent's computer, or the
+// blank sheet of the image's size), name it in its row; the rows are the zones, typed or dragged.
+// The form sends them in the plain form PUT /v1/catalog/{sku}/zones takes: {"zipper": [x, y, w, h]}.
+(function () {
+  "use strict";
+  var SVG = "http://www.w3.org/2000/svg";
+  Array.prototype.forEach.call(document.querySelectorAll(".zone-card"), function (card) {
+    var stage = card.querySelector(".zone-stage");
+    var map = card.querySelector(".zone-map");
+    var photo = card.querySelector(".zone-photo");
+    var size = card.querySelector(".zone-size");
+    var form = card.querySelector(".zone-form");
+    var rows = card.querySelector(".zone-rows tbody");
+    var width = Number(stage.dataset.width), height = Number(stage.dataset.height);
+    var fontSize = Math.max(Math.floor(width / 28), 12);
+    var start = null, drawing = null;
+
+    function box(text) {
+      var parts = text.split(",").map(function (v) { return Number(v.trim()); });
+      return parts.length === 4 && parts.every(function (v) { return isFinite(v) && v >= 0; }) && parts[2] > 0 && parts[3] > 0 ? parts : null;
+    }
+    function zones() {
+      return Array.prototype.map.call(rows.querySelectorAll(".zone-row"), function (row) {
+        var inputs = row.querySelectorAll("input");
+        return { name: inputs[0].value.trim(), text: inputs[1].value.trim(), box: box(inputs[1].value) };
+      });
+    }
+    function redraw() {
+      Array.prototype.forEach.call(map.querySelectorAll(".zone, .zone-name"), function (node) { node.remove(); });
+      zones().forEach(function (zone) {
+        if (!zone.box) { return; }
+        var rect = document.createElementNS(SVG, "rect");
+        rect.setAttribute("class", "zone");
+        ["x", "y", "width", "height"].forEach(function (name, i) { rect.setAttribute(name, zone.box[i]); });
+        rect.setAttribute("vector-effect", "non-scaling-stroke");
+        var label = document.createElementNS(SVG, "text");
+        label.setAttribute("class", "zone-name");
+        label.setAttribute("x", zone.box[0] + 6);
+        label.setAttribute("y", zone.box[1] + 6);
+        label.setAttribute("font-size", fontSize);
+        label.setAttribute("dominant-baseline", "hanging");
+        label.textContent = zone.name;
+        map.appendChild(rect);
+        map.appendChild(label);
+      });
+    }
+    function emptyRow() {
+      var last = rows.querySelector(".zone-row:last-child");
+      var inputs = last.querySelectorAll("input");
+      if (!inputs[0].value && !inputs[1].value) { return last; }
+      var copy = last.cloneNode(true);
+      Array.prototype.forEach.call(copy.querySelectorAll("input"), function (input) { input.value = ""; });
+      rows.appendChild(copy);
+      return copy;
+    }
+    function point(event) {
+      var rect = map.getBoundingClientRect();
+      return {
+        x: Math.round(Math.min(Math.max(event.clientX - rect.left, 0), rect.width) * width / rect.width),
+        y: Math.round(Math.min(Math.max(event.clientY - rect.top, 0), rect.height) * height / rect.height)
+      };
+    }
+    map.addEventListener("pointerdown", function (event) {
+      event.preventDefault();
+      start = point(event);
+      map.setPointerCapture(event.pointerId);
+      drawing = document.createElementNS(SVG, "rect");
+      drawing.setAttribute("class", "zone drawing");
+      drawing.setAttribute("vector-effect", "non-scaling-stroke");
+      map.appendChild(drawing);
+    });
+    map.addEventListener("pointermove", function (event) {
+      if (!start) { return; }
+      var end = point(event);
+      drawing.setAttribute("x", Math.min(start.x, end.x));
+      drawing.setAttribute("y", Math.min(start.y, end.y));
+      drawing.setAttribute("width", Math.abs(start.x - end.x));
+      drawing.setAttribute("height", Math.abs(start.y - end.y));
+    });
+    map.addEventListener("pointerup", function (event) {
+      if (!start) { return; }
+      var end = point(event);
+      var found = [Math.min(start.x, end.x), Math.min(start.y, end.y), Math.abs(start.x - end.x), Math.abs(start.y - end.y)];
+      start = null;
+      drawing.remove();
+      if (found[2] < 2 || found[3] < 2) { return; }
+      var row = emptyRow();
+      var inputs = row.querySelectorAll("input");
+      inputs[1].value = found.join(",");
+      redraw();
+      inputs[0].focus();
+    });
+    rows.addEventListener("input", redraw);
+    rows.addEventListener("click", function (event) {
+      if (!event.target.classList.contains("zone-remove")) { return; }
+      var row = event.target.closest(".zone-row");
+      if (rows.querySelectorAll(".zone-row").length > 1) { row.remove(); }
+      else { Array.prototype.forEach.call(row.querySelectorAll("input"), function (input) { input.value = ""; }); }
+      redraw();
+    });
+    card.querySelector(".zone-open").addEventListener("change", function (event) {
+      var file = event.target.files[0];
+      if (!file) { return; }
+      photo.onload = function () {
+        stage.classList.add("open");
+        photo.hidden = false;
+        if (photo.naturalWidth !== width || photo.naturalHeight !== height) { size.textContent = size.dataset.wrong; }
+      };
+      photo.src = URL.createObjectURL(file);
+    });
+    form.addEventListener("submit", function () {
+      var all = zones().filter(function (zone) { return zone.name || zone.text; });
+      // A row the server must explain (no name, not four numbers) is sent as rows, not as JSON.
+      if (all.some(function (zone) { return !zone.name || !zone.box; })) { return; }
+      var plain = {};
+      all.forEach(function (zone) { plain[zone.name] = zone.box; });
+      form.elements.zones.value = JSON.stringify(plain);
+    });
   });
 })();

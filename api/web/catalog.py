@@ -1,0 +1,169 @@
+"""The catalog's pages: the SKUs, one SKU with its images and the zones drawn on them, adding images
+(a new SKU too) and drawing zones.
+
+They call the same service functions as `POST /v1/catalog/{sku}/images` and
+`PUT /v1/catalog/{sku}/zones`, and zones are read by the same parser, in the plain form that endpoint
+takes for one image: `{"zipper": [x, y, w, h]}` in the image's pixels. The store keeps a catalog
+image's measurements, not its pixels: to draw on an image the agent opens the same file from their
+computer, and the page checks its size against the stored one.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import anyio.to_thread
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.upload import UploadInvalid, UploadLimits, UploadTooLarge, read_multipart
+from api.web.pages import Console, ConsoleDep, to_sign_in
+from api.web.session import CSRF_FIELD, check_csrf
+from evidence_check.catalog import parse_zones
+from evidence_check.engine import Upload, now_utc
+from evidence_check.intake import ID_RULE, valid_id
+from evidence_check.service import add_to_catalog, set_catalog_zones
+from evidence_check.store.catalog_store import list_skus, sku_images
+
+router = APIRouter(include_in_schema=False)
+
+
+def sku_url(sku: str, query: dict[str, str] | None = None) -> str:
+    return f"/catalog/{quote(sku, safe='')}" + ("?" + urlencode(query) if query else "")
+
+
+@router.get("/catalog", response_class=HTMLResponse)
+def catalog(console: ConsoleDep) -> Response:
+    if console.agent is None:
+        return to_sign_in(console.request)
+    return console.render("catalog.html", skus=list_skus(console.store, console.agent.tenant), sku_url=sku_url)
+
+
+@router.post("/catalog/images", response_class=HTMLResponse)
+async def add_images(request: Request, console: ConsoleDep) -> Response:
+    """Images for a SKU (a new one, or one the catalog has): measured once and stored as the API
+    stores them. A wrong SKU or no readable image gives the page back with one line, nothing stored."""
+    agent = console.agent
+    if agent is None:
+        return to_sign_in(request)
+    settings = console.settings
+    limits = UploadLimits(settings.max_file_bytes, settings.max_request_bytes, settings.max_photos)
+    try:
+        form = await read_multipart(
+            request.headers.get("content-type"), request.headers.get("content-length"), request.stream(), limits
+        )
+    except (UploadInvalid, UploadTooLarge) as exc:
+        return _catalog_problem(console, str(exc), 413 if isinstance(exc, UploadTooLarge) else 422)
+    try:
+        check_csrf(agent, form.fields.get(CSRF_FIELD))
+        sku = form.fields.get("sku", "").strip()
+        images = [f for f in form.files if f.field == "images"]
+        if not valid_id(sku):
+            return _catalog_problem(console, f"sku: {sku[:80]!r} must be {ID_RULE}", 422)
+        if not images:
+            return _catalog_problem(console, "images: choose one or more pictures of the product", 422)
+
+        def stored() -> Any:
+            with request.app.state.gate:
+                return add_to_catalog(
+                    console.store,
+                    agent.tenant,
+                    sku,
+                    [Upload(f.filename or "upload", f.data) for f in images],
+                    name=form.fields.get("name", "").strip()[:255] or None,
+                    category=form.fields.get("category", "").strip()[:64] or None,
+                    zones=None,
+                    settings=settings,
+                    now=now_utc(),
+                )
+
+        result = await anyio.to_thread.run_sync(stored)
+    finally:
+        form.close()
+    if result.added == 0 and len(result.skipped) == len(images):
+        name, reason = result.skipped[0]
+        return _catalog_problem(console, f"no image could be read ({name}: {reason})", 422)
+    return RedirectResponse(sku_url(sku, {"added": str(result.added)}), status_code=303)
+
+
+@router.post("/catalog/{sku:path}/zones", response_class=HTMLResponse)
+async def save_zones(request: Request, console: ConsoleDep, sku: str) -> Response:
+    """The zones of one image, replacing that image's; the SKU's other images keep theirs. `zones`
+    is the plain JSON form; without the page's script the rows of `zone_name` and `zone_box` are read."""
+    agent = console.agent
+    if agent is None:
+        return to_sign_in(request)
+    form = await request.form()
+    check_csrf(agent, str(form.get(CSRF_FIELD) or ""))
+    found = sku_images(console.store, agent.tenant, sku)
+    if found is None:
+        return console.render("missing.html", status_code=404, claim_id=sku)
+    _summary, images = found
+    image = str(form.get("image") or "")
+    if image not in {i.filename for i in images}:
+        return _sku_page(console, sku, f"image: {image[:80]!r} is not one of the images of {sku}", 422)
+    try:
+        drawn = _drawn(str(form.get("zones") or ""), form.getlist("zone_name"), form.getlist("zone_box"))
+    except ValueError as exc:
+        return _sku_page(console, sku, f"zones: {exc}", 422)
+    zones = {i.filename: i.zones for i in images if i.zones and i.filename != image}
+    if drawn:
+        zones[image] = drawn
+    set_catalog_zones(console.store, agent.tenant, sku, zones, now_utc())
+    return RedirectResponse(sku_url(sku, {"saved": image}), status_code=303)
+
+
+@router.get("/catalog/{sku:path}", response_class=HTMLResponse)
+def sku_page(console: ConsoleDep, sku: str) -> Response:
+    if console.agent is None:
+        return to_sign_in(console.request)
+    return _sku_page(console, sku, None)
+
+
+def _drawn(text: str, names: list[Any], boxes: list[Any]) -> dict[str, list[int]]:
+    """The zones as sent: the plain JSON form, else the rows (an empty row is no zone)."""
+    if text.strip():
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            raise ValueError('not JSON (expected {"name": [x, y, w, h], ...})') from None
+        return parse_zones(value) if value else {}
+    rows: dict[str, Any] = {}
+    for name, box in zip(names, boxes, strict=False):
+        name, box = str(name).strip(), str(box).strip()
+        if not name and not box:
+            continue
+        if not name:
+            raise ValueError(f"the zone at {box!r} has no name")
+        try:
+            rows[name] = [int(part) for part in box.split(",")]
+        except ValueError:
+            raise ValueError(f"zone {name!r} must be X,Y,W,H, got {box!r}") from None
+    return parse_zones(rows) if rows else {}
+
+
+def _sku_page(console: Console, sku: str, problem: str | None, status: int = 200) -> Response:
+    assert console.agent is not None
+    found = sku_images(console.store, console.agent.tenant, sku)
+    if found is None:
+        return console.render("missing.html", status_code=404, claim_id=sku)
+    summary, images = found
+    query = console.request.query_params
+    return console.render(
+        "sku.html",
+        status_code=status,
+        summary=summary,
+        images=images,
+        problem=problem,
+        added=query.get("added"),
+        saved=query.get("saved"),
+        sku_zones_url=f"{sku_url(sku)}/zones",
+    )
+
+
+def _catalog_problem(console: Console, problem: str, status: int) -> Response:
+    assert console.agent is not None
+    skus = list_skus(console.store, console.agent.tenant)
+    return console.render("catalog.html", status_code=status, skus=skus, sku_url=sku_url, problem=problem)

@@ -1,0 +1,72 @@
+"""Pictures the console shows besides the report: a preview of a photo being added to a new claim
+(browsers show no HEIC, so the server turns any readable photo into a JPEG), and the error-level
+view of a claim's kept photo, made only when the agent asks for it.
+
+Both are re-encoded (no metadata of the original travels) and decoded under the analysis gate that
+bounds how many photos a process holds in memory at once. The error-level view is the tenant's own:
+another tenant's claim or photo is "not found", as everywhere.
+"""
+
+from __future__ import annotations
+
+import anyio.to_thread
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse, Response
+
+from api.upload import UploadInvalid, UploadLimits, UploadTooLarge, read_multipart
+from api.web.pages import ConsoleDep, to_sign_in
+from api.web.session import CSRF_FIELD, check_csrf
+from evidence_check.imaging.load import PhotoError
+from evidence_check.previews import error_level_png, upload_preview
+from evidence_check.service import limits_from
+
+router = APIRouter(include_in_schema=False)
+
+PRIVATE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+@router.post("/claims/preview")
+async def preview(request: Request, console: ConsoleDep) -> Response:
+    """One photo (field `photo`) as a JPEG preview; its upright size in `X-Photo-Width` and
+    `X-Photo-Height`, which the form draws the region in. Nothing is recorded."""
+    agent = console.agent
+    if agent is None:
+        return PlainTextResponse("sign in first", status_code=401)
+    settings = console.settings
+    limits = UploadLimits(settings.max_file_bytes, settings.max_file_bytes + 64 * 1024, 1)
+    try:
+        form = await read_multipart(
+            request.headers.get("content-type"), request.headers.get("content-length"), request.stream(), limits
+        )
+    except (UploadInvalid, UploadTooLarge) as exc:
+        return PlainTextResponse(str(exc), status_code=413 if isinstance(exc, UploadTooLarge) else 422)
+    try:
+        check_csrf(agent, form.fields.get(CSRF_FIELD))
+        if len(form.files) != 1:
+            return PlainTextResponse("send one photo in the field 'photo'", status_code=422)
+        sent = form.files[0]
+
+        def made() -> tuple[bytes, int, int]:
+            with request.app.state.gate:
+                return upload_preview(sent.data, sent.filename or "photo", limits_from(settings))
+
+        try:
+            jpeg, width, height = await anyio.to_thread.run_sync(made)
+        except PhotoError as exc:
+            return PlainTextResponse(f"{sent.filename}: {exc}", status_code=422)
+    finally:
+        form.close()
+    headers = {**PRIVATE, "X-Photo-Width": str(width), "X-Photo-Height": str(height)}
+    return Response(jpeg, media_type="image/jpeg", headers=headers)
+
+
+@router.get("/claims/{claim_id:path}/photos/{image_id}/ela.png")
+def error_levels(request: Request, console: ConsoleDep, claim_id: str, image_id: str) -> Response:
+    agent = console.agent
+    if agent is None:
+        return to_sign_in(request)
+    with request.app.state.gate:
+        png = error_level_png(console.store, agent.tenant, claim_id, image_id, limits_from(console.settings))
+    if png is None:
+        return PlainTextResponse("no such kept photo in this merchant's claim", status_code=404)
+    return Response(png, media_type="image/png", headers=PRIVATE)

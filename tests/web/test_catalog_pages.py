@@ -1,0 +1,106 @@
+"""The catalog's pages: SKUs linked to their page, a new product with images, more images, zones
+drawn on one image (the plain form PUT /v1/catalog/{sku}/zones takes) without touching the others'."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from tests.api.conftest import Api, bearer, jpeg
+from tests.web.conftest import csrf_of, sign_in
+
+
+def _add(api: Api, token: str, sku: str, *names: str, **fields: str):  # type: ignore[no-untyped-def]
+    """Each file name its own picture."""
+    files = [("images", (name, jpeg(sum(map(ord, name)), (640, 480)), "image/jpeg")) for name in names]
+    return api.client.post(
+        "/catalog/images", files=files, data={"csrf": token, "sku": sku, **fields}, follow_redirects=False
+    )
+
+
+def test_a_product_is_added_with_images_and_shown_with_them(api: Api) -> None:
+    token = csrf_of(api.client.get("/catalog").text)
+    added = _add(api, token, "BAG-9", "front.jpg", "back.jpg", name="Travel bag", category="bags")
+    assert added.status_code == 303 and added.headers["location"] == "/catalog/BAG-9?added=2"
+    listed = api.client.get("/catalog").text
+    assert '<a href="/catalog/BAG-9">BAG-9</a>' in listed and "Travel bag" in listed
+    page = api.client.get("/catalog/BAG-9?added=2").text
+    assert "Images added: 2" in page and "front.jpg" in page and "back.jpg" in page and "640 × 480" in page
+    sku = api.client.get("/v1/catalog/BAG-9").json()
+    assert (sku["name"], sku["images"]) == ("Travel bag", 2)
+    more = _add(api, token, "BAG-9", "side.jpg")
+    assert more.status_code == 303
+    sku = api.client.get("/v1/catalog/BAG-9").json()
+    assert (sku["name"], sku["images"]) == ("Travel bag", 3)  # more images keep the product's name
+
+
+def test_a_wrong_sku_or_unreadable_images_store_nothing_and_say_why(api: Api) -> None:
+    token = csrf_of(api.client.get("/catalog").text)
+    bad_sku = _add(api, token, "BAG 9", "front.jpg")
+    assert bad_sku.status_code == 422 and "sku:" in bad_sku.text
+    unreadable = api.client.post(
+        "/catalog/images",
+        files=[("images", ("x.jpg", b"not a picture", "image/jpeg"))],
+        data={"csrf": token, "sku": "BAG-1"},
+    )
+    assert unreadable.status_code == 422 and "no image could be read (x.jpg" in unreadable.text
+    assert api.client.get("/v1/catalog").json()["items"] == []
+    assert _add(api, "", "BAG-1", "a.jpg").status_code == 403
+
+
+def test_zones_drawn_on_one_image_leave_the_others_zones_alone(api: Api) -> None:
+    token = csrf_of(api.client.get("/catalog").text)
+    _add(api, token, "BAG-9", "front.jpg", "back.jpg")
+    api.client.put("/v1/catalog/BAG-9/zones", json={"back.jpg": {"seam": [5, 5, 50, 50]}})
+    plain = {"zipper": [120, 40, 200, 60], "strap": [0, 0, 80, 400]}
+    saved = api.client.post(
+        "/catalog/BAG-9/zones",
+        data={"csrf": token, "image": "front.jpg", "zones": json.dumps(plain)},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text
+    images = {i["filename"]: i["zones"] for i in api.client.get("/v1/catalog/BAG-9").json()["image_list"]}
+    assert images == {"front.jpg": plain, "back.jpg": {"seam": [5, 5, 50, 50]}}
+    page = api.client.get("/catalog/BAG-9").text
+    assert re.search(r'<rect class="zone" x="120" y="40" width="200" height="60"', page)
+    assert 'name="zone_name" value="zipper"' in page
+    # Without the page's script the rows are sent; an empty row is no zone.
+    rows = api.client.post(
+        "/catalog/BAG-9/zones",
+        data={"csrf": token, "image": "front.jpg", "zone_name": ["lid", ""], "zone_box": ["1,2,30,40", ""]},
+        follow_redirects=False,
+    )
+    assert rows.status_code == 303
+    images = {i["filename"]: i["zones"] for i in api.client.get("/v1/catalog/BAG-9").json()["image_list"]}
+    assert images["front.jpg"] == {"lid": [1, 2, 30, 40]} and images["back.jpg"] == {"seam": [5, 5, 50, 50]}
+
+
+def test_bad_zones_are_one_line_and_change_nothing(api: Api) -> None:
+    token = csrf_of(api.client.get("/catalog").text)
+    _add(api, token, "BAG-9", "front.jpg")
+    for data, words in (
+        ({"zones": '{"zipper": [1, 2]}'}, "must be [x, y, w, h]"),
+        ({"zones": "{not json"}, "not JSON"),
+        ({"zone_name": "", "zone_box": "1,2,3,4"}, "has no name"),
+        ({"zone_name": "lid", "zone_box": "one,two"}, "must be X,Y,W,H"),
+        ({"image": "other.jpg", "zones": "{}"}, "is not one of the images of BAG-9"),
+    ):
+        answer = api.client.post("/catalog/BAG-9/zones", data={"csrf": token, "image": "front.jpg", **data})
+        assert answer.status_code == 422 and words in answer.text, (data, answer.text[:300])
+    assert api.client.get("/v1/catalog/BAG-9").json()["zones"] == 0
+
+
+def test_another_tenants_catalog_is_not_found(keyed: tuple[Api, dict[str, str]]) -> None:
+    api, keys = keyed
+    added = api.client.post(
+        "/v1/catalog/BAG-1/images",
+        files=[("images", ("a.jpg", jpeg(3, (640, 480)), "image/jpeg"))],
+        headers=bearer(keys["acme"]),
+    )
+    assert added.status_code == 201
+    sign_in(api, keys["globex"])
+    token = csrf_of(api.client.get("/catalog").text)
+    assert "BAG-1" not in api.client.get("/catalog").text
+    assert api.client.get("/catalog/BAG-1").status_code == 404
+    zones = api.client.post("/catalog/BAG-1/zones", data={"csrf": token, "image": "a.jpg", "zones": "{}"})
+    assert zones.status_code == 404

@@ -1,0 +1,114 @@
+"""The report page's pictures and facts: the order and wanted outcome, the region drawn on the photo,
+the timeline in the agent's zone and language, the error-level view on request (the tenant's own
+photos only), and previews of photos a browser cannot show (HEIC)."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+from PIL import Image
+
+from tests.api.conftest import CLAIM, Api, bearer, jpeg, photos
+from tests.web.conftest import csrf_of, sign_in
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "images"
+HEIC = FIXTURES / "genuine_after_delivery.heic"
+
+
+def _form(api: Api, claim_id: str, files: list, **fields: str) -> None:
+    token = csrf_of(api.client.get("/claims/new").text)
+    answer = api.client.post(
+        "/claims/new", files=files, data={**CLAIM, "csrf": token, "claim_id": claim_id, **fields}, follow_redirects=False
+    )
+    assert answer.status_code == 303, answer.text
+
+
+def test_the_facts_of_the_claim_are_on_the_form_the_report_and_the_queue(api: Api) -> None:
+    form = api.client.get("/claims/new").text
+    assert re.search(r'<label for="order_id">Order</label>', form) and '<option value="replacement"' in form
+    _form(api, "c-facts", photos(("a.jpg", jpeg(1))), order_id="SO-77", wanted="replacement", customer_id="u-1")
+    page = api.client.get("/claims/c-facts").text
+    assert re.search(r"<dt>Order</dt><dd>SO-77</dd>", page) and "<dd>Replacement</dd>" in page
+    queue = api.client.get("/", params={"q": "so-77"}).text
+    assert "c-facts" in queue and "Order SO-77" in queue and "Replacement" in queue
+    assert "c-facts" not in api.client.get("/", params={"q": "so-78"}).text
+    api.client.get("/lang", params={"to": "zh", "next": "/"})
+    assert "<dd>换货</dd>" in api.client.get("/claims/c-facts").text
+    bad = api.client.post(
+        "/claims/new",
+        files=photos(("a.jpg", jpeg(2))),
+        data={"csrf": csrf_of(form), "order_id": "SO 1", "customer_id": "u-2"},
+    )
+    assert bad.status_code == 422 and "order_id" in bad.text and 'value="SO 1"' in bad.text
+
+
+def test_the_marked_region_is_drawn_on_the_photo_in_its_own_pixels(api: Api) -> None:
+    _form(api, "c-region", photos(("a.jpg", jpeg(3, (640, 480)))), region="100,50,200,120")
+    page = api.client.get("/claims/c-region").text
+    assert 'viewBox="0 0 640 480"' in page
+    assert re.search(r'<rect class="region given" x="100" y="50" width="200" height="120"', page)
+    _form(api, "c-plain", photos(("b.jpg", jpeg(4, (640, 480)))))
+    assert 'class="region given"' not in api.client.get("/claims/c-plain").text
+
+
+def test_the_timeline_is_drawn_in_the_agents_zone_with_gaps_in_its_language(api: Api) -> None:
+    _form(api, "c-time", photos(("a.jpg", jpeg(5))))  # ordered 2026-11-10 10:00 in Shanghai
+    api.client.cookies.set("ec_tz", "Europe%2FLondon")
+    london = api.client.get("/claims/c-time").text
+    svg = london.split('<svg class="timeline"', 1)[1].split("</svg>", 1)[0]
+    assert "2026-11-10 02:00" in svg and "Ordered" in svg and "4 days" in svg  # ordered → delivered
+    api.client.cookies.set("ec_tz", "Asia%2FShanghai")
+    api.client.get("/lang", params={"to": "zh", "next": "/"})
+    shanghai = api.client.get("/claims/c-time").text.split('<svg class="timeline"', 1)[1]
+    assert "2026-11-10 10:00" in shanghai and "4 天" in shanghai and "下单" in shanghai
+
+
+def test_the_error_level_view_is_made_on_request_for_the_tenants_own_photo(keyed: tuple[Api, dict[str, str]]) -> None:
+    api, keys = keyed
+    made = api.client.post(
+        "/v1/verify", files=photos(("a.jpg", jpeg(6, (640, 480)))), data={"claim_id": "acme-ela"}, headers=bearer(keys["acme"])
+    )
+    image_id = made.json()["images"][0]["image_id"]
+    sign_in(api, keys["acme"])
+    page = api.client.get("/claims/acme-ela").text
+    link = f"/claims/acme-ela/photos/{image_id}/ela.png"
+    assert f'href="{link}"' in page and f'src="{link}"' not in page  # a link, not drawn until asked
+    answer = api.client.get(link)
+    assert answer.status_code == 200 and answer.headers["content-type"] == "image/png"
+    with Image.open(io.BytesIO(answer.content)) as view:
+        assert view.size == (640, 480)
+    assert api.client.get(f"/claims/acme-ela/photos/{'0' * 64}/ela.png").status_code == 404
+    sign_in(api, keys["globex"])
+    assert api.client.get(link).status_code == 404
+
+
+def test_a_heic_photo_is_previewed_as_jpeg_on_the_form_and_the_report(api: Api) -> None:
+    data = HEIC.read_bytes()
+    token = csrf_of(api.client.get("/claims/new").text)
+    preview = api.client.post(
+        "/claims/preview", files=[("photo", ("p.heic", data, "image/heic"))], data={"csrf": token}
+    )
+    assert preview.status_code == 200 and preview.headers["content-type"] == "image/jpeg"
+    with Image.open(io.BytesIO(preview.content)) as shown:
+        assert shown.format == "JPEG"
+        size = (int(preview.headers["x-photo-width"]), int(preview.headers["x-photo-height"]))
+        assert abs(shown.width / shown.height - size[0] / size[1]) < 0.02
+    broken = api.client.post(
+        "/claims/preview", files=[("photo", ("x.heic", b"not a photo", "image/heic"))], data={"csrf": token}
+    )
+    assert broken.status_code == 422 and "x.heic" in broken.text and "\n" not in broken.text.strip()
+    assert api.client.post("/claims/preview", files=[("photo", ("p.heic", data, "image/heic"))]).status_code == 403
+    _form(api, "c-heic", [("photos", ("p.heic", data, "image/heic"))])
+    page = api.client.get("/claims/c-heic").text
+    assert re.search(r'<image href="data:image/jpeg;base64,', page)
+    assert api.count("claims") == 1
+
+
+def test_every_wanted_outcome_has_its_words_in_both_languages() -> None:
+    from api.web.words import WANTED
+    from evidence_check.models import WantedOutcome
+
+    for lang in ("en", "zh"):
+        assert list(WANTED[lang]) == [outcome.value for outcome in WantedOutcome]
