@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy import DateTime, Integer, LargeBinary, String, UniqueConstraint, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evidence_check.store.database import Store, StoreError, _one_line
@@ -31,7 +31,20 @@ class ThumbnailRow(Base):
 
 
 def put_thumbnails(store: Store, tenant: str, pictures: Mapping[str, bytes], when: datetime) -> int:
-    """Store the thumbnails (image id -> JPEG) the tenant has none of yet; how many were new."""
+    """Store the thumbnails (image id -> JPEG) the tenant has none of yet; how many were new.
+
+    Another process storing the same picture at the same moment wins: this one then stores the rest."""
+    try:
+        return _put_thumbnails(store, tenant, pictures, when)
+    except IntegrityError:
+        pass
+    try:
+        return _put_thumbnails(store, tenant, pictures, when)
+    except IntegrityError as exc:
+        raise StoreError(f"could not store thumbnails: {_one_line(exc)}") from None
+
+
+def _put_thumbnails(store: Store, tenant: str, pictures: Mapping[str, bytes], when: datetime) -> int:
     if not pictures:
         return 0
     try:
@@ -49,6 +62,8 @@ def put_thumbnails(store: Store, tenant: str, pictures: Mapping[str, bytes], whe
                 for image_id, data in new.items()
             )
             return len(new)
+    except IntegrityError:
+        raise
     except SQLAlchemyError as exc:
         raise StoreError(f"could not store thumbnails: {_one_line(exc)}") from None
 
