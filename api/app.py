@@ -26,6 +26,7 @@ from api.metrics import Metrics
 from api.observe import LOG_LEVEL_VARIABLE, RequestObserver, log_requests
 from api.routes import (
     catalog,
+    catalog_import,
     catalog_read,
     claims,
     decisions,
@@ -104,6 +105,7 @@ def create_app(
     app.include_router(decisions.router)
     app.include_router(claims.router)
     app.include_router(references.router)
+    app.include_router(catalog_import.router)
     app.include_router(catalog.router)
     app.include_router(pictures.router)
     app.include_router(catalog_read.router)
