@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 from PIL import Image
 from sqlalchemy import text
+from typer.testing import CliRunner
 
+from evidence_check.cli import app
 from tests.api.conftest import Api, bearer, jpeg, photos
 from tests.conftest import FIXTURES
 
@@ -102,3 +105,17 @@ def test_a_catalog_stored_before_thumbnails_shows_none_until_its_images_are_adde
     assert (again["added"], api.count("thumbnails")) == (0, 1)
     html = api.client.get("/v1/claims/c-old", params={"format": "html"}).text
     assert ("CAM-1", "Is it the ordered item: CAM-1") in FIGURE.findall(html)
+
+
+def test_the_command_lines_html_report_shows_the_catalog_image_too(api: Api, tmp_path: Path) -> None:
+    _catalog(api)
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(_crop(CAMERA))
+    page = tmp_path / "report.html"
+    done = CliRunner().invoke(
+        app,
+        ["verify", str(photo), "--sku", "CAM-1", "--ordered-at", "2026-11-10", "--format", "html",
+         "--out", str(page), "--db", api.store.url],
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert ("CAM-1", "Is it the ordered item: CAM-1") in FIGURE.findall(page.read_text())
