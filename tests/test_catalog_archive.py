@@ -95,6 +95,9 @@ def test_too_many_entries_or_images_are_refused() -> None:
     assert "21 entries, over the limit of 20" in _refused({"manifest.jsonl": _manifest({"sku": "A", "images": ["0.jpg"]}), **many})
     six = {f"{n}.jpg": PICTURE for n in range(6)}
     assert "names 6 images" in _refused({"manifest.jsonl": _manifest({"sku": "A", "images": list(six)}), **six})
+    # One picture named by six rows would be measured six times: it counts six times.
+    rows = [{"sku": f"S-{n}", "images": ["0.jpg"]} for n in range(6)]
+    assert "names 6 images" in _refused({"manifest.jsonl": _manifest(*rows), "0.jpg": PICTURE})
 
 
 def test_an_archive_inside_the_archive_is_refused_by_name_and_by_content() -> None:
@@ -153,3 +156,10 @@ def test_a_malformed_manifest_row_refuses_the_manifest(text: str, said: str) -> 
     with pytest.raises(ValueError, match=said):
         list(parse_manifest(io.StringIO(text), ".jsonl"))
     assert said in _refused({"manifest.jsonl": text.encode(), "a.jpg": PICTURE})
+
+
+def test_a_csv_field_over_csvs_own_limit_is_a_malformed_row_not_a_crash() -> None:
+    text = "sku,images\nA," + "x" * 200_000 + "\n"
+    with pytest.raises(ValueError, match="near row 2: not CSV"):
+        list(parse_manifest(io.StringIO(text), ".csv"))
+    assert "not CSV" in _refused({"manifest.csv": text.encode(), "a.jpg": PICTURE})

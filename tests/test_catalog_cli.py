@@ -268,6 +268,8 @@ def test_an_interrupted_import_keeps_what_it_stored_and_resumes(
         ("m.csv", "name,images\nx,y.jpg\n", "header"),
         ("m.jsonl", "{broken\n", "line 1 is not JSON"),
         ("m.csv", "sku,images\nA-1,\n", "lists no images"),
+        ("m.csv", "sku,images\nA-1," + "x" * 200_000 + "\n", "not CSV (field larger than field limit"),
+        ("m.jsonl", '{"sku": "A-1", "images": 7}\n', "images must be a list"),
     ],
 )
 def test_bad_manifest_is_one_line(sqlite_url: str, tmp_path: Path, name: str, content: str, message: str) -> None:

@@ -4,7 +4,8 @@ The archive is read, never extracted: images are read by name from it, into memo
 time, each counted as it is decompressed. What an archive may hold is bounded before anything is
 measured (`ArchiveLimits`), and an archive over a bound is refused whole, with one line:
 
-- entries (files and folders) at most `max_entries`; images the manifest names at most `max_images`;
+- entries (files and folders) at most `max_entries`; images the manifest names at most `max_images`
+  (counted each time a row names one);
 - each image at most `max_file_bytes` once decompressed, all of them together at most
   `max_total_bytes`, and none decompressing to more than `max_ratio` times its compressed size
   (a photo barely compresses; a zip bomb expands thousands of times);
@@ -88,10 +89,12 @@ def open_catalog_archive(file: IO[bytes], limits: ArchiveLimits) -> CatalogArchi
         raise ArchiveRefused(f"{manifest.filename}: {exc}") from None
     if not entries:
         raise ArchiveRefused(f"{manifest.filename}: no SKU rows")
+    # Counted as named, not as distinct files: each time a row names an image it is measured.
+    named = sum(len(entry.images) for entry in entries)
+    if named > limits.max_images:
+        raise ArchiveRefused(f"the manifest names {named} images, over the limit of {limits.max_images} per import")
     wanted = {_inside(folder, name) for entry in entries for name in entry.images} - {None}
     known = [by_name[name] for name in wanted if name in by_name]
-    if len(known) > limits.max_images:
-        raise ArchiveRefused(f"the manifest names {len(known)} images, over the limit of {limits.max_images} per import")
     declared = sum(member.file_size for member in known)
     if declared > limits.max_total_bytes:
         raise ArchiveRefused(

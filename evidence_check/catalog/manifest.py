@@ -48,11 +48,14 @@ def parse_manifest(lines: Iterable[str], kind: str) -> Iterator[ManifestEntry]:
     if kind != ".csv":
         raise ValueError("a manifest must be .csv or .jsonl")
     reader = csv.DictReader(lines)
-    if reader.fieldnames is None or "sku" not in reader.fieldnames:
-        raise ValueError("the CSV needs a header with at least sku and images")
-    for number, row in enumerate(reader, 2):
-        images = [p.strip() for p in (row.get("images") or row.get("image") or "").split(";") if p.strip()]
-        yield _entry(row, images, f"row {number}")
+    try:
+        if reader.fieldnames is None or "sku" not in reader.fieldnames:
+            raise ValueError("the CSV needs a header with at least sku and images")
+        for number, row in enumerate(reader, 2):
+            images = [p.strip() for p in (row.get("images") or row.get("image") or "").split(";") if p.strip()]
+            yield _entry(row, images, f"row {number}")
+    except csv.Error as exc:  # a field over csv's size limit, a broken quote
+        raise ValueError(f"near row {reader.line_num + 1}: not CSV ({exc})") from None
 
 
 def _jsonl(lines: Iterable[str]) -> Iterator[ManifestEntry]:
