@@ -163,3 +163,18 @@ def test_a_csv_field_over_csvs_own_limit_is_a_malformed_row_not_a_crash() -> Non
     with pytest.raises(ValueError, match="near row 2: not CSV"):
         list(parse_manifest(io.StringIO(text), ".csv"))
     assert "not CSV" in _refused({"manifest.csv": text.encode(), "a.jpg": PICTURE})
+
+
+def test_a_header_that_understates_an_images_size_does_not_let_it_through() -> None:
+    """The sizes a zip declares are the sender's word: an image declaring 1 kB that inflates to
+    3 MB is refused when read, before anything is stored."""
+    good = _zip({"manifest.jsonl": _manifest({"sku": "A", "images": ["a.jpg"]}), "a.jpg": bytes(3 * 2**20)}).getvalue()
+    lying = bytearray(good)
+    member = zipfile.ZipFile(io.BytesIO(good)).getinfo("a.jpg")
+    lying[member.header_offset + 22 : member.header_offset + 26] = (1024).to_bytes(4, "little")
+    central = good.index(b"PK\x01\x02", good.index(b"PK\x01\x02") + 4)  # a.jpg's, after the manifest's
+    assert good[central + 46 : central + 51] == b"a.jpg"
+    lying[central + 24 : central + 28] = (1024).to_bytes(4, "little")
+    assert zipfile.ZipFile(io.BytesIO(bytes(lying))).getinfo("a.jpg").file_size == 1024
+    with pytest.raises(ArchiveRefused, match="'a.jpg' cannot be read from the archive"):
+        open_catalog_archive(io.BytesIO(bytes(lying)), SMALL)
