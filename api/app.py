@@ -24,7 +24,17 @@ from starlette.requests import ClientDisconnect
 from api.connections import BodyIdleTimeout, body_timeout
 from api.metrics import Metrics
 from api.observe import LOG_LEVEL_VARIABLE, RequestObserver, log_requests
-from api.routes import catalog, catalog_read, claims, decisions, health, references, verify
+from api.routes import (
+    catalog,
+    catalog_import,
+    catalog_read,
+    claims,
+    decisions,
+    health,
+    pictures,
+    references,
+    verify,
+)
 from api.upload import UPLOADS_IN_FLIGHT, UploadInvalid, UploadNoRoom, UploadTooLarge
 from api.verifying import describe
 from api.web import install as install_console
@@ -95,7 +105,9 @@ def create_app(
     app.include_router(decisions.router)
     app.include_router(claims.router)
     app.include_router(references.router)
+    app.include_router(catalog_import.router)
     app.include_router(catalog.router)
+    app.include_router(pictures.router)
     app.include_router(catalog_read.router)
     app.include_router(health.router)
     install_console(app)  # the agents' pages at / (api/web)

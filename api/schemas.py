@@ -115,6 +115,22 @@ class CatalogAdded(BaseModel):
     skipped: list[SkippedFile] = Field(default_factory=list)
 
 
+class ImportedRow(BaseModel):
+    row: str = Field(description="where the manifest names the SKU: 'line 3' (JSONL) or 'row 2' (CSV)")
+    sku: str
+    stored: bool = Field(description="false: none of the row's images could be used, nothing was stored for it")
+    added: int = Field(description="new images stored for the SKU")
+    known: int = Field(description="images the SKU held already (not measured again)")
+    skipped: list[SkippedFile] = Field(default_factory=list, description="images named in the row that were not used")
+
+
+class CatalogImported(BaseModel):
+    skus: int = Field(description="rows with at least one image stored or held already")
+    images: int = Field(description="new images stored, over all rows")
+    reindexed: int | None = Field(description="images reindexed with a vocabulary fitted to the catalog; null: not refitted")
+    rows: list[ImportedRow]
+
+
 class VerifyFields(BaseModel):
     """The claim fields of `POST /v1/verify`, as form fields beside the `photos` files.
 

@@ -31,14 +31,17 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from evidence_check.imaging import fingerprint as fp
 from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
+from evidence_check.imaging.preview import preview_jpeg
 from evidence_check.index import Candidate, Entry, FingerprintIndex, Hit
 from evidence_check.measure import Measurements
 from evidence_check.store import Store, StoreError
 from evidence_check.store.reuse_tables import FingerprintRow, StoredPrint, fingerprint_row
+from evidence_check.store.thumbnails import put_thumbnails
 
 KINDS = ("claim", "listing", "stock", "review")
 
 # --- tunables (measured by scripts/bench_reuse.py over ../shared/corpora; see the README) ---
+THUMBNAILS_PER_WRITE = 200  # a large stock import holds this many at most in memory
 MAX_CANDIDATES = 12  # verified per photo, closest first
 # A candidate is the same picture when one of these holds, strongest evidence first:
 # 1. its PDQ code is this close (of 256 bits) and the photo is not nearly flat: copies stayed within
@@ -352,6 +355,7 @@ def add_references(
     references = references_for(store)
     added = known = 0
     skipped: list[tuple[str, str]] = []
+    pictures: dict[str, bytes] = {}  # thumbnails shown beside a photo found to be one of them
     for number, (ref_id, filename, data, unread) in enumerate(items, 1):
         try:
             if data is None:
@@ -364,8 +368,13 @@ def add_references(
                 added += 1
             else:
                 known += 1
+            pictures[photo.image_id] = preview_jpeg(photo.working)
+            if len(pictures) >= THUMBNAILS_PER_WRITE:
+                put_thumbnails(store, tenant, pictures, when or datetime.now(UTC))
+                pictures = {}
         if progress is not None:
             progress(number)
+    put_thumbnails(store, tenant, pictures, when or datetime.now(UTC))
     return AddResult(added, known, tuple(skipped))
 
 

@@ -23,10 +23,12 @@ from evidence_check.engine import Upload, verify
 from evidence_check.imaging.features import Vocabulary
 from evidence_check.imaging.fingerprint import fingerprint
 from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
+from evidence_check.imaging.preview import MATCHED_SIDE, jpeg_uri, preview_jpeg
 from evidence_check.models import Claim, Report
 from evidence_check.previews import claim_previews
 from evidence_check.references import references_for, stored_print
-from evidence_check.render.html import thumbnail_uri
+from evidence_check.render.html import THUMBNAIL_SIDE, thumbnail_uri
+from evidence_check.render.matched import matched_images
 from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.catalog_store import (
@@ -44,6 +46,7 @@ from evidence_check.store.catalog_types import StoredCatalog, StoredImage
 from evidence_check.store.claim_files import claim_fields, files_by_image, kept_claim
 from evidence_check.store.outcomes import decided_claims, open_challenge, record_outcome
 from evidence_check.store.reuse_tables import StoredPrint
+from evidence_check.store.thumbnails import put_thumbnails, thumbnail_ids, thumbnails_of
 
 # One catalog per open store, so a server loads each tenant's catalog once, not per request.
 _catalogs: weakref.WeakKeyDictionary[Store, Catalog] = weakref.WeakKeyDictionary()
@@ -169,22 +172,37 @@ def claim_thumbnails(store: Store, tenant: str, claim_id: str, settings: Setting
 
 
 def evidence_thumbnails(store: Store, tenant: str, body: dict[str, Any], settings: Settings) -> dict[str, str]:
-    """Thumbnails of the earlier claims' photos a report's reuse look matched, by image id, to be
-    shown beside the photo; re-encoded, so no original leaves the store."""
-    wanted = [
-        str(match["image_id"])
-        for image in body.get("images", [])
-        for match in ((image.get("checks") or {}).get("reuse") or {}).get("details", {}).get("matches", [])
-        if isinstance(match, dict) and match.get("kind") == "claim" and match.get("earlier") and match.get("image_id")
-    ]
+    """Thumbnails of the pictures a report's photos were matched with, by image id, to be shown
+    beside the photo (`matched.matched_images`): an earlier claim's photo re-encoded from its kept
+    file, a catalog image or reference photo from the thumbnail stored when it was added. No
+    original leaves the store."""
+    wanted = matched_images(body)
     thumbnails = {}
-    for image_id, (filename, data) in files_by_image(store, tenant, wanted[:12]).items():
+    for image_id, (filename, data) in files_by_image(store, tenant, wanted.claims).items():
         try:
             photo = load_photo(data, filename, limits_from(settings), image_id=image_id)
         except PhotoError:
             continue
-        thumbnails[image_id] = thumbnail_uri(photo.working, 240)
+        thumbnails[image_id] = thumbnail_uri(photo.working, MATCHED_SIDE)
+    for image_id, data in thumbnails_of(store, tenant, wanted.stored).items():
+        thumbnails[image_id] = jpeg_uri(data)
     return thumbnails
+
+
+def picture_thumbnail(store: Store, tenant: str, image_id: str, settings: Settings) -> bytes | None:
+    """A JPEG thumbnail of one of the tenant's pictures: a catalog image or reference photo (as
+    stored when added), else a claim photo while its file is kept (re-encoded); None: it has none."""
+    stored = thumbnails_of(store, tenant, [image_id]).get(image_id)
+    if stored is not None:
+        return stored
+    found = files_by_image(store, tenant, [image_id]).get(image_id)
+    if found is None:
+        return None
+    try:
+        photo = load_photo(found[1], found[0], limits_from(settings), image_id=image_id)
+    except PhotoError:
+        return None
+    return preview_jpeg(photo.working, THUMBNAIL_SIDE)
 
 
 def decide(store: Store, tenant: str, claim_id: str, decision: str, note: str | None, now: datetime) -> str | None:
@@ -229,6 +247,7 @@ class MeasuredImage:
 
     image: StoredImage  # the relevance look's features and tilted views
     listing: StoredPrint  # the reuse look's print: a customer sending the shop's own photo is caught
+    thumbnail: bytes  # shown beside a photo matched with it (`imaging.preview`)
 
 
 @dataclass(frozen=True)
@@ -236,6 +255,8 @@ class MeasuredUploads:
     measured: tuple[MeasuredImage, ...]
     complete: tuple[tuple[str, str], ...]  # (image id, filename) of uploads stored whole already
     skipped: tuple[tuple[str, str], ...]  # (filename, why) of uploads that cannot be used
+    # (image id, JPEG) of the complete uploads stored before thumbnails were: made now, measured not.
+    thumbnails: tuple[tuple[str, bytes], ...] = ()
 
 
 def add_to_catalog(
@@ -256,12 +277,14 @@ def add_to_catalog(
     `zones` are keyed by the upload's file name (`catalog.zones.parse_image_zones`). Nothing is stored
     when no image is readable; an image the SKU has whole already is not measured again.
     """
+    complete = complete_image_ids(store, tenant, sku).get(sku, set())
     uploads_measured = measure_catalog_uploads(
         uploads,
         catalog_vocabulary(store, tenant),
         limits_from(settings),
         settings.reuse_keep_features,
-        complete_image_ids(store, tenant, sku).get(sku, set()),
+        complete,
+        thumbnail_ids(store, tenant, complete),
     )
     return store_catalog_sku(
         store, tenant, sku, uploads_measured, name=name, category=category, zones=zones, now=now
@@ -280,20 +303,23 @@ def measure_catalog_uploads(
     limits: Limits,
     keep_features: bool,
     complete: Collection[str] = (),
+    pictured: Collection[str] | None = None,
 ) -> MeasuredUploads:
-    """Measure each readable upload whose image id is not in `complete` (stored whole already).
+    """Measure each readable upload whose image id is not in `complete` (stored whole already);
+    of those complete, the ones not in `pictured` (None: all are) get their thumbnail only.
 
     Touches no store, so a bulk import measures in worker processes and stores in one.
     """
     measured: list[MeasuredImage] = []
     already: list[tuple[str, str]] = []
     skipped: list[tuple[str, str]] = []
+    thumbnails: list[tuple[str, bytes]] = []
     for upload in uploads:
         if upload.data is None:
             skipped.append((upload.filename, upload.error or "could not be read"))
             continue
         image_id = upload.image_id or hashlib.sha256(upload.data).hexdigest()
-        if image_id in complete:
+        if image_id in complete and (pictured is None or image_id in pictured):
             already.append((image_id, upload.filename))
             continue
         try:
@@ -301,9 +327,13 @@ def measure_catalog_uploads(
         except PhotoError as exc:
             skipped.append((upload.filename, str(exc)))
             continue
+        if image_id in complete:
+            already.append((image_id, upload.filename))
+            thumbnails.append((image_id, preview_jpeg(photo.working)))
+            continue
         listing = stored_print(fingerprint(photo.working), keep_features)
-        measured.append(MeasuredImage(catalog_features(photo, vocabulary), listing))
-    return MeasuredUploads(tuple(measured), tuple(already), tuple(skipped))
+        measured.append(MeasuredImage(catalog_features(photo, vocabulary), listing, preview_jpeg(photo.working)))
+    return MeasuredUploads(tuple(measured), tuple(already), tuple(skipped), tuple(thumbnails))
 
 
 def store_catalog_sku(
@@ -331,6 +361,8 @@ def store_catalog_sku(
         for measured in uploads.measured:
             image = measured.image
             references.add_print(tenant, "listing", sku, image.image_id, image.filename, measured.listing, now)
+        pictures = dict(uploads.thumbnails) | {m.image.image_id: m.thumbnail for m in uploads.measured}
+        put_thumbnails(store, tenant, pictures, now)
     return CatalogAddition(added=added, skipped=uploads.skipped)
 
 

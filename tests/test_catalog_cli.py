@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
 
 from evidence_check import service
@@ -23,6 +23,7 @@ from evidence_check.store import Store
 from evidence_check.store.catalog_store import list_skus, load_tenant, load_views, remove_sku
 from evidence_check.store.catalog_tables import CatalogImageRow, CatalogSkuRow
 from evidence_check.store.catalog_types import StoredImage
+from evidence_check.store.thumbnails import ThumbnailRow, thumbnail_ids
 from tests.conftest import FIXTURES
 
 IMAGE = FIXTURES / "genuine_after_delivery.jpg"
@@ -267,6 +268,8 @@ def test_an_interrupted_import_keeps_what_it_stored_and_resumes(
         ("m.csv", "name,images\nx,y.jpg\n", "header"),
         ("m.jsonl", "{broken\n", "line 1 is not JSON"),
         ("m.csv", "sku,images\nA-1,\n", "lists no images"),
+        ("m.csv", "sku,images\nA-1," + "x" * 200_000 + "\n", "not CSV (field larger than field limit"),
+        ("m.jsonl", '{"sku": "A-1", "images": 7}\n', "images must be a list"),
     ],
 )
 def test_bad_manifest_is_one_line(sqlite_url: str, tmp_path: Path, name: str, content: str, message: str) -> None:
@@ -435,3 +438,32 @@ def test_jsonl_manifest_carries_zones(sqlite_url: str, tmp_path: Path) -> None:
     code, _, err = run("catalog", "import", str(manifest), "--db", sqlite_url)
     assert code == 0, err
     assert _stored_zones(sqlite_url) == [None, {"seam": [5, 6, 7, 8]}]
+
+
+def test_an_import_stores_thumbnails_and_run_again_backfills_a_catalog_without_them(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A catalog imported before thumbnails were stored gets them from the same import run again,
+    without measuring any image again; the workers' path (--jobs 2) stores the same."""
+    manifest = _three_skus(tmp_path)
+    assert run("catalog", "import", str(manifest), "--jobs", "2", "--db", sqlite_url)[0] == 0
+    store = Store(sqlite_url)
+    try:
+        ids = {image_id for _, image_id in _stored(sqlite_url)}
+        assert thumbnail_ids(store, "default") == ids
+        with store.sessions.begin() as session:
+            session.execute(delete(ThumbnailRow))
+        assert thumbnail_ids(store, "default") == set()
+        measured: list[str] = []
+        real = service.catalog_features
+
+        def counted(photo: Photo, vocabulary: Vocabulary | None = None) -> StoredImage:
+            measured.append(photo.filename)
+            return real(photo, vocabulary)
+
+        monkeypatch.setattr(service, "catalog_features", counted)
+        code, out, err = run("catalog", "import", str(manifest), "--jobs", "1", "--db", sqlite_url)
+        assert code == 0 and "0 new image(s)" in out, err
+        assert measured == [] and thumbnail_ids(store, "default") == ids
+    finally:
+        store.close()

@@ -26,6 +26,7 @@ from evidence_check.intake import IntakeError
 from evidence_check.models import Challenge
 from evidence_check.previews import Preview, claim_previews
 from evidence_check.render.html import render_html
+from evidence_check.render.matched import matched_in
 from evidence_check.report import in_language
 from evidence_check.service import claim_thumbnails, decide, evidence_thumbnails, limits_from
 from evidence_check.store import RequestConflict
@@ -223,6 +224,7 @@ def _card(image: dict[str, Any], previews: dict[str, Preview], earlier: dict[str
         "zone": location.get("zone") if isinstance(location.get("zone"), str) else None,
         "reused_from": _reused_from(checks.get("reuse") or {}),
         "earlier_photos": _earlier_photos(checks.get("reuse") or {}, earlier),
+        "matched_images": _matched_images(checks, earlier),
     }
 
 
@@ -232,6 +234,17 @@ def _box(value: Any) -> tuple[int, int, int, int] | None:
         x, y, w, h = (int(v) for v in value)
         return (x, y, w, h)
     return None
+
+
+def _matched_images(checks: dict[str, Any], pictures: dict[str, str]) -> list[dict[str, str]]:
+    """The catalog image, listing, stock or review photo a look matched, to show beside the photo
+    (an earlier claim's photo is shown with its link by `_earlier_photos`)."""
+    return [
+        {"check": name, "label": match.label, "thumbnail": pictures[match.image_id]}
+        for name in ("relevance", "reuse")
+        for match in matched_in(name, (checks.get(name) or {}).get("details") or {})
+        if match.kind != "claim" and match.image_id in pictures
+    ]
 
 
 def _earlier_photos(reuse: dict[str, Any], earlier: dict[str, str]) -> list[dict[str, str]]:

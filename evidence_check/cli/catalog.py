@@ -26,7 +26,6 @@ the first image, or per image ``{"back.jpg": {"seam": [x, y, w, h]}, ...}`` keye
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import multiprocessing
@@ -47,6 +46,7 @@ import cv2
 import typer
 
 from evidence_check.catalog import parse_image_zones
+from evidence_check.catalog.manifest import manifest_kind, parse_manifest
 from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store, refuse_special_file
 from evidence_check.engine import Upload, now_utc
 from evidence_check.imaging.features import Vocabulary
@@ -68,6 +68,7 @@ from evidence_check.store.catalog_store import (
     list_skus,
     remove_sku,
 )
+from evidence_check.store.thumbnails import thumbnail_ids
 
 catalog_app = typer.Typer(
     help="The catalog: SKUs and their images, computed once and matched against claim photos.",
@@ -195,8 +196,11 @@ def import_(
     skus = images = done = 0
     try:
         complete = complete_image_ids(store, tenant)
+        pictured = thumbnail_ids(store, tenant)
         work = _Measuring(catalog_vocabulary(store, tenant), limits_from(settings), settings.reuse_keep_features)
-        measured = closing(_measured_in_order(entries, complete, work, min(jobs or usable_cpus(), len(entries))))
+        measured = closing(
+            _measured_in_order(entries, complete, pictured, work, min(jobs or usable_cpus(), len(entries)))
+        )
         bar = click.progressbar(length=len(entries), label="importing", file=sys.stderr, show_pos=True)
         with measured as ordered, bar:
             for entry, uploads in ordered:
@@ -257,7 +261,8 @@ def _reindex(url: str, tenant: str) -> None:
 def _add(store: Store, settings: Settings, tenant: str, entry: Entry) -> tuple[int | None, int]:
     """(images added or None when none was usable, images given); skipped files get one line each."""
     work = _Measuring(catalog_vocabulary(store, tenant), limits_from(settings), settings.reuse_keep_features)
-    uploads = work.measure(entry, complete_image_ids(store, tenant, entry.sku).get(entry.sku, set()))
+    complete = complete_image_ids(store, tenant, entry.sku).get(entry.sku, set())
+    uploads = work.measure(entry, complete, thumbnail_ids(store, tenant, complete))
     return _store(store, tenant, entry, uploads), len(entry.images)
 
 
@@ -285,14 +290,14 @@ class _Measuring:
     limits: Limits
     keep_features: bool
 
-    def measure(self, entry: Entry, complete: Collection[str]) -> MeasuredUploads:
+    def measure(self, entry: Entry, complete: Collection[str], pictured: Collection[str]) -> MeasuredUploads:
         uploads = []
         for path in entry.images:
             try:
                 uploads.append(Upload(path.name, read_file(path, self.limits)))
             except PhotoError as exc:
                 uploads.append(Upload(str(path), None, str(exc)))
-        return measure_catalog_uploads(uploads, self.vocabulary, self.limits, self.keep_features, complete)
+        return measure_catalog_uploads(uploads, self.vocabulary, self.limits, self.keep_features, complete, pictured)
 
 
 _worker: _Measuring | None = None
@@ -307,13 +312,13 @@ def _start_worker(work: _Measuring) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _measure_in_worker(entry: Entry, complete: frozenset[str]) -> MeasuredUploads:
+def _measure_in_worker(entry: Entry, complete: frozenset[str], pictured: frozenset[str]) -> MeasuredUploads:
     assert _worker is not None
-    return _worker.measure(entry, complete)
+    return _worker.measure(entry, complete, pictured)
 
 
 def _measured_in_order(
-    entries: Sequence[Entry], complete: dict[str, set[str]], work: _Measuring, jobs: int
+    entries: Sequence[Entry], complete: dict[str, set[str]], pictured: set[str], work: _Measuring, jobs: int
 ) -> Generator[tuple[Entry, MeasuredUploads], None, None]:
     """Each entry with its measured images, in manifest order, measured by `jobs` processes.
 
@@ -322,7 +327,7 @@ def _measured_in_order(
     """
     if jobs == 1:
         for entry in entries:
-            yield entry, work.measure(entry, complete.get(entry.sku, set()))
+            yield entry, work.measure(entry, complete.get(entry.sku, set()), pictured)
         return
     # Spawned, not forked: a worker must not inherit the store's connections or other threads' locks.
     context = multiprocessing.get_context("spawn")
@@ -331,7 +336,9 @@ def _measured_in_order(
     try:
         pending: deque[tuple[Entry, Future[MeasuredUploads]]] = deque()
         for entry in entries:
-            pending.append((entry, pool.submit(_measure_in_worker, entry, frozenset(complete.get(entry.sku, ())))))
+            done_before = frozenset(complete.get(entry.sku, ()))
+            job = pool.submit(_measure_in_worker, entry, done_before, done_before & pictured)
+            pending.append((entry, job))
             # A few entries ahead per process: each kept busy, few measured ones held in memory.
             if len(pending) > 4 * jobs:
                 done, future = pending.popleft()
@@ -383,47 +390,12 @@ def _cgroup_quota(cgroup: Path) -> float | None:
 
 
 def _manifest(path: Path) -> Iterator[Entry]:
+    kind = manifest_kind(path.name)
     folder = path.parent
-    if path.suffix.lower() == ".jsonl":
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"line {number} is not JSON ({exc.msg})") from None
-                if not isinstance(row, dict):
-                    raise ValueError(f"line {number} is not a JSON object")
-                images = row.get("images", [])
-                if isinstance(images, str):
-                    images = [images]
-                yield _entry(row, [str(i) for i in images], folder, f"line {number}", row.get("zones"))
-        return
-    if path.suffix.lower() != ".csv":
-        raise ValueError("a manifest must be .csv or .jsonl")
     with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames is None or "sku" not in reader.fieldnames:
-            raise ValueError("the CSV needs a header with at least sku and images")
-        for number, row in enumerate(reader, 2):
-            images = [p.strip() for p in (row.get("images") or row.get("image") or "").split(";") if p.strip()]
-            yield _entry(row, images, folder, f"row {number}")
-
-
-def _entry(row: dict[str, Any], images: list[str], folder: Path, where: str, zones: Any = None) -> Entry:
-    sku = str(row.get("sku") or "").strip()
-    if not valid_id(sku):
-        raise ValueError(f"{where}: sku {sku!r} must be {ID_RULE}")
-    if not images:
-        raise ValueError(f"{where}: SKU {sku} lists no images")
-    return Entry(
-        sku=sku,
-        name=str(row["name"]).strip() or None if row.get("name") else None,
-        category=str(row["category"]).strip() or None if row.get("category") else None,
-        images=[(folder / image) if not Path(image).is_absolute() else Path(image) for image in images],
-        zones=zones,
-    )
+        for row in parse_manifest(handle, kind):
+            images = [Path(image) if Path(image).is_absolute() else folder / image for image in row.images]
+            yield Entry(row.sku, row.name, row.category, images, row.zones)
 
 
 def _check_sku(sku: str) -> None:

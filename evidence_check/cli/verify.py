@@ -17,7 +17,7 @@ from evidence_check.intake import IntakeError, build_claim
 from evidence_check.models import ClaimReason, WantedOutcome
 from evidence_check.render.html import render_html, thumbnail_uri
 from evidence_check.render.text import render_text
-from evidence_check.service import limits_from, verify_claim
+from evidence_check.service import evidence_thumbnails, limits_from, verify_claim
 
 
 class OutputFormat(StrEnum):
@@ -93,22 +93,24 @@ def verify(
             uploads.append(Upload(path.name, read_file(path, limits)))
         except PhotoError as exc:
             uploads.append(Upload(path.name, None, str(exc)))
+    fmt = OutputFormat.json if as_json else output_format
     store = open_store(db or settings.db)
     try:
         outcome = verify_claim(claim, uploads, settings=settings, store=store, now=now, record=not no_record)
+        # The pictures the photos were matched with, shown beside them on the page.
+        evidence = evidence_thumbnails(store, tenant, outcome.body, settings) if fmt is OutputFormat.html else {}
     finally:
         store.close()
     if outcome.readable == 0:
         problems = "; ".join(f"{image.filename}: {image.error}" for image in outcome.report.images)
         fail(f"no photo could be read ({problems})")
 
-    fmt = OutputFormat.json if as_json else output_format
     if fmt is OutputFormat.json:
         text = json.dumps(outcome.body, ensure_ascii=False, indent=2) + "\n"
     elif fmt is OutputFormat.html:
         thumbnails = {photo.image_id: thumbnail_uri(photo.working) for photo in outcome.photos}
         show_gps = settings.for_tenant(claim.tenant).html_show_gps
-        text = render_html(outcome.body, lang.value, thumbnails, show_gps)
+        text = render_html(outcome.body, lang.value, thumbnails, show_gps, evidence)
     else:
         text = render_text(outcome.body, lang.value, colour=out is None and sys.stdout.isatty())
     if out is None:

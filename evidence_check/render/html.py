@@ -5,15 +5,13 @@ original bytes, so no metadata travels with them), the timeline as inline SVG, s
 GPS coordinates are left out of the page unless `show_gps` is set (setting ``html_show_gps``):
 any detail whose name speaks of GPS or latitude/longitude is dropped before rendering.
 
-Evidence images: a check names the picture it matched by ``image_id`` in its details (at the top
-or inside an entry of ``matches``); the caller passes thumbnails of the pictures it keeps
-(`evidence`, by image id: an earlier claim's photo), and those are shown beside the photo.
+Evidence images: the pictures a check matched (`render.matched`: the catalog image for relevance,
+the earlier claim's, listing, stock or review picture for reuse) are shown beside the photo when
+the caller passes their thumbnails (`evidence`, by image id).
 """
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -22,10 +20,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from PIL import Image
 
 from evidence_check.checks import registry
+from evidence_check.imaging.preview import jpeg_uri, preview_jpeg
+from evidence_check.render.matched import matched_in
 from evidence_check.render.text import VERDICT_WORDS
 
 THUMBNAIL_SIDE = 480
-EVIDENCE_SIDE = 320
 _GPS_WORDS = ("gps", "latitude", "longitude", "coordinates", "geo")
 
 _ENV = Environment(
@@ -112,11 +111,7 @@ def render_html(
 
 
 def thumbnail_uri(image: Image.Image, side: int = THUMBNAIL_SIDE) -> str:
-    copy = image.convert("RGB")
-    copy.thumbnail((side, side), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    copy.save(buffer, format="JPEG", quality=82)
-    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return jpeg_uri(preview_jpeg(image, side))
 
 
 def timeline_svg(report: Mapping[str, Any], words: Mapping[str, str]) -> str:
@@ -225,7 +220,7 @@ def _card(
                     "score": finding.get("score", 0.0),
                     "summary": finding.get("summary", ""),
                     "details": _flat(finding.get("details") or {}),
-                    "evidence": _evidence_images(finding.get("details") or {}, evidence),
+                    "evidence": _evidence_images(name, finding.get("details") or {}, evidence),
                 }
             )
     return {
@@ -240,19 +235,13 @@ def _card(
     }
 
 
-def _evidence_images(details: Mapping[str, Any], evidence: Mapping[str, str]) -> list[dict[str, str]]:
-    candidates: list[Mapping[str, Any]] = [details]
-    matches = details.get("matches")
-    if isinstance(matches, list):
-        candidates += [m for m in matches[:3] if isinstance(m, Mapping) and m.get("earlier", True)]
-    shown = []
-    for entry in candidates:
-        uri = evidence.get(str(entry.get("image_id")))
-        if uri is None:
-            continue
-        label = str(entry.get("sku") or entry.get("reference_id") or entry.get("claim_id") or entry.get("image_id"))
-        shown.append({"uri": uri, "label": label})
-    return shown
+def _evidence_images(check: str, details: Mapping[str, Any], evidence: Mapping[str, str]) -> list[dict[str, str]]:
+    """The pictures the check matched that the caller has a thumbnail of, with their labels."""
+    return [
+        {"uri": evidence[match.image_id], "label": match.label}
+        for match in matched_in(check, details)
+        if match.image_id in evidence
+    ]
 
 
 def _flat(details: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:

@@ -1,5 +1,5 @@
 """A claim's whole life over HTTP, as an intake system drives it, on SQLite and PostgreSQL:
-key → catalog → verify → list and search → challenge → retake → outcome → stats → reverify →
+key → catalog import → verify → list and search → challenge → retake → outcome → stats → reverify →
 catalog delete → reverify again."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import pytest
 
 import api.routes.decisions as decisions
 from tests.api.conftest import Api, bearer, jpeg, photos
+from tests.api.test_catalog_import import catalog_zip, send
 
 RETAKE = Path(__file__).resolve().parents[2] / "fixtures" / "challenge" / "retake_code_WFWXK.jpg"
 
@@ -22,8 +23,10 @@ def test_a_claims_whole_life(keyed: tuple[Api, dict[str, str]], monkeypatch: pyt
         assert answer.status_code == status, answer.text
         return answer.json() if status != 204 else None
 
-    images = [("images", (f"front-{n}.jpg", jpeg(n, (640, 480)), "image/jpeg")) for n in (1, 2)]
-    ok(api.client.post("/v1/catalog/BAG-1/images", files=images, data={"name": "Leather bag"}, headers=acme), 201)
+    manifest = [{"sku": "BAG-1", "name": "Leather bag", "images": ["front-1.jpg", "front-2.jpg"]}]
+    archive = catalog_zip(manifest, {f"front-{n}.jpg": jpeg(n, (640, 480)) for n in (1, 2)})
+    imported = ok(send(api, archive, acme))
+    assert (imported["skus"], imported["images"]) == (1, 2)
     assert ok(api.client.get("/v1/catalog", headers=acme))["items"][0]["images"] == 2
 
     first = ok(api.verify(photos(("bag.jpg", jpeg(7))), {"claim_id": "c-j", "sku": "BAG-1", "customer_id": "u-1"}, headers=acme))

@@ -297,7 +297,7 @@ def test_openapi_documents_every_route_and_status_with_examples(api: Api) -> Non
     assert body["schema"]["properties"]["photos"]["items"]["format"] == "binary"
     assert "example" in body and "example" in verify["responses"]["200"]["content"]["application/json"]
     assert {"200", "401", "404"} <= set(spec["paths"]["/v1/claims/{claim_id}"]["get"]["responses"])
-    assert {"/healthz", "/metrics", "/v1/stock", "/v1/catalog/{sku}/images"} <= set(spec["paths"])
+    assert {"/healthz", "/metrics", "/v1/stock", "/v1/catalog/{sku}/images", "/v1/images/{image_id}/thumbnail"} <= set(spec["paths"])
     assert {"ApiKey", "MetricsToken"} <= set(spec["components"]["securitySchemes"])
     assert api.client.get("/docs").status_code == 200
     # Every answer of every route, and every request body, comes with an example.

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_claim_order"
-down_revision = "0007_claim_files"
+down_revision = "0009_thumbnails"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,141 @@
+"""`POST /v1/catalog/import`: many SKUs at once, from a zip archive of a manifest and its images,
+with the command line's semantics (`evidence_check.importing`) and the archive's bounds
+(`evidence_check.catalog.archive`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+
+from api.deps import SettingsDep, StoreDep, TenantDep, UploadFormDep, one_library_thread_here
+from api.routes.openapi import TOO_LARGE
+from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, answer, problem
+from api.schemas import CatalogImported, ImportedRow, SkippedFile
+from evidence_check.catalog.archive import ArchiveLimits, open_catalog_archive
+from evidence_check.engine import now_utc
+from evidence_check.importing import import_catalog
+
+router = APIRouter(prefix="/v1/catalog", tags=["references"])
+ARCHIVE_FIELD = "archive"
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+IMPORT_EXAMPLE = {
+    "skus": 2,
+    "images": 3,
+    "reindexed": 3,
+    "rows": [
+        {"row": "line 1", "sku": "BAG-001", "stored": True, "added": 2, "known": 0, "skipped": []},
+        {
+            "row": "line 2",
+            "sku": "MUG-7",
+            "stored": True,
+            "added": 1,
+            "known": 0,
+            "skipped": [{"filename": "mug/side.jpg", "error": "not in the archive"}],
+        },
+    ],
+}
+
+IMPORT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        ARCHIVE_FIELD: {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "a zip of manifest.jsonl or manifest.csv (at its root or in its one "
+                            "top folder) and the images it names, relative to it",
+                        },
+                        "reindex": {
+                            "type": "string",
+                            "enum": ["true", "false"],
+                            "description": "fit the catalog's vocabulary again when images were added (default true)",
+                        },
+                    },
+                    "required": [ARCHIVE_FIELD],
+                },
+                "encoding": {ARCHIVE_FIELD: {"contentType": "application/zip, application/octet-stream"}},
+                "example": {ARCHIVE_FIELD: "catalog.zip", "reindex": "true"},
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/import",
+    response_model=CatalogImported,
+    summary="Import many SKUs from a zip of a manifest and its images",
+    openapi_extra=IMPORT_BODY,
+    responses={
+        200: answer("What each manifest row added, held already or skipped", IMPORT_EXAMPLE),
+        **UNAUTHORIZED,
+        413: TOO_LARGE,
+        422: problem(
+            "An archive over its bounds or unreadable, a malformed manifest row, zones that are not boxes "
+            "on the row's images, or no image that could be used; nothing was stored",
+            "manifest.jsonl: line 4: sku '' must be 1-128 letters, digits or . _ - : @ / +",
+        ),
+        **SERVER_ERRORS,
+    },
+)
+def import_catalog_archive(
+    request: Request, form: UploadFormDep, tenant: TenantDep, settings: SettingsDep, store: StoreDep
+) -> CatalogImported:
+    """The manifest is the command line's (`evidence-check catalog import`): one SKU per JSONL line
+    (`sku`, `name`, `category`, `images`, optional `zones`) or CSV row (`sku,name,category,images`,
+    images separated by `;`). A malformed row refuses the whole archive before anything is stored;
+    each row is then stored on its own: a SKU that exists gets the images it lacks, an image that
+    cannot be used is skipped with its reason. Sending the same archive again finishes an import
+    that stopped: images held whole already are not measured again.
+
+    Bounds (422 beyond, nothing stored): 10,000 entries, 1,000 images named, each image at most the
+    per-file limit and 100 times its compressed size, 1 GB decompressed in all; no name leaving the
+    archive, no archive inside it, no encrypted entry."""
+    archives = [f for f in form.files if f.field == ARCHIVE_FIELD]
+    if len(archives) != 1 or set(form.fields) - {"reindex"}:
+        raise HTTPException(422, f"send one zip archive as the multipart part {ARCHIVE_FIELD!r} (and optionally 'reindex')")
+    reindex = _flag(form.fields.get("reindex", "true"))
+    limits = ArchiveLimits(max_file_bytes=settings.max_file_bytes)
+    # Measuring takes the analysis gate as a claim does: imports and claims share its bound on memory.
+    with request.app.state.gate:
+        one_library_thread_here()
+        try:
+            archive = open_catalog_archive(archives[0].spool, limits)
+            result = import_catalog(
+                store, tenant, archive.entries, archive.read_image, settings=settings, now=now_utc(), reindex=reindex
+            )
+        except ValueError as exc:  # ArchiveRefused, a malformed row or zones, NothingUsable
+            raise HTTPException(422, str(exc)) from None
+    rows = [
+        ImportedRow(
+            row=row.where,
+            sku=row.sku,
+            stored=row.stored,
+            added=row.added,
+            known=row.known,
+            skipped=[SkippedFile(filename=name, error=why) for name, why in row.skipped],
+        )
+        for row in result.rows
+    ]
+    return CatalogImported(
+        skus=sum(row.stored for row in rows),
+        images=sum(row.added for row in rows),
+        reindexed=result.reindexed,
+        rows=rows,
+    )
+
+
+def _flag(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise HTTPException(422, f"reindex: {text[:40]!r} is not true or false")
+

@@ -1,0 +1,96 @@
+"""A catalog manifest: one SKU per CSV row or JSONL line, read the same way by every way in.
+
+CSV columns ``sku,name,category,images`` (several images separated by ``;``); JSONL objects with
+the same keys, ``images`` a list (or one string), and optionally ``zones`` as in a zones file.
+Image names stay as written: the command line reads them relative to the manifest's folder, an
+archive uploaded over HTTP relative to the manifest's place in it.
+
+A malformed row refuses the whole manifest (`ValueError`, one line naming the row), before
+anything is stored; files that cannot be used are the importer's to skip, one by one.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from evidence_check.intake import ID_RULE, valid_id
+
+KINDS = (".jsonl", ".csv")
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    sku: str
+    name: str | None
+    category: str | None
+    images: tuple[str, ...]  # as written in the manifest
+    zones: Any = None  # as written in a zones file, parsed against the images when stored
+    where: str = ""  # "line 3", "row 2": how a message names it
+
+
+def manifest_kind(filename: str) -> str:
+    """".jsonl" or ".csv", from the file's name; `ValueError` for any other."""
+    for kind in KINDS:
+        if filename.lower().endswith(kind):
+            return kind
+    raise ValueError("a manifest must be .csv or .jsonl")
+
+
+def parse_manifest(lines: Iterable[str], kind: str) -> Iterator[ManifestEntry]:
+    """The manifest's entries in order; `ValueError` naming the first malformed row."""
+    if kind == ".jsonl":
+        yield from _jsonl(lines)
+        return
+    if kind != ".csv":
+        raise ValueError("a manifest must be .csv or .jsonl")
+    reader = csv.DictReader(lines)
+    try:
+        if reader.fieldnames is None or "sku" not in reader.fieldnames:
+            raise ValueError("the CSV needs a header with at least sku and images")
+        for number, row in enumerate(reader, 2):
+            images = [p.strip() for p in (row.get("images") or row.get("image") or "").split(";") if p.strip()]
+            yield _entry(row, images, f"row {number}")
+    except csv.Error as exc:  # a field over csv's size limit, a broken quote
+        raise ValueError(f"near row {reader.line_num + 1}: not CSV ({exc})") from None
+
+
+def _jsonl(lines: Iterable[str]) -> Iterator[ManifestEntry]:
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"line {number} is not JSON ({exc.msg})") from None
+        if not isinstance(row, dict):
+            raise ValueError(f"line {number} is not a JSON object")
+        images = row.get("images", [])
+        if isinstance(images, str):
+            images = [images]
+        if not isinstance(images, list):
+            raise ValueError(f"line {number}: images must be a list of file names")
+        yield _entry(row, [str(i) for i in images], f"line {number}", row.get("zones"))
+
+
+def _entry(row: dict[str, Any], images: list[str], where: str, zones: Any = None) -> ManifestEntry:
+    sku = str(row.get("sku") or "").strip()
+    if not valid_id(sku):
+        raise ValueError(f"{where}: sku {sku!r} must be {ID_RULE}")
+    if not images:
+        raise ValueError(f"{where}: SKU {sku} lists no images")
+    return ManifestEntry(
+        sku=sku,
+        name=_text(row.get("name")),
+        category=_text(row.get("category")),
+        images=tuple(images),
+        zones=zones,
+        where=where,
+    )
+
+
+def _text(value: Any) -> str | None:
+    return str(value).strip() or None if value else None

@@ -1,0 +1,111 @@
+"""A catalog manifest imported in one process, as the HTTP API receives it (an archive of manifest
+and images), with the command line's semantics (`evidence-check catalog import`):
+
+- a malformed row, or zones that are not boxes on the row's images, refuses the whole manifest
+  before anything is stored (`ValueError`, one line naming the row);
+- each row is stored in its own transaction, so an interrupted import keeps what it finished and
+  the same import run again finishes it: images a SKU holds whole already are not measured again;
+- a SKU that exists gets the images it does not have yet (its name and category replaced when
+  given); a file that cannot be used is skipped with its reason, and the rest of the row still go in;
+- afterwards the catalog's vocabulary is fitted again when images were added (or it has none).
+
+`NothingUsable` when no row had an image that could be used: nothing was stored then.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from evidence_check.catalog import parse_image_zones
+from evidence_check.catalog.manifest import ManifestEntry
+from evidence_check.engine import Upload
+from evidence_check.service import (
+    catalog_vocabulary,
+    limits_from,
+    measure_catalog_uploads,
+    reindex_catalog,
+    store_catalog_sku,
+)
+from evidence_check.settings import Settings
+from evidence_check.store import Store
+from evidence_check.store.catalog_store import complete_image_ids, images_since_vocabulary
+from evidence_check.store.thumbnails import thumbnail_ids
+
+ReadImage = Callable[[str], tuple[bytes | None, str | None]]  # name in the manifest -> bytes, or why not
+
+
+@dataclass(frozen=True)
+class RowResult:
+    where: str  # "line 3" / "row 2"
+    sku: str
+    added: int  # new images stored
+    known: int  # images the SKU held already
+    skipped: tuple[tuple[str, str], ...]  # (image as named, why) of files that could not be used
+
+    @property
+    def stored(self) -> bool:
+        return bool(self.added or self.known)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    rows: tuple[RowResult, ...]
+    reindexed: int | None  # images reindexed with a vocabulary fitted to them; None: not refitted
+
+
+class NothingUsable(ValueError):
+    """No image of the manifest could be used; the message names the first reason."""
+
+
+def import_catalog(
+    store: Store,
+    tenant: str,
+    entries: Sequence[ManifestEntry],
+    read_image: ReadImage,
+    *,
+    settings: Settings,
+    now: datetime,
+    reindex: bool = True,
+) -> ImportResult:
+    zones = [_zones(entry) for entry in entries]
+    complete = complete_image_ids(store, tenant)
+    pictured = thumbnail_ids(store, tenant)
+    vocabulary = catalog_vocabulary(store, tenant)
+    limits = limits_from(settings)
+    rows = []
+    for entry, entry_zones in zip(entries, zones, strict=True):
+        uploads, named = [], {}
+        for name in entry.images:
+            data, why = read_image(name)
+            filename = posixpath.basename(name) or name
+            named[filename] = name
+            uploads.append(Upload(filename, data, why))
+        done_before = complete.get(entry.sku, set())
+        measured = measure_catalog_uploads(
+            uploads, vocabulary, limits, settings.reuse_keep_features, done_before, done_before & pictured
+        )
+        added = store_catalog_sku(
+            store, tenant, entry.sku, measured, name=entry.name, category=entry.category, zones=entry_zones, now=now
+        )
+        skipped = tuple((named.get(filename, filename), why) for filename, why in added.skipped)
+        rows.append(RowResult(entry.where, entry.sku, added.added, len(measured.complete), skipped))
+    if not any(row.stored for row in rows):
+        first = next((row for row in rows if row.skipped), None)
+        why = f" ({first.sku} {first.skipped[0][0]}: {first.skipped[0][1]})" if first else ""
+        raise NothingUsable(f"no image in the manifest could be used{why}")
+    reindexed = None
+    if reindex and (any(row.added for row in rows) or images_since_vocabulary(store, tenant) is None):
+        reindexed = reindex_catalog(store, tenant, now)
+    return ImportResult(tuple(rows), reindexed)
+
+
+def _zones(entry: ManifestEntry) -> dict[str, dict[str, list[int]]] | None:
+    if entry.zones is None:
+        return None
+    try:
+        return parse_image_zones(entry.zones, [posixpath.basename(name) or name for name in entry.images])
+    except ValueError as exc:
+        raise ValueError(f"{entry.where}: SKU {entry.sku}: zones: {exc}") from None

@@ -1,0 +1,155 @@
+"""POST /v1/catalog/import: a zip of a manifest and its images, imported row by row with the command
+line's semantics, one tenant's only; what a hostile archive gets is 422 and nothing stored."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import zipfile
+from typing import Any
+
+import httpx
+from PIL import Image
+
+from tests.api.conftest import Api, bearer, jpeg
+from tests.conftest import FIXTURES
+
+CAMERA = (FIXTURES / "genuine_after_delivery.jpg").read_bytes()
+NOT_AN_IMAGE = (FIXTURES / "not_an_image.jpg").read_bytes()
+TABLES = ("catalog_skus", "catalog_images", "thumbnails")
+
+
+def catalog_zip(rows: list[dict[str, Any]], files: dict[str, bytes], folder: str = "") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{folder}manifest.jsonl", "".join(json.dumps(row) + "\n" for row in rows))
+        for name, data in files.items():
+            archive.writestr(folder + name, data)
+    return buffer.getvalue()
+
+
+def send(api: Api, archive: bytes, headers: dict[str, str] | None = None, **fields: str) -> httpx.Response:
+    files = [("archive", ("catalog.zip", archive, "application/zip"))]
+    return api.client.post("/v1/catalog/import", files=files, data=fields, headers=headers or {})
+
+
+def counts(api: Api) -> tuple[int, ...]:
+    return tuple(api.count(table) for table in TABLES)
+
+
+def test_an_archive_is_imported_row_by_row_into_the_keys_tenant(keyed: tuple[Api, dict[str, str]]) -> None:
+    api, keys = keyed
+    acme, globex = bearer(keys["acme"]), bearer(keys["globex"])
+    rows = [
+        {"sku": "CAM-1", "name": "Camera box", "category": "electronics", "images": ["img/a.jpg", "img/gone.jpg"],
+         "zones": {"a.jpg": {"lid": [10, 10, 100, 80]}}},
+        {"sku": "BAD-1", "images": ["img/broken.jpg", "../../etc/passwd"]},
+    ]  # fmt: skip
+    answer = send(api, catalog_zip(rows, {"img/a.jpg": CAMERA, "img/broken.jpg": NOT_AN_IMAGE}, "shop/"), acme)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["skus"], body["images"], body["reindexed"]) == (1, 1, 1)
+    first, second = body["rows"]
+    assert (first["row"], first["sku"], first["stored"], first["added"], first["known"]) == ("line 1", "CAM-1", True, 1, 0)
+    assert first["skipped"] == [{"filename": "img/gone.jpg", "error": "not in the archive"}]
+    assert (second["stored"], second["added"]) == (False, 0)
+    assert [s["filename"] for s in second["skipped"]] == ["img/broken.jpg", "../../etc/passwd"]
+    assert second["skipped"][1]["error"] == "outside the archive's manifest folder"
+
+    sku = api.client.get("/v1/catalog/CAM-1", headers=acme).json()
+    assert (sku["name"], sku["category"], sku["image_list"][0]["zones"]) == ("Camera box", "electronics", {"lid": [10, 10, 100, 80]})
+    assert api.client.get("/v1/catalog/BAD-1", headers=acme).status_code == 404
+    assert api.client.get("/v1/catalog", headers=globex).json()["items"] == []
+    assert send(api, catalog_zip(rows, {"img/a.jpg": CAMERA})).status_code == 401
+
+
+def test_importing_again_adds_only_what_is_new_and_a_sku_that_exists_gets_its_new_images(api: Api) -> None:
+    archive = catalog_zip([{"sku": "CAM-1", "name": "Camera", "images": ["a.jpg"]}], {"a.jpg": CAMERA})
+    assert send(api, archive).json()["images"] == 1
+    again = send(api, archive).json()
+    assert (again["images"], again["rows"][0]["known"], again["reindexed"]) == (0, 1, None)
+    more = catalog_zip([{"sku": "CAM-1", "name": "Camera, boxed", "images": ["a.jpg", "b.jpg"]}], {"a.jpg": CAMERA, "b.jpg": jpeg(3, (640, 480))})
+    grown = send(api, more, reindex="false").json()
+    assert (grown["rows"][0]["added"], grown["rows"][0]["known"], grown["reindexed"]) == (1, 1, None)
+    sku = api.client.get("/v1/catalog/CAM-1").json()
+    assert (sku["name"], sku["images"]) == ("Camera, boxed", 2)
+
+
+def test_a_malformed_row_bad_zones_or_no_usable_image_store_nothing(api: Api) -> None:
+    good = {"sku": "CAM-1", "images": ["a.jpg"]}
+    cases = {
+        "line 2: sku 'no spaces' must be": [good, {"sku": "no spaces", "images": ["a.jpg"]}],
+        "line 2: SKU CAM-2: zones: ": [good, {"sku": "CAM-2", "images": ["a.jpg"], "zones": {"lid": [1, 2]}}],
+        "no image in the manifest could be used (CAM-1 gone.jpg: not in the archive)": [{"sku": "CAM-1", "images": ["gone.jpg"]}],
+    }
+    for said, rows in cases.items():
+        answer = send(api, catalog_zip(rows, {"a.jpg": CAMERA}))
+        assert answer.status_code == 422 and said in answer.json()["detail"], answer.text
+        assert counts(api) == (0, 0, 0)
+
+
+def test_hostile_archives_are_refused_whole_with_one_line(api: Api) -> None:
+    manifest = [{"sku": "CAM-1", "images": ["a.jpg"]}]
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.jsonl", json.dumps(manifest[0]))
+        archive.writestr("a.jpg", bytes(50 * 2**20))  # 50 MB of zeros in ~50 KB
+    nested = catalog_zip(manifest, {"a.jpg": catalog_zip(manifest, {"a.jpg": CAMERA})})
+    escaping = io.BytesIO()
+    with zipfile.ZipFile(escaping, "w") as archive:
+        archive.writestr("manifest.jsonl", json.dumps(manifest[0]))
+        archive.writestr("../../a.jpg", CAMERA)
+    cases = {
+        "expands over 100 times": bomb.getvalue(),
+        "archive inside the archive": nested,
+        "leads out of the archive": escaping.getvalue(),
+        "not a zip archive": b"PK\x03\x04 but nothing after",
+        "no manifest.jsonl or manifest.csv": _zip_of({"a.jpg": CAMERA}),
+    }
+    for said, archive_bytes in cases.items():
+        answer = send(api, archive_bytes)
+        assert answer.status_code == 422 and said in answer.json()["detail"], (said, answer.text)
+        assert "\n" not in answer.json()["detail"]
+        assert counts(api) == (0, 0, 0)
+
+
+def _zip_of(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_a_request_that_is_not_one_archive_is_refused(api: Api) -> None:
+    archive = catalog_zip([{"sku": "CAM-1", "images": ["a.jpg"]}], {"a.jpg": CAMERA})
+    two = [("archive", ("a.zip", archive, "application/zip")), ("archive", ("b.zip", archive, "application/zip"))]
+    answers = [
+        api.client.post("/v1/catalog/import", files=two),
+        api.client.post("/v1/catalog/import", files=[("images", ("a.zip", archive, "application/zip"))]),
+        api.client.post("/v1/catalog/import", content=archive, headers={"Content-Type": "application/zip"}),
+        send(api, archive, reindex="maybe"),
+        send(api, archive, sku="CAM-1"),
+    ]
+    assert [a.status_code for a in answers] == [422] * 5
+    assert "reindex: 'maybe' is not true or false" in answers[3].json()["detail"]
+    assert counts(api) == (0, 0, 0)
+
+
+def test_an_archive_over_the_per_file_limit_is_413(store: Any) -> None:
+    from tests.api.conftest import make_api
+
+    for small in make_api(store, max_file_bytes=64 * 1024):
+        answer = send(small, catalog_zip([{"sku": "CAM-1", "images": ["a.jpg"]}], {"a.jpg": CAMERA + random.randbytes(200_000)}))
+        assert answer.status_code == 413 and counts(small) == (0, 0, 0)
+
+
+def test_the_thumbnail_kept_is_small_and_carries_no_metadata(api: Api) -> None:
+    assert Image.open(io.BytesIO(CAMERA)).getexif()
+    send(api, catalog_zip([{"sku": "CAM-1", "images": ["a.jpg"]}], {"a.jpg": CAMERA}))
+    [image] = api.client.get("/v1/catalog/CAM-1").json()["image_list"]
+    answer = api.client.get(f"/v1/images/{image['image_id']}/thumbnail")
+    assert answer.status_code == 200 and answer.headers["content-type"] == "image/jpeg"
+    picture = Image.open(io.BytesIO(answer.content))
+    assert max(picture.size) == 240 and not picture.getexif() and answer.content not in CAMERA
