@@ -74,6 +74,8 @@ class TenantCatalog:
                     image_from(sku.sku, image, vocabulary, sku.zones if index == 0 else None, load_views)
                     for index, image in enumerate(sku.images)
                 ),
+                given_brand=sku.brand,
+                family=sku.family,
             )
             for sku in stored.skus
         ]

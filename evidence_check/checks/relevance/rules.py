@@ -116,7 +116,8 @@ class Look:
 
     @property
     def same_brand(self) -> bool:
-        return self.rival_entry is not None and self.rival_entry.brand == self.entry.brand
+        """The best rival is a variant of the ordered product's design."""
+        return self.rival_entry is not None and self.entry.same_line(self.rival_entry)
 
     @property
     def ordered_found(self) -> bool:
@@ -230,12 +231,13 @@ def rival_not_told_apart(look: Look) -> Finding | None:
         if _clearly_more(mine, theirs) or (theirs <= SHARED_ONLY_MAX and mine >= OWN_PRINT_MIN):
             continue
         close = look.tenant.get(match.image.sku)
-        if close is not None and close.brand != look.entry.brand and ordered >= match.inliers and apart(found.ordered, match):
+        variant = close is not None and look.entry.same_line(close)
+        if close is not None and not variant and ordered >= match.inliers and apart(found.ordered, match):
             continue
         if close is not None:
             look.params["other"] = close.label
             look.params["other_inliers"] = match.inliers
-        code = "relevance.variant_unconfirmed" if close and close.brand == look.entry.brand else "relevance.two_products"
+        code = "relevance.variant_unconfirmed" if variant else "relevance.two_products"
         return look.finding(Status.WARN, WARN_SCORE, code, "ask_which_variant")
     return None
 
@@ -331,7 +333,7 @@ def _alike_variant(found: Assessment, tenant: TenantCatalog) -> CatalogSku | Non
         if match is other or match.inliers < OTHER_STRONG or (other.inliers + 1) / (match.inliers + 1) >= CLEARLY_BETTER:
             continue
         sibling = tenant.get(match.image.sku)
-        if sibling is not None and sibling.brand == shown.brand and not _separates(other, match):
+        if sibling is not None and shown.same_line(sibling) and not _separates(other, match):
             return sibling
     return None
 
