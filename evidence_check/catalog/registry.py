@@ -32,6 +32,7 @@ from evidence_check.catalog.matching import (
     best_match,
     colour_overlap,
     colour_vote,
+    framing,
     unshared_inliers,
 )
 from evidence_check.catalog.photo import PhotoFeatures
@@ -189,6 +190,7 @@ class TenantCatalog:
             ),
             brand_distinct=brand_distinct,
             brand_sibling=brand_names[0] if brand_distinct is not None else None,
+            other_framing=framing(features, other),
         )
 
     def _shortlist(
