@@ -88,8 +88,9 @@ def import_catalog(
             uploads, vocabulary, limits, settings.reuse_keep_features, done_before, done_before & pictured
         )
         added = store_catalog_sku(
-            store, tenant, entry.sku, measured, name=entry.name, category=entry.category, zones=entry_zones, now=now
-        )
+            store, tenant, entry.sku, measured, name=entry.name, category=entry.category, zones=entry_zones, now=now,
+            brand=entry.brand, family=entry.family,
+        )  # fmt: skip
         skipped = tuple((named.get(filename, filename), why) for filename, why in added.skipped)
         rows.append(RowResult(entry.where, entry.sku, added.added, len(measured.complete), skipped))
     if not any(row.stored for row in rows):

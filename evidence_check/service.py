@@ -270,6 +270,8 @@ def add_to_catalog(
     zones: dict[str, dict[str, list[int]]] | None,
     settings: Settings,
     now: datetime,
+    brand: str | None = None,
+    family: str | None = None,
 ) -> CatalogAddition:
     """Measure each readable image once and store SKU and features together; each image is also
     the shop's own listing photo for the reuse look (a customer sending it back is caught).
@@ -287,8 +289,9 @@ def add_to_catalog(
         thumbnail_ids(store, tenant, complete),
     )
     return store_catalog_sku(
-        store, tenant, sku, uploads_measured, name=name, category=category, zones=zones, now=now
-    )
+        store, tenant, sku, uploads_measured, name=name, category=category, zones=zones, now=now,
+        brand=brand, family=family,
+    )  # fmt: skip
 
 
 def catalog_vocabulary(store: Store, tenant: str) -> Vocabulary | None:
@@ -346,6 +349,8 @@ def store_catalog_sku(
     category: str | None,
     zones: dict[str, dict[str, list[int]]] | None,
     now: datetime,
+    brand: str | None = None,
+    family: str | None = None,
 ) -> CatalogAddition:
     """Store a SKU with its measured images, and each new one as the shop's listing photo."""
     zones = zones or {}
@@ -354,8 +359,9 @@ def store_catalog_sku(
     added = 0
     if images or uploads.complete:
         added = put_sku(
-            store, tenant, sku, name=name, category=category, images=images, when=now, zones_of_known=zones_of_known
-        )
+            store, tenant, sku, name=name, category=category, images=images, when=now, zones_of_known=zones_of_known,
+            brand=brand, family=family,
+        )  # fmt: skip
         catalog_for(store).forget(tenant)
         references = references_for(store)
         for measured in uploads.measured:

@@ -467,3 +467,55 @@ def test_an_import_stores_thumbnails_and_run_again_backfills_a_catalog_without_t
         assert measured == [] and thumbnail_ids(store, "default") == ids
     finally:
         store.close()
+
+
+def test_brand_and_family_are_stored_and_kept_when_not_given_again(sqlite_url: str) -> None:
+    code, _, err = run("catalog", "add", "YOG-1", str(IMAGE), "--brand", " Arla ", "--family", "yoghurt 1 l",
+                       "--db", sqlite_url)  # fmt: skip
+    assert code == 0, err
+    code, _, err = run("catalog", "add", "YOG-1", str(OTHER), "--name", "Natural yoghurt", "--db", sqlite_url)
+    assert code == 0, err
+    _, listing, _ = run("catalog", "list", "--db", sqlite_url)
+    assert "Arla / yoghurt 1 l" in listing and "Natural yoghurt" in listing
+    store = Store(sqlite_url)
+    try:
+        (sku,) = load_tenant(store, "default").skus
+        assert (sku.brand, sku.family, len(sku.images)) == ("Arla", "yoghurt 1 l", 2)
+        entry = catalog_for(store).for_tenant("default").get("YOG-1")
+        assert entry is not None and entry.brand == "arla"  # not the name's first word, "natural"
+    finally:
+        store.close()
+
+
+def test_manifests_carry_brand_and_family(sqlite_url: str, tmp_path: Path) -> None:
+    csv_manifest = tmp_path / "products.csv"
+    csv_manifest.write_text(f"sku,images,brand,family\nA-1,{IMAGE},Bravo,juice 1 l\nB-2,{OTHER},,\n")
+    assert run("catalog", "import", str(csv_manifest), "--db", sqlite_url)[0] == 0
+    jsonl = tmp_path / "more.jsonl"
+    jsonl.write_text(json.dumps({"sku": "C-3", "images": [str(IMAGE)], "brand": "Oatly"}) + "\n")
+    assert run("catalog", "import", str(jsonl), "--db", sqlite_url)[0] == 0
+    store = Store(sqlite_url)
+    try:
+        labels = {s.sku: (s.brand, s.family) for s in list_skus(store, "default")}
+    finally:
+        store.close()
+    assert labels == {"A-1": ("Bravo", "juice 1 l"), "B-2": (None, None), "C-3": ("Oatly", None)}
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [({"brand": 7}, "line 1: brand must be text"), ({"family": "x" * 129}, "line 1: family: at most 128 characters")],
+)
+def test_a_bad_brand_or_family_in_a_manifest_is_one_line(
+    sqlite_url: str, tmp_path: Path, row: dict[str, Any], message: str
+) -> None:
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text(json.dumps({"sku": "A-1", "images": [str(IMAGE)], **row}) + "\n")
+    code, _, err = run("catalog", "import", str(manifest), "--db", sqlite_url)
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_bad_brand_on_the_command_line_is_a_usage_error(sqlite_url: str) -> None:
+    code, _, err = run("catalog", "add", "A-1", str(IMAGE), "--brand", "a\nb", "--db", sqlite_url)
+    assert code == 2 and "brand: control characters are not allowed" in err and "Traceback" not in err

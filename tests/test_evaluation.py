@@ -10,7 +10,15 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from evidence_check.cli import app
-from evidence_check.evaluation import AI_MARKERS, TRANSFORMS, with_exif
+from evidence_check.evaluation import (
+    AI_MARKERS,
+    TRANSFORMS,
+    CaseResult,
+    ScenarioResult,
+    held_out,
+    held_out_products,
+    with_exif,
+)
 from evidence_check.imaging.capture_time import read_capture_time
 from evidence_check.imaging.load import load_photo
 from tests.conftest import FIXTURES, corpus
@@ -125,3 +133,22 @@ def test_stock_and_catalog_pictures_are_registered_through_the_service(tmp_path)
     )
     problems = run_scenario(unusable, tmp_path, Settings()).setup_problems
     assert problems == ["catalog add SKU-1: no image of SKU-1 could be used"]
+
+
+def test_claims_on_products_no_threshold_was_fitted_on_are_counted_apart() -> None:
+    corpora = corpus("product-matching").parent
+    products = sorted(p.name for p in (corpora / "product-matching" / "grocery").iterdir() if p.is_dir())
+    unseen = held_out_products(corpora)
+    assert unseen == set(products[1::2]) and 0 < len(unseen) < len(products)
+    result = ScenarioResult(
+        "wrong_item",
+        [
+            CaseResult("fit", "reject", True, [], product=products[0]),
+            CaseResult("unseen", "review", True, [], product=products[1]),
+            CaseResult("no product", "reject", True, []),
+        ],
+        [],
+    )
+    part = held_out(result, unseen)
+    assert part is not None and [r.name for r in part.results] == ["unseen"]
+    assert held_out(ScenarioResult("old_photo", [CaseResult("x", "reject", True, [])], []), unseen) is None

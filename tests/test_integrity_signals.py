@@ -15,6 +15,7 @@ from PIL import Image, PngImagePlugin
 from evidence_check.checks import integrity
 from evidence_check.checks.context import CheckContext
 from evidence_check.checks.integrity import channel, editing, generated, screens
+from evidence_check.checks.integrity.signals import Facts, Signal
 from evidence_check.imaging.embedded_text import MAX_TEXT_BYTES, png_text, webp_text
 from evidence_check.imaging.jpeg_header import read_jpeg_header
 from evidence_check.imaging.jpeg_quality import STD_LUMA, fingerprint_tables
@@ -22,7 +23,7 @@ from evidence_check.imaging.load import PhotoError, load_photo
 from evidence_check.imaging.provenance import Provenance, read_provenance
 from evidence_check.imaging.spectrum import periodic_peaks
 from evidence_check.imaging.thumbnail import compare_thumbnail, extract_thumbnail
-from evidence_check.models import Claim, Timeline
+from evidence_check.models import Claim, Status, Timeline
 from evidence_check.settings import Settings
 from tests.conftest import FIXTURES, corpus
 
@@ -263,7 +264,36 @@ def test_saved_after_capture(
     if taken_offset:
         sub[0x9011] = taken_offset
     photo = load_photo(jpeg(exif=exif), "t.jpg")
-    assert (editing._saved_later(photo) is not None) is fires
+    assert (editing._saved_later(photo, None) is not None) is fires
+
+
+@pytest.mark.parametrize(("similarity", "status"), [(0.99, Status.UNKNOWN), (0.9, Status.WARN), (None, Status.WARN)])
+def test_a_later_save_is_only_noted_when_the_thumbnail_vouches_for_the_pixels(
+    similarity: float | None, status: Status
+) -> None:
+    exif = Image.Exif()
+    exif[0x0132] = "2026:11:25 21:05:00"
+    exif.get_ifd(0x8769)[0x9003] = "2026:11:15 09:30:00"
+    photo = load_photo(jpeg(exif=exif), "t.jpg")
+    thumbnail = None
+    if similarity is not None:
+        thumbnail = Signal("thumbnail_matches", Status.UNKNOWN, 0.0, "integrity.thumbnail_matches", {}, {"similarity": similarity})
+    found = editing._saved_later(photo, thumbnail)
+    assert found is not None and found.status is status
+    assert found.code == ("integrity.resaved_pixels_kept" if status is Status.UNKNOWN else "integrity.saved_after_capture")
+    assert (found.score > 0) is (status is Status.WARN)
+
+
+def test_camera_files_saved_again_by_transfer_software_are_not_doubted() -> None:
+    """The corpora's camera originals written again days later (Nikon Transfer, CAMEDIA Master, a photo
+    gallery, a camcorder's own later save) with their preview still showing the picture: a note, no flag."""
+    folder = corpus("exif-camera-jpegs") / "exif-py" / "jpg"
+    for name in ("gps/DSCN0010.jpg", "exif-org/olympus-c960.jpg", "tests/28-hex_value.jpg", "Sony_HDR-HC3.jpg"):
+        photo = load_photo((folder / name).read_bytes(), Path(name).name)
+        reading = editing.read(photo, None, Facts.of(photo), None)  # type: ignore[arg-type]
+        saved = [s for s in reading.signals if s.name == "saved_after_capture"]
+        assert saved and saved[0].status is Status.UNKNOWN and saved[0].code == "integrity.resaved_pixels_kept", name
+        assert not [s for s in reading.signals if s.status is Status.WARN], name
 
 
 # --- Channel hints -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from api.deps import SettingsDep, StoreDep, TenantDep, UploadFormDep, one_librar
 from api.routes.openapi import TOO_LARGE, images_body
 from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, problem
 from api.schemas import CatalogAdded, SkippedFile
-from evidence_check.catalog import parse_image_zones
+from evidence_check.catalog import parse_image_zones, valid_label
 from evidence_check.engine import Upload, now_utc
 from evidence_check.service import add_to_catalog
 
@@ -29,13 +29,19 @@ SKU_PATTERN = r"^[\w.:@/+-]{1,128}$"
         {
             "name": {"type": "string", "maxLength": 16384, "description": "the product's name"},
             "category": {"type": "string", "maxLength": 16384, "description": "its category"},
+            "brand": {"type": "string", "maxLength": 128, "description": "its maker (default: the name's first word)"},
+            "family": {
+                "type": "string",
+                "maxLength": 128,
+                "description": "a line of the brand whose packs share one design",
+            },
             "zones": {
                 "type": "string",
                 "description": "JSON: part name -> [x, y, w, h] in the first image's pixels, "
                 "or image file name -> such a map",
             },
         },
-        {"name": "Travel bag", "category": "bags", "zones": '{"logo": [120, 80, 200, 90]}'},
+        {"name": "Travel bag", "category": "bags", "brand": "Acme", "zones": '{"logo": [120, 80, 200, 90]}'},
     ),
     responses={
         201: {
@@ -58,8 +64,9 @@ def add_catalog_images(
     settings: SettingsDep,
     store: StoreDep,
 ) -> CatalogAdded:
-    """Form fields: `images` (one or more files), optional `name`, `category` and `zones` (JSON:
-    part name -> [x, y, w, h] in the first image's pixels, or image file name -> such a map).
+    """Form fields: `images` (one or more files), optional `name`, `category`, `brand`, `family` and
+    `zones` (JSON: part name -> [x, y, w, h] in the first image's pixels, or image file name -> such a
+    map). The brand and family tell the relevance look which SKUs are variants of one design.
     Features are computed once, here; the images also become the shop's listing photos, so a
     customer sending one back is caught."""
     images = [f for f in form.files if f.field == IMAGES_FIELD]
@@ -67,6 +74,11 @@ def add_catalog_images(
         raise HTTPException(422, f"send the images as multipart parts named {IMAGES_FIELD!r}")
     one_library_thread_here()
     zones = _zones(form.fields.get("zones"), [f.filename or "upload" for f in images])
+    try:
+        brand = valid_label("brand", form.fields.get("brand"))
+        family = valid_label("family", form.fields.get("family"))
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
     result = add_to_catalog(
         store,
         tenant,
@@ -77,6 +89,8 @@ def add_catalog_images(
         zones=zones,
         settings=settings,
         now=now_utc(),
+        brand=brand,
+        family=family,
     )
     if result.added == 0 and len(result.skipped) == len(images):
         first = result.skipped[0]

@@ -19,11 +19,17 @@ router = APIRouter(prefix="/v1/catalog", tags=["references"])
 SKU_PATTERN = r"^[\w.:@/+-]{1,128}$"
 SkuPath = Annotated[str, Path(pattern=SKU_PATTERN, description="the SKU as registered")]
 NO_SKU = problem("No such SKU in this key's tenant's catalog", "no SKU 'BAG-001' in the catalog")
-SKU_EXAMPLE = {"sku": "BAG-001", "name": "Leather bag", "category": "apparel", "images": 2, "zones": 3}
+SKU_EXAMPLE = {
+    "sku": "BAG-001", "name": "Leather bag", "category": "apparel", "brand": "Acme", "family": "leather bags",
+    "images": 2, "zones": 3,
+}  # fmt: skip
 
 
 def _summary(found: SkuSummary) -> dict[str, Any]:
-    return {"sku": found.sku, "name": found.name, "category": found.category, "images": found.images, "zones": found.zones}
+    return {
+        "sku": found.sku, "name": found.name, "category": found.category, "brand": found.brand,
+        "family": found.family, "images": found.images, "zones": found.zones,
+    }  # fmt: skip
 
 
 def _cursor(sku: str) -> str:

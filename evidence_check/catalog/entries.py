@@ -16,6 +16,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from evidence_check.catalog.labels import brand_key, family_key
 from evidence_check.catalog.words import keypoint_words, with_words
 from evidence_check.imaging import colour
 from evidence_check.imaging import features as F
@@ -75,6 +76,8 @@ class CatalogSku:
     name: str | None
     category: str | None
     images: tuple[CatalogImage, ...]
+    given_brand: str | None = None  # as the merchant named it (`catalog.labels`)
+    family: str | None = None
 
     @property
     def has_zones(self) -> bool:
@@ -84,11 +87,17 @@ class CatalogSku:
     def label(self) -> str:
         return f"{self.sku} '{self.name}'" if self.name else self.sku
 
-    @property
+    @cached_property
     def brand(self) -> str:
-        """The first word of the name (else of the SKU): 'Bravo Apple Juice' -> 'bravo'."""
-        text = (self.name or self.sku).replace("-", " ").replace("_", " ").split()
-        return text[0].lower() if text else ""
+        """The brand given, else the first word of the name (else of the SKU): 'Bravo Apple Juice' -> 'bravo'."""
+        return brand_key(self.given_brand, self.name, self.sku)
+
+    def same_line(self, other: CatalogSku) -> bool:
+        """A variant of this SKU's design: the same brand, and the same family when both name one."""
+        if self.brand != other.brand:
+            return False
+        mine, theirs = family_key(self.family), family_key(other.family)
+        return mine is None or theirs is None or mine == theirs
 
 
 def catalog_features(photo: Photo, vocabulary: F.Vocabulary | None = None) -> StoredImage:

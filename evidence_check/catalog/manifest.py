@@ -1,7 +1,8 @@
 """A catalog manifest: one SKU per CSV row or JSONL line, read the same way by every way in.
 
-CSV columns ``sku,name,category,images`` (several images separated by ``;``); JSONL objects with
-the same keys, ``images`` a list (or one string), and optionally ``zones`` as in a zones file.
+CSV columns ``sku,name,category,images`` (several images separated by ``;``) and optionally
+``brand,family``; JSONL objects with the same keys, ``images`` a list (or one string), and optionally
+``zones`` as in a zones file.
 Image names stay as written: the command line reads them relative to the manifest's folder, an
 archive uploaded over HTTP relative to the manifest's place in it.
 
@@ -17,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from evidence_check.catalog.labels import valid_label
 from evidence_check.intake import ID_RULE, valid_id
 
 KINDS = (".jsonl", ".csv")
@@ -30,6 +32,8 @@ class ManifestEntry:
     images: tuple[str, ...]  # as written in the manifest
     zones: Any = None  # as written in a zones file, parsed against the images when stored
     where: str = ""  # "line 3", "row 2": how a message names it
+    brand: str | None = None
+    family: str | None = None
 
 
 def manifest_kind(filename: str) -> str:
@@ -89,7 +93,21 @@ def _entry(row: dict[str, Any], images: list[str], where: str, zones: Any = None
         images=tuple(images),
         zones=zones,
         where=where,
+        brand=_label(row, "brand", where),
+        family=_label(row, "family", where),
     )
+
+
+def _label(row: dict[str, Any], key: str, where: str) -> str | None:
+    value = row.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: {key} must be text")
+    try:
+        return valid_label(key, value)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
 
 
 def _text(value: Any) -> str | None:

@@ -3,8 +3,9 @@
 `best_match` verifies a photo against catalog images geometrically (ratio test, RANSAC homography;
 in the closer look each tilted view apart as well); the functions after it measure how two matches
 relate: the inliers on print one catalog image does not share with another (`distinctive_inliers`,
-`unshared_inliers`), whether two matches are two objects side by side (`apart`), and how the photo's
-colours follow a catalog image (`colour_overlap`, `colour_vote`). `checks/relevance/rules.py`
+`unshared_inliers`), whether two matches are two objects side by side (`apart`), how the photo's
+colours follow a catalog image (`colour_overlap`, `colour_vote`), and where in the frame a matched
+product lies and how large (`framing`). `checks/relevance/rules.py`
 decides what the numbers mean.
 """
 
@@ -52,6 +53,18 @@ class ImageMatch:
 
 
 @dataclass(frozen=True)
+class Framing:
+    """Where a matched product's outline (its catalog image's product pixels, projected by the
+    homography and clipped to the photo) lies in the photo."""
+
+    share: float  # of the photo's area it covers
+    offset: float  # its centre's distance from the photo's centre, in photo widths and heights
+
+    def as_details(self) -> dict[str, float]:
+        return {"share": round(self.share, 3), "offset": round(self.offset, 3)}
+
+
+@dataclass(frozen=True)
 class Assessment:
     """The photo measured against the ordered SKU and the rivals the catalog proposed."""
 
@@ -75,6 +88,7 @@ class Assessment:
     # measured (the first look, nothing found, or no SKU of its brand verified).
     brand_distinct: int | None = None
     brand_sibling: str | None = None
+    other_framing: Framing | None = None  # where the best other SKU's product lies in the photo
 
     def colour_vote(self, rival: ImageMatch) -> colour.ColourVote | None:
         for match, vote in zip(self.rivals, self.colour_votes, strict=False):
@@ -148,6 +162,30 @@ def _share_inside(points: np.ndarray, hull_of: np.ndarray) -> float:
     hull = cv2.convexHull(hull_of)
     inside = sum(cv2.pointPolygonTest(hull, (float(x), float(y)), False) >= 0 for x, y in points)
     return inside / len(points)
+
+
+def framing(features: PhotoFeatures, match: ImageMatch | None) -> Framing | None:
+    """Where the product of `match` lies in the photo: the bounding box of its catalog image's
+    product pixels, projected into the photo and clipped to it; None without a homography."""
+    if match is None or match.geometry.homography is None:
+        return None
+    image = match.image
+    rows, cols = np.nonzero(image.mask)
+    if not len(rows):
+        return None
+    sx, sy = image.width / image.mask.shape[1], image.height / image.mask.shape[0]
+    left, right = cols.min() * sx, (cols.max() + 1) * sx
+    top, bottom = rows.min() * sy, (rows.max() + 1) * sy
+    corners = np.array([[left, top], [right, top], [right, bottom], [left, bottom]], np.float32).reshape(-1, 1, 2)
+    outline = cv2.perspectiveTransform(corners, match.geometry.homography).reshape(-1, 2)
+    height, width = features.rgb.shape[:2]
+    frame = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
+    area, inside = cv2.intersectConvexConvex(cv2.convexHull(outline).reshape(-1, 2), frame)
+    if area <= 0 or inside is None:
+        return Framing(0.0, 1.0)
+    moments = cv2.moments(inside.reshape(-1, 1, 2))
+    cx, cy = (moments["m10"] / moments["m00"], moments["m01"] / moments["m00"]) if moments["m00"] else inside.reshape(-1, 2).mean(0)
+    return Framing(float(area / (width * height)), float(np.hypot(cx / width - 0.5, cy / height - 0.5)))
 
 
 def unshared_inliers(match: ImageMatch, images: Sequence[CatalogImage]) -> int:

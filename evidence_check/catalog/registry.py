@@ -32,6 +32,7 @@ from evidence_check.catalog.matching import (
     best_match,
     colour_overlap,
     colour_vote,
+    framing,
     unshared_inliers,
 )
 from evidence_check.catalog.photo import PhotoFeatures
@@ -74,6 +75,8 @@ class TenantCatalog:
                     image_from(sku.sku, image, vocabulary, sku.zones if index == 0 else None, load_views)
                     for index, image in enumerate(sku.images)
                 ),
+                given_brand=sku.brand,
+                family=sku.family,
             )
             for sku in stored.skus
         ]
@@ -187,6 +190,7 @@ class TenantCatalog:
             ),
             brand_distinct=brand_distinct,
             brand_sibling=brand_names[0] if brand_distinct is not None else None,
+            other_framing=framing(features, other),
         )
 
     def _shortlist(

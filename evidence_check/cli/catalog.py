@@ -1,6 +1,7 @@
 """`evidence-check catalog`: the shop's products and their images, against which photos are matched.
 
-    evidence-check catalog add SKU IMAGE... [--name NAME] [--category CATEGORY] [--zones FILE]
+    evidence-check catalog add SKU IMAGE... [--name NAME] [--category CATEGORY] [--brand BRAND]
+                                            [--family FAMILY] [--zones FILE]
     evidence-check catalog list
     evidence-check catalog remove SKU
     evidence-check catalog import MANIFEST.csv|MANIFEST.jsonl
@@ -14,14 +15,18 @@ generic vocabulary; `reindex` (run by every import that stores images) fits one 
 images, which finds the right product among thousands far more often. Images added later get words
 in that vocabulary at once; reindex again after large changes.
 
-A manifest names one SKU per row (CSV columns ``sku,name,category,images``; several images are
-separated by ``;``) or per line (JSONL objects with the same keys, ``images`` a list, and
+A manifest names one SKU per row (CSV columns ``sku,name,category,images``, optionally ``brand`` and
+``family``; several images are separated by ``;``) or per line (JSONL objects with the same keys, ``images`` a list, and
 optionally ``zones`` as in a zones file). Image paths are read relative to the manifest's folder.
 Files that cannot be used are skipped, one line each.
 
 Zones name the parts of a product on a catalog image, so that the location look can say "the
 zipper" for a region marked on the photo: a JSON object ``{"zipper": [x, y, w, h]}`` in pixels of
 the first image, or per image ``{"back.jpg": {"seam": [x, y, w, h]}, ...}`` keyed by file name.
+
+The brand (the maker, "Arla") and family (a line of it whose packs share one design, "yoghurt 1 l")
+tell the relevance look which SKUs are variants of one another; without a brand it takes the first
+word of the name.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ import click
 import cv2
 import typer
 
-from evidence_check.catalog import parse_image_zones
+from evidence_check.catalog import parse_image_zones, valid_label
 from evidence_check.catalog.manifest import manifest_kind, parse_manifest
 from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store, refuse_special_file
 from evidence_check.engine import Upload, now_utc
@@ -89,6 +94,8 @@ class Entry:
     category: str | None
     images: list[Path]
     zones: Any = None  # as written in a zones file, parsed against the images by `_add`
+    brand: str | None = None
+    family: str | None = None
 
 
 @catalog_app.command("add")
@@ -97,6 +104,10 @@ def add(
     images: Annotated[list[Path], typer.Argument(help="catalog images of the product", show_default=False, readable=False)],
     name: Annotated[str | None, typer.Option(help="product name, e.g. 'Bravo Apple Juice'")] = None,
     category: Annotated[str | None, typer.Option(help="category for claim windows, e.g. fresh_food")] = None,
+    brand: Annotated[str | None, typer.Option(help="the maker, e.g. 'Arla' (default: the name's first word)")] = None,
+    family: Annotated[
+        str | None, typer.Option(help="a line of the brand whose packs share one design, e.g. 'yoghurt 1 l'")
+    ] = None,
     zones: Annotated[
         Path | None,
         typer.Option(
@@ -110,9 +121,10 @@ def add(
     """Add a SKU's images (or more images to a SKU); their features are computed now, once."""
     _check_sku(sku)
     check_tenant(tenant)
-    entry = Entry(sku, name, category, images)
+    brand, family = _label("brand", brand), _label("family", family)
+    entry = Entry(sku, name, category, images, brand=brand, family=family)
     if zones is not None:
-        entry = Entry(sku, name, category, images, _read_zones(zones))
+        entry = Entry(sku, name, category, images, _read_zones(zones), brand, family)
         try:
             parse_image_zones(entry.zones, [path.name for path in images])
         except ValueError as exc:
@@ -141,9 +153,10 @@ def list_(tenant: TenantOption = "default", db: DbOption = None) -> None:
     if not rows:
         print("the catalog is empty (add products with: evidence-check catalog add SKU IMAGE...)")
         return
-    print(f"{'SKU':<32} {'images':>6} {'zones':>5}  {'category':<16} name")
+    print(f"{'SKU':<32} {'images':>6} {'zones':>5}  {'category':<16} {'brand / family':<24} name")
     for row in rows:
-        print(f"{row.sku:<32} {row.images:>6} {row.zones:>5}  {row.category or '-':<16} {row.name or '-'}")
+        line = " / ".join(label for label in (row.brand, row.family) if label) or "-"
+        print(f"{row.sku:<32} {row.images:>6} {row.zones:>5}  {row.category or '-':<16} {line:<24} {row.name or '-'}")
 
 
 @catalog_app.command("remove")
@@ -271,8 +284,9 @@ def _store(store: Store, tenant: str, entry: Entry, uploads: MeasuredUploads) ->
     try:
         zones = None if entry.zones is None else parse_image_zones(entry.zones, [p.name for p in entry.images])
         result = store_catalog_sku(
-            store, tenant, entry.sku, uploads, name=entry.name, category=entry.category, zones=zones, now=now_utc()
-        )
+            store, tenant, entry.sku, uploads, name=entry.name, category=entry.category, zones=zones, now=now_utc(),
+            brand=entry.brand, family=entry.family,
+        )  # fmt: skip
     except ValueError as exc:
         fail(f"{entry.sku}: zones: {exc}", 2)
     except StoreError as exc:
@@ -395,7 +409,14 @@ def _manifest(path: Path) -> Iterator[Entry]:
     with path.open(encoding="utf-8", newline="") as handle:
         for row in parse_manifest(handle, kind):
             images = [Path(image) if Path(image).is_absolute() else folder / image for image in row.images]
-            yield Entry(row.sku, row.name, row.category, images, row.zones)
+            yield Entry(row.sku, row.name, row.category, images, row.zones, row.brand, row.family)
+
+
+def _label(key: str, value: str | None) -> str | None:
+    try:
+        return valid_label(key, value)
+    except ValueError as exc:
+        fail(str(exc), 2)
 
 
 def _check_sku(sku: str) -> None:

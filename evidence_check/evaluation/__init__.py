@@ -15,10 +15,19 @@ from evidence_check.evaluation.running import (
     ScenarioResult,
     evaluate,
     goal_line,
+    held_out,
     missed,
     run_scenario,
 )
-from evidence_check.evaluation.scenarios import GENUINE, RESPONSIBLE, SCENARIOS, Case, Scenario, scenarios
+from evidence_check.evaluation.scenarios import (
+    GENUINE,
+    RESPONSIBLE,
+    SCENARIOS,
+    Case,
+    Scenario,
+    held_out_products,
+    scenarios,
+)
 from evidence_check.evaluation.sweep import SweepRow, rescore, sweep
 
 __all__ = [
@@ -34,6 +43,8 @@ __all__ = [
     "SweepRow",
     "evaluate",
     "goal_line",
+    "held_out",
+    "held_out_products",
     "missed",
     "rescore",
     "run_scenario",

@@ -43,6 +43,7 @@ class CaseResult:
     crashed: str | None = None
     ms: float = 0.0
     body: dict[str, Any] | None = None  # the report, for re-scoring under other thresholds
+    product: str | None = None  # the grocery product shown (`scenarios.Case.product`)
 
     @property
     def basis(self) -> str:
@@ -195,7 +196,7 @@ def _run_case(scenario: str, case: Case, index: int, store: Store, settings: Set
         body = verify_claim(claim, uploads, settings=settings, store=store, now=now).body
     except Exception as exc:  # a crash is a finding of the eval, counted and shown
         crash = f"{type(exc).__name__}: {exc}"[:200]
-        return CaseResult(case.name, "crash", False, [], crash, (time.perf_counter() - started) * 1000)
+        return CaseResult(case.name, "crash", False, [], crash, (time.perf_counter() - started) * 1000, None, case.product)
     ms = (time.perf_counter() - started) * 1000
     responsible = RESPONSIBLE.get(scenario, ())
     codes, fired = [], False
@@ -208,7 +209,7 @@ def _run_case(scenario: str, case: Case, index: int, store: Store, settings: Set
             if finding is not None:
                 codes.append(finding.get("code", finding["status"]))
                 fired = fired or finding["status"] in ("warn", "fail")
-    return CaseResult(case.name, body["verdict"], fired, codes, None, ms, body)
+    return CaseResult(case.name, body["verdict"], fired, codes, None, ms, body, case.product)
 
 
 def evaluate(
@@ -223,6 +224,13 @@ def evaluate(
         if only and scenario.name not in only:
             continue
         yield run_scenario(scenario, folder, settings, shared)
+
+
+def held_out(result: ScenarioResult, products: set[str]) -> ScenarioResult | None:
+    """The scenario's claims on photos of `products` (those no threshold was fitted on); None when
+    it has none: its claims are not of grocery products."""
+    kept = [r for r in result.results if r.product in products]
+    return ScenarioResult(result.name, kept, []) if kept else None
 
 
 def missed(result: ScenarioResult) -> list[CaseResult]:

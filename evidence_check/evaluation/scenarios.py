@@ -75,6 +75,7 @@ class Case:
     old: bool = False  # order placed after the photo was taken
     # Claims recorded before this one: (claim id, customer id, photos) — e.g. the original of a reuse.
     earlier: list[tuple[str, str, list[tuple[str, bytes]]]] = field(default_factory=list)
+    product: str | None = None  # the grocery product the photo shows, for the split by product
 
 
 @dataclass
@@ -168,6 +169,12 @@ def _iconic(corpora: Path) -> dict[str, Path]:
     return {path.parent.name: path for path in sorted(root.glob("*/*_Iconic.jpg"))}
 
 
+def held_out_products(corpora: Path) -> set[str]:
+    """The grocery products no threshold was fitted on: every second one in name order (the
+    relevance rules were fitted on the others; `scripts/bench_relevance.py` splits the same way)."""
+    return set(sorted(_iconic(corpora))[1::2])
+
+
 def _phone_time(rng: random.Random) -> datetime:
     return (NOW - timedelta(days=rng.randint(5, 300), minutes=rng.randint(0, 1440))).replace(second=0)
 
@@ -176,16 +183,17 @@ def _genuine_exif(
     camera: list[tuple[Path, datetime, bool]], shelves: list[tuple[str, Path]], rng: random.Random
 ) -> Scenario:
     cases = [Case(path.name, [_file(path)], taken=taken) for path, taken, edited in camera if not edited]
-    for _, path in shelves:
+    for product, path in shelves:
         taken = _phone_time(rng)
-        cases.append(Case(path.name, [(path.name, with_exif(path.read_bytes(), taken), None)], taken=taken))
+        data = with_exif(path.read_bytes(), taken)
+        cases.append(Case(path.name, [(path.name, data, None)], taken=taken, product=product))
     return Scenario("genuine_exif", cases)
 
 
 def _genuine_no_exif(corpora: Path, shelves: list[tuple[str, Path]]) -> Scenario:
     packages = sorted((corpora / "damaged-packages").glob("**/*.jpg"))
     cases = [Case(path.name, [_file(path)]) for path in packages]
-    cases += [Case(path.name, [_file(path)]) for _, path in shelves]
+    cases += [Case(path.name, [_file(path)], product=product) for product, path in shelves]
     return Scenario("genuine_no_exif", cases)
 
 
@@ -223,7 +231,9 @@ def _wrong_item(corpora: Path, shelves: list[tuple[str, Path]], rng: random.Rand
         ordered = rng.choice([p for p in products if p != product])
         taken = _phone_time(rng)
         data = with_exif(path.read_bytes(), taken)
-        cases.append(Case(f"{path.name} as {ordered}", [(path.name, data, None)], sku=ordered, taken=taken))
+        cases.append(
+            Case(f"{path.name} as {ordered}", [(path.name, data, None)], sku=ordered, taken=taken, product=product)
+        )
     return Scenario("wrong_item", cases, catalog={p: [i] for p, i in iconic.items()})
 
 

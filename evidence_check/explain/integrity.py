@@ -18,6 +18,10 @@ SUMMARIES: dict[str, tuple[str, str]] = {
         "The file was saved again {gap} after the photo was taken ({taken}, saved {saved}).",
         "照片拍摄后 {gap} 又被重新保存过（拍摄 {taken}，保存 {saved}）。",
     ),
+    "integrity.resaved_pixels_kept": (
+        "The file was saved again {gap} after the photo was taken ({taken}, saved {saved}), but the preview inside it still shows the same picture: only its details were rewritten.",
+        "照片拍摄后 {gap} 又被重新保存过（拍摄 {taken}，保存 {saved}），但文件内的缩略图仍与照片一致：只改写了文件信息。",
+    ),
     "integrity.thumbnail_mismatch": (
         "The preview stored inside the file no longer matches the photo (similarity {similarity}): "
         "the picture was changed or cropped after it was taken.",

@@ -22,6 +22,8 @@ class SkuSummary:
     category: str | None
     images: int
     zones: int
+    brand: str | None = None
+    family: str | None = None
 
 
 def put_sku(
@@ -34,13 +36,16 @@ def put_sku(
     images: list[StoredImage],
     when: datetime,
     zones_of_known: dict[str, dict[str, list[int]]] | None = None,
+    brand: str | None = None,
+    family: str | None = None,
 ) -> int:
     """Create or update a SKU and add the images it does not have yet; returns how many were added.
 
     Zones given with an image the SKU already has replace that image's zones, as do
     `zones_of_known` (image id -> zones) for images not measured again (`complete_image_ids`).
     An image stored before tilted views were made is replaced by its new measurement when it is
-    given again (views, and the thumbnail of images older still).
+    given again (views, and the thumbnail of images older still). A name, category, brand or
+    family not given keeps the one stored.
     """
     try:
         with store.sessions.begin() as session:
@@ -49,13 +54,16 @@ def put_sku(
             )
             if row is None:
                 row = CatalogSkuRow(
-                    tenant=tenant, sku=sku, name=name, category=category, created_at=when, updated_at=when,
+                    tenant=tenant, sku=sku, name=name, category=category, brand=brand, family=family,
+                    created_at=when, updated_at=when,
                 )  # fmt: skip
                 session.add(row)
                 session.flush()
             else:
                 row.name = name or row.name
                 row.category = category or row.category
+                row.brand = brand or row.brand
+                row.family = family or row.family
                 row.updated_at = when
             known = {
                 image.image_id: image
@@ -119,7 +127,9 @@ def list_skus(store: Store, tenant: str) -> list[SkuSummary]:
     summaries = []
     for row in skus:
         images, zones = counts.get(row.id, [0, 0])
-        summaries.append(SkuSummary(row.sku, row.name, row.category, images, zones + len(row.zones or {})))
+        summaries.append(
+            SkuSummary(row.sku, row.name, row.category, images, zones + len(row.zones or {}), row.brand, row.family)
+        )
     return summaries
 
 
@@ -153,7 +163,7 @@ def sku_images(store: Store, tenant: str, sku: str) -> tuple[SkuSummary, list[Sk
     if found and row.zones and not found[0].zones:  # zones stored on the SKU belong to its first image
         found[0] = SkuImage(found[0].image_id, found[0].filename, found[0].width, found[0].height, dict(row.zones))
     zones = sum(len(image.zones) for image in found)
-    return SkuSummary(row.sku, row.name, row.category, len(found), zones), found
+    return SkuSummary(row.sku, row.name, row.category, len(found), zones, row.brand, row.family), found
 
 
 def set_zones(store: Store, tenant: str, sku: str, zones: dict[str, dict[str, list[int]]], when: datetime) -> bool:
@@ -219,7 +229,10 @@ def load_tenant(store: Store, tenant: str) -> StoredCatalog:
                 StoredImage(image.image_id, image.filename, image.width, image.height, image.features, image.zones)
             )
     return StoredCatalog(
-        tuple(StoredSku(row.sku, row.name, row.category, row.zones, tuple(images.get(row.id, ()))) for row in skus),
+        tuple(
+            StoredSku(row.sku, row.name, row.category, row.zones, tuple(images.get(row.id, ())), row.brand, row.family)
+            for row in skus
+        ),
         vocabulary,
     )
 

@@ -20,6 +20,8 @@ class CatalogSkuRow(Base):
     sku: Mapped[str] = mapped_column(String(128))
     name: Mapped[str | None] = mapped_column(String(255))
     category: Mapped[str | None] = mapped_column(String(64))
+    brand: Mapped[str | None] = mapped_column(String(128))
+    family: Mapped[str | None] = mapped_column(String(128))
     # Named parts drawn before zones went on images (0003): in pixels of the SKU's first image.
     zones: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

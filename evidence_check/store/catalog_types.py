@@ -30,6 +30,8 @@ class StoredSku:
     # Zones stored per SKU before they could be drawn on any image: they belong to its first image.
     zones: dict[str, Any] | None
     images: tuple[StoredImage, ...]
+    brand: str | None = None  # the maker as the merchant names it ("Arla")
+    family: str | None = None  # a line of the brand whose packs share one design ("yoghurt 1 l")
 
 
 @dataclass(frozen=True)

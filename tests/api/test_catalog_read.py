@@ -7,7 +7,8 @@ from tests.api.conftest import Api, bearer, jpeg, photos
 
 def _add(api: Api, sku: str, headers: dict[str, str], *seeds: int) -> None:
     files = [("images", (f"{sku}-{seed}.jpg", jpeg(seed, (640, 480)), "image/jpeg")) for seed in seeds]
-    answer = api.client.post(f"/v1/catalog/{sku}/images", files=files, data={"name": f"the {sku}"}, headers=headers)
+    fields = {"name": f"the {sku}", "brand": " Acme ", "family": "bags"} if sku == "BAG-1" else {"name": f"the {sku}"}
+    answer = api.client.post(f"/v1/catalog/{sku}/images", files=files, data=fields, headers=headers)
     assert answer.status_code == 201, answer.text
 
 
@@ -22,9 +23,13 @@ def test_a_tenant_manages_its_catalog_over_http(keyed: tuple[Api, dict[str, str]
     second = api.client.get("/v1/catalog", params={"limit": 1, "cursor": first["next_cursor"]}, headers=acme).json()
     assert [s["sku"] for s in first["items"] + second["items"]] == ["BAG-1", "CUP-2"]
     assert second["next_cursor"] is None
-    assert first["items"][0] == {"sku": "BAG-1", "name": "the BAG-1", "category": None, "images": 2, "zones": 0}
+    assert first["items"][0] == {
+        "sku": "BAG-1", "name": "the BAG-1", "category": None, "brand": "Acme", "family": "bags", "images": 2, "zones": 0,
+    }  # fmt: skip
+    assert second["items"][0]["brand"] is None and second["items"][0]["family"] is None
 
     bag = api.client.get("/v1/catalog/BAG-1", headers=acme).json()
+    assert (bag["brand"], bag["family"]) == ("Acme", "bags")
     assert [i["filename"] for i in bag["image_list"]] == ["BAG-1-1.jpg", "BAG-1-2.jpg"]
     assert api.client.get("/v1/catalog/HAT-3", headers=acme).status_code == 404  # another tenant's
 

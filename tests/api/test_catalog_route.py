@@ -45,6 +45,8 @@ def test_the_shops_own_catalog_image_sent_back_is_a_listing_photo(api: Api, box)
         ("BOX-1", {"zones": '{"lid": [1, 2]}'}, [("a.png", b"x")], "zones"),
         ("BOX-1", {"zones": '{"b.png": {"lid": [1, 2, 3, 4]}}'}, [("a.png", b"x")], "not one of the images"),
         ("BOX-1", {}, [("a.png", b"not an image")], "no image could be read"),
+        ("BOX-1", {"brand": "x" * 129}, [("a.png", b"x")], "brand: at most 128 characters"),
+        ("BOX-1", {"family": "a\tb"}, [("a.png", b"x")], "family: control characters"),
     ],
 )
 def test_bad_catalog_requests_are_422_with_one_line(api: Api, sku, fields, files, words) -> None:

@@ -4,7 +4,10 @@
   naming an editor -> ``warn``. A phone's firmware string ("HDR+ 1.0", "iOS 17.1", "MIUI") names
   no editor and does not fire.
 - ``DateTime`` (when the file was last saved) later than ``DateTimeOriginal`` by more than
-  `SAVED_LATER_SECONDS` -> ``warn``: the file was written again after capture.
+  `SAVED_LATER_SECONDS` -> ``warn``: the file was written again after capture. Unless the EXIF
+  thumbnail still shows the photo (`PIXELS_KEPT_SIMILARITY`): then a transfer or organiser program
+  (Nikon Transfer, CAMEDIA Master, a photo gallery) rewrote the file's metadata and not its pixels,
+  and the later save is only noted (``integrity.resaved_pixels_kept``).
 - The EXIF thumbnail no longer looks like the photo (`THUMBNAIL_MIN_SIMILARITY`), or is framed
   very differently (`THUMBNAIL_MAX_ASPECT_CHANGE`: rotated or cropped pixels) -> ``warn``: the
   pixels changed after the camera wrote both. Compared after the EXIF orientation is applied.
@@ -33,6 +36,9 @@ THUMBNAIL_MIN_SIMILARITY = 0.55
 # cropped, after capture). Cameras squeeze a 3:2 photo into a 4:3 preview (1.12x); where black
 # bars were cut the preview's framing is not measured well enough and only similarity counts.
 THUMBNAIL_MAX_ASPECT_CHANGE = 1.5
+# A preview this alike vouches for the pixels as the camera wrote them (honest camera files saved
+# again by transfer software: 0.99 and more; docs/measurements/evaluation.md).
+PIXELS_KEPT_SIMILARITY = 0.95
 
 EDITORS = re.compile(
     r"photoshop|lightroom|gimp|snapseed|picsart|meitu|美图|醒图|hypic|canva|pixelmator|affinity|"
@@ -46,7 +52,8 @@ _EXIF_TIME = re.compile(r"^(\d{4}):(\d{2}):(\d{2}) (\d{2}):(\d{2}):(\d{2})")
 
 
 def read(photo: Photo, claim: Claim, facts: Facts, context: CheckContext) -> Reading:
-    found = (_editor(photo, facts), _saved_later(photo), _thumbnail(photo, facts))
+    thumbnail = _thumbnail(photo, facts)
+    found = (_editor(photo, facts), _saved_later(photo, thumbnail), thumbnail)
     return Reading(tuple(s for s in found if s is not None))
 
 
@@ -78,7 +85,7 @@ def _names_software(key: str) -> bool:
     return name in ("creatortool", "softwareagent", "software")
 
 
-def _saved_later(photo: Photo) -> Signal | None:
+def _saved_later(photo: Photo, thumbnail: Signal | None) -> Signal | None:
     saved = _exif_time(exif_text(photo, "DateTime"), exif_text(photo, "OffsetTime"))
     taken = _exif_time(exif_text(photo, "DateTimeOriginal"), exif_text(photo, "OffsetTimeOriginal"))
     if saved is None or taken is None:
@@ -93,6 +100,10 @@ def _saved_later(photo: Photo) -> Signal | None:
         "taken": taken.strftime("%Y-%m-%d %H:%M"),
         "gap_hours": round(gap / 3600, 2),
     }
+    if _pixels_kept(thumbnail):
+        return Signal(
+            "saved_after_capture", Status.UNKNOWN, 0.0, "integrity.resaved_pixels_kept", params, {**params, "gap_seconds": gap}
+        )
     return Signal(
         "saved_after_capture",
         Status.WARN,
@@ -102,6 +113,14 @@ def _saved_later(photo: Photo) -> Signal | None:
         {**params, "gap_seconds": gap},
         "ask_unedited_original",
     )
+
+
+def _pixels_kept(thumbnail: Signal | None) -> bool:
+    """The EXIF thumbnail shows the photo as it is: its pixels are those the camera wrote."""
+    if thumbnail is None or thumbnail.code != "integrity.thumbnail_matches":
+        return False
+    similarity = thumbnail.details.get("similarity")
+    return isinstance(similarity, float) and similarity >= PIXELS_KEPT_SIMILARITY
 
 
 def _exif_time(text: str | None, offset: str | None) -> datetime | None:

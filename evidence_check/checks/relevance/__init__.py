@@ -15,8 +15,13 @@ The thresholds and rules below live in `rules.py`, one table read in order (`rul
 - ``fail`` (``relevance.other_product``; ``relevance.other_variant`` when a variant of that other
   product's brand matches about as well and its print does not tell the two apart, both named):
   another SKU matches clearly better (at least `OTHER_STRONG` inliers and `CLEARLY_BETTER` times the
-  ordered SKU's) — the photo is of another product. For a variant of the same brand (same first word
-  of the name) the evidence must also separate them: `VARIANT_STRONG` inliers and either
+  ordered SKU's) — the photo is of another product. Never while the ordered product is found at
+  `PASS_INLIERS` (a carton held in front of a shelf of its brand's other variants: ``warn``, naming
+  the other product), and only when the other product is the photo's subject (its outline covers
+  `SUBJECT_MIN_SHARE` of the frame, its centre not in a corner; else ``warn``
+  ``relevance.other_in_background``). For a variant of the same design (the brand the catalog gives,
+  else the first word of the name; the same family when both give one) the evidence must also
+  separate them: `VARIANT_STRONG` inliers and either
   `VARIANT_CLEARLY_BETTER` times as many, colours that fit the rival better, or clearly more inliers
   on the print only the rival has (``distinctive_inliers``: the features its catalog image does not
   share with the ordered one's; then `VARIANT_SEPARATED_BETTER` times as many inliers suffice), or

@@ -26,6 +26,7 @@ def details_of(found: Assessment, entry: CatalogSku, rival: CatalogSku | None) -
         "other_sku": rival.sku if rival else None,
         "other_name": rival.name if rival else None,
         "other": _match(found.other),
+        "other_framing": found.other_framing.as_details() if found.other_framing else None,
         "distinctive_inliers": _distinctive(found),
         "brand_distinct_inliers": found.brand_distinct,
         "colour_overlap": None if found.colour_overlap is None else round(found.colour_overlap, 3),

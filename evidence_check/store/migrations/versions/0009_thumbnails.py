@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_thumbnails"
-down_revision = "0007_claim_files"
+down_revision = "0008_catalog_brand"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,39 @@
+"""A SKU's brand and family, as a merchant names them: checked where they enter (the command line,
+an import manifest, the API) and read by the relevance look to tell a variant of the ordered product
+from another product.
+
+The brand is the maker ("Arla"); the family, optional, a line of that brand whose packs share one
+design ("yoghurt 1 l"). A SKU without a brand gets the first word of its name (else of the SKU) as its
+brand: 'Bravo Apple Juice' -> 'bravo'. Catalogs with no names, or names that do not start with the
+brand, should give it: the first word then names nothing, and the look falls back on its safe side
+(a product found at pass strength is never a fail).
+"""
+
+from __future__ import annotations
+
+LABEL_MAX = 128  # the store's column width
+
+
+def valid_label(key: str, value: str | None) -> str | None:
+    """The label as stored (spaces trimmed; None when empty); ValueError naming `key` when too long
+    or holding control characters."""
+    if value is None:
+        return None
+    text = value.strip()
+    if len(text) > LABEL_MAX:
+        raise ValueError(f"{key}: at most {LABEL_MAX} characters")
+    if any(ord(char) < 32 or ord(char) == 127 for char in text):
+        raise ValueError(f"{key}: control characters are not allowed")
+    return text or None
+
+
+def brand_key(brand: str | None, name: str | None, sku: str) -> str:
+    """What SKUs of one brand share: the given brand, else the first word of the name or the SKU."""
+    if brand:
+        return " ".join(brand.lower().split())
+    words = (name or sku).replace("-", " ").replace("_", " ").split()
+    return words[0].lower() if words else ""
+
+
+def family_key(family: str | None) -> str | None:
+    return " ".join(family.lower().split()) if family else None
