@@ -90,7 +90,7 @@ def local_disagreement(
     opened = open_thumbnail(thumbnail, orientation)
     if opened is None:
         return None
-    preview, _bars_cut = opened
+    preview = opened[0]
     if max(preview.size) < MIN_SIDE:
         return None
     thumb_rms = _quantisation_rms(_qtables_of(thumbnail))
@@ -155,7 +155,7 @@ def _frame(thumb: np.ndarray, photo: np.ndarray) -> Framed | None:
             cols = round(th * p_aspect)
             left = (tw - cols) // 2
             candidates.append(("thumbnail_cropped", thumb[:, left : left + cols], (0.0, 0.0, 1.0, 1.0)))
-    best: Framed | None = None
+    best: tuple[float, str, np.ndarray, np.ndarray, tuple[float, float, float, float]] | None = None
     for name, target, crop in candidates:
         if min(target.shape[:2]) < 8:
             continue
@@ -164,11 +164,11 @@ def _frame(thumb: np.ndarray, photo: np.ndarray) -> Framed | None:
         size = (target.shape[1], target.shape[0])
         resized = cv2.resize(part, size, interpolation=cv2.INTER_AREA)
         correlation = _correlation(_grey(target), _grey(resized))
-        if best is None or correlation > best[4]:
-            best = (target, resized, np.ones(target.shape[:2], bool), name, correlation, crop)
-    if best is None or best[4] < MIN_FRAMING_CORRELATION:
+        if best is None or correlation > best[0]:
+            best = (correlation, name, target, resized, crop)
+    if best is None or best[0] < MIN_FRAMING_CORRELATION:
         return None
-    target, resized, _valid, name, correlation, crop = best
+    correlation, name, target, resized, crop = best
     aligned, valid = _refine(target, resized)
     return target, aligned, valid, name, correlation, crop
 
@@ -273,7 +273,9 @@ def _largest_region(
     )
     inside = ratio[labels == largest]
     mass = float((inside - PIXEL_FLOOR_MULTIPLE).sum()) * 1000 / judged
-    return LocalDisagreement(area / judged, float(inside.max()), mass, box, count - 1, floor, framing, correlation, (w, h))
+    return LocalDisagreement(
+        area / judged, float(inside.max()), mass, box, count - 1, floor, framing, correlation, (w, h)
+    )
 
 
 def _grey(rgb: np.ndarray) -> np.ndarray:

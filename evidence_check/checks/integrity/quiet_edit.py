@@ -44,7 +44,9 @@ def read(photo: Photo, claim: Claim, facts: Facts, context: CheckContext) -> Rea
     thumbnail = extract_thumbnail(facts.jpeg.exif_tiff)
     if thumbnail is None:
         return Reading()
-    measured = local_disagreement(thumbnail, photo.orientation, photo.working, facts.jpeg.qtables, photo.width)
+    measured = local_disagreement(
+        thumbnail, photo.orientation, photo.working, facts.jpeg.qtables, photo.width
+    )
     if measured is None:
         return Reading(details={"measured": False})
     details = {"measured": True, **measured.as_details()}
