@@ -222,6 +222,7 @@ class QuietCase:
     flagged: bool  # the quiet-edit signal fired
     edit_evidence: bool  # any edit signal fired
     mass: float | None  # the measured region_mass; None where the code has no such measure
+    clean: bool  # the original itself shows no edit evidence: only a quiet edit can be seen
 
 
 def print_quiet_edits(corpora: Path, context: CheckContext, claim: Claim) -> None:
@@ -246,6 +247,7 @@ def print_quiet_edits(corpora: Path, context: CheckContext, claim: Claim) -> Non
         if "thumbnail_mismatch" in original.details.get("flags", []):
             continue
         half = _half(photo)
+        clean = not set(original.details.get("flags", [])) & EDIT_SIGNALS
         variants: list[tuple[str, float, bytes | None]] = [("original", 0.0, None)]
         for k, kind in enumerate(EDITS):
             share = QUIET_SHARES[(index + k) % 3]
@@ -261,7 +263,13 @@ def print_quiet_edits(corpora: Path, context: CheckContext, claim: Claim) -> Non
             mass = finding.details.get("thumbnail_local", {}).get("region_mass")
             cases.append(
                 QuietCase(
-                    half, kind, share, "thumbnail_local_edit" in flags, bool(flags & EDIT_SIGNALS), mass
+                    half,
+                    kind,
+                    share,
+                    "thumbnail_local_edit" in flags,
+                    bool(flags & EDIT_SIGNALS),
+                    mass,
+                    clean,
                 )
             )
     bases = sum(c.kind == "original" for c in cases)
@@ -273,13 +281,18 @@ def print_quiet_edits(corpora: Path, context: CheckContext, claim: Claim) -> Non
     print("| half | case | photos | flagged | any edit evidence |")
     print("|---|---|---|---|---|")
     groups = (
-        ("edits (scratch, stain, clone)", EDITS),
-        ("originals", ("original",)),
-        ("phone re-processings", PROCESSINGS),
+        ("edits (scratch, stain, clone)", EDITS, False),
+        ("edits of photos with no other edit evidence", EDITS, True),
+        ("originals", ("original",), False),
+        ("phone re-processings", PROCESSINGS, False),
     )
     for half in ("A", "B", "all"):
-        for group, kinds in groups:
-            chosen = [c for c in cases if half in ("all", c.half) and c.kind in kinds]
+        for group, kinds, clean_only in groups:
+            chosen = [
+                c
+                for c in cases
+                if half in ("all", c.half) and c.kind in kinds and (c.clean or not clean_only)
+            ]
             print(
                 f"| {half} | {group} | {len(chosen)} | {_share(sum(c.flagged for c in chosen), len(chosen))} "
                 f"| {_share(sum(c.edit_evidence for c in chosen), len(chosen))} |"

@@ -99,7 +99,7 @@ def local_disagreement(
         size = (max(1, round(preview.width * shrink)), max(1, round(preview.height * shrink)))
         preview = preview.resize(size, Image.Resampling.BOX)
     thumb = np.asarray(preview, dtype=np.float32)
-    photo = np.asarray(working, dtype=np.float32)
+    photo = np.asarray(working.convert("RGB"), dtype=np.uint8)  # resized as bytes: several times faster
     framed = _frame(thumb, photo)
     if framed is None:
         return None
@@ -162,7 +162,7 @@ def _frame(thumb: np.ndarray, photo: np.ndarray) -> Framed | None:
         x0, y0, x1, y1 = round(crop[0] * pw), round(crop[1] * ph), round(crop[2] * pw), round(crop[3] * ph)
         part = photo[y0:y1, x0:x1]
         size = (target.shape[1], target.shape[0])
-        resized = cv2.resize(part, size, interpolation=cv2.INTER_AREA)
+        resized = cv2.resize(part, size, interpolation=cv2.INTER_AREA).astype(np.float32)
         correlation = _correlation(_grey(target), _grey(resized))
         if best is None or correlation > best[0]:
             best = (correlation, name, target, resized, crop)
