@@ -34,7 +34,8 @@ from evidence_check.imaging.thumbnail_local import LocalDisagreement, local_disa
 from evidence_check.models import Claim, Status
 
 SCORE_LOCAL_EDIT = 0.5
-# Floors per 1000 frame pixels: 1.25x the largest value of any honest photo measured (8.0).
+# Floors per 1000 frame pixels: 1.25x the largest value of any honest photo measured (8.0, an HDR-like
+# re-processing; untouched originals reach 2.9).
 MIN_REGION_MASS = 10.0
 
 
