@@ -10,7 +10,11 @@ Prints
    manifest says the file was edited / re-saved / is a screenshot (or, for C2PA, when the corpus's
    own validation agrees), ``wrong`` when it says nothing of the kind, ``?`` where the note is silent;
 3. the goal: integrity ``fail`` on exif-camera-jpegs/ and heif-avif-webp/;
-4. median milliseconds of each signal on a 12-megapixel camera-like JPEG (and the ELA view).
+4. quiet edits (`quiet_edits.py`): damage painted on the corpora's camera JPEGs that carry their
+   own thumbnail, every EXIF byte kept, and the same photos re-processed as phones do; how many
+   each half of the cameras flags, with the threshold of `checks/integrity/quiet_edit.py` and with
+   one fitted on the other half (both directions);
+5. median milliseconds of each signal on a 12-megapixel camera-like JPEG (and the ELA view).
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ import re
 import statistics
 import sys
 import time
+import zlib
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,8 +40,11 @@ from PIL import Image  # noqa: E402
 
 from evidence_check.checks import integrity  # noqa: E402
 from evidence_check.checks.context import CheckContext  # noqa: E402
+from evidence_check.checks.integrity.signals import CAPTURE_TAGS  # noqa: E402
 from evidence_check.imaging.ela import error_levels  # noqa: E402
+from evidence_check.imaging.jpeg_header import read_jpeg_header  # noqa: E402
 from evidence_check.imaging.load import Photo, PhotoError, load_photo  # noqa: E402
+from evidence_check.imaging.thumbnail import extract_thumbnail  # noqa: E402
 from evidence_check.models import Claim, Finding, Timeline  # noqa: E402
 from evidence_check.settings import Settings  # noqa: E402
 
@@ -53,7 +62,13 @@ REWRITERS = re.compile(
     r"gimp|photoshop|lightroom|fireworks|photo gallery|transfer|camedia master|uploader|gthumb|^PIL$|pix \d",
     re.IGNORECASE,
 )
-EDIT_SIGNALS = {"editor_software", "saved_after_capture", "thumbnail_mismatch", "reencoded"}
+EDIT_SIGNALS = {
+    "editor_software",
+    "saved_after_capture",
+    "thumbnail_mismatch",
+    "thumbnail_local_edit",
+    "reencoded",
+}
 C2PA_EXPECTED = {"c2pa_invalid": "Invalid", "c2pa_untrusted": "Valid", "c2pa_remote": "error"}
 GOAL_FOLDERS = ("exif-camera-jpegs", "heif-avif-webp")
 
@@ -62,9 +77,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpora", type=Path, default=ROOT.parent / "shared" / "corpora")
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--only", choices=("quiet-edits",), help="run one section only")
     args = parser.parse_args()
     context = CheckContext(settings=Settings(), now=datetime.now(UTC))
     claim = Claim(claim_id="bench", timeline=Timeline())
+    if args.only == "quiet-edits":
+        print_quiet_edits(args.corpora, context, claim)
+        return
 
     groups = _groups(args.corpora)
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -100,6 +119,7 @@ def main() -> None:
     _print_firings(firings)
     print(f"\n## Goal: integrity `fail` on {' and '.join(GOAL_FOLDERS)}")
     print(f"{len(goal_fails)} fail(s)" + "".join(f"\n- {line}" for line in goal_fails))
+    print_quiet_edits(args.corpora, context, claim)
     _print_speed(context, claim, args.repeat)
 
 
@@ -188,6 +208,147 @@ def _print_firings(firings: list[tuple[str, str, str, str]]) -> None:
         tally[verdict] += 1
     print(f"\njudged: {dict(tally)}  (right: the manifest's note or the file's own writer names an edit or")
     print("a re-save after capture; ?: neither says; wrong: contradicts the manifest)")
+
+
+QUIET_SHARES = (0.01, 0.02, 0.03)
+REFIT_MARGIN = 1.25  # a threshold fitted on one half: this many times the largest honest value there
+
+
+@dataclass(frozen=True)
+class QuietCase:
+    half: str  # A or B, by camera model
+    kind: str  # original, an edit or a processing
+    share: float  # of the frame painted; 0 when nothing was
+    flagged: bool  # the quiet-edit signal fired
+    edit_evidence: bool  # any edit signal fired
+    mass: float | None  # the measured region_mass; None where the code has no such measure
+    clean: bool  # the original itself shows no edit evidence: only a quiet edit can be seen
+
+
+def print_quiet_edits(corpora: Path, context: CheckContext, claim: Claim) -> None:
+    """Quiet edits and honest phone-like re-processings of the corpora's camera JPEGs that carry their
+    own thumbnail, split into two halves by camera model; flagged with the shipped threshold and with
+    one fitted on the other half."""
+    from quiet_edits import EDITS, PROCESSINGS, camera_jpegs, paint, reprocess
+
+    cases: list[QuietCase] = []
+    for index, path in enumerate(camera_jpegs(corpora)):
+        data = path.read_bytes()
+        try:
+            photo = load_photo(data, path.name)
+        except PhotoError:
+            continue
+        original = integrity.check(photo, claim, context)
+        if (
+            not _camera_thumbnail(photo)
+            or original.details.get("thumbnail_local", {}).get("measured") is False
+        ):
+            continue
+        if "thumbnail_mismatch" in original.details.get("flags", []):
+            continue
+        half = _half(photo)
+        clean = not set(original.details.get("flags", [])) & EDIT_SIGNALS
+        variants: list[tuple[str, float, bytes | None]] = [("original", 0.0, None)]
+        for k, kind in enumerate(EDITS):
+            share = QUIET_SHARES[(index + k) % 3]
+            variants.append((kind, share, paint(data, kind, index * 10 + k, share)))
+        variants += [(kind, 0.0, reprocess(data, kind)) for kind in PROCESSINGS]
+        for kind, share, variant in variants:
+            finding = (
+                original
+                if variant is None
+                else integrity.check(load_photo(variant, path.name), claim, context)
+            )
+            flags = set(finding.details.get("flags", []))
+            mass = finding.details.get("thumbnail_local", {}).get("region_mass")
+            cases.append(
+                QuietCase(
+                    half,
+                    kind,
+                    share,
+                    "thumbnail_local_edit" in flags,
+                    bool(flags & EDIT_SIGNALS),
+                    mass,
+                    clean,
+                )
+            )
+    bases = sum(c.kind == "original" for c in cases)
+    print(
+        f"\n## Quiet edits: damage painted, camera EXIF and its old thumbnail kept ({bases} camera JPEGs)\n"
+    )
+    print("Halves by camera model. `flagged`: the quiet-edit signal; `any edit evidence`: any of")
+    print(f"{', '.join(sorted(EDIT_SIGNALS))}.\n")
+    print("| half | case | photos | flagged | any edit evidence |")
+    print("|---|---|---|---|---|")
+    groups = (
+        ("edits (scratch, stain, clone)", EDITS, False),
+        ("edits of photos with no other edit evidence", EDITS, True),
+        ("originals", ("original",), False),
+        ("phone re-processings", PROCESSINGS, False),
+    )
+    for half in ("A", "B", "all"):
+        for group, kinds, clean_only in groups:
+            chosen = [
+                c
+                for c in cases
+                if half in ("all", c.half) and c.kind in kinds and (c.clean or not clean_only)
+            ]
+            print(
+                f"| {half} | {group} | {len(chosen)} | {_share(sum(c.flagged for c in chosen), len(chosen))} "
+                f"| {_share(sum(c.edit_evidence for c in chosen), len(chosen))} |"
+            )
+    print("\n| edit | 1 % of the frame | 2 % | 3 % |")
+    print("|---|---|---|---|")
+    for kind in EDITS:
+        cells = []
+        for share in QUIET_SHARES:
+            chosen = [c for c in cases if c.kind == kind and c.share == share]
+            cells.append(_share(sum(c.flagged for c in chosen), len(chosen)))
+        print(f"| {kind} | " + " | ".join(cells) + " |")
+    print("\n| processing | flagged |")
+    print("|---|---|")
+    for kind in PROCESSINGS:
+        chosen = [c for c in cases if c.kind == kind]
+        print(f"| {kind} | {_share(sum(c.flagged for c in chosen), len(chosen))} |")
+    _print_refit(cases, EDITS)
+
+
+def _camera_thumbnail(photo: Photo) -> bool:
+    header = read_jpeg_header(photo.data)
+    if header is None or not header.exif_tiff or extract_thumbnail(header.exif_tiff) is None:
+        return False
+    return any(photo.metadata.exif.get(tag) not in (None, "", 0) for tag in CAPTURE_TAGS)
+
+
+def _half(photo: Photo) -> str:
+    model = f"{photo.metadata.exif.get('Make', '')} {photo.metadata.exif.get('Model', '')}".strip()
+    return "A" if zlib.crc32(model.encode()) % 2 == 0 else "B"
+
+
+def _share(count: int, total: int) -> str:
+    return f"{count}/{total} ({100 * count / total:.0f} %)" if total else "-"
+
+
+def _print_refit(cases: list[QuietCase], edits: tuple[str, ...]) -> None:
+    """A threshold fitted on one half's honest photos (REFIT_MARGIN x the largest), scored on the other."""
+    if any(c.mass is None for c in cases):
+        return
+    print(
+        f"\n| fitted on | threshold ({REFIT_MARGIN}x its largest honest value) | scored on | edits flagged "
+        "| honest flagged |"
+    )
+    print("|---|---|---|---|---|")
+    for fit, score in (("A", "B"), ("B", "A")):
+        threshold = REFIT_MARGIN * max(
+            (c.mass or 0.0 for c in cases if c.half == fit and c.kind not in edits), default=0.0
+        )
+        held_edits = [c for c in cases if c.half == score and c.kind in edits]
+        held_honest = [c for c in cases if c.half == score and c.kind not in edits]
+        caught = sum((c.mass or 0.0) >= threshold for c in held_edits)
+        wrong = sum((c.mass or 0.0) >= threshold for c in held_honest)
+        print(
+            f"| {fit} | {threshold:.2f} | {score} | {_share(caught, len(held_edits))} | {_share(wrong, len(held_honest))} |"
+        )
 
 
 def _twelve_megapixels() -> bytes:

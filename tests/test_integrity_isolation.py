@@ -43,6 +43,7 @@ def test_the_sources_are_the_signal_modules_in_their_order() -> None:
     names = [s.name for s in integrity.SOURCES]
     assert names == [
         "editing",
+        "thumbnail_local",
         "jpeg_history",
         "screenshot",
         "screen_photo",

@@ -27,6 +27,11 @@ SUMMARIES: dict[str, tuple[str, str]] = {
         "the picture was changed or cropped after it was taken.",
         "文件内保存的缩略图与照片不一致（相似度 {similarity}）：照片在拍摄后被修改或裁剪过。",
     ),
+    "integrity.thumbnail_local_edit": (
+        "The photo differs from the preview stored inside the file in one place ({where}, about {share} % "
+        "of the picture): something was painted or pasted there after the photo was taken.",
+        "照片与文件内保存的缩略图在一处不一致（{where_zh}，约占画面 {share}%）：拍摄后该处被涂改或粘贴过。",
+    ),
     "integrity.screenshot": (
         "This is a screenshot, not a photo of the item ({clues}).",
         "这是一张屏幕截图，而不是商品照片（{clues}）。",

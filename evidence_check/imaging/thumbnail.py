@@ -72,8 +72,9 @@ def extract_thumbnail(exif_tiff: bytes) -> bytes | None:
     return thumbnail if thumbnail.startswith(b"\xff\xd8") else None
 
 
-def compare_thumbnail(thumbnail: bytes, orientation: int, working: Image.Image) -> ThumbnailComparison | None:
-    """Compare the thumbnail with the upright working copy; None when the thumbnail cannot be read."""
+def open_thumbnail(thumbnail: bytes, orientation: int) -> tuple[Image.Image, bool] | None:
+    """The thumbnail upright with its letterbox bars cut, and whether bars were cut; None when it
+    cannot be read or is too large or too small to be a preview."""
     try:
         with Image.open(io.BytesIO(thumbnail), formats=["JPEG"]) as image:
             if max(image.size) > MAX_THUMBNAIL_SIDE:
@@ -86,6 +87,15 @@ def compare_thumbnail(thumbnail: bytes, orientation: int, working: Image.Image) 
     small = _cut_bars(small)
     if small.width < 8 or small.height < 8:
         return None
+    return small, small.size != framed
+
+
+def compare_thumbnail(thumbnail: bytes, orientation: int, working: Image.Image) -> ThumbnailComparison | None:
+    """Compare the thumbnail with the upright working copy; None when the thumbnail cannot be read."""
+    opened = open_thumbnail(thumbnail, orientation)
+    if opened is None:
+        return None
+    small, bars_cut = opened
     a = _pixels(small)
     b = _pixels(working)
     grey_a, grey_b = a.mean(axis=2).ravel(), b.mean(axis=2).ravel()
@@ -98,7 +108,7 @@ def compare_thumbnail(thumbnail: bytes, orientation: int, working: Image.Image) 
         thumbnail_aspect=small.width / small.height,
         photo_aspect=working.width / working.height,
         thumbnail_size=small.size,
-        bars_cut=small.size != framed,
+        bars_cut=bars_cut,
     )
 
 

@@ -4,6 +4,8 @@ Each signal lives in a module of its own here and is documented there:
 
 - `editing`: an editor named in the file, a save time later than the capture, a stale EXIF thumbnail
   -> ``warn``;
+- `quiet_edit`: the photo differs from its EXIF thumbnail in one compact region (damage painted by
+  an editor that kept the camera's EXIF) -> ``warn``;
 - `jpeg_history`: quantisation-table fingerprint, quality, re-encoding -> details only;
 - `screens`: a screenshot (``warn`` for a damage claim, normal for ``not_received``) or a photo of a
   screen (moiré) -> ``warn``;
@@ -33,7 +35,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from evidence_check.checks.context import CheckContext
-from evidence_check.checks.integrity import channel, editing, generated, jpeg_history, provenance, screens
+from evidence_check.checks.integrity import (
+    channel,
+    editing,
+    generated,
+    jpeg_history,
+    provenance,
+    quiet_edit,
+    screens,
+)
 from evidence_check.checks.integrity.signals import Facts, Reader, Reading, Signal
 from evidence_check.imaging.load import Photo
 from evidence_check.models import Claim, Finding, Status
@@ -64,6 +74,8 @@ class Source:
 
 SOURCES: tuple[Source, ...] = (
     Source("editing", editing.read),
+    # A thumbnail that shows another picture altogether says more than any local difference.
+    Source("thumbnail_local", quiet_edit.read, unless="thumbnail_mismatch"),
     Source("jpeg_history", jpeg_history.read),
     Source("screenshot", screens.read_screenshot),
     # A screenshot's interface is periodic by design: moiré is looked for in photos only.
@@ -104,6 +116,8 @@ def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
         "c2pa": c2pa,
         "provenance_trusted": c2pa.get("state") == "trusted",
     }
+    if readings["thumbnail_local"].details:
+        details["thumbnail_local"] = dict(readings["thumbnail_local"].details)
     if readings["channel"].details:
         details["channel"] = dict(readings["channel"].details)
     return _finding(found, hints[0] if hints else None, details)

@@ -1,0 +1,93 @@
+"""A quiet edit: the photo shows, in one place, what its own EXIF thumbnail does not.
+
+An editor that keeps every EXIF byte — the camera's tags, its firmware ``Software`` string, the save
+time and the old thumbnail — leaves none of the `editing` traces. When damage is painted over a few
+percent of the frame (a dark scratch, a stain, a cloned patch), the thumbnail still shows the
+picture before the edit, and the two disagree in one compact region
+(`imaging.thumbnail_local.local_disagreement`).
+
+- Camera JPEG (the EXIF records an exposure) with a readable thumbnail whose framing matches, and a
+  region whose disagreement reaches `MIN_REGION_MASS` -> ``warn`` ``integrity.thumbnail_local_edit``
+  naming where in the photo, next step: the unedited original from the phone's gallery.
+- Otherwise nothing is found; the measurement is recorded in the finding's details
+  (``thumbnail_local``). Not measured at all when the whole thumbnail already disagrees
+  (`editing`'s ``thumbnail_mismatch``) or the file has no thumbnail.
+
+Why ``warn`` and not ``fail``: it is strong evidence that pixels changed after capture, scored
+above an editor's name (`SCORE_LOCAL_EDIT`), but like the other edit evidence it is not conclusive
+on its own — a phone may write its thumbnail from another processing stage, and a person who sees
+the region named can tell a painted scratch from a moving hand in seconds. The claim goes to
+review; it is never rejected on this alone.
+
+`MIN_REGION_MASS` sits above every honest photo measured — the corpora's camera and phone
+originals and the same photos re-processed as phones do (another tone curve, HDR local tone
+mapping, portrait blur, sharpening, noise) — with a margin (docs/measurements/integrity.md).
+"""
+
+from __future__ import annotations
+
+from evidence_check.checks.context import CheckContext
+from evidence_check.checks.integrity.signals import Facts, Reading, Signal
+from evidence_check.imaging.load import Photo
+from evidence_check.imaging.thumbnail import extract_thumbnail
+from evidence_check.imaging.thumbnail_local import LocalDisagreement, local_disagreement
+from evidence_check.models import Claim, Status
+
+SCORE_LOCAL_EDIT = 0.5
+# Floors per 1000 frame pixels: 1.25x the largest value of any honest photo measured (8.0, an HDR-like
+# re-processing; untouched originals reach 2.9).
+MIN_REGION_MASS = 10.0
+
+
+def read(photo: Photo, claim: Claim, facts: Facts, context: CheckContext) -> Reading:
+    if facts.jpeg is None or not facts.jpeg.exif_tiff or not facts.camera:
+        return Reading()
+    thumbnail = extract_thumbnail(facts.jpeg.exif_tiff)
+    if thumbnail is None:
+        return Reading()
+    measured = local_disagreement(
+        thumbnail, photo.orientation, photo.working, facts.jpeg.qtables, photo.width
+    )
+    if measured is None:
+        return Reading(details={"measured": False})
+    details = {"measured": True, **measured.as_details()}
+    if measured.region_mass < MIN_REGION_MASS:
+        return Reading(details=details)
+    place = where(measured)
+    params = {"where": place, "where_zh": PLACES_ZH[place], "share": round(measured.region_share * 100, 1)}
+    signal = Signal(
+        "thumbnail_local_edit",
+        Status.WARN,
+        SCORE_LOCAL_EDIT,
+        "integrity.thumbnail_local_edit",
+        params,
+        {**details, **params},
+        "ask_unedited_original",
+    )
+    return Reading((signal,), details)
+
+
+PLACES_ZH = {
+    "upper left": "左上部",
+    "upper middle": "上部中间",
+    "upper right": "右上部",
+    "middle left": "左侧中部",
+    "centre": "中央",
+    "middle right": "右侧中部",
+    "lower left": "左下部",
+    "lower middle": "下部中间",
+    "lower right": "右下部",
+}
+
+
+def where(measured: LocalDisagreement) -> str:
+    """The region's place in the photo as words: "centre", "upper left", "lower middle", ..."""
+    left, top, right, bottom = measured.region_box
+    x, y = (left + right) / 2, (top + bottom) / 2
+    row = "upper" if y < 1 / 3 else "lower" if y > 2 / 3 else "middle"
+    column = "left" if x < 1 / 3 else "right" if x > 2 / 3 else "middle"
+    if row == column == "middle":
+        return "centre"
+    if column == "middle":
+        return f"{row} middle"
+    return f"{row} {column}" if row != "middle" else f"middle {column}"

@@ -1,0 +1,290 @@
+"""Where the EXIF thumbnail and the photo disagree locally: the trace of a quiet edit.
+
+An editor that keeps the camera's EXIF keeps its old thumbnail too. A scratch, a stain or a cloned
+patch painted over a few percent of the frame barely moves a whole-picture comparison
+(`thumbnail.compare_thumbnail`), but at thumbnail scale it is a compact region where the photo
+shows what the preview does not. This module finds that region:
+
+1. Framing. The thumbnail (upright, letterbox bars cut) is compared at its own size, at most
+   `COMPARE_SIDE` on its longest side. The photo is fitted onto it three ways — stretched (cameras
+   squeeze a 3:2 photo into a 4:3 preview), cropped to the thumbnail's aspect, or the thumbnail
+   cropped to the photo's — and the best-correlated framing is refined by an affine ECC alignment.
+2. Tone. Phones may write the thumbnail from another processing stage (before HDR tone mapping,
+   before the portrait blur, another sharpening): the photo is predicted from the thumbnail by a
+   local linear model (a guided filter, `TONE_WINDOW` of the short side), fitted twice, the second
+   time without the pixels the first fit could not explain, so that an edit does not bend it.
+3. Disagreement. A photo pixel disagrees by how far it lies outside the range the prediction takes
+   in its 3x3 neighbourhood (half-pixel misalignment and resampling differences stay inside it),
+   in units of the noise floor: the larger of the JPEG quantisation noise of both files at this
+   scale and the spread of the prediction's own residual.
+4. Region. Pixels more than `PIXEL_FLOOR_MULTIPLE` floors out, joined into 8-connected regions; the
+   largest region's disagreement beyond that threshold, summed in floors per 1000 pixels of the
+   frame, is the measure (`LocalDisagreement.region_mass`): it grows with both the size and the
+   contrast of a change, where a share or a peak alone would not tell a faint stain from JPEG noise.
+
+This module measures; checks/integrity/quiet_edit.py decides.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from evidence_check.imaging.thumbnail import open_thumbnail
+
+COMPARE_SIDE = 192  # longest side of the comparison; larger previews are shrunk to it
+MIN_SIDE = 48  # a preview smaller than this on its longest side shows too little to compare locally
+MIN_FRAMING_CORRELATION = 0.7  # below it no framing of the photo shows the thumbnail's scene
+BLUR_SIGMA = 0.7  # both pictures smoothed alike: resampling kernels differ
+TONE_WINDOW = 1 / 5  # radius of the local tone model, share of the short side
+TONE_EPSILON = 16.0  # guided-filter regulariser (grey levels squared): flat areas follow the mean
+OUTLIER_FLOORS = 3.0  # pixels this many floors out are left out of the second tone fit
+PIXEL_FLOOR_MULTIPLE = 3.0  # a pixel disagrees when it lies this many floors outside the envelope
+MIN_FLOOR = 1.5  # grey levels: the floor never goes below it
+JPEG_FLOOR_SHARE = 0.5  # of the quantisation bound: most coefficients it allows for are zero anyway
+ENVELOPE = 3  # side of the neighbourhood whose range a photo pixel may take
+BORDER = 2  # pixels at the edge of the aligned overlap are not judged (resampling, ECC border)
+
+
+@dataclass(frozen=True)
+class LocalDisagreement:
+    region_share: float  # the largest disagreeing region, share of the compared frame
+    region_peak: float  # its largest disagreement, in noise floors
+    region_mass: float  # its disagreement beyond the pixel threshold, floors summed, per 1000 frame pixels
+    region_box: tuple[float, float, float, float]  # its box in the photo, shares (left, top, right, bottom)
+    regions: int  # how many disagreeing regions there are
+    floor: float  # the noise floor, grey levels
+    framing: str  # stretched | photo_cropped | thumbnail_cropped
+    framing_correlation: float  # correlation of the framed pictures before the tone model
+    compared_size: tuple[int, int]
+
+    def as_details(self) -> dict[str, object]:
+        return {
+            "region_share": round(self.region_share, 4),
+            "region_peak": round(self.region_peak, 1),
+            "region_mass": round(self.region_mass, 2),
+            "region_box": [round(v, 3) for v in self.region_box],
+            "regions": self.regions,
+            "floor": round(self.floor, 2),
+            "framing": self.framing,
+            "framing_correlation": round(self.framing_correlation, 3),
+            "compared_size": list(self.compared_size),
+        }
+
+
+def local_disagreement(
+    thumbnail: bytes,
+    orientation: int,
+    working: Image.Image,
+    photo_qtables: Mapping[int, Sequence[int]] | None,
+    photo_width: int,
+) -> LocalDisagreement | None:
+    """Measure where the photo disagrees with its EXIF thumbnail; None when the thumbnail cannot be
+    read, is too small, or no framing of the photo shows its scene."""
+    opened = open_thumbnail(thumbnail, orientation)
+    if opened is None:
+        return None
+    preview = opened[0]
+    if max(preview.size) < MIN_SIDE:
+        return None
+    thumb_rms = _quantisation_rms(_qtables_of(thumbnail))
+    shrink = min(1.0, COMPARE_SIDE / max(preview.size))
+    if shrink < 1.0:
+        size = (max(1, round(preview.width * shrink)), max(1, round(preview.height * shrink)))
+        preview = preview.resize(size, Image.Resampling.BOX)
+    thumb = np.asarray(preview, dtype=np.float32)
+    photo = np.asarray(working.convert("RGB"), dtype=np.uint8)  # resized as bytes: several times faster
+    framed = _frame(thumb, photo)
+    if framed is None:
+        return None
+    thumb, photo_on_thumb, valid, framing, correlation, crop = framed
+    main_rms = _quantisation_rms(photo_qtables) * thumb.shape[1] / max(photo_width, 1)
+    jpeg_floor = JPEG_FLOOR_SHARE * math.hypot(thumb_rms * shrink, main_rms)
+    smooth_thumb = np.asarray(cv2.GaussianBlur(thumb, (0, 0), BLUR_SIGMA), dtype=np.float32)
+    smooth_photo = np.asarray(cv2.GaussianBlur(photo_on_thumb, (0, 0), BLUR_SIGMA), dtype=np.float32)
+    excess, floor = _excess(smooth_thumb, smooth_photo, valid, jpeg_floor)
+    return _largest_region(excess, valid, floor, framing, correlation, crop)
+
+
+def _qtables_of(jpeg: bytes) -> Mapping[int, Sequence[int]] | None:
+    try:
+        with Image.open(io.BytesIO(jpeg), formats=["JPEG"]) as image:
+            tables = getattr(image, "quantization", None)
+            return dict(tables) if tables else None
+    except Exception:
+        return None
+
+
+def _quantisation_rms(tables: Mapping[int, Sequence[int]] | None) -> float:
+    """The RMS pixel error the luminance table allows (uniform rounding in an orthonormal DCT), an
+    upper bound of a JPEG's noise at its own scale."""
+    if not tables:
+        return 0.0
+    luma = tables.get(0) or next(iter(tables.values()))
+    return math.sqrt(sum(q * q for q in luma) / 12.0) / 8.0
+
+
+Framed = tuple[np.ndarray, np.ndarray, np.ndarray, str, float, tuple[float, float, float, float]]
+
+
+def _frame(thumb: np.ndarray, photo: np.ndarray) -> Framed | None:
+    """The thumbnail (possibly cropped), the photo aligned onto it, the mask of judged pixels, the
+    framing's name, its correlation, and the compared part of the photo (shares of its width/height)."""
+    th, tw = thumb.shape[:2]
+    ph, pw = photo.shape[:2]
+    t_aspect, p_aspect = tw / th, pw / ph
+    candidates: list[tuple[str, np.ndarray, tuple[float, float, float, float]]] = [
+        ("stretched", thumb, (0.0, 0.0, 1.0, 1.0))
+    ]
+    if abs(math.log(t_aspect / p_aspect)) > 0.02:
+        if p_aspect > t_aspect:  # the photo is wider: crop its sides, or the thumbnail's top/bottom
+            keep = t_aspect / p_aspect
+            candidates.append(("photo_cropped", thumb, ((1 - keep) / 2, 0.0, (1 + keep) / 2, 1.0)))
+            rows = round(tw / p_aspect)
+            top = (th - rows) // 2
+            candidates.append(("thumbnail_cropped", thumb[top : top + rows], (0.0, 0.0, 1.0, 1.0)))
+        else:
+            keep = p_aspect / t_aspect
+            candidates.append(("photo_cropped", thumb, (0.0, (1 - keep) / 2, 1.0, (1 + keep) / 2)))
+            cols = round(th * p_aspect)
+            left = (tw - cols) // 2
+            candidates.append(("thumbnail_cropped", thumb[:, left : left + cols], (0.0, 0.0, 1.0, 1.0)))
+    best: tuple[float, str, np.ndarray, np.ndarray, tuple[float, float, float, float]] | None = None
+    for name, target, crop in candidates:
+        if min(target.shape[:2]) < 8:
+            continue
+        x0, y0, x1, y1 = round(crop[0] * pw), round(crop[1] * ph), round(crop[2] * pw), round(crop[3] * ph)
+        part = photo[y0:y1, x0:x1]
+        size = (target.shape[1], target.shape[0])
+        resized = cv2.resize(part, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+        correlation = _correlation(_grey(target), _grey(resized))
+        if best is None or correlation > best[0]:
+            best = (correlation, name, target, resized, crop)
+    if best is None or best[0] < MIN_FRAMING_CORRELATION:
+        return None
+    correlation, name, target, resized, crop = best
+    aligned, valid = _refine(target, resized)
+    return target, aligned, valid, name, correlation, crop
+
+
+def _refine(target: np.ndarray, moving: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`moving` warped onto `target` by an affine ECC alignment (kept only when it is a small
+    correction), and the mask of pixels both cover, less a border."""
+    h, w = target.shape[:2]
+    warp = np.eye(2, 3, dtype=np.float32)
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-5)
+    try:
+        _, found = cv2.findTransformECC(
+            _grey(target), _grey(moving), warp.copy(), cv2.MOTION_AFFINE, criteria
+        )
+        linear_change = float(np.abs(found[:, :2] - np.eye(2)).max())
+        shift = float(np.abs(found[:, 2]).max())
+        if linear_change < 0.08 and shift < 0.06 * max(h, w):
+            warp = np.asarray(found, dtype=np.float32)
+    except cv2.error:  # no convergence: the framing alone stands
+        pass
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    aligned = cv2.warpAffine(moving, warp, (w, h), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    inside = cv2.warpAffine(np.ones((h, w), np.float32), warp, (w, h), flags=flags, borderValue=0.0)
+    valid = inside > 0.999
+    valid[:BORDER, :] = valid[-BORDER:, :] = False
+    valid[:, :BORDER] = valid[:, -BORDER:] = False
+    kernel = np.ones((2 * BORDER + 1, 2 * BORDER + 1), np.uint8)
+    valid = cv2.erode(valid.astype(np.uint8), kernel).astype(bool)
+    return aligned, valid
+
+
+def _excess(
+    thumb: np.ndarray, photo: np.ndarray, valid: np.ndarray, jpeg_floor: float
+) -> tuple[np.ndarray, float]:
+    """Per pixel, how far the photo lies outside its neighbourhood's predicted range (largest over
+    the colour channels), and the noise floor."""
+    radius = max(3, round(min(thumb.shape[:2]) * TONE_WINDOW))
+    weights = valid.astype(np.float32)
+    predicted = _tone_model(thumb, photo, weights, radius)
+    floor = _floor(photo - predicted, valid, jpeg_floor)
+    weights = weights * (np.abs(photo - predicted).max(axis=2) < OUTLIER_FLOORS * floor)
+    predicted = _tone_model(thumb, photo, weights, radius)
+    floor = _floor(photo - predicted, valid, jpeg_floor)
+    kernel = np.ones((ENVELOPE, ENVELOPE), np.uint8)
+    high = cv2.dilate(predicted, kernel)
+    low = cv2.erode(predicted, kernel)
+    outside = np.maximum(np.maximum(photo - high, low - photo), 0.0).max(axis=2)
+    return outside, floor
+
+
+def _tone_model(thumb: np.ndarray, photo: np.ndarray, weights: np.ndarray, radius: int) -> np.ndarray:
+    """The photo predicted channel by channel from the thumbnail by a weighted guided filter."""
+    size = (2 * radius + 1, 2 * radius + 1)
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(values * weights, -1, size, normalize=False) / np.maximum(total, 1e-3)
+
+    total = cv2.boxFilter(weights, -1, size, normalize=False)
+    predicted = np.empty_like(photo)
+    for c in range(photo.shape[2]):
+        guide, target = thumb[..., c], photo[..., c]
+        mean_g, mean_t = mean(guide), mean(target)
+        variance = mean(guide * guide) - mean_g * mean_g
+        covariance = mean(guide * target) - mean_g * mean_t
+        gain = covariance / (np.maximum(variance, 0.0) + TONE_EPSILON)
+        offset = mean_t - gain * mean_g
+        gain = cv2.blur(gain, size)
+        offset = cv2.blur(offset, size)
+        predicted[..., c] = gain * guide + offset
+    return predicted
+
+
+def _floor(residual: np.ndarray, valid: np.ndarray, jpeg_floor: float) -> float:
+    values = np.abs(residual[valid]).max(axis=1) if valid.any() else np.zeros(1)
+    spread = 1.4826 * float(np.median(values))
+    return max(MIN_FLOOR, jpeg_floor, spread)
+
+
+def _largest_region(
+    excess: np.ndarray,
+    valid: np.ndarray,
+    floor: float,
+    framing: str,
+    correlation: float,
+    crop: tuple[float, float, float, float],
+) -> LocalDisagreement:
+    h, w = excess.shape
+    ratio = np.where(valid, excess / floor, 0.0)
+    mask = (ratio > PIXEL_FLOOR_MULTIPLE).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    judged = max(int(valid.sum()), 1)
+    if count <= 1:
+        return LocalDisagreement(0.0, 0.0, 0.0, (0.0, 0.0, 0.0, 0.0), 0, floor, framing, correlation, (w, h))
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    x, y, bw, bh, area = (int(v) for v in stats[largest])
+    cx0, cy0, cx1, cy1 = crop
+    box = (
+        cx0 + (cx1 - cx0) * x / w,
+        cy0 + (cy1 - cy0) * y / h,
+        cx0 + (cx1 - cx0) * (x + bw) / w,
+        cy0 + (cy1 - cy0) * (y + bh) / h,
+    )
+    inside = ratio[labels == largest]
+    mass = float((inside - PIXEL_FLOOR_MULTIPLE).sum()) * 1000 / judged
+    return LocalDisagreement(
+        area / judged, float(inside.max()), mass, box, count - 1, floor, framing, correlation, (w, h)
+    )
+
+
+def _grey(rgb: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(rgb.mean(axis=2), dtype=np.float32)
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    a = cv2.GaussianBlur(a, (0, 0), 1.0).ravel()
+    b = cv2.GaussianBlur(b, (0, 0), 1.0).ravel()
+    a, b = a - a.mean(), b - b.mean()
+    norm = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return float(a @ b) / norm if norm > 1e-6 else 0.0

@@ -1,0 +1,134 @@
+"""The quiet-edit signal: damage painted by an editor that keeps the camera's EXIF and old thumbnail.
+
+Must fire: a scratch, a stain, a cloned patch over 2-3 % of the frame, every EXIF byte kept.
+Must not fire: the same photos untouched, or processed the whole way across as phones do when they
+write the thumbnail from another stage (tone curve, HDR local tone, portrait blur, sharpening, noise),
+and no camera or phone original of the corpora.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from evidence_check.checks import integrity
+from evidence_check.checks.context import CheckContext
+from evidence_check.checks.integrity.quiet_edit import PLACES_ZH
+from evidence_check.explain.integrity import SUMMARIES
+from evidence_check.imaging.load import PhotoError, load_photo
+from evidence_check.models import Claim, Finding, Timeline
+from evidence_check.settings import Settings
+from tests.conftest import CORPORA, ROOT, corpus
+
+sys.path.insert(0, str(ROOT / "fixtures"))
+from make_fixtures import product_photo  # noqa: E402
+from make_integrity_fixtures import exif_with_thumbnail, jpeg_bytes  # noqa: E402
+from quiet_edits import EDITS, PROCESSINGS, camera_jpegs, paint, reprocess  # noqa: E402
+
+CONTEXT = CheckContext(settings=Settings(), now=datetime.now(UTC))
+CLAIM = Claim(claim_id="quiet", timeline=Timeline())
+# Camera photos of the corpora whose thumbnail is the camera's own (160x120 and larger).
+CORPUS_BASES = (
+    "exif-camera-jpegs/exif-py/jpg/tests/22-canon_tags.jpg",
+    "exif-camera-jpegs/exif-py/jpg/hdr/iphone_hdr_NO.jpg",
+    "exif-camera-jpegs/exif-py/jpg/tests/28-hex_value.jpg",
+    "near-duplicates/threatexchange-pdq/exif-rotn/exif-rotn-6.jpg",
+)
+
+
+def _camera_jpeg(seed: int) -> bytes:
+    """A 1200x900 camera-like JPEG with sensor noise and its own 160x120 EXIF thumbnail."""
+    clean = np.asarray(product_photo(seed, (1200, 900)), dtype=np.int16)
+    noise = np.random.default_rng(seed).normal(0, 5, clean.shape).astype(np.int16)
+    photo = Image.fromarray(np.clip(clean + noise, 0, 255).astype(np.uint8))
+    preview = photo.copy()
+    preview.thumbnail((160, 120))
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", quality=92, exif=exif_with_thumbnail(jpeg_bytes(preview, 85)))
+    return buffer.getvalue()
+
+
+def _check(data: bytes) -> Finding:
+    return integrity.check(load_photo(data, "IMG_0001.jpg"), CLAIM, CONTEXT)
+
+
+def _fired(finding: Finding) -> bool:
+    return "thumbnail_local_edit" in finding.details["flags"]
+
+
+@pytest.mark.parametrize("kind", EDITS)
+@pytest.mark.parametrize("seed", [3, 11])
+def test_when_damage_is_painted_and_exif_kept_then_flagged(kind: str, seed: int) -> None:
+    finding = _check(paint(_camera_jpeg(seed), kind, seed, 0.025))
+    assert _fired(finding), finding.details.get("thumbnail_local")
+    assert finding.status.value == "warn"
+    assert finding.code == "integrity.thumbnail_local_edit"
+    assert finding.params["where"] in PLACES_ZH
+    assert 0 < finding.params["share"] < 10
+    assert finding.next_step == "ask_unedited_original"
+
+
+@pytest.mark.parametrize("kind", ("original", *PROCESSINGS))
+@pytest.mark.parametrize("seed", [3, 11])
+def test_when_unedited_or_processed_as_phones_do_then_not_flagged(kind: str, seed: int) -> None:
+    data = _camera_jpeg(seed)
+    finding = _check(data if kind == "original" else reprocess(data, kind))
+    assert finding.details["thumbnail_local"]["measured"] is True
+    assert not _fired(finding), finding.details["thumbnail_local"]
+
+
+def test_the_place_of_the_edit_is_named() -> None:
+    data = _camera_jpeg(5)
+    with Image.open(io.BytesIO(data)) as image:
+        exif = image.info["exif"]
+        edited = image.convert("RGB")
+    edited.paste((25, 20, 15), (60, 60, 300, 100))  # a dark bar in the upper left
+    buffer = io.BytesIO()
+    edited.save(buffer, "JPEG", quality=92, exif=exif)
+    finding = _check(buffer.getvalue())
+    assert _fired(finding)
+    assert finding.params["where"] == "upper left"
+    assert finding.params["where_zh"] == "左上部"
+
+
+def test_the_finding_reads_in_both_languages() -> None:
+    english, chinese = SUMMARIES["integrity.thumbnail_local_edit"]
+    params = {"where": "centre", "where_zh": PLACES_ZH["centre"], "share": 1.5}
+    assert "centre" in english.format(**params) and "1.5" in english.format(**params)
+    assert "中央" in chinese.format(**params)
+
+
+def test_a_photo_without_exif_is_not_measured() -> None:
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480), (90, 90, 90)).save(buffer, "JPEG")
+    finding = _check(buffer.getvalue())
+    assert "thumbnail_local" not in finding.details
+    assert not _fired(finding)
+
+
+def test_no_camera_or_phone_original_of_the_corpora_is_flagged() -> None:
+    corpus("exif-camera-jpegs")
+    read = 0
+    for path in camera_jpegs(CORPORA):
+        try:
+            finding = _check(path.read_bytes())
+        except PhotoError:
+            continue
+        read += 1
+        assert not _fired(finding), f"{path.relative_to(CORPORA)}: {finding.details.get('thumbnail_local')}"
+    assert read > 100
+
+
+@pytest.mark.parametrize("base", CORPUS_BASES)
+@pytest.mark.parametrize("kind", EDITS)
+def test_quiet_edits_of_corpus_camera_photos_are_flagged(base: str, kind: str) -> None:
+    corpus(base.split("/")[0])
+    edited = paint((CORPORA / base).read_bytes(), kind, 7, 0.03)
+    finding = _check(edited)
+    assert _fired(finding), finding.details.get("thumbnail_local")
+    assert "editor_software" not in finding.details["flags"]  # the camera's own Software tag is kept
