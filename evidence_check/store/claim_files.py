@@ -33,7 +33,8 @@ def claim_fields(claim: Claim) -> dict[str, Any]:
         "sku": claim.sku,
         "category": claim.category,
         "reason": claim.reason.value,
-        "region": [region.x, region.y, region.w, region.h] if region else None,
+        # [x, y, w, h], and the photo's number as a fifth value when the region names one
+        "region": ([region.x, region.y, region.w, region.h] + ([region.photo] if region.photo else [])) if region else None,
         "time_zone": claim.time_zone,
         "lang": claim.lang,
     }
