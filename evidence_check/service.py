@@ -25,6 +25,7 @@ from evidence_check.imaging.fingerprint import fingerprint
 from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
 from evidence_check.models import Claim, Report
 from evidence_check.references import references_for, stored_print
+from evidence_check.render.annotated import annotated_pictures, annotated_png, location_details
 from evidence_check.render.html import thumbnail_uri
 from evidence_check.settings import Settings
 from evidence_check.store import Store
@@ -172,6 +173,34 @@ def claim_thumbnails(store: Store, tenant: str, claim_id: str, settings: Setting
             continue
         thumbnails[image_id] = thumbnail_uri(photo.working)
     return thumbnails
+
+
+def claim_annotated(store: Store, tenant: str, body: dict[str, Any], settings: Settings) -> dict[str, str]:
+    """The location look's annotated pictures of a report's kept photos, by image id (data URIs)."""
+    photos = []
+    for image_id, filename, data in photo_files(store, tenant, str(body["claim_id"])):
+        try:
+            photos.append(load_photo(data, filename, limits_from(settings), image_id=image_id))
+        except PhotoError:
+            continue
+    return annotated_pictures(body, photos)
+
+
+def annotated_photo(store: Store, tenant: str, body: dict[str, Any], number: int, settings: Settings) -> bytes | None:
+    """The annotated PNG of the report's photo `number` (from 1); None when the report has no such
+    readable photo or its file is no longer kept."""
+    images = body.get("images") or []
+    if not 1 <= number <= len(images) or not images[number - 1].get("image_id") or images[number - 1].get("error"):
+        return None
+    image_id = str(images[number - 1]["image_id"])
+    kept = files_by_image(store, tenant, [image_id]).get(image_id)
+    if kept is None:
+        return None
+    try:
+        photo = load_photo(kept[1], kept[0], limits_from(settings), image_id=image_id)
+    except PhotoError:
+        return None
+    return annotated_png(photo.working, location_details(body, image_id) or {})
 
 
 def evidence_thumbnails(store: Store, tenant: str, body: dict[str, Any], settings: Settings) -> dict[str, str]:

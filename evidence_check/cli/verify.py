@@ -15,6 +15,7 @@ from evidence_check.engine import Upload, now_utc
 from evidence_check.imaging.load import PhotoError, read_file
 from evidence_check.intake import IntakeError, build_claim
 from evidence_check.models import ClaimReason
+from evidence_check.render.annotated import annotated_pictures
 from evidence_check.render.html import render_html, thumbnail_uri
 from evidence_check.render.text import render_text
 from evidence_check.service import limits_from, verify_claim
@@ -42,7 +43,7 @@ def verify(
     claim_id: Annotated[str | None, typer.Option(help="default: a new id")] = None,
     customer_id: Annotated[str | None, typer.Option()] = None,
     reason: Annotated[ClaimReason, typer.Option(case_sensitive=False)] = ClaimReason.DAMAGED,
-    region: Annotated[str | None, typer.Option(help="X,Y,W,H in pixels of the first photo")] = None,
+    region: Annotated[str | None, typer.Option(help="X,Y,W,H in pixels of the first photo, or N:X,Y,W,H of photo N (from 1)")] = None,
     category: Annotated[str | None, typer.Option(help="product category for claim windows")] = None,
     tz: Annotated[str | None, typer.Option(help="IANA zone for times without offset")] = None,
     lang: Annotated[Language, typer.Option(help="language of the sentences")] = Language.en,
@@ -102,7 +103,7 @@ def verify(
     elif fmt is OutputFormat.html:
         thumbnails = {photo.image_id: thumbnail_uri(photo.working) for photo in outcome.photos}
         show_gps = settings.for_tenant(claim.tenant).html_show_gps
-        text = render_html(outcome.body, lang.value, thumbnails, show_gps)
+        text = render_html(outcome.body, lang.value, thumbnails, show_gps, annotated=annotated_pictures(outcome.body, outcome.photos))
     else:
         text = render_text(outcome.body, lang.value, colour=out is None and sys.stdout.isatty())
     if out is None:
