@@ -85,6 +85,7 @@ def parse_verify(
         category=fields.category,
         lang=lang,
         tenant=tenant,
+        photos=len(form.files),
     )
     named_photos = tuple((f.filename or f"photo{n}", f) for n, f in enumerate(form.files, start=1))
     # Everything the client sent except `record`, and the photos with their names: a retry sends

@@ -86,6 +86,7 @@ def build_claim(
     category: str | None = None,
     lang: str = "en",
     tenant: str = "default",
+    photos: int | None = None,
 ) -> Claim:
     zone = zone_named(time_zone)
     timeline = Timeline(
@@ -105,6 +106,8 @@ def build_claim(
         parsed_region = Region.parse(region) if region else None
     except ValueError as exc:
         raise IntakeError(f"region: {exc}") from None
+    if parsed_region is not None and photos is not None and parsed_region.photo_number > photos:
+        raise IntakeError(f"region: names photo {parsed_region.photo_number}, but the claim has {photos}")
     if lang not in LANGUAGES:
         raise IntakeError(f"lang: {lang!r} is not one of {', '.join(LANGUAGES)}")
     for name, value in (("claim_id", claim_id), ("customer_id", customer_id), ("sku", sku)):

@@ -78,6 +78,7 @@ def verify(
             category=category,
             lang=lang.value,
             tenant=tenant,
+            photos=len(photos),
         )
     except IntakeError as exc:
         fail(str(exc), 2)
