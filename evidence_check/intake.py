@@ -86,7 +86,6 @@ def build_claim(
     category: str | None = None,
     lang: str = "en",
     tenant: str = "default",
-    photos: int | None = None,
 ) -> Claim:
     zone = zone_named(time_zone)
     timeline = Timeline(
@@ -106,8 +105,6 @@ def build_claim(
         parsed_region = Region.parse(region) if region else None
     except ValueError as exc:
         raise IntakeError(f"region: {exc}") from None
-    if parsed_region is not None and photos is not None and parsed_region.photo_number > photos:
-        raise IntakeError(f"region: names photo {parsed_region.photo_number}, but the claim has {photos}")
     if lang not in LANGUAGES:
         raise IntakeError(f"lang: {lang!r} is not one of {', '.join(LANGUAGES)}")
     for name, value in (("claim_id", claim_id), ("customer_id", customer_id), ("sku", sku)):
@@ -154,3 +151,9 @@ def _check_order(timeline: Timeline) -> None:
     for (first, a), (second, b) in zip(known, known[1:], strict=False):
         if b < a - timedelta(minutes=1):
             raise IntakeError(f"{second} ({b.isoformat()}) is before {first} ({a.isoformat()})")
+
+
+def check_region_photo(claim: Claim, photos: int) -> None:
+    """`IntakeError` when the claim's region names a photo the claim does not have."""
+    if claim.region is not None and claim.region.photo_number > photos:
+        raise IntakeError(f"region: names photo {claim.region.photo_number}, but the claim has {photos}")

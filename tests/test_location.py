@@ -245,11 +245,11 @@ def test_a_region_naming_a_photo_the_claim_lacks_is_a_usage_error(tmp_path: Path
     from typer.testing import CliRunner
 
     from evidence_check.cli import app
-    from evidence_check.intake import IntakeError, build_claim
+    from evidence_check.intake import IntakeError, build_claim, check_region_photo
     from tests.conftest import FIXTURES
 
     with pytest.raises(IntakeError, match="region: names photo 3, but the claim has 2"):
-        build_claim(now=datetime.now(UTC), time_zone="UTC", region="3:1,2,3,4", photos=2)
+        check_region_photo(build_claim(now=datetime.now(UTC), time_zone="UTC", region="3:1,2,3,4"), 2)
     photo = str(FIXTURES / "no_exif.jpg")
     result = CliRunner().invoke(app, ["verify", photo, "--region", "2:1,2,3,4", "--no-record", "--db", f"sqlite:///{tmp_path}/s.db"])
     assert result.exit_code == 2 and "names photo 2, but the claim has 1" in result.output

@@ -13,7 +13,7 @@ import typer
 from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
 from evidence_check.engine import Upload, now_utc
 from evidence_check.imaging.load import PhotoError, read_file
-from evidence_check.intake import IntakeError, build_claim
+from evidence_check.intake import IntakeError, build_claim, check_region_photo
 from evidence_check.models import ClaimReason
 from evidence_check.render.annotated import annotated_pictures
 from evidence_check.render.html import render_html, thumbnail_uri
@@ -78,8 +78,8 @@ def verify(
             category=category,
             lang=lang.value,
             tenant=tenant,
-            photos=len(photos),
         )
+        check_region_photo(claim, len(photos))
     except IntakeError as exc:
         fail(str(exc), 2)
     limits = limits_from(settings)

@@ -51,3 +51,9 @@ def test_the_annotated_photo_is_a_resource_of_the_report(api: Api) -> None:
     assert len(embedded) == 1  # the carton: the other photo has nothing to draw
     assert Image.open(io.BytesIO(base64.b64decode(embedded[0]))).size == picture.size
     assert json.loads(zones)["cap"]["note"] in html  # the merchant's note reaches the agent
+
+
+def test_a_region_naming_a_photo_not_sent_is_refused(api: Api) -> None:
+    answer = api.verify(photos(("a.jpg", jpeg(4))), {"region": "2:1,2,3,4"})
+    assert answer.status_code == 422 and answer.json()["detail"] == "region: names photo 2, but the claim has 1"
+    assert api.count("claims") == 0
