@@ -112,7 +112,7 @@ def get_claim_reports(claim_id: str, tenant: TenantDep, store: StoreDep, lang: L
     summary="A photo of the latest report, annotated by the location look",
     responses={
         200: {"description": "PNG, at most 1024 px: the region marked or proposed (red / orange dashed), the "
-              "product's outline (green) and the zones (blue)", "content": {"image/png": {}}},
+              "product's outline (green) and the zones (blue)", "content": {"image/png": {"schema": {"type": "string", "format": "binary"}, "example": "(PNG bytes)"}}},
         **UNAUTHORIZED,
         404: problem("No such claim, photo (numbered from 1) or kept file", "no photo 3 kept for claim 'c-123'"),
         **MALFORMED,
