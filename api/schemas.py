@@ -153,7 +153,9 @@ class VerifyFields(BaseModel):
     )
     reason: ClaimReason | None = Field(None, description="default: damaged")
     wanted: WantedOutcome | None = Field(None, description="what the customer asks for", examples=["refund"])
-    region: str | None = Field(None, max_length=64, description="X,Y,W,H in pixels of the first photo")
+    region: str | None = Field(
+        None, max_length=64, description="X,Y,W,H in pixels of the first photo, or N:X,Y,W,H of photo N (from 1)"
+    )
     category: str | None = Field(None, max_length=64, description="product category for claim windows")
     tz: str | None = Field(None, max_length=64, description="IANA zone for times without offset")
     record: bool = Field(True, description="false: analyse only, remember nothing")

@@ -26,7 +26,7 @@ from api.deps import one_library_thread_here
 from api.schemas import VerifyFields
 from api.upload import UploadedFile, UploadedForm
 from evidence_check.engine import Upload
-from evidence_check.intake import IntakeError, build_claim
+from evidence_check.intake import IntakeError, build_claim, check_region_photo
 from evidence_check.models import Claim
 from evidence_check.service import verify_claim
 from evidence_check.settings import Settings
@@ -88,6 +88,7 @@ def parse_verify(
         lang=lang,
         tenant=tenant,
     )
+    check_region_photo(claim, len(form.files))
     named_photos = tuple((f.filename or f"photo{n}", f) for n, f in enumerate(form.files, start=1))
     # Everything the client sent except `record`, and the photos with their names: a retry sends
     # the same; a corrected field or another photo is a new request.

@@ -52,8 +52,8 @@ def verify(
 ) -> Analysis:
     images: list[ImageReport] = []
     measured: list[Measurements] = []
-    for upload in uploads:
-        readable, image = analyse(upload, claim, context, limits, checks)
+    for number, upload in enumerate(uploads, start=1):
+        readable, image = analyse(upload, claim, replace(context, photo_number=number), limits, checks)
         images.append(image)
         if readable is not None:
             measured.append(readable)

@@ -160,3 +160,9 @@ def _check_order(timeline: Timeline) -> None:
     for (first, a), (second, b) in zip(known, known[1:], strict=False):
         if b < a - timedelta(minutes=1):
             raise IntakeError(f"{second} ({b.isoformat()}) is before {first} ({a.isoformat()})")
+
+
+def check_region_photo(claim: Claim, photos: int) -> None:
+    """`IntakeError` when the claim's region names a photo the claim does not have."""
+    if claim.region is not None and claim.region.photo_number > photos:
+        raise IntakeError(f"region: names photo {claim.region.photo_number}, but the claim has {photos}")

@@ -51,25 +51,48 @@ class WantedOutcome(StrEnum):
 
 @dataclass(frozen=True)
 class Region:
-    """A rectangle in pixels of the oriented full-resolution photo."""
+    """A rectangle in pixels of the oriented full-resolution photo it was drawn on.
+
+    `photo` numbers that photo among the claim's, from 1; None: the first. Written ``X,Y,W,H`` or,
+    naming the photo, ``N:X,Y,W,H``.
+    """
 
     x: int
     y: int
     w: int
     h: int
+    photo: int | None = None
+
+    @property
+    def photo_number(self) -> int:
+        return self.photo or 1
 
     @classmethod
     def parse(cls, text: str) -> Region:
-        parts = text.split(",")
+        photo: int | None = None
+        box = text
+        if ":" in text:
+            number, box = text.split(":", 1)
+            try:
+                photo = int(number.strip())
+            except ValueError:
+                raise ValueError(f"region's photo number must be a whole number (N:X,Y,W,H), got {text!r}") from None
+            if photo < 1:
+                raise ValueError(f"region's photo number counts from 1, got {text!r}")
+        parts = box.split(",")
         if len(parts) != 4:
-            raise ValueError(f"region must be X,Y,W,H, got {text!r}")
+            raise ValueError(f"region must be X,Y,W,H or N:X,Y,W,H, got {text!r}")
         try:
             x, y, w, h = (int(p.strip()) for p in parts)
         except ValueError:
             raise ValueError(f"region must be four whole numbers X,Y,W,H, got {text!r}") from None
         if x < 0 or y < 0 or w <= 0 or h <= 0:
             raise ValueError(f"region needs X,Y >= 0 and W,H > 0, got {text!r}")
-        return cls(x, y, w, h)
+        return cls(x, y, w, h, photo)
+
+    def text(self) -> str:
+        box = f"{self.x},{self.y},{self.w},{self.h}"
+        return box if self.photo is None else f"{self.photo}:{box}"
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from evidence_check.imaging.preview import MATCHED_SIDE, jpeg_uri, preview_jpeg
 from evidence_check.models import Claim, Report
 from evidence_check.previews import claim_previews
 from evidence_check.references import references_for, stored_print
+from evidence_check.render.annotated import annotated_pictures, annotated_png, location_details
 from evidence_check.render.html import THUMBNAIL_SIDE, thumbnail_uri
 from evidence_check.render.matched import matched_images
 from evidence_check.settings import Settings
@@ -43,7 +44,7 @@ from evidence_check.store.catalog_store import (
     set_zones,
 )
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage
-from evidence_check.store.claim_files import claim_fields, files_by_image, kept_claim
+from evidence_check.store.claim_files import claim_fields, files_by_image, kept_claim, photo_files
 from evidence_check.store.outcomes import decided_claims, open_challenge, record_outcome
 from evidence_check.store.reuse_tables import StoredPrint
 from evidence_check.store.thumbnails import put_thumbnails, thumbnail_ids, thumbnails_of
@@ -169,6 +170,34 @@ def claim_thumbnails(store: Store, tenant: str, claim_id: str, settings: Setting
     """Small re-encoded pictures (no metadata travels) of the claim's kept photos, by image id, for
     the HTML report; a photo whose file is no longer kept has none."""
     return {image_id: p.uri for image_id, p in claim_previews(store, tenant, claim_id, limits_from(settings)).items()}
+
+
+def claim_annotated(store: Store, tenant: str, body: dict[str, Any], settings: Settings) -> dict[str, str]:
+    """The location look's annotated pictures of a report's kept photos, by image id (data URIs)."""
+    photos = []
+    for image_id, filename, data in photo_files(store, tenant, str(body["claim_id"])):
+        try:
+            photos.append(load_photo(data, filename, limits_from(settings), image_id=image_id))
+        except PhotoError:
+            continue
+    return annotated_pictures(body, photos)
+
+
+def annotated_photo(store: Store, tenant: str, body: dict[str, Any], number: int, settings: Settings) -> bytes | None:
+    """The annotated PNG of the report's photo `number` (from 1); None when the report has no such
+    readable photo or its file is no longer kept."""
+    images = body.get("images") or []
+    if not 1 <= number <= len(images) or not images[number - 1].get("image_id") or images[number - 1].get("error"):
+        return None
+    image_id = str(images[number - 1]["image_id"])
+    kept = files_by_image(store, tenant, [image_id]).get(image_id)
+    if kept is None:
+        return None
+    try:
+        photo = load_photo(kept[1], kept[0], limits_from(settings), image_id=image_id)
+    except PhotoError:
+        return None
+    return annotated_png(photo.working, location_details(body, image_id) or {})
 
 
 def evidence_thumbnails(store: Store, tenant: str, body: dict[str, Any], settings: Settings) -> dict[str, str]:

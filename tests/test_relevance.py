@@ -267,7 +267,7 @@ def test_relevance_and_location_read_one_measurement_of_the_photo(
     assert measured == [False, False]  # once more, for both looks together
 
 
-@pytest.mark.parametrize(("zoned", "code"), [("second", "location.zone"), ("first", "location.region_only")])
+@pytest.mark.parametrize(("zoned", "code"), [("second", "location.zone"), ("first", "location.on_product")])
 def test_location_reads_zones_of_the_catalog_image_that_matched(grocery: Path, zoned: str, code: str) -> None:
     """The photo matches the SKU's second image (the carton); the box is its first."""
     box = catalog_features(_load(grocery / "opencv-box" / "box.png"))
@@ -287,10 +287,11 @@ def test_location_reads_zones_of_the_catalog_image_that_matched(grocery: Path, z
     assert finding.details["zone"] == ("cap" if zoned == "second" else None)
 
 
-def test_location_without_zones_reports_the_region_only(grocery: Path, context: CheckContext) -> None:
+def test_location_without_zones_places_the_region_on_or_off_the_product(grocery: Path, context: CheckContext) -> None:
     photo = shelf(grocery, "OATLY-MILK", 1)
     finding = location.check(photo, claim("OATLY-MILK", region=Region(10, 10, 50, 50)), context)
-    assert finding.code == "location.region_only"
+    assert finding.code in ("location.on_product", "location.off_product")
+    assert finding.details["zone"] is None and isinstance(finding.details["on_product"], bool)
 
 
 VARIANTS = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Response
 
 from api.deps import HtmlDep, LangDep, SettingsDep, StoreDep, TenantDep
 from api.routes.rendering import (
@@ -20,6 +20,7 @@ from api.routes.rendering import (
 )
 from api.schemas import ClaimPage, Report
 from evidence_check.report import in_language
+from evidence_check.service import annotated_photo
 from evidence_check.store.claims import MAX_PAGE, ClaimFilter, CursorInvalid, list_claims, report_history
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"])
@@ -110,6 +111,32 @@ def get_claim_reports(claim_id: str, tenant: TenantDep, store: StoreDep, lang: L
     if history is None:
         raise HTTPException(404, f"no claim {claim_id!r}")
     return [in_language(body, lang, "api") for body in history]
+
+
+@router.get(
+    "/{claim_id:path}/photos/{number}/annotated.png",
+    response_class=Response,
+    summary="A photo of the latest report, annotated by the location look",
+    responses={
+        200: {"description": "PNG, at most 1024 px: the region marked or proposed (red / orange dashed), the "
+              "product's outline (green) and the zones (blue)", "content": {"image/png": {"schema": {"type": "string", "format": "binary"}, "example": "(PNG bytes)"}}},
+        **UNAUTHORIZED,
+        404: problem("No such claim, photo (numbered from 1) or kept file", "no photo 3 kept for claim 'c-123'"),
+        **MALFORMED,
+        **SERVER_ERRORS,
+    },
+)
+def get_annotated_photo(
+    claim_id: str, number: Annotated[int, Path(ge=1, le=1000)], tenant: TenantDep, store: StoreDep, settings: SettingsDep
+) -> Response:
+    """The photo's working copy re-encoded (no metadata travels) with what the location look saw."""
+    body = store.latest_report(tenant, claim_id)
+    if body is None:
+        raise HTTPException(404, f"no claim {claim_id!r}")
+    picture = annotated_photo(store, tenant, body, number, settings)
+    if picture is None:
+        raise HTTPException(404, f"no photo {number} kept for claim {claim_id!r}")
+    return Response(picture, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 @router.get(

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from api.schemas import REPORT_EXAMPLE, Problem
 from evidence_check.render.html import render_html
-from evidence_check.service import claim_thumbnails, evidence_thumbnails
+from evidence_check.service import claim_annotated, claim_thumbnails, evidence_thumbnails
 from evidence_check.settings import Settings
 from evidence_check.store import Store
 
@@ -22,7 +22,8 @@ def report_response(
     thumbnails = claim_thumbnails(store, tenant, str(body["claim_id"]), settings)
     evidence = evidence_thumbnails(store, tenant, body, settings)
     show_gps = settings.for_tenant(tenant).html_show_gps
-    return HTMLResponse(render_html(body, lang, thumbnails, show_gps, evidence))
+    annotated = claim_annotated(store, tenant, body, settings)
+    return HTMLResponse(render_html(body, lang, thumbnails, show_gps, evidence, annotated))
 
 
 REPORT_CONTENT: dict[str, Any] = {

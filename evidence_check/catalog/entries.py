@@ -41,9 +41,12 @@ class CatalogImage:
     keypoint_words: np.ndarray  # the word of each keypoint (same order as `points`)
     colour: np.ndarray
     mask: np.ndarray  # product pixels, downscaled to MASK_SIDE
-    zones: dict[str, list[int]] = field(default_factory=dict)  # in this image's pixels
+    zones: dict[str, Any] = field(default_factory=dict)  # as stored (`zones.parse_zones`), this image's pixels
     # Lab thumbnail (`colour.lab_thumbnail`); None for images added before it was stored.
     thumb: np.ndarray | None = None
+    # The image at `colour.DETAIL_SIDE`, JPEG-encoded: what the location look compares a photo with.
+    # None for images added before it was stored.
+    detail: np.ndarray | None = None
     # Reads the packed tilted views (`StoredImage.views`) when a closer look first needs them.
     read_views: Callable[[], bytes | None] | None = None
 
@@ -113,6 +116,7 @@ def catalog_features(photo: Photo, vocabulary: F.Vocabulary | None = None) -> St
         colour=colour.colour_histogram(rgb, mask),
         mask=F.fit_within(mask.astype(np.uint8), MASK_SIDE),
         thumb=colour.lab_thumbnail(rgb),
+        detail=colour.detail_jpeg(rgb),
     )
     packed_views = F.pack(
         points=np.concatenate([view.points / photo.scale for view in views]).astype(np.float32),
@@ -152,6 +156,7 @@ def image_from(
         mask=data["mask"],
         zones=dict(stored.zones or legacy_zones or {}),
         thumb=data.get("thumb"),
+        detail=data.get("detail"),
         read_views=_views_reader(sku, stored, load_views),
     )
 

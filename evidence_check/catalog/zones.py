@@ -1,19 +1,54 @@
-"""Zones a merchant draws on catalog images (`catalog add --zones`): parsed and checked where they enter."""
+"""Zones a merchant draws on catalog images (`catalog add --zones`): parsed and checked where they enter.
+
+A zone is a named part of the product — a box ``[x, y, w, h]`` or a polygon ``[[x, y], ...]`` in
+pixels of the catalog image — with the likely cause of a problem found there (`CAUSES`), an
+optional note for the agent and an optional Chinese label. Two written forms are accepted::
+
+    {"zipper": [10, 20, 100, 40]}
+    {"zipper": {"box": [10, 20, 100, 40], "cause": "wear", "note": "...", "label_zh": "拉链"},
+     "cuff": {"polygon": [[0, 0], [50, 0], [40, 60]], "cause": "manufacturing"}}
+
+A plain box with nothing else is stored as the plain list, so readers of the first form keep
+working; anything richer is stored as the object, normalised (`parse_zones`). `read_zones` turns
+either stored form into `Zone`s.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+CAUSES = ("manufacturing", "shipping", "wear", "unknown")
+MAX_POLYGON_POINTS = 64
+MAX_NOTE = 300
+_SHAPES = ("box", "polygon")
 
-def parse_image_zones(value: Any, filenames: Sequence[str]) -> dict[str, dict[str, list[int]]]:
+
+@dataclass(frozen=True)
+class Zone:
+    name: str
+    polygon: tuple[tuple[float, float], ...]  # catalog image pixels, a box as its four corners
+    cause: str = "unknown"
+    note: str | None = None
+    label_zh: str | None = None
+
+    def label(self, lang: str) -> str:
+        """The zone's name in the report's language ("underarm_seam" -> "underarm seam")."""
+        if lang == "zh" and self.label_zh:
+            return self.label_zh
+        return self.name.replace("_", " ")
+
+
+def parse_image_zones(value: Any, filenames: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Zones per image, keyed by file name: {"back.jpg": {"seam": [x, y, w, h]}, ...}.
 
-    A plain zone map ({"zipper": [x, y, w, h]}) is drawn on the first of `filenames`.
+    A plain zone map ({"zipper": [x, y, w, h]} or {"zipper": {"box": ...}}) is drawn on the first
+    of `filenames`.
     """
     if not filenames:
         raise ValueError("zones need an image to be drawn on")
-    if not isinstance(value, dict) or not value or not all(isinstance(v, dict) for v in value.values()):
+    if not _per_image(value):
         return {filenames[0]: parse_zones(value)}
     unknown = sorted(set(value) - set(filenames))
     if unknown:
@@ -21,20 +56,99 @@ def parse_image_zones(value: Any, filenames: Sequence[str]) -> dict[str, dict[st
     return {str(name): parse_zones(zones) for name, zones in value.items()}
 
 
-def parse_zones(value: Any) -> dict[str, list[int]]:
-    """Zones as given by a merchant: {"zipper": [x, y, w, h], ...} in catalog image pixels."""
+def parse_zones(value: Any) -> dict[str, Any]:
+    """Zones as given by a merchant, normalised for the store (see the module's docstring)."""
     if not isinstance(value, dict) or not value:
         raise ValueError('zones must be a JSON object such as {"zipper": [10, 20, 100, 40]}')
-    zones: dict[str, list[int]] = {}
-    for name, box in value.items():
-        if (
-            not isinstance(box, list)
-            or len(box) != 4
-            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in box)
-        ):
-            raise ValueError(f"zone {name!r} must be [x, y, w, h], got {box!r}")
-        x, y, w, h = (int(round(v)) for v in box)
-        if x < 0 or y < 0 or w <= 0 or h <= 0:
-            raise ValueError(f"zone {name!r} needs x, y >= 0 and w, h > 0, got {box!r}")
-        zones[str(name)[:64]] = [x, y, w, h]
-    return zones
+    return {str(name)[:64]: _parse_zone(str(name), zone) for name, zone in value.items()}
+
+
+def read_zones(stored: Mapping[str, Any] | None) -> tuple[Zone, ...]:
+    """The stored zones of one image as `Zone`s; an entry that cannot be read is left out."""
+    zones = []
+    for name, value in (stored or {}).items():
+        try:
+            normal = _parse_zone(str(name), value)
+        except ValueError:
+            continue
+        if isinstance(normal, list):
+            normal = {"box": normal}
+        polygon: tuple[tuple[float, float], ...]
+        if "box" in normal:
+            x, y, w, h = normal["box"]
+            polygon = ((x, y), (x + w, y), (x + w, y + h), (x, y + h))
+        else:
+            polygon = tuple((float(px), float(py)) for px, py in normal["polygon"])
+        zones.append(
+            Zone(str(name), polygon, normal.get("cause", "unknown"), normal.get("note"), normal.get("label_zh"))
+        )
+    return tuple(zones)
+
+
+def _per_image(value: Any) -> bool:
+    """Whether `value` maps file names to zone maps rather than zone names to zones."""
+    if not isinstance(value, dict) or not value or not all(isinstance(v, dict) for v in value.values()):
+        return False
+    return not any(shape in zone for zone in value.values() for shape in _SHAPES)
+
+
+def _parse_zone(name: str, value: Any) -> list[int] | dict[str, Any]:
+    if isinstance(value, list):
+        return _box(name, value)
+    if not isinstance(value, dict):
+        raise ValueError(f"zone {name!r} must be [x, y, w, h] or an object with a box or polygon, got {value!r}")
+    extra = sorted(set(value) - {*_SHAPES, "cause", "note", "label_zh"})
+    if extra:
+        raise ValueError(f"zone {name!r} has an unknown field {extra[0]!r} (box, polygon, cause, note, label_zh)")
+    if ("box" in value) == ("polygon" in value):
+        raise ValueError(f"zone {name!r} needs exactly one of box [x, y, w, h] or polygon [[x, y], ...]")
+    zone: dict[str, Any] = {"box": _box(name, value["box"])} if "box" in value else {"polygon": _polygon(name, value["polygon"])}
+    cause = value.get("cause", "unknown")
+    if cause not in CAUSES:
+        raise ValueError(f"zone {name!r}: cause must be one of {', '.join(CAUSES)}, got {cause!r}")
+    zone["cause"] = cause
+    for field in ("note", "label_zh"):
+        text = value.get(field)
+        if text is None:
+            continue
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"zone {name!r}: {field} must be non-empty text")
+        zone[field] = text.strip()[:MAX_NOTE]
+    if set(zone) == {"box", "cause"} and cause == "unknown":
+        return zone["box"]  # the plain form, as readers of plain zones expect
+    return zone
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _box(name: str, box: Any) -> list[int]:
+    if not isinstance(box, list) or len(box) != 4 or not all(_number(v) for v in box):
+        raise ValueError(f"zone {name!r} must be [x, y, w, h], got {box!r}")
+    x, y, w, h = (int(round(v)) for v in box)
+    if x < 0 or y < 0 or w <= 0 or h <= 0:
+        raise ValueError(f"zone {name!r} needs x, y >= 0 and w, h > 0, got {box!r}")
+    return [x, y, w, h]
+
+
+def _polygon(name: str, points: Any) -> list[list[int]]:
+    if (
+        not isinstance(points, list)
+        or not 3 <= len(points) <= MAX_POLYGON_POINTS
+        or not all(isinstance(p, list) and len(p) == 2 and all(_number(v) and v >= 0 for v in p) for p in points)
+    ):
+        raise ValueError(
+            f"zone {name!r}: polygon must be 3 to {MAX_POLYGON_POINTS} points [[x, y], ...] with x, y >= 0"
+        )
+    polygon = [[int(round(x)), int(round(y))] for x, y in points]
+    if _area(polygon) <= 0:
+        raise ValueError(f"zone {name!r}: polygon encloses no area")
+    return polygon
+
+
+def _area(points: Sequence[Sequence[float]]) -> float:
+    total = 0.0
+    for (x1, y1), (x2, y2) in zip(points, [*points[1:], points[0]], strict=True):
+        total += x1 * y2 - x2 * y1
+    return abs(total) / 2

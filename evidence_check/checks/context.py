@@ -32,6 +32,7 @@ class CheckContext:
     challenge: Challenge | None = None  # the claim's open retake challenge, if any
     catalog: Catalog | None = None
     measured: Measurements | None = None  # of the photo being checked, set by the engine per photo
+    photo_number: int = 1  # which of the claim's photos is being checked, from 1 (set by the engine)
 
     def measurements(self, photo: Photo) -> Measurements:
         """The photo's measurements as the engine passed them; measured afresh for a photo checked

@@ -13,8 +13,9 @@ import typer
 from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
 from evidence_check.engine import Upload, now_utc
 from evidence_check.imaging.load import PhotoError, read_file
-from evidence_check.intake import IntakeError, build_claim
+from evidence_check.intake import IntakeError, build_claim, check_region_photo
 from evidence_check.models import ClaimReason, WantedOutcome
+from evidence_check.render.annotated import annotated_pictures
 from evidence_check.render.html import render_html, thumbnail_uri
 from evidence_check.render.text import render_text
 from evidence_check.service import evidence_thumbnails, limits_from, verify_claim
@@ -46,7 +47,9 @@ def verify(
     wanted: Annotated[
         WantedOutcome | None, typer.Option(case_sensitive=False, help="what the customer asks for")
     ] = None,
-    region: Annotated[str | None, typer.Option(help="X,Y,W,H in pixels of the first photo")] = None,
+    region: Annotated[
+        str | None, typer.Option(help="X,Y,W,H in pixels of the first photo, or N:X,Y,W,H of photo N (from 1)")
+    ] = None,
     category: Annotated[str | None, typer.Option(help="product category for claim windows")] = None,
     tz: Annotated[str | None, typer.Option(help="IANA zone for times without offset")] = None,
     lang: Annotated[Language, typer.Option(help="language of the sentences")] = Language.en,
@@ -84,6 +87,7 @@ def verify(
             lang=lang.value,
             tenant=tenant,
         )
+        check_region_photo(claim, len(photos))
     except IntakeError as exc:
         fail(str(exc), 2)
     limits = limits_from(settings)
@@ -110,7 +114,8 @@ def verify(
     elif fmt is OutputFormat.html:
         thumbnails = {photo.image_id: thumbnail_uri(photo.working) for photo in outcome.photos}
         show_gps = settings.for_tenant(claim.tenant).html_show_gps
-        text = render_html(outcome.body, lang.value, thumbnails, show_gps, evidence)
+        annotated = annotated_pictures(outcome.body, outcome.photos)
+        text = render_html(outcome.body, lang.value, thumbnails, show_gps, evidence, annotated=annotated)
     else:
         text = render_text(outcome.body, lang.value, colour=out is None and sys.stdout.isatty())
     if out is None:

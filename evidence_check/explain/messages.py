@@ -1,7 +1,9 @@
 """Sentences an agent can read out, keyed by the stable finding codes of the checks.
 
 Parameters whose name ends in ``_hours`` are durations and are written out in the reader's
-language ("3 days", "3天") under the name without the suffix.
+language ("3 days", "3天") under the name without the suffix. A parameter whose name ends in
+``_zh`` is the one without the suffix in Chinese; the location look's keys (a place on the product,
+a zone's cause) are worded by `location.WORDS`.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ WEAK_PREFIX = (
 )
 
 NEXT_STEPS: dict[str, tuple[str, str]] = {
+    **location.NEXT_STEPS,
     "ask_original": (
         "Ask for the original photo file from the phone's gallery, sent as a file rather than through "
         "a chat app, so that its capture time is kept.",
@@ -195,6 +198,12 @@ def _words(params: Mapping[str, Any], lang: str) -> dict[str, Any]:
     for name, value in params.items():
         if name.endswith("_hours") and isinstance(value, int | float):
             values[name[: -len("_hours")]] = duration(float(value), lang)
+        elif name.endswith("_zh") and lang == "zh" and value:
+            values[name[: -len("_zh")]] = value
+    for name, words in location.WORDS.items():
+        word = words.get(str(params.get(name)))
+        if word is not None:
+            values[name] = word[_index(lang)]
     return values
 
 

@@ -25,7 +25,9 @@ COLOUR_DIFFERS = 30.0
 COLOUR_MARGIN = 0.25
 COLOUR_NEAR = 0.5  # and only where the photo is this near (of their difference) to one of them
 PHOTO_BLUR_SIGMA = 1.5  # the photo's pixels averaged over about a thumbnail cell
-
+# The location look compares a photo with its catalog image at this size, kept JPEG-encoded (~10 kB).
+DETAIL_SIDE = 256
+DETAIL_QUALITY = 90
 
 
 def colour_histogram(rgb: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
@@ -59,6 +61,24 @@ def lab_thumbnail(rgb: np.ndarray) -> np.ndarray:
     ratio = THUMB_SIDE / max(height, width)
     size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
     return cv2.cvtColor(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2LAB)
+
+
+def detail_jpeg(rgb: np.ndarray) -> np.ndarray:
+    """The catalog image reduced to DETAIL_SIDE and JPEG-encoded (bytes as a uint8 array)."""
+    height, width = rgb.shape[:2]
+    ratio = min(1.0, DETAIL_SIDE / max(height, width))
+    size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
+    small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    ok, data = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, DETAIL_QUALITY])
+    return data.reshape(-1) if ok else np.zeros(0, np.uint8)
+
+
+def detail_rgb(data: np.ndarray) -> np.ndarray | None:
+    """The catalog image `detail_jpeg` kept, as RGB; None when it cannot be read."""
+    if data.size == 0:
+        return None
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    return None if image is None else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 def photo_lab(rgb: np.ndarray) -> np.ndarray:

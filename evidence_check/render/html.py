@@ -94,11 +94,15 @@ def render_html(
     thumbnails: Mapping[str, str] | None = None,
     show_gps: bool = False,
     evidence: Mapping[str, str] | None = None,
+    annotated: Mapping[str, str] | None = None,
 ) -> str:
-    """`thumbnails` maps image ids to data URIs (see `thumbnail_uri`); photos without one show none."""
+    """`thumbnails` maps image ids to data URIs (see `thumbnail_uri`); photos without one show none.
+    `annotated` maps image ids to the location look's pictures (`render.annotated.annotated_uri`),
+    shown in place of the thumbnail: they draw the region themselves."""
     words = WORDS.get(lang, WORDS["en"])
     report = body if show_gps else _without_gps(body)
-    images = [_card(image, thumbnails or {}, lang, evidence or {}) for image in report["images"]]
+    pictures = {**(thumbnails or {}), **(annotated or {})}
+    images = [_card(image, pictures, lang, evidence or {}, set(annotated or {})) for image in report["images"]]
     return _ENV.get_template("report.html.j2").render(
         report=report,
         lang=lang,
@@ -193,13 +197,13 @@ def timeline_svg(report: Mapping[str, Any], words: Mapping[str, str]) -> str:
 
 
 def _card(
-    image: Mapping[str, Any], thumbnails: Mapping[str, str], lang: str, evidence: Mapping[str, str]
+    image: Mapping[str, Any], thumbnails: Mapping[str, str], lang: str, evidence: Mapping[str, str], drawn: set[str]
 ) -> dict[str, Any]:
     checks = image.get("checks") or {}
     location = (checks.get("location") or {}).get("details") or {}
     region = location.get("region_fraction")
     overlay = None
-    if isinstance(region, list | tuple) and len(region) == 4:
+    if isinstance(region, list | tuple) and len(region) == 4 and str(image.get("image_id")) not in drawn:
         overlay = {
             "x": region[0] * 100,
             "y": region[1] * 100,

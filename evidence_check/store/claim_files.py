@@ -35,7 +35,8 @@ def claim_fields(claim: Claim) -> dict[str, Any]:
         "reason": claim.reason.value,
         "order_id": claim.order_id,
         "wanted": claim.wanted.value if claim.wanted else None,
-        "region": [region.x, region.y, region.w, region.h] if region else None,
+        # [x, y, w, h], and the photo's number as a fifth value when the region names one
+        "region": ([region.x, region.y, region.w, region.h] + ([region.photo] if region.photo else [])) if region else None,
         "time_zone": claim.time_zone,
         "lang": claim.lang,
     }

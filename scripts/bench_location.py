@@ -1,0 +1,409 @@
+"""The location look on the grocery corpus: proposed regions, regions on and off the product, zones, cost.
+
+    .venv/bin/python scripts/bench_location.py [../shared/corpora/product-matching] [--per-product N]
+        [--no-cost | --cost-only] [--dump FILE]
+
+Each product's web-shop image (`*_Iconic.jpg`) is the catalog image. Photos are made from it:
+placed in perspective on varied backgrounds (noise, stripes, another product's shelf photo), under
+uneven light (a shading gradient, a colour cast, a glare spot), saved as JPEG; and the corpus's
+real shelf photos (`*_00N.jpg`) that align with it (the relevance look's PASS_INLIERS). On each,
+the same photo with a synthetic defect painted at a known place on the product (a tear, a scratch,
+a stain, a dent's shading) and without one:
+- proposal: the proposed region's IoU with the painted one (>= 0.5 counts), and whether the
+  proposal is confident; on the undamaged copy, whether a confident region is proposed at all;
+- given regions: a box on the product (inside the projected outline) must never be `fail`; a box
+  on the background (outside it) must be `fail`;
+- zones: the catalog image's product is cut into three bands (top, middle, bottom), each a zone
+  with a cause; a box inside a band must be named after it.
+The proposal's threshold (`proposal.CONFIDENT_STRENGTH`) is fitted by product split: fitted on one
+half of the products (the lowest strength above every undamaged photo's, with a margin), scored on
+the other, both ways; the held-out figures are the headline. Cost: milliseconds the look adds per
+photo beyond the relevance look's features (placing a region; proposing one), on a 12 MP JPEG.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from evidence_check.catalog import matching
+from evidence_check.catalog.entries import CatalogImage, catalog_features
+from evidence_check.catalog.photo import photo_features
+from evidence_check.catalog.zones import read_zones
+from evidence_check.checks.location import judged
+from evidence_check.checks.location.geometry import ProductShape, box_corners, product_mask, project
+from evidence_check.checks.location.proposal import CONFIDENT_STRENGTH, propose
+from evidence_check.checks.relevance import rules
+from evidence_check.imaging import features as F
+from evidence_check.imaging.load import load_photo
+from evidence_check.models import Status
+
+DEFECTS = ("tear", "scratch", "stain", "dent")
+BAND_CAUSES = (("top", "wear"), ("middle", "shipping"), ("bottom", "manufacturing"))
+PHOTO_SIZE = (1600, 1200)
+MARGIN = 1.1  # the fitted threshold lies this far above the strongest undamaged photo
+VISIBLE = 12  # a pixel a defect changed by more than this (of 255, in any channel) is part of it
+
+
+@dataclass
+class Case:
+    product: str
+    kind: str  # synthetic | shelf
+    defect: str
+    iou: float | None  # None: nothing proposed
+    strength: float | None
+    clean_strength: float | None  # the undamaged copy's proposal strength; None: nothing proposed
+    on_fail: bool  # a region on the product was judged fail
+    off_fail: bool | None  # a region off the product was judged fail (None: no background to mark)
+    zone_right: bool | None
+
+
+def catalog_image(path: Path, zones: dict[str, object] | None = None) -> CatalogImage:
+    photo = load_photo(path.read_bytes(), path.name)
+    stored = catalog_features(photo)
+    data = F.unpack(stored.features)
+    return CatalogImage(
+        sku=path.parent.name, image_id=stored.image_id, filename=path.name, width=stored.width,
+        height=stored.height, points=data["points"], descriptors=data["descriptors"], words=np.zeros(0, np.int32),
+        keypoint_words=np.zeros(0, np.int32), colour=data["colour"], mask=data["mask"], zones=dict(zones or {}),
+        thumb=data.get("thumb"), detail=data.get("detail"),
+    )  # fmt: skip
+
+
+def bands(image: CatalogImage) -> dict[str, object]:
+    """Three horizontal zones over the product's bounding box, each with a cause."""
+    ys, xs = np.nonzero(product_mask(image, (image.width, image.height)))
+    left, right, top, bottom = int(xs.min()), int(xs.max()) + 1, int(ys.min()), int(ys.max()) + 1
+    third = (bottom - top) / 3
+    return {
+        name: {"box": [left, round(top + i * third), right - left, max(1, round(third))], "cause": cause}
+        for i, (name, cause) in enumerate(BAND_CAUSES)
+    }
+
+
+def background(rng: np.random.Generator, shelf: list[Path], size: tuple[int, int]) -> np.ndarray:
+    width, height = size
+    choice = rng.integers(3)
+    if choice == 0:
+        noise = rng.integers(60, 200, (height // 40 + 1, width // 40 + 1, 3)).astype(np.uint8)
+        return cv2.resize(noise, (width, height), interpolation=cv2.INTER_CUBIC)
+    if choice == 1:
+        image = np.zeros((height, width, 3), np.uint8)
+        colours = rng.integers(40, 230, (2, 3))
+        for x in range(0, width, 60):
+            image[:, x : x + 30] = colours[0]
+            image[:, x + 30 : x + 60] = colours[1]
+        return cv2.GaussianBlur(image, (0, 0), 2)
+    other = cv2.cvtColor(cv2.imread(str(shelf[rng.integers(len(shelf))])), cv2.COLOR_BGR2RGB)
+    return cv2.resize(other, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def place(rng: np.random.Generator, catalog: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A homography from catalog pixels to a photo of `size`: the product about half the frame, tilted."""
+    height, width = catalog.shape[:2]
+    side = rng.uniform(0.45, 0.7) * min(size)
+    scale = side / max(width, height)
+    cx, cy = size[0] / 2 + rng.uniform(-0.1, 0.1) * size[0], size[1] / 2 + rng.uniform(-0.1, 0.1) * size[1]
+    corners = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
+    target = (corners - [width / 2, height / 2]) * scale + [cx, cy]
+    target += rng.uniform(-0.08, 0.08, (4, 2)) * side
+    return cv2.getPerspectiveTransform(corners, target.astype(np.float32))
+
+
+def light(rng: np.random.Generator, image: np.ndarray) -> np.ndarray:
+    """Uneven light: a shading gradient, a colour cast and a glare spot."""
+    height, width = image.shape[:2]
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    angle = rng.uniform(0, 2 * np.pi)
+    ramp = (np.cos(angle) * xx / width + np.sin(angle) * yy / height)
+    shading = 1.0 + rng.uniform(0.15, 0.35) * (ramp - ramp.mean())
+    cast = rng.uniform(0.9, 1.1, 3)
+    out = image.astype(np.float32) * shading[..., None] * cast
+    gx, gy, radius = rng.uniform(0, width), rng.uniform(0, height), rng.uniform(0.03, 0.08) * width
+    glare = np.exp(-((xx - gx) ** 2 + (yy - gy) ** 2) / (2 * radius**2))
+    out = out + 120 * glare[..., None]
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def paint(rng: np.random.Generator, image: np.ndarray, kind: str, centre: tuple[float, float], size: float) -> list[int] | None:
+    """Paints a defect about `size` pixels across at `centre`; returns the bounding box [x, y, w, h]
+    of the pixels it visibly changed (a dent's light side on white print changes nothing)."""
+    before = image.astype(np.int32)
+    drawn = np.zeros(image.shape[:2], np.uint8)
+    cx, cy = centre
+    if kind in ("tear", "scratch"):
+        points = [(cx - size / 2, cy + rng.uniform(-0.3, 0.3) * size)]
+        for step in range(1, 6):
+            points.append((cx - size / 2 + step * size / 5, cy + rng.uniform(-0.3, 0.3) * size))
+        line = np.array(points, np.int32).reshape(-1, 1, 2)
+        thickness = max(2, int(size / 12)) if kind == "tear" else max(2, int(size / 20))
+        cv2.polylines(drawn, [line], False, 255, thickness)
+        if kind == "tear":
+            edge = cv2.dilate(drawn, np.ones((5, 5), np.uint8)) & ~drawn
+            image[edge > 0] = np.clip(image[edge > 0].astype(np.int32) + 70, 0, 255).astype(np.uint8)
+            image[drawn > 0] = (35, 30, 28)
+        else:  # a scratch bares the board: light on dark print, a dark groove on light print
+            light_print = image[drawn > 0].mean() > 150
+            change = -110 if light_print else 110
+            image[drawn > 0] = np.clip(image[drawn > 0].astype(np.int32) + change, 0, 255).astype(np.uint8)
+    elif kind == "stain":
+        axes = (int(size / 2), int(size * rng.uniform(0.3, 0.5)))
+        cv2.ellipse(drawn, (int(cx), int(cy)), axes, rng.uniform(0, 180), 0, 360, 255, -1)
+        soft = cv2.GaussianBlur(drawn.astype(np.float32) / 255, (0, 0), size / 15)[..., None]
+        stain = np.array([110, 70, 30], np.float32)
+        image[:] = np.clip(image * (1 - 0.75 * soft) + stain * 0.75 * soft, 0, 255).astype(np.uint8)
+    else:  # dent: a dark crescent and a light one, as a pressed-in surface catches the light
+        radius = size / 2
+        yy, xx = np.mgrid[0 : image.shape[0], 0 : image.shape[1]].astype(np.float32)
+        distance = np.hypot(xx - cx, yy - cy) / radius
+        inside = np.clip(1 - distance, 0, 1)
+        angle = np.arctan2(yy - cy, xx - cx)
+        shade = -70 * inside * np.cos(angle - rng.uniform(0, 2 * np.pi))
+        image[:] = np.clip(image.astype(np.float32) + shade[..., None], 0, 255).astype(np.uint8)
+    ys, xs = np.nonzero(np.abs(image.astype(np.int32) - before).max(axis=2) > VISIBLE)
+    if len(xs) == 0:
+        return None
+    return [int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)]
+
+
+def iou(a: list[int], b: list[int]) -> float:
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    inter = max(0, x1 - x0) * max(0, y1 - y0)
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+
+
+def jpeg(image: np.ndarray, name: str, quality: int = 88) -> bytes:
+    ok, data = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok, name
+    return data.tobytes()
+
+
+def product_mask_in_photo(image: CatalogImage, to_photo: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    mask = product_mask(image, (image.width, image.height)).astype(np.uint8)
+    return cv2.warpPerspective(mask, to_photo, size, flags=cv2.INTER_NEAREST).astype(bool)
+
+
+def inner_point(rng: np.random.Generator, mask: np.ndarray, margin: int) -> tuple[float, float] | None:
+    """A point of `mask` at least `margin` pixels inside it."""
+    inner = cv2.erode(mask.astype(np.uint8), np.ones((2 * margin + 1,) * 2, np.uint8))
+    ys, xs = np.nonzero(inner)
+    if len(xs) == 0:
+        return None
+    pick = rng.integers(len(xs))
+    return float(xs[pick]), float(ys[pick])
+
+
+def one_photo(
+    rng: np.random.Generator, product: str, kind: str, rgb: np.ndarray, image: CatalogImage, truth_to_photo: np.ndarray | None
+) -> Case | None:
+    """Matches the photo, then judges: a painted defect, its undamaged copy, a region on and off the product, a zone."""
+    clean = load_photo(jpeg(rgb, "clean"), "clean.jpg")
+    features = photo_features(clean)
+    match = matching.best_match(features, [image])
+    if match is None or match.homography_full is None or match.inliers < rules.PASS_INLIERS:
+        return None
+    to_photo = match.homography_full if truth_to_photo is None else truth_to_photo
+    size = (clean.width, clean.height)
+    mask = product_mask_in_photo(image, to_photo, size)
+    product_side = float(np.sqrt(mask.sum()))
+    defect = DEFECTS[rng.integers(len(DEFECTS))]
+    defect_size = product_side * rng.uniform(0.15, 0.3)
+    centre = inner_point(rng, mask, int(defect_size * 0.8))
+    if centre is None:
+        return None
+    damaged_rgb = rgb.copy()
+    truth = paint(rng, damaged_rgb, defect, centre, defect_size)
+    if truth is None:
+        return None
+    damaged = load_photo(jpeg(damaged_rgb, "damaged"), "damaged.jpg")
+    damaged_features = photo_features(damaged)
+    damaged_match = matching.best_match(damaged_features, [image])
+    proposal = None
+    if damaged_match is not None and damaged_match.homography_full is not None and damaged_match.inliers >= rules.PASS_INLIERS:
+        proposal = propose(damaged_features, damaged_match, size)
+    clean_proposal = propose(features, match, size)
+    shape = ProductShape(image, read_zones(image.zones))
+    inverse = np.linalg.inv(match.homography_full)
+    box_side = int(defect_size)
+    on_centre = inner_point(rng, mask, box_side)
+    on_fail = False
+    zone_right: bool | None = None
+    if on_centre is not None:
+        box = [int(on_centre[0] - box_side / 2), int(on_centre[1] - box_side / 2), box_side, box_side]
+        placement = shape.place(project(box_corners(*box), inverse))
+        finding = judged("x", placement, {}) if placement is not None else None
+        on_fail = finding is not None and finding.status is Status.FAIL
+        truth_zone = zone_at(image, project([on_centre], np.linalg.inv(to_photo))[0])
+        if truth_zone is not None and finding is not None:
+            zone_right = finding.details.get("zone") == truth_zone
+    outside = cv2.dilate(mask.astype(np.uint8), np.ones((2 * box_side + 1,) * 2, np.uint8)) == 0
+    off_centre = inner_point(rng, outside, box_side // 2 + 1)
+    off_fail: bool | None = None
+    if off_centre is not None:
+        box = [int(off_centre[0] - box_side / 2), int(off_centre[1] - box_side / 2), box_side, box_side]
+        placement = shape.place(project(box_corners(*box), inverse))
+        off_fail = placement is not None and judged("x", placement, {}).status is Status.FAIL
+    return Case(
+        product, kind, defect,
+        None if proposal is None else iou(proposal.box, truth),
+        None if proposal is None else proposal.strength,
+        None if clean_proposal is None else clean_proposal.strength,
+        on_fail, off_fail, zone_right,
+    )  # fmt: skip
+
+
+def zone_at(image: CatalogImage, point: np.ndarray) -> str | None:
+    """The band a catalog point lies in, away from the bands' borders (ground truth for zones)."""
+    for zone in read_zones(image.zones):
+        (x0, y0), (x1, y1) = zone.polygon[0], zone.polygon[2]
+        pad = 0.15 * (y1 - y0)
+        if x0 <= point[0] <= x1 and y0 + pad <= point[1] <= y1 - pad:
+            return zone.name
+    return None
+
+
+def run(root: Path, per_product: int) -> list[Case]:
+    rng = np.random.default_rng(23)
+    folders = sorted(p for p in (root / "grocery").iterdir() if p.is_dir())
+    shelf = [p for folder in folders for p in sorted(folder.glob("*_00?.jpg"))]
+    cases: list[Case] = []
+    for folder in folders:
+        iconic = next(folder.glob("*_Iconic.jpg"))
+        image = catalog_image(iconic)
+        image = CatalogImage(**{**image.__dict__, "zones": bands(image)})
+        catalog_rgb = cv2.cvtColor(cv2.imread(str(iconic)), cv2.COLOR_BGR2RGB)
+        for _ in range(per_product):
+            to_photo = place(rng, catalog_rgb, PHOTO_SIZE)
+            photo = background(rng, [p for p in shelf if p.parent != folder], PHOTO_SIZE)
+            warped = cv2.warpPerspective(catalog_rgb, to_photo, PHOTO_SIZE)
+            inside = cv2.warpPerspective(np.full(catalog_rgb.shape[:2], 255, np.uint8), to_photo, PHOTO_SIZE) > 127
+            photo[inside] = warped[inside]
+            case = one_photo(rng, folder.name, "synthetic", light(rng, photo), image, to_photo)
+            if case is not None:
+                cases.append(case)
+        for path in sorted(folder.glob("*_00?.jpg")):
+            rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+            case = one_photo(rng, folder.name, "shelf", rgb, image, None)
+            if case is not None:
+                cases.append(case)
+        print(f"  {folder.name}: {sum(c.product == folder.name for c in cases)} photos", file=sys.stderr)
+    return cases
+
+
+def fit(cases: list[Case]) -> float:
+    clean = [c.clean_strength for c in cases if c.clean_strength is not None]
+    return MARGIN * max(clean, default=0.0)
+
+
+def score(cases: list[Case], threshold: float) -> dict[str, float]:
+    n = len(cases)
+    hit = [c for c in cases if c.iou is not None and c.iou >= 0.5]
+    offs = [c for c in cases if c.off_fail is not None]
+    zoned = [c for c in cases if c.zone_right is not None]
+    return {
+        "photos": n,
+        "iou>=0.5": len(hit) / n,
+        "iou>=0.5 & confident": sum(1 for c in hit if (c.strength or 0) >= threshold) / n,
+        "undamaged confident": sum(1 for c in cases if (c.clean_strength or 0) >= threshold) / n,
+        "on product: fail": sum(c.on_fail for c in cases) / n,
+        "off product: fail": sum(1 for c in offs if c.off_fail) / max(len(offs), 1),
+        "zone right": sum(1 for c in zoned if c.zone_right) / max(len(zoned), 1),
+    }
+
+
+def table(rows: list[tuple[str, dict[str, float]]]) -> None:
+    names = list(rows[0][1])
+    print("| set | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    for label, row in rows:
+        cells = [f"{row[n]:.0f}" if n == "photos" else f"{100 * row[n]:.1f} %" for n in names]
+        print(f"| {label} | " + " | ".join(cells) + " |")
+
+
+def cost(root: Path) -> None:
+    """Milliseconds the look adds per photo beyond the relevance features, on a 12 MP JPEG."""
+    rng = np.random.default_rng(7)
+    iconic = next((root / "grocery" / "Alpro-Fresh-Soy-Milk").glob("*_Iconic.jpg"))
+    image = catalog_image(iconic)
+    image = CatalogImage(**{**image.__dict__, "zones": bands(image)})
+    catalog_rgb = cv2.cvtColor(cv2.imread(str(iconic)), cv2.COLOR_BGR2RGB)
+    size = (4000, 3000)
+    to_photo = place(rng, catalog_rgb, size)
+    photo = np.full((size[1], size[0], 3), 150, np.uint8)
+    warped = cv2.warpPerspective(catalog_rgb, to_photo, size)
+    inside = cv2.warpPerspective(np.full(catalog_rgb.shape[:2], 255, np.uint8), to_photo, size) > 127
+    photo[inside] = warped[inside]
+    loaded = load_photo(jpeg(light(rng, photo), "12mp", 92), "12mp.jpg")
+    features = photo_features(loaded)
+    match = matching.best_match(features, [image])
+    assert match is not None and match.homography_full is not None
+    region = project(box_corners(60, 60, 40, 40), match.homography_full)
+    x0, y0 = region.min(axis=0)
+    x1, y1 = region.max(axis=0)
+    box = [int(x0), int(y0), int(x1 - x0), int(y1 - y0)]
+    placing, proposing = [], []
+    for _ in range(30):
+        started = time.process_time()
+        shape = ProductShape(image, read_zones(image.zones))
+        shape.outline()
+        placement = shape.place(project(box_corners(*box), np.linalg.inv(match.homography_full)))
+        assert placement is not None
+        judged("x", placement, {})
+        placing.append((time.process_time() - started) * 1000)
+        started = time.process_time()
+        propose(features, match, (loaded.width, loaded.height))
+        proposing.append((time.process_time() - started) * 1000)
+    print(f"\n12 MP JPEG ({loaded.width}x{loaded.height}), CPU ms per photo, median of 30 (mean):")
+    print(f"- a given region placed (outline, zones, on/off the product): {statistics.median(placing):.1f} ({statistics.mean(placing):.1f})")
+    print(f"- a region proposed (warp, compare, blob): {statistics.median(proposing):.1f} ({statistics.mean(proposing):.1f})")
+
+
+def main(argv: list[str]) -> int:
+    valued = {argv.index(flag) + 1 for flag in ("--per-product", "--dump") if flag in argv}
+    args = [a for i, a in enumerate(argv) if not a.startswith("--") and i not in valued]
+    root = Path(args[0]) if args else Path(__file__).resolve().parents[2] / "shared" / "corpora" / "product-matching"
+    per_product = int(argv[argv.index("--per-product") + 1]) if "--per-product" in argv else 6
+    cv2.setNumThreads(1)
+    if "--cost-only" not in argv:
+        cases = run(root, per_product)
+        products = sorted({c.product for c in cases})
+        halves = (set(products[0::2]), set(products[1::2]))
+        rows = []
+        for name, (fitted, held) in (("A->B", halves), ("B->A", halves[::-1])):
+            threshold = fit([c for c in cases if c.product in fitted])
+            held_cases = [c for c in cases if c.product in held]
+            print(f"threshold fitted on {name.split('->')[0]}: {threshold:.2f}")
+            rows.append((f"held-out {name[-1]} (fit {name[0]}), all", score(held_cases, threshold)))
+            for kind in ("synthetic", "shelf"):
+                subset = [c for c in held_cases if c.kind == kind]
+                if subset:
+                    rows.append((f"held-out {name[-1]}, {kind}", score(subset, threshold)))
+        rows.append((f"all, shipped threshold {CONFIDENT_STRENGTH}", score(cases, CONFIDENT_STRENGTH)))
+        for defect in DEFECTS:
+            subset = [c for c in cases if c.defect == defect]
+            if subset:
+                rows.append((f"all, {defect}, shipped threshold", score(subset, CONFIDENT_STRENGTH)))
+        print()
+        table(rows)
+        if "--dump" in argv:
+            with open(argv[argv.index("--dump") + 1], "w") as out:
+                for c in cases:
+                    print(c.product, c.kind, c.defect, c.iou, c.strength, c.clean_strength, c.on_fail, c.off_fail, c.zone_right, sep="\t", file=out)
+    if "--no-cost" not in argv:
+        cost(root)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,256 @@
+"""The location look on photos made from real catalog images: a region on each kind of zone, on the
+product without zones, off the product, missing, on another photo, on a photo that does not align;
+the proposed region on a damaged and an undamaged photo; and the annotated picture."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from evidence_check.catalog.entries import catalog_features
+from evidence_check.catalog.registry import Catalog
+from evidence_check.catalog.zones import parse_zones
+from evidence_check.checks import location
+from evidence_check.checks.context import CheckContext
+from evidence_check.engine import Upload, verify
+from evidence_check.explain.messages import next_step_text, summary
+from evidence_check.imaging.load import Limits, Photo, load_photo
+from evidence_check.models import Claim, Region, Status, Timeline
+from evidence_check.render.annotated import MAX_SIDE, annotated_png
+from evidence_check.scoring import DEFAULT_RULES
+from evidence_check.settings import Settings
+from evidence_check.store.catalog_types import StoredCatalog, StoredSku
+from tests.conftest import corpus
+
+ZONES = Path(__file__).resolve().parents[1] / "fixtures" / "zones"
+PRODUCTS = {"ALPRO-SOY": "Alpro-Fresh-Soy-Milk", "ARLA-SOUR": "Arla-Sour-Milk", "OATLY": "Oatly-Oat-Milk"}
+SIZE = (1024, 768)  # the working copy's size: the photo's pixels are the working copy's
+
+
+def iconic(grocery: Path, sku: str) -> Path:
+    folder = PRODUCTS[sku]
+    return grocery / "grocery" / folder / f"{folder}_Iconic.jpg"
+
+
+@pytest.fixture(scope="module")
+def grocery() -> Path:
+    return corpus("product-matching")
+
+
+@pytest.fixture(scope="module")
+def context(grocery: Path) -> CheckContext:
+    skus = []
+    for sku, folder in PRODUCTS.items():
+        path = iconic(grocery, sku)
+        image = catalog_features(load_photo(path.read_bytes(), path.name))
+        zone_file = ZONES / f"{folder}.json"
+        if zone_file.exists():
+            image = replace(image, zones=parse_zones(json.loads(zone_file.read_text())))
+        skus.append(StoredSku(sku, folder.replace("-", " "), "dairy", None, (image,)))
+    stored = StoredCatalog(tuple(skus))
+    return CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=Catalog(lambda tenant: stored))
+
+
+def placed(grocery: Path, sku: str, stain: tuple[float, float] | None = None) -> tuple[Photo, np.ndarray]:
+    """The catalog image in perspective on a grey, textured table, lit unevenly; and the homography
+    (catalog pixels -> photo pixels). `stain`: a brown stain painted at that catalog point."""
+    rgb = cv2.cvtColor(cv2.imread(str(iconic(grocery, sku))), cv2.COLOR_BGR2RGB)
+    height, width = rgb.shape[:2]
+    corners = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+    target = np.float32([[320, 120], [700, 145], [680, 650], [340, 620]])
+    homography = cv2.getPerspectiveTransform(corners, target)
+    rng = np.random.default_rng(4)
+    table = cv2.resize(rng.integers(90, 150, (30, 40, 3)).astype(np.uint8), SIZE, interpolation=cv2.INTER_CUBIC)
+    warped = cv2.warpPerspective(rgb, homography, SIZE)
+    inside = cv2.warpPerspective(np.full((height, width), 255, np.uint8), homography, SIZE) > 127
+    table[inside] = warped[inside]
+    shading = np.linspace(0.85, 1.1, SIZE[0], dtype=np.float32)[None, :, None]
+    photo = np.clip(table * shading, 0, 255).astype(np.uint8)
+    if stain is not None:
+        (x, y), = cv2.perspectiveTransform(np.float32([[stain]]), homography)[0:1, 0]
+        blot = np.zeros(photo.shape[:2], np.float32)
+        cv2.ellipse(blot, (int(x), int(y)), (40, 28), 20, 0, 360, 1.0, -1)
+        blot = cv2.GaussianBlur(blot, (0, 0), 3)[..., None]
+        photo = np.clip(photo * (1 - 0.75 * blot) + np.float32([110, 70, 30]) * 0.75 * blot, 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(photo).save(buffer, "JPEG", quality=90)
+    return load_photo(buffer.getvalue(), f"{sku}.jpg"), homography
+
+
+def marked(homography: np.ndarray, catalog_box: list[int]) -> Region:
+    """A region an agent would draw around a catalog box seen in the photo."""
+    x, y, w, h = catalog_box
+    points = cv2.perspectiveTransform(np.float32([[[x, y], [x + w, y], [x + w, y + h], [x, y + h]]]), homography)[0]
+    (left, top), (right, bottom) = points.min(axis=0), points.max(axis=0)
+    return Region(int(left), int(top), int(right - left), int(bottom - top))
+
+
+def claim(sku: str | None, region: Region | None = None) -> Claim:
+    return Claim(claim_id="c-loc", timeline=Timeline(), sku=sku, region=region)
+
+
+def zone_box(sku: str, name: str) -> list[int]:
+    zone = json.loads((ZONES / f"{PRODUCTS[sku]}.json").read_text())[name]
+    if "box" in zone:
+        return list(zone["box"])
+    xs, ys = zip(*zone["polygon"], strict=True)
+    return [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
+
+
+ON_ZONES = [
+    ("ALPRO-SOY", "cap", Status.PASS, "location.zone_cause_note", "manufacturing"),
+    ("ALPRO-SOY", "label", Status.PASS, "location.zone", "unknown"),
+    ("ALPRO-SOY", "bottom_corner", Status.PASS, "location.zone_cause_note", "shipping"),
+    ("ARLA-SOUR", "cap", Status.WARN, "location.zone_wear_note", "wear"),
+    ("ARLA-SOUR", "top_seal", Status.PASS, "location.zone_cause", "manufacturing"),
+]
+
+
+@pytest.mark.parametrize(("sku", "zone", "status", "code", "cause"), ON_ZONES, ids=[f"{s}-{z}" for s, z, *_ in ON_ZONES])
+def test_a_region_on_a_zone_names_the_zone_and_its_cause(
+    grocery: Path, context: CheckContext, sku: str, zone: str, status: Status, code: str, cause: str
+) -> None:
+    photo, homography = placed(grocery, sku)
+    finding = location.check(photo, claim(sku, marked(homography, zone_box(sku, zone))), context)
+    assert (finding.status, finding.code) == (status, code), finding.details
+    assert (finding.details["zone"], finding.details["cause"], finding.details["on_product"]) == (zone, cause, True)
+    assert finding.next_step == ("ask_about_use" if cause == "wear" else None)
+    assert finding.score < DEFAULT_RULES.reject_score
+
+
+def test_zone_names_and_causes_are_worded_in_the_report_language(grocery: Path, context: CheckContext) -> None:
+    photo, homography = placed(grocery, "ARLA-SOUR")
+    finding = location.check(photo, claim("ARLA-SOUR", marked(homography, zone_box("ARLA-SOUR", "cap"))), context)
+    english, chinese = summary(finding.code, finding.params, "en"), summary(finding.code, finding.params, "zh")
+    assert "product's cap" in english and "opened and closed in use" in english
+    assert "位于商品的瓶盖" in chinese and "product" not in chinese  # the note is the merchant's own words
+    assert "return policy for wear" in next_step_text("ask_about_use", "en")
+    assert "磨损" in next_step_text("ask_about_use", "zh")
+
+
+def test_a_region_on_the_product_without_zones_says_where(grocery: Path, context: CheckContext) -> None:
+    photo, homography = placed(grocery, "OATLY")
+    finding = location.check(photo, claim("OATLY", marked(homography, [60, 20, 30, 30])), context)
+    assert (finding.status, finding.code, finding.details["on_product"]) == (Status.PASS, "location.on_product", True)
+    assert finding.details["place"].startswith("upper_") and finding.details["from_left"] < 50
+    assert "% of its width from the left" in summary(finding.code, finding.params, "en")
+    assert "上部" in summary(finding.code, finding.params, "zh")
+
+
+@pytest.mark.parametrize("where", [Region(20, 20, 150, 150), Region(850, 600, 150, 150), Region(30, 500, 180, 110)])
+def test_a_region_off_the_product_fails_as_outside_the_ordered_item(
+    grocery: Path, context: CheckContext, where: Region
+) -> None:
+    photo, _ = placed(grocery, "ALPRO-SOY")
+    finding = location.check(photo, claim("ALPRO-SOY", where), context)
+    assert (finding.status, finding.code, finding.details["on_product"]) == (Status.FAIL, "location.off_product", False)
+    assert finding.score < DEFAULT_RULES.reject_score  # a person looks; never a rejection by itself
+    assert "outside the ordered item" in summary(finding.code, finding.params, "en")
+
+
+def test_a_region_on_a_photo_that_does_not_align_is_unknown(grocery: Path, context: CheckContext) -> None:
+    photo, homography = placed(grocery, "OATLY")  # claimed as another product
+    region = marked(homography, [60, 20, 30, 30])
+    finding = location.check(photo, claim("ALPRO-SOY", region), context)
+    assert (finding.status, finding.code, finding.params["reason"]) == (Status.UNKNOWN, "location.not_aligned", "not_found")
+    assert finding.details["on_product"] is None
+    assert "does not align" in summary(finding.code, finding.params, "en")
+    no_sku = location.check(photo, claim(None, region), context)
+    assert (no_sku.status, no_sku.params["reason"]) == (Status.UNKNOWN, "no_sku")
+
+
+def test_without_a_region_a_stain_is_proposed_and_an_undamaged_photo_is_not_confident(
+    grocery: Path, context: CheckContext
+) -> None:
+    clean, _ = placed(grocery, "ALPRO-SOY")
+    stained, homography = placed(grocery, "ALPRO-SOY", stain=(100, 120))
+    found = location.check(stained, claim("ALPRO-SOY"), context)
+    assert found.status is Status.UNKNOWN and found.score == 0.0  # a suggestion, never a verdict
+    assert found.code.startswith("location.proposed"), found.details
+    x, y, w, h = found.details["proposed_region"]
+    (sx, sy), = cv2.perspectiveTransform(np.float32([[[100, 120]]]), homography)[0]
+    assert x <= sx <= x + w and y <= sy <= y + h
+    assert w < 200 and h < 200
+    quiet = location.check(clean, claim("ALPRO-SOY"), context)
+    assert quiet.status is Status.UNKNOWN
+    assert not quiet.details.get("proposal_confident", False)
+    assert quiet.details["outline_in_photo"] and "region" not in quiet.details
+
+
+def test_no_region_and_no_catalog_is_unknown(grocery: Path, context: CheckContext) -> None:
+    photo, _ = placed(grocery, "ALPRO-SOY")
+    finding = location.check(photo, claim("NOT-IN-CATALOG"), context)
+    assert (finding.status, finding.code) == (Status.UNKNOWN, "location.no_region")
+
+
+def test_the_region_belongs_to_the_photo_it_names(grocery: Path, context: CheckContext) -> None:
+    first, _ = placed(grocery, "OATLY")
+    second, homography = placed(grocery, "ALPRO-SOY")
+    region = replace(marked(homography, zone_box("ALPRO-SOY", "cap")), photo=2)
+    uploads = [Upload(p.filename, _jpeg(p)) for p in (first, second)]
+    report = verify(claim("ALPRO-SOY", region), uploads, context, Limits()).report
+    one, two = (image.findings["location"] for image in report.images)
+    assert "region" not in one.details and one.details["region_on_photo"] == 2
+    assert one.status is Status.UNKNOWN
+    assert (two.code, two.details["zone"]) == ("location.zone_cause_note", "cap")
+
+
+def _jpeg(photo: Photo) -> bytes:
+    buffer = io.BytesIO()
+    photo.working.save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
+def test_the_annotated_picture_draws_the_region_outline_and_zones(grocery: Path, context: CheckContext) -> None:
+    photo, homography = placed(grocery, "ALPRO-SOY")
+    region = marked(homography, zone_box("ALPRO-SOY", "label"))
+    finding = location.check(photo, claim("ALPRO-SOY", region), context)
+    data = annotated_png(photo.working, finding.details)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    picture = np.asarray(Image.open(io.BytesIO(data)).convert("RGB")).astype(int)
+    plain = np.asarray(photo.working.convert("RGB")).astype(int)
+    assert max(picture.shape[:2]) <= MAX_SIDE and picture.shape == plain.shape
+    scale = picture.shape[1] / photo.width
+    left, top = int(region.x * scale), int((region.y + region.h / 2) * scale)
+    assert tuple(picture[top, left]) != tuple(plain[top, left])  # the region's left edge is drawn
+    assert tuple(picture[5, 5]) == tuple(plain[5, 5])  # far from anything drawn, the photo as it was
+    assert set(finding.details["zones_in_photo"]) == {"cap", "label", "bottom_corner"}
+
+
+def test_region_syntax_names_its_photo() -> None:
+    assert Region.parse("2:10,20,30,40") == Region(10, 20, 30, 40, 2)
+    assert Region.parse("10,20,30,40").photo_number == 1
+    for bad in ("0:1,2,3,4", "x:1,2,3,4", "2:1,2,3"):
+        with pytest.raises(ValueError, match="region"):
+            Region.parse(bad)
+
+
+def test_a_claim_keeps_the_photo_its_region_names() -> None:
+    from evidence_check.store.claim_files import claim_fields, claim_from_fields
+
+    for region in (Region(1, 2, 3, 4), Region(1, 2, 3, 4, 3)):
+        kept = claim_from_fields("default", "c-1", json.loads(json.dumps(claim_fields(claim("S", region)))))
+        assert kept.region == region
+
+
+def test_a_region_naming_a_photo_the_claim_lacks_is_a_usage_error(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from evidence_check.cli import app
+    from evidence_check.intake import IntakeError, build_claim, check_region_photo
+    from tests.conftest import FIXTURES
+
+    with pytest.raises(IntakeError, match="region: names photo 3, but the claim has 2"):
+        check_region_photo(build_claim(now=datetime.now(UTC), time_zone="UTC", region="3:1,2,3,4"), 2)
+    photo = str(FIXTURES / "no_exif.jpg")
+    result = CliRunner().invoke(app, ["verify", photo, "--region", "2:1,2,3,4", "--no-record", "--db", f"sqlite:///{tmp_path}/s.db"])
+    assert result.exit_code == 2 and "names photo 2, but the claim has 1" in result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,59 @@
+"""Zones as a merchant writes them: plain boxes, boxes and polygons with causes, notes and Chinese
+labels; what is stored, and what is refused with a one-line reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from evidence_check.catalog.zones import parse_image_zones, parse_zones, read_zones
+
+
+def test_a_plain_box_is_stored_as_it_was_written() -> None:
+    assert parse_zones({"zipper": [10, 20, 100, 40.4]}) == {"zipper": [10, 20, 100, 40]}
+    assert parse_zones({"zipper": {"box": [10, 20, 100, 40]}}) == {"zipper": [10, 20, 100, 40]}
+
+
+def test_a_zone_with_a_cause_note_and_label_is_kept_whole() -> None:
+    zones = parse_zones(
+        {
+            "strap": {"box": [0, 0, 50, 200], "cause": "wear", "note": " Straps fray with use. ", "label_zh": "肩带"},
+            "cuff": {"polygon": [[0, 0], [40, 0], [30, 60]], "cause": "manufacturing"},
+        }
+    )
+    assert zones == {
+        "strap": {"box": [0, 0, 50, 200], "cause": "wear", "note": "Straps fray with use.", "label_zh": "肩带"},
+        "cuff": {"polygon": [[0, 0], [40, 0], [30, 60]], "cause": "manufacturing"},
+    }
+    read = {zone.name: zone for zone in read_zones(zones)}
+    assert read["strap"].polygon == ((0, 0), (50, 0), (50, 200), (0, 200))
+    assert (read["strap"].label("zh"), read["strap"].label("en"), read["cuff"].label("zh")) == ("肩带", "strap", "cuff")
+    assert read["cuff"].cause == "manufacturing" and read["cuff"].note is None
+    assert [z.cause for z in read_zones({"old": [1, 2, 3, 4]})] == ["unknown"]
+
+
+@pytest.mark.parametrize(
+    ("zones", "message"),
+    [
+        ({"cap": {"box": [0, 0, 5, 5], "cause": "gremlins"}}, "cause must be one of manufacturing, shipping, wear, unknown"),
+        ({"cap": {"box": [0, 0, 5, 5], "polygon": [[0, 0], [1, 0], [0, 1]]}}, "exactly one of box"),
+        ({"cap": {"cause": "wear"}}, "exactly one of box"),
+        ({"cap": {"polygon": [[0, 0], [5, 5]]}}, "polygon must be 3 to 64 points"),
+        ({"cap": {"polygon": [[0, 0], [5, 5], [10, 10]]}}, "encloses no area"),
+        ({"cap": {"box": [0, 0, 5, 5], "colour": "red"}}, "unknown field 'colour'"),
+        ({"cap": {"box": [0, 0, 5, 5], "note": ""}}, "note must be non-empty text"),
+        ({"cap": [0, 0, -5, 5]}, "w, h > 0"),
+        ({"cap": "top"}, "must be [x, y, w, h] or an object"),
+    ],
+)
+def test_malformed_zones_are_refused_with_the_reason(zones: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        parse_zones(zones)
+
+
+def test_rich_zones_are_told_apart_from_zones_per_image() -> None:
+    rich = {"cap": {"box": [0, 0, 5, 5], "cause": "shipping"}}
+    assert parse_image_zones(rich, ["front.jpg", "back.jpg"]) == {"front.jpg": rich}
+    per_image = {"back.jpg": rich}
+    assert parse_image_zones(per_image, ["front.jpg", "back.jpg"]) == {"back.jpg": rich}
+    with pytest.raises(ValueError, match="not one of the images"):
+        parse_image_zones({"side.jpg": rich}, ["front.jpg"])
