@@ -61,10 +61,10 @@ def test_when_a_picture_is_shown_in_an_app_then_its_box_is_found(share: float, s
     screen, shown = phone_screen(source, np.random.default_rng(seed), share)
     grey = np.asarray(png_photo(screen, "screen.png").working.convert("L"))
     factor = grey.shape[1] / screen.width
-    expected = tuple(round(v * factor) for v in shown)
+    x, y, w, h = (round(v * factor) for v in shown)
     inside = screen_picture.find(grey)
     assert inside is not None and inside.on_screen
-    assert overlap(inside.box, expected) >= 0.9, (inside.box, expected)  # type: ignore[arg-type]
+    assert overlap(inside.box, (x, y, w, h)) >= 0.9, (inside.box, (x, y, w, h))
 
 
 @pytest.mark.parametrize("name", ["ukbench00120", "ukbench09268", "bridge", "desk", "oatly-shelf", "arla-shelf"])

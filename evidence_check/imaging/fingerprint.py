@@ -1,8 +1,9 @@
 """Fingerprints of a photo for the reuse look: global hashes to find candidates, local features to confirm.
 
 Computed once on the oriented working copy (`Photo.working`), after trimming uniform borders
-(letterboxing, the black or white bars of a phone screenshot), so that a screenshot of a photo and the
-photo itself hash the same picture. Everything is measured on one grey copy of the trimmed picture
+(letterboxing, the black or white bars of a phone screenshot) — or, in a screenshot of an app, on the
+picture found inside the screen (`imaging/screen_picture.py`) — so that a screenshot of a photo and
+the photo itself hash the same picture. Everything is measured on one grey copy of the trimmed picture
 (`FEATURE_SIZE`) and smaller copies of it, each made once: the hashes see 64x64 and 32x32 anyway.
 
 - **Global hashes**, two complementary ones: PDQ (256 bits, Meta's; robust to recompression,
