@@ -114,12 +114,18 @@ def confirmed(candidate: Candidate, verification: fp.Verification, quality: int)
     return verification.inliers >= FAR_INLIERS and verification.agreement >= FAR_AGREEMENT
 
 
-def _exact(candidate: Candidate, codes: Sequence[fp.Codes], pdq: bytes, phash: bytes) -> Candidate:
+def _exact(
+    candidate: Candidate, codes: Sequence[fp.Codes], finders: Sequence[fp.Codes], pdq: bytes, phash: bytes
+) -> Candidate:
+    """The candidate's distances to the photo's picture codes; a finder's (`Fingerprint.finders`)
+    tells only how the photo is turned when the picture's own are far: it finds, never confirms."""
     pdq_distances = _distances(b"".join(b"".join(c.pdq) for c in codes), pdq, 32)
     phash_distances = _distances(b"".join(b"".join(c.phash) for c in codes), phash, 8)
     pdq_best, phash_best = int(pdq_distances.min()), int(phash_distances.min())
     # The variant comes from PDQ when it found the picture, else from pHash (a crop).
     table = pdq_distances if pdq_best <= PDQ_NEAR else phash_distances
+    if finders and pdq_best > PDQ_NEAR:
+        table = _distances(b"".join(b"".join(c.pdq) for c in (*codes, *finders)), pdq, 32)
     variant = int(np.unravel_index(int(table.argmin()), table.shape)[0]) % 8
     return replace(candidate, pdq_distance=pdq_best, phash_distance=phash_best, variant=variant)
 
@@ -227,7 +233,7 @@ class References:
                     continue
                 entry, features, pdq, phash = stored[hit.entry_id]
                 candidate = Candidate(entry, hit.pdq_distance, hit.phash_distance, hit.variant)
-                exact = _exact(candidate, print_.query_codes(), pdq, phash)
+                exact = _exact(candidate, print_.picture_codes(), print_.finders, pdq, phash)
                 if features is None:
                     found.append(Match(exact, UNVERIFIED, keypoints=False))
                 else:

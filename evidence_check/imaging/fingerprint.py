@@ -1,8 +1,9 @@
 """Fingerprints of a photo for the reuse look: global hashes to find candidates, local features to confirm.
 
 Computed once on the oriented working copy (`Photo.working`), after trimming uniform borders
-(letterboxing, the black or white bars of a phone screenshot), so that a screenshot of a photo and the
-photo itself hash the same picture. Everything is measured on one grey copy of the trimmed picture
+(letterboxing, the black or white bars of a phone screenshot) — or, in a screenshot of an app, on the
+picture found inside the screen (`imaging/screen_picture.py`) — so that a screenshot of a photo and
+the photo itself hash the same picture. Everything is measured on one grey copy of the trimmed picture
 (`FEATURE_SIZE`) and smaller copies of it, each made once: the hashes see 64x64 and 32x32 anyway.
 
 - **Global hashes**, two complementary ones: PDQ (256 bits, Meta's; robust to recompression,
@@ -38,16 +39,10 @@ import numpy as np
 import pdqhash
 from PIL import Image
 
+from evidence_check.imaging import screen_picture
+
 # --- tunables (measured by scripts/bench_reuse.py over ../shared/corpora) ---
-# A border row/column is one where this share of its pixels is within BORDER_TOLERANCE grey levels
-# of the border's colour: the status-bar clock and icons of a screenshot cover under 20 %.
-BORDER_SHARE = 0.75
-BORDER_TOLERANCE = 18
-# Trimming that would leave less than this share of a side is not a border but a dark picture.
-MIN_KEPT = 0.12
-# Bars are found on a copy this large, sampled rather than averaged (a twentieth of the cost), to
-# 3 px precision.
-TRIM_SIZE = 384
+MAX_BANDS = 4  # bands of a screen's chrome trimmed one after another (status bar, app bar, page, ...)
 FEATURE_SIZE = 640  # longest side for ORB, small pictures scaled up to it too
 # The hashes see 64x64: they are taken from a copy half FEATURE_SIZE (an exact, cheap halving).
 BASE_SIZE = FEATURE_SIZE // 2
@@ -153,12 +148,18 @@ class Verification:
 class Fingerprint:
     """What the reuse look measures of a photo; crop codes and features are computed on first use."""
 
-    grey: np.ndarray  # the working copy without its uniform borders, grey, longest side FEATURE_SIZE
-    box: tuple[int, int, int, int]  # x, y, w, h of the trimmed picture in the working copy
-    codes: Codes  # of the trimmed picture
-    # Of the untrimmed picture when trimming cut something: a product on white whose margin a
-    # watermark or a brightness change alters is found by these.
-    whole: Codes | None = None
+    grey: np.ndarray  # the picture, grey, longest side FEATURE_SIZE (see `fingerprint`)
+    box: tuple[int, int, int, int]  # x, y, w, h of the picture in the working copy
+    codes: Codes  # of the picture
+    # Of the untrimmed frame when trimming cut something, looked up and indexed besides the picture:
+    # a product on white whose margin a watermark or a brightness change alters is found by it.
+    others: tuple[Codes, ...] = ()
+    # Of framings that only find candidates, which the picture's keypoints alone confirm: a
+    # screenshot's own framings around the picture (chrome alone never makes a match, as two
+    # screenshots of one app showing different photos would), and a product found on a plain
+    # backdrop (as a light-theme screenshot shows it, its backdrop one white with the app's card;
+    # two renders of one product template are as near as copies by their hashes).
+    finders: tuple[Codes, ...] = ()
     _features: dict[int, Features] = field(default_factory=dict, repr=False)
 
     @cached_property
@@ -173,17 +174,21 @@ class Fingerprint:
         return tuple(Codes(pdq=(p,), phash=(h,), quality=0) for p, h in zip(pdq, phash, strict=True))
 
     def query_codes(self) -> tuple[Codes, ...]:
-        """What a lookup searches with: the trimmed picture, and the untrimmed one if different."""
-        return (self.codes,) if self.whole is None else (self.codes, self.whole)
+        """What a lookup searches with: the picture, the other framings, the finders."""
+        return (self.codes, *self.others, *self.finders)
+
+    def picture_codes(self) -> tuple[Codes, ...]:
+        """The codes whose distance alone may confirm a match: all but the finders."""
+        return (self.codes, *self.others)
 
     def index_pdq(self) -> tuple[bytes, ...]:
-        """The PDQ codes to index (canonical variant): the trimmed picture, its crops, the untrimmed one."""
-        extra = () if self.whole is None else (self.whole.pdq[0],)
-        return (self.codes.pdq[0], *(c.pdq[0] for c in self.crop_codes), *extra)
+        """The PDQ codes to index (canonical variant): the picture, its crops, the other framings."""
+        framings = (*self.others, *self.finders)
+        return (self.codes.pdq[0], *(c.pdq[0] for c in self.crop_codes), *(c.pdq[0] for c in framings))
 
     def index_phash(self) -> tuple[bytes, ...]:
-        extra = () if self.whole is None else (self.whole.phash[0],)
-        return (self.codes.phash[0], *(c.phash[0] for c in self.crop_codes), *extra)
+        framings = (*self.others, *self.finders)
+        return (self.codes.phash[0], *(c.phash[0] for c in self.crop_codes), *(c.phash[0] for c in framings))
 
     def features(self, variant: int = 0) -> Features:
         """Keypoints of the picture turned by dihedral `variant` (so a mirrored copy lines up)."""
@@ -197,48 +202,41 @@ class Fingerprint:
 
 def fingerprint(working: Image.Image) -> Fingerprint:
     """The fingerprint of a photo's working copy (`Photo.working`); `measure.Measurements` keeps a
-    claim photo's for every look and the record step."""
-    grey = np.asarray(working.convert("L"))
-    trimmed, box = trim_borders(grey)
-    scaled = _scale_to(trimmed, FEATURE_SIZE)
-    whole = None if trimmed.shape == grey.shape else global_codes(_fit(grey, BASE_SIZE))
-    return Fingerprint(grey=scaled, box=box, codes=global_codes(scaled), whole=whole)
+    claim photo's for every look and the record step.
 
-
-def trim_borders(picture: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """Cut uniform bars from each side of a grey or RGB picture; return the rest and its box (x, y, w, h).
-
-    The bars are found on a copy of at most TRIM_SIZE pixels a side and the cut rounded inwards.
+    The picture is the working copy without its uniform borders — or, when the frame is a screen
+    (`screen_picture.find`: a picture among text and icons on flat chrome), that picture, whose
+    keypoints alone confirm a match; the screenshot's own framings then only find candidates.
     """
-    height, width = picture.shape[:2]
-    small = _fit(picture, TRIM_SIZE, cv2.INTER_LINEAR)
-    if small.ndim == 3:
-        small = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-    grey = small.astype(np.int16)
-    sh, sw = grey.shape
-    top, bottom = _edge_run(grey), sh - _edge_run(grey[::-1])
-    left, right = _edge_run(grey.T), sw - _edge_run(grey.T[::-1])
-    if bottom - top < MIN_KEPT * sh or right - left < MIN_KEPT * sw:
-        return picture, (0, 0, width, height)
-    fy, fx = height / sh, width / sw
-    y0, y1 = math.ceil(top * fy), math.floor(bottom * fy)
-    x0, x1 = math.ceil(left * fx), math.floor(right * fx)
-    return picture[y0:y1, x0:x1], (x0, y0, x1 - x0, y1 - y0)
-
-
-def _edge_run(grey: np.ndarray) -> int:
-    """How many leading rows of `grey` are border: nearly all pixels the colour of the first row."""
-    colour = int(np.median(grey[0]))
-    # Rows are looked at in growing blocks from the edge: most photos have no border, so the first
-    # block ends the run, and the whole picture is seldom compared (a quarter of trimming's cost).
-    start, block = 0, 8
-    while start < len(grey):
-        share = (np.abs(grey[start : start + block] - colour) <= BORDER_TOLERANCE).mean(axis=1)
-        not_border = np.flatnonzero(share < BORDER_SHARE)
-        if len(not_border):
-            return start + int(not_border[0])
-        start, block = start + block, block * 2
-    return len(grey)
+    grey = np.asarray(working.convert("L"))
+    trimmed, box = screen_picture.trim_borders(grey)
+    inside = screen_picture.find(grey, bordered=trimmed.shape != grey.shape)
+    scaled = _scale_to(trimmed, FEATURE_SIZE)
+    framings = [global_codes(scaled)]
+    if trimmed.shape != grey.shape:
+        framings.append(global_codes(_fit(grey, BASE_SIZE)))
+    if inside is not None and inside.on_screen:
+        if inside.outer != inside.box:
+            x, y, w, h = inside.outer
+            framings.append(global_codes(_fit(grey[y : y + h, x : x + w], BASE_SIZE)))
+        # Bars trimmed band after band, as far as they go: a picture spanning the screen's width
+        # on a flat ground of its own is trimmed as the picture alone would be.
+        inner = trimmed
+        for _ in range(MAX_BANDS):
+            cut, _ = screen_picture.trim_borders(inner)
+            if cut.shape == inner.shape:
+                break
+            inner = cut
+        if inner.shape != trimmed.shape:
+            framings.append(global_codes(_fit(inner, BASE_SIZE)))
+        x, y, w, h = inside.box
+        scaled = _scale_to(grey[y : y + h, x : x + w], FEATURE_SIZE)
+        return Fingerprint(grey=scaled, box=inside.box, codes=global_codes(scaled), finders=tuple(framings))
+    finders: tuple[Codes, ...] = ()
+    if inside is not None:  # a product on a plain backdrop: the product's own codes besides
+        x, y, w, h = inside.box
+        finders = (global_codes(_fit(grey[y : y + h, x : x + w], BASE_SIZE)),)
+    return Fingerprint(grey=scaled, box=box, codes=framings[0], others=tuple(framings[1:]), finders=finders)
 
 
 def global_codes(grey: np.ndarray, dihedral: bool = True) -> Codes:

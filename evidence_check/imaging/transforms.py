@@ -53,24 +53,101 @@ def rotate270(image: Image.Image, rng: np.random.Generator) -> bytes:
     return _jpeg(image.transpose(Image.Transpose.ROTATE_270))
 
 
+# Phone screens (width, height) and the greys of an app's chrome, light and dark: status bar, app
+# bar, page, card. Each band has a grey of its own, as real apps draw them.
+_SCREENS = ((1080, 2340), (1170, 2532), (720, 1600))
+_THEMES = {
+    "light": ((226, 242), (244, 255), (236, 250), (250, 255), (20, 60)),
+    "dark": ((0, 12), (28, 44), (14, 26), (34, 50), (200, 240)),
+}
+
+
 def screenshot(image: Image.Image, rng: np.random.Generator) -> bytes:
-    """The photo shown full-width on a 1080x2340 phone screen, with status and navigation bars, PNG."""
-    dark = bool(rng.integers(0, 2))
-    back, ink = ((0, 0, 0), (235, 235, 235)) if dark else ((250, 250, 250), (30, 30, 30))
-    canvas = Image.new("RGB", (1080, 2340), back)
-    scale = min(1080 / image.width, 2000 / image.height)
-    shown = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.BILINEAR)
-    canvas.paste(shown, ((1080 - shown.width) // 2, (2340 - shown.height) // 2))
-    draw = ImageDraw.Draw(canvas)
-    font = ImageFont.load_default(size=40)
-    draw.text((40, 20), f"{int(rng.integers(0, 24)):02d}:{int(rng.integers(0, 60)):02d}", fill=ink, font=font)
-    draw.rectangle((960, 30, 1030, 60), outline=ink, width=3)
-    draw.rectangle((965, 35, 965 + int(rng.integers(10, 60)), 55), fill=ink)
-    draw.text((40, 2260), "<", fill=ink, font=font)
-    draw.ellipse((520, 2265, 560, 2305), outline=ink, width=3)
+    """The photo full-width in a phone's photo viewer: status bar, app bar, page and navigation bar
+    each a grey of its own, light or dark theme; PNG."""
+    return _png(phone_screen(image, rng, share=1.0)[0])
+
+
+def screenshot_small(image: Image.Image, rng: np.random.Generator) -> bytes:
+    """The photo as another buyer's review photo on a shop's review page: 22-30 % of the screen's
+    width, rounded corners, inside a card among the reviewer's avatar, stars and text, under the
+    status and app bars, light or dark theme; PNG."""
+    return _png(phone_screen(image, rng, share=rng.uniform(0.22, 0.30))[0])
+
+
+def _png(image: Image.Image) -> bytes:
     out = io.BytesIO()
-    canvas.save(out, "PNG")
+    image.save(out, "PNG")
     return out.getvalue()
+
+
+def phone_screen(
+    image: Image.Image, rng: np.random.Generator, share: float
+) -> tuple[Image.Image, tuple[int, int, int, int]]:
+    """A phone screen showing `image` `share` of the screen's width wide (1: the photo viewer, fitted
+    between the bars), and the box (x, y, w, h) it is shown in."""
+    width, height = _SCREENS[int(rng.integers(0, len(_SCREENS)))]
+    theme = "dark" if rng.integers(0, 2) else "light"
+    status, app_bar, page, card, ink_range = _THEMES[theme]
+
+    def grey(bounds: tuple[int, int]) -> tuple[int, int, int]:
+        value = int(rng.integers(bounds[0], bounds[1] + 1))
+        return (value, value, value)
+
+    ink = grey(ink_range)
+    canvas = Image.new("RGB", (width, height), grey(page))
+    draw = ImageDraw.Draw(canvas)
+    unit = width / 1080
+    font = ImageFont.load_default(size=round(40 * unit))
+    small_font = ImageFont.load_default(size=round(30 * unit))
+    status_h, bar_h, nav_h = round(80 * unit), round(150 * unit), round(130 * unit)
+    draw.rectangle((0, 0, width, status_h), fill=grey(status))
+    draw.rectangle((0, status_h, width, status_h + bar_h), fill=grey(app_bar))
+    draw.rectangle((0, height - nav_h, width, height), fill=grey(status))
+    clock = f"{int(rng.integers(0, 24)):02d}:{int(rng.integers(0, 60)):02d}"
+    draw.text((40 * unit, 20 * unit), clock, fill=ink, font=font)
+    draw.rectangle((width - 120 * unit, 30 * unit, width - 50 * unit, 60 * unit), outline=ink, width=3)
+    draw.text((120 * unit, status_h + 50 * unit), "Reviews (128)" if share < 1 else "Photo", fill=ink, font=font)
+    draw.text((40 * unit, status_h + 50 * unit), "<", fill=ink, font=font)
+    for x in (0.2, 0.5, 0.8):
+        draw.ellipse((width * x - 25 * unit, height - nav_h / 2 - 25 * unit, width * x + 25 * unit,
+                      height - nav_h / 2 + 25 * unit), outline=ink, width=3)
+    top, bottom = status_h + bar_h, height - nav_h
+    if share >= 1:
+        scale = min(width / image.width, (bottom - top) / image.height)
+        shown = image.convert("RGB").resize(
+            (round(image.width * scale), round(image.height * scale)), Image.Resampling.BILINEAR
+        )
+        px, py = (width - shown.width) // 2, top + (bottom - top - shown.height) // 2
+        canvas.paste(shown, (px, py))
+    else:
+        margin = round(32 * unit)
+        card_top = top + round(rng.uniform(0.05, 0.35) * (bottom - top))
+        draw.rounded_rectangle((margin, card_top, width - margin, bottom - margin), radius=24 * unit,
+                               fill=grey(card))
+        avatar = round(90 * unit)
+        x0, y0 = 2 * margin, card_top + margin
+        draw.ellipse((x0, y0, x0 + avatar, y0 + avatar), fill=tuple(int(v) for v in rng.integers(60, 200, 3)))
+        draw.text((x0 + avatar + margin, y0 + 10 * unit), "A. Buyer   * * * * *", fill=ink, font=font)
+        words = ["Arrived", "quickly", "and", "works", "as", "described,", "would", "buy", "again.", "Good", "value", "for", "money."]
+        y = y0 + avatar + margin
+        for _ in range(int(rng.integers(1, 4))):
+            line = " ".join(rng.choice(words, size=6))
+            draw.text((x0, y), line, fill=ink, font=small_font)
+            y += round(45 * unit)
+        target = round(width * share)
+        scale = target / max(image.width, image.height)
+        shown = image.convert("RGB").resize(
+            (max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.Resampling.BILINEAR
+        )
+        px = x0 + int(rng.integers(0, max(1, width - 2 * x0 - shown.width)))
+        py = y + margin
+        radius = int(rng.integers(0, max(1, shown.width // 12)))
+        mask = Image.new("L", shown.size, 0)
+        ImageDraw.Draw(mask).rounded_rectangle((0, 0, shown.width - 1, shown.height - 1), radius=radius, fill=255)
+        canvas.paste(shown, (px, py), mask)
+        draw.text((x0, py + shown.height + margin), "Helpful (12)   Report", fill=ink, font=small_font)
+    return canvas, (px, py, shown.width, shown.height)
 
 
 def brightness_contrast(image: Image.Image, rng: np.random.Generator) -> bytes:
@@ -122,6 +199,7 @@ TRANSFORMS: dict[str, Transform] = {
     "rotate 180": rotate180,
     "rotate 270": rotate270,
     "screenshot png": screenshot,
+    "screenshot small": screenshot_small,
     "brightness/contrast": brightness_contrast,
     "watermark": watermark,
     "perspective ±5°": perspective,
