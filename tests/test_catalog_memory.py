@@ -195,3 +195,18 @@ def test_tenants_beyond_the_memory_budget_are_let_go_least_recently_used_first(
         assert np.array_equal(held.descriptors, F.unpack(image.features)["descriptors"])
     assert loads == ["shop-0", "shop-1", "shop-2", "shop-1", "shop-0"]  # loaded again when next needed
     assert catalog.held() == ["shop-2", "shop-0"]
+
+
+def test_a_folder_the_host_cannot_write_leaves_the_catalog_in_memory(
+    tmp_path: Path, images: dict[str, StoredImage]
+) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        _put(store, "default", dict(list(images.items())[:2]))
+        blocked = tmp_path / "a-file"
+        blocked.write_text("not a folder")
+        found = load_from_store(store, "default", blocked / "features", ArrayCache(16))
+        assert found.file is not None and found.file.held_bytes > 0  # built in memory
+        assert sorted(found.skus) == sorted(list(images)[:2])
+    finally:
+        store.close()

@@ -4,6 +4,7 @@ features into the host's feature file (`feature_file.host_file`), built once per
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -18,6 +19,7 @@ from evidence_check.imaging import features as F
 from evidence_check.store import Store
 from evidence_check.store.catalog_store import catalog_stamp, load_tenant, load_views, stream_features
 
+logger = logging.getLogger(__name__)
 ATTEMPTS = 3  # the catalog changed while its file was built: read it again
 
 
@@ -47,6 +49,9 @@ def load_from_store(store: Store, tenant: str, folder: Path, cache: ArrayCache) 
             )  # fmt: skip
         except _Changed:
             continue
+        except OSError as exc:  # no room or no right to write the host's file: held in memory instead
+            logger.warning("catalog feature file not usable in %s (%s); holding %s's catalog in memory", folder, exc, tenant)
+            return TenantCatalog(load_tenant(store, tenant), partial(load_views, store, tenant), cache)
         return TenantCatalog.from_file(stored, file, partial(load_views, store, tenant), cache)
     raise RuntimeError(f"the catalog of tenant {tenant} kept changing while it was read")
 
