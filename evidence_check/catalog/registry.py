@@ -52,9 +52,9 @@ CLOSER_CANDIDATES = 10
 SIBLINGS = 2  # and at most this many more of the ordered SKU's brand
 LOOKALIKES = 1  # and its brand's SKU whose catalog images share most words with its own
 MAX_IMAGES_PER_SKU = 8  # of the ordered SKU, verified per photo
-# A resident image record (`CatalogImage`: names, size, zones, its closures), measured by
-# scripts/bench_scale.py as a worker's memory beyond its word index, per image.
-IMAGE_RECORD_BYTES = 1024
+# A resident image record (`CatalogImage`: names, size, zones, its closures), about: what
+# scripts/bench_scale.py measures per image in a worker beyond its word index and array cache.
+IMAGE_RECORD_BYTES = 2048
 CACHED_IMAGES = 4096  # images whose arrays a catalog given whole keeps prepared (settings for a store's)
 
 
