@@ -15,7 +15,9 @@ from typing import Any
 from evidence_check import report as report_json
 from evidence_check import webhooks
 from evidence_check.catalog.entries import catalog_features
-from evidence_check.catalog.registry import Catalog
+from evidence_check.catalog.feature_file import ArrayCache
+from evidence_check.catalog.loading import feature_folder, load_from_store
+from evidence_check.catalog.registry import Catalog, TenantCatalog
 from evidence_check.catalog.words import train_catalog_vocabulary, with_words
 from evidence_check.checks import CHECKS, challenge
 from evidence_check.checks.context import CheckContext
@@ -30,13 +32,12 @@ from evidence_check.references import references_for, stored_print
 from evidence_check.render.annotated import annotated_pictures, annotated_png, location_details
 from evidence_check.render.html import THUMBNAIL_SIDE, thumbnail_uri
 from evidence_check.render.matched import matched_images
-from evidence_check.settings import Settings
+from evidence_check.settings import Settings, get_settings
 from evidence_check.store import Store
 from evidence_check.store.catalog_store import (
     catalog_stamp,
     complete_image_ids,
     load_tenant,
-    load_views,
     load_vocabulary,
     put_sku,
     reindex,
@@ -70,26 +71,28 @@ def limits_from(settings: Settings) -> Limits:
     )
 
 
-def catalog_for(store: Store) -> Catalog:
-    """The process's catalog of this store, each tenant loaded on first use."""
+def catalog_for(store: Store, settings: Settings | None = None) -> Catalog:
+    """The process's catalog of this store, each tenant loaded on first use (`settings`: the first
+    caller's size its memory; the environment's when none is given)."""
     found = _catalogs.get(store)
     if found is None:
+        settings = settings or get_settings()
+        folder = feature_folder(store, settings.catalog_feature_dir)
+        cache = ArrayCache(settings.catalog_cached_images)
         # A weak reference: the catalog must not keep a closed store alive.
         opened = weakref.ref(store)
 
-        def load(tenant: str) -> StoredCatalog:
+        def load(tenant: str) -> StoredCatalog | TenantCatalog:
             current = opened()
-            return load_tenant(current, tenant) if current is not None else StoredCatalog()
-
-        def views(tenant: str, sku: str, image_id: str) -> bytes | None:
-            current = opened()
-            return load_views(current, tenant, sku, image_id) if current is not None else None
+            return load_from_store(current, tenant, folder, cache) if current is not None else StoredCatalog()
 
         def stamp(tenant: str) -> Hashable:
             current = opened()
             return catalog_stamp(current, tenant) if current is not None else None
 
-        found = _catalogs[store] = Catalog(load, views, stamp)
+        found = _catalogs[store] = Catalog(
+            load, stamp=stamp, cache=cache, memory_bytes=settings.catalog_memory_mb * 1024 * 1024
+        )
     return found
 
 
@@ -109,7 +112,7 @@ def verify_claim(
     `channel` (`cli` or `api`) is the agent's tool, which the report's next steps name actions in."""
     settings = settings.for_tenant(claim.tenant)
     references = references_for(store) if store is not None else None
-    catalog = catalog_for(store) if store is not None else None
+    catalog = catalog_for(store, settings) if store is not None else None
     if catalog is not None and claim.sku:
         # The tenant's catalog is loaded here, before the checks run, not by the first look that needs it.
         entry = catalog.for_tenant(claim.tenant).get(claim.sku)

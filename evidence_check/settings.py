@@ -111,6 +111,17 @@ class Settings(BaseSettings):
     # against a catalog or references that changed; `reuse forget-features` deletes older ones.
     keep_photo_files: bool = True
 
+    # Catalog memory: a worker holds each tenant's SKUs and visual-word index; the features of the
+    # images a claim is verified against are read from a file the host builds from the store
+    # (`catalog/feature_file.py`), and this many images' stay prepared in each worker.
+    catalog_feature_dir: Path | None = Field(
+        None, description="folder of the catalogs' feature files (default: beside a SQLite store, else the user cache)"
+    )
+    catalog_cached_images: int = Field(4096, ge=16, le=1_000_000)
+    # Tenants' catalogs held by a worker at once, about (`TenantCatalog.resident_bytes`): beyond it the
+    # least recently used is let go, and loaded again (from the host's feature file) when next needed.
+    catalog_memory_mb: int = Field(2048, ge=16)
+
     # Retake challenge (checks/challenge.py).
     challenge_length: int = Field(5, ge=4, le=8)
     ocr_engine: Literal["rapidocr", "tesseract"] = "rapidocr"

@@ -200,7 +200,8 @@ def synthetic(real: TenantCatalog, count: int, seed: int = 7) -> TenantCatalog:
         image = source.images[0]
         words = np.unique(rng.integers(0, size, len(image.words))).astype(np.int32)
         sku = f"SYN-{i:05d}"
-        made = replace(image, sku=sku, image_id=f"syn{i}", words=words)
+        arrays = replace(image.arrays_of(), words=words)
+        made = replace(image, sku=sku, image_id=f"syn{i}", arrays_of=lambda held=arrays: held)
         entries.append(CatalogSku(sku, f"Synthetic {i}", None, (made,)))
     return TenantCatalog.of(entries, real.vocabulary)
 

@@ -13,6 +13,8 @@ STORE = Path(__file__).resolve().parent.parent / "evidence_check" / "store"
 ROOT_OF_CHECKS = ("evidence_check.checks", "evidence_check.measure")
 CATALOG_WITH_OPENCV = (
     "evidence_check.catalog.entries",
+    "evidence_check.catalog.feature_file",
+    "evidence_check.catalog.loading",
     "evidence_check.catalog.matching",
     "evidence_check.catalog.photo",
     "evidence_check.catalog.registry",

@@ -1,9 +1,10 @@
-"""A tenant's catalog in memory: its SKUs and their images, matrices ready for matching.
+"""A tenant's catalog as a worker holds it: its SKUs and their images, arrays ready for matching.
 
 Features are computed once, when an image is added (`catalog_features`), and stored packed
-(`store.catalog_types`); loading turns them into `CatalogImage`s. Keypoint positions are in pixels of
-the catalog image as given, so a homography maps catalog pixels (and the zones drawn on them) into
-the photo.
+(`store.catalog_types`); loading turns them into `ImageArrays`, which a worker reads from its host's
+feature file only for the images a photo is verified against (`feature_file`), and `CatalogImage`s,
+which it holds. Keypoint positions are in pixels of the catalog image as given, so a homography maps
+catalog pixels (and the zones drawn on them) into the photo.
 """
 
 from __future__ import annotations
@@ -27,28 +28,23 @@ MASK_SIDE = 128  # the stored product mask's longest side
 
 
 @dataclass(frozen=True, eq=False)
-class CatalogImage:
-    sku: str
-    image_id: str
-    filename: str
-    width: int
-    height: int
-    points: np.ndarray
+class ImageArrays:
+    """What matching reads of one catalog image: held by a worker only while it is among the
+    recently verified (`feature_file.ArrayCache`), read again from the catalog's feature file after."""
+
+    points: np.ndarray  # keypoint positions in pixels of the catalog image as given
     # SIFT as stored (uint8): a quarter of the memory of RootSIFT floats, which are made only for
     # the few images a photo is verified against.
     descriptors: np.ndarray
-    words: np.ndarray  # unique visual words
     keypoint_words: np.ndarray  # the word of each keypoint (same order as `points`)
+    words: np.ndarray  # unique visual words
     colour: np.ndarray
     mask: np.ndarray  # product pixels, downscaled to MASK_SIDE
-    zones: dict[str, Any] = field(default_factory=dict)  # as stored (`zones.parse_zones`), this image's pixels
     # Lab thumbnail (`colour.lab_thumbnail`); None for images added before it was stored.
     thumb: np.ndarray | None = None
     # The image at `colour.DETAIL_SIDE`, JPEG-encoded: what the location look compares a photo with.
     # None for images added before it was stored.
     detail: np.ndarray | None = None
-    # Reads the packed tilted views (`StoredImage.views`) when a closer look first needs them.
-    read_views: Callable[[], bytes | None] | None = None
 
     @cached_property
     def words_sorted(self) -> tuple[np.ndarray, np.ndarray]:
@@ -64,12 +60,69 @@ class CatalogImage:
         height, width = self.thumb.shape[:2]
         return cv2.resize(self.mask.astype(np.float32), (width, height), interpolation=cv2.INTER_AREA) > 0.5
 
-    @cached_property
+
+@dataclass(frozen=True, eq=False)
+class CatalogImage:
+    """A catalog image as a worker holds it: what names and places it, resident; its arrays read
+    through `arrays_of` when a photo is verified against it."""
+
+    sku: str
+    image_id: str
+    filename: str
+    width: int
+    height: int
+    arrays_of: Callable[[], ImageArrays]
+    zones: dict[str, Any] = field(default_factory=dict)  # as stored (`zones.parse_zones`), this image's pixels
+    # Reads the packed tilted views (`StoredImage.views`) when a closer look first needs them.
+    read_views: Callable[[], bytes | None] | None = None
+
+    @property
+    def points(self) -> np.ndarray:
+        return self.arrays_of().points
+
+    @property
+    def descriptors(self) -> np.ndarray:
+        return self.arrays_of().descriptors
+
+    @property
+    def keypoint_words(self) -> np.ndarray:
+        return self.arrays_of().keypoint_words
+
+    @property
+    def words(self) -> np.ndarray:
+        return self.arrays_of().words
+
+    @property
+    def colour(self) -> np.ndarray:
+        return self.arrays_of().colour
+
+    @property
+    def mask(self) -> np.ndarray:
+        return self.arrays_of().mask
+
+    @property
+    def thumb(self) -> np.ndarray | None:
+        return self.arrays_of().thumb
+
+    @property
+    def detail(self) -> np.ndarray | None:
+        return self.arrays_of().detail
+
+    @property
+    def words_sorted(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.arrays_of().words_sorted
+
+    @property
+    def thumb_mask(self) -> np.ndarray:
+        return self.arrays_of().thumb_mask
+
+    @property
     def from_thumb(self) -> np.ndarray:
         """Thumbnail pixels -> this image's pixels (pixel centres to pixel centres)."""
-        if self.thumb is None:
+        thumb = self.thumb
+        if thumb is None:
             return np.eye(3)
-        sx, sy = self.width / self.thumb.shape[1], self.height / self.thumb.shape[0]
+        sx, sy = self.width / thumb.shape[1], self.height / thumb.shape[0]
         return np.array([[sx, 0, (sx - 1) / 2], [0, sy, (sy - 1) / 2], [0, 0, 1.0]])
 
 
@@ -128,35 +181,42 @@ def catalog_features(photo: Photo, vocabulary: F.Vocabulary | None = None) -> St
     )
 
 
-def image_from(
-    sku: str,
-    stored: StoredImage,
-    vocabulary: F.Vocabulary,
-    legacy_zones: dict[str, Any] | None,
-    load_views: Callable[[str, str], bytes | None] | None,
-) -> CatalogImage:
-    """A stored image ready for matching; `legacy_zones`: zones stored on its SKU, for its first image."""
-    data = F.unpack(stored.features)
+def image_arrays(blob: bytes, vocabulary: F.Vocabulary) -> ImageArrays:
+    """A stored image's packed features (`StoredImage.features`) ready for matching."""
+    data = F.unpack(blob)
     words = data.get("keypoint_words")
     if words is None or str(data.get("vocabulary", "")) != vocabulary.key:
         # Stored under another vocabulary (added before the catalog was reindexed), or before the
         # words of each keypoint were stored: measured again once, when the catalog is loaded.
         words = keypoint_words(data["descriptors"], vocabulary)
+    return ImageArrays(
+        points=data["points"],
+        descriptors=data["descriptors"],
+        keypoint_words=words,
+        words=np.unique(words).astype(np.int32),
+        colour=data["colour"],
+        mask=data["mask"],
+        thumb=data.get("thumb"),
+        detail=data.get("detail"),
+    )
+
+
+def image_from(
+    sku: str,
+    stored: StoredImage,
+    arrays_of: Callable[[], ImageArrays],
+    legacy_zones: dict[str, Any] | None,
+    load_views: Callable[[str, str], bytes | None] | None,
+) -> CatalogImage:
+    """A stored image as a worker holds it; `legacy_zones`: zones stored on its SKU, for its first image."""
     return CatalogImage(
         sku=sku,
         image_id=stored.image_id,
         filename=stored.filename,
         width=stored.width,
         height=stored.height,
-        points=data["points"],
-        descriptors=data["descriptors"],
-        words=np.unique(words).astype(np.int32),
-        keypoint_words=words,
-        colour=data["colour"],
-        mask=data["mask"],
+        arrays_of=arrays_of,
         zones=dict(stored.zones or legacy_zones or {}),
-        thumb=data.get("thumb"),
-        detail=data.get("detail"),
         read_views=_views_reader(sku, stored, load_views),
     )
 

@@ -1,5 +1,7 @@
 """The catalogs in memory: one tenant's (`TenantCatalog`: retrieval and assessment) and every
-tenant's, each loaded once per process (`Catalog`).
+tenant's, each loaded on first use and let go, least recently used first, beyond a memory budget
+(`Catalog`). A tenant's catalog holds its SKUs, its images' records and the word index; the arrays
+of an image are read from its feature file (`feature_file`) when a photo is verified against it.
 
 Finding the ordered SKU: every image of that SKU is verified geometrically. Finding a *better*
 SKU: the word index ranks the other SKUs by tf-idf, each of the photo's words weighted by how near
@@ -16,8 +18,10 @@ each verified image's tilted views too (`features.extract_views`), read per imag
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -25,7 +29,8 @@ from typing import Protocol
 
 import numpy as np
 
-from evidence_check.catalog.entries import CatalogImage, CatalogSku, image_from
+from evidence_check.catalog.entries import CatalogImage, CatalogSku, image_arrays, image_from
+from evidence_check.catalog.feature_file import ArrayCache, FeatureFile, FeatureFileError, in_memory
 from evidence_check.catalog.matching import (
     Assessment,
     ImageMatch,
@@ -48,6 +53,20 @@ CLOSER_CANDIDATES = 10
 SIBLINGS = 2  # and at most this many more of the ordered SKU's brand
 LOOKALIKES = 1  # and its brand's SKU whose catalog images share most words with its own
 MAX_IMAGES_PER_SKU = 8  # of the ordered SKU, verified per photo
+# A resident image record (`CatalogImage`: names, size, zones, its closures), about: what
+# scripts/bench_scale.py measures per image in a worker beyond its word index and array cache.
+IMAGE_RECORD_BYTES = 2048
+CACHED_IMAGES = 4096  # images whose arrays a catalog given whole keeps prepared (settings for a store's)
+
+
+def vocabulary_of(stored: StoredCatalog) -> F.Vocabulary:
+    """The vocabulary the catalog's words are measured in: its own, else the generic one."""
+    return F.Vocabulary.from_bytes(stored.vocabulary) if stored.vocabulary else F.vocabulary()
+
+
+def identity_of(stored: StoredCatalog) -> list[str]:
+    """What names each image of the catalog, in its order: a feature file must hold these."""
+    return [f"{sku.sku}/{image.image_id}" for sku in stored.skus for image in sku.images]
 
 
 class LookRules(Protocol):
@@ -63,16 +82,56 @@ class LookRules(Protocol):
 
 
 class TenantCatalog:
-    def __init__(self, stored: StoredCatalog, load_views: Callable[[str, str], bytes | None] | None = None) -> None:
-        """`load_views(sku, image_id)` reads an image's tilted views from the store (see `StoredImage`)."""
-        vocabulary = F.Vocabulary.from_bytes(stored.vocabulary) if stored.vocabulary else F.vocabulary()
+    def __init__(
+        self,
+        stored: StoredCatalog,
+        load_views: Callable[[str, str], bytes | None] | None = None,
+        cache: ArrayCache | None = None,
+    ) -> None:
+        """A catalog given whole, its features held in a feature file built in memory.
+        `load_views(sku, image_id)` reads an image's tilted views from the store (see `StoredImage`)."""
+        vocabulary = vocabulary_of(stored)
+        blobs = [image.features for sku in stored.skus for image in sku.images]
+        file = in_memory(
+            ((slot, image_arrays(blob, vocabulary)) for slot, blob in enumerate(blobs)),
+            len(blobs), identity_of(stored), vocabulary.size,
+        )  # fmt: skip
+        self._open(stored, vocabulary, file, load_views, cache)
+
+    @classmethod
+    def from_file(
+        cls,
+        stored: StoredCatalog,
+        file: FeatureFile,
+        load_views: Callable[[str, str], bytes | None] | None,
+        cache: ArrayCache | None,
+    ) -> TenantCatalog:
+        """A stored catalog's SKUs and images (`features` not read) with their features in `file`."""
+        made = cls.__new__(cls)
+        made._open(stored, vocabulary_of(stored), file, load_views, cache)
+        return made
+
+    def _open(
+        self,
+        stored: StoredCatalog,
+        vocabulary: F.Vocabulary,
+        file: FeatureFile,
+        load_views: Callable[[str, str], bytes | None] | None,
+        cache: ArrayCache | None,
+    ) -> None:
+        if file.identity != identity_of(stored):
+            raise FeatureFileError("the feature file holds other images than the catalog")
+        held = cache if cache is not None else ArrayCache(CACHED_IMAGES)
+        slots = itertools.count()
         entries = [
             CatalogSku(
                 sku=sku.sku,
                 name=sku.name,
                 category=sku.category,
                 images=tuple(
-                    image_from(sku.sku, image, vocabulary, sku.zones if index == 0 else None, load_views)
+                    image_from(
+                        sku.sku, image, partial(held.get, file, next(slots)), sku.zones if index == 0 else None, load_views
+                    )
                     for index, image in enumerate(sku.images)
                 ),
                 given_brand=sku.brand,
@@ -80,25 +139,32 @@ class TenantCatalog:
             )
             for sku in stored.skus
         ]
-        self._set(entries, vocabulary)
+        self.file: FeatureFile | None = file
+        self._set(entries, vocabulary, file.index)
 
     @classmethod
     def of(cls, entries: Sequence[CatalogSku], vocabulary: F.Vocabulary) -> TenantCatalog:
         """A catalog of SKUs already in memory (benchmarks build synthetic ones this way)."""
         made = cls.__new__(cls)
-        made._set(entries, vocabulary)
+        made.file = None
+        made._set(entries, vocabulary, None)
         return made
 
-    def _set(self, entries: Sequence[CatalogSku], vocabulary: F.Vocabulary) -> None:
+    def _set(self, entries: Sequence[CatalogSku], vocabulary: F.Vocabulary, index: WordIndex | None) -> None:
         self.vocabulary = vocabulary
         self.skus: dict[str, CatalogSku] = {entry.sku: entry for entry in entries}
         self.images: list[CatalogImage] = [image for entry in entries for image in entry.images]
         brands: dict[str, list[int]] = {}
-        for index, image in enumerate(self.images):
-            brands.setdefault(self.skus[image.sku].brand, []).append(index)
+        for number, image in enumerate(self.images):
+            brands.setdefault(self.skus[image.sku].brand, []).append(number)
         self._brands = {brand: np.array(indices) for brand, indices in brands.items()}
         self._lookalikes: dict[str, list[tuple[str, float]]] = {}
-        self.index = WordIndex([image.words for image in self.images], vocabulary.size)
+        self.index = index if index is not None else WordIndex([image.words for image in self.images], vocabulary.size)
+
+    def resident_bytes(self) -> int:
+        """What holding this catalog costs a worker, about: its images' records, its word index,
+        and its feature file when that was built in memory rather than read from the host's."""
+        return len(self.images) * IMAGE_RECORD_BYTES + self.index.nbytes() + (self.file.held_bytes if self.file else 0)
 
     def get(self, sku: str | None) -> CatalogSku | None:
         return self.skus.get(sku) if sku else None
@@ -223,21 +289,25 @@ class TenantCatalog:
 
 @dataclass
 class Catalog:
-    """Each tenant's catalog, loaded from `load` on first use and kept for the process;
-    `load_views(tenant, sku, image_id)` reads one image's tilted views when a closer look needs them."""
+    """Each tenant's catalog, loaded from `load` on first use and kept for the process."""
 
     load: Callable[[str], StoredCatalog | TenantCatalog]
-    load_views: Callable[[str, str, str], bytes | None] | None = None
     # What changes with a tenant's catalog in the store: another process (a `catalog import`, an API
     # worker beside this one) changed it when this moves, asked at most every `recheck_seconds`.
     stamp: Callable[[str], Hashable] | None = None
     recheck_seconds: float = 2.0
-    _tenants: dict[str, tuple[TenantCatalog, Hashable, float]] = field(default_factory=dict)
+    cache: ArrayCache = field(default_factory=lambda: ArrayCache(CACHED_IMAGES))  # for every tenant
+    # The tenants' catalogs held at once cost at most about this much (`TenantCatalog.resident_bytes`):
+    # the least recently used are let go first, and loaded again when next needed.
+    memory_bytes: int | None = None
+    _tenants: OrderedDict[str, tuple[TenantCatalog, Hashable, float]] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def for_tenant(self, tenant: str) -> TenantCatalog:
         with self._lock:
             held = self._tenants.get(tenant)
+            if held is not None:
+                self._tenants.move_to_end(tenant)
         now = time.monotonic()
         if held is not None:
             found, stamp, checked = held
@@ -245,18 +315,29 @@ class Catalog:
                 return found
             current = self.stamp(tenant)
             if current == stamp:
-                with self._lock:
-                    self._tenants[tenant] = (found, stamp, now)
+                self._hold(tenant, (found, stamp, now))
                 return found
         stamp = self.stamp(tenant) if self.stamp is not None else None
         loaded = self.load(tenant)
-        if isinstance(loaded, TenantCatalog):
-            found = loaded
-        else:
-            found = TenantCatalog(loaded, partial(self.load_views, tenant) if self.load_views else None)
-        with self._lock:
-            self._tenants[tenant] = (found, stamp, now)
+        found = loaded if isinstance(loaded, TenantCatalog) else TenantCatalog(loaded, cache=self.cache)
+        self._hold(tenant, (found, stamp, now))
         return found
+
+    def _hold(self, tenant: str, held: tuple[TenantCatalog, Hashable, float]) -> None:
+        with self._lock:
+            self._tenants[tenant] = held
+            self._tenants.move_to_end(tenant)
+            if self.memory_bytes is None:
+                return
+            total = sum(found.resident_bytes() for found, _, _ in self._tenants.values())
+            while total > self.memory_bytes and len(self._tenants) > 1:
+                _, (dropped, _, _) = self._tenants.popitem(last=False)
+                total -= dropped.resident_bytes()
+
+    def held(self) -> list[str]:
+        """The tenants whose catalogs are in memory, least recently used first."""
+        with self._lock:
+            return list(self._tenants)
 
     def forget(self, tenant: str) -> None:
         """Drop a tenant's loaded catalog (after it changed) so the next use reloads it."""

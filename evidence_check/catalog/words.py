@@ -77,6 +77,20 @@ class WordIndex:
         self._weights = (idf[words] ** 2 / np.maximum(norms[owner], 1e-9))[order].astype(np.float32)
         self._offsets = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
 
+    @classmethod
+    def from_arrays(cls, offsets: np.ndarray, postings: np.ndarray, weights: np.ndarray, size: int) -> WordIndex:
+        """An index as `arrays` gave it (from a feature file, memory-mapped)."""
+        made = cls.__new__(cls)
+        made.size, made._offsets, made._postings, made._weights = size, offsets, postings, weights
+        return made
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """What the index is made of, to be written to a feature file."""
+        return {"offsets": self._offsets, "postings": self._postings, "weights": self._weights}
+
+    def nbytes(self) -> int:
+        return int(self._offsets.nbytes + self._postings.nbytes + self._weights.nbytes)
+
     def scores(self, words: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """tf-idf similarity of every catalog image to the photo, from the posting lists it touches;
         `weights`: one per word of the query (1 each by default)."""

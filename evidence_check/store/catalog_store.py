@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import defer
 
 from evidence_check.store.catalog_tables import CatalogImageRow, CatalogSkuRow, CatalogVocabularyRow
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage, StoredSku
@@ -214,19 +215,22 @@ def remove_sku(store: Store, tenant: str, sku: str) -> bool:
         raise StoreError(f"could not remove SKU {sku}: {_one_line(exc)}") from None
 
 
-def load_tenant(store: Store, tenant: str) -> StoredCatalog:
-    """Every SKU of a tenant with its images' stored features, for the in-memory catalog."""
+def load_tenant(store: Store, tenant: str, *, features: bool = True) -> StoredCatalog:
+    """Every SKU of a tenant with its images, for the in-memory catalog; without `features`, each
+    image's `features` is left empty (a worker reads them from its host's feature file)."""
+    query = select(CatalogImageRow).where(CatalogImageRow.tenant == tenant).order_by(CatalogImageRow.id)
     with store.sessions() as session:
         vocabulary = session.scalar(
             select(CatalogVocabularyRow.vocabulary).where(CatalogVocabularyRow.tenant == tenant)
         )
         skus = session.scalars(select(CatalogSkuRow).where(CatalogSkuRow.tenant == tenant)).all()
         images: dict[int, list[StoredImage]] = {}
-        for image in session.scalars(
-            select(CatalogImageRow).where(CatalogImageRow.tenant == tenant).order_by(CatalogImageRow.id)
-        ):
+        for image in session.scalars(query if features else query.options(defer(CatalogImageRow.features))):
             images.setdefault(image.sku_pk, []).append(
-                StoredImage(image.image_id, image.filename, image.width, image.height, image.features, image.zones)
+                StoredImage(
+                    image.image_id, image.filename, image.width, image.height,
+                    image.features if features else b"", image.zones,
+                )  # fmt: skip
             )
     return StoredCatalog(
         tuple(
@@ -235,6 +239,18 @@ def load_tenant(store: Store, tenant: str) -> StoredCatalog:
         ),
         vocabulary,
     )
+
+
+def stream_features(store: Store, tenant: str) -> Iterator[tuple[str, str, bytes]]:
+    """(SKU, image id, packed features) of every image of a tenant, a few rows in memory at a time."""
+    with store.sessions() as session:
+        rows = session.execute(
+            select(CatalogSkuRow.sku, CatalogImageRow.image_id, CatalogImageRow.features)
+            .join(CatalogSkuRow, CatalogSkuRow.id == CatalogImageRow.sku_pk)
+            .where(CatalogImageRow.tenant == tenant)
+            .execution_options(yield_per=64)
+        )
+        yield from ((sku, image_id, features) for sku, image_id, features in rows)
 
 
 def load_views(store: Store, tenant: str, sku: str, image_id: str) -> bytes | None:

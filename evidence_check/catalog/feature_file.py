@@ -1,0 +1,207 @@
+"""A tenant's catalog features in one file, so that a worker need not hold them.
+
+A worker keeps resident only what retrieval and reports need: the SKUs and their images' names,
+sizes and zones, and the visual-word index. The arrays a photo is verified against (keypoints,
+descriptors, words, colours, mask, thumbnail) are read from the feature file for the few candidates
+a claim verifies, and kept in an `ArrayCache` of a configured number of images.
+
+The file is built once per host from the store (`host_file`: the first worker to need it builds
+it under a lock, the others open it) and named after what identifies the catalog's content, so a
+catalog that changed gets a new file. Its word index is memory-mapped: the page cache holds it once
+for every process of the host. Image arrays are read with `pread` into the cache, not mapped, so
+a worker's memory is bounded by the cache's size whatever the catalog's.
+
+Layout: the image arrays one after another, a table (per image and array: offset, dtype, shape),
+the word index's three arrays, a JSON footer saying where each is, the footer's offset and MAGIC.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import io
+import itertools
+import json
+import mmap
+import os
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from evidence_check.catalog.entries import ImageArrays
+from evidence_check.catalog.words import WordIndex
+
+MAGIC = b"ECCATF02"  # the layout's version: a file of another is refused and built again
+ARRAYS = ("points", "descriptors", "keypoint_words", "words", "colour", "mask", "thumb", "detail")
+DTYPES = ("float32", "uint8", "int16", "int32", "float64", "int64", "bool")
+MAX_DIMS = 3
+_TABLE_COLUMNS = 2 + MAX_DIMS  # offset, dtype code, then the shape (-1: no such axis)
+_FOOTER = 16  # the footer's offset (uint64) and MAGIC
+
+
+class FeatureFileError(Exception):
+    """A feature file that cannot be read: truncated, of another layout, or of other images."""
+
+
+def write(out: BinaryIO, images: Iterable[tuple[int, ImageArrays]], count: int, identity: list[str], vocabulary_size: int) -> None:
+    """Write `count` images, each given once as (slot, arrays) in any order; the slots are the
+    catalog's image order (the word index's). `identity` names each slot's image (checked on open)."""
+    table = np.full((count, len(ARRAYS), _TABLE_COLUMNS), -1, np.int64)
+    words: list[np.ndarray | None] = [None] * count
+    position = out.tell()
+    for slot, arrays in images:
+        for column, name in enumerate(ARRAYS):
+            value = getattr(arrays, name)
+            if value is None:
+                continue
+            value = np.ascontiguousarray(value)
+            if value.ndim > MAX_DIMS or str(value.dtype) not in DTYPES:
+                raise ValueError(f"cannot store {name} of {value.dtype} {value.shape}")
+            table[slot, column, :2] = position, DTYPES.index(str(value.dtype))
+            table[slot, column, 2 : 2 + value.ndim] = value.shape
+            position += out.write(value.tobytes())
+        words[slot] = arrays.words
+    if any(found is None for found in words):
+        raise ValueError("an image was not given")
+    index = WordIndex([w for w in words if w is not None], vocabulary_size)
+    footer: dict[str, object] = {"count": count, "identity": identity, "vocabulary_size": vocabulary_size}
+    for name, value in (("table", table), *index.arrays().items()):
+        footer[name] = [position, str(value.dtype), list(value.shape)]
+        position += out.write(np.ascontiguousarray(value).tobytes())
+    out.write(json.dumps(footer).encode())
+    out.write(np.array([position], "<u8").tobytes() + MAGIC)
+
+
+class FeatureFile:
+    """An open feature file (a path, or the bytes of one built in memory)."""
+
+    _serial = itertools.count()
+
+    def __init__(self, source: Path | bytes) -> None:
+        self.key = next(self._serial)  # this file's images in an `ArrayCache`
+        # Bytes of this file in the worker's own memory: all of it when built in memory, none when mapped.
+        self.held_bytes = len(source) if isinstance(source, bytes) else 0
+        if isinstance(source, bytes):
+            self._fd = None
+            self._buffer: bytes | mmap.mmap = source
+        else:
+            self._fd = os.open(source, os.O_RDONLY)
+            weakref.finalize(self, os.close, self._fd)
+            try:
+                self._buffer = mmap.mmap(self._fd, 0, prot=mmap.PROT_READ)
+            except (OSError, ValueError):
+                raise FeatureFileError(f"cannot map {source}") from None
+        size = len(self._buffer)
+        if size < _FOOTER or self._buffer[size - len(MAGIC) :] != MAGIC:
+            raise FeatureFileError("not a catalog feature file (or a truncated one)")
+        start = int(np.frombuffer(self._buffer[size - _FOOTER : size - len(MAGIC)], "<u8")[0])
+        footer = json.loads(bytes(self._buffer[start : size - _FOOTER]))
+        self.count: int = footer["count"]
+        self.identity: list[str] = footer["identity"]
+        self._table = self._mapped(footer["table"])
+        self.index = WordIndex.from_arrays(
+            self._mapped(footer["offsets"]), self._mapped(footer["postings"]), self._mapped(footer["weights"]), self.count
+        )
+
+    def _mapped(self, where: list[Any]) -> np.ndarray:
+        offset, dtype, shape = where
+        count = int(np.prod(shape)) if shape else 1
+        return np.frombuffer(self._buffer, dtype, count, offset).reshape(shape)
+
+    def arrays(self, slot: int) -> ImageArrays:
+        """One image's arrays, read into memory of their own."""
+        rows = self._table[slot]
+        found: dict[str, np.ndarray | None] = {}
+        for name, (offset, code, *shape) in zip(ARRAYS, rows.tolist(), strict=True):
+            if offset < 0:
+                found[name] = None
+                continue
+            array = np.empty([d for d in shape if d >= 0], DTYPES[code])
+            if self._read_into(array, offset) != array.nbytes:
+                raise FeatureFileError("the feature file ends early")
+            found[name] = array
+        return ImageArrays(**found)  # type: ignore[arg-type]
+
+    def _read_into(self, array: np.ndarray, offset: int) -> int:
+        """Fill `array` from the file at `offset` (one copy, out of the page cache); bytes read."""
+        target = memoryview(array.data).cast("B")
+        if self._fd is not None:
+            return os.preadv(self._fd, [target], offset)
+        source = self._buffer[offset : offset + array.nbytes]
+        target[: len(source)] = source
+        return len(source)
+
+
+def in_memory(images: Iterable[tuple[int, ImageArrays]], count: int, identity: list[str], vocabulary_size: int) -> FeatureFile:
+    """A feature file built in memory: for catalogs given whole (tests, benches) rather than stored."""
+    buffer = io.BytesIO()
+    write(buffer, images, count, identity, vocabulary_size)
+    return FeatureFile(buffer.getvalue())
+
+
+def host_file(
+    folder: Path,
+    catalog: str,
+    version: Hashable,
+    identity: list[str],
+    vocabulary_size: int,
+    images: Callable[[], Iterator[tuple[int, ImageArrays]]],
+) -> FeatureFile:
+    """The host's feature file of `catalog` (its store and tenant) as of `version` (its stamp):
+    opened when a process of the host built it already, else built from `images` under a lock.
+    Older files of the same catalog are removed (a process still reading one keeps it open)."""
+    digest = hashlib.sha256(repr((catalog, version)).encode()).hexdigest()[:24]
+    catalog = hashlib.sha256(catalog.encode()).hexdigest()[:12]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{catalog}-{digest}.features"
+    with open(folder / f"{catalog}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            try:
+                found = FeatureFile(path)
+                if found.identity == identity:
+                    return found
+            except (FeatureFileError, ValueError, KeyError):
+                pass
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        try:
+            with open(partial, "wb") as out:
+                write(out, images(), len(identity), identity, vocabulary_size)
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
+        for older in folder.glob(f"{catalog}-*.features"):
+            if older != path:
+                older.unlink(missing_ok=True)
+    return FeatureFile(path)
+
+
+class ArrayCache:
+    """The arrays of the catalog images verified last, up to `size` images, for every tenant."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._held: OrderedDict[tuple[int, int], ImageArrays] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, file: FeatureFile, slot: int) -> ImageArrays:
+        key = (file.key, slot)
+        with self._lock:
+            found = self._held.get(key)
+            if found is not None:
+                self._held.move_to_end(key)
+                return found
+        found = file.arrays(slot)
+        with self._lock:
+            self._held[key] = found
+            while len(self._held) > self.size:
+                self._held.popitem(last=False)
+        return found
+
+    def __len__(self) -> int:
+        return len(self._held)

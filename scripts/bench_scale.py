@@ -1,0 +1,287 @@
+"""The scale bench: a large catalog and a large reuse store shared by several worker processes.
+
+    .venv/bin/python scripts/bench_scale.py --images 10000 --photos 1000000 --workers 1,2,4
+        [--claims 20] [--corpus ../shared/corpora/product-matching] [--work /tmp/bench-scale]
+
+The catalog is a real store (SQLite under `--work`, built once per size and kept): the 31 grocery
+products' web-shop images, and as many more SKUs as `--images` asks, each with its own feature
+arrays in memory — copies of a real image's keypoints moved by a pixel at random, with visual words
+drawn at random (so the word index is as large as a real one of that size). Stored blobs repeat
+(`VARIANTS` distinct ones) to keep the store's size and build time down; loading unpacks each row
+into arrays of its own, so a worker holds what a real catalog of that size makes it hold.
+
+The reuse store is synthetic: `--photos` random PDQ/pHash code pairs (a code each, as
+`bench_reuse.py --only index` counts them), indexed by each worker as `references.References` does
+at start.
+
+Each of `--workers` processes starts at once and reports: its start (catalog load, reuse index
+build), its resident memory (RSS; of it file-backed, which the processes of a host share), and for
+`--claims` photos of the real products claimed as their own SKU the relevance look's wall time,
+first with cold caches and then again warm (wall time, and the look's CPU time, which other jobs
+on the machine do not inflate), and a reuse lookup's time. Latencies are pooled over the workers,
+which run at the same time on the same cores. "catalog s" of a host's first worker includes
+building the host's catalog feature file.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the server runs it
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from evidence_check import measure  # noqa: E402
+from evidence_check.catalog import matching  # noqa: E402
+from evidence_check.catalog.entries import catalog_features  # noqa: E402
+from evidence_check.catalog.words import with_own_vocabulary  # noqa: E402
+from evidence_check.checks import relevance  # noqa: E402
+from evidence_check.checks.context import CheckContext  # noqa: E402
+from evidence_check.imaging import features as F  # noqa: E402
+from evidence_check.imaging import fingerprint as fp  # noqa: E402
+from evidence_check.imaging.load import load_photo  # noqa: E402
+from evidence_check.index import TenantIndex  # noqa: E402
+from evidence_check.models import Claim, Timeline  # noqa: E402
+from evidence_check.settings import Settings  # noqa: E402
+from evidence_check.store.catalog_tables import CatalogImageRow, CatalogSkuRow, CatalogVocabularyRow  # noqa: E402
+from evidence_check.store.database import Store  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+TENANT = "bench"
+VARIANTS = 256  # distinct stored blobs of the synthetic SKUs
+BATCH = 20_000
+
+
+def build_store(corpus: Path, images: int, path: Path) -> None:
+    """A catalog of `images` images in a SQLite store at `path` (kept: the next run reuses it)."""
+    names = sorted(p.name for p in (corpus / "grocery").iterdir() if p.is_dir())
+    real = []
+    for name in names:
+        file = corpus / "grocery" / name / f"{name}_Iconic.jpg"
+        real.append((name, catalog_features(load_photo(file.read_bytes(), file.name))))
+    from evidence_check.store.catalog_types import StoredSku
+
+    stored = with_own_vocabulary([StoredSku(n, n.replace("-", " "), None, None, (i,)) for n, i in real])
+    vocabulary = F.Vocabulary.from_bytes(stored.vocabulary or b"")
+    rng = np.random.default_rng(25)
+    variants = []
+    for v in range(VARIANTS):
+        data = F.unpack(stored.skus[v % len(stored.skus)].images[0].features)
+        data["points"] = data["points"] + rng.uniform(-1, 1, data["points"].shape).astype(np.float32)
+        data["keypoint_words"] = rng.integers(0, vocabulary.size, len(data["points"])).astype(np.int16)
+        data["words"] = np.unique(data["keypoint_words"]).astype(np.int32)
+        variants.append(F.pack(**data))
+    partial = path.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    store = Store(f"sqlite:///{partial}")
+    now = datetime.now(UTC)
+    with store.sessions.begin() as session:
+        session.add(
+            CatalogVocabularyRow(
+                tenant=TENANT, key=vocabulary.key, vocabulary=stored.vocabulary, created_at=now
+            )
+        )
+    rows = [(sku.sku, sku.name or sku.sku, sku.images[0]) for sku in stored.skus]
+    for start in range(0, images, BATCH):
+        with store.sessions.begin() as session:
+            for number in range(start, min(images, start + BATCH)):
+                if number < len(rows):
+                    sku, name, image = rows[number]
+                    blob, image_id, size = image.features, image.image_id, (image.width, image.height)
+                else:
+                    source = rows[number % VARIANTS % len(rows)][2]
+                    sku, name, blob = (
+                        f"SYN-{number:06d}",
+                        f"Synthetic{number % 97} {number}",
+                        variants[number % VARIANTS],
+                    )
+                    image_id, size = f"syn{number:06d}", (source.width, source.height)
+                row = CatalogSkuRow(
+                    tenant=TENANT, sku=sku, name=name, category=None, created_at=now, updated_at=now
+                )
+                session.add(row)
+                session.flush()
+                session.add(
+                    CatalogImageRow(
+                        sku_pk=row.id,
+                        tenant=TENANT,
+                        image_id=image_id,
+                        filename=f"{sku}.jpg",
+                        width=size[0],
+                        height=size[1],
+                        features=blob,
+                        created_at=now,
+                    )  # fmt: skip
+                )
+    store.engine.dispose()
+    partial.rename(path)
+
+
+def memory() -> dict[str, float]:
+    """This process's resident memory in MB: all of it, file-backed (shareable), and its peak."""
+    status = dict(
+        line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line
+    )
+    mb = {
+        key: int(status[key].split()[0]) / 1024
+        for key in ("VmRSS", "RssFile", "RssShmem", "VmHWM")
+        if key in status
+    }
+    return {"rss": mb["VmRSS"], "shared": mb.get("RssFile", 0) + mb.get("RssShmem", 0), "peak": mb["VmHWM"]}
+
+
+def worker(args: argparse.Namespace) -> None:
+    from evidence_check.service import catalog_for
+
+    started = time.perf_counter()
+    settings = Settings(db=f"sqlite:///{args.store}")
+    store = Store(settings.db)
+    catalog = catalog_for(store)
+    tenant = catalog.for_tenant(TENANT)
+    catalog_s = time.perf_counter() - started
+    index = TenantIndex()
+    rng = np.random.default_rng(os.getpid())
+    planted: list[tuple[bytes, bytes]] = []
+    for start in range(0, args.photos, BATCH):
+        count = min(BATCH, args.photos - start)
+        pdq = rng.integers(0, 256, (count, 32), dtype=np.uint8)
+        phash = rng.integers(0, 256, (count, 8), dtype=np.uint8)
+        index.add_many((start + k, [pdq[k].tobytes()], [phash[k].tobytes()]) for k in range(count))
+        if len(planted) < 200:
+            planted.append((pdq[0].tobytes(), phash[0].tobytes()))
+    ready = time.perf_counter() - started
+    at_start = memory()
+    context = CheckContext(settings=settings, now=datetime.now(UTC), catalog=catalog)
+    names = sorted(p.name for p in (args.corpus / "grocery").iterdir() if p.is_dir())
+    claims = [
+        (path, name)
+        for name in names
+        for path in sorted((args.corpus / "grocery" / name).glob(f"{name}_00[0-9].jpg"))
+    ][:: max(1, len(names) * 5 // args.claims)][: args.claims]
+    photos = [(load_photo(path.read_bytes(), path.name), sku) for path, sku in claims]
+    timings: dict[str, list[float]] = {"cold": [], "cold cpu": [], "warm": [], "warm cpu": []}
+    codes: list[str] = []
+    for label in ("cold", "warm"):
+        for photo, sku in photos:
+            claim = Claim(claim_id="bench", tenant=TENANT, timeline=Timeline(), sku=sku)
+            measured = replace(context, measured=measure.Measurements(photo))
+            assert measured.measured is not None
+            measured.measured.relevance_features(False)  # the photo's own features are not what scales
+            if label == "cold":
+                matching.roots.cache_clear()
+                matching.views.cache_clear()
+            t, cpu = time.perf_counter(), time.process_time()
+            finding = relevance.check(photo, claim, measured)
+            timings[label].append((time.perf_counter() - t) * 1000)
+            timings[f"{label} cpu"].append((time.process_time() - cpu) * 1000)
+            codes.append(finding.code)
+    lookups = []
+    for pdq_code, phash_code in planted:
+        query = fp.Codes(pdq=(pdq_code,) * 8, phash=(phash_code,) * 8, quality=100)
+        t = time.perf_counter()
+        index.search([query])
+        lookups.append((time.perf_counter() - t) * 1000)
+    print(
+        json.dumps(
+            {
+                "images": len(tenant.images),
+                "catalog_s": catalog_s,
+                "start_s": ready,
+                "at_start": at_start,
+                "after": memory(),
+                **timings,
+                "lookup": lookups,
+                "codes": codes,
+            }  # fmt: skip
+        )
+    )
+
+
+def run(args: argparse.Namespace) -> None:
+    args.work.mkdir(parents=True, exist_ok=True)
+    path = args.work / f"catalog-{args.images}.db"
+    if not path.exists():
+        started = time.perf_counter()
+        build_store(args.corpus, args.images, path)
+        print(f"(store of {args.images:,} images built in {time.perf_counter() - started:.0f} s: {path})")
+    print(f"{args.images:,} catalog images, {args.photos:,} reuse photos ({args.claims} claims per worker)")
+    print(
+        f"{'workers':>7} {'catalog s':>9} {'start s':>8} {'RSS MB':>7} {'shared':>7} {'peak MB':>8} "
+        f"{'cold p50':>8} {'p99':>6} {'cpu50':>6} {'warm p50':>8} {'p99':>6} {'cpu50':>6} {'lookup p50':>10} {'p99':>6}"
+    )
+    for workers in args.workers:
+        command = [
+            sys.executable, __file__, "--worker", "--store", str(path), "--photos", str(args.photos),
+            "--claims", str(args.claims), "--corpus", str(args.corpus),
+        ]  # fmt: skip
+        running = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(workers)]
+        results = []
+        for process in running:
+            out, _ = process.communicate()
+            if process.returncode != 0:
+                sys.exit(f"a worker failed (exit {process.returncode})")
+            results.append(json.loads(out.strip().splitlines()[-1]))
+        if len({tuple(r["codes"]) for r in results}) != 1:
+            sys.exit("the workers' relevance answers differ")
+
+        lookups = _percentiles([v for r in results for v in r["lookup"]])
+        print(
+            f"{workers:>7} {_mean(results, 'catalog_s'):>9.1f} {_mean(results, 'start_s'):>8.1f} "
+            f"{_mean(results, 'after', 'rss'):>7.0f} {_mean(results, 'after', 'shared'):>7.0f} "
+            f"{_mean(results, 'after', 'peak'):>8.0f} "
+            + " ".join(
+                "{:>8.0f} {:>6.0f} {:>6.0f}".format(
+                    *_percentiles([v for r in results for v in r[k]]),
+                    _percentiles([v for r in results for v in r[f"{k} cpu"]])[0],
+                )
+                for k in ("cold", "warm")
+            )
+            + " {:>10.2f} {:>6.2f}".format(*lookups),
+            flush=True,
+        )
+    print("codes: " + " ".join(results[0]["codes"][: args.claims]))
+
+
+def _mean(results: list[dict[str, Any]], key: str, sub: str | None = None) -> float:
+    return statistics.mean(r[key][sub] if sub else r[key] for r in results)
+
+
+def _percentiles(values: list[float]) -> tuple[float, float]:
+    """p50 and p99."""
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--images", type=int, default=10_000)
+    parser.add_argument("--photos", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2, 4])
+    parser.add_argument("--claims", type=int, default=20)
+    parser.add_argument(
+        "--corpus", type=Path, default=ROOT.parent / "shared" / "corpora" / "product-matching"
+    )
+    parser.add_argument("--work", type=Path, default=Path("/tmp/bench-scale"))
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--store", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if not args.corpus.is_dir():
+        sys.exit(f"no corpus at {args.corpus}")
+    worker(args) if args.worker else run(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+"""Catalog memory: a worker holds SKUs and the word index; image arrays come from the host's feature
+file through a bounded cache, answer as a catalog held whole does, and never cross tenants."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from evidence_check.catalog.entries import catalog_features
+from evidence_check.catalog.feature_file import (
+    ArrayCache,
+    FeatureFile,
+    FeatureFileError,
+    host_file,
+    in_memory,
+)
+from evidence_check.catalog.loading import feature_folder, load_from_store
+from evidence_check.catalog.photo import photo_features
+from evidence_check.catalog.registry import Catalog, TenantCatalog, identity_of
+from evidence_check.checks.relevance import rules
+from evidence_check.imaging import features as F
+from evidence_check.store import Store
+from evidence_check.store.catalog_store import put_sku
+from evidence_check.store.catalog_types import StoredCatalog, StoredImage, StoredSku
+from tests.test_relevance import PRODUCTS, _load, shelf
+
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def grocery() -> Path:
+    from tests.conftest import corpus
+
+    return corpus("product-matching")
+
+
+@pytest.fixture(scope="module")
+def images(grocery: Path) -> dict[str, StoredImage]:
+    return {
+        sku: catalog_features(_load(grocery / "grocery" / folder / f"{folder}_Iconic.jpg"))
+        for sku, (folder, _) in PRODUCTS.items()
+    }
+
+
+def _whole(images: dict[str, StoredImage]) -> StoredCatalog:
+    return StoredCatalog(tuple(StoredSku(sku, PRODUCTS[sku][1], None, None, (image,)) for sku, image in images.items()))
+
+
+def _put(store: Store, tenant: str, images: dict[str, StoredImage]) -> None:
+    for sku, image in images.items():
+        put_sku(store, tenant, sku, name=PRODUCTS[sku][1], category=None, images=[image], when=NOW)
+
+
+def _summary(tenant: TenantCatalog, photo_sku: str, number: int, claimed: str, grocery: Path) -> tuple[object, ...]:
+    found = tenant.assess(photo_features(shelf(grocery, photo_sku, number)), claimed, rules)
+    return (
+        found.ordered.inliers if found.ordered else None,
+        found.other.image.sku if found.other else None,
+        [(match.image.sku, match.inliers) for match in found.rivals],
+        found.candidates,
+        found.shortlist,
+        found.colour_overlap,
+    )
+
+
+def test_a_stored_catalog_read_through_the_host_file_answers_as_one_held_whole(
+    tmp_path: Path, grocery: Path, images: dict[str, StoredImage]
+) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        _put(store, "default", images)
+        cache = ArrayCache(2)  # fewer than the images one claim verifies: arrays are read again
+        hosted = load_from_store(store, "default", tmp_path / "features", cache)
+        whole = TenantCatalog(_whole(images))
+        for photo_sku, number, claimed in [("BRAVO-APPLE", 1, "BRAVO-APPLE"), ("OATLY-MILK", 2, "BRAVO-ORANGE")]:
+            assert _summary(hosted, photo_sku, number, claimed, grocery) == _summary(
+                whole, photo_sku, number, claimed, grocery
+            )
+        assert len(cache) == 2
+        own = F.unpack(images["VALIO-VANILLA"].features)
+        held = hosted.skus["VALIO-VANILLA"].images[0]
+        assert np.array_equal(held.descriptors, own["descriptors"]) and np.array_equal(held.points, own["points"])
+    finally:
+        store.close()
+
+
+def test_the_host_file_is_built_once_and_again_when_the_catalog_changes(
+    tmp_path: Path, images: dict[str, StoredImage]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    first, second = Store(url), Store(url)  # two worker processes of one host
+    try:
+        _put(first, "default", dict(list(images.items())[:3]))
+        folder = feature_folder(first, None)
+        assert folder == tmp_path / "store.db.features"
+        load_from_store(first, "default", folder, ArrayCache(16))
+        (built,) = folder.glob("*.features")
+        stamp = built.stat().st_mtime_ns
+        other = load_from_store(second, "default", folder, ArrayCache(16))
+        assert [f.stat().st_mtime_ns for f in folder.glob("*.features")] == [stamp]  # opened, not built
+        assert sorted(other.skus) == sorted(list(images)[:3])
+
+        _put(first, "default", dict(list(images.items())[3:]))
+        changed = load_from_store(second, "default", folder, ArrayCache(16))
+        (rebuilt,) = folder.glob("*.features")  # the older version's file is gone
+        assert rebuilt != built and sorted(changed.skus) == sorted(images)
+    finally:
+        first.close()
+        second.close()
+
+
+def test_tenants_with_the_same_sku_never_read_each_others_arrays(
+    tmp_path: Path, images: dict[str, StoredImage]
+) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        bravo, oatly = images["BRAVO-APPLE"], images["OATLY-MILK"]
+        put_sku(store, "shop-a", "SKU-1", name="One", category=None, images=[bravo], when=NOW)
+        put_sku(store, "shop-b", "SKU-1", name="One", category=None, images=[oatly], when=NOW)
+        cache = ArrayCache(1)  # one slot for both tenants
+        folder = tmp_path / "features"
+        a = load_from_store(store, "shop-a", folder, cache)
+        b = load_from_store(store, "shop-b", folder, cache)
+        for _ in range(2):
+            assert np.array_equal(a.skus["SKU-1"].images[0].descriptors, F.unpack(bravo.features)["descriptors"])
+            assert np.array_equal(b.skus["SKU-1"].images[0].descriptors, F.unpack(oatly.features)["descriptors"])
+        assert len(list(folder.glob("*.features"))) == 2
+    finally:
+        store.close()
+
+
+def test_a_damaged_or_foreign_feature_file_is_refused_and_built_again(
+    tmp_path: Path, images: dict[str, StoredImage]
+) -> None:
+    with pytest.raises(FeatureFileError, match="not a catalog feature file"):
+        FeatureFile(b"\x00" * 100)
+    stored = _whole(images)
+    whole = TenantCatalog(stored)
+    assert whole.file is not None
+    with pytest.raises(FeatureFileError, match="other images"):
+        TenantCatalog.from_file(StoredCatalog(stored.skus[:2]), whole.file, None, None)
+
+    arrays = [image.arrays_of() for image in whole.images]
+    built: list[int] = []
+
+    def given() -> object:
+        built.append(1)
+        return iter(enumerate(arrays))
+
+    folder = tmp_path / "features"
+    host_file(folder, "store#t", 1, identity_of(stored), whole.vocabulary.size, given)  # type: ignore[arg-type]
+    (path,) = folder.glob("*.features")
+    path.write_bytes(path.read_bytes()[:-5])  # cut short, as by a full disk
+    found = host_file(folder, "store#t", 1, identity_of(stored), whole.vocabulary.size, given)  # type: ignore[arg-type]
+    assert len(built) == 2
+    assert np.array_equal(found.arrays(3).descriptors, arrays[3].descriptors)
+
+
+def test_in_memory_files_keep_missing_thumbnails_missing(images: dict[str, StoredImage]) -> None:
+    whole = TenantCatalog(_whole(images))
+    arrays = whole.images[0].arrays_of()
+    from dataclasses import replace
+
+    file = in_memory([(0, replace(arrays, thumb=None))], 1, ["x/y"], whole.vocabulary.size)
+    read = file.arrays(0)
+    assert read.thumb is None and np.array_equal(read.mask, arrays.mask) and read.words.dtype == np.int32
+
+
+def test_tenants_beyond_the_memory_budget_are_let_go_least_recently_used_first(
+    images: dict[str, StoredImage],
+) -> None:
+    skus = list(images.items())
+    stored = {
+        f"shop-{n}": StoredCatalog((StoredSku("SKU-1", "One", None, None, (image,)),)) for n, (_, image) in enumerate(skus[:3])
+    }
+    loads: list[str] = []
+
+    def load(tenant: str) -> StoredCatalog:
+        loads.append(tenant)
+        return stored[tenant]
+
+    one = TenantCatalog(stored["shop-0"]).resident_bytes()
+    catalog = Catalog(load, memory_bytes=int(2.5 * one))  # room for two tenants' catalogs
+    for tenant in ("shop-0", "shop-1", "shop-0", "shop-2"):
+        catalog.for_tenant(tenant)
+    assert catalog.held() == ["shop-0", "shop-2"]  # shop-1 was used least recently
+    assert loads == ["shop-0", "shop-1", "shop-2"]
+    for n in (1, 2, 0):
+        image = skus[n][1]
+        held = catalog.for_tenant(f"shop-{n}").skus["SKU-1"].images[0]
+        assert held.image_id == image.image_id
+        assert np.array_equal(held.descriptors, F.unpack(image.features)["descriptors"])
+    assert loads == ["shop-0", "shop-1", "shop-2", "shop-1", "shop-0"]  # loaded again when next needed
+    assert catalog.held() == ["shop-2", "shop-0"]
+
+
+def test_a_folder_the_host_cannot_write_leaves_the_catalog_in_memory(
+    tmp_path: Path, images: dict[str, StoredImage]
+) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        _put(store, "default", dict(list(images.items())[:2]))
+        blocked = tmp_path / "a-file"
+        blocked.write_text("not a folder")
+        found = load_from_store(store, "default", blocked / "features", ArrayCache(16))
+        assert found.file is not None and found.file.held_bytes > 0  # built in memory
+        assert sorted(found.skus) == sorted(list(images)[:2])
+    finally:
+        store.close()
