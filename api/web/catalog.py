@@ -22,6 +22,7 @@ from api.upload import UploadInvalid, UploadLimits, UploadTooLarge, read_multipa
 from api.web.pages import Console, ConsoleDep, to_sign_in
 from api.web.session import CSRF_FIELD, check_csrf
 from evidence_check.catalog import parse_zones
+from evidence_check.catalog.zones import CAUSES, read_zones
 from evidence_check.engine import Upload, now_utc
 from evidence_check.intake import ID_RULE, valid_id
 from evidence_check.service import add_to_catalog, set_catalog_zones
@@ -91,7 +92,8 @@ async def add_images(request: Request, console: ConsoleDep) -> Response:
 @router.post("/catalog/{sku:path}/zones", response_class=HTMLResponse)
 async def save_zones(request: Request, console: ConsoleDep, sku: str) -> Response:
     """The zones of one image, replacing that image's; the SKU's other images keep theirs. `zones`
-    is the plain JSON form; without the page's script the rows of `zone_name` and `zone_box` are read."""
+    is the JSON form PUT /v1/catalog/{sku}/zones takes; without the page's script the rows
+    (`zone_name`, `zone_box`, `zone_cause`, `zone_extra`) are read."""
     agent = console.agent
     if agent is None:
         return to_sign_in(request)
@@ -105,7 +107,13 @@ async def save_zones(request: Request, console: ConsoleDep, sku: str) -> Respons
     if image not in {i.filename for i in images}:
         return _sku_page(console, sku, f"image: {image[:80]!r} is not one of the images of {sku}", 422)
     try:
-        drawn = _drawn(str(form.get("zones") or ""), form.getlist("zone_name"), form.getlist("zone_box"))
+        drawn = _drawn(
+            str(form.get("zones") or ""),
+            form.getlist("zone_name"),
+            form.getlist("zone_box"),
+            form.getlist("zone_cause"),
+            form.getlist("zone_extra"),
+        )
     except ValueError as exc:
         return _sku_page(console, sku, f"zones: {exc}", 422)
     zones = {i.filename: i.zones for i in images if i.zones and i.filename != image}
@@ -122,8 +130,10 @@ def sku_page(console: ConsoleDep, sku: str) -> Response:
     return _sku_page(console, sku, None)
 
 
-def _drawn(text: str, names: list[Any], boxes: list[Any]) -> dict[str, list[int]]:
-    """The zones as sent: the plain JSON form, else the rows (an empty row is no zone)."""
+def _drawn(text: str, names: list[Any], boxes: list[Any], causes: list[Any], extras: list[Any]) -> dict[str, Any]:
+    """The zones as sent: the JSON form, else the rows (an empty row is no zone). A row's `zone_extra`
+    carries what the page does not edit (a polygon, the note, the Chinese label) back as it was; a
+    polygon is kept while its row's box is the one it was shown with."""
     if text.strip():
         try:
             value = json.loads(text)
@@ -131,17 +141,53 @@ def _drawn(text: str, names: list[Any], boxes: list[Any]) -> dict[str, list[int]
             raise ValueError('not JSON (expected {"name": [x, y, w, h], ...})') from None
         return parse_zones(value) if value else {}
     rows: dict[str, Any] = {}
-    for name, box in zip(names, boxes, strict=False):
+    padded = [*causes, *[""] * len(names)], [*extras, *[""] * len(names)]
+    for name, box, cause, extra in zip(names, boxes, *padded, strict=False):
         name, box = str(name).strip(), str(box).strip()
         if not name and not box:
             continue
         if not name:
             raise ValueError(f"the zone at {box!r} has no name")
         try:
-            rows[name] = [int(part) for part in box.split(",")]
+            numbers = [int(part) for part in box.split(",")]
         except ValueError:
             raise ValueError(f"zone {name!r} must be X,Y,W,H, got {box!r}") from None
+        rows[name] = _zone_as_sent(numbers, str(cause or "unknown"), str(extra or ""))
     return parse_zones(rows) if rows else {}
+
+
+def _zone_as_sent(box: list[int], cause: str, extra: str) -> Any:
+    kept: dict[str, Any] = {}
+    if extra:
+        try:
+            kept = dict(json.loads(extra))
+        except (ValueError, TypeError):
+            kept = {}
+    shown = kept.pop("shown_box", None)
+    zone: dict[str, Any] = {key: kept[key] for key in ("note", "label_zh") if kept.get(key)}
+    if kept.get("polygon") and shown == box:
+        zone["polygon"] = kept["polygon"]
+    else:
+        zone["box"] = box
+    if cause != "unknown":
+        zone["cause"] = cause
+    return zone["box"] if set(zone) == {"box"} else zone
+
+
+def _zone_rows(stored: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each zone of an image as the page shows it: its name, the box around it, its cause, and what
+    the page keeps without editing (`_zone_as_sent`)."""
+    rows = []
+    for zone in read_zones(stored):
+        xs, ys = [x for x, _ in zone.polygon], [y for _, y in zone.polygon]
+        box = [round(min(xs)), round(min(ys)), max(1, round(max(xs) - min(xs))), max(1, round(max(ys) - min(ys)))]
+        value = stored.get(zone.name)
+        extra: dict[str, Any] = {"note": zone.note, "label_zh": zone.label_zh}
+        if isinstance(value, dict) and "polygon" in value:
+            extra.update(polygon=value["polygon"], shown_box=box)
+        extra = {k: v for k, v in extra.items() if v}
+        rows.append({"name": zone.name, "box": box, "cause": zone.cause, "extra": json.dumps(extra) if extra else ""})
+    return rows
 
 
 def _sku_page(console: Console, sku: str, problem: str | None, status: int = 200) -> Response:
@@ -160,6 +206,8 @@ def _sku_page(console: Console, sku: str, problem: str | None, status: int = 200
         added=query.get("added"),
         saved=query.get("saved"),
         sku_zones_url=f"{sku_url(sku)}/zones",
+        zone_rows={image.filename: _zone_rows(image.zones) for image in images},
+        causes=CAUSES,
     )
 
 

@@ -222,6 +222,8 @@ def _card(image: dict[str, Any], previews: dict[str, Preview], earlier: dict[str
         "risk": image.get("risk", 0.0),
         "rows": [{"name": n, **checks[n]} for n in order],
         "zone": location.get("zone") if isinstance(location.get("zone"), str) else None,
+        # the product's outline or the merchant's zones were placed on the photo: drawn by the server
+        "zones_drawn": bool(location.get("outline_in_photo") or location.get("zones_in_photo")),
         "reused_from": _reused_from(checks.get("reuse") or {}),
         "earlier_photos": _earlier_photos(checks.get("reuse") or {}, earlier),
         "matched_images": _matched_images(checks, earlier),

@@ -1,6 +1,7 @@
 """Pictures the console shows besides the report: a preview of a photo being added to a new claim
-(browsers show no HEIC, so the server turns any readable photo into a JPEG), and the error-level
-view of a claim's kept photo, made only when the agent asks for it.
+(browsers show no HEIC, so the server turns any readable photo into a JPEG), the location look's
+picture of a kept photo (the product's outline and the merchant's zones projected onto it), and the
+error-level view of a kept photo, made only when the agent asks for it.
 
 Both are re-encoded (no metadata of the original travels) and decoded under the analysis gate that
 bounds how many photos a process holds in memory at once. The error-level view is the tenant's own:
@@ -18,7 +19,7 @@ from api.web.pages import ConsoleDep, to_sign_in
 from api.web.session import CSRF_FIELD, check_csrf
 from evidence_check.imaging.load import PhotoError
 from evidence_check.previews import error_level_png, upload_preview
-from evidence_check.service import limits_from
+from evidence_check.service import annotated_photo, limits_from
 
 router = APIRouter(include_in_schema=False)
 
@@ -67,6 +68,21 @@ def error_levels(request: Request, console: ConsoleDep, claim_id: str, image_id:
         return to_sign_in(request)
     with request.app.state.gate:
         png = error_level_png(console.store, agent.tenant, claim_id, image_id, limits_from(console.settings))
+    if png is None:
+        return PlainTextResponse("no such kept photo in this merchant's claim", status_code=404)
+    return Response(png, media_type="image/png", headers=PRIVATE)
+
+
+@router.get("/claims/{claim_id:path}/photos/{number}/annotated.png")
+def annotated(request: Request, console: ConsoleDep, claim_id: str, number: int) -> Response:
+    agent = console.agent
+    if agent is None:
+        return to_sign_in(request)
+    body = console.store.latest_report(agent.tenant, claim_id)
+    png = None
+    if body is not None and number >= 1:
+        with request.app.state.gate:
+            png = annotated_photo(console.store, agent.tenant, body, number, console.settings)
     if png is None:
         return PlainTextResponse("no such kept photo in this merchant's claim", status_code=404)
     return Response(png, media_type="image/png", headers=PRIVATE)

@@ -3,6 +3,7 @@ drawn on one image (the plain form PUT /v1/catalog/{sku}/zones takes) without to
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -73,6 +74,44 @@ def test_zones_drawn_on_one_image_leave_the_others_zones_alone(api: Api) -> None
     assert rows.status_code == 303
     images = {i["filename"]: i["zones"] for i in api.client.get("/v1/catalog/BAG-9").json()["image_list"]}
     assert images["front.jpg"] == {"lid": [1, 2, 30, 40]} and images["back.jpg"] == {"seam": [5, 5, 50, 50]}
+
+
+def test_zones_with_causes_are_shown_and_kept_whole_when_saved_from_the_page(api: Api) -> None:
+    token = csrf_of(api.client.get("/catalog").text)
+    _add(api, token, "BAG-7", "front.jpg")
+    rich = {
+        "strap": {"polygon": [[10, 10], [90, 10], [60, 200]], "cause": "wear", "note": "check the buckle", "label_zh": "肩带"},
+        "zipper": {"box": [120, 40, 200, 60], "cause": "manufacturing"},
+        "lid": [1, 2, 30, 40],
+    }
+    assert api.client.put("/v1/catalog/BAG-7/zones", json={"front.jpg": rich}).status_code == 200
+    page = api.client.get("/catalog/BAG-7").text
+    assert re.search(r'<rect class="zone" x="10" y="10" width="80" height="190"', page)  # the polygon's box
+    causes = re.findall(r'<option value="(\w+)" selected>', page)
+    assert causes == ["wear", "manufacturing", "unknown", "unknown"]  # three zones and the empty row
+    names = re.findall(r'name="zone_name" value="([^"]*)"', page)
+    boxes = re.findall(r'name="zone_box" value="([^"]*)"', page)
+    extras = [html.unescape(e) for e in re.findall(r'name="zone_extra" value="([^"]*)"', page)]
+    # Saved as the page sends it without its script: nothing changed but the lid's cause.
+    saved = api.client.post(
+        "/catalog/BAG-7/zones",
+        data={"csrf": token, "image": "front.jpg", "zone_name": names, "zone_box": boxes,
+              "zone_cause": ["wear", "manufacturing", "shipping", "unknown"], "zone_extra": extras},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert saved.status_code == 303, saved.text
+    (stored,) = (i["zones"] for i in api.client.get("/v1/catalog/BAG-7").json()["image_list"])
+    assert stored == {**rich, "lid": {"box": [1, 2, 30, 40], "cause": "shipping"}}
+    # A polygon's box moved on the page becomes that box; its note and label stay.
+    boxes[0] = "5,5,50,50"
+    api.client.post(
+        "/catalog/BAG-7/zones",
+        data={"csrf": token, "image": "front.jpg", "zone_name": names, "zone_box": boxes,
+              "zone_cause": ["wear", "unknown", "unknown", "unknown"], "zone_extra": extras},
+    )  # fmt: skip
+    (stored,) = (i["zones"] for i in api.client.get("/v1/catalog/BAG-7").json()["image_list"])
+    assert stored["strap"] == {"box": [5, 5, 50, 50], "cause": "wear", "note": "check the buckle", "label_zh": "肩带"}
+    assert stored["zipper"] == [120, 40, 200, 60] and stored["lid"] == [1, 2, 30, 40]
 
 
 def test_bad_zones_are_one_line_and_change_nothing(api: Api) -> None:

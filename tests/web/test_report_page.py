@@ -112,3 +112,30 @@ def test_every_wanted_outcome_has_its_words_in_both_languages() -> None:
 
     for lang in ("en", "zh"):
         assert list(WANTED[lang]) == [outcome.value for outcome in WantedOutcome]
+
+
+def test_the_products_outline_and_zones_are_drawn_on_the_photo_that_aligned(api: Api) -> None:
+    from tests.conftest import corpus
+    from tests.test_location import ZONES, placed
+
+    grocery = corpus("product-matching")
+    iconic = grocery / "grocery" / "Alpro-Fresh-Soy-Milk" / "Alpro-Fresh-Soy-Milk_Iconic.jpg"
+    added = api.client.post(
+        "/v1/catalog/ALPRO-SOY/images",
+        files=[("images", (iconic.name, iconic.read_bytes(), "image/jpeg"))],
+        data={"zones": (ZONES / "Alpro-Fresh-Soy-Milk.json").read_text()},
+    )
+    assert added.status_code == 201, added.text
+    photo, _ = placed(grocery, "ALPRO-SOY")
+    buffer = io.BytesIO()
+    photo.working.save(buffer, "JPEG", quality=92)
+    sent = api.verify(photos(("other.jpg", jpeg(3)), ("carton.jpg", buffer.getvalue())), {"claim_id": "c-zones", "sku": "ALPRO-SOY"})
+    assert sent.status_code == 200, sent.text
+    page = api.client.get("/claims/c-zones").text
+    assert 'src="/claims/c-zones/photos/2/annotated.png"' in page  # the carton aligned with the catalog image
+    assert "/claims/c-zones/photos/1/annotated.png" not in page  # the other photo did not
+    drawn = api.client.get("/claims/c-zones/photos/2/annotated.png")
+    assert drawn.status_code == 200 and drawn.headers["content-type"] == "image/png"
+    assert drawn.content == api.client.get("/v1/claims/c-zones/photos/2/annotated.png").content
+    assert api.client.get("/claims/c-zones/photos/3/annotated.png").status_code == 404
+    assert api.client.get("/claims/c-nothing/photos/1/annotated.png").status_code == 404

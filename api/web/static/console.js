@@ -187,7 +187,7 @@
 
 // The catalog's zones: drag a box on an image (the file opened from the agent's computer, or the
 // blank sheet of the image's size), name it in its row; the rows are the zones, typed or dragged.
-// The form sends them in the plain form PUT /v1/catalog/{sku}/zones takes: {"zipper": [x, y, w, h]}.
+// The form sends them as PUT /v1/catalog/{sku}/zones takes them: {"zipper": [x, y, w, h]}, or with a cause.
 (function () {
   "use strict";
   var SVG = "http://www.w3.org/2000/svg";
@@ -209,7 +209,11 @@
     function zones() {
       return Array.prototype.map.call(rows.querySelectorAll(".zone-row"), function (row) {
         var inputs = row.querySelectorAll("input");
-        return { name: inputs[0].value.trim(), text: inputs[1].value.trim(), box: box(inputs[1].value) };
+        var cause = row.querySelector("select[name=zone_cause]");
+        return {
+          name: inputs[0].value.trim(), text: inputs[1].value.trim(), box: box(inputs[1].value),
+          cause: cause ? cause.value : "unknown", extra: row.querySelector("input[name=zone_extra]").value
+        };
       });
     }
     function redraw() {
@@ -237,6 +241,7 @@
       if (!inputs[0].value && !inputs[1].value) { return last; }
       var copy = last.cloneNode(true);
       Array.prototype.forEach.call(copy.querySelectorAll("input"), function (input) { input.value = ""; });
+      copy.querySelector("select[name=zone_cause]").value = "unknown";
       rows.appendChild(copy);
       return copy;
     }
@@ -299,9 +304,19 @@
       var all = zones().filter(function (zone) { return zone.name || zone.text; });
       // A row the server must explain (no name, not four numbers) is sent as rows, not as JSON.
       if (all.some(function (zone) { return !zone.name || !zone.box; })) { return; }
-      var plain = {};
-      all.forEach(function (zone) { plain[zone.name] = zone.box; });
-      form.elements.zones.value = JSON.stringify(plain);
+      // The JSON form PUT /v1/catalog/{sku}/zones takes: a plain box, or the zone with its cause and what
+      // the page kept without editing (a polygon while its box is the one shown, the note, the Chinese label).
+      var sent = {};
+      all.forEach(function (zone) {
+        var kept = zone.extra ? JSON.parse(zone.extra) : {};
+        var entry = {};
+        ["note", "label_zh"].forEach(function (key) { if (kept[key]) { entry[key] = kept[key]; } });
+        if (kept.polygon && kept.shown_box && kept.shown_box.join(",") === zone.box.join(",")) { entry.polygon = kept.polygon; }
+        else { entry.box = zone.box; }
+        if (zone.cause !== "unknown") { entry.cause = zone.cause; }
+        sent[zone.name] = Object.keys(entry).length === 1 && entry.box ? zone.box : entry;
+      });
+      form.elements.zones.value = JSON.stringify(sent);
     });
   });
 })();
