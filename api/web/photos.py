@@ -10,12 +10,14 @@ another tenant's claim or photo is "not found", as everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from api.upload import UploadInvalid, UploadLimits, UploadTooLarge, read_multipart
-from api.web.pages import ConsoleDep, to_sign_in
+from api.web.pages import Console, ConsoleDep, to_sign_in
 from api.web.session import CSRF_FIELD, check_csrf
 from evidence_check.imaging.load import PhotoError
 from evidence_check.previews import error_level_png, upload_preview
@@ -63,26 +65,26 @@ async def preview(request: Request, console: ConsoleDep) -> Response:
 
 @router.get("/claims/{claim_id:path}/photos/{image_id}/ela.png")
 def error_levels(request: Request, console: ConsoleDep, claim_id: str, image_id: str) -> Response:
-    agent = console.agent
-    if agent is None:
-        return to_sign_in(request)
-    with request.app.state.gate:
-        png = error_level_png(console.store, agent.tenant, claim_id, image_id, limits_from(console.settings))
-    if png is None:
-        return PlainTextResponse("no such kept photo in this merchant's claim", status_code=404)
-    return Response(png, media_type="image/png", headers=PRIVATE)
+    limits = limits_from(console.settings)
+    return _kept_picture(request, console, lambda tenant: error_level_png(console.store, tenant, claim_id, image_id, limits))
 
 
 @router.get("/claims/{claim_id:path}/photos/{number}/annotated.png")
 def annotated(request: Request, console: ConsoleDep, claim_id: str, number: int) -> Response:
+    def made(tenant: str) -> bytes | None:
+        body = console.store.latest_report(tenant, claim_id)
+        return None if body is None or number < 1 else annotated_photo(console.store, tenant, body, number, console.settings)
+
+    return _kept_picture(request, console, made)
+
+
+def _kept_picture(request: Request, console: Console, make: Callable[[str], bytes | None]) -> Response:
+    """A PNG made from a kept photo of the signed-in agent's tenant, under the analysis gate."""
     agent = console.agent
     if agent is None:
         return to_sign_in(request)
-    body = console.store.latest_report(agent.tenant, claim_id)
-    png = None
-    if body is not None and number >= 1:
-        with request.app.state.gate:
-            png = annotated_photo(console.store, agent.tenant, body, number, console.settings)
+    with request.app.state.gate:
+        png = make(agent.tenant)
     if png is None:
         return PlainTextResponse("no such kept photo in this merchant's claim", status_code=404)
     return Response(png, media_type="image/png", headers=PRIVATE)
