@@ -24,9 +24,11 @@ from api.web.session import CSRF_FIELD, check_csrf
 from evidence_check.catalog import parse_zones
 from evidence_check.catalog.zones import CAUSES, read_zones
 from evidence_check.engine import Upload, now_utc
+from evidence_check.imaging.preview import jpeg_uri
 from evidence_check.intake import ID_RULE, valid_id
 from evidence_check.service import add_to_catalog, set_catalog_zones
 from evidence_check.store.catalog_store import list_skus, sku_images
+from evidence_check.store.thumbnails import thumbnails_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -207,6 +209,8 @@ def _sku_page(console: Console, sku: str, problem: str | None, status: int = 200
         saved=query.get("saved"),
         sku_zones_url=f"{sku_url(sku)}/zones",
         zone_rows={image.filename: _zone_rows(image.zones) for image in images},
+        # the small copy kept when the image was added, to draw zones on (none for images added before)
+        pictures={i: jpeg_uri(d) for i, d in thumbnails_of(console.store, console.agent.tenant, [i.image_id for i in images]).items()},
         causes=CAUSES,
     )
 

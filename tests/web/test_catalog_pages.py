@@ -3,9 +3,13 @@ drawn on one image (the plain form PUT /v1/catalog/{sku}/zones takes) without to
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 import json
 import re
+
+from PIL import Image
 
 from tests.api.conftest import Api, bearer, jpeg
 from tests.web.conftest import csrf_of, sign_in
@@ -27,6 +31,11 @@ def test_a_product_is_added_with_images_and_shown_with_them(api: Api) -> None:
     assert '<a href="/catalog/BAG-9">BAG-9</a>' in listed and "Travel bag" in listed
     page = api.client.get("/catalog/BAG-9?added=2").text
     assert "Images added: 2" in page and "front.jpg" in page and "back.jpg" in page and "640 × 480" in page
+    # each image is drawn from the small copy the store kept, to draw zones on
+    drawn = re.findall(r'<image class="zone-thumbnail" href="data:image/jpeg;base64,([A-Za-z0-9+/=]+)"', page)
+    assert len(drawn) == 2
+    with Image.open(io.BytesIO(base64.b64decode(drawn[0]))) as thumbnail:
+        assert max(thumbnail.size) <= 256 and thumbnail.size[0] > thumbnail.size[1]  # 640x480, made small
     sku = api.client.get("/v1/catalog/BAG-9").json()
     assert (sku["name"], sku["images"]) == ("Travel bag", 2)
     more = _add(api, token, "BAG-9", "side.jpg")
