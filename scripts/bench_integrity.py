@@ -10,7 +10,7 @@ Prints
    manifest says the file was edited / re-saved / is a screenshot (or, for C2PA, when the corpus's
    own validation agrees), ``wrong`` when it says nothing of the kind, ``?`` where the note is silent;
 3. the goal: integrity ``fail`` on exif-camera-jpegs/ and heif-avif-webp/;
-4. quiet edits (`quiet_edits.py`): damage painted on the corpora's camera JPEGs that carry their
+4. quiet edits (`evidence_check/evaluation/quiet_edits.py`): damage painted on the corpora's camera JPEGs that carry their
    own thumbnail, every EXIF byte kept, and the same photos re-processed as phones do; how many
    each half of the cameras flags, with the threshold of `checks/integrity/quiet_edit.py` and with
    one fitted on the other half (both directions);
@@ -229,7 +229,7 @@ def print_quiet_edits(corpora: Path, context: CheckContext, claim: Claim) -> Non
     """Quiet edits and honest phone-like re-processings of the corpora's camera JPEGs that carry their
     own thumbnail, split into two halves by camera model; flagged with the shipped threshold and with
     one fitted on the other half."""
-    from quiet_edits import EDITS, PROCESSINGS, camera_jpegs, paint, reprocess
+    from evidence_check.evaluation.quiet_edits import EDITS, PROCESSINGS, camera_jpegs, paint, reprocess
 
     cases: list[QuietCase] = []
     for index, path in enumerate(camera_jpegs(corpora)):

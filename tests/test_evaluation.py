@@ -152,3 +152,65 @@ def test_claims_on_products_no_threshold_was_fitted_on_are_counted_apart() -> No
     part = held_out(result, unseen)
     assert part is not None and [r.name for r in part.results] == ["unseen"]
     assert held_out(ScenarioResult("old_photo", [CaseResult("x", "reject", True, [])], []), unseen) is None
+
+
+def test_the_new_cases_are_built_from_how_their_files_were_made() -> None:
+    from evidence_check.evaluation import scenarios
+
+    corpora = corpus("product-matching").parent
+    grocery = corpora / "product-matching" / "grocery"
+    built = {s.name: s for s in scenarios(corpora)}
+
+    reviews = built["review_screenshot"]
+    shelf_photos = sorted(p for p in grocery.glob("*/*.jpg") if "Iconic" not in p.name)
+    assert reviews.reviews == shelf_photos[::2] and len(reviews.cases) == len(reviews.reviews)
+    for case, source in zip(reviews.cases, reviews.reviews, strict=True):
+        assert case.product == source.parent.name and case.name.startswith(source.name)
+        (_, data, _), = case.photos
+        assert data is not None
+        with Image.open(io.BytesIO(data)) as screen, Image.open(source) as picture:
+            assert screen.format == "PNG" and screen.height > screen.width  # a phone held upright
+            assert screen.size != picture.size
+    kinds = [case.name.rsplit(":", 1)[1] for case in reviews.cases]
+    assert set(kinds) == {"small", "full_width"} and kinds.count("small") > 2 * kinds.count("full_width")
+
+    quiet = built["quiet_edit"]
+    assert len(quiet.cases) >= 12
+    assert {case.name.split(":")[1].split()[0] for case in quiet.cases} == {"scratch", "stain", "clone"}
+    for case in quiet.cases[:9]:
+        (name, data, _), = case.photos
+        original = next(p for p in corpora.rglob(name) if p.is_file())
+        assert data is not None and case.taken is not None
+        with Image.open(io.BytesIO(data)) as edited, Image.open(original) as source:
+            assert edited.info["exif"] == source.info["exif"]  # every EXIF byte kept, thumbnail too
+            changed = np.abs(np.asarray(edited, dtype=int) - np.asarray(source.convert("RGB"), dtype=int)).max(axis=2)
+        share = float(case.name.rsplit(" ", 1)[1].rstrip("%")) / 100
+        assert 0.3 * share < (changed > 10).mean() < 3 * share  # damage over about `share` of the frame
+
+    shelf = built["held_in_front_of_shelf"]
+    assert len(shelf.cases) >= 20 and all(case.sku == case.product for case in shelf.cases)
+    for case in shelf.cases:
+        assert case.sku in shelf.catalog
+        brand = shelf.brands[case.sku]
+        assert brand == case.sku.split("-")[0]
+        assert sum(b == brand for b in shelf.brands.values()) >= 3  # the shelf holds other variants
+    assert {"Arla-Natural-Yoghurt_1_in_front_of_shelf.jpg"} <= {case.name for case in shelf.cases}
+
+
+def test_eval_runs_the_new_scenarios_with_a_held_out_row_for_grocery_products() -> None:
+    corpora = corpus("product-matching").parent
+    result = CliRunner().invoke(
+        app,
+        ["eval", str(corpora), "--limit", "4", "--scenario", "review_screenshot",
+         "--scenario", "quiet_edit", "--scenario", "held_in_front_of_shelf"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = [line.split() for line in result.output.splitlines()[2:] if line.strip()]
+    names = [line[0] for line in lines if line[0] in ("review_screenshot", "quiet_edit", "held_in_front_of_shelf")]
+    assert names == ["review_screenshot", "quiet_edit", "held_in_front_of_shelf"]
+    rows = {line[0]: line for line in lines if line[0] in names}
+    assert all(rows[name][1] == "4" for name in names)
+    after = {name: lines[lines.index(rows[name]) + 1][0] for name in names}
+    assert after["review_screenshot"] == "held-out" and after["held_in_front_of_shelf"] == "held-out"
+    assert after["quiet_edit"] != "held-out"  # camera photos, not grocery products
+    assert rows["review_screenshot"][6] == "reuse" and rows["quiet_edit"][6] == "integrity"

@@ -28,7 +28,8 @@ from tests.conftest import CORPORA, ROOT, corpus
 sys.path.insert(0, str(ROOT / "fixtures"))
 from make_fixtures import product_photo  # noqa: E402
 from make_integrity_fixtures import exif_with_thumbnail, jpeg_bytes  # noqa: E402
-from quiet_edits import EDITS, PROCESSINGS, camera_jpegs, paint, reprocess  # noqa: E402
+
+from evidence_check.evaluation.quiet_edits import EDITS, PROCESSINGS, camera_jpegs, paint, reprocess  # noqa: E402
 
 CONTEXT = CheckContext(settings=Settings(), now=datetime.now(UTC))
 CLAIM = Claim(claim_id="quiet", timeline=Timeline())

@@ -8,13 +8,11 @@ holds the ordered carton large in the centre, in front of a shelf of the same br
 
 from __future__ import annotations
 
-import io
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageFilter
 
 from evidence_check import measure
 from evidence_check.catalog.entries import CatalogSku, catalog_features
@@ -22,6 +20,7 @@ from evidence_check.catalog.registry import Catalog
 from evidence_check.checks import relevance
 from evidence_check.checks.context import CheckContext
 from evidence_check.checks.relevance import rules
+from evidence_check.evaluation import evidence
 from evidence_check.imaging.load import Photo, load_photo
 from evidence_check.models import Claim, Finding, Status, Timeline
 from evidence_check.settings import Settings
@@ -35,7 +34,6 @@ ARLA = (
     "Arla-Medium-Fat-Milk", "Arla-Mild-Vanilla-Yoghurt", "Arla-Natural-Mild-Low-Fat-Yoghurt",
     "Arla-Natural-Yoghurt", "Arla-Sour-Cream", "Arla-Sour-Milk", "Arla-Standard-Milk",
 )  # fmt: skip
-SIDE = 640
 
 
 @pytest.fixture(scope="module")
@@ -66,21 +64,8 @@ def _load(data: bytes, name: str) -> Photo:
 def shelf_scene(grocery: Path, held: str, shot: int, back: float, front: float) -> Photo:
     """`held`'s shelf photo `shot`, `front` of the frame's side, in front of the shelf's variants,
     each `back` of the side, along the top and the bottom of the frame."""
-    scene = Image.open(grocery / SHELF[0] / f"{SHELF[0]}_001.jpg").convert("RGB").resize((SIDE, SIDE))
-    scene = scene.filter(ImageFilter.GaussianBlur(6))
-    side = int(SIDE * back)
-    for index, name in enumerate(SHELF):
-        pack = Image.open(grocery / name / f"{name}_Iconic.jpg").convert("RGB").resize((side, side))
-        x = int(index * (SIDE - side) / (len(SHELF) - 1))
-        scene.paste(pack, (x, 10))
-        scene.paste(pack, (x, SIDE - side - 10))
-    width = int(SIDE * front)
-    carton = Image.open(grocery / held / f"{held}_00{shot}.jpg").convert("RGB").resize((width, width))
-    carton = carton.crop((int(width * 0.1), 0, int(width * 0.9), width))
-    scene.paste(carton, ((SIDE - carton.width) // 2, (SIDE - carton.height) // 2))
-    buffer = io.BytesIO()
-    scene.save(buffer, "JPEG", quality=90)
-    return _load(buffer.getvalue(), f"{held}_{shot}_in_front_of_shelf.jpg")
+    data = evidence.shelf_scene(grocery, held, shot, SHELF, back, front)
+    return _load(data, f"{held}_{shot}_in_front_of_shelf.jpg")
 
 
 def look(photo: Photo, sku: str, context: CheckContext) -> Finding:

@@ -3,7 +3,9 @@ run end to end.
 
 - `scenarios`: the claims and their labels, taken from the files, never from our checks' output;
 - `evidence`: the evidence files the scenarios make (a phone's EXIF inserted, a reuser's edits,
-  AI markers);
+  AI markers, a product held in front of its brand's shelf);
+- `quiet_edits`: damage painted by an editor that keeps every EXIF byte, and honest phone-like
+  re-processings (also used by scripts/bench_integrity.py);
 - `running`: each claim through `verify_claim` — the function the CLI's verify and the API call —
   with a fresh store per claim (or per scenario, `shared`), and each scenario's goal;
 - `sweep`: the same findings re-scored under other thresholds.

@@ -1,4 +1,5 @@
-"""Evidence files made for the scenarios: a phone's EXIF inserted, the edits a reuser makes, AI markers."""
+"""Evidence files made for the scenarios: a phone's EXIF inserted, the edits a reuser makes, AI markers,
+a product held in front of a shelf of its brand's other variants."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import random
 import struct
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageOps, PngImagePlugin
+from PIL import Image, ImageDraw, ImageFilter, ImageOps, PngImagePlugin
 
 PHONE = ("Xiaomi", "Redmi Note 12")
 
@@ -120,3 +122,25 @@ AI_MARKERS: dict[str, Callable[[Image.Image], bytes]] = {
     "xmp_source_type": _xmp_source_type,
     "exif_software": _exif_software,
 }
+
+
+SHELF_SIDE = 640
+
+
+def shelf_scene(grocery: Path, held: str, shot: int, shelf: tuple[str, ...], back: float, front: float) -> bytes:
+    """A JPEG of `held`'s shelf photo `shot` (`{held}_00{shot}.jpg`), `front` of the frame's side wide,
+    held in the centre in front of a shelf of `shelf`'s shop images (each `back` of the side, along
+    the top and the bottom of the frame, on the first one's blurred shelf photo)."""
+    scene = Image.open(grocery / shelf[0] / f"{shelf[0]}_001.jpg").convert("RGB")
+    scene = scene.resize((SHELF_SIDE, SHELF_SIDE)).filter(ImageFilter.GaussianBlur(6))
+    side = int(SHELF_SIDE * back)
+    for index, name in enumerate(shelf):
+        pack = Image.open(grocery / name / f"{name}_Iconic.jpg").convert("RGB").resize((side, side))
+        x = int(index * (SHELF_SIDE - side) / max(1, len(shelf) - 1))
+        scene.paste(pack, (x, 10))
+        scene.paste(pack, (x, SHELF_SIDE - side - 10))
+    width = int(SHELF_SIDE * front)
+    carton = Image.open(grocery / held / f"{held}_00{shot}.jpg").convert("RGB").resize((width, width))
+    carton = carton.crop((int(width * 0.1), 0, int(width * 0.9), width))
+    scene.paste(carton, ((SHELF_SIDE - carton.width) // 2, (SHELF_SIDE - carton.height) // 2))
+    return _jpeg(scene, 90)

@@ -104,7 +104,7 @@ def run_scenario(
 
 
 def _register(scenario: Scenario, db: str, settings: Settings) -> list[str]:
-    """The scenario's catalog images and stock photos in its template store, through the service
+    """The scenario's catalog images, stock and review photos in its template store, through the service
     functions `catalog add` and `stock add` call; what could not be registered, one line each.
     The template store exists, migrated, even when there is nothing to register."""
     problems: list[str] = []
@@ -123,6 +123,7 @@ def _register(scenario: Scenario, db: str, settings: Settings) -> list[str]:
                     zones=None,
                     settings=settings,
                     now=now_utc(),
+                    brand=scenario.brands.get(sku),
                 )
             except (StoreError, ValueError) as exc:
                 problems.append(f"catalog add {sku}: {str(exc)[:120]}")
@@ -130,20 +131,22 @@ def _register(scenario: Scenario, db: str, settings: Settings) -> list[str]:
             if len(added.skipped) == len(images):
                 problems.append(f"catalog add {sku}: no image of {sku} could be used")
                 break
-        if scenario.stock:
-            items = [(path.name, *_read(path, limits)) for path in scenario.stock]
+        for kind, paths in (("stock", scenario.stock), ("review", scenario.reviews)):
+            if not paths:
+                continue
+            items = [(path.name, *_read(path, limits)) for path in paths]
             try:
                 add_references(
                     store,
                     TENANT,
-                    "stock",
+                    kind,
                     ((ref_id, ref_id, data, error) for ref_id, data, error in items),
                     limits,
                     now_utc(),
                     keep_features=settings.reuse_keep_features,
                 )
             except StoreError as exc:
-                problems.append(f"stock add: {str(exc)[:120]}")
+                problems.append(f"{kind} add: {str(exc)[:120]}")
     finally:
         store.close()
     return problems

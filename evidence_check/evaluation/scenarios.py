@@ -17,7 +17,13 @@ catching it. Labels come from the files, never from our checks' output:
   editor's Software tag;
 - *AI marker*: photos carrying a generator's marker (PNG "parameters" text, IPTC digital source
   type trainedAlgorithmicMedia in XMP, a generator named in EXIF Software);
-- *hostile file*: every file of `malformed-images`.
+- *hostile file*: every file of `malformed-images`;
+- *review screenshot*: shelf photos recorded as the merchant's review photos (other buyers'), sent
+  back inside a phone screenshot, small on a review page or full width in a photo viewer;
+- *quiet edit*: the genuine-with-EXIF camera JPEGs that carry an EXIF thumbnail, damage painted
+  over 1-3 % of the frame by an editor that keeps every EXIF byte (`quiet_edits.paint`);
+- *held in front of shelf*: a product's shelf photo held large in the centre, in front of a shelf
+  of its brand's other variants (brand: the product folder's first word), claimed for that product.
 """
 
 from __future__ import annotations
@@ -30,14 +36,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw
 
-from evidence_check.evaluation.evidence import AI_MARKERS, TRANSFORMS, with_exif
+from evidence_check.evaluation import quiet_edits
+from evidence_check.evaluation.evidence import AI_MARKERS, TRANSFORMS, shelf_scene, with_exif
+from evidence_check.imaging.jpeg_header import read_jpeg_header
 from evidence_check.imaging.load import PhotoError, read_file
+from evidence_check.imaging.thumbnail import extract_thumbnail
+from evidence_check.imaging.transforms import screenshot, screenshot_small
 from evidence_check.service import limits_from
 from evidence_check.settings import Settings
 
-GENUINE = ("genuine_exif", "genuine_no_exif")
+GENUINE = ("genuine_exif", "genuine_no_exif", "held_in_front_of_shelf")
 SCENARIOS = (
     "genuine_exif",
     "genuine_no_exif",
@@ -49,6 +60,9 @@ SCENARIOS = (
     "edited",
     "ai_marker",
     "hostile_file",
+    "review_screenshot",
+    "quiet_edit",
+    "held_in_front_of_shelf",
 )
 RESPONSIBLE = {
     "old_photo": ("timestamp",),
@@ -59,10 +73,13 @@ RESPONSIBLE = {
     "edited": ("integrity",),
     "ai_marker": ("integrity",),
     "hostile_file": ("load",),
+    "review_screenshot": ("reuse",),
+    "quiet_edit": ("integrity",),
 }
 EDITOR_NAMES = re.compile(
     r"gimp|photoshop|lightroom|paint|picasa|acdsee|irfanview|corel|snapseed|pixelmator", re.I
 )
+MIN_QUIET_SIDE = 240  # pixels: the smallest frame a quiet edit is painted on
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
@@ -84,6 +101,8 @@ class Scenario:
     cases: list[Case]
     catalog: dict[str, list[Path]] = field(default_factory=dict)  # SKU -> its catalog images
     stock: list[Path] = field(default_factory=list)
+    reviews: list[Path] = field(default_factory=list)  # other buyers' review photos of the merchant
+    brands: dict[str, str] = field(default_factory=dict)  # SKU -> its brand, as a catalog import gives it
     note: str = ""
 
 
@@ -102,6 +121,9 @@ def scenarios(corpora: Path, seed: int = 5, limit: int | None = None) -> list[Sc
         _edited(camera, shelves, rng),
         _ai_marker(corpora, shelves, rng),
         _hostile(corpora),
+        _review_screenshot(shelves, seed),
+        _quiet_edit(camera),
+        _held_in_front_of_shelf(corpora),
     ]
     if limit is not None:
         for scenario in built:
@@ -323,6 +345,68 @@ def _hostile(corpora: Path) -> Scenario:
         p for p in folder.rglob("*") if p.is_file() and p.name not in ("manifest.csv", "SOURCE.md")
     )
     return Scenario("hostile_file", [Case(str(p.relative_to(folder)), [_file(p)]) for p in files])
+
+
+def _review_screenshot(shelves: list[tuple[str, Path]], seed: int) -> Scenario:
+    """Every second shelf photo is a review photo of the merchant's; each comes back in a screenshot,
+    three of four small on a review page, one of four full width in a photo viewer."""
+    rng = np.random.default_rng(seed)
+    reviews = shelves[::2]
+    cases = []
+    for i, (product, path) in enumerate(reviews):
+        kind, make = ("full_width", screenshot) if i % 4 == 3 else ("small", screenshot_small)
+        with Image.open(path) as image:
+            data = make(image, rng)
+        cases.append(
+            Case(f"{path.name}:{kind}", [(f"screenshot_{kind}_{path.stem}.png", data, None)], product=product)
+        )
+    return Scenario("review_screenshot", cases, reviews=[path for _, path in reviews])
+
+
+def _quiet_edit(camera: list[tuple[Path, datetime, bool]]) -> Scenario:
+    """One quiet edit per camera JPEG with an EXIF thumbnail: scratch, stain and clone in turn, over
+    1, 2 and 3 % of the frame in turn."""
+    cases = []
+    originals = [(path, taken) for path, taken, edited in camera if not edited and _has_thumbnail(path)]
+    for i, (path, taken) in enumerate(originals):
+        kind, share = quiet_edits.EDITS[i % 3], (0.01, 0.02, 0.03)[(i // 3) % 3]
+        data = quiet_edits.paint(path.read_bytes(), kind, seed=i, share=share)
+        cases.append(Case(f"{path.name}:{kind} {share:.0%}", [(path.name, data, None)], taken=taken))
+    return Scenario("quiet_edit", cases)
+
+
+def _has_thumbnail(path: Path) -> bool:
+    """A camera JPEG of a photo's size (a frame of stubs such as 10x10 pixels has no room for damage
+    over 1 % of it) whose EXIF holds a thumbnail."""
+    header = read_jpeg_header(path.read_bytes()) if path.suffix.lower() in (".jpg", ".jpeg") else None
+    tiff = header.exif_tiff if header is not None else None
+    if tiff is None or len(tiff) == 0 or extract_thumbnail(tiff) is None:
+        return False
+    with Image.open(path) as image:
+        return min(image.size) >= MIN_QUIET_SIDE
+
+
+def _held_in_front_of_shelf(corpora: Path) -> Scenario:
+    """Each product of a brand with three or more products, its first two shelf photos held in
+    front of its brand's other variants (up to three), claimed for itself; the whole grocery catalog
+    is registered, each SKU with its brand."""
+    grocery = corpora / "product-matching" / "grocery"
+    iconic = _iconic(corpora)
+    brands = {product: product.split("-")[0] for product in iconic}
+    cases = []
+    for product in sorted(iconic):
+        variants = tuple(p for p in sorted(iconic) if brands[p] == brands[product] and p != product)[:3]
+        if len(variants) < 2:
+            continue
+        for shot, front in ((1, 0.6), (2, 0.8)):
+            if not (grocery / product / f"{product}_00{shot}.jpg").is_file():
+                continue
+            data = shelf_scene(grocery, product, shot, variants, back=0.3, front=front)
+            name = f"{product}_{shot}_in_front_of_shelf.jpg"
+            cases.append(Case(name, [(name, data, None)], sku=product, product=product))
+    return Scenario(
+        "held_in_front_of_shelf", cases, catalog={p: [i] for p, i in iconic.items()}, brands=brands
+    )
 
 
 def _file(path: Path) -> tuple[str, bytes | None, str | None]:
