@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from evidence_check.imaging.ela import error_levels
-from evidence_check.imaging.load import Limits, PhotoError, load_photo
+from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
 from evidence_check.render.html import thumbnail_uri
 from evidence_check.store import Store
 from evidence_check.store.claim_files import photo_files
@@ -28,16 +28,23 @@ class Preview:
     height: int
 
 
-def claim_previews(store: Store, tenant: str, claim_id: str, limits: Limits) -> dict[str, Preview]:
-    """A JPEG preview of each kept photo of the claim, by image id (HEIC and the rest alike)."""
-    previews = {}
+def kept_photos(store: Store, tenant: str, claim_id: str, limits: Limits) -> list[Photo]:
+    """The claim's kept photo files, decoded once (a file that no longer reads is left out)."""
+    photos = []
     for image_id, filename, data in photo_files(store, tenant, claim_id):
         try:
-            photo = load_photo(data, filename, limits, image_id=image_id)
+            photos.append(load_photo(data, filename, limits, image_id=image_id))
         except PhotoError:
             continue
-        previews[image_id] = Preview(thumbnail_uri(photo.working), photo.width, photo.height)
-    return previews
+    return photos
+
+
+def claim_previews(store: Store, tenant: str, claim_id: str, limits: Limits) -> dict[str, Preview]:
+    """A JPEG preview of each kept photo of the claim, by image id (HEIC and the rest alike)."""
+    return {
+        photo.image_id: Preview(thumbnail_uri(photo.working), photo.width, photo.height)
+        for photo in kept_photos(store, tenant, claim_id, limits)
+    }
 
 
 def upload_preview(data: bytes, filename: str, limits: Limits) -> tuple[bytes, int, int]:

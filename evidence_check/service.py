@@ -27,7 +27,7 @@ from evidence_check.imaging.fingerprint import fingerprint
 from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
 from evidence_check.imaging.preview import MATCHED_SIDE, jpeg_uri, preview_jpeg
 from evidence_check.models import Claim, Report
-from evidence_check.previews import claim_previews
+from evidence_check.previews import claim_previews, kept_photos
 from evidence_check.references import references_for, stored_print
 from evidence_check.render.annotated import annotated_pictures, annotated_png, location_details
 from evidence_check.render.html import THUMBNAIL_SIDE, thumbnail_uri
@@ -45,7 +45,7 @@ from evidence_check.store.catalog_store import (
     set_zones,
 )
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage
-from evidence_check.store.claim_files import claim_fields, files_by_image, kept_claim, photo_files
+from evidence_check.store.claim_files import claim_fields, files_by_image, kept_claim
 from evidence_check.store.outcomes import decided_claims, open_challenge, record_outcome
 from evidence_check.store.reuse_tables import StoredPrint
 from evidence_check.store.thumbnails import put_thumbnails, thumbnail_ids, thumbnails_of
@@ -175,15 +175,11 @@ def claim_thumbnails(store: Store, tenant: str, claim_id: str, settings: Setting
     return {image_id: p.uri for image_id, p in claim_previews(store, tenant, claim_id, limits_from(settings)).items()}
 
 
-def claim_annotated(store: Store, tenant: str, body: dict[str, Any], settings: Settings) -> dict[str, str]:
-    """The location look's annotated pictures of a report's kept photos, by image id (data URIs)."""
-    photos = []
-    for image_id, filename, data in photo_files(store, tenant, str(body["claim_id"])):
-        try:
-            photos.append(load_photo(data, filename, limits_from(settings), image_id=image_id))
-        except PhotoError:
-            continue
-    return annotated_pictures(body, photos)
+def claim_pictures(store: Store, tenant: str, body: dict[str, Any], settings: Settings) -> tuple[dict[str, str], dict[str, str]]:
+    """The HTML report's pictures of a report's kept photos, each photo decoded once: the thumbnails
+    (`claim_thumbnails`) and the location look's annotated pictures, by image id (data URIs)."""
+    photos = kept_photos(store, tenant, str(body["claim_id"]), limits_from(settings))
+    return {p.image_id: thumbnail_uri(p.working) for p in photos}, annotated_pictures(body, photos)
 
 
 def annotated_photo(store: Store, tenant: str, body: dict[str, Any], number: int, settings: Settings) -> bytes | None:

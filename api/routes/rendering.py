@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from api.schemas import REPORT_EXAMPLE, Problem
 from evidence_check.render.html import render_html
-from evidence_check.service import claim_annotated, claim_thumbnails, evidence_thumbnails
+from evidence_check.service import claim_pictures, evidence_thumbnails
 from evidence_check.settings import Settings
 from evidence_check.store import Store
 
@@ -19,10 +19,9 @@ def report_response(
     """The report as JSON, or as the printable page with thumbnails of the claim's kept photos."""
     if not html:
         return body
-    thumbnails = claim_thumbnails(store, tenant, str(body["claim_id"]), settings)
+    thumbnails, annotated = claim_pictures(store, tenant, body, settings)
     evidence = evidence_thumbnails(store, tenant, body, settings)
     show_gps = settings.for_tenant(tenant).html_show_gps
-    annotated = claim_annotated(store, tenant, body, settings)
     return HTMLResponse(render_html(body, lang, thumbnails, show_gps, evidence, annotated))
 
 
