@@ -27,10 +27,10 @@ from evidence_check.imaging.fingerprint import fingerprint
 from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
 from evidence_check.imaging.preview import MATCHED_SIDE, jpeg_uri, preview_jpeg
 from evidence_check.models import Claim, Report
-from evidence_check.previews import claim_previews, kept_photos
+from evidence_check.previews import kept_photos
 from evidence_check.references import references_for, stored_print
 from evidence_check.render.annotated import annotated_pictures, annotated_png, location_details
-from evidence_check.render.html import THUMBNAIL_SIDE, thumbnail_uri
+from evidence_check.render.html import THUMBNAIL_SIDE, render_html, thumbnail_uri
 from evidence_check.render.matched import matched_images
 from evidence_check.settings import Settings, get_settings
 from evidence_check.store import Store
@@ -169,17 +169,15 @@ def reverify_claim(store: Store, tenant: str, claim_id: str, *, settings: Settin
     return verify_claim(claim, uploads, settings=settings, store=store, now=now, channel=channel)
 
 
-def claim_thumbnails(store: Store, tenant: str, claim_id: str, settings: Settings) -> dict[str, str]:
-    """Small re-encoded pictures (no metadata travels) of the claim's kept photos, by image id, for
-    the HTML report; a photo whose file is no longer kept has none."""
-    return {image_id: p.uri for image_id, p in claim_previews(store, tenant, claim_id, limits_from(settings)).items()}
-
-
-def claim_pictures(store: Store, tenant: str, body: dict[str, Any], settings: Settings) -> tuple[dict[str, str], dict[str, str]]:
-    """The HTML report's pictures of a report's kept photos, each photo decoded once: the thumbnails
-    (`claim_thumbnails`) and the location look's annotated pictures, by image id (data URIs)."""
+def report_page(store: Store, tenant: str, body: dict[str, Any], lang: str, settings: Settings) -> str:
+    """A stored report as the printable HTML page: the API's `?format=html` and the console's
+    printable page. Each kept photo is decoded once, for its thumbnail and the location look's
+    annotated picture; matched pictures come from `evidence_thumbnails`."""
     photos = kept_photos(store, tenant, str(body["claim_id"]), limits_from(settings))
-    return {p.image_id: thumbnail_uri(p.working) for p in photos}, annotated_pictures(body, photos)
+    thumbnails = {p.image_id: thumbnail_uri(p.working) for p in photos}
+    evidence = evidence_thumbnails(store, tenant, body, settings)
+    show_gps = settings.for_tenant(tenant).html_show_gps
+    return render_html(body, lang, thumbnails, show_gps, evidence, annotated_pictures(body, photos))
 
 
 def annotated_photo(store: Store, tenant: str, body: dict[str, Any], number: int, settings: Settings) -> bytes | None:

@@ -7,8 +7,7 @@ from typing import Any
 from fastapi.responses import HTMLResponse
 
 from api.schemas import REPORT_EXAMPLE, Problem
-from evidence_check.render.html import render_html
-from evidence_check.service import claim_pictures, evidence_thumbnails
+from evidence_check.service import report_page
 from evidence_check.settings import Settings
 from evidence_check.store import Store
 
@@ -16,13 +15,10 @@ from evidence_check.store import Store
 def report_response(
     body: dict[str, Any], lang: str, html: bool, *, store: Store, tenant: str, settings: Settings
 ) -> Any:
-    """The report as JSON, or as the printable page with thumbnails of the claim's kept photos."""
+    """The report as JSON, or as the printable page with pictures of the claim's kept photos."""
     if not html:
         return body
-    thumbnails, annotated = claim_pictures(store, tenant, body, settings)
-    evidence = evidence_thumbnails(store, tenant, body, settings)
-    show_gps = settings.for_tenant(tenant).html_show_gps
-    return HTMLResponse(render_html(body, lang, thumbnails, show_gps, evidence, annotated))
+    return HTMLResponse(report_page(store, tenant, body, lang, settings))
 
 
 REPORT_CONTENT: dict[str, Any] = {

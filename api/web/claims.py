@@ -25,10 +25,9 @@ from evidence_check.engine import now_utc
 from evidence_check.intake import IntakeError
 from evidence_check.models import Challenge
 from evidence_check.previews import Preview, claim_previews
-from evidence_check.render.html import render_html
 from evidence_check.render.matched import matched_in
 from evidence_check.report import in_language
-from evidence_check.service import claim_thumbnails, decide, evidence_thumbnails, limits_from
+from evidence_check.service import decide, evidence_thumbnails, limits_from, report_page
 from evidence_check.store import RequestConflict
 from evidence_check.store.catalog_store import list_skus
 from evidence_check.store.challenge_tables import OutcomeRow
@@ -99,15 +98,7 @@ def printable(console: ConsoleDep, claim_id: str) -> Response:
     if body is None:
         return console.render("missing.html", status_code=404, claim_id=claim_id)
     settings = console.request.app.state.settings
-    thumbnails = claim_thumbnails(console.store, tenant, claim_id, settings)
-    evidence = evidence_thumbnails(console.store, tenant, body, settings)
-    page = render_html(
-        in_language(body, console.lang, "console"),
-        console.lang,
-        thumbnails,
-        settings.for_tenant(tenant).html_show_gps,
-        evidence,
-    )
+    page = report_page(console.store, tenant, in_language(body, console.lang, "console"), console.lang, settings)
     return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
 

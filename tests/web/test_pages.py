@@ -81,6 +81,8 @@ def test_a_claim_made_through_the_form_is_verified_and_shown(api: Api) -> None:
     assert "front.jpg" in page and "back.jpg" in page
     printable = api.client.get("/claims/c-form/print")
     assert printable.status_code == 200 and "<h1>c-form" in printable.text
+    # The same page as the API's: the marked region drawn on the front photo only.
+    assert printable.text.count("data:image/png;base64,") == 1
     assert _rows(api.client.get("/").text, "needs_review" if report["verdict"] == "review" else "other_claims") == [
         "c-form"
     ]
