@@ -3,6 +3,7 @@
 Must fire: a scratch, a stain, a cloned patch over 2-3 % of the frame, every EXIF byte kept.
 Must not fire: the same photos untouched, or processed the whole way across as phones do when they
 write the thumbnail from another stage (tone curve, HDR local tone, portrait blur, sharpening, noise),
+or written again whole without an edit (re-saved, orientation tag turned, pixels turned),
 and no camera or phone original of the corpora.
 """
 
@@ -29,7 +30,15 @@ sys.path.insert(0, str(ROOT / "fixtures"))
 from make_fixtures import product_photo  # noqa: E402
 from make_integrity_fixtures import exif_with_thumbnail, jpeg_bytes  # noqa: E402
 
-from evidence_check.evaluation.quiet_edits import EDITS, PROCESSINGS, camera_jpegs, paint, reprocess  # noqa: E402
+from evidence_check.evaluation.quiet_edits import (  # noqa: E402
+    EDITS,
+    PROCESSINGS,
+    RESAVES,
+    camera_jpegs,
+    paint,
+    reprocess,
+    resave,
+)
 
 CONTEXT = CheckContext(settings=Settings(), now=datetime.now(UTC))
 CLAIM = Claim(claim_id="quiet", timeline=Timeline())
@@ -133,3 +142,21 @@ def test_quiet_edits_of_corpus_camera_photos_are_flagged(base: str, kind: str) -
     finding = _check(edited)
     assert _fired(finding), finding.details.get("thumbnail_local")
     assert "editor_software" not in finding.details["flags"]  # the camera's own Software tag is kept
+
+
+@pytest.mark.parametrize("kind", RESAVES)
+def test_when_written_again_whole_without_an_edit_then_not_flagged(kind: str) -> None:
+    corpus("exif-camera-jpegs")
+    data = (CORPORA / CORPUS_BASES[0]).read_bytes()
+    again = resave(data, kind)
+    assert again is not None
+    with Image.open(io.BytesIO(data)) as before, Image.open(io.BytesIO(again)) as after:
+        turned = after.size == before.size[::-1]
+        orientation = (before.getexif().get(0x0112), after.getexif().get(0x0112))
+        exif_kept = after.info["exif"] == before.info["exif"]
+    if kind == "orientation_tag":
+        assert orientation == (1, 6) and len(again) == len(data)
+    else:
+        assert exif_kept and turned == (kind == "rotated_pixels")
+    finding = _check(again)
+    assert not _fired(finding), finding.details.get("thumbnail_local")
