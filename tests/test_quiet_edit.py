@@ -160,3 +160,33 @@ def test_when_written_again_whole_without_an_edit_then_not_flagged(kind: str) ->
         assert exif_kept and turned == (kind == "rotated_pixels")
     finding = _check(again)
     assert not _fired(finding), finding.details.get("thumbnail_local")
+
+
+def test_when_the_pixels_are_turned_and_the_preview_left_then_only_noted() -> None:
+    corpus("exif-camera-jpegs")
+    turned = _check(resave((CORPORA / CORPUS_BASES[0]).read_bytes(), "rotated_pixels") or b"")
+    assert turned.details["flags"] == [] and "thumbnail_turned" in turned.details["notes"]
+    assert turned.details["thumbnail_local"]["turn"] == 90 and not _fired(turned)
+
+
+@pytest.mark.parametrize("kind", EDITS)
+def test_when_damage_is_painted_and_the_pixels_turned_then_compared_with_the_turned_preview(kind: str) -> None:
+    corpus("exif-camera-jpegs")
+    painted = paint((CORPORA / CORPUS_BASES[0]).read_bytes(), kind, 7, 0.01)
+    finding = _check(resave(painted, "rotated_pixels") or b"")
+    assert _fired(finding), finding.details.get("thumbnail_local")
+    assert finding.details["thumbnail_local"]["turn"] == 90
+
+
+def test_when_the_turned_preview_shows_another_picture_then_still_a_mismatch() -> None:
+    corpus("exif-camera-jpegs")
+    data = (CORPORA / CORPUS_BASES[0]).read_bytes()
+    with Image.open(io.BytesIO(data)) as image:
+        exif = image.info["exif"]
+        width, height = image.size
+        other = image.convert("RGB").transpose(Image.Transpose.ROTATE_270).crop((0, 0, height, width // 2))
+    buffer = io.BytesIO()
+    other.save(buffer, "JPEG", quality=92, exif=exif)  # turned, then half of it cut away
+    finding = _check(buffer.getvalue())
+    assert "thumbnail_mismatch" in finding.details["flags"]
+    assert "thumbnail_turned" not in finding.details["notes"]
