@@ -13,8 +13,9 @@
   after the camera wrote both. Compared after the EXIF orientation is applied. Unless the thumbnail
   turned a quarter or half turn shows the photo as closely as `PIXELS_KEPT_SIMILARITY` asks: the
   pixels were turned (a lossless rotation that leaves the EXIF as the camera wrote it), which
-  changes nothing the photo shows -> only noted (``integrity.thumbnail_turned``); the quiet-edit
-  comparison (`quiet_edit.py`) then compares the photo with the thumbnail so turned.
+  changes nothing the photo shows -> only noted (``integrity.thumbnail_turned``), and it vouches for
+  the pixels as a matching preview does; the quiet-edit comparison (`quiet_edit.py`) then compares
+  the photo with the thumbnail so turned.
 """
 
 from __future__ import annotations
@@ -125,8 +126,8 @@ def _saved_later(photo: Photo, thumbnail: Signal | None) -> Signal | None:
 
 
 def _pixels_kept(thumbnail: Signal | None) -> bool:
-    """The EXIF thumbnail shows the photo as it is: its pixels are those the camera wrote."""
-    if thumbnail is None or thumbnail.code != "integrity.thumbnail_matches":
+    """The EXIF thumbnail shows the photo as it is, or turned: its pixels are those the camera wrote."""
+    if thumbnail is None or thumbnail.code not in ("integrity.thumbnail_matches", "integrity.thumbnail_turned"):
         return False
     similarity = thumbnail.details.get("similarity")
     return isinstance(similarity, float) and similarity >= PIXELS_KEPT_SIMILARITY
@@ -149,14 +150,15 @@ def _exif_time(text: str | None, offset: str | None) -> datetime | None:
     return moment
 
 
-def thumbnail_turn(thumbnail: bytes, photo: Photo) -> int:
+def thumbnail_turn(thumbnail: bytes, photo: Photo) -> tuple[int, ThumbnailComparison] | None:
     """The clockwise turn (90, 180, 270) after which the thumbnail shows the photo as the camera's
-    own preview does (`PIXELS_KEPT_SIMILARITY`, framed alike); 0 when there is none."""
+    own preview does (`PIXELS_KEPT_SIMILARITY`, framed alike), and that comparison; None when
+    there is none."""
     for turn in QUARTER_TURNS:
         turned = compare_thumbnail(thumbnail, photo.orientation, photo.working, turn)
         if turned is not None and turned.similarity >= PIXELS_KEPT_SIMILARITY and not _reframed(turned):
-            return turn
-    return 0
+            return turn, turned
+    return None
 
 
 def _reframed(comparison: ThumbnailComparison) -> bool:
@@ -181,9 +183,10 @@ def _thumbnail(photo: Photo, facts: Facts) -> Signal | None:
             {},
             comparison.as_details(),
         )
-    turn = thumbnail_turn(thumbnail, photo)
-    if turn:
-        details = {**comparison.as_details(), "turn": turn}
+    turned = thumbnail_turn(thumbnail, photo)
+    if turned is not None:
+        turn, shown = turned
+        details = {**shown.as_details(), "turn": turn, "unturned_similarity": round(comparison.similarity, 3)}
         return Signal("thumbnail_turned", Status.UNKNOWN, 0.0, "integrity.thumbnail_turned", {"turn": turn}, details)
     params = {"similarity": round(comparison.similarity, 2)}
     return Signal(

@@ -54,8 +54,9 @@ def read(photo: Photo, claim: Claim, facts: Facts, context: CheckContext) -> Rea
     )
     turn = 0
     if measured is None:  # the pixels may have been turned and the preview left as it was
-        turn = thumbnail_turn(thumbnail, photo)
-        if turn:
+        turned = thumbnail_turn(thumbnail, photo)
+        if turned is not None:
+            turn = turned[0]
             measured = local_disagreement(
                 thumbnail, photo.orientation, photo.working, facts.jpeg.qtables, photo.width, turn
             )
