@@ -63,6 +63,7 @@ from evidence_check.settings import Settings
 from evidence_check.store.catalog_types import StoredCatalog, StoredSku
 
 SYNTHETIC_SKUS = 10_000
+MEMO_SIZE = 20_000  # verification answers kept by `memoise_verify`
 
 
 def products(root: Path) -> list[str]:
@@ -92,19 +93,24 @@ def photos(root: Path, name: str, second_view: bool = False) -> list[Path]:
 def memoise_verify() -> None:
     """Verify each (photo, catalog image) pair once: 31 claims per photo reuse the same pairs.
 
-    Keyed by the identity of the photo's descriptors and the catalog image's keypoint array (both
-    live as long as the photo and the catalog), and only the small answer is kept.
+    Keyed by the identity of the photo's descriptors and the catalog keypoint array verified (the
+    upright image's or a tilted view's). Both arrays are held beside the answer, so that no id is
+    reused while its answer is kept: tilted views leave their cache when more catalog images than it
+    holds are verified (a second view per SKU) and are read again as new arrays. The memo starts
+    afresh past `MEMO_SIZE` answers, which bounds the arrays held.
     """
     original = F.verify
     memo: dict[tuple[int, int], F.GeometricMatch] = {}
-    alive: list[np.ndarray] = []  # photo arrays kept so that no id is reused within the run
+    held: list[np.ndarray] = []
 
     def verify(pp, pr, cp, cr, csize, psize):  # type: ignore[no-untyped-def]
         key = (id(pr), id(cp))
         if key not in memo:
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+                held.clear()
             memo[key] = original(pp, pr, cp, cr, csize, psize)
-            if not alive or alive[-1] is not pr:
-                alive.append(pr)
+            held.extend((pr, cp))
         return memo[key]
 
     F.verify = verify  # type: ignore[assignment]

@@ -3,6 +3,7 @@
 Must fire: a scratch, a stain, a cloned patch over 2-3 % of the frame, every EXIF byte kept.
 Must not fire: the same photos untouched, or processed the whole way across as phones do when they
 write the thumbnail from another stage (tone curve, HDR local tone, portrait blur, sharpening, noise),
+or written again whole without an edit (re-saved, orientation tag turned, pixels turned),
 and no camera or phone original of the corpora.
 """
 
@@ -29,7 +30,15 @@ sys.path.insert(0, str(ROOT / "fixtures"))
 from make_fixtures import product_photo  # noqa: E402
 from make_integrity_fixtures import exif_with_thumbnail, jpeg_bytes  # noqa: E402
 
-from evidence_check.evaluation.quiet_edits import EDITS, PROCESSINGS, camera_jpegs, paint, reprocess  # noqa: E402
+from evidence_check.evaluation.quiet_edits import (  # noqa: E402
+    EDITS,
+    PROCESSINGS,
+    RESAVES,
+    camera_jpegs,
+    paint,
+    reprocess,
+    resave,
+)
 
 CONTEXT = CheckContext(settings=Settings(), now=datetime.now(UTC))
 CLAIM = Claim(claim_id="quiet", timeline=Timeline())
@@ -133,3 +142,58 @@ def test_quiet_edits_of_corpus_camera_photos_are_flagged(base: str, kind: str) -
     finding = _check(edited)
     assert _fired(finding), finding.details.get("thumbnail_local")
     assert "editor_software" not in finding.details["flags"]  # the camera's own Software tag is kept
+
+
+@pytest.mark.parametrize("kind", RESAVES)
+def test_when_written_again_whole_without_an_edit_then_not_flagged(kind: str) -> None:
+    corpus("exif-camera-jpegs")
+    data = (CORPORA / CORPUS_BASES[0]).read_bytes()
+    again = resave(data, kind)
+    assert again is not None
+    with Image.open(io.BytesIO(data)) as before, Image.open(io.BytesIO(again)) as after:
+        turned = after.size == before.size[::-1]
+        orientation = (before.getexif().get(0x0112), after.getexif().get(0x0112))
+        exif_kept = after.info["exif"] == before.info["exif"]
+    if kind == "orientation_tag":
+        assert orientation == (1, 6) and len(again) == len(data)
+    else:
+        assert exif_kept and turned == (kind == "rotated_pixels")
+    finding = _check(again)
+    assert not _fired(finding), finding.details.get("thumbnail_local")
+
+
+@pytest.mark.parametrize(
+    "base",
+    # the second saved again by Nikon Transfer after capture: its preview vouches for the pixels
+    (CORPUS_BASES[0], "exif-camera-jpegs/exif-py/jpg/gps/DSCN0010.jpg"),
+)
+def test_when_the_pixels_are_turned_and_the_preview_left_then_only_noted(base: str) -> None:
+    corpus("exif-camera-jpegs")
+    data = (CORPORA / base).read_bytes()
+    assert "saved_after_capture" in _check(data).details["notes"] or base == CORPUS_BASES[0]
+    turned = _check(resave(data, "rotated_pixels") or b"")
+    assert turned.details["flags"] == [] and "thumbnail_turned" in turned.details["notes"]
+    assert turned.details["thumbnail_local"]["turn"] == 90 and not _fired(turned)
+
+
+@pytest.mark.parametrize("kind", EDITS)
+def test_when_damage_is_painted_and_the_pixels_turned_then_compared_with_the_turned_preview(kind: str) -> None:
+    corpus("exif-camera-jpegs")
+    painted = paint((CORPORA / CORPUS_BASES[0]).read_bytes(), kind, 7, 0.01)
+    finding = _check(resave(painted, "rotated_pixels") or b"")
+    assert _fired(finding), finding.details.get("thumbnail_local")
+    assert finding.details["thumbnail_local"]["turn"] == 90
+
+
+def test_when_the_turned_preview_shows_another_picture_then_still_a_mismatch() -> None:
+    corpus("exif-camera-jpegs")
+    data = (CORPORA / CORPUS_BASES[0]).read_bytes()
+    with Image.open(io.BytesIO(data)) as image:
+        exif = image.info["exif"]
+        width, height = image.size
+        other = image.convert("RGB").transpose(Image.Transpose.ROTATE_270).crop((0, 0, height, width // 2))
+    buffer = io.BytesIO()
+    other.save(buffer, "JPEG", quality=92, exif=exif)  # turned, then half of it cut away
+    finding = _check(buffer.getvalue())
+    assert "thumbnail_mismatch" in finding.details["flags"]
+    assert "thumbnail_turned" not in finding.details["notes"]

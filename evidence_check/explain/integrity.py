@@ -70,6 +70,10 @@ SUMMARIES: dict[str, tuple[str, str]] = {
         "未发现修图痕迹。文件没有相机信息，可能经{app_zh}发送，该软件会删除拍摄时间：请客户从手机相册发送原图。",
     ),
     "integrity.thumbnail_matches": ("The stored preview matches the photo.", "文件内缩略图与照片一致。"),
+    "integrity.thumbnail_turned": (
+        "The photo was turned {turn}° after it was taken and the stored preview left as it was; it shows the same picture.",
+        "照片拍摄后被旋转了 {turn}°，文件内缩略图未随之旋转，但显示的是同一画面。",
+    ),
     "integrity.thumbnail_unreadable": ("The stored preview cannot be read.", "无法读取文件内的缩略图。"),
     "integrity.reencoded": (
         "The camera's JPEG was re-encoded by a program (quality {quality}).",

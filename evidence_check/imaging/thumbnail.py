@@ -7,7 +7,9 @@ cropped), is a trace of a change after capture.
 
 The thumbnail is stored in the sensor's orientation, like the main image before its EXIF rotation;
 it is turned upright the same way before it is compared with the working copy. Black bars that
-cameras add to fit a 4:3 preview box are cut off first.
+cameras add to fit a 4:3 preview box are cut off first. A preview may also be turned a further
+quarter or half turn (`turn`): a lossless rotation (`jpegtran -rotate 90 -copy all`) turns the photo's
+pixels and leaves the EXIF, preview included, as the camera wrote it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ MAX_THUMBNAIL_BYTES = 256 * 1024
 MAX_THUMBNAIL_SIDE = 1024
 COMPARE_SIZE = 24
 BAR_MEAN, BAR_PEAK = 8, 40  # an edge row/column this dark throughout is a letterbox bar
+# Clockwise turns of the preview, in degrees, as Pillow's transposes (which turn anticlockwise).
+QUARTER_TURNS = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_90}
 
 @dataclass(frozen=True)
 class ThumbnailComparison:
@@ -72,9 +76,9 @@ def extract_thumbnail(exif_tiff: bytes) -> bytes | None:
     return thumbnail if thumbnail.startswith(b"\xff\xd8") else None
 
 
-def open_thumbnail(thumbnail: bytes, orientation: int) -> tuple[Image.Image, bool] | None:
-    """The thumbnail upright with its letterbox bars cut, and whether bars were cut; None when it
-    cannot be read or is too large or too small to be a preview."""
+def open_thumbnail(thumbnail: bytes, orientation: int, turn: int = 0) -> tuple[Image.Image, bool] | None:
+    """The thumbnail upright (then turned `turn` degrees clockwise) with its letterbox bars cut, and
+    whether bars were cut; None when it cannot be read or is too large or too small to be a preview."""
     try:
         with Image.open(io.BytesIO(thumbnail), formats=["JPEG"]) as image:
             if max(image.size) > MAX_THUMBNAIL_SIDE:
@@ -83,6 +87,8 @@ def open_thumbnail(thumbnail: bytes, orientation: int) -> tuple[Image.Image, boo
     except Exception:  # a broken preview is no evidence either way
         return None
     small = upright(small, orientation)
+    if turn:
+        small = small.transpose(QUARTER_TURNS[turn])
     framed = small.size
     small = _cut_bars(small)
     if small.width < 8 or small.height < 8:
@@ -90,9 +96,12 @@ def open_thumbnail(thumbnail: bytes, orientation: int) -> tuple[Image.Image, boo
     return small, small.size != framed
 
 
-def compare_thumbnail(thumbnail: bytes, orientation: int, working: Image.Image) -> ThumbnailComparison | None:
-    """Compare the thumbnail with the upright working copy; None when the thumbnail cannot be read."""
-    opened = open_thumbnail(thumbnail, orientation)
+def compare_thumbnail(
+    thumbnail: bytes, orientation: int, working: Image.Image, turn: int = 0
+) -> ThumbnailComparison | None:
+    """Compare the thumbnail (turned `turn` degrees clockwise) with the upright working copy; None
+    when the thumbnail cannot be read."""
+    opened = open_thumbnail(thumbnail, orientation, turn)
     if opened is None:
         return None
     small, bars_cut = opened

@@ -84,10 +84,12 @@ def local_disagreement(
     working: Image.Image,
     photo_qtables: Mapping[int, Sequence[int]] | None,
     photo_width: int,
+    turn: int = 0,
 ) -> LocalDisagreement | None:
-    """Measure where the photo disagrees with its EXIF thumbnail; None when the thumbnail cannot be
-    read, is too small, or no framing of the photo shows its scene."""
-    opened = open_thumbnail(thumbnail, orientation)
+    """Measure where the photo disagrees with its EXIF thumbnail (turned `turn` degrees clockwise,
+    as `checks/integrity/editing.thumbnail_turn` finds it); None when the thumbnail cannot be read,
+    is too small, or no framing of the photo shows its scene."""
+    opened = open_thumbnail(thumbnail, orientation, turn)
     if opened is None:
         return None
     preview = opened[0]

@@ -9,8 +9,13 @@
   (Nikon Transfer, CAMEDIA Master, a photo gallery) rewrote the file's metadata and not its pixels,
   and the later save is only noted (``integrity.resaved_pixels_kept``).
 - The EXIF thumbnail no longer looks like the photo (`THUMBNAIL_MIN_SIMILARITY`), or is framed
-  very differently (`THUMBNAIL_MAX_ASPECT_CHANGE`: rotated or cropped pixels) -> ``warn``: the
-  pixels changed after the camera wrote both. Compared after the EXIF orientation is applied.
+  very differently (`THUMBNAIL_MAX_ASPECT_CHANGE`: cropped pixels) -> ``warn``: the pixels changed
+  after the camera wrote both. Compared after the EXIF orientation is applied. Unless the thumbnail
+  turned a quarter or half turn shows the photo as closely as `PIXELS_KEPT_SIMILARITY` asks: the
+  pixels were turned (a lossless rotation that leaves the EXIF as the camera wrote it), which
+  changes nothing the photo shows -> only noted (``integrity.thumbnail_turned``), and it vouches for
+  the pixels as a matching preview does; the quiet-edit comparison (`quiet_edit.py`) then compares
+  the photo with the thumbnail so turned.
 """
 
 from __future__ import annotations
@@ -21,7 +26,12 @@ from datetime import datetime
 from evidence_check.checks.context import CheckContext
 from evidence_check.checks.integrity.signals import Facts, Reading, Signal, exif_text
 from evidence_check.imaging.load import Photo
-from evidence_check.imaging.thumbnail import compare_thumbnail, extract_thumbnail
+from evidence_check.imaging.thumbnail import (
+    QUARTER_TURNS,
+    ThumbnailComparison,
+    compare_thumbnail,
+    extract_thumbnail,
+)
 from evidence_check.models import Claim, Status
 
 SCORE_EDITOR = 0.4
@@ -116,8 +126,8 @@ def _saved_later(photo: Photo, thumbnail: Signal | None) -> Signal | None:
 
 
 def _pixels_kept(thumbnail: Signal | None) -> bool:
-    """The EXIF thumbnail shows the photo as it is: its pixels are those the camera wrote."""
-    if thumbnail is None or thumbnail.code != "integrity.thumbnail_matches":
+    """The EXIF thumbnail shows the photo as it is, or turned: its pixels are those the camera wrote."""
+    if thumbnail is None or thumbnail.code not in ("integrity.thumbnail_matches", "integrity.thumbnail_turned"):
         return False
     similarity = thumbnail.details.get("similarity")
     return isinstance(similarity, float) and similarity >= PIXELS_KEPT_SIMILARITY
@@ -140,6 +150,21 @@ def _exif_time(text: str | None, offset: str | None) -> datetime | None:
     return moment
 
 
+def thumbnail_turn(thumbnail: bytes, photo: Photo) -> tuple[int, ThumbnailComparison] | None:
+    """The clockwise turn (90, 180, 270) after which the thumbnail shows the photo as the camera's
+    own preview does (`PIXELS_KEPT_SIMILARITY`, framed alike), and that comparison; None when
+    there is none."""
+    for turn in QUARTER_TURNS:
+        turned = compare_thumbnail(thumbnail, photo.orientation, photo.working, turn)
+        if turned is not None and turned.similarity >= PIXELS_KEPT_SIMILARITY and not _reframed(turned):
+            return turn, turned
+    return None
+
+
+def _reframed(comparison: ThumbnailComparison) -> bool:
+    return not comparison.bars_cut and comparison.aspect_change > THUMBNAIL_MAX_ASPECT_CHANGE
+
+
 def _thumbnail(photo: Photo, facts: Facts) -> Signal | None:
     if facts.jpeg is None or not facts.jpeg.exif_tiff:
         return None
@@ -149,8 +174,7 @@ def _thumbnail(photo: Photo, facts: Facts) -> Signal | None:
     comparison = compare_thumbnail(thumbnail, photo.orientation, photo.working)
     if comparison is None:
         return Signal("thumbnail_unreadable", Status.UNKNOWN, 0.0, "integrity.thumbnail_unreadable", {}, {})
-    reframed = not comparison.bars_cut and comparison.aspect_change > THUMBNAIL_MAX_ASPECT_CHANGE
-    if comparison.similarity >= THUMBNAIL_MIN_SIMILARITY and not reframed:
+    if comparison.similarity >= THUMBNAIL_MIN_SIMILARITY and not _reframed(comparison):
         return Signal(
             "thumbnail_matches",
             Status.UNKNOWN,
@@ -159,6 +183,11 @@ def _thumbnail(photo: Photo, facts: Facts) -> Signal | None:
             {},
             comparison.as_details(),
         )
+    turned = thumbnail_turn(thumbnail, photo)
+    if turned is not None:
+        turn, shown = turned
+        details = {**shown.as_details(), "turn": turn, "unturned_similarity": round(comparison.similarity, 3)}
+        return Signal("thumbnail_turned", Status.UNKNOWN, 0.0, "integrity.thumbnail_turned", {"turn": turn}, details)
     params = {"similarity": round(comparison.similarity, 2)}
     return Signal(
         "thumbnail_mismatch",

@@ -9,6 +9,9 @@ picture before the edit, and the two disagree in one compact region
 - Camera JPEG (the EXIF records an exposure) with a readable thumbnail whose framing matches, and a
   region whose disagreement reaches `MIN_REGION_MASS` -> ``warn`` ``integrity.thumbnail_local_edit``
   naming where in the photo, next step: the unedited original from the phone's gallery.
+- The pixels turned after capture and the thumbnail left as it was (a lossless rotation): no
+  framing shows the thumbnail's scene, so it is compared turned as `editing.thumbnail_turn` finds
+  it (``turn`` in the details); an edit cannot hide behind a turn.
 - Otherwise nothing is found; the measurement is recorded in the finding's details
   (``thumbnail_local``). Not measured at all when the whole thumbnail already disagrees
   (`editing`'s ``thumbnail_mismatch``) or the file has no thumbnail.
@@ -27,6 +30,7 @@ mapping, portrait blur, sharpening, noise) — with a margin (docs/measurements/
 from __future__ import annotations
 
 from evidence_check.checks.context import CheckContext
+from evidence_check.checks.integrity.editing import thumbnail_turn
 from evidence_check.checks.integrity.signals import Facts, Reading, Signal
 from evidence_check.imaging.load import Photo
 from evidence_check.imaging.thumbnail import extract_thumbnail
@@ -48,9 +52,17 @@ def read(photo: Photo, claim: Claim, facts: Facts, context: CheckContext) -> Rea
     measured = local_disagreement(
         thumbnail, photo.orientation, photo.working, facts.jpeg.qtables, photo.width
     )
+    turn = 0
+    if measured is None:  # the pixels may have been turned and the preview left as it was
+        turned = thumbnail_turn(thumbnail, photo)
+        if turned is not None:
+            turn = turned[0]
+            measured = local_disagreement(
+                thumbnail, photo.orientation, photo.working, facts.jpeg.qtables, photo.width, turn
+            )
     if measured is None:
         return Reading(details={"measured": False})
-    details = {"measured": True, **measured.as_details()}
+    details = {"measured": True, **measured.as_details(), **({"turn": turn} if turn else {})}
     if measured.region_mass < MIN_REGION_MASS:
         return Reading(details=details)
     place = where(measured)
