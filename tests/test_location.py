@@ -254,19 +254,3 @@ def test_a_region_naming_a_photo_the_claim_lacks_is_a_usage_error(tmp_path: Path
     result = CliRunner().invoke(app, ["verify", photo, "--region", "2:1,2,3,4", "--no-record", "--db", f"sqlite:///{tmp_path}/s.db"])
     assert result.exit_code == 2 and "names photo 2, but the claim has 1" in result.output
     assert "Traceback" not in result.output
-
-
-def test_a_proposal_joins_the_pieces_of_one_defect_but_not_a_distant_difference() -> None:
-    """A dent's dark and light sides, a tear's pieces: blobs close to the strongest join its box;
-    a difference across the product stays out of it."""
-    from evidence_check.checks.location.proposal import _strongest_blob
-
-    difference = np.zeros((120, 120), np.float32)
-    mask = np.ones_like(difference, bool)
-    difference[40:60, 30:45] = 40.0  # the strongest piece: 20 x 15
-    difference[40:60, 48:58] = 30.0  # a piece 3 pixels to its right
-    difference[100:110, 100:110] = 30.0  # far away
-    found = _strongest_blob(difference, mask)
-    assert found is not None
-    (x, y, w, h), _ = found
-    assert (x, y) == (30, 40) and x + w == 58 and y + h == 60

@@ -44,9 +44,6 @@ LIGHTNESS_UNIT = 0.01
 BLOB_Z = 3.0  # standardised difference that marks a pixel as the core of a blob
 GROW_Z = 2.0  # a blob spreads over its neighbours this different
 MIN_BLOB = 8  # compared pixels: smaller blobs are noise
-# Blobs this share of the strongest blob's longer side from it or nearer join its box: a dent's dark
-# and light sides, a tear's pieces and its light edge are one defect.
-MERGE_GAP = 0.25
 CONFIDENT_STRENGTH = 12.0  # above every undamaged photo's strength, by product split (docs/measurements/location.md)
 MIN_PRODUCT = 300  # product pixels compared seen in the photo needed to compare
 
@@ -150,40 +147,21 @@ def _off_glare(seen: np.ndarray, catalog: np.ndarray, mask: np.ndarray) -> np.nd
 
 def _strongest_blob(difference: np.ndarray, mask: np.ndarray) -> tuple[tuple[int, int, int, int], float] | None:
     """The blob with the most standardised difference: pixels of at least GROW_Z, joined across
-    gaps of a pixel or two, holding at least MIN_BLOB pixels of BLOB_Z; its box, grown over the
-    blobs near it (`MERGE_GAP`), and the mean of its core."""
+    gaps of a pixel or two, holding at least MIN_BLOB pixels of BLOB_Z; its box and the mean of those."""
     values = difference[mask]
     median = float(np.median(values))
     spread = max(1.4826 * float(np.median(np.abs(values - median))), SPREAD_FLOOR)
     z = np.where(mask, (difference - median) / spread, 0)
     grown = cv2.morphologyEx((z >= GROW_Z).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
-    blobs: list[tuple[tuple[int, int, int, int], float, float]] = []  # box, core mean, core mass
+    best: tuple[tuple[int, int, int, int], float, float] | None = None
     for label in range(1, count):
         x, y, w, h, _ = (int(v) for v in stats[label])
         blob = z[y : y + h, x : x + w][labels[y : y + h, x : x + w] == label]
         core = blob[blob >= BLOB_Z]
-        if core.size >= MIN_BLOB:
-            blobs.append(((x, y, w, h), float(core.mean()), float(core.sum())))
-    if not blobs:
-        return None
-    blobs.sort(key=lambda blob: -blob[2])
-    box, strength, _ = blobs[0]
-    reach = MERGE_GAP * max(box[2], box[3])
-    for other, _, _ in blobs[1:]:
-        if _gap(box, other) <= reach:
-            box = _union(box, other)
-    return box, strength
-
-
-def _gap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> int:
-    """Pixels between two boxes along the axis they are farthest apart on (0: they touch or overlap)."""
-    dx = max(a[0], b[0]) - min(a[0] + a[2], b[0] + b[2])
-    dy = max(a[1], b[1]) - min(a[1] + a[3], b[1] + b[3])
-    return max(dx, dy, 0)
-
-
-def _union(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
-    x0, y0 = min(a[0], b[0]), min(a[1], b[1])
-    x1, y1 = max(a[0] + a[2], b[0] + b[2]), max(a[1] + a[3], b[1] + b[3])
-    return x0, y0, x1 - x0, y1 - y0
+        if core.size < MIN_BLOB:
+            continue
+        mass = float(core.sum())
+        if best is None or mass > best[2]:
+            best = ((x, y, w, h), float(core.mean()), mass)
+    return None if best is None else (best[0], best[1])
