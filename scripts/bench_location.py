@@ -30,14 +30,14 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from evidence_check.catalog import matching
-from evidence_check.catalog.entries import CatalogImage, catalog_features
+from evidence_check.catalog.entries import CatalogImage, ImageArrays, catalog_features
 from evidence_check.catalog.photo import photo_features
 from evidence_check.catalog.zones import read_zones
 from evidence_check.checks.location import judged
@@ -72,11 +72,14 @@ def catalog_image(path: Path, zones: dict[str, object] | None = None) -> Catalog
     photo = load_photo(path.read_bytes(), path.name)
     stored = catalog_features(photo)
     data = F.unpack(stored.features)
+    arrays = ImageArrays(
+        points=data["points"], descriptors=data["descriptors"], keypoint_words=np.zeros(0, np.int32),
+        words=np.zeros(0, np.int32), colour=data["colour"], mask=data["mask"], thumb=data.get("thumb"),
+        detail=data.get("detail"),
+    )  # fmt: skip
     return CatalogImage(
         sku=path.parent.name, image_id=stored.image_id, filename=path.name, width=stored.width,
-        height=stored.height, points=data["points"], descriptors=data["descriptors"], words=np.zeros(0, np.int32),
-        keypoint_words=np.zeros(0, np.int32), colour=data["colour"], mask=data["mask"], zones=dict(zones or {}),
-        thumb=data.get("thumb"), detail=data.get("detail"),
+        height=stored.height, arrays_of=lambda: arrays, zones=dict(zones or {}),
     )  # fmt: skip
 
 
@@ -281,7 +284,7 @@ def run(root: Path, per_product: int) -> list[Case]:
     for folder in folders:
         iconic = next(folder.glob("*_Iconic.jpg"))
         image = catalog_image(iconic)
-        image = CatalogImage(**{**image.__dict__, "zones": bands(image)})
+        image = replace(image, zones=bands(image))
         catalog_rgb = cv2.cvtColor(cv2.imread(str(iconic)), cv2.COLOR_BGR2RGB)
         for _ in range(per_product):
             to_photo = place(rng, catalog_rgb, PHOTO_SIZE)
@@ -336,7 +339,7 @@ def cost(root: Path) -> None:
     rng = np.random.default_rng(7)
     iconic = next((root / "grocery" / "Alpro-Fresh-Soy-Milk").glob("*_Iconic.jpg"))
     image = catalog_image(iconic)
-    image = CatalogImage(**{**image.__dict__, "zones": bands(image)})
+    image = replace(image, zones=bands(image))
     catalog_rgb = cv2.cvtColor(cv2.imread(str(iconic)), cv2.COLOR_BGR2RGB)
     size = (4000, 3000)
     to_photo = place(rng, catalog_rgb, size)
