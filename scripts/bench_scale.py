@@ -222,7 +222,8 @@ def run(args: argparse.Namespace) -> None:
         from evidence_check.service import catalog_for
 
         started = time.perf_counter()
-        catalog_for(Store(f"sqlite:///{path}")).for_tenant(TENANT)
+        store = Store(f"sqlite:///{path}")  # held: the catalog keeps only a weak reference to it
+        catalog_for(store).for_tenant(TENANT)
         print(f"(the host's feature file ready in {time.perf_counter() - started:.0f} s)")
         return
     print(f"{args.images:,} catalog images, {args.photos:,} reuse photos ({args.claims} claims per worker)")
