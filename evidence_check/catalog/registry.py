@@ -9,7 +9,7 @@ the centre it lies; the best `SHORTLIST` are ranked again by a cheap homography 
 shared words (`features.word_inliers`), and only the best `CANDIDATES` of those (`CLOSER_CANDIDATES`
 in the closer look) are verified, plus the best `SIBLINGS` of the ordered SKU's own brand and its
 `LOOKALIKES` (its likeliest look-alikes). A query touches only the posting lists of its own words
-and a fixed number of images, so its cost barely grows with the size of the catalog.
+(which grow with the catalog: `words.WordIndex`) and a fixed number of images.
 
 The catalog measures; the caller's rules (`LookRules`, kept in `checks/relevance/rules.py`) decide
 when a photo is looked at again closer and which rivals get a colour vote. The closer look matches
