@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/bench_scale.py --images 10000 --photos 1000000 --workers 1,2,4
         [--claims 20] [--corpus ../shared/corpora/product-matching] [--work /tmp/bench-scale]
+        [--build-only]   # build the store and the host's feature file only (an hour at 100,000 images)
 
 The catalog is a real store (SQLite under `--work`, built once per size and kept): the 31 grocery
 products' web-shop images, and as many more SKUs as `--images` asks, each with its own feature
@@ -216,7 +217,15 @@ def run(args: argparse.Namespace) -> None:
     if not path.exists():
         started = time.perf_counter()
         build_store(args.corpus, args.images, path)
-        print(f"(store of {args.images:,} images built in {time.perf_counter() - started:.0f} s: {path})")
+        print(f"(store of {args.images:,} images built in {time.perf_counter() - started:.0f} s: {path})", flush=True)
+    if args.build_only:
+        from evidence_check.service import catalog_for
+
+        started = time.perf_counter()
+        store = Store(f"sqlite:///{path}")  # held: the catalog keeps only a weak reference to it
+        catalog_for(store).for_tenant(TENANT)
+        print(f"(the host's feature file ready in {time.perf_counter() - started:.0f} s)")
+        return
     print(f"{args.images:,} catalog images, {args.photos:,} reuse photos ({args.claims} claims per worker)")
     print(
         f"{'workers':>7} {'catalog s':>9} {'start s':>8} {'RSS MB':>7} {'shared':>7} {'peak MB':>8} "
@@ -275,6 +284,9 @@ def main() -> None:
         "--corpus", type=Path, default=ROOT.parent / "shared" / "corpora" / "product-matching"
     )
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench-scale"))
+    parser.add_argument(
+        "--build-only", action="store_true", help="build the store and the host's feature file, run no worker"
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--store", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -3,7 +3,8 @@ file through a bounded cache, answer as a catalog held whole does, and never cro
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from evidence_check.catalog.registry import Catalog, TenantCatalog, identity_of
 from evidence_check.checks.relevance import rules
 from evidence_check.imaging import features as F
 from evidence_check.store import Store
-from evidence_check.store.catalog_store import put_sku
+from evidence_check.store.catalog_store import catalog_stamp, put_sku, set_zones
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage, StoredSku
 from tests.test_relevance import PRODUCTS, _load, shelf
 
@@ -110,6 +111,32 @@ def test_the_host_file_is_built_once_and_again_when_the_catalog_changes(
     finally:
         first.close()
         second.close()
+
+
+def test_a_change_made_with_a_clock_behind_is_seen_by_a_process_holding_the_catalog(
+    tmp_path: Path, images: dict[str, StoredImage]
+) -> None:
+    """Two hosts: one's clock is an hour behind the other's. Its changes store an older time than
+    the newest already there, and a process holding the catalog must see them all the same."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    writer, reader = Store(url), Store(url)
+    try:
+        _put(writer, "default", dict(list(images.items())[:2]))
+        first, second = list(images)[:2]
+        held = Catalog(
+            lambda tenant: load_from_store(reader, tenant, tmp_path / "features", ArrayCache(16)),
+            stamp=partial(catalog_stamp, reader),
+            recheck_seconds=0,
+        )
+        assert held.for_tenant("default").skus[first].images[0].zones == {}
+        behind = NOW - timedelta(hours=1)
+        assert set_zones(writer, "default", first, {images[first].filename: {"cap": [1, 2, 3, 4]}}, behind)
+        assert held.for_tenant("default").skus[first].images[0].zones == {"cap": [1, 2, 3, 4]}
+        put_sku(writer, "default", second, name=None, category=None, images=[], when=behind, brand="Acme")
+        assert held.for_tenant("default").skus[second].given_brand == "Acme"
+    finally:
+        writer.close()
+        reader.close()
 
 
 def test_tenants_with_the_same_sku_never_read_each_others_arrays(

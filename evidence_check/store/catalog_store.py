@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import Session, defer
 
-from evidence_check.store.catalog_tables import CatalogImageRow, CatalogSkuRow, CatalogVocabularyRow
+from evidence_check.store.catalog_tables import (
+    CatalogImageRow,
+    CatalogSkuRow,
+    CatalogVersionRow,
+    CatalogVocabularyRow,
+)
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage, StoredSku
 from evidence_check.store.database import Store, StoreError, _one_line
 
@@ -90,6 +96,7 @@ def put_sku(
                 )  # fmt: skip
                 session.add(known[image.image_id])
                 added += 1
+            _changed(session, tenant)
             return added
     except SQLAlchemyError as exc:
         raise StoreError(f"could not store SKU {sku}: {_one_line(exc)}") from None
@@ -179,23 +186,30 @@ def set_zones(store: Store, tenant: str, sku: str, zones: dict[str, dict[str, li
             row.zones, row.updated_at = None, when
             for image in session.scalars(select(CatalogImageRow).where(CatalogImageRow.sku_pk == row.id)):
                 image.zones = zones.get(image.filename) or None
+            _changed(session, tenant)
             return True
     except SQLAlchemyError as exc:
         raise StoreError(f"could not set the zones of SKU {sku}: {_one_line(exc)}") from None
 
 
-def catalog_stamp(store: Store, tenant: str) -> tuple[Any, ...]:
-    """What changes whenever the tenant's catalog does (an image added or removed, a SKU or its
-    zones changed, a new vocabulary): a process holding the catalog reloads it when this moves."""
+def _changed(session: Session, tenant: str) -> None:
+    """Count one more change to the tenant's catalog, in the transaction that makes it. One
+    statement, so two processes changing the catalog at once count two (the row's lock orders them)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    table = CatalogVersionRow.__table__
+    statement = dialect.insert(table).values(tenant=tenant, version=1)
+    session.execute(
+        statement.on_conflict_do_update(index_elements=[table.c.tenant], set_={"version": table.c.version + 1})
+    )
+
+
+def catalog_stamp(store: Store, tenant: str) -> Hashable:
+    """What changes whenever the tenant's catalog does: its count of changes (`_changed`). A process
+    holding the catalog, on this host or another, reloads it when this moves; one row read by its
+    key, so asking costs the same whatever the catalog's size. None: never changed since the count
+    was kept (a catalog's rows written directly, as a bench builds them, are not counted)."""
     with store.sessions() as session:
-        images = session.execute(
-            select(func.count(), func.max(CatalogImageRow.id)).where(CatalogImageRow.tenant == tenant)
-        ).one()
-        skus = session.execute(
-            select(func.count(), func.max(CatalogSkuRow.updated_at)).where(CatalogSkuRow.tenant == tenant)
-        ).one()
-        fitted = session.scalar(select(CatalogVocabularyRow.created_at).where(CatalogVocabularyRow.tenant == tenant))
-    return (*images, *skus, fitted)
+        return session.scalar(select(CatalogVersionRow.version).where(CatalogVersionRow.tenant == tenant))
 
 
 def remove_sku(store: Store, tenant: str, sku: str) -> bool:
@@ -210,6 +224,7 @@ def remove_sku(store: Store, tenant: str, sku: str) -> bool:
             # connection may not have.
             session.execute(delete(CatalogImageRow).where(CatalogImageRow.sku_pk == row_id))
             session.execute(delete(CatalogSkuRow).where(CatalogSkuRow.id == row_id))
+            _changed(session, tenant)
             return True
     except SQLAlchemyError as exc:
         raise StoreError(f"could not remove SKU {sku}: {_one_line(exc)}") from None
@@ -298,6 +313,7 @@ def reindex(store: Store, tenant: str, key: str, vocabulary: bytes, rewrite: Cal
             for image in session.scalars(select(CatalogImageRow).where(CatalogImageRow.tenant == tenant)):
                 image.features = rewrite(image.features)
                 count += 1
+            _changed(session, tenant)
             return count
     except SQLAlchemyError as exc:
         raise StoreError(f"could not reindex the catalog: {_one_line(exc)}") from None

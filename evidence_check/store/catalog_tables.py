@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evidence_check.store.tables import Base
@@ -59,3 +59,14 @@ class CatalogVocabularyRow(Base):
     key: Mapped[str] = mapped_column(String(32))
     vocabulary: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CatalogVersionRow(Base):
+    """How many times a tenant's catalog was changed: every write to its SKUs, images, zones or
+    vocabulary adds one in the same transaction, so a process holding the catalog (on this host or
+    another, whatever their clocks say) sees that it moved (`catalog_store.catalog_stamp`)."""
+
+    __tablename__ = "catalog_versions"
+
+    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)

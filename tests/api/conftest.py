@@ -4,6 +4,7 @@ real `evidence-check serve` subprocess for what only a real process shows (concu
 from __future__ import annotations
 
 import io
+import os
 import random
 import socket
 import subprocess
@@ -119,14 +120,15 @@ class Server:
                 self.process.wait()
 
 
-def start_server(db_url: str, log: Path, *extra: str) -> Server:
+def start_server(db_url: str, log: Path, *extra: str, env: dict[str, str] | None = None) -> Server:
+    """`serve` on a free port; `env`: variables set for it (a host's own folders, say)."""
     port = free_port()
     command = [
         sys.executable, "-c", "from evidence_check.cli import main; main()",
         "serve", "--port", str(port), "--db", db_url, "--log-level", "warning", *extra,
     ]  # fmt: skip
     with log.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     server = Server(process, f"http://127.0.0.1:{port}", log)
     deadline = time.monotonic() + 180  # a loaded machine takes its time to import OpenCV and the rest
     while time.monotonic() < deadline:

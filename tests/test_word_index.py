@@ -1,0 +1,67 @@
+"""The catalog's word index at scale: a query scored in full, or for a few images only, gives each
+image the tf-idf score a direct count gives, and the ranking's top is that of a full stable sort."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from evidence_check.catalog.registry import _best
+from evidence_check.catalog.words import WordIndex
+
+VOCABULARY = 512
+
+
+@pytest.fixture(scope="module")
+def catalog() -> list[np.ndarray]:
+    """5,000 images of 40-200 distinct words each, common words commoner (as real words are)."""
+    rng = np.random.default_rng(7)
+    popularity = 1 / np.arange(1, VOCABULARY + 1)
+    popularity /= popularity.sum()
+    return [
+        np.unique(rng.choice(VOCABULARY, int(rng.integers(40, 200)), p=popularity)).astype(np.int32)
+        for _ in range(5000)
+    ]
+
+
+def _direct(images: list[np.ndarray], words: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Each image's score counted from its own words: Σ over shared words of weight · idf² / |image|."""
+    df = np.bincount(np.concatenate(images), minlength=VOCABULARY)
+    idf = np.log((len(images) + 1) / (df + 1))
+    query = dict(zip(words.tolist(), weights.tolist(), strict=True))
+    return np.array(
+        [
+            sum(query.get(w, 0.0) * idf[w] ** 2 for w in image.tolist()) / np.sqrt((idf[image] ** 2).sum())
+            for image in images
+        ]
+    )
+
+
+def test_a_query_scores_every_image_as_its_shared_words_say(catalog: list[np.ndarray]) -> None:
+    index = WordIndex(catalog, VOCABULARY)
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        words = np.unique(rng.integers(0, VOCABULARY, 150)).astype(np.int32)
+        weights = rng.random(len(words))
+        assert np.allclose(index.scores(words, weights), _direct(catalog, words, weights), rtol=1e-5)
+
+
+@pytest.mark.parametrize("count", [1, 5, 40, 2000])
+def test_a_few_images_scored_alone_get_the_full_scans_scores_to_the_bit(catalog: list[np.ndarray], count: int) -> None:
+    index = WordIndex(catalog, VOCABULARY)
+    rng = np.random.default_rng(count)
+    among = np.unique(rng.integers(0, len(catalog), count))
+    for query in (catalog[3], np.unique(rng.integers(0, VOCABULARY, 60)).astype(np.int32)):
+        for weights in (None, rng.random(len(query))):
+            full = index.scores(query, weights)
+            alone = index.scores(query, weights, among=among)
+            assert np.array_equal(alone[among], full[among])
+            assert full[among].max() > 0  # the images share words with the query: there is something to get wrong
+
+
+def test_the_best_scores_come_as_a_stable_sort_orders_them_ties_and_all() -> None:
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        scores = rng.integers(0, int(rng.integers(1, 30)), int(rng.integers(1, 5000))).astype(float)
+        count = int(rng.integers(1, 150))
+        assert np.array_equal(_best(scores, count), np.argsort(-scores, kind="stable")[:count])
