@@ -388,18 +388,18 @@ def references_for(store: Store, settings: Settings | None = None) -> References
         found = _BY_STORE.get(store)
         if found is None:
             settings = settings or get_settings()
-            folder = reuse_folder(store, settings.reuse_index_dir)
+            folder = reuse_folder(store, settings)
             found = _BY_STORE[store] = References(store, folder=folder, memory_rows=settings.reuse_memory_rows)
         return found
 
 
-def reuse_folder(store: Store, configured: Path | None) -> Path | None:
-    """Where the host keeps its reuse file: as configured; else beside a SQLite store file, else in
-    the user's cache folder; None for an in-memory store (no other process can share its rows)."""
+def reuse_folder(store: Store, settings: Settings) -> Path | None:
+    """Where the host keeps its reuse file: `REUSE_INDEX_DIR`, else where it keeps its catalogs'
+    feature files; None for an in-memory store (no other process can share its rows)."""
     url = make_url(store.url)
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
         return None
-    return configured or feature_folder(store, None)
+    return settings.reuse_index_dir or feature_folder(store, settings.catalog_feature_dir)
 
 
 def add_reference(

@@ -212,20 +212,32 @@ class HostFile:
 
     def open(self, build: Callable[[], Built], trusted: Callable[[Built], bool]) -> ReuseFile:
         """The current file; built from `build` under the lock when there is none, or none to trust
-        (damaged, foreign, or not `trusted`: of rows the store no longer has)."""
+        (damaged, foreign, or not `trusted`: of rows the store no longer has). Processes that only
+        open it hold the lock shared, so they check the file at the same time."""
         with open(self._lock_path, "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                found = ReuseFile(self.path, self.store_key)
-                if trusted(found.built):
-                    return found
-                logger.warning("reuse file %s is of rows the store no longer has: built again", self.path)
-            except FileNotFoundError:
-                pass
-            except ReuseFileError as exc:
-                logger.warning("reuse file %s not used (%s): built again", self.path, exc)
+            fcntl.flock(lock, fcntl.LOCK_SH)
+            found = self._trusted(trusted)
+            if found is not None:
+                return found
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another process may have built it meanwhile
+            found = self._trusted(trusted)
+            if found is not None:
+                return found
             self._write(build())
             return ReuseFile(self.path, self.store_key)
+
+    def _trusted(self, trusted: Callable[[Built], bool]) -> ReuseFile | None:
+        try:
+            found = ReuseFile(self.path, self.store_key)
+        except FileNotFoundError:
+            return None
+        except ReuseFileError as exc:
+            logger.warning("reuse file %s not used (%s): built again", self.path, exc)
+            return None
+        if trusted(found.built):
+            return found
+        logger.warning("reuse file %s is of rows the store no longer has: built again", self.path)
+        return None
 
     def next_generation(self, mapped_from: tuple[int, int, int], built: Callable[[], Built]) -> bool:
         """Write the next generation from `built` unless another process is writing one or wrote one

@@ -13,8 +13,9 @@ import pytest
 
 from evidence_check.imaging import fingerprint as fp
 from evidence_check.index import TAIL_SIZE, TenantIndex, search_parts
-from evidence_check.references import References, reuse_folder
+from evidence_check.references import References, references_for, reuse_folder
 from evidence_check.reuse_file import Built, HostFile, ReuseFile, ReuseFileError
+from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.reuse_tables import StoredPrint, fingerprint_row
 
@@ -106,7 +107,7 @@ def test_the_file_is_built_mapped_and_used_and_a_row_added_after_it_is_found(
     filled: tuple[Store, np.ndarray, np.ndarray], tmp_path: Path
 ) -> None:
     store, pdq, phash = filled
-    folder = reuse_folder(store, None)
+    folder = reuse_folder(store, Settings())
     assert folder is not None and folder.parent == tmp_path
     references = References(store, folder=folder)
     assert references._mapped is not None and references._mapped.built.high_water == 600
@@ -129,7 +130,7 @@ def test_a_second_process_maps_the_same_file_and_each_sees_the_others_rows(
     filled: tuple[Store, np.ndarray, np.ndarray],
 ) -> None:
     store, pdq, phash = filled
-    folder = reuse_folder(store, None)
+    folder = reuse_folder(store, Settings())
     assert folder is not None
     references = References(store, folder=folder)
     assert references._mapped is not None
@@ -161,7 +162,7 @@ def test_a_damaged_or_foreign_file_is_built_again_never_used(
     filled: tuple[Store, np.ndarray, np.ndarray], damage: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     store, pdq, phash = filled
-    folder = reuse_folder(store, None)
+    folder = reuse_folder(store, Settings())
     assert folder is not None
     first = References(store, folder=folder)
     assert first._mapped is not None
@@ -208,7 +209,7 @@ def test_past_its_bound_the_memory_part_becomes_the_next_generation_which_others
     filled: tuple[Store, np.ndarray, np.ndarray],
 ) -> None:
     store, pdq, phash = filled
-    folder = reuse_folder(store, None)
+    folder = reuse_folder(store, Settings())
     assert folder is not None
     writer, reader = References(store, folder=folder, memory_rows=5), References(store, folder=folder, memory_rows=1000)
     assert writer._mapped is not None and reader._mapped is not None
@@ -227,3 +228,25 @@ def test_past_its_bound_the_memory_part_becomes_the_next_generation_which_others
         assert references._mapped.built.high_water == 608 and references.index.in_memory() == {}
         assert found_ids(references, "a", new_pdq[7], new_phash[7]) == []
         assert found_ids(references, "a", pdq[0], phash[0]) == [1]
+
+
+def test_a_folder_it_cannot_write_leaves_every_row_in_memory(
+    filled: tuple[Store, np.ndarray, np.ndarray], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store, pdq, phash = filled
+    blocked = tmp_path / "a file, not a folder"
+    blocked.write_text("")
+    references = References(store, folder=blocked / "reuse")
+    assert references._mapped is None and "indexing every photo in memory" in caplog.text
+    assert found_ids(references, "a", pdq[20], phash[20]) == [21]
+    assert sum(len(codes[0]) for codes in references.index.in_memory().values()) == 600
+
+
+def test_the_process_references_use_the_configured_folder(filled: tuple[Store, np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    store, pdq, phash = filled
+    settings = Settings(reuse_index_dir=tmp_path / "reuse files", reuse_memory_rows=100)
+    references = references_for(store, settings)
+    assert references._mapped is not None and references._bound == 100
+    assert sorted(p.suffix for p in (tmp_path / "reuse files").iterdir()) == [".index", ".lock"]
+    assert found_ids(references, "b", pdq[41], phash[41]) == [42]
+    assert reuse_folder(Store("sqlite://"), settings) is None  # an in-memory store: nothing to share
