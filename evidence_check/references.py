@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -39,7 +39,7 @@ from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
 from evidence_check.imaging.preview import preview_jpeg
 from evidence_check.index import Hit
 from evidence_check.measure import Measurements
-from evidence_check.reuse_file import Built, FingerprintIndex, HostFile, ReuseFile, extended
+from evidence_check.reuse_file import Built, FingerprintIndex, HostFile, ReuseFile, anchor, extended
 from evidence_check.reuse_rows import Cursor, build
 from evidence_check.settings import Settings, get_settings
 from evidence_check.store import Store, StoreError
@@ -246,22 +246,25 @@ class References:
         self._mapped, self._memory_rows, self._next_try = opened, len(rows), self._bound
 
     def _trusted(self, built: Built) -> bool:
-        """False for a file of rows the store no longer has (a store emptied or restored under the same URL)."""
+        """False for a file of rows the store does not have (a store emptied, filled again or
+        restored under the same URL): its high-water row is not the file's."""
+        if built.high_water == 0:
+            return True
         with self.store.engine.connect() as connection:
-            highest = connection.execute(select(func.max(FingerprintRow.id))).scalar() or 0
-        return highest >= built.high_water
+            pdq = connection.execute(select(FingerprintRow.pdq).where(FingerprintRow.id == built.high_water)).scalar()
+        return pdq is not None and anchor(bytes(pdq)) == built.anchor
 
     def _write_next_generation(self) -> None:
         """In a thread: the mapped file and the rows in memory as the host's next file."""
         assert self._host is not None and self._mapped is not None
         host, mapped = self._host, self._mapped
-        rows, high_water = self.index.in_memory(), self._cursor.last_id
+        rows, high_water, anchored = self.index.in_memory(), self._cursor.last_id, self._cursor.anchored
         gaps = self._cursor.wall_gaps(self._clock())
         self._writing, self._next_try = True, self._memory_rows + max(1, self._bound // 10)
 
         def write() -> None:
             try:
-                host.next_generation(mapped.identity, lambda: extended(mapped.built, rows, high_water, gaps))
+                host.next_generation(mapped.identity, lambda: extended(mapped.built, rows, high_water, gaps, anchored))
             except (OSError, ValueError) as exc:
                 logger.warning("could not write the reuse file's next generation (%s)", exc)
             finally:

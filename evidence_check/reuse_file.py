@@ -60,6 +60,7 @@ class Built:
     tenants: dict[str, TenantIndex]
     high_water: int
     gaps: dict[int, float]  # row id -> when first missed (seconds since the epoch)
+    anchor: str = ""  # `anchor` of the high-water row's PDQ codes: the store still has that row
 
 
 def write(out: BinaryIO, built: Built, store_key: str) -> None:
@@ -93,7 +94,7 @@ def write(out: BinaryIO, built: Built, store_key: str) -> None:
         owners, pdq, phash = index.arrays()
         tenants[tenant] = {"owners": put(owners), "pdq": channel(pdq), "phash": channel(phash)}
     footer = json.dumps(
-        {"store": store_key, "high_water": built.high_water, "gaps": sorted(built.gaps.items()),
+        {"store": store_key, "high_water": built.high_water, "anchor": built.anchor, "gaps": sorted(built.gaps.items()),
          "data_crc": crc, "tenants": tenants}  # fmt: skip
     ).encode()
     out.write(footer)
@@ -135,7 +136,7 @@ class ReuseFile:
             self._end = start
             tenants = {name: self._tenant(parts) for name, parts in described["tenants"].items()}
             gaps = {int(row_id): float(when) for row_id, when in described["gaps"]}
-            self.built = Built(tenants, int(described["high_water"]), gaps)
+            self.built = Built(tenants, int(described["high_water"]), gaps, str(described["anchor"]))
         except (KeyError, TypeError, ValueError) as exc:  # well formed, checksummed, yet wrong
             raise ReuseFileError(f"the footer does not describe the data ({exc})") from None
 
@@ -265,12 +266,24 @@ class HostFile:
             partial.unlink(missing_ok=True)
 
 
-def extended(built: Built, rows: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], high_water: int, gaps: dict[int, float]) -> Built:
+def anchor(pdq: bytes) -> str:
+    """What a file keeps of its high-water row, to tell the store it was built from from another
+    store under the same URL (emptied and filled again, restored)."""
+    return hashlib.sha256(pdq).hexdigest()[:32]
+
+
+def extended(
+    built: Built,
+    rows: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+    high_water: int,
+    gaps: dict[int, float],
+    anchored: str,
+) -> Built:
     """The mapped tenants with rows indexed since (per tenant: row ids, PDQ and pHash codes)."""
     tenants = dict(built.tenants)
     for tenant, (owners, pdq, phash) in rows.items():
         tenants[tenant] = tenants.get(tenant, TenantIndex()).extended(owners, pdq, phash)
-    return Built(tenants, high_water, gaps)
+    return Built(tenants, high_water, gaps, anchored)
 
 
 class FingerprintIndex:

@@ -17,7 +17,7 @@ import numpy as np
 from sqlalchemy import Connection, bindparam, select
 
 from evidence_check.index import TenantIndex
-from evidence_check.reuse_file import Built, Items
+from evidence_check.reuse_file import Built, Items, anchor
 from evidence_check.store import Store
 from evidence_check.store.reuse_tables import FingerprintRow
 
@@ -39,9 +39,10 @@ class Cursor:
     """How far a reader of the fingerprint rows got: the highest row id seen, and the ids skipped
     below it that are still looked for -> when first missed (on the reader's clock)."""
 
-    def __init__(self, last_id: int = 0, gaps: dict[int, float] | None = None) -> None:
+    def __init__(self, last_id: int = 0, gaps: dict[int, float] | None = None, anchored: str = "") -> None:
         self.last_id = last_id
         self.gaps = dict(gaps or {})
+        self._anchored, self._last_pdq = anchored, b""  # the last row's (`reuse_file.anchor`)
 
     def newer(self, connection: Connection, now: float, batch: int | None = None) -> Iterable[Sequence[Any]]:
         """The rows after `last_id` and the gaps' that arrived (gaps older than GAP_SECONDS dropped),
@@ -59,18 +60,18 @@ class Cursor:
         """Rows by tenant as `TenantIndex.add_many` takes them, the cursor moved past them."""
         by_tenant: dict[str, list[tuple[int, Sequence[bytes], Sequence[bytes]]]] = {}
         for row_id, tenant, pdq, phash in rows:
-            self.seen(row_id, now)
+            self.seen(row_id, now, pdq)
             pdq_codes = [bytes(pdq[i : i + 32]) for i in range(0, len(pdq), 32)]
             phash_codes = [bytes(phash[i : i + 8]) for i in range(0, len(phash), 8)]
             by_tenant.setdefault(tenant, []).append((row_id, pdq_codes, phash_codes))
         self.trim()
         return dict(by_tenant)
 
-    def seen(self, row_id: int, now: float) -> None:
+    def seen(self, row_id: int, now: float, pdq: bytes) -> None:
         if row_id > self.last_id:
             skipped = range(max(self.last_id + 1, row_id - MAX_GAPS), row_id)
             self.gaps.update(dict.fromkeys(skipped, now))
-            self.last_id = row_id
+            self.last_id, self._last_pdq = row_id, pdq
         else:
             self.gaps.pop(row_id, None)
 
@@ -83,11 +84,18 @@ class Cursor:
         wall = time.time()
         return {i: wall - (now - t) for i, t in self.gaps.items()}
 
+    @property
+    def anchored(self) -> str:
+        """`reuse_file.anchor` of the last row's PDQ codes."""
+        if self._last_pdq:
+            self._anchored, self._last_pdq = anchor(bytes(self._last_pdq)), b""
+        return self._anchored
+
     @classmethod
     def from_file(cls, built: Built, now: float) -> Cursor:
         """Where a reader of the rows newer than a reuse file starts, on the reader's clock."""
         wall = time.time()
-        return cls(built.high_water, {i: now - (wall - t) for i, t in built.gaps.items()})
+        return cls(built.high_water, {i: now - (wall - t) for i, t in built.gaps.items()}, built.anchor)
 
 
 def build(store: Store, clock: Callable[[], float] = time.monotonic) -> Built:
@@ -97,7 +105,7 @@ def build(store: Store, clock: Callable[[], float] = time.monotonic) -> Built:
     with store.engine.connect() as connection:
         for rows in cursor.newer(connection, now, BUILD_BATCH):
             for row_id, tenant, pdq, phash in rows:
-                cursor.seen(row_id, now)
+                cursor.seen(row_id, now, pdq)
                 if len(pdq) % 32 or len(phash) % 8 or len(pdq) // 32 != len(phash) // 8:
                     raise ValueError(f"fingerprint row {row_id} does not hold one pHash code per PDQ code")
                 owners, pdq_codes, phash_codes = found.setdefault(tenant, ([], bytearray(), bytearray()))
@@ -111,4 +119,4 @@ def build(store: Store, clock: Callable[[], float] = time.monotonic) -> Built:
         )
         for tenant, (owners, pdq, phash) in found.items()
     }
-    return Built(tenants, cursor.last_id, cursor.wall_gaps(now))
+    return Built(tenants, cursor.last_id, cursor.wall_gaps(now), cursor.anchored)

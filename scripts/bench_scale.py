@@ -27,12 +27,12 @@ building the host's catalog feature file.
 
 `--reuse-only` measures the reuse index alone, on a store of `--photos` real fingerprint rows
 (SQLite under `--work`, one tenant, a random PDQ and pHash code each, built once per size and
-kept). Each worker opens the store's reuse index as `verify` and `serve` do (`references_for`):
-with this tree, the host's reuse file in `--work`/files (the first worker of a host builds it; a
-row "first start" measures that); with `--tree` (a copy of another commit's tree, e.g. made by
-`git archive`), that commit's code. It prints the start time, RSS per worker and of it the shared
-(file-backed) part, and the index lookup's p50/p99 over 200 near copies of stored photos, each
-checked to find its photo first.
+kept). Each worker opens the store's reuse index as `verify` and `serve` do (`references_for`),
+with this tree or with `--tree` (a copy of another commit's tree, e.g. made by `git archive`).
+Code with a host reuse file keeps it in `--work`/files; its first row, "first start", is one
+worker building it. It prints the start time, RSS per worker and of it the shared (file-backed)
+part, and the index lookup's p50/p99 over 200 near copies of stored photos, each checked to find
+its photo first.
 """
 
 from __future__ import annotations
@@ -339,7 +339,7 @@ def run_reuse(args: argparse.Namespace) -> None:
     code = f"--tree {args.tree}" if args.tree else "this tree, the host's reuse file"
     print(f"{args.photos:,} reuse photos ({code})")
     print(f"{'workers':>7} {'start s':>8} {'RSS MB':>7} {'shared':>7} {'private':>7} {'peak MB':>8} {'lookup p50':>10} {'p99':>6}")
-    plan = [(1, True)] if not args.tree else []
+    plan = [(1, True)] if not args.tree or (args.tree / "evidence_check" / "reuse_file.py").exists() else []
     for workers, first_start in [*plan, *((w, False) for w in args.workers)]:
         if first_start:
             for old in files.glob("reuse-*"):

@@ -187,7 +187,8 @@ def test_a_damaged_or_foreign_file_is_built_again_never_used(
     ReuseFile(path, HostFile(folder, store.url).store_key)  # the file rebuilt opens
 
 
-def test_a_file_of_rows_the_store_no_longer_has_is_built_again(tmp_path: Path) -> None:
+@pytest.mark.parametrize("refilled", [5, 25])
+def test_a_file_of_rows_the_store_does_not_have_is_built_again(tmp_path: Path, refilled: int) -> None:
     folder = tmp_path / "files"
     pdq, phash = random_codes(np.random.default_rng(4), 20)
     store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
@@ -196,13 +197,15 @@ def test_a_file_of_rows_the_store_no_longer_has_is_built_again(tmp_path: Path) -
     assert found_ids(References(store, folder=folder), "a", pdq[15], phash[15]) == [16]
     store.close()
     (tmp_path / "store.sqlite3").unlink()
-    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")  # the same URL, emptied: ids start again
-    for i in range(5):
-        add_row(store, "b", pdq[i], phash[i], f"r{i}")
+    # The same URL, emptied and filled again with fewer rows or more: ids 1.. name other photos.
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    other_pdq, other_phash = random_codes(np.random.default_rng(5), refilled)
+    for i in range(refilled):
+        add_row(store, "a", other_pdq[i], other_phash[i], f"other{i}")
     references = References(store, folder=folder)
-    assert references._mapped is not None and references._mapped.built.high_water == 5
+    assert references._mapped is not None and references._mapped.built.high_water == refilled
     assert found_ids(references, "a", pdq[2], phash[2]) == []
-    assert found_ids(references, "b", pdq[2], phash[2]) == [3]
+    assert found_ids(references, "a", other_pdq[2], other_phash[2]) == [3]
 
 
 def test_past_its_bound_the_memory_part_becomes_the_next_generation_which_others_map(
