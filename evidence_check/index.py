@@ -188,10 +188,8 @@ class _Codes:
         self.tail_start = self.count
 
     def _level(self, entries: np.ndarray) -> _Level:
-        return _Level(entries, self.channel.hash_bits, self._copies(entries))
-
-    def _copies(self, entries: np.ndarray) -> np.ndarray | None:
-        return self.codes[(entries & _LOW).astype(np.int64)] if self.channel.copies else None
+        copies = self.codes[(entries & _LOW).astype(np.int64)] if self.channel.copies else None
+        return _Level(entries, self.channel.hash_bits, copies)
 
     def range_search(self, queries: np.ndarray, indexed: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(query row, distance, code number) of the codes found within the channel's radius.
@@ -200,7 +198,8 @@ class _Codes:
         `indexed`: the codes of the whole index this is a part of (it sets the probe's width).
         """
         radius = self.channel.radius
-        probes = self._probes(queries, self.count if indexed is None else indexed)  # (nhash, probes), each query's probes side by side
+        # (nhash, probes), each query's probes side by side
+        probes = self._probes(queries, self.count if indexed is None else indexed)
         per_query = probes.shape[1] // len(queries)
         rows_out, distances_out, ids_out = [], [], []
         for level in self.levels:

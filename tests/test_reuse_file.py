@@ -47,22 +47,28 @@ def test_a_search_over_the_mapped_file_finds_what_the_index_in_memory_finds(tmp_
     rng = np.random.default_rng(25)
     total = 3 * TAIL_SIZE + 1000
     pdq, phash = random_codes(rng, total)
-    in_memory = TenantIndex()
+    in_memory, unsealed = TenantIndex(), TenantIndex()
     # In several adds, so the file holds a large level, a small one and a tail sorted in.
-    for start, stop in ((0, 2 * TAIL_SIZE), (2 * TAIL_SIZE, 2 * TAIL_SIZE + 500), (2 * TAIL_SIZE + 500, total)):
-        in_memory.add_many((i + 1, [pdq[i].tobytes()], [phash[i].tobytes()]) for i in range(start, stop))
-    mapped = mapped_copy(tmp_path, in_memory)
+    batches = ((0, 2 * TAIL_SIZE), (2 * TAIL_SIZE, 2 * TAIL_SIZE + 500), (2 * TAIL_SIZE + 500, total - 300), (total - 300, total))
+    for start, stop in batches:
+        for index in (in_memory, unsealed):
+            index.add_many((i + 1, [pdq[i].tobytes()], [phash[i].tobytes()]) for i in range(start, stop))
+    mapped = mapped_copy(tmp_path, in_memory)  # writing the file sorts in_memory's tail into its levels
     assert isinstance(mapped._owner, np.ndarray) and not mapped._owner.flags.writeable
-    queries = []
-    for target in rng.choice(total, 40, replace=False):
-        queries.append(query(near(rng, pdq[target], int(rng.integers(0, 40))), near(rng, phash[target], int(rng.integers(0, 14)))))
-    queries += [query(*(c.tobytes() for c in pair)) for pair in zip(*random_codes(rng, 20), strict=True)]
+    assert unsealed._pdq.tail.ntotal == 300 and in_memory._pdq.tail.ntotal == 0
     hits = 0
-    for codes in queries:
+    for target in [*rng.choice(total, 40, replace=False), *range(total - 300, total, 30)]:
+        pdq_flips, phash_flips = int(rng.integers(0, 40)), int(rng.integers(0, 14))
+        codes = query(near(rng, pdq[target], pdq_flips), near(rng, phash[target], phash_flips))
         expected = in_memory.search([codes])
         assert mapped.search([codes]) == expected
-        hits += bool(expected)
+        if pdq_flips <= 19 and phash_flips <= 11:  # within what the levels always find, as the exact tail does
+            assert unsealed.search([codes]) == expected
+        hits += bool(expected) and expected[0].entry_id == target + 1
     assert hits >= 40  # the near copies were found, so the comparison compared something
+    for pair in zip(*random_codes(rng, 20), strict=True):
+        codes = query(*(c.tobytes() for c in pair))
+        assert mapped.search([codes]) == in_memory.search([codes]) == unsealed.search([codes])
 
 
 def test_a_tenant_split_between_the_file_and_memory_searches_as_one_index(tmp_path: Path) -> None:
