@@ -11,7 +11,10 @@ and every process maps it at its next sync. The page cache holds the file once f
 
 A file is written under a temporary name and renamed, so a reader sees a whole file or the last
 one; a file that is truncated, of another layout, of another store, or whose bytes do not match
-its checksum is never used: it is built again.
+its checksum is never used: it is built again. Reading 2 GB to check the checksum takes seconds,
+so the host checks a file once: the process that did records the file's identity (device, inode,
+size, modification and change times) beside it, and a process opening the same identity relies on
+that record; a file written to since has another.
 
 Layout: arrays one after another (each at a multiple of 64 bytes), a JSON footer saying where each
 is and what the file was built from, the footer's offset (uint64), its CRC-32 (uint32, with the
@@ -102,9 +105,10 @@ def write(out: BinaryIO, built: Built, store_key: str) -> None:
 
 
 class ReuseFile:
-    """An open reuse file, checked whole before anything in it is used."""
+    """An open reuse file, checked whole before anything in it is used, unless `checked` is its
+    identity and data checksum (this host checked it already)."""
 
-    def __init__(self, path: Path, store_key: str) -> None:
+    def __init__(self, path: Path, store_key: str, checked: list[int] | None = None) -> None:
         fd = os.open(path, os.O_RDONLY)
         try:
             self.identity = _identity(os.fstat(fd))
@@ -131,7 +135,9 @@ class ReuseFile:
             described = json.loads(footer)
             if described["store"] != store_key:
                 raise ReuseFileError("built from another store")
-            if _data_crc(fd, start) != described["data_crc"]:
+            self.checked = [*self.identity, int(described["data_crc"])]
+            self.checked_now = checked != self.checked
+            if self.checked_now and _data_crc(fd, start) != described["data_crc"]:
                 raise ReuseFileError("the data does not match its checksum")
             self._end = start
             tenants = {name: self._tenant(parts) for name, parts in described["tenants"].items()}
@@ -176,9 +182,10 @@ class ReuseFile:
         return np.frombuffer(self._buffer, dtype, count, offset).reshape(shape)
 
 
-def _identity(stat: os.stat_result) -> tuple[int, int, int]:
-    """What tells one generation of the file from the next (it is replaced by a rename)."""
-    return stat.st_dev, stat.st_ino, stat.st_mtime_ns
+def _identity(stat: os.stat_result) -> tuple[int, ...]:
+    """What tells one generation of the file from the next (renamed in place), or from itself
+    written to since."""
+    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
 
 
 def _data_crc(fd: int, end: int) -> int:
@@ -203,8 +210,9 @@ class HostFile:
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / f"reuse-{self.store_key[:16]}.index"
         self._lock_path = folder / f"reuse-{self.store_key[:16]}.lock"
+        self._checked_path = folder / f"reuse-{self.store_key[:16]}.checked"
 
-    def changed(self, since: tuple[int, int, int] | None) -> bool:
+    def changed(self, since: tuple[int, ...] | None) -> bool:
         """Whether the file on disk is not the one with this identity (another generation, or none)."""
         try:
             return _identity(os.stat(self.path)) != since
@@ -225,11 +233,15 @@ class HostFile:
             if found is not None:
                 return found
             self._write(build())
-            return ReuseFile(self.path, self.store_key)
+            return self._checked(ReuseFile(self.path, self.store_key))
 
     def _trusted(self, trusted: Callable[[Built], bool]) -> ReuseFile | None:
         try:
-            found = ReuseFile(self.path, self.store_key)
+            checked = json.loads(self._checked_path.read_text())
+        except (OSError, ValueError):
+            checked = None
+        try:
+            found = self._checked(ReuseFile(self.path, self.store_key, checked))
         except FileNotFoundError:
             return None
         except ReuseFileError as exc:
@@ -240,7 +252,18 @@ class HostFile:
         logger.warning("reuse file %s is of rows the store no longer has: built again", self.path)
         return None
 
-    def next_generation(self, mapped_from: tuple[int, int, int], built: Callable[[], Built]) -> bool:
+    def _checked(self, found: ReuseFile) -> ReuseFile:
+        """Record that `found` was checked whole (a process that cannot write the record checks again)."""
+        if found.checked_now:
+            partial = self._checked_path.with_name(f"{self._checked_path.name}.{os.getpid()}.partial")
+            try:
+                partial.write_text(json.dumps(found.checked))
+                os.replace(partial, self._checked_path)
+            except OSError:
+                partial.unlink(missing_ok=True)
+        return found
+
+    def next_generation(self, mapped_from: tuple[int, ...], built: Callable[[], Built]) -> bool:
         """Write the next generation from `built` unless another process is writing one or wrote one
         since `mapped_from` was mapped; True when written."""
         with open(self._lock_path, "w") as lock:
@@ -251,6 +274,7 @@ class HostFile:
             if self.changed(mapped_from):
                 return False
             self._write(built())
+            self._checked(ReuseFile(self.path, self.store_key))  # here, so that the others need not
             return True
 
     def _write(self, built: Built) -> None:

@@ -118,6 +118,10 @@ def test_the_file_is_built_mapped_and_used_and_a_row_added_after_it_is_found(
     references = References(store, folder=folder)
     assert references._mapped is not None and references._mapped.built.high_water == 600
     assert sum(len(index) for index in references._mapped.built.tenants.values()) == 600
+    # The file was checked whole once, by the process that built it; the next relies on that.
+    again = References(store, folder=folder)
+    assert again._mapped is not None and not again._mapped.checked_now
+    assert again._mapped.identity == references._mapped.identity
     assert references.index.in_memory() == {}  # every row is in the file
     assert found_ids(references, "a", pdq[10], phash[10]) == [11]
     assert found_ids(references, "b", pdq[11], phash[11]) == [12]
@@ -184,8 +188,8 @@ def test_a_damaged_or_foreign_file_is_built_again_never_used(
     else:
         data = bytearray()
     path.write_bytes(bytes(data))
-    with pytest.raises(ReuseFileError):
-        ReuseFile(path, HostFile(folder, store.url).store_key)
+    with pytest.raises(ReuseFileError):  # whatever this host checked before: the file was written to since
+        ReuseFile(path, HostFile(folder, store.url).store_key, first._mapped.checked)
     again = References(store, folder=folder)
     assert again._mapped is not None and again._mapped.built.high_water == 600
     assert "built again" in caplog.text
@@ -256,6 +260,6 @@ def test_the_process_references_use_the_configured_folder(filled: tuple[Store, n
     settings = Settings(reuse_index_dir=tmp_path / "reuse files", reuse_memory_rows=100)
     references = references_for(store, settings)
     assert references._mapped is not None and references._bound == 100
-    assert sorted(p.suffix for p in (tmp_path / "reuse files").iterdir()) == [".index", ".lock"]
+    assert sorted(p.suffix for p in (tmp_path / "reuse files").iterdir()) == [".checked", ".index", ".lock"]
     assert found_ids(references, "b", pdq[41], phash[41]) == [42]
     assert reuse_folder(Store("sqlite://"), settings) is None  # an in-memory store: nothing to share
