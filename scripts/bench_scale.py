@@ -32,7 +32,8 @@ with this tree or with `--tree` (a copy of another commit's tree, e.g. made by `
 Code with a host reuse file keeps it in `--work`/files; its first row, "first start", is one
 worker building it. It prints the start time, RSS per worker and of it the shared (file-backed)
 part, and the index lookup's p50/p99 over 200 near copies of stored photos, each checked to find
-its photo first.
+its photo first; with a host file, the one-worker row also writes the file's next generation with
+`REUSE_MEMORY_ROWS` new photos (into a scratch folder) and prints its time and peak RSS.
 """
 
 from __future__ import annotations
@@ -319,7 +320,32 @@ def reuse_worker(args: argparse.Namespace) -> None:
         hits = references.index.search(TENANT, [query])
         lookups.append((time.perf_counter() - t) * 1000)
         first += int(bool(hits) and hits[0].entry_id == int(row) + 1)
-    print(json.dumps({"start_s": start_s, "at_start": at_start, "after": memory(), "lookup": lookups, "first": first}))
+    result = {"start_s": start_s, "at_start": at_start, "after": memory(), "lookup": lookups, "first": first}
+    if args.generation:
+        result["generation_s"] = next_generation(references, args.work / "generation")
+        result["generation_peak"] = memory()["peak"]
+    print(json.dumps(result))
+
+
+def next_generation(references: Any, folder: Path) -> float:
+    """Seconds to write the host file's next generation with `REUSE_MEMORY_ROWS` (default) new
+    photos, and check it, as the worker past the bound does (into `folder`, then deleted)."""
+    import shutil
+
+    from evidence_check.reuse_file import HostFile, ReuseFile, extended
+    from evidence_check.settings import Settings
+
+    mapped = references._mapped
+    rows = Settings().reuse_memory_rows
+    pdq, phash = _reuse_codes(10**6, rows)
+    owners = np.arange(mapped.built.high_water + 1, mapped.built.high_water + 1 + rows, dtype=np.int64)
+    host = HostFile(folder, references.store.url)
+    started = time.perf_counter()
+    host._write(extended(mapped.built, {TENANT: (owners, pdq, phash)}, int(owners[-1]), {}, ""))
+    ReuseFile(host.path, host.store_key)
+    took = time.perf_counter() - started
+    shutil.rmtree(folder)
+    return took
 
 
 def _flipped(rng: np.random.Generator, code: np.ndarray, bits: int) -> bytes:
@@ -339,12 +365,16 @@ def run_reuse(args: argparse.Namespace) -> None:
     code = f"--tree {args.tree}" if args.tree else "this tree, the host's reuse file"
     print(f"{args.photos:,} reuse photos ({code})")
     print(f"{'workers':>7} {'start s':>8} {'RSS MB':>7} {'shared':>7} {'private':>7} {'peak MB':>8} {'lookup p50':>10} {'p99':>6}")
-    plan = [(1, True)] if not args.tree or (args.tree / "evidence_check" / "reuse_file.py").exists() else []
+    with_file = not args.tree or (args.tree / "evidence_check" / "reuse_file.py").exists()
+    plan = [(1, True)] if with_file and not args.keep_file else []
     for workers, first_start in [*plan, *((w, False) for w in args.workers)]:
         if first_start:
             for old in files.glob("reuse-*"):
                 old.unlink()
-        command = [sys.executable, __file__, "--reuse-only", "--worker", "--store", str(path), "--photos", str(args.photos)]
+        command = [sys.executable, __file__, "--reuse-only", "--worker", "--store", str(path), "--photos", str(args.photos),
+                   "--work", str(args.work)]  # fmt: skip
+        if with_file and workers == 1 and not first_start:
+            command.append("--generation")
         if args.tree:
             command += ["--tree", str(args.tree)]
         env = {**os.environ, "EVIDENCE_CHECK_REUSE_INDEX_DIR": str(files)}
@@ -365,6 +395,10 @@ def run_reuse(args: argparse.Namespace) -> None:
             + "{:>10.2f} {:>6.2f}".format(*_percentiles([v for r in results for v in r["lookup"]])),
             flush=True,
         )
+        for result in results:
+            if "generation_s" in result:
+                print(f"the next generation of the file written and checked in {result['generation_s']:.1f} s, "
+                      f"peak RSS {result['generation_peak']:.0f} MB")  # fmt: skip
 
 
 def _mean(results: list[dict[str, Any]], key: str, sub: str | None = None) -> float:
@@ -389,6 +423,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench-scale"))
     parser.add_argument("--reuse-only", action="store_true", help="measure the reuse index alone")
     parser.add_argument("--tree", type=Path, help="with --reuse-only: measure this copy of another commit's tree")
+    parser.add_argument("--keep-file", action="store_true", help="with --reuse-only: no first start (the file is built)")
+    parser.add_argument("--generation", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--store", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
