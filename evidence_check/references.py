@@ -72,7 +72,8 @@ FAR_AGREEMENT = 0.95
 # What a candidate without stored features gets: only the hash rule can confirm it.
 UNVERIFIED = fp.Verification(0, 0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
-# Built once: fetching a search's candidates through an ORM session cost more than the lookup.
+# Built once, as `reuse_rows`' selects are: built for each search through an ORM session, a select
+# cost 1.4 ms CPU against 0.15 (SQLite).
 _STORED = select(
     FingerprintRow.id,
     FingerprintRow.tenant,
@@ -105,7 +106,6 @@ class Candidate:
     pdq_distance: int
     phash_distance: int
     variant: int
-
 
 
 @dataclass(frozen=True)
