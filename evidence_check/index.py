@@ -18,9 +18,12 @@ A lookup sends the eight dihedral variants of each query code to PDQ (so mirrore
 copies are found without storing eight codes per picture); only codes found in the hash tables are
 compared in full. Nothing scans the codes in Python.
 
-The index lives in memory; the store is the truth (`references.References` rebuilds it from the
-stored fingerprints at start and adds each new one). Local features stay in the store; the check
-fetches them for the few candidates.
+The store is the truth. A tenant's index is one or two `TenantIndex` parts: the part of the host's
+reuse file (`reuse_file.py`: sorted levels memory-mapped read-only, shared by the host's processes)
+and the part in this process's memory (rows newer than the file); `references.References` keeps
+both in step with the store. The parts hold different rows; a search asks both and probes as for
+one index of their total size. Local features stay in the store; the check fetches them for the
+few candidates.
 """
 
 from __future__ import annotations
@@ -28,10 +31,8 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 import faiss
 import numpy as np
@@ -79,15 +80,12 @@ PHASH = Channel("phash", 64, 4, 16, 1, 14, copies=True, wide_until=2_000_000, wi
 
 
 @dataclass(frozen=True)
-class Entry:
-    """One indexed picture and what it was: an earlier claim's photo, a listing photo, a reference."""
+class LevelArrays:
+    """What a `_Level` is made of, as written to and mapped from the host's reuse file."""
 
-    entry_id: int  # the store's fingerprint row id
-    kind: str  # "claim" | "listing" | "stock" | "review"
-    ref_id: str  # claim id, SKU or reference id
-    customer_id: str | None
-    image_id: str  # sha256 of the file
-    first_seen: datetime
+    entries: np.ndarray  # (nhash, size) uint64, each table sorted
+    directory: np.ndarray  # (nhash, 2**directory_bits + 1) offsets into entries.ravel()
+    copies: np.ndarray | None  # (nhash, size, code bytes) when the channel keeps copies
 
 
 @dataclass(frozen=True)
@@ -98,14 +96,6 @@ class Hit:
     pdq_distance: int  # best over the query's variants and the entry's codes; 256 when not found
     phash_distance: int  # likewise, 64 when not found
     variant: int  # the query's dihedral variant that matched best (fingerprint.DIHEDRAL)
-
-
-@dataclass(frozen=True)
-class Candidate:
-    entry: Entry
-    pdq_distance: int
-    phash_distance: int
-    variant: int
 
 
 class _Codes:
@@ -144,6 +134,33 @@ class _Codes:
         tables = sum(level.nbytes for level in self.levels)
         return self.count * self.nbytes + tables + self.tail.ntotal * self.nbytes
 
+    @classmethod
+    def from_arrays(cls, channel: Channel, codes: np.ndarray, levels: Sequence[LevelArrays]) -> _Codes:
+        """Codes all sorted into levels, from arrays kept elsewhere (a mapped file)."""
+        made = cls(channel)
+        made.codes, made.count = codes, len(codes)
+        made.tail_start = made.count
+        made.levels = [_Level(level.entries, channel.hash_bits, level.copies, level.directory) for level in levels]
+        made.levels += [made._level(np.zeros((channel.nhash, 0), np.uint64)) for _ in range(2 - len(levels))]
+        return made
+
+    def extended(self, codes: np.ndarray) -> _Codes:
+        """A new `_Codes` holding these codes and `codes` after them, all in levels (this one unchanged)."""
+        made = _Codes(self.channel)
+        made.codes = np.concatenate([self.codes[: self.count], codes.reshape(-1, self.nbytes)])
+        made.count, made.tail_start, made.levels = len(made.codes), self.tail_start, list(self.levels)
+        made.seal()
+        return made
+
+    def level_arrays(self) -> list[LevelArrays]:
+        """The arrays of each non-empty level (after `seal`, they hold every code)."""
+        return [LevelArrays(level.entries, level.directory, level.copies) for level in self.levels if level.size]
+
+    def seal(self) -> None:
+        """Sort the tail's codes into the levels, so that the levels alone hold every code."""
+        if self.count > self.tail_start:
+            self._sort_tail()
+
     def add(self, codes: np.ndarray) -> None:
         codes = np.ascontiguousarray(codes, dtype=np.uint8).reshape(-1, self.nbytes)
         if self.count + len(codes) > len(self.codes):
@@ -155,7 +172,10 @@ class _Codes:
         if self.count - self.tail_start < TAIL_SIZE:
             self.tail.add(codes)
             return
-        # A full tail (or a bulk load) becomes a sorted level.
+        self._sort_tail()
+
+    def _sort_tail(self) -> None:
+        """A full tail (or a bulk load) becomes a sorted level."""
         ids = np.arange(self.tail_start, self.count, dtype=np.uint64)
         keys = self._keys(self.codes[self.tail_start : self.count]).astype(np.uint64)
         entries = np.sort((keys << np.uint64(32)) | ids[None, :], axis=1)
@@ -171,13 +191,15 @@ class _Codes:
         copies = self.codes[(entries & _LOW).astype(np.int64)] if self.channel.copies else None
         return _Level(entries, self.channel.hash_bits, copies)
 
-    def range_search(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def range_search(self, queries: np.ndarray, indexed: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(query row, distance, code number) of the codes found within the channel's radius.
 
         A code found through several tables comes several times; the caller keeps the closest.
+        `indexed`: the codes of the whole index this is a part of (it sets the probe's width).
         """
         radius = self.channel.radius
-        probes = self._probes(queries)  # (nhash, probes), each query's probes side by side
+        # (nhash, probes), each query's probes side by side
+        probes = self._probes(queries, self.count if indexed is None else indexed)
         per_query = probes.shape[1] // len(queries)
         rows_out, distances_out, ids_out = [], [], []
         for level in self.levels:
@@ -217,11 +239,11 @@ class _Codes:
             keys |= used[:, :, byte].T.astype(np.uint32) << np.uint32(8 * byte)
         return keys
 
-    def _probes(self, queries: np.ndarray) -> np.ndarray:
+    def _probes(self, queries: np.ndarray, indexed: int) -> np.ndarray:
         """(nhash, n * probes per substring): each substring and it with up to `nflip` bits flipped."""
         keys = self._keys(queries)  # (nhash, n)
         channel = self.channel
-        nflip = channel.wide_nflip if self.count <= channel.wide_until else channel.nflip
+        nflip = channel.wide_nflip if indexed <= channel.wide_until else channel.nflip
         flips = _flip_masks(channel.hash_bits, nflip)
         return (keys[:, :, None] ^ flips[None, None, :]).reshape(len(keys), -1)
 
@@ -248,19 +270,26 @@ class _Level:
     most of a lookup.
     """
 
-    def __init__(self, entries: np.ndarray, hash_bits: int, copies: np.ndarray | None) -> None:
+    def __init__(
+        self, entries: np.ndarray, hash_bits: int, copies: np.ndarray | None, directory: np.ndarray | None = None
+    ) -> None:
+        """`directory`: this level's, built before (a mapped file's); else built here."""
         self.entries, self.copies = entries, copies  # copies: (nhash, size, code bytes) or None
         tables, size = entries.shape
-        bits = int(min(hash_bits, max(4, math.floor(math.log2(max(size, 2))) - DIRECTORY_SPARSENESS)))
+        bits = directory_bits(size, hash_bits)
         self.shift = np.uint64(32 + hash_bits - bits)
-        offsets = np.int32 if tables * size < 2**31 else np.int64
-        self.directory = np.zeros((tables, (1 << bits) + 1), dtype=offsets)
+        self.slots = (1 << bits) + 1
+        self.prefix = np.uint64(hash_bits - bits)
+        if directory is not None:
+            if directory.shape != (tables, self.slots) or directory.dtype != directory_dtype(tables, size):
+                raise ValueError(f"a directory of {directory.dtype} {directory.shape} for {size} codes")
+            self.directory = directory
+            return
+        self.directory = np.zeros((tables, self.slots), dtype=directory_dtype(tables, size))
         for table in range(tables):
             counts = np.bincount((entries[table] >> self.shift).astype(np.int64), minlength=1 << bits)
             np.cumsum(counts, out=self.directory[table, 1:])
-        self.directory += (np.arange(tables, dtype=offsets) * size)[:, None]  # into entries.ravel()
-        self.slots = (1 << bits) + 1
-        self.prefix = np.uint64(hash_bits - bits)
+        self.directory += (np.arange(tables, dtype=self.directory.dtype) * size)[:, None]  # into entries.ravel()
 
     @property
     def size(self) -> int:
@@ -285,6 +314,16 @@ class _Level:
             at, found, source = at[keep], found[keep], source[keep]
         codes = None if self.copies is None else self.copies.reshape(-1, self.copies.shape[2])[at]
         return source % probes.shape[1], (found & _LOW).astype(np.int64), codes
+
+
+def directory_bits(size: int, hash_bits: int) -> int:
+    """The substring prefix a level of `size` codes has a directory slot for (see `_Level`)."""
+    return int(min(hash_bits, max(4, math.floor(math.log2(max(size, 2))) - DIRECTORY_SPARSENESS)))
+
+
+def directory_dtype(tables: int, size: int) -> type[np.signedinteger]:
+    """A directory's offsets into a level's entries, all tables end to end."""
+    return np.int32 if tables * size < 2**31 else np.int64
 
 
 def _merge(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -332,6 +371,41 @@ class TenantIndex:
         self._pdq = _Codes(PDQ)
         self._phash = _Codes(PHASH)
 
+    @classmethod
+    def from_arrays(cls, owners: np.ndarray, pdq: ChannelArrays, phash: ChannelArrays) -> TenantIndex:
+        """An index over arrays kept elsewhere (the host's mapped reuse file); read-only."""
+        if not len(owners) == len(pdq[0]) == len(phash[0]):
+            raise ValueError("owners and codes differ in number")
+        made = cls()
+        made._owner = owners
+        made._pdq = _Codes.from_arrays(PDQ, *pdq)
+        made._phash = _Codes.from_arrays(PHASH, *phash)
+        return made
+
+    def arrays(self) -> tuple[np.ndarray, ChannelArrays, ChannelArrays]:
+        """Owners and each channel's codes and levels, every code sorted into the levels first."""
+        for channel in (self._pdq, self._phash):
+            channel.seal()
+        count = len(self)
+        return (
+            self._owner[:count],
+            (self._pdq.codes[:count], self._pdq.level_arrays()),
+            (self._phash.codes[:count], self._phash.level_arrays()),
+        )
+
+    def extended(self, owners: np.ndarray, pdq: np.ndarray, phash: np.ndarray) -> TenantIndex:
+        """A new index of this one's codes and these after them (row ids, PDQ and pHash codes), sealed."""
+        made = TenantIndex()
+        made._owner = np.concatenate([self._owner[: len(self)], owners.astype(np.int64)])
+        made._pdq = self._pdq.extended(pdq)
+        made._phash = self._phash.extended(phash)
+        return made
+
+    def codes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Copies of the owners, PDQ and pHash codes, in the order they were added."""
+        count = len(self)
+        return self._owner[:count].copy(), self._pdq.codes[:count].copy(), self._phash.codes[:count].copy()
+
     def __len__(self) -> int:
         """How many codes (per channel) are indexed."""
         return self._pdq.ntotal
@@ -364,26 +438,13 @@ class TenantIndex:
 
     def search(self, codes: Sequence[Codes]) -> list[Hit]:
         """Pictures with a code near a dihedral variant of any query code, closest PDQ first."""
-        if len(self) == 0 or not codes:
-            return []
-        pdq_queries = np.frombuffer(b"".join(b"".join(c.pdq) for c in codes), dtype=np.uint8).reshape(-1, 32)
-        # pHash is the crop channel: it is sent the picture as it is, unturned (its 64-bit tables
-        # cost 8x more per query than PDQ's; a crop that is also turned is left to PDQ).
-        phash_queries = np.frombuffer(b"".join(c.phash[0] for c in codes), dtype=np.uint8).reshape(-1, 8)
-        pdq = self._closest(self._pdq, pdq_queries, 8)
-        phash = self._closest(self._phash, phash_queries, 1)
-        hits = []
-        for entry_id in pdq.keys() | phash.keys():
-            pdq_distance, pdq_variant = pdq.get(entry_id, (256, -1))
-            phash_distance, phash_variant = phash.get(entry_id, (64, -1))
-            variant = pdq_variant if pdq_variant >= 0 else phash_variant
-            hits.append(Hit(entry_id, pdq_distance, phash_distance, variant))
-        # Row ids grow with time: among equals the earlier picture comes first.
-        return sorted(hits, key=lambda h: (h.pdq_distance, h.phash_distance, h.entry_id))
+        return search_parts([self], codes)
 
-    def _closest(self, channel: _Codes, queries: np.ndarray, variants: int) -> dict[int, tuple[int, int]]:
+    def _closest(
+        self, channel: _Codes, queries: np.ndarray, variants: int, indexed: int
+    ) -> dict[int, tuple[int, int]]:
         """row id -> (smallest distance, dihedral variant of the query that had it)."""
-        rows, distances, ids = channel.range_search(queries)
+        rows, distances, ids = channel.range_search(queries, indexed)
         if len(ids) == 0:
             return {}
         owners = self._owner[ids]
@@ -392,19 +453,30 @@ class TenantIndex:
         return {int(owners[i]): (int(distances[i]), int(rows[i]) % variants) for i in first}
 
 
-class FingerprintIndex:
-    """All tenants' indexes; safe to add to and search from several threads."""
+ChannelArrays = tuple[np.ndarray, list[LevelArrays]]  # a channel's codes and its levels
 
-    def __init__(self) -> None:
-        self._tenants: dict[str, TenantIndex] = {}
-        self._lock = threading.Lock()
 
-    def add_many(self, tenant: str, items: Iterable[tuple[int, Sequence[bytes], Sequence[bytes]]]) -> None:
-        with self._lock:
-            index = self._tenants.setdefault(tenant, TenantIndex())
-            index.add_many(items)
-
-    def search(self, tenant: str, codes: Sequence[Codes]) -> list[Hit]:
-        with self._lock:
-            index = self._tenants.get(tenant)
-            return [] if index is None else index.search(codes)
+def search_parts(parts: Sequence[TenantIndex], codes: Sequence[Codes]) -> list[Hit]:
+    """`TenantIndex.search` over the parts of one tenant's index (each row in one part only),
+    probing as one index of their total size would."""
+    indexed = sum(len(part) for part in parts)
+    if indexed == 0 or not codes:
+        return []
+    pdq_queries = np.frombuffer(b"".join(b"".join(c.pdq) for c in codes), dtype=np.uint8).reshape(-1, 32)
+    # pHash is the crop channel: it is sent the picture as it is, unturned (its 64-bit tables
+    # cost 8x more per query than PDQ's; a crop that is also turned is left to PDQ).
+    phash_queries = np.frombuffer(b"".join(c.phash[0] for c in codes), dtype=np.uint8).reshape(-1, 8)
+    pdq: dict[int, tuple[int, int]] = {}
+    phash: dict[int, tuple[int, int]] = {}
+    for part in parts:
+        if len(part):
+            pdq.update(part._closest(part._pdq, pdq_queries, 8, indexed))
+            phash.update(part._closest(part._phash, phash_queries, 1, indexed))
+    hits = []
+    for entry_id in pdq.keys() | phash.keys():
+        pdq_distance, pdq_variant = pdq.get(entry_id, (256, -1))
+        phash_distance, phash_variant = phash.get(entry_id, (64, -1))
+        variant = pdq_variant if pdq_variant >= 0 else phash_variant
+        hits.append(Hit(entry_id, pdq_distance, phash_distance, variant))
+    # Row ids grow with time: among equals the earlier picture comes first.
+    return sorted(hits, key=lambda h: (h.pdq_distance, h.phash_distance, h.entry_id))

@@ -8,36 +8,45 @@ Three kinds of picture go in, each under a reference id, per tenant:
 - ``stock`` / ``review``: photos from stock libraries or other buyers' reviews (ref id = a name the
   merchant chose, by default the file name), added by ``evidence-check stock add``.
 
-`References` keeps the `FingerprintIndex` in step with the store: it loads every fingerprint row at
-start and, before each search and after each add, the rows written since (by this process or
-another one sharing the store). Rows are found by id, and ids are not committed in order: another
-process may take id 41, this one 42 and commit first. So an id skipped over is remembered as a gap
-and asked for again on each sync until its row appears, or for `GAP_SECONDS` (a rolled-back
-insert leaves a PostgreSQL sequence gap that never fills).
+`References` keeps the `FingerprintIndex` in step with the store. At start it maps the host's reuse
+file (`reuse_file.py`; the host's first process builds it from every fingerprint row), and then,
+before each search and after each add, indexes in its own memory the rows written since (by this
+process or another one sharing the store; `reuse_rows.Cursor` asks again for ids committed late).
+Past `memory_rows` rows in memory, the process writes the file's next generation, which every
+process of the host maps at its next sync. Without a host file (an in-memory store, a folder it
+cannot write), every row is indexed in memory.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from evidence_check.catalog.loading import feature_folder
 from evidence_check.imaging import fingerprint as fp
 from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
 from evidence_check.imaging.preview import preview_jpeg
-from evidence_check.index import Candidate, Entry, FingerprintIndex, Hit
+from evidence_check.index import Hit
 from evidence_check.measure import Measurements
+from evidence_check.reuse_file import Built, FingerprintIndex, HostFile, ReuseFile, anchor, extended
+from evidence_check.reuse_rows import Cursor, build
+from evidence_check.settings import Settings, get_settings
 from evidence_check.store import Store, StoreError
 from evidence_check.store.reuse_tables import FingerprintRow, StoredPrint, fingerprint_row
 from evidence_check.store.thumbnails import put_thumbnails
 
+logger = logging.getLogger(__name__)
 KINDS = ("claim", "listing", "stock", "review")
 
 # --- tunables (measured by scripts/bench_reuse.py over ../shared/corpora; see the README) ---
@@ -63,20 +72,11 @@ FAR_AGREEMENT = 0.95
 # What a candidate without stored features gets: only the hash rule can confirm it.
 UNVERIFIED = fp.Verification(0, 0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
-# How long a skipped row id is looked for: far longer than a recording transaction lasts.
-GAP_SECONDS = 600.0
-MAX_GAPS = 10_000  # the oldest are given up first; a mass rollback must not slow every sync
-
-
-# Built once: a search syncs with the store and fetches its candidates, and building these selects
-# each time through an ORM session cost 1.4 ms CPU per query against 0.15 (SQLite, nothing new).
-_ROW_CODES = select(FingerprintRow.id, FingerprintRow.tenant, FingerprintRow.pdq, FingerprintRow.phash)
-_NEWER = _ROW_CODES.where(FingerprintRow.id > bindparam("last")).order_by(FingerprintRow.id)
-_WITH_GAPS = _ROW_CODES.where(
-    (FingerprintRow.id > bindparam("last")) | FingerprintRow.id.in_(bindparam("gaps", expanding=True))
-).order_by(FingerprintRow.id)
+# Built once, as `reuse_rows`' selects are: built for each search through an ORM session, a select
+# cost 1.4 ms CPU against 0.15 (SQLite).
 _STORED = select(
     FingerprintRow.id,
+    FingerprintRow.tenant,
     FingerprintRow.kind,
     FingerprintRow.ref_id,
     FingerprintRow.customer_id,
@@ -86,6 +86,26 @@ _STORED = select(
     FingerprintRow.pdq,
     FingerprintRow.phash,
 ).where(FingerprintRow.id.in_(bindparam("ids", expanding=True)))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One indexed picture and what it was: an earlier claim's photo, a listing photo, a reference."""
+
+    entry_id: int  # the store's fingerprint row id
+    kind: str  # "claim" | "listing" | "stock" | "review"
+    ref_id: str  # claim id, SKU or reference id
+    customer_id: str | None
+    image_id: str  # sha256 of the file
+    first_seen: datetime
+
+
+@dataclass(frozen=True)
+class Candidate:
+    entry: Entry
+    pdq_distance: int
+    phash_distance: int
+    variant: int
 
 
 @dataclass(frozen=True)
@@ -164,48 +184,99 @@ def forget_features(store: Store, before: datetime, tenant: str | None = None) -
 
 
 class References:
-    def __init__(self, store: Store, clock: Callable[[], float] = time.monotonic) -> None:
+    """The tenants' indexed pictures, in step with the store (see the module's docstring).
+
+    `folder`: where the host's reuse file is kept (None: every row indexed in this process's memory);
+    `memory_rows`: rows indexed in memory beyond the file before its next generation is written."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], float] = time.monotonic,
+        folder: Path | None = None,
+        memory_rows: int = 50_000,
+    ) -> None:
         self.store = store
         self.index = FingerprintIndex()
-        self._last_id = 0
-        # Ids below _last_id not seen yet -> when they were first missed (`clock`).
-        self._gaps: dict[int, float] = {}
+        self._cursor = Cursor()
         self._clock = clock
         self._sync_lock = threading.Lock()
+        self._memory_rows, self._bound, self._next_try = 0, memory_rows, memory_rows
+        self._mapped: ReuseFile | None = None
+        self._writing = False
+        self._host: HostFile | None = None
+        if folder is not None:
+            try:
+                self._host = HostFile(folder, store.url)
+            except OSError as exc:
+                logger.warning("reuse file not usable in %s (%s); indexing every photo in memory", folder, exc)
         self.sync()
 
     def sync(self) -> int:
-        """Index the fingerprint rows written since the last sync, and late ones; return how many."""
+        """Index the fingerprint rows written since the last sync, and late ones; return how many.
+        Maps the host file's newer generation first, if one was written."""
         with self._sync_lock:
             now = self._clock()
-            self._gaps = {i: t for i, t in self._gaps.items() if now - t <= GAP_SECONDS}
+            if self._host is not None and self._host.changed(self._mapped.identity if self._mapped else None):
+                self._remap(now)
             with self.store.engine.connect() as connection:
-                if self._gaps:
-                    rows = connection.execute(_WITH_GAPS, {"last": self._last_id, "gaps": list(self._gaps)}).all()
-                else:
-                    rows = connection.execute(_NEWER, {"last": self._last_id}).all()
-            by_tenant: dict[str, list[tuple[int, Sequence[bytes], Sequence[bytes]]]] = {}
-            for row_id, tenant, pdq, phash in rows:
-                if row_id > self._last_id:
-                    skipped = range(max(self._last_id + 1, row_id - MAX_GAPS), row_id)
-                    self._gaps.update(dict.fromkeys(skipped, now))
-                    self._last_id = row_id
-                else:
-                    self._gaps.pop(row_id, None)
-                pdq_codes = [bytes(pdq[i : i + 32]) for i in range(0, len(pdq), 32)]
-                phash_codes = [bytes(phash[i : i + 8]) for i in range(0, len(phash), 8)]
-                by_tenant.setdefault(tenant, []).append((row_id, pdq_codes, phash_codes))
-            if len(self._gaps) > MAX_GAPS:
-                self._gaps = dict(sorted(self._gaps.items(), key=lambda item: item[1])[-MAX_GAPS:])
-            for tenant, items in by_tenant.items():
+                (rows,) = self._cursor.newer(connection, now)
+            for tenant, items in self._cursor.take(rows, now).items():
                 self.index.add_many(tenant, items)
+            self._memory_rows += len(rows)
+            if self._host is not None and self._memory_rows > self._next_try and not self._writing:
+                self._write_next_generation()
             return len(rows)
+
+    def _remap(self, now: float) -> None:
+        """Map the host's current file (built first when there is none to trust) and index in memory
+        only what is newer than it."""
+        assert self._host is not None
+        try:
+            opened = self._host.open(lambda: build(self.store, self._clock), self._trusted)
+        except OSError as exc:
+            logger.warning("reuse file %s not usable (%s); indexing every photo in memory", self._host.path, exc)
+            self._host, self._mapped, self._cursor = None, None, Cursor()
+            self.index.replace({}, {})
+            return
+        self._cursor = Cursor.from_file(opened.built, now)
+        with self.store.engine.connect() as connection:
+            (rows,) = self._cursor.newer(connection, now)
+        self.index.replace(opened.built.tenants, self._cursor.take(rows, now))
+        self._mapped, self._memory_rows, self._next_try = opened, len(rows), self._bound
+
+    def _trusted(self, built: Built) -> bool:
+        """False for a file of rows the store does not have (a store emptied, filled again or
+        restored under the same URL): its high-water row is not the file's."""
+        if built.high_water == 0:
+            return True
+        with self.store.engine.connect() as connection:
+            pdq = connection.execute(select(FingerprintRow.pdq).where(FingerprintRow.id == built.high_water)).scalar()
+        return pdq is not None and anchor(bytes(pdq)) == built.anchor
+
+    def _write_next_generation(self) -> None:
+        """In a thread: the mapped file and the rows in memory as the host's next file."""
+        assert self._host is not None and self._mapped is not None
+        host, mapped = self._host, self._mapped
+        rows, high_water, anchored = self.index.in_memory(), self._cursor.last_id, self._cursor.anchored
+        gaps = self._cursor.wall_gaps(self._clock())
+        self._writing, self._next_try = True, self._memory_rows + max(1, self._bound // 10)
+
+        def write() -> None:
+            try:
+                host.next_generation(mapped.identity, lambda: extended(mapped.built, rows, high_water, gaps, anchored))
+            except (OSError, ValueError) as exc:
+                logger.warning("could not write the reuse file's next generation (%s)", exc)
+            finally:
+                self._writing = False
+
+        threading.Thread(target=write, name="reuse-file", daemon=True).start()
 
     @property
     def waiting_for(self) -> list[int]:
         """Row ids skipped over and still looked for on each sync."""
         with self._sync_lock:
-            return sorted(self._gaps)
+            return sorted(self._cursor.gaps)
 
     def search(self, tenant: str, print_: fp.Fingerprint) -> list[Hit]:
         self.sync()
@@ -225,7 +296,7 @@ class References:
         print_ = measured.fingerprint  # timed apart (reuse.hashes) when first measured
         with measured.timed("reuse.lookup"):
             hits = self.search(tenant, print_)[:MAX_CANDIDATES]
-            stored = self.stored(h.entry_id for h in hits)
+            stored = self.stored(tenant, (h.entry_id for h in hits))
         found = []
         with measured.timed("reuse.verify"):
             for hit in hits:
@@ -240,8 +311,9 @@ class References:
                     found.append(Match(exact, fp.verify(print_.features(exact.variant), features)))
         return found
 
-    def stored(self, entry_ids: Iterable[int]) -> dict[int, tuple[Entry, fp.Features | None, bytes, bytes]]:
-        """What these fingerprint rows were, their features, PDQ codes and pHash codes, from the store."""
+    def stored(self, tenant: str, entry_ids: Iterable[int]) -> dict[int, tuple[Entry, fp.Features | None, bytes, bytes]]:
+        """What these fingerprint rows of `tenant` were, their features, PDQ codes and pHash codes,
+        from the store (a row of another tenant is never returned, whatever an index said)."""
         wanted = list(entry_ids)
         if not wanted:
             return {}
@@ -255,6 +327,7 @@ class References:
                 bytes(row.phash),
             )
             for row in rows
+            if row.tenant == tenant
         }
 
     def add(
@@ -311,13 +384,25 @@ _BY_STORE: weakref.WeakKeyDictionary[Store, References] = weakref.WeakKeyDiction
 _BY_STORE_LOCK = threading.Lock()
 
 
-def references_for(store: Store) -> References:
-    """The one `References` of a store in this process, built from the store on first use."""
+def references_for(store: Store, settings: Settings | None = None) -> References:
+    """The one `References` of a store in this process, on the host's reuse file, made on first use
+    (`settings`: the first caller's; the environment's when none is given)."""
     with _BY_STORE_LOCK:
         found = _BY_STORE.get(store)
         if found is None:
-            found = _BY_STORE[store] = References(store)
+            settings = settings or get_settings()
+            folder = reuse_folder(store, settings)
+            found = _BY_STORE[store] = References(store, folder=folder, memory_rows=settings.reuse_memory_rows)
         return found
+
+
+def reuse_folder(store: Store, settings: Settings) -> Path | None:
+    """Where the host keeps its reuse file: `REUSE_INDEX_DIR`, else where it keeps its catalogs'
+    feature files; None for an in-memory store (no other process can share its rows)."""
+    url = make_url(store.url)
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return None
+    return settings.reuse_index_dir or feature_folder(store, settings.catalog_feature_dir)
 
 
 def add_reference(

@@ -111,7 +111,7 @@ def verify_claim(
     same request was recorded first elsewhere, `body` is that earlier report and nothing is added.
     `channel` (`cli` or `api`) is the agent's tool, which the report's next steps name actions in."""
     settings = settings.for_tenant(claim.tenant)
-    references = references_for(store) if store is not None else None
+    references = references_for(store, settings) if store is not None else None
     catalog = catalog_for(store, settings) if store is not None else None
     if catalog is not None and claim.sku:
         # The tenant's catalog is loaded here, before the checks run, not by the first look that needs it.

@@ -110,6 +110,12 @@ class Settings(BaseSettings):
     # Each claim's photo files as received, so that the claim can be verified again (reverify)
     # against a catalog or references that changed; `reuse forget-features` deletes older ones.
     keep_photo_files: bool = True
+    # Reuse index: the host's processes map one file of every stored photo's codes (`reuse_file.py`),
+    # each indexing in memory the photos recorded since; past this many, one writes the next file.
+    reuse_index_dir: Path | None = Field(
+        None, description="folder of the host's reuse index file (default: that of the catalogs' feature files)"
+    )
+    reuse_memory_rows: int = Field(50_000, ge=100, le=10_000_000)
 
     # Catalog memory: a worker holds each tenant's SKUs and visual-word index; the features of the
     # images a claim is verified against are read from a file the host builds from the store

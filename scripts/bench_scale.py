@@ -22,6 +22,19 @@ first with cold caches and then again warm (wall time, and the look's CPU time, 
 on the machine do not inflate), and a reuse lookup's time. Latencies are pooled over the workers,
 which run at the same time on the same cores. "catalog s" of a host's first worker includes
 building the host's catalog feature file.
+
+    .venv/bin/python scripts/bench_scale.py --reuse-only --photos 10000000 --workers 1,2,4
+        [--work /tmp/bench-scale-reuse] [--tree /tmp/bench-scale-reuse/main]
+
+`--reuse-only` measures the reuse index alone, on a store of `--photos` real fingerprint rows
+(SQLite under `--work`, one tenant, a random PDQ and pHash code each, built once per size and
+kept). Each worker opens the store's reuse index as `verify` and `serve` do (`references_for`),
+with this tree or with `--tree` (a copy of another commit's tree, e.g. made by `git archive`).
+Code with a host reuse file keeps it in `--work`/files; its first row, "first start", is one
+worker building it. It prints the start time, RSS per worker and of it the shared (file-backed)
+part, and the index lookup's p50/p99 over 200 near copies of stored photos, each checked to find
+its photo first; with a host file, the one-worker row also writes the file's next generation with
+`REUSE_MEMORY_ROWS` new photos (into a scratch folder) and prints its time and peak RSS.
 """
 
 from __future__ import annotations
@@ -44,6 +57,8 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+if "--tree" in sys.argv:  # another commit's code, measured by this bench
+    sys.path.insert(0, sys.argv[sys.argv.index("--tree") + 1])
 
 from evidence_check import measure  # noqa: E402
 from evidence_check.catalog import matching  # noqa: E402
@@ -264,6 +279,137 @@ def run(args: argparse.Namespace) -> None:
     print("codes: " + " ".join(results[0]["codes"][: args.claims]))
 
 
+def build_reuse_store(photos: int, path: Path) -> None:
+    """`photos` fingerprint rows of one tenant in a SQLite store at `path`, batch b's codes drawn
+    from a generator seeded with b (so a worker can make near copies of them)."""
+    import sqlite3
+
+    partial = path.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    Store(f"sqlite:///{partial}").engine.dispose()  # the schema
+    connection = sqlite3.connect(partial)
+    connection.execute("PRAGMA journal_mode=OFF")
+    connection.execute("PRAGMA synchronous=OFF")
+    for start in range(0, photos, BATCH):
+        pdq, phash = _reuse_codes(start // BATCH, min(BATCH, photos - start))
+        connection.executemany(
+            "INSERT INTO fingerprints (id, tenant, kind, ref_id, customer_id, image_id, filename, first_seen,"
+            " pdq, phash, quality, features) VALUES (?, ?, 'claim', ?, NULL, ?, 'photo.jpg',"
+            " '2026-01-01 00:00:00.000000', ?, ?, 100, NULL)",
+            (
+                (start + k + 1, TENANT, f"c{start + k}", f"{start + k:016x}", pdq[k].tobytes(), phash[k].tobytes())
+                for k in range(len(pdq))
+            ),
+        )
+        connection.commit()
+    connection.close()
+    partial.rename(path)
+
+
+def _reuse_codes(batch: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(batch)
+    return rng.integers(0, 256, (count, 32), dtype=np.uint8), rng.integers(0, 256, (count, 8), dtype=np.uint8)
+
+
+def reuse_worker(args: argparse.Namespace) -> None:
+    from evidence_check.references import references_for
+
+    started = time.perf_counter()
+    references = references_for(Store(f"sqlite:///{args.store}"))
+    start_s = time.perf_counter() - started
+    at_start = memory()
+    pdq, phash = _reuse_codes(0, min(BATCH, args.photos))
+    rng = np.random.default_rng(os.getpid())
+    lookups, first = [], 0
+    for row in rng.choice(len(pdq), 200, replace=False):
+        query = fp.Codes(
+            pdq=(_flipped(rng, pdq[row], 8),) * 8, phash=(_flipped(rng, phash[row], 4),) * 8, quality=100
+        )
+        t = time.perf_counter()
+        hits = references.index.search(TENANT, [query])
+        lookups.append((time.perf_counter() - t) * 1000)
+        first += int(bool(hits) and hits[0].entry_id == int(row) + 1)
+    result = {"start_s": start_s, "at_start": at_start, "after": memory(), "lookup": lookups, "first": first}
+    if args.generation:
+        result["generation_s"] = next_generation(references, args.work / "generation")
+        result["generation_peak"] = memory()["peak"]
+    print(json.dumps(result))
+
+
+def next_generation(references: Any, folder: Path) -> float:
+    """Seconds to write the host file's next generation with `REUSE_MEMORY_ROWS` (default) new
+    photos, and check it, as the worker past the bound does (into `folder`, then deleted)."""
+    import shutil
+
+    from evidence_check.reuse_file import HostFile, ReuseFile, extended
+    from evidence_check.settings import Settings
+
+    mapped = references._mapped
+    rows = Settings().reuse_memory_rows
+    pdq, phash = _reuse_codes(10**6, rows)
+    owners = np.arange(mapped.built.high_water + 1, mapped.built.high_water + 1 + rows, dtype=np.int64)
+    host = HostFile(folder, references.store.url)
+    started = time.perf_counter()
+    host._write(extended(mapped.built, {TENANT: (owners, pdq, phash)}, int(owners[-1]), {}, ""))
+    ReuseFile(host.path, host.store_key)
+    took = time.perf_counter() - started
+    shutil.rmtree(folder)
+    return took
+
+
+def _flipped(rng: np.random.Generator, code: np.ndarray, bits: int) -> bytes:
+    unpacked = np.unpackbits(code)
+    unpacked[rng.choice(len(unpacked), bits, replace=False)] ^= 1
+    return np.packbits(unpacked).tobytes()
+
+
+def run_reuse(args: argparse.Namespace) -> None:
+    args.work.mkdir(parents=True, exist_ok=True)
+    path = args.work / f"reuse-{args.photos}.db"
+    if not path.exists():
+        started = time.perf_counter()
+        build_reuse_store(args.photos, path)
+        print(f"(store of {args.photos:,} fingerprint rows built in {time.perf_counter() - started:.0f} s: {path})")
+    files = args.work / "files"
+    code = f"--tree {args.tree}" if args.tree else "this tree, the host's reuse file"
+    print(f"{args.photos:,} reuse photos ({code})")
+    print(f"{'workers':>7} {'start s':>8} {'RSS MB':>7} {'shared':>7} {'private':>7} {'peak MB':>8} {'lookup p50':>10} {'p99':>6}")
+    with_file = not args.tree or (args.tree / "evidence_check" / "reuse_file.py").exists()
+    plan = [(1, True)] if with_file and not args.keep_file else []
+    for workers, first_start in [*plan, *((w, False) for w in args.workers)]:
+        if first_start:
+            for old in files.glob("reuse-*"):
+                old.unlink()
+        command = [sys.executable, __file__, "--reuse-only", "--worker", "--store", str(path), "--photos", str(args.photos),
+                   "--work", str(args.work)]  # fmt: skip
+        if with_file and workers == 1 and not first_start:
+            command.append("--generation")
+        if args.tree:
+            command += ["--tree", str(args.tree)]
+        env = {**os.environ, "EVIDENCE_CHECK_REUSE_INDEX_DIR": str(files)}
+        running = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) for _ in range(workers)]
+        results = []
+        for process in running:
+            out, _ = process.communicate()
+            if process.returncode != 0:
+                sys.exit(f"a worker failed (exit {process.returncode})")
+            results.append(json.loads(out.strip().splitlines()[-1]))
+        if any(r["first"] != len(r["lookup"]) for r in results):
+            sys.exit("a near copy was not found first: " + " ".join(str(r["first"]) for r in results))
+        label = "1 (first start: builds the file)" if first_start else str(workers)
+        rss, shared = _mean(results, "after", "rss"), _mean(results, "after", "shared")
+        print(
+            f"{label:>7} {_mean(results, 'start_s'):>8.1f} {rss:>7.0f} {shared:>7.0f} {rss - shared:>7.0f} "
+            f"{_mean(results, 'after', 'peak'):>8.0f} "
+            + "{:>10.2f} {:>6.2f}".format(*_percentiles([v for r in results for v in r["lookup"]])),
+            flush=True,
+        )
+        for result in results:
+            if "generation_s" in result:
+                print(f"the next generation of the file written and checked in {result['generation_s']:.1f} s, "
+                      f"peak RSS {result['generation_peak']:.0f} MB")  # fmt: skip
+
+
 def _mean(results: list[dict[str, Any]], key: str, sub: str | None = None) -> float:
     return statistics.mean(r[key][sub] if sub else r[key] for r in results)
 
@@ -287,9 +433,18 @@ def main() -> None:
     parser.add_argument(
         "--build-only", action="store_true", help="build the store and the host's feature file, run no worker"
     )
+    parser.add_argument("--reuse-only", action="store_true", help="measure the reuse index alone")
+    parser.add_argument("--tree", type=Path, help="with --reuse-only: measure this copy of another commit's tree")
+    parser.add_argument("--keep-file", action="store_true", help="with --reuse-only: no first start (the file is built)")
+    parser.add_argument("--generation", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--store", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.reuse_only:
+        if args.work == Path("/tmp/bench-scale"):
+            args.work = Path("/tmp/bench-scale-reuse")
+        reuse_worker(args) if args.worker else run_reuse(args)
+        return
     if not args.corpus.is_dir():
         sys.exit(f"no corpus at {args.corpus}")
     worker(args) if args.worker else run(args)

@@ -24,7 +24,8 @@ from evidence_check.imaging.load import Photo, load_photo
 from evidence_check.imaging.transforms import TRANSFORMS
 from evidence_check.intake import build_claim
 from evidence_check.measure import Measurements
-from evidence_check.references import GAP_SECONDS, References, add_reference, references_for, stored_print
+from evidence_check.references import References, add_reference, references_for, stored_print
+from evidence_check.reuse_rows import GAP_SECONDS
 from evidence_check.service import verify_claim
 from evidence_check.settings import Settings
 from evidence_check.store import Store
