@@ -251,13 +251,7 @@ def run(args: argparse.Namespace) -> None:
             sys.executable, __file__, "--worker", "--store", str(path), "--photos", str(args.photos),
             "--claims", str(args.claims), "--corpus", str(args.corpus),
         ]  # fmt: skip
-        running = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(workers)]
-        results = []
-        for process in running:
-            out, _ = process.communicate()
-            if process.returncode != 0:
-                sys.exit(f"a worker failed (exit {process.returncode})")
-            results.append(json.loads(out.strip().splitlines()[-1]))
+        results = run_workers(command, workers)
         if len({tuple(r["codes"]) for r in results}) != 1:
             sys.exit("the workers' relevance answers differ")
 
@@ -386,14 +380,7 @@ def run_reuse(args: argparse.Namespace) -> None:
             command.append("--generation")
         if args.tree:
             command += ["--tree", str(args.tree)]
-        env = {**os.environ, "EVIDENCE_CHECK_REUSE_INDEX_DIR": str(files)}
-        running = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) for _ in range(workers)]
-        results = []
-        for process in running:
-            out, _ = process.communicate()
-            if process.returncode != 0:
-                sys.exit(f"a worker failed (exit {process.returncode})")
-            results.append(json.loads(out.strip().splitlines()[-1]))
+        results = run_workers(command, workers, {**os.environ, "EVIDENCE_CHECK_REUSE_INDEX_DIR": str(files)})
         if any(r["first"] != len(r["lookup"]) for r in results):
             sys.exit("a near copy was not found first: " + " ".join(str(r["first"]) for r in results))
         label = "1 (first start: builds the file)" if first_start else str(workers)
@@ -418,6 +405,18 @@ def _percentiles(values: list[float]) -> tuple[float, float]:
     """p50 and p99."""
     ordered = sorted(values)
     return ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def run_workers(command: list[str], workers: int, env: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Start `workers` copies of a worker command at once; each one's last line of output, as JSON."""
+    running = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) for _ in range(workers)]
+    results = []
+    for process in running:
+        out, _ = process.communicate()
+        if process.returncode != 0:
+            sys.exit(f"a worker failed (exit {process.returncode})")
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return results
 
 
 def main() -> None:
