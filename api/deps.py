@@ -12,7 +12,7 @@ from api.auth import TRIAL_TENANT, TenantDep, check_metrics_access, is_loopback
 from api.negotiation import HtmlDep, LangDep
 from api.state import MetricsDep, SettingsDep, StoreDep
 from api.threads import OPERATIONS_THREADS, one_library_thread_here
-from api.upload import UploadedForm, UploadLimits, read_multipart, upload_slot
+from api.upload import UploadedForm, UploadLimits, read_request, upload_slot
 
 __all__ = [
     "OPERATIONS_THREADS",
@@ -38,18 +38,8 @@ async def get_upload_form(
 
     Depends on the tenant so that a caller without a valid key is refused before any byte is read.
     """
-    limits = UploadLimits(
-        max_file_bytes=settings.max_file_bytes,
-        max_request_bytes=settings.max_request_bytes,
-        max_files=settings.max_photos,
-    )
     async with upload_slot(request.app.state.uploads):
-        form = await read_multipart(
-            request.headers.get("content-type"),
-            request.headers.get("content-length"),
-            request.stream(),
-            limits,
-        )
+        form = await read_request(request, UploadLimits.of(settings))
     try:
         yield form
     finally:

@@ -15,11 +15,15 @@ import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import anyio
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import Request
+
+if TYPE_CHECKING:
+    from evidence_check.settings import Settings
 
 MAX_FIELD_BYTES = 16 * 1024
 MAX_PART_HEADER_BYTES = 16 * 1024
@@ -91,6 +95,11 @@ class UploadLimits:
     max_file_bytes: int
     max_request_bytes: int
     max_files: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> UploadLimits:
+        """The limits of a request that sends photos, as the settings give them."""
+        return cls(settings.max_file_bytes, settings.max_request_bytes, settings.max_photos)
 
 
 class _Collector:
@@ -196,6 +205,18 @@ class _Collector:
             self.form.fields[self._name] = data.decode("utf-8")
         except UnicodeDecodeError:
             raise UploadInvalid(f"{self._name}: not UTF-8 text") from None
+
+
+def refusal_status(refused: UploadTooLarge | UploadInvalid) -> int:
+    """The HTTP status of an upload refused while it was read."""
+    return 413 if isinstance(refused, UploadTooLarge) else 422
+
+
+async def read_request(request: Request, limits: UploadLimits) -> UploadedForm:
+    """`read_multipart` over a request's own headers and body."""
+    return await read_multipart(
+        request.headers.get("content-type"), request.headers.get("content-length"), request.stream(), limits
+    )
 
 
 async def read_multipart(

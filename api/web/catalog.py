@@ -18,7 +18,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.upload import UploadInvalid, UploadLimits, UploadTooLarge, read_multipart
+from api.upload import UploadInvalid, UploadLimits, UploadTooLarge, read_request, refusal_status
 from api.web.pages import Console, ConsoleDep, to_sign_in
 from api.web.session import CSRF_FIELD, check_csrf
 from evidence_check.catalog import parse_zones
@@ -52,13 +52,10 @@ async def add_images(request: Request, console: ConsoleDep) -> Response:
     if agent is None:
         return to_sign_in(request)
     settings = console.settings
-    limits = UploadLimits(settings.max_file_bytes, settings.max_request_bytes, settings.max_photos)
     try:
-        form = await read_multipart(
-            request.headers.get("content-type"), request.headers.get("content-length"), request.stream(), limits
-        )
+        form = await read_request(request, UploadLimits.of(settings))
     except (UploadInvalid, UploadTooLarge) as exc:
-        return _catalog_problem(console, str(exc), 413 if isinstance(exc, UploadTooLarge) else 422)
+        return _catalog_problem(console, str(exc), refusal_status(exc))
     try:
         check_csrf(agent, form.fields.get(CSRF_FIELD))
         sku = form.fields.get("sku", "").strip()

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from api.upload import UploadInvalid, UploadLimits, UploadTooLarge, read_multipart
+from api.upload import UploadInvalid, UploadLimits, UploadTooLarge, read_request, refusal_status
 from api.verifying import answer, parse_verify
 from api.web import words as w
 from api.web.pages import Console, ConsoleDep, claim_url, to_sign_in
@@ -60,30 +60,29 @@ async def new_claim(request: Request, console: ConsoleDep) -> Response:
     if agent is None:
         return to_sign_in(request)
     settings = console.settings
-    limits = UploadLimits(settings.max_file_bytes, settings.max_request_bytes, settings.max_photos)
     try:
-        form = await read_multipart(
-            request.headers.get("content-type"), request.headers.get("content-length"), request.stream(), limits
-        )
+        form = await read_request(request, UploadLimits.of(settings))
     except (UploadInvalid, UploadTooLarge) as exc:
-        status = 413 if isinstance(exc, UploadTooLarge) else 422
-        return await anyio.to_thread.run_sync(_form, console, agent, {}, str(exc), status)
-    check_csrf(agent, form.fields.pop(CSRF_FIELD, None))
-    kept = {name: form.fields.get(name, "") for name in FORM_FIELDS}
-    now = now_utc()
-
-    def verify() -> dict[str, Any]:
-        parsed = parse_verify(
-            form, tenant=agent.tenant, lang=console.lang, settings=settings, now=now, idempotency_key=None
-        )
-        return answer(
-            parsed, store=console.store, settings=settings, now=now, gate=request.app.state.gate, channel="console"
-        )
-
+        return await anyio.to_thread.run_sync(_form, console, agent, {}, str(exc), refusal_status(exc))
     try:
-        body = await anyio.to_thread.run_sync(verify)
-    except (IntakeError, RequestConflict) as exc:
-        return await anyio.to_thread.run_sync(_form, console, agent, kept, str(exc), 422)
+        check_csrf(agent, form.fields.pop(CSRF_FIELD, None))
+        kept = {name: form.fields.get(name, "") for name in FORM_FIELDS}
+        now = now_utc()
+
+        def verify() -> dict[str, Any]:
+            parsed = parse_verify(
+                form, tenant=agent.tenant, lang=console.lang, settings=settings, now=now, idempotency_key=None
+            )
+            return answer(
+                parsed, store=console.store, settings=settings, now=now, gate=request.app.state.gate, channel="console"
+            )
+
+        try:
+            body = await anyio.to_thread.run_sync(verify)
+        except (IntakeError, RequestConflict) as exc:
+            return await anyio.to_thread.run_sync(_form, console, agent, kept, str(exc), 422)
+    finally:
+        form.close()  # its spooled photos, as the API's routes close theirs
     request.app.state.metrics.observe_report(body)
     return RedirectResponse(claim_url(str(body["claim_id"])), status_code=303)
 

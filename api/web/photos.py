@@ -16,7 +16,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from api.upload import UploadInvalid, UploadLimits, UploadTooLarge, read_multipart
+from api.upload import UploadInvalid, UploadLimits, UploadTooLarge, read_request, refusal_status
 from api.web.pages import Console, ConsoleDep, to_sign_in
 from api.web.session import CSRF_FIELD, check_csrf
 from evidence_check.imaging.load import PhotoError
@@ -36,13 +36,10 @@ async def preview(request: Request, console: ConsoleDep) -> Response:
     if agent is None:
         return PlainTextResponse("sign in first", status_code=401)
     settings = console.settings
-    limits = UploadLimits(settings.max_file_bytes, settings.max_file_bytes + 64 * 1024, 1)
     try:
-        form = await read_multipart(
-            request.headers.get("content-type"), request.headers.get("content-length"), request.stream(), limits
-        )
+        form = await read_request(request, UploadLimits(settings.max_file_bytes, settings.max_file_bytes + 64 * 1024, 1))
     except (UploadInvalid, UploadTooLarge) as exc:
-        return PlainTextResponse(str(exc), status_code=413 if isinstance(exc, UploadTooLarge) else 422)
+        return PlainTextResponse(str(exc), status_code=refusal_status(exc))
     try:
         check_csrf(agent, form.fields.get(CSRF_FIELD))
         if len(form.files) != 1:
