@@ -12,7 +12,7 @@ from api.auth import TRIAL_TENANT, TenantDep, check_metrics_access, is_loopback
 from api.negotiation import HtmlDep, LangDep
 from api.state import MetricsDep, SettingsDep, StoreDep
 from api.threads import OPERATIONS_THREADS, one_library_thread_here
-from api.upload import UploadedForm, UploadLimits, read_request, upload_slot
+from api.upload import UploadedForm, UploadLimits, read_request
 
 __all__ = [
     "OPERATIONS_THREADS",
@@ -38,8 +38,7 @@ async def get_upload_form(
 
     Depends on the tenant so that a caller without a valid key is refused before any byte is read.
     """
-    async with upload_slot(request.app.state.uploads):
-        form = await read_request(request, UploadLimits.of(settings))
+    form = await read_request(request, UploadLimits.of(settings))
     try:
         yield form
     finally:

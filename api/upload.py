@@ -207,16 +207,26 @@ class _Collector:
             raise UploadInvalid(f"{self._name}: not UTF-8 text") from None
 
 
-def refusal_status(refused: UploadTooLarge | UploadInvalid) -> int:
-    """The HTTP status of an upload refused while it was read."""
+# What `read_request` raises for a body it will not take: each a one-line reason, with its status.
+UploadRefused = UploadTooLarge | UploadInvalid | UploadNoRoom
+UPLOAD_REFUSALS = (UploadTooLarge, UploadInvalid, UploadNoRoom)
+
+
+def refusal_status(refused: UploadRefused) -> int:
+    """The HTTP status of an upload refused before or while it was read."""
+    if isinstance(refused, UploadNoRoom):
+        return 503
     return 413 if isinstance(refused, UploadTooLarge) else 422
 
 
 async def read_request(request: Request, limits: UploadLimits) -> UploadedForm:
-    """`read_multipart` over a request's own headers and body."""
-    return await read_multipart(
-        request.headers.get("content-type"), request.headers.get("content-length"), request.stream(), limits
-    )
+    """`read_multipart` over a request's own headers and body, holding one of the process's upload
+    slots (`upload_slot`) while it reads: the API's routes and the console's forms draw on the same
+    `UPLOADS_IN_FLIGHT`."""
+    async with upload_slot(request.app.state.uploads):
+        return await read_multipart(
+            request.headers.get("content-type"), request.headers.get("content-length"), request.stream(), limits
+        )
 
 
 async def read_multipart(

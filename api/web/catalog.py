@@ -18,7 +18,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.upload import UploadInvalid, UploadLimits, UploadTooLarge, read_request, refusal_status
+from api.upload import UPLOAD_REFUSALS, UploadLimits, read_request, refusal_status
 from api.web.pages import Console, ConsoleDep, to_sign_in
 from api.web.session import CSRF_FIELD, check_csrf
 from evidence_check.catalog import parse_zones
@@ -54,7 +54,7 @@ async def add_images(request: Request, console: ConsoleDep) -> Response:
     settings = console.settings
     try:
         form = await read_request(request, UploadLimits.of(settings))
-    except (UploadInvalid, UploadTooLarge) as exc:
+    except UPLOAD_REFUSALS as exc:
         return _catalog_problem(console, str(exc), refusal_status(exc))
     try:
         check_csrf(agent, form.fields.get(CSRF_FIELD))

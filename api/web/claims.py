@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from api.upload import UploadInvalid, UploadLimits, UploadTooLarge, read_request, refusal_status
+from api.upload import UPLOAD_REFUSALS, UploadLimits, read_request, refusal_status
 from api.verifying import answer, parse_verify
 from api.web import words as w
 from api.web.pages import Console, ConsoleDep, claim_url, to_sign_in
@@ -62,7 +62,7 @@ async def new_claim(request: Request, console: ConsoleDep) -> Response:
     settings = console.settings
     try:
         form = await read_request(request, UploadLimits.of(settings))
-    except (UploadInvalid, UploadTooLarge) as exc:
+    except UPLOAD_REFUSALS as exc:
         return await anyio.to_thread.run_sync(_form, console, agent, {}, str(exc), refusal_status(exc))
     try:
         check_csrf(agent, form.fields.pop(CSRF_FIELD, None))

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import anyio
 import pytest
 
+from api import upload
 from api.web import routes
 from tests.api.conftest import CLAIM, Api, jpeg, photos
 from tests.web.conftest import csrf_of, seed
@@ -101,6 +103,21 @@ def test_a_wrong_field_gives_the_form_back_with_the_reason_and_the_fields_kept(a
         "/claims/new", files=[("photos", ("x.jpg", b"not a photo", "image/jpeg"))], data={"csrf": token}
     )
     assert unreadable.status_code == 422 and "no photo could be read" in unreadable.text
+    assert api.count("claims") == 0
+
+
+def test_the_forms_wait_for_an_upload_slot_as_the_api_does(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The console's forms read their bodies under the API's `UPLOADS_IN_FLIGHT`: with every slot
+    taken, a form gets its page back with the one-line reason (503) and nothing is recorded."""
+    token = csrf_of(api.client.get("/claims/new").text)
+    monkeypatch.setattr(upload, "SLOT_WAIT_SECONDS", 0.05)
+    monkeypatch.setattr(api.client.app.state, "uploads", anyio.Semaphore(0))  # type: ignore[attr-defined]
+    answer = api.client.post("/claims/new", files=photos(("a.jpg", jpeg(1))), data={**CLAIM, "csrf": token})
+    assert answer.status_code == 503 and "too many uploads in progress" in answer.text
+    assert 'name="csrf"' in answer.text  # the form itself, to send again
+    preview = api.client.post("/claims/preview", files={"photo": ("a.jpg", jpeg(1))}, data={"csrf": token})
+    assert preview.status_code == 503 and "too many uploads" in preview.text
+    assert api.verify(photos(("a.jpg", jpeg(1)))).status_code == 503
     assert api.count("claims") == 0
 
 
