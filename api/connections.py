@@ -61,6 +61,16 @@ class HeaderGuard:
     _header_bytes = 0
     _header_timer: asyncio.TimerHandle | None = None
 
+    # The clock starts when the connection opens (the first request's headers are awaited) and stops
+    # when it closes; the protocol's own methods come next in the MRO.
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
+        self._await_headers()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_header_clock()
+        super().connection_lost(exc)  # type: ignore[misc]
+
     def _await_headers(self) -> None:
         self._stop_header_clock()
         self._header_bytes = 0
@@ -90,14 +100,6 @@ class HeaderGuard:
 
 class GuardedH11Protocol(HeaderGuard, H11Protocol):
     """h11 bounds the headers' size itself (`h11_max_incomplete_event_size`); the clock is added."""
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._await_headers()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._stop_header_clock()
-        super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)

@@ -3,8 +3,6 @@ httptools, which some platforms have no build of)."""
 
 from __future__ import annotations
 
-import asyncio
-
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api.connections import HeaderGuard
@@ -12,14 +10,6 @@ from api.connections import HeaderGuard
 
 class GuardedHttpToolsProtocol(HeaderGuard, HttpToolsProtocol):
     _answered_before_body_ended = False
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._await_headers()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._stop_header_clock()
-        super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         awaiting = self._header_timer is not None
