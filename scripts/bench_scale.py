@@ -362,7 +362,7 @@ def next_generation(references: Any, folder: Path) -> float:
     photos, and check it, as the worker past the bound does (into `folder`, then deleted)."""
     import shutil
 
-    from evidence_check.reuse_file import HostFile, ReuseFile, extended
+    from evidence_check.reuse_file import HostFile, ReuseFile
     from evidence_check.settings import Settings
 
     mapped = references._mapped
@@ -370,8 +370,16 @@ def next_generation(references: Any, folder: Path) -> float:
     pdq, phash = _reuse_codes(10**6, rows)
     owners = np.arange(mapped.built.high_water + 1, mapped.built.high_water + 1 + rows, dtype=np.int64)
     host = HostFile(folder, references.store.url)
+    new_rows = {TENANT: (owners, pdq, phash)}
     started = time.perf_counter()
-    host._write(extended(mapped.built, {TENANT: (owners, pdq, phash)}, int(owners[-1]), {}, ""))
+    try:
+        from evidence_check.reuse_file import generation  # the rows merged in as the file is written
+    except ImportError:  # an older tree (--tree): the whole index built in memory, then written
+        from evidence_check.reuse_file import extended  # type: ignore[attr-defined]
+
+        host._write(extended(mapped.built, new_rows, int(owners[-1]), {}, ""))
+    else:
+        host._write(*generation(mapped.built, new_rows, int(owners[-1]), {}, ""))
     ReuseFile(host.path, host.store_key)
     took = time.perf_counter() - started
     shutil.rmtree(folder)
