@@ -417,8 +417,10 @@ def run_reuse(args: argparse.Namespace) -> None:
     with_file = not args.tree or (args.tree / "evidence_check" / "reuse_file.py").exists()
     plan = [(1, True)] if with_file and not args.keep_file else []
     for workers, first_start in [*plan, *((w, False) for w in args.workers)]:
-        if first_start:
-            for old in files.glob("reuse-*"):
+        if first_start:  # this store's file only: another store's (another size) stays
+            from evidence_check.reuse_file import HostFile
+
+            for old in files.glob(f"{HostFile(files, f'sqlite:///{path}').path.stem}.*"):
                 old.unlink()
         command = [sys.executable, __file__, "--reuse-only", "--worker", "--store", str(path), "--photos", str(args.photos),
                    "--work", str(args.work)]  # fmt: skip
