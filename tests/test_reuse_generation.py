@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
 import time
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,18 +38,27 @@ def written(built: Built, added: dict[str, TenantIndex] | None = None) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("chunk_bytes", [4096, reuse_merge.CHUNK_BYTES])
+@pytest.mark.parametrize(
+    ("chunk_bytes", "old"),
+    [
+        (4096, 10 * TAIL_SIZE),  # a table merged in ~300 pieces; the older part has two levels
+        (reuse_merge.CHUNK_BYTES, 10 * TAIL_SIZE),
+        (16, 3000),  # two entries a piece: directory pieces of one slot (~4 codes, or 1,234)
+    ],
+)
 def test_a_file_merged_from_parts_holds_the_bytes_of_one_index_of_all_their_rows(
-    monkeypatch: pytest.MonkeyPatch, chunk_bytes: int, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, chunk_bytes: int, old: int, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(reuse_merge, "CHUNK_BYTES", chunk_bytes)  # 4096: a table merged in ~100 pieces
+    monkeypatch.setattr(reuse_merge, "CHUNK_BYTES", chunk_bytes)
     rng = np.random.default_rng(11)
-    old, total = 10 * TAIL_SIZE, 10 * TAIL_SIZE + 700
+    total = old + 700
     pdq, phash = random_codes(rng, total)
-    # A large level and a small one (an eighth of it would be merged into it)
-    older = indexed(pdq, phash, range(0, 9 * TAIL_SIZE), range(9 * TAIL_SIZE, old))
+    phash[::3, :2] = 0  # a crowded slot: a third of the codes share one pHash table's substring
+    # Past TAIL_SIZE codes, a large level and a small one (an eighth of it would be merged into it)
+    older = indexed(pdq, phash, range(0, old * 9 // 10), range(old * 9 // 10, old))
     newer = indexed(pdq, phash, range(old, total))  # still in its exact tail
-    assert len(older.arrays()[1][1]) == len(older.arrays()[2][1]) == 2 and newer._pdq.tail.ntotal == 700
+    assert len(older.arrays()[1][1]) == len(older.arrays()[2][1]) == (2 if old > TAIL_SIZE else 1)
+    assert newer._pdq.tail.ntotal == 700
     merged = written(Built({"t": older}, total, {}), {"t": newer})
     assert merged == written(Built({"t": indexed(pdq, phash, range(total))}, total, {}))
     # The merged file is a working index: each of the newest photos and of the older ones is found first.
@@ -57,6 +68,25 @@ def test_a_file_merged_from_parts_holds_the_bytes_of_one_index_of_all_their_rows
     for target in [*rng.choice(old, 20, replace=False), *range(old, total, 50)]:
         hits = mapped.search([query(near(rng, pdq[target], 8), near(rng, phash[target], 4))])
         assert hits and hits[0].entry_id == target + 1
+
+
+def test_the_writer_holds_a_few_pieces_at_a_time_never_a_whole_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reuse_merge, "CHUNK_BYTES", 16 * 1024)
+    rng = np.random.default_rng(12)
+    old, total = 10 * TAIL_SIZE, 10 * TAIL_SIZE + 700
+    pdq, phash = random_codes(rng, total)
+    phash[:, :2] = 0  # one pHash table's substrings all alike (flat pictures): its entries in one slot
+    older, newer = indexed(pdq, phash, range(old)), indexed(pdq, phash, range(old, total))
+    older.arrays(), newer.arrays()  # sealed, as a mapped file's and the rows' in memory are
+    table = old * 8  # one hash table's entries: 1.3 MB
+    with open(os.devnull, "wb") as nowhere:
+        tracemalloc.start()
+        try:
+            write(nowhere, Built({"t": older}, total, {}), "store", {"t": newer})
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < table / 4
 
 
 def add_rows(store: Store, tenant: str, codes: int, rng: np.random.Generator, ref_id: str) -> tuple[bytes, bytes]:
