@@ -1,9 +1,10 @@
 """A tenant's index in the host's reuse file, produced piece by piece from the parts it is made of.
 
 The file's next generation holds, per tenant, the mapped file's index and the rows indexed in
-memory since, as one index. Building that index in memory first would take as much memory as the
-file (3.4 GB at 10 M photos); instead each array of it is produced here in pieces of at most about
-`CHUNK_BYTES`, in the order the file lays them out, and written as it comes: the parts' row ids
+memory since, as one index. Building that index in memory first would put all of its arrays (the
+file's size: 2 GB at 10 M photos) in the writer's memory beside the mapped ones; instead each array
+is produced here in pieces of about `CHUNK_BYTES`, in the order the file lays them out, and written
+as it comes: the parts' row ids
 and codes one after the other, and each hash table's sorted entries merged from the parts' levels
 (each part's code numbers moved past the previous parts'). The merge holds a piece of each part at
 a time, never a whole table.
