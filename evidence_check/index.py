@@ -335,12 +335,19 @@ def _merge(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     tables, total = a.shape[0], a.shape[1] + b.shape[1]
     merged = np.empty((tables, total), dtype=a.dtype)
     for table in range(tables):
-        at = np.searchsorted(a[table], b[table], side="right") + np.arange(b.shape[1])
-        rest = np.ones(total, dtype=bool)
-        rest[at] = False
+        rest, at = merge_order(a[table], b[table])
         merged[table, at] = b[table]
         merged[table, rest] = a[table]
     return merged
+
+
+def merge_order(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where two sorted runs' values go when merged (no value in both): a mask of `a`'s places in
+    the result, and the positions of `b`'s."""
+    at = np.searchsorted(a, b, side="right") + np.arange(len(b))
+    rest = np.ones(len(a) + len(b), dtype=bool)
+    rest[at] = False
+    return rest, at
 
 
 def _ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -39,7 +39,7 @@ from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
 from evidence_check.imaging.preview import preview_jpeg
 from evidence_check.index import Hit
 from evidence_check.measure import Measurements
-from evidence_check.reuse_file import Built, FingerprintIndex, HostFile, ReuseFile, anchor, extended
+from evidence_check.reuse_file import Built, FingerprintIndex, HostFile, ReuseFile, anchor, generation
 from evidence_check.reuse_rows import Cursor, build
 from evidence_check.settings import Settings, get_settings
 from evidence_check.store import Store, StoreError
@@ -264,9 +264,9 @@ class References:
 
         def write() -> None:
             try:
-                host.next_generation(mapped.identity, lambda: extended(mapped.built, rows, high_water, gaps, anchored))
-            except (OSError, ValueError) as exc:
-                logger.warning("could not write the reuse file's next generation (%s)", exc)
+                host.next_generation(mapped.identity, lambda: generation(mapped.built, rows, high_water, gaps, anchored))
+            except Exception as exc:  # the last file stays in use and the rows in memory: nothing is lost
+                logger.warning("could not write the reuse file's next generation (%s: %s)", type(exc).__name__, exc)
             finally:
                 self._writing = False
 

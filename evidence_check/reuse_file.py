@@ -6,8 +6,9 @@ The file holds, per tenant, the arrays a lookup reads (row ids, codes, each leve
 directory and code copies), and the store's high-water row id and the ids below it not yet seen
 (`references` gaps) it was built from. Rows newer than the file are indexed in each process's
 memory (`FingerprintIndex`'s second part); when they grow past a bound, one process writes the
-next generation under the lock (`next_generation`: the mapped parts and its memory part together),
-and every process maps it at its next sync. The page cache holds the file once for the host.
+next generation under the lock (`next_generation`: the mapped parts and its memory part merged
+into one index as they are written, a piece at a time: `reuse_merge`), and every process maps it
+at its next sync. The page cache holds the file once for the host.
 
 A file is written under a temporary name and renamed, so a reader sees a whole file or the last
 one; a file that is truncated, of another layout, of another store, or whose bytes do not match
@@ -32,7 +33,7 @@ import os
 import threading
 import weakref
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -41,6 +42,7 @@ import numpy as np
 
 from evidence_check.imaging.fingerprint import Codes
 from evidence_check.index import PDQ, PHASH, ChannelArrays, Hit, LevelArrays, TenantIndex, search_parts
+from evidence_check.reuse_merge import Stream, tenant_streams
 
 logger = logging.getLogger(__name__)
 MAGIC = b"ECREUS01"  # the layout's version: a file of another is refused and built again
@@ -66,36 +68,43 @@ class Built:
     anchor: str = ""  # `anchor` of the high-water row's PDQ codes: the store still has that row
 
 
-def write(out: BinaryIO, built: Built, store_key: str) -> None:
-    """Write `built`'s tenants (sealed: every code in the levels) and what they were built from."""
+def write(out: BinaryIO, built: Built, store_key: str, added: Mapping[str, TenantIndex] | None = None) -> None:
+    """Write `built`'s tenants, each with `added`'s rows of it after its own (a next generation), and
+    what they were built from. Each array is written as `reuse_merge` produces it, a piece at a time:
+    the writer never holds a whole array it did not hold before."""
+    added = added or {}
     position, crc = 0, 0
-    tenants: dict[str, Any] = {}
 
-    def put(array: np.ndarray) -> list[Any]:
+    def put(stream: Stream) -> list[Any]:
         nonlocal position, crc
         pad = -position % _ALIGN
-        data = np.ascontiguousarray(array).data.cast("B")
-        for chunk in (b"\0" * pad, data):
-            out.write(chunk)
-            crc = zlib.crc32(chunk, crc)
-        where = [position + pad, str(array.dtype), list(array.shape)]
-        position += pad + len(data)
+        out.write(b"\0" * pad)
+        crc = zlib.crc32(b"\0" * pad, crc)
+        written = 0
+        for piece in stream.pieces:
+            data = np.ascontiguousarray(piece, stream.dtype).reshape(-1).view(np.uint8).data
+            out.write(data)
+            crc = zlib.crc32(data, crc)
+            written += len(data)
+        if written != int(np.prod(stream.shape, dtype=np.int64)) * stream.dtype.itemsize:
+            raise ValueError(f"an array of {stream.dtype} {stream.shape} written with {written} bytes")
+        where = [position + pad, str(stream.dtype), list(stream.shape)]
+        position += pad + written
         return where
 
-    def channel(arrays: ChannelArrays) -> dict[str, Any]:
-        codes, levels = arrays
-        return {
-            "codes": put(codes),
-            "levels": [
-                {"entries": put(level.entries), "directory": put(level.directory),
-                 "copies": None if level.copies is None else put(level.copies)}
-                for level in levels
-            ],  # fmt: skip
-        }
+    def described(arrays: Any) -> Any:  # the footer's tree of arrays, each written in its turn
+        if isinstance(arrays, Stream):
+            return put(arrays)
+        if isinstance(arrays, dict):
+            return {key: described(value) for key, value in arrays.items()}
+        if isinstance(arrays, list):
+            return [described(value) for value in arrays]
+        return arrays  # None: a level without copies
 
-    for tenant, index in built.tenants.items():
-        owners, pdq, phash = index.arrays()
-        tenants[tenant] = {"owners": put(owners), "pdq": channel(pdq), "phash": channel(phash)}
+    tenants = {
+        tenant: described(tenant_streams([p for p in (built.tenants.get(tenant), added.get(tenant)) if p is not None]))
+        for tenant in [*built.tenants, *(t for t in added if t not in built.tenants)]
+    }
     footer = json.dumps(
         {"store": store_key, "high_water": built.high_water, "anchor": built.anchor, "gaps": sorted(built.gaps.items()),
          "data_crc": crc, "tenants": tenants}  # fmt: skip
@@ -263,9 +272,11 @@ class HostFile:
                 partial.unlink(missing_ok=True)
         return found
 
-    def next_generation(self, mapped_from: tuple[int, ...], built: Callable[[], Built]) -> bool:
-        """Write the next generation from `built` unless another process is writing one or wrote one
-        since `mapped_from` was mapped; True when written."""
+    def next_generation(
+        self, mapped_from: tuple[int, ...], next_built: Callable[[], tuple[Built, dict[str, TenantIndex]]]
+    ) -> bool:
+        """Write the next generation from `next_built` (`generation`) unless another process is writing
+        one or wrote one since `mapped_from` was mapped; True when written."""
         with open(self._lock_path, "w") as lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -273,18 +284,19 @@ class HostFile:
                 return False
             if self.changed(mapped_from):
                 return False
-            self._write(built())
+            self._write(*next_built())
             self._checked(ReuseFile(self.path, self.store_key))  # here, so that the others need not
             return True
 
-    def _write(self, built: Built) -> None:
-        """Write under the lock (so a partial file left by a process that died can be removed)."""
+    def _write(self, built: Built, added: dict[str, TenantIndex] | None = None) -> None:
+        """Write under the lock (so a partial file left by a process that died can be removed); the
+        file takes its name when whole, so a write that fails leaves the last one in place."""
         for left in self.path.parent.glob(f"{self.path.name}.*.partial"):
             left.unlink(missing_ok=True)
         partial = self.path.with_name(f"{self.path.name}.{os.getpid()}.partial")
         try:
             with open(partial, "wb") as out:
-                write(out, built, self.store_key)
+                write(out, built, self.store_key, added)
             os.replace(partial, self.path)
         finally:
             partial.unlink(missing_ok=True)
@@ -296,18 +308,17 @@ def anchor(pdq: bytes) -> str:
     return hashlib.sha256(pdq).hexdigest()[:32]
 
 
-def extended(
-    built: Built,
+def generation(
+    mapped: Built,
     rows: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
     high_water: int,
     gaps: dict[int, float],
     anchored: str,
-) -> Built:
-    """The mapped tenants with rows indexed since (per tenant: row ids, PDQ and pHash codes)."""
-    tenants = dict(built.tenants)
-    for tenant, (owners, pdq, phash) in rows.items():
-        tenants[tenant] = tenants.get(tenant, TenantIndex()).extended(owners, pdq, phash)
-    return Built(tenants, high_water, gaps, anchored)
+) -> tuple[Built, dict[str, TenantIndex]]:
+    """A file's next generation as `write` takes it: the mapped tenants, and per tenant the rows
+    indexed since (row ids, PDQ and pHash codes) to be written after them."""
+    added = {tenant: TenantIndex().extended(owners, pdq, phash) for tenant, (owners, pdq, phash) in rows.items()}
+    return Built(mapped.tenants, high_water, gaps, anchored), added
 
 
 class FingerprintIndex:

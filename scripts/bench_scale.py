@@ -23,6 +23,14 @@ on the machine do not inflate), and a reuse lookup's time. Latencies are pooled 
 which run at the same time on the same cores. "catalog s" of a host's first worker includes
 building the host's catalog feature file.
 
+    .venv/bin/python scripts/bench_scale.py --images 100000 --photos 10000000 --workers 1,2
+        --reuse-store /tmp/bench-scale-reuse/reuse-10000000.db
+
+`--reuse-store` gives the workers the reuse index of a store `--reuse-only` built (of `--photos`
+rows), opened as `verify` does through the host's reuse file (in `files/` beside the store, the
+one `--reuse-only` uses), instead of synthetic codes each worker indexes in its memory; the lookup
+is then of near copies of stored photos, each checked to find its photo first.
+
     .venv/bin/python scripts/bench_scale.py --reuse-only --photos 10000000 --workers 1,2,4
         [--work /tmp/bench-scale-reuse] [--tree /tmp/bench-scale-reuse/main]
 
@@ -168,16 +176,29 @@ def worker(args: argparse.Namespace) -> None:
     catalog = catalog_for(store)
     tenant = catalog.for_tenant(TENANT)
     catalog_s = time.perf_counter() - started
-    index = TenantIndex()
-    rng = np.random.default_rng(os.getpid())
-    planted: list[tuple[bytes, bytes]] = []
-    for start in range(0, args.photos, BATCH):
-        count = min(BATCH, args.photos - start)
-        pdq = rng.integers(0, 256, (count, 32), dtype=np.uint8)
-        phash = rng.integers(0, 256, (count, 8), dtype=np.uint8)
-        index.add_many((start + k, [pdq[k].tobytes()], [phash[k].tobytes()]) for k in range(count))
-        if len(planted) < 200:
-            planted.append((pdq[0].tobytes(), phash[0].tobytes()))
+    if args.reuse_store:  # the store's reuse index as `verify` opens it: the host's reuse file
+        from evidence_check.references import references_for
+
+        references = references_for(Store(f"sqlite:///{args.reuse_store}"))
+        queries = _near_copies(min(BATCH, args.photos))
+
+        def search(query: fp.Codes) -> list[Any]:
+            return references.index.search(TENANT, [query])
+    else:  # synthetic codes indexed in this process's memory
+        index = TenantIndex()
+        rng = np.random.default_rng(os.getpid())
+        queries = []
+        for start in range(0, args.photos, BATCH):
+            count = min(BATCH, args.photos - start)
+            pdq = rng.integers(0, 256, (count, 32), dtype=np.uint8)
+            phash = rng.integers(0, 256, (count, 8), dtype=np.uint8)
+            index.add_many((start + k, [pdq[k].tobytes()], [phash[k].tobytes()]) for k in range(count))
+            if len(queries) < 200:
+                exact = fp.Codes(pdq=(pdq[0].tobytes(),) * 8, phash=(phash[0].tobytes(),) * 8, quality=100)
+                queries.append((start, exact))
+
+        def search(query: fp.Codes) -> list[Any]:
+            return index.search([query])
     ready = time.perf_counter() - started
     at_start = memory()
     context = CheckContext(settings=settings, now=datetime.now(UTC), catalog=catalog)
@@ -204,12 +225,14 @@ def worker(args: argparse.Namespace) -> None:
             timings[label].append((time.perf_counter() - t) * 1000)
             timings[f"{label} cpu"].append((time.process_time() - cpu) * 1000)
             codes.append(finding.code)
-    lookups = []
-    for pdq_code, phash_code in planted:
-        query = fp.Codes(pdq=(pdq_code,) * 8, phash=(phash_code,) * 8, quality=100)
+    lookups, first = [], 0
+    for entry_id, query in queries:
         t = time.perf_counter()
-        index.search([query])
+        hits = search(query)
         lookups.append((time.perf_counter() - t) * 1000)
+        first += int(bool(hits) and hits[0].entry_id == entry_id)
+    if first != len(queries):
+        sys.exit(f"{len(queries) - first} of {len(queries)} stored photos not found first")
     print(
         json.dumps(
             {
@@ -241,7 +264,10 @@ def run(args: argparse.Namespace) -> None:
         catalog_for(store).for_tenant(TENANT)
         print(f"(the host's feature file ready in {time.perf_counter() - started:.0f} s)")
         return
-    print(f"{args.images:,} catalog images, {args.photos:,} reuse photos ({args.claims} claims per worker)")
+    if args.reuse_store and not args.reuse_store.exists():
+        sys.exit(f"no reuse store at {args.reuse_store} (bench_scale.py --reuse-only --photos N builds one)")
+    reuse = f"the host's reuse file of {args.reuse_store}" if args.reuse_store else "in each worker's memory"
+    print(f"{args.images:,} catalog images, {args.photos:,} reuse photos ({reuse}; {args.claims} claims per worker)")
     print(
         f"{'workers':>7} {'catalog s':>9} {'start s':>8} {'RSS MB':>7} {'shared':>7} {'peak MB':>8} "
         f"{'cold p50':>8} {'p99':>6} {'cpu50':>6} {'warm p50':>8} {'p99':>6} {'cpu50':>6} {'lookup p50':>10} {'p99':>6}"
@@ -251,7 +277,13 @@ def run(args: argparse.Namespace) -> None:
             sys.executable, __file__, "--worker", "--store", str(path), "--photos", str(args.photos),
             "--claims", str(args.claims), "--corpus", str(args.corpus),
         ]  # fmt: skip
-        results = run_workers(command, workers)
+        if args.tree:
+            command += ["--tree", str(args.tree)]
+        env = None
+        if args.reuse_store:
+            command += ["--reuse-store", str(args.reuse_store)]
+            env = {**os.environ, "EVIDENCE_CHECK_REUSE_INDEX_DIR": str(args.reuse_store.parent / "files")}
+        results = run_workers(command, workers, env)
         if len({tuple(r["codes"]) for r in results}) != 1:
             sys.exit("the workers' relevance answers differ")
 
@@ -312,17 +344,12 @@ def reuse_worker(args: argparse.Namespace) -> None:
     references = references_for(Store(f"sqlite:///{args.store}"))
     start_s = time.perf_counter() - started
     at_start = memory()
-    pdq, phash = _reuse_codes(0, min(BATCH, args.photos))
-    rng = np.random.default_rng(os.getpid())
     lookups, first = [], 0
-    for row in rng.choice(len(pdq), 200, replace=False):
-        query = fp.Codes(
-            pdq=(_flipped(rng, pdq[row], 8),) * 8, phash=(_flipped(rng, phash[row], 4),) * 8, quality=100
-        )
+    for entry_id, query in _near_copies(min(BATCH, args.photos)):
         t = time.perf_counter()
         hits = references.index.search(TENANT, [query])
         lookups.append((time.perf_counter() - t) * 1000)
-        first += int(bool(hits) and hits[0].entry_id == int(row) + 1)
+        first += int(bool(hits) and hits[0].entry_id == entry_id)
     result = {"start_s": start_s, "at_start": at_start, "after": memory(), "lookup": lookups, "first": first}
     if args.generation:
         result["generation_s"] = next_generation(references, args.work / "generation")
@@ -335,7 +362,7 @@ def next_generation(references: Any, folder: Path) -> float:
     photos, and check it, as the worker past the bound does (into `folder`, then deleted)."""
     import shutil
 
-    from evidence_check.reuse_file import HostFile, ReuseFile, extended
+    from evidence_check.reuse_file import HostFile, ReuseFile
     from evidence_check.settings import Settings
 
     mapped = references._mapped
@@ -343,12 +370,31 @@ def next_generation(references: Any, folder: Path) -> float:
     pdq, phash = _reuse_codes(10**6, rows)
     owners = np.arange(mapped.built.high_water + 1, mapped.built.high_water + 1 + rows, dtype=np.int64)
     host = HostFile(folder, references.store.url)
+    new_rows = {TENANT: (owners, pdq, phash)}
     started = time.perf_counter()
-    host._write(extended(mapped.built, {TENANT: (owners, pdq, phash)}, int(owners[-1]), {}, ""))
+    try:
+        from evidence_check.reuse_file import generation  # the rows merged in as the file is written
+    except ImportError:  # an older tree (--tree): the whole index built in memory, then written
+        from evidence_check.reuse_file import extended  # type: ignore[attr-defined]
+
+        host._write(extended(mapped.built, new_rows, int(owners[-1]), {}, ""))
+    else:
+        host._write(*generation(mapped.built, new_rows, int(owners[-1]), {}, ""))
     ReuseFile(host.path, host.store_key)
     took = time.perf_counter() - started
     shutil.rmtree(folder)
     return took
+
+
+def _near_copies(rows: int) -> list[tuple[int, fp.Codes]]:
+    """200 near copies of photos among the first `rows` of a store `build_reuse_store` made (8 PDQ
+    and 4 pHash bits flipped), each with its row id."""
+    pdq, phash = _reuse_codes(0, rows)
+    rng = np.random.default_rng(os.getpid())
+    return [
+        (int(row) + 1, fp.Codes(pdq=(_flipped(rng, pdq[row], 8),) * 8, phash=(_flipped(rng, phash[row], 4),) * 8, quality=100))  # fmt: skip
+        for row in rng.choice(rows, 200, replace=False)
+    ]
 
 
 def _flipped(rng: np.random.Generator, code: np.ndarray, bits: int) -> bytes:
@@ -371,8 +417,10 @@ def run_reuse(args: argparse.Namespace) -> None:
     with_file = not args.tree or (args.tree / "evidence_check" / "reuse_file.py").exists()
     plan = [(1, True)] if with_file and not args.keep_file else []
     for workers, first_start in [*plan, *((w, False) for w in args.workers)]:
-        if first_start:
-            for old in files.glob("reuse-*"):
+        if first_start:  # this store's file only: another store's (another size) stays
+            from evidence_check.reuse_file import HostFile
+
+            for old in files.glob(f"{HostFile(files, f'sqlite:///{path}').path.stem}.*"):
                 old.unlink()
         command = [sys.executable, __file__, "--reuse-only", "--worker", "--store", str(path), "--photos", str(args.photos),
                    "--work", str(args.work)]  # fmt: skip
@@ -433,8 +481,14 @@ def main() -> None:
         "--build-only", action="store_true", help="build the store and the host's feature file, run no worker"
     )
     parser.add_argument("--reuse-only", action="store_true", help="measure the reuse index alone")
-    parser.add_argument("--tree", type=Path, help="with --reuse-only: measure this copy of another commit's tree")
+    parser.add_argument("--tree", type=Path, help="measure this copy of another commit's tree")
     parser.add_argument("--keep-file", action="store_true", help="with --reuse-only: no first start (the file is built)")
+    parser.add_argument(
+        "--reuse-store",
+        type=Path,
+        help="with the catalog: the reuse index of this store of --photos fingerprint rows (as --reuse-only builds it,"
+        " its host file kept beside it in files/) instead of codes in each worker's memory",
+    )
     parser.add_argument("--generation", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--store", type=Path, help=argparse.SUPPRESS)
