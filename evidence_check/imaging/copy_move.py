@@ -14,8 +14,9 @@ search follows Fridrich, Soukal & Lukáš (2003) and Popescu & Farid (2004):
    least `MIN_SHIFT` apart whose pixels differ by at most `MAX_PAIR_DIFFERENCE` grey levels on average
    is a match, and its shift vector is counted.
 4. The shift shared by the most matches that is not a period (other shifts along its line matching
-   too, as a weave, stitches or tiles do), and how many matches share it: the measure (`CloneMatch.pairs`). A cloned patch of side s matches on one shift at up to (s - 7)^2 positions;
-   honest look-alikes match here and there, on shifts of their own. The copies' positions on that
+   too, as a weave, stitches or tiles do), and how many matches share it: the measure
+   (`CloneMatch.pairs`). A cloned patch of side s matches on one shift at up to (s - 7)^2 positions;
+   honest look-alikes match here and there, on shifts of their own. The matched positions on that
    shift, joined into connected groups, give the place (`CloneMatch.box`, the largest group).
 
 This module measures; checks/integrity/ decides.
@@ -47,8 +48,9 @@ PERIOD_CANDIDATES = 5  # commonest shifts examined for periods
 class CloneMatch:
     pairs: int  # matches on the commonest shift
     shift: tuple[int, int]  # that shift from source to copy, pixels of the searched copy (dx, dy)
-    box: tuple[float, float, float, float]  # the copy's largest connected group of matched blocks, shares of
-    # the frame (left, top, right, bottom)
+    # The largest connected group of matched blocks where the shift leads (which of the two places is
+    # the copy cannot be told), shares of the frame (left, top, right, bottom).
+    box: tuple[float, float, float, float]
     searched_size: tuple[int, int]
 
     def as_details(self) -> dict[str, object]:
@@ -61,7 +63,8 @@ class CloneMatch:
 
 
 def find_clone(working: Image.Image) -> CloneMatch | None:
-    """The strongest cloned region of the picture, or None when no two blocks match."""
+    """The strongest cloned region of the picture; None when no two blocks match, or when every
+    shift they match on is a period of a repeating pattern."""
     grey = np.asarray(working.convert("L"), dtype=np.float32)
     while max(grey.shape) > MAX_SIDE:
         size = (grey.shape[1] // 2, grey.shape[0] // 2)
