@@ -68,8 +68,10 @@ EDIT_SIGNALS = {
     "saved_after_capture",
     "thumbnail_mismatch",
     "thumbnail_local_edit",
+    "cloned_region",
     "reencoded",
 }
+LOCAL_EDIT_SIGNALS = {"thumbnail_local_edit", "cloned_region"}
 C2PA_EXPECTED = {"c2pa_invalid": "Invalid", "c2pa_untrusted": "Valid", "c2pa_remote": "error"}
 GOAL_FOLDERS = ("exif-camera-jpegs", "heif-avif-webp")
 
@@ -220,9 +222,11 @@ class QuietCase:
     half: str  # A or B, by camera model
     kind: str  # original, an edit or a processing
     share: float  # of the frame painted; 0 when nothing was
-    flagged: bool  # the quiet-edit signal fired
+    flagged: bool  # a local-edit signal fired: the thumbnail's local disagreement or a cloned region
+    cloned: bool  # the cloned-region signal fired
     edit_evidence: bool  # any edit signal fired
     mass: float | None  # the measured region_mass; None where the code has no such measure
+    pairs: int  # the copy-move search's matches on one shift (cloned_region's measure)
     clean: bool  # the original itself shows no edit evidence: only a quiet edit can be seen
 
 
@@ -274,14 +278,17 @@ def print_quiet_edits(corpora: Path, context: CheckContext, claim: Claim) -> Non
             )
             flags = set(finding.details.get("flags", []))
             mass = finding.details.get("thumbnail_local", {}).get("region_mass")
+            pairs = int(finding.details.get("copy_move", {}).get("pairs", 0))
             cases.append(
                 QuietCase(
                     half,
                     kind,
                     share,
-                    "thumbnail_local_edit" in flags,
+                    bool(flags & LOCAL_EDIT_SIGNALS),
+                    "cloned_region" in flags,
                     bool(flags & EDIT_SIGNALS),
                     mass,
+                    pairs,
                     clean,
                 )
             )
@@ -289,10 +296,11 @@ def print_quiet_edits(corpora: Path, context: CheckContext, claim: Claim) -> Non
     print(
         f"\n## Quiet edits: damage painted, camera EXIF and its old thumbnail kept ({bases} camera JPEGs)\n"
     )
-    print("Halves by camera model. `flagged`: the quiet-edit signal; `any edit evidence`: any of")
+    print("Halves by camera model. `flagged`: a local-edit signal (thumbnail_local_edit or cloned_region);")
+    print("`cloned`: cloned_region alone; `any edit evidence`: any of")
     print(f"{', '.join(sorted(EDIT_SIGNALS))}.\n")
-    print("| half | case | photos | flagged | any edit evidence |")
-    print("|---|---|---|---|---|")
+    print("| half | case | photos | flagged | cloned | any edit evidence |")
+    print("|---|---|---|---|---|---|")
     turned_edits = tuple(f"{kind}, turned" for kind in EDITS)
     groups = (
         ("edits (scratch, stain, clone)", EDITS, False),
@@ -311,6 +319,7 @@ def print_quiet_edits(corpora: Path, context: CheckContext, claim: Claim) -> Non
             ]
             print(
                 f"| {half} | {group} | {len(chosen)} | {_share(sum(c.flagged for c in chosen), len(chosen))} "
+                f"| {_share(sum(c.cloned for c in chosen), len(chosen))} "
                 f"| {_share(sum(c.edit_evidence for c in chosen), len(chosen))} |"
             )
     print("\n| edit | 1 % of the frame | 2 % | 3 % |")
@@ -349,27 +358,35 @@ def _share(count: int, total: int) -> str:
 
 
 def _print_refit(cases: list[QuietCase], edits: tuple[str, ...]) -> None:
-    """A threshold fitted on one half's honest photos (REFIT_MARGIN x the largest), scored on the
-    other. Cases the local comparison did not measure (the whole thumbnail already disagrees) are
-    left out and counted."""
+    """Thresholds fitted on one half's honest photos (REFIT_MARGIN x the largest), scored on the
+    other: the local disagreement's `region_mass` alone, and with the cloned region's matches beside
+    it (either flags). Cases the local comparison did not measure (the whole thumbnail already
+    disagrees) are left out and counted."""
     measured = [c for c in cases if c.mass is not None]
     print(
-        f"\n| fitted on | threshold ({REFIT_MARGIN}x its largest honest value) | scored on | edits flagged "
-        "| honest flagged |"
+        f"\n| fitted on | region_mass threshold ({REFIT_MARGIN}x its largest honest value) | clone threshold "
+        "| scored on | edits flagged, region_mass alone | edits flagged, either | honest flagged, either |"
     )
-    print("|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for fit, score in (("A", "B"), ("B", "A")):
-        threshold = REFIT_MARGIN * max(
-            (c.mass or 0.0 for c in measured if c.half == fit and c.kind not in edits), default=0.0
-        )
+        honest_fit = [c for c in measured if c.half == fit and c.kind not in edits]
+        mass_at = REFIT_MARGIN * max((c.mass or 0.0 for c in honest_fit), default=0.0)
+        pairs_at = REFIT_MARGIN * max((c.pairs for c in honest_fit), default=0)
         held_edits = [c for c in measured if c.half == score and c.kind in edits]
         held_honest = [c for c in measured if c.half == score and c.kind not in edits]
-        caught = sum((c.mass or 0.0) >= threshold for c in held_edits)
-        wrong = sum((c.mass or 0.0) >= threshold for c in held_honest)
+
+        def fires(case: QuietCase, mass_at: float = mass_at, pairs_at: float = pairs_at) -> bool:
+            return (case.mass or 0.0) >= mass_at or case.pairs >= pairs_at
+
+        alone = sum((c.mass or 0.0) >= mass_at for c in held_edits)
         print(
-            f"| {fit} | {threshold:.2f} | {score} | {_share(caught, len(held_edits))} | {_share(wrong, len(held_honest))} |"
+            f"| {fit} | {mass_at:.2f} | {pairs_at:.0f} | {score} | {_share(alone, len(held_edits))} "
+            f"| {_share(sum(map(fires, held_edits)), len(held_edits))} "
+            f"| {_share(sum(map(fires, held_honest)), len(held_honest))} |"
         )
     print(f"(not measured locally, left out: {len(cases) - len(measured)} of {len(cases)} cases)")
+    honest = sorted(((c.pairs, c.kind, c.half) for c in cases if c.kind not in edits), reverse=True)[:3]
+    print("largest honest clone matches: " + ", ".join(f"{p} ({k}, {h})" for p, k, h in honest))
 
 
 def _twelve_megapixels() -> bytes:

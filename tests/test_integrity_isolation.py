@@ -44,6 +44,7 @@ def test_the_sources_are_the_signal_modules_in_their_order() -> None:
     assert names == [
         "editing",
         "thumbnail_local",
+        "cloned_region",
         "jpeg_history",
         "screenshot",
         "screen_photo",

@@ -32,6 +32,11 @@ SUMMARIES: dict[str, tuple[str, str]] = {
         "of the picture): something was painted or pasted there after the photo was taken.",
         "照片与文件内保存的缩略图在一处不一致（{where_zh}，约占画面 {share}%）：拍摄后该处被涂改或粘贴过。",
     ),
+    "integrity.cloned_region": (
+        "A patch of the photo ({where}) repeats another place of it exactly: something was covered by "
+        "a copy of the photo's own pixels (a clone stamp) after it was taken.",
+        "照片中有一块区域（{where_zh}）与画面另一处完全相同：拍摄后有内容被照片自身的像素覆盖（仿制图章）。",
+    ),
     "integrity.screenshot": (
         "This is a screenshot, not a photo of the item ({clues}).",
         "这是一张屏幕截图，而不是商品照片（{clues}）。",

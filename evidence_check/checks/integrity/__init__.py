@@ -6,6 +6,8 @@ Each signal lives in a module of its own here and is documented there:
   -> ``warn``;
 - `quiet_edit`: the photo differs from its EXIF thumbnail in one compact region (damage painted by
   an editor that kept the camera's EXIF) -> ``warn``;
+- `cloned_region`: a patch of a camera photo repeats another place of it but for the JPEG's
+  rounding (a clone stamp) -> ``warn``;
 - `jpeg_history`: quantisation-table fingerprint, quality, re-encoding -> details only;
 - `screens`: a screenshot (``warn`` for a damage claim, normal for ``not_received``) or a photo of a
   screen (moiré) -> ``warn``;
@@ -37,6 +39,7 @@ from typing import Any
 from evidence_check.checks.context import CheckContext
 from evidence_check.checks.integrity import (
     channel,
+    cloned_region,
     editing,
     generated,
     jpeg_history,
@@ -76,6 +79,7 @@ SOURCES: tuple[Source, ...] = (
     Source("editing", editing.read),
     # A thumbnail that shows another picture altogether says more than any local difference.
     Source("thumbnail_local", quiet_edit.read, unless="thumbnail_mismatch"),
+    Source("cloned_region", cloned_region.read),
     Source("jpeg_history", jpeg_history.read),
     Source("screenshot", screens.read_screenshot),
     # A screenshot's interface is periodic by design: moiré is looked for in photos only.
@@ -118,6 +122,8 @@ def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
     }
     if readings["thumbnail_local"].details:
         details["thumbnail_local"] = dict(readings["thumbnail_local"].details)
+    if readings["cloned_region"].details:
+        details["copy_move"] = dict(readings["cloned_region"].details)
     if readings["channel"].details:
         details["channel"] = dict(readings["channel"].details)
     return _finding(found, hints[0] if hints else None, details)

@@ -34,7 +34,7 @@ from evidence_check.checks.integrity.editing import thumbnail_turn
 from evidence_check.checks.integrity.signals import Facts, Reading, Signal
 from evidence_check.imaging.load import Photo
 from evidence_check.imaging.thumbnail import extract_thumbnail
-from evidence_check.imaging.thumbnail_local import LocalDisagreement, local_disagreement
+from evidence_check.imaging.thumbnail_local import local_disagreement
 from evidence_check.models import Claim, Status
 
 SCORE_LOCAL_EDIT = 0.5
@@ -65,7 +65,7 @@ def read(photo: Photo, claim: Claim, facts: Facts, context: CheckContext) -> Rea
     details = {"measured": True, **measured.as_details(), **({"turn": turn} if turn else {})}
     if measured.region_mass < MIN_REGION_MASS:
         return Reading(details=details)
-    place = where(measured)
+    place = where(measured.region_box)
     params = {"where": place, "where_zh": PLACES_ZH[place], "share": round(measured.region_share * 100, 1)}
     signal = Signal(
         "thumbnail_local_edit",
@@ -92,9 +92,10 @@ PLACES_ZH = {
 }
 
 
-def where(measured: LocalDisagreement) -> str:
-    """The region's place in the photo as words: "centre", "upper left", "lower middle", ..."""
-    left, top, right, bottom = measured.region_box
+def where(box: tuple[float, float, float, float]) -> str:
+    """A region's place in the photo as words ("centre", "upper left", "lower middle", ...), from its
+    box in shares of the frame (left, top, right, bottom)."""
+    left, top, right, bottom = box
     x, y = (left + right) / 2, (top + bottom) / 2
     row = "upper" if y < 1 / 3 else "lower" if y > 2 / 3 else "middle"
     column = "left" if x < 1 / 3 else "right" if x > 2 / 3 else "middle"

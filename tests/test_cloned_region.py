@@ -1,0 +1,163 @@
+"""The cloned-region signal: a patch of a camera photo copied from another place of it.
+
+Must fire: a patch cloned over 1-3 % of a textured camera photo, every EXIF byte kept; patches
+cloned on the corpora's camera photos at their own resolution.
+Must not fire: the same photos untouched, processed as phones do or re-saved whole; one scene
+shown twice side by side as honest look-alikes are (half a pixel apart, 4 % darker, each with its
+own sensor noise); no camera or phone original of the corpora; and not looked for at all in a
+picture without a camera's exposure tags.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from datetime import UTC, datetime
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from evidence_check.checks import integrity
+from evidence_check.checks.context import CheckContext
+from evidence_check.checks.integrity.cloned_region import MIN_CLONE_PAIRS
+from evidence_check.checks.integrity.quiet_edit import PLACES_ZH
+from evidence_check.explain.integrity import SUMMARIES
+from evidence_check.imaging.load import PhotoError, load_photo
+from evidence_check.models import Claim, Finding, Timeline
+from evidence_check.settings import Settings
+from tests.conftest import CORPORA, ROOT, corpus
+
+sys.path.insert(0, str(ROOT / "fixtures"))
+from make_integrity_fixtures import exif_with_thumbnail, jpeg_bytes  # noqa: E402
+
+from evidence_check.evaluation.quiet_edits import (  # noqa: E402
+    PROCESSINGS,
+    RESAVES,
+    camera_jpegs,
+    paint,
+    reprocess,
+    resave,
+)
+
+CONTEXT = CheckContext(settings=Settings(), now=datetime.now(UTC))
+CLAIM = Claim(claim_id="clone", timeline=Timeline())
+# Camera photos of the corpora searched at their own resolution (640x480), with a clone of 2-3 %.
+CORPUS_CLONES = (
+    ("near-duplicates/imagededup/base_images/ukbench09012.jpg", 0.03),
+    ("exif-camera-jpegs/exif-py/jpg/exif-org/canon-ixus.jpg", 0.02),
+)
+
+
+def _camera_jpeg(pixels: np.ndarray) -> bytes:
+    """`pixels` saved as a camera JPEG: EXIF with an exposure and its own 160x120 thumbnail."""
+    photo = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+    preview = photo.copy()
+    preview.thumbnail((160, 120))
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", quality=90, exif=exif_with_thumbnail(jpeg_bytes(preview, 85)))
+    return buffer.getvalue()
+
+
+def _texture(seed: int, size: tuple[int, int] = (640, 480)) -> np.ndarray:
+    """Gravel-like texture with sensor noise: no two places of it alike."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.normal(0, 1, (size[1] // 4, size[0] // 4, 3)).astype(np.float32)
+    smooth = cv2.GaussianBlur(cv2.resize(coarse, size, interpolation=cv2.INTER_CUBIC), (0, 0), 2.0)
+    return 128 + 45 * smooth / smooth.std() + rng.normal(0, 4, smooth.shape)
+
+
+def _check(data: bytes) -> Finding:
+    return integrity.check(load_photo(data, "IMG_0001.jpg"), CLAIM, CONTEXT)
+
+
+def _fired(finding: Finding) -> bool:
+    return "cloned_region" in finding.details["flags"]
+
+
+@pytest.mark.parametrize("share", [0.01, 0.02, 0.03])
+@pytest.mark.parametrize("seed", [3, 11])
+def test_when_a_patch_is_cloned_and_exif_kept_then_flagged(seed: int, share: float) -> None:
+    finding = _check(paint(_camera_jpeg(_texture(seed)), "clone", seed, share))
+    assert _fired(finding), finding.details.get("copy_move")
+    assert finding.details["copy_move"]["pairs"] >= MIN_CLONE_PAIRS
+    signal = finding.details["signals"]["cloned_region"]
+    assert signal["where"] in PLACES_ZH
+    assert finding.status.value == "warn"
+
+
+def test_the_place_of_the_copy_is_named() -> None:
+    pixels = _texture(5)
+    pixels[330:410, 460:560] = pixels[40:120, 60:160]  # the upper left copied to the lower right
+    finding = _check(_camera_jpeg(pixels))
+    assert _fired(finding)
+    signal = finding.details["signals"]["cloned_region"]
+    assert (signal["where"], signal["where_zh"]) in (("lower right", "右下部"), ("upper left", "左上部"))
+    assert finding.next_step == "ask_unedited_original"
+
+
+@pytest.mark.parametrize("kind", ("original", *PROCESSINGS, *RESAVES))
+@pytest.mark.parametrize("seed", [3, 11])
+def test_when_unedited_processed_or_resaved_then_not_flagged(kind: str, seed: int) -> None:
+    data = _camera_jpeg(_texture(seed))
+    variant = (
+        data if kind == "original" else reprocess(data, kind) if kind in PROCESSINGS else resave(data, kind)
+    )
+    assert variant is not None
+    finding = _check(variant)
+    assert not _fired(finding), finding.details.get("copy_move")
+    assert finding.details["copy_move"]["pairs"] < MIN_CLONE_PAIRS / 2
+
+
+def test_one_scene_twice_as_honest_look_alikes_are_is_not_a_clone() -> None:
+    corpus("near-duplicates")
+    path = CORPORA / "near-duplicates/imagededup/base_images/ukbench09012.jpg"
+    with Image.open(path) as image:
+        scene = np.asarray(image.convert("RGB"), dtype=np.float32)[:480, :320]
+    rng = np.random.default_rng(1)
+    nudged = cv2.warpAffine(
+        scene, np.float32([[1, 0, 0.5], [0, 1, 0.3]]), (320, 480), borderMode=cv2.BORDER_REPLICATE
+    )
+    side_by_side = np.concatenate(
+        [scene + rng.normal(0, 3, scene.shape), 0.96 * nudged + rng.normal(0, 3, scene.shape)], axis=1
+    )
+    finding = _check(_camera_jpeg(side_by_side))
+    assert not _fired(finding), finding.details["copy_move"]
+
+
+def test_a_picture_without_a_cameras_exposure_is_not_searched() -> None:
+    pixels = _texture(7)
+    pixels[330:410, 460:560] = pixels[40:120, 60:160]
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(buffer, "JPEG", quality=90)
+    finding = _check(buffer.getvalue())
+    assert "copy_move" not in finding.details
+    assert not _fired(finding)
+
+
+def test_the_finding_reads_in_both_languages() -> None:
+    english, chinese = SUMMARIES["integrity.cloned_region"]
+    params = {"where": "lower right", "where_zh": PLACES_ZH["lower right"]}
+    assert "lower right" in english.format(**params)
+    assert "右下部" in chinese.format(**params)
+
+
+@pytest.mark.parametrize(("name", "share"), CORPUS_CLONES)
+def test_a_patch_cloned_on_a_corpus_camera_photo_is_flagged(name: str, share: float) -> None:
+    corpus(name.split("/")[0])
+    finding = _check(paint((CORPORA / name).read_bytes(), "clone", 7, share))
+    assert _fired(finding), finding.details.get("copy_move")
+
+
+def test_no_camera_or_phone_original_of_the_corpora_is_flagged() -> None:
+    corpus("exif-camera-jpegs")
+    searched = 0
+    for path in camera_jpegs(CORPORA):
+        try:
+            finding = _check(path.read_bytes())
+        except PhotoError:
+            continue
+        searched += "copy_move" in finding.details
+        assert not _fired(finding), (path.name, finding.details["copy_move"])
+    assert searched >= 50
