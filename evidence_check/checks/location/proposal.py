@@ -42,6 +42,7 @@ from evidence_check.imaging import colour
 from evidence_check.imaging import features as F
 
 COMPARE_SIDE = 192  # the two are compared at most this size: finer finds no more, and costs more
+MAX_COMPARE_SIDE = 384  # the frame of a small photo seen at its own resolution (`_compare_side`)
 BLUR_SIGMA = 1.5  # both are smoothed alike, so a blurred phone photo and a sharp shop image agree
 SPREAD_FLOOR = 3.0  # the least spread of differences a photo is standardised by
 TOLERANCE = 1  # catalog pixels around each photo pixel it may match (misalignment)
@@ -77,35 +78,66 @@ class Proposal:
 def propose(features: PhotoFeatures, match: ImageMatch, photo_size: tuple[int, int]) -> Proposal | None:
     """The region that differs most, or None: no detail copy kept, too little of the product seen,
     or nothing stands out."""
-    if match.homography_full is None or match.image.detail is None:
+    homography = match.homography_full
+    if homography is None or match.image.detail is None:
         return None
-    catalog = colour.detail_rgb(match.image.detail)
-    if catalog is None:
+    detail = colour.detail_rgb(match.image.detail)
+    if detail is None:
         return None
-    catalog = F.fit_within(catalog, COMPARE_SIDE)
-    height, width = catalog.shape[:2]
-    detail_scale = width / match.image.width  # compared pixels per catalog pixel
-    to_catalog = np.diag([1 / detail_scale, 1 / detail_scale, 1.0])
-    detail_to_copy = np.diag([features.scale, features.scale, 1.0]) @ match.homography_full @ to_catalog
-    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    seen = cv2.warpPerspective(features.rgb, detail_to_copy, (width, height), flags=flags, borderMode=cv2.BORDER_REFLECT)
-    inside = cv2.warpPerspective(np.full(features.rgb.shape[:2], 255, np.uint8), detail_to_copy, (width, height), flags=flags)
-    mask = product_mask(match.image, (width, height)) & (inside == 255)
-    mask = cv2.erode(mask.astype(np.uint8), np.ones((2 * EDGE_SHRINK + 1,) * 2, np.uint8)).astype(bool)
-    if mask.sum() < MIN_PRODUCT:
+    usual = _Frame(features, match, homography, detail, COMPARE_SIDE)
+    if usual.mask.sum() < MIN_PRODUCT:
         return None
-    colour_z = _standardised(_difference(seen, catalog, mask), mask, SPREAD_FLOOR)
-    structure_z = _standardised(_structure_difference(seen, catalog), mask, STRUCTURE_FLOOR)
-    found = _grown_region(colour_z, structure_z, mask)
+    colour_z = usual.colour_z()
+    side = _compare_side(features, match, homography)
+    frame = usual if side == COMPARE_SIDE else _Frame(features, match, homography, detail, side)
+    sizing_colour = colour_z if frame is usual else frame.colour_z()
+    found = _grown_region(sizing_colour, frame.structure_z(), frame.mask, PLACE_SIGMA * frame.enlarged)
     if found is None:
         return None
     x, y, w, h = found
     strength = _colour_strength(colour_z)
-    corners = project(box_corners(x, y, w, h), match.homography_full @ to_catalog)
-    box = bounding_box(corners, *photo_size)
+    box = bounding_box(project(box_corners(x, y, w, h), homography @ frame.to_catalog), *photo_size)
     if box is None:
         return None
     return Proposal(box, round(strength, 2), round(min(1.0, strength / (2 * CONFIDENT_STRENGTH)), 3))
+
+
+class _Frame:
+    """The photo warped into the catalog image's frame of `side` pixels (the detail copy enlarged
+    past COMPARE_SIDE only for `_compare_side`), with the product's pixels seen in both."""
+
+    def __init__(self, features: PhotoFeatures, match: ImageMatch, homography: np.ndarray, detail: np.ndarray, side: int) -> None:
+        self.catalog = F.resized_to(detail, side) if side > COMPARE_SIDE else F.fit_within(detail, COMPARE_SIDE)
+        height, width = self.catalog.shape[:2]
+        self.enlarged = max(1.0, max(width, height) / COMPARE_SIDE)  # pixel lengths are for the usual frame
+        detail_scale = width / match.image.width  # compared pixels per catalog pixel
+        self.to_catalog = np.diag([1 / detail_scale, 1 / detail_scale, 1.0])
+        detail_to_copy = np.diag([features.scale, features.scale, 1.0]) @ homography @ self.to_catalog
+        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+        self.seen = cv2.warpPerspective(features.rgb, detail_to_copy, (width, height), flags=flags, borderMode=cv2.BORDER_REFLECT)
+        inside = cv2.warpPerspective(np.full(features.rgb.shape[:2], 255, np.uint8), detail_to_copy, (width, height), flags=flags)
+        mask = product_mask(match.image, (width, height)) & (inside == 255)
+        shrink = round(EDGE_SHRINK * self.enlarged)
+        self.mask = cv2.erode(mask.astype(np.uint8), np.ones((2 * shrink + 1,) * 2, np.uint8)).astype(bool)
+
+    def colour_z(self) -> np.ndarray:
+        return _standardised(_difference(self.seen, self.catalog, self.mask), self.mask, SPREAD_FLOOR)
+
+    def structure_z(self) -> np.ndarray:
+        return _standardised(_structure_difference(self.seen, self.catalog), self.mask, STRUCTURE_FLOOR)
+
+
+def _compare_side(features: PhotoFeatures, match: ImageMatch, homography: np.ndarray) -> int:
+    """The frame the region is placed and sized in: `COMPARE_SIDE`, or for a photo small enough
+    to be its own feature copy, the product's longest side in it (at most `MAX_COMPARE_SIDE`): a
+    350 px shelf photo shows the carton at about twice the usual frame, and its 15-45 px defects
+    are not halved. Larger photos keep the usual frame (their feature copy is already a reduction)."""
+    if features.scale < 1.0:
+        return COMPARE_SIDE
+    corners = project(box_corners(0, 0, match.image.width, match.image.height), homography)
+    if not np.all(np.isfinite(corners)):
+        return COMPARE_SIDE
+    return int(np.clip(np.max(corners.max(axis=0) - corners.min(axis=0)), COMPARE_SIDE, MAX_COMPARE_SIDE))
 
 
 def _difference(seen: np.ndarray, catalog: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -187,10 +219,10 @@ def _standardised(difference: np.ndarray, mask: np.ndarray, floor: float) -> np.
     return np.where(mask, (difference - median) / spread, 0).astype(np.float32)
 
 
-def _grown_region(colour_z: np.ndarray, structure_z: np.ndarray, mask: np.ndarray) -> tuple[int, int, int, int] | None:
+def _grown_region(colour_z: np.ndarray, structure_z: np.ndarray, mask: np.ndarray, place_sigma: float) -> tuple[int, int, int, int] | None:
     """Placed at the smoothed structure difference's peak, sized by the joined colour and structure
     differences above `GROW_SHARE` of their height there: its box, or None when nothing stands out."""
-    placing = np.where(mask, cv2.GaussianBlur(structure_z, (0, 0), PLACE_SIGMA), -np.inf)
+    placing = np.where(mask, cv2.GaussianBlur(structure_z, (0, 0), place_sigma), -np.inf)
     y, x = np.unravel_index(int(np.argmax(placing)), placing.shape)
     if not placing[y, x] > 0:
         return None
