@@ -2,8 +2,9 @@
 for the agent of where the damage is, never a verdict.
 
 The photo's feature copy is warped into the frame of the catalog image's detail copy, reduced to
-`COMPARE_SIDE` (the relevance look's homography, `catalog.matching.ImageMatch`), and both are
-compared there, on the product only (`geometry.product_mask`, shrunk a little: edges never align
+`COMPARE_SIDE` (the relevance look's homography, `catalog.matching.ImageMatch`; a small photo is
+placed and sized at its own resolution, `_compare_side`), and both are compared there, on the
+product only (`geometry.product_mask`, shrunk a little: edges never align
 exactly), both smoothed alike (a phone photo is softer than a shop image):
 - light and colour are normalised first — brightness as the ratio to its own smooth version
   (shading and soft shadows leave it), colour as the shift of each channel's median;
@@ -41,7 +42,7 @@ from evidence_check.checks.location.geometry import bounding_box, box_corners, p
 from evidence_check.imaging import colour
 from evidence_check.imaging import features as F
 
-COMPARE_SIDE = 192  # the two are compared at most this size: finer finds no more, and costs more
+COMPARE_SIDE = 192  # the usual frame: finer finds no more in a reduced photo, and costs more
 MAX_COMPARE_SIDE = 384  # the frame of a small photo seen at its own resolution (`_compare_side`)
 BLUR_SIGMA = 1.5  # both are smoothed alike, so a blurred phone photo and a sharp shop image agree
 SPREAD_FLOOR = 3.0  # the least spread of differences a photo is standardised by
