@@ -369,7 +369,7 @@ def cost(root: Path) -> None:
         proposing.append((time.process_time() - started) * 1000)
     print(f"\n12 MP JPEG ({loaded.width}x{loaded.height}), CPU ms per photo, median of 30 (mean):")
     print(f"- a given region placed (outline, zones, on/off the product): {statistics.median(placing):.1f} ({statistics.mean(placing):.1f})")
-    print(f"- a region proposed (warp, compare, blob): {statistics.median(proposing):.1f} ({statistics.mean(proposing):.1f})")
+    print(f"- a region proposed (warp, compare, place, size): {statistics.median(proposing):.1f} ({statistics.mean(proposing):.1f})")
 
 
 def main(argv: list[str]) -> int:

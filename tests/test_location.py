@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,9 +60,12 @@ def context(grocery: Path) -> CheckContext:
     return CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=Catalog(lambda tenant: stored))
 
 
-def placed(grocery: Path, sku: str, stain: tuple[float, float] | None = None) -> tuple[Photo, np.ndarray]:
+def placed(
+    grocery: Path, sku: str, stain: tuple[float, float] | None = None, paint: Callable[[np.ndarray], None] | None = None
+) -> tuple[Photo, np.ndarray]:
     """The catalog image in perspective on a grey, textured table, lit unevenly; and the homography
-    (catalog pixels -> photo pixels). `stain`: a brown stain painted at that catalog point."""
+    (catalog pixels -> photo pixels). `stain`: a brown stain painted at that catalog point; `paint`
+    draws on the photo's pixels before it is saved."""
     rgb = cv2.cvtColor(cv2.imread(str(iconic(grocery, sku))), cv2.COLOR_BGR2RGB)
     height, width = rgb.shape[:2]
     corners = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
@@ -80,6 +84,8 @@ def placed(grocery: Path, sku: str, stain: tuple[float, float] | None = None) ->
         cv2.ellipse(blot, (int(x), int(y)), (40, 28), 20, 0, 360, 1.0, -1)
         blot = cv2.GaussianBlur(blot, (0, 0), 3)[..., None]
         photo = np.clip(photo * (1 - 0.75 * blot) + np.float32([110, 70, 30]) * 0.75 * blot, 0, 255).astype(np.uint8)
+    if paint is not None:
+        paint(photo)
     buffer = io.BytesIO()
     Image.fromarray(photo).save(buffer, "JPEG", quality=90)
     return load_photo(buffer.getvalue(), f"{sku}.jpg"), homography
@@ -183,6 +189,28 @@ def test_without_a_region_a_stain_is_proposed_and_an_undamaged_photo_is_not_conf
     assert quiet.status is Status.UNKNOWN
     assert not quiet.details.get("proposal_confident", False)
     assert quiet.details["outline_in_photo"] and "region" not in quiet.details
+
+
+def _dent(photo: np.ndarray) -> None:
+    """A dent's shading, a dark and a light crescent, 60 pixels across, centred at (520, 420)."""
+    yy, xx = np.mgrid[0 : photo.shape[0], 0 : photo.shape[1]].astype(np.float32)
+    inside = np.clip(1 - np.hypot(xx - 520, yy - 420) / 30, 0, 1)
+    shade = -70 * inside * np.cos(np.arctan2(yy - 420, xx - 520) - 0.7)
+    photo[:] = np.clip(photo + shade[..., None], 0, 255).astype(np.uint8)
+
+
+def test_the_proposed_region_holds_both_sides_of_a_dent(grocery: Path, context: CheckContext) -> None:
+    clean, _ = placed(grocery, "ARLA-SOUR")
+    damaged, _ = placed(grocery, "ARLA-SOUR", paint=_dent)
+    changed = np.abs(np.asarray(damaged.working, np.int32) - np.asarray(clean.working, np.int32)).max(axis=2) > 12
+    ys, xs = np.nonzero(changed)
+    truth = [xs.min(), ys.min(), xs.max() + 1 - xs.min(), ys.max() + 1 - ys.min()]
+    found = location.check(damaged, claim("ARLA-SOUR"), context)
+    box = found.details["proposed_region"]
+    x0, y0 = max(box[0], truth[0]), max(box[1], truth[1])
+    x1, y1 = min(box[0] + box[2], truth[0] + truth[2]), min(box[1] + box[3], truth[1] + truth[3])
+    overlap = max(0, x1 - x0) * max(0, y1 - y0)
+    assert overlap / (box[2] * box[3] + truth[2] * truth[3] - overlap) >= 0.5, (box, truth)
 
 
 def test_no_region_and_no_catalog_is_unknown(grocery: Path, context: CheckContext) -> None:

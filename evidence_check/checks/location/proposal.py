@@ -2,8 +2,9 @@
 for the agent of where the damage is, never a verdict.
 
 The photo's feature copy is warped into the frame of the catalog image's detail copy, reduced to
-`COMPARE_SIDE` (the relevance look's homography, `catalog.matching.ImageMatch`), and both are
-compared there, on the product only (`geometry.product_mask`, shrunk a little: edges never align
+`COMPARE_SIDE` (the relevance look's homography, `catalog.matching.ImageMatch`; a small photo is
+placed and sized at its own resolution, `_compare_side`), and both are compared there, on the
+product only (`geometry.product_mask`, shrunk a little: edges never align
 exactly), both smoothed alike (a phone photo is softer than a shop image):
 - light and colour are normalised first — brightness as the ratio to its own smooth version
   (shading and soft shadows leave it), colour as the shift of each channel's median;
@@ -11,11 +12,21 @@ exactly), both smoothed alike (a phone photo is softer than a shop image):
   pixel off does not paint the print's edges as differences;
 - glare is discounted: a difference that a mix of the catalog colour with white explains counts
   only as far as that mix misses (`_off_glare`), and blown-out pixels do not count;
-- the difference map is standardised by its own median and spread over the product, so a photo
-  whose whole surface differs a little (blur, JPEG, a phone's sharpening) proposes nothing.
-The blob with the most standardised difference is proposed (cores of `BLOB_Z`, grown over `GROW_Z`);
-its `strength` (mean standardised difference of the core) says how sure: `CONFIDENT_STRENGTH`
-and above is a high-confidence proposal.
+- each difference map is standardised by its own median and spread over the product, so a photo
+  whose whole surface differs a little (blur, JPEG, a phone's sharpening) stands out nowhere.
+Placing and sizing are two steps, each on the cue that does it best:
+- placed at the peak of the *structure* difference (`_structure_difference`: where the photo's
+  local pattern does not correlate with the catalog's, 7 x 7 normalised cross-correlation weighted
+  by the local contrast), smoothed over `PLACE_SIGMA`: a tear, a scratch, a stain's rim or a dent's
+  shading breaks the print's pattern, which light and colour casts leave alone;
+- sized as the connected part, around that peak, of the colour and structure differences together
+  that reaches `GROW_SHARE` of its peak height there: a threshold relative to the defect's own
+  strength, not to the photo's, so a faint dent and a dark tear are both outlined whole.
+The `strength` says how sure: the mean standardised colour difference of the core of the photo's
+strongest colour blob (cores of `BLOB_Z`, grown over `GROW_Z`); `CONFIDENT_STRENGTH` and above is a
+high-confidence proposal. It is the colour map's, not the placing peak's: on undamaged shelf
+photos a hand or the carton's side face raises the structure peak as high as a defect does, while
+the colour blob's strength stays below the threshold on both halves of the products.
 """
 
 from __future__ import annotations
@@ -31,7 +42,8 @@ from evidence_check.checks.location.geometry import bounding_box, box_corners, p
 from evidence_check.imaging import colour
 from evidence_check.imaging import features as F
 
-COMPARE_SIDE = 192  # the two are compared at most this size: finer finds no more, and costs more
+COMPARE_SIDE = 192  # the usual frame: finer finds no more in a reduced photo, and costs more
+MAX_COMPARE_SIDE = 384  # the frame of a small photo seen at its own resolution (`_compare_side`)
 BLUR_SIGMA = 1.5  # both are smoothed alike, so a blurred phone photo and a sharp shop image agree
 SPREAD_FLOOR = 3.0  # the least spread of differences a photo is standardised by
 TOLERANCE = 1  # catalog pixels around each photo pixel it may match (misalignment)
@@ -41,9 +53,14 @@ GLARE_L = 245  # Lab lightness (8-bit scale) at or above which a photo pixel is 
 GLARE_WEIGHT = 1.0  # a difference a mix with white explains counts as that mix's residual
 COLOUR_WEIGHT = 1.0  # a Lab colour unit against a lightness-ratio unit of `LIGHTNESS_UNIT`
 LIGHTNESS_UNIT = 0.01
-BLOB_Z = 3.0  # standardised difference that marks a pixel as the core of a blob
+BLOB_Z = 3.0  # standardised colour difference that marks a pixel as the core of a blob
 GROW_Z = 2.0  # a blob spreads over its neighbours this different
 MIN_BLOB = 8  # compared pixels: smaller blobs are noise
+STRUCTURE_WINDOW = 7  # compared pixels: the side of the window the local correlation is measured over
+STRUCTURE_FLOOR = 1.0  # the least spread of structure differences a photo is standardised by
+PLACE_SIGMA = 4.0  # compared pixels: the structure difference is smoothed this much to find its peak
+PEAK_REACH = 3  # compared pixels around the place where the peak height is read
+GROW_SHARE = 0.2  # the region holds the joined pixels at least this share of the peak's height
 CONFIDENT_STRENGTH = 12.0  # above every undamaged photo's strength, by product split (docs/measurements/location.md)
 MIN_PRODUCT = 300  # product pixels compared seen in the photo needed to compare
 
@@ -51,7 +68,7 @@ MIN_PRODUCT = 300  # product pixels compared seen in the photo needed to compare
 @dataclass(frozen=True)
 class Proposal:
     box: list[int]  # [x, y, w, h] in full-resolution photo pixels
-    strength: float  # mean standardised difference of the blob
+    strength: float  # mean standardised colour difference of the strongest colour blob's core
     confidence: float  # in [0, 1]: strength scaled so that CONFIDENT_STRENGTH is 0.5
 
     @property
@@ -62,33 +79,66 @@ class Proposal:
 def propose(features: PhotoFeatures, match: ImageMatch, photo_size: tuple[int, int]) -> Proposal | None:
     """The region that differs most, or None: no detail copy kept, too little of the product seen,
     or nothing stands out."""
-    if match.homography_full is None or match.image.detail is None:
+    homography = match.homography_full
+    if homography is None or match.image.detail is None:
         return None
-    catalog = colour.detail_rgb(match.image.detail)
-    if catalog is None:
+    detail = colour.detail_rgb(match.image.detail)
+    if detail is None:
         return None
-    catalog = F.fit_within(catalog, COMPARE_SIDE)
-    height, width = catalog.shape[:2]
-    detail_scale = width / match.image.width  # compared pixels per catalog pixel
-    to_catalog = np.diag([1 / detail_scale, 1 / detail_scale, 1.0])
-    detail_to_copy = np.diag([features.scale, features.scale, 1.0]) @ match.homography_full @ to_catalog
-    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    seen = cv2.warpPerspective(features.rgb, detail_to_copy, (width, height), flags=flags, borderMode=cv2.BORDER_REFLECT)
-    inside = cv2.warpPerspective(np.full(features.rgb.shape[:2], 255, np.uint8), detail_to_copy, (width, height), flags=flags)
-    mask = product_mask(match.image, (width, height)) & (inside == 255)
-    mask = cv2.erode(mask.astype(np.uint8), np.ones((2 * EDGE_SHRINK + 1,) * 2, np.uint8)).astype(bool)
-    if mask.sum() < MIN_PRODUCT:
+    usual = _Frame(features, match, homography, detail, COMPARE_SIDE)
+    if usual.mask.sum() < MIN_PRODUCT:
         return None
-    difference = _difference(seen, catalog, mask)
-    found = _strongest_blob(difference, mask)
+    colour_z = usual.colour_z()
+    side = _compare_side(features, match, homography)
+    frame = usual if side == COMPARE_SIDE else _Frame(features, match, homography, detail, side)
+    sizing_colour = colour_z if frame is usual else frame.colour_z()
+    found = _grown_region(sizing_colour, frame.structure_z(), frame.mask, PLACE_SIGMA * frame.enlarged)
     if found is None:
         return None
-    (x, y, w, h), strength = found
-    corners = project(box_corners(x, y, w, h), match.homography_full @ to_catalog)
-    box = bounding_box(corners, *photo_size)
+    x, y, w, h = found
+    strength = _colour_strength(colour_z)
+    box = bounding_box(project(box_corners(x, y, w, h), homography @ frame.to_catalog), *photo_size)
     if box is None:
         return None
     return Proposal(box, round(strength, 2), round(min(1.0, strength / (2 * CONFIDENT_STRENGTH)), 3))
+
+
+class _Frame:
+    """The photo warped into the catalog image's frame of `side` pixels (the detail copy enlarged
+    past COMPARE_SIDE only for `_compare_side`), with the product's pixels seen in both."""
+
+    def __init__(self, features: PhotoFeatures, match: ImageMatch, homography: np.ndarray, detail: np.ndarray, side: int) -> None:
+        self.catalog = F.resized_to(detail, side) if side > COMPARE_SIDE else F.fit_within(detail, COMPARE_SIDE)
+        height, width = self.catalog.shape[:2]
+        self.enlarged = max(1.0, max(width, height) / COMPARE_SIDE)  # pixel lengths are for the usual frame
+        detail_scale = width / match.image.width  # compared pixels per catalog pixel
+        self.to_catalog = np.diag([1 / detail_scale, 1 / detail_scale, 1.0])
+        detail_to_copy = np.diag([features.scale, features.scale, 1.0]) @ homography @ self.to_catalog
+        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+        self.seen = cv2.warpPerspective(features.rgb, detail_to_copy, (width, height), flags=flags, borderMode=cv2.BORDER_REFLECT)
+        inside = cv2.warpPerspective(np.full(features.rgb.shape[:2], 255, np.uint8), detail_to_copy, (width, height), flags=flags)
+        mask = product_mask(match.image, (width, height)) & (inside == 255)
+        shrink = round(EDGE_SHRINK * self.enlarged)
+        self.mask = cv2.erode(mask.astype(np.uint8), np.ones((2 * shrink + 1,) * 2, np.uint8)).astype(bool)
+
+    def colour_z(self) -> np.ndarray:
+        return _standardised(_difference(self.seen, self.catalog, self.mask), self.mask, SPREAD_FLOOR)
+
+    def structure_z(self) -> np.ndarray:
+        return _standardised(_structure_difference(self.seen, self.catalog), self.mask, STRUCTURE_FLOOR)
+
+
+def _compare_side(features: PhotoFeatures, match: ImageMatch, homography: np.ndarray) -> int:
+    """The frame the region is placed and sized in: `COMPARE_SIDE`, or for a photo small enough
+    to be its own feature copy, the product's longest side in it (at most `MAX_COMPARE_SIDE`): a
+    350 px shelf photo shows the carton at about twice the usual frame, and its 15-45 px defects
+    are not halved. Larger photos keep the usual frame (their feature copy is already a reduction)."""
+    if features.scale < 1.0:
+        return COMPARE_SIDE
+    corners = project(box_corners(0, 0, match.image.width, match.image.height), homography)
+    if not np.all(np.isfinite(corners)):
+        return COMPARE_SIDE
+    return int(np.clip(np.max(corners.max(axis=0) - corners.min(axis=0)), COMPARE_SIDE, MAX_COMPARE_SIDE))
 
 
 def _difference(seen: np.ndarray, catalog: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -145,23 +195,64 @@ def _off_glare(seen: np.ndarray, catalog: np.ndarray, mask: np.ndarray) -> np.nd
     return np.where(amount > 0, residual, np.inf).astype(np.float32)
 
 
-def _strongest_blob(difference: np.ndarray, mask: np.ndarray) -> tuple[tuple[int, int, int, int], float] | None:
-    """The blob with the most standardised difference: pixels of at least GROW_Z, joined across
-    gaps of a pixel or two, holding at least MIN_BLOB pixels of BLOB_Z; its box and the mean of those."""
+def _structure_difference(seen: np.ndarray, catalog: np.ndarray) -> np.ndarray:
+    """Per pixel: how far the photo's local pattern is from the catalog's, `(1 - NCC) * contrast`.
+
+    The normalised cross-correlation of the two lightness channels over a `STRUCTURE_WINDOW`
+    window ignores the light's level and gain; weighted by the larger local standard deviation,
+    flat areas that both leave flat count for nothing whatever their correlation."""
+    photo = cv2.cvtColor(cv2.GaussianBlur(seen, (0, 0), BLUR_SIGMA), cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    shop = cv2.cvtColor(cv2.GaussianBlur(catalog, (0, 0), BLUR_SIGMA), cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    window = (STRUCTURE_WINDOW, STRUCTURE_WINDOW)
+    photo_mean, shop_mean = cv2.blur(photo, window), cv2.blur(shop, window)
+    photo_var = np.maximum(cv2.blur(photo * photo, window) - photo_mean**2, 0)
+    shop_var = np.maximum(cv2.blur(shop * shop, window) - shop_mean**2, 0)
+    covariance = cv2.blur(photo * shop, window) - photo_mean * shop_mean
+    correlation = covariance / np.sqrt(photo_var * shop_var + 25.0)  # 25: a lightness spread of 5 is noise
+    return ((1 - correlation) * np.sqrt(np.maximum(photo_var, shop_var))).astype(np.float32)
+
+
+def _standardised(difference: np.ndarray, mask: np.ndarray, floor: float) -> np.ndarray:
+    """The difference in units of its spread over the product, from its median; 0 off the product."""
     values = difference[mask]
     median = float(np.median(values))
-    spread = max(1.4826 * float(np.median(np.abs(values - median))), SPREAD_FLOOR)
-    z = np.where(mask, (difference - median) / spread, 0)
-    grown = cv2.morphologyEx((z >= GROW_Z).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    spread = max(1.4826 * float(np.median(np.abs(values - median))), floor)
+    return np.where(mask, (difference - median) / spread, 0).astype(np.float32)
+
+
+def _grown_region(colour_z: np.ndarray, structure_z: np.ndarray, mask: np.ndarray, place_sigma: float) -> tuple[int, int, int, int] | None:
+    """Placed at the smoothed structure difference's peak, sized by the joined colour and structure
+    differences above `GROW_SHARE` of their height there: its box, or None when nothing stands out."""
+    placing = np.where(mask, cv2.GaussianBlur(structure_z, (0, 0), place_sigma), -np.inf)
+    y, x = np.unravel_index(int(np.argmax(placing)), placing.shape)
+    if not placing[y, x] > 0:
+        return None
+    joined = cv2.GaussianBlur(np.maximum(colour_z, 0) + np.maximum(structure_z, 0), (0, 0), 1.0) * mask
+    near = (slice(max(0, y - PEAK_REACH), y + PEAK_REACH + 1), slice(max(0, x - PEAK_REACH), x + PEAK_REACH + 1))
+    height = float(joined[near].max())
+    if height <= 0:
+        return None
+    above = cv2.morphologyEx((joined >= GROW_SHARE * height).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(above, connectivity=8)
+    touching = [int(label) for label in np.unique(labels[near]) if label]
+    if not touching:
+        return None
+    region = max(touching, key=lambda label: stats[label, cv2.CC_STAT_AREA])
+    left, top, width, height_px = (int(v) for v in stats[region, :4])
+    return left, top, width, height_px
+
+
+def _colour_strength(colour_z: np.ndarray) -> float:
+    """The mean standardised colour difference of the core of the blob with the most of it: pixels
+    of at least GROW_Z joined across gaps of a pixel or two, holding at least MIN_BLOB pixels of
+    BLOB_Z; 0 when no blob has such a core."""
+    grown = cv2.morphologyEx((colour_z >= GROW_Z).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
-    best: tuple[tuple[int, int, int, int], float, float] | None = None
+    best_mass, strength = 0.0, 0.0
     for label in range(1, count):
         x, y, w, h, _ = (int(v) for v in stats[label])
-        blob = z[y : y + h, x : x + w][labels[y : y + h, x : x + w] == label]
+        blob = colour_z[y : y + h, x : x + w][labels[y : y + h, x : x + w] == label]
         core = blob[blob >= BLOB_Z]
-        if core.size < MIN_BLOB:
-            continue
-        mass = float(core.sum())
-        if best is None or mass > best[2]:
-            best = ((x, y, w, h), float(core.mean()), mass)
-    return None if best is None else (best[0], best[1])
+        if core.size >= MIN_BLOB and float(core.sum()) > best_mass:
+            best_mass, strength = float(core.sum()), float(core.mean())
+    return strength
