@@ -63,12 +63,12 @@ if "--tree" in sys.argv:  # another commit's code, measured by this bench
 from evidence_check import measure  # noqa: E402
 from evidence_check.catalog import matching  # noqa: E402
 from evidence_check.catalog.entries import catalog_features  # noqa: E402
-from evidence_check.catalog.words import with_own_vocabulary  # noqa: E402
+from evidence_check.catalog.words import with_own_vocabulary, with_words  # noqa: E402
 from evidence_check.checks import relevance  # noqa: E402
 from evidence_check.checks.context import CheckContext  # noqa: E402
 from evidence_check.imaging import features as F  # noqa: E402
 from evidence_check.imaging import fingerprint as fp  # noqa: E402
-from evidence_check.imaging.load import load_photo  # noqa: E402
+from evidence_check.imaging.load import PhotoError, load_photo  # noqa: E402
 from evidence_check.index import TenantIndex  # noqa: E402
 from evidence_check.models import Claim, Timeline  # noqa: E402
 from evidence_check.settings import Settings  # noqa: E402
@@ -79,6 +79,12 @@ ROOT = Path(__file__).resolve().parent.parent
 TENANT = "bench"
 VARIANTS = 256  # distinct stored blobs of the synthetic SKUs
 BATCH = 20_000
+# A large catalog's vocabulary is trained on these corpora's photos (beside the grocery corpus),
+# up to POOL_FEATURES keypoints each from a copy of at most POOL_SIDE: more than VOCABULARY_SAMPLE
+# descriptors in all, as a catalog of more than ~400 images has.
+POOL_FOLDERS = ("near-duplicates", "damaged-packages", "exif-camera-jpegs", "c2pa")
+POOL_FEATURES = 3000
+POOL_SIDE = 1024
 
 
 def build_store(corpus: Path, images: int, path: Path) -> None:
@@ -88,17 +94,27 @@ def build_store(corpus: Path, images: int, path: Path) -> None:
     for name in names:
         file = corpus / "grocery" / name / f"{name}_Iconic.jpg"
         real.append((name, catalog_features(load_photo(file.read_bytes(), file.name))))
-    from evidence_check.store.catalog_types import StoredSku
+    from evidence_check.store.catalog_types import StoredCatalog, StoredSku
 
-    stored = with_own_vocabulary([StoredSku(n, n.replace("-", " "), None, None, (i,)) for n, i in real])
-    vocabulary = F.Vocabulary.from_bytes(stored.vocabulary or b"")
+    skus = [StoredSku(n, n.replace("-", " "), None, None, (i,)) for n, i in real]
+    if images <= len(skus):
+        stored = with_own_vocabulary(skus)
+        vocabulary = F.Vocabulary.from_bytes(stored.vocabulary or b"")
+    else:
+        vocabulary = large_vocabulary(corpus)
+        stored = StoredCatalog(
+            tuple(replace(s, images=tuple(replace(i, features=with_words(i.features, vocabulary)) for i in s.images)) for s in skus),
+            vocabulary.to_bytes(),
+        )  # fmt: skip
+    frequency = word_frequency(corpus, vocabulary)
     rng = np.random.default_rng(25)
     variants = []
     for v in range(VARIANTS):
         data = F.unpack(stored.skus[v % len(stored.skus)].images[0].features)
         data["points"] = data["points"] + rng.uniform(-1, 1, data["points"].shape).astype(np.float32)
-        data["keypoint_words"] = rng.integers(0, vocabulary.size, len(data["points"])).astype(np.int16)
-        data["words"] = np.unique(data["keypoint_words"]).astype(np.int32)
+        drawn = rng.choice(vocabulary.index_size, len(data["points"]), p=frequency)
+        data["keypoint_words"] = (drawn // vocabulary.depth).astype(np.int16)
+        data["words"] = np.unique(drawn).astype(np.int32)
         variants.append(F.pack(**data))
     partial = path.with_suffix(".partial")
     partial.unlink(missing_ok=True)
@@ -144,6 +160,39 @@ def build_store(corpus: Path, images: int, path: Path) -> None:
                 )
     store.engine.dispose()
     partial.rename(path)
+
+
+def large_vocabulary(corpus: Path) -> F.Vocabulary:
+    """The vocabulary a catalog of more than ~400 images trains: more than `VOCABULARY_SAMPLE`
+    descriptors, so 128² words of `MAX_LEAVES` leaves each. Trained on the real photos of the
+    corpora beside `corpus` that are not claims (`POOL_FOLDERS`) and the grocery web-shop images."""
+    roots = []
+    for folder in POOL_FOLDERS:
+        for file in sorted((corpus.parent / folder).rglob("*")):
+            if file.suffix.lower() in (".jpg", ".jpeg", ".png"):
+                try:
+                    gray = np.asarray(load_photo(file.read_bytes(), file.name).working.convert("L"))
+                except PhotoError:  # a corpus file that is not a readable image
+                    continue
+                roots.append(F.rootsift(F.extract(gray, max_side=POOL_SIDE, max_features=POOL_FEATURES).descriptors))
+    for file in sorted((corpus / "grocery").glob("*/*_Iconic.jpg")):
+        gray = np.asarray(load_photo(file.read_bytes(), file.name).working.convert("L"))
+        roots.append(F.rootsift(F.extract_catalog(gray).descriptors))
+    return F.train_vocabulary(np.concatenate(roots))
+
+
+def word_frequency(corpus: Path, vocabulary: F.Vocabulary) -> np.ndarray:
+    """How often each index word names a keypoint of the real grocery and product-matching images
+    (web-shop images and shelf photos), with half a count added to every word: the synthetic
+    images' words are drawn with these odds, so common words have long posting lists as in a real
+    catalog (a uniform draw gives every list the same length, the cheapest case for its size)."""
+    counts = np.full(vocabulary.index_size, 0.5)
+    for file in sorted(corpus.rglob("*")):
+        if file.suffix.lower() in (".jpg", ".jpeg", ".png"):
+            gray = np.asarray(load_photo(file.read_bytes(), file.name).working.convert("L"))
+            root = F.rootsift(F.extract_catalog(gray).descriptors)
+            np.add.at(counts, vocabulary.index_words(root, vocabulary.words(root)), 1)
+    return counts / counts.sum()
 
 
 def memory() -> dict[str, float]:

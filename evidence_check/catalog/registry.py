@@ -94,7 +94,7 @@ class TenantCatalog:
         blobs = [image.features for sku in stored.skus for image in sku.images]
         file = in_memory(
             ((slot, image_arrays(blob, vocabulary)) for slot, blob in enumerate(blobs)),
-            len(blobs), identity_of(stored), vocabulary.size,
+            len(blobs), identity_of(stored), vocabulary.index_size,
         )  # fmt: skip
         self._open(stored, vocabulary, file, load_views, cache)
 
@@ -159,7 +159,7 @@ class TenantCatalog:
             brands.setdefault(self.skus[image.sku].brand, []).append(number)
         self._brands = {brand: np.array(indices) for brand, indices in brands.items()}
         self._lookalikes: dict[str, list[tuple[str, float]]] = {}
-        self.index = index if index is not None else WordIndex([image.words for image in self.images], vocabulary.size)
+        self.index = index if index is not None else WordIndex([image.words for image in self.images], vocabulary.index_size)
 
     def resident_bytes(self) -> int:
         """What holding this catalog costs a worker, about: its images' records, its word index,
