@@ -205,7 +205,7 @@ def test_leaves_find_the_pack_shown_among_its_lookalikes(
     lookalikes: tuple[list[StoredImage], list[tuple[str, PhotoFeatures]]],
 ) -> None:
     """At one branching, the words' leaves rank the pack a shelf photo shows first among its
-    brand's other packs far more often than the words alone (measured: 23 and 7 of 42 photos)."""
+    brand's other packs far more often than the words alone (measured: 21 and 5 of 42 photos)."""
     images, photos = lookalikes
     roots = np.concatenate([F.rootsift(F.unpack(image.features)["descriptors"]) for image in images])
     first = {}
@@ -228,5 +228,5 @@ def test_leaves_find_the_pack_shown_among_its_lookalikes(
             )  # fmt: skip
         )
         first[leaves] = sum(catalog.retrieve(features, None, 1)[0][0] == name for name, features in photos)
-    assert first[F.MAX_LEAVES] >= len(photos) * 0.45
-    assert first[F.MAX_LEAVES] >= 2 * first[1]
+    assert first[F.MAX_LEAVES] >= len(photos) / 3
+    assert first[F.MAX_LEAVES] >= 3 * first[1]
