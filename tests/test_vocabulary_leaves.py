@@ -126,6 +126,8 @@ def test_a_large_catalog_reindexed_stores_and_loads_its_leaves(
         assert vocabulary.depth > 1
         tenant = service.catalog_for(store).for_tenant("default")
         assert tenant.vocabulary.key == vocabulary.key and tenant.file is not None
+        assert vocabulary.leaves is not None
+        assert tenant.resident_bytes() > vocabulary.leaves.nbytes + tenant.index.nbytes()  # counted in the budget
         assert tenant.index.size == 2
         for image in tenant.images:
             assert image.words.max() < vocabulary.index_size

@@ -162,9 +162,12 @@ class TenantCatalog:
         self.index = index if index is not None else WordIndex([image.words for image in self.images], vocabulary.index_size)
 
     def resident_bytes(self) -> int:
-        """What holding this catalog costs a worker, about: its images' records, its word index,
-        and its feature file when that was built in memory rather than read from the host's."""
-        return len(self.images) * IMAGE_RECORD_BYTES + self.index.nbytes() + (self.file.held_bytes if self.file else 0)
+        """What holding this catalog costs a worker, about: its images' records, its word index, its
+        vocabulary's leaves, and its feature file when that was built in memory rather than read
+        from the host's."""
+        leaves = self.vocabulary.leaves.nbytes if self.vocabulary.leaves is not None else 0
+        held = self.file.held_bytes if self.file else 0
+        return len(self.images) * IMAGE_RECORD_BYTES + self.index.nbytes() + leaves + held
 
     def get(self, sku: str | None) -> CatalogSku | None:
         return self.skus.get(sku) if sku else None
