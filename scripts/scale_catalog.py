@@ -3,9 +3,9 @@ synthetic SKUs, in a SQLite store (`build_store`) or held whole in memory (`in_m
 
 The words are those of the vocabulary a catalog of that size trains: the 31 images' own (two
 levels, ~8,600 words) alone; beyond them, one trained on the real photos of the corpora beside
-`--corpus` (`large_vocabulary`: ~270,000 descriptors, so 128² words of 5 leaves, 81,920 index words;
-a catalog of more than ~400 images, with more than `VOCABULARY_SAMPLE` descriptors, trains 8 leaves,
-131,072 index words: the bench's posting lists are the longer, by 8/5). A synthetic image's words
+`--corpus` (`large_vocabulary`: 344,000–393,000 descriptors, so 128² words of 7 leaves, 114,688 index
+words; a catalog of more than ~400 images, with more than `VOCABULARY_SAMPLE` descriptors, trains 8
+leaves, 131,072 index words: the bench's posting lists are the longer, by 8/7). A synthetic image's words
 are drawn with the odds its index words have in the real grocery images (`word_frequency`), common
 words commoner; `--uniform` draws them evenly (every posting list as long as another: the cheapest
 case for a vocabulary's size), `--small-vocabulary` keeps the 31 images' own vocabulary at any size
@@ -38,8 +38,8 @@ BATCH = 20_000
 # up to POOL_FEATURES keypoints each from a copy of at most POOL_SIDE: more than VOCABULARY_SAMPLE
 # descriptors in all, as a catalog of more than ~400 images has.
 POOL_FOLDERS = ("near-duplicates", "damaged-packages", "exif-camera-jpegs", "c2pa")
-POOL_FEATURES = 3000
-POOL_SIDE = 1024
+POOL_FEATURES = 5000
+POOL_SIDE = 1600
 
 
 def build_store(corpus: Path, images: int, path: Path) -> None:
