@@ -199,7 +199,7 @@ def synthetic(real: TenantCatalog, count: int, seed: int = 7) -> TenantCatalog:
     cost under test), not this process's memory.
     """
     rng = np.random.default_rng(seed)
-    size = real.vocabulary.size
+    size = real.vocabulary.index_size
     entries = list(real.skus.values())
     for i in range(count - len(entries)):
         source = entries[i % len(entries)]

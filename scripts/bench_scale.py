@@ -3,6 +3,7 @@
     .venv/bin/python scripts/bench_scale.py --images 10000 --photos 1000000 --workers 1,2,4
         [--claims 20] [--corpus ../shared/corpora/product-matching] [--work /tmp/bench-scale]
         [--build-only]   # build the store and the host's feature file only (an hour at 100,000 images)
+        [--in-memory [--uniform] [--small-vocabulary]]   # no store: each worker holds the catalog
 
 The catalog is a real store (SQLite under `--work`, built once per size and kept): the 31 grocery
 products' web-shop images, and as many more SKUs as `--images` asks, each with its own feature
@@ -10,6 +11,11 @@ arrays in memory — copies of a real image's keypoints moved by a pixel at rand
 drawn at random (so the word index is as large as a real one of that size). Stored blobs repeat
 (`VARIANTS` distinct ones) to keep the store's size and build time down; loading unpacks each row
 into arrays of its own, so a worker holds what a real catalog of that size makes it hold.
+
+The words are those of the vocabulary a catalog of that size trains (`scale_catalog`).
+`--in-memory` builds no store: each worker holds the catalog whole (the word index built from the
+words, the synthetic images sharing `VARIANTS` arrays), which measures the relevance look at a size
+without the hour a store and its feature file take; its RSS is not a stored catalog's.
 
 The reuse store is synthetic: `--photos` random PDQ/pHash code pairs (a code each, as
 `bench_reuse.py --only index` counts them), indexed by each worker as `references.References` does
@@ -68,90 +74,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 if "--tree" in sys.argv:  # another commit's code, measured by this bench
     sys.path.insert(0, sys.argv[sys.argv.index("--tree") + 1])
 
+from scale_catalog import BATCH, TENANT, build_store, in_memory_catalog, synthetic_catalog  # noqa: E402
+
 from evidence_check import measure  # noqa: E402
 from evidence_check.catalog import matching  # noqa: E402
-from evidence_check.catalog.entries import catalog_features  # noqa: E402
-from evidence_check.catalog.words import with_own_vocabulary  # noqa: E402
+from evidence_check.catalog.registry import Catalog  # noqa: E402
 from evidence_check.checks import relevance  # noqa: E402
 from evidence_check.checks.context import CheckContext  # noqa: E402
-from evidence_check.imaging import features as F  # noqa: E402
 from evidence_check.imaging import fingerprint as fp  # noqa: E402
 from evidence_check.imaging.load import load_photo  # noqa: E402
 from evidence_check.index import TenantIndex  # noqa: E402
 from evidence_check.models import Claim, Timeline  # noqa: E402
 from evidence_check.settings import Settings  # noqa: E402
-from evidence_check.store.catalog_tables import CatalogImageRow, CatalogSkuRow, CatalogVocabularyRow  # noqa: E402
 from evidence_check.store.database import Store  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-TENANT = "bench"
-VARIANTS = 256  # distinct stored blobs of the synthetic SKUs
-BATCH = 20_000
-
-
-def build_store(corpus: Path, images: int, path: Path) -> None:
-    """A catalog of `images` images in a SQLite store at `path` (kept: the next run reuses it)."""
-    names = sorted(p.name for p in (corpus / "grocery").iterdir() if p.is_dir())
-    real = []
-    for name in names:
-        file = corpus / "grocery" / name / f"{name}_Iconic.jpg"
-        real.append((name, catalog_features(load_photo(file.read_bytes(), file.name))))
-    from evidence_check.store.catalog_types import StoredSku
-
-    stored = with_own_vocabulary([StoredSku(n, n.replace("-", " "), None, None, (i,)) for n, i in real])
-    vocabulary = F.Vocabulary.from_bytes(stored.vocabulary or b"")
-    rng = np.random.default_rng(25)
-    variants = []
-    for v in range(VARIANTS):
-        data = F.unpack(stored.skus[v % len(stored.skus)].images[0].features)
-        data["points"] = data["points"] + rng.uniform(-1, 1, data["points"].shape).astype(np.float32)
-        data["keypoint_words"] = rng.integers(0, vocabulary.size, len(data["points"])).astype(np.int16)
-        data["words"] = np.unique(data["keypoint_words"]).astype(np.int32)
-        variants.append(F.pack(**data))
-    partial = path.with_suffix(".partial")
-    partial.unlink(missing_ok=True)
-    store = Store(f"sqlite:///{partial}")
-    now = datetime.now(UTC)
-    with store.sessions.begin() as session:
-        session.add(
-            CatalogVocabularyRow(
-                tenant=TENANT, key=vocabulary.key, vocabulary=stored.vocabulary, created_at=now
-            )
-        )
-    rows = [(sku.sku, sku.name or sku.sku, sku.images[0]) for sku in stored.skus]
-    for start in range(0, images, BATCH):
-        with store.sessions.begin() as session:
-            for number in range(start, min(images, start + BATCH)):
-                if number < len(rows):
-                    sku, name, image = rows[number]
-                    blob, image_id, size = image.features, image.image_id, (image.width, image.height)
-                else:
-                    source = rows[number % VARIANTS % len(rows)][2]
-                    sku, name, blob = (
-                        f"SYN-{number:06d}",
-                        f"Synthetic{number % 97} {number}",
-                        variants[number % VARIANTS],
-                    )
-                    image_id, size = f"syn{number:06d}", (source.width, source.height)
-                row = CatalogSkuRow(
-                    tenant=TENANT, sku=sku, name=name, category=None, created_at=now, updated_at=now
-                )
-                session.add(row)
-                session.flush()
-                session.add(
-                    CatalogImageRow(
-                        sku_pk=row.id,
-                        tenant=TENANT,
-                        image_id=image_id,
-                        filename=f"{sku}.jpg",
-                        width=size[0],
-                        height=size[1],
-                        features=blob,
-                        created_at=now,
-                    )  # fmt: skip
-                )
-    store.engine.dispose()
-    partial.rename(path)
 
 
 def memory() -> dict[str, float]:
@@ -172,8 +109,12 @@ def worker(args: argparse.Namespace) -> None:
 
     started = time.perf_counter()
     settings = Settings(db=f"sqlite:///{args.store}")
-    store = Store(settings.db)
-    catalog = catalog_for(store)
+    if args.in_memory:
+        held = in_memory_catalog(args.corpus, args.images, args.work, args.uniform, args.small_vocabulary)
+        catalog = Catalog(lambda tenant: held)
+    else:
+        store = Store(settings.db)
+        catalog = catalog_for(store)
     tenant = catalog.for_tenant(TENANT)
     catalog_s = time.perf_counter() - started
     if args.reuse_store:  # the store's reuse index as `verify` opens it: the host's reuse file
@@ -211,13 +152,17 @@ def worker(args: argparse.Namespace) -> None:
     photos = [(load_photo(path.read_bytes(), path.name), sku) for path, sku in claims]
     timings: dict[str, list[float]] = {"cold": [], "cold cpu": [], "warm": [], "warm cpu": []}
     codes: list[str] = []
+    postings: list[int] = []  # touched by each photo's first-look query
+    offsets = tenant.index.arrays()["offsets"]
     for label in ("cold", "warm"):
         for photo, sku in photos:
             claim = Claim(claim_id="bench", tenant=TENANT, timeline=Timeline(), sku=sku)
             measured = replace(context, measured=measure.Measurements(photo))
             assert measured.measured is not None
-            measured.measured.relevance_features(False)  # the photo's own features are not what scales
+            features = measured.measured.relevance_features(False)  # the photo's own features do not scale
             if label == "cold":
+                words = features.centred_words(tenant.vocabulary)[0]
+                postings.append(int((offsets[words + 1] - offsets[words]).sum()))
                 matching.roots.cache_clear()
                 matching.views.cache_clear()
             t, cpu = time.perf_counter(), time.process_time()
@@ -244,6 +189,7 @@ def worker(args: argparse.Namespace) -> None:
                 **timings,
                 "lookup": lookups,
                 "codes": codes,
+                "postings": postings,
             }  # fmt: skip
         )
     )
@@ -252,7 +198,9 @@ def worker(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     path = args.work / f"catalog-{args.images}.db"
-    if not path.exists():
+    if args.in_memory:  # the vocabulary and the words' odds made once, before the workers start
+        synthetic_catalog(args.corpus, args.images, args.work, args.uniform, args.small_vocabulary)
+    elif not path.exists():
         started = time.perf_counter()
         build_store(args.corpus, args.images, path)
         print(f"(store of {args.images:,} images built in {time.perf_counter() - started:.0f} s: {path})", flush=True)
@@ -267,7 +215,14 @@ def run(args: argparse.Namespace) -> None:
     if args.reuse_store and not args.reuse_store.exists():
         sys.exit(f"no reuse store at {args.reuse_store} (bench_scale.py --reuse-only --photos N builds one)")
     reuse = f"the host's reuse file of {args.reuse_store}" if args.reuse_store else "in each worker's memory"
-    print(f"{args.images:,} catalog images, {args.photos:,} reuse photos ({reuse}; {args.claims} claims per worker)")
+    held = (
+        " held whole by each worker"
+        + (", the real images' own vocabulary" if args.small_vocabulary else "")
+        + (", words drawn uniformly" if args.uniform else "")
+    ) if args.in_memory else ""  # fmt: skip
+    print(
+        f"{args.images:,} catalog images{held}, {args.photos:,} reuse photos ({reuse}; {args.claims} claims per worker)"
+    )
     print(
         f"{'workers':>7} {'catalog s':>9} {'start s':>8} {'RSS MB':>7} {'shared':>7} {'peak MB':>8} "
         f"{'cold p50':>8} {'p99':>6} {'cpu50':>6} {'warm p50':>8} {'p99':>6} {'cpu50':>6} {'lookup p50':>10} {'p99':>6}"
@@ -275,8 +230,9 @@ def run(args: argparse.Namespace) -> None:
     for workers in args.workers:
         command = [
             sys.executable, __file__, "--worker", "--store", str(path), "--photos", str(args.photos),
-            "--claims", str(args.claims), "--corpus", str(args.corpus),
-        ]  # fmt: skip
+            "--claims", str(args.claims), "--corpus", str(args.corpus), "--images", str(args.images),
+            "--work", str(args.work),
+        ] + ["--in-memory"] * args.in_memory + ["--uniform"] * args.uniform + ["--small-vocabulary"] * args.small_vocabulary  # fmt: skip
         if args.tree:
             command += ["--tree", str(args.tree)]
         env = None
@@ -303,6 +259,7 @@ def run(args: argparse.Namespace) -> None:
             flush=True,
         )
     print("codes: " + " ".join(results[0]["codes"][: args.claims]))
+    print(f"postings a photo's first-look query touches: median {statistics.median(results[0]['postings']):,.0f}")
 
 
 def build_reuse_store(photos: int, path: Path) -> None:
@@ -479,6 +436,13 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench-scale"))
     parser.add_argument(
         "--build-only", action="store_true", help="build the store and the host's feature file, run no worker"
+    )
+    parser.add_argument(
+        "--in-memory", action="store_true", help="each worker holds the catalog whole, built from the words (no store)"
+    )
+    parser.add_argument("--uniform", action="store_true", help="synthetic words drawn uniformly, not by real frequency")
+    parser.add_argument(
+        "--small-vocabulary", action="store_true", help="with --in-memory: the 31 real images' own vocabulary at any size"
     )
     parser.add_argument("--reuse-only", action="store_true", help="measure the reuse index alone")
     parser.add_argument("--tree", type=Path, help="measure this copy of another commit's tree")

@@ -43,7 +43,7 @@ def descriptors(root: Path) -> np.ndarray:
 def main(root: Path) -> None:
     data = descriptors(root)
     print(f"{len(data)} descriptors", file=sys.stderr)
-    vocabulary = train_vocabulary(data, BRANCH)
+    vocabulary = train_vocabulary(data, BRANCH, max_leaves=1)  # generic words: two levels
     VOCABULARY_PATH.parent.mkdir(parents=True, exist_ok=True)
     VOCABULARY_PATH.write_bytes(vocabulary.to_bytes())
     print(f"wrote {VOCABULARY_PATH}: {vocabulary.size} words", file=sys.stderr)

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from evidence_check.catalog.labels import brand_key, family_key
-from evidence_check.catalog.words import keypoint_words, with_words
+from evidence_check.catalog.words import measured_words, with_words
 from evidence_check.imaging import colour
 from evidence_check.imaging import features as F
 from evidence_check.imaging.load import Photo
@@ -36,8 +36,8 @@ class ImageArrays:
     # SIFT as stored (uint8): a quarter of the memory of RootSIFT floats, which are made only for
     # the few images a photo is verified against.
     descriptors: np.ndarray
-    keypoint_words: np.ndarray  # the word of each keypoint (same order as `points`)
-    words: np.ndarray  # unique visual words
+    keypoint_words: np.ndarray  # the word of each keypoint (same order as `points`), for verification
+    words: np.ndarray  # unique index words (`Vocabulary.index_words`), for retrieval
     colour: np.ndarray
     mask: np.ndarray  # product pixels, downscaled to MASK_SIDE
     # Lab thumbnail (`colour.lab_thumbnail`); None for images added before it was stored.
@@ -184,16 +184,16 @@ def catalog_features(photo: Photo, vocabulary: F.Vocabulary | None = None) -> St
 def image_arrays(blob: bytes, vocabulary: F.Vocabulary) -> ImageArrays:
     """A stored image's packed features (`StoredImage.features`) ready for matching."""
     data = F.unpack(blob)
-    words = data.get("keypoint_words")
-    if words is None or str(data.get("vocabulary", "")) != vocabulary.key:
+    words, index_words = data.get("keypoint_words"), data.get("words")
+    if words is None or index_words is None or str(data.get("vocabulary", "")) != vocabulary.key:
         # Stored under another vocabulary (added before the catalog was reindexed), or before the
         # words of each keypoint were stored: measured again once, when the catalog is loaded.
-        words = keypoint_words(data["descriptors"], vocabulary)
+        words, index_words = measured_words(data["descriptors"], vocabulary)
     return ImageArrays(
         points=data["points"],
         descriptors=data["descriptors"],
         keypoint_words=words,
-        words=np.unique(words).astype(np.int32),
+        words=index_words.astype(np.int32),
         colour=data["colour"],
         mask=data["mask"],
         thumb=data.get("thumb"),

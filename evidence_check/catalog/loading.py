@@ -44,7 +44,7 @@ def load_from_store(store: Store, tenant: str, folder: Path, cache: ArrayCache) 
         slots = {name: slot for slot, name in enumerate(identity)}
         try:
             file = host_file(
-                folder, f"{store.url}#{tenant}", (version, vocabulary.key), identity, vocabulary.size,
+                folder, f"{store.url}#{tenant}", (version, vocabulary.key), identity, vocabulary.index_size,
                 partial(_arrays, store, tenant, vocabulary, slots),
             )  # fmt: skip
         except _Changed:

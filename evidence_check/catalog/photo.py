@@ -38,12 +38,12 @@ class PhotoFeatures:
         return colour.photo_lab(self.rgb)
 
     def centred_words(self, vocabulary: F.Vocabulary) -> tuple[np.ndarray, np.ndarray]:
-        """The photo's unique words, each weighted by how near the centre its nearest keypoint lies.
+        """The photo's unique index words, each weighted by how near the centre its nearest keypoint lies.
 
         A customer frames the product they claim for; a shelf around it fills the edges with other
         products' words (`CENTRE_SIGMA`).
         """
-        words = self.keypoint_words(vocabulary).astype(np.int64)
+        words = self.index_words(vocabulary).astype(np.int64)
         height, width = self.rgb.shape[:2]
         offset = np.hypot(self.points[:, 0] / width - 0.5, self.points[:, 1] / height - 0.5)
         weights = np.exp(-0.5 * (offset / CENTRE_SIGMA) ** 2)
@@ -57,6 +57,14 @@ class PhotoFeatures:
         found = self._words.get(vocabulary.key)
         if found is None:
             found = self._words[vocabulary.key] = vocabulary.words(self.root)
+        return found
+
+    def index_words(self, vocabulary: F.Vocabulary) -> np.ndarray:
+        """The index word of each keypoint (`Vocabulary.index_words`), measured once per vocabulary."""
+        key = f"{vocabulary.key}/index"
+        found = self._words.get(key)
+        if found is None:
+            found = self._words[key] = vocabulary.index_words(self.root, self.keypoint_words(vocabulary))
         return found
 
 

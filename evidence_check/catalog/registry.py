@@ -94,7 +94,7 @@ class TenantCatalog:
         blobs = [image.features for sku in stored.skus for image in sku.images]
         file = in_memory(
             ((slot, image_arrays(blob, vocabulary)) for slot, blob in enumerate(blobs)),
-            len(blobs), identity_of(stored), vocabulary.size,
+            len(blobs), identity_of(stored), vocabulary.index_size,
         )  # fmt: skip
         self._open(stored, vocabulary, file, load_views, cache)
 
@@ -159,12 +159,15 @@ class TenantCatalog:
             brands.setdefault(self.skus[image.sku].brand, []).append(number)
         self._brands = {brand: np.array(indices) for brand, indices in brands.items()}
         self._lookalikes: dict[str, list[tuple[str, float]]] = {}
-        self.index = index if index is not None else WordIndex([image.words for image in self.images], vocabulary.size)
+        self.index = index if index is not None else WordIndex([image.words for image in self.images], vocabulary.index_size)
 
     def resident_bytes(self) -> int:
-        """What holding this catalog costs a worker, about: its images' records, its word index,
-        and its feature file when that was built in memory rather than read from the host's."""
-        return len(self.images) * IMAGE_RECORD_BYTES + self.index.nbytes() + (self.file.held_bytes if self.file else 0)
+        """What holding this catalog costs a worker, about: its images' records, its word index, its
+        vocabulary's leaves, and its feature file when that was built in memory rather than read
+        from the host's."""
+        leaves = self.vocabulary.leaves.nbytes if self.vocabulary.leaves is not None else 0
+        held = self.file.held_bytes if self.file else 0
+        return len(self.images) * IMAGE_RECORD_BYTES + self.index.nbytes() + leaves + held
 
     def get(self, sku: str | None) -> CatalogSku | None:
         return self.skus.get(sku) if sku else None

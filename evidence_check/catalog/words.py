@@ -2,11 +2,12 @@
 
 Every keypoint of a catalog image gets the word of its descriptor (`imaging.features.Vocabulary`:
 the generic vocabulary shipped with the package, or one fitted to the tenant's own images by
-`catalog reindex`). The word of each keypoint is stored with the features (`with_words`); images
-stored under another vocabulary get them measured again when the catalog is loaded. `WordIndex`
-scores every catalog image against a photo's words by tf-idf, touching only the posting lists of
-those words; at a vocabulary of fixed size those lists grow with the catalog, so a query costs about
-2 ms CPU at 10,000 images and 28 ms at 100,000 (docs/measurements/scale.md).
+`catalog reindex`), and the image the set of its index words (the same words, or their leaves when
+the vocabulary has a third level). Both are stored with the features (`with_words`); images stored
+under another vocabulary get them measured again when the catalog is loaded. `WordIndex` scores
+every catalog image against a photo's index words by tf-idf, touching only the posting lists of
+those words. A posting list holds about (catalog images x index words an image / index words)
+images, so a large catalog trains a vocabulary with leaves (docs/measurements/scale.md).
 """
 
 from __future__ import annotations
@@ -24,16 +25,18 @@ def with_words(blob: bytes, vocabulary: F.Vocabulary | None) -> bytes:
     """The stored features with their visual words in `vocabulary` (the generic one by default)."""
     vocabulary = vocabulary or F.vocabulary()
     data = F.unpack(blob)
-    data["keypoint_words"] = keypoint_words(data["descriptors"], vocabulary)
-    data["words"] = np.unique(data["keypoint_words"]).astype(np.int32)
+    data["keypoint_words"], data["words"] = measured_words(data["descriptors"], vocabulary)
     data["vocabulary"] = np.array(vocabulary.key)
     return F.pack(**data)
 
 
-def keypoint_words(descriptors: np.ndarray, vocabulary: F.Vocabulary) -> np.ndarray:
-    """The word of each SIFT descriptor; int16 holds every word of a vocabulary of at most 128²
-    and halves the stored size."""
-    return vocabulary.words(F.rootsift(descriptors)).astype(np.int16)
+def measured_words(descriptors: np.ndarray, vocabulary: F.Vocabulary) -> tuple[np.ndarray, np.ndarray]:
+    """The word of each SIFT descriptor, and the image's unique index words. int16 holds every word
+    of a vocabulary of at most 128² and halves the stored size; index words (up to 128² x 8) are
+    int32."""
+    root = F.rootsift(descriptors)
+    words = vocabulary.words(root)
+    return words.astype(np.int16), np.unique(vocabulary.index_words(root, words)).astype(np.int32)
 
 
 def train_catalog_vocabulary(stored: Sequence[StoredSku]) -> F.Vocabulary:

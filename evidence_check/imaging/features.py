@@ -10,15 +10,16 @@ docs/measurements/relevance-features.md (`scripts/bench_relevance.py --compare`)
 Keypoint positions are stored in pixels of the catalog image as given, so a homography maps
 catalog pixels (and the zones drawn on them) into the photo. Descriptors are stored as uint8
 (SIFT's values are whole numbers 0..255) and turned into RootSIFT only when an image is matched.
-Visual words come from a two-level vocabulary tree: a generic one shipped in
-`data/vocabulary.npz` (`scripts/train_vocabulary.py`), or one fitted to a catalog.
+Visual words come from a vocabulary tree: a generic one of two levels shipped in
+`data/vocabulary.npz` (`scripts/train_vocabulary.py`), or one fitted to a catalog, which grows a
+third level when the catalog is large (`train_vocabulary`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
@@ -64,8 +65,12 @@ SHARED_RADIUS_FRACTION = 0.03
 SHARED_DISTANCE = 0.5
 
 VOCABULARY_BRANCH = 128  # up to 128² = 16,384 visual words
+# A catalog with descriptors enough splits each word into up to this many leaves, the words of its
+# inverted index (128² x 8 = 131,072): the posting lists of a fixed vocabulary grow with the catalog
+# (Nistér & Stewénius 2006 retrieve among 10⁵-10⁶ images with 10⁵-10⁶ leaves).
+MAX_LEAVES = 8
 VOCABULARY_SAMPLE = 400_000  # descriptors a vocabulary is trained on, at most
-MIN_DESCRIPTORS_PER_WORD = 3
+MIN_DESCRIPTORS_PER_WORD = 3  # training descriptors per word (and per leaf), at least
 
 
 @dataclass(frozen=True, eq=False)
@@ -304,17 +309,35 @@ def _plausible(homography: np.ndarray, catalog_size: tuple[int, int], photo_size
 
 @dataclass(frozen=True, eq=False)
 class Vocabulary:
+    """A vocabulary tree. Its `words` (two levels) name keypoints for verification
+    (`word_inliers`); its `index_words` (a third level, `leaves` per word, when it has one) are the
+    words of the catalog's inverted index. Without leaves the two are the same words."""
+
     coarse: np.ndarray  # B x 128 float32
     fine: np.ndarray  # B x B x 128 float32
+    # B² x L x 128 float16 (half the memory of float32), or None: two levels.
+    leaves: np.ndarray | None = None
 
     @property
     def size(self) -> int:
+        """The number of words (two levels)."""
         return self.fine.shape[0] * self.fine.shape[1]
+
+    @property
+    def depth(self) -> int:
+        """Leaves per word: 1 without a third level."""
+        return 1 if self.leaves is None else self.leaves.shape[1]
+
+    @property
+    def index_size(self) -> int:
+        """The number of index words."""
+        return self.size * self.depth
 
     @cached_property
     def key(self) -> str:
         """Names this vocabulary: words are comparable only between equal keys."""
-        return hashlib.sha256(self.coarse.tobytes() + self.fine.tobytes()).hexdigest()[:16]
+        leaves = b"" if self.leaves is None else self.leaves.tobytes()
+        return hashlib.sha256(self.coarse.tobytes() + self.fine.tobytes() + leaves).hexdigest()[:16]
 
     @cached_property
     def _norms(self) -> tuple[np.ndarray, np.ndarray]:
@@ -338,13 +361,29 @@ class Vocabulary:
             words[order[start:end]] = cell * branch + nearest(grouped[start:end], self.fine[cell], fine_norms[cell])
         return words
 
+    def index_words(self, root: np.ndarray, words: np.ndarray) -> np.ndarray:
+        """The index word of each RootSIFT descriptor whose `words` are given: the nearest leaf of
+        its word (word x depth + leaf), or the word itself without a third level."""
+        if self.leaves is None:
+            return words.astype(np.int32)
+        found = np.empty(len(root), np.int32)
+        for start in range(0, len(root), 4096):  # the leaves of 4,096 descriptors' words: 16 MB at a time
+            part = slice(start, start + 4096)
+            leaves = self.leaves[words[part]].astype(np.float32)  # n x L x 128
+            distance = (leaves * leaves).sum(axis=2) - 2.0 * np.einsum("nlk,nk->nl", leaves, root[part])
+            found[part] = words[part] * self.depth + distance.argmin(axis=1)
+        return found
+
     def to_bytes(self) -> bytes:
-        return pack(coarse=self.coarse.astype(np.float16), fine=self.fine.astype(np.float16))
+        arrays = {"coarse": self.coarse.astype(np.float16), "fine": self.fine.astype(np.float16)}
+        if self.leaves is not None:
+            arrays["leaves"] = self.leaves.astype(np.float16)
+        return pack(**arrays)
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> Vocabulary:
         data = unpack(blob)
-        return cls(data["coarse"].astype(np.float32), data["fine"].astype(np.float32))
+        return cls(data["coarse"].astype(np.float32), data["fine"].astype(np.float32), data.get("leaves"))
 
 
 @cache
@@ -353,12 +392,17 @@ def vocabulary() -> Vocabulary:
     return Vocabulary.from_bytes(VOCABULARY_PATH.read_bytes())
 
 
-def train_vocabulary(root: np.ndarray, branch: int = VOCABULARY_BRANCH, seed: int = 1) -> Vocabulary:
-    """A two-level vocabulary tree (Nistér & Stewénius 2006) of at most branch² words.
+def train_vocabulary(
+    root: np.ndarray, branch: int = VOCABULARY_BRANCH, seed: int = 1, max_leaves: int = MAX_LEAVES
+) -> Vocabulary:
+    """A vocabulary tree (Nistér & Stewénius 2006) of at most branch² words, and up to
+    `max_leaves` leaves per word when there are descriptors enough for all of them.
 
-    The branching shrinks for few descriptors so that each word still gathers several of them.
+    The branching shrinks for few descriptors so that each word still gathers several of them;
+    leaves come only once the branching is full, so a small catalog keeps two levels.
     Deterministic for given descriptors and seed.
     """
+    full = branch
     branch = int(max(4, min(branch, np.sqrt(len(root) / MIN_DESCRIPTORS_PER_WORD))))
     data = root.astype(np.float32)
     if len(data) > VOCABULARY_SAMPLE:
@@ -367,15 +411,32 @@ def train_vocabulary(root: np.ndarray, branch: int = VOCABULARY_BRANCH, seed: in
     cells = nearest(data, coarse)
     fine = np.zeros((branch, branch, data.shape[1]), np.float32)
     for cell in range(branch):
-        members = data[cells == cell]
-        if len(members) < branch:  # a sparse cell: pad around its centre so every word exists
-            jitter = np.random.default_rng(seed + cell).normal(0, 1e-3, (branch, data.shape[1]))
-            members = np.concatenate([members, coarse[cell] + jitter.astype(np.float32)])
-        fine[cell] = _kmeans(members, branch, seed + 1 + cell)
+        fine[cell] = _kmeans(_padded(data[cells == cell], coarse[cell], branch, seed + cell), branch, seed + 1 + cell)
     # Rounded as it is stored, so the vocabulary in use and the one loaded back have one key.
-    return Vocabulary(
+    two_levels = Vocabulary(
         coarse.astype(np.float16).astype(np.float32), fine.astype(np.float16).astype(np.float32)
     )
+    depth = min(max_leaves, len(data) // (MIN_DESCRIPTORS_PER_WORD * two_levels.size))
+    if branch < full or depth < 2:
+        return two_levels
+    words = two_levels.words(data)
+    order = np.argsort(words, kind="stable")
+    bounds = np.searchsorted(words[order], np.arange(two_levels.size + 1))
+    centres = two_levels.fine.reshape(two_levels.size, -1)
+    leaves = np.empty((two_levels.size, depth, data.shape[1]), np.float16)
+    for word in range(two_levels.size):
+        members = _padded(data[order[bounds[word] : bounds[word + 1]]], centres[word], depth, seed + word)
+        leaves[word] = _kmeans(members, depth, seed + word)
+    return replace(two_levels, leaves=leaves)
+
+
+def _padded(members: np.ndarray, centre: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """A sparse cell's members with points close around its centre, so that each of its `count`
+    children exists."""
+    if len(members) >= count:
+        return members
+    jitter = np.random.default_rng(seed).normal(0, 1e-3, (count, len(centre)))
+    return np.concatenate([members, centre + jitter.astype(np.float32)])
 
 
 def _kmeans(data: np.ndarray, k: int, seed: int) -> np.ndarray:
