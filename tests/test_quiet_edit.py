@@ -19,7 +19,7 @@ from PIL import Image
 
 from evidence_check.checks import integrity
 from evidence_check.checks.context import CheckContext
-from evidence_check.checks.integrity.quiet_edit import PLACES_ZH
+from evidence_check.checks.integrity.quiet_edit import MIN_REGION_MASS, PLACES_ZH
 from evidence_check.explain.integrity import SUMMARIES
 from evidence_check.imaging.load import PhotoError, load_photo
 from evidence_check.models import Claim, Finding, Timeline
@@ -48,6 +48,26 @@ CORPUS_BASES = (
     "exif-camera-jpegs/exif-py/jpg/hdr/iphone_hdr_NO.jpg",
     "exif-camera-jpegs/exif-py/jpg/tests/28-hex_value.jpg",
     "near-duplicates/threatexchange-pdq/exif-rotn/exif-rotn-6.jpg",
+)
+# Camera photos of the corpora resized to about 100x75 with the camera's preview kept (75x56 and the
+# like), at most 1.5 times the preview's side: it holds nearly the photo's own resolution, so they
+# are compared pixel by pixel.
+SMALL_BASES = tuple(
+    f"exif-camera-jpegs/exif-py/jpg/{name}.jpg"
+    for name in (
+        "Canon_40D",
+        "Canon_DIGITAL_IXUS_400",
+        "Fujifilm_FinePix6900ZOOM",
+        "Kodak_CX7530",
+        "Konica_Minolta_DiMAGE_Z3",
+        "Nikon_COOLPIX_P1",
+        "Olympus_C8080WZ",
+        "Panasonic_DMC-FZ30",
+        "Pentax_K10D",
+        "Ricoh_Caplio_RR330",
+        "Samsung_Digimax_i50_MP3",
+        "WWL_Polaroid_ION230",
+    )
 )
 
 
@@ -89,6 +109,7 @@ def test_when_unedited_or_processed_as_phones_do_then_not_flagged(kind: str, see
     data = _camera_jpeg(seed)
     finding = _check(data if kind == "original" else reprocess(data, kind))
     assert finding.details["thumbnail_local"]["measured"] is True
+    assert finding.details["thumbnail_local"]["per_pixel"] is False  # 1200x900 against 160x120
     assert not _fired(finding), finding.details["thumbnail_local"]
 
 
@@ -197,3 +218,34 @@ def test_when_the_turned_preview_shows_another_picture_then_still_a_mismatch() -
     finding = _check(buffer.getvalue())
     assert "thumbnail_mismatch" in finding.details["flags"]
     assert "thumbnail_turned" not in finding.details["notes"]
+
+
+@pytest.mark.parametrize(
+    ("base", "kind", "seed"),
+    # 1 % stains: a brown blot of ~75 pixels that a 3x3 envelope of the preview took in
+    [("Nikon_COOLPIX_P1", "stain", 81), ("Fujifilm_FinePix6900ZOOM", "stain", 41)],
+)
+def test_a_quiet_edit_of_a_photo_hardly_larger_than_its_preview_is_judged_per_pixel(
+    base: str, kind: str, seed: int
+) -> None:
+    corpus("exif-camera-jpegs")
+    path = CORPORA / f"exif-camera-jpegs/exif-py/jpg/{base}.jpg"
+    share = 0.01 if base == "Nikon_COOLPIX_P1" else 0.03
+    finding = _check(paint(path.read_bytes(), kind, seed, share))
+    assert finding.details["thumbnail_local"]["per_pixel"] is True
+    assert _fired(finding), finding.details["thumbnail_local"]
+
+
+@pytest.mark.parametrize("base", SMALL_BASES)
+def test_photos_hardly_larger_than_their_preview_are_not_flagged_untouched_processed_or_resaved(
+    base: str,
+) -> None:
+    corpus("exif-camera-jpegs")
+    data = (CORPORA / base).read_bytes()
+    variants = [("original", data)] + [(kind, reprocess(data, kind)) for kind in PROCESSINGS]
+    variants += [(kind, again) for kind in RESAVES if (again := resave(data, kind)) is not None]
+    for kind, variant in variants:
+        local = _check(variant).details.get("thumbnail_local", {})
+        if kind == "original":
+            assert local["per_pixel"] is True
+        assert local.get("region_mass", 0.0) < MIN_REGION_MASS, (kind, local)

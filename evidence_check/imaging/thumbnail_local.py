@@ -16,8 +16,12 @@ shows what the preview does not. This module finds that region:
 3. Disagreement. A photo pixel disagrees by how far it lies outside the range the prediction takes
    in its 3x3 neighbourhood (half-pixel misalignment and resampling differences stay inside it),
    in units of the noise floor: the larger of the JPEG quantisation noise of both files at this
-   scale and the spread of the prediction's own residual.
-4. Region. Pixels more than `PIXEL_FLOOR_MULTIPLE` floors out, joined into 8-connected regions; the
+   scale and the spread of the prediction's own residual. A photo at most `PER_PIXEL_SCALE` times
+   the compared size (a 100x75 photo with a 75x56 preview) is judged per pixel instead: there the
+   preview holds nearly the photo's own resolution, and a neighbourhood's range would take in a
+   2-pixel scratch or a small stain as if it were misalignment; the sub-pixel ECC alignment stands
+   for the envelope, and a pixel disagrees at `PER_PIXEL_FLOOR_MULTIPLE` floors.
+4. Region. Pixels more than `PIXEL_FLOOR_MULTIPLE` (or `PER_PIXEL_FLOOR_MULTIPLE`) floors out, joined into 8-connected regions; the
    largest region's disagreement beyond that threshold, summed in floors per 1000 pixels of the
    frame, is the measure (`LocalDisagreement.region_mass`): it grows with both the size and the
    contrast of a change, where a share or a peak alone would not tell a faint stain from JPEG noise.
@@ -49,6 +53,8 @@ PIXEL_FLOOR_MULTIPLE = 3.0  # a pixel disagrees when it lies this many floors ou
 MIN_FLOOR = 1.5  # grey levels: the floor never goes below it
 JPEG_FLOOR_SHARE = 0.5  # of the quantisation bound: most coefficients it allows for are zero anyway
 ENVELOPE = 3  # side of the neighbourhood whose range a photo pixel may take
+PER_PIXEL_SCALE = 1.5  # photo's longest side over the compared one, at most: judged per pixel
+PER_PIXEL_FLOOR_MULTIPLE = 4.0  # a pixel judged alone disagrees this many floors from the prediction
 BORDER = 2  # pixels at the edge of the aligned overlap are not judged (resampling, ECC border)
 
 
@@ -63,6 +69,7 @@ class LocalDisagreement:
     framing: str  # stretched | photo_cropped | thumbnail_cropped
     framing_correlation: float  # correlation of the framed pictures before the tone model
     compared_size: tuple[int, int]
+    per_pixel: bool  # judged pixel by pixel (a photo hardly larger than its preview)
 
     def as_details(self) -> dict[str, object]:
         return {
@@ -75,6 +82,7 @@ class LocalDisagreement:
             "framing": self.framing,
             "framing_correlation": round(self.framing_correlation, 3),
             "compared_size": list(self.compared_size),
+            "per_pixel": self.per_pixel,
         }
 
 
@@ -106,12 +114,14 @@ def local_disagreement(
     if framed is None:
         return None
     thumb, photo_on_thumb, valid, framing, correlation, crop = framed
+    per_pixel = max(photo.shape[:2]) <= PER_PIXEL_SCALE * max(thumb.shape[:2])
     main_rms = _quantisation_rms(photo_qtables) * thumb.shape[1] / max(photo_width, 1)
     jpeg_floor = JPEG_FLOOR_SHARE * math.hypot(thumb_rms * shrink, main_rms)
     smooth_thumb = np.asarray(cv2.GaussianBlur(thumb, (0, 0), BLUR_SIGMA), dtype=np.float32)
     smooth_photo = np.asarray(cv2.GaussianBlur(photo_on_thumb, (0, 0), BLUR_SIGMA), dtype=np.float32)
-    excess, floor = _excess(smooth_thumb, smooth_photo, valid, jpeg_floor)
-    return _largest_region(excess, valid, floor, framing, correlation, crop)
+    excess, floor = _excess(smooth_thumb, smooth_photo, valid, jpeg_floor, 1 if per_pixel else ENVELOPE)
+    multiple = PER_PIXEL_FLOOR_MULTIPLE if per_pixel else PIXEL_FLOOR_MULTIPLE
+    return _largest_region(excess, valid, floor, multiple, (framing, correlation, crop, per_pixel))
 
 
 def _qtables_of(jpeg: bytes) -> Mapping[int, Sequence[int]] | None:
@@ -203,10 +213,11 @@ def _refine(target: np.ndarray, moving: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def _excess(
-    thumb: np.ndarray, photo: np.ndarray, valid: np.ndarray, jpeg_floor: float
+    thumb: np.ndarray, photo: np.ndarray, valid: np.ndarray, jpeg_floor: float, envelope: int
 ) -> tuple[np.ndarray, float]:
-    """Per pixel, how far the photo lies outside its neighbourhood's predicted range (largest over
-    the colour channels), and the noise floor."""
+    """Per pixel, how far the photo lies outside the predicted range of its `envelope`-wide
+    neighbourhood (largest over the colour channels; 1: the prediction at the pixel itself), and
+    the noise floor."""
     radius = max(3, round(min(thumb.shape[:2]) * TONE_WINDOW))
     weights = valid.astype(np.float32)
     predicted = _tone_model(thumb, photo, weights, radius)
@@ -214,7 +225,7 @@ def _excess(
     weights = weights * (np.abs(photo - predicted).max(axis=2) < OUTLIER_FLOORS * floor)
     predicted = _tone_model(thumb, photo, weights, radius)
     floor = _floor(photo - predicted, valid, jpeg_floor)
-    kernel = np.ones((ENVELOPE, ENVELOPE), np.uint8)
+    kernel = np.ones((envelope, envelope), np.uint8)
     high = cv2.dilate(predicted, kernel)
     low = cv2.erode(predicted, kernel)
     outside = np.maximum(np.maximum(photo - high, low - photo), 0.0).max(axis=2)
@@ -249,21 +260,23 @@ def _floor(residual: np.ndarray, valid: np.ndarray, jpeg_floor: float) -> float:
     return max(MIN_FLOOR, jpeg_floor, spread)
 
 
+Framing = tuple[str, float, tuple[float, float, float, float], bool]  # name, correlation, crop, per pixel
+
+
 def _largest_region(
-    excess: np.ndarray,
-    valid: np.ndarray,
-    floor: float,
-    framing: str,
-    correlation: float,
-    crop: tuple[float, float, float, float],
+    excess: np.ndarray, valid: np.ndarray, floor: float, multiple: float, framing: Framing
 ) -> LocalDisagreement:
+    """The largest region of pixels more than `multiple` floors out, measured."""
     h, w = excess.shape
     ratio = np.where(valid, excess / floor, 0.0)
-    mask = (ratio > PIXEL_FLOOR_MULTIPLE).astype(np.uint8)
+    mask = (ratio > multiple).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     judged = max(int(valid.sum()), 1)
+    name, correlation, crop, per_pixel = framing
     if count <= 1:
-        return LocalDisagreement(0.0, 0.0, 0.0, (0.0, 0.0, 0.0, 0.0), 0, floor, framing, correlation, (w, h))
+        return LocalDisagreement(
+            0.0, 0.0, 0.0, (0.0, 0.0, 0.0, 0.0), 0, floor, name, correlation, (w, h), per_pixel
+        )
     largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
     x, y, bw, bh, area = (int(v) for v in stats[largest])
     cx0, cy0, cx1, cy1 = crop
@@ -274,9 +287,9 @@ def _largest_region(
         cy0 + (cy1 - cy0) * (y + bh) / h,
     )
     inside = ratio[labels == largest]
-    mass = float((inside - PIXEL_FLOOR_MULTIPLE).sum()) * 1000 / judged
+    mass = float((inside - multiple).sum()) * 1000 / judged
     return LocalDisagreement(
-        area / judged, float(inside.max()), mass, box, count - 1, floor, framing, correlation, (w, h)
+        area / judged, float(inside.max()), mass, box, count - 1, floor, name, correlation, (w, h), per_pixel
     )
 
 
