@@ -26,6 +26,8 @@ data's in the footer), and MAGIC.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import fcntl
 import hashlib
 import json
@@ -332,6 +334,7 @@ class HostFile:
                 run.drop_pages()
 
         self._write(heads, tenants[1:], drop_pages)
+        _return_freed_memory()
 
     def _remove_partials(self) -> None:
         """Remove what a writer that died left (under the lock, so none is being written)."""
@@ -350,6 +353,14 @@ class HostFile:
             os.replace(partial, self.path)
         finally:
             partial.unlink(missing_ok=True)
+
+
+def _return_freed_memory() -> None:
+    """Give the system back the heap pages a first build freed: glibc keeps the runs' arrays' pages
+    in its heap once freed (its mmap threshold rises past their size), and the worker would hold
+    them for its life. Without glibc (no `malloc_trim`), nothing to do."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def anchor(pdq: bytes) -> str:
