@@ -1,7 +1,9 @@
 """The host's reuse index in one file, memory-mapped read-only by every process of the host.
 
 A worker does not build its own `index.TenantIndex` of every stored fingerprint: the first process
-of a host to need it builds the file from the store under a lock (`host_file`), the others map it.
+of a host to need it builds the file from the store under a lock (`HostFile.open`), the others map
+it. The builder indexes the rows a batch at a time into sorted runs written beside the file, and
+merges the runs into it a piece at a time (`HostFile._build`), so it never holds every row's index.
 The file holds, per tenant, the arrays a lookup reads (row ids, codes, each level's sorted entries,
 directory and code copies), and the store's high-water row id and the ids below it not yet seen
 (`references` gaps) it was built from. Rows newer than the file are indexed in each process's
@@ -24,6 +26,8 @@ data's in the footer), and MAGIC.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import fcntl
 import hashlib
 import json
@@ -68,11 +72,17 @@ class Built:
     anchor: str = ""  # `anchor` of the high-water row's PDQ codes: the store still has that row
 
 
-def write(out: BinaryIO, built: Built, store_key: str, added: Mapping[str, TenantIndex] | None = None) -> None:
-    """Write `built`'s tenants, each with `added`'s rows of it after its own (a next generation), and
-    what they were built from. Each array is written as `reuse_merge` produces it, a piece at a time:
-    the writer never holds a whole array it did not hold before."""
-    added = added or {}
+def write(
+    out: BinaryIO,
+    built: Built,
+    store_key: str,
+    added: Sequence[Mapping[str, TenantIndex]] = (),
+    after_piece: Callable[[], None] | None = None,
+) -> None:
+    """Write `built`'s tenants, each with the rows of it in each of `added` after its own (a next
+    generation, or the sorted runs of a first build), and what they were built from. Each array is
+    written as `reuse_merge` produces it, a piece at a time: the writer never holds a whole array it
+    did not hold before. `after_piece` is called after each piece is written."""
     position, crc = 0, 0
 
     def put(stream: Stream) -> list[Any]:
@@ -86,6 +96,8 @@ def write(out: BinaryIO, built: Built, store_key: str, added: Mapping[str, Tenan
             out.write(data)
             crc = zlib.crc32(data, crc)
             written += len(data)
+            if after_piece is not None:
+                after_piece()
         if written != int(np.prod(stream.shape, dtype=np.int64)) * stream.dtype.itemsize:
             raise ValueError(f"an array of {stream.dtype} {stream.shape} written with {written} bytes")
         where = [position + pad, str(stream.dtype), list(stream.shape)]
@@ -101,9 +113,10 @@ def write(out: BinaryIO, built: Built, store_key: str, added: Mapping[str, Tenan
             return [described(value) for value in arrays]
         return arrays  # None: a level without copies
 
+    parts = [built.tenants, *added]
     tenants = {
-        tenant: described(tenant_streams([p for p in (built.tenants.get(tenant), added.get(tenant)) if p is not None]))
-        for tenant in [*built.tenants, *(t for t in added if t not in built.tenants)]
+        tenant: described(tenant_streams([part[tenant] for part in parts if tenant in part]))
+        for tenant in dict.fromkeys(tenant for part in parts for tenant in part)
     }
     footer = json.dumps(
         {"store": store_key, "high_water": built.high_water, "anchor": built.anchor, "gaps": sorted(built.gaps.items()),
@@ -181,6 +194,11 @@ class ReuseFile:
                     raise ValueError("a directory outside its entries")
         return TenantIndex.from_arrays(owners, pdq, phash)
 
+    def drop_pages(self) -> None:
+        """Unmap the pages read so far from this process (the page cache keeps them): a file read
+        through once, as a run of a first build is, need not count in the process's memory."""
+        self._buffer.madvise(mmap.MADV_DONTNEED)
+
     def _mapped(self, where: list[Any]) -> np.ndarray:
         offset, dtype, shape = where
         if dtype not in _DTYPES or any(not isinstance(d, int) or d < 0 for d in shape):
@@ -228,10 +246,10 @@ class HostFile:
         except OSError:
             return True
 
-    def open(self, build: Callable[[], Built], trusted: Callable[[Built], bool]) -> ReuseFile:
-        """The current file; built from `build` under the lock when there is none, or none to trust
-        (damaged, foreign, or not `trusted`: of rows the store no longer has). Processes that only
-        open it hold the lock shared, so they check the file at the same time."""
+    def open(self, build: Callable[[], Iterable[Built]], trusted: Callable[[Built], bool]) -> ReuseFile:
+        """The current file; built from `build`'s runs (`_build`) under the lock when there is none,
+        or none to trust (damaged, foreign, or not `trusted`: of rows the store no longer has).
+        Processes that only open it hold the lock shared, so they check the file at the same time."""
         with open(self._lock_path, "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_SH)
             found = self._trusted(trusted)
@@ -241,7 +259,7 @@ class HostFile:
             found = self._trusted(trusted)
             if found is not None:
                 return found
-            self._write(build())
+            self._build(build())
             return self._checked(ReuseFile(self.path, self.store_key))
 
     def _trusted(self, trusted: Callable[[Built], bool]) -> ReuseFile | None:
@@ -284,22 +302,65 @@ class HostFile:
                 return False
             if self.changed(mapped_from):
                 return False
-            self._write(*next_built())
+            self._remove_partials()
+            built, added = next_built()
+            self._write(built, [added])
             self._checked(ReuseFile(self.path, self.store_key))  # here, so that the others need not
             return True
 
-    def _write(self, built: Built, added: dict[str, TenantIndex] | None = None) -> None:
-        """Write under the lock (so a partial file left by a process that died can be removed); the
-        file takes its name when whole, so a write that fails leaves the last one in place."""
+    def _build(self, runs: Iterable[Built]) -> None:
+        """Write the file from sorted runs (`reuse_rows.build`: each a batch of rows in its tenants'
+        indexes, the last saying how far the rows were read): each run is written to a temporary
+        file beside it and mapped, and the runs are merged into the file a piece at a time
+        (`reuse_merge`), so the builder holds one run in memory, never every row. The runs are
+        removed whether the file is written or not."""
+        self._remove_partials()
+        mapped: list[ReuseFile] = []
+        last = Built({}, 0, {})
+        for number, run in enumerate(runs):
+            path = self.path.with_name(f"{self.path.name}.{os.getpid()}.run{number}.partial")
+            try:
+                with open(path, "wb") as out:
+                    write(out, run, self.store_key)
+                mapped.append(ReuseFile(path, self.store_key))
+            finally:
+                path.unlink(missing_ok=True)  # its mapping keeps it until the merge is done
+            last = Built({}, run.high_water, run.gaps, run.anchor)  # how far, not the run's index
+        tenants = [run.built.tenants for run in mapped]
+        heads = Built(tenants[0] if tenants else {}, last.high_water, last.gaps, last.anchor)
+
+        def drop_pages() -> None:
+            for run in mapped:
+                run.drop_pages()
+
+        self._write(heads, tenants[1:], drop_pages)
+        _return_freed_memory()
+
+    def _remove_partials(self) -> None:
+        """Remove what a writer that died left (under the lock, so none is being written)."""
         for left in self.path.parent.glob(f"{self.path.name}.*.partial"):
             left.unlink(missing_ok=True)
+
+    def _write(
+        self, built: Built, added: Sequence[Mapping[str, TenantIndex]], after_piece: Callable[[], None] | None = None
+    ) -> None:
+        """Write under the lock; the file takes its name when whole, so a write that fails leaves
+        the last one in place."""
         partial = self.path.with_name(f"{self.path.name}.{os.getpid()}.partial")
         try:
             with open(partial, "wb") as out:
-                write(out, built, self.store_key, added)
+                write(out, built, self.store_key, added, after_piece)
             os.replace(partial, self.path)
         finally:
             partial.unlink(missing_ok=True)
+
+
+def _return_freed_memory() -> None:
+    """Give the system back the heap pages a first build freed: glibc keeps the runs' arrays' pages
+    in its heap once freed (its mmap threshold rises past their size), and the worker would hold
+    them for its life. Without glibc (no `malloc_trim`), nothing to do."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def anchor(pdq: bytes) -> str:

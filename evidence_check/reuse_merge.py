@@ -1,13 +1,14 @@
 """A tenant's index in the host's reuse file, produced piece by piece from the parts it is made of.
 
 The file's next generation holds, per tenant, the mapped file's index and the rows indexed in
-memory since, as one index. Building that index in memory first would put all of its arrays (the
-file's size: 2 GB at 10 M photos) in the writer's memory beside the mapped ones; instead each array
-is produced here in pieces of about `CHUNK_BYTES`, in the order the file lays them out, and written
-as it comes: the parts' row ids
-and codes one after the other, and each hash table's sorted entries merged from the parts' levels
-(each part's code numbers moved past the previous parts'). The merge holds a piece of each part at
-a time, never a whole table.
+memory since, as one index; the host's first file, the sorted runs its builder wrote of the
+store's rows a batch at a time (`reuse_file.HostFile._build`). Building that index in memory first
+would put all of its arrays (the file's size: 2 GB at 10 M photos) in the writer's memory; instead
+each array is produced here in pieces of about `CHUNK_BYTES`, in the order the file lays them out,
+and written as it comes: the parts' row ids and codes one after the other, and each hash table's
+sorted entries merged from the parts' levels (each part's code numbers moved past the previous
+parts'). A piece of a merge holds about `CHUNK_BYTES` of entries whatever the number of parts,
+never a whole table.
 
 Every channel comes out as ONE sorted level, whatever levels the parts had: a file written from
 parts holds the same bytes as one written from an index of all their rows added in the same order
@@ -31,7 +32,6 @@ from evidence_check.index import (
     TenantIndex,
     directory_bits,
     directory_dtype,
-    merge_order,
 )
 
 CHUNK_BYTES = 8 * 1024 * 1024  # what one piece of an array holds, about (the merge: one per part)
@@ -111,9 +111,10 @@ def _tables(runs: Sequence[_Run], tables: int, copies: bool) -> Iterator[np.ndar
 
 def _merged(runs: Sequence[_Run], table: int, copies: bool) -> Iterator[np.ndarray]:
     """One table's entries merged in order from the runs' (each moved by its offset), in pieces: each
-    piece ends at the smallest of the runs' values a piece's length ahead, so it takes at most that
-    many entries from each run. With `copies`, the codes beside the entries, in the same order."""
-    step = max(1, CHUNK_BYTES // 8)
+    piece ends at the smallest of the runs' values a share of a piece's length ahead (the piece's
+    length over the runs), so it holds about a piece's length of entries however many runs there
+    are. With `copies`, the codes beside the entries, in the same order."""
+    step = max(1, CHUNK_BYTES // 8 // len(runs))
     at = [0] * len(runs)
     while True:
         live = [i for i, run in enumerate(runs) if at[i] < run.level.entries.shape[1]]
@@ -123,32 +124,21 @@ def _merged(runs: Sequence[_Run], table: int, copies: bool) -> Iterator[np.ndarr
             int(runs[i].level.entries[table, min(at[i] + step, runs[i].level.entries.shape[1]) - 1]) + runs[i].offset
             for i in live
         )
-        merged: np.ndarray | None = None
-        merged_copies: np.ndarray | None = None
+        pieces, pieces_copies = [], []
         for i in live:
             entries, offset = runs[i].level.entries[table], runs[i].offset
             if bound < offset:
                 continue
             end = at[i] + int(np.searchsorted(entries[at[i] :], np.uint64(bound - offset), side="right"))
-            if end == at[i]:
-                continue
-            piece = entries[at[i] : end] + np.uint64(offset)
-            piece_copies = runs[i].level.copies[table, at[i] : end] if copies else None  # type: ignore[index]
-            at[i] = end
-            if merged is None:
-                merged, merged_copies = piece, piece_copies
-                continue
-            rest, placed = merge_order(merged, piece)
-            joined = np.empty(len(rest), np.uint64)
-            joined[rest], joined[placed] = merged, piece
+            pieces.append(entries[at[i] : end] + np.uint64(offset))
             if copies:
-                assert merged_copies is not None and piece_copies is not None
-                joined_copies = np.empty((len(rest), merged_copies.shape[1]), np.uint8)
-                joined_copies[rest], joined_copies[placed] = merged_copies, piece_copies
-                merged_copies = joined_copies
-            merged = joined
-        assert merged is not None  # the run that set the bound gave at least its entry at the bound
-        yield merged_copies if copies else merged  # type: ignore[misc]
+                pieces_copies.append(runs[i].level.copies[table, at[i] : end])  # type: ignore[index]
+            at[i] = end
+        # Stable sorting is timsort: it merges the runs' sorted pieces (no entry is in two runs).
+        if copies:
+            yield np.concatenate(pieces_copies)[np.argsort(np.concatenate(pieces), kind="stable")]
+        else:
+            yield np.sort(np.concatenate(pieces), kind="stable")
 
 
 def _directory(runs: Sequence[_Run], tables: int, total: int, shift: int, slots: int) -> Iterator[np.ndarray]:

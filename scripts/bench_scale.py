@@ -317,6 +317,7 @@ def reuse_worker(args: argparse.Namespace) -> None:
 def next_generation(references: Any, folder: Path) -> float:
     """Seconds to write the host file's next generation with `REUSE_MEMORY_ROWS` (default) new
     photos, and check it, as the worker past the bound does (into `folder`, then deleted)."""
+    import inspect
     import shutil
 
     from evidence_check.reuse_file import HostFile, ReuseFile
@@ -336,7 +337,11 @@ def next_generation(references: Any, folder: Path) -> float:
 
         host._write(extended(mapped.built, new_rows, int(owners[-1]), {}, ""))
     else:
-        host._write(*generation(mapped.built, new_rows, int(owners[-1]), {}, ""))
+        built, added = generation(mapped.built, new_rows, int(owners[-1]), {}, "")
+        if "after_piece" in inspect.signature(host._write).parameters:  # one mapping of rows a part
+            host._write(built, [added])
+        else:
+            host._write(built, added)
     ReuseFile(host.path, host.store_key)
     took = time.perf_counter() - started
     shutil.rmtree(folder)

@@ -39,7 +39,7 @@ def query(pdq: bytes, phash: bytes) -> fp.Codes:
 
 def mapped_copy(tmp_path: Path, index: TenantIndex) -> TenantIndex:
     host = HostFile(tmp_path / "host", "sqlite:///nowhere")
-    opened = host.open(lambda: Built({"t": index}, 0, {}), lambda built: True)
+    opened = host.open(lambda: [Built({"t": index}, 0, {})], lambda built: True)
     return opened.built.tenants["t"]
 
 
@@ -183,7 +183,7 @@ def test_a_damaged_or_foreign_file_is_built_again_never_used(
     elif damage == "truncated":
         data = data[: len(data) - 100]
     elif damage == "foreign":
-        HostFile(folder, "sqlite:///another.sqlite3").open(lambda: Built({}, 0, {}), lambda b: True)
+        HostFile(folder, "sqlite:///another.sqlite3").open(lambda: [Built({}, 0, {})], lambda b: True)
         data = bytearray(HostFile(folder, "sqlite:///another.sqlite3").path.read_bytes())
     else:
         data = bytearray()

@@ -34,7 +34,7 @@ def indexed(pdq: np.ndarray, phash: np.ndarray, *batches: range) -> TenantIndex:
 
 def written(built: Built, added: dict[str, TenantIndex] | None = None) -> bytes:
     out = io.BytesIO()
-    write(out, built, "store", added)
+    write(out, built, "store", [added] if added else [])
     return out.getvalue()
 
 
@@ -82,7 +82,7 @@ def test_the_writer_holds_a_few_pieces_at_a_time_never_a_whole_table(monkeypatch
     with open(os.devnull, "wb") as nowhere:
         tracemalloc.start()
         try:
-            write(nowhere, Built({"t": older}, total, {}), "store", {"t": newer})
+            write(nowhere, Built({"t": older}, total, {}), "store", [{"t": newer}])
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
