@@ -29,6 +29,7 @@ import sys
 import time
 import zlib
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -230,6 +231,28 @@ class QuietCase:
     clean: bool  # the original itself shows no edit evidence: only a quiet edit can be seen
 
 
+def quiet_edit_bases(
+    corpora: Path, context: CheckContext, claim: Claim
+) -> Iterator[tuple[int, Path, bytes, Finding, str]]:
+    """The corpora's camera JPEGs a quiet edit can be measured on — their own camera thumbnail,
+    compared locally, not already `thumbnail_mismatch` — as (index among the camera JPEGs, path,
+    bytes, the original's integrity finding, half by camera model)."""
+    from evidence_check.evaluation.quiet_edits import camera_jpegs
+
+    for index, path in enumerate(camera_jpegs(corpora)):
+        data = path.read_bytes()
+        try:
+            photo = load_photo(data, path.name)
+        except PhotoError:
+            continue
+        original = integrity.check(photo, claim, context)
+        if not _camera_thumbnail(photo) or original.details.get("thumbnail_local", {}).get("measured") is False:
+            continue
+        if "thumbnail_mismatch" in original.details.get("flags", []):
+            continue
+        yield index, path, data, original, _half(photo)
+
+
 def print_quiet_edits(corpora: Path, context: CheckContext, claim: Claim) -> None:
     """Quiet edits, honest phone-like re-processings and honest re-saves of the corpora's camera JPEGs
     that carry their own thumbnail, split into two halves by camera model; flagged with the shipped
@@ -238,28 +261,13 @@ def print_quiet_edits(corpora: Path, context: CheckContext, claim: Claim) -> Non
         EDITS,
         PROCESSINGS,
         RESAVES,
-        camera_jpegs,
         paint,
         reprocess,
         resave,
     )
 
     cases: list[QuietCase] = []
-    for index, path in enumerate(camera_jpegs(corpora)):
-        data = path.read_bytes()
-        try:
-            photo = load_photo(data, path.name)
-        except PhotoError:
-            continue
-        original = integrity.check(photo, claim, context)
-        if (
-            not _camera_thumbnail(photo)
-            or original.details.get("thumbnail_local", {}).get("measured") is False
-        ):
-            continue
-        if "thumbnail_mismatch" in original.details.get("flags", []):
-            continue
-        half = _half(photo)
+    for index, path, data, original, half in quiet_edit_bases(corpora, context, claim):
         clean = not set(original.details.get("flags", [])) & EDIT_SIGNALS
         variants: list[tuple[str, float, bytes | None]] = [("original", 0.0, None)]
         for k, kind in enumerate(EDITS):

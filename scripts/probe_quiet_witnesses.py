@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "fixtures"))
 
-from bench_integrity import _camera_thumbnail, _half, _twelve_megapixels  # noqa: E402
+from bench_integrity import _twelve_megapixels, quiet_edit_bases  # noqa: E402
 
 from evidence_check.checks import integrity  # noqa: E402
 from evidence_check.checks.context import CheckContext  # noqa: E402
@@ -48,14 +48,13 @@ from evidence_check.evaluation.quiet_edits import (  # noqa: E402
     EDITS,
     PROCESSINGS,
     RESAVES,
-    camera_jpegs,
     paint,
     reprocess,
     resave,
 )
 from evidence_check.imaging import thumbnail_local as local  # noqa: E402
 from evidence_check.imaging.jpeg_header import read_jpeg_header  # noqa: E402
-from evidence_check.imaging.load import Photo, PhotoError, load_photo  # noqa: E402
+from evidence_check.imaging.load import Photo, load_photo  # noqa: E402
 from evidence_check.imaging.thumbnail import extract_thumbnail, open_thumbnail  # noqa: E402
 from evidence_check.models import Claim, Timeline  # noqa: E402
 from evidence_check.settings import Settings  # noqa: E402
@@ -140,21 +139,7 @@ def cases(corpora: Path) -> list[Case]:
     context = CheckContext(settings=Settings(), now=datetime.now(UTC))
     claim = Claim(claim_id="probe", timeline=Timeline())
     found: list[Case] = []
-    for index, path in enumerate(camera_jpegs(corpora)):
-        data = path.read_bytes()
-        try:
-            photo = load_photo(data, path.name)
-        except PhotoError:
-            continue
-        original = integrity.check(photo, claim, context)
-        if (
-            not _camera_thumbnail(photo)
-            or original.details.get("thumbnail_local", {}).get("measured") is False
-        ):
-            continue
-        if "thumbnail_mismatch" in original.details.get("flags", []):
-            continue
-        half = _half(photo)
+    for index, path, data, _original, half in quiet_edit_bases(corpora, context, claim):
         variants: list[tuple[str, bytes]] = [("original", data)]
         variants += [
             (kind, paint(data, kind, index * 10 + k, SHARES[(index + k) % 3])) for k, kind in enumerate(EDITS)
