@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -21,6 +22,7 @@ from evidence_check.catalog.registry import Catalog
 from evidence_check.catalog.zones import parse_zones
 from evidence_check.checks import location
 from evidence_check.checks.context import CheckContext
+from evidence_check.checks.location import proposal
 from evidence_check.engine import Upload, verify
 from evidence_check.explain.messages import next_step_text, summary
 from evidence_check.imaging.load import Limits, Photo, load_photo
@@ -211,6 +213,56 @@ def test_the_proposed_region_holds_both_sides_of_a_dent(grocery: Path, context: 
     x1, y1 = min(box[0] + box[2], truth[0] + truth[2]), min(box[1] + box[3], truth[1] + truth[3])
     overlap = max(0, x1 - x0) * max(0, y1 - y0)
     assert overlap / (box[2] * box[3] + truth[2] * truth[3] - overlap) >= 0.5, (box, truth)
+
+
+PROPOSED = [("ALPRO-SOY", "stain"), ("ARLA-SOUR", "dent"), ("ALPRO-SOY", 4), ("ARLA-SOUR", 4), ("OATLY", 1)]
+
+
+@pytest.mark.parametrize(("sku", "photo_of"), PROPOSED, ids=[f"{s}-{p}" for s, p in PROPOSED])
+def test_the_proposal_made_in_the_products_window_is_the_one_made_over_the_whole_frame(
+    grocery: Path, context: CheckContext, monkeypatch: pytest.MonkeyPatch, sku: str, photo_of: str | int
+) -> None:
+    """A placed 1024 px photo (compared in the usual frame) and the corpus's 348 px shelf photos
+    (placed and sized in an enlarged frame): the same box and strength either way."""
+    if photo_of == "stain":
+        photo, _ = placed(grocery, sku, stain=(100, 120))
+    elif photo_of == "dent":
+        photo, _ = placed(grocery, sku, paint=_dent)
+    else:
+        path = grocery / "grocery" / PRODUCTS[sku] / f"{PRODUCTS[sku]}_00{photo_of}.jpg"
+        photo = load_photo(path.read_bytes(), path.name)
+    frames: list[proposal._Frame] = []
+
+    class Recorded(proposal._Frame):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            frames.append(self)
+
+    monkeypatch.setattr(proposal, "_Frame", Recorded)
+    windowed = location.check(photo, claim(sku), context).details
+    assert all(f.product.size < 0.6 * f.shape[0] * f.shape[1] for f in frames)  # a window, not the frame
+    assert any(f.enlarged > 1 for f in frames) == isinstance(photo_of, int)
+    for frame in frames:  # the placing blur made in the window is the whole frame's
+        structure_z = frame.structure_z()
+        framed = np.zeros(frame.shape, np.float32)
+        framed[frame.window] = structure_z
+        sigma = proposal.PLACE_SIGMA * frame.enlarged
+        assert np.array_equal(frame.blurred(structure_z, sigma), cv2.GaussianBlur(framed, (0, 0), sigma)[frame.window])
+    monkeypatch.setattr(proposal, "FILTER_REACH", 100_000)  # the window is the whole frame
+    whole = location.check(photo, claim(sku), context).details
+    assert windowed["proposed_region"] == whole["proposed_region"]
+    assert windowed["proposal_strength"] == whole["proposal_strength"]
+
+
+def test_medians_counted_from_a_histogram_are_numpys() -> None:
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 256, (40, 30, 3), dtype=np.uint8)
+    for share in (0.3, 0.5, 1.0):
+        mask = rng.random((40, 30)) < share
+        for count in (int(mask.sum()), int(mask.sum()) - 1):  # an even and an odd count
+            kept = mask & (np.cumsum(mask).reshape(mask.shape) <= count)
+            expected = np.median(image[kept].astype(np.float32), axis=0)
+            assert np.array_equal(proposal._medians(image, kept), expected)
 
 
 def test_no_region_and_no_catalog_is_unknown(grocery: Path, context: CheckContext) -> None:

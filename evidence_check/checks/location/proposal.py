@@ -63,6 +63,9 @@ PEAK_REACH = 3  # compared pixels around the place where the peak height is read
 GROW_SHARE = 0.2  # the region holds the joined pixels at least this share of the peak's height
 CONFIDENT_STRENGTH = 12.0  # above every undamaged photo's strength, by product split (docs/measurements/location.md)
 MIN_PRODUCT = 300  # product pixels compared seen in the photo needed to compare
+# Pixels around the product a map needs to be the same on it as over the whole frame: the
+# smoothing's reach (OpenCV's 8-bit kernel, 3 sigma rounded up to an odd size) and half the structure window.
+FILTER_REACH = (round(6 * BLUR_SIGMA + 1) | 1) // 2 + STRUCTURE_WINDOW // 2
 
 
 @dataclass(frozen=True)
@@ -86,18 +89,21 @@ def propose(features: PhotoFeatures, match: ImageMatch, photo_size: tuple[int, i
     if detail is None:
         return None
     usual = _Frame(features, match, homography, detail, COMPARE_SIDE)
-    if usual.mask.sum() < MIN_PRODUCT:
+    if usual.product.sum() < MIN_PRODUCT:
         return None
     colour_z = usual.colour_z()
     side = _compare_side(features, match, homography)
     frame = usual if side == COMPARE_SIDE else _Frame(features, match, homography, detail, side)
     sizing_colour = colour_z if frame is usual else frame.colour_z()
-    found = _grown_region(sizing_colour, frame.structure_z(), frame.mask, PLACE_SIGMA * frame.enlarged)
+    structure_z = frame.structure_z()
+    placing = frame.blurred(structure_z, PLACE_SIGMA * frame.enlarged)
+    found = _grown_region(sizing_colour, structure_z, placing, frame.product)
     if found is None:
         return None
     x, y, w, h = found
     strength = _colour_strength(colour_z)
-    box = bounding_box(project(box_corners(x, y, w, h), homography @ frame.to_catalog), *photo_size)
+    corners = box_corners(x + frame.window[1].start, y + frame.window[0].start, w, h)
+    box = bounding_box(project(corners, homography @ frame.to_catalog), *photo_size)
     if box is None:
         return None
     return Proposal(box, round(strength, 2), round(min(1.0, strength / (2 * CONFIDENT_STRENGTH)), 3))
@@ -105,27 +111,109 @@ def propose(features: PhotoFeatures, match: ImageMatch, photo_size: tuple[int, i
 
 class _Frame:
     """The photo warped into the catalog image's frame of `side` pixels (the detail copy enlarged
-    past COMPARE_SIDE only for `_compare_side`), with the product's pixels seen in both."""
+    past COMPARE_SIDE only for `_compare_side`), with the product's pixels seen in both.
+
+    Everything is computed in the product's window (`_window`): the bounding box of its pixels
+    with the filters' reach around it, about a third of the frame. Inside the bounding box every
+    map is what it is over the whole frame; the maps are in window pixels (`window` gives where).
+    The photo is warped into the whole frame: a warp into the window alone rounds its source
+    coordinates differently and moves a few pixels by a level."""
 
     def __init__(self, features: PhotoFeatures, match: ImageMatch, homography: np.ndarray, detail: np.ndarray, side: int) -> None:
-        self.catalog = F.resized_to(detail, side) if side > COMPARE_SIDE else F.fit_within(detail, COMPARE_SIDE)
-        height, width = self.catalog.shape[:2]
-        self.enlarged = max(1.0, max(width, height) / COMPARE_SIDE)  # pixel lengths are for the usual frame
-        detail_scale = width / match.image.width  # compared pixels per catalog pixel
+        catalog = F.resized_to(detail, side) if side > COMPARE_SIDE else F.fit_within(detail, COMPARE_SIDE)
+        self.shape = catalog.shape[:2]
+        self.enlarged = max(1.0, max(self.shape) / COMPARE_SIDE)  # pixel lengths are for the usual frame
+        detail_scale = self.shape[1] / match.image.width  # compared pixels per catalog pixel
         self.to_catalog = np.diag([1 / detail_scale, 1 / detail_scale, 1.0])
-        detail_to_copy = np.diag([features.scale, features.scale, 1.0]) @ homography @ self.to_catalog
+        to_copy = np.diag([features.scale, features.scale, 1.0]) @ homography @ self.to_catalog
         flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-        self.seen = cv2.warpPerspective(features.rgb, detail_to_copy, (width, height), flags=flags, borderMode=cv2.BORDER_REFLECT)
-        inside = cv2.warpPerspective(np.full(features.rgb.shape[:2], 255, np.uint8), detail_to_copy, (width, height), flags=flags)
-        mask = product_mask(match.image, (width, height)) & (inside == 255)
+        size = (self.shape[1], self.shape[0])
+        seen = cv2.warpPerspective(features.rgb, to_copy, size, flags=flags, borderMode=cv2.BORDER_REFLECT)
+        inside = cv2.warpPerspective(np.full(features.rgb.shape[:2], 255, np.uint8), to_copy, size, flags=flags)
+        seen_product = (product_mask(match.image, size) & (inside == 255)).astype(np.uint8)
         shrink = round(EDGE_SHRINK * self.enlarged)
-        self.mask = cv2.erode(mask.astype(np.uint8), np.ones((2 * shrink + 1,) * 2, np.uint8)).astype(bool)
+        compared = cv2.erode(seen_product, np.ones((2 * shrink + 1,) * 2, np.uint8))
+        self.window = _window(compared, FILTER_REACH)
+        self.product = compared[self.window].astype(bool)
+        # Both smoothed alike, in RGB and in Lab (OpenCV's 8-bit scale).
+        self.photo = cv2.GaussianBlur(seen[self.window], (0, 0), BLUR_SIGMA)
+        self.shop = cv2.GaussianBlur(catalog[self.window], (0, 0), BLUR_SIGMA)
+        self.photo_lab = cv2.cvtColor(self.photo, cv2.COLOR_RGB2LAB)
+        self.shop_lab = cv2.cvtColor(self.shop, cv2.COLOR_RGB2LAB)
 
     def colour_z(self) -> np.ndarray:
-        return _standardised(_difference(self.seen, self.catalog, self.mask), self.mask, SPREAD_FLOOR)
+        difference = np.minimum(self._colour_difference(), GLARE_WEIGHT * _off_glare(self.photo, self.shop, self.product))
+        return _standardised(difference, self.product, SPREAD_FLOOR)
 
     def structure_z(self) -> np.ndarray:
-        return _standardised(_structure_difference(self.seen, self.catalog), self.mask, STRUCTURE_FLOOR)
+        difference = _structure_difference(self.photo_lab[..., 0], self.shop_lab[..., 0])
+        return _standardised(difference, self.product, STRUCTURE_FLOOR)
+
+    def blurred(self, windowed: np.ndarray, sigma: float) -> np.ndarray:
+        """A Gaussian blur of a map that is 0 outside the window, as over the whole frame: made on
+        the window grown by the kernel's reach (OpenCV's for floats: 4 sigma)."""
+        around = _grown(self.window, (round(8 * sigma + 1) | 1) // 2, self.shape)
+        padded = np.zeros((around[0].stop - around[0].start, around[1].stop - around[1].start), np.float32)
+        inner = _within(self.window, around)
+        padded[inner] = windowed
+        return cv2.GaussianBlur(padded, (0, 0), sigma)[inner]
+
+    def _colour_difference(self) -> np.ndarray:
+        """Per pixel: how far the photo is from the nearest catalog colour around it, light removed."""
+        weight = self.product.astype(np.float32)
+        smooth_weight = self._smooth(weight) + 1e-3
+
+        def relative(lightness: np.ndarray) -> np.ndarray:
+            smooth = self._smooth(lightness * weight) / smooth_weight
+            return lightness / (smooth + 8.0)
+
+        photo = [plane.astype(np.float32) for plane in cv2.split(self.photo_lab)]
+        shop = [plane.astype(np.float32) for plane in cv2.split(self.shop_lab)]
+        chroma_shift = _medians(self.photo_lab, self.product, (1, 2)) - _medians(self.shop_lab, self.product, (1, 2))
+        channels = [(relative(photo[0]), relative(shop[0]), 1 / LIGHTNESS_UNIT)] + [
+            (photo[1 + i] - chroma_shift[i], shop[1 + i], COLOUR_WEIGHT) for i in range(2)
+        ]
+        kernel = np.ones((2 * TOLERANCE + 1,) * 2, np.uint8)
+        total = np.zeros(self.product.shape, np.float32)
+        for photo_channel, shop_channel, factor in channels:
+            # Distance to the interval [min, max] of the catalog around each pixel.
+            low, high = cv2.erode(shop_channel, kernel), cv2.dilate(shop_channel, kernel)
+            gap = np.maximum(np.maximum(low - photo_channel, photo_channel - high), 0)
+            gap *= factor
+            total += gap * gap
+        total = np.sqrt(total)
+        total[self.photo_lab[..., 0] >= GLARE_L] = 0
+        return total
+
+    def _smooth(self, windowed: np.ndarray) -> np.ndarray:
+        """`_smooth` of a map that is 0 outside the window, over the whole frame (the light's
+        scale is the frame's), read in the window."""
+        framed = np.zeros(self.shape, np.float32)
+        framed[self.window] = windowed
+        return _smooth(framed)[self.window]
+
+
+def _window(mask: np.ndarray, reach: int) -> tuple[slice, slice]:
+    """The bounding box of the mask's pixels grown by `reach` within the frame; the whole frame
+    for an empty mask."""
+    left, top, width, height = cv2.boundingRect(mask.astype(np.uint8))
+    if width == 0:
+        return slice(0, mask.shape[0]), slice(0, mask.shape[1])
+    return _grown((slice(top, top + height), slice(left, left + width)), reach, mask.shape)
+
+
+def _grown(window: tuple[slice, slice], reach: int, shape: tuple[int, ...]) -> tuple[slice, slice]:
+    rows, columns = window
+    return (
+        slice(max(0, rows.start - reach), min(shape[0], rows.stop + reach)),
+        slice(max(0, columns.start - reach), min(shape[1], columns.stop + reach)),
+    )
+
+
+def _within(part: tuple[slice, slice], whole: tuple[slice, slice]) -> tuple[slice, slice]:
+    """`part` of the frame in the pixels of `whole`, the part of the frame that holds it."""
+    (rows, columns), (top, left) = part, (whole[0].start, whole[1].start)
+    return slice(rows.start - top, rows.stop - top), slice(columns.start - left, columns.stop - left)
 
 
 def _compare_side(features: PhotoFeatures, match: ImageMatch, homography: np.ndarray) -> int:
@@ -141,33 +229,18 @@ def _compare_side(features: PhotoFeatures, match: ImageMatch, homography: np.nda
     return int(np.clip(np.max(corners.max(axis=0) - corners.min(axis=0)), COMPARE_SIDE, MAX_COMPARE_SIDE))
 
 
-def _difference(seen: np.ndarray, catalog: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Per pixel: how far the photo is from the nearest catalog colour around it, light removed."""
-    photo_lab = cv2.cvtColor(cv2.GaussianBlur(seen, (0, 0), BLUR_SIGMA), cv2.COLOR_RGB2LAB).astype(np.float32)
-    shop_lab = cv2.cvtColor(cv2.GaussianBlur(catalog, (0, 0), BLUR_SIGMA), cv2.COLOR_RGB2LAB).astype(np.float32)
-    weight = mask.astype(np.float32)
-    smooth_weight = _smooth(weight) + 1e-3
-
-    def relative(lightness: np.ndarray) -> np.ndarray:
-        smooth = _smooth(lightness * weight) / smooth_weight
-        return lightness / (smooth + 8.0)
-
-    photo_l, shop_l = relative(photo_lab[..., 0]), relative(shop_lab[..., 0])
-    chroma_shift = np.median(photo_lab[..., 1:][mask], axis=0) - np.median(shop_lab[..., 1:][mask], axis=0)
-    photo_ab = photo_lab[..., 1:] - chroma_shift
-    kernel = np.ones((2 * TOLERANCE + 1,) * 2, np.uint8)
-    # Distance to the interval [min, max] of the catalog around each pixel, per channel.
-    channels = [(photo_l, shop_l, 1 / LIGHTNESS_UNIT)] + [
-        (photo_ab[..., i], shop_lab[..., 1 + i], COLOUR_WEIGHT) for i in range(2)
-    ]
-    total = np.zeros(mask.shape, np.float32)
-    for photo_channel, shop_channel, factor in channels:
-        low, high = cv2.erode(shop_channel, kernel), cv2.dilate(shop_channel, kernel)
-        gap = np.maximum(low - photo_channel, 0) + np.maximum(photo_channel - high, 0)
-        total += (gap * factor) ** 2
-    total = np.sqrt(total)
-    total[photo_lab[..., 0] >= GLARE_L] = 0
-    return np.minimum(total, GLARE_WEIGHT * _off_glare(seen, catalog, mask))
+def _medians(image: np.ndarray, mask: np.ndarray, channels: tuple[int, ...] = (0, 1, 2)) -> np.ndarray:
+    """Per channel of an 8-bit image, the median of its values on the mask, as `np.median` gives
+    it (the mean of the two middle values of an even count), counted from a histogram."""
+    mask_8bit = mask.astype(np.uint8)
+    count = int(cv2.countNonZero(mask_8bit))
+    medians = []
+    for channel in channels:
+        cumulative = np.cumsum(cv2.calcHist([image], [channel], mask_8bit, [256], [0, 256]).ravel())
+        lower = int(np.searchsorted(cumulative, (count - 1) // 2, side="right"))
+        upper = int(np.searchsorted(cumulative, count // 2, side="right"))
+        medians.append((lower + upper) / 2)
+    return np.array(medians, np.float32)
 
 
 def _smooth(image: np.ndarray) -> np.ndarray:
@@ -179,30 +252,33 @@ def _smooth(image: np.ndarray) -> np.ndarray:
     return cv2.resize(blurred, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
-def _off_glare(seen: np.ndarray, catalog: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def _off_glare(photo_rgb: np.ndarray, shop_rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """How far each photo pixel is from any mix of its catalog colour with white (RGB units).
 
     Glare adds white light: a glared pixel lies on the line from the catalog colour to white,
     whatever the print under it; a stain, a tear or a scratch leaves it. Infinite where the
     photo is darker than the catalog (glare only brightens)."""
-    photo = cv2.GaussianBlur(seen, (0, 0), BLUR_SIGMA).astype(np.float32)
-    shop = cv2.GaussianBlur(catalog, (0, 0), BLUR_SIGMA).astype(np.float32)
-    photo *= np.median(shop[mask], axis=0) / np.maximum(np.median(photo[mask], axis=0), 1.0)
-    towards = 255.0 - shop
-    lift = (photo - shop) * towards
-    amount = lift.sum(axis=2) / np.maximum((towards**2).sum(axis=2), 1.0)
-    residual = np.linalg.norm(photo - shop - np.clip(amount, 0, 1)[..., None] * towards, axis=2)
-    return np.where(amount > 0, residual, np.inf).astype(np.float32)
+    gain = _medians(shop_rgb, mask) / np.maximum(_medians(photo_rgb, mask), 1.0)
+    shop = [plane.astype(np.float32) for plane in cv2.split(shop_rgb)]
+    apart = [plane.astype(np.float32) * gain[i] - shop[i] for i, plane in enumerate(cv2.split(photo_rgb))]
+    towards = [255.0 - plane for plane in shop]
+    lift = apart[0] * towards[0] + apart[1] * towards[1] + apart[2] * towards[2]
+    amount = lift / np.maximum(towards[0] * towards[0] + towards[1] * towards[1] + towards[2] * towards[2], 1.0)
+    mix = np.clip(amount, 0, 1)
+    squared = np.zeros(amount.shape, np.float32)
+    for channel in range(3):
+        residual = apart[channel] - mix * towards[channel]
+        squared += residual * residual
+    return np.where(amount > 0, np.sqrt(squared), np.inf).astype(np.float32)
 
 
-def _structure_difference(seen: np.ndarray, catalog: np.ndarray) -> np.ndarray:
+def _structure_difference(photo: np.ndarray, shop: np.ndarray) -> np.ndarray:
     """Per pixel: how far the photo's local pattern is from the catalog's, `(1 - NCC) * contrast`.
 
-    The normalised cross-correlation of the two lightness channels over a `STRUCTURE_WINDOW`
-    window ignores the light's level and gain; weighted by the larger local standard deviation,
-    flat areas that both leave flat count for nothing whatever their correlation."""
-    photo = cv2.cvtColor(cv2.GaussianBlur(seen, (0, 0), BLUR_SIGMA), cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
-    shop = cv2.cvtColor(cv2.GaussianBlur(catalog, (0, 0), BLUR_SIGMA), cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    The normalised cross-correlation of the two (smoothed) lightness channels over a
+    `STRUCTURE_WINDOW` window ignores the light's level and gain; weighted by the larger local
+    standard deviation, flat areas that both leave flat count for nothing whatever their correlation."""
+    photo, shop = photo.astype(np.float32), shop.astype(np.float32)
     window = (STRUCTURE_WINDOW, STRUCTURE_WINDOW)
     photo_mean, shop_mean = cv2.blur(photo, window), cv2.blur(shop, window)
     photo_var = np.maximum(cv2.blur(photo * photo, window) - photo_mean**2, 0)
@@ -220,10 +296,11 @@ def _standardised(difference: np.ndarray, mask: np.ndarray, floor: float) -> np.
     return np.where(mask, (difference - median) / spread, 0).astype(np.float32)
 
 
-def _grown_region(colour_z: np.ndarray, structure_z: np.ndarray, mask: np.ndarray, place_sigma: float) -> tuple[int, int, int, int] | None:
-    """Placed at the smoothed structure difference's peak, sized by the joined colour and structure
-    differences above `GROW_SHARE` of their height there: its box, or None when nothing stands out."""
-    placing = np.where(mask, cv2.GaussianBlur(structure_z, (0, 0), place_sigma), -np.inf)
+def _grown_region(colour_z: np.ndarray, structure_z: np.ndarray, placing: np.ndarray, mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Placed at the peak of `placing` (the smoothed structure difference) on the product, sized
+    by the joined colour and structure differences above `GROW_SHARE` of their height there: its
+    box, or None when nothing stands out."""
+    placing = np.where(mask, placing, -np.inf)
     y, x = np.unravel_index(int(np.argmax(placing)), placing.shape)
     if not placing[y, x] > 0:
         return None
