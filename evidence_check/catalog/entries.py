@@ -136,10 +136,6 @@ class CatalogSku:
     family: str | None = None
 
     @property
-    def has_zones(self) -> bool:
-        return any(image.zones for image in self.images)
-
-    @property
     def label(self) -> str:
         return f"{self.sku} '{self.name}'" if self.name else self.sku
 

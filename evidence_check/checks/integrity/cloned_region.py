@@ -28,11 +28,11 @@ re-saved whole — and as far below the weakest clone it catches (docs/measureme
 from __future__ import annotations
 
 from evidence_check.checks.context import CheckContext
-from evidence_check.checks.integrity.quiet_edit import PLACES_ZH, SCORE_LOCAL_EDIT, where
-from evidence_check.checks.integrity.signals import Facts, Reading, Signal
+from evidence_check.checks.integrity.quiet_edit import local_edit_signal
+from evidence_check.checks.integrity.signals import Facts, Reading
 from evidence_check.imaging.copy_move import find_clone
 from evidence_check.imaging.load import Photo
-from evidence_check.models import Claim, Status
+from evidence_check.models import Claim
 
 # Matches on one shift. Honest camera photos reach 30 (a re-save; originals 27), a photo's own crop
 # shown twice, shifted half a pixel and 4 % darker, 35; the clones caught reach 289 and more.
@@ -48,15 +48,4 @@ def read(photo: Photo, claim: Claim, facts: Facts, context: CheckContext) -> Rea
     details = found.as_details()
     if found.pairs < MIN_CLONE_PAIRS:
         return Reading(details=details)
-    place = where(found.box)
-    params = {"where": place, "where_zh": PLACES_ZH[place]}
-    signal = Signal(
-        "cloned_region",
-        Status.WARN,
-        SCORE_LOCAL_EDIT,
-        "integrity.cloned_region",
-        params,
-        {**details, **params},
-        "ask_unedited_original",
-    )
-    return Reading((signal,), details)
+    return Reading((local_edit_signal("cloned_region", found.box, details),), details)

@@ -29,6 +29,8 @@ mapping, portrait blur, sharpening, noise) — with a margin (docs/measurements/
 
 from __future__ import annotations
 
+from typing import Any
+
 from evidence_check.checks.context import CheckContext
 from evidence_check.checks.integrity.editing import thumbnail_turn
 from evidence_check.checks.integrity.signals import Facts, Reading, Signal
@@ -65,18 +67,20 @@ def read(photo: Photo, claim: Claim, facts: Facts, context: CheckContext) -> Rea
     details = {"measured": True, **measured.as_details(), **({"turn": turn} if turn else {})}
     if measured.region_mass < MIN_REGION_MASS:
         return Reading(details=details)
-    place = where(measured.region_box)
-    params = {"where": place, "where_zh": PLACES_ZH[place], "share": round(measured.region_share * 100, 1)}
-    signal = Signal(
-        "thumbnail_local_edit",
-        Status.WARN,
-        SCORE_LOCAL_EDIT,
-        "integrity.thumbnail_local_edit",
-        params,
-        {**details, **params},
-        "ask_unedited_original",
+    signal = local_edit_signal(
+        "thumbnail_local_edit", measured.region_box, details, share=round(measured.region_share * 100, 1)
     )
     return Reading((signal,), details)
+
+
+def local_edit_signal(name: str, box: tuple[float, float, float, float], details: dict[str, Any], **said: Any) -> Signal:
+    """The `warn` of a local edit found at `box` (shares of the frame): its place in words in both
+    languages and `said` in the sentence's parameters, next step the unedited original."""
+    place = where(box)
+    params = {"where": place, "where_zh": PLACES_ZH[place], **said}
+    return Signal(
+        name, Status.WARN, SCORE_LOCAL_EDIT, f"integrity.{name}", params, {**details, **params}, "ask_unedited_original"
+    )
 
 
 PLACES_ZH = {
