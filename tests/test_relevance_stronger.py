@@ -5,7 +5,8 @@ resemblance stays `unknown`.
 
 `Alpro-Vanilla-Soyghurt_002` holds a soyghurt pot: claimed as Alpro's soy milk carton, the carton is
 found at 11 inliers on the print Alpro's packs share and the soyghurt pots at 15 (1.36 times:
-`CLEARLY_BETTER` asks 1.5). `Arla-Standard-Milk_005` shows its own carton at a slant: 11 inliers,
+`CLEARLY_BETTER` asks 1.5); `_005`, claimed as the blueberry pot, shows the vanilla one at 16 inliers
+against 11. `Arla-Standard-Milk_005` shows its own carton at a slant: 11 inliers,
 and a sibling at 10, below `OTHER_STRONG`.
 """
 
@@ -76,6 +77,20 @@ def test_weak_ordered_product_and_a_stronger_variant_warn_naming_it(grocery: Pat
         text = summary(finding.code, finding.params, lang)
         assert "Alpro-Vanilla-Soyghurt" in text and "Alpro-Shelf-Soy-Milk" in text and "{" not in text
         assert str(ordered) in text and str(other) in text
+
+
+def test_weak_ordered_product_and_the_stronger_product_shown_warn_naming_it(
+    grocery: Path, context: CheckContext
+) -> None:
+    """The vanilla pot claimed as the blueberry one: the blueberry design found at 11, the vanilla one
+    shown at 16, and no third pot as strong to name beside it."""
+    finding = look(grocery, "Alpro-Vanilla-Soyghurt_005", "Alpro-Blueberry-Soyghurt", context)
+    assert (finding.status, finding.code) == (Status.WARN, "relevance.other_stronger"), finding.details
+    assert finding.params["other"] == "Alpro-Vanilla-Soyghurt" and "variant" not in finding.params
+    assert finding.params["inliers"] < rules.PASS_INLIERS <= finding.params["other_inliers"]
+    for lang in ("en", "zh"):
+        text = summary(finding.code, finding.params, lang)
+        assert "Alpro-Vanilla-Soyghurt" in text and "Alpro-Blueberry-Soyghurt" in text and "{" not in text
 
 
 def test_the_same_photo_claimed_as_what_it_shows_passes(grocery: Path, context: CheckContext) -> None:
