@@ -58,8 +58,8 @@ SUMMARIES: dict[str, tuple[str, str]] = {
         "照片与订购的 {ordered} 仅有些相似（{inliers} 个匹配点），不足以确认。",
     ),
     "relevance.not_found": (
-        "The ordered product {ordered} could not be found in the photo, nor another catalog product: perhaps a side the catalog images do not show.",
-        "照片中未能找到订购的 {ordered}，也未找到其他目录商品：可能拍的是商品图中没有的一面。",
+        "The ordered product {ordered} could not be found in the photo, nor another catalog product: perhaps a side the catalog images do not show, or a photo out of focus.",
+        "照片中未能找到订购的 {ordered}，也未找到其他目录商品：可能拍的是商品图中没有的一面，或照片没有对焦。",
     ),
     "relevance.other_product_as_claimed": (
         "As the claim says, the photo shows another product, {other}, not the ordered {ordered}.",
