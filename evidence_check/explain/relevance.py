@@ -41,6 +41,14 @@ SUMMARIES: dict[str, tuple[str, str]] = {
         "The photo matches {other} ({other_inliers} points) away from its centre or small in the frame, and the ordered {ordered} only weakly ({inliers} points): the product held is not confirmed.",
         "照片在画面边缘或较小处与 {other} 相符（{other_inliers} 个匹配点），与订购的 {ordered} 仅弱相符（{inliers} 个匹配点）：无法确认拍摄的商品。",
     ),
+    "relevance.other_stronger": (
+        "The photo matches {other} ({other_inliers} points) better than the ordered {ordered}, found only weakly ({inliers} points): the product shown is not confirmed.",
+        "照片与 {other} 更相符（{other_inliers} 个匹配点），与订购的 {ordered} 仅弱相符（{inliers} 个匹配点）：无法确认拍摄的商品。",
+    ),
+    "relevance.other_variant_stronger": (
+        "The photo matches {other} or its variant {variant} ({other_inliers} points; their print does not tell them apart) better than the ordered {ordered}, found only weakly ({inliers} points): the product shown is not confirmed.",
+        "照片与 {other} 或同品牌的 {variant} 更相符（{other_inliers} 个匹配点，两者图案无法区分），与订购的 {ordered} 仅弱相符（{inliers} 个匹配点）：无法确认拍摄的商品。",
+    ),
     "relevance.colour_mismatch": (
         "The product's print matches {ordered}, but its colours do not (only {overlap} of the colours agree): it may be another colour variant.",
         "商品图案与 {ordered} 相符，但颜色不符（仅 {overlap} 的颜色一致）：可能是其他颜色款。",
@@ -50,8 +58,8 @@ SUMMARIES: dict[str, tuple[str, str]] = {
         "照片与订购的 {ordered} 仅有些相似（{inliers} 个匹配点），不足以确认。",
     ),
     "relevance.not_found": (
-        "The ordered product {ordered} could not be found in the photo, nor another catalog product: perhaps a side the catalog images do not show.",
-        "照片中未能找到订购的 {ordered}，也未找到其他目录商品：可能拍的是商品图中没有的一面。",
+        "The ordered product {ordered} could not be found in the photo, nor another catalog product: perhaps a side the catalog images do not show, or a photo out of focus.",
+        "照片中未能找到订购的 {ordered}，也未找到其他目录商品：可能拍的是商品图中没有的一面，或照片没有对焦。",
     ),
     "relevance.other_product_as_claimed": (
         "As the claim says, the photo shows another product, {other}, not the ordered {ordered}.",

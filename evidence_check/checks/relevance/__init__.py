@@ -37,7 +37,10 @@ The thresholds and rules below live in `rules.py`, one table read in order (`rul
 - ``warn``: the ordered product is found but so is a rival (``relevance.variant_unconfirmed``,
   ``relevance.two_products``), or the colours disagree (``relevance.colour_mismatch``: a black
   item passed off for an ordered white one), or a closer look matched only print the brand's
-  other packs share (``relevance.brand_only``: the logo on a pack held at a slant).
+  other packs share (``relevance.brand_only``: the logo on a pack held at a slant); or the ordered
+  product is found only weakly while another is found at ``OTHER_STRONG``, short of
+  ``CLEARLY_BETTER`` (``relevance.other_stronger``; ``relevance.other_variant_stronger`` naming its
+  look-alike variant too, as a ``fail`` does: a soyghurt pot claimed as the brand's milk carton).
 - ``unknown``: no SKU or no catalog images; a photo with too little texture to match (fruit,
   a plain garment, blur); or neither the ordered nor another product is found clearly (a side of
   the package the catalog does not show). Weak evidence is never a ``fail``.

@@ -279,6 +279,18 @@ def ordered_product_found(look: Look) -> Finding | None:
     return look.finding(Status.PASS, 0.0, "relevance.match") if look.ordered_found else None
 
 
+def another_product_stronger(look: Look) -> Finding | None:
+    """The ordered product is found only weakly while another is found at OTHER_STRONG, yet not
+    CLEARLY_BETTER (a pot of the brand's soyghurt at 15 inliers, the ordered carton at 11 on the
+    print the brand's packs share): a real doubt about the item shown, named with the variant it may
+    as well be, as a fail names it; never a fail."""
+    if look.ordered_found or look.rival < OTHER_STRONG or look.rival_entry is None:
+        return None
+    code = "relevance.other_variant_stronger" if _name_alike(look) else "relevance.other_stronger"
+    step = "ask_which_variant" if look.same_brand else "ask_label_photo"
+    return look.finding(Status.WARN, WARN_SCORE, code, step)
+
+
 def weak_resemblance(look: Look) -> Finding | None:
     """Some inliers, too few to call a match."""
     if look.ordered < WEAK_INLIERS:
@@ -300,6 +312,7 @@ RULES: tuple[Rule, ...] = (
     only_the_brand_print,
     colours_disagree,
     ordered_product_found,
+    another_product_stronger,
     weak_resemblance,
     nothing_found,
 )
