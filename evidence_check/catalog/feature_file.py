@@ -8,9 +8,8 @@ a claim verifies, and kept in an `ArrayCache` of a configured number of images.
 The file is built once per host from the store (`host_file`: the first worker to need it builds
 it under a lock, the others open it) and named after what identifies the catalog's content, so a
 catalog that changed gets a new file. Its word index is memory-mapped: the page cache holds it once
-for every process of the host, and a worker faults its pages in when it opens the file (not
-during its first claims). Image arrays are read with `pread` into the cache, not mapped, so a
-worker's memory is bounded by the cache's size whatever the catalog's.
+for every process of the host. Image arrays are read with `pread` into the cache, not mapped, so
+a worker's memory is bounded by the cache's size whatever the catalog's.
 
 Layout: the image arrays one after another, a table (per image and array: offset, dtype, shape),
 the word index's three arrays, a JSON footer saying where each is, the footer's offset and MAGIC.
@@ -25,7 +24,6 @@ import itertools
 import json
 import mmap
 import os
-import sys
 import threading
 import weakref
 from collections import OrderedDict
@@ -44,9 +42,6 @@ DTYPES = ("float32", "uint8", "int16", "int32", "float64", "int64", "bool")
 MAX_DIMS = 3
 _TABLE_COLUMNS = 2 + MAX_DIMS  # offset, dtype code, then the shape (-1: no such axis)
 _FOOTER = 16  # the footer's offset (uint64) and MAGIC
-# madvise(2) advice that faults a range's pages into the mapping at once (Linux 5.14 and later;
-# Python's mmap module does not name it).
-MADV_POPULATE_READ = 22
 
 
 class FeatureFileError(Exception):
@@ -112,24 +107,6 @@ class FeatureFile:
         self.index = WordIndex.from_arrays(
             self._mapped(footer["offsets"]), self._mapped(footer["postings"]), self._mapped(footer["weights"]), self.count
         )
-        if self._fd is not None:
-            self._map_in(footer["offsets"][0], start)
-
-    def _map_in(self, start: int, end: int) -> None:
-        """Fault the word index's pages into this process now, as the catalog opens: a query
-        touches a few thousand scattered pages of it, and faulting each one in during a claim's
-        first queries costs that claim (docs/measurements/scale.md). Where the kernel cannot
-        populate a range, it is only read ahead."""
-        assert isinstance(self._buffer, mmap.mmap)
-        start -= start % mmap.PAGESIZE
-        if sys.platform == "linux":
-            try:
-                self._buffer.madvise(MADV_POPULATE_READ, start, end - start)
-                return
-            except OSError:  # a kernel older than 5.14
-                pass
-        if hasattr(mmap, "MADV_WILLNEED"):
-            self._buffer.madvise(mmap.MADV_WILLNEED, start, end - start)
 
     def _mapped(self, where: list[Any]) -> np.ndarray:
         offset, dtype, shape = where
