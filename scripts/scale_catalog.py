@@ -43,7 +43,9 @@ POOL_SIDE = 1600
 
 
 def build_store(corpus: Path, images: int, path: Path) -> None:
-    """A catalog of `images` images in a SQLite store at `path` (kept: the next run reuses it)."""
+    """A catalog of `images` images in a SQLite store at `path` (kept: the next run reuses it).
+    The real images keep their tilted views, as `catalog import` stores them: without them a
+    closer look finds what only a view matches in no catalog image (three of the bench's claims)."""
     stored, vocabulary, variants = synthetic_catalog(corpus, images, path.parent)
     partial = path.with_suffix(".partial")
     partial.unlink(missing_ok=True)
@@ -62,6 +64,7 @@ def build_store(corpus: Path, images: int, path: Path) -> None:
                 if number < len(rows):
                     sku, name, image = rows[number]
                     blob, image_id, size = image.features, image.image_id, (image.width, image.height)
+                    views = image.views
                 else:
                     source = rows[number % VARIANTS % len(rows)][2]
                     sku, name, blob = (
@@ -70,6 +73,7 @@ def build_store(corpus: Path, images: int, path: Path) -> None:
                         variants[number % VARIANTS],
                     )
                     image_id, size = f"syn{number:06d}", (source.width, source.height)
+                    views = None  # ~300 KB an image: a synthetic one has none (the closer look skips them)
                 row = CatalogSkuRow(
                     tenant=TENANT, sku=sku, name=name, category=None, created_at=now, updated_at=now
                 )
@@ -84,6 +88,7 @@ def build_store(corpus: Path, images: int, path: Path) -> None:
                         width=size[0],
                         height=size[1],
                         features=blob,
+                        views=views,
                         created_at=now,
                     )  # fmt: skip
                 )

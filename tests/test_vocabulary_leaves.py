@@ -125,6 +125,7 @@ def test_a_large_catalog_reindexed_stores_and_loads_its_leaves(
         vocabulary = F.Vocabulary.from_bytes(stored.vocabulary or b"")
         assert vocabulary.depth > 1
         tenant = service.catalog_for(store).for_tenant("default")
+        assert "key" in vars(tenant.vocabulary)  # hashed as the catalog loaded, not by its first claim
         assert tenant.vocabulary.key == vocabulary.key and tenant.file is not None
         assert vocabulary.leaves is not None
         assert tenant.resident_bytes() > vocabulary.leaves.nbytes + tenant.index.nbytes()  # counted in the budget
