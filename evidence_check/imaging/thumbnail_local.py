@@ -295,8 +295,8 @@ def _floor(residual: np.ndarray, valid: np.ndarray, jpeg_floor: float) -> float:
 
 
 def _chromaticity(rgb: np.ndarray) -> np.ndarray:
-    """Red against green and green against blue over the pixel's brightness (in grey levels of a mid
-    grey), blurred by `COLOUR_BLUR`."""
+    """Red against green and green against blue, each scaled by 255 over the sum of the channels
+    plus `COLOUR_DARK`, blurred by `COLOUR_BLUR`."""
     total = rgb.sum(axis=2) + COLOUR_DARK
     planes = np.stack([rgb[..., 0] - rgb[..., 1], rgb[..., 1] - rgb[..., 2]], axis=2) * (255.0 / total[..., None])
     return np.asarray(cv2.GaussianBlur(planes.astype(np.float32), (0, 0), COLOUR_BLUR), dtype=np.float32)
