@@ -227,6 +227,7 @@ class QuietCase:
     cloned: bool  # the cloned-region signal fired
     edit_evidence: bool  # any edit signal fired
     mass: float | None  # the measured region_mass; None where the code has no such measure
+    colour: float  # the measured colour_mass (the chromaticity alone); 0 where not measured
     pairs: int  # the copy-move search's matches on one shift (cloned_region's measure)
     clean: bool  # the original itself shows no edit evidence: only a quiet edit can be seen
 
@@ -286,6 +287,7 @@ def print_quiet_edits(corpora: Path, context: CheckContext, claim: Claim) -> Non
             )
             flags = set(finding.details.get("flags", []))
             mass = finding.details.get("thumbnail_local", {}).get("region_mass")
+            colour = float(finding.details.get("thumbnail_local", {}).get("colour_mass", 0.0))
             pairs = int(finding.details.get("copy_move", {}).get("pairs", 0))
             cases.append(
                 QuietCase(
@@ -296,6 +298,7 @@ def print_quiet_edits(corpora: Path, context: CheckContext, claim: Claim) -> Non
                     "cloned_region" in flags,
                     bool(flags & EDIT_SIGNALS),
                     mass,
+                    colour,
                     pairs,
                     clean,
                 )
@@ -367,34 +370,37 @@ def _share(count: int, total: int) -> str:
 
 def _print_refit(cases: list[QuietCase], edits: tuple[str, ...]) -> None:
     """Thresholds fitted on one half's honest photos (REFIT_MARGIN x the largest), scored on the
-    other: the local disagreement's `region_mass` alone, and with the cloned region's matches beside
-    it (either flags). Cases the local comparison did not measure (the whole thumbnail already
-    disagrees) are left out and counted."""
+    other: the local disagreement's `region_mass` alone, then with its `colour_mass` and the cloned
+    region's matches beside it (any flags). Cases the local comparison did not measure (the whole
+    thumbnail already disagrees) are left out and counted."""
     measured = [c for c in cases if c.mass is not None]
     print(
-        f"\n| fitted on | region_mass threshold ({REFIT_MARGIN}x its largest honest value) | clone threshold "
-        "| scored on | edits flagged, region_mass alone | edits flagged, either | honest flagged, either |"
+        f"\n| fitted on | region_mass threshold ({REFIT_MARGIN}x its largest honest value) | colour threshold "
+        "| clone threshold | scored on | edits flagged, region_mass alone | edits flagged, any "
+        "| honest flagged, any |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for fit, score in (("A", "B"), ("B", "A")):
         honest_fit = [c for c in measured if c.half == fit and c.kind not in edits]
         mass_at = REFIT_MARGIN * max((c.mass or 0.0 for c in honest_fit), default=0.0)
+        colour_at = REFIT_MARGIN * max((c.colour for c in honest_fit), default=0.0)
         pairs_at = REFIT_MARGIN * max((c.pairs for c in honest_fit), default=0)
         held_edits = [c for c in measured if c.half == score and c.kind in edits]
         held_honest = [c for c in measured if c.half == score and c.kind not in edits]
 
-        def fires(case: QuietCase, mass_at: float = mass_at, pairs_at: float = pairs_at) -> bool:
-            return (case.mass or 0.0) >= mass_at or case.pairs >= pairs_at
+        def fires(case: QuietCase, at: tuple[float, float, float] = (mass_at, colour_at, pairs_at)) -> bool:
+            return (case.mass or 0.0) >= at[0] or case.colour >= at[1] or case.pairs >= at[2]
 
         alone = sum((c.mass or 0.0) >= mass_at for c in held_edits)
         print(
-            f"| {fit} | {mass_at:.2f} | {pairs_at:.0f} | {score} | {_share(alone, len(held_edits))} "
-            f"| {_share(sum(map(fires, held_edits)), len(held_edits))} "
+            f"| {fit} | {mass_at:.2f} | {colour_at:.2f} | {pairs_at:.0f} | {score} "
+            f"| {_share(alone, len(held_edits))} | {_share(sum(map(fires, held_edits)), len(held_edits))} "
             f"| {_share(sum(map(fires, held_honest)), len(held_honest))} |"
         )
     print(f"(not measured locally, left out: {len(cases) - len(measured)} of {len(cases)} cases)")
-    honest = sorted(((c.pairs, c.kind, c.half) for c in cases if c.kind not in edits), reverse=True)[:3]
-    print("largest honest clone matches: " + ", ".join(f"{p} ({k}, {h})" for p, k, h in honest))
+    for name, value in (("colour_mass", lambda c: c.colour), ("clone matches", lambda c: c.pairs)):
+        honest = sorted(((value(c), c.kind, c.half) for c in cases if c.kind not in edits), reverse=True)[:3]
+        print(f"largest honest {name}: " + ", ".join(f"{v:.1f} ({k}, {h})" for v, k, h in honest))
 
 
 def _twelve_megapixels() -> bytes:

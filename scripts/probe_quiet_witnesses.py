@@ -101,6 +101,7 @@ def disagreement_map(photo: Photo) -> np.ndarray | None:
         cv2.GaussianBlur(on_thumb, (0, 0), local.BLUR_SIGMA),
         valid,
         jpeg_floor,
+        local.ENVELOPE,
     )
     ratio = np.where(valid, excess / floor, 0.0).astype(np.float32)
     width, height = photo.working.size

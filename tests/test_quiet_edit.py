@@ -19,7 +19,7 @@ from PIL import Image
 
 from evidence_check.checks import integrity
 from evidence_check.checks.context import CheckContext
-from evidence_check.checks.integrity.quiet_edit import MIN_REGION_MASS, PLACES_ZH
+from evidence_check.checks.integrity.quiet_edit import MIN_COLOUR_MASS, MIN_REGION_MASS, PLACES_ZH
 from evidence_check.explain.integrity import SUMMARIES
 from evidence_check.imaging.load import PhotoError, load_photo
 from evidence_check.models import Claim, Finding, Timeline
@@ -249,3 +249,57 @@ def test_photos_hardly_larger_than_their_preview_are_not_flagged_untouched_proce
         if kind == "original":
             assert local["per_pixel"] is True
         assert local.get("region_mass", 0.0) < MIN_REGION_MASS, (kind, local)
+
+
+@pytest.mark.parametrize(
+    ("base", "seed", "share"),
+    # brown stains whose brightness the preview's tone comparison takes for the surface's (region_mass
+    # 8.4 and 7.9, under MIN_REGION_MASS): a 12 MP photo with a 160x120 preview, a 4032x3024 one
+    [
+        ("exif-camera-jpegs/exif-py/jpg/corrupted.jpg", 211, 0.02),
+        ("near-duplicates/threatexchange-pdq/exif-rotn/exif-rotn-3.jpg", 1101, 0.01),
+    ],
+)
+def test_when_a_stain_differs_from_the_surface_in_hue_only_then_flagged_by_colour(
+    base: str, seed: int, share: float
+) -> None:
+    corpus(base.split("/")[0])
+    finding = _check(paint((CORPORA / base).read_bytes(), "stain", seed, share))
+    local = finding.details["thumbnail_local"]
+    assert local["region_mass"] < MIN_REGION_MASS
+    assert _fired(finding), local
+    assert local["fired_on"] == "colour" and local["colour_mass"] >= 2 * MIN_COLOUR_MASS
+
+
+def test_a_patch_recoloured_at_the_same_brightness_is_seen_by_the_colour_comparison() -> None:
+    data = _camera_jpeg(7)
+    with Image.open(io.BytesIO(data)) as image:
+        exif = image.info["exif"]
+        pixels = np.asarray(image.convert("RGB"), dtype=np.float32)
+    patch = pixels[640:760, 880:1040]
+    grey = patch.mean(axis=2, keepdims=True)
+    pixels[640:760, 880:1040] = grey * np.array([1.35, 0.95, 0.55], dtype=np.float32)  # same brightness, orange
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(buffer, "JPEG", quality=92, exif=exif)
+    finding = _check(buffer.getvalue())
+    assert _fired(finding), finding.details["thumbnail_local"]
+    assert finding.details["thumbnail_local"]["colour_mass"] >= MIN_COLOUR_MASS
+    assert finding.params["where"] == "lower right"
+
+
+@pytest.mark.parametrize(
+    "base",
+    # the honest camera photos whose re-processings' colour disagrees most (sharpened, tone curve)
+    (
+        "near-duplicates/imagededup/base_images/ukbench09060.jpg",
+        "exif-camera-jpegs/exif-py/jpg/exif-org/sony-cybershot.jpg",
+        "exif-camera-jpegs/exif-py/jpg/exif-org/olympus-c960.jpg",
+    ),
+)
+def test_the_colour_of_honest_reprocessings_stays_under_its_threshold(base: str) -> None:
+    corpus(base.split("/")[0])
+    data = (CORPORA / base).read_bytes()
+    for kind, variant in [("original", data)] + [(kind, reprocess(data, kind)) for kind in PROCESSINGS]:
+        local = _check(variant).details["thumbnail_local"]
+        assert local["colour_mass"] < MIN_COLOUR_MASS, (kind, local)
+        assert local["colour_mass"] < 0.8 * MIN_COLOUR_MASS, (kind, local)  # with a margin

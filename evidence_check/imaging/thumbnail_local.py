@@ -22,9 +22,19 @@ shows what the preview does not. This module finds that region:
    2-pixel scratch or a small stain as if it were misalignment; the sub-pixel ECC alignment stands
    for the envelope, and a pixel disagrees at `PER_PIXEL_FLOOR_MULTIPLE` floors.
 4. Region. Pixels more than `PIXEL_FLOOR_MULTIPLE` (or `PER_PIXEL_FLOOR_MULTIPLE`) floors out, joined into 8-connected regions; the
-   largest region's disagreement beyond that threshold, summed in floors per 1000 pixels of the
-   frame, is the measure (`LocalDisagreement.region_mass`): it grows with both the size and the
-   contrast of a change, where a share or a peak alone would not tell a faint stain from JPEG noise.
+   disagreement beyond that threshold, summed in floors per 1000 pixels of the frame, of the region
+   where that sum is largest is the measure (`LocalDisagreement.region_mass`): it grows with both
+   the size and the contrast of a change, where a share or a peak alone would not tell a faint
+   stain from JPEG noise.
+5. Colour. The same comparison on the chromaticity alone (`colour_mass`): red against green and
+   green against blue, each over the pixel's brightness, so that a change of brightness — a tone
+   curve, HDR tone mapping, a gain — leaves it unchanged, while paint of another hue (a brown stain
+   on a green box, on foliage, on a white wall) stands out even where its brightness is that of
+   the surface. Dark pixels, whose hue is noise, are damped (`COLOUR_DARK`), and the chromaticity is
+   compared at a coarser scale (`COLOUR_BLUR`): a JPEG keeps colour at half the resolution of
+   brightness, the preview included, so at the preview's own scale the two disagree along every
+   coloured edge. Its floor is the spread of its own residual (the quantisation bound is one of
+   brightness), and a pixel disagrees at `COLOUR_FLOOR_MULTIPLE` floors.
 
 This module measures; checks/integrity/quiet_edit.py decides.
 """
@@ -56,11 +66,23 @@ ENVELOPE = 3  # side of the neighbourhood whose range a photo pixel may take
 PER_PIXEL_SCALE = 1.5  # photo's longest side over the compared one, at most: judged per pixel
 PER_PIXEL_FLOOR_MULTIPLE = 4.0  # a pixel judged alone disagrees this many floors from the prediction
 BORDER = 2  # pixels at the edge of the aligned overlap are not judged (resampling, ECC border)
+COLOUR_DARK = 60.0  # grey levels added to the sum of the channels a chromaticity is divided by
+COLOUR_BLUR = 2.0  # sigma, compared pixels: the chromaticity is compared this much coarser
+COLOUR_FLOOR_MULTIPLE = 4.0  # a pixel's chromaticity disagrees this many floors outside the envelope
+
+
+@dataclass(frozen=True)
+class Region:
+    share: float  # of the compared frame
+    peak: float  # its largest disagreement, in noise floors
+    mass: float  # its disagreement beyond the pixel threshold, floors summed, per 1000 frame pixels
+    box: tuple[float, float, float, float]  # in the photo, shares (left, top, right, bottom)
+    count: int  # how many disagreeing regions there are
 
 
 @dataclass(frozen=True)
 class LocalDisagreement:
-    region_share: float  # the largest disagreeing region, share of the compared frame
+    region_share: float  # the most disagreeing region, share of the compared frame
     region_peak: float  # its largest disagreement, in noise floors
     region_mass: float  # its disagreement beyond the pixel threshold, floors summed, per 1000 frame pixels
     region_box: tuple[float, float, float, float]  # its box in the photo, shares (left, top, right, bottom)
@@ -70,6 +92,7 @@ class LocalDisagreement:
     framing_correlation: float  # correlation of the framed pictures before the tone model
     compared_size: tuple[int, int]
     per_pixel: bool  # judged pixel by pixel (a photo hardly larger than its preview)
+    colour: Region  # where the chromaticity alone disagrees most
 
     def as_details(self) -> dict[str, object]:
         return {
@@ -83,6 +106,9 @@ class LocalDisagreement:
             "framing_correlation": round(self.framing_correlation, 3),
             "compared_size": list(self.compared_size),
             "per_pixel": self.per_pixel,
+            "colour_mass": round(self.colour.mass, 2),
+            "colour_share": round(self.colour.share, 4),
+            "colour_box": [round(v, 3) for v in self.colour.box],
         }
 
 
@@ -121,7 +147,15 @@ def local_disagreement(
     smooth_photo = np.asarray(cv2.GaussianBlur(photo_on_thumb, (0, 0), BLUR_SIGMA), dtype=np.float32)
     excess, floor = _excess(smooth_thumb, smooth_photo, valid, jpeg_floor, 1 if per_pixel else ENVELOPE)
     multiple = PER_PIXEL_FLOOR_MULTIPLE if per_pixel else PIXEL_FLOOR_MULTIPLE
-    return _largest_region(excess, valid, floor, multiple, (framing, correlation, crop, per_pixel))
+    tone = _strongest_region(excess / floor, valid, multiple, crop)
+    colour_excess, colour_floor = _excess(
+        _chromaticity(smooth_thumb), _chromaticity(smooth_photo), valid, 0.0, ENVELOPE
+    )
+    colour = _strongest_region(colour_excess / colour_floor, valid, COLOUR_FLOOR_MULTIPLE, crop)
+    h, w = valid.shape
+    return LocalDisagreement(
+        tone.share, tone.peak, tone.mass, tone.box, tone.count, floor, framing, correlation, (w, h), per_pixel, colour
+    )
 
 
 def _qtables_of(jpeg: bytes) -> Mapping[int, Sequence[int]] | None:
@@ -260,25 +294,28 @@ def _floor(residual: np.ndarray, valid: np.ndarray, jpeg_floor: float) -> float:
     return max(MIN_FLOOR, jpeg_floor, spread)
 
 
-Framing = tuple[str, float, tuple[float, float, float, float], bool]  # name, correlation, crop, per pixel
+def _chromaticity(rgb: np.ndarray) -> np.ndarray:
+    """Red against green and green against blue, each scaled by 255 over the sum of the channels
+    plus `COLOUR_DARK`, blurred by `COLOUR_BLUR`."""
+    total = rgb.sum(axis=2) + COLOUR_DARK
+    planes = np.stack([rgb[..., 0] - rgb[..., 1], rgb[..., 1] - rgb[..., 2]], axis=2) * (255.0 / total[..., None])
+    return np.asarray(cv2.GaussianBlur(planes.astype(np.float32), (0, 0), COLOUR_BLUR), dtype=np.float32)
 
 
-def _largest_region(
-    excess: np.ndarray, valid: np.ndarray, floor: float, multiple: float, framing: Framing
-) -> LocalDisagreement:
-    """The largest region of pixels more than `multiple` floors out, measured."""
-    h, w = excess.shape
-    ratio = np.where(valid, excess / floor, 0.0)
-    mask = (ratio > multiple).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    judged = max(int(valid.sum()), 1)
-    name, correlation, crop, per_pixel = framing
+def _strongest_region(
+    ratio: np.ndarray, valid: np.ndarray, multiple: float, crop: tuple[float, float, float, float]
+) -> Region:
+    """Of the regions of judged pixels more than `multiple` floors out (`ratio`: disagreement in
+    floors), the one whose disagreement beyond `multiple`, summed, is largest."""
+    h, w = ratio.shape
+    beyond = np.where(valid, ratio - multiple, 0.0)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((beyond > 0).astype(np.uint8), connectivity=8)
     if count <= 1:
-        return LocalDisagreement(
-            0.0, 0.0, 0.0, (0.0, 0.0, 0.0, 0.0), 0, floor, name, correlation, (w, h), per_pixel
-        )
-    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    x, y, bw, bh, area = (int(v) for v in stats[largest])
+        return Region(0.0, 0.0, 0.0, (0.0, 0.0, 0.0, 0.0), 0)
+    judged = max(int(valid.sum()), 1)
+    masses = np.bincount(labels.ravel(), weights=np.maximum(beyond, 0.0).ravel(), minlength=count)[1:]
+    strongest = 1 + int(np.argmax(masses))
+    x, y, bw, bh, area = (int(v) for v in stats[strongest])
     cx0, cy0, cx1, cy1 = crop
     box = (
         cx0 + (cx1 - cx0) * x / w,
@@ -286,11 +323,8 @@ def _largest_region(
         cx0 + (cx1 - cx0) * (x + bw) / w,
         cy0 + (cy1 - cy0) * (y + bh) / h,
     )
-    inside = ratio[labels == largest]
-    mass = float((inside - multiple).sum()) * 1000 / judged
-    return LocalDisagreement(
-        area / judged, float(inside.max()), mass, box, count - 1, floor, name, correlation, (w, h), per_pixel
-    )
+    peak = float(beyond[labels == strongest].max()) + multiple
+    return Region(area / judged, peak, float(masses[strongest - 1]) * 1000 / judged, box, count - 1)
 
 
 def _grey(rgb: np.ndarray) -> np.ndarray:

@@ -7,8 +7,12 @@ picture before the edit, and the two disagree in one compact region
 (`imaging.thumbnail_local.local_disagreement`).
 
 - Camera JPEG (the EXIF records an exposure) with a readable thumbnail whose framing matches, and a
-  region whose disagreement reaches `MIN_REGION_MASS` -> ``warn`` ``integrity.thumbnail_local_edit``
-  naming where in the photo, next step: the unedited original from the phone's gallery.
+  region whose disagreement reaches `MIN_REGION_MASS`, or whose chromaticity alone disagrees by
+  `MIN_COLOUR_MASS` -> ``warn`` ``integrity.thumbnail_local_edit`` naming where in the photo
+  (``fired_on``: ``tone`` or ``colour``), next step: the unedited original from the phone's gallery.
+  The colour comparison sees paint of another hue where the photo is much larger than its preview
+  (a 1 % stain of a 12 MP photo is about 190 pixels of a 160x120 preview) and the paint's brightness
+  is close to the surface's.
 - The pixels turned after capture and the thumbnail left as it was (a lossless rotation): no
   framing shows the thumbnail's scene, so it is compared turned as `editing.thumbnail_turn` finds
   it (``turn`` in the details); an edit cannot hide behind a turn.
@@ -22,7 +26,7 @@ on its own — a phone may write its thumbnail from another processing stage, an
 the region named can tell a painted scratch from a moving hand in seconds. The claim goes to
 review; it is never rejected on this alone.
 
-`MIN_REGION_MASS` sits above every honest photo measured — the corpora's camera and phone
+`MIN_REGION_MASS` and `MIN_COLOUR_MASS` sit above every honest photo measured — the corpora's camera and phone
 originals and the same photos re-processed as phones do (another tone curve, HDR local tone
 mapping, portrait blur, sharpening, noise) — with a margin (docs/measurements/integrity.md).
 """
@@ -43,6 +47,9 @@ SCORE_LOCAL_EDIT = 0.5
 # Floors per 1000 frame pixels: 1.25x the largest value of any honest photo measured (8.0, an HDR-like
 # re-processing; untouched originals reach 2.9, 5.0 where a 100x78 photo is judged per pixel).
 MIN_REGION_MASS = 10.0
+# The same of the chromaticity alone: 1.28x the largest honest value (11.7, a sharpened re-processing;
+# untouched camera originals reach 6.9), and below the weakest stain it catches (20).
+MIN_COLOUR_MASS = 15.0
 
 
 def read(photo: Photo, claim: Claim, facts: Facts, context: CheckContext) -> Reading:
@@ -64,12 +71,14 @@ def read(photo: Photo, claim: Claim, facts: Facts, context: CheckContext) -> Rea
             )
     if measured is None:
         return Reading(details={"measured": False})
-    details = {"measured": True, **measured.as_details(), **({"turn": turn} if turn else {})}
-    if measured.region_mass < MIN_REGION_MASS:
+    details: dict[str, Any] = {"measured": True, **measured.as_details(), **({"turn": turn} if turn else {})}
+    if measured.region_mass >= MIN_REGION_MASS:
+        box, share, details["fired_on"] = measured.region_box, measured.region_share, "tone"
+    elif measured.colour.mass >= MIN_COLOUR_MASS:
+        box, share, details["fired_on"] = measured.colour.box, measured.colour.share, "colour"
+    else:
         return Reading(details=details)
-    signal = local_edit_signal(
-        "thumbnail_local_edit", measured.region_box, details, share=round(measured.region_share * 100, 1)
-    )
+    signal = local_edit_signal("thumbnail_local_edit", box, details, share=round(share * 100, 1))
     return Reading((signal,), details)
 
 
