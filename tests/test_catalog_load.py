@@ -60,9 +60,9 @@ def _stored(store: Store, images: dict[str, StoredImage]) -> dict[str, list[Stor
 
 
 def test_each_sku_reads_its_own_images_and_zones_through_the_host_file(
-    tmp_path: Path, images: dict[str, StoredImage]
+    store_url: str, tmp_path: Path, images: dict[str, StoredImage]
 ) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    store = Store(store_url)
     try:
         given = _stored(store, images)
         tenant = load_from_store(store, "default", tmp_path / "features", ArrayCache(2))
