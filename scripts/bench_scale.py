@@ -181,7 +181,8 @@ def worker(args: argparse.Namespace) -> None:
     print(
         json.dumps(
             {
-                "images": len(tenant.images),
+                # an older tree (--tree) has no count, and its image records are all made already
+                "images": tenant.image_count if hasattr(tenant, "image_count") else len(tenant.images),
                 "catalog_s": catalog_s,
                 "start_s": ready,
                 "at_start": at_start,

@@ -181,8 +181,9 @@ def in_memory_catalog(corpus: Path, images: int, work: Path, uniform: bool, smal
     real = TenantCatalog(stored)
     shared = [image_arrays(blob, vocabulary) for blob in variants]
     entries = list(real.skus.values())
+    sources = real.images
     for number in range(len(entries), images):
-        source, sku = real.images[number % VARIANTS % len(real.images)], f"SYN-{number:06d}"
+        source, sku = sources[number % VARIANTS % len(sources)], f"SYN-{number:06d}"
         image = replace(source, sku=sku, image_id=f"syn{number:06d}", arrays_of=_given(shared[number % VARIANTS]))
         entries.append(CatalogSku(sku, f"Synthetic{number % 97} {number}", None, (image,)))
     return TenantCatalog.of(entries, vocabulary)

@@ -18,11 +18,10 @@ each verified image's tilted views too (`features.extract_views`), read per imag
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Protocol
@@ -31,6 +30,7 @@ import numpy as np
 
 from evidence_check.catalog.entries import CatalogImage, CatalogSku, image_arrays, image_from
 from evidence_check.catalog.feature_file import ArrayCache, FeatureFile, FeatureFileError, in_memory
+from evidence_check.catalog.labels import brand_key
 from evidence_check.catalog.matching import (
     Assessment,
     ImageMatch,
@@ -43,7 +43,7 @@ from evidence_check.catalog.matching import (
 from evidence_check.catalog.photo import PhotoFeatures
 from evidence_check.catalog.words import WordIndex
 from evidence_check.imaging import features as F
-from evidence_check.store.catalog_types import StoredCatalog
+from evidence_check.store.catalog_types import StoredCatalog, StoredSku
 
 SHORTLIST = 16  # other SKUs best by visual words, ranked again by `features.word_inliers`
 CANDIDATES = 3  # of those, the best verified geometrically per photo
@@ -105,10 +105,12 @@ class TenantCatalog:
         file: FeatureFile,
         load_views: Callable[[str, str], bytes | None] | None,
         cache: ArrayCache | None,
+        vocabulary: F.Vocabulary | None = None,
     ) -> TenantCatalog:
-        """A stored catalog's SKUs and images (`features` not read) with their features in `file`."""
+        """A stored catalog's SKUs and images (`features` not read) with their features in `file`;
+        `vocabulary`: the catalog's, when the caller has it already (`vocabulary_of`)."""
         made = cls.__new__(cls)
-        made._open(stored, vocabulary_of(stored), file, load_views, cache)
+        made._open(stored, vocabulary or vocabulary_of(stored), file, load_views, cache)
         return made
 
     def _open(
@@ -122,25 +124,12 @@ class TenantCatalog:
         if file.identity != identity_of(stored):
             raise FeatureFileError("the feature file holds other images than the catalog")
         held = cache if cache is not None else ArrayCache(CACHED_IMAGES)
-        slots = itertools.count()
-        entries = [
-            CatalogSku(
-                sku=sku.sku,
-                name=sku.name,
-                category=sku.category,
-                images=tuple(
-                    image_from(
-                        sku.sku, image, partial(held.get, file, next(slots)), sku.zones if index == 0 else None, load_views
-                    )
-                    for index, image in enumerate(sku.images)
-                ),
-                given_brand=sku.brand,
-                family=sku.family,
-            )
-            for sku in stored.skus
-        ]
         self.file: FeatureFile | None = file
-        self._set(entries, vocabulary, file.index)
+        self.vocabulary = vocabulary
+        self.skus: Mapping[str, CatalogSku] = _Entries(stored.skus, partial(_entry, held, file, load_views))
+        self._image_skus = [sku.sku for sku in stored.skus for _ in sku.images]
+        brands = [brand_key(sku.brand, sku.name, sku.sku) for sku in stored.skus for _ in sku.images]
+        self._index_brands(brands, file.index)
 
     @classmethod
     def of(cls, entries: Sequence[CatalogSku], vocabulary: F.Vocabulary) -> TenantCatalog:
@@ -152,17 +141,32 @@ class TenantCatalog:
 
     def _set(self, entries: Sequence[CatalogSku], vocabulary: F.Vocabulary, index: WordIndex | None) -> None:
         self.vocabulary = vocabulary
+        self.skus = {entry.sku: entry for entry in entries}
+        images = [image for entry in entries for image in entry.images]
+        self._image_skus = [image.sku for image in images]
+        index = index if index is not None else WordIndex([image.words for image in images], vocabulary.index_size)
+        self._index_brands([self.skus[name].brand for name in self._image_skus], index)
+
+    def _index_brands(self, brands: list[str], index: WordIndex) -> None:
+        """`brands`: each image's SKU's brand, in the word index's order. Both ways of loading end here."""
         # Every claim names its words by the vocabulary's key: hashed now (0.1 s for the leaves of a
         # large catalog's), not by the first claim.
-        _ = vocabulary.key
-        self.skus: dict[str, CatalogSku] = {entry.sku: entry for entry in entries}
-        self.images: list[CatalogImage] = [image for entry in entries for image in entry.images]
-        brands: dict[str, list[int]] = {}
-        for number, image in enumerate(self.images):
-            brands.setdefault(self.skus[image.sku].brand, []).append(number)
-        self._brands = {brand: np.array(indices) for brand, indices in brands.items()}
+        _ = self.vocabulary.key
+        by_brand: dict[str, list[int]] = {}
+        for number, brand in enumerate(brands):
+            by_brand.setdefault(brand, []).append(number)
+        self._brands = {brand: np.array(numbers) for brand, numbers in by_brand.items()}
         self._lookalikes: dict[str, list[tuple[str, float]]] = {}
-        self.index = index if index is not None else WordIndex([image.words for image in self.images], vocabulary.index_size)
+        self.index = index
+
+    @property
+    def images(self) -> list[CatalogImage]:
+        """Every image of the catalog, in the word index's order (each SKU's entry made)."""
+        return [image for entry in self.skus.values() for image in entry.images]
+
+    @property
+    def image_count(self) -> int:
+        return len(self._image_skus)
 
     def resident_bytes(self) -> int:
         """What holding this catalog costs a worker, about: its images' records, its word index, its
@@ -170,7 +174,7 @@ class TenantCatalog:
         from the host's."""
         leaves = self.vocabulary.leaves.nbytes if self.vocabulary.leaves is not None else 0
         held = self.file.held_bytes if self.file else 0
-        return len(self.images) * IMAGE_RECORD_BYTES + self.index.nbytes() + leaves + held
+        return self.image_count * IMAGE_RECORD_BYTES + self.index.nbytes() + leaves + held
 
     def get(self, sku: str | None) -> CatalogSku | None:
         return self.skus.get(sku) if sku else None
@@ -186,11 +190,11 @@ class TenantCatalog:
     def _rank(
         self, scores: np.ndarray, exclude: str | None, limit: int, among: np.ndarray | None = None
     ) -> list[tuple[str, float]]:
-        pool = np.arange(len(self.images)) if among is None else among
+        pool = np.arange(self.image_count) if among is None else among
         ranked: list[tuple[str, float]] = []
         seen: set[str] = set()
         for index in pool[_best(scores[pool], (limit + 1) * MAX_IMAGES_PER_SKU)]:
-            sku = self.images[index].sku
+            sku = self._image_skus[index]
             if scores[index] <= 0 or sku == exclude or sku in seen:
                 continue
             seen.add(sku)
@@ -208,7 +212,7 @@ class TenantCatalog:
             brand = self._brands.get(entry.brand)
             scores = sum(
                 (self.index.scores(image.words, among=brand) for image in entry.images[:MAX_IMAGES_PER_SKU]),
-                np.zeros(len(self.images)),
+                np.zeros(self.image_count),
             )
             found = self._lookalikes[sku] = self._rank(scores, sku, LOOKALIKES, brand)
         return found
@@ -292,6 +296,60 @@ class TenantCatalog:
             )
             found.append((name, score, inliers))
         return sorted(found, key=lambda item: -item[2])  # stable: ties stay in the words' order
+
+
+class _Entries(Mapping[str, CatalogSku]):
+    """A stored catalog's SKUs by name, each made into a `CatalogSku` (its images' records and
+    readers) when first asked for: a claim reads a few dozen SKUs, and making every one of a
+    100,000-image catalog's costs more than reading them from the store."""
+
+    def __init__(self, stored: Sequence[StoredSku], make: Callable[[StoredSku, int], CatalogSku]) -> None:
+        self._stored: dict[str, tuple[StoredSku, int]] = {}  # with its first image's slot in the file
+        slot = 0
+        for sku in stored:
+            self._stored[sku.sku] = (sku, slot)
+            slot += len(sku.images)
+        self._make = make
+        self._made: dict[str, CatalogSku] = {}
+
+    def __getitem__(self, sku: str) -> CatalogSku:
+        found = self._made.get(sku)
+        if found is None:  # two threads making one SKU at once keep the first made
+            found = self._made.setdefault(sku, self._make(*self._stored[sku]))
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._stored)
+
+    def __len__(self) -> int:
+        return len(self._stored)
+
+
+def _entry(
+    cache: ArrayCache,
+    file: FeatureFile,
+    load_views: Callable[[str, str], bytes | None] | None,
+    sku: StoredSku,
+    first_slot: int,
+) -> CatalogSku:
+    """A stored SKU as a worker holds it, its images' arrays read from `file` (slots from `first_slot`)."""
+    return CatalogSku(
+        sku=sku.sku,
+        name=sku.name,
+        category=sku.category,
+        images=tuple(
+            image_from(
+                sku.sku,
+                image,
+                partial(cache.get, file, first_slot + number),
+                sku.zones if number == 0 else None,
+                load_views,
+            )
+            for number, image in enumerate(sku.images)
+        ),
+        given_brand=sku.brand,
+        family=sku.family,
+    )
 
 
 def _best(scores: np.ndarray, count: int) -> np.ndarray:
