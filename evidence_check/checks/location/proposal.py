@@ -21,7 +21,9 @@ Placing and sizing are two steps, each on the cue that does it best:
   shading breaks the print's pattern, which light and colour casts leave alone;
 - sized as the connected part, around that peak, of the colour and structure differences together
   that reaches `GROW_SHARE` of its peak height there: a threshold relative to the defect's own
-  strength, not to the photo's, so a faint dent and a dark tear are both outlined whole.
+  strength, not to the photo's, so a faint dent and a dark tear are both outlined whole. The
+  box is that part's pixels projected into the photo (`_region_outline`), not its box's corners:
+  on a tilted product those would widen a thin line's box by its length times the tilt.
 The `strength` says how sure: the mean standardised colour difference of the core of the photo's
 strongest colour blob (cores of `BLOB_Z`, grown over `GROW_Z`); `CONFIDENT_STRENGTH` and above is a
 high-confidence proposal. It is the colour map's, not the placing peak's: on undamaged shelf
@@ -97,13 +99,11 @@ def propose(features: PhotoFeatures, match: ImageMatch, photo_size: tuple[int, i
     sizing_colour = colour_z if frame is usual else frame.colour_z()
     structure_z = frame.structure_z()
     placing = frame.blurred(structure_z, PLACE_SIGMA * frame.enlarged)
-    found = _grown_region(sizing_colour, structure_z, placing, frame.product)
-    if found is None:
+    region = _grown_region(sizing_colour, structure_z, placing, frame.product)
+    if region is None:
         return None
-    x, y, w, h = found
     strength = _colour_strength(colour_z)
-    corners = box_corners(x + frame.window[1].start, y + frame.window[0].start, w, h)
-    box = bounding_box(project(corners, homography @ frame.to_catalog), *photo_size)
+    box = bounding_box(project(_region_outline(region, frame.window), homography @ frame.to_catalog), *photo_size)
     if box is None:
         return None
     return Proposal(box, round(strength, 2), round(min(1.0, strength / (2 * CONFIDENT_STRENGTH)), 3))
@@ -296,10 +296,10 @@ def _standardised(difference: np.ndarray, mask: np.ndarray, floor: float) -> np.
     return np.where(mask, (difference - median) / spread, 0).astype(np.float32)
 
 
-def _grown_region(colour_z: np.ndarray, structure_z: np.ndarray, placing: np.ndarray, mask: np.ndarray) -> tuple[int, int, int, int] | None:
+def _grown_region(colour_z: np.ndarray, structure_z: np.ndarray, placing: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     """Placed at the peak of `placing` (the smoothed structure difference) on the product, sized
     by the joined colour and structure differences above `GROW_SHARE` of their height there: its
-    box, or None when nothing stands out."""
+    pixels, or None when nothing stands out."""
     placing = np.where(mask, placing, -np.inf)
     y, x = np.unravel_index(int(np.argmax(placing)), placing.shape)
     if not placing[y, x] > 0:
@@ -315,8 +315,17 @@ def _grown_region(colour_z: np.ndarray, structure_z: np.ndarray, placing: np.nda
     if not touching:
         return None
     region = max(touching, key=lambda label: stats[label, cv2.CC_STAT_AREA])
-    left, top, width, height_px = (int(v) for v in stats[region, :4])
-    return left, top, width, height_px
+    return labels == region
+
+
+def _region_outline(region: np.ndarray, window: tuple[slice, slice]) -> np.ndarray:
+    """The corners of the region's boundary pixels, in frame pixels: projected into the photo,
+    their bounding box is the region's, where the corners of its box in the frame would add the
+    tilt of the product to it (a long thin line's box grows by its length times the tilt)."""
+    contours, _ = cv2.findContours(region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    pixels = np.concatenate([contour.reshape(-1, 2) for contour in contours]).astype(np.float64)
+    corners = np.concatenate([pixels + offset for offset in ((0, 0), (1, 0), (0, 1), (1, 1))])
+    return corners + [window[1].start, window[0].start]
 
 
 def _colour_strength(colour_z: np.ndarray) -> float:
