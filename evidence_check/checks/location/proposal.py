@@ -21,8 +21,11 @@ Placing and sizing are two steps, each on the cue that does it best:
   shading breaks the print's pattern, which light and colour casts leave alone;
 - sized as the connected part, around that peak, of the colour and structure differences together
   that reaches `GROW_SHARE` of its peak height there: a threshold relative to the defect's own
-  strength, not to the photo's, so a faint dent and a dark tear are both outlined whole. The
-  box is that part's pixels projected into the photo (`_region_outline`), not its box's corners:
+  strength, not to the photo's, so a faint dent and a dark tear are both outlined whole. A line
+  (a tear or a scratch across the print) fades where it crosses print as dark as itself and the
+  part stops there: when the part at `LINE_SHARE` of the height is a line (`LINE_ELONGATION`) it
+  is followed, its pixels at `GROW_SHARE` joined to the region. The box is the region's
+  pixels projected into the photo (`_region_outline`), not its box's corners:
   on a tilted product those would widen a thin line's box by its length times the tilt.
 The `strength` says how sure: the mean standardised colour difference of the core of the photo's
 strongest colour blob (cores of `BLOB_Z`, grown over `GROW_Z`); `CONFIDENT_STRENGTH` and above is a
@@ -63,6 +66,8 @@ STRUCTURE_FLOOR = 1.0  # the least spread of structure differences a photo is st
 PLACE_SIGMA = 4.0  # compared pixels: the structure difference is smoothed this much to find its peak
 PEAK_REACH = 3  # compared pixels around the place where the peak height is read
 GROW_SHARE = 0.2  # the region holds the joined pixels at least this share of the peak's height
+LINE_SHARE = 0.13  # a line is followed through the parts of it this faint (`_grown_region`)
+LINE_ELONGATION = 4.0  # a part this many times longer than wide is a line
 CONFIDENT_STRENGTH = 12.0  # above every undamaged photo's strength, by product split (docs/measurements/location.md)
 MIN_PRODUCT = 300  # product pixels compared seen in the photo needed to compare
 # Pixels around the product a map needs to be the same on it as over the whole frame: the
@@ -298,8 +303,9 @@ def _standardised(difference: np.ndarray, mask: np.ndarray, floor: float) -> np.
 
 def _grown_region(colour_z: np.ndarray, structure_z: np.ndarray, placing: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     """Placed at the peak of `placing` (the smoothed structure difference) on the product, sized
-    by the joined colour and structure differences above `GROW_SHARE` of their height there: its
-    pixels, or None when nothing stands out."""
+    by the joined colour and structure differences above `GROW_SHARE` of their height there (along
+    the fainter part when that is a line and the region is not a longer one): its pixels, or None
+    when nothing stands out."""
     placing = np.where(mask, placing, -np.inf)
     y, x = np.unravel_index(int(np.argmax(placing)), placing.shape)
     if not placing[y, x] > 0:
@@ -309,13 +315,35 @@ def _grown_region(colour_z: np.ndarray, structure_z: np.ndarray, placing: np.nda
     height = float(joined[near].max())
     if height <= 0:
         return None
-    above = cv2.morphologyEx((joined >= GROW_SHARE * height).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    high = _part_at(joined, GROW_SHARE * height, near)
+    if high is None:
+        return None
+    low = _part_at(joined, LINE_SHARE * height, near)
+    if low is not None and _elongation(low) >= max(LINE_ELONGATION, _elongation(high)):
+        return high | (low & (joined >= GROW_SHARE * height))
+    return high
+
+
+def _part_at(joined: np.ndarray, level: float, near: tuple[slice, slice]) -> np.ndarray | None:
+    """The largest connected part of the map at or above `level` (gaps of a pixel or two closed)
+    that reaches the place `near`; None when none does."""
+    above = cv2.morphologyEx((joined >= level).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
     _, labels, stats, _ = cv2.connectedComponentsWithStats(above, connectivity=8)
     touching = [int(label) for label in np.unique(labels[near]) if label]
     if not touching:
         return None
-    region = max(touching, key=lambda label: stats[label, cv2.CC_STAT_AREA])
-    return labels == region
+    return labels == max(touching, key=lambda label: stats[label, cv2.CC_STAT_AREA])
+
+
+def _elongation(part: np.ndarray) -> float:
+    """How many times longer than wide a part is: the spread of its pixels along its main axis
+    over the spread across it (at least half a pixel)."""
+    ys, xs = np.nonzero(part)
+    if len(xs) < 5:
+        return 0.0
+    points = np.c_[xs, ys].astype(np.float64)
+    across, along = np.linalg.eigvalsh(np.cov((points - points.mean(axis=0)).T))
+    return float(np.sqrt(max(along, 0.0) / max(across, 0.25)))
 
 
 def _region_outline(region: np.ndarray, window: tuple[slice, slice]) -> np.ndarray:
