@@ -23,7 +23,7 @@ Placing and sizing are two steps, each on the cue that does it best:
   that reaches `GROW_SHARE` of its peak height there: a threshold relative to the defect's own
   strength, not to the photo's, so a faint dent and a dark tear are both outlined whole. A line
   (a tear or a scratch across the print) fades where it crosses print as dark as itself and the
-  part stops there: when the part at `LINE_SHARE` of the height is a line (`LINE_ELONGATION`) it
+  part stops there: when the part at `LINE_SHARE` of the height is a line (`_is_line`: long, thin) it
   is followed, its pixels at `GROW_SHARE` joined to the region. The box is the region's
   pixels projected into the photo (`_region_outline`), not its box's corners:
   on a tilted product those would widen a thin line's box by its length times the tilt.
@@ -68,6 +68,7 @@ PEAK_REACH = 3  # compared pixels around the place where the peak height is read
 GROW_SHARE = 0.2  # the region holds the joined pixels at least this share of the peak's height
 LINE_SHARE = 0.13  # a line is followed through the parts of it this faint (`_grown_region`)
 LINE_ELONGATION = 4.0  # a part this many times longer than wide is a line
+LINE_SPREAD = 5.0  # usual-frame pixels: the widest spread across a line (tears 3-4, a shelf carton's edges 4-12)
 CONFIDENT_STRENGTH = 12.0  # above every undamaged photo's strength, by product split (docs/measurements/location.md)
 MIN_PRODUCT = 300  # product pixels compared seen in the photo needed to compare
 # Pixels around the product a map needs to be the same on it as over the whole frame: the
@@ -104,7 +105,7 @@ def propose(features: PhotoFeatures, match: ImageMatch, photo_size: tuple[int, i
     sizing_colour = colour_z if frame is usual else frame.colour_z()
     structure_z = frame.structure_z()
     placing = frame.blurred(structure_z, PLACE_SIGMA * frame.enlarged)
-    region = _grown_region(sizing_colour, structure_z, placing, frame.product)
+    region = _grown_region(sizing_colour, structure_z, placing, frame.product, frame.enlarged)
     if region is None:
         return None
     strength = _colour_strength(colour_z)
@@ -301,7 +302,9 @@ def _standardised(difference: np.ndarray, mask: np.ndarray, floor: float) -> np.
     return np.where(mask, (difference - median) / spread, 0).astype(np.float32)
 
 
-def _grown_region(colour_z: np.ndarray, structure_z: np.ndarray, placing: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+def _grown_region(
+    colour_z: np.ndarray, structure_z: np.ndarray, placing: np.ndarray, mask: np.ndarray, enlarged: float
+) -> np.ndarray | None:
     """Placed at the peak of `placing` (the smoothed structure difference) on the product, sized
     by the joined colour and structure differences above `GROW_SHARE` of their height there (along
     the fainter part when that is a line and the region is not a longer one): its pixels, or None
@@ -319,7 +322,7 @@ def _grown_region(colour_z: np.ndarray, structure_z: np.ndarray, placing: np.nda
     if high is None:
         return None
     low = _part_at(joined, LINE_SHARE * height, near)
-    if low is not None and _elongation(low) >= max(LINE_ELONGATION, _elongation(high)):
+    if low is not None and _is_line(low, enlarged) and _elongation(low) >= _elongation(high):
         return high | (low & (joined >= GROW_SHARE * height))
     return high
 
@@ -335,15 +338,27 @@ def _part_at(joined: np.ndarray, level: float, near: tuple[slice, slice]) -> np.
     return labels == max(touching, key=lambda label: stats[label, cv2.CC_STAT_AREA])
 
 
-def _elongation(part: np.ndarray) -> float:
-    """How many times longer than wide a part is: the spread of its pixels along its main axis
-    over the spread across it (at least half a pixel)."""
+def _spreads(part: np.ndarray) -> tuple[float, float]:
+    """The spread (standard deviation) of a part's pixels along its main axis and across it, at
+    least half a pixel across."""
     ys, xs = np.nonzero(part)
     if len(xs) < 5:
-        return 0.0
+        return 0.0, 0.5
     points = np.c_[xs, ys].astype(np.float64)
     across, along = np.linalg.eigvalsh(np.cov((points - points.mean(axis=0)).T))
-    return float(np.sqrt(max(along, 0.0) / max(across, 0.25)))
+    return float(np.sqrt(max(along, 0.0))), float(np.sqrt(max(across, 0.25)))
+
+
+def _elongation(part: np.ndarray) -> float:
+    along, across = _spreads(part)
+    return along / across
+
+
+def _is_line(part: np.ndarray, enlarged: float) -> bool:
+    """A part at least `LINE_ELONGATION` times longer than wide and at most `LINE_SPREAD` usual-frame
+    pixels wide: a tear or a scratch, not a misaligned edge or band of a shelf photo's carton."""
+    along, across = _spreads(part)
+    return along >= LINE_ELONGATION * across and across <= LINE_SPREAD * enlarged
 
 
 def _region_outline(region: np.ndarray, window: tuple[slice, slice]) -> np.ndarray:
