@@ -329,13 +329,20 @@ def _grown_region(
 
 def _part_at(joined: np.ndarray, level: float, near: tuple[slice, slice]) -> np.ndarray | None:
     """The largest connected part of the map at or above `level` (gaps of a pixel or two closed)
-    that reaches the place `near`; None when none does."""
+    that reaches the place `near`; None when none does. Each part is flood-filled from the place
+    (8-connected), which visits only the parts there rather than labelling the whole window."""
     above = cv2.morphologyEx((joined >= level).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(above, connectivity=8)
-    touching = [int(label) for label in np.unique(labels[near]) if label]
-    if not touching:
-        return None
-    return labels == max(touching, key=lambda label: stats[label, cv2.CC_STAT_AREA])
+    filled = np.zeros((above.shape[0] + 2, above.shape[1] + 2), np.uint8)
+    best, best_area, part = 0, 0, 0
+    for y, x in zip(*np.nonzero(above[near]), strict=True):
+        seed = (int(x) + near[1].start, int(y) + near[0].start)
+        if filled[seed[1] + 1, seed[0] + 1]:
+            continue
+        part += 1  # a mask value each: at most (2 PEAK_REACH + 1)² = 49 parts
+        area = cv2.floodFill(above, filled, seed, 1, 0, 0, 8 | cv2.FLOODFILL_MASK_ONLY | (part << 8))[0]
+        if area > best_area:
+            best, best_area = part, area
+    return filled[1:-1, 1:-1] == best if best else None
 
 
 def _spreads(part: np.ndarray) -> tuple[float, float]:
