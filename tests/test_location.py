@@ -235,8 +235,8 @@ def _tear_across(homography: np.ndarray, row: int, columns: tuple[int, int], thi
     return paint
 
 
-# Tears the strongest colour blob boxed (IoU 0.73, 0.73, 0.75) and the grown region once cut where
-# the line crosses print as dark as itself (0.29, 0.41, 0.45).
+# Tears across the carton that cross print as dark as themselves, where the part above the grow
+# share alone stops at the gap and boxes half the tear.
 TEARS = [("ARLA-SOUR", 60, (70, 130), 4), ("ARLA-SOUR", 140, (70, 130), 4), ("OATLY", 120, (36, 120), 7)]
 
 

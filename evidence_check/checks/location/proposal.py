@@ -22,11 +22,11 @@ Placing and sizing are two steps, each on the cue that does it best:
 - sized as the connected part, around that peak, of the colour and structure differences together
   that reaches `GROW_SHARE` of its peak height there: a threshold relative to the defect's own
   strength, not to the photo's, so a faint dent and a dark tear are both outlined whole. A line
-  (a tear or a scratch across the print) fades where it crosses print as dark as itself and the
-  part stops there: when the part at `LINE_SHARE` of the height is a line (`_is_line`: long, thin) it
-  is followed, its pixels at `GROW_SHARE` joined to the region. The box is the region's
-  pixels projected into the photo (`_region_outline`), not its box's corners:
-  on a tilted product those would widen a thin line's box by its length times the tilt.
+  (a tear or a scratch across the print) fades where it crosses print as dark as itself, and the
+  part stops there: when the part at `LINE_SHARE` of the height is a line (`_is_line`: long and
+  thin), it is followed, its pixels at `GROW_SHARE` joined to the region. The box is the region's
+  pixels projected into the photo (`_region_outline`), not its box's corners: on a tilted product
+  those would widen a thin line's box by its length times the tilt.
 The `strength` says how sure: the mean standardised colour difference of the core of the photo's
 strongest colour blob (cores of `BLOB_Z`, grown over `GROW_Z`); `CONFIDENT_STRENGTH` and above is a
 high-confidence proposal. It is the colour map's, not the placing peak's: on undamaged shelf
