@@ -347,13 +347,13 @@ def _part_at(joined: np.ndarray, level: float, near: tuple[slice, slice]) -> np.
 
 def _spreads(part: np.ndarray) -> tuple[float, float]:
     """The spread (standard deviation) of a part's pixels along its main axis and across it, at
-    least half a pixel across."""
-    ys, xs = np.nonzero(part)
-    if len(xs) < 5:
+    least half a pixel across: the square roots of the eigenvalues of its second central moments."""
+    moments = cv2.moments(part.astype(np.uint8), binaryImage=True)
+    if moments["m00"] < 5:
         return 0.0, 0.5
-    points = np.c_[xs, ys].astype(np.float64)
-    across, along = np.linalg.eigvalsh(np.cov((points - points.mean(axis=0)).T))
-    return float(np.sqrt(max(along, 0.0))), float(np.sqrt(max(across, 0.25)))
+    xx, yy, xy = (moments[key] / moments["m00"] for key in ("mu20", "mu02", "mu11"))
+    mean, half_gap = (xx + yy) / 2, float(np.hypot((xx - yy) / 2, xy))
+    return float(np.sqrt(max(mean + half_gap, 0.0))), float(np.sqrt(max(mean - half_gap, 0.25)))
 
 
 def _elongation(part: np.ndarray) -> float:
