@@ -201,18 +201,53 @@ def _dent(photo: np.ndarray) -> None:
     photo[:] = np.clip(photo + shade[..., None], 0, 255).astype(np.uint8)
 
 
-def test_the_proposed_region_holds_both_sides_of_a_dent(grocery: Path, context: CheckContext) -> None:
-    clean, _ = placed(grocery, "ARLA-SOUR")
-    damaged, _ = placed(grocery, "ARLA-SOUR", paint=_dent)
+def painted_iou(clean: Photo, damaged: Photo, box: list[int]) -> float:
+    """The IoU of a box with the bounding box of the pixels the paint visibly changed (> 12 of 255)."""
     changed = np.abs(np.asarray(damaged.working, np.int32) - np.asarray(clean.working, np.int32)).max(axis=2) > 12
     ys, xs = np.nonzero(changed)
     truth = [xs.min(), ys.min(), xs.max() + 1 - xs.min(), ys.max() + 1 - ys.min()]
-    found = location.check(damaged, claim("ARLA-SOUR"), context)
-    box = found.details["proposed_region"]
     x0, y0 = max(box[0], truth[0]), max(box[1], truth[1])
     x1, y1 = min(box[0] + box[2], truth[0] + truth[2]), min(box[1] + box[3], truth[1] + truth[3])
     overlap = max(0, x1 - x0) * max(0, y1 - y0)
-    assert overlap / (box[2] * box[3] + truth[2] * truth[3] - overlap) >= 0.5, (box, truth)
+    return float(overlap / (box[2] * box[3] + truth[2] * truth[3] - overlap))
+
+
+def test_the_proposed_region_holds_both_sides_of_a_dent(grocery: Path, context: CheckContext) -> None:
+    clean, _ = placed(grocery, "ARLA-SOUR")
+    damaged, _ = placed(grocery, "ARLA-SOUR", paint=_dent)
+    box = location.check(damaged, claim("ARLA-SOUR"), context).details["proposed_region"]
+    assert painted_iou(clean, damaged, box) >= 0.5, box
+
+
+def _tear_across(homography: np.ndarray, row: int, columns: tuple[int, int], thickness: int) -> Callable[[np.ndarray], None]:
+    """A tear across the carton at a catalog row, from one side of the carton to the other: a dark,
+    slightly wavering line with a light edge, `thickness` photo pixels wide."""
+
+    def paint(photo: np.ndarray) -> None:
+        xs = np.linspace(*columns, 6)
+        points = cv2.perspectiveTransform(np.float32([[[x, row + w] for x, w in zip(xs, (0, 6, -4, 5, -3, 2), strict=True)]]), homography)[0]
+        drawn = np.zeros(photo.shape[:2], np.uint8)
+        cv2.polylines(drawn, [points.astype(np.int32).reshape(-1, 1, 2)], False, 255, thickness)
+        edge = cv2.dilate(drawn, np.ones((5, 5), np.uint8)) & ~drawn
+        photo[edge > 0] = np.clip(photo[edge > 0].astype(np.int32) + 70, 0, 255).astype(np.uint8)
+        photo[drawn > 0] = (35, 30, 28)
+
+    return paint
+
+
+# Tears across the carton that cross print as dark as themselves, where the part above the grow
+# share alone stops at the gap and boxes half the tear.
+TEARS = [("ARLA-SOUR", 60, (70, 130), 4), ("ARLA-SOUR", 140, (70, 130), 4), ("OATLY", 120, (36, 120), 7)]
+
+
+@pytest.mark.parametrize(("sku", "row", "columns", "thickness"), TEARS, ids=[f"{s}-{r}" for s, r, *_ in TEARS])
+def test_a_tear_across_the_carton_is_boxed_whole(
+    grocery: Path, context: CheckContext, sku: str, row: int, columns: tuple[int, int], thickness: int
+) -> None:
+    clean, homography = placed(grocery, sku)
+    damaged, _ = placed(grocery, sku, paint=_tear_across(homography, row, columns, thickness))
+    box = location.check(damaged, claim(sku), context).details["proposed_region"]
+    assert painted_iou(clean, damaged, box) >= 0.5, box
 
 
 PROPOSED = [("ALPRO-SOY", "stain"), ("ARLA-SOUR", "dent"), ("ALPRO-SOY", 4), ("ARLA-SOUR", 4), ("OATLY", 1)]

@@ -21,7 +21,12 @@ Placing and sizing are two steps, each on the cue that does it best:
   shading breaks the print's pattern, which light and colour casts leave alone;
 - sized as the connected part, around that peak, of the colour and structure differences together
   that reaches `GROW_SHARE` of its peak height there: a threshold relative to the defect's own
-  strength, not to the photo's, so a faint dent and a dark tear are both outlined whole.
+  strength, not to the photo's, so a faint dent and a dark tear are both outlined whole. A line
+  (a tear or a scratch across the print) fades where it crosses print as dark as itself, and the
+  part stops there: when the part at `LINE_SHARE` of the height is a line (`_is_line`: long and
+  thin), it is followed, its pixels at `GROW_SHARE` joined to the region. The box is the region's
+  pixels projected into the photo (`_region_outline`), not its box's corners: on a tilted product
+  those would widen a thin line's box by its length times the tilt.
 The `strength` says how sure: the mean standardised colour difference of the core of the photo's
 strongest colour blob (cores of `BLOB_Z`, grown over `GROW_Z`); `CONFIDENT_STRENGTH` and above is a
 high-confidence proposal. It is the colour map's, not the placing peak's: on undamaged shelf
@@ -61,6 +66,9 @@ STRUCTURE_FLOOR = 1.0  # the least spread of structure differences a photo is st
 PLACE_SIGMA = 4.0  # compared pixels: the structure difference is smoothed this much to find its peak
 PEAK_REACH = 3  # compared pixels around the place where the peak height is read
 GROW_SHARE = 0.2  # the region holds the joined pixels at least this share of the peak's height
+LINE_SHARE = 0.13  # a line is followed through the parts of it this faint (`_grown_region`)
+LINE_ELONGATION = 4.0  # a part this many times longer than wide is a line
+LINE_SPREAD = 5.0  # usual-frame pixels: the widest spread across a line (tears 3-4, a shelf carton's edges 4-12)
 CONFIDENT_STRENGTH = 12.0  # above every undamaged photo's strength, by product split (docs/measurements/location.md)
 MIN_PRODUCT = 300  # product pixels compared seen in the photo needed to compare
 # Pixels around the product a map needs to be the same on it as over the whole frame: the
@@ -97,13 +105,11 @@ def propose(features: PhotoFeatures, match: ImageMatch, photo_size: tuple[int, i
     sizing_colour = colour_z if frame is usual else frame.colour_z()
     structure_z = frame.structure_z()
     placing = frame.blurred(structure_z, PLACE_SIGMA * frame.enlarged)
-    found = _grown_region(sizing_colour, structure_z, placing, frame.product)
-    if found is None:
+    region = _grown_region(sizing_colour, structure_z, placing, frame.product, frame.enlarged)
+    if region is None:
         return None
-    x, y, w, h = found
     strength = _colour_strength(colour_z)
-    corners = box_corners(x + frame.window[1].start, y + frame.window[0].start, w, h)
-    box = bounding_box(project(corners, homography @ frame.to_catalog), *photo_size)
+    box = bounding_box(project(_region_outline(region, frame.window), homography @ frame.to_catalog), *photo_size)
     if box is None:
         return None
     return Proposal(box, round(strength, 2), round(min(1.0, strength / (2 * CONFIDENT_STRENGTH)), 3))
@@ -296,10 +302,13 @@ def _standardised(difference: np.ndarray, mask: np.ndarray, floor: float) -> np.
     return np.where(mask, (difference - median) / spread, 0).astype(np.float32)
 
 
-def _grown_region(colour_z: np.ndarray, structure_z: np.ndarray, placing: np.ndarray, mask: np.ndarray) -> tuple[int, int, int, int] | None:
+def _grown_region(
+    colour_z: np.ndarray, structure_z: np.ndarray, placing: np.ndarray, mask: np.ndarray, enlarged: float
+) -> np.ndarray | None:
     """Placed at the peak of `placing` (the smoothed structure difference) on the product, sized
-    by the joined colour and structure differences above `GROW_SHARE` of their height there: its
-    box, or None when nothing stands out."""
+    by the joined colour and structure differences above `GROW_SHARE` of their height there (along
+    the fainter part when that is a line and the region is not a longer one): its pixels, or None
+    when nothing stands out."""
     placing = np.where(mask, placing, -np.inf)
     y, x = np.unravel_index(int(np.argmax(placing)), placing.shape)
     if not placing[y, x] > 0:
@@ -309,14 +318,64 @@ def _grown_region(colour_z: np.ndarray, structure_z: np.ndarray, placing: np.nda
     height = float(joined[near].max())
     if height <= 0:
         return None
-    above = cv2.morphologyEx((joined >= GROW_SHARE * height).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(above, connectivity=8)
-    touching = [int(label) for label in np.unique(labels[near]) if label]
-    if not touching:
+    high = _part_at(joined, GROW_SHARE * height, near)
+    if high is None:
         return None
-    region = max(touching, key=lambda label: stats[label, cv2.CC_STAT_AREA])
-    left, top, width, height_px = (int(v) for v in stats[region, :4])
-    return left, top, width, height_px
+    low = _part_at(joined, LINE_SHARE * height, near)
+    if low is not None and _is_line(low, enlarged) and _elongation(low) >= _elongation(high):
+        return high | (low & (joined >= GROW_SHARE * height))
+    return high
+
+
+def _part_at(joined: np.ndarray, level: float, near: tuple[slice, slice]) -> np.ndarray | None:
+    """The largest connected part of the map at or above `level` (gaps of a pixel or two closed)
+    that reaches the place `near`; None when none does. Each part is flood-filled from the place
+    (8-connected), which visits only the parts there rather than labelling the whole window."""
+    above = cv2.morphologyEx((joined >= level).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    filled = np.zeros((above.shape[0] + 2, above.shape[1] + 2), np.uint8)
+    best, best_area, part = 0, 0, 0
+    for y, x in zip(*np.nonzero(above[near]), strict=True):
+        seed = (int(x) + near[1].start, int(y) + near[0].start)
+        if filled[seed[1] + 1, seed[0] + 1]:
+            continue
+        part += 1  # a mask value each: at most (2 PEAK_REACH + 1)² = 49 parts
+        area = cv2.floodFill(above, filled, seed, 1, 0, 0, 8 | cv2.FLOODFILL_MASK_ONLY | (part << 8))[0]
+        if area > best_area:
+            best, best_area = part, area
+    return filled[1:-1, 1:-1] == best if best else None
+
+
+def _spreads(part: np.ndarray) -> tuple[float, float]:
+    """The spread (standard deviation) of a part's pixels along its main axis and across it, at
+    least half a pixel across: the square roots of the eigenvalues of its second central moments."""
+    moments = cv2.moments(part.astype(np.uint8), binaryImage=True)
+    if moments["m00"] < 5:
+        return 0.0, 0.5
+    xx, yy, xy = (moments[key] / moments["m00"] for key in ("mu20", "mu02", "mu11"))
+    mean, half_gap = (xx + yy) / 2, float(np.hypot((xx - yy) / 2, xy))
+    return float(np.sqrt(max(mean + half_gap, 0.0))), float(np.sqrt(max(mean - half_gap, 0.25)))
+
+
+def _elongation(part: np.ndarray) -> float:
+    along, across = _spreads(part)
+    return along / across
+
+
+def _is_line(part: np.ndarray, enlarged: float) -> bool:
+    """A part at least `LINE_ELONGATION` times longer than wide and at most `LINE_SPREAD` usual-frame
+    pixels wide: a tear or a scratch, not a misaligned edge or band of a shelf photo's carton."""
+    along, across = _spreads(part)
+    return along >= LINE_ELONGATION * across and across <= LINE_SPREAD * enlarged
+
+
+def _region_outline(region: np.ndarray, window: tuple[slice, slice]) -> np.ndarray:
+    """The corners of the region's boundary pixels, in frame pixels: projected into the photo,
+    their bounding box is the region's, where the corners of its box in the frame would add the
+    tilt of the product to it (a long thin line's box grows by its length times the tilt)."""
+    contours, _ = cv2.findContours(region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    pixels = np.concatenate([contour.reshape(-1, 2) for contour in contours]).astype(np.float64)
+    corners = np.concatenate([pixels + offset for offset in ((0, 0), (1, 0), (0, 1), (1, 1))])
+    return corners + [window[1].start, window[0].start]
 
 
 def _colour_strength(colour_z: np.ndarray) -> float:
