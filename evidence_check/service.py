@@ -37,12 +37,12 @@ from evidence_check.store import Store
 from evidence_check.store.catalog_store import (
     catalog_stamp,
     complete_image_ids,
-    load_tenant,
     load_vocabulary,
     put_sku,
     reindex,
     remove_sku,
     set_zones,
+    stream_descriptor_blobs,
 )
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage
 from evidence_check.store.claim_files import claim_fields, files_by_image, kept_claim
@@ -419,7 +419,7 @@ def reindex_catalog(store: Store, tenant: str, now: datetime) -> int:
     Words of a vocabulary fitted to the catalog's products rank the right candidates far better
     than generic ones (scripts/bench_relevance.py). Returns the number of images reindexed.
     """
-    vocabulary = train_catalog_vocabulary(load_tenant(store, tenant).skus)
+    vocabulary = train_catalog_vocabulary(lambda: stream_descriptor_blobs(store, tenant))
     count = reindex(
         store, tenant, vocabulary.key, vocabulary.to_bytes(), lambda blob: with_words(blob, vocabulary), now
     )

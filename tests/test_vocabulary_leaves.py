@@ -4,7 +4,7 @@ and a catalog of the older two-level layout loads as it did."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -142,9 +142,9 @@ def test_a_large_catalog_reindexed_stores_and_loads_its_leaves(
         store.close()
 
 
-def _small_tree(skus: Sequence[StoredSku]) -> F.Vocabulary:
+def _small_tree(features: Callable[[], Iterable[bytes]]) -> F.Vocabulary:
     """The catalog's vocabulary at a branching of 8, which two fixture images fill with leaves."""
-    roots = [F.rootsift(F.unpack(image.features)["descriptors"]) for sku in skus for image in sku.images]
+    roots = [F.rootsift(F.unpack(blob)["descriptors"]) for blob in features()]
     return F.train_vocabulary(np.concatenate(roots), branch=8)
 
 

@@ -12,13 +12,15 @@ images, so a large catalog trains a vocabulary with leaves (docs/measurements/sc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 
 import numpy as np
 
 from evidence_check.imaging import features as F
 from evidence_check.store.catalog_types import StoredCatalog, StoredSku
+
+VOCABULARY_SEED = 1  # a catalog's vocabulary: the sample drawn and the k-means seeded
 
 
 def with_words(blob: bytes, vocabulary: F.Vocabulary | None) -> bytes:
@@ -39,18 +41,53 @@ def measured_words(descriptors: np.ndarray, vocabulary: F.Vocabulary) -> tuple[n
     return words.astype(np.int16), np.unique(vocabulary.index_words(root, words)).astype(np.int32)
 
 
-def train_catalog_vocabulary(stored: Sequence[StoredSku]) -> F.Vocabulary:
-    """A vocabulary fitted to the catalog's own descriptors: words specific to its products."""
-    roots = [F.rootsift(F.unpack(image.features)["descriptors"]) for sku in stored for image in sku.images]
-    if not roots:
+def train_catalog_vocabulary(features: Callable[[], Iterable[bytes]]) -> F.Vocabulary:
+    """A vocabulary fitted to the catalog's own descriptors: words specific to its products.
+
+    `features` gives the packed features of each catalog image, in the catalog's order, each time
+    it is called; they are read twice (to count the descriptors, then to draw the sample), one
+    image at a time, so that a large catalog's descriptors are never all in memory: only the
+    `VOCABULARY_SAMPLE` drawn."""
+
+    def descriptor_sets() -> Iterator[np.ndarray]:
+        return (F.unpack(blob)["descriptors"] for blob in features())
+
+    counts = [len(descriptors) for descriptors in descriptor_sets()]
+    if not counts:
         raise ValueError("the catalog has no images to train on")
-    return F.train_vocabulary(np.concatenate(roots))
+    # A sample of VOCABULARY_SAMPLE (>= 3 x 128²) keeps the full branching, as all the descriptors
+    # would: trained on it, the vocabulary is the one trained on all of them.
+    return F.train_vocabulary(training_sample(descriptor_sets(), counts), seed=VOCABULARY_SEED)
+
+
+def training_sample(descriptor_sets: Iterable[np.ndarray], counts: Sequence[int], size: int | None = None) -> np.ndarray:
+    """The RootSIFT descriptors `train_vocabulary` trains on: all of them up to `size`, else the
+    `size` (`VOCABULARY_SAMPLE`) it would draw from all of them joined (the same generator, seed and
+    order), taken image by image. `counts`: the descriptors of each image, as `descriptor_sets`
+    gives them."""
+    size = F.VOCABULARY_SAMPLE if size is None else size
+    total = int(sum(counts))
+    if total <= size:
+        return np.concatenate([F.rootsift(descriptors) for descriptors in descriptor_sets])
+    drawn = np.random.default_rng(VOCABULARY_SEED).choice(total, size, replace=False)
+    order = np.argsort(drawn, kind="stable")
+    ascending = drawn[order]
+    sample = np.empty((size, 128), np.float32)  # SIFT: 128 values a descriptor
+    start = 0
+    for descriptors in descriptor_sets:
+        low, high = np.searchsorted(ascending, [start, start + len(descriptors)])
+        if high > low:
+            sample[order[low:high]] = F.rootsift(descriptors[ascending[low:high] - start])
+        start += len(descriptors)
+    if start != total:
+        raise ValueError("the catalog's images changed while its vocabulary was trained")
+    return sample
 
 
 def with_own_vocabulary(skus: Sequence[StoredSku]) -> StoredCatalog:
     """The catalog with a vocabulary fitted to its images and their words in it, as `catalog import`
     and `catalog reindex` leave a store (for benches and tests that hold a catalog in memory)."""
-    vocabulary = train_catalog_vocabulary(skus)
+    vocabulary = train_catalog_vocabulary(lambda: (image.features for sku in skus for image in sku.images))
     return StoredCatalog(
         tuple(
             replace(sku, images=tuple(replace(image, features=with_words(image.features, vocabulary)) for image in sku.images))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, null, select
+from sqlalchemy import delete, func, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -312,8 +312,39 @@ def load_vocabulary(store: Store, tenant: str) -> bytes | None:
         )
 
 
+REINDEX_BATCH = 64  # images read, measured again and written at a time
+
+
+def stream_descriptor_blobs(store: Store, tenant: str) -> Iterator[bytes]:
+    """The packed features of every image of a tenant in the catalog's order (by SKU, then as
+    stored), `REINDEX_BATCH` at a time: what the vocabulary is trained on."""
+    with store.sessions() as session:
+        keys = session.scalars(
+            select(CatalogImageRow.id)
+            .join(CatalogSkuRow, CatalogSkuRow.id == CatalogImageRow.sku_pk)
+            .where(CatalogImageRow.tenant == tenant)
+            .order_by(CatalogSkuRow.sku, CatalogImageRow.id)
+        ).all()
+        for start in range(0, len(keys), REINDEX_BATCH):
+            batch = keys[start : start + REINDEX_BATCH]
+            blobs = {
+                pk: blob
+                for pk, blob in session.execute(
+                    select(CatalogImageRow.id, CatalogImageRow.features).where(
+                        CatalogImageRow.tenant == tenant, CatalogImageRow.id.in_(batch)
+                    )
+                )
+            }
+            for key in batch:
+                if key not in blobs:
+                    raise StoreError("the catalog's images changed while its vocabulary was trained")
+                yield blobs[key]
+
+
 def reindex(store: Store, tenant: str, key: str, vocabulary: bytes, rewrite: Callable[[bytes], bytes], when: datetime) -> int:
-    """Store a new vocabulary and every image's features rewritten for it, in one transaction."""
+    """Store a new vocabulary and every image's features rewritten for it, in one transaction (an
+    interrupted reindex leaves the catalog as it was), reading and writing `REINDEX_BATCH` images
+    at a time so that only those are in memory."""
     try:
         with store.sessions.begin() as session:
             row = session.get(CatalogVocabularyRow, tenant)
@@ -321,10 +352,19 @@ def reindex(store: Store, tenant: str, key: str, vocabulary: bytes, rewrite: Cal
                 session.add(CatalogVocabularyRow(tenant=tenant, key=key, vocabulary=vocabulary, created_at=when))
             else:
                 row.key, row.vocabulary, row.created_at = key, vocabulary, when
-            count = 0
-            for image in session.scalars(select(CatalogImageRow).where(CatalogImageRow.tenant == tenant)):
-                image.features = rewrite(image.features)
-                count += 1
+            session.flush()  # the write first: on SQLite it holds the lock while the images are read
+            count, last = 0, None
+            while True:
+                query = select(CatalogImageRow.id, CatalogImageRow.features).where(CatalogImageRow.tenant == tenant)
+                if last is not None:
+                    query = query.where(CatalogImageRow.id > last)
+                batch = session.execute(query.order_by(CatalogImageRow.id).limit(REINDEX_BATCH)).all()
+                if not batch:
+                    break
+                session.execute(
+                    update(CatalogImageRow), [{"id": pk, "features": rewrite(blob)} for pk, blob in batch]
+                )
+                count, last = count + len(batch), batch[-1][0]
             _changed(session, tenant)
             return count
     except SQLAlchemyError as exc:
