@@ -4,6 +4,7 @@
         [--claims 20] [--corpus ../shared/corpora/product-matching] [--work /tmp/bench-scale]
         [--build-only]   # build the store and the host's feature file only (an hour at 100,000 images)
         [--in-memory [--uniform] [--small-vocabulary]]   # no store: each worker holds the catalog
+        [--odds-from-claims]   # the synthetic words' odds counted over the claimed photos too
 
 The catalog is a real store (SQLite under `--work`, built once per size and kept): the 31 grocery
 products' web-shop images, and as many more SKUs as `--images` asks, each with its own feature
@@ -74,7 +75,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 if "--tree" in sys.argv:  # another commit's code, measured by this bench
     sys.path.insert(0, sys.argv[sys.argv.index("--tree") + 1])
 
-from scale_catalog import BATCH, TENANT, build_store, in_memory_catalog, synthetic_catalog  # noqa: E402
+from scale_catalog import (  # noqa: E402
+    BATCH,
+    TENANT,
+    build_store,
+    claimed,
+    in_memory_catalog,
+    store_path,
+    synthetic_catalog,
+)
 
 from evidence_check import measure  # noqa: E402
 from evidence_check.catalog import matching  # noqa: E402
@@ -110,7 +119,9 @@ def worker(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     settings = Settings(db=f"sqlite:///{args.store}")
     if args.in_memory:
-        held = in_memory_catalog(args.corpus, args.images, args.work, args.uniform, args.small_vocabulary)
+        held = in_memory_catalog(
+            args.corpus, args.images, args.work, args.claims, args.odds_from_claims, args.uniform, args.small_vocabulary
+        )
         catalog = Catalog(lambda tenant: held)
     else:
         store = Store(settings.db)
@@ -143,13 +154,7 @@ def worker(args: argparse.Namespace) -> None:
     ready = time.perf_counter() - started
     at_start = memory()
     context = CheckContext(settings=settings, now=datetime.now(UTC), catalog=catalog)
-    names = sorted(p.name for p in (args.corpus / "grocery").iterdir() if p.is_dir())
-    claims = [
-        (path, name)
-        for name in names
-        for path in sorted((args.corpus / "grocery" / name).glob(f"{name}_00[0-9].jpg"))
-    ][:: max(1, len(names) * 5 // args.claims)][: args.claims]
-    photos = [(load_photo(path.read_bytes(), path.name), sku) for path, sku in claims]
+    photos = [(load_photo(path.read_bytes(), path.name), sku) for path, sku in claimed(args.corpus, args.claims)]
     timings: dict[str, list[float]] = {"cold": [], "cold cpu": [], "warm": [], "warm cpu": []}
     codes: list[str] = []
     postings: list[int] = []  # touched by each photo's first-look query
@@ -198,12 +203,14 @@ def worker(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> None:
     args.work.mkdir(parents=True, exist_ok=True)
-    path = args.work / f"catalog-{args.images}.db"
+    path = store_path(args.work, args.images, args.odds_from_claims)
     if args.in_memory:  # the vocabulary and the words' odds made once, before the workers start
-        synthetic_catalog(args.corpus, args.images, args.work, args.uniform, args.small_vocabulary)
+        synthetic_catalog(
+            args.corpus, args.images, args.work, args.claims, args.odds_from_claims, args.uniform, args.small_vocabulary
+        )
     elif not path.exists():
         started = time.perf_counter()
-        build_store(args.corpus, args.images, path)
+        build_store(args.corpus, args.images, path, args.claims, args.odds_from_claims)
         print(f"(store of {args.images:,} images built in {time.perf_counter() - started:.0f} s: {path})", flush=True)
     if args.build_only:
         from evidence_check.service import catalog_for
@@ -216,13 +223,18 @@ def run(args: argparse.Namespace) -> None:
     if args.reuse_store and not args.reuse_store.exists():
         sys.exit(f"no reuse store at {args.reuse_store} (bench_scale.py --reuse-only --photos N builds one)")
     reuse = f"the host's reuse file of {args.reuse_store}" if args.reuse_store else "in each worker's memory"
+    odds = (
+        "" if args.uniform or args.images <= 31  # the real images alone: no synthetic words
+        else ", words' odds from every photo, the claimed ones too" if args.odds_from_claims
+        else ", words' odds from the unclaimed products' photos"
+    )  # fmt: skip
     held = (
         " held whole by each worker"
         + (", the real images' own vocabulary" if args.small_vocabulary else "")
         + (", words drawn uniformly" if args.uniform else "")
     ) if args.in_memory else ""  # fmt: skip
     print(
-        f"{args.images:,} catalog images{held}, {args.photos:,} reuse photos ({reuse}; {args.claims} claims per worker)"
+        f"{args.images:,} catalog images{held}{odds}, {args.photos:,} reuse photos ({reuse}; {args.claims} claims per worker)"
     )
     print(
         f"{'workers':>7} {'catalog s':>9} {'start s':>8} {'RSS MB':>7} {'shared':>7} {'peak MB':>8} "
@@ -233,7 +245,7 @@ def run(args: argparse.Namespace) -> None:
             sys.executable, __file__, "--worker", "--store", str(path), "--photos", str(args.photos),
             "--claims", str(args.claims), "--corpus", str(args.corpus), "--images", str(args.images),
             "--work", str(args.work),
-        ] + ["--in-memory"] * args.in_memory + ["--uniform"] * args.uniform + ["--small-vocabulary"] * args.small_vocabulary  # fmt: skip
+        ] + ["--in-memory"] * args.in_memory + ["--odds-from-claims"] * args.odds_from_claims + ["--uniform"] * args.uniform + ["--small-vocabulary"] * args.small_vocabulary  # fmt: skip
         if args.tree:
             command += ["--tree", str(args.tree)]
         env = None
@@ -447,6 +459,12 @@ def main() -> None:
         "--in-memory", action="store_true", help="each worker holds the catalog whole, built from the words (no store)"
     )
     parser.add_argument("--uniform", action="store_true", help="synthetic words drawn uniformly, not by real frequency")
+    parser.add_argument(
+        "--odds-from-claims",
+        action="store_true",
+        help="the synthetic words' odds counted over every photo, the claimed products' too (by default over the"
+        " photos of products no claim names)",
+    )
     parser.add_argument(
         "--small-vocabulary", action="store_true", help="with --in-memory: the 31 real images' own vocabulary at any size"
     )

@@ -7,8 +7,10 @@ levels, ~8,600 words) alone; beyond them, one trained on the real photos of the 
 words; a catalog of more than ~400 images, with more than `VOCABULARY_SAMPLE` descriptors, trains 8
 leaves, 131,072 index words: the bench's posting lists are the longer, by 8/7). A synthetic image's words
 are drawn with the odds its index words have in the real grocery images (`word_frequency`), common
-words commoner; `--uniform` draws them evenly (every posting list as long as another: the cheapest
-case for a vocabulary's size), `--small-vocabulary` keeps the 31 images' own vocabulary at any size
+words commoner — counted over the photos of products the bench does not claim (`claimed`: the odds
+held out by product, so the claims' own words are not made the commonest), or with
+`--odds-from-claims` over every photo, the claimed ones included; `--uniform` draws them evenly
+(every posting list as long as another: the cheapest case for a vocabulary's size), `--small-vocabulary` keeps the 31 images' own vocabulary at any size
 (as every catalog had before vocabularies grew leaves).
 """
 
@@ -42,11 +44,26 @@ POOL_FEATURES = 5000
 POOL_SIDE = 1600
 
 
-def build_store(corpus: Path, images: int, path: Path) -> None:
+def claimed(corpus: Path, claims: int) -> list[tuple[Path, str]]:
+    """The bench's claim photos and the SKU each is claimed as: every few of the grocery products'
+    photos (`NAME_00N.jpg`), so `claims` of them spread over the products (20 over 20 of the 31)."""
+    names = sorted(p.name for p in (corpus / "grocery").iterdir() if p.is_dir())
+    photos = [
+        (path, name) for name in names for path in sorted((corpus / "grocery" / name).glob(f"{name}_00[0-9].jpg"))
+    ]
+    return photos[:: max(1, len(names) * 5 // claims)][:claims]
+
+
+def store_path(work: Path, images: int, odds_from_claims: bool) -> Path:
+    """The store `build_store` keeps in `work` for a catalog of `images` images with these odds."""
+    return work / f"catalog-{images}{'-odds-from-claims' if odds_from_claims else ''}.db"
+
+
+def build_store(corpus: Path, images: int, path: Path, claims: int, odds_from_claims: bool) -> None:
     """A catalog of `images` images in a SQLite store at `path` (kept: the next run reuses it).
     The real images keep their tilted views, as `catalog import` stores them: without them a
     closer look finds what only a view matches in no catalog image (three of the bench's claims)."""
-    stored, vocabulary, variants = synthetic_catalog(corpus, images, path.parent)
+    stored, vocabulary, variants = synthetic_catalog(corpus, images, path.parent, claims, odds_from_claims)
     partial = path.with_suffix(".partial")
     partial.unlink(missing_ok=True)
     store = Store(f"sqlite:///{partial}")
@@ -97,12 +114,19 @@ def build_store(corpus: Path, images: int, path: Path) -> None:
 
 
 def synthetic_catalog(
-    corpus: Path, images: int, work: Path, uniform: bool = False, small_vocabulary: bool = False
+    corpus: Path,
+    images: int,
+    work: Path,
+    claims: int,
+    odds_from_claims: bool = False,
+    uniform: bool = False,
+    small_vocabulary: bool = False,
 ) -> tuple[StoredCatalog, F.Vocabulary, list[bytes]]:
     """The real SKUs (their web-shop images' features, words in the vocabulary a catalog of
     `images` images trains, or with `small_vocabulary` the real images' own, as every catalog had
     before vocabularies grew leaves) and `VARIANTS` features for the synthetic SKUs: a real image's
-    keypoints moved by a pixel at random, with words drawn by `word_frequency` (at random with
+    keypoints moved by a pixel at random, with words drawn by `word_frequency` over the photos of
+    products none of `claims` claims (over every photo with `odds_from_claims`; at random with
     `uniform`). The large vocabulary and the frequencies are kept in `work` for the next run."""
     names = sorted(p.name for p in (corpus / "grocery").iterdir() if p.is_dir())
     real = []
@@ -124,9 +148,10 @@ def synthetic_catalog(
             tuple(replace(s, images=tuple(replace(i, features=with_words(i.features, vocabulary)) for i in s.images)) for s in skus),
             vocabulary.to_bytes(),
         )  # fmt: skip
-    counted = work / f"word-frequency-{vocabulary.key}.bin"
+    held_out = frozenset() if odds_from_claims else frozenset(name for _, name in claimed(corpus, claims))
+    counted = work / f"word-frequency-{vocabulary.key}{f'-without-{claims}-claimed' if held_out else ''}.bin"
     if not counted.exists():
-        _write(counted, word_frequency(corpus, vocabulary).tobytes())
+        _write(counted, word_frequency(corpus, vocabulary, held_out).tobytes())
     frequency = None if uniform else np.frombuffer(counted.read_bytes(), np.float64)
     rng = np.random.default_rng(25)
     variants = []
@@ -159,25 +184,31 @@ def large_vocabulary(corpus: Path) -> F.Vocabulary:
     return F.train_vocabulary(np.concatenate(roots))
 
 
-def word_frequency(corpus: Path, vocabulary: F.Vocabulary) -> np.ndarray:
+def word_frequency(corpus: Path, vocabulary: F.Vocabulary, held_out: frozenset[str] = frozenset()) -> np.ndarray:
     """How often each index word names a keypoint of the real grocery and product-matching images
-    (web-shop images and shelf photos), with half a count added to every word: the synthetic
-    images' words are drawn with these odds, so common words have long posting lists as in a real
-    catalog (a uniform draw gives every list the same length, the cheapest case for its size)."""
+    (web-shop images and shelf photos) but those of the products in `held_out` (a folder's name),
+    with half a count added to every word: the synthetic images' words are drawn with these odds,
+    so common words have long posting lists as in a real catalog (a uniform draw gives every list
+    the same length, the cheapest case for its size). Counted over the claimed products' photos
+    too, the odds make the claims' own words the commonest: their queries scan the longest lists."""
     counts = np.full(vocabulary.index_size, 0.5)
     for file in sorted(corpus.rglob("*")):
-        if file.suffix.lower() in (".jpg", ".jpeg", ".png"):
+        if file.suffix.lower() in (".jpg", ".jpeg", ".png") and file.parent.name not in held_out:
             gray = np.asarray(load_photo(file.read_bytes(), file.name).working.convert("L"))
             root = F.rootsift(F.extract_catalog(gray).descriptors)
             np.add.at(counts, vocabulary.index_words(root, vocabulary.words(root)), 1)
     return counts / counts.sum()
 
 
-def in_memory_catalog(corpus: Path, images: int, work: Path, uniform: bool, small_vocabulary: bool) -> TenantCatalog:
+def in_memory_catalog(
+    corpus: Path, images: int, work: Path, claims: int, odds_from_claims: bool, uniform: bool, small_vocabulary: bool
+) -> TenantCatalog:
     """The catalog `build_store` stores, held whole in this process (its word index built from the
     words, the synthetic SKUs sharing `VARIANTS` arrays): the relevance look's cost at a catalog
     size without the hour a store and its feature file take to build."""
-    stored, vocabulary, variants = synthetic_catalog(corpus, images, work, uniform, small_vocabulary)
+    stored, vocabulary, variants = synthetic_catalog(
+        corpus, images, work, claims, odds_from_claims, uniform, small_vocabulary
+    )
     real = TenantCatalog(stored)
     shared = [image_arrays(blob, vocabulary) for blob in variants]
     entries = list(real.skus.values())

@@ -46,6 +46,31 @@ def test_a_query_scores_every_image_as_its_shared_words_say(catalog: list[np.nda
         assert np.allclose(index.scores(words, weights), _direct(catalog, words, weights), rtol=1e-5)
 
 
+def _scatter_added(index: WordIndex, words: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """The scan as a scatter-add over the query's joined posting lists (`np.bincount`): each image's
+    products of posting weight and query weight summed in float64, word by word, posting by posting."""
+    arrays = index.arrays()
+    offsets, postings, posting_weights = arrays["offsets"], arrays["postings"], arrays["weights"]
+    spans = [(int(offsets[w]), int(offsets[w + 1])) for w in words]
+    posted = np.concatenate([posting_weights[s:e] for s, e in spans]).astype(np.float64)
+    if weights is not None:
+        posted = posted * np.repeat(weights, [e - s for s, e in spans])
+    owners = np.concatenate([postings[s:e] for s, e in spans])
+    return np.bincount(owners, weights=posted, minlength=index.size)
+
+
+def test_the_sparse_scan_gives_the_scatter_adds_scores_to_the_bit(catalog: list[np.ndarray]) -> None:
+    """Same products added in the same order (per image, by word then posting), so the same float64
+    sums: equal to the last bit, not merely close (the ranking's ties depend on it)."""
+    index = WordIndex(catalog, VOCABULARY)
+    rng = np.random.default_rng(11)
+    for query in (catalog[8], np.unique(rng.integers(0, VOCABULARY, 300)).astype(np.int32)):
+        for weights in (None, rng.random(len(query))):
+            scores = index.scores(query, weights)
+            assert np.count_nonzero(scores) > len(catalog) // 2  # common words: most images touched
+            assert np.array_equal(scores, _scatter_added(index, query, weights))
+
+
 @pytest.mark.parametrize("count", [1, 5, 40, 2000])
 def test_a_few_images_scored_alone_get_the_full_scans_scores_to_the_bit(catalog: list[np.ndarray], count: int) -> None:
     index = WordIndex(catalog, VOCABULARY)
