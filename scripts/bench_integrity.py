@@ -407,16 +407,12 @@ def _twelve_megapixels() -> bytes:
     """A 4000x3000 camera-like JPEG: sensor-like noise (so the file is as large as a phone's), camera
     EXIF with a preview thumbnail."""
     import numpy as np
-    from make_integrity_fixtures import exif_with_thumbnail, jpeg_bytes, product_photo
+    from make_integrity_fixtures import product_photo, with_thumbnail
 
     clean = np.asarray(product_photo(70, (4000, 3000)), dtype=np.int16)
     noise = np.random.default_rng(70).normal(0, 6, clean.shape).astype(np.int16)
     big = Image.fromarray(np.clip(clean + noise, 0, 255).astype(np.uint8))
-    preview = big.copy()
-    preview.thumbnail((160, 120))
-    buffer = io.BytesIO()
-    big.save(buffer, "JPEG", quality=92, exif=exif_with_thumbnail(jpeg_bytes(preview, 80)))
-    return buffer.getvalue()
+    return with_thumbnail(big, big, quality=92)
 
 
 def _print_speed(context: CheckContext, claim: Claim, repeat: int) -> None:

@@ -30,7 +30,7 @@ from evidence_check.settings import Settings
 from tests.conftest import CORPORA, ROOT, corpus
 
 sys.path.insert(0, str(ROOT / "fixtures"))
-from make_integrity_fixtures import exif_with_thumbnail, jpeg_bytes  # noqa: E402
+from make_integrity_fixtures import with_thumbnail  # noqa: E402
 
 from evidence_check.evaluation.quiet_edits import (  # noqa: E402
     PROCESSINGS,
@@ -53,11 +53,7 @@ CORPUS_CLONES = (
 def _camera_jpeg(pixels: np.ndarray) -> bytes:
     """`pixels` saved as a camera JPEG: EXIF with an exposure and its own 160x120 thumbnail."""
     photo = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
-    preview = photo.copy()
-    preview.thumbnail((160, 120))
-    buffer = io.BytesIO()
-    photo.save(buffer, "JPEG", quality=90, exif=exif_with_thumbnail(jpeg_bytes(preview, 85)))
-    return buffer.getvalue()
+    return with_thumbnail(photo, photo, preview_quality=85)
 
 
 def _texture(seed: int, size: tuple[int, int] = (640, 480)) -> np.ndarray:

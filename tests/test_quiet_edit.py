@@ -28,7 +28,7 @@ from tests.conftest import CORPORA, ROOT, corpus
 
 sys.path.insert(0, str(ROOT / "fixtures"))
 from make_fixtures import product_photo  # noqa: E402
-from make_integrity_fixtures import exif_with_thumbnail, jpeg_bytes  # noqa: E402
+from make_integrity_fixtures import with_thumbnail  # noqa: E402
 
 from evidence_check.evaluation.quiet_edits import (  # noqa: E402
     EDITS,
@@ -76,11 +76,7 @@ def _camera_jpeg(seed: int) -> bytes:
     clean = np.asarray(product_photo(seed, (1200, 900)), dtype=np.int16)
     noise = np.random.default_rng(seed).normal(0, 5, clean.shape).astype(np.int16)
     photo = Image.fromarray(np.clip(clean + noise, 0, 255).astype(np.uint8))
-    preview = photo.copy()
-    preview.thumbnail((160, 120))
-    buffer = io.BytesIO()
-    photo.save(buffer, "JPEG", quality=92, exif=exif_with_thumbnail(jpeg_bytes(preview, 85)))
-    return buffer.getvalue()
+    return with_thumbnail(photo, photo, quality=92, preview_quality=85)
 
 
 def _check(data: bytes) -> Finding:
