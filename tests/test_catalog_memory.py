@@ -113,6 +113,29 @@ def test_the_host_file_is_built_once_and_again_when_the_catalog_changes(
         second.close()
 
 
+def test_every_spelling_of_one_store_path_opens_the_same_host_file(
+    tmp_path: Path, images: dict[str, StoredImage], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = tmp_path / "data"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    monkeypatch.chdir(tmp_path)
+    spellings = [f"sqlite:///{real / 'store.db'}", f"sqlite:///{tmp_path / 'link' / 'store.db'}", "sqlite:///data/store.db"]
+    stores = [Store(url) for url in spellings]  # three workers of one host, each configured its own way
+    try:
+        _put(stores[0], "default", dict(list(images.items())[:2]))
+        folder = tmp_path / "features"
+        load_from_store(stores[0], "default", folder, ArrayCache(4))
+        (built,) = folder.glob("*.features")
+        stamp = built.stat().st_mtime_ns
+        for other in stores[1:]:
+            assert sorted(load_from_store(other, "default", folder, ArrayCache(4)).skus) == sorted(list(images)[:2])
+        assert [(f, f.stat().st_mtime_ns) for f in folder.glob("*.features")] == [(built, stamp)]
+    finally:
+        for store in stores:
+            store.close()
+
+
 def test_a_change_made_with_a_clock_behind_is_seen_by_a_process_holding_the_catalog(
     tmp_path: Path, images: dict[str, StoredImage]
 ) -> None:

@@ -34,6 +34,16 @@ def feature_folder(store: Store, configured: Path | None) -> Path:
     return Path(platformdirs.user_cache_dir("evidence-check")) / "catalog-features"
 
 
+def catalog_name(store: Store, tenant: str) -> str:
+    """The name the host keeps a catalog's feature file under: the same for every process that opens the
+    same store, whichever spelling of its path each was given (relative, through a symlink), so that a
+    worker never rebuilds a file another already holds."""
+    url = make_url(store.url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        url = url.set(database=str(Path(url.database).expanduser().resolve()))
+    return f"{url.render_as_string(hide_password=False)}#{tenant}"
+
+
 def load_from_store(store: Store, tenant: str, folder: Path, cache: ArrayCache) -> TenantCatalog:
     """The tenant's catalog, its features in the host's feature file of its current version."""
     for _ in range(ATTEMPTS):
@@ -44,7 +54,7 @@ def load_from_store(store: Store, tenant: str, folder: Path, cache: ArrayCache) 
         slots = {name: slot for slot, name in enumerate(identity)}
         try:
             file = host_file(
-                folder, f"{store.url}#{tenant}", (version, vocabulary.key), identity, vocabulary.index_size,
+                folder, catalog_name(store, tenant), (version, vocabulary.key), identity, vocabulary.index_size,
                 partial(_arrays, store, tenant, vocabulary, slots),
             )  # fmt: skip
         except _Changed:
