@@ -42,6 +42,7 @@ from PIL import Image  # noqa: E402
 
 from evidence_check.checks import integrity  # noqa: E402
 from evidence_check.checks.context import CheckContext  # noqa: E402
+from evidence_check.checks.integrity.quiet_edit import overlap  # noqa: E402
 from evidence_check.checks.integrity.signals import CAPTURE_TAGS  # noqa: E402
 from evidence_check.imaging.ela import error_levels  # noqa: E402
 from evidence_check.imaging.jpeg_header import read_jpeg_header  # noqa: E402
@@ -228,6 +229,7 @@ class QuietCase:
     edit_evidence: bool  # any edit signal fired
     mass: float | None  # the measured region_mass; None where the code has no such measure
     colour: float  # the measured colour_mass (the chromaticity alone); 0 where not measured
+    together: bool  # the tone's and the colour's strongest regions overlap (their shares may be added)
     pairs: int  # the copy-move search's matches on one shift (cloned_region's measure)
     clean: bool  # the original itself shows no edit evidence: only a quiet edit can be seen
 
@@ -286,8 +288,10 @@ def print_quiet_edits(corpora: Path, context: CheckContext, claim: Claim) -> Non
                 else integrity.check(load_photo(variant, path.name), claim, context)
             )
             flags = set(finding.details.get("flags", []))
-            mass = finding.details.get("thumbnail_local", {}).get("region_mass")
-            colour = float(finding.details.get("thumbnail_local", {}).get("colour_mass", 0.0))
+            local = finding.details.get("thumbnail_local", {})
+            mass = local.get("region_mass")
+            colour = float(local.get("colour_mass", 0.0))
+            together = bool(local.get("measured")) and overlap(local["region_box"], local["colour_box"])
             pairs = int(finding.details.get("copy_move", {}).get("pairs", 0))
             cases.append(
                 QuietCase(
@@ -299,6 +303,7 @@ def print_quiet_edits(corpora: Path, context: CheckContext, claim: Claim) -> Non
                     bool(flags & EDIT_SIGNALS),
                     mass,
                     colour,
+                    together,
                     pairs,
                     clean,
                 )
@@ -370,8 +375,9 @@ def _share(count: int, total: int) -> str:
 
 def _print_refit(cases: list[QuietCase], edits: tuple[str, ...]) -> None:
     """Thresholds fitted on one half's honest photos (REFIT_MARGIN x the largest), scored on the
-    other: the local disagreement's `region_mass` alone, then with its `colour_mass` and the cloned
-    region's matches beside it (any flags). Cases the local comparison did not measure (the whole
+    other: the local disagreement's `region_mass` alone, then with its `colour_mass` (alone, or added to
+    the tone's where both regions overlap, each in shares of its threshold) and the cloned region's
+    matches beside it (any flags). Cases the local comparison did not measure (the whole
     thumbnail already disagrees) are left out and counted."""
     measured = [c for c in cases if c.mass is not None]
     print(
@@ -389,7 +395,8 @@ def _print_refit(cases: list[QuietCase], edits: tuple[str, ...]) -> None:
         held_honest = [c for c in measured if c.half == score and c.kind not in edits]
 
         def fires(case: QuietCase, at: tuple[float, float, float] = (mass_at, colour_at, pairs_at)) -> bool:
-            return (case.mass or 0.0) >= at[0] or case.colour >= at[1] or case.pairs >= at[2]
+            joint = (case.mass or 0.0) / at[0] + case.colour / at[1] >= 1.0 and case.together
+            return (case.mass or 0.0) >= at[0] or case.colour >= at[1] or case.pairs >= at[2] or joint
 
         alone = sum((c.mass or 0.0) >= mass_at for c in held_edits)
         print(

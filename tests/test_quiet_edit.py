@@ -19,7 +19,12 @@ from PIL import Image
 
 from evidence_check.checks import integrity
 from evidence_check.checks.context import CheckContext
-from evidence_check.checks.integrity.quiet_edit import MIN_COLOUR_MASS, MIN_REGION_MASS, PLACES_ZH
+from evidence_check.checks.integrity.quiet_edit import (
+    MIN_COLOUR_MASS,
+    MIN_REGION_MASS,
+    PLACES_ZH,
+    joint_share,
+)
 from evidence_check.explain.integrity import SUMMARIES
 from evidence_check.imaging.load import PhotoError, load_photo
 from evidence_check.models import Claim, Finding, Timeline
@@ -281,6 +286,39 @@ def test_a_patch_recoloured_at_the_same_brightness_is_seen_by_the_colour_compari
     assert _fired(finding), finding.details["thumbnail_local"]
     assert finding.details["thumbnail_local"]["colour_mass"] >= MIN_COLOUR_MASS
     assert finding.params["where"] == "lower right"
+
+
+def test_a_stain_that_moves_tone_and_colour_a_little_in_one_place_is_flagged_by_both_together() -> None:
+    # olympus-c960.jpg (640x480, its preview 160x120), the bench's 1 % stain: region_mass 8.0 and
+    # colour_mass 6.6, each under its own threshold, in one place
+    corpus("exif-camera-jpegs")
+    data = (CORPORA / "exif-camera-jpegs/exif-py/jpg/exif-org/olympus-c960.jpg").read_bytes()
+    finding = _check(paint(data, "stain", 291, 0.01))
+    local = finding.details["thumbnail_local"]
+    assert local["region_mass"] < MIN_REGION_MASS and local["colour_mass"] < MIN_COLOUR_MASS, local
+    assert _fired(finding), local
+    assert local["fired_on"] == "tone and colour"
+    assert joint_share(local["region_mass"], local["colour_mass"]) >= 1.15  # not at the edge
+
+
+@pytest.mark.parametrize(
+    "base",
+    # the honest photos whose tone or colour disagrees most in one re-processing (HDR, sharpened, tone
+    # curve): where both regions overlap, the two shares added stay under 1 with a margin
+    (
+        "exif-camera-jpegs/pillow/iptc.jpg",
+        "near-duplicates/imagededup/base_images/ukbench09060.jpg",
+        "exif-camera-jpegs/exif-py/jpg/exif-org/olympus-c960.jpg",
+    ),
+)
+def test_honest_reprocessings_stay_under_the_tone_and_colour_taken_together(base: str) -> None:
+    corpus(base.split("/")[0])
+    data = (CORPORA / base).read_bytes()
+    for kind, variant in [("original", data)] + [(kind, reprocess(data, kind)) for kind in PROCESSINGS]:
+        finding = _check(variant)
+        local = finding.details["thumbnail_local"]
+        assert not _fired(finding), (kind, local)
+        assert joint_share(local["region_mass"], local["colour_mass"]) < 0.8, (kind, local)
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,10 @@ picture before the edit, and the two disagree in one compact region
   (``fired_on``: ``tone`` or ``colour``), next step: the unedited original from the phone's gallery.
   The colour comparison sees paint of another hue where the photo is much larger than its preview
   (a 1 % stain of a 12 MP photo is about 190 pixels of a 160x120 preview) and the paint's brightness
-  is close to the surface's.
+  is close to the surface's. Where the tone's and the colour's strongest regions overlap, each short
+  of its own threshold, their shares of the thresholds are added (``fired_on``: ``tone and colour``):
+  a stain that changes both a little in one place, where honest re-processings move one or the other
+  (HDR tone mapping the tone, sharpening and tone curves the colour), not both in one place.
 - The pixels turned after capture and the thumbnail left as it was (a lossless rotation): no
   framing shows the thumbnail's scene, so it is compared turned as `editing.thumbnail_turn` finds
   it (``turn`` in the details); an edit cannot hide behind a turn.
@@ -50,6 +53,8 @@ MIN_REGION_MASS = 10.0
 # The same of the chromaticity alone: 1.28x the largest honest value (11.7, a sharpened re-processing;
 # untouched camera originals reach 6.9), and below the weakest stain it catches (20).
 MIN_COLOUR_MASS = 15.0
+# Where both regions overlap: region_mass / MIN_REGION_MASS + colour_mass / MIN_COLOUR_MASS reaches 1.
+# Honest photos reach 0.79 (an HDR re-processing, tone alone), 1.27x under it.
 
 
 def read(photo: Photo, claim: Claim, facts: Facts, context: CheckContext) -> Reading:
@@ -76,10 +81,28 @@ def read(photo: Photo, claim: Claim, facts: Facts, context: CheckContext) -> Rea
         box, share, details["fired_on"] = measured.region_box, measured.region_share, "tone"
     elif measured.colour.mass >= MIN_COLOUR_MASS:
         box, share, details["fired_on"] = measured.colour.box, measured.colour.share, "colour"
+    elif joint_share(measured.region_mass, measured.colour.mass) >= 1.0 and overlap(
+        measured.region_box, measured.colour.box
+    ):
+        box, details["fired_on"] = _union(measured.region_box, measured.colour.box), "tone and colour"
+        share = max(measured.region_share, measured.colour.share)
     else:
         return Reading(details=details)
     signal = local_edit_signal("thumbnail_local_edit", box, details, share=round(share * 100, 1))
     return Reading((signal,), details)
+
+
+def joint_share(region_mass: float, colour_mass: float) -> float:
+    """How far the tone and the colour disagree together, each in shares of its own threshold."""
+    return region_mass / MIN_REGION_MASS + colour_mass / MIN_COLOUR_MASS
+
+
+def overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+def _union(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 
 def local_edit_signal(name: str, box: tuple[float, float, float, float], details: dict[str, Any], **said: Any) -> Signal:
