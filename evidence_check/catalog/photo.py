@@ -1,7 +1,8 @@
 """The photo's side of matching: its SIFT features, on the first look's copy or the closer look's.
 
 The closer look measures a copy `features.CLOSER_SCALE` times as large as the first look's (a
-product small in the frame shows its print there); both keep a small copy for colour.
+product small in the frame shows its print there; an out-of-focus photo is measured there with a
+lower contrast threshold); both keep a small copy for colour.
 """
 
 from __future__ import annotations
@@ -76,11 +77,14 @@ def photo_features(photo: Photo, *, closer: bool = False) -> PhotoFeatures:
     if closer:
         side = round(side * F.CLOSER_SCALE)
     rgb = F.resized_to(working, side)
-    local = F.extract(
-        cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY),
-        max_side=side,
-        max_features=F.CLOSER_MAX_FEATURES if closer else F.PHOTO_MAX_FEATURES,
-    )
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    count = F.CLOSER_MAX_FEATURES if closer else F.PHOTO_MAX_FEATURES
+    local = F.extract(grey, max_side=side, max_features=count)
+    if closer and len(local.points) < count:
+        # Out of focus: too few keypoints clear SIFT's default contrast threshold to verify a
+        # product. Measured again only then: the lower threshold gives a sharp photo the same
+        # keypoints in another order, and RANSAC's samples follow the order.
+        local = F.extract(grey, max_side=side, max_features=count, contrast=F.CLOSER_CONTRAST)
     return PhotoFeatures(
         points=local.points,
         root=F.rootsift(local.descriptors),

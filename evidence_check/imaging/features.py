@@ -38,6 +38,11 @@ PHOTO_MAX_FEATURES = 800  # strongest first
 # product that fills a small part of the photo shows its print there.
 CLOSER_SCALE = 1.5
 CLOSER_MAX_FEATURES = 1200
+# SIFT's default contrast threshold leaves an out-of-focus photo a few hundred keypoints, too few to
+# verify its product; the closer look lowers it for a photo short of CLOSER_MAX_FEATURES
+# (docs/measurements/relevance.md, "Out-of-focus photos").
+DEFAULT_CONTRAST = 0.04
+CLOSER_CONTRAST = 0.01
 CATALOG_MIN_SIDE = 400  # smaller catalog images are enlarged to this before detection
 CATALOG_MAX_SIDE = 800
 CATALOG_TILTS = (1.0,)  # horizontal squeeze factors of catalog views pooled with the upright ones
@@ -98,15 +103,17 @@ NO_MATCH = GeometricMatch(0, 0, None)
 
 
 @cache
-def _sift(max_features: int) -> cv2.SIFT:
-    return cv2.SIFT.create(nfeatures=max_features)
+def _sift(max_features: int, contrast: float = DEFAULT_CONTRAST) -> cv2.SIFT:
+    return cv2.SIFT.create(nfeatures=max_features, contrastThreshold=contrast)
 
 
-def extract(gray: np.ndarray, *, max_side: int, max_features: int, min_side: int = 0) -> LocalFeatures:
+def extract(
+    gray: np.ndarray, *, max_side: int, max_features: int, min_side: int = 0, contrast: float = DEFAULT_CONTRAST
+) -> LocalFeatures:
     """SIFT features of a grey image, measured on a copy resized into [min_side, max_side]."""
     scale = _scale_for(gray.shape[1], gray.shape[0], min_side, max_side)
     work = _resized(gray, scale, scale)
-    keypoints, descriptors = _sift(max_features).detectAndCompute(work, None)
+    keypoints, descriptors = _sift(max_features, contrast).detectAndCompute(work, None)
     if descriptors is None or not keypoints:
         return LocalFeatures(np.zeros((0, 2), np.float32), np.zeros((0, 128), np.uint8))
     points = np.array([k.pt for k in keypoints], dtype=np.float32) / scale

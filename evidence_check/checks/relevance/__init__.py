@@ -6,7 +6,8 @@ other SKUs most like the photo (ranked again by a homography on keypoints of sha
 the ordered SKU's closest same-brand siblings, which are verified the same way
 (`catalog.registry`). When that finds no product at all, the photo is looked at again closer, on a
 copy `features.CLOSER_SCALE` times as large (`rules.needs_closer_look`; details say
-``closer_look``): a carton held small in a shelf photo.
+``closer_look``): a carton held small in a shelf photo. An out-of-focus photo, short of keypoints
+there, is measured with SIFT's contrast threshold lowered (`features.CLOSER_CONTRAST`).
 
 The thresholds and rules below live in `rules.py`, one table read in order (`rules.RULES`).
 
