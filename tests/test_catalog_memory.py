@@ -178,10 +178,10 @@ def test_a_damaged_or_foreign_feature_file_is_refused_and_built_again(
         return iter(enumerate(arrays))
 
     folder = tmp_path / "features"
-    host_file(folder, "store#t", 1, identity_of(stored), whole.vocabulary.size, given)  # type: ignore[arg-type]
+    host_file(folder, "store#t", 1, identity_of(stored), whole.vocabulary, given)  # type: ignore[arg-type]
     (path,) = folder.glob("*.features")
     path.write_bytes(path.read_bytes()[:-5])  # cut short, as by a full disk
-    found = host_file(folder, "store#t", 1, identity_of(stored), whole.vocabulary.size, given)  # type: ignore[arg-type]
+    found = host_file(folder, "store#t", 1, identity_of(stored), whole.vocabulary, given)  # type: ignore[arg-type]
     assert len(built) == 2
     assert np.array_equal(found.arrays(3).descriptors, arrays[3].descriptors)
 
@@ -191,7 +191,7 @@ def test_in_memory_files_keep_missing_thumbnails_missing(images: dict[str, Store
     arrays = whole.images[0].arrays_of()
     from dataclasses import replace
 
-    file = in_memory([(0, replace(arrays, thumb=None))], 1, ["x/y"], whole.vocabulary.size)
+    file = in_memory([(0, replace(arrays, thumb=None))], 1, ["x/y"], whole.vocabulary)
     read = file.arrays(0)
     assert read.thumb is None and np.array_equal(read.mask, arrays.mask) and read.words.dtype == np.int32
 

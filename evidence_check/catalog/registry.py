@@ -94,9 +94,9 @@ class TenantCatalog:
         blobs = [image.features for sku in stored.skus for image in sku.images]
         file = in_memory(
             ((slot, image_arrays(blob, vocabulary)) for slot, blob in enumerate(blobs)),
-            len(blobs), identity_of(stored), vocabulary.index_size,
+            len(blobs), identity_of(stored), vocabulary,
         )  # fmt: skip
-        self._open(stored, vocabulary, file, load_views, cache)
+        self._open(stored, file, load_views, cache)
 
     @classmethod
     def from_file(
@@ -105,18 +105,21 @@ class TenantCatalog:
         file: FeatureFile,
         load_views: Callable[[str, str], bytes | None] | None,
         cache: ArrayCache | None,
-        vocabulary: F.Vocabulary | None = None,
+        vocabulary_key: str | None = None,
     ) -> TenantCatalog:
-        """A stored catalog's SKUs and images (`features` not read) with their features in `file`;
-        `vocabulary`: the catalog's, when the caller has it already (`vocabulary_of`)."""
+        """A stored catalog's SKUs and images (`features` not read) with their features and
+        vocabulary in `file`; `vocabulary_key`: the catalog's vocabulary's, when the caller has it
+        already (`vocabulary_of`)."""
+        key = vocabulary_key or vocabulary_of(stored).key
+        if file.vocabulary.key != key:
+            raise FeatureFileError("the feature file's words are of another vocabulary than the catalog's")
         made = cls.__new__(cls)
-        made._open(stored, vocabulary or vocabulary_of(stored), file, load_views, cache)
+        made._open(stored, file, load_views, cache)
         return made
 
     def _open(
         self,
         stored: StoredCatalog,
-        vocabulary: F.Vocabulary,
         file: FeatureFile,
         load_views: Callable[[str, str], bytes | None] | None,
         cache: ArrayCache | None,
@@ -125,7 +128,7 @@ class TenantCatalog:
             raise FeatureFileError("the feature file holds other images than the catalog")
         held = cache if cache is not None else ArrayCache(CACHED_IMAGES)
         self.file: FeatureFile | None = file
-        self.vocabulary = vocabulary
+        self.vocabulary = file.vocabulary  # mapped: the host's page cache holds it once
         self.skus: Mapping[str, CatalogSku] = _Entries(stored.skus, partial(_entry, held, file, load_views))
         self._image_skus = [sku.sku for sku in stored.skus for _ in sku.images]
         brands = [brand_key(sku.brand, sku.name, sku.sku) for sku in stored.skus for _ in sku.images]
