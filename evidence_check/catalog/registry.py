@@ -1,7 +1,8 @@
 """The catalogs in memory: one tenant's (`TenantCatalog`: retrieval and assessment) and every
 tenant's, each loaded on first use and let go, least recently used first, beyond a memory budget
-(`Catalog`). A tenant's catalog holds its SKUs, its images' records and the word index; the arrays
-of an image are read from its feature file (`feature_file`) when a photo is verified against it.
+(`Catalog`). A tenant's catalog holds its SKUs packed (`_Entries`); the word index, the vocabulary
+and each image's arrays are mapped from its feature file (`feature_file`), shared by the host's
+processes.
 
 Finding the ordered SKU: every image of that SKU is verified geometrically. Finding a *better*
 SKU: the word index ranks the other SKUs by tf-idf, each of the photo's words weighted by how near
