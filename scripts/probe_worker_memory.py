@@ -119,7 +119,6 @@ def main() -> None:
         run_claims(args, catalog_for(store), tenant)
         stage(f"{args.claims} claims' looks, cold then warm")
         drop_caches(catalog_for(store))
-        stage("the looks' caches emptied, malloc trimmed")
     if args.reuse_store:
         sys.path.insert(0, str(ROOT / "scripts"))
         from bench_scale import _near_copies
@@ -130,23 +129,28 @@ def main() -> None:
 
 
 def drop_caches(catalog: object) -> None:
-    """Empty what the looks keep between claims (bounded by settings: the arrays of the images
-    verified last, their RootSIFT, their tilted views) and give freed heap back: what is left is
-    what a worker holds whatever its claims."""
+    """Empty what the looks keep between claims (bounded by settings: what matching derived from
+    the arrays of the images verified last, their RootSIFT, their tilted views), one after the
+    other, each time giving the freed heap back: what is left is what a worker holds whatever its
+    claims."""
     import ctypes
     import gc
 
     from evidence_check.catalog import matching
 
     held = catalog.cache._held  # type: ignore[attr-defined]
-    arrays = sum(a.nbytes for found in held.values() for a in vars(found).values() if hasattr(a, "nbytes"))
-    print(f"  cached: {len(held)} images' arrays ({arrays / 2**20:.1f} MB), RootSIFT of "
-          f"{matching.roots.cache_info().currsize}, views of {matching.views.cache_info().currsize}")
-    held.clear()
-    matching.roots.cache_clear()
-    matching.views.cache_clear()
-    gc.collect()
-    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    print(f"  cached: {len(held)} images' arrays, RootSIFT of {matching.roots.cache_info().currsize}, "
+          f"views of {matching.views.cache_info().currsize}")
+    for label, clear in (
+        ("  the looks' freed heap given back (malloc_trim)", lambda: None),
+        ("  the images' arrays let go (ArrayCache)", held.clear),
+        ("  their RootSIFT let go (matching.roots)", matching.roots.cache_clear),
+        ("  their tilted views let go (matching.views)", matching.views.cache_clear),
+    ):
+        clear()
+        gc.collect()
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        stage(label)
 
 
 def run_claims(args: argparse.Namespace, catalog: object, tenant: object) -> None:
