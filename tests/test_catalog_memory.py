@@ -3,6 +3,7 @@ file through a bounded cache, answer as a catalog held whole does, and never cro
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -201,10 +202,10 @@ def test_a_damaged_or_foreign_feature_file_is_refused_and_built_again(
         return iter(enumerate(arrays))
 
     folder = tmp_path / "features"
-    host_file(folder, "store#t", 1, identity_of(stored), whole.vocabulary.size, given)  # type: ignore[arg-type]
+    host_file(folder, "store#t", 1, identity_of(stored), whole.vocabulary, given)  # type: ignore[arg-type]
     (path,) = folder.glob("*.features")
     path.write_bytes(path.read_bytes()[:-5])  # cut short, as by a full disk
-    found = host_file(folder, "store#t", 1, identity_of(stored), whole.vocabulary.size, given)  # type: ignore[arg-type]
+    found = host_file(folder, "store#t", 1, identity_of(stored), whole.vocabulary, given)  # type: ignore[arg-type]
     assert len(built) == 2
     assert np.array_equal(found.arrays(3).descriptors, arrays[3].descriptors)
 
@@ -212,9 +213,7 @@ def test_a_damaged_or_foreign_feature_file_is_refused_and_built_again(
 def test_in_memory_files_keep_missing_thumbnails_missing(images: dict[str, StoredImage]) -> None:
     whole = TenantCatalog(_whole(images))
     arrays = whole.images[0].arrays_of()
-    from dataclasses import replace
-
-    file = in_memory([(0, replace(arrays, thumb=None))], 1, ["x/y"], whole.vocabulary.size)
+    file = in_memory([(0, replace(arrays, thumb=None))], 1, ["x/y"], whole.vocabulary)
     read = file.arrays(0)
     assert read.thumb is None and np.array_equal(read.mask, arrays.mask) and read.words.dtype == np.int32
 
@@ -260,3 +259,45 @@ def test_a_folder_the_host_cannot_write_leaves_the_catalog_in_memory(
         assert sorted(found.skus) == sorted(list(images)[:2])
     finally:
         store.close()
+
+
+def test_a_stored_catalogs_skus_held_packed_are_made_as_stored(images: dict[str, StoredImage]) -> None:
+    pairs = list(images.items())
+    stored = StoredCatalog(
+        (
+            StoredSku("TWO", "Two images", "dairy", {"cap": [1, 2, 3, 4]}, (pairs[0][1], pairs[1][1]), "Arla", "milk 1 l"),
+            *(StoredSku(sku, PRODUCTS[sku][1], None, None, (image,)) for sku, image in pairs[2:4]),
+            StoredSku("Ünïcode ✓", None, None, None, (replace(pairs[4][1], zones={"logo": [5, 6, 7, 8]}),)),
+        )
+    )
+    tenant = TenantCatalog(stored)
+    assert list(tenant.skus) == [sku.sku for sku in stored.skus] and len(tenant.skus) == 4
+    for sku in stored.skus:
+        made = tenant.skus[sku.sku]
+        assert (made.sku, made.name, made.category, made.given_brand, made.family) == (
+            sku.sku, sku.name, sku.category, sku.brand, sku.family
+        )  # fmt: skip
+        assert [(i.image_id, i.filename, i.width, i.height) for i in made.images] == [
+            (i.image_id, i.filename, i.width, i.height) for i in sku.images
+        ]
+    assert tenant.skus["TWO"].images[0].zones == {"cap": [1, 2, 3, 4]} and tenant.skus["TWO"].images[1].zones == {}
+    assert tenant.skus["Ünïcode ✓"].images[0].zones == {"logo": [5, 6, 7, 8]}
+    assert np.array_equal(tenant.skus["TWO"].images[1].descriptors, F.unpack(pairs[1][1].features)["descriptors"])
+    assert tenant.skus["TWO"].images[0].read_views is not None  # the views given with the catalog
+    assert tenant.get("NOT-THERE") is None and "NOT-THERE" not in tenant.skus
+    assert [f"{image.sku}/{image.image_id}" for image in tenant.images] == identity_of(stored)
+
+
+def test_skus_made_beyond_the_bound_are_let_go_and_made_again_alike(
+    images: dict[str, StoredImage], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evidence_check.catalog import registry
+
+    monkeypatch.setattr(registry, "MADE_SKUS", 2)
+    tenant = TenantCatalog(_whole(images))
+    first = tenant.skus["BRAVO-APPLE"]
+    others = [sku for sku in images if sku != "BRAVO-APPLE"][:2]
+    assert tenant.skus[others[0]] is tenant.skus[others[0]]  # kept while among the last made
+    tenant.skus[others[1]]
+    again = tenant.skus["BRAVO-APPLE"]
+    assert again is not first and again.images[0].image_id == first.images[0].image_id

@@ -91,7 +91,7 @@ def test_index_words_round_trip_through_the_stored_features_and_the_feature_file
         ((n, image_arrays(blob, vocabulary)) for n, blob in enumerate(stored)),
         6,
         [str(n) for n in range(6)],
-        vocabulary.index_size,
+        vocabulary,
     )
     for n, d in enumerate(descriptors):
         root = F.rootsift(d)

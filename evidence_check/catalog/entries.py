@@ -29,8 +29,9 @@ MASK_SIDE = 128  # the stored product mask's longest side
 
 @dataclass(frozen=True, eq=False)
 class ImageArrays:
-    """What matching reads of one catalog image: held by a worker only while it is among the
-    recently verified (`feature_file.ArrayCache`), read again from the catalog's feature file after."""
+    """What matching reads of one catalog image: mapped from the catalog's feature file (read-only,
+    in the host's page cache), kept with what matching derives from it while the image is among the
+    recently verified (`feature_file.ArrayCache`)."""
 
     points: np.ndarray  # keypoint positions in pixels of the catalog image as given
     # SIFT as stored (uint8): a quarter of the memory of RootSIFT floats, which are made only for

@@ -1,18 +1,22 @@
 """A tenant's catalog features in one file, so that a worker need not hold them.
 
-A worker keeps resident only what retrieval and reports need: the SKUs and their images' names,
-sizes and zones, and the visual-word index. The arrays a photo is verified against (keypoints,
-descriptors, words, colours, mask, thumbnail) are read from the feature file for the few candidates
-a claim verifies, and kept in an `ArrayCache` of a configured number of images.
+A worker keeps resident only what names the catalog's SKUs and images (their names, sizes and
+zones); the rest is read from the feature file, memory-mapped: the visual-word index, the
+vocabulary the words are measured in (its fine words and leaves: ~37 MB at 128² words of 7 leaves)
+and the arrays a photo is verified against (keypoints, descriptors, words, colours, mask,
+thumbnail), which matching reads in place. Mapped pages are the page cache's: held once for every
+process of the host, and dropped by the kernel under memory pressure, so a further worker adds none
+of them, whatever the catalog's size (docs/measurements/scale.md). An `ArrayCache` of a configured
+number of images keeps what matching derives from an image's arrays (`ImageArrays.words_sorted`).
 
 The file is built once per host from the store (`host_file`: the first worker to need it builds
 it under a lock, the others open it) and named after what identifies the catalog's content, so a
-catalog that changed gets a new file. Its word index is memory-mapped: the page cache holds it once
-for every process of the host. Image arrays are read with `pread` into the cache, not mapped, so
-a worker's memory is bounded by the cache's size whatever the catalog's.
+catalog that changed gets a new file.
 
 Layout: the image arrays one after another, a table (per image and array: offset, dtype, shape),
-the word index's three arrays, a JSON footer saying where each is, the footer's offset and MAGIC.
+the word index's three arrays, the vocabulary's, a JSON footer saying where each is, the footer's
+offset and MAGIC. Every array starts at a multiple of ALIGN bytes, so a mapped one is as aligned as
+an array numpy allocates (OpenCV and numpy's vector loops read it in place).
 """
 
 from __future__ import annotations
@@ -25,7 +29,6 @@ import json
 import mmap
 import os
 import threading
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from pathlib import Path
@@ -35,46 +38,64 @@ import numpy as np
 
 from evidence_check.catalog.entries import ImageArrays
 from evidence_check.catalog.words import WordIndex
+from evidence_check.imaging.features import Vocabulary
 
-MAGIC = b"ECCATF02"  # the layout's version: a file of another is refused and built again
+MAGIC = b"ECCATF03"  # the layout's version: a file of another is refused and built again
 ARRAYS = ("points", "descriptors", "keypoint_words", "words", "colour", "mask", "thumb", "detail")
 DTYPES = ("float32", "uint8", "int16", "int32", "float64", "int64", "bool")
 MAX_DIMS = 3
 _TABLE_COLUMNS = 2 + MAX_DIMS  # offset, dtype code, then the shape (-1: no such axis)
 _FOOTER = 16  # the footer's offset (uint64) and MAGIC
+ALIGN = 64
 
 
 class FeatureFileError(Exception):
     """A feature file that cannot be read: truncated, of another layout, or of other images."""
 
 
-def write(out: BinaryIO, images: Iterable[tuple[int, ImageArrays]], count: int, identity: list[str], vocabulary_size: int) -> None:
+def write(out: BinaryIO, images: Iterable[tuple[int, ImageArrays]], count: int, identity: list[str], vocabulary: Vocabulary) -> None:
     """Write `count` images, each given once as (slot, arrays) in any order; the slots are the
-    catalog's image order (the word index's). `identity` names each slot's image (checked on open)."""
+    catalog's image order (the word index's). `identity` names each slot's image (checked on open);
+    `vocabulary` is the one their words are measured in."""
     table = np.full((count, len(ARRAYS), _TABLE_COLUMNS), -1, np.int64)
     words: list[np.ndarray | None] = [None] * count
     position = out.tell()
+
+    def put(value: np.ndarray) -> int:
+        """`value` written at the next aligned position: where."""
+        nonlocal position
+        position += out.write(b"\0" * (-position % ALIGN))
+        at = position
+        position += out.write(np.ascontiguousarray(value).tobytes())
+        return at
+
     for slot, arrays in images:
         for column, name in enumerate(ARRAYS):
             value = getattr(arrays, name)
             if value is None:
                 continue
-            value = np.ascontiguousarray(value)
             if value.ndim > MAX_DIMS or str(value.dtype) not in DTYPES:
                 raise ValueError(f"cannot store {name} of {value.dtype} {value.shape}")
-            table[slot, column, :2] = position, DTYPES.index(str(value.dtype))
+            table[slot, column, :2] = put(value), DTYPES.index(str(value.dtype))
             table[slot, column, 2 : 2 + value.ndim] = value.shape
-            position += out.write(value.tobytes())
         words[slot] = arrays.words
     if any(found is None for found in words):
         raise ValueError("an image was not given")
-    index = WordIndex([w for w in words if w is not None], vocabulary_size)
-    footer: dict[str, object] = {"count": count, "identity": identity, "vocabulary_size": vocabulary_size}
-    for name, value in (("table", table), *index.arrays().items()):
-        footer[name] = [position, str(value.dtype), list(value.shape)]
-        position += out.write(np.ascontiguousarray(value).tobytes())
+    index = WordIndex([w for w in words if w is not None], vocabulary.index_size)
+    footer: dict[str, object] = {"count": count, "identity": identity, "vocabulary_key": vocabulary.key}
+    parts = {"table": table, **index.arrays(), "coarse": vocabulary.coarse, "fine": vocabulary.fine}
+    if vocabulary.leaves is not None:
+        parts["leaves"] = vocabulary.leaves
+    for name, value in parts.items():
+        footer[name] = [put(value), str(value.dtype), list(value.shape)]
+    position += out.write(b"\0" * (-position % ALIGN))
     out.write(json.dumps(footer).encode())
     out.write(np.array([position], "<u8").tobytes() + MAGIC)
+
+
+def identity_digest(identity: list[str]) -> str:
+    """What names a catalog's images in their order, shortly: a worker keeps this, not the names."""
+    return hashlib.sha256(json.dumps(identity).encode()).hexdigest()
 
 
 class FeatureFile:
@@ -87,26 +108,31 @@ class FeatureFile:
         # Bytes of this file in the worker's own memory: all of it when built in memory, none when mapped.
         self.held_bytes = len(source) if isinstance(source, bytes) else 0
         if isinstance(source, bytes):
-            self._fd = None
             self._buffer: bytes | mmap.mmap = source
         else:
-            self._fd = os.open(source, os.O_RDONLY)
-            weakref.finalize(self, os.close, self._fd)
+            descriptor = os.open(source, os.O_RDONLY)
             try:
-                self._buffer = mmap.mmap(self._fd, 0, prot=mmap.PROT_READ)
+                self._buffer = mmap.mmap(descriptor, 0, prot=mmap.PROT_READ)
             except (OSError, ValueError):
                 raise FeatureFileError(f"cannot map {source}") from None
+            finally:
+                os.close(descriptor)  # the mapping keeps the file
         size = len(self._buffer)
         if size < _FOOTER or self._buffer[size - len(MAGIC) :] != MAGIC:
             raise FeatureFileError("not a catalog feature file (or a truncated one)")
         start = int(np.frombuffer(self._buffer[size - _FOOTER : size - len(MAGIC)], "<u8")[0])
         footer = json.loads(bytes(self._buffer[start : size - _FOOTER]))
         self.count: int = footer["count"]
-        self.identity: list[str] = footer["identity"]
+        self.identity = identity_digest(footer["identity"])  # the names themselves not kept: ~7 MB at 100,000
         self._table = self._mapped(footer["table"])
         self.index = WordIndex.from_arrays(
             self._mapped(footer["offsets"]), self._mapped(footer["postings"]), self._mapped(footer["weights"]), self.count
         )
+        leaves = self._mapped(footer["leaves"]) if "leaves" in footer else None
+        self.vocabulary = Vocabulary(self._mapped(footer["coarse"]), self._mapped(footer["fine"]), leaves)
+        # Named by the key it was written with (the catalog's, which names the file), not hashed
+        # again: hashing reads every page of its leaves into a copy (0.1 s at 128² words of 7 leaves).
+        self.vocabulary.__dict__["key"] = footer["vocabulary_key"]
 
     def _mapped(self, where: list[Any]) -> np.ndarray:
         offset, dtype, shape = where
@@ -114,33 +140,24 @@ class FeatureFile:
         return np.frombuffer(self._buffer, dtype, count, offset).reshape(shape)
 
     def arrays(self, slot: int) -> ImageArrays:
-        """One image's arrays, read into memory of their own."""
+        """One image's arrays, mapped: read-only, in the host's page cache."""
         rows = self._table[slot]
         found: dict[str, np.ndarray | None] = {}
         for name, (offset, code, *shape) in zip(ARRAYS, rows.tolist(), strict=True):
             if offset < 0:
                 found[name] = None
                 continue
-            array = np.empty([d for d in shape if d >= 0], DTYPES[code])
-            if self._read_into(array, offset) != array.nbytes:
+            dimensions = [d for d in shape if d >= 0]
+            if offset + int(np.prod(dimensions)) * np.dtype(DTYPES[code]).itemsize > len(self._buffer):
                 raise FeatureFileError("the feature file ends early")
-            found[name] = array
+            found[name] = self._mapped([offset, DTYPES[code], dimensions])
         return ImageArrays(**found)  # type: ignore[arg-type]
 
-    def _read_into(self, array: np.ndarray, offset: int) -> int:
-        """Fill `array` from the file at `offset` (one copy, out of the page cache); bytes read."""
-        target = memoryview(array.data).cast("B")
-        if self._fd is not None:
-            return os.preadv(self._fd, [target], offset)
-        source = self._buffer[offset : offset + array.nbytes]
-        target[: len(source)] = source
-        return len(source)
 
-
-def in_memory(images: Iterable[tuple[int, ImageArrays]], count: int, identity: list[str], vocabulary_size: int) -> FeatureFile:
+def in_memory(images: Iterable[tuple[int, ImageArrays]], count: int, identity: list[str], vocabulary: Vocabulary) -> FeatureFile:
     """A feature file built in memory: for catalogs given whole (tests, benches) rather than stored."""
     buffer = io.BytesIO()
-    write(buffer, images, count, identity, vocabulary_size)
+    write(buffer, images, count, identity, vocabulary)
     return FeatureFile(buffer.getvalue())
 
 
@@ -149,7 +166,7 @@ def host_file(
     catalog: str,
     version: Hashable,
     identity: list[str],
-    vocabulary_size: int,
+    vocabulary: Vocabulary,
     images: Callable[[], Iterator[tuple[int, ImageArrays]]],
 ) -> FeatureFile:
     """The host's feature file of `catalog` (its store and tenant) as of `version` (its stamp):
@@ -164,14 +181,14 @@ def host_file(
         if path.exists():
             try:
                 found = FeatureFile(path)
-                if found.identity == identity:
+                if found.identity == identity_digest(identity):
                     return found
             except (FeatureFileError, ValueError, KeyError):
                 pass
         partial = path.with_suffix(f".{os.getpid()}.partial")
         try:
             with open(partial, "wb") as out:
-                write(out, images(), len(identity), identity, vocabulary_size)
+                write(out, images(), len(identity), identity, vocabulary)
             os.replace(partial, path)
         finally:
             partial.unlink(missing_ok=True)

@@ -54,7 +54,7 @@ def load_from_store(store: Store, tenant: str, folder: Path, cache: ArrayCache) 
         slots = {name: slot for slot, name in enumerate(identity)}
         try:
             file = host_file(
-                folder, catalog_name(store, tenant), (version, vocabulary.key), identity, vocabulary.index_size,
+                folder, catalog_name(store, tenant), (version, vocabulary.key), identity, vocabulary,
                 partial(_arrays, store, tenant, vocabulary, slots),
             )  # fmt: skip
         except _Changed:
@@ -62,7 +62,7 @@ def load_from_store(store: Store, tenant: str, folder: Path, cache: ArrayCache) 
         except OSError as exc:  # no room or no right to write the host's file: held in memory instead
             logger.warning("catalog feature file not usable in %s (%s); holding %s's catalog in memory", folder, exc, tenant)
             return TenantCatalog(load_tenant(store, tenant), partial(load_views, store, tenant), cache)
-        return TenantCatalog.from_file(stored, file, partial(load_views, store, tenant), cache, vocabulary)
+        return TenantCatalog.from_file(stored, file, partial(load_views, store, tenant), cache, vocabulary.key)
     raise RuntimeError(f"the catalog of tenant {tenant} kept changing while it was read")
 
 

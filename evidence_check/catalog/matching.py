@@ -30,7 +30,7 @@ SAME_OBJECT_OVERLAP = 0.15
 # hull of the other's (the product held in front, another on the shelf behind it).
 APART_INSIDE = 0.1
 ROOTS_CACHED = 64  # catalog images whose RootSIFT floats are kept (4x their stored size)
-VIEWS_CACHED = 32  # catalog images whose tilted views are kept, as RootSIFT (~2.5 MB each)
+VIEWS_CACHED = 32  # catalog images whose tilted views are kept, as SIFT (~0.7 MB each)
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class ImageMatch:
         """Points and RootSIFT of what matched: the upright image or one of its tilted views."""
         if self.view is None:
             return self.image.points, roots(self.image)
-        return views(self.image)[self.view]
+        return view_roots(self.image, self.view)
 
     @property
     def inliers(self) -> int:
@@ -105,7 +105,7 @@ def best_match(features: PhotoFeatures, images: Sequence[CatalogImage], views_to
         # Each view apart: a keypoint and its twin in another view would fail each other's ratio test.
         looks: list[tuple[int | None, tuple[np.ndarray, np.ndarray]]] = [(None, (image.points, roots(image)))]
         if views_too:
-            looks += list(enumerate(views(image)))
+            looks += [(view, view_roots(image, view)) for view in range(len(views(image)))]
         for view, (points, root) in looks:
             geometry = F.verify(features.points, features.root, points, root, (image.width, image.height), (width, height))
             if best is None or geometry.inliers > best.inliers:
@@ -203,7 +203,7 @@ def unshared_inliers(match: ImageMatch, images: Sequence[CatalogImage]) -> int:
     for image in images:
         looks = [(image.points, roots(image))]
         if match.view is not None and len(views(image)) > match.view:
-            looks.append(views(image)[match.view])
+            looks.append(view_roots(image, match.view))
         for other_points, other_roots in looks:
             shared |= F.shared_keypoints(
                 points[inliers], root[inliers], other_points, other_roots, None, (image.width, image.height)
@@ -219,15 +219,23 @@ def roots(image: CatalogImage) -> np.ndarray:
 
 @lru_cache(maxsize=VIEWS_CACHED)
 def views(image: CatalogImage) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-    """Points and RootSIFT of each tilted view of a catalog image; none when it has none stored."""
+    """Points and SIFT descriptors of each tilted view of a catalog image; none when it has none
+    stored. Kept as SIFT: as RootSIFT floats (4x the bytes) the cache took ~80 MB of each worker,
+    and making them again at each use (`view_roots`) costs ~0.2 ms a view."""
     blob = image.read_views() if image.read_views is not None else None
     if blob is None:
         return ()
     data = F.unpack(blob)
     return tuple(
-        (data["points"][data["view"] == index], F.rootsift(data["descriptors"][data["view"] == index]))
+        (data["points"][data["view"] == index], data["descriptors"][data["view"] == index])
         for index in range(len(F.VIEW_TILTS))
     )
+
+
+def view_roots(image: CatalogImage, view: int) -> tuple[np.ndarray, np.ndarray]:
+    """Points and RootSIFT of one tilted view of a catalog image."""
+    points, descriptors = views(image)[view]
+    return points, F.rootsift(descriptors)
 
 
 def colour_overlap(features: PhotoFeatures, match: ImageMatch | None) -> float | None:

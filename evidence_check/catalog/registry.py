@@ -1,7 +1,8 @@
 """The catalogs in memory: one tenant's (`TenantCatalog`: retrieval and assessment) and every
 tenant's, each loaded on first use and let go, least recently used first, beyond a memory budget
-(`Catalog`). A tenant's catalog holds its SKUs, its images' records and the word index; the arrays
-of an image are read from its feature file (`feature_file`) when a photo is verified against it.
+(`Catalog`). A tenant's catalog holds its SKUs packed (`_Entries`); the word index, the vocabulary
+and each image's arrays are mapped from its feature file (`feature_file`), shared by the host's
+processes.
 
 Finding the ordered SKU: every image of that SKU is verified geometrically. Finding a *better*
 SKU: the word index ranks the other SKUs by tf-idf, each of the photo's words weighted by how near
@@ -18,18 +19,25 @@ each verified image's tilted views too (`features.extract_views`), read per imag
 
 from __future__ import annotations
 
+import marshal
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from evidence_check.catalog.entries import CatalogImage, CatalogSku, image_arrays, image_from
-from evidence_check.catalog.feature_file import ArrayCache, FeatureFile, FeatureFileError, in_memory
+from evidence_check.catalog.feature_file import (
+    ArrayCache,
+    FeatureFile,
+    FeatureFileError,
+    identity_digest,
+    in_memory,
+)
 from evidence_check.catalog.labels import brand_key
 from evidence_check.catalog.matching import (
     Assessment,
@@ -43,7 +51,7 @@ from evidence_check.catalog.matching import (
 from evidence_check.catalog.photo import PhotoFeatures
 from evidence_check.catalog.words import WordIndex
 from evidence_check.imaging import features as F
-from evidence_check.store.catalog_types import StoredCatalog, StoredSku
+from evidence_check.store.catalog_types import StoredCatalog, StoredImage, StoredSku
 
 SHORTLIST = 16  # other SKUs best by visual words, ranked again by `features.word_inliers`
 CANDIDATES = 3  # of those, the best verified geometrically per photo
@@ -53,9 +61,12 @@ CLOSER_CANDIDATES = 10
 SIBLINGS = 2  # and at most this many more of the ordered SKU's brand
 LOOKALIKES = 1  # and its brand's SKU whose catalog images share most words with its own
 MAX_IMAGES_PER_SKU = 8  # of the ordered SKU, verified per photo
-# A resident image record (`CatalogImage`: names, size, zones, its closures), about: what
-# scripts/bench_scale.py measures per image in a worker beyond its word index and array cache.
-IMAGE_RECORD_BYTES = 2048
+# What a stored catalog holds resident per image (its SKU's packed record, name and place in the
+# lookup arrays), about: scripts/probe_worker_memory.py measures it.
+IMAGE_RECORD_BYTES = 256
+# SKUs whose `CatalogSku` (records and readers of their images) a stored catalog keeps made: a
+# claim reads a few dozen.
+MADE_SKUS = 1024
 CACHED_IMAGES = 4096  # images whose arrays a catalog given whole keeps prepared (settings for a store's)
 
 
@@ -94,9 +105,9 @@ class TenantCatalog:
         blobs = [image.features for sku in stored.skus for image in sku.images]
         file = in_memory(
             ((slot, image_arrays(blob, vocabulary)) for slot, blob in enumerate(blobs)),
-            len(blobs), identity_of(stored), vocabulary.index_size,
+            len(blobs), identity_of(stored), vocabulary,
         )  # fmt: skip
-        self._open(stored, vocabulary, file, load_views, cache)
+        self._open(stored, file, load_views, cache)
 
     @classmethod
     def from_file(
@@ -105,29 +116,33 @@ class TenantCatalog:
         file: FeatureFile,
         load_views: Callable[[str, str], bytes | None] | None,
         cache: ArrayCache | None,
-        vocabulary: F.Vocabulary | None = None,
+        vocabulary_key: str | None = None,
     ) -> TenantCatalog:
-        """A stored catalog's SKUs and images (`features` not read) with their features in `file`;
-        `vocabulary`: the catalog's, when the caller has it already (`vocabulary_of`)."""
+        """A stored catalog's SKUs and images (`features` not read) with their features and
+        vocabulary in `file`; `vocabulary_key`: the catalog's vocabulary's, when the caller has it
+        already (`vocabulary_of`)."""
+        key = vocabulary_key or vocabulary_of(stored).key
+        if file.vocabulary.key != key:
+            raise FeatureFileError("the feature file's words are of another vocabulary than the catalog's")
         made = cls.__new__(cls)
-        made._open(stored, vocabulary or vocabulary_of(stored), file, load_views, cache)
+        made._open(stored, file, load_views, cache)
         return made
 
     def _open(
         self,
         stored: StoredCatalog,
-        vocabulary: F.Vocabulary,
         file: FeatureFile,
         load_views: Callable[[str, str], bytes | None] | None,
         cache: ArrayCache | None,
     ) -> None:
-        if file.identity != identity_of(stored):
+        if file.identity != identity_digest(identity_of(stored)):
             raise FeatureFileError("the feature file holds other images than the catalog")
         held = cache if cache is not None else ArrayCache(CACHED_IMAGES)
         self.file: FeatureFile | None = file
-        self.vocabulary = vocabulary
-        self.skus: Mapping[str, CatalogSku] = _Entries(stored.skus, partial(_entry, held, file, load_views))
-        self._image_skus = [sku.sku for sku in stored.skus for _ in sku.images]
+        self.vocabulary = file.vocabulary  # mapped: the host's page cache holds it once
+        entries = _Entries(stored.skus, partial(_entry, held, file, load_views))
+        self.skus: Mapping[str, CatalogSku] = entries
+        self._image_skus: Sequence[str] = entries.image_skus
         brands = [brand_key(sku.brand, sku.name, sku.sku) for sku in stored.skus for _ in sku.images]
         self._index_brands(brands, file.index)
 
@@ -170,8 +185,9 @@ class TenantCatalog:
 
     def resident_bytes(self) -> int:
         """What holding this catalog costs a worker, about: its images' records, its word index, its
-        vocabulary's leaves, and its feature file when that was built in memory rather than read
-        from the host's."""
+        vocabulary's leaves (both mapped from the host's feature file: resident, shared with the
+        host's other processes), and its feature file when that was built in memory rather than
+        read from the host's."""
         leaves = self.vocabulary.leaves.nbytes if self.vocabulary.leaves is not None else 0
         held = self.file.held_bytes if self.file else 0
         return self.image_count * IMAGE_RECORD_BYTES + self.index.nbytes() + leaves + held
@@ -300,29 +316,106 @@ class TenantCatalog:
 
 class _Entries(Mapping[str, CatalogSku]):
     """A stored catalog's SKUs by name, each made into a `CatalogSku` (its images' records and
-    readers) when first asked for: a claim reads a few dozen SKUs, and making every one of a
-    100,000-image catalog's costs more than reading them from the store."""
+    readers) when first asked for, the last `MADE_SKUS` made kept: a claim reads a few dozen SKUs,
+    and making every one of a 100,000-image catalog's costs more than reading them from the store.
+
+    Until made, a SKU is held packed: its fields and its images' (names, sizes, zones) marshalled
+    into one buffer, found by its name's hash. ~150 bytes a SKU of one image, where its `StoredSku`
+    and `StoredImage` objects and their strings take ~700 (70 MB a worker at 100,000 SKUs)."""
 
     def __init__(self, stored: Sequence[StoredSku], make: Callable[[StoredSku, int], CatalogSku]) -> None:
-        self._stored: dict[str, tuple[StoredSku, int]] = {}  # with its first image's slot in the file
-        slot = 0
-        for sku in stored:
-            self._stored[sku.sku] = (sku, slot)
-            slot += len(sku.images)
+        self._records = _Packed(marshal.dumps(_fields(sku)) for sku in stored)
+        self._names = _Packed(sku.sku.encode() for sku in stored)
+        hashes = np.fromiter((hash(sku.sku) for sku in stored), np.int64, len(stored))
+        self._order = np.argsort(hashes, kind="stable").astype(np.int32)
+        self._hashes = hashes[self._order]
+        counts = np.fromiter((len(sku.images) for sku in stored), np.int64, len(stored))
+        self._first_slots = np.cumsum(counts) - counts  # each SKU's first image's slot in the file
+        self.image_skus = _ImageSkus(self, np.repeat(np.arange(len(stored), dtype=np.int32), counts))
         self._make = make
-        self._made: dict[str, CatalogSku] = {}
+        self._made: OrderedDict[str, CatalogSku] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def name(self, number: int) -> str:
+        return self._names[number].decode()
+
+    def _number(self, sku: str) -> int | None:
+        wanted, encoded = hash(sku), sku.encode()
+        at = int(np.searchsorted(self._hashes, wanted))
+        while at < len(self._hashes) and self._hashes[at] == wanted:
+            number = int(self._order[at])
+            if self._names[number] == encoded:
+                return number
+            at += 1
+        return None
 
     def __getitem__(self, sku: str) -> CatalogSku:
-        found = self._made.get(sku)
-        if found is None:  # two threads making one SKU at once keep the first made
-            found = self._made.setdefault(sku, self._make(*self._stored[sku]))
+        with self._lock:
+            found = self._made.get(sku)
+            if found is not None:
+                self._made.move_to_end(sku)
+                return found
+        number = self._number(sku) if isinstance(sku, str) else None
+        if number is None:
+            raise KeyError(sku)
+        made = self._make(_stored_sku(marshal.loads(self._records[number])), int(self._first_slots[number]))
+        with self._lock:  # two threads making one SKU at once keep the first made
+            found = self._made.setdefault(sku, made)
+            self._made.move_to_end(sku)
+            while len(self._made) > MADE_SKUS:
+                self._made.popitem(last=False)
         return found
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._stored)
+        return (self.name(number) for number in range(len(self)))
 
     def __len__(self) -> int:
-        return len(self._stored)
+        return len(self._hashes)
+
+
+class _Packed:
+    """Byte strings held as one buffer and their ends."""
+
+    def __init__(self, items: Iterable[bytes]) -> None:
+        held = list(items)
+        self._data = b"".join(held)
+        self._ends = np.cumsum(np.fromiter((len(item) for item in held), np.int64, len(held)))
+
+    def __getitem__(self, number: int) -> bytes:
+        start = int(self._ends[number - 1]) if number else 0
+        return self._data[start : int(self._ends[number])]
+
+
+class _ImageSkus(Sequence[str]):
+    """The SKU of each image of a stored catalog, in the word index's order."""
+
+    def __init__(self, entries: _Entries, numbers: np.ndarray) -> None:
+        self._entries, self._numbers = entries, numbers
+
+    def __getitem__(self, image: int) -> str:  # type: ignore[override]
+        return self._entries.name(int(self._numbers[image]))
+
+    def __len__(self) -> int:
+        return len(self._numbers)
+
+
+# A SKU as `_Entries` packs it: its fields and each image's (features left out: read from the file).
+_SkuFields = tuple[str, str | None, str | None, Any, tuple[tuple[str, str, int, int, Any, bytes | None], ...], str | None, str | None]
+
+
+def _fields(sku: StoredSku) -> _SkuFields:
+    images = tuple((i.image_id, i.filename, i.width, i.height, i.zones, i.views) for i in sku.images)
+    return (sku.sku, sku.name, sku.category, sku.zones, images, sku.brand, sku.family)
+
+
+def _stored_sku(fields: _SkuFields) -> StoredSku:
+    sku, name, category, zones, images, brand, family = fields
+    return StoredSku(
+        sku, name, category, zones,
+        tuple(StoredImage(image_id, filename, width, height, b"", image_zones, views)
+              for image_id, filename, width, height, image_zones, views in images),
+        brand, family,
+    )  # fmt: skip
 
 
 def _entry(
