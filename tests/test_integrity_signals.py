@@ -107,6 +107,29 @@ def test_when_exif_block_is_broken_then_no_thumbnail(tiff: bytes) -> None:
     assert extract_thumbnail(tiff) is None
 
 
+def exif_with_thumbnail_ifd1(order: str, declared_entries: int, preview: bytes) -> bytes:
+    """An EXIF block: an empty IFD0 chained to an IFD1 that holds the thumbnail's offset (a LONG) and
+    length (a SHORT, whose two bytes sit first in the value field) and 254 filler entries, declaring
+    `declared_entries` entries, then the preview."""
+    ifd1, count = 14, 256
+    start = ifd1 + 2 + 12 * count + 4
+    entries = struct.pack(order + "HHII", 0x0201, 4, 1, start)
+    entries += struct.pack(order + "HHIHH", 0x0202, 3, 1, len(preview), 0)
+    entries += struct.pack(order + "HHIHH", 0x9999, 3, 1, 0, 0) * (count - 2)
+    header = (b"II*\x00" if order == "<" else b"MM\x00*") + struct.pack(order + "IHI", 8, 0, ifd1)
+    return header + struct.pack(order + "H", declared_entries) + entries + b"\0" * 4 + preview
+
+
+@pytest.mark.parametrize("order", ["<", ">"], ids=["little-endian", "big-endian"])
+def test_an_ifd1_that_declares_more_entries_than_the_block_holds_gives_no_thumbnail(order: str) -> None:
+    # The bound every EXIF walk of ours shares (metadata.read_tiff_directory): a count that does not fit
+    # is damage, even where the entries that are there name a thumbnail.
+    preview = jpeg()
+    assert extract_thumbnail(exif_with_thumbnail_ifd1(order, 256, preview)) == preview
+    assert extract_thumbnail(exif_with_thumbnail_ifd1(order, 1000, preview)) is None
+    assert extract_thumbnail(exif_with_thumbnail_ifd1(order, 0xFFFF, preview)) is None
+
+
 def test_camera_thumbnails_in_the_corpus_match_their_photos() -> None:
     """Untouched camera files (exif.org originals, phones) must not look stale."""
     names = [

@@ -110,6 +110,38 @@ _SUB_IFD_TAGS = (0x8769, 0x8825, 0xA005)  # the Exif, GPS and Interoperability d
 _MAX_IFDS = 16
 
 
+@dataclass(frozen=True)
+class TiffDirectory:
+    entries: tuple[tuple[int, int, int], ...]  # (tag, type, value: a SHORT if its type is one, else a LONG)
+    following: int  # offset of the next directory in the chain; 0 when none is given or it cannot be read
+
+
+def read_tiff_directory(tiff: bytes | memoryview, order: str, offset: int) -> TiffDirectory | None:
+    """The TIFF directory at `offset`; None when it, or any of the entries its count declares, lies
+    past the end of the data.
+
+    A directory's 16-bit entry count is the number a hostile file inflates (65,535 entries in a
+    700-byte block), and a count that does not fit is damage, not data. Both of our own EXIF walks —
+    the guard before exifread (`_ifds_fit`) and the EXIF thumbnail's (`thumbnail.extract_thumbnail`)
+    — read their directories here, so that they hold the same bounds.
+    """
+    if offset + 2 > len(tiff):
+        return None
+    (count,) = struct.unpack(order + "H", tiff[offset : offset + 2])
+    end = offset + 2 + 12 * count
+    if end > len(tiff):
+        return None
+    # a SHORT sits in the first two bytes of the 4-byte value field: the low half of a little-endian
+    # LONG read there, the high half of a big-endian one
+    short_shift = 0 if order == "<" else 16
+    entries = tuple(
+        (tag, kind, (value >> short_shift) & 0xFFFF if kind == 3 else value)
+        for tag, kind, _count, value in struct.iter_unpack(order + "HHII", tiff[offset + 2 : end])
+    )
+    following = struct.unpack(order + "I", tiff[end : end + 4])[0] if end + 4 <= len(tiff) else 0
+    return TiffDirectory(entries, int(following))
+
+
 def _ifds_fit(tiff: memoryview) -> bool:
     """Whether every directory exifread would walk has its entries inside the data.
 
@@ -131,17 +163,13 @@ def _ifds_fit(tiff: memoryview) -> bool:
         if offset in seen or offset + 2 > len(tiff):
             continue  # a directory past the end reads as empty: no work for exifread
         seen.add(offset)
-        (count,) = struct.unpack(order + "H", tiff[offset : offset + 2])
-        end = offset + 2 + 12 * count
-        if end > len(tiff):
+        directory = read_tiff_directory(tiff, order, offset)
+        if directory is None:
             return False
-        for index in range(count):
-            entry = offset + 2 + 12 * index
-            tag, kind = struct.unpack(order + "HH", tiff[entry : entry + 4])
-            if tag in _SUB_IFD_TAGS and kind in (4, 13):
-                pending.append((struct.unpack(order + "I", tiff[entry + 8 : entry + 12])[0], False))
-        if chained and end + 4 <= len(tiff) and struct.unpack(order + "I", tiff[end : end + 4])[0]:
-            pending.append((struct.unpack(order + "I", tiff[end : end + 4])[0], True))
+        subs = [value for tag, kind, value in directory.entries if tag in _SUB_IFD_TAGS and kind in (4, 13)]
+        pending += [(sub, False) for sub in subs]
+        if chained and directory.following:
+            pending.append((directory.following, True))
     return True
 
 

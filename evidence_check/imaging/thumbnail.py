@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from evidence_check.imaging.load import upright
+from evidence_check.imaging.metadata import read_tiff_directory
 
 MAX_THUMBNAIL_BYTES = 256 * 1024
 MAX_THUMBNAIL_SIDE = 1024
@@ -61,14 +62,12 @@ def extract_thumbnail(exif_tiff: bytes) -> bytes | None:
     if len(exif_tiff) < 8 or exif_tiff[:2] not in (b"II", b"MM"):
         return None
     order = "<" if exif_tiff[:2] == b"II" else ">"
-    try:
-        (ifd0,) = struct.unpack(order + "I", exif_tiff[4:8])
-        ifd1 = _next_ifd(exif_tiff, order, ifd0)
-        if not ifd1:
-            return None
-        entries = _entries(exif_tiff, order, ifd1)
-    except struct.error:
+    (ifd0_offset,) = struct.unpack(order + "I", exif_tiff[4:8])
+    ifd0 = read_tiff_directory(exif_tiff, order, ifd0_offset)
+    ifd1 = read_tiff_directory(exif_tiff, order, ifd0.following) if ifd0 and ifd0.following >= 8 else None
+    if ifd1 is None:
         return None
+    entries = {tag: value for tag, _kind, value in ifd1.entries if tag in (0x0201, 0x0202)}
     offset, length = entries.get(0x0201), entries.get(0x0202)
     if not offset or not length or length > MAX_THUMBNAIL_BYTES or offset + length > len(exif_tiff):
         return None
@@ -145,25 +144,3 @@ def _cut_bars(image: Image.Image) -> Image.Image:
 def _first_lit(lit_lines: np.ndarray) -> int:
     lit = np.nonzero(lit_lines)[0]
     return int(lit[0]) if len(lit) else 0
-
-
-def _next_ifd(tiff: bytes, order: str, offset: int) -> int:
-    (count,) = struct.unpack(order + "H", tiff[offset : offset + 2])
-    position = offset + 2 + 12 * count
-    (following,) = struct.unpack(order + "I", tiff[position : position + 4])
-    return int(following) if 8 <= following < len(tiff) else 0
-
-
-def _entries(tiff: bytes, order: str, offset: int) -> dict[int, int]:
-    (count,) = struct.unpack(order + "H", tiff[offset : offset + 2])
-    found: dict[int, int] = {}
-    for index in range(min(count, 256)):
-        start = offset + 2 + 12 * index
-        tag, kind, _n = struct.unpack(order + "HHI", tiff[start : start + 8])
-        if tag in (0x0201, 0x0202):
-            if kind == 3:  # SHORT
-                (value,) = struct.unpack(order + "H", tiff[start + 8 : start + 10])
-            else:
-                (value,) = struct.unpack(order + "I", tiff[start + 8 : start + 12])
-            found[tag] = int(value)
-    return found

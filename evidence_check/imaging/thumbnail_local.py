@@ -21,20 +21,22 @@ shows what the preview does not. This module finds that region:
    preview holds nearly the photo's own resolution, and a neighbourhood's range would take in a
    2-pixel scratch or a small stain as if it were misalignment; the sub-pixel ECC alignment stands
    for the envelope, and a pixel disagrees at `PER_PIXEL_FLOOR_MULTIPLE` floors.
-4. Region. Pixels more than `PIXEL_FLOOR_MULTIPLE` (or `PER_PIXEL_FLOOR_MULTIPLE`) floors out, joined into 8-connected regions; the
-   disagreement beyond that threshold, summed in floors per 1000 pixels of the frame, of the region
-   where that sum is largest is the measure (`LocalDisagreement.region_mass`): it grows with both
-   the size and the contrast of a change, where a share or a peak alone would not tell a faint
-   stain from JPEG noise.
-5. Colour. The same comparison on the chromaticity alone (`colour_mass`): red against green and
-   green against blue, each over the pixel's brightness, so that a change of brightness — a tone
-   curve, HDR tone mapping, a gain — leaves it unchanged, while paint of another hue (a brown stain
-   on a green box, on foliage, on a white wall) stands out even where its brightness is that of
-   the surface. Dark pixels, whose hue is noise, are damped (`COLOUR_DARK`), and the chromaticity is
-   compared at a coarser scale (`COLOUR_BLUR`): a JPEG keeps colour at half the resolution of
-   brightness, the preview included, so at the preview's own scale the two disagree along every
-   coloured edge. Its floor is the spread of its own residual (the quantisation bound is one of
-   brightness), and a pixel disagrees at `COLOUR_FLOOR_MULTIPLE` floors.
+4. Region. Pixels more than `PIXEL_FLOOR_MULTIPLE` (or `PER_PIXEL_FLOOR_MULTIPLE`) floors out,
+   joined into 8-connected regions; the disagreement beyond that threshold, summed in floors per
+   1000 pixels of the frame, of the region where that sum is largest is the measure
+   (`LocalDisagreement.tone`, its `mass` the report's ``region_mass``): it grows with both the size
+   and the contrast of a change, where a share or a peak alone would not tell a faint stain from
+   JPEG noise.
+5. Colour. The same comparison on the chromaticity alone (`LocalDisagreement.colour`, a `Region`
+   like the tone's, its `mass` the report's ``colour_mass``): red against green and green against
+   blue, each over the pixel's brightness, so that a change of brightness — a tone curve, HDR tone
+   mapping, a gain — leaves it unchanged, while paint of another hue (a brown stain on a green box,
+   on foliage, on a white wall) stands out even where its brightness is that of the surface. Dark
+   pixels, whose hue is noise, are damped (`COLOUR_DARK`), and the chromaticity is compared at a
+   coarser scale (`COLOUR_BLUR`): a JPEG keeps colour at half the resolution of brightness, the
+   preview included, so at the preview's own scale the two disagree along every coloured edge. Its
+   floor is the spread of its own residual (the quantisation bound is one of brightness), and a
+   pixel disagrees at `COLOUR_FLOOR_MULTIPLE` floors.
 
 This module measures; checks/integrity/quiet_edit.py decides.
 """
@@ -82,12 +84,8 @@ class Region:
 
 @dataclass(frozen=True)
 class LocalDisagreement:
-    region_share: float  # the most disagreeing region, share of the compared frame
-    region_peak: float  # its largest disagreement, in noise floors
-    region_mass: float  # its disagreement beyond the pixel threshold, floors summed, per 1000 frame pixels
-    region_box: tuple[float, float, float, float]  # its box in the photo, shares (left, top, right, bottom)
-    regions: int  # how many disagreeing regions there are
-    floor: float  # the noise floor, grey levels
+    tone: Region  # where the photo disagrees most with the thumbnail's tone model
+    floor: float  # the tone's noise floor, grey levels
     framing: str  # stretched | photo_cropped | thumbnail_cropped
     framing_correlation: float  # correlation of the framed pictures before the tone model
     compared_size: tuple[int, int]
@@ -95,12 +93,13 @@ class LocalDisagreement:
     colour: Region  # where the chromaticity alone disagrees most
 
     def as_details(self) -> dict[str, object]:
+        # The tone's keys keep the names the report has always had (docs/contract.md): region_*.
         return {
-            "region_share": round(self.region_share, 4),
-            "region_peak": round(self.region_peak, 1),
-            "region_mass": round(self.region_mass, 2),
-            "region_box": [round(v, 3) for v in self.region_box],
-            "regions": self.regions,
+            "region_share": round(self.tone.share, 4),
+            "region_peak": round(self.tone.peak, 1),
+            "region_mass": round(self.tone.mass, 2),
+            "region_box": [round(v, 3) for v in self.tone.box],
+            "regions": self.tone.count,
             "floor": round(self.floor, 2),
             "framing": self.framing,
             "framing_correlation": round(self.framing_correlation, 3),
@@ -153,9 +152,7 @@ def local_disagreement(
     )
     colour = _strongest_region(colour_excess / colour_floor, valid, COLOUR_FLOOR_MULTIPLE, crop)
     h, w = valid.shape
-    return LocalDisagreement(
-        tone.share, tone.peak, tone.mass, tone.box, tone.count, floor, framing, correlation, (w, h), per_pixel, colour
-    )
+    return LocalDisagreement(tone, floor, framing, correlation, (w, h), per_pixel, colour)
 
 
 def _qtables_of(jpeg: bytes) -> Mapping[int, Sequence[int]] | None:

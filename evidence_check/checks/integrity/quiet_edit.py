@@ -77,15 +77,14 @@ def read(photo: Photo, claim: Claim, facts: Facts, context: CheckContext) -> Rea
     if measured is None:
         return Reading(details={"measured": False})
     details: dict[str, Any] = {"measured": True, **measured.as_details(), **({"turn": turn} if turn else {})}
-    if measured.region_mass >= MIN_REGION_MASS:
-        box, share, details["fired_on"] = measured.region_box, measured.region_share, "tone"
-    elif measured.colour.mass >= MIN_COLOUR_MASS:
-        box, share, details["fired_on"] = measured.colour.box, measured.colour.share, "colour"
-    elif joint_share(measured.region_mass, measured.colour.mass) >= 1.0 and overlap(
-        measured.region_box, measured.colour.box
-    ):
-        box, details["fired_on"] = _union(measured.region_box, measured.colour.box), "tone and colour"
-        share = max(measured.region_share, measured.colour.share)
+    tone, colour = measured.tone, measured.colour
+    if tone.mass >= MIN_REGION_MASS:
+        box, share, details["fired_on"] = tone.box, tone.share, "tone"
+    elif colour.mass >= MIN_COLOUR_MASS:
+        box, share, details["fired_on"] = colour.box, colour.share, "colour"
+    elif joint_share(tone.mass, colour.mass) >= 1.0 and overlap(tone.box, colour.box):
+        box, details["fired_on"] = _union(tone.box, colour.box), "tone and colour"
+        share = max(tone.share, colour.share)
     else:
         return Reading(details=details)
     signal = local_edit_signal("thumbnail_local_edit", box, details, share=round(share * 100, 1))
