@@ -18,7 +18,10 @@ Placing and sizing are two steps, each on the cue that does it best:
 - placed at the peak of the *structure* difference (`_structure_difference`: where the photo's
   local pattern does not correlate with the catalog's, 7 x 7 normalised cross-correlation weighted
   by the local contrast), smoothed over `PLACE_SIGMA`: a tear, a scratch, a stain's rim or a dent's
-  shading breaks the print's pattern, which light and colour casts leave alone;
+  shading breaks the print's pattern, which light and colour casts leave alone. A small photo
+  seen at its own resolution (a shelf photo) is placed at the peak of the marks it has and the
+  catalog image lacks instead (`new_marks_z`): its carton's other print version, side face and
+  the hand holding it break the pattern more than a defect does, but add no thin marks;
 - sized as the connected part, around that peak, of the colour and structure differences together
   that reaches `GROW_SHARE` of its peak height there: a threshold relative to the defect's own
   strength, not to the photo's, so a faint dent and a dark tear are both outlined whole. A line
@@ -67,6 +70,8 @@ GROW_Z = 2.0  # a blob spreads over its neighbours this different
 MIN_BLOB = 8  # compared pixels: smaller blobs are noise
 STRUCTURE_WINDOW = 7  # compared pixels: the side of the window the local correlation is measured over
 STRUCTURE_FLOOR = 1.0  # the least spread of structure differences a photo is standardised by
+MARKS_WINDOW = 5  # enlarged-frame pixels: the median a mark stands out of (OpenCV's fast one: 7 costs 5 ms)
+MARKS_FLOOR = 1.0  # the least spread of new marks a photo is standardised by
 PLACE_SIGMA = 4.0  # compared pixels: the structure difference is smoothed this much to find its peak
 PEAK_REACH = 3  # compared pixels around the place where the peak height is read
 GROW_SHARE = 0.2  # the region holds the joined pixels at least this share of the peak's height
@@ -82,8 +87,9 @@ STATISTICS_STEP = 4  # the structure and shading maps' median and spread are rea
 CONFIDENT_STRENGTH = 12.0  # above every undamaged photo's strength, by product split (docs/measurements/location.md)
 MIN_PRODUCT = 300  # product pixels compared seen in the photo needed to compare
 # Pixels around the product a map needs to be the same on it as over the whole frame: the
-# smoothing's reach (OpenCV's 8-bit kernel, 3 sigma rounded up to an odd size) and half the structure window.
-FILTER_REACH = (round(6 * BLUR_SIGMA + 1) | 1) // 2 + STRUCTURE_WINDOW // 2
+# smoothing's reach (OpenCV's 8-bit kernel, 3 sigma rounded up to an odd size) and half the structure
+# window, or half the marks' median with the dilation of the catalog's marks.
+FILTER_REACH = (round(6 * BLUR_SIGMA + 1) | 1) // 2 + max(STRUCTURE_WINDOW // 2, MARKS_WINDOW // 2 + 1)
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,8 @@ def propose(features: PhotoFeatures, match: ImageMatch, photo_size: tuple[int, i
     frame = usual if side == COMPARE_SIDE else _Frame(features, match, homography, detail, side)
     sizing_colour = colour_z if frame is usual else usual.carried(colour_z, frame)
     structure_z = frame.structure_z()
-    placing = frame.blurred(structure_z, PLACE_SIGMA * frame.enlarged)
+    placed_on = structure_z if frame is usual else np.maximum(frame.new_marks_z(), 0)
+    placing = frame.blurred(placed_on, PLACE_SIGMA * frame.enlarged)
     region = _grown_region(sizing_colour, structure_z, placing, frame.product, frame.enlarged)
     if region is None:
         return None
@@ -165,6 +172,18 @@ class _Frame:
     def structure_z(self) -> np.ndarray:
         difference = _structure_difference(self.photo_lab[..., 0], self.shop_lab[..., 0])
         return _standardised(difference, self.product, STRUCTURE_FLOOR, STATISTICS_STEP)
+
+    def new_marks_z(self) -> np.ndarray:
+        """Thin marks the photo has and the catalog image lacks: each lightness channel's distance
+        from its own `MARKS_WINDOW` median (what stands out of its surroundings in the picture
+        itself: a tear's or a scratch's line, a stain's rim), the photo's less the catalog's
+        largest around it. A flat change of print colour, the carton's side face and a hand's
+        smooth skin leave it alone."""
+        photo, shop = self.photo_lab[..., 0], self.shop_lab[..., 0]
+        photo_marks = cv2.absdiff(photo, cv2.medianBlur(photo, MARKS_WINDOW)).astype(np.float32)
+        shop_marks = cv2.absdiff(shop, cv2.medianBlur(shop, MARKS_WINDOW)).astype(np.float32)
+        new_marks = np.maximum(photo_marks - cv2.dilate(shop_marks, np.ones((3, 3), np.uint8)), 0)
+        return _standardised(new_marks, self.product, MARKS_FLOOR, STATISTICS_STEP)
 
     def carried(self, windowed: np.ndarray, other: _Frame) -> np.ndarray:
         """A map of this frame's window enlarged into `other`'s window (its product only). The
