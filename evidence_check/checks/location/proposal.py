@@ -174,9 +174,9 @@ class _Frame:
         return _standardised(difference, self.product, STRUCTURE_FLOOR, STATISTICS_STEP)
 
     def new_marks_z(self) -> np.ndarray:
-        """Thin marks the photo has and the catalog image lacks: each lightness channel's distance
+        """Thin marks the photo has and the catalog image lacks: the lightness's distance
         from its own `MARKS_WINDOW` median (what stands out of its surroundings in the picture
-        itself: a tear's or a scratch's line, a stain's rim), the photo's less the catalog's
+        itself: a tear's or a scratch's line), the photo's less the catalog's
         largest around it. A flat change of print colour, the carton's side face and a hand's
         smooth skin leave it alone."""
         photo, shop = self.photo_lab[..., 0], self.shop_lab[..., 0]
