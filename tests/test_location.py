@@ -193,11 +193,12 @@ def test_without_a_region_a_stain_is_proposed_and_an_undamaged_photo_is_not_conf
     assert quiet.details["outline_in_photo"] and "region" not in quiet.details
 
 
-def _dent(photo: np.ndarray) -> None:
-    """A dent's shading, a dark and a light crescent, 60 pixels across, centred at (520, 420)."""
+def _dent(photo: np.ndarray, centre: tuple[int, int] = (520, 420), angle: float = 0.7) -> None:
+    """A dent's shading, a dark and a light crescent, 60 pixels across."""
+    x, y = centre
     yy, xx = np.mgrid[0 : photo.shape[0], 0 : photo.shape[1]].astype(np.float32)
-    inside = np.clip(1 - np.hypot(xx - 520, yy - 420) / 30, 0, 1)
-    shade = -70 * inside * np.cos(np.arctan2(yy - 420, xx - 520) - 0.7)
+    inside = np.clip(1 - np.hypot(xx - x, yy - y) / 30, 0, 1)
+    shade = -70 * inside * np.cos(np.arctan2(yy - y, xx - x) - angle)
     photo[:] = np.clip(photo + shade[..., None], 0, 255).astype(np.uint8)
 
 
@@ -212,10 +213,19 @@ def painted_iou(clean: Photo, damaged: Photo, box: list[int]) -> float:
     return float(overlap / (box[2] * box[3] + truth[2] * truth[3] - overlap))
 
 
-def test_the_proposed_region_holds_both_sides_of_a_dent(grocery: Path, context: CheckContext) -> None:
-    clean, _ = placed(grocery, "ARLA-SOUR")
-    damaged, _ = placed(grocery, "ARLA-SOUR", paint=_dent)
-    box = location.check(damaged, claim("ARLA-SOUR"), context).details["proposed_region"]
+# The first is boxed whole by the joined map alone; on the others its share of the peak at the
+# edge between the light and dark sides leaves out the faint outer shading (IoU 0.32 and 0.48
+# without the shading pair, 0.61 and 0.90 with it).
+DENTS = [("ARLA-SOUR", (520, 420), 0.7), ("ARLA-SOUR", (560, 520), 4.0), ("ARLA-SOUR", (480, 500), 4.0)]
+
+
+@pytest.mark.parametrize(("sku", "centre", "angle"), DENTS, ids=[f"{s}-{c[0]}-{c[1]}" for s, c, _ in DENTS])
+def test_the_proposed_region_holds_both_sides_of_a_dent(
+    grocery: Path, context: CheckContext, sku: str, centre: tuple[int, int], angle: float
+) -> None:
+    clean, _ = placed(grocery, sku)
+    damaged, _ = placed(grocery, sku, paint=lambda photo: _dent(photo, centre, angle))
+    box = location.check(damaged, claim(sku), context).details["proposed_region"]
     assert painted_iou(clean, damaged, box) >= 0.5, box
 
 
@@ -248,6 +258,72 @@ def test_a_tear_across_the_carton_is_boxed_whole(
     damaged, _ = placed(grocery, sku, paint=_tear_across(homography, row, columns, thickness))
     box = location.check(damaged, claim(sku), context).details["proposed_region"]
     assert painted_iou(clean, damaged, box) >= 0.5, box
+
+
+def test_a_stain_or_a_tear_is_not_taken_for_a_dents_shading(
+    grocery: Path, context: CheckContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stain darkens and a tear is a dark line: neither has a light and a dark side, and the
+    region the joined map grew is kept; a dent's is replaced by its two sides."""
+    kept: list[bool] = []
+    shading_pair = proposal._shading_pair
+
+    def recorded(region: np.ndarray, frame: proposal._Frame) -> np.ndarray:
+        paired = shading_pair(region, frame)
+        kept.append(paired is region)
+        return paired
+
+    monkeypatch.setattr(proposal, "_shading_pair", recorded)
+    stained, _ = placed(grocery, "ALPRO-SOY", stain=(100, 120))
+    location.check(stained, claim("ALPRO-SOY"), context)
+    for sku, row, columns, thickness in TEARS:
+        clean, homography = placed(grocery, sku)
+        torn, _ = placed(grocery, sku, paint=_tear_across(homography, row, columns, thickness))
+        location.check(torn, claim(sku), context)
+    assert kept == [True] * (1 + len(TEARS))
+    dented, _ = placed(grocery, "ARLA-SOUR", paint=_dent)
+    location.check(dented, claim("ARLA-SOUR"), context)
+    assert kept[-1] is False
+
+
+# A tear along a row of a real shelf photo (348 px): the row and where it starts, as shares of
+# the catalog image. The carton's other print version and its side face differ from the catalog
+# image more than the tear; placed by the structure difference the box missed all but one of
+# these (IoU 0.00-0.30); placed by the marks the catalog lacks, each overlaps it (0.24-0.58).
+SHELF_TEARS = [("OATLY", 1, 0.35, 0.25), ("OATLY", 1, 0.5, 0.25), ("OATLY", 1, 0.65, 0.25), ("ALPRO-SOY", 4, 0.35, 0.45), ("ALPRO-SOY", 4, 0.5, 0.45), ("ALPRO-SOY", 4, 0.65, 0.45)]
+
+
+@pytest.mark.parametrize(("sku", "photo_of", "row", "start"), SHELF_TEARS, ids=[f"{s}-{r}-{x}" for s, _, r, x in SHELF_TEARS])
+def test_a_tear_on_a_shelf_photo_is_placed_on_the_marks_the_catalog_lacks(
+    grocery: Path, context: CheckContext, monkeypatch: pytest.MonkeyPatch, sku: str, photo_of: int, row: float, start: float
+) -> None:
+    path = grocery / "grocery" / PRODUCTS[sku] / f"{PRODUCTS[sku]}_00{photo_of}.jpg"
+    clean = load_photo(path.read_bytes(), path.name)
+    matches: list[Any] = []
+    propose = location.propose
+
+    def recorded(features: Any, match: Any, size: tuple[int, int]) -> Any:
+        matches.append(match)
+        return propose(features, match, size)
+
+    monkeypatch.setattr(location, "propose", recorded)
+    location.check(clean, claim(sku), context)
+    match = matches[0]
+    width, height = match.image.width, match.image.height
+    xs = np.linspace(start * width, (start + 0.3) * width, 6)
+    line = [[x, row * height + w] for x, w in zip(xs, (0, 3, -2, 3, -2, 1), strict=True)]
+    points = cv2.perspectiveTransform(np.float32([line]), match.homography_full)[0]
+    photo = np.asarray(clean.working).copy()
+    drawn = np.zeros(photo.shape[:2], np.uint8)
+    cv2.polylines(drawn, [points.astype(np.int32).reshape(-1, 1, 2)], False, 255, 3)
+    edge = cv2.dilate(drawn, np.ones((3, 3), np.uint8)) & ~drawn
+    photo[edge > 0] = np.clip(photo[edge > 0].astype(np.int32) + 70, 0, 255).astype(np.uint8)
+    photo[drawn > 0] = (35, 30, 28)
+    buffer = io.BytesIO()
+    Image.fromarray(photo).save(buffer, "JPEG", quality=92)
+    torn = load_photo(buffer.getvalue(), "torn.jpg")
+    box = location.check(torn, claim(sku), context).details["proposed_region"]
+    assert painted_iou(clean, torn, box) >= 0.2, box
 
 
 PROPOSED = [("ALPRO-SOY", "stain"), ("ARLA-SOUR", "dent"), ("ALPRO-SOY", 4), ("ARLA-SOUR", 4), ("OATLY", 1)]

@@ -18,15 +18,21 @@ Placing and sizing are two steps, each on the cue that does it best:
 - placed at the peak of the *structure* difference (`_structure_difference`: where the photo's
   local pattern does not correlate with the catalog's, 7 x 7 normalised cross-correlation weighted
   by the local contrast), smoothed over `PLACE_SIGMA`: a tear, a scratch, a stain's rim or a dent's
-  shading breaks the print's pattern, which light and colour casts leave alone;
+  shading breaks the print's pattern, which light and colour casts leave alone. A small photo
+  seen at its own resolution (a shelf photo) is placed at the peak of the marks it has and the
+  catalog image lacks instead (`new_marks_z`): its carton's other print version, side face and
+  the hand holding it break the pattern more than a defect does, but add no thin marks;
 - sized as the connected part, around that peak, of the colour and structure differences together
   that reaches `GROW_SHARE` of its peak height there: a threshold relative to the defect's own
   strength, not to the photo's, so a faint dent and a dark tear are both outlined whole. A line
   (a tear or a scratch across the print) fades where it crosses print as dark as itself, and the
   part stops there: when the part at `LINE_SHARE` of the height is a line (`_is_line`: long and
-  thin), it is followed, its pixels at `GROW_SHARE` joined to the region. The box is the region's
+  thin), it is followed, its pixels at `GROW_SHARE` joined to the region. A dent is shading, a
+  light and a dark side: when the smoothed lightness change around the region has both, side by
+  side, the region is the two lobes (`_shading_pair`). The box is the region's
   pixels projected into the photo (`_region_outline`), not its box's corners: on a tilted product
   those would widen a thin line's box by its length times the tilt.
+A small photo's frame takes the colour difference from the usual frame, enlarged (`carried`).
 The `strength` says how sure: the mean standardised colour difference of the core of the photo's
 strongest colour blob (cores of `BLOB_Z`, grown over `GROW_Z`); `CONFIDENT_STRENGTH` and above is a
 high-confidence proposal. It is the colour map's, not the placing peak's: on undamaged shelf
@@ -37,6 +43,7 @@ the colour blob's strength stays below the threshold on both halves of the produ
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -63,17 +70,26 @@ GROW_Z = 2.0  # a blob spreads over its neighbours this different
 MIN_BLOB = 8  # compared pixels: smaller blobs are noise
 STRUCTURE_WINDOW = 7  # compared pixels: the side of the window the local correlation is measured over
 STRUCTURE_FLOOR = 1.0  # the least spread of structure differences a photo is standardised by
+MARKS_WINDOW = 5  # enlarged-frame pixels: the median a mark stands out of (OpenCV's fast one: 7 costs 5 ms)
+MARKS_FLOOR = 1.0  # the least spread of new marks a photo is standardised by
 PLACE_SIGMA = 4.0  # compared pixels: the structure difference is smoothed this much to find its peak
 PEAK_REACH = 3  # compared pixels around the place where the peak height is read
 GROW_SHARE = 0.2  # the region holds the joined pixels at least this share of the peak's height
 LINE_SHARE = 0.13  # a line is followed through the parts of it this faint (`_grown_region`)
 LINE_ELONGATION = 4.0  # a part this many times longer than wide is a line
 LINE_SPREAD = 5.0  # usual-frame pixels: the widest spread across a line (tears 3-4, a shelf carton's edges 4-12)
+SHADING_SIGMA = 1.0  # usual-frame pixels: the lightness change is smoothed this much to see a dent's lobes
+SHADING_Z = 5.0  # the stronger lobe of a dent's shading reaches this standardised lightness change
+SHADING_PAIR = 0.45  # and the weaker one at least this share of it
+SHADING_SHARE = 0.4  # each lobe holds its pixels at this share of its own peak
+STATISTICS_STEP = 4  # the structure and shading maps' median and spread are read on every 4th product pixel
+# (not the colour map's: its strength decides confidence, and stays as measured)
 CONFIDENT_STRENGTH = 12.0  # above every undamaged photo's strength, by product split (docs/measurements/location.md)
 MIN_PRODUCT = 300  # product pixels compared seen in the photo needed to compare
 # Pixels around the product a map needs to be the same on it as over the whole frame: the
-# smoothing's reach (OpenCV's 8-bit kernel, 3 sigma rounded up to an odd size) and half the structure window.
-FILTER_REACH = (round(6 * BLUR_SIGMA + 1) | 1) // 2 + STRUCTURE_WINDOW // 2
+# smoothing's reach (OpenCV's 8-bit kernel, 3 sigma rounded up to an odd size) and half the structure
+# window, or half the marks' median with the dilation of the catalog's marks.
+FILTER_REACH = (round(6 * BLUR_SIGMA + 1) | 1) // 2 + max(STRUCTURE_WINDOW // 2, MARKS_WINDOW // 2 + 1)
 
 
 @dataclass(frozen=True)
@@ -102,12 +118,14 @@ def propose(features: PhotoFeatures, match: ImageMatch, photo_size: tuple[int, i
     colour_z = usual.colour_z()
     side = _compare_side(features, match, homography)
     frame = usual if side == COMPARE_SIDE else _Frame(features, match, homography, detail, side)
-    sizing_colour = colour_z if frame is usual else frame.colour_z()
+    sizing_colour = colour_z if frame is usual else usual.carried(colour_z, frame)
     structure_z = frame.structure_z()
-    placing = frame.blurred(structure_z, PLACE_SIGMA * frame.enlarged)
+    placed_on = structure_z if frame is usual else np.maximum(frame.new_marks_z(), 0)
+    placing = frame.blurred(placed_on, PLACE_SIGMA * frame.enlarged)
     region = _grown_region(sizing_colour, structure_z, placing, frame.product, frame.enlarged)
     if region is None:
         return None
+    region = _shading_pair(region, frame)
     strength = _colour_strength(colour_z)
     box = bounding_box(project(_region_outline(region, frame.window), homography @ frame.to_catalog), *photo_size)
     if box is None:
@@ -153,7 +171,27 @@ class _Frame:
 
     def structure_z(self) -> np.ndarray:
         difference = _structure_difference(self.photo_lab[..., 0], self.shop_lab[..., 0])
-        return _standardised(difference, self.product, STRUCTURE_FLOOR)
+        return _standardised(difference, self.product, STRUCTURE_FLOOR, STATISTICS_STEP)
+
+    def new_marks_z(self) -> np.ndarray:
+        """Thin marks the photo has and the catalog image lacks: the lightness's distance
+        from its own `MARKS_WINDOW` median (what stands out of its surroundings in the picture
+        itself: a tear's or a scratch's line), the photo's less the catalog's
+        largest around it. A flat change of print colour, the carton's side face and a hand's
+        smooth skin leave it alone."""
+        photo, shop = self.photo_lab[..., 0], self.shop_lab[..., 0]
+        photo_marks = cv2.absdiff(photo, cv2.medianBlur(photo, MARKS_WINDOW)).astype(np.float32)
+        shop_marks = cv2.absdiff(shop, cv2.medianBlur(shop, MARKS_WINDOW)).astype(np.float32)
+        new_marks = np.maximum(photo_marks - cv2.dilate(shop_marks, np.ones((3, 3), np.uint8)), 0)
+        return _standardised(new_marks, self.product, MARKS_FLOOR, STATISTICS_STEP)
+
+    def carried(self, windowed: np.ndarray, other: _Frame) -> np.ndarray:
+        """A map of this frame's window enlarged into `other`'s window (its product only). The
+        colour difference sizes a shelf photo's region as well from the usual frame as from its
+        own (the same boxes on the bench's draws) at a quarter of the cost."""
+        framed = np.zeros(self.shape, np.float32)
+        framed[self.window] = windowed
+        return cv2.resize(framed, (other.shape[1], other.shape[0]), interpolation=cv2.INTER_LINEAR)[other.window] * other.product
 
     def blurred(self, windowed: np.ndarray, sigma: float) -> np.ndarray:
         """A Gaussian blur of a map that is 0 outside the window, as over the whole frame: made on
@@ -164,8 +202,25 @@ class _Frame:
         padded[inner] = windowed
         return cv2.GaussianBlur(padded, (0, 0), sigma)[inner]
 
-    def _colour_difference(self) -> np.ndarray:
-        """Per pixel: how far the photo is from the nearest catalog colour around it, light removed."""
+    def shading_z(self, crop: tuple[slice, slice]) -> np.ndarray:
+        """The signed change of relative lightness (photo minus catalog, light removed) in `crop`
+        of the window, smoothed over `SHADING_SIGMA` (exact inside the crop less the blur's reach)
+        and in units of the unsmoothed change's spread over the product: a dent's shading is a
+        light and a dark lobe of it side by side."""
+        photo_lightness, shop_lightness = self._relative_lightness
+        change = photo_lightness - shop_lightness
+        values = change[self.product][::STATISTICS_STEP]
+        median = float(np.median(values))
+        spread = max(1.4826 * float(np.median(np.abs(values - median))), 1e-3)
+        weight = self.product[crop].astype(np.float32)
+        sigma = SHADING_SIGMA * self.enlarged
+        smooth = cv2.GaussianBlur(change[crop] * weight, (0, 0), sigma) / (cv2.GaussianBlur(weight, (0, 0), sigma) + 1e-3)
+        return np.where(self.product[crop], (smooth - median) / spread, 0).astype(np.float32)
+
+    @cached_property
+    def _relative_lightness(self) -> tuple[np.ndarray, np.ndarray]:
+        """The photo's and the catalog's lightness as ratios to their own smooth versions over the
+        product: shading and soft shadows leave them."""
         weight = self.product.astype(np.float32)
         smooth_weight = self._smooth(weight) + 1e-3
 
@@ -173,11 +228,15 @@ class _Frame:
             smooth = self._smooth(lightness * weight) / smooth_weight
             return lightness / (smooth + 8.0)
 
-        photo = [plane.astype(np.float32) for plane in cv2.split(self.photo_lab)]
-        shop = [plane.astype(np.float32) for plane in cv2.split(self.shop_lab)]
+        return relative(self.photo_lab[..., 0].astype(np.float32)), relative(self.shop_lab[..., 0].astype(np.float32))
+
+    def _colour_difference(self) -> np.ndarray:
+        """Per pixel: how far the photo is from the nearest catalog colour around it, light removed."""
+        photo = [plane.astype(np.float32) for plane in cv2.split(self.photo_lab)[1:]]
+        shop = [plane.astype(np.float32) for plane in cv2.split(self.shop_lab)[1:]]
         chroma_shift = _medians(self.photo_lab, self.product, (1, 2)) - _medians(self.shop_lab, self.product, (1, 2))
-        channels = [(relative(photo[0]), relative(shop[0]), 1 / LIGHTNESS_UNIT)] + [
-            (photo[1 + i] - chroma_shift[i], shop[1 + i], COLOUR_WEIGHT) for i in range(2)
+        channels = [(*self._relative_lightness, 1 / LIGHTNESS_UNIT)] + [
+            (photo[i] - chroma_shift[i], shop[i], COLOUR_WEIGHT) for i in range(2)
         ]
         kernel = np.ones((2 * TOLERANCE + 1,) * 2, np.uint8)
         total = np.zeros(self.product.shape, np.float32)
@@ -294,9 +353,12 @@ def _structure_difference(photo: np.ndarray, shop: np.ndarray) -> np.ndarray:
     return ((1 - correlation) * np.sqrt(np.maximum(photo_var, shop_var))).astype(np.float32)
 
 
-def _standardised(difference: np.ndarray, mask: np.ndarray, floor: float) -> np.ndarray:
-    """The difference in units of its spread over the product, from its median; 0 off the product."""
-    values = difference[mask]
+def _standardised(difference: np.ndarray, mask: np.ndarray, floor: float, step: int = 1) -> np.ndarray:
+    """The difference in units of its spread over the product, from its median; 0 off the product.
+    Both read on every `step`-th product pixel: on tens of thousands the two medians cost a
+    millisecond. The product's pixels come in the frame's order, so the window reads the very
+    pixels the whole frame would."""
+    values = difference[mask][::step]
     median = float(np.median(values))
     spread = max(1.4826 * float(np.median(np.abs(values - median))), floor)
     return np.where(mask, (difference - median) / spread, 0).astype(np.float32)
@@ -325,6 +387,41 @@ def _grown_region(
     if low is not None and _is_line(low, enlarged) and _elongation(low) >= _elongation(high):
         return high | (low & (joined >= GROW_SHARE * height))
     return high
+
+
+def _shading_pair(region: np.ndarray, frame: _Frame) -> np.ndarray:
+    """The region, or a dent's shading around it: when the lightness change near the region has a
+    strong lobe of one sign and a touching one of the other (`SHADING_PAIR` of it or more), the two
+    lobes, each at `SHADING_SHARE` of its own peak. The joined map's peak at a dent is the edge
+    between its light and dark sides, and a share of that leaves out the faint outer shading.
+    Computed in a crop around the region, the blur's reach beyond what is read."""
+    reach = max(3, int(0.5 * np.sqrt(region.sum())))
+    left, top, width, height = cv2.boundingRect(region.astype(np.uint8))
+    blur_reach = int(np.ceil(4 * SHADING_SIGMA * frame.enlarged)) + 1
+    crop = _grown((slice(top, top + height), slice(left, left + width)), reach + blur_reach, region.shape)
+    shading_z = frame.shading_z(crop)
+    inner = cv2.dilate(region[crop].astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8)).astype(bool)
+    near = inner & frame.product[crop]
+    light, dark = float(shading_z[near].max()), float(-shading_z[near].min())
+    sign, strong, weak = (1.0, light, dark) if light >= dark else (-1.0, dark, light)
+    if strong < SHADING_Z or weak < SHADING_PAIR * strong:
+        return region
+    first = _lobe(sign * shading_z, SHADING_SHARE * strong, near & (sign * shading_z >= strong))
+    touching = cv2.dilate(first.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & near
+    second = _lobe(-sign * shading_z, SHADING_SHARE * weak, touching)
+    if not second.any():
+        return region
+    pair = np.zeros_like(region)
+    pair[crop] = first | second
+    return pair & frame.product
+
+
+def _lobe(signed: np.ndarray, level: float, seeds: np.ndarray) -> np.ndarray:
+    """The connected parts of the map at or above `level` that hold a seed (empty if none does)."""
+    above = (signed >= level).astype(np.uint8)
+    _, labels = cv2.connectedComponents(above, connectivity=8)
+    touched = np.unique(labels[seeds & (above > 0)])
+    return np.isin(labels, touched[touched > 0])
 
 
 def _part_at(joined: np.ndarray, level: float, near: tuple[slice, slice]) -> np.ndarray | None:
