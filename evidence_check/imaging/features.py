@@ -323,6 +323,8 @@ class Vocabulary:
     def __post_init__(self) -> None:
         if self.leaves is not None and self.leaves.dtype != np.float32:
             object.__setattr__(self, "leaves", self.leaves.astype(np.float32))
+        if self.leaves is not None:
+            _ = self._leaf_norms  # now, as the catalog loads: 15 ms for 128² x 7 leaves, not its first claim's
 
     @property
     def size(self) -> int:
