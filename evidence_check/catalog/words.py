@@ -114,7 +114,9 @@ class _JoinedBuffers:
     process's allocator hands the memory back and takes it again at every query, and the page
     faults of writing into fresh pages cost as much as the scan itself (13 against 6 ms CPU a
     query; docs/measurements/scale.md). At most `kept` buffers are held, each the size of the
-    longest query it joined; queries beyond them at once join into arrays of their own.
+    longest query it joined; queries beyond them at once join into arrays of their own. scipy
+    copies a view of less than half its buffer (`_prune_array`), so a query of fewer than half the
+    longest's postings still pays for fresh pages (the bench's span 1.1-2.0 M: none does).
     """
 
     def __init__(self, kept: int) -> None:
