@@ -4,6 +4,7 @@ and a catalog of the older two-level layout loads as it did."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -65,6 +66,21 @@ def test_leaves_round_trip_through_bytes_with_one_key() -> None:
     )
     two_levels = F.train_vocabulary(root, branch=8, max_leaves=1)
     assert two_levels.key != vocabulary.key
+
+
+def test_leaves_held_as_float32_keep_the_key_and_words_of_the_float16_ones_stored() -> None:
+    """Leaves are stored as float16 and held as float32: a catalog's words, stored under the key of
+    the float16 leaves, stay comparable with a photo's measured now."""
+    root = _clustered(4000)
+    vocabulary = F.train_vocabulary(root, branch=8)
+    stored = F.unpack(vocabulary.to_bytes())["leaves"]
+    assert stored.dtype == np.float16 and vocabulary.leaves is not None
+    assert vocabulary.leaves.dtype == np.float32 and np.array_equal(vocabulary.leaves, stored.astype(np.float32))
+    digest = hashlib.sha256(vocabulary.coarse.tobytes() + vocabulary.fine.tobytes() + stored.tobytes())
+    assert vocabulary.key == digest.hexdigest()[:16]
+    words = vocabulary.words(root)
+    near = vocabulary.leaves[words] - root[:, None, :]  # each descriptor to its word's leaves
+    assert np.array_equal(vocabulary.index_words(root, words) % vocabulary.depth, (near**2).sum(axis=2).argmin(axis=1))
 
 
 def _image(descriptors: np.ndarray, image_id: str, points: np.ndarray) -> StoredImage:

@@ -3,6 +3,8 @@ image the tf-idf score a direct count gives, and the ranking's top is that of a 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
@@ -90,3 +92,19 @@ def test_the_best_scores_come_as_a_stable_sort_orders_them_ties_and_all() -> Non
         scores = rng.integers(0, int(rng.integers(1, 30)), int(rng.integers(1, 5000))).astype(float)
         count = int(rng.integers(1, 150))
         assert np.array_equal(_best(scores, count), np.argsort(-scores, kind="stable")[:count])
+
+
+def test_queries_joined_into_kept_buffers_score_as_each_alone(catalog: list[np.ndarray]) -> None:
+    """The scan joins a query's postings into buffers kept between queries: a short query after a
+    long one, and queries from several threads at once, get the scores each gets first in a process."""
+    index = WordIndex(catalog, VOCABULARY)
+    rng = np.random.default_rng(3)
+    queries = [np.unique(rng.integers(0, VOCABULARY, size)).astype(np.int32) for size in (400, 20, 300, 5, 400)]
+    expected = [_scatter_added(index, query, None) for query in queries]
+    assert [np.array_equal(index.scores(query), want) for query, want in zip(queries, expected, strict=True)] == [
+        True
+    ] * len(queries)
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(5):
+            found = list(pool.map(index.scores, queries * 4))
+            assert all(np.array_equal(got, want) for got, want in zip(found, expected * 4, strict=True))

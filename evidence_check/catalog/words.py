@@ -12,8 +12,9 @@ images, so a large catalog trains a vocabulary with leaves (docs/measurements/sc
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import sparse
@@ -98,6 +99,48 @@ def with_own_vocabulary(skus: Sequence[StoredSku]) -> StoredCatalog:
     )
 
 
+@dataclass
+class _Joined:
+    """A query's posting lists joined: each posting's weight and image."""
+
+    weights: np.ndarray
+    images: np.ndarray
+
+
+class _JoinedBuffers:
+    """Buffers a query's posting lists are joined into, kept between queries.
+
+    A query of a 100,000-image catalog joins ~1.5 M postings (18 MB): in arrays made for it, the
+    process's allocator hands the memory back and takes it again at every query, and the page
+    faults of writing into fresh pages cost as much as the scan itself (13 against 6 ms CPU a
+    query; docs/measurements/scale.md). At most `kept` buffers are held, each the size of the
+    longest query it joined; queries beyond them at once join into arrays of their own. scipy
+    copies a view of less than half its buffer (`_prune_array`), so a query of fewer than half the
+    longest's postings still pays for fresh pages (the bench's span 1.1-2.0 M: none does).
+    """
+
+    def __init__(self, kept: int) -> None:
+        self._kept = kept
+        self._free: list[_Joined] = []
+        self._lock = threading.Lock()
+
+    def take(self, size: int) -> _Joined:
+        with self._lock:
+            found = self._free.pop() if self._free else None
+        if found is None or len(found.weights) < size:
+            found = _Joined(np.empty(size, np.float64), np.empty(size, np.int32))
+        return found
+
+    def give_back(self, joined: _Joined) -> None:
+        with self._lock:
+            if len(self._free) < self._kept:
+                self._free.append(joined)
+
+
+# A worker analyses its claims on the host's few cores: a query beyond two at once is only slower.
+_JOINED = _JoinedBuffers(kept=2)
+
+
 class WordIndex:
     """Inverted file: for each word, the images holding it, weighted by idf² / |image|."""
 
@@ -154,16 +197,21 @@ class WordIndex:
         # scatter-add (`np.bincount`) over them does, in a third less time at 2.4 M postings.
         spans = list(zip(starts[keep].tolist(), ends[keep].tolist(), strict=True))
         if spans:
-            lengths = (ends - starts)[keep]
-            columns = sparse.csc_array(
-                (
-                    np.concatenate([self._weights[s:e] for s, e in spans]),
-                    np.concatenate([self._postings[s:e] for s, e in spans]),
-                    np.concatenate([[0], np.cumsum(lengths)]),
-                ),
-                shape=(self.size, len(spans)),
-            )
-            scores += columns @ (np.ones(len(spans)) if weights is None else np.asarray(weights[keep], np.float64))
+            columns = np.zeros(len(spans) + 1, np.int64)
+            np.cumsum((ends - starts)[keep], out=columns[1:])
+            total = int(columns[-1])
+            joined = _JOINED.take(total)
+            try:
+                # Joined straight into kept buffers of the types the product reads (float64 weights,
+                # int32 images, int32 column starts when they fit): scipy copies nothing.
+                posted, owners = joined.weights[:total], joined.images[:total]
+                np.concatenate([self._weights[s:e] for s, e in spans], out=posted)
+                np.concatenate([self._postings[s:e] for s, e in spans], out=owners)
+                starts_of = columns.astype(np.int32) if total < 2**31 else columns
+                matrix = sparse.csc_array((posted, owners, starts_of), shape=(self.size, len(spans)), copy=False)
+                scores += matrix @ (np.ones(len(spans)) if weights is None else np.asarray(weights[keep], np.float64))
+            finally:
+                _JOINED.give_back(joined)
         return scores
 
     def _scores_among(self, starts: np.ndarray, ends: np.ndarray, weights: np.ndarray | None, among: np.ndarray) -> np.ndarray:
