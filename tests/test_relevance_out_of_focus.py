@@ -9,26 +9,19 @@ claim ended `relevance.not_found`, both as the product it shows and as another o
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from evidence_check import measure
-from evidence_check.catalog.entries import catalog_features
 from evidence_check.catalog.photo import photo_features
-from evidence_check.catalog.registry import Catalog
-from evidence_check.checks import relevance
 from evidence_check.checks.context import CheckContext
 from evidence_check.imaging import features as F
-from evidence_check.imaging.load import Photo, load_photo
-from evidence_check.models import Claim, Finding, Status, Timeline
-from evidence_check.settings import Settings
-from evidence_check.store.catalog_types import StoredCatalog, StoredSku
+from evidence_check.imaging.load import Photo
+from evidence_check.models import Status
 from tests.conftest import corpus
+from tests.grocery_looks import look, photo_at, shop_catalog
 
 BLURRED = "Bravo-Orange-Juice_002"
 SHOWN = "Bravo-Orange-Juice"
@@ -45,20 +38,7 @@ def grocery() -> Path:
 
 @pytest.fixture(scope="module")
 def context(grocery: Path) -> CheckContext:
-    skus = tuple(
-        StoredSku(
-            name, None, None, None,
-            (catalog_features(_photo(grocery / name / f"{name}_Iconic.jpg")),),
-            brand=brand,
-        )  # fmt: skip
-        for name, brand in SKUS
-    )
-    stored = StoredCatalog(skus)
-    return CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=Catalog(lambda tenant: stored))
-
-
-def _photo(path: Path) -> Photo:
-    return load_photo(path.read_bytes(), path.name)
+    return shop_catalog(grocery, dict(SKUS))
 
 
 def _sharpness(photo: Photo) -> float:
@@ -66,13 +46,8 @@ def _sharpness(photo: Photo) -> float:
     return float(cv2.Laplacian(grey, cv2.CV_64F).var())
 
 
-def look(photo: Photo, sku: str, context: CheckContext) -> Finding:
-    claim = Claim(claim_id="c-1", timeline=Timeline(), sku=sku)
-    return relevance.check(photo, claim, replace(context, measured=measure.Measurements(photo)))
-
-
 def test_the_photo_is_out_of_focus_and_thin_in_keypoints_at_the_default_contrast(grocery: Path) -> None:
-    photo = _photo(grocery / SHOWN / f"{BLURRED}.jpg")
+    photo = photo_at(grocery / SHOWN / f"{BLURRED}.jpg")
     assert _sharpness(photo) < 100
     assert len(photo_features(photo).points) < F.PHOTO_MAX_FEATURES / 1.5
     assert len(photo_features(photo, closer=True).points) == F.CLOSER_MAX_FEATURES
@@ -81,7 +56,7 @@ def test_the_photo_is_out_of_focus_and_thin_in_keypoints_at_the_default_contrast
 def test_a_sharp_photo_keeps_the_same_closer_keypoints(grocery: Path) -> None:
     """The lower threshold is for a thin photo only: a sharp one keeps its keypoints, in their order
     (RANSAC's samples follow the order, so another order is another outcome)."""
-    photo = _photo(grocery / "Alpro-Fresh-Soy-Milk" / "Alpro-Fresh-Soy-Milk_001.jpg")
+    photo = photo_at(grocery / "Alpro-Fresh-Soy-Milk" / "Alpro-Fresh-Soy-Milk_001.jpg")
     closer = photo_features(photo, closer=True)
     side = round(min(max(photo.working.size), F.PHOTO_MAX_SIDE) * F.CLOSER_SCALE)
     grey = cv2.cvtColor(F.resized_to(np.asarray(photo.working), side), cv2.COLOR_RGB2GRAY)
@@ -94,11 +69,11 @@ def test_a_sharp_photo_keeps_the_same_closer_keypoints(grocery: Path) -> None:
 def test_claimed_as_another_brand_it_is_called_naming_the_juice_shown(
     grocery: Path, context: CheckContext, ordered: str
 ) -> None:
-    finding = look(_photo(grocery / SHOWN / f"{BLURRED}.jpg"), ordered, context)
+    finding = look(photo_at(grocery / SHOWN / f"{BLURRED}.jpg"), ordered, context)
     assert finding.status in (Status.FAIL, Status.WARN), finding.code
     assert finding.details["other_sku"] == SHOWN
 
 
 def test_claimed_as_itself_it_is_not_rejected(grocery: Path, context: CheckContext) -> None:
-    finding = look(_photo(grocery / SHOWN / f"{BLURRED}.jpg"), SHOWN, context)
+    finding = look(photo_at(grocery / SHOWN / f"{BLURRED}.jpg"), SHOWN, context)
     assert finding.status is not Status.FAIL, finding.code

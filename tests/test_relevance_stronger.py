@@ -12,24 +12,16 @@ and a sibling at 10, below `OTHER_STRONG`.
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from evidence_check import measure
-from evidence_check.catalog.entries import catalog_features
-from evidence_check.catalog.registry import Catalog
-from evidence_check.checks import relevance
 from evidence_check.checks.context import CheckContext
 from evidence_check.checks.relevance import rules
 from evidence_check.explain.messages import summary
-from evidence_check.imaging.load import load_photo
-from evidence_check.models import Claim, ClaimReason, Finding, Status, Timeline
-from evidence_check.settings import Settings
-from evidence_check.store.catalog_types import StoredCatalog, StoredSku
+from evidence_check.models import ClaimReason, Finding, Status
 from tests.conftest import corpus
+from tests.grocery_looks import look, photo_at, shop_catalog
 
 SKUS = (
     "Alpro-Blueberry-Soyghurt", "Alpro-Fresh-Soy-Milk", "Alpro-Shelf-Soy-Milk", "Alpro-Vanilla-Soyghurt",
@@ -46,26 +38,15 @@ def grocery() -> Path:
 @pytest.fixture(scope="module")
 def context(grocery: Path) -> CheckContext:
     """Each SKU with its shop image and its brand, as a merchant's catalog import gives them."""
-    skus = tuple(
-        StoredSku(
-            name, None, None, None,
-            (catalog_features(load_photo((grocery / name / f"{name}_Iconic.jpg").read_bytes(), "iconic.jpg")),),
-            brand=name.split("-")[0],
-        )  # fmt: skip
-        for name in SKUS
-    )
-    stored = StoredCatalog(skus)
-    return CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=Catalog(lambda tenant: stored))
+    return shop_catalog(grocery, {name: name.split("-")[0] for name in SKUS})
 
 
-def look(grocery: Path, shot: str, sku: str, context: CheckContext, reason: ClaimReason = ClaimReason.DAMAGED) -> Finding:
-    photo = load_photo((grocery / shot.rsplit("_", 1)[0] / f"{shot}.jpg").read_bytes(), f"{shot}.jpg")
-    claim = Claim(claim_id="c-1", timeline=Timeline(), sku=sku, reason=reason)
-    return relevance.check(photo, claim, replace(context, measured=measure.Measurements(photo)))
+def look_at(grocery: Path, shot: str, sku: str, context: CheckContext, reason: ClaimReason = ClaimReason.DAMAGED) -> Finding:
+    return look(photo_at(grocery / shot.rsplit("_", 1)[0] / f"{shot}.jpg"), sku, context, reason)
 
 
 def test_weak_ordered_product_and_a_stronger_variant_warn_naming_it(grocery: Path, context: CheckContext) -> None:
-    finding = look(grocery, "Alpro-Vanilla-Soyghurt_002", "Alpro-Shelf-Soy-Milk", context)
+    finding = look_at(grocery, "Alpro-Vanilla-Soyghurt_002", "Alpro-Shelf-Soy-Milk", context)
     assert (finding.status, finding.code) == (Status.WARN, "relevance.other_variant_stronger"), finding.details
     ordered, other = finding.params["inliers"], finding.params["other_inliers"]
     assert rules.WEAK_INLIERS <= ordered < rules.PASS_INLIERS <= rules.OTHER_STRONG <= other
@@ -84,7 +65,7 @@ def test_weak_ordered_product_and_the_stronger_product_shown_warn_naming_it(
 ) -> None:
     """The vanilla pot claimed as the blueberry one: the blueberry design found at 11, the vanilla one
     shown at 16, and no third pot as strong to name beside it."""
-    finding = look(grocery, "Alpro-Vanilla-Soyghurt_005", "Alpro-Blueberry-Soyghurt", context)
+    finding = look_at(grocery, "Alpro-Vanilla-Soyghurt_005", "Alpro-Blueberry-Soyghurt", context)
     assert (finding.status, finding.code) == (Status.WARN, "relevance.other_stronger"), finding.details
     assert finding.params["other"] == "Alpro-Vanilla-Soyghurt" and "variant" not in finding.params
     assert finding.params["inliers"] < rules.PASS_INLIERS <= finding.params["other_inliers"]
@@ -94,12 +75,12 @@ def test_weak_ordered_product_and_the_stronger_product_shown_warn_naming_it(
 
 
 def test_the_same_photo_claimed_as_what_it_shows_passes(grocery: Path, context: CheckContext) -> None:
-    finding = look(grocery, "Alpro-Vanilla-Soyghurt_002", "Alpro-Vanilla-Soyghurt", context)
+    finding = look_at(grocery, "Alpro-Vanilla-Soyghurt_002", "Alpro-Vanilla-Soyghurt", context)
     assert (finding.status, finding.code) == (Status.PASS, "relevance.match"), finding.details
 
 
 def test_weak_ordered_product_without_a_strong_rival_stays_unknown(grocery: Path, context: CheckContext) -> None:
-    finding = look(grocery, "Arla-Standard-Milk_005", "Arla-Standard-Milk", context)
+    finding = look_at(grocery, "Arla-Standard-Milk_005", "Arla-Standard-Milk", context)
     assert (finding.status, finding.code) == (Status.UNKNOWN, "relevance.weak_match"), finding.details
     assert rules.WEAK_INLIERS <= finding.params["inliers"] < rules.PASS_INLIERS
     assert 0 < finding.params["other_inliers"] < rules.OTHER_STRONG
@@ -108,5 +89,5 @@ def test_weak_ordered_product_without_a_strong_rival_stays_unknown(grocery: Path
 def test_a_wrong_item_claim_is_not_doubted_by_it(grocery: Path, context: CheckContext) -> None:
     """A claim that a wrong item arrived reads the photo its own way: a stronger rival short of
     `CLEARLY_BETTER` neither supports it nor is a doubt."""
-    finding = look(grocery, "Alpro-Vanilla-Soyghurt_002", "Alpro-Shelf-Soy-Milk", context, ClaimReason.WRONG_ITEM)
+    finding = look_at(grocery, "Alpro-Vanilla-Soyghurt_002", "Alpro-Shelf-Soy-Milk", context, ClaimReason.WRONG_ITEM)
     assert (finding.status, finding.code) == (Status.UNKNOWN, "relevance.not_found"), finding.details

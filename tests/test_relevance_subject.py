@@ -9,23 +9,19 @@ holds the ordered carton large in the centre, in front of a shelf of the same br
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from evidence_check import measure
-from evidence_check.catalog.entries import CatalogSku, catalog_features
-from evidence_check.catalog.registry import Catalog
-from evidence_check.checks import relevance
+from evidence_check.catalog.entries import CatalogSku
 from evidence_check.checks.context import CheckContext
 from evidence_check.checks.relevance import rules
 from evidence_check.evaluation import evidence
 from evidence_check.imaging.load import Photo, load_photo
-from evidence_check.models import Claim, Finding, Status, Timeline
-from evidence_check.settings import Settings
-from evidence_check.store.catalog_types import StoredCatalog, StoredSku
+from evidence_check.models import Claim, Status, Timeline
 from tests.conftest import corpus
+from tests.grocery_looks import look, shop_catalog
 
 ORDERED = "Arla-Natural-Yoghurt"
 SHELF = ("Arla-Mild-Vanilla-Yoghurt", "Arla-Natural-Mild-Low-Fat-Yoghurt", "Arla-Sour-Milk")
@@ -45,32 +41,14 @@ def grocery() -> Path:
 def context(grocery: Path) -> CheckContext:
     """Arla's ten SKUs, each with its shop image; no names, so no brand can come from a first word:
     the brand is given, as a merchant's catalog import gives it."""
-    skus = tuple(
-        StoredSku(
-            name, None, None, None,
-            (catalog_features(_load((grocery / name / f"{name}_Iconic.jpg").read_bytes(), "iconic.jpg")),),
-            brand="Arla",
-        )  # fmt: skip
-        for name in ARLA
-    )
-    stored = StoredCatalog(skus)
-    return CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=Catalog(lambda tenant: stored))
-
-
-def _load(data: bytes, name: str) -> Photo:
-    return load_photo(data, name)
+    return shop_catalog(grocery, dict.fromkeys(ARLA, "Arla"))
 
 
 def shelf_scene(grocery: Path, held: str, shot: int, back: float, front: float) -> Photo:
     """`held`'s shelf photo `shot`, `front` of the frame's side, in front of the shelf's variants,
     each `back` of the side, along the top and the bottom of the frame."""
     data = evidence.shelf_scene(grocery, held, shot, SHELF, back, front)
-    return _load(data, f"{held}_{shot}_in_front_of_shelf.jpg")
-
-
-def look(photo: Photo, sku: str, context: CheckContext) -> Finding:
-    claim = Claim(claim_id="c-1", timeline=Timeline(), sku=sku)
-    return relevance.check(photo, claim, replace(context, measured=measure.Measurements(photo)))
+    return load_photo(data, f"{held}_{shot}_in_front_of_shelf.jpg")
 
 
 # (shot, back, front): the ordered carton found with 21-23 inliers, a variant on the shelf with 30-40

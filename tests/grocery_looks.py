@@ -1,0 +1,38 @@
+"""The relevance look on the grocery corpus as its tests set it up: a catalog of the products' shop
+images, each SKU with its brand as a merchant's catalog import gives it, and a photo claimed as a SKU."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from evidence_check import measure
+from evidence_check.catalog.entries import catalog_features
+from evidence_check.catalog.registry import Catalog
+from evidence_check.checks import relevance
+from evidence_check.checks.context import CheckContext
+from evidence_check.imaging.load import Photo, load_photo
+from evidence_check.models import Claim, ClaimReason, Finding, Timeline
+from evidence_check.settings import Settings
+from evidence_check.store.catalog_types import StoredCatalog, StoredSku
+
+
+def photo_at(path: Path) -> Photo:
+    return load_photo(path.read_bytes(), path.name)
+
+
+def shop_catalog(grocery: Path, brands: dict[str, str]) -> CheckContext:
+    """A context whose catalog holds each product folder of `brands` by its shop image."""
+    stored = StoredCatalog(
+        tuple(
+            StoredSku(name, None, None, None, (catalog_features(photo_at(grocery / name / f"{name}_Iconic.jpg")),), brand=brand)
+            for name, brand in brands.items()
+        )
+    )
+    return CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=Catalog(lambda tenant: stored))
+
+
+def look(photo: Photo, sku: str, context: CheckContext, reason: ClaimReason = ClaimReason.DAMAGED) -> Finding:
+    claim = Claim(claim_id="c-1", timeline=Timeline(), sku=sku, reason=reason)
+    return relevance.check(photo, claim, replace(context, measured=measure.Measurements(photo)))
