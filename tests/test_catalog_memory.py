@@ -23,6 +23,7 @@ from evidence_check.catalog.loading import feature_folder, load_from_store
 from evidence_check.catalog.photo import photo_features
 from evidence_check.catalog.registry import Catalog, TenantCatalog, identity_of
 from evidence_check.checks.relevance import rules
+from evidence_check.imaging import colour
 from evidence_check.imaging import features as F
 from evidence_check.store import Store
 from evidence_check.store.catalog_store import catalog_stamp, put_sku, set_zones
@@ -85,6 +86,30 @@ def test_a_stored_catalog_read_through_the_host_file_answers_as_one_held_whole(
         own = F.unpack(images["VALIO-VANILLA"].features)
         held = hosted.skus["VALIO-VANILLA"].images[0]
         assert np.array_equal(held.descriptors, own["descriptors"]) and np.array_equal(held.points, own["points"])
+    finally:
+        store.close()
+
+
+def _owned_bytes(value: object) -> int:
+    if isinstance(value, np.ndarray):
+        return 0 if value.base is not None else value.nbytes
+    return sum(_owned_bytes(item) for item in value) if isinstance(value, tuple) else 0
+
+
+def test_the_arrays_cache_holds_views_of_the_file_not_what_matching_derives_from_them(
+    tmp_path: Path, grocery: Path, images: dict[str, StoredImage]
+) -> None:
+    """A long-lived worker's cache fills (`catalog_cached_images`): anything it kept per image beyond
+    the product mask at thumbnail size would be multiplied by thousands, in every worker."""
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        _put(store, "default", images)
+        cache = ArrayCache(16)
+        hosted = load_from_store(store, "default", tmp_path / "features", cache)
+        found = hosted.assess(photo_features(shelf(grocery, "OATLY-MILK", 2)), "BRAVO-ORANGE", rules)
+        assert found.shortlist and len(cache) >= 2  # the words' shortlist read arrays through the cache
+        held = {key: sum(_owned_bytes(value) for value in vars(arrays).values()) for key, arrays in cache._held.items()}
+        assert max(held.values()) <= colour.THUMB_SIDE**2, held
     finally:
         store.close()
 

@@ -30,8 +30,8 @@ MASK_SIDE = 128  # the stored product mask's longest side
 @dataclass(frozen=True, eq=False)
 class ImageArrays:
     """What matching reads of one catalog image: mapped from the catalog's feature file (read-only,
-    in the host's page cache), kept with what matching derives from it while the image is among the
-    recently verified (`feature_file.ArrayCache`)."""
+    in the host's page cache), kept while the image is among the recently verified
+    (`feature_file.ArrayCache`)."""
 
     points: np.ndarray  # keypoint positions in pixels of the catalog image as given
     # SIFT as stored (uint8): a quarter of the memory of RootSIFT floats, which are made only for
@@ -47,9 +47,11 @@ class ImageArrays:
     # None for images added before it was stored.
     detail: np.ndarray | None = None
 
-    @cached_property
+    @property
     def words_sorted(self) -> tuple[np.ndarray, np.ndarray]:
-        """Keypoint indices sorted by word, and those words: for `features.word_inliers`."""
+        """Keypoint indices sorted by word, and those words: for `features.word_inliers`. Made at
+        each use, not kept: ~10 KB an image, so ~40 MB private in a worker whose `ArrayCache` is
+        full, against ~0.02 ms a use (docs/measurements/scale.md)."""
         order = np.argsort(self.keypoint_words, kind="stable")
         return order, self.keypoint_words[order].astype(np.int32)  # the photo's type: no cast per search
 

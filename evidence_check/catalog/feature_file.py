@@ -7,7 +7,8 @@ and the arrays a photo is verified against (keypoints, descriptors, words, colou
 thumbnail), which matching reads in place. Mapped pages are the page cache's: held once for every
 process of the host, and dropped by the kernel under memory pressure, so a further worker adds none
 of them, whatever the catalog's size (docs/measurements/scale.md). An `ArrayCache` of a configured
-number of images keeps what matching derives from an image's arrays (`ImageArrays.words_sorted`).
+number of images keeps their `ImageArrays` (views of the mapping, a few hundred bytes private each):
+what matching derives from them is made at each use, or kept a few dozen images (`matching.roots`).
 
 The file is built once per host from the store (`host_file`: the first worker to need it builds
 it under a lock, the others open it) and named after what identifies the catalog's content, so a
