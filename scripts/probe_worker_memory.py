@@ -2,7 +2,7 @@
 host adds (issue 25), measured in one process that does what a worker does, one step at a time.
 
     .venv/bin/python scripts/probe_worker_memory.py --store /tmp/store100k/catalog-100000.db
-        [--reuse-store /tmp/reuse10m/reuse-10000000.db] [--claims 20] [--tracemalloc] [--server]
+        [--reuse-store /tmp/reuse10m/reuse-10000000.db] [--claims 20] [--random-skus 0] [--tracemalloc] [--server]
 
 After each stage it prints the process's resident memory (RSS), of it file-backed (pages of mapped
 files: the host's feature file and reuse file, the libraries; held once by the host's page cache)
@@ -11,7 +11,9 @@ stages: the interpreter; numpy, scipy, OpenCV; the package (`evidence_check.serv
 (`api.app`); the tenant's catalog loaded as `serve` loads it (`catalog_for(store).for_tenant`,
 building the host's feature file first if no process did yet); the reuse index opened on the host's
 reuse file (`--reuse-store`, as `bench_scale.py --reuse-store`: its file in `files/` beside it); then
-`--claims` claims' relevance looks (the bench's photos, each claimed as its own SKU). `--server`
+`--claims` claims' relevance looks (the bench's photos, each claimed as its own SKU); then
+`--random-skus` claims more, the same photos each claimed as a SKU drawn at random (seeded) from the
+catalog, so that the images verified fill the `ArrayCache` as a long-lived worker's. `--server`
 sets malloc as `serve`'s workers do (`api.app.limit_malloc_arenas`). `--tracemalloc` lists what
 Python allocated while the catalog loaded and still holds, by line (slow: the load takes ~3x).
 """
@@ -65,6 +67,7 @@ def main() -> None:
     parser.add_argument("--store", type=Path, required=True, help="a catalog store (bench_scale.py --build-only)")
     parser.add_argument("--reuse-store", type=Path, help="a reuse store (bench_scale.py --reuse-only)")
     parser.add_argument("--claims", type=int, default=20)
+    parser.add_argument("--random-skus", type=int, default=0, help="further claims, each of a random SKU")
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpora" / "product-matching")
     parser.add_argument("--tracemalloc", action="store_true", help="what Python still holds of the catalog's load")
     parser.add_argument("--server", action="store_true", help="malloc set as serve's workers set it")
@@ -118,6 +121,10 @@ def main() -> None:
     if args.claims:
         run_claims(args, catalog_for(store), tenant)
         stage(f"{args.claims} claims' looks, cold then warm")
+        if args.random_skus:
+            started = time.process_time()
+            claim_random_skus(args, catalog_for(store), tenant)
+            stage(f"{args.random_skus} claims of random SKUs", time.process_time() - started)
         drop_caches(catalog_for(store))
     if args.reuse_store:
         sys.path.insert(0, str(ROOT / "scripts"))
@@ -153,7 +160,8 @@ def drop_caches(catalog: object) -> None:
         stage(label)
 
 
-def run_claims(args: argparse.Namespace, catalog: object, tenant: object) -> None:
+def claim_looks(args: argparse.Namespace, catalog: object, count: int) -> tuple[list[object], object]:
+    """The bench's first `count` photos with their SKUs, and a function that claims one photo as one SKU."""
     from dataclasses import replace
     from datetime import UTC, datetime
 
@@ -168,14 +176,39 @@ def run_claims(args: argparse.Namespace, catalog: object, tenant: object) -> Non
     from evidence_check.settings import Settings
 
     context = CheckContext(settings=Settings(db=f"sqlite:///{args.store}"), now=datetime.now(UTC), catalog=catalog)  # type: ignore[arg-type]
-    photos = [(load_photo(path.read_bytes(), path.name), sku) for path, sku in claimed(args.corpus, args.claims)]
-    codes = []
-    for _ in range(2):
-        for photo, sku in photos:
-            measured = replace(context, measured=measure.Measurements(photo))
-            claim = Claim(claim_id="probe", tenant="bench", timeline=Timeline(), sku=sku)
-            codes.append(relevance.check(photo, claim, measured).code)
+    photos = [(load_photo(path.read_bytes(), path.name), sku) for path, sku in claimed(args.corpus, count)]
+
+    def look(photo: object, sku: str, measured: object = None) -> str:
+        measured = measured or replace(context, measured=measure.Measurements(photo))  # type: ignore[arg-type]
+        claim = Claim(claim_id="probe", tenant="bench", timeline=Timeline(), sku=sku)
+        return relevance.check(photo, claim, measured).code  # type: ignore[arg-type]
+
+    look.measure = lambda photo: replace(context, measured=measure.Measurements(photo))  # type: ignore[attr-defined]
+    return photos, look
+
+
+def run_claims(args: argparse.Namespace, catalog: object, tenant: object) -> None:
+    photos, look = claim_looks(args, catalog, args.claims)
+    codes = [look(photo, sku) for _ in range(2) for photo, sku in photos]  # type: ignore[operator, misc]
     print("codes: " + " ".join(codes[: len(photos)]))
+
+
+def claim_random_skus(args: argparse.Namespace, catalog: object, tenant: object) -> None:
+    import random
+
+    photos, look = claim_looks(args, catalog, 20)
+    skus = tenant.skus  # type: ignore[attr-defined]
+    draw = random.Random(25)
+    # Each photo's measurements (its features) made once, not at each of its claims: what the
+    # catalog keeps is the same, and a thousand claims take minutes, not an hour.
+    measured: list[object] = [None] * len(photos)
+    for number in range(args.random_skus):
+        photo, _ = photos[number % len(photos)]  # type: ignore[misc]
+        sku = skus.name(draw.randrange(len(skus)))
+        if measured[number % len(photos)] is None:
+            measured[number % len(photos)] = look.measure(photo)  # type: ignore[attr-defined]
+        look(photo, sku, measured[number % len(photos)])  # type: ignore[operator]
+    print(f"  cached after them: {len(catalog.cache)} images' arrays")  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":
