@@ -324,7 +324,8 @@ class Vocabulary:
     fine: np.ndarray  # B x B x 128 float32
     # B² x L x 128, or None: two levels. Stored as float16 and held as float32 (values of float16):
     # converting the 7 leaves of a photo's 800 keypoints' words cost 1.9 ms a look, twice the rest
-    # of `index_words`, against 29 MB more held for a large catalog's 128² x 7 leaves.
+    # of `index_words`. A worker maps them from the host's feature file (56 MB at 128² x 7 leaves,
+    # held once per host), so the float32 copy is not each worker's.
     leaves: np.ndarray | None = None
 
     def __post_init__(self) -> None:
