@@ -82,8 +82,24 @@ def test_a_few_images_scored_alone_get_the_full_scans_scores_to_the_bit(catalog:
         for weights in (None, rng.random(len(query))):
             full = index.scores(query, weights)
             alone = index.scores(query, weights, among=among)
+            # Each image looked for only in the posting lists of the words it holds.
+            held = index.scores(query, weights, among=among, among_words=[catalog[i] for i in among])
             assert np.array_equal(alone[among], full[among])
+            assert np.array_equal(held[among], full[among])
             assert full[among].max() > 0  # the images share words with the query: there is something to get wrong
+
+
+def test_images_looked_for_by_the_words_they_hold_miss_none_of_their_postings(catalog: list[np.ndarray]) -> None:
+    """The words an image holds decide which posting lists are searched for it: told fewer words than
+    it holds, it loses their postings' share (so the pairs skipped are those and only those)."""
+    index = WordIndex(catalog, VOCABULARY)
+    among = np.array([3, 70, 900])
+    query = catalog[3]
+    full = index.scores(query, among=among)
+    told = [catalog[3], catalog[70][::2], catalog[900]]
+    scored = index.scores(query, among=among, among_words=told)
+    assert np.array_equal(scored[[3, 900]], full[[3, 900]])
+    assert 0 < scored[70] < full[70]
 
 
 def test_the_best_scores_come_as_a_stable_sort_orders_them_ties_and_all() -> None:

@@ -225,12 +225,21 @@ class TenantCatalog:
         found = self._lookalikes.get(sku)
         if found is None:
             entry = self.skus[sku]
-            brand = self._brands.get(entry.brand)
+            brand = self._brands.get(entry.brand, np.zeros(0, np.int64))
+            # Its own images are not scored: the ranking passes them over, and (a SKU of more than
+            # `MAX_IMAGES_PER_SKU`) they could fill the places it ranks. Each other image is looked
+            # for only in the posting lists of the words it holds.
+            others = brand[[self._image_skus[number] != sku for number in brand]]
+            names = dict.fromkeys(self._image_skus[number] for number in others)
+            held = [image.words for name in names for image in self.skus[name].images]
             scores = sum(
-                (self.index.scores(image.words, among=brand) for image in entry.images[:MAX_IMAGES_PER_SKU]),
+                (
+                    self.index.scores(image.words, among=others, among_words=held)
+                    for image in entry.images[:MAX_IMAGES_PER_SKU]
+                ),
                 np.zeros(self.image_count),
             )
-            found = self._lookalikes[sku] = self._rank(scores, sku, LOOKALIKES, brand)
+            found = self._lookalikes[sku] = self._rank(scores, sku, LOOKALIKES, others)
         return found
 
     def look(self, features: Callable[[bool], PhotoFeatures], sku: str, rules: LookRules) -> Assessment:

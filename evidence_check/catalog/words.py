@@ -176,11 +176,20 @@ class WordIndex:
     def nbytes(self) -> int:
         return int(self._offsets.nbytes + self._postings.nbytes + self._weights.nbytes)
 
-    def scores(self, words: np.ndarray, weights: np.ndarray | None = None, among: np.ndarray | None = None) -> np.ndarray:
+    def scores(
+        self,
+        words: np.ndarray,
+        weights: np.ndarray | None = None,
+        among: np.ndarray | None = None,
+        among_words: Sequence[np.ndarray] | None = None,
+    ) -> np.ndarray:
         """tf-idf similarity of every catalog image to the photo, from the posting lists it touches;
         `weights`: one per word of the query (1 each by default). `among`: only these images (in
         ascending order) are scored, the others left at 0 — found in the posting lists by binary
-        search, which costs what the full scan does only for a few images of a small catalog."""
+        search, which costs what the full scan does only for a few images of a small catalog.
+        `among_words`: the index words of each image `among` (ascending, as the index was built
+        from them), when the caller holds them: only the posting lists of the words an image holds
+        are searched for it (a quarter of the pairs or fewer, and of the mapped index's pages)."""
         scores = np.zeros(self.size)
         if not len(self._postings) or not len(words):
             return scores
@@ -188,8 +197,11 @@ class WordIndex:
         keep = ends > starts
         if among is not None:
             touched = int((ends - starts)[keep].sum())
-            if len(among) * int(keep.sum()) * max(1, touched.bit_length()) < touched:
-                return self._scores_among(starts[keep], ends[keep], None if weights is None else weights[keep], among)
+            shared = None if among_words is None else _holding(among_words, words[keep])
+            pairs = len(among) * int(keep.sum()) if shared is None else int(shared.sum())
+            if pairs * max(1, touched.bit_length()) < touched:
+                kept_weights = None if weights is None else weights[keep]
+                return self._scores_among(starts[keep], ends[keep], kept_weights, among, shared)
         # Each word's postings are one run of the arrays: sliced and joined, not gathered by index
         # (a gather costs ~10 ns a posting, and a query of a 10,000-image catalog touches ~400,000),
         # they are the columns of a sparse matrix of the catalog's images by the query's words, and
@@ -214,14 +226,24 @@ class WordIndex:
                 _JOINED.give_back(joined)
         return scores
 
-    def _scores_among(self, starts: np.ndarray, ends: np.ndarray, weights: np.ndarray | None, among: np.ndarray) -> np.ndarray:
+    def _scores_among(
+        self,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        weights: np.ndarray | None,
+        among: np.ndarray,
+        shared: np.ndarray | None = None,
+    ) -> np.ndarray:
         """`scores` of the images `among` only: each (word, image) pair looked up in the word's posting
-        list (sorted by image) by a binary search run on all pairs at once. Summed in the same order
-        as the full scan, so each image's score is the same to the last bit."""
-        count = len(among)
-        low, high = np.repeat(starts, count), np.repeat(ends, count)
+        list (sorted by image) by a binary search run on all pairs at once; `shared`, by word and
+        image, the pairs worth looking up (all by default). Summed in the same order as the full
+        scan, so each image's score is the same to the last bit."""
+        if shared is None:
+            shared = np.ones((len(starts), len(among)), bool)
+        word_at, image_at = np.nonzero(shared)  # word by word, each word's images in order: the scan's order
+        low, high = starts[word_at], ends[word_at]
         end = high.copy()
-        target = np.tile(among.astype(self._postings.dtype), len(starts))
+        target = among.astype(self._postings.dtype)[image_at]
         last = len(self._postings) - 1
         while True:
             active = low < high
@@ -234,7 +256,17 @@ class WordIndex:
         found = (low < end) & (self._postings[np.minimum(low, last)] == target)
         posted = self._weights[low[found]]
         if weights is not None:
-            posted = posted * np.repeat(weights, count)[found]
+            posted = posted * weights[word_at[found]]
         scores = np.zeros(self.size)
         scores += np.bincount(target[found], weights=posted, minlength=self.size)
         return scores
+
+
+def _holding(images_words: Sequence[np.ndarray], words: np.ndarray) -> np.ndarray:
+    """Which of `words` each image holds, by word and image; each image's words ascending."""
+    held = np.zeros((len(words), len(images_words)), bool)
+    for column, image_words in enumerate(images_words):
+        if len(image_words):
+            at = np.minimum(np.searchsorted(image_words, words), len(image_words) - 1)
+            held[:, column] = image_words[at] == words
+    return held
