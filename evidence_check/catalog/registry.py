@@ -206,10 +206,12 @@ class TenantCatalog:
     def _rank(
         self, scores: np.ndarray, exclude: str | None, limit: int, among: np.ndarray | None = None
     ) -> list[tuple[str, float]]:
-        pool = np.arange(self.image_count) if among is None else among
+        count = (limit + 1) * MAX_IMAGES_PER_SKU
+        # The whole catalog's best straight from its scores: no copy of 100,000 of them to rank.
+        best = _best(scores, count) if among is None else among[_best(scores[among], count)]
         ranked: list[tuple[str, float]] = []
         seen: set[str] = set()
-        for index in pool[_best(scores[pool], (limit + 1) * MAX_IMAGES_PER_SKU)]:
+        for index in best:
             sku = self._image_skus[index]
             if scores[index] <= 0 or sku == exclude or sku in seen:
                 continue
