@@ -83,7 +83,7 @@ def test_a_few_images_scored_alone_get_the_full_scans_scores_to_the_bit(catalog:
             full = index.scores(query, weights)
             alone = index.scores(query, weights, among=among)
             # Each image looked for only in the posting lists of the words it holds.
-            held = index.scores(query, weights, among=among, among_words=[catalog[i] for i in among])
+            held = index.scores(query, weights, among=among, among_words=lambda: [catalog[i] for i in among])
             assert np.array_equal(alone[among], full[among])
             assert np.array_equal(held[among], full[among])
             assert full[among].max() > 0  # the images share words with the query: there is something to get wrong
@@ -97,9 +97,24 @@ def test_images_looked_for_by_the_words_they_hold_miss_none_of_their_postings(ca
     query = catalog[3]
     full = index.scores(query, among=among)
     told = [catalog[3], catalog[70][::2], catalog[900]]
-    scored = index.scores(query, among=among, among_words=told)
+    scored = index.scores(query, among=among, among_words=lambda: told)
     assert np.array_equal(scored[[3, 900]], full[[3, 900]])
     assert 0 < scored[70] < full[70]
+
+
+def test_the_words_of_images_too_many_to_search_are_not_read(catalog: list[np.ndarray]) -> None:
+    """Reading a whole brand's words costs more than the scan they would spare: asked for only when
+    the images are few enough to be searched for."""
+    index = WordIndex(catalog, VOCABULARY)
+    asked: list[int] = []
+
+    def words_of(among: np.ndarray) -> list[np.ndarray]:
+        asked.append(len(among))
+        return [catalog[i] for i in among]
+
+    for among in (np.array([3, 70, 900]), np.arange(0, 5000, 2)):
+        index.scores(catalog[3], among=among, among_words=lambda among=among: words_of(among))
+    assert asked == [3]
 
 
 def test_the_best_scores_come_as_a_stable_sort_orders_them_ties_and_all() -> None:

@@ -25,7 +25,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import cache, partial
 from typing import Any, Protocol
 
 import numpy as np
@@ -232,8 +232,12 @@ class TenantCatalog:
             # `MAX_IMAGES_PER_SKU`) they could fill the places it ranks. Each other image is looked
             # for only in the posting lists of the words it holds.
             others = brand[[self._image_skus[number] != sku for number in brand]]
-            names = dict.fromkeys(self._image_skus[number] for number in others)
-            held = [image.words for name in names for image in self.skus[name].images]
+
+            @cache  # read once for the SKU's images, and only if they are searched for
+            def held() -> list[np.ndarray]:
+                names = dict.fromkeys(self._image_skus[number] for number in others)
+                return [image.words for name in names for image in self.skus[name].images]
+
             scores = sum(
                 (
                     self.index.scores(image.words, among=others, among_words=held)

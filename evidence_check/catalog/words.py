@@ -181,14 +181,15 @@ class WordIndex:
         words: np.ndarray,
         weights: np.ndarray | None = None,
         among: np.ndarray | None = None,
-        among_words: Sequence[np.ndarray] | None = None,
+        among_words: Callable[[], Sequence[np.ndarray]] | None = None,
     ) -> np.ndarray:
         """tf-idf similarity of every catalog image to the photo, from the posting lists it touches;
         `weights`: one per word of the query (1 each by default). `among`: only these images (in
         ascending order) are scored, the others left at 0 — found in the posting lists by binary
         search, which costs what the full scan does only for a few images of a small catalog.
-        `among_words`: the index words of each image `among` (ascending, as the index was built
-        from them), when the caller holds them: only the posting lists of the words an image holds
+        `among_words`: gives the index words of each image `among` (ascending, as the index was
+        built from them), asked for only when the search is chosen (a few images: reading a whole
+        brand's would cost more than the scan): only the posting lists of the words an image holds
         are searched for it (a quarter of the pairs or fewer, and of the mapped index's pages)."""
         scores = np.zeros(self.size)
         if not len(self._postings) or not len(words):
@@ -197,9 +198,8 @@ class WordIndex:
         keep = ends > starts
         if among is not None:
             touched = int((ends - starts)[keep].sum())
-            shared = None if among_words is None else _holding(among_words, words[keep])
-            pairs = len(among) * int(keep.sum()) if shared is None else int(shared.sum())
-            if pairs * max(1, touched.bit_length()) < touched:
+            if len(among) * int(keep.sum()) * max(1, touched.bit_length()) < touched:
+                shared = None if among_words is None else _holding(among_words(), words[keep])
                 kept_weights = None if weights is None else weights[keep]
                 return self._scores_among(starts[keep], ends[keep], kept_weights, among, shared)
         # Each word's postings are one run of the arrays: sliced and joined, not gathered by index
