@@ -27,7 +27,7 @@ class Measurements:
     def __init__(self, photo: Photo) -> None:
         self.photo = photo
         self.timings_ms = photo.timings_ms
-        self._features: dict[bool, PhotoFeatures] = {}
+        self._features: dict[tuple[bool, bool], PhotoFeatures] = {}
         self._assessments: dict[tuple[TenantCatalog, str], Assessment] = {}
         self._fingerprint: fp.Fingerprint | None = None
 
@@ -48,11 +48,12 @@ class Measurements:
                 self._fingerprint = fp.fingerprint(self.photo.working)
         return self._fingerprint
 
-    def relevance_features(self, closer: bool = False) -> PhotoFeatures:
-        """The photo's features for matching catalog images: the first look's, or the closer look's."""
-        found = self._features.get(closer)
+    def relevance_features(self, closer: bool = False, coarse: bool = False) -> PhotoFeatures:
+        """The photo's features for matching catalog images: the first look's, the closer look's, or
+        the coarse look's."""
+        found = self._features.get((closer, coarse))
         if found is None:
-            found = self._features[closer] = photo_features(self.photo, closer=closer)
+            found = self._features[closer, coarse] = photo_features(self.photo, closer=closer, coarse=coarse)
         return found
 
     def assessment(self, catalog: TenantCatalog, sku: str, rules: LookRules) -> Assessment:

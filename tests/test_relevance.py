@@ -253,9 +253,9 @@ def test_relevance_and_location_read_one_measurement_of_the_photo(
     measured: list[bool] = []
     original = measure.photo_features
 
-    def counted(photo: Photo, *, closer: bool = False) -> Any:
-        measured.append(closer)
-        return original(photo, closer=closer)
+    def counted(photo: Photo, *, closer: bool = False, coarse: bool = False) -> Any:
+        measured.append(closer or coarse)
+        return original(photo, closer=closer, coarse=coarse)
 
     monkeypatch.setattr(measure, "photo_features", counted)
     photo = shelf(grocery, "BRAVO-APPLE", 2)

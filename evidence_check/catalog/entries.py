@@ -161,7 +161,9 @@ def catalog_features(photo: Photo, vocabulary: F.Vocabulary | None = None) -> St
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     local = F.extract_catalog(gray)
     mask = colour.product_mask(rgb)
-    views = F.extract_views(gray)
+    # The coarse look's blurred copy travels with the tilted views (read only when a look needs it),
+    # numbered COARSE_VIEW whatever number of views found keypoints.
+    views = list(enumerate(F.extract_views(gray))) + [(F.COARSE_VIEW, F.extract_coarse(gray))]
     blob = F.pack(
         points=(local.points / photo.scale).astype(np.float32),  # full-resolution catalog pixels
         descriptors=local.descriptors,
@@ -171,10 +173,10 @@ def catalog_features(photo: Photo, vocabulary: F.Vocabulary | None = None) -> St
         detail=colour.detail_jpeg(rgb),
     )
     packed_views = F.pack(
-        points=np.concatenate([view.points / photo.scale for view in views]).astype(np.float32),
-        descriptors=np.concatenate([view.descriptors for view in views]),
-        view=np.concatenate([np.full(len(view.points), index, np.uint8) for index, view in enumerate(views)]),
-    ) if views else None  # fmt: skip
+        points=np.concatenate([view.points / photo.scale for _, view in views]).astype(np.float32),
+        descriptors=np.concatenate([view.descriptors for _, view in views]),
+        view=np.concatenate([np.full(len(view.points), index, np.uint8) for index, view in views]),
+    ) if any(len(view) for _, view in views) else None  # fmt: skip
     return StoredImage(
         photo.image_id, photo.filename, photo.width, photo.height, with_words(blob, vocabulary), views=packed_views
     )

@@ -38,7 +38,9 @@ class ImageMatch:
     image: CatalogImage
     geometry: F.GeometricMatch
     homography_full: np.ndarray | None  # catalog image pixels -> full-resolution photo pixels
-    view: int | None = None  # which of the image's tilted views matched; None: the upright image
+    # Which of the image's tilted views matched (`features.COARSE_VIEW`: its coarse copy); None: the
+    # upright image.
+    view: int | None = None
 
     @property
     def features(self) -> tuple[np.ndarray, np.ndarray]:
@@ -83,6 +85,7 @@ class Assessment:
     # (sku, word inliers) of the SKUs the visual words proposed, in the order they were ranked again.
     shortlist: tuple[tuple[str, int], ...] = ()
     closer: bool = False  # measured on the closer look's features
+    coarse: bool = False  # measured on the coarse look's: the photo reduced, the catalog's blurred copies
     # In the closer look: the ordered SKU's inliers on print that its brand's verified SKUs do not
     # share, in the upright image or the view that matched, and the best of those SKUs. None: not
     # measured (the first look, nothing found, or no SKU of its brand verified).
@@ -97,15 +100,20 @@ class Assessment:
         return None
 
 
-def best_match(features: PhotoFeatures, images: Sequence[CatalogImage], views_too: bool = False) -> ImageMatch | None:
-    """The image (or, with `views_too`, the tilted view) with the most inliers; None: no images."""
+def best_match(
+    features: PhotoFeatures, images: Sequence[CatalogImage], views_too: bool = False, coarse: bool = False
+) -> ImageMatch | None:
+    """The image (or, with `views_too`, the tilted view) with the most inliers; None: no images.
+    `coarse`: each image's coarse copy alone (`features.COARSE_VIEW`), none where it has none stored."""
     best: ImageMatch | None = None
     height, width = features.rgb.shape[:2]
     for image in images:
         # Each view apart: a keypoint and its twin in another view would fail each other's ratio test.
         looks: list[tuple[int | None, tuple[np.ndarray, np.ndarray]]] = [(None, (image.points, roots(image)))]
-        if views_too:
-            looks += [(view, view_roots(image, view)) for view in range(len(views(image)))]
+        if coarse:
+            looks = [(F.COARSE_VIEW, view_roots(image, F.COARSE_VIEW))]
+        elif views_too:
+            looks += [(view, view_roots(image, view)) for view in range(len(F.VIEW_TILTS))]
         for view, (points, root) in looks:
             geometry = F.verify(features.points, features.root, points, root, (image.width, image.height), (width, height))
             if best is None or geometry.inliers > best.inliers:
@@ -131,8 +139,10 @@ def distinctive_inliers(match: ImageMatch, rival: ImageMatch) -> int:
         to_other = np.linalg.inv(rival.geometry.homography) @ match.geometry.homography
     points, root = match.features
     other = rival.image
+    # The coarse look compares coarse copies: the upright features are of print it no longer sees.
+    other_points, other_roots = rival.features if match.view == rival.view == F.COARSE_VIEW else (other.points, roots(other))
     shared = F.shared_keypoints(
-        points[inliers], root[inliers], other.points, roots(other), to_other, (other.width, other.height)
+        points[inliers], root[inliers], other_points, other_roots, to_other, (other.width, other.height)
     )
     return int((~shared).sum())
 
@@ -202,7 +212,7 @@ def unshared_inliers(match: ImageMatch, images: Sequence[CatalogImage]) -> int:
     shared = np.zeros(len(inliers), bool)
     for image in images:
         looks = [(image.points, roots(image))]
-        if match.view is not None and len(views(image)) > match.view:
+        if match.view is not None:
             looks.append(view_roots(image, match.view))
         for other_points, other_roots in looks:
             shared |= F.shared_keypoints(
@@ -219,7 +229,8 @@ def roots(image: CatalogImage) -> np.ndarray:
 
 @lru_cache(maxsize=VIEWS_CACHED)
 def views(image: CatalogImage) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-    """Points and SIFT descriptors of each tilted view of a catalog image; none when it has none
+    """Points and SIFT descriptors of each tilted view of a catalog image, then of its coarse copy
+    (`features.COARSE_VIEW`: empty for images added before it was stored); none when it has no views
     stored. Kept as SIFT: as RootSIFT floats (4x the bytes) the cache took ~80 MB of each worker,
     and making them again at each use (`view_roots`) costs ~0.2 ms a view."""
     blob = image.read_views() if image.read_views is not None else None
@@ -228,13 +239,16 @@ def views(image: CatalogImage) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     data = F.unpack(blob)
     return tuple(
         (data["points"][data["view"] == index], data["descriptors"][data["view"] == index])
-        for index in range(len(F.VIEW_TILTS))
+        for index in range(F.COARSE_VIEW + 1)
     )
 
 
 def view_roots(image: CatalogImage, view: int) -> tuple[np.ndarray, np.ndarray]:
-    """Points and RootSIFT of one tilted view of a catalog image."""
-    points, descriptors = views(image)[view]
+    """Points and RootSIFT of one view of a catalog image; none where it has no such view stored."""
+    found = views(image)
+    if view >= len(found):
+        return np.zeros((0, 2), np.float32), np.zeros((0, 128), np.float32)
+    points, descriptors = found[view]
     return points, F.rootsift(descriptors)
 
 

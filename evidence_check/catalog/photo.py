@@ -1,8 +1,10 @@
-"""The photo's side of matching: its SIFT features, on the first look's copy or the closer look's.
+"""The photo's side of matching: its SIFT features, on the first look's copy, the closer look's or
+the coarse look's.
 
 The closer look measures a copy `features.CLOSER_SCALE` times as large as the first look's (a
 product small in the frame shows its print there; an out-of-focus photo is measured there with a
-lower contrast threshold); both keep a small copy for colour.
+lower contrast threshold); the coarse look a copy `features.COARSE_SIDE` across, at that lower
+threshold. Each keeps a small copy for colour.
 """
 
 from __future__ import annotations
@@ -69,15 +71,24 @@ class PhotoFeatures:
         return found
 
 
-def photo_features(photo: Photo, *, closer: bool = False) -> PhotoFeatures:
+def photo_features(photo: Photo, *, closer: bool = False, coarse: bool = False) -> PhotoFeatures:
     """The photo's features; `closer`: those of the closer look, on a copy `features.CLOSER_SCALE`
-    times the first's size. Measures every time: `measure.Measurements` keeps them per photo."""
+    times the first's size; `coarse`: the coarse look's, on a copy `features.COARSE_SIDE` across at
+    the lower contrast threshold. Measures every time: `measure.Measurements` keeps them per photo."""
     working = np.asarray(photo.working)
     side = min(max(working.shape[:2]), F.PHOTO_MAX_SIDE)
     if closer:
         side = round(side * F.CLOSER_SCALE)
+    if coarse:
+        side = min(max(working.shape[:2]), F.COARSE_SIDE)
     rgb = F.resized_to(working, side)
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    if coarse:
+        local = F.extract(grey, max_side=side, max_features=F.COARSE_MAX_FEATURES, contrast=F.CLOSER_CONTRAST)
+        return PhotoFeatures(
+            points=local.points, root=F.rootsift(local.descriptors), rgb=rgb,
+            scale=rgb.shape[1] / photo.width, colour_rgb=F.fit_within(rgb, COLOUR_SIDE),
+        )  # fmt: skip
     count = F.CLOSER_MAX_FEATURES if closer else F.PHOTO_MAX_FEATURES
     local = F.extract(grey, max_side=side, max_features=count)
     if closer and len(local.points) < count:

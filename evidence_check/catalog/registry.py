@@ -14,7 +14,8 @@ in the closer look) are verified, plus the best `SIBLINGS` of the ordered SKU's 
 
 The catalog measures; the caller's rules (`LookRules`, kept in `checks/relevance/rules.py`) decide
 when a photo is looked at again closer and which rivals get a colour vote. The closer look matches
-each verified image's tilted views too (`features.extract_views`), read per image only then.
+each verified image's tilted views too (`features.extract_views`), read per image only then; the
+coarse look, asked when the closer one finds nothing, each image's blurred copy stored beside them.
 """
 
 from __future__ import annotations
@@ -248,21 +249,30 @@ class TenantCatalog:
             found = self._lookalikes[sku] = self._rank(scores, sku, LOOKALIKES, others)
         return found
 
-    def look(self, features: Callable[[bool], PhotoFeatures], sku: str, rules: LookRules) -> Assessment:
-        """The photo assessed against `sku`: the first look, and the closer one when `rules` ask for
-        it. `features(closer)` gives the photo's features for either look."""
-        first = self.assess(features(False), sku, rules)
+    def look(self, features: Callable[[bool, bool], PhotoFeatures], sku: str, rules: LookRules) -> Assessment:
+        """The photo assessed against `sku`: the first look, the closer one when `rules` ask for it,
+        and when they ask again, the coarse one (kept only when it finds what the closer one did not:
+        a photo it finds nothing in keeps the closer look's answer). `features(closer, coarse)` gives
+        the photo's features for each look."""
+        first = self.assess(features(False, False), sku, rules)
         if not rules.needs_closer_look(first):
             return first
-        return replace(self.assess(features(True), sku, rules, views=True), closer=True)
+        closer = replace(self.assess(features(True, False), sku, rules, views=True), closer=True)
+        if not rules.needs_closer_look(closer):
+            return closer
+        coarse = replace(self.assess(features(False, True), sku, rules, coarse=True), closer=True, coarse=True)
+        return closer if rules.needs_closer_look(coarse) else coarse
 
-    def assess(self, features: PhotoFeatures, sku: str, rules: LookRules, *, views: bool = False) -> Assessment:
-        """One look at the photo; `views`: match the tilted views of each image verified too."""
+    def assess(
+        self, features: PhotoFeatures, sku: str, rules: LookRules, *, views: bool = False, coarse: bool = False
+    ) -> Assessment:
+        """One look at the photo; `views`: match the tilted views of each image verified too;
+        `coarse`: match each image's coarse copy instead (`features.COARSE_VIEW`)."""
         entry = self.skus[sku]
-        ordered = best_match(features, entry.images[:MAX_IMAGES_PER_SKU], views)
+        ordered = best_match(features, entry.images[:MAX_IMAGES_PER_SKU], views, coarse)
         scores = self._scores(features)
         shortlist = self._shortlist(features, self._rank(scores, sku, SHORTLIST))
-        candidates = [(name, score) for name, score, _ in shortlist[: CLOSER_CANDIDATES if views else CANDIDATES]]
+        candidates = [(name, score) for name, score, _ in shortlist[: CLOSER_CANDIDATES if views or coarse else CANDIDATES]]
         # The ordered SKU's own brand is where look-alikes are: its variants are verified even when
         # the words rank them lower (they share the logo with half the shelf).
         siblings = self._rank(scores, sku, SIBLINGS, self._brands.get(entry.brand)) + self.lookalikes(sku)
@@ -270,7 +280,8 @@ class TenantCatalog:
             if sibling[0] not in {name for name, _ in candidates}:
                 candidates.append(sibling)
         rivals = [
-            best_match(features, self.skus[candidate].images[:MAX_IMAGES_PER_SKU], views) for candidate, _ in candidates
+            best_match(features, self.skus[candidate].images[:MAX_IMAGES_PER_SKU], views, coarse)
+            for candidate, _ in candidates
         ]
         found = sorted((r for r in rivals if r is not None and r.inliers > 0), key=lambda r: -r.inliers)
         other = found[0] if found else None
@@ -278,7 +289,7 @@ class TenantCatalog:
         # photo shows, yet the logo it shares would take the ordered match's own print away.
         brand_names = tuple(r.image.sku for r in found if self.skus[r.image.sku].brand == entry.brand)
         brand_distinct = None
-        if views and ordered is not None and ordered.inliers and brand_names:
+        if (views or coarse) and ordered is not None and ordered.inliers and brand_names:
             images = [image for name in brand_names for image in self.skus[name].images[:MAX_IMAGES_PER_SKU]]
             brand_distinct = unshared_inliers(ordered, images)
         return Assessment(

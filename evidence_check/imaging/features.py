@@ -53,6 +53,16 @@ CATALOG_MAX_FEATURES = 1200  # per view
 # by one.
 VIEW_TILTS = tuple((tilt, angle) for tilt in (2**0.5, 2.0) for angle in (0, 45, 90, 135))
 VIEW_MAX_FEATURES = 600
+# The coarse look, when the closer one finds nothing either (an out-of-focus photo, a carton small and
+# soft): the photo reduced to COARSE_SIDE and measured at CLOSER_CONTRAST, against a copy of each
+# catalog image blurred by COARSE_BLUR (at the stored features' scale), stored with the tilted views
+# as view number COARSE_VIEW. Either alone finds nothing in such photos: blurring only the catalog
+# leaves the photo's fine keypoints unmatched, and reducing only the photo leaves the catalog's
+# strongest keypoints on print the photo no longer resolves (docs/measurements/relevance.md).
+COARSE_SIDE = 300
+COARSE_MAX_FEATURES = 1200
+COARSE_BLUR = 1.5
+COARSE_VIEW = len(VIEW_TILTS)
 RATIO = 0.8  # Lowe's ratio test
 RANSAC_PX = 4.0  # reprojection tolerance, photo pixels of the feature copy
 MIN_MATCHES = 8  # fewer ratio-test matches than this are not worth a homography
@@ -171,6 +181,19 @@ def extract_views(gray: np.ndarray) -> list[LocalFeatures]:
         back = np.c_[xy, np.ones(len(xy))] @ cv2.invertAffineTransform(to_view).T
         views.append(LocalFeatures(back.astype(np.float32), np.clip(descriptors, 0, 255).astype(np.uint8)))
     return views
+
+
+def extract_coarse(gray: np.ndarray) -> LocalFeatures:
+    """Features of a catalog image blurred by COARSE_BLUR at the stored features' scale (the coarse
+    look's), in the image's own pixels."""
+    height, width = gray.shape
+    scale = _scale_for(width, height, CATALOG_MIN_SIDE, CATALOG_MAX_SIDE)
+    blurred = cv2.GaussianBlur(_resized(gray, scale, scale), (0, 0), COARSE_BLUR)
+    keypoints, descriptors = _sift(VIEW_MAX_FEATURES).detectAndCompute(blurred, None)
+    if descriptors is None or not keypoints:
+        return LocalFeatures(np.zeros((0, 2), np.float32), np.zeros((0, 128), np.uint8))
+    points = np.array([k.pt for k in keypoints], dtype=np.float32) / scale
+    return LocalFeatures(points, np.clip(descriptors, 0, 255).astype(np.uint8))
 
 
 def rootsift(descriptors: np.ndarray) -> np.ndarray:

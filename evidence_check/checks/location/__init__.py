@@ -149,7 +149,7 @@ def _aligned(photo: Photo, claim: Claim, context: CheckContext) -> tuple[Any, An
     match = found.ordered
     if match is None or match.homography_full is None or match.inliers < rules.PASS_INLIERS:
         return "not_found"
-    return match, measured.relevance_features(found.closer)
+    return match, measured.relevance_features(found.closer, found.coarse)
 
 
 def _zone_details(zone: Zone) -> dict[str, Any]:

@@ -7,7 +7,11 @@ the ordered SKU's closest same-brand siblings, which are verified the same way
 (`catalog.registry`). When that finds no product at all, the photo is looked at again closer, on a
 copy `features.CLOSER_SCALE` times as large (`rules.needs_closer_look`; details say
 ``closer_look``): a carton held small in a shelf photo. An out-of-focus photo, short of keypoints
-there, is measured with SIFT's contrast threshold lowered (`features.CLOSER_CONTRAST`).
+there, is measured with SIFT's contrast threshold lowered (`features.CLOSER_CONTRAST`). When the
+closer look finds nothing either, the coarse look matches the photo reduced to `features.COARSE_SIDE`
+against a blurred copy of each catalog image (details say ``coarse_look``; its answer is kept only
+when it finds a product, and its rules are the closer look's): a soft carton that neither scale
+finds alone.
 
 The thresholds and rules below live in `rules.py`, one table read in order (`rules.RULES`).
 

@@ -22,6 +22,7 @@ def details_of(found: Assessment, entry: CatalogSku, rival: CatalogSku | None) -
         "name": entry.name,
         "photo_keypoints": found.photo_keypoints,
         "closer_look": found.closer,
+        "coarse_look": found.coarse,
         "ordered": _match(found.ordered),
         "other_sku": rival.sku if rival else None,
         "other_name": rival.name if rival else None,
@@ -56,7 +57,9 @@ def _distinctive(found: Assessment) -> dict[str, int] | None:
 
 
 def _view(index: int) -> dict[str, float]:
-    """A tilted catalog view: squeezed `tilt` times across, at `angle` degrees."""
+    """A tilted catalog view: squeezed `tilt` times across, at `angle` degrees; or the coarse copy."""
+    if index == F.COARSE_VIEW:
+        return {"blur": F.COARSE_BLUR}
     tilt, angle = F.VIEW_TILTS[index]
     return {"tilt": round(tilt, 2), "angle": angle}
 

@@ -1,0 +1,114 @@
+"""The coarse look: a soft photo in which the first and the closer looks find nothing is matched once
+more, reduced, against a blurred copy of each catalog image.
+
+`Bravo-Orange-Juice_001` of the grocery corpus is such a photo: a clear shelf photo (1,200 keypoints)
+whose carton neither look finds, against its own shop image or any other; claimed as another brand's
+product it ended `relevance.not_found` (docs/measurements/relevance.md, "The coarse look").
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from evidence_check.catalog.entries import catalog_features
+from evidence_check.catalog.photo import photo_features
+from evidence_check.catalog.registry import Catalog
+from evidence_check.checks.context import CheckContext
+from evidence_check.checks.relevance import rules
+from evidence_check.imaging import features as F
+from evidence_check.imaging.load import Photo
+from evidence_check.models import Status
+from evidence_check.settings import Settings
+from evidence_check.store.catalog_types import StoredCatalog, StoredImage, StoredSku
+from tests.conftest import corpus
+from tests.grocery_looks import look, photo_at, shop_catalog
+
+SOFT = "Bravo-Orange-Juice_001"
+SHOWN = "Bravo-Orange-Juice"
+SKUS = (
+    ("Alpro-Shelf-Soy-Milk", "Alpro"), ("Arla-Standard-Milk", "Arla"), ("Bravo-Apple-Juice", "Bravo"),
+    ("Bravo-Orange-Juice", "Bravo"), ("Oatly-Oat-Milk", "Oatly"), ("Tropicana-Apple-Juice", "Tropicana"),
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def grocery() -> Path:
+    return corpus("product-matching") / "grocery"
+
+
+@pytest.fixture(scope="module")
+def context(grocery: Path) -> CheckContext:
+    return shop_catalog(grocery, dict(SKUS))
+
+
+def _soft(grocery: Path) -> Photo:
+    return photo_at(grocery / SHOWN / f"{SOFT}.jpg")
+
+
+def test_neither_the_first_nor_the_closer_look_finds_the_carton(grocery: Path, context: CheckContext) -> None:
+    tenant = context.catalog.for_tenant("default")  # type: ignore[union-attr]
+    photo = _soft(grocery)
+    first = tenant.assess(photo_features(photo), SHOWN, rules)
+    closer = tenant.assess(photo_features(photo, closer=True), SHOWN, rules, views=True)
+    assert first.photo_keypoints >= F.PHOTO_MAX_FEATURES  # a clear photo, not one too thin to match
+    assert max(first.ordered.inliers, closer.ordered.inliers) < rules.PASS_INLIERS  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("ordered", ["Alpro-Shelf-Soy-Milk", "Oatly-Oat-Milk", "Tropicana-Apple-Juice"])
+def test_claimed_as_another_brand_the_coarse_look_names_the_juice_shown(
+    grocery: Path, context: CheckContext, ordered: str
+) -> None:
+    finding = look(_soft(grocery), ordered, context)
+    assert finding.details["coarse_look"]
+    assert finding.status in (Status.FAIL, Status.WARN), finding.code
+    assert finding.details["other_sku"] == SHOWN
+    assert finding.details["other"]["catalog_view"] == {"blur": F.COARSE_BLUR}
+
+
+def test_claimed_as_itself_the_coarse_look_finds_it(grocery: Path, context: CheckContext) -> None:
+    finding = look(_soft(grocery), SHOWN, context)
+    assert finding.details["coarse_look"]
+    assert finding.status is Status.PASS, finding.code
+    assert finding.details["ordered"]["inliers"] >= rules.PASS_INLIERS
+
+
+def test_the_coarse_look_does_not_find_the_ordered_product_in_a_photo_of_another(grocery: Path) -> None:
+    """The juice shown is not in the catalog: the coarse look runs and finds none of the products
+    claimed, so the claim keeps the closer look's `unknown`; it is never passed."""
+    without = shop_catalog(grocery, {name: brand for name, brand in SKUS if name != SHOWN})
+    for ordered in ("Bravo-Apple-Juice", "Oatly-Oat-Milk", "Tropicana-Apple-Juice"):
+        finding = look(_soft(grocery), ordered, without)
+        assert finding.status is Status.UNKNOWN, (ordered, finding.code)
+        assert not finding.details["coarse_look"]
+        assert finding.details["ordered"]["inliers"] < rules.PASS_INLIERS
+
+
+def test_a_sharp_photo_keeps_the_first_looks_answer(grocery: Path, context: CheckContext) -> None:
+    finding = look(photo_at(grocery / "Oatly-Oat-Milk" / "Oatly-Oat-Milk_001.jpg"), "Oatly-Oat-Milk", context)
+    assert finding.status is Status.PASS, finding.code
+    assert not finding.details["coarse_look"] and not finding.details["closer_look"]
+
+
+def test_catalog_images_stored_before_their_coarse_copy_find_nothing_there(grocery: Path) -> None:
+    """An image added before the coarse copy was stored has no view COARSE_VIEW: the coarse look
+    finds nothing in it and the claim keeps the closer look's answer, as before."""
+
+    def without_coarse(name: str) -> StoredImage:
+        image = catalog_features(photo_at(grocery / name / f"{name}_Iconic.jpg"))
+        assert image.views is not None
+        views = F.unpack(image.views)
+        keep = views["view"] != F.COARSE_VIEW
+        assert not keep.all()  # a new image has its coarse copy
+        return replace(image, views=F.pack(**{key: values[keep] for key, values in views.items()}))
+
+    stored = StoredCatalog(
+        tuple(StoredSku(name, None, None, None, (without_coarse(name),), brand=brand) for name, brand in SKUS)
+    )
+    old = CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=Catalog(lambda tenant: stored))
+    finding = look(_soft(grocery), "Oatly-Oat-Milk", old)
+    assert finding.status is Status.UNKNOWN, finding.code
+    assert not finding.details["coarse_look"]
