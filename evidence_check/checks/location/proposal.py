@@ -197,7 +197,7 @@ class _Frame:
         """How much of the product the photo shows as the catalog image has it: the local
         correlation of their lightness, averaged over the product where the catalog's print has a
         pattern, weighted by its contrast (flat print says nothing of alignment). A synthetic photo
-        of the catalog image, lit unevenly and tilted, scores 0.89-1; a hand over half the carton,
+        of the catalog image, lit unevenly and tilted, scores 0.89-1; a hand over most of the carton,
         another print version or a carton bent off its plane, 0.1-0.5."""
         correlation, _, shop_var = self._local_correlation
         patterned = self.product & (shop_var > ALIGNMENT_TEXTURE)
