@@ -16,7 +16,7 @@ exactly), both smoothed alike (a phone photo is softer than a shop image):
   whose whole surface differs a little (blur, JPEG, a phone's sharpening) stands out nowhere.
 Placing and sizing are two steps, each on the cue that does it best:
 - placed at the peak of the *structure* difference (`_Frame.structure_z`: where the photo's
-  local pattern does not correlate with the catalog's, 7 x 7 normalised cross-correlation weighted
+  local pattern does not correlate with the catalog's, 5 x 5 normalised cross-correlation weighted
   by the local contrast), smoothed over `PLACE_SIGMA`: a tear, a scratch, a stain's rim or a dent's
   shading breaks the print's pattern, which light and colour casts leave alone. A small photo
   seen at its own resolution (a shelf photo) is placed at the peak of the marks it has and the
@@ -73,14 +73,15 @@ LIGHTNESS_UNIT = 0.01
 BLOB_Z = 3.0  # standardised colour difference that marks a pixel as the core of a blob
 GROW_Z = 2.0  # a blob spreads over its neighbours this different
 MIN_BLOB = 8  # compared pixels: smaller blobs are noise
-STRUCTURE_WINDOW = 7  # compared pixels: the side of the window the local correlation is measured over
+STRUCTURE_WINDOW = 5  # compared pixels: the side of the window the structure difference is measured over (7 widens a thin line's box)
+ALIGNMENT_WINDOW = 7  # compared pixels: the side of the window the alignment's local correlation is measured over
 STRUCTURE_FLOOR = 1.0  # the least spread of structure differences a photo is standardised by
 MARKS_WINDOW = 5  # enlarged-frame pixels: the median a mark stands out of (OpenCV's fast one: 7 costs 5 ms)
 MARKS_FLOOR = 1.0  # the least spread of new marks a photo is standardised by
 PLACE_SIGMA = 4.0  # compared pixels: the structure difference is smoothed this much to find its peak
 PEAK_REACH = 3  # compared pixels around the place where the peak height is read
 GROW_SHARE = 0.2  # the region holds the joined pixels at least this share of the peak's height
-LINE_SHARE = 0.13  # a line is followed through the parts of it this faint (`_grown_region`)
+LINE_SHARE = 0.08  # a line is followed through the parts of it this faint (`_grown_region`)
 LINE_ELONGATION = 2.5  # a part this many times longer than wide is a line (a wavering tear: 2.5-3)
 LINE_SPREAD = 5.0  # usual-frame pixels: the widest spread across a line (tears 3-4, a shelf carton's edges 4-12)
 SHADING_SIGMA = 1.0  # usual-frame pixels: the lightness change is smoothed this much to see a dent's lobes
@@ -95,8 +96,8 @@ CONFIDENT_STRENGTH = 12.0  # above every undamaged photo's strength, by product 
 MIN_PRODUCT = 300  # product pixels compared seen in the photo needed to compare
 # Pixels around the product a map needs to be the same on it as over the whole frame: the
 # smoothing's reach (OpenCV's 8-bit kernel, 3 sigma rounded up to an odd size) and half the structure
-# window, or half the marks' median with the dilation of the catalog's marks.
-FILTER_REACH = (round(6 * BLUR_SIGMA + 1) | 1) // 2 + max(STRUCTURE_WINDOW // 2, MARKS_WINDOW // 2 + 1)
+# or alignment window, or half the marks' median with the dilation of the catalog's marks.
+FILTER_REACH = (round(6 * BLUR_SIGMA + 1) | 1) // 2 + max(STRUCTURE_WINDOW // 2, ALIGNMENT_WINDOW // 2, MARKS_WINDOW // 2 + 1)
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,7 @@ class _Frame:
         return _standardised(difference, self.product, SPREAD_FLOOR)
 
     def structure_z(self) -> np.ndarray:
-        correlation, photo_var, shop_var = self._local_correlation
+        correlation, photo_var, shop_var = _local_correlation(self.photo_lab[..., 0], self.shop_lab[..., 0], STRUCTURE_WINDOW)
         difference = ((1 - correlation) * np.sqrt(np.maximum(photo_var, shop_var))).astype(np.float32)
         return _standardised(difference, self.product, STRUCTURE_FLOOR, STATISTICS_STEP)
 
@@ -199,16 +200,12 @@ class _Frame:
         pattern, weighted by its contrast (flat print says nothing of alignment). A synthetic photo
         of the catalog image, lit unevenly and tilted, scores 0.89-1; a hand over most of the carton,
         another print version or a carton bent off its plane, 0.1-0.5."""
-        correlation, _, shop_var = self._local_correlation
+        correlation, _, shop_var = _local_correlation(self.photo_lab[..., 0], self.shop_lab[..., 0], ALIGNMENT_WINDOW)
         patterned = self.product & (shop_var > ALIGNMENT_TEXTURE)
         if not patterned.any():
             return 1.0  # plain print: nothing to misalign
         weight = np.sqrt(shop_var[patterned])
         return float((correlation[patterned] * weight).sum() / weight.sum())
-
-    @cached_property
-    def _local_correlation(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return _local_correlation(self.photo_lab[..., 0], self.shop_lab[..., 0])
 
     def new_marks_z(self) -> np.ndarray:
         """Thin marks the photo has and the catalog image lacks: the lightness's distance
@@ -374,13 +371,13 @@ def _off_glare(photo_rgb: np.ndarray, shop_rgb: np.ndarray, mask: np.ndarray) ->
     return np.where(amount > 0, np.sqrt(squared), np.inf).astype(np.float32)
 
 
-def _local_correlation(photo: np.ndarray, shop: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _local_correlation(photo: np.ndarray, shop: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per pixel: the normalised cross-correlation of the two (smoothed) lightness channels over a
-    `STRUCTURE_WINDOW` window (which ignores the light's level and gain), and the two local
+    `side` x `side` window (which ignores the light's level and gain), and the two local
     variances. The structure difference is `(1 - NCC) * contrast`: weighted by the larger local
     standard deviation, flat areas that both leave flat count for nothing whatever their correlation."""
     photo, shop = photo.astype(np.float32), shop.astype(np.float32)
-    window = (STRUCTURE_WINDOW, STRUCTURE_WINDOW)
+    window = (side, side)
     photo_mean, shop_mean = cv2.blur(photo, window), cv2.blur(shop, window)
     photo_var = np.maximum(cv2.blur(photo * photo, window) - photo_mean**2, 0)
     shop_var = np.maximum(cv2.blur(shop * shop, window) - shop_mean**2, 0)
