@@ -1,7 +1,7 @@
 """The location look on the grocery corpus: proposed regions, regions on and off the product, zones, cost.
 
     .venv/bin/python scripts/bench_location.py [../shared/corpora/product-matching] [--per-product N]
-        [--no-cost | --cost-only] [--dump FILE]
+        [--no-cost | --cost-only] [--dump FILE] [--seed N]
 
 Each product's web-shop image (`*_Iconic.jpg`) is the catalog image. Photos are made from it:
 placed in perspective on varied backgrounds (noise, stripes, another product's shelf photo), under
@@ -11,6 +11,9 @@ the same photo with a synthetic defect painted at a known place on the product (
 a stain, a dent's shading) and without one:
 - proposal: the proposed region's IoU with the painted one (>= 0.5 counts), and whether the
   proposal is confident; on the undamaged copy, whether a confident region is proposed at all;
+  a photo the look declines as too unlike the catalog image (`proposal.Declined`) counts as a
+  miss, and is counted apart with the share of the rest proposed right; the hits by how well the
+  photo aligns (`alignment`, as the look measures it);
 - given regions: a box on the product (inside the projected outline) must never be `fail`; a box
   on the background (outside it) must be `fail`;
 - zones: the catalog image's product is cut into three bands (top, middle, bottom), each a zone
@@ -42,7 +45,7 @@ from evidence_check.catalog.photo import photo_features
 from evidence_check.catalog.zones import read_zones
 from evidence_check.checks.location import judged
 from evidence_check.checks.location.geometry import ProductShape, box_corners, product_mask, project
-from evidence_check.checks.location.proposal import CONFIDENT_STRENGTH, propose
+from evidence_check.checks.location.proposal import CONFIDENT_STRENGTH, Declined, Proposal, propose
 from evidence_check.checks.relevance import rules
 from evidence_check.imaging import features as F
 from evidence_check.imaging.load import load_photo
@@ -66,6 +69,8 @@ class Case:
     on_fail: bool  # a region on the product was judged fail
     off_fail: bool | None  # a region off the product was judged fail (None: no background to mark)
     zone_right: bool | None
+    declined: bool  # the look declined to propose on the damaged photo (too unlike the catalog image)
+    alignment: float | None  # the damaged photo's, as the look measured it; None: not measured
 
 
 def catalog_image(path: Path, zones: dict[str, object] | None = None) -> CatalogImage:
@@ -235,7 +240,11 @@ def one_photo(
     proposal = None
     if damaged_match is not None and damaged_match.homography_full is not None and damaged_match.inliers >= rules.PASS_INLIERS:
         proposal = propose(damaged_features, damaged_match, size)
+    declined = isinstance(proposal, Declined)
+    alignment = None if proposal is None else proposal.alignment
+    proposal = proposal if isinstance(proposal, Proposal) else None
     clean_proposal = propose(features, match, size)
+    clean_proposal = clean_proposal if isinstance(clean_proposal, Proposal) else None
     shape = ProductShape(image, read_zones(image.zones))
     inverse = np.linalg.inv(match.homography_full)
     box_side = int(defect_size)
@@ -262,7 +271,7 @@ def one_photo(
         None if proposal is None else iou(proposal.box, truth),
         None if proposal is None else proposal.strength,
         None if clean_proposal is None else clean_proposal.strength,
-        on_fail, off_fail, zone_right,
+        on_fail, off_fail, zone_right, declined, alignment,
     )  # fmt: skip
 
 
@@ -276,8 +285,8 @@ def zone_at(image: CatalogImage, point: np.ndarray) -> str | None:
     return None
 
 
-def run(root: Path, per_product: int) -> list[Case]:
-    rng = np.random.default_rng(23)
+def run(root: Path, per_product: int, seed: int = 23) -> list[Case]:
+    rng = np.random.default_rng(seed)
     folders = sorted(p for p in (root / "grocery").iterdir() if p.is_dir())
     shelf = [p for folder in folders for p in sorted(folder.glob("*_00?.jpg"))]
     cases: list[Case] = []
@@ -314,15 +323,31 @@ def score(cases: list[Case], threshold: float) -> dict[str, float]:
     hit = [c for c in cases if c.iou is not None and c.iou >= 0.5]
     offs = [c for c in cases if c.off_fail is not None]
     zoned = [c for c in cases if c.zone_right is not None]
+    proposed = [c for c in cases if not c.declined]
     return {
         "photos": n,
         "iou>=0.5": len(hit) / n,
+        "declined": (n - len(proposed)) / n,
+        "iou>=0.5 of the rest": len(hit) / max(len(proposed), 1),
         "iou>=0.5 & confident": sum(1 for c in hit if (c.strength or 0) >= threshold) / n,
         "undamaged confident": sum(1 for c in cases if (c.clean_strength or 0) >= threshold) / n,
         "on product: fail": sum(c.on_fail for c in cases) / n,
         "off product: fail": sum(1 for c in offs if c.off_fail) / max(len(offs), 1),
         "zone right": sum(1 for c in zoned if c.zone_right) / max(len(zoned), 1),
     }
+
+
+def by_alignment(cases: list[Case]) -> None:
+    """Hits on shelf photos by how well each aligns (the look's `alignment` of the damaged photo)."""
+    edges = (0.0, 0.4, 0.5, 0.6, 0.7, 0.8, 1.01)
+    shelf = [c for c in cases if c.kind == "shelf"]
+    print("\n| shelf photos by alignment | photos | iou>=0.5 | declined |\n|---|---|---|---|")
+    for low, high in zip(edges, edges[1:], strict=False):
+        band = [c for c in shelf if c.alignment is not None and low <= c.alignment < high]
+        hits = sum(1 for c in band if c.iou is not None and c.iou >= 0.5)
+        print(f"| {low:.1f}-{min(high, 1.0):.1f} | {len(band)} | {hits} | {sum(c.declined for c in band)} |")
+    unmeasured = [c for c in shelf if c.alignment is None]
+    print(f"| not measured (no match or too little product) | {len(unmeasured)} | {sum(1 for c in unmeasured if c.iou is not None and c.iou >= 0.5)} | 0 |")
 
 
 def table(rows: list[tuple[str, dict[str, float]]]) -> None:
@@ -373,13 +398,14 @@ def cost(root: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
-    valued = {argv.index(flag) + 1 for flag in ("--per-product", "--dump") if flag in argv}
+    valued = {argv.index(flag) + 1 for flag in ("--per-product", "--dump", "--seed") if flag in argv}
     args = [a for i, a in enumerate(argv) if not a.startswith("--") and i not in valued]
     root = Path(args[0]) if args else Path(__file__).resolve().parents[2] / "shared" / "corpora" / "product-matching"
     per_product = int(argv[argv.index("--per-product") + 1]) if "--per-product" in argv else 6
+    seed = int(argv[argv.index("--seed") + 1]) if "--seed" in argv else 23  # 24: the second draw measured
     cv2.setNumThreads(1)
     if "--cost-only" not in argv:
-        cases = run(root, per_product)
+        cases = run(root, per_product, seed)
         products = sorted({c.product for c in cases})
         halves = (set(products[0::2]), set(products[1::2]))
         rows = []
@@ -399,10 +425,11 @@ def main(argv: list[str]) -> int:
                 rows.append((f"all, {defect}, shipped threshold", score(subset, CONFIDENT_STRENGTH)))
         print()
         table(rows)
+        by_alignment(cases)
         if "--dump" in argv:
             with open(argv[argv.index("--dump") + 1], "w") as out:
                 for c in cases:
-                    print(c.product, c.kind, c.defect, c.iou, c.strength, c.clean_strength, c.on_fail, c.off_fail, c.zone_right, sep="\t", file=out)
+                    print(c.product, c.kind, c.defect, c.iou, c.strength, c.clean_strength, c.on_fail, c.off_fail, c.zone_right, c.declined, c.alignment, sep="\t", file=out)
     if "--no-cost" not in argv:
         cost(root)
     return 0

@@ -69,6 +69,10 @@ _SUMMARIES: dict[str, tuple[str, str]] = {
         "No problem region was marked, and the photo shows no clear difference from the catalog image.",
         "未标注问题位置，照片与商品图相比也没有明显差异。",
     ),
+    "location.not_comparable": (
+        "No problem region was marked, and none is proposed: much of the product in the photo does not look as in the catalog image (a hand over it, another print version, a bent carton; likeness {alignment}).",
+        "未标注问题位置，也不作推测：照片中商品的大部分与商品图不一致（被手遮挡、包装版本不同或包装变形；相似度 {alignment}）。",
+    ),
     "location.proposed": (
         "No problem region was marked; the photo differs most from the catalog image at {region} (confidence {confidence}) — a suggestion to check, not a finding.",
         "未标注问题位置；照片与商品图差异最大的区域为 {region}（置信度 {confidence}），仅供核对，并非结论。",

@@ -16,7 +16,8 @@ What the statuses do to the verdict:
   for a person (below the scoring's reject threshold) and never rejects by itself.
 - `unknown` (score 0): no region on this photo, the photo does not align with a catalog image, or
   the region cannot be carried into it. A proposed region is reported as `unknown` too: it is the
-  service's guess, not evidence for or against the claim.
+  service's guess, not evidence for or against the claim; so is a photo too unlike the catalog
+  image to propose one (`location.not_comparable`: a hand over the product, another print version).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 from evidence_check.catalog.zones import Zone, read_zones
 from evidence_check.checks.context import CheckContext
 from evidence_check.checks.location.geometry import Placement, ProductShape, box_corners, project
-from evidence_check.checks.location.proposal import propose
+from evidence_check.checks.location.proposal import Declined, propose
 from evidence_check.checks.relevance import rules
 from evidence_check.imaging.load import Photo
 from evidence_check.models import Claim, Finding, Status
@@ -116,6 +117,9 @@ def _proposed(photo: Photo, context: CheckContext, match: Any, features: Any, sh
     if proposal is None:
         code = "location.region_elsewhere" if "region_on_photo" in details else "location.nothing_proposed"
         return Finding(Status.UNKNOWN, 0.0, code, {"photo": details.get("region_on_photo")}, details)
+    details["alignment"] = proposal.alignment
+    if isinstance(proposal, Declined):
+        return Finding(Status.UNKNOWN, 0.0, "location.not_comparable", {"alignment": f"{proposal.alignment:.2f}"}, details)
     x, y, w, h = proposal.box
     details.update(
         proposed_region=proposal.box,

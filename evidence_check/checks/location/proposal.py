@@ -15,8 +15,8 @@ exactly), both smoothed alike (a phone photo is softer than a shop image):
 - each difference map is standardised by its own median and spread over the product, so a photo
   whose whole surface differs a little (blur, JPEG, a phone's sharpening) stands out nowhere.
 Placing and sizing are two steps, each on the cue that does it best:
-- placed at the peak of the *structure* difference (`_structure_difference`: where the photo's
-  local pattern does not correlate with the catalog's, 7 x 7 normalised cross-correlation weighted
+- placed at the peak of the *structure* difference (`_Frame.structure_z`: where the photo's
+  local pattern does not correlate with the catalog's, 5 x 5 normalised cross-correlation weighted
   by the local contrast), smoothed over `PLACE_SIGMA`: a tear, a scratch, a stain's rim or a dent's
   shading breaks the print's pattern, which light and colour casts leave alone. A small photo
   seen at its own resolution (a shelf photo) is placed at the peak of the marks it has and the
@@ -33,6 +33,11 @@ Placing and sizing are two steps, each on the cue that does it best:
   pixels projected into the photo (`_region_outline`), not its box's corners: on a tilted product
   those would widen a thin line's box by its length times the tilt.
 A small photo's frame takes the colour difference from the usual frame, enlarged (`carried`).
+Before any of this, how well the photo aligns is measured (`_Frame.alignment`: the local
+correlation of the photo's pattern with the catalog's over the printed product): below
+`ALIGNMENT_MIN` the photo shows something else over much of the product (a hand over it, another
+print version, a blurred or bent carton), every cue points at that rather than at a defect, and
+the look declines (`Declined`) rather than propose a region it cannot tell from it.
 The `strength` says how sure: the mean standardised colour difference of the core of the photo's
 strongest colour blob (cores of `BLOB_Z`, grown over `GROW_Z`); `CONFIDENT_STRENGTH` and above is a
 high-confidence proposal. It is the colour map's, not the placing peak's: on undamaged shelf
@@ -68,15 +73,16 @@ LIGHTNESS_UNIT = 0.01
 BLOB_Z = 3.0  # standardised colour difference that marks a pixel as the core of a blob
 GROW_Z = 2.0  # a blob spreads over its neighbours this different
 MIN_BLOB = 8  # compared pixels: smaller blobs are noise
-STRUCTURE_WINDOW = 7  # compared pixels: the side of the window the local correlation is measured over
+STRUCTURE_WINDOW = 5  # compared pixels: the side of the window the structure difference is measured over (7 widens a thin line's box)
+ALIGNMENT_WINDOW = 7  # compared pixels: the side of the window the alignment's local correlation is measured over
 STRUCTURE_FLOOR = 1.0  # the least spread of structure differences a photo is standardised by
 MARKS_WINDOW = 5  # enlarged-frame pixels: the median a mark stands out of (OpenCV's fast one: 7 costs 5 ms)
 MARKS_FLOOR = 1.0  # the least spread of new marks a photo is standardised by
 PLACE_SIGMA = 4.0  # compared pixels: the structure difference is smoothed this much to find its peak
 PEAK_REACH = 3  # compared pixels around the place where the peak height is read
 GROW_SHARE = 0.2  # the region holds the joined pixels at least this share of the peak's height
-LINE_SHARE = 0.13  # a line is followed through the parts of it this faint (`_grown_region`)
-LINE_ELONGATION = 4.0  # a part this many times longer than wide is a line
+LINE_SHARE = 0.08  # a line is followed through the parts of it this faint (`_grown_region`)
+LINE_ELONGATION = 2.5  # a part this many times longer than wide is a line (a wavering tear: 2.5-3)
 LINE_SPREAD = 5.0  # usual-frame pixels: the widest spread across a line (tears 3-4, a shelf carton's edges 4-12)
 SHADING_SIGMA = 1.0  # usual-frame pixels: the lightness change is smoothed this much to see a dent's lobes
 SHADING_Z = 5.0  # the stronger lobe of a dent's shading reaches this standardised lightness change
@@ -84,12 +90,14 @@ SHADING_PAIR = 0.45  # and the weaker one at least this share of it
 SHADING_SHARE = 0.4  # each lobe holds its pixels at this share of its own peak
 STATISTICS_STEP = 4  # the structure and shading maps' median and spread are read on every 4th product pixel
 # (not the colour map's: its strength decides confidence, and stays as measured)
+ALIGNMENT_MIN = 0.5  # below it the photo is not compared (docs/measurements/location.md: synthetic photos >= 0.89)
+ALIGNMENT_TEXTURE = 25.0  # catalog lightness variance over the structure window above which the print has a pattern
 CONFIDENT_STRENGTH = 12.0  # above every undamaged photo's strength, by product split (docs/measurements/location.md)
 MIN_PRODUCT = 300  # product pixels compared seen in the photo needed to compare
 # Pixels around the product a map needs to be the same on it as over the whole frame: the
 # smoothing's reach (OpenCV's 8-bit kernel, 3 sigma rounded up to an odd size) and half the structure
-# window, or half the marks' median with the dilation of the catalog's marks.
-FILTER_REACH = (round(6 * BLUR_SIGMA + 1) | 1) // 2 + max(STRUCTURE_WINDOW // 2, MARKS_WINDOW // 2 + 1)
+# or alignment window, or half the marks' median with the dilation of the catalog's marks.
+FILTER_REACH = (round(6 * BLUR_SIGMA + 1) | 1) // 2 + max(STRUCTURE_WINDOW // 2, ALIGNMENT_WINDOW // 2, MARKS_WINDOW // 2 + 1)
 
 
 @dataclass(frozen=True)
@@ -97,15 +105,24 @@ class Proposal:
     box: list[int]  # [x, y, w, h] in full-resolution photo pixels
     strength: float  # mean standardised colour difference of the strongest colour blob's core
     confidence: float  # in [0, 1]: strength scaled so that CONFIDENT_STRENGTH is 0.5
+    alignment: float  # `_Frame.alignment`, at least ALIGNMENT_MIN
 
     @property
     def confident(self) -> bool:
         return self.strength >= CONFIDENT_STRENGTH
 
 
-def propose(features: PhotoFeatures, match: ImageMatch, photo_size: tuple[int, int]) -> Proposal | None:
-    """The region that differs most, or None: no detail copy kept, too little of the product seen,
-    or nothing stands out."""
+@dataclass(frozen=True)
+class Declined:
+    """The photo aligns with the catalog image, but too little of what it shows of the product
+    looks like the catalog image to say where it differs (`ALIGNMENT_MIN`)."""
+
+    alignment: float
+
+
+def propose(features: PhotoFeatures, match: ImageMatch, photo_size: tuple[int, int]) -> Proposal | Declined | None:
+    """The region that differs most, `Declined` when the photo is too unlike the catalog image
+    to compare, or None: no detail copy kept, too little of the product seen, or nothing stands out."""
     homography = match.homography_full
     if homography is None or match.image.detail is None:
         return None
@@ -115,6 +132,9 @@ def propose(features: PhotoFeatures, match: ImageMatch, photo_size: tuple[int, i
     usual = _Frame(features, match, homography, detail, COMPARE_SIDE)
     if usual.product.sum() < MIN_PRODUCT:
         return None
+    alignment = usual.alignment()
+    if alignment < ALIGNMENT_MIN:
+        return Declined(round(alignment, 3))
     colour_z = usual.colour_z()
     side = _compare_side(features, match, homography)
     frame = usual if side == COMPARE_SIDE else _Frame(features, match, homography, detail, side)
@@ -130,7 +150,7 @@ def propose(features: PhotoFeatures, match: ImageMatch, photo_size: tuple[int, i
     box = bounding_box(project(_region_outline(region, frame.window), homography @ frame.to_catalog), *photo_size)
     if box is None:
         return None
-    return Proposal(box, round(strength, 2), round(min(1.0, strength / (2 * CONFIDENT_STRENGTH)), 3))
+    return Proposal(box, round(strength, 2), round(min(1.0, strength / (2 * CONFIDENT_STRENGTH)), 3), round(alignment, 3))
 
 
 class _Frame:
@@ -170,8 +190,22 @@ class _Frame:
         return _standardised(difference, self.product, SPREAD_FLOOR)
 
     def structure_z(self) -> np.ndarray:
-        difference = _structure_difference(self.photo_lab[..., 0], self.shop_lab[..., 0])
+        correlation, photo_var, shop_var = _local_correlation(self.photo_lab[..., 0], self.shop_lab[..., 0], STRUCTURE_WINDOW)
+        difference = ((1 - correlation) * np.sqrt(np.maximum(photo_var, shop_var))).astype(np.float32)
         return _standardised(difference, self.product, STRUCTURE_FLOOR, STATISTICS_STEP)
+
+    def alignment(self) -> float:
+        """How much of the product the photo shows as the catalog image has it: the local
+        correlation of their lightness, averaged over the product where the catalog's print has a
+        pattern, weighted by its contrast (flat print says nothing of alignment). A synthetic photo
+        of the catalog image, lit unevenly and tilted, scores 0.89-1; a hand over most of the carton,
+        another print version or a carton bent off its plane, 0.1-0.5."""
+        correlation, _, shop_var = _local_correlation(self.photo_lab[..., 0], self.shop_lab[..., 0], ALIGNMENT_WINDOW)
+        patterned = self.product & (shop_var > ALIGNMENT_TEXTURE)
+        if not patterned.any():
+            return 1.0  # plain print: nothing to misalign
+        weight = np.sqrt(shop_var[patterned])
+        return float((correlation[patterned] * weight).sum() / weight.sum())
 
     def new_marks_z(self) -> np.ndarray:
         """Thin marks the photo has and the catalog image lacks: the lightness's distance
@@ -337,20 +371,19 @@ def _off_glare(photo_rgb: np.ndarray, shop_rgb: np.ndarray, mask: np.ndarray) ->
     return np.where(amount > 0, np.sqrt(squared), np.inf).astype(np.float32)
 
 
-def _structure_difference(photo: np.ndarray, shop: np.ndarray) -> np.ndarray:
-    """Per pixel: how far the photo's local pattern is from the catalog's, `(1 - NCC) * contrast`.
-
-    The normalised cross-correlation of the two (smoothed) lightness channels over a
-    `STRUCTURE_WINDOW` window ignores the light's level and gain; weighted by the larger local
+def _local_correlation(photo: np.ndarray, shop: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per pixel: the normalised cross-correlation of the two (smoothed) lightness channels over a
+    `side` x `side` window (which ignores the light's level and gain), and the two local
+    variances. The structure difference is `(1 - NCC) * contrast`: weighted by the larger local
     standard deviation, flat areas that both leave flat count for nothing whatever their correlation."""
     photo, shop = photo.astype(np.float32), shop.astype(np.float32)
-    window = (STRUCTURE_WINDOW, STRUCTURE_WINDOW)
+    window = (side, side)
     photo_mean, shop_mean = cv2.blur(photo, window), cv2.blur(shop, window)
     photo_var = np.maximum(cv2.blur(photo * photo, window) - photo_mean**2, 0)
     shop_var = np.maximum(cv2.blur(shop * shop, window) - shop_mean**2, 0)
     covariance = cv2.blur(photo * shop, window) - photo_mean * shop_mean
     correlation = covariance / np.sqrt(photo_var * shop_var + 25.0)  # 25: a lightness spread of 5 is noise
-    return ((1 - correlation) * np.sqrt(np.maximum(photo_var, shop_var))).astype(np.float32)
+    return correlation, photo_var, shop_var
 
 
 def _standardised(difference: np.ndarray, mask: np.ndarray, floor: float, step: int = 1) -> np.ndarray:
