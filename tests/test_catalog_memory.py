@@ -140,6 +140,25 @@ def test_an_image_s_mapped_arrays_take_about_a_kilobyte_of_the_worker_s_own_memo
         store.close()
 
 
+@pytest.mark.parametrize("closer", [False, True])
+def test_a_claim_makes_each_image_s_rootsift_once_in_the_few_the_worker_keeps(
+    monkeypatch: pytest.MonkeyPatch, grocery: Path, images: dict[str, StoredImage], closer: bool
+) -> None:
+    """`matching.ROOTS_CACHED` is kept small for memory: not so small that one claim's look, its
+    closer look with the tilted views included, makes an image's RootSIFT twice."""
+    from evidence_check.catalog import matching
+
+    kept = matching.roots
+    asked: set[int] = set()
+    monkeypatch.setattr(matching, "roots", lambda image: (asked.add(id(image)), kept(image))[1])
+    kept.cache_clear()
+    found = TenantCatalog(_whole(images)).assess(
+        photo_features(shelf(grocery, "BRAVO-APPLE", 1)), "BRAVO-ORANGE", rules, views=closer
+    )
+    assert found.ordered is not None and len(asked) > 2
+    assert kept.cache_info().misses == len(asked), (kept.cache_info(), len(asked))
+
+
 def test_the_host_file_is_built_once_and_again_when_the_catalog_changes(
     tmp_path: Path, images: dict[str, StoredImage]
 ) -> None:
