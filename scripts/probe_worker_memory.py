@@ -6,7 +6,8 @@ host adds (issue 25), measured in one process that does what a worker does, one 
 
 After each stage it prints the process's resident memory (RSS), of it file-backed (pages of mapped
 files: the host's feature file and reuse file, the libraries; held once by the host's page cache)
-and anonymous ("private": what this process alone holds, so what each further worker adds). The
+and anonymous ("private": what this process alone holds, so what each further worker adds), and
+what malloc holds freed in its heaps ("heap free", glibc). The
 stages: the interpreter; numpy, scipy, OpenCV; the package (`evidence_check.service`); the API
 (`api.app`); the tenant's catalog loaded as `serve` loads it (`catalog_for(store).for_tenant`,
 building the host's feature file first if no process did yet); the reuse index opened on the host's
@@ -25,6 +26,7 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the server runs it
 
 import argparse
+import ctypes
 import sys
 import time
 from pathlib import Path
@@ -47,6 +49,22 @@ def memory() -> dict[str, float]:
     }
 
 
+class _MallInfo2(ctypes.Structure):
+    _FIELDS = "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost"
+    _fields_ = [(name, ctypes.c_size_t) for name in _FIELDS.split()]
+
+
+def heap_free() -> float | None:
+    """MB malloc holds freed in its heaps (glibc's `mallinfo2`: resident or not, it cannot say);
+    None where there is no glibc 2.33+."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _MallInfo2
+    except (OSError, AttributeError):
+        return None
+    return libc.mallinfo2().fordblks / 2**20
+
+
 _last: dict[str, float] = {"private": 0.0}
 
 
@@ -55,9 +73,10 @@ def stage(label: str, seconds: float | None = None) -> None:
     added = found["private"] - _last["private"]
     _last.update(found)
     took = f"{seconds:6.2f}" if seconds is not None else ""
+    free = heap_free()
     print(
         f"{label:<44} {found['rss']:7.0f} {found['file']:7.0f} {found['private']:8.0f} {added:+7.0f} "
-        f"{found['peak']:7.0f} {took:>6}",
+        f"{found['peak']:7.0f} {'' if free is None else f'{free:.0f}':>9} {took:>6}",
         flush=True,
     )
 
@@ -74,7 +93,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.reuse_store:  # before the settings are first read
         os.environ.setdefault("EVIDENCE_CHECK_REUSE_INDEX_DIR", str(args.reuse_store.parent / "files"))
-    print(f"{'stage (MB)':<44} {'RSS':>7} {'file':>7} {'private':>8} {'added':>7} {'peak':>7} {'s':>6}")
+    print(f"{'stage (MB)':<44} {'RSS':>7} {'file':>7} {'private':>8} {'added':>7} {'peak':>7} {'heap free':>9} {'s':>6}")
     stage("interpreter")
     import numpy  # noqa: F401
     import scipy.sparse  # noqa: F401
@@ -108,8 +127,6 @@ def main() -> None:
         for found in held[:15]:
             where = found.traceback[0]
             print(f"  {found.size / 2**20:7.1f} MB {found.count:>9,} blocks  {where.filename.split('site-packages/')[-1]}:{where.lineno}")
-    import ctypes
-
     ctypes.CDLL("libc.so.6").malloc_trim(0)
     stage("  the same, freed heap given back (malloc_trim)")
     if args.reuse_store:
@@ -140,7 +157,6 @@ def drop_caches(catalog: object) -> None:
     the arrays of the images verified last, their RootSIFT, their tilted views), one after the
     other, each time giving the freed heap back: what is left is what a worker holds whatever its
     claims."""
-    import ctypes
     import gc
 
     from evidence_check.catalog import matching
@@ -202,13 +218,20 @@ def claim_random_skus(args: argparse.Namespace, catalog: object, tenant: object)
     # Each photo's measurements (its features) made once, not at each of its claims: what the
     # catalog keeps is the same, and a thousand claims take minutes, not an hour.
     measured: list[object] = [None] * len(photos)
+    between: list[float] = []
     for number in range(args.random_skus):
         photo, _ = photos[number % len(photos)]  # type: ignore[misc]
         sku = skus.name(draw.randrange(len(skus)))
         if measured[number % len(photos)] is None:
             measured[number % len(photos)] = look.measure(photo)  # type: ignore[attr-defined]
         look(photo, sku, measured[number % len(photos)])  # type: ignore[operator]
+        between.append(memory()["private"])
     print(f"  cached after them: {len(catalog.cache)} images' arrays")  # type: ignore[attr-defined]
+    # Sampled after each claim, so with the probe's own 20 photos and their measurements held
+    # (~55 MB, let go when this returns), which a worker holds only for the claim it analyses.
+    last = between[len(between) // 2 :]
+    print(f"  private after each claim, the probe's 20 measured photos held: last half {min(last):.0f}-{max(last):.0f} MB "
+          f"(mean {sum(last) / len(last):.0f}), most {max(between):.0f} MB, at the last {between[-1]:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ file through a bounded cache, answer as a catalog held whole does, and never cro
 
 from __future__ import annotations
 
+import tracemalloc
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -112,6 +113,50 @@ def test_the_arrays_cache_holds_views_of_the_file_not_what_matching_derives_from
         assert max(held.values()) <= colour.THUMB_SIDE**2, held
     finally:
         store.close()
+
+
+def test_an_image_s_mapped_arrays_take_about_a_kilobyte_of_the_worker_s_own_memory(
+    tmp_path: Path, images: dict[str, StoredImage]
+) -> None:
+    """The `ArrayCache` holds thousands of them in every worker: each array made by `np.frombuffer`
+    of the mapping took a buffer export of its own, ~4.5 KB an image (18 MB at 4,096 images)."""
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        _put(store, "default", images)
+        load_from_store(store, "default", tmp_path / "features", ArrayCache(16))
+        (path,) = (tmp_path / "features").glob("*.features")
+        file = FeatureFile(path)
+        tracemalloc.start()
+        try:
+            held = [file.arrays(slot % file.count) for slot in range(200)]
+            taken, _ = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert taken / len(held) < 2048, taken / len(held)
+        own = F.unpack(images[sorted(images)[0]].features)
+        assert any(np.array_equal(arrays.descriptors, own["descriptors"]) for arrays in held[: file.count])
+        assert not held[0].descriptors.flags.writeable
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("closer", [False, True])
+def test_a_claim_makes_each_image_s_rootsift_once_in_the_few_the_worker_keeps(
+    monkeypatch: pytest.MonkeyPatch, grocery: Path, images: dict[str, StoredImage], closer: bool
+) -> None:
+    """`matching.ROOTS_CACHED` is kept small for memory: not so small that one claim's look, its
+    closer look with the tilted views included, makes an image's RootSIFT twice."""
+    from evidence_check.catalog import matching
+
+    kept = matching.roots
+    asked: set[int] = set()
+    monkeypatch.setattr(matching, "roots", lambda image: (asked.add(id(image)), kept(image))[1])
+    kept.cache_clear()
+    found = TenantCatalog(_whole(images)).assess(
+        photo_features(shelf(grocery, "BRAVO-APPLE", 1)), "BRAVO-ORANGE", rules, views=closer
+    )
+    assert found.ordered is not None and len(asked) > 2
+    assert kept.cache_info().misses == len(asked), (kept.cache_info(), len(asked))
 
 
 def test_the_host_file_is_built_once_and_again_when_the_catalog_changes(

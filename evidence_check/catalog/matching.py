@@ -29,7 +29,11 @@ SAME_OBJECT_OVERLAP = 0.15
 # Two matches are two objects side by side when at most this share of either's inliers lies in the
 # hull of the other's (the product held in front, another on the shelf behind it).
 APART_INSIDE = 0.1
-ROOTS_CACHED = 64  # catalog images whose RootSIFT floats are kept (4x their stored size)
+# Catalog images whose RootSIFT floats (4x their stored size, ~0.4 MB) are kept: a claim's own, each
+# read again by its closer look and its inliers' comparisons. 64 held 26 MB in every worker and, made
+# and dropped among a claim's buffers, kept its heap ~35 MB larger, for one RootSIFT less made a claim
+# (0.3 ms; docs/measurements/scale.md).
+ROOTS_CACHED = 16
 VIEWS_CACHED = 32  # catalog images whose tilted views are kept, as SIFT (~0.7 MB each)
 
 
