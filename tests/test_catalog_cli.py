@@ -15,7 +15,7 @@ from evidence_check import service
 from evidence_check.cli import app
 from evidence_check.cli import catalog as catalog_cli
 from evidence_check.engine import Upload
-from evidence_check.imaging.features import Vocabulary, unpack
+from evidence_check.imaging.features import COARSE_VIEW, Vocabulary, pack, unpack
 from evidence_check.imaging.load import Photo
 from evidence_check.service import add_to_catalog, catalog_for
 from evidence_check.settings import Settings
@@ -169,14 +169,22 @@ def test_importing_again_measures_only_what_is_missing(
     manifest = _three_skus(tmp_path)
     assert run("catalog", "import", str(manifest), "--jobs", "1", "--db", store_url)[0] == 0
     first = _stored(store_url)
-    # One image as stored before tilted views were made: the import gives it views, nothing else.
+    # B-2's images as stored before the coarse look's blurred copy was: the import measures them
+    # again and gives them the copy; the others, stored whole, it does not measure again.
     store = Store(store_url)
     try:
         with store.sessions.begin() as session:
             bag = select(CatalogSkuRow.id).where(CatalogSkuRow.sku == "B-2").scalar_subquery()
-            session.execute(update(CatalogImageRow).where(CatalogImageRow.sku_pk == bag).values(views=None))
+            for pk, views in session.execute(
+                select(CatalogImageRow.id, CatalogImageRow.views).where(CatalogImageRow.sku_pk == bag)
+            ).all():
+                unpacked = unpack(views)
+                tilted = unpacked["view"] != COARSE_VIEW
+                old = pack(**{key: values[tilted] for key, values in unpacked.items()})
+                session.execute(update(CatalogImageRow).where(CatalogImageRow.id == pk).values(views=old, measured_as=1))
     finally:
         store.close()
+    assert _stored(store_url) != first
     measured: list[str] = []
     real = service.catalog_features
 
@@ -191,6 +199,9 @@ def test_importing_again_measures_only_what_is_missing(
     assert "not reindexed" in out
     assert sorted(measured) == sorted([OTHER.name, "exif_before_order.jpg"])
     assert _stored(store_url) == first
+    measured.clear()
+    assert run("catalog", "import", str(manifest), "--jobs", "1", "--db", store_url)[0] == 0
+    assert measured == []
 
 
 def test_an_import_stopped_before_its_reindex_reindexes_when_run_again(

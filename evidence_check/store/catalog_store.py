@@ -18,7 +18,7 @@ from evidence_check.store.catalog_tables import (
     CatalogVersionRow,
     CatalogVocabularyRow,
 )
-from evidence_check.store.catalog_types import StoredCatalog, StoredImage, StoredSku
+from evidence_check.store.catalog_types import MEASUREMENT, StoredCatalog, StoredImage, StoredSku
 from evidence_check.store.database import Store, StoreError, _one_line
 
 
@@ -50,9 +50,9 @@ def put_sku(
 
     Zones given with an image the SKU already has replace that image's zones, as do
     `zones_of_known` (image id -> zones) for images not measured again (`complete_image_ids`).
-    An image stored before tilted views were made is replaced by its new measurement when it is
-    given again (views, and the thumbnail of images older still). A name, category, brand or
-    family not given keeps the one stored.
+    An image stored with an older measurement (`catalog_types.MEASUREMENT`) given again measured
+    now has its features and views replaced. A name, category, brand or family not given keeps
+    the one stored.
     """
     try:
         with store.sessions.begin() as session:
@@ -84,15 +84,14 @@ def put_sku(
                 if image.image_id in known:
                     if image.zones is not None:
                         known[image.image_id].zones = image.zones
-                    if image.views is not None and known[image.image_id].views is None:
-                        # Stored before views were made: all of it measured again, now, replaces it.
-                        known[image.image_id].features = image.features
-                        known[image.image_id].views = image.views
+                    stored = known[image.image_id]
+                    if stored.measured_as < MEASUREMENT:
+                        stored.features, stored.views, stored.measured_as = image.features, image.views, MEASUREMENT
                     continue
                 known[image.image_id] = CatalogImageRow(
                     sku_pk=row.id, tenant=tenant, image_id=image.image_id, filename=image.filename[:255],
                     width=image.width, height=image.height, features=image.features, views=image.views,
-                    zones=image.zones, created_at=when,
+                    measured_as=MEASUREMENT, zones=image.zones, created_at=when,
                 )  # fmt: skip
                 session.add(known[image.image_id])
                 added += 1
@@ -103,12 +102,12 @@ def put_sku(
 
 
 def complete_image_ids(store: Store, tenant: str, sku: str | None = None) -> dict[str, set[str]]:
-    """SKU -> ids of its images stored with everything matching uses (tilted views included):
+    """SKU -> ids of its images stored at the current measurement (`catalog_types.MEASUREMENT`):
     adding them again need not measure them again. One SKU's, or every SKU's of the tenant."""
     query = (
         select(CatalogSkuRow.sku, CatalogImageRow.image_id)
         .join(CatalogSkuRow, CatalogSkuRow.id == CatalogImageRow.sku_pk)
-        .where(CatalogSkuRow.tenant == tenant, CatalogImageRow.views.is_not(None))
+        .where(CatalogSkuRow.tenant == tenant, CatalogImageRow.measured_as >= MEASUREMENT)
     )
     if sku is not None:
         query = query.where(CatalogSkuRow.sku == sku)

@@ -5,6 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+# What `catalog.entries.catalog_features` measures, numbered; one more whenever it stores something
+# more. Each catalog image row records the number it was measured as (`measured_as`): adding an image
+# stored at an older number again measures it again (`catalog_store.complete_image_ids`).
+# 1: stored before the number was kept (0015): features, and tilted views since 0004;
+# 2: the coarse look's blurred copy with the views.
+MEASUREMENT = 2
+
 
 @dataclass(frozen=True)
 class StoredImage:
