@@ -11,17 +11,21 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from evidence_check import measure
 from evidence_check.catalog.entries import catalog_features
 from evidence_check.catalog.photo import photo_features
 from evidence_check.catalog.registry import Catalog
+from evidence_check.checks import location, relevance
 from evidence_check.checks.context import CheckContext
 from evidence_check.checks.relevance import rules
+from evidence_check.engine import run_checks
 from evidence_check.imaging import features as F
 from evidence_check.imaging.load import Photo
-from evidence_check.models import Status
+from evidence_check.models import Claim, ClaimReason, Status, Timeline
 from evidence_check.settings import Settings
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage, StoredSku
 from tests.conftest import corpus
@@ -112,3 +116,23 @@ def test_catalog_images_stored_before_their_coarse_copy_find_nothing_there(groce
     finding = look(_soft(grocery), "Oatly-Oat-Milk", old)
     assert finding.status is Status.UNKNOWN, finding.code
     assert not finding.details["coarse_look"]
+
+
+def test_location_reads_the_coarse_looks_features_relevance_measured(
+    grocery: Path, context: CheckContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The photo is measured once for each look relevance took; location, aligning the coarse
+    look's match, measures it no more."""
+    measured: list[tuple[bool, bool]] = []
+    original = measure.photo_features
+
+    def counted(photo: Photo, *, closer: bool = False, coarse: bool = False) -> Any:
+        measured.append((closer, coarse))
+        return original(photo, closer=closer, coarse=coarse)
+
+    monkeypatch.setattr(measure, "photo_features", counted)
+    claim = Claim(claim_id="c-1", timeline=Timeline(), sku=SHOWN, reason=ClaimReason.DAMAGED)
+    findings = run_checks(_soft(grocery), claim, context, {"relevance": relevance.check, "location": location.check})
+    assert findings["relevance"].details["coarse_look"], findings["relevance"].code
+    assert findings["location"].code != "location.no_region", findings["location"].code  # it aligned
+    assert measured == [(False, False), (True, False), (False, True)]
