@@ -29,14 +29,10 @@ from evidence_check.models import Claim, ClaimReason, Status, Timeline
 from evidence_check.settings import Settings
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage, StoredSku
 from tests.conftest import corpus
-from tests.grocery_looks import look, photo_at, shop_catalog
+from tests.grocery_looks import SHOP_BRANDS, look, photo_at, shop_catalog
 
 SOFT = "Bravo-Orange-Juice_001"
 SHOWN = "Bravo-Orange-Juice"
-SKUS = (
-    ("Alpro-Shelf-Soy-Milk", "Alpro"), ("Arla-Standard-Milk", "Arla"), ("Bravo-Apple-Juice", "Bravo"),
-    ("Bravo-Orange-Juice", "Bravo"), ("Oatly-Oat-Milk", "Oatly"), ("Tropicana-Apple-Juice", "Tropicana"),
-)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +42,7 @@ def grocery() -> Path:
 
 @pytest.fixture(scope="module")
 def context(grocery: Path) -> CheckContext:
-    return shop_catalog(grocery, dict(SKUS))
+    return shop_catalog(grocery, dict(SHOP_BRANDS))
 
 
 def _soft(grocery: Path) -> Photo:
@@ -83,7 +79,7 @@ def test_claimed_as_itself_the_coarse_look_finds_it(grocery: Path, context: Chec
 def test_the_coarse_look_does_not_find_the_ordered_product_in_a_photo_of_another(grocery: Path) -> None:
     """The juice shown is not in the catalog: the coarse look runs and finds none of the products
     claimed, so the claim keeps the closer look's `unknown`; it is never passed."""
-    without = shop_catalog(grocery, {name: brand for name, brand in SKUS if name != SHOWN})
+    without = shop_catalog(grocery, {name: brand for name, brand in SHOP_BRANDS if name != SHOWN})
     for ordered in ("Bravo-Apple-Juice", "Oatly-Oat-Milk", "Tropicana-Apple-Juice"):
         finding = look(_soft(grocery), ordered, without)
         assert finding.status is Status.UNKNOWN, (ordered, finding.code)
@@ -110,7 +106,7 @@ def test_catalog_images_stored_before_their_coarse_copy_find_nothing_there(groce
         return replace(image, views=F.pack(**{key: values[keep] for key, values in views.items()}))
 
     stored = StoredCatalog(
-        tuple(StoredSku(name, None, None, None, (without_coarse(name),), brand=brand) for name, brand in SKUS)
+        tuple(StoredSku(name, None, None, None, (without_coarse(name),), brand=brand) for name, brand in SHOP_BRANDS)
     )
     old = CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=Catalog(lambda tenant: stored))
     finding = look(_soft(grocery), "Oatly-Oat-Milk", old)
