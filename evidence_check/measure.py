@@ -51,9 +51,12 @@ class Measurements:
     def relevance_features(self, closer: bool = False, coarse: bool = False) -> PhotoFeatures:
         """The photo's features for matching catalog images: the first look's, the closer look's, or
         the coarse look's."""
-        found = self._features.get((closer, coarse))
+        # The coarse look's assessment says `closer` too (it takes the closer look's rules), and
+        # `photo_features` measures the coarse copy whatever `closer` says: one key for both.
+        key = (closer and not coarse, coarse)
+        found = self._features.get(key)
         if found is None:
-            found = self._features[closer, coarse] = photo_features(self.photo, closer=closer, coarse=coarse)
+            found = self._features[key] = photo_features(self.photo, closer=key[0], coarse=coarse)
         return found
 
     def assessment(self, catalog: TenantCatalog, sku: str, rules: LookRules) -> Assessment:

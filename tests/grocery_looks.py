@@ -17,6 +17,12 @@ from evidence_check.models import Claim, ClaimReason, Finding, Timeline
 from evidence_check.settings import Settings
 from evidence_check.store.catalog_types import StoredCatalog, StoredSku
 
+# (product folder, brand) of a small shop: six products of five brands, two of them Bravo's juices.
+SHOP_BRANDS = (
+    ("Alpro-Shelf-Soy-Milk", "Alpro"), ("Arla-Standard-Milk", "Arla"), ("Bravo-Apple-Juice", "Bravo"),
+    ("Bravo-Orange-Juice", "Bravo"), ("Oatly-Oat-Milk", "Oatly"), ("Tropicana-Apple-Juice", "Tropicana"),
+)  # fmt: skip
+
 
 def photo_at(path: Path) -> Photo:
     return load_photo(path.read_bytes(), path.name)

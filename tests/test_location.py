@@ -289,8 +289,8 @@ def test_a_stain_or_a_tear_is_not_taken_for_a_dents_shading(
 # A tear along a row of a real shelf photo (348 px): the row and where it starts, as shares of
 # the catalog image. The carton's side face and the hand differ from the catalog image more than
 # the tear; placed by the structure difference the box missed all but one of these (IoU
-# 0.00-0.30); placed by the marks the catalog lacks, each overlaps it (0.24-0.58). (Oatly's shelf
-# photo 1, once among them, shows another print version: it is declined, below.)
+# 0.00-0.30); placed by the marks the catalog lacks, each overlaps it (0.24-0.58). Not Oatly's shelf
+# photo 1: it shows another print version, and is declined rather than placed (below).
 SHELF_TEARS = [("ALPRO-SOY", 4, 0.35, 0.45), ("ALPRO-SOY", 4, 0.5, 0.45), ("ALPRO-SOY", 4, 0.65, 0.45)]
 
 

@@ -11,28 +11,28 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from evidence_check import measure
 from evidence_check.catalog.entries import catalog_features
 from evidence_check.catalog.photo import photo_features
 from evidence_check.catalog.registry import Catalog
+from evidence_check.checks import location, relevance
 from evidence_check.checks.context import CheckContext
 from evidence_check.checks.relevance import rules
+from evidence_check.engine import run_checks
 from evidence_check.imaging import features as F
 from evidence_check.imaging.load import Photo
-from evidence_check.models import Status
+from evidence_check.models import Claim, ClaimReason, Status, Timeline
 from evidence_check.settings import Settings
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage, StoredSku
 from tests.conftest import corpus
-from tests.grocery_looks import look, photo_at, shop_catalog
+from tests.grocery_looks import SHOP_BRANDS, look, photo_at, shop_catalog
 
 SOFT = "Bravo-Orange-Juice_001"
 SHOWN = "Bravo-Orange-Juice"
-SKUS = (
-    ("Alpro-Shelf-Soy-Milk", "Alpro"), ("Arla-Standard-Milk", "Arla"), ("Bravo-Apple-Juice", "Bravo"),
-    ("Bravo-Orange-Juice", "Bravo"), ("Oatly-Oat-Milk", "Oatly"), ("Tropicana-Apple-Juice", "Tropicana"),
-)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def grocery() -> Path:
 
 @pytest.fixture(scope="module")
 def context(grocery: Path) -> CheckContext:
-    return shop_catalog(grocery, dict(SKUS))
+    return shop_catalog(grocery, dict(SHOP_BRANDS))
 
 
 def _soft(grocery: Path) -> Photo:
@@ -79,7 +79,7 @@ def test_claimed_as_itself_the_coarse_look_finds_it(grocery: Path, context: Chec
 def test_the_coarse_look_does_not_find_the_ordered_product_in_a_photo_of_another(grocery: Path) -> None:
     """The juice shown is not in the catalog: the coarse look runs and finds none of the products
     claimed, so the claim keeps the closer look's `unknown`; it is never passed."""
-    without = shop_catalog(grocery, {name: brand for name, brand in SKUS if name != SHOWN})
+    without = shop_catalog(grocery, {name: brand for name, brand in SHOP_BRANDS if name != SHOWN})
     for ordered in ("Bravo-Apple-Juice", "Oatly-Oat-Milk", "Tropicana-Apple-Juice"):
         finding = look(_soft(grocery), ordered, without)
         assert finding.status is Status.UNKNOWN, (ordered, finding.code)
@@ -106,9 +106,29 @@ def test_catalog_images_stored_before_their_coarse_copy_find_nothing_there(groce
         return replace(image, views=F.pack(**{key: values[keep] for key, values in views.items()}))
 
     stored = StoredCatalog(
-        tuple(StoredSku(name, None, None, None, (without_coarse(name),), brand=brand) for name, brand in SKUS)
+        tuple(StoredSku(name, None, None, None, (without_coarse(name),), brand=brand) for name, brand in SHOP_BRANDS)
     )
     old = CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=Catalog(lambda tenant: stored))
     finding = look(_soft(grocery), "Oatly-Oat-Milk", old)
     assert finding.status is Status.UNKNOWN, finding.code
     assert not finding.details["coarse_look"]
+
+
+def test_location_reads_the_coarse_looks_features_relevance_measured(
+    grocery: Path, context: CheckContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The photo is measured once for each look relevance took; location, aligning the coarse
+    look's match, measures it no more."""
+    measured: list[tuple[bool, bool]] = []
+    original = measure.photo_features
+
+    def counted(photo: Photo, *, closer: bool = False, coarse: bool = False) -> Any:
+        measured.append((closer, coarse))
+        return original(photo, closer=closer, coarse=coarse)
+
+    monkeypatch.setattr(measure, "photo_features", counted)
+    claim = Claim(claim_id="c-1", timeline=Timeline(), sku=SHOWN, reason=ClaimReason.DAMAGED)
+    findings = run_checks(_soft(grocery), claim, context, {"relevance": relevance.check, "location": location.check})
+    assert findings["relevance"].details["coarse_look"], findings["relevance"].code
+    assert findings["location"].code != "location.no_region", findings["location"].code  # it aligned
+    assert measured == [(False, False), (True, False), (False, True)]

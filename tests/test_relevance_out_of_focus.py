@@ -21,14 +21,10 @@ from evidence_check.imaging import features as F
 from evidence_check.imaging.load import Photo
 from evidence_check.models import Status
 from tests.conftest import corpus
-from tests.grocery_looks import look, photo_at, shop_catalog
+from tests.grocery_looks import SHOP_BRANDS, look, photo_at, shop_catalog
 
 BLURRED = "Bravo-Orange-Juice_002"
 SHOWN = "Bravo-Orange-Juice"
-SKUS = (
-    ("Alpro-Shelf-Soy-Milk", "Alpro"), ("Arla-Standard-Milk", "Arla"), ("Bravo-Apple-Juice", "Bravo"),
-    ("Bravo-Orange-Juice", "Bravo"), ("Oatly-Oat-Milk", "Oatly"), ("Tropicana-Apple-Juice", "Tropicana"),
-)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +34,7 @@ def grocery() -> Path:
 
 @pytest.fixture(scope="module")
 def context(grocery: Path) -> CheckContext:
-    return shop_catalog(grocery, dict(SKUS))
+    return shop_catalog(grocery, dict(SHOP_BRANDS))
 
 
 def _sharpness(photo: Photo) -> float:

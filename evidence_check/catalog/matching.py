@@ -88,7 +88,7 @@ class Assessment:
     colour_votes: tuple[colour.ColourVote | None, ...] = ()
     # (sku, word inliers) of the SKUs the visual words proposed, in the order they were ranked again.
     shortlist: tuple[tuple[str, int], ...] = ()
-    closer: bool = False  # measured on the closer look's features
+    closer: bool = False  # the closer look's rules apply: measured on its features, or on the coarse look's
     coarse: bool = False  # measured on the coarse look's: the photo reduced, the catalog's blurred copies
     # In the closer look: the ordered SKU's inliers on print that its brand's verified SKUs do not
     # share, in the upright image or the view that matched, and the best of those SKUs. None: not

@@ -236,6 +236,7 @@ class TenantCatalog:
 
             @cache  # read once for the SKU's images, and only if they are searched for
             def held() -> list[np.ndarray]:
+                # In `others`' order: the index numbers a SKU's images together, in its own order.
                 names = dict.fromkeys(self._image_skus[number] for number in others)
                 return [image.words for name in names for image in self.skus[name].images]
 
