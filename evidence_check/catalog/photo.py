@@ -76,26 +76,25 @@ def photo_features(photo: Photo, *, closer: bool = False, coarse: bool = False) 
     times the first's size; `coarse`: the coarse look's, on a copy `features.COARSE_SIDE` across at
     the lower contrast threshold. Measures every time: `measure.Measurements` keeps them per photo."""
     working = np.asarray(photo.working)
-    side = min(max(working.shape[:2]), F.PHOTO_MAX_SIDE)
-    if closer:
-        side = round(side * F.CLOSER_SCALE)
+    largest = max(working.shape[:2])
     if coarse:
-        side = min(max(working.shape[:2]), F.COARSE_SIDE)
+        side = min(largest, F.COARSE_SIDE)
+    else:
+        side = min(largest, F.PHOTO_MAX_SIDE)
+        if closer:
+            side = round(side * F.CLOSER_SCALE)
     rgb = F.resized_to(working, side)
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     if coarse:
         local = F.extract(grey, max_side=side, max_features=F.COARSE_MAX_FEATURES, contrast=F.CLOSER_CONTRAST)
-        return PhotoFeatures(
-            points=local.points, root=F.rootsift(local.descriptors), rgb=rgb,
-            scale=rgb.shape[1] / photo.width, colour_rgb=F.fit_within(rgb, COLOUR_SIDE),
-        )  # fmt: skip
-    count = F.CLOSER_MAX_FEATURES if closer else F.PHOTO_MAX_FEATURES
-    local = F.extract(grey, max_side=side, max_features=count)
-    if closer and len(local.points) < count:
-        # Out of focus: too few keypoints clear SIFT's default contrast threshold to verify a
-        # product. Measured again only then: the lower threshold gives a sharp photo the same
-        # keypoints in another order, and RANSAC's samples follow the order.
-        local = F.extract(grey, max_side=side, max_features=count, contrast=F.CLOSER_CONTRAST)
+    else:
+        count = F.CLOSER_MAX_FEATURES if closer else F.PHOTO_MAX_FEATURES
+        local = F.extract(grey, max_side=side, max_features=count)
+        if closer and len(local.points) < count:
+            # Out of focus: too few keypoints clear SIFT's default contrast threshold to verify a
+            # product. Measured again only then: the lower threshold gives a sharp photo the same
+            # keypoints in another order, and RANSAC's samples follow the order.
+            local = F.extract(grey, max_side=side, max_features=count, contrast=F.CLOSER_CONTRAST)
     return PhotoFeatures(
         points=local.points,
         root=F.rootsift(local.descriptors),

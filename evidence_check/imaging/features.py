@@ -122,8 +122,12 @@ def extract(
 ) -> LocalFeatures:
     """SIFT features of a grey image, measured on a copy resized into [min_side, max_side]."""
     scale = _scale_for(gray.shape[1], gray.shape[0], min_side, max_side)
-    work = _resized(gray, scale, scale)
-    keypoints, descriptors = _sift(max_features, contrast).detectAndCompute(work, None)
+    return _detected(_resized(gray, scale, scale), scale, _sift(max_features, contrast))
+
+
+def _detected(work: np.ndarray, scale: float, sift: cv2.SIFT) -> LocalFeatures:
+    """SIFT features of `work`, a copy `scale` times the size of the image they are given in."""
+    keypoints, descriptors = sift.detectAndCompute(work, None)
     if descriptors is None or not keypoints:
         return LocalFeatures(np.zeros((0, 2), np.float32), np.zeros((0, 128), np.uint8))
     points = np.array([k.pt for k in keypoints], dtype=np.float32) / scale
@@ -189,11 +193,7 @@ def extract_coarse(gray: np.ndarray) -> LocalFeatures:
     height, width = gray.shape
     scale = _scale_for(width, height, CATALOG_MIN_SIDE, CATALOG_MAX_SIDE)
     blurred = cv2.GaussianBlur(_resized(gray, scale, scale), (0, 0), COARSE_BLUR)
-    keypoints, descriptors = _sift(VIEW_MAX_FEATURES).detectAndCompute(blurred, None)
-    if descriptors is None or not keypoints:
-        return LocalFeatures(np.zeros((0, 2), np.float32), np.zeros((0, 128), np.uint8))
-    points = np.array([k.pt for k in keypoints], dtype=np.float32) / scale
-    return LocalFeatures(points, np.clip(descriptors, 0, 255).astype(np.uint8))
+    return _detected(blurred, scale, _sift(VIEW_MAX_FEATURES))
 
 
 def rootsift(descriptors: np.ndarray) -> np.ndarray:
