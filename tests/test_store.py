@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -109,3 +112,24 @@ def test_an_unreachable_server_is_one_line() -> None:
     with pytest.raises(StoreError) as caught:
         Store("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
     assert "\n" not in str(caught.value)
+
+
+def test_the_schema_head_the_store_checks_for_is_alembics_newest_migration() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from evidence_check.store.database import MIGRATIONS, SCHEMA_HEAD
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_HEAD
+
+
+def test_a_store_at_the_newest_schema_is_opened_without_importing_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    opened = "import sys; from evidence_check.store import Store; Store({url!r}); print('alembic' in sys.modules)"
+    runs = [
+        subprocess.run([sys.executable, "-c", opened.format(url=url)], capture_output=True, text=True, check=True)
+        for _ in range(2)
+    ]
+    assert [run.stdout.strip() for run in runs] == ["True", "False"]  # migrated the first time only
