@@ -190,7 +190,7 @@ class _Frame:
         return _standardised(difference, self.product, SPREAD_FLOOR)
 
     def structure_z(self) -> np.ndarray:
-        correlation, photo_var, shop_var = _local_correlation(self.photo_lab[..., 0], self.shop_lab[..., 0], STRUCTURE_WINDOW)
+        correlation, photo_var, shop_var = _local_correlation(self._lightness_products, STRUCTURE_WINDOW)
         difference = ((1 - correlation) * np.sqrt(np.maximum(photo_var, shop_var))).astype(np.float32)
         return _standardised(difference, self.product, STRUCTURE_FLOOR, STATISTICS_STEP)
 
@@ -200,7 +200,7 @@ class _Frame:
         pattern, weighted by its contrast (flat print says nothing of alignment). A synthetic photo
         of the catalog image, lit unevenly and tilted, scores 0.89-1; a hand over most of the carton,
         another print version or a carton bent off its plane, 0.1-0.5."""
-        correlation, _, shop_var = _local_correlation(self.photo_lab[..., 0], self.shop_lab[..., 0], ALIGNMENT_WINDOW)
+        correlation, _, shop_var = _local_correlation(self._lightness_products, ALIGNMENT_WINDOW)
         patterned = self.product & (shop_var > ALIGNMENT_TEXTURE)
         if not patterned.any():
             return 1.0  # plain print: nothing to misalign
@@ -262,7 +262,17 @@ class _Frame:
             smooth = self._smooth(lightness * weight) / smooth_weight
             return lightness / (smooth + 8.0)
 
-        return relative(self.photo_lab[..., 0].astype(np.float32)), relative(self.shop_lab[..., 0].astype(np.float32))
+        photo, shop = self._lightness_products[:2]
+        return relative(photo), relative(shop)
+
+    @cached_property
+    def _lightness_products(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The photo's and the catalog's lightness as floats, their squares and their product: what
+        a local correlation averages whatever its window, made once for the structure's and the
+        alignment's (both on the usual frame of a large photo)."""
+        photo = self.photo_lab[..., 0].astype(np.float32)
+        shop = self.shop_lab[..., 0].astype(np.float32)
+        return photo, shop, photo * photo, shop * shop, photo * shop
 
     def _colour_difference(self) -> np.ndarray:
         """Per pixel: how far the photo is from the nearest catalog colour around it, light removed."""
@@ -371,17 +381,19 @@ def _off_glare(photo_rgb: np.ndarray, shop_rgb: np.ndarray, mask: np.ndarray) ->
     return np.where(amount > 0, np.sqrt(squared), np.inf).astype(np.float32)
 
 
-def _local_correlation(photo: np.ndarray, shop: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _local_correlation(
+    products: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], side: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per pixel: the normalised cross-correlation of the two (smoothed) lightness channels over a
     `side` x `side` window (which ignores the light's level and gain), and the two local
     variances. The structure difference is `(1 - NCC) * contrast`: weighted by the larger local
     standard deviation, flat areas that both leave flat count for nothing whatever their correlation."""
-    photo, shop = photo.astype(np.float32), shop.astype(np.float32)
+    photo, shop, photo_squared, shop_squared, cross = products
     window = (side, side)
     photo_mean, shop_mean = cv2.blur(photo, window), cv2.blur(shop, window)
-    photo_var = np.maximum(cv2.blur(photo * photo, window) - photo_mean**2, 0)
-    shop_var = np.maximum(cv2.blur(shop * shop, window) - shop_mean**2, 0)
-    covariance = cv2.blur(photo * shop, window) - photo_mean * shop_mean
+    photo_var = np.maximum(cv2.blur(photo_squared, window) - photo_mean**2, 0)
+    shop_var = np.maximum(cv2.blur(shop_squared, window) - shop_mean**2, 0)
+    covariance = cv2.blur(cross, window) - photo_mean * shop_mean
     correlation = covariance / np.sqrt(photo_var * shop_var + 25.0)  # 25: a lightness spread of 5 is noise
     return correlation, photo_var, shop_var
 
