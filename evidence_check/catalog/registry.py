@@ -207,20 +207,28 @@ class TenantCatalog:
     def _rank(
         self, scores: np.ndarray, exclude: str | None, limit: int, among: np.ndarray | None = None
     ) -> list[tuple[str, float]]:
+        """The `limit` SKUs of the best scored images (of `among`, else of the whole catalog), each
+        at its best image's score, `exclude` passed over."""
         count = (limit + 1) * MAX_IMAGES_PER_SKU
-        # The whole catalog's best straight from its scores: no copy of 100,000 of them to rank.
-        best = _best(scores, count) if among is None else among[_best(scores[among], count)]
-        ranked: list[tuple[str, float]] = []
-        seen: set[str] = set()
-        for index in best:
-            sku = self._image_skus[index]
-            if scores[index] <= 0 or sku == exclude or sku in seen:
-                continue
-            seen.add(sku)
-            ranked.append((sku, float(scores[index])))
-            if len(ranked) == limit:
-                break
-        return ranked
+        scored = len(scores) if among is None else len(among)
+        while True:
+            # The whole catalog's best straight from its scores: no copy of 100,000 of them to rank.
+            best = _best(scores, count) if among is None else among[_best(scores[among], count)]
+            ranked: list[tuple[str, float]] = []
+            seen: set[str] = set()
+            for index in best:
+                sku = self._image_skus[index]
+                if scores[index] <= 0 or sku == exclude or sku in seen:
+                    continue
+                seen.add(sku)
+                ranked.append((sku, float(scores[index])))
+                if len(ranked) == limit:
+                    return ranked
+            # A SKU of more images than `MAX_IMAGES_PER_SKU` (ranked or excluded) can fill the
+            # places read: read more, the same best first (`_best` keeps ties in position order).
+            if count >= scored or scores[best[-1]] <= 0:
+                return ranked
+            count *= 4
 
     def lookalikes(self, sku: str) -> list[tuple[str, float]]:
         """The SKUs of its brand whose catalog images resemble the SKU's own: a variant that the
@@ -229,9 +237,9 @@ class TenantCatalog:
         if found is None:
             entry = self.skus[sku]
             brand = self._brands.get(entry.brand, np.zeros(0, np.int64))
-            # Its own images are not scored: the ranking passes them over, and (a SKU of more than
-            # `MAX_IMAGES_PER_SKU`) they could fill the places it ranks. Each other image is looked
-            # for only in the posting lists of the words it holds.
+            # Its own images are not scored: they would be searched for, only for the ranking to
+            # pass them over. Each other image is looked for only in the posting lists of the words
+            # it holds.
             others = brand[[self._image_skus[number] != sku for number in brand]]
 
             @cache  # read once for the SKU's images, and only if they are searched for
