@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from evidence_check.catalog.matching import Assessment
-from evidence_check.catalog.photo import PhotoFeatures, photo_features
+from evidence_check.catalog.photo import Look, PhotoFeatures, photo_features
 from evidence_check.catalog.registry import LookRules, TenantCatalog
 from evidence_check.imaging import fingerprint as fp
 from evidence_check.imaging.load import Photo
@@ -27,7 +27,7 @@ class Measurements:
     def __init__(self, photo: Photo) -> None:
         self.photo = photo
         self.timings_ms = photo.timings_ms
-        self._features: dict[tuple[bool, bool], PhotoFeatures] = {}
+        self._features: dict[Look, PhotoFeatures] = {}
         self._assessments: dict[tuple[TenantCatalog, str], Assessment] = {}
         self._fingerprint: fp.Fingerprint | None = None
 
@@ -48,15 +48,11 @@ class Measurements:
                 self._fingerprint = fp.fingerprint(self.photo.working)
         return self._fingerprint
 
-    def relevance_features(self, closer: bool = False, coarse: bool = False) -> PhotoFeatures:
-        """The photo's features for matching catalog images: the first look's, the closer look's, or
-        the coarse look's."""
-        # The coarse look's assessment says `closer` too (it takes the closer look's rules), and
-        # `photo_features` measures the coarse copy whatever `closer` says: one key for both.
-        key = (closer and not coarse, coarse)
-        found = self._features.get(key)
+    def relevance_features(self, look: Look = Look.FIRST) -> PhotoFeatures:
+        """The photo's features for matching catalog images at `look`."""
+        found = self._features.get(look)
         if found is None:
-            found = self._features[key] = photo_features(self.photo, closer=key[0], coarse=coarse)
+            found = self._features[look] = photo_features(self.photo, look)
         return found
 
     def assessment(self, catalog: TenantCatalog, sku: str, rules: LookRules) -> Assessment:

@@ -169,7 +169,7 @@ def worker(args: argparse.Namespace) -> None:
             claim = Claim(claim_id="bench", tenant=TENANT, timeline=Timeline(), sku=sku)
             measured = replace(context, measured=measure.Measurements(photo))
             assert measured.measured is not None
-            features = measured.measured.relevance_features(False)  # the photo's own features do not scale
+            features = measured.measured.relevance_features()  # the photo's own features do not scale
             if label == "cold":
                 words = features.centred_words(tenant.vocabulary)[0]
                 postings.append(int((offsets[words + 1] - offsets[words]).sum()))

@@ -95,8 +95,8 @@ def main() -> None:
         calls.clear()
         for image, sku in photos:
             measured = measure.Measurements(image)
-            measured.relevance_features(False)
-            measured.relevance_features(True)
+            measured.relevance_features(photo.Look.FIRST)
+            measured.relevance_features(photo.Look.CLOSER)
             if label == "cold":
                 matching.roots.cache_clear()
                 matching.views.cache_clear()

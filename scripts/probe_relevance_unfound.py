@@ -31,7 +31,7 @@ from bench_relevance import photos, products, stored_catalog
 
 from evidence_check import measure
 from evidence_check.catalog.matching import best_match
-from evidence_check.catalog.photo import COLOUR_SIDE, PhotoFeatures, photo_features
+from evidence_check.catalog.photo import COLOUR_SIDE, Look, PhotoFeatures, photo_features
 from evidence_check.catalog.registry import Catalog, TenantCatalog
 from evidence_check.checks import relevance
 from evidence_check.checks.context import CheckContext
@@ -80,10 +80,10 @@ def genuine(root: Path, names: list[str], context: CheckContext) -> list[tuple[s
     return unfound
 
 
-def features_at(photo: Photo, side: int | None, keypoints: int | None, closer: bool) -> PhotoFeatures:
+def features_at(photo: Photo, side: int | None, keypoints: int | None, look: Look) -> PhotoFeatures:
     if side is None or keypoints is None:
-        return photo_features(photo, closer=closer)
-    side = round(side * F.CLOSER_SCALE) if closer else side
+        return photo_features(photo, look)
+    side = round(side * F.CLOSER_SCALE) if look is Look.CLOSER else side
     rgb = F.resized_to(np.asarray(photo.working), side)
     local = F.extract(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), max_side=side, max_features=keypoints)
     return PhotoFeatures(
@@ -103,8 +103,8 @@ def looser(tenant: TenantCatalog, unfound: list[tuple[str, Path]]) -> None:
             for name, path in unfound:
                 photo = load_photo(path.read_bytes(), path.name)
                 cells = []
-                for closer in (False, True):
-                    match = best_match(features_at(photo, side, keypoints, closer), tenant.skus[name].images, closer)
+                for look in (Look.FIRST, Look.CLOSER):
+                    match = best_match(features_at(photo, side, keypoints, look), tenant.skus[name].images, look)
                     cells.append("-" if match is None else f"{match.geometry.matches:3d} / {match.inliers:2d}")
                 print(f"    {path.name:<40} {cells[0]}  |  {cells[1]}")
     finally:

@@ -21,7 +21,7 @@ from evidence_check.catalog.feature_file import (
     in_memory,
 )
 from evidence_check.catalog.loading import feature_folder, load_from_store
-from evidence_check.catalog.photo import photo_features
+from evidence_check.catalog.photo import Look, photo_features
 from evidence_check.catalog.registry import Catalog, TenantCatalog, identity_of
 from evidence_check.checks.relevance import rules
 from evidence_check.imaging import colour
@@ -153,7 +153,7 @@ def test_a_claim_makes_each_image_s_rootsift_once_in_the_few_the_worker_keeps(
     monkeypatch.setattr(matching, "roots", lambda image: (asked.add(id(image)), kept(image))[1])
     kept.cache_clear()
     found = TenantCatalog(_whole(images)).assess(
-        photo_features(shelf(grocery, "BRAVO-APPLE", 1)), "BRAVO-ORANGE", rules, views=closer
+        photo_features(shelf(grocery, "BRAVO-APPLE", 1)), "BRAVO-ORANGE", rules, Look.CLOSER if closer else Look.FIRST
     )
     assert found.ordered is not None and len(asked) > 2
     assert kept.cache_info().misses == len(asked), (kept.cache_info(), len(asked))

@@ -16,7 +16,7 @@ from PIL import Image
 
 from evidence_check import measure
 from evidence_check.catalog.entries import catalog_features
-from evidence_check.catalog.photo import photo_features
+from evidence_check.catalog.photo import Look, photo_features
 from evidence_check.catalog.registry import Catalog
 from evidence_check.checks import location, relevance
 from evidence_check.checks.context import CheckContext
@@ -187,7 +187,7 @@ def test_the_closer_look_measures_a_larger_copy(size: tuple[int, int], first_sid
     rng = np.random.default_rng(3)
     texture = cv2.resize(rng.integers(0, 255, (size[1] // 8, size[0] // 8, 3), dtype=np.uint8), size)
     photo = _encoded(texture, "texture.jpg")
-    first, closer = photo_features(photo), photo_features(photo, closer=True)
+    first, closer = photo_features(photo), photo_features(photo, Look.CLOSER)
     assert max(first.rgb.shape[:2]) == first_side
     assert max(closer.rgb.shape[:2]) == round(first_side * F.CLOSER_SCALE)
     assert closer.scale == pytest.approx(first.scale * F.CLOSER_SCALE, rel=0.01)
@@ -250,21 +250,21 @@ def test_relevance_and_location_read_one_measurement_of_the_photo(
 ) -> None:
     """The engine's Measurements: the features are measured once for both looks, and again for
     a photo checked anew."""
-    measured: list[bool] = []
+    measured: list[Look] = []
     original = measure.photo_features
 
-    def counted(photo: Photo, *, closer: bool = False, coarse: bool = False) -> Any:
-        measured.append(closer or coarse)
-        return original(photo, closer=closer, coarse=coarse)
+    def counted(photo: Photo, look: Look = Look.FIRST) -> Any:
+        measured.append(look)
+        return original(photo, look)
 
     monkeypatch.setattr(measure, "photo_features", counted)
     photo = shelf(grocery, "BRAVO-APPLE", 2)
     region = _marked_cap(photo, context, "BRAVO-APPLE")
-    assert measured == [False]  # the helper measured the photo on its own
+    assert measured == [Look.FIRST]  # the helper measured the photo on its own
     looks = {"relevance": relevance.check, "location": location.check}
     findings = run_checks(photo, claim("BRAVO-APPLE", region=region), context, looks)
     assert (findings["relevance"].code, findings["location"].code) == ("relevance.match", "location.zone")
-    assert measured == [False, False]  # once more, for both looks together
+    assert measured == [Look.FIRST, Look.FIRST]  # once more, for both looks together
 
 
 @pytest.mark.parametrize(("zoned", "code"), [("second", "location.zone"), ("first", "location.on_product")])

@@ -17,7 +17,7 @@ import pytest
 
 from evidence_check import measure
 from evidence_check.catalog.entries import catalog_features
-from evidence_check.catalog.photo import photo_features
+from evidence_check.catalog.photo import Look, photo_features
 from evidence_check.catalog.registry import Catalog
 from evidence_check.checks import location, relevance
 from evidence_check.checks.context import CheckContext
@@ -53,7 +53,7 @@ def test_neither_the_first_nor_the_closer_look_finds_the_carton(grocery: Path, c
     tenant = context.catalog.for_tenant("default")  # type: ignore[union-attr]
     photo = _soft(grocery)
     first = tenant.assess(photo_features(photo), SHOWN, rules)
-    closer = tenant.assess(photo_features(photo, closer=True), SHOWN, rules, views=True)
+    closer = tenant.assess(photo_features(photo, Look.CLOSER), SHOWN, rules, Look.CLOSER)
     assert first.photo_keypoints >= F.PHOTO_MAX_FEATURES  # a clear photo, not one too thin to match
     assert max(first.ordered.inliers, closer.ordered.inliers) < rules.PASS_INLIERS  # type: ignore[union-attr]
 
@@ -119,16 +119,16 @@ def test_location_reads_the_coarse_looks_features_relevance_measured(
 ) -> None:
     """The photo is measured once for each look relevance took; location, aligning the coarse
     look's match, measures it no more."""
-    measured: list[tuple[bool, bool]] = []
+    measured: list[Look] = []
     original = measure.photo_features
 
-    def counted(photo: Photo, *, closer: bool = False, coarse: bool = False) -> Any:
-        measured.append((closer, coarse))
-        return original(photo, closer=closer, coarse=coarse)
+    def counted(photo: Photo, look: Look = Look.FIRST) -> Any:
+        measured.append(look)
+        return original(photo, look)
 
     monkeypatch.setattr(measure, "photo_features", counted)
     claim = Claim(claim_id="c-1", timeline=Timeline(), sku=SHOWN, reason=ClaimReason.DAMAGED)
     findings = run_checks(_soft(grocery), claim, context, {"relevance": relevance.check, "location": location.check})
     assert findings["relevance"].details["coarse_look"], findings["relevance"].code
     assert findings["location"].code != "location.no_region", findings["location"].code  # it aligned
-    assert measured == [(False, False), (True, False), (False, True)]
+    assert measured == [Look.FIRST, Look.CLOSER, Look.COARSE]

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
-from evidence_check.catalog.photo import photo_features
+from evidence_check.catalog.photo import Look, photo_features
 from evidence_check.checks.context import CheckContext
 from evidence_check.imaging import features as F
 from evidence_check.imaging.load import Photo
@@ -46,14 +46,14 @@ def test_the_photo_is_out_of_focus_and_thin_in_keypoints_at_the_default_contrast
     photo = photo_at(grocery / SHOWN / f"{BLURRED}.jpg")
     assert _sharpness(photo) < 100
     assert len(photo_features(photo).points) < F.PHOTO_MAX_FEATURES / 1.5
-    assert len(photo_features(photo, closer=True).points) == F.CLOSER_MAX_FEATURES
+    assert len(photo_features(photo, Look.CLOSER).points) == F.CLOSER_MAX_FEATURES
 
 
 def test_a_sharp_photo_keeps_the_same_closer_keypoints(grocery: Path) -> None:
     """The lower threshold is for a thin photo only: a sharp one keeps its keypoints, in their order
     (RANSAC's samples follow the order, so another order is another outcome)."""
     photo = photo_at(grocery / "Alpro-Fresh-Soy-Milk" / "Alpro-Fresh-Soy-Milk_001.jpg")
-    closer = photo_features(photo, closer=True)
+    closer = photo_features(photo, Look.CLOSER)
     side = round(min(max(photo.working.size), F.PHOTO_MAX_SIDE) * F.CLOSER_SCALE)
     grey = cv2.cvtColor(F.resized_to(np.asarray(photo.working), side), cv2.COLOR_RGB2GRAY)
     default = F.extract(grey, max_side=side, max_features=F.CLOSER_MAX_FEATURES)

@@ -138,3 +138,22 @@ def test_words_near_the_centre_weigh_more(
     features = photo_features(_encoded(canvas, "shelf.jpg"))
     ranked = [sku for sku, _ in TenantCatalog(stored).retrieve(features, None, SHORTLIST)]
     assert ranked[0] == centre, ranked
+
+
+
+@pytest.mark.parametrize("among", [False, True], ids=["whole_catalog", "among_images"])
+def test_a_sku_of_many_images_leaves_room_for_the_others(among: bool) -> None:
+    """A SKU with more images than the ranking reads places (`MAX_IMAGES_PER_SKU` per SKU ranked,
+    one SKU spare) fills them all when its images score best: ranked, or passed over as the one
+    excluded, it must still leave the next SKUs their places."""
+    texture = np.random.default_rng(7).integers(0, 256, (240, 320, 3), dtype=np.uint8)
+    image = catalog_features(_encoded(cv2.GaussianBlur(texture, (0, 0), 1.5), "texture.jpg"))
+    places = (2 + 1) * catalog_registry.MAX_IMAGES_PER_SKU  # what ranking two SKUs reads
+    many = StoredSku("MANY", None, None, None, tuple(replace(image, image_id=f"{n}") for n in range(places)))
+    others = tuple(StoredSku(name, None, None, None, (image,)) for name in ("NEXT", "LAST"))
+    tenant = TenantCatalog(StoredCatalog((many, *others)))
+    scores = np.array([3.0] * places + [2.0, 1.0])  # each of MANY's images above the others
+    images = np.arange(len(scores)) if among else None
+    assert tenant._rank(scores, None, 2, images) == [("MANY", 3.0), ("NEXT", 2.0)]
+    assert tenant._rank(scores, "MANY", 2, images) == [("NEXT", 2.0), ("LAST", 1.0)]
+    assert tenant._rank(scores, "MANY", 3, images) == [("NEXT", 2.0), ("LAST", 1.0)]  # all there are

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from evidence_check.catalog.entries import CatalogImage
-from evidence_check.catalog.photo import PhotoFeatures
+from evidence_check.catalog.photo import Look, PhotoFeatures
 from evidence_check.imaging import colour
 from evidence_check.imaging import features as F
 
@@ -88,8 +88,7 @@ class Assessment:
     colour_votes: tuple[colour.ColourVote | None, ...] = ()
     # (sku, word inliers) of the SKUs the visual words proposed, in the order they were ranked again.
     shortlist: tuple[tuple[str, int], ...] = ()
-    closer: bool = False  # the closer look's rules apply: measured on its features, or on the coarse look's
-    coarse: bool = False  # measured on the coarse look's: the photo reduced, the catalog's blurred copies
+    look: Look = Look.FIRST  # the look it was measured at (the coarse look takes the closer look's rules)
     # In the closer look: the ordered SKU's inliers on print that its brand's verified SKUs do not
     # share, in the upright image or the view that matched, and the best of those SKUs. None: not
     # measured (the first look, nothing found, or no SKU of its brand verified).
@@ -104,19 +103,18 @@ class Assessment:
         return None
 
 
-def best_match(
-    features: PhotoFeatures, images: Sequence[CatalogImage], views_too: bool = False, coarse: bool = False
-) -> ImageMatch | None:
-    """The image (or, with `views_too`, the tilted view) with the most inliers; None: no images.
-    `coarse`: each image's coarse copy alone (`features.COARSE_VIEW`), none where it has none stored."""
+def best_match(features: PhotoFeatures, images: Sequence[CatalogImage], look: Look = Look.FIRST) -> ImageMatch | None:
+    """The image (or, at the closer look, the tilted view) with the most inliers; None: no images.
+    At the coarse look each image's coarse copy alone (`features.COARSE_VIEW`), none where it has
+    none stored."""
     best: ImageMatch | None = None
     height, width = features.rgb.shape[:2]
     for image in images:
         # Each view apart: a keypoint and its twin in another view would fail each other's ratio test.
         looks: list[tuple[int | None, tuple[np.ndarray, np.ndarray]]] = [(None, (image.points, roots(image)))]
-        if coarse:
+        if look is Look.COARSE:
             looks = [(F.COARSE_VIEW, view_roots(image, F.COARSE_VIEW))]
-        elif views_too:
+        elif look is Look.CLOSER:
             looks += [(view, view_roots(image, view)) for view in range(len(F.VIEW_TILTS))]
         for view, (points, root) in looks:
             geometry = F.verify(features.points, features.root, points, root, (image.width, image.height), (width, height))

@@ -10,6 +10,7 @@ threshold. Each keeps a small copy for colour.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import cached_property
 
 import cv2
@@ -23,6 +24,16 @@ from evidence_check.imaging.load import Photo
 # where they lie (docs/measurements/relevance-features.md).
 CENTRE_SIGMA = 0.2
 COLOUR_SIDE = 160  # colours of the photo are compared on a copy this size: enough for 52 bins
+
+
+class Look(Enum):
+    """Which look at the photo: each measures its own copy and matches its own catalog features.
+    One value, not a flag per look: the coarse look takes the closer look's rules, and two flags
+    let both be set (the coarse copy was measured whatever the closer one said)."""
+
+    FIRST = "first"
+    CLOSER = "closer"  # a larger copy, each catalog image's tilted views too
+    COARSE = "coarse"  # a reduced copy, each catalog image's blurred copy instead
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,26 +82,26 @@ class PhotoFeatures:
         return found
 
 
-def photo_features(photo: Photo, *, closer: bool = False, coarse: bool = False) -> PhotoFeatures:
-    """The photo's features; `closer`: those of the closer look, on a copy `features.CLOSER_SCALE`
-    times the first's size; `coarse`: the coarse look's, on a copy `features.COARSE_SIDE` across at
-    the lower contrast threshold. Measures every time: `measure.Measurements` keeps them per photo."""
+def photo_features(photo: Photo, look: Look = Look.FIRST) -> PhotoFeatures:
+    """The photo's features for `look`: the closer look's on a copy `features.CLOSER_SCALE` times
+    the first's size; the coarse look's on a copy `features.COARSE_SIDE` across at the lower
+    contrast threshold. Measures every time: `measure.Measurements` keeps them per photo."""
     working = np.asarray(photo.working)
     largest = max(working.shape[:2])
-    if coarse:
+    if look is Look.COARSE:
         side = min(largest, F.COARSE_SIDE)
     else:
         side = min(largest, F.PHOTO_MAX_SIDE)
-        if closer:
+        if look is Look.CLOSER:
             side = round(side * F.CLOSER_SCALE)
     rgb = F.resized_to(working, side)
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    if coarse:
+    if look is Look.COARSE:
         local = F.extract(grey, max_side=side, max_features=F.COARSE_MAX_FEATURES, contrast=F.CLOSER_CONTRAST)
     else:
-        count = F.CLOSER_MAX_FEATURES if closer else F.PHOTO_MAX_FEATURES
+        count = F.CLOSER_MAX_FEATURES if look is Look.CLOSER else F.PHOTO_MAX_FEATURES
         local = F.extract(grey, max_side=side, max_features=count)
-        if closer and len(local.points) < count:
+        if look is Look.CLOSER and len(local.points) < count:
             # Out of focus: too few keypoints clear SIFT's default contrast threshold to verify a
             # product. Measured again only then: the lower threshold gives a sharp photo the same
             # keypoints in another order, and RANSAC's samples follow the order.

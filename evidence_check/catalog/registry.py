@@ -25,7 +25,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache, partial
 from typing import Any, Protocol
 
@@ -49,7 +49,7 @@ from evidence_check.catalog.matching import (
     framing,
     unshared_inliers,
 )
-from evidence_check.catalog.photo import PhotoFeatures
+from evidence_check.catalog.photo import Look, PhotoFeatures
 from evidence_check.catalog.words import WordIndex
 from evidence_check.imaging import features as F
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage, StoredSku
@@ -207,20 +207,28 @@ class TenantCatalog:
     def _rank(
         self, scores: np.ndarray, exclude: str | None, limit: int, among: np.ndarray | None = None
     ) -> list[tuple[str, float]]:
+        """The `limit` SKUs of the best scored images (of `among`, else of the whole catalog), each
+        at its best image's score, `exclude` passed over."""
         count = (limit + 1) * MAX_IMAGES_PER_SKU
-        # The whole catalog's best straight from its scores: no copy of 100,000 of them to rank.
-        best = _best(scores, count) if among is None else among[_best(scores[among], count)]
-        ranked: list[tuple[str, float]] = []
-        seen: set[str] = set()
-        for index in best:
-            sku = self._image_skus[index]
-            if scores[index] <= 0 or sku == exclude or sku in seen:
-                continue
-            seen.add(sku)
-            ranked.append((sku, float(scores[index])))
-            if len(ranked) == limit:
-                break
-        return ranked
+        scored = len(scores) if among is None else len(among)
+        while True:
+            # The whole catalog's best straight from its scores: no copy of 100,000 of them to rank.
+            best = _best(scores, count) if among is None else among[_best(scores[among], count)]
+            ranked: list[tuple[str, float]] = []
+            seen: set[str] = set()
+            for index in best:
+                sku = self._image_skus[index]
+                if scores[index] <= 0 or sku == exclude or sku in seen:
+                    continue
+                seen.add(sku)
+                ranked.append((sku, float(scores[index])))
+                if len(ranked) == limit:
+                    return ranked
+            # A SKU of more images than `MAX_IMAGES_PER_SKU` (ranked or excluded) can fill the
+            # places read: read more, the same best first (`_best` keeps ties in position order).
+            if count >= scored or scores[best[-1]] <= 0:
+                return ranked
+            count *= 4
 
     def lookalikes(self, sku: str) -> list[tuple[str, float]]:
         """The SKUs of its brand whose catalog images resemble the SKU's own: a variant that the
@@ -229,9 +237,9 @@ class TenantCatalog:
         if found is None:
             entry = self.skus[sku]
             brand = self._brands.get(entry.brand, np.zeros(0, np.int64))
-            # Its own images are not scored: the ranking passes them over, and (a SKU of more than
-            # `MAX_IMAGES_PER_SKU`) they could fill the places it ranks. Each other image is looked
-            # for only in the posting lists of the words it holds.
+            # Its own images are not scored: they would be searched for, only for the ranking to
+            # pass them over. Each other image is looked for only in the posting lists of the words
+            # it holds.
             others = brand[[self._image_skus[number] != sku for number in brand]]
 
             @cache  # read once for the SKU's images, and only if they are searched for
@@ -250,30 +258,28 @@ class TenantCatalog:
             found = self._lookalikes[sku] = self._rank(scores, sku, LOOKALIKES, others)
         return found
 
-    def look(self, features: Callable[[bool, bool], PhotoFeatures], sku: str, rules: LookRules) -> Assessment:
+    def look(self, features: Callable[[Look], PhotoFeatures], sku: str, rules: LookRules) -> Assessment:
         """The photo assessed against `sku`: the first look, the closer one when `rules` ask for it,
         and when they ask again, the coarse one (kept only when it finds what the closer one did not:
-        a photo it finds nothing in keeps the closer look's answer). `features(closer, coarse)` gives
-        the photo's features for each look."""
-        first = self.assess(features(False, False), sku, rules)
+        a photo it finds nothing in keeps the closer look's answer). `features(look)` gives the
+        photo's features for each look."""
+        first = self.assess(features(Look.FIRST), sku, rules)
         if not rules.needs_closer_look(first):
             return first
-        closer = replace(self.assess(features(True, False), sku, rules, views=True), closer=True)
+        closer = self.assess(features(Look.CLOSER), sku, rules, Look.CLOSER)
         if not rules.needs_closer_look(closer):
             return closer
-        coarse = replace(self.assess(features(False, True), sku, rules, coarse=True), closer=True, coarse=True)
+        coarse = self.assess(features(Look.COARSE), sku, rules, Look.COARSE)
         return closer if rules.needs_closer_look(coarse) else coarse
 
-    def assess(
-        self, features: PhotoFeatures, sku: str, rules: LookRules, *, views: bool = False, coarse: bool = False
-    ) -> Assessment:
-        """One look at the photo; `views`: match the tilted views of each image verified too;
-        `coarse`: match each image's coarse copy instead (`features.COARSE_VIEW`)."""
+    def assess(self, features: PhotoFeatures, sku: str, rules: LookRules, look: Look = Look.FIRST) -> Assessment:
+        """One look at the photo: the closer look matches the tilted views of each image verified
+        too, the coarse look each image's coarse copy instead (`features.COARSE_VIEW`)."""
         entry = self.skus[sku]
-        ordered = best_match(features, entry.images[:MAX_IMAGES_PER_SKU], views, coarse)
+        ordered = best_match(features, entry.images[:MAX_IMAGES_PER_SKU], look)
         scores = self._scores(features)
         shortlist = self._shortlist(features, self._rank(scores, sku, SHORTLIST))
-        candidates = [(name, score) for name, score, _ in shortlist[: CLOSER_CANDIDATES if views or coarse else CANDIDATES]]
+        candidates = [(name, score) for name, score, _ in shortlist[: CANDIDATES if look is Look.FIRST else CLOSER_CANDIDATES]]
         # The ordered SKU's own brand is where look-alikes are: its variants are verified even when
         # the words rank them lower (they share the logo with half the shelf).
         siblings = self._rank(scores, sku, SIBLINGS, self._brands.get(entry.brand)) + self.lookalikes(sku)
@@ -281,7 +287,7 @@ class TenantCatalog:
             if sibling[0] not in {name for name, _ in candidates}:
                 candidates.append(sibling)
         rivals = [
-            best_match(features, self.skus[candidate].images[:MAX_IMAGES_PER_SKU], views, coarse)
+            best_match(features, self.skus[candidate].images[:MAX_IMAGES_PER_SKU], look)
             for candidate, _ in candidates
         ]
         found = sorted((r for r in rivals if r is not None and r.inliers > 0), key=lambda r: -r.inliers)
@@ -290,7 +296,7 @@ class TenantCatalog:
         # photo shows, yet the logo it shares would take the ordered match's own print away.
         brand_names = tuple(r.image.sku for r in found if self.skus[r.image.sku].brand == entry.brand)
         brand_distinct = None
-        if (views or coarse) and ordered is not None and ordered.inliers and brand_names:
+        if look is not Look.FIRST and ordered is not None and ordered.inliers and brand_names:
             images = [image for name in brand_names for image in self.skus[name].images[:MAX_IMAGES_PER_SKU]]
             brand_distinct = unshared_inliers(ordered, images)
         return Assessment(
@@ -311,6 +317,7 @@ class TenantCatalog:
             brand_distinct=brand_distinct,
             brand_sibling=brand_names[0] if brand_distinct is not None else None,
             other_framing=framing(features, other),
+            look=look,
         )
 
     def _shortlist(

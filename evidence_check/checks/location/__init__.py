@@ -153,7 +153,7 @@ def _aligned(photo: Photo, claim: Claim, context: CheckContext) -> tuple[Any, An
     match = found.ordered
     if match is None or match.homography_full is None or match.inliers < rules.PASS_INLIERS:
         return "not_found"
-    return match, measured.relevance_features(found.closer, found.coarse)
+    return match, measured.relevance_features(found.look)
 
 
 def _zone_details(zone: Zone) -> dict[str, Any]:

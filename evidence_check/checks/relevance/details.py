@@ -6,6 +6,7 @@ from typing import Any
 
 from evidence_check.catalog.entries import CatalogSku
 from evidence_check.catalog.matching import Assessment, ImageMatch, distinctive_inliers
+from evidence_check.catalog.photo import Look
 from evidence_check.imaging import features as F
 
 
@@ -21,8 +22,8 @@ def details_of(found: Assessment, entry: CatalogSku, rival: CatalogSku | None) -
         "sku": entry.sku,
         "name": entry.name,
         "photo_keypoints": found.photo_keypoints,
-        "closer_look": found.closer,
-        "coarse_look": found.coarse,
+        "closer_look": found.look is not Look.FIRST,  # the coarse look takes the closer look's rules
+        "coarse_look": found.look is Look.COARSE,
         "ordered": _match(found.ordered),
         "other_sku": rival.sku if rival else None,
         "other_name": rival.name if rival else None,

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+# `photo.Look`: which look measured the photo; this module's `Look`: the assessment as rules read it.
+from evidence_check.catalog import photo
 from evidence_check.catalog.entries import CatalogSku
 from evidence_check.catalog.matching import Assessment, ImageMatch, apart, distinctive_inliers
 from evidence_check.catalog.registry import TenantCatalog
@@ -186,7 +188,7 @@ def another_product_clearly_better(look: Look) -> Finding | None:
     separated = look.rival >= VARIANT_STRONG and (
         look.ratio >= VARIANT_CLEARLY_BETTER
         or (
-            not found.closer
+            found.look is photo.Look.FIRST
             and (
                 look.colour_lead <= -COLOUR_SEPARATES
                 or _separates(found.other, found.ordered)
@@ -207,7 +209,7 @@ def variant_shown_by_its_own_print(look: Look) -> Finding | None:
     if (
         found.other is not None
         and shows_variant
-        and not found.closer
+        and found.look is photo.Look.FIRST
         and (_separates(found.other, found.ordered) or _colour_follows(found, found.other, -1))
     ):
         return _other_product(look)
