@@ -7,8 +7,11 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from evidence_check import measure
 from evidence_check.catalog.entries import catalog_features
+from evidence_check.catalog.photo import Look, PhotoFeatures
 from evidence_check.catalog.registry import Catalog
 from evidence_check.checks import relevance
 from evidence_check.checks.context import CheckContext
@@ -22,6 +25,19 @@ SHOP_BRANDS = (
     ("Alpro-Shelf-Soy-Milk", "Alpro"), ("Arla-Standard-Milk", "Arla"), ("Bravo-Apple-Juice", "Bravo"),
     ("Bravo-Orange-Juice", "Bravo"), ("Oatly-Oat-Milk", "Oatly"), ("Tropicana-Apple-Juice", "Tropicana"),
 )  # fmt: skip
+
+
+def count_measurements(monkeypatch: pytest.MonkeyPatch) -> list[Look]:
+    """The looks the engine measures a photo's features for from now on, one entry per measurement."""
+    measured: list[Look] = []
+    original = measure.photo_features
+
+    def counted(photo: Photo, look: Look = Look.FIRST) -> PhotoFeatures:
+        measured.append(look)
+        return original(photo, look)
+
+    monkeypatch.setattr(measure, "photo_features", counted)
+    return measured
 
 
 def photo_at(path: Path) -> Photo:

@@ -7,14 +7,12 @@ import io
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
-from evidence_check import measure
 from evidence_check.catalog.entries import catalog_features
 from evidence_check.catalog.photo import Look, photo_features
 from evidence_check.catalog.registry import Catalog
@@ -30,6 +28,7 @@ from evidence_check.models import Claim, ClaimReason, Finding, Region, Status, T
 from evidence_check.settings import Settings
 from evidence_check.store.catalog_types import StoredCatalog, StoredSku
 from tests.conftest import corpus
+from tests.grocery_looks import count_measurements
 
 PRODUCTS = {
     "BRAVO-APPLE": ("Bravo-Apple-Juice", "Bravo Apple Juice"),
@@ -250,14 +249,7 @@ def test_relevance_and_location_read_one_measurement_of_the_photo(
 ) -> None:
     """The engine's Measurements: the features are measured once for both looks, and again for
     a photo checked anew."""
-    measured: list[Look] = []
-    original = measure.photo_features
-
-    def counted(photo: Photo, look: Look = Look.FIRST) -> Any:
-        measured.append(look)
-        return original(photo, look)
-
-    monkeypatch.setattr(measure, "photo_features", counted)
+    measured = count_measurements(monkeypatch)
     photo = shelf(grocery, "BRAVO-APPLE", 2)
     region = _marked_cap(photo, context, "BRAVO-APPLE")
     assert measured == [Look.FIRST]  # the helper measured the photo on its own

@@ -11,11 +11,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from evidence_check import measure
 from evidence_check.catalog.entries import catalog_features
 from evidence_check.catalog.photo import Look, photo_features
 from evidence_check.catalog.registry import Catalog
@@ -29,7 +27,7 @@ from evidence_check.models import Claim, ClaimReason, Status, Timeline
 from evidence_check.settings import Settings
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage, StoredSku
 from tests.conftest import corpus
-from tests.grocery_looks import SHOP_BRANDS, look, photo_at, shop_catalog
+from tests.grocery_looks import SHOP_BRANDS, count_measurements, look, photo_at, shop_catalog
 
 SOFT = "Bravo-Orange-Juice_001"
 SHOWN = "Bravo-Orange-Juice"
@@ -119,14 +117,7 @@ def test_location_reads_the_coarse_looks_features_relevance_measured(
 ) -> None:
     """The photo is measured once for each look relevance took; location, aligning the coarse
     look's match, measures it no more."""
-    measured: list[Look] = []
-    original = measure.photo_features
-
-    def counted(photo: Photo, look: Look = Look.FIRST) -> Any:
-        measured.append(look)
-        return original(photo, look)
-
-    monkeypatch.setattr(measure, "photo_features", counted)
+    measured = count_measurements(monkeypatch)
     claim = Claim(claim_id="c-1", timeline=Timeline(), sku=SHOWN, reason=ClaimReason.DAMAGED)
     findings = run_checks(_soft(grocery), claim, context, {"relevance": relevance.check, "location": location.check})
     assert findings["relevance"].details["coarse_look"], findings["relevance"].code
