@@ -28,8 +28,8 @@ COLOUR_SIDE = 160  # colours of the photo are compared on a copy this size: enou
 
 class Look(Enum):
     """Which look at the photo: each measures its own copy and matches its own catalog features.
-    One value, not a flag per look: the coarse look takes the closer look's rules, and two flags
-    let both be set (the coarse copy was measured whatever the closer one said)."""
+    One value, not a flag per look, so that no caller can ask for two looks at once (the coarse
+    look takes the closer look's rules, yet measures its own copy)."""
 
     FIRST = "first"
     CLOSER = "closer"  # a larger copy, each catalog image's tilted views too
