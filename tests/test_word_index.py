@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
+from evidence_check.catalog import words as catalog_words
 from evidence_check.catalog.registry import _best
 from evidence_check.catalog.words import WordIndex
 
@@ -71,6 +72,22 @@ def test_the_sparse_scan_gives_the_scatter_adds_scores_to_the_bit(catalog: list[
             scores = index.scores(query, weights)
             assert np.count_nonzero(scores) > len(catalog) // 2  # common words: most images touched
             assert np.array_equal(scores, _scatter_added(index, query, weights))
+
+
+@pytest.mark.parametrize("chunk", [61, 1000, 4096])
+def test_a_scan_joined_chunk_by_chunk_gives_the_same_scores_to_the_bit(
+    catalog: list[np.ndarray], chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks of the joined postings end inside a word's posting list as often as not: each image's
+    products are still added in one order, so the scores are those of one scatter-add."""
+    index = WordIndex(catalog, VOCABULARY)
+    query = catalog[8]
+    weights = np.random.default_rng(chunk).random(len(query))
+    monkeypatch.setattr(catalog_words, "CHUNK", chunk)
+    postings = int(sum(np.diff(index.arrays()["offsets"])[query]))
+    assert postings > 20 * chunk  # many chunks, most of them ending inside a word's postings
+    for query_weights in (None, weights):
+        assert np.array_equal(index.scores(query, query_weights), _scatter_added(index, query, query_weights))
 
 
 @pytest.mark.parametrize("count", [1, 5, 40, 2000])

@@ -17,7 +17,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import sparse
+
+# The kernel of scipy's `csc_array @ vector`, called to add into a given array (`WordIndex._scan`).
+from scipy.sparse import _sparsetools
 
 from evidence_check.imaging import features as F
 from evidence_check.store.catalog_types import StoredCatalog, StoredSku
@@ -101,34 +103,33 @@ def with_own_vocabulary(skus: Sequence[StoredSku]) -> StoredCatalog:
 
 @dataclass
 class _Joined:
-    """A query's posting lists joined: each posting's weight and image."""
+    """Postings joined from several posting lists: each one's weight and image."""
 
     weights: np.ndarray
     images: np.ndarray
 
 
-class _JoinedBuffers:
-    """Buffers a query's posting lists are joined into, kept between queries.
+# Postings joined at a time: 3 MB of buffers (a float64 weight and an int32 image a posting) that
+# stay in the core's cache, where joining a whole query of a 100,000-image catalog (~1.5 M postings)
+# took 18 MB, written and read again from memory (docs/measurements/scale.md).
+CHUNK = 1 << 18
 
-    A query of a 100,000-image catalog joins ~1.5 M postings (18 MB): in arrays made for it, the
-    process's allocator hands the memory back and takes it again at every query, and the page
-    faults of writing into fresh pages cost as much as the scan itself (13 against 6 ms CPU a
-    query; docs/measurements/scale.md). At most `kept` buffers are held, each the size of the
-    longest query it joined; queries beyond them at once join into arrays of their own. scipy
-    copies a view of less than half its buffer (`_prune_array`), so a query of fewer than half the
-    longest's postings still pays for fresh pages (the bench's span 1.1-2.0 M: none does).
-    """
+
+class _JoinedBuffers:
+    """Buffers of `CHUNK` postings, kept between queries: made for each, they would be page-faulted
+    in again each time (above malloc's mmap threshold). At most `kept` are held; queries beyond them
+    at once join into buffers of their own."""
 
     def __init__(self, kept: int) -> None:
         self._kept = kept
         self._free: list[_Joined] = []
         self._lock = threading.Lock()
 
-    def take(self, size: int) -> _Joined:
+    def take(self) -> _Joined:
         with self._lock:
             found = self._free.pop() if self._free else None
-        if found is None or len(found.weights) < size:
-            found = _Joined(np.empty(size, np.float64), np.empty(size, np.int32))
+        if found is None or len(found.weights) < CHUNK:
+            found = _Joined(np.empty(CHUNK, np.float64), np.empty(CHUNK, np.int32))
         return found
 
     def give_back(self, joined: _Joined) -> None:
@@ -205,26 +206,47 @@ class WordIndex:
         # Each word's postings are one run of the arrays: sliced and joined, not gathered by index
         # (a gather costs ~10 ns a posting, and a query of a 10,000-image catalog touches ~400,000),
         # they are the columns of a sparse matrix of the catalog's images by the query's words, and
-        # its product with the query's weights adds them up word by word, posting by posting, as a
-        # scatter-add (`np.bincount`) over them does, in a third less time at 2.4 M postings.
-        spans = list(zip(starts[keep].tolist(), ends[keep].tolist(), strict=True))
-        if spans:
-            columns = np.zeros(len(spans) + 1, np.int64)
-            np.cumsum((ends - starts)[keep], out=columns[1:])
-            total = int(columns[-1])
-            joined = _JOINED.take(total)
-            try:
-                # Joined straight into kept buffers of the types the product reads (float64 weights,
-                # int32 images, int32 column starts when they fit): scipy copies nothing.
-                posted, owners = joined.weights[:total], joined.images[:total]
+        # its product with the query's weights adds them up word by word, posting by posting.
+        lengths = (ends - starts)[keep]
+        if len(lengths):
+            self._scan(starts[keep], lengths, np.ones(len(lengths)) if weights is None else weights[keep], scores)
+        return scores
+
+    def _scan(self, starts: np.ndarray, lengths: np.ndarray, weights: np.ndarray, scores: np.ndarray) -> None:
+        """Adds to `scores` each posting's weight times its word's: the posting lists of the words
+        at `starts` (`lengths` postings each, none empty), joined `CHUNK` postings at a time into
+        the columns of a sparse matrix and multiplied by `weights` with scipy's kernel of
+        `csc_array @ vector` (`csc_matvec`). It adds into `scores` in place, column by column, so
+        the chunks add each image's postings in the order one product of all of them would, to the
+        same last bit (`_scores_among` sums in that order too)."""
+        columns = np.zeros(len(lengths) + 1, np.int64)
+        np.cumsum(lengths, out=columns[1:])
+        total = int(columns[-1])
+        weights = np.ascontiguousarray(weights, np.float64)
+        joined = _JOINED.take()
+        try:
+            for low in range(0, total, CHUNK):
+                high = min(low + CHUNK, total)
+                # The words whose postings fall in [low, high) of the joined postings, the first and
+                # the last perhaps only in part.
+                first = int(np.searchsorted(columns, low, "right")) - 1
+                last = int(np.searchsorted(columns, high, "left"))
+                begins = np.maximum(columns[first:last], low)
+                sources = starts[first:last] + (begins - columns[first:last])
+                ends = sources + (np.minimum(columns[first + 1 : last + 1], high) - begins)
+                spans = list(zip(sources.tolist(), ends.tolist(), strict=True))
+                count = high - low
+                posted, owners = joined.weights[:count], joined.images[:count]
                 np.concatenate([self._weights[s:e] for s, e in spans], out=posted)
                 np.concatenate([self._postings[s:e] for s, e in spans], out=owners)
-                starts_of = columns.astype(np.int32) if total < 2**31 else columns
-                matrix = sparse.csc_array((posted, owners, starts_of), shape=(self.size, len(spans)), copy=False)
-                scores += matrix @ (np.ones(len(spans)) if weights is None else np.asarray(weights[keep], np.float64))
-            finally:
-                _JOINED.give_back(joined)
-        return scores
+                pointers = np.empty(last - first + 1, np.int32)
+                pointers[:-1] = begins - low
+                pointers[-1] = count
+                _sparsetools.csc_matvec(
+                    self.size, last - first, pointers, owners, posted, weights[first:last], scores
+                )
+        finally:
+            _JOINED.give_back(joined)
 
     def _scores_among(
         self,
