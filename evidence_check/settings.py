@@ -119,11 +119,14 @@ class Settings(BaseSettings):
 
     # Catalog memory: a worker holds each tenant's SKUs and visual-word index; the features of the
     # images a claim is verified against are read from a file the host builds from the store
-    # (`catalog/feature_file.py`), and this many images' stay prepared in each worker.
+    # (`catalog/feature_file.py`), and this many images' stay prepared in each worker, their pages
+    # of the file mapped in it (~180 KB an image at 100,000 images; those of images let go are
+    # unmapped, so the worker's resident memory stays ~1.2 GB, not growing with every image it
+    # verifies). Re-reading an image let go costs ~0.1 ms (docs/measurements/scale.md).
     catalog_feature_dir: Path | None = Field(
         None, description="folder of the catalogs' feature files (default: beside a SQLite store, else the user cache)"
     )
-    catalog_cached_images: int = Field(4096, ge=16, le=1_000_000)
+    catalog_cached_images: int = Field(1024, ge=16, le=1_000_000)
     # Tenants' catalogs held by a worker at once, about (`TenantCatalog.resident_bytes`): beyond it the
     # least recently used is let go, and loaded again (from the host's feature file) when next needed.
     catalog_memory_mb: int = Field(2048, ge=16)

@@ -3,6 +3,7 @@ file through a bounded cache, answer as a catalog held whole does, and never cro
 
 from __future__ import annotations
 
+import mmap
 import tracemalloc
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from evidence_check.catalog import feature_file
 from evidence_check.catalog.entries import catalog_features
 from evidence_check.catalog.feature_file import (
     ArrayCache,
@@ -109,7 +111,7 @@ def test_the_arrays_cache_holds_views_of_the_file_not_what_matching_derives_from
         hosted = load_from_store(store, "default", tmp_path / "features", cache)
         found = hosted.assess(photo_features(shelf(grocery, "OATLY-MILK", 2)), "BRAVO-ORANGE", rules)
         assert found.shortlist and len(cache) >= 2  # the words' shortlist read arrays through the cache
-        held = {key: sum(_owned_bytes(value) for value in vars(arrays).values()) for key, arrays in cache._held.items()}
+        held = {key: sum(_owned_bytes(value) for value in vars(arrays).values()) for key, (_, arrays) in cache._held.items()}
         assert max(held.values()) <= colour.THUMB_SIDE**2, held
     finally:
         store.close()
@@ -136,6 +138,92 @@ def test_an_image_s_mapped_arrays_take_about_a_kilobyte_of_the_worker_s_own_memo
         own = F.unpack(images[sorted(images)[0]].features)
         assert any(np.array_equal(arrays.descriptors, own["descriptors"]) for arrays in held[: file.count])
         assert not held[0].descriptors.flags.writeable
+    finally:
+        store.close()
+
+
+def _mapped_resident_kb(file: FeatureFile) -> int:
+    """The resident pages of `file`'s mapping in this process (its entry of /proc/self/smaps)."""
+    start = f"{file._bytes.ctypes.data:x}"
+    lines = Path("/proc/self/smaps").read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.split("-", 1)[0] == start)
+    return next(int(line.split()[1]) for line in lines[at + 1 :] if line.startswith("Rss:"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="needs Linux's /proc/self/smaps")
+def test_images_the_cache_lets_go_leave_the_worker_s_resident_memory_and_read_back_the_same(
+    tmp_path: Path, images: dict[str, StoredImage]
+) -> None:
+    """A long-lived worker verifies image after image of a large catalog: without letting the pages
+    of those the cache dropped go, its resident memory grows with every image it ever read."""
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        _put(store, "default", images)
+        load_from_store(store, "default", tmp_path / "features", ArrayCache(16))
+        (path,) = (tmp_path / "features").glob("*.features")
+        kept, dropping = FeatureFile(path), FeatureFile(path)
+        everything, two = ArrayCache(kept.count), ArrayCache(2)
+        last_two_kb = 0
+        for slot in range(kept.count):
+            for file, cache in ((kept, everything), (dropping, two)):
+                arrays = cache.get(file, slot)
+                assert int(arrays.descriptors.sum()) > 0  # every page of the descriptors read
+            if slot >= kept.count - 2:
+                last_two_kb += arrays.descriptors.nbytes // 1024
+        assert kept.count >= 5
+        resident, after_drops = _mapped_resident_kb(kept), _mapped_resident_kb(dropping)
+        assert resident > 2 * after_drops, (resident, after_drops)
+        assert after_drops >= last_two_kb - 8  # the two images cached stay mapped (two partial pages aside)
+        own = F.unpack(images[sorted(images)[0]].features)
+        read_again = [dropping.arrays(slot).descriptors for slot in range(dropping.count)]
+        assert any(np.array_equal(descriptors, own["descriptors"]) for descriptors in read_again)
+        assert sum(int(d.sum()) for d in read_again) == sum(int(kept.arrays(s).descriptors.sum()) for s in range(kept.count))
+    finally:
+        store.close()
+
+
+def _present_pages(file: FeatureFile, array: np.ndarray) -> np.ndarray:
+    """Whether each page of `array` is mapped into this process now (/proc/self/pagemap's bit 63)."""
+    page = mmap.PAGESIZE
+    first, last = array.ctypes.data // page, (array.ctypes.data + array.nbytes - 1) // page
+    with open("/proc/self/pagemap", "rb") as entries:
+        entries.seek(first * 8)
+        found = np.frombuffer(entries.read((last - first + 1) * 8), np.uint64)
+    return (found >> np.uint64(63)).astype(bool)
+
+
+def _populates() -> bool:
+    probe = mmap.mmap(-1, mmap.PAGESIZE)
+    try:
+        probe.madvise(22, 0, mmap.PAGESIZE)
+        return True
+    except (OSError, ValueError):
+        return False
+    finally:
+        probe.close()
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/pagemap").exists() or not _populates(), reason="needs Linux 5.14's MADV_POPULATE_READ"
+)
+@pytest.mark.parametrize("populated", [True, False])
+def test_a_worker_maps_the_word_index_in_as_it_opens_the_host_file_and_no_image(
+    tmp_path: Path, images: dict[str, StoredImage], populated: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A claim's query touches posting lists all over the index: faulted in page by page they cost a
+    new worker's first claims ~3 ms each."""
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        _put(store, "default", images)
+        load_from_store(store, "default", tmp_path / "features", ArrayCache(16))
+        (path,) = (tmp_path / "features").glob("*.features")
+        if not populated:  # the check can fail: without the advice, nothing is mapped in at open
+            monkeypatch.setattr(feature_file, "_MADV_POPULATE_READ", None)
+        file = FeatureFile(path)
+        index = file.index.arrays()
+        assert all(_present_pages(file, index[name]).all() == populated for name in ("postings", "weights"))
+        descriptors = file.arrays(0).descriptors
+        assert descriptors.nbytes > 4 * mmap.PAGESIZE and not _present_pages(file, descriptors)[1:-1].any()
     finally:
         store.close()
 

@@ -68,7 +68,7 @@ IMAGE_RECORD_BYTES = 256
 # SKUs whose `CatalogSku` (records and readers of their images) a stored catalog keeps made: a
 # claim reads a few dozen.
 MADE_SKUS = 1024
-CACHED_IMAGES = 4096  # images whose arrays a catalog given whole keeps prepared (settings for a store's)
+CACHED_IMAGES = 1024  # images whose arrays a catalog given whole keeps prepared (settings for a store's)
 
 
 def vocabulary_of(stored: StoredCatalog) -> F.Vocabulary:
