@@ -202,15 +202,18 @@ def _dent(photo: np.ndarray, centre: tuple[int, int] = (520, 420), angle: float 
     photo[:] = np.clip(photo + shade[..., None], 0, 255).astype(np.uint8)
 
 
+def box_iou(a: list[int], b: list[int]) -> float:
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    overlap = max(0, x1 - x0) * max(0, y1 - y0)
+    return float(overlap / (a[2] * a[3] + b[2] * b[3] - overlap))
+
+
 def painted_iou(clean: Photo, damaged: Photo, box: list[int]) -> float:
     """The IoU of a box with the bounding box of the pixels the paint visibly changed (> 12 of 255)."""
     changed = np.abs(np.asarray(damaged.working, np.int32) - np.asarray(clean.working, np.int32)).max(axis=2) > 12
     ys, xs = np.nonzero(changed)
-    truth = [xs.min(), ys.min(), xs.max() + 1 - xs.min(), ys.max() + 1 - ys.min()]
-    x0, y0 = max(box[0], truth[0]), max(box[1], truth[1])
-    x1, y1 = min(box[0] + box[2], truth[0] + truth[2]), min(box[1] + box[3], truth[1] + truth[3])
-    overlap = max(0, x1 - x0) * max(0, y1 - y0)
-    return float(overlap / (box[2] * box[3] + truth[2] * truth[3] - overlap))
+    return box_iou(box, [int(xs.min()), int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1])
 
 
 # The first is boxed whole by the joined map alone; on the others its share of the peak at the
@@ -286,20 +289,15 @@ def test_a_stain_or_a_tear_is_not_taken_for_a_dents_shading(
     assert kept[-1] is False
 
 
-# A tear along a row of a real shelf photo (348 px): the row and where it starts, as shares of
-# the catalog image. The carton's side face and the hand differ from the catalog image more than
-# the tear; placed by the structure difference the box missed all but one of these (IoU
-# 0.00-0.30); placed by the marks the catalog lacks, each overlaps it (0.24-0.58). Not Oatly's shelf
-# photo 1: it shows another print version, and is declined rather than placed (below).
-SHELF_TEARS = [("ALPRO-SOY", 4, 0.35, 0.45), ("ALPRO-SOY", 4, 0.5, 0.45), ("ALPRO-SOY", 4, 0.65, 0.45)]
+# Tears along rows of real shelf photos (348 px) that align and are not declined: the photo, and
+# the tear's row as a share of the catalog image (each starts at a fifth of its width and runs
+# three tenths of it). Sized on the joined colour and structure differences, their boxes were 3-26
+# times the tear's (the part grew over the carton's side face, other print and the hand; IoU
+# 0.03-0.31); sized on the marks that placed them, 0.6-1.2 times (IoU 0.23-0.83).
+SHELF_TEARS = [("ARLA-SOUR", 5, 0.35), ("ARLA-SOUR", 5, 0.5), ("ARLA-SOUR", 5, 0.65), ("OATLY", 3, 0.35), ("OATLY", 3, 0.5), ("OATLY", 3, 0.65)]
 
 
-@pytest.mark.parametrize(("sku", "photo_of", "row", "start"), SHELF_TEARS, ids=[f"{s}-{r}-{x}" for s, _, r, x in SHELF_TEARS])
-def test_a_tear_on_a_shelf_photo_is_placed_on_the_marks_the_catalog_lacks(
-    grocery: Path, context: CheckContext, monkeypatch: pytest.MonkeyPatch, sku: str, photo_of: int, row: float, start: float
-) -> None:
-    path = grocery / "grocery" / PRODUCTS[sku] / f"{PRODUCTS[sku]}_00{photo_of}.jpg"
-    clean = load_photo(path.read_bytes(), path.name)
+def test_a_tear_on_a_shelf_photo_is_boxed_at_its_own_size(grocery: Path, context: CheckContext, monkeypatch: pytest.MonkeyPatch) -> None:
     matches: list[Any] = []
     propose = location.propose
 
@@ -308,23 +306,34 @@ def test_a_tear_on_a_shelf_photo_is_placed_on_the_marks_the_catalog_lacks(
         return propose(features, match, size)
 
     monkeypatch.setattr(location, "propose", recorded)
-    location.check(clean, claim(sku), context)
-    match = matches[0]
-    width, height = match.image.width, match.image.height
-    xs = np.linspace(start * width, (start + 0.3) * width, 6)
-    line = [[x, row * height + w] for x, w in zip(xs, (0, 3, -2, 3, -2, 1), strict=True)]
-    points = cv2.perspectiveTransform(np.float32([line]), match.homography_full)[0]
-    photo = np.asarray(clean.working).copy()
-    drawn = np.zeros(photo.shape[:2], np.uint8)
-    cv2.polylines(drawn, [points.astype(np.int32).reshape(-1, 1, 2)], False, 255, 3)
-    edge = cv2.dilate(drawn, np.ones((3, 3), np.uint8)) & ~drawn
-    photo[edge > 0] = np.clip(photo[edge > 0].astype(np.int32) + 70, 0, 255).astype(np.uint8)
-    photo[drawn > 0] = (35, 30, 28)
-    buffer = io.BytesIO()
-    Image.fromarray(photo).save(buffer, "JPEG", quality=92)
-    torn = load_photo(buffer.getvalue(), "torn.jpg")
-    box = location.check(torn, claim(sku), context).details["proposed_region"]
-    assert painted_iou(clean, torn, box) >= 0.2, box
+    ious, area_ratios = [], []
+    for sku, photo_of, row in SHELF_TEARS:
+        path = grocery / "grocery" / PRODUCTS[sku] / f"{PRODUCTS[sku]}_00{photo_of}.jpg"
+        clean = load_photo(path.read_bytes(), path.name)
+        matches.clear()
+        location.check(clean, claim(sku), context)
+        match = matches[0]
+        width, height = match.image.width, match.image.height
+        xs = np.linspace(0.2 * width, 0.5 * width, 6)
+        line = [[x, row * height + w] for x, w in zip(xs, (0, 3, -2, 3, -2, 1), strict=True)]
+        points = cv2.perspectiveTransform(np.float32([line]), match.homography_full)[0]
+        photo = np.asarray(clean.working).copy()
+        drawn = np.zeros(photo.shape[:2], np.uint8)
+        cv2.polylines(drawn, [points.astype(np.int32).reshape(-1, 1, 2)], False, 255, 3)
+        edge = cv2.dilate(drawn, np.ones((3, 3), np.uint8)) & ~drawn
+        photo[edge > 0] = np.clip(photo[edge > 0].astype(np.int32) + 70, 0, 255).astype(np.uint8)
+        photo[drawn > 0] = (35, 30, 28)
+        # The truth is the tear's pixels: the whole photo saved again as a JPEG changes pixels everywhere.
+        ys, xs_drawn = np.nonzero(drawn | edge)
+        truth = [int(xs_drawn.min()), int(ys.min()), int(np.ptp(xs_drawn)) + 1, int(np.ptp(ys)) + 1]
+        buffer = io.BytesIO()
+        Image.fromarray(photo).save(buffer, "JPEG", quality=92)
+        torn = load_photo(buffer.getvalue(), "torn.jpg")
+        box = location.check(torn, claim(sku), context).details["proposed_region"]
+        ious.append(box_iou(box, truth))
+        area_ratios.append(box[2] * box[3] / (truth[2] * truth[3]))
+    assert max(area_ratios) <= 2.0, area_ratios
+    assert min(ious) >= 0.15 and sum(iou >= 0.5 for iou in ious) >= 4, ious
 
 
 def _hand(covered: float) -> Callable[[np.ndarray], None]:

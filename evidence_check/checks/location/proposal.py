@@ -31,8 +31,10 @@ Placing and sizing are two steps, each on the cue that does it best:
   light and a dark side: when the smoothed lightness change around the region has both, side by
   side, the region is the two lobes (`_shading_pair`). The box is the region's
   pixels projected into the photo (`_region_outline`), not its box's corners: on a tilted product
-  those would widen a thin line's box by its length times the tilt.
-A small photo's frame takes the colour difference from the usual frame, enlarged (`carried`).
+  those would widen a thin line's box by its length times the tilt. A shelf photo's region is
+  sized on the marks it was placed by (smoothed over `MARKS_SIGMA`), not on the colour and
+  structure differences: those spread over its carton's side face, its other print and the hand,
+  and the part grown on them was many times the defect (docs/measurements/location.md, sixth round).
 Before any of this, how well the photo aligns is measured (`_Frame.alignment`: the local
 correlation of the photo's pattern with the catalog's over the printed product): below
 `ALIGNMENT_MIN` the photo shows something else over much of the product (a hand over it, another
@@ -80,6 +82,8 @@ MARKS_WINDOW = 5  # enlarged-frame pixels: the median a mark stands out of (Open
 MARKS_FLOOR = 1.0  # the least spread of new marks a photo is standardised by
 PLACE_SIGMA = 4.0  # compared pixels: the structure difference is smoothed this much to find its peak
 PEAK_REACH = 3  # compared pixels around the place where the peak height is read
+JOINED_SIGMA = 1.0  # compared pixels: the joined colour and structure differences are smoothed this much to size
+MARKS_SIGMA = 1.5  # usual-frame pixels: a shelf photo's marks are smoothed this much to size (a line's broken pieces join)
 GROW_SHARE = 0.2  # the region holds the joined pixels at least this share of the peak's height
 LINE_SHARE = 0.08  # a line is followed through the parts of it this faint (`_grown_region`)
 LINE_ELONGATION = 2.5  # a part this many times longer than wide is a line (a wavering tear: 2.5-3)
@@ -137,12 +141,16 @@ def propose(features: PhotoFeatures, match: ImageMatch, photo_size: tuple[int, i
         return Declined(round(alignment, 3))
     colour_z = usual.colour_z()
     side = _compare_side(features, match, homography)
-    frame = usual if side == COMPARE_SIDE else _Frame(features, match, homography, detail, side)
-    sizing_colour = colour_z if frame is usual else usual.carried(colour_z, frame)
-    structure_z = frame.structure_z()
-    placed_on = structure_z if frame is usual else np.maximum(frame.new_marks_z(), 0)
-    placing = frame.blurred(placed_on, PLACE_SIGMA * frame.enlarged)
-    region = _grown_region(sizing_colour, structure_z, placing, frame.product, frame.enlarged)
+    if side == COMPARE_SIDE:
+        frame = usual
+        structure_z = frame.structure_z()
+        placing = frame.blurred(structure_z, PLACE_SIGMA)
+        sizing, sigma = np.maximum(colour_z, 0) + np.maximum(structure_z, 0), JOINED_SIGMA
+    else:
+        frame = _Frame(features, match, homography, detail, side)
+        sizing, sigma = np.maximum(frame.new_marks_z(), 0), MARKS_SIGMA * frame.enlarged
+        placing = frame.blurred(sizing, PLACE_SIGMA * frame.enlarged)
+    region = _grown_region(sizing, sigma, placing, frame.product, frame.enlarged)
     if region is None:
         return None
     region = _shading_pair(region, frame)
@@ -218,14 +226,6 @@ class _Frame:
         shop_marks = cv2.absdiff(shop, cv2.medianBlur(shop, MARKS_WINDOW)).astype(np.float32)
         new_marks = np.maximum(photo_marks - cv2.dilate(shop_marks, np.ones((3, 3), np.uint8)), 0)
         return _standardised(new_marks, self.product, MARKS_FLOOR, STATISTICS_STEP)
-
-    def carried(self, windowed: np.ndarray, other: _Frame) -> np.ndarray:
-        """A map of this frame's window enlarged into `other`'s window (its product only). The
-        colour difference sizes a shelf photo's region as well from the usual frame as from its
-        own (the same boxes on the bench's draws) at a quarter of the cost."""
-        framed = np.zeros(self.shape, np.float32)
-        framed[self.window] = windowed
-        return cv2.resize(framed, (other.shape[1], other.shape[0]), interpolation=cv2.INTER_LINEAR)[other.window] * other.product
 
     def blurred(self, windowed: np.ndarray, sigma: float) -> np.ndarray:
         """A Gaussian blur of a map that is 0 outside the window, as over the whole frame: made on
@@ -410,17 +410,16 @@ def _standardised(difference: np.ndarray, mask: np.ndarray, floor: float, step: 
 
 
 def _grown_region(
-    colour_z: np.ndarray, structure_z: np.ndarray, placing: np.ndarray, mask: np.ndarray, enlarged: float
+    sizing: np.ndarray, sigma: float, placing: np.ndarray, mask: np.ndarray, enlarged: float
 ) -> np.ndarray | None:
-    """Placed at the peak of `placing` (the smoothed structure difference) on the product, sized
-    by the joined colour and structure differences above `GROW_SHARE` of their height there (along
-    the fainter part when that is a line and the region is not a longer one): its pixels, or None
-    when nothing stands out."""
+    """Placed at the peak of `placing` on the product, sized by the (non-negative) `sizing` map,
+    smoothed over `sigma`, above `GROW_SHARE` of its height there (along the fainter part when that
+    is a line and the region is not a longer one): its pixels, or None when nothing stands out."""
     placing = np.where(mask, placing, -np.inf)
     y, x = np.unravel_index(int(np.argmax(placing)), placing.shape)
     if not placing[y, x] > 0:
         return None
-    joined = cv2.GaussianBlur(np.maximum(colour_z, 0) + np.maximum(structure_z, 0), (0, 0), 1.0) * mask
+    joined = cv2.GaussianBlur(sizing, (0, 0), sigma) * mask
     near = (slice(max(0, y - PEAK_REACH), y + PEAK_REACH + 1), slice(max(0, x - PEAK_REACH), x + PEAK_REACH + 1))
     height = float(joined[near].max())
     if height <= 0:
