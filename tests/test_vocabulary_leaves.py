@@ -38,6 +38,21 @@ def _clustered(count: int, seed: int = 3) -> np.ndarray:
     return F.rootsift((values * 255 / values.max()).astype(np.float32))
 
 
+def test_each_descriptor_gets_the_nearest_word_of_its_nearest_cell() -> None:
+    """The words are found for a photo's descriptors cell by cell at once: each must still be the
+    one a descriptor alone gets, looked for first among the cells and then among its cell's words."""
+    vocabulary = F.train_vocabulary(_clustered(20_000), branch=16)
+    descriptors = _clustered(700, seed=9)
+    squared = lambda centres, vector: ((centres - vector) ** 2).sum(axis=1)  # noqa: E731
+    alone = []
+    for vector in descriptors:
+        cell = int(np.argmin(squared(vocabulary.coarse, vector)))
+        alone.append(cell * vocabulary.fine.shape[1] + int(np.argmin(squared(vocabulary.fine[cell], vector))))
+    words = vocabulary.words(descriptors)
+    assert len(np.unique(words // vocabulary.fine.shape[1])) > 8  # many cells, each a run of its own
+    assert np.mean(words == np.array(alone)) > 0.99  # ties apart: distances summed in another order
+
+
 def test_enough_descriptors_for_a_full_branching_grow_leaves_and_few_do_not() -> None:
     root = _clustered(8 * 8 * F.MIN_DESCRIPTORS_PER_WORD * 8)
     large = F.train_vocabulary(root, branch=8)

@@ -393,16 +393,18 @@ class Vocabulary:
             return np.zeros(0, np.int32)
         coarse_norms, fine_norms = self._norms
         cells = nearest(root, self.coarse, coarse_norms)
-        # Descriptors sorted by cell, each cell's run matched in one slice: a boolean mask per cell
-        # costs more than the matching.
+        # Descriptors sorted by cell, each cell's run multiplied by its words in one product, into
+        # one array whose nearest words are then found all at once: a cell's few descriptors cost
+        # less to match than the numpy calls around them (128 cells a photo, ~5 µs a call).
         order = np.argsort(cells, kind="stable")
         ordered, grouped = cells[order], root[order]
         starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        products = np.empty((len(root), self.fine.shape[1]), np.float32)
+        for start, end in zip(starts.tolist(), np.r_[starts[1:], len(order)].tolist(), strict=True):
+            np.matmul(grouped[start:end], self.fine[ordered[start]].T, out=products[start:end])
+        nearest_in_cell = np.argmin(fine_norms[ordered] - 2.0 * products, axis=1)
         words = np.empty(len(root), np.int32)
-        branch = self.fine.shape[1]
-        for start, end in zip(starts, np.r_[starts[1:], len(order)], strict=True):
-            cell = ordered[start]
-            words[order[start:end]] = cell * branch + nearest(grouped[start:end], self.fine[cell], fine_norms[cell])
+        words[order] = ordered * self.fine.shape[1] + nearest_in_cell
         return words
 
     def index_words(self, root: np.ndarray, words: np.ndarray) -> np.ndarray:
