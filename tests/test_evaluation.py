@@ -196,6 +196,16 @@ def test_the_new_cases_are_built_from_how_their_files_were_made() -> None:
         assert sum(b == brand for b in shelf.brands.values()) >= 3  # the shelf holds other variants
     assert {"Arla-Natural-Yoghurt_1_in_front_of_shelf.jpg"} <= {case.name for case in shelf.cases}
 
+    # Asked for some scenarios and a few claims each, only those are built, and as the whole build
+    # begins them: the same claims, whichever other scenarios run.
+    asked = {"wrong_item", "review_screenshot", "quiet_edit", "held_in_front_of_shelf"}
+    few = scenarios(corpora, limit=3, only=asked)
+    assert [s.name for s in few] == [name for name in built if name in asked]
+    for scenario in few:
+        whole = built[scenario.name]
+        assert (scenario.catalog, scenario.reviews, scenario.brands) == (whole.catalog, whole.reviews, whole.brands)
+        assert scenario.cases == whole.cases[:3]
+
 
 def test_eval_runs_the_new_scenarios_with_a_held_out_row_for_grocery_products() -> None:
     corpora = corpus("product-matching").parent

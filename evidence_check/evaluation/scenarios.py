@@ -106,10 +106,19 @@ class Scenario:
     note: str = ""
 
 
-def scenarios(corpora: Path, seed: int = 5, limit: int | None = None) -> list[Scenario]:
+def scenarios(
+    corpora: Path, seed: int = 5, limit: int | None = None, only: set[str] | None = None
+) -> list[Scenario]:
+    """The scenarios named in `only` (every one if None), in SCENARIOS' order, each cut to `limit` claims.
+
+    The first ten draw in turn from one generator, so all of them are built whichever are asked for:
+    a scenario's claims must not depend on which others run, and they take ~2 s of the ~14. The last
+    three draw from no shared generator and make the rest (screenshots, painted edits, shelf scenes):
+    they are built only when asked for, and only up to `limit` claims."""
     rng = random.Random(seed)
     camera = _camera_files(corpora)
     shelves = _shelf_photos(corpora)
+    wanted = set(SCENARIOS) if only is None else only
     built = [
         _genuine_exif(camera, shelves, rng),
         _genuine_no_exif(corpora, shelves),
@@ -121,14 +130,17 @@ def scenarios(corpora: Path, seed: int = 5, limit: int | None = None) -> list[Sc
         _edited(camera, shelves, rng),
         _ai_marker(corpora, shelves, rng),
         _hostile(corpora),
-        _review_screenshot(shelves, seed),
-        _quiet_edit(camera),
-        _held_in_front_of_shelf(corpora),
     ]
+    if "review_screenshot" in wanted:
+        built.append(_review_screenshot(shelves, seed, limit))
+    if "quiet_edit" in wanted:
+        built.append(_quiet_edit(camera, limit))
+    if "held_in_front_of_shelf" in wanted:
+        built.append(_held_in_front_of_shelf(corpora, limit))
     if limit is not None:
         for scenario in built:
             scenario.cases = scenario.cases[:limit]
-    return built
+    return [scenario for scenario in built if scenario.name in wanted]
 
 
 def _manifest(folder: Path) -> list[dict[str, str]]:
@@ -347,13 +359,13 @@ def _hostile(corpora: Path) -> Scenario:
     return Scenario("hostile_file", [Case(str(p.relative_to(folder)), [_file(p)]) for p in files])
 
 
-def _review_screenshot(shelves: list[tuple[str, Path]], seed: int) -> Scenario:
+def _review_screenshot(shelves: list[tuple[str, Path]], seed: int, limit: int | None) -> Scenario:
     """Every second shelf photo is a review photo of the merchant's; each comes back in a screenshot,
     three of four small on a review page, one of four full width in a photo viewer."""
     rng = np.random.default_rng(seed)
     reviews = shelves[::2]
     cases = []
-    for i, (product, path) in enumerate(reviews):
+    for i, (product, path) in enumerate(reviews[:limit]):  # every review is recorded; `limit` are sent back
         kind, make = ("full_width", screenshot) if i % 4 == 3 else ("small", screenshot_small)
         with Image.open(path) as image:
             data = make(image, rng)
@@ -363,12 +375,12 @@ def _review_screenshot(shelves: list[tuple[str, Path]], seed: int) -> Scenario:
     return Scenario("review_screenshot", cases, reviews=[path for _, path in reviews])
 
 
-def _quiet_edit(camera: list[tuple[Path, datetime, bool]]) -> Scenario:
+def _quiet_edit(camera: list[tuple[Path, datetime, bool]], limit: int | None) -> Scenario:
     """One quiet edit per camera JPEG with an EXIF thumbnail: scratch, stain and clone in turn, over
     1, 2 and 3 % of the frame in turn."""
     cases = []
     originals = [(path, taken) for path, taken, edited in camera if not edited and _has_thumbnail(path)]
-    for i, (path, taken) in enumerate(originals):
+    for i, (path, taken) in enumerate(originals[:limit]):
         kind, share = quiet_edits.EDITS[i % 3], (0.01, 0.02, 0.03)[(i // 3) % 3]
         data = quiet_edits.paint(path.read_bytes(), kind, seed=i, share=share)
         cases.append(Case(f"{path.name}:{kind} {share:.0%}", [(path.name, data, None)], taken=taken))
@@ -386,20 +398,20 @@ def _has_thumbnail(path: Path) -> bool:
         return min(image.size) >= MIN_QUIET_SIDE
 
 
-def _held_in_front_of_shelf(corpora: Path) -> Scenario:
+def _held_in_front_of_shelf(corpora: Path, limit: int | None) -> Scenario:
     """Each product of a brand with three or more products, its first two shelf photos held in
     front of its brand's other variants (up to three), claimed for itself; the whole grocery catalog
     is registered, each SKU with its brand."""
     grocery = corpora / "product-matching" / "grocery"
     iconic = _iconic(corpora)
     brands = {product: product.split("-")[0] for product in iconic}
-    cases = []
+    cases: list[Case] = []
     for product in sorted(iconic):
         variants = tuple(p for p in sorted(iconic) if brands[p] == brands[product] and p != product)[:3]
         if len(variants) < 2:
             continue
         for shot, front in ((1, 0.6), (2, 0.8)):
-            if not (grocery / product / f"{product}_00{shot}.jpg").is_file():
+            if not (grocery / product / f"{product}_00{shot}.jpg").is_file() or len(cases) == limit:
                 continue
             data = shelf_scene(grocery, product, shot, variants, back=0.3, front=front)
             name = f"{product}_{shot}_in_front_of_shelf.jpg"
