@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from sqlalchemy import event
 
-from evidence_check.catalog.entries import catalog_features
 from evidence_check.catalog.feature_file import ArrayCache
 from evidence_check.catalog.loading import load_from_store
 from evidence_check.catalog.registry import identity_of
@@ -19,7 +18,8 @@ from evidence_check.imaging import features as F
 from evidence_check.store import Store
 from evidence_check.store.catalog_store import load_tenant, put_sku, set_zones
 from evidence_check.store.catalog_types import StoredImage
-from tests.test_relevance import PRODUCTS, _load
+from tests.grocery_looks import catalog_image
+from tests.test_relevance import PRODUCTS
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -30,7 +30,7 @@ def images() -> dict[str, StoredImage]:
 
     grocery = corpus("product-matching") / "grocery"
     return {
-        sku: catalog_features(_load(grocery / folder / f"{folder}_Iconic.jpg"))
+        sku: catalog_image(grocery / folder / f"{folder}_Iconic.jpg")
         for sku, (folder, _) in PRODUCTS.items()
     }
 

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from evidence_check.catalog import feature_file
-from evidence_check.catalog.entries import catalog_features
 from evidence_check.catalog.feature_file import (
     ArrayCache,
     FeatureFile,
@@ -31,7 +30,8 @@ from evidence_check.imaging import features as F
 from evidence_check.store import Store
 from evidence_check.store.catalog_store import catalog_stamp, put_sku, set_zones
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage, StoredSku
-from tests.test_relevance import PRODUCTS, _load, shelf
+from tests.grocery_looks import catalog_image
+from tests.test_relevance import PRODUCTS, shelf
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -46,7 +46,7 @@ def grocery() -> Path:
 @pytest.fixture(scope="module")
 def images(grocery: Path) -> dict[str, StoredImage]:
     return {
-        sku: catalog_features(_load(grocery / "grocery" / folder / f"{folder}_Iconic.jpg"))
+        sku: catalog_image(grocery / "grocery" / folder / f"{folder}_Iconic.jpg")
         for sku, (folder, _) in PRODUCTS.items()
     }
 

@@ -6,9 +6,11 @@ import io
 from datetime import UTC, datetime
 
 import numpy as np
+import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from evidence_check import service
 from evidence_check.cli import app
 from evidence_check.evaluation import (
     AI_MARKERS,
@@ -22,6 +24,15 @@ from evidence_check.evaluation import (
 from evidence_check.imaging.capture_time import read_capture_time
 from evidence_check.imaging.load import load_photo
 from tests.conftest import FIXTURES, corpus
+from tests.grocery_looks import measured_once
+
+
+@pytest.fixture
+def grocery_catalog_measured_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The eval runs here register the whole grocery catalog (31 images) for wrong_item and again
+    for held_in_front_of_shelf, as test_relevance_views has it: each image is measured for real
+    once in the test run (`grocery_looks.measured_once`)."""
+    monkeypatch.setattr(service, "catalog_features", measured_once)
 
 
 def test_inserted_exif_is_read_as_the_capture_time_and_leaves_the_pixels_alone() -> None:
@@ -46,6 +57,7 @@ def test_every_transform_and_marker_makes_a_readable_photo() -> None:
         assert load_photo(marker(image.convert("RGB")), name).width > 0
 
 
+@pytest.mark.usefixtures("grocery_catalog_measured_once")
 def test_when_the_corpora_are_there_then_eval_prints_a_row_per_scenario() -> None:
     corpora = corpus("exif-camera-jpegs").parent
     result = CliRunner().invoke(
@@ -196,7 +208,18 @@ def test_the_new_cases_are_built_from_how_their_files_were_made() -> None:
         assert sum(b == brand for b in shelf.brands.values()) >= 3  # the shelf holds other variants
     assert {"Arla-Natural-Yoghurt_1_in_front_of_shelf.jpg"} <= {case.name for case in shelf.cases}
 
+    # Asked for some scenarios and a few claims each, only those are built, and as the whole build
+    # begins them: the same claims, whichever other scenarios run.
+    asked = {"wrong_item", "review_screenshot", "quiet_edit", "held_in_front_of_shelf"}
+    few = scenarios(corpora, limit=3, only=asked)
+    assert [s.name for s in few] == [name for name in built if name in asked]
+    for scenario in few:
+        whole = built[scenario.name]
+        assert (scenario.catalog, scenario.reviews, scenario.brands) == (whole.catalog, whole.reviews, whole.brands)
+        assert scenario.cases == whole.cases[:3]
 
+
+@pytest.mark.usefixtures("grocery_catalog_measured_once")
 def test_eval_runs_the_new_scenarios_with_a_held_out_row_for_grocery_products() -> None:
     corpora = corpus("product-matching").parent
     result = CliRunner().invoke(

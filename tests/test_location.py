@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from evidence_check.catalog.entries import catalog_features
 from evidence_check.catalog.registry import Catalog
 from evidence_check.catalog.zones import parse_zones
 from evidence_check.checks import location
@@ -32,6 +31,7 @@ from evidence_check.scoring import DEFAULT_RULES
 from evidence_check.settings import Settings
 from evidence_check.store.catalog_types import StoredCatalog, StoredSku
 from tests.conftest import corpus
+from tests.grocery_looks import catalog_image
 
 ZONES = Path(__file__).resolve().parents[1] / "fixtures" / "zones"
 PRODUCTS = {"ALPRO-SOY": "Alpro-Fresh-Soy-Milk", "ARLA-SOUR": "Arla-Sour-Milk", "OATLY": "Oatly-Oat-Milk"}
@@ -53,7 +53,7 @@ def context(grocery: Path) -> CheckContext:
     skus = []
     for sku, folder in PRODUCTS.items():
         path = iconic(grocery, sku)
-        image = catalog_features(load_photo(path.read_bytes(), path.name))
+        image = catalog_image(path)
         zone_file = ZONES / f"{folder}.json"
         if zone_file.exists():
             image = replace(image, zones=parse_zones(json.loads(zone_file.read_text())))

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from evidence_check.catalog.entries import catalog_features
 from evidence_check.catalog.photo import Look, photo_features
 from evidence_check.catalog.registry import Catalog
 from evidence_check.checks import location, relevance
@@ -28,7 +27,7 @@ from evidence_check.models import Claim, ClaimReason, Finding, Region, Status, T
 from evidence_check.settings import Settings
 from evidence_check.store.catalog_types import StoredCatalog, StoredSku
 from tests.conftest import corpus
-from tests.grocery_looks import count_measurements
+from tests.grocery_looks import catalog_image, count_measurements
 
 PRODUCTS = {
     "BRAVO-APPLE": ("Bravo-Apple-Juice", "Bravo Apple Juice"),
@@ -60,10 +59,10 @@ def grocery() -> Path:
 def context(grocery: Path) -> CheckContext:
     skus = []
     for sku, (folder, name) in PRODUCTS.items():
-        image = catalog_features(_load(grocery / "grocery" / folder / f"{folder}_Iconic.jpg"))
+        image = catalog_image(grocery / "grocery" / folder / f"{folder}_Iconic.jpg")
         zones = BRAVO_ZONES if sku == "BRAVO-APPLE" else None
         skus.append(StoredSku(sku, name, "juice", zones, (image,)))
-    box = catalog_features(_load(grocery / "opencv-box" / "box.png"))
+    box = catalog_image(grocery / "opencv-box" / "box.png")
     skus.append(StoredSku("BOX", "Cookie box", None, None, (box,)))
     skus.append(StoredSku("NO-IMAGES", "Plain T-shirt", None, None, ()))
     stored = StoredCatalog(tuple(skus))
@@ -262,10 +261,8 @@ def test_relevance_and_location_read_one_measurement_of_the_photo(
 @pytest.mark.parametrize(("zoned", "code"), [("second", "location.zone"), ("first", "location.on_product")])
 def test_location_reads_zones_of_the_catalog_image_that_matched(grocery: Path, zoned: str, code: str) -> None:
     """The photo matches the SKU's second image (the carton); the box is its first."""
-    box = catalog_features(_load(grocery / "opencv-box" / "box.png"))
-    carton = catalog_features(
-        _load(grocery / "grocery" / "Bravo-Apple-Juice" / "Bravo-Apple-Juice_Iconic.jpg")
-    )
+    box = catalog_image(grocery / "opencv-box" / "box.png")
+    carton = catalog_image(grocery / "grocery" / "Bravo-Apple-Juice" / "Bravo-Apple-Juice_Iconic.jpg")
     if zoned == "second":
         carton = replace(carton, zones=BRAVO_ZONES)
     else:  # zones drawn on the box do not name parts of the carton
@@ -307,7 +304,7 @@ def _catalog_of(grocery: Path, names: tuple[str, ...]) -> CheckContext:
     """A catalog of these grocery products, each with its shop image."""
     skus = []
     for name in names:
-        image = catalog_features(_load(grocery / "grocery" / name / f"{name}_Iconic.jpg"))
+        image = catalog_image(grocery / "grocery" / name / f"{name}_Iconic.jpg")
         skus.append(StoredSku(name, name.replace("-", " "), None, None, (image,)))
     stored = StoredCatalog(tuple(skus))
     return CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=Catalog(lambda tenant: stored))
@@ -439,7 +436,7 @@ def test_catalog_images_stored_before_thumbnails_still_match(grocery: Path) -> N
     names = ("Tropicana-Golden-Grapefruit", "Tropicana-Apple-Juice")
     skus = []
     for name in names:
-        image = catalog_features(_load(grocery / "grocery" / name / f"{name}_Iconic.jpg"))
+        image = catalog_image(grocery / "grocery" / name / f"{name}_Iconic.jpg")
         data = F.unpack(image.features)
         del data["thumb"]
         skus.append(StoredSku(name, name.replace("-", " "), None, None, (replace(image, features=F.pack(**data)),)))

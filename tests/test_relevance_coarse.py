@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from evidence_check.catalog.entries import catalog_features
 from evidence_check.catalog.photo import Look, photo_features
 from evidence_check.catalog.registry import Catalog
 from evidence_check.checks import location, relevance
@@ -27,7 +26,7 @@ from evidence_check.models import Claim, ClaimReason, Status, Timeline
 from evidence_check.settings import Settings
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage, StoredSku
 from tests.conftest import corpus
-from tests.grocery_looks import SHOP_BRANDS, count_measurements, look, photo_at, shop_catalog
+from tests.grocery_looks import SHOP_BRANDS, catalog_image, count_measurements, look, photo_at, shop_catalog
 
 SOFT = "Bravo-Orange-Juice_001"
 SHOWN = "Bravo-Orange-Juice"
@@ -96,7 +95,7 @@ def test_catalog_images_stored_before_their_coarse_copy_find_nothing_there(groce
     finds nothing in it and the claim keeps the closer look's answer, as before."""
 
     def without_coarse(name: str) -> StoredImage:
-        image = catalog_features(photo_at(grocery / name / f"{name}_Iconic.jpg"))
+        image = catalog_image(grocery / name / f"{name}_Iconic.jpg")
         assert image.views is not None
         views = F.unpack(image.views)
         keep = views["view"] != F.COARSE_VIEW

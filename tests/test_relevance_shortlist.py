@@ -23,6 +23,7 @@ from evidence_check.imaging.load import Photo
 from evidence_check.models import Status
 from evidence_check.settings import Settings
 from evidence_check.store.catalog_types import StoredCatalog, StoredSku
+from tests.grocery_looks import catalog_image
 from tests.test_relevance import PRODUCTS, _encoded, _load, claim, shelf
 
 # Photos whose visual words (generic vocabulary, these five SKUs, the centre's weighing more) rank
@@ -42,7 +43,7 @@ def grocery() -> Path:
 def stored(grocery: Path) -> StoredCatalog:
     return StoredCatalog(
         tuple(
-            StoredSku(sku, name, None, None, (catalog_features(_load(grocery / "grocery" / f / f"{f}_Iconic.jpg")),))
+            StoredSku(sku, name, None, None, (catalog_image(grocery / "grocery" / f / f"{f}_Iconic.jpg"),))
             for sku, (f, name) in PRODUCTS.items()
         )
     )
@@ -106,7 +107,7 @@ def test_word_inliers_find_the_product_shown_and_not_another(grocery: Path, stor
 
 def test_features_stored_before_keypoint_words_get_them_when_loaded(grocery: Path) -> None:
     folder = PRODUCTS["OATLY-MILK"][0]
-    image = catalog_features(_load(grocery / "grocery" / folder / f"{folder}_Iconic.jpg"))
+    image = catalog_image(grocery / "grocery" / folder / f"{folder}_Iconic.jpg")
     data = F.unpack(image.features)
     stored_words = data.pop("keypoint_words")
     assert len(stored_words) == len(data["points"])

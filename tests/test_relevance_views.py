@@ -15,7 +15,6 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 from evidence_check.catalog import registry as catalog_registry
-from evidence_check.catalog.entries import catalog_features
 from evidence_check.catalog.registry import Catalog
 from evidence_check.catalog.words import with_own_vocabulary
 from evidence_check.checks import relevance
@@ -31,6 +30,7 @@ from evidence_check.store.catalog_store import load_tenant, load_views
 from evidence_check.store.catalog_tables import CatalogImageRow
 from evidence_check.store.catalog_types import StoredCatalog, StoredSku
 from tests.conftest import corpus
+from tests.grocery_looks import catalog_image
 
 CANVAS = 480
 
@@ -144,7 +144,7 @@ def arla() -> tuple[Path, dict[str, StoredSku]]:
     grocery = corpus("product-matching") / "grocery"
     skus = {
         name: StoredSku(
-            name, name.replace("-", " "), None, None, (catalog_features(_load(grocery / name / f"{name}_Iconic.jpg")),)
+            name, name.replace("-", " "), None, None, (catalog_image(grocery / name / f"{name}_Iconic.jpg"),)
         )
         for name in ARLA
     }
@@ -212,7 +212,7 @@ def grocery_catalog() -> tuple[Path, CheckContext]:
     grocery = corpus("product-matching") / "grocery"
     names = sorted(path.name for path in grocery.iterdir() if path.is_dir())
     skus = [
-        StoredSku(name, name.replace("-", " "), None, None, (catalog_features(_load(grocery / name / f"{name}_Iconic.jpg")),))
+        StoredSku(name, name.replace("-", " "), None, None, (catalog_image(grocery / name / f"{name}_Iconic.jpg"),))
         for name in names
     ]
     return grocery, _context(skus, own_vocabulary=True)

@@ -223,9 +223,7 @@ def evaluate(
     limit: int | None = None,
     shared: bool = False,
 ) -> Iterator[ScenarioResult]:
-    for scenario in scenarios(corpora, limit=limit):
-        if only and scenario.name not in only:
-            continue
+    for scenario in scenarios(corpora, limit=limit, only=only or None):
         yield run_scenario(scenario, folder, settings, shared)
 
 

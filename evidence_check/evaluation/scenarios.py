@@ -42,7 +42,7 @@ from PIL import Image, ImageDraw
 from evidence_check.evaluation import quiet_edits
 from evidence_check.evaluation.evidence import AI_MARKERS, TRANSFORMS, shelf_scene, with_exif
 from evidence_check.imaging.jpeg_header import read_jpeg_header
-from evidence_check.imaging.load import PhotoError, read_file
+from evidence_check.imaging.load import Limits, PhotoError, read_file
 from evidence_check.imaging.thumbnail import extract_thumbnail
 from evidence_check.imaging.transforms import screenshot, screenshot_small
 from evidence_check.service import limits_from
@@ -106,29 +106,42 @@ class Scenario:
     note: str = ""
 
 
-def scenarios(corpora: Path, seed: int = 5, limit: int | None = None) -> list[Scenario]:
+def scenarios(
+    corpora: Path, seed: int = 5, limit: int | None = None, only: set[str] | None = None
+) -> list[Scenario]:
+    """The scenarios named in `only` (every one if None), in SCENARIOS' order, each cut to `limit` claims.
+
+    The first ten draw in turn from one generator, so all of them are built whichever are asked for:
+    a scenario's claims must not depend on which others run, and they take ~1 s of the ~14. The last
+    three draw from no shared generator and make the rest (screenshots, painted edits, shelf scenes):
+    they are built only when asked for, and only up to `limit` claims."""
     rng = random.Random(seed)
     camera = _camera_files(corpora)
     shelves = _shelf_photos(corpora)
+    wanted = set(SCENARIOS) if only is None else only
+    limits = limits_from(Settings())  # once: settings are read from the environment, ~10 ms a time
     built = [
-        _genuine_exif(camera, shelves, rng),
-        _genuine_no_exif(corpora, shelves),
-        _old_photo(camera, shelves, rng),
+        _genuine_exif(camera, shelves, rng, limits),
+        _genuine_no_exif(corpora, shelves, limits),
+        _old_photo(camera, shelves, rng, limits),
         _listing_photo(corpora, rng),
         _wrong_item(corpora, shelves, rng),
-        _reused(corpora, shelves, rng),
+        _reused(corpora, shelves, rng, limits),
         _stock(corpora, rng),
-        _edited(camera, shelves, rng),
+        _edited(camera, shelves, rng, limits),
         _ai_marker(corpora, shelves, rng),
-        _hostile(corpora),
-        _review_screenshot(shelves, seed),
-        _quiet_edit(camera),
-        _held_in_front_of_shelf(corpora),
+        _hostile(corpora, limits),
     ]
+    if "review_screenshot" in wanted:
+        built.append(_review_screenshot(shelves, seed, limit))
+    if "quiet_edit" in wanted:
+        built.append(_quiet_edit(camera, limit))
+    if "held_in_front_of_shelf" in wanted:
+        built.append(_held_in_front_of_shelf(corpora, limit))
     if limit is not None:
         for scenario in built:
             scenario.cases = scenario.cases[:limit]
-    return built
+    return [scenario for scenario in built if scenario.name in wanted]
 
 
 def _manifest(folder: Path) -> list[dict[str, str]]:
@@ -202,9 +215,9 @@ def _phone_time(rng: random.Random) -> datetime:
 
 
 def _genuine_exif(
-    camera: list[tuple[Path, datetime, bool]], shelves: list[tuple[str, Path]], rng: random.Random
+    camera: list[tuple[Path, datetime, bool]], shelves: list[tuple[str, Path]], rng: random.Random, limits: Limits
 ) -> Scenario:
-    cases = [Case(path.name, [_file(path)], taken=taken) for path, taken, edited in camera if not edited]
+    cases = [Case(path.name, [_file(path, limits)], taken=taken) for path, taken, edited in camera if not edited]
     for product, path in shelves:
         taken = _phone_time(rng)
         data = with_exif(path.read_bytes(), taken)
@@ -212,18 +225,18 @@ def _genuine_exif(
     return Scenario("genuine_exif", cases)
 
 
-def _genuine_no_exif(corpora: Path, shelves: list[tuple[str, Path]]) -> Scenario:
+def _genuine_no_exif(corpora: Path, shelves: list[tuple[str, Path]], limits: Limits) -> Scenario:
     packages = sorted((corpora / "damaged-packages").glob("**/*.jpg"))
-    cases = [Case(path.name, [_file(path)]) for path in packages]
-    cases += [Case(path.name, [_file(path)], product=product) for product, path in shelves]
+    cases = [Case(path.name, [_file(path, limits)]) for path in packages]
+    cases += [Case(path.name, [_file(path, limits)], product=product) for product, path in shelves]
     return Scenario("genuine_no_exif", cases)
 
 
 def _old_photo(
-    camera: list[tuple[Path, datetime, bool]], shelves: list[tuple[str, Path]], rng: random.Random
+    camera: list[tuple[Path, datetime, bool]], shelves: list[tuple[str, Path]], rng: random.Random, limits: Limits
 ) -> Scenario:
     cases = [
-        Case(path.name, [_file(path)], taken=taken, old=True) for path, taken, edited in camera if not edited
+        Case(path.name, [_file(path, limits)], taken=taken, old=True) for path, taken, edited in camera if not edited
     ]
     for _, path in shelves[::3]:
         taken = _phone_time(rng) - timedelta(days=400)
@@ -259,7 +272,7 @@ def _wrong_item(corpora: Path, shelves: list[tuple[str, Path]], rng: random.Rand
     return Scenario("wrong_item", cases, catalog={p: [i] for p, i in iconic.items()})
 
 
-def _reused(corpora: Path, shelves: list[tuple[str, Path]], rng: random.Random) -> Scenario:
+def _reused(corpora: Path, shelves: list[tuple[str, Path]], rng: random.Random, limits: Limits) -> Scenario:
     near = corpora / "near-duplicates"
     pairs: list[tuple[Path, Path]] = []
     bridge = near / "threatexchange-pdq" / "bridge-mods"
@@ -277,7 +290,7 @@ def _reused(corpora: Path, shelves: list[tuple[str, Path]], rng: random.Random) 
     cases = []
     for i, (original, copy) in enumerate(p for p in pairs if p[0].is_file() and p[1].is_file()):
         earlier = [(f"orig-{i}", f"first-customer-{i}", [(original.name, original.read_bytes())])]
-        cases.append(Case(f"{original.name} -> {copy.name}", [_file(copy)], earlier=earlier))
+        cases.append(Case(f"{original.name} -> {copy.name}", [_file(copy, limits)], earlier=earlier))
     for i, (_, path) in enumerate(shelves[::6]):
         transform = list(TRANSFORMS)[i % len(TRANSFORMS)]
         taken = _phone_time(rng)
@@ -301,9 +314,9 @@ def _stock(corpora: Path, rng: random.Random) -> Scenario:
 
 
 def _edited(
-    camera: list[tuple[Path, datetime, bool]], shelves: list[tuple[str, Path]], rng: random.Random
+    camera: list[tuple[Path, datetime, bool]], shelves: list[tuple[str, Path]], rng: random.Random, limits: Limits
 ) -> Scenario:
-    cases = [Case(path.name, [_file(path)], taken=taken) for path, taken, edited in camera if edited]
+    cases = [Case(path.name, [_file(path, limits)], taken=taken) for path, taken, edited in camera if edited]
     for _, path in shelves[1::4]:
         taken = _phone_time(rng)
         image = Image.open(path).convert("RGB")
@@ -339,21 +352,21 @@ def _ai_marker(corpora: Path, shelves: list[tuple[str, Path]], rng: random.Rando
     return Scenario("ai_marker", cases, note="markers written by this script (no AI corpus is shared)")
 
 
-def _hostile(corpora: Path) -> Scenario:
+def _hostile(corpora: Path, limits: Limits) -> Scenario:
     folder = corpora / "malformed-images"
     files = sorted(
         p for p in folder.rglob("*") if p.is_file() and p.name not in ("manifest.csv", "SOURCE.md")
     )
-    return Scenario("hostile_file", [Case(str(p.relative_to(folder)), [_file(p)]) for p in files])
+    return Scenario("hostile_file", [Case(str(p.relative_to(folder)), [_file(p, limits)]) for p in files])
 
 
-def _review_screenshot(shelves: list[tuple[str, Path]], seed: int) -> Scenario:
+def _review_screenshot(shelves: list[tuple[str, Path]], seed: int, limit: int | None) -> Scenario:
     """Every second shelf photo is a review photo of the merchant's; each comes back in a screenshot,
     three of four small on a review page, one of four full width in a photo viewer."""
     rng = np.random.default_rng(seed)
     reviews = shelves[::2]
     cases = []
-    for i, (product, path) in enumerate(reviews):
+    for i, (product, path) in enumerate(reviews[:limit]):  # every review is recorded; `limit` are sent back
         kind, make = ("full_width", screenshot) if i % 4 == 3 else ("small", screenshot_small)
         with Image.open(path) as image:
             data = make(image, rng)
@@ -363,12 +376,12 @@ def _review_screenshot(shelves: list[tuple[str, Path]], seed: int) -> Scenario:
     return Scenario("review_screenshot", cases, reviews=[path for _, path in reviews])
 
 
-def _quiet_edit(camera: list[tuple[Path, datetime, bool]]) -> Scenario:
+def _quiet_edit(camera: list[tuple[Path, datetime, bool]], limit: int | None) -> Scenario:
     """One quiet edit per camera JPEG with an EXIF thumbnail: scratch, stain and clone in turn, over
     1, 2 and 3 % of the frame in turn."""
     cases = []
     originals = [(path, taken) for path, taken, edited in camera if not edited and _has_thumbnail(path)]
-    for i, (path, taken) in enumerate(originals):
+    for i, (path, taken) in enumerate(originals[:limit]):
         kind, share = quiet_edits.EDITS[i % 3], (0.01, 0.02, 0.03)[(i // 3) % 3]
         data = quiet_edits.paint(path.read_bytes(), kind, seed=i, share=share)
         cases.append(Case(f"{path.name}:{kind} {share:.0%}", [(path.name, data, None)], taken=taken))
@@ -386,20 +399,20 @@ def _has_thumbnail(path: Path) -> bool:
         return min(image.size) >= MIN_QUIET_SIDE
 
 
-def _held_in_front_of_shelf(corpora: Path) -> Scenario:
+def _held_in_front_of_shelf(corpora: Path, limit: int | None) -> Scenario:
     """Each product of a brand with three or more products, its first two shelf photos held in
     front of its brand's other variants (up to three), claimed for itself; the whole grocery catalog
     is registered, each SKU with its brand."""
     grocery = corpora / "product-matching" / "grocery"
     iconic = _iconic(corpora)
     brands = {product: product.split("-")[0] for product in iconic}
-    cases = []
+    cases: list[Case] = []
     for product in sorted(iconic):
         variants = tuple(p for p in sorted(iconic) if brands[p] == brands[product] and p != product)[:3]
         if len(variants) < 2:
             continue
         for shot, front in ((1, 0.6), (2, 0.8)):
-            if not (grocery / product / f"{product}_00{shot}.jpg").is_file():
+            if not (grocery / product / f"{product}_00{shot}.jpg").is_file() or len(cases) == limit:
                 continue
             data = shelf_scene(grocery, product, shot, variants, back=0.3, front=front)
             name = f"{product}_{shot}_in_front_of_shelf.jpg"
@@ -409,8 +422,8 @@ def _held_in_front_of_shelf(corpora: Path) -> Scenario:
     )
 
 
-def _file(path: Path) -> tuple[str, bytes | None, str | None]:
+def _file(path: Path, limits: Limits) -> tuple[str, bytes | None, str | None]:
     try:
-        return path.name, read_file(path, limits_from(Settings())), None
+        return path.name, read_file(path, limits), None
     except PhotoError as exc:
         return path.name, None, str(exc)
