@@ -176,10 +176,9 @@ class FeatureFile:
             if offset < 0:
                 found[name] = None
                 continue
-            dimensions = [d for d in shape if d >= 0]
-            if offset + int(np.prod(dimensions)) * np.dtype(DTYPES[code]).itemsize > len(self._buffer):
+            if offset + _table_nbytes(code, shape) > len(self._buffer):
                 raise FeatureFileError("the feature file ends early")
-            found[name] = self._mapped([offset, DTYPES[code], dimensions])
+            found[name] = self._mapped([offset, DTYPES[code], [d for d in shape if d >= 0]])
         return ImageArrays(**found)  # type: ignore[arg-type]
 
     def let_go(self, slot: int) -> None:
@@ -194,7 +193,7 @@ class FeatureFile:
         if not isinstance(self._buffer, mmap.mmap):
             return
         spans = [
-            (offset, offset + math.prod(d for d in shape if d >= 0) * np.dtype(DTYPES[code]).itemsize)
+            (offset, offset + _table_nbytes(code, shape))
             for offset, code, *shape in self._table[slot].tolist()
             if offset >= 0
         ]
@@ -206,6 +205,11 @@ class FeatureFile:
         if end > start:
             with contextlib.suppress(OSError):
                 self._buffer.madvise(mmap.MADV_DONTNEED, start, end - start)
+
+
+def _table_nbytes(code: int, shape: Iterable[int]) -> int:
+    """The bytes of an image's array as the table gives it: its dtype's code and shape (-1: no such axis)."""
+    return math.prod(d for d in shape if d >= 0) * np.dtype(DTYPES[code]).itemsize
 
 
 def in_memory(images: Iterable[tuple[int, ImageArrays]], count: int, identity: list[str], vocabulary: Vocabulary) -> FeatureFile:
