@@ -228,9 +228,12 @@ def _present_pages(file: FeatureFile, array: np.ndarray) -> np.ndarray:
 
 
 def _populates() -> bool:
+    """Whether this kernel takes the advice `FeatureFile` gives (an older one refuses it)."""
+    if feature_file._MADV_POPULATE_READ is None:
+        return False
     probe = mmap.mmap(-1, mmap.PAGESIZE)
     try:
-        probe.madvise(22, 0, mmap.PAGESIZE)
+        probe.madvise(feature_file._MADV_POPULATE_READ, 0, mmap.PAGESIZE)
         return True
     except (OSError, ValueError):
         return False
