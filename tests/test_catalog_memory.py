@@ -3,6 +3,7 @@ file through a bounded cache, answer as a catalog held whole does, and never cro
 
 from __future__ import annotations
 
+import errno
 import mmap
 import tracemalloc
 from dataclasses import replace
@@ -174,10 +175,44 @@ def test_images_the_cache_lets_go_leave_the_worker_s_resident_memory_and_read_ba
         resident, after_drops = _mapped_resident_kb(kept), _mapped_resident_kb(dropping)
         assert resident > 2 * after_drops, (resident, after_drops)
         assert after_drops >= last_two_kb - 8  # the two images cached stay mapped (two partial pages aside)
+        # A view held (a claim still reading the image) while its image is let go: read again after.
+        held, before = two.get(dropping, 0).descriptors, dropping.arrays(0).descriptors.copy()
+        for slot in range(1, dropping.count):
+            two.get(dropping, slot)
+        assert held.nbytes > 4 * mmap.PAGESIZE and not _present_pages(dropping, held)[1:-1].any()  # let go under it
+        assert np.array_equal(held, before)
         own = F.unpack(images[sorted(images)[0]].features)
         read_again = [dropping.arrays(slot).descriptors for slot in range(dropping.count)]
         assert any(np.array_equal(descriptors, own["descriptors"]) for descriptors in read_again)
         assert sum(int(d.sum()) for d in read_again) == sum(int(kept.arrays(s).descriptors.sum()) for s in range(kept.count))
+    finally:
+        store.close()
+
+
+class _RefusingAdvice(mmap.mmap):
+    """A mapping whose kernel refuses every advice, as Linux refuses MADV_DONTNEED on locked pages."""
+
+    def madvise(self, *_: int) -> None:
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+
+def test_a_worker_whose_pages_cannot_be_let_go_still_reads_its_images(
+    tmp_path: Path, images: dict[str, StoredImage]
+) -> None:
+    """A worker run with its memory locked (`mlockall`): the kernel refuses to unmap an image's
+    pages, and the claim that evicted it must still get its arrays, not an OSError."""
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        _put(store, "default", images)
+        load_from_store(store, "default", tmp_path / "features", ArrayCache(16))
+        (path,) = (tmp_path / "features").glob("*.features")
+        file = FeatureFile(path)
+        with open(path, "rb") as opened:
+            file._buffer = _RefusingAdvice(opened.fileno(), 0, prot=mmap.PROT_READ)
+        cache = ArrayCache(2)
+        read = [cache.get(file, slot).descriptors for slot in range(file.count)]
+        assert file.count > 2 and len(cache) == 2  # images were evicted, each one's let_go refused
+        assert all(np.array_equal(a, file.arrays(s).descriptors) for s, a in enumerate(read))
     finally:
         store.close()
 
@@ -193,9 +228,12 @@ def _present_pages(file: FeatureFile, array: np.ndarray) -> np.ndarray:
 
 
 def _populates() -> bool:
+    """Whether this kernel takes the advice `FeatureFile` gives (an older one refuses it)."""
+    if feature_file._MADV_POPULATE_READ is None:
+        return False
     probe = mmap.mmap(-1, mmap.PAGESIZE)
     try:
-        probe.madvise(22, 0, mmap.PAGESIZE)
+        probe.madvise(feature_file._MADV_POPULATE_READ, 0, mmap.PAGESIZE)
         return True
     except (OSError, ValueError):
         return False

@@ -90,6 +90,27 @@ def test_a_scan_joined_chunk_by_chunk_gives_the_same_scores_to_the_bit(
         assert np.array_equal(index.scores(query, query_weights), _scatter_added(index, query, query_weights))
 
 
+@pytest.mark.parametrize("edge", ["a word's end", "inside a word", "one posting"])
+def test_a_chunk_ending_where_a_word_s_postings_end_or_inside_a_longer_word_scores_to_the_bit(
+    edge: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chunk's size set on the query's own posting lists, so that its boundaries fall exactly at
+    a word's last posting, inside a word held by every image (longer than a chunk), or after every
+    posting; the query also asks for words no image holds (empty lists)."""
+    rng = np.random.default_rng(5)
+    images = [np.unique(np.r_[0, rng.integers(1, 60, 12)]).astype(np.int32) for _ in range(300)]
+    index = WordIndex(images, 64)  # words 60-63: no image's
+    query = np.arange(64, dtype=np.int32)
+    lengths = np.diff(index.arrays()["offsets"])
+    assert lengths[0] == 300 and not lengths[60:].any()
+    chunk = {"a word's end": int(lengths[:3].sum()), "inside a word": 300 // 3 + 1, "one posting": 1}[edge]
+    monkeypatch.setattr(catalog_words, "CHUNK", chunk)
+    weights = np.random.default_rng(3).random(len(query))
+    for query_weights in (None, weights):
+        assert np.array_equal(index.scores(query, query_weights), _scatter_added(index, query, query_weights))
+    assert not index.scores(np.zeros(0, np.int32)).any()
+
+
 @pytest.mark.parametrize("count", [1, 5, 40, 2000])
 def test_a_few_images_scored_alone_get_the_full_scans_scores_to_the_bit(catalog: list[np.ndarray], count: int) -> None:
     index = WordIndex(catalog, VOCABULARY)

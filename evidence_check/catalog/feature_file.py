@@ -22,6 +22,7 @@ an array numpy allocates (OpenCV and numpy's vector loops read it in place).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import io
@@ -44,7 +45,8 @@ from evidence_check.catalog.words import WordIndex
 from evidence_check.imaging.features import Vocabulary
 
 MAGIC = b"ECCATF03"  # the layout's version: a file of another is refused and built again
-# Linux's advice number (5.14 and later); not among Python's mmap constants before 3.13.
+# Linux's advice number on every architecture (5.14 and later; an older kernel refuses it, EINVAL),
+# which Python's mmap module does not name.
 _MADV_POPULATE_READ = getattr(mmap, "MADV_POPULATE_READ", 22 if sys.platform.startswith("linux") else None)
 ARRAYS = ("points", "descriptors", "keypoint_words", "words", "colour", "mask", "thumb", "detail")
 DTYPES = ("float32", "uint8", "int16", "int32", "float64", "int64", "bool")
@@ -174,21 +176,24 @@ class FeatureFile:
             if offset < 0:
                 found[name] = None
                 continue
-            dimensions = [d for d in shape if d >= 0]
-            if offset + int(np.prod(dimensions)) * np.dtype(DTYPES[code]).itemsize > len(self._buffer):
+            if offset + _table_nbytes(code, shape) > len(self._buffer):
                 raise FeatureFileError("the feature file ends early")
-            found[name] = self._mapped([offset, DTYPES[code], dimensions])
+            found[name] = self._mapped([offset, DTYPES[code], [d for d in shape if d >= 0]])
         return ImageArrays(**found)  # type: ignore[arg-type]
 
     def let_go(self, slot: int) -> None:
         """Unmaps from this process the pages that hold only this image's arrays: they stay in the
         host's page cache (the next read maps them again, a minor fault), but no longer count in
         the worker's resident memory, which would otherwise grow with every image it ever verified
-        (a long-lived worker at 100,000 images: 1.7 GB of them after 1,500 claims)."""
+        (a long-lived worker at 100,000 images: 1.7 GB of them after 1,500 claims). A view of them
+        still held (another thread's claim reading the same image) reads the same bytes after: the
+        mapping is of the file, shared and read-only, so a page let go is mapped again from the page
+        cache, never zeroed. The kernel may refuse (pages locked by `mlockall`: EINVAL); they then
+        stay mapped, as they would without the advice."""
         if not isinstance(self._buffer, mmap.mmap):
             return
         spans = [
-            (offset, offset + math.prod(d for d in shape if d >= 0) * np.dtype(DTYPES[code]).itemsize)
+            (offset, offset + _table_nbytes(code, shape))
             for offset, code, *shape in self._table[slot].tolist()
             if offset >= 0
         ]
@@ -198,7 +203,13 @@ class FeatureFile:
         start = -(-min(begin for begin, _ in spans) // mmap.PAGESIZE) * mmap.PAGESIZE
         end = max(finish for _, finish in spans) // mmap.PAGESIZE * mmap.PAGESIZE
         if end > start:
-            self._buffer.madvise(mmap.MADV_DONTNEED, start, end - start)
+            with contextlib.suppress(OSError):
+                self._buffer.madvise(mmap.MADV_DONTNEED, start, end - start)
+
+
+def _table_nbytes(code: int, shape: Iterable[int]) -> int:
+    """The bytes of an image's array as the table gives it: its dtype's code and shape (-1: no such axis)."""
+    return math.prod(d for d in shape if d >= 0) * np.dtype(DTYPES[code]).itemsize
 
 
 def in_memory(images: Iterable[tuple[int, ImageArrays]], count: int, identity: list[str], vocabulary: Vocabulary) -> FeatureFile:

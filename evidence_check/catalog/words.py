@@ -110,8 +110,8 @@ class _Joined:
 
 
 # Postings joined at a time: 3 MB of buffers (a float64 weight and an int32 image a posting) that
-# stay in the core's cache, where joining a whole query of a 100,000-image catalog (~1.5 M postings)
-# took 18 MB, written and read again from memory (docs/measurements/scale.md).
+# stay in the core's cache; a whole query of a 100,000-image catalog (~1.5 M postings) joined at once
+# would be 18 MB, written out to memory and read back (docs/measurements/scale.md).
 CHUNK = 1 << 18
 
 
