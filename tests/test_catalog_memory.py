@@ -118,29 +118,35 @@ def test_the_arrays_cache_holds_views_of_the_file_not_what_matching_derives_from
         store.close()
 
 
-def test_an_image_s_mapped_arrays_take_about_a_kilobyte_of_the_worker_s_own_memory(
-    tmp_path: Path, images: dict[str, StoredImage]
-) -> None:
-    """The `ArrayCache` holds thousands of them in every worker: each array made by `np.frombuffer`
-    of the mapping took a buffer export of its own, ~4.5 KB an image (18 MB at 4,096 images)."""
+@pytest.fixture
+def shop_file(tmp_path: Path, images: dict[str, StoredImage]) -> Path:
+    """The shop's host feature file, as a worker's first load of the stored catalog builds it."""
     store = Store(f"sqlite:///{tmp_path / 'store.db'}")
     try:
         _put(store, "default", images)
         load_from_store(store, "default", tmp_path / "features", ArrayCache(16))
-        (path,) = (tmp_path / "features").glob("*.features")
-        file = FeatureFile(path)
-        tracemalloc.start()
-        try:
-            held = [file.arrays(slot % file.count) for slot in range(200)]
-            taken, _ = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
-        assert taken / len(held) < 2048, taken / len(held)
-        own = F.unpack(images[sorted(images)[0]].features)
-        assert any(np.array_equal(arrays.descriptors, own["descriptors"]) for arrays in held[: file.count])
-        assert not held[0].descriptors.flags.writeable
     finally:
         store.close()
+    (path,) = (tmp_path / "features").glob("*.features")
+    return path
+
+
+def test_an_image_s_mapped_arrays_take_about_a_kilobyte_of_the_worker_s_own_memory(
+    shop_file: Path, images: dict[str, StoredImage]
+) -> None:
+    """The `ArrayCache` holds thousands of them in every worker: each array made by `np.frombuffer`
+    of the mapping took a buffer export of its own, ~4.5 KB an image (18 MB at 4,096 images)."""
+    file = FeatureFile(shop_file)
+    tracemalloc.start()
+    try:
+        held = [file.arrays(slot % file.count) for slot in range(200)]
+        taken, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert taken / len(held) < 2048, taken / len(held)
+    own = F.unpack(images[sorted(images)[0]].features)
+    assert any(np.array_equal(arrays.descriptors, own["descriptors"]) for arrays in held[: file.count])
+    assert not held[0].descriptors.flags.writeable
 
 
 def _mapped_resident_kb(file: FeatureFile) -> int:
@@ -153,40 +159,33 @@ def _mapped_resident_kb(file: FeatureFile) -> int:
 
 @pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="needs Linux's /proc/self/smaps")
 def test_images_the_cache_lets_go_leave_the_worker_s_resident_memory_and_read_back_the_same(
-    tmp_path: Path, images: dict[str, StoredImage]
+    shop_file: Path, images: dict[str, StoredImage]
 ) -> None:
     """A long-lived worker verifies image after image of a large catalog: without letting the pages
     of those the cache dropped go, its resident memory grows with every image it ever read."""
-    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
-    try:
-        _put(store, "default", images)
-        load_from_store(store, "default", tmp_path / "features", ArrayCache(16))
-        (path,) = (tmp_path / "features").glob("*.features")
-        kept, dropping = FeatureFile(path), FeatureFile(path)
-        everything, two = ArrayCache(kept.count), ArrayCache(2)
-        last_two_kb = 0
-        for slot in range(kept.count):
-            for file, cache in ((kept, everything), (dropping, two)):
-                arrays = cache.get(file, slot)
-                assert int(arrays.descriptors.sum()) > 0  # every page of the descriptors read
-            if slot >= kept.count - 2:
-                last_two_kb += arrays.descriptors.nbytes // 1024
-        assert kept.count >= 5
-        resident, after_drops = _mapped_resident_kb(kept), _mapped_resident_kb(dropping)
-        assert resident > 2 * after_drops, (resident, after_drops)
-        assert after_drops >= last_two_kb - 8  # the two images cached stay mapped (two partial pages aside)
-        # A view held (a claim still reading the image) while its image is let go: read again after.
-        held, before = two.get(dropping, 0).descriptors, dropping.arrays(0).descriptors.copy()
-        for slot in range(1, dropping.count):
-            two.get(dropping, slot)
-        assert held.nbytes > 4 * mmap.PAGESIZE and not _present_pages(dropping, held)[1:-1].any()  # let go under it
-        assert np.array_equal(held, before)
-        own = F.unpack(images[sorted(images)[0]].features)
-        read_again = [dropping.arrays(slot).descriptors for slot in range(dropping.count)]
-        assert any(np.array_equal(descriptors, own["descriptors"]) for descriptors in read_again)
-        assert sum(int(d.sum()) for d in read_again) == sum(int(kept.arrays(s).descriptors.sum()) for s in range(kept.count))
-    finally:
-        store.close()
+    kept, dropping = FeatureFile(shop_file), FeatureFile(shop_file)
+    everything, two = ArrayCache(kept.count), ArrayCache(2)
+    last_two_kb = 0
+    for slot in range(kept.count):
+        for file, cache in ((kept, everything), (dropping, two)):
+            arrays = cache.get(file, slot)
+            assert int(arrays.descriptors.sum()) > 0  # every page of the descriptors read
+        if slot >= kept.count - 2:
+            last_two_kb += arrays.descriptors.nbytes // 1024
+    assert kept.count >= 5
+    resident, after_drops = _mapped_resident_kb(kept), _mapped_resident_kb(dropping)
+    assert resident > 2 * after_drops, (resident, after_drops)
+    assert after_drops >= last_two_kb - 8  # the two images cached stay mapped (two partial pages aside)
+    # A view held (a claim still reading the image) while its image is let go: read again after.
+    held, before = two.get(dropping, 0).descriptors, dropping.arrays(0).descriptors.copy()
+    for slot in range(1, dropping.count):
+        two.get(dropping, slot)
+    assert held.nbytes > 4 * mmap.PAGESIZE and not _present_pages(dropping, held)[1:-1].any()  # let go under it
+    assert np.array_equal(held, before)
+    own = F.unpack(images[sorted(images)[0]].features)
+    read_again = [dropping.arrays(slot).descriptors for slot in range(dropping.count)]
+    assert any(np.array_equal(descriptors, own["descriptors"]) for descriptors in read_again)
+    assert sum(int(d.sum()) for d in read_again) == sum(int(kept.arrays(s).descriptors.sum()) for s in range(kept.count))
 
 
 class _RefusingAdvice(mmap.mmap):
@@ -197,24 +196,17 @@ class _RefusingAdvice(mmap.mmap):
 
 
 def test_a_worker_whose_pages_cannot_be_let_go_still_reads_its_images(
-    tmp_path: Path, images: dict[str, StoredImage]
+    shop_file: Path
 ) -> None:
     """A worker run with its memory locked (`mlockall`): the kernel refuses to unmap an image's
     pages, and the claim that evicted it must still get its arrays, not an OSError."""
-    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
-    try:
-        _put(store, "default", images)
-        load_from_store(store, "default", tmp_path / "features", ArrayCache(16))
-        (path,) = (tmp_path / "features").glob("*.features")
-        file = FeatureFile(path)
-        with open(path, "rb") as opened:
-            file._buffer = _RefusingAdvice(opened.fileno(), 0, prot=mmap.PROT_READ)
-        cache = ArrayCache(2)
-        read = [cache.get(file, slot).descriptors for slot in range(file.count)]
-        assert file.count > 2 and len(cache) == 2  # images were evicted, each one's let_go refused
-        assert all(np.array_equal(a, file.arrays(s).descriptors) for s, a in enumerate(read))
-    finally:
-        store.close()
+    file = FeatureFile(shop_file)
+    with open(shop_file, "rb") as opened:
+        file._buffer = _RefusingAdvice(opened.fileno(), 0, prot=mmap.PROT_READ)
+    cache = ArrayCache(2)
+    read = [cache.get(file, slot).descriptors for slot in range(file.count)]
+    assert file.count > 2 and len(cache) == 2  # images were evicted, each one's let_go refused
+    assert all(np.array_equal(a, file.arrays(s).descriptors) for s, a in enumerate(read))
 
 
 def _present_pages(file: FeatureFile, array: np.ndarray) -> np.ndarray:
@@ -246,24 +238,17 @@ def _populates() -> bool:
 )
 @pytest.mark.parametrize("populated", [True, False])
 def test_a_worker_maps_the_word_index_in_as_it_opens_the_host_file_and_no_image(
-    tmp_path: Path, images: dict[str, StoredImage], populated: bool, monkeypatch: pytest.MonkeyPatch
+    shop_file: Path, populated: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A claim's query touches posting lists all over the index: faulted in page by page they cost a
     new worker's first claims ~3 ms each."""
-    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
-    try:
-        _put(store, "default", images)
-        load_from_store(store, "default", tmp_path / "features", ArrayCache(16))
-        (path,) = (tmp_path / "features").glob("*.features")
-        if not populated:  # the check can fail: without the advice, nothing is mapped in at open
-            monkeypatch.setattr(feature_file, "_MADV_POPULATE_READ", None)
-        file = FeatureFile(path)
-        index = file.index.arrays()
-        assert all(_present_pages(file, index[name]).all() == populated for name in ("postings", "weights"))
-        descriptors = file.arrays(0).descriptors
-        assert descriptors.nbytes > 4 * mmap.PAGESIZE and not _present_pages(file, descriptors)[1:-1].any()
-    finally:
-        store.close()
+    if not populated:  # the check can fail: without the advice, nothing is mapped in at open
+        monkeypatch.setattr(feature_file, "_MADV_POPULATE_READ", None)
+    file = FeatureFile(shop_file)
+    index = file.index.arrays()
+    assert all(_present_pages(file, index[name]).all() == populated for name in ("postings", "weights"))
+    descriptors = file.arrays(0).descriptors
+    assert descriptors.nbytes > 4 * mmap.PAGESIZE and not _present_pages(file, descriptors)[1:-1].any()
 
 
 @pytest.mark.parametrize("closer", [False, True])
