@@ -28,8 +28,8 @@ Placing and sizing are two steps, each on the cue that does it best:
   (a tear or a scratch across the print) fades where it crosses print as dark as itself, and the
   part stops there: when the part at `LINE_SHARE` of the height is a line (`_is_line`: long and
   thin), it is followed, its pixels at `GROW_SHARE` joined to the region. A dent is shading, a
-  light and a dark side: when the smoothed lightness change around the region has both, side by
-  side, the region is the two lobes (`_shading_pair`). The box is the region's
+  light and a dark side: when the smoothed lightness change around a region that is not a line
+  has both, side by side, the region is the two lobes (`_shading_pair`). The box is the region's
   pixels projected into the photo (`_region_outline`), not its box's corners: on a tilted product
   those would widen a thin line's box by its length times the tilt. A shelf photo's region is
   sized on the marks it was placed by (smoothed over `MARKS_SIGMA`), not on the colour and
@@ -438,7 +438,12 @@ def _shading_pair(region: np.ndarray, frame: _Frame) -> np.ndarray:
     strong lobe of one sign and a touching one of the other (`SHADING_PAIR` of it or more), the two
     lobes, each at `SHADING_SHARE` of its own peak. The joined map's peak at a dent is the edge
     between its light and dark sides, and a share of that leaves out the faint outer shading.
+    A region that is a line (`_is_line`) is kept: a tear's dark line with its light rim, or a
+    scratch across print, is a light and a dark lobe side by side too, and the two lobes around a
+    part of it boxed a blob instead of the line (docs/measurements/location.md, seventh round).
     Computed in a crop around the region, the blur's reach beyond what is read."""
+    if _is_line(region, frame.enlarged):
+        return region
     reach = max(3, int(0.5 * np.sqrt(region.sum())))
     left, top, width, height = cv2.boundingRect(region.astype(np.uint8))
     blur_reach = int(np.ceil(4 * SHADING_SIGMA * frame.enlarged)) + 1
