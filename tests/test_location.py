@@ -289,6 +289,16 @@ def test_a_stain_or_a_tear_is_not_taken_for_a_dents_shading(
     assert kept[-1] is False
 
 
+def test_a_tear_whose_rim_reads_as_a_dents_shading_is_boxed_as_a_line(grocery: Path, context: CheckContext) -> None:
+    """The tear's dark line and light rim are a dark and a light lobe of the lightness change side
+    by side; taken for a dent's, its region was replaced by the two lobes, a blob around part of
+    the line (IoU 0.46; boxed as the line, 0.62)."""
+    clean, homography = placed(grocery, "ARLA-SOUR")
+    damaged, _ = placed(grocery, "ARLA-SOUR", paint=_tear_across(homography, 39, (79, 158), 4))
+    box = location.check(damaged, claim("ARLA-SOUR"), context).details["proposed_region"]
+    assert painted_iou(clean, damaged, box) >= 0.5, box
+
+
 # Tears along rows of real shelf photos (348 px) that align and are not declined: the photo, and
 # the tear's row as a share of the catalog image (each starts at a fifth of its width and runs
 # three tenths of it). Sized on the joined colour and structure differences, their boxes were 3-26
@@ -297,7 +307,11 @@ def test_a_stain_or_a_tear_is_not_taken_for_a_dents_shading(
 SHELF_TEARS = [("ARLA-SOUR", 5, 0.35), ("ARLA-SOUR", 5, 0.5), ("ARLA-SOUR", 5, 0.65), ("OATLY", 3, 0.35), ("OATLY", 3, 0.5), ("OATLY", 3, 0.65)]
 
 
-def test_a_tear_on_a_shelf_photo_is_boxed_at_its_own_size(grocery: Path, context: CheckContext, monkeypatch: pytest.MonkeyPatch) -> None:
+def _shelf_tears(
+    grocery: Path, context: CheckContext, monkeypatch: pytest.MonkeyPatch, tears: list[tuple[str, int, float]], start: float
+) -> tuple[list[float], list[float]]:
+    """Each tear's proposed box's IoU with its pixels, and its area over theirs: a tear along a row
+    of a shelf photo (a share of the catalog image), from `start` of its width, three tenths long."""
     matches: list[Any] = []
     propose = location.propose
 
@@ -307,14 +321,14 @@ def test_a_tear_on_a_shelf_photo_is_boxed_at_its_own_size(grocery: Path, context
 
     monkeypatch.setattr(location, "propose", recorded)
     ious, area_ratios = [], []
-    for sku, photo_of, row in SHELF_TEARS:
+    for sku, photo_of, row in tears:
         path = grocery / "grocery" / PRODUCTS[sku] / f"{PRODUCTS[sku]}_00{photo_of}.jpg"
         clean = load_photo(path.read_bytes(), path.name)
         matches.clear()
         location.check(clean, claim(sku), context)
         match = matches[0]
         width, height = match.image.width, match.image.height
-        xs = np.linspace(0.2 * width, 0.5 * width, 6)
+        xs = np.linspace(start * width, (start + 0.3) * width, 6)
         line = [[x, row * height + w] for x, w in zip(xs, (0, 3, -2, 3, -2, 1), strict=True)]
         points = cv2.perspectiveTransform(np.float32([line]), match.homography_full)[0]
         photo = np.asarray(clean.working).copy()
@@ -332,9 +346,27 @@ def test_a_tear_on_a_shelf_photo_is_boxed_at_its_own_size(grocery: Path, context
         box = location.check(torn, claim(sku), context).details["proposed_region"]
         ious.append(box_iou(box, truth))
         area_ratios.append(box[2] * box[3] / (truth[2] * truth[3]))
+    return ious, area_ratios
+
+
+def test_a_tear_on_a_shelf_photo_is_boxed_at_its_own_size(grocery: Path, context: CheckContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    ious, area_ratios = _shelf_tears(grocery, context, monkeypatch, SHELF_TEARS, 0.2)
     assert max(area_ratios) <= 2.0, area_ratios
     assert min(ious) >= 0.15 and sum(iou >= 0.5 for iou in ious) >= 4, ious
 
+
+
+# Tears on Alpro shelf photos whose carton has a date and a batch code printed on its gable: marks
+# the web-shop image lacks, where the marks' peak was for every one of them (IoU 0.0; below
+# the top left out of the placing, 0.44-0.60).
+TEARS_UNDER_A_PRINTED_DATE = [("ALPRO-SOY", 1, 0.65), ("ALPRO-SOY", 2, 0.35), ("ALPRO-SOY", 2, 0.5), ("ALPRO-SOY", 4, 0.5), ("ALPRO-SOY", 5, 0.35)]
+
+
+def test_a_tear_on_a_shelf_photo_is_not_lost_to_the_date_printed_at_the_cartons_top(
+    grocery: Path, context: CheckContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ious, _ = _shelf_tears(grocery, context, monkeypatch, TEARS_UNDER_A_PRINTED_DATE, 0.45)
+    assert min(ious) >= 0.3 and sum(iou >= 0.5 for iou in ious) >= 3, ious
 
 def _hand(covered: float) -> Callable[[np.ndarray], None]:
     """A hand over the lower `covered` share of the placed carton: smooth, shaded skin."""

@@ -21,15 +21,16 @@ Placing and sizing are two steps, each on the cue that does it best:
   shading breaks the print's pattern, which light and colour casts leave alone. A small photo
   seen at its own resolution (a shelf photo) is placed at the peak of the marks it has and the
   catalog image lacks instead (`new_marks_z`): its carton's other print version, side face and
-  the hand holding it break the pattern more than a defect does, but add no thin marks;
+  the hand holding it break the pattern more than a defect does, but add no thin marks; the top
+  of the product, where a carton's printed date and batch code are, is left out (`TOP_SHARE`);
 - sized as the connected part, around that peak, of the colour and structure differences together
   that reaches `GROW_SHARE` of its peak height there: a threshold relative to the defect's own
   strength, not to the photo's, so a faint dent and a dark tear are both outlined whole. A line
   (a tear or a scratch across the print) fades where it crosses print as dark as itself, and the
   part stops there: when the part at `LINE_SHARE` of the height is a line (`_is_line`: long and
   thin), it is followed, its pixels at `GROW_SHARE` joined to the region. A dent is shading, a
-  light and a dark side: when the smoothed lightness change around the region has both, side by
-  side, the region is the two lobes (`_shading_pair`). The box is the region's
+  light and a dark side: when the smoothed lightness change around a region that is not a line
+  has both, side by side, the region is the two lobes (`_shading_pair`). The box is the region's
   pixels projected into the photo (`_region_outline`), not its box's corners: on a tilted product
   those would widen a thin line's box by its length times the tilt. A shelf photo's region is
   sized on the marks it was placed by (smoothed over `MARKS_SIGMA`), not on the colour and
@@ -81,6 +82,7 @@ STRUCTURE_FLOOR = 1.0  # the least spread of structure differences a photo is st
 MARKS_WINDOW = 5  # enlarged-frame pixels: the median a mark stands out of (OpenCV's fast one: 7 costs 5 ms)
 MARKS_FLOOR = 1.0  # the least spread of new marks a photo is standardised by
 PLACE_SIGMA = 4.0  # compared pixels: the structure difference is smoothed this much to find its peak
+TOP_SHARE = 0.12  # of the product's height: a shelf photo's region is not placed in its top (`_Frame.below_top`)
 PEAK_REACH = 3  # compared pixels around the place where the peak height is read
 JOINED_SIGMA = 1.0  # compared pixels: the joined colour and structure differences are smoothed this much to size
 MARKS_SIGMA = 1.5  # usual-frame pixels: a shelf photo's marks are smoothed this much to size (a line's broken pieces join)
@@ -149,7 +151,7 @@ def propose(features: PhotoFeatures, match: ImageMatch, photo_size: tuple[int, i
     else:
         frame = _Frame(features, match, homography, detail, side)
         sizing, sigma = np.maximum(frame.new_marks_z(), 0), MARKS_SIGMA * frame.enlarged
-        placing = frame.blurred(sizing, PLACE_SIGMA * frame.enlarged)
+        placing = frame.blurred(sizing, PLACE_SIGMA * frame.enlarged) * frame.below_top()
     region = _grown_region(sizing, sigma, placing, frame.product, frame.enlarged)
     if region is None:
         return None
@@ -182,7 +184,10 @@ class _Frame:
         size = (self.shape[1], self.shape[0])
         seen = cv2.warpPerspective(features.rgb, to_copy, size, flags=flags, borderMode=cv2.BORDER_REFLECT)
         inside = cv2.warpPerspective(np.full(features.rgb.shape[:2], 255, np.uint8), to_copy, size, flags=flags)
-        seen_product = (product_mask(match.image, size) & (inside == 255)).astype(np.uint8)
+        outline = product_mask(match.image, size)
+        rows = np.flatnonzero(outline.any(axis=1))
+        self.outline_rows = (int(rows[0]), int(rows[-1]) + 1) if len(rows) else (0, 0)  # frame rows
+        seen_product = (outline & (inside == 255)).astype(np.uint8)
         shrink = round(EDGE_SHRINK * self.enlarged)
         compared = cv2.erode(seen_product, np.ones((2 * shrink + 1,) * 2, np.uint8))
         self.window = _window(compared, FILTER_REACH)
@@ -226,6 +231,16 @@ class _Frame:
         shop_marks = cv2.absdiff(shop, cv2.medianBlur(shop, MARKS_WINDOW)).astype(np.float32)
         new_marks = np.maximum(photo_marks - cv2.dilate(shop_marks, np.ones((3, 3), np.uint8)), 0)
         return _standardised(new_marks, self.product, MARKS_FLOOR, STATISTICS_STEP)
+
+    def below_top(self) -> np.ndarray:
+        """A column of the window's rows: 0 in the top `TOP_SHARE` of the catalog's product, 1
+        below it. A carton's gable, cap, and the date and batch code printed on it, are marks a
+        shelf photo has and the web-shop image lacks: they drew the marks' peak off a tear or a
+        scratch lower down (docs/measurements/location.md, seventh round)."""
+        top, bottom = self.outline_rows
+        cut = int(np.ceil(top + TOP_SHARE * (bottom - top))) - self.window[0].start
+        rows = np.arange(self.window[0].stop - self.window[0].start)
+        return (rows >= cut).astype(np.float32)[:, None]
 
     def blurred(self, windowed: np.ndarray, sigma: float) -> np.ndarray:
         """A Gaussian blur of a map that is 0 outside the window, as over the whole frame: made on
@@ -438,7 +453,12 @@ def _shading_pair(region: np.ndarray, frame: _Frame) -> np.ndarray:
     strong lobe of one sign and a touching one of the other (`SHADING_PAIR` of it or more), the two
     lobes, each at `SHADING_SHARE` of its own peak. The joined map's peak at a dent is the edge
     between its light and dark sides, and a share of that leaves out the faint outer shading.
+    A region that is a line (`_is_line`) is kept: a tear's dark line with its light rim, or a
+    scratch across print, is a light and a dark lobe side by side too, and the two lobes around a
+    part of it boxed a blob instead of the line (docs/measurements/location.md, seventh round).
     Computed in a crop around the region, the blur's reach beyond what is read."""
+    if _is_line(region, frame.enlarged):
+        return region
     reach = max(3, int(0.5 * np.sqrt(region.sum())))
     left, top, width, height = cv2.boundingRect(region.astype(np.uint8))
     blur_reach = int(np.ceil(4 * SHADING_SIGMA * frame.enlarged)) + 1
