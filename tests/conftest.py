@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from evidence_check.checks.context import CheckContext
 from evidence_check.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +25,21 @@ def corpus(name: str) -> Path:
             f"needs ../shared/corpora/{name} beside the checkout (present in CI, not in a fresh clone)"
         )
     return folder
+
+
+@pytest.fixture(scope="session")
+def shop_grocery() -> Path:
+    """The grocery corpus's product folders: each a product's shop image and its shelf photos."""
+    return corpus("product-matching") / "grocery"
+
+
+@pytest.fixture(scope="session")
+def shop_context(shop_grocery: Path) -> CheckContext:
+    """The small shop of `grocery_looks.SHOP_BRANDS` (six products, five brands), each by its shop
+    image: one catalog for the test modules that only look at photos against it."""
+    from tests.grocery_looks import SHOP_BRANDS, shop_catalog
+
+    return shop_catalog(shop_grocery, dict(SHOP_BRANDS))
 
 
 @pytest.fixture(autouse=True)

@@ -20,21 +20,10 @@ from evidence_check.checks.context import CheckContext
 from evidence_check.imaging import features as F
 from evidence_check.imaging.load import Photo
 from evidence_check.models import Status
-from tests.conftest import corpus
-from tests.grocery_looks import SHOP_BRANDS, look, photo_at, shop_catalog
+from tests.grocery_looks import look, photo_at
 
 BLURRED = "Bravo-Orange-Juice_002"
 SHOWN = "Bravo-Orange-Juice"
-
-
-@pytest.fixture(scope="module")
-def grocery() -> Path:
-    return corpus("product-matching") / "grocery"
-
-
-@pytest.fixture(scope="module")
-def context(grocery: Path) -> CheckContext:
-    return shop_catalog(grocery, dict(SHOP_BRANDS))
 
 
 def _sharpness(photo: Photo) -> float:
@@ -42,17 +31,17 @@ def _sharpness(photo: Photo) -> float:
     return float(cv2.Laplacian(grey, cv2.CV_64F).var())
 
 
-def test_the_photo_is_out_of_focus_and_thin_in_keypoints_at_the_default_contrast(grocery: Path) -> None:
-    photo = photo_at(grocery / SHOWN / f"{BLURRED}.jpg")
+def test_the_photo_is_out_of_focus_and_thin_in_keypoints_at_the_default_contrast(shop_grocery: Path) -> None:
+    photo = photo_at(shop_grocery / SHOWN / f"{BLURRED}.jpg")
     assert _sharpness(photo) < 100
     assert len(photo_features(photo).points) < F.PHOTO_MAX_FEATURES / 1.5
     assert len(photo_features(photo, Look.CLOSER).points) == F.CLOSER_MAX_FEATURES
 
 
-def test_a_sharp_photo_keeps_the_same_closer_keypoints(grocery: Path) -> None:
+def test_a_sharp_photo_keeps_the_same_closer_keypoints(shop_grocery: Path) -> None:
     """The lower threshold is for a thin photo only: a sharp one keeps its keypoints, in their order
     (RANSAC's samples follow the order, so another order is another outcome)."""
-    photo = photo_at(grocery / "Alpro-Fresh-Soy-Milk" / "Alpro-Fresh-Soy-Milk_001.jpg")
+    photo = photo_at(shop_grocery / "Alpro-Fresh-Soy-Milk" / "Alpro-Fresh-Soy-Milk_001.jpg")
     closer = photo_features(photo, Look.CLOSER)
     side = round(min(max(photo.working.size), F.PHOTO_MAX_SIDE) * F.CLOSER_SCALE)
     grey = cv2.cvtColor(F.resized_to(np.asarray(photo.working), side), cv2.COLOR_RGB2GRAY)
@@ -63,13 +52,13 @@ def test_a_sharp_photo_keeps_the_same_closer_keypoints(grocery: Path) -> None:
 
 @pytest.mark.parametrize("ordered", ["Alpro-Shelf-Soy-Milk", "Oatly-Oat-Milk", "Tropicana-Apple-Juice"])
 def test_claimed_as_another_brand_it_is_called_naming_the_juice_shown(
-    grocery: Path, context: CheckContext, ordered: str
+    shop_grocery: Path, shop_context: CheckContext, ordered: str
 ) -> None:
-    finding = look(photo_at(grocery / SHOWN / f"{BLURRED}.jpg"), ordered, context)
+    finding = look(photo_at(shop_grocery / SHOWN / f"{BLURRED}.jpg"), ordered, shop_context)
     assert finding.status in (Status.FAIL, Status.WARN), finding.code
     assert finding.details["other_sku"] == SHOWN
 
 
-def test_claimed_as_itself_it_is_not_rejected(grocery: Path, context: CheckContext) -> None:
-    finding = look(photo_at(grocery / SHOWN / f"{BLURRED}.jpg"), SHOWN, context)
+def test_claimed_as_itself_it_is_not_rejected(shop_grocery: Path, shop_context: CheckContext) -> None:
+    finding = look(photo_at(shop_grocery / SHOWN / f"{BLURRED}.jpg"), SHOWN, shop_context)
     assert finding.status is not Status.FAIL, finding.code
