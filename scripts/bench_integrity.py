@@ -230,6 +230,7 @@ class QuietCase:
     mass: float | None  # the measured region_mass; None where the code has no such measure
     colour: float  # the measured colour_mass (the chromaticity alone); 0 where not measured
     together: bool  # the tone's and the colour's strongest regions overlap (their shares may be added)
+    line: float  # the measured line_mass (a thin darker line across the preview's content); 0 where not measured
     pairs: int  # the copy-move search's matches on one shift (cloned_region's measure)
     clean: bool  # the original itself shows no edit evidence: only a quiet edit can be seen
 
@@ -292,6 +293,7 @@ def print_quiet_edits(corpora: Path, context: CheckContext, claim: Claim) -> Non
             mass = local.get("region_mass")
             colour = float(local.get("colour_mass", 0.0))
             together = bool(local.get("measured")) and overlap(local["region_box"], local["colour_box"])
+            line = float(local.get("line_mass", 0.0))
             pairs = int(finding.details.get("copy_move", {}).get("pairs", 0))
             cases.append(
                 QuietCase(
@@ -304,6 +306,7 @@ def print_quiet_edits(corpora: Path, context: CheckContext, claim: Claim) -> Non
                     mass,
                     colour,
                     together,
+                    line,
                     pairs,
                     clean,
                 )
@@ -376,36 +379,41 @@ def _share(count: int, total: int) -> str:
 def _print_refit(cases: list[QuietCase], edits: tuple[str, ...]) -> None:
     """Thresholds fitted on one half's honest photos (REFIT_MARGIN x the largest), scored on the
     other: the local disagreement's `region_mass` alone, then with its `colour_mass` (alone, or added to
-    the tone's where both regions overlap, each in shares of its threshold) and the cloned region's
-    matches beside it (any flags). Cases the local comparison did not measure (the whole
+    the tone's where both regions overlap, each in shares of its threshold), its `line_mass` and the
+    cloned region's matches beside it (any flags). Cases the local comparison did not measure (the whole
     thumbnail already disagrees) are left out and counted."""
     measured = [c for c in cases if c.mass is not None]
     print(
         f"\n| fitted on | region_mass threshold ({REFIT_MARGIN}x its largest honest value) | colour threshold "
-        "| clone threshold | scored on | edits flagged, region_mass alone | edits flagged, any "
+        "| line threshold | clone threshold | scored on | edits flagged, region_mass alone | edits flagged, any "
         "| honest flagged, any |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for fit, score in (("A", "B"), ("B", "A")):
         honest_fit = [c for c in measured if c.half == fit and c.kind not in edits]
         mass_at = REFIT_MARGIN * max((c.mass or 0.0 for c in honest_fit), default=0.0)
         colour_at = REFIT_MARGIN * max((c.colour for c in honest_fit), default=0.0)
+        line_at = REFIT_MARGIN * max((c.line for c in honest_fit), default=0.0)
         pairs_at = REFIT_MARGIN * max((c.pairs for c in honest_fit), default=0)
         held_edits = [c for c in measured if c.half == score and c.kind in edits]
         held_honest = [c for c in measured if c.half == score and c.kind not in edits]
 
-        def fires(case: QuietCase, at: tuple[float, float, float] = (mass_at, colour_at, pairs_at)) -> bool:
+        def fires(case: QuietCase, at: tuple[float, ...] = (mass_at, colour_at, line_at, pairs_at)) -> bool:
             joint = (case.mass or 0.0) / at[0] + case.colour / at[1] >= 1.0 and case.together
-            return (case.mass or 0.0) >= at[0] or case.colour >= at[1] or case.pairs >= at[2] or joint
+            return (case.mass or 0.0) >= at[0] or case.colour >= at[1] or case.line >= at[2] or case.pairs >= at[3] or joint
 
         alone = sum((c.mass or 0.0) >= mass_at for c in held_edits)
         print(
-            f"| {fit} | {mass_at:.2f} | {colour_at:.2f} | {pairs_at:.0f} | {score} "
+            f"| {fit} | {mass_at:.2f} | {colour_at:.2f} | {line_at:.2f} | {pairs_at:.0f} | {score} "
             f"| {_share(alone, len(held_edits))} | {_share(sum(map(fires, held_edits)), len(held_edits))} "
             f"| {_share(sum(map(fires, held_honest)), len(held_honest))} |"
         )
     print(f"(not measured locally, left out: {len(cases) - len(measured)} of {len(cases)} cases)")
-    for name, value in (("colour_mass", lambda c: c.colour), ("clone matches", lambda c: c.pairs)):
+    for name, value in (
+        ("colour_mass", lambda c: c.colour),
+        ("line_mass", lambda c: c.line),
+        ("clone matches", lambda c: c.pairs),
+    ):
         honest = sorted(((value(c), c.kind, c.half) for c in cases if c.kind not in edits), reverse=True)[:3]
         print(f"largest honest {name}: " + ", ".join(f"{v:.1f} ({k}, {h})" for v, k, h in honest))
 

@@ -37,6 +37,12 @@ shows what the preview does not. This module finds that region:
    preview included, so at the preview's own scale the two disagree along every coloured edge. Its
    floor is the spread of its own residual (the quantisation bound is one of brightness), and a
    pixel disagrees at `COLOUR_FLOOR_MULTIPLE` floors.
+6. Line. A thin scratch painted darker (1-3 compared pixels wide) is taken in by the 3x3 envelope,
+   which has to take in the lines of that width honest processing draws along the preview's own
+   edges. So the photo's darkening against the prediction (no envelope, every channel darker) is
+   followed along short straight lines in 12 directions; a line counts by how far it stands out
+   from both its sides, less the prediction's own edge along it (`LocalDisagreement.line`, its
+   `mass` the report's ``line_mass``, regions at `LINE_FLOOR_MULTIPLE` floors as above).
 
 This module measures; checks/integrity/quiet_edit.py decides.
 """
@@ -47,6 +53,7 @@ import io
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -71,6 +78,11 @@ BORDER = 2  # pixels at the edge of the aligned overlap are not judged (resampli
 COLOUR_DARK = 60.0  # grey levels added to the sum of the channels a chromaticity is divided by
 COLOUR_BLUR = 2.0  # sigma, compared pixels: the chromaticity is compared this much coarser
 COLOUR_FLOOR_MULTIPLE = 4.0  # a pixel's chromaticity disagrees this many floors outside the envelope
+LINE_LENGTH = 9  # compared pixels: how far a painted line is followed straight
+LINE_DIRECTIONS = 12  # directions a line is followed in, over a half turn
+LINE_SIDE = 3.0  # compared pixels: a line's sides are read this far aside (a scratch is 1-3 wide)
+LINE_EDGE_WEIGHT = 1.5  # the prediction's edge along a line, in floors per pixel, taken off it
+LINE_FLOOR_MULTIPLE = 0.5  # a line counts where it stands out by this many floors
 
 
 @dataclass(frozen=True)
@@ -91,6 +103,7 @@ class LocalDisagreement:
     compared_size: tuple[int, int]
     per_pixel: bool  # judged pixel by pixel (a photo hardly larger than its preview)
     colour: Region  # where the chromaticity alone disagrees most
+    line: Region  # where a thin line darker than predicted crosses what the preview shows
 
     def as_details(self) -> dict[str, object]:
         # The tone's keys keep the names the report has always had (docs/contract.md): region_*.
@@ -108,6 +121,8 @@ class LocalDisagreement:
             "colour_mass": round(self.colour.mass, 2),
             "colour_share": round(self.colour.share, 4),
             "colour_box": [round(v, 3) for v in self.colour.box],
+            "line_mass": round(self.line.mass, 2),
+            "line_box": [round(v, 3) for v in self.line.box],
         }
 
 
@@ -144,15 +159,17 @@ def local_disagreement(
     jpeg_floor = JPEG_FLOOR_SHARE * math.hypot(thumb_rms * shrink, main_rms)
     smooth_thumb = np.asarray(cv2.GaussianBlur(thumb, (0, 0), BLUR_SIGMA), dtype=np.float32)
     smooth_photo = np.asarray(cv2.GaussianBlur(photo_on_thumb, (0, 0), BLUR_SIGMA), dtype=np.float32)
-    excess, floor = _excess(smooth_thumb, smooth_photo, valid, jpeg_floor, 1 if per_pixel else ENVELOPE)
+    predicted, floor = _prediction(smooth_thumb, smooth_photo, valid, jpeg_floor)
+    excess = _outside(smooth_photo, predicted, 1 if per_pixel else ENVELOPE)
     multiple = PER_PIXEL_FLOOR_MULTIPLE if per_pixel else PIXEL_FLOOR_MULTIPLE
     tone = _strongest_region(excess / floor, valid, multiple, crop)
+    line = _strongest_region(_darker_line(smooth_photo, predicted, valid, floor), valid, LINE_FLOOR_MULTIPLE, crop)
     colour_excess, colour_floor = _excess(
         _chromaticity(smooth_thumb), _chromaticity(smooth_photo), valid, 0.0, ENVELOPE
     )
     colour = _strongest_region(colour_excess / colour_floor, valid, COLOUR_FLOOR_MULTIPLE, crop)
     h, w = valid.shape
-    return LocalDisagreement(tone, floor, framing, correlation, (w, h), per_pixel, colour)
+    return LocalDisagreement(tone, floor, framing, correlation, (w, h), per_pixel, colour, line)
 
 
 def _qtables_of(jpeg: bytes) -> Mapping[int, Sequence[int]] | None:
@@ -249,18 +266,100 @@ def _excess(
     """Per pixel, how far the photo lies outside the predicted range of its `envelope`-wide
     neighbourhood (largest over the colour channels; 1: the prediction at the pixel itself), and
     the noise floor."""
+    predicted, floor = _prediction(thumb, photo, valid, jpeg_floor)
+    return _outside(photo, predicted, envelope), floor
+
+
+def _prediction(
+    thumb: np.ndarray, photo: np.ndarray, valid: np.ndarray, jpeg_floor: float
+) -> tuple[np.ndarray, float]:
+    """The photo as the thumbnail's tone model predicts it, fitted a second time without the pixels
+    the first fit could not explain, and the noise floor of what it leaves."""
     radius = max(3, round(min(thumb.shape[:2]) * TONE_WINDOW))
     weights = valid.astype(np.float32)
     predicted = _tone_model(thumb, photo, weights, radius)
     floor = _floor(photo - predicted, valid, jpeg_floor)
     weights = weights * (np.abs(photo - predicted).max(axis=2) < OUTLIER_FLOORS * floor)
     predicted = _tone_model(thumb, photo, weights, radius)
-    floor = _floor(photo - predicted, valid, jpeg_floor)
+    return predicted, _floor(photo - predicted, valid, jpeg_floor)
+
+
+def _outside(photo: np.ndarray, predicted: np.ndarray, envelope: int) -> np.ndarray:
     kernel = np.ones((envelope, envelope), np.uint8)
     high = cv2.dilate(predicted, kernel)
     low = cv2.erode(predicted, kernel)
-    outside = np.maximum(np.maximum(photo - high, low - photo), 0.0).max(axis=2)
-    return outside, floor
+    return np.asarray(np.maximum(np.maximum(photo - high, low - photo), 0.0).max(axis=2), dtype=np.float32)
+
+
+def _darker_line(photo: np.ndarray, predicted: np.ndarray, valid: np.ndarray, floor: float) -> np.ndarray:
+    """Per pixel, in floors: of the short straight lines through it (`LINE_LENGTH`, `LINE_DIRECTIONS`),
+    the one along which the photo is darker than predicted in every channel by most beyond both its
+    sides (`LINE_SIDE` aside), less `LINE_EDGE_WEIGHT` times the prediction's own edge along that line
+    (its gradient across the line, averaged along it, within a pixel); 0 where the line or its sides
+    would leave the judged part.
+
+    A painted scratch is one-signed and crosses what the preview shows; the 1-2-pixel lines honest
+    processing draws (sharpening halos, a blur's or half a pixel's shift at an edge) lie along an
+    edge of the preview itself, and the 3x3 envelope that keeps those out of the tone's measure
+    takes the scratch in with them."""
+    # the channels taken apart: numpy reduces a last axis of three slowly
+    below = [predicted[..., c] - photo[..., c] for c in range(3)]
+    darker = np.where(valid, np.maximum(np.minimum(np.minimum(below[0], below[1]), below[2]), 0.0) / floor, 0.0)
+    darker = np.asarray(darker, dtype=np.float32)
+    grey = np.ascontiguousarray((predicted[..., 0] + predicted[..., 1] + predicted[..., 2]) / 3, dtype=np.float32)
+    gx = np.asarray(cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3) / (8 * floor), dtype=np.float32)
+    gy = np.asarray(cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3) / (8 * floor), dtype=np.float32)
+
+    def along(values: np.ndarray, direction: int, aside: float = 0.0) -> np.ndarray:
+        # the mean of `values` along the line through the point `aside` pixels across it
+        kernel, anchor = _line_kernel(direction, aside)
+        return cv2.filter2D(values, -1, kernel, anchor=anchor, borderType=cv2.BORDER_CONSTANT)
+
+    strongest = np.zeros_like(darker)
+    for direction in range(LINE_DIRECTIONS):
+        angle = math.pi * direction / LINE_DIRECTIONS
+        across_x, across_y = -math.sin(angle), math.cos(angle)
+        slope = cv2.addWeighted(gx, across_x, gy, across_y, 0.0)
+        sides = np.maximum(along(darker, direction, LINE_SIDE), along(darker, direction, -LINE_SIDE))
+        edge = cv2.dilate(np.abs(along(slope, direction)), _across_pixel(direction))  # an edge within a pixel
+        np.maximum(strongest, along(darker, direction) - sides - LINE_EDGE_WEIGHT * edge, out=strongest)
+    # Beyond the judged part nothing is darker: a line there would stand out against it by default.
+    reach = LINE_LENGTH // 2 + math.ceil(LINE_SIDE)
+    inside = cv2.erode(valid.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8))
+    return np.where(inside > 0, strongest, 0.0).astype(np.float32)
+
+
+@lru_cache(maxsize=LINE_DIRECTIONS)
+def _across_pixel(direction: int) -> np.ndarray:
+    """The pixel and its next neighbours across the line at `direction`, as a structuring element."""
+    angle = math.pi * direction / LINE_DIRECTIONS
+    step_x, step_y = round(-math.sin(angle)), round(math.cos(angle))
+    element = np.zeros((3, 3), np.uint8)
+    element[1, 1] = element[1 + step_y, 1 + step_x] = element[1 - step_y, 1 - step_x] = 1
+    return element
+
+
+@lru_cache(maxsize=3 * LINE_DIRECTIONS)
+def _line_kernel(direction: int, aside: float) -> tuple[np.ndarray, tuple[int, int]]:
+    """The kernel that averages a one-pixel line `LINE_LENGTH` long at `direction` of
+    `LINE_DIRECTIONS` half turns, through the point `aside` pixels across it (bilinearly), and the
+    kernel's anchor."""
+    angle = math.pi * direction / LINE_DIRECTIONS
+    radius = LINE_LENGTH // 2
+    points = {
+        (round(radius + t * math.cos(angle)), round(radius + t * math.sin(angle)))
+        for t in np.linspace(-radius, radius, 4 * LINE_LENGTH)
+    }
+    dx, dy = aside * -math.sin(angle), aside * math.cos(angle)
+    whole_x, whole_y = math.floor(dx), math.floor(dy)
+    part_x, part_y = dx - whole_x, dy - whole_y
+    kernel = np.zeros((2 * radius + 2, 2 * radius + 2), np.float32)
+    for x, y in points:
+        kernel[y, x] += (1 - part_x) * (1 - part_y)
+        kernel[y, x + 1] += part_x * (1 - part_y)
+        kernel[y + 1, x] += (1 - part_x) * part_y
+        kernel[y + 1, x + 1] += part_x * part_y
+    return kernel / len(points), (radius - whole_x, radius - whole_y)
 
 
 def _tone_model(thumb: np.ndarray, photo: np.ndarray, weights: np.ndarray, radius: int) -> np.ndarray:

@@ -10,6 +10,10 @@ picture before the edit, and the two disagree in one compact region
   region whose disagreement reaches `MIN_REGION_MASS`, or whose chromaticity alone disagrees by
   `MIN_COLOUR_MASS` -> ``warn`` ``integrity.thumbnail_local_edit`` naming where in the photo
   (``fired_on``: ``tone`` or ``colour``), next step: the unedited original from the phone's gallery.
+  A thin scratch painted darker across what the preview shows (``fired_on``: ``line``, at
+  `MIN_LINE_MASS`) is taken in by the tone's 3x3 envelope, which must take in the 1-2-pixel lines
+  honest processing draws along the preview's own edges; the line measure follows it straight
+  across the picture instead, and leaves out what runs along an edge.
   The colour comparison sees paint of another hue where the photo is much larger than its preview
   (a 1 % stain of a 12 MP photo is about 190 pixels of a 160x120 preview) and the paint's brightness
   is close to the surface's. Where the tone's and the colour's strongest regions overlap, each short
@@ -55,6 +59,11 @@ MIN_REGION_MASS = 10.0
 MIN_COLOUR_MASS = 15.0
 # Where both regions overlap: region_mass / MIN_REGION_MASS + colour_mass / MIN_COLOUR_MASS reaches 1.
 # Honest photos reach 0.79 (an HDR re-processing, tone alone), 1.27x under it.
+# A thin darker line across what the preview shows (`line_mass`): 1.25x the largest honest value (2.16,
+# a 100x72 photo turned and re-encoded; untouched originals and their re-saves reach 1.65 where a thin
+# pole the preview softens stands out, HDR 1.36, sharpened 1.02, portrait blur 0.85). The scratches
+# it adds on the bench measure 3.1-12.
+MIN_LINE_MASS = 2.7
 
 
 def read(photo: Photo, claim: Claim, facts: Facts, context: CheckContext) -> Reading:
@@ -82,6 +91,8 @@ def read(photo: Photo, claim: Claim, facts: Facts, context: CheckContext) -> Rea
         box, share, details["fired_on"] = tone.box, tone.share, "tone"
     elif colour.mass >= MIN_COLOUR_MASS:
         box, share, details["fired_on"] = colour.box, colour.share, "colour"
+    elif measured.line.mass >= MIN_LINE_MASS:
+        box, share, details["fired_on"] = measured.line.box, measured.line.share, "line"
     elif joint_share(tone.mass, colour.mass) >= 1.0 and overlap(tone.box, colour.box):
         box, details["fired_on"] = _union(tone.box, colour.box), "tone and colour"
         share = max(tone.share, colour.share)
