@@ -11,7 +11,9 @@ exactly), both smoothed alike (a phone photo is softer than a shop image):
 - each photo pixel is compared with the catalog pixels around it (`TOLERANCE`), so a homography a
   pixel off does not paint the print's edges as differences;
 - glare is discounted: a difference that a mix of the catalog colour with white explains counts
-  only as far as that mix misses (`_off_glare`), and blown-out pixels do not count;
+  only as far as that mix misses (`_off_glare`), and blown-out pixels do not count; where the
+  photo is blown out, the structure difference counts only the pattern the photo shows, not the
+  catalog's print the glare hides (so a glare spot does not draw the placing peak);
 - each difference map is standardised by its own median and spread over the product, so a photo
   whose whole surface differs a little (blur, JPEG, a phone's sharpening) stands out nowhere.
 Placing and sizing are two steps, each on the cue that does it best:
@@ -204,7 +206,12 @@ class _Frame:
 
     def structure_z(self) -> np.ndarray:
         correlation, photo_var, shop_var = _local_correlation(self._lightness_products, STRUCTURE_WINDOW)
-        difference = ((1 - correlation) * np.sqrt(np.maximum(photo_var, shop_var))).astype(np.float32)
+        # Glare that blew the photo out hides the catalog's print under it: that loss is the
+        # light's, not a defect's, and only the pattern the photo itself shows there (a tear, a
+        # dent's dark side) counts, in every window that reads a blown-out pixel.
+        blown = cv2.dilate((self.photo_lab[..., 0] >= GLARE_L).astype(np.uint8), np.ones((STRUCTURE_WINDOW,) * 2, np.uint8))
+        contrast = np.where(blown > 0, photo_var, np.maximum(photo_var, shop_var))
+        difference = ((1 - correlation) * np.sqrt(contrast)).astype(np.float32)
         return _standardised(difference, self.product, STRUCTURE_FLOOR, STATISTICS_STEP)
 
     def alignment(self) -> float:
