@@ -213,8 +213,9 @@ class _Frame:
         # Glare that blew the photo out hides the catalog's print under it: that loss is the
         # light's, not a defect's, and only the pattern the photo itself shows there (a tear, a
         # dent's dark side) counts, in every window that reads a blown-out pixel.
-        blown = cv2.dilate((self.photo_lab[..., 0] >= GLARE_L).astype(np.uint8), np.ones((STRUCTURE_WINDOW,) * 2, np.uint8))
-        contrast = np.where(blown > 0, photo_var, np.maximum(photo_var, shop_var))
+        blown = cv2.dilate((self._lightness_products[0] >= GLARE_L).view(np.uint8), np.ones((STRUCTURE_WINDOW,) * 2, np.uint8))
+        contrast = np.maximum(photo_var, shop_var)
+        np.copyto(contrast, photo_var, where=blown.view(bool))
         difference = ((1 - correlation) * np.sqrt(contrast)).astype(np.float32)
         return _standardised(difference, self.product, STRUCTURE_FLOOR, STATISTICS_STEP)
 
