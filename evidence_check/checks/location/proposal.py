@@ -214,9 +214,8 @@ class _Frame:
         # light's, not a defect's, and only the pattern the photo itself shows there (a tear, a
         # dent's dark side) counts, in every window that reads a blown-out pixel.
         blown = cv2.dilate((self._lightness_products[0] >= GLARE_L).view(np.uint8), np.ones((STRUCTURE_WINDOW,) * 2, np.uint8))
-        contrast = np.maximum(photo_var, shop_var)
-        np.copyto(contrast, photo_var, where=blown.view(bool))
-        difference = ((1 - correlation) * np.sqrt(contrast)).astype(np.float32)
+        np.copyto(shop_var, 0, where=blown.view(bool))
+        difference = ((1 - correlation) * np.sqrt(np.maximum(photo_var, shop_var))).astype(np.float32, copy=False)
         return _standardised(difference, self.product, STRUCTURE_FLOOR, STATISTICS_STEP)
 
     def alignment(self) -> float:
@@ -510,9 +509,11 @@ def _shading_pair(region: np.ndarray, frame: _Frame, lone_dark_side: bool = Fals
 def _lobe(signed: np.ndarray, level: float, seeds: np.ndarray) -> np.ndarray:
     """The connected parts of the map at or above `level` that hold a seed (empty if none does)."""
     above = (signed >= level).astype(np.uint8)
-    _, labels = cv2.connectedComponents(above, connectivity=8)
-    touched = np.unique(labels[seeds & (above > 0)])
-    return np.isin(labels, touched[touched > 0])
+    count, labels = cv2.connectedComponents(above, connectivity=8)
+    held = np.zeros(count, bool)  # a table read per pixel: np.isin sorts the labels
+    held[labels[seeds & (above > 0)]] = True
+    held[0] = False
+    return held[labels]
 
 
 def _part_at(joined: np.ndarray, level: float, near: tuple[slice, slice]) -> np.ndarray | None:
