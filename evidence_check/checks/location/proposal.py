@@ -11,7 +11,9 @@ exactly), both smoothed alike (a phone photo is softer than a shop image):
 - each photo pixel is compared with the catalog pixels around it (`TOLERANCE`), so a homography a
   pixel off does not paint the print's edges as differences;
 - glare is discounted: a difference that a mix of the catalog colour with white explains counts
-  only as far as that mix misses (`_off_glare`), and blown-out pixels do not count;
+  only as far as that mix misses (`_off_glare`), and blown-out pixels do not count; where the
+  photo is blown out, the structure difference counts only the pattern the photo shows, not the
+  catalog's print the glare hides (so a glare spot does not draw the placing peak);
 - each difference map is standardised by its own median and spread over the product, so a photo
   whose whole surface differs a little (blur, JPEG, a phone's sharpening) stands out nowhere.
 Placing and sizing are two steps, each on the cue that does it best:
@@ -30,7 +32,9 @@ Placing and sizing are two steps, each on the cue that does it best:
   part stops there: when the part at `LINE_SHARE` of the height is a line (`_is_line`: long and
   thin), it is followed, its pixels at `GROW_SHARE` joined to the region. A dent is shading, a
   light and a dark side: when the smoothed lightness change around a region that is not a line
-  has both, side by side, the region is the two lobes (`_shading_pair`). The box is the region's
+  has both, side by side, the region is the two lobes (`_shading_pair`); when it has only a
+  compact dark one (the light side on white print or under glare changes nothing), that lobe
+  is joined to the region. The box is the region's
   pixels projected into the photo (`_region_outline`), not its box's corners: on a tilted product
   those would widen a thin line's box by its length times the tilt. A shelf photo's region is
   sized on the marks it was placed by (smoothed over `MARKS_SIGMA`), not on the colour and
@@ -94,6 +98,8 @@ SHADING_SIGMA = 1.0  # usual-frame pixels: the lightness change is smoothed this
 SHADING_Z = 5.0  # the stronger lobe of a dent's shading reaches this standardised lightness change
 SHADING_PAIR = 0.45  # and the weaker one at least this share of it
 SHADING_SHARE = 0.4  # each lobe holds its pixels at this share of its own peak
+DARK_SIDE_SHARE = 0.3  # a dent's dark side seen alone holds its pixels at this share of its peak (0.25-0.35 measured alike)
+DARK_SIDE_ELONGATION = 2.0  # a dark lobe this many times longer than wide is no dent's side (dents' 1.1-2.0, measured alike 1.8-2.2)
 STATISTICS_STEP = 4  # the structure and shading maps' median and spread are read on every 4th product pixel
 # (not the colour map's: its strength decides confidence, and stays as measured)
 ALIGNMENT_MIN = 0.5  # below it the photo is not compared (docs/measurements/location.md: synthetic photos >= 0.89)
@@ -155,7 +161,7 @@ def propose(features: PhotoFeatures, match: ImageMatch, photo_size: tuple[int, i
     region = _grown_region(sizing, sigma, placing, frame.product, frame.enlarged)
     if region is None:
         return None
-    region = _shading_pair(region, frame)
+    region = _shading_pair(region, frame, lone_dark_side=frame is usual)
     strength = _colour_strength(colour_z)
     box = bounding_box(project(_region_outline(region, frame.window), homography @ frame.to_catalog), *photo_size)
     if box is None:
@@ -204,7 +210,12 @@ class _Frame:
 
     def structure_z(self) -> np.ndarray:
         correlation, photo_var, shop_var = _local_correlation(self._lightness_products, STRUCTURE_WINDOW)
-        difference = ((1 - correlation) * np.sqrt(np.maximum(photo_var, shop_var))).astype(np.float32)
+        # Glare that blew the photo out hides the catalog's print under it: that loss is the
+        # light's, not a defect's, and only the pattern the photo itself shows there (a tear, a
+        # dent's dark side) counts, in every window that reads a blown-out pixel.
+        blown = cv2.dilate((self._lightness_products[0] >= GLARE_L).view(np.uint8), np.ones((STRUCTURE_WINDOW,) * 2, np.uint8))
+        np.copyto(shop_var, 0, where=blown.view(bool))
+        difference = ((1 - correlation) * np.sqrt(np.maximum(photo_var, shop_var))).astype(np.float32, copy=False)
         return _standardised(difference, self.product, STRUCTURE_FLOOR, STATISTICS_STEP)
 
     def alignment(self) -> float:
@@ -448,7 +459,7 @@ def _grown_region(
     return high
 
 
-def _shading_pair(region: np.ndarray, frame: _Frame) -> np.ndarray:
+def _shading_pair(region: np.ndarray, frame: _Frame, lone_dark_side: bool = False) -> np.ndarray:
     """The region, or a dent's shading around it: when the lightness change near the region has a
     strong lobe of one sign and a touching one of the other (`SHADING_PAIR` of it or more), the two
     lobes, each at `SHADING_SHARE` of its own peak. The joined map's peak at a dent is the edge
@@ -456,6 +467,9 @@ def _shading_pair(region: np.ndarray, frame: _Frame) -> np.ndarray:
     A region that is a line (`_is_line`) is kept: a tear's dark line with its light rim, or a
     scratch across print, is a light and a dark lobe side by side too, and the two lobes around a
     part of it boxed a blob instead of the line (docs/measurements/location.md, seventh round).
+    With `lone_dark_side` (the usual frame), a strong dark lobe with no light one beside it is
+    joined to the region: a dent on white print or under glare. On shelf photos, sized on their
+    marks, it joined tears and scratches to darker print (eighth round).
     Computed in a crop around the region, the blur's reach beyond what is read."""
     if _is_line(region, frame.enlarged):
         return region
@@ -468,24 +482,38 @@ def _shading_pair(region: np.ndarray, frame: _Frame) -> np.ndarray:
     near = inner & frame.product[crop]
     light, dark = float(shading_z[near].max()), float(-shading_z[near].min())
     sign, strong, weak = (1.0, light, dark) if light >= dark else (-1.0, dark, light)
-    if strong < SHADING_Z or weak < SHADING_PAIR * strong:
+    if strong < SHADING_Z:
         return region
-    first = _lobe(sign * shading_z, SHADING_SHARE * strong, near & (sign * shading_z >= strong))
-    touching = cv2.dilate(first.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & near
-    second = _lobe(-sign * shading_z, SHADING_SHARE * weak, touching)
-    if not second.any():
+    peak = near & (sign * shading_z >= strong)
+    if weak >= SHADING_PAIR * strong:
+        first = _lobe(sign * shading_z, SHADING_SHARE * strong, peak)
+        touching = cv2.dilate(first.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & near
+        second = _lobe(-sign * shading_z, SHADING_SHARE * weak, touching)
+        if second.any():
+            pair = np.zeros_like(region)
+            pair[crop] = first | second
+            return pair & frame.product
+    if sign > 0 or not lone_dark_side:
         return region
-    pair = np.zeros_like(region)
-    pair[crop] = first | second
-    return pair & frame.product
+    # No light side: on white print or under glare a dent's light side changes nothing, and its
+    # dark side alone is what shows. Joined at DARK_SIDE_SHARE, it holds the faint outer shading
+    # the grown region leaves out; an elongated dark lobe is a groove or print, left out.
+    dark_side = _lobe(-shading_z, DARK_SIDE_SHARE * strong, peak)
+    if _elongation(dark_side) >= DARK_SIDE_ELONGATION:
+        return region
+    joined = np.zeros_like(region)
+    joined[crop] = dark_side
+    return region | (joined & frame.product)
 
 
 def _lobe(signed: np.ndarray, level: float, seeds: np.ndarray) -> np.ndarray:
     """The connected parts of the map at or above `level` that hold a seed (empty if none does)."""
     above = (signed >= level).astype(np.uint8)
-    _, labels = cv2.connectedComponents(above, connectivity=8)
-    touched = np.unique(labels[seeds & (above > 0)])
-    return np.isin(labels, touched[touched > 0])
+    count, labels = cv2.connectedComponents(above, connectivity=8)
+    held = np.zeros(count, bool)  # a table read per pixel: np.isin sorts the labels
+    held[labels[seeds & (above > 0)]] = True
+    held[0] = False
+    return held[labels]
 
 
 def _part_at(joined: np.ndarray, level: float, near: tuple[slice, slice]) -> np.ndarray | None:
