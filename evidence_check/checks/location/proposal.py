@@ -152,7 +152,7 @@ def propose(features: PhotoFeatures, match: ImageMatch, photo_size: tuple[int, i
         return Declined(round(alignment, 3))
     colour_z = usual.colour_z()
     side = _compare_side(features, match, homography)
-    share = GROW_SHARE
+    share, soft = GROW_SHARE, False
     if side == COMPARE_SIDE:
         frame = usual
         structure_z = frame.structure_z()
@@ -163,14 +163,16 @@ def propose(features: PhotoFeatures, match: ImageMatch, photo_size: tuple[int, i
         sizing, sigma = np.maximum(frame.new_marks_z(), 0), MARKS_SIGMA * frame.enlarged
         placing = frame.blurred(sizing, PLACE_SIGMA * frame.enlarged) * frame.below_top()
         inside = frame.inside(SOFT_EDGE)
-        if float((placing * inside).max(initial=0.0)) < SOFT_MARKS:
+        soft = float((placing * inside).max(initial=0.0)) < SOFT_MARKS
+        if soft:
             # No thin mark stands out on the carton: a stain or a dent adds none (docs/measurements/location.md, eighth round).
             sizing, sigma, share = frame.soft_blobs(), frame.enlarged, SOFT_SHARE
             placing = sizing * frame.below_top() * inside
     region = _grown_region(sizing, sigma, placing, frame.product, frame.enlarged, share)
     if region is None:
         return None
-    region = _shading_pair(region, frame)
+    if not soft:  # a soft blob at a dent's scale holds both its sides already
+        region = _shading_pair(region, frame)
     strength = _colour_strength(colour_z)
     box = bounding_box(project(_region_outline(region, frame.window), homography @ frame.to_catalog), *photo_size)
     if box is None:
@@ -265,12 +267,12 @@ class _Frame:
 
     def soft_blobs(self) -> np.ndarray:
         """Where the photo's colour change from the catalog image makes a blob `SOFT_SCALE` of the
-        product's side across: each Lab channel's change (less its median over the product) averaged
-        over the product at that scale, and the scale-normalised determinant of its Hessian, positive
-        on a blob of either sign, near 0 along an edge or a band. A stain's soft colour cast and a
-        dent's shaded sides are such blobs; a shelf carton's misaligned print and side face change
-        along edges and bands. Computed on a copy reduced to `SOFT_REDUCTION` pixels of that scale:
-        the blobs are smooth, and the averaging costs 1/16 of it at full size."""
+        product's side across: each Lab channel's change averaged over the product at that scale,
+        and the scale-normalised determinant of its Hessian, summed where positive (a blob of either
+        sign), near 0 along an edge or a band and for a cast over the whole carton. A stain's soft
+        colour cast and a dent's shaded sides are such blobs; a shelf carton's misaligned print and
+        side face change along edges and bands. Computed on a copy reduced to `SOFT_REDUCTION`
+        pixels of that scale: the blobs are smooth, and the averaging costs a ms at full size."""
         weight = self.product.astype(np.float32)
         height, width = weight.shape
         sigma = SOFT_SCALE * float(np.sqrt(weight.sum()))
@@ -278,16 +280,15 @@ class _Frame:
         reduced = (max(1, width // step), max(1, height // step))
         reduced_sigma = sigma * reduced[0] / width
         reduced_weight = cv2.GaussianBlur(cv2.resize(weight, reduced, interpolation=cv2.INTER_AREA), (0, 0), reduced_sigma) + 1e-3
-        shift = _medians(self.photo_lab, self.product) - _medians(self.shop_lab, self.product)
-        total = np.zeros(reduced_weight.shape, np.float32)
-        for channel in range(3):
-            change = self.photo_lab[..., channel].astype(np.float32) - self.shop_lab[..., channel] - shift[channel]
-            reduced_change = cv2.resize(change * weight, reduced, interpolation=cv2.INTER_AREA)
-            smooth = cv2.GaussianBlur(reduced_change, (0, 0), reduced_sigma) / reduced_weight
-            dy, dx = np.gradient(smooth)
-            dyy, dyx = np.gradient(dy)
-            dxy, dxx = np.gradient(dx)
-            total += np.maximum(dxx * dyy - dxy * dyx, 0)
+        change = (self.photo_lab.astype(np.float32) - self.shop_lab) * weight[..., None]
+        reduced_change = cv2.GaussianBlur(cv2.resize(change, reduced, interpolation=cv2.INTER_AREA), (0, 0), reduced_sigma)
+        smooth = reduced_change / reduced_weight[..., None]
+        dx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=1, scale=0.5)
+        dy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=1, scale=0.5)
+        dxx = cv2.Sobel(dx, cv2.CV_32F, 1, 0, ksize=1, scale=0.5)
+        dyy = cv2.Sobel(dy, cv2.CV_32F, 0, 1, ksize=1, scale=0.5)
+        dxy = cv2.Sobel(dx, cv2.CV_32F, 0, 1, ksize=1, scale=0.5)
+        total = np.maximum(dxx * dyy - dxy * dxy, 0).sum(axis=2)
         blobs = np.sqrt(total) * reduced_sigma**2
         return cv2.resize(blobs, (width, height), interpolation=cv2.INTER_LINEAR) * weight
 
