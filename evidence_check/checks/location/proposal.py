@@ -163,7 +163,7 @@ def propose(features: PhotoFeatures, match: ImageMatch, photo_size: tuple[int, i
         sizing, sigma = np.maximum(frame.new_marks_z(), 0), MARKS_SIGMA * frame.enlarged
         placing = frame.blurred(sizing, PLACE_SIGMA * frame.enlarged) * frame.below_top()
         inside = frame.inside(SOFT_EDGE)
-        soft = float((placing * inside).max(initial=0.0)) < SOFT_MARKS
+        soft = bool(inside.any()) and float((placing * inside).max()) < SOFT_MARKS  # a carton all edge keeps its marks
         if soft:
             # No thin mark stands out on the carton: a stain or a dent adds none (docs/measurements/location.md, eighth round).
             sizing, sigma, share = frame.soft_blobs(), frame.enlarged, SOFT_SHARE
