@@ -24,7 +24,11 @@ Placing and sizing are two steps, each on the cue that does it best:
   seen at its own resolution (a shelf photo) is placed at the peak of the marks it has and the
   catalog image lacks instead (`new_marks_z`): its carton's other print version, side face and
   the hand holding it break the pattern more than a defect does, but add no thin marks; the top
-  of the product, where a carton's printed date and batch code are, is left out (`TOP_SHARE`);
+  of the product, where a carton's printed date and batch code are, is left out (`TOP_SHARE`).
+  A stain or a dent adds no thin mark either: when no mark stands out (`SOFT_MARKS`) inside the
+  carton's edge (`SOFT_EDGE`), such a photo is placed and sized on its soft blobs instead
+  (`_Frame.soft_blobs`: a blob of colour change at a stain's scale, which the carton's other
+  print, side face and edges, changing along lines and bands, do not make);
 - sized as the connected part, around that peak, of the colour and structure differences together
   that reaches `GROW_SHARE` of its peak height there: a threshold relative to the defect's own
   strength, not to the photo's, so a faint dent and a dark tear are both outlined whole. A line
@@ -87,6 +91,11 @@ MARKS_WINDOW = 5  # enlarged-frame pixels: the median a mark stands out of (Open
 MARKS_FLOOR = 1.0  # the least spread of new marks a photo is standardised by
 PLACE_SIGMA = 4.0  # compared pixels: the structure difference is smoothed this much to find its peak
 TOP_SHARE = 0.12  # of the product's height: a shelf photo's region is not placed in its top (`_Frame.below_top`)
+SOFT_MARKS = 1.0  # a shelf photo whose marks peak lower than this inside its edge is placed on its soft blobs
+SOFT_EDGE = 12  # usual-frame pixels of the product's edge that neither count for that peak nor hold a soft blob
+SOFT_SCALE = 0.07  # of the product's side (the square root of its compared pixels): the soft blobs' scale
+SOFT_REDUCTION = 4  # the soft blobs are found on a copy where their scale is at least this many pixels
+SOFT_SHARE = 0.35  # a soft blob's region holds its pixels at least this share of its peak
 PEAK_REACH = 3  # compared pixels around the place where the peak height is read
 JOINED_SIGMA = 1.0  # compared pixels: the joined colour and structure differences are smoothed this much to size
 MARKS_SIGMA = 1.5  # usual-frame pixels: a shelf photo's marks are smoothed this much to size (a line's broken pieces join)
@@ -149,6 +158,7 @@ def propose(features: PhotoFeatures, match: ImageMatch, photo_size: tuple[int, i
         return Declined(round(alignment, 3))
     colour_z = usual.colour_z()
     side = _compare_side(features, match, homography)
+    share, soft = GROW_SHARE, False
     if side == COMPARE_SIDE:
         frame = usual
         structure_z = frame.structure_z()
@@ -158,10 +168,17 @@ def propose(features: PhotoFeatures, match: ImageMatch, photo_size: tuple[int, i
         frame = _Frame(features, match, homography, detail, side)
         sizing, sigma = np.maximum(frame.new_marks_z(), 0), MARKS_SIGMA * frame.enlarged
         placing = frame.blurred(sizing, PLACE_SIGMA * frame.enlarged) * frame.below_top()
-    region = _grown_region(sizing, sigma, placing, frame.product, frame.enlarged)
+        inside = frame.inside(SOFT_EDGE)
+        soft = bool(inside.any()) and float((placing * inside).max()) < SOFT_MARKS  # a carton all edge keeps its marks
+        if soft:
+            # No thin mark stands out on the carton: a stain or a dent adds none (docs/measurements/location.md, ninth round).
+            sizing, sigma, share = frame.soft_blobs(), frame.enlarged, SOFT_SHARE
+            placing = sizing * frame.below_top() * inside
+    region = _grown_region(sizing, sigma, placing, frame.product, frame.enlarged, share)
     if region is None:
         return None
-    region = _shading_pair(region, frame, lone_dark_side=frame is usual)
+    if not soft:  # a soft blob at a dent's scale holds both its sides already
+        region = _shading_pair(region, frame, lone_dark_side=frame is usual)
     strength = _colour_strength(colour_z)
     box = bounding_box(project(_region_outline(region, frame.window), homography @ frame.to_catalog), *photo_size)
     if box is None:
@@ -252,6 +269,39 @@ class _Frame:
         cut = int(np.ceil(top + TOP_SHARE * (bottom - top))) - self.window[0].start
         rows = np.arange(self.window[0].stop - self.window[0].start)
         return (rows >= cut).astype(np.float32)[:, None]
+
+    def inside(self, edge: float) -> np.ndarray:
+        """The product less `edge` usual-frame pixels of its edge, as 1 and 0: a shelf photo's outline
+        is often off the real carton, and its side face or the shelf behind it lies along the edge."""
+        reach = round(edge * self.enlarged)
+        return cv2.erode(self.product.astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8)).astype(np.float32)
+
+    def soft_blobs(self) -> np.ndarray:
+        """Where the photo's colour change from the catalog image makes a blob `SOFT_SCALE` of the
+        product's side across: each Lab channel's change averaged over the product at that scale,
+        and the scale-normalised determinant of its Hessian, summed where positive (a blob of either
+        sign), near 0 along an edge or a band and for a cast over the whole carton. A stain's soft
+        colour cast and a dent's shaded sides are such blobs; a shelf carton's misaligned print and
+        side face change along edges and bands. Computed on a copy reduced to `SOFT_REDUCTION`
+        pixels of that scale: the blobs are smooth, and the averaging costs a ms at full size."""
+        weight = self.product.astype(np.float32)
+        height, width = weight.shape
+        sigma = SOFT_SCALE * float(np.sqrt(weight.sum()))
+        step = max(1, int(sigma / SOFT_REDUCTION))
+        reduced = (max(1, width // step), max(1, height // step))
+        reduced_sigma = sigma * reduced[0] / width
+        reduced_weight = cv2.GaussianBlur(cv2.resize(weight, reduced, interpolation=cv2.INTER_AREA), (0, 0), reduced_sigma) + 1e-3
+        change = (self.photo_lab.astype(np.float32) - self.shop_lab) * weight[..., None]
+        reduced_change = cv2.GaussianBlur(cv2.resize(change, reduced, interpolation=cv2.INTER_AREA), (0, 0), reduced_sigma)
+        smooth = reduced_change / reduced_weight[..., None]
+        dx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=1, scale=0.5)
+        dy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=1, scale=0.5)
+        dxx = cv2.Sobel(dx, cv2.CV_32F, 1, 0, ksize=1, scale=0.5)
+        dyy = cv2.Sobel(dy, cv2.CV_32F, 0, 1, ksize=1, scale=0.5)
+        dxy = cv2.Sobel(dx, cv2.CV_32F, 0, 1, ksize=1, scale=0.5)
+        total = np.maximum(dxx * dyy - dxy * dxy, 0).sum(axis=2)
+        blobs = np.sqrt(total) * reduced_sigma**2
+        return cv2.resize(blobs, (width, height), interpolation=cv2.INTER_LINEAR) * weight
 
     def blurred(self, windowed: np.ndarray, sigma: float) -> np.ndarray:
         """A Gaussian blur of a map that is 0 outside the window, as over the whole frame: made on
@@ -436,10 +486,10 @@ def _standardised(difference: np.ndarray, mask: np.ndarray, floor: float, step: 
 
 
 def _grown_region(
-    sizing: np.ndarray, sigma: float, placing: np.ndarray, mask: np.ndarray, enlarged: float
+    sizing: np.ndarray, sigma: float, placing: np.ndarray, mask: np.ndarray, enlarged: float, share: float = GROW_SHARE
 ) -> np.ndarray | None:
     """Placed at the peak of `placing` on the product, sized by the (non-negative) `sizing` map,
-    smoothed over `sigma`, above `GROW_SHARE` of its height there (along the fainter part when that
+    smoothed over `sigma`, above `share` of its height there (along the fainter part when that
     is a line and the region is not a longer one): its pixels, or None when nothing stands out."""
     placing = np.where(mask, placing, -np.inf)
     y, x = np.unravel_index(int(np.argmax(placing)), placing.shape)
@@ -450,12 +500,12 @@ def _grown_region(
     height = float(joined[near].max())
     if height <= 0:
         return None
-    high = _part_at(joined, GROW_SHARE * height, near)
+    high = _part_at(joined, share * height, near)
     if high is None:
         return None
     low = _part_at(joined, LINE_SHARE * height, near)
     if low is not None and _is_line(low, enlarged) and _elongation(low) >= _elongation(high):
-        return high | (low & (joined >= GROW_SHARE * height))
+        return high | (low & (joined >= share * height))
     return high
 
 
