@@ -366,8 +366,8 @@ def test_a_thin_scratch_across_what_the_preview_shows_is_flagged_by_the_line(bas
     # the honest cases whose line measure is largest on the bench: a street of thin poles and window
     # frames the preview softens (untouched 1.64, and each re-processing and re-save the largest of its
     # kind but the portrait blur's), a 100x72 photo turned and re-encoded (2.16), the portrait blur's
-    # largest, and the sharpened and HDR re-processings that drew the largest lines before the measure
-    # left out the frame's border
+    # largest, and the sharpened and HDR re-processings whose lines along the judged part's border
+    # the measure leaves out
     [
         ("exif-camera-jpegs/exif-py/jpg/gps/DSCN0042.jpg", ("original", *PROCESSINGS, *RESAVES)),
         ("exif-camera-jpegs/exif-py/jpg/Pentax_K10D.jpg", ("rotated_pixels",)),
