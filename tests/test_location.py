@@ -656,3 +656,13 @@ def test_a_region_naming_a_photo_the_claim_lacks_is_a_usage_error(tmp_path: Path
     result = CliRunner().invoke(app, ["verify", photo, "--region", "2:1,2,3,4", "--no-record", "--db", f"sqlite:///{tmp_path}/s.db"])
     assert result.exit_code == 2 and "names photo 2, but the claim has 1" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_shelf_photos_soft_blobs_are_not_sought_on_the_edge_where_its_product_meets_the_frames_border() -> None:
+    # A carton whose catalog image it fills reaches the frame's border: its edge there is as far
+    # off the real carton as anywhere else.
+    frame = object.__new__(proposal._Frame)
+    frame.product, frame.enlarged = np.ones((60, 40), bool), 1.0
+    inside = frame.inside(proposal.SOFT_EDGE)
+    rows, columns = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+    assert (rows[0], rows[-1], columns[0], columns[-1]) == (12, 47, 12, 27), (rows, columns)

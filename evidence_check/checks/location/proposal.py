@@ -272,9 +272,12 @@ class _Frame:
 
     def inside(self, edge: float) -> np.ndarray:
         """The product less `edge` usual-frame pixels of its edge, as 1 and 0: a shelf photo's outline
-        is often off the real carton, and its side face or the shelf behind it lies along the edge."""
+        is often off the real carton, and its side face or the shelf behind it lies along the edge.
+        Where the product reaches the frame's border, that border is its edge too (OpenCV's erosion
+        keeps the pixels at it by default)."""
         reach = round(edge * self.enlarged)
-        return cv2.erode(self.product.astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8)).astype(np.float32)
+        kernel = np.ones((2 * reach + 1,) * 2, np.uint8)
+        return cv2.erode(self.product.astype(np.uint8), kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(np.float32)
 
     def soft_blobs(self) -> np.ndarray:
         """Where the photo's colour change from the catalog image makes a blob `SOFT_SCALE` of the
