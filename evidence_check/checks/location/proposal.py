@@ -522,7 +522,7 @@ def _shading_pair(region: np.ndarray, frame: _Frame, lone_dark_side: bool = Fals
     part of it boxed a blob instead of the line (docs/measurements/location.md, seventh round).
     With `lone_dark_side` (the usual frame), a strong dark lobe with no light one beside it is
     joined to the region: a dent on white print or under glare. On shelf photos, sized on their
-    marks, it joined tears and scratches to darker print (eighth round).
+    marks, it joins tears and scratches to darker print (eighth round: 3 photos lost, 1 gained).
     Computed in a crop around the region, the blur's reach beyond what is read."""
     if _is_line(region, frame.enlarged):
         return region
