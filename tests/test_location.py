@@ -417,7 +417,6 @@ def test_a_tear_on_a_shelf_photo_is_boxed_at_its_own_size(grocery: Path, context
     assert min(ious) >= 0.15 and sum(iou >= 0.5 for iou in ious) >= 4, ious
 
 
-
 # Tears on Alpro shelf photos whose carton has a date and a batch code printed on its gable: marks
 # the web-shop image lacks, where the marks' peak was for every one of them (IoU 0.0; below
 # the top left out of the placing, 0.44-0.60).
@@ -430,30 +429,67 @@ def test_a_tear_on_a_shelf_photo_is_not_lost_to_the_date_printed_at_the_cartons_
     ious, _ = _shelf_tears(grocery, context, monkeypatch, TEARS_UNDER_A_PRINTED_DATE, 0.45)
     assert min(ious) >= 0.3 and sum(iou >= 0.5 for iou in ious) >= 3, ious
 
+
 # Stains on Alpro shelf photos (a catalog point as shares of its width and height): the photo's
 # thin marks do not stand out there, and the marks' peak was on the carton's print or edge for
 # every one (IoU 0.0); placed and sized on the soft blobs, the stain's (IoU 0.23-0.50).
 SHELF_STAINS = [("ALPRO-SOY", number, place) for number in (1, 5) for place in ((0.35, 0.45), (0.65, 0.45), (0.5, 0.6), (0.35, 0.75), (0.65, 0.75))]
 
 
-def test_a_stain_on_a_shelf_photo_is_placed_on_its_soft_blob(grocery: Path, context: CheckContext, monkeypatch: pytest.MonkeyPatch) -> None:
-    def stain(photo: np.ndarray, match: Any, place: tuple[float, float]) -> np.ndarray:
-        width, height = match.image.width, match.image.height
-        corners = cv2.perspectiveTransform(np.float32([[[0, 0], [width, 0], [width, height], [0, height]]]), match.homography_full)[0]
-        size = 0.2 * float(np.sqrt(cv2.contourArea(corners)))
-        (x, y), = cv2.perspectiveTransform(np.float32([[[place[0] * width, place[1] * height]]]), match.homography_full)[0]
-        blot = np.zeros(photo.shape[:2], np.float32)
-        cv2.ellipse(blot, (int(x), int(y)), (int(size / 2), int(size * 0.4)), 30, 0, 360, 1.0, -1)
-        blot = cv2.GaussianBlur(blot, (0, 0), size / 15)[..., None]
-        before = photo.astype(np.int32)
-        photo[:] = np.clip(photo * (1 - 0.75 * blot) + np.float32([110, 70, 30]) * 0.75 * blot, 0, 255).astype(np.uint8)
-        return np.abs(photo.astype(np.int32) - before).max(axis=2) > 12
+def _shelf_stain(photo: np.ndarray, match: Any, place: tuple[float, float]) -> np.ndarray:
+    """A brown stain a fifth of the carton across at a catalog point (shares of its width and height),
+    painted on a shelf photo's pixels; its pixels changed by more than 12 levels."""
+    width, height = match.image.width, match.image.height
+    corners = cv2.perspectiveTransform(np.float32([[[0, 0], [width, 0], [width, height], [0, height]]]), match.homography_full)[0]
+    size = 0.2 * float(np.sqrt(cv2.contourArea(corners)))
+    (x, y), = cv2.perspectiveTransform(np.float32([[[place[0] * width, place[1] * height]]]), match.homography_full)[0]
+    blot = np.zeros(photo.shape[:2], np.float32)
+    cv2.ellipse(blot, (int(x), int(y)), (int(size / 2), int(size * 0.4)), 30, 0, 360, 1.0, -1)
+    blot = cv2.GaussianBlur(blot, (0, 0), size / 15)[..., None]
+    before = photo.astype(np.int32)
+    photo[:] = np.clip(photo * (1 - 0.75 * blot) + np.float32([110, 70, 30]) * 0.75 * blot, 0, 255).astype(np.uint8)
+    return np.abs(photo.astype(np.int32) - before).max(axis=2) > 12
 
-    for box, truth, undamaged in _shelf_defects(grocery, context, monkeypatch, SHELF_STAINS, stain):
+
+def test_a_stain_on_a_shelf_photo_is_placed_on_its_soft_blob(grocery: Path, context: CheckContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    for box, truth, undamaged in _shelf_defects(grocery, context, monkeypatch, SHELF_STAINS, _shelf_stain):
         centre = (box[0] + box[2] / 2, box[1] + box[3] / 2)
         assert truth[0] <= centre[0] <= truth[0] + truth[2] and truth[1] <= centre[1] <= truth[1] + truth[3], (box, truth)
         assert box_iou(box, truth) >= 0.2 and box[2] * box[3] <= truth[2] * truth[3], (box, truth)
         assert not undamaged.details["proposal_confident"], undamaged.details
+
+
+def test_the_shading_pair_follows_the_route_a_photo_was_placed_by(
+    grocery: Path, context: CheckContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A photo compared in the usual frame has a dent's lone dark side joined; a shelf photo placed
+    on its marks has not (there it joins tears to darker print); a shelf photo placed on its soft
+    blobs skips the shading pair (a blob at a dent's scale holds both sides)."""
+    steps: list[str] = []
+    propose, shading_pair, soft_blobs = location.propose, proposal._shading_pair, proposal._Frame.soft_blobs
+
+    def each_proposal(features: Any, match: Any, size: tuple[int, int]) -> Any:
+        steps.clear()  # the steps of the last photo proposed for
+        return propose(features, match, size)
+
+    def pair(region: np.ndarray, frame: proposal._Frame, lone_dark_side: bool = False) -> np.ndarray:
+        steps.append(f"shading pair, lone dark side {lone_dark_side}")
+        return shading_pair(region, frame, lone_dark_side)
+
+    def blobs(frame: proposal._Frame) -> np.ndarray:
+        steps.append("soft blobs")
+        return soft_blobs(frame)
+
+    monkeypatch.setattr(location, "propose", each_proposal)
+    monkeypatch.setattr(proposal, "_shading_pair", pair)
+    monkeypatch.setattr(proposal._Frame, "soft_blobs", blobs)
+    dented, _ = placed(grocery, "ARLA-SOUR", paint=_dent)
+    location.check(dented, claim("ARLA-SOUR"), context)
+    assert steps == ["shading pair, lone dark side True"]
+    _shelf_tears(grocery, context, monkeypatch, SHELF_TEARS[1:2], 0.2)
+    assert steps == ["shading pair, lone dark side False"]
+    _shelf_defects(grocery, context, monkeypatch, SHELF_STAINS[:1], _shelf_stain)
+    assert steps == ["soft blobs"]
 
 
 def _hand(covered: float) -> Callable[[np.ndarray], None]:
@@ -620,3 +656,13 @@ def test_a_region_naming_a_photo_the_claim_lacks_is_a_usage_error(tmp_path: Path
     result = CliRunner().invoke(app, ["verify", photo, "--region", "2:1,2,3,4", "--no-record", "--db", f"sqlite:///{tmp_path}/s.db"])
     assert result.exit_code == 2 and "names photo 2, but the claim has 1" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_shelf_photos_soft_blobs_are_not_sought_on_the_edge_where_its_product_meets_the_frames_border() -> None:
+    # A carton whose catalog image it fills reaches the frame's border: its edge there is as far
+    # off the real carton as anywhere else.
+    frame = object.__new__(proposal._Frame)
+    frame.product, frame.enlarged = np.ones((60, 40), bool), 1.0
+    inside = frame.inside(proposal.SOFT_EDGE)
+    rows, columns = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+    assert (rows[0], rows[-1], columns[0], columns[-1]) == (12, 47, 12, 27), (rows, columns)

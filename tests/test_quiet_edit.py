@@ -29,6 +29,7 @@ from evidence_check.checks.integrity.quiet_edit import (
 )
 from evidence_check.explain.integrity import SUMMARIES
 from evidence_check.imaging.load import PhotoError, load_photo
+from evidence_check.imaging.thumbnail_local import LINE_FLOOR_MULTIPLE, _darker_line
 from evidence_check.models import Claim, Finding, Timeline
 from evidence_check.settings import Settings
 from tests.conftest import CORPORA, ROOT, corpus
@@ -365,8 +366,8 @@ def test_a_thin_scratch_across_what_the_preview_shows_is_flagged_by_the_line(bas
     # the honest cases whose line measure is largest on the bench: a street of thin poles and window
     # frames the preview softens (untouched 1.64, and each re-processing and re-save the largest of its
     # kind but the portrait blur's), a 100x72 photo turned and re-encoded (2.16), the portrait blur's
-    # largest, and the sharpened and HDR re-processings that drew the largest lines before the measure
-    # left out the frame's border
+    # largest, and the sharpened and HDR re-processings whose lines along the judged part's border
+    # the measure leaves out
     [
         ("exif-camera-jpegs/exif-py/jpg/gps/DSCN0042.jpg", ("original", *PROCESSINGS, *RESAVES)),
         ("exif-camera-jpegs/exif-py/jpg/Pentax_K10D.jpg", ("rotated_pixels",)),
@@ -388,3 +389,31 @@ def test_honest_lines_along_the_previews_own_edges_stay_under_the_line_threshold
         local = finding.details["thumbnail_local"]
         assert not _fired(finding), (kind, local)
         assert local["line_mass"] < 0.85 * MIN_LINE_MASS, (kind, local)  # with a margin
+
+
+def _darkened(rows: slice, judged_to_the_edge: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A flat predicted preview, the photo 20 levels darker on `rows` (10 floors of 2), and the judged
+    pixels: all of them, or all but a 4-pixel frame as the alignment leaves."""
+    predicted = np.full((40, 40, 3), 128, np.float32)
+    photo = predicted.copy()
+    photo[rows] -= 20
+    valid = np.ones((40, 40), bool)
+    if not judged_to_the_edge:
+        valid[:4] = valid[-4:] = False
+        valid[:, :4] = valid[:, -4:] = False
+    return photo, predicted, valid
+
+
+def test_the_line_measure_follows_a_thin_darker_line_and_not_a_broad_band() -> None:
+    line = _darker_line(*_darkened(slice(20, 21)), 2.0)
+    assert line[20, 12:28].min() > 5 * LINE_FLOOR_MULTIPLE, line[20]
+    assert line[:17].max() < LINE_FLOOR_MULTIPLE and line[24:].max() < LINE_FLOOR_MULTIPLE
+    band = _darker_line(*_darkened(slice(14, 27)), 2.0)  # darker on both sides too: shading, not a line
+    assert band.max() < LINE_FLOOR_MULTIPLE, band.max()
+
+
+def test_the_line_measure_sees_no_line_at_the_border_of_a_part_judged_to_the_arrays_edge() -> None:
+    # Darker everywhere: the sides beyond the array read nothing darker, against which the first
+    # pixels inside would stand out as lines.
+    everywhere = _darker_line(*_darkened(slice(None), judged_to_the_edge=True), 2.0)
+    assert everywhere.max() < LINE_FLOOR_MULTIPLE, np.argwhere(everywhere >= LINE_FLOOR_MULTIPLE)[:5]

@@ -324,8 +324,10 @@ def _darker_line(photo: np.ndarray, predicted: np.ndarray, valid: np.ndarray, fl
         edge = cv2.dilate(np.abs(along(slope, direction)), _across_pixel(direction))  # an edge within a pixel
         np.maximum(strongest, along(darker, direction) - sides - LINE_EDGE_WEIGHT * edge, out=strongest)
     # Beyond the judged part nothing is darker: a line there would stand out against it by default.
+    # The array's own border is beyond it too (OpenCV's erosion keeps pixels at it by default).
     reach = LINE_LENGTH // 2 + math.ceil(LINE_SIDE)
-    inside = cv2.erode(valid.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8))
+    kernel = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
+    inside = cv2.erode(valid.astype(np.uint8), kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
     return np.where(inside > 0, strongest, 0.0).astype(np.float32)
 
 

@@ -61,8 +61,8 @@ MIN_COLOUR_MASS = 15.0
 # Honest photos reach 0.79 (an HDR re-processing, tone alone), 1.27x under it.
 # A thin darker line across what the preview shows (`line_mass`): 1.25x the largest honest value (2.16,
 # a 100x72 photo turned and re-encoded; untouched originals and their re-saves reach 1.65 where a thin
-# pole the preview softens stands out, HDR 1.36, sharpened 1.02, portrait blur 0.85). The scratches
-# it adds on the bench measure 3.1-12.
+# pole the preview softens stands out, HDR 1.36, sharpened 1.02, portrait blur 0.85). The edits
+# it adds on the bench measure 3.1-18.8 (docs/measurements/integrity.md).
 MIN_LINE_MASS = 2.7
 
 
