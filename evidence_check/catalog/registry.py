@@ -52,6 +52,7 @@ from evidence_check.catalog.matching import (
 from evidence_check.catalog.photo import Look, PhotoFeatures
 from evidence_check.catalog.words import WordIndex
 from evidence_check.imaging import features as F
+from evidence_check.settings import Settings
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage, StoredSku
 
 SHORTLIST = 16  # other SKUs best by visual words, ranked again by `features.word_inliers`
@@ -68,7 +69,9 @@ IMAGE_RECORD_BYTES = 256
 # SKUs whose `CatalogSku` (records and readers of their images) a stored catalog keeps made: a
 # claim reads a few dozen.
 MADE_SKUS = 1024
-CACHED_IMAGES = 1024  # images whose arrays a catalog given whole keeps prepared (settings for a store's)
+# Images whose arrays a catalog given whole (tests, benches) keeps prepared: as many as a store's
+# (`catalog_cached_images`), so the two are measured alike.
+CACHED_IMAGES: int = Settings.model_fields["catalog_cached_images"].default
 
 
 def vocabulary_of(stored: StoredCatalog) -> F.Vocabulary:
