@@ -26,6 +26,7 @@ photo beyond the relevance look's features (placing a region; proposing one), on
 
 from __future__ import annotations
 
+import argparse
 import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -398,13 +399,20 @@ def cost(root: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
-    valued = {argv.index(flag) + 1 for flag in ("--per-product", "--dump", "--seed") if flag in argv}
-    args = [a for i, a in enumerate(argv) if not a.startswith("--") and i not in valued]
-    root = Path(args[0]) if args else Path(__file__).resolve().parents[2] / "shared" / "corpora" / "product-matching"
-    per_product = int(argv[argv.index("--per-product") + 1]) if "--per-product" in argv else 6
-    seed = int(argv[argv.index("--seed") + 1]) if "--seed" in argv else 23  # 24: the second draw measured
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("root", nargs="?", type=Path,
+                        default=Path(__file__).resolve().parents[2] / "shared" / "corpora" / "product-matching",
+                        help="the product-matching corpus (default: ../shared/corpora/product-matching)")
+    parser.add_argument("--per-product", type=int, default=6, metavar="N", help="synthetic photos made per product (default 6); every aligned shelf photo is used")
+    parser.add_argument("--seed", type=int, default=23, help="the draw (default 23; 24-28 are the other draws measured)")
+    parser.add_argument("--dump", type=Path, metavar="FILE", help="write one row per case (tab-separated)")
+    runs = parser.add_mutually_exclusive_group()
+    runs.add_argument("--no-cost", action="store_true", help="skip the 12 MP cost measure")
+    runs.add_argument("--cost-only", action="store_true", help="only the 12 MP cost measure")
+    args = parser.parse_args(argv)
+    root, per_product, seed = args.root, args.per_product, args.seed
     cv2.setNumThreads(1)
-    if "--cost-only" not in argv:
+    if not args.cost_only:
         cases = run(root, per_product, seed)
         products = sorted({c.product for c in cases})
         halves = (set(products[0::2]), set(products[1::2]))
@@ -426,11 +434,11 @@ def main(argv: list[str]) -> int:
         print()
         table(rows)
         by_alignment(cases)
-        if "--dump" in argv:
-            with open(argv[argv.index("--dump") + 1], "w") as out:
+        if args.dump:
+            with open(args.dump, "w") as out:
                 for c in cases:
                     print(c.product, c.kind, c.defect, c.iou, c.strength, c.clean_strength, c.on_fail, c.off_fail, c.zone_right, c.declined, c.alignment, sep="\t", file=out)
-    if "--no-cost" not in argv:
+    if not args.no_cost:
         cost(root)
     return 0
 
