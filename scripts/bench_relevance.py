@@ -28,6 +28,7 @@ can be compared claim by claim with `diff`.
 
 from __future__ import annotations
 
+import argparse
 import os
 
 # One thread for BLAS and OpenCV, as the server runs them: CPU time then measures the work, not
@@ -430,23 +431,27 @@ def _option_inliers(kind: str, pp: np.ndarray, pd: np.ndarray, cp: np.ndarray, c
 
 
 def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("root", nargs="?", type=Path, default=Path("../shared/corpora/product-matching"),
+                        help="the product-matching corpus (default: ../shared/corpora/product-matching)")
+    parser.add_argument("--compare", action="store_true",
+                        help="first print the feature options measured and what extracting each costs")
+    parser.add_argument("--no-cost", action="store_true", help="skip the cost per photo and per catalog image")
+    parser.add_argument("--no-accuracy", action="store_true", help="skip the accuracy tables")
+    parser.add_argument("--second-view", action="store_true",
+                        help="each product's first shelf photo is a second catalog image; the others are scored")
+    parser.add_argument("--dump", type=Path, metavar="FILE",
+                        help="write every claim's outcome (photo, claimed SKU, status, code), tab-separated")
+    args = parser.parse_args(argv)
     cv2.setNumThreads(1)
-    dump = None
-    if "--dump" in argv:
-        at = argv.index("--dump")
-        if at + 1 >= len(argv):
-            sys.exit("--dump needs a file name")
-        dump = Path(argv.pop(at + 1))
-    args = [a for a in argv if not a.startswith("--")]
-    root = Path(args[0] if args else "../shared/corpora/product-matching")
-    if not (root / "grocery").is_dir():
-        sys.exit(f"no grocery corpus under {root}")
-    if "--compare" in argv:
-        compare(root)
-    if "--no-cost" not in argv:
-        cost(root)
-    if "--no-accuracy" not in argv:
-        accuracy(root, dump, "--second-view" in argv)
+    if not (args.root / "grocery").is_dir():
+        sys.exit(f"no grocery corpus under {args.root}")
+    if args.compare:
+        compare(args.root)
+    if not args.no_cost:
+        cost(args.root)
+    if not args.no_accuracy:
+        accuracy(args.root, args.dump, args.second_view)
 
 
 if __name__ == "__main__":

@@ -27,14 +27,40 @@ input fast.
 
 from __future__ import annotations
 
+import argparse
 import io
+import re
 import struct
 import sys
 import tempfile
 import warnings
 from pathlib import Path
 
-import atheris
+# libFuzzer's own flags are single-dash `-name=value`; they pass through to it untouched.
+LIBFUZZER_FLAG = re.compile(r"-[A-Za-z_]+=.*")
+
+
+def parse_arguments(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    """Our arguments, and libFuzzer's flags as given (it checks those itself)."""
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        epilog="libFuzzer's flags (-runs=N, -seed=N, -max_total_time=S, ...; -help=1 lists them) pass through.",
+    )
+    parser.add_argument("--headers", action="store_true",
+                        help="fuzz the metadata readers alone, without decoding pixels (about ten times the inputs per second)")
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="a corpus folder (the first receives what the run finds; made if missing), "
+                             "or files to replay (a finding: crash-<sha1>)")
+    libfuzzer_flags = [arg for arg in argv if LIBFUZZER_FLAG.fullmatch(arg)]
+    arguments = parser.parse_args([arg for arg in argv if not LIBFUZZER_FLAG.fullmatch(arg)])
+    return arguments, libfuzzer_flags
+
+
+if __name__ == "__main__":
+    # Before atheris loads: instrumenting Pillow's plugins takes half a minute, and --help should not wait
+    ARGUMENTS, LIBFUZZER_FLAGS = parse_arguments(sys.argv[1:])
+
+import atheris  # noqa: E402
 
 with atheris.instrument_imports(include=["PIL", "exifread", "pillow_heif", "evidence_check.imaging"]):
     import exifread  # noqa: F401  (imported by the metadata reader on first use: instrumented here)
@@ -49,7 +75,7 @@ with atheris.instrument_imports(include=["PIL", "exifread", "pillow_heif", "evid
     from evidence_check.imaging.sniff import sniff_format
     from evidence_check.imaging.thumbnail import extract_thumbnail
 
-from evidence_check.settings import Settings
+from evidence_check.settings import Settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = [ROOT / "fixtures" / "images", ROOT.parent / "shared" / "corpora" / "malformed-images"]
@@ -117,26 +143,22 @@ def test_one_header(data: bytes) -> None:
     read_capture_time(metadata, "IMG_20261120_101500.jpg")
 
 
-def main() -> None:
+def main(arguments: argparse.Namespace, libfuzzer_flags: list[str]) -> None:
     # Pillow warns on every damaged EXIF; printing the warnings costs more than reading the EXIF
     warnings.simplefilter("ignore")
-    args = sys.argv[1:]
-    target = test_one_input
-    if "--headers" in args:
-        args.remove("--headers")
-        target = test_one_header
-    given = {arg.split("=", 1)[0] for arg in args if arg.startswith("-")}
+    target = test_one_header if arguments.headers else test_one_input
+    given = {flag.split("=", 1)[0] for flag in libfuzzer_flags}
     flags = [flag for flag in DEFAULT_FLAGS if flag.split("=", 1)[0] not in given]
-    targets = [arg for arg in args if not arg.startswith("-")]
-    replay = any(Path(target).is_file() for target in targets)
+    targets = list(arguments.paths)
+    replay = any(Path(path).is_file() for path in targets)
     with tempfile.TemporaryDirectory(prefix="fuzz-corpus-") as scratch:
         if not replay:
             corpus = targets or [scratch]  # the first folder receives what the run finds
             Path(corpus[0]).mkdir(parents=True, exist_ok=True)
             targets = corpus + [str(seed) for seed in SEEDS if seed.is_dir()]
-        atheris.Setup([sys.argv[0], *flags, *[a for a in args if a.startswith("-")], *targets], target)
+        atheris.Setup([sys.argv[0], *flags, *libfuzzer_flags, *targets], target)
         atheris.Fuzz()
 
 
 if __name__ == "__main__":
-    main()
+    main(ARGUMENTS, LIBFUZZER_FLAGS)

@@ -7,6 +7,7 @@ JPEG exercises the same metadata paths as a phone photo.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -19,17 +20,20 @@ SOURCE = (
 )
 
 
-def main() -> None:
-    if len(sys.argv) != 2:
-        sys.exit("usage: python scripts/make_bench_photo.py OUT.jpg")
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("out", type=Path, metavar="OUT.jpg", help="where the JPEG is written")
+    out = parser.parse_args(argv).out
     if not SOURCE.is_file():
         sys.exit(f"needs {SOURCE} (../shared/corpora beside the checkout)")
+    if not out.parent.is_dir():
+        sys.exit(f"no folder {out.parent} to write {out.name} in")
     pillow_heif.register_heif_opener()
     with Image.open(SOURCE) as image:
         exif = image.getexif()
-        image.convert("RGB").save(sys.argv[1], "JPEG", quality=92, exif=exif)
-    print(f"wrote {sys.argv[1]}")
+        image.convert("RGB").save(out, "JPEG", quality=92, exif=exif)
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -20,6 +20,7 @@ import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import argparse
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -112,8 +113,11 @@ def looser(tenant: TenantCatalog, unfound: list[tuple[str, Path]]) -> None:
 
 
 def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("root", nargs="?", type=Path, default=Path("../shared/corpora/product-matching"),
+                        help="the product-matching corpus (default: ../shared/corpora/product-matching)")
+    root = parser.parse_args(argv).root
     cv2.setNumThreads(1)
-    root = Path(argv[0] if argv else "../shared/corpora/product-matching")
     if not (root / "grocery").is_dir():
         sys.exit(f"no grocery corpus under {root}")
     names = products(root)

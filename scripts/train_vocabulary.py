@@ -12,6 +12,7 @@ grocery benchmark does not measure a vocabulary fitted to itself. 4,096 words ke
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -49,5 +50,15 @@ def main(root: Path) -> None:
     print(f"wrote {VOCABULARY_PATH}: {vocabulary.size} words", file=sys.stderr)
 
 
+def arguments(argv: list[str]) -> Path:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("corpora", nargs="?", type=Path, default=Path("../shared/corpora"),
+                        help=f"the corpora folder holding {', '.join(FOLDERS)} (default: ../shared/corpora)")
+    root: Path = parser.parse_args(argv).corpora
+    if not any((root / folder).is_dir() for folder in FOLDERS):
+        sys.exit(f"none of {', '.join(FOLDERS)} under {root}")
+    return root
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/corpora"))
+    main(arguments(sys.argv[1:]))
