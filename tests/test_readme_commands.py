@@ -1,5 +1,6 @@
-"""Every `evidence-check` command line the README shows names a command and options the CLI has:
-the manual cannot describe a flag that was renamed or removed."""
+"""Every `evidence-check` command line the README and docs/contract.md show names a command and
+options the CLI has, and the values an enum option takes: the manual cannot describe a flag that was
+renamed or removed."""
 
 from __future__ import annotations
 
@@ -142,3 +143,48 @@ def test_a_drift_in_a_command_line_is_caught(drift: str, caught: str) -> None:
 def test_the_lines_as_written_are_all_known() -> None:
     lines = "```sh\nevidence-check stock add DIR --kind review   # or --kind stock\n```\n`serve --workers N`"
     assert _unknown_options(lines) == []
+
+
+CONTRACT = README.parent / "docs" / "contract.md"
+
+
+def _contract_drift(text: str) -> list[str]:
+    """The contract's command lines, and `verify`'s options listed one a line under it with the values
+    an enum option takes (`--wanted OUTCOME  refund | partial_refund | ...`): the same set as the CLI's."""
+    block = text.split("## Command line\n```\n", 1)[1].split("```", 1)[0]
+    wrong = _unknown_options(f"```sh\n{block}```")
+    verify = _options(CLI.commands["verify"])
+    for option, rest in re.findall(r"^\s+(--[a-z][a-z-]*)(.*)$", block, flags=re.MULTILINE):
+        if option not in verify:
+            wrong.append(f"verify: {option}")
+            continue
+        listed = re.search(r"[a-z_]+(?: ?\| ?[a-z_]+)+", rest)
+        choices = _choices(verify[option])
+        if choices and (listed is None or set(re.split(r" ?\| ?", listed.group(0))) != choices):
+            wrong.append(f"verify {option}: contract {listed and listed.group(0)!r}, CLI {sorted(choices)}")
+    return wrong
+
+
+def test_the_contracts_command_lines_are_the_clis() -> None:
+    text = CONTRACT.read_text(encoding="utf-8")
+    assert len(re.findall(r"^\s+--", text, flags=re.MULTILINE)) >= 15
+    assert not _contract_drift(text)
+
+
+@pytest.mark.parametrize(
+    ("written", "drifted", "caught"),
+    [
+        ("    --order-id ID", "    --order ID", "verify: --order"),
+        ("refund | partial_refund | return", "refund | return", "verify --wanted: contract 'refund | return"),
+        ("--format text|json|html", "--format text|json|pdf", "verify --format"),
+        (
+            "catalog add SKU IMAGE... [--name NAME]",
+            "catalog add SKU IMAGE... [--title NAME]",
+            "catalog add: --title",
+        ),
+    ],
+)
+def test_a_drift_in_the_contracts_command_lines_is_caught(written: str, drifted: str, caught: str) -> None:
+    text = CONTRACT.read_text(encoding="utf-8")
+    assert written in text
+    assert any(caught in line for line in _contract_drift(text.replace(written, drifted, 1)))
