@@ -442,7 +442,7 @@ def _print_refit(cases: list[QuietCase], edits: tuple[str, ...]) -> None:
             sized_honest = [c for c in held_honest if (c.longest >= CLAIM_SIZED) == claim_sized]
             sides = sorted({c.longest for c in sized_edits + sized_honest})
             by_size.append(
-                f"| {fit} | {score}, {label}" + (f", {sides[0]}-{sides[-1]} px" if sides else "")
+                f"| {fit} | {score}, {label}" + (f", {sides[0]}-{sides[-1]} px" if len(sides) > 1 else f", {sides[0]} px" if sides else "")
                 + f" | {len({c.name for c in sized_edits + sized_honest})} "
                 f"| {_share(sum(map(fires, sized_edits)), len(sized_edits))} "
                 f"| {_share(sum(fires(c) or c.other_evidence for c in sized_edits), len(sized_edits))} "
