@@ -44,6 +44,7 @@ from evidence_check.checks import integrity  # noqa: E402
 from evidence_check.checks.context import CheckContext  # noqa: E402
 from evidence_check.checks.integrity.quiet_edit import overlap  # noqa: E402
 from evidence_check.checks.integrity.signals import CAPTURE_TAGS  # noqa: E402
+from evidence_check.checks.integrity.small_photo import MIN_PIXELS  # noqa: E402
 from evidence_check.imaging.ela import error_levels  # noqa: E402
 from evidence_check.imaging.jpeg_header import read_jpeg_header  # noqa: E402
 from evidence_check.imaging.load import Photo, PhotoError, load_photo  # noqa: E402
@@ -95,6 +96,7 @@ def main() -> None:
     totals: dict[str, int] = defaultdict(int)
     firings: list[tuple[str, str, str, str]] = []
     goal_fails: list[str] = []
+    too_small: list[tuple[str, int, int, str, str]] = []
     for group, files in groups.items():
         notes = _notes(args.corpora / group) if not group.startswith("fixtures/") else {}
         for path in files:
@@ -116,12 +118,20 @@ def main() -> None:
                 continue
             writers = _writers(photo)
             for name in fired:
+                if name == "too_small":  # a photo's size, no evidence of anything: listed on its own
+                    too_small.append((f"{group}/{rel}", photo.width, photo.height, finding.code, notes.get(rel, "")))
+                    continue
                 firings.append((name, f"{group}/{rel}", *_judge(name, notes.get(rel, ""), writers)))
             if group in GOAL_FOLDERS and finding.status.value == "fail":
                 goal_fails.append(f"{group}/{rel}: {finding.code}")
 
     _print_counts(counts, totals)
     _print_firings(firings)
+    print(f"\n## Corpus photos too small to verify (under {MIN_PIXELS:,} pixels): {len(too_small)}\n")
+    print("| file | px | the finding's code | manifest note |")
+    print("|---|---|---|---|")
+    for path, width, height, code, note in sorted(too_small):
+        print(f"| {path} | {width}x{height} | {code} | {note[:60].replace('|', '/')} |")
     print(f"\n## Goal: integrity `fail` on {' and '.join(GOAL_FOLDERS)}")
     print(f"{len(goal_fails)} fail(s)" + "".join(f"\n- {line}" for line in goal_fails))
     print_quiet_edits(args.corpora, context, claim)
@@ -217,6 +227,9 @@ def _print_firings(firings: list[tuple[str, str, str, str]]) -> None:
 
 QUIET_SHARES = (0.01, 0.02, 0.03)
 REFIT_MARGIN = 1.25  # a threshold fitted on one half: this many times the largest honest value there
+# The quiet-edit rows are split here: VGA cameras' 640x480 and the 600x450 exif-org samples above it, the
+# exif-py samples GIMP resized to about 100x75 (200x134 at most) below.
+CLAIM_SIZED = 480
 
 
 @dataclass(frozen=True)
@@ -233,6 +246,10 @@ class QuietCase:
     line: float  # the measured line_mass (a thin darker line across the preview's content); 0 where not measured
     pairs: int  # the copy-move search's matches on one shift (cloned_region's measure)
     clean: bool  # the original itself shows no edit evidence: only a quiet edit can be seen
+    other_evidence: bool  # an edit signal other than the local ones fired (an editor named, ...)
+    too_small: bool  # the photo is too small to verify (a note, not a detection of the edit)
+    name: str  # the original's file name
+    longest: int  # the photo's longer side in pixels
 
 
 def quiet_edit_bases(
@@ -273,6 +290,8 @@ def print_quiet_edits(corpora: Path, context: CheckContext, claim: Claim) -> Non
     cases: list[QuietCase] = []
     for index, path, data, original, half in quiet_edit_bases(corpora, context, claim):
         clean = not set(original.details.get("flags", [])) & EDIT_SIGNALS
+        with Image.open(io.BytesIO(data)) as image:
+            longest = max(image.size)
         variants: list[tuple[str, float, bytes | None]] = [("original", 0.0, None)]
         for k, kind in enumerate(EDITS):
             share = QUIET_SHARES[(index + k) % 3]
@@ -309,6 +328,10 @@ def print_quiet_edits(corpora: Path, context: CheckContext, claim: Claim) -> Non
                     line,
                     pairs,
                     clean,
+                    bool(flags & (EDIT_SIGNALS - LOCAL_EDIT_SIGNALS)),
+                    "too_small" in finding.details.get("notes", []),
+                    path.name,
+                    longest,
                 )
             )
     bases = sum(c.kind == "original" for c in cases)
@@ -318,8 +341,9 @@ def print_quiet_edits(corpora: Path, context: CheckContext, claim: Claim) -> Non
     print("Halves by camera model. `flagged`: a local-edit signal (thumbnail_local_edit or cloned_region);")
     print("`cloned`: cloned_region alone; `any edit evidence`: any of")
     print(f"{', '.join(sorted(EDIT_SIGNALS))}.\n")
-    print("| half | case | photos | flagged | cloned | any edit evidence |")
-    print("|---|---|---|---|---|---|")
+    print("`too small to verify`: integrity.too_small noted (the photo's size said, not the edit found).\n")
+    print("| half | case | photos | flagged | cloned | any edit evidence | too small to verify |")
+    print("|---|---|---|---|---|---|---|")
     turned_edits = tuple(f"{kind}, turned" for kind in EDITS)
     groups = (
         ("edits (scratch, stain, clone)", EDITS, False),
@@ -339,7 +363,8 @@ def print_quiet_edits(corpora: Path, context: CheckContext, claim: Claim) -> Non
             print(
                 f"| {half} | {group} | {len(chosen)} | {_share(sum(c.flagged for c in chosen), len(chosen))} "
                 f"| {_share(sum(c.cloned for c in chosen), len(chosen))} "
-                f"| {_share(sum(c.edit_evidence for c in chosen), len(chosen))} |"
+                f"| {_share(sum(c.edit_evidence for c in chosen), len(chosen))} "
+                f"| {_share(sum(c.too_small for c in chosen), len(chosen))} |"
             )
     print("\n| edit | 1 % of the frame | 2 % | 3 % |")
     print("|---|---|---|---|")
@@ -381,7 +406,9 @@ def _print_refit(cases: list[QuietCase], edits: tuple[str, ...]) -> None:
     other: the local disagreement's `region_mass` alone, then with its `colour_mass` (alone, or added to
     the tone's where both regions overlap, each in shares of its threshold), its `line_mass` and the
     cloned region's matches beside it (any flags). Cases the local comparison did not measure (the whole
-    thumbnail already disagrees) are left out and counted."""
+    thumbnail already disagrees) are left out and counted. Then the same held-out figures by photo size
+    (claim-sized against the tiny exif-py samples, whose preview is nearly the photo) and every held-out
+    miss by name."""
     measured = [c for c in cases if c.mass is not None]
     print(
         f"\n| fitted on | region_mass threshold ({REFIT_MARGIN}x its largest honest value) | colour threshold "
@@ -389,6 +416,8 @@ def _print_refit(cases: list[QuietCase], edits: tuple[str, ...]) -> None:
         "| honest flagged, any |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
+    by_size: list[str] = []
+    misses: list[tuple[str, QuietCase]] = []
     for fit, score in (("A", "B"), ("B", "A")):
         honest_fit = [c for c in measured if c.half == fit and c.kind not in edits]
         mass_at = REFIT_MARGIN * max((c.mass or 0.0 for c in honest_fit), default=0.0)
@@ -408,6 +437,20 @@ def _print_refit(cases: list[QuietCase], edits: tuple[str, ...]) -> None:
             f"| {_share(alone, len(held_edits))} | {_share(sum(map(fires, held_edits)), len(held_edits))} "
             f"| {_share(sum(map(fires, held_honest)), len(held_honest))} |"
         )
+        for label, claim_sized in ((f"claim-sized (longer side >= {CLAIM_SIZED} px)", True), ("tiny", False)):
+            sized_edits = [c for c in held_edits if (c.longest >= CLAIM_SIZED) == claim_sized]
+            sized_honest = [c for c in held_honest if (c.longest >= CLAIM_SIZED) == claim_sized]
+            sides = sorted({c.longest for c in sized_edits + sized_honest})
+            by_size.append(
+                f"| {fit} | {score}, {label}" + (f", {sides[0]}-{sides[-1]} px" if len(sides) > 1 else f", {sides[0]} px" if sides else "")
+                + f" | {len({c.name for c in sized_edits + sized_honest})} "
+                f"| {_share(sum(map(fires, sized_edits)), len(sized_edits))} "
+                f"| {_share(sum(fires(c) or c.other_evidence for c in sized_edits), len(sized_edits))} "
+                f"| {_share(sum(c.too_small for c in sized_edits), len(sized_edits))} "
+                f"| {_share(sum(map(fires, sized_honest)), len(sized_honest))} "
+                f"| {_share(sum(c.too_small for c in sized_honest), len(sized_honest))} |"
+            )
+        misses += [(fit, c) for c in held_edits if not fires(c)]
     print(f"(not measured locally, left out: {len(cases) - len(measured)} of {len(cases)} cases)")
     for name, value in (
         ("colour_mass", lambda c: c.colour),
@@ -416,6 +459,27 @@ def _print_refit(cases: list[QuietCase], edits: tuple[str, ...]) -> None:
     ):
         honest = sorted(((value(c), c.kind, c.half) for c in cases if c.kind not in edits), reverse=True)[:3]
         print(f"largest honest {name}: " + ", ".join(f"{v:.1f} ({k}, {h})" for v, k, h in honest))
+
+    print("\nHeld out by photo size (the same fitted thresholds). `or other edit evidence`: the edits also")
+    print("counted when another edit signal sends them to review (an editor named, as in the tiny samples).\n")
+    print(
+        "| fitted on | scored on | photos | edits flagged | edits flagged or other edit evidence "
+        "| edits too small to verify | honest flagged | honest too small to verify |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    print("\n".join(by_size))
+    print("\nHeld-out misses:\n")
+    print(
+        "| fitted on | photo | px | half | edit | share | region_mass | colour_mass | line_mass | clone matches "
+        "| other edit evidence | too small to verify |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for fit, c in sorted(misses, key=lambda m: (m[0], m[1].longest < CLAIM_SIZED, m[1].name, m[1].kind)):
+        print(
+            f"| {fit} | `{c.name}` | {c.longest} | {c.half} | {c.kind} | {100 * c.share:.0f} % | {c.mass or 0.0:.2f} "
+            f"| {c.colour:.2f} | {c.line:.2f} | {c.pairs} | {'yes' if c.other_evidence else 'no'} "
+            f"| {'yes' if c.too_small else 'no'} |"
+        )
 
 
 def _twelve_megapixels() -> bytes:

@@ -51,6 +51,7 @@ def test_the_sources_are_the_signal_modules_in_their_order() -> None:
         "generated",
         "provenance",
         "channel",
+        "small_photo",
     ]
 
 

@@ -14,7 +14,7 @@ from PIL import Image, PngImagePlugin
 
 from evidence_check.checks import integrity
 from evidence_check.checks.context import CheckContext
-from evidence_check.checks.integrity import channel, editing, generated, screens
+from evidence_check.checks.integrity import channel, editing, generated, screens, small_photo
 from evidence_check.checks.integrity.signals import Facts, Signal
 from evidence_check.imaging.embedded_text import MAX_TEXT_BYTES, png_text, webp_text
 from evidence_check.imaging.jpeg_header import read_jpeg_header
@@ -23,7 +23,8 @@ from evidence_check.imaging.load import PhotoError, load_photo
 from evidence_check.imaging.provenance import Provenance, read_provenance
 from evidence_check.imaging.spectrum import periodic_peaks
 from evidence_check.imaging.thumbnail import compare_thumbnail, extract_thumbnail
-from evidence_check.models import Claim, Status, Timeline
+from evidence_check.models import Claim, Status, Timeline, Verdict
+from evidence_check.scoring import photo_verdict
 from evidence_check.settings import Settings
 from tests.conftest import FIXTURES, corpus
 
@@ -455,11 +456,43 @@ def test_phone_originals_pass_with_nothing_flagged(name: str) -> None:
     photo = load_photo(path.read_bytes(), path.name)
     context = CheckContext(settings=Settings(), now=datetime.now(UTC))
     finding = integrity.check(photo, Claim(claim_id="t", timeline=Timeline()), context)
+    # Pillow's 56x70 MPO sample holds too few pixels to have looked for anything: said, not doubted.
+    small = photo.width * photo.height < small_photo.MIN_PIXELS
     assert (finding.status.value, finding.code, finding.details["flags"]) == (
-        "pass",
-        "integrity.no_traces",
-        [],
+        ("unknown", "integrity.too_small", []) if small else ("pass", "integrity.no_traces", [])
     )
+
+
+# --- A photo too small to verify -----------------------------------------------------------------
+
+
+def _sized_jpeg(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.effect_noise((width, height), 40).convert("RGB").save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("size", "too_small"),
+    [((100, 75), True), ((250, 199), True), ((250, 200), False), ((348, 348), False), ((640, 480), False)],
+)
+def test_a_photo_under_the_pixel_floor_says_it_is_too_small_without_doubting_it(
+    size: tuple[int, int], too_small: bool
+) -> None:
+    photo = load_photo(_sized_jpeg(*size), "photo.jpg")
+    finding = integrity.check(
+        photo, Claim(claim_id="t", timeline=Timeline()), CheckContext(Settings(), datetime.now(UTC))
+    )
+    if too_small:
+        assert (finding.status, finding.score, finding.code) == (Status.UNKNOWN, 0.0, "integrity.too_small")
+        assert finding.params == {"width": size[0], "height": size[1]}
+        assert finding.next_step == "ask_full_size_photo"
+        assert "too_small" in finding.details["notes"] and finding.details["flags"] == []
+        # Scored 0 and not a look the verdict waits for: the size alone sends no claim to a person.
+        assert photo_verdict({"integrity": finding}) is Verdict.ACCEPT
+    else:
+        assert (finding.status, finding.code) == (Status.PASS, "integrity.no_traces")
+        assert "too_small" not in finding.details["notes"]
 
 
 def test_an_editor_later_in_the_xmp_history_is_found() -> None:

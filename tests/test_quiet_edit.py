@@ -238,6 +238,8 @@ def test_a_quiet_edit_of_a_photo_hardly_larger_than_its_preview_is_judged_per_pi
     finding = _check(paint(path.read_bytes(), kind, seed, share))
     assert finding.details["thumbnail_local"]["per_pixel"] is True
     assert _fired(finding), finding.details["thumbnail_local"]
+    # The photo is too small to verify, and says so, but the edit found on it decides the finding.
+    assert finding.code == "integrity.thumbnail_local_edit" and "too_small" in finding.details["notes"]
 
 
 @pytest.mark.parametrize("base", SMALL_BASES)

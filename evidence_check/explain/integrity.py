@@ -74,6 +74,11 @@ SUMMARIES: dict[str, tuple[str, str]] = {
         "removes the capture date: ask for the original from the phone's gallery.",
         "未发现修图痕迹。文件没有相机信息，可能经{app_zh}发送，该软件会删除拍摄时间：请客户从手机相册发送原图。",
     ),
+    "integrity.too_small": (
+        "The photo is only {width} x {height} pixels: too small to show damage or to be checked for "
+        "editing.",
+        "照片只有 {width} x {height} 像素：太小，既看不清损坏，也无法检查是否被修改过。",
+    ),
     "integrity.thumbnail_matches": ("The stored preview matches the photo.", "文件内缩略图与照片一致。"),
     "integrity.thumbnail_turned": (
         "The photo was turned {turn}° after it was taken and the stored preview left as it was; it shows the same picture.",

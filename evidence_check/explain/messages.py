@@ -58,6 +58,11 @@ NEXT_STEPS: dict[str, tuple[str, str]] = {
         "not edited, cropped or filtered.",
         "请客户从手机相册发送相机拍摄的原始照片文件，不要编辑、裁剪或加滤镜。",
     ),
+    "ask_full_size_photo": (
+        "Ask for the photo at the size the phone's camera took it, from the phone's gallery, sent as a "
+        "file: a photo of {width} x {height} pixels cannot be judged.",
+        "请客户从手机相册以文件形式发送相机拍摄时的原尺寸照片：{width} x {height} 像素的照片无法判断。",
+    ),
     "ask_camera_photo": (
         "Ask for a photo of the item itself, taken with the phone's camera now: not a screenshot, not "
         "a picture of a screen, not a generated image.",

@@ -13,7 +13,8 @@ Each signal lives in a module of its own here and is documented there:
   screen (moiré) -> ``warn``;
 - `generated`: AI-generation markers -> ``fail`` naming the marker;
 - `provenance`: C2PA validated offline: invalid -> ``fail``, trusted -> positive evidence;
-- `channel`: chat-app traces that explain missing metadata -> a hint, never a penalty.
+- `channel`: chat-app traces that explain missing metadata -> a hint, never a penalty;
+- `small_photo`: a photo too small to show damage or an edit -> ``unknown``, never a penalty.
 
 Every module answers in one shape (`signals.Reading`) and is isolated as the checks are: one that
 raises becomes its own note ``<module>_unmeasured`` (``unknown``, with the error in details) and the
@@ -21,12 +22,13 @@ others still count. The facts every module reads (`signals.Facts`) are not a sig
 cannot be read the whole check is an ``error``, as the engine makes it.
 
 The finding's status and code are those of the strongest signal (``fail`` over ``warn``; with
-neither, ``unknown`` when a module could not be measured, then positive evidence, then Content
-Credentials we could not verify, then a channel hint, then "no traces"); its score compounds the
-scores of all ``fail``/``warn`` signals, held below the reject threshold unless something failed.
-Every signal's measurements are in ``details`` (``flags`` lists those that count against the
-photo, ``notes`` those only recorded). The error-level-analysis picture is not part of the check:
-it is a view an agent asks for (`evidence-check ela`), not a verdict.
+neither, ``unknown`` when a module could not be measured, then ``unknown`` when the photo is too
+small to verify, then positive evidence, then Content Credentials we could not verify, then a
+channel hint, then "no traces"); its score compounds the scores of all ``fail``/``warn`` signals,
+held below the reject threshold unless something failed. Every signal's measurements are in
+``details`` (``flags`` lists those that count against the photo, ``notes`` those only recorded).
+The error-level-analysis picture is not part of the check: it is a view an agent asks for
+(`evidence-check ela`), not a verdict.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from evidence_check.checks.integrity import (
     provenance,
     quiet_edit,
     screens,
+    small_photo,
 )
 from evidence_check.checks.integrity.signals import Facts, Reader, Reading, Signal
 from evidence_check.imaging.load import Photo
@@ -87,6 +90,7 @@ SOURCES: tuple[Source, ...] = (
     Source("generated", generated.read),
     Source("provenance", provenance.read),
     Source("channel", channel.read, hint=True),
+    Source("small_photo", small_photo.read),
 )
 
 
@@ -167,6 +171,10 @@ def _finding(found: list[Signal], hint: Signal | None, details: dict[str, Any]) 
             "error": unmeasured[0].params["error"],
         }
         return Finding(Status.UNKNOWN, 0.0, UNMEASURED, params, details)
+    # "No traces" on a photo too small to hold any would say more than was looked at.
+    too_small = next((s for s in found if s.name == "too_small"), None)
+    if too_small is not None:
+        return Finding(Status.UNKNOWN, 0.0, too_small.code, dict(too_small.params), details, too_small.next_step)
     positive = [s for s in found if s.status is Status.PASS]
     reported = [s for s in found if s.name in REPORTED_NOTES]
     chosen = positive[0] if positive else reported[0] if reported else hint
