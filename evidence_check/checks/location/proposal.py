@@ -233,7 +233,28 @@ class _Frame:
         blown = cv2.dilate((self._lightness_products[0] >= GLARE_L).view(np.uint8), np.ones((STRUCTURE_WINDOW,) * 2, np.uint8))
         np.copyto(shop_var, 0, where=blown.view(bool))
         difference = ((1 - correlation) * np.sqrt(np.maximum(photo_var, shop_var))).astype(np.float32, copy=False)
-        return _standardised(difference, self.product, STRUCTURE_FLOOR, STATISTICS_STEP)
+        structure_z = _standardised(difference, self.product, STRUCTURE_FLOOR, STATISTICS_STEP)
+        # Where the product reaches the frame's border (most web-shop images' tops or bottoms), that
+        # border is its edge too, but the product mask's erosion (OpenCV's default border) keeps it:
+        # there a pixel of misalignment shows the background beside the catalog image, and that drew
+        # the region to the carton's top. It counts for nothing here; the colour map, whose
+        # strength decides confidence, keeps the mask as measured.
+        for band in self._border_bands(round(EDGE_SHRINK * self.enlarged)):
+            structure_z[band] = 0
+        return structure_z
+
+    def _border_bands(self, reach: int) -> list[tuple[slice, slice]]:
+        """The parts of the window within `reach` pixels of the frame's border, in window pixels."""
+        (rows, columns), (height, width) = self.window, self.shape
+        top, left = max(0, reach - rows.start), max(0, reach - columns.start)
+        bottom, right = max(0, rows.stop - (height - reach)), max(0, columns.stop - (width - reach))
+        every = slice(None)
+        return [
+            (slice(0, top), every),
+            (slice(rows.stop - rows.start - bottom, None), every),
+            (every, slice(0, left)),
+            (every, slice(columns.stop - columns.start - right, None)),
+        ]
 
     def alignment(self) -> float:
         """How much of the product the photo shows as the catalog image has it: the local
