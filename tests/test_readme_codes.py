@@ -5,15 +5,14 @@ renamed or dropped in the code cannot stay in the manual."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from evidence_check.catalog.zones import CAUSES
 from evidence_check.explain.messages import SUMMARIES
 from evidence_check.models import ClaimReason, Status, Verdict
+from tests import manuals
 
-README = Path(__file__).resolve().parents[1] / "README.md"
 # The README's words in code type that are not codes: statuses, verdicts, claim reasons, zone causes,
 # a form field, a details key, the two locks.
 WORDS = {*Status, *Verdict, *ClaimReason, *CAUSES, "region", "proposed_region", "dev", "run"}
@@ -45,14 +44,14 @@ def _not_codes(text: str) -> list[str]:
 
 
 def test_the_readme_names_the_codes_of_every_look() -> None:
-    named = _named(README.read_text(encoding="utf-8"))
+    named = _named(manuals.read())
     assert set(named) == {"timestamp", "reuse", "relevance", "location", "integrity", "challenge"}
     codes = {word if "." in word else f"{look}.{word}" for look, words in named.items() for word in words}
     assert len(codes & SUMMARIES.keys()) >= 40  # the short forms are read as their look's codes
 
 
 def test_every_code_the_readme_names_is_one_the_checks_word() -> None:
-    assert not _not_codes(README.read_text(encoding="utf-8"))
+    assert not _not_codes(manuals.read())
 
 
 @pytest.mark.parametrize(
@@ -66,6 +65,4 @@ def test_every_code_the_readme_names_is_one_the_checks_word() -> None:
     ],
 )
 def test_a_code_renamed_in_the_readme_is_caught(written: str, drifted: str, caught: str) -> None:
-    text = README.read_text(encoding="utf-8")
-    assert written in text
-    assert caught in _not_codes(text.replace(written, drifted, 1))
+    assert caught in _not_codes(manuals.drifted(written, drifted))

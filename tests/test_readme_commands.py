@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +13,8 @@ import typer.main
 
 import evidence_check.cli  # noqa: F401  (registers the commands)
 from evidence_check.cli.app import app
+from tests import manuals
 
-README = Path(__file__).resolve().parents[1] / "README.md"
 CLI: Any = typer.main.get_command(app)
 
 
@@ -80,7 +79,7 @@ def _unknown_options(text: str) -> list[str]:
 
 
 def test_the_readme_shows_the_commands_it_documents() -> None:
-    lines = _command_lines(README.read_text(encoding="utf-8"))
+    lines = _command_lines(manuals.read())
     shown = {_resolve(line.split())[1] for line in lines}
     assert {
         "verify",
@@ -96,13 +95,13 @@ def test_the_readme_shows_the_commands_it_documents() -> None:
 
 
 def test_every_option_the_readme_shows_is_one_the_command_takes() -> None:
-    assert not _unknown_options(README.read_text(encoding="utf-8"))
+    assert not _unknown_options(manuals.read())
 
 
 def test_the_flags_the_prose_names_are_the_clis() -> None:
     """`--tz`, `--header-timeout`, `--shipped-at` named in a sentence, outside any command line, are
     options of some command (docker's own flags aside)."""
-    text = README.read_text(encoding="utf-8")
+    text = manuals.read()
     known: set[str] = set()
     commands = [CLI]
     while commands:
@@ -145,9 +144,6 @@ def test_the_lines_as_written_are_all_known() -> None:
     assert _unknown_options(lines) == []
 
 
-CONTRACT = README.parent / "docs" / "contract.md"
-
-
 def _contract_drift(text: str) -> list[str]:
     """The contract's command lines, and `verify`'s options listed one a line under it with the values
     an enum option takes (`--wanted OUTCOME  refund | partial_refund | ...`): the same set as the CLI's."""
@@ -166,7 +162,7 @@ def _contract_drift(text: str) -> list[str]:
 
 
 def test_the_contracts_command_lines_are_the_clis() -> None:
-    text = CONTRACT.read_text(encoding="utf-8")
+    text = manuals.read(manuals.CONTRACT)
     assert len(re.findall(r"^\s+--", text, flags=re.MULTILINE)) >= 15
     assert not _contract_drift(text)
 
@@ -185,6 +181,6 @@ def test_the_contracts_command_lines_are_the_clis() -> None:
     ],
 )
 def test_a_drift_in_the_contracts_command_lines_is_caught(written: str, drifted: str, caught: str) -> None:
-    text = CONTRACT.read_text(encoding="utf-8")
-    assert written in text
-    assert any(caught in line for line in _contract_drift(text.replace(written, drifted, 1)))
+    assert any(
+        caught in line for line in _contract_drift(manuals.drifted(written, drifted, manuals.CONTRACT))
+    )

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
 from evidence_check.settings import Settings
-
-README = Path(__file__).resolve().parents[1] / "README.md"
+from tests import manuals
 
 
 def _configuration_rows(text: str) -> dict[str, tuple[str, str]]:
@@ -80,15 +78,15 @@ def _wrong_ranges(text: str) -> list[str]:
 
 
 def test_every_setting_is_in_the_readme_table_and_only_those() -> None:
-    assert set(_configuration_rows(README.read_text(encoding="utf-8"))) == set(Settings.model_fields)
+    assert set(_configuration_rows(manuals.read())) == set(Settings.model_fields)
 
 
 def test_the_readme_states_the_default_the_code_has() -> None:
-    assert not _wrong_defaults(README.read_text(encoding="utf-8"))
+    assert not _wrong_defaults(manuals.read())
 
 
 def test_the_readme_states_the_range_the_code_enforces() -> None:
-    text = README.read_text(encoding="utf-8")
+    text = manuals.read()
     assert len(re.findall(r"\(\d[\d.]*–", text.split("## Configuration", 1)[1])) >= 5
     assert not _wrong_ranges(text)
 
@@ -119,7 +117,5 @@ def test_the_readme_states_the_range_the_code_enforces() -> None:
 )
 def test_a_drift_in_the_table_is_caught(written: str, drifted: str, caught: str) -> None:
     """Tried on the README itself: a default changed, written with a separator or in words; a range."""
-    text = README.read_text(encoding="utf-8")
-    assert written in text
-    drifted_text = text.replace(written, drifted, 1)
+    drifted_text = manuals.drifted(written, drifted)
     assert any(caught in line for line in _wrong_defaults(drifted_text) + _wrong_ranges(drifted_text))

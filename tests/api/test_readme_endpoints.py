@@ -5,14 +5,13 @@ the form fields it lists for an upload are the ones the app describes."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests import manuals
 from tests.api.conftest import Api
 
-README = Path(__file__).resolve().parents[2] / "README.md"
 # `GET /v1/catalog`, `GET`/`DELETE /v1/catalog/{sku}`, `PUT .../zones`, `.../reports`, `GET /v1/claims?limit=&q=`
 ROUTE = re.compile(
     r"`(?:(GET|POST|PUT|PATCH|DELETE)(?:`/`(GET|POST|PUT|PATCH|DELETE))? )?(/|\.\.\./)([^`?\s]*)(\?[^`\s]*)?`"
@@ -103,14 +102,14 @@ def _form_fields(described: dict[str, Any], path: str) -> set[str]:
 
 
 def test_the_readme_names_every_route_and_only_the_apps(api: Api) -> None:
-    text = README.read_text(encoding="utf-8")
+    text = manuals.read()
     assert len(_table_routes(text)) >= 22
     assert not _drift(text, _served(api.client.get("/openapi.json").json()))
 
 
 def test_the_upload_fields_the_readme_lists_are_the_apps(api: Api) -> None:
     described = api.client.get("/openapi.json").json()
-    rows = {row.split("|")[1].strip(): row for row in _table_rows(README.read_text(encoding="utf-8"))}
+    rows = {row.split("|")[1].strip(): row for row in _table_rows(manuals.read())}
     assert _listed_fields(rows["`POST /v1/verify`"]) == _form_fields(described, "/v1/verify")
     assert _listed_fields(rows["`POST /v1/catalog/{sku}/images`"]) == _form_fields(
         described, "/v1/catalog/{sku}/images"
