@@ -249,8 +249,8 @@ def test_a_dent_whose_light_side_is_not_found_is_boxed_by_its_dark_side(
 
 
 # The Alpro web-shop image's carton reaches the image's top: there a pixel of misalignment shows the
-# table beside the catalog image, and with the frame's border kept in the product mask that drew
-# the region to the carton's top (IoU 0.0, a box 75 x 20 at the cap) off a faint dent lower down.
+# table beside the catalog image, and with the frame's border kept in the product mask that draws
+# the region to the carton's top (IoU 0.0, a box 74 x 19 at the cap) off a faint dent lower down.
 DENTS_BELOW_A_TOP_AT_THE_BORDER = [(520, 220), (520, 420), (520, 520)]
 
 

@@ -5,13 +5,17 @@ bench_location.py) or took an unknown flag for a path and wrote a file named aft
 
 Each script runs in a subprocess from a scratch folder of its own, so a script that does work on --help
 writes there, not in the checkout; the timeout only stops one that hangs (the slowest answers in
-seconds). The runs go side by side, one per core: each is a second of imports, 46 of them."""
+seconds), and stops the processes it started too, so that a bench run by mistake does not go on
+burning the shared cores. The runs go side by side, one per core up to eight (each interpreter holds
+OpenCV and numpy): each is a second of imports, 46 of them."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +28,7 @@ SCRIPTS = sorted((ROOT / "scripts").glob("*.py"))
 COMMANDS = [path for path in SCRIPTS if 'if __name__ == "__main__":' in path.read_text()]
 MODULES = [path for path in SCRIPTS if path not in COMMANDS]
 GENEROUS_SECONDS = 180
+SIDE_BY_SIDE = min(len(os.sched_getaffinity(0)), 8)
 
 
 @dataclass(frozen=True)
@@ -32,22 +37,31 @@ class Run:
     wrote: list[str]
 
 
-def _run(script: Path, flag: str, cwd: Path) -> Run:
-    done = subprocess.run(
+def _run(script: Path, flag: str, cwd: Path, seconds: float = GENEROUS_SECONDS) -> Run:
+    """The script's answer; one that outlives `seconds` is killed with the processes it started (its
+    own session) and answers -SIGKILL with what it printed, so that only its own tests fail."""
+    with subprocess.Popen(
         [sys.executable, str(script), flag],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=GENEROUS_SECONDS,
         cwd=cwd,
-        check=False,
-    )
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            stdout, stderr = process.communicate()
+            stderr += f"\n(killed after {seconds} s)"
+    done = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     return Run(done, sorted(path.name for path in cwd.iterdir()))
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Run]:
     asked = [(path, "--help") for path in SCRIPTS] + [(path, "--no-such-flag") for path in COMMANDS]
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+    with ThreadPoolExecutor(max_workers=SIDE_BY_SIDE) as pool:
         answers = pool.map(lambda job: _run(job[0], job[1], tmp_path_factory.mktemp(job[0].stem)), asked)
         return {(path.name, flag): run for (path, flag), run in zip(asked, answers, strict=True)}
 
@@ -80,3 +94,32 @@ def test_a_module_run_as_a_script_does_nothing(script: Path, runs: dict[tuple[st
     assert run.done.returncode == 0, run.done.stderr[-3000:]
     assert run.done.stdout == ""
     assert not run.wrote
+
+
+def test_a_script_that_hangs_is_stopped_with_what_it_started(tmp_path: Path) -> None:
+    script = tmp_path / "hangs.py"
+    script.write_text(
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+        "open('child.pid', 'w').write(str(child.pid))\n"
+        "print('working', flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    run = _run(script, "--help", tmp_path, seconds=3)
+    assert run.done.returncode == -signal.SIGKILL
+    assert run.done.stdout == "working\n"
+    child = int((tmp_path / "child.pid").read_text())
+    assert _gone(child)
+
+
+def _gone(pid: int) -> bool:
+    """Ended: no such process, or a zombie its new parent has not reaped yet."""
+    for _ in range(50):
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.1)
+    return False

@@ -236,8 +236,8 @@ class _Frame:
         structure_z = _standardised(difference, self.product, STRUCTURE_FLOOR, STATISTICS_STEP)
         # Where the product reaches the frame's border (most web-shop images' tops or bottoms), that
         # border is its edge too, but the product mask's erosion (OpenCV's default border) keeps it:
-        # there a pixel of misalignment shows the background beside the catalog image, and that drew
-        # the region to the carton's top. It counts for nothing here; the colour map, whose
+        # there a pixel of misalignment shows the background beside the catalog image, which would
+        # draw the region to the carton's top. It counts for nothing here; the colour map, whose
         # strength decides confidence, keeps the mask as measured.
         for band in self._border_bands(round(EDGE_SHRINK * self.enlarged)):
             structure_z[band] = 0
