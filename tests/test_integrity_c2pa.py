@@ -18,6 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from PIL import Image
 
 from evidence_check.checks import integrity
 from evidence_check.checks.context import CheckContext
@@ -103,7 +104,7 @@ def authority() -> Authority:
     )
 
 
-def signed(authority: Authority, source_type: str) -> bytes:
+def signed(authority: Authority, source_type: str, jpeg: bytes | None = None) -> bytes:
     manifest = {
         "claim_generator_info": [{"name": "evidence-check tests", "version": "1"}],
         "title": "photo.jpg",
@@ -119,7 +120,7 @@ def signed(authority: Authority, source_type: str) -> bytes:
     )
     out = io.BytesIO()
     with c2pa.Builder(manifest) as builder:
-        builder.sign(signer, "image/jpeg", io.BytesIO(PHOTO.read_bytes()), out)
+        builder.sign(signer, "image/jpeg", io.BytesIO(PHOTO.read_bytes() if jpeg is None else jpeg), out)
     return out.getvalue()
 
 
@@ -143,6 +144,18 @@ def test_a_capture_signed_by_a_trusted_camera_is_positive_evidence(
     assert (finding.status.value, finding.code) == ("pass", "integrity.c2pa_trusted")
     assert finding.details["provenance_trusted"] is True
     assert "Test Phone Camera" in finding.params["signer"]
+
+
+def test_a_trusted_capture_too_small_to_verify_keeps_its_positive_evidence(
+    authority: Authority, anchors: Path
+) -> None:
+    tiny = io.BytesIO()
+    Image.open(PHOTO).convert("RGB").resize((120, 90)).save(tiny, "JPEG", quality=90)
+    finding = check(signed(authority, CAPTURE, tiny.getvalue()), anchors)
+    assert (finding.status.value, finding.code) == ("pass", "integrity.c2pa_trusted")
+    assert "too_small" in finding.details["notes"]
+    # Unsigned, the same photo says it is too small to verify.
+    assert check(tiny.getvalue(), anchors).code == "integrity.too_small"
 
 
 def test_the_same_capture_by_an_unknown_signer_is_reported_not_penalised(authority: Authority) -> None:

@@ -22,8 +22,8 @@ others still count. The facts every module reads (`signals.Facts`) are not a sig
 cannot be read the whole check is an ``error``, as the engine makes it.
 
 The finding's status and code are those of the strongest signal (``fail`` over ``warn``; with
-neither, ``unknown`` when a module could not be measured, then ``unknown`` when the photo is too
-small to verify, then positive evidence, then Content Credentials we could not verify, then a
+neither, ``unknown`` when a module could not be measured, then positive evidence, then ``unknown``
+when the photo is too small to verify, then Content Credentials we could not verify, then a
 channel hint, then "no traces"); its score compounds the scores of all ``fail``/``warn`` signals,
 held below the reject threshold unless something failed. Every signal's measurements are in
 ``details`` (``flags`` lists those that count against the photo, ``notes`` those only recorded).
@@ -171,11 +171,13 @@ def _finding(found: list[Signal], hint: Signal | None, details: dict[str, Any]) 
             "error": unmeasured[0].params["error"],
         }
         return Finding(Status.UNKNOWN, 0.0, UNMEASURED, params, details)
-    # "No traces" on a photo too small to hold any would say more than was looked at.
-    too_small = next((s for s in found if s.name == "too_small"), None)
-    if too_small is not None:
-        return Finding(Status.UNKNOWN, 0.0, too_small.code, dict(too_small.params), details, too_small.next_step)
     positive = [s for s in found if s.status is Status.PASS]
+    # Positive evidence (trusted Content Credentials, the screenshot a not-received claim expects)
+    # holds at any size; "no traces", a channel hint or an unverified credential on a photo too
+    # small to hold traces would say more than was looked at.
+    too_small = next((s for s in found if s.name == "too_small"), None)
+    if too_small is not None and not positive:
+        return Finding(Status.UNKNOWN, 0.0, too_small.code, dict(too_small.params), details, too_small.next_step)
     reported = [s for s in found if s.name in REPORTED_NOTES]
     chosen = positive[0] if positive else reported[0] if reported else hint
     if chosen is not None:
