@@ -34,7 +34,9 @@ Placing and sizing are two steps, each on the cue that does it best:
   strength, not to the photo's, so a faint dent and a dark tear are both outlined whole. A line
   (a tear or a scratch across the print) fades where it crosses print as dark as itself, and the
   part stops there: when the part at `LINE_SHARE` of the height is a line (`_is_line`: long and
-  thin), it is followed, its pixels at `GROW_SHARE` joined to the region. A dent is shading, a
+  thin), it is followed, its pixels at `GROW_SHARE` joined to the region. Where even that part is
+  a fragment (a tear over dark print, its light rim half a compared pixel), the line is followed on
+  the photo's working copy, twice as fine around the region (`_finer_line`). A dent is shading, a
   light and a dark side: when the smoothed lightness change around a region that is not a line
   has both, side by side, the region is the two lobes (`_shading_pair`); when it has only a
   compact dark one (the light side on white print or under glare changes nothing), that lobe
