@@ -240,11 +240,11 @@ def one_photo(
     damaged_match = matching.best_match(damaged_features, [image])
     proposal = None
     if damaged_match is not None and damaged_match.homography_full is not None and damaged_match.inliers >= rules.PASS_INLIERS:
-        proposal = propose(damaged_features, damaged_match, size)
+        proposal = propose(damaged_features, damaged_match, size, damaged.working)
     declined = isinstance(proposal, Declined)
     alignment = None if proposal is None else proposal.alignment
     proposal = proposal if isinstance(proposal, Proposal) else None
-    clean_proposal = propose(features, match, size)
+    clean_proposal = propose(features, match, size, clean.working)
     clean_proposal = clean_proposal if isinstance(clean_proposal, Proposal) else None
     shape = ProductShape(image, read_zones(image.zones))
     inverse = np.linalg.inv(match.homography_full)
@@ -391,7 +391,7 @@ def cost(root: Path) -> None:
         judged("x", placement, {})
         placing.append((time.process_time() - started) * 1000)
         started = time.process_time()
-        propose(features, match, (loaded.width, loaded.height))
+        propose(features, match, (loaded.width, loaded.height), loaded.working)
         proposing.append((time.process_time() - started) * 1000)
     print(f"\n12 MP JPEG ({loaded.width}x{loaded.height}), CPU ms per photo, median of 30 (mean):")
     print(f"- a given region placed (outline, zones, on/off the product): {statistics.median(placing):.1f} ({statistics.mean(placing):.1f})")

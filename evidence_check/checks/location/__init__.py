@@ -113,7 +113,7 @@ def judged(text: str, placement: Placement, details: dict[str, Any]) -> Finding:
 def _proposed(photo: Photo, context: CheckContext, match: Any, features: Any, shape: ProductShape, details: dict[str, Any]) -> Finding:
     measured = context.measurements(photo)
     with measured.timed("location.proposal"):
-        proposal = propose(features, match, (photo.width, photo.height))
+        proposal = propose(features, match, (photo.width, photo.height), photo.working)
     if proposal is None:
         code = "location.region_elsewhere" if "region_on_photo" in details else "location.nothing_proposed"
         return Finding(Status.UNKNOWN, 0.0, code, {"photo": details.get("region_on_photo")}, details)

@@ -34,7 +34,9 @@ Placing and sizing are two steps, each on the cue that does it best:
   strength, not to the photo's, so a faint dent and a dark tear are both outlined whole. A line
   (a tear or a scratch across the print) fades where it crosses print as dark as itself, and the
   part stops there: when the part at `LINE_SHARE` of the height is a line (`_is_line`: long and
-  thin), it is followed, its pixels at `GROW_SHARE` joined to the region. A dent is shading, a
+  thin), it is followed, its pixels at `GROW_SHARE` joined to the region. Where even that part is
+  a fragment (a tear over dark print, its light rim half a compared pixel), the line is followed on
+  the photo's working copy, twice as fine around the region (`_finer_line`). A dent is shading, a
   light and a dark side: when the smoothed lightness change around a region that is not a line
   has both, side by side, the region is the two lobes (`_shading_pair`); when it has only a
   compact dark one (the light side on white print or under glare changes nothing), that lobe
@@ -63,6 +65,7 @@ from functools import cached_property
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from evidence_check.catalog.matching import ImageMatch
 from evidence_check.catalog.photo import PhotoFeatures
@@ -109,6 +112,13 @@ SHADING_PAIR = 0.45  # and the weaker one at least this share of it
 SHADING_SHARE = 0.4  # each lobe holds its pixels at this share of its own peak
 DARK_SIDE_SHARE = 0.3  # a dent's dark side seen alone holds its pixels at this share of its peak (0.25-0.35 measured alike)
 DARK_SIDE_ELONGATION = 2.0  # a dark lobe this many times longer than wide is no dent's side (dents' 1.1-2.0, measured alike 1.8-2.2)
+FINE_SCALE = 2  # the finer copy a line is followed on, in pixels per usual-frame pixel (`_finer_line`)
+FINE_BLUR_SIGMA = 0.7  # finer-copy pixels: both copies smoothed alike, less than the usual frame's
+FINE_LIGHT_SIGMA = 8.0  # finer-copy pixels: the scale of shading removed from the lightness
+FINE_TOLERANCE = 2  # finer-copy pixels around each photo pixel the catalog may match (a usual-frame pixel)
+FINE_Z = 4.0  # standardised lightness difference a line's pixel reaches on the finer copy
+FINE_WIDTH = 4.0  # usual-frame pixels: the widest spread across a line followed on the finer copy
+FINE_GROWTH = 3.0  # the line followed is at most this many times longer than the region
 STATISTICS_STEP = 4  # the structure and shading maps' median and spread are read on every 4th product pixel
 # (not the colour map's: its strength decides confidence, and stays as measured)
 ALIGNMENT_MIN = 0.5  # below it the photo is not compared (docs/measurements/location.md: synthetic photos >= 0.89)
@@ -141,9 +151,13 @@ class Declined:
     alignment: float
 
 
-def propose(features: PhotoFeatures, match: ImageMatch, photo_size: tuple[int, int]) -> Proposal | Declined | None:
+def propose(
+    features: PhotoFeatures, match: ImageMatch, photo_size: tuple[int, int], working: Image.Image | None = None
+) -> Proposal | Declined | None:
     """The region that differs most, `Declined` when the photo is too unlike the catalog image
-    to compare, or None: no detail copy kept, too little of the product seen, or nothing stands out."""
+    to compare, or None: no detail copy kept, too little of the product seen, or nothing stands out.
+    `working`: the photo's working copy (`Photo.working`), where a line the usual frame saw in part
+    is followed (`_finer_line`)."""
     homography = match.homography_full
     if homography is None or match.image.detail is None:
         return None
@@ -180,7 +194,10 @@ def propose(features: PhotoFeatures, match: ImageMatch, photo_size: tuple[int, i
     if not soft:  # a soft blob at a dent's scale holds both its sides already
         region = _shading_pair(region, frame, lone_dark_side=frame is usual)
     strength = _colour_strength(colour_z)
-    box = bounding_box(project(_region_outline(region, frame.window), homography @ frame.to_catalog), *photo_size)
+    outline = _region_outline(region, frame.window)
+    if working is not None and frame is usual:
+        outline = np.concatenate([outline, _finer_line(region, frame, working, photo_size, homography @ frame.to_catalog, detail)])
+    box = bounding_box(project(outline, homography @ frame.to_catalog), *photo_size)
     if box is None:
         return None
     return Proposal(box, round(strength, 2), round(min(1.0, strength / (2 * CONFIDENT_STRENGTH)), 3), round(alignment, 3))
@@ -655,3 +672,69 @@ def _colour_strength(colour_z: np.ndarray) -> float:
         if core.size >= MIN_BLOB and float(core.sum()) > best_mass:
             best_mass, strength = float(core.sum()), float(core.mean())
     return strength
+
+
+def _finer_line(
+    region: np.ndarray, frame: _Frame, working: Image.Image, photo_size: tuple[int, int], frame_to_photo: np.ndarray, detail: np.ndarray
+) -> np.ndarray:
+    """Frame points (as `_region_outline`'s) of the line through the region seen on a copy
+    `FINE_SCALE` times finer than the usual frame, over the region's box grown by its length; none
+    when what touches the region there is no line. A tear crossing dark print is no darker than the
+    print, and its light rim, two photo pixels, is half a usual-frame pixel: there the joined map
+    holds only the part over pale print, often too short to be a line (docs/measurements/location.md,
+    tenth round, second part). The photo's working copy shows the rim; the catalog's detail copy is
+    enlarged alike, and the lightness difference either way beyond the catalog's neighbours is
+    standardised over the product in the crop."""
+    rows, columns = np.nonzero(region)
+    top, left = int(rows.min()) + frame.window[0].start, int(columns.min()) + frame.window[1].start
+    bottom, right = int(rows.max()) + frame.window[0].start + 1, int(columns.max()) + frame.window[1].start + 1
+    length = max(bottom - top, right - left)
+    (y0, y1), (x0, x1) = ((max(part.start, low - length), min(part.stop, high + length)) for part, low, high in zip(frame.window, (top, left), (bottom, right), strict=True))
+    size = ((x1 - x0) * FINE_SCALE, (y1 - y0) * FINE_SCALE)
+    # Finer-copy pixel centres to frame coordinates (the warps' pixel centres).
+    centre = 0.5 / FINE_SCALE - 0.5
+    to_frame = np.array([[1 / FINE_SCALE, 0, x0 + centre], [0, 1 / FINE_SCALE, y0 + centre], [0, 0, 1.0]])
+    # Only the part of the working copy the crop shows is read (a 12 MP photo's copy is 1024 px).
+    working_scale = working.width / photo_size[0]
+    to_working = np.diag([working_scale, working_scale, 1.0]) @ frame_to_photo @ to_frame
+    seen = project(np.array([[0, 0], [size[0], 0], [0, size[1]], [size[0], size[1]]], np.float64), to_working)
+    (wx0, wy0), (wx1, wy1) = np.floor(seen.min(axis=0)).astype(int) - 2, np.ceil(seen.max(axis=0)).astype(int) + 2
+    wx0, wy0, wx1, wy1 = max(wx0, 0), max(wy0, 0), min(wx1, working.width), min(wy1, working.height)
+    empty = np.zeros((0, 2))
+    if wx1 - wx0 < 2 or wy1 - wy0 < 2:
+        return empty
+    piece = np.asarray(working.crop((wx0, wy0, wx1, wy1)).convert("RGB"))
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    to_piece = np.array([[1.0, 0, -wx0], [0, 1.0, -wy0], [0, 0, 1.0]]) @ to_working
+    photo = cv2.warpPerspective(piece, to_piece, size, flags=flags, borderMode=cv2.BORDER_REFLECT)
+    ratio = detail.shape[1] / frame.shape[1]
+    to_detail = np.array([[ratio, 0, 0.5 * ratio - 0.5], [0, ratio, 0.5 * ratio - 0.5], [0, 0, 1.0]]) @ to_frame
+    shop = cv2.warpAffine(detail, to_detail[:2], size, flags=flags, borderMode=cv2.BORDER_REFLECT)
+    in_window = _within((slice(y0, y1), slice(x0, x1)), frame.window)
+    product = cv2.resize(frame.product[in_window].astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
+    seeds = cv2.resize(region[in_window].astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+    if product.sum() < MIN_BLOB:
+        return empty
+    photo_lightness, shop_lightness = _relative_fine_lightness(photo), _relative_fine_lightness(shop)
+    tolerance = np.ones((2 * FINE_TOLERANCE + 1,) * 2, np.uint8)
+    lighter = photo_lightness - cv2.dilate(shop_lightness, tolerance)
+    darker = cv2.erode(shop_lightness, tolerance) - photo_lightness
+    difference = np.maximum(np.maximum(lighter, darker), 0) / LIGHTNESS_UNIT
+    above = (_standardised(difference, product, SPREAD_FLOOR) >= FINE_Z).astype(np.uint8)
+    closed = cv2.morphologyEx(above, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    line = _lobe(closed.astype(np.float32), 1.0, cv2.dilate(seeds, np.ones((5, 5), np.uint8)).astype(bool))
+    along, across = _spreads(line)
+    if not line.any() or along < LINE_ELONGATION * across or across > FINE_WIDTH * FINE_SCALE:
+        return empty
+    if along > FINE_GROWTH * max(_spreads(seeds.astype(bool))[0], 1.0):
+        return empty
+    ys, xs = np.nonzero(line)
+    pixels = np.stack([xs, ys]).T.astype(np.float64)
+    corners = np.concatenate([pixels + offset for offset in ((-0.5, -0.5), (0.5, -0.5), (-0.5, 0.5), (0.5, 0.5))])
+    return project(corners, to_frame) + 0.5  # pixel edges, as `_region_outline`'s corners
+
+
+def _relative_fine_lightness(rgb: np.ndarray) -> np.ndarray:
+    """The Lab lightness of a finer copy, smoothed, over its own smooth version (shading removed)."""
+    lightness = cv2.GaussianBlur(cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32), (0, 0), FINE_BLUR_SIGMA) + 1.0
+    return lightness / cv2.GaussianBlur(lightness, (0, 0), FINE_LIGHT_SIGMA)
