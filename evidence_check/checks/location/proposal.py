@@ -399,12 +399,9 @@ class _Frame:
         channels = [(*self._relative_lightness, 1 / LIGHTNESS_UNIT)] + [
             (photo[i] - chroma_shift[i], shop[i], COLOUR_WEIGHT) for i in range(2)
         ]
-        kernel = np.ones((2 * TOLERANCE + 1,) * 2, np.uint8)
         total = np.zeros(self.product.shape, np.float32)
         for photo_channel, shop_channel, factor in channels:
-            # Distance to the interval [min, max] of the catalog around each pixel.
-            low, high = cv2.erode(shop_channel, kernel), cv2.dilate(shop_channel, kernel)
-            gap = np.maximum(np.maximum(low - photo_channel, photo_channel - high), 0)
+            gap = _beyond_neighbours(photo_channel, shop_channel, TOLERANCE)
             gap *= factor
             total += gap * gap
         total = np.sqrt(total)
@@ -716,10 +713,7 @@ def _finer_line(
     if product.sum() < MIN_BLOB:
         return empty
     photo_lightness, shop_lightness = _relative_fine_lightness(photo), _relative_fine_lightness(shop)
-    tolerance = np.ones((2 * FINE_TOLERANCE + 1,) * 2, np.uint8)
-    lighter = photo_lightness - cv2.dilate(shop_lightness, tolerance)
-    darker = cv2.erode(shop_lightness, tolerance) - photo_lightness
-    difference = np.maximum(np.maximum(lighter, darker), 0) / LIGHTNESS_UNIT
+    difference = _beyond_neighbours(photo_lightness, shop_lightness, FINE_TOLERANCE) / LIGHTNESS_UNIT
     above = (_standardised(difference, product, SPREAD_FLOOR) >= FINE_Z).astype(np.uint8)
     closed = cv2.morphologyEx(above, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     line = _lobe(closed.astype(np.float32), 1.0, cv2.dilate(seeds, np.ones((5, 5), np.uint8)).astype(bool))
@@ -732,6 +726,14 @@ def _finer_line(
     pixels = np.stack([xs, ys]).T.astype(np.float64)
     corners = np.concatenate([pixels + offset for offset in ((-0.5, -0.5), (0.5, -0.5), (-0.5, 0.5), (0.5, 0.5))])
     return project(corners, to_frame) + 0.5  # pixel edges, as `_region_outline`'s corners
+
+
+def _beyond_neighbours(photo: np.ndarray, shop: np.ndarray, reach: int) -> np.ndarray:
+    """Per pixel, how far the photo lies outside the interval [min, max] of the catalog within
+    `reach` pixels around it (misalignment tolerated): 0 inside it."""
+    kernel = np.ones((2 * reach + 1,) * 2, np.uint8)
+    low, high = cv2.erode(shop, kernel), cv2.dilate(shop, kernel)
+    return np.maximum(np.maximum(low - photo, photo - high), 0)
 
 
 def _relative_fine_lightness(rgb: np.ndarray) -> np.ndarray:
