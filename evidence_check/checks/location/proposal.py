@@ -358,7 +358,7 @@ class _Frame:
         return cv2.resize(blobs, (width, height), interpolation=cv2.INTER_LINEAR) * weight
 
     def crosses_outline(self, region: np.ndarray, photo_rgb: np.ndarray) -> bool:
-        """Whether the region lies on something that crosses the product's outline from the frame's
+        """Whether the region lies on something that crosses the product's outline from the photo's
         border: the photo's own colour, continued from the region's (median) over the pixels within
         `OCCLUDER_DISTANCE` of it in each Lab channel, reaches the photo's border and lies
         `OCCLUDER_OUTSIDE` or more outside the product's projected outline. The hand holding a carton
