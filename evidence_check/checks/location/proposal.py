@@ -28,7 +28,9 @@ Placing and sizing are two steps, each on the cue that does it best:
   A stain or a dent adds no thin mark either: when no mark stands out (`SOFT_MARKS`) inside the
   carton's edge (`SOFT_EDGE`), such a photo is placed and sized on its soft blobs instead
   (`_Frame.soft_blobs`: a blob of colour change at a stain's scale, which the carton's other
-  print, side face and edges, changing along lines and bands, do not make);
+  print, side face and edges, changing along lines and bands, do not make); a blob whose photo
+  colour continues past the product's outline to the photo's border is the hand holding the
+  carton, and the next blob is taken (`_soft_region`, `_Frame.crosses_outline`);
 - sized as the connected part, around that peak, of the colour and structure differences together
   that reaches `GROW_SHARE` of its peak height there: a threshold relative to the defect's own
   strength, not to the photo's, so a faint dent and a dark tear are both outlined whole. A line
@@ -99,6 +101,12 @@ SOFT_EDGE = 12  # usual-frame pixels of the product's edge that neither count fo
 SOFT_SCALE = 0.07  # of the product's side (the square root of its compared pixels): the soft blobs' scale
 SOFT_REDUCTION = 4  # the soft blobs are found on a copy where their scale is at least this many pixels
 SOFT_SHARE = 0.35  # a soft blob's region holds its pixels at least this share of its peak
+SOFT_PEAKS = 6  # a shelf photo's soft blobs tried in turn while the highest lies on what holds the carton
+OCCLUDER_DISTANCE = 8.0  # Lab units (8-bit scale): the photo's colour is continued over pixels this near the region's
+OCCLUDER_OUTSIDE = 0.3  # share of that continued colour outside the product's outline that makes the region a hand's
+OCCLUDER_BLUR = 1.0  # reduced-copy pixels: the photo is smoothed this much before its colour is continued
+OCCLUDER_BRIDGE = 1  # reduced-copy pixels: the colour is not continued across a bridge this thin (a stain beside the hand)
+OCCLUDER_REDUCTION = 2  # the photo's colour is continued on a copy this many times smaller
 PEAK_REACH = 3  # compared pixels around the place where the peak height is read
 JOINED_SIGMA = 1.0  # compared pixels: the joined colour and structure differences are smoothed this much to size
 MARKS_SIGMA = 1.5  # usual-frame pixels: a shelf photo's marks are smoothed this much to size (a line's broken pieces join)
@@ -188,7 +196,10 @@ def propose(
             # No thin mark stands out on the carton: a stain or a dent adds none (docs/measurements/location.md, ninth round).
             sizing, sigma, share = frame.soft_blobs(), frame.enlarged, SOFT_SHARE
             placing = sizing * frame.below_top() * inside
-    region = _grown_region(sizing, sigma, placing, frame.product, frame.enlarged, share)
+    if soft:
+        region = _soft_region(frame, sizing, placing, features.rgb)
+    else:
+        region = _grown_region(sizing, sigma, placing, frame.product, frame.enlarged, share)
     if region is None:
         return None
     if not soft:  # a soft blob at a dent's scale holds both its sides already
@@ -225,6 +236,8 @@ class _Frame:
         seen = cv2.warpPerspective(features.rgb, to_copy, size, flags=flags, borderMode=cv2.BORDER_REFLECT)
         inside = cv2.warpPerspective(np.full(features.rgb.shape[:2], 255, np.uint8), to_copy, size, flags=flags)
         outline = product_mask(match.image, size)
+        self.outline, self.to_copy = outline, to_copy  # the product and the warp, for `crosses_outline`
+        self._photo_lab_reduced: np.ndarray | None = None
         rows = np.flatnonzero(outline.any(axis=1))
         self.outline_rows = (int(rows[0]), int(rows[-1]) + 1) if len(rows) else (0, 0)  # frame rows
         seen_product = (outline & (inside == 255)).astype(np.uint8)
@@ -343,6 +356,45 @@ class _Frame:
         total = np.maximum(dxx * dyy - dxy * dxy, 0).sum(axis=2)
         blobs = np.sqrt(total) * reduced_sigma**2
         return cv2.resize(blobs, (width, height), interpolation=cv2.INTER_LINEAR) * weight
+
+    def crosses_outline(self, region: np.ndarray, photo_rgb: np.ndarray) -> bool:
+        """Whether the region lies on something that crosses the product's outline from the photo's
+        border: the photo's own colour, continued from the region's (median) over the pixels within
+        `OCCLUDER_DISTANCE` of it in each Lab channel, reaches the photo's border and lies
+        `OCCLUDER_OUTSIDE` or more outside the product's projected outline. The hand holding a carton
+        enters from outside and is as unlike the catalog's print as a dense stain; a stain on the
+        carton ends at its edge, unless it touches the hand: across a bridge `OCCLUDER_BRIDGE` thin
+        the colour is not continued (docs/measurements/location.md, twelfth round). Read on the photo
+        reduced `OCCLUDER_REDUCTION` times: the colour of a hand is broad."""
+        lab = self._reduced_photo_lab(photo_rgb)
+        height, width = lab.shape[:2]
+        to_reduced = np.diag([1 / OCCLUDER_REDUCTION, 1 / OCCLUDER_REDUCTION, 1.0]) @ self.to_copy
+        rows, columns = np.nonzero(region)
+        points = np.stack([columns + self.window[1].start + 0.5, rows + self.window[0].start + 0.5], axis=1).astype(np.float64)
+        reduced = project(points, to_reduced)
+        xs, ys = np.floor(reduced[:, 0]).astype(int), np.floor(reduced[:, 1]).astype(int)
+        seen = (xs >= 0) & (xs < width) & (ys >= 0) & (ys < height)
+        if not seen.any():
+            return False
+        colour_there = np.median(lab[ys[seen], xs[seen]], axis=0)
+        near = cv2.inRange(lab, np.clip(colour_there - OCCLUDER_DISTANCE, 0, 255), np.clip(colour_there + OCCLUDER_DISTANCE, 0, 255))
+        near = cv2.morphologyEx(near, cv2.MORPH_OPEN, np.ones((2 * OCCLUDER_BRIDGE + 1,) * 2, np.uint8))
+        seeds = np.zeros((height, width), bool)
+        seeds[ys[seen], xs[seen]] = True
+        continued = _lobe(near, 1, seeds)
+        if not (continued[0].any() or continued[-1].any() or continued[:, 0].any() or continued[:, -1].any()):
+            return False
+        product = cv2.warpPerspective(self.outline.view(np.uint8), to_reduced, (width, height), flags=cv2.INTER_NEAREST)
+        return float((continued & (product == 0)).sum()) >= OCCLUDER_OUTSIDE * float(continued.sum())
+
+    def _reduced_photo_lab(self, photo_rgb: np.ndarray) -> np.ndarray:
+        """The photo reduced `OCCLUDER_REDUCTION` times, smoothed, in Lab: made once for the peaks tried."""
+        if self._photo_lab_reduced is None:
+            height, width = photo_rgb.shape[:2]
+            size = (max(1, width // OCCLUDER_REDUCTION), max(1, height // OCCLUDER_REDUCTION))
+            small = cv2.resize(photo_rgb, size, interpolation=cv2.INTER_AREA)
+            self._photo_lab_reduced = cv2.cvtColor(cv2.GaussianBlur(small, (0, 0), OCCLUDER_BLUR), cv2.COLOR_RGB2LAB)
+        return self._photo_lab_reduced
 
     def blurred(self, windowed: np.ndarray, sigma: float) -> np.ndarray:
         """A Gaussian blur of a map that is 0 outside the window, as over the whole frame: made on
@@ -545,6 +597,38 @@ def _grown_region(
     if low is not None and _is_line(low, enlarged) and _elongation(low) >= _elongation(high):
         return high | (low & (joined >= share * height))
     return high
+
+
+def _soft_region(frame: _Frame, sizing: np.ndarray, placing: np.ndarray, photo_rgb: np.ndarray) -> np.ndarray | None:
+    """A shelf photo's region on its soft blobs: grown around the highest of the placing map's peaks
+    (at least the blobs' scale apart, `SOFT_PEAKS` of them) that does not lie on what holds the
+    carton (`_Frame.crosses_outline`); the highest when every one does. What outranked a stain on
+    the soft blobs was mostly the hand (docs/measurements/location.md, eleventh and twelfth rounds)."""
+    first = _grown_region(sizing, frame.enlarged, placing, frame.product, frame.enlarged, SOFT_SHARE)
+    if first is None or not frame.crosses_outline(first, photo_rgb):
+        return first
+    radius = max(1, round(SOFT_SCALE * float(np.sqrt(frame.product.sum()))))
+    for y, x in _peaks(np.where(frame.product, placing, 0).astype(np.float32), radius, SOFT_PEAKS)[1:]:
+        at = np.zeros_like(placing)
+        at[y, x] = 1.0
+        region = _grown_region(sizing, frame.enlarged, at, frame.product, frame.enlarged, SOFT_SHARE)
+        if region is not None and not frame.crosses_outline(region, photo_rgb):
+            return region
+    return first
+
+
+def _peaks(placing: np.ndarray, radius: int, count: int) -> list[tuple[int, int]]:
+    """The map's highest `count` local maxima (positive), each more than `radius` from a higher one."""
+    highest = cv2.dilate(placing, np.ones((2 * radius + 1,) * 2, np.uint8))
+    ys, xs = np.nonzero((placing >= highest) & (placing > 0))
+    peaks: list[tuple[int, int]] = []
+    for i in np.argsort(-placing[ys, xs], kind="stable"):
+        y, x = int(ys[i]), int(xs[i])
+        if all((y - py) ** 2 + (x - px) ** 2 > radius**2 for py, px in peaks):
+            peaks.append((y, x))
+            if len(peaks) == count:
+                break
+    return peaks
 
 
 def _shading_pair(region: np.ndarray, frame: _Frame, lone_dark_side: bool = False) -> np.ndarray:
