@@ -71,6 +71,7 @@ def _add_again(store: Store) -> None:
     )  # fmt: skip
 
 
+@pytest.mark.new_database  # stored at revision 0014, then migrated by the store
 def test_images_stored_before_are_measured_again_once_and_get_the_coarse_copy(
     store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -125,6 +125,38 @@ def test_the_schema_head_the_store_checks_for_is_alembics_newest_migration() -> 
     assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_HEAD
 
 
+def _tables(url: str) -> list[str]:
+    from sqlalchemy import create_engine, inspect
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        return inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.new_database
+def test_a_database_given_to_a_test_that_migrates_it_itself_is_empty(store_url: str) -> None:
+    assert _tables(store_url) == []
+    Store(store_url).close()
+    assert "claims" in _tables(store_url)
+
+
+def test_a_test_database_is_given_at_the_newest_schema_or_migrated_to_it(store_url: str) -> None:
+    """PostgreSQL's is a copy of a database migrated once (tests/conftest.py); SQLite's a new file."""
+    from sqlalchemy import create_engine, text
+
+    from evidence_check.store.database import SCHEMA_HEAD
+
+    Store(store_url).close()
+    engine = create_engine(store_url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == SCHEMA_HEAD
+    finally:
+        engine.dispose()
+
+
 def test_a_store_at_the_newest_schema_is_opened_without_importing_alembic(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
     opened = "import sys; from evidence_check.store import Store; Store({url!r}); print('alembic' in sys.modules)"

@@ -5,9 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from evidence_check.store import Store
 
 
+@pytest.mark.new_database
 def test_processes_opening_a_new_database_at_once_all_migrate(store_url: str) -> None:
     # Processes, not threads: Alembic keeps its context in module globals.
     code = "import sys; from evidence_check.store import Store; Store(sys.argv[1]).close()"
