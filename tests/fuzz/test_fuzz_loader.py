@@ -19,6 +19,10 @@ from tests.conftest import ROOT, corpus
 RUNS = 3000
 # A smaller decoding budget than the default keeps each input fast; the bound itself is tested apart.
 BUDGET = 64 * 1024 * 1024
+# The fuzzer is started by a small Python process, not by pytest itself: Linux keeps a process's peak
+# RSS across fork and exec, and libFuzzer's -rss_limit_mb reads that peak, so a child of a pytest
+# worker holding the session's catalogs (1.7 GB) was over the limit before its first input.
+STARTER = "import subprocess, sys; sys.exit(subprocess.run(sys.argv[1:]).returncode)"
 
 
 def test_a_short_fuzz_run_of_the_loader_finds_no_crash_hang_or_blow_up(tmp_path: Path) -> None:
@@ -27,6 +31,9 @@ def test_a_short_fuzz_run_of_the_loader_finds_no_crash_hang_or_blow_up(tmp_path:
     env = {**os.environ, "EVIDENCE_CHECK_MAX_DECODED_BYTES": str(BUDGET)}
     done = subprocess.run(
         [
+            sys.executable,
+            "-c",
+            STARTER,
             sys.executable,
             str(ROOT / "scripts" / "fuzz_loader.py"),
             f"-runs={RUNS}",
