@@ -466,7 +466,8 @@ def test_a_tear_on_a_shelf_photo_is_not_lost_to_the_date_printed_at_the_cartons_
 
 # Stains on Alpro shelf photos (a catalog point as shares of its width and height): the photo's
 # thin marks do not stand out there, and the marks' peak was on the carton's print or edge for
-# every one (IoU 0.0); placed and sized on the soft blobs, the stain's (IoU 0.23-0.50).
+# every one (IoU 0.0); placed and sized on the soft blobs, the stain's (IoU 0.23-0.50). A share of
+# the blob's peak held only the stain's dense core; grown by its faint rim, IoU 0.39-0.76.
 SHELF_STAINS = [("ALPRO-SOY", number, place) for number in (1, 5) for place in ((0.35, 0.45), (0.65, 0.45), (0.5, 0.6), (0.35, 0.75), (0.65, 0.75))]
 
 
@@ -489,13 +490,14 @@ def test_a_stain_on_a_shelf_photo_is_placed_on_its_soft_blob(grocery: Path, cont
     for box, truth, undamaged in _shelf_defects(grocery, context, monkeypatch, SHELF_STAINS, _shelf_stain):
         centre = (box[0] + box[2] / 2, box[1] + box[3] / 2)
         assert truth[0] <= centre[0] <= truth[0] + truth[2] and truth[1] <= centre[1] <= truth[1] + truth[3], (box, truth)
-        assert box_iou(box, truth) >= 0.2 and box[2] * box[3] <= truth[2] * truth[3], (box, truth)
+        assert box_iou(box, truth) >= 0.35 and box[2] * box[3] <= truth[2] * truth[3], (box, truth)
         assert not undamaged.details["proposal_confident"], undamaged.details
 
 
 # Stains on shelf photos a hand holds, its thumb over the carton: on the soft blobs the thumb
 # ranked above every one of them (IoU 0.0); the thumb's colour continues past the carton's outline
-# to the photo's border, the stain's does not, and the stain's blob is taken (IoU 0.15-0.59).
+# to the photo's border, the stain's does not, and the stain's blob is taken (IoU 0.15-0.59; with
+# the faint rim, 0.29-0.73).
 STAINS_BESIDE_A_THUMB = [("GARANT-ECO-MILK", 4, place) for place in ((0.4, 0.6), (0.5, 0.6), (0.6, 0.6), (0.6, 0.7), (0.5, 0.8))] + [
     ("YOGGI-STRAWBERRY", 3, place) for place in ((0.6, 0.3), (0.6, 0.6))
 ]
@@ -517,7 +519,7 @@ def test_a_stain_on_a_shelf_photo_is_not_outranked_by_the_hand_holding_the_carto
     for box, truth, undamaged in _shelf_defects(grocery, held_context, monkeypatch, STAINS_BESIDE_A_THUMB, _shelf_stain):
         centre = (box[0] + box[2] / 2, box[1] + box[3] / 2)
         assert truth[0] <= centre[0] <= truth[0] + truth[2] and truth[1] <= centre[1] <= truth[1] + truth[3], (box, truth)
-        assert box_iou(box, truth) >= 0.1, (box, truth)
+        assert box_iou(box, truth) >= 0.2, (box, truth)
         assert not undamaged.details["proposal_confident"], undamaged.details
 
 
