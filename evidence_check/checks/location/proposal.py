@@ -609,16 +609,16 @@ def _soft_region(frame: _Frame, sizing: np.ndarray, placing: np.ndarray, photo_r
     a stain's dense core, and its faint rim, which the photo shows changed too, lay outside it (20 of
     the 25 placed stains boxed below IoU 0.5 were short on every side, thirteenth round)."""
     scale = SOFT_SCALE * float(np.sqrt(frame.product.sum()))
-    first = _grown_region(sizing, frame.enlarged, placing, frame.product, frame.enlarged, SOFT_SHARE)
-    if first is None or not frame.crosses_outline(first, photo_rgb):
-        return _with_rim(first, frame, scale)
-    for y, x in _peaks(np.where(frame.product, placing, 0).astype(np.float32), max(1, round(scale)), SOFT_PEAKS)[1:]:
-        at = np.zeros_like(placing)
-        at[y, x] = 1.0
-        region = _grown_region(sizing, frame.enlarged, at, frame.product, frame.enlarged, SOFT_SHARE)
-        if region is not None and not frame.crosses_outline(region, photo_rgb):
-            return _with_rim(region, frame, scale)
-    return _with_rim(first, frame, scale)
+    chosen = _grown_region(sizing, frame.enlarged, placing, frame.product, frame.enlarged, SOFT_SHARE)
+    if chosen is not None and frame.crosses_outline(chosen, photo_rgb):
+        for y, x in _peaks(np.where(frame.product, placing, 0).astype(np.float32), max(1, round(scale)), SOFT_PEAKS)[1:]:
+            at = np.zeros_like(placing)
+            at[y, x] = 1.0
+            region = _grown_region(sizing, frame.enlarged, at, frame.product, frame.enlarged, SOFT_SHARE)
+            if region is not None and not frame.crosses_outline(region, photo_rgb):
+                chosen = region
+                break
+    return _with_rim(chosen, frame, scale)
 
 
 def _with_rim(region: np.ndarray | None, frame: _Frame, scale: float) -> np.ndarray | None:
