@@ -123,3 +123,23 @@ def _gone(pid: int) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def test_train_vocabulary_writes_over_a_vocabulary_only_when_forced(tmp_path: Path) -> None:
+    """It used to replace the package's committed vocabulary without a word: every catalog not
+    reindexed then measures its images' words again. Refused before any training is done."""
+    (tmp_path / "corpora" / "near-duplicates").mkdir(parents=True)
+    existing = tmp_path / "vocabulary.npz"
+    existing.write_bytes(b"kept")
+    script = ROOT / "scripts" / "train_vocabulary.py"
+
+    def train(*flags: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, str(script), str(tmp_path / "corpora"), *flags]
+        return subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=GENEROUS_SECONDS)
+
+    for flags in ((), ("--out", str(existing))):
+        refused = train(*flags)
+        assert refused.returncode != 0 and "exists: --force" in refused.stderr, refused.stderr
+    assert existing.read_bytes() == b"kept"
+    forced = train("--out", str(existing), "--force")  # past the check: an empty corpus has nothing to train
+    assert "exists" not in forced.stderr and "need at least one array" in forced.stderr, forced.stderr
