@@ -23,6 +23,8 @@ import numpy as np
 
 from evidence_check.imaging.features import VOCABULARY_PATH, extract, rootsift, train_vocabulary
 
+ROOT = Path(__file__).resolve().parent.parent
+
 BRANCH = 64
 FOLDERS = ("near-duplicates", "damaged-packages", "exif-camera-jpegs")
 PER_IMAGE = 800
@@ -54,7 +56,7 @@ def main(root: Path, out: Path) -> None:
 
 def arguments(argv: list[str]) -> tuple[Path, Path]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("corpora", nargs="?", type=Path, default=Path("../shared/corpora"),
+    parser.add_argument("corpora", nargs="?", type=Path, default=ROOT.parent / "shared" / "corpora",
                         help=f"the corpora folder holding {', '.join(FOLDERS)} (default: ../shared/corpora)")
     parser.add_argument("--out", type=Path, default=VOCABULARY_PATH,
                         help="where to write the vocabulary (default: the package's generic one)")

@@ -12,6 +12,7 @@ OpenCV and numpy): each is a second of imports, 46 of them."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -143,3 +144,21 @@ def test_train_vocabulary_writes_over_a_vocabulary_only_when_forced(tmp_path: Pa
     assert existing.read_bytes() == b"kept"
     forced = train("--out", str(existing), "--force")  # past the check: an empty corpus has nothing to train
     assert "exists" not in forced.stderr and "need at least one array" in forced.stderr, forced.stderr
+
+
+def test_every_script_finds_the_shared_corpora_beside_the_repository() -> None:
+    """Some took ../shared from the working folder, others from their own place by different
+    counts of parents: run from anywhere but the checkout, the first found nothing."""
+    from_the_working_folder = re.compile(r'"\.\./shared|parents\[2\]|parent\.parent\.parent')
+    found = [path.name for path in SCRIPTS if from_the_working_folder.search(path.read_text())]
+    assert found == []
+    assert all('ROOT.parent / "shared"' in path.read_text() for path in SCRIPTS if '"shared"' in path.read_text())
+
+
+@pytest.mark.skipif(not (ROOT.parent / "shared" / "corpora").is_dir(), reason="needs ../shared/corpora beside the repository")
+def test_a_script_run_from_another_folder_finds_the_corpora(tmp_path: Path) -> None:
+    """train_vocabulary.py given no corpora, run from a scratch folder: it finds ../shared/corpora
+    beside the repository and goes on to its next check (the package's vocabulary is there)."""
+    script = ROOT / "scripts" / "train_vocabulary.py"
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=GENEROUS_SECONDS)
+    assert done.returncode != 0 and "exists: --force" in done.stderr, done.stderr
