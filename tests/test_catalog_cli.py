@@ -174,7 +174,7 @@ def test_import_in_worker_processes_stores_what_one_process_does(tmp_path: Path)
         assert "imported 3 SKU(s), 4 new image(s)" in out
         assert sum(line.startswith("evidence-check: skipped A-1") for line in err.splitlines()) == 1
         stored[jobs] = _stored(url)
-    assert len(stored["1"]) == 4 and all(views for _, views in stored["1"].values())
+    assert len(stored["1"]) == 4 and all(views for *_, views in stored["1"].values())
     assert stored["2"] == stored["1"]
 
 
