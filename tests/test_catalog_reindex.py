@@ -240,6 +240,33 @@ def test_an_image_added_while_the_catalog_is_reindexed_gets_the_words_of_the_new
         store.engine.dispose()
 
 
+def test_an_image_removed_while_its_batch_is_measured_is_passed_over(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _catalog(store_url)
+    try:
+        service.reindex_catalog(store, "default", NOW)
+        monkeypatch.setattr(catalog_store, "REINDEX_BATCH", 2)
+        removed: list[bool] = []
+
+        def removing(blob: bytes, vocabulary: F.Vocabulary) -> bytes:
+            if not removed:  # A-1's image is in the first batch, being measured
+                removed.append(service.remove_from_catalog(store, "default", "A-1"))
+            return words.packed_words(blob, vocabulary)
+
+        monkeypatch.setattr(service, "packed_words", removing)
+        monkeypatch.setattr(words, "VOCABULARY_SEED", 7)
+        assert service.reindex_catalog(store, "default", NOW) == 2
+        assert removed == [True]
+        stored = load_tenant(store, "default")
+        vocabulary = F.Vocabulary.from_bytes(stored.vocabulary or b"")
+        assert [sku.sku for sku in stored.skus] == ["B-2", "C-3"]
+        assert all(image.words is not None and _measured_in(image, vocabulary) for sku in stored.skus for image in sku.images)
+        assert _stored_keys(store) == {vocabulary.key: 2}
+    finally:
+        store.engine.dispose()
+
+
 def test_an_image_measured_before_a_switch_and_stored_after_is_measured_again(
     store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

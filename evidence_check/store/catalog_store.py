@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, null, select
+from sqlalchemy import LargeBinary, String, and_, bindparam, delete, func, literal, null, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -449,8 +449,15 @@ def _without_words(session: Session, tenant: str, key: str, after: int, limit: i
 
 
 def _insert_words(session: Session, tenant: str, key: str, measured: list[tuple[int, bytes]]) -> None:
-    rows = [{"image_pk": pk, "vocabulary_key": key, "tenant": tenant, "words": words} for pk, words in measured]
-    session.execute(_dialect(session).insert(CatalogWordsRow).on_conflict_do_nothing(), rows)
+    """Store the words of the images still there: one removed since it was read (`catalog remove`
+    while the batch was measured) is passed over, not a broken foreign key failing the reindex."""
+    still_there = select(
+        CatalogImageRow.id, literal(key, String), literal(tenant, String), bindparam("words", type_=LargeBinary)
+    ).where(CatalogImageRow.id == bindparam("pk"))
+    statement = _dialect(session).insert(CatalogWordsRow.__table__).from_select(
+        ["image_pk", "vocabulary_key", "tenant", "words"], still_there
+    )
+    session.execute(statement.on_conflict_do_nothing(), [{"pk": pk, "words": words} for pk, words in measured])
 
 
 def _clear_words(store: Store, tenant: str, keep: set[str | None]) -> None:
