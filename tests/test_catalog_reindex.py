@@ -298,3 +298,37 @@ def _add(store: Store, sku: str) -> service.CatalogAddition:
         store, "default", sku, [Upload(ADDED.name, ADDED.read_bytes())],
         name=sku, category=None, zones=None, settings=Settings(), now=NOW,
     )  # fmt: skip
+
+
+def test_a_reindex_started_as_another_switches_keeps_the_words_of_the_vocabulary_made_current(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second reindex read the current vocabulary before the first made its own current, and
+    clears the words of vocabularies neither current nor its own after: the words of the one now
+    current stay, or every load would measure every image again until the next reindex."""
+    store = _catalog(store_url)
+    try:
+        service.reindex_catalog(store, "default", NOW)
+        real_clear = catalog_store._clear_words
+        first: list[str] = []
+
+        def switched_meanwhile(*args: object, **kwargs: object) -> None:
+            if not first:  # the second reindex, after it read the current vocabulary and staged its own
+                monkeypatch.setattr(words, "VOCABULARY_SEED", 7)
+                first.append("running")
+                service.reindex_catalog(store, "default", NOW)
+                first[0] = F.Vocabulary.from_bytes(load_tenant(store, "default").vocabulary or b"").key
+                monkeypatch.setattr(words, "VOCABULARY_SEED", 9)
+            real_clear(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(catalog_store, "_clear_words", switched_meanwhile)
+        monkeypatch.setattr(words, "VOCABULARY_SEED", 9)
+        with pytest.raises(catalog_store.StoreError, match="another reindex"):
+            service.reindex_catalog(store, "default", NOW)
+        stored = load_tenant(store, "default")
+        vocabulary = F.Vocabulary.from_bytes(stored.vocabulary or b"")
+        assert vocabulary.key == first[0]
+        assert all(image.words is not None and _measured_in(image, vocabulary) for sku in stored.skus for image in sku.images)
+        assert _stored_keys(store).get(vocabulary.key) == 3
+    finally:
+        store.engine.dispose()

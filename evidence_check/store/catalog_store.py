@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import LargeBinary, String, and_, bindparam, delete, func, literal, null, select
+from sqlalchemy import LargeBinary, String, and_, bindparam, delete, func, literal, null, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -390,8 +390,6 @@ def reindex(
     transaction holds more than a batch of words or the vocabulary, so neither SQLite's
     write-ahead log nor PostgreSQL's transaction grows with the catalog."""
     try:
-        with store.sessions() as session:
-            current = session.scalar(select(CatalogVocabularyRow.key).where(CatalogVocabularyRow.tenant == tenant))
         with store.sessions.begin() as session:
             table = CatalogReindexRow.__table__
             statement = _dialect(session).insert(table).values(tenant=tenant, key=key, vocabulary=vocabulary)
@@ -401,7 +399,7 @@ def reindex(
                 )
             )
         # The words of a reindex stopped midway to another vocabulary are of no use now.
-        _clear_words(store, tenant, keep={key, current})
+        _clear_words(store, tenant)
         last = 0
         while True:
             with store.sessions() as session:
@@ -428,7 +426,7 @@ def reindex(
                 row.key, row.vocabulary, row.created_at = key, vocabulary, when
             session.delete(staged)
             count = session.scalar(select(func.count()).select_from(CatalogImageRow).where(CatalogImageRow.tenant == tenant))
-        _clear_words(store, tenant, keep={key})
+        _clear_words(store, tenant)
         return int(count or 0)
     except SQLAlchemyError as exc:
         raise StoreError(f"could not reindex the catalog: {_one_line(exc)}") from None
@@ -460,9 +458,15 @@ def _insert_words(session: Session, tenant: str, key: str, measured: list[tuple[
     session.execute(statement.on_conflict_do_nothing(), [{"pk": pk, "words": words} for pk, words in measured])
 
 
-def _clear_words(store: Store, tenant: str, keep: set[str | None]) -> None:
-    """Delete the tenant's words of every vocabulary not in `keep`, `WORDS_CLEARED` a transaction."""
-    unused = and_(CatalogWordsRow.tenant == tenant, CatalogWordsRow.vocabulary_key.not_in([k for k in keep if k]))
+def _clear_words(store: Store, tenant: str) -> None:
+    """Delete the tenant's words of every vocabulary neither current nor being reindexed to,
+    `WORDS_CLEARED` a transaction. Which those are is read in the statement that deletes: another
+    reindex may have made its vocabulary current, or staged its own, since this one began."""
+    in_use = union(
+        select(CatalogVocabularyRow.key).where(CatalogVocabularyRow.tenant == tenant),
+        select(CatalogReindexRow.key).where(CatalogReindexRow.tenant == tenant),
+    )
+    unused = and_(CatalogWordsRow.tenant == tenant, CatalogWordsRow.vocabulary_key.not_in(in_use))
     images = select(CatalogWordsRow.image_pk).where(unused).limit(WORDS_CLEARED).scalar_subquery()
     while True:
         with store.sessions.begin() as session:
