@@ -81,3 +81,36 @@ def test_a_catalog_reindexed_before_keeps_its_words_and_the_next_reindex_stores_
         assert _answers(store) == answers
     finally:
         store.close()
+
+
+def test_downgraded_to_0015_a_catalog_reindexed_at_0016_keeps_its_words_in_its_features(store_url: str) -> None:
+    """0015 reads an image's words from its features only: the current vocabulary's words stored
+    apart go back into them, or every load at 0015 would measure every image again."""
+    store = _catalog(store_url)
+    try:
+        service.reindex_catalog(store, "default", NOW)
+        stored = load_tenant(store, "default")
+        key = F.Vocabulary.from_bytes(stored.vocabulary or b"").key
+        apart = {image.image_id: F.unpack(image.words or b"") for sku in stored.skus for image in sku.images}
+        features = {image.image_id: F.unpack(image.features) for sku in stored.skus for image in sku.images}
+        assert all(str(packed["vocabulary"]) != key for packed in features.values())  # measured before
+    finally:
+        store.close()
+    engine = create_engine(store.engine.url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0015_catalog_measured_as")
+            rows = connection.execute(text("SELECT image_id, features FROM catalog_images")).all()
+    finally:
+        engine.dispose()
+    assert len(rows) == len(apart) == 3
+    for image_id, blob in rows:
+        downgraded = F.unpack(blob)
+        assert str(downgraded["vocabulary"]) == key
+        assert np.array_equal(downgraded["keypoint_words"], apart[image_id]["keypoint_words"])
+        assert np.array_equal(downgraded["words"], apart[image_id]["words"])
+        assert all(np.array_equal(downgraded[name], features[image_id][name]) for name in ("descriptors", "points", "colour"))
+    Store(store_url).close()  # and up again

@@ -10,6 +10,10 @@ Revision ID: 0016_catalog_words
 Revises: 0015_catalog_measured_as
 """
 
+import io
+from typing import Any
+
+import numpy as np
 import sqlalchemy as sa
 from alembic import op
 
@@ -37,6 +41,45 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _words_into_features()
     op.drop_table("catalog_reindexes")
     op.drop_index("ix_catalog_words_tenant_key", "catalog_words")
     op.drop_table("catalog_words")
+
+
+FOLDED = 64  # images read and rewritten at a time
+
+
+def _words_into_features() -> None:
+    """0015 reads an image's words from its packed features only: the current vocabulary's, stored
+    apart, go back into them, or every load at 0015 would measure every image's words again."""
+    bind = op.get_bind()
+    current = (
+        "FROM catalog_words w JOIN catalog_vocabularies v ON v.tenant = w.tenant AND v.key = w.vocabulary_key"
+    )
+    images = bind.execute(sa.text(f"SELECT w.image_pk {current} ORDER BY w.image_pk")).scalars().all()
+    for start in range(0, len(images), FOLDED):
+        rows = bind.execute(
+            sa.text(
+                f"SELECT w.image_pk, i.features, w.words, w.vocabulary_key {current} "
+                "JOIN catalog_images i ON i.id = w.image_pk WHERE w.image_pk IN :images"
+            ).bindparams(sa.bindparam("images", expanding=True)),
+            {"images": images[start : start + FOLDED]},
+        ).all()
+        for pk, features, words, key in rows:
+            bind.execute(
+                sa.text("UPDATE catalog_images SET features = :features WHERE id = :pk"),
+                {"features": _with_words(features, words, key), "pk": pk},
+            )
+
+
+def _with_words(features: bytes, words: bytes, key: str) -> bytes:
+    arrays: dict[str, np.ndarray] = {}
+    for packed in (features, words):
+        with np.load(io.BytesIO(packed), allow_pickle=False) as data:
+            arrays |= {name: data[name] for name in data.files}
+    arrays["vocabulary"] = np.array(key)
+    buffer = io.BytesIO()
+    save: Any = np.savez_compressed  # numpy's stubs do not type keyword arrays
+    save(buffer, **arrays)
+    return buffer.getvalue()
