@@ -5,12 +5,13 @@ interrupted reindex leaves the catalog as it was, and an image added meanwhile g
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import numpy as np
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from evidence_check import service
@@ -23,7 +24,7 @@ from evidence_check.imaging.load import Limits, load_photo
 from evidence_check.settings import Settings
 from evidence_check.store import Store, catalog_store
 from evidence_check.store.catalog_store import images_since_vocabulary, load_tenant
-from evidence_check.store.catalog_tables import CatalogWordsRow
+from evidence_check.store.catalog_tables import CatalogImageRow, CatalogSkuRow, CatalogWordsRow
 from evidence_check.store.catalog_types import StoredImage
 from tests.conftest import FIXTURES
 
@@ -330,5 +331,38 @@ def test_a_reindex_started_as_another_switches_keeps_the_words_of_the_vocabulary
         assert vocabulary.key == first[0]
         assert all(image.words is not None and _measured_in(image, vocabulary) for sku in stored.skus for image in sku.images)
         assert _stored_keys(store).get(vocabulary.key) == 3
+    finally:
+        store.engine.dispose()
+
+
+def test_words_of_an_image_whose_removal_commits_as_they_are_inserted_are_passed_over(store_url: str) -> None:
+    """PostgreSQL: the insert's select saw the image, its removal was not committed yet; the foreign
+    key's check waits for the removal, then finds the row gone. (SQLite: the removal holds the write
+    lock, so the insert starts after it.)"""
+    if not store_url.startswith("postgresql"):
+        pytest.skip("SQLite runs one writer at a time")
+    store = _catalog(store_url)
+    try:
+        with store.sessions() as session:
+            pk = session.scalar(select(CatalogImageRow.id).join(CatalogSkuRow).where(CatalogSkuRow.sku == "A-1"))
+        failed: list[Exception] = []
+
+        def insert() -> None:
+            try:
+                with store.sessions.begin() as session:
+                    catalog_store._insert_words(session, "default", "k", [(pk, b"words")])
+            except Exception as exc:  # reported by the assertion below
+                failed.append(exc)
+
+        with store.engine.connect() as removing:
+            removing.execute(delete(CatalogImageRow).where(CatalogImageRow.id == pk))
+            inserting = threading.Thread(target=insert)
+            inserting.start()
+            inserting.join(1.0)
+            assert inserting.is_alive()  # waiting for the removal
+            removing.commit()
+        inserting.join(30)
+        assert failed == []
+        assert _stored_keys(store) == {}
     finally:
         store.engine.dispose()

@@ -448,10 +448,16 @@ def _without_words(session: Session, tenant: str, key: str, after: int, limit: i
 
 def _insert_words(session: Session, tenant: str, key: str, measured: list[tuple[int, bytes]]) -> None:
     """Store the words of the images still there: one removed since it was read (`catalog remove`
-    while the batch was measured) is passed over, not a broken foreign key failing the reindex."""
-    still_there = select(
-        CatalogImageRow.id, literal(key, String), literal(tenant, String), bindparam("words", type_=LargeBinary)
-    ).where(CatalogImageRow.id == bindparam("pk"))
+    while the batch was measured) is passed over, not a broken foreign key failing the reindex. On
+    PostgreSQL the image's row is locked as the foreign key's check would: a removal committing
+    meanwhile is waited for and its row passed over, not found gone by the check afterwards."""
+    still_there = (
+        select(
+            CatalogImageRow.id, literal(key, String), literal(tenant, String), bindparam("words", type_=LargeBinary)
+        )
+        .where(CatalogImageRow.id == bindparam("pk"))
+        .with_for_update(key_share=True)
+    )
     statement = _dialect(session).insert(CatalogWordsRow.__table__).from_select(
         ["image_pk", "vocabulary_key", "tenant", "words"], still_there
     )
