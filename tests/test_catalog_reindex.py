@@ -366,3 +366,33 @@ def test_words_of_an_image_whose_removal_commits_as_they_are_inserted_are_passed
         assert _stored_keys(store) == {}
     finally:
         store.engine.dispose()
+
+
+def test_two_reindexes_to_the_same_vocabulary_both_finish_and_the_catalog_is_counted_changed_once(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first made the vocabulary both trained current while the second wrote its words: the
+    second finds its work done, and does not count a change no worker need reload for."""
+    store = _catalog(store_url)
+    try:
+        service.reindex_catalog(store, "default", NOW)
+        monkeypatch.setattr(words, "VOCABULARY_SEED", 7)
+        real_clear = catalog_store._clear_words
+        stamps: list[object] = []
+
+        def first_meanwhile(*args: object, **kwargs: object) -> None:
+            if not stamps:  # the second, its vocabulary staged: the first runs whole
+                stamps.append(None)
+                assert service.reindex_catalog(store, "default", NOW) == 3
+                stamps[0] = catalog_store.catalog_stamp(store, "default")
+            real_clear(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(catalog_store, "_clear_words", first_meanwhile)
+        assert service.reindex_catalog(store, "default", NOW) == 3
+        assert catalog_store.catalog_stamp(store, "default") == stamps[0]
+        stored = load_tenant(store, "default")
+        vocabulary = F.Vocabulary.from_bytes(stored.vocabulary or b"")
+        assert all(image.words is not None and _measured_in(image, vocabulary) for sku in stored.skus for image in sku.images)
+        assert _stored_keys(store) == {vocabulary.key: 3}
+    finally:
+        store.engine.dispose()

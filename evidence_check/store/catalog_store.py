@@ -413,13 +413,15 @@ def reindex(
         with store.sessions.begin() as session:
             _changed(session, tenant)  # first: a `put_sku` waits for the switch, or the switch for it
             staged = session.get(CatalogReindexRow, tenant)
+            row = session.get(CatalogVocabularyRow, tenant)
             if staged is None or staged.key != key:
-                raise StoreError("another reindex of the catalog ran meanwhile")
+                if row is None or row.key != key:
+                    raise StoreError("another reindex of the catalog ran meanwhile")
+                raise _MadeCurrentMeanwhile  # rolls the count back: no worker need load the catalog again
             last = 0
             while batch := _without_words(session, tenant, key, last, REINDEX_BATCH):  # added meanwhile
                 _insert_words(session, tenant, key, [(pk, measure(blob)) for pk, blob in batch])
                 last = batch[-1][0]
-            row = session.get(CatalogVocabularyRow, tenant)
             if row is None:
                 session.add(CatalogVocabularyRow(tenant=tenant, key=key, vocabulary=vocabulary, created_at=when))
             else:
@@ -428,8 +430,15 @@ def reindex(
             count = session.scalar(select(func.count()).select_from(CatalogImageRow).where(CatalogImageRow.tenant == tenant))
         _clear_words(store, tenant)
         return int(count or 0)
+    except _MadeCurrentMeanwhile:
+        with store.sessions() as session:
+            return session.scalar(select(func.count()).select_from(CatalogImageRow).where(CatalogImageRow.tenant == tenant)) or 0
     except SQLAlchemyError as exc:
         raise StoreError(f"could not reindex the catalog: {_one_line(exc)}") from None
+
+
+class _MadeCurrentMeanwhile(Exception):
+    """Another reindex trained the same vocabulary (the same images) and made it current first."""
 
 
 def _without_words(session: Session, tenant: str, key: str, after: int, limit: int) -> list[tuple[int, bytes]]:
