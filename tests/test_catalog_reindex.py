@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from evidence_check import service
@@ -394,5 +394,29 @@ def test_two_reindexes_to_the_same_vocabulary_both_finish_and_the_catalog_is_cou
         vocabulary = F.Vocabulary.from_bytes(stored.vocabulary or b"")
         assert all(image.words is not None and _measured_in(image, vocabulary) for sku in stored.skus for image in sku.images)
         assert _stored_keys(store) == {vocabulary.key: 3}
+    finally:
+        store.engine.dispose()
+
+
+def test_a_reindex_under_way_is_named_by_its_vocabulary_key_alone(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The vocabulary (8–27 MB) is stored once, by the switch: a copy beside it while the words are
+    written was never read, and cost its write, its read at the switch and its delete."""
+    store = _catalog(store_url)
+    try:
+        staged: list[tuple[str, ...]] = []
+
+        def measuring(blob: bytes, vocabulary: F.Vocabulary) -> bytes:
+            if not staged:
+                with store.engine.connect() as connection:
+                    staged.extend(tuple(row) for row in connection.execute(text("SELECT * FROM catalog_reindexes")))
+                staged.append(("measured in", vocabulary.key))
+            return words.packed_words(blob, vocabulary)
+
+        monkeypatch.setattr(service, "packed_words", measuring)
+        service.reindex_catalog(store, "default", NOW)
+        key = staged[-1][1]
+        assert staged == [("default", key), ("measured in", key)]
+        with store.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM catalog_reindexes")).scalar() == 0
     finally:
         store.engine.dispose()

@@ -392,12 +392,8 @@ def reindex(
     try:
         with store.sessions.begin() as session:
             table = CatalogReindexRow.__table__
-            statement = _dialect(session).insert(table).values(tenant=tenant, key=key, vocabulary=vocabulary)
-            session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[table.c.tenant], set_={"key": key, "vocabulary": vocabulary}
-                )
-            )
+            statement = _dialect(session).insert(table).values(tenant=tenant, key=key)
+            session.execute(statement.on_conflict_do_update(index_elements=[table.c.tenant], set_={"key": key}))
         # The words of a reindex stopped midway to another vocabulary are of no use now.
         _clear_words(store, tenant)
         last = 0
@@ -412,9 +408,9 @@ def reindex(
             last = batch[-1][0]
         with store.sessions.begin() as session:
             _changed(session, tenant)  # first: a `put_sku` waits for the switch, or the switch for it
-            staged = session.get(CatalogReindexRow, tenant)
+            staged = session.scalar(select(CatalogReindexRow.key).where(CatalogReindexRow.tenant == tenant))
             row = session.get(CatalogVocabularyRow, tenant)
-            if staged is None or staged.key != key:
+            if staged != key:
                 if row is None or row.key != key:
                     raise StoreError("another reindex of the catalog ran meanwhile")
                 raise _MadeCurrentMeanwhile  # rolls the count back: no worker need load the catalog again
@@ -426,7 +422,7 @@ def reindex(
                 session.add(CatalogVocabularyRow(tenant=tenant, key=key, vocabulary=vocabulary, created_at=when))
             else:
                 row.key, row.vocabulary, row.created_at = key, vocabulary, when
-            session.delete(staged)
+            session.execute(delete(CatalogReindexRow).where(CatalogReindexRow.tenant == tenant))
             count = session.scalar(select(func.count()).select_from(CatalogImageRow).where(CatalogImageRow.tenant == tenant))
         _clear_words(store, tenant)
         return int(count or 0)

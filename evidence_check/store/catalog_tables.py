@@ -93,14 +93,14 @@ class CatalogWordsRow(Base):
 
 
 class CatalogReindexRow(Base):
-    """The vocabulary a tenant's reindex is writing words for, not yet current: a reindex stopped
-    midway leaves it, and the next one trained to the same vocabulary goes on from the words written."""
+    """The key of the vocabulary a tenant's reindex is writing words for, not yet current: a reindex
+    stopped midway leaves it, and the next one trained to the same vocabulary goes on from the words
+    written. The vocabulary itself is kept by the reindex until its switch stores it."""
 
     __tablename__ = "catalog_reindexes"
 
     tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
     key: Mapped[str] = mapped_column(String(32))
-    vocabulary: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class CatalogVersionRow(Base):

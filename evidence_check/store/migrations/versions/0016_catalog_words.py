@@ -1,4 +1,4 @@
-"""Catalog images' words per vocabulary, and the vocabulary a reindex is building, so that a reindex
+"""Catalog images' words per vocabulary, and the key of the vocabulary a reindex is building, so that a reindex
 writes its new words in short transactions of their own and makes them current in one small one.
 
 Rewriting every image's packed features in one transaction kept each rewritten page in SQLite's
@@ -36,7 +36,6 @@ def upgrade() -> None:
         "catalog_reindexes",
         sa.Column("tenant", sa.String(64), primary_key=True),
         sa.Column("key", sa.String(32), nullable=False),
-        sa.Column("vocabulary", sa.LargeBinary, nullable=False),
     )
 
 
