@@ -18,7 +18,7 @@ from evidence_check.catalog.entries import catalog_features
 from evidence_check.catalog.feature_file import ArrayCache
 from evidence_check.catalog.loading import feature_folder, load_from_store
 from evidence_check.catalog.registry import Catalog, TenantCatalog
-from evidence_check.catalog.words import train_catalog_vocabulary, with_words
+from evidence_check.catalog.words import packed_words, train_catalog_vocabulary, with_words
 from evidence_check.checks import CHECKS, challenge
 from evidence_check.checks.context import CheckContext
 from evidence_check.engine import Upload, verify
@@ -35,6 +35,7 @@ from evidence_check.render.matched import matched_images
 from evidence_check.settings import Settings, get_settings
 from evidence_check.store import Store
 from evidence_check.store.catalog_store import (
+    VocabularyChanged,
     catalog_stamp,
     complete_image_ids,
     load_vocabulary,
@@ -283,6 +284,7 @@ class MeasuredUploads:
     skipped: tuple[tuple[str, str], ...]  # (filename, why) of uploads that cannot be used
     # (image id, JPEG) of the complete uploads stored before thumbnails were: made now, measured not.
     thumbnails: tuple[tuple[str, bytes], ...] = ()
+    vocabulary_key: str | None = None  # of the stored vocabulary the words were measured in; None: generic
 
 
 def add_to_catalog(
@@ -362,7 +364,11 @@ def measure_catalog_uploads(
             continue
         listing = stored_print(fingerprint(photo.working), keep_features)
         measured.append(MeasuredImage(catalog_features(photo, vocabulary), listing, preview_jpeg(photo.working)))
-    return MeasuredUploads(tuple(measured), tuple(already), tuple(skipped), tuple(thumbnails))
+    key = vocabulary.key if vocabulary is not None else None
+    return MeasuredUploads(tuple(measured), tuple(already), tuple(skipped), tuple(thumbnails), key)
+
+
+STORE_ATTEMPTS = 3  # a SKU's images measured again in the vocabulary a reindex made current meanwhile
 
 
 def store_catalog_sku(
@@ -384,10 +390,22 @@ def store_catalog_sku(
     zones_of_known = {image_id: zones[filename] for image_id, filename in uploads.complete if filename in zones}
     added = 0
     if images or uploads.complete:
-        added = put_sku(
-            store, tenant, sku, name=name, category=category, images=images, when=now, zones_of_known=zones_of_known,
-            brand=brand, family=family,
-        )  # fmt: skip
+        measured_with = uploads.vocabulary_key
+        for attempt in range(STORE_ATTEMPTS):
+            try:
+                added = put_sku(
+                    store, tenant, sku, name=name, category=category, images=images, when=now,
+                    zones_of_known=zones_of_known, brand=brand, family=family, measured_with=measured_with,
+                )  # fmt: skip
+                break
+            except VocabularyChanged:
+                # A reindex made another vocabulary current since these were measured: their words
+                # in it, or they would be left in one the catalog no longer uses.
+                if attempt == STORE_ATTEMPTS - 1:
+                    raise
+                vocabulary = catalog_vocabulary(store, tenant)
+                images = [replace(image, features=with_words(image.features, vocabulary)) for image in images]
+                measured_with = vocabulary.key if vocabulary is not None else None
         catalog_for(store).forget(tenant)
         references = references_for(store)
         for measured in uploads.measured:
@@ -420,8 +438,6 @@ def reindex_catalog(store: Store, tenant: str, now: datetime) -> int:
     than generic ones (scripts/bench_relevance.py). Returns the number of images reindexed.
     """
     vocabulary = train_catalog_vocabulary(lambda: stream_descriptor_blobs(store, tenant))
-    count = reindex(
-        store, tenant, vocabulary.key, vocabulary.to_bytes(), lambda blob: with_words(blob, vocabulary), now
-    )
+    count = reindex(store, tenant, vocabulary.key, vocabulary.to_bytes(), lambda blob: packed_words(blob, vocabulary), now)
     catalog_for(store).forget(tenant)
     return count

@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+
 COMMAND = [sys.executable, "-m", "evidence_check"]
 
 
@@ -52,7 +54,7 @@ def timed_import(products: Path, url: str, jobs: int) -> tuple[float, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("corpus", nargs="?", default="../shared/corpora/product-matching", type=Path)
+    parser.add_argument("corpus", nargs="?", default=ROOT.parent / "shared" / "corpora" / "product-matching", type=Path)
     parser.add_argument("--jobs", nargs="+", type=int, default=[1, len(os.sched_getaffinity(0))])
     args = parser.parse_args()
     if not (args.corpus / "grocery").is_dir():

@@ -28,6 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_import import COMMAND  # noqa: E402
 from process_stats import cpu_seconds  # noqa: E402
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def archive(root: Path) -> tuple[bytes, int, int]:
     products = sorted(p for p in (root / "grocery").iterdir() if p.is_dir())
@@ -49,7 +51,7 @@ def archive(root: Path) -> tuple[bytes, int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("corpus", nargs="?", default="../shared/corpora/product-matching", type=Path)
+    parser.add_argument("corpus", nargs="?", default=ROOT.parent / "shared" / "corpora" / "product-matching", type=Path)
     args = parser.parse_args()
     if not (args.corpus / "grocery").is_dir():
         sys.exit(f"bench_import_http: no grocery/ folder in {args.corpus}")

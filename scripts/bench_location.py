@@ -52,6 +52,8 @@ from evidence_check.imaging import features as F
 from evidence_check.imaging.load import load_photo
 from evidence_check.models import Status
 
+ROOT = Path(__file__).resolve().parent.parent
+
 DEFECTS = ("tear", "scratch", "stain", "dent")
 BAND_CAUSES = (("top", "wear"), ("middle", "shipping"), ("bottom", "manufacturing"))
 PHOTO_SIZE = (1600, 1200)
@@ -401,7 +403,7 @@ def cost(root: Path) -> None:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("root", nargs="?", type=Path,
-                        default=Path(__file__).resolve().parents[2] / "shared" / "corpora" / "product-matching",
+                        default=ROOT.parent / "shared" / "corpora" / "product-matching",
                         help="the product-matching corpus (default: ../shared/corpora/product-matching)")
     parser.add_argument("--per-product", type=int, default=6, metavar="N", help="synthetic photos made per product (default 6); every aligned shelf photo is used")
     parser.add_argument("--seed", type=int, default=23, help="the draw (default 23; 24-28 are the other draws measured)")

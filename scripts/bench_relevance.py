@@ -63,6 +63,8 @@ from evidence_check.models import Claim, Timeline
 from evidence_check.settings import Settings
 from evidence_check.store.catalog_types import StoredCatalog, StoredSku
 
+ROOT = Path(__file__).resolve().parent.parent
+
 SYNTHETIC_SKUS = 10_000
 MEMO_SIZE = 20_000  # verification answers kept by `memoise_verify`
 
@@ -432,7 +434,7 @@ def _option_inliers(kind: str, pp: np.ndarray, pd: np.ndarray, cp: np.ndarray, c
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("root", nargs="?", type=Path, default=Path("../shared/corpora/product-matching"),
+    parser.add_argument("root", nargs="?", type=Path, default=ROOT.parent / "shared" / "corpora" / "product-matching",
                         help="the product-matching corpus (default: ../shared/corpora/product-matching)")
     parser.add_argument("--compare", action="store_true",
                         help="first print the feature options measured and what extracting each costs")

@@ -45,7 +45,8 @@ from evidence_check.measure import Measurements  # noqa: E402
 from evidence_check.references import Match, confirmed, references_for, stored_print  # noqa: E402
 from evidence_check.store import Store  # noqa: E402
 
-CORPORA = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora"
+ROOT = Path(__file__).resolve().parent.parent
+CORPORA = ROOT.parent / "shared" / "corpora"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 DISTANCES = (20, 30, 40)  # PDQ bits flipped in the planted copies of the index benchmark
 

@@ -14,10 +14,8 @@ from pathlib import Path
 import pillow_heif
 from PIL import Image
 
-SOURCE = (
-    Path(__file__).resolve().parent.parent.parent
-    / "shared/corpora/heif-avif-webp/exif-py/iphone_13_pro_max.heic"
-)
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT.parent / "shared" / "corpora" / "heif-avif-webp" / "exif-py" / "iphone_13_pro_max.heic"
 
 
 def main(argv: list[str]) -> None:

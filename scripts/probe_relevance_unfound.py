@@ -41,6 +41,8 @@ from evidence_check.imaging.load import Photo, load_photo
 from evidence_check.models import Claim, Timeline
 from evidence_check.settings import Settings
 
+ROOT = Path(__file__).resolve().parent.parent
+
 UNFOUND = ("relevance.not_found", "relevance.weak_match")
 # (label, Lowe's ratio, the feature copy's side or None for the look's own, its keypoints)
 LOOSER = (("as shipped", F.RATIO, None, None), ("ratio 0.85", 0.85, None, None), ("ratio 0.9", 0.9, None, None),
@@ -114,7 +116,7 @@ def looser(tenant: TenantCatalog, unfound: list[tuple[str, Path]]) -> None:
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("root", nargs="?", type=Path, default=Path("../shared/corpora/product-matching"),
+    parser.add_argument("root", nargs="?", type=Path, default=ROOT.parent / "shared" / "corpora" / "product-matching",
                         help="the product-matching corpus (default: ../shared/corpora/product-matching)")
     root = parser.parse_args(argv).root
     cv2.setNumThreads(1)

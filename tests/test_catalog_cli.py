@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
 
 from evidence_check import service
+from evidence_check.catalog.words import measured_words
 from evidence_check.cli import app
 from evidence_check.cli import catalog as catalog_cli
 from evidence_check.engine import Upload
@@ -125,15 +127,28 @@ def test_import_csv_and_jsonl_manifests(sqlite_url: str, tmp_path: Path) -> None
     assert [line.split()[0] for line in listing.splitlines()[1:]] == ["A-1", "B-2", "D-4"]
 
 
-def _stored(url: str) -> dict[tuple[str, str], tuple[bytes, bytes | None]]:
-    """(SKU, image id) -> (features, views) as the store holds them."""
+WORDS = ("keypoint_words", "words", "vocabulary")
+
+
+def _stored(url: str) -> dict[tuple[str, str], tuple[Any, ...]]:
+    """(SKU, image id) -> (features, words in the catalog's vocabulary, views) as the store holds
+    them: the words stored apart, else those packed in the features when of that vocabulary."""
     store = Store(url)
     try:
-        return {
-            (sku.sku, image.image_id): (image.features, load_views(store, "default", sku.sku, image.image_id))
-            for sku in load_tenant(store, "default").skus
-            for image in sku.images
-        }
+        stored = load_tenant(store, "default")
+        key = Vocabulary.from_bytes(stored.vocabulary).key if stored.vocabulary else None
+        found: dict[tuple[str, str], tuple[Any, ...]] = {}
+        for sku in stored.skus:
+            for image in sku.images:
+                data = unpack(image.features)
+                apart = unpack(image.words) if image.words is not None else None
+                words = apart or (data if str(data.get("vocabulary", "")) == key else {})
+                found[sku.sku, image.image_id] = (
+                    sorted((name, values.tobytes()) for name, values in data.items() if name not in WORDS),
+                    [words[name].tobytes() for name in WORDS[:2] if name in words],
+                    load_views(store, "default", sku.sku, image.image_id),
+                )
+        return found
     finally:
         store.close()
 
@@ -159,7 +174,7 @@ def test_import_in_worker_processes_stores_what_one_process_does(tmp_path: Path)
         assert "imported 3 SKU(s), 4 new image(s)" in out
         assert sum(line.startswith("evidence-check: skipped A-1") for line in err.splitlines()) == 1
         stored[jobs] = _stored(url)
-    assert len(stored["1"]) == 4 and all(views for _, views in stored["1"].values())
+    assert len(stored["1"]) == 4 and all(views for *_, views in stored["1"].values())
     assert stored["2"] == stored["1"]
 
 
@@ -348,9 +363,16 @@ def test_images_added_after_reindex_get_words_of_the_fitted_vocabulary(sqlite_ur
     try:
         stored = load_tenant(store, "default")
         assert stored.vocabulary is not None
-        key = Vocabulary.from_bytes(stored.vocabulary).key
-        keys = {str(unpack(image.features)["vocabulary"]) for sku in stored.skus for image in sku.images}
-        assert keys == {key}
+        vocabulary = Vocabulary.from_bytes(stored.vocabulary)
+        for sku in stored.skus:
+            (image,) = sku.images
+            data = unpack(image.features)
+            # A-1's written apart by the reindex, B-2's packed with its features when added.
+            assert (image.words is not None) == (sku.sku == "A-1")
+            assert image.words is not None or str(data["vocabulary"]) == vocabulary.key
+            words = unpack(image.words) if image.words is not None else data
+            expected = measured_words(data["descriptors"], vocabulary)
+            assert all(np.array_equal(words[name], values) for name, values in zip(WORDS, expected, strict=False))
     finally:
         store.close()
 

@@ -1,24 +1,31 @@
 """`catalog reindex` streams the catalog: the vocabulary's training sample drawn image by image is
-the one drawn from all the descriptors joined, and the images are measured again and written a
-batch at a time in one transaction, so that an interrupted reindex leaves the catalog as it was."""
+the one drawn from all the descriptors joined, and the images' words in it are written a batch at a
+time, each in a transaction of its own, beside the current ones, then made current in one: an
+interrupted reindex leaves the catalog as it was, and an image added meanwhile gets the new words."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.orm import Session
 
 from evidence_check import service
 from evidence_check.catalog import words
 from evidence_check.catalog.photo import photo_features
-from evidence_check.catalog.words import train_catalog_vocabulary, training_sample
+from evidence_check.catalog.words import measured_words, train_catalog_vocabulary, training_sample
 from evidence_check.engine import Upload
 from evidence_check.imaging import features as F
-from evidence_check.imaging.load import load_photo
+from evidence_check.imaging.load import Limits, load_photo
 from evidence_check.settings import Settings
 from evidence_check.store import Store, catalog_store
 from evidence_check.store.catalog_store import images_since_vocabulary, load_tenant
+from evidence_check.store.catalog_tables import CatalogImageRow, CatalogSkuRow, CatalogWordsRow
+from evidence_check.store.catalog_types import StoredImage
 from tests.conftest import FIXTURES
 
 NOW = datetime(2026, 12, 4, tzinfo=UTC)
@@ -75,6 +82,30 @@ def _answers(store: Store) -> list[str]:
     return found
 
 
+def _words(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
+    data = F.unpack(blob)
+    return data["keypoint_words"], data["words"]
+
+
+def _measured_in(image: StoredImage, vocabulary: F.Vocabulary) -> bool:
+    """The image's words as stored (apart, else in its features) are its descriptors' in `vocabulary`."""
+    expected = measured_words(F.unpack(image.features)["descriptors"], vocabulary)
+    if image.words is None and str(F.unpack(image.features)["vocabulary"]) != vocabulary.key:
+        return False
+    stored = _words(image.words if image.words is not None else image.features)
+    return all(np.array_equal(a, b) for a, b in zip(stored, expected, strict=True))
+
+
+def _stored_keys(store: Store) -> dict[str, int]:
+    """Vocabulary key -> images with words stored apart in it."""
+    with store.sessions() as session:
+        return dict(
+            session.execute(
+                select(CatalogWordsRow.vocabulary_key, func.count()).group_by(CatalogWordsRow.vocabulary_key)
+            ).all()
+        )
+
+
 def test_reindex_trains_on_the_catalog_in_its_order_and_measures_every_image(store_url: str) -> None:
     store = _catalog(store_url)
     try:
@@ -86,17 +117,30 @@ def test_reindex_trains_on_the_catalog_in_its_order_and_measures_every_image(sto
         assert vocabulary.key == whole.key == train_catalog_vocabulary(lambda: iter(blobs)).key
         for sku in stored.skus:
             for image in sku.images:
-                assert str(F.unpack(image.features)["vocabulary"]) == vocabulary.key
+                assert image.words is not None and _measured_in(image, vocabulary)
+        assert _stored_keys(store) == {vocabulary.key: 3}
         assert _answers(store) == list(IMAGES)
     finally:
         store.engine.dispose()
 
 
-def test_a_reindex_interrupted_midway_leaves_the_catalog_as_it_was(
+def _failing_after(measured: list[bytes], calls: int, stored_key: str) -> Callable[[bytes, F.Vocabulary], bytes]:
+    def failing(blob: bytes, vocabulary: F.Vocabulary) -> bytes:
+        assert vocabulary.key != stored_key  # a change to lose
+        if len(measured) == calls:
+            raise RuntimeError("interrupted")
+        measured.append(blob)
+        return words.packed_words(blob, vocabulary)
+
+    return failing
+
+
+def test_a_reindex_interrupted_midway_leaves_the_catalog_as_it_was_and_the_next_goes_on(
     store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The second batch fails after the first was written (in the same transaction): the vocabulary
-    and every image are as before, and the catalog loads and answers as it did."""
+    """The second batch fails after the first was written (in a transaction of its own): the
+    vocabulary and every image's words are as before, and the catalog loads and answers as it did.
+    The next reindex to the same vocabulary measures only the image left; the old words go."""
     store = _catalog(store_url)
     try:
         service.reindex_catalog(store, "default", NOW)
@@ -104,17 +148,8 @@ def test_a_reindex_interrupted_midway_leaves_the_catalog_as_it_was(
         answers = _answers(store)
         stored_key = F.Vocabulary.from_bytes(before.vocabulary or b"").key
         monkeypatch.setattr(catalog_store, "REINDEX_BATCH", 2)
-        measured = []
-        real = service.with_words
-
-        def failing(blob: bytes, vocabulary: F.Vocabulary | None) -> bytes:
-            assert vocabulary is not None and vocabulary.key != stored_key  # a change to lose
-            if len(measured) == 2:
-                raise RuntimeError("interrupted")
-            measured.append(blob)
-            return real(blob, vocabulary)
-
-        monkeypatch.setattr(service, "with_words", failing)
+        measured: list[bytes] = []
+        monkeypatch.setattr(service, "packed_words", _failing_after(measured, 2, stored_key))
         monkeypatch.setattr(words, "VOCABULARY_SEED", 7)  # another vocabulary than the stored one
         with pytest.raises(RuntimeError, match="interrupted"):
             service.reindex_catalog(store, "default", datetime(2026, 12, 5, tzinfo=UTC))
@@ -124,5 +159,264 @@ def test_a_reindex_interrupted_midway_leaves_the_catalog_as_it_was(
         service.catalog_for(store).forget("default")
         assert _answers(store) == answers
         assert images_since_vocabulary(store, "default") == 0
+        assert sorted(_stored_keys(store).values()) == [2, 3]  # the new vocabulary's first batch, beside
+
+        monkeypatch.setattr(service, "packed_words", _failing_after(measured, 3, stored_key))
+        assert service.reindex_catalog(store, "default", datetime(2026, 12, 5, tzinfo=UTC)) == 3
+        assert len(measured) == 3  # the first batch's two were kept
+        reindexed = load_tenant(store, "default")
+        vocabulary = F.Vocabulary.from_bytes(reindexed.vocabulary or b"")
+        assert vocabulary.key != stored_key
+        assert all(_measured_in(image, vocabulary) for sku in reindexed.skus for image in sku.images)
+        assert _stored_keys(store) == {vocabulary.key: 3}
+    finally:
+        store.engine.dispose()
+
+
+def test_words_of_a_reindex_stopped_for_another_vocabulary_are_cleared(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _catalog(store_url)
+    try:
+        service.reindex_catalog(store, "default", NOW)
+        stored_key = F.Vocabulary.from_bytes(load_tenant(store, "default").vocabulary or b"").key
+        monkeypatch.setattr(catalog_store, "REINDEX_BATCH", 2)
+        monkeypatch.setattr(service, "packed_words", _failing_after([], 2, stored_key))
+        monkeypatch.setattr(words, "VOCABULARY_SEED", 7)
+        with pytest.raises(RuntimeError, match="interrupted"):
+            service.reindex_catalog(store, "default", NOW)
+        abandoned = set(_stored_keys(store)) - {stored_key}
+        assert len(abandoned) == 1
+        monkeypatch.setattr(service, "packed_words", words.packed_words)
+        monkeypatch.setattr(words, "VOCABULARY_SEED", 9)
+        service.reindex_catalog(store, "default", NOW)
+        key = F.Vocabulary.from_bytes(load_tenant(store, "default").vocabulary or b"").key
+        assert key not in abandoned | {stored_key}
+        assert _stored_keys(store) == {key: 3}
+    finally:
+        store.engine.dispose()
+
+
+ADDED = FIXTURES / "IMG-20261101-WA0001.jpg"
+
+
+@pytest.mark.parametrize("when", ["while a batch is measured", "after the last batch, before the switch"])
+def test_an_image_added_while_the_catalog_is_reindexed_gets_the_words_of_the_new_vocabulary(
+    store_url: str, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    """Added, measured in the old vocabulary, before the reindex made the new one current: the
+    batches that follow, or else the switch, measure its words in the new one."""
+    store = _catalog(store_url)
+    try:
+        service.reindex_catalog(store, "default", NOW)
+        monkeypatch.setattr(catalog_store, "REINDEX_BATCH", 2)
+        added: list[int] = []
+        if when == "while a batch is measured":
+
+            def adding(blob: bytes, vocabulary: F.Vocabulary) -> bytes:
+                if not added:
+                    added.append(_add(store, "D-4").added)
+                return words.packed_words(blob, vocabulary)
+
+            monkeypatch.setattr(service, "packed_words", adding)
+        else:
+            real = catalog_store._without_words
+
+            def without(session: Session, tenant: str, key: str, after: int, limit: int) -> list[tuple[int, bytes]]:
+                found = real(session, tenant, key, after, limit)
+                if not found and not added:  # the batches are done
+                    added.append(_add(store, "D-4").added)
+                return found
+
+            monkeypatch.setattr(catalog_store, "_without_words", without)
+        monkeypatch.setattr(words, "VOCABULARY_SEED", 7)
+        assert service.reindex_catalog(store, "default", NOW) == 4
+        assert added == [1]
+        stored = load_tenant(store, "default")
+        vocabulary = F.Vocabulary.from_bytes(stored.vocabulary or b"")
+        (image,) = next(sku for sku in stored.skus if sku.sku == "D-4").images
+        assert str(F.unpack(image.features)["vocabulary"]) != vocabulary.key  # measured in the old one
+        assert image.words is not None and _measured_in(image, vocabulary)
+    finally:
+        store.engine.dispose()
+
+
+def test_an_image_removed_while_its_batch_is_measured_is_passed_over(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _catalog(store_url)
+    try:
+        service.reindex_catalog(store, "default", NOW)
+        monkeypatch.setattr(catalog_store, "REINDEX_BATCH", 2)
+        removed: list[bool] = []
+
+        def removing(blob: bytes, vocabulary: F.Vocabulary) -> bytes:
+            if not removed:  # A-1's image is in the first batch, being measured
+                removed.append(service.remove_from_catalog(store, "default", "A-1"))
+            return words.packed_words(blob, vocabulary)
+
+        monkeypatch.setattr(service, "packed_words", removing)
+        monkeypatch.setattr(words, "VOCABULARY_SEED", 7)
+        assert service.reindex_catalog(store, "default", NOW) == 2
+        assert removed == [True]
+        stored = load_tenant(store, "default")
+        vocabulary = F.Vocabulary.from_bytes(stored.vocabulary or b"")
+        assert [sku.sku for sku in stored.skus] == ["B-2", "C-3"]
+        assert all(image.words is not None and _measured_in(image, vocabulary) for sku in stored.skus for image in sku.images)
+        assert _stored_keys(store) == {vocabulary.key: 2}
+    finally:
+        store.engine.dispose()
+
+
+def test_an_image_measured_before_a_switch_and_stored_after_is_measured_again(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _catalog(store_url)
+    try:
+        service.reindex_catalog(store, "default", NOW)
+        old = service.catalog_vocabulary(store, "default")
+        uploads = service.measure_catalog_uploads([Upload(ADDED.name, ADDED.read_bytes())], old, Limits(), False)
+        monkeypatch.setattr(words, "VOCABULARY_SEED", 7)
+        service.reindex_catalog(store, "default", NOW)
+        new = service.catalog_vocabulary(store, "default")
+        assert old is not None and new is not None and new.key != old.key
+        (measured,) = uploads.measured
+        with pytest.raises(catalog_store.VocabularyChanged):
+            catalog_store.put_sku(
+                store, "default", "D-4", name=None, category=None, images=[measured.image], when=NOW,
+                measured_with=old.key,
+            )  # fmt: skip
+        service.store_catalog_sku(store, "default", "D-4", uploads, name=None, category=None, zones=None, now=NOW)
+        (image,) = next(sku for sku in load_tenant(store, "default").skus if sku.sku == "D-4").images
+        assert image.words is None and _measured_in(image, new)
+        assert not _measured_in(image, old)
+    finally:
+        store.engine.dispose()
+
+
+def _add(store: Store, sku: str) -> service.CatalogAddition:
+    return service.add_to_catalog(
+        store, "default", sku, [Upload(ADDED.name, ADDED.read_bytes())],
+        name=sku, category=None, zones=None, settings=Settings(), now=NOW,
+    )  # fmt: skip
+
+
+def test_a_reindex_started_as_another_switches_keeps_the_words_of_the_vocabulary_made_current(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second reindex read the current vocabulary before the first made its own current, and
+    clears the words of vocabularies neither current nor its own after: the words of the one now
+    current stay, or every load would measure every image again until the next reindex."""
+    store = _catalog(store_url)
+    try:
+        service.reindex_catalog(store, "default", NOW)
+        real_clear = catalog_store._clear_words
+        first: list[str] = []
+
+        def switched_meanwhile(*args: object, **kwargs: object) -> None:
+            if not first:  # the second reindex, after it read the current vocabulary and staged its own
+                monkeypatch.setattr(words, "VOCABULARY_SEED", 7)
+                first.append("running")
+                service.reindex_catalog(store, "default", NOW)
+                first[0] = F.Vocabulary.from_bytes(load_tenant(store, "default").vocabulary or b"").key
+                monkeypatch.setattr(words, "VOCABULARY_SEED", 9)
+            real_clear(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(catalog_store, "_clear_words", switched_meanwhile)
+        monkeypatch.setattr(words, "VOCABULARY_SEED", 9)
+        with pytest.raises(catalog_store.StoreError, match="another reindex"):
+            service.reindex_catalog(store, "default", NOW)
+        stored = load_tenant(store, "default")
+        vocabulary = F.Vocabulary.from_bytes(stored.vocabulary or b"")
+        assert vocabulary.key == first[0]
+        assert all(image.words is not None and _measured_in(image, vocabulary) for sku in stored.skus for image in sku.images)
+        assert _stored_keys(store).get(vocabulary.key) == 3
+    finally:
+        store.engine.dispose()
+
+
+def test_words_of_an_image_whose_removal_commits_as_they_are_inserted_are_passed_over(store_url: str) -> None:
+    """PostgreSQL: the insert's select saw the image, its removal was not committed yet; the foreign
+    key's check waits for the removal, then finds the row gone. (SQLite: the removal holds the write
+    lock, so the insert starts after it.)"""
+    if not store_url.startswith("postgresql"):
+        pytest.skip("SQLite runs one writer at a time")
+    store = _catalog(store_url)
+    try:
+        with store.sessions() as session:
+            pk = session.scalar(select(CatalogImageRow.id).join(CatalogSkuRow).where(CatalogSkuRow.sku == "A-1"))
+        failed: list[Exception] = []
+
+        def insert() -> None:
+            try:
+                with store.sessions.begin() as session:
+                    catalog_store._insert_words(session, "default", "k", [(pk, b"words")])
+            except Exception as exc:  # reported by the assertion below
+                failed.append(exc)
+
+        with store.engine.connect() as removing:
+            removing.execute(delete(CatalogImageRow).where(CatalogImageRow.id == pk))
+            inserting = threading.Thread(target=insert)
+            inserting.start()
+            inserting.join(1.0)
+            assert inserting.is_alive()  # waiting for the removal
+            removing.commit()
+        inserting.join(30)
+        assert failed == []
+        assert _stored_keys(store) == {}
+    finally:
+        store.engine.dispose()
+
+
+def test_two_reindexes_to_the_same_vocabulary_both_finish_and_the_catalog_is_counted_changed_once(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first made the vocabulary both trained current while the second wrote its words: the
+    second finds its work done, and does not count a change no worker need reload for."""
+    store = _catalog(store_url)
+    try:
+        service.reindex_catalog(store, "default", NOW)
+        monkeypatch.setattr(words, "VOCABULARY_SEED", 7)
+        real_clear = catalog_store._clear_words
+        stamps: list[object] = []
+
+        def first_meanwhile(*args: object, **kwargs: object) -> None:
+            if not stamps:  # the second, its vocabulary staged: the first runs whole
+                stamps.append(None)
+                assert service.reindex_catalog(store, "default", NOW) == 3
+                stamps[0] = catalog_store.catalog_stamp(store, "default")
+            real_clear(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(catalog_store, "_clear_words", first_meanwhile)
+        assert service.reindex_catalog(store, "default", NOW) == 3
+        assert catalog_store.catalog_stamp(store, "default") == stamps[0]
+        stored = load_tenant(store, "default")
+        vocabulary = F.Vocabulary.from_bytes(stored.vocabulary or b"")
+        assert all(image.words is not None and _measured_in(image, vocabulary) for sku in stored.skus for image in sku.images)
+        assert _stored_keys(store) == {vocabulary.key: 3}
+    finally:
+        store.engine.dispose()
+
+
+def test_a_reindex_under_way_is_named_by_its_vocabulary_key_alone(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The vocabulary (8–27 MB) is stored once, by the switch: a copy beside it while the words are
+    written was never read, and cost its write, its read at the switch and its delete."""
+    store = _catalog(store_url)
+    try:
+        staged: list[tuple[str, ...]] = []
+
+        def measuring(blob: bytes, vocabulary: F.Vocabulary) -> bytes:
+            if not staged:
+                with store.engine.connect() as connection:
+                    staged.extend(tuple(row) for row in connection.execute(text("SELECT * FROM catalog_reindexes")))
+                staged.append(("measured in", vocabulary.key))
+            return words.packed_words(blob, vocabulary)
+
+        monkeypatch.setattr(service, "packed_words", measuring)
+        service.reindex_catalog(store, "default", NOW)
+        key = staged[-1][1]
+        assert staged == [("default", key), ("measured in", key)]
+        with store.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM catalog_reindexes")).scalar() == 0
     finally:
         store.engine.dispose()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import runpy
 import signal
 import subprocess
@@ -203,6 +204,44 @@ def _gone(pid: int) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def test_train_vocabulary_writes_over_a_vocabulary_only_when_forced(tmp_path: Path) -> None:
+    """It used to replace the package's committed vocabulary without a word: every catalog not
+    reindexed then measures its images' words again. Refused before any training is done."""
+    (tmp_path / "corpora" / "near-duplicates").mkdir(parents=True)
+    existing = tmp_path / "vocabulary.npz"
+    existing.write_bytes(b"kept")
+    script = ROOT / "scripts" / "train_vocabulary.py"
+
+    def train(*flags: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, str(script), str(tmp_path / "corpora"), *flags]
+        return subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=GENEROUS_SECONDS)
+
+    for flags in ((), ("--out", str(existing))):
+        refused = train(*flags)
+        assert refused.returncode != 0 and "exists: --force" in refused.stderr, refused.stderr
+    assert existing.read_bytes() == b"kept"
+    forced = train("--out", str(existing), "--force")  # past the check: an empty corpus has nothing to train
+    assert "exists" not in forced.stderr and "need at least one array" in forced.stderr, forced.stderr
+
+
+def test_every_script_finds_the_shared_corpora_beside_the_repository() -> None:
+    """Some took ../shared from the working folder, others from their own place by different
+    counts of parents: run from anywhere but the checkout, the first found nothing."""
+    from_the_working_folder = re.compile(r'"\.\./shared|parents\[2\]|parent\.parent\.parent')
+    found = [path.name for path in SCRIPTS if from_the_working_folder.search(path.read_text())]
+    assert found == []
+    assert all('ROOT.parent / "shared"' in path.read_text() for path in SCRIPTS if '"shared"' in path.read_text())
+
+
+@pytest.mark.skipif(not (ROOT.parent / "shared" / "corpora").is_dir(), reason="needs ../shared/corpora beside the repository")
+def test_a_script_run_from_another_folder_finds_the_corpora(tmp_path: Path) -> None:
+    """train_vocabulary.py given no corpora, run from a scratch folder: it finds ../shared/corpora
+    beside the repository and goes on to its next check (the package's vocabulary is there)."""
+    script = ROOT / "scripts" / "train_vocabulary.py"
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=GENEROUS_SECONDS)
+    assert done.returncode != 0 and "exists: --force" in done.stderr, done.stderr
 
 
 if __name__ == "__main__":

@@ -182,9 +182,13 @@ def catalog_features(photo: Photo, vocabulary: F.Vocabulary | None = None) -> St
     )
 
 
-def image_arrays(blob: bytes, vocabulary: F.Vocabulary) -> ImageArrays:
-    """A stored image's packed features (`StoredImage.features`) ready for matching."""
+def image_arrays(blob: bytes, vocabulary: F.Vocabulary, stored_words: bytes | None = None) -> ImageArrays:
+    """A stored image's packed features (`StoredImage.features`) ready for matching; `stored_words`:
+    its words in `vocabulary` when stored apart (`StoredImage.words`), which win over those in `blob`."""
     data = F.unpack(blob)
+    if stored_words is not None:
+        data |= F.unpack(stored_words)
+        data["vocabulary"] = np.array(vocabulary.key)
     words, index_words = data.get("keypoint_words"), data.get("words")
     if words is None or index_words is None or str(data.get("vocabulary", "")) != vocabulary.key:
         # Stored under another vocabulary (added before the catalog was reindexed), or before the

@@ -72,11 +72,11 @@ class _Changed(Exception):
 
 def _arrays(store: Store, tenant: str, vocabulary: F.Vocabulary, slots: dict[str, int]) -> Iterator[tuple[int, ImageArrays]]:
     given = 0
-    for sku, image_id, blob in stream_features(store, tenant):
+    for sku, image_id, blob, words in stream_features(store, tenant, vocabulary.key):
         slot = slots.get(f"{sku}/{image_id}")
         if slot is None:
             raise _Changed
         given += 1
-        yield slot, image_arrays(blob, vocabulary)
+        yield slot, image_arrays(blob, vocabulary, words)
     if given != len(slots):
         raise _Changed

@@ -106,10 +106,10 @@ class TenantCatalog:
         """A catalog given whole, its features held in a feature file built in memory.
         `load_views(sku, image_id)` reads an image's tilted views from the store (see `StoredImage`)."""
         vocabulary = vocabulary_of(stored)
-        blobs = [image.features for sku in stored.skus for image in sku.images]
+        images = [image for sku in stored.skus for image in sku.images]
         file = in_memory(
-            ((slot, image_arrays(blob, vocabulary)) for slot, blob in enumerate(blobs)),
-            len(blobs), identity_of(stored), vocabulary,
+            ((slot, image_arrays(image.features, vocabulary, image.words)) for slot, image in enumerate(images)),
+            len(images), identity_of(stored), vocabulary,
         )  # fmt: skip
         self._open(stored, file, load_views, cache)
 

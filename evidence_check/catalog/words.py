@@ -12,6 +12,7 @@ images, so a large catalog trains a vocabulary with leaves (docs/measurements/sc
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -34,6 +35,15 @@ def with_words(blob: bytes, vocabulary: F.Vocabulary | None) -> bytes:
     data["keypoint_words"], data["words"] = measured_words(data["descriptors"], vocabulary)
     data["vocabulary"] = np.array(vocabulary.key)
     return F.pack(**data)
+
+
+def packed_words(blob: bytes, vocabulary: F.Vocabulary) -> bytes:
+    """The words in `vocabulary` of the stored features, packed apart from them (`StoredImage.words`):
+    only the descriptors are read and only the words written, not the whole features again."""
+    with np.load(io.BytesIO(blob), allow_pickle=False) as data:
+        descriptors = data["descriptors"]
+    keypoint_words, words = measured_words(descriptors, vocabulary)
+    return F.pack(keypoint_words=keypoint_words, words=words)
 
 
 def measured_words(descriptors: np.ndarray, vocabulary: F.Vocabulary) -> tuple[np.ndarray, np.ndarray]:

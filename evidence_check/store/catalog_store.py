@@ -7,19 +7,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, null, select, update
+from sqlalchemy import LargeBinary, String, and_, bindparam, delete, func, literal, null, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from evidence_check.store.catalog_tables import (
     CatalogImageRow,
+    CatalogReindexRow,
     CatalogSkuRow,
     CatalogVersionRow,
     CatalogVocabularyRow,
+    CatalogWordsRow,
 )
 from evidence_check.store.catalog_types import MEASUREMENT, StoredCatalog, StoredImage, StoredSku
 from evidence_check.store.database import Store, StoreError, _one_line
+
+
+class VocabularyChanged(Exception):
+    """The catalog's vocabulary is not the one the images' words were measured in (a reindex made
+    another current meanwhile): measure their words again in the current one and store them again."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ def put_sku(
     zones_of_known: dict[str, dict[str, list[int]]] | None = None,
     brand: str | None = None,
     family: str | None = None,
+    measured_with: str | None = None,
 ) -> int:
     """Create or update a SKU and add the images it does not have yet; returns how many were added.
 
@@ -53,9 +61,18 @@ def put_sku(
     An image stored with an older measurement (`catalog_types.MEASUREMENT`) given again measured
     now has its features and views replaced. A name, category, brand or family not given keeps
     the one stored.
+
+    `measured_with`: the key of the stored vocabulary the images' words were measured in (None: the
+    generic one); another one current raises `VocabularyChanged` and stores nothing.
     """
     try:
         with store.sessions.begin() as session:
+            # The count first: its row's lock orders this with a reindex's switch (`reindex`), so the
+            # vocabulary read next stays current until this commits.
+            _changed(session, tenant)
+            current = session.scalar(select(CatalogVocabularyRow.key).where(CatalogVocabularyRow.tenant == tenant))
+            if images and current != measured_with:
+                raise VocabularyChanged(f"the catalog's vocabulary is now {current or 'the generic one'}")
             row = session.scalar(
                 select(CatalogSkuRow).where(CatalogSkuRow.tenant == tenant, CatalogSkuRow.sku == sku)
             )
@@ -87,6 +104,8 @@ def put_sku(
                     stored = known[image.image_id]
                     if stored.measured_as < MEASUREMENT:
                         stored.features, stored.views, stored.measured_as = image.features, image.views, MEASUREMENT
+                        # Words stored apart were measured on the features replaced.
+                        session.execute(delete(CatalogWordsRow).where(CatalogWordsRow.image_pk == stored.id))
                     continue
                 known[image.image_id] = CatalogImageRow(
                     sku_pk=row.id, tenant=tenant, image_id=image.image_id, filename=image.filename[:255],
@@ -95,7 +114,6 @@ def put_sku(
                 )  # fmt: skip
                 session.add(known[image.image_id])
                 added += 1
-            _changed(session, tenant)
             return added
     except SQLAlchemyError as exc:
         raise StoreError(f"could not store SKU {sku}: {_one_line(exc)}") from None
@@ -191,12 +209,16 @@ def set_zones(store: Store, tenant: str, sku: str, zones: dict[str, dict[str, li
         raise StoreError(f"could not set the zones of SKU {sku}: {_one_line(exc)}") from None
 
 
+def _dialect(session: Session) -> Any:
+    """The dialect module whose `insert` has `on_conflict_do_…`."""
+    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+
+
 def _changed(session: Session, tenant: str) -> None:
     """Count one more change to the tenant's catalog, in the transaction that makes it. One
     statement, so two processes changing the catalog at once count two (the row's lock orders them)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     table = CatalogVersionRow.__table__
-    statement = dialect.insert(table).values(tenant=tenant, version=1)
+    statement = _dialect(session).insert(table).values(tenant=tenant, version=1)
     session.execute(
         statement.on_conflict_do_update(index_elements=[table.c.tenant], set_={"version": table.c.version + 1})
     )
@@ -221,6 +243,8 @@ def remove_sku(store: Store, tenant: str, sku: str) -> bool:
                 return False
             # Explicit: SQLite enforces ON DELETE CASCADE only with foreign_keys on, which a shared
             # connection may not have.
+            images = select(CatalogImageRow.id).where(CatalogImageRow.sku_pk == row_id)
+            session.execute(delete(CatalogWordsRow).where(CatalogWordsRow.image_pk.in_(images)))
             session.execute(delete(CatalogImageRow).where(CatalogImageRow.sku_pk == row_id))
             session.execute(delete(CatalogSkuRow).where(CatalogSkuRow.id == row_id))
             _changed(session, tenant)
@@ -231,16 +255,16 @@ def remove_sku(store: Store, tenant: str, sku: str) -> bool:
 
 def load_tenant(store: Store, tenant: str, *, features: bool = True) -> StoredCatalog:
     """Every SKU of a tenant with its images, for the in-memory catalog; without `features`, each
-    image's `features` is left empty (a worker reads them from its host's feature file).
+    image's `features` and `words` are left empty (a worker reads them from its host's feature file).
 
     Only the columns the catalog uses are read, as tuples: SQLite keeps a row's columns in order
     and reaches those stored after its packed features (`created_at`, and `zones` when an image
     has any) through the blob's chain of overflow pages, ~25 pages an image; reading `created_at`
     with every row cost most of a 100,000-image catalog's first load."""
     with store.sessions() as session:
-        vocabulary = session.scalar(
-            select(CatalogVocabularyRow.vocabulary).where(CatalogVocabularyRow.tenant == tenant)
-        )
+        key, vocabulary = session.execute(
+            select(CatalogVocabularyRow.key, CatalogVocabularyRow.vocabulary).where(CatalogVocabularyRow.tenant == tenant)
+        ).one_or_none() or (None, None)
         skus = session.execute(
             select(
                 CatalogSkuRow.id, CatalogSkuRow.sku, CatalogSkuRow.name, CatalogSkuRow.category,
@@ -251,12 +275,15 @@ def load_tenant(store: Store, tenant: str, *, features: bool = True) -> StoredCa
         query = select(
             CatalogImageRow.sku_pk, CatalogImageRow.image_id, CatalogImageRow.filename, CatalogImageRow.width,
             CatalogImageRow.height, CatalogImageRow.zones, CatalogImageRow.features if features else null(),
+            CatalogWordsRow.words if features else null(),
         )  # fmt: skip
-        for sku_pk, image_id, filename, width, height, zones, blob in session.execute(
+        if features:
+            query = query.outerjoin(CatalogWordsRow, _words_of(key))
+        for sku_pk, image_id, filename, width, height, zones, blob, words in session.execute(
             query.where(CatalogImageRow.tenant == tenant).order_by(CatalogImageRow.id)
         ):
             images.setdefault(sku_pk, []).append(
-                StoredImage(image_id, filename, width, height, blob or b"", zones)
+                StoredImage(image_id, filename, width, height, blob or b"", zones, words=words)
             )
     return StoredCatalog(
         tuple(
@@ -267,16 +294,23 @@ def load_tenant(store: Store, tenant: str, *, features: bool = True) -> StoredCa
     )
 
 
-def stream_features(store: Store, tenant: str) -> Iterator[tuple[str, str, bytes]]:
-    """(SKU, image id, packed features) of every image of a tenant, a few rows in memory at a time."""
+def _words_of(vocabulary_key: str | None) -> Any:
+    """Joins an image to its words stored apart in the given vocabulary."""
+    return and_(CatalogWordsRow.image_pk == CatalogImageRow.id, CatalogWordsRow.vocabulary_key == vocabulary_key)
+
+
+def stream_features(store: Store, tenant: str, vocabulary_key: str) -> Iterator[tuple[str, str, bytes, bytes | None]]:
+    """(SKU, image id, packed features, packed words in the vocabulary of `vocabulary_key` when
+    stored apart) of every image of a tenant, a few rows in memory at a time."""
     with store.sessions() as session:
         rows = session.execute(
-            select(CatalogSkuRow.sku, CatalogImageRow.image_id, CatalogImageRow.features)
+            select(CatalogSkuRow.sku, CatalogImageRow.image_id, CatalogImageRow.features, CatalogWordsRow.words)
             .join(CatalogSkuRow, CatalogSkuRow.id == CatalogImageRow.sku_pk)
+            .outerjoin(CatalogWordsRow, _words_of(vocabulary_key))
             .where(CatalogImageRow.tenant == tenant)
             .execution_options(yield_per=64)
         )
-        yield from ((sku, image_id, features) for sku, image_id, features in rows)
+        yield from ((sku, image_id, features, words) for sku, image_id, features, words in rows)
 
 
 def load_views(store: Store, tenant: str, sku: str, image_id: str) -> bytes | None:
@@ -340,31 +374,114 @@ def stream_descriptor_blobs(store: Store, tenant: str) -> Iterator[bytes]:
                 yield blobs[key]
 
 
-def reindex(store: Store, tenant: str, key: str, vocabulary: bytes, rewrite: Callable[[bytes], bytes], when: datetime) -> int:
-    """Store a new vocabulary and every image's features rewritten for it, in one transaction (an
-    interrupted reindex leaves the catalog as it was), reading and writing `REINDEX_BATCH` images
-    at a time so that only those are in memory."""
+WORDS_CLEARED = 1024  # words of an unused vocabulary deleted a transaction at a time
+
+
+def reindex(
+    store: Store, tenant: str, key: str, vocabulary: bytes, measure: Callable[[bytes], bytes], when: datetime
+) -> int:
+    """Make `vocabulary` the tenant's, with every image's words in it (`measure`: packed features ->
+    packed words); returns the number of images.
+
+    The words are written apart (`CatalogWordsRow`), `REINDEX_BATCH` images a transaction, while
+    readers keep the current vocabulary and its words; then one transaction makes the new ones
+    current, measuring first the images added meanwhile. Interrupted before that, the catalog is as
+    it was, and the next reindex to the same vocabulary goes on from the words written. No
+    transaction holds more than a batch of words or the vocabulary, so neither SQLite's
+    write-ahead log nor PostgreSQL's transaction grows with the catalog."""
     try:
         with store.sessions.begin() as session:
+            table = CatalogReindexRow.__table__
+            statement = _dialect(session).insert(table).values(tenant=tenant, key=key)
+            session.execute(statement.on_conflict_do_update(index_elements=[table.c.tenant], set_={"key": key}))
+        # The words of a reindex stopped midway to another vocabulary are of no use now.
+        _clear_words(store, tenant)
+        last = 0
+        while True:
+            with store.sessions() as session:
+                batch = _without_words(session, tenant, key, last, REINDEX_BATCH)
+            if not batch:
+                break
+            measured = [(pk, measure(blob)) for pk, blob in batch]
+            with store.sessions.begin() as session:
+                _insert_words(session, tenant, key, measured)
+            last = batch[-1][0]
+        with store.sessions.begin() as session:
+            _changed(session, tenant)  # first: a `put_sku` waits for the switch, or the switch for it
+            staged = session.scalar(select(CatalogReindexRow.key).where(CatalogReindexRow.tenant == tenant))
             row = session.get(CatalogVocabularyRow, tenant)
+            if staged != key:
+                if row is None or row.key != key:
+                    raise StoreError("another reindex of the catalog ran meanwhile")
+                raise _MadeCurrentMeanwhile  # rolls the count back: no worker need load the catalog again
+            last = 0
+            while batch := _without_words(session, tenant, key, last, REINDEX_BATCH):  # added meanwhile
+                _insert_words(session, tenant, key, [(pk, measure(blob)) for pk, blob in batch])
+                last = batch[-1][0]
             if row is None:
                 session.add(CatalogVocabularyRow(tenant=tenant, key=key, vocabulary=vocabulary, created_at=when))
             else:
                 row.key, row.vocabulary, row.created_at = key, vocabulary, when
-            session.flush()  # the write first: on SQLite it holds the lock while the images are read
-            count, last = 0, None
-            while True:
-                query = select(CatalogImageRow.id, CatalogImageRow.features).where(CatalogImageRow.tenant == tenant)
-                if last is not None:
-                    query = query.where(CatalogImageRow.id > last)
-                batch = session.execute(query.order_by(CatalogImageRow.id).limit(REINDEX_BATCH)).all()
-                if not batch:
-                    break
-                session.execute(
-                    update(CatalogImageRow), [{"id": pk, "features": rewrite(blob)} for pk, blob in batch]
-                )
-                count, last = count + len(batch), batch[-1][0]
-            _changed(session, tenant)
-            return count
+            session.execute(delete(CatalogReindexRow).where(CatalogReindexRow.tenant == tenant))
+            count = session.scalar(select(func.count()).select_from(CatalogImageRow).where(CatalogImageRow.tenant == tenant))
+        _clear_words(store, tenant)
+        return int(count or 0)
+    except _MadeCurrentMeanwhile:
+        with store.sessions() as session:
+            return session.scalar(select(func.count()).select_from(CatalogImageRow).where(CatalogImageRow.tenant == tenant)) or 0
     except SQLAlchemyError as exc:
         raise StoreError(f"could not reindex the catalog: {_one_line(exc)}") from None
+
+
+class _MadeCurrentMeanwhile(Exception):
+    """Another reindex trained the same vocabulary (the same images) and made it current first."""
+
+
+def _without_words(session: Session, tenant: str, key: str, after: int, limit: int) -> list[tuple[int, bytes]]:
+    """(row id, packed features) of the next images after row `after` with no words in `key`."""
+    return [
+        (pk, blob)
+        for pk, blob in session.execute(
+            select(CatalogImageRow.id, CatalogImageRow.features)
+            .outerjoin(CatalogWordsRow, _words_of(key))
+            .where(CatalogImageRow.tenant == tenant, CatalogImageRow.id > after, CatalogWordsRow.image_pk.is_(None))
+            .order_by(CatalogImageRow.id)
+            .limit(limit)
+        )
+    ]
+
+
+def _insert_words(session: Session, tenant: str, key: str, measured: list[tuple[int, bytes]]) -> None:
+    """Store the words of the images still there: one removed since it was read (`catalog remove`
+    while the batch was measured) is passed over, not a broken foreign key failing the reindex. On
+    PostgreSQL the image's row is locked as the foreign key's check would: a removal committing
+    meanwhile is waited for and its row passed over, not found gone by the check afterwards."""
+    still_there = (
+        select(
+            CatalogImageRow.id, literal(key, String), literal(tenant, String), bindparam("words", type_=LargeBinary)
+        )
+        .where(CatalogImageRow.id == bindparam("pk"))
+        .with_for_update(key_share=True)
+    )
+    statement = _dialect(session).insert(CatalogWordsRow.__table__).from_select(
+        ["image_pk", "vocabulary_key", "tenant", "words"], still_there
+    )
+    session.execute(statement.on_conflict_do_nothing(), [{"pk": pk, "words": words} for pk, words in measured])
+
+
+def _clear_words(store: Store, tenant: str) -> None:
+    """Delete the tenant's words of every vocabulary neither current nor being reindexed to,
+    `WORDS_CLEARED` a transaction. Which those are is read in the statement that deletes: another
+    reindex may have made its vocabulary current, or staged its own, since this one began."""
+    in_use = union(
+        select(CatalogVocabularyRow.key).where(CatalogVocabularyRow.tenant == tenant),
+        select(CatalogReindexRow.key).where(CatalogReindexRow.tenant == tenant),
+    )
+    unused = and_(CatalogWordsRow.tenant == tenant, CatalogWordsRow.vocabulary_key.not_in(in_use))
+    images = select(CatalogWordsRow.image_pk).where(unused).limit(WORDS_CLEARED).scalar_subquery()
+    while True:
+        with store.sessions.begin() as session:
+            # One statement: on SQLite a transaction that read first may not write after another did.
+            deleted = session.connection().execute(delete(CatalogWordsRow).where(unused, CatalogWordsRow.image_pk.in_(images)))
+            if not deleted.rowcount:
+                return

@@ -78,6 +78,31 @@ class CatalogVocabularyRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class CatalogWordsRow(Base):
+    """An image's visual words in one vocabulary (keypoint words and index words, packed): those of
+    the current vocabulary win over the ones packed in its `features`. A reindex writes the words of
+    its new vocabulary here a batch at a time, in transactions of their own, while readers keep the
+    current one (`catalog_store.reindex`)."""
+
+    __tablename__ = "catalog_words"
+
+    image_pk: Mapped[int] = mapped_column(ForeignKey("catalog_images.id", ondelete="CASCADE"), primary_key=True)
+    vocabulary_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    words: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CatalogReindexRow(Base):
+    """The key of the vocabulary a tenant's reindex is writing words for, not yet current: a reindex
+    stopped midway leaves it, and the next one trained to the same vocabulary goes on from the words
+    written. The vocabulary itself is kept by the reindex until its switch stores it."""
+
+    __tablename__ = "catalog_reindexes"
+
+    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(32))
+
+
 class CatalogVersionRow(Base):
     """How many times a tenant's catalog was changed: every write to its SKUs, images, zones or
     vocabulary adds one in the same transaction, so a process holding the catalog (on this host or

@@ -27,6 +27,9 @@ class StoredImage:
     # Tilted views (`features.extract_views`), packed: read only by a closer look, so a store loads
     # them per image when one needs them, not with the catalog. None: added before views were made.
     views: bytes | None = None
+    # Its words in the catalog's vocabulary, packed, when stored apart from `features` (a reindex
+    # writes them there); None: the ones packed in `features` (measured again if of another vocabulary).
+    words: bytes | None = None
 
 
 @dataclass(frozen=True)

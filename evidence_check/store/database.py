@@ -26,7 +26,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 MIGRATION_LOCK = 0x65766368  # any constant shared by every process of this project
 # The newest migration's revision (a test holds it to alembic's head). A store already there is
 # opened without importing alembic: ~12 MB of every API worker's private memory.
-SCHEMA_HEAD = "0015_catalog_measured_as"
+SCHEMA_HEAD = "0016_catalog_words"
 
 
 class StoreError(Exception):
