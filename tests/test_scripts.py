@@ -12,6 +12,7 @@ spent a second of CPU on those imports, 46 of them, for answers that take millis
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
@@ -19,6 +20,7 @@ import runpy
 import signal
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -107,6 +109,7 @@ def _be_the_script(job: dict[str, Any]) -> None:
     """In the forked child: run the script as `python SCRIPT FLAG` would, in a session of its own."""
     code = 1
     try:
+        atexit._clear()  # the forking interpreter's: a fresh one runs only those its imports register
         os.setsid()
         os.chdir(job["cwd"])
         for fd, name in ((1, "stdout"), (2, "stderr")):
@@ -123,10 +126,22 @@ def _be_the_script(job: dict[str, Any]) -> None:
                 print(stop.code, file=sys.stderr)
         except BaseException:
             traceback.print_exc()
+        _exit_as_python_does()
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+
+
+def _exit_as_python_does() -> None:
+    """What an interpreter does at its end and `os._exit` skips: wait for the threads that are not
+    daemons (a script that began its work in one on --help answered 0 at once), then run the script's
+    atexit functions."""
+    try:
+        threading._shutdown()  # type: ignore[attr-defined]  # the interpreter's own call: tells executors to end first
+        atexit._run_exitfuncs()
+    except BaseException:
+        traceback.print_exc()
 
 
 @pytest.fixture(scope="module")
@@ -191,6 +206,23 @@ def test_a_script_answers_with_its_exit_code_and_what_it_printed(tmp_path: Path)
     folder.mkdir()
     [run] = _run_all([(script, "--help", folder)])
     assert (run.done.returncode, run.done.stdout, run.done.stderr) == (3, "out\n", "err\n")
+
+
+def test_a_script_whose_work_goes_on_in_a_thread_is_waited_for(tmp_path: Path) -> None:
+    """Forked, the script's end was the process's: its threads and atexit functions never ran."""
+    script = tmp_path / "threaded.py"
+    script.write_text(
+        "import atexit, threading, time\n"
+        "atexit.register(print, 'at exit', flush=True)\n"
+        "def work():\n"
+        "    time.sleep(0.5)\n"
+        "    print('worked', flush=True)\n"
+        "threading.Thread(target=work).start()\n"
+    )
+    folder = tmp_path / "runs-here"
+    folder.mkdir()
+    [run] = _run_all([(script, "--help", folder)])
+    assert (run.done.returncode, run.done.stdout) == (0, "worked\nat exit\n")
 
 
 def _gone(pid: int) -> bool:

@@ -157,6 +157,17 @@ def test_a_test_database_is_given_at_the_newest_schema_or_migrated_to_it(store_u
         engine.dispose()
 
 
+def test_a_test_stores_catalog_files_stay_in_the_tests_own_folder(store_url: str, tmp_path: Path) -> None:
+    from evidence_check.catalog.loading import feature_folder
+    from evidence_check.settings import Settings
+
+    store = Store(store_url)
+    try:
+        assert feature_folder(store, Settings().catalog_feature_dir).is_relative_to(tmp_path)
+    finally:
+        store.close()
+
+
 def test_a_store_at_the_newest_schema_is_opened_without_importing_alembic(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
     opened = "import sys; from evidence_check.store import Store; Store({url!r}); print('alembic' in sys.modules)"

@@ -6,12 +6,19 @@ import subprocess
 import sys
 
 import pytest
+from sqlalchemy import create_engine, inspect
 
 from evidence_check.store import Store
 
 
 @pytest.mark.new_database
 def test_processes_opening_a_new_database_at_once_all_migrate(store_url: str) -> None:
+    # A database already migrated (the template's copy, without the mark) would test no migration at all.
+    empty = create_engine(store_url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        assert inspect(empty).get_table_names() == []
+    finally:
+        empty.dispose()
     # Processes, not threads: Alembic keeps its context in module globals.
     code = "import sys; from evidence_check.store import Store; Store(sys.argv[1]).close()"
     started = [
