@@ -30,7 +30,9 @@ Placing and sizing are two steps, each on the cue that does it best:
   (`_Frame.soft_blobs`: a blob of colour change at a stain's scale, which the carton's other
   print, side face and edges, changing along lines and bands, do not make); a blob whose photo
   colour continues past the product's outline to the photo's border is the hand holding the
-  carton, and the next blob is taken (`_soft_region`, `_Frame.crosses_outline`);
+  carton, and the next blob is taken (`_soft_region`, `_Frame.crosses_outline`; the highest when
+  every one is on the hand); the soft region is grown by `SOFT_RIM` of the blobs' scale, so that
+  a stain's faint rim is boxed with its dense core;
 - sized as the connected part, around that peak, of the colour and structure differences together
   that reaches `GROW_SHARE` of its peak height there: a threshold relative to the defect's own
   strength, not to the photo's, so a faint dent and a dark tear are both outlined whole. A line
