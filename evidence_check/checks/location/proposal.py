@@ -333,6 +333,11 @@ class _Frame:
         kernel = np.ones((2 * reach + 1,) * 2, np.uint8)
         return cv2.erode(self.product.astype(np.uint8), kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(np.float32)
 
+    @property
+    def soft_scale(self) -> float:
+        """The soft blobs' scale in window pixels: `SOFT_SCALE` of the product's side."""
+        return SOFT_SCALE * float(np.sqrt(self.product.sum()))
+
     def soft_blobs(self) -> np.ndarray:
         """Where the photo's colour change from the catalog image makes a blob `SOFT_SCALE` of the
         product's side across: each Lab channel's change averaged over the product at that scale,
@@ -343,7 +348,7 @@ class _Frame:
         pixels of that scale: the blobs are smooth, and the averaging costs a ms at full size."""
         weight = self.product.astype(np.float32)
         height, width = weight.shape
-        sigma = SOFT_SCALE * float(np.sqrt(weight.sum()))
+        sigma = self.soft_scale
         step = max(1, int(sigma / SOFT_REDUCTION))
         reduced = (max(1, width // step), max(1, height // step))
         reduced_sigma = sigma * reduced[0] / width
@@ -610,7 +615,7 @@ def _soft_region(frame: _Frame, sizing: np.ndarray, placing: np.ndarray, photo_r
     The region taken is grown by `SOFT_RIM` of the blobs' scale: a share of the blob's peak holds only
     a stain's dense core, and its faint rim, which the photo shows changed too, lay outside it (20 of
     the 25 placed stains boxed below IoU 0.5 were short on every side, thirteenth round)."""
-    scale = SOFT_SCALE * float(np.sqrt(frame.product.sum()))
+    scale = frame.soft_scale
     chosen = _grown_region(sizing, frame.enlarged, placing, frame.product, frame.enlarged, SOFT_SHARE)
     if chosen is not None and frame.crosses_outline(chosen, photo_rgb):
         for y, x in _peaks(np.where(frame.product, placing, 0).astype(np.float32), max(1, round(scale)), SOFT_PEAKS)[1:]:
