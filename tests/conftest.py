@@ -3,13 +3,18 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
 
 from evidence_check.checks.context import CheckContext
 from evidence_check.store import Store
+from evidence_check.store.database import MIGRATIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "images"
@@ -52,6 +57,26 @@ def private_default_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+
+
+@contextmanager
+def at_revision(url: str, revision: str, *, downgrade: bool = False) -> Iterator[Connection]:
+    """The store at `url` moved to an older schema `revision` (upgraded to it from empty, or
+    downgraded), and a connection in the same transaction: a test writes there what that revision's
+    code wrote, then opens a `Store`, which migrates it."""
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    engine = create_engine(parsed)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            (command.downgrade if downgrade else command.upgrade)(config, revision)
+            yield connection
+    finally:
+        engine.dispose()
 
 
 def _admin_engine() -> Engine:

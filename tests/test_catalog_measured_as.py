@@ -9,10 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from evidence_check import service
 from evidence_check.engine import Upload
@@ -23,8 +20,7 @@ from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.catalog_store import complete_image_ids, load_views
 from evidence_check.store.catalog_types import MEASUREMENT, StoredImage
-from evidence_check.store.database import MIGRATIONS
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, at_revision
 
 WITH_VIEWS = FIXTURES / "genuine_after_delivery.jpg"  # stored with tilted views (0004 to 0014)
 WITHOUT_VIEWS = FIXTURES / "no_exif.jpg"  # stored before 0004
@@ -33,34 +29,23 @@ NOW = datetime(2026, 12, 5, tzinfo=UTC)
 
 def _store_at_0014(url: str) -> None:
     """The store as 0014 left it, with a SKU whose two images were stored then."""
-    parsed = make_url(url)
-    if parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    engine = create_engine(parsed)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
     old_views = F.pack(points=np.zeros((1, 2), np.float32), descriptors=np.zeros((1, 128), np.uint8),
                        view=np.zeros(1, np.uint8))  # fmt: skip
-    try:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "0014_catalog_version")
-            # Upgrading a database already past 0014 (a copy of the migrated template, without the
-            # `new_database` mark) does nothing and says nothing: the test would pass testing no migration.
-            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0014_catalog_version"
-            sku = connection.execute(
-                text("INSERT INTO catalog_skus (tenant, sku, created_at, updated_at) "
-                     "VALUES ('default', 'BAG-1', :now, :now) RETURNING id"), {"now": NOW},
-            ).scalar_one()  # fmt: skip
-            for path, views in ((WITH_VIEWS, old_views), (WITHOUT_VIEWS, None)):
-                connection.execute(
-                    text("INSERT INTO catalog_images (sku_pk, tenant, image_id, filename, width, height, "
-                         "features, views, created_at) VALUES (:sku, 'default', :id, :name, 1, 1, :features, "
-                         ":views, :now)"),
-                    {"sku": sku, "id": _id(path), "name": path.name, "features": b"old", "views": views, "now": NOW},
-                )  # fmt: skip
-    finally:
-        engine.dispose()
+    with at_revision(url, "0014_catalog_version") as connection:
+        # Upgrading a database already past 0014 (a copy of the migrated template, without the
+        # `new_database` mark) does nothing and says nothing: the test would pass testing no migration.
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0014_catalog_version"
+        sku = connection.execute(
+            text("INSERT INTO catalog_skus (tenant, sku, created_at, updated_at) "
+                 "VALUES ('default', 'BAG-1', :now, :now) RETURNING id"), {"now": NOW},
+        ).scalar_one()  # fmt: skip
+        for path, views in ((WITH_VIEWS, old_views), (WITHOUT_VIEWS, None)):
+            connection.execute(
+                text("INSERT INTO catalog_images (sku_pk, tenant, image_id, filename, width, height, "
+                     "features, views, created_at) VALUES (:sku, 'default', :id, :name, 1, 1, :features, "
+                     ":views, :now)"),
+                {"sku": sku, "id": _id(path), "name": path.name, "features": b"old", "views": views, "now": NOW},
+            )  # fmt: skip
 
 
 def _id(path: Path) -> str:

@@ -7,10 +7,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from evidence_check import service
 from evidence_check.catalog import entries
@@ -18,7 +15,7 @@ from evidence_check.catalog.words import train_catalog_vocabulary, with_words
 from evidence_check.imaging import features as F
 from evidence_check.store import Store
 from evidence_check.store.catalog_store import load_tenant
-from evidence_check.store.database import MIGRATIONS
+from tests.conftest import at_revision
 from tests.test_catalog_reindex import _answers, _catalog, _measured_in
 
 NOW = datetime(2026, 12, 5, tzinfo=UTC)
@@ -28,30 +25,19 @@ def _reindexed_at_0015(url: str) -> str:
     """The catalog as 0015's reindex left it: its images' features rewritten with their words in a
     vocabulary trained on them, stored beside. Returns the vocabulary's key."""
     _catalog(url).engine.dispose()
-    parsed = make_url(url)
-    if parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    engine = create_engine(parsed)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    try:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0015_catalog_measured_as")
-            images = connection.execute(text("SELECT id, features FROM catalog_images ORDER BY id")).all()
-            vocabulary = train_catalog_vocabulary(lambda: (blob for _, blob in images))
-            for pk, blob in images:
-                connection.execute(
-                    text("UPDATE catalog_images SET features = :features WHERE id = :pk"),
-                    {"features": with_words(blob, vocabulary), "pk": pk},
-                )
+    with at_revision(url, "0015_catalog_measured_as", downgrade=True) as connection:
+        images = connection.execute(text("SELECT id, features FROM catalog_images ORDER BY id")).all()
+        vocabulary = train_catalog_vocabulary(lambda: (blob for _, blob in images))
+        for pk, blob in images:
             connection.execute(
-                text("INSERT INTO catalog_vocabularies (tenant, key, vocabulary, created_at) "
-                     "VALUES ('default', :key, :vocabulary, :now)"),
-                {"key": vocabulary.key, "vocabulary": vocabulary.to_bytes(), "now": NOW},
-            )  # fmt: skip
-    finally:
-        engine.dispose()
+                text("UPDATE catalog_images SET features = :features WHERE id = :pk"),
+                {"features": with_words(blob, vocabulary), "pk": pk},
+            )
+        connection.execute(
+            text("INSERT INTO catalog_vocabularies (tenant, key, vocabulary, created_at) "
+                 "VALUES ('default', :key, :vocabulary, :now)"),
+            {"key": vocabulary.key, "vocabulary": vocabulary.to_bytes(), "now": NOW},
+        )  # fmt: skip
     return vocabulary.key
 
 
@@ -96,16 +82,8 @@ def test_downgraded_to_0015_a_catalog_reindexed_at_0016_keeps_its_words_in_its_f
         assert all(str(packed["vocabulary"]) != key for packed in features.values())  # measured before
     finally:
         store.close()
-    engine = create_engine(store.engine.url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    try:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0015_catalog_measured_as")
-            rows = connection.execute(text("SELECT image_id, features FROM catalog_images")).all()
-    finally:
-        engine.dispose()
+    with at_revision(store_url, "0015_catalog_measured_as", downgrade=True) as connection:
+        rows = connection.execute(text("SELECT image_id, features FROM catalog_images")).all()
     assert len(rows) == len(apart) == 3
     for image_id, blob in rows:
         downgraded = F.unpack(blob)
