@@ -20,9 +20,10 @@ decoders are not, but they run on every input.
     # replay one finding
     .venv/bin/python scripts/fuzz_loader.py crash-0123abcd
 
-Without a corpus folder argument the run writes new inputs to a temporary folder. The limits are the
-settings' (EVIDENCE_CHECK_MAX_DECODED_BYTES and the rest apply): a smaller decoding budget keeps each
-input fast.
+Without a corpus folder argument the run writes new inputs to a temporary folder, named at the
+start and left for you to keep or delete (libFuzzer ends the process before Python could). The
+limits are the settings' (EVIDENCE_CHECK_MAX_DECODED_BYTES and the rest apply): a smaller decoding
+budget keeps each input fast.
 """
 
 from __future__ import annotations
@@ -151,13 +152,16 @@ def main(arguments: argparse.Namespace, libfuzzer_flags: list[str]) -> None:
     flags = [flag for flag in DEFAULT_FLAGS if flag.split("=", 1)[0] not in given]
     targets = list(arguments.paths)
     replay = any(Path(path).is_file() for path in targets)
-    with tempfile.TemporaryDirectory(prefix="fuzz-corpus-") as scratch:
-        if not replay:
-            corpus = targets or [scratch]  # the first folder receives what the run finds
-            Path(corpus[0]).mkdir(parents=True, exist_ok=True)
-            targets = corpus + [str(seed) for seed in SEEDS if seed.is_dir()]
-        atheris.Setup([sys.argv[0], *flags, *libfuzzer_flags, *targets], target)
-        atheris.Fuzz()
+    if not replay:
+        # The first folder receives what the run finds. libFuzzer ends the process itself, so a
+        # temporary folder would never be removed: it is named, for the user to keep or delete.
+        if not targets:
+            targets = [tempfile.mkdtemp(prefix="fuzz-corpus-")]
+            print(f"new inputs go to {targets[0]} (not removed at the end)", file=sys.stderr)
+        Path(targets[0]).mkdir(parents=True, exist_ok=True)
+        targets += [str(seed) for seed in SEEDS if seed.is_dir()]
+    atheris.Setup([sys.argv[0], *flags, *libfuzzer_flags, *targets], target)
+    atheris.Fuzz()
 
 
 if __name__ == "__main__":

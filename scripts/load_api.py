@@ -163,27 +163,27 @@ def timed_claims(
     # As the server's workers run: one library thread per request, few malloc arenas.
     limit_malloc_arenas()
     one_thread_per_request()
-    folder = tempfile.mkdtemp(prefix="evidence-check-ideal-")
-    settings = Settings(db=f"sqlite:///{folder}/ideal.sqlite3")
-    store = Store(settings.db)
-    samples, walls = [], []
-    span = 0.0
-    for n in range(warmup + repeat):
-        now = now_utc()
-        claim = build_claim(
-            now=now, time_zone="Asia/Shanghai", **{k: v for k, v in CLAIM.items() if k != "tz"}
-        )
-        data = photos.photo(first - n)
-        if n == warmup and _start_together is not None:
-            _start_together.wait()
-        started, wall = time.process_time(), time.perf_counter()
-        verify_claim(claim, [Upload("a.jpg", data)], settings=settings, store=store, now=now)
-        if n >= warmup:
-            samples.append((time.process_time() - started) * 1000)
-            walls.append((time.perf_counter() - wall) * 1000)
-            span += walls[-1] / 1000
-    store.close()
-    return samples, walls, span
+    with tempfile.TemporaryDirectory(prefix="evidence-check-ideal-") as folder:
+        settings = Settings(db=f"sqlite:///{folder}/ideal.sqlite3")
+        store = Store(settings.db)
+        samples, walls = [], []
+        span = 0.0
+        for n in range(warmup + repeat):
+            now = now_utc()
+            claim = build_claim(
+                now=now, time_zone="Asia/Shanghai", **{k: v for k, v in CLAIM.items() if k != "tz"}
+            )
+            data = photos.photo(first - n)
+            if n == warmup and _start_together is not None:
+                _start_together.wait()
+            started, wall = time.process_time(), time.perf_counter()
+            verify_claim(claim, [Upload("a.jpg", data)], settings=settings, store=store, now=now)
+            if n >= warmup:
+                samples.append((time.process_time() - started) * 1000)
+                walls.append((time.perf_counter() - wall) * 1000)
+                span += walls[-1] / 1000
+        store.close()
+        return samples, walls, span
 
 
 _start_together: Any = None  # in every_core_busy's processes: all start measuring at once
@@ -212,35 +212,36 @@ def overhead(photos: Photos, url: str, pid: int, count: int) -> tuple[float, flo
     measured in turn, one after the other: whatever else loads the machine weighs on both alike,
     so their ratio is what HTTP, the framework and the worker threads add; and the part of the
     server's that its event loops took."""
-    store = Store(f"sqlite:///{tempfile.mkdtemp(prefix='evidence-check-overhead-')}/inline.sqlite3")
-    settings = Settings(db=store.url)
-    inline, served, looped = [], [], []
-    with httpx.Client(base_url=url, timeout=300) as http:
-        for n in range(count + 2):
-            now = now_utc()
-            claim = build_claim(
-                now=now, time_zone="Asia/Shanghai", **{k: v for k, v in CLAIM.items() if k != "tz"}
-            )
-            started = time.process_time()
-            verify_claim(
-                claim, [Upload("a.jpg", photos.photo(-100 - n))], settings=settings, store=store, now=now
-            )
-            mine = (time.process_time() - started) * 1000
-            before, loop_before = thread_seconds(pid), loop_seconds(pid) or 0.0
-            answer = http.post(
-                "/v1/verify",
-                files=[("photos", (f"o{n}.jpg", photos.photo(-10_000 - n), "image/jpeg"))],
-                data={**CLAIM, "claim_id": f"overhead-{n}"},
-            )
-            time.sleep(0.05)  # the event loop finishes writing the answer and its log line
-            theirs = (thread_seconds(pid) - before) * 1000
-            loop = ((loop_seconds(pid) or 0.0) - loop_before) * 1000
-            if answer.status_code == 200 and n >= 2:  # the first ones warm both up
-                inline.append(mine)
-                served.append(theirs)
-                looped.append(loop)
-    store.close()
-    return statistics.median(inline), statistics.median(served), statistics.median(looped)
+    with tempfile.TemporaryDirectory(prefix="evidence-check-overhead-") as folder:
+        store = Store(f"sqlite:///{folder}/inline.sqlite3")
+        settings = Settings(db=store.url)
+        inline, served, looped = [], [], []
+        with httpx.Client(base_url=url, timeout=300) as http:
+            for n in range(count + 2):
+                now = now_utc()
+                claim = build_claim(
+                    now=now, time_zone="Asia/Shanghai", **{k: v for k, v in CLAIM.items() if k != "tz"}
+                )
+                started = time.process_time()
+                verify_claim(
+                    claim, [Upload("a.jpg", photos.photo(-100 - n))], settings=settings, store=store, now=now
+                )
+                mine = (time.process_time() - started) * 1000
+                before, loop_before = thread_seconds(pid), loop_seconds(pid) or 0.0
+                answer = http.post(
+                    "/v1/verify",
+                    files=[("photos", (f"o{n}.jpg", photos.photo(-10_000 - n), "image/jpeg"))],
+                    data={**CLAIM, "claim_id": f"overhead-{n}"},
+                )
+                time.sleep(0.05)  # the event loop finishes writing the answer and its log line
+                theirs = (thread_seconds(pid) - before) * 1000
+                loop = ((loop_seconds(pid) or 0.0) - loop_before) * 1000
+                if answer.status_code == 200 and n >= 2:  # the first ones warm both up
+                    inline.append(mine)
+                    served.append(theirs)
+                    looped.append(loop)
+        store.close()
+        return statistics.median(inline), statistics.median(served), statistics.median(looped)
 
 
 def server_log(log: Path, skip: int) -> tuple[list[float], dict[int, int], int]:

@@ -28,7 +28,9 @@ STARTER = "import subprocess, sys; sys.exit(subprocess.run(sys.argv[1:]).returnc
 def test_a_short_fuzz_run_of_the_loader_finds_no_crash_hang_or_blow_up(tmp_path: Path) -> None:
     pytest.importorskip("atheris", reason="atheris has wheels for Linux x86_64 only")
     corpus("malformed-images")
-    env = {**os.environ, "EVIDENCE_CHECK_MAX_DECODED_BYTES": str(BUDGET)}
+    temporary = tmp_path / "tmp"  # where the script would make folders of its own
+    temporary.mkdir()
+    env = {**os.environ, "EVIDENCE_CHECK_MAX_DECODED_BYTES": str(BUDGET), "TMPDIR": str(temporary)}
     done = subprocess.run(
         [
             sys.executable,
@@ -52,3 +54,6 @@ def test_a_short_fuzz_run_of_the_loader_finds_no_crash_hang_or_blow_up(tmp_path:
     assert done.returncode == 0, report[-6000:]
     assert f"Done {RUNS} runs" in done.stderr
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(("crash-", "oom-", "timeout-"))]
+    # Given a corpus folder, the run leaves nothing behind: libFuzzer ends the process, so a
+    # temporary folder the script made would stay in /tmp after every run.
+    assert not list(temporary.iterdir())
