@@ -43,6 +43,11 @@ def test_a_zone_with_a_cause_note_and_label_is_kept_whole() -> None:
         ({"cap": {"box": [0, 0, 5, 5], "note": ""}}, "note must be non-empty text"),
         ({"cap": [0, 0, -5, 5]}, "w, h > 0"),
         ({"cap": "top"}, "must be [x, y, w, h] or an object"),
+        # JSON admits these; none is a pixel, and rounding infinity to an integer raised OverflowError.
+        ({"cap": [float("inf"), 0, 5, 5]}, "must be [x, y, w, h] in pixels"),
+        ({"cap": [0, 0, float("nan"), 5]}, "must be [x, y, w, h] in pixels"),
+        ({"cap": [1e308, 0, 5, 5]}, "must be [x, y, w, h] in pixels"),
+        ({"cap": {"polygon": [[0, 0], [float("inf"), 0], [5, 5]]}}, "polygon must be 3 to 64 points"),
     ],
 )
 def test_malformed_zones_are_refused_with_the_reason(zones: object, message: str) -> None:

@@ -15,6 +15,7 @@ either stored form into `Zone`s.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,8 @@ from typing import Any
 CAUSES = ("manufacturing", "shipping", "wear", "unknown")
 MAX_POLYGON_POINTS = 64
 MAX_NOTE = 300
+# OpenCV holds pixel coordinates as 32-bit integers; JSON also admits Infinity, NaN and 1e308.
+MAX_COORDINATE = 2**31 - 1
 _SHAPES = ("box", "polygon")
 
 
@@ -120,12 +123,17 @@ def _parse_zone(name: str, value: Any) -> list[int] | dict[str, Any]:
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and abs(value) <= MAX_COORDINATE
+    )
 
 
 def _box(name: str, box: Any) -> list[int]:
     if not isinstance(box, list) or len(box) != 4 or not all(_number(v) for v in box):
-        raise ValueError(f"zone {name!r} must be [x, y, w, h], got {box!r}")
+        raise ValueError(f"zone {name!r} must be [x, y, w, h] in pixels, got {box!r}")
     x, y, w, h = (int(round(v)) for v in box)
     if x < 0 or y < 0 or w <= 0 or h <= 0:
         raise ValueError(f"zone {name!r} needs x, y >= 0 and w, h > 0, got {box!r}")
