@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
@@ -88,6 +88,17 @@ class UploadedForm:
         """Free the spooled files (their disk space, at once)."""
         for uploaded in self.files:
             uploaded.spool.close()
+
+    def refuse_others(self, files_field: str, text_fields: Collection[str]) -> None:
+        """`UploadInvalid` for a part the route does not take: a misspelt field (`zone` for `zones`,
+        `kind` in the form instead of the query) would otherwise be dropped without a word."""
+        stray_files = sorted({f.field for f in self.files if f.field != files_field})
+        if stray_files:
+            raise UploadInvalid(f"files must be sent in the {files_field!r} field, not {', '.join(stray_files)}")
+        stray = sorted(set(self.fields) - set(text_fields))
+        if stray:
+            known = ", ".join([files_field, *text_fields])
+            raise UploadInvalid(f"{stray[0]}: not a field of this request (known: {known})")
 
 
 @dataclass(frozen=True)
