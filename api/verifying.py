@@ -69,7 +69,7 @@ def parse_verify(
         # An empty field is an absent one (a web form sends every input, filled or not).
         fields = VerifyFields.model_validate({k: v for k, v in form.fields.items() if v.strip()})
     except ValidationError as exc:
-        raise IntakeError(describe(exc.errors())) from None
+        raise IntakeError(describe(exc.errors(), [PHOTOS_FIELD, *VerifyFields.model_fields])) from None
     claim = build_claim(
         now=now,
         time_zone=fields.tz or settings.time_zone,
@@ -139,14 +139,14 @@ def answer(
     return outcome.body
 
 
-def describe(errors: Sequence[Any]) -> str:
-    """The first of pydantic's (or FastAPI's) validation errors as one line: `field: message`."""
+def describe(errors: Sequence[Any], known: Sequence[str] = ()) -> str:
+    """The first of pydantic's (or FastAPI's) validation errors as one line: `field: message`;
+    a field the request does not take is named with the `known` ones."""
     if not errors:
         return "invalid request"
     error = errors[0]
     where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "query", "header"))
     message = str(error.get("msg", "invalid"))
     if error.get("type") == "extra_forbidden":
-        known = ", ".join(["photos", *VerifyFields.model_fields])
-        message = f"not a field of this request (known: {known})"
+        message = f"not a field of this request (known: {', '.join(known)})" if known else "not a field of this request"
     return f"{where}: {message}" if where else message

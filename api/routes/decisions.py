@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import anyio.to_thread
 from fastapi import APIRouter, Body, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import LangDep, SettingsDep, StoreDep, TenantDep, one_library_thread_here
 from api.routes.rendering import MALFORMED, REPORT_CONTENT, SERVER_ERRORS, UNAUTHORIZED, answer, problem
@@ -41,6 +41,9 @@ class ChallengeIssued(BaseModel):
 
 
 class OutcomeSent(BaseModel):
+    # A misspelt key ("notes") is refused, not dropped with the agent's words in it.
+    model_config = ConfigDict(extra="forbid")
+
     outcome: Literal["genuine", "fraud"]
     note: str | None = Field(None, max_length=2000)
 
