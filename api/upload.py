@@ -174,7 +174,10 @@ class _Collector:
         self._size += end - start
         if self._spool is None:
             if self._size > MAX_FIELD_BYTES:
-                raise UploadTooLarge(f"field {self._name!r} is over {_size(MAX_FIELD_BYTES)}")
+                # A file sent without a filename arrives as text: the limit is then not the photo's.
+                raise UploadTooLarge(
+                    f"field {self._name!r} is over {_size(MAX_FIELD_BYTES)} (a file's part needs a filename)"
+                )
             self._chunks.append(data[start:end])
             return
         if self._size > self.limits.max_file_bytes:

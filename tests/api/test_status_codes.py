@@ -178,6 +178,12 @@ def test_a_text_field_over_its_limit_is_413(api: Api) -> None:
     assert "field 'sku' is over" in response.json()["detail"]
 
 
+def test_a_photo_sent_without_a_filename_is_told_to_name_it_not_that_it_is_too_large(api: Api) -> None:
+    part = ("photos", (None, jpeg(1, (640, 480)), "image/jpeg"))  # no filename: a text field
+    response = api.client.post("/v1/verify", files=[part])
+    assert response.status_code == 413 and "(a file's part needs a filename)" in response.json()["detail"]
+
+
 def test_declared_length_over_the_limit_is_413_before_the_body_is_read(store: Store) -> None:
     for api in make_api(store, max_request_bytes=4096):
         response = api.client.post(
