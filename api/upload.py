@@ -129,6 +129,7 @@ class _Collector:
         self._spool: IO[bytes] | None = None  # a file's
         self._hash = hashlib.sha256()
         self._size = 0
+        self.ended = False  # the closing boundary was read
 
     def on_part_begin(self) -> None:
         self._headers = {}
@@ -192,6 +193,9 @@ class _Collector:
             raise UploadNoRoom(
                 f"the server has no room to receive the photos ({exc.strerror}); try again"
             ) from None
+
+    def on_end(self) -> None:
+        self.ended = True
 
     def discard(self) -> None:
         """Close every spooled file: the upload was refused or abandoned."""
@@ -273,6 +277,7 @@ async def read_multipart(
             "on_header_value": collector.on_header_value,
             "on_header_end": collector.on_header_end,
             "on_headers_finished": collector.on_headers_finished,
+            "on_end": collector.on_end,
         },
     )
     received = 0
@@ -284,6 +289,10 @@ async def read_multipart(
                 raise UploadTooLarge(f"the request is over the {_size(limits.max_request_bytes)} limit")
             parser.write(chunk)
         parser.finalize()
+        # The parser does not check that the body ended (its finalize says so): a body cut short
+        # would be read as the parts that arrived whole, and a claim recorded without the rest.
+        if not collector.ended:
+            raise UploadInvalid("the multipart body was cut short: it ends before its closing boundary")
     except FormParserError as exc:
         collector.discard()
         raise UploadInvalid(f"the multipart body is malformed ({str(exc).splitlines()[0][:120]})") from None
