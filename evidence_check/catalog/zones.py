@@ -52,11 +52,18 @@ def parse_image_zones(value: Any, filenames: Sequence[str]) -> dict[str, dict[st
     if not filenames:
         raise ValueError("zones need an image to be drawn on")
     if not _per_image(value):
-        return {filenames[0]: parse_zones(value)}
-    unknown = sorted(set(value) - set(filenames))
-    if unknown:
-        raise ValueError(f"zones name {unknown[0]!r}, which is not one of the images ({', '.join(filenames)})")
-    return {str(name): parse_zones(zones) for name, zones in value.items()}
+        parsed = {filenames[0]: parse_zones(value)}
+    else:
+        unknown = sorted(set(value) - set(filenames))
+        if unknown:
+            raise ValueError(f"zones name {unknown[0]!r}, which is not one of the images ({', '.join(filenames)})")
+        parsed = {str(name): parse_zones(zones) for name, zones in value.items()}
+    # Zones are stored by file name: two images of one name (front/a.jpg, back/a.jpg) would both
+    # get the zones drawn on one of them.
+    twice = sorted(name for name in parsed if filenames.count(name) > 1)
+    if twice:
+        raise ValueError(f"two images are called {twice[0]!r}: rename one, zones are given by file name")
+    return parsed
 
 
 def parse_zones(value: Any) -> dict[str, Any]:
