@@ -134,7 +134,8 @@ class CatalogImported(BaseModel):
 class VerifyFields(BaseModel):
     """The claim fields of `POST /v1/verify`, as form fields beside the `photos` files.
 
-    Times are ISO 8601 dates or date-times; without an offset they are read in `tz`.
+    Times are ISO 8601 dates or date-times; without an offset they are read in `tz`. For a claim id
+    already recorded, the facts left out (all but `region` and `claimed_at`) are the claim's.
     """
 
     model_config = ConfigDict(extra="forbid")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
@@ -89,6 +89,17 @@ class UploadedForm:
         for uploaded in self.files:
             uploaded.spool.close()
 
+    def refuse_others(self, files_field: str, text_fields: Collection[str]) -> None:
+        """`UploadInvalid` for a part the route does not take: a misspelt field (`zone` for `zones`,
+        `kind` in the form instead of the query) would otherwise be dropped without a word."""
+        stray_files = sorted({f.field for f in self.files if f.field != files_field})
+        if stray_files:
+            raise UploadInvalid(f"files must be sent in the {files_field!r} field, not {', '.join(stray_files)}")
+        stray = sorted(set(self.fields) - set(text_fields))
+        if stray:
+            known = ", ".join([files_field, *text_fields])
+            raise UploadInvalid(f"{stray[0]}: not a field of this request (known: {known})")
+
 
 @dataclass(frozen=True)
 class UploadLimits:
@@ -118,6 +129,7 @@ class _Collector:
         self._spool: IO[bytes] | None = None  # a file's
         self._hash = hashlib.sha256()
         self._size = 0
+        self.ended = False  # the closing boundary was read
 
     def on_part_begin(self) -> None:
         self._headers = {}
@@ -163,7 +175,10 @@ class _Collector:
         self._size += end - start
         if self._spool is None:
             if self._size > MAX_FIELD_BYTES:
-                raise UploadTooLarge(f"field {self._name!r} is over {_size(MAX_FIELD_BYTES)}")
+                # A file sent without a filename arrives as text: the limit is then not the photo's.
+                raise UploadTooLarge(
+                    f"field {self._name!r} is over {_size(MAX_FIELD_BYTES)} (a file's part needs a filename)"
+                )
             self._chunks.append(data[start:end])
             return
         if self._size > self.limits.max_file_bytes:
@@ -178,6 +193,9 @@ class _Collector:
             raise UploadNoRoom(
                 f"the server has no room to receive the photos ({exc.strerror}); try again"
             ) from None
+
+    def on_end(self) -> None:
+        self.ended = True
 
     def discard(self) -> None:
         """Close every spooled file: the upload was refused or abandoned."""
@@ -259,6 +277,7 @@ async def read_multipart(
             "on_header_value": collector.on_header_value,
             "on_header_end": collector.on_header_end,
             "on_headers_finished": collector.on_headers_finished,
+            "on_end": collector.on_end,
         },
     )
     received = 0
@@ -270,6 +289,10 @@ async def read_multipart(
                 raise UploadTooLarge(f"the request is over the {_size(limits.max_request_bytes)} limit")
             parser.write(chunk)
         parser.finalize()
+        # The parser does not check that the body ended (its finalize says so): a body cut short
+        # would be read as the parts that arrived whole, and a claim recorded without the rest.
+        if not collector.ended:
+            raise UploadInvalid("the multipart body was cut short: it ends before its closing boundary")
     except FormParserError as exc:
         collector.discard()
         raise UploadInvalid(f"the multipart body is malformed ({str(exc).splitlines()[0][:120]})") from None

@@ -26,11 +26,12 @@ from api.deps import one_library_thread_here
 from api.schemas import VerifyFields
 from api.upload import UploadedFile, UploadedForm
 from evidence_check.engine import Upload
-from evidence_check.intake import IntakeError, build_claim, check_region_photo
+from evidence_check.intake import IntakeError, build_claim, check_region_photo, with_earlier_facts
 from evidence_check.models import Claim
 from evidence_check.service import verify_claim
 from evidence_check.settings import Settings
 from evidence_check.store import Store, request_key
+from evidence_check.store.claim_files import sent_fields
 
 PHOTOS_FIELD = "photos"
 
@@ -56,8 +57,10 @@ def parse_verify(
     settings: Settings,
     now: datetime,
     idempotency_key: str | None,
+    store: Store | None = None,
 ) -> VerifyRequest:
-    """The claim and its photos, or `IntakeError` saying which field is wrong."""
+    """The claim and its photos, or `IntakeError` saying which field is wrong; the facts a request
+    for a claim in `store` leaves out are the claim's (`intake.with_earlier_facts`)."""
     stray = sorted({f.field for f in form.files if f.field != PHOTOS_FIELD})
     if stray:
         raise IntakeError(f"files must be sent in the {PHOTOS_FIELD!r} field, not {', '.join(stray)}")
@@ -69,24 +72,28 @@ def parse_verify(
         # An empty field is an absent one (a web form sends every input, filled or not).
         fields = VerifyFields.model_validate({k: v for k, v in form.fields.items() if v.strip()})
     except ValidationError as exc:
-        raise IntakeError(describe(exc.errors())) from None
+        raise IntakeError(describe(exc.errors(), [PHOTOS_FIELD, *VerifyFields.model_fields])) from None
+    given = {
+        "sku": fields.sku,
+        "ordered_at": fields.ordered_at,
+        "shipped_at": fields.shipped_at,
+        "delivered_at": fields.delivered_at,
+        "customer_id": fields.customer_id,
+        "order_id": fields.order_id,
+        "reason": fields.reason.value if fields.reason else None,
+        "wanted": fields.wanted.value if fields.wanted else None,
+        "category": fields.category,
+    }
+    earlier = sent_fields(store, tenant, fields.claim_id) if store is not None and fields.claim_id else None
     claim = build_claim(
         now=now,
         time_zone=fields.tz or settings.time_zone,
-        sku=fields.sku,
-        ordered_at=fields.ordered_at,
-        shipped_at=fields.shipped_at,
-        delivered_at=fields.delivered_at,
         claimed_at=fields.claimed_at,
         claim_id=fields.claim_id,
-        customer_id=fields.customer_id,
-        order_id=fields.order_id,
-        reason=fields.reason.value if fields.reason else None,
-        wanted=fields.wanted.value if fields.wanted else None,
         region=fields.region,
-        category=fields.category,
         lang=lang,
         tenant=tenant,
+        **with_earlier_facts(given, earlier),
     )
     check_region_photo(claim, len(form.files))
     named_photos = tuple((f.filename or f"photo{n}", f) for n, f in enumerate(form.files, start=1))
@@ -139,14 +146,14 @@ def answer(
     return outcome.body
 
 
-def describe(errors: Sequence[Any]) -> str:
-    """The first of pydantic's (or FastAPI's) validation errors as one line: `field: message`."""
+def describe(errors: Sequence[Any], known: Sequence[str] = ()) -> str:
+    """The first of pydantic's (or FastAPI's) validation errors as one line: `field: message`;
+    a field the request does not take is named with the `known` ones."""
     if not errors:
         return "invalid request"
     error = errors[0]
     where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "query", "header"))
     message = str(error.get("msg", "invalid"))
     if error.get("type") == "extra_forbidden":
-        known = ", ".join(["photos", *VerifyFields.model_fields])
-        message = f"not a field of this request (known: {known})"
+        message = f"not a field of this request (known: {', '.join(known)})" if known else "not a field of this request"
     return f"{where}: {message}" if where else message

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from evidence_check.explain import LANGUAGES
@@ -160,6 +162,27 @@ def _check_order(timeline: Timeline) -> None:
     for (first, a), (second, b) in zip(known, known[1:], strict=False):
         if b < a - timedelta(minutes=1):
             raise IntakeError(f"{second} ({b.isoformat()}) is before {first} ({a.isoformat()})")
+
+
+# What a later request for a recorded claim may leave out: facts of the claim, not of the photos
+# sent. Left out, they are the claim's as sent before; a retake sent with its claim id alone, as the
+# challenge's instructions say, was otherwise judged with no timeline, no SKU and reason `damaged`.
+# Not the region (pixels of that request's photos) nor `claimed_at` (the new photos arrive now).
+CLAIM_FACTS = ("sku", "customer_id", "order_id", "reason", "wanted", "category")
+CLAIM_TIMES = ("ordered_at", "shipped_at", "delivered_at")
+
+
+def with_earlier_facts(given: Mapping[str, str | None], earlier: Mapping[str, Any] | None) -> dict[str, str | None]:
+    """`given` (build_claim's arguments as sent) with each claim fact it leaves out taken from
+    `earlier`, the claim's fields as stored (`store.claim_files.claim_fields`)."""
+    merged = dict(given)
+    if not earlier:
+        return merged
+    before = {**{name: earlier.get(name) for name in CLAIM_FACTS}, **(earlier.get("timeline") or {})}
+    for name in (*CLAIM_FACTS, *CLAIM_TIMES):
+        if not (given.get(name) or "").strip() and before.get(name):
+            merged[name] = str(before[name])
+    return merged
 
 
 def check_region_photo(claim: Claim, photos: int) -> None:

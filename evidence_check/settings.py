@@ -23,6 +23,13 @@ DEFAULT_CATEGORY_WINDOWS_HOURS = {
 }
 
 
+# The looks a setting may name (REVIEW_WHEN_UNKNOWN); tests/test_settings.py ties them to the
+# checks' registry, which imports too much to be imported here.
+LOOKS = ("challenge", "timestamp", "reuse", "relevance", "location", "integrity")
+# Ten years: a claim window beyond it is a typo, and delivery + window would run off the calendar.
+MAX_WINDOW_HOURS = 24 * 3653
+
+
 TENANT_TUNABLES = frozenset(
     {
         "reject_score",
@@ -48,7 +55,7 @@ class Settings(BaseSettings):
 
     db: str = Field(default_factory=default_database_url, description="SQLAlchemy URL of the store")
     time_zone: str = Field("UTC", description="IANA zone for times given without an offset")
-    lang: str = "en"
+    lang: Literal["en", "zh"] = "en"  # those of evidence_check.explain
 
     max_file_bytes: int = Field(100 * 1024 * 1024, ge=1024)
     # A 200-megapixel phone photo must load; declared sizes beyond this are refused before decode.
@@ -173,6 +180,24 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"unknown time zone {value!r} (use an IANA name such as Asia/Shanghai)"
             ) from None
+        return value
+
+    # A misspelt look or a window below zero would be taken without a word: the look's unknowns
+    # accepted unseen, every photo after delivery out of its window.
+    @field_validator("review_when_unknown")
+    @classmethod
+    def _known_looks(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(LOOKS))
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} is not a look (one of {', '.join(LOOKS)})")
+        return value
+
+    @field_validator("category_windows_hours")
+    @classmethod
+    def _positive_windows(cls, value: dict[str, float]) -> dict[str, float]:
+        for category, hours in value.items():
+            if not 0 < hours <= MAX_WINDOW_HOURS:
+                raise ValueError(f"the window of {category!r} must be 0 to {MAX_WINDOW_HOURS} hours, got {hours}")
         return value
 
     @field_validator("c2pa_trust_anchors")

@@ -252,3 +252,17 @@ def test_verify_records_the_claim_for_the_tenant_named(cli, tmp_path: Path) -> N
     assert cli("challenge", "c-t", "--tenant", "shop-a").exit_code == 0
     elsewhere = cli("challenge", "c-t")
     assert elsewhere.exit_code == 1 and "no claim 'c-t'" in elsewhere.stderr
+
+
+def test_a_photo_sent_later_with_the_claim_id_alone_is_judged_with_the_claims_facts(cli) -> None:
+    """As the challenge tells the agent: `verify retake.jpg --claim-id c-1`. The timeline, SKU and
+    customer of the claim still hold: a photo taken before the order still fails."""
+    facts = ["--sku", "BAG-1", "--customer-id", "u-1", "--order-id", "SO-1", "--wanted", "refund"]
+    assert cli("verify", GOOD, *TIMELINE, *facts, "--claim-id", "c-1").exit_code == 0
+    later = cli("verify", OLD, "--claim-id", "c-1", "--json")
+    assert later.exit_code == 0, later.stderr
+    body = json.loads(later.stdout)
+    assert (body["sku"], body["customer_id"], body["order_id"], body["wanted"]) == ("BAG-1", "u-1", "SO-1", "refund")
+    assert body["timeline"]["ordered_at"] == "2026-11-10T10:00:00+08:00"
+    assert body["images"][0]["checks"]["timestamp"]["code"] == "timestamp.before_order"
+

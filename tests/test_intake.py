@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from evidence_check.intake import IntakeError, build_claim, valid_id
+from evidence_check.intake import IntakeError, build_claim, valid_id, with_earlier_facts
+from evidence_check.store.claim_files import claim_fields
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
@@ -65,3 +66,20 @@ def test_an_id_with_a_trailing_newline_or_other_stray_characters_is_refused(valu
 def test_ids_of_the_allowed_characters_are_kept(value: str) -> None:
     assert valid_id(value)
     assert claim(claim_id=value, customer_id=value, sku=value).claim_id == value
+
+
+def test_a_later_request_for_a_claim_takes_the_facts_it_leaves_out_from_the_claim() -> None:
+    first = claim(
+        claim_id="c-1", sku="BAG-1", customer_id="u-1", order_id="SO-1", reason="wrong_item", wanted="refund",
+        ordered_at="2026-11-10T10:00+08:00", delivered_at="2026-11-14", region="1,2,3,4", claimed_at="2026-11-16",
+    )  # fmt: skip
+    retake = claim(claim_id="c-1", **with_earlier_facts({"sku": None, "customer_id": ""}, claim_fields(first)))
+    assert (retake.sku, retake.customer_id, retake.order_id) == ("BAG-1", "u-1", "SO-1")
+    assert (retake.reason.value, retake.wanted and retake.wanted.value) == ("wrong_item", "refund")
+    assert (retake.timeline.ordered_at, retake.timeline.delivered_at) == (first.timeline.ordered_at, first.timeline.delivered_at)
+    # The region is in pixels of the first request's photos; the retake arrives now.
+    assert retake.region is None and retake.timeline.claimed_at == NOW
+    corrected = claim(claim_id="c-1", **with_earlier_facts({"sku": "BAG-2", "reason": "damaged"}, claim_fields(first)))
+    assert (corrected.sku, corrected.reason.value, corrected.customer_id) == ("BAG-2", "damaged", "u-1")
+    assert with_earlier_facts({"sku": None}, None) == {"sku": None}
+

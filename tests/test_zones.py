@@ -43,6 +43,11 @@ def test_a_zone_with_a_cause_note_and_label_is_kept_whole() -> None:
         ({"cap": {"box": [0, 0, 5, 5], "note": ""}}, "note must be non-empty text"),
         ({"cap": [0, 0, -5, 5]}, "w, h > 0"),
         ({"cap": "top"}, "must be [x, y, w, h] or an object"),
+        # JSON admits these; none is a pixel, and rounding infinity to an integer raised OverflowError.
+        ({"cap": [float("inf"), 0, 5, 5]}, "must be [x, y, w, h] in pixels"),
+        ({"cap": [0, 0, float("nan"), 5]}, "must be [x, y, w, h] in pixels"),
+        ({"cap": [1e308, 0, 5, 5]}, "must be [x, y, w, h] in pixels"),
+        ({"cap": {"polygon": [[0, 0], [float("inf"), 0], [5, 5]]}}, "polygon must be 3 to 64 points"),
     ],
 )
 def test_malformed_zones_are_refused_with_the_reason(zones: object, message: str) -> None:
@@ -57,3 +62,12 @@ def test_rich_zones_are_told_apart_from_zones_per_image() -> None:
     assert parse_image_zones(per_image, ["front.jpg", "back.jpg"]) == {"back.jpg": rich}
     with pytest.raises(ValueError, match="not one of the images"):
         parse_image_zones({"side.jpg": rich}, ["front.jpg"])
+
+
+@pytest.mark.parametrize("zones", [{"cap": [0, 0, 5, 5]}, {"a.jpg": {"cap": [0, 0, 5, 5]}}])
+def test_zones_for_a_name_two_images_share_are_refused(zones: dict) -> None:
+    """front/a.jpg and back/a.jpg: zones drawn on one would be stored on both."""
+    with pytest.raises(ValueError, match="two images are called 'a.jpg'"):
+        parse_image_zones(zones, ["a.jpg", "a.jpg"])
+    assert parse_image_zones(zones, ["a.jpg", "b.jpg"]) == {"a.jpg": {"cap": [0, 0, 5, 5]}}
+    assert parse_image_zones({"b.jpg": {"cap": [0, 0, 5, 5]}}, ["a.jpg", "a.jpg", "b.jpg"])

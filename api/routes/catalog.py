@@ -17,6 +17,7 @@ from evidence_check.service import add_to_catalog
 
 router = APIRouter(prefix="/v1/catalog", tags=["references"])
 IMAGES_FIELD = "images"
+TEXT_FIELDS = ("name", "category", "brand", "family", "zones")
 SKU_PATTERN = r"^[\w.:@/+-]{1,128}$"
 
 
@@ -69,6 +70,7 @@ def add_catalog_images(
     map). The brand and family tell the relevance look which SKUs are variants of one design.
     Features are computed once, here; the images also become the shop's listing photos, so a
     customer sending one back is caught."""
+    form.refuse_others(IMAGES_FIELD, TEXT_FIELDS)
     images = [f for f in form.files if f.field == IMAGES_FIELD]
     if not images:
         raise HTTPException(422, f"send the images as multipart parts named {IMAGES_FIELD!r}")

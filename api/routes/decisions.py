@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import anyio.to_thread
 from fastapi import APIRouter, Body, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import LangDep, SettingsDep, StoreDep, TenantDep, one_library_thread_here
 from api.routes.rendering import MALFORMED, REPORT_CONTENT, SERVER_ERRORS, UNAUTHORIZED, answer, problem
@@ -16,6 +16,7 @@ from api.schemas import Report
 from evidence_check import calibration
 from evidence_check.checks.challenge import new_code
 from evidence_check.engine import now_utc
+from evidence_check.report import in_language
 from evidence_check.service import decide, reverify_claim
 from evidence_check.store.claim_files import NotKept
 from evidence_check.store.outcomes import decided_claims, has_claim, issue_challenge
@@ -41,6 +42,9 @@ class ChallengeIssued(BaseModel):
 
 
 class OutcomeSent(BaseModel):
+    # A misspelt key ("notes") is refused, not dropped with the agent's words in it.
+    model_config = ConfigDict(extra="forbid")
+
     outcome: Literal["genuine", "fraud"]
     note: str | None = Field(None, max_length=2000)
 
@@ -229,9 +233,12 @@ def get_stats(tenant: TenantDep, store: StoreDep) -> Any:
         **SERVER_ERRORS,
     },
 )
-async def post_reverify(claim_id: str, request: Request, tenant: TenantDep, store: StoreDep, settings: SettingsDep) -> Any:
+async def post_reverify(
+    claim_id: str, request: Request, tenant: TenantDep, store: StoreDep, settings: SettingsDep, lang: LangDep
+) -> Any:
     """For a claim whose evidence should be read again after the catalog or the references changed
-    (a retry of `POST /v1/verify` returns the stored report instead). `GET .../reports` lists them all."""
+    (a retry of `POST /v1/verify` returns the stored report instead). `GET .../reports` lists them all.
+    The answer's sentences are in the language `Accept-Language` asks for, as every report's."""
     gate = request.app.state.gate
 
     def analyse() -> Any:
@@ -245,4 +252,4 @@ async def post_reverify(claim_id: str, request: Request, tenant: TenantDep, stor
         raise HTTPException(409, str(exc)) from None
     if outcome is None:
         raise HTTPException(404, f"no claim {claim_id!r}")
-    return outcome.body
+    return in_language(outcome.body, lang, "api")

@@ -60,6 +60,7 @@ def add_stock(
     """Each readable image is remembered for this tenant: a later claim photo that copies it (resized,
     cropped, mirrored, screenshotted) is reported by the reuse look. Unreadable files are listed in
     `skipped`; the others still go in."""
+    form.refuse_others(IMAGES_FIELD, ())
     images = [f for f in form.files if f.field == IMAGES_FIELD]
     if not images:
         raise HTTPException(422, f"send the photos as multipart parts named {IMAGES_FIELD!r}")

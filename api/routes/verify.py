@@ -51,7 +51,7 @@ def verify(
     twice; an `Idempotency-Key` sent again with anything changed is 409."""
     now = now_utc()
     parsed = parse_verify(
-        form, tenant=tenant, lang=lang, settings=settings, now=now, idempotency_key=idempotency_key
+        form, tenant=tenant, lang=lang, settings=settings, now=now, idempotency_key=idempotency_key, store=store
     )
     body = answer(parsed, store=store, settings=settings, now=now, gate=request.app.state.gate)
     metrics.observe_report(body)

@@ -71,7 +71,13 @@ async def new_claim(request: Request, console: ConsoleDep) -> Response:
 
         def verify() -> dict[str, Any]:
             parsed = parse_verify(
-                form, tenant=agent.tenant, lang=console.lang, settings=settings, now=now, idempotency_key=None
+                form,
+                tenant=agent.tenant,
+                lang=console.lang,
+                settings=settings,
+                now=now,
+                idempotency_key=None,
+                store=console.store,
             )
             return answer(
                 parsed, store=console.store, settings=settings, now=now, gate=request.app.state.gate, channel="console"

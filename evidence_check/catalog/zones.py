@@ -15,6 +15,7 @@ either stored form into `Zone`s.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,8 @@ from typing import Any
 CAUSES = ("manufacturing", "shipping", "wear", "unknown")
 MAX_POLYGON_POINTS = 64
 MAX_NOTE = 300
+# OpenCV holds pixel coordinates as 32-bit integers; JSON also admits Infinity, NaN and 1e308.
+MAX_COORDINATE = 2**31 - 1
 _SHAPES = ("box", "polygon")
 
 
@@ -49,11 +52,18 @@ def parse_image_zones(value: Any, filenames: Sequence[str]) -> dict[str, dict[st
     if not filenames:
         raise ValueError("zones need an image to be drawn on")
     if not _per_image(value):
-        return {filenames[0]: parse_zones(value)}
-    unknown = sorted(set(value) - set(filenames))
-    if unknown:
-        raise ValueError(f"zones name {unknown[0]!r}, which is not one of the images ({', '.join(filenames)})")
-    return {str(name): parse_zones(zones) for name, zones in value.items()}
+        parsed = {filenames[0]: parse_zones(value)}
+    else:
+        unknown = sorted(set(value) - set(filenames))
+        if unknown:
+            raise ValueError(f"zones name {unknown[0]!r}, which is not one of the images ({', '.join(filenames)})")
+        parsed = {str(name): parse_zones(zones) for name, zones in value.items()}
+    # Zones are stored by file name: two images of one name (front/a.jpg, back/a.jpg) would both
+    # get the zones drawn on one of them.
+    twice = sorted(name for name in parsed if filenames.count(name) > 1)
+    if twice:
+        raise ValueError(f"two images are called {twice[0]!r}: rename one, zones are given by file name")
+    return parsed
 
 
 def parse_zones(value: Any) -> dict[str, Any]:
@@ -120,12 +130,17 @@ def _parse_zone(name: str, value: Any) -> list[int] | dict[str, Any]:
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and abs(value) <= MAX_COORDINATE
+    )
 
 
 def _box(name: str, box: Any) -> list[int]:
     if not isinstance(box, list) or len(box) != 4 or not all(_number(v) for v in box):
-        raise ValueError(f"zone {name!r} must be [x, y, w, h], got {box!r}")
+        raise ValueError(f"zone {name!r} must be [x, y, w, h] in pixels, got {box!r}")
     x, y, w, h = (int(round(v)) for v in box)
     if x < 0 or y < 0 or w <= 0 or h <= 0:
         raise ValueError(f"zone {name!r} needs x, y >= 0 and w, h > 0, got {box!r}")

@@ -6,19 +6,20 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
 from evidence_check.engine import Upload, now_utc
 from evidence_check.imaging.load import PhotoError, read_file
-from evidence_check.intake import IntakeError, build_claim, check_region_photo
-from evidence_check.models import ClaimReason, WantedOutcome
+from evidence_check.intake import IntakeError, build_claim, check_region_photo, with_earlier_facts
+from evidence_check.models import Claim, ClaimReason, WantedOutcome
 from evidence_check.render.annotated import annotated_pictures
 from evidence_check.render.html import render_html, thumbnail_uri
 from evidence_check.render.text import render_text
 from evidence_check.service import evidence_thumbnails, limits_from, verify_claim
+from evidence_check.store.claim_files import sent_fields
 
 
 class OutputFormat(StrEnum):
@@ -43,7 +44,9 @@ def verify(
     claim_id: Annotated[str | None, typer.Option(help="default: a new id")] = None,
     customer_id: Annotated[str | None, typer.Option()] = None,
     order_id: Annotated[str | None, typer.Option(help="the order the claim is about")] = None,
-    reason: Annotated[ClaimReason, typer.Option(case_sensitive=False)] = ClaimReason.DAMAGED,
+    reason: Annotated[
+        ClaimReason | None, typer.Option(case_sensitive=False, help="default: the claim's as sent before, else damaged")
+    ] = None,
     wanted: Annotated[
         WantedOutcome | None, typer.Option(case_sensitive=False, help="what the customer asks for")
     ] = None,
@@ -68,28 +71,44 @@ def verify(
     check_tenant(tenant)
     settings = load_settings()
     now = now_utc()
-    try:
+    given = {
+        "sku": sku,
+        "ordered_at": ordered_at,
+        "shipped_at": shipped_at,
+        "delivered_at": delivered_at,
+        "customer_id": customer_id,
+        "order_id": order_id,
+        "reason": reason.value if reason else None,
+        "wanted": wanted.value if wanted else None,
+        "category": category,
+    }
+
+    def claim_of(earlier: dict[str, Any] | None) -> Claim:
         claim = build_claim(
             now=now,
             time_zone=tz or settings.time_zone,
-            sku=sku,
-            ordered_at=ordered_at,
-            shipped_at=shipped_at,
-            delivered_at=delivered_at,
             claimed_at=claimed_at,
             claim_id=claim_id,
-            customer_id=customer_id,
-            order_id=order_id,
-            reason=reason.value,
-            wanted=wanted.value if wanted else None,
             region=region,
-            category=category,
             lang=lang.value,
             tenant=tenant,
+            **with_earlier_facts(given, earlier),
         )
         check_region_photo(claim, len(photos))
+        return claim
+
+    try:
+        claim = claim_of(None)  # a usage error is told before the store is opened
     except IntakeError as exc:
         fail(str(exc), 2)
+    store = open_store(db or settings.db)
+    earlier = sent_fields(store, tenant, claim_id) if claim_id else None
+    if earlier is not None:
+        try:
+            claim = claim_of(earlier)
+        except IntakeError as exc:
+            store.close()
+            fail(str(exc), 2)
     limits = limits_from(settings)
     uploads = []
     for path in photos:
@@ -98,7 +117,6 @@ def verify(
         except PhotoError as exc:
             uploads.append(Upload(path.name, None, str(exc)))
     fmt = OutputFormat.json if as_json else output_format
-    store = open_store(db or settings.db)
     try:
         outcome = verify_claim(claim, uploads, settings=settings, store=store, now=now, record=not no_record)
         # The pictures the photos were matched with, shown beside them on the page.

@@ -95,6 +95,19 @@ def kept_claim(store: Store, tenant: str, claim_id: str) -> tuple[Claim, list[tu
     return claim_from_fields(tenant, claim_id, dict(fields)), [(name, bytes(data)) for name, data in photos]
 
 
+def sent_fields(store: Store, tenant: str, claim_id: str) -> dict[str, Any] | None:
+    """The claim's fields as last sent (`claim_fields`); None when the tenant has no such claim or
+    it was recorded before they were kept."""
+    try:
+        with store.sessions() as session:
+            fields = session.scalar(
+                select(ClaimRow.fields).where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id)
+            )
+    except SQLAlchemyError as exc:
+        raise StoreError(f"could not read claim {claim_id}: {exc.__class__.__name__}") from None
+    return dict(fields) if fields else None
+
+
 def photo_files(store: Store, tenant: str, claim_id: str) -> list[tuple[str, str, bytes]]:
     """(image id, filename, file) of each kept photo of the claim, in the order received."""
     try:

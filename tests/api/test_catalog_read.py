@@ -41,6 +41,13 @@ def test_a_tenant_manages_its_catalog_over_http(keyed: tuple[Api, dict[str, str]
     assert plain["zones"] == 1
     wrong = api.client.put("/v1/catalog/BAG-1/zones", json={"side.jpg": {"cap": [0, 0, 5, 5]}}, headers=acme)
     assert wrong.status_code == 422 and "side.jpg" in wrong.json()["detail"]
+    # JSON's Infinity is no pixel: refused in one line, the zones stored before kept.
+    infinite = api.client.put(
+        "/v1/catalog/BAG-1/zones", content=b'{"cap": [Infinity, 0, 5, 5]}', headers={**acme, "Content-Type": "application/json"}
+    )
+    assert infinite.status_code == 422 and "cap" in infinite.json()["detail"]
+    kept = api.client.get("/v1/catalog/BAG-1", headers=acme).json()["image_list"]
+    assert kept[0]["zones"] == {"strap": [0, 0, 50, 50]}
     assert api.client.put("/v1/catalog/HAT-3/zones", json={}, headers=acme).status_code == 404
 
     # A claim is matched against the SKU until it is deleted.

@@ -47,6 +47,8 @@ def test_the_shops_own_catalog_image_sent_back_is_a_listing_photo(api: Api, box)
         ("BOX-1", {}, [("a.png", b"not an image")], "no image could be read"),
         ("BOX-1", {"brand": "x" * 129}, [("a.png", b"x")], "brand: at most 128 characters"),
         ("BOX-1", {"family": "a\tb"}, [("a.png", b"x")], "family: control characters"),
+        # Misspelt, it would be dropped without a word and the SKU stored without its zones.
+        ("BOX-1", {"zone": '{"lid": [1, 2, 3, 4]}'}, [("a.png", b"x")], "zone: not a field of this request"),
     ],
 )
 def test_bad_catalog_requests_are_422_with_one_line(api: Api, sku, fields, files, words) -> None:
@@ -75,3 +77,12 @@ def test_zones_sent_for_the_second_image_are_stored_on_it(api: Api, box) -> None
     assert added.status_code == 201 and added.json()["added"] == 2
     (sku,) = load_tenant(api.store, TRIAL_TENANT).skus
     assert [image.zones for image in sku.images] == [None, {"lid": [0, 0, 200, 60]}]
+
+
+def test_a_stray_part_is_refused_and_nothing_stored(api: Api, box) -> None:
+    shop, _ = box
+    parts = [("images", ("box.png", shop, "image/png")), ("image", ("lid.png", shop, "image/png"))]
+    answer = api.client.post("/v1/catalog/BOX-1/images", files=parts)
+    assert answer.status_code == 422 and answer.json()["detail"] == "files must be sent in the 'images' field, not image"
+    assert api.client.get("/v1/catalog/BOX-1").status_code == 404
+

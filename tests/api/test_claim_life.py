@@ -40,6 +40,9 @@ def test_a_claims_life_over_http(keyed: tuple[Api, dict[str, str]], monkeypatch:
     assert api.client.post("/v1/claims/c-life/outcome", json={"outcome": "genuine"}, headers=globex).status_code == 404
     bad = api.client.post("/v1/claims/c-life/outcome", json={"outcome": "maybe"}, headers=acme)
     assert bad.status_code == 422 and "\n" not in bad.json()["detail"]
+    # A misspelt key would lose the agent's note: refused, and no decision recorded.
+    misspelt = api.client.post("/v1/claims/c-life/outcome", json={"outcome": "genuine", "notes": "x"}, headers=acme)
+    assert misspelt.status_code == 422 and misspelt.json()["detail"] == "notes: not a field of this request"
     first = api.client.post("/v1/claims/c-life/outcome", json={"outcome": "genuine"}, headers=acme).json()
     assert (first["outcome"], first["replaced"]) == ("genuine", None)
     second = api.client.post(

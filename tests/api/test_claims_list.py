@@ -102,6 +102,15 @@ def test_a_claim_verified_again_has_its_reports_in_order(api: Api) -> None:
     assert api.client.get("/v1/claims/nobody/reports").status_code == 404
 
 
+def test_the_list_says_what_the_latest_report_says_of_a_corrected_claim(api: Api) -> None:
+    _verify(api, "c-fix", 1, customer_id="u-1", reason="damaged")
+    _verify(api, "c-fix", 2, reason="wrong_item", order_id="SO-2")
+    latest = api.client.get("/v1/claims/c-fix").json()
+    [item] = api.client.get("/v1/claims").json()["items"]
+    facts = ("customer_id", "reason", "order_id")
+    assert [item[f] for f in facts] == [latest[f] for f in facts] == ["u-1", "wrong_item", "SO-2"]
+
+
 def test_every_sentence_follows_the_language_asked_for(api: Api) -> None:
     """A report recorded in English, read with Accept-Language: zh — reasons, next steps, the basis
     and each check's summary in Chinese, the list's strongest reason too."""

@@ -36,3 +36,11 @@ def test_reference_photos_are_listed_and_deleted(keyed: tuple[Api, dict[str, str
     assert api.client.delete("/v1/stock/not-a-sha", headers=acme).status_code == 422
     assert reuse("c-2") != "reuse.stock_photo"
     assert [p["kind"] for p in api.client.get("/v1/stock", headers=acme).json()["items"]] == ["review", "review"]
+
+
+def test_a_kind_sent_in_the_form_is_refused_not_taken_for_stock(api: Api) -> None:
+    files = [("images", ("review.jpg", jpeg(24, (640, 480)), "image/jpeg"))]
+    answer = api.client.post("/v1/stock", data={"kind": "review"}, files=files)
+    assert answer.status_code == 422 and answer.json()["detail"].startswith("kind: not a field of this request")
+    assert api.client.get("/v1/stock").json()["items"] == []
+

@@ -35,6 +35,10 @@ def test_a_claim_verified_again_sees_todays_catalog(keyed: tuple[Api, dict[str, 
     assert body["images"][0]["checks"]["reuse"]["status"] == "pass"
     history = api.client.get("/v1/claims/c-r/reports", headers=acme).json()
     assert len(history) == 2 and history[-1] == body
+    # Its sentences follow Accept-Language, as GET /v1/claims/{id} does, not the claim's first request.
+    chinese = api.client.post("/v1/claims/c-r/reverify", headers={**acme, "Accept-Language": "zh"}).json()
+    assert chinese["reasons"] == api.client.get("/v1/claims/c-r", headers={**acme, "Accept-Language": "zh"}).json()["reasons"]
+    assert chinese["reasons"] != body["reasons"] and all(not r.isascii() for r in chinese["reasons"])
     assert api.client.post("/v1/claims/c-r/reverify", headers=bearer(keys["globex"])).status_code == 404
     assert api.client.post("/v1/claims/nobody/reverify", headers=acme).status_code == 404
 

@@ -178,6 +178,23 @@ def test_a_text_field_over_its_limit_is_413(api: Api) -> None:
     assert "field 'sku' is over" in response.json()["detail"]
 
 
+def test_a_body_cut_short_before_its_last_photo_records_nothing(api: Api) -> None:
+    request = api.client.build_request(
+        "POST", "/v1/verify", files=photos(("a.jpg", jpeg(1)), ("b.jpg", jpeg(2))), data={"claim_id": "c-cut"}
+    )
+    whole = request.read()
+    cut = whole[: whole.index(b'filename="b.jpg"') + 200]  # the second photo half sent, as a dropped upload
+    answer = api.client.post("/v1/verify", content=cut, headers={"Content-Type": request.headers["Content-Type"]})
+    assert answer.status_code == 422 and "cut short" in answer.json()["detail"]
+    assert api.count("claims") == 0 and api.count("photos") == 0
+
+
+def test_a_photo_sent_without_a_filename_is_told_to_name_it_not_that_it_is_too_large(api: Api) -> None:
+    part = ("photos", (None, jpeg(1, (640, 480)), "image/jpeg"))  # no filename: a text field
+    response = api.client.post("/v1/verify", files=[part])
+    assert response.status_code == 413 and "(a file's part needs a filename)" in response.json()["detail"]
+
+
 def test_declared_length_over_the_limit_is_413_before_the_body_is_read(store: Store) -> None:
     for api in make_api(store, max_request_bytes=4096):
         response = api.client.post(

@@ -56,6 +56,16 @@ def test_a_photo_comes_out_byte_for_byte_whatever_the_chunks(chunk: int) -> None
     assert form.files[0].data == TRICKY
 
 
+@pytest.mark.parametrize("cut", [3, 4, 12, 200])
+def test_a_body_cut_short_is_refused_not_read_as_the_parts_that_came_whole(cut: int) -> None:
+    """Cut before its closing boundary, the body still holds the tz field whole: taken alone, it
+    would be a claim without the photo (or, with more photos, recorded without the last)."""
+    whole = body(TRICKY)
+    assert read(whole[:-2], 512).files  # the CR LF after the closing boundary is optional (RFC 2046)
+    with pytest.raises(UploadInvalid, match="cut short"):
+        read(whole[:-cut], 512)
+
+
 @pytest.mark.parametrize("chunk", [1, 512, 1 << 20])
 def test_the_file_limit_holds_across_chunks(chunk: int) -> None:
     with pytest.raises(UploadTooLarge, match="limit per file"):
