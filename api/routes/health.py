@@ -1,4 +1,4 @@
-"""`GET /healthz` (ready when the store answers and can write) and `GET /metrics` (Prometheus text).
+"""`GET` and `HEAD /healthz` (ready when the store answers and can write) and `GET /metrics` (Prometheus text).
 
 Ready means a claim could be received and recorded now: the store answers `SELECT 1`, and it can
 write. For SQLite, the database's folder is writable and its disk has MIN_FREE_BYTES free (a full
@@ -29,8 +29,10 @@ from evidence_check.store import Store
 router = APIRouter(tags=["operations"])
 
 
-@router.get(
+# HEAD too: load balancers' and orchestrators' probes often ask without wanting the body.
+@router.api_route(
     "/healthz",
+    methods=["GET", "HEAD"],
     response_model=Health,
     response_model_by_alias=True,
     summary="Ready: the store answers",

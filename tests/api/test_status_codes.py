@@ -33,6 +33,8 @@ def test_healthz_is_200_when_the_store_answers(api: Api) -> None:
     response = api.client.get("/healthz")
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
+    probe = api.client.head("/healthz")  # a load balancer's probe
+    assert probe.status_code == 200 and probe.content == b""
 
 
 def test_verify_returns_the_contract_report(api: Api) -> None:
@@ -378,3 +380,4 @@ def test_a_store_that_does_not_answer_is_503_and_healthz_says_so(
         assert response.json() == {"detail": "the store is not available; try again"}
         ready = client.get("/healthz")
         assert ready.status_code == 503 and ready.json() == {"detail": "the store does not answer"}
+        assert client.head("/healthz").status_code == 503
