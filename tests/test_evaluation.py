@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -77,6 +78,13 @@ def test_when_the_corpora_are_there_then_eval_prints_a_row_per_scenario() -> Non
 def test_when_the_folder_is_missing_then_usage_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
     result = CliRunner().invoke(app, ["eval", str(tmp_path / "nope")])
     assert result.exit_code == 2
+
+
+def test_when_the_folder_holds_no_corpus_then_usage_error_not_a_table_of_zeros(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a corpus")
+    result = CliRunner().invoke(app, ["eval", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no claim could be built" in result.output
 
 
 def test_when_the_scenario_is_unknown_then_usage_error(tmp_path) -> None:  # type: ignore[no-untyped-def]

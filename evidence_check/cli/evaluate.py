@@ -81,6 +81,9 @@ def eval_command(
                 ]
     for note in notes:
         typer.echo(f"  {note}")
+    if not any(result.results for result in results):
+        # A table of zeros would read as a measurement.
+        fail(f"{corpora}: no claim could be built from it (give the shared corpora folder, e.g. ../shared/corpora)", 2)
     if thresholds:
         current = scoring.Rules.from_settings(settings)
         typer.echo("")
