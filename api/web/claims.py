@@ -32,7 +32,7 @@ from evidence_check.store import RequestConflict
 from evidence_check.store.catalog_store import list_skus
 from evidence_check.store.challenge_tables import OutcomeRow
 from evidence_check.store.claims import report_history
-from evidence_check.store.outcomes import has_claim, issue_challenge
+from evidence_check.store.outcomes import has_claim, issue_challenge, open_challenge
 
 router = APIRouter(include_in_schema=False)
 
@@ -106,14 +106,18 @@ def claim_page(console: ConsoleDep, claim_id: str) -> Response:
     agent = console.agent
     if agent is None:
         return to_sign_in(console.request)
-    return _report_page(console, agent, claim_id, None)
+    shown = console.request.query_params.get("challenge") == "issued"
+    return _report_page(console, agent, claim_id, open_challenge(console.store, agent.tenant, claim_id) if shown else None)
 
 
 @router.post("/claims/{claim_id:path}/challenge", response_class=HTMLResponse)
 def challenge(
     console: ConsoleDep, claim_id: str, csrf: Annotated[str, Form(alias=CSRF_FIELD)] = ""
 ) -> Response:
-    """The code is shown large on the report page, to be read out to the customer."""
+    """The code is shown large on the report page, to be read out to the customer. The answer is
+    that page's own address: reloading it, going back to it or switching its language shows the
+    same code, where answering the POST itself issued a new one (which voids the code the customer
+    already holds) or, switched, looked up a claim named '.../challenge'."""
     agent = console.agent
     if agent is None:
         return to_sign_in(console.request)
@@ -121,8 +125,8 @@ def challenge(
     if not has_claim(console.store, agent.tenant, claim_id):
         return console.render("missing.html", status_code=404, claim_id=claim_id)
     code = new_code(console.settings.for_tenant(agent.tenant).challenge_length)
-    issued = issue_challenge(console.store, agent.tenant, claim_id, code, now_utc())
-    return _report_page(console, agent, claim_id, issued)
+    issue_challenge(console.store, agent.tenant, claim_id, code, now_utc())
+    return RedirectResponse(claim_url(claim_id) + "?" + urlencode({"challenge": "issued"}), status_code=303)
 
 
 @router.post("/claims/{claim_id:path}/outcome")

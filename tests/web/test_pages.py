@@ -139,6 +139,23 @@ def test_the_report_page_issues_a_challenge_and_records_an_outcome(api: Api) -> 
     assert api.count("challenges") == 1
 
 
+def test_a_challenge_is_answered_with_the_claims_page_so_a_reload_keeps_its_code(api: Api) -> None:
+    seed(api.store, "default", "c-1", "review", DAY)
+    token = csrf_of(api.client.get("/claims/c-1").text)
+    issued = api.client.post("/claims/c-1/challenge", data={"csrf": token}, follow_redirects=False)
+    assert issued.status_code == 303, issued.text
+    page = issued.headers["location"]
+    assert page.startswith("/claims/c-1?")
+    codes = [re.findall(r'<p class="code"[^>]*>(\w+)</p>', api.client.get(page).text) for _ in range(2)]
+    assert len(codes[0]) == 1 and codes[0] == codes[1]
+    # The language switch on that page comes back to the same code, not to a claim "c-1/challenge".
+    switched = api.client.get("/lang", params={"to": "zh", "next": page})
+    assert switched.status_code == 200 and re.findall(r'<p class="code"[^>]*>(\w+)</p>', switched.text) == codes[0]
+    assert api.count("challenges") == 1
+    # Without having just issued one, the page shows no code.
+    assert 'class="code"' not in api.client.get("/claims/c-1").text
+
+
 def test_a_claim_verified_again_shows_its_history(api: Api) -> None:
     seed(api.store, "default", "c-1", "review", DAY)
     seed(api.store, "default", "c-1", "accept", DAY + timedelta(days=1))
