@@ -199,6 +199,7 @@ def _sku_page(console: Console, sku: str, problem: str | None, status: int = 200
     return console.render(
         "sku.html",
         status_code=status,
+        here=sku_url(sku),
         summary=summary,
         images=images,
         problem=problem,
@@ -215,4 +216,4 @@ def _sku_page(console: Console, sku: str, problem: str | None, status: int = 200
 def _catalog_problem(console: Console, problem: str, status: int) -> Response:
     assert console.agent is not None
     skus = list_skus(console.store, console.agent.tenant)
-    return console.render("catalog.html", status_code=status, skus=skus, sku_url=sku_url, problem=problem)
+    return console.render("catalog.html", status_code=status, here="/catalog", skus=skus, sku_url=sku_url, problem=problem)

@@ -189,6 +189,7 @@ def _form(console: Console, agent: Agent, kept: dict[str, str], error: str | Non
     return console.render(
         "new.html",
         status_code=status,
+        here="/claims/new",
         kept=kept,
         error=error,
         skus=list_skus(console.store, agent.tenant),

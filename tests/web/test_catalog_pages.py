@@ -138,6 +138,27 @@ def test_bad_zones_are_one_line_and_change_nothing(api: Api) -> None:
     assert api.client.get("/v1/catalog/BAG-9").json()["zones"] == 0
 
 
+def test_a_form_given_back_with_its_problem_switches_language_to_a_page_not_to_the_forms_address(api: Api) -> None:
+    """A page answering a POST is at the form's address (/catalog/images, .../zones, /claims/new):
+    the language switch must lead to the page again, not to a SKU named 'images'."""
+    token = csrf_of(api.client.get("/catalog").text)
+    _add(api, token, "BAG-9", "front.jpg")
+    given_back = {
+        "/catalog": _add(api, token, "BAG 9", "front.jpg"),
+        "/catalog/BAG-9": api.client.post("/catalog/BAG-9/zones", data={"csrf": token, "image": "x.jpg", "zones": "{}"}),
+        "/claims/new": api.client.post(
+            "/claims/new", files=[("photos", ("x.jpg", b"not a picture", "image/jpeg"))], data={"csrf": token}
+        ),
+    }
+    for page, answer in given_back.items():
+        assert answer.status_code == 422, (page, answer.text[:300])
+        switch = re.search(r'<a class="lang" href="([^"]+)"', answer.text)
+        assert switch is not None
+        switched = api.client.get(html.unescape(switch.group(1)), follow_redirects=False)
+        assert switched.status_code == 303 and switched.headers["location"] == page, page
+        assert api.client.get(page).status_code == 200, page
+
+
 def test_another_tenants_catalog_is_not_found(keyed: tuple[Api, dict[str, str]]) -> None:
     api, keys = keyed
     added = api.client.post(
