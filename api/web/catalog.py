@@ -100,7 +100,7 @@ async def save_zones(request: Request, console: ConsoleDep, sku: str) -> Respons
     check_csrf(agent, str(form.get(CSRF_FIELD) or ""))
     found = sku_images(console.store, agent.tenant, sku)
     if found is None:
-        return console.render("missing.html", status_code=404, claim_id=sku)
+        return console.render("missing.html", status_code=404, name=sku, product=True)
     _summary, images = found
     image = str(form.get("image") or "")
     if image not in {i.filename for i in images}:
@@ -193,7 +193,7 @@ def _sku_page(console: Console, sku: str, problem: str | None, status: int = 200
     assert console.agent is not None
     found = sku_images(console.store, console.agent.tenant, sku)
     if found is None:
-        return console.render("missing.html", status_code=404, claim_id=sku)
+        return console.render("missing.html", status_code=404, name=sku, product=True)
     summary, images = found
     query = console.request.query_params
     return console.render(

@@ -95,7 +95,7 @@ def printable(console: ConsoleDep, claim_id: str) -> Response:
     tenant = console.agent.tenant
     body = console.store.latest_report(tenant, claim_id)
     if body is None:
-        return console.render("missing.html", status_code=404, claim_id=claim_id)
+        return console.render("missing.html", status_code=404, name=claim_id)
     settings = console.request.app.state.settings
     page = report_page(console.store, tenant, in_language(body, console.lang, "console"), console.lang, settings)
     return HTMLResponse(page, headers={"Cache-Control": "no-store"})
@@ -123,7 +123,7 @@ def challenge(
         return to_sign_in(console.request)
     check_csrf(agent, csrf)
     if not has_claim(console.store, agent.tenant, claim_id):
-        return console.render("missing.html", status_code=404, claim_id=claim_id)
+        return console.render("missing.html", status_code=404, name=claim_id)
     code = new_code(console.settings.for_tenant(agent.tenant).challenge_length)
     issue_challenge(console.store, agent.tenant, claim_id, code, now_utc())
     return RedirectResponse(claim_url(claim_id) + "?" + urlencode({"challenge": "issued"}), status_code=303)
@@ -143,7 +143,7 @@ def outcome(
         return to_sign_in(console.request)
     check_csrf(agent, csrf)
     if not has_claim(console.store, agent.tenant, claim_id):
-        return console.render("missing.html", status_code=404, claim_id=claim_id)
+        return console.render("missing.html", status_code=404, name=claim_id)
     if decision not in w.OUTCOMES["en"]:
         return RedirectResponse(claim_url(claim_id), status_code=303)
     before = decide(console.store, agent.tenant, claim_id, decision, note.strip() or None, now_utc())
@@ -155,7 +155,7 @@ def _report_page(console: Console, agent: Agent, claim_id: str, challenge: Chall
     recorded = report_history(console.store, agent.tenant, claim_id)
     if not recorded:
         # The same answer whether the claim is another tenant's or nobody's.
-        return console.render("missing.html", status_code=404, claim_id=claim_id)
+        return console.render("missing.html", status_code=404, name=claim_id)
     history = [in_language(body, console.lang, "console") for body in recorded]
     settings = console.request.app.state.settings
     previews = claim_previews(console.store, agent.tenant, claim_id, limits_from(settings))

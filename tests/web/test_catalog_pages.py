@@ -170,6 +170,10 @@ def test_another_tenants_catalog_is_not_found(keyed: tuple[Api, dict[str, str]])
     sign_in(api, keys["globex"])
     token = csrf_of(api.client.get("/catalog").text)
     assert "BAG-1" not in api.client.get("/catalog").text
-    assert api.client.get("/catalog/BAG-1").status_code == 404
+    missing = api.client.get("/catalog/BAG-1")
+    assert missing.status_code == 404
+    # said of a product, with the way back to the catalog, not as a missing claim
+    assert "No such product in this merchant&#39;s catalog." in missing.text and "claim" not in missing.text.split('<main id="main">')[1].lower()
+    assert '<a href="/catalog">Back to the catalog</a>' in missing.text
     zones = api.client.post("/catalog/BAG-1/zones", data={"csrf": token, "image": "a.jpg", "zones": "{}"})
     assert zones.status_code == 404
