@@ -6,6 +6,7 @@ The actions call the same store and service functions as `POST /v1/claims/{id}/c
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -41,6 +42,7 @@ FORM_FIELDS = (
     "claim_id", "customer_id", "order_id", "sku", "reason", "wanted",
     "ordered_at", "shipped_at", "delivered_at", "claimed_at", "region", "tz",
 )  # fmt: skip
+FORM_ID_FIELD = "form_id"  # a random id each time the form is drawn
 
 
 @router.get("/claims/new", response_class=HTMLResponse)
@@ -66,12 +68,21 @@ async def new_claim(request: Request, console: ConsoleDep) -> Response:
         return await anyio.to_thread.run_sync(_form, console, agent, {}, str(exc), refusal_status(exc))
     try:
         check_csrf(agent, form.fields.pop(CSRF_FIELD, None))
+        # The form's own id, the request's idempotency key: the same form sent twice (a double
+        # click, a resend) is one claim, where each made a claim of its own, the second one's photos
+        # then "already sent in" the first.
+        form_id = form.fields.pop(FORM_ID_FIELD, "").strip()[:64]
         kept = {name: form.fields.get(name, "") for name in FORM_FIELDS}
         now = now_utc()
 
         def verify() -> dict[str, Any]:
             parsed = parse_verify(
-                form, tenant=agent.tenant, lang=console.lang, settings=settings, now=now, idempotency_key=None
+                form,
+                tenant=agent.tenant,
+                lang=console.lang,
+                settings=settings,
+                now=now,
+                idempotency_key=f"console-form:{form_id}" if form_id else None,
             )
             return answer(
                 parsed, store=console.store, settings=settings, now=now, gate=request.app.state.gate, channel="console"
@@ -79,8 +90,11 @@ async def new_claim(request: Request, console: ConsoleDep) -> Response:
 
         try:
             body = await anyio.to_thread.run_sync(verify)
-        except (IntakeError, RequestConflict) as exc:
+        except IntakeError as exc:
             return await anyio.to_thread.run_sync(_form, console, agent, kept, str(exc), 422)
+        except RequestConflict:
+            problem = console.words["form_sent_before"]
+            return await anyio.to_thread.run_sync(_form, console, agent, kept, problem, 409)
     finally:
         form.close()  # its spooled photos, as the API's routes close theirs
     request.app.state.metrics.observe_report(body)
@@ -190,6 +204,7 @@ def _form(console: Console, agent: Agent, kept: dict[str, str], error: str | Non
         "new.html",
         status_code=status,
         here="/claims/new",
+        form_id=secrets.token_urlsafe(16),
         kept=kept,
         error=error,
         skus=list_skus(console.store, agent.tenant),

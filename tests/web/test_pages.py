@@ -106,6 +106,33 @@ def test_a_wrong_field_gives_the_form_back_with_the_reason_and_the_fields_kept(a
     assert api.count("claims") == 0
 
 
+def test_the_same_form_sent_twice_is_one_claim(api: Api) -> None:
+    """A double click or a resend, with no claim id typed: one claim, not a second one whose photo
+    is then found 'already sent' in the first."""
+    form = api.client.get("/claims/new").text
+    fields = dict(re.findall(r'<input type="hidden" name="(csrf|form_id)" value="([^"]*)"', form))
+    assert set(fields) == {"csrf", "form_id"}
+    sent = [
+        api.client.post(
+            "/claims/new", files=photos(("a.jpg", jpeg(3))), data={**fields, "customer_id": "u-1"}, follow_redirects=False
+        )
+        for _ in range(2)
+    ]
+    assert [answer.status_code for answer in sent] == [303, 303]
+    assert sent[0].headers["location"] == sent[1].headers["location"]
+    assert api.count("claims") == 1
+    # The same form changed and sent again is not taken for the first one: the form comes back.
+    changed = api.client.post(
+        "/claims/new", files=photos(("b.jpg", jpeg(4))), data={**fields, "customer_id": "u-1"}, follow_redirects=False
+    )
+    assert changed.status_code == 409 and "This form was sent before" in changed.text
+    assert csrf_of(changed.text) and fields["form_id"] not in changed.text
+    assert api.count("claims") == 1
+    # Each form drawn is a new one.
+    other = dict(re.findall(r'name="(form_id)" value="([^"]*)"', api.client.get("/claims/new").text))
+    assert other["form_id"] != fields["form_id"]
+
+
 def test_the_forms_wait_for_an_upload_slot_as_the_api_does(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     """The console's forms read their bodies under the API's `UPLOADS_IN_FLIGHT`: with every slot
     taken, a form gets its page back with the one-line reason (503) and nothing is recorded."""
