@@ -43,6 +43,7 @@ FORM_FIELDS = (
     "ordered_at", "shipped_at", "delivered_at", "claimed_at", "region", "tz",
 )  # fmt: skip
 FORM_ID_FIELD = "form_id"  # a random id each time the form is drawn
+NOTE_CHARACTERS = 2000  # as the API's outcome note, and the page's textarea
 
 
 @router.get("/claims/new", response_class=HTMLResponse)
@@ -148,7 +149,9 @@ def outcome(
     console: ConsoleDep,
     claim_id: str,
     decision: Annotated[str, Form()] = "",
-    note: Annotated[str, Form(max_length=2000)] = "",
+    # A browser sends a note's line breaks as CRLF, and its `maxlength` counts each as one character:
+    # a full note may arrive twice the API's 2000 characters long, and is measured as the browser does.
+    note: Annotated[str, Form(max_length=2 * NOTE_CHARACTERS)] = "",
     csrf: Annotated[str, Form(alias=CSRF_FIELD)] = "",
 ) -> Response:
     """Recorded as `POST /v1/claims/{id}/outcome` records it (and announced to the tenant's webhooks)."""
@@ -160,7 +163,8 @@ def outcome(
         return console.render("missing.html", status_code=404, name=claim_id)
     if decision not in w.OUTCOMES["en"]:
         return RedirectResponse(claim_url(claim_id), status_code=303)
-    before = decide(console.store, agent.tenant, claim_id, decision, note.strip() or None, now_utc())
+    written = note.replace("\r\n", "\n").strip()[:NOTE_CHARACTERS]
+    before = decide(console.store, agent.tenant, claim_id, decision, written or None, now_utc())
     said = {"saved": decision, **({"replaced": before} if before else {})}
     return RedirectResponse(claim_url(claim_id) + "?" + urlencode(said), status_code=303)
 

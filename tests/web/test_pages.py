@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import anyio
 import pytest
+from sqlalchemy import text
 
 from api import upload
 from api.web import routes
@@ -181,6 +182,20 @@ def test_a_challenge_is_answered_with_the_claims_page_so_a_reload_keeps_its_code
     assert api.count("challenges") == 1
     # Without having just issued one, the page shows no code.
     assert 'class="code"' not in api.client.get("/claims/c-1").text
+
+
+def test_a_full_note_with_line_breaks_is_recorded_as_the_browser_counted_it(api: Api) -> None:
+    """The textarea's maxlength=2000 counts a line break as one character; the form sends it as CRLF."""
+    seed(api.store, "default", "c-1", "review", DAY)
+    token = csrf_of(api.client.get("/claims/c-1").text)
+    assert 'maxlength="2000"' in api.client.get("/claims/c-1").text
+    typed = "\n".join(["the customer called twice"] * 80)[:2000]
+    sent = typed.replace("\n", "\r\n")
+    assert len(sent) > 2000
+    decided = api.client.post("/claims/c-1/outcome", data={"csrf": token, "decision": "genuine", "note": sent})
+    assert decided.status_code == 200 and "Outcome recorded: Genuine" in decided.text
+    with api.store.sessions() as session:
+        assert session.scalar(text("SELECT note FROM outcomes")) == typed
 
 
 def test_a_claim_verified_again_shows_its_history(api: Api) -> None:
