@@ -191,16 +191,19 @@ def _report_page(console: Console, agent: Agent, claim_id: str, challenge: Chall
     )
 
 
-def _latest_decision(console: Console, tenant: str, claim_id: str) -> str | None:
-    """The outcome an agent recorded last for the claim (genuine | fraud), if any."""
+def _latest_decision(console: Console, tenant: str, claim_id: str) -> dict[str, Any] | None:
+    """The outcome an agent recorded last for the claim (genuine | fraud), with its note and time:
+    the next agent to open the claim reads why."""
     with console.store.sessions() as session:
-        found = session.scalar(
-            select(OutcomeRow.decision)
+        found = session.execute(
+            select(OutcomeRow.decision, OutcomeRow.note, OutcomeRow.decided_at)
             .where(OutcomeRow.tenant == tenant, OutcomeRow.claim_id == claim_id)
             .order_by(OutcomeRow.id.desc())
             .limit(1)
-        )
-    return str(found) if found is not None else None
+        ).first()
+    if found is None:
+        return None
+    return {"outcome": str(found.decision), "note": found.note, "at": found.decided_at}
 
 
 def _form(console: Console, agent: Agent, kept: dict[str, str], error: str | None, status: int = 200) -> Response:

@@ -198,6 +198,19 @@ def test_a_full_note_with_line_breaks_is_recorded_as_the_browser_counted_it(api:
         assert session.scalar(text("SELECT note FROM outcomes")) == typed
 
 
+def test_the_report_shows_the_last_decisions_note_escaped(api: Api) -> None:
+    """The next agent to open the claim reads why it was decided; a note is text, never markup."""
+    seed(api.store, "default", "c-1", "review", DAY)
+    token = csrf_of(api.client.get("/claims/c-1").text)
+    note = "<script>alert(1)</script> same bag as <b>c-0</b>"
+    api.client.post("/claims/c-1/outcome", data={"csrf": token, "decision": "fraud", "note": note})
+    page = api.client.get("/claims/c-1").text
+    assert "Note: &lt;script&gt;alert(1)&lt;/script&gt; same bag as &lt;b&gt;c-0&lt;/b&gt;" in page
+    assert "<script>alert" not in page and "<b>c-0" not in page
+    api.client.post("/claims/c-1/outcome", data={"csrf": token, "decision": "genuine", "note": ""})
+    assert "same bag as" not in api.client.get("/claims/c-1").text  # the latest decision's, not an earlier one's
+
+
 def test_a_claim_verified_again_shows_its_history(api: Api) -> None:
     seed(api.store, "default", "c-1", "review", DAY)
     seed(api.store, "default", "c-1", "accept", DAY + timedelta(days=1))
