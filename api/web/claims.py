@@ -43,6 +43,17 @@ FORM_FIELDS = (
     "ordered_at", "shipped_at", "delivered_at", "claimed_at", "region", "tz",
 )  # fmt: skip
 FORM_ID_FIELD = "form_id"  # a random id each time the form is drawn
+# The printable page is self-contained (its style inline, its pictures data: URIs): it may load
+# nothing, run nothing and be framed by no one, as the console's other pages.
+PRINTABLE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": (
+        "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+        "form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
 NOTE_CHARACTERS = 2000  # as the API's outcome note, and the page's textarea
 
 
@@ -113,7 +124,7 @@ def printable(console: ConsoleDep, claim_id: str) -> Response:
         return console.render("missing.html", status_code=404, name=claim_id)
     settings = console.request.app.state.settings
     page = report_page(console.store, tenant, in_language(body, console.lang, "console"), console.lang, settings)
-    return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(page, headers=PRINTABLE_HEADERS)
 
 
 @router.get("/claims/{claim_id:path}", response_class=HTMLResponse)

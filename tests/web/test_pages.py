@@ -86,6 +86,11 @@ def test_a_claim_made_through_the_form_is_verified_and_shown(api: Api) -> None:
     assert printable.status_code == 200 and "<h1>c-form" in printable.text
     # The same page as the API's: the marked region drawn on the front photo only.
     assert printable.text.count("data:image/png;base64,") == 1
+    # It loads, runs and frames nothing, as the console's other pages: all it shows is inline.
+    policy = printable.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy and "script" not in policy
+    assert printable.headers["x-frame-options"] == "DENY" and "<script" not in printable.text
+    assert all(url.startswith("data:") for url in re.findall(r'(?:src|href)="([^"]*)"', printable.text))
     assert _rows(api.client.get("/").text, "needs_review" if report["verdict"] == "review" else "other_claims") == [
         "c-form"
     ]
