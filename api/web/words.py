@@ -246,7 +246,7 @@ WORDS: dict[str, dict[str, str]] = {
         "add_images": "添加图片",
         "catalog_images_pick": "商品图片（JPEG、PNG、HEIC）",
         "images_added": "已添加图片",
-        "zones_saved": "已保存区域：",
+        "zones_saved": "已保存区域",
         "zones_help": "区域是商品上有名称的部位（拉链、肩带、屏幕），位置检查会报告问题出在哪个区域。从电脑打开这张图片，在上面拖出方框并命名；也可以按图片像素填写方框。",
         "open_image": "打开这张图片以在上面画框",
         "open_image_help": "服务器只保存图片的特征，不保存像素：请选择同一个文件。",

@@ -123,6 +123,14 @@ def test_zones_with_causes_are_shown_and_kept_whole_when_saved_from_the_page(api
     assert stored["zipper"] == [120, 40, 200, 60] and stored["lid"] == [1, 2, 30, 40]
 
 
+def test_no_chinese_word_ends_in_a_colon_that_its_page_writes_again() -> None:
+    """The pages write ': ' after a label ('已保存区域: front.jpg'); a word ending in '：' read '：:'."""
+    from api.web.words import WORDS
+
+    assert [key for key, word in WORDS["zh"].items() if word.endswith(("：", ":"))] == []
+    assert [key for key, word in WORDS["en"].items() if word.endswith(":")] == []
+
+
 def test_bad_zones_are_one_line_and_change_nothing(api: Api) -> None:
     token = csrf_of(api.client.get("/catalog").text)
     _add(api, token, "BAG-9", "front.jpg")
