@@ -61,9 +61,9 @@ async def add_images(request: Request, console: ConsoleDep) -> Response:
         sku = form.fields.get("sku", "").strip()
         images = [f for f in form.files if f.field == "images"]
         if not valid_id(sku):
-            return _catalog_problem(console, f"sku: {sku[:80]!r} must be {ID_RULE}", 422)
+            return _catalog_problem(console, console.words["bad_sku"].format(sku=repr(sku[:80]), rule=ID_RULE), 422)
         if not images:
-            return _catalog_problem(console, "images: choose one or more pictures of the product", 422)
+            return _catalog_problem(console, console.words["no_images"], 422)
 
         def stored() -> Any:
             with request.app.state.gate:
@@ -84,7 +84,7 @@ async def add_images(request: Request, console: ConsoleDep) -> Response:
         form.close()
     if result.added == 0 and len(result.skipped) == len(images):
         name, reason = result.skipped[0]
-        return _catalog_problem(console, f"no image could be read ({name}: {reason})", 422)
+        return _catalog_problem(console, console.words["no_image_read"].format(name=name, reason=reason), 422)
     return RedirectResponse(sku_url(sku, {"added": str(result.added)}), status_code=303)
 
 
@@ -104,7 +104,7 @@ async def save_zones(request: Request, console: ConsoleDep, sku: str) -> Respons
     _summary, images = found
     image = str(form.get("image") or "")
     if image not in {i.filename for i in images}:
-        return _sku_page(console, sku, f"image: {image[:80]!r} is not one of the images of {sku}", 422)
+        return _sku_page(console, sku, console.words["not_its_image"].format(image=repr(image[:80]), sku=sku), 422)
     try:
         drawn = _drawn(
             str(form.get("zones") or ""),

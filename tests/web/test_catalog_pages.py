@@ -123,6 +123,29 @@ def test_zones_with_causes_are_shown_and_kept_whole_when_saved_from_the_page(api
     assert stored["zipper"] == [120, 40, 200, 60] and stored["lid"] == [1, 2, 30, 40]
 
 
+def test_the_consoles_own_problems_are_said_in_chinese_on_chinese_pages(api: Api) -> None:
+    token = csrf_of(api.client.get("/catalog").text)
+    _add(api, token, "BAG-9", "front.jpg")
+    api.client.get("/lang", params={"to": "zh", "next": "/"})
+    said = {
+        "SKU 'BAG 9' 只能由": _add(api, token, "BAG 9", "front.jpg"),
+        "请选择一张或多张商品图片": api.client.post(
+            "/catalog/images", files=[("notes", ("a.txt", b"x", "text/plain"))], data={"csrf": token, "sku": "BAG-9"}
+        ),
+        "没有一张图片能读取（x.jpg：": api.client.post(
+            "/catalog/images", files=[("images", ("x.jpg", b"no", "image/jpeg"))], data={"csrf": token, "sku": "BAG-9"}
+        ),
+        "'other.jpg' 不是 BAG-9 的图片": api.client.post(
+            "/catalog/BAG-9/zones", data={"csrf": token, "image": "other.jpg", "zones": "{}"}
+        ),
+        "'yesterday'：不是日期": api.client.get("/", params={"since": "yesterday"}),
+    }
+    for words, answer in said.items():
+        problem = re.search(r'<p class="problem" role="alert"[^>]*>(.*?)</p>', answer.text, re.S)
+        assert problem is not None and words in html.unescape(problem.group(1)), (words, answer.text[-600:])
+        assert not re.search(r"must be|choose one|could be read|not one of|not a date", problem.group(1))
+
+
 def test_no_chinese_word_ends_in_a_colon_that_its_page_writes_again() -> None:
     """The pages write ': ' after a label ('已保存区域: front.jpg'); a word ending in '：' read '：:'."""
     from api.web.words import WORDS
