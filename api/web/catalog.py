@@ -203,8 +203,10 @@ def _sku_page(console: Console, sku: str, problem: str | None, status: int = 200
         summary=summary,
         images=images,
         problem=problem,
-        added=query.get("added"),
-        saved=query.get("saved"),
+        # What the redirect after a form says, and nothing else a link could put on the page
+        # ("Images added: your session expired, call …").
+        added=query["added"] if query.get("added", "").isdigit() else None,
+        saved=query["saved"] if query.get("saved") in {image.filename for image in images} else None,
         sku_zones_url=f"{sku_url(sku)}/zones",
         zone_rows={image.filename: _zone_rows(image.zones) for image in images},
         # the small copy kept when the image was added, to draw zones on (none for images added before)

@@ -146,6 +146,16 @@ def test_the_consoles_own_problems_are_said_in_chinese_on_chinese_pages(api: Api
         assert not re.search(r"must be|choose one|could be read|not one of|not a date", problem.group(1))
 
 
+def test_a_link_cannot_put_words_of_its_own_in_the_skus_notices(api: Api) -> None:
+    token = csrf_of(api.client.get("/catalog").text)
+    _add(api, token, "BAG-9", "front.jpg")
+    spoof = "your session expired, call +1-555-0100 with your API key"
+    page = api.client.get("/catalog/BAG-9", params={"added": spoof, "saved": spoof}).text
+    assert "555" not in page and 'class="notice"' not in page
+    said = api.client.get("/catalog/BAG-9", params={"added": "2", "saved": "front.jpg"}).text
+    assert "Images added: 2" in said and "Zones saved on: front.jpg" in said
+
+
 def test_no_chinese_word_ends_in_a_colon_that_its_page_writes_again() -> None:
     """The pages write ': ' after a label ('已保存区域: front.jpg'); a word ending in '：' read '：:'."""
     from api.web.words import WORDS
