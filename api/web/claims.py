@@ -23,7 +23,7 @@ from api.web.session import CSRF_FIELD, Agent, check_csrf
 from api.web.timeline import timeline_points
 from evidence_check.checks.challenge import new_code
 from evidence_check.engine import now_utc
-from evidence_check.intake import IntakeError
+from evidence_check.intake import IntakeError, OutOfOrder
 from evidence_check.models import Challenge
 from evidence_check.previews import Preview, claim_previews
 from evidence_check.render.matched import matched_in
@@ -103,7 +103,7 @@ async def new_claim(request: Request, console: ConsoleDep) -> Response:
         try:
             body = await anyio.to_thread.run_sync(verify)
         except IntakeError as exc:
-            return await anyio.to_thread.run_sync(_form, console, agent, kept, str(exc), 422)
+            return await anyio.to_thread.run_sync(_form, console, agent, kept, _problem_of(exc, console), 422)
         except RequestConflict:
             problem = console.words["form_sent_before"]
             return await anyio.to_thread.run_sync(_form, console, agent, kept, problem, 409)
@@ -228,6 +228,19 @@ def _form(console: Console, agent: Agent, kept: dict[str, str], error: str | Non
         skus=list_skus(console.store, agent.tenant),
         max_photos=console.settings.max_photos,
     )
+
+
+def _problem_of(exc: IntakeError, console: Console) -> str:
+    """The form's problem in the agent's words where the console knows them: the dates by the names
+    and in the zone the form shows them in (the service's line names the API's fields, in UTC offsets)."""
+    if isinstance(exc, OutOfOrder):
+        return console.words["out_of_order"].format(
+            second=console.words[exc.second],
+            second_at=w.local_time(exc.second_at, console.zone),
+            first=console.words[exc.first],
+            first_at=w.local_time(exc.first_at, console.zone),
+        )
+    return str(exc)
 
 
 def _card(image: dict[str, Any], previews: dict[str, Preview], earlier: dict[str, str]) -> dict[str, Any]:

@@ -112,6 +112,20 @@ def test_a_wrong_field_gives_the_form_back_with_the_reason_and_the_fields_kept(a
     assert api.count("claims") == 0
 
 
+def test_dates_in_the_wrong_order_are_said_by_the_forms_names_in_the_agents_zone_and_language(api: Api) -> None:
+    token = csrf_of(api.client.get("/claims/new").text)
+    api.client.cookies.set("ec_tz", "Asia%2FShanghai")
+    sent = {"csrf": token, "tz": "Asia/Shanghai", "ordered_at": "2026-11-20T10:00", "delivered_at": "2026-11-10T10:00"}
+    english = api.client.post("/claims/new", files=photos(("a.jpg", jpeg(1))), data=sent)
+    assert english.status_code == 422
+    assert "Delivered (2026-11-10 10:00) is before Ordered (2026-11-20 10:00): check the dates." in english.text
+    api.client.get("/lang", params={"to": "zh", "next": "/"})
+    chinese = api.client.post("/claims/new", files=photos(("a.jpg", jpeg(1))), data=sent)
+    assert "签收时间（2026-11-10 10:00）早于下单时间（2026-11-20 10:00），请检查日期。" in chinese.text
+    assert "delivered_at" not in chinese.text.split('id="form-error"')[1].split("</p>")[0]
+    assert api.count("claims") == 0
+
+
 def test_the_same_form_sent_twice_is_one_claim(api: Api) -> None:
     """A double click or a resend, with no claim id typed: one claim, not a second one whose photo
     is then found 'already sent' in the first."""
