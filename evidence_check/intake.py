@@ -29,6 +29,15 @@ class IntakeError(ValueError):
     """A claim field that cannot be used; the message names the field and what is wrong."""
 
 
+class OutOfOrder(IntakeError):
+    """Two of the order's moments the wrong way round, kept apart so that a page can say which in
+    its own words and zone (the agents' console)."""
+
+    def __init__(self, first: str, first_at: datetime, second: str, second_at: datetime) -> None:
+        super().__init__(f"{second} ({second_at.isoformat()}) is before {first} ({first_at.isoformat()})")
+        self.first, self.first_at, self.second, self.second_at = first, first_at, second, second_at
+
+
 def parse_moment(text: str | None, field: str, zone: ZoneInfo, end_of_day: bool = False) -> datetime | None:
     """ISO 8601 date or date-time; without an offset it is read in `zone`.
 
@@ -161,7 +170,7 @@ def _check_order(timeline: Timeline) -> None:
     # One minute of slack: systems stamp the same event a few seconds apart.
     for (first, a), (second, b) in zip(known, known[1:], strict=False):
         if b < a - timedelta(minutes=1):
-            raise IntakeError(f"{second} ({b.isoformat()}) is before {first} ({a.isoformat()})")
+            raise OutOfOrder(first, a, second, b)
 
 
 # What a later request for a recorded claim may leave out: facts of the claim, not of the photos

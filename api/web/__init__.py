@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
+from api.negotiation import get_lang
 from api.web import catalog, claims, photos, routes
+from api.web.pages import get_console, safe_next
+from api.web.session import StaleForm
 
 STATIC = Path(__file__).parent / "static"
 
@@ -20,3 +25,17 @@ def install(app: FastAPI) -> None:
     app.include_router(claims.router)
     app.include_router(catalog.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="console-static")
+    app.add_exception_handler(StaleForm, stale_form)
+
+
+async def stale_form(request: Request, _exc: Exception) -> Response:
+    """A page in the agent's language, with the way back to the form's page, where an agent whose tab
+    outlived a sign-in got the raw JSON of an API error."""
+    settings = request.app.state.settings
+    lang = await get_lang(settings, request.headers.get("accept-language"))
+    console = get_console(request, request.app.state.store, settings, lang)
+    came_from = urlsplit(request.headers.get("referer") or "")
+    again = safe_next(came_from.path + (f"?{came_from.query}" if came_from.query else "")) if (
+        came_from.netloc == request.url.netloc
+    ) else "/"
+    return console.render("stale.html", status_code=403, here=again, again=again)

@@ -61,9 +61,9 @@ async def add_images(request: Request, console: ConsoleDep) -> Response:
         sku = form.fields.get("sku", "").strip()
         images = [f for f in form.files if f.field == "images"]
         if not valid_id(sku):
-            return _catalog_problem(console, f"sku: {sku[:80]!r} must be {ID_RULE}", 422)
+            return _catalog_problem(console, console.words["bad_sku"].format(sku=repr(sku[:80]), rule=ID_RULE), 422)
         if not images:
-            return _catalog_problem(console, "images: choose one or more pictures of the product", 422)
+            return _catalog_problem(console, console.words["no_images"], 422)
 
         def stored() -> Any:
             with request.app.state.gate:
@@ -84,7 +84,7 @@ async def add_images(request: Request, console: ConsoleDep) -> Response:
         form.close()
     if result.added == 0 and len(result.skipped) == len(images):
         name, reason = result.skipped[0]
-        return _catalog_problem(console, f"no image could be read ({name}: {reason})", 422)
+        return _catalog_problem(console, console.words["no_image_read"].format(name=name, reason=reason), 422)
     return RedirectResponse(sku_url(sku, {"added": str(result.added)}), status_code=303)
 
 
@@ -100,11 +100,11 @@ async def save_zones(request: Request, console: ConsoleDep, sku: str) -> Respons
     check_csrf(agent, str(form.get(CSRF_FIELD) or ""))
     found = sku_images(console.store, agent.tenant, sku)
     if found is None:
-        return console.render("missing.html", status_code=404, claim_id=sku)
+        return console.render("missing.html", status_code=404, name=sku, product=True)
     _summary, images = found
     image = str(form.get("image") or "")
     if image not in {i.filename for i in images}:
-        return _sku_page(console, sku, f"image: {image[:80]!r} is not one of the images of {sku}", 422)
+        return _sku_page(console, sku, console.words["not_its_image"].format(image=repr(image[:80]), sku=sku), 422)
     try:
         drawn = _drawn(
             str(form.get("zones") or ""),
@@ -193,17 +193,20 @@ def _sku_page(console: Console, sku: str, problem: str | None, status: int = 200
     assert console.agent is not None
     found = sku_images(console.store, console.agent.tenant, sku)
     if found is None:
-        return console.render("missing.html", status_code=404, claim_id=sku)
+        return console.render("missing.html", status_code=404, name=sku, product=True)
     summary, images = found
     query = console.request.query_params
     return console.render(
         "sku.html",
         status_code=status,
+        here=sku_url(sku),
         summary=summary,
         images=images,
         problem=problem,
-        added=query.get("added"),
-        saved=query.get("saved"),
+        # What the redirect after a form says, and nothing else a link could put on the page
+        # ("Images added: your session expired, call …").
+        added=query["added"] if query.get("added", "").isdigit() else None,
+        saved=query["saved"] if query.get("saved") in {image.filename for image in images} else None,
         sku_zones_url=f"{sku_url(sku)}/zones",
         zone_rows={image.filename: _zone_rows(image.zones) for image in images},
         # the small copy kept when the image was added, to draw zones on (none for images added before)
@@ -215,4 +218,4 @@ def _sku_page(console: Console, sku: str, problem: str | None, status: int = 200
 def _catalog_problem(console: Console, problem: str, status: int) -> Response:
     assert console.agent is not None
     skus = list_skus(console.store, console.agent.tenant)
-    return console.render("catalog.html", status_code=status, skus=skus, sku_url=sku_url, problem=problem)
+    return console.render("catalog.html", status_code=status, here="/catalog", skus=skus, sku_url=sku_url, problem=problem)

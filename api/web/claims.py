@@ -6,6 +6,7 @@ The actions call the same store and service functions as `POST /v1/claims/{id}/c
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -22,7 +23,7 @@ from api.web.session import CSRF_FIELD, Agent, check_csrf
 from api.web.timeline import timeline_points
 from evidence_check.checks.challenge import new_code
 from evidence_check.engine import now_utc
-from evidence_check.intake import IntakeError
+from evidence_check.intake import IntakeError, OutOfOrder
 from evidence_check.models import Challenge
 from evidence_check.previews import Preview, claim_previews
 from evidence_check.render.matched import matched_in
@@ -32,7 +33,7 @@ from evidence_check.store import RequestConflict
 from evidence_check.store.catalog_store import list_skus
 from evidence_check.store.challenge_tables import OutcomeRow
 from evidence_check.store.claims import report_history
-from evidence_check.store.outcomes import has_claim, issue_challenge
+from evidence_check.store.outcomes import has_claim, issue_challenge, open_challenge
 
 router = APIRouter(include_in_schema=False)
 
@@ -41,6 +42,19 @@ FORM_FIELDS = (
     "claim_id", "customer_id", "order_id", "sku", "reason", "wanted",
     "ordered_at", "shipped_at", "delivered_at", "claimed_at", "region", "tz",
 )  # fmt: skip
+FORM_ID_FIELD = "form_id"  # a random id each time the form is drawn
+# The printable page is self-contained (its style inline, its pictures data: URIs): it may load
+# nothing, run nothing and be framed by no one, as the console's other pages.
+PRINTABLE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": (
+        "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+        "form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+NOTE_CHARACTERS = 2000  # as the API's outcome note, and the page's textarea
 
 
 @router.get("/claims/new", response_class=HTMLResponse)
@@ -66,6 +80,10 @@ async def new_claim(request: Request, console: ConsoleDep) -> Response:
         return await anyio.to_thread.run_sync(_form, console, agent, {}, str(exc), refusal_status(exc))
     try:
         check_csrf(agent, form.fields.pop(CSRF_FIELD, None))
+        # The form's own id, the request's idempotency key: the same form sent twice (a double
+        # click, a resend) is one claim, where each made a claim of its own, the second one's photos
+        # then "already sent in" the first.
+        form_id = form.fields.pop(FORM_ID_FIELD, "").strip()[:64]
         kept = {name: form.fields.get(name, "") for name in FORM_FIELDS}
         now = now_utc()
 
@@ -76,7 +94,7 @@ async def new_claim(request: Request, console: ConsoleDep) -> Response:
                 lang=console.lang,
                 settings=settings,
                 now=now,
-                idempotency_key=None,
+                idempotency_key=f"console-form:{form_id}" if form_id else None,
                 store=console.store,
             )
             return answer(
@@ -85,8 +103,11 @@ async def new_claim(request: Request, console: ConsoleDep) -> Response:
 
         try:
             body = await anyio.to_thread.run_sync(verify)
-        except (IntakeError, RequestConflict) as exc:
-            return await anyio.to_thread.run_sync(_form, console, agent, kept, str(exc), 422)
+        except IntakeError as exc:
+            return await anyio.to_thread.run_sync(_form, console, agent, kept, _problem_of(exc, console), 422)
+        except RequestConflict:
+            problem = console.words["form_sent_before"]
+            return await anyio.to_thread.run_sync(_form, console, agent, kept, problem, 409)
     finally:
         form.close()  # its spooled photos, as the API's routes close theirs
     request.app.state.metrics.observe_report(body)
@@ -101,10 +122,10 @@ def printable(console: ConsoleDep, claim_id: str) -> Response:
     tenant = console.agent.tenant
     body = console.store.latest_report(tenant, claim_id)
     if body is None:
-        return console.render("missing.html", status_code=404, claim_id=claim_id)
+        return console.render("missing.html", status_code=404, name=claim_id)
     settings = console.request.app.state.settings
     page = report_page(console.store, tenant, in_language(body, console.lang, "console"), console.lang, settings)
-    return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(page, headers=PRINTABLE_HEADERS)
 
 
 @router.get("/claims/{claim_id:path}", response_class=HTMLResponse)
@@ -112,23 +133,27 @@ def claim_page(console: ConsoleDep, claim_id: str) -> Response:
     agent = console.agent
     if agent is None:
         return to_sign_in(console.request)
-    return _report_page(console, agent, claim_id, None)
+    shown = console.request.query_params.get("challenge") == "issued"
+    return _report_page(console, agent, claim_id, open_challenge(console.store, agent.tenant, claim_id) if shown else None)
 
 
 @router.post("/claims/{claim_id:path}/challenge", response_class=HTMLResponse)
 def challenge(
     console: ConsoleDep, claim_id: str, csrf: Annotated[str, Form(alias=CSRF_FIELD)] = ""
 ) -> Response:
-    """The code is shown large on the report page, to be read out to the customer."""
+    """The code is shown large on the report page, to be read out to the customer. The answer is
+    that page's own address: reloading it, going back to it or switching its language shows the
+    same code, where answering the POST itself issued a new one (which voids the code the customer
+    already holds) or, switched, looked up a claim named '.../challenge'."""
     agent = console.agent
     if agent is None:
         return to_sign_in(console.request)
     check_csrf(agent, csrf)
     if not has_claim(console.store, agent.tenant, claim_id):
-        return console.render("missing.html", status_code=404, claim_id=claim_id)
+        return console.render("missing.html", status_code=404, name=claim_id)
     code = new_code(console.settings.for_tenant(agent.tenant).challenge_length)
-    issued = issue_challenge(console.store, agent.tenant, claim_id, code, now_utc())
-    return _report_page(console, agent, claim_id, issued)
+    issue_challenge(console.store, agent.tenant, claim_id, code, now_utc())
+    return RedirectResponse(claim_url(claim_id) + "?" + urlencode({"challenge": "issued"}), status_code=303)
 
 
 @router.post("/claims/{claim_id:path}/outcome")
@@ -136,7 +161,9 @@ def outcome(
     console: ConsoleDep,
     claim_id: str,
     decision: Annotated[str, Form()] = "",
-    note: Annotated[str, Form(max_length=2000)] = "",
+    # A browser sends a note's line breaks as CRLF, and its `maxlength` counts each as one character:
+    # a full note may arrive twice the API's 2000 characters long, and is measured as the browser does.
+    note: Annotated[str, Form(max_length=2 * NOTE_CHARACTERS)] = "",
     csrf: Annotated[str, Form(alias=CSRF_FIELD)] = "",
 ) -> Response:
     """Recorded as `POST /v1/claims/{id}/outcome` records it (and announced to the tenant's webhooks)."""
@@ -145,10 +172,11 @@ def outcome(
         return to_sign_in(console.request)
     check_csrf(agent, csrf)
     if not has_claim(console.store, agent.tenant, claim_id):
-        return console.render("missing.html", status_code=404, claim_id=claim_id)
+        return console.render("missing.html", status_code=404, name=claim_id)
     if decision not in w.OUTCOMES["en"]:
         return RedirectResponse(claim_url(claim_id), status_code=303)
-    before = decide(console.store, agent.tenant, claim_id, decision, note.strip() or None, now_utc())
+    written = note.replace("\r\n", "\n").strip()[:NOTE_CHARACTERS]
+    before = decide(console.store, agent.tenant, claim_id, decision, written or None, now_utc())
     said = {"saved": decision, **({"replaced": before} if before else {})}
     return RedirectResponse(claim_url(claim_id) + "?" + urlencode(said), status_code=303)
 
@@ -157,7 +185,7 @@ def _report_page(console: Console, agent: Agent, claim_id: str, challenge: Chall
     recorded = report_history(console.store, agent.tenant, claim_id)
     if not recorded:
         # The same answer whether the claim is another tenant's or nobody's.
-        return console.render("missing.html", status_code=404, claim_id=claim_id)
+        return console.render("missing.html", status_code=404, name=claim_id)
     history = [in_language(body, console.lang, "console") for body in recorded]
     settings = console.request.app.state.settings
     previews = claim_previews(console.store, agent.tenant, claim_id, limits_from(settings))
@@ -175,27 +203,45 @@ def _report_page(console: Console, agent: Agent, claim_id: str, challenge: Chall
     )
 
 
-def _latest_decision(console: Console, tenant: str, claim_id: str) -> str | None:
-    """The outcome an agent recorded last for the claim (genuine | fraud), if any."""
+def _latest_decision(console: Console, tenant: str, claim_id: str) -> dict[str, Any] | None:
+    """The outcome an agent recorded last for the claim (genuine | fraud), with its note and time:
+    the next agent to open the claim reads why."""
     with console.store.sessions() as session:
-        found = session.scalar(
-            select(OutcomeRow.decision)
+        found = session.execute(
+            select(OutcomeRow.decision, OutcomeRow.note, OutcomeRow.decided_at)
             .where(OutcomeRow.tenant == tenant, OutcomeRow.claim_id == claim_id)
             .order_by(OutcomeRow.id.desc())
             .limit(1)
-        )
-    return str(found) if found is not None else None
+        ).first()
+    if found is None:
+        return None
+    return {"outcome": str(found.decision), "note": found.note, "at": found.decided_at}
 
 
 def _form(console: Console, agent: Agent, kept: dict[str, str], error: str | None, status: int = 200) -> Response:
     return console.render(
         "new.html",
         status_code=status,
+        here="/claims/new",
+        form_id=secrets.token_urlsafe(16),
         kept=kept,
         error=error,
         skus=list_skus(console.store, agent.tenant),
         max_photos=console.settings.max_photos,
     )
+
+
+def _problem_of(exc: IntakeError, console: Console) -> str:
+    """The form's problem in the agent's words where the console knows them: the dates by the names
+    and in the zone the form shows them in (the service's line names the API's fields, in UTC offsets)."""
+    if isinstance(exc, OutOfOrder):
+        return console.words["out_of_order"].format(
+            second=console.words[exc.second],
+            second_at=w.local_time(exc.second_at, console.zone),
+            first=console.words[exc.first],
+            first_at=w.local_time(exc.first_at, console.zone),
+        )
+    return str(exc)
 
 
 def _card(image: dict[str, Any], previews: dict[str, Preview], earlier: dict[str, str]) -> dict[str, Any]:

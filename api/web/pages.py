@@ -68,10 +68,12 @@ class Console:
     def words(self) -> dict[str, str]:
         return w.WORDS[self.lang]
 
-    def render(self, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
+    def render(self, template: str, status_code: int = 200, here: str | None = None, **values: Any) -> HTMLResponse:
+        """`here`: the address that shows this page again, for a page answering a form's POST (the
+        language switch leads there; the POST's own address is no page, or another one)."""
         agent, trial_token = with_trial_token(self.agent) if self.agent is not None else (None, None)
         path = self.request.url.path
-        here = path + ("?" + self.request.url.query if self.request.url.query else "")
+        here = here or path + ("?" + self.request.url.query if self.request.url.query else "")
         body = templates.get_template(template).render(
             lang=self.lang,
             words=self.words,

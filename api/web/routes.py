@@ -184,6 +184,6 @@ def _day_start(text: str, console: Console, problems: list[str], next_day: bool 
     try:
         day = date.fromisoformat(text.strip())
     except ValueError:
-        problems.append(f"{text[:40]!r}: not a date (YYYY-MM-DD)")
+        problems.append(console.words["not_a_date"].format(text=repr(text[:40])))
         return None
     return datetime.combine(day + timedelta(days=1 if next_day else 0), time(), console.zone)

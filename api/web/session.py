@@ -21,7 +21,7 @@ import secrets
 import time
 from dataclasses import dataclass, replace
 
-from fastapi import HTTPException, Request, Response
+from fastapi import Request, Response
 from sqlalchemy import select
 
 from api.auth import TRIAL_TENANT, in_trial
@@ -87,9 +87,14 @@ def with_trial_token(agent: Agent) -> tuple[Agent, str | None]:
     return replace(agent, csrf=nonce), nonce
 
 
+class StaleForm(Exception):
+    """A form posted without this session's token (another site's, or a page older than the agent's
+    last sign-in): nothing is done, and the agent gets a page saying so (`api.web.install`)."""
+
+
 def check_csrf(agent: Agent, sent: str | None) -> None:
     if not agent.csrf or not sent or not hmac.compare_digest(agent.csrf, sent):
-        raise HTTPException(403, "the form's security token is missing or stale; reload the page and try again")
+        raise StaleForm("the form's security token is missing or stale; reload the page and try again")
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None) -> None:

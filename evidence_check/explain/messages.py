@@ -114,12 +114,12 @@ ACTIONS: dict[str, dict[str, str]] = {
         "catalog_action": "POST /v1/catalog/{sku}/images",
     },
     "console": {
-        "challenge_action": "the Retake challenge button below",
+        "challenge_action": "the “Issue a retake challenge” button",
         "catalog_action": "the Catalog page",
     },
 }
 # The console's buttons in Chinese: actions named in the agent's language.
-ACTIONS_ZH = {"console": {"challenge_action": "下方的“补拍验证”按钮", "catalog_action": "商品目录页面"}}
+ACTIONS_ZH = {"console": {"challenge_action": "“发出补拍验证码”按钮", "catalog_action": "商品目录页面"}}
 CHANNELS = tuple(ACTIONS)
 
 _UNITS = {

@@ -304,7 +304,7 @@ def test_zones_are_drawn_on_a_catalog_image_by_dragging_and_naming(
     page.get_by_label("Pictures of the product").set_input_files(str(picture))
     page.get_by_role("button", name="Add images").click()
     page.wait_for_url(re.compile(r".*/catalog/BAG-7\?added=1$"))
-    page.get_by_label("Open this image to draw on it").set_input_files(str(picture))
+    page.get_by_label("Open this image from your computer (optional)").set_input_files(str(picture))
     _until(page, "document.querySelector('.zone-photo').naturalWidth > 0")
     _drag(page, page.locator("svg.zone-map"), (0.25, 0.25), (0.75, 0.5))
     # The new box's name field has the focus: the agent types its name.

@@ -34,6 +34,8 @@ def test_a_product_is_added_with_images_and_shown_with_them(api: Api) -> None:
     # each image is drawn from the small copy the store kept, to draw zones on
     drawn = re.findall(r'<image class="zone-thumbnail" href="data:image/jpeg;base64,([A-Za-z0-9+/=]+)"', page)
     assert len(drawn) == 2
+    # so the page does not send the agent to open the file first, as it did when no picture was kept
+    assert "not its pixels" not in page and "Drag a box on the image" in page
     with Image.open(io.BytesIO(base64.b64decode(drawn[0]))) as thumbnail:
         assert max(thumbnail.size) <= 256 and thumbnail.size[0] > thumbnail.size[1]  # 640x480, made small
     sku = api.client.get("/v1/catalog/BAG-9").json()
@@ -123,6 +125,47 @@ def test_zones_with_causes_are_shown_and_kept_whole_when_saved_from_the_page(api
     assert stored["zipper"] == [120, 40, 200, 60] and stored["lid"] == [1, 2, 30, 40]
 
 
+def test_the_consoles_own_problems_are_said_in_chinese_on_chinese_pages(api: Api) -> None:
+    token = csrf_of(api.client.get("/catalog").text)
+    _add(api, token, "BAG-9", "front.jpg")
+    api.client.get("/lang", params={"to": "zh", "next": "/"})
+    said = {
+        "SKU 'BAG 9' 只能由": _add(api, token, "BAG 9", "front.jpg"),
+        "请选择一张或多张商品图片": api.client.post(
+            "/catalog/images", files=[("notes", ("a.txt", b"x", "text/plain"))], data={"csrf": token, "sku": "BAG-9"}
+        ),
+        "没有一张图片能读取（x.jpg：": api.client.post(
+            "/catalog/images", files=[("images", ("x.jpg", b"no", "image/jpeg"))], data={"csrf": token, "sku": "BAG-9"}
+        ),
+        "'other.jpg' 不是 BAG-9 的图片": api.client.post(
+            "/catalog/BAG-9/zones", data={"csrf": token, "image": "other.jpg", "zones": "{}"}
+        ),
+        "'yesterday'：不是日期": api.client.get("/", params={"since": "yesterday"}),
+    }
+    for words, answer in said.items():
+        problem = re.search(r'<p class="problem" role="alert"[^>]*>(.*?)</p>', answer.text, re.S)
+        assert problem is not None and words in html.unescape(problem.group(1)), (words, answer.text[-600:])
+        assert not re.search(r"must be|choose one|could be read|not one of|not a date", problem.group(1))
+
+
+def test_a_link_cannot_put_words_of_its_own_in_the_skus_notices(api: Api) -> None:
+    token = csrf_of(api.client.get("/catalog").text)
+    _add(api, token, "BAG-9", "front.jpg")
+    spoof = "your session expired, call +1-555-0100 with your API key"
+    page = api.client.get("/catalog/BAG-9", params={"added": spoof, "saved": spoof}).text
+    assert "555" not in page and 'class="notice"' not in page
+    said = api.client.get("/catalog/BAG-9", params={"added": "2", "saved": "front.jpg"}).text
+    assert "Images added: 2" in said and "Zones saved on: front.jpg" in said
+
+
+def test_no_chinese_word_ends_in_a_colon_that_its_page_writes_again() -> None:
+    """The pages write ': ' after a label ('已保存区域: front.jpg'); a word ending in '：' read '：:'."""
+    from api.web.words import WORDS
+
+    assert [key for key, word in WORDS["zh"].items() if word.endswith(("：", ":"))] == []
+    assert [key for key, word in WORDS["en"].items() if word.endswith(":")] == []
+
+
 def test_bad_zones_are_one_line_and_change_nothing(api: Api) -> None:
     token = csrf_of(api.client.get("/catalog").text)
     _add(api, token, "BAG-9", "front.jpg")
@@ -138,6 +181,27 @@ def test_bad_zones_are_one_line_and_change_nothing(api: Api) -> None:
     assert api.client.get("/v1/catalog/BAG-9").json()["zones"] == 0
 
 
+def test_a_form_given_back_with_its_problem_switches_language_to_a_page_not_to_the_forms_address(api: Api) -> None:
+    """A page answering a POST is at the form's address (/catalog/images, .../zones, /claims/new):
+    the language switch must lead to the page again, not to a SKU named 'images'."""
+    token = csrf_of(api.client.get("/catalog").text)
+    _add(api, token, "BAG-9", "front.jpg")
+    given_back = {
+        "/catalog": _add(api, token, "BAG 9", "front.jpg"),
+        "/catalog/BAG-9": api.client.post("/catalog/BAG-9/zones", data={"csrf": token, "image": "x.jpg", "zones": "{}"}),
+        "/claims/new": api.client.post(
+            "/claims/new", files=[("photos", ("x.jpg", b"not a picture", "image/jpeg"))], data={"csrf": token}
+        ),
+    }
+    for page, answer in given_back.items():
+        assert answer.status_code == 422, (page, answer.text[:300])
+        switch = re.search(r'<a class="lang" href="([^"]+)"', answer.text)
+        assert switch is not None
+        switched = api.client.get(html.unescape(switch.group(1)), follow_redirects=False)
+        assert switched.status_code == 303 and switched.headers["location"] == page, page
+        assert api.client.get(page).status_code == 200, page
+
+
 def test_another_tenants_catalog_is_not_found(keyed: tuple[Api, dict[str, str]]) -> None:
     api, keys = keyed
     added = api.client.post(
@@ -149,6 +213,10 @@ def test_another_tenants_catalog_is_not_found(keyed: tuple[Api, dict[str, str]])
     sign_in(api, keys["globex"])
     token = csrf_of(api.client.get("/catalog").text)
     assert "BAG-1" not in api.client.get("/catalog").text
-    assert api.client.get("/catalog/BAG-1").status_code == 404
+    missing = api.client.get("/catalog/BAG-1")
+    assert missing.status_code == 404
+    # said of a product, with the way back to the catalog, not as a missing claim
+    assert "No such product in this merchant&#39;s catalog." in missing.text and "claim" not in missing.text.split('<main id="main">')[1].lower()
+    assert '<a href="/catalog">Back to the catalog</a>' in missing.text
     zones = api.client.post("/catalog/BAG-1/zones", data={"csrf": token, "image": "a.jpg", "zones": "{}"})
     assert zones.status_code == 404

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import anyio
 import pytest
+from sqlalchemy import text
 
 from api import upload
 from api.web import routes
@@ -85,6 +86,11 @@ def test_a_claim_made_through_the_form_is_verified_and_shown(api: Api) -> None:
     assert printable.status_code == 200 and "<h1>c-form" in printable.text
     # The same page as the API's: the marked region drawn on the front photo only.
     assert printable.text.count("data:image/png;base64,") == 1
+    # It loads, runs and frames nothing, as the console's other pages: all it shows is inline.
+    policy = printable.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy and "script" not in policy
+    assert printable.headers["x-frame-options"] == "DENY" and "<script" not in printable.text
+    assert all(url.startswith("data:") for url in re.findall(r'(?:src|href)="([^"]*)"', printable.text))
     assert _rows(api.client.get("/").text, "needs_review" if report["verdict"] == "review" else "other_claims") == [
         "c-form"
     ]
@@ -104,6 +110,47 @@ def test_a_wrong_field_gives_the_form_back_with_the_reason_and_the_fields_kept(a
     )
     assert unreadable.status_code == 422 and "no photo could be read" in unreadable.text
     assert api.count("claims") == 0
+
+
+def test_dates_in_the_wrong_order_are_said_by_the_forms_names_in_the_agents_zone_and_language(api: Api) -> None:
+    token = csrf_of(api.client.get("/claims/new").text)
+    api.client.cookies.set("ec_tz", "Asia%2FShanghai")
+    sent = {"csrf": token, "tz": "Asia/Shanghai", "ordered_at": "2026-11-20T10:00", "delivered_at": "2026-11-10T10:00"}
+    english = api.client.post("/claims/new", files=photos(("a.jpg", jpeg(1))), data=sent)
+    assert english.status_code == 422
+    assert "Delivered (2026-11-10 10:00) is before Ordered (2026-11-20 10:00): check the dates." in english.text
+    api.client.get("/lang", params={"to": "zh", "next": "/"})
+    chinese = api.client.post("/claims/new", files=photos(("a.jpg", jpeg(1))), data=sent)
+    assert "签收时间（2026-11-10 10:00）早于下单时间（2026-11-20 10:00），请检查日期。" in chinese.text
+    assert "delivered_at" not in chinese.text.split('id="form-error"')[1].split("</p>")[0]
+    assert api.count("claims") == 0
+
+
+def test_the_same_form_sent_twice_is_one_claim(api: Api) -> None:
+    """A double click or a resend, with no claim id typed: one claim, not a second one whose photo
+    is then found 'already sent' in the first."""
+    form = api.client.get("/claims/new").text
+    fields = dict(re.findall(r'<input type="hidden" name="(csrf|form_id)" value="([^"]*)"', form))
+    assert set(fields) == {"csrf", "form_id"}
+    sent = [
+        api.client.post(
+            "/claims/new", files=photos(("a.jpg", jpeg(3))), data={**fields, "customer_id": "u-1"}, follow_redirects=False
+        )
+        for _ in range(2)
+    ]
+    assert [answer.status_code for answer in sent] == [303, 303]
+    assert sent[0].headers["location"] == sent[1].headers["location"]
+    assert api.count("claims") == 1
+    # The same form changed and sent again is not taken for the first one: the form comes back.
+    changed = api.client.post(
+        "/claims/new", files=photos(("b.jpg", jpeg(4))), data={**fields, "customer_id": "u-1"}, follow_redirects=False
+    )
+    assert changed.status_code == 409 and "This form was sent before" in changed.text
+    assert csrf_of(changed.text) and fields["form_id"] not in changed.text
+    assert api.count("claims") == 1
+    # Each form drawn is a new one.
+    other = dict(re.findall(r'name="(form_id)" value="([^"]*)"', api.client.get("/claims/new").text))
+    assert other["form_id"] != fields["form_id"]
 
 
 def test_the_forms_wait_for_an_upload_slot_as_the_api_does(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -137,6 +184,50 @@ def test_the_report_page_issues_a_challenge_and_records_an_outcome(api: Api) -> 
     assert (stats["decided"], stats["genuine"]) == (1, 1)
     assert re.search(r"c-1</a>.*?Genuine", api.client.get("/").text, re.S)
     assert api.count("challenges") == 1
+
+
+def test_a_challenge_is_answered_with_the_claims_page_so_a_reload_keeps_its_code(api: Api) -> None:
+    seed(api.store, "default", "c-1", "review", DAY)
+    token = csrf_of(api.client.get("/claims/c-1").text)
+    issued = api.client.post("/claims/c-1/challenge", data={"csrf": token}, follow_redirects=False)
+    assert issued.status_code == 303, issued.text
+    page = issued.headers["location"]
+    assert page.startswith("/claims/c-1?")
+    codes = [re.findall(r'<p class="code"[^>]*>(\w+)</p>', api.client.get(page).text) for _ in range(2)]
+    assert len(codes[0]) == 1 and codes[0] == codes[1]
+    # The language switch on that page comes back to the same code, not to a claim "c-1/challenge".
+    switched = api.client.get("/lang", params={"to": "zh", "next": page})
+    assert switched.status_code == 200 and re.findall(r'<p class="code"[^>]*>(\w+)</p>', switched.text) == codes[0]
+    assert api.count("challenges") == 1
+    # Without having just issued one, the page shows no code.
+    assert 'class="code"' not in api.client.get("/claims/c-1").text
+
+
+def test_a_full_note_with_line_breaks_is_recorded_as_the_browser_counted_it(api: Api) -> None:
+    """The textarea's maxlength=2000 counts a line break as one character; the form sends it as CRLF."""
+    seed(api.store, "default", "c-1", "review", DAY)
+    token = csrf_of(api.client.get("/claims/c-1").text)
+    assert 'maxlength="2000"' in api.client.get("/claims/c-1").text
+    typed = "\n".join(["the customer called twice"] * 80)[:2000]
+    sent = typed.replace("\n", "\r\n")
+    assert len(sent) > 2000
+    decided = api.client.post("/claims/c-1/outcome", data={"csrf": token, "decision": "genuine", "note": sent})
+    assert decided.status_code == 200 and "Outcome recorded: Genuine" in decided.text
+    with api.store.sessions() as session:
+        assert session.scalar(text("SELECT note FROM outcomes")) == typed
+
+
+def test_the_report_shows_the_last_decisions_note_escaped(api: Api) -> None:
+    """The next agent to open the claim reads why it was decided; a note is text, never markup."""
+    seed(api.store, "default", "c-1", "review", DAY)
+    token = csrf_of(api.client.get("/claims/c-1").text)
+    note = "<script>alert(1)</script> same bag as <b>c-0</b>"
+    api.client.post("/claims/c-1/outcome", data={"csrf": token, "decision": "fraud", "note": note})
+    page = api.client.get("/claims/c-1").text
+    assert "Note: &lt;script&gt;alert(1)&lt;/script&gt; same bag as &lt;b&gt;c-0&lt;/b&gt;" in page
+    assert "<script>alert" not in page and "<b>c-0" not in page
+    api.client.post("/claims/c-1/outcome", data={"csrf": token, "decision": "genuine", "note": ""})
+    assert "same bag as" not in api.client.get("/claims/c-1").text  # the latest decision's, not an earlier one's
 
 
 def test_a_claim_verified_again_shows_its_history(api: Api) -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from api.web import words as w
+from evidence_check.explain.messages import ACTIONS, ACTIONS_ZH
 from tests.api.conftest import CLAIM, Api, bearer, jpeg, photos
 from tests.web.conftest import csrf_of, sign_in
 
@@ -112,6 +114,14 @@ def test_every_wanted_outcome_has_its_words_in_both_languages() -> None:
 
     for lang in ("en", "zh"):
         assert list(WANTED[lang]) == [outcome.value for outcome in WantedOutcome]
+
+
+def test_a_next_step_names_the_challenge_button_as_the_page_labels_it() -> None:
+    """Read on the report page, 'issue a retake challenge (the … button)' must name the button the
+    agent sees there, in either language, wherever the page's layout puts it."""
+    for lang, actions in (("en", ACTIONS["console"]), ("zh", {**ACTIONS["console"], **ACTIONS_ZH["console"]})):
+        assert f"“{w.WORDS[lang]['challenge']}”" in actions["challenge_action"], lang
+        assert "below" not in actions["challenge_action"] and "下方" not in actions["challenge_action"]
 
 
 def test_the_products_outline_and_zones_are_drawn_on_the_photo_that_aligned(api: Api) -> None:

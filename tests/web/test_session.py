@@ -94,6 +94,28 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(keyed: tup
     assert (api.count("outcomes"), api.count("challenges"), api.count("claims")) == (0, 0, 1)
 
 
+def test_a_form_older_than_the_agents_last_sign_in_gets_a_page_saying_so_not_json(
+    keyed: tuple[Api, dict[str, str]],
+) -> None:
+    api, keys = keyed
+    seed(api.store, "acme", "c-1", "review", datetime(2026, 12, 1, tzinfo=UTC))
+    sign_in(api, keys["acme"])
+    old_token = csrf_of(api.client.get("/claims/c-1").text)
+    sign_in(api, keys["acme"])  # in another tab: a new session, the open page's token is stale
+    api.client.get("/lang", params={"to": "zh", "next": "/"})
+    page = f"{LOCAL}/claims/c-1"
+    refused = api.client.post(
+        "/claims/c-1/outcome", data={"csrf": old_token, "decision": "fraud"}, headers={"Referer": page}
+    )
+    assert refused.status_code == 403 and refused.headers["content-type"].startswith("text/html")
+    assert "表单未提交" in refused.text and '<a href="/claims/c-1">重新打开页面</a>' in refused.text
+    assert "detail" not in refused.text
+    assert api.count("outcomes") == 0
+    # A referrer elsewhere is never linked to.
+    elsewhere = api.client.post("/signout", data={}, headers={"Referer": "https://elsewhere.example/x"})
+    assert elsewhere.status_code == 403 and '<a href="/">' in elsewhere.text
+
+
 def test_the_trial_refuses_a_post_without_its_token(api: Api) -> None:
     seed(api.store, "default", "c-1", "review", datetime(2026, 12, 1, tzinfo=UTC))
     api.client.get("/")
