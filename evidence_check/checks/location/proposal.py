@@ -28,7 +28,10 @@ Placing and sizing are two steps, each on the cue that does it best:
   A stain or a dent adds no thin mark either: when no mark stands out (`SOFT_MARKS`) inside the
   carton's edge (`SOFT_EDGE`), such a photo is placed and sized on its soft blobs instead
   (`_Frame.soft_blobs`: a blob of colour change at a stain's scale, which the carton's other
-  print, side face and edges, changing along lines and bands, do not make); a blob whose photo
+  print, side face and edges, changing along lines and bands, do not make). The blobs are not
+  standardised: when none reaches `SOFT_LEAST`, nothing stands out (the catalog image sent back
+  as the photo, resaved or rescaled, differs only by resampling, far below any shelf photo's
+  blobs), and no region is proposed; a blob whose photo
   colour continues past the product's outline to the photo's border is the hand holding the
   carton, and the next blob is taken (`_soft_region`, `_Frame.crosses_outline`; the highest when
   every one is on the hand); the soft region is grown by `SOFT_RIM` of the blobs' scale, so that
@@ -102,6 +105,7 @@ SOFT_MARKS = 1.0  # a shelf photo whose marks peak lower than this inside its ed
 SOFT_EDGE = 12  # usual-frame pixels of the product's edge that neither count for that peak nor hold a soft blob
 SOFT_SCALE = 0.07  # of the product's side (the square root of its compared pixels): the soft blobs' scale
 SOFT_REDUCTION = 4  # the soft blobs are found on a copy where their scale is at least this many pixels
+SOFT_LEAST = 3.5  # a soft blob's least height (Lab units) to stand out: the catalog image sent back 0.2-1.6, shelf photos 7.5 and up
 SOFT_SHARE = 0.35  # a soft blob's region holds its pixels at least this share of its peak
 SOFT_RIM = 0.4  # of the soft blobs' scale: a soft blob's region is grown this far to take in the stain's faint rim
 SOFT_PEAKS = 6  # a shelf photo's soft blobs tried in turn while the highest lies on what holds the carton
@@ -199,6 +203,8 @@ def propose(
             # No thin mark stands out on the carton: a stain or a dent adds none (docs/measurements/location.md, ninth round).
             sizing, sigma, share = frame.soft_blobs(), frame.enlarged, SOFT_SHARE
             placing = sizing * frame.below_top() * inside
+            if float(placing.max()) < SOFT_LEAST:
+                return None  # nor a blob: the catalog image itself, resaved or rescaled (fifteenth round)
     if soft:
         region = _soft_region(frame, sizing, placing)
     else:
