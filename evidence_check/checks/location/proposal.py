@@ -30,7 +30,7 @@ Placing and sizing are two steps, each on the cue that does it best:
   (`_Frame.soft_blobs`: a blob of colour change at a stain's scale, which the carton's other
   print, side face and edges, changing along lines and bands, do not make). The blobs are not
   standardised: when none reaches `SOFT_LEAST`, nothing stands out (the catalog image sent back
-  as the photo, resaved or rescaled, differs only by resampling, far below any shelf photo's
+  as the photo, resaved or enlarged, differs only by resampling, far below any shelf photo's
   blobs), and no region is proposed; a blob whose photo
   colour continues past the product's outline to the photo's border is the hand holding the
   carton, and the next blob is taken (`_soft_region`, `_Frame.crosses_outline`; the highest when
@@ -204,7 +204,7 @@ def propose(
             sizing, sigma, share = frame.soft_blobs(), frame.enlarged, SOFT_SHARE
             placing = sizing * frame.below_top() * inside
             if float(placing.max()) < SOFT_LEAST:
-                return None  # nor a blob: the catalog image itself, resaved or rescaled (fifteenth round)
+                return None  # nor a blob: the catalog image itself, resaved or enlarged (fifteenth round)
     if soft:
         region = _soft_region(frame, sizing, placing)
     else:
