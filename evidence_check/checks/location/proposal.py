@@ -28,7 +28,10 @@ Placing and sizing are two steps, each on the cue that does it best:
   A stain or a dent adds no thin mark either: when no mark stands out (`SOFT_MARKS`) inside the
   carton's edge (`SOFT_EDGE`), such a photo is placed and sized on its soft blobs instead
   (`_Frame.soft_blobs`: a blob of colour change at a stain's scale, which the carton's other
-  print, side face and edges, changing along lines and bands, do not make); a blob whose photo
+  print, side face and edges, changing along lines and bands, do not make). The blobs are not
+  standardised: when none reaches `SOFT_LEAST`, nothing stands out (the catalog image sent back
+  as the photo, resaved or enlarged, differs only by resampling, far below any shelf photo's
+  blobs), and no region is proposed; a blob whose photo
   colour continues past the product's outline to the photo's border is the hand holding the
   carton, and the next blob is taken (`_soft_region`, `_Frame.crosses_outline`; the highest when
   every one is on the hand); the soft region is grown by `SOFT_RIM` of the blobs' scale, so that
@@ -102,6 +105,7 @@ SOFT_MARKS = 1.0  # a shelf photo whose marks peak lower than this inside its ed
 SOFT_EDGE = 12  # usual-frame pixels of the product's edge that neither count for that peak nor hold a soft blob
 SOFT_SCALE = 0.07  # of the product's side (the square root of its compared pixels): the soft blobs' scale
 SOFT_REDUCTION = 4  # the soft blobs are found on a copy where their scale is at least this many pixels
+SOFT_LEAST = 3.5  # a soft blob's least height (Lab units) to stand out: the catalog image sent back 0.2-1.6, shelf photos 7.5 and up
 SOFT_SHARE = 0.35  # a soft blob's region holds its pixels at least this share of its peak
 SOFT_RIM = 0.4  # of the soft blobs' scale: a soft blob's region is grown this far to take in the stain's faint rim
 SOFT_PEAKS = 6  # a shelf photo's soft blobs tried in turn while the highest lies on what holds the carton
@@ -199,8 +203,10 @@ def propose(
             # No thin mark stands out on the carton: a stain or a dent adds none (docs/measurements/location.md, ninth round).
             sizing, sigma, share = frame.soft_blobs(), frame.enlarged, SOFT_SHARE
             placing = sizing * frame.below_top() * inside
+            if float(placing.max()) < SOFT_LEAST:
+                return None  # nor a blob: the catalog image itself, resaved or enlarged (fifteenth round)
     if soft:
-        region = _soft_region(frame, sizing, placing, features.rgb)
+        region = _soft_region(frame, sizing, placing)
     else:
         region = _grown_region(sizing, sigma, placing, frame.product, frame.enlarged, share)
     if region is None:
@@ -240,7 +246,7 @@ class _Frame:
         inside = cv2.warpPerspective(np.full(features.rgb.shape[:2], 255, np.uint8), to_copy, size, flags=flags)
         outline = product_mask(match.image, size)
         self.outline, self.to_copy = outline, to_copy  # the product and the warp, for `crosses_outline`
-        self._photo_lab_reduced: np.ndarray | None = None
+        self.photo_rgb = features.rgb
         rows = np.flatnonzero(outline.any(axis=1))
         self.outline_rows = (int(rows[0]), int(rows[-1]) + 1) if len(rows) else (0, 0)  # frame rows
         seen_product = (outline & (inside == 255)).astype(np.uint8)
@@ -365,7 +371,7 @@ class _Frame:
         blobs = np.sqrt(total) * reduced_sigma**2
         return cv2.resize(blobs, (width, height), interpolation=cv2.INTER_LINEAR) * weight
 
-    def crosses_outline(self, region: np.ndarray, photo_rgb: np.ndarray) -> bool:
+    def crosses_outline(self, region: np.ndarray) -> bool:
         """Whether the region lies on something that crosses the product's outline from the photo's
         border: the photo's own colour, continued from the region's (median) over the pixels within
         `OCCLUDER_DISTANCE` of it in each Lab channel, reaches the photo's border and lies
@@ -374,12 +380,11 @@ class _Frame:
         carton ends at its edge, unless it touches the hand: across a bridge `OCCLUDER_BRIDGE` thin
         the colour is not continued (docs/measurements/location.md, twelfth round). Read on the photo
         reduced `OCCLUDER_REDUCTION` times: the colour of a hand is broad."""
-        lab = self._reduced_photo_lab(photo_rgb)
+        lab = self._reduced_photo_lab
         height, width = lab.shape[:2]
-        to_reduced = np.diag([1 / OCCLUDER_REDUCTION, 1 / OCCLUDER_REDUCTION, 1.0]) @ self.to_copy
         rows, columns = np.nonzero(region)
         points = np.stack([columns + self.window[1].start + 0.5, rows + self.window[0].start + 0.5], axis=1).astype(np.float64)
-        reduced = project(points, to_reduced)
+        reduced = project(points, self._to_reduced)
         xs, ys = np.floor(reduced[:, 0]).astype(int), np.floor(reduced[:, 1]).astype(int)
         seen = (xs >= 0) & (xs < width) & (ys >= 0) & (ys < height)
         if not seen.any():
@@ -392,17 +397,26 @@ class _Frame:
         continued = _lobe(near, 1, seeds)
         if not (continued[0].any() or continued[-1].any() or continued[:, 0].any() or continued[:, -1].any()):
             return False
-        product = cv2.warpPerspective(self.outline.view(np.uint8), to_reduced, (width, height), flags=cv2.INTER_NEAREST)
-        return float((continued & (product == 0)).sum()) >= OCCLUDER_OUTSIDE * float(continued.sum())
+        return float((continued & ~self._reduced_outline).sum()) >= OCCLUDER_OUTSIDE * float(continued.sum())
 
-    def _reduced_photo_lab(self, photo_rgb: np.ndarray) -> np.ndarray:
+    @property
+    def _to_reduced(self) -> np.ndarray:
+        """Frame pixels to the pixels of the photo reduced `OCCLUDER_REDUCTION` times."""
+        return np.diag([1 / OCCLUDER_REDUCTION, 1 / OCCLUDER_REDUCTION, 1.0]) @ self.to_copy
+
+    @cached_property
+    def _reduced_photo_lab(self) -> np.ndarray:
         """The photo reduced `OCCLUDER_REDUCTION` times, smoothed, in Lab: made once for the peaks tried."""
-        if self._photo_lab_reduced is None:
-            height, width = photo_rgb.shape[:2]
-            size = (max(1, width // OCCLUDER_REDUCTION), max(1, height // OCCLUDER_REDUCTION))
-            small = cv2.resize(photo_rgb, size, interpolation=cv2.INTER_AREA)
-            self._photo_lab_reduced = cv2.cvtColor(cv2.GaussianBlur(small, (0, 0), OCCLUDER_BLUR), cv2.COLOR_RGB2LAB)
-        return self._photo_lab_reduced
+        height, width = self.photo_rgb.shape[:2]
+        size = (max(1, width // OCCLUDER_REDUCTION), max(1, height // OCCLUDER_REDUCTION))
+        small = cv2.resize(self.photo_rgb, size, interpolation=cv2.INTER_AREA)
+        return cv2.cvtColor(cv2.GaussianBlur(small, (0, 0), OCCLUDER_BLUR), cv2.COLOR_RGB2LAB)
+
+    @cached_property
+    def _reduced_outline(self) -> np.ndarray:
+        """The product's outline on the reduced photo, warped once however many peaks are tried."""
+        height, width = self._reduced_photo_lab.shape[:2]
+        return cv2.warpPerspective(self.outline.view(np.uint8), self._to_reduced, (width, height), flags=cv2.INTER_NEAREST) > 0
 
     def blurred(self, windowed: np.ndarray, sigma: float) -> np.ndarray:
         """A Gaussian blur of a map that is 0 outside the window, as over the whole frame: made on
@@ -607,7 +621,7 @@ def _grown_region(
     return high
 
 
-def _soft_region(frame: _Frame, sizing: np.ndarray, placing: np.ndarray, photo_rgb: np.ndarray) -> np.ndarray | None:
+def _soft_region(frame: _Frame, sizing: np.ndarray, placing: np.ndarray) -> np.ndarray | None:
     """A shelf photo's region on its soft blobs: grown around the highest of the placing map's peaks
     (at least the blobs' scale apart, `SOFT_PEAKS` of them) that does not lie on what holds the
     carton (`_Frame.crosses_outline`); the highest when every one does. What outranked a stain on
@@ -617,12 +631,12 @@ def _soft_region(frame: _Frame, sizing: np.ndarray, placing: np.ndarray, photo_r
     the 25 placed stains boxed below IoU 0.5 were short on every side, thirteenth round)."""
     scale = frame.soft_scale
     chosen = _grown_region(sizing, frame.enlarged, placing, frame.product, frame.enlarged, SOFT_SHARE)
-    if chosen is not None and frame.crosses_outline(chosen, photo_rgb):
+    if chosen is not None and frame.crosses_outline(chosen):
         for y, x in _peaks(np.where(frame.product, placing, 0).astype(np.float32), max(1, round(scale)), SOFT_PEAKS)[1:]:
             at = np.zeros_like(placing)
             at[y, x] = 1.0
             region = _grown_region(sizing, frame.enlarged, at, frame.product, frame.enlarged, SOFT_SHARE)
-            if region is not None and not frame.crosses_outline(region, photo_rgb):
+            if region is not None and not frame.crosses_outline(region):
                 chosen = region
                 break
     return _with_rim(chosen, frame, scale)
