@@ -84,7 +84,7 @@ def zone_named(name: str) -> ZoneInfo:
 def build_claim(
     *,
     now: datetime,
-    time_zone: str,
+    time_zone: str | None,
     sku: str | None = None,
     ordered_at: str | None = None,
     shipped_at: str | None = None,
@@ -99,7 +99,22 @@ def build_claim(
     category: str | None = None,
     lang: str = "en",
     tenant: str = "default",
+    earlier: Mapping[str, Any] | None = None,
+    default_zone: str = "UTC",
 ) -> Claim:
+    """The claim a request describes; `earlier`, the claim's fields as recorded
+    (`store.claim_files.sent_fields`), gives the facts the request leaves out (`_with_earlier_facts`).
+    `time_zone` is the request's `tz`: without it, the claim's, else `default_zone`."""
+    facts = _with_earlier_facts(
+        {
+            "sku": sku, "customer_id": customer_id, "order_id": order_id, "reason": reason, "wanted": wanted,
+            "category": category, "ordered_at": ordered_at, "shipped_at": shipped_at, "delivered_at": delivered_at,
+        },
+        earlier,
+    )  # fmt: skip
+    sku, customer_id, order_id, reason, wanted, category = (facts[name] for name in CLAIM_FACTS)
+    ordered_at, shipped_at, delivered_at = (facts[name] for name in CLAIM_TIMES)
+    time_zone = time_zone or (earlier or {}).get("time_zone") or default_zone
     zone = zone_named(time_zone)
     timeline = Timeline(
         ordered_at=parse_moment(ordered_at, "ordered_at", zone),
@@ -181,9 +196,7 @@ CLAIM_FACTS = ("sku", "customer_id", "order_id", "reason", "wanted", "category")
 CLAIM_TIMES = ("ordered_at", "shipped_at", "delivered_at")
 
 
-def with_earlier_facts(given: Mapping[str, str | None], earlier: Mapping[str, Any] | None) -> dict[str, str | None]:
-    """`given` (build_claim's arguments as sent) with each claim fact it leaves out taken from
-    `earlier`, the claim's fields as stored (`store.claim_files.claim_fields`)."""
+def _with_earlier_facts(given: Mapping[str, str | None], earlier: Mapping[str, Any] | None) -> dict[str, str | None]:
     merged = dict(given)
     if not earlier:
         return merged

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from evidence_check.intake import IntakeError, build_claim, valid_id, with_earlier_facts
+from evidence_check.intake import IntakeError, build_claim, valid_id
 from evidence_check.store.claim_files import claim_fields
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
 
-def claim(**fields: str):
+def claim(**fields: Any):
     return build_claim(now=NOW, time_zone="UTC", **fields)
 
 
@@ -73,13 +74,22 @@ def test_a_later_request_for_a_claim_takes_the_facts_it_leaves_out_from_the_clai
         claim_id="c-1", sku="BAG-1", customer_id="u-1", order_id="SO-1", reason="wrong_item", wanted="refund",
         ordered_at="2026-11-10T10:00+08:00", delivered_at="2026-11-14", region="1,2,3,4", claimed_at="2026-11-16",
     )  # fmt: skip
-    retake = claim(claim_id="c-1", **with_earlier_facts({"sku": None, "customer_id": ""}, claim_fields(first)))
+    retake = claim(claim_id="c-1", sku=None, customer_id="", earlier=claim_fields(first))
     assert (retake.sku, retake.customer_id, retake.order_id) == ("BAG-1", "u-1", "SO-1")
     assert (retake.reason.value, retake.wanted and retake.wanted.value) == ("wrong_item", "refund")
     assert (retake.timeline.ordered_at, retake.timeline.delivered_at) == (first.timeline.ordered_at, first.timeline.delivered_at)
     # The region is in pixels of the first request's photos; the retake arrives now.
     assert retake.region is None and retake.timeline.claimed_at == NOW
-    corrected = claim(claim_id="c-1", **with_earlier_facts({"sku": "BAG-2", "reason": "damaged"}, claim_fields(first)))
+    corrected = claim(claim_id="c-1", sku="BAG-2", reason="damaged", earlier=claim_fields(first))
     assert (corrected.sku, corrected.reason.value, corrected.customer_id) == ("BAG-2", "damaged", "u-1")
-    assert with_earlier_facts({"sku": None}, None) == {"sku": None}
+
+
+def test_a_later_request_without_tz_is_read_in_the_claims_zone_and_one_with_tz_in_its_own() -> None:
+    """The zone reads the camera's clock when it has no offset: the claim's, not the service's."""
+    first = build_claim(now=NOW, time_zone="Asia/Shanghai", claim_id="c-1", delivered_at="2026-11-14T15:00")
+    later = build_claim(now=NOW, time_zone=None, default_zone="UTC", claim_id="c-1", earlier=claim_fields(first))
+    assert later.time_zone == "Asia/Shanghai" and later.timeline.delivered_at == first.timeline.delivered_at
+    moved = build_claim(now=NOW, time_zone="Europe/Paris", claim_id="c-1", earlier=claim_fields(first))
+    assert moved.time_zone == "Europe/Paris"
+    assert build_claim(now=NOW, time_zone=None, default_zone="America/Denver").time_zone == "America/Denver"
 
