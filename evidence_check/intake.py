@@ -194,6 +194,10 @@ def _check_order(timeline: Timeline) -> None:
 # Not the region (pixels of that request's photos) nor `claimed_at` (the new photos arrive now).
 CLAIM_FACTS = ("sku", "customer_id", "order_id", "reason", "wanted", "category")
 CLAIM_TIMES = ("ordered_at", "shipped_at", "delivered_at")
+# Facts of another fact: the times are those of the order, the category that of the SKU (the
+# catalog's, filled in when the claim was recorded). A request naming another order or SKU, as when
+# the customer reordered or the item was sent in error, does not take them from the claim.
+BELONGS_TO = {"category": "sku", **{name: "order_id" for name in CLAIM_TIMES}}
 
 
 def _with_earlier_facts(given: Mapping[str, str | None], earlier: Mapping[str, Any] | None) -> dict[str, str | None]:
@@ -202,6 +206,9 @@ def _with_earlier_facts(given: Mapping[str, str | None], earlier: Mapping[str, A
         return merged
     before = {**{name: earlier.get(name) for name in CLAIM_FACTS}, **(earlier.get("timeline") or {})}
     for name in (*CLAIM_FACTS, *CLAIM_TIMES):
+        owner = (given.get(BELONGS_TO[name]) or "").strip() if name in BELONGS_TO else ""
+        if owner and owner != before.get(BELONGS_TO[name]):
+            continue
         if not (given.get(name) or "").strip() and before.get(name):
             merged[name] = str(before[name])
     return merged

@@ -93,3 +93,19 @@ def test_a_later_request_without_tz_is_read_in_the_claims_zone_and_one_with_tz_i
     assert moved.time_zone == "Europe/Paris"
     assert build_claim(now=NOW, time_zone=None, default_zone="America/Denver").time_zone == "America/Denver"
 
+
+
+def test_a_later_request_naming_another_order_or_sku_does_not_take_that_ones_times_or_category() -> None:
+    """A customer who reordered: SO-1's dates are not SO-2's. An item sent in error: BAG-1's
+    category (its claim window) is not BAG-2's, which the catalog gives when it has one."""
+    first = claim(
+        claim_id="c-1", sku="BAG-1", category="fresh_food", order_id="SO-1",
+        ordered_at="2026-11-10T10:00+08:00", delivered_at="2026-11-14T15:00+08:00",
+    )  # fmt: skip
+    reordered = claim(claim_id="c-1", order_id="SO-2", earlier=claim_fields(first))
+    assert reordered.timeline.ordered_at is None and reordered.timeline.delivered_at is None
+    assert (reordered.sku, reordered.category) == ("BAG-1", "fresh_food")
+    swapped = claim(claim_id="c-1", sku="BAG-2", earlier=claim_fields(first))
+    assert swapped.category is None and swapped.timeline.ordered_at == first.timeline.ordered_at
+    same = claim(claim_id="c-1", sku="BAG-1", order_id="SO-1", earlier=claim_fields(first))
+    assert (same.category, same.timeline.delivered_at) == ("fresh_food", first.timeline.delivered_at)
