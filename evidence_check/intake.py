@@ -33,8 +33,13 @@ class OutOfOrder(IntakeError):
     """Two of the order's moments the wrong way round, kept apart so that a page can say which in
     its own words and zone (the agents' console)."""
 
-    def __init__(self, first: str, first_at: datetime, second: str, second_at: datetime) -> None:
-        super().__init__(f"{second} ({second_at.isoformat()}) is before {first} ({first_at.isoformat()})")
+    def __init__(
+        self, first: str, first_at: datetime, second: str, second_at: datetime, recorded: tuple[str, ...] = ()
+    ) -> None:
+        # `recorded`: those of the two the request left out and the claim gave; unsaid, the client
+        # is told of a field it never sent.
+        from_claim = f" ({' and '.join(recorded)} as recorded for the claim: send it to change it)" if recorded else ""
+        super().__init__(f"{second} ({second_at.isoformat()}) is before {first} ({first_at.isoformat()}){from_claim}")
         self.first, self.first_at, self.second, self.second_at = first, first_at, second, second_at
 
 
@@ -105,13 +110,11 @@ def build_claim(
     """The claim a request describes; `earlier`, the claim's fields as recorded
     (`store.claim_files.sent_fields`), gives the facts the request leaves out (`_with_earlier_facts`).
     `time_zone` is the request's `tz`: without it, the claim's, else `default_zone`."""
-    facts = _with_earlier_facts(
-        {
-            "sku": sku, "customer_id": customer_id, "order_id": order_id, "reason": reason, "wanted": wanted,
-            "category": category, "ordered_at": ordered_at, "shipped_at": shipped_at, "delivered_at": delivered_at,
-        },
-        earlier,
-    )  # fmt: skip
+    sent = {
+        "sku": sku, "customer_id": customer_id, "order_id": order_id, "reason": reason, "wanted": wanted,
+        "category": category, "ordered_at": ordered_at, "shipped_at": shipped_at, "delivered_at": delivered_at,
+    }  # fmt: skip
+    facts = _with_earlier_facts(sent, earlier)
     sku, customer_id, order_id, reason, wanted, category = (facts[name] for name in CLAIM_FACTS)
     ordered_at, shipped_at, delivered_at = (facts[name] for name in CLAIM_TIMES)
     time_zone = time_zone or (earlier or {}).get("time_zone") or default_zone
@@ -123,7 +126,7 @@ def build_claim(
         claimed_at=parse_moment(claimed_at, "claimed_at", zone, end_of_day=True) or now,
     )
     _check_range(timeline, now)
-    _check_order(timeline)
+    _check_order(timeline, recorded={name for name in CLAIM_TIMES if facts[name] != sent[name]})
     try:
         claim_reason = ClaimReason(reason) if reason else ClaimReason.DAMAGED
     except ValueError:
@@ -180,17 +183,17 @@ def _check_range(timeline: Timeline, now: datetime) -> None:
             )
 
 
-def _check_order(timeline: Timeline) -> None:
+def _check_order(timeline: Timeline, recorded: set[str]) -> None:
     known = _steps(timeline)
     # One minute of slack: systems stamp the same event a few seconds apart.
     for (first, a), (second, b) in zip(known, known[1:], strict=False):
         if b < a - timedelta(minutes=1):
-            raise OutOfOrder(first, a, second, b)
+            raise OutOfOrder(first, a, second, b, tuple(name for name in (first, second) if name in recorded))
 
 
 # What a later request for a recorded claim may leave out: facts of the claim, not of the photos
-# sent. Left out, they are the claim's as sent before; a retake sent with its claim id alone, as the
-# challenge's instructions say, was otherwise judged with no timeline, no SKU and reason `damaged`.
+# sent. Left out, they are the claim's as sent before: a retake is sent with its claim id alone, as the
+# challenge's instructions say, and is judged against the claim's timeline, SKU and reason.
 # Not the region (pixels of that request's photos) nor `claimed_at` (the new photos arrive now).
 CLAIM_FACTS = ("sku", "customer_id", "order_id", "reason", "wanted", "category")
 CLAIM_TIMES = ("ordered_at", "shipped_at", "delivered_at")

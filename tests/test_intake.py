@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from evidence_check.intake import IntakeError, build_claim, valid_id
+from evidence_check.intake import IntakeError, OutOfOrder, build_claim, valid_id
 from evidence_check.store.claim_files import claim_fields
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
@@ -109,3 +109,15 @@ def test_a_later_request_naming_another_order_or_sku_does_not_take_that_ones_tim
     assert swapped.category is None and swapped.timeline.ordered_at == first.timeline.ordered_at
     same = claim(claim_id="c-1", sku="BAG-1", order_id="SO-1", earlier=claim_fields(first))
     assert (same.category, same.timeline.delivered_at) == ("fresh_food", first.timeline.delivered_at)
+
+
+def test_dates_out_of_order_because_of_one_the_claim_gave_say_so() -> None:
+    """A later request sends a delivery before the order it left out: the line names the recorded
+    one as such, or the client is told of a field it never sent."""
+    first = claim(claim_id="c-1", ordered_at="2026-11-10T10:00Z")
+    with pytest.raises(OutOfOrder, match=r"ordered_at as recorded for the claim") as refused:
+        claim(claim_id="c-1", delivered_at="2026-11-05T10:00Z", earlier=claim_fields(first))
+    assert refused.value.first == "ordered_at" and refused.value.second == "delivered_at"
+    with pytest.raises(IntakeError) as both_sent:
+        claim(claim_id="c-1", ordered_at="2026-11-10T10:00Z", delivered_at="2026-11-05T10:00Z", earlier=claim_fields(first))
+    assert "recorded" not in str(both_sent.value)
