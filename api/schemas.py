@@ -135,7 +135,8 @@ class VerifyFields(BaseModel):
     """The claim fields of `POST /v1/verify`, as form fields beside the `photos` files.
 
     Times are ISO 8601 dates or date-times; without an offset they are read in `tz`. For a claim id
-    already recorded, the facts left out (all but `region` and `claimed_at`) are the claim's.
+    already recorded, the facts left out are the claim's, `tz` too; not `region` nor `claimed_at`, its
+    times only while `order_id` is the same or left out, its `category` only while `sku` is.
     """
 
     model_config = ConfigDict(extra="forbid")

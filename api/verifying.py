@@ -26,7 +26,7 @@ from api.deps import one_library_thread_here
 from api.schemas import VerifyFields
 from api.upload import UploadedFile, UploadedForm
 from evidence_check.engine import Upload
-from evidence_check.intake import IntakeError, build_claim, check_region_photo, with_earlier_facts
+from evidence_check.intake import IntakeError, build_claim, check_region_photo
 from evidence_check.models import Claim
 from evidence_check.service import verify_claim
 from evidence_check.settings import Settings
@@ -60,7 +60,7 @@ def parse_verify(
     store: Store | None = None,
 ) -> VerifyRequest:
     """The claim and its photos, or `IntakeError` saying which field is wrong; the facts a request
-    for a claim in `store` leaves out are the claim's (`intake.with_earlier_facts`)."""
+    for a claim in `store` leaves out are the claim's (`intake.build_claim`)."""
     stray = sorted({f.field for f in form.files if f.field != PHOTOS_FIELD})
     if stray:
         raise IntakeError(f"files must be sent in the {PHOTOS_FIELD!r} field, not {', '.join(stray)}")
@@ -73,27 +73,26 @@ def parse_verify(
         fields = VerifyFields.model_validate({k: v for k, v in form.fields.items() if v.strip()})
     except ValidationError as exc:
         raise IntakeError(describe(exc.errors(), [PHOTOS_FIELD, *VerifyFields.model_fields])) from None
-    given = {
-        "sku": fields.sku,
-        "ordered_at": fields.ordered_at,
-        "shipped_at": fields.shipped_at,
-        "delivered_at": fields.delivered_at,
-        "customer_id": fields.customer_id,
-        "order_id": fields.order_id,
-        "reason": fields.reason.value if fields.reason else None,
-        "wanted": fields.wanted.value if fields.wanted else None,
-        "category": fields.category,
-    }
     earlier = sent_fields(store, tenant, fields.claim_id) if store is not None and fields.claim_id else None
     claim = build_claim(
         now=now,
-        time_zone=fields.tz or settings.time_zone,
+        time_zone=fields.tz,
+        default_zone=settings.time_zone,
+        sku=fields.sku,
+        ordered_at=fields.ordered_at,
+        shipped_at=fields.shipped_at,
+        delivered_at=fields.delivered_at,
         claimed_at=fields.claimed_at,
         claim_id=fields.claim_id,
+        customer_id=fields.customer_id,
+        order_id=fields.order_id,
+        reason=fields.reason.value if fields.reason else None,
+        wanted=fields.wanted.value if fields.wanted else None,
         region=fields.region,
+        category=fields.category,
         lang=lang,
         tenant=tenant,
-        **with_earlier_facts(given, earlier),
+        earlier=earlier,
     )
     check_region_photo(claim, len(form.files))
     named_photos = tuple((f.filename or f"photo{n}", f) for n, f in enumerate(form.files, start=1))

@@ -33,8 +33,13 @@ class OutOfOrder(IntakeError):
     """Two of the order's moments the wrong way round, kept apart so that a page can say which in
     its own words and zone (the agents' console)."""
 
-    def __init__(self, first: str, first_at: datetime, second: str, second_at: datetime) -> None:
-        super().__init__(f"{second} ({second_at.isoformat()}) is before {first} ({first_at.isoformat()})")
+    def __init__(
+        self, first: str, first_at: datetime, second: str, second_at: datetime, recorded: tuple[str, ...] = ()
+    ) -> None:
+        # `recorded`: those of the two the request left out and the claim gave; unsaid, the client
+        # is told of a field it never sent.
+        from_claim = f" ({' and '.join(recorded)} as recorded for the claim: send it to change it)" if recorded else ""
+        super().__init__(f"{second} ({second_at.isoformat()}) is before {first} ({first_at.isoformat()}){from_claim}")
         self.first, self.first_at, self.second, self.second_at = first, first_at, second, second_at
 
 
@@ -84,7 +89,7 @@ def zone_named(name: str) -> ZoneInfo:
 def build_claim(
     *,
     now: datetime,
-    time_zone: str,
+    time_zone: str | None,
     sku: str | None = None,
     ordered_at: str | None = None,
     shipped_at: str | None = None,
@@ -99,7 +104,20 @@ def build_claim(
     category: str | None = None,
     lang: str = "en",
     tenant: str = "default",
+    earlier: Mapping[str, Any] | None = None,
+    default_zone: str = "UTC",
 ) -> Claim:
+    """The claim a request describes; `earlier`, the claim's fields as recorded
+    (`store.claim_files.sent_fields`), gives the facts the request leaves out (`_with_earlier_facts`).
+    `time_zone` is the request's `tz`: without it, the claim's, else `default_zone`."""
+    sent = {
+        "sku": sku, "customer_id": customer_id, "order_id": order_id, "reason": reason, "wanted": wanted,
+        "category": category, "ordered_at": ordered_at, "shipped_at": shipped_at, "delivered_at": delivered_at,
+    }  # fmt: skip
+    facts = _with_earlier_facts(sent, earlier)
+    sku, customer_id, order_id, reason, wanted, category = (facts[name] for name in CLAIM_FACTS)
+    ordered_at, shipped_at, delivered_at = (facts[name] for name in CLAIM_TIMES)
+    time_zone = time_zone or (earlier or {}).get("time_zone") or default_zone
     zone = zone_named(time_zone)
     timeline = Timeline(
         ordered_at=parse_moment(ordered_at, "ordered_at", zone),
@@ -108,7 +126,7 @@ def build_claim(
         claimed_at=parse_moment(claimed_at, "claimed_at", zone, end_of_day=True) or now,
     )
     _check_range(timeline, now)
-    _check_order(timeline)
+    _check_order(timeline, recorded={name for name in CLAIM_TIMES if facts[name] != sent[name]})
     try:
         claim_reason = ClaimReason(reason) if reason else ClaimReason.DAMAGED
     except ValueError:
@@ -165,30 +183,35 @@ def _check_range(timeline: Timeline, now: datetime) -> None:
             )
 
 
-def _check_order(timeline: Timeline) -> None:
+def _check_order(timeline: Timeline, recorded: set[str]) -> None:
     known = _steps(timeline)
     # One minute of slack: systems stamp the same event a few seconds apart.
     for (first, a), (second, b) in zip(known, known[1:], strict=False):
         if b < a - timedelta(minutes=1):
-            raise OutOfOrder(first, a, second, b)
+            raise OutOfOrder(first, a, second, b, tuple(name for name in (first, second) if name in recorded))
 
 
 # What a later request for a recorded claim may leave out: facts of the claim, not of the photos
-# sent. Left out, they are the claim's as sent before; a retake sent with its claim id alone, as the
-# challenge's instructions say, was otherwise judged with no timeline, no SKU and reason `damaged`.
+# sent. Left out, they are the claim's as sent before: a retake is sent with its claim id alone, as the
+# challenge's instructions say, and is judged against the claim's timeline, SKU and reason.
 # Not the region (pixels of that request's photos) nor `claimed_at` (the new photos arrive now).
 CLAIM_FACTS = ("sku", "customer_id", "order_id", "reason", "wanted", "category")
 CLAIM_TIMES = ("ordered_at", "shipped_at", "delivered_at")
+# Facts of another fact: the times are those of the order, the category that of the SKU (the
+# catalog's, filled in when the claim was recorded). A request naming another order or SKU, as when
+# the customer reordered or the item was sent in error, does not take them from the claim.
+BELONGS_TO = {"category": "sku", **{name: "order_id" for name in CLAIM_TIMES}}
 
 
-def with_earlier_facts(given: Mapping[str, str | None], earlier: Mapping[str, Any] | None) -> dict[str, str | None]:
-    """`given` (build_claim's arguments as sent) with each claim fact it leaves out taken from
-    `earlier`, the claim's fields as stored (`store.claim_files.claim_fields`)."""
+def _with_earlier_facts(given: Mapping[str, str | None], earlier: Mapping[str, Any] | None) -> dict[str, str | None]:
     merged = dict(given)
     if not earlier:
         return merged
     before = {**{name: earlier.get(name) for name in CLAIM_FACTS}, **(earlier.get("timeline") or {})}
     for name in (*CLAIM_FACTS, *CLAIM_TIMES):
+        owner = (given.get(BELONGS_TO[name]) or "").strip() if name in BELONGS_TO else ""
+        if owner and owner != before.get(BELONGS_TO[name]):
+            continue
         if not (given.get(name) or "").strip() and before.get(name):
             merged[name] = str(before[name])
     return merged

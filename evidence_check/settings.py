@@ -197,7 +197,9 @@ class Settings(BaseSettings):
     def _positive_windows(cls, value: dict[str, float]) -> dict[str, float]:
         for category, hours in value.items():
             if not 0 < hours <= MAX_WINDOW_HOURS:
-                raise ValueError(f"the window of {category!r} must be 0 to {MAX_WINDOW_HOURS} hours, got {hours}")
+                raise ValueError(
+                    f"the window of {category!r} must be over 0 and at most {MAX_WINDOW_HOURS} hours, got {hours}"
+                )
         return value
 
     @field_validator("c2pa_trust_anchors")

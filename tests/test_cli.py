@@ -266,3 +266,14 @@ def test_a_photo_sent_later_with_the_claim_id_alone_is_judged_with_the_claims_fa
     assert body["timeline"]["ordered_at"] == "2026-11-10T10:00:00+08:00"
     assert body["images"][0]["checks"]["timestamp"]["code"] == "timestamp.before_order"
 
+
+
+def test_a_photo_sent_later_with_the_claim_id_alone_is_read_in_the_claims_zone(cli) -> None:
+    """A camera clock without offset (2026-11-14 08:00) is read in the claim's zone, Asia/Shanghai:
+    the retake's request names none, and the service's (UTC) moved the photo eight hours."""
+    assert cli("verify", GOOD, *TIMELINE, "--claim-id", "c-1").exit_code == 0
+    later = cli("verify", str(FIXTURES / "exif_no_offset_near_delivery.jpg"), "--claim-id", "c-1", "--json")
+    assert later.exit_code == 0, later.stderr
+    timestamp = json.loads(later.stdout)["images"][0]["checks"]["timestamp"]
+    assert timestamp["details"]["offset_source"] == "assumed Asia/Shanghai"
+    assert timestamp["details"]["taken_utc"] == "2026-11-14T00:00:00+00:00"

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from evidence_check.intake import IntakeError, build_claim, valid_id, with_earlier_facts
+from evidence_check.intake import IntakeError, OutOfOrder, build_claim, valid_id
 from evidence_check.store.claim_files import claim_fields
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
 
-def claim(**fields: str):
+def claim(**fields: Any):
     return build_claim(now=NOW, time_zone="UTC", **fields)
 
 
@@ -73,13 +74,50 @@ def test_a_later_request_for_a_claim_takes_the_facts_it_leaves_out_from_the_clai
         claim_id="c-1", sku="BAG-1", customer_id="u-1", order_id="SO-1", reason="wrong_item", wanted="refund",
         ordered_at="2026-11-10T10:00+08:00", delivered_at="2026-11-14", region="1,2,3,4", claimed_at="2026-11-16",
     )  # fmt: skip
-    retake = claim(claim_id="c-1", **with_earlier_facts({"sku": None, "customer_id": ""}, claim_fields(first)))
+    retake = claim(claim_id="c-1", sku=None, customer_id="", earlier=claim_fields(first))
     assert (retake.sku, retake.customer_id, retake.order_id) == ("BAG-1", "u-1", "SO-1")
     assert (retake.reason.value, retake.wanted and retake.wanted.value) == ("wrong_item", "refund")
     assert (retake.timeline.ordered_at, retake.timeline.delivered_at) == (first.timeline.ordered_at, first.timeline.delivered_at)
     # The region is in pixels of the first request's photos; the retake arrives now.
     assert retake.region is None and retake.timeline.claimed_at == NOW
-    corrected = claim(claim_id="c-1", **with_earlier_facts({"sku": "BAG-2", "reason": "damaged"}, claim_fields(first)))
+    corrected = claim(claim_id="c-1", sku="BAG-2", reason="damaged", earlier=claim_fields(first))
     assert (corrected.sku, corrected.reason.value, corrected.customer_id) == ("BAG-2", "damaged", "u-1")
-    assert with_earlier_facts({"sku": None}, None) == {"sku": None}
 
+
+def test_a_later_request_without_tz_is_read_in_the_claims_zone_and_one_with_tz_in_its_own() -> None:
+    """The zone reads the camera's clock when it has no offset: the claim's, not the service's."""
+    first = build_claim(now=NOW, time_zone="Asia/Shanghai", claim_id="c-1", delivered_at="2026-11-14T15:00")
+    later = build_claim(now=NOW, time_zone=None, default_zone="UTC", claim_id="c-1", earlier=claim_fields(first))
+    assert later.time_zone == "Asia/Shanghai" and later.timeline.delivered_at == first.timeline.delivered_at
+    moved = build_claim(now=NOW, time_zone="Europe/Paris", claim_id="c-1", earlier=claim_fields(first))
+    assert moved.time_zone == "Europe/Paris"
+    assert build_claim(now=NOW, time_zone=None, default_zone="America/Denver").time_zone == "America/Denver"
+
+
+
+def test_a_later_request_naming_another_order_or_sku_does_not_take_that_ones_times_or_category() -> None:
+    """A customer who reordered: SO-1's dates are not SO-2's. An item sent in error: BAG-1's
+    category (its claim window) is not BAG-2's, which the catalog gives when it has one."""
+    first = claim(
+        claim_id="c-1", sku="BAG-1", category="fresh_food", order_id="SO-1",
+        ordered_at="2026-11-10T10:00+08:00", delivered_at="2026-11-14T15:00+08:00",
+    )  # fmt: skip
+    reordered = claim(claim_id="c-1", order_id="SO-2", earlier=claim_fields(first))
+    assert reordered.timeline.ordered_at is None and reordered.timeline.delivered_at is None
+    assert (reordered.sku, reordered.category) == ("BAG-1", "fresh_food")
+    swapped = claim(claim_id="c-1", sku="BAG-2", earlier=claim_fields(first))
+    assert swapped.category is None and swapped.timeline.ordered_at == first.timeline.ordered_at
+    same = claim(claim_id="c-1", sku="BAG-1", order_id="SO-1", earlier=claim_fields(first))
+    assert (same.category, same.timeline.delivered_at) == ("fresh_food", first.timeline.delivered_at)
+
+
+def test_dates_out_of_order_because_of_one_the_claim_gave_say_so() -> None:
+    """A later request sends a delivery before the order it left out: the line names the recorded
+    one as such, or the client is told of a field it never sent."""
+    first = claim(claim_id="c-1", ordered_at="2026-11-10T10:00Z")
+    with pytest.raises(OutOfOrder, match=r"ordered_at as recorded for the claim") as refused:
+        claim(claim_id="c-1", delivered_at="2026-11-05T10:00Z", earlier=claim_fields(first))
+    assert refused.value.first == "ordered_at" and refused.value.second == "delivered_at"
+    with pytest.raises(IntakeError) as both_sent:
+        claim(claim_id="c-1", ordered_at="2026-11-10T10:00Z", delivered_at="2026-11-05T10:00Z", earlier=claim_fields(first))
+    assert "recorded" not in str(both_sent.value)

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from evidence_check.checks.registry import BY_NAME
 from evidence_check.explain import LANGUAGES
-from evidence_check.settings import LOOKS, Settings
+from evidence_check.settings import LOOKS, MAX_WINDOW_HOURS, Settings
 
 
 def test_the_looks_and_languages_settings_may_name_are_the_services() -> None:
@@ -26,6 +26,8 @@ def test_the_looks_and_languages_settings_may_name_are_the_services() -> None:
         # A misspelt look's unknowns were accepted unseen.
         ("review_when_unknown", ["timestamp", "relevence"], "'relevence' is not a look"),
         ("category_windows_hours", {"fresh_food": -1}, "window of 'fresh_food'"),
+        # No window at all: the message said "0 to" while refusing 0.
+        ("category_windows_hours", {"fresh_food": 0}, "window of 'fresh_food' must be over 0 and at most"),
         ("category_windows_hours", {"default": float("inf")}, "window of 'default'"),
         ("category_windows_hours", {"default": float("nan")}, "window of 'default'"),
     ],
@@ -39,3 +41,4 @@ def test_a_tenants_override_is_checked_as_the_setting_is() -> None:
     with pytest.raises(ValidationError, match="'relevence' is not a look"):
         Settings(tenant_overrides={"shop-a": {"review_when_unknown": ["relevence"]}})
     assert Settings(review_when_unknown=["timestamp", "integrity"]).review_when_unknown == ["timestamp", "integrity"]
+    assert Settings(category_windows_hours={"default": MAX_WINDOW_HOURS}).category_windows_hours["default"] == MAX_WINDOW_HOURS

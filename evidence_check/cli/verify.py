@@ -13,7 +13,7 @@ import typer
 from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
 from evidence_check.engine import Upload, now_utc
 from evidence_check.imaging.load import PhotoError, read_file
-from evidence_check.intake import IntakeError, build_claim, check_region_photo, with_earlier_facts
+from evidence_check.intake import IntakeError, build_claim, check_region_photo
 from evidence_check.models import Claim, ClaimReason, WantedOutcome
 from evidence_check.render.annotated import annotated_pictures
 from evidence_check.render.html import render_html, thumbnail_uri
@@ -71,28 +71,26 @@ def verify(
     check_tenant(tenant)
     settings = load_settings()
     now = now_utc()
-    given = {
-        "sku": sku,
-        "ordered_at": ordered_at,
-        "shipped_at": shipped_at,
-        "delivered_at": delivered_at,
-        "customer_id": customer_id,
-        "order_id": order_id,
-        "reason": reason.value if reason else None,
-        "wanted": wanted.value if wanted else None,
-        "category": category,
-    }
-
     def claim_of(earlier: dict[str, Any] | None) -> Claim:
         claim = build_claim(
             now=now,
-            time_zone=tz or settings.time_zone,
+            time_zone=tz,
+            default_zone=settings.time_zone,
+            sku=sku,
+            ordered_at=ordered_at,
+            shipped_at=shipped_at,
+            delivered_at=delivered_at,
             claimed_at=claimed_at,
             claim_id=claim_id,
+            customer_id=customer_id,
+            order_id=order_id,
+            reason=reason.value if reason else None,
+            wanted=wanted.value if wanted else None,
             region=region,
+            category=category,
             lang=lang.value,
             tenant=tenant,
-            **with_earlier_facts(given, earlier),
+            earlier=earlier,
         )
         check_region_photo(claim, len(photos))
         return claim

@@ -191,7 +191,10 @@ def _run_case(scenario: str, case: Case, index: int, store: Store, settings: Set
         sku=case.sku,
         claim_id=f"{scenario}-{index}",
         customer_id=f"{scenario}-customer-{index}",
-        **timeline,
+        ordered_at=timeline.get("ordered_at"),
+        shipped_at=timeline.get("shipped_at"),
+        delivered_at=timeline.get("delivered_at"),
+        claimed_at=timeline.get("claimed_at"),
     )
     uploads = [Upload(name, data, error) for name, data, error in case.photos]
     started = time.perf_counter()

@@ -264,7 +264,7 @@ class Store:
             session.flush()
         else:
             row.updated_at = when
-            row.reason = claim.reason.value  # given, or the claim's as sent before (intake.with_earlier_facts)
+            row.reason = claim.reason.value  # given, or the claim's as sent before (intake.build_claim)
             row.customer_id = claim.customer_id or row.customer_id
             row.sku = claim.sku or row.sku
             row.order_id = claim.order_id or row.order_id

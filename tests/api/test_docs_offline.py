@@ -32,3 +32,11 @@ def test_the_openapi_description_the_pages_read_is_served(api: Api) -> None:
     described = api.client.get("/openapi.json").json()
     assert "/v1/verify" in described["paths"]
     assert "/docs-assets/{path}" not in described["paths"]
+
+
+def test_each_operation_of_the_openapi_description_has_an_id_of_its_own(api: Api) -> None:
+    """Client generators name a method after each operationId: one id twice is refused or merged."""
+    described = api.client.get("/openapi.json").json()
+    ids = [operation["operationId"] for item in described["paths"].values() for operation in item.values()]
+    assert len(ids) > 10 and sorted(ids) == sorted(set(ids))
+    assert {"get", "head"} <= set(described["paths"]["/healthz"])
