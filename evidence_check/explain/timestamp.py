@@ -57,6 +57,10 @@ SUMMARIES: dict[str, tuple[str, str]] = {
         "Taken {taken}, {gap} after delivery and before the claim.",
         "拍摄于 {taken}，签收后 {gap}，在申请售后之前。",
     ),
+    "timestamp.near_delivery": (
+        "Taken {taken}, {gap} before the recorded delivery ({milestone}): within what the camera clock's uncertainty allows, so taken at about delivery.",
+        "拍摄于 {taken}，比记录的签收时间（{milestone}）早 {gap}：在相机时钟的误差范围内，视为约在签收时拍摄。",
+    ),
     "timestamp.after_order": (
         "Taken {taken}, after the order was placed and before the claim.",
         "拍摄于 {taken}，在下单之后、申请售后之前。",
