@@ -14,7 +14,7 @@ from tests.api.conftest import Api
 
 # `GET /v1/catalog`, `GET`/`DELETE /v1/catalog/{sku}`, `PUT .../zones`, `.../reports`, `GET /v1/claims?limit=&q=`
 ROUTE = re.compile(
-    r"`(?:(GET|POST|PUT|PATCH|DELETE)(?:`/`(GET|POST|PUT|PATCH|DELETE))? )?(/|\.\.\./)([^`?\s]*)(\?[^`\s]*)?`"
+    r"`(?:(GET|HEAD|POST|PUT|PATCH|DELETE)(?:`/`(GET|HEAD|POST|PUT|PATCH|DELETE))? )?(/|\.\.\./)([^`?\s]*)(\?[^`\s]*)?`"
 )
 # The viewers FastAPI serves beside the description; the description does not list them.
 VIEWERS = {("GET", "/docs"), ("GET", "/redoc"), ("GET", "/openapi.json")}
