@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 
 from api.deps import SettingsDep, StoreDep, TenantDep, UploadFormDep, one_library_thread_here
+from api.refusals import Refused
 from api.routes.openapi import TOO_LARGE
 from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, answer, problem
 from api.schemas import CatalogImported, ImportedRow, SkippedFile
@@ -99,7 +100,7 @@ def import_catalog_archive(
     archive, no archive inside it, no encrypted entry."""
     archives = [f for f in form.files if f.field == ARCHIVE_FIELD]
     if len(archives) != 1 or set(form.fields) - {"reindex"}:
-        raise HTTPException(422, f"send one zip archive as the multipart part {ARCHIVE_FIELD!r} (and optionally 'reindex')")
+        raise Refused(422, "catalog_import.one_archive", field=ARCHIVE_FIELD)
     reindex = _flag(form.fields.get("reindex", "true"))
     limits = ArchiveLimits(max_file_bytes=settings.max_file_bytes)
     # Measuring takes the analysis gate as a claim does: imports and claims share its bound on memory.
@@ -137,5 +138,5 @@ def _flag(text: str) -> bool:
         return True
     if lowered in _FALSE:
         return False
-    raise HTTPException(422, f"reindex: {text[:40]!r} is not true or false")
+    raise Refused(422, "catalog_import.reindex_not_flag", value=text[:40])
 

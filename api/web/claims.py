@@ -63,7 +63,7 @@ async def new_claim(request: Request, console: ConsoleDep) -> Response:
     try:
         form = await read_request(request, UploadLimits.of(settings))
     except UPLOAD_REFUSALS as exc:
-        return await anyio.to_thread.run_sync(_form, console, agent, {}, str(exc), refusal_status(exc))
+        return await anyio.to_thread.run_sync(_form, console, agent, {}, exc.text(console.lang), refusal_status(exc))
     try:
         check_csrf(agent, form.fields.pop(CSRF_FIELD, None))
         kept = {name: form.fields.get(name, "") for name in FORM_FIELDS}
@@ -86,7 +86,8 @@ async def new_claim(request: Request, console: ConsoleDep) -> Response:
         try:
             body = await anyio.to_thread.run_sync(verify)
         except (IntakeError, RequestConflict) as exc:
-            return await anyio.to_thread.run_sync(_form, console, agent, kept, str(exc), 422)
+            problem = exc.text(console.lang) if isinstance(exc, IntakeError) else str(exc)
+            return await anyio.to_thread.run_sync(_form, console, agent, kept, problem, 422)
     finally:
         form.close()  # its spooled photos, as the API's routes close theirs
     request.app.state.metrics.observe_report(body)
