@@ -171,7 +171,7 @@ def describe(errors: Sequence[Any], known: Sequence[str] = ()) -> tuple[str, dic
     params: dict[str, Any] = {"field": where, **{name: str(value) for name, value in (error.get("ctx") or {}).items()}}
     if kind in ("enum", "literal_error"):
         # Choices joined in the reader's language; pydantic joins them in English.
-        params["expected"] = re.split(r", | or ", params.get("expected", ""))
+        params["choices"] = re.split(r", | or ", params.pop("expected", ""))
     code = f"input.{kind}"
     worded = code in ERRORS and set(params) == template_fields(code)
     if worded and error_text(code, params) == f"{where}: {message}":

@@ -216,7 +216,119 @@ ERRORS: dict[str, tuple[str, str]] = {
         "reindex：{value!r} 不是 true 或 false",
     ),
     # A body too slow (408); headers too slow or too large are answered before they are read, in English.
-    "request.body_stalled": ("the request's body paused for more than {seconds} s", "请求体暂停超过 {seconds} 秒"),
+    "request.body_stalled": (
+        "the request's body paused for more than {seconds} s",
+        "请求体暂停超过 {seconds} 秒",
+    ),
+    # Zones drawn on catalog images (evidence_check.catalog.zones)
+    "catalog.zones_invalid": ("zones: {problem}", "zones：{problem}"),
+    "zones.no_image": ("zones need an image to be drawn on", "区域需要画在一张图片上"),
+    "zones.unknown_image": (
+        "zones name {image!r}, which is not one of the images ({images})",
+        "区域指向 {image!r}，但它不是所发送的图片之一（{images}）",
+    ),
+    "zones.image_twice": (
+        "two images are called {image!r}: rename one, zones are given by file name",
+        "有两张图片都叫 {image!r}：请重命名其中一张，区域按文件名指定",
+    ),
+    "zones.not_an_object": (
+        'zones must be a JSON object such as {{"zipper": [10, 20, 100, 40]}}',
+        '区域必须是 JSON 对象，例如 {{"zipper": [10, 20, 100, 40]}}',
+    ),
+    "zones.not_a_zone": (
+        "zone {zone!r} must be [x, y, w, h] or an object with a box or polygon, got {value!r}",
+        "区域 {zone!r} 必须是 [x, y, w, h]，或带 box 或 polygon 的对象，收到的是 {value!r}",
+    ),
+    "zones.unknown_field": (
+        "zone {zone!r} has an unknown field {key!r} (box, polygon, cause, note, label_zh)",
+        "区域 {zone!r} 含有未知字段 {key!r}（可用：box, polygon, cause, note, label_zh）",
+    ),
+    "zones.one_shape": (
+        "zone {zone!r} needs exactly one of box [x, y, w, h] or polygon [[x, y], ...]",
+        "区域 {zone!r} 必须且只能有 box [x, y, w, h] 或 polygon [[x, y], ...] 之一",
+    ),
+    "zones.unknown_cause": (
+        "zone {zone!r}: cause must be one of {causes}, got {value!r}",
+        "区域 {zone!r}：cause 必须是 {causes} 之一，收到的是 {value!r}",
+    ),
+    "zones.empty_text": (
+        "zone {zone!r}: {key} must be non-empty text",
+        "区域 {zone!r}：{key} 必须是非空文本",
+    ),
+    "zones.not_a_box": (
+        "zone {zone!r} must be [x, y, w, h] in pixels, got {value!r}",
+        "区域 {zone!r} 必须是以像素为单位的 [x, y, w, h]，收到的是 {value!r}",
+    ),
+    "zones.box_outside": (
+        "zone {zone!r} needs x, y >= 0 and w, h > 0, got {value!r}",
+        "区域 {zone!r} 要求 x, y >= 0 且 w, h > 0，收到的是 {value!r}",
+    ),
+    "zones.not_a_polygon": (
+        "zone {zone!r}: polygon must be 3 to {max_points} points [[x, y], ...] with x, y >= 0",
+        "区域 {zone!r}：polygon 必须是 3 到 {max_points} 个点 [[x, y], ...]，且 x, y >= 0",
+    ),
+    "zones.polygon_flat": (
+        "zone {zone!r}: polygon encloses no area",
+        "区域 {zone!r}：polygon 围成的面积为零",
+    ),
+    # A SKU's brand and family (evidence_check.catalog.labels)
+    "label.too_long": ("{field}: at most {max_length} characters", "{field}：最多 {max_length} 个字符"),
+    "label.control_characters": (
+        "{field}: control characters are not allowed",
+        "{field}：不允许包含控制字符",
+    ),
+    # A catalog import's archive (evidence_check.catalog.archive); a manifest row's own problem is
+    # the command line's, in English.
+    "archive.unreadable": ("not a zip archive that can be read ({problem})", "不是可读取的 zip 压缩包（{problem}）"),
+    "archive.too_many_entries": (
+        "the archive holds {entries} entries, over the limit of {limit}",
+        "压缩包含有 {entries} 个条目，超过 {limit} 的上限",
+    ),
+    "archive.entry_twice": ("the archive holds {entry!r} twice", "压缩包中 {entry!r} 出现了两次"),
+    "archive.encrypted": (
+        "{entry!r} is encrypted: send the archive without a password",
+        "{entry!r} 已加密：请发送不带密码的压缩包",
+    ),
+    "archive.nested": (
+        "{entry!r} is an archive inside the archive: send one flat archive",
+        "{entry!r} 是压缩包中的压缩包：请发送一个不嵌套的压缩包",
+    ),
+    "archive.manifest_not_utf8": ("{manifest}: not UTF-8 text", "{manifest}：不是 UTF-8 文本"),
+    "archive.manifest_row": ("{manifest}: {problem}", "{manifest} 有误：{problem}"),
+    "archive.manifest_empty": ("{manifest}: no SKU rows", "{manifest}：没有 SKU 行"),
+    "archive.too_many_images": (
+        "the manifest names {images} images, over the limit of {limit} per import",
+        "清单列出了 {images} 张图片，超过每次导入 {limit} 张的上限",
+    ),
+    "archive.too_large": (
+        "the images decompress to {size} MB, over the limit of {limit} MB",
+        "图片解压后为 {size} MB，超过 {limit} MB 的上限",
+    ),
+    "archive.entry_too_large": (
+        "{entry!r} decompresses to {size} bytes, over the limit per file",
+        "{entry!r} 解压后为 {size} 字节，超过单个文件的上限",
+    ),
+    "archive.entry_expands": (
+        "{entry!r} expands over {ratio} times: not a photo",
+        "{entry!r} 解压后膨胀超过 {ratio} 倍：不是照片",
+    ),
+    "archive.no_manifest": (
+        "the archive holds no manifest.jsonl or manifest.csv at its root or in its top folder",
+        "压缩包的根目录或顶层文件夹中没有 manifest.jsonl 或 manifest.csv",
+    ),
+    "archive.manifests": (
+        "the archive holds {count} manifests ({manifests}): send one",
+        "压缩包含有 {count} 个清单（{manifests}）：请只放一个",
+    ),
+    "archive.entry_leaves": (
+        "the archive's entry {entry!r} leads out of the archive",
+        "压缩包条目 {entry!r} 指向压缩包之外",
+    ),
+    "archive.entry_over": ("{entry!r} is over {most} bytes once decompressed", "{entry!r} 解压后超过 {most} 字节"),
+    "archive.entry_unreadable": (
+        "{entry!r} cannot be read from the archive ({problem})",
+        "无法从压缩包中读取 {entry!r}（{problem}）",
+    ),
     # Paging (422)
     "request.bad_cursor": (
         "cursor: not one this server handed out; start again without it",
@@ -258,13 +370,16 @@ ERRORS: dict[str, tuple[str, str]] = {
         "{field}: Input should be a valid boolean, unable to interpret input",
         "{field}：应为布尔值（true 或 false）",
     ),
-    "input.enum": ("{field}: Input should be {expected}", "{field}：应为 {expected}"),
-    "input.literal_error": ("{field}: Input should be {expected}", "{field}：应为 {expected}"),
+    "input.enum": ("{field}: Input should be {choices}", "{field}：应为 {choices}"),
+    "input.literal_error": ("{field}: Input should be {choices}", "{field}：应为 {choices}"),
     "input.datetime_from_date_parsing": (
         "{field}: Input should be a valid datetime or date, {error}",
         "{field}：应为有效的日期或日期时间（{error}）",
     ),
-    "input.datetime_parsing": ("{field}: Input should be a valid datetime, {error}", "{field}：应为有效的日期时间（{error}）"),
+    "input.datetime_parsing": (
+        "{field}: Input should be a valid datetime, {error}",
+        "{field}：应为有效的日期时间（{error}）",
+    ),
     "input.invalid": ("{field}: {message}", "{field}：取值无效（{message}）"),
 }
 
@@ -285,13 +400,21 @@ class WordedError(Exception):
 def error_text(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
     """The error's line in `lang` (Chinese for `zh`, else English); the code itself when unknown.
 
-    A parameter given as a list is written out as choices in the reader's language: "'a', 'b' or
-    'c'" (as pydantic writes them), "'a'、'b' 或 'c'"."""
+    `choices` given as a list is written out in the reader's language: "'a', 'b' or 'c'" (as
+    pydantic writes them), "'a'、'b' 或 'c'"; an error given as a parameter, in its own words."""
     texts = ERRORS.get(code)
     if texts is None:
         return code
-    values = {name: _choices(value, lang) if isinstance(value, list) else value for name, value in params.items()}
+    values = {
+        name: _choices(value, lang) if name == "choices" and isinstance(value, list) else _worded(value, lang)
+        for name, value in params.items()
+    }
     return texts[1 if lang == "zh" else 0].format(**values)
+
+
+def _worded(value: Any, lang: str) -> Any:
+    # An error within another's line ("zones: ...").
+    return value.text(lang) if isinstance(value, WordedError) else value
 
 
 def _choices(items: list[Any], lang: str) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from api.app import STARLETTE_DETAILS
+from evidence_check.catalog.zones import ZonesInvalid, parse_image_zones
 from evidence_check.engine import now_utc
 from evidence_check.errors import ERRORS, WordedError, error_text, template_fields
 from evidence_check.intake import IntakeError, build_claim
@@ -17,13 +18,15 @@ ROOT = Path(__file__).resolve().parent.parent
 HAN = re.compile(r"[\u4e00-\u9fff]")
 # Codes put together where they are raised: pydantic's error kinds, the region's problems.
 BUILT = ("input.", "intake.region_")
+# Lines that put a field's name before another error's own line ("zones: ...").
+WRAPPERS = {"catalog.zones_invalid"}
 
 
 @pytest.mark.parametrize("code", sorted(ERRORS))
 def test_each_error_has_its_chinese_line_with_the_english_lines_parameters(code: str) -> None:
     english, chinese = ERRORS[code]
     assert english.strip() and chinese.strip()
-    assert HAN.search(chinese) and not HAN.search(english), code
+    assert (HAN.search(chinese) or code in WRAPPERS) and not HAN.search(english), code
     assert template_fields(code, "en") == template_fields(code, "zh"), code
     params = {name: f"<{name}>" for name in template_fields(code)}
     for lang in ("en", "zh"):
@@ -64,6 +67,17 @@ def test_each_way_a_region_is_wrong_has_its_code(region: str) -> None:
         build_claim(now=now_utc(), time_zone="UTC", region=region)
     assert raised.value.code.startswith("intake.region_") and raised.value.code in ERRORS
     assert f"{region!r}" in raised.value.text("zh") and HAN.search(raised.value.text("zh"))
+
+
+def test_an_error_within_anothers_line_is_worded_in_the_same_language() -> None:
+    with pytest.raises(ZonesInvalid) as raised:
+        parse_image_zones({"zipper": [0, 0, -5, 10]}, ["front.jpg"])
+    assert error_text("catalog.zones_invalid", {"problem": raised.value}) == (
+        "zones: zone 'zipper' needs x, y >= 0 and w, h > 0, got [0, 0, -5, 10]"
+    )
+    assert error_text("catalog.zones_invalid", {"problem": raised.value}, "zh") == (
+        "zones：区域 'zipper' 要求 x, y >= 0 且 w, h > 0，收到的是 [0, 0, -5, 10]"
+    )
 
 
 def test_the_english_line_is_the_exceptions_message_and_an_unknown_code_is_itself() -> None:

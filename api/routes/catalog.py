@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, Path
 
 from api.deps import SettingsDep, StoreDep, TenantDep, UploadFormDep, one_library_thread_here
 from api.refusals import Refused
@@ -13,6 +13,8 @@ from api.routes.openapi import TOO_LARGE, images_body
 from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, problem
 from api.schemas import CatalogAdded, SkippedFile
 from evidence_check.catalog import parse_image_zones, valid_label
+from evidence_check.catalog.labels import LabelInvalid
+from evidence_check.catalog.zones import ZonesInvalid
 from evidence_check.engine import Upload, now_utc
 from evidence_check.service import add_to_catalog
 
@@ -80,8 +82,8 @@ def add_catalog_images(
     try:
         brand = valid_label("brand", form.fields.get("brand"))
         family = valid_label("family", form.fields.get("family"))
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+    except LabelInvalid as exc:
+        raise Refused(422, exc.code, **exc.params) from None
     result = add_to_catalog(
         store,
         tenant,
@@ -112,5 +114,5 @@ def _zones(text: str | None, filenames: list[str]) -> dict[str, dict[str, list[i
         return parse_image_zones(json.loads(text), filenames)
     except json.JSONDecodeError:
         raise Refused(422, "catalog.zones_not_json") from None
-    except ValueError as exc:
-        raise HTTPException(422, f"zones: {exc}") from None
+    except ZonesInvalid as exc:
+        raise Refused(422, "catalog.zones_invalid", problem=exc) from None

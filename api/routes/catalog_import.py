@@ -13,7 +13,7 @@ from api.refusals import Refused
 from api.routes.openapi import TOO_LARGE
 from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, answer, problem
 from api.schemas import CatalogImported, ImportedRow, SkippedFile
-from evidence_check.catalog.archive import ArchiveLimits, open_catalog_archive
+from evidence_check.catalog.archive import ArchiveLimits, ArchiveRefused, open_catalog_archive
 from evidence_check.engine import now_utc
 from evidence_check.importing import import_catalog
 
@@ -111,7 +111,9 @@ def import_catalog_archive(
             result = import_catalog(
                 store, tenant, archive.entries, archive.read_image, settings=settings, now=now_utc(), reindex=reindex
             )
-        except ValueError as exc:  # ArchiveRefused, a malformed row or zones, NothingUsable
+        except ArchiveRefused as exc:  # the archive's bounds, or a malformed row of its manifest
+            raise Refused(422, exc.code, **exc.params) from None
+        except ValueError as exc:  # a row's zones, NothingUsable: in English
             raise HTTPException(422, str(exc)) from None
     rows = [
         ImportedRow(

@@ -6,12 +6,13 @@ import base64
 import binascii
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Response
 
 from api.deps import StoreDep, TenantDep
 from api.refusals import Refused
 from api.routes.rendering import MALFORMED, SERVER_ERRORS, UNAUTHORIZED, answer, problem
 from evidence_check.catalog import parse_image_zones
+from evidence_check.catalog.zones import ZonesInvalid
 from evidence_check.engine import now_utc
 from evidence_check.service import remove_from_catalog, set_catalog_zones
 from evidence_check.store.catalog_store import SkuSummary, list_skus, sku_images
@@ -143,8 +144,8 @@ def put_zones(sku: SkuPath, zones: Annotated[dict[str, Any], Body()], tenant: Te
     filenames = [image.filename for image in found[1]]
     try:
         parsed = parse_image_zones(zones, filenames) if zones else {}
-    except ValueError as exc:
-        raise HTTPException(422, f"zones: {exc}") from None
+    except ZonesInvalid as exc:
+        raise Refused(422, "catalog.zones_invalid", problem=exc) from None
     if not set_catalog_zones(store, tenant, sku, parsed, now_utc()):
         raise Refused(404, "catalog.no_sku", sku=sku)
     return get_sku(sku, tenant, store)

@@ -3,7 +3,9 @@ English, word for word as before, when nothing is asked."""
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
@@ -22,6 +24,14 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}
 
 Ask = Callable[[Api, dict[str, str]], httpx.Response]
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return out.getvalue()
 
 
 def _verify(fields: dict[str, str], files: list[Any] | None = None) -> Ask:
@@ -120,6 +130,39 @@ COMMON: list[tuple[str, Ask, int, str, str]] = [
         422,
         "cursor: not one this server handed out; start again without it",
         "cursor",
+    ),
+    (
+        "a zone that is not a box",
+        lambda api, h: api.client.post(
+            "/v1/catalog/BAG-1/images",
+            files=[("images", ("front.jpg", jpeg(1), "image/jpeg"))],
+            data={"zones": '{"zipper": [0, 0, -5, 10]}'},
+            headers=h,
+        ),
+        422,
+        "zones: zone 'zipper' needs x, y >= 0 and w, h > 0, got [0, 0, -5, 10]",
+        "'zipper'",
+    ),
+    (
+        "a brand too long",
+        lambda api, h: api.client.post(
+            "/v1/catalog/BAG-1/images",
+            files=[("images", ("front.jpg", jpeg(1), "image/jpeg"))],
+            data={"brand": "b" * 200},
+            headers=h,
+        ),
+        422,
+        "brand: at most 128 characters",
+        "brand",
+    ),
+    (
+        "an archive holding no manifest",
+        lambda api, h: api.client.post(
+            "/v1/catalog/import", files=[("archive", ("catalog.zip", _zip({"a.jpg": jpeg(1)}), "application/zip"))], headers=h
+        ),
+        422,
+        "the archive holds no manifest.jsonl or manifest.csv at its root or in its top folder",
+        "manifest.jsonl",
     ),
     (
         "a path the API does not have",
