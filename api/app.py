@@ -58,7 +58,8 @@ DESCRIPTION = """Verifies the photos customers send as evidence for refund claim
 Send a claim's photos with `POST /v1/verify`; read a claim's latest report with
 `GET /v1/claims/{claim_id}`. Every request but `/healthz` and `/metrics` needs
 `Authorization: Bearer KEY` (`evidence-check keys create TENANT`); a tenant never sees, nor is
-matched against, another tenant's claims or photos. Errors are `{"detail": "one line"}`.
+matched against, another tenant's claims or photos. Errors are `{"detail": "one line"}`, the line
+in the language `Accept-Language` asks for (`zh` or `en`), as the report's sentences.
 """
 
 
