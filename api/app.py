@@ -2,7 +2,8 @@
 
 Long-lived things are made once here and reach routes through `api.deps`: the settings, the store
 (one connection pool per process; PostgreSQL is shared by several processes), the metrics, and the
-gate that bounds how many claims are analysed at once. Errors become `{"detail": "one line"}`.
+gate that bounds how many claims are analysed at once. Errors become `{"detail": "one line"}`, the
+line in the language the request asks for (evidence_check.errors).
 """
 
 from __future__ import annotations
@@ -16,14 +17,18 @@ from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from api.connections import BodyIdleTimeout, body_timeout
 from api.metrics import Metrics
+from api.negotiation import request_language
 from api.observe import LOG_LEVEL_VARIABLE, RequestObserver, log_requests
+from api.refusals import Refused
 from api.routes import (
     catalog,
     catalog_import,
@@ -39,6 +44,7 @@ from api.upload import UPLOADS_IN_FLIGHT, UploadInvalid, UploadNoRoom, UploadToo
 from api.verifying import describe
 from api.web import install as install_console
 from evidence_check import __version__
+from evidence_check.errors import error_text
 from evidence_check.intake import IntakeError
 from evidence_check.settings import Settings
 from evidence_check.store import RequestConflict, Store, StoreError
@@ -52,7 +58,8 @@ DESCRIPTION = """Verifies the photos customers send as evidence for refund claim
 Send a claim's photos with `POST /v1/verify`; read a claim's latest report with
 `GET /v1/claims/{claim_id}`. Every request but `/healthz` and `/metrics` needs
 `Authorization: Bearer KEY` (`evidence-check keys create TENANT`); a tenant never sees, nor is
-matched against, another tenant's claims or photos. Errors are `{"detail": "one line"}`.
+matched against, another tenant's claims or photos. Errors are `{"detail": "one line"}`, the line
+in the language `Accept-Language` asks for (`zh` or `en`), as the report's sentences.
 """
 
 
@@ -126,53 +133,66 @@ def _problem(
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
+# Starlette's own answers (a path or a method the app does not have), worded as the others are.
+STARLETTE_DETAILS = {"Not Found": "http.not_found", "Method Not Allowed": "http.method_not_allowed"}
+
+
 def _add_error_handlers(app: FastAPI) -> None:
+    # Every line in the language the request asks for (Accept-Language), as the report's sentences.
     @app.exception_handler(IntakeError)
-    async def intake_error(_request: Request, exc: IntakeError) -> JSONResponse:
-        return _problem(422, str(exc))
+    async def intake_error(request: Request, exc: IntakeError) -> JSONResponse:
+        return _problem(422, exc.text(request_language(request)))
 
     @app.exception_handler(UploadInvalid)
-    async def upload_invalid(_request: Request, exc: UploadInvalid) -> JSONResponse:
-        return _problem(422, str(exc))
+    async def upload_invalid(request: Request, exc: UploadInvalid) -> JSONResponse:
+        return _problem(422, exc.text(request_language(request)))
 
     @app.exception_handler(UploadTooLarge)
-    async def upload_too_large(_request: Request, exc: UploadTooLarge) -> JSONResponse:
+    async def upload_too_large(request: Request, exc: UploadTooLarge) -> JSONResponse:
         # The rest of the body is never read: the connection is closed after the answer.
-        return _problem(413, str(exc), close=True)
+        return _problem(413, exc.text(request_language(request)), close=True)
 
     @app.exception_handler(UploadNoRoom)
-    async def upload_no_room(_request: Request, exc: UploadNoRoom) -> JSONResponse:
+    async def upload_no_room(request: Request, exc: UploadNoRoom) -> JSONResponse:
         log.warning("upload refused: %s", exc)
-        return _problem(503, str(exc), close=True, retry_after=5)
+        return _problem(503, exc.text(request_language(request)), close=True, retry_after=5)
 
     @app.exception_handler(RequestConflict)
-    async def idempotency_conflict(_request: Request, _exc: RequestConflict) -> JSONResponse:
-        return _problem(
-            409,
-            "Idempotency-Key was already used for another request (other photos or fields); use a new key",
-        )
+    async def idempotency_conflict(request: Request, _exc: RequestConflict) -> JSONResponse:
+        return _problem(409, error_text("request.idempotency_conflict", {}, request_language(request)))
 
     @app.exception_handler(ClientDisconnect)
     async def client_abort(request: Request, _exc: ClientDisconnect) -> JSONResponse:
         # The client left before its request was read whole: nothing to answer, and not a failure
         # of ours. 499 (nginx's "client closed request") is what the request line and metrics say.
         log.info("client left during %s %s", request.method, request.url.path)
-        return _problem(CLIENT_CLOSED_REQUEST, "the client closed the request")
+        return _problem(CLIENT_CLOSED_REQUEST, error_text("client.closed", {}))
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return _problem(422, describe(exc.errors()))
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        code, params = describe(exc.errors())
+        return _problem(422, error_text(code, params, request_language(request)))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if isinstance(exc, Refused):
+            detail = exc.text(request_language(request))
+        elif isinstance(exc.detail, str) and exc.detail in STARLETTE_DETAILS:
+            detail = error_text(STARLETTE_DETAILS[exc.detail], {}, request_language(request))
+        else:
+            return await http_exception_handler(request, exc)
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> JSONResponse:
         # The reason goes to the log, not to the client; the x-request-id header links the two.
         log.error("internal error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
-        return _problem(500, "internal error")
+        return _problem(500, error_text("server.internal", {}, request_language(request)))
 
     @app.exception_handler(StoreError)
-    async def store_error(_request: Request, exc: StoreError) -> JSONResponse:
+    async def store_error(request: Request, exc: StoreError) -> JSONResponse:
         log.error("store error: %s", exc)
-        return _problem(503, "the store is not available; try again")
+        return _problem(503, error_text("store.unavailable", {}, request_language(request)))
 
 
 def app_from_environment() -> FastAPI:

@@ -20,9 +20,10 @@ import ipaddress
 from typing import Annotated
 
 import anyio.to_thread
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.refusals import Refused
 from api.state import SettingsDep, StoreDep
 from api.threads import OPERATIONS_THREADS
 from evidence_check.store import Store
@@ -69,20 +70,17 @@ def check_trial_origin(request: Request) -> None:
     """403 unless the request is addressed to loopback and, when unsafe, comes from no other site."""
     host = request.headers.get("host", "")
     if not is_loopback_name(host_of(host)):
-        raise HTTPException(
-            403,
-            f"this server's keyless trial answers only requests addressed to localhost, not {host[:100]!r}",
-        )
+        raise Refused(403, "auth.trial_host", host=host[:100])
     if request.method in SAFE_METHODS:
         return
     origin = request.headers.get("origin")
     cross_site = request.headers.get("sec-fetch-site") == "cross-site"
     if cross_site or (origin is not None and not is_loopback_name(host_of(origin))):
-        raise HTTPException(403, "this server's keyless trial refuses requests sent by another site's pages")
+        raise Refused(403, "auth.trial_cross_site")
 
 
-def unauthorized(detail: str) -> HTTPException:
-    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+def unauthorized(code: str) -> Refused:
+    return Refused(401, code, headers={"WWW-Authenticate": "Bearer"})
 
 
 def in_trial(request: Request, store: Store) -> bool:
@@ -94,10 +92,7 @@ def in_trial(request: Request, store: Store) -> bool:
     if state.keys_exist:
         return False
     if not is_loopback(request.client.host if request.client else None):
-        raise unauthorized(
-            "this server has no API keys yet and answers only on loopback; "
-            "create one with `evidence-check keys create TENANT`"
-        )
+        raise unauthorized("auth.no_keys_yet")
     check_trial_origin(request)
     return True
 
@@ -112,10 +107,10 @@ def get_tenant(
         tenant = TRIAL_TENANT
     else:
         if credentials is None:
-            raise unauthorized("missing API key: send Authorization: Bearer KEY")
+            raise unauthorized("auth.missing_key")
         found = tenant_for(store, credentials.credentials)
         if found is None:
-            raise unauthorized("invalid or revoked API key")
+            raise unauthorized("auth.invalid_key")
         tenant = found
     request.state.log = {**getattr(request.state, "log", {}), "tenant": tenant}
     return tenant
@@ -144,10 +139,7 @@ async def check_metrics_access(
     if token is not None:
         given = credentials.credentials.encode() if credentials is not None else b""
         if not hmac.compare_digest(given, token.get_secret_value().encode()):
-            raise unauthorized("metrics need Authorization: Bearer TOKEN (EVIDENCE_CHECK_METRICS_TOKEN)")
+            raise unauthorized("auth.metrics_token")
         return
     if not await anyio.to_thread.run_sync(in_trial, request, store, limiter=OPERATIONS_THREADS):
-        raise unauthorized(
-            "this server has API keys, so /metrics needs a token: set EVIDENCE_CHECK_METRICS_TOKEN "
-            "and send it as Authorization: Bearer TOKEN"
-        )
+        raise unauthorized("auth.metrics_need_token")

@@ -22,9 +22,10 @@ from typing import Any
 
 import anyio
 import h11
-from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from api.refusals import Refused
 
 MAX_HEADER_BYTES = 16 * 1024  # request line and headers; browsers send 1-2 KB
 HEADER_TIMEOUT_SECONDS = 10.0
@@ -116,13 +117,9 @@ class GuardedH11Protocol(HeaderGuard, H11Protocol):
             self._await_headers()
 
 
-class BodyStalled(HTTPException):
+class BodyStalled(Refused):
     def __init__(self, seconds: float) -> None:
-        super().__init__(
-            408,
-            f"the request's body paused for more than {seconds:g} s",
-            headers={"Connection": "close"},
-        )
+        super().__init__(408, "request.body_stalled", headers={"Connection": "close"}, seconds=f"{seconds:g}")
 
 
 class BodyIdleTimeout:

@@ -18,6 +18,17 @@ async def get_lang(
     ] = None,
 ) -> str:
     """The caller's most preferred language among those the reports are written in."""
+    return preferred_language(accept_language, settings.lang)
+
+
+def request_language(request: Request) -> str:
+    """The language of a request's answer, as `get_lang` chooses it: for the exception handlers,
+    which an error may reach before any dependency ran."""
+    return preferred_language(request.headers.get("accept-language"), request.app.state.settings.lang)
+
+
+def preferred_language(accept_language: str | None, default: str) -> str:
+    """The most preferred of `Accept-Language`'s languages the service writes in, else `default`."""
     ranked: list[tuple[float, int, str]] = []
     for position, item in enumerate((accept_language or "").split(",")):
         tag, _, params = item.strip().partition(";")
@@ -32,7 +43,7 @@ async def get_lang(
         primary = tag.strip().split("-")[0].lower()
         if primary in LANGUAGES and quality > 0:
             ranked.append((-quality, position, primary))
-    return min(ranked)[2] if ranked else settings.lang
+    return min(ranked)[2] if ranked else default
 
 
 LangDep = Annotated[str, Depends(get_lang)]

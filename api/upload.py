@@ -22,6 +22,8 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
+from evidence_check.errors import WordedError
+
 if TYPE_CHECKING:
     from evidence_check.settings import Settings
 
@@ -35,15 +37,15 @@ UPLOADS_IN_FLIGHT = 16
 SLOT_WAIT_SECONDS = 10.0
 
 
-class UploadTooLarge(Exception):
+class UploadTooLarge(WordedError):
     """Over a byte limit (HTTP 413); the message says which."""
 
 
-class UploadInvalid(Exception):
+class UploadInvalid(WordedError):
     """Not a multipart form we can read (HTTP 422); the message says why."""
 
 
-class UploadNoRoom(Exception):
+class UploadNoRoom(WordedError):
     """The server has no room for the upload now (HTTP 503): too many in flight, or no disk to spool."""
 
 
@@ -57,7 +59,7 @@ async def upload_slot(slots: anyio.Semaphore) -> AsyncIterator[None]:
         await slots.acquire()
         acquired = True
     if not acquired:
-        raise UploadNoRoom("too many uploads in progress on this server; try again")
+        raise UploadNoRoom("upload.busy")
     try:
         yield
     finally:
@@ -94,11 +96,11 @@ class UploadedForm:
         `kind` in the form instead of the query) would otherwise be dropped without a word."""
         stray_files = sorted({f.field for f in self.files if f.field != files_field})
         if stray_files:
-            raise UploadInvalid(f"files must be sent in the {files_field!r} field, not {', '.join(stray_files)}")
+            raise UploadInvalid("upload.files_in_wrong_field", expected=files_field, fields=", ".join(stray_files))
         stray = sorted(set(self.fields) - set(text_fields))
         if stray:
             known = ", ".join([files_field, *text_fields])
-            raise UploadInvalid(f"{stray[0]}: not a field of this request (known: {known})")
+            raise UploadInvalid("upload.unknown_field", field=stray[0], known=known)
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,7 @@ class _Collector:
     def _header_bytes(self, n: int) -> None:
         self._part_header_size += n
         if self._part_header_size > MAX_PART_HEADER_BYTES:
-            raise UploadInvalid(f"a part's headers are over {_size(MAX_PART_HEADER_BYTES)}")
+            raise UploadInvalid("upload.part_headers_too_large", limit=_size(MAX_PART_HEADER_BYTES))
 
     def on_header_end(self) -> None:
         self._headers[self._header_field.lower()] = self._header_value
@@ -159,14 +161,14 @@ class _Collector:
     def on_headers_finished(self) -> None:
         disposition, options = parse_options_header(self._headers.get(b"content-disposition", b""))
         if disposition != b"form-data" or b"name" not in options:
-            raise UploadInvalid("every part needs Content-Disposition: form-data with a name")
+            raise UploadInvalid("upload.part_without_name")
         self._name = options[b"name"].decode("utf-8", "replace")
         raw_filename = options.get(b"filename")
         self._filename = None if raw_filename is None else raw_filename.decode("utf-8", "replace")
         if self._filename is not None and len(self.form.files) >= self.limits.max_files:
-            raise UploadTooLarge(f"more than {self.limits.max_files} photos in one request")
+            raise UploadTooLarge("upload.too_many_photos", max_files=self.limits.max_files)
         if self._filename is None and len(self.form.fields) >= MAX_FIELDS:
-            raise UploadInvalid(f"more than {MAX_FIELDS} form fields")
+            raise UploadInvalid("upload.too_many_fields", max_fields=MAX_FIELDS)
         if self._filename is not None:
             # Closed by UploadedForm.close, or by discard when the upload is refused.
             self._spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)  # noqa: SIM115
@@ -176,23 +178,19 @@ class _Collector:
         if self._spool is None:
             if self._size > MAX_FIELD_BYTES:
                 # A file sent without a filename arrives as text: the limit is then not the photo's.
-                raise UploadTooLarge(
-                    f"field {self._name!r} is over {_size(MAX_FIELD_BYTES)} (a file's part needs a filename)"
-                )
+                raise UploadTooLarge("upload.field_too_large", field=self._name, limit=_size(MAX_FIELD_BYTES))
             self._chunks.append(data[start:end])
             return
         if self._size > self.limits.max_file_bytes:
             raise UploadTooLarge(
-                f"photo {self._filename!r} is over the {_size(self.limits.max_file_bytes)} limit per file"
+                "upload.file_too_large", filename=self._filename, limit=_size(self.limits.max_file_bytes)
             )
         piece = memoryview(data)[start:end]
         self._hash.update(piece)
         try:
             self._spool.write(piece)
         except OSError as exc:
-            raise UploadNoRoom(
-                f"the server has no room to receive the photos ({exc.strerror}); try again"
-            ) from None
+            raise UploadNoRoom("upload.no_disk", problem=exc.strerror) from None
 
     def on_end(self) -> None:
         self.ended = True
@@ -218,11 +216,11 @@ class _Collector:
         data = b"".join(self._chunks)
         self._chunks = []
         if self._name in self.form.fields:
-            raise UploadInvalid(f"{self._name}: given more than once")
+            raise UploadInvalid("upload.field_repeated", field=self._name)
         try:
             self.form.fields[self._name] = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise UploadInvalid(f"{self._name}: not UTF-8 text") from None
+            raise UploadInvalid("upload.field_not_utf8", field=self._name) from None
 
 
 # What `read_request` raises for a body it will not take: each a one-line reason, with its status.
@@ -256,16 +254,16 @@ async def read_multipart(
     """
     kind, options = parse_options_header(content_type or "")
     if kind != b"multipart/form-data" or not options.get(b"boundary"):
-        raise UploadInvalid("send the photos as multipart/form-data (Content-Type with a boundary)")
+        raise UploadInvalid("upload.not_multipart")
     if len(options[b"boundary"]) > MAX_BOUNDARY:
-        raise UploadInvalid(f"the multipart boundary is longer than {MAX_BOUNDARY} characters")
+        raise UploadInvalid("upload.boundary_too_long", max_boundary=MAX_BOUNDARY)
     if content_length is not None:
         try:
             declared = int(content_length)
         except ValueError:
-            raise UploadInvalid("Content-Length is not a number") from None
+            raise UploadInvalid("upload.length_not_number") from None
         if declared > limits.max_request_bytes:
-            raise UploadTooLarge(f"the request is over the {_size(limits.max_request_bytes)} limit")
+            raise UploadTooLarge("upload.request_too_large", limit=_size(limits.max_request_bytes))
     collector = _Collector(limits)
     parser = MultipartParser(
         options[b"boundary"],
@@ -286,16 +284,16 @@ async def read_multipart(
             received += len(chunk)
             # Counted here too: a client may omit Content-Length (chunked) or understate it.
             if received > limits.max_request_bytes:
-                raise UploadTooLarge(f"the request is over the {_size(limits.max_request_bytes)} limit")
+                raise UploadTooLarge("upload.request_too_large", limit=_size(limits.max_request_bytes))
             parser.write(chunk)
         parser.finalize()
         # The parser does not check that the body ended (its finalize says so): a body cut short
         # would be read as the parts that arrived whole, and a claim recorded without the rest.
         if not collector.ended:
-            raise UploadInvalid("the multipart body was cut short: it ends before its closing boundary")
+            raise UploadInvalid("upload.cut_short")
     except FormParserError as exc:
         collector.discard()
-        raise UploadInvalid(f"the multipart body is malformed ({str(exc).splitlines()[0][:120]})") from None
+        raise UploadInvalid("upload.malformed", problem=str(exc).splitlines()[0][:120]) from None
     except BaseException:
         collector.discard()
         raise

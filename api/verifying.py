@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from api.deps import one_library_thread_here
 from api.schemas import VerifyFields
 from api.upload import UploadedFile, UploadedForm
 from evidence_check.engine import Upload
+from evidence_check.errors import ERRORS, error_text, template_fields
 from evidence_check.intake import IntakeError, build_claim, check_region_photo
 from evidence_check.models import Claim
 from evidence_check.service import verify_claim
@@ -63,16 +65,17 @@ def parse_verify(
     for a claim in `store` leaves out are the claim's (`intake.build_claim`)."""
     stray = sorted({f.field for f in form.files if f.field != PHOTOS_FIELD})
     if stray:
-        raise IntakeError(f"files must be sent in the {PHOTOS_FIELD!r} field, not {', '.join(stray)}")
+        raise IntakeError("upload.files_in_wrong_field", expected=PHOTOS_FIELD, fields=", ".join(stray))
     if PHOTOS_FIELD in form.fields:
-        raise IntakeError(f"{PHOTOS_FIELD}: send files (with a filename), not text")
+        raise IntakeError("intake.photos_as_text")
     if not form.files:
-        raise IntakeError(f"{PHOTOS_FIELD}: send one or more photos")
+        raise IntakeError("intake.no_photos")
     try:
         # An empty field is an absent one (a web form sends every input, filled or not).
         fields = VerifyFields.model_validate({k: v for k, v in form.fields.items() if v.strip()})
     except ValidationError as exc:
-        raise IntakeError(describe(exc.errors(), [PHOTOS_FIELD, *VerifyFields.model_fields])) from None
+        code, params = describe(exc.errors(), [PHOTOS_FIELD, *VerifyFields.model_fields])
+        raise IntakeError(code, **params) from None
     earlier = sent_fields(store, tenant, fields.claim_id) if store is not None and fields.claim_id else None
     claim = build_claim(
         now=now,
@@ -141,18 +144,35 @@ def answer(
         )
     if outcome.readable == 0:
         problems = "; ".join(f"{image.filename}: {image.error}" for image in outcome.report.images)
-        raise IntakeError(f"no photo could be read ({problems})")
+        raise IntakeError("intake.nothing_readable", problems=problems)
     return outcome.body
 
 
-def describe(errors: Sequence[Any], known: Sequence[str] = ()) -> str:
-    """The first of pydantic's (or FastAPI's) validation errors as one line: `field: message`;
-    a field the request does not take is named with the `known` ones."""
+def describe(errors: Sequence[Any], known: Sequence[str] = ()) -> tuple[str, dict[str, Any]]:
+    """The first of pydantic's (or FastAPI's) validation errors as an error code and its parameters
+    (evidence_check.errors), worded `field: message`; a field the request does not take is
+    named with the `known` ones.
+
+    The English line is pydantic's own message; a kind of error is worded in Chinese only where its
+    line, filled in from pydantic's context, is that message (pydantic words a few otherwise, e.g.
+    "1 character"), else it is `input.invalid` with the message as it came."""
     if not errors:
-        return "invalid request"
+        return "input.invalid", {"field": "body", "message": "invalid request"}
     error = errors[0]
-    where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "query", "header"))
+    loc = [str(part) for part in error.get("loc", ())]
+    where = ".".join(part for part in loc if part not in ("body", "query", "header", "path")) or ".".join(loc) or "body"
+    kind = str(error.get("type", ""))
     message = str(error.get("msg", "invalid"))
-    if error.get("type") == "extra_forbidden":
-        message = f"not a field of this request (known: {', '.join(known)})" if known else "not a field of this request"
-    return f"{where}: {message}" if where else message
+    if kind == "extra_forbidden" and known:
+        return "input.extra_forbidden_known", {"field": where, "known": ", ".join(known)}
+    if kind == "extra_forbidden":
+        return "input.extra_forbidden", {"field": where}
+    params: dict[str, Any] = {"field": where, **{name: str(value) for name, value in (error.get("ctx") or {}).items()}}
+    if kind in ("enum", "literal_error"):
+        # Choices joined in the reader's language; pydantic joins them in English.
+        params["choices"] = re.split(r", | or ", params.pop("expected", ""))
+    code = f"input.{kind}"
+    worded = code in ERRORS and set(params) == template_fields(code)
+    if worded and error_text(code, params) == f"{where}: {message}":
+        return code, params
+    return "input.invalid", {"field": where, "message": message}

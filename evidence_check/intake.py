@@ -9,14 +9,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from evidence_check.errors import ID_RULE as ID_RULES
+from evidence_check.errors import WordedError
 from evidence_check.explain import LANGUAGES
-from evidence_check.models import Claim, ClaimReason, Region, Timeline, WantedOutcome
+from evidence_check.models import Claim, ClaimReason, Region, RegionInvalid, Timeline, WantedOutcome
 
 # Claim ids, customer ids and SKUs: the API's form schema uses the same pattern. Matched whole
 # (`fullmatch`): with `match` and `$`, a value ending in a newline would pass.
 ID_PATTERN = r"[\w.:@/+-]{1,128}"
 _ID = re.compile(ID_PATTERN)
-ID_RULE = "1-128 letters, digits or . _ - : @ / +"
+ID_RULE = ID_RULES[0]
 
 # The moments a claim's timeline may hold: no order system stamps anything before the Unix epoch,
 # and a claim is not made more than a year ahead of the service's clock. Outside these, a date is a
@@ -25,7 +27,7 @@ EARLIEST_MOMENT = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST_AHEAD = timedelta(days=366)
 
 
-class IntakeError(ValueError):
+class IntakeError(WordedError, ValueError):
     """A claim field that cannot be used; the message names the field and what is wrong."""
 
 
@@ -38,8 +40,11 @@ class OutOfOrder(IntakeError):
     ) -> None:
         # `recorded`: those of the two the request left out and the claim gave; unsaid, the client
         # is told of a field it never sent.
-        from_claim = f" ({' and '.join(recorded)} as recorded for the claim: send it to change it)" if recorded else ""
-        super().__init__(f"{second} ({second_at.isoformat()}) is before {first} ({first_at.isoformat()}){from_claim}")
+        times = {"second": second, "later": second_at.isoformat(), "first": first, "earlier": first_at.isoformat()}
+        if recorded:
+            super().__init__("intake.out_of_order_recorded", **times, recorded=" and ".join(recorded))
+        else:
+            super().__init__("intake.out_of_order", **times)
         self.first, self.first_at, self.second, self.second_at = first, first_at, second, second_at
 
 
@@ -59,9 +64,7 @@ def parse_moment(text: str | None, field: str, zone: ZoneInfo, end_of_day: bool 
         else:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
     except ValueError:
-        raise IntakeError(
-            f"{field}: {text!r} is not an ISO 8601 date or date-time (e.g. 2026-11-20T14:30+08:00)"
-        ) from None
+        raise IntakeError("intake.not_a_moment", field=field, value=text) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return moment
@@ -74,16 +77,14 @@ def valid_id(value: str) -> bool:
 
 def check_id(field: str, value: str | None) -> None:
     if value is not None and not valid_id(value):
-        raise IntakeError(f"{field}: {value!r} must be {ID_RULE}")
+        raise IntakeError("intake.bad_id", field=field, value=value)
 
 
 def zone_named(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise IntakeError(
-            f"tz: unknown time zone {name!r} (use an IANA name such as Asia/Shanghai)"
-        ) from None
+        raise IntakeError("intake.unknown_zone", zone=name) from None
 
 
 def build_claim(
@@ -131,18 +132,18 @@ def build_claim(
         claim_reason = ClaimReason(reason) if reason else ClaimReason.DAMAGED
     except ValueError:
         choices = ", ".join(r.value for r in ClaimReason)
-        raise IntakeError(f"reason: {reason!r} is not one of {choices}") from None
+        raise IntakeError("intake.not_a_choice", field="reason", value=reason, choices=choices) from None
     try:
         wanted_outcome = WantedOutcome(wanted) if wanted else None
     except ValueError:
         choices = ", ".join(o.value for o in WantedOutcome)
-        raise IntakeError(f"wanted: {wanted!r} is not one of {choices}") from None
+        raise IntakeError("intake.not_a_choice", field="wanted", value=wanted, choices=choices) from None
     try:
         parsed_region = Region.parse(region) if region else None
-    except ValueError as exc:
-        raise IntakeError(f"region: {exc}") from None
+    except RegionInvalid as exc:
+        raise IntakeError(f"intake.region_{exc.problem}", value=region) from None
     if lang not in LANGUAGES:
-        raise IntakeError(f"lang: {lang!r} is not one of {', '.join(LANGUAGES)}")
+        raise IntakeError("intake.not_a_choice", field="lang", value=lang, choices=", ".join(LANGUAGES))
     for name, value in (("claim_id", claim_id), ("customer_id", customer_id), ("sku", sku), ("order_id", order_id)):
         check_id(name, value)
     return Claim(
@@ -178,8 +179,11 @@ def _check_range(timeline: Timeline, now: datetime) -> None:
         inside = EARLIEST_MOMENT.year <= moment.year <= latest.year and EARLIEST_MOMENT <= moment <= latest
         if not inside:
             raise IntakeError(
-                f"{name}: {moment.isoformat()} is outside the dates a claim can hold "
-                f"({EARLIEST_MOMENT.date().isoformat()} to {latest.date().isoformat()}, a year from now)"
+                "intake.out_of_range",
+                field=name,
+                moment=moment.isoformat(),
+                earliest=EARLIEST_MOMENT.date().isoformat(),
+                latest=latest.date().isoformat(),
             )
 
 
@@ -220,4 +224,4 @@ def _with_earlier_facts(given: Mapping[str, str | None], earlier: Mapping[str, A
 def check_region_photo(claim: Claim, photos: int) -> None:
     """`IntakeError` when the claim's region names a photo the claim does not have."""
     if claim.region is not None and claim.region.photo_number > photos:
-        raise IntakeError(f"region: names photo {claim.region.photo_number}, but the claim has {photos}")
+        raise IntakeError("intake.region_photo_missing", number=claim.region.photo_number, photos=photos)

@@ -49,6 +49,14 @@ class WantedOutcome(StrEnum):
     REPAIR = "repair"
 
 
+class RegionInvalid(ValueError):
+    """A region that cannot be read; `problem` names what is wrong (worded by evidence_check.intake)."""
+
+    def __init__(self, problem: str, text: str) -> None:
+        super().__init__(f"region {text!r}: {problem}")
+        self.problem = problem
+
+
 @dataclass(frozen=True)
 class Region:
     """A rectangle in pixels of the oriented full-resolution photo it was drawn on.
@@ -76,18 +84,18 @@ class Region:
             try:
                 photo = int(number.strip())
             except ValueError:
-                raise ValueError(f"region's photo number must be a whole number (N:X,Y,W,H), got {text!r}") from None
+                raise RegionInvalid("photo_not_whole", text) from None
             if photo < 1:
-                raise ValueError(f"region's photo number counts from 1, got {text!r}")
+                raise RegionInvalid("photo_from_one", text)
         parts = box.split(",")
         if len(parts) != 4:
-            raise ValueError(f"region must be X,Y,W,H or N:X,Y,W,H, got {text!r}")
+            raise RegionInvalid("shape", text)
         try:
             x, y, w, h = (int(p.strip()) for p in parts)
         except ValueError:
-            raise ValueError(f"region must be four whole numbers X,Y,W,H, got {text!r}") from None
+            raise RegionInvalid("not_whole", text) from None
         if x < 0 or y < 0 or w <= 0 or h <= 0:
-            raise ValueError(f"region needs X,Y >= 0 and W,H > 0, got {text!r}")
+            raise RegionInvalid("outside", text)
         return cls(x, y, w, h, photo)
 
     def text(self) -> str:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, Path
 
 from api.deps import SettingsDep, StoreDep, TenantDep, UploadFormDep, one_library_thread_here
+from api.refusals import Refused
 from api.routes.openapi import TOO_LARGE, images_body
 from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, problem
 from api.schemas import CatalogAdded, SkippedFile
 from evidence_check.catalog import parse_image_zones, valid_label
+from evidence_check.catalog.labels import LabelInvalid
+from evidence_check.catalog.zones import ZonesInvalid
 from evidence_check.engine import Upload, now_utc
 from evidence_check.service import add_to_catalog
 
@@ -73,14 +76,14 @@ def add_catalog_images(
     form.refuse_others(IMAGES_FIELD, TEXT_FIELDS)
     images = [f for f in form.files if f.field == IMAGES_FIELD]
     if not images:
-        raise HTTPException(422, f"send the images as multipart parts named {IMAGES_FIELD!r}")
+        raise Refused(422, "catalog.no_images", field=IMAGES_FIELD)
     one_library_thread_here()
     zones = _zones(form.fields.get("zones"), [f.filename or "upload" for f in images])
     try:
         brand = valid_label("brand", form.fields.get("brand"))
         family = valid_label("family", form.fields.get("family"))
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+    except LabelInvalid as exc:
+        raise Refused(422, exc.code, **exc.params) from None
     result = add_to_catalog(
         store,
         tenant,
@@ -96,7 +99,7 @@ def add_catalog_images(
     )
     if result.added == 0 and len(result.skipped) == len(images):
         first = result.skipped[0]
-        raise HTTPException(422, f"no image could be read ({first[0]}: {first[1]})")
+        raise Refused(422, "references.nothing_readable", filename=first[0], problem=first[1])
     return CatalogAdded(
         sku=sku,
         added=result.added,
@@ -110,6 +113,6 @@ def _zones(text: str | None, filenames: list[str]) -> dict[str, dict[str, list[i
     try:
         return parse_image_zones(json.loads(text), filenames)
     except json.JSONDecodeError:
-        raise HTTPException(422, 'zones: not JSON (expected {"name": [x, y, w, h], ...})') from None
-    except ValueError as exc:
-        raise HTTPException(422, f"zones: {exc}") from None
+        raise Refused(422, "catalog.zones_not_json") from None
+    except ZonesInvalid as exc:
+        raise Refused(422, "catalog.zones_invalid", problem=exc) from None

@@ -9,10 +9,11 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 
 from api.deps import SettingsDep, StoreDep, TenantDep, UploadFormDep, one_library_thread_here
+from api.refusals import Refused
 from api.routes.openapi import TOO_LARGE
 from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, answer, problem
 from api.schemas import CatalogImported, ImportedRow, SkippedFile
-from evidence_check.catalog.archive import ArchiveLimits, open_catalog_archive
+from evidence_check.catalog.archive import ArchiveLimits, ArchiveRefused, open_catalog_archive
 from evidence_check.engine import now_utc
 from evidence_check.importing import import_catalog
 
@@ -99,7 +100,7 @@ def import_catalog_archive(
     archive, no archive inside it, no encrypted entry."""
     archives = [f for f in form.files if f.field == ARCHIVE_FIELD]
     if len(archives) != 1 or set(form.fields) - {"reindex"}:
-        raise HTTPException(422, f"send one zip archive as the multipart part {ARCHIVE_FIELD!r} (and optionally 'reindex')")
+        raise Refused(422, "catalog_import.one_archive", field=ARCHIVE_FIELD)
     reindex = _flag(form.fields.get("reindex", "true"))
     limits = ArchiveLimits(max_file_bytes=settings.max_file_bytes)
     # Measuring takes the analysis gate as a claim does: imports and claims share its bound on memory.
@@ -110,7 +111,9 @@ def import_catalog_archive(
             result = import_catalog(
                 store, tenant, archive.entries, archive.read_image, settings=settings, now=now_utc(), reindex=reindex
             )
-        except ValueError as exc:  # ArchiveRefused, a malformed row or zones, NothingUsable
+        except ArchiveRefused as exc:  # the archive's bounds, or a malformed row of its manifest
+            raise Refused(422, exc.code, **exc.params) from None
+        except ValueError as exc:  # a row's zones, NothingUsable: in English
             raise HTTPException(422, str(exc)) from None
     rows = [
         ImportedRow(
@@ -137,5 +140,5 @@ def _flag(text: str) -> bool:
         return True
     if lowered in _FALSE:
         return False
-    raise HTTPException(422, f"reindex: {text[:40]!r} is not true or false")
+    raise Refused(422, "catalog_import.reindex_not_flag", value=text[:40])
 

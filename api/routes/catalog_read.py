@@ -6,11 +6,13 @@ import base64
 import binascii
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Response
 
 from api.deps import StoreDep, TenantDep
+from api.refusals import Refused
 from api.routes.rendering import MALFORMED, SERVER_ERRORS, UNAUTHORIZED, answer, problem
 from evidence_check.catalog import parse_image_zones
+from evidence_check.catalog.zones import ZonesInvalid
 from evidence_check.engine import now_utc
 from evidence_check.service import remove_from_catalog, set_catalog_zones
 from evidence_check.store.catalog_store import SkuSummary, list_skus, sku_images
@@ -41,7 +43,7 @@ def _after(cursor: str) -> str:
         padded = cursor + "=" * (-len(cursor) % 4)
         return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise HTTPException(422, "cursor: not one this server handed out; start again without it") from None
+        raise Refused(422, "request.bad_cursor") from None
 
 
 @router.get(
@@ -96,7 +98,7 @@ def get_catalog(
 def get_sku(sku: SkuPath, tenant: TenantDep, store: StoreDep) -> Any:
     found = sku_images(store, tenant, sku)
     if found is None:
-        raise HTTPException(404, f"no SKU {sku!r} in the catalog")
+        raise Refused(404, "catalog.no_sku", sku=sku)
     summary, images = found
     return {**_summary(summary), "image_list": [vars(image) for image in images]}
 
@@ -111,7 +113,7 @@ def delete_sku(sku: SkuPath, tenant: TenantDep, store: StoreDep) -> Response:
     """Claims are no longer matched against it; its images stay known as listing photos (a customer
     sending one is still caught by the reuse look)."""
     if not remove_from_catalog(store, tenant, sku):
-        raise HTTPException(404, f"no SKU {sku!r} in the catalog")
+        raise Refused(404, "catalog.no_sku", sku=sku)
     return Response(status_code=204)
 
 
@@ -138,12 +140,12 @@ def put_zones(sku: SkuPath, zones: Annotated[dict[str, Any], Body()], tenant: Te
     image, in pixels of the catalog image; `{}` removes them all. Images not named keep no zones."""
     found = sku_images(store, tenant, sku)
     if found is None:
-        raise HTTPException(404, f"no SKU {sku!r} in the catalog")
+        raise Refused(404, "catalog.no_sku", sku=sku)
     filenames = [image.filename for image in found[1]]
     try:
         parsed = parse_image_zones(zones, filenames) if zones else {}
-    except ValueError as exc:
-        raise HTTPException(422, f"zones: {exc}") from None
+    except ZonesInvalid as exc:
+        raise Refused(422, "catalog.zones_invalid", problem=exc) from None
     if not set_catalog_zones(store, tenant, sku, parsed, now_utc()):
-        raise HTTPException(404, f"no SKU {sku!r} in the catalog")
+        raise Refused(404, "catalog.no_sku", sku=sku)
     return get_sku(sku, tenant, store)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import HtmlDep, LangDep, SettingsDep, StoreDep, TenantDep
+from api.refusals import Refused
 from api.routes.rendering import (
     MALFORMED,
     REPORT_CONTENT,
@@ -83,8 +84,8 @@ def get_claims(
     )
     try:
         page = list_claims(store, tenant, where, limit, cursor)
-    except CursorInvalid as exc:
-        raise HTTPException(422, str(exc)) from None
+    except CursorInvalid:
+        raise Refused(422, "request.bad_cursor") from None
     items = []
     for item in page.items:
         reasons = in_language(item.report, lang, "api").get("reasons") or []
@@ -109,7 +110,7 @@ def get_claim_reports(claim_id: str, tenant: TenantDep, store: StoreDep, lang: L
     """A claim verified again (new photos, a retake, reverify) has one report for each time."""
     history = report_history(store, tenant, claim_id)
     if history is None:
-        raise HTTPException(404, f"no claim {claim_id!r}")
+        raise Refused(404, "claim.not_found", claim_id=claim_id)
     return [in_language(body, lang, "api") for body in history]
 
 
@@ -132,10 +133,10 @@ def get_annotated_photo(
     """The photo's working copy re-encoded (no metadata travels) with what the location look saw."""
     body = store.latest_report(tenant, claim_id)
     if body is None:
-        raise HTTPException(404, f"no claim {claim_id!r}")
+        raise Refused(404, "claim.not_found", claim_id=claim_id)
     picture = annotated_photo(store, tenant, body, number, settings)
     if picture is None:
-        raise HTTPException(404, f"no photo {number} kept for claim {claim_id!r}")
+        raise Refused(404, "claim.photo_not_kept", number=number, claim_id=claim_id)
     return Response(picture, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
@@ -159,5 +160,5 @@ def get_claim(
     body = store.latest_report(tenant, claim_id)
     if body is None:
         # The same answer whether the claim is another tenant's or nobody's.
-        raise HTTPException(404, f"no claim {claim_id!r}")
+        raise Refused(404, "claim.not_found", claim_id=claim_id)
     return report_response(in_language(body, lang, "api"), lang, html, store=store, tenant=tenant, settings=settings)

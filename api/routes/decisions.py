@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
-from fastapi import APIRouter, Body, HTTPException, Request
+from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import LangDep, SettingsDep, StoreDep, TenantDep, one_library_thread_here
+from api.refusals import Refused
 from api.routes.rendering import MALFORMED, REPORT_CONTENT, SERVER_ERRORS, UNAUTHORIZED, answer, problem
 from api.schemas import Report
 from evidence_check import calibration
@@ -80,7 +81,7 @@ class Stats(BaseModel):
 def _known(store: Any, tenant: str, claim_id: str) -> None:
     if not has_claim(store, tenant, claim_id):
         # The same answer whether the claim is another tenant's or nobody's.
-        raise HTTPException(404, f"no claim {claim_id!r}")
+        raise Refused(404, "claim.not_found", claim_id=claim_id)
 
 
 @router.post(
@@ -249,7 +250,7 @@ async def post_reverify(
     try:
         outcome = await anyio.to_thread.run_sync(analyse)
     except NotKept as exc:
-        raise HTTPException(409, str(exc)) from None
+        raise Refused(409, exc.code, **exc.params) from None
     if outcome is None:
-        raise HTTPException(404, f"no claim {claim_id!r}")
+        raise Refused(404, "claim.not_found", claim_id=claim_id)
     return in_language(outcome.body, lang, "api")

@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.deps import OPERATIONS_THREADS, MetricsDep, StoreDep, check_metrics_access
+from api.refusals import Refused
 from api.routes.rendering import problem
 from api.schemas import Health
 from evidence_check.store import Store
@@ -54,7 +55,7 @@ async def healthz(store: StoreDep) -> Health:
     try:
         await anyio.to_thread.run_sync(_ping, store, limiter=OPERATIONS_THREADS)
     except SQLAlchemyError:
-        raise HTTPException(503, "the store does not answer") from None
+        raise Refused(503, "store.no_answer") from None
     problem = await anyio.to_thread.run_sync(cannot_write, store, limiter=OPERATIONS_THREADS)
     if problem is not None:
         raise HTTPException(503, problem)

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Response
+from fastapi import APIRouter, Path, Response
 
 from api.deps import SettingsDep, StoreDep, TenantDep
+from api.refusals import Refused
 from api.routes.rendering import MALFORMED, SERVER_ERRORS, UNAUTHORIZED, problem
 from evidence_check.service import picture_thumbnail
 
@@ -45,5 +46,5 @@ def get_thumbnail(
     were stored has none until its images are added or imported again."""
     data = picture_thumbnail(store, tenant, image_id, settings)
     if data is None:
-        raise HTTPException(404, f"no picture {image_id[:12]}… in this tenant's store")
+        raise Refused(404, "picture.not_found", image_id=image_id[:12])
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import SettingsDep, StoreDep, TenantDep, UploadFormDep, one_library_thread_here
+from api.refusals import Refused
 from api.routes.openapi import TOO_LARGE, images_body
 from api.routes.rendering import MALFORMED, SERVER_ERRORS, UNAUTHORIZED, answer, problem
 from api.schemas import ReferencesAdded, SkippedFile
@@ -63,7 +64,7 @@ def add_stock(
     form.refuse_others(IMAGES_FIELD, ())
     images = [f for f in form.files if f.field == IMAGES_FIELD]
     if not images:
-        raise HTTPException(422, f"send the photos as multipart parts named {IMAGES_FIELD!r}")
+        raise Refused(422, "references.no_photos", field=IMAGES_FIELD)
     one_library_thread_here()
     limits = limits_from(settings)
     result = add_references(
@@ -77,7 +78,7 @@ def add_stock(
     )
     if result.added + result.known == 0:
         first = result.skipped[0]
-        raise HTTPException(422, f"no image could be read ({first[0]}: {first[1]})")
+        raise Refused(422, "references.nothing_readable", filename=first[0], problem=first[1])
     return ReferencesAdded(
         added=result.added,
         known=result.known,
@@ -113,8 +114,8 @@ def list_stock(
 ) -> dict[str, Any]:
     try:
         after = decode_cursor(cursor) if cursor is not None else None
-    except CursorInvalid as exc:
-        raise HTTPException(422, str(exc)) from None
+    except CursorInvalid:
+        raise Refused(422, "request.bad_cursor") from None
     found = list_reference_photos(store, tenant, kind, limit + 1, after)
     page = found[:limit]
     items = [
@@ -149,5 +150,5 @@ def delete_stock(
 ) -> Response:
     """Claims are no longer matched against it, in every process at once."""
     if not delete_reference_photo(store, tenant, image_id):
-        raise HTTPException(404, f"no reference photo {image_id!r}")
+        raise Refused(404, "reference.not_found", image_id=image_id)
     return Response(status_code=204)

@@ -55,7 +55,7 @@ async def add_images(request: Request, console: ConsoleDep) -> Response:
     try:
         form = await read_request(request, UploadLimits.of(settings))
     except UPLOAD_REFUSALS as exc:
-        return _catalog_problem(console, str(exc), refusal_status(exc))
+        return _catalog_problem(console, exc.text(console.lang), refusal_status(exc))
     try:
         check_csrf(agent, form.fields.get(CSRF_FIELD))
         sku = form.fields.get("sku", "").strip()

@@ -77,7 +77,7 @@ async def new_claim(request: Request, console: ConsoleDep) -> Response:
     try:
         form = await read_request(request, UploadLimits.of(settings))
     except UPLOAD_REFUSALS as exc:
-        return await anyio.to_thread.run_sync(_form, console, agent, {}, str(exc), refusal_status(exc))
+        return await anyio.to_thread.run_sync(_form, console, agent, {}, exc.text(console.lang), refusal_status(exc))
     try:
         check_csrf(agent, form.fields.pop(CSRF_FIELD, None))
         # The form's own id, the request's idempotency key: the same form sent twice (a double
@@ -241,7 +241,7 @@ def _problem_of(exc: IntakeError, console: Console) -> str:
             first=console.words[exc.first],
             first_at=w.local_time(exc.first_at, console.zone),
         )
-    return str(exc)
+    return exc.text(console.lang)
 
 
 def _card(image: dict[str, Any], previews: dict[str, Preview], earlier: dict[str, str]) -> dict[str, Any]:

@@ -39,7 +39,7 @@ async def preview(request: Request, console: ConsoleDep) -> Response:
     try:
         form = await read_request(request, UploadLimits(settings.max_file_bytes, settings.max_file_bytes + 64 * 1024, 1))
     except UPLOAD_REFUSALS as exc:
-        return PlainTextResponse(str(exc), status_code=refusal_status(exc))
+        return PlainTextResponse(exc.text(console.lang), status_code=refusal_status(exc))
     try:
         check_csrf(agent, form.fields.get(CSRF_FIELD))
         if len(form.files) != 1:

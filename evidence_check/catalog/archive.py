@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from evidence_check.catalog.manifest import KINDS, ManifestEntry, manifest_kind, parse_manifest
+from evidence_check.errors import WordedError
 
 MANIFEST_NAMES = tuple(f"manifest{kind}" for kind in KINDS)
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
@@ -37,7 +38,7 @@ _READ_CHUNK = 1024 * 1024
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
-class ArchiveRefused(ValueError):
+class ArchiveRefused(WordedError, ValueError):
     """The archive as a whole cannot be imported; the message says why in one line."""
 
 
@@ -63,19 +64,19 @@ def open_catalog_archive(file: IO[bytes], limits: ArchiveLimits) -> CatalogArchi
     try:
         archive = zipfile.ZipFile(file)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
-        raise ArchiveRefused(f"not a zip archive that can be read ({_one_line(exc)})") from None
+        raise ArchiveRefused("archive.unreadable", problem=_one_line(exc)) from None
     members = archive.infolist()
     if len(members) > limits.max_entries:
-        raise ArchiveRefused(f"the archive holds {len(members)} entries, over the limit of {limits.max_entries}")
+        raise ArchiveRefused("archive.too_many_entries", entries=len(members), limit=limits.max_entries)
     by_name: dict[str, zipfile.ZipInfo] = {}
     for member in members:
         _check_name(member.filename)
         if member.filename in by_name:
-            raise ArchiveRefused(f"the archive holds {member.filename!r} twice")
+            raise ArchiveRefused("archive.entry_twice", entry=member.filename)
         if member.flag_bits & 0x1:
-            raise ArchiveRefused(f"{member.filename!r} is encrypted: send the archive without a password")
+            raise ArchiveRefused("archive.encrypted", entry=member.filename)
         if member.filename.lower().endswith((".zip", ".gz", ".tgz", ".7z", ".rar", ".tar")):
-            raise ArchiveRefused(f"{member.filename!r} is an archive inside the archive: send one flat archive")
+            raise ArchiveRefused("archive.nested", entry=member.filename)
         by_name[member.filename] = member
     manifest = _find_manifest(by_name)
     folder = posixpath.dirname(manifest.filename)
@@ -84,27 +85,27 @@ def open_catalog_archive(file: IO[bytes], limits: ArchiveLimits) -> CatalogArchi
     try:
         entries = tuple(parse_manifest(io.StringIO(text.decode("utf-8"), newline=""), manifest_kind(manifest.filename)))
     except UnicodeDecodeError:
-        raise ArchiveRefused(f"{manifest.filename}: not UTF-8 text") from None
+        raise ArchiveRefused("archive.manifest_not_utf8", manifest=manifest.filename) from None
     except ValueError as exc:
-        raise ArchiveRefused(f"{manifest.filename}: {exc}") from None
+        raise ArchiveRefused("archive.manifest_row", manifest=manifest.filename, problem=exc) from None
     if not entries:
-        raise ArchiveRefused(f"{manifest.filename}: no SKU rows")
+        raise ArchiveRefused("archive.manifest_empty", manifest=manifest.filename)
     # Counted as named, not as distinct files: each time a row names an image it is measured.
     named = sum(len(entry.images) for entry in entries)
     if named > limits.max_images:
-        raise ArchiveRefused(f"the manifest names {named} images, over the limit of {limits.max_images} per import")
+        raise ArchiveRefused("archive.too_many_images", images=named, limit=limits.max_images)
     wanted = {_inside(folder, name) for entry in entries for name in entry.images} - {None}
     known = [by_name[name] for name in wanted if name in by_name]
     declared = sum(member.file_size for member in known)
     if declared > limits.max_total_bytes:
         raise ArchiveRefused(
-            f"the images decompress to {declared / 2**20:.0f} MB, over the limit of {limits.max_total_bytes / 2**20:.0f} MB"
+            "archive.too_large", size=f"{declared / 2**20:.0f}", limit=f"{limits.max_total_bytes / 2**20:.0f}"
         )
     for member in known:
         if member.file_size > limits.max_file_bytes:
-            raise ArchiveRefused(f"{member.filename!r} decompresses to {member.file_size} bytes, over the limit per file")
+            raise ArchiveRefused("archive.entry_too_large", entry=member.filename, size=member.file_size)
         if member.file_size > _READ_CHUNK and member.file_size > limits.max_ratio * max(member.compress_size, 1):
-            raise ArchiveRefused(f"{member.filename!r} expands over {limits.max_ratio} times: not a photo")
+            raise ArchiveRefused("archive.entry_expands", entry=member.filename, ratio=limits.max_ratio)
     reader = _Reader(archive, by_name, folder, limits)
     # Every image is read once now, whatever its header declares, so that an archive refused for
     # what it holds is refused before anything of it is stored.
@@ -131,7 +132,7 @@ class _Reader:
     def read(self, member: zipfile.ZipInfo) -> bytes:
         data = _read(self.archive, member, self.limits.max_file_bytes, self.limits.max_ratio)
         if data.startswith(ARCHIVE_MAGIC):
-            raise ArchiveRefused(f"{member.filename!r} is an archive inside the archive: send one flat archive")
+            raise ArchiveRefused("archive.nested", entry=member.filename)
         return data
 
 
@@ -141,16 +142,16 @@ def _find_manifest(by_name: dict[str, zipfile.ZipInfo]) -> zipfile.ZipInfo:
         info for info in found if info.filename.count("/") == 1
     ]
     if not shallow:
-        raise ArchiveRefused("the archive holds no manifest.jsonl or manifest.csv at its root or in its top folder")
+        raise ArchiveRefused("archive.no_manifest")
     if len(shallow) > 1:
-        raise ArchiveRefused(f"the archive holds {len(shallow)} manifests ({', '.join(i.filename for i in shallow)}): send one")
+        raise ArchiveRefused("archive.manifests", count=len(shallow), manifests=", ".join(i.filename for i in shallow))
     return shallow[0]
 
 
 def _check_name(name: str) -> None:
     parts = name.split("/")
     if "\\" in name or name.startswith("/") or _DRIVE.match(name) or ".." in parts or "\x00" in name:
-        raise ArchiveRefused(f"the archive's entry {name[:120]!r} leads out of the archive")
+        raise ArchiveRefused("archive.entry_leaves", entry=name[:120])
 
 
 def _inside(folder: str, name: str) -> str | None:
@@ -173,13 +174,13 @@ def _read(archive: zipfile.ZipFile, member: zipfile.ZipInfo, most: int, ratio: i
             while chunk := handle.read(_READ_CHUNK):
                 out += chunk
                 if len(out) > most:
-                    raise ArchiveRefused(f"{member.filename!r} is over {most} bytes once decompressed")
+                    raise ArchiveRefused("archive.entry_over", entry=member.filename, most=most)
                 if len(out) > ceiling:
-                    raise ArchiveRefused(f"{member.filename!r} expands over {ratio} times: not a photo")
+                    raise ArchiveRefused("archive.entry_expands", entry=member.filename, ratio=ratio)
     except ArchiveRefused:
         raise
     except Exception as exc:  # BadZipFile (CRC), zlib.error, NotImplementedError (compression), ...
-        raise ArchiveRefused(f"{member.filename!r} cannot be read from the archive ({_one_line(exc)})") from None
+        raise ArchiveRefused("archive.entry_unreadable", entry=member.filename, problem=_one_line(exc)) from None
     return bytes(out)
 
 

@@ -11,7 +11,13 @@ brand, should give it: the first word then names nothing, and the look falls bac
 
 from __future__ import annotations
 
+from evidence_check.errors import WordedError
+
 LABEL_MAX = 128  # the store's column width
+
+
+class LabelInvalid(WordedError, ValueError):
+    """A brand or family that cannot be stored; the message names the field."""
 
 
 def valid_label(key: str, value: str | None) -> str | None:
@@ -21,9 +27,9 @@ def valid_label(key: str, value: str | None) -> str | None:
         return None
     text = value.strip()
     if len(text) > LABEL_MAX:
-        raise ValueError(f"{key}: at most {LABEL_MAX} characters")
+        raise LabelInvalid("label.too_long", field=key, max_length=LABEL_MAX)
     if any(ord(char) < 32 or ord(char) == 127 for char in text):
-        raise ValueError(f"{key}: control characters are not allowed")
+        raise LabelInvalid("label.control_characters", field=key)
     return text or None
 
 

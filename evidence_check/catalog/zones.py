@@ -20,12 +20,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from evidence_check.errors import WordedError
+
 CAUSES = ("manufacturing", "shipping", "wear", "unknown")
 MAX_POLYGON_POINTS = 64
 MAX_NOTE = 300
 # OpenCV holds pixel coordinates as 32-bit integers; JSON also admits Infinity, NaN and 1e308.
 MAX_COORDINATE = 2**31 - 1
 _SHAPES = ("box", "polygon")
+
+
+class ZonesInvalid(WordedError, ValueError):
+    """Zones that cannot be stored; the message names the zone and what is wrong."""
 
 
 @dataclass(frozen=True)
@@ -50,26 +56,26 @@ def parse_image_zones(value: Any, filenames: Sequence[str]) -> dict[str, dict[st
     of `filenames`.
     """
     if not filenames:
-        raise ValueError("zones need an image to be drawn on")
+        raise ZonesInvalid("zones.no_image")
     if not _per_image(value):
         parsed = {filenames[0]: parse_zones(value)}
     else:
         unknown = sorted(set(value) - set(filenames))
         if unknown:
-            raise ValueError(f"zones name {unknown[0]!r}, which is not one of the images ({', '.join(filenames)})")
+            raise ZonesInvalid("zones.unknown_image", image=unknown[0], images=", ".join(filenames))
         parsed = {str(name): parse_zones(zones) for name, zones in value.items()}
     # Zones are stored by file name: two images of one name (front/a.jpg, back/a.jpg) would both
     # get the zones drawn on one of them.
     twice = sorted(name for name in parsed if filenames.count(name) > 1)
     if twice:
-        raise ValueError(f"two images are called {twice[0]!r}: rename one, zones are given by file name")
+        raise ZonesInvalid("zones.image_twice", image=twice[0])
     return parsed
 
 
 def parse_zones(value: Any) -> dict[str, Any]:
     """Zones as given by a merchant, normalised for the store (see the module's docstring)."""
     if not isinstance(value, dict) or not value:
-        raise ValueError('zones must be a JSON object such as {"zipper": [10, 20, 100, 40]}')
+        raise ZonesInvalid("zones.not_an_object")
     return {str(name)[:64]: _parse_zone(str(name), zone) for name, zone in value.items()}
 
 
@@ -106,23 +112,23 @@ def _parse_zone(name: str, value: Any) -> list[int] | dict[str, Any]:
     if isinstance(value, list):
         return _box(name, value)
     if not isinstance(value, dict):
-        raise ValueError(f"zone {name!r} must be [x, y, w, h] or an object with a box or polygon, got {value!r}")
+        raise ZonesInvalid("zones.not_a_zone", zone=name, value=value)
     extra = sorted(set(value) - {*_SHAPES, "cause", "note", "label_zh"})
     if extra:
-        raise ValueError(f"zone {name!r} has an unknown field {extra[0]!r} (box, polygon, cause, note, label_zh)")
+        raise ZonesInvalid("zones.unknown_field", zone=name, key=extra[0])
     if ("box" in value) == ("polygon" in value):
-        raise ValueError(f"zone {name!r} needs exactly one of box [x, y, w, h] or polygon [[x, y], ...]")
+        raise ZonesInvalid("zones.one_shape", zone=name)
     zone: dict[str, Any] = {"box": _box(name, value["box"])} if "box" in value else {"polygon": _polygon(name, value["polygon"])}
     cause = value.get("cause", "unknown")
     if cause not in CAUSES:
-        raise ValueError(f"zone {name!r}: cause must be one of {', '.join(CAUSES)}, got {cause!r}")
+        raise ZonesInvalid("zones.unknown_cause", zone=name, causes=", ".join(CAUSES), value=cause)
     zone["cause"] = cause
     for field in ("note", "label_zh"):
         text = value.get(field)
         if text is None:
             continue
         if not isinstance(text, str) or not text.strip():
-            raise ValueError(f"zone {name!r}: {field} must be non-empty text")
+            raise ZonesInvalid("zones.empty_text", zone=name, key=field)
         zone[field] = text.strip()[:MAX_NOTE]
     if set(zone) == {"box", "cause"} and cause == "unknown":
         return zone["box"]  # the plain form, as readers of plain zones expect
@@ -140,10 +146,10 @@ def _number(value: Any) -> bool:
 
 def _box(name: str, box: Any) -> list[int]:
     if not isinstance(box, list) or len(box) != 4 or not all(_number(v) for v in box):
-        raise ValueError(f"zone {name!r} must be [x, y, w, h] in pixels, got {box!r}")
+        raise ZonesInvalid("zones.not_a_box", zone=name, value=box)
     x, y, w, h = (int(round(v)) for v in box)
     if x < 0 or y < 0 or w <= 0 or h <= 0:
-        raise ValueError(f"zone {name!r} needs x, y >= 0 and w, h > 0, got {box!r}")
+        raise ZonesInvalid("zones.box_outside", zone=name, value=box)
     return [x, y, w, h]
 
 
@@ -153,12 +159,10 @@ def _polygon(name: str, points: Any) -> list[list[int]]:
         or not 3 <= len(points) <= MAX_POLYGON_POINTS
         or not all(isinstance(p, list) and len(p) == 2 and all(_number(v) and v >= 0 for v in p) for p in points)
     ):
-        raise ValueError(
-            f"zone {name!r}: polygon must be 3 to {MAX_POLYGON_POINTS} points [[x, y], ...] with x, y >= 0"
-        )
+        raise ZonesInvalid("zones.not_a_polygon", zone=name, max_points=MAX_POLYGON_POINTS)
     polygon = [[int(round(x)), int(round(y))] for x, y in points]
     if _area(polygon) <= 0:
-        raise ValueError(f"zone {name!r}: polygon encloses no area")
+        raise ZonesInvalid("zones.polygon_flat", zone=name)
     return polygon
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from evidence_check.errors import WordedError
 from evidence_check.models import Claim, ClaimReason, Region, Timeline, WantedOutcome
 from evidence_check.store.database import Store, StoreError
 from evidence_check.store.tables import ClaimRow, PhotoFileRow, PhotoRow
@@ -63,7 +64,7 @@ def claim_from_fields(tenant: str, claim_id: str, fields: dict[str, Any]) -> Cla
     )
 
 
-class NotKept(Exception):
+class NotKept(WordedError):
     """The claim exists but cannot be verified again; the message says why, in one line."""
 
 
@@ -85,13 +86,10 @@ def kept_claim(store: Store, tenant: str, claim_id: str) -> tuple[Claim, list[tu
     except SQLAlchemyError as exc:
         raise StoreError(f"could not read claim {claim_id}: {exc.__class__.__name__}") from None
     if fields is None:
-        raise NotKept(f"claim {claim_id!r} was recorded before claims were kept for verifying again")
+        raise NotKept("claim.not_kept", claim_id=claim_id)
     missing = [filename for filename, data in photos if data is None]
     if missing or not photos:
-        raise NotKept(
-            f"the files of claim {claim_id!r} are no longer kept ({len(missing)} of {len(photos)} deleted "
-            "by retention or never stored): ask the customer to send them again"
-        )
+        raise NotKept("claim.files_gone", claim_id=claim_id, missing=len(missing), photos=len(photos))
     return claim_from_fields(tenant, claim_id, dict(fields)), [(name, bytes(data)) for name, data in photos]
 
 

@@ -1,0 +1,436 @@
+"""Why a request was refused, in English and Simplified Chinese, keyed by stable error codes.
+
+An intake system shows these lines to its agents (a marketplace's after-sales queue in Chinese):
+the HTTP API answers `{"detail": "one line"}` in the language `Accept-Language` asks for, as it
+does the report's sentences. The English lines are the ones clients have matched since before
+they were worded twice: keep them as they are. Field names, codes and values stay as sent in both
+languages (`ordered_at`, `'BAG-001'`, `Authorization: Bearer KEY`).
+
+Beside `evidence_check.explain` rather than in it: the store raises some of these, and loading
+the explain package loads the checks (and OpenCV), which the store must not (tests/test_layers.py).
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from typing import Any
+
+ID_RULE = ("1-128 letters, digits or . _ - : @ / +", "1 到 128 个字母、数字或 . _ - : @ / + 字符")
+
+ERRORS: dict[str, tuple[str, str]] = {
+    # Keys (401, 403)
+    "auth.missing_key": (
+        "missing API key: send Authorization: Bearer KEY",
+        "缺少 API 密钥：请发送 Authorization: Bearer KEY",
+    ),
+    "auth.invalid_key": ("invalid or revoked API key", "API 密钥无效或已吊销"),
+    "auth.no_keys_yet": (
+        "this server has no API keys yet and answers only on loopback; "
+        "create one with `evidence-check keys create TENANT`",
+        "本服务器尚无 API 密钥，只回应本机（loopback）请求；请用 `evidence-check keys create TENANT` 创建密钥",
+    ),
+    "auth.trial_host": (
+        "this server's keyless trial answers only requests addressed to localhost, not {host!r}",
+        "本服务器的免密钥试用只回应发往 localhost 的请求，不回应发往 {host!r} 的请求",
+    ),
+    "auth.trial_cross_site": (
+        "this server's keyless trial refuses requests sent by another site's pages",
+        "本服务器的免密钥试用拒绝由其他网站页面发出的请求",
+    ),
+    "auth.metrics_token": (
+        "metrics need Authorization: Bearer TOKEN (EVIDENCE_CHECK_METRICS_TOKEN)",
+        "读取指标需要 Authorization: Bearer TOKEN（EVIDENCE_CHECK_METRICS_TOKEN）",
+    ),
+    "auth.metrics_need_token": (
+        "this server has API keys, so /metrics needs a token: set EVIDENCE_CHECK_METRICS_TOKEN "
+        "and send it as Authorization: Bearer TOKEN",
+        "本服务器已有 API 密钥，因此 /metrics 需要令牌：请设置 EVIDENCE_CHECK_METRICS_TOKEN，"
+        "并以 Authorization: Bearer TOKEN 发送",
+    ),
+    # Not there (404)
+    "claim.not_found": ("no claim {claim_id!r}", "没有理赔 {claim_id!r}"),
+    "claim.photo_not_kept": (
+        "no photo {number} kept for claim {claim_id!r}",
+        "理赔 {claim_id!r} 没有保存第 {number} 张照片",
+    ),
+    "catalog.no_sku": ("no SKU {sku!r} in the catalog", "商品目录中没有 SKU {sku!r}"),
+    "picture.not_found": (
+        "no picture {image_id}… in this tenant's store",
+        "本租户的存储中没有图片 {image_id}…",
+    ),
+    "reference.not_found": ("no reference photo {image_id!r}", "没有参考照片 {image_id!r}"),
+    # Starlette's own answers for a path or method the API does not have.
+    "http.not_found": ("Not Found", "未找到该地址"),
+    "http.method_not_allowed": ("Method Not Allowed", "该地址不接受此请求方法"),
+    # Conflicts (409)
+    "request.idempotency_conflict": (
+        "Idempotency-Key was already used for another request (other photos or fields); use a new key",
+        "Idempotency-Key 已用于另一个请求（照片或字段不同）；请使用新的键",
+    ),
+    "claim.not_kept": (
+        "claim {claim_id!r} was recorded before claims were kept for verifying again",
+        "理赔 {claim_id!r} 记录于系统开始保存理赔以供重新核验之前",
+    ),
+    "claim.files_gone": (
+        "the files of claim {claim_id!r} are no longer kept ({missing} of {photos} deleted by retention or "
+        "never stored): ask the customer to send them again",
+        "理赔 {claim_id!r} 的文件已不再保存（{photos} 个中有 {missing} 个已按保留期限删除或从未保存）：请客户重新发送",
+    ),
+    # Too large (413)
+    "upload.too_many_photos": (
+        "more than {max_files} photos in one request",
+        "一个请求中的照片超过 {max_files} 张",
+    ),
+    "upload.field_too_large": (
+        "field {field!r} is over {limit} (a file's part needs a filename)",
+        "字段 {field!r} 超过 {limit}（文件部分需要带文件名）",
+    ),
+    "upload.file_too_large": (
+        "photo {filename!r} is over the {limit} limit per file",
+        "照片 {filename!r} 超过单个文件 {limit} 的上限",
+    ),
+    "upload.request_too_large": ("the request is over the {limit} limit", "请求超过 {limit} 的上限"),
+    # A body that cannot be read (422)
+    "upload.part_headers_too_large": ("a part's headers are over {limit}", "某个部分的头部超过 {limit}"),
+    "upload.part_without_name": (
+        "every part needs Content-Disposition: form-data with a name",
+        "每个部分都需要带 name 的 Content-Disposition: form-data",
+    ),
+    "upload.too_many_fields": ("more than {max_fields} form fields", "表单字段超过 {max_fields} 个"),
+    "upload.field_repeated": ("{field}: given more than once", "{field}：重复提交了多次"),
+    "upload.field_not_utf8": ("{field}: not UTF-8 text", "{field}：不是 UTF-8 文本"),
+    "upload.not_multipart": (
+        "send the photos as multipart/form-data (Content-Type with a boundary)",
+        "请以 multipart/form-data 发送照片（Content-Type 需带 boundary）",
+    ),
+    "upload.boundary_too_long": (
+        "the multipart boundary is longer than {max_boundary} characters",
+        "multipart 的 boundary 超过 {max_boundary} 个字符",
+    ),
+    "upload.length_not_number": ("Content-Length is not a number", "Content-Length 不是数字"),
+    "upload.cut_short": (
+        "the multipart body was cut short: it ends before its closing boundary",
+        "multipart 请求体不完整：在结束 boundary 之前就中断了",
+    ),
+    "upload.malformed": (
+        "the multipart body is malformed ({problem})",
+        "multipart 请求体格式错误（{problem}）",
+    ),
+    "upload.files_in_wrong_field": (
+        "files must be sent in the {expected!r} field, not {fields}",
+        "文件必须放在 {expected!r} 字段中发送，而不是 {fields}",
+    ),
+    "upload.unknown_field": (
+        "{field}: not a field of this request (known: {known})",
+        "{field}：不是本请求的字段（可用字段：{known}）",
+    ),
+    # No room now (503)
+    "upload.busy": (
+        "too many uploads in progress on this server; try again",
+        "本服务器正在处理的上传过多；请稍后重试",
+    ),
+    "upload.no_disk": (
+        "the server has no room to receive the photos ({problem}); try again",
+        "服务器没有空间接收照片（{problem}）；请稍后重试",
+    ),
+    "store.unavailable": ("the store is not available; try again", "存储暂时不可用；请稍后重试"),
+    "store.no_answer": ("the store does not answer", "存储没有响应"),
+    "server.internal": ("internal error", "服务器内部错误"),
+    "client.closed": ("the client closed the request", "客户端已关闭请求"),
+    # A claim's fields (422), the same rules on the command line (evidence_check.intake)
+    "intake.not_a_moment": (
+        "{field}: {value!r} is not an ISO 8601 date or date-time (e.g. 2026-11-20T14:30+08:00)",
+        "{field}：{value!r} 不是 ISO 8601 日期或日期时间（例如 2026-11-20T14:30+08:00）",
+    ),
+    "intake.bad_id": ("{field}: {value!r} must be " + ID_RULE[0], "{field}：{value!r} 必须是" + ID_RULE[1]),
+    "intake.unknown_zone": (
+        "tz: unknown time zone {zone!r} (use an IANA name such as Asia/Shanghai)",
+        "tz：未知时区 {zone!r}（请使用 IANA 名称，例如 Asia/Shanghai）",
+    ),
+    "intake.not_a_choice": (
+        "{field}: {value!r} is not one of {choices}",
+        "{field}：{value!r} 不是 {choices} 之一",
+    ),
+    "intake.out_of_range": (
+        "{field}: {moment} is outside the dates a claim can hold ({earliest} to {latest}, a year from now)",
+        "{field}：{moment} 超出理赔可接受的日期范围（{earliest} 至 {latest}，即一年之后）",
+    ),
+    "intake.out_of_order": (
+        "{second} ({later}) is before {first} ({earlier})",
+        "{second}（{later}）早于 {first}（{earlier}）",
+    ),
+    "intake.out_of_order_recorded": (
+        "{second} ({later}) is before {first} ({earlier}) ({recorded} as recorded for the claim: send it to change it)",
+        "{second}（{later}）早于 {first}（{earlier}）（{recorded} 取自该理赔已记录的值：如需更改请在请求中发送）",
+    ),
+    "intake.region_photo_missing": (
+        "region: names photo {number}, but the claim has {photos}",
+        "region：指向第 {number} 张照片，但该理赔只有 {photos} 张",
+    ),
+    "intake.region_photo_not_whole": (
+        "region: region's photo number must be a whole number (N:X,Y,W,H), got {value!r}",
+        "region：照片编号必须是整数（N:X,Y,W,H），收到的是 {value!r}",
+    ),
+    "intake.region_photo_from_one": (
+        "region: region's photo number counts from 1, got {value!r}",
+        "region：照片编号从 1 开始，收到的是 {value!r}",
+    ),
+    "intake.region_shape": (
+        "region: region must be X,Y,W,H or N:X,Y,W,H, got {value!r}",
+        "region：格式必须是 X,Y,W,H 或 N:X,Y,W,H，收到的是 {value!r}",
+    ),
+    "intake.region_not_whole": (
+        "region: region must be four whole numbers X,Y,W,H, got {value!r}",
+        "region：必须是四个整数 X,Y,W,H，收到的是 {value!r}",
+    ),
+    "intake.region_outside": (
+        "region: region needs X,Y >= 0 and W,H > 0, got {value!r}",
+        "region：要求 X,Y >= 0 且 W,H > 0，收到的是 {value!r}",
+    ),
+    "intake.photos_as_text": (
+        "photos: send files (with a filename), not text",
+        "photos：请发送文件（带文件名），而不是文本",
+    ),
+    "intake.no_photos": ("photos: send one or more photos", "photos：请发送一张或多张照片"),
+    "intake.nothing_readable": ("no photo could be read ({problems})", "没有一张照片能够读取（{problems}）"),
+    # References and the catalog (422)
+    "references.no_photos": (
+        "send the photos as multipart parts named {field!r}",
+        "请以名为 {field!r} 的 multipart 部分发送照片",
+    ),
+    "catalog.no_images": (
+        "send the images as multipart parts named {field!r}",
+        "请以名为 {field!r} 的 multipart 部分发送图片",
+    ),
+    "references.nothing_readable": (
+        "no image could be read ({filename}: {problem})",
+        "没有一张图片能够读取（{filename}：{problem}）",
+    ),
+    "catalog.zones_not_json": (
+        'zones: not JSON (expected {{"name": [x, y, w, h], ...}})',
+        'zones：不是 JSON（应为 {{"name": [x, y, w, h], ...}}）',
+    ),
+    "catalog_import.one_archive": (
+        "send one zip archive as the multipart part {field!r} (and optionally 'reindex')",
+        "请以 multipart 部分 {field!r} 发送一个 zip 压缩包（可另附 'reindex'）",
+    ),
+    "catalog_import.reindex_not_flag": (
+        "reindex: {value!r} is not true or false",
+        "reindex：{value!r} 不是 true 或 false",
+    ),
+    # A body too slow (408); headers too slow or too large are answered before they are read, in English.
+    "request.body_stalled": (
+        "the request's body paused for more than {seconds} s",
+        "请求体暂停超过 {seconds} 秒",
+    ),
+    # Zones drawn on catalog images (evidence_check.catalog.zones)
+    "catalog.zones_invalid": ("zones: {problem}", "zones：{problem}"),
+    "zones.no_image": ("zones need an image to be drawn on", "区域需要画在一张图片上"),
+    "zones.unknown_image": (
+        "zones name {image!r}, which is not one of the images ({images})",
+        "区域指向 {image!r}，但它不是所发送的图片之一（{images}）",
+    ),
+    "zones.image_twice": (
+        "two images are called {image!r}: rename one, zones are given by file name",
+        "有两张图片都叫 {image!r}：请重命名其中一张，区域按文件名指定",
+    ),
+    "zones.not_an_object": (
+        'zones must be a JSON object such as {{"zipper": [10, 20, 100, 40]}}',
+        '区域必须是 JSON 对象，例如 {{"zipper": [10, 20, 100, 40]}}',
+    ),
+    "zones.not_a_zone": (
+        "zone {zone!r} must be [x, y, w, h] or an object with a box or polygon, got {value!r}",
+        "区域 {zone!r} 必须是 [x, y, w, h]，或带 box 或 polygon 的对象，收到的是 {value!r}",
+    ),
+    "zones.unknown_field": (
+        "zone {zone!r} has an unknown field {key!r} (box, polygon, cause, note, label_zh)",
+        "区域 {zone!r} 含有未知字段 {key!r}（可用：box, polygon, cause, note, label_zh）",
+    ),
+    "zones.one_shape": (
+        "zone {zone!r} needs exactly one of box [x, y, w, h] or polygon [[x, y], ...]",
+        "区域 {zone!r} 必须且只能有 box [x, y, w, h] 或 polygon [[x, y], ...] 之一",
+    ),
+    "zones.unknown_cause": (
+        "zone {zone!r}: cause must be one of {causes}, got {value!r}",
+        "区域 {zone!r}：cause 必须是 {causes} 之一，收到的是 {value!r}",
+    ),
+    "zones.empty_text": (
+        "zone {zone!r}: {key} must be non-empty text",
+        "区域 {zone!r}：{key} 必须是非空文本",
+    ),
+    "zones.not_a_box": (
+        "zone {zone!r} must be [x, y, w, h] in pixels, got {value!r}",
+        "区域 {zone!r} 必须是以像素为单位的 [x, y, w, h]，收到的是 {value!r}",
+    ),
+    "zones.box_outside": (
+        "zone {zone!r} needs x, y >= 0 and w, h > 0, got {value!r}",
+        "区域 {zone!r} 要求 x, y >= 0 且 w, h > 0，收到的是 {value!r}",
+    ),
+    "zones.not_a_polygon": (
+        "zone {zone!r}: polygon must be 3 to {max_points} points [[x, y], ...] with x, y >= 0",
+        "区域 {zone!r}：polygon 必须是 3 到 {max_points} 个点 [[x, y], ...]，且 x, y >= 0",
+    ),
+    "zones.polygon_flat": (
+        "zone {zone!r}: polygon encloses no area",
+        "区域 {zone!r}：polygon 围成的面积为零",
+    ),
+    # A SKU's brand and family (evidence_check.catalog.labels)
+    "label.too_long": ("{field}: at most {max_length} characters", "{field}：最多 {max_length} 个字符"),
+    "label.control_characters": (
+        "{field}: control characters are not allowed",
+        "{field}：不允许包含控制字符",
+    ),
+    # A catalog import's archive (evidence_check.catalog.archive); a manifest row's own problem is
+    # the command line's, in English.
+    "archive.unreadable": ("not a zip archive that can be read ({problem})", "不是可读取的 zip 压缩包（{problem}）"),
+    "archive.too_many_entries": (
+        "the archive holds {entries} entries, over the limit of {limit}",
+        "压缩包含有 {entries} 个条目，超过 {limit} 的上限",
+    ),
+    "archive.entry_twice": ("the archive holds {entry!r} twice", "压缩包中 {entry!r} 出现了两次"),
+    "archive.encrypted": (
+        "{entry!r} is encrypted: send the archive without a password",
+        "{entry!r} 已加密：请发送不带密码的压缩包",
+    ),
+    "archive.nested": (
+        "{entry!r} is an archive inside the archive: send one flat archive",
+        "{entry!r} 是压缩包中的压缩包：请发送一个不嵌套的压缩包",
+    ),
+    "archive.manifest_not_utf8": ("{manifest}: not UTF-8 text", "{manifest}：不是 UTF-8 文本"),
+    "archive.manifest_row": ("{manifest}: {problem}", "{manifest} 有误：{problem}"),
+    "archive.manifest_empty": ("{manifest}: no SKU rows", "{manifest}：没有 SKU 行"),
+    "archive.too_many_images": (
+        "the manifest names {images} images, over the limit of {limit} per import",
+        "清单列出了 {images} 张图片，超过每次导入 {limit} 张的上限",
+    ),
+    "archive.too_large": (
+        "the images decompress to {size} MB, over the limit of {limit} MB",
+        "图片解压后为 {size} MB，超过 {limit} MB 的上限",
+    ),
+    "archive.entry_too_large": (
+        "{entry!r} decompresses to {size} bytes, over the limit per file",
+        "{entry!r} 解压后为 {size} 字节，超过单个文件的上限",
+    ),
+    "archive.entry_expands": (
+        "{entry!r} expands over {ratio} times: not a photo",
+        "{entry!r} 解压后膨胀超过 {ratio} 倍：不是照片",
+    ),
+    "archive.no_manifest": (
+        "the archive holds no manifest.jsonl or manifest.csv at its root or in its top folder",
+        "压缩包的根目录或顶层文件夹中没有 manifest.jsonl 或 manifest.csv",
+    ),
+    "archive.manifests": (
+        "the archive holds {count} manifests ({manifests}): send one",
+        "压缩包含有 {count} 个清单（{manifests}）：请只放一个",
+    ),
+    "archive.entry_leaves": (
+        "the archive's entry {entry!r} leads out of the archive",
+        "压缩包条目 {entry!r} 指向压缩包之外",
+    ),
+    "archive.entry_over": ("{entry!r} is over {most} bytes once decompressed", "{entry!r} 解压后超过 {most} 字节"),
+    "archive.entry_unreadable": (
+        "{entry!r} cannot be read from the archive ({problem})",
+        "无法从压缩包中读取 {entry!r}（{problem}）",
+    ),
+    # Paging (422)
+    "request.bad_cursor": (
+        "cursor: not one this server handed out; start again without it",
+        "cursor：不是本服务器给出的游标；请去掉它重新开始",
+    ),
+    # A field of the request as pydantic (FastAPI) checks it (422): the English line is pydantic's
+    # own message, written out here so that its Chinese can be; `input.invalid` for any other kind.
+    "input.missing": ("{field}: Field required", "{field}：缺少必填字段"),
+    "input.extra_forbidden": ("{field}: not a field of this request", "{field}：不是本请求的字段"),
+    "input.extra_forbidden_known": (
+        "{field}: not a field of this request (known: {known})",
+        "{field}：不是本请求的字段（可用字段：{known}）",
+    ),
+    "input.string_too_long": (
+        "{field}: String should have at most {max_length} characters",
+        "{field}：最多 {max_length} 个字符",
+    ),
+    "input.string_too_short": (
+        "{field}: String should have at least {min_length} characters",
+        "{field}：至少需要 {min_length} 个字符",
+    ),
+    "input.string_pattern_mismatch": (
+        "{field}: String should match pattern '{pattern}'",
+        "{field}：格式应符合模式 '{pattern}'",
+    ),
+    "input.int_parsing": (
+        "{field}: Input should be a valid integer, unable to parse string as an integer",
+        "{field}：应为有效的整数",
+    ),
+    "input.greater_than_equal": (
+        "{field}: Input should be greater than or equal to {ge}",
+        "{field}：应大于或等于 {ge}",
+    ),
+    "input.less_than_equal": (
+        "{field}: Input should be less than or equal to {le}",
+        "{field}：应小于或等于 {le}",
+    ),
+    "input.bool_parsing": (
+        "{field}: Input should be a valid boolean, unable to interpret input",
+        "{field}：应为布尔值（true 或 false）",
+    ),
+    "input.enum": ("{field}: Input should be {choices}", "{field}：应为 {choices}"),
+    "input.literal_error": ("{field}: Input should be {choices}", "{field}：应为 {choices}"),
+    "input.datetime_from_date_parsing": (
+        "{field}: Input should be a valid datetime or date, {error}",
+        "{field}：应为有效的日期或日期时间（{error}）",
+    ),
+    "input.datetime_parsing": (
+        "{field}: Input should be a valid datetime, {error}",
+        "{field}：应为有效的日期时间（{error}）",
+    ),
+    "input.invalid": ("{field}: {message}", "{field}：取值无效（{message}）"),
+}
+
+
+class WordedError(Exception):
+    """An error named by its code and parameters; `str()` is its English line (logs, the command
+    line), `text(lang)` its line in the reader's language."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(error_text(code, params))
+
+    def text(self, lang: str = "en") -> str:
+        return error_text(self.code, self.params, lang)
+
+
+def error_text(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
+    """The error's line in `lang` (Chinese for `zh`, else English); the code itself when unknown.
+
+    `choices` given as a list is written out in the reader's language: "'a', 'b' or 'c'" (as
+    pydantic writes them), "'a'、'b' 或 'c'"; an error given as a parameter, in its own words."""
+    texts = ERRORS.get(code)
+    if texts is None:
+        return code
+    values = {
+        name: _choices(value, lang) if name == "choices" and isinstance(value, list) else _worded(value, lang)
+        for name, value in params.items()
+    }
+    return texts[1 if lang == "zh" else 0].format(**values)
+
+
+def _worded(value: Any, lang: str) -> Any:
+    # An error within another's line ("zones: ...").
+    return value.text(lang) if isinstance(value, WordedError) else value
+
+
+def _choices(items: list[Any], lang: str) -> str:
+    words = [str(item) for item in items]
+    if len(words) < 2:
+        return "".join(words)
+    if lang == "zh":
+        return "、".join(words[:-1]) + " 或 " + words[-1]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def template_fields(code: str, lang: str = "en") -> set[str]:
+    """The parameters the error's line in `lang` names."""
+    template = ERRORS[code][1 if lang == "zh" else 0]
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}

@@ -1,0 +1,87 @@
+"""Every error code worded in both languages, with the same parameters, and every code the code
+raises worded (evidence_check.errors)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from api.app import STARLETTE_DETAILS
+from evidence_check.catalog.zones import ZonesInvalid, parse_image_zones
+from evidence_check.engine import now_utc
+from evidence_check.errors import ERRORS, WordedError, error_text, template_fields
+from evidence_check.intake import IntakeError, build_claim
+
+ROOT = Path(__file__).resolve().parent.parent
+HAN = re.compile(r"[\u4e00-\u9fff]")
+# Codes put together where they are raised: pydantic's error kinds, the region's problems.
+BUILT = ("input.", "intake.region_")
+# Lines that put a field's name before another error's own line ("zones: ...").
+WRAPPERS = {"catalog.zones_invalid"}
+
+
+@pytest.mark.parametrize("code", sorted(ERRORS))
+def test_each_error_has_its_chinese_line_with_the_english_lines_parameters(code: str) -> None:
+    english, chinese = ERRORS[code]
+    assert english.strip() and chinese.strip()
+    assert (HAN.search(chinese) or code in WRAPPERS) and not HAN.search(english), code
+    assert template_fields(code, "en") == template_fields(code, "zh"), code
+    params = {name: f"<{name}>" for name in template_fields(code)}
+    for lang in ("en", "zh"):
+        text = error_text(code, params, lang)
+        assert "\n" not in text
+        for value in params.values():
+            assert value in text, (code, lang, value)
+
+
+# A code is a call's first argument, or its second after an HTTP status: `IntakeError("intake.bad_id",
+# ...)`, `Refused(404, "claim.not_found", ...)`, `error_text("server.internal", ...)`, a subclass's `__init__`.
+RAISED = re.compile(
+    r"""(?:Error|Invalid|TooLarge|NoRoom|NotKept|Refused|unauthorized|error_text|__init__)\(\s*(?:\d{3},\s*)?["']([a-z_]+\.[a-z0-9_]+)["']"""
+)
+
+
+def _codes_in_source() -> dict[str, str]:
+    """Each error code the code raises or words, with the file it is in."""
+    found = {code: "api/app.py" for code in STARLETTE_DETAILS.values()}
+    for folder in ("api", "evidence_check"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for code in RAISED.findall(path.read_text()):
+                found[code] = str(path.relative_to(ROOT))
+    return found
+
+
+def test_every_code_raised_is_worded_and_every_worded_code_is_raised() -> None:
+    in_source = _codes_in_source()
+    unworded = {code: where for code, where in in_source.items() if code not in ERRORS}
+    assert not unworded
+    unused = {code for code in ERRORS if code not in in_source and not code.startswith(BUILT)}
+    assert not unused
+
+
+@pytest.mark.parametrize("region", ["x:1,2,3,4", "0:1,2,3,4", "1,2,3", "1,2,a,4", "1,2,0,4"])
+def test_each_way_a_region_is_wrong_has_its_code(region: str) -> None:
+    with pytest.raises(IntakeError) as raised:
+        build_claim(now=now_utc(), time_zone="UTC", region=region)
+    assert raised.value.code.startswith("intake.region_") and raised.value.code in ERRORS
+    assert f"{region!r}" in raised.value.text("zh") and HAN.search(raised.value.text("zh"))
+
+
+def test_an_error_within_anothers_line_is_worded_in_the_same_language() -> None:
+    with pytest.raises(ZonesInvalid) as raised:
+        parse_image_zones({"zipper": [0, 0, -5, 10]}, ["front.jpg"])
+    assert error_text("catalog.zones_invalid", {"problem": raised.value}) == (
+        "zones: zone 'zipper' needs x, y >= 0 and w, h > 0, got [0, 0, -5, 10]"
+    )
+    assert error_text("catalog.zones_invalid", {"problem": raised.value}, "zh") == (
+        "zones：区域 'zipper' 要求 x, y >= 0 且 w, h > 0，收到的是 [0, 0, -5, 10]"
+    )
+
+
+def test_the_english_line_is_the_exceptions_message_and_an_unknown_code_is_itself() -> None:
+    error = WordedError("claim.not_found", claim_id="c-9")
+    assert str(error) == "no claim 'c-9'" == error.text("en") == error.text("fr")
+    assert error.text("zh") == "没有理赔 'c-9'"
+    assert error_text("no.such_code", {}, "zh") == "no.such_code"
