@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from PIL import Image
 
 from evidence_check.checks import registry
+from evidence_check.explain import messages
 from evidence_check.imaging.preview import jpeg_uri, preview_jpeg
 from evidence_check.render.matched import matched_in
 from evidence_check.render.text import VERDICT_WORDS
@@ -108,7 +109,7 @@ def render_html(
         lang=lang,
         words=words,
         verdict_word=VERDICT_WORDS.get(lang, VERDICT_WORDS["en"]).get(report["verdict"], report["verdict"]),
-        timeline=timeline_svg(report, words),
+        timeline=timeline_svg(report, words, lang),
         images=images,
         show_gps=show_gps,
     )
@@ -118,7 +119,7 @@ def thumbnail_uri(image: Image.Image, side: int = THUMBNAIL_SIDE) -> str:
     return jpeg_uri(preview_jpeg(image, side))
 
 
-def timeline_svg(report: Mapping[str, Any], words: Mapping[str, str]) -> str:
+def timeline_svg(report: Mapping[str, Any], words: Mapping[str, str], lang: str = "en") -> str:
     """The order's milestones and each photo's capture time, in time order, as inline SVG.
 
     Points are spaced evenly in time order rather than to scale: an old photo taken years before
@@ -163,7 +164,7 @@ def timeline_svg(report: Mapping[str, Any], words: Mapping[str, str]) -> str:
     for i, (moment, label, sub, status) in enumerate(points):
         x = left + step * i if len(points) > 1 else width / 2
         if i > 0:
-            gap = _gap(moment - points[i - 1][0])
+            gap = messages.duration((moment - points[i - 1][0]).total_seconds() / 3600, lang)
             parts.append(
                 f'<text x="{x - step / 2:.0f}" y="{y - 10}" text-anchor="middle" class="gap">{_escape(gap)}</text>'
             )
@@ -285,17 +286,6 @@ def _moment(text: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else None
-
-
-def _gap(delta: Any) -> str:
-    hours = delta.total_seconds() / 3600
-    if hours < 1:
-        return f"{max(0, round(hours * 60))} min"
-    if hours < 48:
-        return f"{hours:.0f} h"
-    if hours < 24 * 730:
-        return f"{hours / 24:.0f} d"
-    return f"{hours / 24 / 365.25:.1f} y"
 
 
 def _short(text: str, limit: int = 22) -> str:
