@@ -94,6 +94,15 @@ def test_the_console_the_printable_page_and_the_sentence_give_a_gap_the_same_day
             assert not re.search(r"\b21(?: days| d| 天|天)", page), lang
 
 
+def test_the_printable_page_from_the_console_is_in_the_agents_zone_and_the_apis_in_the_claims(api: Api) -> None:
+    _form(api, "c-zoned", photos(("a.jpg", jpeg(8))))  # ordered 2026-11-10 10:00 in Shanghai
+    api.client.cookies.set("ec_tz", "Europe%2FLondon")
+    printed = _timeline(api.client.get("/claims/c-zoned/print").text)
+    assert "2026-11-10 02:00" in printed and "Europe/London UTC+00:00" in printed
+    api_page = _timeline(api.client.get("/v1/claims/c-zoned", params={"format": "html"}).text)
+    assert "2026-11-10 10:00" in api_page and "UTC+08:00" in api_page and "London" not in api_page
+
+
 def test_the_error_level_view_is_made_on_request_for_the_tenants_own_photo(keyed: tuple[Api, dict[str, str]]) -> None:
     api, keys = keyed
     made = api.client.post(
