@@ -11,6 +11,7 @@ from collections.abc import Collection, Hashable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from evidence_check import report as report_json
 from evidence_check import webhooks
@@ -170,15 +171,18 @@ def reverify_claim(store: Store, tenant: str, claim_id: str, *, settings: Settin
     return verify_claim(claim, uploads, settings=settings, store=store, now=now, channel=channel)
 
 
-def report_page(store: Store, tenant: str, body: dict[str, Any], lang: str, settings: Settings) -> str:
-    """A stored report as the printable HTML page: the API's `?format=html` and the console's
-    printable page. Each kept photo is decoded once, for its thumbnail and the location look's
-    annotated picture; matched pictures come from `evidence_thumbnails`."""
+def report_page(
+    store: Store, tenant: str, body: dict[str, Any], lang: str, settings: Settings, zone: ZoneInfo | None = None
+) -> str:
+    """A stored report as the printable HTML page: the API's `?format=html` (times in the claim's
+    own offset) and the console's printable page (in the agent's `zone`). Each kept photo is decoded
+    once, for its thumbnail and the location look's annotated picture; matched pictures come from
+    `evidence_thumbnails`."""
     photos = kept_photos(store, tenant, str(body["claim_id"]), limits_from(settings))
     thumbnails = {p.image_id: thumbnail_uri(p.working) for p in photos}
     evidence = evidence_thumbnails(store, tenant, body, settings)
     show_gps = settings.for_tenant(tenant).html_show_gps
-    return render_html(body, lang, thumbnails, show_gps, evidence, annotated_pictures(body, photos))
+    return render_html(body, lang, thumbnails, show_gps, evidence, annotated_pictures(body, photos), zone)
 
 
 def annotated_photo(store: Store, tenant: str, body: dict[str, Any], number: int, settings: Settings) -> bytes | None:

@@ -7,7 +7,10 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 import evidence_check
+from evidence_check.explain import messages
 from evidence_check.explain.messages import LANGUAGES, NEXT_STEPS, next_step_text
 
 STEP = re.compile(r"^(ask|add|issue)_[a-z_]+$")
@@ -33,3 +36,21 @@ def test_every_next_step_asked_for_is_written_in_each_language() -> None:
         english, chinese = (next_step_text(step, lang) for lang in LANGUAGES)
         assert english != step and english.isascii()
         assert any("\u4e00" <= ch <= "\u9fff" for ch in chinese)
+
+
+@pytest.mark.parametrize(
+    ("hours", "en", "zh"),
+    [
+        (20 * 24 + 14, "20 days", "20 天"),  # counted down: rounded it would be 21
+        (20 * 24 - 10 / 3600, "20 days", "20 天"),  # ten seconds short, as the checks' hundredths give it
+        (47.9, "47 hours", "47 小时"),
+        (48, "2 days", "2 天"),
+        (1.5, "1 hour", "1 小时"),
+        (0.4, "24 minutes", "24 分钟"),
+        (0.001, "1 minute", "1 分钟"),
+        (2.96 * 365.25 * 24, "2.9 years", "2.9 年"),
+    ],
+)
+def test_a_duration_is_worded_in_whole_units_counted_down(hours: float, en: str, zh: str) -> None:
+    assert (messages.duration(hours, "en"), messages.duration(hours, "zh")) == (en, zh)
+

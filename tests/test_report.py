@@ -52,7 +52,8 @@ def test_when_a_photo_was_taken_before_the_order_then_that_reason_comes_first_wi
     report = body("genuine_after_delivery.jpg", "no_exif.jpg", "exif_before_order.jpg")
     assert report["verdict"] == "reject"
     assert report["reasons"][0].startswith("exif_before_order.jpg: Taken 2026-11-01")
-    assert "9 days before the order" in report["reasons"][0]
+    # 2026-11-01 18:20 to 2026-11-10 10:00: 8 full days and 15 hours, counted down.
+    assert "8 days before the order" in report["reasons"][0]
     assert report["verdict_basis"]["rule"] == "strong_fail"
     assert report["verdict_basis"]["filename"] == "exif_before_order.jpg"
 
@@ -89,7 +90,7 @@ def test_when_accepted_then_no_challenge_is_offered() -> None:
 
 def test_when_asked_in_chinese_then_reasons_steps_and_basis_are_chinese() -> None:
     report = body("exif_before_order.jpg", lang="zh")
-    assert "比下单时间" in report["reasons"][0] and "9天" in report["reasons"][0]
+    assert "比下单时间" in report["reasons"][0] and "8 天" in report["reasons"][0]
     assert report["verdict_basis"]["summary"].startswith("建议拒绝")
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in step) for step in report["next_steps"])
 

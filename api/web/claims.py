@@ -124,7 +124,11 @@ def printable(console: ConsoleDep, claim_id: str) -> Response:
     if body is None:
         return console.render("missing.html", status_code=404, name=claim_id)
     settings = console.request.app.state.settings
-    page = report_page(console.store, tenant, in_language(body, console.lang, "console"), console.lang, settings)
+    # In the agent's zone, as the console's report page beside it: a page printed for a colleague
+    # gives the times the agent read on screen (the zone is named on the timeline).
+    page = report_page(
+        console.store, tenant, in_language(body, console.lang, "console"), console.lang, settings, console.zone
+    )
     return HTMLResponse(page, headers=PRINTABLE_HEADERS)
 
 

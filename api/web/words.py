@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from evidence_check.explain import messages
+
 LANGUAGES = ("en", "zh")
 
 WORDS: dict[str, dict[str, str]] = {
@@ -320,15 +322,6 @@ WANTED = {
     },
 }
 OUTCOMES = {"en": {"genuine": "Genuine", "fraud": "Fraud"}, "zh": {"genuine": "属实", "fraud": "欺诈"}}
-# (seconds in the unit, English singular, English plural, Chinese)
-_UNITS = (
-    (365 * 86400, "year", "years", "年"),
-    (86400, "day", "days", "天"),
-    (3600, "hour", "hours", "小时"),
-    (60, "minute", "minutes", "分钟"),
-)
-
-
 def language(value: str | None) -> str | None:
     return value if value in LANGUAGES else None
 
@@ -360,10 +353,6 @@ def local_time(moment: datetime | str | None, where: ZoneInfo) -> str:
 
 
 def duration(span: timedelta, lang: str) -> str:
-    """The largest whole unit: '3 days' / '3 天'; under a minute counts as one minute."""
-    seconds = max(60.0, span.total_seconds())
-    for size, one, many, chinese in _UNITS:
-        if seconds >= size:
-            count = int(seconds // size)
-            return f"{count} {chinese}" if lang == "zh" else f"{count} {one if count == 1 else many}"
-    raise AssertionError("unreachable: a minute is the smallest unit")
+    """A span as the report words it (`messages.duration`), so that the console, the printable page
+    and the report's sentences give the same gap the same number."""
+    return messages.duration(span.total_seconds() / 3600, lang)

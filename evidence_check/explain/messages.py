@@ -1,13 +1,14 @@
 """Sentences an agent can read out, keyed by the stable finding codes of the checks.
 
 Parameters whose name ends in ``_hours`` are durations and are written out in the reader's
-language ("3 days", "3天") under the name without the suffix. A parameter whose name ends in
+language (`duration`: "3 days", "3 天") under the name without the suffix. A parameter whose name ends in
 ``_zh`` is the one without the suffix in Chinese; the location look's keys (a place on the product,
 a zone's cause) are worded by `location.WORDS`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -122,10 +123,8 @@ ACTIONS: dict[str, dict[str, str]] = {
 ACTIONS_ZH = {"console": {"challenge_action": "“发出补拍验证码”按钮", "catalog_action": "商品目录页面"}}
 CHANNELS = tuple(ACTIONS)
 
-_UNITS = {
-    "en": ("min", "h", "days", "years"),
-    "zh": ("分钟", "小时", "天", "年"),
-}
+# (English singular, English plural, Chinese) for minutes, hours, days and years.
+_UNITS = (("minute", "minutes", "分钟"), ("hour", "hours", "小时"), ("day", "days", "天"), ("year", "years", "年"))
 
 
 def summary(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
@@ -186,16 +185,28 @@ def basis_text(basis: Mapping[str, Any], lang: str = "en") -> str:
 
 
 def duration(hours: float, lang: str = "en") -> str:
-    minute, hour, day, year = _UNITS.get(lang, _UNITS["en"])
-    space = " " if lang == "en" else ""
+    """The one wording of a duration, for the report's sentences, the printable page and the console:
+    '20 days' / '20 天'. Counted down, never rounded up: 20 days and 14 hours is '20 days' (full
+    days elapsed), so a figure handed over in a dispute is never longer than the check measured.
+    Not calendar days: those depend on the zone the dates are read in, and the console, the
+    printable page and the report read them in different zones. Hours up to two days and days up to two years, where
+    '1 day' would hide most of 47 hours and '1 year' most of 700 days."""
+    # The checks give durations to the hundredth of an hour; the exact gap is taken to the same
+    # hundredth first, so that a timeline's gap and the sentence's never fall on different sides
+    # of a whole day.
+    hours = max(0.0, round(hours, 2))
     if hours < 1:
-        return f"{max(1, round(hours * 60))}{space}{minute}"
-    if hours < 48:
-        return f"{hours:.1f}{space}{hour}" if hours < 10 else f"{round(hours)}{space}{hour}"
-    days = hours / 24
-    if days < 730:
-        return f"{round(days)}{space}{day}"
-    return f"{days / 365.25:.1f}{space}{year}"
+        count, unit = max(1, math.floor(hours * 60)), _UNITS[0]
+    elif hours < 48:
+        count, unit = math.floor(hours), _UNITS[1]
+    elif hours < 24 * 730:
+        count, unit = math.floor(hours / 24), _UNITS[2]
+    else:
+        # Years to the tenth, counted down too: '2 years' would hide most of 2.9.
+        years = math.floor(hours / 24 / 365.25 * 10) / 10
+        return f"{years:.1f} {_UNITS[3][2] if lang == 'zh' else _UNITS[3][1]}"
+    one, many, chinese = unit
+    return f"{count} {chinese}" if lang == "zh" else f"{count} {one if count == 1 else many}"
 
 
 def _words(params: Mapping[str, Any], lang: str) -> dict[str, Any]:

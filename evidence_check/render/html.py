@@ -15,11 +15,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from PIL import Image
 
 from evidence_check.checks import registry
+from evidence_check.explain import messages
 from evidence_check.imaging.preview import jpeg_uri, preview_jpeg
 from evidence_check.render.matched import matched_in
 from evidence_check.render.text import VERDICT_WORDS
@@ -95,10 +97,12 @@ def render_html(
     show_gps: bool = False,
     evidence: Mapping[str, str] | None = None,
     annotated: Mapping[str, str] | None = None,
+    zone: ZoneInfo | None = None,
 ) -> str:
     """`thumbnails` maps image ids to data URIs (see `thumbnail_uri`); photos without one show none.
     `annotated` maps image ids to the location look's pictures (`render.annotated.annotated_uri`),
-    shown in place of the thumbnail: they draw the region themselves."""
+    shown in place of the thumbnail: they draw the region themselves. `zone` writes the timeline's
+    dates in the reader's zone (the console's agent); without it, in the claim's own offset."""
     words = WORDS.get(lang, WORDS["en"])
     report = body if show_gps else _without_gps(body)
     pictures = {**(thumbnails or {}), **(annotated or {})}
@@ -108,7 +112,7 @@ def render_html(
         lang=lang,
         words=words,
         verdict_word=VERDICT_WORDS.get(lang, VERDICT_WORDS["en"]).get(report["verdict"], report["verdict"]),
-        timeline=timeline_svg(report, words),
+        timeline=timeline_svg(report, words, lang, zone),
         images=images,
         show_gps=show_gps,
     )
@@ -118,7 +122,9 @@ def thumbnail_uri(image: Image.Image, side: int = THUMBNAIL_SIDE) -> str:
     return jpeg_uri(preview_jpeg(image, side))
 
 
-def timeline_svg(report: Mapping[str, Any], words: Mapping[str, str]) -> str:
+def timeline_svg(
+    report: Mapping[str, Any], words: Mapping[str, str], lang: str = "en", reader_zone: ZoneInfo | None = None
+) -> str:
     """The order's milestones and each photo's capture time, in time order, as inline SVG.
 
     Points are spaced evenly in time order rather than to scale: an old photo taken years before
@@ -139,8 +145,8 @@ def timeline_svg(report: Mapping[str, Any], words: Mapping[str, str]) -> str:
         if issued is not None:
             points.append((issued, words["challenge"], "", "milestone"))
     points = sorted(dict.fromkeys(points), key=lambda p: p[0])
-    # Every date is written in the zone the order's times were given in.
-    zone = (
+    # Without the reader's zone, every date is written in the zone the order's times were given in.
+    zone = reader_zone or (
         next((p[0].tzinfo for p in points if p[3] == "milestone"), None) or points[0][0].tzinfo
         if points
         else None
@@ -163,7 +169,7 @@ def timeline_svg(report: Mapping[str, Any], words: Mapping[str, str]) -> str:
     for i, (moment, label, sub, status) in enumerate(points):
         x = left + step * i if len(points) > 1 else width / 2
         if i > 0:
-            gap = _gap(moment - points[i - 1][0])
+            gap = messages.duration((moment - points[i - 1][0]).total_seconds() / 3600, lang)
             parts.append(
                 f'<text x="{x - step / 2:.0f}" y="{y - 10}" text-anchor="middle" class="gap">{_escape(gap)}</text>'
             )
@@ -189,8 +195,11 @@ def timeline_svg(report: Mapping[str, Any], words: Mapping[str, str]) -> str:
                 f'<text x="{x:.0f}" y="{top + 33}" text-anchor="middle" class="sub">{_escape(_short(sub))}</text>'
             )
     offset = points[0][0].astimezone(zone).strftime("%z")
+    # A named zone changes its offset with summer time: its name says which clock the dates are on.
+    named = f"{reader_zone.key} " if reader_zone is not None else ""
     parts.append(
-        f'<text x="{width - right}" y="185" text-anchor="end" class="sub">UTC{offset[:3]}:{offset[3:]}</text>'
+        f'<text x="{width - right}" y="185" text-anchor="end" class="sub">'
+        f"{_escape(named)}UTC{offset[:3]}:{offset[3:]}</text>"
     )
     parts.append("</svg>")
     return "".join(parts)
@@ -285,17 +294,6 @@ def _moment(text: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else None
-
-
-def _gap(delta: Any) -> str:
-    hours = delta.total_seconds() / 3600
-    if hours < 1:
-        return f"{max(0, round(hours * 60))} min"
-    if hours < 48:
-        return f"{hours:.0f} h"
-    if hours < 24 * 730:
-        return f"{hours / 24:.0f} d"
-    return f"{hours / 24 / 365.25:.1f} y"
 
 
 def _short(text: str, limit: int = 22) -> str:

@@ -67,6 +67,42 @@ def test_the_timeline_is_drawn_in_the_agents_zone_with_gaps_in_its_language(api:
     assert "2026-11-10 10:00" in shanghai and "4 天" in shanghai and "下单" in shanghai
 
 
+def _taken(seed: int, when: str, offset: str) -> bytes:
+    """A photo whose EXIF says when (and in which offset) the camera took it."""
+    image = Image.open(io.BytesIO(jpeg(seed)))
+    exif = Image.Exif()
+    exif[0x8769] = {0x9003: when, 0x9011: offset}  # DateTimeOriginal, OffsetTimeOriginal
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90, exif=exif)
+    return out.getvalue()
+
+
+def _timeline(page: str) -> str:
+    return page.split('<svg class="timeline"', 1)[1].split("</svg>", 1)[0]
+
+
+def test_the_console_the_printable_page_and_the_sentence_give_a_gap_the_same_days(api: Api) -> None:
+    # Taken 20 days and 14 hours before the order (2026-11-10 10:00 in Shanghai): rounded it is 21.
+    _form(api, "c-gap", photos(("old.jpg", _taken(7, "2026:10:20 20:00:00", "+08:00"))))
+    for lang, days, sentence in (("en", "20 days", "20 days before the order"), ("zh", "20 天", "早 20 天")):
+        api.client.get("/lang", params={"to": lang, "next": "/"})
+        console = api.client.get("/claims/c-gap").text
+        printable = api.client.get("/claims/c-gap/print").text
+        assert days in _timeline(console) and days in _timeline(printable), lang
+        assert sentence in console and sentence in printable, lang
+        for page in (console, printable):
+            assert not re.search(r"\b21(?: days| d| 天|天)", page), lang
+
+
+def test_the_printable_page_from_the_console_is_in_the_agents_zone_and_the_apis_in_the_claims(api: Api) -> None:
+    _form(api, "c-zoned", photos(("a.jpg", jpeg(8))))  # ordered 2026-11-10 10:00 in Shanghai
+    api.client.cookies.set("ec_tz", "Europe%2FLondon")
+    printed = _timeline(api.client.get("/claims/c-zoned/print").text)
+    assert "2026-11-10 02:00" in printed and "Europe/London UTC+00:00" in printed
+    api_page = _timeline(api.client.get("/v1/claims/c-zoned", params={"format": "html"}).text)
+    assert "2026-11-10 10:00" in api_page and "UTC+08:00" in api_page and "London" not in api_page
+
+
 def test_the_error_level_view_is_made_on_request_for_the_tenants_own_photo(keyed: tuple[Api, dict[str, str]]) -> None:
     api, keys = keyed
     made = api.client.post(
