@@ -109,7 +109,7 @@ def test_every_fixture_in_the_folder_is_in_a_table() -> None:
     assert on_disk == named
 
 
-@pytest.mark.parametrize(("lang", "said", "not_said"), [("en", "7.0 h before the recorded delivery", "after delivery"), ("zh", "早 7.0小时", "签收后")])
+@pytest.mark.parametrize(("lang", "said", "not_said"), [("en", "7 hours before the recorded delivery", "after delivery"), ("zh", "早 7 小时", "签收后")])
 def test_a_photo_just_before_delivery_within_the_tolerance_is_not_said_to_be_taken_after_it(
     lang: str, said: str, not_said: str
 ) -> None:
