@@ -43,9 +43,12 @@ def test_every_next_step_asked_for_is_written_in_each_language() -> None:
     [
         (20 * 24 + 14, "20 days", "20 天"),  # counted down: rounded it would be 21
         (20 * 24 - 10 / 3600, "20 days", "20 天"),  # ten seconds short, as the checks' hundredths give it
-        (47.9, "47 hours", "47 小时"),
+        (47.9, "47 hours 54 minutes", "47 小时 54 分钟"),
+        (24.6, "24 hours 36 minutes", "24 小时 36 分钟"),  # past a 24-hour window: not "24 hours"
+        (7, "7 hours", "7 小时"),
         (48, "2 days", "2 天"),
-        (1.5, "1 hour", "1 小时"),
+        (1.5, "1 hour 30 minutes", "1 小时 30 分钟"),
+        (1.01, "1 hour", "1 小时"),  # under a minute left over
         (0.4, "24 minutes", "24 分钟"),
         (0.001, "1 minute", "1 分钟"),
         (2.96 * 365.25 * 24, "2.9 years", "2.9 年"),

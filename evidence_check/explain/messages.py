@@ -189,7 +189,7 @@ def duration(hours: float, lang: str = "en") -> str:
     '20 days' / '20 天'. Counted down, never rounded up: 20 days and 14 hours is '20 days' (full
     days elapsed), so a figure handed over in a dispute is never longer than the check measured.
     Not calendar days: those depend on the zone the dates are read in, and the console, the
-    printable page and the report read them in different zones. Hours up to two days and days up to two years, where
+    printable page and the report read them in different zones. Hours (with their minutes) up to two days and days up to two years, where
     '1 day' would hide most of 47 hours and '1 year' most of 700 days."""
     # The checks give durations to the hundredth of an hour; the exact gap is taken to the same
     # hundredth first, so that a timeline's gap and the sentence's never fall on different sides
@@ -198,13 +198,22 @@ def duration(hours: float, lang: str = "en") -> str:
     if hours < 1:
         count, unit = max(1, math.floor(hours * 60)), _UNITS[0]
     elif hours < 48:
-        count, unit = math.floor(hours), _UNITS[1]
+        # With its minutes: "24 hours" past a 24-hour claim window would read as inside it.
+        whole = math.floor(hours)
+        minutes = math.floor(round((hours - whole) * 60, 6))
+        if minutes:
+            return _counted(whole, _UNITS[1], lang) + " " + _counted(minutes, _UNITS[0], lang)
+        count, unit = whole, _UNITS[1]
     elif hours < 24 * 730:
         count, unit = math.floor(hours / 24), _UNITS[2]
     else:
         # Years to the tenth, counted down too: '2 years' would hide most of 2.9.
         years = math.floor(hours / 24 / 365.25 * 10) / 10
         return f"{years:.1f} {_UNITS[3][2] if lang == 'zh' else _UNITS[3][1]}"
+    return _counted(count, unit, lang)
+
+
+def _counted(count: int, unit: tuple[str, str, str], lang: str) -> str:
     one, many, chinese = unit
     return f"{count} {chinese}" if lang == "zh" else f"{count} {one if count == 1 else many}"
 
