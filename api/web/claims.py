@@ -18,7 +18,7 @@ from sqlalchemy import select
 from api.upload import UPLOAD_REFUSALS, UploadLimits, read_request, refusal_status
 from api.verifying import answer, parse_verify
 from api.web import words as w
-from api.web.pages import Console, ConsoleDep, claim_url, to_sign_in
+from api.web.pages import PAGE_HEADERS, Console, ConsoleDep, claim_url, to_sign_in
 from api.web.session import CSRF_FIELD, Agent, check_csrf
 from api.web.timeline import timeline_points
 from evidence_check.checks.challenge import new_code
@@ -43,11 +43,10 @@ FORM_FIELDS = (
     "ordered_at", "shipped_at", "delivered_at", "claimed_at", "region", "tz",
 )  # fmt: skip
 FORM_ID_FIELD = "form_id"  # a random id each time the form is drawn
-# The printable page is self-contained (its style inline, its pictures data: URIs): it may load
-# nothing, run nothing and be framed by no one, as the console's other pages.
+# The console's page headers, with a stricter policy: the printable page is self-contained (its
+# style inline, its pictures data: URIs), so it may load nothing, run nothing, be framed by no one.
 PRINTABLE_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
+    **PAGE_HEADERS,
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": (
         "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
