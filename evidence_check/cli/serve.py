@@ -12,8 +12,10 @@ connections and requests per process (503 beyond), 16 uploads read at once per p
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -70,6 +72,25 @@ def _alive(pid: str) -> bool:
     return True
 
 
+def refuse_unusable_address(host: str, port: int) -> None:
+    """uvicorn, unable to listen, writes a traceback-like log after starting the app and exits 1:
+    a port already taken (another server, the last one still stopping) or an address that is not
+    this machine's is said first, in one line. Bound with SO_REUSEADDR as uvicorn binds, so a port
+    whose last connections are in TIME_WAIT is not taken for busy."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as error:
+        fail(f"--host: {host!r} is not an address of this machine ({error})", 2)
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                fail(f"--port: {host}:{port} is already in use: stop what listens there or choose another port", 2)
+            fail(f"--host: cannot listen on {host}:{port} ({error.strerror or error})", 2)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
@@ -121,6 +142,11 @@ def serve(
             "create one with `evidence-check keys create TENANT` first",
             2,
         )
+    try:
+        refuse_unusable_address(host, port)
+    except typer.Exit:
+        store.close()
+        raise
     log_requests(log_level)
     limit_malloc_arenas()
     one_thread_per_request()

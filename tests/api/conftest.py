@@ -121,8 +121,22 @@ class Server:
 
 
 def start_server(db_url: str, log: Path, *extra: str, env: dict[str, str] | None = None) -> Server:
-    """`serve` on a free port; `env`: variables set for it (a host's own folders, say)."""
-    port = free_port()
+    """`serve` on a free port; `env`: variables set for it (a host's own folders, say). The port
+    is free when chosen, and another test's server may take it before this one listens: `serve`
+    then says so (exit 2) and another port is tried."""
+    for _ in range(5):
+        try:
+            return _start_server_on(free_port(), db_url, log, *extra, env=env)
+        except PortTaken:
+            continue
+    raise RuntimeError(f"five free ports were taken before the server listened: {log.read_text()[-2000:]}")
+
+
+class PortTaken(Exception):
+    pass
+
+
+def _start_server_on(port: int, db_url: str, log: Path, *extra: str, env: dict[str, str] | None) -> Server:
     command = [
         sys.executable, "-c", "from evidence_check.cli import main; main()",
         "serve", "--port", str(port), "--db", db_url, "--log-level", "warning", *extra,
@@ -133,6 +147,8 @@ def start_server(db_url: str, log: Path, *extra: str, env: dict[str, str] | None
     deadline = time.monotonic() + 180  # a loaded machine takes its time to import OpenCV and the rest
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            if process.returncode == 2 and "is already in use" in log.read_text():
+                raise PortTaken
             raise RuntimeError(f"server exited {process.returncode}: {log.read_text()[-2000:]}")
         try:
             if httpx.get(f"{server.url}/healthz", timeout=2).status_code == 200:

@@ -313,16 +313,23 @@ def bare(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Ite
     from tests.api.conftest import free_port
 
     monkeypatch.setenv(HEADER_TIMEOUT_VARIABLE, "0.5")
-    port = free_port()
-    config = uvicorn.Config(
-        hello, host="127.0.0.1", port=port, http=request.param, h11_max_incomplete_event_size=MAX_HEADER_BYTES,
-        log_level="error", lifespan="off",
-    )  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        thread.join(0.05)
+    # A port free when chosen may be taken by another test's server before this one binds it:
+    # uvicorn then ends its thread without starting, and another port is tried.
+    for _ in range(5):
+        port = free_port()
+        config = uvicorn.Config(
+            hello, host="127.0.0.1", port=port, http=request.param,
+            h11_max_incomplete_event_size=MAX_HEADER_BYTES, log_level="critical", lifespan="off",
+        )  # fmt: skip
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        while not server.started and thread.is_alive():
+            thread.join(0.05)
+        if server.started:
+            break
+    else:
+        raise RuntimeError("five free ports were taken before the test server listened")
     try:
         yield Server(None, f"http://127.0.0.1:{port}", Path())  # type: ignore[arg-type]
     finally:

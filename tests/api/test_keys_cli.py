@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import socket
 
 import pytest
 from sqlalchemy import text
@@ -50,3 +51,22 @@ def test_serve_without_any_key_refuses_a_host_off_loopback(sqlite_url: str, host
     code, _, err = run("serve", "--host", host, "--db", sqlite_url)
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and "loopback only" in err
+
+
+def test_serve_on_a_port_already_taken_says_so_in_one_line(sqlite_url: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = run("serve", "--port", str(port), "--db", sqlite_url)
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"evidence-check: --port: 127.0.0.1:{port} is already in use: stop what listens there or choose another port"
+    ]
+
+
+def test_serve_on_an_address_not_of_this_machine_says_so_in_one_line(store: Store) -> None:
+    run("keys", "create", "acme", "--db", store.url)  # with a key, any host may be asked for
+    code, _, err = run("serve", "--host", "192.0.2.10", "--port", "8000", "--db", store.url)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "--host: cannot listen on 192.0.2.10:8000" in err
