@@ -25,7 +25,7 @@ SKU_PATTERN = r"^[\w.:@/+-]{1,128}$"
 
 
 @router.post(
-    "/{sku}/images",
+    "/{sku:id}/images",
     status_code=201,
     response_model=CatalogAdded,
     summary="Add catalog images of a product",

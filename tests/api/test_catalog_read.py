@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from tests.api.conftest import Api, bearer, jpeg, photos
 
 
@@ -92,3 +94,18 @@ def test_a_catalog_changed_by_another_process_is_seen_within_seconds(store_url: 
     finally:
         first.close()
         second.close()
+
+
+def test_a_sku_holding_a_slash_is_addressed_with_it_encoded(api: Api) -> None:
+    """`a/zones` and `a/images` are SKUs of their own, not the zones or images of `a`."""
+    for sku in ("a", "a/zones", "a/images"):
+        _add(api, quote(sku, safe=""), {}, 1)
+    listed = api.client.get("/v1/catalog").json()["items"]
+    assert sorted(s["sku"] for s in listed) == ["a", "a/images", "a/zones"]
+    for sku in ("a/zones", "a/images"):
+        at = f"/v1/catalog/{quote(sku, safe='')}"
+        assert api.client.get(at).json()["sku"] == sku
+        zoned = api.client.put(f"{at}/zones", json={"cap": [0, 0, 5, 5]})
+        assert zoned.status_code == 200 and zoned.json()["sku"] == sku, zoned.text
+        assert api.client.delete(at).status_code == 204
+    assert api.client.get("/v1/catalog/a").json()["zones"] == 0

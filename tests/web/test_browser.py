@@ -252,7 +252,7 @@ def test_on_a_tablet_a_photo_that_cannot_be_read_gives_the_form_back_by_keyboard
 ) -> None:
     server, key = served
     _sign_in(page, server, key)
-    page.goto(server.url + "/claims/new")
+    page.goto(server.url + "/new-claim")
     page.get_by_label("Customer").fill("u-43")
     page.locator("#photos").set_input_files(str(ROOT / "fixtures" / "images" / "not_an_image.jpg"))
     page.get_by_role("button", name="Verify the photos").focus()
@@ -271,7 +271,7 @@ def test_a_heic_photo_is_previewed_on_the_form_and_the_report(page: Any, served:
     and a box dragged on the preview is given in the photo's own pixels."""
     server, key = served
     _sign_in(page, server, key)
-    page.goto(server.url + "/claims/new")
+    page.goto(server.url + "/new-claim")
     page.get_by_label("Claim id (optional)").fill("c-heic")
     page.locator("#photos").set_input_files(str(HEIC))
     photo = page.locator("#region-photo")

@@ -20,15 +20,15 @@ HEIC = FIXTURES / "genuine_after_delivery.heic"
 
 
 def _form(api: Api, claim_id: str, files: list, **fields: str) -> None:
-    token = csrf_of(api.client.get("/claims/new").text)
+    token = csrf_of(api.client.get("/new-claim").text)
     answer = api.client.post(
-        "/claims/new", files=files, data={**CLAIM, "csrf": token, "claim_id": claim_id, **fields}, follow_redirects=False
+        "/new-claim", files=files, data={**CLAIM, "csrf": token, "claim_id": claim_id, **fields}, follow_redirects=False
     )
     assert answer.status_code == 303, answer.text
 
 
 def test_the_facts_of_the_claim_are_on_the_form_the_report_and_the_queue(api: Api) -> None:
-    form = api.client.get("/claims/new").text
+    form = api.client.get("/new-claim").text
     assert re.search(r'<label for="order_id">Order</label>', form) and '<option value="replacement"' in form
     _form(api, "c-facts", photos(("a.jpg", jpeg(1))), order_id="SO-77", wanted="replacement", customer_id="u-1")
     page = api.client.get("/claims/c-facts").text
@@ -39,7 +39,7 @@ def test_the_facts_of_the_claim_are_on_the_form_the_report_and_the_queue(api: Ap
     api.client.get("/lang", params={"to": "zh", "next": "/"})
     assert "<dd>换货</dd>" in api.client.get("/claims/c-facts").text
     bad = api.client.post(
-        "/claims/new",
+        "/new-claim",
         files=photos(("a.jpg", jpeg(2))),
         data={"csrf": csrf_of(form), "order_id": "SO 1", "customer_id": "u-2"},
     )
@@ -124,7 +124,7 @@ def test_the_error_level_view_is_made_on_request_for_the_tenants_own_photo(keyed
 
 def test_a_heic_photo_is_previewed_as_jpeg_on_the_form_and_the_report(api: Api) -> None:
     data = HEIC.read_bytes()
-    token = csrf_of(api.client.get("/claims/new").text)
+    token = csrf_of(api.client.get("/new-claim").text)
     preview = api.client.post(
         "/claims/preview", files=[("photo", ("p.heic", data, "image/heic"))], data={"csrf": token}
     )

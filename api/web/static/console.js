@@ -164,7 +164,7 @@
       status.textContent = status.dataset.analysing;
     });
     request.addEventListener("load", function () {
-      if (request.status === 200 && request.responseURL && request.responseURL.indexOf("/claims/new") === -1) {
+      if (request.status === 200 && request.responseURL && request.responseURL.indexOf("/new-claim") === -1) {
         location.assign(request.responseURL);
         return;
       }
