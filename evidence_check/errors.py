@@ -25,6 +25,10 @@ ERRORS: dict[str, tuple[str, str]] = {
         "缺少 API 密钥：请发送 Authorization: Bearer KEY",
     ),
     "auth.invalid_key": ("invalid or revoked API key", "API 密钥无效或已吊销"),
+    "auth.several_keys": (
+        "more than one Authorization header: send one",
+        "请求带有多个 Authorization 头：只能发送一个",
+    ),
     "auth.no_keys_yet": (
         "this server has no API keys yet and answers only on loopback; "
         "create one with `evidence-check keys create TENANT`",
