@@ -275,6 +275,10 @@ ERRORS: dict[str, tuple[str, str]] = {
         "zone {zone!r}: polygon must be 3 to {max_points} points [[x, y], ...] with x, y >= 0",
         "区域 {zone!r}：polygon 必须是 3 到 {max_points} 个点 [[x, y], ...]，且 x, y >= 0",
     ),
+    "zones.outside_image": (
+        "zone {zone!r} lies wholly outside {image} ({width}x{height} pixels)",
+        "区域 {zone!r} 完全在 {image}（{width}x{height} 像素）之外",
+    ),
     "zones.polygon_flat": (
         "zone {zone!r}: polygon encloses no area",
         "区域 {zone!r}：polygon 围成的面积为零",

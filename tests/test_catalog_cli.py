@@ -99,6 +99,21 @@ def test_bad_zones_file_is_a_usage_error(sqlite_url: str, tmp_path: Path, conten
     assert message in err and len(err.strip().splitlines()) == 1
 
 
+def test_zones_are_bounded_by_the_image_they_are_drawn_on(sqlite_url: str, tmp_path: Path) -> None:
+    zones = tmp_path / "zones.json"
+    zones.write_text('{"lid": [600, 0, 10, 10], "far": [640, 0, 10, 10]}')  # the image is 640x480
+    code, _, err = run("catalog", "add", "SKU-1", str(IMAGE), "--zones", str(zones), "--db", sqlite_url)
+    assert code == 2 and err.strip() == "evidence-check: SKU-1: zones: zone 'far' lies wholly outside genuine_after_delivery.jpg (640x480 pixels)"
+    assert run("catalog", "list", "--db", sqlite_url)[1].startswith("the catalog is empty")
+    zones.write_text(f'{{"lid": [600, 0, {2**31 - 1}, {2**31 - 1}]}}')
+    assert run("catalog", "add", "SKU-1", str(IMAGE), "--zones", str(zones), "--db", sqlite_url)[0] == 0
+    store = Store(sqlite_url)
+    try:
+        assert load_tenant(store, "default").skus[0].images[0].zones == {"lid": [600, 0, 40, 480]}
+    finally:
+        store.close()
+
+
 def test_bad_sku_and_unknown_remove(sqlite_url: str) -> None:
     assert run("catalog", "add", "bad sku!", str(IMAGE), "--db", sqlite_url)[0] == 2
     code, _, err = run("catalog", "remove", "NOPE", "--db", sqlite_url)

@@ -144,8 +144,8 @@ def put_zones(sku: SkuPath, zones: Annotated[dict[str, Any], Body()], tenant: Te
     filenames = [image.filename for image in found[1]]
     try:
         parsed = parse_image_zones(zones, filenames) if zones else {}
+        if not set_catalog_zones(store, tenant, sku, parsed, now_utc()):
+            raise Refused(404, "catalog.no_sku", sku=sku)
     except ZonesInvalid as exc:
         raise Refused(422, "catalog.zones_invalid", problem=exc) from None
-    if not set_catalog_zones(store, tenant, sku, parsed, now_utc()):
-        raise Refused(404, "catalog.no_sku", sku=sku)
     return get_sku(sku, tenant, store)

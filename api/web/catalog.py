@@ -118,7 +118,10 @@ async def save_zones(request: Request, console: ConsoleDep, sku: str) -> Respons
     zones = {i.filename: i.zones for i in images if i.zones and i.filename != image}
     if drawn:
         zones[image] = drawn
-    set_catalog_zones(console.store, agent.tenant, sku, zones, now_utc())
+    try:
+        set_catalog_zones(console.store, agent.tenant, sku, zones, now_utc())
+    except ValueError as exc:  # a zone wholly outside the image
+        return _sku_page(console, sku, f"zones: {exc}", 422)
     return RedirectResponse(sku_url(sku, {"saved": image}), status_code=303)
 
 
