@@ -311,6 +311,10 @@ def test_an_interrupted_import_keeps_what_it_stored_and_resumes(
         ("m.csv", "sku,images\nA-1,\n", "lists no images"),
         ("m.csv", "sku,images\nA-1," + "x" * 200_000 + "\n", "not CSV (field larger than field limit"),
         ("m.jsonl", '{"sku": "A-1", "images": 7}\n', "images must be a list"),
+        # a misspelt key lost what it held without a word; the row before it is not stored either
+        ("m.jsonl", '{"sku": "A-1", "images": ["a.jpg"]}\n{"sku": "A-2", "images": ["a.jpg"], "zone": {}}\n',
+         "line 2: unknown key 'zone' (did you mean 'zones'?); a row's keys are sku, name, category, images, brand"),
+        ("m.jsonl", '{"sku": "A-1", "images": ["a.jpg"], "lable": "x"}\n', "line 1: unknown key 'lable'; a row's keys"),
     ],
 )
 def test_bad_manifest_is_one_line(sqlite_url: str, tmp_path: Path, name: str, content: str, message: str) -> None:
@@ -319,6 +323,15 @@ def test_bad_manifest_is_one_line(sqlite_url: str, tmp_path: Path, name: str, co
     code, _, err = run("catalog", "import", str(manifest), "--db", sqlite_url)
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_jsonl_row_may_carry_every_key_the_readme_names(sqlite_url: str, tmp_path: Path) -> None:
+    (tmp_path / "a.jpg").write_bytes(IMAGE.read_bytes())
+    row = {"sku": "A-1", "name": "Bag", "category": "apparel", "images": ["a.jpg"], "brand": "Acme", "family": "bags",
+           "zones": {"lid": [0, 0, 10, 10]}}  # fmt: skip
+    (tmp_path / "m.jsonl").write_text(json.dumps(row) + "\n")
+    code, out, err = run("catalog", "import", str(tmp_path / "m.jsonl"), "--db", sqlite_url)
+    assert code == 0 and "imported 1 SKU(s), 1 new image(s)" in out, err
 
 
 def test_claim_category_defaults_to_the_catalog_sku_category(sqlite_url: str) -> None:
