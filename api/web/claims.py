@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from api.upload import UPLOAD_REFUSALS, UploadLimits, read_request, refusal_status
+from api.upload import UPLOAD_REFUSALS, UploadInvalid, UploadLimits, read_request, refusal_status
 from api.verifying import answer, parse_verify
 from api.web import words as w
 from api.web.pages import PAGE_HEADERS, Console, ConsoleDep, claim_url, to_sign_in
@@ -104,6 +104,8 @@ async def new_claim(request: Request, console: ConsoleDep) -> Response:
             body = await anyio.to_thread.run_sync(verify)
         except IntakeError as exc:
             return await anyio.to_thread.run_sync(_form, console, agent, kept, _problem_of(exc, console), 422)
+        except UploadInvalid as exc:  # a photo sent in another field than the form's
+            return await anyio.to_thread.run_sync(_form, console, agent, kept, exc.text(console.lang), 422)
         except RequestConflict:
             problem = console.words["form_sent_before"]
             return await anyio.to_thread.run_sync(_form, console, agent, kept, problem, 409)

@@ -49,3 +49,18 @@ def test_in_english_the_form_says_it_as_the_api_does(api: Api) -> None:
     )
     assert answer.status_code == 422
     assert escape("ordered_at: 'last tuesday' is not an ISO 8601 date or date-time") in answer.text
+
+
+def test_a_photo_sent_in_another_field_gives_the_form_back_as_the_api_says_it(api: Api) -> None:
+    """One check for both: the form keeps its fields and says the API's line, in the agent's language."""
+    token = _in_chinese(api)
+    sent = {"csrf": token, "customer_id": "u-7"}
+    answer = api.client.post("/new-claim", files=[("photo", ("a.jpg", jpeg(1), "image/jpeg"))], data=sent)
+    assert answer.status_code == 422
+    line = error_text("upload.files_in_wrong_field", {"expected": "photos", "fields": "photo"}, "zh")
+    assert escape(line) in answer.text and 'value="u-7"' in answer.text
+    by_api = api.client.post(
+        "/v1/verify", files=[("photo", ("a.jpg", jpeg(1), "image/jpeg"))], headers={"Accept-Language": "zh"}
+    )
+    assert by_api.status_code == 422 and by_api.json()["detail"] == line
+    assert api.count("claims") == 0
