@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from PIL import Image
 
@@ -101,6 +103,18 @@ def test_the_printable_page_from_the_console_is_in_the_agents_zone_and_the_apis_
     assert "2026-11-10 02:00" in printed and "Europe/London UTC+00:00" in printed
     api_page = _timeline(api.client.get("/v1/claims/c-zoned", params={"format": "html"}).text)
     assert "2026-11-10 10:00" in api_page and "UTC+08:00" in api_page and "London" not in api_page
+
+
+def test_the_printable_pages_generated_line_is_in_the_zone_of_its_timeline_named(api: Api) -> None:
+    """It said UTC under a timeline in the agent's zone."""
+    _form(api, "c-made", photos(("a.jpg", jpeg(9))))
+    made = datetime.fromisoformat(api.client.get("/v1/claims/c-made").json()["created_at"])
+    api.client.cookies.set("ec_tz", "Asia%2FShanghai")
+    printed = re.search(r"Generated ([^<]+)</div>", api.client.get("/claims/c-made/print").text)
+    shanghai = made.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    assert printed is not None and printed.group(1) == f"{shanghai} (Asia/Shanghai)"
+    by_api = re.search(r"Generated ([^<]+)</div>", api.client.get("/v1/claims/c-made", params={"format": "html"}).text)
+    assert by_api is not None and by_api.group(1) == made.astimezone(UTC).strftime("%Y-%m-%d %H:%M") + " UTC"
 
 
 def test_the_error_level_view_is_made_on_request_for_the_tenants_own_photo(keyed: tuple[Api, dict[str, str]]) -> None:
