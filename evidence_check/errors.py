@@ -16,7 +16,10 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
-ID_RULE = ("1-128 letters, digits or . _ - : @ / +", "1 到 128 个字母、数字或 . _ - : @ / + 字符")
+ID_RULE = (
+    "1-128 letters, digits or . _ - : @ / + (not . or .. alone)",
+    "1 到 128 个字母、数字或 . _ - : @ / + 字符（不能只是 . 或 ..）",
+)
 
 ERRORS: dict[str, tuple[str, str]] = {
     # Keys (401, 403)

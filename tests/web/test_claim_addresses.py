@@ -104,3 +104,16 @@ def test_every_link_the_console_writes_for_a_claim_opens_that_claim(seeded: Api,
 def test_the_new_claim_form_is_not_at_an_address_a_claim_can_have(seeded: Api) -> None:
     assert 'action="/new-claim"' in seeded.client.get("/new-claim").text
     assert _heading("new") in seeded.client.get("/claims/new").text
+
+
+@pytest.mark.parametrize("claim_id", [".", ".."])
+def test_an_id_no_address_can_reach_is_refused_when_the_claim_is_made(api: Api, claim_id: str) -> None:
+    """A client resolves `/claims/..` to `/` before sending it: that claim could never be opened."""
+    refused = api.verify(photos(("a.jpg", jpeg(1))), {"claim_id": claim_id})
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == f"claim_id: {claim_id!r} must be 1-128 letters, digits or . _ - : @ / + (not . or .. alone)"
+    token = csrf_of(api.client.get("/new-claim").text)
+    form = api.client.post("/new-claim", files=photos(("a.jpg", jpeg(1))), data={"csrf": token, "claim_id": claim_id})
+    assert form.status_code == 422 and "not . or .. alone" in form.text
+    assert api.count("claims") == 0
+    assert valid_id("...") and valid_id("a/..") and valid_id("./a")  # no dot segment once encoded
