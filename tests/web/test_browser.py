@@ -319,3 +319,16 @@ def test_zones_are_drawn_on_a_catalog_image_by_dragging_and_naming(
     sync_api.expect(page.locator("svg.zone-map rect.zone")).to_have_count(1)
     _shot(page, f"catalog-zones-{page.viewport_size['width']}")
     assert page.refused == []  # type: ignore[attr-defined]
+
+
+def test_a_claim_whose_address_holds_the_forms_own_opens_after_the_form(page: Any, served: tuple[Server, str]) -> None:
+    """The script told the report from the form by "/new-claim" anywhere in the address it landed on."""
+    server, key = served
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    page.get_by_label("Claim id (optional)").fill("new-claim")
+    page.locator("#photos").set_input_files(str(ROOT / "fixtures" / "images" / "genuine_after_delivery.jpg"))
+    page.get_by_role("button", name="Verify the photos").click()
+    page.wait_for_url(server.url + "/claims/new-claim", timeout=120_000)
+    assert page.locator("h1").inner_text() == "new-claim"
+    assert page.refused == []  # type: ignore[attr-defined]
