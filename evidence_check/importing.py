@@ -18,6 +18,7 @@ import posixpath
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from evidence_check.catalog import parse_image_zones
 from evidence_check.catalog.manifest import ManifestEntry
@@ -106,22 +107,30 @@ def import_catalog(
 
 
 def _zones(entry: ManifestEntry, read_image: ReadImage, limits: Limits) -> dict[str, dict[str, list[int]]] | None:
-    """The row's zones, checked against its images' sizes before any row is stored: an image that
-    carries zones is opened here once more (a reduced decode), the others are not."""
-    if entry.zones is None:
-        return None
-    names = {posixpath.basename(name) or name: name for name in entry.images}
     try:
-        parsed = parse_image_zones(entry.zones, [posixpath.basename(name) or name for name in entry.images])
-        sizes = {}
-        for filename in parsed:
-            data, _why = read_image(names[filename])
-            try:
-                photo = load_photo(data, filename, limits) if data else None
-            except PhotoError:
-                photo = None  # skipped when the row is stored, with its reason
-            if photo is not None:
-                sizes[filename] = (photo.width, photo.height)
-        return bound_zones(parsed, sizes)
+        return checked_zones(entry.zones, entry.images, read_image, limits)
     except ValueError as exc:
         raise ValueError(f"{entry.where}: SKU {entry.sku}: zones: {exc}") from None
+
+
+def checked_zones(
+    zones: Any, images: Sequence[str], read_image: ReadImage, limits: Limits
+) -> dict[str, dict[str, list[int]]] | None:
+    """A row's zones (None: it has none), checked against its images' sizes before any row is
+    stored; `ValueError` saying what is wrong. An image that carries zones is opened here once
+    more (a reduced decode), the others are not."""
+    if zones is None:
+        return None
+    filenames = [posixpath.basename(name) or name for name in images]
+    parsed = parse_image_zones(zones, filenames)  # refuses zones for a name two images share
+    names = dict(zip(filenames, images, strict=True))
+    sizes = {}
+    for filename in parsed:
+        data, _why = read_image(names[filename])
+        try:
+            photo = load_photo(data, filename, limits) if data else None
+        except PhotoError:
+            photo = None  # skipped when the row is stored, with its reason
+        if photo is not None:
+            sizes[filename] = (photo.width, photo.height)
+    return bound_zones(parsed, sizes)

@@ -334,6 +334,27 @@ def test_a_jsonl_row_may_carry_every_key_the_readme_names(sqlite_url: str, tmp_p
     assert code == 0 and "imported 1 SKU(s), 1 new image(s)" in out, err
 
 
+@pytest.mark.parametrize(
+    ("zones", "message"),
+    [
+        ({"lid": [640, 0, 5, 5]}, "zone 'lid' lies wholly outside a.jpg (640x480 pixels)"),
+        ({"lid": [1, 2]}, "zone 'lid' must be [x, y, w, h]"),
+    ],
+)
+def test_zones_a_row_cannot_have_refuse_the_manifest_before_a_row_is_stored(
+    sqlite_url: str, tmp_path: Path, zones: dict[str, Any], message: str
+) -> None:
+    """As the API's import: the rows before it were stored, then the import stopped."""
+    (tmp_path / "a.jpg").write_bytes(IMAGE.read_bytes())
+    rows = [{"sku": "A-1", "images": ["a.jpg"]}, {"sku": "A-2", "images": ["a.jpg"], "zones": zones}]
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    code, _, err = run("catalog", "import", str(manifest), "--db", sqlite_url)
+    assert code == 2 and err.strip().startswith(f"evidence-check: {manifest}: line 2: SKU A-2: zones: {message}"), err
+    assert len(err.strip().splitlines()) == 1
+    assert run("catalog", "list", "--db", sqlite_url)[1].startswith("the catalog is empty")
+
+
 def test_claim_category_defaults_to_the_catalog_sku_category(sqlite_url: str) -> None:
     run("catalog", "add", "FISH-1", str(IMAGE), "--category", "fresh_food", "--db", sqlite_url)
     claim = ["--ordered-at", "2026-11-10T10:00", "--delivered-at", "2026-11-14T15:00", "--claimed-at",
