@@ -175,6 +175,7 @@ def test_bad_zones_are_one_line_and_change_nothing(api: Api) -> None:
         ({"zone_name": "", "zone_box": "1,2,3,4"}, "has no name"),
         ({"zone_name": "lid", "zone_box": "one,two"}, "must be X,Y,W,H"),
         ({"image": "other.jpg", "zones": "{}"}, "is not one of the images of BAG-9"),
+        ({"zone_name": "lid", "zone_box": "5000,0,10,10"}, "lies wholly outside front.jpg"),
     ):
         answer = api.client.post("/catalog/BAG-9/zones", data={"csrf": token, "image": "front.jpg", **data})
         assert answer.status_code == 422 and words in answer.text, (data, answer.text[:300])
