@@ -392,7 +392,8 @@ def store_catalog_sku(
 ) -> CatalogAddition:
     """Store a SKU with its measured images, and each new one as the shop's listing photo.
     `ZonesInvalid` (nothing stored) for a zone wholly outside its image (`bound_zones`)."""
-    zones = _bounded_zones(store, tenant, sku, zones or {}, {m.image.filename: (m.image.width, m.image.height) for m in uploads.measured})
+    measured_sizes = {m.image.filename: (m.image.width, m.image.height) for m in uploads.measured}
+    zones = _bounded_zones(store, tenant, sku, zones or {}, measured_sizes)
     images = [replace(m.image, zones=zones.get(m.image.filename)) for m in uploads.measured]
     zones_of_known = {image_id: zones[filename] for image_id, filename in uploads.complete if filename in zones}
     added = 0
