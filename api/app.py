@@ -24,6 +24,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from api.addresses import KeepEncodedSlashes
 from api.connections import BodyIdleTimeout, body_timeout
 from api.metrics import Metrics
 from api.negotiation import request_language
@@ -118,6 +119,7 @@ def create_app(
     app.include_router(catalog_read.router)
     app.include_router(health.router)
     install_console(app)  # the agents' pages at / (api/web)
+    app.add_middleware(KeepEncodedSlashes)
     app.add_middleware(BodyIdleTimeout, seconds=body_idle_seconds or body_timeout())
     app.add_middleware(RequestObserver, metrics=app.state.metrics)
     _add_error_handlers(app)

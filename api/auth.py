@@ -22,6 +22,7 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.requests import HTTPConnection
 
 from api.refusals import Refused
 from api.state import SettingsDep, StoreDep
@@ -31,7 +32,19 @@ from evidence_check.store.keys import any_key, tenant_for
 
 TRIAL_TENANT = "default"
 
-bearer = HTTPBearer(
+
+class OneBearer(HTTPBearer):
+    """`Authorization: Bearer ...`, refused when sent more than once: the first one used to win, where
+    a proxy in front may have judged (or added) the other one, so which key the request stands for
+    is not known."""
+
+    async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
+        if len(request.headers.getlist("authorization")) > 1:
+            raise unauthorized("auth.several_keys")
+        return await super().__call__(request)
+
+
+bearer = OneBearer(
     auto_error=False,
     scheme_name="ApiKey",
     description="`Authorization: Bearer KEY`, a key from `evidence-check keys create TENANT`",
@@ -118,7 +131,7 @@ def get_tenant(
 
 TenantDep = Annotated[str, Depends(get_tenant)]
 
-metrics_bearer = HTTPBearer(
+metrics_bearer = OneBearer(
     auto_error=False,
     scheme_name="MetricsToken",
     description="`Authorization: Bearer TOKEN`, the setting EVIDENCE_CHECK_METRICS_TOKEN",

@@ -56,7 +56,7 @@ class RequestObserver:
         finally:
             self.metrics.in_flight.dec()
             elapsed = time.perf_counter() - started
-            # path_format: the template without converters ("{claim_id}", not "{claim_id:path}").
+            # path_format: the template without converters ("{claim_id}", not "{claim_id:id}").
             route = getattr(scope.get("route"), "path_format", None) or "unmatched"
             method = scope.get("method", "")
             self.metrics.requests.labels(method, route, str(status)).inc()

@@ -91,12 +91,17 @@ class UploadedForm:
         for uploaded in self.files:
             uploaded.spool.close()
 
-    def refuse_others(self, files_field: str, text_fields: Collection[str]) -> None:
-        """`UploadInvalid` for a part the route does not take: a misspelt field (`zone` for `zones`,
-        `kind` in the form instead of the query) would otherwise be dropped without a word."""
+    def refuse_stray_files(self, files_field: str) -> None:
+        """`UploadInvalid` for a file sent in another field than `files_field` (`photo` for `photos`):
+        dropped, the claim would be verified without it."""
         stray_files = sorted({f.field for f in self.files if f.field != files_field})
         if stray_files:
             raise UploadInvalid("upload.files_in_wrong_field", expected=files_field, fields=", ".join(stray_files))
+
+    def refuse_others(self, files_field: str, text_fields: Collection[str]) -> None:
+        """`UploadInvalid` for a part the route does not take: a misspelt field (`zone` for `zones`,
+        `kind` in the form instead of the query) would otherwise be dropped without a word."""
+        self.refuse_stray_files(files_field)
         stray = sorted(set(self.fields) - set(text_fields))
         if stray:
             known = ", ".join([files_field, *text_fields])

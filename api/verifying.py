@@ -61,11 +61,10 @@ def parse_verify(
     idempotency_key: str | None,
     store: Store | None = None,
 ) -> VerifyRequest:
-    """The claim and its photos, or `IntakeError` saying which field is wrong; the facts a request
-    for a claim in `store` leaves out are the claim's (`intake.build_claim`)."""
-    stray = sorted({f.field for f in form.files if f.field != PHOTOS_FIELD})
-    if stray:
-        raise IntakeError("upload.files_in_wrong_field", expected=PHOTOS_FIELD, fields=", ".join(stray))
+    """The claim and its photos, or `IntakeError` saying which field is wrong (`UploadInvalid` for a
+    file sent in another field); the facts a request for a claim in `store` leaves out are the
+    claim's (`intake.build_claim`). Text fields are checked by `VerifyFields`, which forbids others."""
+    form.refuse_stray_files(PHOTOS_FIELD)
     if PHOTOS_FIELD in form.fields:
         raise IntakeError("intake.photos_as_text")
     if not form.files:

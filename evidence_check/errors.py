@@ -16,7 +16,10 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
-ID_RULE = ("1-128 letters, digits or . _ - : @ / +", "1 到 128 个字母、数字或 . _ - : @ / + 字符")
+ID_RULE = (
+    "1-128 letters, digits or . _ - : @ / + (not . or .. alone)",
+    "1 到 128 个字母、数字或 . _ - : @ / + 字符（不能只是 . 或 ..）",
+)
 
 ERRORS: dict[str, tuple[str, str]] = {
     # Keys (401, 403)
@@ -25,6 +28,10 @@ ERRORS: dict[str, tuple[str, str]] = {
         "缺少 API 密钥：请发送 Authorization: Bearer KEY",
     ),
     "auth.invalid_key": ("invalid or revoked API key", "API 密钥无效或已吊销"),
+    "auth.several_keys": (
+        "more than one Authorization header: send one",
+        "请求带有多个 Authorization 头：只能发送一个",
+    ),
     "auth.no_keys_yet": (
         "this server has no API keys yet and answers only on loopback; "
         "create one with `evidence-check keys create TENANT`",
@@ -270,6 +277,10 @@ ERRORS: dict[str, tuple[str, str]] = {
     "zones.not_a_polygon": (
         "zone {zone!r}: polygon must be 3 to {max_points} points [[x, y], ...] with x, y >= 0",
         "区域 {zone!r}：polygon 必须是 3 到 {max_points} 个点 [[x, y], ...]，且 x, y >= 0",
+    ),
+    "zones.outside_image": (
+        "zone {zone!r} lies wholly outside {image} ({width}x{height} pixels)",
+        "区域 {zone!r} 完全在 {image}（{width}x{height} 像素）之外",
     ),
     "zones.polygon_flat": (
         "zone {zone!r}: polygon encloses no area",

@@ -1,8 +1,8 @@
 """A catalog manifest imported in one process, as the HTTP API receives it (an archive of manifest
 and images), with the command line's semantics (`evidence-check catalog import`):
 
-- a malformed row, or zones that are not boxes on the row's images, refuses the whole manifest
-  before anything is stored (`ValueError`, one line naming the row);
+- a malformed row, or zones that are not boxes on the row's images (or lie wholly outside them),
+  refuses the whole manifest before anything is stored (`ValueError`, one line naming the row);
 - each row is stored in its own transaction, so an interrupted import keeps what it finished and
   the same import run again finishes it: images a SKU holds whole already are not measured again;
 - a SKU that exists gets the images it does not have yet (its name and category replaced when
@@ -18,10 +18,13 @@ import posixpath
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from evidence_check.catalog import parse_image_zones
 from evidence_check.catalog.manifest import ManifestEntry
+from evidence_check.catalog.zones import bound_zones
 from evidence_check.engine import Upload
+from evidence_check.imaging.load import Limits, PhotoError, load_photo
 from evidence_check.service import (
     catalog_vocabulary,
     limits_from,
@@ -70,11 +73,11 @@ def import_catalog(
     now: datetime,
     reindex: bool = True,
 ) -> ImportResult:
-    zones = [_zones(entry) for entry in entries]
+    limits = limits_from(settings)
+    zones = [_zones(entry, read_image, limits) for entry in entries]
     complete = complete_image_ids(store, tenant)
     pictured = thumbnail_ids(store, tenant)
     vocabulary = catalog_vocabulary(store, tenant)
-    limits = limits_from(settings)
     rows = []
     for entry, entry_zones in zip(entries, zones, strict=True):
         uploads, named = [], {}
@@ -103,10 +106,31 @@ def import_catalog(
     return ImportResult(tuple(rows), reindexed)
 
 
-def _zones(entry: ManifestEntry) -> dict[str, dict[str, list[int]]] | None:
-    if entry.zones is None:
-        return None
+def _zones(entry: ManifestEntry, read_image: ReadImage, limits: Limits) -> dict[str, dict[str, list[int]]] | None:
     try:
-        return parse_image_zones(entry.zones, [posixpath.basename(name) or name for name in entry.images])
+        return checked_zones(entry.zones, entry.images, read_image, limits)
     except ValueError as exc:
         raise ValueError(f"{entry.where}: SKU {entry.sku}: zones: {exc}") from None
+
+
+def checked_zones(
+    zones: Any, images: Sequence[str], read_image: ReadImage, limits: Limits
+) -> dict[str, dict[str, list[int]]] | None:
+    """A row's zones (None: it has none), checked against its images' sizes before any row is
+    stored; `ValueError` saying what is wrong. An image that carries zones is opened here once
+    more (a reduced decode), the others are not."""
+    if zones is None:
+        return None
+    filenames = [posixpath.basename(name) or name for name in images]
+    parsed = parse_image_zones(zones, filenames)  # refuses zones for a name two images share
+    names = dict(zip(filenames, images, strict=True))
+    sizes = {}
+    for filename in parsed:
+        data, _why = read_image(names[filename])
+        try:
+            photo = load_photo(data, filename, limits) if data else None
+        except PhotoError:
+            photo = None  # skipped when the row is stored, with its reason
+        if photo is not None:
+            sizes[filename] = (photo.width, photo.height)
+    return bound_zones(parsed, sizes)

@@ -70,9 +70,14 @@ def parse_moment(text: str | None, field: str, zone: ZoneInfo, end_of_day: bool 
     return moment
 
 
+# Ids that are a path's dot segments: a browser or HTTP client resolves `/claims/..` to `/` (and
+# `%2E%2E` alike) before sending it, so no link or request could ever reach such a claim or SKU.
+DOT_SEGMENTS = (".", "..")
+
+
 def valid_id(value: str) -> bool:
     """Whether `value` can be a claim id, customer id, order id or SKU."""
-    return _ID.fullmatch(value) is not None
+    return _ID.fullmatch(value) is not None and value not in DOT_SEGMENTS
 
 
 def check_id(field: str, value: str | None) -> None:

@@ -20,6 +20,7 @@ from evidence_check.catalog.feature_file import ArrayCache
 from evidence_check.catalog.loading import feature_folder, load_from_store
 from evidence_check.catalog.registry import Catalog, TenantCatalog
 from evidence_check.catalog.words import packed_words, train_catalog_vocabulary, with_words
+from evidence_check.catalog.zones import bound_zones
 from evidence_check.checks import CHECKS, challenge
 from evidence_check.checks.context import CheckContext
 from evidence_check.engine import Upload, verify
@@ -44,6 +45,7 @@ from evidence_check.store.catalog_store import (
     reindex,
     remove_sku,
     set_zones,
+    sku_images,
     stream_descriptor_blobs,
 )
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage
@@ -388,8 +390,10 @@ def store_catalog_sku(
     brand: str | None = None,
     family: str | None = None,
 ) -> CatalogAddition:
-    """Store a SKU with its measured images, and each new one as the shop's listing photo."""
-    zones = zones or {}
+    """Store a SKU with its measured images, and each new one as the shop's listing photo.
+    `ZonesInvalid` (nothing stored) for a zone wholly outside its image (`bound_zones`)."""
+    measured_sizes = {m.image.filename: (m.image.width, m.image.height) for m in uploads.measured}
+    zones = _bounded_zones(store, tenant, sku, zones or {}, measured_sizes)
     images = [replace(m.image, zones=zones.get(m.image.filename)) for m in uploads.measured]
     zones_of_known = {image_id: zones[filename] for image_id, filename in uploads.complete if filename in zones}
     added = 0
@@ -429,10 +433,22 @@ def remove_from_catalog(store: Store, tenant: str, sku: str) -> bool:
 
 
 def set_catalog_zones(store: Store, tenant: str, sku: str, zones: dict[str, dict[str, list[int]]], now: datetime) -> bool:
-    """Replace the zones drawn on the SKU's images (by file name); False when there is no such SKU."""
-    done = set_zones(store, tenant, sku, zones, now)
+    """Replace the zones drawn on the SKU's images (by file name); False when there is no such SKU.
+    `ZonesInvalid` (nothing changed) for a zone wholly outside its image (`bound_zones`)."""
+    done = set_zones(store, tenant, sku, _bounded_zones(store, tenant, sku, zones, {}), now)
     catalog_for(store).forget(tenant)
     return done
+
+
+def _bounded_zones(
+    store: Store, tenant: str, sku: str, zones: dict[str, Any], measured: dict[str, tuple[int, int]]
+) -> dict[str, Any]:
+    """`zones` cut at their images' edges: the sizes of the images just `measured`, else as stored."""
+    if not zones:
+        return zones
+    found = sku_images(store, tenant, sku)
+    stored = {image.filename: (image.width, image.height) for image in found[1]} if found else {}
+    return bound_zones(zones, stored | measured)
 
 
 def reindex_catalog(store: Store, tenant: str, now: datetime) -> int:

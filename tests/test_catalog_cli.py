@@ -99,6 +99,21 @@ def test_bad_zones_file_is_a_usage_error(sqlite_url: str, tmp_path: Path, conten
     assert message in err and len(err.strip().splitlines()) == 1
 
 
+def test_zones_are_bounded_by_the_image_they_are_drawn_on(sqlite_url: str, tmp_path: Path) -> None:
+    zones = tmp_path / "zones.json"
+    zones.write_text('{"lid": [600, 0, 10, 10], "far": [640, 0, 10, 10]}')  # the image is 640x480
+    code, _, err = run("catalog", "add", "SKU-1", str(IMAGE), "--zones", str(zones), "--db", sqlite_url)
+    assert code == 2 and err.strip() == "evidence-check: SKU-1: zones: zone 'far' lies wholly outside genuine_after_delivery.jpg (640x480 pixels)"
+    assert run("catalog", "list", "--db", sqlite_url)[1].startswith("the catalog is empty")
+    zones.write_text(f'{{"lid": [600, 0, {2**31 - 1}, {2**31 - 1}]}}')
+    assert run("catalog", "add", "SKU-1", str(IMAGE), "--zones", str(zones), "--db", sqlite_url)[0] == 0
+    store = Store(sqlite_url)
+    try:
+        assert load_tenant(store, "default").skus[0].images[0].zones == {"lid": [600, 0, 40, 480]}
+    finally:
+        store.close()
+
+
 def test_bad_sku_and_unknown_remove(sqlite_url: str) -> None:
     assert run("catalog", "add", "bad sku!", str(IMAGE), "--db", sqlite_url)[0] == 2
     code, _, err = run("catalog", "remove", "NOPE", "--db", sqlite_url)
@@ -296,6 +311,10 @@ def test_an_interrupted_import_keeps_what_it_stored_and_resumes(
         ("m.csv", "sku,images\nA-1,\n", "lists no images"),
         ("m.csv", "sku,images\nA-1," + "x" * 200_000 + "\n", "not CSV (field larger than field limit"),
         ("m.jsonl", '{"sku": "A-1", "images": 7}\n', "images must be a list"),
+        # a misspelt key lost what it held without a word; the row before it is not stored either
+        ("m.jsonl", '{"sku": "A-1", "images": ["a.jpg"]}\n{"sku": "A-2", "images": ["a.jpg"], "zone": {}}\n',
+         "line 2: unknown key 'zone' (did you mean 'zones'?); a row's keys are sku, name, category, images, brand"),
+        ("m.jsonl", '{"sku": "A-1", "images": ["a.jpg"], "lable": "x"}\n', "line 1: unknown key 'lable'; a row's keys"),
     ],
 )
 def test_bad_manifest_is_one_line(sqlite_url: str, tmp_path: Path, name: str, content: str, message: str) -> None:
@@ -304,6 +323,36 @@ def test_bad_manifest_is_one_line(sqlite_url: str, tmp_path: Path, name: str, co
     code, _, err = run("catalog", "import", str(manifest), "--db", sqlite_url)
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_jsonl_row_may_carry_every_key_the_readme_names(sqlite_url: str, tmp_path: Path) -> None:
+    (tmp_path / "a.jpg").write_bytes(IMAGE.read_bytes())
+    row = {"sku": "A-1", "name": "Bag", "category": "apparel", "images": ["a.jpg"], "brand": "Acme", "family": "bags",
+           "zones": {"lid": [0, 0, 10, 10]}}  # fmt: skip
+    (tmp_path / "m.jsonl").write_text(json.dumps(row) + "\n")
+    code, out, err = run("catalog", "import", str(tmp_path / "m.jsonl"), "--db", sqlite_url)
+    assert code == 0 and "imported 1 SKU(s), 1 new image(s)" in out, err
+
+
+@pytest.mark.parametrize(
+    ("zones", "message"),
+    [
+        ({"lid": [640, 0, 5, 5]}, "zone 'lid' lies wholly outside a.jpg (640x480 pixels)"),
+        ({"lid": [1, 2]}, "zone 'lid' must be [x, y, w, h]"),
+    ],
+)
+def test_zones_a_row_cannot_have_refuse_the_manifest_before_a_row_is_stored(
+    sqlite_url: str, tmp_path: Path, zones: dict[str, Any], message: str
+) -> None:
+    """As the API's import: the rows before it were stored, then the import stopped."""
+    (tmp_path / "a.jpg").write_bytes(IMAGE.read_bytes())
+    rows = [{"sku": "A-1", "images": ["a.jpg"]}, {"sku": "A-2", "images": ["a.jpg"], "zones": zones}]
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    code, _, err = run("catalog", "import", str(manifest), "--db", sqlite_url)
+    assert code == 2 and err.strip().startswith(f"evidence-check: {manifest}: line 2: SKU A-2: zones: {message}"), err
+    assert len(err.strip().splitlines()) == 1
+    assert run("catalog", "list", "--db", sqlite_url)[1].startswith("the catalog is empty")
 
 
 def test_claim_category_defaults_to_the_catalog_sku_category(sqlite_url: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from evidence_check.catalog.zones import parse_image_zones, parse_zones, read_zones
+from evidence_check.catalog.zones import ZonesInvalid, bound_zones, parse_image_zones, parse_zones, read_zones
 
 
 def test_a_plain_box_is_stored_as_it_was_written() -> None:
@@ -71,3 +71,34 @@ def test_zones_for_a_name_two_images_share_are_refused(zones: dict) -> None:
         parse_image_zones(zones, ["a.jpg", "a.jpg"])
     assert parse_image_zones(zones, ["a.jpg", "b.jpg"]) == {"a.jpg": {"cap": [0, 0, 5, 5]}}
     assert parse_image_zones({"b.jpg": {"cap": [0, 0, 5, 5]}}, ["a.jpg", "a.jpg", "b.jpg"])
+
+
+HUGE = 2**31 - 1
+
+
+def test_a_zone_past_its_images_edge_keeps_the_part_on_the_image() -> None:
+    given = parse_image_zones(
+        {
+            "all": [10, 20, HUGE, HUGE],
+            "inside": {"box": [0, 0, 640, 480], "cause": "wear"},
+            "wedge": {"polygon": [[0, 0], [HUGE, 0], [0, HUGE]], "note": "n"},
+            "corner": {"polygon": [[600, 400], [700, 400], [600, 500]]},
+        },
+        ["f.jpg", "g.jpg"],
+    )
+    bounded = bound_zones(given, {"f.jpg": (640, 480)})["f.jpg"]
+    assert bounded["all"] == [10, 20, 630, 460]
+    assert bounded["inside"] == {"box": [0, 0, 640, 480], "cause": "wear"}
+    assert bounded["wedge"] == {"polygon": [[0, 0], [640, 0], [640, 480], [0, 480]], "cause": "unknown", "note": "n"}
+    assert bounded["corner"]["polygon"] == [[600, 400], [640, 400], [640, 460], [620, 480], [600, 480]]
+    assert bound_zones(given, {}) == given  # an image of unknown size (unreadable): as given
+
+
+@pytest.mark.parametrize(
+    "zone",
+    [[640, 0, 10, 10], [0, 480, 10, 10], [HUGE, HUGE, 1, 1], {"polygon": [[640, 0], [700, 0], [700, 50]]}, {"polygon": [[700, 500], [800, 500], [800, 600]]}],
+    ids=["right of it", "below it", "far off", "polygon touching the edge", "polygon off it"],
+)
+def test_a_zone_wholly_off_its_image_is_refused(zone: object) -> None:
+    with pytest.raises(ZonesInvalid, match=r"zone 'lid' lies wholly outside f.jpg \(640x480 pixels\)"):
+        bound_zones(parse_image_zones({"lid": zone}, ["f.jpg"]), {"f.jpg": (640, 480)})

@@ -25,7 +25,7 @@ SKU_PATTERN = r"^[\w.:@/+-]{1,128}$"
 
 
 @router.post(
-    "/{sku}/images",
+    "/{sku:id}/images",
     status_code=201,
     response_model=CatalogAdded,
     summary="Add catalog images of a product",
@@ -84,19 +84,22 @@ def add_catalog_images(
         family = valid_label("family", form.fields.get("family"))
     except LabelInvalid as exc:
         raise Refused(422, exc.code, **exc.params) from None
-    result = add_to_catalog(
-        store,
-        tenant,
-        sku,
-        [Upload(f.filename or "upload", f.data) for f in images],
-        name=form.fields.get("name") or None,
-        category=form.fields.get("category") or None,
-        zones=zones,
-        settings=settings,
-        now=now_utc(),
-        brand=brand,
-        family=family,
-    )
+    try:
+        result = add_to_catalog(
+            store,
+            tenant,
+            sku,
+            [Upload(f.filename or "upload", f.data) for f in images],
+            name=form.fields.get("name") or None,
+            category=form.fields.get("category") or None,
+            zones=zones,
+            settings=settings,
+            now=now_utc(),
+            brand=brand,
+            family=family,
+        )
+    except ZonesInvalid as exc:  # a zone wholly outside its image, once the image's size is known
+        raise Refused(422, "catalog.zones_invalid", problem=exc) from None
     if result.added == 0 and len(result.skipped) == len(images):
         first = result.skipped[0]
         raise Refused(422, "references.nothing_readable", filename=first[0], problem=first[1])

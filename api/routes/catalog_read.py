@@ -71,7 +71,7 @@ def get_catalog(
 
 
 @router.get(
-    "/{sku}",
+    "/{sku:id}",
     summary="One SKU with its images and their zones",
     responses={
         200: answer(
@@ -104,7 +104,7 @@ def get_sku(sku: SkuPath, tenant: TenantDep, store: StoreDep) -> Any:
 
 
 @router.delete(
-    "/{sku}",
+    "/{sku:id}",
     status_code=204,
     summary="Delete a SKU and its images from the catalog",
     responses={204: {"description": "Deleted"}, **UNAUTHORIZED, 404: NO_SKU, **MALFORMED, **SERVER_ERRORS},
@@ -118,7 +118,7 @@ def delete_sku(sku: SkuPath, tenant: TenantDep, store: StoreDep) -> Response:
 
 
 @router.put(
-    "/{sku}/zones",
+    "/{sku:id}/zones",
     summary="Replace the zones drawn on a SKU's images",
     openapi_extra={
         "requestBody": {
@@ -144,8 +144,8 @@ def put_zones(sku: SkuPath, zones: Annotated[dict[str, Any], Body()], tenant: Te
     filenames = [image.filename for image in found[1]]
     try:
         parsed = parse_image_zones(zones, filenames) if zones else {}
+        if not set_catalog_zones(store, tenant, sku, parsed, now_utc()):
+            raise Refused(404, "catalog.no_sku", sku=sku)
     except ZonesInvalid as exc:
         raise Refused(422, "catalog.zones_invalid", problem=exc) from None
-    if not set_catalog_zones(store, tenant, sku, parsed, now_utc()):
-        raise Refused(404, "catalog.no_sku", sku=sku)
     return get_sku(sku, tenant, store)

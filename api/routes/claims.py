@@ -94,7 +94,7 @@ def get_claims(
 
 
 @router.get(
-    "/{claim_id:path}/reports",
+    "/{claim_id:id}/reports",
     response_model=list[Report],
     response_model_by_alias=True,
     summary="Every report of a claim, oldest first",
@@ -115,7 +115,7 @@ def get_claim_reports(claim_id: str, tenant: TenantDep, store: StoreDep, lang: L
 
 
 @router.get(
-    "/{claim_id:path}/photos/{number}/annotated.png",
+    "/{claim_id:id}/photos/{number}/annotated.png",
     response_class=Response,
     summary="A photo of the latest report, annotated by the location look",
     responses={
@@ -141,7 +141,7 @@ def get_annotated_photo(
 
 
 @router.get(
-    "/{claim_id:path}",
+    "/{claim_id:id}",
     response_model=Report,
     response_model_by_alias=True,
     summary="The latest report of a claim",

@@ -85,7 +85,7 @@ def _known(store: Any, tenant: str, claim_id: str) -> None:
 
 
 @router.post(
-    "/v1/claims/{claim_id:path}/challenge",
+    "/v1/claims/{claim_id:id}/challenge",
     response_model=ChallengeIssued,
     summary="Issue a retake challenge for a claim",
     responses={
@@ -125,7 +125,7 @@ async def post_challenge(
 
 
 @router.post(
-    "/v1/claims/{claim_id:path}/outcome",
+    "/v1/claims/{claim_id:id}/outcome",
     response_model=OutcomeRecorded,
     summary="Record the agent's final decision on a claim",
     openapi_extra={
@@ -217,7 +217,7 @@ def get_stats(tenant: TenantDep, store: StoreDep) -> Any:
 
 
 @router.post(
-    "/v1/claims/{claim_id:path}/reverify",
+    "/v1/claims/{claim_id:id}/reverify",
     response_model=Report,
     response_model_by_alias=True,
     summary="Analyse a claim's kept photos again, against today's catalog and references",

@@ -20,7 +20,7 @@ STATIC = Path(__file__).parent / "static"
 def install(app: FastAPI) -> None:
     """The pages at `/`, `/claims/...`, `/catalog`, sign in and out; the stylesheet and script at `/static`."""
     app.include_router(routes.router)
-    # Before the claim pages: their `/claims/{claim_id:path}` would take a photo's path as a claim id.
+    # Before the claim pages: their `/claims/{claim_id:id}` would take a photo's path as a claim id.
     app.include_router(photos.router)
     app.include_router(claims.router)
     app.include_router(catalog.router)

@@ -88,7 +88,7 @@ async def add_images(request: Request, console: ConsoleDep) -> Response:
     return RedirectResponse(sku_url(sku, {"added": str(result.added)}), status_code=303)
 
 
-@router.post("/catalog/{sku:path}/zones", response_class=HTMLResponse)
+@router.post("/catalog/{sku:id}/zones", response_class=HTMLResponse)
 async def save_zones(request: Request, console: ConsoleDep, sku: str) -> Response:
     """The zones of one image, replacing that image's; the SKU's other images keep theirs. `zones`
     is the JSON form PUT /v1/catalog/{sku}/zones takes; without the page's script the rows
@@ -118,11 +118,14 @@ async def save_zones(request: Request, console: ConsoleDep, sku: str) -> Respons
     zones = {i.filename: i.zones for i in images if i.zones and i.filename != image}
     if drawn:
         zones[image] = drawn
-    set_catalog_zones(console.store, agent.tenant, sku, zones, now_utc())
+    try:
+        set_catalog_zones(console.store, agent.tenant, sku, zones, now_utc())
+    except ValueError as exc:  # a zone wholly outside the image
+        return _sku_page(console, sku, f"zones: {exc}", 422)
     return RedirectResponse(sku_url(sku, {"saved": image}), status_code=303)
 
 
-@router.get("/catalog/{sku:path}", response_class=HTMLResponse)
+@router.get("/catalog/{sku:id}", response_class=HTMLResponse)
 def sku_page(console: ConsoleDep, sku: str) -> Response:
     if console.agent is None:
         return to_sign_in(console.request)

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from api.upload import UPLOAD_REFUSALS, UploadLimits, read_request, refusal_status
+from api.upload import UPLOAD_REFUSALS, UploadInvalid, UploadLimits, read_request, refusal_status
 from api.verifying import answer, parse_verify
 from api.web import words as w
 from api.web.pages import PAGE_HEADERS, Console, ConsoleDep, claim_url, to_sign_in
@@ -56,14 +56,14 @@ PRINTABLE_HEADERS = {
 NOTE_CHARACTERS = 2000  # as the API's outcome note, and the page's textarea
 
 
-@router.get("/claims/new", response_class=HTMLResponse)
+@router.get("/new-claim", response_class=HTMLResponse)
 def new_claim_page(console: ConsoleDep) -> Response:
     if console.agent is None:
         return to_sign_in(console.request)
     return _form(console, console.agent, {}, None)
 
 
-@router.post("/claims/new", response_class=HTMLResponse)
+@router.post("/new-claim", response_class=HTMLResponse)
 async def new_claim(request: Request, console: ConsoleDep) -> Response:
     """The form as it streams, within the API's limits; the store and the analysis in the thread
     pool. A wrong field or unreadable photos give the form back with the one-line reason and the
@@ -104,6 +104,8 @@ async def new_claim(request: Request, console: ConsoleDep) -> Response:
             body = await anyio.to_thread.run_sync(verify)
         except IntakeError as exc:
             return await anyio.to_thread.run_sync(_form, console, agent, kept, _problem_of(exc, console), 422)
+        except UploadInvalid as exc:  # a photo sent in another field than the form's
+            return await anyio.to_thread.run_sync(_form, console, agent, kept, exc.text(console.lang), 422)
         except RequestConflict:
             problem = console.words["form_sent_before"]
             return await anyio.to_thread.run_sync(_form, console, agent, kept, problem, 409)
@@ -113,7 +115,7 @@ async def new_claim(request: Request, console: ConsoleDep) -> Response:
     return RedirectResponse(claim_url(str(body["claim_id"])), status_code=303)
 
 
-@router.get("/claims/{claim_id:path}/print", response_class=HTMLResponse)
+@router.get("/claims/{claim_id:id}/print", response_class=HTMLResponse)
 def printable(console: ConsoleDep, claim_id: str) -> Response:
     """The report's self-contained printable page (the API's `?format=html`), for a dispute file."""
     if console.agent is None:
@@ -131,7 +133,7 @@ def printable(console: ConsoleDep, claim_id: str) -> Response:
     return HTMLResponse(page, headers=PRINTABLE_HEADERS)
 
 
-@router.get("/claims/{claim_id:path}", response_class=HTMLResponse)
+@router.get("/claims/{claim_id:id}", response_class=HTMLResponse)
 def claim_page(console: ConsoleDep, claim_id: str) -> Response:
     agent = console.agent
     if agent is None:
@@ -140,7 +142,7 @@ def claim_page(console: ConsoleDep, claim_id: str) -> Response:
     return _report_page(console, agent, claim_id, open_challenge(console.store, agent.tenant, claim_id) if shown else None)
 
 
-@router.post("/claims/{claim_id:path}/challenge", response_class=HTMLResponse)
+@router.post("/claims/{claim_id:id}/challenge", response_class=HTMLResponse)
 def challenge(
     console: ConsoleDep, claim_id: str, csrf: Annotated[str, Form(alias=CSRF_FIELD)] = ""
 ) -> Response:
@@ -159,7 +161,7 @@ def challenge(
     return RedirectResponse(claim_url(claim_id) + "?" + urlencode({"challenge": "issued"}), status_code=303)
 
 
-@router.post("/claims/{claim_id:path}/outcome")
+@router.post("/claims/{claim_id:id}/outcome")
 def outcome(
     console: ConsoleDep,
     claim_id: str,
@@ -225,7 +227,7 @@ def _form(console: Console, agent: Agent, kept: dict[str, str], error: str | Non
     return console.render(
         "new.html",
         status_code=status,
-        here="/claims/new",
+        here="/new-claim",
         form_id=secrets.token_urlsafe(16),
         kept=kept,
         error=error,

@@ -60,13 +60,13 @@ async def preview(request: Request, console: ConsoleDep) -> Response:
     return Response(jpeg, media_type="image/jpeg", headers=headers)
 
 
-@router.get("/claims/{claim_id:path}/photos/{image_id}/ela.png")
+@router.get("/claims/{claim_id:id}/photos/{image_id}/ela.png")
 def error_levels(request: Request, console: ConsoleDep, claim_id: str, image_id: str) -> Response:
     limits = limits_from(console.settings)
     return _kept_picture(request, console, lambda tenant: error_level_png(console.store, tenant, claim_id, image_id, limits))
 
 
-@router.get("/claims/{claim_id:path}/photos/{number}/annotated.png")
+@router.get("/claims/{claim_id:id}/photos/{number}/annotated.png")
 def annotated(request: Request, console: ConsoleDep, claim_id: str, number: int) -> Response:
     def made(tenant: str) -> bytes | None:
         body = console.store.latest_report(tenant, claim_id)

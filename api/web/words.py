@@ -240,7 +240,7 @@ WORDS: dict[str, dict[str, str]] = {
         "back": "返回申请列表",
         "out_of_order": "{second}时间（{second_at}）早于{first}时间（{first_at}），请检查日期。",
         "not_a_date": "{text}：不是日期（格式为 YYYY-MM-DD）",
-        "bad_sku": "SKU {sku} 只能由 1–128 个字母、数字或 . _ - : @ / + 组成",
+        "bad_sku": "SKU {sku} 只能由 1–128 个字母、数字或 . _ - : @ / + 组成（不能只是 . 或 ..）",
         "no_images": "请选择一张或多张商品图片",
         "no_image_read": "没有一张图片能读取（{name}：{reason}）",
         "not_its_image": "{image} 不是 {sku} 的图片",

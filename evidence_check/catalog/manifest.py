@@ -2,7 +2,7 @@
 
 CSV columns ``sku,name,category,images`` (several images separated by ``;``) and optionally
 ``brand,family``; JSONL objects with the same keys, ``images`` a list (or one string), and optionally
-``zones`` as in a zones file.
+``zones`` as in a zones file; a JSONL row with another key is malformed.
 Image names stay as written: the command line reads them relative to the manifest's folder, an
 archive uploaded over HTTP relative to the manifest's place in it.
 
@@ -13,6 +13,7 @@ anything is stored; files that cannot be used are the importer's to skip, one by
 from __future__ import annotations
 
 import csv
+import difflib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -22,6 +23,9 @@ from evidence_check.catalog.labels import valid_label
 from evidence_check.intake import ID_RULE, valid_id
 
 KINDS = (".jsonl", ".csv")
+# A JSONL row's keys. Another key is refused with its row: a misspelt one (`zone`, `lable`) would
+# lose what it holds without a word, as the API refuses a stray form field.
+JSONL_KEYS = ("sku", "name", "category", "images", "brand", "family", "zones")
 
 
 @dataclass(frozen=True)
@@ -72,12 +76,21 @@ def _jsonl(lines: Iterable[str]) -> Iterator[ManifestEntry]:
             raise ValueError(f"line {number} is not JSON ({exc.msg})") from None
         if not isinstance(row, dict):
             raise ValueError(f"line {number} is not a JSON object")
+        unknown = sorted(set(row) - set(JSONL_KEYS))
+        if unknown:
+            keys = ", ".join(JSONL_KEYS)
+            raise ValueError(f"line {number}: unknown key {unknown[0]!r}{_meant(unknown[0])}; a row's keys are {keys}")
         images = row.get("images", [])
         if isinstance(images, str):
             images = [images]
         if not isinstance(images, list):
             raise ValueError(f"line {number}: images must be a list of file names")
         yield _entry(row, [str(i) for i in images], f"line {number}", row.get("zones"))
+
+
+def _meant(key: str) -> str:
+    close = difflib.get_close_matches(key.lower(), JSONL_KEYS, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _entry(row: dict[str, Any], images: list[str], where: str, zones: Any = None) -> ManifestEntry:

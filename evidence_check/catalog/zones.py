@@ -79,6 +79,60 @@ def parse_zones(value: Any) -> dict[str, Any]:
     return {str(name)[:64]: _parse_zone(str(name), zone) for name, zone in value.items()}
 
 
+def bound_zones(
+    zones: Mapping[str, Mapping[str, Any]], sizes: Mapping[str, tuple[int, int]]
+) -> dict[str, dict[str, Any]]:
+    """Zones per image (as `parse_image_zones` gives them) cut at the edges of their image, `sizes`
+    its upright (width, height) by file name; an image not in `sizes` (not readable, so not stored)
+    keeps them as given. A zone reaching past an edge (dragged a little too far, drawn on a larger
+    copy) keeps the part on the image; one wholly off it is refused (`ZonesInvalid`): it marks
+    nothing a photo could show, and its coordinates ran up to 2**32 unchecked."""
+    bounded: dict[str, dict[str, Any]] = {}
+    for filename, image_zones in zones.items():
+        size = sizes.get(filename)
+        if size is None:
+            bounded[filename] = dict(image_zones)
+            continue
+        bounded[filename] = {name: _bounded(name, zone, filename, size) for name, zone in image_zones.items()}
+    return bounded
+
+
+def _bounded(name: str, zone: Any, filename: str, size: tuple[int, int]) -> Any:
+    width, height = size
+    shape = zone if isinstance(zone, list) else zone.get("box") or zone["polygon"]
+    if isinstance(shape[0], list):
+        kept = _clipped(shape, width, height)
+        if len(kept) < 3 or _area(kept) <= 0:
+            raise ZonesInvalid("zones.outside_image", zone=name, image=filename, width=width, height=height)
+        return {**zone, "polygon": kept}
+    x, y, w, h = shape
+    if x >= width or y >= height:
+        raise ZonesInvalid("zones.outside_image", zone=name, image=filename, width=width, height=height)
+    box = [x, y, min(w, width - x), min(h, height - y)]
+    return box if isinstance(zone, list) else {**zone, "box": box}
+
+
+def _clipped(polygon: Sequence[Sequence[int]], width: int, height: int) -> list[list[int]]:
+    """The polygon's part left of x = width and above y = height (Sutherland-Hodgman, one edge at a
+    time; its points are never negative, `_polygon` saw to that)."""
+    points = [(float(x), float(y)) for x, y in polygon]
+    for axis, limit in ((0, width), (1, height)):
+        cut: list[tuple[float, float]] = []
+        for current, following in zip(points, [*points[1:], points[0]], strict=True):
+            if current[axis] <= limit:
+                cut.append(current)
+            if (current[axis] <= limit) != (following[axis] <= limit):
+                share = (limit - current[axis]) / (following[axis] - current[axis])
+                cut.append(
+                    (current[0] + share * (following[0] - current[0]), current[1] + share * (following[1] - current[1]))
+                )
+        points = cut
+        if not points:
+            return []
+    kept = [[int(round(x)), int(round(y))] for x, y in points]
+    return [point for i, point in enumerate(kept) if point != kept[i - 1]]
+
+
 def read_zones(stored: Mapping[str, Any] | None) -> tuple[Zone, ...]:
     """The stored zones of one image as `Zone`s; an entry that cannot be read is left out."""
     zones = []

@@ -56,6 +56,7 @@ from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_
 from evidence_check.engine import Upload, now_utc
 from evidence_check.imaging.features import Vocabulary
 from evidence_check.imaging.load import Limits, PhotoError, read_file
+from evidence_check.importing import checked_zones
 from evidence_check.intake import ID_RULE, valid_id
 from evidence_check.service import (
     MeasuredUploads,
@@ -96,6 +97,7 @@ class Entry:
     zones: Any = None  # as written in a zones file, parsed against the images by `_add`
     brand: str | None = None
     family: str | None = None
+    where: str = ""  # a manifest's "line 3", "row 2"
 
 
 @catalog_app.command("add")
@@ -205,6 +207,7 @@ def import_(
     if not entries:
         fail(f"{manifest}: no SKU rows")
     settings = load_settings()
+    _check_zones(manifest, entries, limits_from(settings))
     store = open_store(db or settings.db)
     skus = images = done = 0
     try:
@@ -409,7 +412,24 @@ def _manifest(path: Path) -> Iterator[Entry]:
     with path.open(encoding="utf-8", newline="") as handle:
         for row in parse_manifest(handle, kind):
             images = [Path(image) if Path(image).is_absolute() else folder / image for image in row.images]
-            yield Entry(row.sku, row.name, row.category, images, row.zones, row.brand, row.family)
+            yield Entry(row.sku, row.name, row.category, images, row.zones, row.brand, row.family, row.where)
+
+
+def _check_zones(manifest: Path, entries: Sequence[Entry], limits: Limits) -> None:
+    """Exit 2 for a row's zones that are not boxes on its images or lie wholly off them, before any
+    row is stored (as `POST /v1/catalog/import` refuses them), where the rows before it were kept."""
+
+    def read(name: str) -> tuple[bytes | None, str | None]:
+        try:
+            return read_file(Path(name), limits), None
+        except PhotoError as exc:
+            return None, str(exc)
+
+    for entry in entries:
+        try:
+            checked_zones(entry.zones, [str(path) for path in entry.images], read, limits)
+        except ValueError as exc:
+            fail(f"{manifest}: {entry.where}: SKU {entry.sku}: zones: {exc}", 2)
 
 
 def _label(key: str, value: str | None) -> str | None:

@@ -13,7 +13,7 @@ the caller passes their thumbnails (`evidence`, by image id).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -113,9 +113,21 @@ def render_html(
         words=words,
         verdict_word=VERDICT_WORDS.get(lang, VERDICT_WORDS["en"]).get(report["verdict"], report["verdict"]),
         timeline=timeline_svg(report, words, lang, zone),
+        generated=_generated(report.get("created_at"), zone),
         images=images,
         show_gps=show_gps,
     )
+
+
+def _generated(created_at: Any, zone: ZoneInfo | None) -> str:
+    """When the report was made: in the reader's zone, named as the console names it beside its
+    times, where a page printed from the console said UTC under a timeline in the agent's zone."""
+    moment = _moment(created_at)
+    if moment is None:
+        return str(created_at or "")[:16].replace("T", " ") + " UTC"
+    if zone is None:
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") + " UTC"
+    return f"{moment.astimezone(zone).strftime('%Y-%m-%d %H:%M')} ({zone.key})"
 
 
 def thumbnail_uri(image: Image.Image, side: int = THUMBNAIL_SIDE) -> str:

@@ -80,7 +80,12 @@ def test_a_malformed_row_bad_zones_or_no_usable_image_store_nothing(api: Api) ->
     good = {"sku": "CAM-1", "images": ["a.jpg"]}
     cases = {
         "line 2: sku 'no spaces' must be": [good, {"sku": "no spaces", "images": ["a.jpg"]}],
+        "line 2: unknown key 'zone' (did you mean 'zones'?)": [good, {"sku": "CAM-2", "images": ["a.jpg"], "zone": {}}],
         "line 2: SKU CAM-2: zones: ": [good, {"sku": "CAM-2", "images": ["a.jpg"], "zones": {"lid": [1, 2]}}],
+        # known only once the image is opened: before the first row is stored all the same
+        "line 2: SKU CAM-2: zones: zone 'lid' lies wholly outside a.jpg (640x480 pixels)": [
+            good, {"sku": "CAM-2", "images": ["a.jpg"], "zones": {"lid": [640, 0, 10, 10]}}
+        ],
         "no image in the manifest could be used (CAM-1 gone.jpg: not in the archive)": [{"sku": "CAM-1", "images": ["gone.jpg"]}],
     }
     for said, rows in cases.items():

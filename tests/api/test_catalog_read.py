@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from tests.api.conftest import Api, bearer, jpeg, photos
 
 
@@ -92,3 +94,37 @@ def test_a_catalog_changed_by_another_process_is_seen_within_seconds(store_url: 
     finally:
         first.close()
         second.close()
+
+
+def test_a_sku_holding_a_slash_is_addressed_with_it_encoded(api: Api) -> None:
+    """`a/zones` and `a/images` are SKUs of their own, not the zones or images of `a`."""
+    for sku in ("a", "a/zones", "a/images"):
+        _add(api, quote(sku, safe=""), {}, 1)
+    listed = api.client.get("/v1/catalog").json()["items"]
+    assert sorted(s["sku"] for s in listed) == ["a", "a/images", "a/zones"]
+    for sku in ("a/zones", "a/images"):
+        at = f"/v1/catalog/{quote(sku, safe='')}"
+        assert api.client.get(at).json()["sku"] == sku
+        zoned = api.client.put(f"{at}/zones", json={"cap": [0, 0, 5, 5]})
+        assert zoned.status_code == 200 and zoned.json()["sku"] == sku, zoned.text
+        assert api.client.delete(at).status_code == 204
+    assert api.client.get("/v1/catalog/a").json()["zones"] == 0
+
+
+def test_zones_are_bounded_by_the_image_they_are_drawn_on(api: Api) -> None:
+    """Coordinates reached 2**32 unchecked: cut at the image's edge, refused when wholly off it."""
+    files = [("images", ("f.jpg", jpeg(1, (640, 480)), "image/jpeg"))]
+    huge = 2**31 - 1
+    off = api.client.post("/v1/catalog/BAG-1/images", files=files, data={"zones": '{"lid": [0, 480, 5, 5]}'})
+    assert off.status_code == 422
+    assert off.json()["detail"].endswith("zone 'lid' lies wholly outside f.jpg (640x480 pixels)"), off.text
+    assert api.client.get("/v1/catalog/BAG-1").status_code == 404  # nothing stored
+    added = api.client.post("/v1/catalog/BAG-1/images", files=files, data={"zones": f'{{"lid": [10, 10, {huge}, 5]}}'})
+    assert added.status_code == 201, added.text
+    assert api.client.get("/v1/catalog/BAG-1").json()["image_list"][0]["zones"] == {"lid": [10, 10, 630, 5]}
+    moved = api.client.put("/v1/catalog/BAG-1/zones", json={"lid": [huge, 0, 1, 1]})
+    assert moved.status_code == 422 and "wholly outside f.jpg" in moved.json()["detail"]
+    assert api.client.get("/v1/catalog/BAG-1").json()["image_list"][0]["zones"] == {"lid": [10, 10, 630, 5]}
+    wedge = api.client.put("/v1/catalog/BAG-1/zones", json={"lid": {"polygon": [[0, 0], [huge, 0], [0, 100]]}})
+    assert wedge.status_code == 200, wedge.text
+    assert wedge.json()["image_list"][0]["zones"]["lid"]["polygon"] == [[0, 0], [640, 0], [640, 100], [0, 100]]

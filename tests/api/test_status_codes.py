@@ -95,6 +95,37 @@ def test_without_a_valid_key_every_route_is_401(
     assert api.verify(photos(("a.jpg", jpeg(1))), headers=bearer(valid)).status_code == 200
 
 
+@pytest.mark.parametrize("second", ["valid", "unknown", "revoked"])
+def test_two_authorization_headers_are_refused_whichever_comes_first(
+    revoked: tuple[Api, str, str], second: str
+) -> None:
+    """The first header used to win: a request a proxy judged by its other header was answered."""
+    api, valid, gone = revoked
+    other = {"valid": valid, "unknown": "ec_not-a-key", "revoked": gone}[second]
+    for first, then in ((valid, other), (other, valid)):
+        sent = [("Authorization", f"Bearer {first}"), ("Authorization", f"Bearer {then}")]
+        for response in (
+            api.client.get("/v1/claims/c-1", headers=sent),
+            api.verify(photos(("a.jpg", jpeg(1))), headers=sent),
+            api.client.get("/v1/claims/c-1", headers=[*sent, ("Accept-Language", "zh")]),
+        ):
+            assert response.status_code == 401, response.text
+            assert response.headers["www-authenticate"] == "Bearer"
+        assert response.json()["detail"] == "请求带有多个 Authorization 头：只能发送一个"
+    assert api.count("claims") == 0
+    refused = api.client.get("/v1/claims/c-1", headers=[("Authorization", f"Bearer {valid}")] * 2)
+    assert refused.json()["detail"] == "more than one Authorization header: send one"
+    assert api.client.get("/v1/claims/c-1", headers=bearer(valid)).status_code == 404  # one header: read
+
+
+def test_two_metrics_tokens_are_refused(store: Store) -> None:
+    token = "t" * 32
+    for api in make_api(store, metrics_token=token):
+        assert api.client.get("/metrics", headers=bearer(token)).status_code == 200
+        twice = api.client.get("/metrics", headers=[("Authorization", f"Bearer {token}")] * 2)
+        assert twice.status_code == 401 and "more than one" in twice.json()["detail"]
+
+
 def test_trial_without_keys_refuses_callers_not_on_loopback(store: Store) -> None:
     for api in make_api(store, client=("203.0.113.7", 40000)):
         response = api.verify(photos(("a.jpg", jpeg(1))))

@@ -129,7 +129,7 @@ def test_every_input_of_every_page_has_a_label(api: Api) -> None:
         files=[("images", ("front.jpg", jpeg(2, (640, 480)), "image/jpeg"))],
         data={"csrf": token, "sku": "BAG-1"},
     )
-    for path in ("/", "/claims/new", "/claims/c-1", "/catalog", "/catalog/BAG-1"):
+    for path in ("/", "/new-claim", "/claims/c-1", "/catalog", "/catalog/BAG-1"):
         page = _Inputs()
         page.feed(api.client.get(path).text)
         assert page.fields, path

@@ -252,7 +252,7 @@ def test_on_a_tablet_a_photo_that_cannot_be_read_gives_the_form_back_by_keyboard
 ) -> None:
     server, key = served
     _sign_in(page, server, key)
-    page.goto(server.url + "/claims/new")
+    page.goto(server.url + "/new-claim")
     page.get_by_label("Customer").fill("u-43")
     page.locator("#photos").set_input_files(str(ROOT / "fixtures" / "images" / "not_an_image.jpg"))
     page.get_by_role("button", name="Verify the photos").focus()
@@ -271,7 +271,7 @@ def test_a_heic_photo_is_previewed_on_the_form_and_the_report(page: Any, served:
     and a box dragged on the preview is given in the photo's own pixels."""
     server, key = served
     _sign_in(page, server, key)
-    page.goto(server.url + "/claims/new")
+    page.goto(server.url + "/new-claim")
     page.get_by_label("Claim id (optional)").fill("c-heic")
     page.locator("#photos").set_input_files(str(HEIC))
     photo = page.locator("#region-photo")
@@ -318,4 +318,17 @@ def test_zones_are_drawn_on_a_catalog_image_by_dragging_and_naming(
     assert page.locator("input[name=zone_name]").first.input_value() == "zipper"
     sync_api.expect(page.locator("svg.zone-map rect.zone")).to_have_count(1)
     _shot(page, f"catalog-zones-{page.viewport_size['width']}")
+    assert page.refused == []  # type: ignore[attr-defined]
+
+
+def test_a_claim_whose_address_holds_the_forms_own_opens_after_the_form(page: Any, served: tuple[Server, str]) -> None:
+    """The script told the report from the form by "/new-claim" anywhere in the address it landed on."""
+    server, key = served
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    page.get_by_label("Claim id (optional)").fill("new-claim")
+    page.locator("#photos").set_input_files(str(ROOT / "fixtures" / "images" / "genuine_after_delivery.jpg"))
+    page.get_by_role("button", name="Verify the photos").click()
+    page.wait_for_url(server.url + "/claims/new-claim", timeout=120_000)
+    assert page.locator("h1").inner_text() == "new-claim"
     assert page.refused == []  # type: ignore[attr-defined]

@@ -175,6 +175,7 @@ def test_bad_zones_are_one_line_and_change_nothing(api: Api) -> None:
         ({"zone_name": "", "zone_box": "1,2,3,4"}, "has no name"),
         ({"zone_name": "lid", "zone_box": "one,two"}, "must be X,Y,W,H"),
         ({"image": "other.jpg", "zones": "{}"}, "is not one of the images of BAG-9"),
+        ({"zone_name": "lid", "zone_box": "5000,0,10,10"}, "lies wholly outside front.jpg"),
     ):
         answer = api.client.post("/catalog/BAG-9/zones", data={"csrf": token, "image": "front.jpg", **data})
         assert answer.status_code == 422 and words in answer.text, (data, answer.text[:300])
@@ -182,15 +183,15 @@ def test_bad_zones_are_one_line_and_change_nothing(api: Api) -> None:
 
 
 def test_a_form_given_back_with_its_problem_switches_language_to_a_page_not_to_the_forms_address(api: Api) -> None:
-    """A page answering a POST is at the form's address (/catalog/images, .../zones, /claims/new):
+    """A page answering a POST is at the form's address (/catalog/images, .../zones, /new-claim):
     the language switch must lead to the page again, not to a SKU named 'images'."""
     token = csrf_of(api.client.get("/catalog").text)
     _add(api, token, "BAG-9", "front.jpg")
     given_back = {
         "/catalog": _add(api, token, "BAG 9", "front.jpg"),
         "/catalog/BAG-9": api.client.post("/catalog/BAG-9/zones", data={"csrf": token, "image": "x.jpg", "zones": "{}"}),
-        "/claims/new": api.client.post(
-            "/claims/new", files=[("photos", ("x.jpg", b"not a picture", "image/jpeg"))], data={"csrf": token}
+        "/new-claim": api.client.post(
+            "/new-claim", files=[("photos", ("x.jpg", b"not a picture", "image/jpeg"))], data={"csrf": token}
         ),
     }
     for page, answer in given_back.items():

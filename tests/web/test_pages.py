@@ -67,9 +67,9 @@ def test_the_queue_pages_each_section_by_its_own_cursor(api: Api, monkeypatch: p
 
 
 def test_a_claim_made_through_the_form_is_verified_and_shown(api: Api) -> None:
-    token = csrf_of(api.client.get("/claims/new").text)
+    token = csrf_of(api.client.get("/new-claim").text)
     answer = api.client.post(
-        "/claims/new",
+        "/new-claim",
         files=photos(("front.jpg", jpeg(1)), ("back.jpg", jpeg(2))),
         data={**CLAIM, "csrf": token, "claim_id": "c-form", "customer_id": "u-7", "region": "10,10,50,40"},
         follow_redirects=False,
@@ -97,30 +97,30 @@ def test_a_claim_made_through_the_form_is_verified_and_shown(api: Api) -> None:
 
 
 def test_a_wrong_field_gives_the_form_back_with_the_reason_and_the_fields_kept(api: Api) -> None:
-    token = csrf_of(api.client.get("/claims/new").text)
+    token = csrf_of(api.client.get("/new-claim").text)
     answer = api.client.post(
-        "/claims/new",
+        "/new-claim",
         files=photos(("a.jpg", jpeg(1))),
         data={"csrf": token, "customer_id": "u-7", "ordered_at": "last tuesday"},
     )
     assert answer.status_code == 422
     assert "ordered_at" in answer.text and 'value="u-7"' in answer.text
     unreadable = api.client.post(
-        "/claims/new", files=[("photos", ("x.jpg", b"not a photo", "image/jpeg"))], data={"csrf": token}
+        "/new-claim", files=[("photos", ("x.jpg", b"not a photo", "image/jpeg"))], data={"csrf": token}
     )
     assert unreadable.status_code == 422 and "no photo could be read" in unreadable.text
     assert api.count("claims") == 0
 
 
 def test_dates_in_the_wrong_order_are_said_by_the_forms_names_in_the_agents_zone_and_language(api: Api) -> None:
-    token = csrf_of(api.client.get("/claims/new").text)
+    token = csrf_of(api.client.get("/new-claim").text)
     api.client.cookies.set("ec_tz", "Asia%2FShanghai")
     sent = {"csrf": token, "tz": "Asia/Shanghai", "ordered_at": "2026-11-20T10:00", "delivered_at": "2026-11-10T10:00"}
-    english = api.client.post("/claims/new", files=photos(("a.jpg", jpeg(1))), data=sent)
+    english = api.client.post("/new-claim", files=photos(("a.jpg", jpeg(1))), data=sent)
     assert english.status_code == 422
     assert "Delivered (2026-11-10 10:00) is before Ordered (2026-11-20 10:00): check the dates." in english.text
     api.client.get("/lang", params={"to": "zh", "next": "/"})
-    chinese = api.client.post("/claims/new", files=photos(("a.jpg", jpeg(1))), data=sent)
+    chinese = api.client.post("/new-claim", files=photos(("a.jpg", jpeg(1))), data=sent)
     assert "签收时间（2026-11-10 10:00）早于下单时间（2026-11-20 10:00），请检查日期。" in chinese.text
     assert "delivered_at" not in chinese.text.split('id="form-error"')[1].split("</p>")[0]
     assert api.count("claims") == 0
@@ -129,12 +129,12 @@ def test_dates_in_the_wrong_order_are_said_by_the_forms_names_in_the_agents_zone
 def test_the_same_form_sent_twice_is_one_claim(api: Api) -> None:
     """A double click or a resend, with no claim id typed: one claim, not a second one whose photo
     is then found 'already sent' in the first."""
-    form = api.client.get("/claims/new").text
+    form = api.client.get("/new-claim").text
     fields = dict(re.findall(r'<input type="hidden" name="(csrf|form_id)" value="([^"]*)"', form))
     assert set(fields) == {"csrf", "form_id"}
     sent = [
         api.client.post(
-            "/claims/new", files=photos(("a.jpg", jpeg(3))), data={**fields, "customer_id": "u-1"}, follow_redirects=False
+            "/new-claim", files=photos(("a.jpg", jpeg(3))), data={**fields, "customer_id": "u-1"}, follow_redirects=False
         )
         for _ in range(2)
     ]
@@ -143,23 +143,23 @@ def test_the_same_form_sent_twice_is_one_claim(api: Api) -> None:
     assert api.count("claims") == 1
     # The same form changed and sent again is not taken for the first one: the form comes back.
     changed = api.client.post(
-        "/claims/new", files=photos(("b.jpg", jpeg(4))), data={**fields, "customer_id": "u-1"}, follow_redirects=False
+        "/new-claim", files=photos(("b.jpg", jpeg(4))), data={**fields, "customer_id": "u-1"}, follow_redirects=False
     )
     assert changed.status_code == 409 and "This form was sent before" in changed.text
     assert csrf_of(changed.text) and fields["form_id"] not in changed.text
     assert api.count("claims") == 1
     # Each form drawn is a new one.
-    other = dict(re.findall(r'name="(form_id)" value="([^"]*)"', api.client.get("/claims/new").text))
+    other = dict(re.findall(r'name="(form_id)" value="([^"]*)"', api.client.get("/new-claim").text))
     assert other["form_id"] != fields["form_id"]
 
 
 def test_the_forms_wait_for_an_upload_slot_as_the_api_does(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     """The console's forms read their bodies under the API's `UPLOADS_IN_FLIGHT`: with every slot
     taken, a form gets its page back with the one-line reason (503) and nothing is recorded."""
-    token = csrf_of(api.client.get("/claims/new").text)
+    token = csrf_of(api.client.get("/new-claim").text)
     monkeypatch.setattr(upload, "SLOT_WAIT_SECONDS", 0.05)
     monkeypatch.setattr(api.client.app.state, "uploads", anyio.Semaphore(0))  # type: ignore[attr-defined]
-    answer = api.client.post("/claims/new", files=photos(("a.jpg", jpeg(1))), data={**CLAIM, "csrf": token})
+    answer = api.client.post("/new-claim", files=photos(("a.jpg", jpeg(1))), data={**CLAIM, "csrf": token})
     assert answer.status_code == 503 and "too many uploads in progress" in answer.text
     assert 'name="csrf"' in answer.text  # the form itself, to send again
     preview = api.client.post("/claims/preview", files={"photo": ("a.jpg", jpeg(1))}, data={"csrf": token})
@@ -248,7 +248,7 @@ def test_chinese_pages_say_everything_in_chinese(api: Api) -> None:
     report = api.client.get("/claims/c-1").text
     for label in ("发出补拍验证码", "记录处理结果", "属实", "欺诈", "理由"):
         assert label in report, label
-    assert "新建申请" in api.client.get("/claims/new").text
+    assert "新建申请" in api.client.get("/new-claim").text
     # The switch goes back, and a link elsewhere is never followed.
     back = api.client.get("/lang", params={"to": "en", "next": "https://elsewhere.example/"}, follow_redirects=False)
     assert back.headers["location"] == "/"

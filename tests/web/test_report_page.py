@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from PIL import Image
 
@@ -20,15 +22,15 @@ HEIC = FIXTURES / "genuine_after_delivery.heic"
 
 
 def _form(api: Api, claim_id: str, files: list, **fields: str) -> None:
-    token = csrf_of(api.client.get("/claims/new").text)
+    token = csrf_of(api.client.get("/new-claim").text)
     answer = api.client.post(
-        "/claims/new", files=files, data={**CLAIM, "csrf": token, "claim_id": claim_id, **fields}, follow_redirects=False
+        "/new-claim", files=files, data={**CLAIM, "csrf": token, "claim_id": claim_id, **fields}, follow_redirects=False
     )
     assert answer.status_code == 303, answer.text
 
 
 def test_the_facts_of_the_claim_are_on_the_form_the_report_and_the_queue(api: Api) -> None:
-    form = api.client.get("/claims/new").text
+    form = api.client.get("/new-claim").text
     assert re.search(r'<label for="order_id">Order</label>', form) and '<option value="replacement"' in form
     _form(api, "c-facts", photos(("a.jpg", jpeg(1))), order_id="SO-77", wanted="replacement", customer_id="u-1")
     page = api.client.get("/claims/c-facts").text
@@ -39,7 +41,7 @@ def test_the_facts_of_the_claim_are_on_the_form_the_report_and_the_queue(api: Ap
     api.client.get("/lang", params={"to": "zh", "next": "/"})
     assert "<dd>换货</dd>" in api.client.get("/claims/c-facts").text
     bad = api.client.post(
-        "/claims/new",
+        "/new-claim",
         files=photos(("a.jpg", jpeg(2))),
         data={"csrf": csrf_of(form), "order_id": "SO 1", "customer_id": "u-2"},
     )
@@ -103,6 +105,18 @@ def test_the_printable_page_from_the_console_is_in_the_agents_zone_and_the_apis_
     assert "2026-11-10 10:00" in api_page and "UTC+08:00" in api_page and "London" not in api_page
 
 
+def test_the_printable_pages_generated_line_is_in_the_zone_of_its_timeline_named(api: Api) -> None:
+    """It said UTC under a timeline in the agent's zone."""
+    _form(api, "c-made", photos(("a.jpg", jpeg(9))))
+    made = datetime.fromisoformat(api.client.get("/v1/claims/c-made").json()["created_at"])
+    api.client.cookies.set("ec_tz", "Asia%2FShanghai")
+    printed = re.search(r"Generated ([^<]+)</div>", api.client.get("/claims/c-made/print").text)
+    shanghai = made.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    assert printed is not None and printed.group(1) == f"{shanghai} (Asia/Shanghai)"
+    by_api = re.search(r"Generated ([^<]+)</div>", api.client.get("/v1/claims/c-made", params={"format": "html"}).text)
+    assert by_api is not None and by_api.group(1) == made.astimezone(UTC).strftime("%Y-%m-%d %H:%M") + " UTC"
+
+
 def test_the_error_level_view_is_made_on_request_for_the_tenants_own_photo(keyed: tuple[Api, dict[str, str]]) -> None:
     api, keys = keyed
     made = api.client.post(
@@ -124,7 +138,7 @@ def test_the_error_level_view_is_made_on_request_for_the_tenants_own_photo(keyed
 
 def test_a_heic_photo_is_previewed_as_jpeg_on_the_form_and_the_report(api: Api) -> None:
     data = HEIC.read_bytes()
-    token = csrf_of(api.client.get("/claims/new").text)
+    token = csrf_of(api.client.get("/new-claim").text)
     preview = api.client.post(
         "/claims/preview", files=[("photo", ("p.heic", data, "image/heic"))], data={"csrf": token}
     )

@@ -17,7 +17,7 @@ def test_the_loopback_trial_shows_the_queue_without_signing_in(api: Api) -> None
     page = api.client.get("/")
     assert page.status_code == 200
     assert "Single-user trial" in page.text and "Sign out" not in page.text
-    assert csrf_of(api.client.get("/claims/new").text) == api.client.cookies.get("ec_trial")
+    assert csrf_of(api.client.get("/new-claim").text) == api.client.cookies.get("ec_trial")
 
 
 def test_with_keys_a_page_asks_to_sign_in_first(keyed: tuple[Api, dict[str, str]]) -> None:
@@ -89,7 +89,7 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(keyed: tup
     for action in ("challenge", "outcome"):
         assert api.client.post(f"/claims/c-1/{action}", data={"decision": "fraud"}).status_code == 403
         assert api.client.post(f"/claims/c-1/{action}", data={"decision": "fraud", "csrf": "x"}).status_code == 403
-    answer = api.client.post("/claims/new", files=photos(("a.jpg", jpeg(1))), data={"claim_id": "c-2"})
+    answer = api.client.post("/new-claim", files=photos(("a.jpg", jpeg(1))), data={"claim_id": "c-2"})
     assert answer.status_code == 403
     assert (api.count("outcomes"), api.count("challenges"), api.count("claims")) == (0, 0, 1)
 

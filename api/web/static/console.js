@@ -164,7 +164,8 @@
       status.textContent = status.dataset.analysing;
     });
     request.addEventListener("load", function () {
-      if (request.status === 200 && request.responseURL && request.responseURL.indexOf("/claims/new") === -1) {
+      // Redirected away from the form: to the report, whose address may hold "new-claim" itself.
+      if (request.status === 200 && request.responseURL && new URL(request.responseURL).pathname !== "/new-claim") {
         location.assign(request.responseURL);
         return;
       }
