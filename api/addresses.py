@@ -52,5 +52,7 @@ class KeepEncodedSlashes:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw: Any = scope.get("raw_path")
         if scope["type"] in ("http", "websocket") and isinstance(raw, bytes) and _KEPT.search(raw):
-            scope = {**scope, "path": routed_path(raw)}
+            # In place, not a copy: the middleware outside reads the route the router writes into
+            # this scope (the metrics' and the log's route template).
+            scope["path"] = routed_path(raw)
         await self.app(scope, receive, send)
