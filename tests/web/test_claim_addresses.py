@@ -67,6 +67,17 @@ def test_an_id_sent_with_bare_slashes_is_still_read_as_before(seeded: Api) -> No
     assert seeded.client.get("/v1/claims/a%252Fb").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "sent", ["/v1/claims/a%%32%46b", "/v1/claims/a%%32%46b/reports", "/claims/a%%32%46b"]
+)
+def test_a_path_is_decoded_once(seeded: Api, sent: str) -> None:
+    """A bare '%' before escapes that decode to "2F" is the id "a%2Fb" (not a valid one), not "a/b":
+    the id convertor decoded again what the server had decoded already."""
+    answered = seeded.client.get(sent)
+    assert answered.status_code == 404, answered.text
+    assert "a/b" not in answered.text
+
+
 def _link_to(page: str, claim_id: str) -> str:
     found = re.search(r'<a href="([^"]+)">' + re.escape(html.escape(claim_id)) + "</a>", page)
     assert found is not None, f"no link to {claim_id}"
