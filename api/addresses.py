@@ -37,20 +37,28 @@ register_url_convertor("id", IdConvertor())
 
 
 def routed_path(raw_path: bytes) -> str:
-    """The path as Starlette decodes it, but for `%2F` and `%25`, left encoded."""
+    """The path as Starlette decodes it, but for `%2F` and `%25`, left encoded; a '%' that only
+    decoding made (a bare '%' before `%32%46`) encoded again, so that the `id` convertor's decoding
+    gives the id back as sent, not decoded twice."""
     pieces = _KEPT.split(raw_path)
-    decoded = b"".join(piece.upper() if _KEPT.fullmatch(piece) else unquote_to_bytes(piece) for piece in pieces)
+    decoded = b"".join(
+        piece.upper() if _KEPT.fullmatch(piece) else unquote_to_bytes(piece).replace(b"%", b"%25")
+        for piece in pieces
+    )
     return decoded.decode("utf-8", "replace")
 
 
 class KeepEncodedSlashes:
-    """ASGI middleware: routes on `routed_path` when the client encoded a '/' or '%'."""
+    """ASGI middleware: routes on `routed_path` when the client sent an escape (else the path is the
+    raw one)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw: Any = scope.get("raw_path")
-        if scope["type"] in ("http", "websocket") and isinstance(raw, bytes) and _KEPT.search(raw):
-            scope = {**scope, "path": routed_path(raw)}
+        if scope["type"] in ("http", "websocket") and isinstance(raw, bytes) and b"%" in raw:
+            # In place, not a copy: the middleware outside reads the route the router writes into
+            # this scope (the metrics' and the log's route template).
+            scope["path"] = routed_path(raw)
         await self.app(scope, receive, send)

@@ -314,7 +314,8 @@ def test_an_interrupted_import_keeps_what_it_stored_and_resumes(
         # a misspelt key lost what it held without a word; the row before it is not stored either
         ("m.jsonl", '{"sku": "A-1", "images": ["a.jpg"]}\n{"sku": "A-2", "images": ["a.jpg"], "zone": {}}\n',
          "line 2: unknown key 'zone' (did you mean 'zones'?); a row's keys are sku, name, category, images, brand"),
-        ("m.jsonl", '{"sku": "A-1", "images": ["a.jpg"], "lable": "x"}\n', "line 1: unknown key 'lable'; a row's keys"),
+        ("m.jsonl", '{"sku": "A-1", "images": ["a.jpg"], "Familly": "x"}\n',
+         "line 1: unknown key 'Familly' (did you mean 'family'?); a row's keys"),
     ],
 )
 def test_bad_manifest_is_one_line(sqlite_url: str, tmp_path: Path, name: str, content: str, message: str) -> None:
@@ -323,6 +324,16 @@ def test_bad_manifest_is_one_line(sqlite_url: str, tmp_path: Path, name: str, co
     code, _, err = run("catalog", "import", str(manifest), "--db", sqlite_url)
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_jsonl_rows_keys_of_its_own_are_left_aside_as_a_csvs_other_columns(sqlite_url: str, tmp_path: Path) -> None:
+    """A shop's export carries keys the catalog has no use for (`price`, `url`): the whole import was
+    refused for them, where only a key misspelling one of the row's own loses what it holds."""
+    (tmp_path / "a.jpg").write_bytes(IMAGE.read_bytes())
+    row = {"sku": "A-1", "images": ["a.jpg"], "price": 12.5, "url": "https://shop.example/a-1", "notes": "x", "tags": []}
+    (tmp_path / "m.jsonl").write_text(json.dumps(row) + "\n")
+    code, out, err = run("catalog", "import", str(tmp_path / "m.jsonl"), "--db", sqlite_url)
+    assert code == 0 and "imported 1 SKU(s), 1 new image(s)" in out, err
 
 
 def test_a_jsonl_row_may_carry_every_key_the_readme_names(sqlite_url: str, tmp_path: Path) -> None:

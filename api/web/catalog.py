@@ -22,8 +22,9 @@ from api.upload import UPLOAD_REFUSALS, UploadLimits, read_request, refusal_stat
 from api.web.pages import Console, ConsoleDep, to_sign_in
 from api.web.session import CSRF_FIELD, check_csrf
 from evidence_check.catalog import parse_zones
-from evidence_check.catalog.zones import CAUSES, read_zones
+from evidence_check.catalog.zones import CAUSES, ZonesInvalid, read_zones
 from evidence_check.engine import Upload, now_utc
+from evidence_check.errors import error_text
 from evidence_check.imaging.preview import jpeg_uri
 from evidence_check.intake import ID_RULE, valid_id
 from evidence_check.service import add_to_catalog, set_catalog_zones
@@ -120,8 +121,8 @@ async def save_zones(request: Request, console: ConsoleDep, sku: str) -> Respons
         zones[image] = drawn
     try:
         set_catalog_zones(console.store, agent.tenant, sku, zones, now_utc())
-    except ValueError as exc:  # a zone wholly outside the image
-        return _sku_page(console, sku, f"zones: {exc}", 422)
+    except ZonesInvalid as exc:  # a zone wholly outside the image
+        return _sku_page(console, sku, error_text("catalog.zones_invalid", {"problem": exc}, console.lang), 422)
     return RedirectResponse(sku_url(sku, {"saved": image}), status_code=303)
 
 

@@ -115,6 +115,17 @@ async def new_claim(request: Request, console: ConsoleDep) -> Response:
     return RedirectResponse(claim_url(str(body["claim_id"])), status_code=303)
 
 
+# The form's address before a claim could be named "new": a bookmark of it, or a form left open
+# across the move, still reaches the form while the tenant has no claim of that name.
+FORMER_FORM = "/claims/new"
+
+
+@router.post(FORMER_FORM)
+def former_form() -> Response:
+    # 307: the browser sends the same form again, photos and token with it.
+    return RedirectResponse("/new-claim", status_code=307)
+
+
 @router.get("/claims/{claim_id:id}/print", response_class=HTMLResponse)
 def printable(console: ConsoleDep, claim_id: str) -> Response:
     """The report's self-contained printable page (the API's `?format=html`), for a dispute file."""
@@ -138,6 +149,8 @@ def claim_page(console: ConsoleDep, claim_id: str) -> Response:
     agent = console.agent
     if agent is None:
         return to_sign_in(console.request)
+    if f"/claims/{claim_id}" == FORMER_FORM and console.store.latest_report(agent.tenant, claim_id) is None:
+        return RedirectResponse("/new-claim", status_code=303)
     shown = console.request.query_params.get("challenge") == "issued"
     return _report_page(console, agent, claim_id, open_challenge(console.store, agent.tenant, claim_id) if shown else None)
 

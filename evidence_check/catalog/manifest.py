@@ -2,7 +2,7 @@
 
 CSV columns ``sku,name,category,images`` (several images separated by ``;``) and optionally
 ``brand,family``; JSONL objects with the same keys, ``images`` a list (or one string), and optionally
-``zones`` as in a zones file; a JSONL row with another key is malformed.
+``zones`` as in a zones file; a JSONL row with a key misspelling one of these is malformed.
 Image names stay as written: the command line reads them relative to the manifest's folder, an
 archive uploaded over HTTP relative to the manifest's place in it.
 
@@ -23,9 +23,14 @@ from evidence_check.catalog.labels import valid_label
 from evidence_check.intake import ID_RULE, valid_id
 
 KINDS = (".jsonl", ".csv")
-# A JSONL row's keys. Another key is refused with its row: a misspelt one (`zone`, `lable`) would
-# lose what it holds without a word, as the API refuses a stray form field.
+# A JSONL row's keys. A key that misspells one of them (`zone`, `Images`, `catgory`) is refused with
+# its row: it would lose what it holds without a word. Other keys (`price`, `url`: a shop's export
+# carries them) are left aside, as a CSV's other columns are; refusing them refused whole exports.
 JSONL_KEYS = ("sku", "name", "category", "images", "brand", "family", "zones")
+# Similarity (difflib's ratio, case aside) from which a key is taken for a misspelt one: misspellings
+# and case variants measured 0.86-1.0, keys of exports (price, url, title, notes, tags, image_url,
+# created_at, ...) at most 0.75.
+MISSPELT = 0.8
 
 
 @dataclass(frozen=True)
@@ -76,10 +81,10 @@ def _jsonl(lines: Iterable[str]) -> Iterator[ManifestEntry]:
             raise ValueError(f"line {number} is not JSON ({exc.msg})") from None
         if not isinstance(row, dict):
             raise ValueError(f"line {number} is not a JSON object")
-        unknown = sorted(set(row) - set(JSONL_KEYS))
-        if unknown:
-            keys = ", ".join(JSONL_KEYS)
-            raise ValueError(f"line {number}: unknown key {unknown[0]!r}{_meant(unknown[0])}; a row's keys are {keys}")
+        misspelt = sorted(key for key in set(row) - set(JSONL_KEYS) if _meant(key))
+        if misspelt:
+            key, keys = misspelt[0], ", ".join(JSONL_KEYS)
+            raise ValueError(f"line {number}: unknown key {key!r} (did you mean {_meant(key)!r}?); a row's keys are {keys}")
         images = row.get("images", [])
         if isinstance(images, str):
             images = [images]
@@ -88,9 +93,9 @@ def _jsonl(lines: Iterable[str]) -> Iterator[ManifestEntry]:
         yield _entry(row, [str(i) for i in images], f"line {number}", row.get("zones"))
 
 
-def _meant(key: str) -> str:
-    close = difflib.get_close_matches(key.lower(), JSONL_KEYS, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+def _meant(key: str) -> str | None:
+    close = difflib.get_close_matches(key.lower(), JSONL_KEYS, n=1, cutoff=MISSPELT)
+    return close[0] if close else None
 
 
 def _entry(row: dict[str, Any], images: list[str], where: str, zones: Any = None) -> ManifestEntry:

@@ -29,6 +29,16 @@ def test_metrics_count_requests_verdicts_photos_and_latency(api: Api) -> None:
     assert 'evidence_check_http_request_duration_seconds_count{method="POST",route="/v1/verify"} 1.0' in text
 
 
+def test_a_claim_id_holding_an_encoded_slash_is_counted_under_its_route(api: Api) -> None:
+    """The route is read from the scope the router filled in: a copy of it left the counter "unmatched"."""
+    api.client.get("/v1/claims/a%2Fb")
+    api.client.get("/v1/claims/a%2Fb/reports")
+    text = api.client.get("/metrics").text
+    assert 'route="/v1/claims/{claim_id}",status="404"} 1.0' in text
+    assert 'route="/v1/claims/{claim_id}/reports",status="404"} 1.0' in text
+    assert 'route="unmatched"' not in text
+
+
 def test_a_request_log_line_is_json_without_photo_bytes_or_gps(
     api: Api, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -141,11 +141,14 @@ def test_the_consoles_own_problems_are_said_in_chinese_on_chinese_pages(api: Api
             "/catalog/BAG-9/zones", data={"csrf": token, "image": "other.jpg", "zones": "{}"}
         ),
         "'yesterday'：不是日期": api.client.get("/", params={"since": "yesterday"}),
+        "区域 'lid' 完全在 front.jpg（640x480 像素）之外": api.client.post(
+            "/catalog/BAG-9/zones", data={"csrf": token, "image": "front.jpg", "zone_name": "lid", "zone_box": "5000,0,9,9"}
+        ),
     }
     for words, answer in said.items():
         problem = re.search(r'<p class="problem" role="alert"[^>]*>(.*?)</p>', answer.text, re.S)
         assert problem is not None and words in html.unescape(problem.group(1)), (words, answer.text[-600:])
-        assert not re.search(r"must be|choose one|could be read|not one of|not a date", problem.group(1))
+        assert not re.search(r"must be|choose one|could be read|not one of|not a date|outside", problem.group(1))
 
 
 def test_a_link_cannot_put_words_of_its_own_in_the_skus_notices(api: Api) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from evidence_check.intake import valid_id
 from evidence_check.models import Claim, Timeline
-from tests.api.conftest import Api, jpeg, photos
+from tests.api.conftest import CLAIM, Api, jpeg, photos
 from tests.web.conftest import csrf_of
 
 DAY = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -67,6 +67,17 @@ def test_an_id_sent_with_bare_slashes_is_still_read_as_before(seeded: Api) -> No
     assert seeded.client.get("/v1/claims/a%252Fb").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "sent", ["/v1/claims/a%%32%46b", "/v1/claims/a%%32%46b/reports", "/claims/a%%32%46b"]
+)
+def test_a_path_is_decoded_once(seeded: Api, sent: str) -> None:
+    """A bare '%' before escapes that decode to "2F" is the id "a%2Fb" (not a valid one), not "a/b":
+    the id convertor decoded again what the server had decoded already."""
+    answered = seeded.client.get(sent)
+    assert answered.status_code == 404, answered.text
+    assert "a/b" not in answered.text
+
+
 def _link_to(page: str, claim_id: str) -> str:
     found = re.search(r'<a href="([^"]+)">' + re.escape(html.escape(claim_id)) + "</a>", page)
     assert found is not None, f"no link to {claim_id}"
@@ -104,6 +115,21 @@ def test_every_link_the_console_writes_for_a_claim_opens_that_claim(seeded: Api,
 def test_the_new_claim_form_is_not_at_an_address_a_claim_can_have(seeded: Api) -> None:
     assert 'action="/new-claim"' in seeded.client.get("/new-claim").text
     assert _heading("new") in seeded.client.get("/claims/new").text
+
+
+def test_the_forms_old_address_leads_to_the_form_while_no_claim_new_exists(api: Api) -> None:
+    """An agent's bookmark of /claims/new, and a form left open from before the form moved, reach the
+    form (a 404 "no claim 'new'" said nothing useful); once a claim 'new' exists it is that claim's."""
+    bookmark = api.client.get("/claims/new", follow_redirects=False)
+    assert bookmark.status_code == 303 and bookmark.headers["location"] == "/new-claim"
+    assert 'action="/new-claim"' in api.client.get("/claims/new").text
+    token = csrf_of(api.client.get("/new-claim").text)
+    sent = {"csrf": token, "claim_id": "new", **CLAIM}
+    stale = api.client.post("/claims/new", files=photos(("a.jpg", jpeg(1))), data=sent, follow_redirects=False)
+    assert stale.status_code == 307 and stale.headers["location"] == "/new-claim"
+    made = api.client.post("/claims/new", files=photos(("a.jpg", jpeg(1))), data=sent)
+    assert made.status_code == 200 and _heading("new") in made.text, made.text
+    assert _heading("new") in api.client.get("/claims/new").text
 
 
 @pytest.mark.parametrize("claim_id", [".", ".."])
