@@ -21,12 +21,13 @@ from evidence_check.imaging.features import COARSE_VIEW, Vocabulary, pack, unpac
 from evidence_check.imaging.load import Photo
 from evidence_check.service import add_to_catalog, catalog_for
 from evidence_check.settings import Settings
-from evidence_check.store import Store
+from evidence_check.store import Store, StoreError
 from evidence_check.store.catalog_store import list_skus, load_tenant, load_views, remove_sku
 from evidence_check.store.catalog_tables import CatalogImageRow, CatalogSkuRow
 from evidence_check.store.catalog_types import StoredImage
 from evidence_check.store.thumbnails import ThumbnailRow, thumbnail_ids
 from tests.conftest import FIXTURES
+from tests.terminal import on_a_terminal
 
 IMAGE = FIXTURES / "genuine_after_delivery.jpg"
 OTHER = FIXTURES / "no_exif.jpg"
@@ -291,15 +292,70 @@ def test_an_interrupted_import_keeps_what_it_stored_and_resumes(
     monkeypatch.setattr(catalog_cli, "_store", ctrl_c_at_the_second)
     code, _, err = run("catalog", "import", str(manifest), "--jobs", "2", "--db", sqlite_url)
     assert code == 130
-    assert err.strip().splitlines()[-1] == (
+    assert err.splitlines()[1:] == [
         "evidence-check: interrupted after 1 of 3 SKU(s); what was imported is kept: run the same import again "
         "to finish it"
-    )
+    ]
     assert sorted(sku for sku, _ in _stored(sqlite_url)) == ["A-1"]
     monkeypatch.setattr(catalog_cli, "_store", real)
     code, out, err = run("catalog", "import", str(manifest), "--jobs", "2", "--db", sqlite_url)
     assert code == 0, err
     assert "imported 3 SKU(s), 3 new image(s)" in out
+
+
+def _refused_at_the_second_sku(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = catalog_cli.store_catalog_sku
+    stored: list[str] = []
+
+    def refusing(store: Store, tenant: str, sku: str, *args: Any, **kwargs: Any) -> Any:
+        if stored:
+            raise StoreError("cannot write the store: database is locked")
+        stored.append(sku)
+        return real(store, tenant, sku, *args, **kwargs)
+
+    monkeypatch.setattr(catalog_cli, "store_catalog_sku", refusing)
+
+
+SKIPPED_A1 = "evidence-check: skipped A-1 not_an_image.jpg: "
+REFUSED = "evidence-check: cannot write the store: database is locked"
+
+
+def test_an_import_the_store_refuses_half_way_writes_only_its_lines_to_a_pipe(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _refused_at_the_second_sku(monkeypatch)
+    code, _, err = run("catalog", "import", str(_three_skus(tmp_path)), "--jobs", "1", "--db", sqlite_url)
+    lines = err.splitlines()
+    assert code == 1
+    assert len(lines) == 2 and lines[0].startswith(SKIPPED_A1) and lines[1] == REFUSED
+
+
+def test_an_import_the_store_refuses_half_way_writes_its_error_below_the_bar_on_a_terminal(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _refused_at_the_second_sku(monkeypatch)
+    code, shown = on_a_terminal("catalog", "import", str(_three_skus(tmp_path)), "--jobs", "1", "--db", sqlite_url)
+    assert code == 1
+    assert shown[0].startswith(SKIPPED_A1) and "importing" not in shown[0]
+    assert shown[1].startswith("importing") and "1/3" in shown[1] and "evidence-check" not in shown[1]
+    assert shown[2:] == [REFUSED]
+
+
+def test_an_interrupted_import_on_a_terminal_says_so_below_the_bar(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = catalog_cli._store
+
+    def ctrl_c_at_the_second(store: Store, tenant: str, entry: catalog_cli.Entry, uploads: Any) -> int | None:
+        if entry.sku != "A-1":
+            raise KeyboardInterrupt
+        return real(store, tenant, entry, uploads)
+
+    monkeypatch.setattr(catalog_cli, "_store", ctrl_c_at_the_second)
+    code, shown = on_a_terminal("catalog", "import", str(_three_skus(tmp_path)), "--jobs", "1", "--db", sqlite_url)
+    assert code == 130
+    assert [line.split()[0] for line in shown] == ["evidence-check:", "importing", "evidence-check:"]
+    assert "evidence-check" not in shown[1] and shown[2].startswith("evidence-check: interrupted after 1 of 3")
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from evidence_check import references as references_module
 from evidence_check.cli import app
 from evidence_check.engine import Upload
 from evidence_check.imaging import fingerprint as fp
@@ -28,10 +29,11 @@ from evidence_check.references import References, add_reference, references_for,
 from evidence_check.reuse_rows import GAP_SECONDS
 from evidence_check.service import verify_claim
 from evidence_check.settings import Settings
-from evidence_check.store import Store
+from evidence_check.store import Store, StoreError
 from evidence_check.store.reuse_tables import FingerprintRow, fingerprint_row
 from fixtures.make_fixtures import jpeg, product_photo
 from tests.conftest import corpus
+from tests.terminal import on_a_terminal
 
 T0 = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
 
@@ -454,6 +456,30 @@ def test_stock_add_folder_skips_unreadable_files_and_then_catches_the_photo(tmp_
     result = CliRunner().invoke(app, ["verify", str(query), "--json", "--db", sqlite_url, "--no-record"])
     assert result.exit_code == 0, result.stderr
     assert '"reuse.stock_photo"' in result.stdout and '"sub/b.png"' in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("stop", "code", "line"),
+    [
+        (StoreError("cannot write the store: disk full"), 1, "evidence-check: cannot write the store: disk full"),
+        (KeyboardInterrupt(), 130, "evidence-check: interrupted"),
+    ],
+    ids=["store_refuses", "ctrl_c"],
+)
+def test_stock_add_stopped_after_its_bar_writes_its_line_alone_on_a_terminal(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, stop: BaseException, code: int, line: str
+) -> None:
+    folder = tmp_path / "stock"
+    folder.mkdir()
+    for number in (7, 8):
+        (folder / f"{number}.jpg").write_bytes(jpeg(product_photo(number)))
+
+    def stopped(*args: object) -> None:
+        raise stop
+
+    # the thumbnails are written once every photo has been drawn on the bar
+    monkeypatch.setattr(references_module, "put_thumbnails", stopped)
+    assert on_a_terminal("stock", "add", str(folder), "--db", sqlite_url) == (code, [line])
 
 
 def test_stock_add_without_images_is_a_usage_error(tmp_path: Path, sqlite_url: str) -> None:

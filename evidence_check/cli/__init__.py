@@ -20,7 +20,7 @@ from evidence_check.cli import (  # noqa: F401  (registers the commands)
     verify,
     webhooks,
 )
-from evidence_check.cli.app import app
+from evidence_check.cli.app import app, note
 
 
 def main() -> None:
@@ -30,17 +30,17 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        print("evidence-check: interrupted", file=sys.stderr)
+        note("evidence-check: interrupted")
         sys.exit(130)
     except SystemExit as exc:
         # Typer turns Ctrl-C into a silent exit 130 (`raise Exit(130) from` the interrupt); a
         # command that says more itself (`fail`) raises its exit without that cause.
         if isinstance(getattr(exc.__context__, "__cause__", None), KeyboardInterrupt):
-            print("evidence-check: interrupted", file=sys.stderr)
+            note("evidence-check: interrupted")
         raise
     except Exception as exc:  # never a traceback for the user
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        print(f"evidence-check: internal error: {type(exc).__name__}: {message}"[:300], file=sys.stderr)
+        note(f"evidence-check: internal error: {type(exc).__name__}: {message}"[:300])
         sys.exit(1)
 
 

@@ -24,9 +24,16 @@ app = typer.Typer(
 )
 
 
+def note(line: str) -> None:
+    """One line on stderr, never beside a progress bar: on a terminal the bar's unfinished line is
+    cleared first (the bar is drawn again below it on its next step); elsewhere no bar is drawn."""
+    sys.stderr.write(("\r\033[K" if sys.stderr.isatty() else "") + line + "\n")
+    sys.stderr.flush()
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
     """One line on stderr and out: the only way a command reports a problem."""
-    print(f"evidence-check: {message}", file=sys.stderr)
+    note(f"evidence-check: {message}")
     raise typer.Exit(code)
 
 

@@ -52,7 +52,16 @@ import typer
 
 from evidence_check.catalog import parse_image_zones, valid_label
 from evidence_check.catalog.manifest import manifest_kind, parse_manifest
-from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store, refuse_special_file
+from evidence_check.catalog.zones import ZonesInvalid
+from evidence_check.cli.app import (
+    app,
+    check_tenant,
+    fail,
+    load_settings,
+    note,
+    open_store,
+    refuse_special_file,
+)
 from evidence_check.engine import Upload, now_utc
 from evidence_check.imaging.features import Vocabulary
 from evidence_check.imaging.load import Limits, PhotoError, read_file
@@ -135,6 +144,10 @@ def add(
     store = open_store(db or settings.db)
     try:
         added, total = _add(store, settings, tenant, entry)
+    except ZonesInvalid as exc:
+        fail(f"{sku}: zones: {exc}", 2)
+    except StoreError as exc:
+        fail(str(exc))
     finally:
         store.close()
     if added is None:
@@ -217,7 +230,10 @@ def import_(
         measured = closing(
             _measured_in_order(entries, complete, pictured, work, min(jobs or usable_cpus(), len(entries)))
         )
-        bar = click.progressbar(length=len(entries), label="importing", file=sys.stderr, show_pos=True)
+        # Off a terminal click would print the label alone, a line the import does not promise.
+        bar = click.progressbar(
+            length=len(entries), label="importing", file=sys.stderr, show_pos=True, hidden=not sys.stderr.isatty()
+        )
         with measured as ordered, bar:
             for entry, uploads in ordered:
                 added = _store(store, tenant, entry, uploads)
@@ -226,6 +242,8 @@ def import_(
                     images += added
                 done += 1
                 bar.update(1)
+    except ZonesInvalid as exc:  # raised by `_store`, for the loop's `entry`
+        fail(f"{entry.sku}: zones: {exc}", 2)
     except StoreError as exc:
         fail(str(exc))
     except BrokenProcessPool:
@@ -283,19 +301,17 @@ def _add(store: Store, settings: Settings, tenant: str, entry: Entry) -> tuple[i
 
 
 def _store(store: Store, tenant: str, entry: Entry, uploads: MeasuredUploads) -> int | None:
-    """Images added, or None when none was usable; skipped files get one line each."""
-    try:
-        zones = None if entry.zones is None else parse_image_zones(entry.zones, [p.name for p in entry.images])
-        result = store_catalog_sku(
-            store, tenant, entry.sku, uploads, name=entry.name, category=entry.category, zones=zones, now=now_utc(),
-            brand=entry.brand, family=entry.family,
-        )  # fmt: skip
-    except ValueError as exc:
-        fail(f"{entry.sku}: zones: {exc}", 2)
-    except StoreError as exc:
-        fail(str(exc))
+    """Images added, or None when none was usable; skipped files get one line each.
+
+    `ZonesInvalid` (a zone wholly outside its image) and `StoreError` are raised, not reported:
+    the import's progress bar must end its line before the error is written."""
+    zones = None if entry.zones is None else parse_image_zones(entry.zones, [p.name for p in entry.images])
+    result = store_catalog_sku(
+        store, tenant, entry.sku, uploads, name=entry.name, category=entry.category, zones=zones, now=now_utc(),
+        brand=entry.brand, family=entry.family,
+    )  # fmt: skip
     for filename, why in result.skipped:
-        print(f"evidence-check: skipped {entry.sku} {filename}: {why}", file=sys.stderr)
+        note(f"evidence-check: skipped {entry.sku} {filename}: {why}")
     return result.added if len(result.skipped) < len(entry.images) else None
 
 

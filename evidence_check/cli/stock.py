@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
+from evidence_check.cli.app import app, check_tenant, fail, load_settings, note, open_store
 from evidence_check.engine import now_utc
 from evidence_check.imaging.load import Limits, PhotoError, read_file
 from evidence_check.references import add_references
@@ -79,7 +79,7 @@ def add(
         store.close()
     sys.stderr.write("\n" if sys.stderr.isatty() else "")
     for name, reason in result.skipped:
-        _note(f"skipped {name}: {reason}")
+        note(f"skipped {name}: {reason}")
     print(
         f"{result.added} added, {result.known} already known, {len(result.skipped)} skipped "
         f"({kind.value} photos of tenant {tenant})"
@@ -105,11 +105,6 @@ def _walk(paths: list[Path]) -> Iterator[tuple[Path, str]]:
                     yield found, found.relative_to(path).as_posix()
         else:
             yield path, path.name
-
-
-def _note(line: str) -> None:
-    # A note ends the progress line first so the two never share a line.
-    sys.stderr.write(("\r\033[K" if sys.stderr.isatty() else "") + line + "\n")
 
 
 def _progress(done: int, total: int) -> None:
