@@ -6,14 +6,28 @@ report gains later passes through unchanged; `tests/api` checks these models aga
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from evidence_check.models import SCHEMA, ClaimReason, WantedOutcome
+from evidence_check.storable import storable
 
 # The ids the intake accepts (evidence_check.intake), written out for the OpenAPI description.
 ID_PATTERN = r"^[\w.:@/+-]{1,128}$"
+
+
+
+def _storable(value: str) -> str:
+    if not storable(value):
+        # Worded as `input.text_unstorable` (evidence_check.errors), in English and Chinese.
+        raise PydanticCustomError("text_unstorable", "a NUL character or a lone surrogate cannot be stored")
+    return value
+
+
+# Free text a client sends that is stored: refused whole (422) when PostgreSQL could not hold it.
+StorableText = Annotated[str, AfterValidator(_storable)]
 
 StatusName = Literal["pass", "warn", "fail", "unknown", "error"]
 VerdictName = Literal["accept", "review", "reject"]

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from evidence_check.storable import storable
 from evidence_check.store import Store, StoreError
 from evidence_check.store.webhooks import Delivery, Webhook, claim_due, enqueue, mark_attempt
 
@@ -72,6 +73,8 @@ def check_url(url: str) -> str:
         raise WebhookInvalid(f"webhook URL must be http:// or https:// with a host, got {url!r}")
     if len(url) > 2000:
         raise WebhookInvalid("webhook URL is longer than 2000 characters")
+    if not storable(url):
+        raise WebhookInvalid(f"webhook URL holds a NUL character or a lone surrogate, which cannot be stored: {url!r}")
     return url
 
 

@@ -17,6 +17,7 @@ from evidence_check.catalog.labels import LabelInvalid
 from evidence_check.catalog.zones import ZonesInvalid
 from evidence_check.engine import Upload, now_utc
 from evidence_check.service import add_to_catalog
+from evidence_check.storable import TextUnstorable, storable_text
 
 router = APIRouter(prefix="/v1/catalog", tags=["references"])
 IMAGES_FIELD = "images"
@@ -82,7 +83,9 @@ def add_catalog_images(
     try:
         brand = valid_label("brand", form.fields.get("brand"))
         family = valid_label("family", form.fields.get("family"))
-    except LabelInvalid as exc:
+        name = storable_text("name", form.fields.get("name") or None)
+        category = storable_text("category", form.fields.get("category") or None)
+    except (LabelInvalid, TextUnstorable) as exc:
         raise Refused(422, exc.code, **exc.params) from None
     try:
         result = add_to_catalog(
@@ -90,8 +93,8 @@ def add_catalog_images(
             tenant,
             sku,
             [Upload(f.filename or "upload", f.data) for f in images],
-            name=form.fields.get("name") or None,
-            category=form.fields.get("category") or None,
+            name=name,
+            category=category,
             zones=zones,
             settings=settings,
             now=now_utc(),

@@ -28,6 +28,7 @@ from evidence_check.errors import error_text
 from evidence_check.imaging.preview import jpeg_uri
 from evidence_check.intake import ID_RULE, valid_id
 from evidence_check.service import add_to_catalog, set_catalog_zones
+from evidence_check.storable import TextUnstorable, storable_text
 from evidence_check.store.catalog_store import list_skus, sku_images
 from evidence_check.store.thumbnails import thumbnails_of
 
@@ -65,6 +66,11 @@ async def add_images(request: Request, console: ConsoleDep) -> Response:
             return _catalog_problem(console, console.words["bad_sku"].format(sku=repr(sku[:80]), rule=ID_RULE), 422)
         if not images:
             return _catalog_problem(console, console.words["no_images"], 422)
+        try:
+            name = storable_text("name", form.fields.get("name", "").strip()[:255] or None)
+            category = storable_text("category", form.fields.get("category", "").strip()[:64] or None)
+        except TextUnstorable as exc:
+            return _catalog_problem(console, exc.text(console.lang), 422)
 
         def stored() -> Any:
             with request.app.state.gate:
@@ -73,8 +79,8 @@ async def add_images(request: Request, console: ConsoleDep) -> Response:
                     agent.tenant,
                     sku,
                     [Upload(f.filename or "upload", f.data) for f in images],
-                    name=form.fields.get("name", "").strip()[:255] or None,
-                    category=form.fields.get("category", "").strip()[:64] or None,
+                    name=name,
+                    category=category,
                     zones=None,
                     settings=settings,
                     now=now_utc(),

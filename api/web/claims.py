@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import anyio.to_thread
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from api.upload import UPLOAD_REFUSALS, UploadInvalid, UploadLimits, read_request, refusal_status
@@ -29,6 +29,7 @@ from evidence_check.previews import Preview, claim_previews
 from evidence_check.render.matched import matched_in
 from evidence_check.report import in_language
 from evidence_check.service import decide, evidence_thumbnails, limits_from, report_page
+from evidence_check.storable import TextUnstorable, storable
 from evidence_check.store import RequestConflict
 from evidence_check.store.catalog_store import list_skus
 from evidence_check.store.challenge_tables import OutcomeRow
@@ -193,6 +194,9 @@ def outcome(
         return console.render("missing.html", status_code=404, name=claim_id)
     if decision not in w.OUTCOMES["en"]:
         return RedirectResponse(claim_url(claim_id), status_code=303)
+    if not storable(note):
+        # No browser's textarea sends one: a hand-made request, answered in one line as the API does.
+        return PlainTextResponse(TextUnstorable("text.unstorable", field="note").text(console.lang), status_code=422)
     written = note.replace("\r\n", "\n").strip()[:NOTE_CHARACTERS]
     before = decide(console.store, agent.tenant, claim_id, decision, written or None, now_utc())
     said = {"saved": decision, **({"replaced": before} if before else {})}

@@ -12,6 +12,7 @@ brand, should give it: the first word then names nothing, and the look falls bac
 from __future__ import annotations
 
 from evidence_check.errors import WordedError
+from evidence_check.storable import storable
 
 LABEL_MAX = 128  # the store's column width
 
@@ -30,6 +31,8 @@ def valid_label(key: str, value: str | None) -> str | None:
         raise LabelInvalid("label.too_long", field=key, max_length=LABEL_MAX)
     if any(ord(char) < 32 or ord(char) == 127 for char in text):
         raise LabelInvalid("label.control_characters", field=key)
+    if not storable(text):
+        raise LabelInvalid("text.unstorable", field=key)
     return text or None
 
 

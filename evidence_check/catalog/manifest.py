@@ -21,6 +21,7 @@ from typing import Any
 
 from evidence_check.catalog.labels import valid_label
 from evidence_check.intake import ID_RULE, valid_id
+from evidence_check.storable import storable_text
 
 KINDS = (".jsonl", ".csv")
 # A JSONL row's keys. A key that misspells one of them (`zone`, `Images`, `catgory`) is refused with
@@ -106,8 +107,8 @@ def _entry(row: dict[str, Any], images: list[str], where: str, zones: Any = None
         raise ValueError(f"{where}: SKU {sku} lists no images")
     return ManifestEntry(
         sku=sku,
-        name=_text(row.get("name")),
-        category=_text(row.get("category")),
+        name=_text(row, "name", where),
+        category=_text(row, "category", where),
         images=tuple(images),
         zones=zones,
         where=where,
@@ -128,5 +129,9 @@ def _label(row: dict[str, Any], key: str, where: str) -> str | None:
         raise ValueError(f"{where}: {exc}") from None
 
 
-def _text(value: Any) -> str | None:
-    return str(value).strip() or None if value else None
+def _text(row: dict[str, Any], key: str, where: str) -> str | None:
+    value = row.get(key)
+    try:
+        return storable_text(key, str(value).strip()) or None if value else None
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None

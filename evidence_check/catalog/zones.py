@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from evidence_check.errors import WordedError
+from evidence_check.storable import storable
 
 CAUSES = ("manufacturing", "shipping", "wear", "unknown")
 MAX_POLYGON_POINTS = 64
@@ -60,6 +61,7 @@ def parse_image_zones(value: Any, filenames: Sequence[str]) -> dict[str, dict[st
     if not _per_image(value):
         parsed = {filenames[0]: parse_zones(value)}
     else:
+        _refuse_unstorable(value)
         unknown = sorted(set(value) - set(filenames))
         if unknown:
             raise ZonesInvalid("zones.unknown_image", image=unknown[0], images=", ".join(filenames))
@@ -76,6 +78,7 @@ def parse_zones(value: Any) -> dict[str, Any]:
     """Zones as given by a merchant, normalised for the store (see the module's docstring)."""
     if not isinstance(value, dict) or not value:
         raise ZonesInvalid("zones.not_an_object")
+    _refuse_unstorable(value)
     return {str(name)[:64]: _parse_zone(str(name), zone) for name, zone in value.items()}
 
 
@@ -162,6 +165,13 @@ def _per_image(value: Any) -> bool:
     return not any(shape in zone for zone in value.values() for shape in _SHAPES)
 
 
+def _refuse_unstorable(named: dict[Any, Any]) -> None:
+    # Before any line that names a zone or image as sent: a lone surrogate cannot even be answered.
+    for name in named:
+        if not storable(str(name)):
+            raise ZonesInvalid("zones.unstorable", zone=str(name))
+
+
 def _parse_zone(name: str, value: Any) -> list[int] | dict[str, Any]:
     if isinstance(value, list):
         return _box(name, value)
@@ -183,6 +193,8 @@ def _parse_zone(name: str, value: Any) -> list[int] | dict[str, Any]:
             continue
         if not isinstance(text, str) or not text.strip():
             raise ZonesInvalid("zones.empty_text", zone=name, key=field)
+        if not storable(text):
+            raise ZonesInvalid("zones.unstorable", zone=name)
         zone[field] = text.strip()[:MAX_NOTE]
     if set(zone) == {"box", "cause"} and cause == "unknown":
         return zone["box"]  # the plain form, as readers of plain zones expect

@@ -11,6 +11,7 @@ import typer
 from pydantic import ValidationError
 
 from evidence_check.settings import Settings
+from evidence_check.storable import TextUnstorable, storable_text
 from evidence_check.store import Store, StoreError
 from evidence_check.store.keys import valid_tenant
 
@@ -46,6 +47,21 @@ def refuse_special_file(path: Path, what: str, code: int) -> None:
         return
     if not stat.S_ISREG(mode):
         fail(f"{what} {path} is not a regular file", code)
+
+
+def check_storable(field: str, value: str | None) -> str | None:
+    """Free text as typed, or a usage error (exit 2): an argument that is not UTF-8 arrives as lone
+    surrogates, which no store can hold."""
+    try:
+        return storable_text(field, value)
+    except TextUnstorable as exc:
+        fail(str(exc), 2)
+
+
+def stored_name(name: str) -> str:
+    """A file's name (or path) as stored and shown: bytes that are not UTF-8 (a lone surrogate each,
+    as Python reads them) become U+FFFD, so that a file is not refused for its name."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def check_tenant(tenant: str) -> None:

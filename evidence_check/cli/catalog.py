@@ -55,12 +55,14 @@ from evidence_check.catalog.manifest import manifest_kind, parse_manifest
 from evidence_check.catalog.zones import ZonesInvalid
 from evidence_check.cli.app import (
     app,
+    check_storable,
     check_tenant,
     fail,
     load_settings,
     note,
     open_store,
     refuse_special_file,
+    stored_name,
 )
 from evidence_check.engine import Upload, now_utc
 from evidence_check.imaging.features import Vocabulary
@@ -133,6 +135,7 @@ def add(
     _check_sku(sku)
     check_tenant(tenant)
     brand, family = _label("brand", brand), _label("family", family)
+    name, category = check_storable("name", name), check_storable("category", category)
     entry = Entry(sku, name, category, images, brand=brand, family=family)
     if zones is not None:
         entry = Entry(sku, name, category, images, _read_zones(zones), brand, family)
@@ -327,7 +330,7 @@ class _Measuring:
         uploads = []
         for path in entry.images:
             try:
-                uploads.append(Upload(path.name, read_file(path, self.limits)))
+                uploads.append(Upload(stored_name(path.name), read_file(path, self.limits)))
             except PhotoError as exc:
                 uploads.append(Upload(str(path), None, str(exc)))
         return measure_catalog_uploads(uploads, self.vocabulary, self.limits, self.keep_features, complete, pictured)

@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from evidence_check import calibration
-from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
+from evidence_check.cli.app import app, check_storable, check_tenant, fail, load_settings, open_store
 from evidence_check.engine import now_utc
+from evidence_check.intake import valid_id
 from evidence_check.service import decide
 from evidence_check.store import StoreError
 from evidence_check.store.outcomes import decided_claims, has_claim
@@ -30,10 +31,12 @@ def outcome(
 ) -> None:
     """Record what the agent finally decided about a claim (the latest decision counts)."""
     check_tenant(tenant)
+    note = check_storable("note", note)
     settings = load_settings()
     store = open_store(db or settings.db)
     try:
-        if not has_claim(store, tenant, claim_id):
+        # An id the ID rule refuses names no claim (PostgreSQL could not even look it up).
+        if not valid_id(claim_id) or not has_claim(store, tenant, claim_id):
             fail(f"no claim {claim_id!r} in the store: verify its photos first")
         decide(store, tenant, claim_id, decision.value, note, now_utc())
     except StoreError as exc:

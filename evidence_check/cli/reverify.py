@@ -10,6 +10,7 @@ import typer
 
 from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
 from evidence_check.engine import now_utc
+from evidence_check.intake import valid_id
 from evidence_check.render.text import render_text
 from evidence_check.service import reverify_claim
 from evidence_check.store import StoreError
@@ -26,6 +27,8 @@ def reverify(
     """Analyse the claim's photos again against today's catalog and references; the new report is
     recorded beside the earlier ones (a retry of `verify` returns the stored one instead)."""
     check_tenant(tenant)
+    if not valid_id(claim_id):  # names no claim; PostgreSQL could not even look it up
+        fail(f"no claim {claim_id!r} for tenant {tenant} in the store")
     settings = load_settings()
     store = open_store(db or settings.db)
     try:

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from evidence_check.cli.app import app, check_tenant, fail, load_settings, note, open_store
+from evidence_check.cli.app import app, check_tenant, fail, load_settings, note, open_store, stored_name
 from evidence_check.engine import now_utc
 from evidence_check.imaging.load import Limits, PhotoError, read_file
 from evidence_check.references import add_references
@@ -91,9 +91,9 @@ def _read_all(
 ) -> Iterator[tuple[str, str, bytes | None, str | None]]:
     for path, ref_id in files:
         try:
-            yield ref_id, path.name, read_file(path, limits), None
+            yield stored_name(ref_id), stored_name(path.name), read_file(path, limits), None
         except PhotoError as exc:
-            yield ref_id, path.name, None, str(exc)
+            yield stored_name(ref_id), stored_name(path.name), None, str(exc)
 
 
 def _walk(paths: list[Path]) -> Iterator[tuple[Path, str]]:

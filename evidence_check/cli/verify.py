@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
+from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store, stored_name
 from evidence_check.engine import Upload, now_utc
 from evidence_check.imaging.load import PhotoError, read_file
 from evidence_check.intake import IntakeError, build_claim, check_region_photo
@@ -111,9 +111,9 @@ def verify(
     uploads = []
     for path in photos:
         try:
-            uploads.append(Upload(path.name, read_file(path, limits)))
+            uploads.append(Upload(stored_name(path.name), read_file(path, limits)))
         except PhotoError as exc:
-            uploads.append(Upload(path.name, None, str(exc)))
+            uploads.append(Upload(stored_name(path.name), None, str(exc)))
     fmt = OutputFormat.json if as_json else output_format
     try:
         outcome = verify_claim(claim, uploads, settings=settings, store=store, now=now, record=not no_record)

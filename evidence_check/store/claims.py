@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from evidence_check.storable import storable
 from evidence_check.store.challenge_tables import OutcomeRow
 from evidence_check.store.database import Store, StoreError
 from evidence_check.store.tables import ClaimRow, PhotoRow, ReportRow
@@ -87,6 +88,10 @@ def list_claims(
 ) -> ClaimPage:
     """One page of the tenant's claims, newest first; `next_cursor` is None on the last page."""
     limit = max(1, min(limit, MAX_PAGE))
+    asked = (where.customer_id, where.sku, where.order_id, where.text)
+    if any(value is not None and not storable(value) for value in asked):
+        # No claim holds such text, and PostgreSQL cannot compare with it: none matches, on both backends.
+        return ClaimPage([], None)
     latest = (
         select(ReportRow.claim_pk, func.max(ReportRow.id).label("report_pk"), func.count().label("reports"))
         .group_by(ReportRow.claim_pk)

@@ -1,0 +1,116 @@
+"""A NUL (and a lone surrogate) sent by a client: PostgreSQL's text holds neither, SQLite both. An id
+holding one is no such claim; free text holding one is a one-line 422, nothing stored; the same on
+both backends (each test runs on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+
+from tests.api.conftest import Api, jpeg, photos
+
+UNSTORABLE = "a NUL character or a lone surrogate cannot be stored"
+
+
+def _raw_json(value: object) -> dict[str, object]:
+    # json.dumps writes a lone surrogate as the escape "\ud800", as a hostile client would send it.
+    return {"content": json.dumps(value), "headers": {"content-type": "application/json"}}
+
+
+@pytest.fixture
+def claimed(api: Api) -> Api:
+    assert api.verify(photos(("a.jpg", jpeg(1))), {"claim_id": "c-1", "sku": "S-1"}).status_code == 200
+    return api
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/v1/claims/a%00b"),
+        ("GET", "/v1/claims/a%00b/reports"),
+        ("GET", "/v1/claims/a%00b/photos/1/annotated.png"),
+        ("POST", "/v1/claims/a%00b/reverify"),
+        ("POST", "/v1/claims/a%00b/challenge"),
+        ("GET", "/claims/a%00b"),
+        ("GET", "/claims/a%00b/print"),
+        ("GET", "/catalog/a%00b"),
+    ],
+)
+def test_an_id_holding_a_nul_is_no_such_claim(claimed: Api, method: str, path: str) -> None:
+    assert claimed.client.request(method, path).status_code == 404
+
+
+@pytest.mark.parametrize("field", ["customer_id", "sku", "order_id", "q"])
+def test_a_list_filter_holding_a_nul_matches_no_claim(claimed: Api, field: str) -> None:
+    listed = claimed.client.get(f"/v1/claims?{field}=S%00")
+    assert listed.status_code == 200
+    assert listed.json()["items"] == []
+    assert claimed.client.get("/?q=c%00").status_code == 200
+
+
+@pytest.mark.parametrize("note", ["a\x00b", "a\ud800b"])
+def test_an_outcome_note_that_cannot_be_stored_is_refused_whole(claimed: Api, note: str) -> None:
+    sent = claimed.client.post("/v1/claims/c-1/outcome", **_raw_json({"outcome": "genuine", "note": note}))  # type: ignore[arg-type]
+    assert (sent.status_code, sent.json()["detail"]) == (422, f"note: {UNSTORABLE}")
+    assert claimed.count("outcomes") == 0
+    in_chinese = claimed.client.post(
+        "/v1/claims/c-1/outcome",
+        headers={"Accept-Language": "zh", "content-type": "application/json"},
+        content=json.dumps({"outcome": "genuine", "note": note}),
+    )
+    assert in_chinese.json()["detail"] == "note：不能保存 NUL 字符或孤立的代理码位"
+
+
+@pytest.mark.parametrize("field", ["name", "category"])
+def test_a_catalog_text_holding_a_nul_is_refused_whole(api: Api, field: str) -> None:
+    sent = api.client.post(
+        "/v1/catalog/S-2/images", files=[("images", ("k.jpg", jpeg(2), "image/jpeg"))], data={field: "a\x00b"}
+    )
+    assert (sent.status_code, sent.json()["detail"]) == (422, f"{field}: {UNSTORABLE}")
+    assert api.count("catalog_skus") == 0
+
+
+@pytest.mark.parametrize(
+    "zones",
+    [
+        {"a\ud800b": [0, 0, 10, 10]},
+        {"seam": {"box": [0, 0, 10, 10], "note": "a\ud800b"}},
+        {"seam": {"box": [0, 0, 10, 10], "label_zh": "a\x00b"}},
+    ],
+)
+def test_zones_that_cannot_be_stored_are_refused(api: Api, zones: dict[str, object]) -> None:
+    assert api.client.post("/v1/catalog/S-3/images", files=[("images", ("k.jpg", jpeg(3), "image/jpeg"))]).status_code == 201
+    sent = api.client.put("/v1/catalog/S-3/zones", **_raw_json(zones))  # type: ignore[arg-type]
+    assert sent.status_code == 422
+    assert UNSTORABLE in sent.json()["detail"]
+    assert api.client.get("/v1/catalog/S-3").json()["zones"] == 0
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"sku": "S-4", "images": ["x.jpg"], "category": "a\x00b"},
+        {"sku": "S-4", "images": ["x.jpg"], "name": "a\ud800b"},
+        {"sku": "S-4", "images": ["x.jpg"], "brand": "a\ud800b"},
+    ],
+)
+def test_an_import_row_that_cannot_be_stored_imports_nothing(api: Api, row: dict[str, object]) -> None:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as written:
+        written.writestr("manifest.jsonl", json.dumps({"sku": "S-5", "images": ["x.jpg"]}) + "\n" + json.dumps(row) + "\n")
+        written.writestr("x.jpg", jpeg(4))
+    sent = api.client.post("/v1/catalog/import", files=[("archive", ("c.zip", archive.getvalue(), "application/zip"))])
+    assert sent.status_code == 422
+    assert sent.json()["detail"].startswith("manifest.jsonl: line 2: ")
+    assert UNSTORABLE in sent.json()["detail"]
+    assert api.count("catalog_skus") == 0
+
+
+def test_a_claim_category_holding_a_nul_records_nothing(api: Api) -> None:
+    # Kept in the claim's JSON fields, which both backends took: stored, to be read back by reverify.
+    sent = api.verify(photos(("a.jpg", jpeg(5))), {"claim_id": "c-2", "category": "a\x00b"})
+    assert (sent.status_code, sent.json()["detail"]) == (422, f"category: {UNSTORABLE}")
+    assert api.count("claims") == 0

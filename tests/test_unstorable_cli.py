@@ -1,0 +1,76 @@
+"""The command line given what no store can hold: an argument that is not UTF-8 reaches Python as
+lone surrogates (`$'\\xff'` in a shell). Free text is a usage error (exit 2), an id is no such claim,
+a file is kept under its name made readable; the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from evidence_check.cli import app
+from evidence_check.store import Store
+from tests.conftest import FIXTURES
+
+UNREADABLE = "a\udcffb"  # the byte 0xFF in an argument, as Python reads it
+CLAIM = ["--ordered-at", "2026-11-10T10:00", "--delivered-at", "2026-11-14T15:00", "--claimed-at", "2026-11-16"]
+PHOTO = FIXTURES / "genuine_after_delivery.jpg"
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def count(store_url: str, table: str) -> int:
+    store = Store(store_url)
+    try:
+        with store.engine.connect() as connection:
+            return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+    finally:
+        store.close()
+
+
+def test_an_outcome_note_that_cannot_be_stored_is_a_usage_error(store_url: str) -> None:
+    assert run("verify", str(PHOTO), *CLAIM, "--claim-id", "c1", "--db", store_url)[0] == 0
+    code, out = run("outcome", "c1", "fraud", "--note", UNREADABLE, "--db", store_url)
+    assert (code, out.strip()) == (2, "evidence-check: note: a NUL character or a lone surrogate cannot be stored")
+    assert count(store_url, "outcomes") == 0
+
+
+def test_a_claim_category_that_cannot_be_stored_is_a_usage_error(store_url: str) -> None:
+    code, out = run("verify", str(PHOTO), *CLAIM, "--category", UNREADABLE, "--db", store_url)
+    assert (code, out.strip()) == (2, "evidence-check: category: a NUL character or a lone surrogate cannot be stored")
+    assert count(store_url, "claims") == 0
+
+
+@pytest.mark.parametrize("command", [["outcome", UNREADABLE, "fraud"], ["reverify", UNREADABLE]])
+def test_a_claim_id_that_cannot_be_stored_names_no_claim(store_url: str, command: list[str]) -> None:
+    code, out = run(*command, "--db", store_url)
+    assert code == 1
+    assert "no claim 'a\\udcffb'" in out
+
+
+@pytest.mark.parametrize("option", ["--name", "--category"])
+def test_a_catalog_text_that_cannot_be_stored_is_a_usage_error(store_url: str, option: str) -> None:
+    code, out = run("catalog", "add", "SKU-1", str(PHOTO), option, UNREADABLE, "--db", store_url)
+    assert code == 2
+    assert out.strip().endswith("a NUL character or a lone surrogate cannot be stored")
+    assert count(store_url, "catalog_skus") == 0
+
+
+def test_a_webhook_url_that_cannot_be_stored_is_a_usage_error(store_url: str) -> None:
+    code, out = run("webhooks", "set", "acme", f"https://example.com/{UNREADABLE}", "--db", store_url)
+    assert code == 2
+    assert count(store_url, "webhooks") == 0
+
+
+def test_a_photo_whose_name_is_not_utf8_is_kept_under_a_readable_name(store_url: str, tmp_path: Path) -> None:
+    photo = tmp_path / f"p{UNREADABLE}.jpg"
+    shutil.copyfile(PHOTO, photo)
+    code, out = run("verify", str(photo), *CLAIM, "--claim-id", "c2", "--json", "--db", store_url)
+    assert code == 0, out
+    assert '"filename": "pa\ufffdb.jpg"' in out

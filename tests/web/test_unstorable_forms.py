@@ -1,0 +1,35 @@
+"""The console's forms given a NUL (PostgreSQL's text holds none): one line, nothing stored, the same
+on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.api.conftest import Api, jpeg
+from tests.web.conftest import csrf_of, seed
+
+DAY = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def test_an_outcome_note_holding_a_nul_records_nothing(api: Api) -> None:
+    seed(api.store, "default", "c-1", "review", DAY)
+    token = csrf_of(api.client.get("/claims/c-1").text)
+    decided = api.client.post("/claims/c-1/outcome", data={"csrf": token, "decision": "fraud", "note": "a\x00b"})
+    assert (decided.status_code, decided.text) == (422, "note: a NUL character or a lone surrogate cannot be stored")
+    assert api.count("outcomes") == 0
+
+
+@pytest.mark.parametrize("field", ["name", "category"])
+def test_a_product_text_holding_a_nul_adds_nothing(api: Api, field: str) -> None:
+    token = csrf_of(api.client.get("/catalog").text)
+    added = api.client.post(
+        "/catalog/images",
+        files=[("images", ("front.jpg", jpeg(1), "image/jpeg"))],
+        data={"csrf": token, "sku": "BAG-9", field: "a\x00b"},
+        follow_redirects=False,
+    )
+    assert added.status_code == 422
+    assert f"{field}: a NUL character or a lone surrogate cannot be stored" in added.text
+    assert api.count("catalog_skus") == 0
