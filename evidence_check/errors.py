@@ -222,6 +222,14 @@ ERRORS: dict[str, tuple[str, str]] = {
         "send one zip archive as the multipart part {field!r} (and optionally 'reindex')",
         "请以 multipart 部分 {field!r} 发送一个 zip 压缩包（可另附 'reindex'）",
     ),
+    # A row's label ("line 3", "row 2") and an image's reason stay as the manifest's reader writes
+    # them, in English; a zone's problem is worded.
+    "catalog_import.row_zones": ("{row}: SKU {sku}: zones: {problem}", "{row}：SKU {sku} 的 zones 有误：{problem}"),
+    "catalog_import.nothing_usable": ("no image in the manifest could be used", "清单中没有一张图片可用"),
+    "catalog_import.nothing_usable_because": (
+        "no image in the manifest could be used ({sku} {image}: {problem})",
+        "清单中没有一张图片可用（{sku} {image}：{problem}）",
+    ),
     "catalog_import.reindex_not_flag": (
         "reindex: {value!r} is not true or false",
         "reindex：{value!r} 不是 true 或 false",

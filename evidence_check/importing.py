@@ -2,7 +2,8 @@
 and images), with the command line's semantics (`evidence-check catalog import`):
 
 - a malformed row, or zones that are not boxes on the row's images (or lie wholly outside them),
-  refuses the whole manifest before anything is stored (`ValueError`, one line naming the row);
+  refuses the whole manifest before anything is stored (`RowZonesInvalid` for the zones, one line
+  naming the row);
 - each row is stored in its own transaction, so an interrupted import keeps what it finished and
   the same import run again finishes it: images a SKU holds whole already are not measured again;
 - a SKU that exists gets the images it does not have yet (its name and category replaced when
@@ -24,6 +25,7 @@ from evidence_check.catalog import parse_image_zones
 from evidence_check.catalog.manifest import ManifestEntry
 from evidence_check.catalog.zones import bound_zones
 from evidence_check.engine import Upload
+from evidence_check.errors import WordedError
 from evidence_check.imaging.load import Limits, PhotoError, load_photo
 from evidence_check.service import (
     catalog_vocabulary,
@@ -59,8 +61,12 @@ class ImportResult:
     reindexed: int | None  # images reindexed with a vocabulary fitted to them; None: not refitted
 
 
-class NothingUsable(ValueError):
+class NothingUsable(WordedError, ValueError):
     """No image of the manifest could be used; the message names the first reason."""
+
+
+class RowZonesInvalid(WordedError, ValueError):
+    """A row's zones cannot be stored; the message names the row, its SKU and the zone."""
 
 
 def import_catalog(
@@ -98,8 +104,10 @@ def import_catalog(
         rows.append(RowResult(entry.where, entry.sku, added.added, len(measured.complete), skipped))
     if not any(row.stored for row in rows):
         first = next((row for row in rows if row.skipped), None)
-        why = f" ({first.sku} {first.skipped[0][0]}: {first.skipped[0][1]})" if first else ""
-        raise NothingUsable(f"no image in the manifest could be used{why}")
+        if first is None:
+            raise NothingUsable("catalog_import.nothing_usable")
+        image, problem = first.skipped[0]
+        raise NothingUsable("catalog_import.nothing_usable_because", sku=first.sku, image=image, problem=problem)
     reindexed = None
     if reindex and (any(row.added for row in rows) or images_since_vocabulary(store, tenant) is None):
         reindexed = reindex_catalog(store, tenant, now)
@@ -110,7 +118,7 @@ def _zones(entry: ManifestEntry, read_image: ReadImage, limits: Limits) -> dict[
     try:
         return checked_zones(entry.zones, entry.images, read_image, limits)
     except ValueError as exc:
-        raise ValueError(f"{entry.where}: SKU {entry.sku}: zones: {exc}") from None
+        raise RowZonesInvalid("catalog_import.row_zones", row=entry.where, sku=entry.sku, problem=exc) from None
 
 
 def checked_zones(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import weakref
-from collections.abc import Collection, Hashable, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -432,10 +432,20 @@ def remove_from_catalog(store: Store, tenant: str, sku: str) -> bool:
     return removed
 
 
-def set_catalog_zones(store: Store, tenant: str, sku: str, zones: dict[str, dict[str, list[int]]], now: datetime) -> bool:
+def set_catalog_zones(
+    store: Store,
+    tenant: str,
+    sku: str,
+    zones: dict[str, dict[str, list[int]]],
+    now: datetime,
+    kept: Mapping[str, dict[str, Any]] | None = None,
+) -> bool:
     """Replace the zones drawn on the SKU's images (by file name); False when there is no such SKU.
-    `ZonesInvalid` (nothing changed) for a zone wholly outside its image (`bound_zones`)."""
-    done = set_zones(store, tenant, sku, _bounded_zones(store, tenant, sku, zones, {}), now)
+    `ZonesInvalid` (nothing changed) for a zone wholly outside its image (`bound_zones`). `kept`:
+    other images' zones stored again as they are, not judged — a zone stored before zones were
+    bounded must not stop a merchant saving another image's."""
+    bounded = _bounded_zones(store, tenant, sku, zones, {})
+    done = set_zones(store, tenant, sku, {**(kept or {}), **bounded}, now)
     catalog_for(store).forget(tenant)
     return done
 

@@ -13,8 +13,9 @@ from api.refusals import Refused
 from api.routes.openapi import TOO_LARGE
 from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, answer, problem
 from api.schemas import CatalogImported, ImportedRow, SkippedFile
-from evidence_check.catalog.archive import ArchiveLimits, ArchiveRefused, open_catalog_archive
+from evidence_check.catalog.archive import ArchiveLimits, open_catalog_archive
 from evidence_check.engine import now_utc
+from evidence_check.errors import WordedError
 from evidence_check.importing import import_catalog
 
 router = APIRouter(prefix="/v1/catalog", tags=["references"])
@@ -111,9 +112,9 @@ def import_catalog_archive(
             result = import_catalog(
                 store, tenant, archive.entries, archive.read_image, settings=settings, now=now_utc(), reindex=reindex
             )
-        except ArchiveRefused as exc:  # the archive's bounds, or a malformed row of its manifest
+        except WordedError as exc:  # the archive's bounds, a malformed row, a row's zones, NothingUsable
             raise Refused(422, exc.code, **exc.params) from None
-        except ValueError as exc:  # a row's zones, NothingUsable: in English
+        except ValueError as exc:  # none other is known to reach here; unworded, in English
             raise HTTPException(422, str(exc)) from None
     rows = [
         ImportedRow(

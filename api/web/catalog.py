@@ -122,11 +122,9 @@ async def save_zones(request: Request, console: ConsoleDep, sku: str) -> Respons
         )
     except ValueError as exc:
         return _sku_page(console, sku, f"zones: {exc}", 422)
-    zones = {i.filename: i.zones for i in images if i.zones and i.filename != image}
-    if drawn:
-        zones[image] = drawn
+    others = {i.filename: i.zones for i in images if i.zones and i.filename != image}
     try:
-        set_catalog_zones(console.store, agent.tenant, sku, zones, now_utc())
+        set_catalog_zones(console.store, agent.tenant, sku, {image: drawn} if drawn else {}, now_utc(), kept=others)
     except ZonesInvalid as exc:  # a zone wholly outside the image
         return _sku_page(console, sku, error_text("catalog.zones_invalid", {"problem": exc}, console.lang), 422)
     return RedirectResponse(sku_url(sku, {"saved": image}), status_code=303)

@@ -94,6 +94,27 @@ def test_a_malformed_row_bad_zones_or_no_usable_image_store_nothing(api: Api) ->
         assert counts(api) == (0, 0, 0)
 
 
+def test_a_rows_zones_and_no_usable_image_are_said_in_the_language_asked(api: Api) -> None:
+    """Worded as the other import errors are; the row's label and an image's reason stay English."""
+    good = {"sku": "CAM-1", "images": ["a.jpg"]}
+    off = [good, {"sku": "CAM-2", "images": ["a.jpg"], "zones": {"lid": [640, 0, 10, 10]}}]
+    no_box = [good, {"sku": "CAM-2", "images": ["a.jpg"], "zones": {"lid": [1, 2]}}]
+    gone = [{"sku": "CAM-1", "images": ["gone.jpg"]}]
+    said = {
+        ("en", 0): "line 2: SKU CAM-2: zones: zone 'lid' lies wholly outside a.jpg (640x480 pixels)",
+        ("zh", 0): "line 2：SKU CAM-2 的 zones 有误：区域 'lid' 完全在 a.jpg（640x480 像素）之外",
+        ("en", 1): "line 2: SKU CAM-2: zones: zone 'lid' must be",
+        ("zh", 1): "line 2：SKU CAM-2 的 zones 有误：区域 'lid' ",
+        ("en", 2): "no image in the manifest could be used (CAM-1 gone.jpg: not in the archive)",
+        ("zh", 2): "清单中没有一张图片可用（CAM-1 gone.jpg：not in the archive）",
+    }
+    for (lang, case), words in said.items():
+        rows = (off, no_box, gone)[case]
+        answer = send(api, catalog_zip(rows, {"a.jpg": CAMERA}), {"Accept-Language": lang})
+        assert answer.status_code == 422 and answer.json()["detail"].startswith(words), (lang, answer.text)
+        assert counts(api) == (0, 0, 0)
+
+
 def test_hostile_archives_are_refused_whole_with_one_line(api: Api) -> None:
     manifest = [{"sku": "CAM-1", "images": ["a.jpg"]}]
     bomb = io.BytesIO()

@@ -8,9 +8,11 @@ import html
 import io
 import json
 import re
+from datetime import UTC, datetime
 
 from PIL import Image
 
+from evidence_check.store.catalog_store import set_zones
 from tests.api.conftest import Api, bearer, jpeg
 from tests.web.conftest import csrf_of, sign_in
 
@@ -183,6 +185,36 @@ def test_bad_zones_are_one_line_and_change_nothing(api: Api) -> None:
         answer = api.client.post("/catalog/BAG-9/zones", data={"csrf": token, "image": "front.jpg", **data})
         assert answer.status_code == 422 and words in answer.text, (data, answer.text[:300])
     assert api.client.get("/v1/catalog/BAG-9").json()["zones"] == 0
+
+
+def test_a_zone_stored_off_another_image_does_not_stop_saving_this_ones(api: Api) -> None:
+    """Zones stored before they were bounded are kept as stored: only the zones being saved are
+    judged, or a merchant could not draw on front.jpg for a zone lying off back.jpg."""
+    token = csrf_of(api.client.get("/catalog").text)
+    _add(api, token, "BAG-9", "front.jpg", "back.jpg")
+    off = {"seam": [5000, 5000, 10, 10]}  # back.jpg is 640x480
+    assert set_zones(api.store, "default", "BAG-9", {"back.jpg": off}, datetime.now(UTC))  # bypassing the check
+    saved = api.client.post(
+        "/catalog/BAG-9/zones",
+        data={"csrf": token, "image": "front.jpg", "zones": '{"lid": [1, 2, 30, 40]}'},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text[:300]
+    images = {i["filename"]: i["zones"] for i in api.client.get("/v1/catalog/BAG-9").json()["image_list"]}
+    assert images == {"front.jpg": {"lid": [1, 2, 30, 40]}, "back.jpg": off}
+    # what is being saved is still judged
+    outside = api.client.post(
+        "/catalog/BAG-9/zones", data={"csrf": token, "image": "front.jpg", "zone_name": "lid", "zone_box": "0,480,5,5"}
+    )
+    assert outside.status_code == 422 and "lies wholly outside front.jpg" in outside.text
+    # PUT replaces every image's zones: what it sends is judged, back.jpg's not sent keeps none
+    put = api.client.put("/v1/catalog/BAG-9/zones", json={"front.jpg": {"cap": [0, 0, 5, 5]}})
+    assert put.status_code == 200, put.text
+    zoned = {i["filename"]: i["zones"] for i in put.json()["image_list"]}
+    assert zoned == {"front.jpg": {"cap": [0, 0, 5, 5]}, "back.jpg": {}}
+    set_zones(api.store, "default", "BAG-9", {"back.jpg": off}, datetime.now(UTC))
+    sent_back = api.client.put("/v1/catalog/BAG-9/zones", json={"back.jpg": off})
+    assert sent_back.status_code == 422 and "lies wholly outside back.jpg" in sent_back.json()["detail"]
 
 
 def test_a_form_given_back_with_its_problem_switches_language_to_a_page_not_to_the_forms_address(api: Api) -> None:
