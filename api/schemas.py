@@ -18,7 +18,6 @@ from evidence_check.storable import storable
 ID_PATTERN = r"^[\w.:@/+-]{1,128}$"
 
 
-
 def _storable(value: str) -> str:
     if not storable(value):
         # Worded as `input.text_unstorable` (evidence_check.errors), in English and Chinese.
