@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from evidence_check.errors import ERRORS
 from evidence_check.models import SCHEMA, ClaimReason, WantedOutcome
 from evidence_check.storable import storable
 
@@ -21,11 +22,11 @@ ID_PATTERN = r"^[\w.:@/+-]{1,128}$"
 def _storable(value: str) -> str:
     if not storable(value):
         # Worded as `input.text_unstorable` (evidence_check.errors), in English and Chinese.
-        raise PydanticCustomError("text_unstorable", "a NUL character or a lone surrogate cannot be stored")
+        raise PydanticCustomError("text_unstorable", ERRORS["input.text_unstorable"][0].removeprefix("{field}: "))
     return value
 
 
-# Free text a client sends that is stored: refused whole (422) when PostgreSQL could not hold it.
+# Free text a client sends that is stored: refused whole (422) when `storable` refuses it.
 StorableText = Annotated[str, AfterValidator(_storable)]
 
 StatusName = Literal["pass", "warn", "fail", "unknown", "error"]

@@ -296,18 +296,18 @@ ERRORS: dict[str, tuple[str, str]] = {
     ),
     # A SKU's brand and family (evidence_check.catalog.labels)
     "label.too_long": ("{field}: at most {max_length} characters", "{field}：最多 {max_length} 个字符"),
-    # Text PostgreSQL cannot hold (evidence_check.intake.storable): refused on both backends alike.
+    # Text PostgreSQL cannot hold, or a terminal would obey (evidence_check.storable): refused on both backends.
     "text.unstorable": (
-        "{field}: a NUL character or a lone surrogate cannot be stored",
-        "{field}：不能保存 NUL 字符或孤立的代理码位",
+        "{field}: a control character (tab and line breaks aside) or a lone surrogate cannot be stored",
+        "{field}：不能保存控制字符（制表符和换行符除外）或孤立的代理码位",
     ),
     "input.text_unstorable": (
-        "{field}: a NUL character or a lone surrogate cannot be stored",
-        "{field}：不能保存 NUL 字符或孤立的代理码位",
+        "{field}: a control character (tab and line breaks aside) or a lone surrogate cannot be stored",
+        "{field}：不能保存控制字符（制表符和换行符除外）或孤立的代理码位",
     ),
     "zones.unstorable": (
-        "zone {zone!r}: a NUL character or a lone surrogate cannot be stored",
-        "区域 {zone!r}：不能保存 NUL 字符或孤立的代理码位",
+        "zone {zone!r}: a control character (tab and line breaks aside) or a lone surrogate cannot be stored",
+        "区域 {zone!r}：不能保存控制字符（制表符和换行符除外）或孤立的代理码位",
     ),
     "label.control_characters": (
         "{field}: control characters are not allowed",

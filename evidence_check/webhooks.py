@@ -74,7 +74,7 @@ def check_url(url: str) -> str:
     if len(url) > 2000:
         raise WebhookInvalid("webhook URL is longer than 2000 characters")
     if not storable(url):
-        raise WebhookInvalid(f"webhook URL holds a NUL character or a lone surrogate, which cannot be stored: {url!r}")
+        raise WebhookInvalid(f"webhook URL holds a control character or a lone surrogate, which cannot be stored: {url!r}")
     return url
 
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
 import stat
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 from pydantic import ValidationError
 
 from evidence_check.settings import Settings
-from evidence_check.storable import TextUnstorable, storable_text
+from evidence_check.storable import TextUnstorable, shown, storable_text
 from evidence_check.store import Store, StoreError
 from evidence_check.store.keys import valid_tenant
 
@@ -27,8 +29,10 @@ app = typer.Typer(
 
 def note(line: str) -> None:
     """One line on stderr, never beside a progress bar: on a terminal the bar's unfinished line is
-    cleared first (the bar is drawn again below it on its next step); elsewhere no bar is drawn."""
-    sys.stderr.write(("\r\033[K" if sys.stderr.isatty() else "") + line + "\n")
+    cleared first (the bar is drawn again below it on its next step); elsewhere no bar is drawn. What
+    the line quotes (a file's name, a stored name) cannot drive the terminal: its control characters
+    are written as escapes."""
+    sys.stderr.write(("\r\033[K" if sys.stderr.isatty() else "") + shown(line) + "\n")
     sys.stderr.flush()
 
 
@@ -36,6 +40,16 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """One line on stderr and out: the only way a command reports a problem."""
     note(f"evidence-check: {message}")
     raise typer.Exit(code)
+
+
+def printed_json(value: Any) -> str:
+    """`value` as the command line prints JSON: the same JSON, with DEL and the C1 controls written as
+    escapes too (json escapes only C0), for a terminal obeys CSI (U+009B) as it does ESC [."""
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    return _RAW_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text) + "\n"
+
+
+_RAW_IN_JSON = re.compile("[\x7f-\x9f]")
 
 
 def refuse_special_file(path: Path, what: str, code: int) -> None:

@@ -1,6 +1,7 @@
 """A NUL (and a lone surrogate) sent by a client: PostgreSQL's text holds neither, SQLite both. An id
-holding one is no such claim; free text holding one is a one-line 422, nothing stored; the same on
-both backends (each test runs on SQLite and PostgreSQL)."""
+holding one is no such claim; free text holding one, or another control character (ESC, CSI, DEL: the
+command line would print it to a terminal), is a one-line 422, nothing stored; the same on both
+backends (each test runs on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from tests.api.conftest import Api, jpeg, photos
 
-UNSTORABLE = "a NUL character or a lone surrogate cannot be stored"
+UNSTORABLE = "a control character (tab and line breaks aside) or a lone surrogate cannot be stored"
 
 
 def _raw_json(value: object) -> dict[str, object]:
@@ -51,7 +52,7 @@ def test_a_list_filter_holding_a_nul_matches_no_claim(claimed: Api, field: str) 
     assert claimed.client.get("/?q=c%00").status_code == 200
 
 
-@pytest.mark.parametrize("note", ["a\x00b", "a\ud800b"])
+@pytest.mark.parametrize("note", ["a\x00b", "a\ud800b", "a\x1b[2J\x1b]0;owned\x07b", "a\x9b2Jb", "a\x7f\x08b"])
 def test_an_outcome_note_that_cannot_be_stored_is_refused_whole(claimed: Api, note: str) -> None:
     sent = claimed.client.post("/v1/claims/c-1/outcome", **_raw_json({"outcome": "genuine", "note": note}))  # type: ignore[arg-type]
     assert (sent.status_code, sent.json()["detail"]) == (422, f"note: {UNSTORABLE}")
@@ -61,7 +62,13 @@ def test_an_outcome_note_that_cannot_be_stored_is_refused_whole(claimed: Api, no
         headers={"Accept-Language": "zh", "content-type": "application/json"},
         content=json.dumps({"outcome": "genuine", "note": note}),
     )
-    assert in_chinese.json()["detail"] == "note：不能保存 NUL 字符或孤立的代理码位"
+    assert in_chinese.json()["detail"] == "note：不能保存控制字符（制表符和换行符除外）或孤立的代理码位"
+
+
+def test_an_outcome_note_keeps_its_tabs_and_line_breaks(claimed: Api) -> None:
+    # What a text area sends: "\r\n" between lines.
+    sent = claimed.client.post("/v1/claims/c-1/outcome", json={"outcome": "fraud", "note": "torn\r\nseam:\t3 cm"})
+    assert (sent.status_code, sent.json()["note"]) == (200, "torn\r\nseam:\t3 cm")
 
 
 @pytest.mark.parametrize("field", ["name", "category"])
@@ -79,6 +86,8 @@ def test_a_catalog_text_holding_a_nul_is_refused_whole(api: Api, field: str) -> 
         {"a\ud800b": [0, 0, 10, 10]},
         {"seam": {"box": [0, 0, 10, 10], "note": "a\ud800b"}},
         {"seam": {"box": [0, 0, 10, 10], "label_zh": "a\x00b"}},
+        {"seam": {"box": [0, 0, 10, 10], "note": "a\x1b[31mb"}},
+        {"a\x9bb": [0, 0, 10, 10]},
     ],
 )
 def test_zones_that_cannot_be_stored_are_refused(api: Api, zones: dict[str, object]) -> None:
@@ -95,6 +104,7 @@ def test_zones_that_cannot_be_stored_are_refused(api: Api, zones: dict[str, obje
         {"sku": "S-4", "images": ["x.jpg"], "category": "a\x00b"},
         {"sku": "S-4", "images": ["x.jpg"], "name": "a\ud800b"},
         {"sku": "S-4", "images": ["x.jpg"], "brand": "a\ud800b"},
+        {"sku": "S-4", "images": ["x.jpg"], "name": "a\x1b[2Jb"},
     ],
 )
 def test_an_import_row_that_cannot_be_stored_imports_nothing(api: Api, row: dict[str, object]) -> None:
