@@ -11,6 +11,7 @@ import zipfile
 
 import pytest
 
+from evidence_check.errors import ERRORS
 from tests.api.conftest import Api, jpeg, photos
 
 UNSTORABLE = "a control character (tab and line breaks aside) or a lone surrogate cannot be stored"
@@ -50,6 +51,13 @@ def test_a_list_filter_holding_a_nul_matches_no_claim(claimed: Api, field: str) 
     assert listed.status_code == 200
     assert listed.json()["items"] == []
     assert claimed.client.get("/?q=c%00").status_code == 200
+
+
+@pytest.mark.parametrize("asked", ["q=%00", "q=%1b", "sku=%00", "customer_id=a%00b&order_id=%00"])
+def test_a_bad_cursor_is_refused_whatever_the_filters_ask(claimed: Api, asked: str) -> None:
+    listed = claimed.client.get(f"/v1/claims?{asked}&cursor=bad")
+    assert (listed.status_code, listed.json()["detail"]) == (422, ERRORS["request.bad_cursor"][0])
+    assert ERRORS["request.bad_cursor"][0] in claimed.client.get(f"/?{asked}&cursor=bad").text
 
 
 @pytest.mark.parametrize("note", ["a\x00b", "a\ud800b", "a\x1b[2J\x1b]0;owned\x07b", "a\x9b2Jb", "a\x7f\x08b"])
