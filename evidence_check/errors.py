@@ -313,6 +313,19 @@ ERRORS: dict[str, tuple[str, str]] = {
         "{field}: control characters are not allowed",
         "{field}：不允许包含控制字符",
     ),
+    # A tenant's webhook receiver (evidence_check.webhooks)
+    "webhook.not_http": (
+        "webhook URL must be http:// or https:// with a host, got {url!r}",
+        "webhook URL 必须是带主机名的 http:// 或 https:// 地址，收到的是 {url!r}",
+    ),
+    "webhook.too_long": (
+        "webhook URL is longer than {max_length} characters",
+        "webhook URL 超过 {max_length} 个字符",
+    ),
+    "webhook.unstorable": (
+        "webhook URL holds a control character or a lone surrogate, which cannot be stored: {url!r}",
+        "webhook URL 含有控制字符或孤立的代理码位，无法保存：{url!r}",
+    ),
     # A catalog import's archive (evidence_check.catalog.archive); a manifest row's own problem is
     # the command line's, in English.
     "archive.unreadable": ("not a zip archive that can be read ({problem})", "不是可读取的 zip 压缩包（{problem}）"),

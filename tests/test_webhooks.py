@@ -21,7 +21,15 @@ from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.outcomes import record_outcome
 from evidence_check.store.webhooks import deliveries, set_webhook
-from evidence_check.webhooks import BACKOFF, deliver_due, emit, signature, verify_signature
+from evidence_check.webhooks import (
+    BACKOFF,
+    WebhookInvalid,
+    check_url,
+    deliver_due,
+    emit,
+    signature,
+    verify_signature,
+)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "images"
 NOW = datetime(2026, 11, 16, 4, 0, tzinfo=UTC)
@@ -148,6 +156,21 @@ def test_signature_is_hmac_sha256_over_timestamp_and_body() -> None:
 
     expected = hmac.new(b"k", b"1700000000.{}", hashlib.sha256).hexdigest()
     assert signature("k", 1700000000, b"{}") == f"sha256={expected}"
+
+
+@pytest.mark.parametrize(
+    ("url", "english", "chinese"),
+    [
+        ("ftp://x", "webhook URL must be http:// or https:// with a host, got 'ftp://x'", "必须是带主机名的"),
+        ("https://x/" + "a" * 2000, "webhook URL is longer than 2000 characters", "超过 2000 个字符"),
+        ("https://x/\x1b[2J", "webhook URL holds a control character or a lone surrogate", "含有控制字符"),
+    ],
+)
+def test_a_refused_url_is_worded_in_english_and_chinese(url: str, english: str, chinese: str) -> None:
+    with pytest.raises(WebhookInvalid) as refused:
+        check_url(url)
+    assert str(refused.value).startswith(english)  # the command line's line, as before
+    assert chinese in refused.value.text("zh")
 
 
 def test_the_webhooks_commands(sqlite_url: str, receiver: Receiver) -> None:
