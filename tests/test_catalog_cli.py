@@ -372,6 +372,11 @@ def test_an_interrupted_import_on_a_terminal_says_so_below_the_bar(
          "line 2: unknown key 'zone' (did you mean 'zones'?); a row's keys are sku, name, category, images, brand"),
         ("m.jsonl", '{"sku": "A-1", "images": ["a.jpg"], "Familly": "x"}\n',
          "line 1: unknown key 'Familly' (did you mean 'family'?); a row's keys"),
+        # the same rule for a CSV's header, whose misspelt columns were left aside as unknown
+        ("m.csv", "sku,images,catgory\nA-1,a.jpg,bags\n",
+         "row 1: unknown column 'catgory' (did you mean 'category'?); a row's columns are sku, name, category"),
+        ("m.csv", "sku, images\nA-1,a.jpg\n", "row 1: unknown column ' images' (did you mean 'images'?)"),
+        ("m.csv", "SKU,images\nA-1,a.jpg\n", "row 1: unknown column 'SKU' (did you mean 'sku'?)"),
     ],
 )
 def test_bad_manifest_is_one_line(sqlite_url: str, tmp_path: Path, name: str, content: str, message: str) -> None:
@@ -389,6 +394,13 @@ def test_a_jsonl_rows_keys_of_its_own_are_left_aside_as_a_csvs_other_columns(sql
     row = {"sku": "A-1", "images": ["a.jpg"], "price": 12.5, "url": "https://shop.example/a-1", "notes": "x", "tags": []}
     (tmp_path / "m.jsonl").write_text(json.dumps(row) + "\n")
     code, out, err = run("catalog", "import", str(tmp_path / "m.jsonl"), "--db", sqlite_url)
+    assert code == 0 and "imported 1 SKU(s), 1 new image(s)" in out, err
+
+
+def test_a_csvs_columns_of_its_own_are_left_aside(sqlite_url: str, tmp_path: Path) -> None:
+    (tmp_path / "a.jpg").write_bytes(IMAGE.read_bytes())
+    (tmp_path / "m.csv").write_text("sku,image,price,url,notes,tags,title\nA-1,a.jpg,12.5,https://shop.example,x,,Bag\n")
+    code, out, err = run("catalog", "import", str(tmp_path / "m.csv"), "--db", sqlite_url)
     assert code == 0 and "imported 1 SKU(s), 1 new image(s)" in out, err
 
 

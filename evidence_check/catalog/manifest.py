@@ -2,7 +2,8 @@
 
 CSV columns ``sku,name,category,images`` (several images separated by ``;``) and optionally
 ``brand,family``; JSONL objects with the same keys, ``images`` a list (or one string), and optionally
-``zones`` as in a zones file; a JSONL row with a key misspelling one of these is malformed.
+``zones`` as in a zones file; a JSONL row with a key, or a CSV header with a column, misspelling one
+of these is malformed.
 Image names stay as written: the command line reads them relative to the manifest's folder, an
 archive uploaded over HTTP relative to the manifest's place in it.
 
@@ -24,10 +25,12 @@ from evidence_check.intake import ID_RULE, valid_id
 from evidence_check.storable import storable_text
 
 KINDS = (".jsonl", ".csv")
-# A JSONL row's keys. A key that misspells one of them (`zone`, `Images`, `catgory`) is refused with
-# its row: it would lose what it holds without a word. Other keys (`price`, `url`: a shop's export
-# carries them) are left aside, as a CSV's other columns are; refusing them refused whole exports.
+# A JSONL row's keys and a CSV's columns (`image` is the CSV's old name for `images`). A key or column
+# that misspells one of them (`zone`, `Images`, `catgory`) is refused with its row: it would lose what
+# it holds without a word. Others (`price`, `url`: a shop's export carries them) are left aside;
+# refusing them refused whole exports.
 JSONL_KEYS = ("sku", "name", "category", "images", "brand", "family", "zones")
+CSV_COLUMNS = ("sku", "name", "category", "images", "image", "brand", "family")
 # Similarity (difflib's ratio, case aside) from which a key is taken for a misspelt one: misspellings
 # and case variants measured 0.86-1.0, keys of exports (price, url, title, notes, tags, image_url,
 # created_at, ...) at most 0.75.
@@ -63,6 +66,7 @@ def parse_manifest(lines: Iterable[str], kind: str) -> Iterator[ManifestEntry]:
         raise ValueError("a manifest must be .csv or .jsonl")
     reader = csv.DictReader(lines)
     try:
+        _refuse_misspelt(reader.fieldnames or (), CSV_COLUMNS, "row 1", "column")
         if reader.fieldnames is None or "sku" not in reader.fieldnames:
             raise ValueError("the CSV needs a header with at least sku and images")
         for number, row in enumerate(reader, 2):
@@ -82,10 +86,7 @@ def _jsonl(lines: Iterable[str]) -> Iterator[ManifestEntry]:
             raise ValueError(f"line {number} is not JSON ({exc.msg})") from None
         if not isinstance(row, dict):
             raise ValueError(f"line {number} is not a JSON object")
-        misspelt = sorted(key for key in set(row) - set(JSONL_KEYS) if _meant(key))
-        if misspelt:
-            key, keys = misspelt[0], ", ".join(JSONL_KEYS)
-            raise ValueError(f"line {number}: unknown key {key!r} (did you mean {_meant(key)!r}?); a row's keys are {keys}")
+        _refuse_misspelt(row, JSONL_KEYS, f"line {number}", "key")
         images = row.get("images", [])
         if isinstance(images, str):
             images = [images]
@@ -94,8 +95,17 @@ def _jsonl(lines: Iterable[str]) -> Iterator[ManifestEntry]:
         yield _entry(row, [str(i) for i in images], f"line {number}", row.get("zones"))
 
 
-def _meant(key: str) -> str | None:
-    close = difflib.get_close_matches(key.lower(), JSONL_KEYS, n=1, cutoff=MISSPELT)
+def _refuse_misspelt(keys: Iterable[str], known: tuple[str, ...], where: str, what: str) -> None:
+    misspelt = sorted(key for key in set(keys) - set(known) if _meant(key, known))
+    if misspelt:
+        key = misspelt[0]
+        raise ValueError(
+            f"{where}: unknown {what} {key!r} (did you mean {_meant(key, known)!r}?); a row's {what}s are {', '.join(known)}"
+        )
+
+
+def _meant(key: str, known: tuple[str, ...]) -> str | None:
+    close = difflib.get_close_matches(key.lower(), known, n=1, cutoff=MISSPELT)
     return close[0] if close else None
 
 
