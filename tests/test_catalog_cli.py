@@ -397,6 +397,26 @@ def test_a_jsonl_rows_keys_of_its_own_are_left_aside_as_a_csvs_other_columns(sql
     assert code == 0 and "imported 1 SKU(s), 1 new image(s)" in out, err
 
 
+def test_zones_of_a_file_that_cannot_be_read_are_not_judged_against_a_stored_image_of_its_name(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """The import's check passed them (no size to judge by), storing refused them against the SKU's
+    stored front.jpg: the import stopped half way, rows before it kept, for zones kept nowhere."""
+    (tmp_path / "front.jpg").write_bytes(IMAGE.read_bytes())
+    (tmp_path / "m1.jsonl").write_text(json.dumps({"sku": "A-1", "images": ["front.jpg"]}) + "\n")
+    assert run("catalog", "import", str(tmp_path / "m1.jsonl"), "--db", sqlite_url)[0] == 0
+    (tmp_path / "front.jpg").write_bytes(NOT_IMAGE.read_bytes())
+    (tmp_path / "side.jpg").write_bytes(OTHER.read_bytes())
+    rows = [
+        {"sku": "A-1", "images": ["front.jpg", "side.jpg"], "zones": {"front.jpg": {"lid": [5000, 0, 9, 9]}}},
+        {"sku": "A-2", "images": ["side.jpg"]},
+    ]
+    (tmp_path / "m2.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    code, out, err = run("catalog", "import", str(tmp_path / "m2.jsonl"), "--db", sqlite_url)
+    assert code == 0 and "imported 2 SKU(s)" in out, err
+    assert "skipped A-1 front.jpg" in err
+
+
 def test_a_csvs_columns_of_its_own_are_left_aside(sqlite_url: str, tmp_path: Path) -> None:
     (tmp_path / "a.jpg").write_bytes(IMAGE.read_bytes())
     (tmp_path / "m.csv").write_text("sku,image,price,url,notes,tags,title\nA-1,a.jpg,12.5,https://shop.example,x,,Bag\n")

@@ -248,7 +248,7 @@ def import_(
                     images += added
                 done += 1
                 bar.update(1)
-    except ZonesInvalid as exc:  # raised by `_store`, for the loop's `entry`
+    except ZonesInvalid as exc:  # by `_store`, only for a file changed on disk since `_check_zones` read it
         fail(f"{entry.sku}: zones: {exc}", 2)
     except StoreError as exc:
         fail(str(exc))
