@@ -73,6 +73,17 @@ def test_an_outcome_note_that_cannot_be_stored_is_refused_whole(claimed: Api, no
     assert in_chinese.json()["detail"] == "note：不能保存控制字符（制表符和换行符除外）或孤立的代理码位"
 
 
+def test_an_outcome_note_over_its_length_is_said_as_a_texts_length(claimed: Api) -> None:
+    # It was "at most 2000 items after validation", in English in a Chinese line too.
+    sent = claimed.client.post("/v1/claims/c-1/outcome", json={"outcome": "fraud", "note": "x" * 2001})
+    assert (sent.status_code, sent.json()["detail"]) == (422, "note: String should have at most 2000 characters")
+    in_chinese = claimed.client.post(
+        "/v1/claims/c-1/outcome", json={"outcome": "fraud", "note": "x" * 2001}, headers={"Accept-Language": "zh"}
+    )
+    assert in_chinese.json()["detail"] == "note：最多 2000 个字符"
+    assert claimed.client.post("/v1/claims/c-1/outcome", json={"outcome": "fraud", "note": "x" * 2000}).status_code == 200
+
+
 def test_an_outcome_note_keeps_its_tabs_and_line_breaks(claimed: Api) -> None:
     # What a text area sends: "\r\n" between lines.
     sent = claimed.client.post("/v1/claims/c-1/outcome", json={"outcome": "fraud", "note": "torn\r\nseam:\t3 cm"})
