@@ -6,6 +6,7 @@ Text stored before this rule, and names of uploaded files, are shown through `sh
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -15,6 +16,8 @@ from evidence_check.errors import WordedError
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Every control character, for text shown on one line of a terminal.
 _SHOWN_AS_ESCAPE = re.compile("[\x00-\x1f\x7f-\x9f]")
+# What json.dumps leaves raw of them (it escapes C0 only).
+_RAW_IN_JSON = re.compile("[\x7f-\x9f]")
 
 
 def storable(text: str) -> bool:
@@ -56,6 +59,13 @@ def shown_all(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [shown_all(item) for item in value]
     return value
+
+
+def shown_json(value: Any) -> str:
+    """`value` as JSON for a terminal: the same JSON, with DEL and the C1 controls written as escapes
+    too, for a terminal obeys CSI (U+009B) as it does ESC [."""
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    return _RAW_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text) + "\n"
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -4,6 +4,7 @@ events never sent to another's receiver."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from evidence_check.cli import app
@@ -194,3 +196,22 @@ def test_the_webhooks_commands(sqlite_url: str, receiver: Receiver) -> None:
     assert "claim.outcome" in logged and "delivered" in logged
     assert runner.invoke(app, ["webhooks", "remove", "acme", "--db", sqlite_url]).exit_code == 0
     assert runner.invoke(app, ["webhooks", "show", "acme", "--db", sqlite_url]).exit_code == 1
+
+
+def test_a_receivers_answer_and_a_url_stored_before_the_rule_are_printed_not_obeyed(sqlite_url: str) -> None:
+    """A receiver that sends a broken status line has it in the logged error (http.client's
+    BadStatusLine quotes it): the receiver's own text, printed to the agent's terminal by `log`."""
+    runner = CliRunner()
+    assert runner.invoke(app, ["webhooks", "set", "acme", "https://x.example/hook", "--db", sqlite_url]).exit_code == 0
+    store = Store(sqlite_url)
+    try:
+        emit(store, "acme", "claim.outcome", {"claim_id": "c-9", "outcome": "genuine"})
+        with store.engine.begin() as connection:
+            connection.execute(text("UPDATE webhook_deliveries SET last_error = :e"), {"e": "\x1b[2J\x9b2J"})
+            connection.execute(text("UPDATE webhooks SET url = :u"), {"u": "https://x.example/\x1b]0;owned\x07"})
+    finally:
+        store.close()
+    logged = runner.invoke(app, ["webhooks", "log", "acme", "--db", sqlite_url]).stdout
+    shown = runner.invoke(app, ["webhooks", "show", "acme", "--db", sqlite_url]).stdout
+    assert "\\x1b[2J\\x9b2J" in logged and "https://x.example/\\x1b]0;owned\\x07" in shown
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", logged + shown)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import re
 import stat
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -40,16 +38,6 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """One line on stderr and out: the only way a command reports a problem."""
     note(f"evidence-check: {message}")
     raise typer.Exit(code)
-
-
-def printed_json(value: Any) -> str:
-    """`value` as the command line prints JSON: the same JSON, with DEL and the C1 controls written as
-    escapes too (json escapes only C0), for a terminal obeys CSI (U+009B) as it does ESC [."""
-    text = json.dumps(value, ensure_ascii=False, indent=2)
-    return _RAW_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text) + "\n"
-
-
-_RAW_IN_JSON = re.compile("[\x7f-\x9f]")
 
 
 def refuse_special_file(path: Path, what: str, code: int) -> None:

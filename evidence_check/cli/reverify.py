@@ -7,12 +7,12 @@ from typing import Annotated
 
 import typer
 
-from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store, printed_json
+from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
 from evidence_check.engine import now_utc
 from evidence_check.intake import valid_id
 from evidence_check.render.text import render_text
 from evidence_check.service import reverify_claim
-from evidence_check.storable import shown_all
+from evidence_check.storable import shown_all, shown_json
 from evidence_check.store import StoreError
 from evidence_check.store.claim_files import NotKept
 
@@ -40,6 +40,6 @@ def reverify(
     if outcome is None:
         fail(f"no claim {claim_id!r} for tenant {tenant} in the store")
     if as_json:
-        sys.stdout.write(printed_json(outcome.body))
+        sys.stdout.write(shown_json(outcome.body))
     else:
         sys.stdout.write(render_text(shown_all(outcome.body), outcome.report.claim.lang, colour=sys.stdout.isatty()))

@@ -15,7 +15,6 @@ from evidence_check.cli.app import (
     fail,
     load_settings,
     open_store,
-    printed_json,
     stored_name,
 )
 from evidence_check.engine import Upload, now_utc
@@ -26,7 +25,7 @@ from evidence_check.render.annotated import annotated_pictures
 from evidence_check.render.html import render_html, thumbnail_uri
 from evidence_check.render.text import render_text
 from evidence_check.service import evidence_thumbnails, limits_from, verify_claim
-from evidence_check.storable import shown_all
+from evidence_check.storable import shown_all, shown_json
 from evidence_check.store.claim_files import sent_fields
 
 
@@ -135,7 +134,7 @@ def verify(
 
     # What the customer sent (file names, EXIF text) and the catalog holds is printed: not obeyed.
     if fmt is OutputFormat.json:
-        text = printed_json(outcome.body)
+        text = shown_json(outcome.body)
     elif fmt is OutputFormat.html:
         thumbnails = {photo.image_id: thumbnail_uri(photo.working) for photo in outcome.photos}
         show_gps = settings.for_tenant(claim.tenant).html_show_gps
