@@ -12,8 +12,9 @@ from typing import Any
 
 from evidence_check.errors import WordedError
 
-# C0 but tab, line feed and carriage return (a text area sends "\r\n"), DEL, and C1.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# C0, DEL and C1 but tab and Unicode's line breaks (UAX #14's BK, CR, LF, NL): a text area sends
+# "\r\n", Word's text holds VT (its line break) and FF (its page break), NEL is C1's line break.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
 # Every control character, for text shown on one line of a terminal.
 _SHOWN_AS_ESCAPE = re.compile("[\x00-\x1f\x7f-\x9f]")
 # What json.dumps leaves raw of them (it escapes C0 only).
@@ -22,7 +23,7 @@ _RAW_IN_JSON = re.compile("[\x7f-\x9f]")
 
 def storable(text: str) -> bool:
     """False for text PostgreSQL's text cannot hold (a NUL, a lone surrogate: not UTF-8), or that holds
-    a control character other than tab and line breaks. SQLite holds all of them, so without this
+    a control character other than tab and line breaks (LF, CR, VT, FF, NEL). SQLite holds all of them, so without this
     rule one backend stored what the other answered with a 500, and the command line printed it raw."""
     if _CONTROL.search(text):
         return False

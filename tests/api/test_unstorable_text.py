@@ -60,7 +60,9 @@ def test_a_bad_cursor_is_refused_whatever_the_filters_ask(claimed: Api, asked: s
     assert ERRORS["request.bad_cursor"][0] in claimed.client.get(f"/?{asked}&cursor=bad").text
 
 
-@pytest.mark.parametrize("note", ["a\x00b", "a\ud800b", "a\x1b[2J\x1b]0;owned\x07b", "a\x9b2Jb", "a\x7f\x08b"])
+@pytest.mark.parametrize(
+    "note", ["a\x00b", "a\ud800b", "a\x1b[2J\x1b]0;owned\x07b", "a\x9b2Jb", "a\x7f\x08b", "a\x84b", "a\x86b", "a\x1cb"]
+)
 def test_an_outcome_note_that_cannot_be_stored_is_refused_whole(claimed: Api, note: str) -> None:
     sent = claimed.client.post("/v1/claims/c-1/outcome", **_raw_json({"outcome": "genuine", "note": note}))  # type: ignore[arg-type]
     assert (sent.status_code, sent.json()["detail"]) == (422, f"note: {UNSTORABLE}")
@@ -84,10 +86,18 @@ def test_an_outcome_note_over_its_length_is_said_as_a_texts_length(claimed: Api)
     assert claimed.client.post("/v1/claims/c-1/outcome", json={"outcome": "fraud", "note": "x" * 2000}).status_code == 200
 
 
-def test_an_outcome_note_keeps_its_tabs_and_line_breaks(claimed: Api) -> None:
-    # What a text area sends: "\r\n" between lines.
-    sent = claimed.client.post("/v1/claims/c-1/outcome", json={"outcome": "fraud", "note": "torn\r\nseam:\t3 cm"})
-    assert (sent.status_code, sent.json()["note"]) == (200, "torn\r\nseam:\t3 cm")
+@pytest.mark.parametrize(
+    "note",
+    [
+        "torn\r\nseam:\t3 cm",  # what a text area sends: "\r\n" between lines
+        "torn\vseam\fpage 2",  # Word's own line break (VT) and page break (FF), in text read out of it
+        "torn\x85seam",  # NEL, Unicode's next line
+        "pa\u00adcket\u00a0torn \U0001f469\u200d\U0001f527 \u7f1d\u7ebf\u88c2\u5f00",  # soft hyphen, NBSP, ZWJ, Chinese
+    ],
+)
+def test_an_outcome_note_keeps_its_tabs_and_line_breaks(claimed: Api, note: str) -> None:
+    sent = claimed.client.post("/v1/claims/c-1/outcome", json={"outcome": "fraud", "note": note})
+    assert (sent.status_code, sent.json()["note"]) == (200, note)
 
 
 @pytest.mark.parametrize("field", ["name", "category"])
