@@ -178,3 +178,20 @@ def test_a_header_that_understates_an_images_size_does_not_let_it_through() -> N
     assert zipfile.ZipFile(io.BytesIO(bytes(lying))).getinfo("a.jpg").file_size == 1024
     with pytest.raises(ArchiveRefused, match="'a.jpg' cannot be read from the archive"):
         open_catalog_archive(io.BytesIO(bytes(lying)), SMALL)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        # Excel's "CSV UTF-8 (Comma delimited)": a byte order mark first, "\r\n" between rows
+        ("manifest.csv", "\ufeffsku,name,category,images\r\nA-1,Bag,bags,a.jpg\r\n"),
+        ("manifest.jsonl", '\ufeff{"sku": "A-1", "name": "Bag", "category": "bags", "images": ["a.jpg"]}\r\n'),
+    ],
+)
+def test_a_manifest_saved_with_a_byte_order_mark_reads_as_one_without(name: str, text: str) -> None:
+    """The mark made the CSV's first column "\\ufeffsku" ("the CSV needs a header with at least sku")
+    and the JSONL's first line not JSON, on the command line and over HTTP alike."""
+    archive = open_catalog_archive(_zip({name: text.encode(), "a.jpg": PICTURE}), SMALL)
+    [entry] = archive.entries
+    assert (entry.sku, entry.name, entry.category, entry.images) == ("A-1", "Bag", "bags", ("a.jpg",))
+

@@ -59,6 +59,7 @@ def manifest_kind(filename: str) -> str:
 
 def parse_manifest(lines: Iterable[str], kind: str) -> Iterator[ManifestEntry]:
     """The manifest's entries in order; `ValueError` naming the first malformed row."""
+    lines = _without_bom(lines)
     if kind == ".jsonl":
         yield from _jsonl(lines)
         return
@@ -74,6 +75,13 @@ def parse_manifest(lines: Iterable[str], kind: str) -> Iterator[ManifestEntry]:
             yield _entry(row, images, f"row {number}")
     except csv.Error as exc:  # a field over csv's size limit, a broken quote
         raise ValueError(f"near row {reader.line_num + 1}: not CSV ({exc})") from None
+
+
+def _without_bom(lines: Iterable[str]) -> Iterator[str]:
+    """The lines without the byte order mark Excel's "CSV UTF-8" (and Notepad) write first: kept, it
+    made the header's first column "\ufeffsku", no `sku`."""
+    for number, line in enumerate(lines):
+        yield line.removeprefix("\ufeff") if number == 0 else line
 
 
 def _jsonl(lines: Iterable[str]) -> Iterator[ManifestEntry]:
