@@ -15,7 +15,7 @@ from evidence_check.errors import WordedError
 # C0, DEL and C1 but tab and Unicode's line breaks (UAX #14's BK, CR, LF, NL): a text area sends
 # "\r\n", Word's text holds VT (its line break) and FF (its page break), NEL is C1's line break.
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
-# Every control character, for text shown on one line of a terminal.
+# Every control character: for text shown on one line of a terminal, and values of one line.
 _SHOWN_AS_ESCAPE = re.compile("[\x00-\x1f\x7f-\x9f]")
 # What json.dumps leaves raw of them (it escapes C0 only).
 _RAW_IN_JSON = re.compile("[\x7f-\x9f]")
@@ -42,6 +42,12 @@ def storable_text(field: str, value: str | None) -> str | None:
     if value is not None and not storable(value):
         raise TextUnstorable("text.unstorable", field=field)
     return value
+
+
+def holds_control(text: str) -> bool:
+    """True for text holding any control character, tab and line breaks too: none belongs in a value
+    of one line, such as a URL."""
+    return _SHOWN_AS_ESCAPE.search(text) is not None
 
 
 def shown(text: str) -> str:

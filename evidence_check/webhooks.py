@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from evidence_check.errors import WordedError
-from evidence_check.storable import storable
+from evidence_check.storable import holds_control, storable
 from evidence_check.store import Store, StoreError
 from evidence_check.store.webhooks import Delivery, Webhook, claim_due, enqueue, mark_attempt
 
@@ -76,7 +76,7 @@ def check_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise WebhookInvalid("webhook.not_http", url=url)
-    if not storable(url):
+    if not storable(url) or holds_control(url):
         raise WebhookInvalid("webhook.unstorable", url=url)
     return url
 

@@ -166,6 +166,10 @@ def test_signature_is_hmac_sha256_over_timestamp_and_body() -> None:
         ("ftp://x", "webhook URL must be http:// or https:// with a host, got 'ftp://x'", "必须是带主机名的"),
         ("https://x/" + "a" * 2000, "webhook URL is longer than 2000 characters", "超过 2000 个字符"),
         ("https://x/\x1b[2J", "webhook URL holds a control character or a lone surrogate", "含有控制字符"),
+        # None belongs in a URL; a text's tab and line breaks are not a URL's (urlsplit drops some unsaid)
+        ("https://x/a\tb", "webhook URL holds a control character or a lone surrogate", "含有控制字符"),
+        ("https://x/\r\nX-Injected: 1", "webhook URL holds a control character or a lone surrogate", "含有控制字符"),
+        ("https://x/a\x0bb\x85", "webhook URL holds a control character or a lone surrogate", "含有控制字符"),
     ],
 )
 def test_a_refused_url_is_worded_in_english_and_chinese(url: str, english: str, chinese: str) -> None:
