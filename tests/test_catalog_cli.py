@@ -387,6 +387,16 @@ def test_bad_manifest_is_one_line(sqlite_url: str, tmp_path: Path, name: str, co
     assert message in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(("encoding", "name"), [("cp1252", "Café bag"), ("gbk", "手袋")])
+def test_a_manifest_that_is_not_utf8_is_said_so_in_words(sqlite_url: str, tmp_path: Path, encoding: str, name: str) -> None:
+    """Excel's "CSV (Comma delimited)" writes the system's code page: the line quoted the codec's
+    "'utf-8' codec can't decode byte 0xe9 in position 24: invalid continuation byte"."""
+    manifest = tmp_path / "m.csv"
+    manifest.write_bytes(f"sku,name,images\r\nA-1,{name},a.jpg\r\n".encode(encoding))
+    code, _, err = run("catalog", "import", str(manifest), "--db", sqlite_url)
+    assert (code, err.strip()) == (2, f"evidence-check: {manifest}: not UTF-8 text (from Excel, save it as CSV UTF-8)")
+
+
 def test_a_jsonl_rows_keys_of_its_own_are_left_aside_as_a_csvs_other_columns(sqlite_url: str, tmp_path: Path) -> None:
     """A shop's export carries keys the catalog has no use for (`price`, `url`): the whole import was
     refused for them, where only a key misspelling one of the row's own loses what it holds."""

@@ -221,6 +221,8 @@ def import_(
         entries = list(_manifest(manifest))
     except OSError as exc:
         fail(f"cannot read {manifest}: {exc.strerror or exc}")
+    except UnicodeDecodeError:  # Excel's "CSV (Comma delimited)" is the system's code page, not UTF-8
+        fail(f"{manifest}: not UTF-8 text (from Excel, save it as CSV UTF-8)", 2)
     except ValueError as exc:
         fail(f"{manifest}: {exc}", 2)
     if not entries:
