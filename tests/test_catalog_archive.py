@@ -219,3 +219,12 @@ def test_a_jsonl_key_a_slip_away_from_the_manifests_own_is_still_refused(key: st
     row = json.dumps({"sku": "A-1", "images": ["a.jpg"], key: "x"})
     with pytest.raises(ValueError, match=re.escape(f"line 1: unknown key {key!r} (did you mean {meant!r}?)")):
         list(parse_manifest(io.StringIO(row + "\n"), ".jsonl"))
+
+
+def test_every_misspelt_column_is_named_in_the_one_line() -> None:
+    with pytest.raises(ValueError) as refused:
+        list(parse_manifest(io.StringIO("SKU,Name,Images\nA-1,Bag,a.jpg\n"), ".csv"))
+    assert str(refused.value).startswith(
+        "row 1: unknown columns 'Images' (did you mean 'images'?), 'Name' (did you mean 'name'?), "
+        "'SKU' (did you mean 'sku'?); a row's columns are sku, name"
+    )

@@ -107,10 +107,10 @@ def _jsonl(lines: Iterable[str]) -> Iterator[ManifestEntry]:
 def _refuse_misspelt(keys: Iterable[str], known: tuple[str, ...], where: str, what: str) -> None:
     misspelt = sorted(key for key in set(keys) - set(known) if _meant(key, known))
     if misspelt:
-        key = misspelt[0]
-        raise ValueError(
-            f"{where}: unknown {what} {key!r} (did you mean {_meant(key, known)!r}?); a row's {what}s are {', '.join(known)}"
-        )
+        # All of them at once: a sheet's header typed "SKU,Name,Images" took one run per column.
+        named = ", ".join(f"{key!r} (did you mean {_meant(key, known)!r}?)" for key in misspelt)
+        many = "s" if len(misspelt) > 1 else ""
+        raise ValueError(f"{where}: unknown {what}{many} {named}; a row's {what}s are {', '.join(known)}")
 
 
 def _meant(key: str, known: tuple[str, ...]) -> str | None:
