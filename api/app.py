@@ -48,6 +48,7 @@ from evidence_check import __version__
 from evidence_check.errors import error_text
 from evidence_check.intake import IntakeError
 from evidence_check.settings import Settings
+from evidence_check.storable import shown
 from evidence_check.store import RequestConflict, Store, StoreError
 from evidence_check.webhooks import Deliverer
 
@@ -167,7 +168,8 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def client_abort(request: Request, _exc: ClientDisconnect) -> JSONResponse:
         # The client left before its request was read whole: nothing to answer, and not a failure
         # of ours. 499 (nginx's "client closed request") is what the request line and metrics say.
-        log.info("client left during %s %s", request.method, request.url.path)
+        # The path arrives percent-decoded: a client's %1b would drive the terminal `serve` logs to.
+        log.info("client left during %s %s", request.method, shown(request.url.path))
         return _problem(CLIENT_CLOSED_REQUEST, error_text("client.closed", {}))
 
     @app.exception_handler(RequestValidationError)
@@ -188,7 +190,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> JSONResponse:
         # The reason goes to the log, not to the client; the x-request-id header links the two.
-        log.error("internal error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        log.error("internal error on %s %s: %s", request.method, shown(request.url.path), type(exc).__name__)
         return _problem(500, error_text("server.internal", {}, request_language(request)))
 
     @app.exception_handler(StoreError)

@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from evidence_check.errors import ERRORS
 from evidence_check.models import SCHEMA, ClaimReason, WantedOutcome
 from evidence_check.storable import storable
 
@@ -18,15 +19,24 @@ from evidence_check.storable import storable
 ID_PATTERN = r"^[\w.:@/+-]{1,128}$"
 
 
-def _storable(value: str) -> str:
-    if not storable(value):
-        # Worded as `input.text_unstorable` (evidence_check.errors), in English and Chinese.
-        raise PydanticCustomError("text_unstorable", "a NUL character or a lone surrogate cannot be stored")
-    return value
+def storable_text(max_length: int) -> Any:
+    """Free text a client sends that is stored: refused whole (422) when longer than `max_length` or
+    when `storable` refuses it. Not pydantic's `max_length`, which, beside this validator, was worded
+    "at most N items after validation" (a kind errors.py does not word) or took a lone surrogate for
+    text it cannot parse."""
 
+    def checked(value: str) -> str:
+        if len(value) > max_length:
+            # Worded as `input.string_too_long`, pydantic's own line for a string's length.
+            raise PydanticCustomError(
+                "string_too_long", "String should have at most {max_length} characters", {"max_length": max_length}
+            )
+        if not storable(value):
+            # Worded as `input.text_unstorable` (evidence_check.errors), in English and Chinese.
+            raise PydanticCustomError("text_unstorable", ERRORS["input.text_unstorable"][0].removeprefix("{field}: "))
+        return value
 
-# Free text a client sends that is stored: refused whole (422) when PostgreSQL could not hold it.
-StorableText = Annotated[str, AfterValidator(_storable)]
+    return Annotated[str, AfterValidator(checked), WithJsonSchema({"type": "string", "maxLength": max_length})]
 
 StatusName = Literal["pass", "warn", "fail", "unknown", "error"]
 VerdictName = Literal["accept", "review", "reject"]

@@ -296,22 +296,35 @@ ERRORS: dict[str, tuple[str, str]] = {
     ),
     # A SKU's brand and family (evidence_check.catalog.labels)
     "label.too_long": ("{field}: at most {max_length} characters", "{field}：最多 {max_length} 个字符"),
-    # Text PostgreSQL cannot hold (evidence_check.intake.storable): refused on both backends alike.
+    # Text PostgreSQL cannot hold, or a terminal would obey (evidence_check.storable): refused on both backends.
     "text.unstorable": (
-        "{field}: a NUL character or a lone surrogate cannot be stored",
-        "{field}：不能保存 NUL 字符或孤立的代理码位",
+        "{field}: a control character (tab and line breaks aside) or a lone surrogate cannot be stored",
+        "{field}：不能保存控制字符（制表符和换行符除外）或孤立的代理码位",
     ),
     "input.text_unstorable": (
-        "{field}: a NUL character or a lone surrogate cannot be stored",
-        "{field}：不能保存 NUL 字符或孤立的代理码位",
+        "{field}: a control character (tab and line breaks aside) or a lone surrogate cannot be stored",
+        "{field}：不能保存控制字符（制表符和换行符除外）或孤立的代理码位",
     ),
     "zones.unstorable": (
-        "zone {zone!r}: a NUL character or a lone surrogate cannot be stored",
-        "区域 {zone!r}：不能保存 NUL 字符或孤立的代理码位",
+        "zone {zone!r}: a control character (tab and line breaks aside) or a lone surrogate cannot be stored",
+        "区域 {zone!r}：不能保存控制字符（制表符和换行符除外）或孤立的代理码位",
     ),
     "label.control_characters": (
         "{field}: control characters are not allowed",
         "{field}：不允许包含控制字符",
+    ),
+    # A tenant's webhook receiver (evidence_check.webhooks)
+    "webhook.not_http": (
+        "webhook URL must be http:// or https:// with a host, got {url!r}",
+        "webhook URL 必须是带主机名的 http:// 或 https:// 地址，收到的是 {url!r}",
+    ),
+    "webhook.too_long": (
+        "webhook URL is longer than {max_length} characters",
+        "webhook URL 超过 {max_length} 个字符",
+    ),
+    "webhook.unstorable": (
+        "webhook URL holds a control character or a lone surrogate, which cannot be stored: {url!r}",
+        "webhook URL 含有控制字符或孤立的代理码位，无法保存：{url!r}",
     ),
     # A catalog import's archive (evidence_check.catalog.archive); a manifest row's own problem is
     # the command line's, in English.

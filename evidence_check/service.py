@@ -393,7 +393,11 @@ def store_catalog_sku(
     """Store a SKU with its measured images, and each new one as the shop's listing photo.
     `ZonesInvalid` (nothing stored) for a zone wholly outside its image (`bound_zones`)."""
     measured_sizes = {m.image.filename: (m.image.width, m.image.height) for m in uploads.measured}
-    zones = _bounded_zones(store, tenant, sku, zones or {}, measured_sizes)
+    # The zones of a file not stored now (unreadable, skipped) are kept nowhere, so not judged: against
+    # a stored image of that name they refused a row the importers' check (`checked_zones`) had passed.
+    stored_now = {*measured_sizes, *(filename for _, filename in uploads.complete)}
+    zones = {filename: drawn for filename, drawn in (zones or {}).items() if filename in stored_now}
+    zones = _bounded_zones(store, tenant, sku, zones, measured_sizes)
     images = [replace(m.image, zones=zones.get(m.image.filename)) for m in uploads.measured]
     zones_of_known = {image_id: zones[filename] for image_id, filename in uploads.complete if filename in zones}
     added = 0

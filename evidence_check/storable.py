@@ -1,16 +1,31 @@
-"""Text the store can hold, on every backend: what a client sends as free text is refused (422, exit 2)
-when it holds what PostgreSQL's text cannot, instead of failing inside the driver (a 500) there and
-being stored on SQLite."""
+"""Text the store can hold and a terminal can show: what a client sends as free text is refused (422,
+exit 2) when it holds what PostgreSQL's text cannot, instead of failing inside the driver (a 500)
+there and being stored on SQLite, or a control character, which the command line would print back
+to an agent's terminal as a command (ESC starts one, and so does the C1 character CSI, U+009B).
+Text stored before this rule, and names of uploaded files, are shown through `shown`."""
 
 from __future__ import annotations
 
+import json
+import re
+from typing import Any
+
 from evidence_check.errors import WordedError
+
+# C0, DEL and C1 but tab and Unicode's line breaks (UAX #14's BK, CR, LF, NL): a text area sends
+# "\r\n", Word's text holds VT (its line break) and FF (its page break), NEL is C1's line break.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+# Every control character: for text shown on one line of a terminal, and values of one line.
+_SHOWN_AS_ESCAPE = re.compile("[\x00-\x1f\x7f-\x9f]")
+# What json.dumps leaves raw of them (it escapes C0 only).
+_RAW_IN_JSON = re.compile("[\x7f-\x9f]")
 
 
 def storable(text: str) -> bool:
-    """False for text PostgreSQL's text cannot hold: a NUL, or a lone surrogate (not UTF-8). SQLite
-    holds both, so without this rule one backend stored what the other answered with a 500."""
-    if "\x00" in text:
+    """False for text PostgreSQL's text cannot hold (a NUL, a lone surrogate: not UTF-8), or that holds
+    a control character other than tab and line breaks (LF, CR, VT, FF, NEL). SQLite holds all of them, so without this
+    rule one backend stored what the other answered with a 500, and the command line printed it raw."""
+    if _CONTROL.search(text):
         return False
     try:
         text.encode("utf-8")
@@ -27,3 +42,38 @@ def storable_text(field: str, value: str | None) -> str | None:
     if value is not None and not storable(value):
         raise TextUnstorable("text.unstorable", field=field)
     return value
+
+
+def holds_control(text: str) -> bool:
+    """True for text holding any control character, tab and line breaks too: none belongs in a value
+    of one line, such as a URL."""
+    return _SHOWN_AS_ESCAPE.search(text) is not None
+
+
+def shown(text: str) -> str:
+    """`text` as the command line prints it: each control character (tab and line breaks too, which
+    would break a table's line or overwrite it) written as its escape, `\\x1b`, so that stored text
+    cannot drive the terminal it is printed on."""
+    return _SHOWN_AS_ESCAPE.sub(_escape, text)
+
+
+def shown_all(value: Any) -> Any:
+    """A report's body (or any JSON value) with every string in it `shown`."""
+    if isinstance(value, str):
+        return shown(value)
+    if isinstance(value, dict):
+        return {shown_all(key): shown_all(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [shown_all(item) for item in value]
+    return value
+
+
+def shown_json(value: Any) -> str:
+    """`value` as JSON for a terminal: the same JSON, with DEL and the C1 controls written as escapes
+    too, for a terminal obeys CSI (U+009B) as it does ESC [."""
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    return _RAW_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text) + "\n"
+
+
+def _escape(match: re.Match[str]) -> str:
+    return repr(match.group())[1:-1]

@@ -27,7 +27,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from evidence_check.storable import storable
+from evidence_check.errors import WordedError
+from evidence_check.storable import holds_control, storable
 from evidence_check.store import Store, StoreError
 from evidence_check.store.webhooks import Delivery, Webhook, claim_due, enqueue, mark_attempt
 
@@ -48,10 +49,12 @@ BACKOFF = (
 SEND_TIMEOUT_S = 10.0
 LEASE = timedelta(seconds=60)  # longer than one send, so a slow receiver is not sent to twice
 REPLAY_WINDOW = timedelta(minutes=5)
+MAX_URL = 2000
 
 
-class WebhookInvalid(ValueError):
-    """A receiver URL this service will not send to; the message is one line."""
+class WebhookInvalid(WordedError, ValueError):
+    """A receiver URL this service will not send to: one line, in English and Chinese (the command
+    line, the only way to set one, says it in English)."""
 
 
 @dataclass(frozen=True)
@@ -68,13 +71,13 @@ def new_secret() -> str:
 
 
 def check_url(url: str) -> str:
+    if len(url) > MAX_URL:  # before any line that quotes it
+        raise WebhookInvalid("webhook.too_long", max_length=MAX_URL)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise WebhookInvalid(f"webhook URL must be http:// or https:// with a host, got {url!r}")
-    if len(url) > 2000:
-        raise WebhookInvalid("webhook URL is longer than 2000 characters")
-    if not storable(url):
-        raise WebhookInvalid(f"webhook URL holds a NUL character or a lone surrogate, which cannot be stored: {url!r}")
+        raise WebhookInvalid("webhook.not_http", url=url)
+    if not storable(url) or holds_control(url):
+        raise WebhookInvalid("webhook.unstorable", url=url)
     return url
 
 

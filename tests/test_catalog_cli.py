@@ -372,6 +372,11 @@ def test_an_interrupted_import_on_a_terminal_says_so_below_the_bar(
          "line 2: unknown key 'zone' (did you mean 'zones'?); a row's keys are sku, name, category, images, brand"),
         ("m.jsonl", '{"sku": "A-1", "images": ["a.jpg"], "Familly": "x"}\n',
          "line 1: unknown key 'Familly' (did you mean 'family'?); a row's keys"),
+        # the same rule for a CSV's header, whose misspelt columns were left aside as unknown
+        ("m.csv", "sku,images,catgory\nA-1,a.jpg,bags\n",
+         "row 1: unknown column 'catgory' (did you mean 'category'?); a row's columns are sku, name, category"),
+        ("m.csv", "sku, images\nA-1,a.jpg\n", "row 1: unknown column ' images' (did you mean 'images'?)"),
+        ("m.csv", "SKU,images\nA-1,a.jpg\n", "row 1: unknown column 'SKU' (did you mean 'sku'?)"),
     ],
 )
 def test_bad_manifest_is_one_line(sqlite_url: str, tmp_path: Path, name: str, content: str, message: str) -> None:
@@ -382,6 +387,16 @@ def test_bad_manifest_is_one_line(sqlite_url: str, tmp_path: Path, name: str, co
     assert message in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(("encoding", "name"), [("cp1252", "Café bag"), ("gbk", "手袋")])
+def test_a_manifest_that_is_not_utf8_is_said_so_in_words(sqlite_url: str, tmp_path: Path, encoding: str, name: str) -> None:
+    """Excel's "CSV (Comma delimited)" writes the system's code page: the line quoted the codec's
+    "'utf-8' codec can't decode byte 0xe9 in position 24: invalid continuation byte"."""
+    manifest = tmp_path / "m.csv"
+    manifest.write_bytes(f"sku,name,images\r\nA-1,{name},a.jpg\r\n".encode(encoding))
+    code, _, err = run("catalog", "import", str(manifest), "--db", sqlite_url)
+    assert (code, err.strip()) == (2, f"evidence-check: {manifest}: not UTF-8 text (from Excel, save it as CSV UTF-8)")
+
+
 def test_a_jsonl_rows_keys_of_its_own_are_left_aside_as_a_csvs_other_columns(sqlite_url: str, tmp_path: Path) -> None:
     """A shop's export carries keys the catalog has no use for (`price`, `url`): the whole import was
     refused for them, where only a key misspelling one of the row's own loses what it holds."""
@@ -389,6 +404,33 @@ def test_a_jsonl_rows_keys_of_its_own_are_left_aside_as_a_csvs_other_columns(sql
     row = {"sku": "A-1", "images": ["a.jpg"], "price": 12.5, "url": "https://shop.example/a-1", "notes": "x", "tags": []}
     (tmp_path / "m.jsonl").write_text(json.dumps(row) + "\n")
     code, out, err = run("catalog", "import", str(tmp_path / "m.jsonl"), "--db", sqlite_url)
+    assert code == 0 and "imported 1 SKU(s), 1 new image(s)" in out, err
+
+
+def test_zones_of_a_file_that_cannot_be_read_are_not_judged_against_a_stored_image_of_its_name(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """The import's check passed them (no size to judge by), storing refused them against the SKU's
+    stored front.jpg: the import stopped half way, rows before it kept, for zones kept nowhere."""
+    (tmp_path / "front.jpg").write_bytes(IMAGE.read_bytes())
+    (tmp_path / "m1.jsonl").write_text(json.dumps({"sku": "A-1", "images": ["front.jpg"]}) + "\n")
+    assert run("catalog", "import", str(tmp_path / "m1.jsonl"), "--db", sqlite_url)[0] == 0
+    (tmp_path / "front.jpg").write_bytes(NOT_IMAGE.read_bytes())
+    (tmp_path / "side.jpg").write_bytes(OTHER.read_bytes())
+    rows = [
+        {"sku": "A-1", "images": ["front.jpg", "side.jpg"], "zones": {"front.jpg": {"lid": [5000, 0, 9, 9]}}},
+        {"sku": "A-2", "images": ["side.jpg"]},
+    ]
+    (tmp_path / "m2.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    code, out, err = run("catalog", "import", str(tmp_path / "m2.jsonl"), "--db", sqlite_url)
+    assert code == 0 and "imported 2 SKU(s)" in out, err
+    assert "skipped A-1 front.jpg" in err
+
+
+def test_a_csvs_columns_of_its_own_are_left_aside(sqlite_url: str, tmp_path: Path) -> None:
+    (tmp_path / "a.jpg").write_bytes(IMAGE.read_bytes())
+    (tmp_path / "m.csv").write_text("sku,image,price,url,notes,tags,title\nA-1,a.jpg,12.5,https://shop.example,x,,Bag\n")
+    code, out, err = run("catalog", "import", str(tmp_path / "m.csv"), "--db", sqlite_url)
     assert code == 0 and "imported 1 SKU(s), 1 new image(s)" in out, err
 
 

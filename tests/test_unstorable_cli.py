@@ -4,6 +4,8 @@ a file is kept under its name made readable; the same on SQLite and PostgreSQL."
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from pathlib import Path
 
@@ -16,6 +18,9 @@ from evidence_check.store import Store
 from tests.conftest import FIXTURES
 
 UNREADABLE = "a\udcffb"  # the byte 0xFF in an argument, as Python reads it
+# What would drive an agent's terminal: clear the screen, retitle the window, ring; CSI; DEL, backspace.
+ESCAPES = ("a\x1b[2J\x1b]0;owned\x07b", "a\x9b2Jb", "a\x7f\x08b")
+OBEYED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but tab and line feed
 CLAIM = ["--ordered-at", "2026-11-10T10:00", "--delivered-at", "2026-11-14T15:00", "--claimed-at", "2026-11-16"]
 PHOTO = FIXTURES / "genuine_after_delivery.jpg"
 
@@ -34,16 +39,17 @@ def count(store_url: str, table: str) -> int:
         store.close()
 
 
-def test_an_outcome_note_that_cannot_be_stored_is_a_usage_error(store_url: str) -> None:
+@pytest.mark.parametrize("note", [UNREADABLE, *ESCAPES])
+def test_an_outcome_note_that_cannot_be_stored_is_a_usage_error(store_url: str, note: str) -> None:
     assert run("verify", str(PHOTO), *CLAIM, "--claim-id", "c1", "--db", store_url)[0] == 0
-    code, out = run("outcome", "c1", "fraud", "--note", UNREADABLE, "--db", store_url)
-    assert (code, out.strip()) == (2, "evidence-check: note: a NUL character or a lone surrogate cannot be stored")
+    code, out = run("outcome", "c1", "fraud", "--note", note, "--db", store_url)
+    assert (code, out.strip()) == (2, "evidence-check: note: a control character (tab and line breaks aside) or a lone surrogate cannot be stored")
     assert count(store_url, "outcomes") == 0
 
 
 def test_a_claim_category_that_cannot_be_stored_is_a_usage_error(store_url: str) -> None:
     code, out = run("verify", str(PHOTO), *CLAIM, "--category", UNREADABLE, "--db", store_url)
-    assert (code, out.strip()) == (2, "evidence-check: category: a NUL character or a lone surrogate cannot be stored")
+    assert (code, out.strip()) == (2, "evidence-check: category: a control character (tab and line breaks aside) or a lone surrogate cannot be stored")
     assert count(store_url, "claims") == 0
 
 
@@ -54,11 +60,11 @@ def test_a_claim_id_that_cannot_be_stored_names_no_claim(store_url: str, command
     assert "no claim 'a\\udcffb'" in out
 
 
-@pytest.mark.parametrize("option", ["--name", "--category"])
-def test_a_catalog_text_that_cannot_be_stored_is_a_usage_error(store_url: str, option: str) -> None:
-    code, out = run("catalog", "add", "SKU-1", str(PHOTO), option, UNREADABLE, "--db", store_url)
+@pytest.mark.parametrize(("option", "value"), [("--name", UNREADABLE), ("--category", UNREADABLE), ("--name", ESCAPES[0])])
+def test_a_catalog_text_that_cannot_be_stored_is_a_usage_error(store_url: str, option: str, value: str) -> None:
+    code, out = run("catalog", "add", "SKU-1", str(PHOTO), option, value, "--db", store_url)
     assert code == 2
-    assert out.strip().endswith("a NUL character or a lone surrogate cannot be stored")
+    assert out.strip().endswith("a control character (tab and line breaks aside) or a lone surrogate cannot be stored")
     assert count(store_url, "catalog_skus") == 0
 
 
@@ -74,3 +80,38 @@ def test_a_photo_whose_name_is_not_utf8_is_kept_under_a_readable_name(store_url:
     code, out = run("verify", str(photo), *CLAIM, "--claim-id", "c2", "--json", "--db", store_url)
     assert code == 0, out
     assert '"filename": "pa\ufffdb.jpg"' in out
+
+
+def test_a_name_stored_before_the_rule_is_printed_not_obeyed(store_url: str) -> None:
+    assert run("catalog", "add", "SKU-1", str(PHOTO), "--name", "plain", "--db", store_url)[0] == 0
+    store = Store(store_url)
+    try:
+        with store.engine.begin() as connection:
+            connection.execute(text("UPDATE catalog_skus SET name = :name, category = 'a\rb'"), {"name": ESCAPES[0]})
+    finally:
+        store.close()
+    code, out = run("catalog", "list", "--db", store_url)
+    assert code == 0
+    assert not OBEYED.search(out)
+    assert "a\\x1b[2J\\x1b]0;owned\\x07b" in out and "a\\rb" in out
+
+
+@pytest.mark.parametrize("output", ["text", "json", "html"])
+def test_a_photo_named_with_escape_sequences_is_printed_not_obeyed(store_url: str, tmp_path: Path, output: str) -> None:
+    name = "p\x1b[2J\x1b]0;owned\x07\x9b2J.jpg"
+    shutil.copyfile(PHOTO, tmp_path / name)
+    code, out = run("verify", str(tmp_path / name), *CLAIM, "--format", output, "--db", store_url)
+    assert code == 0, out
+    assert not OBEYED.search(out)
+    if output == "json":  # escaped as JSON escapes: the name itself, whole
+        assert json.loads(out)["images"][0]["filename"] == name
+    else:
+        assert "p\\x1b[2J\\x1b]0;owned\\x07\\x9b2J.jpg" in out
+
+
+def test_an_error_line_naming_such_a_photo_is_printed_not_obeyed(store_url: str, tmp_path: Path) -> None:
+    (tmp_path / "p\x1b[2J.jpg").write_bytes(b"not a photo")
+    code, out = run("verify", str(tmp_path / "p\x1b[2J.jpg"), *CLAIM, "--db", store_url)
+    assert code == 1
+    assert not OBEYED.search(out)
+    assert "p\\x1b[2J.jpg" in out

@@ -4,6 +4,7 @@ events never sent to another's receiver."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from evidence_check.cli import app
@@ -21,7 +23,15 @@ from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.outcomes import record_outcome
 from evidence_check.store.webhooks import deliveries, set_webhook
-from evidence_check.webhooks import BACKOFF, deliver_due, emit, signature, verify_signature
+from evidence_check.webhooks import (
+    BACKOFF,
+    WebhookInvalid,
+    check_url,
+    deliver_due,
+    emit,
+    signature,
+    verify_signature,
+)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "images"
 NOW = datetime(2026, 11, 16, 4, 0, tzinfo=UTC)
@@ -150,6 +160,25 @@ def test_signature_is_hmac_sha256_over_timestamp_and_body() -> None:
     assert signature("k", 1700000000, b"{}") == f"sha256={expected}"
 
 
+@pytest.mark.parametrize(
+    ("url", "english", "chinese"),
+    [
+        ("ftp://x", "webhook URL must be http:// or https:// with a host, got 'ftp://x'", "必须是带主机名的"),
+        ("https://x/" + "a" * 2000, "webhook URL is longer than 2000 characters", "超过 2000 个字符"),
+        ("https://x/\x1b[2J", "webhook URL holds a control character or a lone surrogate", "含有控制字符"),
+        # None belongs in a URL; a text's tab and line breaks are not a URL's (urlsplit drops some unsaid)
+        ("https://x/a\tb", "webhook URL holds a control character or a lone surrogate", "含有控制字符"),
+        ("https://x/\r\nX-Injected: 1", "webhook URL holds a control character or a lone surrogate", "含有控制字符"),
+        ("https://x/a\x0bb\x85", "webhook URL holds a control character or a lone surrogate", "含有控制字符"),
+    ],
+)
+def test_a_refused_url_is_worded_in_english_and_chinese(url: str, english: str, chinese: str) -> None:
+    with pytest.raises(WebhookInvalid) as refused:
+        check_url(url)
+    assert str(refused.value).startswith(english)  # the command line's line, as before
+    assert chinese in refused.value.text("zh")
+
+
 def test_the_webhooks_commands(sqlite_url: str, receiver: Receiver) -> None:
     runner = CliRunner()
     bad = runner.invoke(app, ["webhooks", "set", "acme", "ftp://x", "--db", sqlite_url])
@@ -171,3 +200,22 @@ def test_the_webhooks_commands(sqlite_url: str, receiver: Receiver) -> None:
     assert "claim.outcome" in logged and "delivered" in logged
     assert runner.invoke(app, ["webhooks", "remove", "acme", "--db", sqlite_url]).exit_code == 0
     assert runner.invoke(app, ["webhooks", "show", "acme", "--db", sqlite_url]).exit_code == 1
+
+
+def test_a_receivers_answer_and_a_url_stored_before_the_rule_are_printed_not_obeyed(sqlite_url: str) -> None:
+    """A receiver that sends a broken status line has it in the logged error (http.client's
+    BadStatusLine quotes it): the receiver's own text, printed to the agent's terminal by `log`."""
+    runner = CliRunner()
+    assert runner.invoke(app, ["webhooks", "set", "acme", "https://x.example/hook", "--db", sqlite_url]).exit_code == 0
+    store = Store(sqlite_url)
+    try:
+        emit(store, "acme", "claim.outcome", {"claim_id": "c-9", "outcome": "genuine"})
+        with store.engine.begin() as connection:
+            connection.execute(text("UPDATE webhook_deliveries SET last_error = :e"), {"e": "\x1b[2J\x9b2J"})
+            connection.execute(text("UPDATE webhooks SET url = :u"), {"u": "https://x.example/\x1b]0;owned\x07"})
+    finally:
+        store.close()
+    logged = runner.invoke(app, ["webhooks", "log", "acme", "--db", sqlite_url]).stdout
+    shown = runner.invoke(app, ["webhooks", "show", "acme", "--db", sqlite_url]).stdout
+    assert "\\x1b[2J\\x9b2J" in logged and "https://x.example/\\x1b]0;owned\\x07" in shown
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", logged + shown)

@@ -26,7 +26,7 @@ from evidence_check.catalog.zones import CAUSES, ZonesInvalid, read_zones
 from evidence_check.engine import Upload, now_utc
 from evidence_check.errors import error_text
 from evidence_check.imaging.preview import jpeg_uri
-from evidence_check.intake import ID_RULE, valid_id
+from evidence_check.intake import valid_id
 from evidence_check.service import add_to_catalog, set_catalog_zones
 from evidence_check.storable import TextUnstorable, storable_text
 from evidence_check.store.catalog_store import list_skus, sku_images
@@ -63,7 +63,8 @@ async def add_images(request: Request, console: ConsoleDep) -> Response:
         sku = form.fields.get("sku", "").strip()
         images = [f for f in form.files if f.field == "images"]
         if not valid_id(sku):
-            return _catalog_problem(console, console.words["bad_sku"].format(sku=repr(sku[:80]), rule=ID_RULE), 422)
+            refused = error_text("intake.bad_id", {"field": "sku", "value": sku[:80]}, console.lang)
+            return _catalog_problem(console, refused, 422)
         if not images:
             return _catalog_problem(console, console.words["no_images"], 422)
         try:

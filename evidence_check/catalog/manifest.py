@@ -2,7 +2,8 @@
 
 CSV columns ``sku,name,category,images`` (several images separated by ``;``) and optionally
 ``brand,family``; JSONL objects with the same keys, ``images`` a list (or one string), and optionally
-``zones`` as in a zones file; a JSONL row with a key misspelling one of these is malformed.
+``zones`` as in a zones file; a JSONL row with a key, or a CSV header with a column, misspelling one
+of these is malformed.
 Image names stay as written: the command line reads them relative to the manifest's folder, an
 archive uploaded over HTTP relative to the manifest's place in it.
 
@@ -24,13 +25,16 @@ from evidence_check.intake import ID_RULE, valid_id
 from evidence_check.storable import storable_text
 
 KINDS = (".jsonl", ".csv")
-# A JSONL row's keys. A key that misspells one of them (`zone`, `Images`, `catgory`) is refused with
-# its row: it would lose what it holds without a word. Other keys (`price`, `url`: a shop's export
-# carries them) are left aside, as a CSV's other columns are; refusing them refused whole exports.
+# A JSONL row's keys and a CSV's columns (`image` is the CSV's old name for `images`). A key or column
+# that misspells one of them (`zone`, `Images`, `catgory`) is refused with its row: it would lose what
+# it holds without a word. Others (`price`, `url`: a shop's export carries them) are left aside;
+# refusing them refused whole exports.
 JSONL_KEYS = ("sku", "name", "category", "images", "brand", "family", "zones")
+CSV_COLUMNS = ("sku", "name", "category", "images", "image", "brand", "family")
 # Similarity (difflib's ratio, case aside) from which a key is taken for a misspelt one: misspellings
 # and case variants measured 0.86-1.0, keys of exports (price, url, title, notes, tags, image_url,
-# created_at, ...) at most 0.75.
+# created_at, ...) at most 0.75 but those holding one of ours whole (`_meant` leaves them aside:
+# Image Src 0.80, category_id 0.84, image1 0.91, category2 0.94; docs/measurements/api.md).
 MISSPELT = 0.8
 
 
@@ -56,6 +60,7 @@ def manifest_kind(filename: str) -> str:
 
 def parse_manifest(lines: Iterable[str], kind: str) -> Iterator[ManifestEntry]:
     """The manifest's entries in order; `ValueError` naming the first malformed row."""
+    lines = _without_bom(lines)
     if kind == ".jsonl":
         yield from _jsonl(lines)
         return
@@ -63,6 +68,7 @@ def parse_manifest(lines: Iterable[str], kind: str) -> Iterator[ManifestEntry]:
         raise ValueError("a manifest must be .csv or .jsonl")
     reader = csv.DictReader(lines)
     try:
+        _refuse_misspelt(reader.fieldnames or (), CSV_COLUMNS, "row 1", "column")
         if reader.fieldnames is None or "sku" not in reader.fieldnames:
             raise ValueError("the CSV needs a header with at least sku and images")
         for number, row in enumerate(reader, 2):
@@ -70,6 +76,13 @@ def parse_manifest(lines: Iterable[str], kind: str) -> Iterator[ManifestEntry]:
             yield _entry(row, images, f"row {number}")
     except csv.Error as exc:  # a field over csv's size limit, a broken quote
         raise ValueError(f"near row {reader.line_num + 1}: not CSV ({exc})") from None
+
+
+def _without_bom(lines: Iterable[str]) -> Iterator[str]:
+    """The lines without the byte order mark Excel's "CSV UTF-8" (and Notepad) write first: kept, it
+    made the header's first column "\ufeffsku", no `sku`."""
+    for number, line in enumerate(lines):
+        yield line.removeprefix("\ufeff") if number == 0 else line
 
 
 def _jsonl(lines: Iterable[str]) -> Iterator[ManifestEntry]:
@@ -82,10 +95,7 @@ def _jsonl(lines: Iterable[str]) -> Iterator[ManifestEntry]:
             raise ValueError(f"line {number} is not JSON ({exc.msg})") from None
         if not isinstance(row, dict):
             raise ValueError(f"line {number} is not a JSON object")
-        misspelt = sorted(key for key in set(row) - set(JSONL_KEYS) if _meant(key))
-        if misspelt:
-            key, keys = misspelt[0], ", ".join(JSONL_KEYS)
-            raise ValueError(f"line {number}: unknown key {key!r} (did you mean {_meant(key)!r}?); a row's keys are {keys}")
+        _refuse_misspelt(row, JSONL_KEYS, f"line {number}", "key")
         images = row.get("images", [])
         if isinstance(images, str):
             images = [images]
@@ -94,8 +104,28 @@ def _jsonl(lines: Iterable[str]) -> Iterator[ManifestEntry]:
         yield _entry(row, [str(i) for i in images], f"line {number}", row.get("zones"))
 
 
-def _meant(key: str) -> str | None:
-    close = difflib.get_close_matches(key.lower(), JSONL_KEYS, n=1, cutoff=MISSPELT)
+def _refuse_misspelt(keys: Iterable[str], known: tuple[str, ...], where: str, what: str) -> None:
+    misspelt = sorted(key for key in set(keys) - set(known) if _meant(key, known))
+    if misspelt:
+        # All of them at once: a sheet's header typed "SKU,Name,Images" took one run per column.
+        named = ", ".join(f"{key!r} (did you mean {_meant(key, known)!r}?)" for key in misspelt)
+        many = "s" if len(misspelt) > 1 else ""
+        raise ValueError(f"{where}: unknown {what}{many} {named}; a row's {what}s are {', '.join(known)}")
+
+
+def _meant(key: str, known: tuple[str, ...]) -> str | None:
+    folded = key.strip().lower()
+    if folded in known:
+        return folded  # the name itself, written otherwise: "Images", " name"
+    for name in sorted(known, key=len, reverse=True):
+        for part in (name, name.removesuffix("s")):
+            before, found, after = folded.partition(part)
+            if found:
+                rest = before + after
+                # A column about it ("category_id", "image1", "Image Src", "subcategory"), which a shop's
+                # export carries, is another one; a letter more or less ("imagess", "zone") is a slip.
+                return name if not rest or (len(rest) == 1 and rest.isalpha()) else None
+    close = difflib.get_close_matches(folded, known, n=1, cutoff=MISSPELT)
     return close[0] if close else None
 
 

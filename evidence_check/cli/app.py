@@ -11,7 +11,7 @@ import typer
 from pydantic import ValidationError
 
 from evidence_check.settings import Settings
-from evidence_check.storable import TextUnstorable, storable_text
+from evidence_check.storable import TextUnstorable, shown, storable_text
 from evidence_check.store import Store, StoreError
 from evidence_check.store.keys import valid_tenant
 
@@ -27,8 +27,10 @@ app = typer.Typer(
 
 def note(line: str) -> None:
     """One line on stderr, never beside a progress bar: on a terminal the bar's unfinished line is
-    cleared first (the bar is drawn again below it on its next step); elsewhere no bar is drawn."""
-    sys.stderr.write(("\r\033[K" if sys.stderr.isatty() else "") + line + "\n")
+    cleared first (the bar is drawn again below it on its next step); elsewhere no bar is drawn. What
+    the line quotes (a file's name, a stored name) cannot drive the terminal: its control characters
+    are written as escapes."""
+    sys.stderr.write(("\r\033[K" if sys.stderr.isatty() else "") + shown(line) + "\n")
     sys.stderr.flush()
 
 

@@ -78,6 +78,7 @@ from evidence_check.service import (
     store_catalog_sku,
 )
 from evidence_check.settings import Settings
+from evidence_check.storable import shown
 from evidence_check.store import Store, StoreError
 from evidence_check.store.catalog_store import (
     complete_image_ids,
@@ -173,8 +174,10 @@ def list_(tenant: TenantOption = "default", db: DbOption = None) -> None:
         return
     print(f"{'SKU':<32} {'images':>6} {'zones':>5}  {'category':<16} {'brand / family':<24} name")
     for row in rows:
-        line = " / ".join(label for label in (row.brand, row.family) if label) or "-"
-        print(f"{row.sku:<32} {row.images:>6} {row.zones:>5}  {row.category or '-':<16} {line:<24} {row.name or '-'}")
+        # Names stored before control characters were refused are printed, not obeyed.
+        line = shown(" / ".join(label for label in (row.brand, row.family) if label) or "-")
+        category, name = shown(row.category or "-"), shown(row.name or "-")
+        print(f"{row.sku:<32} {row.images:>6} {row.zones:>5}  {category:<16} {line:<24} {name}")
 
 
 @catalog_app.command("remove")
@@ -218,6 +221,8 @@ def import_(
         entries = list(_manifest(manifest))
     except OSError as exc:
         fail(f"cannot read {manifest}: {exc.strerror or exc}")
+    except UnicodeDecodeError:  # Excel's "CSV (Comma delimited)" is the system's code page, not UTF-8
+        fail(f"{manifest}: not UTF-8 text (from Excel, save it as CSV UTF-8)", 2)
     except ValueError as exc:
         fail(f"{manifest}: {exc}", 2)
     if not entries:
@@ -245,7 +250,7 @@ def import_(
                     images += added
                 done += 1
                 bar.update(1)
-    except ZonesInvalid as exc:  # raised by `_store`, for the loop's `entry`
+    except ZonesInvalid as exc:  # by `_store`, only for a file changed on disk since `_check_zones` read it
         fail(f"{entry.sku}: zones: {exc}", 2)
     except StoreError as exc:
         fail(str(exc))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated
 
@@ -13,6 +12,7 @@ from evidence_check.engine import now_utc
 from evidence_check.intake import valid_id
 from evidence_check.render.text import render_text
 from evidence_check.service import reverify_claim
+from evidence_check.storable import shown_all, shown_json
 from evidence_check.store import StoreError
 from evidence_check.store.claim_files import NotKept
 
@@ -40,6 +40,6 @@ def reverify(
     if outcome is None:
         fail(f"no claim {claim_id!r} for tenant {tenant} in the store")
     if as_json:
-        sys.stdout.write(json.dumps(outcome.body, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(shown_json(outcome.body))
     else:
-        sys.stdout.write(render_text(outcome.body, outcome.report.claim.lang, colour=sys.stdout.isatty()))
+        sys.stdout.write(render_text(shown_all(outcome.body), outcome.report.claim.lang, colour=sys.stdout.isatty()))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -10,7 +9,14 @@ from typing import Annotated, Any
 
 import typer
 
-from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store, stored_name
+from evidence_check.cli.app import (
+    app,
+    check_tenant,
+    fail,
+    load_settings,
+    open_store,
+    stored_name,
+)
 from evidence_check.engine import Upload, now_utc
 from evidence_check.imaging.load import PhotoError, read_file
 from evidence_check.intake import IntakeError, build_claim, check_region_photo
@@ -19,6 +25,7 @@ from evidence_check.render.annotated import annotated_pictures
 from evidence_check.render.html import render_html, thumbnail_uri
 from evidence_check.render.text import render_text
 from evidence_check.service import evidence_thumbnails, limits_from, verify_claim
+from evidence_check.storable import shown_all, shown_json
 from evidence_check.store.claim_files import sent_fields
 
 
@@ -125,15 +132,16 @@ def verify(
         problems = "; ".join(f"{image.filename}: {image.error}" for image in outcome.report.images)
         fail(f"no photo could be read ({problems})")
 
+    # What the customer sent (file names, EXIF text) and the catalog holds is printed: not obeyed.
     if fmt is OutputFormat.json:
-        text = json.dumps(outcome.body, ensure_ascii=False, indent=2) + "\n"
+        text = shown_json(outcome.body)
     elif fmt is OutputFormat.html:
         thumbnails = {photo.image_id: thumbnail_uri(photo.working) for photo in outcome.photos}
         show_gps = settings.for_tenant(claim.tenant).html_show_gps
         annotated = annotated_pictures(outcome.body, outcome.photos)
-        text = render_html(outcome.body, lang.value, thumbnails, show_gps, evidence, annotated=annotated)
+        text = render_html(shown_all(outcome.body), lang.value, thumbnails, show_gps, evidence, annotated=annotated)
     else:
-        text = render_text(outcome.body, lang.value, colour=out is None and sys.stdout.isatty())
+        text = render_text(shown_all(outcome.body), lang.value, colour=out is None and sys.stdout.isatty())
     if out is None:
         sys.stdout.write(text)
         return

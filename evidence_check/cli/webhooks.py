@@ -9,6 +9,7 @@ import typer
 
 from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
 from evidence_check.engine import now_utc
+from evidence_check.storable import shown
 from evidence_check.store import StoreError
 from evidence_check.store.webhooks import deliveries, remove_webhook, set_webhook, webhook_of
 from evidence_check.webhooks import EVENTS, WebhookInvalid, check_url, deliver_due, new_secret
@@ -58,7 +59,7 @@ def show(tenant: TenantArgument, db: DbOption = None) -> None:
         store.close()
     if hook is None:
         fail(f"no webhook for {tenant}")
-    print(hook.url)
+    print(shown(hook.url))  # one stored before control characters were refused is printed, not obeyed
 
 
 @webhooks_app.command("remove")
@@ -90,7 +91,8 @@ def log(
         store.close()
     print(f"{'ID':>6} {'EVENT':<17} {'STATUS':<10} {'TRIES':>5} {'ANSWER':<24} CREATED")
     for row in rows:
-        answer = row.last_error or (str(row.last_status) if row.last_status else "-")
+        # The receiver's answer is a stranger's text: printed, not obeyed.
+        answer = shown(row.last_error or (str(row.last_status) if row.last_status else "-"))
         created = row.created_at.strftime("%Y-%m-%d %H:%M:%S")
         print(f"{row.id:>6} {row.event:<17} {row.status:<10} {row.attempts:>5} {answer[:24]:<24} {created}")
 

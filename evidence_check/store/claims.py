@@ -74,13 +74,22 @@ def encode_cursor(row_id: int) -> str:
 
 
 def decode_cursor(cursor: str) -> int:
+    """The row id `encode_cursor` wrote into `cursor`; anything else it could not have written (a row
+    id past the store's 64-bit ids, which PostgreSQL cannot compare with, or `int`'s other spellings:
+    "1_0", " 7", other scripts' digits) is refused."""
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         if not text.startswith("c"):
             raise ValueError(text)
-        return int(text[1:])
+        row_id = int(text[1:])
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise CursorInvalid("cursor: not one this server handed out; start again without it") from None
+        row_id = 0
+    if not 0 < row_id <= _LARGEST_ROW_ID or encode_cursor(row_id) != cursor:
+        raise CursorInvalid("cursor: not one this server handed out; start again without it")
+    return row_id
+
+
+_LARGEST_ROW_ID = 2**63 - 1
 
 
 def list_claims(
@@ -88,6 +97,7 @@ def list_claims(
 ) -> ClaimPage:
     """One page of the tenant's claims, newest first; `next_cursor` is None on the last page."""
     limit = max(1, min(limit, MAX_PAGE))
+    before = decode_cursor(cursor) if cursor is not None else None  # refused whatever the filters say
     asked = (where.customer_id, where.sku, where.order_id, where.text)
     if any(value is not None and not storable(value) for value in asked):
         # No claim holds such text, and PostgreSQL cannot compare with it: none matches, on both backends.
@@ -122,8 +132,8 @@ def list_claims(
         .where(ClaimRow.tenant == tenant)
     )
     query = _filtered(query, where)
-    if cursor is not None:
-        query = query.where(ClaimRow.id < decode_cursor(cursor))
+    if before is not None:
+        query = query.where(ClaimRow.id < before)
     query = query.order_by(ClaimRow.id.desc()).limit(limit + 1)
     try:
         with store.sessions() as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -70,8 +71,15 @@ def test_filters_narrow_the_list(api: Api) -> None:
     assert listed(until=later) == ["c-a", "c-b", "c-c"]
 
 
+def _cursor_of(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
 def test_bad_parameters_are_one_line_422s(api: Api) -> None:
-    for params in ({"limit": "0"}, {"limit": "101"}, {"cursor": "not-a-cursor"}, {"verdict": "maybe"}):
+    # A cursor this server could not have handed out: a row id past 64 bits (PostgreSQL answered 503),
+    # int()'s other spellings, none.
+    cursors = ["not-a-cursor", *(_cursor_of(f"c{n}") for n in ("9" * 40, "-5", "0", "1_0", " 7", "٣"))]
+    for params in ({"limit": "0"}, {"limit": "101"}, *({"cursor": c} for c in cursors), {"verdict": "maybe"}):
         answer = api.client.get("/v1/claims", params=params)
         assert answer.status_code == 422, (params, answer.text)
         assert "\n" not in answer.json()["detail"]

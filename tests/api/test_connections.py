@@ -4,6 +4,7 @@ stall, uploads that leave, and stalled uploads that hold disk rather than memory
 from __future__ import annotations
 
 import json
+import logging
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -367,3 +368,17 @@ def test_the_rest_of_a_body_answered_early_is_not_taken_for_the_next_requests_he
         sock.sendall(body)
         sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         assert read_answer(sock).startswith(b"HTTP/1.1 200 ")
+
+
+def test_the_log_line_of_a_client_that_left_shows_its_paths_control_characters_as_escapes(
+    app: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The path arrives percent-decoded: a client's `%1b%5b2J` was written raw to `serve`'s terminal."""
+    scope, start = upload_scope()
+    path = "/v1/catalog/a\x1b[2J\x9bb/images"
+    scope = {**scope, "path": path, "raw_path": b"/v1/catalog/a%1b%5b2J%c2%9bb/images"}
+    with caplog.at_level(logging.INFO, logger="evidence_check.api"):
+        sent = run_asgi(app, scope, [{"type": "http.request", "body": start + b"x" * 1000, "more_body": True}], stall=False)
+    said = [record.getMessage() for record in caplog.records if "client left" in record.getMessage()]
+    assert sent[0]["status"] == 499
+    assert said == ["client left during POST /v1/catalog/a\\x1b[2J\\x9bb/images"]

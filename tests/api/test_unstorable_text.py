@@ -1,6 +1,7 @@
 """A NUL (and a lone surrogate) sent by a client: PostgreSQL's text holds neither, SQLite both. An id
-holding one is no such claim; free text holding one is a one-line 422, nothing stored; the same on
-both backends (each test runs on SQLite and PostgreSQL)."""
+holding one is no such claim; free text holding one, or another control character (ESC, CSI, DEL: the
+command line would print it to a terminal), is a one-line 422, nothing stored; the same on both
+backends (each test runs on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import zipfile
 
 import pytest
 
+from evidence_check.errors import ERRORS
 from tests.api.conftest import Api, jpeg, photos
 
-UNSTORABLE = "a NUL character or a lone surrogate cannot be stored"
+UNSTORABLE = "a control character (tab and line breaks aside) or a lone surrogate cannot be stored"
 
 
 def _raw_json(value: object) -> dict[str, object]:
@@ -51,7 +53,16 @@ def test_a_list_filter_holding_a_nul_matches_no_claim(claimed: Api, field: str) 
     assert claimed.client.get("/?q=c%00").status_code == 200
 
 
-@pytest.mark.parametrize("note", ["a\x00b", "a\ud800b"])
+@pytest.mark.parametrize("asked", ["q=%00", "q=%1b", "sku=%00", "customer_id=a%00b&order_id=%00"])
+def test_a_bad_cursor_is_refused_whatever_the_filters_ask(claimed: Api, asked: str) -> None:
+    listed = claimed.client.get(f"/v1/claims?{asked}&cursor=bad")
+    assert (listed.status_code, listed.json()["detail"]) == (422, ERRORS["request.bad_cursor"][0])
+    assert ERRORS["request.bad_cursor"][0] in claimed.client.get(f"/?{asked}&cursor=bad").text
+
+
+@pytest.mark.parametrize(
+    "note", ["a\x00b", "a\ud800b", "a\x1b[2J\x1b]0;owned\x07b", "a\x9b2Jb", "a\x7f\x08b", "a\x84b", "a\x86b", "a\x1cb"]
+)
 def test_an_outcome_note_that_cannot_be_stored_is_refused_whole(claimed: Api, note: str) -> None:
     sent = claimed.client.post("/v1/claims/c-1/outcome", **_raw_json({"outcome": "genuine", "note": note}))  # type: ignore[arg-type]
     assert (sent.status_code, sent.json()["detail"]) == (422, f"note: {UNSTORABLE}")
@@ -61,7 +72,32 @@ def test_an_outcome_note_that_cannot_be_stored_is_refused_whole(claimed: Api, no
         headers={"Accept-Language": "zh", "content-type": "application/json"},
         content=json.dumps({"outcome": "genuine", "note": note}),
     )
-    assert in_chinese.json()["detail"] == "note：不能保存 NUL 字符或孤立的代理码位"
+    assert in_chinese.json()["detail"] == "note：不能保存控制字符（制表符和换行符除外）或孤立的代理码位"
+
+
+def test_an_outcome_note_over_its_length_is_said_as_a_texts_length(claimed: Api) -> None:
+    # It was "at most 2000 items after validation", in English in a Chinese line too.
+    sent = claimed.client.post("/v1/claims/c-1/outcome", json={"outcome": "fraud", "note": "x" * 2001})
+    assert (sent.status_code, sent.json()["detail"]) == (422, "note: String should have at most 2000 characters")
+    in_chinese = claimed.client.post(
+        "/v1/claims/c-1/outcome", json={"outcome": "fraud", "note": "x" * 2001}, headers={"Accept-Language": "zh"}
+    )
+    assert in_chinese.json()["detail"] == "note：最多 2000 个字符"
+    assert claimed.client.post("/v1/claims/c-1/outcome", json={"outcome": "fraud", "note": "x" * 2000}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "torn\r\nseam:\t3 cm",  # what a text area sends: "\r\n" between lines
+        "torn\vseam\fpage 2",  # Word's own line break (VT) and page break (FF), in text read out of it
+        "torn\x85seam",  # NEL, Unicode's next line
+        "pa\u00adcket\u00a0torn \U0001f469\u200d\U0001f527 \u7f1d\u7ebf\u88c2\u5f00",  # soft hyphen, NBSP, ZWJ, Chinese
+    ],
+)
+def test_an_outcome_note_keeps_its_tabs_and_line_breaks(claimed: Api, note: str) -> None:
+    sent = claimed.client.post("/v1/claims/c-1/outcome", json={"outcome": "fraud", "note": note})
+    assert (sent.status_code, sent.json()["note"]) == (200, note)
 
 
 @pytest.mark.parametrize("field", ["name", "category"])
@@ -79,6 +115,8 @@ def test_a_catalog_text_holding_a_nul_is_refused_whole(api: Api, field: str) -> 
         {"a\ud800b": [0, 0, 10, 10]},
         {"seam": {"box": [0, 0, 10, 10], "note": "a\ud800b"}},
         {"seam": {"box": [0, 0, 10, 10], "label_zh": "a\x00b"}},
+        {"seam": {"box": [0, 0, 10, 10], "note": "a\x1b[31mb"}},
+        {"a\x9bb": [0, 0, 10, 10]},
     ],
 )
 def test_zones_that_cannot_be_stored_are_refused(api: Api, zones: dict[str, object]) -> None:
@@ -95,6 +133,7 @@ def test_zones_that_cannot_be_stored_are_refused(api: Api, zones: dict[str, obje
         {"sku": "S-4", "images": ["x.jpg"], "category": "a\x00b"},
         {"sku": "S-4", "images": ["x.jpg"], "name": "a\ud800b"},
         {"sku": "S-4", "images": ["x.jpg"], "brand": "a\ud800b"},
+        {"sku": "S-4", "images": ["x.jpg"], "name": "a\x1b[2Jb"},
     ],
 )
 def test_an_import_row_that_cannot_be_stored_imports_nothing(api: Api, row: dict[str, object]) -> None:
