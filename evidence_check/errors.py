@@ -18,7 +18,7 @@ from typing import Any
 
 ID_RULE = (
     "1-128 letters, digits or . _ - : @ / + (not . or .. alone)",
-    "1 到 128 个字母、数字或 . _ - : @ / + 字符（不能只是 . 或 ..）",
+    "由 1 到 128 个字母、数字或 . _ - : @ / + 组成（不能只是 . 或 ..）",
 )
 
 ERRORS: dict[str, tuple[str, str]] = {
@@ -150,7 +150,7 @@ ERRORS: dict[str, tuple[str, str]] = {
         "{field}: {value!r} is not an ISO 8601 date or date-time (e.g. 2026-11-20T14:30+08:00)",
         "{field}：{value!r} 不是 ISO 8601 日期或日期时间（例如 2026-11-20T14:30+08:00）",
     ),
-    "intake.bad_id": ("{field}: {value!r} must be " + ID_RULE[0], "{field}：{value!r} 必须是" + ID_RULE[1]),
+    "intake.bad_id": ("{field}: {value!r} must be " + ID_RULE[0], "{field}：{value!r} 必须" + ID_RULE[1]),
     "intake.unknown_zone": (
         "tz: unknown time zone {zone!r} (use an IANA name such as Asia/Shanghai)",
         "tz：未知时区 {zone!r}（请使用 IANA 名称，例如 Asia/Shanghai）",

@@ -133,7 +133,7 @@ def test_the_consoles_own_problems_are_said_in_chinese_on_chinese_pages(api: Api
     _add(api, token, "BAG-9", "front.jpg")
     api.client.get("/lang", params={"to": "zh", "next": "/"})
     said = {
-        "sku：'BAG 9' 必须是" + ID_RULE[1]: _add(api, token, "BAG 9", "front.jpg"),
+        "sku：'BAG 9' 必须" + ID_RULE[1]: _add(api, token, "BAG 9", "front.jpg"),
         "请选择一张或多张商品图片": api.client.post(
             "/catalog/images", files=[("notes", ("a.txt", b"x", "text/plain"))], data={"csrf": token, "sku": "BAG-9"}
         ),
