@@ -208,7 +208,7 @@ def test_a_shops_columns_about_the_manifests_own_are_left_aside() -> None:
     assert (entry.sku, entry.images, entry.category) == ("A-1", ("a.jpg",), None)
 
 
-@pytest.mark.parametrize("column", ["catgory", "namee", "imagess", "brnad", " name", "Images", "SKU", "Brands"])
+@pytest.mark.parametrize("column", ["catgory", "namee", "imagess", "brnad", "Brands", "Skus"])
 def test_a_column_a_slip_away_from_the_manifests_own_is_still_refused(column: str) -> None:
     with pytest.raises(ValueError, match=re.escape(f"row 1: unknown column {column!r} (did you mean")):
         list(parse_manifest(io.StringIO(f"sku,images,{column}\nA-1,a.jpg,x\n"), ".csv"))
@@ -223,8 +223,31 @@ def test_a_jsonl_key_a_slip_away_from_the_manifests_own_is_still_refused(key: st
 
 def test_every_misspelt_column_is_named_in_the_one_line() -> None:
     with pytest.raises(ValueError) as refused:
-        list(parse_manifest(io.StringIO("SKU,Name,Images\nA-1,Bag,a.jpg\n"), ".csv"))
+        list(parse_manifest(io.StringIO("sku,catgory,imagess\nA-1,Bag,a.jpg\n"), ".csv"))
     assert str(refused.value).startswith(
-        "row 1: unknown columns 'Images' (did you mean 'images'?), 'Name' (did you mean 'name'?), "
-        "'SKU' (did you mean 'sku'?); a row's columns are sku, name"
+        "row 1: unknown columns 'catgory' (did you mean 'category'?), 'imagess' (did you mean 'images'?); "
+        "a row's columns are sku, name"
     )
+
+
+def test_a_header_typed_as_a_spreadsheet_types_it_is_read() -> None:
+    """`SKU,Name,Images` is how a sheet's header is typed: refused as misspelt, it took a user a run
+    and a hint per column to write what the manifest meant all along."""
+    [entry] = parse_manifest(io.StringIO("SKU, Name ,Category,Images,Brand\nA-1,Bag,bags,a.jpg;b.jpg,Acme\n"), ".csv")
+    assert (entry.sku, entry.name, entry.category, entry.images, entry.brand) == ("A-1", "Bag", "bags", ("a.jpg", "b.jpg"), "Acme")
+    row = {"SKU": "A-1", "Images": ["a.jpg"], "Name": "Bag"}
+    [entry] = parse_manifest(io.StringIO(json.dumps(row) + "\n"), ".jsonl")
+    assert (entry.sku, entry.name, entry.images) == ("A-1", "Bag", ("a.jpg",))
+
+
+@pytest.mark.parametrize(
+    ("content", "kind", "message"),
+    [
+        ("sku,SKU,images\nA-1,A-2,a.jpg\n", ".csv", "row 1: the column 'sku' is given twice ('sku', 'SKU', 'images')"),
+        ('{"sku": "A-1", "Sku": "A-2", "images": ["a.jpg"]}\n', ".jsonl", "line 1: the key 'sku' is given twice"),
+    ],
+)
+def test_a_column_given_twice_but_for_case_is_refused(content: str, kind: str, message: str) -> None:
+    """Which of the two holds the SKU would be a guess."""
+    with pytest.raises(ValueError, match=re.escape(message)):
+        list(parse_manifest(io.StringIO(content), kind))

@@ -3,7 +3,7 @@
 CSV columns ``sku,name,category,images`` (several images separated by ``;``) and optionally
 ``brand,family``; JSONL objects with the same keys, ``images`` a list (or one string), and optionally
 ``zones`` as in a zones file; a JSONL row with a key, or a CSV header with a column, misspelling one
-of these is malformed.
+of these is malformed; one differing only in case or spaces (``SKU``, ``Images``) is that one.
 Image names stay as written: the command line reads them relative to the manifest's folder, an
 archive uploaded over HTTP relative to the manifest's place in it.
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import difflib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +68,8 @@ def parse_manifest(lines: Iterable[str], kind: str) -> Iterator[ManifestEntry]:
         raise ValueError("a manifest must be .csv or .jsonl")
     reader = csv.DictReader(lines)
     try:
+        if reader.fieldnames is not None:
+            reader.fieldnames = _folded(reader.fieldnames, CSV_COLUMNS, "row 1", "column")
         _refuse_misspelt(reader.fieldnames or (), CSV_COLUMNS, "row 1", "column")
         if reader.fieldnames is None or "sku" not in reader.fieldnames:
             raise ValueError("the CSV needs a header with at least sku and images")
@@ -95,6 +97,7 @@ def _jsonl(lines: Iterable[str]) -> Iterator[ManifestEntry]:
             raise ValueError(f"line {number} is not JSON ({exc.msg})") from None
         if not isinstance(row, dict):
             raise ValueError(f"line {number} is not a JSON object")
+        row = dict(zip(_folded(list(row), JSONL_KEYS, f"line {number}", "key"), row.values(), strict=True))
         _refuse_misspelt(row, JSONL_KEYS, f"line {number}", "key")
         images = row.get("images", [])
         if isinstance(images, str):
@@ -102,6 +105,16 @@ def _jsonl(lines: Iterable[str]) -> Iterator[ManifestEntry]:
         if not isinstance(images, list):
             raise ValueError(f"line {number}: images must be a list of file names")
         yield _entry(row, [str(i) for i in images], f"line {number}", row.get("zones"))
+
+
+def _folded(keys: Sequence[str], known: tuple[str, ...], where: str, what: str) -> list[str]:
+    """`keys` with each one that is a known name but for case and spaces ("SKU", " Images") written as
+    that name: a spreadsheet's header is typed so. Two keys folding to one name are refused."""
+    folded = [key.strip().lower() if key.strip().lower() in known else key for key in keys]
+    twice = sorted({key for key in folded if key in known and folded.count(key) > 1})
+    if twice:
+        raise ValueError(f"{where}: the {what} {twice[0]!r} is given twice ({', '.join(map(repr, keys))})")
+    return folded
 
 
 def _refuse_misspelt(keys: Iterable[str], known: tuple[str, ...], where: str, what: str) -> None:
