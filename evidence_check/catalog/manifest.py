@@ -127,9 +127,7 @@ def _refuse_misspelt(keys: Iterable[str], known: tuple[str, ...], where: str, wh
 
 
 def _meant(key: str, known: tuple[str, ...]) -> str | None:
-    folded = key.strip().lower()
-    if folded in known:
-        return folded  # the name itself, written otherwise: "Images", " name"
+    folded = key.strip().lower()  # a known name in other case or spaces is read as it (`_folded`)
     for name in sorted(known, key=len, reverse=True):
         for part in (name, name.removesuffix("s")):
             before, found, after = folded.partition(part)
