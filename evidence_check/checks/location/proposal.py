@@ -35,7 +35,10 @@ Placing and sizing are two steps, each on the cue that does it best:
   colour continues past the product's outline to the photo's border is the hand holding the
   carton, and the next blob is taken (`_soft_region`, `_Frame.crosses_outline`; the highest when
   every one is on the hand); the soft region is grown by `SOFT_RIM` of the blobs' scale, so that
-  a stain's faint rim is boxed with its dense core;
+  a stain's faint rim is boxed with its dense core. On either route, a shelf photo whose lightness
+  change holds a dent's shading strong and clean enough (`DENT_LEAST`: a dark and a light side of
+  one disc, `_Frame.dent_shading`) takes that disc as its region: a dent adds no thin mark, and the
+  other print's blobs outrank its own;
 - sized as the connected part, around that peak, of the colour and structure differences together
   that reaches `GROW_SHARE` of its peak height there: a threshold relative to the defect's own
   strength, not to the photo's, so a faint dent and a dark tear are both outlined whole. A line
@@ -109,6 +112,13 @@ SOFT_LEAST = 3.5  # a soft blob's least height (Lab units) to stand out: the cat
 SOFT_SHARE = 0.35  # a soft blob's region holds its pixels at least this share of its peak
 SOFT_RIM = 0.4  # of the soft blobs' scale: a soft blob's region is grown this far to take in the stain's faint rim
 SOFT_PEAKS = 6  # a shelf photo's soft blobs tried in turn while the highest lies on what holds the carton
+DENT_RADII = (0.08, 0.11, 0.14)  # of the product's side: the dents' shading looked for (`_Frame.dent_shading`)
+DENT_REDUCTION = 9  # the shading is fitted on a copy where the smallest radius is about this many pixels
+DENT_BROAD = 3.0  # radii: the lightness change's broad part removed (the light over the carton)
+DENT_AMPLITUDE = 30.0  # Lab lightness (8-bit scale): the least light-and-dark swing that is a dent's shading
+DENT_FIT_POWER = 12  # how much a clean fit counts: the swing times its correlation with the shading to this power
+DENT_LEAST = 18.0  # a shelf photo's dent shading this strong is its region, whatever the route found
+DENT_BOX = 0.8  # of the radius: the region taken around the shading's centre
 OCCLUDER_DISTANCE = 8.0  # Lab units (8-bit scale): the photo's colour is continued over pixels this near the region's
 OCCLUDER_OUTSIDE = 0.3  # share of that continued colour outside the product's outline that makes the region a hand's
 OCCLUDER_BLUR = 1.0  # reduced-copy pixels: the photo is smoothed this much before its colour is continued
@@ -205,7 +215,10 @@ def propose(
             placing = sizing * frame.below_top() * inside
             if float(placing.max()) < SOFT_LEAST:
                 return None  # nor a blob: the catalog image itself, resaved or enlarged (fifteenth round)
-    if soft:
+    region: np.ndarray | None = None if frame is usual else frame.dent_shading()
+    if region is not None:
+        soft = True  # a dent's disc holds both its sides already
+    elif soft:
         region = _soft_region(frame, sizing, placing)
     else:
         region = _grown_region(sizing, sigma, placing, frame.product, frame.enlarged, share)
@@ -370,6 +383,63 @@ class _Frame:
         total = np.maximum(dxx * dyy - dxy * dxy, 0).sum(axis=2)
         blobs = np.sqrt(total) * reduced_sigma**2
         return cv2.resize(blobs, (width, height), interpolation=cv2.INTER_LINEAR) * weight
+
+    def dent_shading(self) -> np.ndarray | None:
+        """A dent's shading on a shelf photo, or None: where the photo's lightness change from the
+        catalog image (its broad part, the light over the carton, removed) is a dark side and a
+        light side of one disc, a swing of `DENT_AMPLITUDE` or more fitted cleanly. Fitted at each of
+        `DENT_RADII` by correlation with a disc's first-order shading (a cone times the cosine of the
+        angle, in both directions), scored as the swing times the fit's correlation to the power
+        `DENT_FIT_POWER` (the other print's edges swing more but fit worse): a score of `DENT_LEAST`
+        or more is the region, a disc of `DENT_BOX` of the radius there on the product. On a copy
+        reduced so that the smallest radius is `DENT_REDUCTION` pixels: the shading is smooth.
+        (docs/measurements/location.md, seventeenth round)"""
+        weight = self.product.astype(np.float32)
+        height, width = weight.shape
+        side = float(np.sqrt(weight.sum()))
+        step = max(1.0, DENT_RADII[0] * side / DENT_REDUCTION)
+        reduced = (max(1, round(width / step)), max(1, round(height / step)))
+        scale = reduced[0] / width  # reduced pixels per window pixel
+        change = self.photo_lab[..., 0].astype(np.float32) - self.shop_lab[..., 0].astype(np.float32)
+        small_weight = cv2.resize(weight, reduced, interpolation=cv2.INTER_AREA)
+        small_change = cv2.resize(change * weight, reduced, interpolation=cv2.INTER_AREA) / (small_weight + 1e-3)
+        on_product = (small_weight > 0.5).astype(np.uint8)
+        small_weight = on_product.astype(np.float32)
+        best, found = 0.0, None
+        for share in DENT_RADII:
+            radius = share * side * scale
+            broad = DENT_BROAD * radius
+            light = _broad_blur(small_change * small_weight, broad) / (_broad_blur(small_weight, broad) + 1e-3)
+            local = small_weight * (small_change - light)
+            # The fit's energy from the full-size change: the reduced copy's averaging would smooth the
+            # other print's sharp edges and a tear's line into shading that fits as well as a dent's.
+            sharp = weight * (change - cv2.resize(light, (width, height), interpolation=cv2.INTER_LINEAR))
+            squares = cv2.resize(sharp * sharp, reduced, interpolation=cv2.INTER_AREA) * small_weight
+            reach = int(np.ceil(radius))
+            ys, xs = np.mgrid[-reach : reach + 1, -reach : reach + 1].astype(np.float32)
+            distance = np.hypot(xs, ys)
+            cone = np.clip(1 - distance / radius, 0, 1) / np.maximum(distance, 1e-6)
+            along_x, along_y = cone * xs, cone * ys
+            norm = float((along_x * along_x).sum())
+            disc = (distance <= radius).astype(np.float32)
+            fit_x = cv2.filter2D(local, -1, along_x, borderType=cv2.BORDER_CONSTANT)
+            fit_y = cv2.filter2D(local, -1, along_y, borderType=cv2.BORDER_CONSTANT)
+            energy = np.maximum(cv2.filter2D(squares, -1, disc, borderType=cv2.BORDER_CONSTANT), 0)
+            fitted = np.sqrt(fit_x * fit_x + fit_y * fit_y)
+            swing = fitted / norm
+            correlation = fitted / (np.sqrt(norm * energy) + 1e-3)
+            inside = cv2.erode(on_product, np.ones((2 * reach + 1,) * 2, np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+            score = np.where((inside > 0) & (swing >= DENT_AMPLITUDE), swing * correlation**DENT_FIT_POWER, 0)
+            y, x = np.unravel_index(int(np.argmax(score)), score.shape)
+            if score[y, x] > best:
+                best, found = float(score[y, x]), ((x + 0.5) / scale, (y + 0.5) / scale, share * side)
+        if found is None or best < DENT_LEAST:
+            return None
+        x, y, radius = found
+        region = np.zeros((height, width), np.uint8)
+        cv2.circle(region, (int(x), int(y)), max(1, round(DENT_BOX * radius)), 1, -1)
+        region = region.astype(bool) & self.product
+        return region if region.any() else None
 
     def crosses_outline(self, region: np.ndarray) -> bool:
         """Whether the region lies on something that crosses the product's outline from the photo's
@@ -649,6 +719,15 @@ def _with_rim(region: np.ndarray | None, frame: _Frame, scale: float) -> np.ndar
     reach = max(1, round(SOFT_RIM * scale))
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)
     return cv2.dilate(region.astype(np.uint8), disc).astype(bool) & frame.product
+
+
+def _broad_blur(image: np.ndarray, sigma: float) -> np.ndarray:
+    """A Gaussian blur of `sigma` pixels made on a copy reduced to a quarter of sigma per pixel: as
+    smooth, at a fraction of the cost of a kernel several times the image's side."""
+    height, width = image.shape[:2]
+    factor = max(1, int(sigma / 4))
+    small = cv2.resize(image, (max(1, width // factor), max(1, height // factor)), interpolation=cv2.INTER_AREA)
+    return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / factor), (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def _peaks(placing: np.ndarray, radius: int, count: int) -> list[tuple[int, int]]:
