@@ -397,6 +397,9 @@ class _Frame:
         weight = self.product.astype(np.float32)
         height, width = weight.shape
         side = float(np.sqrt(weight.sum()))
+        if DENT_RADII[0] * side < 2:
+            # No disc's shading fits in a pixel: its kernel would be all zeros (a division by zero).
+            return None
         step = max(1.0, DENT_RADII[0] * side / DENT_REDUCTION)
         reduced = (max(1, round(width / step)), max(1, round(height / step)))
         scale = reduced[0] / width  # reduced pixels per window pixel
