@@ -413,6 +413,8 @@ def main(argv: list[str]) -> int:
     runs.add_argument("--cost-only", action="store_true", help="only the 12 MP cost measure")
     args = parser.parse_args(argv)
     root, per_product, seed = args.root, args.per_product, args.seed
+    if not (root / "grocery").is_dir():
+        sys.exit(f"no grocery corpus under {root} (a checkout wants ../shared/corpora/product-matching beside it)")
     cv2.setNumThreads(1)
     if not args.cost_only:
         cases = run(root, per_product, seed)

@@ -228,6 +228,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=23)
     parser.add_argument("--dump", type=Path, metavar="FILE", help="one row per damaged shelf photo and variant (tab-separated)")
     args = parser.parse_args(argv)
+    if not (args.root / "grocery").is_dir():
+        sys.exit(f"no grocery corpus under {args.root} (a checkout wants ../shared/corpora/product-matching beside it)")
     cv2.setNumThreads(1)
     rows, products = run(args.per_product, args.seed, args.root)
     report(rows, products)

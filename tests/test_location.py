@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -828,3 +829,17 @@ def test_a_shelf_photos_soft_blobs_are_not_sought_on_the_edge_where_its_product_
     inside = frame.inside(proposal.SOFT_EDGE)
     rows, columns = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
     assert (rows[0], rows[-1], columns[0], columns[-1]) == (12, 47, 12, 27), (rows, columns)
+
+
+@pytest.mark.parametrize("product_side", [0, 1, 5, 12])
+def test_a_product_too_small_for_a_dents_shading_has_none_and_no_division_by_zero(product_side: int) -> None:
+    """A frame whose product holds no disc of the smallest dent radius in a pixel (or no product)
+    is no dent, quietly: its kernel would be empty and its fit 0 / 0."""
+    frame = object.__new__(proposal._Frame)
+    frame.product = np.zeros((40, 40), bool)
+    frame.product[10 : 10 + product_side, 10 : 10 + product_side] = True
+    frame.photo_lab = np.zeros((40, 40, 3), np.uint8)
+    frame.shop_lab = np.full((40, 40, 3), 255, np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert frame.dent_shading() is None

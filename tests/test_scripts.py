@@ -276,5 +276,14 @@ def test_a_script_run_from_another_folder_finds_the_corpora(tmp_path: Path) -> N
     assert done.returncode != 0 and "exists: --force" in done.stderr, done.stderr
 
 
+
+@pytest.mark.parametrize("name", ["probe_location_print_versions.py", "bench_location.py"])
+def test_the_location_scripts_say_in_one_line_when_their_corpus_is_absent(name: str, tmp_path: Path) -> None:
+    """On a clone without ../shared they read the missing folder and ended in a traceback."""
+    script = ROOT / "scripts" / name
+    done = subprocess.run([sys.executable, str(script), str(tmp_path / "nowhere")], capture_output=True, text=True, timeout=GENEROUS_SECONDS)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip() == f"no grocery corpus under {tmp_path / 'nowhere'} (a checkout wants ../shared/corpora/product-matching beside it)"
+
 if __name__ == "__main__":
     json.dump(_fork_each(json.load(sys.stdin)), sys.stdout)

@@ -115,9 +115,9 @@ SOFT_PEAKS = 6  # a shelf photo's soft blobs tried in turn while the highest lie
 DENT_RADII = (0.08, 0.11, 0.14)  # of the product's side: the dents' shading looked for (`_Frame.dent_shading`)
 DENT_REDUCTION = 9  # the shading is fitted on a copy where the smallest radius is about this many pixels
 DENT_BROAD = 3.0  # radii: the lightness change's broad part removed (the light over the carton)
-DENT_AMPLITUDE = 30.0  # Lab lightness (8-bit scale): the least light-and-dark swing that is a dent's shading
-DENT_FIT_POWER = 12  # how much a clean fit counts: the swing times its correlation with the shading to this power
-DENT_LEAST = 18.0  # a shelf photo's dent shading this strong is its region, whatever the route found
+DENT_AMPLITUDE = 30.0  # Lab lightness (8-bit scale): the least light-and-dark swing that is a dent's shading (chosen on both halves of draws 23-24: not held out)
+DENT_FIT_POWER = 12  # how much a clean fit counts: the swing times its correlation with the shading to this power (2, 12, 24 compared on both halves of draws 23-24: not held out)
+DENT_LEAST = 18.0  # a shelf photo's dent shading this strong is its region, whatever the route found (fitted on half B of draws 23-28; held out on A)
 DENT_BOX = 0.8  # of the radius: the region taken around the shading's centre
 OCCLUDER_DISTANCE = 8.0  # Lab units (8-bit scale): the photo's colour is continued over pixels this near the region's
 OCCLUDER_OUTSIDE = 0.3  # share of that continued colour outside the product's outline that makes the region a hand's
@@ -397,6 +397,9 @@ class _Frame:
         weight = self.product.astype(np.float32)
         height, width = weight.shape
         side = float(np.sqrt(weight.sum()))
+        if DENT_RADII[0] * side < 2:
+            # No disc's shading fits in a pixel: its kernel would be all zeros (a division by zero).
+            return None
         step = max(1.0, DENT_RADII[0] * side / DENT_REDUCTION)
         reduced = (max(1, round(width / step)), max(1, round(height / step)))
         scale = reduced[0] / width  # reduced pixels per window pixel
