@@ -132,10 +132,25 @@ class ReferencesAdded(BaseModel):
     skipped: list[SkippedFile] = Field(default_factory=list)
 
 
+class NoOutline(BaseModel):
+    filename: str
+    outline_share: float = Field(description="share of the image its product outline covers (zones aside)")
+    warning: str = Field(description="one line: why the location look cannot use it, and what to do")
+
+
+NO_OUTLINE_FIELD: list[NoOutline] = Field(
+    default_factory=list,
+    description="images stored (they serve the relevance and reuse looks) that have no plain background, "
+    "so the location look cannot tell a region off the product on them: add an image of the product on a "
+    "plain background, or draw zones on them",
+)
+
+
 class CatalogAdded(BaseModel):
     sku: str
     added: int = Field(description="new images stored for the SKU (one it already has is not stored twice)")
     skipped: list[SkippedFile] = Field(default_factory=list)
+    no_outline: list[NoOutline] = NO_OUTLINE_FIELD
 
 
 class ImportedRow(BaseModel):
@@ -145,6 +160,7 @@ class ImportedRow(BaseModel):
     added: int = Field(description="new images stored for the SKU")
     known: int = Field(description="images the SKU held already (not measured again)")
     skipped: list[SkippedFile] = Field(default_factory=list, description="images named in the row that were not used")
+    no_outline: list[NoOutline] = NO_OUTLINE_FIELD
 
 
 class CatalogImported(BaseModel):

@@ -239,6 +239,14 @@ ERRORS: dict[str, tuple[str, str]] = {
         "the request's body paused for more than {seconds} s",
         "请求体暂停超过 {seconds} 秒",
     ),
+    # A catalog image stored, but without a product outline for the location look (a warning, not a refusal)
+    "catalog.no_outline": (
+        "{filename}: no plain background (its product outline covers {share} of it), so the location look "
+        "cannot tell a region off the product: add an image of the product on a plain background, or draw "
+        "zones on this one",
+        "{filename}：没有纯色背景（商品轮廓占图片的 {share}），位置检查无法判断区域是否在商品之外："
+        "请添加一张纯色背景上的商品图片，或在这张图片上画出区域",
+    ),
     # Zones drawn on catalog images (evidence_check.catalog.zones)
     "catalog.zones_invalid": ("zones: {problem}", "zones：{problem}"),
     "zones.no_image": ("zones need an image to be drawn on", "区域需要画在一张图片上"),

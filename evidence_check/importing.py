@@ -49,6 +49,8 @@ class RowResult:
     added: int  # new images stored
     known: int  # images the SKU held already
     skipped: tuple[tuple[str, str], ...]  # (image as named, why) of files that could not be used
+    # (image as named, outline share) of images stored without a product outline (`CatalogAddition`)
+    without_outline: tuple[tuple[str, float], ...] = ()
 
     @property
     def stored(self) -> bool:
@@ -101,7 +103,8 @@ def import_catalog(
             brand=entry.brand, family=entry.family,
         )  # fmt: skip
         skipped = tuple((named.get(filename, filename), why) for filename, why in added.skipped)
-        rows.append(RowResult(entry.where, entry.sku, added.added, len(measured.complete), skipped))
+        without_outline = tuple((named.get(filename, filename), share) for filename, share in added.without_outline)
+        rows.append(RowResult(entry.where, entry.sku, added.added, len(measured.complete), skipped, without_outline))
     if not any(row.stored for row in rows):
         first = next((row for row in rows if row.skipped), None)
         if first is None:

@@ -15,15 +15,16 @@ from zoneinfo import ZoneInfo
 
 from evidence_check import report as report_json
 from evidence_check import webhooks
-from evidence_check.catalog.entries import catalog_features
+from evidence_check.catalog.entries import catalog_features, outline_share
 from evidence_check.catalog.feature_file import ArrayCache
 from evidence_check.catalog.loading import feature_folder, load_from_store
 from evidence_check.catalog.registry import Catalog, TenantCatalog
 from evidence_check.catalog.words import packed_words, train_catalog_vocabulary, with_words
 from evidence_check.catalog.zones import bound_zones
-from evidence_check.checks import CHECKS, challenge
+from evidence_check.checks import CHECKS, challenge, location
 from evidence_check.checks.context import CheckContext
 from evidence_check.engine import Upload, verify
+from evidence_check.errors import error_text
 from evidence_check.imaging.features import Vocabulary
 from evidence_check.imaging.fingerprint import fingerprint
 from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
@@ -272,6 +273,14 @@ def announce_verified(store: Store, claim: Claim, body: dict[str, Any], now: dat
 class CatalogAddition:
     added: int  # new images stored (an image the SKU already has is not stored twice)
     skipped: tuple[tuple[str, str], ...]  # (filename, why) of files that could not be used
+    # (filename, outline share) of images stored now that give the location look no product outline
+    # (`location.lacks_outline`): stored all the same, they serve the relevance and reuse looks.
+    without_outline: tuple[tuple[str, float], ...] = ()
+
+
+def no_outline_text(filename: str, share: float, lang: str = "en") -> str:
+    """The merchant's warning for an image in `CatalogAddition.without_outline`, and what to do."""
+    return error_text("catalog.no_outline", {"filename": filename, "share": f"{share:.0%}"}, lang)
 
 
 @dataclass(frozen=True)
@@ -281,6 +290,7 @@ class MeasuredImage:
     image: StoredImage  # the relevance look's features and tilted views
     listing: StoredPrint  # the reuse look's print: a customer sending the shop's own photo is caught
     thumbnail: bytes  # shown beside a photo matched with it (`imaging.preview`)
+    outline_share: float  # of the image, covered by its product outline zones aside (`entries.outline_share`)
 
 
 @dataclass(frozen=True)
@@ -369,7 +379,8 @@ def measure_catalog_uploads(
             thumbnails.append((image_id, preview_jpeg(photo.working)))
             continue
         listing = stored_print(fingerprint(photo.working), keep_features)
-        measured.append(MeasuredImage(catalog_features(photo, vocabulary), listing, preview_jpeg(photo.working)))
+        image = catalog_features(photo, vocabulary)
+        measured.append(MeasuredImage(image, listing, preview_jpeg(photo.working), outline_share(image)))
     key = vocabulary.key if vocabulary is not None else None
     return MeasuredUploads(tuple(measured), tuple(already), tuple(skipped), tuple(thumbnails), key)
 
@@ -425,7 +436,12 @@ def store_catalog_sku(
             references.add_print(tenant, "listing", sku, image.image_id, image.filename, measured.listing, now)
         pictures = dict(uploads.thumbnails) | {m.image.image_id: m.thumbnail for m in uploads.measured}
         put_thumbnails(store, tenant, pictures, now)
-    return CatalogAddition(added=added, skipped=uploads.skipped)
+    without_outline = tuple(
+        (m.image.filename, round(m.outline_share, 2))
+        for m in uploads.measured
+        if location.lacks_outline(m.outline_share, zoned=bool(zones.get(m.image.filename)))
+    )
+    return CatalogAddition(added=added, skipped=uploads.skipped, without_outline=without_outline)
 
 
 def remove_from_catalog(store: Store, tenant: str, sku: str) -> bool:

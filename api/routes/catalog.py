@@ -7,16 +7,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from api.deps import SettingsDep, StoreDep, TenantDep, UploadFormDep, one_library_thread_here
+from api.deps import LangDep, SettingsDep, StoreDep, TenantDep, UploadFormDep, one_library_thread_here
 from api.refusals import Refused
 from api.routes.openapi import TOO_LARGE, images_body
 from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, problem
-from api.schemas import CatalogAdded, SkippedFile
+from api.schemas import CatalogAdded, NoOutline, SkippedFile
 from evidence_check.catalog import parse_image_zones, valid_label
 from evidence_check.catalog.labels import LabelInvalid
 from evidence_check.catalog.zones import ZonesInvalid
 from evidence_check.engine import Upload, now_utc
-from evidence_check.service import add_to_catalog
+from evidence_check.service import add_to_catalog, no_outline_text
 from evidence_check.storable import TextUnstorable, storable_text
 
 router = APIRouter(prefix="/v1/catalog", tags=["references"])
@@ -68,6 +68,7 @@ def add_catalog_images(
     tenant: TenantDep,
     settings: SettingsDep,
     store: StoreDep,
+    lang: LangDep,
 ) -> CatalogAdded:
     """Form fields: `images` (one or more files), optional `name`, `category`, `brand`, `family` and
     `zones` (JSON: part name -> [x, y, w, h] in the first image's pixels, or image file name -> such a
@@ -110,7 +111,13 @@ def add_catalog_images(
         sku=sku,
         added=result.added,
         skipped=[SkippedFile(filename=name, error=reason) for name, reason in result.skipped],
+        no_outline=no_outline_items(result.without_outline, lang),
     )
+
+
+def no_outline_items(images: tuple[tuple[str, float], ...], lang: str) -> list[NoOutline]:
+    """Each image stored without a product outline, with its warning in the reader's language."""
+    return [NoOutline(filename=name, outline_share=share, warning=no_outline_text(name, share, lang)) for name, share in images]
 
 
 def _zones(text: str | None, filenames: list[str]) -> dict[str, dict[str, list[int]]] | None:

@@ -8,8 +8,9 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
-from api.deps import SettingsDep, StoreDep, TenantDep, UploadFormDep, one_library_thread_here
+from api.deps import LangDep, SettingsDep, StoreDep, TenantDep, UploadFormDep, one_library_thread_here
 from api.refusals import Refused
+from api.routes.catalog import no_outline_items
 from api.routes.openapi import TOO_LARGE
 from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, answer, problem
 from api.schemas import CatalogImported, ImportedRow, SkippedFile
@@ -87,7 +88,7 @@ IMPORT_BODY: dict[str, Any] = {
     },
 )
 def import_catalog_archive(
-    request: Request, form: UploadFormDep, tenant: TenantDep, settings: SettingsDep, store: StoreDep
+    request: Request, form: UploadFormDep, tenant: TenantDep, settings: SettingsDep, store: StoreDep, lang: LangDep
 ) -> CatalogImported:
     """The manifest is the command line's (`evidence-check catalog import`): one SKU per JSONL line
     (`sku`, `name`, `category`, `images`, optional `zones`) or CSV row (`sku,name,category,images`,
@@ -124,6 +125,7 @@ def import_catalog_archive(
             added=row.added,
             known=row.known,
             skipped=[SkippedFile(filename=name, error=why) for name, why in row.skipped],
+            no_outline=no_outline_items(row.without_outline, lang),
         )
         for row in result.rows
     ]

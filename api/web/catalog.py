@@ -35,8 +35,8 @@ from evidence_check.store.thumbnails import thumbnails_of
 router = APIRouter(include_in_schema=False)
 
 
-def sku_url(sku: str, query: dict[str, str] | None = None) -> str:
-    return f"/catalog/{quote(sku, safe='')}" + ("?" + urlencode(query) if query else "")
+def sku_url(sku: str, query: dict[str, str | list[str]] | None = None) -> str:
+    return f"/catalog/{quote(sku, safe='')}" + ("?" + urlencode(query, doseq=True) if query else "")
 
 
 @router.get("/catalog", response_class=HTMLResponse)
@@ -93,7 +93,10 @@ async def add_images(request: Request, console: ConsoleDep) -> Response:
     if result.added == 0 and len(result.skipped) == len(images):
         name, reason = result.skipped[0]
         return _catalog_problem(console, console.words["no_image_read"].format(name=name, reason=reason), 422)
-    return RedirectResponse(sku_url(sku, {"added": str(result.added)}), status_code=303)
+    added: dict[str, str | list[str]] = {"added": str(result.added)}
+    if result.without_outline:
+        added["no_outline"] = [filename for filename, _share in result.without_outline]
+    return RedirectResponse(sku_url(sku, added), status_code=303)
 
 
 @router.post("/catalog/{sku:id}/zones", response_class=HTMLResponse)
@@ -216,6 +219,8 @@ def _sku_page(console: Console, sku: str, problem: str | None, status: int = 200
         # ("Images added: your session expired, call …").
         added=query["added"] if query.get("added", "").isdigit() else None,
         saved=query["saved"] if query.get("saved") in {image.filename for image in images} else None,
+        # images just added that give the location look no product outline (`CatalogAddition`)
+        no_outline=set(query.getlist("no_outline")) & {image.filename for image in images if not image.zones},
         sku_zones_url=f"{sku_url(sku)}/zones",
         zone_rows={image.filename: _zone_rows(image.zones) for image in images},
         # the small copy kept when the image was added, to draw zones on (none for images added before)

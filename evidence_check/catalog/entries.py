@@ -9,6 +9,7 @@ catalog pixels (and the zones drawn on them) into the photo.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -180,6 +181,13 @@ def catalog_features(photo: Photo, vocabulary: F.Vocabulary | None = None) -> St
     return StoredImage(
         photo.image_id, photo.filename, photo.width, photo.height, with_words(blob, vocabulary), views=packed_views
     )
+
+
+def outline_share(stored: StoredImage) -> float:
+    """The share of a measured catalog image its product outline covers, zones aside: the location
+    look's outline (`colour.product_hull`) of the stored mask."""
+    with np.load(io.BytesIO(stored.features), allow_pickle=False) as data:
+        return colour.outline_share(data["mask"])
 
 
 def image_arrays(blob: bytes, vocabulary: F.Vocabulary, stored_words: bytes | None = None) -> ImageArrays:

@@ -74,6 +74,7 @@ from evidence_check.service import (
     catalog_vocabulary,
     limits_from,
     measure_catalog_uploads,
+    no_outline_text,
     reindex_catalog,
     store_catalog_sku,
 )
@@ -320,6 +321,8 @@ def _store(store: Store, tenant: str, entry: Entry, uploads: MeasuredUploads) ->
     )  # fmt: skip
     for filename, why in result.skipped:
         note(f"evidence-check: skipped {entry.sku} {filename}: {why}")
+    for filename, share in result.without_outline:
+        note(f"evidence-check: warning: {entry.sku} {no_outline_text(filename, share)}")
     return result.added if len(result.skipped) < len(entry.images) else None
 
 

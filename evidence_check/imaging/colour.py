@@ -28,6 +28,7 @@ PHOTO_BLUR_SIGMA = 1.5  # the photo's pixels averaged over about a thumbnail cel
 # The location look compares a photo with its catalog image at this size, kept JPEG-encoded (~10 kB).
 DETAIL_SIDE = 256
 DETAIL_QUALITY = 90
+SPECK = 0.02  # parts of a product mask smaller than this share of its largest part are specks, not product
 
 
 def colour_histogram(rgb: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
@@ -145,3 +146,22 @@ def product_mask(rgb: np.ndarray) -> np.ndarray:
     if mask.sum() < 0.02 * mask.size:  # no plain background: the whole picture is the product
         mask[:] = 1
     return mask.astype(bool)
+
+
+def product_hull(mask: np.ndarray) -> np.ndarray:
+    """The product's outline filled: the convex hull of a non-background mask (uint8), specks left
+    out. A white carton on a white shop background leaves only its print in the mask; the hull gives
+    the carton back, and a region inside it is never called off the product."""
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    largest = max((cv2.contourArea(c) for c in contours), default=0.0)
+    kept = [c for c in contours if cv2.contourArea(c) >= SPECK * largest]
+    filled = np.zeros(mask.shape[:2], np.uint8)
+    if kept:
+        cv2.fillConvexPoly(filled, cv2.convexHull(np.concatenate(kept)), 1)
+    return filled.astype(bool)
+
+
+def outline_share(mask: np.ndarray) -> float:
+    """The share of the image its product outline (`product_hull`) covers: near 1 when the image has
+    no plain background, and a region anywhere on it lies on the "product"."""
+    return float(product_hull(mask).mean()) if mask.size else 1.0

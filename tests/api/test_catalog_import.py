@@ -13,7 +13,7 @@ import httpx
 from PIL import Image
 
 from tests.api.conftest import Api, bearer, jpeg
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, corpus
 
 CAMERA = (FIXTURES / "genuine_after_delivery.jpg").read_bytes()
 NOT_AN_IMAGE = (FIXTURES / "not_an_image.jpg").read_bytes()
@@ -179,3 +179,14 @@ def test_the_thumbnail_kept_is_small_and_carries_no_metadata(api: Api) -> None:
     assert answer.status_code == 200 and answer.headers["content-type"] == "image/jpeg"
     picture = Image.open(io.BytesIO(answer.content))
     assert max(picture.size) == 240 and not picture.getexif() and answer.content not in CAMERA
+
+
+def test_a_row_names_its_images_without_a_product_outline(api: Api) -> None:
+    shelf = (corpus("product-matching") / "grocery" / "Arla-Sour-Milk" / "Arla-Sour-Milk_001.jpg").read_bytes()
+    rows = [{"sku": "MILK-1", "images": ["img/fridge.jpg", "img/camera.jpg"]}, {"sku": "CAM-1", "images": ["img/camera.jpg"]}]
+    answer = send(api, catalog_zip(rows, {"img/fridge.jpg": shelf, "img/camera.jpg": CAMERA}))
+    assert answer.status_code == 200, answer.text
+    milk, camera = answer.json()["rows"]
+    assert milk["added"] == 2 and [image["filename"] for image in milk["no_outline"]] == ["img/fridge.jpg"]
+    assert "no plain background" in milk["no_outline"][0]["warning"]
+    assert camera["no_outline"] == []

@@ -86,3 +86,16 @@ def test_a_stray_part_is_refused_and_nothing_stored(api: Api, box) -> None:
     assert answer.status_code == 422 and answer.json()["detail"] == "files must be sent in the 'images' field, not image"
     assert api.client.get("/v1/catalog/BOX-1").status_code == 404
 
+
+
+def test_an_image_without_a_product_outline_is_stored_and_named_in_the_language_asked(api: Api) -> None:
+    grocery = corpus("product-matching") / "grocery" / "Alpro-Fresh-Soy-Milk"
+    shelf = (grocery / "Alpro-Fresh-Soy-Milk_001.jpg").read_bytes()
+    web_shop = (grocery / "Alpro-Fresh-Soy-Milk_Iconic.jpg").read_bytes()
+    added = catalog(api, "MILK-1", ("shop.jpg", web_shop), ("fridge.jpg", shelf), headers={"Accept-Language": "zh"})
+    assert added.status_code == 201 and added.json()["added"] == 2
+    [warned] = added.json()["no_outline"]
+    assert warned["filename"] == "fridge.jpg" and warned["outline_share"] >= 0.75
+    assert warned["warning"].startswith("fridge.jpg：没有纯色背景") and "画出区域" in warned["warning"]
+    zoned = catalog(api, "MILK-2", ("fridge.jpg", shelf), zones='{"carton": [100, 100, 200, 400]}')
+    assert zoned.status_code == 201 and zoned.json()["no_outline"] == []

@@ -15,6 +15,7 @@ from PIL import Image
 from evidence_check.errors import ID_RULE
 from evidence_check.store.catalog_store import set_zones
 from tests.api.conftest import Api, bearer, jpeg
+from tests.conftest import corpus
 from tests.web.conftest import csrf_of, sign_in
 
 
@@ -29,7 +30,8 @@ def _add(api: Api, token: str, sku: str, *names: str, **fields: str):  # type: i
 def test_a_product_is_added_with_images_and_shown_with_them(api: Api) -> None:
     token = csrf_of(api.client.get("/catalog").text)
     added = _add(api, token, "BAG-9", "front.jpg", "back.jpg", name="Travel bag", category="bags")
-    assert added.status_code == 303 and added.headers["location"] == "/catalog/BAG-9?added=2"
+    # (random blocks edge to edge may also be named as images without a product outline)
+    assert added.status_code == 303 and added.headers["location"].startswith("/catalog/BAG-9?added=2")
     listed = api.client.get("/catalog").text
     assert '<a href="/catalog/BAG-9">BAG-9</a>' in listed and "Travel bag" in listed
     page = api.client.get("/catalog/BAG-9?added=2").text
@@ -257,3 +259,22 @@ def test_another_tenants_catalog_is_not_found(keyed: tuple[Api, dict[str, str]])
     assert '<a href="/catalog">Back to the catalog</a>' in missing.text
     zones = api.client.post("/catalog/BAG-1/zones", data={"csrf": token, "image": "a.jpg", "zones": "{}"})
     assert zones.status_code == 404
+
+
+def test_an_image_without_a_product_outline_gets_a_line_on_its_card_until_zones_are_drawn(api: Api) -> None:
+    grocery = corpus("product-matching") / "grocery" / "Alpro-Fresh-Soy-Milk"
+    files = [
+        ("images", ("shop.jpg", (grocery / "Alpro-Fresh-Soy-Milk_Iconic.jpg").read_bytes(), "image/jpeg")),
+        ("images", ("fridge.jpg", (grocery / "Alpro-Fresh-Soy-Milk_001.jpg").read_bytes(), "image/jpeg")),
+    ]
+    token = csrf_of(api.client.get("/catalog").text)
+    added = api.client.post("/catalog/images", files=files, data={"csrf": token, "sku": "MILK-1"}, follow_redirects=False)
+    assert added.status_code == 303 and added.headers["location"] == "/catalog/MILK-1?added=2&no_outline=fridge.jpg"
+    page = api.client.get(added.headers["location"]).text
+    cards = {name: card for card in page.split("<article")[1:] for name in ("shop.jpg", "fridge.jpg") if f">{name} <" in card}
+    assert "No plain background" in cards["fridge.jpg"] and "draw zones on this one" in cards["fridge.jpg"]
+    assert "No plain background" not in cards["shop.jpg"]
+    api.client.get("/lang", params={"to": "zh", "next": "/"})
+    assert "没有纯色背景" in api.client.get(added.headers["location"]).text
+    api.client.put("/v1/catalog/MILK-1/zones", json={"fridge.jpg": {"carton": [100, 100, 200, 400]}})
+    assert "没有纯色背景" not in api.client.get(added.headers["location"]).text

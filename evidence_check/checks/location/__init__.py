@@ -38,6 +38,15 @@ MIN_ZONE_SHARE = 0.2  # share of the mapped region that must fall on a zone to n
 ON_PRODUCT_MIN = 0.25  # share of the mapped region on the product below which it is off the product
 OFF_PRODUCT_SCORE = 0.5  # a doubt for a person, below the scoring's reject_score
 WEAR_SCORE = 0.15
+# A catalog image whose product outline (zones aside) covers this share of it has no plain background
+# (a hand-held photo): any region on it is "on the product". Its merchant is told when adding it
+# (`lacks_outline`); docs/measurements/location.md, "A catalog image without an outline".
+NO_OUTLINE_SHARE = 0.75
+
+
+def lacks_outline(outline_share: float, zoned: bool) -> bool:
+    """Whether a catalog image gives this look no product outline: zones drawn on it are one."""
+    return not zoned and outline_share >= NO_OUTLINE_SHARE
 
 
 def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:

@@ -17,9 +17,9 @@ import numpy as np
 
 from evidence_check.catalog.entries import CatalogImage
 from evidence_check.catalog.zones import Zone
+from evidence_check.imaging import colour
 
 GRID_SIDE = 256
-SPECK = 0.02  # parts of the mask smaller than this share of its largest part are specks, not product
 OUTLINE_POINTS = 32  # the product outline is simplified to about this many corners
 
 
@@ -102,17 +102,9 @@ class ProductShape:
 
 
 def product_mask(image: CatalogImage, size: tuple[int, int]) -> np.ndarray:
-    """The product's pixels on the catalog image at `size` (width, height): the convex hull of its
-    non-background mask. A white carton on a white shop background leaves only its print in the
-    mask; the hull gives the carton back, and a region inside it is never called off the product."""
-    mask = cv2.resize(image.mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
-    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    largest = max((cv2.contourArea(c) for c in contours), default=0.0)
-    kept = [c for c in contours if cv2.contourArea(c) >= SPECK * largest]
-    filled = np.zeros(mask.shape, np.uint8)
-    if kept:
-        cv2.fillConvexPoly(filled, cv2.convexHull(np.concatenate(kept)), 1)
-    return filled.astype(bool)
+    """The product's pixels on the catalog image at `size` (width, height): the hull of its
+    non-background mask (`colour.product_hull`)."""
+    return colour.product_hull(cv2.resize(image.mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST))
 
 
 def box_corners(x: float, y: float, w: float, h: float) -> np.ndarray:
