@@ -142,7 +142,9 @@ def test_an_agent_signs_in_verifies_a_claim_and_decides_it(
     page.get_by_label("Name").fill("Travel bag")
     page.get_by_label("Pictures of the product").set_input_files(str(_product_picture(tmp_path)))
     page.get_by_role("button", name="Add images").click()
-    page.wait_for_url(re.compile(r".*/catalog/BAG-001\?added=1$"))
+    # The picture is a gradient edge to edge: no plain background, which the page says on its card.
+    page.wait_for_url(re.compile(r".*/catalog/BAG-001\?added=1&no_outline=bag-front\.jpg$"))
+    sync_api.expect(page.locator(".no-outline")).to_contain_text("No plain background")
 
     # A new claim: the five facts, dates in the agent's zone, two photos, a region dragged on the first.
     page.get_by_role("link", name="New claim").click()
@@ -303,7 +305,7 @@ def test_zones_are_drawn_on_a_catalog_image_by_dragging_and_naming(
     page.get_by_label("SKU", exact=True).fill("BAG-7")
     page.get_by_label("Pictures of the product").set_input_files(str(picture))
     page.get_by_role("button", name="Add images").click()
-    page.wait_for_url(re.compile(r".*/catalog/BAG-7\?added=1$"))
+    page.wait_for_url(re.compile(r".*/catalog/BAG-7\?added=1&no_outline=bag-front\.jpg$"))
     page.get_by_label("Open this image from your computer (optional)").set_input_files(str(picture))
     _until(page, "document.querySelector('.zone-photo').naturalWidth > 0")
     _drag(page, page.locator("svg.zone-map"), (0.25, 0.25), (0.75, 0.5))
@@ -317,6 +319,7 @@ def test_zones_are_drawn_on_a_catalog_image_by_dragging_and_naming(
     page.wait_for_url(re.compile(r".*[?&]saved=bag-front.jpg"))
     assert page.locator("input[name=zone_name]").first.input_value() == "zipper"
     sync_api.expect(page.locator("svg.zone-map rect.zone")).to_have_count(1)
+    sync_api.expect(page.locator(".no-outline")).to_have_count(0)  # zones are its outline now
     _shot(page, f"catalog-zones-{page.viewport_size['width']}")
     assert page.refused == []  # type: ignore[attr-defined]
 
