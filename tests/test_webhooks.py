@@ -219,3 +219,19 @@ def test_a_receivers_answer_and_a_url_stored_before_the_rule_are_printed_not_obe
     shown = runner.invoke(app, ["webhooks", "show", "acme", "--db", sqlite_url]).stdout
     assert "\\x1b[2J\\x9b2J" in logged and "https://x.example/\\x1b]0;owned\\x07" in shown
     assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", logged + shown)
+
+
+def test_a_receivers_long_answer_is_cut_between_characters_not_inside_an_escape(sqlite_url: str) -> None:
+    """The answer's column is 24 wide: an escape reaching past it was cut to "\\x1", which reads as
+    the text it is not."""
+    runner = CliRunner()
+    assert runner.invoke(app, ["webhooks", "set", "acme", "https://x.example/hook", "--db", sqlite_url]).exit_code == 0
+    store = Store(sqlite_url)
+    try:
+        emit(store, "acme", "claim.outcome", {"claim_id": "c-9", "outcome": "genuine"})
+        with store.engine.begin() as connection:
+            connection.execute(text("UPDATE webhook_deliveries SET last_error = :e"), {"e": "x" * 21 + "\x1b[2J and more"})
+    finally:
+        store.close()
+    [row] = runner.invoke(app, ["webhooks", "log", "acme", "--db", sqlite_url]).stdout.splitlines()[1:]
+    assert " " + "x" * 21 + "    " in row and "\\x1" not in row  # the escape left out whole, the column kept

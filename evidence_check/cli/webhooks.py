@@ -22,6 +22,7 @@ app.add_typer(webhooks_app, name="webhooks")
 
 DbOption = Annotated[str | None, typer.Option(help="store URL (default: the setting EVIDENCE_CHECK_DB)")]
 TenantArgument = Annotated[str, typer.Argument(help="the merchant whose events these are")]
+ANSWER_WIDTH = 24  # `log`'s column for a receiver's answer
 
 
 @webhooks_app.command("set")
@@ -92,9 +93,21 @@ def log(
     print(f"{'ID':>6} {'EVENT':<17} {'STATUS':<10} {'TRIES':>5} {'ANSWER':<24} CREATED")
     for row in rows:
         # The receiver's answer is a stranger's text: printed, not obeyed.
-        answer = shown(row.last_error or (str(row.last_status) if row.last_status else "-"))
+        answer = _first_shown(row.last_error or (str(row.last_status) if row.last_status else "-"), ANSWER_WIDTH)
         created = row.created_at.strftime("%Y-%m-%d %H:%M:%S")
-        print(f"{row.id:>6} {row.event:<17} {row.status:<10} {row.attempts:>5} {answer[:24]:<24} {created}")
+        print(f"{row.id:>6} {row.event:<17} {row.status:<10} {row.attempts:>5} {answer:<{ANSWER_WIDTH}} {created}")
+
+
+def _first_shown(text: str, width: int) -> str:
+    """As much of `text`, `shown`, as fits in `width` columns, cut between characters: cut after
+    escaping, "\\x1b" could lose its end and read as another text."""
+    kept = ""
+    for character in text:
+        piece = shown(character)
+        if len(kept) + len(piece) > width:
+            break
+        kept += piece
+    return kept
 
 
 @webhooks_app.command("deliver")
