@@ -205,16 +205,7 @@ def test_the_webhooks_commands(sqlite_url: str, receiver: Receiver) -> None:
 def test_a_receivers_answer_and_a_url_stored_before_the_rule_are_printed_not_obeyed(sqlite_url: str) -> None:
     """A receiver that sends a broken status line has it in the logged error (http.client's
     BadStatusLine quotes it): the receiver's own text, printed to the agent's terminal by `log`."""
-    runner = CliRunner()
-    assert runner.invoke(app, ["webhooks", "set", "acme", "https://x.example/hook", "--db", sqlite_url]).exit_code == 0
-    store = Store(sqlite_url)
-    try:
-        emit(store, "acme", "claim.outcome", {"claim_id": "c-9", "outcome": "genuine"})
-        with store.engine.begin() as connection:
-            connection.execute(text("UPDATE webhook_deliveries SET last_error = :e"), {"e": "\x1b[2J\x9b2J"})
-            connection.execute(text("UPDATE webhooks SET url = :u"), {"u": "https://x.example/\x1b]0;owned\x07"})
-    finally:
-        store.close()
+    runner = _delivered_with(sqlite_url, "\x1b[2J\x9b2J", url="https://x.example/\x1b]0;owned\x07")
     logged = runner.invoke(app, ["webhooks", "log", "acme", "--db", sqlite_url]).stdout
     shown = runner.invoke(app, ["webhooks", "show", "acme", "--db", sqlite_url]).stdout
     assert "\\x1b[2J\\x9b2J" in logged and "https://x.example/\\x1b]0;owned\\x07" in shown
@@ -224,14 +215,23 @@ def test_a_receivers_answer_and_a_url_stored_before_the_rule_are_printed_not_obe
 def test_a_receivers_long_answer_is_cut_between_characters_not_inside_an_escape(sqlite_url: str) -> None:
     """The answer's column is 24 wide: an escape reaching past it was cut to "\\x1", which reads as
     the text it is not."""
+    runner = _delivered_with(sqlite_url, "x" * 21 + "\x1b[2J and more")
+    [row] = runner.invoke(app, ["webhooks", "log", "acme", "--db", sqlite_url]).stdout.splitlines()[1:]
+    assert " " + "x" * 21 + "    " in row and "\\x1" not in row  # the escape left out whole, the column kept
+
+
+def _delivered_with(sqlite_url: str, answer: str, url: str | None = None) -> CliRunner:
+    """acme's webhook with one delivery whose receiver answered `answer`, and its URL set to `url`
+    behind the rules' back (as stored before them); the runner to read them with."""
     runner = CliRunner()
     assert runner.invoke(app, ["webhooks", "set", "acme", "https://x.example/hook", "--db", sqlite_url]).exit_code == 0
     store = Store(sqlite_url)
     try:
         emit(store, "acme", "claim.outcome", {"claim_id": "c-9", "outcome": "genuine"})
         with store.engine.begin() as connection:
-            connection.execute(text("UPDATE webhook_deliveries SET last_error = :e"), {"e": "x" * 21 + "\x1b[2J and more"})
+            connection.execute(text("UPDATE webhook_deliveries SET last_error = :e"), {"e": answer})
+            if url is not None:
+                connection.execute(text("UPDATE webhooks SET url = :u"), {"u": url})
     finally:
         store.close()
-    [row] = runner.invoke(app, ["webhooks", "log", "acme", "--db", sqlite_url]).stdout.splitlines()[1:]
-    assert " " + "x" * 21 + "    " in row and "\\x1" not in row  # the escape left out whole, the column kept
+    return runner
