@@ -19,7 +19,7 @@ from evidence_check.storable import storable
 ID_PATTERN = r"^[\w.:@/+-]{1,128}$"
 
 
-def storable_text(max_length: int) -> Any:
+def storable_str(max_length: int) -> Any:
     """Free text a client sends that is stored: refused whole (422) when longer than `max_length` or
     when `storable` refuses it. Not pydantic's `max_length`, which, beside this validator, was worded
     "at most N items after validation" (a kind errors.py does not word) or took a lone surrogate for

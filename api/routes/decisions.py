@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import LangDep, SettingsDep, StoreDep, TenantDep, one_library_thread_here
 from api.refusals import Refused
 from api.routes.rendering import MALFORMED, REPORT_CONTENT, SERVER_ERRORS, UNAUTHORIZED, answer, problem
-from api.schemas import Report, storable_text
+from api.schemas import Report, storable_str
 from evidence_check import calibration
 from evidence_check.checks.challenge import new_code
 from evidence_check.engine import now_utc
@@ -47,7 +47,7 @@ class OutcomeSent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     outcome: Literal["genuine", "fraud"]
-    note: storable_text(2000) | None = None  # type: ignore[valid-type]
+    note: storable_str(2000) | None = None  # type: ignore[valid-type]
 
 
 class OutcomeRecorded(BaseModel):

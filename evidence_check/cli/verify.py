@@ -9,14 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from evidence_check.cli.app import (
-    app,
-    check_tenant,
-    fail,
-    load_settings,
-    open_store,
-    stored_name,
-)
+from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store, stored_name
 from evidence_check.engine import Upload, now_utc
 from evidence_check.imaging.load import PhotoError, read_file
 from evidence_check.intake import IntakeError, build_claim, check_region_photo
