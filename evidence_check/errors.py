@@ -399,6 +399,19 @@ ERRORS: dict[str, tuple[str, str]] = {
         "{field}: not a field of this request (known: {known})",
         "{field}：不是本请求的字段（可用字段：{known}）",
     ),
+    # The API's query strings (api/query.py).
+    "query.unknown": (
+        "{field}: not a query parameter of this request (known: {known})",
+        "{field}：不是本请求的查询参数（可用参数：{known}）",
+    ),
+    "query.none_taken": (
+        "{field}: this request takes no query parameter",
+        "{field}：本请求不接受查询参数",
+    ),
+    "query.repeated": (
+        "{field}: given {count} times; give it once",
+        "{field}：出现了 {count} 次；只能给一次",
+    ),
     "input.string_too_long": (
         "{field}: String should have at most {max_length} characters",
         "{field}：最多 {max_length} 个字符",
