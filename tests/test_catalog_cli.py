@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+import signal
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +23,7 @@ from evidence_check.cli import catalog as catalog_cli
 from evidence_check.engine import Upload
 from evidence_check.imaging.features import COARSE_VIEW, Vocabulary, pack, unpack
 from evidence_check.imaging.load import Photo
-from evidence_check.service import add_to_catalog, catalog_for
+from evidence_check.service import add_to_catalog, catalog_for, limits_from
 from evidence_check.settings import Settings
 from evidence_check.store import Store, StoreError
 from evidence_check.store.catalog_store import list_skus, load_tenant, load_views, remove_sku
@@ -301,6 +305,34 @@ def test_an_interrupted_import_keeps_what_it_stored_and_resumes(
     code, out, err = run("catalog", "import", str(manifest), "--jobs", "2", "--db", sqlite_url)
     assert code == 0, err
     assert "imported 3 SKU(s), 3 new image(s)" in out
+
+
+def test_a_ctrl_c_while_the_workers_start_stops_them_without_their_tracebacks(capfd: pytest.CaptureFixture[str]) -> None:
+    # A Ctrl-C reaches the whole process group; here only the workers get it, as soon as they exist
+    # (still importing their modules), so that the import itself goes on and shows what they did.
+    entries = [catalog_cli.Entry(f"S-{n}", None, None, [IMAGE]) for n in range(2)]
+    work = catalog_cli._Measuring(None, limits_from(Settings()), keep_features=False)
+    interrupted: set[int] = set()
+    stop = threading.Event()
+
+    def interrupt_each_worker_once() -> None:
+        while not stop.is_set() and len(interrupted) < 2:
+            for child in multiprocessing.active_children():
+                if child.pid is not None and child.pid not in interrupted:
+                    os.kill(child.pid, signal.SIGINT)
+                    interrupted.add(child.pid)
+            stop.wait(0.005)
+
+    ctrl_c = threading.Thread(target=interrupt_each_worker_once)
+    ctrl_c.start()
+    try:
+        measured = [entry.sku for entry, _ in catalog_cli._measured_in_order(entries, {}, set(), work, 2)]
+    finally:
+        stop.set()
+        ctrl_c.join()
+    assert len(interrupted) == 2
+    assert measured == ["S-0", "S-1"]
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def _refused_at_the_second_sku(monkeypatch: pytest.MonkeyPatch) -> None:
