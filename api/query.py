@@ -34,7 +34,7 @@ async def only_declared_query(request: Request) -> None:
                 raise IntakeError("query.unknown", field=name, known=", ".join(known))
             raise IntakeError("query.none_taken", field=name)
         if count > 1:
-            raise IntakeError("query.repeated", field=name, count=count)
+            raise IntakeError("upload.field_repeated", field=name)  # the form's line
 
 
 def declared_query(route: APIRoute) -> tuple[str, ...]:

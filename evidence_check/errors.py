@@ -408,10 +408,6 @@ ERRORS: dict[str, tuple[str, str]] = {
         "{field}: this request takes no query parameter",
         "{field}：本请求不接受查询参数",
     ),
-    "query.repeated": (
-        "{field}: given {count} times; give it once",
-        "{field}：出现了 {count} 次；只能给一次",
-    ),
     "input.string_too_long": (
         "{field}: String should have at most {max_length} characters",
         "{field}：最多 {max_length} 个字符",

@@ -312,8 +312,8 @@ def test_a_query_parameter_the_route_does_not_take_is_422_and_records_nothing(ap
             "custmer_id: not a query parameter of this request "
             "(known: limit, cursor, verdict, customer_id, sku, order_id, since, until, q)",
         ),
-        ("verdict=accept&verdict=reject", "en", "verdict: given 2 times; give it once"),
-        ("verdict=accept&verdict=reject", "zh", "verdict：出现了 2 次；只能给一次"),
+        ("verdict=accept&verdict=reject", "en", "verdict: given more than once"),
+        ("verdict=accept&verdict=reject", "zh", "verdict：重复提交了多次"),
     ],
 )
 def test_a_misspelt_or_repeated_filter_is_422_not_an_unfiltered_page(
