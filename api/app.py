@@ -138,8 +138,13 @@ def _problem(
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
-# Starlette's own answers (a path or a method the app does not have), worded as the others are.
-STARLETTE_DETAILS = {"Not Found": "http.not_found", "Method Not Allowed": "http.method_not_allowed"}
+# Starlette's and FastAPI's own answers (a path or a method the app does not have, a JSON body it
+# cannot read), worded as the others are.
+STARLETTE_DETAILS = {
+    "Not Found": "http.not_found",
+    "Method Not Allowed": "http.method_not_allowed",
+    "There was an error parsing the body": "http.unreadable_body",
+}
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -70,6 +70,12 @@ ERRORS: dict[str, tuple[str, str]] = {
     # Starlette's own answers for a path or method the API does not have.
     "http.not_found": ("Not Found", "未找到该地址"),
     "http.method_not_allowed": ("Method Not Allowed", "该地址不接受此请求方法"),
+    # FastAPI's answer when reading a JSON body fails other than by a syntax error: nested past
+    # Python's recursion limit, or bytes that are not text.
+    "http.unreadable_body": (
+        "body: cannot be read as JSON (nested too deeply, or not UTF-8 text)",
+        "请求体：无法按 JSON 读取（嵌套过深，或不是 UTF-8 文本）",
+    ),
     # Conflicts (409)
     "request.idempotency_conflict": (
         "Idempotency-Key was already used for another request (other photos or fields); use a new key",
@@ -395,6 +401,10 @@ ERRORS: dict[str, tuple[str, str]] = {
     # own message, written out here so that its Chinese can be; `input.invalid` for any other kind.
     "input.missing": ("{field}: Field required", "{field}：缺少必填字段"),
     "input.extra_forbidden": ("{field}: not a field of this request", "{field}：不是本请求的字段"),
+    "input.json_invalid": (
+        "body: not JSON ({error} at character {position})",
+        "请求体：不是有效的 JSON（第 {position} 个字符处：{error}）",
+    ),
     "input.extra_forbidden_known": (
         "{field}: not a field of this request (known: {known})",
         "{field}：不是本请求的字段（可用字段：{known}）",
