@@ -401,6 +401,10 @@ ERRORS: dict[str, tuple[str, str]] = {
     # own message, written out here so that its Chinese can be; `input.invalid` for any other kind.
     "input.missing": ("{field}: Field required", "{field}：缺少必填字段"),
     "input.extra_forbidden": ("{field}: not a field of this request", "{field}：不是本请求的字段"),
+    "input.json_name_twice": (
+        "{field}: the name {name!r} is given twice in one object; which value is meant is not known",
+        "{field}：名称 {name!r} 在同一对象中出现了两次，无法确定以哪个值为准",
+    ),
     "input.json_invalid": (
         "body: not JSON ({error} at character {position})",
         "请求体：不是有效的 JSON（第 {position} 个字符处：{error}）",

@@ -334,6 +334,32 @@ def test_declared_query_parameters_and_the_consoles_pages_still_answer(api: Api)
     assert api.client.get("/?utm_source=mail").status_code == 200
 
 
+def test_a_json_object_naming_a_member_twice_is_422_and_stores_nothing(api: Api) -> None:
+    # Python's json kept the second of the two, unsaid: one zone of two stored, `genuine` recorded.
+    front = [("images", ("front.jpg", jpeg(1), "image/jpeg"))]
+    twice = '{"zipper": [0, 0, 10, 10], "zipper": [40, 0, 10, 10]}'
+    added = api.client.post("/v1/catalog/BAG-1/images", files=front, data={"zones": twice})
+    assert (added.status_code, added.json()["detail"]) == (
+        422,
+        "zones: the name 'zipper' is given twice in one object; which value is meant is not known",
+    )
+    assert api.client.post("/v1/catalog/BAG-1/images", files=front).status_code == 201
+    put = api.client.put("/v1/catalog/BAG-1/zones", content=twice, headers={"Content-Type": "application/json"})
+    assert put.status_code == 422 and "'zipper' is given twice" in put.json()["detail"]
+    assert api.client.get("/v1/catalog/BAG-1").json()["zones"] == 0
+    api.verify(photos(("a.jpg", jpeg(2))), {"claim_id": "c-1"})
+    decided = api.client.post(
+        "/v1/claims/c-1/outcome",
+        content='{"outcome": "fraud", "outcome": "genuine"}',
+        headers={"Content-Type": "application/json", "Accept-Language": "zh"},
+    )
+    assert (decided.status_code, decided.json()["detail"]) == (
+        422,
+        "body：名称 'outcome' 在同一对象中出现了两次，无法确定以哪个值为准",
+    )
+    assert api.count("outcomes") == 0
+
+
 def test_unknown_claim_is_404(api: Api) -> None:
     response = api.client.get("/v1/claims/c-nobody")
     assert response.status_code == 404
