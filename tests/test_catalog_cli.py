@@ -94,6 +94,8 @@ def test_unusable_files_are_skipped_with_one_line_each(
         ('{"zipper": [1, 2, 3]}', "must be [x, y, w, h]"),
         ('{"zipper": [1, 2, 0, 5]}', "w, h > 0"),
         ("[]", "JSON object"),
+        # json kept the second, unsaid: one zone of the two stored
+        ('{"zipper": [0, 0, 10, 10], "zipper": [40, 0, 10, 10]}', "the name 'zipper' is given twice in one object"),
     ],
 )
 def test_bad_zones_file_is_a_usage_error(sqlite_url: str, tmp_path: Path, content: str, message: str) -> None:
@@ -408,6 +410,8 @@ def test_an_interrupted_import_on_a_terminal_says_so_below_the_bar(
         ("m.csv", "sku,images,catgory\nA-1,a.jpg,bags\n",
          "row 1: unknown column 'catgory' (did you mean 'category'?); a row's columns are sku, name, category"),
         ("m.csv", "sku,SKU,images\nA-1,A-2,a.jpg\n", "row 1: the column 'sku' is given twice"),
+        # json kept the second, unsaid: A-2 alone stored
+        ("m.jsonl", '{"sku": "A-1", "images": ["a.jpg"], "sku": "A-2"}\n', "line 1: the key 'sku' is given twice"),
     ],
 )
 def test_bad_manifest_is_one_line(sqlite_url: str, tmp_path: Path, name: str, content: str, message: str) -> None:

@@ -50,6 +50,7 @@ import click
 import cv2
 import typer
 
+from evidence_check import strict_json
 from evidence_check.catalog import parse_image_zones, valid_label
 from evidence_check.catalog.manifest import manifest_kind, parse_manifest
 from evidence_check.catalog.zones import ZonesInvalid
@@ -491,8 +492,10 @@ def _check_sku(sku: str) -> None:
 def _read_zones(path: Path) -> Any:
     refuse_special_file(path, "zones file", 2)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return strict_json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         fail(f"cannot read zones file {path}: {exc.strerror or exc}", 2)
+    except strict_json.NameTwice as exc:
+        fail(f"zones file {path}: the name {exc.name!r} is given twice in one object", 2)
     except json.JSONDecodeError as exc:
         fail(f"zones file {path} is not JSON ({exc.msg} at line {exc.lineno})", 2)
