@@ -255,6 +255,13 @@ ERRORS: dict[str, tuple[str, str]] = {
     ),
     # Zones drawn on catalog images (evidence_check.catalog.zones)
     "catalog.zones_invalid": ("zones: {problem}", "zones：{problem}"),
+    # The console's zone rows (api/web/catalog.py) and its JSON form.
+    "zones.row_without_name": ("the zone at {box!r} has no name", "位于 {box!r} 的区域没有名称"),
+    "zones.row_not_a_box": ("zone {zone!r} must be X,Y,W,H, got {value!r}", "区域 {zone!r} 必须是 X,Y,W,H，收到 {value!r}"),
+    "zones.name_twice": (
+        "zone {zone!r} is given twice; name each zone once",
+        "区域 {zone!r} 出现了两次；每个区域只能命名一次",
+    ),
     "zones.no_image": ("zones need an image to be drawn on", "区域需要画在一张图片上"),
     "zones.unknown_image": (
         "zones name {image!r}, which is not one of the images ({images})",
