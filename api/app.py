@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -29,6 +29,7 @@ from api.connections import BodyIdleTimeout, body_timeout
 from api.metrics import Metrics
 from api.negotiation import request_language
 from api.observe import LOG_LEVEL_VARIABLE, RequestObserver, log_requests
+from api.query import only_declared_query
 from api.refusals import Refused
 from api.routes import (
     catalog,
@@ -95,6 +96,7 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(only_declared_query)],
         openapi_tags=[
             {"name": "claims", "description": "Verify a claim's photos; read its report"},
             {
@@ -136,8 +138,13 @@ def _problem(
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
-# Starlette's own answers (a path or a method the app does not have), worded as the others are.
-STARLETTE_DETAILS = {"Not Found": "http.not_found", "Method Not Allowed": "http.method_not_allowed"}
+# Starlette's and FastAPI's own answers (a path or a method the app does not have, a JSON body it
+# cannot read), worded as the others are.
+STARLETTE_DETAILS = {
+    "Not Found": "http.not_found",
+    "Method Not Allowed": "http.method_not_allowed",
+    "There was an error parsing the body": "http.unreadable_body",
+}
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -162,6 +162,10 @@ def describe(errors: Sequence[Any], known: Sequence[str] = ()) -> tuple[str, dic
     where = ".".join(part for part in loc if part not in ("body", "query", "header", "path")) or ".".join(loc) or "body"
     kind = str(error.get("type", ""))
     message = str(error.get("msg", "invalid"))
+    if kind == "json_invalid":
+        # FastAPI's location is the character the JSON parser stopped at: no field to name.
+        position = loc[-1] if len(loc) > 1 else "0"
+        return "input.json_invalid", {"error": str((error.get("ctx") or {}).get("error", message)), "position": position}
     if kind == "extra_forbidden" and known:
         return "input.extra_forbidden_known", {"field": where, "known": ", ".join(known)}
     if kind == "extra_forbidden":

@@ -70,6 +70,12 @@ ERRORS: dict[str, tuple[str, str]] = {
     # Starlette's own answers for a path or method the API does not have.
     "http.not_found": ("Not Found", "未找到该地址"),
     "http.method_not_allowed": ("Method Not Allowed", "该地址不接受此请求方法"),
+    # FastAPI's answer when reading a JSON body fails other than by a syntax error: nested past
+    # Python's recursion limit, or bytes that are not text.
+    "http.unreadable_body": (
+        "body: cannot be read as JSON (nested too deeply, or not UTF-8 text)",
+        "请求体：无法按 JSON 读取（嵌套过深，或不是 UTF-8 文本）",
+    ),
     # Conflicts (409)
     "request.idempotency_conflict": (
         "Idempotency-Key was already used for another request (other photos or fields); use a new key",
@@ -249,6 +255,13 @@ ERRORS: dict[str, tuple[str, str]] = {
     ),
     # Zones drawn on catalog images (evidence_check.catalog.zones)
     "catalog.zones_invalid": ("zones: {problem}", "zones：{problem}"),
+    # The console's zone rows (api/web/catalog.py) and its JSON form.
+    "zones.row_without_name": ("the zone at {box!r} has no name", "位于 {box!r} 的区域没有名称"),
+    "zones.row_not_a_box": ("zone {zone!r} must be X,Y,W,H, got {value!r}", "区域 {zone!r} 必须是 X,Y,W,H，收到 {value!r}"),
+    "zones.name_twice": (
+        "zone {zone!r} is given twice; name each zone once",
+        "区域 {zone!r} 出现了两次；每个区域只能命名一次",
+    ),
     "zones.no_image": ("zones need an image to be drawn on", "区域需要画在一张图片上"),
     "zones.unknown_image": (
         "zones name {image!r}, which is not one of the images ({images})",
@@ -395,9 +408,26 @@ ERRORS: dict[str, tuple[str, str]] = {
     # own message, written out here so that its Chinese can be; `input.invalid` for any other kind.
     "input.missing": ("{field}: Field required", "{field}：缺少必填字段"),
     "input.extra_forbidden": ("{field}: not a field of this request", "{field}：不是本请求的字段"),
+    "input.json_name_twice": (
+        "{field}: the name {name!r} is given twice in one object; which value is meant is not known",
+        "{field}：名称 {name!r} 在同一对象中出现了两次，无法确定以哪个值为准",
+    ),
+    "input.json_invalid": (
+        "body: not JSON ({error} at character {position})",
+        "请求体：不是有效的 JSON（第 {position} 个字符处：{error}）",
+    ),
     "input.extra_forbidden_known": (
         "{field}: not a field of this request (known: {known})",
         "{field}：不是本请求的字段（可用字段：{known}）",
+    ),
+    # The API's query strings (api/query.py).
+    "query.unknown": (
+        "{field}: not a query parameter of this request (known: {known})",
+        "{field}：不是本请求的查询参数（可用参数：{known}）",
+    ),
+    "query.none_taken": (
+        "{field}: this request takes no query parameter",
+        "{field}：本请求不接受查询参数",
     ),
     "input.string_too_long": (
         "{field}: String should have at most {max_length} characters",

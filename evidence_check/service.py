@@ -51,7 +51,7 @@ from evidence_check.store.catalog_store import (
 )
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage
 from evidence_check.store.claim_files import claim_fields, files_by_image, kept_claim
-from evidence_check.store.outcomes import decided_claims, open_challenge, record_outcome
+from evidence_check.store.outcomes import open_challenge, record_outcome
 from evidence_check.store.reuse_tables import StoredPrint
 from evidence_check.store.thumbnails import put_thumbnails, thumbnail_ids, thumbnails_of
 
@@ -242,8 +242,7 @@ def picture_thumbnail(store: Store, tenant: str, image_id: str, settings: Settin
 def decide(store: Store, tenant: str, claim_id: str, decision: str, note: str | None, now: datetime) -> str | None:
     """Record the agent's final decision on a claim and announce it to the tenant's webhooks; the
     decision it replaces, if the claim was decided before (every decision is kept)."""
-    before = {d.claim_id: d.decision for d in decided_claims(store, tenant)}.get(claim_id)
-    record_outcome(store, tenant, claim_id, decision, note, now)
+    before = record_outcome(store, tenant, claim_id, decision, note, now)
     webhooks.emit(store, tenant, "claim.outcome", {"claim_id": claim_id, "outcome": decision, "note": note}, now)
     return before
 

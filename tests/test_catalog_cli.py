@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+import signal
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +23,7 @@ from evidence_check.cli import catalog as catalog_cli
 from evidence_check.engine import Upload
 from evidence_check.imaging.features import COARSE_VIEW, Vocabulary, pack, unpack
 from evidence_check.imaging.load import Photo
-from evidence_check.service import add_to_catalog, catalog_for
+from evidence_check.service import add_to_catalog, catalog_for, limits_from
 from evidence_check.settings import Settings
 from evidence_check.store import Store, StoreError
 from evidence_check.store.catalog_store import list_skus, load_tenant, load_views, remove_sku
@@ -90,6 +94,8 @@ def test_unusable_files_are_skipped_with_one_line_each(
         ('{"zipper": [1, 2, 3]}', "must be [x, y, w, h]"),
         ('{"zipper": [1, 2, 0, 5]}', "w, h > 0"),
         ("[]", "JSON object"),
+        # json kept the second, unsaid: one zone of the two stored
+        ('{"zipper": [0, 0, 10, 10], "zipper": [40, 0, 10, 10]}', "the name 'zipper' is given twice in one object"),
     ],
 )
 def test_bad_zones_file_is_a_usage_error(sqlite_url: str, tmp_path: Path, content: str, message: str) -> None:
@@ -303,6 +309,34 @@ def test_an_interrupted_import_keeps_what_it_stored_and_resumes(
     assert "imported 3 SKU(s), 3 new image(s)" in out
 
 
+def test_a_ctrl_c_while_the_workers_start_stops_them_without_their_tracebacks(capfd: pytest.CaptureFixture[str]) -> None:
+    # A Ctrl-C reaches the whole process group; here only the workers get it, as soon as they exist
+    # (still importing their modules), so that the import itself goes on and shows what they did.
+    entries = [catalog_cli.Entry(f"S-{n}", None, None, [IMAGE]) for n in range(2)]
+    work = catalog_cli._Measuring(None, limits_from(Settings()), keep_features=False)
+    interrupted: set[int] = set()
+    stop = threading.Event()
+
+    def interrupt_each_worker_once() -> None:
+        while not stop.is_set() and len(interrupted) < 2:
+            for child in multiprocessing.active_children():
+                if child.pid is not None and child.pid not in interrupted:
+                    os.kill(child.pid, signal.SIGINT)
+                    interrupted.add(child.pid)
+            stop.wait(0.005)
+
+    ctrl_c = threading.Thread(target=interrupt_each_worker_once)
+    ctrl_c.start()
+    try:
+        measured = [entry.sku for entry, _ in catalog_cli._measured_in_order(entries, {}, set(), work, 2)]
+    finally:
+        stop.set()
+        ctrl_c.join()
+    assert len(interrupted) == 2
+    assert measured == ["S-0", "S-1"]
+    assert "Traceback" not in capfd.readouterr().err
+
+
 def _refused_at_the_second_sku(monkeypatch: pytest.MonkeyPatch) -> None:
     real = catalog_cli.store_catalog_sku
     stored: list[str] = []
@@ -376,6 +410,8 @@ def test_an_interrupted_import_on_a_terminal_says_so_below_the_bar(
         ("m.csv", "sku,images,catgory\nA-1,a.jpg,bags\n",
          "row 1: unknown column 'catgory' (did you mean 'category'?); a row's columns are sku, name, category"),
         ("m.csv", "sku,SKU,images\nA-1,A-2,a.jpg\n", "row 1: the column 'sku' is given twice"),
+        # json kept the second, unsaid: A-2 alone stored
+        ("m.jsonl", '{"sku": "A-1", "images": ["a.jpg"], "sku": "A-2"}\n', "line 1: the key 'sku' is given twice"),
     ],
 )
 def test_bad_manifest_is_one_line(sqlite_url: str, tmp_path: Path, name: str, content: str, message: str) -> None:

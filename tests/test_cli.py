@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from evidence_check.cli import app
 from evidence_check.cli import catalog as catalog_cli
 from evidence_check.cli import main as cli_main
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, fill
 
 GOOD = str(FIXTURES / "genuine_after_delivery.jpg")
 OLD = str(FIXTURES / "exif_before_order.jpg")
@@ -139,6 +139,35 @@ def test_unknown_option_is_exit_2_without_traceback() -> None:
         timeout=120,
     )
     assert done.returncode == 2 and "Traceback" not in done.stderr and "frobnicate" in done.stderr
+
+
+def test_verify_on_a_store_it_cannot_write_says_so_in_one_line_and_prints_no_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "s.db"
+    assert CliRunner().invoke(app, ["verify", GOOD, "--db", f"sqlite:///{store}"]).exit_code == 0
+    read_only = f"sqlite:///file:{store}?mode=ro&uri=true"  # as a read-only disk or folder answers
+    monkeypatch.chdir(tmp_path)  # where the store makes the folder `file:` it takes the URI's for
+    monkeypatch.setattr(sys, "argv", ["evidence-check", "verify", GOOD, "--claim-id", "c-9", "--db", read_only])
+    with pytest.raises(SystemExit) as exited:
+        cli_main()
+    assert exited.value.code == 1
+    assert capsys.readouterr() == ("", "evidence-check: could not record claim c-9: attempt to write a readonly database\n")
+
+
+def test_a_store_on_a_full_disk_is_said_to_be_on_a_full_disk(
+    small_disk: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{small_disk / 's.db'}"
+    assert CliRunner().invoke(app, ["verify", GOOD, "--db", url]).exit_code == 0
+    fill(small_disk)
+    monkeypatch.setattr(sys, "argv", ["evidence-check", "verify", GOOD, "--db", url])
+    with pytest.raises(SystemExit) as exited:
+        cli_main()
+    assert exited.value.code == 1
+    out, err = capsys.readouterr()
+    # SQLite's own words for it, opening a store that exists, are "disk I/O error".
+    assert out == "" and err.endswith(f": disk I/O error (its disk is full: 0 kB free in {small_disk})\n"), err
 
 
 def test_ctrl_c_in_a_command_is_one_line_and_exit_130(

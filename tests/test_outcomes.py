@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
+import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
-from evidence_check import calibration
+from evidence_check import calibration, service
 from evidence_check.cli import app
+from evidence_check.engine import now_utc
+from evidence_check.store import Store
+from evidence_check.store.challenge_tables import OutcomeRow
 from tests.conftest import FIXTURES
 
 CLAIM = [
@@ -66,3 +74,32 @@ def test_a_check_is_counted_once_per_claim_at_its_worst_status() -> None:
         ],
     }
     assert calibration.claim_statuses(report) == {"timestamp": "warn", "verdict": "review"}
+
+
+def test_two_decisions_at_once_each_name_the_one_recorded_before_it(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run("verify", str(FIXTURES / "no_exif.jpg"), *CLAIM, "--claim-id", "c1", "--db", store.url)
+    # Both agents' decisions reach the store together, after whatever each did before it.
+    together = threading.Barrier(2)
+    recorded = service.record_outcome
+
+    def record_together(*args: Any) -> str | None:
+        together.wait(timeout=60)
+        return recorded(*args)
+
+    monkeypatch.setattr(service, "record_outcome", record_together)
+    answers: dict[str, str | None] = {}
+
+    def decide(decision: str) -> None:
+        answers[decision] = service.decide(store, "default", "c1", decision, None, now_utc())
+
+    agents = [threading.Thread(target=decide, args=(decision,)) for decision in ("genuine", "fraud")]
+    for agent in agents:
+        agent.start()
+    for agent in agents:
+        agent.join()
+    with store.sessions() as session:
+        history = list(session.scalars(select(OutcomeRow.decision).order_by(OutcomeRow.id)))
+    # The answers tell the history as stored: the first replaced nothing, the second the first.
+    assert answers == {history[0]: None, history[1]: history[0]}

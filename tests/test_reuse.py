@@ -5,6 +5,7 @@ stores."""
 from __future__ import annotations
 
 import io
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -480,6 +481,21 @@ def test_stock_add_stopped_after_its_bar_writes_its_line_alone_on_a_terminal(
     # the thumbnails are written once every photo has been drawn on the bar
     monkeypatch.setattr(references_module, "put_thumbnails", stopped)
     assert on_a_terminal("stock", "add", str(folder), "--db", sqlite_url) == (code, [line])
+
+
+def test_stock_add_of_files_none_of_which_is_usable_fails(tmp_path: Path, sqlite_url: str) -> None:
+    (tmp_path / "gone.jpg").symlink_to(tmp_path / "nowhere.jpg")
+    os.mkfifo(tmp_path / "pipe.jpg")
+    result = CliRunner().invoke(
+        app, ["stock", "add", str(tmp_path / "gone.jpg"), str(tmp_path / "pipe.jpg"), "--db", sqlite_url]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-3:] == [
+        "skipped gone.jpg: no such file",
+        "skipped pipe.jpg: is a named pipe (FIFO), not a regular file",
+        "evidence-check: none of the 2 file(s) could be used",
+    ]
+    assert result.stdout == ""
 
 
 def test_stock_add_without_images_is_a_usage_error(tmp_path: Path, sqlite_url: str) -> None:

@@ -12,6 +12,7 @@ from api.refusals import Refused
 from api.routes.openapi import TOO_LARGE, images_body
 from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, problem
 from api.schemas import CatalogAdded, NoOutline, SkippedFile
+from evidence_check import strict_json
 from evidence_check.catalog import parse_image_zones, valid_label
 from evidence_check.catalog.labels import LabelInvalid
 from evidence_check.catalog.zones import ZonesInvalid
@@ -124,7 +125,9 @@ def _zones(text: str | None, filenames: list[str]) -> dict[str, dict[str, list[i
     if not text:
         return None
     try:
-        return parse_image_zones(json.loads(text), filenames)
+        return parse_image_zones(strict_json.loads(text), filenames)
+    except strict_json.NameTwice as exc:
+        raise Refused(422, "input.json_name_twice", field="zones", name=exc.name) from None
     except json.JSONDecodeError:
         raise Refused(422, "catalog.zones_not_json") from None
     except ZonesInvalid as exc:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import LangDep, SettingsDep, StoreDep, TenantDep, one_library_thread_here
+from api.json_body import UniqueNamesRoute
 from api.refusals import Refused
 from api.routes.rendering import MALFORMED, REPORT_CONTENT, SERVER_ERRORS, UNAUTHORIZED, answer, problem
 from api.schemas import Report, storable_str
@@ -22,7 +23,7 @@ from evidence_check.service import decide, reverify_claim
 from evidence_check.store.claim_files import NotKept
 from evidence_check.store.outcomes import decided_claims, has_claim, issue_challenge
 
-router = APIRouter(tags=["claims"])
+router = APIRouter(tags=["claims"], route_class=UniqueNamesRoute)
 
 NO_CLAIM = problem("No such claim for this key's tenant", "no claim 'c-123'")
 

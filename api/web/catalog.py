@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.upload import UPLOAD_REFUSALS, UploadLimits, read_request, refusal_status
 from api.web.pages import Console, ConsoleDep, to_sign_in
 from api.web.session import CSRF_FIELD, check_csrf
+from evidence_check import strict_json
 from evidence_check.catalog import parse_zones
 from evidence_check.catalog.zones import CAUSES, ZonesInvalid, read_zones
 from evidence_check.engine import Upload, now_utc
@@ -124,8 +125,10 @@ async def save_zones(request: Request, console: ConsoleDep, sku: str) -> Respons
             form.getlist("zone_cause"),
             form.getlist("zone_extra"),
         )
-    except ValueError as exc:
-        return _sku_page(console, sku, f"zones: {exc}", 422)
+    except json.JSONDecodeError:
+        return _sku_page(console, sku, error_text("catalog.zones_not_json", {}, console.lang), 422)
+    except ZonesInvalid as exc:  # worded: the page's language, where an English line was shown
+        return _sku_page(console, sku, error_text("catalog.zones_invalid", {"problem": exc}, console.lang), 422)
     others = {i.filename: i.zones for i in images if i.zones and i.filename != image}
     try:
         set_catalog_zones(console.store, agent.tenant, sku, {image: drawn} if drawn else {}, now_utc(), kept=others)
@@ -147,9 +150,9 @@ def _drawn(text: str, names: list[Any], boxes: list[Any], causes: list[Any], ext
     polygon is kept while its row's box is the one it was shown with."""
     if text.strip():
         try:
-            value = json.loads(text)
-        except json.JSONDecodeError:
-            raise ValueError('not JSON (expected {"name": [x, y, w, h], ...})') from None
+            value = strict_json.loads(text)
+        except strict_json.NameTwice as exc:  # json kept the second, unsaid
+            raise ZonesInvalid("zones.name_twice", zone=exc.name) from None
         return parse_zones(value) if value else {}
     rows: dict[str, Any] = {}
     padded = [*causes, *[""] * len(names)], [*extras, *[""] * len(names)]
@@ -158,11 +161,13 @@ def _drawn(text: str, names: list[Any], boxes: list[Any], causes: list[Any], ext
         if not name and not box:
             continue
         if not name:
-            raise ValueError(f"the zone at {box!r} has no name")
+            raise ZonesInvalid("zones.row_without_name", box=box)
+        if name in rows:  # two rows of one name: the second replaced the first, unsaid
+            raise ZonesInvalid("zones.name_twice", zone=name)
         try:
             numbers = [int(part) for part in box.split(",")]
         except ValueError:
-            raise ValueError(f"zone {name!r} must be X,Y,W,H, got {box!r}") from None
+            raise ZonesInvalid("zones.row_not_a_box", zone=name, value=box) from None
         rows[name] = _zone_as_sent(numbers, str(cause or "unknown"), str(extra or ""))
     return parse_zones(rows) if rows else {}
 

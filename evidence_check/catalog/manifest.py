@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from evidence_check import strict_json
 from evidence_check.catalog.labels import valid_label
 from evidence_check.intake import ID_RULE, valid_id
 from evidence_check.storable import storable_text
@@ -92,7 +93,9 @@ def _jsonl(lines: Iterable[str]) -> Iterator[ManifestEntry]:
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = strict_json.loads(line)
+        except strict_json.NameTwice as exc:  # as a CSV header naming a column twice
+            raise ValueError(f"line {number}: the key {exc.name!r} is given twice") from None
         except json.JSONDecodeError as exc:
             raise ValueError(f"line {number} is not JSON ({exc.msg})") from None
         if not isinstance(row, dict):

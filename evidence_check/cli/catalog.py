@@ -50,6 +50,7 @@ import click
 import cv2
 import typer
 
+from evidence_check import strict_json
 from evidence_check.catalog import parse_image_zones, valid_label
 from evidence_check.catalog.manifest import manifest_kind, parse_manifest
 from evidence_check.catalog.zones import ZonesInvalid
@@ -352,8 +353,11 @@ def _start_worker(work: _Measuring) -> None:
     _worker = work
     # One thread each: the processes already keep every core busy.
     cv2.setNumThreads(1)
-    # Ctrl-C reaches the whole process group: the importing process stops the workers itself.
+    # Ctrl-C reaches the whole process group: the importing process stops the workers itself. The
+    # worker was born with SIGINT blocked (`_submit`); one that came meanwhile is dropped here.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _measure_in_worker(entry: Entry, complete: frozenset[str], pictured: frozenset[str]) -> MeasuredUploads:
@@ -381,7 +385,7 @@ def _measured_in_order(
         pending: deque[tuple[Entry, Future[MeasuredUploads]]] = deque()
         for entry in entries:
             done_before = frozenset(complete.get(entry.sku, ()))
-            job = pool.submit(_measure_in_worker, entry, done_before, done_before & pictured)
+            job = _submit(pool, entry, done_before, done_before & pictured)
             pending.append((entry, job))
             # A few entries ahead per process: each kept busy, few measured ones held in memory.
             if len(pending) > 4 * jobs:
@@ -402,6 +406,20 @@ def _measured_in_order(
                 for process in list((getattr(pool, "_processes", None) or {}).values()):
                     process.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _submit(pool: ProcessPoolExecutor, *args: Any) -> Future[MeasuredUploads]:
+    """`pool.submit` of one entry, SIGINT held back meanwhile: a submit may start a worker, which
+    inherits the blocked signal and so cannot be interrupted while it imports its modules (~1 s),
+    before `_start_worker` ignores it. Unblocked, a Ctrl-C then printed the worker's traceback
+    beside the import's line. A Ctrl-C held back reaches this process as soon as the submit returns."""
+    if not hasattr(signal, "pthread_sigmask"):  # not on POSIX
+        return pool.submit(_measure_in_worker, *args)
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        return pool.submit(_measure_in_worker, *args)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def usable_cpus(cgroup: Path = Path("/sys/fs/cgroup")) -> int:
@@ -474,8 +492,10 @@ def _check_sku(sku: str) -> None:
 def _read_zones(path: Path) -> Any:
     refuse_special_file(path, "zones file", 2)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return strict_json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         fail(f"cannot read zones file {path}: {exc.strerror or exc}", 2)
+    except strict_json.NameTwice as exc:
+        fail(f"zones file {path}: the name {exc.name!r} is given twice in one object", 2)
     except json.JSONDecodeError as exc:
         fail(f"zones file {path} is not JSON ({exc.msg} at line {exc.lineno})", 2)

@@ -19,6 +19,7 @@ from evidence_check.render.html import render_html, thumbnail_uri
 from evidence_check.render.text import render_text
 from evidence_check.service import evidence_thumbnails, limits_from, verify_claim
 from evidence_check.storable import shown_all, shown_json
+from evidence_check.store import StoreError
 from evidence_check.store.claim_files import sent_fields
 
 
@@ -119,6 +120,8 @@ def verify(
         outcome = verify_claim(claim, uploads, settings=settings, store=store, now=now, record=not no_record)
         # The pictures the photos were matched with, shown beside them on the page.
         evidence = evidence_thumbnails(store, tenant, outcome.body, settings) if fmt is OutputFormat.html else {}
+    except StoreError as exc:  # a read-only or full disk: the report would claim a record there is not
+        fail(str(exc))
     finally:
         store.close()
     if outcome.readable == 0:

@@ -6,6 +6,8 @@ the report. Either all of it is there afterwards or none of it.
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +25,7 @@ from evidence_check.store.tables import ClaimRow, PhotoFileRow, PhotoRow, Report
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_ROOM_BYTES = 1024 * 1024  # below this free, a failed open is put down to the full disk
 MIGRATION_LOCK = 0x65766368  # any constant shared by every process of this project
 # The newest migration's revision (a test holds it to alembic's head). A store already there is
 # opened without importing alembic: ~12 MB of every API worker's private memory.
@@ -78,7 +81,7 @@ class Store:
         try:
             self._migrate()
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot open the store at {self.url}: {_one_line(exc)}") from None
+            raise StoreError(f"cannot open the store at {self.url}: {_one_line(exc)}{_disk_state(parsed)}") from None
 
     def _migrate(self) -> None:
         with self.engine.connect() as connection:
@@ -289,6 +292,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _disk_state(url: Any) -> str:
+    """What SQLite leaves unsaid when it cannot open its file: a full disk is a "disk I/O error" (no
+    room for the write-ahead log), a read-only one "unable to open database file"."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return ""
+    folder = Path(url.database).expanduser().resolve().parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return ""
+    if free < SQLITE_ROOM_BYTES:
+        return f" (its disk is full: {free // 1024} kB free in {folder})"
+    if not os.access(folder, os.W_OK):
+        return f" ({folder} is read-only)"
+    return ""
 
 
 def _one_line(exc: BaseException) -> str:

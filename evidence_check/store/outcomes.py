@@ -65,13 +65,29 @@ def sightings(store: Store, tenant: str, image_id: str) -> list[Sighting]:
 
 def record_outcome(
     store: Store, tenant: str, claim_id: str, decision: str, note: str | None, when: datetime
-) -> None:
+) -> str | None:
+    """Record the decision; the one it replaces (the claim's latest before it), or None.
+
+    Decisions on one claim arriving at once are recorded one after the other, and each names the
+    one recorded just before it: read apart from the write, two agents deciding at once were both
+    told they replaced nothing. PostgreSQL: the claim's row is locked first. SQLite has one writer
+    at a time: the read comes after the insert, inside its write lock.
+    """
     if decision not in DECISIONS:
         raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, got {decision!r}")
     try:
         with store.sessions.begin() as session:
-            session.add(
-                OutcomeRow(tenant=tenant, claim_id=claim_id, decision=decision, note=note, decided_at=when)
+            session.execute(
+                select(ClaimRow.id).where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id).with_for_update()
+            )
+            row = OutcomeRow(tenant=tenant, claim_id=claim_id, decision=decision, note=note, decided_at=when)
+            session.add(row)
+            session.flush()
+            return session.scalar(
+                select(OutcomeRow.decision)
+                .where(OutcomeRow.tenant == tenant, OutcomeRow.claim_id == claim_id, OutcomeRow.id < row.id)
+                .order_by(OutcomeRow.id.desc())
+                .limit(1)
             )
     except SQLAlchemyError as exc:
         raise StoreError(f"could not record the outcome of claim {claim_id}: {exc}") from None

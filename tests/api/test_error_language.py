@@ -165,6 +165,24 @@ COMMON: list[tuple[str, Ask, int, str, str]] = [
         "manifest.jsonl",
     ),
     (
+        "a JSON body cut short",
+        lambda api, h: api.client.put(
+            "/v1/catalog/BAG-1/zones", content='{"zipper":', headers={**h, "Content-Type": "application/json"}
+        ),
+        422,
+        "body: not JSON (Expecting value at character 10)",  # was "10: JSON decode error"
+        "10",
+    ),
+    (
+        "a JSON body nested deeper than Python reads",
+        lambda api, h: api.client.put(
+            "/v1/catalog/BAG-1/zones", content="[" * 100_000 + "]" * 100_000, headers={**h, "Content-Type": "application/json"}
+        ),
+        400,
+        "body: cannot be read as JSON (nested too deeply, or not UTF-8 text)",  # was English only
+        "JSON",
+    ),
+    (
         "a path the API does not have",
         lambda api, h: api.client.get("/v1/nothing", headers=h),
         404,

@@ -3,10 +3,7 @@ write (its disk full, a read-only PostgreSQL) is not ready."""
 
 from __future__ import annotations
 
-import errno
-import subprocess
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,34 +13,7 @@ from api.routes import health
 from evidence_check.store import Store
 from tests.api.conftest import jpeg, make_api, photos
 from tests.api.test_processes import half_written
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 48 MB filesystem of the test's own (tmpfs; needs the right to mount, as root in CI has)."""
-    folder = tmp_path / "disk"
-    folder.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(folder)], capture_output=True, check=False
-    )
-    if mounted.returncode != 0:
-        pytest.skip("needs the right to mount a tmpfs (root)")
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
-
-
-def fill(folder: Path) -> Path:
-    filler = folder / "filler"
-    with filler.open("wb") as out:
-        try:
-            while True:
-                out.write(b"\0" * (1024 * 1024))
-                out.flush()
-        except OSError as exc:
-            assert exc.errno == errno.ENOSPC
-    return filler
+from tests.conftest import fill
 
 
 def test_a_full_disk_under_the_store_makes_healthz_503_and_loses_nothing(small_disk: Path) -> None:

@@ -291,6 +291,75 @@ def test_unreadable_request_is_422(api: Api, kwargs: dict[str, object], why: str
     assert why in response.json()["detail"].lower()
 
 
+def test_a_query_parameter_the_route_does_not_take_is_422_and_records_nothing(api: Api) -> None:
+    # The claim id belongs in the form: in the query string it was left aside unsaid, and the photos
+    # recorded under a new claim id.
+    response = api.client.post(
+        "/v1/verify", params={"claim_id": "c-1"}, files=photos(("a.jpg", jpeg(1))), data=CLAIM
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == "claim_id: not a query parameter of this request (known: format)"
+    assert api.count("claims") == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "lang", "detail"),
+    [
+        # A misspelt filter answered every claim, as if filtered.
+        (
+            "custmer_id=u-42",
+            "en",
+            "custmer_id: not a query parameter of this request "
+            "(known: limit, cursor, verdict, customer_id, sku, order_id, since, until, q)",
+        ),
+        ("verdict=accept&verdict=reject", "en", "verdict: given more than once"),
+        ("verdict=accept&verdict=reject", "zh", "verdict：重复提交了多次"),
+    ],
+)
+def test_a_misspelt_or_repeated_filter_is_422_not_an_unfiltered_page(
+    api: Api, query: str, lang: str, detail: str
+) -> None:
+    api.verify(photos(("a.jpg", jpeg(1))), {"customer_id": "u-1"})
+    response = api.client.get(f"/v1/claims?{query}", headers={"Accept-Language": lang})
+    assert response.status_code == 422, response.text
+    assert response.json() == {"detail": detail}
+
+
+def test_declared_query_parameters_and_the_consoles_pages_still_answer(api: Api) -> None:
+    api.verify(photos(("a.jpg", jpeg(1))), {"customer_id": "u-1", "claim_id": "c-1"})
+    assert [c["claim_id"] for c in api.client.get("/v1/claims?customer_id=u-1&limit=5").json()["items"]] == ["c-1"]
+    assert api.client.get("/v1/claims/c-1?format=html").status_code == 200
+    assert api.client.get("/v1/stats?x=1").json() == {"detail": "x: this request takes no query parameter"}
+    # Links to the console may carry what a mail or a browser adds.
+    assert api.client.get("/?utm_source=mail").status_code == 200
+
+
+def test_a_json_object_naming_a_member_twice_is_422_and_stores_nothing(api: Api) -> None:
+    # Python's json kept the second of the two, unsaid: one zone of two stored, `genuine` recorded.
+    front = [("images", ("front.jpg", jpeg(1), "image/jpeg"))]
+    twice = '{"zipper": [0, 0, 10, 10], "zipper": [40, 0, 10, 10]}'
+    added = api.client.post("/v1/catalog/BAG-1/images", files=front, data={"zones": twice})
+    assert (added.status_code, added.json()["detail"]) == (
+        422,
+        "zones: the name 'zipper' is given twice in one object; which value is meant is not known",
+    )
+    assert api.client.post("/v1/catalog/BAG-1/images", files=front).status_code == 201
+    put = api.client.put("/v1/catalog/BAG-1/zones", content=twice, headers={"Content-Type": "application/json"})
+    assert put.status_code == 422 and "'zipper' is given twice" in put.json()["detail"]
+    assert api.client.get("/v1/catalog/BAG-1").json()["zones"] == 0
+    api.verify(photos(("a.jpg", jpeg(2))), {"claim_id": "c-1"})
+    decided = api.client.post(
+        "/v1/claims/c-1/outcome",
+        content='{"outcome": "fraud", "outcome": "genuine"}',
+        headers={"Content-Type": "application/json", "Accept-Language": "zh"},
+    )
+    assert (decided.status_code, decided.json()["detail"]) == (
+        422,
+        "body：名称 'outcome' 在同一对象中出现了两次，无法确定以哪个值为准",
+    )
+    assert api.count("outcomes") == 0
+
+
 def test_unknown_claim_is_404(api: Api) -> None:
     response = api.client.get("/v1/claims/c-nobody")
     assert response.status_code == 404

@@ -185,10 +185,29 @@ def test_bad_zones_are_one_line_and_change_nothing(api: Api) -> None:
         ({"zone_name": "lid", "zone_box": "one,two"}, "must be X,Y,W,H"),
         ({"image": "other.jpg", "zones": "{}"}, "is not one of the images of BAG-9"),
         ({"zone_name": "lid", "zone_box": "5000,0,10,10"}, "lies wholly outside front.jpg"),
+        # one name twice: the second replaced the first, unsaid
+        ({"zone_name": ["lid", "lid"], "zone_box": ["1,2,3,4", "5,6,7,8"]}, "is given twice; name each zone once"),
+        ({"zones": '{"lid": [1, 2, 3, 4], "lid": [5, 6, 7, 8]}'}, "is given twice; name each zone once"),
     ):
         answer = api.client.post("/catalog/BAG-9/zones", data={"csrf": token, "image": "front.jpg", **data})
         assert answer.status_code == 422 and words in answer.text, (data, answer.text[:300])
     assert api.client.get("/v1/catalog/BAG-9").json()["zones"] == 0
+
+
+def test_a_bad_zone_row_is_told_in_the_pages_language(api: Api) -> None:
+    token = csrf_of(api.client.get("/catalog").text)
+    _add(api, token, "BAG-9", "front.jpg")
+    for data, words in (
+        ({"zone_name": "", "zone_box": "1,2,3,4"}, "的区域没有名称"),  # were English on a Chinese page
+        ({"zone_name": "lid", "zone_box": "one,two"}, "必须是 X,Y,W,H"),
+        ({"zones": '{"zipper": [1, 2]}'}, "必须是以像素为单位的 [x, y, w, h]"),
+    ):
+        answer = api.client.post(
+            "/catalog/BAG-9/zones",
+            data={"csrf": token, "image": "front.jpg", **data},
+            headers={"Accept-Language": "zh"},
+        )
+        assert answer.status_code == 422 and words in answer.text, (data, answer.text[:300])
 
 
 def test_a_zone_stored_off_another_image_does_not_stop_saving_this_ones(api: Api) -> None:

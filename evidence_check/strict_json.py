@@ -1,0 +1,32 @@
+"""JSON read with each name of an object given once.
+
+Python's `json` keeps the last value of a name given twice, unsaid: `{"zipper": [0, 0, 10, 10],
+"zipper": [40, 0, 10, 10]}` stored one zone of the two, `{"outcome": "fraud", "outcome": "genuine"}`
+recorded `genuine`. A document like that was built wrongly, and which value was meant is not
+known: it is refused, naming the name (RFC 8259 leaves the answer to the reader).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+class NameTwice(ValueError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"{name!r} is given twice in one object")
+
+
+def loads(text: str | bytes) -> Any:
+    """`json.loads`, raising `NameTwice` for an object that names a member twice."""
+    return json.loads(text, object_pairs_hook=_unique)
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    members: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in members:
+            raise NameTwice(name)
+        members[name] = value
+    return members
