@@ -18,6 +18,7 @@ from evidence_check.catalog.zones import ZonesInvalid
 from evidence_check.engine import Upload, now_utc
 from evidence_check.service import add_to_catalog, no_outline_text
 from evidence_check.storable import TextUnstorable, storable_text
+from evidence_check.widths import CATEGORY_WIDTH, NAME_WIDTH
 
 router = APIRouter(prefix="/v1/catalog", tags=["references"])
 IMAGES_FIELD = "images"
@@ -84,8 +85,8 @@ def add_catalog_images(
     try:
         brand = valid_label("brand", form.fields.get("brand"))
         family = valid_label("family", form.fields.get("family"))
-        name = storable_text("name", form.fields.get("name") or None)
-        category = storable_text("category", form.fields.get("category") or None)
+        name = storable_text("name", form.fields.get("name") or None, NAME_WIDTH)
+        category = storable_text("category", form.fields.get("category") or None, CATEGORY_WIDTH)
     except (LabelInvalid, TextUnstorable) as exc:
         raise Refused(422, exc.code, **exc.params) from None
     try:

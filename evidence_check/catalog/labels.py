@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from evidence_check.errors import WordedError
 from evidence_check.storable import storable
-
-LABEL_MAX = 128  # the store's column width
+from evidence_check.widths import LABEL_WIDTH
 
 
 class LabelInvalid(WordedError, ValueError):
@@ -27,8 +26,8 @@ def valid_label(key: str, value: str | None) -> str | None:
     if value is None:
         return None
     text = value.strip()
-    if len(text) > LABEL_MAX:
-        raise LabelInvalid("label.too_long", field=key, max_length=LABEL_MAX)
+    if len(text) > LABEL_WIDTH:
+        raise LabelInvalid("text.too_long", field=key, max_length=LABEL_WIDTH)
     if any(ord(char) < 32 or ord(char) == 127 for char in text):
         raise LabelInvalid("label.control_characters", field=key)
     if not storable(text):

@@ -31,7 +31,7 @@ def outcome(
 ) -> None:
     """Record what the agent finally decided about a claim (the latest decision counts)."""
     check_tenant(tenant)
-    note = check_storable("note", note)
+    note = check_storable("note", note, None)
     settings = load_settings()
     store = open_store(db or settings.db)
     try:

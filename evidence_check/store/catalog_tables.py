@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evidence_check.store.tables import Base
+from evidence_check.widths import CATEGORY_WIDTH, ID_WIDTH, LABEL_WIDTH, NAME_WIDTH
 
 
 class CatalogSkuRow(Base):
@@ -27,11 +28,11 @@ class CatalogSkuRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant: Mapped[str] = mapped_column(String(64))
-    sku: Mapped[str] = mapped_column(String(128))
-    name: Mapped[str | None] = mapped_column(String(255))
-    category: Mapped[str | None] = mapped_column(String(64))
-    brand: Mapped[str | None] = mapped_column(String(128))
-    family: Mapped[str | None] = mapped_column(String(128))
+    sku: Mapped[str] = mapped_column(String(ID_WIDTH))
+    name: Mapped[str | None] = mapped_column(String(NAME_WIDTH))
+    category: Mapped[str | None] = mapped_column(String(CATEGORY_WIDTH))
+    brand: Mapped[str | None] = mapped_column(String(LABEL_WIDTH))
+    family: Mapped[str | None] = mapped_column(String(LABEL_WIDTH))
     # Named parts drawn before zones went on images (0003): in pixels of the SKU's first image.
     zones: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

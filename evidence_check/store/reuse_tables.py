@@ -10,6 +10,7 @@ from sqlalchemy import DateTime, Index, Integer, LargeBinary, String, UniqueCons
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evidence_check.store.tables import Base
+from evidence_check.widths import ID_WIDTH
 
 
 class FingerprintRow(Base):
@@ -23,8 +24,8 @@ class FingerprintRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))  # claim | listing | stock | review
-    ref_id: Mapped[str] = mapped_column(String(128))  # claim id, SKU or reference id
-    customer_id: Mapped[str | None] = mapped_column(String(128))
+    ref_id: Mapped[str] = mapped_column(String(ID_WIDTH))  # claim id, SKU or reference id
+    customer_id: Mapped[str | None] = mapped_column(String(ID_WIDTH))
     image_id: Mapped[str] = mapped_column(String(64))
     filename: Mapped[str] = mapped_column(String(255))
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -33,3 +33,22 @@ def test_a_product_text_holding_a_nul_adds_nothing(api: Api, field: str) -> None
     assert added.status_code == 422
     assert f"{field}: a control character (tab and line breaks aside) or a lone surrogate cannot be stored" in added.text
     assert api.count("catalog_skus") == 0
+
+
+@pytest.mark.parametrize(("field", "width"), [("name", 255), ("category", 64)])
+def test_a_product_text_longer_than_its_column_is_refused_with_the_form_kept(api: Api, field: str, width: int) -> None:
+    # It was cut at the column's width and stored: a name nobody typed. The form's maxlength stops a
+    # browser; what comes past it (a script, an old page) is refused, the text kept to be put right.
+    page = api.client.get("/catalog").text
+    assert f'name="{field}" maxlength="{width}"' in page.replace('value="" ', "")
+    too_long = "x" * (width + 1)
+    added = api.client.post(
+        "/catalog/images",
+        files=[("images", ("front.jpg", jpeg(1), "image/jpeg"))],
+        data={"csrf": csrf_of(page), "sku": "BAG-9", field: too_long},
+        follow_redirects=False,
+    )
+    assert added.status_code == 422
+    assert f"{field}: at most {width} characters" in added.text
+    assert f'value="{too_long}"' in added.text and 'value="BAG-9"' in added.text
+    assert api.count("catalog_skus") == 0
