@@ -12,7 +12,7 @@ brand, should give it: the first word then names nothing, and the look falls bac
 from __future__ import annotations
 
 from evidence_check.errors import WordedError
-from evidence_check.storable import storable
+from evidence_check.storable import holds_control, storable
 from evidence_check.widths import LABEL_WIDTH
 
 
@@ -28,7 +28,9 @@ def valid_label(key: str, value: str | None) -> str | None:
     text = value.strip()
     if len(text) > LABEL_WIDTH:
         raise LabelInvalid("text.too_long", field=key, max_length=LABEL_WIDTH)
-    if any(ord(char) < 32 or ord(char) == 127 for char in text):
+    # Stricter than `storable`, which lets a name keep what a text area sends: a label is a value of
+    # one line, so tab and every line break (NEL too, which the check here once let through) are refused.
+    if holds_control(text):
         raise LabelInvalid("label.control_characters", field=key)
     if not storable(text):
         raise LabelInvalid("text.unstorable", field=key)
