@@ -12,6 +12,7 @@ import zipfile
 import pytest
 
 from evidence_check.errors import ERRORS
+from evidence_check.widths import ID_WIDTH
 from tests.api.conftest import Api, jpeg, photos
 
 UNSTORABLE = "a control character (tab and line breaks aside) or a lone surrogate cannot be stored"
@@ -202,3 +203,20 @@ def test_a_claim_field_longer_than_its_column_records_nothing(api: Api, field: s
     sent = api.verify(photos(("a.jpg", jpeg(5))), {field: value})
     assert sent.status_code == 422 and sent.json()["detail"].startswith(refusal)
     assert api.count("claims") == 0
+
+
+def test_the_openapi_description_gives_the_catalog_forms_widths(api: Api) -> None:
+    # It said 16384 characters for a name and a category, which the route refuses past 255 and 64: a
+    # client generated from it let through what the server answers with a 422.
+    described = api.client.get("/openapi.json").json()
+    operation = described["paths"]["/v1/catalog/{sku}/images"]["post"]
+    fields = operation["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
+    assert {field: fields[field]["maxLength"] for field, _ in OVER_LONG} == dict(OVER_LONG)
+    sku_patterns = {
+        parameter["schema"]["pattern"]
+        for item in described["paths"].values()
+        for method in item.values()
+        for parameter in method.get("parameters", [])
+        if parameter["name"] == "sku" and parameter["in"] == "path"
+    }
+    assert sku_patterns == {rf"^[\w.:@/+-]{{1,{ID_WIDTH}}}$"}
