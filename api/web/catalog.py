@@ -94,7 +94,7 @@ async def add_images(request: Request, console: ConsoleDep) -> Response:
         form.close()
     if result.added == 0 and len(result.skipped) == len(images):
         name, reason = result.skipped[0]
-        return _catalog_problem(console, console.words["no_image_read"].format(name=name, reason=reason), 422)
+        return _catalog_problem(console, console.words["no_image_read"].format(name=name, reason=reason), 422, form)
     added: dict[str, str | list[str]] = {"added": str(result.added)}
     if result.without_outline:
         added["no_outline"] = [filename for filename, _share in result.without_outline]
