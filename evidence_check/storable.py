@@ -38,12 +38,12 @@ class TextUnstorable(WordedError, ValueError):
     """Free text a client sent that no backend is to store (`storable`), or longer than its column."""
 
 
-def storable_text(field: str, value: str | None, width: int | None) -> str | None:
-    """`value` as sent, or TextUnstorable naming `field`; `width`, that of the column keeping it
-    (evidence_check.widths; None for a column of unbounded text)."""
+def storable_text(field: str, value: str | None, width: int) -> str | None:
+    """`value` as sent, or TextUnstorable naming `field`; `width`, the most its column (or, for
+    unbounded text, our rule) keeps (evidence_check.widths)."""
     if value is None:
         return None
-    if width is not None and len(value) > width:
+    if len(value) > width:
         raise TextUnstorable("text.too_long", field=field, max_length=width)
     if not storable(value):
         raise TextUnstorable("text.unstorable", field=field)

@@ -7,3 +7,5 @@ ID_WIDTH = 128  # claim ids, customer ids, order ids and SKUs
 NAME_WIDTH = 255  # a SKU's name
 CATEGORY_WIDTH = 64  # a SKU's category, and a claim's
 LABEL_WIDTH = 128  # a SKU's brand and family
+# An outcome's note is kept as unbounded text: its limit is ours, one for the API, console and CLI.
+NOTE_WIDTH = 2000

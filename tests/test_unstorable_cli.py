@@ -165,3 +165,13 @@ def test_texts_as_long_as_their_columns_are_stored_whole(store_url: str) -> None
     finally:
         store.close()
     assert tuple(stored) == ("S" * 128, *longest.values())
+
+
+def test_an_outcome_note_over_its_length_is_a_usage_error(store_url: str) -> None:
+    # The API refused a note over 2000 characters and the console's textarea stopped there; the
+    # command line stored one of any length.
+    assert run("verify", str(PHOTO), *CLAIM, "--claim-id", "c1", "--db", store_url)[0] == 0
+    code, out = run("outcome", "c1", "fraud", "--note", "x" * 2001, "--db", store_url)
+    assert (code, out.strip()) == (2, "evidence-check: note: at most 2000 characters")
+    assert count(store_url, "outcomes") == 0
+    assert run("outcome", "c1", "fraud", "--note", "说" * 2000, "--db", store_url)[0] == 0

@@ -51,7 +51,7 @@ def refuse_special_file(path: Path, what: str, code: int) -> None:
         fail(f"{what} {path} is not a regular file", code)
 
 
-def check_storable(field: str, value: str | None, width: int | None) -> str | None:
+def check_storable(field: str, value: str | None, width: int) -> str | None:
     """Free text as typed, or a usage error (exit 2): longer than `width` (its column's), or not
     UTF-8 (such an argument arrives as lone surrogates, which no store can hold)."""
     try:
