@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from evidence_check.widths import ID_WIDTH
+from evidence_check.widths import FILENAME_WIDTH, ID_WIDTH, TENANT_WIDTH
 
 
 class Base(DeclarativeBase):
@@ -32,7 +32,7 @@ class ClaimRow(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tenant: Mapped[str] = mapped_column(String(64))
+    tenant: Mapped[str] = mapped_column(String(TENANT_WIDTH))
     claim_id: Mapped[str] = mapped_column(String(ID_WIDTH))
     customer_id: Mapped[str | None] = mapped_column(String(ID_WIDTH))
     sku: Mapped[str | None] = mapped_column(String(ID_WIDTH))
@@ -55,12 +55,12 @@ class PhotoRow(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tenant: Mapped[str] = mapped_column(String(64))
+    tenant: Mapped[str] = mapped_column(String(TENANT_WIDTH))
     image_id: Mapped[str] = mapped_column(String(64))
     claim_pk: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"))
     claim_id: Mapped[str] = mapped_column(String(ID_WIDTH))
     customer_id: Mapped[str | None] = mapped_column(String(ID_WIDTH))
-    filename: Mapped[str] = mapped_column(String(255))
+    filename: Mapped[str] = mapped_column(String(FILENAME_WIDTH))
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
