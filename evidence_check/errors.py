@@ -23,6 +23,14 @@ ID_RULE = (
     f"由 1 到 {ID_WIDTH} 个字母、数字或 . _ - : @ / + 组成（不能只是 . 或 ..）",
 )
 
+# Each said by the command line, the console and the catalog's routes (`text.…`) and by the API's
+# request models (`input.…`, pydantic's kinds of error): one wording for both.
+TEXT_TOO_LONG = ("{field}: at most {max_length} characters", "{field}：最多 {max_length} 个字符")
+TEXT_UNSTORABLE = (
+    "{field}: a control character (tab and line breaks aside) or a lone surrogate cannot be stored",
+    "{field}：不能保存控制字符（制表符和换行符除外）或孤立的代理码位",
+)
+
 ERRORS: dict[str, tuple[str, str]] = {
     # Keys (401, 403)
     "auth.missing_key": (
@@ -305,17 +313,11 @@ ERRORS: dict[str, tuple[str, str]] = {
         "区域 {zone!r}：polygon 围成的面积为零",
     ),
     # Text longer than the column that keeps it (evidence_check.widths): refused whole on both backends.
-    "text.too_long": ("{field}: at most {max_length} characters", "{field}：最多 {max_length} 个字符"),
-    "input.text_too_long": ("{field}: at most {max_length} characters", "{field}：最多 {max_length} 个字符"),
+    "text.too_long": TEXT_TOO_LONG,
+    "input.text_too_long": TEXT_TOO_LONG,  # the same line, as api.verifying.describe names pydantic's errors
     # Text PostgreSQL cannot hold, or a terminal would obey (evidence_check.storable): refused on both backends.
-    "text.unstorable": (
-        "{field}: a control character (tab and line breaks aside) or a lone surrogate cannot be stored",
-        "{field}：不能保存控制字符（制表符和换行符除外）或孤立的代理码位",
-    ),
-    "input.text_unstorable": (
-        "{field}: a control character (tab and line breaks aside) or a lone surrogate cannot be stored",
-        "{field}：不能保存控制字符（制表符和换行符除外）或孤立的代理码位",
-    ),
+    "text.unstorable": TEXT_UNSTORABLE,
+    "input.text_unstorable": TEXT_UNSTORABLE,
     "zones.unstorable": (
         "zone {zone!r}: a control character (tab and line breaks aside) or a lone surrogate cannot be stored",
         "区域 {zone!r}：不能保存控制字符（制表符和换行符除外）或孤立的代理码位",
