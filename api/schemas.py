@@ -12,11 +12,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchem
 from pydantic_core import PydanticCustomError
 
 from evidence_check.errors import ERRORS
+from evidence_check.intake import ID_PATTERN as INTAKE_ID_PATTERN
 from evidence_check.models import SCHEMA, ClaimReason, WantedOutcome
 from evidence_check.storable import storable
+from evidence_check.widths import CATEGORY_WIDTH
 
-# The ids the intake accepts (evidence_check.intake), written out for the OpenAPI description.
-ID_PATTERN = r"^[\w.:@/+-]{1,128}$"
+# The ids the intake accepts (evidence_check.intake), anchored for the OpenAPI description.
+ID_PATTERN = f"^{INTAKE_ID_PATTERN}$"
 
 
 def storable_str(max_length: int) -> Any:
@@ -27,9 +29,10 @@ def storable_str(max_length: int) -> Any:
 
     def checked(value: str) -> str:
         if len(value) > max_length:
-            # Worded as `input.string_too_long`, pydantic's own line for a string's length.
+            # Worded as `input.text_too_long`: as the command line, the console and the catalog's
+            # routes word a text longer than its column (`text.too_long`).
             raise PydanticCustomError(
-                "string_too_long", "String should have at most {max_length} characters", {"max_length": max_length}
+                "text_too_long", ERRORS["input.text_too_long"][0].removeprefix("{field}: "), {"max_length": max_length}
             )
         if not storable(value):
             # Worded as `input.text_unstorable` (evidence_check.errors), in English and Chinese.
@@ -197,7 +200,9 @@ class VerifyFields(BaseModel):
     region: str | None = Field(
         None, max_length=64, description="X,Y,W,H in pixels of the first photo, or N:X,Y,W,H of photo N (from 1)"
     )
-    category: str | None = Field(None, max_length=64, description="product category for claim windows")
+    category: storable_str(CATEGORY_WIDTH) | None = Field(  # type: ignore[valid-type]
+        None, description="product category for claim windows"
+    )
     tz: str | None = Field(None, max_length=64, description="IANA zone for times without offset")
     record: bool = Field(True, description="false: analyse only, remember nothing")
 

@@ -16,9 +16,19 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
+from evidence_check.widths import ID_WIDTH
+
 ID_RULE = (
-    "1-128 letters, digits or . _ - : @ / + (not . or .. alone)",
-    "由 1 到 128 个字母、数字或 . _ - : @ / + 组成（不能只是 . 或 ..）",
+    f"1-{ID_WIDTH} letters, digits or . _ - : @ / + (not . or .. alone)",
+    f"由 1 到 {ID_WIDTH} 个字母、数字或 . _ - : @ / + 组成（不能只是 . 或 ..）",
+)
+
+# Each said by the command line, the console and the catalog's routes (`text.…`) and by the API's
+# request models (`input.…`, pydantic's kinds of error): one wording for both.
+TEXT_TOO_LONG = ("{field}: at most {max_length} characters", "{field}：最多 {max_length} 个字符")
+TEXT_UNSTORABLE = (
+    "{field}: a control character (tab and line breaks aside) or a lone surrogate cannot be stored",
+    "{field}：不能保存控制字符（制表符和换行符除外）或孤立的代理码位",
 )
 
 ERRORS: dict[str, tuple[str, str]] = {
@@ -315,17 +325,12 @@ ERRORS: dict[str, tuple[str, str]] = {
         "zone {zone!r}: polygon encloses no area",
         "区域 {zone!r}：polygon 围成的面积为零",
     ),
-    # A SKU's brand and family (evidence_check.catalog.labels)
-    "label.too_long": ("{field}: at most {max_length} characters", "{field}：最多 {max_length} 个字符"),
+    # Text longer than the column that keeps it (evidence_check.widths): refused whole on both backends.
+    "text.too_long": TEXT_TOO_LONG,
+    "input.text_too_long": TEXT_TOO_LONG,  # the same line, as api.verifying.describe names pydantic's errors
     # Text PostgreSQL cannot hold, or a terminal would obey (evidence_check.storable): refused on both backends.
-    "text.unstorable": (
-        "{field}: a control character (tab and line breaks aside) or a lone surrogate cannot be stored",
-        "{field}：不能保存控制字符（制表符和换行符除外）或孤立的代理码位",
-    ),
-    "input.text_unstorable": (
-        "{field}: a control character (tab and line breaks aside) or a lone surrogate cannot be stored",
-        "{field}：不能保存控制字符（制表符和换行符除外）或孤立的代理码位",
-    ),
+    "text.unstorable": TEXT_UNSTORABLE,
+    "input.text_unstorable": TEXT_UNSTORABLE,
     "zones.unstorable": (
         "zone {zone!r}: a control character (tab and line breaks aside) or a lone surrogate cannot be stored",
         "区域 {zone!r}：不能保存控制字符（制表符和换行符除外）或孤立的代理码位",

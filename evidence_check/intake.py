@@ -13,11 +13,12 @@ from evidence_check.errors import ID_RULE as ID_RULES
 from evidence_check.errors import WordedError
 from evidence_check.explain import LANGUAGES
 from evidence_check.models import Claim, ClaimReason, Region, RegionInvalid, Timeline, WantedOutcome
-from evidence_check.storable import storable
+from evidence_check.storable import TextUnstorable, storable_text
+from evidence_check.widths import CATEGORY_WIDTH, ID_WIDTH
 
 # Claim ids, customer ids and SKUs: the API's form schema uses the same pattern. Matched whole
 # (`fullmatch`): with `match` and `$`, a value ending in a newline would pass.
-ID_PATTERN = r"[\w.:@/+-]{1,128}"
+ID_PATTERN = rf"[\w.:@/+-]{{1,{ID_WIDTH}}}"
 _ID = re.compile(ID_PATTERN)
 ID_RULE = ID_RULES[0]
 
@@ -121,9 +122,12 @@ def build_claim(
         "sku": sku, "customer_id": customer_id, "order_id": order_id, "reason": reason, "wanted": wanted,
         "category": category, "ordered_at": ordered_at, "shipped_at": shipped_at, "delivered_at": delivered_at,
     }  # fmt: skip
-    if category is not None and not storable(category):
-        # Kept in the claim's JSON fields, which both backends take: refused here, not read back later.
-        raise IntakeError("text.unstorable", field="category")
+    try:
+        # Kept in the claim's JSON fields, which both backends take: refused here, not read back
+        # later; as long as a SKU's category can be, for it stands in for the SKU's.
+        storable_text("category", category, CATEGORY_WIDTH)
+    except TextUnstorable as exc:
+        raise IntakeError(exc.code, **exc.params) from None
     facts = _with_earlier_facts(sent, earlier)
     sku, customer_id, order_id, reason, wanted, category = (facts[name] for name in CLAIM_FACTS)
     ordered_at, shipped_at, delivered_at = (facts[name] for name in CLAIM_TIMES)

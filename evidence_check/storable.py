@@ -35,11 +35,17 @@ def storable(text: str) -> bool:
 
 
 class TextUnstorable(WordedError, ValueError):
-    """Free text a client sent that no backend is to store (`storable`)."""
+    """Free text a client sent that no backend is to store (`storable`), or longer than its column."""
 
 
-def storable_text(field: str, value: str | None) -> str | None:
-    if value is not None and not storable(value):
+def storable_text(field: str, value: str | None, width: int) -> str | None:
+    """`value` as sent, or TextUnstorable naming `field`; `width`, the most its column (or, for
+    unbounded text, our rule) keeps (evidence_check.widths)."""
+    if value is None:
+        return None
+    if len(value) > width:
+        raise TextUnstorable("text.too_long", field=field, max_length=width)
+    if not storable(value):
         raise TextUnstorable("text.unstorable", field=field)
     return value
 

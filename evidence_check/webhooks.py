@@ -31,6 +31,7 @@ from evidence_check.errors import WordedError
 from evidence_check.storable import holds_control, storable
 from evidence_check.store import Store, StoreError
 from evidence_check.store.webhooks import Delivery, Webhook, claim_due, enqueue, mark_attempt
+from evidence_check.widths import URL_WIDTH
 
 log = logging.getLogger("evidence_check.webhooks")
 
@@ -49,7 +50,6 @@ BACKOFF = (
 SEND_TIMEOUT_S = 10.0
 LEASE = timedelta(seconds=60)  # longer than one send, so a slow receiver is not sent to twice
 REPLAY_WINDOW = timedelta(minutes=5)
-MAX_URL = 2000
 
 
 class WebhookInvalid(WordedError, ValueError):
@@ -71,8 +71,8 @@ def new_secret() -> str:
 
 
 def check_url(url: str) -> str:
-    if len(url) > MAX_URL:  # before any line that quotes it
-        raise WebhookInvalid("webhook.too_long", max_length=MAX_URL)
+    if len(url) > URL_WIDTH:  # before any line that quotes it
+        raise WebhookInvalid("webhook.too_long", max_length=URL_WIDTH)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise WebhookInvalid("webhook.not_http", url=url)

@@ -742,6 +742,7 @@ def test_a_bad_brand_or_family_in_a_manifest_is_one_line(
     assert message in err and len(err.strip().splitlines()) == 1
 
 
-def test_a_bad_brand_on_the_command_line_is_a_usage_error(sqlite_url: str) -> None:
-    code, _, err = run("catalog", "add", "A-1", str(IMAGE), "--brand", "a\nb", "--db", sqlite_url)
+@pytest.mark.parametrize("brand", ["a\nb", "a\tb", "a\x85b", "a\x9bb"])  # NEL was stored, CSI called unstorable
+def test_a_bad_brand_on_the_command_line_is_a_usage_error(sqlite_url: str, brand: str) -> None:
+    code, _, err = run("catalog", "add", "A-1", str(IMAGE), "--brand", brand, "--db", sqlite_url)
     assert code == 2 and "brand: control characters are not allowed" in err and "Traceback" not in err

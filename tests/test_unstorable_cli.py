@@ -115,3 +115,63 @@ def test_an_error_line_naming_such_a_photo_is_printed_not_obeyed(store_url: str,
     assert code == 1
     assert not OBEYED.search(out)
     assert "p\\x1b[2J.jpg" in out
+
+
+# Each text one character over its column, and how the refusal reads.
+OVER_LONG = [
+    ("--name", "x" * 256, "name: at most 255 characters"),
+    ("--category", "x" * 65, "category: at most 64 characters"),
+    ("--brand", "x" * 129, "brand: at most 128 characters"),
+    ("--family", "x" * 129, "family: at most 128 characters"),
+]
+
+
+@pytest.mark.parametrize(("option", "value", "refusal"), OVER_LONG)
+def test_a_catalog_text_longer_than_its_column_is_a_usage_error(store_url: str, option: str, value: str, refusal: str) -> None:
+    # PostgreSQL refused the row (exit 1, "value too long"), SQLite stored the text whole.
+    code, out = run("catalog", "add", "SKU-1", str(PHOTO), option, value, "--db", store_url)
+    assert (code, out.strip()) == (2, f"evidence-check: {refusal}")
+    assert count(store_url, "catalog_skus") == 0
+
+
+def test_a_manifest_with_one_over_long_row_imports_no_row(store_url: str, tmp_path: Path) -> None:
+    manifest = tmp_path / "m.jsonl"
+    rows = [{"sku": "SKU-1", "images": [str(PHOTO)]}, {"sku": "SKU-2", "images": [str(PHOTO)], "name": "x" * 256}]
+    manifest.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    code, out = run("catalog", "import", str(manifest), "--db", store_url)
+    assert code == 2
+    assert out.strip().endswith("line 2: name: at most 255 characters")
+    assert count(store_url, "catalog_skus") == 0
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "refusal"),
+    [("--category", "x" * 65, "category: at most 64 characters"), ("--claim-id", "c" * 129, "claim_id: ")],
+)
+def test_a_claim_text_longer_than_its_column_is_a_usage_error(store_url: str, option: str, value: str, refusal: str) -> None:
+    code, out = run("verify", str(PHOTO), *CLAIM, option, value, "--db", store_url)
+    assert code == 2 and out.strip().startswith(f"evidence-check: {refusal}")
+    assert count(store_url, "claims") == 0
+
+
+def test_texts_as_long_as_their_columns_are_stored_whole(store_url: str) -> None:
+    longest = {"--name": "n" * 255, "--category": "c" * 64, "--brand": "b" * 128, "--family": "f" * 128}
+    code, out = run("catalog", "add", "S" * 128, str(PHOTO), *(part for pair in longest.items() for part in pair), "--db", store_url)
+    assert code == 0, out
+    store = Store(store_url)
+    try:
+        with store.engine.connect() as connection:
+            stored = connection.execute(text("SELECT sku, name, category, brand, family FROM catalog_skus")).one()
+    finally:
+        store.close()
+    assert tuple(stored) == ("S" * 128, *longest.values())
+
+
+def test_an_outcome_note_over_its_length_is_a_usage_error(store_url: str) -> None:
+    # The API refused a note over 2000 characters and the console's textarea stopped there; the
+    # command line stored one of any length.
+    assert run("verify", str(PHOTO), *CLAIM, "--claim-id", "c1", "--db", store_url)[0] == 0
+    code, out = run("outcome", "c1", "fraud", "--note", "x" * 2001, "--db", store_url)
+    assert (code, out.strip()) == (2, "evidence-check: note: at most 2000 characters")
+    assert count(store_url, "outcomes") == 0
+    assert run("outcome", "c1", "fraud", "--note", "说" * 2000, "--db", store_url)[0] == 0

@@ -11,7 +11,7 @@ from api.deps import LangDep, SettingsDep, StoreDep, TenantDep, UploadFormDep, o
 from api.refusals import Refused
 from api.routes.openapi import TOO_LARGE, images_body
 from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, problem
-from api.schemas import CatalogAdded, NoOutline, SkippedFile
+from api.schemas import ID_PATTERN, CatalogAdded, NoOutline, SkippedFile
 from evidence_check import strict_json
 from evidence_check.catalog import parse_image_zones, valid_label
 from evidence_check.catalog.labels import LabelInvalid
@@ -19,11 +19,11 @@ from evidence_check.catalog.zones import ZonesInvalid
 from evidence_check.engine import Upload, now_utc
 from evidence_check.service import add_to_catalog, no_outline_text
 from evidence_check.storable import TextUnstorable, storable_text
+from evidence_check.widths import CATEGORY_WIDTH, LABEL_WIDTH, NAME_WIDTH
 
 router = APIRouter(prefix="/v1/catalog", tags=["references"])
 IMAGES_FIELD = "images"
 TEXT_FIELDS = ("name", "category", "brand", "family", "zones")
-SKU_PATTERN = r"^[\w.:@/+-]{1,128}$"
 
 
 @router.post(
@@ -33,12 +33,12 @@ SKU_PATTERN = r"^[\w.:@/+-]{1,128}$"
     summary="Add catalog images of a product",
     openapi_extra=images_body(
         {
-            "name": {"type": "string", "maxLength": 16384, "description": "the product's name"},
-            "category": {"type": "string", "maxLength": 16384, "description": "its category"},
-            "brand": {"type": "string", "maxLength": 128, "description": "its maker (default: the name's first word)"},
+            "name": {"type": "string", "maxLength": NAME_WIDTH, "description": "the product's name"},
+            "category": {"type": "string", "maxLength": CATEGORY_WIDTH, "description": "its category"},
+            "brand": {"type": "string", "maxLength": LABEL_WIDTH, "description": "its maker (default: the name's first word)"},
             "family": {
                 "type": "string",
-                "maxLength": 128,
+                "maxLength": LABEL_WIDTH,
                 "description": "a line of the brand whose packs share one design",
             },
             "zones": {
@@ -64,7 +64,7 @@ SKU_PATTERN = r"^[\w.:@/+-]{1,128}$"
     },
 )
 def add_catalog_images(
-    sku: Annotated[str, Path(pattern=SKU_PATTERN, description="the product, as orders name it")],
+    sku: Annotated[str, Path(pattern=ID_PATTERN, description="the product, as orders name it")],
     form: UploadFormDep,
     tenant: TenantDep,
     settings: SettingsDep,
@@ -85,8 +85,8 @@ def add_catalog_images(
     try:
         brand = valid_label("brand", form.fields.get("brand"))
         family = valid_label("family", form.fields.get("family"))
-        name = storable_text("name", form.fields.get("name") or None)
-        category = storable_text("category", form.fields.get("category") or None)
+        name = storable_text("name", form.fields.get("name") or None, NAME_WIDTH)
+        category = storable_text("category", form.fields.get("category") or None, CATEGORY_WIDTH)
     except (LabelInvalid, TextUnstorable) as exc:
         raise Refused(422, exc.code, **exc.params) from None
     try:

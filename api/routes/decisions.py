@@ -22,6 +22,7 @@ from evidence_check.report import in_language
 from evidence_check.service import decide, reverify_claim
 from evidence_check.store.claim_files import NotKept
 from evidence_check.store.outcomes import decided_claims, has_claim, issue_challenge
+from evidence_check.widths import NOTE_WIDTH
 
 router = APIRouter(tags=["claims"], route_class=UniqueNamesRoute)
 
@@ -48,7 +49,7 @@ class OutcomeSent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     outcome: Literal["genuine", "fraud"]
-    note: storable_str(2000) | None = None  # type: ignore[valid-type]
+    note: storable_str(NOTE_WIDTH) | None = None  # type: ignore[valid-type]
 
 
 class OutcomeRecorded(BaseModel):

@@ -18,7 +18,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.upload import UPLOAD_REFUSALS, UploadLimits, read_request, refusal_status
+from api.upload import UPLOAD_REFUSALS, UploadedForm, UploadLimits, read_request, refusal_status
 from api.web.pages import Console, ConsoleDep, to_sign_in
 from api.web.session import CSRF_FIELD, check_csrf
 from evidence_check import strict_json
@@ -32,6 +32,7 @@ from evidence_check.service import add_to_catalog, set_catalog_zones
 from evidence_check.storable import TextUnstorable, storable_text
 from evidence_check.store.catalog_store import list_skus, sku_images
 from evidence_check.store.thumbnails import thumbnails_of
+from evidence_check.widths import CATEGORY_WIDTH, NAME_WIDTH
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,7 +45,7 @@ def sku_url(sku: str, query: dict[str, str | list[str]] | None = None) -> str:
 def catalog(console: ConsoleDep) -> Response:
     if console.agent is None:
         return to_sign_in(console.request)
-    return console.render("catalog.html", skus=list_skus(console.store, console.agent.tenant), sku_url=sku_url)
+    return console.render("catalog.html", skus=list_skus(console.store, console.agent.tenant), sku_url=sku_url, kept=_kept(None))
 
 
 @router.post("/catalog/images", response_class=HTMLResponse)
@@ -65,14 +66,15 @@ async def add_images(request: Request, console: ConsoleDep) -> Response:
         images = [f for f in form.files if f.field == "images"]
         if not valid_id(sku):
             refused = error_text("intake.bad_id", {"field": "sku", "value": sku[:80]}, console.lang)
-            return _catalog_problem(console, refused, 422)
+            return _catalog_problem(console, refused, 422, form)
         if not images:
-            return _catalog_problem(console, console.words["no_images"], 422)
+            return _catalog_problem(console, console.words["no_images"], 422, form)
         try:
-            name = storable_text("name", form.fields.get("name", "").strip()[:255] or None)
-            category = storable_text("category", form.fields.get("category", "").strip()[:64] or None)
+            # Refused, not cut: a name cut at its column's width is stored as one nobody typed.
+            name = storable_text("name", form.fields.get("name", "").strip() or None, NAME_WIDTH)
+            category = storable_text("category", form.fields.get("category", "").strip() or None, CATEGORY_WIDTH)
         except TextUnstorable as exc:
-            return _catalog_problem(console, exc.text(console.lang), 422)
+            return _catalog_problem(console, exc.text(console.lang), 422, form)
 
         def stored() -> Any:
             with request.app.state.gate:
@@ -93,7 +95,7 @@ async def add_images(request: Request, console: ConsoleDep) -> Response:
         form.close()
     if result.added == 0 and len(result.skipped) == len(images):
         name, reason = result.skipped[0]
-        return _catalog_problem(console, console.words["no_image_read"].format(name=name, reason=reason), 422)
+        return _catalog_problem(console, console.words["no_image_read"].format(name=name, reason=reason), 422, form)
     added: dict[str, str | list[str]] = {"added": str(result.added)}
     if result.without_outline:
         added["no_outline"] = [filename for filename, _share in result.without_outline]
@@ -234,7 +236,14 @@ def _sku_page(console: Console, sku: str, problem: str | None, status: int = 200
     )
 
 
-def _catalog_problem(console: Console, problem: str, status: int) -> Response:
+def _catalog_problem(console: Console, problem: str, status: int, form: UploadedForm | None = None) -> Response:
+    """The catalog page with `problem`, and the add form's text as sent (`form`), to be put right."""
     assert console.agent is not None
     skus = list_skus(console.store, console.agent.tenant)
-    return console.render("catalog.html", status_code=status, here="/catalog", skus=skus, sku_url=sku_url, problem=problem)
+    return console.render(
+        "catalog.html", status_code=status, here="/catalog", skus=skus, sku_url=sku_url, problem=problem, kept=_kept(form)
+    )
+
+
+def _kept(form: UploadedForm | None) -> dict[str, str]:
+    return {field: form.fields.get(field, "") if form else "" for field in ("sku", "name", "category")}

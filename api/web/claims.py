@@ -35,6 +35,7 @@ from evidence_check.store.catalog_store import list_skus
 from evidence_check.store.challenge_tables import OutcomeRow
 from evidence_check.store.claims import report_history
 from evidence_check.store.outcomes import has_claim, issue_challenge, open_challenge
+from evidence_check.widths import NOTE_WIDTH
 
 router = APIRouter(include_in_schema=False)
 
@@ -54,7 +55,6 @@ PRINTABLE_HEADERS = {
         "form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
     ),
 }
-NOTE_CHARACTERS = 2000  # as the API's outcome note, and the page's textarea
 
 
 @router.get("/new-claim", response_class=HTMLResponse)
@@ -182,7 +182,7 @@ def outcome(
     decision: Annotated[str, Form()] = "",
     # A browser sends a note's line breaks as CRLF, and its `maxlength` counts each as one character:
     # a full note may arrive twice the API's 2000 characters long, and is measured as the browser does.
-    note: Annotated[str, Form(max_length=2 * NOTE_CHARACTERS)] = "",
+    note: Annotated[str, Form(max_length=2 * NOTE_WIDTH)] = "",
     csrf: Annotated[str, Form(alias=CSRF_FIELD)] = "",
 ) -> Response:
     """Recorded as `POST /v1/claims/{id}/outcome` records it (and announced to the tenant's webhooks)."""
@@ -197,7 +197,7 @@ def outcome(
     if not storable(note):
         # No browser's textarea sends one: a hand-made request, answered in one line as the API does.
         return PlainTextResponse(TextUnstorable("text.unstorable", field="note").text(console.lang), status_code=422)
-    written = note.replace("\r\n", "\n").strip()[:NOTE_CHARACTERS]
+    written = note.replace("\r\n", "\n").strip()[:NOTE_WIDTH]
     before = decide(console.store, agent.tenant, claim_id, decision, written or None, now_utc())
     said = {"saved": decision, **({"replaced": before} if before else {})}
     return RedirectResponse(claim_url(claim_id) + "?" + urlencode(said), status_code=303)

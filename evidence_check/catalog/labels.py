@@ -12,9 +12,8 @@ brand, should give it: the first word then names nothing, and the look falls bac
 from __future__ import annotations
 
 from evidence_check.errors import WordedError
-from evidence_check.storable import storable
-
-LABEL_MAX = 128  # the store's column width
+from evidence_check.storable import holds_control, storable
+from evidence_check.widths import LABEL_WIDTH
 
 
 class LabelInvalid(WordedError, ValueError):
@@ -27,9 +26,11 @@ def valid_label(key: str, value: str | None) -> str | None:
     if value is None:
         return None
     text = value.strip()
-    if len(text) > LABEL_MAX:
-        raise LabelInvalid("label.too_long", field=key, max_length=LABEL_MAX)
-    if any(ord(char) < 32 or ord(char) == 127 for char in text):
+    if len(text) > LABEL_WIDTH:
+        raise LabelInvalid("text.too_long", field=key, max_length=LABEL_WIDTH)
+    # Stricter than `storable`, which lets a name keep what a text area sends: a label is a value of
+    # one line, so tab and every line break (NEL too, which the check here once let through) are refused.
+    if holds_control(text):
         raise LabelInvalid("label.control_characters", field=key)
     if not storable(text):
         raise LabelInvalid("text.unstorable", field=key)

@@ -24,6 +24,7 @@ from evidence_check import strict_json
 from evidence_check.catalog.labels import valid_label
 from evidence_check.intake import ID_RULE, valid_id
 from evidence_check.storable import storable_text
+from evidence_check.widths import CATEGORY_WIDTH, NAME_WIDTH
 
 KINDS = (".jsonl", ".csv")
 # A JSONL row's keys and a CSV's columns (`image` is the CSV's old name for `images`). A key or column
@@ -151,8 +152,8 @@ def _entry(row: dict[str, Any], images: list[str], where: str, zones: Any = None
         raise ValueError(f"{where}: SKU {sku} lists no images")
     return ManifestEntry(
         sku=sku,
-        name=_text(row, "name", where),
-        category=_text(row, "category", where),
+        name=_text(row, "name", where, NAME_WIDTH),
+        category=_text(row, "category", where, CATEGORY_WIDTH),
         images=tuple(images),
         zones=zones,
         where=where,
@@ -173,9 +174,9 @@ def _label(row: dict[str, Any], key: str, where: str) -> str | None:
         raise ValueError(f"{where}: {exc}") from None
 
 
-def _text(row: dict[str, Any], key: str, where: str) -> str | None:
+def _text(row: dict[str, Any], key: str, where: str, width: int) -> str | None:
     value = row.get(key)
     try:
-        return storable_text(key, str(value).strip()) or None if value else None
+        return storable_text(key, str(value).strip(), width) or None if value else None
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from None

@@ -14,6 +14,7 @@ from evidence_check.settings import Settings
 from evidence_check.storable import TextUnstorable, shown, storable_text
 from evidence_check.store import Store, StoreError
 from evidence_check.store.keys import valid_tenant
+from evidence_check.widths import TENANT_WIDTH
 
 app = typer.Typer(
     name="evidence-check",
@@ -51,11 +52,11 @@ def refuse_special_file(path: Path, what: str, code: int) -> None:
         fail(f"{what} {path} is not a regular file", code)
 
 
-def check_storable(field: str, value: str | None) -> str | None:
-    """Free text as typed, or a usage error (exit 2): an argument that is not UTF-8 arrives as lone
-    surrogates, which no store can hold."""
+def check_storable(field: str, value: str | None, width: int) -> str | None:
+    """Free text as typed, or a usage error (exit 2): longer than `width` (its column's), or not
+    UTF-8 (such an argument arrives as lone surrogates, which no store can hold)."""
     try:
-        return storable_text(field, value)
+        return storable_text(field, value, width)
     except TextUnstorable as exc:
         fail(str(exc), 2)
 
@@ -69,7 +70,7 @@ def stored_name(name: str) -> str:
 def check_tenant(tenant: str) -> None:
     """A tenant name an API key could carry, or a usage error (exit 2)."""
     if not valid_tenant(tenant):
-        fail(f"tenant {tenant!r} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", 2)
+        fail(f"tenant {tenant!r} must be 1-{TENANT_WIDTH} letters, digits, '.', '_' or '-', starting with a letter or digit", 2)
 
 
 def load_settings() -> Settings:

@@ -89,6 +89,7 @@ from evidence_check.store.catalog_store import (
     remove_sku,
 )
 from evidence_check.store.thumbnails import thumbnail_ids
+from evidence_check.widths import CATEGORY_WIDTH, NAME_WIDTH
 
 catalog_app = typer.Typer(
     help="The catalog: SKUs and their images, computed once and matched against claim photos.",
@@ -138,7 +139,7 @@ def add(
     _check_sku(sku)
     check_tenant(tenant)
     brand, family = _label("brand", brand), _label("family", family)
-    name, category = check_storable("name", name), check_storable("category", category)
+    name, category = check_storable("name", name, NAME_WIDTH), check_storable("category", category, CATEGORY_WIDTH)
     entry = Entry(sku, name, category, images, brand=brand, family=family)
     if zones is not None:
         entry = Entry(sku, name, category, images, _read_zones(zones), brand, family)

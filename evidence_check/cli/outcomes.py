@@ -14,6 +14,7 @@ from evidence_check.intake import valid_id
 from evidence_check.service import decide
 from evidence_check.store import StoreError
 from evidence_check.store.outcomes import decided_claims, has_claim
+from evidence_check.widths import NOTE_WIDTH
 
 
 class Decision(StrEnum):
@@ -31,7 +32,7 @@ def outcome(
 ) -> None:
     """Record what the agent finally decided about a claim (the latest decision counts)."""
     check_tenant(tenant)
-    note = check_storable("note", note)
+    note = check_storable("note", note, NOTE_WIDTH)
     settings = load_settings()
     store = open_store(db or settings.db)
     try:

@@ -19,6 +19,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evidence_check.store.tables import Base
+from evidence_check.widths import (
+    CATEGORY_WIDTH,
+    FILENAME_WIDTH,
+    ID_WIDTH,
+    LABEL_WIDTH,
+    NAME_WIDTH,
+    TENANT_WIDTH,
+)
 
 
 class CatalogSkuRow(Base):
@@ -26,12 +34,12 @@ class CatalogSkuRow(Base):
     __table_args__ = (UniqueConstraint("tenant", "sku", name="uq_catalog_skus_tenant_sku"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tenant: Mapped[str] = mapped_column(String(64))
-    sku: Mapped[str] = mapped_column(String(128))
-    name: Mapped[str | None] = mapped_column(String(255))
-    category: Mapped[str | None] = mapped_column(String(64))
-    brand: Mapped[str | None] = mapped_column(String(128))
-    family: Mapped[str | None] = mapped_column(String(128))
+    tenant: Mapped[str] = mapped_column(String(TENANT_WIDTH))
+    sku: Mapped[str] = mapped_column(String(ID_WIDTH))
+    name: Mapped[str | None] = mapped_column(String(NAME_WIDTH))
+    category: Mapped[str | None] = mapped_column(String(CATEGORY_WIDTH))
+    brand: Mapped[str | None] = mapped_column(String(LABEL_WIDTH))
+    family: Mapped[str | None] = mapped_column(String(LABEL_WIDTH))
     # Named parts drawn before zones went on images (0003): in pixels of the SKU's first image.
     zones: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -51,9 +59,9 @@ class CatalogImageRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sku_pk: Mapped[int] = mapped_column(ForeignKey("catalog_skus.id", ondelete="CASCADE"), index=True)
-    tenant: Mapped[str] = mapped_column(String(64), index=True)
+    tenant: Mapped[str] = mapped_column(String(TENANT_WIDTH), index=True)
     image_id: Mapped[str] = mapped_column(String(64))  # sha256 of the file's bytes
-    filename: Mapped[str] = mapped_column(String(255))
+    filename: Mapped[str] = mapped_column(String(FILENAME_WIDTH))
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     features: Mapped[bytes] = mapped_column(LargeBinary)
@@ -72,7 +80,7 @@ class CatalogVocabularyRow(Base):
 
     __tablename__ = "catalog_vocabularies"
 
-    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(TENANT_WIDTH), primary_key=True)
     key: Mapped[str] = mapped_column(String(32))
     vocabulary: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -88,7 +96,7 @@ class CatalogWordsRow(Base):
 
     image_pk: Mapped[int] = mapped_column(ForeignKey("catalog_images.id", ondelete="CASCADE"), primary_key=True)
     vocabulary_key: Mapped[str] = mapped_column(String(32), primary_key=True)
-    tenant: Mapped[str] = mapped_column(String(64))
+    tenant: Mapped[str] = mapped_column(String(TENANT_WIDTH))
     words: Mapped[bytes] = mapped_column(LargeBinary)
 
 
@@ -99,7 +107,7 @@ class CatalogReindexRow(Base):
 
     __tablename__ = "catalog_reindexes"
 
-    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(TENANT_WIDTH), primary_key=True)
     key: Mapped[str] = mapped_column(String(32))
 
 
@@ -110,5 +118,5 @@ class CatalogVersionRow(Base):
 
     __tablename__ = "catalog_versions"
 
-    tenant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(TENANT_WIDTH), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger)

@@ -13,6 +13,7 @@ from sqlalchemy import DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evidence_check.store.tables import Base
+from evidence_check.widths import ID_WIDTH, TENANT_WIDTH
 
 
 class ChallengeRow(Base):
@@ -20,8 +21,8 @@ class ChallengeRow(Base):
     __table_args__ = (Index("ix_challenges_tenant_claim", "tenant", "claim_id", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tenant: Mapped[str] = mapped_column(String(64))
-    claim_id: Mapped[str] = mapped_column(String(128))
+    tenant: Mapped[str] = mapped_column(String(TENANT_WIDTH))
+    claim_id: Mapped[str] = mapped_column(String(ID_WIDTH))
     code: Mapped[str] = mapped_column(String(16))
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -31,8 +32,8 @@ class OutcomeRow(Base):
     __table_args__ = (Index("ix_outcomes_tenant_claim", "tenant", "claim_id", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tenant: Mapped[str] = mapped_column(String(64))
-    claim_id: Mapped[str] = mapped_column(String(128))
+    tenant: Mapped[str] = mapped_column(String(TENANT_WIDTH))
+    claim_id: Mapped[str] = mapped_column(String(ID_WIDTH))
     decision: Mapped[str] = mapped_column(String(16))  # genuine | fraud
     note: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -22,6 +22,7 @@ from evidence_check.models import Claim
 from evidence_check.store.keys_tables import RequestKeyRow
 from evidence_check.store.reuse_tables import StoredPrint, fingerprint_row
 from evidence_check.store.tables import ClaimRow, PhotoFileRow, PhotoRow, ReportRow
+from evidence_check.widths import FILENAME_WIDTH
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -176,7 +177,7 @@ class Store:
                     claim_pk=claim_row.id,
                     claim_id=claim.claim_id,
                     customer_id=claim.customer_id,
-                    filename=filename[:255],
+                    filename=filename[:FILENAME_WIDTH],
                     first_seen=when,
                 )
                 session.add(photo_row)

@@ -13,8 +13,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from evidence_check.store.database import Store, StoreError
 from evidence_check.store.keys_tables import ApiKeyRow
+from evidence_check.widths import TENANT_WIDTH
 
-_TENANT = re.compile(r"[A-Za-z0-9][\w.-]{0,63}")
+_TENANT = re.compile(rf"[A-Za-z0-9][\w.-]{{0,{TENANT_WIDTH - 1}}}")
 PREFIX = "ec_"
 
 
@@ -37,7 +38,7 @@ def digest(secret: str) -> str:
 def create_key(store: Store, tenant: str, now: datetime) -> tuple[str, str]:
     """A new key for `tenant`: (key_id, the secret). Only the secret's sha256 is stored."""
     if not valid_tenant(tenant):
-        raise ValueError(f"tenant {tenant!r} must be 1-64 letters, digits, '.', '_' or '-'")
+        raise ValueError(f"tenant {tenant!r} must be 1-{TENANT_WIDTH} letters, digits, '.', '_' or '-'")
     key_id = f"k_{secrets.token_hex(6)}"
     # 32 random bytes: a guess is hopeless, so one sha256 (no slow hash) is enough to store it.
     secret = f"{PREFIX}{secrets.token_urlsafe(32)}"

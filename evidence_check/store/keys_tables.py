@@ -12,6 +12,7 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evidence_check.store.tables import Base
+from evidence_check.widths import TENANT_WIDTH
 
 
 class ApiKeyRow(Base):
@@ -19,7 +20,7 @@ class ApiKeyRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key_id: Mapped[str] = mapped_column(String(32), unique=True)  # public name, for list and revoke
-    tenant: Mapped[str] = mapped_column(String(64))
+    tenant: Mapped[str] = mapped_column(String(TENANT_WIDTH))
     secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -38,7 +39,7 @@ class RequestKeyRow(Base):
     __table_args__ = (UniqueConstraint("tenant", "request_key", name="uq_request_keys_tenant_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tenant: Mapped[str] = mapped_column(String(64))
+    tenant: Mapped[str] = mapped_column(String(TENANT_WIDTH))
     request_key: Mapped[str] = mapped_column(String(300))
     request_digest: Mapped[str | None] = mapped_column(String(64))
     report_pk: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))

@@ -10,6 +10,7 @@ from sqlalchemy import DateTime, Index, Integer, LargeBinary, String, UniqueCons
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evidence_check.store.tables import Base
+from evidence_check.widths import FILENAME_WIDTH, ID_WIDTH, TENANT_WIDTH
 
 
 class FingerprintRow(Base):
@@ -21,12 +22,12 @@ class FingerprintRow(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tenant: Mapped[str] = mapped_column(String(64))
+    tenant: Mapped[str] = mapped_column(String(TENANT_WIDTH))
     kind: Mapped[str] = mapped_column(String(16))  # claim | listing | stock | review
-    ref_id: Mapped[str] = mapped_column(String(128))  # claim id, SKU or reference id
-    customer_id: Mapped[str | None] = mapped_column(String(128))
+    ref_id: Mapped[str] = mapped_column(String(ID_WIDTH))  # claim id, SKU or reference id
+    customer_id: Mapped[str | None] = mapped_column(String(ID_WIDTH))
     image_id: Mapped[str] = mapped_column(String(64))
-    filename: Mapped[str] = mapped_column(String(255))
+    filename: Mapped[str] = mapped_column(String(FILENAME_WIDTH))
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     pdq: Mapped[bytes] = mapped_column(LargeBinary)  # 32 bytes: the picture, then each crop's
     phash: Mapped[bytes] = mapped_column(LargeBinary)  # 8 bytes: the picture, then each crop's
@@ -62,7 +63,7 @@ def fingerprint_row(
         ref_id=ref_id[:128],
         customer_id=customer_id,
         image_id=image_id,
-        filename=filename[:255],
+        filename=filename[:FILENAME_WIDTH],
         first_seen=when,
         pdq=stored.pdq,
         phash=stored.phash,

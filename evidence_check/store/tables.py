@@ -17,6 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from evidence_check.widths import FILENAME_WIDTH, ID_WIDTH, TENANT_WIDTH
+
 
 class Base(DeclarativeBase):
     pass
@@ -30,12 +32,12 @@ class ClaimRow(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tenant: Mapped[str] = mapped_column(String(64))
-    claim_id: Mapped[str] = mapped_column(String(128))
-    customer_id: Mapped[str | None] = mapped_column(String(128))
-    sku: Mapped[str | None] = mapped_column(String(128))
+    tenant: Mapped[str] = mapped_column(String(TENANT_WIDTH))
+    claim_id: Mapped[str] = mapped_column(String(ID_WIDTH))
+    customer_id: Mapped[str | None] = mapped_column(String(ID_WIDTH))
+    sku: Mapped[str | None] = mapped_column(String(ID_WIDTH))
     reason: Mapped[str] = mapped_column(String(32))
-    order_id: Mapped[str | None] = mapped_column(String(128))
+    order_id: Mapped[str | None] = mapped_column(String(ID_WIDTH))
     wanted: Mapped[str | None] = mapped_column(String(32))  # refund | partial_refund | return | replacement | repair
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -53,12 +55,12 @@ class PhotoRow(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tenant: Mapped[str] = mapped_column(String(64))
+    tenant: Mapped[str] = mapped_column(String(TENANT_WIDTH))
     image_id: Mapped[str] = mapped_column(String(64))
     claim_pk: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"))
-    claim_id: Mapped[str] = mapped_column(String(128))
-    customer_id: Mapped[str | None] = mapped_column(String(128))
-    filename: Mapped[str] = mapped_column(String(255))
+    claim_id: Mapped[str] = mapped_column(String(ID_WIDTH))
+    customer_id: Mapped[str | None] = mapped_column(String(ID_WIDTH))
+    filename: Mapped[str] = mapped_column(String(FILENAME_WIDTH))
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

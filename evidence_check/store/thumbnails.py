@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from evidence_check.store.database import Store, StoreError, _one_line
 from evidence_check.store.tables import Base
+from evidence_check.widths import TENANT_WIDTH
 
 
 class ThumbnailRow(Base):
@@ -24,7 +25,7 @@ class ThumbnailRow(Base):
     __table_args__ = (UniqueConstraint("tenant", "image_id", name="uq_thumbnails_tenant_image"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tenant: Mapped[str] = mapped_column(String(64))
+    tenant: Mapped[str] = mapped_column(String(TENANT_WIDTH))
     image_id: Mapped[str] = mapped_column(String(64))  # sha256 of the original file's bytes
     data: Mapped[bytes] = mapped_column(LargeBinary)  # JPEG
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -8,14 +8,15 @@ from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evidence_check.store.tables import Base
+from evidence_check.widths import TENANT_WIDTH, URL_WIDTH
 
 
 class WebhookRow(Base):
     __tablename__ = "webhooks"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tenant: Mapped[str] = mapped_column(String(64), unique=True)
-    url: Mapped[str] = mapped_column(String(2000))
+    tenant: Mapped[str] = mapped_column(String(TENANT_WIDTH), unique=True)
+    url: Mapped[str] = mapped_column(String(URL_WIDTH))
     secret: Mapped[str] = mapped_column(String(128))  # signs each body; the receiver holds it too
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -30,7 +31,7 @@ class DeliveryRow(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tenant: Mapped[str] = mapped_column(String(64))
+    tenant: Mapped[str] = mapped_column(String(TENANT_WIDTH))
     event: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16))  # pending | delivered | failed

@@ -12,6 +12,7 @@ import zipfile
 import pytest
 
 from evidence_check.errors import ERRORS
+from evidence_check.widths import ID_WIDTH
 from tests.api.conftest import Api, jpeg, photos
 
 UNSTORABLE = "a control character (tab and line breaks aside) or a lone surrogate cannot be stored"
@@ -78,7 +79,7 @@ def test_an_outcome_note_that_cannot_be_stored_is_refused_whole(claimed: Api, no
 def test_an_outcome_note_over_its_length_is_said_as_a_texts_length(claimed: Api) -> None:
     # It was "at most 2000 items after validation", in English in a Chinese line too.
     sent = claimed.client.post("/v1/claims/c-1/outcome", json={"outcome": "fraud", "note": "x" * 2001})
-    assert (sent.status_code, sent.json()["detail"]) == (422, "note: String should have at most 2000 characters")
+    assert (sent.status_code, sent.json()["detail"]) == (422, "note: at most 2000 characters")
     in_chinese = claimed.client.post(
         "/v1/claims/c-1/outcome", json={"outcome": "fraud", "note": "x" * 2001}, headers={"Accept-Language": "zh"}
     )
@@ -153,3 +154,69 @@ def test_a_claim_category_holding_a_nul_records_nothing(api: Api) -> None:
     sent = api.verify(photos(("a.jpg", jpeg(5))), {"claim_id": "c-2", "category": "a\x00b"})
     assert (sent.status_code, sent.json()["detail"]) == (422, f"category: {UNSTORABLE}")
     assert api.count("claims") == 0
+
+
+# Each text one character over its column (PostgreSQL refused the row, SQLite stored it whole).
+OVER_LONG = [("name", 255), ("category", 64), ("brand", 128), ("family", 128)]
+
+
+@pytest.mark.parametrize(("field", "width"), OVER_LONG)
+def test_a_catalog_text_longer_than_its_column_is_refused_whole(api: Api, field: str, width: int) -> None:
+    sent = [("images", ("k.jpg", jpeg(2), "image/jpeg"))]
+    added = api.client.post("/v1/catalog/S-2/images", files=sent, data={field: "x" * (width + 1)})
+    assert (added.status_code, added.json()["detail"]) == (422, f"{field}: at most {width} characters")
+    in_chinese = api.client.post(
+        "/v1/catalog/S-2/images", files=sent, data={field: "x" * (width + 1)}, headers={"Accept-Language": "zh"}
+    )
+    assert in_chinese.json()["detail"] == f"{field}：最多 {width} 个字符"
+    assert api.count("catalog_skus") == 0
+
+
+def test_catalog_texts_as_long_as_their_columns_are_stored_whole(api: Api) -> None:
+    longest = {field: field[0] * width for field, width in OVER_LONG}
+    added = api.client.post("/v1/catalog/S-2/images", files=[("images", ("k.jpg", jpeg(2), "image/jpeg"))], data=longest)
+    assert added.status_code == 201
+    shown = api.client.get("/v1/catalog/S-2").json()
+    assert {field: shown[field] for field in longest} == longest
+
+
+@pytest.mark.parametrize(("field", "width"), OVER_LONG)
+def test_an_import_row_longer_than_its_column_imports_nothing(api: Api, field: str, width: int) -> None:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as written:
+        rows = [{"sku": "S-5", "images": ["x.jpg"]}, {"sku": "S-4", "images": ["x.jpg"], field: "x" * (width + 1)}]
+        written.writestr("manifest.jsonl", "".join(json.dumps(row) + "\n" for row in rows))
+        written.writestr("x.jpg", jpeg(4))
+    sent = api.client.post("/v1/catalog/import", files=[("archive", ("c.zip", archive.getvalue(), "application/zip"))])
+    assert (sent.status_code, sent.json()["detail"]) == (422, f"manifest.jsonl: line 2: {field}: at most {width} characters")
+    assert api.count("catalog_skus") == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "refusal"),
+    [
+        ("category", "x" * 65, "category: at most 64 characters"),
+        *((name, "c" * 129, f"{name}: String should match pattern") for name in ("claim_id", "customer_id", "order_id", "sku")),
+    ],
+)
+def test_a_claim_field_longer_than_its_column_records_nothing(api: Api, field: str, value: str, refusal: str) -> None:
+    sent = api.verify(photos(("a.jpg", jpeg(5))), {field: value})
+    assert sent.status_code == 422 and sent.json()["detail"].startswith(refusal)
+    assert api.count("claims") == 0
+
+
+def test_the_openapi_description_gives_the_catalog_forms_widths(api: Api) -> None:
+    # It said 16384 characters for a name and a category, which the route refuses past 255 and 64: a
+    # client generated from it let through what the server answers with a 422.
+    described = api.client.get("/openapi.json").json()
+    operation = described["paths"]["/v1/catalog/{sku}/images"]["post"]
+    fields = operation["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
+    assert {field: fields[field]["maxLength"] for field, _ in OVER_LONG} == dict(OVER_LONG)
+    sku_patterns = {
+        parameter["schema"]["pattern"]
+        for item in described["paths"].values()
+        for method in item.values()
+        for parameter in method.get("parameters", [])
+        if parameter["name"] == "sku" and parameter["in"] == "path"
+    }
+    assert sku_patterns == {rf"^[\w.:@/+-]{{1,{ID_WIDTH}}}$"}

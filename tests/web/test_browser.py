@@ -292,6 +292,29 @@ def test_a_heic_photo_is_previewed_on_the_form_and_the_report(page: Any, served:
     assert page.refused == []  # type: ignore[attr-defined]
 
 
+def test_a_product_name_pasted_longer_than_its_column_is_refused_whole_not_cut(
+    page: Any, served: tuple[Server, str], tmp_path: Path
+) -> None:
+    """A title pasted from a shop's page: the field's maxlength cut it silently to 255 (an emoji counted
+    twice, so 200 of them became 127) and the cut name was stored. Now the server refuses it whole
+    and gives the form back holding it."""
+    server, key = served
+    _sign_in(page, server, key)
+    page.goto(server.url + "/catalog")
+    title = "旅行包 " + "😀" * 200 + " x" * 30  # 264 characters
+    page.get_by_label("SKU", exact=True).fill("BAG-8")
+    page.get_by_label("Name").focus()
+    page.keyboard.insert_text(title)
+    page.get_by_label("Pictures of the product").set_input_files(str(_product_picture(tmp_path)))
+    page.get_by_role("button", name="Add images").click()
+    page.get_by_role("alert").wait_for(timeout=60_000)
+    assert "name: at most 255 characters" in page.get_by_role("alert").inner_text()
+    assert page.get_by_label("Name").input_value() == title
+    page.goto(server.url + "/catalog")
+    assert "BAG-8" not in page.content()
+    assert page.refused == []  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize(
     "viewport", [{"width": 1280, "height": 800}, {"width": 768, "height": 1024}], ids=["laptop", "tablet"], indirect=True
 )

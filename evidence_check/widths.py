@@ -1,0 +1,14 @@
+"""The widths of the store's columns that hold text a client sends: the tables declare their
+`String(n)` columns with these, and the validators (command line, API, console, import manifests)
+refuse longer text whole with them, before anything is stored. Without the rule SQLite, which
+ignores a width, stored the text whole and PostgreSQL refused the row (exit 1, or a 503)."""
+
+ID_WIDTH = 128  # claim ids, customer ids, order ids and SKUs
+TENANT_WIDTH = 64  # a tenant's name, as an API key carries it
+FILENAME_WIDTH = 255  # a photo's or catalog image's file name as uploaded: cut, not refused (it names, it is not a record)
+URL_WIDTH = 2000  # a tenant's webhook receiver
+NAME_WIDTH = 255  # a SKU's name
+CATEGORY_WIDTH = 64  # a SKU's category, and a claim's
+LABEL_WIDTH = 128  # a SKU's brand and family
+# An outcome's note is kept as unbounded text: its limit is ours, one for the API, console and CLI.
+NOTE_WIDTH = 2000
