@@ -301,6 +301,15 @@ ERRORS: dict[str, tuple[str, str]] = {
         "zone {zone!r}: cause must be one of {causes}, got {value!r}",
         "区域 {zone!r}：cause 必须是 {causes} 之一，收到的是 {value!r}",
     ),
+    "zones.empty_name": ("a zone needs a name", "区域需要一个名称"),
+    "zones.name_too_long": (
+        "zone name {zone!r}: at most {max_length} characters",
+        "区域名称 {zone!r}：最多 {max_length} 个字符",
+    ),
+    "zones.text_too_long": (
+        "zone {zone!r}: {key}: at most {max_length} characters",
+        "区域 {zone!r}：{key}：最多 {max_length} 个字符",
+    ),
     "zones.empty_text": (
         "zone {zone!r}: {key} must be non-empty text",
         "区域 {zone!r}：{key} 必须是非空文本",

@@ -12,3 +12,6 @@ CATEGORY_WIDTH = 64  # a SKU's category, and a claim's
 LABEL_WIDTH = 128  # a SKU's brand and family
 # An outcome's note is kept as unbounded text: its limit is ours, one for the API, console and CLI.
 NOTE_WIDTH = 2000
+# A zone's name, and its note or Chinese label: kept inside the SKU's zones (JSON), limits of ours.
+ZONE_NAME_WIDTH = 64
+ZONE_TEXT_WIDTH = 300

@@ -41,6 +41,12 @@ def test_a_zone_with_a_cause_note_and_label_is_kept_whole() -> None:
         ({"cap": {"polygon": [[0, 0], [5, 5], [10, 10]]}}, "encloses no area"),
         ({"cap": {"box": [0, 0, 5, 5], "colour": "red"}}, "unknown field 'colour'"),
         ({"cap": {"box": [0, 0, 5, 5], "note": ""}}, "note must be non-empty text"),
+        # Cut, two names alike in their first 64 characters became one zone, and a note lost its end.
+        ({"": [0, 0, 5, 5]}, "a zone needs a name"),
+        ({" ": [0, 0, 5, 5]}, "a zone needs a name"),
+        ({"a" * 64 + "1": [0, 0, 5, 5], "a" * 64 + "2": [5, 5, 5, 5]}, "at most 64 characters"),
+        ({"cap": {"box": [0, 0, 5, 5], "note": "n" * 301}}, "cap': note: at most 300 characters"),
+        ({"cap": {"box": [0, 0, 5, 5], "label_zh": "盖" * 301}}, "cap': label_zh: at most 300 characters"),
         ({"cap": [0, 0, -5, 5]}, "w, h > 0"),
         ({"cap": "top"}, "must be [x, y, w, h] or an object"),
         # JSON admits these; none is a pixel, and rounding infinity to an integer raised OverflowError.
@@ -53,6 +59,12 @@ def test_a_zone_with_a_cause_note_and_label_is_kept_whole() -> None:
 def test_malformed_zones_are_refused_with_the_reason(zones: object, message: str) -> None:
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
         parse_zones(zones)
+
+
+def test_a_zones_name_and_note_at_their_widths_are_kept_whole() -> None:
+    name, note = "n" * 64, "a note. " * 37 + "end"
+    assert len(note) == 299
+    assert parse_zones({name: {"box": [0, 0, 5, 5], "note": note}}) == {name: {"box": [0, 0, 5, 5], "cause": "unknown", "note": note}}
 
 
 def test_rich_zones_are_told_apart_from_zones_per_image() -> None:

@@ -25,7 +25,7 @@ from api.web.session import TRIAL_COOKIE, Agent, current_agent, set_cookie, with
 from evidence_check.checks.registry import BY_NAME, title
 from evidence_check.settings import Settings
 from evidence_check.store import Store
-from evidence_check.widths import ID_WIDTH, NOTE_WIDTH
+from evidence_check.widths import ID_WIDTH, NOTE_WIDTH, ZONE_NAME_WIDTH
 
 LANG_COOKIE = "ec_lang"
 ZONE_COOKIE = "ec_tz"
@@ -57,7 +57,7 @@ templates.filters["claim_url"] = claim_url
 # The forms' maxlength: the store's column widths, written in one place. A product's name and
 # category have none: a browser cuts a pasted text at it silently (and counts an emoji twice), and a
 # cut name is one nobody typed; the server refuses a longer one whole, the form kept.
-templates.globals["widths"] = {"id": ID_WIDTH, "note": NOTE_WIDTH}
+templates.globals["widths"] = {"id": ID_WIDTH, "note": NOTE_WIDTH, "zone_name": ZONE_NAME_WIDTH}
 
 
 @dataclass(frozen=True)

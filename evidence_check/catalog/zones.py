@@ -22,10 +22,10 @@ from typing import Any
 
 from evidence_check.errors import WordedError
 from evidence_check.storable import storable
+from evidence_check.widths import ZONE_NAME_WIDTH, ZONE_TEXT_WIDTH
 
 CAUSES = ("manufacturing", "shipping", "wear", "unknown")
 MAX_POLYGON_POINTS = 64
-MAX_NOTE = 300
 # OpenCV holds pixel coordinates as 32-bit integers; JSON also admits Infinity, NaN and 1e308.
 MAX_COORDINATE = 2**31 - 1
 _SHAPES = ("box", "polygon")
@@ -79,7 +79,9 @@ def parse_zones(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict) or not value:
         raise ZonesInvalid("zones.not_an_object")
     _refuse_unstorable(value)
-    return {str(name)[:64]: _parse_zone(str(name), zone) for name, zone in value.items()}
+    for name in value:
+        _check_name(str(name))
+    return {str(name): _parse_zone(str(name), zone) for name, zone in value.items()}
 
 
 def bound_zones(
@@ -172,6 +174,14 @@ def _refuse_unstorable(named: dict[Any, Any]) -> None:
             raise ZonesInvalid("zones.unstorable", zone=str(name))
 
 
+def _check_name(name: str) -> None:
+    # Refused whole, not cut: two names alike in their first characters became one zone, unsaid.
+    if not name.strip():
+        raise ZonesInvalid("zones.empty_name")
+    if len(name) > ZONE_NAME_WIDTH:
+        raise ZonesInvalid("zones.name_too_long", zone=name[:24] + "…", max_length=ZONE_NAME_WIDTH)
+
+
 def _parse_zone(name: str, value: Any) -> list[int] | dict[str, Any]:
     if isinstance(value, list):
         return _box(name, value)
@@ -195,7 +205,9 @@ def _parse_zone(name: str, value: Any) -> list[int] | dict[str, Any]:
             raise ZonesInvalid("zones.empty_text", zone=name, key=field)
         if not storable(text):
             raise ZonesInvalid("zones.unstorable", zone=name)
-        zone[field] = text.strip()[:MAX_NOTE]
+        if len(text.strip()) > ZONE_TEXT_WIDTH:  # refused whole: a note cut mid-sentence misleads the agent
+            raise ZonesInvalid("zones.text_too_long", zone=name, key=field, max_length=ZONE_TEXT_WIDTH)
+        zone[field] = text.strip()
     if set(zone) == {"box", "cause"} and cause == "unknown":
         return zone["box"]  # the plain form, as readers of plain zones expect
     return zone
