@@ -172,8 +172,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=23)
     args = parser.parse_args(argv)
     if not (args.root / "grocery").is_dir():
-        print(f"no grocery corpus under {args.root} (a checkout wants ../shared/corpora/product-matching beside it)")
-        return 1
+        sys.exit(f"no grocery corpus under {args.root} (a checkout wants ../shared/corpora/product-matching beside it)")
     cv2.setNumThreads(1)
     rows, products = run(args.per_product, args.seed, args.root)
     report(rows, products)
