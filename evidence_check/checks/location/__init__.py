@@ -17,7 +17,9 @@ What the statuses do to the verdict:
 - `unknown` (score 0): no region on this photo, the photo does not align with a catalog image, or
   the region cannot be carried into it. A proposed region is reported as `unknown` too: it is the
   service's guess, not evidence for or against the claim; so is a photo too unlike the catalog
-  image to propose one (`location.not_comparable`: a hand over the product, another print version).
+  image to propose one (`location.not_comparable`: a hand over most of the product, another print
+  version). A photo that lines up over only part of the product is compared there (`location.proposed_part`,
+  `details.compared_share`).
 """
 
 from __future__ import annotations
@@ -137,12 +139,18 @@ def _proposed(photo: Photo, context: CheckContext, match: Any, features: Any, sh
         proposal_confident=proposal.confident,
     )
     params: dict[str, Any] = {"region": f"{x},{y},{w},{h}", "confidence": f"{proposal.confidence:.2f}"}
+    part = ""
+    if proposal.compared_share < 1.0:
+        # Compared on the part that lines up only: the agent is told how much of the product that was.
+        details["compared_share"] = proposal.compared_share
+        params["share"] = f"{100 * proposal.compared_share:.0f}"
+        part = "_part"
     placement = shape.place(project(box_corners(x, y, w, h), np.linalg.inv(match.homography_full)))
     if placement is not None and placement.zone is not None and placement.zone_share >= MIN_ZONE_SHARE:
         details.update(_zone_details(placement.zone), zone_share=round(placement.zone_share, 3))
         params.update(_zone_params(placement.zone))
-        return Finding(Status.UNKNOWN, 0.0, "location.proposed_zone", params, details)
-    return Finding(Status.UNKNOWN, 0.0, "location.proposed", params, details)
+        return Finding(Status.UNKNOWN, 0.0, f"location.proposed_zone{part}", params, details)
+    return Finding(Status.UNKNOWN, 0.0, f"location.proposed{part}", params, details)
 
 
 def _aligned(photo: Photo, claim: Claim, context: CheckContext) -> tuple[Any, Any] | str:

@@ -59,8 +59,10 @@ Placing and sizing are two steps, each on the cue that does it best:
 Before any of this, how well the photo aligns is measured (`_Frame.alignment`: the local
 correlation of the photo's pattern with the catalog's over the printed product): below
 `ALIGNMENT_MIN` the photo shows something else over much of the product (a hand over it, another
-print version, a blurred or bent carton), every cue points at that rather than at a defect, and
-the look declines (`Declined`) rather than propose a region it cannot tell from it.
+print version, a blurred or bent carton), and every cue would point at that rather than at a defect.
+Such a photo is compared only where it lines up (`_Frame.aligned_part`: the alignment averaged
+around each pixel), the rest left out of every map; the look declines (`Declined`) only when that
+part is under `ALIGNED_SHARE_MIN` of the product (docs/measurements/location.md, eighteenth round).
 The `strength` says how sure: the mean standardised colour difference of the core of the photo's
 strongest colour blob (cores of `BLOB_Z`, grown over `GROW_Z`); `CONFIDENT_STRENGTH` and above is a
 high-confidence proposal. It is the colour map's, not the placing peak's: on undamaged shelf
@@ -146,8 +148,11 @@ FINE_WIDTH = 4.0  # usual-frame pixels: the widest spread across a line followed
 FINE_GROWTH = 3.0  # the line followed is at most this many times longer than the region
 STATISTICS_STEP = 4  # the structure and shading maps' median and spread are read on every 4th product pixel
 # (not the colour map's: its strength decides confidence, and stays as measured)
-ALIGNMENT_MIN = 0.5  # below it the photo is not compared (docs/measurements/location.md: synthetic photos >= 0.89)
+ALIGNMENT_MIN = 0.5  # below it the photo is compared only where it lines up (docs/measurements/location.md: synthetic photos >= 0.89)
 ALIGNMENT_TEXTURE = 25.0  # catalog lightness variance over the structure window above which the print has a pattern
+LOCAL_ALIGNMENT_SCALE = 0.2  # of the product's side: the alignment averaged around each pixel (`_Frame.aligned_part`)
+LOCAL_MIN = 0.2  # a part of the product whose alignment around it is below this does not line up (a hand's, the other print's: about 0)
+ALIGNED_SHARE_MIN = 0.5  # a photo below ALIGNMENT_MIN is compared on the part that lines up when it holds this share of the product
 CONFIDENT_STRENGTH = 12.0  # above every undamaged photo's strength, by product split (docs/measurements/location.md)
 MIN_PRODUCT = 300  # product pixels compared seen in the photo needed to compare
 # Pixels around the product a map needs to be the same on it as over the whole frame: the
@@ -161,7 +166,8 @@ class Proposal:
     box: list[int]  # [x, y, w, h] in full-resolution photo pixels
     strength: float  # mean standardised colour difference of the strongest colour blob's core
     confidence: float  # in [0, 1]: strength scaled so that CONFIDENT_STRENGTH is 0.5
-    alignment: float  # `_Frame.alignment`, at least ALIGNMENT_MIN
+    alignment: float  # `_Frame.alignment` over the part compared
+    compared_share: float = 1.0  # of the product: the part compared (below 1 only for a photo below ALIGNMENT_MIN)
 
     @property
     def confident(self) -> bool:
@@ -171,7 +177,7 @@ class Proposal:
 @dataclass(frozen=True)
 class Declined:
     """The photo aligns with the catalog image, but too little of what it shows of the product
-    looks like the catalog image to say where it differs (`ALIGNMENT_MIN`)."""
+    looks like the catalog image to say where it differs (`ALIGNMENT_MIN`, `ALIGNED_SHARE_MIN`)."""
 
     alignment: float
 
@@ -193,8 +199,14 @@ def propose(
     if usual.product.sum() < MIN_PRODUCT:
         return None
     alignment = usual.alignment()
+    compared_share, part = 1.0, None
     if alignment < ALIGNMENT_MIN:
-        return Declined(round(alignment, 3))
+        part = usual.aligned_part()
+        compared_share = float(part.sum()) / float(usual.product.sum())
+        if compared_share < ALIGNED_SHARE_MIN or part.sum() < MIN_PRODUCT:
+            return Declined(round(alignment, 3))
+        usual.restrict(usual.framed(part))
+        alignment = usual.alignment()
     colour_z = usual.colour_z()
     side = _compare_side(features, match, homography)
     share, soft = GROW_SHARE, False
@@ -205,6 +217,8 @@ def propose(
         sizing, sigma = np.maximum(colour_z, 0) + np.maximum(structure_z, 0), JOINED_SIGMA
     else:
         frame = _Frame(features, match, homography, detail, side)
+        if part is not None:
+            frame.restrict(usual.framed(part))
         sizing, sigma = np.maximum(frame.new_marks_z(), 0), MARKS_SIGMA * frame.enlarged
         placing = frame.blurred(sizing, PLACE_SIGMA * frame.enlarged) * frame.below_top()
         inside = frame.inside(SOFT_EDGE)
@@ -233,7 +247,9 @@ def propose(
     box = bounding_box(project(outline, homography @ frame.to_catalog), *photo_size)
     if box is None:
         return None
-    return Proposal(box, round(strength, 2), round(min(1.0, strength / (2 * CONFIDENT_STRENGTH)), 3), round(alignment, 3))
+    return Proposal(
+        box, round(strength, 2), round(min(1.0, strength / (2 * CONFIDENT_STRENGTH)), 3), round(alignment, 3), round(compared_share, 3)
+    )
 
 
 class _Frame:
@@ -320,6 +336,40 @@ class _Frame:
             return 1.0  # plain print: nothing to misalign
         weight = np.sqrt(shop_var[patterned])
         return float((correlation[patterned] * weight).sum() / weight.sum())
+
+    def local_alignment(self) -> np.ndarray:
+        """The alignment around each pixel: the local correlation weighted as `alignment` weights it,
+        averaged over `LOCAL_ALIGNMENT_SCALE` of the product's side; NaN where the catalog's print has
+        no pattern near enough to say."""
+        correlation, _, shop_var = _local_correlation(self._lightness_products, ALIGNMENT_WINDOW)
+        weight = np.where(self.product & (shop_var > ALIGNMENT_TEXTURE), np.sqrt(shop_var), 0).astype(np.float32)
+        sigma = LOCAL_ALIGNMENT_SCALE * float(np.sqrt(self.product.sum()))
+        around = _broad_blur(weight, sigma)
+        local = _broad_blur(correlation * weight, sigma) / np.maximum(around, 1e-6)
+        return np.where(around >= 1e-2 * float(around.max()), local, np.nan).astype(np.float32)
+
+    def aligned_part(self) -> np.ndarray:
+        """The product less where the photo does not line up with the catalog image: where its
+        `local_alignment` is below `LOCAL_MIN` — a hand over the carton, the other print version's
+        band, a side face. The scale is a defect's (15-30 % of the product) or more, so that a defect,
+        which lowers the correlation under it too, is not cut out with them. Where nothing says, the
+        product is kept."""
+        with np.errstate(invalid="ignore"):
+            return self.product & ~(self.local_alignment() < LOCAL_MIN)
+
+    def restrict(self, framed: np.ndarray) -> None:
+        """Compare only the part of the product a mask over a frame of the catalog image holds (of
+        any side: the usual frame's part restricts a small photo's own frame)."""
+        if framed.shape != self.shape:
+            size = (self.shape[1], self.shape[0])
+            framed = cv2.resize(framed.view(np.uint8), size, interpolation=cv2.INTER_NEAREST).view(bool)
+        self.product = self.product & framed[self.window]
+
+    def framed(self, windowed: np.ndarray) -> np.ndarray:
+        """A mask in window pixels over the whole frame."""
+        framed = np.zeros(self.shape, bool)
+        framed[self.window] = windowed
+        return framed
 
     def new_marks_z(self) -> np.ndarray:
         """Thin marks the photo has and the catalog image lacks: the lightness's distance
