@@ -666,6 +666,9 @@ def test_the_annotated_picture_greys_the_part_of_the_product_a_proposal_left_out
     details = location.check(photo, claim("OATLY"), context).details
     left_out = details["left_out_in_photo"]
     assert left_out and json.dumps(left_out, allow_nan=False), details
+    finding = location.check(photo, claim("OATLY"), context)  # the reason points at the picture, names no cause
+    assert "greyed on the annotated picture" in summary(finding.code, finding.params, "en")
+    assert "在标注图上以灰色显示" in summary(finding.code, finding.params, "zh")
 
     def area(polygons: list[Any]) -> np.ndarray:
         mask = np.zeros((photo.height, photo.width), np.uint8)
