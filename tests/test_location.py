@@ -657,6 +657,45 @@ def test_a_shelf_photo_of_another_print_version_is_compared_only_where_it_lines_
     assert whole.details["alignment"] >= proposal.ALIGNMENT_MIN
 
 
+def test_the_annotated_picture_greys_the_part_of_the_product_a_proposal_left_out(grocery: Path, context: CheckContext) -> None:
+    """Oatly's 'NOT MILK' shelf photo is compared on the part that lines up: the picture greys the rest
+    of the product, about as much of it as the report's share says, and leaves the part compared as
+    it is; a photo compared whole has nothing greyed. Before, only the share said what was compared."""
+    path = grocery / "grocery" / PRODUCTS["OATLY"] / f"{PRODUCTS['OATLY']}_001.jpg"
+    photo = load_photo(path.read_bytes(), path.name)
+    details = location.check(photo, claim("OATLY"), context).details
+    left_out = details["left_out_in_photo"]
+    assert left_out and json.dumps(left_out, allow_nan=False), details
+    finding = location.check(photo, claim("OATLY"), context)  # the reason points at the picture, names no cause
+    assert "greyed on the annotated picture" in summary(finding.code, finding.params, "en")
+    assert "在标注图上以灰色显示" in summary(finding.code, finding.params, "zh")
+
+    def area(polygons: list[Any]) -> np.ndarray:
+        mask = np.zeros((photo.height, photo.width), np.uint8)
+        cv2.fillPoly(mask, [np.round(np.array(polygon)).astype(np.int32) for polygon in polygons], 1)
+        return mask.astype(bool)
+
+    product, greyed = area([details["outline_in_photo"]]), area(left_out)
+    assert greyed.sum() <= (greyed & product).sum() + 0.02 * greyed.sum()  # on the product, not beside it
+    # The share is counted in catalog pixels, the picture in photo pixels: perspective shrinks the far side.
+    left_out_share = (greyed & product).sum() / product.sum()
+    assert 0.5 < left_out_share / (1 - details["compared_share"]) < 1.5, (left_out_share, details["compared_share"])
+    drawn = np.asarray(Image.open(io.BytesIO(annotated_png(photo.working, details))).convert("RGB"), np.int16)
+    plain = np.asarray(Image.open(io.BytesIO(annotated_png(photo.working, {**details, "left_out_in_photo": []}))).convert("RGB"), np.int16)
+    scale = drawn.shape[1] / photo.width
+    inner_grey = cv2.erode(greyed.astype(np.uint8), np.ones((9, 9), np.uint8))
+    inner_compared = cv2.erode((product & ~greyed).astype(np.uint8), np.ones((9, 9), np.uint8))
+    small = (drawn.shape[1], drawn.shape[0])
+    inner_grey = cv2.resize(inner_grey, small, interpolation=cv2.INTER_NEAREST).astype(bool)
+    inner_compared = cv2.resize(inner_compared, small, interpolation=cv2.INTER_NEAREST).astype(bool)
+    assert scale > 0 and inner_grey.any() and inner_compared.any()
+    changed = np.abs(drawn - plain).max(axis=2) > 10
+    assert changed[inner_grey].mean() > 0.5 and changed[inner_compared].mean() < 0.05
+
+    whole = location.check(placed(grocery, "OATLY")[0], claim("OATLY"), context)
+    assert whole.code in ("location.proposed", "location.proposed_zone") and "left_out_in_photo" not in whole.details
+
+
 # Tears on Oatly's shelf photos of its other print version ('NOT MILK'), whose alignment over the whole
 # product (0.29-0.39) was below ALIGNMENT_MIN: declined; compared on the part that lines up, boxed at
 # IoU 0.59-0.80 (compared whole instead, 0.0-0.48: the other print's band outranks them).

@@ -77,13 +77,15 @@ _SUMMARIES: dict[str, tuple[str, str]] = {
         "No problem region was marked; the photo differs most from the catalog image at {region} (confidence {confidence}) — a suggestion to check, not a finding.",
         "未标注问题位置；照片与商品图差异最大的区域为 {region}（置信度 {confidence}），仅供核对，并非结论。",
     ),
+    # The rest is not named: what does not line up is not known to be a hand (a thumb over a label lines up
+    # well enough to be compared, and boxed); the picture shows which part it is.
     "location.proposed_part": (
-        "No problem region was marked; compared only where the photo lines up with the catalog image, about {share} % of the product (the rest, a hand over it, another print version or a side face, was left out), the photo differs most at {region} (confidence {confidence}) — a suggestion to check, not a finding.",
-        "未标注问题位置；仅比较了照片与商品图对得上的部分，约占商品的 {share}%（其余部分，如手遮挡、包装版本不同或侧面，未作比较），其中差异最大的区域为 {region}（置信度 {confidence}），仅供核对，并非结论。",
+        "No problem region was marked; compared only where the photo lines up with the catalog image, about {share} % of the product (the rest, greyed on the annotated picture, was left out; a hand or another product can still lie in the part compared), the photo differs most at {region} (confidence {confidence}) — a suggestion to check, not a finding.",
+        "未标注问题位置；仅比较了照片与商品图对得上的部分，约占商品的 {share}%（其余部分未作比较，在标注图上以灰色显示；比较的部分中仍可能有手或其他商品），其中差异最大的区域为 {region}（置信度 {confidence}），仅供核对，并非结论。",
     ),
     "location.proposed_zone_part": (
-        "No problem region was marked; compared only where the photo lines up with the catalog image, about {share} % of the product (the rest, a hand over it, another print version or a side face, was left out), the photo differs most at {region}, on the product's {zone} (confidence {confidence}) — a suggestion to check, not a finding.",
-        "未标注问题位置；仅比较了照片与商品图对得上的部分，约占商品的 {share}%（其余部分，如手遮挡、包装版本不同或侧面，未作比较），其中差异最大的区域为 {region}，位于商品的{zone}（置信度 {confidence}），仅供核对，并非结论。",
+        "No problem region was marked; compared only where the photo lines up with the catalog image, about {share} % of the product (the rest, greyed on the annotated picture, was left out; a hand or another product can still lie in the part compared), the photo differs most at {region}, on the product's {zone} (confidence {confidence}) — a suggestion to check, not a finding.",
+        "未标注问题位置；仅比较了照片与商品图对得上的部分，约占商品的 {share}%（其余部分未作比较，在标注图上以灰色显示；比较的部分中仍可能有手或其他商品），其中差异最大的区域为 {region}，位于商品的{zone}（置信度 {confidence}），仅供核对，并非结论。",
     ),
     "location.proposed_zone": (
         "No problem region was marked; the photo differs most from the catalog image at {region}, on the product's {zone} (confidence {confidence}) — a suggestion to check, not a finding.",

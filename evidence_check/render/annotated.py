@@ -3,7 +3,8 @@
 Drawn from the photo's working copy and the location look's details (all in pixels of the oriented
 full-resolution photo): the product's outline where the catalog image lies in the photo (green),
 the zones the merchant drew (blue, named), the region the agent marked (red) or the one the service
-proposes (orange, dashed). A PNG no larger than `MAX_SIDE`, so it travels in a report or an answer;
+proposes (orange, dashed), and greyed, the parts of the product a proposal left out of its comparison
+(`left_out_in_photo`: they do not line up with the catalog image). A PNG no larger than `MAX_SIDE`, so it travels in a report or an answer;
 re-encoded, so no metadata of the original goes with it.
 """
 
@@ -24,6 +25,8 @@ OUTLINE = (23, 160, 61)
 ZONE = (29, 79, 200)
 REGION = (224, 17, 95)
 PROPOSED = (255, 140, 0)
+LEFT_OUT = (128, 128, 128)
+LEFT_OUT_OPACITY = 0.6  # the photo stays legible under it: the agent checks what was left out by eye
 
 
 def location_details(body: Mapping[str, Any], image_id: str) -> Mapping[str, Any] | None:
@@ -56,6 +59,7 @@ def annotated_png(working: Image.Image, details: Mapping[str, Any]) -> bytes:
     size = details.get("image_size")
     full_width = size[0] if isinstance(size, list) and size and size[0] else working.width
     scale = picture.width / full_width
+    picture = _greyed(picture, details.get("left_out_in_photo"), scale)
     draw = ImageDraw.Draw(picture)
     width = max(2, round(max(picture.size) / 300))
     outline = _points(details.get("outline_in_photo"), scale)
@@ -80,6 +84,17 @@ def annotated_png(working: Image.Image, details: Mapping[str, Any]) -> bytes:
 
 def annotated_uri(working: Image.Image, details: Mapping[str, Any]) -> str:
     return "data:image/png;base64," + base64.b64encode(annotated_png(working, details)).decode("ascii")
+
+
+def _greyed(picture: Image.Image, outlines: Any, scale: float) -> Image.Image:
+    polygons = [_points(outline, scale) for outline in (outlines if isinstance(outlines, Sequence) else ())]
+    if not any(len(polygon) >= 3 for polygon in polygons):
+        return picture
+    mask = Image.new("L", picture.size, 0)
+    for polygon in polygons:
+        if len(polygon) >= 3:
+            ImageDraw.Draw(mask).polygon(polygon, fill=255)
+    return Image.composite(Image.blend(picture, Image.new("RGB", picture.size, LEFT_OUT), LEFT_OUT_OPACITY), picture, mask)
 
 
 def _points(value: Any, scale: float) -> list[tuple[float, float]]:

@@ -143,6 +143,7 @@ def _proposed(photo: Photo, context: CheckContext, match: Any, features: Any, sh
     if proposal.compared_share < 1.0:
         # Compared on the part that lines up only: the agent is told how much of the product that was.
         details["compared_share"] = proposal.compared_share
+        details["left_out_in_photo"] = [_rounded(outline) for outline in proposal.left_out]
         params["share"] = f"{100 * proposal.compared_share:.0f}"
         part = "_part"
     placement = shape.place(project(box_corners(x, y, w, h), np.linalg.inv(match.homography_full)))

@@ -168,6 +168,9 @@ class Proposal:
     confidence: float  # in [0, 1]: strength scaled so that CONFIDENT_STRENGTH is 0.5
     alignment: float  # `_Frame.alignment` over the part compared
     compared_share: float = 1.0  # of the product: the part compared (below 1 only for a photo below ALIGNMENT_MIN)
+    # The product's parts left out of the comparison, as polygons in photo pixels: the annotated picture
+    # greys them, so an agent sees which part the region was looked for in, not only its share.
+    left_out: tuple[np.ndarray, ...] = ()
 
     @property
     def confident(self) -> bool:
@@ -200,11 +203,13 @@ def propose(
         return None
     alignment = usual.alignment()
     compared_share, part = 1.0, None
+    left_out: tuple[np.ndarray, ...] = ()
     if alignment < ALIGNMENT_MIN:
         part = usual.aligned_part()
         compared_share = float(part.sum()) / float(usual.product.sum())
         if compared_share < ALIGNED_SHARE_MIN or part.sum() < MIN_PRODUCT:
             return Declined(round(alignment, 3))
+        left_out = _outlines_in_photo(usual.product & ~part, usual.window, homography @ usual.to_catalog)
         usual.restrict(usual.framed(part))
         alignment = usual.alignment()
     colour_z = usual.colour_z()
@@ -248,8 +253,21 @@ def propose(
     if box is None:
         return None
     return Proposal(
-        box, round(strength, 2), round(min(1.0, strength / (2 * CONFIDENT_STRENGTH)), 3), round(alignment, 3), round(compared_share, 3)
+        box,
+        round(strength, 2),
+        round(min(1.0, strength / (2 * CONFIDENT_STRENGTH)), 3),
+        round(alignment, 3),
+        round(compared_share, 3),
+        left_out,
     )
+
+
+def _outlines_in_photo(mask: np.ndarray, window: tuple[slice, slice], to_photo: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The outer outlines of a mask over the window, in photo pixels (a pixel's outline through its
+    centre: a drawing's precision)."""
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    offset = np.array([window[1].start, window[0].start], np.float64) + 0.5
+    return tuple(project(contour.reshape(-1, 2) + offset, to_photo) for contour in contours if len(contour) >= 3)
 
 
 class _Frame:
