@@ -334,6 +334,25 @@ def test_declared_query_parameters_and_the_consoles_pages_still_answer(api: Api)
     assert api.client.get("/?utm_source=mail").status_code == 200
 
 
+def test_a_caller_without_a_valid_key_is_told_401_before_its_query_string_is_judged(
+    keyed: tuple[Api, dict[str, str]],
+) -> None:
+    # As for any other malformed field: the key first. The query check ran before it, so a caller
+    # with no key (or a wrong one) and a stray parameter was told to fix the parameter.
+    api, keys = keyed
+    for headers in ({}, bearer("ec_not-a-key")):
+        for response in (
+            api.client.get("/v1/claims?custmer_id=u-42", headers=headers),
+            api.client.get("/v1/stats?x=1&x=2", headers=headers),
+            api.verify(photos(("a.jpg", jpeg(1))), params={"claim_id": "c-1"}, headers=headers),
+        ):
+            assert response.status_code == 401, response.text
+            assert response.headers["www-authenticate"] == "Bearer"
+    refused = api.client.get("/v1/claims?custmer_id=u-42", headers=bearer(keys["acme"]))
+    assert refused.status_code == 422 and refused.json()["detail"].startswith("custmer_id: not a query parameter")
+    assert api.count("claims") == 0
+
+
 def test_a_json_object_naming_a_member_twice_is_422_and_stores_nothing(api: Api) -> None:
     # Python's json kept the second of the two, unsaid: one zone of two stored, `genuine` recorded.
     front = [("images", ("front.jpg", jpeg(1), "image/jpeg"))]
