@@ -326,12 +326,16 @@ def test_a_ctrl_c_while_the_workers_start_stops_them_without_their_tracebacks(ca
             stop.wait(0.005)
 
     ctrl_c = threading.Thread(target=interrupt_each_worker_once)
+    # A run started in a shell's background (`&`, nohup, some CI runners) has SIGINT ignored, and its
+    # workers inherit that: they could not be hurt, and the test passed without the fix.
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
     ctrl_c.start()
     try:
         measured = [entry.sku for entry, _ in catalog_cli._measured_in_order(entries, {}, set(), work, 2)]
     finally:
         stop.set()
         ctrl_c.join()
+        signal.signal(signal.SIGINT, inherited)
     assert len(interrupted) == 2
     assert measured == ["S-0", "S-1"]
     assert "Traceback" not in capfd.readouterr().err
