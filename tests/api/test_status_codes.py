@@ -334,6 +334,23 @@ def test_declared_query_parameters_and_the_consoles_pages_still_answer(api: Api)
     assert api.client.get("/?utm_source=mail").status_code == 200
 
 
+def test_every_v1_operation_refuses_a_query_parameter_it_does_not_take(api: Api) -> None:
+    # The check is added router by router (api/app.py): a /v1 router included without it would take
+    # any parameter unsaid again.
+    operations = [
+        (method, path)
+        for path, item in api.client.get("/openapi.json").json()["paths"].items()
+        if path.startswith("/v1/")
+        for method in item
+    ]
+    assert len(operations) >= 19
+    for method, path in operations:
+        url = path.replace("{claim_id}", "c-1").replace("{sku}", "BAG-1").replace("{image_id}", "0" * 64)
+        answer = api.client.request(method.upper(), url.replace("{number}", "1"), params={"zz": "1"})
+        assert answer.status_code == 422, (method, path, answer.text)
+        assert answer.json()["detail"].startswith("zz: "), (method, path, answer.text)
+
+
 def test_a_caller_without_a_valid_key_is_told_401_before_its_query_string_is_judged(
     keyed: tuple[Api, dict[str, str]],
 ) -> None:
