@@ -96,7 +96,6 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        dependencies=[Depends(only_declared_query)],
         openapi_tags=[
             {"name": "claims", "description": "Verify a claim's photos; read its report"},
             {
@@ -112,14 +111,8 @@ def create_app(
     app.state.gate = threading.BoundedSemaphore(settings.api_max_parallel or analyses_per_process(1))
     app.state.uploads = anyio.Semaphore(UPLOADS_IN_FLIGHT)
     app.state.keys_exist = False
-    app.include_router(verify.router)
-    app.include_router(decisions.router)
-    app.include_router(claims.router)
-    app.include_router(references.router)
-    app.include_router(catalog_import.router)
-    app.include_router(catalog.router)
-    app.include_router(pictures.router)
-    app.include_router(catalog_read.router)
+    for v1 in (verify, decisions, claims, references, catalog_import, catalog, pictures, catalog_read):
+        app.include_router(v1.router, dependencies=[Depends(only_declared_query)])
     app.include_router(health.router)
     install_console(app)  # the agents' pages at / (api/web)
     app.add_middleware(KeepEncodedSlashes)

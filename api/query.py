@@ -5,7 +5,11 @@ claim, as if filtered, and `POST /v1/verify?claim_id=c-1` recorded the photos un
 (the claim's fields travel in the form). A parameter given twice (`?verdict=accept&verdict=reject`)
 was read as its last value. Both are a client's mistake it cannot see, so both are refused (422),
 as the form's and the JSON bodies' unknown fields already are. The console's pages, which browsers
-and links may decorate (`?utm_source=`), are left as they are.
+and links may decorate (`?utm_source=`), are left as they are: the check is a dependency of the `/v1`
+routers alone (`api.app`).
+
+It depends on the caller's tenant, so a caller without a valid key is told 401 first, as for any
+other malformed field: a client fixing its query string before its key would be fixing the wrong thing.
 """
 
 from __future__ import annotations
@@ -16,15 +20,14 @@ from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
+from api.auth import TenantDep
 from evidence_check.intake import IntakeError
 
-API_PREFIX = "/v1/"
 
-
-async def only_declared_query(request: Request) -> None:
+async def only_declared_query(request: Request, _tenant: TenantDep) -> None:
     """422 for a query parameter the route does not take, or one given more than once."""
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute) or not route.path.startswith(API_PREFIX):
+    if not isinstance(route, APIRoute):
         return
     known = declared_query(route)
     counts = Counter(name for name, _ in request.query_params.multi_items())

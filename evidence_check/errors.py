@@ -80,11 +80,11 @@ ERRORS: dict[str, tuple[str, str]] = {
     # Starlette's own answers for a path or method the API does not have.
     "http.not_found": ("Not Found", "未找到该地址"),
     "http.method_not_allowed": ("Method Not Allowed", "该地址不接受此请求方法"),
-    # FastAPI's answer when reading a JSON body fails other than by a syntax error: nested past
-    # Python's recursion limit, or bytes that are not text.
+    # FastAPI's answer when reading a JSON body fails other than by a syntax error: bytes that are
+    # not text (a body nested too deeply is a syntax error of strict_json's).
     "http.unreadable_body": (
-        "body: cannot be read as JSON (nested too deeply, or not UTF-8 text)",
-        "请求体：无法按 JSON 读取（嵌套过深，或不是 UTF-8 文本）",
+        "body: cannot be read as JSON (not UTF-8 text)",
+        "请求体：无法按 JSON 读取（不是 UTF-8 文本）",
     ),
     # Conflicts (409)
     "request.idempotency_conflict": (

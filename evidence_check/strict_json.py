@@ -4,6 +4,10 @@ Python's `json` keeps the last value of a name given twice, unsaid: `{"zipper": 
 "zipper": [40, 0, 10, 10]}` stored one zone of the two, `{"outcome": "fraud", "outcome": "genuine"}`
 recorded `genuine`. A document like that was built wrongly, and which value was meant is not
 known: it is refused, naming the name (RFC 8259 leaves the answer to the reader).
+
+A document nested past Python's recursion limit (~1,000 levels; 2 KB of `[`) is a `JSONDecodeError`
+too: `json` raises RecursionError, which no caller's "not JSON" branch caught, so a zones field of
+`[[[…]]]` was the API's 500 and the CLI's "internal error".
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ class NameTwice(ValueError):
 
 def loads(text: str | bytes) -> Any:
     """`json.loads`, raising `NameTwice` for an object that names a member twice."""
-    return json.loads(text, object_pairs_hook=_unique)
+    try:
+        return json.loads(text, object_pairs_hook=_unique)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", text if isinstance(text, str) else "", 0) from None
 
 
 def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

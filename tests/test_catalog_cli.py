@@ -96,6 +96,7 @@ def test_unusable_files_are_skipped_with_one_line_each(
         ("[]", "JSON object"),
         # json kept the second, unsaid: one zone of the two stored
         ('{"zipper": [0, 0, 10, 10], "zipper": [40, 0, 10, 10]}', "the name 'zipper' is given twice in one object"),
+        ("[" * 5000 + "]" * 5000, "is not JSON (nested too deeply at line 1)"),  # was an internal error
     ],
 )
 def test_bad_zones_file_is_a_usage_error(sqlite_url: str, tmp_path: Path, content: str, message: str) -> None:
@@ -326,12 +327,16 @@ def test_a_ctrl_c_while_the_workers_start_stops_them_without_their_tracebacks(ca
             stop.wait(0.005)
 
     ctrl_c = threading.Thread(target=interrupt_each_worker_once)
+    # A run started in a shell's background (`&`, nohup, some CI runners) has SIGINT ignored, and its
+    # workers inherit that: they could not be hurt, and the test passed without the fix.
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
     ctrl_c.start()
     try:
         measured = [entry.sku for entry, _ in catalog_cli._measured_in_order(entries, {}, set(), work, 2)]
     finally:
         stop.set()
         ctrl_c.join()
+        signal.signal(signal.SIGINT, inherited)
     assert len(interrupted) == 2
     assert measured == ["S-0", "S-1"]
     assert "Traceback" not in capfd.readouterr().err
@@ -412,6 +417,7 @@ def test_an_interrupted_import_on_a_terminal_says_so_below_the_bar(
         ("m.csv", "sku,SKU,images\nA-1,A-2,a.jpg\n", "row 1: the column 'sku' is given twice"),
         # json kept the second, unsaid: A-2 alone stored
         ("m.jsonl", '{"sku": "A-1", "images": ["a.jpg"], "sku": "A-2"}\n', "line 1: the key 'sku' is given twice"),
+        ("m.jsonl", '{"sku": "A-1", "x": ' + "[" * 5000 + "]" * 5000 + "}\n", "line 1 is not JSON (nested too deeply)"),
     ],
 )
 def test_bad_manifest_is_one_line(sqlite_url: str, tmp_path: Path, name: str, content: str, message: str) -> None:

@@ -178,8 +178,17 @@ COMMON: list[tuple[str, Ask, int, str, str]] = [
         lambda api, h: api.client.put(
             "/v1/catalog/BAG-1/zones", content="[" * 100_000 + "]" * 100_000, headers={**h, "Content-Type": "application/json"}
         ),
+        422,
+        "body: not JSON (nested too deeply at character 0)",  # was 400, the same as bytes not text
+        "JSON",
+    ),
+    (
+        "a JSON body that is not UTF-8 text",
+        lambda api, h: api.client.put(
+            "/v1/catalog/BAG-1/zones", content=b'{"lid": "\xff"}', headers={**h, "Content-Type": "application/json"}
+        ),
         400,
-        "body: cannot be read as JSON (nested too deeply, or not UTF-8 text)",  # was English only
+        "body: cannot be read as JSON (not UTF-8 text)",  # was English only
         "JSON",
     ),
     (

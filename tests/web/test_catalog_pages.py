@@ -188,6 +188,7 @@ def test_bad_zones_are_one_line_and_change_nothing(api: Api) -> None:
         # one name twice: the second replaced the first, unsaid
         ({"zone_name": ["lid", "lid"], "zone_box": ["1,2,3,4", "5,6,7,8"]}, "is given twice; name each zone once"),
         ({"zones": '{"lid": [1, 2, 3, 4], "lid": [5, 6, 7, 8]}'}, "is given twice; name each zone once"),
+        ({"zones": "[" * 3000 + "]" * 3000}, "not JSON"),  # nested past Python's limit: was a 500
     ):
         answer = api.client.post("/catalog/BAG-9/zones", data={"csrf": token, "image": "front.jpg", **data})
         assert answer.status_code == 422 and words in answer.text, (data, answer.text[:300])
