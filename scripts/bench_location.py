@@ -34,6 +34,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -74,6 +75,18 @@ class Case:
     zone_right: bool | None
     declined: bool  # the look declined to propose on the damaged photo (too unlike the catalog image)
     alignment: float | None  # the damaged photo's, as the look measured it; None: not measured
+
+
+@dataclass(frozen=True)
+class PaintedShelf:
+    """A real shelf photo as `run` painted it, handed to a probe that judges it another way."""
+
+    product: str
+    defect: str
+    truth: list[int]  # the painted box, photo pixels
+    damaged: np.ndarray  # RGB, with the defect
+    clean: np.ndarray  # RGB, as the corpus has it
+    image: CatalogImage  # the web-shop image it was matched with (zoned in bands)
 
 
 def catalog_image(path: Path, zones: dict[str, object] | None = None) -> CatalogImage:
@@ -216,7 +229,13 @@ def inner_point(rng: np.random.Generator, mask: np.ndarray, margin: int) -> tupl
 
 
 def one_photo(
-    rng: np.random.Generator, product: str, kind: str, rgb: np.ndarray, image: CatalogImage, truth_to_photo: np.ndarray | None
+    rng: np.random.Generator,
+    product: str,
+    kind: str,
+    rgb: np.ndarray,
+    image: CatalogImage,
+    truth_to_photo: np.ndarray | None,
+    on_shelf: Callable[[PaintedShelf], None] | None = None,
 ) -> Case | None:
     """Matches the photo, then judges: a painted defect, its undamaged copy, a region on and off the product, a zone."""
     clean = load_photo(jpeg(rgb, "clean"), "clean.jpg")
@@ -237,6 +256,8 @@ def one_photo(
     truth = paint(rng, damaged_rgb, defect, centre, defect_size)
     if truth is None:
         return None
+    if on_shelf is not None and kind == "shelf":
+        on_shelf(PaintedShelf(product, defect, truth, damaged_rgb, rgb, image))
     damaged = load_photo(jpeg(damaged_rgb, "damaged"), "damaged.jpg")
     damaged_features = photo_features(damaged)
     damaged_match = matching.best_match(damaged_features, [image])
@@ -288,7 +309,8 @@ def zone_at(image: CatalogImage, point: np.ndarray) -> str | None:
     return None
 
 
-def run(root: Path, per_product: int, seed: int = 23) -> list[Case]:
+def run(root: Path, per_product: int, seed: int = 23, on_shelf: Callable[[PaintedShelf], None] | None = None) -> list[Case]:
+    """The draw's cases; `on_shelf` is handed each damaged shelf photo (the probes judge them again)."""
     rng = np.random.default_rng(seed)
     folders = sorted(p for p in (root / "grocery").iterdir() if p.is_dir())
     shelf = [p for folder in folders for p in sorted(folder.glob("*_00?.jpg"))]
@@ -309,7 +331,7 @@ def run(root: Path, per_product: int, seed: int = 23) -> list[Case]:
                 cases.append(case)
         for path in sorted(folder.glob("*_00?.jpg")):
             rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-            case = one_photo(rng, folder.name, "shelf", rgb, image, None)
+            case = one_photo(rng, folder.name, "shelf", rgb, image, None, on_shelf)
             if case is not None:
                 cases.append(case)
         print(f"  {folder.name}: {sum(c.product == folder.name for c in cases)} photos", file=sys.stderr)

@@ -87,49 +87,32 @@ def local_alignment(features, match, truth: list[int]) -> tuple[float, float, fl
 
 def run(per_product: int, seed: int, root: Path) -> tuple[list[Row], list[str]]:
     rows: list[Row] = []
-    painted: dict[str, object] = {}
-    original_paint, original_one_photo = bench.paint, bench.one_photo
 
-    def recording_paint(rng, image, kind, centre, size):  # type: ignore[no-untyped-def]
-        truth = original_paint(rng, image, kind, centre, size)
-        painted.update(image=image.copy(), truth=truth, defect=kind)
-        return truth
-
-    def one_photo(rng, product, kind, rgb, image, truth_to_photo):  # type: ignore[no-untyped-def]
-        painted.clear()
-        case = original_one_photo(rng, product, kind, rgb, image, truth_to_photo)
-        if case is None or kind != "shelf":
-            return case
-        row = Row(product, str(painted["defect"]))
-        truth = painted["truth"]
+    def judge(shelf: bench.PaintedShelf) -> None:
+        row = Row(shelf.product, shelf.defect)
         seen = {}
-        for which, rgb_bytes in (("damaged", bench.jpeg(painted["image"], "damaged")), ("clean", bench.jpeg(rgb, "clean"))):
-            photo = load_photo(rgb_bytes, f"{which}.jpg")
+        for which, rgb in (("damaged", shelf.damaged), ("clean", shelf.clean)):
+            photo = load_photo(bench.jpeg(rgb, which), f"{which}.jpg")
             features = photo_features(photo)
-            match = matching.best_match(features, [image])
+            match = matching.best_match(features, [shelf.image])
             if match is None or match.homography_full is None or match.inliers < rules.PASS_INLIERS:
                 continue
             size = (photo.width, photo.height)
             for way in WAYS:
                 found = proposed(features, match, size, photo.working, way)
                 if which == "damaged":
-                    row.iou[way] = bench.iou(found.box, truth) if isinstance(found, P.Proposal) else None
+                    row.iou[way] = bench.iou(found.box, shelf.truth) if isinstance(found, P.Proposal) else None
                 else:
                     row.clean_strength[way] = found.strength if isinstance(found, P.Proposal) else None
-            seen[which] = local_alignment(features, match, truth)
+            seen[which] = local_alignment(features, match, shelf.truth)
         if seen.get("damaged") is not None:
             row.alignment, row.share, damaged_local, box, part = seen["damaged"]
             row.defect_in_part = float((box & part).sum() / box.sum()) if box.any() else None
             if seen.get("clean") is not None and damaged_local is not None and seen["clean"][2] is not None:
                 row.lowered = seen["clean"][2] - damaged_local
         rows.append(row)
-        return case
 
-    bench.paint, bench.one_photo = recording_paint, one_photo
-    try:
-        cases = bench.run(root, per_product, seed)
-    finally:
-        bench.paint, bench.one_photo = original_paint, original_one_photo
+    cases = bench.run(root, per_product, seed, on_shelf=judge)
     return rows, sorted({case.product for case in cases})
 
 

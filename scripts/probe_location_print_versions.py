@@ -128,50 +128,27 @@ def outcome(damaged, damaged_features, clean, clean_features, images: list[Catal
 def run(per_product: int, seed: int, root: Path) -> tuple[list[Row], list[str]]:
     """The damaged shelf photos' rows, and the products the bench judged any photo of (its halves')."""
     rows: list[Row] = []
-    painted: dict[str, object] = {}
-    original_paint, original_one_photo = bench.paint, bench.one_photo
 
-    def recording_paint(rng, image, kind, centre, size):  # type: ignore[no-untyped-def]
-        truth = original_paint(rng, image, kind, centre, size)
-        painted.update(image=image.copy(), truth=truth, defect=kind)
-        return truth
-
-    def one_photo(rng, product, kind, rgb, image, truth_to_photo):  # type: ignore[no-untyped-def]
-        painted.clear()
-        case = original_one_photo(rng, product, kind, rgb, image, truth_to_photo)
-        if case is None or kind != "shelf":
-            return case
-        source = next(p for p in current["shelf"] if np.array_equal(current["rgb"][p], rgb))
-        others = [catalog(p) for p in current["shelf"] if p != source]
-        web_shop = catalog(current["iconic"])
-        damaged = load_photo(bench.jpeg(painted["image"], "damaged"), "damaged.jpg")
-        clean = load_photo(bench.jpeg(rgb, "clean"), "clean.jpg")
+    def judge(shelf: bench.PaintedShelf) -> None:
+        folder = root / "grocery" / shelf.product
+        photos = sorted(folder.glob("*_00?.jpg"))
+        source = next(p for p in photos if np.array_equal(cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB), shelf.clean))
+        others = [catalog(p) for p in photos if p != source]
+        web_shop = catalog(next(folder.glob("*_Iconic.jpg")))
+        damaged = load_photo(bench.jpeg(shelf.damaged, "damaged"), "damaged.jpg")
+        clean = load_photo(bench.jpeg(shelf.clean, "clean"), "clean.jpg")
         damaged_features, clean_features = photo_features(damaged), photo_features(clean)
-        row = Row(product, source.name, str(painted["defect"]))
-        truth = painted["truth"]
+        row = Row(shelf.product, source.name, shelf.defect)
+        truth = shelf.truth
         row.outcomes["web-shop"] = outcome(damaged, damaged_features, clean, clean_features, [web_shop], truth)
         row.outcomes["other shelf"] = outcome(damaged, damaged_features, clean, clean_features, others, truth)
         row.outcomes["relevance's choice"] = outcome(damaged, damaged_features, clean, clean_features, [web_shop, *others], truth)
-        outlined_others = [outlined(p, web_shop) for p in current["shelf"] if p != source]
+        outlined_others = [outlined(p, web_shop) for p in photos if p != source]
         row.outcomes["other shelf, outlined"] = outcome(damaged, damaged_features, clean, clean_features, outlined_others, truth)
         row.outcomes["relevance's choice, outlined"] = outcome(damaged, damaged_features, clean, clean_features, [web_shop, *outlined_others], truth)
         rows.append(row)
-        return case
 
-    current: dict[str, object] = {}
-    original_catalog_image = bench.catalog_image
-
-    def tracking_catalog_image(path: Path, zones=None):  # type: ignore[no-untyped-def]
-        if path.name.endswith("_Iconic.jpg"):
-            shelf = sorted(path.parent.glob("*_00?.jpg"))
-            current.update(iconic=path, shelf=shelf, rgb={p: cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in shelf})
-        return original_catalog_image(path, zones)
-
-    bench.paint, bench.one_photo, bench.catalog_image = recording_paint, one_photo, tracking_catalog_image
-    try:
-        cases = bench.run(root, per_product, seed)
-    finally:
-        bench.paint, bench.one_photo, bench.catalog_image = original_paint, original_one_photo, original_catalog_image
+    cases = bench.run(root, per_product, seed, on_shelf=judge)
     return rows, sorted({case.product for case in cases})
 
 
