@@ -63,3 +63,13 @@ def test_a_full_disk_under_the_upload_spool_is_not_ready_either(
         assert health.cannot_write(store) is None
     finally:
         store.close()
+
+
+def test_a_sqlite_store_opened_read_only_is_not_ready_and_says_why(tmp_path: Path) -> None:
+    file = tmp_path / "s.db"
+    Store(f"sqlite:///{file}").close()
+    store = Store(f"sqlite:///file:{file}?mode=ro&uri=true")
+    try:
+        assert health.cannot_write(store) == "the store is opened read-only (its URL says mode=ro or immutable)"
+    finally:
+        store.close()
