@@ -95,7 +95,7 @@ def test_unusable_files_are_skipped_with_one_line_each(
         ('{"zipper": [1, 2, 0, 5]}', "w, h > 0"),
         ("[]", "JSON object"),
         # json kept the second, unsaid: one zone of the two stored
-        ('{"zipper": [0, 0, 10, 10], "zipper": [40, 0, 10, 10]}', "the name 'zipper' is given twice in one object"),
+        ('{"zipper": [0, 0, 10, 10], "zipper": [40, 0, 10, 10]}', "the name 'zipper' is given twice; which value is meant is not known"),
         ("[" * 5000 + "]" * 5000, "is not JSON (nested too deeply at line 1)"),  # was an internal error
     ],
 )
@@ -414,9 +414,9 @@ def test_an_interrupted_import_on_a_terminal_says_so_below_the_bar(
         # the same rule for a CSV's header, whose misspelt columns were left aside as unknown
         ("m.csv", "sku,images,catgory\nA-1,a.jpg,bags\n",
          "row 1: unknown column 'catgory' (did you mean 'category'?); a row's columns are sku, name, category"),
-        ("m.csv", "sku,SKU,images\nA-1,A-2,a.jpg\n", "row 1: the column 'sku' is given twice"),
+        ("m.csv", "sku,SKU,images\nA-1,A-2,a.jpg\n", "row 1: the name 'sku' is given twice"),
         # json kept the second, unsaid: A-2 alone stored
-        ("m.jsonl", '{"sku": "A-1", "images": ["a.jpg"], "sku": "A-2"}\n', "line 1: the key 'sku' is given twice"),
+        ("m.jsonl", '{"sku": "A-1", "images": ["a.jpg"], "sku": "A-2"}\n', "line 1: the name 'sku' is given twice"),
         ("m.jsonl", '{"sku": "A-1", "x": ' + "[" * 5000 + "]" * 5000 + "}\n", "line 1 is not JSON (nested too deeply)"),
     ],
 )

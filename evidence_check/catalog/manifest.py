@@ -22,6 +22,7 @@ from typing import Any
 
 from evidence_check import strict_json
 from evidence_check.catalog.labels import valid_label
+from evidence_check.errors import NameGivenTwice
 from evidence_check.intake import ID_RULE, valid_id
 from evidence_check.storable import storable_text
 from evidence_check.widths import CATEGORY_WIDTH, NAME_WIDTH
@@ -96,7 +97,7 @@ def _jsonl(lines: Iterable[str]) -> Iterator[ManifestEntry]:
         try:
             row = strict_json.loads(line)
         except strict_json.NameTwice as exc:  # as a CSV header naming a column twice
-            raise ValueError(f"line {number}: the key {exc.name!r} is given twice") from None
+            raise NameGivenTwice(f"line {number}", exc.name) from None
         except json.JSONDecodeError as exc:
             raise ValueError(f"line {number} is not JSON ({exc.msg})") from None
         if not isinstance(row, dict):
@@ -117,7 +118,7 @@ def _folded(keys: Sequence[str], known: tuple[str, ...], where: str, what: str) 
     folded = [key.strip().lower() if key.strip().lower() in known else key for key in keys]
     twice = sorted({key for key in folded if key in known and folded.count(key) > 1})
     if twice:
-        raise ValueError(f"{where}: the {what} {twice[0]!r} is given twice ({', '.join(map(repr, keys))})")
+        raise NameGivenTwice(where, twice[0])
     return folded
 
 

@@ -66,6 +66,7 @@ from evidence_check.cli.app import (
     stored_name,
 )
 from evidence_check.engine import Upload, now_utc
+from evidence_check.errors import NameGivenTwice
 from evidence_check.imaging.features import Vocabulary
 from evidence_check.imaging.load import Limits, PhotoError, read_file
 from evidence_check.importing import checked_zones
@@ -497,6 +498,6 @@ def _read_zones(path: Path) -> Any:
     except OSError as exc:
         fail(f"cannot read zones file {path}: {exc.strerror or exc}", 2)
     except strict_json.NameTwice as exc:
-        fail(f"zones file {path}: the name {exc.name!r} is given twice in one object", 2)
+        fail(str(NameGivenTwice(f"zones file {path}", exc.name)), 2)
     except json.JSONDecodeError as exc:
         fail(f"zones file {path} is not JSON ({exc.msg} at line {exc.lineno})", 2)

@@ -115,6 +115,21 @@ def test_a_rows_zones_and_no_usable_image_are_said_in_the_language_asked(api: Ap
         assert counts(api) == (0, 0, 0)
 
 
+def test_a_name_given_twice_in_a_manifest_row_is_said_as_everywhere_else_in_the_language_asked(api: Api) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("manifest.jsonl", '{"sku": "CAM-1", "images": ["a.jpg"], "sku": "CAM-2"}\n')
+        archive.writestr("a.jpg", CAMERA)
+    said = {
+        "en": "manifest.jsonl: line 1: the name 'sku' is given twice; which value is meant is not known",
+        "zh": "manifest.jsonl 有误：line 1：名称 'sku' 出现了两次，无法确定以哪个值为准",
+    }
+    for lang, words in said.items():
+        answer = send(api, buffer.getvalue(), {"Accept-Language": lang})
+        assert (answer.status_code, answer.json()["detail"]) == (422, words)
+        assert counts(api) == (0, 0, 0)
+
+
 def test_hostile_archives_are_refused_whole_with_one_line(api: Api) -> None:
     manifest = [{"sku": "CAM-1", "images": ["a.jpg"]}]
     bomb = io.BytesIO()
