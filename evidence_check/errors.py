@@ -375,6 +375,9 @@ ERRORS: dict[str, tuple[str, str]] = {
     ),
     "archive.manifest_not_utf8": ("{manifest}: not UTF-8 text", "{manifest}：不是 UTF-8 文本"),
     "archive.manifest_row": ("{manifest}: {problem}", "{manifest} 有误：{problem}"),
+    # Every malformed row of a manifest, `; ` between them (evidence_check.catalog.manifest.RowsRefused).
+    "catalog.rows_refused": ("{problems}", "{problems}"),
+    "catalog.rows_refused_more": ("{problems}; and {more} more rows", "{problems}；另有 {more} 行有误"),
     "archive.manifest_empty": ("{manifest}: no SKU rows", "{manifest}：没有 SKU 行"),
     "archive.too_many_images": (
         "the manifest names {images} images, over the limit of {limit} per import",
@@ -519,7 +522,9 @@ def error_text(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
 
 
 def _worded(value: Any, lang: str) -> Any:
-    # An error within another's line ("zones: ...").
+    # An error within another's line ("zones: ..."); a tuple of them, one after the other.
+    if isinstance(value, tuple):
+        return ("；" if lang == "zh" else "; ").join(str(_worded(item, lang)) for item in value)
     return value.text(lang) if isinstance(value, WordedError) else value
 
 

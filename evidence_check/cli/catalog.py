@@ -52,7 +52,7 @@ import typer
 
 from evidence_check import strict_json
 from evidence_check.catalog import parse_image_zones, valid_label
-from evidence_check.catalog.manifest import manifest_kind, parse_manifest
+from evidence_check.catalog.manifest import RowsRefused, manifest_kind, parse_manifest
 from evidence_check.catalog.zones import ZonesInvalid
 from evidence_check.cli.app import (
     app,
@@ -472,11 +472,14 @@ def _check_zones(manifest: Path, entries: Sequence[Entry], limits: Limits) -> No
         except PhotoError as exc:
             return None, str(exc)
 
+    problems = []
     for entry in entries:
         try:
             checked_zones(entry.zones, [str(path) for path in entry.images], read, limits)
         except ValueError as exc:
-            fail(f"{manifest}: {entry.where}: SKU {entry.sku}: zones: {exc}", 2)
+            problems.append(ValueError(f"{entry.where}: SKU {entry.sku}: zones: {exc}"))
+    if problems:  # every row's, as for malformed rows
+        fail(f"{manifest}: {RowsRefused(problems)}", 2)
 
 
 def _label(key: str, value: str | None) -> str | None:
