@@ -65,7 +65,8 @@ def test_a_full_disk_under_the_upload_spool_is_not_ready_either(
         store.close()
 
 
-def test_a_sqlite_store_opened_read_only_is_not_ready_and_says_why(tmp_path: Path) -> None:
+def test_a_sqlite_store_opened_read_only_is_not_ready_and_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # where the URI, once taken for a relative path, made a folder `file:`
     file = tmp_path / "s.db"
     Store(f"sqlite:///{file}").close()
     store = Store(f"sqlite:///file:{file}?mode=ro&uri=true")
