@@ -23,7 +23,7 @@ class UniqueNamesRequest(Request):
                 self._json = strict_json.loads(await self.body())
             except strict_json.NameTwice as exc:
                 # FastAPI passes an HTTPException through as it is (any other error is its 400).
-                raise Refused(422, "input.json_name_twice", field="body", name=exc.name) from None
+                raise Refused(422, "input.name_twice", where="body", name=exc.name) from None
         return self._json
 
 

@@ -268,10 +268,6 @@ ERRORS: dict[str, tuple[str, str]] = {
     # The console's zone rows (api/web/catalog.py) and its JSON form.
     "zones.row_without_name": ("the zone at {box!r} has no name", "位于 {box!r} 的区域没有名称"),
     "zones.row_not_a_box": ("zone {zone!r} must be X,Y,W,H, got {value!r}", "区域 {zone!r} 必须是 X,Y,W,H，收到 {value!r}"),
-    "zones.name_twice": (
-        "zone {zone!r} is given twice; name each zone once",
-        "区域 {zone!r} 出现了两次；每个区域只能命名一次",
-    ),
     "zones.no_image": ("zones need an image to be drawn on", "区域需要画在一张图片上"),
     "zones.unknown_image": (
         "zones name {image!r}, which is not one of the images ({images})",
@@ -379,6 +375,9 @@ ERRORS: dict[str, tuple[str, str]] = {
     ),
     "archive.manifest_not_utf8": ("{manifest}: not UTF-8 text", "{manifest}：不是 UTF-8 文本"),
     "archive.manifest_row": ("{manifest}: {problem}", "{manifest} 有误：{problem}"),
+    # Every malformed row of a manifest, `; ` between them (evidence_check.catalog.manifest.RowsRefused).
+    "catalog.rows_refused": ("{problems}", "{problems}"),
+    "catalog.rows_refused_more": ("{problems}; and {more} more rows", "{problems}；另有 {more} 行有误"),
     "archive.manifest_empty": ("{manifest}: no SKU rows", "{manifest}：没有 SKU 行"),
     "archive.too_many_images": (
         "the manifest names {images} images, over the limit of {limit} per import",
@@ -422,9 +421,10 @@ ERRORS: dict[str, tuple[str, str]] = {
     # own message, written out here so that its Chinese can be; `input.invalid` for any other kind.
     "input.missing": ("{field}: Field required", "{field}：缺少必填字段"),
     "input.extra_forbidden": ("{field}: not a field of this request", "{field}：不是本请求的字段"),
-    "input.json_name_twice": (
-        "{field}: the name {name!r} is given twice in one object; which value is meant is not known",
-        "{field}：名称 {name!r} 在同一对象中出现了两次，无法确定以哪个值为准",
+    # A JSON body or zones, a manifest's row, the console's zone rows: one wording wherever it is said.
+    "input.name_twice": (
+        "{where}: the name {name!r} is given twice; which value is meant is not known",
+        "{where}：名称 {name!r} 出现了两次，无法确定以哪个值为准",
     ),
     "input.json_invalid": (
         "body: not JSON ({error} at character {position})",
@@ -498,6 +498,14 @@ class WordedError(Exception):
         return error_text(self.code, self.params, lang)
 
 
+class NameGivenTwice(WordedError, ValueError):
+    """Two values under one name (`{"sku": .., "sku": ..}`, a header `sku,SKU`, two zone rows `lid`):
+    keeping either would drop the other unsaid."""
+
+    def __init__(self, where: str, name: str) -> None:
+        super().__init__("input.name_twice", where=where, name=name)
+
+
 def error_text(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
     """The error's line in `lang` (Chinese for `zh`, else English); the code itself when unknown.
 
@@ -514,7 +522,9 @@ def error_text(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
 
 
 def _worded(value: Any, lang: str) -> Any:
-    # An error within another's line ("zones: ...").
+    # An error within another's line ("zones: ..."); a tuple of them, one after the other.
+    if isinstance(value, tuple):
+        return ("；" if lang == "zh" else "; ").join(str(_worded(item, lang)) for item in value)
     return value.text(lang) if isinstance(value, WordedError) else value
 
 

@@ -2,8 +2,8 @@
 and images), with the command line's semantics (`evidence-check catalog import`):
 
 - a malformed row, or zones that are not boxes on the row's images (or lie wholly outside them),
-  refuses the whole manifest before anything is stored (`RowZonesInvalid` for the zones, one line
-  naming the row);
+  refuses the whole manifest before anything is stored (`RowsRefused`: one line naming every such
+  row, up to `SHOWN_ROWS`);
 - each row is stored in its own transaction, so an interrupted import keeps what it finished and
   the same import run again finishes it: images a SKU holds whole already are not measured again;
 - a SKU that exists gets the images it does not have yet (its name and category replaced when
@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from evidence_check.catalog import parse_image_zones
-from evidence_check.catalog.manifest import ManifestEntry
+from evidence_check.catalog.manifest import ManifestEntry, RowsRefused
 from evidence_check.catalog.zones import bound_zones
 from evidence_check.engine import Upload
 from evidence_check.errors import WordedError
@@ -82,7 +82,14 @@ def import_catalog(
     reindex: bool = True,
 ) -> ImportResult:
     limits = limits_from(settings)
-    zones = [_zones(entry, read_image, limits) for entry in entries]
+    zones, problems = [], []
+    for entry in entries:
+        try:
+            zones.append(_zones(entry, read_image, limits))
+        except RowZonesInvalid as exc:
+            problems.append(exc)
+    if problems:  # every row's, as for malformed rows
+        raise RowsRefused(problems)
     complete = complete_image_ids(store, tenant)
     pictured = thumbnail_ids(store, tenant)
     vocabulary = catalog_vocabulary(store, tenant)

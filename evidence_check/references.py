@@ -30,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from evidence_check.catalog.loading import feature_folder
@@ -399,8 +398,7 @@ def references_for(store: Store, settings: Settings | None = None) -> References
 def reuse_folder(store: Store, settings: Settings) -> Path | None:
     """Where the host keeps its reuse file: `REUSE_INDEX_DIR`, else where it keeps its catalogs'
     feature files; None for an in-memory store (no other process can share its rows)."""
-    url = make_url(store.url)
-    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+    if store.engine.dialect.name == "sqlite" and store.file is None:
         return None
     return settings.reuse_index_dir or feature_folder(store, settings.catalog_feature_dir)
 

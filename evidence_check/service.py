@@ -23,7 +23,7 @@ from evidence_check.catalog.words import packed_words, train_catalog_vocabulary,
 from evidence_check.catalog.zones import bound_zones
 from evidence_check.checks import CHECKS, challenge, location
 from evidence_check.checks.context import CheckContext
-from evidence_check.engine import Upload, verify
+from evidence_check.engine import Upload, now_utc, verify
 from evidence_check.errors import error_text
 from evidence_check.imaging.features import Vocabulary
 from evidence_check.imaging.fingerprint import fingerprint
@@ -51,7 +51,7 @@ from evidence_check.store.catalog_store import (
 )
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage
 from evidence_check.store.claim_files import claim_fields, files_by_image, kept_claim
-from evidence_check.store.outcomes import open_challenge, record_outcome
+from evidence_check.store.outcomes import RecordedOutcome, open_challenge, record_outcome
 from evidence_check.store.reuse_tables import StoredPrint
 from evidence_check.store.thumbnails import put_thumbnails, thumbnail_ids, thumbnails_of
 
@@ -239,12 +239,13 @@ def picture_thumbnail(store: Store, tenant: str, image_id: str, settings: Settin
     return preview_jpeg(photo.working, THUMBNAIL_SIDE)
 
 
-def decide(store: Store, tenant: str, claim_id: str, decision: str, note: str | None, now: datetime) -> str | None:
-    """Record the agent's final decision on a claim and announce it to the tenant's webhooks; the
-    decision it replaces, if the claim was decided before (every decision is kept)."""
-    before = record_outcome(store, tenant, claim_id, decision, note, now)
-    webhooks.emit(store, tenant, "claim.outcome", {"claim_id": claim_id, "outcome": decision, "note": note}, now)
-    return before
+def decide(store: Store, tenant: str, claim_id: str, decision: str, note: str | None) -> RecordedOutcome:
+    """Record the agent's final decision on a claim and announce it to the tenant's webhooks: when it
+    was recorded, and the decision it replaces if the claim was decided before (every one is kept)."""
+    recorded = record_outcome(store, tenant, claim_id, decision, note, now_utc)
+    data = {"claim_id": claim_id, "outcome": decision, "note": note}
+    webhooks.emit(store, tenant, "claim.outcome", data, recorded.decided_at)
+    return recorded
 
 
 def announce_verified(store: Store, claim: Claim, body: dict[str, Any], now: datetime) -> None:

@@ -243,8 +243,8 @@ def test_a_header_typed_as_a_spreadsheet_types_it_is_read() -> None:
 @pytest.mark.parametrize(
     ("content", "kind", "message"),
     [
-        ("sku,SKU,images\nA-1,A-2,a.jpg\n", ".csv", "row 1: the column 'sku' is given twice ('sku', 'SKU', 'images')"),
-        ('{"sku": "A-1", "Sku": "A-2", "images": ["a.jpg"]}\n', ".jsonl", "line 1: the key 'sku' is given twice"),
+        ("sku,SKU,images\nA-1,A-2,a.jpg\n", ".csv", "row 1: the name 'sku' is given twice; which value is meant is not known"),
+        ('{"sku": "A-1", "Sku": "A-2", "images": ["a.jpg"]}\n', ".jsonl", "line 1: the name 'sku' is given twice; which value is meant is not known"),
     ],
 )
 def test_a_column_given_twice_but_for_case_is_refused(content: str, kind: str, message: str) -> None:

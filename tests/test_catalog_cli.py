@@ -95,7 +95,7 @@ def test_unusable_files_are_skipped_with_one_line_each(
         ('{"zipper": [1, 2, 0, 5]}', "w, h > 0"),
         ("[]", "JSON object"),
         # json kept the second, unsaid: one zone of the two stored
-        ('{"zipper": [0, 0, 10, 10], "zipper": [40, 0, 10, 10]}', "the name 'zipper' is given twice in one object"),
+        ('{"zipper": [0, 0, 10, 10], "zipper": [40, 0, 10, 10]}', "the name 'zipper' is given twice; which value is meant is not known"),
         ("[" * 5000 + "]" * 5000, "is not JSON (nested too deeply at line 1)"),  # was an internal error
     ],
 )
@@ -414,9 +414,9 @@ def test_an_interrupted_import_on_a_terminal_says_so_below_the_bar(
         # the same rule for a CSV's header, whose misspelt columns were left aside as unknown
         ("m.csv", "sku,images,catgory\nA-1,a.jpg,bags\n",
          "row 1: unknown column 'catgory' (did you mean 'category'?); a row's columns are sku, name, category"),
-        ("m.csv", "sku,SKU,images\nA-1,A-2,a.jpg\n", "row 1: the column 'sku' is given twice"),
+        ("m.csv", "sku,SKU,images\nA-1,A-2,a.jpg\n", "row 1: the name 'sku' is given twice"),
         # json kept the second, unsaid: A-2 alone stored
-        ("m.jsonl", '{"sku": "A-1", "images": ["a.jpg"], "sku": "A-2"}\n', "line 1: the key 'sku' is given twice"),
+        ("m.jsonl", '{"sku": "A-1", "images": ["a.jpg"], "sku": "A-2"}\n', "line 1: the name 'sku' is given twice"),
         ("m.jsonl", '{"sku": "A-1", "x": ' + "[" * 5000 + "]" * 5000 + "}\n", "line 1 is not JSON (nested too deeply)"),
     ],
 )
@@ -752,3 +752,35 @@ def test_a_bad_brand_or_family_in_a_manifest_is_one_line(
 def test_a_bad_brand_on_the_command_line_is_a_usage_error(sqlite_url: str, brand: str) -> None:
     code, _, err = run("catalog", "add", "A-1", str(IMAGE), "--brand", brand, "--db", sqlite_url)
     assert code == 2 and "brand: control characters are not allowed" in err and "Traceback" not in err
+
+
+def test_every_malformed_row_of_a_manifest_is_named_at_once_up_to_twenty(sqlite_url: str, tmp_path: Path) -> None:
+    """A merchant fixing a 500-row manifest heard of one row a run."""
+    (tmp_path / "a.jpg").write_bytes(IMAGE.read_bytes())
+    rows = [json.dumps({"sku": f"A-{n}", "images": ["a.jpg"], "name": "x" * 300}) for n in range(1, 26)]
+    rows[2] = "{broken"  # any kind of bad row is named with the others
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text("\n".join(['{"sku": "OK-1", "images": ["a.jpg"]}', *rows]) + "\n")
+    code, _, err = run("catalog", "import", str(manifest), "--db", sqlite_url)
+    named = [f"line {n}: name: at most 255 characters" if n != 4 else "line 4 is not JSON" for n in range(2, 22)]
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert err.strip().startswith(f"evidence-check: {manifest}: {named[0]}"), err
+    assert all(words in err for words in named) and "line 22:" not in err
+    assert err.strip().endswith("; and 5 more rows"), err
+    assert run("catalog", "list", "--db", sqlite_url)[1].startswith("the catalog is empty")
+
+
+def test_every_row_whose_zones_cannot_be_stored_is_named_at_once(sqlite_url: str, tmp_path: Path) -> None:
+    (tmp_path / "a.jpg").write_bytes(IMAGE.read_bytes())
+    rows = [
+        {"sku": "A-1", "images": ["a.jpg"], "zones": {"lid": [5000, 0, 10, 10]}},
+        {"sku": "A-2", "images": ["a.jpg"]},
+        {"sku": "A-3", "images": ["a.jpg"], "zones": {"lid": [1, 2]}},
+    ]
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    code, _, err = run("catalog", "import", str(manifest), "--db", sqlite_url)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert f"{manifest}: line 1: SKU A-1: zones: zone 'lid' lies wholly outside" in err
+    assert "; line 3: SKU A-3: zones: zone 'lid' must be" in err, err
+    assert run("catalog", "list", "--db", sqlite_url)[1].startswith("the catalog is empty")

@@ -147,12 +147,30 @@ def test_verify_on_a_store_it_cannot_write_says_so_in_one_line_and_prints_no_rep
     store = tmp_path / "s.db"
     assert CliRunner().invoke(app, ["verify", GOOD, "--db", f"sqlite:///{store}"]).exit_code == 0
     read_only = f"sqlite:///file:{store}?mode=ro&uri=true"  # as a read-only disk or folder answers
-    monkeypatch.chdir(tmp_path)  # where the store makes the folder `file:` it takes the URI's for
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # a URI once taken for a relative path made a folder `file:` here
     monkeypatch.setattr(sys, "argv", ["evidence-check", "verify", GOOD, "--claim-id", "c-9", "--db", read_only])
     with pytest.raises(SystemExit) as exited:
         cli_main()
     assert exited.value.code == 1
     assert capsys.readouterr() == ("", "evidence-check: could not record claim c-9: attempt to write a readonly database\n")
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_store_named_by_a_sqlite_uri_on_a_full_disk_is_said_to_be_on_a_full_disk(
+    small_disk: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert CliRunner().invoke(app, ["verify", GOOD, "--db", f"sqlite:///{small_disk / 's.db'}"]).exit_code == 0
+    fill(small_disk)
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///file:{small_disk / 's.db'}?mode=rw&uri=true"
+    monkeypatch.setattr(sys, "argv", ["evidence-check", "verify", GOOD, "--db", url])
+    with pytest.raises(SystemExit) as exited:
+        cli_main()
+    assert exited.value.code == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.endswith(f": disk I/O error (its disk is full: 0 kB free in {small_disk})\n"), err
 
 
 def test_a_store_on_a_full_disk_is_said_to_be_on_a_full_disk(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,9 +14,10 @@ from typer.testing import CliRunner
 
 from evidence_check import calibration, service
 from evidence_check.cli import app
-from evidence_check.engine import now_utc
 from evidence_check.store import Store
 from evidence_check.store.challenge_tables import OutcomeRow
+from evidence_check.store.outcomes import RecordedOutcome, record_outcome
+from evidence_check.store.tables import ClaimRow
 from tests.conftest import FIXTURES
 
 CLAIM = [
@@ -84,7 +88,7 @@ def test_two_decisions_at_once_each_name_the_one_recorded_before_it(
     together = threading.Barrier(2)
     recorded = service.record_outcome
 
-    def record_together(*args: Any) -> str | None:
+    def record_together(*args: Any) -> RecordedOutcome:
         together.wait(timeout=60)
         return recorded(*args)
 
@@ -92,7 +96,7 @@ def test_two_decisions_at_once_each_name_the_one_recorded_before_it(
     answers: dict[str, str | None] = {}
 
     def decide(decision: str) -> None:
-        answers[decision] = service.decide(store, "default", "c1", decision, None, now_utc())
+        answers[decision] = service.decide(store, "default", "c1", decision, None).replaced
 
     agents = [threading.Thread(target=decide, args=(decision,)) for decision in ("genuine", "fraud")]
     for agent in agents:
@@ -103,3 +107,32 @@ def test_two_decisions_at_once_each_name_the_one_recorded_before_it(
         history = list(session.scalars(select(OutcomeRow.decision).order_by(OutcomeRow.id)))
     # The answers tell the history as stored: the first replaced nothing, the second the first.
     assert answers == {history[0]: None, history[1]: history[0]}
+
+
+def test_a_decision_waiting_for_the_claims_lock_is_timed_after_the_one_holding_it(store: Store) -> None:
+    run("verify", str(FIXTURES / "no_exif.jpg"), *CLAIM, "--claim-id", "c1", "--db", store.url)
+    ticks = itertools.count()
+
+    def clock() -> datetime:
+        return datetime(2026, 12, 6, tzinfo=UTC) + timedelta(seconds=next(ticks))
+
+    waiting: list[RecordedOutcome] = []
+    with store.sessions.begin() as session:
+        # Another agent's decision holds the claim's lock (PostgreSQL's row lock, SQLite's writer).
+        session.execute(select(ClaimRow.id).where(ClaimRow.claim_id == "c1").with_for_update())
+        holding = OutcomeRow(tenant="default", claim_id="c1", decision="fraud", note=None, decided_at=clock())
+        session.add(holding)
+        session.flush()
+        agent = threading.Thread(
+            target=lambda: waiting.append(record_outcome(store, "default", "c1", "genuine", None, clock))
+        )
+        agent.start()
+        time.sleep(0.3)  # not timed: lets the second agent reach the lock before the first is stored
+        holding.decided_at = clock()
+    agent.join()
+    with store.sessions() as session:
+        history = session.execute(select(OutcomeRow.decision, OutcomeRow.decided_at).order_by(OutcomeRow.id)).all()
+    assert [decision for decision, _ in history] == ["fraud", "genuine"]
+    stored = [moment if moment.tzinfo else moment.replace(tzinfo=UTC) for _, moment in history]
+    assert stored[0] < stored[1]
+    assert waiting[0] == RecordedOutcome(stored[1], "fraud")

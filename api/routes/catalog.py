@@ -127,7 +127,7 @@ def _zones(text: str | None, filenames: list[str]) -> dict[str, dict[str, list[i
     try:
         return parse_image_zones(strict_json.loads(text), filenames)
     except strict_json.NameTwice as exc:
-        raise Refused(422, "input.json_name_twice", field="zones", name=exc.name) from None
+        raise Refused(422, "input.name_twice", where="zones", name=exc.name) from None
     except json.JSONDecodeError:
         raise Refused(422, "catalog.zones_not_json") from None
     except ZonesInvalid as exc:

@@ -158,9 +158,14 @@ def post_outcome(
     """Deciding a claim again replaces the decision (`replaced` names the one before); every decision
     is kept with its time and note, and `GET /v1/stats` counts the latest."""
     _known(store, tenant, claim_id)
-    when = now_utc()
-    before = decide(store, tenant, claim_id, sent.outcome, sent.note, when)
-    return {"claim_id": claim_id, "outcome": sent.outcome, "note": sent.note, "decided_at": when, "replaced": before}
+    recorded = decide(store, tenant, claim_id, sent.outcome, sent.note)
+    return {
+        "claim_id": claim_id,
+        "outcome": sent.outcome,
+        "note": sent.note,
+        "decided_at": recorded.decided_at,
+        "replaced": recorded.replaced,
+    }
 
 
 @router.get(

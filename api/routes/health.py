@@ -27,6 +27,7 @@ from api.refusals import Refused
 from api.routes.rendering import problem
 from api.schemas import Health
 from evidence_check.store import Store
+from evidence_check.store.sqlite_file import opened_read_only
 
 router = APIRouter(tags=["operations"])
 
@@ -97,10 +98,11 @@ def cannot_write(store: Store) -> str | None:
             return "the store does not answer"
         if standby or read_only == "on":
             return "the store is read-only (a standby, or transactions are read-only)"
-    database = store.engine.url.database
-    if store.engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
-        folder = Path(database).expanduser().resolve().parent
-        if not os.access(folder, os.W_OK) or not os.access(Path(database).expanduser(), os.W_OK):
+    if store.file is not None:
+        if opened_read_only(store.engine.url):
+            return "the store is opened read-only (its URL says mode=ro or immutable)"
+        folder = store.file.parent
+        if not os.access(folder, os.W_OK) or not os.access(store.file, os.W_OK):
             return f"the store's file or folder is not writable ({folder})"
         if (problem := _short_of_room(folder, "the store")) is not None:
             return problem

@@ -25,7 +25,7 @@ from evidence_check import strict_json
 from evidence_check.catalog import parse_zones
 from evidence_check.catalog.zones import CAUSES, ZonesInvalid, read_zones
 from evidence_check.engine import Upload, now_utc
-from evidence_check.errors import error_text
+from evidence_check.errors import NameGivenTwice, error_text
 from evidence_check.imaging.preview import jpeg_uri
 from evidence_check.intake import valid_id
 from evidence_check.service import add_to_catalog, set_catalog_zones
@@ -129,6 +129,8 @@ async def save_zones(request: Request, console: ConsoleDep, sku: str) -> Respons
         )
     except json.JSONDecodeError:
         return _sku_page(console, sku, error_text("catalog.zones_not_json", {}, console.lang), 422)
+    except NameGivenTwice as exc:  # says `zones:` itself
+        return _sku_page(console, sku, exc.text(console.lang), 422)
     except ZonesInvalid as exc:  # worded: the page's language, where an English line was shown
         return _sku_page(console, sku, error_text("catalog.zones_invalid", {"problem": exc}, console.lang), 422)
     others = {i.filename: i.zones for i in images if i.zones and i.filename != image}
@@ -154,7 +156,7 @@ def _drawn(text: str, names: list[Any], boxes: list[Any], causes: list[Any], ext
         try:
             value = strict_json.loads(text)
         except strict_json.NameTwice as exc:  # json kept the second, unsaid
-            raise ZonesInvalid("zones.name_twice", zone=exc.name) from None
+            raise NameGivenTwice("zones", exc.name) from None
         return parse_zones(value) if value else {}
     rows: dict[str, Any] = {}
     padded = [*causes, *[""] * len(names)], [*extras, *[""] * len(names)]
@@ -165,7 +167,7 @@ def _drawn(text: str, names: list[Any], boxes: list[Any], causes: list[Any], ext
         if not name:
             raise ZonesInvalid("zones.row_without_name", box=box)
         if name in rows:  # two rows of one name: the second replaced the first, unsaid
-            raise ZonesInvalid("zones.name_twice", zone=name)
+            raise NameGivenTwice("zones", name)
         try:
             numbers = [int(part) for part in box.split(",")]
         except ValueError:

@@ -198,8 +198,8 @@ def outcome(
         # No browser's textarea sends one: a hand-made request, answered in one line as the API does.
         return PlainTextResponse(TextUnstorable("text.unstorable", field="note").text(console.lang), status_code=422)
     written = note.replace("\r\n", "\n").strip()[:NOTE_WIDTH]
-    before = decide(console.store, agent.tenant, claim_id, decision, written or None, now_utc())
-    said = {"saved": decision, **({"replaced": before} if before else {})}
+    replaced = decide(console.store, agent.tenant, claim_id, decision, written or None).replaced
+    said = {"saved": decision, **({"replaced": replaced} if replaced else {})}
     return RedirectResponse(claim_url(claim_id) + "?" + urlencode(said), status_code=303)
 
 

@@ -28,9 +28,8 @@ def feature_folder(store: Store, configured: Path | None) -> Path:
     file (every process of the host opens that same file); else in the user's cache folder."""
     if configured is not None:
         return configured
-    url = make_url(store.url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        return Path(f"{Path(url.database).expanduser().resolve()}.features")
+    if store.file is not None:
+        return Path(f"{store.file}.features")
     return Path(platformdirs.user_cache_dir("evidence-check")) / "catalog-features"
 
 
@@ -38,10 +37,9 @@ def catalog_name(store: Store, tenant: str) -> str:
     """The name the host keeps a catalog's feature file under: the same for every process that opens the
     same store, whichever spelling of its path each was given (relative, through a symlink), so that a
     worker never rebuilds a file another already holds."""
-    url = make_url(store.url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        url = url.set(database=str(Path(url.database).expanduser().resolve()))
-    return f"{url.render_as_string(hide_password=False)}#{tenant}"
+    if store.file is not None:
+        return f"sqlite:///{store.file}#{tenant}"  # a read-only (`?mode=ro`) opening names it alike
+    return f"{make_url(store.url).render_as_string(hide_password=False)}#{tenant}"
 
 
 def load_from_store(store: Store, tenant: str, folder: Path, cache: ArrayCache) -> TenantCatalog:

@@ -22,6 +22,7 @@ from typing import Any
 
 from evidence_check import strict_json
 from evidence_check.catalog.labels import valid_label
+from evidence_check.errors import NameGivenTwice, WordedError
 from evidence_check.intake import ID_RULE, valid_id
 from evidence_check.storable import storable_text
 from evidence_check.widths import CATEGORY_WIDTH, NAME_WIDTH
@@ -38,6 +39,8 @@ CSV_COLUMNS = ("sku", "name", "category", "images", "image", "brand", "family")
 # created_at, ...) at most 0.75 but those holding one of ours whole (`_meant` leaves them aside:
 # Image Src 0.80, category_id 0.84, image1 0.91, category2 0.94; docs/measurements/api.md).
 MISSPELT = 0.8
+# A merchant fixing a manifest hears of every malformed row at once, up to this many, then a count.
+SHOWN_ROWS = 20
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,17 @@ class ManifestEntry:
     family: str | None = None
 
 
+class RowsRefused(WordedError, ValueError):
+    """Every malformed row of a manifest (the first `SHOWN_ROWS`, then how many more), in one line."""
+
+    def __init__(self, problems: Sequence[ValueError]) -> None:
+        shown, more = tuple(problems[:SHOWN_ROWS]), len(problems) - SHOWN_ROWS
+        if more > 0:
+            super().__init__("catalog.rows_refused_more", problems=shown, more=more)
+        else:
+            super().__init__("catalog.rows_refused", problems=shown)
+
+
 def manifest_kind(filename: str) -> str:
     """".jsonl" or ".csv", from the file's name; `ValueError` for any other."""
     for kind in KINDS:
@@ -61,10 +75,22 @@ def manifest_kind(filename: str) -> str:
 
 
 def parse_manifest(lines: Iterable[str], kind: str) -> Iterator[ManifestEntry]:
-    """The manifest's entries in order; `ValueError` naming the first malformed row."""
+    """The manifest's entries in order; `ValueError` for a manifest it cannot read, `RowsRefused` once
+    every row is read, naming each malformed one."""
+    problems: list[ValueError] = []
+    yield from _entries(lines, kind, problems)
+    if problems:
+        raise RowsRefused(problems)
+
+
+def _entries(lines: Iterable[str], kind: str, problems: list[ValueError]) -> Iterator[ManifestEntry]:
     lines = _without_bom(lines)
     if kind == ".jsonl":
-        yield from _jsonl(lines)
+        for number, line in enumerate(lines, 1):
+            try:
+                yield from _jsonl_entry(line, number)
+            except ValueError as exc:
+                problems.append(exc)
         return
     if kind != ".csv":
         raise ValueError("a manifest must be .csv or .jsonl")
@@ -77,7 +103,10 @@ def parse_manifest(lines: Iterable[str], kind: str) -> Iterator[ManifestEntry]:
             raise ValueError("the CSV needs a header with at least sku and images")
         for number, row in enumerate(reader, 2):
             images = [p.strip() for p in (row.get("images") or row.get("image") or "").split(";") if p.strip()]
-            yield _entry(row, images, f"row {number}")
+            try:
+                yield _entry(row, images, f"row {number}")
+            except ValueError as exc:
+                problems.append(exc)
     except csv.Error as exc:  # a field over csv's size limit, a broken quote
         raise ValueError(f"near row {reader.line_num + 1}: not CSV ({exc})") from None
 
@@ -89,26 +118,26 @@ def _without_bom(lines: Iterable[str]) -> Iterator[str]:
         yield line.removeprefix("\ufeff") if number == 0 else line
 
 
-def _jsonl(lines: Iterable[str]) -> Iterator[ManifestEntry]:
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = strict_json.loads(line)
-        except strict_json.NameTwice as exc:  # as a CSV header naming a column twice
-            raise ValueError(f"line {number}: the key {exc.name!r} is given twice") from None
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"line {number} is not JSON ({exc.msg})") from None
-        if not isinstance(row, dict):
-            raise ValueError(f"line {number} is not a JSON object")
-        row = dict(zip(_folded(list(row), JSONL_KEYS, f"line {number}", "key"), row.values(), strict=True))
-        _refuse_misspelt(row, JSONL_KEYS, f"line {number}", "key")
-        images = row.get("images", [])
-        if isinstance(images, str):
-            images = [images]
-        if not isinstance(images, list):
-            raise ValueError(f"line {number}: images must be a list of file names")
-        yield _entry(row, [str(i) for i in images], f"line {number}", row.get("zones"))
+def _jsonl_entry(line: str, number: int) -> Iterator[ManifestEntry]:
+    """The line's entry (none for a blank line); `ValueError` saying what is wrong with it."""
+    if not line.strip():
+        return
+    try:
+        row = strict_json.loads(line)
+    except strict_json.NameTwice as exc:  # as a CSV header naming a column twice
+        raise NameGivenTwice(f"line {number}", exc.name) from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"line {number} is not JSON ({exc.msg})") from None
+    if not isinstance(row, dict):
+        raise ValueError(f"line {number} is not a JSON object")
+    row = dict(zip(_folded(list(row), JSONL_KEYS, f"line {number}", "key"), row.values(), strict=True))
+    _refuse_misspelt(row, JSONL_KEYS, f"line {number}", "key")
+    images = row.get("images", [])
+    if isinstance(images, str):
+        images = [images]
+    if not isinstance(images, list):
+        raise ValueError(f"line {number}: images must be a list of file names")
+    yield _entry(row, [str(i) for i in images], f"line {number}", row.get("zones"))
 
 
 def _folded(keys: Sequence[str], known: tuple[str, ...], where: str, what: str) -> list[str]:
@@ -117,7 +146,7 @@ def _folded(keys: Sequence[str], known: tuple[str, ...], where: str, what: str) 
     folded = [key.strip().lower() if key.strip().lower() in known else key for key in keys]
     twice = sorted({key for key in folded if key in known and folded.count(key) > 1})
     if twice:
-        raise ValueError(f"{where}: the {what} {twice[0]!r} is given twice ({', '.join(map(repr, keys))})")
+        raise NameGivenTwice(where, twice[0])
     return folded
 
 

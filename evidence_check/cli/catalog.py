@@ -52,7 +52,7 @@ import typer
 
 from evidence_check import strict_json
 from evidence_check.catalog import parse_image_zones, valid_label
-from evidence_check.catalog.manifest import manifest_kind, parse_manifest
+from evidence_check.catalog.manifest import RowsRefused, manifest_kind, parse_manifest
 from evidence_check.catalog.zones import ZonesInvalid
 from evidence_check.cli.app import (
     app,
@@ -66,6 +66,7 @@ from evidence_check.cli.app import (
     stored_name,
 )
 from evidence_check.engine import Upload, now_utc
+from evidence_check.errors import NameGivenTwice
 from evidence_check.imaging.features import Vocabulary
 from evidence_check.imaging.load import Limits, PhotoError, read_file
 from evidence_check.importing import checked_zones
@@ -471,11 +472,14 @@ def _check_zones(manifest: Path, entries: Sequence[Entry], limits: Limits) -> No
         except PhotoError as exc:
             return None, str(exc)
 
+    problems = []
     for entry in entries:
         try:
             checked_zones(entry.zones, [str(path) for path in entry.images], read, limits)
         except ValueError as exc:
-            fail(f"{manifest}: {entry.where}: SKU {entry.sku}: zones: {exc}", 2)
+            problems.append(ValueError(f"{entry.where}: SKU {entry.sku}: zones: {exc}"))
+    if problems:  # every row's, as for malformed rows
+        fail(f"{manifest}: {RowsRefused(problems)}", 2)
 
 
 def _label(key: str, value: str | None) -> str | None:
@@ -497,6 +501,6 @@ def _read_zones(path: Path) -> Any:
     except OSError as exc:
         fail(f"cannot read zones file {path}: {exc.strerror or exc}", 2)
     except strict_json.NameTwice as exc:
-        fail(f"zones file {path}: the name {exc.name!r} is given twice in one object", 2)
+        fail(str(NameGivenTwice(f"zones file {path}", exc.name)), 2)
     except json.JSONDecodeError as exc:
         fail(f"zones file {path} is not JSON ({exc.msg} at line {exc.lineno})", 2)

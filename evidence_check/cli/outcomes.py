@@ -9,7 +9,6 @@ import typer
 
 from evidence_check import calibration
 from evidence_check.cli.app import app, check_storable, check_tenant, fail, load_settings, open_store
-from evidence_check.engine import now_utc
 from evidence_check.intake import valid_id
 from evidence_check.service import decide
 from evidence_check.store import StoreError
@@ -39,7 +38,7 @@ def outcome(
         # An id the ID rule refuses names no claim (PostgreSQL could not even look it up).
         if not valid_id(claim_id) or not has_claim(store, tenant, claim_id):
             fail(f"no claim {claim_id!r} in the store: verify its photos first")
-        decide(store, tenant, claim_id, decision.value, note, now_utc())
+        decide(store, tenant, claim_id, decision.value, note)
     except StoreError as exc:
         fail(str(exc))
     finally:

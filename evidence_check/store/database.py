@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from evidence_check.models import Claim
 from evidence_check.store.keys_tables import RequestKeyRow
 from evidence_check.store.reuse_tables import StoredPrint, fingerprint_row
+from evidence_check.store.sqlite_file import sqlite_file
 from evidence_check.store.tables import ClaimRow, PhotoFileRow, PhotoRow, ReportRow
 from evidence_check.widths import FILENAME_WIDTH
 
@@ -62,11 +63,14 @@ class Store:
             raise StoreError(f"not a database URL: {url!r}") from None
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        self.file = sqlite_file(parsed)
+        if self.file is not None:
+            if (parsed.database or "").startswith("~"):
+                parsed = parsed.set(database=str(self.file))  # SQLite does not expand `~` itself
             try:
-                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                self.file.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreError(f"cannot create the folder for {parsed.database}: {exc.strerror}") from None
+                raise StoreError(f"cannot create the folder for {self.file}: {exc.strerror}") from None
         try:
             # A server's connection can drop between requests (restart, idle timeout): test it on
             # checkout. A SQLite file cannot, and the test was a query per request for nothing.
@@ -82,7 +86,7 @@ class Store:
         try:
             self._migrate()
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot open the store at {self.url}: {_one_line(exc)}{_disk_state(parsed)}") from None
+            raise StoreError(f"cannot open the store at {self.url}: {_one_line(exc)}{_disk_state(self.file)}") from None
 
     def _migrate(self) -> None:
         with self.engine.connect() as connection:
@@ -295,12 +299,12 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _disk_state(url: Any) -> str:
+def _disk_state(file: Path | None) -> str:
     """What SQLite leaves unsaid when it cannot open its file: a full disk is a "disk I/O error" (no
     room for the write-ahead log), a read-only one "unable to open database file"."""
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+    if file is None:
         return ""
-    folder = Path(url.database).expanduser().resolve().parent
+    folder = file.parent
     try:
         free = shutil.disk_usage(folder).free
     except OSError:

@@ -5,6 +5,7 @@ Kept apart from `database.py` so that the rooms that add tables do not edit the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,12 @@ from evidence_check.store.database import Store, StoreError
 from evidence_check.store.tables import ClaimRow, PhotoRow, ReportRow
 
 DECISIONS = ("genuine", "fraud")
+
+
+@dataclass(frozen=True)
+class RecordedOutcome:
+    decided_at: datetime  # read under the claim's lock: the history's order is its time's order
+    replaced: str | None  # the decision recorded just before it, or None
 
 
 @dataclass(frozen=True)
@@ -64,14 +71,15 @@ def sightings(store: Store, tenant: str, image_id: str) -> list[Sighting]:
 
 
 def record_outcome(
-    store: Store, tenant: str, claim_id: str, decision: str, note: str | None, when: datetime
-) -> str | None:
-    """Record the decision; the one it replaces (the claim's latest before it), or None.
+    store: Store, tenant: str, claim_id: str, decision: str, note: str | None, clock: Callable[[], datetime]
+) -> RecordedOutcome:
+    """Record the decision, timed by `clock` once the claim is locked; with the one it replaces.
 
     Decisions on one claim arriving at once are recorded one after the other, and each names the
     one recorded just before it: read apart from the write, two agents deciding at once were both
     told they replaced nothing. PostgreSQL: the claim's row is locked first. SQLite has one writer
-    at a time: the read comes after the insert, inside its write lock.
+    at a time: the read comes after the insert, inside its write lock. The time is read under that
+    lock too: read before it, a decision stored after another could carry an earlier time.
     """
     if decision not in DECISIONS:
         raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, got {decision!r}")
@@ -80,15 +88,19 @@ def record_outcome(
             session.execute(
                 select(ClaimRow.id).where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id).with_for_update()
             )
-            row = OutcomeRow(tenant=tenant, claim_id=claim_id, decision=decision, note=note, decided_at=when)
+            # SQLite takes its write lock at the insert, so the row goes in first and is timed after.
+            row = OutcomeRow(tenant=tenant, claim_id=claim_id, decision=decision, note=note, decided_at=clock())
             session.add(row)
             session.flush()
-            return session.scalar(
+            row.decided_at = clock()
+            session.flush()
+            replaced = session.scalar(
                 select(OutcomeRow.decision)
                 .where(OutcomeRow.tenant == tenant, OutcomeRow.claim_id == claim_id, OutcomeRow.id < row.id)
                 .order_by(OutcomeRow.id.desc())
                 .limit(1)
             )
+            return RecordedOutcome(_aware(row.decided_at), replaced)
     except SQLAlchemyError as exc:
         raise StoreError(f"could not record the outcome of claim {claim_id}: {exc}") from None
 

@@ -115,6 +115,47 @@ def test_a_rows_zones_and_no_usable_image_are_said_in_the_language_asked(api: Ap
         assert counts(api) == (0, 0, 0)
 
 
+def test_a_name_given_twice_in_a_manifest_row_is_said_as_everywhere_else_in_the_language_asked(api: Api) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("manifest.jsonl", '{"sku": "CAM-1", "images": ["a.jpg"], "sku": "CAM-2"}\n')
+        archive.writestr("a.jpg", CAMERA)
+    said = {
+        "en": "manifest.jsonl: line 1: the name 'sku' is given twice; which value is meant is not known",
+        "zh": "manifest.jsonl 有误：line 1：名称 'sku' 出现了两次，无法确定以哪个值为准",
+    }
+    for lang, words in said.items():
+        answer = send(api, buffer.getvalue(), {"Accept-Language": lang})
+        assert (answer.status_code, answer.json()["detail"]) == (422, words)
+        assert counts(api) == (0, 0, 0)
+
+
+def test_every_bad_row_of_a_manifest_is_said_at_once_in_the_language_asked(api: Api) -> None:
+    good = {"sku": "CAM-1", "images": ["a.jpg"]}
+    long = [good, *({"sku": f"CAM-{n}", "images": ["a.jpg"], "category": "c" * 65} for n in range(2, 24))]
+    said = {
+        "en": "manifest.jsonl: line 2: category: at most 64 characters; line 3: category: at most 64 characters; ",
+        # A malformed row's own words are the manifest reader's, in English (as before).
+        "zh": "manifest.jsonl 有误：line 2: category: at most 64 characters；line 3: category: at most 64 characters；",
+    }
+    for lang, words in said.items():
+        answer = send(api, catalog_zip(long, {"a.jpg": CAMERA}), {"Accept-Language": lang})
+        detail = answer.json()["detail"]
+        assert answer.status_code == 422 and detail.startswith(words), detail
+        assert "line 21:" in detail and "line 22:" not in detail
+        assert detail.endswith({"en": "; and 2 more rows", "zh": "；另有 2 行有误"}[lang]), detail
+    zoned = [
+        {"sku": "CAM-1", "images": ["a.jpg"], "zones": {"lid": [640, 0, 10, 10]}},
+        good | {"sku": "CAM-2"},
+        {"sku": "CAM-3", "images": ["a.jpg"], "zones": {"lid": [1, 2]}},
+    ]
+    answer = send(api, catalog_zip(zoned, {"a.jpg": CAMERA}), {"Accept-Language": "zh"})
+    detail = answer.json()["detail"]
+    assert detail.startswith("line 1：SKU CAM-1 的 zones 有误：区域 'lid' 完全在 a.jpg（640x480 像素）之外；"), detail
+    assert "；line 3：SKU CAM-3 的 zones 有误：区域 'lid' " in detail, detail
+    assert counts(api) == (0, 0, 0)
+
+
 def test_hostile_archives_are_refused_whole_with_one_line(api: Api) -> None:
     manifest = [{"sku": "CAM-1", "images": ["a.jpg"]}]
     bomb = io.BytesIO()

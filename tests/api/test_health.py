@@ -63,3 +63,14 @@ def test_a_full_disk_under_the_upload_spool_is_not_ready_either(
         assert health.cannot_write(store) is None
     finally:
         store.close()
+
+
+def test_a_sqlite_store_opened_read_only_is_not_ready_and_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # where the URI, once taken for a relative path, made a folder `file:`
+    file = tmp_path / "s.db"
+    Store(f"sqlite:///{file}").close()
+    store = Store(f"sqlite:///file:{file}?mode=ro&uri=true")
+    try:
+        assert health.cannot_write(store) == "the store is opened read-only (its URL says mode=ro or immutable)"
+    finally:
+        store.close()

@@ -186,8 +186,8 @@ def test_bad_zones_are_one_line_and_change_nothing(api: Api) -> None:
         ({"image": "other.jpg", "zones": "{}"}, "is not one of the images of BAG-9"),
         ({"zone_name": "lid", "zone_box": "5000,0,10,10"}, "lies wholly outside front.jpg"),
         # one name twice: the second replaced the first, unsaid
-        ({"zone_name": ["lid", "lid"], "zone_box": ["1,2,3,4", "5,6,7,8"]}, "is given twice; name each zone once"),
-        ({"zones": '{"lid": [1, 2, 3, 4], "lid": [5, 6, 7, 8]}'}, "is given twice; name each zone once"),
+        ({"zone_name": ["lid", "lid"], "zone_box": ["1,2,3,4", "5,6,7,8"]}, "zones: the name &#39;lid&#39; is given twice; which value is meant is not known"),
+        ({"zones": '{"lid": [1, 2, 3, 4], "lid": [5, 6, 7, 8]}'}, "zones: the name &#39;lid&#39; is given twice; which value is meant is not known"),
         ({"zones": "[" * 3000 + "]" * 3000}, "not JSON"),  # nested past Python's limit: was a 500
     ):
         answer = api.client.post("/catalog/BAG-9/zones", data={"csrf": token, "image": "front.jpg", **data})
