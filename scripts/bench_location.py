@@ -422,21 +422,33 @@ def cost(root: Path) -> None:
     print(f"- a region proposed (warp, compare, place, size): {statistics.median(proposing):.1f} ({statistics.mean(proposing):.1f})")
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def draw_arguments(description: str, per_product: int) -> argparse.ArgumentParser:
+    """The corpus and the draw, as this bench and the probes that judge its draw again take them."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("root", nargs="?", type=Path,
                         default=ROOT.parent / "shared" / "corpora" / "product-matching",
                         help="the product-matching corpus (default: ../shared/corpora/product-matching)")
-    parser.add_argument("--per-product", type=int, default=6, metavar="N", help="synthetic photos made per product (default 6); every aligned shelf photo is used")
+    parser.add_argument("--per-product", type=int, default=per_product, metavar="N",
+                        help=f"synthetic photos made per product (default {per_product}); every aligned shelf photo is used")
     parser.add_argument("--seed", type=int, default=23, help="the draw (default 23; 24-28 are the other draws measured)")
+    return parser
+
+
+def corpus_or_exit(root: Path) -> None:
+    """One line, exit 1, where a fresh clone has no ../shared beside it."""
+    if not (root / "grocery").is_dir():
+        sys.exit(f"no grocery corpus under {root} (a checkout wants ../shared/corpora/product-matching beside it)")
+
+
+def main(argv: list[str]) -> int:
+    parser = draw_arguments(__doc__.split("\n")[0], per_product=6)
     parser.add_argument("--dump", type=Path, metavar="FILE", help="write one row per case (tab-separated)")
     runs = parser.add_mutually_exclusive_group()
     runs.add_argument("--no-cost", action="store_true", help="skip the 12 MP cost measure")
     runs.add_argument("--cost-only", action="store_true", help="only the 12 MP cost measure")
     args = parser.parse_args(argv)
     root, per_product, seed = args.root, args.per_product, args.seed
-    if not (root / "grocery").is_dir():
-        sys.exit(f"no grocery corpus under {root} (a checkout wants ../shared/corpora/product-matching beside it)")
+    corpus_or_exit(root)
     cv2.setNumThreads(1)
     if not args.cost_only:
         cases = run(root, per_product, seed)

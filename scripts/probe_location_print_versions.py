@@ -28,7 +28,6 @@ import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import argparse
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -199,14 +198,10 @@ def report(rows: list[Row], products: list[str]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("root", nargs="?", type=Path, default=bench.ROOT.parent / "shared" / "corpora" / "product-matching")
-    parser.add_argument("--per-product", type=int, default=3, metavar="N")
-    parser.add_argument("--seed", type=int, default=23)
+    parser = bench.draw_arguments(__doc__.split("\n")[0], per_product=3)
     parser.add_argument("--dump", type=Path, metavar="FILE", help="one row per damaged shelf photo and variant (tab-separated)")
     args = parser.parse_args(argv)
-    if not (args.root / "grocery").is_dir():
-        sys.exit(f"no grocery corpus under {args.root} (a checkout wants ../shared/corpora/product-matching beside it)")
+    bench.corpus_or_exit(args.root)
     cv2.setNumThreads(1)
     rows, products = run(args.per_product, args.seed, args.root)
     report(rows, products)
