@@ -202,7 +202,7 @@ def propose(
     if usual.product.sum() < MIN_PRODUCT:
         return None
     alignment = usual.alignment()
-    compared_share, part = 1.0, None
+    compared_share, framed_part = 1.0, None
     left_out: tuple[np.ndarray, ...] = ()
     if alignment < ALIGNMENT_MIN:
         part = usual.aligned_part()
@@ -210,7 +210,8 @@ def propose(
         if compared_share < ALIGNED_SHARE_MIN or part.sum() < MIN_PRODUCT:
             return Declined(round(alignment, 3))
         left_out = _outlines_in_photo(usual.product & ~part, usual.window, homography @ usual.to_catalog)
-        usual.restrict(usual.framed(part))
+        framed_part = usual.framed(part)
+        usual.restrict(framed_part)
         alignment = usual.alignment()
     colour_z = usual.colour_z()
     side = _compare_side(features, match, homography)
@@ -222,8 +223,8 @@ def propose(
         sizing, sigma = np.maximum(colour_z, 0) + np.maximum(structure_z, 0), JOINED_SIGMA
     else:
         frame = _Frame(features, match, homography, detail, side)
-        if part is not None:
-            frame.restrict(usual.framed(part))
+        if framed_part is not None:
+            frame.restrict(framed_part)
         sizing, sigma = np.maximum(frame.new_marks_z(), 0), MARKS_SIGMA * frame.enlarged
         placing = frame.blurred(sizing, PLACE_SIGMA * frame.enlarged) * frame.below_top()
         inside = frame.inside(SOFT_EDGE)
@@ -348,7 +349,7 @@ class _Frame:
         pattern, weighted by its contrast (flat print says nothing of alignment). A synthetic photo
         of the catalog image, lit unevenly and tilted, scores 0.89-1; a hand over most of the carton,
         another print version or a carton bent off its plane, 0.1-0.5."""
-        correlation, _, shop_var = _local_correlation(self._lightness_products, ALIGNMENT_WINDOW)
+        correlation, _, shop_var = self._alignment_correlation
         patterned = self.product & (shop_var > ALIGNMENT_TEXTURE)
         if not patterned.any():
             return 1.0  # plain print: nothing to misalign
@@ -359,7 +360,7 @@ class _Frame:
         """The alignment around each pixel: the local correlation weighted as `alignment` weights it,
         averaged over `LOCAL_ALIGNMENT_SCALE` of the product's side; NaN where the catalog's print has
         no pattern near enough to say."""
-        correlation, _, shop_var = _local_correlation(self._lightness_products, ALIGNMENT_WINDOW)
+        correlation, _, shop_var = self._alignment_correlation
         weight = np.where(self.product & (shop_var > ALIGNMENT_TEXTURE), np.sqrt(shop_var), 0).astype(np.float32)
         sigma = LOCAL_ALIGNMENT_SCALE * float(np.sqrt(self.product.sum()))
         around = _broad_blur(weight, sigma)
@@ -596,6 +597,12 @@ class _Frame:
 
         photo, shop = self._lightness_products[:2]
         return relative(photo), relative(shop)
+
+    @cached_property
+    def _alignment_correlation(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The local correlation `alignment` and `local_alignment` read: the lightness's, not the
+        product's, so a photo compared on its aligned part (`restrict`) measures it once, not three times."""
+        return _local_correlation(self._lightness_products, ALIGNMENT_WINDOW)
 
     @cached_property
     def _lightness_products(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
