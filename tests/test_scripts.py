@@ -277,11 +277,16 @@ def test_a_script_run_from_another_folder_finds_the_corpora(tmp_path: Path) -> N
 
 
 
-@pytest.mark.parametrize("name", ["probe_location_print_versions.py", "probe_location_aligned_part.py", "bench_location.py"])
-def test_the_location_scripts_say_in_one_line_when_their_corpus_is_absent(name: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("name", "before_the_corpus"),
+    [("probe_location_print_versions.py", []), ("probe_location_aligned_part.py", []), ("bench_location.py", []),
+     ("probe_location_by_eye.py", ["sheets", "sheets-folder"])],
+)  # fmt: skip
+def test_the_location_scripts_say_in_one_line_when_their_corpus_is_absent(name: str, before_the_corpus: list[str], tmp_path: Path) -> None:
     """On a clone without ../shared they read the missing folder and ended in a traceback."""
     script = ROOT / "scripts" / name
-    done = subprocess.run([sys.executable, str(script), str(tmp_path / "nowhere")], capture_output=True, text=True, timeout=GENEROUS_SECONDS)
+    argv = [sys.executable, str(script), *before_the_corpus, str(tmp_path / "nowhere")]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=GENEROUS_SECONDS, cwd=tmp_path)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert done.stderr.strip() == f"no grocery corpus under {tmp_path / 'nowhere'} (a checkout wants ../shared/corpora/product-matching beside it)"
 
