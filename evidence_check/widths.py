@@ -15,3 +15,9 @@ NOTE_WIDTH = 2000
 # A zone's name, and its note or Chinese label: kept inside the SKU's zones (JSON), limits of ours.
 ZONE_NAME_WIDTH = 64
 ZONE_TEXT_WIDTH = 300
+
+
+def stored_filename(name: str) -> str:
+    """A file name as the store keeps it: cut to its column. Zones are given by file name, so a name
+    over the width is looked up cut too (`catalog.zones.parse_image_zones`)."""
+    return name[:FILENAME_WIDTH]

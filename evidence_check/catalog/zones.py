@@ -22,7 +22,7 @@ from typing import Any
 
 from evidence_check.errors import WordedError
 from evidence_check.storable import storable
-from evidence_check.widths import ZONE_NAME_WIDTH, ZONE_TEXT_WIDTH
+from evidence_check.widths import ZONE_NAME_WIDTH, ZONE_TEXT_WIDTH, stored_filename
 
 CAUSES = ("manufacturing", "shipping", "wear", "unknown")
 MAX_POLYGON_POINTS = 64
@@ -62,10 +62,12 @@ def parse_image_zones(value: Any, filenames: Sequence[str]) -> dict[str, dict[st
         parsed = {filenames[0]: parse_zones(value)}
     else:
         _refuse_unstorable(value)
-        unknown = sorted(set(value) - set(filenames))
+        # A name over the store's width is stored cut: the merchant may name it whole or as stored.
+        named = {stored_filename(name): name for name in filenames}
+        unknown = sorted(name for name in value if stored_filename(name) not in named)
         if unknown:
             raise ZonesInvalid("zones.unknown_image", image=unknown[0], images=", ".join(filenames))
-        parsed = {str(name): parse_zones(zones) for name, zones in value.items()}
+        parsed = {named[stored_filename(name)]: parse_zones(zones) for name, zones in value.items()}
     # Zones are stored by file name: two images of one name (front/a.jpg, back/a.jpg) would both
     # get the zones drawn on one of them.
     twice = sorted(name for name in parsed if filenames.count(name) > 1)

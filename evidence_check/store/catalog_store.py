@@ -22,7 +22,7 @@ from evidence_check.store.catalog_tables import (
 )
 from evidence_check.store.catalog_types import MEASUREMENT, StoredCatalog, StoredImage, StoredSku
 from evidence_check.store.database import Store, StoreError, _one_line
-from evidence_check.widths import FILENAME_WIDTH
+from evidence_check.widths import stored_filename
 
 
 class VocabularyChanged(Exception):
@@ -109,7 +109,7 @@ def put_sku(
                         session.execute(delete(CatalogWordsRow).where(CatalogWordsRow.image_pk == stored.id))
                     continue
                 known[image.image_id] = CatalogImageRow(
-                    sku_pk=row.id, tenant=tenant, image_id=image.image_id, filename=image.filename[:FILENAME_WIDTH],
+                    sku_pk=row.id, tenant=tenant, image_id=image.image_id, filename=stored_filename(image.filename),
                     width=image.width, height=image.height, features=image.features, views=image.views,
                     measured_as=MEASUREMENT, zones=image.zones, created_at=when,
                 )  # fmt: skip

@@ -23,7 +23,7 @@ from evidence_check.store.keys_tables import RequestKeyRow
 from evidence_check.store.reuse_tables import StoredPrint, fingerprint_row
 from evidence_check.store.sqlite_file import sqlite_file
 from evidence_check.store.tables import ClaimRow, PhotoFileRow, PhotoRow, ReportRow
-from evidence_check.widths import FILENAME_WIDTH
+from evidence_check.widths import stored_filename
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -181,7 +181,7 @@ class Store:
                     claim_pk=claim_row.id,
                     claim_id=claim.claim_id,
                     customer_id=claim.customer_id,
-                    filename=filename[:FILENAME_WIDTH],
+                    filename=stored_filename(filename),
                     first_seen=when,
                 )
                 session.add(photo_row)

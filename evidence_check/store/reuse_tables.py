@@ -10,7 +10,7 @@ from sqlalchemy import DateTime, Index, Integer, LargeBinary, String, UniqueCons
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evidence_check.store.tables import Base
-from evidence_check.widths import FILENAME_WIDTH, ID_WIDTH, TENANT_WIDTH
+from evidence_check.widths import FILENAME_WIDTH, ID_WIDTH, TENANT_WIDTH, stored_filename
 
 
 class FingerprintRow(Base):
@@ -63,7 +63,7 @@ def fingerprint_row(
         ref_id=ref_id[:128],
         customer_id=customer_id,
         image_id=image_id,
-        filename=filename[:FILENAME_WIDTH],
+        filename=stored_filename(filename),
         first_seen=when,
         pdq=stored.pdq,
         phash=stored.phash,

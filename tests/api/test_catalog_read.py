@@ -128,3 +128,21 @@ def test_zones_are_bounded_by_the_image_they_are_drawn_on(api: Api) -> None:
     wedge = api.client.put("/v1/catalog/BAG-1/zones", json={"lid": {"polygon": [[0, 0], [huge, 0], [0, 100]]}})
     assert wedge.status_code == 200, wedge.text
     assert wedge.json()["image_list"][0]["zones"]["lid"]["polygon"] == [[0, 0], [640, 0], [640, 100], [0, 100]]
+
+
+def test_zones_name_an_image_whose_file_name_is_over_its_width(keyed: tuple[Api, dict[str, str]]) -> None:
+    """A file name over 255 characters is stored cut: the zones naming it whole answered "not one of
+    the images", and the merchant could not tell which name to give."""
+    api, keys = keyed
+    acme = bearer(keys["acme"])
+    long_name = "front-" + "x" * 300 + ".jpg"
+    files = [("images", (long_name, jpeg(1, (640, 480)), "image/jpeg"))]
+    assert api.client.post("/v1/catalog/BAG-9/images", files=files, data={"name": "bag"}, headers=acme).status_code == 201
+    stored = api.client.get("/v1/catalog/BAG-9", headers=acme).json()["image_list"][0]["filename"]
+    assert stored == long_name[:255]
+    for given in (long_name, stored):
+        zoned = api.client.put("/v1/catalog/BAG-9/zones", json={given: {"zipper": [10, 20, 100, 40]}}, headers=acme)
+        assert zoned.status_code == 200, zoned.text
+        assert zoned.json()["image_list"][0]["zones"] == {"zipper": [10, 20, 100, 40]}
+    other = api.client.put("/v1/catalog/BAG-9/zones", json={"back.jpg": {"cap": [0, 0, 5, 5]}}, headers=acme)
+    assert other.status_code == 422 and "back.jpg" in other.json()["detail"]
