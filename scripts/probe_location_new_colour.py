@@ -1,7 +1,7 @@
 """Whether a shelf photo's defect is where the photo shows a colour the catalog image lacks *near* it
 (docs/measurements/location.md, nineteenth round).
 
-    .venv/bin/python scripts/probe_location_new_colour.py [--seed N] [--per-product 3] [--tolerant | --synthetic]
+    .venv/bin/python scripts/probe_location_new_colour.py [CORPUS] [--seed N] [--per-product 3] [--tolerant | --synthetic]
 
 Runs `bench_location.py`'s draw unchanged and, on every damaged shelf photo the look compares (in the
 frame a small photo is compared in, as `propose` makes it: the aligned part only when it is declined
@@ -29,7 +29,6 @@ import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import argparse
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -296,19 +295,17 @@ def measure(features: Any, match: Any, size: tuple[int, int], truth: list[int]) 
     return out
 
 
-def main() -> int:
-    shared = bench.ROOT.parent / "shared" / "corpora" / "product-matching"
-    if not shared.is_dir():
-        print(f"probe_location_new_colour: {shared} is absent (the bench's corpus): nothing measured")
-        return 1
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=23)
-    parser.add_argument("--per-product", type=int, default=3)
-    parser.add_argument("--tolerant", action="store_true", help="the soft blobs of the change that tolerates misregistration instead")
+def main(argv: list[str]) -> int:
+    parser = bench.draw_arguments(__doc__.split("\n")[0], per_product=3)
+    parser.add_argument(
+        "--tolerant", action="store_true", help="the soft blobs of the change that tolerates misregistration instead"
+    )
     parser.add_argument("--synthetic", action="store_true", help="the maps' peaks on the damaged synthetic photos instead")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    root = args.root
+    bench.corpus_or_exit(root)
     cv2.setNumThreads(1)
-    products = sorted(p.name for p in (shared / "grocery").iterdir() if p.is_dir())
+    products = sorted(p.name for p in (root / "grocery").iterdir() if p.is_dir())
     rows: list[tuple[str, str, dict[str, Any]]] = []
     counts: dict[str, int] = defaultdict(int)
 
@@ -351,9 +348,9 @@ def main() -> int:
             return propose(features, match, size, working)
 
         bench.paint, bench.one_photo, bench.propose = painting, photographing, proposing
-        bench.run(shared, args.per_product, args.seed)
+        bench.run(root, args.per_product, args.seed)
     else:
-        bench.run(shared, args.per_product, args.seed, on_shelf)
+        bench.run(root, args.per_product, args.seed, on_shelf)
     print(report(rows, counts))
     return 0
 
@@ -374,4 +371,4 @@ def report(rows: list[tuple[str, str, dict[str, Any]]], counts: dict[str, int]) 
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main(sys.argv[1:]))

@@ -277,7 +277,9 @@ def test_a_script_run_from_another_folder_finds_the_corpora(tmp_path: Path) -> N
 
 
 
-@pytest.mark.parametrize("name", ["probe_location_print_versions.py", "probe_location_aligned_part.py", "bench_location.py"])
+@pytest.mark.parametrize(
+    "name", ["probe_location_print_versions.py", "probe_location_aligned_part.py", "probe_location_new_colour.py", "bench_location.py"]
+)
 def test_the_location_scripts_say_in_one_line_when_their_corpus_is_absent(name: str, tmp_path: Path) -> None:
     """On a clone without ../shared they read the missing folder and ended in a traceback."""
     script = ROOT / "scripts" / name
