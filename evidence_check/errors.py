@@ -16,7 +16,7 @@ import string
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
-from evidence_check.widths import ID_WIDTH
+from evidence_check.widths import ID_WIDTH, TENANT_WIDTH
 
 ID_RULE = (
     f"1-{ID_WIDTH} letters, digits or . _ - : @ / + (not . or .. alone)",
@@ -165,6 +165,10 @@ ERRORS: dict[str, tuple[str, str]] = {
     "intake.not_a_moment": (
         "{field}: {value!r} is not an ISO 8601 date or date-time (e.g. 2026-11-20T14:30+08:00)",
         "{field}：{value!r} 不是 ISO 8601 日期或日期时间（例如 2026-11-20T14:30+08:00）",
+    ),
+    "keys.bad_tenant": (
+        "tenant {tenant!r} must be 1-" + str(TENANT_WIDTH) + " letters, digits, '.', '_' or '-', starting with a letter or digit",
+        "tenant {tenant!r} 必须由 1 到 " + str(TENANT_WIDTH) + " 个字母、数字、'.'、'_' 或 '-' 组成，并以字母或数字开头",
     ),
     "intake.bad_id": ("{field}: {value!r} must be " + ID_RULE[0], "{field}：{value!r} 必须" + ID_RULE[1]),
     "intake.unknown_zone": (
