@@ -23,7 +23,7 @@ from api.web.session import CSRF_FIELD, Agent, check_csrf
 from api.web.timeline import timeline_points
 from evidence_check.checks.challenge import new_code
 from evidence_check.engine import now_utc
-from evidence_check.intake import IntakeError, OutOfOrder
+from evidence_check.intake import IntakeError, OutOfOrder, valid_id
 from evidence_check.models import Challenge
 from evidence_check.previews import Preview, claim_previews
 from evidence_check.render.matched import matched_in
@@ -88,6 +88,8 @@ async def new_claim(request: Request, console: ConsoleDep) -> Response:
         now = now_utc()
 
         def verify() -> dict[str, Any]:
+            if _is_retake(console, agent.tenant, form.fields):
+                form.fields.pop("tz", None)
             parsed = parse_verify(
                 form,
                 tenant=agent.tenant,
@@ -238,6 +240,15 @@ def _latest_decision(console: Console, tenant: str, claim_id: str) -> dict[str, 
     if found is None:
         return None
     return {"outcome": str(found.decision), "note": found.note, "at": found.decided_at}
+
+
+def _is_retake(console: Console, tenant: str, fields: dict[str, str]) -> bool:
+    """The id of a claim recorded before, with no date typed: its dates are the claim's, read in the
+    claim's zone (as `--tz` or the tenant's zone gave it), not in the browser's that the page's
+    script puts in `tz`: sent from another zone, the claim was stored again in the agent's."""
+    claim_id = fields.get("claim_id", "").strip()
+    typed = any(fields.get(name, "").strip() for name in ("ordered_at", "shipped_at", "delivered_at", "claimed_at"))
+    return not typed and valid_id(claim_id) and has_claim(console.store, tenant, claim_id)
 
 
 def _form(console: Console, agent: Agent, kept: dict[str, str], error: str | None, status: int = 200) -> Response:
