@@ -277,6 +277,10 @@ class CatalogAddition:
     # (filename, outline share) of images stored now that give the location look no product outline
     # (`location.lacks_outline`): stored all the same, they serve the relevance and reuse looks.
     without_outline: tuple[tuple[str, float], ...] = ()
+    # A reindex made another vocabulary current since the images were measured: they were measured
+    # again in it, and a caller storing more (an import) measures the next ones in it at once.
+    switched: bool = False
+    vocabulary: Vocabulary | None = None  # the current one, when `switched`
 
 
 def no_outline_text(filename: str, share: float, lang: str = "en") -> str:
@@ -413,6 +417,7 @@ def store_catalog_sku(
     images = [replace(m.image, zones=zones.get(m.image.filename)) for m in uploads.measured]
     zones_of_known = {image_id: zones[filename] for image_id, filename in uploads.complete if filename in zones}
     added = 0
+    switched_to: list[Vocabulary | None] = []
     if images or uploads.complete:
         measured_with = uploads.vocabulary_key
         for attempt in range(STORE_ATTEMPTS):
@@ -428,6 +433,7 @@ def store_catalog_sku(
                 if attempt == STORE_ATTEMPTS - 1:
                     raise
                 vocabulary = catalog_vocabulary(store, tenant)
+                switched_to.append(vocabulary)
                 images = [replace(image, features=with_words(image.features, vocabulary)) for image in images]
                 measured_with = vocabulary.key if vocabulary is not None else None
         catalog_for(store).forget(tenant)
@@ -449,7 +455,13 @@ def store_catalog_sku(
     without_outline = tuple(
         (filename, round(share, 2)) for filename, share, zoned in shares if location.lacks_outline(share, zoned=zoned)
     )
-    return CatalogAddition(added=added, skipped=uploads.skipped, without_outline=without_outline)
+    return CatalogAddition(
+        added=added,
+        skipped=uploads.skipped,
+        without_outline=without_outline,
+        switched=bool(switched_to),
+        vocabulary=switched_to[-1] if switched_to else None,
+    )
 
 
 def remove_from_catalog(store: Store, tenant: str, sku: str) -> bool:
