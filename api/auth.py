@@ -138,6 +138,7 @@ async def judge_key(request: Request) -> None:
     store: Store = request.app.state.store
     await anyio.to_thread.run_sync(get_tenant, request, store, credentials, limiter=OPERATIONS_THREADS)
 
+
 metrics_bearer = OneBearer(
     auto_error=False,
     scheme_name="MetricsToken",

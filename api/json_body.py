@@ -32,7 +32,9 @@ class UniqueNamesRequest(Request):
         return self._json
 
     async def parses(self) -> bool:
-        """Whether `json` reads the body; FastAPI answers for the body that does not, as before."""
+        """Whether `json` reads the body; FastAPI answers for the body that does not, as before. A
+        body that cannot be read (it stalls: 408; the client leaves: 499) is answered at once."""
+        await self.body()
         try:
             await self.json()
         except Exception:  # noqa: BLE001 - any reason to refuse the body is FastAPI's to word
