@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from api.deps import one_library_thread_here
-from api.schemas import ID_PATTERN, VerifyFields
+from api.schemas import VerifyFields
 from api.upload import UploadedFile, UploadedForm
 from evidence_check.engine import Upload
 from evidence_check.errors import ERRORS, error_text, template_fields
@@ -166,8 +166,7 @@ def describe(errors: Sequence[Any], known: Sequence[str] = ()) -> tuple[str, dic
         # FastAPI's location is the character the JSON parser stopped at: no field to name.
         position = loc[-1] if len(loc) > 1 else "0"
         return "input.json_invalid", {"error": str((error.get("ctx") or {}).get("error", message)), "position": position}
-    if kind == "string_pattern_mismatch" and (error.get("ctx") or {}).get("pattern") == ID_PATTERN:
-        # The id rule worded as the intake words it, not as its regular expression.
+    if kind == "id_rule":  # api.schemas.IdText: worded as the intake words it
         return "intake.bad_id", {"field": where, "value": error.get("input")}
     if kind == "extra_forbidden" and known:
         return "input.extra_forbidden_known", {"field": where, "known": ", ".join(known)}

@@ -47,6 +47,25 @@ def test_the_api_words_a_bad_id_one_way_in_its_forms_paths_and_intake(api: Api, 
     assert api.count("claims") == 0
 
 
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_api_refuses_a_dot_segment_for_an_id_as_the_command_line_does(api: Api, lang: str) -> None:
+    # The pattern alone let "." and ".." through: `POST /v1/catalog/%2E%2E/images` stored a SKU ".."
+    # that `catalog add`, the console and a manifest refuse.
+    asked = {"Accept-Language": lang}
+    added = api.client.post("/v1/catalog/%2E%2E/images", files=[("images", ("c.jpg", jpeg(3), "image/jpeg"))], headers=asked)
+    zoned = api.client.put("/v1/catalog/%2E/zones", json={}, headers=asked)
+    verified = api.verify(photos(("a.jpg", jpeg(1))), {"order_id": "."}, headers=asked)
+    assert [(r.status_code, r.json()["detail"]) for r in (added, zoned, verified)] == [
+        (422, said("sku", "..", lang)),
+        (422, said("sku", ".", lang)),
+        (422, said("order_id", ".", lang)),
+    ]
+    assert api.count("catalog_skus") == 0 and api.count("claims") == 0
+    widest = "s" * 128  # an id at the width limit still passes
+    assert api.client.post(f"/v1/catalog/{widest}/images", files=[("images", ("c.jpg", jpeg(3), "image/jpeg"))]).status_code == 201
+    assert api.client.get(f"/v1/catalog/{widest}").json()["sku"] == widest
+
 def test_the_command_line_words_a_bad_id_as_the_api_does(store_url: str) -> None:
     runner = CliRunner()
     for args, line in (
