@@ -392,7 +392,6 @@ ERRORS: dict[str, tuple[str, str]] = {
         "{where}: images must be a list of file names",
         "{where}：images 必须是文件名列表",
     ),
-    "manifest.bad_sku": ("{where}: sku {sku!r} must be " + ID_RULE[0], "{where}：sku {sku!r} 必须" + ID_RULE[1]),
     "manifest.no_images": ("{where}: SKU {sku} lists no images", "{where}：SKU {sku} 没有列出图片"),
     "manifest.not_text": ("{where}: {field} must be text", "{where}：{field} 必须是文本"),
     "manifest.field": ("{where}: {problem}", "{where}：{problem}"),

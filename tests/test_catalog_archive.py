@@ -148,7 +148,7 @@ def test_a_damaged_image_stream_is_refused_before_anything_is_stored() -> None:
     ("text", "said"),
     [
         ('{"sku": "A", "images": []}\n', "line 1: SKU A lists no images"),
-        ('{"sku": "", "images": ["a.jpg"]}\n', "line 1: sku ''"),
+        ('{"sku": "", "images": ["a.jpg"]}\n', "line 1: sku: ''"),
         ('{"sku": "A", "images": {"x": 1}}\n', "line 1: images must be a list"),
         ("[1, 2]\n", "line 1 is not a JSON object"),
         ('{"sku": "A", "images": ["a.jpg"]}\n{oops\n', "line 2 is not JSON"),
@@ -164,7 +164,7 @@ def test_a_malformed_manifest_row_refuses_the_manifest(text: str, said: str) -> 
     ("kind", "text", "zh"),
     [
         (".jsonl", '{"sku": "A", "images": ["a.jpg"], "name": "' + "n" * 256 + '"}', "line 1：name：最多 255 个字符"),
-        (".jsonl", '{"sku": "no spaces", "images": ["a.jpg"]}', "line 1：sku 'no spaces' 必须由 1 到 128 个字母"),
+        (".jsonl", '{"sku": "no spaces", "images": ["a.jpg"]}', "line 1：sku：'no spaces' 必须由 1 到 128 个字母"),
         (".jsonl", '{"sku": "A"}', "line 1：SKU A 没有列出图片"),
         (".jsonl", "[1]", "line 1 不是 JSON 对象"),
         (".jsonl", '{"sku": "A", "images": 3}', "line 1：images 必须是文件名列表"),

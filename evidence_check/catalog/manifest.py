@@ -24,7 +24,7 @@ from typing import Any
 from evidence_check import strict_json
 from evidence_check.catalog.labels import valid_label
 from evidence_check.errors import NameGivenTwice, WordedError, error_text
-from evidence_check.intake import valid_id
+from evidence_check.intake import IntakeError, valid_id
 from evidence_check.storable import storable_text
 from evidence_check.widths import CATEGORY_WIDTH, NAME_WIDTH
 
@@ -195,7 +195,8 @@ def _meant(key: str, known: tuple[str, ...]) -> str | None:
 def _entry(row: dict[str, Any], images: list[str], where: str, zones: Any = None) -> ManifestEntry:
     sku = str(row.get("sku") or "").strip()
     if not valid_id(sku):
-        raise RowInvalid("manifest.bad_sku", where=where, sku=sku)
+        # The intake's line for a bad id, as the API, the console and the command line say it.
+        raise RowInvalid("manifest.field", where=where, problem=IntakeError("intake.bad_id", field="sku", value=sku))
     if not images:
         raise RowInvalid("manifest.no_images", where=where, sku=sku)
     return ManifestEntry(

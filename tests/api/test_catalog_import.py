@@ -79,7 +79,7 @@ def test_importing_again_adds_only_what_is_new_and_a_sku_that_exists_gets_its_ne
 def test_a_malformed_row_bad_zones_or_no_usable_image_store_nothing(api: Api) -> None:
     good = {"sku": "CAM-1", "images": ["a.jpg"]}
     cases = {
-        "line 2: sku 'no spaces' must be": [good, {"sku": "no spaces", "images": ["a.jpg"]}],
+        "line 2: sku: 'no spaces' must be": [good, {"sku": "no spaces", "images": ["a.jpg"]}],
         "line 2: unknown key 'zone' (did you mean 'zones'?)": [good, {"sku": "CAM-2", "images": ["a.jpg"], "zone": {}}],
         "line 2: SKU CAM-2: zones: ": [good, {"sku": "CAM-2", "images": ["a.jpg"], "zones": {"lid": [1, 2]}}],
         # known only once the image is opened: before the first row is stored all the same

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
+from evidence_check.catalog.manifest import RowsRefused, parse_manifest
 from evidence_check.cli import app
 from evidence_check.engine import now_utc
 from evidence_check.errors import error_text
@@ -75,6 +76,16 @@ def test_the_command_line_words_a_bad_id_as_the_api_does(store_url: str) -> None
         result = runner.invoke(app, args)
         assert result.exit_code == 2 and result.stderr.strip() == f"evidence-check: {line}", result.stderr
 
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_manifest_words_a_bad_sku_as_the_intake_does_after_its_row(lang: str) -> None:
+    # It said "line 1: sku 'bad sku' must be ..." beside the intake's "sku: 'bad sku' must be ...",
+    # from a copy of the rule's words of its own.
+    with pytest.raises(RowsRefused) as refused:
+        list(parse_manifest(['{"sku": "bad sku", "images": ["a.jpg"]}'], ".jsonl"))
+    after_row = "：" if lang == "zh" else ": "
+    assert refused.value.text(lang) == "line 1" + after_row + said("sku", "bad sku", lang)
 
 def test_the_tenant_rule_is_worded_once(store: Store) -> None:
     line = error_text("keys.bad_tenant", {"tenant": "acme corp"})
