@@ -5,6 +5,7 @@ report gains later passes through unchanged; `tests/api` checks these models aga
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -28,6 +29,21 @@ def _checked_id(value: str) -> str:
     if not valid_id(value):
         raise PydanticCustomError("id_rule", f"must be {ID_RULE}")
     return value
+
+
+# A picture's id, the sha256 of its bytes as a report gives it.
+IMAGE_ID_PATTERN = r"^[0-9a-f]{64}$"
+_IMAGE_ID = re.compile(IMAGE_ID_PATTERN)
+
+
+def _checked_image_id(value: str) -> str:
+    # Worded as `input.bad_image_id` (en and zh), not as its regular expression.
+    if _IMAGE_ID.fullmatch(value) is None:
+        raise PydanticCustomError("image_id_rule", "must be 64 hexadecimal digits")
+    return value
+
+
+ImageIdText = Annotated[str, AfterValidator(_checked_image_id), Field(json_schema_extra={"pattern": IMAGE_ID_PATTERN})]
 
 
 # A claim id, customer id, order id or SKU a client sends, refused (422) in the intake's words

@@ -170,6 +170,10 @@ ERRORS: dict[str, tuple[str, str]] = {
         "tenant {tenant!r} must be 1-" + str(TENANT_WIDTH) + " letters, digits, '.', '_' or '-', starting with a letter or digit",
         "tenant {tenant!r} 必须由 1 到 " + str(TENANT_WIDTH) + " 个字母、数字、'.'、'_' 或 '-' 组成，并以字母或数字开头",
     ),
+    "input.bad_image_id": (
+        "{field}: {value!r} must be 64 hexadecimal digits (a picture's sha256, as a report gives it)",
+        "{field}：{value!r} 必须是 64 位十六进制数字（图片的 sha256，与报告中给出的一致）",
+    ),
     "intake.bad_id": ("{field}: {value!r} must be " + ID_RULE[0], "{field}：{value!r} 必须" + ID_RULE[1]),
     "intake.unknown_zone": (
         "tz: unknown time zone {zone!r} (use an IANA name such as Asia/Shanghai)",

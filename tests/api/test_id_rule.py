@@ -95,3 +95,17 @@ def test_the_tenant_rule_is_worded_once(store: Store) -> None:
     assert str(refused.value) == line
     result = CliRunner().invoke(app, ["keys", "create", "acme corp", "--db", str(store.url)])
     assert result.exit_code == 2 and line in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_bad_picture_id_in_a_path_is_worded_not_given_as_its_pattern(api: Api, lang: str) -> None:
+    # It was "image_id: String should match pattern '^[0-9a-f]{64}$'", in Chinese "格式应符合模式 ...".
+    asked = {"Accept-Language": lang}
+    line = error_text("input.bad_image_id", {"field": "image_id", "value": "bad img"}, lang)
+    for answer in (
+        api.client.get("/v1/images/bad%20img/thumbnail", headers=asked),
+        api.client.delete("/v1/stock/bad%20img", headers=asked),
+    ):
+        assert (answer.status_code, answer.json()["detail"]) == (422, line)
+    well_formed = "0" * 64  # passes the rule, and is then not found
+    assert api.client.get(f"/v1/images/{well_formed}/thumbnail").status_code == 404
