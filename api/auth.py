@@ -131,6 +131,14 @@ def get_tenant(
 
 TenantDep = Annotated[str, Depends(get_tenant)]
 
+
+async def judge_key(request: Request) -> None:
+    """`get_tenant`'s 401 (or the trial's 403), for a route that must refuse before its dependencies run."""
+    credentials = await bearer(request)
+    store: Store = request.app.state.store
+    await anyio.to_thread.run_sync(get_tenant, request, store, credentials, limiter=OPERATIONS_THREADS)
+
+
 metrics_bearer = OneBearer(
     auto_error=False,
     scheme_name="MetricsToken",

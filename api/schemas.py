@@ -5,6 +5,7 @@ report gains later passes through unchanged; `tests/api` checks these models aga
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -13,12 +14,41 @@ from pydantic_core import PydanticCustomError
 
 from evidence_check.errors import ERRORS
 from evidence_check.intake import ID_PATTERN as INTAKE_ID_PATTERN
+from evidence_check.intake import ID_RULE, valid_id
 from evidence_check.models import SCHEMA, ClaimReason, WantedOutcome
 from evidence_check.storable import storable
 from evidence_check.widths import CATEGORY_WIDTH
 
 # The ids the intake accepts (evidence_check.intake), anchored for the OpenAPI description.
 ID_PATTERN = f"^{INTAKE_ID_PATTERN}$"
+
+
+def _checked_id(value: str) -> str:
+    # `valid_id`, not the pattern alone: the pattern lets "." and ".." through, and a SKU ".." was
+    # stored by `POST /v1/catalog/%2E%2E/images` that the command line, the console and a manifest refuse.
+    if not valid_id(value):
+        raise PydanticCustomError("id_rule", f"must be {ID_RULE}")
+    return value
+
+
+# A picture's id, the sha256 of its bytes as a report gives it.
+IMAGE_ID_PATTERN = r"^[0-9a-f]{64}$"
+_IMAGE_ID = re.compile(IMAGE_ID_PATTERN)
+
+
+def _checked_image_id(value: str) -> str:
+    # Worded as `input.bad_image_id` (en and zh), not as its regular expression.
+    if _IMAGE_ID.fullmatch(value) is None:
+        raise PydanticCustomError("image_id_rule", "must be 64 hexadecimal digits")
+    return value
+
+
+ImageIdText = Annotated[str, AfterValidator(_checked_image_id), Field(json_schema_extra={"pattern": IMAGE_ID_PATTERN})]
+
+
+# A claim id, customer id, order id or SKU a client sends, refused (422) in the intake's words
+# (`intake.bad_id`); the OpenAPI description still gives the pattern.
+IdText = Annotated[str, AfterValidator(_checked_id), Field(json_schema_extra={"pattern": ID_PATTERN})]
 
 
 def storable_str(max_length: int) -> Any:
@@ -183,17 +213,17 @@ class VerifyFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    sku: str | None = Field(None, pattern=ID_PATTERN, description="ordered product, as in the catalog")
+    sku: IdText | None = Field(None, description="ordered product, as in the catalog")
     ordered_at: str | None = Field(None, max_length=64, examples=["2026-11-10T10:00+08:00"])
     shipped_at: str | None = Field(None, max_length=64)
     delivered_at: str | None = Field(None, max_length=64, examples=["2026-11-14T15:00+08:00"])
     claimed_at: str | None = Field(None, max_length=64, description="default: now")
-    claim_id: str | None = Field(
-        None, pattern=ID_PATTERN, description="default: a new id; the same id with the same photos is a retry"
+    claim_id: IdText | None = Field(
+        None, description="default: a new id; the same id with the same photos is a retry"
     )
-    customer_id: str | None = Field(None, pattern=ID_PATTERN, examples=["cust-9"])
-    order_id: str | None = Field(
-        None, pattern=ID_PATTERN, description="the order the claim is about", examples=["SO-20261110-0042"]
+    customer_id: IdText | None = Field(None, examples=["cust-9"])
+    order_id: IdText | None = Field(
+        None, description="the order the claim is about", examples=["SO-20261110-0042"]
     )
     reason: ClaimReason | None = Field(None, description="default: damaged")
     wanted: WantedOutcome | None = Field(None, description="what the customer asks for", examples=["refund"])

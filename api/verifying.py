@@ -166,6 +166,10 @@ def describe(errors: Sequence[Any], known: Sequence[str] = ()) -> tuple[str, dic
         # FastAPI's location is the character the JSON parser stopped at: no field to name.
         position = loc[-1] if len(loc) > 1 else "0"
         return "input.json_invalid", {"error": str((error.get("ctx") or {}).get("error", message)), "position": position}
+    if kind == "id_rule":  # api.schemas.IdText: worded as the intake words it
+        return "intake.bad_id", {"field": where, "value": error.get("input")}
+    if kind == "image_id_rule":  # api.schemas.ImageIdText
+        return "input.bad_image_id", {"field": where, "value": error.get("input")}
     if kind == "extra_forbidden" and known:
         return "input.extra_forbidden_known", {"field": where, "known": ", ".join(known)}
     if kind == "extra_forbidden":

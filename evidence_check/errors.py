@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from evidence_check.widths import ID_WIDTH
+from evidence_check.widths import ID_WIDTH, TENANT_WIDTH
 
 ID_RULE = (
     f"1-{ID_WIDTH} letters, digits or . _ - : @ / + (not . or .. alone)",
@@ -165,6 +165,14 @@ ERRORS: dict[str, tuple[str, str]] = {
     "intake.not_a_moment": (
         "{field}: {value!r} is not an ISO 8601 date or date-time (e.g. 2026-11-20T14:30+08:00)",
         "{field}：{value!r} 不是 ISO 8601 日期或日期时间（例如 2026-11-20T14:30+08:00）",
+    ),
+    "keys.bad_tenant": (
+        "tenant {tenant!r} must be 1-" + str(TENANT_WIDTH) + " letters, digits, '.', '_' or '-', starting with a letter or digit",
+        "tenant {tenant!r} 必须由 1 到 " + str(TENANT_WIDTH) + " 个字母、数字、'.'、'_' 或 '-' 组成，并以字母或数字开头",
+    ),
+    "input.bad_image_id": (
+        "{field}: {value!r} must be 64 hexadecimal digits (a picture's sha256, as a report gives it)",
+        "{field}：{value!r} 必须是 64 位十六进制数字（图片的 sha256，与报告中给出的一致）",
     ),
     "intake.bad_id": ("{field}: {value!r} must be " + ID_RULE[0], "{field}：{value!r} 必须" + ID_RULE[1]),
     "intake.unknown_zone": (
@@ -357,8 +365,7 @@ ERRORS: dict[str, tuple[str, str]] = {
         "webhook URL holds a control character or a lone surrogate, which cannot be stored: {url!r}",
         "webhook URL 含有控制字符或孤立的代理码位，无法保存：{url!r}",
     ),
-    # A catalog import's archive (evidence_check.catalog.archive); a manifest row's own problem is
-    # the command line's, in English.
+    # A catalog import's archive (evidence_check.catalog.archive).
     "archive.unreadable": ("not a zip archive that can be read ({problem})", "不是可读取的 zip 压缩包（{problem}）"),
     "archive.too_many_entries": (
         "the archive holds {entries} entries, over the limit of {limit}",
@@ -375,6 +382,32 @@ ERRORS: dict[str, tuple[str, str]] = {
     ),
     "archive.manifest_not_utf8": ("{manifest}: not UTF-8 text", "{manifest}：不是 UTF-8 文本"),
     "archive.manifest_row": ("{manifest}: {problem}", "{manifest} 有误：{problem}"),
+    # A manifest's malformed row (evidence_check.catalog.manifest). The row's place ("line 3", "row 2")
+    # stays as the manifest's reader writes it, as the import's answer names its rows.
+    "manifest.kind": ("a manifest must be .csv or .jsonl", "清单必须是 .csv 或 .jsonl 文件"),
+    "manifest.csv_header": (
+        "the CSV needs a header with at least sku and images",
+        "CSV 需要一行表头，至少含 sku 和 images",
+    ),
+    "manifest.not_csv": ("near row {number}: not CSV ({problem})", "第 {number} 行附近：不是 CSV（{problem}）"),
+    "manifest.not_json": ("{where} is not JSON ({problem})", "{where} 不是 JSON（{problem}）"),
+    "manifest.not_object": ("{where} is not a JSON object", "{where} 不是 JSON 对象"),
+    "manifest.images_not_list": (
+        "{where}: images must be a list of file names",
+        "{where}：images 必须是文件名列表",
+    ),
+    "manifest.no_images": ("{where}: SKU {sku} lists no images", "{where}：SKU {sku} 没有列出图片"),
+    "manifest.not_text": ("{where}: {field} must be text", "{where}：{field} 必须是文本"),
+    "manifest.field": ("{where}: {problem}", "{where}：{problem}"),
+    "manifest.unknown_key": (
+        "{where}: unknown {named}; a row's keys are {known}",
+        "{where}：未知的{named}；一行可用的键为 {known}",
+    ),
+    "manifest.unknown_column": (
+        "{where}: unknown {named}; a row's columns are {known}",
+        "{where}：未知的{named}；一行可用的列为 {known}",
+    ),
+    "manifest.meant": ("{name!r} (did you mean {meant!r}?)", "{name!r}（是否应为 {meant!r}？）"),
     # Every malformed row of a manifest, `; ` between them (evidence_check.catalog.manifest.RowsRefused).
     "catalog.rows_refused": ("{problems}", "{problems}"),
     "catalog.rows_refused_more": ("{problems}; and {more} more rows", "{problems}；另有 {more} 行有误"),
@@ -521,11 +554,18 @@ def error_text(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
     return texts[1 if lang == "zh" else 0].format(**values)
 
 
+@runtime_checkable
+class Worded(Protocol):
+    """Words within an error's line that are in the reader's language too (a `WordedError`, a list)."""
+
+    def text(self, lang: str = "en") -> str: ...
+
+
 def _worded(value: Any, lang: str) -> Any:
     # An error within another's line ("zones: ..."); a tuple of them, one after the other.
     if isinstance(value, tuple):
         return ("；" if lang == "zh" else "; ").join(str(_worded(item, lang)) for item in value)
-    return value.text(lang) if isinstance(value, WordedError) else value
+    return value.text(lang) if isinstance(value, Worded) else value
 
 
 def _choices(items: list[Any], lang: str) -> str:

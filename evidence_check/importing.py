@@ -109,6 +109,8 @@ def import_catalog(
             store, tenant, entry.sku, measured, name=entry.name, category=entry.category, zones=entry_zones, now=now,
             brand=entry.brand, family=entry.family,
         )  # fmt: skip
+        if added.switched:  # a reindex overtook the import: the next rows measured in its vocabulary
+            vocabulary = added.vocabulary
         skipped = tuple((named.get(filename, filename), why) for filename, why in added.skipped)
         without_outline = tuple((named.get(filename, filename), share) for filename, share in added.without_outline)
         rows.append(RowResult(entry.where, entry.sku, added.added, len(measured.complete), skipped, without_outline))

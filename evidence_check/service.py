@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from evidence_check import report as report_json
 from evidence_check import webhooks
-from evidence_check.catalog.entries import catalog_features, outline_share
+from evidence_check.catalog.entries import catalog_features, features_outline_share, outline_share
 from evidence_check.catalog.feature_file import ArrayCache
 from evidence_check.catalog.loading import feature_folder, load_from_store
 from evidence_check.catalog.registry import Catalog, TenantCatalog
@@ -41,6 +41,7 @@ from evidence_check.store.catalog_store import (
     VocabularyChanged,
     catalog_stamp,
     complete_image_ids,
+    held_images,
     load_vocabulary,
     put_sku,
     reindex,
@@ -276,6 +277,10 @@ class CatalogAddition:
     # (filename, outline share) of images stored now that give the location look no product outline
     # (`location.lacks_outline`): stored all the same, they serve the relevance and reuse looks.
     without_outline: tuple[tuple[str, float], ...] = ()
+    # A reindex made another vocabulary current since the images were measured: they were measured
+    # again in it, and a caller storing more (an import) measures the next ones in it at once.
+    switched: bool = False
+    vocabulary: Vocabulary | None = None  # the current one, when `switched`
 
 
 def no_outline_text(filename: str, share: float, lang: str = "en") -> str:
@@ -412,6 +417,7 @@ def store_catalog_sku(
     images = [replace(m.image, zones=zones.get(m.image.filename)) for m in uploads.measured]
     zones_of_known = {image_id: zones[filename] for image_id, filename in uploads.complete if filename in zones}
     added = 0
+    switched_to: list[Vocabulary | None] = []
     if images or uploads.complete:
         measured_with = uploads.vocabulary_key
         for attempt in range(STORE_ATTEMPTS):
@@ -427,6 +433,7 @@ def store_catalog_sku(
                 if attempt == STORE_ATTEMPTS - 1:
                     raise
                 vocabulary = catalog_vocabulary(store, tenant)
+                switched_to.append(vocabulary)
                 images = [replace(image, features=with_words(image.features, vocabulary)) for image in images]
                 measured_with = vocabulary.key if vocabulary is not None else None
         catalog_for(store).forget(tenant)
@@ -436,12 +443,25 @@ def store_catalog_sku(
             references.add_print(tenant, "listing", sku, image.image_id, image.filename, measured.listing, now)
         pictures = dict(uploads.thumbnails) | {m.image.image_id: m.thumbnail for m in uploads.measured}
         put_thumbnails(store, tenant, pictures, now)
+    shares = [(m.image.filename, m.outline_share, bool(zones.get(m.image.filename))) for m in uploads.measured]
+    # A held image is not measured again; its warning is said again all the same (a merchant who lost
+    # the first run's output is told), from its stored mask and zones (those drawn since silence it).
+    held = held_images(store, tenant, sku, {image_id for image_id, _ in uploads.complete})
+    shares += [
+        (filename, features_outline_share(held[image_id][0]), bool(held[image_id][1]))
+        for image_id, filename in uploads.complete
+        if image_id in held
+    ]
     without_outline = tuple(
-        (m.image.filename, round(m.outline_share, 2))
-        for m in uploads.measured
-        if location.lacks_outline(m.outline_share, zoned=bool(zones.get(m.image.filename)))
+        (filename, round(share, 2)) for filename, share, zoned in shares if location.lacks_outline(share, zoned=zoned)
     )
-    return CatalogAddition(added=added, skipped=uploads.skipped, without_outline=without_outline)
+    return CatalogAddition(
+        added=added,
+        skipped=uploads.skipped,
+        without_outline=without_outline,
+        switched=bool(switched_to),
+        vocabulary=switched_to[-1] if switched_to else None,
+    )
 
 
 def remove_from_catalog(store: Store, tenant: str, sku: str) -> bool:

@@ -14,6 +14,7 @@ import pytest
 
 from evidence_check.catalog.archive import ArchiveLimits, ArchiveRefused, open_catalog_archive
 from evidence_check.catalog.manifest import parse_manifest
+from evidence_check.errors import WordedError
 
 SMALL = ArchiveLimits(max_entries=20, max_images=5, max_file_bytes=4 * 2**20, max_total_bytes=6 * 2**20, max_ratio=100)
 PICTURE = bytes(range(256)) * 64  # 16 KB that deflate cannot shrink much
@@ -147,7 +148,7 @@ def test_a_damaged_image_stream_is_refused_before_anything_is_stored() -> None:
     ("text", "said"),
     [
         ('{"sku": "A", "images": []}\n', "line 1: SKU A lists no images"),
-        ('{"sku": "", "images": ["a.jpg"]}\n', "line 1: sku ''"),
+        ('{"sku": "", "images": ["a.jpg"]}\n', "line 1: sku: ''"),
         ('{"sku": "A", "images": {"x": 1}}\n', "line 1: images must be a list"),
         ("[1, 2]\n", "line 1 is not a JSON object"),
         ('{"sku": "A", "images": ["a.jpg"]}\n{oops\n', "line 2 is not JSON"),
@@ -157,6 +158,30 @@ def test_a_malformed_manifest_row_refuses_the_manifest(text: str, said: str) -> 
     with pytest.raises(ValueError, match=said):
         list(parse_manifest(io.StringIO(text), ".jsonl"))
     assert said in _refused({"manifest.jsonl": text.encode(), "a.jpg": PICTURE})
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "zh"),
+    [
+        (".jsonl", '{"sku": "A", "images": ["a.jpg"], "name": "' + "n" * 256 + '"}', "line 1：name：最多 255 个字符"),
+        (".jsonl", '{"sku": "no spaces", "images": ["a.jpg"]}', "line 1：sku：'no spaces' 必须由 1 到 128 个字母"),
+        (".jsonl", '{"sku": "A"}', "line 1：SKU A 没有列出图片"),
+        (".jsonl", "[1]", "line 1 不是 JSON 对象"),
+        (".jsonl", '{"sku": "A", "images": 3}', "line 1：images 必须是文件名列表"),
+        (".jsonl", '{"sku": "A", "images": ["a.jpg"], "brand": 3}', "line 1：brand 必须是文本"),
+        (".jsonl", '{"sku": "A", "images": ["a.jpg"], "brand": "a\\u0007"}', "line 1：brand：不允许包含控制字符"),
+        (".jsonl", '{"sku": "A", "images": ["a.jpg"], "zone": {}}', "line 1：未知的键 'zone'（是否应为 'zones'？）"),
+        (".csv", "sku,images,catgory\nA,a.jpg,x\n", "row 1：未知的列 'catgory'（是否应为 'category'？）"),
+        (".csv", "name\nx\n", "CSV 需要一行表头，至少含 sku 和 images"),
+    ],
+)
+def test_a_malformed_rows_own_reason_is_in_the_language_asked(kind: str, text: str, zh: str) -> None:
+    # The joining words were Chinese and the row's reason English: "line 2: name: at most 255 characters".
+    with pytest.raises(WordedError) as refused:
+        list(parse_manifest(io.StringIO(text), kind))
+    assert refused.value.text("zh").startswith(zh), refused.value.text("zh")
+    english = str(refused.value)
+    assert english != refused.value.text("zh") and not english.startswith(zh)
 
 
 def test_a_csv_field_over_csvs_own_limit_is_a_malformed_row_not_a_crash() -> None:

@@ -103,3 +103,25 @@ def test_catalog_import_warns_per_image_without_an_outline(
     assert code == 0 and "imported 2 SKU(s), 3 new image(s)" in out, err
     [line] = warnings(err)
     assert line.startswith(f"evidence-check: warning: MILK-1 {shelf_photo.name}: {WARNING}")
+
+
+def test_a_held_image_added_again_is_warned_about_again_unless_zones_are_drawn_since(
+    sqlite_url: str, tmp_path: Path, shelf_photo: Path, web_shop_image: Path
+) -> None:
+    # A held image was not measured again, so never warned again: a merchant who lost the first
+    # run's output was not told. Adding it again and importing it again warn as the first time did.
+    assert warnings(run("catalog", "add", "MILK-1", str(shelf_photo), str(web_shop_image), "--db", sqlite_url)[2])
+    code, out, err = run("catalog", "add", "MILK-1", str(shelf_photo), str(web_shop_image), "--db", sqlite_url)
+    assert code == 0 and "0 image(s) added" in out, out
+    [line] = warnings(err)
+    assert line.startswith(f"evidence-check: warning: MILK-1 {shelf_photo.name}: {WARNING}")
+    manifest = tmp_path / "products.csv"
+    manifest.write_text(f"sku,images\nMILK-1,{shelf_photo}\n")
+    code, out, err = run("catalog", "import", str(manifest), "--db", sqlite_url)
+    assert code == 0 and len(warnings(err)) == 1, err
+    zones = tmp_path / "zones.json"
+    zones.write_text(json.dumps({"carton": [100, 100, 200, 400]}))
+    code, _, err = run("catalog", "add", "MILK-1", str(shelf_photo), "--zones", str(zones), "--db", sqlite_url)
+    assert code == 0 and warnings(err) == []
+    code, _, err = run("catalog", "add", "MILK-1", str(shelf_photo), "--db", sqlite_url)
+    assert code == 0 and warnings(err) == []  # its zones, drawn since, are an outline

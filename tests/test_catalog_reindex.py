@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session
 
 from evidence_check import service
 from evidence_check.catalog import words
+from evidence_check.catalog.manifest import ManifestEntry
 from evidence_check.catalog.photo import photo_features
 from evidence_check.catalog.words import measured_words, train_catalog_vocabulary, training_sample
 from evidence_check.engine import Upload
 from evidence_check.imaging import features as F
 from evidence_check.imaging.load import Limits, load_photo
+from evidence_check.importing import import_catalog
 from evidence_check.settings import Settings
 from evidence_check.store import Store, catalog_store
 from evidence_check.store.catalog_store import images_since_vocabulary, load_tenant
@@ -418,5 +420,43 @@ def test_a_reindex_under_way_is_named_by_its_vocabulary_key_alone(store_url: str
         assert staged == [("default", key), ("measured in", key)]
         with store.engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM catalog_reindexes")).scalar() == 0
+    finally:
+        store.engine.dispose()
+
+
+def test_an_import_a_reindex_overtakes_parses_the_new_vocabulary_once_not_per_sku(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each SKU measured in the vocabulary read when the import began was refused by the store and
+    # measured again in the current one, read and parsed again each time (0.30 s a SKU).
+    store = _catalog(store_url)
+    try:
+        service.reindex_catalog(store, "default", NOW)
+        parsed: list[str] = []
+        from_bytes = F.Vocabulary.from_bytes
+
+        def counted(data: bytes) -> F.Vocabulary:
+            vocabulary = from_bytes(data)
+            parsed.append(vocabulary.key)
+            return vocabulary
+
+        monkeypatch.setattr(F.Vocabulary, "from_bytes", staticmethod(counted))
+        switched: list[bool] = []
+
+        def read_image(name: str) -> tuple[bytes | None, str | None]:
+            if not switched:  # a reindex to another vocabulary, once the import has begun
+                switched.append(True)
+                monkeypatch.setattr(words, "VOCABULARY_SEED", 7)
+                service.reindex_catalog(store, "default", NOW)
+                parsed.clear()
+            return (FIXTURES / name).read_bytes(), None
+
+        rows = [ManifestEntry(f"N-{n}", None, None, (name,), where=f"line {n}") for n, name in enumerate(IMAGES.values(), 1)]
+        imported = import_catalog(store, "default", rows, read_image, settings=Settings(), now=NOW, reindex=False)
+        assert [row.added for row in imported.rows] == [1, 1, 1]
+        new = service.catalog_vocabulary(store, "default")
+        assert new is not None and parsed.count(new.key) == 2  # the store's switch, and the line above
+        imported_images = [image for sku in load_tenant(store, "default").skus if sku.sku.startswith("N-") for image in sku.images]
+        assert len(imported_images) == 3 and all(_measured_in(image, new) for image in imported_images)
     finally:
         store.engine.dispose()

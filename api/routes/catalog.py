@@ -11,7 +11,7 @@ from api.deps import LangDep, SettingsDep, StoreDep, TenantDep, UploadFormDep, o
 from api.refusals import Refused
 from api.routes.openapi import TOO_LARGE, images_body
 from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, problem
-from api.schemas import ID_PATTERN, CatalogAdded, NoOutline, SkippedFile
+from api.schemas import CatalogAdded, IdText, NoOutline, SkippedFile
 from evidence_check import strict_json
 from evidence_check.catalog import parse_image_zones, valid_label
 from evidence_check.catalog.labels import LabelInvalid
@@ -64,7 +64,7 @@ TEXT_FIELDS = ("name", "category", "brand", "family", "zones")
     },
 )
 def add_catalog_images(
-    sku: Annotated[str, Path(pattern=ID_PATTERN, description="the product, as orders name it")],
+    sku: Annotated[IdText, Path(description="the product, as orders name it")],
     form: UploadFormDep,
     tenant: TenantDep,
     settings: SettingsDep,

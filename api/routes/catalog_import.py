@@ -82,7 +82,7 @@ IMPORT_BODY: dict[str, Any] = {
         422: problem(
             "An archive over its bounds or unreadable, a malformed manifest row, zones that are not boxes "
             "on the row's images, or no image that could be used; nothing was stored",
-            "manifest.jsonl: line 4: sku '' must be 1-128 letters, digits or . _ - : @ / + (not . or .. alone)",
+            "manifest.jsonl: line 4: sku: '' must be 1-128 letters, digits or . _ - : @ / + (not . or .. alone)",
         ),
         **SERVER_ERRORS,
     },

@@ -12,7 +12,7 @@ from api.deps import StoreDep, TenantDep
 from api.json_body import UniqueNamesRoute
 from api.refusals import Refused
 from api.routes.rendering import MALFORMED, SERVER_ERRORS, UNAUTHORIZED, answer, problem
-from api.schemas import ID_PATTERN
+from api.schemas import IdText
 from evidence_check.catalog import parse_image_zones
 from evidence_check.catalog.zones import ZonesInvalid
 from evidence_check.engine import now_utc
@@ -20,7 +20,7 @@ from evidence_check.service import remove_from_catalog, set_catalog_zones
 from evidence_check.store.catalog_store import SkuSummary, list_skus, sku_images
 
 router = APIRouter(prefix="/v1/catalog", tags=["references"], route_class=UniqueNamesRoute)
-SkuPath = Annotated[str, Path(pattern=ID_PATTERN, description="the SKU as registered")]
+SkuPath = Annotated[IdText, Path(description="the SKU as registered")]
 NO_SKU = problem("No such SKU in this key's tenant's catalog", "no SKU 'BAG-001' in the catalog")
 SKU_EXAMPLE = {
     "sku": "BAG-001", "name": "Leather bag", "category": "apparel", "brand": "Acme", "family": "leather bags",

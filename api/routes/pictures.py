@@ -11,10 +11,10 @@ from fastapi import APIRouter, Path, Response
 from api.deps import SettingsDep, StoreDep, TenantDep
 from api.refusals import Refused
 from api.routes.rendering import MALFORMED, SERVER_ERRORS, UNAUTHORIZED, problem
+from api.schemas import ImageIdText
 from evidence_check.service import picture_thumbnail
 
 router = APIRouter(prefix="/v1/images", tags=["claims"])
-IMAGE_ID = r"^[0-9a-f]{64}$"
 
 
 @router.get(
@@ -36,7 +36,7 @@ IMAGE_ID = r"^[0-9a-f]{64}$"
     },
 )
 def get_thumbnail(
-    image_id: Annotated[str, Path(pattern=IMAGE_ID, description="the sha256 a report gives the picture")],
+    image_id: Annotated[ImageIdText, Path(description="the sha256 a report gives the picture")],
     tenant: TenantDep,
     settings: SettingsDep,
     store: StoreDep,

@@ -10,7 +10,7 @@ from api.deps import SettingsDep, StoreDep, TenantDep, UploadFormDep, one_librar
 from api.refusals import Refused
 from api.routes.openapi import TOO_LARGE, images_body
 from api.routes.rendering import MALFORMED, SERVER_ERRORS, UNAUTHORIZED, answer, problem
-from api.schemas import ReferencesAdded, SkippedFile
+from api.schemas import ImageIdText, ReferencesAdded, SkippedFile
 from evidence_check.engine import now_utc
 from evidence_check.references import add_references
 from evidence_check.service import limits_from
@@ -144,7 +144,7 @@ def list_stock(
     },
 )
 def delete_stock(
-    image_id: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="the sha256 of the photo's bytes")],
+    image_id: Annotated[ImageIdText, Path(description="the sha256 of the photo's bytes")],
     tenant: TenantDep,
     store: StoreDep,
 ) -> Response:

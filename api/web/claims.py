@@ -20,10 +20,10 @@ from api.verifying import answer, parse_verify
 from api.web import words as w
 from api.web.pages import PAGE_HEADERS, Console, ConsoleDep, claim_url, to_sign_in
 from api.web.session import CSRF_FIELD, Agent, check_csrf
-from api.web.timeline import timeline_points
+from api.web.timeline import MILESTONES, timeline_points
 from evidence_check.checks.challenge import new_code
 from evidence_check.engine import now_utc
-from evidence_check.intake import IntakeError, OutOfOrder
+from evidence_check.intake import IntakeError, OutOfOrder, parse_moment, valid_id, zone_named
 from evidence_check.models import Challenge
 from evidence_check.previews import Preview, claim_previews
 from evidence_check.render.matched import matched_in
@@ -88,6 +88,7 @@ async def new_claim(request: Request, console: ConsoleDep) -> Response:
         now = now_utc()
 
         def verify() -> dict[str, Any]:
+            _keep_claims_zone(console, agent.tenant, form.fields)
             parsed = parse_verify(
                 form,
                 tenant=agent.tenant,
@@ -238,6 +239,23 @@ def _latest_decision(console: Console, tenant: str, claim_id: str) -> dict[str, 
     if found is None:
         return None
     return {"outcome": str(found.decision), "note": found.note, "at": found.decided_at}
+
+
+def _keep_claims_zone(console: Console, tenant: str, fields: dict[str, str]) -> None:
+    """A retake (the id of a claim recorded before) keeps the claim's zone, as `--tz` or the tenant's
+    zone gave it: the page's script puts the browser's zone in `tz`, and a request's `tz` replaces the
+    claim's, so a retake sent from Shanghai stored a New York claim again in Shanghai's zone, the
+    customer's camera times then read in it. A date-time typed on the form is the agent's, read in the
+    zone the form shows and sent with its offset; a bare date is a day of the claim's calendar."""
+    claim_id = fields.get("claim_id", "").strip()
+    if not (valid_id(claim_id) and has_claim(console.store, tenant, claim_id)):
+        return
+    shown = fields.pop("tz", "").strip()
+    for name in MILESTONES:
+        typed = fields.get(name, "").strip()
+        if shown and len(typed) > len("2026-11-20"):
+            moment = parse_moment(typed, name, zone_named(shown))
+            fields[name] = moment.isoformat() if moment is not None else typed
 
 
 def _form(console: Console, agent: Agent, kept: dict[str, str], error: str | None, status: int = 200) -> Response:

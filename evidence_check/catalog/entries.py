@@ -186,7 +186,12 @@ def catalog_features(photo: Photo, vocabulary: F.Vocabulary | None = None) -> St
 def outline_share(stored: StoredImage) -> float:
     """The share of a measured catalog image its product outline covers, zones aside: the location
     look's outline (`colour.product_hull`) of the stored mask."""
-    with np.load(io.BytesIO(stored.features), allow_pickle=False) as data:
+    return features_outline_share(stored.features)
+
+
+def features_outline_share(features: bytes) -> float:
+    """`outline_share` of an image's packed features, as stored."""
+    with np.load(io.BytesIO(features), allow_pickle=False) as data:
         return colour.outline_share(data["mask"])
 
 

@@ -7,8 +7,9 @@ of these is malformed; one differing only in case or spaces (``SKU``, ``Images``
 Image names stay as written: the command line reads them relative to the manifest's folder, an
 archive uploaded over HTTP relative to the manifest's place in it.
 
-A malformed row refuses the whole manifest (`ValueError`, one line naming the row), before
-anything is stored; files that cannot be used are the importer's to skip, one by one.
+A malformed row refuses the whole manifest (`RowInvalid`, one line naming the row, worded in
+English and Chinese), before anything is stored; files that cannot be used are the importer's to
+skip, one by one.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from typing import Any
 
 from evidence_check import strict_json
 from evidence_check.catalog.labels import valid_label
-from evidence_check.errors import NameGivenTwice, WordedError
-from evidence_check.intake import ID_RULE, valid_id
+from evidence_check.errors import NameGivenTwice, WordedError, error_text
+from evidence_check.intake import IntakeError, valid_id
 from evidence_check.storable import storable_text
 from evidence_check.widths import CATEGORY_WIDTH, NAME_WIDTH
 
@@ -55,6 +56,24 @@ class ManifestEntry:
     family: str | None = None
 
 
+class RowInvalid(WordedError, ValueError):
+    """A malformed row, or a manifest that cannot be read as its kind; the line names the row."""
+
+
+@dataclass(frozen=True)
+class Meant:
+    """Misspelt keys (or columns) and the names they were taken for, in the reader's language."""
+
+    what: str  # "key" or "column"
+    pairs: tuple[tuple[str, str], ...]
+
+    def text(self, lang: str = "en") -> str:
+        worded = [error_text("manifest.meant", {"name": name, "meant": meant}, lang) for name, meant in self.pairs]
+        if lang == "zh":
+            return {"key": "键", "column": "列"}[self.what] + " " + "、".join(worded)
+        return self.what + ("s " if len(worded) > 1 else " ") + ", ".join(worded)
+
+
 class RowsRefused(WordedError, ValueError):
     """Every malformed row of a manifest (the first `SHOWN_ROWS`, then how many more), in one line."""
 
@@ -71,7 +90,7 @@ def manifest_kind(filename: str) -> str:
     for kind in KINDS:
         if filename.lower().endswith(kind):
             return kind
-    raise ValueError("a manifest must be .csv or .jsonl")
+    raise RowInvalid("manifest.kind")
 
 
 def parse_manifest(lines: Iterable[str], kind: str) -> Iterator[ManifestEntry]:
@@ -93,14 +112,14 @@ def _entries(lines: Iterable[str], kind: str, problems: list[ValueError]) -> Ite
                 problems.append(exc)
         return
     if kind != ".csv":
-        raise ValueError("a manifest must be .csv or .jsonl")
+        raise RowInvalid("manifest.kind")
     reader = csv.DictReader(lines)
     try:
         if reader.fieldnames is not None:
             reader.fieldnames = _folded(reader.fieldnames, CSV_COLUMNS, "row 1", "column")
         _refuse_misspelt(reader.fieldnames or (), CSV_COLUMNS, "row 1", "column")
         if reader.fieldnames is None or "sku" not in reader.fieldnames:
-            raise ValueError("the CSV needs a header with at least sku and images")
+            raise RowInvalid("manifest.csv_header")
         for number, row in enumerate(reader, 2):
             images = [p.strip() for p in (row.get("images") or row.get("image") or "").split(";") if p.strip()]
             try:
@@ -108,7 +127,7 @@ def _entries(lines: Iterable[str], kind: str, problems: list[ValueError]) -> Ite
             except ValueError as exc:
                 problems.append(exc)
     except csv.Error as exc:  # a field over csv's size limit, a broken quote
-        raise ValueError(f"near row {reader.line_num + 1}: not CSV ({exc})") from None
+        raise RowInvalid("manifest.not_csv", number=reader.line_num + 1, problem=str(exc)) from None
 
 
 def _without_bom(lines: Iterable[str]) -> Iterator[str]:
@@ -127,16 +146,16 @@ def _jsonl_entry(line: str, number: int) -> Iterator[ManifestEntry]:
     except strict_json.NameTwice as exc:  # as a CSV header naming a column twice
         raise NameGivenTwice(f"line {number}", exc.name) from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"line {number} is not JSON ({exc.msg})") from None
+        raise RowInvalid("manifest.not_json", where=f"line {number}", problem=exc.msg) from None
     if not isinstance(row, dict):
-        raise ValueError(f"line {number} is not a JSON object")
+        raise RowInvalid("manifest.not_object", where=f"line {number}")
     row = dict(zip(_folded(list(row), JSONL_KEYS, f"line {number}", "key"), row.values(), strict=True))
     _refuse_misspelt(row, JSONL_KEYS, f"line {number}", "key")
     images = row.get("images", [])
     if isinstance(images, str):
         images = [images]
     if not isinstance(images, list):
-        raise ValueError(f"line {number}: images must be a list of file names")
+        raise RowInvalid("manifest.images_not_list", where=f"line {number}")
     yield _entry(row, [str(i) for i in images], f"line {number}", row.get("zones"))
 
 
@@ -154,9 +173,9 @@ def _refuse_misspelt(keys: Iterable[str], known: tuple[str, ...], where: str, wh
     misspelt = sorted(key for key in set(keys) - set(known) if _meant(key, known))
     if misspelt:
         # All of them at once: a sheet's header typed "SKU,Name,Images" took one run per column.
-        named = ", ".join(f"{key!r} (did you mean {_meant(key, known)!r}?)" for key in misspelt)
-        many = "s" if len(misspelt) > 1 else ""
-        raise ValueError(f"{where}: unknown {what}{many} {named}; a row's {what}s are {', '.join(known)}")
+        named = Meant(what, tuple((key, _meant(key, known) or "") for key in misspelt))
+        words = {"where": where, "named": named, "known": ", ".join(known)}
+        raise RowInvalid("manifest.unknown_key", **words) if what == "key" else RowInvalid("manifest.unknown_column", **words)
 
 
 def _meant(key: str, known: tuple[str, ...]) -> str | None:
@@ -176,9 +195,10 @@ def _meant(key: str, known: tuple[str, ...]) -> str | None:
 def _entry(row: dict[str, Any], images: list[str], where: str, zones: Any = None) -> ManifestEntry:
     sku = str(row.get("sku") or "").strip()
     if not valid_id(sku):
-        raise ValueError(f"{where}: sku {sku!r} must be {ID_RULE}")
+        # The intake's line for a bad id, as the API, the console and the command line say it.
+        raise RowInvalid("manifest.field", where=where, problem=IntakeError("intake.bad_id", field="sku", value=sku))
     if not images:
-        raise ValueError(f"{where}: SKU {sku} lists no images")
+        raise RowInvalid("manifest.no_images", where=where, sku=sku)
     return ManifestEntry(
         sku=sku,
         name=_text(row, "name", where, NAME_WIDTH),
@@ -196,11 +216,11 @@ def _label(row: dict[str, Any], key: str, where: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ValueError(f"{where}: {key} must be text")
+        raise RowInvalid("manifest.not_text", where=where, field=key)
     try:
         return valid_label(key, value)
     except ValueError as exc:
-        raise ValueError(f"{where}: {exc}") from None
+        raise RowInvalid("manifest.field", where=where, problem=exc) from None
 
 
 def _text(row: dict[str, Any], key: str, where: str, width: int) -> str | None:
@@ -208,4 +228,4 @@ def _text(row: dict[str, Any], key: str, where: str, width: int) -> str | None:
     try:
         return storable_text(key, str(value).strip(), width) or None if value else None
     except ValueError as exc:
-        raise ValueError(f"{where}: {exc}") from None
+        raise RowInvalid("manifest.field", where=where, problem=exc) from None

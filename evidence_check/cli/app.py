@@ -10,11 +10,11 @@ from typing import NoReturn
 import typer
 from pydantic import ValidationError
 
+from evidence_check.errors import error_text
 from evidence_check.settings import Settings
 from evidence_check.storable import TextUnstorable, shown, storable_text
 from evidence_check.store import Store, StoreError
 from evidence_check.store.keys import valid_tenant
-from evidence_check.widths import TENANT_WIDTH
 
 app = typer.Typer(
     name="evidence-check",
@@ -70,7 +70,7 @@ def stored_name(name: str) -> str:
 def check_tenant(tenant: str) -> None:
     """A tenant name an API key could carry, or a usage error (exit 2)."""
     if not valid_tenant(tenant):
-        fail(f"tenant {tenant!r} must be 1-{TENANT_WIDTH} letters, digits, '.', '_' or '-', starting with a letter or digit", 2)
+        fail(error_text("keys.bad_tenant", {"tenant": tenant}), 2)
 
 
 def load_settings() -> Settings:

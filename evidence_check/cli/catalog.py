@@ -66,11 +66,11 @@ from evidence_check.cli.app import (
     stored_name,
 )
 from evidence_check.engine import Upload, now_utc
-from evidence_check.errors import NameGivenTwice
+from evidence_check.errors import NameGivenTwice, error_text
 from evidence_check.imaging.features import Vocabulary
 from evidence_check.imaging.load import Limits, PhotoError, read_file
 from evidence_check.importing import checked_zones
-from evidence_check.intake import ID_RULE, valid_id
+from evidence_check.intake import valid_id
 from evidence_check.service import (
     MeasuredUploads,
     catalog_vocabulary,
@@ -491,7 +491,7 @@ def _label(key: str, value: str | None) -> str | None:
 
 def _check_sku(sku: str) -> None:
     if not valid_id(sku):
-        fail(f"sku: {sku!r} must be {ID_RULE}", 2)
+        fail(error_text("intake.bad_id", {"field": "sku", "value": sku}), 2)
 
 
 def _read_zones(path: Path) -> Any:

@@ -9,7 +9,8 @@ import typer
 from evidence_check.checks.challenge import new_code
 from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
 from evidence_check.engine import now_utc
-from evidence_check.intake import ID_RULE, valid_id
+from evidence_check.errors import error_text
+from evidence_check.intake import valid_id
 from evidence_check.store import StoreError
 from evidence_check.store.outcomes import has_claim, issue_challenge
 
@@ -35,7 +36,7 @@ def challenge(
 ) -> None:
     """Issue a short random code the customer writes down and photographs beside the item."""
     if not valid_id(claim_id):
-        fail(f"claim id {claim_id!r} must be {ID_RULE}", 2)
+        fail(error_text("intake.bad_id", {"field": "claim_id", "value": claim_id}), 2)
     check_tenant(tenant)
     if lang not in _SAY:
         fail(f"lang must be en or zh, got {lang!r}", 2)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Collection, Hashable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -322,6 +322,19 @@ def load_views(store: Store, tenant: str, sku: str, image_id: str) -> bytes | No
             .join(CatalogSkuRow, CatalogSkuRow.id == CatalogImageRow.sku_pk)
             .where(CatalogSkuRow.tenant == tenant, CatalogSkuRow.sku == sku, CatalogImageRow.image_id == image_id)
         )
+
+
+def held_images(store: Store, tenant: str, sku: str, image_ids: Collection[str]) -> dict[str, tuple[bytes, Any]]:
+    """(packed features, zones) of each of the SKU's stored images among `image_ids`."""
+    if not image_ids:
+        return {}
+    with store.sessions() as session:
+        rows = session.execute(
+            select(CatalogImageRow.image_id, CatalogImageRow.features, CatalogImageRow.zones)
+            .join(CatalogSkuRow, CatalogSkuRow.id == CatalogImageRow.sku_pk)
+            .where(CatalogSkuRow.tenant == tenant, CatalogSkuRow.sku == sku, CatalogImageRow.image_id.in_(list(image_ids)))
+        )
+        return {image_id: (features, zones) for image_id, features, zones in rows}
 
 
 def images_since_vocabulary(store: Store, tenant: str) -> int | None:

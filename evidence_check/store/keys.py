@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from evidence_check.errors import WordedError
 from evidence_check.store.database import Store, StoreError
 from evidence_check.store.keys_tables import ApiKeyRow
 from evidence_check.widths import TENANT_WIDTH
@@ -27,6 +28,10 @@ class KeyInfo:
     revoked_at: datetime | None
 
 
+class TenantInvalid(WordedError, ValueError):
+    """A tenant name no API key can carry."""
+
+
 def valid_tenant(name: str) -> bool:
     return _TENANT.fullmatch(name) is not None
 
@@ -38,7 +43,7 @@ def digest(secret: str) -> str:
 def create_key(store: Store, tenant: str, now: datetime) -> tuple[str, str]:
     """A new key for `tenant`: (key_id, the secret). Only the secret's sha256 is stored."""
     if not valid_tenant(tenant):
-        raise ValueError(f"tenant {tenant!r} must be 1-{TENANT_WIDTH} letters, digits, '.', '_' or '-'")
+        raise TenantInvalid("keys.bad_tenant", tenant=tenant)
     key_id = f"k_{secrets.token_hex(6)}"
     # 32 random bytes: a guess is hopeless, so one sha256 (no slow hash) is enough to store it.
     secret = f"{PREFIX}{secrets.token_urlsafe(32)}"

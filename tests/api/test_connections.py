@@ -119,6 +119,16 @@ def test_a_body_that_stalls_is_answered_408_and_the_connection_closed(app: Any, 
         assert connection.exec_driver_sql("SELECT count(*) FROM claims").scalar_one() == 0
 
 
+def test_a_json_body_that_stalls_is_408_and_one_whose_client_leaves_is_499(app: Any) -> None:
+    # The JSON routes try the body before judging the key (api/json_body.py): a body that cannot be
+    # read is answered as such, not read again nor taken for one that does not parse.
+    scope = {**http_scope("/v1/catalog/BAG-1/zones", [(b"content-type", b"application/json")]), "method": "PUT"}
+    piece = [{"type": "http.request", "body": b'{"lid": [0, 0', "more_body": True}]
+    stalled = run_asgi(app, scope, list(piece), stall=True)
+    assert stalled[0]["status"] == 408 and (b"connection", b"close") in stalled[0]["headers"]
+    assert run_asgi(app, scope, list(piece), stall=False)[0]["status"] == 499
+
+
 def test_a_body_that_keeps_coming_is_not_cut_off(store: Store) -> None:
     """The clock runs between pieces, not over the whole body: many pieces, each in time, are read."""
     app = create_app(settings_for(store.url), store, body_idle_seconds=0.5)

@@ -370,6 +370,49 @@ def test_a_caller_without_a_valid_key_is_told_401_before_its_query_string_is_jud
     assert api.count("claims") == 0
 
 
+BROKEN_BODIES = {
+    "cut short": b'{"outcome":',
+    "nested too deep": b"[" * 3000 + b"]" * 3000,
+    "a name given twice": b'{"outcome": "fraud", "outcome": "genuine"}',
+    "not UTF-8": b'{"note": "\xff"}',
+}
+
+
+def json_body_operations(api: Api) -> list[tuple[str, str]]:
+    """Every /v1 operation that takes a JSON body, by its OpenAPI description."""
+    return [
+        (method, path.replace("{claim_id}", "c-1").replace("{sku}", "BAG-1"))
+        for path, item in api.client.get("/openapi.json").json()["paths"].items()
+        if path.startswith("/v1/")
+        for method, operation in item.items()
+        if "application/json" in operation.get("requestBody", {}).get("content", {})
+    ]
+
+
+@pytest.mark.parametrize("body", BROKEN_BODIES.values(), ids=BROKEN_BODIES.keys())
+def test_a_caller_without_a_valid_key_is_told_401_before_its_json_body_is_judged(
+    revoked: tuple[Api, str, str], body: bytes
+) -> None:
+    # FastAPI reads a JSON body before any dependency: a caller with no key, or a revoked one, was
+    # told how its body was parsed (422) instead of "unauthorized".
+    api, valid, gone = revoked
+    operations = json_body_operations(api)
+    assert {path for _, path in operations} >= {"/v1/claims/c-1/outcome", "/v1/catalog/BAG-1/zones"}
+    api.verify(photos(("a.jpg", jpeg(1))), {"claim_id": "c-1"}, headers=bearer(valid))
+    for method, path in operations:
+        for headers in ({}, bearer("ec_not-a-key"), bearer(gone)):
+            sent = {**headers, "Content-Type": "application/json"}
+            answer = api.client.request(method.upper(), path, content=body, headers=sent)
+            assert answer.status_code == 401, (method, path, answer.text)
+            assert answer.headers["www-authenticate"] == "Bearer"
+        judged = api.client.request(
+            method.upper(), path, content=body, headers={**bearer(valid), "Content-Type": "application/json"}
+        )
+        assert judged.status_code in (400, 422), (method, path, judged.text)
+        assert judged.json()["detail"].startswith("body"), (method, path, judged.text)
+    assert api.count("outcomes") == 0
+
+
 def test_a_json_object_naming_a_member_twice_is_422_and_stores_nothing(api: Api) -> None:
     # Python's json kept the second of the two, unsaid: one zone of two stored, `genuine` recorded.
     front = [("images", ("front.jpg", jpeg(1), "image/jpeg"))]
