@@ -18,6 +18,12 @@ a stain, a dent's shading) and without one:
   on the background (outside it) must be `fail`;
 - zones: the catalog image's product is cut into three bands (top, middle, bottom), each a zone
   with a cause; a box inside a band must be named after it.
+Edge set, apart (the rows "..., at the edge"): each photo damaged a second time, with its defect's
+centre in the product's edge band (within half the defect's size of the projected outline) and its
+pixels clipped to the product — on a shelf photo, to the part of the outline where the photo shows the
+catalog's print (`lined_up`: the outline overshoots the carton onto the shelf and the hand); the kinds
+above plus a crushed corner's shading and a tear along the edge. Drawn from a generator of its own, so
+the default rows draw and print as they did without it.
 The proposal's threshold (`proposal.CONFIDENT_STRENGTH`) is fitted by product split: fitted on one
 half of the products (the lowest strength above every undamaged photo's, with a margin), scored on
 the other, both ways; the held-out figures are the headline. Cost: milliseconds the look adds per
@@ -35,7 +41,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -56,6 +62,8 @@ from evidence_check.models import Status
 ROOT = Path(__file__).resolve().parent.parent
 
 DEFECTS = ("tear", "scratch", "stain", "dent")
+EDGE_DEFECTS = (*DEFECTS, "crushed corner", "edge tear")  # what a parcel's knocks leave at a carton's edge
+EDGE_STREAM = 0xED6E  # the edge copies' own random stream: the default rows draw as they did without them
 BAND_CAUSES = (("top", "wear"), ("middle", "shipping"), ("bottom", "manufacturing"))
 PHOTO_SIZE = (1600, 1200)
 MARGIN = 1.1  # the fitted threshold lies this far above the strongest undamaged photo
@@ -75,6 +83,17 @@ class Case:
     zone_right: bool | None
     declined: bool  # the look declined to propose on the damaged photo (too unlike the catalog image)
     alignment: float | None  # the damaged photo's, as the look measured it; None: not measured
+    edge: bool = False  # the defect's centre lies in the product's edge band (`edge_copy`)
+
+
+@dataclass(frozen=True)
+class EdgeCopies:
+    """The edge set: its own generator, the cases it collects, and who is handed each damaged shelf photo."""
+
+    rng: np.random.Generator
+    cases: list[Case]
+    on_shelf: Callable[[PaintedShelf], None] | None = None
+    catalogs: dict[str, np.ndarray] = field(default_factory=dict)  # each product's catalog pixels (RGB), set by `run`
 
 
 @dataclass(frozen=True)
@@ -236,8 +255,10 @@ def one_photo(
     image: CatalogImage,
     truth_to_photo: np.ndarray | None,
     on_shelf: Callable[[PaintedShelf], None] | None = None,
+    edges: EdgeCopies | None = None,
 ) -> Case | None:
-    """Matches the photo, then judges: a painted defect, its undamaged copy, a region on and off the product, a zone."""
+    """Matches the photo, then judges: a painted defect, its undamaged copy, a region on and off the product, a zone.
+    With `edges`, a second damaged copy painted in the edge band is judged and listed too."""
     clean = load_photo(jpeg(rgb, "clean"), "clean.jpg")
     features = photo_features(clean)
     match = matching.best_match(features, [image])
@@ -258,15 +279,7 @@ def one_photo(
         return None
     if on_shelf is not None and kind == "shelf":
         on_shelf(PaintedShelf(product, defect, truth, damaged_rgb, rgb, image))
-    damaged = load_photo(jpeg(damaged_rgb, "damaged"), "damaged.jpg")
-    damaged_features = photo_features(damaged)
-    damaged_match = matching.best_match(damaged_features, [image])
-    proposal = None
-    if damaged_match is not None and damaged_match.homography_full is not None and damaged_match.inliers >= rules.PASS_INLIERS:
-        proposal = propose(damaged_features, damaged_match, size, damaged.working)
-    declined = isinstance(proposal, Declined)
-    alignment = None if proposal is None else proposal.alignment
-    proposal = proposal if isinstance(proposal, Proposal) else None
+    proposal, declined, alignment = proposed(damaged_rgb, image, size)
     clean_proposal = propose(features, match, size, clean.working)
     clean_proposal = clean_proposal if isinstance(clean_proposal, Proposal) else None
     shape = ProductShape(image, read_zones(image.zones))
@@ -290,13 +303,139 @@ def one_photo(
         box = [int(off_centre[0] - box_side / 2), int(off_centre[1] - box_side / 2), box_side, box_side]
         placement = shape.place(project(box_corners(*box), inverse))
         off_fail = placement is not None and judged("x", placement, {}).status is Status.FAIL
-    return Case(
+    case = Case(
         product, kind, defect,
         None if proposal is None else iou(proposal.box, truth),
         None if proposal is None else proposal.strength,
         None if clean_proposal is None else clean_proposal.strength,
         on_fail, off_fail, zone_right, declined, alignment,
     )  # fmt: skip
+    if edges is not None:
+        seen = mask if truth_to_photo is not None else lined_up(rgb, edges.catalogs[product], to_photo, mask)
+        at_edge = edge_copy(edges.rng, rgb, image, to_photo, mask, seen, product_side)
+        if at_edge is not None:
+            edge_defect, edge_rgb, edge_truth = at_edge
+            if edges.on_shelf is not None and kind == "shelf":
+                edges.on_shelf(PaintedShelf(product, edge_defect, edge_truth, edge_rgb, rgb, image))
+            edge_proposal, edge_declined, edge_alignment = proposed(edge_rgb, image, size)
+            edges.cases.append(replace(
+                case, defect=edge_defect, iou=None if edge_proposal is None else iou(edge_proposal.box, edge_truth),
+                strength=None if edge_proposal is None else edge_proposal.strength, declined=edge_declined,
+                alignment=edge_alignment, edge=True,
+            ))  # fmt: skip
+    return case
+
+
+def proposed(damaged_rgb: np.ndarray, image: CatalogImage, size: tuple[int, int]) -> tuple[Proposal | None, bool, float | None]:
+    """The look's proposal on a damaged photo (None: not matched, or declined), whether it declined, its alignment."""
+    damaged = load_photo(jpeg(damaged_rgb, "damaged"), "damaged.jpg")
+    damaged_features = photo_features(damaged)
+    damaged_match = matching.best_match(damaged_features, [image])
+    proposal = None
+    if damaged_match is not None and damaged_match.homography_full is not None and damaged_match.inliers >= rules.PASS_INLIERS:
+        proposal = propose(damaged_features, damaged_match, size, damaged.working)
+    alignment = None if proposal is None else proposal.alignment
+    return (proposal if isinstance(proposal, Proposal) else None), isinstance(proposal, Declined), alignment
+
+
+LINED_UP = 45  # RGB levels (after the photo's colour cast is matched): a photo pixel this near the catalog's is the product's
+
+
+def lined_up(rgb: np.ndarray, catalog_rgb: np.ndarray, to_photo: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The part of a shelf photo's projected outline where the photo shows the catalog's print (at a coarse scale,
+    misregistration forgiven): a shelf photo's outline overshoots the carton onto the shelf and the hand, and
+    an edge defect is painted on the carton, not there."""
+    size = (rgb.shape[1], rgb.shape[0])
+    sigma = max(1.0, 0.02 * float(np.sqrt(mask.sum())))
+    photo = cv2.GaussianBlur(rgb.astype(np.float32), (0, 0), sigma)
+    warped = cv2.GaussianBlur(cv2.warpPerspective(catalog_rgb, to_photo, size).astype(np.float32), (0, 0), sigma)
+    cast = np.median(photo[mask], axis=0) / np.maximum(np.median(warped[mask], axis=0), 1.0)
+    agrees = mask & (np.abs(photo - warped * cast).max(axis=2) < LINED_UP)
+    square = np.ones((max(3, int(2 * sigma) | 1),) * 2, np.uint8)
+    agrees = cv2.morphologyEx(agrees.astype(np.uint8), cv2.MORPH_CLOSE, square)
+    agrees = cv2.morphologyEx(agrees, cv2.MORPH_OPEN, square) & mask
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(agrees)
+    if count < 2:
+        return np.zeros_like(mask)
+    return labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+
+
+def edge_copy(
+    rng: np.random.Generator, rgb: np.ndarray, image: CatalogImage, to_photo: np.ndarray, mask: np.ndarray,
+    seen: np.ndarray, product_side: float,
+) -> tuple[str, np.ndarray, list[int]] | None:
+    """A damaged copy whose defect's centre lies in the product's edge band (within half the defect's size of
+    the projected outline `mask`) on the part `seen` to be the product; the painted pixels are clipped to that
+    part, so only the product is painted. Returns the defect, the copy and the box of the pixels it visibly changed."""
+    defect = EDGE_DEFECTS[rng.integers(len(EDGE_DEFECTS))]
+    defect_size = product_side * rng.uniform(0.15, 0.3)
+    inside = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+    on_product = cv2.erode(seen.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    band = (inside >= 2) & (inside <= defect_size / 2) & on_product
+    if defect == "crushed corner":
+        centre = corner_point(rng, image, to_photo, band)
+    else:
+        centre = inner_point(rng, band, 0)
+    if centre is None:
+        return None
+    painted = rgb.copy()
+    if defect == "crushed corner":
+        crush(rng, painted, centre, defect_size, mask)
+    elif defect == "edge tear":
+        x, y = int(centre[0]), int(centre[1])
+        inward = np.array([cv2.Sobel(inside, cv2.CV_32F, 1, 0)[y, x], cv2.Sobel(inside, cv2.CV_32F, 0, 1)[y, x]])
+        tear_along(rng, painted, centre, defect_size, inward)
+    elif paint(rng, painted, defect, centre, defect_size) is None:
+        return None
+    painted[~seen] = rgb[~seen]
+    ys, xs = np.nonzero(np.abs(painted.astype(np.int32) - rgb).max(axis=2) > VISIBLE)
+    if len(xs) == 0:
+        return None
+    return defect, painted, [int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)]
+
+
+def corner_point(rng: np.random.Generator, image: CatalogImage, to_photo: np.ndarray, band: np.ndarray) -> tuple[float, float] | None:
+    """The edge band's point nearest one of the product's corners (its catalog bounding box's, projected)."""
+    ys, xs = np.nonzero(product_mask(image, (image.width, image.height)))
+    corners = [(xs.min(), ys.min()), (xs.max(), ys.min()), (xs.max(), ys.max()), (xs.min(), ys.max())]
+    height, width = band.shape
+    seen = [c for c in project(np.array(corners, np.float64), to_photo) if 0 <= c[0] < width and 0 <= c[1] < height]
+    by, bx = np.nonzero(band)
+    if not seen or len(bx) == 0:
+        return None
+    corner = seen[rng.integers(len(seen))]
+    nearest = int(np.argmin((bx - corner[0]) ** 2 + (by - corner[1]) ** 2))
+    return float(bx[nearest]), float(by[nearest])
+
+
+def crush(rng: np.random.Generator, image: np.ndarray, centre: tuple[float, float], size: float, mask: np.ndarray) -> None:
+    """A crushed corner's shading: the pressed-in corner darker towards its tip, a crease across it with a
+    lit side, about `size` across."""
+    ys, xs = np.nonzero(mask)
+    inward = np.array([xs.mean() - centre[0], ys.mean() - centre[1]])
+    inward /= max(float(np.hypot(*inward)), 1e-6)
+    yy, xx = np.mgrid[0 : image.shape[0], 0 : image.shape[1]].astype(np.float32)
+    along = (xx - centre[0]) * inward[0] + (yy - centre[1]) * inward[1]  # how far in from the corner's tip
+    across = np.abs((xx - centre[0]) * -inward[1] + (yy - centre[1]) * inward[0])
+    crease = size * rng.uniform(0.35, 0.55)
+    near = (across < size * 0.7).astype(np.float32)
+    pressed = np.clip(1 - along / crease, 0, 1) * (along > -size * 0.3) * near
+    shade = -rng.uniform(45, 75) * pressed
+    width = max(2.0, size / 20)
+    shade += near * (-60 * np.exp(-((along - crease) ** 2) / (2 * width**2)) + 45 * np.exp(-((along - crease - 2 * width) ** 2) / (2 * width**2)))
+    image[:] = np.clip(image.astype(np.float32) + shade[..., None], 0, 255).astype(np.uint8)
+
+
+def tear_along(rng: np.random.Generator, image: np.ndarray, centre: tuple[float, float], size: float, inward: np.ndarray) -> None:
+    """A tear running along the outline near `centre` (`inward` points into the product), drawn as `paint`'s tear."""
+    normal = inward / max(float(np.hypot(*inward)), 1e-6)
+    tangent = np.array([-normal[1], normal[0]])
+    points = [np.array(centre) + tangent * (step * size / 5 - size / 2) + normal * rng.uniform(-0.15, 0.15) * size for step in range(6)]
+    drawn = np.zeros(image.shape[:2], np.uint8)
+    cv2.polylines(drawn, [np.array(points, np.int32).reshape(-1, 1, 2)], False, 255, max(2, int(size / 12)))
+    rim = cv2.dilate(drawn, np.ones((5, 5), np.uint8)) & ~drawn
+    image[rim > 0] = np.clip(image[rim > 0].astype(np.int32) + 70, 0, 255).astype(np.uint8)
+    image[drawn > 0] = (35, 30, 28)
 
 
 def zone_at(image: CatalogImage, point: np.ndarray) -> str | None:
@@ -309,8 +448,12 @@ def zone_at(image: CatalogImage, point: np.ndarray) -> str | None:
     return None
 
 
-def run(root: Path, per_product: int, seed: int = 23, on_shelf: Callable[[PaintedShelf], None] | None = None) -> list[Case]:
-    """The draw's cases; `on_shelf` is handed each damaged shelf photo (the probes judge them again)."""
+def run(
+    root: Path, per_product: int, seed: int = 23, on_shelf: Callable[[PaintedShelf], None] | None = None,
+    edges: EdgeCopies | None = None,
+) -> list[Case]:
+    """The draw's cases; `on_shelf` is handed each damaged shelf photo (the probes judge them again). With
+    `edges`, each photo's copy damaged at the edge is judged too, into `edges.cases` (its own generator)."""
     rng = np.random.default_rng(seed)
     folders = sorted(p for p in (root / "grocery").iterdir() if p.is_dir())
     shelf = [p for folder in folders for p in sorted(folder.glob("*_00?.jpg"))]
@@ -320,18 +463,20 @@ def run(root: Path, per_product: int, seed: int = 23, on_shelf: Callable[[Painte
         image = catalog_image(iconic)
         image = replace(image, zones=bands(image))
         catalog_rgb = cv2.cvtColor(cv2.imread(str(iconic)), cv2.COLOR_BGR2RGB)
+        if edges is not None:
+            edges.catalogs[folder.name] = catalog_rgb
         for _ in range(per_product):
             to_photo = place(rng, catalog_rgb, PHOTO_SIZE)
             photo = background(rng, [p for p in shelf if p.parent != folder], PHOTO_SIZE)
             warped = cv2.warpPerspective(catalog_rgb, to_photo, PHOTO_SIZE)
             inside = cv2.warpPerspective(np.full(catalog_rgb.shape[:2], 255, np.uint8), to_photo, PHOTO_SIZE) > 127
             photo[inside] = warped[inside]
-            case = one_photo(rng, folder.name, "synthetic", light(rng, photo), image, to_photo)
+            case = one_photo(rng, folder.name, "synthetic", light(rng, photo), image, to_photo, None, edges)
             if case is not None:
                 cases.append(case)
         for path in sorted(folder.glob("*_00?.jpg")):
             rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-            case = one_photo(rng, folder.name, "shelf", rgb, image, None, on_shelf)
+            case = one_photo(rng, folder.name, "shelf", rgb, image, None, on_shelf, edges)
             if case is not None:
                 cases.append(case)
         print(f"  {folder.name}: {sum(c.product == folder.name for c in cases)} photos", file=sys.stderr)
@@ -375,8 +520,12 @@ def by_alignment(cases: list[Case]) -> None:
     print(f"| not measured (no match or too little product) | {len(unmeasured)} | {sum(1 for c in unmeasured if c.iou is not None and c.iou >= 0.5)} | 0 |")
 
 
-def table(rows: list[tuple[str, dict[str, float]]]) -> None:
-    names = list(rows[0][1])
+PROPOSAL_COLUMNS = ("photos", "iou>=0.5", "declined", "iou>=0.5 of the rest", "iou>=0.5 & confident", "undamaged confident")
+
+
+def table(rows: list[tuple[str, dict[str, float]]], columns: tuple[str, ...] | None = None) -> None:
+    """The rows as a Markdown table; `columns` keeps those only (the edge set repeats the photos' given regions)."""
+    names = list(columns or rows[0][1])
     print("| set | " + " | ".join(names) + " |")
     print("|---|" + "---|" * len(names))
     for label, row in rows:
@@ -451,10 +600,12 @@ def main(argv: list[str]) -> int:
     corpus_or_exit(root)
     cv2.setNumThreads(1)
     if not args.cost_only:
-        cases = run(root, per_product, seed)
+        edges = EdgeCopies(np.random.default_rng((seed, EDGE_STREAM)), [])
+        cases = run(root, per_product, seed, edges=edges)
         products = sorted({c.product for c in cases})
         halves = (set(products[0::2]), set(products[1::2]))
-        rows = []
+        rows: list[tuple[str, dict[str, float]]] = []
+        edge_rows: list[tuple[str, dict[str, float]]] = []
         for name, (fitted, held) in (("A->B", halves), ("B->A", halves[::-1])):
             threshold = fit([c for c in cases if c.product in fitted])
             held_cases = [c for c in cases if c.product in held]
@@ -464,18 +615,29 @@ def main(argv: list[str]) -> int:
                 subset = [c for c in held_cases if c.kind == kind]
                 if subset:
                     rows.append((f"held-out {name[-1]}, {kind}", score(subset, threshold)))
+            for kind in ("synthetic", "shelf"):
+                subset = [c for c in edges.cases if c.product in held and c.kind == kind]
+                if subset:
+                    edge_rows.append((f"held-out {name[-1]}, {kind}, at the edge", score(subset, threshold)))
         rows.append((f"all, shipped threshold {CONFIDENT_STRENGTH}", score(cases, CONFIDENT_STRENGTH)))
         for defect in DEFECTS:
             subset = [c for c in cases if c.defect == defect]
             if subset:
                 rows.append((f"all, {defect}, shipped threshold", score(subset, CONFIDENT_STRENGTH)))
+        for defect in EDGE_DEFECTS:
+            subset = [c for c in edges.cases if c.defect == defect]
+            if subset:
+                edge_rows.append((f"all at the edge, {defect}, shipped threshold", score(subset, CONFIDENT_STRENGTH)))
         print()
         table(rows)
         by_alignment(cases)
+        if edge_rows:
+            print("\nThe same photos, each damaged again with its defect's centre in the product's edge band (a set of its own):\n")
+            table(edge_rows, PROPOSAL_COLUMNS)
         if args.dump:
             with open(args.dump, "w") as out:
-                for c in cases:
-                    print(c.product, c.kind, c.defect, c.iou, c.strength, c.clean_strength, c.on_fail, c.off_fail, c.zone_right, c.declined, c.alignment, sep="\t", file=out)
+                for c in cases + edges.cases:
+                    print(c.product, c.kind, c.defect, c.iou, c.strength, c.clean_strength, c.on_fail, c.off_fail, c.zone_right, c.declined, c.alignment, c.edge, sep="\t", file=out)
     if not args.no_cost:
         cost(root)
     return 0
