@@ -1,5 +1,5 @@
-"""What a person finds on the bench's damaged shelf photos, beside what the location look finds
-(docs/measurements/location.md, "What a person finds on the same photos").
+"""What a reader finds by eye on the bench's damaged shelf photos, beside what the location look finds
+(docs/measurements/location.md, "What a reader finds by eye on the same photos").
 
     .venv/bin/python scripts/probe_location_by_eye.py sheets DIR [--seeds 23-28] [--per-defect 10]
     .venv/bin/python scripts/probe_location_by_eye.py zoom DIR N X0 Y0 X1 Y1
