@@ -417,7 +417,7 @@ def store_catalog_sku(
     images = [replace(m.image, zones=zones.get(m.image.filename)) for m in uploads.measured]
     zones_of_known = {image_id: zones[filename] for image_id, filename in uploads.complete if filename in zones}
     added = 0
-    switched_to: list[Vocabulary | None] = []
+    switched, vocabulary = False, None
     if images or uploads.complete:
         measured_with = uploads.vocabulary_key
         for attempt in range(STORE_ATTEMPTS):
@@ -432,8 +432,7 @@ def store_catalog_sku(
                 # in it, or they would be left in one the catalog no longer uses.
                 if attempt == STORE_ATTEMPTS - 1:
                     raise
-                vocabulary = catalog_vocabulary(store, tenant)
-                switched_to.append(vocabulary)
+                switched, vocabulary = True, catalog_vocabulary(store, tenant)
                 images = [replace(image, features=with_words(image.features, vocabulary)) for image in images]
                 measured_with = vocabulary.key if vocabulary is not None else None
         catalog_for(store).forget(tenant)
@@ -459,8 +458,8 @@ def store_catalog_sku(
         added=added,
         skipped=uploads.skipped,
         without_outline=without_outline,
-        switched=bool(switched_to),
-        vocabulary=switched_to[-1] if switched_to else None,
+        switched=switched,
+        vocabulary=vocabulary,
     )
 
 
