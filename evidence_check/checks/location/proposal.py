@@ -151,6 +151,8 @@ STATISTICS_STEP = 4  # the structure and shading maps' median and spread are rea
 ALIGNMENT_MIN = 0.5  # below it the photo is compared only where it lines up (docs/measurements/location.md: synthetic photos >= 0.89)
 ALIGNMENT_TEXTURE = 25.0  # catalog lightness variance over the structure window above which the print has a pattern
 LOCAL_ALIGNMENT_SCALE = 0.2  # of the product's side: the alignment averaged around each pixel (`_Frame.aligned_part`)
+EDGE_ALIGNMENT_SCALE = 0.1  # of the product's side: the same, finer, where a shelf photo's marks at the edge are judged (`_Frame.lined_up`)
+OWN_MARKS_Z = 4.0  # new marks this strong are left out of the alignment that judges them (`_Frame.lined_up`; 4-10 alike, docs/measurements/location.md)
 LOCAL_MIN = 0.2  # a part of the product whose alignment around it is below this does not line up (a hand's, the other print's: about 0)
 ALIGNED_SHARE_MIN = 0.5  # a photo below ALIGNMENT_MIN is compared on the part that lines up when it holds this share of the product
 CONFIDENT_STRENGTH = 12.0  # above every undamaged photo's strength, by product split (docs/measurements/location.md)
@@ -235,6 +237,12 @@ def propose(
             placing = sizing * frame.below_top() * inside
             if float(placing.max()) < SOFT_LEAST:
                 return None  # nor a blob: the catalog image itself, resaved or enlarged (fifteenth round)
+        else:
+            # A mark in the edge band where the photo does not line up with the catalog is the shelf or the
+            # hand seen through an overshooting outline; where it lines up, the carton's own edge (a crushed
+            # corner, a split seam) keeps its marks (docs/measurements/location.md, "Defects at the edge"
+            # and the twentieth round).
+            placing = placing * np.maximum(inside, frame.lined_up(sizing))
     region: np.ndarray | None = None if frame is usual else frame.dent_shading()
     if region is not None:
         soft = True  # a dent's disc holds both its sides already
@@ -356,13 +364,16 @@ class _Frame:
         weight = np.sqrt(shop_var[patterned])
         return float((correlation[patterned] * weight).sum() / weight.sum())
 
-    def local_alignment(self) -> np.ndarray:
+    def local_alignment(self, scale: float = LOCAL_ALIGNMENT_SCALE, unread: np.ndarray | None = None) -> np.ndarray:
         """The alignment around each pixel: the local correlation weighted as `alignment` weights it,
-        averaged over `LOCAL_ALIGNMENT_SCALE` of the product's side; NaN where the catalog's print has
-        no pattern near enough to say."""
+        averaged over `scale` of the product's side, the `unread` pixels' left out; NaN where the
+        catalog's print has no pattern near enough to say."""
         correlation, _, shop_var = self._alignment_correlation
-        weight = np.where(self.product & (shop_var > ALIGNMENT_TEXTURE), np.sqrt(shop_var), 0).astype(np.float32)
-        sigma = LOCAL_ALIGNMENT_SCALE * float(np.sqrt(self.product.sum()))
+        read = self.product & (shop_var > ALIGNMENT_TEXTURE)
+        if unread is not None:
+            read &= ~unread
+        weight = np.where(read, np.sqrt(shop_var), 0).astype(np.float32)
+        sigma = scale * float(np.sqrt(self.product.sum()))
         around = _broad_blur(weight, sigma)
         local = _broad_blur(correlation * weight, sigma) / np.maximum(around, 1e-6)
         return np.where(around >= 1e-2 * float(around.max()), local, np.nan).astype(np.float32)
@@ -375,6 +386,17 @@ class _Frame:
         product is kept."""
         with np.errstate(invalid="ignore"):
             return self.product & ~(self.local_alignment() < LOCAL_MIN)
+
+    def lined_up(self, marks: np.ndarray) -> np.ndarray:
+        """Where the photo lines up with the catalog image around each pixel (`local_alignment` over
+        `EDGE_ALIGNMENT_SCALE` of the product's side at least `ALIGNMENT_MIN`), as 1 and 0; where the
+        catalog's print has no pattern to say, 0. A shelf photo's outline often overshoots the carton:
+        there the edge band shows the shelf or the hand, which do not line up. The windows that read
+        a strong new mark (`marks` above `OWN_MARKS_Z`) are left out: a tear lowers the correlation
+        under it, and judged with it, a tear starting in the band left its own start out."""
+        own = cv2.dilate((marks > OWN_MARKS_Z).view(np.uint8), np.ones((ALIGNMENT_WINDOW,) * 2, np.uint8)).view(bool)
+        with np.errstate(invalid="ignore"):
+            return (self.local_alignment(EDGE_ALIGNMENT_SCALE, own) >= ALIGNMENT_MIN).astype(np.float32)
 
     def restrict(self, framed: np.ndarray) -> None:
         """Compare only the part of the product a mask over a frame of the catalog image holds (of
