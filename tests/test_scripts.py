@@ -280,7 +280,7 @@ def test_a_script_run_from_another_folder_finds_the_corpora(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("name", "before_the_corpus"),
     [("probe_location_print_versions.py", []), ("probe_location_aligned_part.py", []), ("bench_location.py", []),
-     ("probe_location_new_colour.py", []),
+     ("probe_location_new_colour.py", []), ("probe_location_lines.py", []),
      ("probe_location_by_eye.py", ["sheets", "sheets-folder"])],
 )  # fmt: skip
 def test_the_location_scripts_say_in_one_line_when_their_corpus_is_absent(name: str, before_the_corpus: list[str], tmp_path: Path) -> None:
