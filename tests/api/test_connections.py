@@ -120,8 +120,7 @@ def test_a_body_that_stalls_is_answered_408_and_the_connection_closed(app: Any, 
 
 
 def test_a_json_body_that_stalls_is_408_and_one_whose_client_leaves_is_499(app: Any) -> None:
-    # The JSON routes try the body before judging the key (api/json_body.py): a body that cannot be
-    # read is answered as such, not read again nor taken for one that does not parse.
+    # Read by FastAPI, a body that cannot be read is its 400 "error parsing the body" (api/json_body.py).
     scope = {**http_scope("/v1/catalog/BAG-1/zones", [(b"content-type", b"application/json")]), "method": "PUT"}
     piece = [{"type": "http.request", "body": b'{"lid": [0, 0', "more_body": True}]
     stalled = run_asgi(app, scope, list(piece), stall=True)
