@@ -19,7 +19,7 @@ from api.routes.rendering import (
     problem,
     report_response,
 )
-from api.schemas import ClaimPage, Report
+from api.schemas import ClaimPage, IdText, Report
 from evidence_check.report import in_language
 from evidence_check.service import annotated_photo
 from evidence_check.store.claims import MAX_PAGE, ClaimFilter, CursorInvalid, list_claims, report_history
@@ -68,9 +68,9 @@ def get_claims(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=64, description="next_cursor of the page before")] = None,
     verdict: Literal["accept", "review", "reject"] | None = None,
-    customer_id: Annotated[str | None, Query(max_length=128)] = None,
-    sku: Annotated[str | None, Query(max_length=128)] = None,
-    order_id: Annotated[str | None, Query(max_length=128, description="the claims of this order")] = None,
+    customer_id: Annotated[IdText | None, Query()] = None,
+    sku: Annotated[IdText | None, Query()] = None,
+    order_id: Annotated[IdText | None, Query(description="the claims of this order")] = None,
     since: Annotated[datetime | None, Query(description="recorded at or after (ISO 8601; UTC without an offset)")] = None,
     until: Annotated[datetime | None, Query(description="recorded before (ISO 8601; UTC without an offset)")] = None,
     q: Annotated[
