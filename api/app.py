@@ -174,7 +174,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        code, params = describe(exc.errors())
+        code, params = describe(exc.errors(), body=exc.body)
         return _problem(422, error_text(code, params, request_language(request)))
 
     @app.exception_handler(StarletteHTTPException)
