@@ -2,7 +2,7 @@
 
 FastAPI reads a body with `Request.json`; the routers that take JSON bodies use `UniqueNamesRoute`,
 which hands their routes a request whose `json` refuses such a document. Being a `KeyFirstRoute`,
-it reads no body before the caller's key is judged.
+it reads no body before the caller's key is judged; then no more of it than `max_json_bytes` (413).
 """
 
 from __future__ import annotations
@@ -13,10 +13,28 @@ from fastapi import Request
 
 from api.auth import KeyFirstRoute
 from api.refusals import Refused
+from api.upload import UploadTooLarge, size_text
 from evidence_check import strict_json
 
 
 class UniqueNamesRequest(Request):
+    async def body(self) -> bytes:
+        # Starlette reads a body whole into memory, however long: a valid key's 50 MB body was.
+        if not hasattr(self, "_body"):
+            limit: int = self.app.state.settings.max_json_bytes
+            too_large = UploadTooLarge("upload.json_too_large", limit=size_text(limit))
+            declared = self.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise too_large
+            chunks, received = [], 0
+            async for chunk in self.stream():
+                received += len(chunk)
+                if received > limit:  # a chunked body declares no length
+                    raise too_large
+                chunks.append(chunk)
+            self._body = b"".join(chunks)
+        return self._body
+
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
             try:

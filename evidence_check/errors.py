@@ -115,6 +115,7 @@ ERRORS: dict[str, tuple[str, str]] = {
         "照片 {filename!r} 超过单个文件 {limit} 的上限",
     ),
     "upload.request_too_large": ("the request is over the {limit} limit", "请求超过 {limit} 的上限"),
+    "upload.json_too_large": ("body: the JSON document is over the {limit} limit", "请求体：JSON 文档超过 {limit} 的上限"),
     # A body that cannot be read (422)
     "upload.part_headers_too_large": ("a part's headers are over {limit}", "某个部分的头部超过 {limit}"),
     "upload.part_without_name": (

@@ -421,10 +421,10 @@ def test_a_caller_without_a_valid_key_is_told_401_before_its_json_body_is_judged
 
 
 def pieces_read_before_the_answer(
-    app: Any, method: str, path: str, content_type: str, key: str | None
+    app: Any, method: str, path: str, content_type: str, key: str | None, *, declared: bool = True
 ) -> tuple[int, int]:
-    """The status of a request whose 50 MB body would come in 64 KiB pieces, and how many pieces the
-    app asked for before it answered."""
+    """The status of a request whose 50 MB body would come in 64 KiB pieces (its length `declared`,
+    or chunked), and how many pieces the app asked for before it answered."""
     piece, pieces = 64 * 1024, 800
     asked = 0
     sent: list[dict[str, Any]] = []
@@ -440,8 +440,9 @@ def pieces_read_before_the_answer(
     headers = [
         (b"host", b"127.0.0.1"),
         (b"content-type", content_type.replace("form-data", "form-data; boundary=b").encode()),
-        (b"content-length", str(piece * pieces).encode()),
     ]
+    if declared:
+        headers.append((b"content-length", str(piece * pieces).encode()))
     if key is not None:
         headers.append((b"authorization", f"Bearer {key}".encode()))
     scope = {
@@ -469,7 +470,39 @@ def test_a_caller_without_a_valid_key_is_refused_before_any_byte_of_its_body_is_
                 key,
             )
         status, asked = pieces_read_before_the_answer(api.client.app, method, path, kind, valid)
-        assert status in (400, 404, 413, 422) and asked > 0, (method, path, status)
+        if kind == "application/json":  # over max_json_bytes by its Content-Length
+            assert (status, asked) == (413, 0), (method, path)
+        else:
+            assert status in (400, 404, 413, 422) and asked > 0, (method, path, status)
+
+
+def test_a_json_body_over_its_limit_is_413_and_not_read_past_it(store: Store) -> None:
+    # A JSON body with a valid key had no limit: 50 MB sent to .../zones was read whole into memory.
+    key = create_key(store, "acme", now_utc())[1]
+    limit, piece = 1024 * 1024, 64 * 1024
+    for api in make_api(store, max_json_bytes=limit):
+        operations = [(method, path) for method, path, kind in body_operations(api) if kind == "application/json"]
+        assert {path for _, path in operations} >= {"/v1/claims/c-1/outcome", "/v1/catalog/BAG-1/zones"}
+        for method, path in operations:
+            app = api.client.app
+            assert pieces_read_before_the_answer(app, method, path, "application/json", key) == (413, 0), path
+            # Chunked, it is stopped by the piece that passes the limit.
+            chunked = pieces_read_before_the_answer(app, method, path, "application/json", key, declared=False)
+            assert chunked == (413, limit // piece + 1), path
+        api.verify(photos(("a.jpg", jpeg(1))), {"claim_id": "c-1"}, headers=bearer(key))
+        outcome = b'{"outcome": "fraud", "note": "same photo as c-77"}'
+        headers = {**bearer(key), "Content-Type": "application/json"}
+        at_limit = api.client.post("/v1/claims/c-1/outcome", content=outcome.ljust(limit), headers=headers)
+        assert at_limit.status_code == 200, at_limit.text
+        for lang, line in (
+            ("en", "body: the JSON document is over the 1.0 MB limit"),
+            ("zh", "请求体：JSON 文档超过 1.0 MB 的上限"),
+        ):
+            over = api.client.post(
+                "/v1/claims/c-1/outcome", content=outcome.ljust(limit + 1), headers={**headers, "Accept-Language": lang}
+            )
+            assert (over.status_code, over.json()["detail"], over.headers["connection"]) == (413, line, "close")
+        assert api.count("outcomes") == 1
 
 
 def test_the_key_is_judged_once_and_a_broken_body_parsed_once(
@@ -497,6 +530,7 @@ def test_a_route_that_does_not_need_the_key_is_not_judged_by_it() -> None:
         return body
 
     app = FastAPI()
+    app.state.settings = settings_for("sqlite://")  # its JSON limit
     app.include_router(router)
     with TestClient(app) as client:
         assert (
