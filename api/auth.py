@@ -144,6 +144,10 @@ async def get_tenant(
 TenantDep = Annotated[str, Depends(get_tenant)]
 
 
+def carries_body(request: Request) -> bool:
+    return "transfer-encoding" in request.headers or request.headers.get("content-length", "0") != "0"
+
+
 def needs_key(dependant: Dependant) -> bool:
     """Whether `get_tenant` is among the dependencies of `dependant`, however deep."""
     return any(sub.call is get_tenant or needs_key(sub) for sub in dependant.dependencies)
@@ -160,7 +164,14 @@ class KeyFirstRoute(APIRoute):
 
         async def key_first(request: Request) -> Response:
             if judges_key:
-                await get_tenant(request, await bearer(request))
+                try:
+                    await get_tenant(request, await bearer(request))
+                except Refused as refused:
+                    if carries_body(request):
+                        # Its body unread, a connection kept open had the server read and drop all of
+                        # it (50 MB) to reach the next request.
+                        refused.headers = {**(refused.headers or {}), "Connection": "close"}
+                    raise
             return await handler(await self.received(request))
 
         return key_first

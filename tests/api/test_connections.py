@@ -15,7 +15,9 @@ import pytest
 
 from api.app import create_app
 from api.connections import HEADER_TIMEOUT_VARIABLE, MAX_HEADER_BYTES, BodyIdleTimeout
+from evidence_check.engine import now_utc
 from evidence_check.store import Store
+from evidence_check.store.keys import create_key
 from tests.api.conftest import CLAIM, LOOPBACK, Server, jpeg, settings_for, start_server
 
 BOUNDARY = "----evidence-check-test"
@@ -391,3 +393,34 @@ def test_the_log_line_of_a_client_that_left_shows_its_paths_control_characters_a
     said = [record.getMessage() for record in caplog.records if "client left" in record.getMessage()]
     assert sent[0]["status"] == 499
     assert said == ["client left during POST /v1/catalog/a\\x1b[2J\\x9bb/images"]
+
+
+def test_a_body_left_unread_by_a_401_is_not_read_to_its_end(tmp_path: Path) -> None:
+    # The key is judged before the body is read; the connection kept open, the server went on reading
+    # (and dropping) the whole body, all 50 MB of a keyless upload, to reach the next request.
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    store = Store(url)
+    create_key(store, "acme", now_utc())
+    store.close()
+    server = start_server(url, tmp_path / "server.log")
+    try:
+        for method, path, kind in (
+            ("PUT", "/v1/catalog/BAG-1/zones", "application/json"),
+            ("POST", "/v1/verify", "multipart/form-data; boundary=b"),
+        ):
+            with connect(server) as sock:
+                head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {kind}\r\n"
+                sock.sendall(f"{head}Content-Length: {50 * 2**20}\r\n\r\n".encode() + b"{" + b" " * 16383)
+                answer = read_answer(sock)
+                taken = 0
+                sock.settimeout(5)
+                try:  # the rest of the body, after the answer
+                    while taken < 48 * 2**20:
+                        taken += sock.send(b" " * 2**20)
+                except (BrokenPipeError, ConnectionResetError, TimeoutError):
+                    pass
+            assert answer.startswith(b"HTTP/1.1 401 "), answer[:200]
+            assert b"\r\nconnection: close\r\n" in answer.lower(), answer[:400]
+            assert taken < 16 * 2**20, taken  # at most what the sockets' buffers hold
+    finally:
+        server.stop()
