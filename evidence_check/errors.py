@@ -283,6 +283,10 @@ ERRORS: dict[str, tuple[str, str]] = {
         "zones name {image!r}, which is not one of the images ({images})",
         "区域指向 {image!r}，但它不是所发送的图片之一（{images}）",
     ),
+    "zones.named_twice": (
+        "zones name the image {image!r} twice ({names}): which zones are meant is not known",
+        "区域两次指向图片 {image!r}（{names}）：无法确定以哪组区域为准",
+    ),
     "zones.image_twice": (
         "two images are called {image!r}: rename one, zones are given by file name",
         "有两张图片都叫 {image!r}：请重命名其中一张，区域按文件名指定",

@@ -68,6 +68,12 @@ def parse_image_zones(value: Any, filenames: Sequence[str]) -> dict[str, dict[st
         unknown = sorted(name for name, image in found.items() if image is None)
         if unknown:
             raise ZonesInvalid("zones.unknown_image", image=unknown[0], images=", ".join(filenames))
+        # Whole, as stored or plainly cut: one image has up to three names, and one set of its zones
+        # would be dropped without a word.
+        for image in dict.fromkeys(found.values()):
+            names = [name for name, named_image in found.items() if named_image == image]
+            if len(names) > 1:
+                raise ZonesInvalid("zones.named_twice", image=image, names=", ".join(map(repr, names)))
         parsed = {image: parse_zones(value[name]) for name, image in found.items() if image is not None}
     # Zones are stored by file name: two images of one name (front/a.jpg, back/a.jpg) would both
     # get the zones drawn on one of them.
