@@ -266,6 +266,24 @@ def test_a_kept_alive_connection_serves_requests_one_after_another(guarded: Serv
             assert read_answer(sock).startswith(b"HTTP/1.1 200 ")
 
 
+def test_a_malformed_upload_refused_before_its_end_is_not_read_to_it(guarded: Server) -> None:
+    # A 422 for a body that is not multipart came before its end; the connection kept open, the
+    # server went on reading (and dropping) the rest, 46 MB of a 50 MB body, to reach the next request.
+    with connect(guarded) as sock:
+        head = b"POST /v1/verify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+        sock.sendall(head + f"Content-Length: {50 * 2**20}\r\n\r\n".encode() + b"{" + b" " * 16383)
+        answer = read_answer(sock)
+        taken = 0
+        sock.settimeout(5)
+        try:  # the rest of the body, after the answer
+            while taken < 48 * 2**20:
+                taken += sock.send(b" " * 2**20)
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            pass
+    assert answer.startswith(b"HTTP/1.1 422 "), answer[:200]
+    assert taken < 16 * 2**20, taken  # at most what the sockets' buffers hold
+
+
 def rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
