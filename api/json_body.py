@@ -22,7 +22,7 @@ class UniqueNamesRequest(Request):
         # Starlette reads a body whole into memory, however long: a valid key's 50 MB body was.
         if not hasattr(self, "_body"):
             limit: int = self.app.state.settings.max_json_bytes
-            too_large = UploadTooLarge("upload.json_too_large", limit=size_text(limit))
+            too_large = UploadTooLarge("input.json_too_large", limit=size_text(limit))
             declared = self.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:
                 raise too_large

@@ -115,7 +115,6 @@ ERRORS: dict[str, tuple[str, str]] = {
         "照片 {filename!r} 超过单个文件 {limit} 的上限",
     ),
     "upload.request_too_large": ("the request is over the {limit} limit", "请求超过 {limit} 的上限"),
-    "upload.json_too_large": ("body: the JSON document is over the {limit} limit", "请求体：JSON 文档超过 {limit} 的上限"),
     # A body that cannot be read (422)
     "upload.part_headers_too_large": ("a part's headers are over {limit}", "某个部分的头部超过 {limit}"),
     "upload.part_without_name": (
@@ -476,6 +475,8 @@ ERRORS: dict[str, tuple[str, str]] = {
         "{where}：名称 {name!r} 出现了两次，无法确定以哪个值为准",
     ),
     "input.json_invalid": ("body: not JSON ({error})", "请求体：不是有效的 JSON（{error}）"),
+    # A JSON body over MAX_JSON_BYTES: 413, as an upload over its limit (api.json_body).
+    "input.json_too_large": ("body: the JSON document is over the {limit} limit", "请求体：JSON 文档超过 {limit} 的上限"),
     "input.extra_forbidden_known": (
         "{field}: not a field of this request (known: {known})",
         "{field}：不是本请求的字段（可用字段：{known}）",
