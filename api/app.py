@@ -148,7 +148,9 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(UploadInvalid)
     async def upload_invalid(request: Request, exc: UploadInvalid) -> JSONResponse:
-        return _problem(422, exc.text(request_language(request)))
+        # Mostly refused before the body's end (not multipart, malformed): kept open, the connection
+        # had the server read and drop the rest of it to reach the next request.
+        return _problem(422, exc.text(request_language(request)), close=True)
 
     @app.exception_handler(UploadTooLarge)
     async def upload_too_large(request: Request, exc: UploadTooLarge) -> JSONResponse:
@@ -174,7 +176,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        code, params = describe(exc.errors())
+        code, params = describe(exc.errors(), body=exc.body)
         return _problem(422, error_text(code, params, request_language(request)))
 
     @app.exception_handler(StarletteHTTPException)

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
 
@@ -110,11 +113,7 @@ def in_trial(request: Request, store: Store) -> bool:
     return True
 
 
-def get_tenant(
-    request: Request,
-    store: StoreDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> str:
+def judged_tenant(request: Request, store: Store, credentials: HTTPAuthorizationCredentials | None) -> str:
     """The tenant of a valid key (401 otherwise); `default` in the loopback trial before any key."""
     if in_trial(request, store):
         tenant = TRIAL_TENANT
@@ -129,14 +128,57 @@ def get_tenant(
     return tenant
 
 
+async def get_tenant(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> str:
+    """The caller's tenant, judged once per request: by `KeyFirstRoute` before the body is read, or
+    here for a route of another class."""
+    tenant: str | None = getattr(request.state, "tenant", None)
+    if tenant is None:
+        store: Store = request.app.state.store
+        tenant = await anyio.to_thread.run_sync(judged_tenant, request, store, credentials)
+        request.state.tenant = tenant
+    return tenant
+
+
 TenantDep = Annotated[str, Depends(get_tenant)]
 
 
-async def judge_key(request: Request) -> None:
-    """`get_tenant`'s 401 (or the trial's 403), for a route that must refuse before its dependencies run."""
-    credentials = await bearer(request)
-    store: Store = request.app.state.store
-    await anyio.to_thread.run_sync(get_tenant, request, store, credentials, limiter=OPERATIONS_THREADS)
+def carries_body(request: Request) -> bool:
+    return "transfer-encoding" in request.headers or request.headers.get("content-length", "0") != "0"
+
+
+def needs_key(dependant: Dependant) -> bool:
+    """Whether `get_tenant` is among the dependencies of `dependant`, however deep."""
+    return any(sub.call is get_tenant or needs_key(sub) for sub in dependant.dependencies)
+
+
+class KeyFirstRoute(APIRoute):
+    """A route whose dependencies need the caller's key judges it before anything else: FastAPI reads
+    a JSON body before any dependency, so a caller without a valid key made the server read its body
+    (50 MB, or 30 s of a stalled one before a 408) and was told how it parsed instead of 401."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        judges_key = needs_key(self.dependant)
+
+        async def key_first(request: Request) -> Response:
+            if judges_key:
+                try:
+                    await get_tenant(request, await bearer(request))
+                except Refused as refused:
+                    if carries_body(request):
+                        # Its body unread, a connection kept open had the server read and drop all of
+                        # it (50 MB) to reach the next request.
+                        refused.headers = {**(refused.headers or {}), "Connection": "close"}
+                    raise
+            return await handler(await self.received(request))
+
+        return key_first
+
+    async def received(self, request: Request) -> Request:
+        """The request the route reads, once the key is judged: a subclass may read the body here."""
+        return request
 
 
 metrics_bearer = OneBearer(

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from api.auth import TRIAL_TENANT, TenantDep, check_metrics_access, is_loopback
+from api.auth import TRIAL_TENANT, KeyFirstRoute, TenantDep, check_metrics_access, is_loopback
 from api.negotiation import HtmlDep, LangDep
 from api.state import MetricsDep, SettingsDep, StoreDep
 from api.threads import OPERATIONS_THREADS, one_library_thread_here
@@ -18,6 +18,7 @@ __all__ = [
     "OPERATIONS_THREADS",
     "TRIAL_TENANT",
     "HtmlDep",
+    "KeyFirstRoute",
     "LangDep",
     "MetricsDep",
     "SettingsDep",

@@ -1,27 +1,40 @@
 """JSON bodies read by `evidence_check.strict_json`: a name given twice in one object is 422.
 
 FastAPI reads a body with `Request.json`; the routers that take JSON bodies use `UniqueNamesRoute`,
-which hands their routes a request whose `json` refuses such a document.
-
-FastAPI also reads the body before any dependency, the key's included: a caller with no key, or a
-revoked one, was told how its body was parsed (422) instead of "unauthorized". So a body that does
-not parse has the key judged first; one that parses is read once, and the key judged as usual.
+which hands their routes a request whose `json` refuses such a document. Being a `KeyFirstRoute`,
+it reads no body before the caller's key is judged; then no more of it than `max_json_bytes` (413).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import Request, Response
-from fastapi.routing import APIRoute
+from fastapi import Request
 
-from api.auth import judge_key
+from api.auth import KeyFirstRoute
 from api.refusals import Refused
+from api.upload import UploadTooLarge, size_text
 from evidence_check import strict_json
 
 
 class UniqueNamesRequest(Request):
+    async def body(self) -> bytes:
+        # Starlette reads a body whole into memory, however long: a valid key's 50 MB body was.
+        if not hasattr(self, "_body"):
+            limit: int = self.app.state.settings.max_json_bytes
+            too_large = UploadTooLarge("input.json_too_large", limit=size_text(limit))
+            declared = self.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise too_large
+            chunks, received = [], 0
+            async for chunk in self.stream():
+                received += len(chunk)
+                if received > limit:  # a chunked body declares no length
+                    raise too_large
+                chunks.append(chunk)
+            self._body = b"".join(chunks)
+        return self._body
+
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
             try:
@@ -31,26 +44,12 @@ class UniqueNamesRequest(Request):
                 raise Refused(422, "input.name_twice", where="body", name=exc.name) from None
         return self._json
 
-    async def parses(self) -> bool:
-        """Whether `json` reads the body; FastAPI answers for the body that does not, as before. A
-        body that cannot be read (it stalls: 408; the client leaves: 499) is answered at once."""
-        await self.body()
-        try:
-            await self.json()
-        except Exception:  # noqa: BLE001 - any reason to refuse the body is FastAPI's to word
-            return False
-        return True
 
-
-class UniqueNamesRoute(APIRoute):
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-        takes_body = self.body_field is not None
-
-        async def with_unique_names(request: Request) -> Response:
-            strict = UniqueNamesRequest(request.scope, request.receive)
-            if takes_body and not await strict.parses():
-                await judge_key(strict)
-            return await handler(strict)
-
-        return with_unique_names
+class UniqueNamesRoute(KeyFirstRoute):
+    async def received(self, request: Request) -> Request:
+        strict = UniqueNamesRequest(request.scope, request.receive)
+        if self.body_field is not None:
+            # Read here rather than by FastAPI, which words any failure to read a body as its 400:
+            # a body that stalls is 408 and one whose client left 499, as for a form.
+            await strict.body()
+        return strict

@@ -157,7 +157,7 @@ class _Collector:
     def _header_bytes(self, n: int) -> None:
         self._part_header_size += n
         if self._part_header_size > MAX_PART_HEADER_BYTES:
-            raise UploadInvalid("upload.part_headers_too_large", limit=_size(MAX_PART_HEADER_BYTES))
+            raise UploadInvalid("upload.part_headers_too_large", limit=size_text(MAX_PART_HEADER_BYTES))
 
     def on_header_end(self) -> None:
         self._headers[self._header_field.lower()] = self._header_value
@@ -183,12 +183,12 @@ class _Collector:
         if self._spool is None:
             if self._size > MAX_FIELD_BYTES:
                 # A file sent without a filename arrives as text: the limit is then not the photo's.
-                raise UploadTooLarge("upload.field_too_large", field=self._name, limit=_size(MAX_FIELD_BYTES))
+                raise UploadTooLarge("upload.field_too_large", field=self._name, limit=size_text(MAX_FIELD_BYTES))
             self._chunks.append(data[start:end])
             return
         if self._size > self.limits.max_file_bytes:
             raise UploadTooLarge(
-                "upload.file_too_large", filename=self._filename, limit=_size(self.limits.max_file_bytes)
+                "upload.file_too_large", filename=self._filename, limit=size_text(self.limits.max_file_bytes)
             )
         piece = memoryview(data)[start:end]
         self._hash.update(piece)
@@ -268,7 +268,7 @@ async def read_multipart(
         except ValueError:
             raise UploadInvalid("upload.length_not_number") from None
         if declared > limits.max_request_bytes:
-            raise UploadTooLarge("upload.request_too_large", limit=_size(limits.max_request_bytes))
+            raise UploadTooLarge("upload.request_too_large", limit=size_text(limits.max_request_bytes))
     collector = _Collector(limits)
     parser = MultipartParser(
         options[b"boundary"],
@@ -289,7 +289,7 @@ async def read_multipart(
             received += len(chunk)
             # Counted here too: a client may omit Content-Length (chunked) or understate it.
             if received > limits.max_request_bytes:
-                raise UploadTooLarge("upload.request_too_large", limit=_size(limits.max_request_bytes))
+                raise UploadTooLarge("upload.request_too_large", limit=size_text(limits.max_request_bytes))
             parser.write(chunk)
         parser.finalize()
         # The parser does not check that the body ended (its finalize says so): a body cut short
@@ -305,5 +305,5 @@ async def read_multipart(
     return collector.form
 
 
-def _size(n: int) -> str:
+def size_text(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KB"

@@ -27,7 +27,7 @@ from api.deps import one_library_thread_here
 from api.schemas import VerifyFields
 from api.upload import UploadedFile, UploadedForm
 from evidence_check.engine import Upload
-from evidence_check.errors import ERRORS, error_text, template_fields
+from evidence_check.errors import ERRORS, error_text, parser_stopped, template_fields
 from evidence_check.intake import IntakeError, build_claim, check_region_photo
 from evidence_check.models import Claim
 from evidence_check.service import verify_claim
@@ -147,10 +147,10 @@ def answer(
     return outcome.body
 
 
-def describe(errors: Sequence[Any], known: Sequence[str] = ()) -> tuple[str, dict[str, Any]]:
+def describe(errors: Sequence[Any], known: Sequence[str] = (), body: Any = None) -> tuple[str, dict[str, Any]]:
     """The first of pydantic's (or FastAPI's) validation errors as an error code and its parameters
     (evidence_check.errors), worded `field: message`; a field the request does not take is
-    named with the `known` ones.
+    named with the `known` ones; `body`, the JSON document that did not parse, places the parser's stop.
 
     The English line is pydantic's own message; a kind of error is worded in Chinese only where its
     line, filled in from pydantic's context, is that message (pydantic words a few otherwise, e.g.
@@ -164,8 +164,10 @@ def describe(errors: Sequence[Any], known: Sequence[str] = ()) -> tuple[str, dic
     message = str(error.get("msg", "invalid"))
     if kind == "json_invalid":
         # FastAPI's location is the character the JSON parser stopped at: no field to name.
-        position = loc[-1] if len(loc) > 1 else "0"
-        return "input.json_invalid", {"error": str((error.get("ctx") or {}).get("error", message)), "position": position}
+        position = int(loc[-1]) if len(loc) > 1 and loc[-1].isdigit() else 0
+        said = str((error.get("ctx") or {}).get("error", message))
+        stopped = json.JSONDecodeError(said, body if isinstance(body, str) else "", position)
+        return "input.json_invalid", {"error": parser_stopped(stopped, character=True)}
     if kind == "id_rule":  # api.schemas.IdText: worded as the intake words it
         return "intake.bad_id", {"field": where, "value": error.get("input")}
     if kind == "image_id_rule":  # api.schemas.ImageIdText

@@ -12,6 +12,7 @@ the explain package loads the checks (and OpenCV), which the store must not (tes
 
 from __future__ import annotations
 
+import json
 import string
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
@@ -281,6 +282,10 @@ ERRORS: dict[str, tuple[str, str]] = {
         "zones name {image!r}, which is not one of the images ({images})",
         "区域指向 {image!r}，但它不是所发送的图片之一（{images}）",
     ),
+    "zones.named_twice": (
+        "zones name the image {image!r} twice ({names}): which zones are meant is not known",
+        "区域两次指向图片 {image!r}（{names}）：无法确定以哪组区域为准",
+    ),
     "zones.image_twice": (
         "two images are called {image!r}: rename one, zones are given by file name",
         "有两张图片都叫 {image!r}：请重命名其中一张，区域按文件名指定",
@@ -391,6 +396,11 @@ ERRORS: dict[str, tuple[str, str]] = {
     ),
     "manifest.not_csv": ("near row {number}: not CSV ({problem})", "第 {number} 行附近：不是 CSV（{problem}）"),
     "manifest.not_json": ("{where} is not JSON ({problem})", "{where} 不是 JSON（{problem}）"),
+    # Why a JSON parser stopped (`parser_stopped`): its own words in English, as clients have matched
+    # them; where it stopped in Chinese, which the parser does not speak. The only lines whose
+    # parameters differ between the languages.
+    "json.stopped": ("{message}", "第 {line} 行第 {column} 列"),
+    "json.stopped_at": ("{message} at character {character}", "第 {line} 行第 {column} 列"),
     "manifest.not_object": ("{where} is not a JSON object", "{where} 不是 JSON 对象"),
     "manifest.images_not_list": (
         "{where}: images must be a list of file names",
@@ -408,6 +418,11 @@ ERRORS: dict[str, tuple[str, str]] = {
         "{where}：未知的{named}；一行可用的列为 {known}",
     ),
     "manifest.meant": ("{name!r} (did you mean {meant!r}?)", "{name!r}（是否应为 {meant!r}？）"),
+    # `unknown {named}`: the misspelt names, a list joined in the reader's language (manifest.Meant).
+    "manifest.meant_key": ("key {pairs}", "键 {pairs}"),
+    "manifest.meant_keys": ("keys {pairs}", "键 {pairs}"),
+    "manifest.meant_column": ("column {pairs}", "列 {pairs}"),
+    "manifest.meant_columns": ("columns {pairs}", "列 {pairs}"),
     # Every malformed row of a manifest, `; ` between them (evidence_check.catalog.manifest.RowsRefused).
     "catalog.rows_refused": ("{problems}", "{problems}"),
     "catalog.rows_refused_more": ("{problems}; and {more} more rows", "{problems}；另有 {more} 行有误"),
@@ -459,10 +474,9 @@ ERRORS: dict[str, tuple[str, str]] = {
         "{where}: the name {name!r} is given twice; which value is meant is not known",
         "{where}：名称 {name!r} 出现了两次，无法确定以哪个值为准",
     ),
-    "input.json_invalid": (
-        "body: not JSON ({error} at character {position})",
-        "请求体：不是有效的 JSON（第 {position} 个字符处：{error}）",
-    ),
+    "input.json_invalid": ("body: not JSON ({error})", "请求体：不是有效的 JSON（{error}）"),
+    # A JSON body over MAX_JSON_BYTES: 413, as an upload over its limit (api.json_body).
+    "input.json_too_large": ("body: the JSON document is over the {limit} limit", "请求体：JSON 文档超过 {limit} 的上限"),
     "input.extra_forbidden_known": (
         "{field}: not a field of this request (known: {known})",
         "{field}：不是本请求的字段（可用字段：{known}）",
@@ -539,6 +553,15 @@ class NameGivenTwice(WordedError, ValueError):
         super().__init__("input.name_twice", where=where, name=name)
 
 
+def parser_stopped(exc: json.JSONDecodeError, *, line: int = 1, character: bool = False) -> WordedError:
+    """Why the parser stopped, worded in the reader's language (`json.stopped`): `line` is the
+    number of the document's first line in its file; `character` names the character in English too."""
+    where = {"line": exc.lineno - 1 + line, "column": exc.colno}
+    if character:
+        return WordedError("json.stopped_at", message=exc.msg, character=exc.pos, **where)
+    return WordedError("json.stopped", message=exc.msg, **where)
+
+
 def error_text(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
     """The error's line in `lang` (Chinese for `zh`, else English); the code itself when unknown.
 
@@ -561,11 +584,20 @@ class Worded(Protocol):
     def text(self, lang: str = "en") -> str: ...
 
 
+class Listed(tuple[Any, ...]):
+    """Words listed in the reader's language: "a, b" or "a、b"."""
+
+    def text(self, lang: str = "en") -> str:
+        return ("、" if lang == "zh" else ", ").join(str(_worded(item, lang)) for item in self)
+
+
 def _worded(value: Any, lang: str) -> Any:
     # An error within another's line ("zones: ..."); a tuple of them, one after the other.
+    if isinstance(value, Worded):
+        return value.text(lang)
     if isinstance(value, tuple):
         return ("；" if lang == "zh" else "; ").join(str(_worded(item, lang)) for item in value)
-    return value.text(lang) if isinstance(value, Worded) else value
+    return value
 
 
 def _choices(items: list[Any], lang: str) -> str:

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     # HTTP API. A request holds its photos in memory while it is analysed, so these bound memory:
     # at most `api_max_parallel` requests are analysed at once, each at most `max_request_bytes`.
     max_request_bytes: int = Field(200 * 1024 * 1024, ge=1024, description="one HTTP request, all parts")
+    # The largest honest JSON body, a SKU's zones, is 4.8 MB with 100 images of 10 zones each at every
+    # zone's limits (docs/measurements/api.md); a JSON body is read whole into memory before it parses.
+    max_json_bytes: int = Field(16 * 1024 * 1024, ge=1024, description="one JSON request body (zones, an outcome)")
     max_photos: int = Field(20, ge=1, le=200, description="photos in one claim sent over HTTP")
     api_max_parallel: int | None = Field(
         None,

@@ -3,6 +3,8 @@
 refuse longer text whole with them, before anything is stored. Without the rule SQLite, which
 ignores a width, stored the text whole and PostgreSQL refused the row (exit 1, or a 503)."""
 
+import hashlib
+
 ID_WIDTH = 128  # claim ids, customer ids, order ids and SKUs
 TENANT_WIDTH = 64  # a tenant's name, as an API key carries it
 FILENAME_WIDTH = 255  # a photo's or catalog image's file name as uploaded: cut, not refused (it names, it is not a record)
@@ -17,7 +19,21 @@ ZONE_NAME_WIDTH = 64
 ZONE_TEXT_WIDTH = 300
 
 
+NAME_DIGEST = 8  # hexadecimal digits of a cut name's sha256
+
+
 def stored_filename(name: str) -> str:
-    """A file name as the store keeps it: cut to its column. Zones are given by file name, so a name
-    over the width is looked up cut too (`catalog.zones.parse_image_zones`)."""
-    return name[:FILENAME_WIDTH]
+    """A file name as the store keeps it: cut to its column, the cut ending with `~` and a digest of
+    the whole name. Cut plainly, two names agreeing in their first 255 characters (an archive's deep
+    folders) were stored as one, and zones drawn for one image landed on the other. Zones are given
+    by file name, so a name over the width is looked up cut too (`catalog.zones.parse_image_zones`)."""
+    if len(name) <= FILENAME_WIDTH:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:NAME_DIGEST]
+    return f"{name[: FILENAME_WIDTH - NAME_DIGEST - 1]}~{digest}"
+
+
+def stored_cuts(name: str) -> tuple[str, ...]:
+    """The names `name` may be stored under: `stored_filename`'s, then the plain cut of stores
+    written before the digest."""
+    return (stored_filename(name), name[:FILENAME_WIDTH])

@@ -9,15 +9,16 @@ from pathlib import Path
 import pytest
 
 from api.app import STARLETTE_DETAILS
+from evidence_check.catalog.manifest import Meant, RowsRefused, parse_manifest
 from evidence_check.catalog.zones import ZonesInvalid, parse_image_zones
 from evidence_check.engine import now_utc
-from evidence_check.errors import ERRORS, WordedError, error_text, template_fields
+from evidence_check.errors import ERRORS, Listed, WordedError, error_text, template_fields
 from evidence_check.intake import IntakeError, build_claim
 
 ROOT = Path(__file__).resolve().parent.parent
 HAN = re.compile(r"[\u4e00-\u9fff]")
 # Codes put together where they are raised: pydantic's error kinds, the region's problems.
-BUILT = ("input.", "intake.region_")
+BUILT = ("input.", "intake.region_", "manifest.meant_")
 # Lines that put a field's name before another error's own line ("zones: ...").
 WRAPPERS = {"catalog.zones_invalid", "catalog.rows_refused", "manifest.field"}  # words only of what they hold
 
@@ -27,13 +28,14 @@ def test_each_error_has_its_chinese_line_with_the_english_lines_parameters(code:
     english, chinese = ERRORS[code]
     assert english.strip() and chinese.strip()
     assert (HAN.search(chinese) or code in WRAPPERS) and not HAN.search(english), code
-    assert template_fields(code, "en") == template_fields(code, "zh"), code
-    params = {name: f"<{name}>" for name in template_fields(code)}
+    if not code.startswith("json."):  # the parser's words in English, where it stopped in Chinese
+        assert template_fields(code, "en") == template_fields(code, "zh"), code
+    params = {name: f"<{name}>" for lang in ("en", "zh") for name in template_fields(code, lang)}
     for lang in ("en", "zh"):
         text = error_text(code, params, lang)
         assert "\n" not in text
-        for value in params.values():
-            assert value in text, (code, lang, value)
+        for name in template_fields(code, lang):
+            assert params[name] in text, (code, lang, name)
 
 
 # A code is a call's first argument, or its second after an HTTP status: `IntakeError("intake.bad_id",
@@ -85,3 +87,23 @@ def test_the_english_line_is_the_exceptions_message_and_an_unknown_code_is_itsel
     assert str(error) == "no claim 'c-9'" == error.text("en") == error.text("fr")
     assert error.text("zh") == "没有理赔 'c-9'"
     assert error_text("no.such_code", {}, "zh") == "no.such_code"
+
+
+def test_a_misspelt_name_is_worded_by_the_table_in_either_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    # "键", "列" and "、" were joined in manifest.Meant's code, outside the table.
+    pairs = (("nmae", "name"), ("imgs", "images"))
+    worded = Listed(WordedError("manifest.meant", name=name, meant=meant) for name, meant in pairs)
+    for lang in ("en", "zh"):
+        assert Meant("column", pairs).text(lang) == error_text("manifest.meant_columns", {"pairs": worded}, lang)
+        assert Meant("key", pairs[:1]).text(lang) == error_text("manifest.meant_key", {"pairs": Listed(worded[:1])}, lang)
+    assert Meant("column", pairs).text("zh") == "列 'nmae'（是否应为 'name'？）、'imgs'（是否应为 'images'？）"
+    assert Meant("column", pairs).text() == "columns 'nmae' (did you mean 'name'?), 'imgs' (did you mean 'images'?)"
+    monkeypatch.setitem(ERRORS, "manifest.meant_columns", ("fields {pairs}", "字段 {pairs}"))
+    assert Meant("column", pairs).text("zh").startswith("字段 'nmae'")
+
+
+def test_the_chinese_not_json_line_says_where_the_parser_stopped_not_its_english_words() -> None:
+    with pytest.raises(RowsRefused) as refused:
+        list(parse_manifest(['{"sku": "A-1", "images": ["a.jpg"]}', '{"sku": "A-2",, }'], ".jsonl"))
+    assert refused.value.text() == "line 2 is not JSON (Expecting property name enclosed in double quotes)"
+    assert refused.value.text("zh") == "line 2 不是 JSON（第 2 行第 15 列）"

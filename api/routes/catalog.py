@@ -7,7 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from api.deps import LangDep, SettingsDep, StoreDep, TenantDep, UploadFormDep, one_library_thread_here
+from api.deps import (
+    KeyFirstRoute,
+    LangDep,
+    SettingsDep,
+    StoreDep,
+    TenantDep,
+    UploadFormDep,
+    one_library_thread_here,
+)
 from api.refusals import Refused
 from api.routes.openapi import TOO_LARGE, images_body
 from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, problem
@@ -21,7 +29,7 @@ from evidence_check.service import add_to_catalog, no_outline_text
 from evidence_check.storable import TextUnstorable, storable_text
 from evidence_check.widths import CATEGORY_WIDTH, LABEL_WIDTH, NAME_WIDTH
 
-router = APIRouter(prefix="/v1/catalog", tags=["references"])
+router = APIRouter(prefix="/v1/catalog", tags=["references"], route_class=KeyFirstRoute)
 IMAGES_FIELD = "images"
 TEXT_FIELDS = ("name", "category", "brand", "family", "zones")
 

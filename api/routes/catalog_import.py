@@ -8,7 +8,15 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
-from api.deps import LangDep, SettingsDep, StoreDep, TenantDep, UploadFormDep, one_library_thread_here
+from api.deps import (
+    KeyFirstRoute,
+    LangDep,
+    SettingsDep,
+    StoreDep,
+    TenantDep,
+    UploadFormDep,
+    one_library_thread_here,
+)
 from api.refusals import Refused
 from api.routes.catalog import no_outline_items
 from api.routes.openapi import TOO_LARGE
@@ -19,7 +27,7 @@ from evidence_check.engine import now_utc
 from evidence_check.errors import WordedError
 from evidence_check.importing import import_catalog
 
-router = APIRouter(prefix="/v1/catalog", tags=["references"])
+router = APIRouter(prefix="/v1/catalog", tags=["references"], route_class=KeyFirstRoute)
 ARCHIVE_FIELD = "archive"
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 

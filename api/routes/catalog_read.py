@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Path, Query, Response
 from api.deps import StoreDep, TenantDep
 from api.json_body import UniqueNamesRoute
 from api.refusals import Refused
+from api.routes.openapi import JSON_TOO_LARGE
 from api.routes.rendering import MALFORMED, SERVER_ERRORS, UNAUTHORIZED, answer, problem
 from api.schemas import IdText
 from evidence_check.catalog import parse_image_zones
@@ -132,6 +133,7 @@ def delete_sku(sku: SkuPath, tenant: TenantDep, store: StoreDep) -> Response:
         200: answer("The SKU with its zones as stored", {**SKU_EXAMPLE, "image_list": []}),
         **UNAUTHORIZED,
         404: NO_SKU,
+        413: JSON_TOO_LARGE,
         422: problem("Zones that are not boxes on the SKU's images", "zones name 'side.jpg', which is not one of the images (front.jpg)"),
         **SERVER_ERRORS,
     },

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from api.deps import HtmlDep, LangDep, SettingsDep, StoreDep, TenantDep
+from api.deps import HtmlDep, KeyFirstRoute, LangDep, SettingsDep, StoreDep, TenantDep
 from api.refusals import Refused
 from api.routes.rendering import (
     MALFORMED,
@@ -19,12 +19,12 @@ from api.routes.rendering import (
     problem,
     report_response,
 )
-from api.schemas import ClaimPage, Report
+from api.schemas import ClaimPage, IdText, Report
 from evidence_check.report import in_language
 from evidence_check.service import annotated_photo
 from evidence_check.store.claims import MAX_PAGE, ClaimFilter, CursorInvalid, list_claims, report_history
 
-router = APIRouter(prefix="/v1/claims", tags=["claims"])
+router = APIRouter(prefix="/v1/claims", tags=["claims"], route_class=KeyFirstRoute)
 
 NO_CLAIM = problem("No such claim for this key's tenant", "no claim 'c-123'")
 CLAIMS_EXAMPLE = {
@@ -68,9 +68,9 @@ def get_claims(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=64, description="next_cursor of the page before")] = None,
     verdict: Literal["accept", "review", "reject"] | None = None,
-    customer_id: Annotated[str | None, Query(max_length=128)] = None,
-    sku: Annotated[str | None, Query(max_length=128)] = None,
-    order_id: Annotated[str | None, Query(max_length=128, description="the claims of this order")] = None,
+    customer_id: Annotated[IdText | None, Query()] = None,
+    sku: Annotated[IdText | None, Query()] = None,
+    order_id: Annotated[IdText | None, Query(description="the claims of this order")] = None,
     since: Annotated[datetime | None, Query(description="recorded at or after (ISO 8601; UTC without an offset)")] = None,
     until: Annotated[datetime | None, Query(description="recorded before (ISO 8601; UTC without an offset)")] = None,
     q: Annotated[

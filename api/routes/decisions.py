@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import LangDep, SettingsDep, StoreDep, TenantDep, one_library_thread_here
 from api.json_body import UniqueNamesRoute
 from api.refusals import Refused
+from api.routes.openapi import JSON_TOO_LARGE
 from api.routes.rendering import MALFORMED, REPORT_CONTENT, SERVER_ERRORS, UNAUTHORIZED, answer, problem
 from api.schemas import Report, storable_str
 from evidence_check import calibration
@@ -148,6 +149,7 @@ async def post_challenge(
         ),
         **UNAUTHORIZED,
         404: NO_CLAIM,
+        413: JSON_TOO_LARGE,
         422: problem("A malformed body", "outcome: Input should be 'genuine' or 'fraud'"),
         **SERVER_ERRORS,
     },

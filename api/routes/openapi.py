@@ -132,3 +132,4 @@ def images_body(fields: dict[str, Any], example: dict[str, Any]) -> dict[str, An
 TOO_LARGE = problem(
     "A file or the request is over its size limit", "photo 'a.jpg' is over the 100.0 MB limit per file"
 )
+JSON_TOO_LARGE = problem("A JSON body over MAX_JSON_BYTES", "body: the JSON document is over the 16.0 MB limit")

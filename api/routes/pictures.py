@@ -8,13 +8,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from api.deps import SettingsDep, StoreDep, TenantDep
+from api.deps import KeyFirstRoute, SettingsDep, StoreDep, TenantDep
 from api.refusals import Refused
 from api.routes.rendering import MALFORMED, SERVER_ERRORS, UNAUTHORIZED, problem
 from api.schemas import ImageIdText
 from evidence_check.service import picture_thumbnail
 
-router = APIRouter(prefix="/v1/images", tags=["claims"])
+router = APIRouter(prefix="/v1/images", tags=["claims"], route_class=KeyFirstRoute)
 
 
 @router.get(

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from api.deps import SettingsDep, StoreDep, TenantDep, UploadFormDep, one_library_thread_here
+from api.deps import KeyFirstRoute, SettingsDep, StoreDep, TenantDep, UploadFormDep, one_library_thread_here
 from api.refusals import Refused
 from api.routes.openapi import TOO_LARGE, images_body
 from api.routes.rendering import MALFORMED, SERVER_ERRORS, UNAUTHORIZED, answer, problem
@@ -17,7 +17,7 @@ from evidence_check.service import limits_from
 from evidence_check.store.claims import CursorInvalid, decode_cursor, encode_cursor
 from evidence_check.store.reference_photos import delete_reference_photo, list_reference_photos
 
-router = APIRouter(prefix="/v1", tags=["references"])
+router = APIRouter(prefix="/v1", tags=["references"], route_class=KeyFirstRoute)
 IMAGES_FIELD = "images"
 
 

@@ -6,14 +6,23 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
 
-from api.deps import HtmlDep, LangDep, MetricsDep, SettingsDep, StoreDep, TenantDep, UploadFormDep
+from api.deps import (
+    HtmlDep,
+    KeyFirstRoute,
+    LangDep,
+    MetricsDep,
+    SettingsDep,
+    StoreDep,
+    TenantDep,
+    UploadFormDep,
+)
 from api.routes.openapi import VERIFY_BODY, VERIFY_RESPONSES
 from api.routes.rendering import report_response
 from api.schemas import Report
 from api.verifying import answer, parse_verify
 from evidence_check.engine import now_utc
 
-router = APIRouter(prefix="/v1", tags=["claims"])
+router = APIRouter(prefix="/v1", tags=["claims"], route_class=KeyFirstRoute)
 
 
 @router.post(

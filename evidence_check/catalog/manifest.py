@@ -23,7 +23,7 @@ from typing import Any
 
 from evidence_check import strict_json
 from evidence_check.catalog.labels import valid_label
-from evidence_check.errors import NameGivenTwice, WordedError, error_text
+from evidence_check.errors import Listed, NameGivenTwice, WordedError, error_text, parser_stopped
 from evidence_check.intake import IntakeError, valid_id
 from evidence_check.storable import storable_text
 from evidence_check.widths import CATEGORY_WIDTH, NAME_WIDTH
@@ -68,10 +68,9 @@ class Meant:
     pairs: tuple[tuple[str, str], ...]
 
     def text(self, lang: str = "en") -> str:
-        worded = [error_text("manifest.meant", {"name": name, "meant": meant}, lang) for name, meant in self.pairs]
-        if lang == "zh":
-            return {"key": "键", "column": "列"}[self.what] + " " + "、".join(worded)
-        return self.what + ("s " if len(worded) > 1 else " ") + ", ".join(worded)
+        pairs = Listed(WordedError("manifest.meant", name=name, meant=meant) for name, meant in self.pairs)
+        code = f"manifest.meant_{self.what}" + ("s" if len(pairs) > 1 else "")
+        return error_text(code, {"pairs": pairs}, lang)
 
 
 class RowsRefused(WordedError, ValueError):
@@ -146,7 +145,7 @@ def _jsonl_entry(line: str, number: int) -> Iterator[ManifestEntry]:
     except strict_json.NameTwice as exc:  # as a CSV header naming a column twice
         raise NameGivenTwice(f"line {number}", exc.name) from None
     except json.JSONDecodeError as exc:
-        raise RowInvalid("manifest.not_json", where=f"line {number}", problem=exc.msg) from None
+        raise RowInvalid("manifest.not_json", where=f"line {number}", problem=parser_stopped(exc, line=number)) from None
     if not isinstance(row, dict):
         raise RowInvalid("manifest.not_object", where=f"line {number}")
     row = dict(zip(_folded(list(row), JSONL_KEYS, f"line {number}", "key"), row.values(), strict=True))

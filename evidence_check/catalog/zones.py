@@ -22,7 +22,7 @@ from typing import Any
 
 from evidence_check.errors import WordedError
 from evidence_check.storable import storable
-from evidence_check.widths import ZONE_NAME_WIDTH, ZONE_TEXT_WIDTH, stored_filename
+from evidence_check.widths import ZONE_NAME_WIDTH, ZONE_TEXT_WIDTH, stored_cuts, stored_filename
 
 CAUSES = ("manufacturing", "shipping", "wear", "unknown")
 MAX_POLYGON_POINTS = 64
@@ -64,10 +64,17 @@ def parse_image_zones(value: Any, filenames: Sequence[str]) -> dict[str, dict[st
         _refuse_unstorable(value)
         # A name over the store's width is stored cut: the merchant may name it whole or as stored.
         named = {stored_filename(name): name for name in filenames}
-        unknown = sorted(name for name in value if stored_filename(name) not in named)
+        found = {name: next((named[cut] for cut in stored_cuts(name) if cut in named), None) for name in value}
+        unknown = sorted(name for name, image in found.items() if image is None)
         if unknown:
             raise ZonesInvalid("zones.unknown_image", image=unknown[0], images=", ".join(filenames))
-        parsed = {named[stored_filename(name)]: parse_zones(zones) for name, zones in value.items()}
+        # Whole, as stored or plainly cut: one image has up to three names, and one set of its zones
+        # would be dropped without a word.
+        for image in dict.fromkeys(found.values()):
+            names = [name for name, named_image in found.items() if named_image == image]
+            if len(names) > 1:
+                raise ZonesInvalid("zones.named_twice", image=image, names=", ".join(map(repr, names)))
+        parsed = {image: parse_zones(value[name]) for name, image in found.items() if image is not None}
     # Zones are stored by file name: two images of one name (front/a.jpg, back/a.jpg) would both
     # get the zones drawn on one of them.
     twice = sorted(name for name in parsed if filenames.count(name) > 1)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import quote
 
+from sqlalchemy import text
+
+from evidence_check.widths import stored_filename
 from tests.api.conftest import Api, bearer, jpeg, photos
 
 
@@ -139,10 +143,43 @@ def test_zones_name_an_image_whose_file_name_is_over_its_width(keyed: tuple[Api,
     files = [("images", (long_name, jpeg(1, (640, 480)), "image/jpeg"))]
     assert api.client.post("/v1/catalog/BAG-9/images", files=files, data={"name": "bag"}, headers=acme).status_code == 201
     stored = api.client.get("/v1/catalog/BAG-9", headers=acme).json()["image_list"][0]["filename"]
-    assert stored == long_name[:255]
+    assert stored == stored_filename(long_name) and len(stored) == 255
     for given in (long_name, stored):
         zoned = api.client.put("/v1/catalog/BAG-9/zones", json={given: {"zipper": [10, 20, 100, 40]}}, headers=acme)
         assert zoned.status_code == 200, zoned.text
         assert zoned.json()["image_list"][0]["zones"] == {"zipper": [10, 20, 100, 40]}
     other = api.client.put("/v1/catalog/BAG-9/zones", json={"back.jpg": {"cap": [0, 0, 5, 5]}}, headers=acme)
     assert other.status_code == 422 and "back.jpg" in other.json()["detail"]
+
+
+def test_two_file_names_agreeing_in_their_first_255_characters_stay_two(keyed: tuple[Api, dict[str, str]]) -> None:
+    # Cut plainly they were stored as one name, and the zones drawn for the front landed on the back.
+    api, keys = keyed
+    acme = bearer(keys["acme"])
+    folder = "catalog/" + "deep-folder/" * 22
+    front, back = folder + "front.jpg", folder + "back.jpg"
+    assert front[:255] == back[:255]
+    files = [("images", (front, jpeg(1, (640, 480)), "image/jpeg")), ("images", (back, jpeg(2, (640, 480)), "image/jpeg"))]
+    zones = json.dumps({front: {"zipper": [10, 20, 100, 40]}})
+    added = api.client.post("/v1/catalog/BAG-9/images", files=files, data={"name": "bag", "zones": zones}, headers=acme)
+    assert added.status_code == 201, added.text
+    images = api.client.get("/v1/catalog/BAG-9", headers=acme).json()["image_list"]
+    zoned = {image["filename"]: image["zones"] for image in images}
+    assert zoned == {stored_filename(front): {"zipper": [10, 20, 100, 40]}, stored_filename(back): {}}
+    moved = api.client.put("/v1/catalog/BAG-9/zones", json={back: {"cap": [0, 0, 5, 5]}}, headers=acme)
+    zoned = {image["filename"]: image["zones"] for image in moved.json()["image_list"]}
+    assert zoned == {stored_filename(front): {}, stored_filename(back): {"cap": [0, 0, 5, 5]}}
+
+
+def test_a_name_stored_plainly_cut_before_the_digest_is_still_found_by_its_zones(keyed: tuple[Api, dict[str, str]]) -> None:
+    api, keys = keyed
+    acme = bearer(keys["acme"])
+    long_name = "front-" + "x" * 300 + ".jpg"
+    files = [("images", (long_name, jpeg(1, (640, 480)), "image/jpeg"))]
+    assert api.client.post("/v1/catalog/BAG-9/images", files=files, data={"name": "bag"}, headers=acme).status_code == 201
+    with api.store.engine.begin() as connection:  # as a store written before the digest holds it
+        connection.execute(text("UPDATE catalog_images SET filename = :cut"), {"cut": long_name[:255]})
+    for given in (long_name, long_name[:255]):
+        zoned = api.client.put("/v1/catalog/BAG-9/zones", json={given: {"zipper": [10, 20, 100, 40]}}, headers=acme)
+        assert zoned.status_code == 200, zoned.text
+        assert zoned.json()["image_list"][0]["zones"] == {"zipper": [10, 20, 100, 40]}

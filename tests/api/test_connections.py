@@ -15,7 +15,9 @@ import pytest
 
 from api.app import create_app
 from api.connections import HEADER_TIMEOUT_VARIABLE, MAX_HEADER_BYTES, BodyIdleTimeout
+from evidence_check.engine import now_utc
 from evidence_check.store import Store
+from evidence_check.store.keys import create_key
 from tests.api.conftest import CLAIM, LOOPBACK, Server, jpeg, settings_for, start_server
 
 BOUNDARY = "----evidence-check-test"
@@ -120,8 +122,7 @@ def test_a_body_that_stalls_is_answered_408_and_the_connection_closed(app: Any, 
 
 
 def test_a_json_body_that_stalls_is_408_and_one_whose_client_leaves_is_499(app: Any) -> None:
-    # The JSON routes try the body before judging the key (api/json_body.py): a body that cannot be
-    # read is answered as such, not read again nor taken for one that does not parse.
+    # Read by FastAPI, a body that cannot be read is its 400 "error parsing the body" (api/json_body.py).
     scope = {**http_scope("/v1/catalog/BAG-1/zones", [(b"content-type", b"application/json")]), "method": "PUT"}
     piece = [{"type": "http.request", "body": b'{"lid": [0, 0', "more_body": True}]
     stalled = run_asgi(app, scope, list(piece), stall=True)
@@ -265,6 +266,24 @@ def test_a_kept_alive_connection_serves_requests_one_after_another(guarded: Serv
             assert read_answer(sock).startswith(b"HTTP/1.1 200 ")
 
 
+def test_a_malformed_upload_refused_before_its_end_is_not_read_to_it(guarded: Server) -> None:
+    # A 422 for a body that is not multipart came before its end; the connection kept open, the
+    # server went on reading (and dropping) the rest, 46 MB of a 50 MB body, to reach the next request.
+    with connect(guarded) as sock:
+        head = b"POST /v1/verify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+        sock.sendall(head + f"Content-Length: {50 * 2**20}\r\n\r\n".encode() + b"{" + b" " * 16383)
+        answer = read_answer(sock)
+        taken = 0
+        sock.settimeout(5)
+        try:  # the rest of the body, after the answer
+            while taken < 48 * 2**20:
+                taken += sock.send(b" " * 2**20)
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            pass
+    assert answer.startswith(b"HTTP/1.1 422 "), answer[:200]
+    assert taken < 16 * 2**20, taken  # at most what the sockets' buffers hold
+
+
 def rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -392,3 +411,34 @@ def test_the_log_line_of_a_client_that_left_shows_its_paths_control_characters_a
     said = [record.getMessage() for record in caplog.records if "client left" in record.getMessage()]
     assert sent[0]["status"] == 499
     assert said == ["client left during POST /v1/catalog/a\\x1b[2J\\x9bb/images"]
+
+
+def test_a_body_left_unread_by_a_401_is_not_read_to_its_end(tmp_path: Path) -> None:
+    # The key is judged before the body is read; the connection kept open, the server went on reading
+    # (and dropping) the whole body, all 50 MB of a keyless upload, to reach the next request.
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    store = Store(url)
+    create_key(store, "acme", now_utc())
+    store.close()
+    server = start_server(url, tmp_path / "server.log")
+    try:
+        for method, path, kind in (
+            ("PUT", "/v1/catalog/BAG-1/zones", "application/json"),
+            ("POST", "/v1/verify", "multipart/form-data; boundary=b"),
+        ):
+            with connect(server) as sock:
+                head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {kind}\r\n"
+                sock.sendall(f"{head}Content-Length: {50 * 2**20}\r\n\r\n".encode() + b"{" + b" " * 16383)
+                answer = read_answer(sock)
+                taken = 0
+                sock.settimeout(5)
+                try:  # the rest of the body, after the answer
+                    while taken < 48 * 2**20:
+                        taken += sock.send(b" " * 2**20)
+                except (BrokenPipeError, ConnectionResetError, TimeoutError):
+                    pass
+            assert answer.startswith(b"HTTP/1.1 401 "), answer[:200]
+            assert b"\r\nconnection: close\r\n" in answer.lower(), answer[:400]
+            assert taken < 16 * 2**20, taken  # at most what the sockets' buffers hold
+    finally:
+        server.stop()

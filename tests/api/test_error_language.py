@@ -171,7 +171,7 @@ COMMON: list[tuple[str, Ask, int, str, str]] = [
         ),
         422,
         "body: not JSON (Expecting value at character 10)",  # was "10: JSON decode error"
-        "10",
+        "请求体：不是有效的 JSON（第 1 行第 11 列）",  # where the parser stopped, not its English words
     ),
     (
         "a JSON body nested deeper than Python reads",

@@ -50,6 +50,19 @@ def test_the_api_words_a_bad_id_one_way_in_its_forms_paths_and_intake(api: Api, 
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_id_in_a_query_filter_is_judged_by_the_rule_not_answered_an_empty_page(api: Api, lang: str) -> None:
+    # `GET /v1/claims?sku=bad sku` answered an empty page, as if no claim had that SKU.
+    api.verify(photos(("a.jpg", jpeg(1))), {"claim_id": "c-1", "sku": "BAG-1"})
+    asked = {"Accept-Language": lang}
+    for field, value in (("sku", "bad sku"), ("customer_id", ".."), ("order_id", "o" * 129)):
+        answer = api.client.get("/v1/claims", params={field: value}, headers=asked)
+        assert (answer.status_code, answer.json()["detail"]) == (422, said(field, value, lang))
+    found = api.client.get("/v1/claims", params={"sku": "BAG-1", "q": "bad sku"}, headers=asked)
+    assert (found.status_code, found.json()["items"]) == (200, [])  # `q` is a part of an id, not one
+    assert [c["claim_id"] for c in api.client.get("/v1/claims", params={"sku": "BAG-1"}).json()["items"]] == ["c-1"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_api_refuses_a_dot_segment_for_an_id_as_the_command_line_does(api: Api, lang: str) -> None:
     # The pattern alone let "." and ".." through: `POST /v1/catalog/%2E%2E/images` stored a SKU ".."
     # that `catalog add`, the console and a manifest refuse.
@@ -109,3 +122,20 @@ def test_a_bad_picture_id_in_a_path_is_worded_not_given_as_its_pattern(api: Api,
         assert (answer.status_code, answer.json()["detail"]) == (422, line)
     well_formed = "0" * 64  # passes the rule, and is then not found
     assert api.client.get(f"/v1/images/{well_formed}/thumbnail").status_code == 404
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_id_filter_at_the_width_limit_finds_its_claim_and_an_empty_one_is_a_bad_id(api: Api, lang: str) -> None:
+    # An empty filter (`?sku=`) matched no claim, an empty page; an empty id breaks the id rule as a
+    # space does, refused as `verdict=` and `limit=` always were, not taken for no filter.
+    widest = {"sku": "S" * 128, "customer_id": "c" * 128, "order_id": "o" * 128}
+    api.verify(photos(("a.jpg", jpeg(1))), {"claim_id": "c-1", **widest})
+    api.verify(photos(("b.jpg", jpeg(2))), {"claim_id": "c-2"})
+    asked = {"Accept-Language": lang}
+    for field, value in widest.items():
+        found = api.client.get("/v1/claims", params={field: value}, headers=asked)
+        assert [claim["claim_id"] for claim in found.json()["items"]] == ["c-1"], (field, found.text)
+        empty = api.client.get("/v1/claims", params={field: ""}, headers=asked)
+        assert (empty.status_code, empty.json()["detail"]) == (422, said(field, "", lang))
+    everything = api.client.get("/v1/claims", headers=asked).json()["items"]
+    assert [claim["claim_id"] for claim in everything] == ["c-2", "c-1"]

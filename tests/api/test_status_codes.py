@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from typing import Annotated, Any
 
+import anyio
 import pytest
+from fastapi import APIRouter, Body, FastAPI
 from sqlalchemy.exc import OperationalError
 
+from api import auth
 from api.app import create_app
+from api.json_body import UniqueNamesRoute
 from api.routes import health
+from evidence_check import strict_json
 from evidence_check.checks.registry import CHECK_NAMES
 from evidence_check.engine import now_utc
 from evidence_check.store import Store, StoreError
-from evidence_check.store.keys import create_key, revoke_key
+from evidence_check.store.keys import create_key, revoke_key, tenant_for
+from evidence_check.strict_json import loads
 from tests.api.conftest import (
     CLAIM,
     LOCAL,
@@ -378,14 +385,14 @@ BROKEN_BODIES = {
 }
 
 
-def json_body_operations(api: Api) -> list[tuple[str, str]]:
-    """Every /v1 operation that takes a JSON body, by its OpenAPI description."""
+def body_operations(api: Api) -> list[tuple[str, str, str]]:
+    """Every /v1 operation that takes a body, by its OpenAPI description: method, path, content type."""
     return [
-        (method, path.replace("{claim_id}", "c-1").replace("{sku}", "BAG-1"))
+        (method, path.replace("{claim_id}", "c-1").replace("{sku}", "BAG-1"), content_type)
         for path, item in api.client.get("/openapi.json").json()["paths"].items()
         if path.startswith("/v1/")
         for method, operation in item.items()
-        if "application/json" in operation.get("requestBody", {}).get("content", {})
+        for content_type in operation.get("requestBody", {}).get("content", {})
     ]
 
 
@@ -396,7 +403,7 @@ def test_a_caller_without_a_valid_key_is_told_401_before_its_json_body_is_judged
     # FastAPI reads a JSON body before any dependency: a caller with no key, or a revoked one, was
     # told how its body was parsed (422) instead of "unauthorized".
     api, valid, gone = revoked
-    operations = json_body_operations(api)
+    operations = [(method, path) for method, path, kind in body_operations(api) if kind == "application/json"]
     assert {path for _, path in operations} >= {"/v1/claims/c-1/outcome", "/v1/catalog/BAG-1/zones"}
     api.verify(photos(("a.jpg", jpeg(1))), {"claim_id": "c-1"}, headers=bearer(valid))
     for method, path in operations:
@@ -411,6 +418,126 @@ def test_a_caller_without_a_valid_key_is_told_401_before_its_json_body_is_judged
         assert judged.status_code in (400, 422), (method, path, judged.text)
         assert judged.json()["detail"].startswith("body"), (method, path, judged.text)
     assert api.count("outcomes") == 0
+
+
+def pieces_read_before_the_answer(
+    app: Any, method: str, path: str, content_type: str, key: str | None, *, declared: bool = True
+) -> tuple[int, int]:
+    """The status of a request whose 50 MB body would come in 64 KiB pieces (its length `declared`,
+    or chunked), and how many pieces the app asked for before it answered."""
+    piece, pieces = 64 * 1024, 800
+    asked = 0
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal asked
+        asked += 1
+        return {"type": "http.request", "body": b"{" + b" " * (piece - 1), "more_body": asked < pieces}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    headers = [
+        (b"host", b"127.0.0.1"),
+        (b"content-type", content_type.replace("form-data", "form-data; boundary=b").encode()),
+    ]
+    if declared:
+        headers.append((b"content-length", str(piece * pieces).encode()))
+    if key is not None:
+        headers.append((b"authorization", f"Bearer {key}".encode()))
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method.upper(),
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "headers": headers, "client": LOOPBACK, "server": ("127.0.0.1", 8000),
+    }  # fmt: skip
+    anyio.run(app, scope, receive, send)
+    return next(message["status"] for message in sent if message["type"] == "http.response.start"), asked
+
+
+def test_a_caller_without_a_valid_key_is_refused_before_any_byte_of_its_body_is_read(
+    revoked: tuple[Api, str, str],
+) -> None:
+    # A keyless caller's 50 MB JSON body was read whole before its 401, and a stalled one waited for
+    # its 408 (30 s): the key is in the headers, judged before the body by every route that needs it.
+    api, valid, gone = revoked
+    operations = body_operations(api)
+    assert {kind for _, _, kind in operations} == {"application/json", "multipart/form-data"}
+    for method, path, kind in operations:
+        for key in (None, "ec_not-a-key", gone):
+            assert pieces_read_before_the_answer(api.client.app, method, path, kind, key) == (401, 0), (
+                method,
+                path,
+                key,
+            )
+        status, asked = pieces_read_before_the_answer(api.client.app, method, path, kind, valid)
+        if kind == "application/json":  # over max_json_bytes by its Content-Length
+            assert (status, asked) == (413, 0), (method, path)
+        else:
+            assert status in (400, 404, 413, 422) and asked > 0, (method, path, status)
+
+
+def test_a_json_body_over_its_limit_is_413_and_not_read_past_it(store: Store) -> None:
+    # A JSON body with a valid key had no limit: 50 MB sent to .../zones was read whole into memory.
+    key = create_key(store, "acme", now_utc())[1]
+    limit, piece = 1024 * 1024, 64 * 1024
+    for api in make_api(store, max_json_bytes=limit):
+        operations = [(method, path) for method, path, kind in body_operations(api) if kind == "application/json"]
+        assert {path for _, path in operations} >= {"/v1/claims/c-1/outcome", "/v1/catalog/BAG-1/zones"}
+        for method, path in operations:
+            app = api.client.app
+            assert pieces_read_before_the_answer(app, method, path, "application/json", key) == (413, 0), path
+            # Chunked, it is stopped by the piece that passes the limit.
+            chunked = pieces_read_before_the_answer(app, method, path, "application/json", key, declared=False)
+            assert chunked == (413, limit // piece + 1), path
+        api.verify(photos(("a.jpg", jpeg(1))), {"claim_id": "c-1"}, headers=bearer(key))
+        outcome = b'{"outcome": "fraud", "note": "same photo as c-77"}'
+        headers = {**bearer(key), "Content-Type": "application/json"}
+        at_limit = api.client.post("/v1/claims/c-1/outcome", content=outcome.ljust(limit), headers=headers)
+        assert at_limit.status_code == 200, at_limit.text
+        for lang, line in (
+            ("en", "body: the JSON document is over the 1.0 MB limit"),
+            ("zh", "请求体：JSON 文档超过 1.0 MB 的上限"),
+        ):
+            over = api.client.post(
+                "/v1/claims/c-1/outcome", content=outcome.ljust(limit + 1), headers={**headers, "Accept-Language": lang}
+            )
+            assert (over.status_code, over.json()["detail"], over.headers["connection"]) == (413, line, "close")
+        assert api.count("outcomes") == 1
+
+
+def test_the_key_is_judged_once_and_a_broken_body_parsed_once(
+    revoked: tuple[Api, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api, valid, _ = revoked
+    judged, parsed = [], []
+    monkeypatch.setattr(auth, "tenant_for", lambda *args: judged.append(args) or tenant_for(*args))
+    monkeypatch.setattr(strict_json, "loads", lambda data: parsed.append(data) or loads(data))
+    answer = api.client.put(
+        "/v1/catalog/BAG-1/zones",
+        content=b'{"a":',
+        headers={**bearer(valid), "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 422 and answer.json()["detail"].startswith("body")
+    assert (len(judged), len(parsed)) == (1, 1)
+
+
+def test_a_route_that_does_not_need_the_key_is_not_judged_by_it() -> None:
+    # The key used to be judged by the route class for any route of the JSON routers.
+    router = APIRouter(route_class=UniqueNamesRoute)
+
+    @router.post("/v1/open")
+    def take(body: Annotated[dict[str, int], Body()]) -> dict[str, int]:
+        return body
+
+    app = FastAPI()
+    app.state.settings = settings_for("sqlite://")  # its JSON limit
+    app.include_router(router)
+    with TestClient(app) as client:
+        assert (
+            client.post("/v1/open", content=b"{", headers={"Content-Type": "application/json"}).status_code
+            == 422
+        )
+        assert client.post("/v1/open", json={"a": 1}).json() == {"a": 1}
 
 
 def test_a_json_object_naming_a_member_twice_is_422_and_stores_nothing(api: Api) -> None:
