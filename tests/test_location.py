@@ -975,6 +975,26 @@ def test_a_shelf_photos_soft_blobs_are_not_sought_on_the_edge_where_its_product_
     assert (rows[0], rows[-1], columns[0], columns[-1]) == (12, 47, 12, 27), (rows, columns)
 
 
+def _lightness_frame(shop: np.ndarray, photo: np.ndarray) -> Any:
+    """A frame of grey catalog and photo lightness maps, the product all of it but a margin of 10 pixels."""
+    frame = object.__new__(proposal._Frame)
+    frame.product = np.zeros(shop.shape, bool)
+    frame.product[10:-10, 10:-10] = True
+    grey = np.full(shop.shape, 128, np.uint8)
+    frame.shop_lab, frame.photo_lab = np.dstack([shop, grey, grey]), np.dstack([photo, grey, grey])
+    return frame
+
+
+def test_where_nothing_is_read_the_local_alignment_says_nothing() -> None:
+    """A plain print has no pattern to judge alignment by: `local_alignment` is NaN there and
+    `aligned_part` keeps the product. Measured against the best-read place alone, a frame with no
+    pattern anywhere read 0 everywhere (0 / 0 judged as not lining up) and lost its whole product."""
+    plain = np.full((120, 120), 200, np.uint8)
+    frame = _lightness_frame(plain, plain)
+    assert np.isnan(frame.local_alignment()).all()
+    assert (frame.aligned_part() == frame.product).all()
+
+
 @pytest.mark.parametrize("product_side", [0, 1, 5, 12])
 def test_a_product_too_small_for_a_dents_shading_has_none_and_no_division_by_zero(product_side: int) -> None:
     """A frame whose product holds no disc of the smallest dent radius in a pixel (or no product)

@@ -376,7 +376,10 @@ class _Frame:
         sigma = scale * float(np.sqrt(self.product.sum()))
         around = _broad_blur(weight, sigma)
         local = _broad_blur(correlation * weight, sigma) / np.maximum(around, 1e-6)
-        return np.where(around >= 1e-2 * float(around.max()), local, np.nan).astype(np.float32)
+        # Where nothing at all is read (a plain print, every window unread) the best-read place reads 0
+        # too, and the relative test alone would pass 0 / 0 as an alignment of 0.
+        said = (around >= 1e-2 * float(around.max())) & (around > 0)
+        return np.where(said, local, np.nan).astype(np.float32)
 
     def aligned_part(self) -> np.ndarray:
         """The product less where the photo does not line up with the catalog image: where its
