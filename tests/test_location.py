@@ -975,6 +975,44 @@ def test_a_shelf_photos_soft_blobs_are_not_sought_on_the_edge_where_its_product_
     assert (rows[0], rows[-1], columns[0], columns[-1]) == (12, 47, 12, 27), (rows, columns)
 
 
+def _lightness_frame(shop: np.ndarray, photo: np.ndarray) -> Any:
+    """A frame of grey catalog and photo lightness maps, the product all of it but a margin of 10 pixels."""
+    frame = object.__new__(proposal._Frame)
+    frame.product = np.zeros(shop.shape, bool)
+    frame.product[10:-10, 10:-10] = True
+    grey = np.full(shop.shape, 128, np.uint8)
+    frame.shop_lab, frame.photo_lab = np.dstack([shop, grey, grey]), np.dstack([photo, grey, grey])
+    return frame
+
+
+def test_where_nothing_is_read_the_local_alignment_says_nothing() -> None:
+    """A plain print has no pattern to judge alignment by: `local_alignment` is NaN there and
+    `aligned_part` keeps the product. Measured against the best-read place alone, a frame with no
+    pattern anywhere read 0 everywhere (0 / 0 judged as not lining up) and lost its whole product."""
+    plain = np.full((120, 120), 200, np.uint8)
+    frame = _lightness_frame(plain, plain)
+    assert np.isnan(frame.local_alignment()).all()
+    assert (frame.aligned_part() == frame.product).all()
+
+
+def test_a_cartons_edge_judged_for_lining_up_keeps_its_marks_where_nothing_says() -> None:
+    """`lined_up` leaves the edge band's marks out only where the photo is seen not to line up: where
+    the print is plain (a white carton's margin) or only the marks' own windows are near, nothing is
+    seen, and the marks count, as they did before the edge rule (a plain carton's torn edge was cut)."""
+    rng = np.random.default_rng(5)
+    shop = np.clip(rng.normal(120, 40, (200, 200)), 0, 255).astype(np.uint8)
+    shop[:, 100:] = 200
+    unlike = np.clip(rng.normal(120, 40, (200, 200)), 0, 255).astype(np.uint8)
+    unlike[:, 100:] = 200
+    no_marks = np.zeros(shop.shape, np.float32)
+    lined_up = _lightness_frame(shop, shop).lined_up(no_marks)
+    assert (lined_up[20:180, 20:60] == 1).all() and (lined_up[20:180, 150:190] == 1).all()
+    not_lined_up = _lightness_frame(shop, unlike).lined_up(no_marks)
+    assert (not_lined_up[20:180, 20:60] == 0).all() and (not_lined_up[20:180, 150:190] == 1).all()
+    every_window_a_mark = _lightness_frame(shop, unlike).lined_up(no_marks + 2 * proposal.OWN_MARKS_Z)
+    assert (every_window_a_mark == 1).all()
+
+
 @pytest.mark.parametrize("product_side", [0, 1, 5, 12])
 def test_a_product_too_small_for_a_dents_shading_has_none_and_no_division_by_zero(product_side: int) -> None:
     """A frame whose product holds no disc of the smallest dent radius in a pixel (or no product)

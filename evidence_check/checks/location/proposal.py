@@ -376,7 +376,10 @@ class _Frame:
         sigma = scale * float(np.sqrt(self.product.sum()))
         around = _broad_blur(weight, sigma)
         local = _broad_blur(correlation * weight, sigma) / np.maximum(around, 1e-6)
-        return np.where(around >= 1e-2 * float(around.max()), local, np.nan).astype(np.float32)
+        # Where nothing at all is read (a plain print, every window unread) the best-read place reads 0
+        # too, and the relative test alone would pass 0 / 0 as an alignment of 0.
+        said = (around >= 1e-2 * float(around.max())) & (around > 0)
+        return np.where(said, local, np.nan).astype(np.float32)
 
     def aligned_part(self) -> np.ndarray:
         """The product less where the photo does not line up with the catalog image: where its
@@ -389,14 +392,15 @@ class _Frame:
 
     def lined_up(self, marks: np.ndarray) -> np.ndarray:
         """Where the photo lines up with the catalog image around each pixel (`local_alignment` over
-        `EDGE_ALIGNMENT_SCALE` of the product's side at least `ALIGNMENT_MIN`), as 1 and 0; where the
-        catalog's print has no pattern to say, 0. A shelf photo's outline often overshoots the carton:
-        there the edge band shows the shelf or the hand, which do not line up. The windows that read
-        a strong new mark (`marks` above `OWN_MARKS_Z`) are left out: a tear lowers the correlation
-        under it, and judged with it, a tear starting in the band left its own start out."""
+        `EDGE_ALIGNMENT_SCALE` of the product's side at least `ALIGNMENT_MIN`), as 1 and 0. A shelf
+        photo's outline often overshoots the carton: there the edge band shows the shelf or the hand,
+        which do not line up. Where nothing says (a plain print, or only the marks' own windows near),
+        1, as `alignment` and `aligned_part` take it: a plain carton's torn edge keeps its marks. The
+        windows that read a strong new mark (`marks` above `OWN_MARKS_Z`) are left out: a tear lowers
+        the correlation under it, and judged with it, a tear starting in the band left its own start out."""
         own = cv2.dilate((marks > OWN_MARKS_Z).view(np.uint8), np.ones((ALIGNMENT_WINDOW,) * 2, np.uint8)).view(bool)
         with np.errstate(invalid="ignore"):
-            return (self.local_alignment(EDGE_ALIGNMENT_SCALE, own) >= ALIGNMENT_MIN).astype(np.float32)
+            return (~(self.local_alignment(EDGE_ALIGNMENT_SCALE, own) < ALIGNMENT_MIN)).astype(np.float32)
 
     def restrict(self, framed: np.ndarray) -> None:
         """Compare only the part of the product a mask over a frame of the catalog image holds (of
