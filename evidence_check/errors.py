@@ -387,21 +387,23 @@ ERRORS: dict[str, tuple[str, str]] = {
     ),
     "archive.manifest_not_utf8": ("{manifest}: not UTF-8 text", "{manifest}：不是 UTF-8 文本"),
     "archive.manifest_row": ("{manifest}: {problem}", "{manifest} 有误：{problem}"),
-    # A manifest's malformed row (evidence_check.catalog.manifest). The row's place ("line 3", "row 2")
-    # stays as the manifest's reader writes it, as the import's answer names its rows.
+    # A manifest's malformed row (evidence_check.catalog.manifest), named by its place in the
+    # reader's language; the import's answer names its rows in English (`row`: "line 3"), a key.
+    "manifest.line": ("line {number}", "第 {number} 行"),
+    "manifest.row": ("row {number}", "第 {number} 行"),
     "manifest.kind": ("a manifest must be .csv or .jsonl", "清单必须是 .csv 或 .jsonl 文件"),
     "manifest.csv_header": (
         "the CSV needs a header with at least sku and images",
         "CSV 需要一行表头，至少含 sku 和 images",
     ),
     "manifest.not_csv": ("near row {number}: not CSV ({problem})", "第 {number} 行附近：不是 CSV（{problem}）"),
-    "manifest.not_json": ("{where} is not JSON ({problem})", "{where} 不是 JSON（{problem}）"),
+    "manifest.not_json": ("{where} is not JSON ({problem})", "{where}不是 JSON（{problem}）"),
     # Why a JSON parser stopped (`parser_stopped`): its own words in English, as clients have matched
     # them; where it stopped in Chinese, which the parser does not speak. The only lines whose
     # parameters differ between the languages.
     "json.stopped": ("{message}", "第 {line} 行第 {column} 列"),
     "json.stopped_at": ("{message} at character {character}", "第 {line} 行第 {column} 列"),
-    "manifest.not_object": ("{where} is not a JSON object", "{where} 不是 JSON 对象"),
+    "manifest.not_object": ("{where} is not a JSON object", "{where}不是 JSON 对象"),
     "manifest.images_not_list": (
         "{where}: images must be a list of file names",
         "{where}：images 必须是文件名列表",
@@ -549,7 +551,7 @@ class NameGivenTwice(WordedError, ValueError):
     """Two values under one name (`{"sku": .., "sku": ..}`, a header `sku,SKU`, two zone rows `lid`):
     keeping either would drop the other unsaid."""
 
-    def __init__(self, where: str, name: str) -> None:
+    def __init__(self, where: str | Worded, name: str) -> None:
         super().__init__("input.name_twice", where=where, name=name)
 
 

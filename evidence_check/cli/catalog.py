@@ -459,7 +459,7 @@ def _manifest(path: Path) -> Iterator[Entry]:
     with path.open(encoding="utf-8", newline="") as handle:
         for row in parse_manifest(handle, kind):
             images = [Path(image) if Path(image).is_absolute() else folder / image for image in row.images]
-            yield Entry(row.sku, row.name, row.category, images, row.zones, row.brand, row.family, row.where)
+            yield Entry(row.sku, row.name, row.category, images, row.zones, row.brand, row.family, str(row.where))
 
 
 def _check_zones(manifest: Path, entries: Sequence[Entry], limits: Limits) -> None:
