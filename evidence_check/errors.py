@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import string
 from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from evidence_check.widths import ID_WIDTH, TENANT_WIDTH
 
@@ -274,6 +274,12 @@ ERRORS: dict[str, tuple[str, str]] = {
     ),
     # Zones drawn on catalog images (evidence_check.catalog.zones)
     "catalog.zones_invalid": ("zones: {problem}", "zones：{problem}"),
+    # `catalog add --zones FILE`: the command line speaks English (only `verify --lang` changes that);
+    # its lines are worded here all the same, one table for every way in.
+    "catalog.zones_file": ("zones file {path}", "区域文件 {path}"),
+    "catalog.zones_file_unreadable": ("cannot read {file}: {problem}", "无法读取{file}：{problem}"),
+    "catalog.zones_file_not_json": ("{file} is not JSON ({problem})", "{file}不是 JSON（{problem}）"),
+    "catalog.zones_file_invalid": ("{file}: {problem}", "{file}有误：{problem}"),
     # The console's zone rows (api/web/catalog.py) and its JSON form.
     "zones.row_without_name": ("the zone at {box!r} has no name", "位于 {box!r} 的区域没有名称"),
     "zones.row_not_a_box": ("zone {zone!r} must be X,Y,W,H, got {value!r}", "区域 {zone!r} 必须是 X,Y,W,H，收到 {value!r}"),
@@ -403,6 +409,7 @@ ERRORS: dict[str, tuple[str, str]] = {
     # parameters differ between the languages.
     "json.stopped": ("{message}", "第 {line} 行第 {column} 列"),
     "json.stopped_at": ("{message} at character {character}", "第 {line} 行第 {column} 列"),
+    "json.stopped_on_line": ("{message} at line {line}", "第 {line} 行第 {column} 列"),
     "manifest.not_object": ("{where} is not a JSON object", "{where}不是 JSON 对象"),
     "manifest.images_not_list": (
         "{where}: images must be a list of file names",
@@ -555,12 +562,17 @@ class NameGivenTwice(WordedError, ValueError):
         super().__init__("input.name_twice", where=where, name=name)
 
 
-def parser_stopped(exc: json.JSONDecodeError, *, line: int = 1, character: bool = False) -> WordedError:
+def parser_stopped(
+    exc: json.JSONDecodeError, *, line: int = 1, named: Literal["", "character", "line"] = ""
+) -> WordedError:
     """Why the parser stopped, worded in the reader's language (`json.stopped`): `line` is the
-    number of the document's first line in its file; `character` names the character in English too."""
+    number of the document's first line in its file; `named` names the character or the line in
+    English too."""
     where = {"line": exc.lineno - 1 + line, "column": exc.colno}
-    if character:
+    if named == "character":
         return WordedError("json.stopped_at", message=exc.msg, character=exc.pos, **where)
+    if named == "line":
+        return WordedError("json.stopped_on_line", message=exc.msg, **where)
     return WordedError("json.stopped", message=exc.msg, **where)
 
 
