@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from api.addresses import KeepEncodedSlashes
-from api.connections import BodyIdleTimeout, body_timeout
+from api.connections import BodyIdleTimeout, CloseUnreadBody, body_timeout
 from api.metrics import Metrics
 from api.negotiation import request_language
 from api.observe import LOG_LEVEL_VARIABLE, RequestObserver, log_requests
@@ -117,15 +117,14 @@ def create_app(
     install_console(app)  # the agents' pages at / (api/web)
     app.add_middleware(KeepEncodedSlashes)
     app.add_middleware(BodyIdleTimeout, seconds=body_idle_seconds or body_timeout())
+    app.add_middleware(CloseUnreadBody)
     app.add_middleware(RequestObserver, metrics=app.state.metrics)
     _add_error_handlers(app)
     return app
 
 
-def _problem(
-    status: int, detail: str, *, close: bool = False, retry_after: int | None = None
-) -> JSONResponse:
-    headers = {"Connection": "close"} if close else {}
+def _problem(status: int, detail: str, *, retry_after: int | None = None) -> JSONResponse:
+    headers = {}
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
@@ -148,19 +147,17 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(UploadInvalid)
     async def upload_invalid(request: Request, exc: UploadInvalid) -> JSONResponse:
-        # Mostly refused before the body's end (not multipart, malformed): kept open, the connection
-        # had the server read and drop the rest of it to reach the next request.
-        return _problem(422, exc.text(request_language(request)), close=True)
+        return _problem(422, exc.text(request_language(request)))
 
     @app.exception_handler(UploadTooLarge)
     async def upload_too_large(request: Request, exc: UploadTooLarge) -> JSONResponse:
-        # The rest of the body is never read: the connection is closed after the answer.
-        return _problem(413, exc.text(request_language(request)), close=True)
+        # The rest of the body is never read: CloseUnreadBody closes the connection after the answer.
+        return _problem(413, exc.text(request_language(request)))
 
     @app.exception_handler(UploadNoRoom)
     async def upload_no_room(request: Request, exc: UploadNoRoom) -> JSONResponse:
         log.warning("upload refused: %s", exc)
-        return _problem(503, exc.text(request_language(request)), close=True, retry_after=5)
+        return _problem(503, exc.text(request_language(request)), retry_after=5)
 
     @app.exception_handler(RequestConflict)
     async def idempotency_conflict(request: Request, _exc: RequestConflict) -> JSONResponse:

@@ -144,10 +144,6 @@ async def get_tenant(
 TenantDep = Annotated[str, Depends(get_tenant)]
 
 
-def carries_body(request: Request) -> bool:
-    return "transfer-encoding" in request.headers or request.headers.get("content-length", "0") != "0"
-
-
 def needs_key(dependant: Dependant) -> bool:
     """Whether `get_tenant` is among the dependencies of `dependant`, however deep."""
     return any(sub.call is get_tenant or needs_key(sub) for sub in dependant.dependencies)
@@ -163,15 +159,8 @@ class KeyFirstRoute(APIRoute):
         judges_key = needs_key(self.dependant)
 
         async def key_first(request: Request) -> Response:
-            if judges_key:
-                try:
-                    await get_tenant(request, await bearer(request))
-                except Refused as refused:
-                    if carries_body(request):
-                        # Its body unread, a connection kept open had the server read and drop all of
-                        # it (50 MB) to reach the next request.
-                        refused.headers = {**(refused.headers or {}), "Connection": "close"}
-                    raise
+            if judges_key:  # refused, its body unread: api.connections.CloseUnreadBody closes the connection
+                await get_tenant(request, await bearer(request))
             return await handler(await self.received(request))
 
         return key_first

@@ -122,6 +122,43 @@ class BodyStalled(Refused):
         super().__init__(408, "request.body_stalled", headers={"Connection": "close"}, seconds=f"{seconds:g}")
 
 
+class CloseUnreadBody:
+    """ASGI middleware: an answer given before its request's body was read to its end says
+    `Connection: close`. Kept open, the connection had the server read and drop the rest of the body
+    (all 50 MB of a refused upload, measured) to reach the next request: a key refused before the
+    body, an upload over its limit or malformed, a console form posted while signed out. One home
+    for the API's routes and the console's forms alike."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _carries_body(scope):
+            await self.app(scope, receive, send)
+            return
+        body_complete = False
+
+        async def receive_noting_its_end() -> Message:
+            nonlocal body_complete
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_complete = True
+            return message
+
+        async def send_closing_if_unread(message: Message) -> None:
+            if message["type"] == "http.response.start" and not body_complete:
+                headers = [(name, value) for name, value in message.get("headers", ()) if name.lower() != b"connection"]
+                message = {**message, "headers": [*headers, (b"connection", b"close")]}
+            await send(message)
+
+        await self.app(scope, receive_noting_its_end, send_closing_if_unread)
+
+
+def _carries_body(scope: Scope) -> bool:
+    headers = dict(scope.get("headers", ()))
+    return b"transfer-encoding" in headers or headers.get(b"content-length", b"0") != b"0"
+
+
 class BodyIdleTimeout:
     """ASGI middleware: each piece of a request's body must come within `seconds` of asking for it.
 

@@ -167,7 +167,7 @@ def describe(errors: Sequence[Any], known: Sequence[str] = (), body: Any = None)
         position = int(loc[-1]) if len(loc) > 1 and loc[-1].isdigit() else 0
         said = str((error.get("ctx") or {}).get("error", message))
         stopped = json.JSONDecodeError(said, body if isinstance(body, str) else "", position)
-        return "input.json_invalid", {"error": parser_stopped(stopped, character=True)}
+        return "input.json_invalid", {"error": parser_stopped(stopped, named="character")}
     if kind == "id_rule":  # api.schemas.IdText: worded as the intake words it
         return "intake.bad_id", {"field": where, "value": error.get("input")}
     if kind == "image_id_rule":  # api.schemas.ImageIdText

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import string
 from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from evidence_check.widths import ID_WIDTH, TENANT_WIDTH
 
@@ -274,6 +274,12 @@ ERRORS: dict[str, tuple[str, str]] = {
     ),
     # Zones drawn on catalog images (evidence_check.catalog.zones)
     "catalog.zones_invalid": ("zones: {problem}", "zones：{problem}"),
+    # `catalog add --zones FILE`: the command line speaks English (only `verify --lang` changes that);
+    # its lines are worded here all the same, one table for every way in.
+    "catalog.zones_file": ("zones file {path}", "区域文件 {path}"),
+    "catalog.zones_file_unreadable": ("cannot read {file}: {problem}", "无法读取{file}：{problem}"),
+    "catalog.zones_file_not_json": ("{file} is not JSON ({problem})", "{file}不是 JSON（{problem}）"),
+    "catalog.zones_file_invalid": ("{file}: {problem}", "{file}有误：{problem}"),
     # The console's zone rows (api/web/catalog.py) and its JSON form.
     "zones.row_without_name": ("the zone at {box!r} has no name", "位于 {box!r} 的区域没有名称"),
     "zones.row_not_a_box": ("zone {zone!r} must be X,Y,W,H, got {value!r}", "区域 {zone!r} 必须是 X,Y,W,H，收到 {value!r}"),
@@ -387,21 +393,24 @@ ERRORS: dict[str, tuple[str, str]] = {
     ),
     "archive.manifest_not_utf8": ("{manifest}: not UTF-8 text", "{manifest}：不是 UTF-8 文本"),
     "archive.manifest_row": ("{manifest}: {problem}", "{manifest} 有误：{problem}"),
-    # A manifest's malformed row (evidence_check.catalog.manifest). The row's place ("line 3", "row 2")
-    # stays as the manifest's reader writes it, as the import's answer names its rows.
+    # A manifest's malformed row (evidence_check.catalog.manifest), named by its place in the
+    # reader's language; the import's answer names its rows in English (`row`: "line 3"), a key.
+    "manifest.line": ("line {number}", "第 {number} 行"),
+    "manifest.row": ("row {number}", "第 {number} 行"),
     "manifest.kind": ("a manifest must be .csv or .jsonl", "清单必须是 .csv 或 .jsonl 文件"),
     "manifest.csv_header": (
         "the CSV needs a header with at least sku and images",
         "CSV 需要一行表头，至少含 sku 和 images",
     ),
     "manifest.not_csv": ("near row {number}: not CSV ({problem})", "第 {number} 行附近：不是 CSV（{problem}）"),
-    "manifest.not_json": ("{where} is not JSON ({problem})", "{where} 不是 JSON（{problem}）"),
+    "manifest.not_json": ("{where} is not JSON ({problem})", "{where}不是 JSON（{problem}）"),
     # Why a JSON parser stopped (`parser_stopped`): its own words in English, as clients have matched
     # them; where it stopped in Chinese, which the parser does not speak. The only lines whose
     # parameters differ between the languages.
     "json.stopped": ("{message}", "第 {line} 行第 {column} 列"),
     "json.stopped_at": ("{message} at character {character}", "第 {line} 行第 {column} 列"),
-    "manifest.not_object": ("{where} is not a JSON object", "{where} 不是 JSON 对象"),
+    "json.stopped_on_line": ("{message} at line {line}", "第 {line} 行第 {column} 列"),
+    "manifest.not_object": ("{where} is not a JSON object", "{where}不是 JSON 对象"),
     "manifest.images_not_list": (
         "{where}: images must be a list of file names",
         "{where}：images 必须是文件名列表",
@@ -549,16 +558,21 @@ class NameGivenTwice(WordedError, ValueError):
     """Two values under one name (`{"sku": .., "sku": ..}`, a header `sku,SKU`, two zone rows `lid`):
     keeping either would drop the other unsaid."""
 
-    def __init__(self, where: str, name: str) -> None:
+    def __init__(self, where: str | Worded, name: str) -> None:
         super().__init__("input.name_twice", where=where, name=name)
 
 
-def parser_stopped(exc: json.JSONDecodeError, *, line: int = 1, character: bool = False) -> WordedError:
+def parser_stopped(
+    exc: json.JSONDecodeError, *, line: int = 1, named: Literal["", "character", "line"] = ""
+) -> WordedError:
     """Why the parser stopped, worded in the reader's language (`json.stopped`): `line` is the
-    number of the document's first line in its file; `character` names the character in English too."""
+    number of the document's first line in its file; `named` names the character or the line in
+    English too."""
     where = {"line": exc.lineno - 1 + line, "column": exc.colno}
-    if character:
+    if named == "character":
         return WordedError("json.stopped_at", message=exc.msg, character=exc.pos, **where)
+    if named == "line":
+        return WordedError("json.stopped_on_line", message=exc.msg, **where)
     return WordedError("json.stopped", message=exc.msg, **where)
 
 

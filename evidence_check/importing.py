@@ -44,7 +44,7 @@ ReadImage = Callable[[str], tuple[bytes | None, str | None]]  # name in the mani
 
 @dataclass(frozen=True)
 class RowResult:
-    where: str  # "line 3" / "row 2"
+    where: WordedError | str  # the manifest's "line 3" / "row 2", in the reader's language
     sku: str
     added: int  # new images stored
     known: int  # images the SKU held already

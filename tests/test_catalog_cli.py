@@ -21,6 +21,7 @@ from evidence_check.catalog.words import measured_words
 from evidence_check.cli import app
 from evidence_check.cli import catalog as catalog_cli
 from evidence_check.engine import Upload
+from evidence_check.errors import ERRORS
 from evidence_check.imaging.features import COARSE_VIEW, Vocabulary, pack, unpack
 from evidence_check.imaging.load import Photo
 from evidence_check.service import add_to_catalog, catalog_for, limits_from
@@ -105,6 +106,29 @@ def test_bad_zones_file_is_a_usage_error(sqlite_url: str, tmp_path: Path, conten
     code, _, err = run("catalog", "add", "SKU-1", str(IMAGE), "--zones", str(zones), "--db", sqlite_url)
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "code", "english"),
+    [
+        (None, "catalog.zones_file_unreadable", "cannot read zones file {path}: No such file or directory"),
+        ("{not json", "catalog.zones_file_not_json", "zones file {path} is not JSON (Expecting property name enclosed in double quotes at line 1)"),
+        ('{"zipper": [1, 2, 3]}', "catalog.zones_file_invalid", "zones file {path}: zone 'zipper' must be [x, y, w, h]"),
+    ],
+)
+def test_a_zones_files_lines_are_the_tables(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str | None, code: str, english: str
+) -> None:
+    # Built in code, in English only, where the API words its zones in both languages.
+    zones = tmp_path / "zones.json"
+    if content is not None:
+        zones.write_text(content)
+    said = run("catalog", "add", "SKU-1", str(IMAGE), "--zones", str(zones), "--db", sqlite_url)
+    assert said[0] == 2 and said[2].startswith("evidence-check: " + english.format(path=zones)), said[2]
+    monkeypatch.setitem(ERRORS, code, ("<{file}> {problem}", "<{file}> {problem}"))
+    monkeypatch.setitem(ERRORS, "catalog.zones_file", ("zone-file {path}", "区域文件 {path}"))
+    said = run("catalog", "add", "SKU-1", str(IMAGE), "--zones", str(zones), "--db", sqlite_url)
+    assert said[0] == 2 and said[2].startswith(f"evidence-check: <zone-file {zones}> "), said[2]
 
 
 def test_zones_are_bounded_by_the_image_they_are_drawn_on(sqlite_url: str, tmp_path: Path) -> None:

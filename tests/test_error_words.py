@@ -106,4 +106,4 @@ def test_the_chinese_not_json_line_says_where_the_parser_stopped_not_its_english
     with pytest.raises(RowsRefused) as refused:
         list(parse_manifest(['{"sku": "A-1", "images": ["a.jpg"]}', '{"sku": "A-2",, }'], ".jsonl"))
     assert refused.value.text() == "line 2 is not JSON (Expecting property name enclosed in double quotes)"
-    assert refused.value.text("zh") == "line 2 不是 JSON（第 2 行第 15 列）"
+    assert refused.value.text("zh") == "第 2 行不是 JSON（第 2 行第 15 列）"

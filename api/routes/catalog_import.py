@@ -127,7 +127,7 @@ def import_catalog_archive(
             raise HTTPException(422, str(exc)) from None
     rows = [
         ImportedRow(
-            row=row.where,
+            row=str(row.where),
             sku=row.sku,
             stored=row.stored,
             added=row.added,

@@ -51,7 +51,7 @@ class ManifestEntry:
     category: str | None
     images: tuple[str, ...]  # as written in the manifest
     zones: Any = None  # as written in a zones file, parsed against the images when stored
-    where: str = ""  # "line 3", "row 2": how a message names it
+    where: WordedError | str = ""  # `_line(3)`, `_row(2)`: how a message names it, in the reader's language
     brand: str | None = None
     family: str | None = None
 
@@ -115,14 +115,14 @@ def _entries(lines: Iterable[str], kind: str, problems: list[ValueError]) -> Ite
     reader = csv.DictReader(lines)
     try:
         if reader.fieldnames is not None:
-            reader.fieldnames = _folded(reader.fieldnames, CSV_COLUMNS, "row 1", "column")
-        _refuse_misspelt(reader.fieldnames or (), CSV_COLUMNS, "row 1", "column")
+            reader.fieldnames = _folded(reader.fieldnames, CSV_COLUMNS, _row(1), "column")
+        _refuse_misspelt(reader.fieldnames or (), CSV_COLUMNS, _row(1), "column")
         if reader.fieldnames is None or "sku" not in reader.fieldnames:
             raise RowInvalid("manifest.csv_header")
         for number, row in enumerate(reader, 2):
             images = [p.strip() for p in (row.get("images") or row.get("image") or "").split(";") if p.strip()]
             try:
-                yield _entry(row, images, f"row {number}")
+                yield _entry(row, images, _row(number))
             except ValueError as exc:
                 problems.append(exc)
     except csv.Error as exc:  # a field over csv's size limit, a broken quote
@@ -143,22 +143,32 @@ def _jsonl_entry(line: str, number: int) -> Iterator[ManifestEntry]:
     try:
         row = strict_json.loads(line)
     except strict_json.NameTwice as exc:  # as a CSV header naming a column twice
-        raise NameGivenTwice(f"line {number}", exc.name) from None
+        raise NameGivenTwice(_line(number), exc.name) from None
     except json.JSONDecodeError as exc:
-        raise RowInvalid("manifest.not_json", where=f"line {number}", problem=parser_stopped(exc, line=number)) from None
+        raise RowInvalid("manifest.not_json", where=_line(number), problem=parser_stopped(exc, line=number)) from None
     if not isinstance(row, dict):
-        raise RowInvalid("manifest.not_object", where=f"line {number}")
-    row = dict(zip(_folded(list(row), JSONL_KEYS, f"line {number}", "key"), row.values(), strict=True))
-    _refuse_misspelt(row, JSONL_KEYS, f"line {number}", "key")
+        raise RowInvalid("manifest.not_object", where=_line(number))
+    row = dict(zip(_folded(list(row), JSONL_KEYS, _line(number), "key"), row.values(), strict=True))
+    _refuse_misspelt(row, JSONL_KEYS, _line(number), "key")
     images = row.get("images", [])
     if isinstance(images, str):
         images = [images]
     if not isinstance(images, list):
-        raise RowInvalid("manifest.images_not_list", where=f"line {number}")
-    yield _entry(row, [str(i) for i in images], f"line {number}", row.get("zones"))
+        raise RowInvalid("manifest.images_not_list", where=_line(number))
+    yield _entry(row, [str(i) for i in images], _line(number), row.get("zones"))
 
 
-def _folded(keys: Sequence[str], known: tuple[str, ...], where: str, what: str) -> list[str]:
+def _line(number: int) -> WordedError:
+    """A JSONL manifest's line, named in the reader's language: "line 3", "第 3 行"."""
+    return WordedError("manifest.line", number=number)
+
+
+def _row(number: int) -> WordedError:
+    """A CSV manifest's row (its header is row 1), named in the reader's language: "row 2", "第 2 行"."""
+    return WordedError("manifest.row", number=number)
+
+
+def _folded(keys: Sequence[str], known: tuple[str, ...], where: WordedError, what: str) -> list[str]:
     """`keys` with each one that is a known name but for case and spaces ("SKU", " Images") written as
     that name: a spreadsheet's header is typed so. Two keys folding to one name are refused."""
     folded = [key.strip().lower() if key.strip().lower() in known else key for key in keys]
@@ -168,12 +178,12 @@ def _folded(keys: Sequence[str], known: tuple[str, ...], where: str, what: str) 
     return folded
 
 
-def _refuse_misspelt(keys: Iterable[str], known: tuple[str, ...], where: str, what: str) -> None:
+def _refuse_misspelt(keys: Iterable[str], known: tuple[str, ...], where: WordedError, what: str) -> None:
     misspelt = sorted(key for key in set(keys) - set(known) if _meant(key, known))
     if misspelt:
         # All of them at once: a sheet's header typed "SKU,Name,Images" took one run per column.
         named = Meant(what, tuple((key, _meant(key, known) or "") for key in misspelt))
-        words = {"where": where, "named": named, "known": ", ".join(known)}
+        words = {"where": where, "named": named, "known": Listed(known)}
         raise RowInvalid("manifest.unknown_key", **words) if what == "key" else RowInvalid("manifest.unknown_column", **words)
 
 
@@ -191,7 +201,7 @@ def _meant(key: str, known: tuple[str, ...]) -> str | None:
     return close[0] if close else None
 
 
-def _entry(row: dict[str, Any], images: list[str], where: str, zones: Any = None) -> ManifestEntry:
+def _entry(row: dict[str, Any], images: list[str], where: WordedError, zones: Any = None) -> ManifestEntry:
     sku = str(row.get("sku") or "").strip()
     if not valid_id(sku):
         # The intake's line for a bad id, as the API, the console and the command line say it.
@@ -210,7 +220,7 @@ def _entry(row: dict[str, Any], images: list[str], where: str, zones: Any = None
     )
 
 
-def _label(row: dict[str, Any], key: str, where: str) -> str | None:
+def _label(row: dict[str, Any], key: str, where: WordedError) -> str | None:
     value = row.get(key)
     if value is None:
         return None
@@ -222,7 +232,7 @@ def _label(row: dict[str, Any], key: str, where: str) -> str | None:
         raise RowInvalid("manifest.field", where=where, problem=exc) from None
 
 
-def _text(row: dict[str, Any], key: str, where: str, width: int) -> str | None:
+def _text(row: dict[str, Any], key: str, where: WordedError, width: int) -> str | None:
     value = row.get(key)
     try:
         return storable_text(key, str(value).strip(), width) or None if value else None

@@ -66,7 +66,7 @@ from evidence_check.cli.app import (
     stored_name,
 )
 from evidence_check.engine import Upload, now_utc
-from evidence_check.errors import NameGivenTwice, error_text
+from evidence_check.errors import NameGivenTwice, WordedError, error_text, parser_stopped
 from evidence_check.imaging.features import Vocabulary
 from evidence_check.imaging.load import Limits, PhotoError, read_file
 from evidence_check.importing import checked_zones
@@ -147,7 +147,7 @@ def add(
         try:
             parse_image_zones(entry.zones, [path.name for path in images])
         except ValueError as exc:
-            fail(f"zones file {zones}: {exc}", 2)
+            fail(error_text("catalog.zones_file_invalid", {"file": _zones_file(zones), "problem": exc}), 2)
     settings = load_settings()
     store = open_store(db or settings.db)
     try:
@@ -459,7 +459,7 @@ def _manifest(path: Path) -> Iterator[Entry]:
     with path.open(encoding="utf-8", newline="") as handle:
         for row in parse_manifest(handle, kind):
             images = [Path(image) if Path(image).is_absolute() else folder / image for image in row.images]
-            yield Entry(row.sku, row.name, row.category, images, row.zones, row.brand, row.family, row.where)
+            yield Entry(row.sku, row.name, row.category, images, row.zones, row.brand, row.family, str(row.where))
 
 
 def _check_zones(manifest: Path, entries: Sequence[Entry], limits: Limits) -> None:
@@ -494,13 +494,18 @@ def _check_sku(sku: str) -> None:
         fail(error_text("intake.bad_id", {"field": "sku", "value": sku}), 2)
 
 
+def _zones_file(path: Path) -> WordedError:
+    return WordedError("catalog.zones_file", path=str(path))
+
+
 def _read_zones(path: Path) -> Any:
     refuse_special_file(path, "zones file", 2)
     try:
         return strict_json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        fail(f"cannot read zones file {path}: {exc.strerror or exc}", 2)
+        fail(error_text("catalog.zones_file_unreadable", {"file": _zones_file(path), "problem": exc.strerror or exc}), 2)
     except strict_json.NameTwice as exc:
-        fail(str(NameGivenTwice(f"zones file {path}", exc.name)), 2)
+        fail(str(NameGivenTwice(_zones_file(path), exc.name)), 2)
     except json.JSONDecodeError as exc:
-        fail(f"zones file {path} is not JSON ({exc.msg} at line {exc.lineno})", 2)
+        stopped = parser_stopped(exc, named="line")
+        fail(error_text("catalog.zones_file_not_json", {"file": _zones_file(path), "problem": stopped}), 2)

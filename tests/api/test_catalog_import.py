@@ -10,6 +10,7 @@ import zipfile
 from typing import Any
 
 import httpx
+import pytest
 from PIL import Image
 
 from tests.api.conftest import Api, bearer, jpeg
@@ -95,16 +96,16 @@ def test_a_malformed_row_bad_zones_or_no_usable_image_store_nothing(api: Api) ->
 
 
 def test_a_rows_zones_and_no_usable_image_are_said_in_the_language_asked(api: Api) -> None:
-    """Worded as the other import errors are; the row's label and an image's reason stay English."""
+    """Worded as the other import errors are, the row's place too; an image's reason stays English."""
     good = {"sku": "CAM-1", "images": ["a.jpg"]}
     off = [good, {"sku": "CAM-2", "images": ["a.jpg"], "zones": {"lid": [640, 0, 10, 10]}}]
     no_box = [good, {"sku": "CAM-2", "images": ["a.jpg"], "zones": {"lid": [1, 2]}}]
     gone = [{"sku": "CAM-1", "images": ["gone.jpg"]}]
     said = {
         ("en", 0): "line 2: SKU CAM-2: zones: zone 'lid' lies wholly outside a.jpg (640x480 pixels)",
-        ("zh", 0): "line 2：SKU CAM-2 的 zones 有误：区域 'lid' 完全在 a.jpg（640x480 像素）之外",
+        ("zh", 0): "第 2 行：SKU CAM-2 的 zones 有误：区域 'lid' 完全在 a.jpg（640x480 像素）之外",
         ("en", 1): "line 2: SKU CAM-2: zones: zone 'lid' must be",
-        ("zh", 1): "line 2：SKU CAM-2 的 zones 有误：区域 'lid' ",
+        ("zh", 1): "第 2 行：SKU CAM-2 的 zones 有误：区域 'lid' ",
         ("en", 2): "no image in the manifest could be used (CAM-1 gone.jpg: not in the archive)",
         ("zh", 2): "清单中没有一张图片可用（CAM-1 gone.jpg：not in the archive）",
     }
@@ -122,7 +123,7 @@ def test_a_name_given_twice_in_a_manifest_row_is_said_as_everywhere_else_in_the_
         archive.writestr("a.jpg", CAMERA)
     said = {
         "en": "manifest.jsonl: line 1: the name 'sku' is given twice; which value is meant is not known",
-        "zh": "manifest.jsonl 有误：line 1：名称 'sku' 出现了两次，无法确定以哪个值为准",
+        "zh": "manifest.jsonl 有误：第 1 行：名称 'sku' 出现了两次，无法确定以哪个值为准",
     }
     for lang, words in said.items():
         answer = send(api, buffer.getvalue(), {"Accept-Language": lang})
@@ -136,13 +137,13 @@ def test_every_bad_row_of_a_manifest_is_said_at_once_in_the_language_asked(api: 
     said = {
         "en": "manifest.jsonl: line 2: category: at most 64 characters; line 3: category: at most 64 characters; ",
         # A malformed row's own words were English inside the Chinese line.
-        "zh": "manifest.jsonl 有误：line 2：category：最多 64 个字符；line 3：category：最多 64 个字符；",
+        "zh": "manifest.jsonl 有误：第 2 行：category：最多 64 个字符；第 3 行：category：最多 64 个字符；",
     }
     for lang, words in said.items():
         answer = send(api, catalog_zip(long, {"a.jpg": CAMERA}), {"Accept-Language": lang})
         detail = answer.json()["detail"]
         assert answer.status_code == 422 and detail.startswith(words), detail
-        assert "line 21" in detail and "line 22" not in detail
+        assert {"en": "line 21", "zh": "第 21 行"}[lang] in detail and "22" not in detail
         assert detail.endswith({"en": "; and 2 more rows", "zh": "；另有 2 行有误"}[lang]), detail
     zoned = [
         {"sku": "CAM-1", "images": ["a.jpg"], "zones": {"lid": [640, 0, 10, 10]}},
@@ -151,8 +152,39 @@ def test_every_bad_row_of_a_manifest_is_said_at_once_in_the_language_asked(api: 
     ]
     answer = send(api, catalog_zip(zoned, {"a.jpg": CAMERA}), {"Accept-Language": "zh"})
     detail = answer.json()["detail"]
-    assert detail.startswith("line 1：SKU CAM-1 的 zones 有误：区域 'lid' 完全在 a.jpg（640x480 像素）之外；"), detail
-    assert "；line 3：SKU CAM-3 的 zones 有误：区域 'lid' " in detail, detail
+    assert detail.startswith("第 1 行：SKU CAM-1 的 zones 有误：区域 'lid' 完全在 a.jpg（640x480 像素）之外；"), detail
+    assert "；第 3 行：SKU CAM-3 的 zones 有误：区域 'lid' " in detail, detail
+    assert counts(api) == (0, 0, 0)
+
+
+def _manifest_zip(name: str, text: str) -> bytes:
+    return _zip_of({name: text.encode(), "a.jpg": CAMERA})
+
+
+@pytest.mark.parametrize(
+    ("manifest", "text", "zh"),
+    [
+        ("manifest.jsonl", '{"sku": "A-1",, }\n', "第 1 行不是 JSON（第 1 行第 15 列）"),
+        ("manifest.jsonl", "\n[1]\n", "第 2 行不是 JSON 对象"),
+        ("manifest.jsonl", '{"sku": "A-1", "images": 5}\n', "第 1 行：images 必须是文件名列表"),
+        ("manifest.jsonl", '{"sku": "A-1", "images": []}\n', "第 1 行：SKU A-1 没有列出图片"),
+        ("manifest.jsonl", '{"sku": "A-1", "images": ["a.jpg"], "brand": 5}\n', "第 1 行：brand 必须是文本"),
+        ("manifest.jsonl", '{"sku": "A 1", "images": ["a.jpg"]}\n', "第 1 行：sku：'A 1' 必须由"),
+        ("manifest.jsonl", '{"sku": "A-1", "images": ["a.jpg"], "sku": "A-2"}\n', "第 1 行：名称 'sku' 出现了两次"),
+        ("manifest.jsonl", '{"sku": "A-1", "imgs": ["a.jpg"]}\n', "第 1 行：未知的键 'imgs'（是否应为 'images'？）；一行可用的键为 sku、name、"),
+        ("manifest.csv", "sku,imgs\nA-1,a.jpg\n", "第 1 行：未知的列 'imgs'（是否应为 'images'？）；一行可用的列为 sku、"),
+        ("manifest.csv", "sku,images,SKU\nA-1,a.jpg,A-2\n", "第 1 行：名称 'sku' 出现了两次"),
+        ("manifest.csv", "sku,images\nA-1,a.jpg\nA 2,a.jpg\n", "第 3 行：sku：'A 2' 必须由"),
+        ("manifest.csv", "sku,images,name\nA-1,a.jpg," + "n" * 256 + "\n", "第 2 行：name：最多 255 个字符"),
+    ],
+)
+def test_each_malformed_manifest_row_is_placed_in_the_language_asked(api: Api, manifest: str, text: str, zh: str) -> None:
+    # The place ("line 2", "row 1") was pasted in English into the Chinese line.
+    answer = send(api, _manifest_zip(manifest, text), {"Accept-Language": "zh"})
+    assert answer.status_code == 422 and answer.json()["detail"].startswith(f"{manifest} 有误：{zh}"), answer.text
+    assert not any(word in answer.json()["detail"] for word in ("line", "row")), answer.text
+    english = send(api, _manifest_zip(manifest, text)).json()["detail"]
+    assert english.startswith(f"{manifest}: {'line' if manifest.endswith('jsonl') else 'row'} "), english
     assert counts(api) == (0, 0, 0)
 
 

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx
 import pytest
 
 from api.app import create_app
-from api.connections import HEADER_TIMEOUT_VARIABLE, MAX_HEADER_BYTES, BodyIdleTimeout
+from api.connections import HEADER_TIMEOUT_VARIABLE, MAX_HEADER_BYTES, BodyIdleTimeout, CloseUnreadBody
 from evidence_check.engine import now_utc
 from evidence_check.store import Store
 from evidence_check.store.keys import create_key
@@ -442,3 +443,74 @@ def test_a_body_left_unread_by_a_401_is_not_read_to_its_end(tmp_path: Path) -> N
             assert taken < 16 * 2**20, taken  # at most what the sockets' buffers hold
     finally:
         server.stop()
+
+
+def test_a_console_form_refused_before_its_bodys_end_is_not_read_to_it(tmp_path: Path) -> None:
+    # The console's upload forms answer their refusals themselves (signed out: 303 or 401; not
+    # multipart: 422; over the limit: 413): the connection kept open, the server went on reading (and
+    # dropping) the rest of the body, 48 MB of 48 MB sent after the answer, to reach the next request.
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    store = Store(url)
+    key = create_key(store, "acme", now_utc())[1]
+    store.close()
+    server = start_server(url, tmp_path / "server.log")
+    try:
+        with httpx.Client(base_url=server.url) as client:
+            assert client.post("/signin", data={"api_key": key}).status_code == 303
+            session = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+        multipart = "multipart/form-data; boundary=b"
+        for path in ("/new-claim", "/catalog/images", "/claims/preview"):
+            for cookie, kind, length, status in (
+                ("", multipart, 50 * 2**20, b"303" if path != "/claims/preview" else b"401"),
+                (session, "text/plain", 50 * 2**20, b"422"),
+                (session, multipart, 4 * 2**30, b"413"),
+            ):
+                with connect(server) as sock:
+                    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {kind}\r\nCookie: {cookie}\r\n"
+                    sock.sendall(f"{head}Content-Length: {length}\r\n\r\n".encode() + b"--b\r\n" + b" " * 16379)
+                    answer = read_answer(sock)
+                    taken = 0
+                    sock.settimeout(5)
+                    try:  # the rest of the body, after the answer
+                        while taken < 48 * 2**20:
+                            taken += sock.send(b" " * 2**20)
+                    except (BrokenPipeError, ConnectionResetError, TimeoutError):
+                        pass
+                assert answer.startswith(b"HTTP/1.1 " + status), (path, answer[:200])
+                assert taken < 16 * 2**20, (path, status, taken)  # at most what the sockets' buffers hold
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    ("headers", "reads", "closes"),
+    [
+        ([(b"content-length", b"10")], 0, True),  # answered before the body: the rest would be read and dropped
+        ([(b"content-length", b"10")], 1, True),  # half read
+        ([(b"content-length", b"10")], 2, False),  # read whole: the connection may serve the next request
+        ([(b"transfer-encoding", b"chunked")], 0, True),
+        ([(b"content-length", b"0")], 0, False),  # no body to read
+        ([], 0, False),
+    ],
+)
+def test_only_an_answer_given_before_the_bodys_end_closes_the_connection(
+    headers: list[tuple[bytes, bytes]], reads: int, closes: bool
+) -> None:
+    pieces = [{"type": "http.request", "body": b"12345", "more_body": True}, {"type": "http.request", "body": b"67890"}]
+    sent: list[dict[str, Any]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        for _ in range(reads):
+            await receive()
+        await send({"type": "http.response.start", "status": 422, "headers": [(b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def receive() -> dict[str, Any]:
+        return pieces.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": headers}
+    anyio.run(CloseUnreadBody(app), scope, receive, send)
+    assert ((b"connection", b"close") in sent[0]["headers"]) is closes

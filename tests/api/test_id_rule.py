@@ -97,8 +97,8 @@ def test_a_manifest_words_a_bad_sku_as_the_intake_does_after_its_row(lang: str) 
     # from a copy of the rule's words of its own.
     with pytest.raises(RowsRefused) as refused:
         list(parse_manifest(['{"sku": "bad sku", "images": ["a.jpg"]}'], ".jsonl"))
-    after_row = "：" if lang == "zh" else ": "
-    assert refused.value.text(lang) == "line 1" + after_row + said("sku", "bad sku", lang)
+    row = "第 1 行：" if lang == "zh" else "line 1: "
+    assert refused.value.text(lang) == row + said("sku", "bad sku", lang)
 
 def test_the_tenant_rule_is_worded_once(store: Store) -> None:
     line = error_text("keys.bad_tenant", {"tenant": "acme corp"})
