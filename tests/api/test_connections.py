@@ -233,6 +233,22 @@ def read_answer(sock: socket.socket) -> bytes:
     return head + b"\r\n\r\n" + body
 
 
+def answer_before_the_bodys_end(server: Server, head: str, first: bytes) -> tuple[bytes, int]:
+    """The answer to a request whose body (50 MB or more) is cut after `first`, and how many bytes of
+    the rest the server still takes after answering (at most its sockets' buffers when it closes)."""
+    with connect(server) as sock:
+        sock.sendall(head.encode() + b"\r\n" + first)
+        answer = read_answer(sock)
+        taken = 0
+        sock.settimeout(5)
+        try:
+            while taken < 48 * 2**20:
+                taken += sock.send(b" " * 2**20)
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            pass
+    return answer, taken
+
+
 def test_a_header_over_the_limit_is_431_and_the_connection_closed(guarded: Server) -> None:
     with connect(guarded) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: ")
@@ -270,17 +286,8 @@ def test_a_kept_alive_connection_serves_requests_one_after_another(guarded: Serv
 def test_a_malformed_upload_refused_before_its_end_is_not_read_to_it(guarded: Server) -> None:
     # A 422 for a body that is not multipart came before its end; the connection kept open, the
     # server went on reading (and dropping) the rest, 46 MB of a 50 MB body, to reach the next request.
-    with connect(guarded) as sock:
-        head = b"POST /v1/verify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
-        sock.sendall(head + f"Content-Length: {50 * 2**20}\r\n\r\n".encode() + b"{" + b" " * 16383)
-        answer = read_answer(sock)
-        taken = 0
-        sock.settimeout(5)
-        try:  # the rest of the body, after the answer
-            while taken < 48 * 2**20:
-                taken += sock.send(b" " * 2**20)
-        except (BrokenPipeError, ConnectionResetError, TimeoutError):
-            pass
+    head = "POST /v1/verify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+    answer, taken = answer_before_the_bodys_end(guarded, f"{head}Content-Length: {50 * 2**20}\r\n", b"{" + b" " * 16383)
     assert answer.startswith(b"HTTP/1.1 422 "), answer[:200]
     assert taken < 16 * 2**20, taken  # at most what the sockets' buffers hold
 
@@ -427,17 +434,8 @@ def test_a_body_left_unread_by_a_401_is_not_read_to_its_end(tmp_path: Path) -> N
             ("PUT", "/v1/catalog/BAG-1/zones", "application/json"),
             ("POST", "/v1/verify", "multipart/form-data; boundary=b"),
         ):
-            with connect(server) as sock:
-                head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {kind}\r\n"
-                sock.sendall(f"{head}Content-Length: {50 * 2**20}\r\n\r\n".encode() + b"{" + b" " * 16383)
-                answer = read_answer(sock)
-                taken = 0
-                sock.settimeout(5)
-                try:  # the rest of the body, after the answer
-                    while taken < 48 * 2**20:
-                        taken += sock.send(b" " * 2**20)
-                except (BrokenPipeError, ConnectionResetError, TimeoutError):
-                    pass
+            head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {kind}\r\n"
+            answer, taken = answer_before_the_bodys_end(server, f"{head}Content-Length: {50 * 2**20}\r\n", b"{" + b" " * 16383)
             assert answer.startswith(b"HTTP/1.1 401 "), answer[:200]
             assert b"\r\nconnection: close\r\n" in answer.lower(), answer[:400]
             assert taken < 16 * 2**20, taken  # at most what the sockets' buffers hold
@@ -465,17 +463,9 @@ def test_a_console_form_refused_before_its_bodys_end_is_not_read_to_it(tmp_path:
                 (session, "text/plain", 50 * 2**20, b"422"),
                 (session, multipart, 4 * 2**30, b"413"),
             ):
-                with connect(server) as sock:
-                    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {kind}\r\nCookie: {cookie}\r\n"
-                    sock.sendall(f"{head}Content-Length: {length}\r\n\r\n".encode() + b"--b\r\n" + b" " * 16379)
-                    answer = read_answer(sock)
-                    taken = 0
-                    sock.settimeout(5)
-                    try:  # the rest of the body, after the answer
-                        while taken < 48 * 2**20:
-                            taken += sock.send(b" " * 2**20)
-                    except (BrokenPipeError, ConnectionResetError, TimeoutError):
-                        pass
+                head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {kind}\r\nCookie: {cookie}\r\n"
+                first = b"--b\r\n" + b" " * 16379
+                answer, taken = answer_before_the_bodys_end(server, f"{head}Content-Length: {length}\r\n", first)
                 assert answer.startswith(b"HTTP/1.1 " + status), (path, answer[:200])
                 assert taken < 16 * 2**20, (path, status, taken)  # at most what the sockets' buffers hold
     finally:
