@@ -808,3 +808,14 @@ def test_every_row_whose_zones_cannot_be_stored_is_named_at_once(sqlite_url: str
     assert f"{manifest}: line 1: SKU A-1: zones: zone 'lid' lies wholly outside" in err
     assert "; line 3: SKU A-3: zones: zone 'lid' must be" in err, err
     assert run("catalog", "list", "--db", sqlite_url)[1].startswith("the catalog is empty")
+
+
+def test_a_rows_zones_line_is_the_tables_as_over_the_api(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a.jpg").write_bytes(IMAGE.read_bytes())
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text(json.dumps({"sku": "A-1", "images": ["a.jpg"], "zones": {"lid": [1, 2]}}) + "\n")
+    monkeypatch.setitem(ERRORS, "catalog_import.row_zones", ("<{row}|{sku}> {problem}", "<{row}|{sku}> {problem}"))
+    code, _, err = run("catalog", "import", str(manifest), "--db", sqlite_url)
+    assert code == 2 and f"{manifest}: <line 1|A-1> zone 'lid' must be" in err, err

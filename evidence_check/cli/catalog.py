@@ -477,7 +477,7 @@ def _check_zones(manifest: Path, entries: Sequence[Entry], limits: Limits) -> No
         try:
             checked_zones(entry.zones, [str(path) for path in entry.images], read, limits)
         except ValueError as exc:
-            problems.append(ValueError(f"{entry.where}: SKU {entry.sku}: zones: {exc}"))
+            problems.append(ValueError(error_text("catalog_import.row_zones", {"row": entry.where, "sku": entry.sku, "problem": exc})))
     if problems:  # every row's, as for malformed rows
         fail(f"{manifest}: {RowsRefused(problems)}", 2)
 
