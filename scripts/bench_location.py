@@ -40,7 +40,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -583,6 +583,13 @@ def draw_arguments(description: str, per_product: int) -> argparse.ArgumentParse
     return parser
 
 
+def halves(products: Iterable[str]) -> tuple[set[str], set[str]]:
+    """Half A and half B of the products, every other one by name: the bench fits on one and scores
+    the other, and the probes that judge its draw again count by the same halves."""
+    ordered = sorted(set(products))
+    return set(ordered[0::2]), set(ordered[1::2])
+
+
 def corpus_or_exit(root: Path) -> None:
     """One line, exit 1, where a fresh clone has no ../shared beside it."""
     if not (root / "grocery").is_dir():
@@ -602,11 +609,10 @@ def main(argv: list[str]) -> int:
     if not args.cost_only:
         edges = EdgeCopies(np.random.default_rng((seed, EDGE_STREAM)), [])
         cases = run(root, per_product, seed, edges=edges)
-        products = sorted({c.product for c in cases})
-        halves = (set(products[0::2]), set(products[1::2]))
+        split = halves(c.product for c in cases)
         rows: list[tuple[str, dict[str, float]]] = []
         edge_rows: list[tuple[str, dict[str, float]]] = []
-        for name, (fitted, held) in (("A->B", halves), ("B->A", halves[::-1])):
+        for name, (fitted, held) in (("A->B", split), ("B->A", split[::-1])):
             threshold = fit([c for c in cases if c.product in fitted])
             held_cases = [c for c in cases if c.product in held]
             print(f"threshold fitted on {name.split('->')[0]}: {threshold:.2f}")

@@ -113,7 +113,7 @@ def main(argv: list[str]) -> int:
     args = bench.draw_arguments(__doc__.split("\n")[0], per_product=3).parse_args(argv)
     bench.corpus_or_exit(args.root)
     cv2.setNumThreads(1)
-    products = sorted(p.name for p in (args.root / "grocery").iterdir() if p.is_dir())
+    half_a, _ = bench.halves(p.name for p in (args.root / "grocery").iterdir() if p.is_dir())
     watched = Watched()
     counts: Counter[tuple[str, str, str]] = Counter()
     hits: Counter[tuple[str, str]] = Counter()
@@ -124,7 +124,7 @@ def main(argv: list[str]) -> int:
                 return
             bucket = watched.bucket(painted)
             counts[(bucket, kind, painted.defect)] += 1
-            half = "A" if products.index(painted.product) % 2 == 0 else "B"
+            half = "A" if painted.product in half_a else "B"
             hits[(kind, half)] += bucket == "hit"
 
         return on_shelf

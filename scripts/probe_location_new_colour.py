@@ -305,12 +305,12 @@ def main(argv: list[str]) -> int:
     root = args.root
     bench.corpus_or_exit(root)
     cv2.setNumThreads(1)
-    products = sorted(p.name for p in (root / "grocery").iterdir() if p.is_dir())
+    half_a, _ = bench.halves(p.name for p in (root / "grocery").iterdir() if p.is_dir())
     rows: list[tuple[str, str, dict[str, Any]]] = []
     counts: dict[str, int] = defaultdict(int)
 
     def half(product: str) -> str:
-        return "A" if products.index(product) % 2 == 0 else "B"
+        return "A" if product in half_a else "B"
 
     def on_shelf(painted: bench.PaintedShelf) -> None:
         damaged = load_photo(bench.jpeg(painted.damaged, "damaged"), "damaged.jpg")
