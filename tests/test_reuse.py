@@ -26,7 +26,7 @@ from evidence_check.imaging.load import Photo, load_photo
 from evidence_check.imaging.transforms import TRANSFORMS
 from evidence_check.intake import build_claim
 from evidence_check.measure import Measurements
-from evidence_check.references import References, add_reference, references_for, stored_print
+from evidence_check.references import References, references_for, stored_print
 from evidence_check.reuse_rows import GAP_SECONDS
 from evidence_check.service import verify_claim
 from evidence_check.settings import Settings
@@ -289,7 +289,7 @@ def test_first_seen_wins_a_later_copy_never_turns_the_earlier_claim(store: Store
 def test_tenant_a_photo_is_never_matched_in_tenant_b(store: Store) -> None:
     image = product_photo(4)
     run_claim(store, claim_upload(image), "c-1", "alice", T0, tenant="shop-a")
-    add_reference(store, "shop-a", "listing", "BAG-1", photo_of(image), T0)
+    references_for(store).add("shop-a", "listing", "BAG-1", photo_of(image), T0)
     in_b = run_claim(store, claim_upload(image), "c-9", "bob", T0 + timedelta(days=1), tenant="shop-b")
     assert (in_b["status"], in_b["code"]) == ("pass", "reuse.not_seen")
 
@@ -300,8 +300,8 @@ def test_tenant_a_photo_is_never_matched_in_tenant_b(store: Store) -> None:
 )
 def test_listing_stock_and_review_photos_fail(store: Store, kind: str, code: str) -> None:
     image = product_photo(5)
-    assert add_reference(store, "default", kind, "REF-1", photo_of(image), T0)
-    assert not add_reference(store, "default", kind, "REF-1", photo_of(image), T0)  # already known
+    assert references_for(store).add("default", kind, "REF-1", photo_of(image), T0)
+    assert not references_for(store).add("default", kind, "REF-1", photo_of(image), T0)  # already known
     finding = run_claim(store, claim_upload(mirrored_crop(image)), "c-1", "alice", T0 + timedelta(days=1))
     assert (finding["status"], finding["code"]) == ("fail", code)
     assert finding["details"]["matches"][0]["kind"] == kind
@@ -311,7 +311,7 @@ def test_index_is_rebuilt_from_the_store(store_url: str) -> None:
     image = product_photo(6)
     first = Store(store_url)
     try:
-        add_reference(first, "default", "stock", "S-1", photo_of(image), T0)
+        references_for(first).add("default", "stock", "S-1", photo_of(image), T0)
     finally:
         first.close()
     second = Store(store_url)
