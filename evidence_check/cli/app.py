@@ -5,7 +5,7 @@ from __future__ import annotations
 import stat
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -24,6 +24,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+# Every command's --db: None means the setting (EVIDENCE_CHECK_DB), itself SQLite by default.
+DbOption = Annotated[
+    str | None, typer.Option(help="store URL (default: the setting EVIDENCE_CHECK_DB, else SQLite in the user's data folder)")
+]
 
 
 def note(line: str) -> None:

@@ -55,6 +55,7 @@ from evidence_check.catalog import parse_image_zones, valid_label
 from evidence_check.catalog.manifest import RowsRefused, manifest_kind, parse_manifest
 from evidence_check.catalog.zones import ZonesInvalid
 from evidence_check.cli.app import (
+    DbOption,
     app,
     check_storable,
     check_tenant,
@@ -100,7 +101,6 @@ app.add_typer(catalog_app, name="catalog")
 
 RESUME = "what was imported is kept: run the same import again to finish it"
 
-DbOption = Annotated[str | None, typer.Option(help="store URL (default: SQLite in the user's data folder)")]
 TenantOption = Annotated[str, typer.Option(help="the merchant whose catalog this is (as its API key's tenant)")]
 
 

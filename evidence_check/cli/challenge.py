@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from evidence_check.checks.challenge import new_code
-from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
+from evidence_check.cli.app import DbOption, app, check_tenant, fail, load_settings, open_store
 from evidence_check.engine import now_utc
 from evidence_check.errors import error_text
 from evidence_check.intake import valid_id
@@ -32,7 +32,7 @@ def challenge(
     claim_id: Annotated[str, typer.Argument(help="the claim to challenge", show_default=False)],
     tenant: Annotated[str, typer.Option(help="merchant the claim belongs to")] = "default",
     lang: Annotated[str, typer.Option(help="en or zh")] = "en",
-    db: Annotated[str | None, typer.Option(help="store URL")] = None,
+    db: DbOption = None,
 ) -> None:
     """Issue a short random code the customer writes down and photographs beside the item."""
     if not valid_id(claim_id):

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
+from evidence_check.cli.app import DbOption, app, check_tenant, fail, load_settings, open_store
 from evidence_check.engine import now_utc
 from evidence_check.store import StoreError
 from evidence_check.store.keys import create_key, list_keys, revoke_key
@@ -15,7 +15,6 @@ from evidence_check.store.keys import create_key, list_keys, revoke_key
 keys_app = typer.Typer(help="API keys: each belongs to one tenant (a merchant).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
-DbOption = Annotated[str | None, typer.Option(help="store URL (default: the setting EVIDENCE_CHECK_DB)")]
 
 
 @keys_app.command("create")

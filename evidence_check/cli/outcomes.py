@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 
 from evidence_check import calibration
-from evidence_check.cli.app import app, check_storable, check_tenant, fail, load_settings, open_store
+from evidence_check.cli.app import (
+    DbOption,
+    app,
+    check_storable,
+    check_tenant,
+    fail,
+    load_settings,
+    open_store,
+)
 from evidence_check.intake import valid_id
 from evidence_check.service import decide
 from evidence_check.store import StoreError
@@ -27,7 +35,7 @@ def outcome(
     decision: Annotated[Decision, typer.Argument(help="genuine or fraud", show_default=False)],
     note: Annotated[str | None, typer.Option(help="why, for the record")] = None,
     tenant: Annotated[str, typer.Option(help="merchant the claim belongs to")] = "default",
-    db: Annotated[str | None, typer.Option(help="store URL")] = None,
+    db: DbOption = None,
 ) -> None:
     """Record what the agent finally decided about a claim (the latest decision counts)."""
     check_tenant(tenant)
@@ -49,7 +57,7 @@ def outcome(
 @app.command()
 def stats(
     tenant: Annotated[str, typer.Option(help="merchant whose outcomes to count")] = "default",
-    db: Annotated[str | None, typer.Option(help="store URL")] = None,
+    db: DbOption = None,
 ) -> None:
     """Per check and status: how often it agreed with the recorded outcomes."""
     check_tenant(tenant)

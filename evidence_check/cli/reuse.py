@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
+from evidence_check.cli.app import DbOption, app, check_tenant, fail, load_settings, open_store
 from evidence_check.engine import now_utc
 from evidence_check.references import forget_features
 from evidence_check.store import StoreError
@@ -23,9 +23,7 @@ def forget(
         float, typer.Option("--older-than", min=0, max=36500, help="days since the photo was first seen")
     ],
     tenant: Annotated[str | None, typer.Option(help="only this merchant's photos (default: all)")] = None,
-    db: Annotated[
-        str | None, typer.Option(help="store URL (default: SQLite in the user's data folder)")
-    ] = None,
+    db: DbOption = None,
 ) -> None:
     """Delete the keypoints and grey thumbnails kept of photos older than N days, and the photos'
     files; keep their hashes.

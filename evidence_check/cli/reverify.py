@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
+from evidence_check.cli.app import DbOption, app, check_tenant, fail, load_settings, open_store
 from evidence_check.engine import now_utc
 from evidence_check.intake import valid_id
 from evidence_check.render.text import render_text
@@ -22,7 +22,7 @@ def reverify(
     claim_id: Annotated[str, typer.Argument(help="a claim verified before", show_default=False)],
     tenant: Annotated[str, typer.Option(help="merchant the claim belongs to")] = "default",
     as_json: Annotated[bool, typer.Option("--json", help="the report as JSON")] = False,
-    db: Annotated[str | None, typer.Option(help="store URL")] = None,
+    db: DbOption = None,
 ) -> None:
     """Analyse the claim's photos again against today's catalog and references; the new report is
     recorded beside the earlier ones (a retry of `verify` returns the stored one instead)."""

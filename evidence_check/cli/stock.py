@@ -10,7 +10,16 @@ from typing import Annotated
 
 import typer
 
-from evidence_check.cli.app import app, check_tenant, fail, load_settings, note, open_store, stored_name
+from evidence_check.cli.app import (
+    DbOption,
+    app,
+    check_tenant,
+    fail,
+    load_settings,
+    note,
+    open_store,
+    stored_name,
+)
 from evidence_check.engine import now_utc
 from evidence_check.imaging.load import Limits, PhotoError, read_file
 from evidence_check.references import add_references
@@ -50,9 +59,7 @@ def add(
         ReferenceKind, typer.Option(help="stock (library/internet) or review (buyers')")
     ] = ReferenceKind.stock,
     tenant: Annotated[str, typer.Option(help="the merchant these references belong to")] = "default",
-    db: Annotated[
-        str | None, typer.Option(help="store URL (default: SQLite in the user's data folder)")
-    ] = None,
+    db: DbOption = None,
 ) -> None:
     """Add reference photos; each is later caught if a customer sends it, however edited."""
     check_tenant(tenant)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
+from evidence_check.cli.app import DbOption, app, check_tenant, fail, load_settings, open_store
 from evidence_check.engine import now_utc
 from evidence_check.storable import shown
 from evidence_check.store import StoreError
@@ -20,7 +20,6 @@ webhooks_app = typer.Typer(
 )
 app.add_typer(webhooks_app, name="webhooks")
 
-DbOption = Annotated[str | None, typer.Option(help="store URL (default: the setting EVIDENCE_CHECK_DB)")]
 TenantArgument = Annotated[str, typer.Argument(help="the merchant whose events these are")]
 ANSWER_WIDTH = 24  # `log`'s column for a receiver's answer
 
