@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import stat
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -94,3 +96,16 @@ def open_store(url: str) -> Store:
         return Store(url)
     except StoreError as exc:
         fail(str(exc))
+
+
+@contextmanager
+def opened_store(db: str | None, settings: Settings | None = None) -> Iterator[Store]:
+    """The command's store (its --db, else the setting), closed when the command is done with it;
+    a StoreError in between is the command's one line."""
+    store = open_store(db or (settings or load_settings()).db)
+    try:
+        yield store
+    except StoreError as exc:
+        fail(str(exc))
+    finally:
+        store.close()

@@ -63,6 +63,7 @@ from evidence_check.cli.app import (
     load_settings,
     note,
     open_store,
+    opened_store,
     refuse_special_file,
     stored_name,
 )
@@ -168,11 +169,8 @@ def list_(tenant: TenantOption = "default", db: DbOption = None) -> None:
     """List the SKUs with their image counts."""
     check_tenant(tenant)
     settings = load_settings()
-    store = open_store(db or settings.db)
-    try:
+    with opened_store(db, settings) as store:
         rows = list_skus(store, tenant)
-    finally:
-        store.close()
     if not rows:
         print("the catalog is empty (add products with: evidence-check catalog add SKU IMAGE...)")
         return
@@ -189,13 +187,8 @@ def remove(sku: Annotated[str, typer.Argument()], tenant: TenantOption = "defaul
     """Remove a SKU and all its images."""
     check_tenant(tenant)
     settings = load_settings()
-    store = open_store(db or settings.db)
-    try:
+    with opened_store(db, settings) as store:
         removed = remove_sku(store, tenant, sku)
-    except StoreError as exc:
-        fail(str(exc))
-    finally:
-        store.close()
     if not removed:
         fail(f"no SKU {sku!r} in the catalog")
     print(f"removed {sku}")

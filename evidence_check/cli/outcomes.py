@@ -15,11 +15,10 @@ from evidence_check.cli.app import (
     check_tenant,
     fail,
     load_settings,
-    open_store,
+    opened_store,
 )
 from evidence_check.intake import valid_id
 from evidence_check.service import decide
-from evidence_check.store import StoreError
 from evidence_check.store.outcomes import decided_claims, has_claim
 from evidence_check.widths import NOTE_WIDTH
 
@@ -41,16 +40,11 @@ def outcome(
     check_tenant(tenant)
     note = check_storable("note", note, NOTE_WIDTH)
     settings = load_settings()
-    store = open_store(db or settings.db)
-    try:
+    with opened_store(db, settings) as store:
         # An id the ID rule refuses names no claim (PostgreSQL could not even look it up).
         if not valid_id(claim_id) or not has_claim(store, tenant, claim_id):
             fail(f"no claim {claim_id!r} in the store: verify its photos first")
         decide(store, tenant, claim_id, decision.value, note)
-    except StoreError as exc:
-        fail(str(exc))
-    finally:
-        store.close()
     typer.echo(f"claim {claim_id}: {decision.value}")
 
 
@@ -62,11 +56,8 @@ def stats(
     """Per check and status: how often it agreed with the recorded outcomes."""
     check_tenant(tenant)
     settings = load_settings()
-    store = open_store(db or settings.db)
-    try:
+    with opened_store(db, settings) as store:
         decided = decided_claims(store, tenant)
-    finally:
-        store.close()
     if not decided:
         typer.echo("no outcomes recorded yet: evidence-check outcome CLAIM genuine|fraud")
         return

@@ -7,13 +7,12 @@ from typing import Annotated
 
 import typer
 
-from evidence_check.cli.app import DbOption, app, check_tenant, fail, load_settings, open_store
+from evidence_check.cli.app import DbOption, app, check_tenant, fail, load_settings, opened_store
 from evidence_check.engine import now_utc
 from evidence_check.intake import valid_id
 from evidence_check.render.text import render_text
 from evidence_check.service import reverify_claim
 from evidence_check.storable import shown_all, shown_json
-from evidence_check.store import StoreError
 from evidence_check.store.claim_files import NotKept
 
 
@@ -30,13 +29,11 @@ def reverify(
     if not valid_id(claim_id):  # names no claim; PostgreSQL could not even look it up
         fail(f"no claim {claim_id!r} for tenant {tenant} in the store")
     settings = load_settings()
-    store = open_store(db or settings.db)
-    try:
-        outcome = reverify_claim(store, tenant, claim_id, settings=settings, now=now_utc())
-    except (NotKept, StoreError) as exc:
-        fail(str(exc))
-    finally:
-        store.close()
+    with opened_store(db, settings) as store:
+        try:
+            outcome = reverify_claim(store, tenant, claim_id, settings=settings, now=now_utc())
+        except NotKept as exc:
+            fail(str(exc))
     if outcome is None:
         fail(f"no claim {claim_id!r} for tenant {tenant} in the store")
     if as_json:

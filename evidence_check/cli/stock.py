@@ -17,14 +17,13 @@ from evidence_check.cli.app import (
     fail,
     load_settings,
     note,
-    open_store,
+    opened_store,
     stored_name,
 )
 from evidence_check.engine import now_utc
 from evidence_check.imaging.load import Limits, PhotoError, read_file
 from evidence_check.references import add_references
 from evidence_check.service import limits_from
-from evidence_check.store import StoreError
 
 stock_app = typer.Typer(
     help="Reference photos (stock libraries, other buyers' reviews).", no_args_is_help=True
@@ -68,8 +67,7 @@ def add(
     files = list(_walk(paths))
     if not files:
         fail("no image files found in " + ", ".join(str(p) for p in paths), 2)
-    store = open_store(db or settings.db)
-    try:
+    with opened_store(db, settings) as store:
         result = add_references(
             store,
             tenant,
@@ -80,10 +78,6 @@ def add(
             progress=lambda done: _progress(done, len(files)),
             keep_features=settings.reuse_keep_features,
         )
-    except StoreError as exc:
-        fail(str(exc))
-    finally:
-        store.close()
     sys.stderr.write("\n" if sys.stderr.isatty() else "")
     for name, reason in result.skipped:
         note(f"skipped {name}: {reason}")
