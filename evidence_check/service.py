@@ -274,6 +274,8 @@ def announce_verified(store: Store, claim: Claim, body: dict[str, Any], now: dat
 class CatalogAddition:
     added: int  # new images stored (an image the SKU already has is not stored twice)
     skipped: tuple[tuple[str, str], ...]  # (filename, why) of files that could not be used
+    # False: no file could be used (each is in `skipped`), so nothing was stored for the SKU.
+    stored: bool
     # (filename, outline share) of images stored now that give the location look no product outline
     # (`location.lacks_outline`): stored all the same, they serve the relevance and reuse looks.
     without_outline: tuple[tuple[str, float], ...] = ()
@@ -418,7 +420,8 @@ def store_catalog_sku(
     zones_of_known = {image_id: zones[filename] for image_id, filename in uploads.complete if filename in zones}
     added = 0
     switched, vocabulary = False, None
-    if images or uploads.complete:
+    stored = bool(images or uploads.complete)
+    if stored:
         measured_with = uploads.vocabulary_key
         for attempt in range(STORE_ATTEMPTS):
             try:
@@ -457,6 +460,7 @@ def store_catalog_sku(
     return CatalogAddition(
         added=added,
         skipped=uploads.skipped,
+        stored=stored,
         without_outline=without_outline,
         switched=switched,
         vocabulary=vocabulary,

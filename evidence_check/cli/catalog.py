@@ -319,7 +319,7 @@ def _store(store: Store, tenant: str, entry: Entry, uploads: MeasuredUploads) ->
         note(f"evidence-check: skipped {entry.sku} {filename}: {why}")
     for filename, share in result.without_outline:
         note(f"evidence-check: warning: {entry.sku} {no_outline_text(filename, share)}")
-    return result.added if len(result.skipped) < len(entry.images) else None
+    return result.added if result.stored else None
 
 
 @dataclass(frozen=True)
