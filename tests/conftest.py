@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from alembic import command
 from alembic.config import Config
@@ -27,6 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "images"
 CORPORA = ROOT.parent / "shared" / "corpora"
 PG_URL = os.environ.get("EVIDENCE_CHECK_TEST_PG_URL")
+
+
+def hamming(a: bytes, b: bytes) -> int:
+    """Bits that differ between two codes of the reuse look's prints."""
+    return int(np.unpackbits(np.frombuffer(a, np.uint8) ^ np.frombuffer(b, np.uint8)).sum())
 
 
 def integrity_of(data: bytes) -> Finding:

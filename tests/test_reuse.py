@@ -33,7 +33,7 @@ from evidence_check.settings import Settings
 from evidence_check.store import Store, StoreError
 from evidence_check.store.reuse_tables import FingerprintRow, fingerprint_row
 from fixtures.make_fixtures import jpeg, product_photo
-from tests.conftest import corpus
+from tests.conftest import corpus, hamming
 from tests.terminal import on_a_terminal
 
 T0 = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
@@ -64,8 +64,8 @@ def test_dihedral_codes_from_one_transform_equal_the_codes_of_the_turned_picture
     grey = np.asarray(product_photo(1).convert("L"))
     codes = fp.global_codes(grey)
     turned = fp.global_codes(np.ascontiguousarray(fp.DIHEDRAL[number](grey)), dihedral=False)
-    assert fp.hamming(codes.pdq[number], turned.pdq[0]) <= 1
-    assert fp.hamming(codes.phash[number], turned.phash[0]) <= 1
+    assert hamming(codes.pdq[number], turned.pdq[0]) <= 1
+    assert hamming(codes.phash[number], turned.phash[0]) <= 1
 
 
 @pytest.mark.parametrize("seed", range(1, 6))
@@ -73,7 +73,7 @@ def test_our_pdq_stays_within_pdqs_match_threshold_of_pdqhash_on_the_full_pictur
     image = product_photo(seed)
     reference = np.packbits(pdqhash.compute(np.asarray(image))[0].astype(np.uint8)).tobytes()
     ours = fp.global_codes(np.asarray(image.convert("L"))).pdq[0]
-    assert fp.hamming(ours, reference) <= 31  # PDQ's own threshold for "the same picture"
+    assert hamming(ours, reference) <= 31  # PDQ's own threshold for "the same picture"
 
 
 @pytest.mark.parametrize("seed", range(1, 5))
@@ -82,8 +82,8 @@ def test_crop_codes_in_one_batch_equal_each_crop_hashed_alone(seed: int) -> None
     base = fp._fit(print_.grey, fp.BASE_SIZE)
     for crop, batched in zip(fp.CROPS, print_.crop_codes, strict=True):
         alone = fp.global_codes(fp._crop(base, *crop), dihedral=False)
-        assert fp.hamming(batched.pdq[0], alone.pdq[0]) <= 1
-        assert fp.hamming(batched.phash[0], alone.phash[0]) <= 1
+        assert hamming(batched.pdq[0], alone.pdq[0]) <= 1
+        assert hamming(batched.phash[0], alone.phash[0]) <= 1
 
 
 @pytest.mark.parametrize("back", [(0, 0, 0), (250, 250, 250)], ids=["black bars", "white bars"])
