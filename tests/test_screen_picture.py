@@ -130,7 +130,7 @@ def test_when_different_photos_are_shown_in_the_same_chrome_then_none_matches_an
     # The screenshots differ only inside the picture: hashed whole, they are near each other.
     chrome_distance = min(
         hamming(fp.global_codes(np.asarray(a.working.convert("L"))).pdq[0],
-                   fp.global_codes(np.asarray(b.working.convert("L"))).pdq[0])
+                fp.global_codes(np.asarray(b.working.convert("L"))).pdq[0])
         for a in shots.values() for b in shots.values() if a is not b
     )
     assert chrome_distance <= 36
