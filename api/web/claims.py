@@ -20,12 +20,13 @@ from api.verifying import answer, parse_verify
 from api.web import words as w
 from api.web.pages import PAGE_HEADERS, Console, ConsoleDep, claim_url, to_sign_in
 from api.web.session import CSRF_FIELD, Agent, check_csrf
-from api.web.timeline import MILESTONES, timeline_points
+from api.web.timeline import timeline_points
 from evidence_check.checks.challenge import new_code
 from evidence_check.engine import now_utc
 from evidence_check.intake import IntakeError, OutOfOrder, parse_moment, valid_id, zone_named
 from evidence_check.models import Challenge
 from evidence_check.previews import Preview, claim_previews
+from evidence_check.render.html import MILESTONES
 from evidence_check.render.matched import matched_in
 from evidence_check.report import in_language
 from evidence_check.service import decide, evidence_thumbnails, limits_from, report_page
@@ -257,7 +258,7 @@ def _keep_claims_zone(console: Console, tenant: str, fields: dict[str, str]) -> 
     if not (valid_id(claim_id) and has_claim(console.store, tenant, claim_id)):
         return
     shown = fields.pop("tz", "").strip()
-    for name in MILESTONES:
+    for name in (f"{milestone}_at" for milestone in MILESTONES):  # the form's date fields
         typed = fields.get(name, "").strip()
         if shown and len(typed) > len("2026-11-20"):
             moment = parse_moment(typed, name, zone_named(shown))
