@@ -49,9 +49,14 @@ class RowResult:
     added: int  # new images stored
     known: int  # images the SKU held already
     skipped: tuple[tuple[str, str], ...]  # (image as named, why) of files that could not be used
-    stored: bool  # False: none of the row's images could be used (`CatalogAddition.stored`)
     # (image as named, outline share) of images stored without a product outline (`CatalogAddition`)
     without_outline: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def stored(self) -> bool:
+        # Not `CatalogAddition.stored`: a row naming only images an earlier row of the same import
+        # stored added nothing and knew nothing, and the answer has always called it not stored.
+        return bool(self.added or self.known)
 
 
 @dataclass(frozen=True)
@@ -110,9 +115,7 @@ def import_catalog(
             vocabulary = added.vocabulary
         skipped = tuple((named.get(filename, filename), why) for filename, why in added.skipped)
         without_outline = tuple((named.get(filename, filename), share) for filename, share in added.without_outline)
-        rows.append(
-            RowResult(entry.where, entry.sku, added.added, len(measured.complete), skipped, added.stored, without_outline)
-        )
+        rows.append(RowResult(entry.where, entry.sku, added.added, len(measured.complete), skipped, without_outline))
     if not any(row.stored for row in rows):
         first = next((row for row in rows if row.skipped), None)
         if first is None:
