@@ -54,6 +54,8 @@ class RowResult:
 
     @property
     def stored(self) -> bool:
+        # Not `CatalogAddition.stored`: a row naming only images an earlier row of the same import
+        # stored added nothing and knew nothing, and the answer has always called it not stored.
         return bool(self.added or self.known)
 
 

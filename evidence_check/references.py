@@ -3,8 +3,8 @@
 Three kinds of picture go in, each under a reference id, per tenant:
 
 - ``claim``: every photo recorded with a claim (by `Store.record`, ref id = claim id);
-- ``listing``: the shop's own catalog photos (ref id = SKU), added by the catalog with
-  `add_reference(store, tenant, "listing", sku, photo)`;
+- ``listing``: the shop's own catalog photos (ref id = SKU), added with the catalog's images
+  (`References.add_print`, from the prints measured for the catalog);
 - ``stock`` / ``review``: photos from stock libraries or other buyers' reviews (ref id = a name the
   merchant chose, by default the file name), added by ``evidence-check stock add``.
 
@@ -401,22 +401,6 @@ def reuse_folder(store: Store, settings: Settings) -> Path | None:
     if store.engine.dialect.name == "sqlite" and store.file is None:
         return None
     return settings.reuse_index_dir or feature_folder(store, settings.catalog_feature_dir)
-
-
-def add_reference(
-    store: Store,
-    tenant: str,
-    kind: str,
-    ref_id: str,
-    photo: Photo,
-    when: datetime | None = None,
-    keep_features: bool = True,
-) -> bool:
-    """Remember a listing (ref id = SKU), stock or review photo for the reuse look of `tenant`.
-
-    Returns False when the same bytes were already added under this ref id.
-    """
-    return references_for(store).add(tenant, kind, ref_id, photo, when, keep_features=keep_features)
 
 
 @dataclass(frozen=True)

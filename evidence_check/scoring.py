@@ -48,7 +48,6 @@ from typing import Any
 from evidence_check.models import Finding, ImageReport, Status, Verdict
 from evidence_check.settings import Settings
 
-_ORDER = {Verdict.ACCEPT: 0, Verdict.REVIEW: 1, Verdict.REJECT: 2}
 _DOUBTS = (Status.FAIL, Status.WARN, Status.ERROR)
 REVIEW_CONFIDENCE = 0.5
 MAX_CONFIDENCE = 0.99
@@ -163,10 +162,6 @@ def settled(images: Iterable[ImageReport]) -> list[ImageReport]:
         else image
         for image in images
     ]
-
-
-def claim_verdict(images: Iterable[ImageReport], rules: Rules = DEFAULT_RULES) -> Verdict:
-    return claim_decision(images, rules)[0]
 
 
 def claim_risk(images: Iterable[ImageReport]) -> float:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import weakref
-from collections.abc import Collection, Hashable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -196,14 +196,19 @@ def annotated_photo(store: Store, tenant: str, body: dict[str, Any], number: int
     if not 1 <= number <= len(images) or not images[number - 1].get("image_id") or images[number - 1].get("error"):
         return None
     image_id = str(images[number - 1]["image_id"])
-    kept = files_by_image(store, tenant, [image_id]).get(image_id)
-    if kept is None:
-        return None
-    try:
-        photo = load_photo(kept[1], kept[0], limits_from(settings), image_id=image_id)
-    except PhotoError:
-        return None
-    return annotated_png(photo.working, location_details(body, image_id) or {})
+    for _, photo in _kept_photos(store, tenant, [image_id], settings):
+        return annotated_png(photo.working, location_details(body, image_id) or {})
+    return None
+
+
+def _kept_photos(store: Store, tenant: str, image_ids: list[str], settings: Settings) -> Iterator[tuple[str, Photo]]:
+    """The claim photos among `image_ids` whose files are still kept, decoded one at a time as the
+    caller asks for the next; one that cannot be read is passed over."""
+    for image_id, (filename, data) in files_by_image(store, tenant, image_ids).items():
+        try:
+            yield image_id, load_photo(data, filename, limits_from(settings), image_id=image_id)
+        except PhotoError:
+            continue
 
 
 def evidence_thumbnails(store: Store, tenant: str, body: dict[str, Any], settings: Settings) -> dict[str, str]:
@@ -213,11 +218,7 @@ def evidence_thumbnails(store: Store, tenant: str, body: dict[str, Any], setting
     original leaves the store."""
     wanted = matched_images(body)
     thumbnails = {}
-    for image_id, (filename, data) in files_by_image(store, tenant, wanted.claims).items():
-        try:
-            photo = load_photo(data, filename, limits_from(settings), image_id=image_id)
-        except PhotoError:
-            continue
+    for image_id, photo in _kept_photos(store, tenant, wanted.claims, settings):
         thumbnails[image_id] = thumbnail_uri(photo.working, MATCHED_SIDE)
     for image_id, data in thumbnails_of(store, tenant, wanted.stored).items():
         thumbnails[image_id] = jpeg_uri(data)
@@ -230,14 +231,9 @@ def picture_thumbnail(store: Store, tenant: str, image_id: str, settings: Settin
     stored = thumbnails_of(store, tenant, [image_id]).get(image_id)
     if stored is not None:
         return stored
-    found = files_by_image(store, tenant, [image_id]).get(image_id)
-    if found is None:
-        return None
-    try:
-        photo = load_photo(found[1], found[0], limits_from(settings), image_id=image_id)
-    except PhotoError:
-        return None
-    return preview_jpeg(photo.working, THUMBNAIL_SIDE)
+    for _, photo in _kept_photos(store, tenant, [image_id], settings):
+        return preview_jpeg(photo.working, THUMBNAIL_SIDE)
+    return None
 
 
 def decide(store: Store, tenant: str, claim_id: str, decision: str, note: str | None) -> RecordedOutcome:
@@ -274,6 +270,8 @@ def announce_verified(store: Store, claim: Claim, body: dict[str, Any], now: dat
 class CatalogAddition:
     added: int  # new images stored (an image the SKU already has is not stored twice)
     skipped: tuple[tuple[str, str], ...]  # (filename, why) of files that could not be used
+    # False: no file could be used (each is in `skipped`), so nothing was stored for the SKU.
+    stored: bool
     # (filename, outline share) of images stored now that give the location look no product outline
     # (`location.lacks_outline`): stored all the same, they serve the relevance and reuse looks.
     without_outline: tuple[tuple[str, float], ...] = ()
@@ -418,7 +416,8 @@ def store_catalog_sku(
     zones_of_known = {image_id: zones[filename] for image_id, filename in uploads.complete if filename in zones}
     added = 0
     switched, vocabulary = False, None
-    if images or uploads.complete:
+    stored = bool(images or uploads.complete)
+    if stored:
         measured_with = uploads.vocabulary_key
         for attempt in range(STORE_ATTEMPTS):
             try:
@@ -457,6 +456,7 @@ def store_catalog_sku(
     return CatalogAddition(
         added=added,
         skipped=uploads.skipped,
+        stored=stored,
         without_outline=without_outline,
         switched=switched,
         vocabulary=vocabulary,

@@ -123,9 +123,11 @@ def status_of(answer: bytes) -> str:
     return answer.split(b"\r\n", 1)[0].decode("latin-1") or "(closed without an answer)"
 
 
-def upload_head(photo_size: int, extra_headers: bytes = b"") -> bytes:
+def upload_head(photo_size: int, fields: dict[str, str] = CLAIM) -> tuple[bytes, bytes]:
+    """A POST /v1/verify of `fields` and one photo of `photo_size` bytes: the request's headers, and
+    its body up to where the photo's bytes begin (tests/api/test_connections.py sends it too)."""
     b = BOUNDARY
-    fields = b"".join(
+    parts = b"".join(
         b"--"
         + b
         + b'\r\nContent-Disposition: form-data; name="'
@@ -133,16 +135,15 @@ def upload_head(photo_size: int, extra_headers: bytes = b"") -> bytes:
         + b'"\r\n\r\n'
         + v.encode()
         + b"\r\n"
-        for k, v in CLAIM.items()
+        for k, v in fields.items()
     )
-    start = (
-        fields + b"--" + b + b'\r\nContent-Disposition: form-data; name="photos"; filename="a.jpg"\r\n\r\n'
-    )
+    start = parts + b"--" + b + b'\r\nContent-Disposition: form-data; name="photos"; filename="a.jpg"\r\n\r\n'
     length = len(start) + photo_size + len(b"\r\n--" + b + b"--\r\n")
-    return (
+    headers = (
         b"POST /v1/verify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=" + b
-        + b"\r\nContent-Length: " + str(length).encode() + b"\r\n" + extra_headers + b"\r\n" + start
+        + b"\r\nContent-Length: " + str(length).encode() + b"\r\n\r\n"
     )  # fmt: skip
+    return headers, start
 
 
 def report(probe: str, result: str) -> None:
@@ -227,7 +228,7 @@ def probe_stalled_uploads(server: Server, uploads: int, megabytes: int) -> None:
     socks = []
     for _ in range(uploads):
         sock = connect(server)
-        sock.sendall(upload_head((megabytes + 1) * 1024 * 1024))
+        sock.sendall(b"".join(upload_head((megabytes + 1) * 1024 * 1024)))
         for _ in range(megabytes):
             sock.sendall(b"\xff" * (1024 * 1024))
         socks.append(sock)
@@ -246,7 +247,7 @@ def probe_stalled_uploads(server: Server, uploads: int, megabytes: int) -> None:
 
 def probe_client_abort(server: Server) -> None:
     with connect(server) as sock:
-        sock.sendall(upload_head(5 * 1024 * 1024) + b"\xff" * (1024 * 1024))
+        sock.sendall(b"".join(upload_head(5 * 1024 * 1024)) + b"\xff" * (1024 * 1024))
         time.sleep(0.5)
     time.sleep(1.5)
     metrics = httpx.get(f"{server.url}/metrics", timeout=30).text

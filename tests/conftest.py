@@ -6,15 +6,21 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from evidence_check.checks import integrity
 from evidence_check.checks.context import CheckContext
+from evidence_check.imaging.load import load_photo
+from evidence_check.models import Claim, Finding, Timeline
+from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.database import MIGRATIONS
 
@@ -22,6 +28,17 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "images"
 CORPORA = ROOT.parent / "shared" / "corpora"
 PG_URL = os.environ.get("EVIDENCE_CHECK_TEST_PG_URL")
+
+
+def hamming(a: bytes, b: bytes) -> int:
+    """Bits that differ between two codes of the reuse look's prints."""
+    return int(np.unpackbits(np.frombuffer(a, np.uint8) ^ np.frombuffer(b, np.uint8)).sum())
+
+
+def integrity_of(data: bytes) -> Finding:
+    """The integrity look's finding on one photo file, sent now with a claim that has no timeline."""
+    claim = Claim(claim_id="c-integrity", timeline=Timeline())
+    return integrity.check(load_photo(data, "IMG_0001.jpg"), claim, CheckContext(settings=Settings(), now=datetime.now(UTC)))
 
 
 def corpus(name: str) -> Path:

@@ -177,6 +177,20 @@ def test_import_csv_and_jsonl_manifests(sqlite_url: str, tmp_path: Path) -> None
 WORDS = ("keypoint_words", "words", "vocabulary")
 
 
+def measured_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files the catalog measures from now on, in order (in this process: an
+    import's --jobs 1)."""
+    measured: list[str] = []
+    real = service.catalog_features
+
+    def counted(photo: Photo, vocabulary: Vocabulary | None = None) -> StoredImage:
+        measured.append(photo.filename)
+        return real(photo, vocabulary)
+
+    monkeypatch.setattr(service, "catalog_features", counted)
+    return measured
+
+
 def _stored(url: str) -> dict[tuple[str, str], tuple[Any, ...]]:
     """(SKU, image id) -> (features, words in the catalog's vocabulary, views) as the store holds
     them: the words stored apart, else those packed in the features when of that vocabulary."""
@@ -247,14 +261,7 @@ def test_importing_again_measures_only_what_is_missing(
     finally:
         store.close()
     assert _stored(store_url) != first
-    measured: list[str] = []
-    real = service.catalog_features
-
-    def counted(photo: Photo, vocabulary: Vocabulary | None = None) -> StoredImage:
-        measured.append(photo.filename)
-        return real(photo, vocabulary)
-
-    monkeypatch.setattr(service, "catalog_features", counted)
+    measured = measured_files(monkeypatch)
     code, out, err = run("catalog", "import", str(manifest), "--jobs", "1", "--db", store_url)
     assert code == 0, err
     assert "imported 3 SKU(s), 0 new image(s)" in out
@@ -710,14 +717,7 @@ def test_an_import_stores_thumbnails_and_run_again_backfills_a_catalog_without_t
         with store.sessions.begin() as session:
             session.execute(delete(ThumbnailRow))
         assert thumbnail_ids(store, "default") == set()
-        measured: list[str] = []
-        real = service.catalog_features
-
-        def counted(photo: Photo, vocabulary: Vocabulary | None = None) -> StoredImage:
-            measured.append(photo.filename)
-            return real(photo, vocabulary)
-
-        monkeypatch.setattr(service, "catalog_features", counted)
+        measured = measured_files(monkeypatch)
         code, out, err = run("catalog", "import", str(manifest), "--jobs", "1", "--db", sqlite_url)
         assert code == 0 and "0 new image(s)" in out, err
         assert measured == [] and thumbnail_ids(store, "default") == ids

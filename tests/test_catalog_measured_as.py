@@ -11,16 +11,15 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
-from evidence_check import service
 from evidence_check.engine import Upload
 from evidence_check.imaging import features as F
-from evidence_check.imaging.load import Photo
 from evidence_check.service import add_to_catalog
 from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.catalog_store import complete_image_ids, load_views
-from evidence_check.store.catalog_types import MEASUREMENT, StoredImage
+from evidence_check.store.catalog_types import MEASUREMENT
 from tests.conftest import FIXTURES, at_revision
+from tests.test_catalog_cli import measured_files
 
 WITH_VIEWS = FIXTURES / "genuine_after_delivery.jpg"  # stored with tilted views (0004 to 0014)
 WITHOUT_VIEWS = FIXTURES / "no_exif.jpg"  # stored before 0004
@@ -64,14 +63,7 @@ def test_images_stored_before_are_measured_again_once_and_get_the_coarse_copy(
     store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _store_at_0014(store_url)
-    measured: list[str] = []
-    real = service.catalog_features
-
-    def counted(photo: Photo, vocabulary: F.Vocabulary | None = None) -> StoredImage:
-        measured.append(photo.filename)
-        return real(photo, vocabulary)
-
-    monkeypatch.setattr(service, "catalog_features", counted)
+    measured = measured_files(monkeypatch)
     store = Store(store_url)  # migrates them
     try:
         with store.sessions() as session:

@@ -98,6 +98,14 @@ def _measured_in(image: StoredImage, vocabulary: F.Vocabulary) -> bool:
     return all(np.array_equal(a, b) for a, b in zip(stored, expected, strict=True))
 
 
+def _every_image_in_the_vocabulary(store: Store) -> F.Vocabulary:
+    """The tenant's stored vocabulary, once every stored image was found to carry its words in it."""
+    stored = load_tenant(store, "default")
+    vocabulary = F.Vocabulary.from_bytes(stored.vocabulary or b"")
+    assert all(image.words is not None and _measured_in(image, vocabulary) for sku in stored.skus for image in sku.images)
+    return vocabulary
+
+
 def _stored_keys(store: Store) -> dict[str, int]:
     """Vocabulary key -> images with words stored apart in it."""
     with store.sessions() as session:
@@ -113,13 +121,9 @@ def test_reindex_trains_on_the_catalog_in_its_order_and_measures_every_image(sto
     try:
         blobs = [image.features for sku in load_tenant(store, "default").skus for image in sku.images]
         assert service.reindex_catalog(store, "default", NOW) == 3
-        stored = load_tenant(store, "default")
-        vocabulary = F.Vocabulary.from_bytes(stored.vocabulary or b"")
+        vocabulary = _every_image_in_the_vocabulary(store)
         whole = F.train_vocabulary(np.concatenate([F.rootsift(F.unpack(blob)["descriptors"]) for blob in blobs]))
         assert vocabulary.key == whole.key == train_catalog_vocabulary(lambda: iter(blobs)).key
-        for sku in stored.skus:
-            for image in sku.images:
-                assert image.words is not None and _measured_in(image, vocabulary)
         assert _stored_keys(store) == {vocabulary.key: 3}
         assert _answers(store) == list(IMAGES)
     finally:
@@ -166,10 +170,8 @@ def test_a_reindex_interrupted_midway_leaves_the_catalog_as_it_was_and_the_next_
         monkeypatch.setattr(service, "packed_words", _failing_after(measured, 3, stored_key))
         assert service.reindex_catalog(store, "default", datetime(2026, 12, 5, tzinfo=UTC)) == 3
         assert len(measured) == 3  # the first batch's two were kept
-        reindexed = load_tenant(store, "default")
-        vocabulary = F.Vocabulary.from_bytes(reindexed.vocabulary or b"")
+        vocabulary = _every_image_in_the_vocabulary(store)
         assert vocabulary.key != stored_key
-        assert all(_measured_in(image, vocabulary) for sku in reindexed.skus for image in sku.images)
         assert _stored_keys(store) == {vocabulary.key: 3}
     finally:
         store.engine.dispose()
@@ -261,10 +263,8 @@ def test_an_image_removed_while_its_batch_is_measured_is_passed_over(
         monkeypatch.setattr(words, "VOCABULARY_SEED", 7)
         assert service.reindex_catalog(store, "default", NOW) == 2
         assert removed == [True]
-        stored = load_tenant(store, "default")
-        vocabulary = F.Vocabulary.from_bytes(stored.vocabulary or b"")
-        assert [sku.sku for sku in stored.skus] == ["B-2", "C-3"]
-        assert all(image.words is not None and _measured_in(image, vocabulary) for sku in stored.skus for image in sku.images)
+        assert [sku.sku for sku in load_tenant(store, "default").skus] == ["B-2", "C-3"]
+        vocabulary = _every_image_in_the_vocabulary(store)
         assert _stored_keys(store) == {vocabulary.key: 2}
     finally:
         store.engine.dispose()
@@ -328,10 +328,8 @@ def test_a_reindex_started_as_another_switches_keeps_the_words_of_the_vocabulary
         monkeypatch.setattr(words, "VOCABULARY_SEED", 9)
         with pytest.raises(catalog_store.StoreError, match="another reindex"):
             service.reindex_catalog(store, "default", NOW)
-        stored = load_tenant(store, "default")
-        vocabulary = F.Vocabulary.from_bytes(stored.vocabulary or b"")
+        vocabulary = _every_image_in_the_vocabulary(store)
         assert vocabulary.key == first[0]
-        assert all(image.words is not None and _measured_in(image, vocabulary) for sku in stored.skus for image in sku.images)
         assert _stored_keys(store).get(vocabulary.key) == 3
     finally:
         store.engine.dispose()
@@ -392,9 +390,7 @@ def test_two_reindexes_to_the_same_vocabulary_both_finish_and_the_catalog_is_cou
         monkeypatch.setattr(catalog_store, "_clear_words", first_meanwhile)
         assert service.reindex_catalog(store, "default", NOW) == 3
         assert catalog_store.catalog_stamp(store, "default") == stamps[0]
-        stored = load_tenant(store, "default")
-        vocabulary = F.Vocabulary.from_bytes(stored.vocabulary or b"")
-        assert all(image.words is not None and _measured_in(image, vocabulary) for sku in stored.skus for image in sku.images)
+        vocabulary = _every_image_in_the_vocabulary(store)
         assert _stored_keys(store) == {vocabulary.key: 3}
     finally:
         store.engine.dispose()

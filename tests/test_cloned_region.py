@@ -12,22 +12,18 @@ from __future__ import annotations
 
 import io
 import sys
-from datetime import UTC, datetime
 
 import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
-from evidence_check.checks import integrity
-from evidence_check.checks.context import CheckContext
 from evidence_check.checks.integrity.cloned_region import MIN_CLONE_PAIRS
 from evidence_check.checks.integrity.quiet_edit import PLACES_ZH
 from evidence_check.explain.integrity import SUMMARIES
-from evidence_check.imaging.load import PhotoError, load_photo
-from evidence_check.models import Claim, Finding, Timeline
-from evidence_check.settings import Settings
-from tests.conftest import CORPORA, ROOT, corpus
+from evidence_check.imaging.load import PhotoError
+from evidence_check.models import Finding
+from tests.conftest import CORPORA, ROOT, corpus, integrity_of
 
 sys.path.insert(0, str(ROOT / "fixtures"))
 from make_integrity_fixtures import with_thumbnail  # noqa: E402
@@ -41,8 +37,6 @@ from evidence_check.evaluation.quiet_edits import (  # noqa: E402
     resave,
 )
 
-CONTEXT = CheckContext(settings=Settings(), now=datetime.now(UTC))
-CLAIM = Claim(claim_id="clone", timeline=Timeline())
 # Camera photos of the corpora searched at their own resolution (640x480), with a clone of 2-3 %.
 CORPUS_CLONES = (
     ("near-duplicates/imagededup/base_images/ukbench09012.jpg", 0.03),
@@ -64,10 +58,6 @@ def _texture(seed: int, size: tuple[int, int] = (640, 480)) -> np.ndarray:
     return 128 + 45 * smooth / smooth.std() + rng.normal(0, 4, smooth.shape)
 
 
-def _check(data: bytes) -> Finding:
-    return integrity.check(load_photo(data, "IMG_0001.jpg"), CLAIM, CONTEXT)
-
-
 def _fired(finding: Finding) -> bool:
     return "cloned_region" in finding.details["flags"]
 
@@ -75,7 +65,7 @@ def _fired(finding: Finding) -> bool:
 @pytest.mark.parametrize("share", [0.01, 0.02, 0.03])
 @pytest.mark.parametrize("seed", [3, 11])
 def test_when_a_patch_is_cloned_and_exif_kept_then_flagged(seed: int, share: float) -> None:
-    finding = _check(paint(_camera_jpeg(_texture(seed)), "clone", seed, share))
+    finding = integrity_of(paint(_camera_jpeg(_texture(seed)), "clone", seed, share))
     assert _fired(finding), finding.details.get("copy_move")
     assert finding.details["copy_move"]["pairs"] >= MIN_CLONE_PAIRS
     signal = finding.details["signals"]["cloned_region"]
@@ -86,7 +76,7 @@ def test_when_a_patch_is_cloned_and_exif_kept_then_flagged(seed: int, share: flo
 def test_the_place_of_the_copy_is_named() -> None:
     pixels = _texture(5)
     pixels[330:410, 460:560] = pixels[40:120, 60:160]  # the upper left copied to the lower right
-    finding = _check(_camera_jpeg(pixels))
+    finding = integrity_of(_camera_jpeg(pixels))
     assert _fired(finding)
     signal = finding.details["signals"]["cloned_region"]
     assert (signal["where"], signal["where_zh"]) in (("lower right", "右下部"), ("upper left", "左上部"))
@@ -101,7 +91,7 @@ def test_when_unedited_processed_or_resaved_then_not_flagged(kind: str, seed: in
         data if kind == "original" else reprocess(data, kind) if kind in PROCESSINGS else resave(data, kind)
     )
     assert variant is not None
-    finding = _check(variant)
+    finding = integrity_of(variant)
     assert not _fired(finding), finding.details.get("copy_move")
     assert finding.details["copy_move"]["pairs"] < MIN_CLONE_PAIRS / 2
 
@@ -118,7 +108,7 @@ def test_one_scene_twice_as_honest_look_alikes_are_is_not_a_clone() -> None:
     side_by_side = np.concatenate(
         [scene + rng.normal(0, 3, scene.shape), 0.96 * nudged + rng.normal(0, 3, scene.shape)], axis=1
     )
-    finding = _check(_camera_jpeg(side_by_side))
+    finding = integrity_of(_camera_jpeg(side_by_side))
     assert not _fired(finding), finding.details["copy_move"]
 
 
@@ -127,7 +117,7 @@ def test_a_picture_without_a_cameras_exposure_is_not_searched() -> None:
     pixels[330:410, 460:560] = pixels[40:120, 60:160]
     buffer = io.BytesIO()
     Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(buffer, "JPEG", quality=90)
-    finding = _check(buffer.getvalue())
+    finding = integrity_of(buffer.getvalue())
     assert "copy_move" not in finding.details
     assert not _fired(finding)
 
@@ -142,7 +132,7 @@ def test_the_finding_reads_in_both_languages() -> None:
 @pytest.mark.parametrize(("name", "share"), CORPUS_CLONES)
 def test_a_patch_cloned_on_a_corpus_camera_photo_is_flagged(name: str, share: float) -> None:
     corpus(name.split("/")[0])
-    finding = _check(paint((CORPORA / name).read_bytes(), "clone", 7, share))
+    finding = integrity_of(paint((CORPORA / name).read_bytes(), "clone", 7, share))
     assert _fired(finding), finding.details.get("copy_move")
 
 
@@ -151,7 +141,7 @@ def test_no_camera_or_phone_original_of_the_corpora_is_flagged() -> None:
     searched = 0
     for path in camera_jpegs(CORPORA):
         try:
-            finding = _check(path.read_bytes())
+            finding = integrity_of(path.read_bytes())
         except PhotoError:
             continue
         searched += "copy_move" in finding.details

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import io
 import sys
-from datetime import UTC, datetime
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from evidence_check.checks import integrity
-from evidence_check.checks.context import CheckContext
 from evidence_check.checks.integrity.quiet_edit import (
     MIN_COLOUR_MASS,
     MIN_LINE_MASS,
@@ -28,11 +25,10 @@ from evidence_check.checks.integrity.quiet_edit import (
     joint_share,
 )
 from evidence_check.explain.integrity import SUMMARIES
-from evidence_check.imaging.load import PhotoError, load_photo
+from evidence_check.imaging.load import PhotoError
 from evidence_check.imaging.thumbnail_local import LINE_FLOOR_MULTIPLE, _darker_line
-from evidence_check.models import Claim, Finding, Timeline
-from evidence_check.settings import Settings
-from tests.conftest import CORPORA, ROOT, corpus
+from evidence_check.models import Finding
+from tests.conftest import CORPORA, ROOT, corpus, integrity_of
 
 sys.path.insert(0, str(ROOT / "fixtures"))
 from make_fixtures import product_photo  # noqa: E402
@@ -48,8 +44,6 @@ from evidence_check.evaluation.quiet_edits import (  # noqa: E402
     resave,
 )
 
-CONTEXT = CheckContext(settings=Settings(), now=datetime.now(UTC))
-CLAIM = Claim(claim_id="quiet", timeline=Timeline())
 # Camera photos of the corpora whose thumbnail is the camera's own (160x120 and larger).
 CORPUS_BASES = (
     "exif-camera-jpegs/exif-py/jpg/tests/22-canon_tags.jpg",
@@ -87,10 +81,6 @@ def _camera_jpeg(seed: int) -> bytes:
     return with_thumbnail(photo, photo, quality=92, preview_quality=85)
 
 
-def _check(data: bytes) -> Finding:
-    return integrity.check(load_photo(data, "IMG_0001.jpg"), CLAIM, CONTEXT)
-
-
 def _fired(finding: Finding) -> bool:
     return "thumbnail_local_edit" in finding.details["flags"]
 
@@ -98,7 +88,7 @@ def _fired(finding: Finding) -> bool:
 @pytest.mark.parametrize("kind", EDITS)
 @pytest.mark.parametrize("seed", [3, 11])
 def test_when_damage_is_painted_and_exif_kept_then_flagged(kind: str, seed: int) -> None:
-    finding = _check(paint(_camera_jpeg(seed), kind, seed, 0.025))
+    finding = integrity_of(paint(_camera_jpeg(seed), kind, seed, 0.025))
     assert _fired(finding), finding.details.get("thumbnail_local")
     assert finding.status.value == "warn"
     assert finding.code == "integrity.thumbnail_local_edit"
@@ -111,7 +101,7 @@ def test_when_damage_is_painted_and_exif_kept_then_flagged(kind: str, seed: int)
 @pytest.mark.parametrize("seed", [3, 11])
 def test_when_unedited_or_processed_as_phones_do_then_not_flagged(kind: str, seed: int) -> None:
     data = _camera_jpeg(seed)
-    finding = _check(data if kind == "original" else reprocess(data, kind))
+    finding = integrity_of(data if kind == "original" else reprocess(data, kind))
     assert finding.details["thumbnail_local"]["measured"] is True
     assert finding.details["thumbnail_local"]["per_pixel"] is False  # 1200x900 against 160x120
     assert not _fired(finding), finding.details["thumbnail_local"]
@@ -125,7 +115,7 @@ def test_the_place_of_the_edit_is_named() -> None:
     edited.paste((25, 20, 15), (60, 60, 300, 100))  # a dark bar in the upper left
     buffer = io.BytesIO()
     edited.save(buffer, "JPEG", quality=92, exif=exif)
-    finding = _check(buffer.getvalue())
+    finding = integrity_of(buffer.getvalue())
     assert _fired(finding)
     assert finding.params["where"] == "upper left"
     assert finding.params["where_zh"] == "左上部"
@@ -141,7 +131,7 @@ def test_the_finding_reads_in_both_languages() -> None:
 def test_a_photo_without_exif_is_not_measured() -> None:
     buffer = io.BytesIO()
     Image.new("RGB", (640, 480), (90, 90, 90)).save(buffer, "JPEG")
-    finding = _check(buffer.getvalue())
+    finding = integrity_of(buffer.getvalue())
     assert "thumbnail_local" not in finding.details
     assert not _fired(finding)
 
@@ -151,7 +141,7 @@ def test_no_camera_or_phone_original_of_the_corpora_is_flagged() -> None:
     read = 0
     for path in camera_jpegs(CORPORA):
         try:
-            finding = _check(path.read_bytes())
+            finding = integrity_of(path.read_bytes())
         except PhotoError:
             continue
         read += 1
@@ -164,7 +154,7 @@ def test_no_camera_or_phone_original_of_the_corpora_is_flagged() -> None:
 def test_quiet_edits_of_corpus_camera_photos_are_flagged(base: str, kind: str) -> None:
     corpus(base.split("/")[0])
     edited = paint((CORPORA / base).read_bytes(), kind, 7, 0.03)
-    finding = _check(edited)
+    finding = integrity_of(edited)
     assert _fired(finding), finding.details.get("thumbnail_local")
     assert "editor_software" not in finding.details["flags"]  # the camera's own Software tag is kept
 
@@ -183,7 +173,7 @@ def test_when_written_again_whole_without_an_edit_then_not_flagged(kind: str) ->
         assert orientation == (1, 6) and len(again) == len(data)
     else:
         assert exif_kept and turned == (kind == "rotated_pixels")
-    finding = _check(again)
+    finding = integrity_of(again)
     assert not _fired(finding), finding.details.get("thumbnail_local")
 
 
@@ -195,8 +185,8 @@ def test_when_written_again_whole_without_an_edit_then_not_flagged(kind: str) ->
 def test_when_the_pixels_are_turned_and_the_preview_left_then_only_noted(base: str) -> None:
     corpus("exif-camera-jpegs")
     data = (CORPORA / base).read_bytes()
-    assert "saved_after_capture" in _check(data).details["notes"] or base == CORPUS_BASES[0]
-    turned = _check(resave(data, "rotated_pixels") or b"")
+    assert "saved_after_capture" in integrity_of(data).details["notes"] or base == CORPUS_BASES[0]
+    turned = integrity_of(resave(data, "rotated_pixels") or b"")
     assert turned.details["flags"] == [] and "thumbnail_turned" in turned.details["notes"]
     assert turned.details["thumbnail_local"]["turn"] == 90 and not _fired(turned)
 
@@ -205,7 +195,7 @@ def test_when_the_pixels_are_turned_and_the_preview_left_then_only_noted(base: s
 def test_when_damage_is_painted_and_the_pixels_turned_then_compared_with_the_turned_preview(kind: str) -> None:
     corpus("exif-camera-jpegs")
     painted = paint((CORPORA / CORPUS_BASES[0]).read_bytes(), kind, 7, 0.01)
-    finding = _check(resave(painted, "rotated_pixels") or b"")
+    finding = integrity_of(resave(painted, "rotated_pixels") or b"")
     assert _fired(finding), finding.details.get("thumbnail_local")
     assert finding.details["thumbnail_local"]["turn"] == 90
 
@@ -219,7 +209,7 @@ def test_when_the_turned_preview_shows_another_picture_then_still_a_mismatch() -
         other = image.convert("RGB").transpose(Image.Transpose.ROTATE_270).crop((0, 0, height, width // 2))
     buffer = io.BytesIO()
     other.save(buffer, "JPEG", quality=92, exif=exif)  # turned, then half of it cut away
-    finding = _check(buffer.getvalue())
+    finding = integrity_of(buffer.getvalue())
     assert "thumbnail_mismatch" in finding.details["flags"]
     assert "thumbnail_turned" not in finding.details["notes"]
 
@@ -235,7 +225,7 @@ def test_a_quiet_edit_of_a_photo_hardly_larger_than_its_preview_is_judged_per_pi
     corpus("exif-camera-jpegs")
     path = CORPORA / f"exif-camera-jpegs/exif-py/jpg/{base}.jpg"
     share = 0.01 if base == "Nikon_COOLPIX_P1" else 0.03
-    finding = _check(paint(path.read_bytes(), kind, seed, share))
+    finding = integrity_of(paint(path.read_bytes(), kind, seed, share))
     assert finding.details["thumbnail_local"]["per_pixel"] is True
     assert _fired(finding), finding.details["thumbnail_local"]
     # The photo is too small to verify, and says so, but the edit found on it decides the finding.
@@ -251,7 +241,7 @@ def test_photos_hardly_larger_than_their_preview_are_not_flagged_untouched_proce
     variants = [("original", data)] + [(kind, reprocess(data, kind)) for kind in PROCESSINGS]
     variants += [(kind, again) for kind in RESAVES if (again := resave(data, kind)) is not None]
     for kind, variant in variants:
-        local = _check(variant).details.get("thumbnail_local", {})
+        local = integrity_of(variant).details.get("thumbnail_local", {})
         if kind == "original":
             assert local["per_pixel"] is True
         assert local.get("region_mass", 0.0) < MIN_REGION_MASS, (kind, local)
@@ -270,7 +260,7 @@ def test_when_a_stain_differs_from_the_surface_in_hue_only_then_flagged_by_colou
     base: str, seed: int, share: float
 ) -> None:
     corpus(base.split("/")[0])
-    finding = _check(paint((CORPORA / base).read_bytes(), "stain", seed, share))
+    finding = integrity_of(paint((CORPORA / base).read_bytes(), "stain", seed, share))
     local = finding.details["thumbnail_local"]
     assert local["region_mass"] < MIN_REGION_MASS
     assert _fired(finding), local
@@ -287,7 +277,7 @@ def test_a_patch_recoloured_at_the_same_brightness_is_seen_by_the_colour_compari
     pixels[640:760, 880:1040] = grey * np.array([1.35, 0.95, 0.55], dtype=np.float32)  # same brightness, orange
     buffer = io.BytesIO()
     Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(buffer, "JPEG", quality=92, exif=exif)
-    finding = _check(buffer.getvalue())
+    finding = integrity_of(buffer.getvalue())
     assert _fired(finding), finding.details["thumbnail_local"]
     assert finding.details["thumbnail_local"]["colour_mass"] >= MIN_COLOUR_MASS
     assert finding.params["where"] == "lower right"
@@ -298,7 +288,7 @@ def test_a_stain_that_moves_tone_and_colour_a_little_in_one_place_is_flagged_by_
     # colour_mass 6.6, each under its own threshold, in one place
     corpus("exif-camera-jpegs")
     data = (CORPORA / "exif-camera-jpegs/exif-py/jpg/exif-org/olympus-c960.jpg").read_bytes()
-    finding = _check(paint(data, "stain", 291, 0.01))
+    finding = integrity_of(paint(data, "stain", 291, 0.01))
     local = finding.details["thumbnail_local"]
     assert local["region_mass"] < MIN_REGION_MASS and local["colour_mass"] < MIN_COLOUR_MASS, local
     assert _fired(finding), local
@@ -320,7 +310,7 @@ def test_honest_reprocessings_stay_under_the_tone_and_colour_taken_together(base
     corpus(base.split("/")[0])
     data = (CORPORA / base).read_bytes()
     for kind, variant in [("original", data)] + [(kind, reprocess(data, kind)) for kind in PROCESSINGS]:
-        finding = _check(variant)
+        finding = integrity_of(variant)
         local = finding.details["thumbnail_local"]
         assert not _fired(finding), (kind, local)
         assert joint_share(local["region_mass"], local["colour_mass"]) < 0.8, (kind, local)
@@ -339,7 +329,7 @@ def test_the_colour_of_honest_reprocessings_stays_under_its_threshold(base: str)
     corpus(base.split("/")[0])
     data = (CORPORA / base).read_bytes()
     for kind, variant in [("original", data)] + [(kind, reprocess(data, kind)) for kind in PROCESSINGS]:
-        local = _check(variant).details["thumbnail_local"]
+        local = integrity_of(variant).details["thumbnail_local"]
         assert local["colour_mass"] < MIN_COLOUR_MASS, (kind, local)
         assert local["colour_mass"] < 0.8 * MIN_COLOUR_MASS, (kind, local)  # with a margin
 
@@ -356,7 +346,7 @@ def test_the_colour_of_honest_reprocessings_stays_under_its_threshold(base: str)
 )
 def test_a_thin_scratch_across_what_the_preview_shows_is_flagged_by_the_line(base: str, seed: int, share: float) -> None:
     corpus("exif-camera-jpegs")
-    finding = _check(paint((CORPORA / base).read_bytes(), "scratch", seed, share))
+    finding = integrity_of(paint((CORPORA / base).read_bytes(), "scratch", seed, share))
     local = finding.details["thumbnail_local"]
     assert local["region_mass"] < MIN_REGION_MASS and local["colour_mass"] < MIN_COLOUR_MASS, local
     assert _fired(finding), local
@@ -387,7 +377,7 @@ def test_honest_lines_along_the_previews_own_edges_stay_under_the_line_threshold
         variant = data if kind == "original" else resave(data, kind) if kind in RESAVES else reprocess(data, kind)
         if variant is None:  # no Orientation tag to turn
             continue
-        finding = _check(variant)
+        finding = integrity_of(variant)
         local = finding.details["thumbnail_local"]
         assert not _fired(finding), (kind, local)
         assert local["line_mass"] < 0.85 * MIN_LINE_MASS, (kind, local)  # with a margin

@@ -26,14 +26,14 @@ from evidence_check.imaging.load import Photo, load_photo
 from evidence_check.imaging.transforms import TRANSFORMS
 from evidence_check.intake import build_claim
 from evidence_check.measure import Measurements
-from evidence_check.references import References, add_reference, references_for, stored_print
+from evidence_check.references import References, references_for, stored_print
 from evidence_check.reuse_rows import GAP_SECONDS
 from evidence_check.service import verify_claim
 from evidence_check.settings import Settings
 from evidence_check.store import Store, StoreError
 from evidence_check.store.reuse_tables import FingerprintRow, fingerprint_row
 from fixtures.make_fixtures import jpeg, product_photo
-from tests.conftest import corpus
+from tests.conftest import corpus, hamming
 from tests.terminal import on_a_terminal
 
 T0 = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
@@ -64,8 +64,8 @@ def test_dihedral_codes_from_one_transform_equal_the_codes_of_the_turned_picture
     grey = np.asarray(product_photo(1).convert("L"))
     codes = fp.global_codes(grey)
     turned = fp.global_codes(np.ascontiguousarray(fp.DIHEDRAL[number](grey)), dihedral=False)
-    assert fp.hamming(codes.pdq[number], turned.pdq[0]) <= 1
-    assert fp.hamming(codes.phash[number], turned.phash[0]) <= 1
+    assert hamming(codes.pdq[number], turned.pdq[0]) <= 1
+    assert hamming(codes.phash[number], turned.phash[0]) <= 1
 
 
 @pytest.mark.parametrize("seed", range(1, 6))
@@ -73,7 +73,7 @@ def test_our_pdq_stays_within_pdqs_match_threshold_of_pdqhash_on_the_full_pictur
     image = product_photo(seed)
     reference = np.packbits(pdqhash.compute(np.asarray(image))[0].astype(np.uint8)).tobytes()
     ours = fp.global_codes(np.asarray(image.convert("L"))).pdq[0]
-    assert fp.hamming(ours, reference) <= 31  # PDQ's own threshold for "the same picture"
+    assert hamming(ours, reference) <= 31  # PDQ's own threshold for "the same picture"
 
 
 @pytest.mark.parametrize("seed", range(1, 5))
@@ -82,8 +82,8 @@ def test_crop_codes_in_one_batch_equal_each_crop_hashed_alone(seed: int) -> None
     base = fp._fit(print_.grey, fp.BASE_SIZE)
     for crop, batched in zip(fp.CROPS, print_.crop_codes, strict=True):
         alone = fp.global_codes(fp._crop(base, *crop), dihedral=False)
-        assert fp.hamming(batched.pdq[0], alone.pdq[0]) <= 1
-        assert fp.hamming(batched.phash[0], alone.phash[0]) <= 1
+        assert hamming(batched.pdq[0], alone.pdq[0]) <= 1
+        assert hamming(batched.phash[0], alone.phash[0]) <= 1
 
 
 @pytest.mark.parametrize("back", [(0, 0, 0), (250, 250, 250)], ids=["black bars", "white bars"])
@@ -289,7 +289,7 @@ def test_first_seen_wins_a_later_copy_never_turns_the_earlier_claim(store: Store
 def test_tenant_a_photo_is_never_matched_in_tenant_b(store: Store) -> None:
     image = product_photo(4)
     run_claim(store, claim_upload(image), "c-1", "alice", T0, tenant="shop-a")
-    add_reference(store, "shop-a", "listing", "BAG-1", photo_of(image), T0)
+    references_for(store).add("shop-a", "listing", "BAG-1", photo_of(image), T0)
     in_b = run_claim(store, claim_upload(image), "c-9", "bob", T0 + timedelta(days=1), tenant="shop-b")
     assert (in_b["status"], in_b["code"]) == ("pass", "reuse.not_seen")
 
@@ -300,8 +300,8 @@ def test_tenant_a_photo_is_never_matched_in_tenant_b(store: Store) -> None:
 )
 def test_listing_stock_and_review_photos_fail(store: Store, kind: str, code: str) -> None:
     image = product_photo(5)
-    assert add_reference(store, "default", kind, "REF-1", photo_of(image), T0)
-    assert not add_reference(store, "default", kind, "REF-1", photo_of(image), T0)  # already known
+    assert references_for(store).add("default", kind, "REF-1", photo_of(image), T0)
+    assert not references_for(store).add("default", kind, "REF-1", photo_of(image), T0)  # already known
     finding = run_claim(store, claim_upload(mirrored_crop(image)), "c-1", "alice", T0 + timedelta(days=1))
     assert (finding["status"], finding["code"]) == ("fail", code)
     assert finding["details"]["matches"][0]["kind"] == kind
@@ -311,7 +311,7 @@ def test_index_is_rebuilt_from_the_store(store_url: str) -> None:
     image = product_photo(6)
     first = Store(store_url)
     try:
-        add_reference(first, "default", "stock", "S-1", photo_of(image), T0)
+        references_for(first).add("default", "stock", "S-1", photo_of(image), T0)
     finally:
         first.close()
     second = Store(store_url)

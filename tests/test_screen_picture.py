@@ -18,7 +18,7 @@ from evidence_check.imaging.transforms import phone_screen
 from evidence_check.measure import Measurements
 from evidence_check.references import References, references_for
 from evidence_check.store import Store
-from tests.conftest import corpus
+from tests.conftest import corpus, hamming
 from tests.test_reuse import T0
 
 
@@ -129,8 +129,8 @@ def test_when_different_photos_are_shown_in_the_same_chrome_then_none_matches_an
     shots = {name: same_chrome(Image.open(path)) for name, path in photos().items()}
     # The screenshots differ only inside the picture: hashed whole, they are near each other.
     chrome_distance = min(
-        fp.hamming(fp.global_codes(np.asarray(a.working.convert("L"))).pdq[0],
-                   fp.global_codes(np.asarray(b.working.convert("L"))).pdq[0])
+        hamming(fp.global_codes(np.asarray(a.working.convert("L"))).pdq[0],
+                fp.global_codes(np.asarray(b.working.convert("L"))).pdq[0])
         for a in shots.values() for b in shots.values() if a is not b
     )
     assert chrome_distance <= 36

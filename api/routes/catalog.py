@@ -113,7 +113,7 @@ def add_catalog_images(
         )
     except ZonesInvalid as exc:  # a zone wholly outside its image, once the image's size is known
         raise Refused(422, "catalog.zones_invalid", problem=exc) from None
-    if result.added == 0 and len(result.skipped) == len(images):
+    if not result.stored:
         first = result.skipped[0]
         raise Refused(422, "references.nothing_readable", filename=first[0], problem=first[1])
     return CatalogAdded(

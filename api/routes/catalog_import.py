@@ -4,8 +4,6 @@ with the command line's semantics (`evidence_check.importing`) and the archive's
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, HTTPException, Request
 
 from api.deps import (
@@ -19,7 +17,7 @@ from api.deps import (
 )
 from api.refusals import Refused
 from api.routes.catalog import no_outline_items
-from api.routes.openapi import TOO_LARGE
+from api.routes.openapi import TOO_LARGE, multipart_body
 from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, answer, problem
 from api.schemas import CatalogImported, ImportedRow, SkippedFile
 from evidence_check.catalog.archive import ArchiveLimits, open_catalog_archive
@@ -48,34 +46,28 @@ IMPORT_EXAMPLE = {
     ],
 }
 
-IMPORT_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        ARCHIVE_FIELD: {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "a zip of manifest.jsonl or manifest.csv (at its root or in its one "
-                            "top folder) and the images it names, relative to it",
-                        },
-                        "reindex": {
-                            "type": "string",
-                            "enum": ["true", "false"],
-                            "description": "fit the catalog's vocabulary again when images were added (default true)",
-                        },
-                    },
-                    "required": [ARCHIVE_FIELD],
-                },
-                "encoding": {ARCHIVE_FIELD: {"contentType": "application/zip, application/octet-stream"}},
-                "example": {ARCHIVE_FIELD: "catalog.zip", "reindex": "true"},
-            }
+IMPORT_BODY = multipart_body(
+    {
+        "type": "object",
+        "properties": {
+            ARCHIVE_FIELD: {
+                "type": "string",
+                "format": "binary",
+                "description": "a zip of manifest.jsonl or manifest.csv (at its root or in its one "
+                "top folder) and the images it names, relative to it",
+            },
+            "reindex": {
+                "type": "string",
+                "enum": ["true", "false"],
+                "description": "fit the catalog's vocabulary again when images were added (default true)",
+            },
         },
-    }
-}
+        "required": [ARCHIVE_FIELD],
+    },
+    ARCHIVE_FIELD,
+    "application/zip, application/octet-stream",
+    {ARCHIVE_FIELD: "catalog.zip", "reindex": "true"},
+)
 
 
 @router.post(

@@ -50,26 +50,38 @@ def _form_schema() -> dict[str, Any]:
     return schema
 
 
-VERIFY_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": _form_schema(),
-                "encoding": {"photos": {"contentType": "image/*, application/octet-stream"}},
-                "example": {
-                    "claim_id": "c-123",
-                    "sku": "BAG-001",
-                    "order_id": "SO-20261110-0042",
-                    "wanted": "refund",
-                    "ordered_at": "2026-11-10T10:00+08:00",
-                    "delivered_at": "2026-11-14T15:00+08:00",
-                    "reason": "damaged",
-                },
-            }
-        },
+def multipart_body(schema: dict[str, Any], files: str, content_type: str, example: dict[str, Any]) -> dict[str, Any]:
+    """A route's required multipart/form-data body: `schema`, its `files` parts sent as `content_type`."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": schema,
+                    "encoding": {files: {"contentType": content_type}},
+                    "example": example,
+                }
+            },
+        }
     }
-}
+
+
+PICTURES = "image/*, application/octet-stream"
+
+VERIFY_BODY = multipart_body(
+    _form_schema(),
+    "photos",
+    PICTURES,
+    {
+        "claim_id": "c-123",
+        "sku": "BAG-001",
+        "order_id": "SO-20261110-0042",
+        "wanted": "refund",
+        "ordered_at": "2026-11-10T10:00+08:00",
+        "delivered_at": "2026-11-14T15:00+08:00",
+        "reason": "damaged",
+    },
+)
 
 
 VERIFY_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -103,30 +115,14 @@ VERIFY_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def images_body(fields: dict[str, Any], example: dict[str, Any]) -> dict[str, Any]:
     """The multipart body of a route that adds pictures: `images` files and these text fields."""
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "images": {
-                                "type": "array",
-                                "items": {"type": "string", "format": "binary"},
-                                "minItems": 1,
-                                "description": "the pictures (JPEG, HEIC, PNG, WebP, AVIF, TIFF, GIF)",
-                            },
-                            **fields,
-                        },
-                        "required": ["images"],
-                    },
-                    "encoding": {"images": {"contentType": "image/*, application/octet-stream"}},
-                    "example": example,
-                }
-            },
-        }
+    images = {
+        "type": "array",
+        "items": {"type": "string", "format": "binary"},
+        "minItems": 1,
+        "description": "the pictures (JPEG, HEIC, PNG, WebP, AVIF, TIFF, GIF)",
     }
+    schema = {"type": "object", "properties": {"images": images, **fields}, "required": ["images"]}
+    return multipart_body(schema, "images", PICTURES, example)
 
 
 TOO_LARGE = problem(

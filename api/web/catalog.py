@@ -93,7 +93,7 @@ async def add_images(request: Request, console: ConsoleDep) -> Response:
         result = await anyio.to_thread.run_sync(stored)
     finally:
         form.close()
-    if result.added == 0 and len(result.skipped) == len(images):
+    if not result.stored:
         name, reason = result.skipped[0]
         return _catalog_problem(console, console.words["no_image_read"].format(name=name, reason=reason), 422, form)
     added: dict[str, str | list[str]] = {"added": str(result.added)}

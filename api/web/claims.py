@@ -20,12 +20,13 @@ from api.verifying import answer, parse_verify
 from api.web import words as w
 from api.web.pages import PAGE_HEADERS, Console, ConsoleDep, claim_url, to_sign_in
 from api.web.session import CSRF_FIELD, Agent, check_csrf
-from api.web.timeline import MILESTONES, timeline_points
+from api.web.timeline import timeline_points
 from evidence_check.checks.challenge import new_code
 from evidence_check.engine import now_utc
 from evidence_check.intake import IntakeError, OutOfOrder, parse_moment, valid_id, zone_named
 from evidence_check.models import Challenge
 from evidence_check.previews import Preview, claim_previews
+from evidence_check.render.html import MILESTONES
 from evidence_check.render.matched import matched_in
 from evidence_check.report import in_language
 from evidence_check.service import decide, evidence_thumbnails, limits_from, report_page
@@ -165,12 +166,9 @@ def challenge(
     that page's own address: reloading it, going back to it or switching its language shows the
     same code, where answering the POST itself issued a new one (which voids the code the customer
     already holds) or, switched, looked up a claim named '.../challenge'."""
-    agent = console.agent
-    if agent is None:
-        return to_sign_in(console.request)
-    check_csrf(agent, csrf)
-    if not has_claim(console.store, agent.tenant, claim_id):
-        return console.render("missing.html", status_code=404, name=claim_id)
+    agent = _agent_on_claim(console, claim_id, csrf)
+    if isinstance(agent, Response):
+        return agent
     code = new_code(console.settings.for_tenant(agent.tenant).challenge_length)
     issue_challenge(console.store, agent.tenant, claim_id, code, now_utc())
     return RedirectResponse(claim_url(claim_id) + "?" + urlencode({"challenge": "issued"}), status_code=303)
@@ -187,12 +185,9 @@ def outcome(
     csrf: Annotated[str, Form(alias=CSRF_FIELD)] = "",
 ) -> Response:
     """Recorded as `POST /v1/claims/{id}/outcome` records it (and announced to the tenant's webhooks)."""
-    agent = console.agent
-    if agent is None:
-        return to_sign_in(console.request)
-    check_csrf(agent, csrf)
-    if not has_claim(console.store, agent.tenant, claim_id):
-        return console.render("missing.html", status_code=404, name=claim_id)
+    agent = _agent_on_claim(console, claim_id, csrf)
+    if isinstance(agent, Response):
+        return agent
     if decision not in w.OUTCOMES["en"]:
         return RedirectResponse(claim_url(claim_id), status_code=303)
     if not storable(note):
@@ -202,6 +197,18 @@ def outcome(
     replaced = decide(console.store, agent.tenant, claim_id, decision, written or None).replaced
     said = {"saved": decision, **({"replaced": replaced} if replaced else {})}
     return RedirectResponse(claim_url(claim_id) + "?" + urlencode(said), status_code=303)
+
+
+def _agent_on_claim(console: Console, claim_id: str, csrf: str) -> Agent | Response:
+    """The signed-in agent acting by a form (its token checked) on a claim of their tenant's; else
+    the answer instead: the sign-in page, or the missing page (another tenant's claim or nobody's)."""
+    agent = console.agent
+    if agent is None:
+        return to_sign_in(console.request)
+    check_csrf(agent, csrf)
+    if not has_claim(console.store, agent.tenant, claim_id):
+        return console.render("missing.html", status_code=404, name=claim_id)
+    return agent
 
 
 def _report_page(console: Console, agent: Agent, claim_id: str, challenge: Challenge | None) -> Response:
@@ -251,7 +258,7 @@ def _keep_claims_zone(console: Console, tenant: str, fields: dict[str, str]) -> 
     if not (valid_id(claim_id) and has_claim(console.store, tenant, claim_id)):
         return
     shown = fields.pop("tz", "").strip()
-    for name in MILESTONES:
+    for name in (f"{milestone}_at" for milestone in MILESTONES):  # the form's date fields
         typed = fields.get(name, "").strip()
         if shown and len(typed) > len("2026-11-20"):
             moment = parse_moment(typed, name, zone_named(shown))

@@ -9,14 +9,13 @@ otherwise squeeze the rest into one spot. The gap between two neighbours is writ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from api.web import words as w
+from evidence_check.render.html import MILESTONES, timeline_moments
 
 WIDTH, LEFT, RIGHT = 1000, 80, 80
-MILESTONES = ("ordered_at", "shipped_at", "delivered_at", "claimed_at")
 
 
 @dataclass(frozen=True)
@@ -34,21 +33,11 @@ class Point:
 
 def timeline_points(report: dict[str, Any], zone: ZoneInfo, lang: str) -> list[Point]:
     words = w.WORDS[lang]
-    found: list[tuple[datetime, str, str, str]] = []
-    for name in MILESTONES:
-        moment = _moment((report.get("timeline") or {}).get(name))
-        if moment is not None:
-            found.append((moment, words[name], "", "milestone"))
-    for image in report.get("images", []):
-        checks = image.get("checks") or {}
-        stamp = checks.get("timestamp") or {}
-        taken = _moment((stamp.get("details") or {}).get("taken_utc"))
-        if taken is not None:
-            found.append((taken, words["captured"], str(image.get("filename", "")), str(stamp.get("status", "unknown"))))
-        issued = _moment(((checks.get("challenge") or {}).get("details") or {}).get("issued_at"))
-        if issued is not None:
-            found.append((issued, words["challenge_issued"], "", "milestone"))
-    ordered = sorted(dict.fromkeys(found), key=lambda point: point[0])
+    labels = {name: words[f"{name}_at"] for name in MILESTONES} | {
+        "captured": words["captured"],
+        "challenge": words["challenge_issued"],
+    }
+    ordered = [(moment, labels[what], sub, kind) for moment, what, sub, kind in timeline_moments(report)]
     step = (WIDTH - LEFT - RIGHT) / max(1, len(ordered) - 1)
     points = []
     for index, (moment, label, sub, kind) in enumerate(ordered):
@@ -69,12 +58,3 @@ def timeline_points(report: dict[str, Any], zone: ZoneInfo, lang: str) -> list[P
         )
     return points
 
-
-def _moment(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else None

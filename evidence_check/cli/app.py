@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import stat
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -24,6 +26,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+# Every command's --db: None means the setting (EVIDENCE_CHECK_DB), itself SQLite by default.
+DbOption = Annotated[
+    str | None, typer.Option(help="store URL (default: the setting EVIDENCE_CHECK_DB, else SQLite in the user's data folder)")
+]
 
 
 def note(line: str) -> None:
@@ -89,3 +96,16 @@ def open_store(url: str) -> Store:
         return Store(url)
     except StoreError as exc:
         fail(str(exc))
+
+
+@contextmanager
+def opened_store(db: str | None, settings: Settings | None = None) -> Iterator[Store]:
+    """The command's store (its --db, else the setting), closed when the command is done with it;
+    a StoreError in between is the command's one line."""
+    store = open_store(db or (settings or load_settings()).db)
+    try:
+        yield store
+    except StoreError as exc:
+        fail(str(exc))
+    finally:
+        store.close()

@@ -55,6 +55,7 @@ from evidence_check.catalog import parse_image_zones, valid_label
 from evidence_check.catalog.manifest import RowsRefused, manifest_kind, parse_manifest
 from evidence_check.catalog.zones import ZonesInvalid
 from evidence_check.cli.app import (
+    DbOption,
     app,
     check_storable,
     check_tenant,
@@ -62,6 +63,7 @@ from evidence_check.cli.app import (
     load_settings,
     note,
     open_store,
+    opened_store,
     refuse_special_file,
     stored_name,
 )
@@ -100,7 +102,6 @@ app.add_typer(catalog_app, name="catalog")
 
 RESUME = "what was imported is kept: run the same import again to finish it"
 
-DbOption = Annotated[str | None, typer.Option(help="store URL (default: SQLite in the user's data folder)")]
 TenantOption = Annotated[str, typer.Option(help="the merchant whose catalog this is (as its API key's tenant)")]
 
 
@@ -168,11 +169,8 @@ def list_(tenant: TenantOption = "default", db: DbOption = None) -> None:
     """List the SKUs with their image counts."""
     check_tenant(tenant)
     settings = load_settings()
-    store = open_store(db or settings.db)
-    try:
+    with opened_store(db, settings) as store:
         rows = list_skus(store, tenant)
-    finally:
-        store.close()
     if not rows:
         print("the catalog is empty (add products with: evidence-check catalog add SKU IMAGE...)")
         return
@@ -189,13 +187,8 @@ def remove(sku: Annotated[str, typer.Argument()], tenant: TenantOption = "defaul
     """Remove a SKU and all its images."""
     check_tenant(tenant)
     settings = load_settings()
-    store = open_store(db or settings.db)
-    try:
+    with opened_store(db, settings) as store:
         removed = remove_sku(store, tenant, sku)
-    except StoreError as exc:
-        fail(str(exc))
-    finally:
-        store.close()
     if not removed:
         fail(f"no SKU {sku!r} in the catalog")
     print(f"removed {sku}")
@@ -326,7 +319,7 @@ def _store(store: Store, tenant: str, entry: Entry, uploads: MeasuredUploads) ->
         note(f"evidence-check: skipped {entry.sku} {filename}: {why}")
     for filename, share in result.without_outline:
         note(f"evidence-check: warning: {entry.sku} {no_outline_text(filename, share)}")
-    return result.added if len(result.skipped) < len(entry.images) else None
+    return result.added if result.stored else None
 
 
 @dataclass(frozen=True)

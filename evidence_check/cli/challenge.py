@@ -7,11 +7,10 @@ from typing import Annotated
 import typer
 
 from evidence_check.checks.challenge import new_code
-from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
+from evidence_check.cli.app import DbOption, app, check_tenant, fail, load_settings, opened_store
 from evidence_check.engine import now_utc
 from evidence_check.errors import error_text
 from evidence_check.intake import valid_id
-from evidence_check.store import StoreError
 from evidence_check.store.outcomes import has_claim, issue_challenge
 
 _SAY = {
@@ -32,7 +31,7 @@ def challenge(
     claim_id: Annotated[str, typer.Argument(help="the claim to challenge", show_default=False)],
     tenant: Annotated[str, typer.Option(help="merchant the claim belongs to")] = "default",
     lang: Annotated[str, typer.Option(help="en or zh")] = "en",
-    db: Annotated[str | None, typer.Option(help="store URL")] = None,
+    db: DbOption = None,
 ) -> None:
     """Issue a short random code the customer writes down and photographs beside the item."""
     if not valid_id(claim_id):
@@ -41,13 +40,8 @@ def challenge(
     if lang not in _SAY:
         fail(f"lang must be en or zh, got {lang!r}", 2)
     settings = load_settings().for_tenant(tenant)
-    store = open_store(db or settings.db)
-    try:
+    with opened_store(db, settings) as store:
         if not has_claim(store, tenant, claim_id):
             fail(f"no claim {claim_id!r} for tenant {tenant} in the store: verify its photos first")
         issued = issue_challenge(store, tenant, claim_id, new_code(settings.challenge_length), now_utc())
-    except StoreError as exc:
-        fail(str(exc))
-    finally:
-        store.close()
     typer.echo(_SAY[lang].format(claim=claim_id, code=issued.code), nl=False)

@@ -7,15 +7,13 @@ from typing import Annotated
 
 import typer
 
-from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
+from evidence_check.cli.app import DbOption, app, check_tenant, fail, opened_store
 from evidence_check.engine import now_utc
-from evidence_check.store import StoreError
 from evidence_check.store.keys import create_key, list_keys, revoke_key
 
 keys_app = typer.Typer(help="API keys: each belongs to one tenant (a merchant).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
-DbOption = Annotated[str | None, typer.Option(help="store URL (default: the setting EVIDENCE_CHECK_DB)")]
 
 
 @keys_app.command("create")
@@ -24,13 +22,8 @@ def create(
 ) -> None:
     """Create a key for TENANT and print it. It is shown this once; only its hash is kept."""
     check_tenant(tenant)
-    store = open_store(db or load_settings().db)
-    try:
+    with opened_store(db) as store:
         key_id, secret = create_key(store, tenant, now_utc())
-    except StoreError as exc:
-        fail(str(exc))
-    finally:
-        store.close()
     print(secret)
     print(
         f"key {key_id} for tenant {tenant}: shown once, keep it now (Authorization: Bearer KEY)",
@@ -41,11 +34,8 @@ def create(
 @keys_app.command("list")
 def list_(db: DbOption = None) -> None:
     """List keys: id, tenant, created, revoked. Secrets are never shown again."""
-    store = open_store(db or load_settings().db)
-    try:
+    with opened_store(db) as store:
         keys = list_keys(store)
-    finally:
-        store.close()
     if not keys:
         print("no keys yet (the server answers only on loopback, without keys)", file=sys.stderr)
         return
@@ -60,11 +50,8 @@ def revoke(
     key_id: Annotated[str, typer.Argument(help="as shown by `keys list`")], db: DbOption = None
 ) -> None:
     """Revoke a key: requests with it get 401 from now on."""
-    store = open_store(db or load_settings().db)
-    try:
+    with opened_store(db) as store:
         found = revoke_key(store, key_id, now_utc())
-    finally:
-        store.close()
     if not found:
         fail(f"no key {key_id!r} (see `evidence-check keys list`)")
     print(f"revoked {key_id}", file=sys.stderr)

@@ -8,10 +8,17 @@ from typing import Annotated
 import typer
 
 from evidence_check import calibration
-from evidence_check.cli.app import app, check_storable, check_tenant, fail, load_settings, open_store
+from evidence_check.cli.app import (
+    DbOption,
+    app,
+    check_storable,
+    check_tenant,
+    fail,
+    load_settings,
+    opened_store,
+)
 from evidence_check.intake import valid_id
 from evidence_check.service import decide
-from evidence_check.store import StoreError
 from evidence_check.store.outcomes import decided_claims, has_claim
 from evidence_check.widths import NOTE_WIDTH
 
@@ -27,38 +34,30 @@ def outcome(
     decision: Annotated[Decision, typer.Argument(help="genuine or fraud", show_default=False)],
     note: Annotated[str | None, typer.Option(help="why, for the record")] = None,
     tenant: Annotated[str, typer.Option(help="merchant the claim belongs to")] = "default",
-    db: Annotated[str | None, typer.Option(help="store URL")] = None,
+    db: DbOption = None,
 ) -> None:
     """Record what the agent finally decided about a claim (the latest decision counts)."""
     check_tenant(tenant)
     note = check_storable("note", note, NOTE_WIDTH)
     settings = load_settings()
-    store = open_store(db or settings.db)
-    try:
+    with opened_store(db, settings) as store:
         # An id the ID rule refuses names no claim (PostgreSQL could not even look it up).
         if not valid_id(claim_id) or not has_claim(store, tenant, claim_id):
             fail(f"no claim {claim_id!r} in the store: verify its photos first")
         decide(store, tenant, claim_id, decision.value, note)
-    except StoreError as exc:
-        fail(str(exc))
-    finally:
-        store.close()
     typer.echo(f"claim {claim_id}: {decision.value}")
 
 
 @app.command()
 def stats(
     tenant: Annotated[str, typer.Option(help="merchant whose outcomes to count")] = "default",
-    db: Annotated[str | None, typer.Option(help="store URL")] = None,
+    db: DbOption = None,
 ) -> None:
     """Per check and status: how often it agreed with the recorded outcomes."""
     check_tenant(tenant)
     settings = load_settings()
-    store = open_store(db or settings.db)
-    try:
+    with opened_store(db, settings) as store:
         decided = decided_claims(store, tenant)
-    finally:
-        store.close()
     if not decided:
         typer.echo("no outcomes recorded yet: evidence-check outcome CLAIM genuine|fraud")
         return

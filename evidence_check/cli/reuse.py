@@ -7,10 +7,9 @@ from typing import Annotated
 
 import typer
 
-from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
+from evidence_check.cli.app import DbOption, app, check_tenant, load_settings, opened_store
 from evidence_check.engine import now_utc
 from evidence_check.references import forget_features
-from evidence_check.store import StoreError
 from evidence_check.store.claim_files import forget_photo_files
 
 reuse_app = typer.Typer(help="What the reuse look keeps of photos.", no_args_is_help=True)
@@ -23,9 +22,7 @@ def forget(
         float, typer.Option("--older-than", min=0, max=36500, help="days since the photo was first seen")
     ],
     tenant: Annotated[str | None, typer.Option(help="only this merchant's photos (default: all)")] = None,
-    db: Annotated[
-        str | None, typer.Option(help="store URL (default: SQLite in the user's data folder)")
-    ] = None,
+    db: DbOption = None,
 ) -> None:
     """Delete the keypoints and grey thumbnails kept of photos older than N days, and the photos'
     files; keep their hashes.
@@ -36,13 +33,8 @@ def forget(
     if tenant is not None:
         check_tenant(tenant)
     settings = load_settings()
-    store = open_store(db or settings.db)
-    try:
+    with opened_store(db, settings) as store:
         before = now_utc() - timedelta(days=older_than)
         count = forget_features(store, before, tenant)
         files = forget_photo_files(store, before, tenant)
-    except StoreError as exc:
-        fail(str(exc))
-    finally:
-        store.close()
     print(f"forgot the features of {count} photo(s) and {files} photo file(s) first seen over {older_than:g} days ago")

@@ -22,7 +22,7 @@ from typing import Annotated, Any
 
 import typer
 
-from evidence_check.cli.app import app, fail, load_settings, open_store
+from evidence_check.cli.app import DbOption, app, fail, load_settings, open_store
 from evidence_check.store.keys import any_key
 
 GRACE_SECONDS = 30
@@ -95,7 +95,7 @@ def refuse_unusable_address(host: str, port: int) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
-    db: Annotated[str | None, typer.Option(help="store URL (default: the setting EVIDENCE_CHECK_DB)")] = None,
+    db: DbOption = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="processes; analysis is CPU-bound, so about one per core")

@@ -10,12 +10,20 @@ from typing import Annotated
 
 import typer
 
-from evidence_check.cli.app import app, check_tenant, fail, load_settings, note, open_store, stored_name
+from evidence_check.cli.app import (
+    DbOption,
+    app,
+    check_tenant,
+    fail,
+    load_settings,
+    note,
+    opened_store,
+    stored_name,
+)
 from evidence_check.engine import now_utc
 from evidence_check.imaging.load import Limits, PhotoError, read_file
 from evidence_check.references import add_references
 from evidence_check.service import limits_from
-from evidence_check.store import StoreError
 
 stock_app = typer.Typer(
     help="Reference photos (stock libraries, other buyers' reviews).", no_args_is_help=True
@@ -50,9 +58,7 @@ def add(
         ReferenceKind, typer.Option(help="stock (library/internet) or review (buyers')")
     ] = ReferenceKind.stock,
     tenant: Annotated[str, typer.Option(help="the merchant these references belong to")] = "default",
-    db: Annotated[
-        str | None, typer.Option(help="store URL (default: SQLite in the user's data folder)")
-    ] = None,
+    db: DbOption = None,
 ) -> None:
     """Add reference photos; each is later caught if a customer sends it, however edited."""
     check_tenant(tenant)
@@ -61,8 +67,7 @@ def add(
     files = list(_walk(paths))
     if not files:
         fail("no image files found in " + ", ".join(str(p) for p in paths), 2)
-    store = open_store(db or settings.db)
-    try:
+    with opened_store(db, settings) as store:
         result = add_references(
             store,
             tenant,
@@ -73,10 +78,6 @@ def add(
             progress=lambda done: _progress(done, len(files)),
             keep_features=settings.reuse_keep_features,
         )
-    except StoreError as exc:
-        fail(str(exc))
-    finally:
-        store.close()
     sys.stderr.write("\n" if sys.stderr.isatty() else "")
     for name, reason in result.skipped:
         note(f"skipped {name}: {reason}")

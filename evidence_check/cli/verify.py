@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store, stored_name
+from evidence_check.cli.app import DbOption, app, check_tenant, fail, load_settings, open_store, stored_name
 from evidence_check.engine import Upload, now_utc
 from evidence_check.imaging.load import PhotoError, read_file
 from evidence_check.intake import IntakeError, build_claim, check_region_photo
@@ -64,9 +64,7 @@ def verify(
     out: Annotated[Path | None, typer.Option(help="write the report to this file")] = None,
     no_record: Annotated[bool, typer.Option("--no-record", help="analyse only; remember nothing")] = False,
     tenant: Annotated[str, typer.Option(help="merchant the claim belongs to (its catalog, its earlier claims)")] = "default",
-    db: Annotated[
-        str | None, typer.Option(help="store URL (default: SQLite in the user's data folder)")
-    ] = None,
+    db: DbOption = None,
 ) -> None:
     """Verify the photos of one claim and print its confidence report."""
     check_tenant(tenant)

@@ -7,10 +7,9 @@ from typing import Annotated
 
 import typer
 
-from evidence_check.cli.app import app, check_tenant, fail, load_settings, open_store
+from evidence_check.cli.app import DbOption, app, check_tenant, fail, opened_store
 from evidence_check.engine import now_utc
 from evidence_check.storable import shown
-from evidence_check.store import StoreError
 from evidence_check.store.webhooks import deliveries, remove_webhook, set_webhook, webhook_of
 from evidence_check.webhooks import EVENTS, WebhookInvalid, check_url, deliver_due, new_secret
 
@@ -20,7 +19,6 @@ webhooks_app = typer.Typer(
 )
 app.add_typer(webhooks_app, name="webhooks")
 
-DbOption = Annotated[str | None, typer.Option(help="store URL (default: the setting EVIDENCE_CHECK_DB)")]
 TenantArgument = Annotated[str, typer.Argument(help="the merchant whose events these are")]
 ANSWER_WIDTH = 24  # `log`'s column for a receiver's answer
 
@@ -38,13 +36,8 @@ def set_(
     except WebhookInvalid as exc:
         fail(str(exc), 2)
     secret = new_secret()
-    store = open_store(db or load_settings().db)
-    try:
+    with opened_store(db) as store:
         set_webhook(store, tenant, url, secret, now_utc())
-    except StoreError as exc:
-        fail(str(exc))
-    finally:
-        store.close()
     print(secret)
     print(f"webhook of {tenant}: {url}; the secret above signs every body (shown once)", file=sys.stderr)
 
@@ -53,11 +46,8 @@ def set_(
 def show(tenant: TenantArgument, db: DbOption = None) -> None:
     """Where TENANT's events go (the secret is not shown again)."""
     check_tenant(tenant)
-    store = open_store(db or load_settings().db)
-    try:
+    with opened_store(db) as store:
         hook = webhook_of(store, tenant)
-    finally:
-        store.close()
     if hook is None:
         fail(f"no webhook for {tenant}")
     print(shown(hook.url))  # one stored before control characters were refused is printed, not obeyed
@@ -67,11 +57,8 @@ def show(tenant: TenantArgument, db: DbOption = None) -> None:
 def remove(tenant: TenantArgument, db: DbOption = None) -> None:
     """Stop sending TENANT's events; those not yet delivered are marked failed."""
     check_tenant(tenant)
-    store = open_store(db or load_settings().db)
-    try:
+    with opened_store(db) as store:
         removed = remove_webhook(store, tenant)
-    finally:
-        store.close()
     if not removed:
         fail(f"no webhook for {tenant}")
     print(f"webhook of {tenant} removed", file=sys.stderr)
@@ -85,11 +72,8 @@ def log(
 ) -> None:
     """The latest deliveries: event, status, attempts, the receiver's answer."""
     check_tenant(tenant)
-    store = open_store(db or load_settings().db)
-    try:
+    with opened_store(db) as store:
         rows = deliveries(store, tenant, limit)
-    finally:
-        store.close()
     print(f"{'ID':>6} {'EVENT':<17} {'STATUS':<10} {'TRIES':>5} {'ANSWER':<24} CREATED")
     for row in rows:
         # The receiver's answer is a stranger's text: printed, not obeyed.
@@ -113,11 +97,6 @@ def _first_shown(text: str, width: int) -> str:
 @webhooks_app.command("deliver")
 def deliver(db: DbOption = None) -> None:
     """Send every event that is due now, once (servers do it by themselves; this is for a cron)."""
-    store = open_store(db or load_settings().db)
-    try:
+    with opened_store(db) as store:
         sent = deliver_due(store)
-    except StoreError as exc:
-        fail(str(exc))
-    finally:
-        store.close()
     print(f"{sent} delivered", file=sys.stderr)

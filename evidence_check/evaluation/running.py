@@ -128,7 +128,7 @@ def _register(scenario: Scenario, db: str, settings: Settings) -> list[str]:
             except (StoreError, ValueError) as exc:
                 problems.append(f"catalog add {sku}: {str(exc)[:120]}")
                 break
-            if len(added.skipped) == len(images):
+            if not added.stored:
                 problems.append(f"catalog add {sku}: no image of {sku} could be used")
                 break
         for kind, paths in (("stock", scenario.stock), ("review", scenario.reviews)):

@@ -121,7 +121,6 @@ ACTIONS: dict[str, dict[str, str]] = {
 }
 # The console's buttons in Chinese: actions named in the agent's language.
 ACTIONS_ZH = {"console": {"challenge_action": "“发出补拍验证码”按钮", "catalog_action": "商品目录页面"}}
-CHANNELS = tuple(ACTIONS)
 
 # (English singular, English plural, Chinese) for minutes, hours, days and years.
 _UNITS = (("minute", "minutes", "分钟"), ("hour", "hours", "小时"), ("day", "days", "天"), ("year", "years", "年"))

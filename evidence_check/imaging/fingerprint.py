@@ -432,7 +432,3 @@ def _crop(picture: np.ndarray, keep: float, ax: float, ay: float) -> np.ndarray:
     h, w = max(1, round(height * keep)), max(1, round(width * keep))
     y, x = round((height - h) * ay), round((width - w) * ax)
     return picture[y : y + h, x : x + w]
-
-
-def hamming(a: bytes, b: bytes) -> int:
-    return int(np.unpackbits(np.frombuffer(a, np.uint8) ^ np.frombuffer(b, np.uint8)).sum())

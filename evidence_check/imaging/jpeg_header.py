@@ -32,10 +32,6 @@ class JpegHeader:
     header_bytes: int  # where the first SOS starts: everything before is metadata
 
     @property
-    def has_jfif(self) -> bool:
-        return "APP0:JFIF" in self.segments
-
-    @property
     def progressive(self) -> bool:
         return any(name in ("SOF2", "SOF6", "SOF10", "SOF14") for name in self.segments)
 

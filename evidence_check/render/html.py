@@ -134,6 +134,31 @@ def thumbnail_uri(image: Image.Image, side: int = THUMBNAIL_SIDE) -> str:
     return jpeg_uri(preview_jpeg(image, side))
 
 
+MILESTONES = ("ordered", "shipped", "delivered", "claimed")
+
+
+def timeline_moments(report: Mapping[str, Any]) -> list[tuple[datetime, str, str, str]]:
+    """What a claim's timeline shows, in time order, each once: (moment, what, the photo's file name,
+    kind). `what` is a milestone (`MILESTONES`), `captured` (a photo's capture time) or `challenge`
+    (a retake code issued); `kind` is `milestone`, or the timestamp look's status for a capture time.
+    The printable report draws it, and the console's report page."""
+    found: list[tuple[datetime, str, str, str]] = []
+    for name in MILESTONES:
+        moment = _moment((report.get("timeline") or {}).get(f"{name}_at"))
+        if moment is not None:
+            found.append((moment, name, "", "milestone"))
+    for image in report.get("images", []):
+        checks = image.get("checks") or {}
+        stamp = checks.get("timestamp") or {}
+        taken = _moment((stamp.get("details") or {}).get("taken_utc"))
+        if taken is not None:
+            found.append((taken, "captured", str(image.get("filename", "")), str(stamp.get("status", "unknown"))))
+        issued = _moment(((checks.get("challenge") or {}).get("details") or {}).get("issued_at"))
+        if issued is not None:
+            found.append((issued, "challenge", "", "milestone"))
+    return sorted(dict.fromkeys(found), key=lambda point: point[0])
+
+
 def timeline_svg(
     report: Mapping[str, Any], words: Mapping[str, str], lang: str = "en", reader_zone: ZoneInfo | None = None
 ) -> str:
@@ -142,21 +167,8 @@ def timeline_svg(
     Points are spaced evenly in time order rather than to scale: an old photo taken years before
     the order would otherwise squeeze the rest into one spot. The gaps are written on the line.
     """
-    points: list[tuple[datetime, str, str, str]] = []  # moment, label, sub-label, status class
-    for name in ("ordered", "shipped", "delivered", "claimed"):
-        moment = _moment((report.get("timeline") or {}).get(f"{name}_at"))
-        if moment is not None:
-            points.append((moment, words[name], "", "milestone"))
-    for image in report.get("images", []):
-        checks = image.get("checks") or {}
-        stamp = checks.get("timestamp") or {}
-        moment = _moment((stamp.get("details") or {}).get("taken_utc"))
-        if moment is not None:
-            points.append((moment, words["captured"], image["filename"], stamp.get("status", "unknown")))
-        issued = _moment(((checks.get("challenge") or {}).get("details") or {}).get("issued_at"))
-        if issued is not None:
-            points.append((issued, words["challenge"], "", "milestone"))
-    points = sorted(dict.fromkeys(points), key=lambda p: p[0])
+    # moment, label, sub-label, status class
+    points = [(moment, words[what], sub, kind) for moment, what, sub, kind in timeline_moments(report)]
     # Without the reader's zone, every date is written in the zone the order's times were given in.
     zone = reader_zone or (
         next((p[0].tzinfo for p in points if p[3] == "milestone"), None) or points[0][0].tzinfo

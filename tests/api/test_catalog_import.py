@@ -77,6 +77,14 @@ def test_importing_again_adds_only_what_is_new_and_a_sku_that_exists_gets_its_ne
     assert (sku["name"], sku["images"]) == ("Camera, boxed", 2)
 
 
+def test_a_row_naming_only_an_image_an_earlier_row_stored_is_not_counted_as_stored(api: Api) -> None:
+    """The second row of the same SKU and image adds nothing and (measured before the first row was
+    stored) knows nothing: the answer has always called it not stored, and counted one SKU."""
+    rows = [{"sku": "CAM-1", "images": ["a.jpg"]}, {"sku": "CAM-1", "images": ["a.jpg"]}]
+    body = send(api, catalog_zip(rows, {"a.jpg": CAMERA})).json()
+    assert [(row["stored"], row["added"], row["known"]) for row in body["rows"]] == [(True, 1, 0), (False, 0, 0)]
+    assert (body["skus"], body["images"]) == (1, 1)
+
 def test_a_malformed_row_bad_zones_or_no_usable_image_store_nothing(api: Api) -> None:
     good = {"sku": "CAM-1", "images": ["a.jpg"]}
     cases = {

@@ -19,35 +19,8 @@ from api.connections import HEADER_TIMEOUT_VARIABLE, MAX_HEADER_BYTES, BodyIdleT
 from evidence_check.engine import now_utc
 from evidence_check.store import Store
 from evidence_check.store.keys import create_key
+from scripts.probe_api import BOUNDARY, upload_head
 from tests.api.conftest import CLAIM, LOOPBACK, Server, jpeg, settings_for, start_server
-
-BOUNDARY = "----evidence-check-test"
-
-
-def form_head(photo_size: int) -> tuple[bytes, bytes]:
-    """The request's headers, and its body up to where the photo's bytes begin."""
-    b = BOUNDARY.encode()
-    fields = b"".join(
-        b"--"
-        + b
-        + b'\r\nContent-Disposition: form-data; name="'
-        + k.encode()
-        + b'"\r\n\r\n'
-        + v.encode()
-        + b"\r\n"
-        for k, v in CLAIM.items()
-    )
-    start = (
-        fields + b"--" + b + b'\r\nContent-Disposition: form-data; name="photos"; filename="a.jpg"\r\n\r\n'
-    )
-    end = b"\r\n--" + b + b"--\r\n"
-    headers = (
-        b"POST /v1/verify HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        b"Content-Type: multipart/form-data; boundary=" + b + b"\r\n"
-        b"Content-Length: " + str(len(start) + photo_size + len(end)).encode() + b"\r\n\r\n"
-    )
-    return headers, start
-
 
 # ---- in process -------------------------------------------------------------------------------
 
@@ -98,12 +71,12 @@ def app(store: Store) -> Iterator[Any]:
 
 
 def upload_scope(photo_size: int = 100_000) -> tuple[dict[str, Any], bytes]:
-    headers, start = form_head(photo_size)
+    headers, start = upload_head(photo_size, CLAIM)
     content_length = headers.split(b"Content-Length: ")[1].split(b"\r\n")[0]
     scope = http_scope(
         "/v1/verify",
         [
-            (b"content-type", f"multipart/form-data; boundary={BOUNDARY}".encode()),
+            (b"content-type", b"multipart/form-data; boundary=" + BOUNDARY),
             (b"content-length", content_length),
         ],
     )
@@ -139,7 +112,7 @@ def test_a_body_that_keeps_coming_is_not_cut_off(store: Store) -> None:
     pieces = [
         start,
         *(photo[i : i + 500] for i in range(0, len(photo), 500)),
-        b"\r\n--" + BOUNDARY.encode() + b"--\r\n",
+        b"\r\n--" + BOUNDARY + b"--\r\n",
     ]
     messages = [{"type": "http.request", "body": p, "more_body": True} for p in pieces]
     messages[-1]["more_body"] = False
@@ -307,7 +280,7 @@ def test_stalled_uploads_hold_disk_not_memory_and_are_closed_after_the_body_time
     sockets = []
     for _ in range(4):
         sock = connect(guarded)
-        headers, start = form_head(photo_size)
+        headers, start = upload_head(photo_size, CLAIM)
         sock.sendall(headers + start)
         for _ in range(sent_each // (1024 * 1024)):
             sock.sendall(b"\xff" * (1024 * 1024))

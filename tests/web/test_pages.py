@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from api import upload
 from api.web import routes
+from evidence_check.store.claim_files import sent_fields
 from tests.api.conftest import CLAIM, Api, jpeg, photos
 from tests.web.conftest import csrf_of, seed
 
@@ -125,6 +126,20 @@ def test_dates_in_the_wrong_order_are_said_by_the_forms_names_in_the_agents_zone
     assert "delivered_at" not in chinese.text.split('id="form-error"')[1].split("</p>")[0]
     assert api.count("claims") == 0
 
+
+def test_a_retake_keeps_the_claims_zone_and_reads_a_typed_date_in_the_forms_zone(api: Api) -> None:
+    """A retake (a recorded claim's id) keeps the claim's zone; a date-time typed on the form is read
+    in the zone the form shows (its `tz`), and is stored with that offset."""
+    first = api.verify(photos(("a.jpg", jpeg(1))), {"claim_id": "c-retake", "tz": "America/New_York"})
+    assert first.status_code == 200, first.text
+    token = csrf_of(api.client.get("/new-claim").text)
+    sent = {"csrf": token, "claim_id": "c-retake", "tz": "Asia/Shanghai", "claimed_at": "2026-11-20T10:00"}
+    again = api.client.post("/new-claim", files=photos(("b.jpg", jpeg(2))), data=sent, follow_redirects=False)
+    assert again.status_code == 303, again.text
+    kept = sent_fields(api.store, "default", "c-retake")
+    assert kept is not None and kept["time_zone"] == "America/New_York"
+    assert kept["timeline"]["ordered_at"] == "2026-11-10T10:00:00-05:00"
+    assert kept["timeline"]["claimed_at"] == "2026-11-20T10:00:00+08:00"
 
 def test_the_same_form_sent_twice_is_one_claim(api: Api) -> None:
     """A double click or a resend, with no claim id typed: one claim, not a second one whose photo
