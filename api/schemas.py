@@ -96,6 +96,9 @@ class ImageResult(BaseModel):
     image_id: str | None = Field(description="sha256 of the file's bytes")
     filename: str
     error: str | None = Field(description="why the photo could not be read; then `checks` is empty")
+    # Absent when the photo was read, and from reports recorded before errors had codes.
+    error_code: str | None = Field(None, description="stable name of why it could not be read, e.g. photo.empty")
+    error_params: dict[str, Any] | None = Field(None, description="what `error` is written from (in any language)")
     verdict: VerdictName
     risk: float = Field(ge=0, le=1)
     checks: dict[str, CheckResult] = Field(

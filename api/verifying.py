@@ -27,7 +27,7 @@ from api.deps import one_library_thread_here
 from api.schemas import VerifyFields
 from api.upload import UploadedFile, UploadedForm
 from evidence_check.engine import Upload
-from evidence_check.errors import ERRORS, error_text, parser_stopped, template_fields
+from evidence_check.errors import ERRORS, WordedError, error_text, parser_stopped, template_fields
 from evidence_check.intake import IntakeError, build_claim, check_region_photo
 from evidence_check.models import Claim
 from evidence_check.service import verify_claim
@@ -142,7 +142,9 @@ def answer(
             channel=channel,
         )
     if outcome.readable == 0:
-        problems = "; ".join(f"{image.filename}: {image.error}" for image in outcome.report.images)
+        problems = tuple(
+            WordedError("photo.named", filename=image.filename, problem=image.error) for image in outcome.report.images
+        )
         raise IntakeError("intake.nothing_readable", problems=problems)
     return outcome.body
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from evidence_check import scoring
 from evidence_check.checks import CHECKS, Check
 from evidence_check.checks.context import CheckContext
+from evidence_check.errors import WordedError
 from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
 from evidence_check.measure import Measurements
 from evidence_check.models import Claim, Finding, ImageReport, Report, Status, Verdict
@@ -28,7 +29,7 @@ class Upload:
 
     filename: str
     data: bytes | None
-    error: str | None = None
+    error: WordedError | str | None = None
     image_id: str | None = None  # sha256 of `data`, when the caller had to compute it already
 
 
@@ -77,13 +78,11 @@ def analyse(
 ) -> tuple[Measurements | None, ImageReport]:
     """The photo's report, and its measurements when it could be read."""
     if upload.data is None:
-        return None, _unreadable(upload.filename, None, upload.error or "could not be read")
+        return None, _unreadable(upload.filename, None, upload.error or PhotoError("photo.not_read"))
     try:
         photo = load_photo(upload.data, upload.filename, limits, image_id=upload.image_id)
     except PhotoError as exc:
-        return None, _unreadable(
-            upload.filename, upload.image_id or hashlib.sha256(upload.data).hexdigest(), str(exc)
-        )
+        return None, _unreadable(upload.filename, upload.image_id or hashlib.sha256(upload.data).hexdigest(), exc)
     measured = Measurements(photo)
     findings = run_checks(photo, claim, context, checks, measured)
     return measured, ImageReport(
@@ -119,7 +118,7 @@ def run_checks(
     return findings
 
 
-def _unreadable(filename: str, image_id: str | None, error: str) -> ImageReport:
+def _unreadable(filename: str, image_id: str | None, error: WordedError | str) -> ImageReport:
     return ImageReport(
         image_id=image_id, filename=filename, error=error, verdict=Verdict.REVIEW, risk=0.0, findings={}
     )

@@ -226,6 +226,70 @@ ERRORS: dict[str, tuple[str, str]] = {
     ),
     "intake.no_photos": ("photos: send one or more photos", "photos：请发送一张或多张照片"),
     "intake.nothing_readable": ("no photo could be read ({problems})", "没有一张照片能够读取（{problems}）"),
+    # A photo that cannot be read (imaging.load.PhotoError): the report's `error`, in its language.
+    "photo.named": ("{filename}: {problem}", "{filename}：{problem}"),
+    "photo.no_such_file": ("no such file", "没有这个文件"),
+    "photo.folder": ("is a folder, not a file", "是文件夹，不是文件"),
+    "photo.permission_denied": ("permission denied", "没有读取权限"),
+    "photo.cannot_read": ("cannot read the file: {reason}", "无法读取文件：{reason}"),
+    "photo.fifo": ("is a named pipe (FIFO), not a regular file", "是命名管道（FIFO），不是普通文件"),
+    "photo.device": ("is a device, not a regular file", "是设备，不是普通文件"),
+    "photo.socket": ("is a socket, not a regular file", "是套接字，不是普通文件"),
+    "photo.special_file": ("is a special file, not a regular file", "是特殊文件，不是普通文件"),
+    "photo.empty": ("the file is empty", "文件是空的"),
+    "photo.too_large": ("the file is {size}, over the {limit} limit", "文件大小为 {size}，超过 {limit} 的上限"),
+    "photo.not_an_image": (
+        "not an image in a format we read (JPEG, PNG, WebP, HEIC, AVIF, TIFF, GIF)",
+        "不是可读取格式的图片（JPEG、PNG、WebP、HEIC、AVIF、TIFF、GIF）",
+    ),
+    "photo.unsupported": (
+        "{format} images are not supported yet; ask for a JPEG or HEIC",
+        "暂不支持 {format} 图片；请索取 JPEG 或 HEIC 格式",
+    ),
+    "photo.empty_picture": (
+        "the {format} file declares an empty picture ({width}x{height})",
+        "该 {format} 文件声明的画面为空（{width}x{height}）",
+    ),
+    "photo.too_many_pixels": (
+        "the {format} file declares {width}x{height} pixels ({megapixels} MP), over the {limit} MP limit",
+        "该 {format} 文件声明 {width}x{height} 像素（{megapixels} MP），超过 {limit} MP 的上限",
+    ),
+    "photo.decoding_limit": (
+        "the {format} file ({width}x{height} {mode}) needs {needed} to decode, "
+        "over the {limit} decoding limit (setting EVIDENCE_CHECK_MAX_DECODED_BYTES)",
+        "该 {format} 文件（{width}x{height} {mode}）解码需要 {needed}，"
+        "超过 {limit} 的解码上限（设置 EVIDENCE_CHECK_MAX_DECODED_BYTES）",
+    ),
+    "photo.decoding_limit_progressive": (
+        "the {format} file ({width}x{height} {mode}, progressive) needs {needed} to decode, "
+        "over the {limit} decoding limit (setting EVIDENCE_CHECK_MAX_DECODED_BYTES)",
+        "该 {format} 文件（{width}x{height} {mode}，渐进式）解码需要 {needed}，"
+        "超过 {limit} 的解码上限（设置 EVIDENCE_CHECK_MAX_DECODED_BYTES）",
+    ),
+    "photo.pixels_over_limit": (
+        "the {format} file declares more pixels than the {limit} MP limit",
+        "该 {format} 文件声明的像素超过 {limit} MP 的上限",
+    ),
+    "photo.damaged_start": (
+        "the file starts like {format} but cannot be read: it is damaged",
+        "文件开头像 {format}，但无法读取：文件已损坏",
+    ),
+    "photo.too_large_to_decode": ("the {format} file is too large to decode", "该 {format} 文件太大，无法解码"),
+    "photo.damaged": (
+        "the {format} file is damaged or truncated ({problem})",
+        "该 {format} 文件已损坏或不完整（{problem}）",
+    ),
+    "photo.gif_frame_too_large": (
+        "the GIF file declares a {width}x{height} frame ({megapixels} MP), over the {limit} MP limit",
+        "该 GIF 文件声明了 {width}x{height} 的帧（{megapixels} MP），超过 {limit} MP 的上限",
+    ),
+    "photo.gif_decoding_limit": (
+        "the GIF file declares a {width}x{height} frame, which needs {needed} to decode, over the "
+        "{limit} decoding limit (setting EVIDENCE_CHECK_MAX_DECODED_BYTES)",
+        "该 GIF 文件声明了 {width}x{height} 的帧，解码需要 {needed}，"
+        "超过 {limit} 的解码上限（设置 EVIDENCE_CHECK_MAX_DECODED_BYTES）",
+    ),
+    "photo.not_read": ("could not be read", "无法读取"),
     # References and the catalog (422)
     "references.no_photos": (
         "send the photos as multipart parts named {field!r}",

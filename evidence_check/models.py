@@ -12,6 +12,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from evidence_check.errors import WordedError
+
 SCHEMA = "evidence-check.report/1"
 
 
@@ -176,7 +178,9 @@ class Finding:
 class ImageReport:
     image_id: str | None
     filename: str
-    error: str | None
+    # Why the photo could not be read: worded in the report's language, or a line recorded before
+    # errors had codes (said as it was).
+    error: WordedError | str | None
     verdict: Verdict
     risk: float
     findings: Mapping[str, Finding]

@@ -432,10 +432,10 @@ def add_references(
     for number, (ref_id, filename, data, unread) in enumerate(items, 1):
         try:
             if data is None:
-                raise PhotoError(unread or "could not be read")
+                raise PhotoError("photo.not_read")
             photo = load_photo(data, filename, limits)
         except PhotoError as exc:
-            skipped.append((ref_id, str(exc)))
+            skipped.append((ref_id, unread or str(exc)))
         else:
             if references.add(tenant, kind, ref_id, photo, when, keep_features=keep_features):
                 added += 1

@@ -7,6 +7,7 @@ from typing import Any
 
 from evidence_check import scoring
 from evidence_check.checks.registry import CHECK_NAMES, ORDER
+from evidence_check.errors import ERRORS, WordedError
 from evidence_check.explain import basis_text, next_step_text, summary
 from evidence_check.models import (
     SCHEMA,
@@ -60,7 +61,8 @@ def reasons(report: Report, lang: str) -> list[str]:
     ranked: dict[str, tuple[tuple[int, float, int], list[str]]] = {}
     for image in report.images:
         if image.error is not None:
-            text = summary("image.unreadable", {"filename": image.filename, "error": image.error}, lang)
+            said = {"filename": image.filename, "error": _error_line(image.error, lang)}
+            text = summary("image.unreadable", said, lang)
             ranked.setdefault(text, ((1, -1.0, 0), []))
             continue
         for name, finding in image.findings.items():
@@ -97,10 +99,13 @@ def next_steps(report: Report, lang: str, channel: str = "cli", recorded: bool =
 
 
 def _image(image: ImageReport, lang: str) -> dict[str, Any]:
+    error = image.error
     return {
         "image_id": image.image_id,
         "filename": image.filename,
-        "error": image.error,
+        "error": _error_line(image.error, lang),
+        # What the error's line is made from, so a stored report can be read in another language.
+        **({"error_code": error.code, "error_params": dict(error.params)} if isinstance(error, WordedError) else {}),
         "verdict": image.verdict.value,
         "risk": round(image.risk, 4),
         "checks": {
@@ -140,6 +145,17 @@ def in_language(body: dict[str, Any], lang: str, channel: str = "cli") -> dict[s
     return {**body, **fresh}
 
 
+def _error_line(error: WordedError | str | None, lang: str) -> str | None:
+    return error.text(lang) if isinstance(error, WordedError) else error
+
+
+def _error(image: dict[str, Any]) -> WordedError | str | None:
+    """A stored photo's error as it was raised, when its code is one this service words."""
+    if image.get("error_code") in ERRORS:
+        return WordedError(image["error_code"], **image.get("error_params", {}))
+    return image["error"]
+
+
 def _from_dict(body: dict[str, Any]) -> Report:
     timeline = Timeline(
         **{name: datetime.fromisoformat(value) for name, value in body["timeline"].items() if value}
@@ -157,7 +173,7 @@ def _from_dict(body: dict[str, Any]) -> Report:
         ImageReport(
             image_id=image["image_id"],
             filename=image["filename"],
-            error=image["error"],
+            error=_error(image),
             verdict=Verdict(image["verdict"]),
             risk=float(image["risk"]),
             findings={

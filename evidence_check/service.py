@@ -366,7 +366,7 @@ def measure_catalog_uploads(
     thumbnails: list[tuple[str, bytes]] = []
     for upload in uploads:
         if upload.data is None:
-            skipped.append((upload.filename, upload.error or "could not be read"))
+            skipped.append((upload.filename, str(upload.error or PhotoError("photo.not_read"))))
             continue
         image_id = upload.image_id or hashlib.sha256(upload.data).hexdigest()
         if image_id in complete and (pictured is None or image_id in pictured):

@@ -20,7 +20,7 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 # Codes put together where they are raised: pydantic's error kinds, the region's problems.
 BUILT = ("input.", "intake.region_", "manifest.meant_")
 # Lines that put a field's name before another error's own line ("zones: ...").
-WRAPPERS = {"catalog.zones_invalid", "catalog.rows_refused", "manifest.field"}  # words only of what they hold
+WRAPPERS = {"catalog.zones_invalid", "catalog.rows_refused", "manifest.field", "photo.named"}  # words only of what they hold
 
 
 @pytest.mark.parametrize("code", sorted(ERRORS))

@@ -158,3 +158,47 @@ def test_a_report_stored_without_params_is_returned_as_it_was() -> None:
         for finding in image["checks"].values():
             del finding["params"]
     assert in_language(english, "zh") == english
+
+
+def _unreadable_report(lang: str, *extra: str, store: Store | None = None) -> dict:
+    """Claim c-2's report: an unreadable photo and these fixture photos; recorded when a store is given."""
+    claim = build_claim(now=NOW, time_zone="UTC", ordered_at="2026-11-10", claim_id="c-2", lang=lang)
+    uploads = [Upload("broken.jpg", b"not a photo")] + [Upload(n, (FIXTURES / n).read_bytes()) for n in extra]
+    return verify_claim(claim, uploads, settings=Settings(), store=store, now=NOW, record=store is not None).body
+
+
+def test_a_photo_that_cannot_be_read_is_said_in_the_reports_language() -> None:
+    english, chinese = (_unreadable_report(lang, "no_exif.jpg") for lang in ("en", "zh"))
+    said = "not an image in a format we read (JPEG, PNG, WebP, HEIC, AVIF, TIFF, GIF)"
+    assert english["images"][0]["error"] == said  # word for word as clients have matched it
+    assert chinese["images"][0]["error"] == "不是可读取格式的图片（JPEG、PNG、WebP、HEIC、AVIF、TIFF、GIF）"
+    assert chinese["images"][0]["error_code"] == "photo.not_an_image"
+    assert any(r.startswith("无法读取 broken.jpg：不是可读取格式的图片") for r in chinese["reasons"])
+    assert not any("not an image" in reason for reason in chinese["reasons"])
+
+
+def test_a_stored_reports_unreadable_photo_is_read_in_another_language(tmp_path: Path) -> None:
+    from evidence_check.report import in_language
+
+    stores = [Store(f"sqlite:///{tmp_path / lang}.sqlite3") for lang in ("en", "zh")]
+    try:
+        english, chinese = (
+            _unreadable_report(lang, "no_exif.jpg", store=s) for lang, s in zip(("en", "zh"), stores, strict=True)
+        )
+    finally:
+        for store in stores:
+            store.close()
+    assert english["images"][0]["error_code"] == "photo.not_an_image"
+    assert in_language(english, "zh") == chinese
+    assert in_language(chinese, "en") == english
+
+
+def test_a_photos_error_recorded_before_errors_had_codes_is_said_as_it_was() -> None:
+    from evidence_check.report import in_language
+
+    english = _unreadable_report("en", "no_exif.jpg")
+    for image in english["images"]:
+        image.pop("error_code", None), image.pop("error_params", None)
+    chinese = in_language(english, "zh")
+    assert chinese["images"][0]["error"] == english["images"][0]["error"]
+    assert chinese["reasons"] != english["reasons"]  # the readable photo's sentences are worded again

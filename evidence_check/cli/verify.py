@@ -112,7 +112,7 @@ def verify(
         try:
             uploads.append(Upload(stored_name(path.name), read_file(path, limits)))
         except PhotoError as exc:
-            uploads.append(Upload(stored_name(path.name), None, str(exc)))
+            uploads.append(Upload(stored_name(path.name), None, exc))
     fmt = OutputFormat.json if as_json else output_format
     try:
         outcome = verify_claim(claim, uploads, settings=settings, store=store, now=now, record=not no_record)

@@ -30,6 +30,7 @@ import numpy as np
 import pillow_heif
 from PIL import Image, UnidentifiedImageError
 
+from evidence_check.errors import WordedError
 from evidence_check.imaging.metadata import Metadata, read_metadata
 from evidence_check.imaging.sniff import sniff_format
 
@@ -74,8 +75,9 @@ _HEIF_BANDS = {"L": 1, "RGB": 3, "RGBA": 4}
 _NUMERIC_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")
 
 
-class PhotoError(Exception):
-    """A photo that cannot be analysed; the message is one line a person can read."""
+class PhotoError(WordedError):
+    """A photo that cannot be analysed: one line a person can read, in English (`str`) or the
+    reader's language (`text(lang)`), kept as its code and parameters in the report."""
 
 
 @dataclass(frozen=True)
@@ -119,25 +121,25 @@ def read_file(path: Path, limits: Limits) -> bytes:
     try:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
-        raise PhotoError("no such file") from None
+        raise PhotoError("photo.no_such_file") from None
     except IsADirectoryError:
-        raise PhotoError("is a folder, not a file") from None
+        raise PhotoError("photo.folder") from None
     except PermissionError:
-        raise PhotoError("permission denied") from None
+        raise PhotoError("photo.permission_denied") from None
     except OSError as exc:
-        raise PhotoError(f"cannot read the file: {exc.strerror or exc}") from None
+        raise PhotoError("photo.cannot_read", reason=str(exc.strerror or exc)) from None
     try:
         info = os.fstat(descriptor)
         mode, size = info.st_mode, info.st_size
         if stat.S_ISDIR(mode):
-            raise PhotoError("is a folder, not a file")
+            raise PhotoError("photo.folder")
         if not stat.S_ISREG(mode):
-            raise PhotoError(f"is {_special_kind(mode)}, not a regular file")
+            raise _not_regular(mode)
         if size > limits.max_bytes:
-            raise PhotoError(f"the file is {_mb(size)}, over the {_mb(limits.max_bytes)} limit")
+            raise PhotoError("photo.too_large", size=_mb(size), limit=_mb(limits.max_bytes))
         return _read_at_most(descriptor, limits.max_bytes + 1)
     except OSError as exc:
-        raise PhotoError(f"cannot read the file: {exc.strerror or exc}") from None
+        raise PhotoError("photo.cannot_read", reason=str(exc.strerror or exc)) from None
     finally:
         os.close(descriptor)
 
@@ -154,14 +156,14 @@ def _read_at_most(descriptor: int, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _special_kind(mode: int) -> str:
+def _not_regular(mode: int) -> PhotoError:
     if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
+        return PhotoError("photo.fifo")
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
+        return PhotoError("photo.device")
     if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a special file"
+        return PhotoError("photo.socket")
+    return PhotoError("photo.special_file")
 
 
 def load_photo(
@@ -173,17 +175,15 @@ def load_photo(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     if not data:
-        raise PhotoError("the file is empty")
+        raise PhotoError("photo.empty")
     if len(data) > limits.max_bytes:
-        raise PhotoError(f"the file is {_mb(len(data))}, over the {_mb(limits.max_bytes)} limit")
+        raise PhotoError("photo.too_large", size=_mb(len(data)), limit=_mb(limits.max_bytes))
     image_id = image_id or hashlib.sha256(data).hexdigest()
     kind = sniff_format(data[:64])
     if kind is None:
-        raise PhotoError("not an image in a format we read (JPEG, PNG, WebP, HEIC, AVIF, TIFF, GIF)")
+        raise PhotoError("photo.not_an_image")
     if kind not in _READABLE:
-        raise PhotoError(
-            f"{_FORMAT_NAMES.get(kind, kind)} images are not supported yet; ask for a JPEG or HEIC"
-        )
+        raise PhotoError("photo.unsupported", format=_FORMAT_NAMES.get(kind, kind))
     timings["read"] = _ms(started)
 
     if kind == "GIF":
@@ -205,22 +205,26 @@ def _decode(
         image = Image.open(io.BytesIO(data), formats=_OPEN_AS.get(kind, [kind]))
         width, height = image.size
         if width <= 0 or height <= 0:
-            raise PhotoError(f"the {name} file declares an empty picture ({width}x{height})")
+            raise PhotoError("photo.empty_picture", format=name, width=width, height=height)
         if width * height > limits.max_pixels:
             raise PhotoError(
-                f"the {name} file declares {width}x{height} pixels "
-                f"({width * height / 1e6:.0f} MP), over the {limits.max_pixels / 1e6:.0f} MP limit"
+                "photo.too_many_pixels",
+                format=name,
+                width=width,
+                height=height,
+                megapixels=f"{width * height / 1e6:.0f}",
+                limit=f"{limits.max_pixels / 1e6:.0f}",
             )
         # Before the metadata: Pillow decodes a whole PNG to look for an eXIf chunk after the pixels.
         coefficients = _jpeg_coefficient_bytes(image)  # at full size, before the draft
         _reduce_decode(image, limits.working_size)
         needed = decoded_bytes(image, kind) + coefficients
         if needed > limits.max_decoded_bytes:
-            detail = f"{width}x{height} {image.mode}" + (", progressive" if coefficients else "")
-            raise PhotoError(
-                f"the {name} file ({detail}) needs {_mib(needed)} to decode, over the "
-                f"{_mib(limits.max_decoded_bytes)} decoding limit (setting EVIDENCE_CHECK_MAX_DECODED_BYTES)"
-            )
+            said = {"format": name, "width": width, "height": height, "mode": image.mode}
+            said |= {"needed": _mib(needed), "limit": _mib(limits.max_decoded_bytes)}
+            if coefficients:
+                raise PhotoError("photo.decoding_limit_progressive", **said)
+            raise PhotoError("photo.decoding_limit", **said)
         timings["open"] = _ms(t)
         t = time.perf_counter()
         metadata = read_metadata(image, data)
@@ -232,15 +236,13 @@ def _decode(
     except PhotoError:
         raise
     except Image.DecompressionBombError:
-        raise PhotoError(
-            f"the {name} file declares more pixels than the {limits.max_pixels / 1e6:.0f} MP limit"
-        ) from None
+        raise PhotoError("photo.pixels_over_limit", format=name, limit=f"{limits.max_pixels / 1e6:.0f}") from None
     except UnidentifiedImageError:
-        raise PhotoError(f"the file starts like {name} but cannot be read: it is damaged") from None
+        raise PhotoError("photo.damaged_start", format=name) from None
     except MemoryError:
-        raise PhotoError(f"the {name} file is too large to decode") from None
+        raise PhotoError("photo.too_large_to_decode", format=name) from None
     except (OSError, ValueError, SyntaxError, EOFError, TypeError, IndexError, KeyError, RuntimeError) as exc:
-        raise PhotoError(f"the {name} file is damaged or truncated ({_one_line(exc)})") from None
+        raise PhotoError("photo.damaged", format=name, problem=_one_line(exc)) from None
     upright_w, upright_h = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
     return Photo(
         image_id=image_id,
@@ -285,14 +287,16 @@ def _check_gif_canvas(data: bytes, limits: Limits) -> None:
         position += 1
     if width * height > limits.max_pixels:
         raise PhotoError(
-            f"the GIF file declares a {width}x{height} frame ({width * height / 1e6:.0f} MP), "
-            f"over the {limits.max_pixels / 1e6:.0f} MP limit"
+            "photo.gif_frame_too_large",
+            width=width,
+            height=height,
+            megapixels=f"{width * height / 1e6:.0f}",
+            limit=f"{limits.max_pixels / 1e6:.0f}",
         )
     needed = width * height * _PILLOW_BYTES["P"] * 2  # the frame and the background it is disposed to
     if needed > limits.max_decoded_bytes:
         raise PhotoError(
-            f"the GIF file declares a {width}x{height} frame, which needs {_mib(needed)} to decode, over the "
-            f"{_mib(limits.max_decoded_bytes)} decoding limit (setting EVIDENCE_CHECK_MAX_DECODED_BYTES)"
+            "photo.gif_decoding_limit", width=width, height=height, needed=_mib(needed), limit=_mib(limits.max_decoded_bytes)
         )
 
 

@@ -343,3 +343,15 @@ def test_a_kind_of_pydantic_error_not_worded_keeps_its_message_in_chinese() -> N
         error_text(found, params, "zh")
         == "day：取值无效（Datetimes provided to dates should have zero time）"
     )
+
+
+def test_no_readable_photo_is_422_with_each_photos_reason_in_chinese(api: Api) -> None:
+    answer = api.verify(photos(("a.jpg", b"not a photo"), ("b.jpg", b"")), {}, headers=ZH)
+    detail = answer.json()["detail"]
+    assert answer.status_code == 422
+    assert detail == "没有一张照片能够读取（a.jpg：不是可读取格式的图片（JPEG、PNG、WebP、HEIC、AVIF、TIFF、GIF）；b.jpg：文件是空的）"
+    english = api.verify(photos(("a.jpg", b"not a photo"), ("b.jpg", b"")), {}).json()["detail"]
+    assert english == (
+        "no photo could be read (a.jpg: not an image in a format we read (JPEG, PNG, WebP, HEIC, AVIF, TIFF, GIF); "
+        "b.jpg: the file is empty)"
+    )
