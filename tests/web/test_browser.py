@@ -43,12 +43,13 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromiu
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Server, str]]:
+def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Server, str]]:
+    """`request.param` (parametrized indirectly): settings for the server, as environment variables."""
     url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
     store = Store(url)
     _key_id, key = create_key(store, "acme", now_utc())
     store.close()
-    server = start_server(url, tmp_path / "server.log")
+    server = start_server(url, tmp_path / "server.log", env=getattr(request, "param", None))
     try:
         yield server, key
     finally:
@@ -268,6 +269,97 @@ def test_on_a_tablet_a_photo_that_cannot_be_read_gives_the_form_back_by_keyboard
     _fits(page)
     _shot(page, "form-error-tablet")
     assert page.refused == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("served", [{"EVIDENCE_CHECK_MAX_FILE_BYTES": "200000"}], indirect=True)
+def test_a_form_sent_back_with_its_problem_keeps_the_photos_the_region_and_every_field(
+    page: Any, served: tuple[Server, str], tmp_path: Path
+) -> None:
+    """A photo over the size limit is refused while the form streams in: the server's form came back
+    empty (it never read the fields), and no page can put files back into a file field."""
+    server, key = served
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    too_large = tmp_path / "too-large.jpg"
+    too_large.write_bytes(os.urandom(300_000))
+    page.get_by_label("Customer").fill("u-44")
+    page.get_by_label("Order", exact=True).fill("SO-44")
+    page.get_by_label("Wanted outcome").select_option("replacement")
+    page.get_by_label("Delivered").fill("2026-11-14T15:00")
+    page.locator("#photos").set_input_files([str(PHOTOS[0]), str(too_large)])
+    _until(page, "document.getElementById('region-photo').naturalWidth > 0")
+    _drag(page, page.locator("#region-photo"), (0.2, 0.2), (0.6, 0.5))
+    region = page.locator("#region").input_value()
+    assert region
+    page.get_by_role("button", name="Verify the photos").click()
+    sync_api.expect(page.get_by_role("alert")).to_contain_text("too-large.jpg", timeout=60_000)
+    assert page.get_by_role("alert").inner_text().count("\n") == 0
+    assert page.get_by_label("Customer").input_value() == "u-44"
+    assert page.get_by_label("Order", exact=True).input_value() == "SO-44"
+    assert page.get_by_label("Wanted outcome").input_value() == "replacement"
+    assert page.get_by_label("Delivered").input_value() == "2026-11-14T15:00"
+    assert page.locator("#region").input_value() == region
+    assert page.evaluate("Array.from(document.getElementById('photos').files, f => f.name)") == [
+        PHOTOS[0].name, "too-large.jpg"
+    ]
+    assert page.get_by_role("button", name="Verify the photos").is_enabled()
+    # The photo that fits, sent again from the same page: the claim has what was typed before.
+    page.locator("#photos").set_input_files(str(PHOTOS[0]))
+    page.get_by_role("button", name="Verify the photos").click()
+    page.wait_for_url(re.compile(r".*/claims/c-[0-9a-f]+$"), timeout=120_000)
+    assert "SO-44" in page.locator("dl.facts").inner_text()
+    assert page.refused == []  # type: ignore[attr-defined]
+
+
+def test_signed_out_while_filling_the_form_nothing_is_lost_and_it_is_sent_after_signing_in(
+    page: Any, served: tuple[Server, str]
+) -> None:
+    server, key = served
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    page.get_by_label("Customer").fill("u-45")
+    page.get_by_label("Order", exact=True).fill("SO-45")
+    page.locator("#photos").set_input_files(str(PHOTOS[0]))
+    page.context.clear_cookies(name="ec_session")  # the session ended (or its key was revoked)
+    page.get_by_role("button", name="Verify the photos").click()
+    sync_api.expect(page.get_by_role("alert")).to_contain_text("You are signed out", timeout=60_000)
+    assert page.url == server.url + "/new-claim"
+    assert page.get_by_label("Customer").input_value() == "u-45"
+    assert page.evaluate("document.getElementById('photos').files.length") == 1
+    # Signed in again in another tab, the same form is sent with the new session's token.
+    with page.context.expect_page() as opened:
+        page.get_by_role("link", name="Sign in in a new tab").click()
+    other = opened.value
+    other.get_by_label("API key").fill(key)
+    other.get_by_role("button", name="Sign in").click()
+    other.wait_for_url(server.url + "/new-claim")
+    page.bring_to_front()
+    page.get_by_role("button", name="Verify the photos").click()
+    page.wait_for_url(re.compile(r".*/claims/c-[0-9a-f]+$"), timeout=120_000)
+    assert "SO-45" in page.locator("dl.facts").inner_text()
+
+
+def test_a_form_whose_token_an_earlier_sign_in_made_is_kept_and_sent_again(
+    page: Any, served: tuple[Server, str]
+) -> None:
+    """Signed out and in again in another tab: the page's token is the old session's."""
+    server, key = served
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    page.get_by_label("Order", exact=True).fill("SO-46")
+    page.locator("#photos").set_input_files(str(PHOTOS[0]))
+    other = page.context.new_page()
+    other.goto(server.url + "/")
+    other.get_by_role("button", name="Sign out").click()
+    other.wait_for_url(server.url + "/signin")
+    _sign_in(other, server, key)
+    page.bring_to_front()
+    page.get_by_role("button", name="Verify the photos").click()
+    sync_api.expect(page.get_by_role("alert")).to_contain_text("The form was not sent", timeout=60_000)
+    assert page.get_by_label("Order", exact=True).input_value() == "SO-46"
+    page.get_by_role("button", name="Verify the photos").click()
+    page.wait_for_url(re.compile(r".*/claims/c-[0-9a-f]+$"), timeout=120_000)
+    assert "SO-46" in page.locator("dl.facts").inner_text()
 
 
 def test_a_heic_photo_is_previewed_on_the_form_and_the_report(page: Any, served: tuple[Server, str]) -> None:
