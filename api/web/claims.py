@@ -185,8 +185,14 @@ def outcome(
     # a full note may arrive twice the API's 2000 characters long, and is measured as the browser does.
     note: Annotated[str, Form(max_length=2 * NOTE_WIDTH)] = "",
     csrf: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+    seen_decision: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
-    """Recorded as `POST /v1/claims/{id}/outcome` records it (and announced to the tenant's webhooks)."""
+    """Recorded as `POST /v1/claims/{id}/outcome` records it (and announced to the tenant's webhooks).
+
+    `seen_decision`: the latest decision the page showed (its row id, 0 for none). Two agents with the
+    claim open at once: the second one's choice silently replaced the first one's, both then sure of
+    their own. A decision recorded since the page was drawn is shown instead, the note typed kept; the
+    agent who chooses again replaces it knowingly."""
     agent = console.agent
     if agent is None:
         return to_sign_in(console.request)
@@ -199,12 +205,18 @@ def outcome(
         # No browser's textarea sends one: a hand-made request, answered in one line as the API does.
         return PlainTextResponse(TextUnstorable("text.unstorable", field="note").text(console.lang), status_code=422)
     written = note.replace("\r\n", "\n").strip()[:NOTE_WIDTH]
+    latest = _latest_decision(console, agent.tenant, claim_id)
+    if seen_decision and seen_decision != str(latest["id"] if latest else 0):
+        return _report_page(console, agent, claim_id, None, status_code=409, decided_meanwhile=True, typed_note=written)
     replaced = decide(console.store, agent.tenant, claim_id, decision, written or None).replaced
     said = {"saved": decision, **({"replaced": replaced} if replaced else {})}
     return RedirectResponse(claim_url(claim_id) + "?" + urlencode(said), status_code=303)
 
 
-def _report_page(console: Console, agent: Agent, claim_id: str, challenge: Challenge | None) -> Response:
+def _report_page(
+    console: Console, agent: Agent, claim_id: str, challenge: Challenge | None, status_code: int = 200, **shown: Any
+) -> Response:
+    """`shown`: what an action's answer adds to the page (a decision recorded meanwhile, the note typed)."""
     recorded = report_history(console.store, agent.tenant, claim_id)
     if not recorded:
         # The same answer whether the claim is another tenant's or nobody's.
@@ -215,6 +227,8 @@ def _report_page(console: Console, agent: Agent, claim_id: str, challenge: Chall
     earlier = evidence_thumbnails(console.store, agent.tenant, history[-1], settings)
     return console.render(
         "claim.html",
+        status_code=status_code,
+        here=claim_url(claim_id),
         report=history[-1],
         earlier=list(reversed(history[:-1])),
         decision=_latest_decision(console, agent.tenant, claim_id),
@@ -223,6 +237,7 @@ def _report_page(console: Console, agent: Agent, claim_id: str, challenge: Chall
         challenge=challenge,
         saved=console.request.query_params.get("saved"),
         replaced=console.request.query_params.get("replaced"),
+        **shown,
     )
 
 
@@ -231,14 +246,14 @@ def _latest_decision(console: Console, tenant: str, claim_id: str) -> dict[str, 
     the next agent to open the claim reads why."""
     with console.store.sessions() as session:
         found = session.execute(
-            select(OutcomeRow.decision, OutcomeRow.note, OutcomeRow.decided_at)
+            select(OutcomeRow.id, OutcomeRow.decision, OutcomeRow.note, OutcomeRow.decided_at)
             .where(OutcomeRow.tenant == tenant, OutcomeRow.claim_id == claim_id)
             .order_by(OutcomeRow.id.desc())
             .limit(1)
         ).first()
     if found is None:
         return None
-    return {"outcome": str(found.decision), "note": found.note, "at": found.decided_at}
+    return {"id": int(found.id), "outcome": str(found.decision), "note": found.note, "at": found.decided_at}
 
 
 def _keep_claims_zone(console: Console, tenant: str, fields: dict[str, str]) -> None:

@@ -186,6 +186,37 @@ def test_the_report_page_issues_a_challenge_and_records_an_outcome(api: Api) -> 
     assert api.count("challenges") == 1
 
 
+def test_a_decision_recorded_while_another_agent_had_the_page_open_is_shown_not_replaced(api: Api) -> None:
+    """Two agents open the claim; the first records fraud, the second (not knowing) chooses genuine:
+    the second is shown the first one's decision, with their own note kept, and replaces it only by
+    choosing again."""
+    seed(api.store, "default", "c-1", "review", DAY)
+    first_page = api.client.get("/claims/c-1").text
+    second_page = api.client.get("/claims/c-1").text
+
+    def sent(page: str, decision: str, note: str) -> dict[str, str]:
+        seen = re.search(r'name="seen_decision" value="(\d+)"', page)
+        assert seen is not None, "the outcome form says which decision the page showed"
+        return {"csrf": csrf_of(page), "decision": decision, "note": note, "seen_decision": seen.group(1)}
+
+    first = api.client.post("/claims/c-1/outcome", data=sent(first_page, "fraud", "same bag as c-0"))
+    assert "Outcome recorded: Fraud" in first.text
+    late = api.client.post("/claims/c-1/outcome", data=sent(second_page, "genuine", "customer sounded honest"))
+    assert late.status_code == 409
+    assert "another agent recorded Fraud" in late.text and "Note: same bag as c-0" in late.text
+    assert ">customer sounded honest</textarea>" in late.text
+    with api.store.sessions() as session:
+        assert session.scalars(text("SELECT decision FROM outcomes")).all() == ["fraud"]
+    # Chosen again from the page that showed the first decision: recorded, saying what it replaces.
+    again = api.client.post("/claims/c-1/outcome", data=sent(late.text, "genuine", "customer sounded honest"))
+    assert "Outcome recorded: Genuine — it replaces the earlier decision (Fraud)" in again.text
+    assert api.count("outcomes") == 2
+    zh = api.client.post(
+        "/claims/c-1/outcome", data=sent(first_page, "fraud", ""), headers={"Accept-Language": "zh"}
+    )
+    assert zh.status_code == 409 and "另一位客服" in zh.text and "“属实”" in zh.text
+
+
 def test_a_challenge_is_answered_with_the_claims_page_so_a_reload_keeps_its_code(api: Api) -> None:
     seed(api.store, "default", "c-1", "review", DAY)
     token = csrf_of(api.client.get("/claims/c-1").text)
