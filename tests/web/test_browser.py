@@ -24,6 +24,7 @@ from evidence_check.store import Store
 from evidence_check.store.claim_files import sent_fields
 from evidence_check.store.keys import create_key
 from tests.api.conftest import Server, start_server
+from tests.web.conftest import seed
 
 ROOT = Path(__file__).resolve().parents[2]
 PHOTOS = (ROOT / "fixtures" / "images" / "genuine_after_delivery.jpg", ROOT / "fixtures" / "images" / "no_exif.jpg")
@@ -360,6 +361,29 @@ def test_a_form_whose_token_an_earlier_sign_in_made_is_kept_and_sent_again(
     page.get_by_role("button", name="Verify the photos").click()
     page.wait_for_url(re.compile(r".*/claims/c-[0-9a-f]+$"), timeout=120_000)
     assert "SO-46" in page.locator("dl.facts").inner_text()
+
+
+@pytest.mark.parametrize("viewport", [{"width": 400, "height": 860}], ids=["phone"], indirect=True)
+def test_on_a_phone_every_page_is_the_screens_width(page: Any, served: tuple[Server, str], tmp_path: Path) -> None:
+    """The queue's table was 771 px wide on a 400 px phone (and 3 px too wide on a tablet), the form's
+    photos box 448, a catalog image's card 432: the whole page scrolled sideways, the header with it."""
+    server, key = served
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    seed(store, "acme", "c-2026-11-30-000123", "reject", now_utc(), customer_id="customer-000042", sku="BAG-001")
+    store.close()
+    _sign_in(page, server, key)
+    _fits(page)
+    page.goto(server.url + "/catalog")
+    page.get_by_label("SKU", exact=True).fill("BAG-001")
+    page.get_by_label("Pictures of the product").set_input_files(str(_product_picture(tmp_path)))
+    page.get_by_role("button", name="Add images").click()
+    page.wait_for_url(re.compile(r".*/catalog/BAG-001\?"))
+    _fits(page)
+    # A zone's fields keep room enough to read on a phone.
+    assert page.get_by_label("Zone (new)").bounding_box()["width"] >= 120
+    for path in ("/catalog", "/new-claim", "/claims/c-2026-11-30-000123"):
+        page.goto(server.url + path)
+        _fits(page)
 
 
 def test_a_heic_photo_is_previewed_on_the_form_and_the_report(page: Any, served: tuple[Server, str]) -> None:
