@@ -11,11 +11,11 @@ computer, and the page checks its size against the stored one.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 import anyio.to_thread
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.upload import UPLOAD_REFUSALS, UploadedForm, UploadLimits, read_request, refusal_status
@@ -28,7 +28,7 @@ from evidence_check.engine import Upload, now_utc
 from evidence_check.errors import NameGivenTwice, error_text
 from evidence_check.imaging.preview import jpeg_uri
 from evidence_check.intake import valid_id
-from evidence_check.service import add_to_catalog, set_catalog_zones
+from evidence_check.service import add_to_catalog, remove_from_catalog, set_catalog_zones
 from evidence_check.storable import TextUnstorable, storable_text
 from evidence_check.store.catalog_store import list_skus, sku_images
 from evidence_check.store.thumbnails import thumbnails_of
@@ -42,10 +42,33 @@ def sku_url(sku: str, query: dict[str, str | list[str]] | None = None) -> str:
 
 
 @router.get("/catalog", response_class=HTMLResponse)
-def catalog(console: ConsoleDep) -> Response:
+def catalog(console: ConsoleDep, deleted: str = "") -> Response:
     if console.agent is None:
         return to_sign_in(console.request)
-    return console.render("catalog.html", skus=list_skus(console.store, console.agent.tenant), sku_url=sku_url, kept=_kept(None))
+    skus = list_skus(console.store, console.agent.tenant)
+    # Said only of a SKU the catalog no longer has: a link cannot announce the deletion of one it has.
+    gone = deleted if valid_id(deleted) and deleted not in {s.sku for s in skus} else None
+    return console.render("catalog.html", skus=skus, sku_url=sku_url, kept=_kept(None), deleted=gone)
+
+
+@router.post("/catalog/{sku:id}/delete", response_class=HTMLResponse)
+def delete_sku(
+    console: ConsoleDep,
+    sku: str,
+    confirm: Annotated[str, Form(max_length=8)] = "",
+    csrf: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    """As `DELETE /v1/catalog/{sku}`, once the agent ticked the box that names the SKU and its
+    images (an image added by mistake, a hand-held photo: delete, then add the right ones again)."""
+    agent = console.agent
+    if agent is None:
+        return to_sign_in(console.request)
+    check_csrf(agent, csrf)
+    if confirm != "yes":
+        return _sku_page(console, sku, console.words["delete_sku_unconfirmed"], 422)
+    if not remove_from_catalog(console.store, agent.tenant, sku):
+        return console.render("missing.html", status_code=404, name=sku, product=True)
+    return RedirectResponse("/catalog?" + urlencode({"deleted": sku}), status_code=303)
 
 
 @router.post("/catalog/images", response_class=HTMLResponse)
@@ -231,6 +254,7 @@ def _sku_page(console: Console, sku: str, problem: str | None, status: int = 200
         # images just added that give the location look no product outline (`CatalogAddition`)
         no_outline=set(query.getlist("no_outline")) & {image.filename for image in images if not image.zones},
         sku_zones_url=f"{sku_url(sku)}/zones",
+        sku_delete_url=f"{sku_url(sku)}/delete",
         zone_rows={image.filename: _zone_rows(image.zones) for image in images},
         # the small copy kept when the image was added, to draw zones on (none for images added before)
         pictures={i: jpeg_uri(d) for i, d in thumbnails_of(console.store, console.agent.tenant, [i.image_id for i in images]).items()},
