@@ -339,7 +339,7 @@ def _matched_images(checks: dict[str, Any], pictures: dict[str, str]) -> list[di
     """The catalog image, listing, stock or review photo a look matched, to show beside the photo
     (an earlier claim's photo is shown with its link by `_earlier_photos`)."""
     return [
-        {"check": name, "label": match.label, "thumbnail": pictures[match.image_id]}
+        {"check": name, "label": match.label, "role": match.role, "thumbnail": pictures[match.image_id]}
         for name in ("relevance", "reuse")
         for match in matched_in(name, (checks.get(name) or {}).get("details") or {})
         if match.kind != "claim" and match.image_id in pictures

@@ -26,6 +26,8 @@ class Matched:
     image_id: str
     kind: str  # catalog | claim | listing | stock | review
     label: str  # the SKU, the earlier claim or the reference id
+    # relevance: "ordered" (the ordered SKU's image, shown even unmatched) or "other" (another SKU's)
+    role: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ def matched_in(check: str, details: Mapping[str, Any]) -> list[Matched]:
             # another SKU's only when the photo looked like it.
             if isinstance(match, Mapping) and match.get("catalog_image") and (key == "ordered" or match.get("inliers")):
                 label = details.get(sku_key) or match.get("catalog_filename") or ""
-                found.append(Matched(str(match["catalog_image"]), "catalog", str(label)))
+                found.append(Matched(str(match["catalog_image"]), "catalog", str(label), key))
     elif check == "reuse":
         matches = details.get("matches")
         for match in matches if isinstance(matches, list) else []:
