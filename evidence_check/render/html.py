@@ -56,6 +56,8 @@ WORDS = {
         "details": "measured values",
         "region": "marked region",
         "evidence": "matched image",
+        "compared_ordered": "Compared with the ordered product",
+        "compared_other": "Compared with another product",
         "provenance": "Provenance",
         "gps_hidden": "GPS coordinates are not shown in this report.",
         "generated": "Generated",
@@ -81,6 +83,8 @@ WORDS = {
         "details": "测量值",
         "region": "标注区域",
         "evidence": "匹配的图片",
+        "compared_ordered": "比对的订购商品",
+        "compared_other": "比对的其他商品",
         "provenance": "来源证明",
         "gps_hidden": "本报告不显示 GPS 坐标。",
         "generated": "生成时间",
@@ -263,7 +267,7 @@ def _card(
 def _evidence_images(check: str, details: Mapping[str, Any], evidence: Mapping[str, str]) -> list[dict[str, str]]:
     """The pictures the check matched that the caller has a thumbnail of, with their labels."""
     return [
-        {"uri": evidence[match.image_id], "label": match.label}
+        {"uri": evidence[match.image_id], "label": match.label, "role": match.role}
         for match in matched_in(check, details)
         if match.image_id in evidence
     ]

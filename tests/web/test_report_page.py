@@ -205,7 +205,8 @@ def test_the_products_outline_and_zones_are_drawn_on_the_photo_that_aligned(api:
 
 def test_the_catalog_images_beside_a_photo_say_which_is_the_ordered_product_and_which_another(api: Api) -> None:
     """Under a photo of a bag, 'Is it the ordered item: ARLA-MILK' read as if the photo were the milk:
-    the look had only compared it with that other product (and found too few points)."""
+    the look had only compared it with that other product (and found too few points). The printable
+    page says the same."""
     ids = {}
     for sku, seed_value in (("ALPRO-BLUE", 11), ("ARLA-MILK", 12)):
         picture = jpeg(seed_value, (320, 240))
@@ -230,6 +231,8 @@ def test_the_catalog_images_beside_a_photo_say_which_is_the_ordered_product_and_
     api.store.record(claim, [("p-bag", "bag.jpg")], body, datetime(2026, 12, 1, tzinfo=UTC))
     captions = re.findall(r'<figure class="earlier">.*?<figcaption>([^<]+)</figcaption>', api.client.get("/claims/c-bag").text)
     assert captions == ["Compared with the ordered product: ALPRO-BLUE", "Compared with another product: ARLA-MILK"]
+    printable = api.client.get("/claims/c-bag/print").text
+    assert re.findall(r"<figure><img [^>]+><figcaption>([^<]+)</figcaption>", printable) == captions
     api.client.get("/lang", params={"to": "zh", "next": "/"})
     captions = re.findall(r'<figure class="earlier">.*?<figcaption>([^<]+)</figcaption>', api.client.get("/claims/c-bag").text)
     assert captions == ["比对的订购商品: ALPRO-BLUE", "比对的其他商品: ARLA-MILK"]
