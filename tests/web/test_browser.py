@@ -386,6 +386,32 @@ def test_on_a_phone_every_page_is_the_screens_width(page: Any, served: tuple[Ser
         _fits(page)
 
 
+def test_a_form_kept_across_a_sign_in_as_another_merchant_is_not_sent_as_theirs(
+    page: Any, served: tuple[Server, str], tmp_path: Path
+) -> None:
+    """Signed out mid-form, then signed in again in another tab with another merchant's key: the
+    form filled in for acme must not become globex's claim."""
+    server, key = served
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    _key_id, other_key = create_key(store, "globex", now_utc())
+    store.close()
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    page.get_by_label("Order", exact=True).fill("SO-47")
+    page.locator("#photos").set_input_files(str(PHOTOS[0]))
+    page.context.clear_cookies(name="ec_session")
+    page.get_by_role("button", name="Verify the photos").click()
+    sync_api.expect(page.get_by_role("alert")).to_contain_text("You are signed out", timeout=60_000)
+    other = page.context.new_page()
+    _sign_in(other, server, other_key)
+    page.bring_to_front()
+    page.get_by_role("button", name="Verify the photos").click()
+    sync_api.expect(page.get_by_role("alert")).to_contain_text("signed in for merchant globex", timeout=60_000)
+    assert page.url == server.url + "/new-claim" and page.get_by_label("Order", exact=True).input_value() == "SO-47"
+    other.goto(server.url + "/")
+    assert other.locator("table.queue").count() == 0  # globex has no claim
+
+
 def test_a_heic_photo_is_previewed_on_the_form_and_the_report(page: Any, served: tuple[Server, str]) -> None:
     """Chromium shows no HEIC: the form's preview and the report's photo are the server's JPEGs,
     and a box dragged on the preview is given in the photo's own pixels."""

@@ -248,6 +248,12 @@
       var drawn = landedOn(request) === "/new-claim" &&
         new DOMParser().parseFromString(request.responseText, "text/html").getElementById("claim-form");
       if (!drawn) { signedOut(); return; }
+      // Signed in again with another merchant's key: this form's claim is not theirs to record.
+      if (drawn.dataset.tenant !== form.dataset.tenant) {
+        ready();
+        problem(form.dataset.otherTenant.replace("{tenant}", drawn.dataset.tenant), true);
+        return;
+      }
       form.elements.csrf.value = drawn.elements.csrf.value;
       tokenStale = false;
       send();
