@@ -307,6 +307,8 @@ def test_a_sku_is_deleted_from_its_page_once_confirmed_and_its_images_can_be_add
     assert _add(api, token, "BAG-9", "front.jpg", "fridge.jpg").status_code == 303
     page = api.client.get("/catalog/BAG-9").text
     assert 'action="/catalog/BAG-9/delete"' in page and "Yes, delete BAG-9 and its 2 image(s)" in page
+    # one form, in the page's body: the browser's tab showed it as text inside <title>
+    assert re.search(r"<title>([^<]*)</title>", page) and page.count('id="delete-confirm"') == 1
     unconfirmed = api.client.post("/catalog/BAG-9/delete", data={"csrf": token})
     assert unconfirmed.status_code == 422 and "Nothing was deleted: tick the box" in unconfirmed.text
     assert api.client.get("/v1/catalog/BAG-9").status_code == 200
