@@ -34,7 +34,7 @@ from evidence_check.store import RequestConflict
 from evidence_check.store.catalog_store import list_skus
 from evidence_check.store.challenge_tables import OutcomeRow
 from evidence_check.store.claims import report_history
-from evidence_check.store.outcomes import has_claim, issue_challenge, open_challenge
+from evidence_check.store.outcomes import DecidedMeanwhile, has_claim, issue_challenge, open_challenge
 from evidence_check.widths import NOTE_WIDTH
 
 router = APIRouter(include_in_schema=False)
@@ -205,10 +205,13 @@ def outcome(
         # No browser's textarea sends one: a hand-made request, answered in one line as the API does.
         return PlainTextResponse(TextUnstorable("text.unstorable", field="note").text(console.lang), status_code=422)
     written = note.replace("\r\n", "\n").strip()[:NOTE_WIDTH]
-    latest = _latest_decision(console, agent.tenant, claim_id)
-    if seen_decision and seen_decision != str(latest["id"] if latest else 0):
+    # Judged where the decision is recorded, under the claim's lock: read here first, two agents
+    # sent the same page and deciding at once both passed, the second replacing the first unawares.
+    seen = (int(seen_decision) if seen_decision.isascii() and seen_decision.isdigit() else -1) if seen_decision else None
+    try:
+        replaced = decide(console.store, agent.tenant, claim_id, decision, written or None, seen).replaced
+    except DecidedMeanwhile:
         return _report_page(console, agent, claim_id, None, status_code=409, decided_meanwhile=True, typed_note=written)
-    replaced = decide(console.store, agent.tenant, claim_id, decision, written or None).replaced
     said = {"saved": decision, **({"replaced": replaced} if replaced else {})}
     return RedirectResponse(claim_url(claim_id) + "?" + urlencode(said), status_code=303)
 
