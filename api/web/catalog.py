@@ -10,6 +10,8 @@ computer, and the page checks its size against the stored one.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -20,7 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.upload import UPLOAD_REFUSALS, UploadedForm, UploadLimits, read_request, refusal_status
 from api.web.pages import Console, ConsoleDep, to_sign_in
-from api.web.session import CSRF_FIELD, check_csrf
+from api.web.session import CSRF_FIELD, Agent, check_csrf
 from evidence_check import strict_json
 from evidence_check.catalog import parse_zones
 from evidence_check.catalog.zones import CAUSES, ZonesInvalid, read_zones
@@ -42,13 +44,21 @@ def sku_url(sku: str, query: dict[str, str | list[str]] | None = None) -> str:
 
 
 @router.get("/catalog", response_class=HTMLResponse)
-def catalog(console: ConsoleDep, deleted: str = "") -> Response:
-    if console.agent is None:
+def catalog(console: ConsoleDep, deleted: str = "", mark: str = "") -> Response:
+    agent = console.agent
+    if agent is None:
         return to_sign_in(console.request)
-    skus = list_skus(console.store, console.agent.tenant)
-    # Said only of a SKU the catalog no longer has: a link cannot announce the deletion of one it has.
-    gone = deleted if valid_id(deleted) and deleted not in {s.sku for s in skus} else None
+    skus = list_skus(console.store, agent.tenant)
+    # Said only of a SKU the catalog no longer has, and only after this session deleted it: a SKU
+    # may be any words ("SKU deleted: your-key-leaked:call-+1-555-0100"), never a link's to choose.
+    shown = bool(agent.csrf) and valid_id(deleted) and hmac.compare_digest(mark, _deletion_mark(agent, deleted))
+    gone = deleted if shown and deleted not in {s.sku for s in skus} else None
     return console.render("catalog.html", skus=skus, sku_url=sku_url, kept=_kept(None), deleted=gone)
+
+
+def _deletion_mark(agent: Agent, sku: str) -> str:
+    """Keyed by the session's form token, which a page elsewhere cannot read."""
+    return hmac.new(agent.csrf.encode(), f"deleted:{sku}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 @router.post("/catalog/{sku:id}/delete", response_class=HTMLResponse)
@@ -68,7 +78,8 @@ def delete_sku(
         return _sku_page(console, sku, console.words["delete_sku_unconfirmed"], 422)
     if not remove_from_catalog(console.store, agent.tenant, sku):
         return console.render("missing.html", status_code=404, name=sku, product=True)
-    return RedirectResponse("/catalog?" + urlencode({"deleted": sku}), status_code=303)
+    said = {"deleted": sku, "mark": _deletion_mark(agent, sku)}
+    return RedirectResponse("/catalog?" + urlencode(said), status_code=303)
 
 
 @router.post("/catalog/images", response_class=HTMLResponse)

@@ -315,16 +315,24 @@ def test_a_sku_is_deleted_from_its_page_once_confirmed_and_its_images_can_be_add
     stale = api.client.post("/catalog/BAG-9/delete", data={"csrf": "old", "confirm": "yes"})
     assert stale.status_code == 403 and api.client.get("/v1/catalog/BAG-9").status_code == 200
     deleted = api.client.post("/catalog/BAG-9/delete", data={"csrf": token, "confirm": "yes"}, follow_redirects=False)
-    assert deleted.status_code == 303 and deleted.headers["location"] == "/catalog?deleted=BAG-9"
+    assert deleted.status_code == 303 and deleted.headers["location"].startswith("/catalog?deleted=BAG-9&")
     assert api.client.get("/v1/catalog/BAG-9").status_code == 404
     listed = api.client.get(deleted.headers["location"]).text
     assert "SKU deleted: BAG-9" in listed and 'href="/catalog/BAG-9"' not in listed
     assert api.client.post("/catalog/BAG-9/delete", data={"csrf": token, "confirm": "yes"}).status_code == 404
     # Added again, the right image alone; a link cannot say a SKU the catalog has was deleted.
     assert _add(api, token, "BAG-9", "front.jpg").status_code == 303
-    assert "SKU deleted" not in api.client.get("/catalog?deleted=BAG-9").text
+    assert "SKU deleted" not in api.client.get(deleted.headers["location"]).text
     api.client.get("/lang", params={"to": "zh", "next": "/"})
     assert "确认删除 BAG-9 及其 1 张图片" in api.client.get("/catalog/BAG-9").text
+
+
+def test_a_link_cannot_make_the_catalog_page_announce_a_deletion(api: Api) -> None:
+    """A SKU may be any words: the notice said whatever a link put in `deleted`, a SKU never had."""
+    for said in ("Your-key-was-revoked:call-+1-555-0100", "您的密钥已泄露:请致电+86-400-000-0000"):
+        for query in ({"deleted": said}, {"deleted": said, "mark": "0" * 32}):
+            page = api.client.get("/catalog", params=query)
+            assert page.status_code == 200 and said not in page.text and "SKU deleted" not in page.text
 
 
 def test_another_tenants_sku_cannot_be_deleted(keyed: tuple[Api, dict[str, str]]) -> None:
