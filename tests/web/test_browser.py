@@ -412,6 +412,41 @@ def test_a_form_kept_across_a_sign_in_as_another_merchant_is_not_sent_as_theirs(
     assert other.locator("table.queue").count() == 0  # globex has no claim
 
 
+@pytest.mark.parametrize("served", [{"EVIDENCE_CHECK_MAX_FILE_BYTES": "200000"}], indirect=True)
+def test_a_photo_refused_under_another_merchants_session_does_not_hand_the_form_their_token(
+    page: Any, served: tuple[Server, str], tmp_path: Path
+) -> None:
+    """A photo too large is refused before the token is checked, with the form of whoever is signed
+    in: its token, taken into this page, sent acme's claim next time as globex's."""
+    server, key = served
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    _key_id, other_key = create_key(store, "globex", now_utc())
+    store.close()
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    page.get_by_label("Order", exact=True).fill("SO-48")
+    too_large = tmp_path / "too-large.jpg"
+    too_large.write_bytes(os.urandom(300_000))
+    page.locator("#photos").set_input_files([str(PHOTOS[0]), str(too_large)])
+    other = page.context.new_page()
+    other.goto(server.url + "/")
+    other.get_by_role("button", name="Sign out").click()
+    other.wait_for_url(server.url + "/signin")
+    _sign_in(other, server, other_key)
+    page.bring_to_front()
+    page.get_by_role("button", name="Verify the photos").click()
+    sync_api.expect(page.get_by_role("alert")).to_be_visible(timeout=60_000)
+    # (without the mend: the photo's problem alone, and the next send recorded globex's claim)
+    assert "signed in for merchant globex" in page.get_by_role("alert").inner_text()
+    page.locator("#photos").set_input_files(str(PHOTOS[0]))
+    page.get_by_role("button", name="Verify the photos").click()
+    _until(page, "!document.getElementById('submit').disabled || location.pathname !== '/new-claim'", 120)
+    other.goto(server.url + "/")
+    assert other.locator("table.queue").count() == 0  # globex has no claim
+    assert page.url == server.url + "/new-claim" and page.get_by_label("Order", exact=True).input_value() == "SO-48"
+    sync_api.expect(page.get_by_role("alert")).to_contain_text("signed in for merchant globex")
+
+
 def test_a_heic_photo_is_previewed_on_the_form_and_the_report(page: Any, served: tuple[Server, str]) -> None:
     """Chromium shows no HEIC: the form's preview and the report's photo are the server's JPEGs,
     and a box dragged on the preview is given in the photo's own pixels."""

@@ -189,6 +189,15 @@
     ready();
     problem(form.dataset.signedOut, true);
   }
+  // Signed in again with another merchant's key: this form's claim is not theirs to record. Said,
+  // and true, when `drawn` (a form the server drew) is theirs; the next send fetches a token afresh.
+  function otherTenant(drawn) {
+    if (drawn.dataset.tenant === form.dataset.tenant) { return false; }
+    tokenStale = true;
+    ready();
+    problem(form.dataset.otherTenant.replace("{tenant}", drawn.dataset.tenant), true);
+    return true;
+  }
   function send() {
     var request = new XMLHttpRequest();
     request.open("POST", form.action);
@@ -212,6 +221,9 @@
       }
       var answer = new DOMParser().parseFromString(request.responseText, "text/html");
       var drawn = answer.getElementById("claim-form");
+      // A photo refused while it streamed in is answered before the token is checked, with the form
+      // of whoever is signed in now: another merchant's token is never taken into this form.
+      if (drawn && otherTenant(drawn)) { return; }
       if (drawn) {
         // A new form id: a form recorded before (409) is sent again as a new claim.
         form.elements.form_id.value = drawn.elements.form_id.value;
@@ -248,12 +260,7 @@
       var drawn = landedOn(request) === "/new-claim" &&
         new DOMParser().parseFromString(request.responseText, "text/html").getElementById("claim-form");
       if (!drawn) { signedOut(); return; }
-      // Signed in again with another merchant's key: this form's claim is not theirs to record.
-      if (drawn.dataset.tenant !== form.dataset.tenant) {
-        ready();
-        problem(form.dataset.otherTenant.replace("{tenant}", drawn.dataset.tenant), true);
-        return;
-      }
+      if (otherTenant(drawn)) { return; }
       form.elements.csrf.value = drawn.elements.csrf.value;
       tokenStale = false;
       send();
