@@ -22,6 +22,7 @@ from api.web.pages import PAGE_HEADERS, Console, ConsoleDep, claim_url, to_sign_
 from api.web.session import CSRF_FIELD, Agent, check_csrf
 from api.web.timeline import MILESTONES, timeline_points
 from evidence_check.checks.challenge import new_code
+from evidence_check.checks.registry import title
 from evidence_check.engine import now_utc
 from evidence_check.intake import IntakeError, OutOfOrder, parse_moment, valid_id, zone_named
 from evidence_check.models import Challenge
@@ -235,7 +236,7 @@ def _report_page(
         report=history[-1],
         earlier=list(reversed(history[:-1])),
         decision=_latest_decision(console, agent.tenant, claim_id),
-        cards=[_card(image, previews, earlier) for image in history[-1].get("images", [])],
+        cards=[_card(image, previews, earlier, console.lang) for image in history[-1].get("images", [])],
         timeline=timeline_points(history[-1], console.zone, console.lang),
         challenge=challenge,
         saved=console.request.query_params.get("saved"),
@@ -302,7 +303,7 @@ def _problem_of(exc: IntakeError, console: Console) -> str:
     return exc.text(console.lang)
 
 
-def _card(image: dict[str, Any], previews: dict[str, Preview], earlier: dict[str, str]) -> dict[str, Any]:
+def _card(image: dict[str, Any], previews: dict[str, Preview], earlier: dict[str, str], lang: str) -> dict[str, Any]:
     """A photo (its re-encoded preview while its file is kept, with the region drawn on it) and its
     checks, the three looks first."""
     checks = image.get("checks") or {}
@@ -326,7 +327,7 @@ def _card(image: dict[str, Any], previews: dict[str, Preview], earlier: dict[str
         "zones_drawn": bool(location.get("outline_in_photo") or location.get("zones_in_photo")),
         "reused_from": _reused_from(checks.get("reuse") or {}),
         "earlier_photos": _earlier_photos(checks.get("reuse") or {}, earlier),
-        "matched_images": _matched_images(checks, earlier),
+        "matched_images": _matched_images(checks, earlier, lang),
     }
 
 
@@ -338,11 +339,11 @@ def _box(value: Any) -> tuple[int, int, int, int] | None:
     return None
 
 
-def _matched_images(checks: dict[str, Any], pictures: dict[str, str]) -> list[dict[str, str]]:
+def _matched_images(checks: dict[str, Any], pictures: dict[str, str], lang: str) -> list[dict[str, str]]:
     """The catalog image, listing, stock or review photo a look matched, to show beside the photo
     (an earlier claim's photo is shown with its link by `_earlier_photos`)."""
     return [
-        {"check": name, "label": match.label, "role": match.role, "thumbnail": pictures[match.image_id]}
+        {"caption": match.caption(lang) or title(name, lang), "label": match.label, "thumbnail": pictures[match.image_id]}
         for name in ("relevance", "reuse")
         for match in matched_in(name, (checks.get(name) or {}).get("details") or {})
         if match.kind != "claim" and match.image_id in pictures

@@ -56,8 +56,6 @@ WORDS = {
         "details": "measured values",
         "region": "marked region",
         "evidence": "matched image",
-        "compared_ordered": "Compared with the ordered product",
-        "compared_other": "Compared with another product",
         "provenance": "Provenance",
         "gps_hidden": "GPS coordinates are not shown in this report.",
         "generated": "Generated",
@@ -83,8 +81,6 @@ WORDS = {
         "details": "测量值",
         "region": "标注区域",
         "evidence": "匹配的图片",
-        "compared_ordered": "比对的订购商品",
-        "compared_other": "比对的其他商品",
         "provenance": "来源证明",
         "gps_hidden": "本报告不显示 GPS 坐标。",
         "generated": "生成时间",
@@ -249,7 +245,7 @@ def _card(
                     "score": finding.get("score", 0.0),
                     "summary": finding.get("summary", ""),
                     "details": _flat(finding.get("details") or {}),
-                    "evidence": _evidence_images(name, finding.get("details") or {}, evidence),
+                    "evidence": _evidence_images(name, finding.get("details") or {}, evidence, lang),
                 }
             )
     return {
@@ -264,10 +260,12 @@ def _card(
     }
 
 
-def _evidence_images(check: str, details: Mapping[str, Any], evidence: Mapping[str, str]) -> list[dict[str, str]]:
-    """The pictures the check matched that the caller has a thumbnail of, with their labels."""
+def _evidence_images(
+    check: str, details: Mapping[str, Any], evidence: Mapping[str, str], lang: str
+) -> list[dict[str, str]]:
+    """The pictures the check matched that the caller has a thumbnail of, with their captions."""
     return [
-        {"uri": evidence[match.image_id], "label": match.label, "role": match.role}
+        {"uri": evidence[match.image_id], "label": match.label, "caption": match.caption(lang) or registry.title(check, lang)}
         for match in matched_in(check, details)
         if match.image_id in evidence
     ]

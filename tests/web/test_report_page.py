@@ -236,3 +236,5 @@ def test_the_catalog_images_beside_a_photo_say_which_is_the_ordered_product_and_
     api.client.get("/lang", params={"to": "zh", "next": "/"})
     captions = re.findall(r'<figure class="earlier">.*?<figcaption>([^<]+)</figcaption>', api.client.get("/claims/c-bag").text)
     assert captions == ["比对的订购商品: ALPRO-BLUE", "比对的其他商品: ARLA-MILK"]
+    printable = api.client.get("/claims/c-bag/print").text
+    assert re.findall(r"<figure><img [^>]+><figcaption>([^<]+)</figcaption>", printable) == captions
