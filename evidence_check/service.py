@@ -236,10 +236,13 @@ def picture_thumbnail(store: Store, tenant: str, image_id: str, settings: Settin
     return None
 
 
-def decide(store: Store, tenant: str, claim_id: str, decision: str, note: str | None) -> RecordedOutcome:
+def decide(
+    store: Store, tenant: str, claim_id: str, decision: str, note: str | None, seen: int | None = None
+) -> RecordedOutcome:
     """Record the agent's final decision on a claim and announce it to the tenant's webhooks: when it
-    was recorded, and the decision it replaces if the claim was decided before (every one is kept)."""
-    recorded = record_outcome(store, tenant, claim_id, decision, note, now_utc)
+    was recorded, and the decision it replaces if the claim was decided before (every one is kept).
+    `seen`: as `record_outcome` has it (`DecidedMeanwhile`, nothing announced)."""
+    recorded = record_outcome(store, tenant, claim_id, decision, note, now_utc, seen)
     data = {"claim_id": claim_id, "outcome": decision, "note": note}
     webhooks.emit(store, tenant, "claim.outcome", data, recorded.decided_at)
     return recorded

@@ -16,7 +16,7 @@ from evidence_check import calibration, service
 from evidence_check.cli import app
 from evidence_check.store import Store
 from evidence_check.store.challenge_tables import OutcomeRow
-from evidence_check.store.outcomes import RecordedOutcome, record_outcome
+from evidence_check.store.outcomes import DecidedMeanwhile, RecordedOutcome, record_outcome
 from evidence_check.store.tables import ClaimRow
 from tests.conftest import FIXTURES
 
@@ -107,6 +107,43 @@ def test_two_decisions_at_once_each_name_the_one_recorded_before_it(
         history = list(session.scalars(select(OutcomeRow.decision).order_by(OutcomeRow.id)))
     # The answers tell the history as stored: the first replaced nothing, the second the first.
     assert answers == {history[0]: None, history[1]: history[0]}
+
+
+def test_two_agents_shown_the_same_page_deciding_at_once_one_is_told_the_other_decided(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both pages showed no decision (`seen` 0): the first recorded, the other refused, on both backends."""
+    run("verify", str(FIXTURES / "no_exif.jpg"), *CLAIM, "--claim-id", "c1", "--db", store.url)
+    together = threading.Barrier(2)
+    recorded = service.record_outcome
+
+    def record_together(*args: Any) -> RecordedOutcome:
+        together.wait(timeout=60)
+        return recorded(*args)
+
+    monkeypatch.setattr(service, "record_outcome", record_together)
+    answers: dict[str, str] = {}
+
+    def decide(decision: str) -> None:
+        try:
+            service.decide(store, "default", "c1", decision, None, seen=0)
+            answers[decision] = "recorded"
+        except DecidedMeanwhile:
+            answers[decision] = "refused"
+
+    agents = [threading.Thread(target=decide, args=(decision,)) for decision in ("genuine", "fraud")]
+    for agent in agents:
+        agent.start()
+    for agent in agents:
+        agent.join()
+    with store.sessions() as session:
+        history = list(session.scalars(select(OutcomeRow.decision)))
+    assert len(history) == 1 and answers == {history[0]: "recorded", ({"genuine", "fraud"} - {history[0]}).pop(): "refused"}
+    # Shown the decision now latest, the refused agent's choice replaces it.
+    monkeypatch.setattr(service, "record_outcome", recorded)
+    with store.sessions() as session:
+        latest = session.scalar(select(OutcomeRow.id))
+    assert service.decide(store, "default", "c1", "genuine", None, seen=latest).replaced == history[0]
 
 
 def test_a_decision_waiting_for_the_claims_lock_is_timed_after_the_one_holding_it(store: Store) -> None:

@@ -10,17 +10,19 @@ computer, and the page checks its size against the stored one.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 import anyio.to_thread
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.upload import UPLOAD_REFUSALS, UploadedForm, UploadLimits, read_request, refusal_status
 from api.web.pages import Console, ConsoleDep, to_sign_in
-from api.web.session import CSRF_FIELD, check_csrf
+from api.web.session import CSRF_FIELD, Agent, check_csrf
 from evidence_check import strict_json
 from evidence_check.catalog import parse_zones
 from evidence_check.catalog.zones import CAUSES, ZonesInvalid, read_zones
@@ -28,7 +30,7 @@ from evidence_check.engine import Upload, now_utc
 from evidence_check.errors import NameGivenTwice, error_text
 from evidence_check.imaging.preview import jpeg_uri
 from evidence_check.intake import valid_id
-from evidence_check.service import add_to_catalog, set_catalog_zones
+from evidence_check.service import add_to_catalog, remove_from_catalog, set_catalog_zones
 from evidence_check.storable import TextUnstorable, storable_text
 from evidence_check.store.catalog_store import list_skus, sku_images
 from evidence_check.store.thumbnails import thumbnails_of
@@ -42,10 +44,42 @@ def sku_url(sku: str, query: dict[str, str | list[str]] | None = None) -> str:
 
 
 @router.get("/catalog", response_class=HTMLResponse)
-def catalog(console: ConsoleDep) -> Response:
-    if console.agent is None:
+def catalog(console: ConsoleDep, deleted: str = "", mark: str = "") -> Response:
+    agent = console.agent
+    if agent is None:
         return to_sign_in(console.request)
-    return console.render("catalog.html", skus=list_skus(console.store, console.agent.tenant), sku_url=sku_url, kept=_kept(None))
+    skus = list_skus(console.store, agent.tenant)
+    # Said only of a SKU the catalog no longer has, and only after this session deleted it: a SKU
+    # may be any words ("SKU deleted: your-key-leaked:call-+1-555-0100"), never a link's to choose.
+    shown = bool(agent.csrf) and valid_id(deleted) and hmac.compare_digest(mark, _deletion_mark(agent, deleted))
+    gone = deleted if shown and deleted not in {s.sku for s in skus} else None
+    return console.render("catalog.html", skus=skus, sku_url=sku_url, kept=_kept(None), deleted=gone)
+
+
+def _deletion_mark(agent: Agent, sku: str) -> str:
+    """Keyed by the session's form token, which a page elsewhere cannot read."""
+    return hmac.new(agent.csrf.encode(), f"deleted:{sku}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+@router.post("/catalog/{sku:id}/delete", response_class=HTMLResponse)
+def delete_sku(
+    console: ConsoleDep,
+    sku: str,
+    confirm: Annotated[str, Form(max_length=8)] = "",
+    csrf: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    """As `DELETE /v1/catalog/{sku}`, once the agent ticked the box that names the SKU and its
+    images (an image added by mistake, a hand-held photo: delete, then add the right ones again)."""
+    agent = console.agent
+    if agent is None:
+        return to_sign_in(console.request)
+    check_csrf(agent, csrf)
+    if confirm != "yes":
+        return _sku_page(console, sku, console.words["delete_sku_unconfirmed"], 422)
+    if not remove_from_catalog(console.store, agent.tenant, sku):
+        return console.render("missing.html", status_code=404, name=sku, product=True)
+    said = {"deleted": sku, "mark": _deletion_mark(agent, sku)}
+    return RedirectResponse("/catalog?" + urlencode(said), status_code=303)
 
 
 @router.post("/catalog/images", response_class=HTMLResponse)
@@ -231,6 +265,7 @@ def _sku_page(console: Console, sku: str, problem: str | None, status: int = 200
         # images just added that give the location look no product outline (`CatalogAddition`)
         no_outline=set(query.getlist("no_outline")) & {image.filename for image in images if not image.zones},
         sku_zones_url=f"{sku_url(sku)}/zones",
+        sku_delete_url=f"{sku_url(sku)}/delete",
         zone_rows={image.filename: _zone_rows(image.zones) for image in images},
         # the small copy kept when the image was added, to draw zones on (none for images added before)
         pictures={i: jpeg_uri(d) for i, d in thumbnails_of(console.store, console.agent.tenant, [i.image_id for i in images]).items()},

@@ -22,6 +22,7 @@ from api.web.pages import PAGE_HEADERS, Console, ConsoleDep, claim_url, to_sign_
 from api.web.session import CSRF_FIELD, Agent, check_csrf
 from api.web.timeline import timeline_points
 from evidence_check.checks.challenge import new_code
+from evidence_check.checks.registry import title
 from evidence_check.engine import now_utc
 from evidence_check.intake import IntakeError, OutOfOrder, parse_moment, valid_id, zone_named
 from evidence_check.models import Challenge
@@ -35,7 +36,7 @@ from evidence_check.store import RequestConflict
 from evidence_check.store.catalog_store import list_skus
 from evidence_check.store.challenge_tables import OutcomeRow
 from evidence_check.store.claims import report_history
-from evidence_check.store.outcomes import has_claim, issue_challenge, open_challenge
+from evidence_check.store.outcomes import DecidedMeanwhile, has_claim, issue_challenge, open_challenge
 from evidence_check.widths import NOTE_WIDTH
 
 router = APIRouter(include_in_schema=False)
@@ -183,8 +184,14 @@ def outcome(
     # a full note may arrive twice the API's 2000 characters long, and is measured as the browser does.
     note: Annotated[str, Form(max_length=2 * NOTE_WIDTH)] = "",
     csrf: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+    seen_decision: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
-    """Recorded as `POST /v1/claims/{id}/outcome` records it (and announced to the tenant's webhooks)."""
+    """Recorded as `POST /v1/claims/{id}/outcome` records it (and announced to the tenant's webhooks).
+
+    `seen_decision`: the latest decision the page showed (its row id, 0 for none). Two agents with the
+    claim open at once: the second one's choice silently replaced the first one's, both then sure of
+    their own. A decision recorded since the page was drawn is shown instead, the note typed kept; the
+    agent who chooses again replaces it knowingly."""
     agent = _agent_on_claim(console, claim_id, csrf)
     if isinstance(agent, Response):
         return agent
@@ -194,7 +201,13 @@ def outcome(
         # No browser's textarea sends one: a hand-made request, answered in one line as the API does.
         return PlainTextResponse(TextUnstorable("text.unstorable", field="note").text(console.lang), status_code=422)
     written = note.replace("\r\n", "\n").strip()[:NOTE_WIDTH]
-    replaced = decide(console.store, agent.tenant, claim_id, decision, written or None).replaced
+    # Judged where the decision is recorded, under the claim's lock: read here first, two agents
+    # sent the same page and deciding at once both passed, the second replacing the first unawares.
+    seen = (int(seen_decision) if seen_decision.isascii() and seen_decision.isdigit() else -1) if seen_decision else None
+    try:
+        replaced = decide(console.store, agent.tenant, claim_id, decision, written or None, seen).replaced
+    except DecidedMeanwhile:
+        return _report_page(console, agent, claim_id, None, status_code=409, decided_meanwhile=True, typed_note=written)
     said = {"saved": decision, **({"replaced": replaced} if replaced else {})}
     return RedirectResponse(claim_url(claim_id) + "?" + urlencode(said), status_code=303)
 
@@ -211,7 +224,10 @@ def _agent_on_claim(console: Console, claim_id: str, csrf: str) -> Agent | Respo
     return agent
 
 
-def _report_page(console: Console, agent: Agent, claim_id: str, challenge: Challenge | None) -> Response:
+def _report_page(
+    console: Console, agent: Agent, claim_id: str, challenge: Challenge | None, status_code: int = 200, **shown: Any
+) -> Response:
+    """`shown`: what an action's answer adds to the page (a decision recorded meanwhile, the note typed)."""
     recorded = report_history(console.store, agent.tenant, claim_id)
     if not recorded:
         # The same answer whether the claim is another tenant's or nobody's.
@@ -222,14 +238,17 @@ def _report_page(console: Console, agent: Agent, claim_id: str, challenge: Chall
     earlier = evidence_thumbnails(console.store, agent.tenant, history[-1], settings)
     return console.render(
         "claim.html",
+        status_code=status_code,
+        here=claim_url(claim_id),
         report=history[-1],
         earlier=list(reversed(history[:-1])),
         decision=_latest_decision(console, agent.tenant, claim_id),
-        cards=[_card(image, previews, earlier) for image in history[-1].get("images", [])],
+        cards=[_card(image, previews, earlier, console.lang) for image in history[-1].get("images", [])],
         timeline=timeline_points(history[-1], console.zone, console.lang),
         challenge=challenge,
         saved=console.request.query_params.get("saved"),
         replaced=console.request.query_params.get("replaced"),
+        **shown,
     )
 
 
@@ -238,14 +257,14 @@ def _latest_decision(console: Console, tenant: str, claim_id: str) -> dict[str, 
     the next agent to open the claim reads why."""
     with console.store.sessions() as session:
         found = session.execute(
-            select(OutcomeRow.decision, OutcomeRow.note, OutcomeRow.decided_at)
+            select(OutcomeRow.id, OutcomeRow.decision, OutcomeRow.note, OutcomeRow.decided_at)
             .where(OutcomeRow.tenant == tenant, OutcomeRow.claim_id == claim_id)
             .order_by(OutcomeRow.id.desc())
             .limit(1)
         ).first()
     if found is None:
         return None
-    return {"outcome": str(found.decision), "note": found.note, "at": found.decided_at}
+    return {"id": int(found.id), "outcome": str(found.decision), "note": found.note, "at": found.decided_at}
 
 
 def _keep_claims_zone(console: Console, tenant: str, fields: dict[str, str]) -> None:
@@ -291,7 +310,7 @@ def _problem_of(exc: IntakeError, console: Console) -> str:
     return exc.text(console.lang)
 
 
-def _card(image: dict[str, Any], previews: dict[str, Preview], earlier: dict[str, str]) -> dict[str, Any]:
+def _card(image: dict[str, Any], previews: dict[str, Preview], earlier: dict[str, str], lang: str) -> dict[str, Any]:
     """A photo (its re-encoded preview while its file is kept, with the region drawn on it) and its
     checks, the three looks first."""
     checks = image.get("checks") or {}
@@ -315,7 +334,7 @@ def _card(image: dict[str, Any], previews: dict[str, Preview], earlier: dict[str
         "zones_drawn": bool(location.get("outline_in_photo") or location.get("zones_in_photo")),
         "reused_from": _reused_from(checks.get("reuse") or {}),
         "earlier_photos": _earlier_photos(checks.get("reuse") or {}, earlier),
-        "matched_images": _matched_images(checks, earlier),
+        "matched_images": _matched_images(checks, earlier, lang),
     }
 
 
@@ -327,11 +346,11 @@ def _box(value: Any) -> tuple[int, int, int, int] | None:
     return None
 
 
-def _matched_images(checks: dict[str, Any], pictures: dict[str, str]) -> list[dict[str, str]]:
+def _matched_images(checks: dict[str, Any], pictures: dict[str, str], lang: str) -> list[dict[str, str]]:
     """The catalog image, listing, stock or review photo a look matched, to show beside the photo
     (an earlier claim's photo is shown with its link by `_earlier_photos`)."""
     return [
-        {"check": name, "label": match.label, "thumbnail": pictures[match.image_id]}
+        {"caption": match.caption(lang) or title(name, lang), "label": match.label, "thumbnail": pictures[match.image_id]}
         for name in ("relevance", "reuse")
         for match in matched_in(name, (checks.get(name) or {}).get("details") or {})
         if match.kind != "claim" and match.image_id in pictures

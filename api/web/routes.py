@@ -45,7 +45,10 @@ VERDICT_CHOICES = ("accept", "review", "reject")
 def sign_in_page(console: ConsoleDep, next: str | None = None) -> Response:
     if console.agent is not None:
         return RedirectResponse(safe_next(next), status_code=303)
-    return console.render("signin.html", next=safe_next(next), failed=False)
+    # A session cookie that no longer opens a session: the agent was sent here mid-task, not by
+    # signing out (which deletes it), and is told why.
+    ended = SESSION_COOKIE in console.request.cookies
+    return console.render("signin.html", next=safe_next(next), failed=False, ended_hours=SESSION_SECONDS // 3600 if ended else None)
 
 
 @router.post("/signin", response_class=HTMLResponse)

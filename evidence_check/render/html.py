@@ -257,7 +257,7 @@ def _card(
                     "score": finding.get("score", 0.0),
                     "summary": finding.get("summary", ""),
                     "details": _flat(finding.get("details") or {}),
-                    "evidence": _evidence_images(name, finding.get("details") or {}, evidence),
+                    "evidence": _evidence_images(name, finding.get("details") or {}, evidence, lang),
                 }
             )
     return {
@@ -272,10 +272,12 @@ def _card(
     }
 
 
-def _evidence_images(check: str, details: Mapping[str, Any], evidence: Mapping[str, str]) -> list[dict[str, str]]:
-    """The pictures the check matched that the caller has a thumbnail of, with their labels."""
+def _evidence_images(
+    check: str, details: Mapping[str, Any], evidence: Mapping[str, str], lang: str
+) -> list[dict[str, str]]:
+    """The pictures the check matched that the caller has a thumbnail of, with their captions."""
     return [
-        {"uri": evidence[match.image_id], "label": match.label}
+        {"uri": evidence[match.image_id], "label": match.label, "caption": match.caption(lang) or registry.title(check, lang)}
         for match in matched_in(check, details)
         if match.image_id in evidence
     ]

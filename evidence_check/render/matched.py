@@ -19,6 +19,12 @@ from typing import Any
 
 SHOWN_PER_CHECK = 3
 _LABELS = ("claim_id", "sku", "reference_id")
+# Under a relevance picture, in the console and the printable report (en, zh): its check's title
+# ("Is it the ordered item: ARLA-MILK") read as if the photo were that other product.
+_ROLE_CAPTIONS = {
+    "ordered": ("Compared with the ordered product", "比对的订购商品"),
+    "other": ("Compared with another product", "比对的其他商品"),
+}
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,13 @@ class Matched:
     image_id: str
     kind: str  # catalog | claim | listing | stock | review
     label: str  # the SKU, the earlier claim or the reference id
+    # relevance: "ordered" (the ordered SKU's image, shown even unmatched) or "other" (another SKU's)
+    role: str = ""
+
+    def caption(self, lang: str) -> str | None:
+        """What the picture was to the look, when its check's title is not the caption (None)."""
+        found = _ROLE_CAPTIONS.get(self.role)
+        return None if found is None else found[1 if lang == "zh" else 0]
 
 
 @dataclass(frozen=True)
@@ -44,7 +57,7 @@ def matched_in(check: str, details: Mapping[str, Any]) -> list[Matched]:
             # another SKU's only when the photo looked like it.
             if isinstance(match, Mapping) and match.get("catalog_image") and (key == "ordered" or match.get("inliers")):
                 label = details.get(sku_key) or match.get("catalog_filename") or ""
-                found.append(Matched(str(match["catalog_image"]), "catalog", str(label)))
+                found.append(Matched(str(match["catalog_image"]), "catalog", str(label), key))
     elif check == "reuse":
         matches = details.get("matches")
         for match in matches if isinstance(matches, list) else []:

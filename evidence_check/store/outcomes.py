@@ -27,6 +27,10 @@ class RecordedOutcome:
     replaced: str | None  # the decision recorded just before it, or None
 
 
+class DecidedMeanwhile(Exception):
+    """Another decision was recorded on the claim since the one the deciding agent was shown."""
+
+
 @dataclass(frozen=True)
 class DecidedClaim:
     claim_id: str
@@ -71,9 +75,19 @@ def sightings(store: Store, tenant: str, image_id: str) -> list[Sighting]:
 
 
 def record_outcome(
-    store: Store, tenant: str, claim_id: str, decision: str, note: str | None, clock: Callable[[], datetime]
+    store: Store,
+    tenant: str,
+    claim_id: str,
+    decision: str,
+    note: str | None,
+    clock: Callable[[], datetime],
+    seen: int | None = None,
 ) -> RecordedOutcome:
     """Record the decision, timed by `clock` once the claim is locked; with the one it replaces.
+
+    `seen`: the id of the latest decision the agent was shown (0 for none), or None to replace
+    whatever is latest. `DecidedMeanwhile`, nothing recorded, when another was recorded since: it is
+    judged under the lock, so of two agents sent the same page and deciding at once, one is told.
 
     Decisions on one claim arriving at once are recorded one after the other, and each names the
     one recorded just before it: read apart from the write, two agents deciding at once were both
@@ -94,13 +108,15 @@ def record_outcome(
             session.flush()
             row.decided_at = clock()
             session.flush()
-            replaced = session.scalar(
-                select(OutcomeRow.decision)
+            replaced = session.execute(
+                select(OutcomeRow.id, OutcomeRow.decision)
                 .where(OutcomeRow.tenant == tenant, OutcomeRow.claim_id == claim_id, OutcomeRow.id < row.id)
                 .order_by(OutcomeRow.id.desc())
                 .limit(1)
-            )
-            return RecordedOutcome(_aware(row.decided_at), replaced)
+            ).first()
+            if seen is not None and seen != (replaced.id if replaced else 0):
+                raise DecidedMeanwhile(claim_id)  # leaving the transaction rolls the row back
+            return RecordedOutcome(_aware(row.decided_at), replaced.decision if replaced else None)
     except SQLAlchemyError as exc:
         raise StoreError(f"could not record the outcome of claim {claim_id}: {exc}") from None
 

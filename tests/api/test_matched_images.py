@@ -51,7 +51,7 @@ def test_the_catalog_image_relevance_matched_is_shown_beside_the_photo(api: Api)
     relevance = body["images"][0]["checks"]["relevance"]  # type: ignore[index]
     assert relevance["code"] == "relevance.match"
     html = api.client.get("/v1/claims/c-cat", params={"format": "html"}).text
-    assert ("CAM-1", "Is it the ordered item: CAM-1") in FIGURE.findall(html)
+    assert ("CAM-1", "Compared with the ordered product: CAM-1") in FIGURE.findall(html)
     page = api.client.get("/claims/c-cat").text
     assert "CAM-1" in CONSOLE_FIGURE.findall(page)
     served = api.client.get(f"/v1/images/{relevance['details']['ordered']['catalog_image']}/thumbnail")
@@ -66,7 +66,7 @@ def test_a_photo_of_something_else_is_shown_beside_the_ordered_skus_image(api: A
     relevance = body["images"][0]["checks"]["relevance"]  # type: ignore[index]
     assert relevance["status"] != "pass" and relevance["details"]["ordered"]["inliers"] < 8
     html = api.client.get("/v1/claims/c-other", params={"format": "html"}).text
-    assert FIGURE.findall(html) == [("CAM-1", "Is it the ordered item: CAM-1")]
+    assert FIGURE.findall(html) == [("CAM-1", "Compared with the ordered product: CAM-1")]
 
 
 def test_a_stock_photo_sent_as_evidence_is_shown_beside_it(api: Api) -> None:
@@ -104,7 +104,7 @@ def test_a_catalog_stored_before_thumbnails_shows_none_until_its_images_are_adde
     again = _catalog(api)
     assert (again["added"], api.count("thumbnails")) == (0, 1)
     html = api.client.get("/v1/claims/c-old", params={"format": "html"}).text
-    assert ("CAM-1", "Is it the ordered item: CAM-1") in FIGURE.findall(html)
+    assert ("CAM-1", "Compared with the ordered product: CAM-1") in FIGURE.findall(html)
 
 
 def test_the_command_lines_html_report_shows_the_catalog_image_too(api: Api, tmp_path: Path) -> None:
@@ -118,4 +118,4 @@ def test_the_command_lines_html_report_shows_the_catalog_image_too(api: Api, tmp
          "--out", str(page), "--db", api.store.url],
     )  # fmt: skip
     assert done.exit_code == 0, done.output
-    assert ("CAM-1", "Is it the ordered item: CAM-1") in FIGURE.findall(page.read_text())
+    assert ("CAM-1", "Compared with the ordered product: CAM-1") in FIGURE.findall(page.read_text())

@@ -24,6 +24,7 @@ from evidence_check.store import Store
 from evidence_check.store.claim_files import sent_fields
 from evidence_check.store.keys import create_key
 from tests.api.conftest import Server, start_server
+from tests.web.conftest import seed
 
 ROOT = Path(__file__).resolve().parents[2]
 PHOTOS = (ROOT / "fixtures" / "images" / "genuine_after_delivery.jpg", ROOT / "fixtures" / "images" / "no_exif.jpg")
@@ -43,12 +44,13 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromiu
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Server, str]]:
+def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Server, str]]:
+    """`request.param` (parametrized indirectly): settings for the server, as environment variables."""
     url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
     store = Store(url)
     _key_id, key = create_key(store, "acme", now_utc())
     store.close()
-    server = start_server(url, tmp_path / "server.log")
+    server = start_server(url, tmp_path / "server.log", env=getattr(request, "param", None))
     try:
         yield server, key
     finally:
@@ -268,6 +270,181 @@ def test_on_a_tablet_a_photo_that_cannot_be_read_gives_the_form_back_by_keyboard
     _fits(page)
     _shot(page, "form-error-tablet")
     assert page.refused == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("served", [{"EVIDENCE_CHECK_MAX_FILE_BYTES": "200000"}], indirect=True)
+def test_a_form_sent_back_with_its_problem_keeps_the_photos_the_region_and_every_field(
+    page: Any, served: tuple[Server, str], tmp_path: Path
+) -> None:
+    """A photo over the size limit is refused while the form streams in: the server's form came back
+    empty (it never read the fields), and no page can put files back into a file field."""
+    server, key = served
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    too_large = tmp_path / "too-large.jpg"
+    too_large.write_bytes(os.urandom(300_000))
+    page.get_by_label("Customer").fill("u-44")
+    page.get_by_label("Order", exact=True).fill("SO-44")
+    page.get_by_label("Wanted outcome").select_option("replacement")
+    page.get_by_label("Delivered").fill("2026-11-14T15:00")
+    page.locator("#photos").set_input_files([str(PHOTOS[0]), str(too_large)])
+    _until(page, "document.getElementById('region-photo').naturalWidth > 0")
+    _drag(page, page.locator("#region-photo"), (0.2, 0.2), (0.6, 0.5))
+    region = page.locator("#region").input_value()
+    assert region
+    page.get_by_role("button", name="Verify the photos").click()
+    sync_api.expect(page.get_by_role("alert")).to_contain_text("too-large.jpg", timeout=60_000)
+    assert page.get_by_role("alert").inner_text().count("\n") == 0
+    assert page.get_by_label("Customer").input_value() == "u-44"
+    assert page.get_by_label("Order", exact=True).input_value() == "SO-44"
+    assert page.get_by_label("Wanted outcome").input_value() == "replacement"
+    assert page.get_by_label("Delivered").input_value() == "2026-11-14T15:00"
+    assert page.locator("#region").input_value() == region
+    assert page.evaluate("Array.from(document.getElementById('photos').files, f => f.name)") == [
+        PHOTOS[0].name, "too-large.jpg"
+    ]
+    assert page.get_by_role("button", name="Verify the photos").is_enabled()
+    # The photo that fits, sent again from the same page: the claim has what was typed before.
+    page.locator("#photos").set_input_files(str(PHOTOS[0]))
+    page.get_by_role("button", name="Verify the photos").click()
+    page.wait_for_url(re.compile(r".*/claims/c-[0-9a-f]+$"), timeout=120_000)
+    assert "SO-44" in page.locator("dl.facts").inner_text()
+    assert page.refused == []  # type: ignore[attr-defined]
+
+
+def test_signed_out_while_filling_the_form_nothing_is_lost_and_it_is_sent_after_signing_in(
+    page: Any, served: tuple[Server, str]
+) -> None:
+    server, key = served
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    page.get_by_label("Customer").fill("u-45")
+    page.get_by_label("Order", exact=True).fill("SO-45")
+    page.locator("#photos").set_input_files(str(PHOTOS[0]))
+    page.context.clear_cookies(name="ec_session")  # the session ended (or its key was revoked)
+    page.get_by_role("button", name="Verify the photos").click()
+    sync_api.expect(page.get_by_role("alert")).to_contain_text("You are signed out", timeout=60_000)
+    assert page.url == server.url + "/new-claim"
+    assert page.get_by_label("Customer").input_value() == "u-45"
+    assert page.evaluate("document.getElementById('photos').files.length") == 1
+    # Signed in again in another tab, the same form is sent with the new session's token.
+    with page.context.expect_page() as opened:
+        page.get_by_role("link", name="Sign in in a new tab").click()
+    other = opened.value
+    other.get_by_label("API key").fill(key)
+    other.get_by_role("button", name="Sign in").click()
+    other.wait_for_url(server.url + "/new-claim")
+    page.bring_to_front()
+    page.get_by_role("button", name="Verify the photos").click()
+    page.wait_for_url(re.compile(r".*/claims/c-[0-9a-f]+$"), timeout=120_000)
+    assert "SO-45" in page.locator("dl.facts").inner_text()
+
+
+def test_a_form_whose_token_an_earlier_sign_in_made_is_kept_and_sent_again(
+    page: Any, served: tuple[Server, str]
+) -> None:
+    """Signed out and in again in another tab: the page's token is the old session's."""
+    server, key = served
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    page.get_by_label("Order", exact=True).fill("SO-46")
+    page.locator("#photos").set_input_files(str(PHOTOS[0]))
+    other = page.context.new_page()
+    other.goto(server.url + "/")
+    other.get_by_role("button", name="Sign out").click()
+    other.wait_for_url(server.url + "/signin")
+    _sign_in(other, server, key)
+    page.bring_to_front()
+    page.get_by_role("button", name="Verify the photos").click()
+    sync_api.expect(page.get_by_role("alert")).to_contain_text("The form was not sent", timeout=60_000)
+    assert page.get_by_label("Order", exact=True).input_value() == "SO-46"
+    page.get_by_role("button", name="Verify the photos").click()
+    page.wait_for_url(re.compile(r".*/claims/c-[0-9a-f]+$"), timeout=120_000)
+    assert "SO-46" in page.locator("dl.facts").inner_text()
+
+
+@pytest.mark.parametrize("viewport", [{"width": 400, "height": 860}], ids=["phone"], indirect=True)
+def test_on_a_phone_every_page_is_the_screens_width(page: Any, served: tuple[Server, str], tmp_path: Path) -> None:
+    """The queue's table was 771 px wide on a 400 px phone (and 3 px too wide on a tablet), the form's
+    photos box 448, a catalog image's card 432: the whole page scrolled sideways, the header with it."""
+    server, key = served
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    seed(store, "acme", "c-2026-11-30-000123", "reject", now_utc(), customer_id="customer-000042", sku="BAG-001")
+    store.close()
+    _sign_in(page, server, key)
+    _fits(page)
+    page.goto(server.url + "/catalog")
+    page.get_by_label("SKU", exact=True).fill("BAG-001")
+    page.get_by_label("Pictures of the product").set_input_files(str(_product_picture(tmp_path)))
+    page.get_by_role("button", name="Add images").click()
+    page.wait_for_url(re.compile(r".*/catalog/BAG-001\?"))
+    _fits(page)
+    # A zone's fields keep room enough to read on a phone.
+    assert page.get_by_label("Zone (new)").bounding_box()["width"] >= 120
+    for path in ("/catalog", "/new-claim", "/claims/c-2026-11-30-000123"):
+        page.goto(server.url + path)
+        _fits(page)
+
+
+def test_a_form_kept_across_a_sign_in_as_another_merchant_is_not_sent_as_theirs(
+    page: Any, served: tuple[Server, str], tmp_path: Path
+) -> None:
+    """Signed out mid-form, then signed in again in another tab with another merchant's key: the
+    form filled in for acme must not become globex's claim."""
+    server, key = served
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    _key_id, other_key = create_key(store, "globex", now_utc())
+    store.close()
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    page.get_by_label("Order", exact=True).fill("SO-47")
+    page.locator("#photos").set_input_files(str(PHOTOS[0]))
+    page.context.clear_cookies(name="ec_session")
+    page.get_by_role("button", name="Verify the photos").click()
+    sync_api.expect(page.get_by_role("alert")).to_contain_text("You are signed out", timeout=60_000)
+    other = page.context.new_page()
+    _sign_in(other, server, other_key)
+    page.bring_to_front()
+    page.get_by_role("button", name="Verify the photos").click()
+    sync_api.expect(page.get_by_role("alert")).to_contain_text("signed in for merchant globex", timeout=60_000)
+    assert page.url == server.url + "/new-claim" and page.get_by_label("Order", exact=True).input_value() == "SO-47"
+    other.goto(server.url + "/")
+    assert other.locator("table.queue").count() == 0  # globex has no claim
+
+
+@pytest.mark.parametrize("served", [{"EVIDENCE_CHECK_MAX_FILE_BYTES": "200000"}], indirect=True)
+def test_a_photo_refused_under_another_merchants_session_does_not_hand_the_form_their_token(
+    page: Any, served: tuple[Server, str], tmp_path: Path
+) -> None:
+    """A photo too large is refused before the token is checked, with the form of whoever is signed
+    in: its token, taken into this page, sent acme's claim next time as globex's."""
+    server, key = served
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    _key_id, other_key = create_key(store, "globex", now_utc())
+    store.close()
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    page.get_by_label("Order", exact=True).fill("SO-48")
+    too_large = tmp_path / "too-large.jpg"
+    too_large.write_bytes(os.urandom(300_000))
+    page.locator("#photos").set_input_files([str(PHOTOS[0]), str(too_large)])
+    other = page.context.new_page()
+    other.goto(server.url + "/")
+    other.get_by_role("button", name="Sign out").click()
+    other.wait_for_url(server.url + "/signin")
+    _sign_in(other, server, other_key)
+    page.bring_to_front()
+    page.get_by_role("button", name="Verify the photos").click()
+    sync_api.expect(page.get_by_role("alert")).to_be_visible(timeout=60_000)
+    # (without the mend: the photo's problem alone, and the next send recorded globex's claim)
+    assert "signed in for merchant globex" in page.get_by_role("alert").inner_text()
+    page.locator("#photos").set_input_files(str(PHOTOS[0]))
+    page.get_by_role("button", name="Verify the photos").click()
+    _until(page, "!document.getElementById('submit').disabled || location.pathname !== '/new-claim'", 120)
+    other.goto(server.url + "/")
+    assert other.locator("table.queue").count() == 0  # globex has no claim
+    assert page.url == server.url + "/new-claim" and page.get_by_label("Order", exact=True).input_value() == "SO-48"
+    sync_api.expect(page.get_by_role("alert")).to_contain_text("signed in for merchant globex")
 
 
 def test_a_heic_photo_is_previewed_on_the_form_and_the_report(page: Any, served: tuple[Server, str]) -> None:

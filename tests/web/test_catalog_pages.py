@@ -299,3 +299,50 @@ def test_an_image_without_a_product_outline_gets_a_line_on_its_card_until_zones_
     assert "没有纯色背景" in api.client.get(added.headers["location"]).text
     api.client.put("/v1/catalog/MILK-1/zones", json={"fridge.jpg": {"carton": [100, 100, 200, 400]}})
     assert "没有纯色背景" not in api.client.get(added.headers["location"]).text
+
+
+def test_a_sku_is_deleted_from_its_page_once_confirmed_and_its_images_can_be_added_again(api: Api) -> None:
+    """A hand-held photo added by mistake: the console could add images, never take them away."""
+    token = csrf_of(api.client.get("/catalog").text)
+    assert _add(api, token, "BAG-9", "front.jpg", "fridge.jpg").status_code == 303
+    page = api.client.get("/catalog/BAG-9").text
+    assert 'action="/catalog/BAG-9/delete"' in page and "Yes, delete BAG-9 and its 2 image(s)" in page
+    # one form, in the page's body: the browser's tab showed it as text inside <title>
+    assert re.search(r"<title>([^<]*)</title>", page) and page.count('id="delete-confirm"') == 1
+    unconfirmed = api.client.post("/catalog/BAG-9/delete", data={"csrf": token})
+    assert unconfirmed.status_code == 422 and "Nothing was deleted: tick the box" in unconfirmed.text
+    assert api.client.get("/v1/catalog/BAG-9").status_code == 200
+    stale = api.client.post("/catalog/BAG-9/delete", data={"csrf": "old", "confirm": "yes"})
+    assert stale.status_code == 403 and api.client.get("/v1/catalog/BAG-9").status_code == 200
+    deleted = api.client.post("/catalog/BAG-9/delete", data={"csrf": token, "confirm": "yes"}, follow_redirects=False)
+    assert deleted.status_code == 303 and deleted.headers["location"].startswith("/catalog?deleted=BAG-9&")
+    assert api.client.get("/v1/catalog/BAG-9").status_code == 404
+    listed = api.client.get(deleted.headers["location"]).text
+    assert "SKU deleted: BAG-9" in listed and 'href="/catalog/BAG-9"' not in listed
+    assert api.client.post("/catalog/BAG-9/delete", data={"csrf": token, "confirm": "yes"}).status_code == 404
+    # Added again, the right image alone; a link cannot say a SKU the catalog has was deleted.
+    assert _add(api, token, "BAG-9", "front.jpg").status_code == 303
+    assert "SKU deleted" not in api.client.get(deleted.headers["location"]).text
+    api.client.get("/lang", params={"to": "zh", "next": "/"})
+    assert "确认删除 BAG-9 及其 1 张图片" in api.client.get("/catalog/BAG-9").text
+
+
+def test_a_link_cannot_make_the_catalog_page_announce_a_deletion(api: Api) -> None:
+    """A SKU may be any words: the notice said whatever a link put in `deleted`, a SKU never had."""
+    for said in ("Your-key-was-revoked:call-+1-555-0100", "您的密钥已泄露:请致电+86-400-000-0000"):
+        for query in ({"deleted": said}, {"deleted": said, "mark": "0" * 32}):
+            page = api.client.get("/catalog", params=query)
+            assert page.status_code == 200 and said not in page.text and "SKU deleted" not in page.text
+
+
+def test_another_tenants_sku_cannot_be_deleted(keyed: tuple[Api, dict[str, str]]) -> None:
+    api, keys = keyed
+    api.client.post(
+        "/v1/catalog/BAG-1/images",
+        files=[("images", ("a.jpg", jpeg(3, (640, 480)), "image/jpeg"))],
+        headers=bearer(keys["acme"]),
+    )
+    sign_in(api, keys["globex"])
+    token = csrf_of(api.client.get("/catalog").text)
+    assert api.client.post("/catalog/BAG-1/delete", data={"csrf": token, "confirm": "yes"}).status_code == 404
+    assert api.client.get("/v1/catalog/BAG-1", headers=bearer(keys["acme"])).status_code == 200

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import anyio
 import pytest
 from sqlalchemy import text
 
 from api import upload
-from api.web import routes
+from api.web import claims, routes
+from evidence_check.engine import now_utc
 from evidence_check.store.claim_files import sent_fields
+from evidence_check.store.outcomes import RecordedOutcome, record_outcome
 from tests.api.conftest import CLAIM, Api, jpeg, photos
 from tests.web.conftest import csrf_of, seed
 
@@ -199,6 +202,61 @@ def test_the_report_page_issues_a_challenge_and_records_an_outcome(api: Api) -> 
     assert (stats["decided"], stats["genuine"]) == (1, 1)
     assert re.search(r"c-1</a>.*?Genuine", api.client.get("/").text, re.S)
     assert api.count("challenges") == 1
+
+
+def test_a_decision_recorded_while_another_agent_had_the_page_open_is_shown_not_replaced(api: Api) -> None:
+    """Two agents open the claim; the first records fraud, the second (not knowing) chooses genuine:
+    the second is shown the first one's decision, with their own note kept, and replaces it only by
+    choosing again."""
+    seed(api.store, "default", "c-1", "review", DAY)
+    first_page = api.client.get("/claims/c-1").text
+    second_page = api.client.get("/claims/c-1").text
+
+    def sent(page: str, decision: str, note: str) -> dict[str, str]:
+        seen = re.search(r'name="seen_decision" value="(\d+)"', page)
+        assert seen is not None, "the outcome form says which decision the page showed"
+        return {"csrf": csrf_of(page), "decision": decision, "note": note, "seen_decision": seen.group(1)}
+
+    first = api.client.post("/claims/c-1/outcome", data=sent(first_page, "fraud", "same bag as c-0"))
+    assert "Outcome recorded: Fraud" in first.text
+    late = api.client.post("/claims/c-1/outcome", data=sent(second_page, "genuine", "customer sounded honest"))
+    assert late.status_code == 409
+    assert "another agent recorded Fraud" in late.text and "Note: same bag as c-0" in late.text
+    assert ">customer sounded honest</textarea>" in late.text
+    with api.store.sessions() as session:
+        assert session.scalars(text("SELECT decision FROM outcomes")).all() == ["fraud"]
+    # Chosen again from the page that showed the first decision: recorded, saying what it replaces.
+    again = api.client.post("/claims/c-1/outcome", data=sent(late.text, "genuine", "customer sounded honest"))
+    assert "Outcome recorded: Genuine — it replaces the earlier decision (Fraud)" in again.text
+    assert api.count("outcomes") == 2
+    zh = api.client.post(
+        "/claims/c-1/outcome", data=sent(first_page, "fraud", ""), headers={"Accept-Language": "zh"}
+    )
+    assert zh.status_code == 409 and "另一位客服" in zh.text and "“属实”" in zh.text
+
+
+def test_a_decision_recorded_just_after_the_page_was_checked_is_still_not_replaced(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other agent's decision lands between the console's look at the latest decision and its
+    own insert (two clicks at once): judged apart from the insert, it was replaced unawares."""
+    seed(api.store, "default", "c-1", "review", DAY)
+    page = api.client.get("/claims/c-1").text
+    seen = re.search(r'name="seen_decision" value="(\d+)"', page)
+    assert seen is not None and seen.group(1) == "0"
+
+    decide = claims.decide
+
+    def decided_by_another_first(*args: Any) -> RecordedOutcome:
+        record_outcome(api.store, "default", "c-1", "fraud", "same bag as c-0", now_utc)
+        return decide(*args)
+
+    monkeypatch.setattr(claims, "decide", decided_by_another_first)
+    sent = {"csrf": csrf_of(page), "decision": "genuine", "note": "honest", "seen_decision": seen.group(1)}
+    late = api.client.post("/claims/c-1/outcome", data=sent)
+    assert late.status_code == 409 and "another agent recorded Fraud" in late.text
+    with api.store.sessions() as session:
+        assert session.scalars(text("SELECT decision FROM outcomes")).all() == ["fraud"]
 
 
 def test_a_challenge_is_answered_with_the_claims_page_so_a_reload_keeps_its_code(api: Api) -> None:

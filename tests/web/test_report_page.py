@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import UTC, datetime
+from hashlib import sha256
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from PIL import Image
 
 from api.web import words as w
 from evidence_check.explain.messages import ACTIONS, ACTIONS_ZH
+from evidence_check.models import Claim, Timeline
 from tests.api.conftest import CLAIM, Api, bearer, jpeg, photos
 from tests.web.conftest import csrf_of, sign_in
 
@@ -199,3 +201,40 @@ def test_the_products_outline_and_zones_are_drawn_on_the_photo_that_aligned(api:
     assert drawn.content == api.client.get("/v1/claims/c-zones/photos/2/annotated.png").content
     assert api.client.get("/claims/c-zones/photos/3/annotated.png").status_code == 404
     assert api.client.get("/claims/c-nothing/photos/1/annotated.png").status_code == 404
+
+
+def test_the_catalog_images_beside_a_photo_say_which_is_the_ordered_product_and_which_another(api: Api) -> None:
+    """Under a photo of a bag, 'Is it the ordered item: ARLA-MILK' read as if the photo were the milk:
+    the look had only compared it with that other product (and found too few points). The printable
+    page says the same."""
+    ids = {}
+    for sku, seed_value in (("ALPRO-BLUE", 11), ("ARLA-MILK", 12)):
+        picture = jpeg(seed_value, (320, 240))
+        added = api.client.post(f"/v1/catalog/{sku}/images", files=[("images", (f"{sku}.jpg", picture, "image/jpeg"))])
+        assert added.status_code == 201, added.text
+        ids[sku] = sha256(picture).hexdigest()
+    relevance = {
+        "status": "unknown", "score": 0.0, "summary": "not found", "code": "relevance.not_found",
+        "details": {
+            "sku": "ALPRO-BLUE", "other_sku": "ARLA-MILK",
+            "ordered": {"inliers": 0, "catalog_image": ids["ALPRO-BLUE"]},
+            "other": {"inliers": 4, "catalog_image": ids["ARLA-MILK"]},
+        },
+    }  # fmt: skip
+    body = {
+        "claim_id": "c-bag", "customer_id": None, "sku": "ALPRO-BLUE", "reason": "damaged", "verdict": "review",
+        "risk": 0.5, "confidence": 0.5, "reasons": [], "next_steps": [], "created_at": datetime(2026, 12, 1, tzinfo=UTC).isoformat(),
+        "timeline": {}, "images": [{"image_id": "p-bag", "filename": "bag.jpg", "error": None, "verdict": "review",
+                                    "risk": 0.5, "checks": {"relevance": relevance}}],
+    }  # fmt: skip
+    claim = Claim(claim_id="c-bag", timeline=Timeline(), tenant="default", sku="ALPRO-BLUE")
+    api.store.record(claim, [("p-bag", "bag.jpg")], body, datetime(2026, 12, 1, tzinfo=UTC))
+    captions = re.findall(r'<figure class="earlier">.*?<figcaption>([^<]+)</figcaption>', api.client.get("/claims/c-bag").text)
+    assert captions == ["Compared with the ordered product: ALPRO-BLUE", "Compared with another product: ARLA-MILK"]
+    printable = api.client.get("/claims/c-bag/print").text
+    assert re.findall(r"<figure><img [^>]+><figcaption>([^<]+)</figcaption>", printable) == captions
+    api.client.get("/lang", params={"to": "zh", "next": "/"})
+    captions = re.findall(r'<figure class="earlier">.*?<figcaption>([^<]+)</figcaption>', api.client.get("/claims/c-bag").text)
+    assert captions == ["比对的订购商品: ALPRO-BLUE", "比对的其他商品: ARLA-MILK"]
+    printable = api.client.get("/claims/c-bag/print").text
+    assert re.findall(r"<figure><img [^>]+><figcaption>([^<]+)</figcaption>", printable) == captions

@@ -74,6 +74,22 @@ def test_a_session_is_good_in_another_process_and_ends_when_its_key_is_revoked(
     assert api.client.get("/", follow_redirects=False).status_code == 303
 
 
+def test_an_agent_whose_session_ended_is_told_why_on_the_sign_in_page(keyed: tuple[Api, dict[str, str]]) -> None:
+    """Sent to the sign-in page mid-task (the session's 12 hours over, its key revoked), the agent saw
+    the page as if they had never signed in; signed out by their own hand, nothing is said."""
+    api, keys = keyed
+    assert "Your session ended" not in api.client.get("/signin").text
+    sign_in(api, keys["acme"])
+    [acme_key] = [k for k in list_keys(api.store) if k.tenant == "acme"]
+    revoke_key(api.store, acme_key.key_id, now_utc())
+    page = api.client.get("/claims/c-1")
+    assert page.url.path == "/signin"
+    assert "Your session ended (a session lasts 12 hours, and ends at once when its key is revoked)" in page.text
+    assert "您的会话已结束" in api.client.get("/signin", headers={"Accept-Language": "zh"}).text
+    api.client.post("/signout")  # the dead cookie deleted, as signing out does
+    assert "Your session ended" not in api.client.get("/signin").text
+
+
 def test_a_tampered_session_cookie_is_no_session(keyed: tuple[Api, dict[str, str]]) -> None:
     api, keys = keyed
     sign_in(api, keys["acme"])

@@ -113,6 +113,8 @@
     request.send(sent);
   }
   function clearRegion() { region.value = ""; mark.hidden = true; }
+  // A first photo the browser cannot show (not an image at all): nothing to draw on.
+  photo.addEventListener("error", function () { box.hidden = true; });
   function point(event) {
     var rect = photo.getBoundingClientRect();
     return {
@@ -144,13 +146,59 @@
   });
   document.getElementById("region-clear").addEventListener("click", clearRegion);
 
-  // Upload with progress; the answer is the report page (a redirect) or the form with its error.
+  // Upload with progress; the answer is the report page (a redirect), or the form drawn again with
+  // its problem. A browser cannot put files back into a file field: the problem is taken into this
+  // page, where the photos, the region and every field the agent filled in are still there.
   var progress = document.getElementById("progress");
   var status = document.getElementById("progress-text");
   var submit = document.getElementById("submit");
-  form.addEventListener("submit", function (event) {
-    if (!window.FormData || !window.XMLHttpRequest) { return; }
-    event.preventDefault();
+  // Set once the server said the agent is signed out, or signed in afresh: the form's token is
+  // another session's, and a new one is fetched before the form is sent again.
+  var tokenStale = false;
+  function ready() {
+    submit.disabled = false;
+    progress.hidden = true;
+    status.textContent = "";
+  }
+  function problem(text, signInLink) {
+    var line = document.getElementById("form-error");
+    if (!line) {
+      line = document.createElement("p");
+      line.className = "problem";
+      line.id = "form-error";
+      line.setAttribute("role", "alert");
+      line.tabIndex = -1;
+      form.parentNode.insertBefore(line, form);
+    }
+    line.textContent = text;
+    if (signInLink) {
+      var link = document.createElement("a");
+      link.href = "/signin?next=" + encodeURIComponent("/new-claim");
+      link.target = "_blank";
+      link.textContent = form.dataset.signIn;
+      line.appendChild(document.createTextNode(" "));
+      line.appendChild(link);
+    }
+    line.focus();
+  }
+  function landedOn(request) {
+    return request.responseURL ? new URL(request.responseURL).pathname : "";
+  }
+  function signedOut() {
+    tokenStale = true;
+    ready();
+    problem(form.dataset.signedOut, true);
+  }
+  // Signed in again with another merchant's key: this form's claim is not theirs to record. Said,
+  // and true, when `drawn` (a form the server drew) is theirs; the next send fetches a token afresh.
+  function otherTenant(drawn) {
+    if (drawn.dataset.tenant === form.dataset.tenant) { return false; }
+    tokenStale = true;
+    ready();
+    problem(form.dataset.otherTenant.replace("{tenant}", drawn.dataset.tenant), true);
+    return true;
+  }
+  function send() {
     var request = new XMLHttpRequest();
     request.open("POST", form.action);
     request.upload.addEventListener("progress", function (e) {
@@ -164,9 +212,31 @@
       status.textContent = status.dataset.analysing;
     });
     request.addEventListener("load", function () {
+      var landed = landedOn(request);
+      if (landed === "/signin") { signedOut(); return; }
       // Redirected away from the form: to the report, whose address may hold "new-claim" itself.
-      if (request.status === 200 && request.responseURL && new URL(request.responseURL).pathname !== "/new-claim") {
+      if (request.status === 200 && landed && landed !== "/new-claim") {
         location.assign(request.responseURL);
+        return;
+      }
+      var answer = new DOMParser().parseFromString(request.responseText, "text/html");
+      var drawn = answer.getElementById("claim-form");
+      // A photo refused while it streamed in is answered before the token is checked, with the form
+      // of whoever is signed in now: another merchant's token is never taken into this form.
+      if (drawn && otherTenant(drawn)) { return; }
+      if (drawn) {
+        // A new form id: a form recorded before (409) is sent again as a new claim.
+        form.elements.form_id.value = drawn.elements.form_id.value;
+        form.elements.csrf.value = drawn.elements.csrf.value;
+        ready();
+        var said = answer.getElementById("form-error");
+        problem(said ? said.textContent : "");
+        return;
+      }
+      if (request.status === 403 && answer.getElementById("stale-form")) {
+        tokenStale = true;
+        ready();
+        problem(form.dataset.stale);
         return;
       }
       document.open();
@@ -175,14 +245,34 @@
     });
     request.addEventListener("error", function () {
       // Nothing was recorded unless the server answered; the agent may send the form again.
-      submit.disabled = false;
-      progress.hidden = true;
+      ready();
       status.textContent = status.dataset.failed;
     });
     progress.hidden = false;
     progress.value = 0;
     submit.disabled = true;
     request.send(new FormData(form));
+  }
+  function sendWithFreshToken() {
+    var request = new XMLHttpRequest();
+    request.open("GET", "/new-claim");
+    request.addEventListener("load", function () {
+      var drawn = landedOn(request) === "/new-claim" &&
+        new DOMParser().parseFromString(request.responseText, "text/html").getElementById("claim-form");
+      if (!drawn) { signedOut(); return; }
+      if (otherTenant(drawn)) { return; }
+      form.elements.csrf.value = drawn.elements.csrf.value;
+      tokenStale = false;
+      send();
+    });
+    request.addEventListener("error", function () { ready(); status.textContent = status.dataset.failed; });
+    submit.disabled = true;
+    request.send();
+  }
+  form.addEventListener("submit", function (event) {
+    if (!window.FormData || !window.XMLHttpRequest || !window.DOMParser) { return; }
+    event.preventDefault();
+    if (tokenStale) { sendWithFreshToken(); } else { send(); }
   });
 })();
 
