@@ -29,7 +29,7 @@ class Upload:
 
     filename: str
     data: bytes | None
-    error: WordedError | str | None = None
+    error: WordedError | None = None
     image_id: str | None = None  # sha256 of `data`, when the caller had to compute it already
 
 

@@ -290,6 +290,8 @@ ERRORS: dict[str, tuple[str, str]] = {
         "超过 {limit} 的解码上限（设置 EVIDENCE_CHECK_MAX_DECODED_BYTES）",
     ),
     "photo.not_read": ("could not be read", "无法读取"),
+    "photo.outside_manifest_folder": ("outside the archive's manifest folder", "在压缩包中清单所在的文件夹之外"),
+    "photo.not_in_archive": ("not in the archive", "不在压缩包中"),
     # References and the catalog (422)
     "references.no_photos": (
         "send the photos as multipart parts named {field!r}",
@@ -311,8 +313,7 @@ ERRORS: dict[str, tuple[str, str]] = {
         "send one zip archive as the multipart part {field!r} (and optionally 'reindex')",
         "请以 multipart 部分 {field!r} 发送一个 zip 压缩包（可另附 'reindex'）",
     ),
-    # A row's label ("line 3", "row 2") and an image's reason stay as the manifest's reader writes
-    # them, in English; a zone's problem is worded.
+    # The row's place, a zone's problem and an image's reason are each worded in the reader's language.
     "catalog_import.row_zones": ("{row}: SKU {sku}: zones: {problem}", "{row}：SKU {sku} 的 zones 有误：{problem}"),
     "catalog_import.nothing_usable": ("no image in the manifest could be used", "清单中没有一张图片可用"),
     "catalog_import.nothing_usable_because": (

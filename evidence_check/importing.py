@@ -39,7 +39,7 @@ from evidence_check.store import Store
 from evidence_check.store.catalog_store import complete_image_ids, images_since_vocabulary
 from evidence_check.store.thumbnails import thumbnail_ids
 
-ReadImage = Callable[[str], tuple[bytes | None, str | None]]  # name in the manifest -> bytes, or why not
+ReadImage = Callable[[str], tuple[bytes | None, WordedError | None]]  # name in the manifest -> bytes, or why not
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class RowResult:
     sku: str
     added: int  # new images stored
     known: int  # images the SKU held already
-    skipped: tuple[tuple[str, str], ...]  # (image as named, why) of files that could not be used
+    skipped: tuple[tuple[str, WordedError], ...]  # (image as named, why) of files that could not be used
     # (image as named, outline share) of images stored without a product outline (`CatalogAddition`)
     without_outline: tuple[tuple[str, float], ...] = ()
 

@@ -33,6 +33,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from evidence_check.catalog.loading import feature_folder
+from evidence_check.errors import WordedError
 from evidence_check.imaging import fingerprint as fp
 from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
 from evidence_check.imaging.preview import preview_jpeg
@@ -407,14 +408,14 @@ def reuse_folder(store: Store, settings: Settings) -> Path | None:
 class AddResult:
     added: int
     known: int
-    skipped: tuple[tuple[str, str], ...]  # (name, one-line reason)
+    skipped: tuple[tuple[str, WordedError], ...]  # (name, why)
 
 
 def add_references(
     store: Store,
     tenant: str,
     kind: str,
-    items: Iterable[tuple[str, str, bytes | None, str | None]],
+    items: Iterable[tuple[str, str, bytes | None, WordedError | None]],
     limits: Limits,
     when: datetime | None = None,
     progress: Callable[[int], None] | None = None,
@@ -427,7 +428,7 @@ def add_references(
     """
     references = references_for(store)
     added = known = 0
-    skipped: list[tuple[str, str]] = []
+    skipped: list[tuple[str, WordedError]] = []
     pictures: dict[str, bytes] = {}  # thumbnails shown beside a photo found to be one of them
     for number, (ref_id, filename, data, unread) in enumerate(items, 1):
         try:
@@ -435,7 +436,7 @@ def add_references(
                 raise PhotoError("photo.not_read")
             photo = load_photo(data, filename, limits)
         except PhotoError as exc:
-            skipped.append((ref_id, unread or str(exc)))
+            skipped.append((ref_id, unread or exc))
         else:
             if references.add(tenant, kind, ref_id, photo, when, keep_features=keep_features):
                 added += 1

@@ -24,7 +24,7 @@ from evidence_check.catalog.zones import bound_zones
 from evidence_check.checks import CHECKS, challenge, location
 from evidence_check.checks.context import CheckContext
 from evidence_check.engine import Upload, now_utc, verify
-from evidence_check.errors import error_text
+from evidence_check.errors import WordedError, error_text
 from evidence_check.imaging.features import Vocabulary
 from evidence_check.imaging.fingerprint import fingerprint
 from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
@@ -272,7 +272,7 @@ def announce_verified(store: Store, claim: Claim, body: dict[str, Any], now: dat
 @dataclass(frozen=True)
 class CatalogAddition:
     added: int  # new images stored (an image the SKU already has is not stored twice)
-    skipped: tuple[tuple[str, str], ...]  # (filename, why) of files that could not be used
+    skipped: tuple[tuple[str, WordedError], ...]  # (filename, why) of files that could not be used
     # False: no file could be used (each is in `skipped`), so nothing was stored for the SKU.
     stored: bool
     # (filename, outline share) of images stored now that give the location look no product outline
@@ -303,7 +303,7 @@ class MeasuredImage:
 class MeasuredUploads:
     measured: tuple[MeasuredImage, ...]
     complete: tuple[tuple[str, str], ...]  # (image id, filename) of uploads stored whole already
-    skipped: tuple[tuple[str, str], ...]  # (filename, why) of uploads that cannot be used
+    skipped: tuple[tuple[str, WordedError], ...]  # (filename, why) of uploads that cannot be used
     # (image id, JPEG) of the complete uploads stored before thumbnails were: made now, measured not.
     thumbnails: tuple[tuple[str, bytes], ...] = ()
     vocabulary_key: str | None = None  # of the stored vocabulary the words were measured in; None: generic
@@ -365,11 +365,11 @@ def measure_catalog_uploads(
     """
     measured: list[MeasuredImage] = []
     already: list[tuple[str, str]] = []
-    skipped: list[tuple[str, str]] = []
+    skipped: list[tuple[str, WordedError]] = []
     thumbnails: list[tuple[str, bytes]] = []
     for upload in uploads:
         if upload.data is None:
-            skipped.append((upload.filename, str(upload.error or PhotoError("photo.not_read"))))
+            skipped.append((upload.filename, upload.error or PhotoError("photo.not_read")))
             continue
         image_id = upload.image_id or hashlib.sha256(upload.data).hexdigest()
         if image_id in complete and (pictured is None or image_id in pictured):
@@ -378,7 +378,7 @@ def measure_catalog_uploads(
         try:
             photo = load_photo(upload.data, upload.filename, limits, image_id=image_id)
         except PhotoError as exc:
-            skipped.append((upload.filename, str(exc)))
+            skipped.append((upload.filename, exc))
             continue
         if image_id in complete:
             already.append((image_id, upload.filename))

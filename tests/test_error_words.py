@@ -107,3 +107,15 @@ def test_the_chinese_not_json_line_says_where_the_parser_stopped_not_its_english
         list(parse_manifest(['{"sku": "A-1", "images": ["a.jpg"]}', '{"sku": "A-2",, }'], ".jsonl"))
     assert refused.value.text() == "line 2 is not JSON (Expecting property name enclosed in double quotes)"
     assert refused.value.text("zh") == "第 2 行不是 JSON（第 2 行第 15 列）"
+
+
+def test_a_worded_error_sent_to_another_process_keeps_its_code_and_its_chinese() -> None:
+    import pickle
+
+    from evidence_check.imaging.load import PhotoError
+
+    sent = PhotoError("photo.too_large", size="120.0 MB", limit="100.0 MB")
+    received = pickle.loads(pickle.dumps(sent))
+    assert type(received) is PhotoError and received.code == "photo.too_large"
+    assert str(received) == "the file is 120.0 MB, over the 100.0 MB limit"
+    assert received.text("zh") == "文件大小为 120.0 MB，超过 100.0 MB 的上限"

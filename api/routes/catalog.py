@@ -119,7 +119,7 @@ def add_catalog_images(
     return CatalogAdded(
         sku=sku,
         added=result.added,
-        skipped=[SkippedFile(filename=name, error=reason) for name, reason in result.skipped],
+        skipped=[SkippedFile(filename=name, error=reason.text(lang)) for name, reason in result.skipped],
         no_outline=no_outline_items(result.without_outline, lang),
     )
 

@@ -124,7 +124,7 @@ def import_catalog_archive(
             stored=row.stored,
             added=row.added,
             known=row.known,
-            skipped=[SkippedFile(filename=name, error=why) for name, why in row.skipped],
+            skipped=[SkippedFile(filename=name, error=why.text(lang)) for name, why in row.skipped],
             no_outline=no_outline_items(row.without_outline, lang),
         )
         for row in result.rows

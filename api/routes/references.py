@@ -6,7 +6,15 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from api.deps import KeyFirstRoute, SettingsDep, StoreDep, TenantDep, UploadFormDep, one_library_thread_here
+from api.deps import (
+    KeyFirstRoute,
+    LangDep,
+    SettingsDep,
+    StoreDep,
+    TenantDep,
+    UploadFormDep,
+    one_library_thread_here,
+)
 from api.refusals import Refused
 from api.routes.openapi import TOO_LARGE, images_body
 from api.routes.rendering import MALFORMED, SERVER_ERRORS, UNAUTHORIZED, answer, problem
@@ -54,6 +62,7 @@ def add_stock(
     tenant: TenantDep,
     settings: SettingsDep,
     store: StoreDep,
+    lang: LangDep,
     kind: Annotated[
         Literal["stock", "review"], Query(description="stock library/internet, or buyers' reviews")
     ] = "stock",
@@ -82,7 +91,7 @@ def add_stock(
     return ReferencesAdded(
         added=result.added,
         known=result.known,
-        skipped=[SkippedFile(filename=name, error=reason) for name, reason in result.skipped],
+        skipped=[SkippedFile(filename=name, error=reason.text(lang)) for name, reason in result.skipped],
     )
 
 

@@ -129,7 +129,7 @@ async def add_images(request: Request, console: ConsoleDep) -> Response:
         form.close()
     if not result.stored:
         name, reason = result.skipped[0]
-        return _catalog_problem(console, console.words["no_image_read"].format(name=name, reason=reason), 422, form)
+        return _catalog_problem(console, console.words["no_image_read"].format(name=name, reason=reason.text(console.lang)), 422, form)
     added: dict[str, str | list[str]] = {"added": str(result.added)}
     if result.without_outline:
         added["no_outline"] = [filename for filename, _share in result.without_outline]

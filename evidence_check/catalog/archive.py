@@ -56,7 +56,7 @@ class CatalogArchive:
     """The manifest's entries, and a reader of the images they name (bytes, or why not)."""
 
     entries: tuple[ManifestEntry, ...]
-    read_image: Callable[[str], tuple[bytes | None, str | None]]
+    read_image: Callable[[str], tuple[bytes | None, WordedError | None]]
 
 
 def open_catalog_archive(file: IO[bytes], limits: ArchiveLimits) -> CatalogArchive:
@@ -120,13 +120,13 @@ class _Reader:
     def __init__(self, archive: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], folder: str, limits: ArchiveLimits) -> None:
         self.archive, self.by_name, self.folder, self.limits = archive, by_name, folder, limits
 
-    def __call__(self, name: str) -> tuple[bytes | None, str | None]:
+    def __call__(self, name: str) -> tuple[bytes | None, WordedError | None]:
         inside = _inside(self.folder, name)
         if inside is None:
-            return None, "outside the archive's manifest folder"
+            return None, WordedError("photo.outside_manifest_folder")
         member = self.by_name.get(inside)
         if member is None or member.is_dir():
-            return None, "not in the archive"
+            return None, WordedError("photo.not_in_archive")
         return self.read(member), None
 
     def read(self, member: zipfile.ZipInfo) -> bytes:

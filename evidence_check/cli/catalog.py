@@ -336,7 +336,7 @@ class _Measuring:
             try:
                 uploads.append(Upload(stored_name(path.name), read_file(path, self.limits)))
             except PhotoError as exc:
-                uploads.append(Upload(str(path), None, str(exc)))
+                uploads.append(Upload(str(path), None, exc))
         return measure_catalog_uploads(uploads, self.vocabulary, self.limits, self.keep_features, complete, pictured)
 
 
@@ -459,11 +459,11 @@ def _check_zones(manifest: Path, entries: Sequence[Entry], limits: Limits) -> No
     """Exit 2 for a row's zones that are not boxes on its images or lie wholly off them, before any
     row is stored (as `POST /v1/catalog/import` refuses them), where the rows before it were kept."""
 
-    def read(name: str) -> tuple[bytes | None, str | None]:
+    def read(name: str) -> tuple[bytes | None, PhotoError | None]:
         try:
             return read_file(Path(name), limits), None
         except PhotoError as exc:
-            return None, str(exc)
+            return None, exc
 
     problems = []
     for entry in entries:

@@ -92,12 +92,12 @@ def add(
 
 def _read_all(
     files: list[tuple[Path, str]], limits: Limits
-) -> Iterator[tuple[str, str, bytes | None, str | None]]:
+) -> Iterator[tuple[str, str, bytes | None, PhotoError | None]]:
     for path, ref_id in files:
         try:
             yield stored_name(ref_id), stored_name(path.name), read_file(path, limits), None
         except PhotoError as exc:
-            yield stored_name(ref_id), stored_name(path.name), None, str(exc)
+            yield stored_name(ref_id), stored_name(path.name), None, exc
 
 
 def _walk(paths: list[Path]) -> Iterator[tuple[Path, str]]:

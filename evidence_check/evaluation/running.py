@@ -152,11 +152,11 @@ def _register(scenario: Scenario, db: str, settings: Settings) -> list[str]:
     return problems
 
 
-def _read(path: Path, limits: Limits) -> tuple[bytes | None, str | None]:
+def _read(path: Path, limits: Limits) -> tuple[bytes | None, PhotoError | None]:
     try:
         return read_file(path, limits), None
     except PhotoError as exc:
-        return None, str(exc)
+        return None, exc
 
 
 def _upload(path: Path, limits: Limits) -> Upload:

@@ -86,7 +86,7 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 @dataclass
 class Case:
     name: str
-    photos: list[tuple[str, bytes | None, str | None]]  # filename, bytes (None: unreadable), error
+    photos: list[tuple[str, bytes | None, PhotoError | None]]  # filename, bytes (None: unreadable), error
     sku: str | None = None
     taken: datetime | None = None  # anchors the order timeline
     old: bool = False  # order placed after the photo was taken
@@ -422,8 +422,8 @@ def _held_in_front_of_shelf(corpora: Path, limit: int | None) -> Scenario:
     )
 
 
-def _file(path: Path, limits: Limits) -> tuple[str, bytes | None, str | None]:
+def _file(path: Path, limits: Limits) -> tuple[str, bytes | None, PhotoError | None]:
     try:
         return path.name, read_file(path, limits), None
     except PhotoError as exc:
-        return path.name, None, str(exc)
+        return path.name, None, exc

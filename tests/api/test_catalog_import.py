@@ -104,7 +104,7 @@ def test_a_malformed_row_bad_zones_or_no_usable_image_store_nothing(api: Api) ->
 
 
 def test_a_rows_zones_and_no_usable_image_are_said_in_the_language_asked(api: Api) -> None:
-    """Worded as the other import errors are, the row's place too; an image's reason stays English."""
+    """Worded as the other import errors are, the row's place and the image's reason too."""
     good = {"sku": "CAM-1", "images": ["a.jpg"]}
     off = [good, {"sku": "CAM-2", "images": ["a.jpg"], "zones": {"lid": [640, 0, 10, 10]}}]
     no_box = [good, {"sku": "CAM-2", "images": ["a.jpg"], "zones": {"lid": [1, 2]}}]
@@ -115,7 +115,7 @@ def test_a_rows_zones_and_no_usable_image_are_said_in_the_language_asked(api: Ap
         ("en", 1): "line 2: SKU CAM-2: zones: zone 'lid' must be",
         ("zh", 1): "第 2 行：SKU CAM-2 的 zones 有误：区域 'lid' ",
         ("en", 2): "no image in the manifest could be used (CAM-1 gone.jpg: not in the archive)",
-        ("zh", 2): "清单中没有一张图片可用（CAM-1 gone.jpg：not in the archive）",
+        ("zh", 2): "清单中没有一张图片可用（CAM-1 gone.jpg：不在压缩包中）",
     }
     for (lang, case), words in said.items():
         rows = (off, no_box, gone)[case]

@@ -99,3 +99,16 @@ def test_an_image_without_a_product_outline_is_stored_and_named_in_the_language_
     assert warned["warning"].startswith("fridge.jpg：没有纯色背景") and "画出区域" in warned["warning"]
     zoned = catalog(api, "MILK-2", ("fridge.jpg", shelf), zones='{"carton": [100, 100, 200, 400]}')
     assert zoned.status_code == 201 and zoned.json()["no_outline"] == []
+
+
+def test_an_unreadable_catalog_image_is_said_in_the_language_asked(api: Api) -> None:
+    zh = {"Accept-Language": "zh"}
+    shop = (corpus("product-matching") / "opencv-box" / "box.png").read_bytes()
+    added = catalog(api, "BOX-1", ("box.png", shop), ("junk.png", b"junk"), headers=zh)
+    assert added.json()["skipped"] == [
+        {"filename": "junk.png", "error": "不是可读取格式的图片（JPEG、PNG、WebP、HEIC、AVIF、TIFF、GIF）"}
+    ]
+    refused = catalog(api, "BOX-2", ("empty.png", b""), headers=zh)
+    assert refused.status_code == 422 and refused.json()["detail"] == "没有一张图片能够读取（empty.png：文件是空的）"
+    english = catalog(api, "BOX-2", ("empty.png", b""))
+    assert english.json()["detail"] == "no image could be read (empty.png: the file is empty)"

@@ -140,7 +140,7 @@ def test_the_consoles_own_problems_are_said_in_chinese_on_chinese_pages(api: Api
         "请选择一张或多张商品图片": api.client.post(
             "/catalog/images", files=[("notes", ("a.txt", b"x", "text/plain"))], data={"csrf": token, "sku": "BAG-9"}
         ),
-        "没有一张图片能读取（x.jpg：": api.client.post(
+        "没有一张图片能读取（x.jpg：不是可读取格式的图片": api.client.post(
             "/catalog/images", files=[("images", ("x.jpg", b"no", "image/jpeg"))], data={"csrf": token, "sku": "BAG-9"}
         ),
         "'other.jpg' 不是 BAG-9 的图片": api.client.post(
@@ -154,7 +154,7 @@ def test_the_consoles_own_problems_are_said_in_chinese_on_chinese_pages(api: Api
     for words, answer in said.items():
         problem = re.search(r'<p class="problem" role="alert"[^>]*>(.*?)</p>', answer.text, re.S)
         assert problem is not None and words in html.unescape(problem.group(1)), (words, answer.text[-600:])
-        assert not re.search(r"must be|choose one|could be read|not one of|not a date|outside", problem.group(1))
+        assert not re.search(r"must be|choose one|could be read|not one of|not a date|outside|not an image", problem.group(1))
 
 
 def test_a_link_cannot_put_words_of_its_own_in_the_skus_notices(api: Api) -> None:
