@@ -117,8 +117,17 @@ def get_console(request: Request, store: StoreDep, settings: SettingsDep, lang: 
 ConsoleDep = Annotated[Console, Depends(get_console)]
 
 
+# What a form on a page does (`/claims/c-1/outcome`, `/catalog/images`): no page to come back to.
+FORM_ACTIONS = ("delete", "zones", "images", "challenge", "outcome")
+
+
 def to_sign_in(request: Request) -> RedirectResponse:
+    """To the sign-in page, then back: to this page, or to the page whose form was sent (a form's
+    action answers only its POST, so coming back to it was a 404 or 405)."""
     here = request.url.path + ("?" + request.url.query if request.url.query else "")
+    page, _, action = request.url.path.rpartition("/")
+    if request.method != "GET" and action in FORM_ACTIONS and page:
+        here = page
     return RedirectResponse("/signin?" + urlencode({"next": here}), status_code=303)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -25,6 +27,30 @@ def test_with_keys_a_page_asks_to_sign_in_first(keyed: tuple[Api, dict[str, str]
     answer = api.client.get("/claims/c-1", follow_redirects=False)
     assert answer.status_code == 303
     assert answer.headers["location"] == "/signin?next=%2Fclaims%2Fc-1"
+
+
+@pytest.mark.parametrize(
+    ("action", "page"),
+    [
+        ("/claims/c-1/outcome", "/claims/c-1"),
+        ("/claims/c-1/challenge", "/claims/c-1"),
+        ("/catalog/BAG-1/delete", "/catalog/BAG-1"),
+        ("/catalog/BAG-1/zones", "/catalog/BAG-1"),
+        ("/catalog/images", "/catalog"),
+        ("/new-claim", "/new-claim"),
+    ],
+)
+def test_a_form_sent_signed_out_comes_back_to_its_page_after_signing_in(
+    keyed: tuple[Api, dict[str, str]], action: str, page: str
+) -> None:
+    api, keys = keyed
+    seed(api.store, "acme", "c-1", "review", now_utc())
+    answer = api.client.post(action, data={"csrf": "x"}, follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/signin?" + urlencode({"next": page})
+    signed_in = api.client.post("/signin", data={"api_key": keys["acme"], "next": page}, follow_redirects=False)
+    assert signed_in.headers["location"] == page
+    # The page itself (SKU BAG-1 has no images: the console's own "not in the catalog" page).
+    assert api.client.get(page).status_code == (404 if "BAG-1" in page else 200)
 
 
 def test_a_wrong_key_is_refused_with_a_sentence(keyed: tuple[Api, dict[str, str]]) -> None:
