@@ -154,6 +154,7 @@ RIDGE_ELONGATION = 2.0  # the line's body is at least this many times longer tha
 RIDGE_LENGTH = 4.0  # usual-frame pixels: the least spread along it (a line some 14 px long)
 RIDGE_INSIDE = 0.5  # and at least this share of it lies in the marks' region: the line sizes that region, never places it
 RIDGE_ALONG = 0.75  # and spreads along at least this share of the region's spread along it (a tear's part over dark print is no ridge)
+RIDGE_BEYOND = 4  # usual-frame pixels: the line is taken no farther than this beyond the marks' region (print continuing it)
 RIDGE_REACH = 24  # usual-frame pixels around the marks' region the ridge strength is computed over
 STATISTICS_STEP = 4  # the structure and shading maps' median and spread are read on every 4th product pixel
 # (not the colour map's: its strength decides confidence, and stays as measured)
@@ -564,7 +565,8 @@ class _Frame:
         lacks, is what says the line is new. Only a region that is not a line itself is sized so (a
         line's body joined to its neighbour, or its ridge's halo): a region that is a line is kept, and
         so is one the ridge line spans much less of (`RIDGE_ALONG`: a tear's 1 px rim over dark print
-        is a mark, hardly a ridge). Computed in a crop `RIDGE_REACH` around the region
+        is a mark, hardly a ridge). The line is taken no farther than `RIDGE_BEYOND` beyond the region:
+        where print continues it, so does its ridge. Computed in a crop `RIDGE_REACH` around the region
         (docs/measurements/location.md, twenty-second round)."""
         if _is_line(region, self.enlarged):
             return None
@@ -600,6 +602,8 @@ class _Frame:
             return None
         if along < RIDGE_ALONG * _spreads(held)[0]:
             return None
+        beyond = 2 * round(RIDGE_BEYOND * self.enlarged) + 1
+        line &= cv2.dilate(held.view(np.uint8), np.ones((beyond, beyond), np.uint8)).view(bool)
         sized = np.zeros_like(region)
         sized[crop] = line
         return sized
