@@ -1098,6 +1098,22 @@ def test_no_line_is_taken_where_the_marks_region_holds_a_blob_a_part_of_a_longer
     beyond_it = np.zeros(short.shape, bool)
     beyond_it[49:72, 36:84] = True
     assert _ridge_frame(short).ridge_line(beyond_it) is None
-    a_line = np.zeros(print_line.shape, bool)
-    a_line[56:61, 38:82] = True
-    assert proposal._is_line(a_line, 1.0) and _ridge_frame(print_line).ridge_line(a_line) is None
+    whole = np.full((120, 120), 200, np.uint8)
+    whole[57:60, 40:80] = 60
+    a_line = np.zeros(whole.shape, bool)
+    a_line[56:61, 38:82] = True  # it holds the whole line: only its being a line already keeps it
+    assert proposal._is_line(a_line, 1.0) and _ridge_frame(whole).ridge_line(a_line) is None
+
+
+def test_a_shelf_photos_line_is_taken_no_farther_than_a_few_pixels_beyond_the_marks_region() -> None:
+    """Print continuing a scratch past its end is a ridge too, joined to the scratch's: the line
+    taken ends `RIDGE_BEYOND` past the marks' region, not where the print does (two Arla scratches at
+    the edge were boxed 50 and 57 px wide on lines 35 and 40 wide; twenty-second round)."""
+    lightness = np.full((120, 120), 200, np.uint8)
+    lightness[57:60, 40:110] = 60  # the scratch to x 83, the print continuing it to x 109
+    marks = np.zeros(lightness.shape, bool)
+    marks[49:72, 36:84] = True
+    line = _ridge_frame(lightness).ridge_line(marks)
+    assert line is not None
+    left, _, right, _ = _box_of(line)
+    assert 38 <= left <= 40 and right == 83 + proposal.RIDGE_BEYOND, _box_of(line)
