@@ -1105,6 +1105,22 @@ def test_no_line_is_taken_where_the_marks_region_holds_a_blob_a_part_of_a_longer
     assert proposal._is_line(a_line, 1.0) and _ridge_frame(whole).ridge_line(a_line) is None
 
 
+def test_no_line_is_taken_where_the_ridge_is_a_band_or_a_dash() -> None:
+    """A dark band 10 px wide (a misaligned print band) is wider than any line (`LINE_SPREAD`), and a
+    dash 12 px long is shorter than the least line (`RIDGE_LENGTH`): their regions are kept, each
+    by that rule alone."""
+    band = np.full((120, 120), 200, np.uint8)
+    band[54:64, 30:90] = 60
+    around_the_band = np.zeros(band.shape, bool)
+    around_the_band[44:74, 26:94] = True
+    assert _ridge_frame(band).ridge_line(around_the_band) is None
+    dash = np.full((120, 120), 200, np.uint8)
+    dash[57:60, 54:66] = 60
+    around_the_dash = np.zeros(dash.shape, bool)
+    around_the_dash[52:65, 52:68] = True
+    assert _ridge_frame(dash).ridge_line(around_the_dash) is None
+
+
 def test_a_shelf_photos_line_is_taken_no_farther_than_a_few_pixels_beyond_the_marks_region() -> None:
     """Print continuing a scratch past its end is a ridge too, joined to the scratch's: the line
     taken ends `RIDGE_BEYOND` past the marks' region, not where the print does (two Arla scratches at
