@@ -55,7 +55,9 @@ Placing and sizing are two steps, each on the cue that does it best:
   those would widen a thin line's box by its length times the tilt. A shelf photo's region is
   sized on the marks it was placed by (smoothed over `MARKS_SIGMA`), not on the colour and
   structure differences: those spread over its carton's side face, its other print and the hand,
-  and the part grown on them was many times the defect (docs/measurements/location.md, sixth round).
+  and the part grown on them was many times the defect (docs/measurements/location.md, sixth round);
+  where that part is no line but holds one, the line seen at its own width is the region
+  (`_Frame.ridge_line`: the marks see a wide line's ends and join it to what lies beside it).
 Before any of this, how well the photo aligns is measured (`_Frame.alignment`: the local
 correlation of the photo's pattern with the catalog's over the printed product): below
 `ALIGNMENT_MIN` the photo shows something else over much of the product (a hand over it, another
@@ -146,6 +148,15 @@ FINE_TOLERANCE = 2  # finer-copy pixels around each photo pixel the catalog may 
 FINE_Z = 4.0  # standardised lightness difference a line's pixel reaches on the finer copy
 FINE_WIDTH = 4.0  # usual-frame pixels: the widest spread across a line followed on the finer copy
 FINE_GROWTH = 3.0  # the line followed is at most this many times longer than the region
+RIDGE_SIGMAS = (0.0, 0.5, 0.8, 1.25)  # usual-frame pixels: the scales a shelf photo's line is seen at, beyond `BLUR_SIGMA` (`_Frame.ridge_line`)
+RIDGE_SHARE = 0.4  # a line's body holds its pixels whose ridge strength is at least this share of the line's peak
+RIDGE_ELONGATION = 2.0  # the line's body is at least this many times longer than wide, and a line by `_is_line` at it
+RIDGE_LENGTH = 4.0  # usual-frame pixels: the least spread along it (a line some 14 px long)
+RIDGE_INSIDE = 0.5  # and at least this share of it lies in the marks' region: the line sizes that region, never places it
+RIDGE_ALONG = 0.75  # and spreads along at least this share of the region's spread along it (a tear's part over dark print is no ridge);
+# read off one of the tests' tears (Oatly's other print: its line 0.72 of the region), not fitted; on the six draws' cached photos default A -2, B 0 against none
+RIDGE_BEYOND = 4  # usual-frame pixels: the line is taken no farther than this beyond the marks' region (print continuing it)
+RIDGE_REACH = 24  # usual-frame pixels around the marks' region the ridge strength is computed over
 STATISTICS_STEP = 4  # the structure and shading maps' median and spread are read on every 4th product pixel
 # (not the colour map's: its strength decides confidence, and stays as measured)
 ALIGNMENT_MIN = 0.5  # below it the photo is compared only where it lines up (docs/measurements/location.md: synthetic photos >= 0.89)
@@ -253,7 +264,8 @@ def propose(
     if region is None:
         return None
     if not soft:  # a soft blob at a dent's scale holds both its sides already
-        region = _shading_pair(region, frame, lone_dark_side=frame is usual)
+        line = None if frame is usual else frame.ridge_line(region)
+        region = line if line is not None else _shading_pair(region, frame, lone_dark_side=frame is usual)
     strength = _colour_strength(colour_z)
     outline = _region_outline(region, frame.window)
     if working is not None and frame is usual:
@@ -538,6 +550,64 @@ class _Frame:
         cv2.circle(region, (int(x), int(y)), max(1, round(DENT_BOX * radius)), 1, -1)
         region = region.astype(bool) & self.product
         return region if region.any() else None
+
+    def ridge_line(self, region: np.ndarray) -> np.ndarray | None:
+        """The line a shelf photo's marks' region lies on, seen at its own width, or None when the
+        region holds no such line. The marks map sizes a line badly: along the body of a line 3 px or
+        wider the `MARKS_WINDOW` median is the line itself, so only its ends stand out, and its smoothed
+        ridge reaches past the line and joins neighbours (docs/measurements/location.md, twentieth round,
+        the lines). The photo's lightness seen as ridges: at each of `RIDGE_SIGMAS` the larger magnitude
+        of its Hessian's eigenvalues, scale-normalised (t^(3/4), t the total variance: Lindeberg's
+        normalisation, whose strongest scale for a line is the line's own width, so a line's body
+        answers as strongly as its ends), the strongest scale taken per pixel. The line is the connected
+        part at `RIDGE_SHARE` of the strongest ridge on the region (or a pixel from it), taken when it is
+        a line (`RIDGE_ELONGATION`, `RIDGE_LENGTH`, `LINE_SPREAD`) and lies mostly in the region
+        (`RIDGE_INSIDE`): the catalog's print is ridges too, and the marks' region, which the catalog
+        lacks, is what says the line is new. Only a region that is not a line itself is sized so (a
+        line's body joined to its neighbour, or its ridge's halo): a region that is a line is kept, and
+        so is one the ridge line spans less of (`RIDGE_ALONG`: a tear's 1 px rim over dark print
+        is a mark, hardly a ridge). The line is taken no farther than `RIDGE_BEYOND` beyond the region:
+        where print continues it, so does its ridge. Computed in a crop `RIDGE_REACH` around the region
+        (docs/measurements/location.md, twenty-second round)."""
+        if _is_line(region, self.enlarged):
+            return None
+        rows, columns = np.nonzero(region)
+        crop = _grown((slice(int(rows.min()), int(rows.max()) + 1), slice(int(columns.min()), int(columns.max()) + 1)), round(RIDGE_REACH * self.enlarged), region.shape)
+        lightness = self.photo_lab[..., 0][crop].astype(np.float32)
+        strength = np.zeros_like(lightness)
+        for sigma in RIDGE_SIGMAS:
+            sigma *= self.enlarged
+            seen = cv2.GaussianBlur(lightness, (0, 0), sigma) if sigma > 0 else lightness
+            dxx = cv2.Sobel(seen, cv2.CV_32F, 2, 0, ksize=1)
+            dyy = cv2.Sobel(seen, cv2.CV_32F, 0, 2, ksize=1)
+            dxy = cv2.Sobel(cv2.Sobel(seen, cv2.CV_32F, 1, 0, ksize=1, scale=0.5), cv2.CV_32F, 0, 1, ksize=1, scale=0.5)
+            larger = np.abs(dxx + dyy) / 2 + np.sqrt(((dxx - dyy) / 2) ** 2 + dxy * dxy)
+            np.maximum(strength, (BLUR_SIGMA**2 + sigma**2) ** 0.75 * larger, out=strength)
+        product, held = self.product[crop], region[crop]
+        strength *= product
+        reach = round(self.enlarged)
+        near = cv2.dilate(held.view(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8)).view(bool) & product
+        if not near.any():
+            return None
+        y, x = np.unravel_index(int(np.argmax(np.where(near, strength, -1))), strength.shape)
+        peak = float(strength[y, x])
+        if peak <= 0:
+            return None
+        seed = np.zeros(strength.shape, bool)
+        seed[y, x] = True
+        line = _lobe(strength, RIDGE_SHARE * peak, seed)
+        along = _spreads(line)[0]
+        if not _is_line(line, self.enlarged, RIDGE_ELONGATION) or along < RIDGE_LENGTH * self.enlarged:
+            return None
+        if float((line & held).sum()) < RIDGE_INSIDE * float(line.sum()):
+            return None
+        if along < RIDGE_ALONG * _spreads(held)[0]:
+            return None
+        beyond = 2 * round(RIDGE_BEYOND * self.enlarged) + 1
+        line &= cv2.dilate(held.view(np.uint8), np.ones((beyond, beyond), np.uint8)).view(bool)
+        sized = np.zeros_like(region)
+        sized[crop] = line
+        return sized
 
     def crosses_outline(self, region: np.ndarray) -> bool:
         """Whether the region lies on something that crosses the product's outline from the photo's
@@ -939,11 +1009,11 @@ def _elongation(part: np.ndarray) -> float:
     return along / across
 
 
-def _is_line(part: np.ndarray, enlarged: float) -> bool:
-    """A part at least `LINE_ELONGATION` times longer than wide and at most `LINE_SPREAD` usual-frame
+def _is_line(part: np.ndarray, enlarged: float, elongation: float = LINE_ELONGATION) -> bool:
+    """A part at least `elongation` times longer than wide and at most `LINE_SPREAD` usual-frame
     pixels wide: a tear or a scratch, not a misaligned edge or band of a shelf photo's carton."""
     along, across = _spreads(part)
-    return along >= LINE_ELONGATION * across and across <= LINE_SPREAD * enlarged
+    return along >= elongation * across and across <= LINE_SPREAD * enlarged
 
 
 def _region_outline(region: np.ndarray, window: tuple[slice, slice]) -> np.ndarray:
