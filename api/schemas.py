@@ -290,6 +290,8 @@ REPORT_EXAMPLE: dict[str, Any] = {
             "image_id": "47bb7bd27eb95acc8814816bde173d61ea9be2b88d795e19ff56c75df61d7121",
             "filename": "photo1.jpg",
             "error": None,
+            "error_code": None,
+            "error_params": None,
             "verdict": "reject",
             "risk": 0.9,
             "checks": {
@@ -350,6 +352,8 @@ REPORT_EXAMPLE: dict[str, Any] = {
             "image_id": "0f5ac3b1e6d34c4c9a1f0d1f1e1c6a3b9d4e2f7a8b6c5d4e3f2a1b0c9d8e7f6a",
             "filename": "photo2.jpg",
             "error": "the JPEG file is damaged or truncated (image file is truncated)",
+            "error_code": "photo.damaged",
+            "error_params": {"format": "JPEG", "problem": "image file is truncated"},
             "verdict": "review",
             "risk": 0.0,
             "checks": {},
