@@ -25,6 +25,13 @@ DECISIONS = ("genuine", "fraud")
 class RecordedOutcome:
     decided_at: datetime  # read under the claim's lock: the history's order is its time's order
     replaced: str | None  # the decision recorded just before it, or None
+    # True: the latest decision already said this (a client's retry); this one is it, nothing recorded.
+    repeated: bool = False
+
+
+class _Repeated(Exception):
+    def __init__(self, recorded: RecordedOutcome) -> None:
+        self.recorded = recorded
 
 
 class DecidedMeanwhile(Exception):
@@ -89,6 +96,10 @@ def record_outcome(
     whatever is latest. `DecidedMeanwhile`, nothing recorded, when another was recorded since: it is
     judged under the lock, so of two agents sent the same page and deciding at once, one is told.
 
+    Without `seen`, the same decision and note as the latest is a retry (an answer lost on its way
+    back): the latest is answered as it was, `repeated`, and nothing is recorded, so it is neither
+    kept nor announced twice. An agent shown the latest (`seen`) who decides it again is recorded.
+
     Decisions on one claim arriving at once are recorded one after the other, and each names the
     one recorded just before it: read apart from the write, two agents deciding at once were both
     told they replaced nothing. PostgreSQL: the claim's row is locked first. SQLite has one writer
@@ -108,15 +119,21 @@ def record_outcome(
             session.flush()
             row.decided_at = clock()
             session.flush()
-            replaced = session.execute(
-                select(OutcomeRow.id, OutcomeRow.decision)
+            latest_two = session.execute(
+                select(OutcomeRow.id, OutcomeRow.decision, OutcomeRow.note, OutcomeRow.decided_at)
                 .where(OutcomeRow.tenant == tenant, OutcomeRow.claim_id == claim_id, OutcomeRow.id < row.id)
                 .order_by(OutcomeRow.id.desc())
-                .limit(1)
-            ).first()
+                .limit(2)
+            ).all()
+            replaced = latest_two[0] if latest_two else None
             if seen is not None and seen != (replaced.id if replaced else 0):
                 raise DecidedMeanwhile(claim_id)  # leaving the transaction rolls the row back
+            if seen is None and replaced is not None and (replaced.decision, replaced.note) == (decision, note):
+                earlier = latest_two[1].decision if len(latest_two) > 1 else None
+                raise _Repeated(RecordedOutcome(_aware(replaced.decided_at), earlier, repeated=True))
             return RecordedOutcome(_aware(row.decided_at), replaced.decision if replaced else None)
+    except _Repeated as repeat:  # raised inside the transaction, so that it rolls the new row back
+        return repeat.recorded
     except SQLAlchemyError as exc:
         raise StoreError(f"could not record the outcome of claim {claim_id}: {exc}") from None
 
