@@ -46,9 +46,32 @@ class DecidedClaim:
 
 
 def issue_challenge(store: Store, tenant: str, claim_id: str, code: str, when: datetime) -> Challenge:
+    """A new challenge with `code`, or the claim's latest one while no report came after it.
+
+    Asked again before any photo came for it (a client retrying an answer it lost, a second click),
+    the open challenge is answered again: a new code would leave the customer, told the first one,
+    photographing a code that no longer counts (only the latest is looked for)."""
     try:
         with store.sessions.begin() as session:
-            session.add(ChallengeRow(tenant=tenant, claim_id=claim_id, code=code, issued_at=when))
+            session.execute(
+                select(ClaimRow.id).where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id).with_for_update()
+            )
+            latest = session.execute(
+                select(ChallengeRow.code, ChallengeRow.issued_at)
+                .where(ChallengeRow.tenant == tenant, ChallengeRow.claim_id == claim_id)
+                .order_by(ChallengeRow.id.desc())
+                .limit(1)
+            ).first()
+            answered = latest is not None and session.scalar(
+                select(func.count())
+                .select_from(ReportRow)
+                .join(ClaimRow, ClaimRow.id == ReportRow.claim_pk)
+                .where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id, ReportRow.created_at >= latest.issued_at)
+            )
+            if latest is not None and not answered:
+                code, when = latest.code, latest.issued_at
+            else:
+                session.add(ChallengeRow(tenant=tenant, claim_id=claim_id, code=code, issued_at=when))
     except SQLAlchemyError as exc:
         raise StoreError(f"could not record the challenge for claim {claim_id}: {exc}") from None
     return Challenge(claim_id, code, _aware(when), lambda image_id: sightings(store, tenant, image_id))
