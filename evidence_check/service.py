@@ -241,8 +241,11 @@ def decide(
 ) -> RecordedOutcome:
     """Record the agent's final decision on a claim and announce it to the tenant's webhooks: when it
     was recorded, and the decision it replaces if the claim was decided before (every one is kept).
-    `seen`: as `record_outcome` has it (`DecidedMeanwhile`, nothing announced)."""
+    `seen`: as `record_outcome` has it (`DecidedMeanwhile`, nothing announced); a repeat of the latest
+    decision is answered as it was, not announced again."""
     recorded = record_outcome(store, tenant, claim_id, decision, note, now_utc, seen)
+    if recorded.repeated:
+        return recorded
     data = {"claim_id": claim_id, "outcome": decision, "note": note}
     webhooks.emit(store, tenant, "claim.outcome", data, recorded.decided_at)
     return recorded

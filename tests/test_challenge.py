@@ -129,6 +129,19 @@ def test_when_the_retake_was_taken_before_the_challenge_then_it_fails(store: Sto
     assert statuses(body)["genuine_after_delivery.jpg"] == ("fail", "challenge.taken_before")
 
 
+def test_a_challenge_asked_again_before_a_photo_came_is_the_same_one(store: Store) -> None:
+    """A client retrying a challenge whose answer it lost must not void the code the customer was
+    given: only the latest code is looked for. Once a photo came, asking again gives a new code."""
+    verify(store, "c-5", FIXTURES / "no_exif.jpg", now=ISSUED - timedelta(hours=2))
+    first = issue_challenge(store, "default", "c-5", "WFWXK", ISSUED)
+    again = issue_challenge(store, "default", "c-5", "KMNPR", ISSUED + timedelta(minutes=1))
+    assert (again.code, again.issued_at) == ("WFWXK", first.issued_at)
+    assert open_challenge(store, "default", "c-5").code == "WFWXK"
+    verify(store, "c-5", FIXTURES / "no_exif.jpg", now=ISSUED + timedelta(minutes=5))
+    after_retake = issue_challenge(store, "default", "c-5", "KMNPR", ISSUED + timedelta(minutes=10))
+    assert after_retake.code == "KMNPR" and open_challenge(store, "default", "c-5").code == "KMNPR"
+
+
 def test_the_challenge_command_issues_a_code_and_stores_it(sqlite_url: str) -> None:
     unknown = CliRunner().invoke(app, ["challenge", "c-9", "--db", sqlite_url])
     assert unknown.exit_code == 1 and "no claim 'c-9'" in unknown.output  # a claim must exist first

@@ -12,16 +12,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from evidence_check.cli import app
 from evidence_check.engine import Upload
 from evidence_check.intake import build_claim
-from evidence_check.service import verify_claim
+from evidence_check.service import decide, verify_claim
 from evidence_check.settings import Settings
 from evidence_check.store import Store
-from evidence_check.store.outcomes import record_outcome
+from evidence_check.store.challenge_tables import OutcomeRow
+from evidence_check.store.outcomes import RecordedOutcome, record_outcome
 from evidence_check.store.webhooks import deliveries, set_webhook
 from evidence_check.webhooks import (
     BACKOFF,
@@ -150,6 +151,23 @@ def test_events_stay_with_their_tenant(store: Store, receiver: Receiver) -> None
     record_outcome(store, "globex", "c-globex", "genuine", None, lambda: NOW)
     assert deliveries(store, "globex") == []
     assert deliver_due(store, NOW) == 0 and receiver.received == []
+
+
+def test_an_outcome_sent_again_unchanged_is_one_decision_announced_once(store: Store) -> None:
+    """An intake system retries an outcome whose answer it lost: the retry is told what the first was
+    told; the decision is neither kept twice (`replaced` naming itself) nor announced twice."""
+    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
+    _verify(store, "c-1")
+    first = decide(store, "acme", "c-1", "genuine", "receipt seen")
+    retried = decide(store, "acme", "c-1", "genuine", "receipt seen")
+    assert retried == RecordedOutcome(first.decided_at, None, repeated=True)
+    changed = decide(store, "acme", "c-1", "genuine", "receipt and box seen")
+    assert (changed.replaced, changed.repeated) == ("genuine", False)
+    assert decide(store, "acme", "c-1", "genuine", "receipt and box seen").replaced == "genuine"
+    announced = [d.payload["note"] for d in deliveries(store, "acme") if d.event == "claim.outcome"]
+    assert sorted(announced) == ["receipt and box seen", "receipt seen"]
+    with store.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(OutcomeRow)) == 2
 
 
 def test_signature_is_hmac_sha256_over_timestamp_and_body() -> None:

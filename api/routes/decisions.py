@@ -111,7 +111,8 @@ async def post_challenge(
     claim_id: str, tenant: TenantDep, store: StoreDep, settings: SettingsDep, lang: LangDep
 ) -> Any:
     """A short random code the customer writes down and photographs beside the item; the retake
-    arrives through `POST /v1/verify` with the same `claim_id`, which then looks for the code."""
+    arrives through `POST /v1/verify` with the same `claim_id`, which then looks for the code. Asked
+    again before any report came after it (a retry), the same challenge is answered."""
 
     def issue() -> Any:
         _known(store, tenant, claim_id)
@@ -158,7 +159,8 @@ def post_outcome(
     claim_id: str, sent: Annotated[OutcomeSent, Body()], tenant: TenantDep, store: StoreDep
 ) -> Any:
     """Deciding a claim again replaces the decision (`replaced` names the one before); every decision
-    is kept with its time and note, and `GET /v1/stats` counts the latest."""
+    is kept with its time and note, and `GET /v1/stats` counts the latest. The latest decision sent
+    again unchanged (a retry) is answered as it was, recorded and announced once."""
     _known(store, tenant, claim_id)
     recorded = decide(store, tenant, claim_id, sent.outcome, sent.note)
     return {

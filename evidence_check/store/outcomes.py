@@ -25,6 +25,13 @@ DECISIONS = ("genuine", "fraud")
 class RecordedOutcome:
     decided_at: datetime  # read under the claim's lock: the history's order is its time's order
     replaced: str | None  # the decision recorded just before it, or None
+    # True: the latest decision already said this (a client's retry); this one is it, nothing recorded.
+    repeated: bool = False
+
+
+class _Repeated(Exception):
+    def __init__(self, recorded: RecordedOutcome) -> None:
+        self.recorded = recorded
 
 
 class DecidedMeanwhile(Exception):
@@ -39,9 +46,32 @@ class DecidedClaim:
 
 
 def issue_challenge(store: Store, tenant: str, claim_id: str, code: str, when: datetime) -> Challenge:
+    """A new challenge with `code`, or the claim's latest one while no report came after it.
+
+    Asked again before any photo came for it (a client retrying an answer it lost, a second click),
+    the open challenge is answered again: a new code would leave the customer, told the first one,
+    photographing a code that no longer counts (only the latest is looked for)."""
     try:
         with store.sessions.begin() as session:
-            session.add(ChallengeRow(tenant=tenant, claim_id=claim_id, code=code, issued_at=when))
+            session.execute(
+                select(ClaimRow.id).where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id).with_for_update()
+            )
+            latest = session.execute(
+                select(ChallengeRow.code, ChallengeRow.issued_at)
+                .where(ChallengeRow.tenant == tenant, ChallengeRow.claim_id == claim_id)
+                .order_by(ChallengeRow.id.desc())
+                .limit(1)
+            ).first()
+            answered = latest is not None and session.scalar(
+                select(func.count())
+                .select_from(ReportRow)
+                .join(ClaimRow, ClaimRow.id == ReportRow.claim_pk)
+                .where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id, ReportRow.created_at >= latest.issued_at)
+            )
+            if latest is not None and not answered:
+                code, when = latest.code, latest.issued_at
+            else:
+                session.add(ChallengeRow(tenant=tenant, claim_id=claim_id, code=code, issued_at=when))
     except SQLAlchemyError as exc:
         raise StoreError(f"could not record the challenge for claim {claim_id}: {exc}") from None
     return Challenge(claim_id, code, _aware(when), lambda image_id: sightings(store, tenant, image_id))
@@ -89,6 +119,10 @@ def record_outcome(
     whatever is latest. `DecidedMeanwhile`, nothing recorded, when another was recorded since: it is
     judged under the lock, so of two agents sent the same page and deciding at once, one is told.
 
+    Without `seen`, the same decision and note as the latest is a retry (an answer lost on its way
+    back): the latest is answered as it was, `repeated`, and nothing is recorded, so it is neither
+    kept nor announced twice. An agent shown the latest (`seen`) who decides it again is recorded.
+
     Decisions on one claim arriving at once are recorded one after the other, and each names the
     one recorded just before it: read apart from the write, two agents deciding at once were both
     told they replaced nothing. PostgreSQL: the claim's row is locked first. SQLite has one writer
@@ -108,15 +142,21 @@ def record_outcome(
             session.flush()
             row.decided_at = clock()
             session.flush()
-            replaced = session.execute(
-                select(OutcomeRow.id, OutcomeRow.decision)
+            latest_two = session.execute(
+                select(OutcomeRow.id, OutcomeRow.decision, OutcomeRow.note, OutcomeRow.decided_at)
                 .where(OutcomeRow.tenant == tenant, OutcomeRow.claim_id == claim_id, OutcomeRow.id < row.id)
                 .order_by(OutcomeRow.id.desc())
-                .limit(1)
-            ).first()
+                .limit(2)
+            ).all()
+            replaced = latest_two[0] if latest_two else None
             if seen is not None and seen != (replaced.id if replaced else 0):
                 raise DecidedMeanwhile(claim_id)  # leaving the transaction rolls the row back
+            if seen is None and replaced is not None and (replaced.decision, replaced.note) == (decision, note):
+                earlier = latest_two[1].decision if len(latest_two) > 1 else None
+                raise _Repeated(RecordedOutcome(_aware(replaced.decided_at), earlier, repeated=True))
             return RecordedOutcome(_aware(row.decided_at), replaced.decision if replaced else None)
+    except _Repeated as repeat:  # raised inside the transaction, so that it rolls the new row back
+        return repeat.recorded
     except SQLAlchemyError as exc:
         raise StoreError(f"could not record the outcome of claim {claim_id}: {exc}") from None
 
