@@ -27,10 +27,10 @@ from api.deps import one_library_thread_here
 from api.schemas import VerifyFields
 from api.upload import UploadedFile, UploadedForm
 from evidence_check.engine import Upload
-from evidence_check.errors import ERRORS, WordedError, error_text, parser_stopped, template_fields
+from evidence_check.errors import ERRORS, error_text, parser_stopped, template_fields
 from evidence_check.intake import IntakeError, build_claim, check_region_photo
 from evidence_check.models import Claim
-from evidence_check.service import verify_claim
+from evidence_check.service import nothing_readable, verify_claim
 from evidence_check.settings import Settings
 from evidence_check.store import Store, request_key
 from evidence_check.store.claim_files import sent_fields
@@ -142,10 +142,7 @@ def answer(
             channel=channel,
         )
     if outcome.readable == 0:
-        problems = tuple(
-            WordedError("photo.named", filename=image.filename, problem=image.error) for image in outcome.report.images
-        )
-        raise IntakeError("intake.nothing_readable", problems=problems)
+        raise nothing_readable(outcome.report)
     return outcome.body
 
 

@@ -29,6 +29,7 @@ from evidence_check.imaging.features import Vocabulary
 from evidence_check.imaging.fingerprint import fingerprint
 from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
 from evidence_check.imaging.preview import MATCHED_SIDE, jpeg_uri, preview_jpeg
+from evidence_check.intake import IntakeError
 from evidence_check.models import Claim, Report
 from evidence_check.previews import kept_photos
 from evidence_check.references import references_for, stored_print
@@ -100,6 +101,13 @@ def catalog_for(store: Store, settings: Settings | None = None) -> Catalog:
             load, stamp=stamp, cache=cache, memory_bytes=settings.catalog_memory_mb * 1024 * 1024
         )
     return found
+
+
+def nothing_readable(report: Report) -> IntakeError:
+    """Why none of the claim's photos could be read: each photo's reason, in the asker's language
+    (`text(lang)`) or in English (`str`, the command line)."""
+    problems = tuple(WordedError("photo.named", filename=i.filename, problem=i.error) for i in report.images)
+    return IntakeError("intake.nothing_readable", problems=problems)
 
 
 def verify_claim(

@@ -17,7 +17,7 @@ from evidence_check.models import Claim, ClaimReason, WantedOutcome
 from evidence_check.render.annotated import annotated_pictures
 from evidence_check.render.html import render_html, thumbnail_uri
 from evidence_check.render.text import render_text
-from evidence_check.service import evidence_thumbnails, limits_from, verify_claim
+from evidence_check.service import evidence_thumbnails, limits_from, nothing_readable, verify_claim
 from evidence_check.storable import shown_all, shown_json
 from evidence_check.store import StoreError
 from evidence_check.store.claim_files import sent_fields
@@ -123,8 +123,7 @@ def verify(
     finally:
         store.close()
     if outcome.readable == 0:
-        problems = "; ".join(f"{image.filename}: {image.error}" for image in outcome.report.images)
-        fail(f"no photo could be read ({problems})")
+        fail(str(nothing_readable(outcome.report)))
 
     # What the customer sent (file names, EXIF text) and the catalog holds is printed: not obeyed.
     if fmt is OutputFormat.json:
