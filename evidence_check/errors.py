@@ -650,7 +650,7 @@ def error_text(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
     if texts is None:
         return code
     values = {
-        name: _choices(value, lang) if name == "choices" and isinstance(value, list) else _worded(value, lang)
+        name: _choices(value, lang) if name == "choices" and isinstance(value, list) else worded(value, lang)
         for name, value in params.items()
     }
     return texts[1 if lang == "zh" else 0].format(**values)
@@ -667,15 +667,16 @@ class Listed(tuple[Any, ...]):
     """Words listed in the reader's language: "a, b" or "a、b"."""
 
     def text(self, lang: str = "en") -> str:
-        return ("、" if lang == "zh" else ", ").join(str(_worded(item, lang)) for item in self)
+        return ("、" if lang == "zh" else ", ").join(str(worded(item, lang)) for item in self)
 
 
-def _worded(value: Any, lang: str) -> Any:
-    # An error within another's line ("zones: ..."); a tuple of them, one after the other.
+def worded(value: Any, lang: str) -> Any:
+    """`value` in the reader's language when it is words (an error, a list, a tuple of them, one after
+    the other); any other value as it is (a recorded line, a name, None)."""
     if isinstance(value, Worded):
         return value.text(lang)
     if isinstance(value, tuple):
-        return ("；" if lang == "zh" else "; ").join(str(_worded(item, lang)) for item in value)
+        return ("；" if lang == "zh" else "; ").join(str(worded(item, lang)) for item in value)
     return value
 
 

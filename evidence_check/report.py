@@ -7,7 +7,7 @@ from typing import Any
 
 from evidence_check import scoring
 from evidence_check.checks.registry import CHECK_NAMES, ORDER
-from evidence_check.errors import ERRORS, WordedError
+from evidence_check.errors import ERRORS, WordedError, worded
 from evidence_check.explain import basis_text, next_step_text, summary
 from evidence_check.models import (
     SCHEMA,
@@ -61,7 +61,7 @@ def reasons(report: Report, lang: str) -> list[str]:
     ranked: dict[str, tuple[tuple[int, float, int], list[str]]] = {}
     for image in report.images:
         if image.error is not None:
-            said = {"filename": image.filename, "error": _error_line(image.error, lang)}
+            said = {"filename": image.filename, "error": worded(image.error, lang)}
             text = summary("image.unreadable", said, lang)
             ranked.setdefault(text, ((1, -1.0, 0), []))
             continue
@@ -103,7 +103,7 @@ def _image(image: ImageReport, lang: str) -> dict[str, Any]:
     return {
         "image_id": image.image_id,
         "filename": image.filename,
-        "error": _error_line(image.error, lang),
+        "error": worded(image.error, lang),
         # What the error's line is made from, so a stored report can be read in another language.
         **({"error_code": error.code, "error_params": dict(error.params)} if isinstance(error, WordedError) else {}),
         "verdict": image.verdict.value,
@@ -143,10 +143,6 @@ def in_language(body: dict[str, Any], lang: str, channel: str = "cli") -> dict[s
     fresh = to_dict(report, lang, channel)
     # Keys a newer service added and this one does not write stay as recorded.
     return {**body, **fresh}
-
-
-def _error_line(error: WordedError | str | None, lang: str) -> str | None:
-    return error.text(lang) if isinstance(error, WordedError) else error
 
 
 def _error(image: dict[str, Any]) -> WordedError | str | None:
