@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from evidence_check.models import Challenge, Sighting
 from evidence_check.store.challenge_tables import ChallengeRow, OutcomeRow
@@ -45,6 +46,12 @@ class DecidedClaim:
     report: dict[str, Any]  # the latest report of the claim, as the contract's JSON
 
 
+def _lock_claim(session: Session, tenant: str, claim_id: str) -> None:
+    """PostgreSQL: the claim's row locked until the transaction ends, so that what is read next of
+    the claim (its latest decision, its open challenge) stays so until this one is written."""
+    session.execute(select(ClaimRow.id).where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id).with_for_update())
+
+
 def issue_challenge(store: Store, tenant: str, claim_id: str, code: str, when: datetime) -> Challenge:
     """A new challenge with `code`, or the claim's latest one while no report came after it.
 
@@ -53,9 +60,7 @@ def issue_challenge(store: Store, tenant: str, claim_id: str, code: str, when: d
     photographing a code that no longer counts (only the latest is looked for)."""
     try:
         with store.sessions.begin() as session:
-            session.execute(
-                select(ClaimRow.id).where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id).with_for_update()
-            )
+            _lock_claim(session, tenant, claim_id)
             latest = session.execute(
                 select(ChallengeRow.code, ChallengeRow.issued_at)
                 .where(ChallengeRow.tenant == tenant, ChallengeRow.claim_id == claim_id)
@@ -133,9 +138,7 @@ def record_outcome(
         raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, got {decision!r}")
     try:
         with store.sessions.begin() as session:
-            session.execute(
-                select(ClaimRow.id).where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id).with_for_update()
-            )
+            _lock_claim(session, tenant, claim_id)
             # SQLite takes its write lock at the insert, so the row goes in first and is timed after.
             row = OutcomeRow(tenant=tenant, claim_id=claim_id, decision=decision, note=note, decided_at=clock())
             session.add(row)
