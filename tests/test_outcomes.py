@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -80,11 +81,10 @@ def test_a_check_is_counted_once_per_claim_at_its_worst_status() -> None:
     assert calibration.claim_statuses(report) == {"timestamp": "warn", "verdict": "review"}
 
 
-def test_two_decisions_at_once_each_name_the_one_recorded_before_it(
-    store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _genuine_and_fraud_at_once(store: Store, monkeypatch: pytest.MonkeyPatch, decide: Callable[[str], None]) -> None:
+    """Claim c1 verified, then two agents' `decide` ("genuine", "fraud") run in threads whose decisions
+    reach the store together, after whatever each did before it; `record_outcome` is itself again after."""
     run("verify", str(FIXTURES / "no_exif.jpg"), *CLAIM, "--claim-id", "c1", "--db", store.url)
-    # Both agents' decisions reach the store together, after whatever each did before it.
     together = threading.Barrier(2)
     recorded = service.record_outcome
 
@@ -93,16 +93,23 @@ def test_two_decisions_at_once_each_name_the_one_recorded_before_it(
         return recorded(*args)
 
     monkeypatch.setattr(service, "record_outcome", record_together)
-    answers: dict[str, str | None] = {}
-
-    def decide(decision: str) -> None:
-        answers[decision] = service.decide(store, "default", "c1", decision, None).replaced
-
     agents = [threading.Thread(target=decide, args=(decision,)) for decision in ("genuine", "fraud")]
     for agent in agents:
         agent.start()
     for agent in agents:
         agent.join()
+    monkeypatch.setattr(service, "record_outcome", recorded)
+
+
+def test_two_decisions_at_once_each_name_the_one_recorded_before_it(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answers: dict[str, str | None] = {}
+
+    def decide(decision: str) -> None:
+        answers[decision] = service.decide(store, "default", "c1", decision, None).replaced
+
+    _genuine_and_fraud_at_once(store, monkeypatch, decide)
     with store.sessions() as session:
         history = list(session.scalars(select(OutcomeRow.decision).order_by(OutcomeRow.id)))
     # The answers tell the history as stored: the first replaced nothing, the second the first.
@@ -113,15 +120,6 @@ def test_two_agents_shown_the_same_page_deciding_at_once_one_is_told_the_other_d
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Both pages showed no decision (`seen` 0): the first recorded, the other refused, on both backends."""
-    run("verify", str(FIXTURES / "no_exif.jpg"), *CLAIM, "--claim-id", "c1", "--db", store.url)
-    together = threading.Barrier(2)
-    recorded = service.record_outcome
-
-    def record_together(*args: Any) -> RecordedOutcome:
-        together.wait(timeout=60)
-        return recorded(*args)
-
-    monkeypatch.setattr(service, "record_outcome", record_together)
     answers: dict[str, str] = {}
 
     def decide(decision: str) -> None:
@@ -131,16 +129,11 @@ def test_two_agents_shown_the_same_page_deciding_at_once_one_is_told_the_other_d
         except DecidedMeanwhile:
             answers[decision] = "refused"
 
-    agents = [threading.Thread(target=decide, args=(decision,)) for decision in ("genuine", "fraud")]
-    for agent in agents:
-        agent.start()
-    for agent in agents:
-        agent.join()
+    _genuine_and_fraud_at_once(store, monkeypatch, decide)
     with store.sessions() as session:
         history = list(session.scalars(select(OutcomeRow.decision)))
     assert len(history) == 1 and answers == {history[0]: "recorded", ({"genuine", "fraud"} - {history[0]}).pop(): "refused"}
     # Shown the decision now latest, the refused agent's choice replaces it.
-    monkeypatch.setattr(service, "record_outcome", recorded)
     with store.sessions() as session:
         latest = session.scalar(select(OutcomeRow.id))
     assert service.decide(store, "default", "c1", "genuine", None, seen=latest).replaced == history[0]
