@@ -1,6 +1,6 @@
 """A short run of the loader's coverage-guided fuzzer (scripts/fuzz_loader.py): a few thousand inputs
 mutated from fixtures/images and ../shared/corpora/malformed-images, bounded by count and seeded, so
-that it takes about a minute and does the same run each time. A crash, a hang (libFuzzer's -timeout)
+that it takes about a minute and runs nearly the same inputs each time. A crash, a hang (libFuzzer's -timeout)
 or a memory blow-up (-rss_limit_mb) fails the test with libFuzzer's report; the long run and the
 replay of a finding are described in the script. Every finding becomes a test of its own
 (test_load_limits.py)."""
