@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from evidence_check.checks.challenge import ALPHABET, find_code, new_code
@@ -18,8 +20,9 @@ from evidence_check.intake import build_claim
 from evidence_check.service import verify_claim
 from evidence_check.settings import Settings
 from evidence_check.store import Store
+from evidence_check.store.challenge_tables import ChallengeRow
 from evidence_check.store.outcomes import issue_challenge, open_challenge
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES, ROOT, two_meet_under_the_claim_lock
 
 RETAKE = ROOT / "fixtures" / "challenge" / "retake_code_WFWXK.jpg"
 ISSUED = datetime(2026, 11, 16, 4, 0, tzinfo=UTC)
@@ -140,6 +143,27 @@ def test_a_challenge_asked_again_before_a_photo_came_is_the_same_one(store: Stor
     verify(store, "c-5", FIXTURES / "no_exif.jpg", now=ISSUED + timedelta(minutes=5))
     after_retake = issue_challenge(store, "default", "c-5", "KMNPR", ISSUED + timedelta(minutes=10))
     assert after_retake.code == "KMNPR" and open_challenge(store, "default", "c-5").code == "KMNPR"
+
+
+def test_two_first_challenges_at_once_get_one_code(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two clicks asking for the claim's first challenge at the same instant: the second waits for the
+    first under the claim's lock and is answered its code. Without the lock (SQLite's was none) both
+    read "no challenge yet" together and each issued its own code."""
+    verify(store, "c-6", FIXTURES / "no_exif.jpg", now=ISSUED - timedelta(hours=2))
+    two_meet_under_the_claim_lock(monkeypatch)
+    answered: dict[str, str] = {}
+
+    def ask(code: str) -> None:
+        answered[code] = issue_challenge(store, "default", "c-6", code, ISSUED).code
+
+    clicks = [threading.Thread(target=ask, args=(code,)) for code in ("WFWXK", "KMNPR")]
+    for click in clicks:
+        click.start()
+    for click in clicks:
+        click.join()
+    with store.sessions() as session:
+        issued = list(session.scalars(select(ChallengeRow.code).where(ChallengeRow.claim_id == "c-6")))
+    assert len(issued) == 1 and answered == {"WFWXK": issued[0], "KMNPR": issued[0]}
 
 
 def test_the_challenge_command_issues_a_code_and_stores_it(sqlite_url: str) -> None:
