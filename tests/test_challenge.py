@@ -17,7 +17,7 @@ from evidence_check.cli import app
 from evidence_check.engine import Upload
 from evidence_check.imaging.ocr import TextPiece, available
 from evidence_check.intake import build_claim
-from evidence_check.service import verify_claim
+from evidence_check.service import reverify_claim, verify_claim
 from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.challenge_tables import ChallengeRow
@@ -140,9 +140,20 @@ def test_a_challenge_asked_again_before_a_photo_came_is_the_same_one(store: Stor
     again = issue_challenge(store, "default", "c-5", "KMNPR", ISSUED + timedelta(minutes=1))
     assert (again.code, again.issued_at) == ("WFWXK", first.issued_at)
     assert open_challenge(store, "default", "c-5").code == "WFWXK"
-    verify(store, "c-5", FIXTURES / "no_exif.jpg", now=ISSUED + timedelta(minutes=5))
+    verify(store, "c-5", FIXTURES / "genuine_after_delivery.jpg", now=ISSUED + timedelta(minutes=5))
     after_retake = issue_challenge(store, "default", "c-5", "KMNPR", ISSUED + timedelta(minutes=10))
     assert after_retake.code == "KMNPR" and open_challenge(store, "default", "c-5").code == "KMNPR"
+
+
+def test_a_report_made_again_from_the_kept_photos_leaves_the_challenge_open(store: Store) -> None:
+    """`reverify` records a new report but brings no photo: the customer still holds the first code,
+    and so does a retake sending only a photo the claim had before the challenge."""
+    verify(store, "c-7", FIXTURES / "no_exif.jpg", now=ISSUED - timedelta(hours=2))
+    first = issue_challenge(store, "default", "c-7", "WFWXK", ISSUED)
+    assert reverify_claim(store, "default", "c-7", settings=Settings(), now=ISSUED + timedelta(minutes=5))
+    verify(store, "c-7", FIXTURES / "no_exif.jpg", now=ISSUED + timedelta(minutes=6))
+    again = issue_challenge(store, "default", "c-7", "KMNPR", ISSUED + timedelta(minutes=10))
+    assert (again.code, again.issued_at) == ("WFWXK", first.issued_at)
 
 
 def test_two_first_challenges_at_once_get_one_code(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:

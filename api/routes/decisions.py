@@ -112,7 +112,7 @@ async def post_challenge(
 ) -> Any:
     """A short random code the customer writes down and photographs beside the item; the retake
     arrives through `POST /v1/verify` with the same `claim_id`, which then looks for the code. Asked
-    again before any report came after it (a retry), the same challenge is answered."""
+    again before a photo came after it (a retry; a `reverify` brings none), the same challenge is answered."""
 
     def issue() -> Any:
         _known(store, tenant, claim_id)

@@ -58,11 +58,14 @@ def _lock_claim(session: Session, tenant: str, claim_id: str) -> None:
 
 
 def issue_challenge(store: Store, tenant: str, claim_id: str, code: str, when: datetime) -> Challenge:
-    """A new challenge with `code`, or the claim's latest one while no report came after it.
+    """A new challenge with `code`, or the claim's latest one while no photo came after it.
 
     Asked again before any photo came for it (a client retrying an answer it lost, a second click),
     the open challenge is answered again: a new code would leave the customer, told the first one,
-    photographing a code that no longer counts (only the latest is looked for)."""
+    photographing a code that no longer counts (only the latest is looked for). A photo came when the
+    claim recorded one it had not before (a retake: `verify` with the claim's id); a report made
+    again from the kept photos (`reverify`), or photos the claim had already, bring none: the
+    challenge look calls those `challenge.earlier_photo` for the same reason."""
     try:
         with store.sessions.begin() as session:
             _lock_claim(session, tenant, claim_id)
@@ -74,9 +77,9 @@ def issue_challenge(store: Store, tenant: str, claim_id: str, code: str, when: d
             ).first()
             answered = latest is not None and session.scalar(
                 select(func.count())
-                .select_from(ReportRow)
-                .join(ClaimRow, ClaimRow.id == ReportRow.claim_pk)
-                .where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id, ReportRow.created_at >= latest.issued_at)
+                .select_from(PhotoRow)
+                .join(ClaimRow, ClaimRow.id == PhotoRow.claim_pk)
+                .where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id, PhotoRow.first_seen >= latest.issued_at)
             )
             if latest is not None and not answered:
                 code, when = latest.code, latest.issued_at
