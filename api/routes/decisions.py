@@ -16,6 +16,7 @@ from api.refusals import Refused
 from api.routes.openapi import JSON_TOO_LARGE
 from api.routes.rendering import MALFORMED, REPORT_CONTENT, SERVER_ERRORS, UNAUTHORIZED, answer, problem
 from api.schemas import Report, storable_str
+from api.verifying import idempotency_key_header, reverify_keys
 from evidence_check import calibration
 from evidence_check.checks.challenge import new_code
 from evidence_check.engine import now_utc
@@ -246,22 +247,43 @@ def get_stats(tenant: TenantDep, store: StoreDep) -> Any:
     },
 )
 async def post_reverify(
-    claim_id: str, request: Request, tenant: TenantDep, store: StoreDep, settings: SettingsDep, lang: LangDep
+    claim_id: str,
+    request: Request,
+    tenant: TenantDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    lang: LangDep,
+    idempotency_key: Annotated[
+        str | None,
+        idempotency_key_header(
+            "A retry with the same key returns the first report and records and announces nothing again;"
+            " the key sent with another request (another claim's reverify, a verify) is 409"
+        ),
+    ] = None,
 ) -> Any:
     """For a claim whose evidence should be read again after the catalog or the references changed
-    (a retry of `POST /v1/verify` returns the stored report instead). `GET .../reports` lists them all.
-    The answer's sentences are in the language `Accept-Language` asks for, as every report's."""
+    (a retry of `POST /v1/verify` returns the stored report instead). Each call without an
+    `Idempotency-Key` records a new report; with one, a retry returns the report it recorded.
+    `GET .../reports` lists them all. The answer's sentences are in the language `Accept-Language`
+    asks for, as every report's."""
     gate = request.app.state.gate
+    keys = reverify_keys(claim_id, idempotency_key)
 
-    def analyse() -> Any:
+    def analyse() -> dict[str, Any] | None:
+        earlier = store.replay(tenant, keys)
+        if earlier is not None:
+            return earlier
         with gate:
             one_library_thread_here()
-            return reverify_claim(store, tenant, claim_id, settings=settings, now=now_utc(), channel="api")
+            outcome = reverify_claim(
+                store, tenant, claim_id, settings=settings, now=now_utc(), channel="api", request_keys=keys
+            )
+        return outcome.body if outcome is not None else None
 
     try:
-        outcome = await anyio.to_thread.run_sync(analyse)
+        body = await anyio.to_thread.run_sync(analyse)
     except NotKept as exc:
         raise Refused(409, exc.code, **exc.params) from None
-    if outcome is None:
+    if body is None:
         raise Refused(404, "claim.not_found", claim_id=claim_id)
-    return in_language(outcome.body, lang, "api")
+    return in_language(body, lang, "api")
