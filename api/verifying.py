@@ -184,6 +184,8 @@ def describe(errors: Sequence[Any], known: Sequence[str] = (), body: Any = None)
         said = str((error.get("ctx") or {}).get("error", message))
         stopped = json.JSONDecodeError(said, body if isinstance(body, str) else "", position)
         return "input.json_invalid", {"error": parser_stopped(stopped, named="character")}
+    if loc == ["body"] and kind in ("missing", "model_attributes_type", "dict_type"):
+        return "input.not_an_object", {}
     if kind == "id_rule":  # api.schemas.IdText: worded as the intake words it
         return "intake.bad_id", {"field": where, "value": error.get("input")}
     if kind == "image_id_rule":  # api.schemas.ImageIdText

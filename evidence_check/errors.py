@@ -542,6 +542,7 @@ ERRORS: dict[str, tuple[str, str]] = {
     # A field of the request as pydantic (FastAPI) checks it (422): the English line is pydantic's
     # own message, written out here so that its Chinese can be; `input.invalid` for any other kind.
     "input.missing": ("{field}: Field required", "{field}：缺少必填字段"),
+    "input.string_type": ("{field}: Input should be a valid string", "{field}：应为字符串"),
     "input.extra_forbidden": ("{field}: not a field of this request", "{field}：不是本请求的字段"),
     # A JSON body or zones, a manifest's row, the console's zone rows: one wording wherever it is said.
     "input.name_twice": (
@@ -549,6 +550,12 @@ ERRORS: dict[str, tuple[str, str]] = {
         "{where}：名称 {name!r} 出现了两次，无法确定以哪个值为准",
     ),
     "input.json_invalid": ("body: not JSON ({error})", "请求体：不是有效的 JSON（{error}）"),
+    # A JSON route's body missing or not an object (a form-encoded outcome, a list): pydantic says
+    # "Input should be a valid dictionary or object to extract fields from", which helps no client.
+    "input.not_an_object": (
+        "body: not a JSON object; send the fields as one, with Content-Type: application/json",
+        "请求体：不是 JSON 对象；请把各字段作为一个 JSON 对象发送，Content-Type 为 application/json",
+    ),
     # A JSON body over MAX_JSON_BYTES: 413, as an upload over its limit (api.json_body).
     "input.json_too_large": ("body: the JSON document is over the {limit} limit", "请求体：JSON 文档超过 {limit} 的上限"),
     "input.extra_forbidden_known": (
