@@ -92,6 +92,11 @@ ERRORS: dict[str, tuple[str, str]] = {
         "Idempotency-Key was already used for another request (other photos or fields); use a new key",
         "Idempotency-Key 已用于另一个请求（照片或字段不同）；请使用新的键",
     ),
+    # The same on a reverify, which sends no photos or fields: what else the key was sent with.
+    "request.idempotency_conflict_reverify": (
+        "Idempotency-Key was already used for another request (a verify, or another claim's reverify); use a new key",
+        "Idempotency-Key 已用于另一个请求（一次 verify，或另一理赔的 reverify）；请使用新的键",
+    ),
     "claim.not_kept": (
         "claim {claim_id!r} was recorded before claims were kept for verifying again",
         "理赔 {claim_id!r} 记录于系统开始保存理赔以供重新核验之前",

@@ -22,6 +22,7 @@ from evidence_check.checks.challenge import new_code
 from evidence_check.engine import now_utc
 from evidence_check.report import in_language
 from evidence_check.service import decide, reverify_claim
+from evidence_check.store import RequestConflict
 from evidence_check.store.claim_files import NotKept
 from evidence_check.store.outcomes import decided_claims, has_claim, issue_challenge
 from evidence_check.widths import NOTE_WIDTH
@@ -238,7 +239,8 @@ def get_stats(tenant: TenantDep, store: StoreDep) -> Any:
         **UNAUTHORIZED,
         404: NO_CLAIM,
         409: problem(
-            "The claim's photo files are no longer kept (retention) or were never stored",
+            "The claim's photo files are no longer kept (retention) or were never stored; or the"
+            " `Idempotency-Key` was sent before with another request",
             "the files of claim 'c-123' are no longer kept (2 of 2 deleted by retention or never stored): "
             "ask the customer to send them again",
         ),
@@ -284,6 +286,8 @@ async def post_reverify(
         body = await anyio.to_thread.run_sync(analyse)
     except NotKept as exc:
         raise Refused(409, exc.code, **exc.params) from None
+    except RequestConflict:
+        raise Refused(409, "request.idempotency_conflict_reverify") from None
     if body is None:
         raise Refused(404, "claim.not_found", claim_id=claim_id)
     return in_language(body, lang, "api")

@@ -88,3 +88,25 @@ def test_a_reverify_retried_with_its_idempotency_key_is_recorded_and_announced_o
     # Without a key each reverify is a new report, as it was.
     assert api.client.post("/v1/claims/c-k/reverify").status_code == 200
     assert len(api.client.get("/v1/claims/c-k/reports").json()) == 3
+
+
+def test_a_reverify_key_sent_before_with_another_request_is_worded_for_a_reverify(api: Api) -> None:
+    """The 409 line of a verify names "other photos or fields", which a reverify sends none of: its
+    client, which reused a key for another claim or after a verify, would look for a photo it changed."""
+    for claim, seed in (("c-r1", 8), ("c-r2", 9)):
+        assert api.verify(photos(("a.jpg", jpeg(seed))), {"claim_id": claim}).status_code == 200
+    key = {"Idempotency-Key": "reused-1"}
+    assert api.client.post("/v1/claims/c-r1/reverify", headers=key).status_code == 200
+    assert api.verify(photos(("b.jpg", jpeg(10))), {"claim_id": "c-r3"}, headers={"Idempotency-Key": "verify-1"}).status_code == 200
+    for sent in (key, {"Idempotency-Key": "verify-1"}):
+        lines = {}
+        for lang in ("en", "zh"):
+            answered = api.client.post("/v1/claims/c-r2/reverify", headers={**sent, "Accept-Language": lang})
+            assert answered.status_code == 409
+            lines[lang] = answered.json()["detail"]
+        assert lines == {
+            "en": "Idempotency-Key was already used for another request (a verify, or another claim's reverify);"
+            " use a new key",
+            "zh": "Idempotency-Key 已用于另一个请求（一次 verify，或另一理赔的 reverify）；请使用新的键",
+        }
+    assert len(api.client.get("/v1/claims/c-r2/reports").json()) == 1
