@@ -555,11 +555,12 @@ ERRORS: dict[str, tuple[str, str]] = {
         "{where}：名称 {name!r} 出现了两次，无法确定以哪个值为准",
     ),
     "input.json_invalid": ("body: not JSON ({error})", "请求体：不是有效的 JSON（{error}）"),
-    # A JSON route's body missing or not an object (a form-encoded outcome, a list): pydantic says
-    # "Input should be a valid dictionary or object to extract fields from", which helps no client.
+    # A JSON route's body missing or not an object (a form-encoded outcome, a list of zones): pydantic
+    # says "Input should be a valid dictionary or object to extract fields from", which helps no
+    # client. Worded for every JSON route: an outcome's are fields, a SKU's zones are images' names.
     "input.not_an_object": (
-        "body: not a JSON object; send the fields as one, with Content-Type: application/json",
-        "请求体：不是 JSON 对象；请把各字段作为一个 JSON 对象发送，Content-Type 为 application/json",
+        "body: not a JSON object; send one, with Content-Type: application/json",
+        "请求体：不是 JSON 对象；请发送一个 JSON 对象，Content-Type 为 application/json",
     ),
     # A JSON body over MAX_JSON_BYTES: 413, as an upload over its limit (api.json_body).
     "input.json_too_large": ("body: the JSON document is over the {limit} limit", "请求体：JSON 文档超过 {limit} 的上限"),

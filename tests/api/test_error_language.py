@@ -329,8 +329,8 @@ def test_pydantics_errors_keep_their_english_and_get_their_chinese(given: dict[s
 
 
 NOT_AN_OBJECT = (
-    "body: not a JSON object; send the fields as one, with Content-Type: application/json",
-    "请求体：不是 JSON 对象；请把各字段作为一个 JSON 对象发送，Content-Type 为 application/json",
+    "body: not a JSON object; send one, with Content-Type: application/json",
+    "请求体：不是 JSON 对象；请发送一个 JSON 对象，Content-Type 为 application/json",
 )
 
 
@@ -360,6 +360,24 @@ def test_a_malformed_outcome_is_one_worded_line_in_either_language(
         answered = api.client.post("/v1/claims/c-1/outcome", headers={**headers, "Accept-Language": lang}, **sent)
         assert (answered.status_code, answered.json()) == (422, {"detail": line})
     assert api.client.get("/v1/stats").json()["decided"] == 0
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        pytest.param({"json": [{"name": "seam", "box": [0, 0, 5, 5]}]}, id="a JSON list"),
+        pytest.param({"data": {"a.jpg": "seam"}}, id="form-encoded"),
+        pytest.param({}, id="no body"),
+    ],
+)
+def test_zones_that_are_not_an_object_are_worded_for_zones_too(api: Api, sent: dict[str, Any]) -> None:
+    """The line is every JSON route's: a SKU's zones are a map of its images' names, not "fields"."""
+    added = api.client.post("/v1/catalog/SKU-1/images", files=[("images", ("a.jpg", jpeg(2), "image/jpeg"))])
+    assert added.status_code == 201
+    for lang, line in zip(("en", "zh"), NOT_AN_OBJECT, strict=True):
+        answered = api.client.put("/v1/catalog/SKU-1/zones", headers={"Accept-Language": lang}, **sent)
+        assert (answered.status_code, answered.json()) == (422, {"detail": line})
+    assert api.client.get("/v1/catalog/SKU-1").json()["zones"] == 0
 
 
 def test_a_kind_of_pydantic_error_not_worded_keeps_its_message_in_chinese() -> None:
