@@ -208,3 +208,19 @@ def test_when_the_challenge_command_gets_bad_input_then_one_line_and_no_tracebac
     assert result.exit_code == code
     assert "Traceback" not in result.output
     json.dumps(result.output)
+
+
+def test_a_retake_with_an_old_photo_beside_a_new_one_taken_at_the_challenges_instant_answers_it(
+    store: Store,
+) -> None:
+    """A customer sending again the photo they had sent, beside the retake: the retake answers the
+    challenge. A photo recorded at the very instant the challenge was issued is not an earlier one,
+    for the challenge look as for the next challenge asked (one boundary, `>=` and `<`)."""
+    verify(store, "c-8", FIXTURES / "no_exif.jpg", now=ISSUED - timedelta(hours=2))
+    issue_challenge(store, "default", "c-8", "WFWXK", ISSUED)
+    retake = verify(store, "c-8", FIXTURES / "no_exif.jpg", FIXTURES / "genuine_after_delivery.jpg", now=ISSUED)
+    looked = {image["filename"]: image["checks"]["challenge"]["code"] for image in retake["images"]}
+    assert looked["no_exif.jpg"] == "challenge.earlier_photo"
+    assert looked["genuine_after_delivery.jpg"] not in ("challenge.earlier_photo", "challenge.seen_before")
+    after = issue_challenge(store, "default", "c-8", "KMNPR", ISSUED + timedelta(minutes=10))
+    assert after.code == "KMNPR"
