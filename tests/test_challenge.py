@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ from evidence_check.imaging.ocr import TextPiece, available
 from evidence_check.intake import build_claim
 from evidence_check.service import reverify_claim, verify_claim
 from evidence_check.settings import Settings
-from evidence_check.store import Store
+from evidence_check.store import Store, StoreError, database
 from evidence_check.store.challenge_tables import ChallengeRow
 from evidence_check.store.outcomes import issue_challenge, open_challenge
 from tests.conftest import FIXTURES, ROOT, two_meet_under_the_claim_lock
@@ -224,3 +225,27 @@ def test_a_retake_with_an_old_photo_beside_a_new_one_taken_at_the_challenges_ins
     assert looked["genuine_after_delivery.jpg"] not in ("challenge.earlier_photo", "challenge.seen_before")
     after = issue_challenge(store, "default", "c-8", "KMNPR", ISSUED + timedelta(minutes=10))
     assert after.code == "KMNPR"
+
+
+def test_a_challenge_asked_again_while_a_writer_holds_sqlite_is_answered_without_waiting(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A retry of an open challenge was a read; under the claim's lock (SQLite's write lock) it
+    waited behind any writer, and past the busy timeout was a 503. A new challenge still waits."""
+    monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    store = Store(sqlite_url)
+    verify(store, "c-9", FIXTURES / "no_exif.jpg", now=ISSUED - timedelta(hours=2))
+    verify(store, "c-10", FIXTURES / "no_exif.jpg", now=ISSUED - timedelta(hours=2))
+    first = issue_challenge(store, "default", "c-9", "WFWXK", ISSUED)
+    assert store.file is not None
+    writer = sqlite3.connect(store.file, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # a long writer: a catalog import, a report being recorded
+    try:
+        again = issue_challenge(store, "default", "c-9", "KMNPR", ISSUED + timedelta(minutes=1))
+        with pytest.raises(StoreError):
+            issue_challenge(store, "default", "c-10", "KMNPR", ISSUED + timedelta(minutes=1))
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+        store.close()
+    assert (again.code, again.issued_at) == ("WFWXK", first.issued_at)

@@ -67,27 +67,42 @@ def issue_challenge(store: Store, tenant: str, claim_id: str, code: str, when: d
     again from the kept photos (`reverify`), or photos the claim had already, bring none: the
     challenge look calls those `challenge.earlier_photo` for the same reason."""
     try:
-        with store.sessions.begin() as session:
-            _lock_claim(session, tenant, claim_id)
-            latest = session.execute(
-                select(ChallengeRow.code, ChallengeRow.issued_at)
-                .where(ChallengeRow.tenant == tenant, ChallengeRow.claim_id == claim_id)
-                .order_by(ChallengeRow.id.desc())
-                .limit(1)
-            ).first()
-            answered = latest is not None and session.scalar(
-                select(func.count())
-                .select_from(PhotoRow)
-                .join(ClaimRow, ClaimRow.id == PhotoRow.claim_pk)
-                .where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id, PhotoRow.first_seen >= latest.issued_at)
-            )
-            if latest is not None and not answered:
-                code, when = latest.code, latest.issued_at
-            else:
-                session.add(ChallengeRow(tenant=tenant, claim_id=claim_id, code=code, issued_at=when))
+        # A retry while the challenge is open is answered without the claim's lock: on SQLite that
+        # lock is the database's write lock, and a retry waiting behind a long writer (past the busy
+        # timeout: 503) is one that used to be a read. Read again under the lock before issuing.
+        with store.sessions() as session:
+            still_open = _unanswered_challenge(session, tenant, claim_id)
+        if still_open is None:
+            with store.sessions.begin() as session:
+                _lock_claim(session, tenant, claim_id)
+                still_open = _unanswered_challenge(session, tenant, claim_id)
+                if still_open is None:
+                    session.add(ChallengeRow(tenant=tenant, claim_id=claim_id, code=code, issued_at=when))
     except SQLAlchemyError as exc:
         raise StoreError(f"could not record the challenge for claim {claim_id}: {exc}") from None
+    if still_open is not None:
+        code, when = still_open
     return Challenge(claim_id, code, _aware(when), lambda image_id: sightings(store, tenant, image_id))
+
+
+def _unanswered_challenge(session: Session, tenant: str, claim_id: str) -> tuple[str, datetime] | None:
+    """The claim's latest challenge (code, issued_at) while no photo new to the claim came at or
+    after it (the challenge look's boundary: a photo first seen before it is an earlier one)."""
+    latest = session.execute(
+        select(ChallengeRow.code, ChallengeRow.issued_at)
+        .where(ChallengeRow.tenant == tenant, ChallengeRow.claim_id == claim_id)
+        .order_by(ChallengeRow.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return None
+    answered = session.scalar(
+        select(func.count())
+        .select_from(PhotoRow)
+        .join(ClaimRow, ClaimRow.id == PhotoRow.claim_pk)
+        .where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id, PhotoRow.first_seen >= latest.issued_at)
+    )
+    return None if answered else (latest.code, latest.issued_at)
 
 
 def open_challenge(store: Store, tenant: str, claim_id: str) -> Challenge | None:
