@@ -7,7 +7,8 @@ nothing. The Idempotency-Key is recorded with the digest of every field and phot
 the key sent again with anything changed is a conflict (409), never the other request's report.
 Requests racing in several processes are settled by the database's unique constraint (see
 `Store.record`), not by anything held in memory: one records, the same request gets its report,
-another request with the same key gets 409.
+another request with the same key gets 409. `POST /v1/claims/{id}/reverify` takes the same key,
+recorded with a digest naming that claim's reverify (`reverify_keys`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from fastapi import Header
 from pydantic import ValidationError
 
 from api.deps import one_library_thread_here
@@ -36,6 +38,21 @@ from evidence_check.store import Store, request_key
 from evidence_check.store.claim_files import sent_fields
 
 PHOTOS_FIELD = "photos"
+
+
+def idempotency_key_header(description: str) -> Any:
+    """The `Idempotency-Key` header, as every route taking it checks it."""
+    return Header(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$", description=description)
+
+
+def reverify_keys(claim_id: str, idempotency_key: str | None) -> tuple[str, ...]:
+    """The request keys of a reverify: none without a key (each one is a new report, by design); with
+    one, the key recorded with a digest of what it asked, so that the key sent for anything else
+    (another claim, a `verify`) is a conflict."""
+    if not idempotency_key:
+        return ()
+    digest = hashlib.sha256(json.dumps({"reverify": claim_id}).encode()).hexdigest()
+    return (request_key(f"idem:{idempotency_key}", digest),)
 
 
 @dataclass(frozen=True)
@@ -167,6 +184,8 @@ def describe(errors: Sequence[Any], known: Sequence[str] = (), body: Any = None)
         said = str((error.get("ctx") or {}).get("error", message))
         stopped = json.JSONDecodeError(said, body if isinstance(body, str) else "", position)
         return "input.json_invalid", {"error": parser_stopped(stopped, named="character")}
+    if loc == ["body"] and kind in ("missing", "model_attributes_type", "dict_type"):
+        return "input.not_an_object", {}
     if kind == "id_rule":  # api.schemas.IdText: worded as the intake words it
         return "intake.bad_id", {"field": where, "value": error.get("input")}
     if kind == "image_id_rule":  # api.schemas.ImageIdText

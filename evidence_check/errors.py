@@ -92,6 +92,11 @@ ERRORS: dict[str, tuple[str, str]] = {
         "Idempotency-Key was already used for another request (other photos or fields); use a new key",
         "Idempotency-Key 已用于另一个请求（照片或字段不同）；请使用新的键",
     ),
+    # The same on a reverify, which sends no photos or fields: what else the key was sent with.
+    "request.idempotency_conflict_reverify": (
+        "Idempotency-Key was already used for another request (a verify, or another claim's reverify); use a new key",
+        "Idempotency-Key 已用于另一个请求（一次 verify，或另一理赔的 reverify）；请使用新的键",
+    ),
     "claim.not_kept": (
         "claim {claim_id!r} was recorded before claims were kept for verifying again",
         "理赔 {claim_id!r} 记录于系统开始保存理赔以供重新核验之前",
@@ -542,6 +547,7 @@ ERRORS: dict[str, tuple[str, str]] = {
     # A field of the request as pydantic (FastAPI) checks it (422): the English line is pydantic's
     # own message, written out here so that its Chinese can be; `input.invalid` for any other kind.
     "input.missing": ("{field}: Field required", "{field}：缺少必填字段"),
+    "input.string_type": ("{field}: Input should be a valid string", "{field}：应为字符串"),
     "input.extra_forbidden": ("{field}: not a field of this request", "{field}：不是本请求的字段"),
     # A JSON body or zones, a manifest's row, the console's zone rows: one wording wherever it is said.
     "input.name_twice": (
@@ -549,6 +555,13 @@ ERRORS: dict[str, tuple[str, str]] = {
         "{where}：名称 {name!r} 出现了两次，无法确定以哪个值为准",
     ),
     "input.json_invalid": ("body: not JSON ({error})", "请求体：不是有效的 JSON（{error}）"),
+    # A JSON route's body missing or not an object (a form-encoded outcome, a list of zones): pydantic
+    # says "Input should be a valid dictionary or object to extract fields from", which helps no
+    # client. Worded for every JSON route: an outcome's are fields, a SKU's zones are images' names.
+    "input.not_an_object": (
+        "body: not a JSON object; send one, with Content-Type: application/json",
+        "请求体：不是 JSON 对象；请发送一个 JSON 对象，Content-Type 为 application/json",
+    ),
     # A JSON body over MAX_JSON_BYTES: 413, as an upload over its limit (api.json_body).
     "input.json_too_large": ("body: the JSON document is over the {limit} limit", "请求体：JSON 文档超过 {limit} 的上限"),
     "input.extra_forbidden_known": (

@@ -171,16 +171,28 @@ def upload_id(upload: Upload) -> str:
     return upload.image_id or hashlib.sha256(upload.data).hexdigest()
 
 
-def reverify_claim(store: Store, tenant: str, claim_id: str, *, settings: Settings, now: datetime, channel: str = "cli") -> Outcome | None:
+def reverify_claim(
+    store: Store,
+    tenant: str,
+    claim_id: str,
+    *,
+    settings: Settings,
+    now: datetime,
+    channel: str = "cli",
+    request_keys: Sequence[str] = (),
+) -> Outcome | None:
     """Analyse a recorded claim's kept photos again against today's catalog and references, and
     record the new report beside the earlier ones; None when the tenant has no such claim (the
-    photos recorded already are not recorded again, so none is found as reused from itself)."""
+    photos recorded already are not recorded again, so none is found as reused from itself).
+    `request_keys` as `verify_claim` takes them: a request recorded first elsewhere is answered."""
     kept = kept_claim(store, tenant, claim_id)
     if kept is None:
         return None
     claim, files = kept
     uploads = [Upload(filename, data) for filename, data in files]
-    return verify_claim(claim, uploads, settings=settings, store=store, now=now, channel=channel)
+    return verify_claim(
+        claim, uploads, settings=settings, store=store, now=now, channel=channel, request_keys=request_keys
+    )
 
 
 def report_page(

@@ -3,9 +3,10 @@ from __future__ import annotations
 import errno
 import os
 import subprocess
+import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from evidence_check.checks.context import CheckContext
 from evidence_check.imaging.load import load_photo
 from evidence_check.models import Claim, Finding, Timeline
 from evidence_check.settings import Settings
-from evidence_check.store import Store
+from evidence_check.store import Store, outcomes
 from evidence_check.store.database import MIGRATIONS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -183,3 +184,19 @@ def fill(folder: Path) -> Path:
         except OSError as exc:
             assert exc.errno == errno.ENOSPC
     return filler
+
+
+def two_meet_under_the_claim_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two callers of the claim's lock (`outcomes._lock_claim`) in threads: each, once it holds the
+    lock, waits for the other to get there too. While the lock holds, the other never does and the
+    wait gives up (2 s, not an assertion); without it, both go on together from there, as two
+    requests at the same instant do at worst."""
+    both_inside = threading.Barrier(2)
+    lock_claim = outcomes._lock_claim
+
+    def lock_then_wait_for_the_other(*args: object) -> None:
+        lock_claim(*args)  # type: ignore[arg-type]
+        with suppress(threading.BrokenBarrierError):
+            both_inside.wait(timeout=2)
+
+    monkeypatch.setattr(outcomes, "_lock_claim", lock_then_wait_for_the_other)

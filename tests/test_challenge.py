@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from evidence_check.checks.challenge import ALPHABET, find_code, new_code
@@ -15,11 +18,12 @@ from evidence_check.cli import app
 from evidence_check.engine import Upload
 from evidence_check.imaging.ocr import TextPiece, available
 from evidence_check.intake import build_claim
-from evidence_check.service import verify_claim
+from evidence_check.service import reverify_claim, verify_claim
 from evidence_check.settings import Settings
-from evidence_check.store import Store
+from evidence_check.store import Store, StoreError, database
+from evidence_check.store.challenge_tables import ChallengeRow
 from evidence_check.store.outcomes import issue_challenge, open_challenge
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES, ROOT, two_meet_under_the_claim_lock
 
 RETAKE = ROOT / "fixtures" / "challenge" / "retake_code_WFWXK.jpg"
 ISSUED = datetime(2026, 11, 16, 4, 0, tzinfo=UTC)
@@ -137,9 +141,41 @@ def test_a_challenge_asked_again_before_a_photo_came_is_the_same_one(store: Stor
     again = issue_challenge(store, "default", "c-5", "KMNPR", ISSUED + timedelta(minutes=1))
     assert (again.code, again.issued_at) == ("WFWXK", first.issued_at)
     assert open_challenge(store, "default", "c-5").code == "WFWXK"
-    verify(store, "c-5", FIXTURES / "no_exif.jpg", now=ISSUED + timedelta(minutes=5))
+    verify(store, "c-5", FIXTURES / "genuine_after_delivery.jpg", now=ISSUED + timedelta(minutes=5))
     after_retake = issue_challenge(store, "default", "c-5", "KMNPR", ISSUED + timedelta(minutes=10))
     assert after_retake.code == "KMNPR" and open_challenge(store, "default", "c-5").code == "KMNPR"
+
+
+def test_a_report_made_again_from_the_kept_photos_leaves_the_challenge_open(store: Store) -> None:
+    """`reverify` records a new report but brings no photo: the customer still holds the first code,
+    and so does a retake sending only a photo the claim had before the challenge."""
+    verify(store, "c-7", FIXTURES / "no_exif.jpg", now=ISSUED - timedelta(hours=2))
+    first = issue_challenge(store, "default", "c-7", "WFWXK", ISSUED)
+    assert reverify_claim(store, "default", "c-7", settings=Settings(), now=ISSUED + timedelta(minutes=5))
+    verify(store, "c-7", FIXTURES / "no_exif.jpg", now=ISSUED + timedelta(minutes=6))
+    again = issue_challenge(store, "default", "c-7", "KMNPR", ISSUED + timedelta(minutes=10))
+    assert (again.code, again.issued_at) == ("WFWXK", first.issued_at)
+
+
+def test_two_first_challenges_at_once_get_one_code(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two clicks asking for the claim's first challenge at the same instant: the second waits for the
+    first under the claim's lock and is answered its code. Without the lock (SQLite's was none) both
+    read "no challenge yet" together and each issued its own code."""
+    verify(store, "c-6", FIXTURES / "no_exif.jpg", now=ISSUED - timedelta(hours=2))
+    two_meet_under_the_claim_lock(monkeypatch)
+    answered: dict[str, str] = {}
+
+    def ask(code: str) -> None:
+        answered[code] = issue_challenge(store, "default", "c-6", code, ISSUED).code
+
+    clicks = [threading.Thread(target=ask, args=(code,)) for code in ("WFWXK", "KMNPR")]
+    for click in clicks:
+        click.start()
+    for click in clicks:
+        click.join()
+    with store.sessions() as session:
+        issued = list(session.scalars(select(ChallengeRow.code).where(ChallengeRow.claim_id == "c-6")))
+    assert len(issued) == 1 and answered == {"WFWXK": issued[0], "KMNPR": issued[0]}
 
 
 def test_the_challenge_command_issues_a_code_and_stores_it(sqlite_url: str) -> None:
@@ -173,3 +209,43 @@ def test_when_the_challenge_command_gets_bad_input_then_one_line_and_no_tracebac
     assert result.exit_code == code
     assert "Traceback" not in result.output
     json.dumps(result.output)
+
+
+def test_a_retake_with_an_old_photo_beside_a_new_one_taken_at_the_challenges_instant_answers_it(
+    store: Store,
+) -> None:
+    """A customer sending again the photo they had sent, beside the retake: the retake answers the
+    challenge. A photo recorded at the very instant the challenge was issued is not an earlier one,
+    for the challenge look as for the next challenge asked (one boundary, `>=` and `<`)."""
+    verify(store, "c-8", FIXTURES / "no_exif.jpg", now=ISSUED - timedelta(hours=2))
+    issue_challenge(store, "default", "c-8", "WFWXK", ISSUED)
+    retake = verify(store, "c-8", FIXTURES / "no_exif.jpg", FIXTURES / "genuine_after_delivery.jpg", now=ISSUED)
+    looked = {image["filename"]: image["checks"]["challenge"]["code"] for image in retake["images"]}
+    assert looked["no_exif.jpg"] == "challenge.earlier_photo"
+    assert looked["genuine_after_delivery.jpg"] not in ("challenge.earlier_photo", "challenge.seen_before")
+    after = issue_challenge(store, "default", "c-8", "KMNPR", ISSUED + timedelta(minutes=10))
+    assert after.code == "KMNPR"
+
+
+def test_a_challenge_asked_again_while_a_writer_holds_sqlite_is_answered_without_waiting(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A retry of an open challenge was a read; under the claim's lock (SQLite's write lock) it
+    waited behind any writer, and past the busy timeout was a 503. A new challenge still waits."""
+    monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    store = Store(sqlite_url)
+    verify(store, "c-9", FIXTURES / "no_exif.jpg", now=ISSUED - timedelta(hours=2))
+    verify(store, "c-10", FIXTURES / "no_exif.jpg", now=ISSUED - timedelta(hours=2))
+    first = issue_challenge(store, "default", "c-9", "WFWXK", ISSUED)
+    assert store.file is not None
+    writer = sqlite3.connect(store.file, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # a long writer: a catalog import, a report being recorded
+    try:
+        again = issue_challenge(store, "default", "c-9", "KMNPR", ISSUED + timedelta(minutes=1))
+        with pytest.raises(StoreError):
+            issue_challenge(store, "default", "c-10", "KMNPR", ISSUED + timedelta(minutes=1))
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+        store.close()
+    assert (again.code, again.issued_at) == ("WFWXK", first.issued_at)

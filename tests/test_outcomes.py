@@ -7,7 +7,6 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -19,7 +18,7 @@ from evidence_check.store import Store
 from evidence_check.store.challenge_tables import OutcomeRow
 from evidence_check.store.outcomes import DecidedMeanwhile, RecordedOutcome, record_outcome
 from evidence_check.store.tables import ClaimRow
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, two_meet_under_the_claim_lock
 
 CLAIM = [
     "--ordered-at",
@@ -82,23 +81,16 @@ def test_a_check_is_counted_once_per_claim_at_its_worst_status() -> None:
 
 
 def _genuine_and_fraud_at_once(store: Store, monkeypatch: pytest.MonkeyPatch, decide: Callable[[str], None]) -> None:
-    """Claim c1 verified, then two agents' `decide` ("genuine", "fraud") run in threads whose decisions
-    reach the store together, after whatever each did before it; `record_outcome` is itself again after."""
+    """Claim c1 verified, then two agents' `decide` ("genuine", "fraud") run in threads that meet
+    under the claim's lock (`two_meet_under_the_claim_lock`)."""
     run("verify", str(FIXTURES / "no_exif.jpg"), *CLAIM, "--claim-id", "c1", "--db", store.url)
-    together = threading.Barrier(2)
-    recorded = service.record_outcome
-
-    def record_together(*args: Any) -> RecordedOutcome:
-        together.wait(timeout=60)
-        return recorded(*args)
-
-    monkeypatch.setattr(service, "record_outcome", record_together)
-    agents = [threading.Thread(target=decide, args=(decision,)) for decision in ("genuine", "fraud")]
-    for agent in agents:
-        agent.start()
-    for agent in agents:
-        agent.join()
-    monkeypatch.setattr(service, "record_outcome", recorded)
+    with monkeypatch.context() as patched:
+        two_meet_under_the_claim_lock(patched)
+        agents = [threading.Thread(target=decide, args=(decision,)) for decision in ("genuine", "fraud")]
+        for agent in agents:
+            agent.start()
+        for agent in agents:
+            agent.join()
 
 
 def test_two_decisions_at_once_each_name_the_one_recorded_before_it(

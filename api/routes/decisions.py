@@ -16,11 +16,13 @@ from api.refusals import Refused
 from api.routes.openapi import JSON_TOO_LARGE
 from api.routes.rendering import MALFORMED, REPORT_CONTENT, SERVER_ERRORS, UNAUTHORIZED, answer, problem
 from api.schemas import Report, storable_str
+from api.verifying import idempotency_key_header, reverify_keys
 from evidence_check import calibration
 from evidence_check.checks.challenge import new_code
 from evidence_check.engine import now_utc
 from evidence_check.report import in_language
 from evidence_check.service import decide, reverify_claim
+from evidence_check.store import RequestConflict
 from evidence_check.store.claim_files import NotKept
 from evidence_check.store.outcomes import decided_claims, has_claim, issue_challenge
 from evidence_check.widths import NOTE_WIDTH
@@ -112,7 +114,7 @@ async def post_challenge(
 ) -> Any:
     """A short random code the customer writes down and photographs beside the item; the retake
     arrives through `POST /v1/verify` with the same `claim_id`, which then looks for the code. Asked
-    again before any report came after it (a retry), the same challenge is answered."""
+    again before a photo came after it (a retry; a `reverify` brings none), the same challenge is answered."""
 
     def issue() -> Any:
         _known(store, tenant, claim_id)
@@ -237,7 +239,8 @@ def get_stats(tenant: TenantDep, store: StoreDep) -> Any:
         **UNAUTHORIZED,
         404: NO_CLAIM,
         409: problem(
-            "The claim's photo files are no longer kept (retention) or were never stored",
+            "The claim's photo files are no longer kept (retention) or were never stored; or the"
+            " `Idempotency-Key` was sent before with another request",
             "the files of claim 'c-123' are no longer kept (2 of 2 deleted by retention or never stored): "
             "ask the customer to send them again",
         ),
@@ -246,22 +249,45 @@ def get_stats(tenant: TenantDep, store: StoreDep) -> Any:
     },
 )
 async def post_reverify(
-    claim_id: str, request: Request, tenant: TenantDep, store: StoreDep, settings: SettingsDep, lang: LangDep
+    claim_id: str,
+    request: Request,
+    tenant: TenantDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    lang: LangDep,
+    idempotency_key: Annotated[
+        str | None,
+        idempotency_key_header(
+            "A retry with the same key returns the first report and records and announces nothing again;"
+            " the key sent with another request (another claim's reverify, a verify) is 409"
+        ),
+    ] = None,
 ) -> Any:
     """For a claim whose evidence should be read again after the catalog or the references changed
-    (a retry of `POST /v1/verify` returns the stored report instead). `GET .../reports` lists them all.
-    The answer's sentences are in the language `Accept-Language` asks for, as every report's."""
+    (a retry of `POST /v1/verify` returns the stored report instead). Each call without an
+    `Idempotency-Key` records a new report; with one, a retry returns the report it recorded.
+    `GET .../reports` lists them all. The answer's sentences are in the language `Accept-Language`
+    asks for, as every report's."""
     gate = request.app.state.gate
+    keys = reverify_keys(claim_id, idempotency_key)
 
-    def analyse() -> Any:
+    def analyse() -> dict[str, Any] | None:
+        earlier = store.replay(tenant, keys)
+        if earlier is not None:
+            return earlier
         with gate:
             one_library_thread_here()
-            return reverify_claim(store, tenant, claim_id, settings=settings, now=now_utc(), channel="api")
+            outcome = reverify_claim(
+                store, tenant, claim_id, settings=settings, now=now_utc(), channel="api", request_keys=keys
+            )
+        return outcome.body if outcome is not None else None
 
     try:
-        outcome = await anyio.to_thread.run_sync(analyse)
+        body = await anyio.to_thread.run_sync(analyse)
     except NotKept as exc:
         raise Refused(409, exc.code, **exc.params) from None
-    if outcome is None:
+    except RequestConflict:
+        raise Refused(409, "request.idempotency_conflict_reverify") from None
+    if body is None:
         raise Refused(404, "claim.not_found", claim_id=claim_id)
-    return in_language(outcome.body, lang, "api")
+    return in_language(body, lang, "api")

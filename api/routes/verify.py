@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from api.deps import (
     HtmlDep,
@@ -19,7 +19,7 @@ from api.deps import (
 from api.routes.openapi import VERIFY_BODY, VERIFY_RESPONSES
 from api.routes.rendering import report_response
 from api.schemas import Report
-from api.verifying import answer, parse_verify
+from api.verifying import answer, idempotency_key_header, parse_verify
 from evidence_check.engine import now_utc
 
 router = APIRouter(prefix="/v1", tags=["claims"], route_class=KeyFirstRoute)
@@ -45,12 +45,9 @@ def verify(
     html: HtmlDep,
     idempotency_key: Annotated[
         str | None,
-        Header(
-            min_length=1,
-            max_length=255,
-            pattern=r"^[\x21-\x7e]+$",
-            description="A retry with the same key and request returns the first report and records nothing"
-            " again; the key with other photos or fields is 409",
+        idempotency_key_header(
+            "A retry with the same key and request returns the first report and records nothing"
+            " again; the key with other photos or fields is 409"
         ),
     ] = None,
 ) -> Any:

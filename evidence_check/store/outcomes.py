@@ -30,11 +30,6 @@ class RecordedOutcome:
     repeated: bool = False
 
 
-class _Repeated(Exception):
-    def __init__(self, recorded: RecordedOutcome) -> None:
-        self.recorded = recorded
-
-
 class DecidedMeanwhile(Exception):
     """Another decision was recorded on the claim since the one the deciding agent was shown."""
 
@@ -47,39 +42,67 @@ class DecidedClaim:
 
 
 def _lock_claim(session: Session, tenant: str, claim_id: str) -> None:
-    """PostgreSQL: the claim's row locked until the transaction ends, so that what is read next of
-    the claim (its latest decision, its open challenge) stays so until this one is written."""
-    session.execute(select(ClaimRow.id).where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id).with_for_update())
+    """The claim held until the transaction ends, so that what is read next of it (its latest
+    decision, its open challenge) stays so until this one is written; call it first in the session.
+
+    PostgreSQL: the claim's row is locked. SQLite has one writer at a time, but pysqlite opens its
+    transaction only at the first INSERT/UPDATE/DELETE (its reads before run outside it), so two
+    callers both read before either wrote: `BEGIN IMMEDIATE` takes the write lock now, waiting up
+    to the store's busy timeout for a writer holding it (`_migrate` does the same)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        session.execute(
+            select(ClaimRow.id).where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id).with_for_update()
+        )
 
 
 def issue_challenge(store: Store, tenant: str, claim_id: str, code: str, when: datetime) -> Challenge:
-    """A new challenge with `code`, or the claim's latest one while no report came after it.
+    """A new challenge with `code`, or the claim's latest one while no photo came after it.
 
     Asked again before any photo came for it (a client retrying an answer it lost, a second click),
     the open challenge is answered again: a new code would leave the customer, told the first one,
-    photographing a code that no longer counts (only the latest is looked for)."""
+    photographing a code that no longer counts (only the latest is looked for). A photo came when the
+    claim recorded one it had not before (a retake: `verify` with the claim's id); a report made
+    again from the kept photos (`reverify`), or photos the claim had already, bring none: the
+    challenge look calls those `challenge.earlier_photo` for the same reason."""
     try:
-        with store.sessions.begin() as session:
-            _lock_claim(session, tenant, claim_id)
-            latest = session.execute(
-                select(ChallengeRow.code, ChallengeRow.issued_at)
-                .where(ChallengeRow.tenant == tenant, ChallengeRow.claim_id == claim_id)
-                .order_by(ChallengeRow.id.desc())
-                .limit(1)
-            ).first()
-            answered = latest is not None and session.scalar(
-                select(func.count())
-                .select_from(ReportRow)
-                .join(ClaimRow, ClaimRow.id == ReportRow.claim_pk)
-                .where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id, ReportRow.created_at >= latest.issued_at)
-            )
-            if latest is not None and not answered:
-                code, when = latest.code, latest.issued_at
-            else:
-                session.add(ChallengeRow(tenant=tenant, claim_id=claim_id, code=code, issued_at=when))
+        # A retry while the challenge is open is answered without the claim's lock: on SQLite that
+        # lock is the database's write lock, and a retry waiting behind a long writer (past the busy
+        # timeout: 503) is one that used to be a read. Read again under the lock before issuing.
+        with store.sessions() as session:
+            still_open = _unanswered_challenge(session, tenant, claim_id)
+        if still_open is None:
+            with store.sessions.begin() as session:
+                _lock_claim(session, tenant, claim_id)
+                still_open = _unanswered_challenge(session, tenant, claim_id)
+                if still_open is None:
+                    session.add(ChallengeRow(tenant=tenant, claim_id=claim_id, code=code, issued_at=when))
     except SQLAlchemyError as exc:
         raise StoreError(f"could not record the challenge for claim {claim_id}: {exc}") from None
+    if still_open is not None:
+        code, when = still_open
     return Challenge(claim_id, code, _aware(when), lambda image_id: sightings(store, tenant, image_id))
+
+
+def _unanswered_challenge(session: Session, tenant: str, claim_id: str) -> tuple[str, datetime] | None:
+    """The claim's latest challenge (code, issued_at) while no photo new to the claim came at or
+    after it (the challenge look's boundary: a photo first seen before it is an earlier one)."""
+    latest = session.execute(
+        select(ChallengeRow.code, ChallengeRow.issued_at)
+        .where(ChallengeRow.tenant == tenant, ChallengeRow.claim_id == claim_id)
+        .order_by(ChallengeRow.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return None
+    answered = session.scalar(
+        select(func.count())
+        .select_from(PhotoRow)
+        .join(ClaimRow, ClaimRow.id == PhotoRow.claim_pk)
+        .where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id, PhotoRow.first_seen >= latest.issued_at)
+    )
+    return None if answered else (latest.code, latest.issued_at)
 
 
 def open_challenge(store: Store, tenant: str, claim_id: str) -> Challenge | None:
@@ -129,37 +152,29 @@ def record_outcome(
     kept nor announced twice. An agent shown the latest (`seen`) who decides it again is recorded.
 
     Decisions on one claim arriving at once are recorded one after the other, and each names the
-    one recorded just before it: read apart from the write, two agents deciding at once were both
-    told they replaced nothing. PostgreSQL: the claim's row is locked first. SQLite has one writer
-    at a time: the read comes after the insert, inside its write lock. The time is read under that
-    lock too: read before it, a decision stored after another could carry an earlier time.
+    one recorded just before it: what it reads and its time are read under the claim's lock
+    (`_lock_claim`), so a decision stored after another never carries an earlier time.
     """
     if decision not in DECISIONS:
         raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, got {decision!r}")
     try:
         with store.sessions.begin() as session:
             _lock_claim(session, tenant, claim_id)
-            # SQLite takes its write lock at the insert, so the row goes in first and is timed after.
-            row = OutcomeRow(tenant=tenant, claim_id=claim_id, decision=decision, note=note, decided_at=clock())
-            session.add(row)
-            session.flush()
-            row.decided_at = clock()
-            session.flush()
             latest_two = session.execute(
                 select(OutcomeRow.id, OutcomeRow.decision, OutcomeRow.note, OutcomeRow.decided_at)
-                .where(OutcomeRow.tenant == tenant, OutcomeRow.claim_id == claim_id, OutcomeRow.id < row.id)
+                .where(OutcomeRow.tenant == tenant, OutcomeRow.claim_id == claim_id)
                 .order_by(OutcomeRow.id.desc())
                 .limit(2)
             ).all()
             replaced = latest_two[0] if latest_two else None
             if seen is not None and seen != (replaced.id if replaced else 0):
-                raise DecidedMeanwhile(claim_id)  # leaving the transaction rolls the row back
+                raise DecidedMeanwhile(claim_id)
             if seen is None and replaced is not None and (replaced.decision, replaced.note) == (decision, note):
                 earlier = latest_two[1].decision if len(latest_two) > 1 else None
-                raise _Repeated(RecordedOutcome(_aware(replaced.decided_at), earlier, repeated=True))
+                return RecordedOutcome(_aware(replaced.decided_at), earlier, repeated=True)
+            row = OutcomeRow(tenant=tenant, claim_id=claim_id, decision=decision, note=note, decided_at=clock())
+            session.add(row)
             return RecordedOutcome(_aware(row.decided_at), replaced.decision if replaced else None)
-    except _Repeated as repeat:  # raised inside the transaction, so that it rolls the new row back
-        return repeat.recorded
     except SQLAlchemyError as exc:
         raise StoreError(f"could not record the outcome of claim {claim_id}: {exc}") from None
 

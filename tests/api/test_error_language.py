@@ -312,6 +312,7 @@ class _Fields(BaseModel):
         ({"name": "ab", "flag": "perhaps"}, "input.bool_parsing"),
         ({"name": "ab", "kind": "c"}, "input.literal_error"),
         ({"name": "ab", "other": 1}, "input.extra_forbidden"),
+        ({"name": 5}, "input.string_type"),
     ],
 )
 def test_pydantics_errors_keep_their_english_and_get_their_chinese(given: dict[str, Any], code: str) -> None:
@@ -325,6 +326,58 @@ def test_pydantics_errors_keep_their_english_and_get_their_chinese(given: dict[s
         assert error_text(found, params) == f"{field}: {error['msg']}"
     chinese = error_text(found, params, "zh")
     assert chinese.startswith(field) and HAN.search(chinese)
+
+
+NOT_AN_OBJECT = (
+    "body: not a JSON object; send one, with Content-Type: application/json",
+    "请求体：不是 JSON 对象；请发送一个 JSON 对象，Content-Type 为 application/json",
+)
+
+
+@pytest.mark.parametrize(
+    ("sent", "english", "chinese"),
+    [
+        pytest.param({"data": {"outcome": "fraud"}}, *NOT_AN_OBJECT, id="form-encoded"),
+        pytest.param({"content": b"fraud", "headers": {"Content-Type": "text/plain"}}, *NOT_AN_OBJECT, id="plain text"),
+        pytest.param({"json": ["fraud"]}, *NOT_AN_OBJECT, id="a JSON list"),
+        pytest.param({}, *NOT_AN_OBJECT, id="no body"),
+        pytest.param(
+            {"json": {"outcome": "fraud", "note": 5}},
+            "note: Input should be a valid string",
+            "note：应为字符串",
+            id="a note that is a number",
+        ),
+    ],
+)
+def test_a_malformed_outcome_is_one_worded_line_in_either_language(
+    api: Api, sent: dict[str, Any], english: str, chinese: str
+) -> None:
+    """Pydantic's "Input should be a valid dictionary or object to extract fields from" came inside
+    the Chinese line, and told an agent's script sending a form nothing about what to send."""
+    assert api.verify(photos(("a.jpg", jpeg(1))), {"claim_id": "c-1"}).status_code == 200
+    headers = sent.pop("headers", {})
+    for lang, line in (("en", english), ("zh", chinese)):
+        answered = api.client.post("/v1/claims/c-1/outcome", headers={**headers, "Accept-Language": lang}, **sent)
+        assert (answered.status_code, answered.json()) == (422, {"detail": line})
+    assert api.client.get("/v1/stats").json()["decided"] == 0
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        pytest.param({"json": [{"name": "seam", "box": [0, 0, 5, 5]}]}, id="a JSON list"),
+        pytest.param({"data": {"a.jpg": "seam"}}, id="form-encoded"),
+        pytest.param({}, id="no body"),
+    ],
+)
+def test_zones_that_are_not_an_object_are_worded_for_zones_too(api: Api, sent: dict[str, Any]) -> None:
+    """The line is every JSON route's: a SKU's zones are a map of its images' names, not "fields"."""
+    added = api.client.post("/v1/catalog/SKU-1/images", files=[("images", ("a.jpg", jpeg(2), "image/jpeg"))])
+    assert added.status_code == 201
+    for lang, line in zip(("en", "zh"), NOT_AN_OBJECT, strict=True):
+        answered = api.client.put("/v1/catalog/SKU-1/zones", headers={"Accept-Language": lang}, **sent)
+        assert (answered.status_code, answered.json()) == (422, {"detail": line})
+    assert api.client.get("/v1/catalog/SKU-1").json()["zones"] == 0
 
 
 def test_a_kind_of_pydantic_error_not_worded_keeps_its_message_in_chinese() -> None:

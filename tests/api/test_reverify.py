@@ -6,6 +6,8 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from evidence_check.cli import app
+from evidence_check.engine import now_utc
+from evidence_check.store.webhooks import deliveries, set_webhook
 from tests.api.conftest import Api, bearer, jpeg, photos
 
 
@@ -63,3 +65,48 @@ def test_photo_files_are_not_kept_when_the_setting_says_so(store) -> None:  # ty
         assert quiet.verify(photos(("a.jpg", jpeg(4))), {"claim_id": "c-nokeep"}).status_code == 200
         assert quiet.count("photo_files") == 0
         assert quiet.client.post("/v1/claims/c-nokeep/reverify").status_code == 409
+
+
+def test_a_reverify_retried_with_its_idempotency_key_is_recorded_and_announced_once(api: Api) -> None:
+    set_webhook(api.store, "default", "http://127.0.0.1:9/hook", "whsec_reverify", now_utc())
+    assert api.verify(photos(("a.jpg", jpeg(5))), {"claim_id": "c-k"}).status_code == 200
+    key = {"Idempotency-Key": "reverify-1"}
+    first = api.client.post("/v1/claims/c-k/reverify", headers=key)
+    retry = api.client.post("/v1/claims/c-k/reverify", headers={**key, "Accept-Language": "zh"})
+    assert first.status_code == retry.status_code == 200, retry.text
+    assert retry.json()["created_at"] == first.json()["created_at"]
+    assert retry.json()["reasons"] != first.json()["reasons"]  # the stored report, in the asker's language
+    assert len(api.client.get("/v1/claims/c-k/reports").json()) == 2
+    announced = [d.event for d in deliveries(api.store, "default")]
+    assert announced.count("claim.verified") == 2  # the verify's and the first reverify's
+    # The key sent with another request is refused, whichever route it comes to; nothing is recorded.
+    assert api.verify(photos(("b.jpg", jpeg(6))), {"claim_id": "c-k2"}).status_code == 200
+    other_claim = api.client.post("/v1/claims/c-k2/reverify", headers={**key, "Accept-Language": "zh"})
+    assert other_claim.status_code == 409 and not other_claim.json()["detail"].isascii()
+    assert api.verify(photos(("c.jpg", jpeg(7))), {"claim_id": "c-k3"}, headers=key).status_code == 409
+    assert len(api.client.get("/v1/claims/c-k2/reports").json()) == 1
+    # Without a key each reverify is a new report, as it was.
+    assert api.client.post("/v1/claims/c-k/reverify").status_code == 200
+    assert len(api.client.get("/v1/claims/c-k/reports").json()) == 3
+
+
+def test_a_reverify_key_sent_before_with_another_request_is_worded_for_a_reverify(api: Api) -> None:
+    """The 409 line of a verify names "other photos or fields", which a reverify sends none of: its
+    client, which reused a key for another claim or after a verify, would look for a photo it changed."""
+    for claim, seed in (("c-r1", 8), ("c-r2", 9)):
+        assert api.verify(photos(("a.jpg", jpeg(seed))), {"claim_id": claim}).status_code == 200
+    key = {"Idempotency-Key": "reused-1"}
+    assert api.client.post("/v1/claims/c-r1/reverify", headers=key).status_code == 200
+    assert api.verify(photos(("b.jpg", jpeg(10))), {"claim_id": "c-r3"}, headers={"Idempotency-Key": "verify-1"}).status_code == 200
+    for sent in (key, {"Idempotency-Key": "verify-1"}):
+        lines = {}
+        for lang in ("en", "zh"):
+            answered = api.client.post("/v1/claims/c-r2/reverify", headers={**sent, "Accept-Language": lang})
+            assert answered.status_code == 409
+            lines[lang] = answered.json()["detail"]
+        assert lines == {
+            "en": "Idempotency-Key was already used for another request (a verify, or another claim's reverify);"
+            " use a new key",
+            "zh": "Idempotency-Key 已用于另一个请求（一次 verify，或另一理赔的 reverify）；请使用新的键",
+        }
+    assert len(api.client.get("/v1/claims/c-r2/reports").json()) == 1
