@@ -77,9 +77,11 @@ async def new_claim(request: Request, console: ConsoleDep) -> Response:
         return to_sign_in(request)
     settings = console.settings
     try:
-        form = await read_request(request, UploadLimits.of(settings))
+        # The form sends its photos last: a photo refused while it streams in leaves every field read.
+        form = await read_request(request, UploadLimits.of(settings), fields_first=True)
     except UPLOAD_REFUSALS as exc:
-        return await anyio.to_thread.run_sync(_form, console, agent, {}, exc.text(console.lang), refusal_status(exc))
+        kept = {name: exc.fields_read.get(name, "") for name in FORM_FIELDS}
+        return await anyio.to_thread.run_sync(_form, console, agent, kept, exc.text(console.lang), refusal_status(exc))
     try:
         check_csrf(agent, form.fields.pop(CSRF_FIELD, None))
         # The form's own id, the request's idempotency key: the same form sent twice (a double

@@ -62,14 +62,22 @@ def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
     return dict(request.param)
 
 
+@pytest.fixture(params=[True], ids=["scripts"])
+def scripting(request: pytest.FixtureRequest) -> bool:
+    """Whether the browser runs the console's script (parametrized indirectly: False for a browser without)."""
+    return bool(request.param)
+
+
 @pytest.fixture
-def page(served: tuple[Server, str], viewport: dict[str, int]) -> Iterator[Any]:
+def page(served: tuple[Server, str], viewport: dict[str, int], scripting: bool) -> Iterator[Any]:
     """A page whose every request off the test server is aborted and counted in `page.refused`
     (an air-gapped site: a page asking for anything elsewhere would break there)."""
     server, _key = served
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport=viewport, timezone_id="Asia/Shanghai", locale="en-GB")
+        context = browser.new_context(
+            viewport=viewport, timezone_id="Asia/Shanghai", locale="en-GB", java_script_enabled=scripting
+        )
         opened = context.new_page()
         opened.requested = []  # type: ignore[attr-defined]
         opened.refused = []  # type: ignore[attr-defined]
@@ -295,6 +303,7 @@ def test_a_form_sent_back_with_its_problem_keeps_the_photos_the_region_and_every
     page.get_by_role("button", name="Verify the photos").click()
     sync_api.expect(page.get_by_role("alert")).to_contain_text("too-large.jpg", timeout=60_000)
     assert page.get_by_role("alert").inner_text().count("\n") == 0
+    assert "Choose the photos again" not in page.get_by_role("alert").inner_text()  # they are still chosen
     assert page.get_by_label("Customer").input_value() == "u-44"
     assert page.get_by_label("Order", exact=True).input_value() == "SO-44"
     assert page.get_by_label("Wanted outcome").input_value() == "replacement"
@@ -310,6 +319,47 @@ def test_a_form_sent_back_with_its_problem_keeps_the_photos_the_region_and_every
     page.wait_for_url(re.compile(r".*/claims/c-[0-9a-f]+$"), timeout=120_000)
     assert "SO-44" in page.locator("dl.facts").inner_text()
     assert page.refused == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("served", [{"EVIDENCE_CHECK_MAX_FILE_BYTES": "200000"}], indirect=True)
+@pytest.mark.parametrize("scripting", [False], ids=["no-scripts"], indirect=True)
+def test_without_javascript_a_refused_photo_gives_the_form_back_filled_and_asks_for_the_photos(
+    page: Any, served: tuple[Server, str], tmp_path: Path
+) -> None:
+    """The browser shows the server's form: every field the agent filled in is filled in again by
+    the server (the photos come last in the form, so every field was read before the refused one)."""
+    server, key = served
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    too_large = tmp_path / "too-large.jpg"
+    too_large.write_bytes(os.urandom(300_000))
+    page.get_by_label("Customer").fill("u-45")
+    page.get_by_label("Order", exact=True).fill("SO-45")
+    page.get_by_label("SKU").fill("ALPRO-BLUE")
+    page.locator("#reason").select_option("wrong_item")
+    page.get_by_label("Wanted outcome").select_option("replacement")
+    page.get_by_label("Delivered").fill("2026-11-14T15:00")
+    page.get_by_label("X,Y,W,H").fill("10,20,30,40")
+    page.locator("#photos").set_input_files([str(PHOTOS[0]), str(too_large)])
+    zone = page.locator("#tz").input_value()
+    page.get_by_role("button", name="Verify the photos").click()
+    alert = page.get_by_role("alert")
+    sync_api.expect(alert).to_contain_text("too-large.jpg", timeout=60_000)
+    assert alert.inner_text().count("\n") == 0
+    assert "Choose the photos again: without JavaScript" in alert.inner_text()
+    assert page.get_by_label("Customer").input_value() == "u-45"
+    assert page.get_by_label("Order", exact=True).input_value() == "SO-45"
+    assert page.get_by_label("SKU").input_value() == "ALPRO-BLUE"
+    assert page.locator("#reason").input_value() == "wrong_item"
+    assert page.get_by_label("Wanted outcome").input_value() == "replacement"
+    assert page.get_by_label("Delivered").input_value() == "2026-11-14T15:00"
+    assert page.get_by_label("X,Y,W,H").input_value() == "10,20,30,40"
+    assert page.locator("#tz").input_value() == zone
+    # Sent again with the photo that fits: the claim has what was typed before.
+    page.locator("#photos").set_input_files(str(PHOTOS[0]))
+    page.get_by_role("button", name="Verify the photos").click()
+    page.wait_for_url(re.compile(r".*/claims/c-[0-9a-f]+$"), timeout=120_000)
+    assert "SO-45" in page.locator("dl.facts").inner_text()
 
 
 def test_signed_out_while_filling_the_form_nothing_is_lost_and_it_is_sent_after_signing_in(

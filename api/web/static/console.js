@@ -230,6 +230,9 @@
         form.elements.csrf.value = drawn.elements.csrf.value;
         ready();
         var said = answer.getElementById("form-error");
+        // The photos are still in this page's field: the line asking to choose them again is not for it.
+        var again = answer.getElementById("photos-again");
+        if (again) { again.remove(); }
         problem(said ? said.textContent : "");
         return;
       }
