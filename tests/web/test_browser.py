@@ -413,6 +413,67 @@ def test_a_form_whose_token_an_earlier_sign_in_made_is_kept_and_sent_again(
     assert "SO-46" in page.locator("dl.facts").inner_text()
 
 
+def test_a_connection_that_fails_leaves_the_form_ready_to_send_again(page: Any, served: tuple[Server, str]) -> None:
+    """No answer, when sending the form and when fetching a fresh token for it: the same line, the
+    button usable again, nothing lost."""
+    server, key = served
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    page.get_by_label("Order", exact=True).fill("SO-47")
+    page.locator("#photos").set_input_files(str(PHOTOS[0]))
+    cut: list[str] = []  # the methods of /new-claim whose connection is cut
+
+    def cut_off(route: Any) -> None:
+        if route.request.method in cut:
+            route.abort()
+        else:
+            route.fallback()
+
+    page.route("**/new-claim", cut_off)
+    failed = "The connection failed before the server answered; send the form again."
+    button = page.get_by_role("button", name="Verify the photos")
+    status = page.locator("#progress-text")
+    for method in ("POST", "GET"):
+        cut[:] = [method]
+        button.click()
+        sync_api.expect(status).to_have_text(failed, timeout=60_000)
+        assert button.is_enabled() and not page.locator("#progress").is_visible()
+        assert page.get_by_label("Order", exact=True).input_value() == "SO-47"
+        if method == "POST":  # signed in again elsewhere: the next send fetches a fresh token first
+            other = page.context.new_page()
+            other.goto(server.url + "/")
+            other.get_by_role("button", name="Sign out").click()
+            other.wait_for_url(server.url + "/signin")
+            _sign_in(other, server, key)
+            page.bring_to_front()
+            cut[:] = []
+            button.click()
+            sync_api.expect(page.get_by_role("alert")).to_contain_text("The form was not sent", timeout=60_000)
+    cut[:] = []
+    button.click()
+    page.wait_for_url(re.compile(r".*/claims/c-[0-9a-f]+$"), timeout=120_000)
+    assert "SO-47" in page.locator("dl.facts").inner_text()
+
+
+def test_the_region_box_is_shown_for_a_first_photo_the_browser_shows_and_hidden_for_one_it_cannot(
+    page: Any, served: tuple[Server, str]
+) -> None:
+    """A first photo named .jpg that is no image: the browser fails to load it, and the box to drag
+    a region on goes away (nothing to draw on) with any region drawn before."""
+    server, key = served
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    stage = page.locator("#region-stage")
+    page.locator("#photos").set_input_files(str(PHOTOS[0]))
+    _until(page, "document.getElementById('region-photo').naturalWidth > 0")
+    assert stage.is_visible()
+    _drag(page, page.locator("#region-photo"), (0.2, 0.2), (0.6, 0.5))
+    assert page.locator("#region").input_value()
+    page.locator("#photos").set_input_files(str(ROOT / "fixtures" / "images" / "not_an_image.jpg"))
+    _until(page, "document.getElementById('region-stage').hidden")
+    assert not stage.is_visible() and page.locator("#region").input_value() == ""
+
+
 @pytest.mark.parametrize("viewport", [{"width": 400, "height": 860}], ids=["phone"], indirect=True)
 def test_on_a_phone_every_page_is_the_screens_width(page: Any, served: tuple[Server, str], tmp_path: Path) -> None:
     """The queue's table was 771 px wide on a 400 px phone (and 3 px too wide on a tablet), the form's

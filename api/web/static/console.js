@@ -181,6 +181,11 @@
     }
     line.focus();
   }
+  // No answer came (the connection failed): nothing was recorded, and the agent may send the form again.
+  function failed() {
+    ready();
+    status.textContent = status.dataset.failed;
+  }
   function landedOn(request) {
     return request.responseURL ? new URL(request.responseURL).pathname : "";
   }
@@ -246,11 +251,7 @@
       document.write(request.responseText);
       document.close();
     });
-    request.addEventListener("error", function () {
-      // Nothing was recorded unless the server answered; the agent may send the form again.
-      ready();
-      status.textContent = status.dataset.failed;
-    });
+    request.addEventListener("error", failed);
     progress.hidden = false;
     progress.value = 0;
     submit.disabled = true;
@@ -268,7 +269,7 @@
       tokenStale = false;
       send();
     });
-    request.addEventListener("error", function () { ready(); status.textContent = status.dataset.failed; });
+    request.addEventListener("error", failed);
     submit.disabled = true;
     request.send();
   }
