@@ -497,6 +497,37 @@ def test_on_a_phone_every_page_is_the_screens_width(page: Any, served: tuple[Ser
         _fits(page)
 
 
+def test_a_table_box_is_a_keyboard_stop_only_where_it_scrolls_and_no_page_asks_for_a_missing_file(
+    page: Any, served: tuple[Server, str], tmp_path: Path
+) -> None:
+    """The queue's and catalog's boxes were a keyboard stop at every width, leading nowhere where the
+    table fits; and every first page's request for /favicon.ico was a 404."""
+    server, key = served
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    seed(store, "acme", "c-2026-11-30-000123", "reject", now_utc(), customer_id="customer-000042", sku="BAG-001")
+    store.close()
+    missing: list[str] = []
+    page.on("response", lambda response: missing.append(response.url) if response.status >= 400 else None)
+    _sign_in(page, server, key)
+    page.goto(server.url + "/catalog")
+    page.get_by_label("SKU", exact=True).fill("BAG-001")
+    page.get_by_label("Pictures of the product").set_input_files(str(_product_picture(tmp_path)))
+    page.get_by_role("button", name="Add images").click()
+    page.wait_for_url(re.compile(r".*/catalog/BAG-001\?"))
+    stops = "Array.from(document.querySelectorAll('.table-scroll'), box => box.getAttribute('tabindex'))"
+    for path in ("/", "/catalog"):
+        page.goto(server.url + path)
+        assert page.evaluate(stops) == [None], path  # the table fits on a laptop
+    page.set_viewport_size({"width": 400, "height": 860})
+    page.goto(server.url + "/")
+    assert page.evaluate(stops) == ["0"]  # the queue's table scrolls in its box on a phone
+    page.set_viewport_size({"width": 1280, "height": 900})  # turned, or the window widened
+    _until(page, "!document.querySelector('.table-scroll').hasAttribute('tabindex')")
+    icon = httpx.get(server.url + "/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    assert missing == []
+
+
 def test_a_form_kept_across_a_sign_in_as_another_merchant_is_not_sent_as_theirs(
     page: Any, served: tuple[Server, str], tmp_path: Path
 ) -> None:

@@ -28,6 +28,17 @@
     });
   });
 
+  // A table's box is a keyboard stop (its tabindex, on the page) so that a table wider than the
+  // screen can be scrolled without a mouse; where the table fits, the stop leads nowhere: taken away.
+  var tableBoxes = document.querySelectorAll(".table-scroll");
+  function keyboardStops() {
+    Array.prototype.forEach.call(tableBoxes, function (box) {
+      if (box.scrollWidth > box.clientWidth) { box.tabIndex = 0; } else { box.removeAttribute("tabindex"); }
+    });
+  }
+  keyboardStops();
+  window.addEventListener("resize", keyboardStops);
+
   var form = document.getElementById("claim-form");
   if (!form) { return; }
   var input = document.getElementById("photos");
