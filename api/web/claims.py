@@ -22,7 +22,7 @@ from api.upload import UPLOAD_REFUSALS, UploadInvalid, UploadLimits, read_reques
 from api.verifying import answer, parse_verify
 from api.web import words as w
 from api.web.pages import PAGE_HEADERS, Console, ConsoleDep, claim_url, to_sign_in
-from api.web.session import CSRF_FIELD, SESSION_SECONDS, Agent, check_csrf, set_cookie
+from api.web.session import CSRF_FIELD, DECIDED_COOKIE, SESSION_SECONDS, Agent, check_csrf, set_cookie
 from api.web.timeline import timeline_points
 from evidence_check.checks.challenge import new_code
 from evidence_check.checks.registry import title
@@ -222,14 +222,13 @@ def outcome(
     response = RedirectResponse(claim_url(claim_id) + "?" + urlencode(said), status_code=303)
     if not recorded.repeated:
         marks = [*_own_decisions(console), _decision_mark(agent, claim_id, recorded.decided_at)][-OWN_DECISIONS_KEPT:]
-        set_cookie(console.request, response, OWN_DECISIONS_COOKIE, " ".join(marks), max_age=SESSION_SECONDS)
+        set_cookie(console.request, response, DECIDED_COOKIE, " ".join(marks), max_age=SESSION_SECONDS)
     return response
 
 
 # The outcome row records no agent (nor key): the 409 knows a decision was this session's, made in
 # another tab, only by the marks of the latest decisions this session recorded, kept in the browser.
 # A mark is keyed by the session's token: another session's (another agent's) never matches.
-OWN_DECISIONS_COOKIE = "ec_decided"
 OWN_DECISIONS_KEPT = 8
 
 
@@ -240,7 +239,7 @@ def _decision_mark(agent: Agent, claim_id: str, decided_at: datetime) -> str:
 
 
 def _own_decisions(console: Console) -> list[str]:
-    return (console.request.cookies.get(OWN_DECISIONS_COOKIE) or "").split()[-OWN_DECISIONS_KEPT:]
+    return (console.request.cookies.get(DECIDED_COOKIE) or "").split()[-OWN_DECISIONS_KEPT:]
 
 
 def _agent_on_claim(console: Console, claim_id: str, csrf: str) -> Agent | Response:
