@@ -303,7 +303,7 @@ def test_a_form_sent_back_with_its_problem_keeps_the_photos_the_region_and_every
     page.get_by_role("button", name="Verify the photos").click()
     sync_api.expect(page.get_by_role("alert")).to_contain_text("too-large.jpg", timeout=60_000)
     assert page.get_by_role("alert").inner_text().count("\n") == 0
-    assert "Choose the photos again" not in page.get_by_role("alert").inner_text()  # they are still chosen
+    assert "choose the photos again" not in page.get_by_role("alert").inner_text()  # they are still chosen
     assert page.get_by_label("Customer").input_value() == "u-44"
     assert page.get_by_label("Order", exact=True).input_value() == "SO-44"
     assert page.get_by_label("Wanted outcome").input_value() == "replacement"
@@ -346,7 +346,7 @@ def test_without_javascript_a_refused_photo_gives_the_form_back_filled_and_asks_
     alert = page.get_by_role("alert")
     sync_api.expect(alert).to_contain_text("too-large.jpg", timeout=60_000)
     assert alert.inner_text().count("\n") == 0
-    assert "Choose the photos again: without JavaScript" in alert.inner_text()
+    assert "per file — choose the photos again (without JavaScript" in alert.inner_text()
     assert page.get_by_label("Customer").input_value() == "u-45"
     assert page.get_by_label("Order", exact=True).input_value() == "SO-45"
     assert page.get_by_label("SKU").input_value() == "ALPRO-BLUE"

@@ -68,3 +68,20 @@ def test_the_line_asking_for_the_photos_again_is_in_the_consoles_language(small_
     assert answer.status_code == 413
     assert escape(w.WORDS["zh"]["photos_again"]) in answer.text
     _filled_back(answer.text)
+
+
+@pytest.mark.parametrize(
+    ("lang", "joined"),
+    [("en", "limit per file — choose the photos again ("), ("zh", "的上限。请重新选择照片（")],
+)
+def test_the_line_asking_for_the_photos_again_reads_as_a_sentence_after_the_error(
+    small_limits: Api, lang: str, joined: str
+) -> None:
+    """The error ends with no full stop: the ask ran on into it ("… limit per file Choose the photos again")."""
+    api = small_limits
+    api.client.get("/lang", params={"to": lang, "next": "/"})
+    token = csrf_of(api.client.get("/new-claim").text)
+    answer = api.client.post("/new-claim", data={"csrf": token, **TYPED}, files=photos(("big.jpg", os.urandom(4000))))
+    alert = re.search(r'<p class="problem" role="alert" id="form-error">(.*?)</p>', answer.text, re.S)
+    assert alert is not None
+    assert joined in re.sub(r"<[^>]+>", "", alert.group(1))
