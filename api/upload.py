@@ -280,7 +280,8 @@ async def read_multipart(
     On any error the files spooled so far are closed, and the refusal's `fields_read` holds the text
     fields read before it. `fields_first` (the console's form, whose photos come last): a body over
     the request limit, declared or found so, is still read up to its first file or the limit, so that
-    the form drawn again keeps its fields; else it is refused before a byte more is read.
+    the form drawn again keeps its fields, and refused as over it; else it is refused before a byte
+    more is read.
     """
     kind, options = parse_options_header(content_type or "")
     if kind != b"multipart/form-data" or not options.get(b"boundary"):
@@ -328,15 +329,17 @@ async def read_multipart(
         # would be read as the parts that arrived whole, and a claim recorded without the rest.
         if not collector.ended:
             raise UploadInvalid("upload.cut_short")
-    except FormParserError as exc:
+    except (FormParserError, _Refused) as exc:
         collector.discard()
-        malformed = UploadInvalid("upload.malformed", problem=str(exc).splitlines()[0][:120])
-        malformed.fields_read = dict(collector.form.fields)
-        raise malformed from None
-    except _Refused as refused:
-        collector.discard()
+        refused: _Refused
+        if oversized is not None:  # its fields were read for the form drawn again; it was refused already
+            refused = oversized
+        elif isinstance(exc, FormParserError):
+            refused = UploadInvalid("upload.malformed", problem=str(exc).splitlines()[0][:120])
+        else:
+            refused = exc
         refused.fields_read = dict(collector.form.fields)
-        raise
+        raise refused from None
     except BaseException:
         collector.discard()
         raise
