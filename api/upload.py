@@ -279,9 +279,9 @@ async def read_multipart(
 
     On any error the files spooled so far are closed, and the refusal's `fields_read` holds the text
     fields read before it. `fields_first` (the console's form, whose photos come last): a body over
-    the request limit, declared or found so, is still read up to its first file or the limit, so that
-    the form drawn again keeps its fields, and refused as over it; else it is refused before a byte
-    more is read.
+    the request limit, declared or found so, is still read up to its first file, its form's end or the
+    limit, so that the form drawn again keeps its fields, and refused as over it; else it is refused
+    before a byte more is read.
     """
     kind, options = parse_options_header(content_type or "")
     if kind != b"multipart/form-data" or not options.get(b"boundary"):
@@ -322,6 +322,8 @@ async def read_multipart(
                     parser.write(chunk[: len(chunk) - (received - limits.max_request_bytes)])
                 raise UploadTooLarge("upload.request_too_large", limit=size_text(limits.max_request_bytes))
             parser.write(chunk)
+            if oversized is not None and collector.ended:
+                break  # what may follow the closing boundary is ignored: not read on to the limit
         parser.finalize()
         if oversized is not None:  # no file in it, yet declared over the limit
             raise oversized

@@ -197,6 +197,17 @@ def test_the_fields_of_a_body_over_the_limit_are_read_no_further_than_the_limit(
     assert 0 < len(refusal.fields_read) < upload.MAX_FIELDS
 
 
+def test_a_body_declared_over_the_limit_whose_form_ends_without_a_file_is_not_read_on() -> None:
+    """After its closing boundary a body may go on (an epilogue, ignored): declared over the limit,
+    the form ended with no file in it is refused there, not read on to the limit."""
+    b = BOUNDARY.encode()
+    form = b"--" + b + b'\r\nContent-Disposition: form-data; name="tz"\r\n\r\nAsia/Shanghai\r\n--' + b + b"--\r\n"
+    raw = form + b"e" * (LIMITS.max_request_bytes - 200)
+    refusal, taken = _read_counted(raw, LIMITS.max_request_bytes + 1, fields_first=True)
+    assert refusal.code == "upload.request_too_large" and refusal.fields_read == {"tz": "Asia/Shanghai"}
+    assert taken == 1024
+
+
 @pytest.mark.parametrize(
     "raw",
     [
