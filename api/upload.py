@@ -37,8 +37,10 @@ UPLOADS_IN_FLIGHT = 16
 SLOT_WAIT_SECONDS = 10.0
 
 
-class _Refused(WordedError):
-    """`fields_read`: the text fields that arrived whole before the refusal (a form drawn again keeps them)."""
+class UploadRefused(WordedError):
+    """What `read_request` raises for a body it will not take: a one-line reason, its status given by
+    `refusal_status`. `fields_read`: the text fields that arrived whole before the refusal (a form
+    drawn again keeps them)."""
 
     fields_read: dict[str, str]
 
@@ -47,15 +49,15 @@ class _Refused(WordedError):
         self.fields_read = {}
 
 
-class UploadTooLarge(_Refused):
+class UploadTooLarge(UploadRefused):
     """Over a byte limit (HTTP 413); the message says which."""
 
 
-class UploadInvalid(_Refused):
+class UploadInvalid(UploadRefused):
     """Not a multipart form we can read (HTTP 422); the message says why."""
 
 
-class UploadNoRoom(_Refused):
+class UploadNoRoom(UploadRefused):
     """The server has no room for the upload now (HTTP 503): too many in flight, or no disk to spool."""
 
 
@@ -241,11 +243,6 @@ class _Collector:
             raise UploadInvalid("upload.field_not_utf8", field=self._name) from None
 
 
-# What `read_request` raises for a body it will not take: each a one-line reason, with its status.
-UploadRefused = UploadTooLarge | UploadInvalid | UploadNoRoom
-UPLOAD_REFUSALS = (UploadTooLarge, UploadInvalid, UploadNoRoom)
-
-
 def refusal_status(refused: UploadRefused) -> int:
     """The HTTP status of an upload refused before or while it was read."""
     if isinstance(refused, UploadNoRoom):
@@ -331,9 +328,9 @@ async def read_multipart(
         # would be read as the parts that arrived whole, and a claim recorded without the rest.
         if not collector.ended:
             raise UploadInvalid("upload.cut_short")
-    except (FormParserError, _Refused) as exc:
+    except (FormParserError, UploadRefused) as exc:
         collector.discard()
-        refused: _Refused
+        refused: UploadRefused
         if oversized is not None:  # its fields were read for the form drawn again; it was refused already
             refused = oversized
         elif isinstance(exc, FormParserError):

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from api.upload import UPLOAD_REFUSALS, UploadInvalid, UploadLimits, read_request, refusal_status
+from api.upload import UploadInvalid, UploadLimits, UploadRefused, read_request, refusal_status
 from api.verifying import answer, parse_verify
 from api.web import words as w
 from api.web.pages import PAGE_HEADERS, Console, ConsoleDep, claim_url, to_sign_in
@@ -82,7 +82,7 @@ async def new_claim(request: Request, console: ConsoleDep) -> Response:
     try:
         # The form sends its photos last: a photo refused while it streams in leaves every field read.
         form = await read_request(request, UploadLimits.of(settings), fields_first=True)
-    except UPLOAD_REFUSALS as exc:
+    except UploadRefused as exc:
         kept = {name: exc.fields_read.get(name, "") for name in FORM_FIELDS}
         return await anyio.to_thread.run_sync(_form, console, agent, kept, exc.text(console.lang), refusal_status(exc))
     try:
