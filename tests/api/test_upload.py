@@ -182,8 +182,8 @@ def test_a_body_declared_over_the_limit_is_refused_before_a_byte_is_read_unless_
 
 
 def test_the_fields_of_a_body_over_the_limit_are_read_no_further_than_the_limit() -> None:
-    """Declared within the limit, found over it: `fields_first` reads the fields within the limit and
-    not a byte past it (a field over it is the field's own refusal, the request's)."""
+    """Declared within the limit, found over it (64 fields of 16 KiB, over LIMITS' 1 MiB): `fields_first`
+    keeps the fields that arrived whole within the limit, and no more than the limit is read."""
     b = BOUNDARY.encode()
     fields = b"".join(
         b"--" + b + f'\r\nContent-Disposition: form-data; name="f{i}"\r\n\r\n'.encode()
