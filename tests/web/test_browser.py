@@ -347,6 +347,9 @@ def test_without_javascript_a_refused_photo_gives_the_form_back_filled_and_asks_
     sync_api.expect(alert).to_contain_text("too-large.jpg", timeout=60_000)
     assert alert.inner_text().count("\n") == 0
     assert "per file — choose the photos again (without JavaScript" in alert.inner_text()
+    # Nothing can be dragged without the script: the help says to type the box, no button clears it.
+    assert page.locator("#region-help").inner_text().startswith("Optional: the box around the problem, in pixels")
+    assert not page.locator("#region-clear").is_visible()
     assert page.get_by_label("Customer").input_value() == "u-45"
     assert page.get_by_label("Order", exact=True).input_value() == "SO-45"
     assert page.get_by_label("SKU").input_value() == "ALPRO-BLUE"
@@ -464,6 +467,8 @@ def test_the_region_box_is_shown_for_a_first_photo_the_browser_shows_and_hidden_
     _sign_in(page, server, key)
     page.goto(server.url + "/new-claim")
     stage = page.locator("#region-stage")
+    assert "drag a box around the problem" in page.locator("#region-help").inner_text()
+    assert page.get_by_role("button", name="Clear the box").is_visible()
     page.locator("#photos").set_input_files(str(PHOTOS[0]))
     _until(page, "document.getElementById('region-photo').naturalWidth > 0")
     assert stage.is_visible()

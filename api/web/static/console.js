@@ -155,7 +155,11 @@
     if (w < 2 || h < 2) { clearRegion(); return; }
     region.value = [x, y, w, h].join(",");
   });
-  document.getElementById("region-clear").addEventListener("click", clearRegion);
+  var regionHelp = document.getElementById("region-help");
+  regionHelp.textContent = regionHelp.dataset.drag;
+  var regionClear = document.getElementById("region-clear");
+  regionClear.hidden = false;
+  regionClear.addEventListener("click", clearRegion);
 
   // Upload with progress; the answer is the report page (a redirect), or the form drawn again with
   // its problem. A browser cannot put files back into a file field: the problem is taken into this
