@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 import anyio
 from python_multipart.exceptions import FormParserError
@@ -37,15 +37,27 @@ UPLOADS_IN_FLIGHT = 16
 SLOT_WAIT_SECONDS = 10.0
 
 
-class UploadTooLarge(WordedError):
+class UploadRefused(WordedError):
+    """What `read_request` raises for a body it will not take: a one-line reason, its status given by
+    `refusal_status`. `fields_read`: the text fields that arrived whole before the refusal (a form
+    drawn again keeps them)."""
+
+    fields_read: dict[str, str]
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code, **params)
+        self.fields_read = {}
+
+
+class UploadTooLarge(UploadRefused):
     """Over a byte limit (HTTP 413); the message says which."""
 
 
-class UploadInvalid(WordedError):
+class UploadInvalid(UploadRefused):
     """Not a multipart form we can read (HTTP 422); the message says why."""
 
 
-class UploadNoRoom(WordedError):
+class UploadNoRoom(UploadRefused):
     """The server has no room for the upload now (HTTP 503): too many in flight, or no disk to spool."""
 
 
@@ -123,8 +135,9 @@ class UploadLimits:
 class _Collector:
     """The parser's callbacks: gathers parts and raises as soon as one is over its limit."""
 
-    def __init__(self, limits: UploadLimits) -> None:
+    def __init__(self, limits: UploadLimits, refused_at_first_file: UploadTooLarge | None = None) -> None:
         self.limits = limits
+        self.refused_at_first_file = refused_at_first_file
         self.form = UploadedForm()
         self._headers: dict[bytes, bytes] = {}
         self._part_header_size = 0
@@ -170,6 +183,8 @@ class _Collector:
         self._name = options[b"name"].decode("utf-8", "replace")
         raw_filename = options.get(b"filename")
         self._filename = None if raw_filename is None else raw_filename.decode("utf-8", "replace")
+        if self._filename is not None and self.refused_at_first_file is not None:
+            raise self.refused_at_first_file
         if self._filename is not None and len(self.form.files) >= self.limits.max_files:
             raise UploadTooLarge("upload.too_many_photos", max_files=self.limits.max_files)
         if self._filename is None and len(self.form.fields) >= MAX_FIELDS:
@@ -228,11 +243,6 @@ class _Collector:
             raise UploadInvalid("upload.field_not_utf8", field=self._name) from None
 
 
-# What `read_request` raises for a body it will not take: each a one-line reason, with its status.
-UploadRefused = UploadTooLarge | UploadInvalid | UploadNoRoom
-UPLOAD_REFUSALS = (UploadTooLarge, UploadInvalid, UploadNoRoom)
-
-
 def refusal_status(refused: UploadRefused) -> int:
     """The HTTP status of an upload refused before or while it was read."""
     if isinstance(refused, UploadNoRoom):
@@ -240,36 +250,52 @@ def refusal_status(refused: UploadRefused) -> int:
     return 413 if isinstance(refused, UploadTooLarge) else 422
 
 
-async def read_request(request: Request, limits: UploadLimits) -> UploadedForm:
+async def read_request(request: Request, limits: UploadLimits, *, fields_first: bool = False) -> UploadedForm:
     """`read_multipart` over a request's own headers and body, holding one of the process's upload
     slots (`upload_slot`) while it reads: the API's routes and the console's forms draw on the same
     `UPLOADS_IN_FLIGHT`."""
     async with upload_slot(request.app.state.uploads):
         return await read_multipart(
-            request.headers.get("content-type"), request.headers.get("content-length"), request.stream(), limits
+            request.headers.get("content-type"),
+            request.headers.get("content-length"),
+            request.stream(),
+            limits,
+            fields_first=fields_first,
         )
 
 
 async def read_multipart(
-    content_type: str | None, content_length: str | None, body: AsyncIterator[bytes], limits: UploadLimits
+    content_type: str | None,
+    content_length: str | None,
+    body: AsyncIterator[bytes],
+    limits: UploadLimits,
+    *,
+    fields_first: bool = False,
 ) -> UploadedForm:
     """Parse a multipart/form-data body from `body`, enforcing `limits` while it streams.
 
-    On any error the files spooled so far are closed; on success the caller closes the form.
+    On any error the files spooled so far are closed, and the refusal's `fields_read` holds the text
+    fields read before it. `fields_first` (the console's form, whose photos come last): a body over
+    the request limit, declared or found so, is still read up to its first file, its form's end or the
+    limit, so that the form drawn again keeps its fields, and refused as over it; else it is refused
+    before a byte more is read.
     """
     kind, options = parse_options_header(content_type or "")
     if kind != b"multipart/form-data" or not options.get(b"boundary"):
         raise UploadInvalid("upload.not_multipart")
     if len(options[b"boundary"]) > MAX_BOUNDARY:
         raise UploadInvalid("upload.boundary_too_long", max_boundary=MAX_BOUNDARY)
+    oversized = None
     if content_length is not None:
         try:
             declared = int(content_length)
         except ValueError:
             raise UploadInvalid("upload.length_not_number") from None
         if declared > limits.max_request_bytes:
-            raise UploadTooLarge("upload.request_too_large", limit=size_text(limits.max_request_bytes))
-    collector = _Collector(limits)
+            oversized = UploadTooLarge("upload.request_too_large", limit=size_text(limits.max_request_bytes))
+            if not fields_first:
+                raise oversized
+    collector = _Collector(limits, oversized)
     parser = MultipartParser(
         options[b"boundary"],
         {
@@ -289,16 +315,30 @@ async def read_multipart(
             received += len(chunk)
             # Counted here too: a client may omit Content-Length (chunked) or understate it.
             if received > limits.max_request_bytes:
+                if fields_first:  # the fields within the limit are read still
+                    parser.write(chunk[: len(chunk) - (received - limits.max_request_bytes)])
                 raise UploadTooLarge("upload.request_too_large", limit=size_text(limits.max_request_bytes))
             parser.write(chunk)
+            if oversized is not None and collector.ended:
+                break  # what may follow the closing boundary is ignored: not read on to the limit
         parser.finalize()
+        if oversized is not None:  # no file in it, yet declared over the limit
+            raise oversized
         # The parser does not check that the body ended (its finalize says so): a body cut short
         # would be read as the parts that arrived whole, and a claim recorded without the rest.
         if not collector.ended:
             raise UploadInvalid("upload.cut_short")
-    except FormParserError as exc:
+    except (FormParserError, UploadRefused) as exc:
         collector.discard()
-        raise UploadInvalid("upload.malformed", problem=str(exc).splitlines()[0][:120]) from None
+        refused: UploadRefused
+        if oversized is not None:  # its fields were read for the form drawn again; it was refused already
+            refused = oversized
+        elif isinstance(exc, FormParserError):
+            refused = UploadInvalid("upload.malformed", problem=str(exc).splitlines()[0][:120])
+        else:
+            refused = exc
+        refused.fields_read = dict(collector.form.fields)
+        raise refused from None
     except BaseException:
         collector.discard()
         raise

@@ -20,7 +20,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.upload import UPLOAD_REFUSALS, UploadedForm, UploadLimits, read_request, refusal_status
+from api.upload import UploadedForm, UploadLimits, UploadRefused, read_request, refusal_status
 from api.web.pages import Console, ConsoleDep, to_sign_in
 from api.web.session import CSRF_FIELD, Agent, check_csrf
 from evidence_check import strict_json
@@ -92,7 +92,7 @@ async def add_images(request: Request, console: ConsoleDep) -> Response:
     settings = console.settings
     try:
         form = await read_request(request, UploadLimits.of(settings))
-    except UPLOAD_REFUSALS as exc:
+    except UploadRefused as exc:
         return _catalog_problem(console, exc.text(console.lang), refusal_status(exc))
     try:
         check_csrf(agent, form.fields.get(CSRF_FIELD))

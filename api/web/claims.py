@@ -6,7 +6,10 @@ The actions call the same store and service functions as `POST /v1/claims/{id}/c
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -15,11 +18,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from api.upload import UPLOAD_REFUSALS, UploadInvalid, UploadLimits, read_request, refusal_status
+from api.upload import UploadInvalid, UploadLimits, UploadRefused, read_request, refusal_status
 from api.verifying import answer, parse_verify
 from api.web import words as w
 from api.web.pages import PAGE_HEADERS, Console, ConsoleDep, claim_url, to_sign_in
-from api.web.session import CSRF_FIELD, Agent, check_csrf
+from api.web.session import CSRF_FIELD, DECIDED_COOKIE, SESSION_SECONDS, Agent, check_csrf, set_cookie
 from api.web.timeline import timeline_points
 from evidence_check.checks.challenge import new_code
 from evidence_check.checks.registry import title
@@ -77,9 +80,11 @@ async def new_claim(request: Request, console: ConsoleDep) -> Response:
         return to_sign_in(request)
     settings = console.settings
     try:
-        form = await read_request(request, UploadLimits.of(settings))
-    except UPLOAD_REFUSALS as exc:
-        return await anyio.to_thread.run_sync(_form, console, agent, {}, exc.text(console.lang), refusal_status(exc))
+        # The form sends its photos last: a photo refused while it streams in leaves every field read.
+        form = await read_request(request, UploadLimits.of(settings), fields_first=True)
+    except UploadRefused as exc:
+        kept = {name: exc.fields_read.get(name, "") for name in FORM_FIELDS}
+        return await anyio.to_thread.run_sync(_form, console, agent, kept, exc.text(console.lang), refusal_status(exc))
     try:
         check_csrf(agent, form.fields.pop(CSRF_FIELD, None))
         # The form's own id, the request's idempotency key: the same form sent twice (a double
@@ -205,11 +210,36 @@ def outcome(
     # sent the same page and deciding at once both passed, the second replacing the first unawares.
     seen = (int(seen_decision) if seen_decision.isascii() and seen_decision.isdigit() else -1) if seen_decision else None
     try:
-        replaced = decide(console.store, agent.tenant, claim_id, decision, written or None, seen).replaced
+        recorded = decide(console.store, agent.tenant, claim_id, decision, written or None, seen)
     except DecidedMeanwhile:
-        return _report_page(console, agent, claim_id, None, status_code=409, decided_meanwhile=True, typed_note=written)
-    said = {"saved": decision, **({"replaced": replaced} if replaced else {})}
-    return RedirectResponse(claim_url(claim_id) + "?" + urlencode(said), status_code=303)
+        latest = _latest_decision(console, agent.tenant, claim_id)
+        mine = latest is not None and _decision_mark(agent, claim_id, latest["at"]) in _own_decisions(console)
+        return _report_page(
+            console, agent, claim_id, None, status_code=409, decided_meanwhile="mine" if mine else "other",
+            typed_note=written,
+        )  # fmt: skip
+    said = {"saved": decision, **({"replaced": recorded.replaced} if recorded.replaced else {})}
+    response = RedirectResponse(claim_url(claim_id) + "?" + urlencode(said), status_code=303)
+    if not recorded.repeated:
+        marks = [*_own_decisions(console), _decision_mark(agent, claim_id, recorded.decided_at)][-OWN_DECISIONS_KEPT:]
+        set_cookie(console.request, response, DECIDED_COOKIE, " ".join(marks), max_age=SESSION_SECONDS)
+    return response
+
+
+# The outcome row records no agent (nor key): the 409 knows a decision was this session's, made in
+# another tab, only by the marks of the latest decisions this session recorded, kept in the browser.
+# A mark is keyed by the session's token: another session's (another agent's) never matches.
+OWN_DECISIONS_KEPT = 8
+
+
+def _decision_mark(agent: Agent, claim_id: str, decided_at: datetime) -> str:
+    instant = decided_at if decided_at.tzinfo is not None else decided_at.replace(tzinfo=UTC)  # SQLite's are UTC
+    said = f"{claim_id} {round(instant.timestamp() * 1_000_000)}"
+    return hmac.new(agent.csrf.encode(), said.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def _own_decisions(console: Console) -> list[str]:
+    return (console.request.cookies.get(DECIDED_COOKIE) or "").split()[-OWN_DECISIONS_KEPT:]
 
 
 def _agent_on_claim(console: Console, claim_id: str, csrf: str) -> Agent | Response:

@@ -16,7 +16,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from api.upload import UPLOAD_REFUSALS, UploadLimits, read_request, refusal_status
+from api.upload import UploadLimits, UploadRefused, read_request, refusal_status
 from api.web.pages import Console, ConsoleDep, to_sign_in
 from api.web.session import CSRF_FIELD, check_csrf
 from evidence_check.imaging.load import PhotoError
@@ -38,7 +38,7 @@ async def preview(request: Request, console: ConsoleDep) -> Response:
     settings = console.settings
     try:
         form = await read_request(request, UploadLimits(settings.max_file_bytes, settings.max_file_bytes + 64 * 1024, 1))
-    except UPLOAD_REFUSALS as exc:
+    except UploadRefused as exc:
         return PlainTextResponse(exc.text(console.lang), status_code=refusal_status(exc))
     try:
         check_csrf(agent, form.fields.get(CSRF_FIELD))

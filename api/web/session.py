@@ -7,8 +7,8 @@ is kept beside the keys. The cookie never holds the key itself.
 
 Every form carries a CSRF token that a POST must send back: the HMAC of the session's nonce (under
 the same key) when signed in; in the trial, a random value kept in a cookie of its own and sent
-back in the form (double submit). Both cookies are HttpOnly, SameSite=Strict, and Secure when the
-request came over https.
+back in the form (double submit). Every console cookie (`set_cookie`) is HttpOnly, SameSite=Strict,
+and Secure when the request came over https; signing out deletes the session's.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from evidence_check.store.keys_tables import ApiKeyRow
 
 SESSION_COOKIE = "ec_session"
 TRIAL_COOKIE = "ec_trial"
+# Marks of the session's latest decisions (`api.web.claims`): deleted at sign-out with the session.
+DECIDED_COOKIE = "ec_decided"
 SESSION_SECONDS = 12 * 3600
 CSRF_FIELD = "csrf"
 

@@ -148,3 +148,80 @@ def test_no_disk_to_spool_on_is_no_room_not_a_crash(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(upload.tempfile, "SpooledTemporaryFile", lambda **_kwargs: FullDisk())
     with pytest.raises(UploadNoRoom, match="no room to receive the photos"):
         read(body(b"photo bytes"), 4096)
+
+
+def _read_counted(raw: bytes, declared: int, *, fields_first: bool) -> tuple[UploadTooLarge, int]:
+    """The refusal of `raw` (its Content-Length said `declared`), and how many of its bytes were taken
+    from the stream before it: the bytes a client can make the server read."""
+    taken = 0
+
+    async def chunks() -> AsyncIterator[bytes]:
+        nonlocal taken
+        for start in range(0, len(raw), 1024):
+            taken += len(raw[start : start + 1024])
+            yield raw[start : start + 1024]
+
+    with pytest.raises(UploadTooLarge) as refused:
+        asyncio.run(
+            read_multipart(
+                f"multipart/form-data; boundary={BOUNDARY}", str(declared), chunks(), LIMITS, fields_first=fields_first
+            )
+        )
+    return refused.value, taken
+
+
+def test_a_body_declared_over_the_limit_is_refused_before_a_byte_is_read_unless_its_fields_are_wanted() -> None:
+    """The API's routes: refused on its Content-Length alone. The console's form (`fields_first`):
+    read up to its first file, no further, its fields kept for the form drawn again."""
+    raw = body(b"p" * 60_000)
+    api_refusal, api_taken = _read_counted(raw, LIMITS.max_request_bytes + 1, fields_first=False)
+    assert api_taken == 0 and api_refusal.code == "upload.request_too_large" and api_refusal.fields_read == {}
+    console_refusal, console_taken = _read_counted(raw, LIMITS.max_request_bytes + 1, fields_first=True)
+    assert console_refusal.code == "upload.request_too_large"
+    assert console_refusal.fields_read == {"tz": "Asia/Shanghai"} and console_taken == 1024
+
+
+def test_the_fields_of_a_body_over_the_limit_are_read_no_further_than_the_limit() -> None:
+    """Declared within the limit, found over it (64 fields of 16 KiB, over LIMITS' 1 MiB): `fields_first`
+    keeps the fields that arrived whole within the limit, and no more than the limit is read."""
+    b = BOUNDARY.encode()
+    fields = b"".join(
+        b"--" + b + f'\r\nContent-Disposition: form-data; name="f{i}"\r\n\r\n'.encode()
+        + b"v" * upload.MAX_FIELD_BYTES + b"\r\n"
+        for i in range(upload.MAX_FIELDS)
+    )  # fmt: skip
+    assert len(fields) > LIMITS.max_request_bytes
+    refusal, taken = _read_counted(fields + b"--" + b + b"--\r\n", 1, fields_first=True)
+    assert refusal.code == "upload.request_too_large"
+    assert taken <= LIMITS.max_request_bytes + 1024
+    assert 0 < len(refusal.fields_read) < upload.MAX_FIELDS
+
+
+def test_a_body_declared_over_the_limit_whose_form_ends_without_a_file_is_not_read_on() -> None:
+    """After its closing boundary a body may go on (an epilogue, ignored): declared over the limit,
+    the form ended with no file in it is refused there, not read on to the limit."""
+    b = BOUNDARY.encode()
+    form = b"--" + b + b'\r\nContent-Disposition: form-data; name="tz"\r\n\r\nAsia/Shanghai\r\n--' + b + b"--\r\n"
+    raw = form + b"e" * (LIMITS.max_request_bytes - 200)
+    refusal, taken = _read_counted(raw, LIMITS.max_request_bytes + 1, fields_first=True)
+    assert refusal.code == "upload.request_too_large" and refusal.fields_read == {"tz": "Asia/Shanghai"}
+    assert taken == 1024
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"--" + BOUNDARY.encode() + b"\r\n" + b" " * 16_379,  # no header, only spaces: malformed
+        body(b"")[:60] + b"v" * (upload.MAX_FIELD_BYTES + 1),  # a field over its limit
+    ],
+    ids=["malformed", "a field too large"],
+)
+@pytest.mark.parametrize("fields_first", [False, True], ids=["api", "console"])
+def test_a_body_declared_over_the_limit_is_refused_as_that_whatever_is_found_in_its_fields(
+    raw: bytes, fields_first: bool
+) -> None:
+    """Read for its fields, a body declared over the limit was refused as what its reading met first
+    (422 malformed where the API and the console before said 413, `test_connections`): it is refused for
+    its size, as it was before a byte was read."""
+    refusal, _taken = _read_counted(raw, 4 * 2**30, fields_first=fields_first)
+    assert refusal.code == "upload.request_too_large"

@@ -62,14 +62,22 @@ def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
     return dict(request.param)
 
 
+@pytest.fixture(params=[True], ids=["scripts"])
+def scripting(request: pytest.FixtureRequest) -> bool:
+    """Whether the browser runs the console's script (parametrized indirectly: False for a browser without)."""
+    return bool(request.param)
+
+
 @pytest.fixture
-def page(served: tuple[Server, str], viewport: dict[str, int]) -> Iterator[Any]:
+def page(served: tuple[Server, str], viewport: dict[str, int], scripting: bool) -> Iterator[Any]:
     """A page whose every request off the test server is aborted and counted in `page.refused`
     (an air-gapped site: a page asking for anything elsewhere would break there)."""
     server, _key = served
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport=viewport, timezone_id="Asia/Shanghai", locale="en-GB")
+        context = browser.new_context(
+            viewport=viewport, timezone_id="Asia/Shanghai", locale="en-GB", java_script_enabled=scripting
+        )
         opened = context.new_page()
         opened.requested = []  # type: ignore[attr-defined]
         opened.refused = []  # type: ignore[attr-defined]
@@ -295,6 +303,7 @@ def test_a_form_sent_back_with_its_problem_keeps_the_photos_the_region_and_every
     page.get_by_role("button", name="Verify the photos").click()
     sync_api.expect(page.get_by_role("alert")).to_contain_text("too-large.jpg", timeout=60_000)
     assert page.get_by_role("alert").inner_text().count("\n") == 0
+    assert "choose the photos again" not in page.get_by_role("alert").inner_text()  # they are still chosen
     assert page.get_by_label("Customer").input_value() == "u-44"
     assert page.get_by_label("Order", exact=True).input_value() == "SO-44"
     assert page.get_by_label("Wanted outcome").input_value() == "replacement"
@@ -310,6 +319,50 @@ def test_a_form_sent_back_with_its_problem_keeps_the_photos_the_region_and_every
     page.wait_for_url(re.compile(r".*/claims/c-[0-9a-f]+$"), timeout=120_000)
     assert "SO-44" in page.locator("dl.facts").inner_text()
     assert page.refused == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("served", [{"EVIDENCE_CHECK_MAX_FILE_BYTES": "200000"}], indirect=True)
+@pytest.mark.parametrize("scripting", [False], ids=["no-scripts"], indirect=True)
+def test_without_javascript_a_refused_photo_gives_the_form_back_filled_and_asks_for_the_photos(
+    page: Any, served: tuple[Server, str], tmp_path: Path
+) -> None:
+    """The browser shows the server's form: every field the agent filled in is filled in again by
+    the server (the photos come last in the form, so every field was read before the refused one)."""
+    server, key = served
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    too_large = tmp_path / "too-large.jpg"
+    too_large.write_bytes(os.urandom(300_000))
+    page.get_by_label("Customer").fill("u-45")
+    page.get_by_label("Order", exact=True).fill("SO-45")
+    page.get_by_label("SKU").fill("ALPRO-BLUE")
+    page.locator("#reason").select_option("wrong_item")
+    page.get_by_label("Wanted outcome").select_option("replacement")
+    page.get_by_label("Delivered").fill("2026-11-14T15:00")
+    page.get_by_label("X,Y,W,H").fill("10,20,30,40")
+    page.locator("#photos").set_input_files([str(PHOTOS[0]), str(too_large)])
+    zone = page.locator("#tz").input_value()
+    page.get_by_role("button", name="Verify the photos").click()
+    alert = page.get_by_role("alert")
+    sync_api.expect(alert).to_contain_text("too-large.jpg", timeout=60_000)
+    assert alert.inner_text().count("\n") == 0
+    assert "per file — choose the photos again (without JavaScript" in alert.inner_text()
+    # Nothing can be dragged without the script: the help says to type the box, no button clears it.
+    assert page.locator("#region-help").inner_text().startswith("Optional: the box around the problem, in pixels")
+    assert not page.locator("#region-clear").is_visible()
+    assert page.get_by_label("Customer").input_value() == "u-45"
+    assert page.get_by_label("Order", exact=True).input_value() == "SO-45"
+    assert page.get_by_label("SKU").input_value() == "ALPRO-BLUE"
+    assert page.locator("#reason").input_value() == "wrong_item"
+    assert page.get_by_label("Wanted outcome").input_value() == "replacement"
+    assert page.get_by_label("Delivered").input_value() == "2026-11-14T15:00"
+    assert page.get_by_label("X,Y,W,H").input_value() == "10,20,30,40"
+    assert page.locator("#tz").input_value() == zone
+    # Sent again with the photo that fits: the claim has what was typed before.
+    page.locator("#photos").set_input_files(str(PHOTOS[0]))
+    page.get_by_role("button", name="Verify the photos").click()
+    page.wait_for_url(re.compile(r".*/claims/c-[0-9a-f]+$"), timeout=120_000)
+    assert "SO-45" in page.locator("dl.facts").inner_text()
 
 
 def test_signed_out_while_filling_the_form_nothing_is_lost_and_it_is_sent_after_signing_in(
@@ -363,6 +416,69 @@ def test_a_form_whose_token_an_earlier_sign_in_made_is_kept_and_sent_again(
     assert "SO-46" in page.locator("dl.facts").inner_text()
 
 
+def test_a_connection_that_fails_leaves_the_form_ready_to_send_again(page: Any, served: tuple[Server, str]) -> None:
+    """No answer, when sending the form and when fetching a fresh token for it: the same line, the
+    button usable again, nothing lost."""
+    server, key = served
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    page.get_by_label("Order", exact=True).fill("SO-47")
+    page.locator("#photos").set_input_files(str(PHOTOS[0]))
+    cut: list[str] = []  # the methods of /new-claim whose connection is cut
+
+    def cut_off(route: Any) -> None:
+        if route.request.method in cut:
+            route.abort()
+        else:
+            route.fallback()
+
+    page.route("**/new-claim", cut_off)
+    failed = "The connection failed before the server answered; send the form again."
+    button = page.get_by_role("button", name="Verify the photos")
+    status = page.locator("#progress-text")
+    for method in ("POST", "GET"):
+        cut[:] = [method]
+        button.click()
+        sync_api.expect(status).to_have_text(failed, timeout=60_000)
+        assert button.is_enabled() and not page.locator("#progress").is_visible()
+        assert page.get_by_label("Order", exact=True).input_value() == "SO-47"
+        if method == "POST":  # signed in again elsewhere: the next send fetches a fresh token first
+            other = page.context.new_page()
+            other.goto(server.url + "/")
+            other.get_by_role("button", name="Sign out").click()
+            other.wait_for_url(server.url + "/signin")
+            _sign_in(other, server, key)
+            page.bring_to_front()
+            cut[:] = []
+            button.click()
+            sync_api.expect(page.get_by_role("alert")).to_contain_text("The form was not sent", timeout=60_000)
+    cut[:] = []
+    button.click()
+    page.wait_for_url(re.compile(r".*/claims/c-[0-9a-f]+$"), timeout=120_000)
+    assert "SO-47" in page.locator("dl.facts").inner_text()
+
+
+def test_the_region_box_is_shown_for_a_first_photo_the_browser_shows_and_hidden_for_one_it_cannot(
+    page: Any, served: tuple[Server, str]
+) -> None:
+    """A first photo named .jpg that is no image: the browser fails to load it, and the box to drag
+    a region on goes away (nothing to draw on) with any region drawn before."""
+    server, key = served
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    stage = page.locator("#region-stage")
+    assert "drag a box around the problem" in page.locator("#region-help").inner_text()
+    assert page.get_by_role("button", name="Clear the box").is_visible()
+    page.locator("#photos").set_input_files(str(PHOTOS[0]))
+    _until(page, "document.getElementById('region-photo').naturalWidth > 0")
+    assert stage.is_visible()
+    _drag(page, page.locator("#region-photo"), (0.2, 0.2), (0.6, 0.5))
+    assert page.locator("#region").input_value()
+    page.locator("#photos").set_input_files(str(ROOT / "fixtures" / "images" / "not_an_image.jpg"))
+    _until(page, "document.getElementById('region-stage').hidden")
+    assert not stage.is_visible() and page.locator("#region").input_value() == ""
+
+
 @pytest.mark.parametrize("viewport", [{"width": 400, "height": 860}], ids=["phone"], indirect=True)
 def test_on_a_phone_every_page_is_the_screens_width(page: Any, served: tuple[Server, str], tmp_path: Path) -> None:
     """The queue's table was 771 px wide on a 400 px phone (and 3 px too wide on a tablet), the form's
@@ -384,6 +500,37 @@ def test_on_a_phone_every_page_is_the_screens_width(page: Any, served: tuple[Ser
     for path in ("/catalog", "/new-claim", "/claims/c-2026-11-30-000123"):
         page.goto(server.url + path)
         _fits(page)
+
+
+def test_a_table_box_is_a_keyboard_stop_only_where_it_scrolls_and_no_page_asks_for_a_missing_file(
+    page: Any, served: tuple[Server, str], tmp_path: Path
+) -> None:
+    """The queue's and catalog's boxes were a keyboard stop at every width, leading nowhere where the
+    table fits; and every first page's request for /favicon.ico was a 404."""
+    server, key = served
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    seed(store, "acme", "c-2026-11-30-000123", "reject", now_utc(), customer_id="customer-000042", sku="BAG-001")
+    store.close()
+    missing: list[str] = []
+    page.on("response", lambda response: missing.append(response.url) if response.status >= 400 else None)
+    _sign_in(page, server, key)
+    page.goto(server.url + "/catalog")
+    page.get_by_label("SKU", exact=True).fill("BAG-001")
+    page.get_by_label("Pictures of the product").set_input_files(str(_product_picture(tmp_path)))
+    page.get_by_role("button", name="Add images").click()
+    page.wait_for_url(re.compile(r".*/catalog/BAG-001\?"))
+    stops = "Array.from(document.querySelectorAll('.table-scroll'), box => box.getAttribute('tabindex'))"
+    for path in ("/", "/catalog"):
+        page.goto(server.url + path)
+        assert page.evaluate(stops) == [None], path  # the table fits on a laptop
+    page.set_viewport_size({"width": 400, "height": 860})
+    page.goto(server.url + "/")
+    assert page.evaluate(stops) == ["0"]  # the queue's table scrolls in its box on a phone
+    page.set_viewport_size({"width": 1280, "height": 900})  # turned, or the window widened
+    _until(page, "!document.querySelector('.table-scroll').hasAttribute('tabindex')")
+    icon = httpx.get(server.url + "/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    assert missing == []
 
 
 def test_a_form_kept_across_a_sign_in_as_another_merchant_is_not_sent_as_theirs(

@@ -8,6 +8,7 @@ from typing import Any
 
 import anyio
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api import upload
@@ -15,7 +16,7 @@ from api.web import claims, routes
 from evidence_check.engine import now_utc
 from evidence_check.store.claim_files import sent_fields
 from evidence_check.store.outcomes import RecordedOutcome, record_outcome
-from tests.api.conftest import CLAIM, Api, jpeg, photos
+from tests.api.conftest import CLAIM, LOCAL, LOOPBACK, Api, jpeg, photos
 from tests.web.conftest import csrf_of, seed
 
 DAY = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -207,22 +208,42 @@ def test_the_report_page_issues_a_challenge_and_records_an_outcome(api: Api) -> 
 def test_a_decision_recorded_while_another_agent_had_the_page_open_is_shown_not_replaced(api: Api) -> None:
     """Two agents open the claim; the first records fraud, the second (not knowing) chooses genuine:
     the second is shown the first one's decision, with their own note kept, and replaces it only by
-    choosing again."""
+    choosing again. The console cannot name who decided (the outcome row records no agent), and
+    does not say "another agent" to one who may be the same agent in another browser."""
+    seed(api.store, "default", "c-1", "review", DAY)
+    first_page = api.client.get("/claims/c-1").text
+    other_agent = TestClient(api.client.app, base_url=LOCAL, client=LOOPBACK)  # a browser of its own
+    second_page = other_agent.get("/claims/c-1").text
+    sent = _outcome_form(second_page, "genuine", "customer sounded honest")
+    assert sent["csrf"] != csrf_of(first_page)
+    api.client.post("/claims/c-1/outcome", data=_outcome_form(first_page, "fraud", "same bag as c-0"))
+    late = other_agent.post("/claims/c-1/outcome", data=sent)
+    assert late.status_code == 409
+    assert "Fraud was recorded at" in late.text and "by another agent or in another browser" in late.text
+    assert "you recorded" not in late.text and "Note: same bag as c-0" in late.text
+    assert ">customer sounded honest</textarea>" in late.text
+
+
+def _outcome_form(page: str, decision: str, note: str) -> dict[str, str]:
+    seen = re.search(r'name="seen_decision" value="(\d+)"', page)
+    assert seen is not None, "the outcome form says which decision the page showed"
+    return {"csrf": csrf_of(page), "decision": decision, "note": note, "seen_decision": seen.group(1)}
+
+
+def test_a_decision_the_same_agent_recorded_in_another_tab_is_said_to_be_theirs(api: Api) -> None:
+    """One agent, the claim open in two tabs: deciding in the second after the first is told that it
+    was their own decision, in another tab, not another agent's."""
     seed(api.store, "default", "c-1", "review", DAY)
     first_page = api.client.get("/claims/c-1").text
     second_page = api.client.get("/claims/c-1").text
-
-    def sent(page: str, decision: str, note: str) -> dict[str, str]:
-        seen = re.search(r'name="seen_decision" value="(\d+)"', page)
-        assert seen is not None, "the outcome form says which decision the page showed"
-        return {"csrf": csrf_of(page), "decision": decision, "note": note, "seen_decision": seen.group(1)}
+    sent = _outcome_form
 
     first = api.client.post("/claims/c-1/outcome", data=sent(first_page, "fraud", "same bag as c-0"))
     assert "Outcome recorded: Fraud" in first.text
     late = api.client.post("/claims/c-1/outcome", data=sent(second_page, "genuine", "customer sounded honest"))
     assert late.status_code == 409
-    assert "another agent recorded Fraud" in late.text and "Note: same bag as c-0" in late.text
-    assert ">customer sounded honest</textarea>" in late.text
+    assert "you recorded Fraud at" in late.text and "in another tab" in late.text and "another agent" not in late.text
+    assert "Note: same bag as c-0" in late.text and ">customer sounded honest</textarea>" in late.text
     with api.store.sessions() as session:
         assert session.scalars(text("SELECT decision FROM outcomes")).all() == ["fraud"]
     # Chosen again from the page that showed the first decision: recorded, saying what it replaces.
@@ -232,7 +253,7 @@ def test_a_decision_recorded_while_another_agent_had_the_page_open_is_shown_not_
     zh = api.client.post(
         "/claims/c-1/outcome", data=sent(first_page, "fraud", ""), headers={"Accept-Language": "zh"}
     )
-    assert zh.status_code == 409 and "另一位客服" in zh.text and "“属实”" in zh.text
+    assert zh.status_code == 409 and "您已在另一个标签页中" in zh.text and "“属实”" in zh.text
 
 
 def test_a_decision_recorded_just_after_the_page_was_checked_is_still_not_replaced(
@@ -254,7 +275,7 @@ def test_a_decision_recorded_just_after_the_page_was_checked_is_still_not_replac
     monkeypatch.setattr(claims, "decide", decided_by_another_first)
     sent = {"csrf": csrf_of(page), "decision": "genuine", "note": "honest", "seen_decision": seen.group(1)}
     late = api.client.post("/claims/c-1/outcome", data=sent)
-    assert late.status_code == 409 and "another agent recorded Fraud" in late.text
+    assert late.status_code == 409 and "Fraud was recorded at" in late.text and "you recorded" not in late.text
     with api.store.sessions() as session:
         assert session.scalars(text("SELECT decision FROM outcomes")).all() == ["fraud"]
 

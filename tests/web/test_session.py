@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -192,3 +193,44 @@ def test_a_sign_in_posted_from_another_site_is_refused(keyed: tuple[Api, dict[st
         "/signin", data={"api_key": keys["acme"]}, headers={"Origin": LOCAL}, follow_redirects=False
     )
     assert same.status_code == 303 and "ec_session" in same.headers["set-cookie"]
+
+
+def _outcome_sent(page: str, decision: str) -> dict[str, str]:
+    seen = re.search(r'name="seen_decision" value="(\d+)"', page)
+    assert seen is not None
+    return {"csrf": csrf_of(page), "decision": decision, "seen_decision": seen.group(1)}
+
+
+def test_the_marks_of_a_sessions_decisions_are_strict_http_only_and_go_at_sign_out(
+    keyed: tuple[Api, dict[str, str]],
+) -> None:
+    """The marks say which decisions this browser's session recorded: they outlived the session
+    (a shared desk's next agent kept them, 12 hours), where every other cookie of it was deleted."""
+    api, keys = keyed
+    seed(api.store, "acme", "c-1", "review", now_utc())
+    sign_in(api, keys["acme"])
+    page = api.client.get("/claims/c-1").text
+    decided = api.client.post("/claims/c-1/outcome", data=_outcome_sent(page, "fraud"), follow_redirects=False)
+    cookie = decided.headers["set-cookie"].lower()
+    assert cookie.startswith("ec_decided=") and "httponly" in cookie and "samesite=strict" in cookie
+    signed_out = api.client.post("/signout", data={"csrf": csrf_of(page)}, follow_redirects=False)
+    assert "ec_decided=" in signed_out.headers.get("set-cookie", "")
+    assert "ec_decided" not in api.client.cookies
+
+
+def test_a_mark_carried_into_another_agents_browser_does_not_make_the_decision_theirs(
+    keyed: tuple[Api, dict[str, str]],
+) -> None:
+    """A mark is keyed by its session's token: copied into another session it matches nothing, and
+    the 409 there does not say "you recorded"."""
+    api, keys = keyed
+    seed(api.store, "acme", "c-1", "review", now_utc())
+    other = TestClient(api.client.app, base_url=LOCAL, client=("127.0.0.1", 50001))
+    for client in (api.client, other):
+        client.post("/signin", data={"api_key": keys["acme"]})
+    their_page = other.get("/claims/c-1").text
+    mine = api.client.get("/claims/c-1").text
+    api.client.post("/claims/c-1/outcome", data=_outcome_sent(mine, "fraud"))
+    other.cookies.set("ec_decided", api.client.cookies["ec_decided"])
+    late = other.post("/claims/c-1/outcome", data=_outcome_sent(their_page, "genuine"))
+    assert late.status_code == 409 and "Fraud was recorded at" in late.text and "you recorded" not in late.text

@@ -28,6 +28,17 @@
     });
   });
 
+  // A table's box is a keyboard stop (its tabindex, on the page) so that a table wider than the
+  // screen can be scrolled without a mouse; where the table fits, the stop leads nowhere: taken away.
+  var tableBoxes = document.querySelectorAll(".table-scroll");
+  function keyboardStops() {
+    Array.prototype.forEach.call(tableBoxes, function (box) {
+      if (box.scrollWidth > box.clientWidth) { box.tabIndex = 0; } else { box.removeAttribute("tabindex"); }
+    });
+  }
+  keyboardStops();
+  window.addEventListener("resize", keyboardStops);
+
   var form = document.getElementById("claim-form");
   if (!form) { return; }
   var input = document.getElementById("photos");
@@ -144,7 +155,11 @@
     if (w < 2 || h < 2) { clearRegion(); return; }
     region.value = [x, y, w, h].join(",");
   });
-  document.getElementById("region-clear").addEventListener("click", clearRegion);
+  var regionHelp = document.getElementById("region-help");
+  regionHelp.textContent = regionHelp.dataset.drag;
+  var regionClear = document.getElementById("region-clear");
+  regionClear.hidden = false;
+  regionClear.addEventListener("click", clearRegion);
 
   // Upload with progress; the answer is the report page (a redirect), or the form drawn again with
   // its problem. A browser cannot put files back into a file field: the problem is taken into this
@@ -180,6 +195,11 @@
       line.appendChild(link);
     }
     line.focus();
+  }
+  // No answer came (the connection failed): nothing was recorded, and the agent may send the form again.
+  function failed() {
+    ready();
+    status.textContent = status.dataset.failed;
   }
   function landedOn(request) {
     return request.responseURL ? new URL(request.responseURL).pathname : "";
@@ -230,6 +250,9 @@
         form.elements.csrf.value = drawn.elements.csrf.value;
         ready();
         var said = answer.getElementById("form-error");
+        // The photos are still in this page's field: the line asking to choose them again is not for it.
+        var again = answer.getElementById("photos-again");
+        if (again) { again.remove(); }
         problem(said ? said.textContent : "");
         return;
       }
@@ -243,11 +266,7 @@
       document.write(request.responseText);
       document.close();
     });
-    request.addEventListener("error", function () {
-      // Nothing was recorded unless the server answered; the agent may send the form again.
-      ready();
-      status.textContent = status.dataset.failed;
-    });
+    request.addEventListener("error", failed);
     progress.hidden = false;
     progress.value = 0;
     submit.disabled = true;
@@ -265,7 +284,7 @@
       tokenStale = false;
       send();
     });
-    request.addEventListener("error", function () { ready(); status.textContent = status.dataset.failed; });
+    request.addEventListener("error", failed);
     submit.disabled = true;
     request.send();
   }
