@@ -79,7 +79,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        deliverer = Deliverer(opened, settings.webhook_interval_seconds)
+        deliverer = Deliverer(
+            opened, settings.webhook_interval_seconds, private_allowed=settings.webhook_private_addresses
+        )
         if settings.webhook_interval_seconds > 0:
             deliverer.start()
         yield

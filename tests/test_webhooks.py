@@ -106,7 +106,7 @@ def test_a_receiver_that_fails_is_tried_again_after_the_backoff(store: Store, re
     receiver.answers = [503, 500]
     emit(store, "acme", "claim.outcome", {"claim_id": "c-1", "outcome": "fraud"}, NOW)
     assert deliver_due(store, NOW) == 0
-    [logged] = deliveries(store, "acme")
+    [logged] = deliveries(store, "acme").items
     assert (logged.status, logged.attempts, logged.last_status) == ("pending", 1, 503)
     assert logged.next_attempt_at == NOW + BACKOFF[0]
     assert deliver_due(store, NOW + BACKOFF[0] - timedelta(seconds=1)) == 0  # not due yet
@@ -115,7 +115,7 @@ def test_a_receiver_that_fails_is_tried_again_after_the_backoff(store: Store, re
     assert deliver_due(store, NOW + BACKOFF[0] + BACKOFF[1]) == 1
     ids = {headers["X-Evidence-Check-Delivery"] for headers, _ in receiver.received}
     assert len(receiver.received) == 3 and len(ids) == 1  # one delivery id: the receiver drops repeats
-    [logged] = deliveries(store, "acme")
+    [logged] = deliveries(store, "acme").items
     assert (logged.status, logged.attempts) == ("delivered", 3)
 
 
@@ -128,7 +128,7 @@ def test_an_unreachable_receiver_is_given_up_after_the_last_try(store: Store, re
     for wait in (timedelta(0), *BACKOFF):
         when += wait
         assert deliver_due(store, when) == 0
-    [logged] = deliveries(store, "acme")
+    [logged] = deliveries(store, "acme").items
     assert (logged.status, logged.attempts) == ("failed", len(BACKOFF) + 1)
     assert logged.last_status is None and logged.last_error
 
@@ -149,7 +149,7 @@ def test_events_stay_with_their_tenant(store: Store, receiver: Receiver) -> None
     set_webhook(store, "acme", receiver.url, SECRET, NOW)
     _verify(store, "c-globex", tenant="globex")  # globex has no receiver: nothing kept, nothing sent
     record_outcome(store, "globex", "c-globex", "genuine", None, lambda: NOW)
-    assert deliveries(store, "globex") == []
+    assert deliveries(store, "globex").items == []
     assert deliver_due(store, NOW) == 0 and receiver.received == []
 
 
@@ -164,7 +164,7 @@ def test_an_outcome_sent_again_unchanged_is_one_decision_announced_once(store: S
     changed = decide(store, "acme", "c-1", "genuine", "receipt and box seen")
     assert (changed.replaced, changed.repeated) == ("genuine", False)
     assert decide(store, "acme", "c-1", "genuine", "receipt and box seen").replaced == "genuine"
-    announced = [d.payload["note"] for d in deliveries(store, "acme") if d.event == "claim.outcome"]
+    announced = [d.payload["note"] for d in deliveries(store, "acme").items if d.event == "claim.outcome"]
     assert sorted(announced) == ["receipt and box seen", "receipt seen"]
     with store.sessions() as session:
         assert session.scalar(select(func.count()).select_from(OutcomeRow)) == 2
@@ -192,7 +192,7 @@ def test_signature_is_hmac_sha256_over_timestamp_and_body() -> None:
 )
 def test_a_refused_url_is_worded_in_english_and_chinese(url: str, english: str, chinese: str) -> None:
     with pytest.raises(WebhookInvalid) as refused:
-        check_url(url)
+        check_url(url, public_only=False)
     assert str(refused.value).startswith(english)  # the command line's line, as before
     assert chinese in refused.value.text("zh")
 
@@ -253,3 +253,77 @@ def _delivered_with(sqlite_url: str, answer: str, url: str | None = None) -> Cli
     finally:
         store.close()
     return runner
+
+
+class Redirector:
+    """An HTTP server on 127.0.0.1 that answers every request 302 to `target`, and one that records
+    every request it gets there, whatever its method."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str]] = []
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                recorder.requests.append((self.command, self.path))
+                if self.path == "/hook":
+                    self.send_response(302)
+                    self.send_header("Location", f"http://127.0.0.1:{self.server.server_address[1]}/inside")
+                else:
+                    self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_POST = _answer  # noqa: N815 (http.server's names)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_redirect_is_an_answer_not_followed(store: Store) -> None:
+    """urllib followed a 302 as a GET to wherever it pointed: a receiver on the internet could send
+    the server to an address inside its network that it would never be allowed to set."""
+    redirector = Redirector()
+    try:
+        set_webhook(store, "acme", redirector.url, SECRET, NOW)
+        emit(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+        assert deliver_due(store, NOW) == 0
+        assert redirector.requests == [("POST", "/hook")]
+    finally:
+        redirector.close()
+    [logged] = deliveries(store, "acme").items
+    assert (logged.status, logged.last_status) == ("pending", 302)
+    assert logged.last_error == "HTTP 302: redirects are not followed"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_a_receiver_a_tenant_set_is_not_sent_to_at_a_private_address(
+    store: Store, receiver: Receiver, host: str
+) -> None:
+    """Checked again at each send: a name that resolved to a public address when the tenant set it
+    may resolve to loopback now. A receiver the operator set may be there (the tests' own are)."""
+    url = receiver.url.replace("127.0.0.1", host)
+    set_webhook(store, "acme", url, SECRET, NOW, set_by_tenant=True)
+    emit(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+    assert deliver_due(store, NOW) == 0
+    assert receiver.received == []
+    [logged] = deliveries(store, "acme").items
+    assert logged.last_status is None and logged.status == "pending"
+    assert logged.last_error == (
+        f"not sent: webhook host {host!r} is 127.0.0.1, not a public address: this server sends only to "
+        "public addresses (its operator may allow others with WEBHOOK_PRIVATE_ADDRESSES)"
+    )
+    # The operator's setting lets it through; so does the operator setting the same URL.
+    assert deliver_due(store, NOW + BACKOFF[0], private_allowed=True) == 1
+    set_webhook(store, "acme", url, SECRET, NOW)
+    emit(store, "acme", "claim.verified", {"claim_id": "c-2"}, NOW)
+    assert deliver_due(store, NOW + BACKOFF[0]) == 1
+    assert len(receiver.received) == 2
