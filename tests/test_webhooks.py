@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -26,10 +27,12 @@ from evidence_check.store.outcomes import RecordedOutcome, record_outcome
 from evidence_check.store.webhooks import deliveries, set_webhook
 from evidence_check.webhooks import (
     BACKOFF,
+    Answer,
     WebhookInvalid,
     check_url,
     deliver_due,
     emit,
+    post,
     signature,
     verify_signature,
 )
@@ -327,3 +330,25 @@ def test_a_receiver_a_tenant_set_is_not_sent_to_at_a_private_address(
     emit(store, "acme", "claim.verified", {"claim_id": "c-2"}, NOW)
     assert deliver_due(store, NOW + BACKOFF[0]) == 1
     assert len(receiver.received) == 2
+
+
+def test_a_send_connects_to_the_address_it_resolved_and_checked(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The name is resolved once per send, and that address is the one connected to: a resolver that
+    answers otherwise a moment later (DNS rebinding: a public address for the check, loopback for
+    the connection) is not asked again. Here the later answer is 127.0.0.2, where nothing listens."""
+    real = socket.getaddrinfo
+    answers = iter(["127.0.0.1"])
+
+    def rebinding(host: object, port: object, *args: object, **kwargs: object) -> object:
+        if host == "hooks.example":
+            return real(next(answers, "127.0.0.2"), port, *args, **kwargs)  # type: ignore[arg-type]
+        return real(host, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    port = receiver.server.server_address[1]
+    answer = post(f"http://hooks.example:{port}/hook?v=1", b"{}", {"Content-Type": "application/json"}, False)
+    assert answer == Answer(200, None)
+    [(headers, _)] = receiver.received
+    assert headers["Host"] == f"hooks.example:{port}"

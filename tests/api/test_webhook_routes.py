@@ -219,5 +219,8 @@ def test_a_rotated_secret_signs_what_is_sent_from_then_on(store: Store, keys: di
             while (logged := _only_delivery(api, acme))["status"] == "pending" and time.monotonic() < deadline:
                 time.sleep(0.05)
             assert (logged["status"], logged["attempts"], logged["last_status"]) == ("delivered", 1, 200)
+            for shown in ("/v1/webhook", "/v1/webhook/deliveries"):  # the secret is in PUT's answer only
+                text = api.client.get(shown, headers=acme).text
+                assert first not in text and second not in text
     finally:
         receiver.close()
