@@ -119,6 +119,10 @@ def test_the_operators_setting_lets_a_tenant_name_its_own_network(
             {"url": "https://x/\r\nX-Injected: 1"},
             "webhook URL holds a control character or a lone surrogate, which cannot be stored: 'https://x/\\r\\nX-Injected: 1'",
         ),
+        ({"url": "http://a..b/hook"}, "webhook URL's host or port cannot be read"),  # no IDNA name
+        ({"url": "http://[::1/hook"}, "webhook URL's host or port cannot be read"),
+        ({"url": "http://[fe80::1%25eth0]/hook"}, "webhook URL's host or port cannot be read"),  # a zone
+        ({"url": "http://93.184.216.34:0/hook"}, "webhook URL's host or port cannot be read"),
         ({}, "url: Field required"),
         ({"uri": PUBLIC}, "url: Field required"),
         ({"url": 42}, "url: Input should be a valid string"),
