@@ -95,7 +95,7 @@ def check_url(url: str, *, public_only: bool) -> str:
         raise WebhookInvalid("webhook.malformed", url=url) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise WebhookInvalid("webhook.not_http", url=url)
-    if port == 0 or "%" in parts.hostname:  # %: an IPv6 zone (fe80::1%25eth0), a link-local address's
+    if port == 0 or "%" in parts.hostname:  # % opens an IPv6 zone (fe80::1%25eth0): link-local only
         raise WebhookInvalid("webhook.malformed", url=url)
     if parts.username is not None or parts.password is not None:
         # Not echoed: the line would show the password in logs and answers.
