@@ -24,7 +24,7 @@ from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.challenge_tables import OutcomeRow
 from evidence_check.store.outcomes import RecordedOutcome, record_outcome
-from evidence_check.store.webhooks import deliveries, set_webhook
+from evidence_check.store.webhooks import deliveries, set_webhook, webhook_of
 from evidence_check.webhooks import (
     BACKOFF,
     Answer,
@@ -352,3 +352,22 @@ def test_a_send_connects_to_the_address_it_resolved_and_checked(
     assert answer == Answer(200, None)
     [(headers, _)] = receiver.received
     assert headers["Host"] == f"hooks.example:{port}"
+
+
+def test_a_receiver_set_before_tenants_could_set_one_stays_the_operators(store_url: str) -> None:
+    """Before 0017 only the operator's command line set receivers: migrated, they may still be sent
+    to at any address (the operator's own receivers on loopback are not cut off by the upgrade)."""
+    from tests.conftest import at_revision
+
+    Store(store_url).close()
+    with at_revision(store_url, "0016_catalog_words", downgrade=True) as connection:
+        connection.execute(
+            text("INSERT INTO webhooks (tenant, url, secret, created_at) VALUES ('acme', :url, :secret, :now)"),
+            {"url": "http://127.0.0.1:9/hook", "secret": SECRET, "now": NOW},
+        )
+    store = Store(store_url)  # migrates it
+    try:
+        hook = webhook_of(store, "acme")
+        assert hook is not None and (hook.url, hook.set_by_tenant) == ("http://127.0.0.1:9/hook", False)
+    finally:
+        store.close()
