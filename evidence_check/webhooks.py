@@ -74,7 +74,9 @@ class Answer:
 # (url, body, headers, public_only): public_only sends only to public addresses (see the docstring)
 Sender = Callable[[str, bytes, dict[str, str], bool], Answer]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-NAT64 = ipaddress.ip_network("64:ff9b::/96")  # an IPv4 address in IPv6 clothes, reached through a gateway
+# IPv6 addresses that carry an IPv4 one in their last 32 bits: NAT64 (reached through a gateway) and
+# the deprecated "IPv4-compatible" ::a.b.c.d, which Python counts as global whatever it carries.
+CARRY_IPV4 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("::/96"))
 
 
 def new_secret() -> str:
@@ -135,8 +137,8 @@ def _resolved(host: str, port: int) -> list[IPAddress]:
 
 def _is_public(address: IPAddress) -> bool:
     if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or (
-            ipaddress.IPv4Address(int(address) & 0xFFFFFFFF) if address in NAT64 else None
+        embedded = address.ipv4_mapped or address.sixtofour or (
+            ipaddress.IPv4Address(int(address) & 0xFFFFFFFF) if any(address in n for n in CARRY_IPV4) else None
         )
         if embedded is not None:
             return _is_public(embedded)

@@ -66,6 +66,8 @@ def test_without_a_key_nothing_is_read_or_set(quiet_api: Api) -> None:
         ("http://[::1]/hook", "::1"),
         ("http://[::ffff:127.0.0.1]/hook", "::ffff:7f00:1"),  # IPv4 in IPv6 clothes
         ("http://[64:ff9b::a9fe:a9fe]/hook", "64:ff9b::a9fe:a9fe"),  # the same, through NAT64
+        ("http://[::127.0.0.1]/hook", "::7f00:1"),  # "IPv4-compatible", deprecated
+        ("http://[2002:7f00:1::]/hook", "2002:7f00:1::"),  # 6to4
         ("http://2130706433/hook", "127.0.0.1"),  # decimal
         ("http://0177.0.0.1/hook", "127.0.0.1"),  # octal
         ("http://0x7f.1/hook", "127.0.0.1"),  # hexadecimal, short
