@@ -21,6 +21,7 @@ are never followed: a 3xx is an answer that is not 2xx, as a 500 is.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -30,6 +31,7 @@ import logging
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -56,6 +58,9 @@ BACKOFF = (
     timedelta(hours=4),
     timedelta(hours=12),
 )
+# One send in all, connecting, sending and reading the answer's head: a receiver that answers a byte
+# at a time, each within a socket's timeout, would hold the process's deliveries, every tenant's, as
+# long as it liked, and past LEASE another process would send the event again.
 SEND_TIMEOUT_S = 10.0
 LEASE = timedelta(seconds=60)  # longer than one send, so a slow receiver is not sent to twice
 REPLAY_WINDOW = timedelta(minutes=5)
@@ -202,23 +207,33 @@ def body_of(delivery: Delivery) -> bytes:
 
 
 def post(url: str, body: bytes, headers: dict[str, str], public_only: bool) -> Answer:
-    """One POST, its redirects not followed; with `public_only`, to the public address the host
-    resolves to now, checked (the connection goes to that address, not to the name again)."""
+    """One POST, its redirects not followed, within SEND_TIMEOUT_S in all; with `public_only`, to the
+    public address the host resolves to now, checked (the connection goes to that address, not to the
+    name again)."""
+    deadline = time.monotonic() + SEND_TIMEOUT_S
     parts = urlsplit(url)
     host, port = parts.hostname or "", parts.port or _DEFAULT_PORTS.get(parts.scheme, 80)
+    cut_off = threading.Event()
     try:
         addresses = _public_addresses(host, port) if public_only else _resolved(host, port)
-        connection = _connection(parts.scheme, host, port, addresses)
+        connection = _connection(parts.scheme, host, port, addresses, deadline)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        timer = threading.Timer(max(0.0, deadline - time.monotonic()), _cut, (connection, cut_off))
+        timer.start()
         try:
             connection.request("POST", target, body=body, headers=headers)
             status = connection.getresponse().status
         finally:
+            timer.cancel()
             connection.close()
     except WebhookInvalid as exc:
         return Answer(None, f"not sent: {exc}"[:300])
     except (OSError, http.client.HTTPException, ValueError) as exc:
+        if cut_off.is_set():
+            return Answer(None, f"no answer within {SEND_TIMEOUT_S:g} s")
         return Answer(None, f"{type(exc).__name__}: {exc}"[:300])
+    if cut_off.is_set():  # a head cut short reads as complete: its status is not the receiver's answer
+        return Answer(None, f"no answer within {SEND_TIMEOUT_S:g} s")
     if 200 <= status < 300:
         return Answer(status, None)
     if 300 <= status < 400:
@@ -226,14 +241,28 @@ def post(url: str, body: bytes, headers: dict[str, str], public_only: bool) -> A
     return Answer(status, f"HTTP {status}")
 
 
-def _connection(scheme: str, host: str, port: int, addresses: list[IPAddress]) -> http.client.HTTPConnection:
-    """A connection to `host` (its Host header, TLS name and certificate check) made to `addresses`."""
+def _cut(connection: http.client.HTTPConnection, cut_off: threading.Event) -> None:
+    """Past the deadline: the socket shut, so the read waiting on it returns now."""
+    cut_off.set()
+    if connection.sock is not None:
+        with contextlib.suppress(OSError):  # closed meanwhile
+            connection.sock.shutdown(socket.SHUT_RDWR)
 
-    def connect(_to: object, timeout: float, source: tuple[str, int] | None = None) -> socket.socket:
+
+def _connection(
+    scheme: str, host: str, port: int, addresses: list[IPAddress], deadline: float
+) -> http.client.HTTPConnection:
+    """A connection to `host` (its Host header, TLS name and certificate check) made to `addresses`,
+    each tried in the time left before `deadline`."""
+
+    def connect(_to: object, _timeout: float, source: tuple[str, int] | None = None) -> socket.socket:
         failure: OSError = OSError(f"no address for {host}")
         for address in addresses:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no answer within {SEND_TIMEOUT_S:g} s")
             try:
-                return socket.create_connection((str(address), port), timeout, source)
+                return socket.create_connection((str(address), port), left, source)
             except OSError as exc:
                 failure = exc
         raise failure

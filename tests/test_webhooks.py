@@ -7,6 +7,7 @@ import json
 import re
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +17,7 @@ import pytest
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
+from evidence_check import webhooks
 from evidence_check.cli import app
 from evidence_check.engine import Upload
 from evidence_check.intake import build_claim
@@ -371,3 +373,33 @@ def test_a_receiver_set_before_tenants_could_set_one_stays_the_operators(store_u
         assert hook is not None and (hook.url, hook.set_by_tenant) == ("http://127.0.0.1:9/hook", False)
     finally:
         store.close()
+
+
+def test_a_receiver_answering_a_byte_at_a_time_is_cut_off_at_the_send_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each byte within the socket's timeout kept the send going as long as the receiver liked (70 s
+    measured, past the 60 s lease: another process sent the event again), holding back every other
+    tenant's events in that process. Here a 200 dripped over ~4 s against a 1 s send timeout."""
+    monkeypatch.setattr(webhooks, "SEND_TIMEOUT_S", 1.0)
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def drip() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            try:
+                connection.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                for _ in range(16):
+                    time.sleep(0.25)
+                    connection.sendall(b"a")
+                connection.sendall(b"\r\nContent-Length: 0\r\n\r\n")
+            except OSError:  # the sender hung up: what the fix does
+                pass
+
+    dripping = threading.Thread(target=drip, daemon=True)
+    dripping.start()
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/hook"
+        assert post(url, b"{}", {"Content-Type": "application/json"}, False) == Answer(None, "no answer within 1 s")
+    finally:
+        dripping.join(timeout=10)
+        listener.close()
