@@ -82,6 +82,15 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # IPv6 addresses that carry an IPv4 one in their last 32 bits: NAT64 (reached through a gateway) and
 # the deprecated "IPv4-compatible" ::a.b.c.d, which Python counts as global whatever it carries.
 CARRY_IPV4 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("::/96"))
+# Not globally reachable by IANA's special-purpose registries, yet `is_global` to Python 3.11.7 (this
+# project's image may be older than 3.11.10, whose table learnt some): IETF protocol assignments
+# (192.0.0.8), local-use NAT64 (a gateway into the site's own IPv4 network), site-local,
+# IPv4-translated, SRv6 SIDs and the 2024 documentation block. Written out, the rule does not change
+# with the interpreter.
+NOT_GLOBAL = tuple(
+    ipaddress.ip_network(block)
+    for block in ("192.0.0.0/24", "64:ff9b:1::/48", "fec0::/10", "::ffff:0:0:0/96", "5f00::/16", "3fff::/20")
+)
 
 
 def new_secret() -> str:
@@ -147,7 +156,7 @@ def _is_public(address: IPAddress) -> bool:
         )
         if embedded is not None:
             return _is_public(embedded)
-    return address.is_global and not address.is_multicast
+    return address.is_global and not address.is_multicast and not any(address in n for n in NOT_GLOBAL)
 
 
 def sent_to_public_only(set_by_tenant: bool, private_allowed: bool) -> bool:
