@@ -220,10 +220,12 @@ def post(url: str, body: bytes, headers: dict[str, str], public_only: bool) -> A
     public address the host resolves to now, checked (the connection goes to that address, not to the
     name again)."""
     deadline = time.monotonic() + SEND_TIMEOUT_S
-    parts = urlsplit(url)
-    host, port = parts.hostname or "", parts.port or _DEFAULT_PORTS.get(parts.scheme, 80)
     cut_off = threading.Event()
     try:
+        # Inside: a URL stored before its port was checked (`http://x:99999/`) raised out of the pass,
+        # unlogged, and was claimed first again at each one, ahead of every other tenant's events.
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port or _DEFAULT_PORTS.get(parts.scheme, 80)
         addresses = _public_addresses(host, port) if public_only else _resolved(host, port)
         connection = _connection(parts.scheme, host, port, addresses, deadline)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

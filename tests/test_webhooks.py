@@ -403,3 +403,17 @@ def test_a_receiver_answering_a_byte_at_a_time_is_cut_off_at_the_send_timeout(mo
     finally:
         dripping.join(timeout=10)
         listener.close()
+
+
+def test_a_receiver_url_stored_before_ports_were_checked_fails_alone(store: Store, receiver: Receiver) -> None:
+    """`webhooks set` stored `http://x:99999/` before 0017 (the port was not read then): its send is a
+    failed attempt, logged, and the other tenants' events are sent in the same pass."""
+    set_webhook(store, "acme", "http://hooks.example:99999/hook", SECRET, NOW)
+    set_webhook(store, "globex", receiver.url, SECRET, NOW)
+    emit(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+    emit(store, "globex", "claim.verified", {"claim_id": "c-2"}, NOW)
+    assert deliver_due(store, NOW) == 1
+    assert len(receiver.received) == 1
+    [logged] = deliveries(store, "acme").items
+    assert (logged.status, logged.attempts, logged.last_status) == ("pending", 1, None)
+    assert logged.last_error == "ValueError: Port out of range 0-65535"
