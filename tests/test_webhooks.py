@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import DateTime, bindparam, func, select, text
 from typer.testing import CliRunner
 
 from evidence_check import webhooks
@@ -356,23 +356,36 @@ def test_a_send_connects_to_the_address_it_resolved_and_checked(
     assert headers["Host"] == f"hooks.example:{port}"
 
 
-def test_a_receiver_set_before_tenants_could_set_one_stays_the_operators(store_url: str) -> None:
+def test_a_receiver_set_before_tenants_could_set_one_stays_the_operators(store_url: str, receiver: Receiver) -> None:
     """Before 0017 only the operator's command line set receivers: migrated, they may still be sent
-    to at any address (the operator's own receivers on loopback are not cut off by the upgrade)."""
+    to at any address (the operator's own receivers on loopback are not cut off by the upgrade), the
+    events kept before it too; downgraded again, the receivers stay."""
     from tests.conftest import at_revision
 
     Store(store_url).close()
     with at_revision(store_url, "0016_catalog_words", downgrade=True) as connection:
         connection.execute(
             text("INSERT INTO webhooks (tenant, url, secret, created_at) VALUES ('acme', :url, :secret, :now)"),
-            {"url": "http://127.0.0.1:9/hook", "secret": SECRET, "now": NOW},
+            {"url": receiver.url, "secret": SECRET, "now": NOW},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO webhook_deliveries (tenant, event, payload, status, attempts, next_attempt_at, created_at) "
+                "VALUES ('acme', 'claim.verified', :payload, 'pending', 0, :now, :now)"
+            ).bindparams(bindparam("now", type_=DateTime(timezone=True))),  # as the ORM wrote it (SQLite's text)
+            {"payload": json.dumps({"claim_id": "c-0016"}), "now": NOW},
         )
     store = Store(store_url)  # migrates it
     try:
         hook = webhook_of(store, "acme")
-        assert hook is not None and (hook.url, hook.set_by_tenant) == ("http://127.0.0.1:9/hook", False)
+        assert hook is not None and (hook.url, hook.set_by_tenant) == (receiver.url, False)
+        assert deliver_due(store, NOW) == 1
+        [(_, body)] = receiver.received
+        assert json.loads(body)["data"] == {"claim_id": "c-0016"}
     finally:
         store.close()
+    with at_revision(store_url, "0016_catalog_words", downgrade=True) as connection:
+        assert connection.execute(text("SELECT tenant, url FROM webhooks")).all() == [("acme", receiver.url)]
 
 
 def test_a_receiver_answering_a_byte_at_a_time_is_cut_off_at_the_send_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
