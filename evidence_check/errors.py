@@ -455,6 +455,12 @@ ERRORS: dict[str, tuple[str, str]] = {
         "webhook 主机 {host!r} 是 {address}，不是公网地址：本服务器只向公网地址发送"
         "（运营者可用 WEBHOOK_PRIVATE_ADDRESSES 允许其他地址）",
     ),
+    "webhook.name_not_public": (
+        "webhook host {host!r} resolves to an address that is not public: this server sends only to public "
+        "addresses (its operator may allow others with WEBHOOK_PRIVATE_ADDRESSES)",
+        "webhook 主机 {host!r} 解析到的地址不是公网地址：本服务器只向公网地址发送"
+        "（运营者可用 WEBHOOK_PRIVATE_ADDRESSES 允许其他地址）",
+    ),
     "webhook.none": ("no webhook is set for this tenant", "本租户尚未设置 webhook"),
     # A catalog import's archive (evidence_check.catalog.archive).
     "archive.unreadable": ("not a zip archive that can be read ({problem})", "不是可读取的 zip 压缩包（{problem}）"),

@@ -135,8 +135,24 @@ def _public_addresses(host: str, port: int) -> list[IPAddress]:
     found = _resolved(host, port)
     for address in found:
         if not _is_public(address):
-            raise WebhookInvalid("webhook.not_public", host=host, address=str(address))
+            if _is_address(host):
+                raise WebhookInvalid("webhook.not_public", host=host, address=str(address))
+            # A name's address is not told: the server's resolver knows the inside network's names (a
+            # tenant's own name may point there too, by CNAME), and a tenant is not to map them.
+            raise WebhookInvalid("webhook.name_not_public", host=host)
     return found
+
+
+def _is_address(host: str) -> bool:
+    """`host` is an address in some spelling (`::1`, `2130706433`, `0x7f.1`), not a name to resolve."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        try:
+            socket.inet_aton(host)  # the spellings getaddrinfo reads as an IPv4 address
+        except OSError:
+            return False
+    return True
 
 
 def _resolved(host: str, port: int) -> list[IPAddress]:

@@ -98,7 +98,7 @@ def _delivery(row: Delivery) -> dict[str, Any]:
         413: JSON_TOO_LARGE,
         422: problem(
             "A URL this server will not send to, or a malformed body",
-            "webhook host 'metadata.internal' is 169.254.169.254, not a public address: this server sends only "
+            "webhook host 'metadata.internal' resolves to an address that is not public: this server sends only "
             "to public addresses (its operator may allow others with WEBHOOK_PRIVATE_ADDRESSES)",
         ),
         **SERVER_ERRORS,

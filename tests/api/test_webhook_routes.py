@@ -4,6 +4,7 @@ one tenant never reaching another's, and the secret shown once and signing from 
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 
@@ -62,7 +63,6 @@ def test_without_a_key_nothing_is_read_or_set(quiet_api: Api) -> None:
     ("url", "address"),
     [
         ("http://127.0.0.1:8080/hook", "127.0.0.1"),
-        ("http://localhost:8080/hook", "127.0.0.1"),  # a name resolving there
         ("http://[::1]/hook", "::1"),
         ("http://[::ffff:127.0.0.1]/hook", "::ffff:7f00:1"),  # IPv4 in IPv6 clothes
         ("http://[64:ff9b::a9fe:a9fe]/hook", "64:ff9b::a9fe:a9fe"),  # the same, through NAT64
@@ -96,6 +96,29 @@ def test_a_receiver_in_the_servers_own_network_is_refused(
     assert f" is {address}, {NOT_PUBLIC}" in detail and "\n" not in detail
     zh = quiet_api.client.put("/v1/webhook", json={"url": url}, headers={**keys["acme"], **ZH})
     assert f"是 {address}，不是公网地址" in zh.json()["detail"]
+    assert quiet_api.count("webhooks") == 0
+
+
+@pytest.mark.parametrize("host", ["localhost", "db.internal"])
+def test_a_name_resolving_into_the_servers_network_is_refused_without_its_address(
+    quiet_api: Api, keys: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch, host: str
+) -> None:
+    """The line named the address the server's resolver found: a tenant could map the inside
+    network's names (db.internal is 10.1.2.3), asking for them or by a CNAME of its own name."""
+    real = socket.getaddrinfo
+
+    def inside(name: object, port: object, *args: object, **kwargs: object) -> object:
+        return real("10.1.2.3" if name == "db.internal" else name, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", inside)
+    for headers, line in (
+        (keys["acme"], f"webhook host {host!r} resolves to an address that is not public: this server sends only to public addresses"),
+        ({**keys["acme"], **ZH}, f"webhook 主机 {host!r} 解析到的地址不是公网地址"),
+    ):
+        refused = quiet_api.client.put("/v1/webhook", json={"url": f"http://{host}:8080/hook"}, headers=headers)
+        assert refused.status_code == 422
+        assert refused.json()["detail"].startswith(line), refused.json()
+        assert "10.1.2.3" not in refused.text and "127.0.0.1" not in refused.text
     assert quiet_api.count("webhooks") == 0
 
 
