@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import DateTime, bindparam, func, select, text
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from evidence_check import webhooks
@@ -431,3 +432,22 @@ def test_a_receiver_url_stored_before_ports_were_checked_fails_alone(store: Stor
     [logged] = deliveries(store, "acme").items
     assert (logged.status, logged.attempts, logged.last_status) == ("pending", 1, None)
     assert logged.last_error == "ValueError: Port out of range 0-65535"
+
+
+def test_two_first_receivers_set_at_once_are_one_after_the_other(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Concurrent first PUTs of a tenant's receiver answered one of them 503 (5 rounds of 8 at once on
+    a live server: 3 had one): both read "none yet", both inserted. Here the second's read misses the
+    row the first has just committed; it is set over it, not refused."""
+    set_webhook(store, "acme", "https://93.184.216.34/first", SECRET, NOW, set_by_tenant=True)
+    real = Session.scalar
+    blind = [True]
+
+    def reads_before_the_other_committed(self: Session, *args: object, **kwargs: object) -> object:
+        if blind.pop() if blind else False:
+            return None
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Session, "scalar", reads_before_the_other_committed)
+    set_webhook(store, "acme", "https://93.184.216.34/second", "whsec_second", NOW, set_by_tenant=True)
+    hook = webhook_of(store, "acme")
+    assert hook is not None and (hook.url, hook.secret) == ("https://93.184.216.34/second", "whsec_second")

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from evidence_check.store.claims import decode_cursor, encode_cursor
 from evidence_check.store.database import Store, StoreError
@@ -52,15 +52,22 @@ def set_webhook(
     store: Store, tenant: str, url: str, secret: str, when: datetime, *, set_by_tenant: bool = False
 ) -> None:
     """The tenant's receiver (one per tenant; setting it again replaces URL and secret)."""
-    try:
-        with store.sessions.begin() as session:
-            row = session.scalar(select(WebhookRow).where(WebhookRow.tenant == tenant))
-            if row is None:
-                row = WebhookRow(tenant=tenant)
-                session.add(row)
-            row.url, row.secret, row.created_at, row.set_by_tenant = url, secret, when, set_by_tenant
-    except SQLAlchemyError as exc:
-        raise StoreError(f"could not set the webhook of {tenant}: {exc.__class__.__name__}") from None
+    for tries_left in (1, 0):
+        try:
+            with store.sessions.begin() as session:
+                row = session.scalar(select(WebhookRow).where(WebhookRow.tenant == tenant))
+                if row is None:
+                    row = WebhookRow(tenant=tenant)
+                    session.add(row)
+                row.url, row.secret, row.created_at, row.set_by_tenant = url, secret, when, set_by_tenant
+            return
+        except IntegrityError:
+            # Two PUTs of a tenant's first receiver at once (a client retrying one it thought lost):
+            # the other inserted it after this read. Set over it, as one after the other would.
+            if not tries_left:
+                raise StoreError(f"could not set the webhook of {tenant}: IntegrityError") from None
+        except SQLAlchemyError as exc:
+            raise StoreError(f"could not set the webhook of {tenant}: {exc.__class__.__name__}") from None
 
 
 def remove_webhook(store: Store, tenant: str) -> bool:
