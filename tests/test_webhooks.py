@@ -226,6 +226,36 @@ def test_the_webhooks_commands(sqlite_url: str, receiver: Receiver) -> None:
     assert runner.invoke(app, ["webhooks", "show", "acme", "--db", sqlite_url]).exit_code == 1
 
 
+def test_webhooks_deliver_sends_to_a_tenants_loopback_receiver_only_when_the_setting_allows(
+    sqlite_url: str, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cron's `webhooks deliver` follows WEBHOOK_PRIVATE_ADDRESSES as a server does (nothing
+    tested that it reads it)."""
+    store = Store(sqlite_url)
+    try:
+        set_webhook(store, "acme", receiver.url, SECRET, NOW, set_by_tenant=True)
+        emit(store, "acme", "claim.verified", {"claim_id": "c-1"})
+    finally:
+        store.close()
+    runner = CliRunner()
+    assert runner.invoke(app, ["webhooks", "deliver", "--db", sqlite_url]).exit_code == 0
+    assert receiver.received == []
+    store = Store(sqlite_url)
+    try:  # due again now, not after the backoff
+        with store.engine.begin() as connection:
+            connection.execute(
+                text("UPDATE webhook_deliveries SET next_attempt_at = :now").bindparams(
+                    bindparam("now", type_=DateTime(timezone=True))
+                ),
+                {"now": NOW},
+            )
+    finally:
+        store.close()
+    monkeypatch.setenv("EVIDENCE_CHECK_WEBHOOK_PRIVATE_ADDRESSES", "true")
+    assert runner.invoke(app, ["webhooks", "deliver", "--db", sqlite_url]).exit_code == 0
+    assert len(receiver.received) == 1
+
+
 def test_a_receivers_answer_and_a_url_stored_before_the_rule_are_printed_not_obeyed(sqlite_url: str) -> None:
     """A receiver that sends a broken status line has it in the logged error (http.client's
     BadStatusLine quotes it): the receiver's own text, printed to the agent's terminal by `log`."""
