@@ -41,6 +41,7 @@ from api.routes import (
     pictures,
     references,
     verify,
+    webhook,
 )
 from api.upload import UPLOADS_IN_FLIGHT, UploadInvalid, UploadNoRoom, UploadTooLarge
 from api.verifying import describe
@@ -79,7 +80,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        deliverer = Deliverer(opened, settings.webhook_interval_seconds)
+        deliverer = Deliverer(
+            opened, settings.webhook_interval_seconds, private_allowed=settings.webhook_private_addresses
+        )
         if settings.webhook_interval_seconds > 0:
             deliverer.start()
         yield
@@ -102,6 +105,7 @@ def create_app(
                 "name": "references",
                 "description": "Stock, review and catalog pictures to compare photos with",
             },
+            {"name": "webhooks", "description": "Where the tenant's intake system hears of its claims, and the log of what was sent"},
             {"name": "operations", "description": "Readiness and metrics"},
         ],
     )
@@ -111,7 +115,7 @@ def create_app(
     app.state.gate = threading.BoundedSemaphore(settings.api_max_parallel or analyses_per_process(1))
     app.state.uploads = anyio.Semaphore(UPLOADS_IN_FLIGHT)
     app.state.keys_exist = False
-    for v1 in (verify, decisions, claims, references, catalog_import, catalog, pictures, catalog_read):
+    for v1 in (verify, decisions, claims, references, catalog_import, catalog, pictures, catalog_read, webhook):
         app.include_router(v1.router, dependencies=[Depends(only_declared_query)])
     app.include_router(health.router)
     install_console(app)  # the agents' pages at / (api/web)

@@ -446,6 +446,27 @@ ERRORS: dict[str, tuple[str, str]] = {
         "webhook URL holds a control character or a lone surrogate, which cannot be stored: {url!r}",
         "webhook URL 含有控制字符或孤立的代理码位，无法保存：{url!r}",
     ),
+    "webhook.malformed": (
+        "webhook URL's host or port cannot be read (a port is a number from 1 to 65535): {url!r}",
+        "无法读取 webhook URL 的主机或端口（端口是 1 到 65535 之间的数字）：{url!r}",
+    ),
+    "webhook.credentials": (
+        "webhook URL must not carry a user name or password: check the X-Evidence-Check-Signature instead",
+        "webhook URL 不能包含用户名或密码：请改为校验 X-Evidence-Check-Signature",
+    ),
+    "webhook.not_public": (
+        "webhook host {host!r} is {address}, not a public address: this server sends only to public "
+        "addresses (its operator may allow others with WEBHOOK_PRIVATE_ADDRESSES)",
+        "webhook 主机 {host!r} 是 {address}，不是公网地址：本服务器只向公网地址发送"
+        "（运营者可用 WEBHOOK_PRIVATE_ADDRESSES 允许其他地址）",
+    ),
+    "webhook.name_not_public": (
+        "webhook host {host!r} resolves to an address that is not public: this server sends only to public "
+        "addresses (its operator may allow others with WEBHOOK_PRIVATE_ADDRESSES)",
+        "webhook 主机 {host!r} 解析到的地址不是公网地址：本服务器只向公网地址发送"
+        "（运营者可用 WEBHOOK_PRIVATE_ADDRESSES 允许其他地址）",
+    ),
+    "webhook.none": ("no webhook is set for this tenant", "本租户尚未设置 webhook"),
     # A catalog import's archive (evidence_check.catalog.archive).
     "archive.unreadable": ("not a zip archive that can be read ({problem})", "不是可读取的 zip 压缩包（{problem}）"),
     "archive.too_many_entries": (

@@ -148,6 +148,10 @@ class Settings(BaseSettings):
     # Webhooks (evidence_check/webhooks.py): how often a server process sends the events that are
     # due; 0 leaves them to another process or to `evidence-check webhooks deliver`.
     webhook_interval_seconds: float = Field(2.0, ge=0, le=3600)
+    # Receivers set over the API with a tenant's key may be at loopback, private or link-local
+    # addresses too (a server whose intake systems share its network); off, a tenant's key cannot make
+    # the server call into its own network. Receivers the operator sets from the command line may always.
+    webhook_private_addresses: bool = False
 
     @model_validator(mode="after")
     def _valid_overrides(self) -> Settings:

@@ -9,18 +9,29 @@ Each request carries
                                            "{timestamp}.{body}"
 A receiver recomputes the signature and refuses a timestamp older than a few minutes (a replayed
 request), see `verify_signature`.
+
+Where it may send (`check_url`, `post`): a receiver set by a tenant's key over the API is a stranger's
+address, and the server would call it from inside its own network. So its host must resolve to public
+addresses only (not loopback, private, link-local — cloud metadata is there —, shared, reserved or
+multicast), when it is set and again at each send, to the very address the request then goes to (a name
+that resolves elsewhere meanwhile is caught). A receiver the operator sets from the command line, or
+any when `WEBHOOK_PRIVATE_ADDRESSES` is on, may be anywhere: the operator owns that network. Redirects
+are never followed: a 3xx is an answer that is not 2xx, as a 500 is.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import http.client
+import ipaddress
 import json
 import logging
 import secrets
+import socket
 import threading
-import urllib.error
-import urllib.request
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,7 +41,7 @@ from urllib.parse import urlsplit
 from evidence_check.errors import WordedError
 from evidence_check.storable import holds_control, storable
 from evidence_check.store import Store, StoreError
-from evidence_check.store.webhooks import Delivery, Webhook, claim_due, enqueue, mark_attempt
+from evidence_check.store.webhooks import Delivery, Webhook, claim_due, enqueue, mark_attempt, set_webhook
 from evidence_check.widths import URL_WIDTH
 
 log = logging.getLogger("evidence_check.webhooks")
@@ -47,14 +58,16 @@ BACKOFF = (
     timedelta(hours=4),
     timedelta(hours=12),
 )
+# One send in all, connecting, sending and reading the answer's head: a receiver that answers a byte
+# at a time, each within a socket's timeout, would hold the process's deliveries, every tenant's, as
+# long as it liked, and past LEASE another process would send the event again.
 SEND_TIMEOUT_S = 10.0
 LEASE = timedelta(seconds=60)  # longer than one send, so a slow receiver is not sent to twice
 REPLAY_WINDOW = timedelta(minutes=5)
 
 
 class WebhookInvalid(WordedError, ValueError):
-    """A receiver URL this service will not send to: one line, in English and Chinese (the command
-    line, the only way to set one, says it in English)."""
+    """A receiver URL this service will not send to: one line, in English and Chinese."""
 
 
 @dataclass(frozen=True)
@@ -63,22 +76,120 @@ class Answer:
     error: str | None
 
 
-Sender = Callable[[str, bytes, dict[str, str]], Answer]
+# (url, body, headers, public_only): public_only sends only to public addresses (see the docstring)
+Sender = Callable[[str, bytes, dict[str, str], bool], Answer]
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+# IPv6 addresses that carry an IPv4 one in their last 32 bits: NAT64 (reached through a gateway) and
+# the deprecated "IPv4-compatible" ::a.b.c.d, which Python counts as global whatever it carries.
+CARRY_IPV4 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("::/96"))
+# Not globally reachable by IANA's special-purpose registries, yet `is_global` to Python 3.11.7 (this
+# project's image may be older than 3.11.10, whose table learnt some): IETF protocol assignments
+# (192.0.0.8), local-use NAT64 (a gateway into the site's own IPv4 network), site-local,
+# IPv4-translated, SRv6 SIDs and the 2024 documentation block. Written out, the rule does not change
+# with the interpreter.
+NOT_GLOBAL = tuple(
+    ipaddress.ip_network(block)
+    for block in ("192.0.0.0/24", "64:ff9b:1::/48", "fec0::/10", "::ffff:0:0:0/96", "5f00::/16", "3fff::/20")
+)
 
 
 def new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
-def check_url(url: str) -> str:
+def check_url(url: str, *, public_only: bool) -> str:
+    """`url` as it is, if this service will send to it; `public_only`: its host must resolve to
+    public addresses alone (a name that does not resolve yet is let through: each send checks again)."""
     if len(url) > URL_WIDTH:  # before any line that quotes it
         raise WebhookInvalid("webhook.too_long", max_length=URL_WIDTH)
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise WebhookInvalid("webhook.not_http", url=url)
     if not storable(url) or holds_control(url):
         raise WebhookInvalid("webhook.unstorable", url=url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a port that is not a number from 0 to 65535, a malformed [IPv6] host
+        raise WebhookInvalid("webhook.malformed", url=url) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise WebhookInvalid("webhook.not_http", url=url)
+    if port == 0 or "%" in parts.hostname:  # % opens an IPv6 zone (fe80::1%25eth0): link-local only
+        raise WebhookInvalid("webhook.malformed", url=url)
+    if parts.username is not None or parts.password is not None:
+        # Not echoed: the line would show the password in logs and answers.
+        raise WebhookInvalid("webhook.credentials")
+    if public_only:
+        try:
+            _public_addresses(parts.hostname, port or _DEFAULT_PORTS[parts.scheme])
+        except socket.gaierror:
+            return url  # no address yet: each send resolves and checks it again
+        except UnicodeError:  # a name IDNA cannot encode ("a..b", a label over 63 characters)
+            raise WebhookInvalid("webhook.malformed", url=url) from None
     return url
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _public_addresses(host: str, port: int) -> list[IPAddress]:
+    """The addresses `host` resolves to, by the resolver the connection uses (so `2130706433`,
+    `0177.0.0.1` and `127.1` are 127.0.0.1 here as there), refused whole when one is not public."""
+    found = _resolved(host, port)
+    for address in found:
+        if not _is_public(address):
+            if _is_address(host):
+                raise WebhookInvalid("webhook.not_public", host=host, address=str(address))
+            # A name's address is not told: the server's resolver knows the inside network's names (a
+            # tenant's own name may point there too, by CNAME), and a tenant is not to map them.
+            raise WebhookInvalid("webhook.name_not_public", host=host)
+    return found
+
+
+def _is_address(host: str) -> bool:
+    """`host` is an address in some spelling (`::1`, `2130706433`, `0x7f.1`), not a name to resolve."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        try:
+            socket.inet_aton(host)  # the spellings getaddrinfo reads as an IPv4 address
+        except OSError:
+            return False
+    return True
+
+
+def _resolved(host: str, port: int) -> list[IPAddress]:
+    answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    found: list[IPAddress] = []
+    for *_, sockaddr in answers:
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])  # fe80::1%eth0: its zone aside
+        if address not in found:
+            found.append(address)
+    return found
+
+
+def _is_public(address: IPAddress) -> bool:
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour or (
+            ipaddress.IPv4Address(int(address) & 0xFFFFFFFF) if any(address in n for n in CARRY_IPV4) else None
+        )
+        if embedded is not None:
+            return _is_public(embedded)
+    return address.is_global and not address.is_multicast and not any(address in n for n in NOT_GLOBAL)
+
+
+def sent_to_public_only(set_by_tenant: bool, private_allowed: bool) -> bool:
+    """The rule of where a receiver may be, when it is set and at each send: one set by a tenant's
+    key is sent to at public addresses only, unless the operator's setting allows others."""
+    return set_by_tenant and not private_allowed
+
+
+def set_receiver(
+    store: Store, tenant: str, url: str, when: datetime, *, set_by_tenant: bool, private_allowed: bool
+) -> str:
+    """Check `url`, make it the tenant's receiver with a new secret, and return that secret: the
+    caller shows it once (it is not shown again). WebhookInvalid for a URL refused."""
+    check_url(url, public_only=sent_to_public_only(set_by_tenant, private_allowed))
+    secret = new_secret()
+    set_webhook(store, tenant, url, secret, when, set_by_tenant=set_by_tenant)
+    return secret
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -120,24 +231,87 @@ def body_of(delivery: Delivery) -> bytes:
     return json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
 
 
-def post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+def post(url: str, body: bytes, headers: dict[str, str], public_only: bool) -> Answer:
+    """One POST, its redirects not followed, within SEND_TIMEOUT_S in all; with `public_only`, to the
+    public address the host resolves to now, checked (the connection goes to that address, not to the
+    name again)."""
+    deadline = time.monotonic() + SEND_TIMEOUT_S
+    cut_off = threading.Event()
     try:
-        with urllib.request.urlopen(request, timeout=SEND_TIMEOUT_S) as answer:  # noqa: S310 (scheme checked)
-            return Answer(answer.status, None)
-    except urllib.error.HTTPError as exc:
-        return Answer(exc.code, f"HTTP {exc.code}")
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return Answer(None, f"{type(exc).__name__}: {reason}"[:300])
+        # Inside: a URL stored before its port was checked (`http://x:99999/`) raised out of the pass,
+        # unlogged, and was claimed first again at each one, ahead of every other tenant's events.
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port or _DEFAULT_PORTS.get(parts.scheme, 80)
+        addresses = _public_addresses(host, port) if public_only else _resolved(host, port)
+        connection = _connection(parts.scheme, host, port, addresses, deadline)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        timer = threading.Timer(max(0.0, deadline - time.monotonic()), _cut, (connection, cut_off))
+        timer.start()
+        try:
+            connection.request("POST", target, body=body, headers=headers)
+            status = connection.getresponse().status
+        finally:
+            timer.cancel()
+            connection.close()
+    except WebhookInvalid as exc:
+        return Answer(None, f"not sent: {exc}"[:300])
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        if cut_off.is_set():
+            return Answer(None, f"no answer within {SEND_TIMEOUT_S:g} s")
+        return Answer(None, f"{type(exc).__name__}: {exc}"[:300])
+    if cut_off.is_set():  # a head cut short reads as complete: its status is not the receiver's answer
+        return Answer(None, f"no answer within {SEND_TIMEOUT_S:g} s")
+    if 200 <= status < 300:
+        return Answer(status, None)
+    if 300 <= status < 400:
+        return Answer(status, f"HTTP {status}: redirects are not followed")
+    return Answer(status, f"HTTP {status}")
 
 
-def deliver_due(store: Store, now: datetime | None = None, send: Sender = post) -> int:
-    """Send every delivery that is due once; the number sent with a 2xx answer."""
+def _cut(connection: http.client.HTTPConnection, cut_off: threading.Event) -> None:
+    """Past the deadline: the socket shut, so the read waiting on it returns now."""
+    cut_off.set()
+    if connection.sock is not None:
+        with contextlib.suppress(OSError):  # closed meanwhile
+            connection.sock.shutdown(socket.SHUT_RDWR)
+
+
+def _connection(
+    scheme: str, host: str, port: int, addresses: list[IPAddress], deadline: float
+) -> http.client.HTTPConnection:
+    """A connection to `host` (its Host header, TLS name and certificate check) made to `addresses`,
+    each tried in the time left before `deadline`."""
+
+    def connect(_to: object, _timeout: float, source: tuple[str, int] | None = None) -> socket.socket:
+        failure: OSError = OSError(f"no address for {host}")
+        for address in addresses:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no answer within {SEND_TIMEOUT_S:g} s")
+            try:
+                return socket.create_connection((str(address), port), left, source)
+            except OSError as exc:
+                failure = exc
+        raise failure
+
+    made: http.client.HTTPConnection
+    if scheme == "https":
+        made = http.client.HTTPSConnection(host, port, timeout=SEND_TIMEOUT_S)
+    else:
+        made = http.client.HTTPConnection(host, port, timeout=SEND_TIMEOUT_S)
+    made._create_connection = connect  # type: ignore[attr-defined]  # http.client's own hook
+    return made
+
+
+def deliver_due(
+    store: Store, now: datetime | None = None, send: Sender = post, *, private_allowed: bool = False
+) -> int:
+    """Send every delivery that is due once; the number sent with a 2xx answer. `private_allowed`:
+    the setting that lets receivers set by tenants be anywhere too."""
     now = now or datetime.now(UTC)
     delivered = 0
     for delivery, hook in claim_due(store, now, LEASE):
-        answer = _send(delivery, hook, send, now)
+        answer = _send(delivery, hook, send, now, public_only=sent_to_public_only(hook.set_by_tenant, private_allowed))
         ok = answer.status is not None and 200 <= answer.status < 300
         retry_at = None if ok or delivery.attempts >= len(BACKOFF) else now + BACKOFF[delivery.attempts]
         mark_attempt(
@@ -147,7 +321,7 @@ def deliver_due(store: Store, now: datetime | None = None, send: Sender = post) 
     return delivered
 
 
-def _send(delivery: Delivery, hook: Webhook, send: Sender, now: datetime) -> Answer:
+def _send(delivery: Delivery, hook: Webhook, send: Sender, now: datetime, *, public_only: bool) -> Answer:
     body = body_of(delivery)
     timestamp = int(now.timestamp())
     headers = {
@@ -158,14 +332,14 @@ def _send(delivery: Delivery, hook: Webhook, send: Sender, now: datetime) -> Ans
         "X-Evidence-Check-Timestamp": str(timestamp),
         "X-Evidence-Check-Signature": signature(hook.secret, timestamp, body),
     }
-    return send(hook.url, body, headers)
+    return send(hook.url, body, headers, public_only)
 
 
 class Deliverer:
     """A thread of a server process that sends due deliveries every `interval` seconds."""
 
-    def __init__(self, store: Store, interval: float) -> None:
-        self._store, self._interval = store, interval
+    def __init__(self, store: Store, interval: float, *, private_allowed: bool) -> None:
+        self._store, self._interval, self._private_allowed = store, interval, private_allowed
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="webhooks", daemon=True)
 
@@ -179,6 +353,6 @@ class Deliverer:
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
             try:
-                deliver_due(self._store)
+                deliver_due(self._store, private_allowed=self._private_allowed)
             except Exception as exc:  # a store hiccup must not end the thread
                 log.error("webhook delivery pass failed: %s: %s", type(exc).__name__, exc)

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import DateTime, bindparam, func, select, text
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from evidence_check import webhooks
 from evidence_check.cli import app
 from evidence_check.engine import Upload
 from evidence_check.intake import build_claim
@@ -23,13 +27,15 @@ from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.challenge_tables import OutcomeRow
 from evidence_check.store.outcomes import RecordedOutcome, record_outcome
-from evidence_check.store.webhooks import deliveries, set_webhook
+from evidence_check.store.webhooks import deliveries, set_webhook, webhook_of
 from evidence_check.webhooks import (
     BACKOFF,
+    Answer,
     WebhookInvalid,
     check_url,
     deliver_due,
     emit,
+    post,
     signature,
     verify_signature,
 )
@@ -106,7 +112,7 @@ def test_a_receiver_that_fails_is_tried_again_after_the_backoff(store: Store, re
     receiver.answers = [503, 500]
     emit(store, "acme", "claim.outcome", {"claim_id": "c-1", "outcome": "fraud"}, NOW)
     assert deliver_due(store, NOW) == 0
-    [logged] = deliveries(store, "acme")
+    [logged] = deliveries(store, "acme").items
     assert (logged.status, logged.attempts, logged.last_status) == ("pending", 1, 503)
     assert logged.next_attempt_at == NOW + BACKOFF[0]
     assert deliver_due(store, NOW + BACKOFF[0] - timedelta(seconds=1)) == 0  # not due yet
@@ -115,7 +121,7 @@ def test_a_receiver_that_fails_is_tried_again_after_the_backoff(store: Store, re
     assert deliver_due(store, NOW + BACKOFF[0] + BACKOFF[1]) == 1
     ids = {headers["X-Evidence-Check-Delivery"] for headers, _ in receiver.received}
     assert len(receiver.received) == 3 and len(ids) == 1  # one delivery id: the receiver drops repeats
-    [logged] = deliveries(store, "acme")
+    [logged] = deliveries(store, "acme").items
     assert (logged.status, logged.attempts) == ("delivered", 3)
 
 
@@ -128,7 +134,7 @@ def test_an_unreachable_receiver_is_given_up_after_the_last_try(store: Store, re
     for wait in (timedelta(0), *BACKOFF):
         when += wait
         assert deliver_due(store, when) == 0
-    [logged] = deliveries(store, "acme")
+    [logged] = deliveries(store, "acme").items
     assert (logged.status, logged.attempts) == ("failed", len(BACKOFF) + 1)
     assert logged.last_status is None and logged.last_error
 
@@ -149,7 +155,7 @@ def test_events_stay_with_their_tenant(store: Store, receiver: Receiver) -> None
     set_webhook(store, "acme", receiver.url, SECRET, NOW)
     _verify(store, "c-globex", tenant="globex")  # globex has no receiver: nothing kept, nothing sent
     record_outcome(store, "globex", "c-globex", "genuine", None, lambda: NOW)
-    assert deliveries(store, "globex") == []
+    assert deliveries(store, "globex").items == []
     assert deliver_due(store, NOW) == 0 and receiver.received == []
 
 
@@ -164,7 +170,7 @@ def test_an_outcome_sent_again_unchanged_is_one_decision_announced_once(store: S
     changed = decide(store, "acme", "c-1", "genuine", "receipt and box seen")
     assert (changed.replaced, changed.repeated) == ("genuine", False)
     assert decide(store, "acme", "c-1", "genuine", "receipt and box seen").replaced == "genuine"
-    announced = [d.payload["note"] for d in deliveries(store, "acme") if d.event == "claim.outcome"]
+    announced = [d.payload["note"] for d in deliveries(store, "acme").items if d.event == "claim.outcome"]
     assert sorted(announced) == ["receipt and box seen", "receipt seen"]
     with store.sessions() as session:
         assert session.scalar(select(func.count()).select_from(OutcomeRow)) == 2
@@ -192,7 +198,7 @@ def test_signature_is_hmac_sha256_over_timestamp_and_body() -> None:
 )
 def test_a_refused_url_is_worded_in_english_and_chinese(url: str, english: str, chinese: str) -> None:
     with pytest.raises(WebhookInvalid) as refused:
-        check_url(url)
+        check_url(url, public_only=False)
     assert str(refused.value).startswith(english)  # the command line's line, as before
     assert chinese in refused.value.text("zh")
 
@@ -218,6 +224,36 @@ def test_the_webhooks_commands(sqlite_url: str, receiver: Receiver) -> None:
     assert "claim.outcome" in logged and "delivered" in logged
     assert runner.invoke(app, ["webhooks", "remove", "acme", "--db", sqlite_url]).exit_code == 0
     assert runner.invoke(app, ["webhooks", "show", "acme", "--db", sqlite_url]).exit_code == 1
+
+
+def test_webhooks_deliver_sends_to_a_tenants_loopback_receiver_only_when_the_setting_allows(
+    sqlite_url: str, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cron's `webhooks deliver` follows WEBHOOK_PRIVATE_ADDRESSES as a server does (nothing
+    tested that it reads it)."""
+    store = Store(sqlite_url)
+    try:
+        set_webhook(store, "acme", receiver.url, SECRET, NOW, set_by_tenant=True)
+        emit(store, "acme", "claim.verified", {"claim_id": "c-1"})
+    finally:
+        store.close()
+    runner = CliRunner()
+    assert runner.invoke(app, ["webhooks", "deliver", "--db", sqlite_url]).exit_code == 0
+    assert receiver.received == []
+    store = Store(sqlite_url)
+    try:  # due again now, not after the backoff
+        with store.engine.begin() as connection:
+            connection.execute(
+                text("UPDATE webhook_deliveries SET next_attempt_at = :now").bindparams(
+                    bindparam("now", type_=DateTime(timezone=True))
+                ),
+                {"now": NOW},
+            )
+    finally:
+        store.close()
+    monkeypatch.setenv("EVIDENCE_CHECK_WEBHOOK_PRIVATE_ADDRESSES", "true")
+    assert runner.invoke(app, ["webhooks", "deliver", "--db", sqlite_url]).exit_code == 0
+    assert len(receiver.received) == 1
 
 
 def test_a_receivers_answer_and_a_url_stored_before_the_rule_are_printed_not_obeyed(sqlite_url: str) -> None:
@@ -253,3 +289,195 @@ def _delivered_with(sqlite_url: str, answer: str, url: str | None = None) -> Cli
     finally:
         store.close()
     return runner
+
+
+class Redirector:
+    """An HTTP server on 127.0.0.1 that answers every request 302 to `target`, and one that records
+    every request it gets there, whatever its method."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str]] = []
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                recorder.requests.append((self.command, self.path))
+                if self.path == "/hook":
+                    self.send_response(302)
+                    self.send_header("Location", f"http://127.0.0.1:{self.server.server_address[1]}/inside")
+                else:
+                    self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_POST = _answer  # noqa: N815 (http.server's names)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_redirect_is_an_answer_not_followed(store: Store) -> None:
+    """urllib followed a 302 as a GET to wherever it pointed: a receiver on the internet could send
+    the server to an address inside its network that it would never be allowed to set."""
+    redirector = Redirector()
+    try:
+        set_webhook(store, "acme", redirector.url, SECRET, NOW)
+        emit(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+        assert deliver_due(store, NOW) == 0
+        assert redirector.requests == [("POST", "/hook")]
+    finally:
+        redirector.close()
+    [logged] = deliveries(store, "acme").items
+    assert (logged.status, logged.last_status) == ("pending", 302)
+    assert logged.last_error == "HTTP 302: redirects are not followed"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_a_receiver_a_tenant_set_is_not_sent_to_at_a_private_address(
+    store: Store, receiver: Receiver, host: str
+) -> None:
+    """Checked again at each send: a name that resolved to a public address when the tenant set it
+    may resolve to loopback now. A receiver the operator set may be there (the tests' own are)."""
+    url = receiver.url.replace("127.0.0.1", host)
+    set_webhook(store, "acme", url, SECRET, NOW, set_by_tenant=True)
+    emit(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+    assert deliver_due(store, NOW) == 0
+    assert receiver.received == []
+    [logged] = deliveries(store, "acme").items
+    assert logged.last_status is None and logged.status == "pending"
+    told = "is 127.0.0.1, not a public address" if host == "127.0.0.1" else "resolves to an address that is not public"
+    assert logged.last_error == (
+        f"not sent: webhook host {host!r} {told}: this server sends only to "
+        "public addresses (its operator may allow others with WEBHOOK_PRIVATE_ADDRESSES)"
+    )
+    # The operator's setting lets it through; so does the operator setting the same URL.
+    assert deliver_due(store, NOW + BACKOFF[0], private_allowed=True) == 1
+    set_webhook(store, "acme", url, SECRET, NOW)
+    emit(store, "acme", "claim.verified", {"claim_id": "c-2"}, NOW)
+    assert deliver_due(store, NOW + BACKOFF[0]) == 1
+    assert len(receiver.received) == 2
+
+
+def test_a_send_connects_to_the_address_it_resolved_and_checked(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The name is resolved once per send, and that address is the one connected to: a resolver that
+    answers otherwise a moment later (DNS rebinding: a public address for the check, loopback for
+    the connection) is not asked again. Here the later answer is 127.0.0.2, where nothing listens."""
+    real = socket.getaddrinfo
+    answers = iter(["127.0.0.1"])
+
+    def rebinding(host: object, port: object, *args: object, **kwargs: object) -> object:
+        if host == "hooks.example":
+            return real(next(answers, "127.0.0.2"), port, *args, **kwargs)  # type: ignore[arg-type]
+        return real(host, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    port = receiver.server.server_address[1]
+    answer = post(f"http://hooks.example:{port}/hook?v=1", b"{}", {"Content-Type": "application/json"}, False)
+    assert answer == Answer(200, None)
+    [(headers, _)] = receiver.received
+    assert headers["Host"] == f"hooks.example:{port}"
+
+
+def test_a_receiver_set_before_tenants_could_set_one_stays_the_operators(store_url: str, receiver: Receiver) -> None:
+    """Before 0017 only the operator's command line set receivers: migrated, they may still be sent
+    to at any address (the operator's own receivers on loopback are not cut off by the upgrade), the
+    events kept before it too; downgraded again, the receivers stay."""
+    from tests.conftest import at_revision
+
+    Store(store_url).close()
+    with at_revision(store_url, "0016_catalog_words", downgrade=True) as connection:
+        connection.execute(
+            text("INSERT INTO webhooks (tenant, url, secret, created_at) VALUES ('acme', :url, :secret, :now)"),
+            {"url": receiver.url, "secret": SECRET, "now": NOW},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO webhook_deliveries (tenant, event, payload, status, attempts, next_attempt_at, created_at) "
+                "VALUES ('acme', 'claim.verified', :payload, 'pending', 0, :now, :now)"
+            ).bindparams(bindparam("now", type_=DateTime(timezone=True))),  # as the ORM wrote it (SQLite's text)
+            {"payload": json.dumps({"claim_id": "c-0016"}), "now": NOW},
+        )
+    store = Store(store_url)  # migrates it
+    try:
+        hook = webhook_of(store, "acme")
+        assert hook is not None and (hook.url, hook.set_by_tenant) == (receiver.url, False)
+        assert deliver_due(store, NOW) == 1
+        [(_, body)] = receiver.received
+        assert json.loads(body)["data"] == {"claim_id": "c-0016"}
+    finally:
+        store.close()
+    with at_revision(store_url, "0016_catalog_words", downgrade=True) as connection:
+        assert connection.execute(text("SELECT tenant, url FROM webhooks")).all() == [("acme", receiver.url)]
+
+
+def test_a_receiver_answering_a_byte_at_a_time_is_cut_off_at_the_send_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each byte within the socket's timeout kept the send going as long as the receiver liked (70 s
+    measured, past the 60 s lease: another process sent the event again), holding back every other
+    tenant's events in that process. Here a 200 dripped over ~4 s against a 1 s send timeout."""
+    monkeypatch.setattr(webhooks, "SEND_TIMEOUT_S", 1.0)
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def drip() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            try:
+                connection.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                for _ in range(16):
+                    time.sleep(0.25)
+                    connection.sendall(b"a")
+                connection.sendall(b"\r\nContent-Length: 0\r\n\r\n")
+            except OSError:  # the sender hung up: what the fix does
+                pass
+
+    dripping = threading.Thread(target=drip, daemon=True)
+    dripping.start()
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/hook"
+        assert post(url, b"{}", {"Content-Type": "application/json"}, False) == Answer(None, "no answer within 1 s")
+    finally:
+        dripping.join(timeout=10)
+        listener.close()
+
+
+def test_a_receiver_url_stored_before_ports_were_checked_fails_alone(store: Store, receiver: Receiver) -> None:
+    """`webhooks set` stored `http://x:99999/` before 0017 (the port was not read then): its send is a
+    failed attempt, logged, and the other tenants' events are sent in the same pass."""
+    set_webhook(store, "acme", "http://hooks.example:99999/hook", SECRET, NOW)
+    set_webhook(store, "globex", receiver.url, SECRET, NOW)
+    emit(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+    emit(store, "globex", "claim.verified", {"claim_id": "c-2"}, NOW)
+    assert deliver_due(store, NOW) == 1
+    assert len(receiver.received) == 1
+    [logged] = deliveries(store, "acme").items
+    assert (logged.status, logged.attempts, logged.last_status) == ("pending", 1, None)
+    assert logged.last_error == "ValueError: Port out of range 0-65535"
+
+
+def test_two_first_receivers_set_at_once_are_one_after_the_other(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Concurrent first PUTs of a tenant's receiver answered one of them 503 (5 rounds of 8 at once on
+    a live server: 3 had one): both read "none yet", both inserted. Here the second's read misses the
+    row the first has just committed; it is set over it, not refused."""
+    set_webhook(store, "acme", "https://93.184.216.34/first", SECRET, NOW, set_by_tenant=True)
+    real = Session.scalar
+    blind = [True]
+
+    def reads_before_the_other_committed(self: Session, *args: object, **kwargs: object) -> object:
+        if blind.pop() if blind else False:
+            return None
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Session, "scalar", reads_before_the_other_committed)
+    set_webhook(store, "acme", "https://93.184.216.34/second", "whsec_second", NOW, set_by_tenant=True)
+    hook = webhook_of(store, "acme")
+    assert hook is not None and (hook.url, hook.secret) == ("https://93.184.216.34/second", "whsec_second")

@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
-from evidence_check.cli.app import DbOption, app, check_tenant, fail, opened_store
+from evidence_check.cli.app import DbOption, app, check_tenant, fail, load_settings, opened_store
 from evidence_check.engine import now_utc
 from evidence_check.storable import shown
-from evidence_check.store.webhooks import deliveries, remove_webhook, set_webhook, webhook_of
-from evidence_check.webhooks import EVENTS, WebhookInvalid, check_url, deliver_due, new_secret
+from evidence_check.store.webhooks import deliveries, remove_webhook, webhook_of
+from evidence_check.webhooks import EVENTS, WebhookInvalid, deliver_due, set_receiver
 
 webhooks_app = typer.Typer(
     help=f"Webhooks: {', '.join(EVENTS)} POSTed to a tenant's receiver, signed and retried.",
@@ -29,15 +29,14 @@ def set_(
     url: Annotated[str, typer.Argument(help="where to POST the events (http:// or https://)")],
     db: DbOption = None,
 ) -> None:
-    """Send TENANT's events to URL; prints the new signing secret, shown this once."""
+    """Send TENANT's events to URL; prints the new signing secret, shown this once. The operator may
+    name any address, loopback and private ones too (a tenant's key over the API may not)."""
     check_tenant(tenant)
-    try:
-        check_url(url)
-    except WebhookInvalid as exc:
-        fail(str(exc), 2)
-    secret = new_secret()
     with opened_store(db) as store:
-        set_webhook(store, tenant, url, secret, now_utc())
+        try:
+            secret = set_receiver(store, tenant, url, now_utc(), set_by_tenant=False, private_allowed=True)
+        except WebhookInvalid as exc:
+            fail(str(exc), 2)
     print(secret)
     print(f"webhook of {tenant}: {url}; the secret above signs every body (shown once)", file=sys.stderr)
 
@@ -73,7 +72,7 @@ def log(
     """The latest deliveries: event, status, attempts, the receiver's answer."""
     check_tenant(tenant)
     with opened_store(db) as store:
-        rows = deliveries(store, tenant, limit)
+        rows = deliveries(store, tenant, limit).items
     print(f"{'ID':>6} {'EVENT':<17} {'STATUS':<10} {'TRIES':>5} {'ANSWER':<24} CREATED")
     for row in rows:
         # The receiver's answer is a stranger's text: printed, not obeyed.
@@ -97,6 +96,7 @@ def _first_shown(text: str, width: int) -> str:
 @webhooks_app.command("deliver")
 def deliver(db: DbOption = None) -> None:
     """Send every event that is due now, once (servers do it by themselves; this is for a cron)."""
-    with opened_store(db) as store:
-        sent = deliver_due(store)
+    settings = load_settings()
+    with opened_store(db, settings) as store:
+        sent = deliver_due(store, private_allowed=settings.webhook_private_addresses)
     print(f"{sent} delivered", file=sys.stderr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evidence_check.store.tables import Base
@@ -18,6 +18,9 @@ class WebhookRow(Base):
     tenant: Mapped[str] = mapped_column(String(TENANT_WIDTH), unique=True)
     url: Mapped[str] = mapped_column(String(URL_WIDTH))
     secret: Mapped[str] = mapped_column(String(128))  # signs each body; the receiver holds it too
+    # Set over the API with a tenant's key, not by the operator: sent to public addresses only
+    # (evidence_check.webhooks).
+    set_by_tenant: Mapped[bool] = mapped_column(Boolean, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -11,8 +11,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from evidence_check.store.claims import decode_cursor, encode_cursor
 from evidence_check.store.database import Store, StoreError
 from evidence_check.store.webhook_tables import DeliveryRow, WebhookRow
 
@@ -22,6 +23,8 @@ class Webhook:
     tenant: str
     url: str
     secret: str
+    set_at: datetime
+    set_by_tenant: bool  # over the API with the tenant's key, rather than by the operator
 
 
 @dataclass(frozen=True)
@@ -39,17 +42,32 @@ class Delivery:
     delivered_at: datetime | None
 
 
-def set_webhook(store: Store, tenant: str, url: str, secret: str, when: datetime) -> None:
+@dataclass(frozen=True)
+class DeliveryPage:
+    items: list[Delivery]
+    next_cursor: str | None  # None on the last page
+
+
+def set_webhook(
+    store: Store, tenant: str, url: str, secret: str, when: datetime, *, set_by_tenant: bool = False
+) -> None:
     """The tenant's receiver (one per tenant; setting it again replaces URL and secret)."""
-    try:
-        with store.sessions.begin() as session:
-            row = session.scalar(select(WebhookRow).where(WebhookRow.tenant == tenant))
-            if row is None:
-                session.add(WebhookRow(tenant=tenant, url=url, secret=secret, created_at=when))
-            else:
-                row.url, row.secret, row.created_at = url, secret, when
-    except SQLAlchemyError as exc:
-        raise StoreError(f"could not set the webhook of {tenant}: {exc.__class__.__name__}") from None
+    for tries_left in (1, 0):
+        try:
+            with store.sessions.begin() as session:
+                row = session.scalar(select(WebhookRow).where(WebhookRow.tenant == tenant))
+                if row is None:
+                    row = WebhookRow(tenant=tenant)
+                    session.add(row)
+                row.url, row.secret, row.created_at, row.set_by_tenant = url, secret, when, set_by_tenant
+            return
+        except IntegrityError:
+            # Two PUTs of a tenant's first receiver at once (a client retrying one it thought lost):
+            # the other inserted it after this read. Set over it, as one after the other would.
+            if not tries_left:
+                raise StoreError(f"could not set the webhook of {tenant}: IntegrityError") from None
+        except SQLAlchemyError as exc:
+            raise StoreError(f"could not set the webhook of {tenant}: {exc.__class__.__name__}") from None
 
 
 def remove_webhook(store: Store, tenant: str) -> bool:
@@ -69,7 +87,11 @@ def remove_webhook(store: Store, tenant: str) -> bool:
 def webhook_of(store: Store, tenant: str) -> Webhook | None:
     with store.sessions() as session:
         row = session.scalar(select(WebhookRow).where(WebhookRow.tenant == tenant))
-    return Webhook(row.tenant, row.url, row.secret) if row is not None else None
+    return _webhook(row) if row is not None else None
+
+
+def _webhook(row: WebhookRow) -> Webhook:
+    return Webhook(row.tenant, row.url, row.secret, _aware(row.created_at), bool(row.set_by_tenant))
 
 
 def enqueue(store: Store, tenant: str, event: str, payload: dict[str, Any], when: datetime) -> int | None:
@@ -123,7 +145,7 @@ def claim_due(
                 ),
             ).rowcount
             if taken == 1:
-                claimed.append((_delivery(row), Webhook(hook.tenant, hook.url, hook.secret)))
+                claimed.append((_delivery(row), _webhook(hook)))
     return claimed
 
 
@@ -152,16 +174,17 @@ def mark_attempt(
             row.next_attempt_at = retry_at
 
 
-def deliveries(store: Store, tenant: str, limit: int = 50) -> list[Delivery]:
-    """The tenant's latest deliveries, newest first: the log an operator reads."""
+def deliveries(store: Store, tenant: str, limit: int = 50, cursor: str | None = None) -> DeliveryPage:
+    """One page of the tenant's deliveries, newest first: the log its operator and its developers
+    read. Cut by the id of the last one shown, as claims are (`store.claims`), so an event kept while
+    a client pages shows on the first page and moves no other. CursorInvalid for a foreign cursor."""
+    query = select(DeliveryRow).where(DeliveryRow.tenant == tenant)
+    if cursor is not None:
+        query = query.where(DeliveryRow.id < decode_cursor(cursor))
     with store.sessions() as session:
-        rows = session.scalars(
-            select(DeliveryRow)
-            .where(DeliveryRow.tenant == tenant)
-            .order_by(DeliveryRow.id.desc())
-            .limit(limit)
-        ).all()
-    return [_delivery(row) for row in rows]
+        rows = session.scalars(query.order_by(DeliveryRow.id.desc()).limit(limit + 1)).all()
+    items = [_delivery(row) for row in rows[:limit]]
+    return DeliveryPage(items, encode_cursor(items[-1].id) if len(rows) > limit else None)
 
 
 def _delivery(row: DeliveryRow) -> Delivery:
