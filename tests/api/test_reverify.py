@@ -77,7 +77,7 @@ def test_a_reverify_retried_with_its_idempotency_key_is_recorded_and_announced_o
     assert retry.json()["created_at"] == first.json()["created_at"]
     assert retry.json()["reasons"] != first.json()["reasons"]  # the stored report, in the asker's language
     assert len(api.client.get("/v1/claims/c-k/reports").json()) == 2
-    announced = [d.event for d in deliveries(api.store, "default")]
+    announced = [d.event for d in deliveries(api.store, "default").items]
     assert announced.count("claim.verified") == 2  # the verify's and the first reverify's
     # The key sent with another request is refused, whichever route it comes to; nothing is recorded.
     assert api.verify(photos(("b.jpg", jpeg(6))), {"claim_id": "c-k2"}).status_code == 200
