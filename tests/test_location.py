@@ -642,6 +642,25 @@ def test_a_tear_along_a_shelf_cartons_edge_where_it_lines_up_is_still_its_region
         assert box is not None and box_iou(box, truth) >= 0.5, (box, truth)
 
 
+def test_the_fitted_columns_cut_columns_never_rows() -> None:
+    """`fitted_columns` cuts the columns beyond the inliers' (grown by `FACE_MARGIN` of the product's
+    side), never rows: the inliers seldom reach the carton's top and bottom, where defects lie too (their
+    hull, rows and all, lost tears there). Fewer than two inliers say nothing."""
+    frame = object.__new__(proposal._Frame)
+    frame.window = (slice(0, 200), slice(10, 210))
+    frame.product = np.zeros((200, 200), bool)
+    frame.product[20:180, 20:180] = True
+    frame.inlier_columns = np.array([60.0, 75.0, 130.0, 140.0])  # frame columns: window columns 50-130
+    margin = proposal.FACE_MARGIN * 160
+    fitted = frame.fitted_columns()
+    assert fitted.shape == (1, 200)
+    kept = np.flatnonzero(fitted[0])
+    assert kept[0] == int(np.ceil(60 - margin)) - 10 and kept[-1] == int(np.floor(140 + margin)) - 10, kept
+    assert (fitted[0, kept[0] : kept[-1] + 1] == 1).all()
+    frame.inlier_columns = np.array([60.0])
+    assert (frame.fitted_columns() == 1).all()
+
+
 def test_a_dents_shading_on_a_shelf_photo_is_its_region(grocery: Path, context: CheckContext, monkeypatch: pytest.MonkeyPatch) -> None:
     for box, truth, undamaged in _shelf_defects(grocery, context, monkeypatch, SHELF_DENTS, _shelf_dent):
         assert box_iou(box, truth) >= 0.5, (box, truth)
@@ -1035,6 +1054,26 @@ def test_a_cartons_edge_judged_for_lining_up_keeps_its_marks_where_nothing_says(
     assert (not_lined_up[20:180, 20:60] == 0).all() and (not_lined_up[20:180, 150:190] == 1).all()
     every_window_a_mark = _lightness_frame(shop, unlike).lined_up(no_marks + 2 * proposal.OWN_MARKS_Z)
     assert (every_window_a_mark == 1).all()
+
+
+def test_a_shelf_photos_edge_band_counts_only_on_the_columns_its_homography_was_fitted_on() -> None:
+    """The packshot's side face, carried onto a face-on shelf photo, lines up with the front's print
+    around it; the homography's inliers lie on the front. In the edge band the marks count only on the
+    inliers' columns (grown by `FACE_MARGIN`): here the right band, beyond them, is cut though the photo
+    lines up there; the left band, within the margin, and the product inside the band are kept. Without
+    the inliers' columns the right band counted (1), as the twentieth round's rule has it."""
+    rng = np.random.default_rng(7)
+    shop = np.clip(rng.normal(120, 40, (200, 200)), 0, 255).astype(np.uint8)
+    frame = _lightness_frame(shop, shop)  # lines up everywhere
+    frame.window, frame.enlarged = (slice(0, 200), slice(0, 200)), 1.0
+    frame.inlier_columns = np.array([14.0, 60.0, 120.0])  # the product is columns 10-189; the front ends at 120
+    inside = frame.inside(proposal.SOFT_EDGE)
+    counted = frame.counted_edge(np.zeros(shop.shape, np.float32), inside)
+    assert (counted[30:170, 10:22] == 1).all()  # the left band, within the margin of the leftmost inlier
+    assert (counted[30:170, 22:178] == 1).all()  # inside the band
+    assert (counted[30:170, 178:190] == 0).all()  # the right band, beside the fitted face
+    frame.inlier_columns = np.array([100.0])  # fewer than two inliers say nothing
+    assert (frame.counted_edge(np.zeros(shop.shape, np.float32), inside)[10:190, 10:190] == 1).all()
 
 
 @pytest.mark.parametrize("product_side", [0, 1, 5, 12])

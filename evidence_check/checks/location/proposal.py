@@ -164,6 +164,7 @@ ALIGNMENT_TEXTURE = 25.0  # catalog lightness variance over the structure window
 LOCAL_ALIGNMENT_SCALE = 0.2  # of the product's side: the alignment averaged around each pixel (`_Frame.aligned_part`)
 EDGE_ALIGNMENT_SCALE = 0.1  # of the product's side: the same, finer, where a shelf photo's marks at the edge are judged (`_Frame.lined_up`)
 OWN_MARKS_Z = 4.0  # new marks this strong are left out of the alignment that judges them (`_Frame.lined_up`; 4-10 alike, docs/measurements/location.md)
+FACE_MARGIN = 0.03  # of the product's side: a shelf photo's marks in the edge band count no farther than this beside the columns its homography's inliers span (`_Frame.fitted_columns`)
 LOCAL_MIN = 0.2  # a part of the product whose alignment around it is below this does not line up (a hand's, the other print's: about 0)
 ALIGNED_SHARE_MIN = 0.5  # a photo below ALIGNMENT_MIN is compared on the part that lines up when it holds this share of the product
 CONFIDENT_STRENGTH = 12.0  # above every undamaged photo's strength, by product split (docs/measurements/location.md)
@@ -249,11 +250,7 @@ def propose(
             if float(placing.max()) < SOFT_LEAST:
                 return None  # nor a blob: the catalog image itself, resaved or enlarged (fifteenth round)
         else:
-            # A mark in the edge band where the photo does not line up with the catalog is the shelf or the
-            # hand seen through an overshooting outline; where it lines up, the carton's own edge (a crushed
-            # corner, a split seam) keeps its marks (docs/measurements/location.md, "Defects at the edge"
-            # and the twentieth round).
-            placing = placing * np.maximum(inside, frame.lined_up(sizing))
+            placing = placing * frame.counted_edge(sizing, inside)
     region: np.ndarray | None = None if frame is usual else frame.dent_shading()
     if region is not None:
         soft = True  # a dent's disc holds both its sides already
@@ -314,6 +311,9 @@ class _Frame:
         inside = cv2.warpPerspective(np.full(features.rgb.shape[:2], 255, np.uint8), to_copy, size, flags=flags)
         outline = product_mask(match.image, size)
         self.outline, self.to_copy = outline, to_copy  # the product and the warp, for `crosses_outline`
+        inliers = match.geometry.inlier_keypoints
+        # The frame's columns the homography's inliers lie in (catalog keypoints, every view's in the image's pixels).
+        self.inlier_columns = np.zeros(0) if inliers is None else match.features[0][inliers, 0] * detail_scale
         self.photo_rgb = features.rgb
         rows = np.flatnonzero(outline.any(axis=1))
         self.outline_rows = (int(rows[0]), int(rows[-1]) + 1) if len(rows) else (0, 0)  # frame rows
@@ -439,6 +439,32 @@ class _Frame:
         shop_marks = cv2.absdiff(shop, cv2.medianBlur(shop, MARKS_WINDOW)).astype(np.float32)
         new_marks = np.maximum(photo_marks - cv2.dilate(shop_marks, np.ones((3, 3), np.uint8)), 0)
         return _standardised(new_marks, self.product, MARKS_FLOOR, STATISTICS_STEP)
+
+    def counted_edge(self, marks: np.ndarray, inside: np.ndarray) -> np.ndarray:
+        """Where a shelf photo's marks count, as 1 and 0: everywhere `inside` the edge band, and in the band
+        where the photo lines up (`lined_up`) on the columns the homography was fitted on (`fitted_columns`).
+        A mark in the band where the photo does not line up is the shelf or the hand seen through an
+        overshooting outline; where it lines up, the carton's own edge (a crushed corner, a split seam) keeps
+        its marks (docs/measurements/location.md, "Defects at the edge" and the twentieth round), unless it
+        lies beside the fitted face: the packshot's side face, carried onto the shelf, the next carton or a
+        finger, lines up with the front's print around it (twenty-fourth round)."""
+        return np.maximum(inside, self.lined_up(marks) * self.fitted_columns())
+
+    def fitted_columns(self) -> np.ndarray:
+        """A row of the window's columns: 1 from `FACE_MARGIN` of the product's side left of the
+        homography's leftmost inlier to as far right of its rightmost, 0 beyond. The catalog's packshot
+        often shows the carton's side face beside its front; the homography is fitted on the front's
+        print, and a face-on shelf photo shows the shelf, the next carton or a finger where the side face
+        is carried. Columns only, and only the edge band's marks are judged by it: the inliers seldom reach
+        the carton's top and bottom nor all of its front's width, and defects lie there as anywhere (their
+        hull, rows too, and the columns applied inside the band, lost tears: twenty-fourth round).
+        Fewer than two inliers say nothing: 1 everywhere."""
+        columns = np.arange(self.window[1].start, self.window[1].stop, dtype=np.float64)
+        if len(self.inlier_columns) < 2:
+            return np.ones((1, len(columns)), np.float32)
+        margin = FACE_MARGIN * float(np.sqrt(self.product.sum()))
+        left, right = float(self.inlier_columns.min()) - margin, float(self.inlier_columns.max()) + margin
+        return ((columns >= left) & (columns <= right)).astype(np.float32)[None, :]
 
     def below_top(self) -> np.ndarray:
         """A column of the window's rows: 0 in the top `TOP_SHARE` of the catalog's product, 1
