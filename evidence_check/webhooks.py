@@ -97,8 +97,8 @@ def new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
-def check_url(url: str, *, public_only: bool) -> str:
-    """`url` as it is, if this service will send to it; `public_only`: its host must resolve to
+def check_url(url: str, *, public_only: bool) -> None:
+    """WebhookInvalid unless this service will send to `url`; `public_only`: its host must resolve to
     public addresses alone (a name that does not resolve yet is let through: each send checks again)."""
     if len(url) > URL_WIDTH:  # before any line that quotes it
         raise WebhookInvalid("webhook.too_long", max_length=URL_WIDTH)
@@ -120,10 +120,9 @@ def check_url(url: str, *, public_only: bool) -> str:
         try:
             _public_addresses(parts.hostname, port or _DEFAULT_PORTS[parts.scheme])
         except socket.gaierror:
-            return url  # no address yet: each send resolves and checks it again
+            pass  # no address yet: each send resolves and checks it again
         except UnicodeError:  # a name IDNA cannot encode ("a..b", a label over 63 characters)
             raise WebhookInvalid("webhook.malformed", url=url) from None
-    return url
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
