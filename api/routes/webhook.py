@@ -21,13 +21,12 @@ from api.refusals import Refused
 from api.routes.openapi import JSON_TOO_LARGE
 from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, answer, problem
 from evidence_check.engine import now_utc
-from evidence_check.store.claims import CursorInvalid
-from evidence_check.store.webhooks import Delivery, Webhook, deliveries, remove_webhook, webhook_of
+from evidence_check.store.claims import MAX_PAGE, CursorInvalid
+from evidence_check.store.webhooks import Delivery, deliveries, remove_webhook, webhook_of
 from evidence_check.webhooks import EVENTS, WebhookInvalid, set_receiver
 
 router = APIRouter(prefix="/v1/webhook", tags=["webhooks"], route_class=UniqueNamesRoute)
 
-MAX_PAGE = 100
 NO_WEBHOOK = problem("The key's tenant has no webhook", "no webhook is set for this tenant")
 URL_EXAMPLE = "https://intake.example.com/hooks/evidence-check"
 SET_AT_EXAMPLE = "2026-12-06T14:00:00+00:00"
@@ -71,8 +70,8 @@ class DeliveryPage(BaseModel):
     next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last")
 
 
-def _shown(hook: Webhook) -> dict[str, Any]:
-    return {"url": hook.url, "events": list(EVENTS), "set_at": hook.set_at}
+def _shown(url: str, set_at: datetime) -> dict[str, Any]:
+    return {"url": url, "events": list(EVENTS), "set_at": set_at}
 
 
 def _delivery(row: Delivery) -> dict[str, Any]:
@@ -116,7 +115,7 @@ def put_webhook(
         )
     except WebhookInvalid as exc:
         raise Refused(422, exc.code, **exc.params) from None
-    return {"url": sent.url, "events": list(EVENTS), "set_at": when, "secret": secret}
+    return {**_shown(sent.url, when), "secret": secret}
 
 
 @router.get(
@@ -134,7 +133,7 @@ def get_webhook(tenant: TenantDep, store: StoreDep) -> Any:
     hook = webhook_of(store, tenant)
     if hook is None:
         raise Refused(404, "webhook.none")
-    return _shown(hook)
+    return _shown(hook.url, hook.set_at)
 
 
 @router.delete(
