@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -88,12 +88,7 @@ def issue_challenge(store: Store, tenant: str, claim_id: str, code: str, when: d
 def _unanswered_challenge(session: Session, tenant: str, claim_id: str) -> tuple[str, datetime] | None:
     """The claim's latest challenge (code, issued_at) while no photo new to the claim came at or
     after it (the challenge look's boundary: a photo first seen before it is an earlier one)."""
-    latest = session.execute(
-        select(ChallengeRow.code, ChallengeRow.issued_at)
-        .where(ChallengeRow.tenant == tenant, ChallengeRow.claim_id == claim_id)
-        .order_by(ChallengeRow.id.desc())
-        .limit(1)
-    ).first()
+    latest = session.scalar(_latest_challenge(tenant, claim_id))
     if latest is None:
         return None
     answered = session.scalar(
@@ -105,15 +100,19 @@ def _unanswered_challenge(session: Session, tenant: str, claim_id: str) -> tuple
     return None if answered else (latest.code, latest.issued_at)
 
 
+def _latest_challenge(tenant: str, claim_id: str) -> Select[ChallengeRow]:
+    return (
+        select(ChallengeRow)
+        .where(ChallengeRow.tenant == tenant, ChallengeRow.claim_id == claim_id)
+        .order_by(ChallengeRow.id.desc())
+        .limit(1)
+    )
+
+
 def open_challenge(store: Store, tenant: str, claim_id: str) -> Challenge | None:
     """The claim's latest challenge, able to look up where a photo was recorded before."""
     with store.sessions() as session:
-        row = session.scalar(
-            select(ChallengeRow)
-            .where(ChallengeRow.tenant == tenant, ChallengeRow.claim_id == claim_id)
-            .order_by(ChallengeRow.id.desc())
-            .limit(1)
-        )
+        row = session.scalar(_latest_challenge(tenant, claim_id))
     if row is None:
         return None
     return Challenge(
