@@ -119,3 +119,23 @@ def test_a_drift_in_the_table_is_caught(written: str, drifted: str, caught: str)
     """Tried on the README itself: a default changed, written with a separator or in words; a range."""
     drifted_text = manuals.drifted(written, drifted)
     assert any(caught in line for line in _wrong_defaults(drifted_text) + _wrong_ranges(drifted_text))
+
+
+def _unprefixed_assignments(text: str) -> list[str]:
+    """Settings the README assigns (`NAME=value` in code type) without the prefix the environment
+    reads them by: `DB=postgresql://...` typed as written left the store on SQLite, without a word."""
+    fields = {name.upper() for name in Settings.model_fields}
+    return [
+        assigned
+        for assigned, name in re.findall(r"`(([A-Z][A-Z0-9_]*)=[^`]*)`", text)
+        if name in fields
+    ]
+
+
+def test_a_setting_the_readme_assigns_is_written_as_the_environment_reads_it() -> None:
+    assert not _unprefixed_assignments(manuals.read())
+
+
+def test_an_unprefixed_assignment_is_caught() -> None:
+    drifted = manuals.drifted("`EVIDENCE_CHECK_DB=postgresql://", "`DB=postgresql://")
+    assert _unprefixed_assignments(drifted) == ["DB=postgresql://user:password@host/db"]
