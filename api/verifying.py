@@ -40,9 +40,14 @@ from evidence_check.store.claim_files import sent_fields
 PHOTOS_FIELD = "photos"
 
 
+IDEMPOTENCY_KEY_WIDTH = 255
+# Where FastAPI places the header's validation error (`describe` words it as `input.bad_idempotency_key`).
+IDEMPOTENCY_KEY_LOCATION = ["header", "idempotency-key"]
+
+
 def idempotency_key_header(description: str) -> Any:
-    """The `Idempotency-Key` header, as every route taking it checks it."""
-    return Header(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$", description=description)
+    """The `Idempotency-Key` header, as every route taking it checks it: visible ASCII, no spaces."""
+    return Header(min_length=1, max_length=IDEMPOTENCY_KEY_WIDTH, pattern=r"^[\x21-\x7e]+$", description=description)
 
 
 def reverify_keys(claim_id: str, idempotency_key: str | None) -> tuple[str, ...]:
@@ -188,6 +193,8 @@ def describe(errors: Sequence[Any], known: Sequence[str] = (), body: Any = None)
         return "input.not_an_object", {}
     if kind == "id_rule":  # api.schemas.IdText: worded as the intake words it
         return "intake.bad_id", {"field": where, "value": error.get("input")}
+    if loc == IDEMPOTENCY_KEY_LOCATION:  # too short, too long or not visible ASCII: one line says what fits
+        return "input.bad_idempotency_key", {"max_length": IDEMPOTENCY_KEY_WIDTH}
     if kind == "image_id_rule":  # api.schemas.ImageIdText
         return "input.bad_image_id", {"field": where, "value": error.get("input")}
     if kind == "extra_forbidden" and known:

@@ -180,6 +180,11 @@ ERRORS: dict[str, tuple[str, str]] = {
         "{field}: {value!r} must be 64 hexadecimal digits (a picture's sha256, as a report gives it)",
         "{field}：{value!r} 必须是 64 位十六进制数字（图片的 sha256，与报告中给出的一致）",
     ),
+    # Worded, not pydantic's regular expression: a client sees what a key may hold.
+    "input.bad_idempotency_key": (
+        "Idempotency-Key: must be 1-{max_length} visible ASCII characters (letters, digits, punctuation; no spaces), e.g. a UUID",
+        "Idempotency-Key：必须由 1 到 {max_length} 个可见 ASCII 字符组成（字母、数字、标点，不含空格），例如一个 UUID",
+    ),
     "intake.bad_id": ("{field}: {value!r} must be " + ID_RULE[0], "{field}：{value!r} 必须" + ID_RULE[1]),
     "intake.unknown_zone": (
         "tz: unknown time zone {zone!r} (use an IANA name such as Asia/Shanghai)",

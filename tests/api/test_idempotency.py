@@ -123,3 +123,28 @@ def test_one_idempotency_key_on_concurrent_requests_with_other_photos_answers_on
     (n,) = [n for n, r in enumerate(responses) if r.status_code == 200]
     assert responses[n].json()["images"][0]["image_id"] == hashlib.sha256(sent[n]).hexdigest()
     assert (api.count("claims"), api.count("photos"), api.count("reports")) == (1, 1, 1)
+
+
+BAD_KEY = {
+    "en": "Idempotency-Key: must be 1-255 visible ASCII characters (letters, digits, punctuation; no spaces), e.g. a UUID",
+    "zh": "Idempotency-Key：必须由 1 到 255 个可见 ASCII 字符组成（字母、数字、标点，不含空格），例如一个 UUID",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize(
+    "key",
+    [b"order 77", b"", b"k" * 256, "cl\u00e9-1".encode()],
+    ids=["a space", "empty", "256 characters", "not ASCII"],
+)
+def test_an_idempotency_key_of_the_wrong_form_is_one_worded_line_and_records_nothing(
+    api: Api, key: bytes, lang: str
+) -> None:
+    """It was pydantic's line: "String should match pattern '^[\\x21-\\x7e]+$'", in Chinese too."""
+    headers = {"Idempotency-Key": key, "Accept-Language": lang}
+    verified = api.client.post("/v1/verify", files=photos(("a.jpg", jpeg(1))), data=CLAIM, headers=headers)
+    reverified = api.client.post("/v1/claims/c-1/reverify", headers=headers)
+    for answer in (verified, reverified):
+        assert answer.status_code == 422, answer.text
+        assert answer.json() == {"detail": BAD_KEY[lang]}
+    assert api.count("claims") == 0
