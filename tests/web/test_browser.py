@@ -502,6 +502,33 @@ def test_on_a_phone_every_page_is_the_screens_width(page: Any, served: tuple[Ser
         _fits(page)
 
 
+# The lines each header's first words and each claim id take (a text's line boxes, told by their tops).
+LINES = """Array.from(document.querySelectorAll(SELECTOR), element => {
+  const range = document.createRange();
+  range.selectNodeContents(element.firstChild);
+  return [element.firstChild.textContent.trim(), new Set(Array.from(range.getClientRects(), box => Math.round(box.top))).size];
+})"""
+
+
+@pytest.mark.parametrize("viewport", [{"width": 400, "height": 860}], ids=["phone"], indirect=True)
+def test_on_a_phone_the_queues_headers_and_claim_ids_are_not_broken_between_characters(
+    page: Any, served: tuple[Server, str], tmp_path: Path
+) -> None:
+    """In Chinese at 400 px "照片" and "申请" broke between their two characters, and the id "c-1" after its hyphen."""
+    server, key = served
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    seed(store, "acme", "c-1", "accept", now_utc(), customer_id="customer-000042", sku="BAG-001")
+    store.close()
+    _sign_in(page, server, key)
+    page.get_by_role("link", name="中文").click()
+    page.wait_for_url(server.url + "/")
+    headers = page.evaluate(LINES.replace("SELECTOR", "'table.queue thead th'"))
+    ids = page.evaluate(LINES.replace("SELECTOR", "'table.queue tbody td:nth-child(2) > a'"))
+    assert [name for name, _lines in headers][:4] == ["结论", "申请", "主要理由", "照片"]
+    assert [lines for _name, lines in headers + ids] == [1] * (len(headers) + len(ids)), headers + ids
+    _fits(page)
+
+
 def test_a_table_box_is_a_keyboard_stop_only_where_it_scrolls_and_no_page_asks_for_a_missing_file(
     page: Any, served: tuple[Server, str], tmp_path: Path
 ) -> None:
