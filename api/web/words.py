@@ -157,6 +157,7 @@ WORDS: dict[str, dict[str, str]] = {
         "remove": "Remove",
         "save_zones": "Save the zones",
         "ago": "ago",
+        "later": "later",  # a timeline moment's gap from the one before: "4 days later"
         "printable": "Printable report",
         "basis": "Why this verdict",
     },
@@ -303,6 +304,7 @@ WORDS: dict[str, dict[str, str]] = {
         "remove": "删除",
         "save_zones": "保存区域",
         "ago": "前",
+        "later": "后",
         "printable": "可打印的报告",
         "basis": "结论依据",
     },

@@ -24,8 +24,11 @@ def sign_in(agent: Api, key: str) -> None:
     assert answer.status_code == 303, answer.text
 
 
-def seed(store: Store, tenant: str, claim_id: str, verdict: str, when: datetime, **fields: Any) -> None:
-    """A claim recorded with a report of the given verdict, as `verify_claim` records one."""
+def seed(
+    store: Store, tenant: str, claim_id: str, verdict: str, when: datetime, timeline: dict[str, str] | None = None, **fields: Any
+) -> None:
+    """A claim recorded with a report of the given verdict, as `verify_claim` records one; `timeline`
+    the report's (`ordered_at`: an ISO time, ...)."""
     claim = Claim(claim_id=claim_id, timeline=Timeline(), tenant=tenant, **fields)
     body = {
         "claim_id": claim_id,
@@ -39,7 +42,7 @@ def seed(store: Store, tenant: str, claim_id: str, verdict: str, when: datetime,
         "reasons": [f"strongest reason of {claim_id}", "a weaker one"],
         "next_steps": [],
         "created_at": when.isoformat(),
-        "timeline": {},
+        "timeline": timeline or {},
         "images": [],
     }
     store.record(claim, [(f"{claim_id}-photo", "p.jpg")], body, when)

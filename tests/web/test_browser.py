@@ -12,6 +12,7 @@ import re
 import shutil
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -527,6 +528,31 @@ def test_on_a_phone_the_queues_headers_and_claim_ids_are_not_broken_between_char
     assert [name for name, _lines in headers][:4] == ["结论", "申请", "主要理由", "照片"]
     assert [lines for _name, lines in headers + ids] == [1] * (len(headers) + len(ids)), headers + ids
     _fits(page)
+
+
+def test_on_a_phone_the_timeline_is_the_list_with_its_gaps_and_on_a_laptop_the_drawing_too(
+    page: Any, served: tuple[Server, str], tmp_path: Path
+) -> None:
+    """At 400 px the drawing's labels were about 5 px high: there it is not drawn, and the list under
+    it, in the page's own type, says each moment and its gap from the one before."""
+    server, key = served
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    moments = {"ordered_at": "2026-11-10T02:00:00+00:00", "delivered_at": "2026-11-14T07:00:00+00:00"}
+    seed(store, "acme", "c-1", "accept", datetime(2026, 11, 16, 2, tzinfo=UTC), timeline=moments)
+    store.close()
+    _sign_in(page, server, key)
+    page.get_by_role("link", name="中文").click()
+    page.goto(server.url + "/claims/c-1")
+    listed = page.locator("dl.timeline > div")
+    assert listed.all_inner_texts() == ["下单\n2026-11-10 10:00", "签收\n2026-11-14 15:00 · 4 天后"]
+    smallest = "Math.min(...Array.from(document.querySelectorAll('dl.timeline dt, dl.timeline dd'), e => parseFloat(getComputedStyle(e).fontSize)))"
+    page.set_viewport_size({"width": 400, "height": 860})
+    assert not page.locator("svg.timeline").is_visible()
+    assert page.evaluate(smallest) >= 14
+    _fits(page)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert page.locator("svg.timeline").is_visible()
+    sync_api.expect(page.locator("svg.timeline")).to_contain_text("4 天")
 
 
 def test_a_table_box_is_a_keyboard_stop_only_where_it_scrolls_and_no_page_asks_for_a_missing_file(
