@@ -114,6 +114,22 @@ def test_an_unreachable_server_is_one_line() -> None:
     assert "\n" not in str(caught.value)
 
 
+def test_a_postgres_url_is_read_as_postgresql() -> None:
+    # Unreachable, so that the test needs no server: the scheme understood, the connection refused.
+    with pytest.raises(StoreError, match=r"^cannot open the store at postgresql\+psycopg://nobody@127\.0\.0\.1:1/none"):
+        Store("postgres://nobody@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_a_postgres_url_opens_the_server_a_postgresql_one_does(store_url: str) -> None:
+    if not store_url.startswith("postgresql://"):
+        pytest.skip("a PostgreSQL store's URL")
+    store = Store(store_url.replace("postgresql://", "postgres://", 1))
+    try:
+        assert store.url.startswith("postgresql+psycopg://") and counts(store) == (0, 0, 0)
+    finally:
+        store.close()
+
+
 def test_the_schema_head_the_store_checks_for_is_alembics_newest_migration() -> None:
     from alembic.config import Config
     from alembic.script import ScriptDirectory

@@ -61,7 +61,9 @@ class Store:
             parsed = make_url(url)
         except ArgumentError:
             raise StoreError(f"not a database URL: {url!r}") from None
-        if parsed.drivername == "postgresql":
+        # `postgres://` is how Heroku, Render and many .env files write it; SQLAlchemy knows no such
+        # dialect and said only "Can't load plugin: sqlalchemy.dialects:postgres".
+        if parsed.drivername in ("postgresql", "postgres"):
             parsed = parsed.set(drivername="postgresql+psycopg")
         self.file = sqlite_file(parsed)
         if self.file is not None:
