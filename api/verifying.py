@@ -193,6 +193,10 @@ def describe(errors: Sequence[Any], known: Sequence[str] = (), body: Any = None)
         return "input.not_an_object", {}
     if kind == "id_rule":  # api.schemas.IdText: worded as the intake words it
         return "intake.bad_id", {"field": where, "value": error.get("input")}
+    if kind in ("datetime_from_date_parsing", "datetime_parsing"):
+        # Worded as the intake words a time (`ordered_at`), not pydantic's parser, whose English
+        # ("invalid date separator, expected `-`") sat inside the Chinese line.
+        return "intake.not_a_moment", {"field": where, "value": error.get("input")}
     if loc == IDEMPOTENCY_KEY_LOCATION:  # too short, too long or not visible ASCII: one line says what fits
         return "input.bad_idempotency_key", {"max_length": IDEMPOTENCY_KEY_WIDTH}
     if kind == "image_id_rule":  # api.schemas.ImageIdText

@@ -633,14 +633,6 @@ ERRORS: dict[str, tuple[str, str]] = {
     ),
     "input.enum": ("{field}: Input should be {choices}", "{field}：应为 {choices}"),
     "input.literal_error": ("{field}: Input should be {choices}", "{field}：应为 {choices}"),
-    "input.datetime_from_date_parsing": (
-        "{field}: Input should be a valid datetime or date, {error}",
-        "{field}：应为有效的日期或日期时间（{error}）",
-    ),
-    "input.datetime_parsing": (
-        "{field}: Input should be a valid datetime, {error}",
-        "{field}：应为有效的日期时间（{error}）",
-    ),
     "input.invalid": ("{field}: {message}", "{field}：取值无效（{message}）"),
 }
 

@@ -6,6 +6,8 @@ import base64
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tests.api.conftest import Api, bearer, jpeg, photos
 
 
@@ -138,3 +140,16 @@ def test_every_sentence_follows_the_language_asked_for(api: Api) -> None:
     assert item["strongest_reason"] == chinese["reasons"][0]
     [history] = api.client.get("/v1/claims/c-lang/reports", headers=zh).json()
     assert history["reasons"] == chinese["reasons"]
+
+
+@pytest.mark.parametrize("field", ["since", "until"])
+@pytest.mark.parametrize("value", ["2026/11/10", "yesterday", "10-11-2026"])
+def test_a_time_of_the_wrong_form_is_worded_as_verifys_in_english_and_chinese(api: Api, field: str, value: str) -> None:
+    """It was pydantic's line, whose English ("invalid date separator, expected `-`") stood inside the Chinese one."""
+    english = api.client.get("/v1/claims", params={field: value})
+    chinese = api.client.get("/v1/claims", params={field: value}, headers={"Accept-Language": "zh"})
+    assert english.status_code == chinese.status_code == 422
+    assert english.json() == {
+        "detail": f"{field}: {value!r} is not an ISO 8601 date or date-time (e.g. 2026-11-20T14:30+08:00)"
+    }
+    assert chinese.json() == {"detail": f"{field}：{value!r} 不是 ISO 8601 日期或日期时间（例如 2026-11-20T14:30+08:00）"}
