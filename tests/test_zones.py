@@ -77,6 +77,26 @@ def test_rich_zones_are_told_apart_from_zones_per_image() -> None:
         parse_image_zones({"side.jpg": rich}, ["front.jpg"])
 
 
+@pytest.mark.parametrize(
+    ("zones", "message"),
+    [
+        ({"cap": {"bx": [0, 0, 5, 5]}}, "zone 'cap' has an unknown field 'bx'"),
+        ({"cap": {"Poligon": [[0, 0], [5, 0], [5, 5]]}}, "zone 'cap' has an unknown field 'Poligon'"),
+        ({"cap": {"boxx": [0, 0, 5, 5], "cause": "wear"}}, "zone 'cap' has an unknown field 'boxx'"),
+        ({"cap": {"cause": "wear"}}, "zone 'cap' needs exactly one of box [x, y, w, h] or polygon"),
+        # A misspelt image name with its zones is still told as one.
+        ({"frnt.jpg": {"seam": [0, 0, 5, 5]}}, "zones name 'frnt.jpg', which is not one of the images"),
+        ({"frnt.jpg": {"boxes": [0, 0, 5, 5]}}, "zones name 'frnt.jpg', which is not one of the images"),
+    ],
+    ids=["bx", "Poligon", "boxx with a cause", "no shape", "a misspelt image", "a zone named boxes"],
+)
+def test_a_zone_whose_shape_is_misspelt_is_refused_as_a_zone_not_as_an_unknown_image(zones: dict, message: str) -> None:
+    """One zone with "bx" for "box" was read as zones per image: "zones name 'cap', which is not one of the images"."""
+    with pytest.raises(ValueError) as refused:
+        parse_image_zones(zones, ["front.jpg"])
+    assert str(refused.value).startswith(message), str(refused.value)
+
+
 @pytest.mark.parametrize("zones", [{"cap": [0, 0, 5, 5]}, {"a.jpg": {"cap": [0, 0, 5, 5]}}])
 def test_zones_for_a_name_two_images_share_are_refused(zones: dict) -> None:
     """front/a.jpg and back/a.jpg: zones drawn on one would be stored on both."""

@@ -15,6 +15,7 @@ either stored form into `Zone`s.
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -67,6 +68,8 @@ def parse_image_zones(value: Any, filenames: Sequence[str]) -> dict[str, dict[st
         found = {name: next((named[cut] for cut in stored_cuts(name) if cut in named), None) for name in value}
         unknown = sorted(name for name, image in found.items() if image is None)
         if unknown:
+            if _meant_as_zone(value[unknown[0]]):
+                parse_zones(value)  # refuses it in the zone's own words ("unknown field 'bx'")
             raise ZonesInvalid("zones.unknown_image", image=unknown[0], images=", ".join(filenames))
         # Whole, as stored or plainly cut: one image has up to three names, and one set of its zones
         # would be dropped without a word.
@@ -174,6 +177,16 @@ def _per_image(value: Any) -> bool:
     if not isinstance(value, dict) or not value or not all(isinstance(v, dict) for v in value.values()):
         return False
     return not any(shape in zone for zone in value.values() for shape in _SHAPES)
+
+
+def _meant_as_zone(value: Any) -> bool:
+    """Whether a dict read as an image's zones is rather one zone whose shape is misspelt
+    ({"cap": {"bx": [...]}} was answered "zones name 'cap', which is not one of the images"): it holds
+    a zone's own field, or a name one letter or two from "box" or "polygon"."""
+    return isinstance(value, dict) and any(
+        str(key) in ("cause", "note", "label_zh") or difflib.get_close_matches(str(key).lower(), _SHAPES, n=1, cutoff=0.8)
+        for key in value
+    )
 
 
 def _refuse_unstorable(named: dict[Any, Any]) -> None:
