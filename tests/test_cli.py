@@ -314,3 +314,33 @@ def test_a_photo_sent_later_with_the_claim_id_alone_is_read_in_the_claims_zone(c
     timestamp = json.loads(later.stdout)["images"][0]["checks"]["timestamp"]
     assert timestamp["details"]["offset_source"] == "assumed Asia/Shanghai"
     assert timestamp["details"]["taken_utc"] == "2026-11-14T00:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "line"),
+    [
+        (
+            "EVIDENCE_CHECK_TENANT_OVERRIDES",
+            "{shop: 1}",
+            "bad setting EVIDENCE_CHECK_TENANT_OVERRIDES: not JSON (Expecting property name enclosed in double quotes)",
+        ),
+        ("EVIDENCE_CHECK_CATEGORY_WINDOWS_HOURS", "[1", "bad setting EVIDENCE_CHECK_CATEGORY_WINDOWS_HOURS: not JSON"),
+        (
+            "EVIDENCE_CHECK_TIME_ZONE",
+            "Shanghai",
+            "bad setting EVIDENCE_CHECK_TIME_ZONE: unknown time zone 'Shanghai' (use an IANA name such as Asia/Shanghai)",
+        ),
+        ("EVIDENCE_CHECK_REJECT_SCORE", "2", "bad setting EVIDENCE_CHECK_REJECT_SCORE: Input should be less than or equal to 1"),
+    ],
+    ids=["overrides not JSON", "windows not JSON", "a zone", "a bound"],
+)
+def test_a_bad_setting_names_the_variable_the_operator_set_and_what_is_wrong(
+    cli, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, line: str
+) -> None:
+    """A JSON setting that did not parse said 'error parsing value for field "tenant_overrides" from
+    source "EnvSettingsSource"'; the others named pydantic's field (time_zone) with its "Value error, "."""
+    monkeypatch.setenv(variable, value)
+    result = cli("catalog", "list")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"evidence-check: {line}"), result.stderr
+    assert result.stderr.count("\n") == 1 and "Value error" not in result.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import stat
 import sys
 from collections.abc import Iterator
@@ -11,8 +13,9 @@ from typing import Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
-from evidence_check.errors import error_text
+from evidence_check.errors import error_text, parser_stopped
 from evidence_check.settings import Settings
 from evidence_check.storable import TextUnstorable, shown, storable_text
 from evidence_check.store import Store, StoreError
@@ -81,14 +84,29 @@ def check_tenant(tenant: str) -> None:
 
 
 def load_settings() -> Settings:
+    """The settings, or one line naming the variable the operator set (`EVIDENCE_CHECK_TIME_ZONE`,
+    not pydantic's `time_zone`) and what is wrong with its value, exit 2."""
     try:
         return Settings()
     except ValidationError as exc:  # its last line is a documentation link: say what is wrong instead
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first.get("loc", ()))
-        fail(f"bad setting {where}: {first.get('msg', 'invalid')}", 2)
+        field, *inside = [str(part) for part in first.get("loc", ())] or [""]
+        where = f" {'.'.join([_variable(field), *inside])}" if field else ""  # a check of several settings has none
+        fail(f"bad setting{where}: {str(first.get('msg', 'invalid')).removeprefix('Value error, ')}", 2)
+    except SettingsError as exc:
+        # A JSON setting that does not parse: pydantic-settings says only "error parsing value for
+        # field ... from source EnvSettingsSource", the parser's reason in its cause.
+        named = re.search(r'field "(\w+)"', str(exc))
+        why = exc.__cause__
+        said = f"not JSON ({parser_stopped(why)})" if isinstance(why, json.JSONDecodeError) else str(exc)
+        fail(f"bad setting{' ' + _variable(named.group(1)) if named else ''}: {said}", 2)
     except ValueError as exc:
         fail(f"bad setting: {str(exc).splitlines()[-1].strip() if str(exc) else exc}", 2)
+
+
+def _variable(field: str) -> str:
+    """The environment variable a setting is read from (or its `.env` line)."""
+    return f"{Settings.model_config.get('env_prefix', '')}{field}".upper()
 
 
 def open_store(url: str) -> Store:
