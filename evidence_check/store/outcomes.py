@@ -20,18 +20,62 @@ from evidence_check.store.database import Store, StoreError
 from evidence_check.store.tables import ClaimRow, PhotoRow, ReportRow
 
 DECISIONS = ("genuine", "fraud")
+VIAS = ("api", "console", "cli")
+
+
+@dataclass(frozen=True)
+class DecidedBy:
+    """Who recorded a decision: where from, with which API key, in which console sign-in.
+
+    `key` is the key's public id (`api_keys.key_id`), never its secret; None from the loopback trial
+    and the command line, which have no key. `session` is an opaque, non-secret id of the console
+    sign-in (`api.web.session`), kept so that "you, in another tab" can be told from "another agent
+    using the same key"; it is never shown outside the console. All None: a decision recorded before
+    who decided was kept (unknown)."""
+
+    via: str | None
+    key: str | None = None
+    session: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.via is not None and self.via not in VIAS:
+            raise ValueError(f"via must be one of {', '.join(VIAS)}, got {self.via!r}")
+
+
+def public_decided_by(by: DecidedBy) -> dict[str, str | None] | None:
+    """Who decided as the API and the webhook event show it: the key and where from, never the
+    console's session id; None for a decision recorded before it was kept."""
+    return None if by.via is None else {"key": by.key, "via": by.via}
 
 
 @dataclass(frozen=True)
 class RecordedOutcome:
     decided_at: datetime  # read under the claim's lock: the history's order is its time's order
     replaced: str | None  # the decision recorded just before it, or None
+    by: DecidedBy  # who recorded it (a retry's: who recorded the decision it repeats)
     # True: the latest decision already said this (a client's retry); this one is it, nothing recorded.
     repeated: bool = False
 
 
+@dataclass(frozen=True)
+class Decision:
+    """A decision as recorded: what, when, by whom."""
+
+    id: int
+    decision: str  # genuine | fraud
+    note: str | None
+    decided_at: datetime
+    by: DecidedBy
+
+
 class DecidedMeanwhile(Exception):
-    """Another decision was recorded on the claim since the one the deciding agent was shown."""
+    """Another decision was recorded on the claim since the one the deciding agent was shown;
+    `latest` is the one that won, read under the claim's lock (None: the page named a decision the
+    claim never had, a hand-made form)."""
+
+    def __init__(self, claim_id: str, latest: Decision | None) -> None:
+        super().__init__(claim_id)
+        self.latest = latest
 
 
 @dataclass(frozen=True)
@@ -139,6 +183,8 @@ def record_outcome(
     note: str | None,
     clock: Callable[[], datetime],
     seen: int | None = None,
+    *,
+    by: DecidedBy,
 ) -> RecordedOutcome:
     """Record the decision, timed by `clock` once the claim is locked; with the one it replaces.
 
@@ -153,29 +199,53 @@ def record_outcome(
     Decisions on one claim arriving at once are recorded one after the other, and each names the
     one recorded just before it: what it reads and its time are read under the claim's lock
     (`_lock_claim`), so a decision stored after another never carries an earlier time.
+
+    `by`: who decides, written on the row with it.
     """
     if decision not in DECISIONS:
         raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, got {decision!r}")
     try:
         with store.sessions.begin() as session:
             _lock_claim(session, tenant, claim_id)
-            latest_two = session.execute(
-                select(OutcomeRow.id, OutcomeRow.decision, OutcomeRow.note, OutcomeRow.decided_at)
-                .where(OutcomeRow.tenant == tenant, OutcomeRow.claim_id == claim_id)
-                .order_by(OutcomeRow.id.desc())
-                .limit(2)
+            latest_two = session.scalars(
+                _decisions(tenant, claim_id).order_by(OutcomeRow.id.desc()).limit(2)
             ).all()
             replaced = latest_two[0] if latest_two else None
             if seen is not None and seen != (replaced.id if replaced else 0):
-                raise DecidedMeanwhile(claim_id)
+                raise DecidedMeanwhile(claim_id, _decision(replaced) if replaced else None)
             if seen is None and replaced is not None and (replaced.decision, replaced.note) == (decision, note):
                 earlier = latest_two[1].decision if len(latest_two) > 1 else None
-                return RecordedOutcome(_aware(replaced.decided_at), earlier, repeated=True)
-            row = OutcomeRow(tenant=tenant, claim_id=claim_id, decision=decision, note=note, decided_at=clock())
+                return RecordedOutcome(_aware(replaced.decided_at), earlier, _decision(replaced).by, repeated=True)
+            row = OutcomeRow(
+                tenant=tenant,
+                claim_id=claim_id,
+                decision=decision,
+                note=note,
+                decided_at=clock(),
+                decided_key=by.key,
+                decided_via=by.via,
+                decided_session=by.session,
+            )
             session.add(row)
-            return RecordedOutcome(_aware(row.decided_at), replaced.decision if replaced else None)
+            return RecordedOutcome(_aware(row.decided_at), replaced.decision if replaced else None, by)
     except SQLAlchemyError as exc:
         raise StoreError(f"could not record the outcome of claim {claim_id}: {exc}") from None
+
+
+def latest_decision(store: Store, tenant: str, claim_id: str) -> Decision | None:
+    """The decision recorded last on the claim, or None while it has none."""
+    with store.sessions() as session:
+        row = session.scalar(_decisions(tenant, claim_id).order_by(OutcomeRow.id.desc()).limit(1))
+        return _decision(row) if row is not None else None
+
+
+def _decisions(tenant: str, claim_id: str) -> Select[OutcomeRow]:
+    return select(OutcomeRow).where(OutcomeRow.tenant == tenant, OutcomeRow.claim_id == claim_id)
+
+
+def _decision(row: OutcomeRow) -> Decision:
+    by = DecidedBy(row.decided_via, row.decided_key, row.decided_session)
+    return Decision(row.id, row.decision, row.note, _aware(row.decided_at), by)
 
 
 def decided_claims(store: Store, tenant: str) -> list[DecidedClaim]:

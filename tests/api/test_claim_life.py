@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import api.routes.decisions as decisions
+from evidence_check.store.keys import list_keys
 from tests.api.conftest import Api, bearer, jpeg, photos
 
 RETAKE = Path(__file__).resolve().parents[2] / "fixtures" / "challenge" / "retake_code_WFWXK.jpg"
@@ -45,6 +46,9 @@ def test_a_claims_life_over_http(keyed: tuple[Api, dict[str, str]], monkeypatch:
     assert misspelt.status_code == 422 and misspelt.json()["detail"] == "notes: not a field of this request"
     first = api.client.post("/v1/claims/c-life/outcome", json={"outcome": "genuine"}, headers=acme).json()
     assert (first["outcome"], first["replaced"]) == ("genuine", None)
+    # Who decided: the public id of acme's key (its own), never its secret.
+    [acme_key] = [key.key_id for key in list_keys(api.store) if key.tenant == "acme"]
+    assert first["decided_by"] == {"key": acme_key, "via": "api"}
     second = api.client.post(
         "/v1/claims/c-life/outcome", json={"outcome": "fraud", "note": "same photo on a forum"}, headers=acme
     ).json()
@@ -71,3 +75,12 @@ def test_next_steps_over_the_api_name_endpoints_not_commands(api: Api) -> None:
         photos(("doubt2.jpg", jpeg(6))), {"claim_id": "c-api-zh"}, headers={"Accept-Language": "zh"}
     ).json()["next_steps"]
     assert any("POST /v1/claims/c-api-zh/challenge" in step and "补拍" in step for step in zh), zh
+
+
+def test_an_outcome_in_the_trial_has_no_key_to_name(api: Api) -> None:
+    assert api.verify(photos(("first.jpg", jpeg(1))), {"claim_id": "c-trial"}).status_code == 200
+    sent = api.client.post("/v1/claims/c-trial/outcome", json={"outcome": "fraud"})
+    assert sent.status_code == 200 and sent.json()["decided_by"] == {"key": None, "via": "api"}
+    # A retry is answered as the decision it repeats was.
+    again = api.client.post("/v1/claims/c-trial/outcome", json={"outcome": "fraud"})
+    assert again.json() == sent.json()
