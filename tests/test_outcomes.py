@@ -9,17 +9,18 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import DateTime, bindparam, select, text
+from sqlalchemy import DateTime, bindparam, func, select, text
 from typer.testing import CliRunner
 
 from evidence_check import calibration, service
 from evidence_check.cli import app
-from evidence_check.store import Store
+from evidence_check.store import Store, outcomes
 from evidence_check.store.challenge_tables import OutcomeRow
 from evidence_check.store.outcomes import (
     DecidedBy,
     DecidedMeanwhile,
     Decision,
+    LockedTooLate,
     RecordedOutcome,
     latest_decision,
     public_decided_by,
@@ -217,3 +218,23 @@ def test_a_decision_names_only_api_console_or_cli_as_where_it_came_from() -> Non
         DecidedBy("email")
     # The console's session id never leaves the row.
     assert public_decided_by(DecidedBy("console", "k_1", "abc")) == {"key": "k_1", "via": "console"}
+
+
+@pytest.mark.parametrize("first", ["a read", "a write"])
+def test_the_claims_lock_taken_after_another_statement_of_its_session_fails_loudly(store: Store, first: str) -> None:
+    """After a read that read sat outside the lock, quietly on both backends; after a write PostgreSQL
+    locked quietly too. Taken first, in a new transaction of the same session, it holds."""
+    run("verify", str(FIXTURES / "no_exif.jpg"), *CLAIM, "--claim-id", "c1", "--db", store.url)
+    with store.sessions() as session:
+        with session.begin():
+            if first == "a read":
+                session.execute(select(OutcomeRow.id).where(OutcomeRow.claim_id == "c1"))
+            else:
+                session.add(OutcomeRow(tenant="default", claim_id="c1", decision="fraud", note=None, decided_at=NOW))
+                session.flush()
+            with pytest.raises(LockedTooLate, match="must be the first statement of its session"):
+                outcomes._lock_claim(session, "default", "c1")
+            session.rollback()
+        with session.begin():
+            outcomes._lock_claim(session, "default", "c1")
+            assert session.scalar(select(func.count()).select_from(OutcomeRow)) == 0

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Connection, Select, event, func, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from evidence_check.models import Challenge, Sighting
 from evidence_check.store.challenge_tables import ChallengeRow, OutcomeRow
@@ -85,14 +85,32 @@ class DecidedClaim:
     report: dict[str, Any]  # the latest report of the claim, as the contract's JSON
 
 
+class LockedTooLate(RuntimeError):
+    """`_lock_claim` called in a transaction that already ran a statement: a bug, never bad input."""
+
+
+# The session's transaction that has run a statement (acquired its connection), in `Session.info`.
+_STATEMENT_RAN_IN = "evidence_check.statement_ran_in"
+
+
+@event.listens_for(Session, "after_begin")
+def _note_first_statement(session: Session, transaction: SessionTransaction, _connection: Connection) -> None:
+    session.info[_STATEMENT_RAN_IN] = transaction
+
+
 def _lock_claim(session: Session, tenant: str, claim_id: str) -> None:
     """The claim held until the transaction ends, so that what is read next of it (its latest
-    decision, its open challenge) stays so until this one is written; call it first in the session.
+    decision, its open challenge) stays so until this one is written; it must be the session's first
+    statement, and `LockedTooLate` says so loudly otherwise: after a read, that read sat outside the
+    lock (nothing failed, on either backend); after a write, PostgreSQL locked quietly and SQLite
+    failed with "cannot start a transaction within a transaction".
 
     PostgreSQL: the claim's row is locked. SQLite has one writer at a time, but pysqlite opens its
     transaction only at the first INSERT/UPDATE/DELETE (its reads before run outside it), so two
     callers both read before either wrote: `BEGIN IMMEDIATE` takes the write lock now, waiting up
     to the store's busy timeout for a writer holding it (`_migrate` does the same)."""
+    if session.info.get(_STATEMENT_RAN_IN) is session.get_transaction():
+        raise LockedTooLate(f"the lock on claim {claim_id} must be the first statement of its session")
     if session.get_bind().dialect.name == "sqlite":
         session.connection().exec_driver_sql("BEGIN IMMEDIATE")
     else:
