@@ -148,18 +148,20 @@ def issue_challenge(store: Store, tenant: str, claim_id: str, code: str, when: d
 
 
 def _unanswered_challenge(session: Session, tenant: str, claim_id: str) -> tuple[str, datetime] | None:
-    """The claim's latest challenge (code, issued_at) while no photo new to the claim came at or
-    after it (the challenge look's boundary: a photo first seen before it is an earlier one)."""
+    """The claim's latest challenge (code, issued_at) while every photo of the claim is one it
+    recorded before it (`Challenge.recorded_before`, the challenge look's boundary)."""
     latest = session.scalar(_latest_challenge(tenant, claim_id))
     if latest is None:
         return None
-    answered = session.scalar(
-        select(func.count())
-        .select_from(PhotoRow)
+    newest_photo = session.scalar(
+        select(func.max(PhotoRow.first_seen))
         .join(ClaimRow, ClaimRow.id == PhotoRow.claim_pk)
-        .where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id, PhotoRow.first_seen >= latest.issued_at)
+        .where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id)
     )
-    return None if answered else (latest.code, latest.issued_at)
+    challenge = Challenge(claim_id, latest.code, _aware(latest.issued_at))
+    if newest_photo is not None and not challenge.recorded_before(_aware(newest_photo)):
+        return None
+    return latest.code, latest.issued_at
 
 
 def _latest_challenge(tenant: str, claim_id: str) -> Select[ChallengeRow]:
