@@ -16,7 +16,7 @@ from api.json_body import UniqueNamesRoute
 from api.refusals import Refused
 from api.routes.openapi import JSON_TOO_LARGE
 from api.routes.rendering import MALFORMED, REPORT_CONTENT, SERVER_ERRORS, UNAUTHORIZED, answer, problem
-from api.schemas import Report, storable_str
+from api.schemas import DecidedByShown, Report, storable_str
 from api.verifying import idempotency_key_header, reverify_keys
 from evidence_check import calibration
 from evidence_check.checks.challenge import new_code
@@ -60,11 +60,6 @@ class OutcomeSent(BaseModel):
 
     outcome: Literal["genuine", "fraud"]
     note: storable_str(NOTE_WIDTH) | None = None  # type: ignore[valid-type]
-
-
-class DecidedByShown(BaseModel):
-    key: str | None = Field(description="the public id of the API key it came with; null: the loopback trial, the CLI")
-    via: Literal["api", "console", "cli"]
 
 
 class OutcomeRecorded(BaseModel):
@@ -163,7 +158,7 @@ async def post_challenge(
                 "note": "same photo as claim c-77",
                 "decided_at": "2026-11-17T09:30:00+00:00",
                 "replaced": "genuine",
-                "decided_by": {"key": "k_3f9a1c", "via": "api"},
+                "decided_by": {"key": "k_3f9a1c07d2e4", "via": "api"},
             },
         ),
         **UNAUTHORIZED,

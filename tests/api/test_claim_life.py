@@ -55,6 +55,7 @@ def test_a_claims_life_over_http(keyed: tuple[Api, dict[str, str]], monkeypatch:
     assert (second["outcome"], second["replaced"], second["note"]) == ("fraud", "genuine", "same photo on a forum")
     [item] = api.client.get("/v1/claims", headers=acme).json()["items"]
     assert (item["outcome"], item["reports"]) == ("fraud", 2)
+    assert item["decided_by"] == {"key": acme_key, "via": "api"}
 
     # Stats count the latest decision, for the tenant that recorded it only.
     stats = api.client.get("/v1/stats", headers=acme).json()
