@@ -223,18 +223,29 @@ def test_a_decision_names_only_api_console_or_cli_as_where_it_came_from() -> Non
 @pytest.mark.parametrize("first", ["a read", "a write"])
 def test_the_claims_lock_taken_after_another_statement_of_its_session_fails_loudly(store: Store, first: str) -> None:
     """After a read that read sat outside the lock, quietly on both backends; after a write PostgreSQL
-    locked quietly too. Taken first, in a new transaction of the same session, it holds."""
+    locked quietly too. Taken through `_claim_locked`, as its first statement, it holds."""
+    run("verify", str(FIXTURES / "no_exif.jpg"), *CLAIM, "--claim-id", "c1", "--db", store.url)
+    with store.sessions() as session, session.begin():
+        if first == "a read":
+            session.execute(select(OutcomeRow.id).where(OutcomeRow.claim_id == "c1"))
+        else:
+            session.add(OutcomeRow(tenant="default", claim_id="c1", decision="fraud", note=None, decided_at=NOW))
+            session.flush()
+        with pytest.raises(LockedTooLate, match="must be the first statement of its session"):
+            outcomes._lock_claim(session, "default", "c1")
+        session.rollback()
+    with outcomes._claim_locked(store, "default", "c1") as session:
+        assert session.scalar(select(func.count()).select_from(OutcomeRow)) == 0
+
+
+def test_the_claims_lock_guard_leaves_every_other_session_of_the_process_alone(store: Store) -> None:
+    """The guard is a flag on the session opened to lock, not a hook on every `Session`: a session
+    that locks no claim (any store's, any test's) carries nothing of it, however many statements."""
     run("verify", str(FIXTURES / "no_exif.jpg"), *CLAIM, "--claim-id", "c1", "--db", store.url)
     with store.sessions() as session:
-        with session.begin():
-            if first == "a read":
-                session.execute(select(OutcomeRow.id).where(OutcomeRow.claim_id == "c1"))
-            else:
-                session.add(OutcomeRow(tenant="default", claim_id="c1", decision="fraud", note=None, decided_at=NOW))
-                session.flush()
-            with pytest.raises(LockedTooLate, match="must be the first statement of its session"):
-                outcomes._lock_claim(session, "default", "c1")
-            session.rollback()
-        with session.begin():
-            outcomes._lock_claim(session, "default", "c1")
-            assert session.scalar(select(func.count()).select_from(OutcomeRow)) == 0
+        session.scalar(select(func.count()).select_from(OutcomeRow))
+        session.commit()
+        session.scalar(select(func.count()).select_from(OutcomeRow))
+        assert session.info == {}
+    with outcomes._claim_locked(store, "default", "c1") as session:
+        assert session.info == {}  # the flag is spent by the lock it let through

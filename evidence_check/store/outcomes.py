@@ -5,14 +5,15 @@ Kept apart from `database.py` so that the rooms that add tables do not edit the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, event, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
 from evidence_check.models import Challenge, Sighting
 from evidence_check.store.challenge_tables import ChallengeRow, OutcomeRow
@@ -86,31 +87,38 @@ class DecidedClaim:
 
 
 class LockedTooLate(RuntimeError):
-    """`_lock_claim` called in a transaction that already ran a statement: a bug, never bad input."""
+    """`_lock_claim` called on a session `_claim_locked` did not open for it: a bug, never bad input."""
 
 
-# The session's transaction that has run a statement (acquired its connection), in `Session.info`.
-_STATEMENT_RAN_IN = "evidence_check.statement_ran_in"
+# Set by `_claim_locked` on the session it opens, taken by `_lock_claim`: the lock is taken only as
+# the first statement of a session opened for it. A flag on that one session, not a hook on every
+# Session of the process (other stores', the tests'), which would watch them all for one function.
+_OPENED_TO_LOCK = "evidence_check.opened_to_lock_claim"
 
 
-@event.listens_for(Session, "after_begin")
-def _note_first_statement(session: Session, transaction: SessionTransaction, _connection: Connection) -> None:
-    session.info[_STATEMENT_RAN_IN] = transaction
+@contextmanager
+def _claim_locked(store: Store, tenant: str, claim_id: str) -> Iterator[Session]:
+    """A transaction whose first statement locks the claim (`_lock_claim`), committed when it ends."""
+    with store.sessions.begin() as session:
+        session.info[_OPENED_TO_LOCK] = True
+        _lock_claim(session, tenant, claim_id)
+        yield session
 
 
 def _lock_claim(session: Session, tenant: str, claim_id: str) -> None:
     """The claim held until the transaction ends, so that what is read next of it (its latest
-    decision, its open challenge) stays so until this one is written; it must be the session's first
-    statement, and `LockedTooLate` says so loudly otherwise: after a read, that read sat outside the
-    lock (nothing failed, on either backend); after a write, PostgreSQL locked quietly and SQLite
-    failed with "cannot start a transaction within a transaction".
+    decision, its open challenge) stays so until this one is written. It must be the session's first
+    statement, so it is taken only through `_claim_locked`, and `LockedTooLate` says so loudly
+    otherwise: after a read, that read sat outside the lock (nothing failed, on either backend);
+    after a write, PostgreSQL locked quietly and SQLite failed with "cannot start a transaction
+    within a transaction".
 
     PostgreSQL: the claim's row is locked. SQLite has one writer at a time, but pysqlite opens its
     transaction only at the first INSERT/UPDATE/DELETE (its reads before run outside it), so two
     callers both read before either wrote: `BEGIN IMMEDIATE` takes the write lock now, waiting up
     to the store's busy timeout for a writer holding it (`_migrate` does the same)."""
-    if session.info.get(_STATEMENT_RAN_IN) is session.get_transaction():
-        raise LockedTooLate(f"the lock on claim {claim_id} must be the first statement of its session")
+    if not session.info.pop(_OPENED_TO_LOCK, False):
+        raise LockedTooLate(f"the lock on claim {claim_id} must be the first statement of its session (_claim_locked)")
     if session.get_bind().dialect.name == "sqlite":
         session.connection().exec_driver_sql("BEGIN IMMEDIATE")
     else:
@@ -135,8 +143,7 @@ def issue_challenge(store: Store, tenant: str, claim_id: str, code: str, when: d
         with store.sessions() as session:
             still_open = _unanswered_challenge(session, tenant, claim_id)
         if still_open is None:
-            with store.sessions.begin() as session:
-                _lock_claim(session, tenant, claim_id)
+            with _claim_locked(store, tenant, claim_id) as session:
                 still_open = _unanswered_challenge(session, tenant, claim_id)
                 if still_open is None:
                     session.add(ChallengeRow(tenant=tenant, claim_id=claim_id, code=code, issued_at=when))
@@ -225,8 +232,7 @@ def record_outcome(
     if decision not in DECISIONS:
         raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, got {decision!r}")
     try:
-        with store.sessions.begin() as session:
-            _lock_claim(session, tenant, claim_id)
+        with _claim_locked(store, tenant, claim_id) as session:
             latest_two = session.scalars(
                 _decisions(tenant, claim_id).order_by(OutcomeRow.id.desc()).limit(2)
             ).all()
