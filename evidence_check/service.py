@@ -268,8 +268,9 @@ def decide(
     claim_id: str,
     decision: str,
     note: str | None,
-    by: DecidedBy,
     seen: int | None = None,
+    *,
+    by: DecidedBy,
 ) -> RecordedOutcome:
     """Record the agent's final decision on a claim and announce it to the tenant's webhooks: when it
     was recorded, and the decision it replaces if the claim was decided before (every one is kept).

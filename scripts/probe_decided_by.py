@@ -66,7 +66,7 @@ def run(store: Store, claims: int, deciders: list[DecidedBy]) -> None:
         def one(by: DecidedBy, claim_id: str = claim_id, gate: threading.Barrier = gate, told: list = told) -> None:
             gate.wait()
             try:
-                decide(store, tenant, claim_id, "fraud" if by.key and by.key.endswith("a") else "genuine", None, by, 0)
+                decide(store, tenant, claim_id, "fraud" if by.key and by.key.endswith("a") else "genuine", None, 0, by=by)
                 with lock:
                     outcomes["recorded"] += 1
             except DecidedMeanwhile as meanwhile:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import threading
 import time
@@ -110,7 +111,7 @@ def test_two_decisions_at_once_each_name_the_one_recorded_before_it(
     answers: dict[str, str | None] = {}
 
     def decide(decision: str) -> None:
-        answers[decision] = service.decide(store, "default", "c1", decision, None, CLI).replaced
+        answers[decision] = service.decide(store, "default", "c1", decision, None, by=CLI).replaced
 
     _genuine_and_fraud_at_once(store, monkeypatch, decide)
     with store.sessions() as session:
@@ -127,7 +128,7 @@ def test_two_agents_shown_the_same_page_deciding_at_once_one_is_told_the_other_d
 
     def decide(decision: str) -> None:
         try:
-            service.decide(store, "default", "c1", decision, None, CLI, seen=0)
+            service.decide(store, "default", "c1", decision, None, seen=0, by=CLI)
             answers[decision] = "recorded"
         except DecidedMeanwhile:
             answers[decision] = "refused"
@@ -139,7 +140,7 @@ def test_two_agents_shown_the_same_page_deciding_at_once_one_is_told_the_other_d
     # Shown the decision now latest, the refused agent's choice replaces it.
     with store.sessions() as session:
         latest = session.scalar(select(OutcomeRow.id))
-    assert service.decide(store, "default", "c1", "genuine", None, CLI, seen=latest).replaced == history[0]
+    assert service.decide(store, "default", "c1", "genuine", None, seen=latest, by=CLI).replaced == history[0]
 
 
 def test_a_decision_waiting_for_the_claims_lock_is_timed_after_the_one_holding_it(store: Store) -> None:
@@ -249,3 +250,10 @@ def test_the_claims_lock_guard_leaves_every_other_session_of_the_process_alone(s
         assert session.info == {}
     with outcomes._claim_locked(store, "default", "c1") as session:
         assert session.info == {}  # the flag is spent by the lock it let through
+
+
+def test_who_decides_is_named_by_keyword_where_a_decision_is_recorded() -> None:
+    """`by` is keyword-only in `decide` and `record_outcome` (whose positional order stays as it was),
+    so a caller written before it (another branch's, passing `seen` sixth) cannot slip `seen` into it."""
+    for recording in (service.decide, record_outcome):
+        assert inspect.signature(recording).parameters["by"].kind is inspect.Parameter.KEYWORD_ONLY

@@ -165,12 +165,12 @@ def test_an_outcome_sent_again_unchanged_is_one_decision_announced_once(store: S
     told; the decision is neither kept twice (`replaced` naming itself) nor announced twice."""
     set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
     _verify(store, "c-1")
-    first = decide(store, "acme", "c-1", "genuine", "receipt seen", API_K1)
-    retried = decide(store, "acme", "c-1", "genuine", "receipt seen", API_K1)
+    first = decide(store, "acme", "c-1", "genuine", "receipt seen", by=API_K1)
+    retried = decide(store, "acme", "c-1", "genuine", "receipt seen", by=API_K1)
     assert retried == RecordedOutcome(first.decided_at, None, API_K1, repeated=True)
-    changed = decide(store, "acme", "c-1", "genuine", "receipt and box seen", API_K1)
+    changed = decide(store, "acme", "c-1", "genuine", "receipt and box seen", by=API_K1)
     assert (changed.replaced, changed.repeated) == ("genuine", False)
-    assert decide(store, "acme", "c-1", "genuine", "receipt and box seen", API_K1).replaced == "genuine"
+    assert decide(store, "acme", "c-1", "genuine", "receipt and box seen", by=API_K1).replaced == "genuine"
     announced = [d.payload["note"] for d in deliveries(store, "acme").items if d.event == "claim.outcome"]
     assert sorted(announced) == ["receipt and box seen", "receipt seen"]
     # The event names who decided (its key, where from), as the API's answer does.

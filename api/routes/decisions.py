@@ -175,7 +175,7 @@ def post_outcome(
     is kept with its time and note, and `GET /v1/stats` counts the latest. The latest decision sent
     again unchanged (a retry) is answered as it was, recorded and announced once."""
     _known(store, tenant, claim_id)
-    recorded = decide(store, tenant, claim_id, sent.outcome, sent.note, DecidedBy("api", key_id_of(request)))
+    recorded = decide(store, tenant, claim_id, sent.outcome, sent.note, by=DecidedBy("api", key_id_of(request)))
     return {
         "claim_id": claim_id,
         "outcome": sent.outcome,

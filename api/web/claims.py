@@ -213,7 +213,7 @@ def outcome(
     # sent the same page and deciding at once both passed, the second replacing the first unawares.
     seen = (int(seen_decision) if seen_decision.isascii() and seen_decision.isdigit() else -1) if seen_decision else None
     try:
-        recorded = decide(console.store, agent.tenant, claim_id, decision, written or None, _decided_by(agent), seen)
+        recorded = decide(console.store, agent.tenant, claim_id, decision, written or None, seen, by=_decided_by(agent))
     except DecidedMeanwhile as meanwhile:
         return _report_page(
             console, agent, claim_id, None, status_code=409,

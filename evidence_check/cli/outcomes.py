@@ -44,7 +44,7 @@ def outcome(
         # An id the ID rule refuses names no claim (PostgreSQL could not even look it up).
         if not valid_id(claim_id) or not has_claim(store, tenant, claim_id):
             fail(f"no claim {claim_id!r} in the store: verify its photos first")
-        decide(store, tenant, claim_id, decision.value, note, DecidedBy("cli"))
+        decide(store, tenant, claim_id, decision.value, note, by=DecidedBy("cli"))
     typer.echo(f"claim {claim_id}: {decision.value}")
 
 

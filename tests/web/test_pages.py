@@ -268,9 +268,9 @@ def test_a_decision_recorded_just_after_the_page_was_checked_is_still_not_replac
 
     decide = claims.decide
 
-    def decided_by_another_first(*args: Any) -> RecordedOutcome:
+    def decided_by_another_first(*args: Any, **kwargs: Any) -> RecordedOutcome:
         record_outcome(api.store, "default", "c-1", "fraud", "same bag as c-0", now_utc, by=DecidedBy("cli"))
-        return decide(*args)
+        return decide(*args, **kwargs)
 
     monkeypatch.setattr(claims, "decide", decided_by_another_first)
     sent = {"csrf": csrf_of(page), "decision": "genuine", "note": "honest", "seen_decision": seen.group(1)}
