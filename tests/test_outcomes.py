@@ -191,6 +191,9 @@ def test_who_decided_is_kept_on_the_row_and_unknown_for_rows_kept_before_0018(st
         before = latest_decision(store, "acme", "c-0017")
         assert before is not None and (before.decision, before.note) == ("fraud", "kept at 0017")
         assert before.by == DecidedBy(None) and public_decided_by(before.by) is None
+        # A client's retry that spans the upgrade: who sent the first cannot be told, so a retry still.
+        retried = record_outcome(store, "acme", "c-0017", "fraud", "kept at 0017", lambda: NOW, by=DecidedBy("api", "k_0123456789ab"))
+        assert retried.repeated and retried.by == DecidedBy(None)
         by = DecidedBy("console", "k_0123456789ab", "f" * 24)
         recorded = record_outcome(store, "acme", "c-0017", "genuine", None, lambda: NOW, seen=before.id, by=by)
         assert recorded.by == by and latest_decision(store, "acme", "c-0017") == Decision(

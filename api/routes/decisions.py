@@ -173,7 +173,8 @@ def post_outcome(
 ) -> Any:
     """Deciding a claim again replaces the decision (`replaced` names the one before); every decision
     is kept with its time and note, and `GET /v1/stats` counts the latest. The latest decision sent
-    again unchanged (a retry) is answered as it was, recorded and announced once."""
+    again unchanged with the same key (a retry) is answered as it was, recorded and announced once;
+    sent with another key it is that key's decision, recorded."""
     _known(store, tenant, claim_id)
     recorded = decide(store, tenant, claim_id, sent.outcome, sent.note, by=DecidedBy("api", key_id_of(request)))
     return {

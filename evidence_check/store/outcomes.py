@@ -219,9 +219,12 @@ def record_outcome(
     whatever is latest. `DecidedMeanwhile`, nothing recorded, when another was recorded since: it is
     judged under the lock, so of two agents sent the same page and deciding at once, one is told.
 
-    Without `seen`, the same decision and note as the latest is a retry (an answer lost on its way
-    back): the latest is answered as it was, `repeated`, and nothing is recorded, so it is neither
-    kept nor announced twice. An agent shown the latest (`seen`) who decides it again is recorded.
+    Without `seen`, the same decision and note as the latest, from the same key and door (`by`), is a
+    retry (an answer lost on its way back): the latest is answered as it was, `repeated`, and nothing
+    is recorded, so it is neither kept nor announced twice. An agent shown the latest (`seen`) who
+    decides it again is recorded, and so is another key agreeing with it: answered as the first
+    key's retry, the audit trail would lose that a second key decided so too. A latest row from
+    before who decided was kept (null) cannot tell, and stays the retry it was before.
 
     Decisions on one claim arriving at once are recorded one after the other, and each names the
     one recorded just before it: what it reads and its time are read under the claim's lock
@@ -239,7 +242,7 @@ def record_outcome(
             replaced = latest_two[0] if latest_two else None
             if seen is not None and seen != (replaced.id if replaced else 0):
                 raise DecidedMeanwhile(claim_id, _decision(replaced) if replaced else None)
-            if seen is None and replaced is not None and (replaced.decision, replaced.note) == (decision, note):
+            if seen is None and replaced is not None and _repeats(replaced, decision, note, by):
                 earlier = latest_two[1].decision if len(latest_two) > 1 else None
                 return RecordedOutcome(_aware(replaced.decided_at), earlier, _decision(replaced).by, repeated=True)
             row = OutcomeRow(
@@ -256,6 +259,11 @@ def record_outcome(
             return RecordedOutcome(_aware(row.decided_at), replaced.decision if replaced else None, by)
     except SQLAlchemyError as exc:
         raise StoreError(f"could not record the outcome of claim {claim_id}: {exc}") from None
+
+
+def _repeats(latest: OutcomeRow, decision: str, note: str | None, by: DecidedBy) -> bool:
+    same_sender = latest.decided_via is None or (latest.decided_via, latest.decided_key) == (by.via, by.key)
+    return (latest.decision, latest.note) == (decision, note) and same_sender
 
 
 def latest_decision(store: Store, tenant: str, claim_id: str) -> Decision | None:

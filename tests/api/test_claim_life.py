@@ -3,12 +3,16 @@ outcome (decided twice) → stats; each step refuses another tenant's claim."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 import api.routes.decisions as decisions
-from evidence_check.store.keys import list_keys
+from evidence_check.engine import now_utc
+from evidence_check.store.challenge_tables import OutcomeRow
+from evidence_check.store.keys import create_key, list_keys
 from tests.api.conftest import Api, bearer, jpeg, photos
 
 RETAKE = Path(__file__).resolve().parents[2] / "fixtures" / "challenge" / "retake_code_WFWXK.jpg"
@@ -85,3 +89,26 @@ def test_an_outcome_in_the_trial_has_no_key_to_name(api: Api) -> None:
     # A retry is answered as the decision it repeats was.
     again = api.client.post("/v1/claims/c-trial/outcome", json={"outcome": "fraud"})
     assert again.json() == sent.json()
+
+
+def test_the_same_outcome_sent_with_another_key_is_that_keys_decision_not_a_retry(
+    keyed: tuple[Api, dict[str, str]],
+) -> None:
+    """Two agents of one merchant, each with a key, agree: the second is recorded with its key and
+    announced, not answered as the first one's retry (the audit trail would say only one decided).
+    The first key sending it again unchanged is still a retry."""
+    api, keys = keyed
+    second_id, second_secret = create_key(api.store, "acme", now_utc())
+    acme, acme_two = bearer(keys["acme"]), bearer(second_secret)
+    assert api.verify(photos(("first.jpg", jpeg(1))), {"claim_id": "c-two"}, headers=acme).status_code == 200
+    sent = {"outcome": "fraud", "note": "same photo as c-1"}
+    first = api.client.post("/v1/claims/c-two/outcome", json=sent, headers=acme).json()
+    assert api.client.post("/v1/claims/c-two/outcome", json=sent, headers=acme).json() == first
+    agreed = api.client.post("/v1/claims/c-two/outcome", json=sent, headers=acme_two).json()
+    assert agreed["decided_by"] == {"key": second_id, "via": "api"} and agreed["replaced"] == "fraud"
+    assert datetime.fromisoformat(agreed["decided_at"]) >= datetime.fromisoformat(first["decided_at"])
+    with api.store.sessions() as session:
+        assert session.scalars(select(OutcomeRow.decided_key).order_by(OutcomeRow.id)).all() == [
+            first["decided_by"]["key"],
+            second_id,
+        ]
