@@ -375,3 +375,17 @@ def test_a_reused_photo_links_to_the_earlier_claim(api: Api) -> None:
     assert '<a href="/claims/c-second">' not in api.client.get("/claims/c-second").text
     # The first claim's photo was new then: it links to nothing.
     assert "→ c-" not in api.client.get("/claims/c-first").text
+
+
+@pytest.mark.parametrize("seen", ["7", "not-a-number"])
+def test_a_form_naming_a_decision_the_claim_never_had_is_refused_with_a_line_saying_so(api: Api, seen: str) -> None:
+    """No browser sends it (the page's own form names the decision it showed): a hand-made form is told
+    in one line why nothing was recorded, en and zh, its note kept; the claim stays undecided."""
+    seed(api.store, "default", "c-1", "review", DAY)
+    sent = {**_outcome_form(api.client.get("/claims/c-1").text, "fraud", "made by hand"), "seen_decision": seen}
+    refused = api.client.post("/claims/c-1/outcome", data=sent)
+    assert refused.status_code == 409 and "the form named a decision this claim never had" in refused.text
+    assert ">made by hand</textarea>" in refused.text
+    zh = api.client.post("/claims/c-1/outcome", data=sent, headers={"Accept-Language": "zh"})
+    assert zh.status_code == 409 and "表单所指的决定在此索赔中并不存在" in zh.text
+    assert api.count("outcomes") == 0
