@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from api.app import create_app
 from evidence_check.engine import now_utc
@@ -249,6 +250,12 @@ def test_a_409_tells_this_sessions_other_tab_from_another_session_with_the_same_
     # The page names the key beside the decision; nothing of the session id leaves the row.
     assert f"by key {key_id}" in api.client.get("/claims/c-1").text
     assert api.count("outcomes") == 1
+    with api.store.sessions() as session:
+        [session_id] = session.scalars(text("SELECT decided_session FROM outcomes")).all()
+    acme = bearer(keys["acme"])
+    shown = [late.text, mine.text, zh.text, api.client.get("/claims/c-1").text, api.client.get("/claims").text]
+    shown.append(api.client.get("/v1/claims", headers=acme).text)  # (the seeded report is too thin for /v1/claims/c-1)
+    assert session_id and not [page for page in shown if session_id in page]
 
 
 def test_a_409_after_a_decision_over_the_api_names_its_key(keyed: tuple[Api, dict[str, str]]) -> None:
