@@ -31,7 +31,7 @@ from api.refusals import Refused
 from api.state import SettingsDep, StoreDep
 from api.threads import OPERATIONS_THREADS
 from evidence_check.store import Store
-from evidence_check.store.keys import any_key, tenant_for
+from evidence_check.store.keys import any_key, key_for
 
 TRIAL_TENANT = "default"
 
@@ -114,16 +114,17 @@ def in_trial(request: Request, store: Store) -> bool:
 
 
 def judged_tenant(request: Request, store: Store, credentials: HTTPAuthorizationCredentials | None) -> str:
-    """The tenant of a valid key (401 otherwise); `default` in the loopback trial before any key."""
+    """The tenant of a valid key (401 otherwise); `default` in the loopback trial before any key.
+    The key's public id is kept for the request (`key_id_of`)."""
     if in_trial(request, store):
         tenant = TRIAL_TENANT
     else:
         if credentials is None:
             raise unauthorized("auth.missing_key")
-        found = tenant_for(store, credentials.credentials)
+        found = key_for(store, credentials.credentials)
         if found is None:
             raise unauthorized("auth.invalid_key")
-        tenant = found
+        tenant, request.state.key_id = found
     request.state.log = {**getattr(request.state, "log", {}), "tenant": tenant}
     return tenant
 
@@ -142,6 +143,12 @@ async def get_tenant(
 
 
 TenantDep = Annotated[str, Depends(get_tenant)]
+
+
+def key_id_of(request: Request) -> str | None:
+    """The public id of the key the request's tenant was judged by; None in the loopback trial."""
+    key_id: str | None = getattr(request.state, "key_id", None)
+    return key_id
 
 
 def needs_key(dependant: Dependant) -> bool:

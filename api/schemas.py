@@ -362,6 +362,11 @@ REPORT_EXAMPLE: dict[str, Any] = {
 }
 
 
+class DecidedByShown(BaseModel):
+    key: str | None = Field(description="the public id of the API key it came with; null: the loopback trial, the CLI")
+    via: Literal["api", "console", "cli"]
+
+
 class ClaimSummary(BaseModel):
     """One row of the claims list: enough to sort a queue without opening each report."""
 
@@ -381,6 +386,9 @@ class ClaimSummary(BaseModel):
     photos: int
     reports: int = Field(description="reports recorded for the claim (more than one when verified again)")
     outcome: Literal["genuine", "fraud"] | None = Field(description="the agent's decision, once recorded")
+    decided_by: DecidedByShown | None = Field(
+        None, description="who recorded that decision (added 2026-12-06); null before it was kept"
+    )
 
 
 class ClaimPage(BaseModel):

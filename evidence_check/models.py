@@ -152,6 +152,13 @@ class Challenge:
     issued_at: datetime
     sightings: Callable[[str], Sequence[Sighting]] | None = None
 
+    def recorded_before(self, first_seen: datetime) -> bool:
+        """Whether a photo the store first recorded at `first_seen` is earlier evidence, not an answer
+        to this challenge: the one boundary of the challenge look (`checks/challenge.py`) and of
+        "the challenge is still unanswered" (`store/outcomes.py`). Recorded at the very instant of
+        the challenge, it came for it."""
+        return first_seen < self.issued_at
+
 
 @dataclass(frozen=True)
 class Finding:

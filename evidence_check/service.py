@@ -53,7 +53,13 @@ from evidence_check.store.catalog_store import (
 )
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage
 from evidence_check.store.claim_files import claim_fields, files_by_image, kept_claim
-from evidence_check.store.outcomes import RecordedOutcome, open_challenge, record_outcome
+from evidence_check.store.outcomes import (
+    DecidedBy,
+    RecordedOutcome,
+    open_challenge,
+    public_decided_by,
+    record_outcome,
+)
 from evidence_check.store.reuse_tables import StoredPrint
 from evidence_check.store.thumbnails import put_thumbnails, thumbnail_ids, thumbnails_of
 
@@ -257,16 +263,24 @@ def picture_thumbnail(store: Store, tenant: str, image_id: str, settings: Settin
 
 
 def decide(
-    store: Store, tenant: str, claim_id: str, decision: str, note: str | None, seen: int | None = None
+    store: Store,
+    tenant: str,
+    claim_id: str,
+    decision: str,
+    note: str | None,
+    seen: int | None = None,
+    *,
+    by: DecidedBy,
 ) -> RecordedOutcome:
     """Record the agent's final decision on a claim and announce it to the tenant's webhooks: when it
     was recorded, and the decision it replaces if the claim was decided before (every one is kept).
     `seen`: as `record_outcome` has it (`DecidedMeanwhile`, nothing announced); a repeat of the latest
-    decision is answered as it was, not announced again."""
-    recorded = record_outcome(store, tenant, claim_id, decision, note, now_utc, seen)
+    decision is answered as it was, not announced again. `by`: who decides; the event names its key
+    and where it came from (`decided_by`), never the console's session id."""
+    recorded = record_outcome(store, tenant, claim_id, decision, note, now_utc, seen, by=by)
     if recorded.repeated:
         return recorded
-    data = {"claim_id": claim_id, "outcome": decision, "note": note}
+    data = {"claim_id": claim_id, "outcome": decision, "note": note, "decided_by": public_decided_by(by)}
     webhooks.emit(store, tenant, "claim.outcome", data, recorded.decided_at)
     return recorded
 

@@ -18,6 +18,7 @@ from evidence_check.cli import app
 from evidence_check.engine import Upload
 from evidence_check.imaging.ocr import TextPiece, available
 from evidence_check.intake import build_claim
+from evidence_check.models import Challenge
 from evidence_check.service import reverify_claim, verify_claim
 from evidence_check.settings import Settings
 from evidence_check.store import Store, StoreError, database
@@ -225,6 +226,21 @@ def test_a_retake_with_an_old_photo_beside_a_new_one_taken_at_the_challenges_ins
     assert looked["genuine_after_delivery.jpg"] not in ("challenge.earlier_photo", "challenge.seen_before")
     after = issue_challenge(store, "default", "c-8", "KMNPR", ISSUED + timedelta(minutes=10))
     assert after.code == "KMNPR"
+
+
+def test_the_challenge_look_and_the_open_challenge_share_one_boundary(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where "recorded before the challenge" ends is decided in one place (`Challenge.recorded_before`):
+    moved there (here to a 5-minute grace), the look calls a photo recorded a minute after the
+    challenge earlier evidence, and the challenge asked again stays the open one; both or neither."""
+    grace = timedelta(minutes=5)
+    monkeypatch.setattr(Challenge, "recorded_before", lambda self, first_seen: first_seen < self.issued_at + grace)
+    issue_challenge(store, "default", "c-9", "WFWXK", ISSUED)
+    verify(store, "c-9", FIXTURES / "genuine_after_delivery.jpg", now=ISSUED + timedelta(minutes=1))
+    again = verify(store, "c-9", FIXTURES / "genuine_after_delivery.jpg", now=ISSUED + timedelta(minutes=2))
+    assert statuses(again)["genuine_after_delivery.jpg"] == ("unknown", "challenge.earlier_photo")
+    assert issue_challenge(store, "default", "c-9", "KMNPR", ISSUED + timedelta(minutes=10)).code == "WFWXK"
 
 
 def test_a_challenge_asked_again_while_a_writer_holds_sqlite_is_answered_without_waiting(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import threading
 import time
@@ -9,14 +10,23 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import DateTime, bindparam, func, select, text
 from typer.testing import CliRunner
 
 from evidence_check import calibration, service
 from evidence_check.cli import app
-from evidence_check.store import Store
+from evidence_check.store import Store, outcomes
 from evidence_check.store.challenge_tables import OutcomeRow
-from evidence_check.store.outcomes import DecidedMeanwhile, RecordedOutcome, record_outcome
+from evidence_check.store.outcomes import (
+    DecidedBy,
+    DecidedMeanwhile,
+    Decision,
+    LockedTooLate,
+    RecordedOutcome,
+    latest_decision,
+    public_decided_by,
+    record_outcome,
+)
 from evidence_check.store.tables import ClaimRow
 from tests.conftest import FIXTURES, two_meet_under_the_claim_lock
 
@@ -28,6 +38,8 @@ CLAIM = [
     "--claimed-at",
     "2026-11-16",
 ]
+CLI = DecidedBy("cli")
+NOW = datetime(2026, 12, 6, 9, 30, tzinfo=UTC)
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -99,7 +111,7 @@ def test_two_decisions_at_once_each_name_the_one_recorded_before_it(
     answers: dict[str, str | None] = {}
 
     def decide(decision: str) -> None:
-        answers[decision] = service.decide(store, "default", "c1", decision, None).replaced
+        answers[decision] = service.decide(store, "default", "c1", decision, None, by=CLI).replaced
 
     _genuine_and_fraud_at_once(store, monkeypatch, decide)
     with store.sessions() as session:
@@ -116,7 +128,7 @@ def test_two_agents_shown_the_same_page_deciding_at_once_one_is_told_the_other_d
 
     def decide(decision: str) -> None:
         try:
-            service.decide(store, "default", "c1", decision, None, seen=0)
+            service.decide(store, "default", "c1", decision, None, seen=0, by=CLI)
             answers[decision] = "recorded"
         except DecidedMeanwhile:
             answers[decision] = "refused"
@@ -128,7 +140,7 @@ def test_two_agents_shown_the_same_page_deciding_at_once_one_is_told_the_other_d
     # Shown the decision now latest, the refused agent's choice replaces it.
     with store.sessions() as session:
         latest = session.scalar(select(OutcomeRow.id))
-    assert service.decide(store, "default", "c1", "genuine", None, seen=latest).replaced == history[0]
+    assert service.decide(store, "default", "c1", "genuine", None, seen=latest, by=CLI).replaced == history[0]
 
 
 def test_a_decision_waiting_for_the_claims_lock_is_timed_after_the_one_holding_it(store: Store) -> None:
@@ -146,7 +158,7 @@ def test_a_decision_waiting_for_the_claims_lock_is_timed_after_the_one_holding_i
         session.add(holding)
         session.flush()
         agent = threading.Thread(
-            target=lambda: waiting.append(record_outcome(store, "default", "c1", "genuine", None, clock))
+            target=lambda: waiting.append(record_outcome(store, "default", "c1", "genuine", None, clock, by=CLI))
         )
         agent.start()
         time.sleep(0.3)  # not timed: lets the second agent reach the lock before the first is stored
@@ -157,4 +169,94 @@ def test_a_decision_waiting_for_the_claims_lock_is_timed_after_the_one_holding_i
     assert [decision for decision, _ in history] == ["fraud", "genuine"]
     stored = [moment if moment.tzinfo else moment.replace(tzinfo=UTC) for _, moment in history]
     assert stored[0] < stored[1]
-    assert waiting[0] == RecordedOutcome(stored[1], "fraud")
+    assert waiting[0] == RecordedOutcome(stored[1], "fraud", CLI)
+
+
+def test_who_decided_is_kept_on_the_row_and_unknown_for_rows_kept_before_0018(store_url: str) -> None:
+    """Migrated, a decision recorded at 0017 says nobody (null), the next one its key and where from;
+    downgraded again, both decisions stay."""
+    from tests.conftest import at_revision
+
+    Store(store_url).close()
+    with at_revision(store_url, "0017_webhook_set_by_tenant", downgrade=True) as connection:
+        connection.execute(
+            text(
+                "INSERT INTO outcomes (tenant, claim_id, decision, note, decided_at) "
+                "VALUES ('acme', 'c-0017', 'fraud', 'kept at 0017', :now)"
+            ).bindparams(bindparam("now", type_=DateTime(timezone=True))),
+            {"now": datetime(2026, 12, 5, tzinfo=UTC)},
+        )
+    store = Store(store_url)  # migrates it
+    try:
+        before = latest_decision(store, "acme", "c-0017")
+        assert before is not None and (before.decision, before.note) == ("fraud", "kept at 0017")
+        assert before.by == DecidedBy(None) and public_decided_by(before.by) is None
+        # A client's retry that spans the upgrade: who sent the first cannot be told, so a retry still.
+        retried = record_outcome(store, "acme", "c-0017", "fraud", "kept at 0017", lambda: NOW, by=DecidedBy("api", "k_0123456789ab"))
+        assert retried.repeated and retried.by == DecidedBy(None)
+        by = DecidedBy("console", "k_0123456789ab", "f" * 24)
+        recorded = record_outcome(store, "acme", "c-0017", "genuine", None, lambda: NOW, seen=before.id, by=by)
+        assert recorded.by == by and latest_decision(store, "acme", "c-0017") == Decision(
+            before.id + 1, "genuine", None, NOW, by
+        )
+    finally:
+        store.close()
+    with at_revision(store_url, "0017_webhook_set_by_tenant", downgrade=True) as connection:
+        kept = connection.execute(text("SELECT decision FROM outcomes ORDER BY id")).scalars().all()
+        assert kept == ["fraud", "genuine"]
+
+
+def test_the_command_line_records_its_decisions_as_the_clis(store_url: str) -> None:
+    run("verify", str(FIXTURES / "no_exif.jpg"), *CLAIM, "--claim-id", "c1", "--db", store_url)
+    assert run("outcome", "c1", "fraud", "--db", store_url)[0] == 0
+    store = Store(store_url)
+    try:
+        latest = latest_decision(store, "default", "c1")
+        assert latest is not None and latest.by == DecidedBy("cli")
+    finally:
+        store.close()
+
+
+def test_a_decision_names_only_api_console_or_cli_as_where_it_came_from() -> None:
+    with pytest.raises(ValueError, match="via must be one of api, console, cli"):
+        DecidedBy("email")
+    # The console's session id never leaves the row.
+    assert public_decided_by(DecidedBy("console", "k_1", "abc")) == {"key": "k_1", "via": "console"}
+
+
+@pytest.mark.parametrize("first", ["a read", "a write"])
+def test_the_claims_lock_taken_after_another_statement_of_its_session_fails_loudly(store: Store, first: str) -> None:
+    """After a read that read sat outside the lock, quietly on both backends; after a write PostgreSQL
+    locked quietly too. Taken through `_claim_locked`, as its first statement, it holds."""
+    run("verify", str(FIXTURES / "no_exif.jpg"), *CLAIM, "--claim-id", "c1", "--db", store.url)
+    with store.sessions() as session, session.begin():
+        if first == "a read":
+            session.execute(select(OutcomeRow.id).where(OutcomeRow.claim_id == "c1"))
+        else:
+            session.add(OutcomeRow(tenant="default", claim_id="c1", decision="fraud", note=None, decided_at=NOW))
+            session.flush()
+        with pytest.raises(LockedTooLate, match="must be the first statement of its session"):
+            outcomes._lock_claim(session, "default", "c1")
+        session.rollback()
+    with outcomes._claim_locked(store, "default", "c1") as session:
+        assert session.scalar(select(func.count()).select_from(OutcomeRow)) == 0
+
+
+def test_the_claims_lock_guard_leaves_every_other_session_of_the_process_alone(store: Store) -> None:
+    """The guard is a flag on the session opened to lock, not a hook on every `Session`: a session
+    that locks no claim (any store's, any test's) carries nothing of it, however many statements."""
+    run("verify", str(FIXTURES / "no_exif.jpg"), *CLAIM, "--claim-id", "c1", "--db", store.url)
+    with store.sessions() as session:
+        session.scalar(select(func.count()).select_from(OutcomeRow))
+        session.commit()
+        session.scalar(select(func.count()).select_from(OutcomeRow))
+        assert session.info == {}
+    with outcomes._claim_locked(store, "default", "c1") as session:
+        assert session.info == {}  # the flag is spent by the lock it let through
+
+
+def test_who_decides_is_named_by_keyword_where_a_decision_is_recorded() -> None:
+    """`by` is keyword-only in `decide` and `record_outcome` (whose positional order stays as it was),
+    so a caller written before it (another branch's, passing `seen` sixth) cannot slip `seen` into it."""
+    for recording in (service.decide, record_outcome):
+        assert inspect.signature(recording).parameters["by"].kind is inspect.Parameter.KEYWORD_ONLY

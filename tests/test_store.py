@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 
 from evidence_check.engine import Upload
 from evidence_check.intake import build_claim
 from evidence_check.service import verify_claim
 from evidence_check.settings import Settings
-from evidence_check.store import Store, StoreError
+from evidence_check.store import Store, StoreError, database
 from evidence_check.store.tables import ClaimRow, PhotoRow, ReportRow
 from tests.conftest import FIXTURES
 
@@ -147,6 +147,24 @@ def _tables(url: str) -> list[str]:
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     try:
         return inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_a_store_a_newer_version_migrated_is_refused_in_one_line(store_url: str) -> None:
+    """A process left on the old version while a newer one migrates the store (as 0018 did), when it
+    opens the store again: one line naming both schemas, not alembic's traceback; the store untouched."""
+    Store(store_url).close()
+    engine = create_engine(store_url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = '0099_from_a_newer_version'"))
+        with pytest.raises(StoreError) as refused:
+            Store(store_url)
+        said = str(refused.value)
+        assert "0099_from_a_newer_version" in said and database.SCHEMA_HEAD in said and "\n" not in said
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0099_from_a_newer_version"
     finally:
         engine.dispose()
 

@@ -26,7 +26,7 @@ from evidence_check.service import decide, verify_claim
 from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.challenge_tables import OutcomeRow
-from evidence_check.store.outcomes import RecordedOutcome, record_outcome
+from evidence_check.store.outcomes import DecidedBy, RecordedOutcome, record_outcome
 from evidence_check.store.webhooks import deliveries, set_webhook, webhook_of
 from evidence_check.webhooks import (
     BACKOFF,
@@ -43,6 +43,7 @@ from evidence_check.webhooks import (
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "images"
 NOW = datetime(2026, 11, 16, 4, 0, tzinfo=UTC)
 SECRET = "whsec_test"
+API_K1 = DecidedBy("api", "k1")
 
 
 class Receiver:
@@ -154,7 +155,7 @@ def test_a_delivery_goes_to_one_process_only(store: Store, receiver: Receiver) -
 def test_events_stay_with_their_tenant(store: Store, receiver: Receiver) -> None:
     set_webhook(store, "acme", receiver.url, SECRET, NOW)
     _verify(store, "c-globex", tenant="globex")  # globex has no receiver: nothing kept, nothing sent
-    record_outcome(store, "globex", "c-globex", "genuine", None, lambda: NOW)
+    record_outcome(store, "globex", "c-globex", "genuine", None, lambda: NOW, by=DecidedBy("cli"))
     assert deliveries(store, "globex").items == []
     assert deliver_due(store, NOW) == 0 and receiver.received == []
 
@@ -164,14 +165,18 @@ def test_an_outcome_sent_again_unchanged_is_one_decision_announced_once(store: S
     told; the decision is neither kept twice (`replaced` naming itself) nor announced twice."""
     set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
     _verify(store, "c-1")
-    first = decide(store, "acme", "c-1", "genuine", "receipt seen")
-    retried = decide(store, "acme", "c-1", "genuine", "receipt seen")
-    assert retried == RecordedOutcome(first.decided_at, None, repeated=True)
-    changed = decide(store, "acme", "c-1", "genuine", "receipt and box seen")
+    first = decide(store, "acme", "c-1", "genuine", "receipt seen", by=API_K1)
+    retried = decide(store, "acme", "c-1", "genuine", "receipt seen", by=API_K1)
+    assert retried == RecordedOutcome(first.decided_at, None, API_K1, repeated=True)
+    changed = decide(store, "acme", "c-1", "genuine", "receipt and box seen", by=API_K1)
     assert (changed.replaced, changed.repeated) == ("genuine", False)
-    assert decide(store, "acme", "c-1", "genuine", "receipt and box seen").replaced == "genuine"
+    assert decide(store, "acme", "c-1", "genuine", "receipt and box seen", by=API_K1).replaced == "genuine"
     announced = [d.payload["note"] for d in deliveries(store, "acme").items if d.event == "claim.outcome"]
     assert sorted(announced) == ["receipt and box seen", "receipt seen"]
+    # The event names who decided (its key, where from), as the API's answer does.
+    assert {str(d.payload["decided_by"]) for d in deliveries(store, "acme").items if d.event == "claim.outcome"} == {
+        str({"key": "k1", "via": "api"})
+    }
     with store.sessions() as session:
         assert session.scalar(select(func.count()).select_from(OutcomeRow)) == 2
 

@@ -44,6 +44,7 @@ CLAIMS_EXAMPLE = {
             "photos": 2,
             "reports": 1,
             "outcome": None,
+            "decided_by": None,
         }
     ],
     "next_cursor": "Yzk",

@@ -10,12 +10,13 @@ import anyio.to_thread
 from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.auth import key_id_of
 from api.deps import LangDep, SettingsDep, StoreDep, TenantDep, one_library_thread_here
 from api.json_body import UniqueNamesRoute
 from api.refusals import Refused
 from api.routes.openapi import JSON_TOO_LARGE
 from api.routes.rendering import MALFORMED, REPORT_CONTENT, SERVER_ERRORS, UNAUTHORIZED, answer, problem
-from api.schemas import Report, storable_str
+from api.schemas import DecidedByShown, Report, storable_str
 from api.verifying import idempotency_key_header, reverify_keys
 from evidence_check import calibration
 from evidence_check.checks.challenge import new_code
@@ -24,7 +25,13 @@ from evidence_check.report import in_language
 from evidence_check.service import decide, reverify_claim
 from evidence_check.store import RequestConflict
 from evidence_check.store.claim_files import NotKept
-from evidence_check.store.outcomes import decided_claims, has_claim, issue_challenge
+from evidence_check.store.outcomes import (
+    DecidedBy,
+    decided_claims,
+    has_claim,
+    issue_challenge,
+    public_decided_by,
+)
 from evidence_check.widths import NOTE_WIDTH
 
 router = APIRouter(tags=["claims"], route_class=UniqueNamesRoute)
@@ -62,6 +69,9 @@ class OutcomeRecorded(BaseModel):
     decided_at: datetime
     replaced: Literal["genuine", "fraud"] | None = Field(
         description="the decision this one replaces, when the claim was decided before (both are kept)"
+    )
+    decided_by: DecidedByShown | None = Field(
+        None, description="who recorded it (added 2026-12-06); null for a decision recorded before it was kept"
     )
 
 
@@ -148,6 +158,7 @@ async def post_challenge(
                 "note": "same photo as claim c-77",
                 "decided_at": "2026-11-17T09:30:00+00:00",
                 "replaced": "genuine",
+                "decided_by": {"key": "k_3f9a1c07d2e4", "via": "api"},
             },
         ),
         **UNAUTHORIZED,
@@ -158,19 +169,21 @@ async def post_challenge(
     },
 )
 def post_outcome(
-    claim_id: str, sent: Annotated[OutcomeSent, Body()], tenant: TenantDep, store: StoreDep
+    claim_id: str, sent: Annotated[OutcomeSent, Body()], tenant: TenantDep, store: StoreDep, request: Request
 ) -> Any:
     """Deciding a claim again replaces the decision (`replaced` names the one before); every decision
     is kept with its time and note, and `GET /v1/stats` counts the latest. The latest decision sent
-    again unchanged (a retry) is answered as it was, recorded and announced once."""
+    again unchanged with the same key (a retry) is answered as it was, recorded and announced once;
+    sent with another key it is that key's decision, recorded."""
     _known(store, tenant, claim_id)
-    recorded = decide(store, tenant, claim_id, sent.outcome, sent.note)
+    recorded = decide(store, tenant, claim_id, sent.outcome, sent.note, by=DecidedBy("api", key_id_of(request)))
     return {
         "claim_id": claim_id,
         "outcome": sent.outcome,
         "note": sent.note,
         "decided_at": recorded.decided_at,
         "replaced": recorded.replaced,
+        "decided_by": public_decided_by(recorded.by),
     }
 
 

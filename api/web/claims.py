@@ -6,23 +6,19 @@ The actions call the same store and service functions as `POST /v1/claims/{id}/c
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import anyio.to_thread
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from api.upload import UploadInvalid, UploadLimits, UploadRefused, read_request, refusal_status
 from api.verifying import answer, parse_verify
 from api.web import words as w
 from api.web.pages import PAGE_HEADERS, Console, ConsoleDep, claim_url, to_sign_in
-from api.web.session import CSRF_FIELD, DECIDED_COOKIE, SESSION_SECONDS, Agent, check_csrf, set_cookie
+from api.web.session import CSRF_FIELD, Agent, check_csrf
 from api.web.timeline import timeline_points
 from evidence_check.checks.challenge import new_code
 from evidence_check.checks.registry import title
@@ -37,9 +33,16 @@ from evidence_check.service import decide, evidence_thumbnails, limits_from, rep
 from evidence_check.storable import TextUnstorable, storable
 from evidence_check.store import RequestConflict
 from evidence_check.store.catalog_store import list_skus
-from evidence_check.store.challenge_tables import OutcomeRow
 from evidence_check.store.claims import report_history
-from evidence_check.store.outcomes import DecidedMeanwhile, has_claim, issue_challenge, open_challenge
+from evidence_check.store.outcomes import (
+    DecidedBy,
+    DecidedMeanwhile,
+    Decision,
+    has_claim,
+    issue_challenge,
+    latest_decision,
+    open_challenge,
+)
 from evidence_check.widths import NOTE_WIDTH
 
 router = APIRouter(include_in_schema=False)
@@ -210,36 +213,31 @@ def outcome(
     # sent the same page and deciding at once both passed, the second replacing the first unawares.
     seen = (int(seen_decision) if seen_decision.isascii() and seen_decision.isdigit() else -1) if seen_decision else None
     try:
-        recorded = decide(console.store, agent.tenant, claim_id, decision, written or None, seen)
-    except DecidedMeanwhile:
-        latest = _latest_decision(console, agent.tenant, claim_id)
-        mine = latest is not None and _decision_mark(agent, claim_id, latest["at"]) in _own_decisions(console)
+        recorded = decide(console.store, agent.tenant, claim_id, decision, written or None, seen, by=_decided_by(agent))
+    except DecidedMeanwhile as meanwhile:
         return _report_page(
-            console, agent, claim_id, None, status_code=409, decided_meanwhile="mine" if mine else "other",
-            typed_note=written,
+            console, agent, claim_id, None, status_code=409,
+            decided_meanwhile=_whose(agent, meanwhile.latest), winner=meanwhile.latest, typed_note=written,
         )  # fmt: skip
     said = {"saved": decision, **({"replaced": recorded.replaced} if recorded.replaced else {})}
-    response = RedirectResponse(claim_url(claim_id) + "?" + urlencode(said), status_code=303)
-    if not recorded.repeated:
-        marks = [*_own_decisions(console), _decision_mark(agent, claim_id, recorded.decided_at)][-OWN_DECISIONS_KEPT:]
-        set_cookie(console.request, response, DECIDED_COOKIE, " ".join(marks), max_age=SESSION_SECONDS)
-    return response
+    return RedirectResponse(claim_url(claim_id) + "?" + urlencode(said), status_code=303)
 
 
-# The outcome row records no agent (nor key): the 409 knows a decision was this session's, made in
-# another tab, only by the marks of the latest decisions this session recorded, kept in the browser.
-# A mark is keyed by the session's token: another session's (another agent's) never matches.
-OWN_DECISIONS_KEPT = 8
+def _decided_by(agent: Agent) -> DecidedBy:
+    return DecidedBy("console", agent.key_id, agent.session_id)
 
 
-def _decision_mark(agent: Agent, claim_id: str, decided_at: datetime) -> str:
-    instant = decided_at if decided_at.tzinfo is not None else decided_at.replace(tzinfo=UTC)  # SQLite's are UTC
-    said = f"{claim_id} {round(instant.timestamp() * 1_000_000)}"
-    return hmac.new(agent.csrf.encode(), said.encode(), hashlib.sha256).hexdigest()[:24]
-
-
-def _own_decisions(console: Console) -> list[str]:
-    return (console.request.cookies.get(DECIDED_COOKIE) or "").split()[-OWN_DECISIONS_KEPT:]
+def _whose(agent: Agent, latest: Decision | None) -> str:
+    """Which of the 409's sentences (`words.decided_meanwhile_*`) tells who recorded the decision
+    that won: this sign-in (the trial: this browser) in another tab, another session or the API with
+    a key, or nobody known (recorded before who decided was kept, the trial's, the command line's).
+    No decision at all (a hand-made form naming one the claim never had) has its own line."""
+    by = latest.by if latest is not None else None
+    if by is not None and agent.session_id is not None and by.session == agent.session_id:
+        return "mine"
+    if by is None or by.key is None:
+        return "unknown"
+    return "api" if by.via == "api" else "key"
 
 
 def _agent_on_claim(console: Console, claim_id: str, csrf: str) -> Agent | Response:
@@ -272,7 +270,7 @@ def _report_page(
         here=claim_url(claim_id),
         report=history[-1],
         earlier=list(reversed(history[:-1])),
-        decision=_latest_decision(console, agent.tenant, claim_id),
+        decision=latest_decision(console.store, agent.tenant, claim_id),
         cards=[_card(image, previews, earlier, console.lang) for image in history[-1].get("images", [])],
         timeline=timeline_points(history[-1], console.zone, console.lang),
         challenge=challenge,
@@ -280,21 +278,6 @@ def _report_page(
         replaced=console.request.query_params.get("replaced"),
         **shown,
     )
-
-
-def _latest_decision(console: Console, tenant: str, claim_id: str) -> dict[str, Any] | None:
-    """The outcome an agent recorded last for the claim (genuine | fraud), with its note and time:
-    the next agent to open the claim reads why."""
-    with console.store.sessions() as session:
-        found = session.execute(
-            select(OutcomeRow.id, OutcomeRow.decision, OutcomeRow.note, OutcomeRow.decided_at)
-            .where(OutcomeRow.tenant == tenant, OutcomeRow.claim_id == claim_id)
-            .order_by(OutcomeRow.id.desc())
-            .limit(1)
-        ).first()
-    if found is None:
-        return None
-    return {"id": int(found.id), "outcome": str(found.decision), "note": found.note, "at": found.decided_at}
 
 
 def _keep_claims_zone(console: Console, tenant: str, fields: dict[str, str]) -> None:

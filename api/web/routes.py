@@ -15,7 +15,6 @@ from api.web import words as w
 from api.web.pages import LANG_COOKIE, Console, ConsoleDep, safe_next, to_sign_in
 from api.web.session import (
     CSRF_FIELD,
-    DECIDED_COOKIE,
     SESSION_COOKIE,
     SESSION_SECONDS,
     TRIAL_COOKIE,
@@ -77,7 +76,7 @@ def sign_out(request: Request, console: ConsoleDep, csrf: Annotated[str, Form(al
     if console.agent is not None:
         check_csrf(console.agent, csrf)
     response = RedirectResponse("/signin", status_code=303)
-    for name in (SESSION_COOKIE, TRIAL_COOKIE, DECIDED_COOKIE):
+    for name in (SESSION_COOKIE, TRIAL_COOKIE):
         response.delete_cookie(name, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https")
     return response
 

@@ -26,14 +26,13 @@ from sqlalchemy import select
 
 from api.auth import TRIAL_TENANT, in_trial
 from evidence_check.store import Store
-from evidence_check.store.keys import digest, tenant_for
+from evidence_check.store.keys import digest, key_for
 from evidence_check.store.keys_tables import ApiKeyRow
 
 SESSION_COOKIE = "ec_session"
 TRIAL_COOKIE = "ec_trial"
-# Marks of the session's latest decisions (`api.web.claims`): deleted at sign-out with the session.
-DECIDED_COOKIE = "ec_decided"
 SESSION_SECONDS = 12 * 3600
+SESSION_ID_LENGTH = 24  # hex digits: 96 bits, and within the outcome row's 32
 CSRF_FIELD = "csrf"
 
 
@@ -42,15 +41,19 @@ class Agent:
     tenant: str
     csrf: str
     signed_in: bool  # False: the loopback trial, which has nothing to sign out of
+    key_id: str | None = None  # the public id of the key the session was opened with; None: the trial
+    # An opaque id of this sign-in (in the trial, of this browser), recorded with its decisions: "you,
+    # in another tab" is told from "another agent with the same key" by it. Not secret: a hash of the
+    # cookie's nonce, from which no token can be made without the key (the trial's: without the cookie).
+    session_id: str | None = None
 
 
 def open_session(store: Store, api_key: str) -> str | None:
     """The session cookie's value for a valid key, or None when the key is not one."""
-    if tenant_for(store, api_key) is None:
+    found = key_for(store, api_key)
+    if found is None:
         return None
-    key_id = _key_id(store, digest(api_key))
-    if key_id is None:
-        return None
+    _, key_id = found
     payload = _encode({"k": key_id, "t": int(time.time()), "n": secrets.token_urlsafe(16)})
     return f"{payload}.{_sign(digest(api_key), payload)}"
 
@@ -59,7 +62,7 @@ def current_agent(request: Request, store: Store) -> Agent | None:
     """The agent of this request, or None when they must sign in (the trial: loopback only)."""
     if in_trial(request, store):
         nonce = request.cookies.get(TRIAL_COOKIE) or ""
-        return Agent(TRIAL_TENANT, nonce, signed_in=False)
+        return Agent(TRIAL_TENANT, nonce, signed_in=False, session_id=_session_id(nonce) if nonce else None)
     value = request.cookies.get(SESSION_COOKIE)
     if not value or "." not in value:
         return None
@@ -77,7 +80,8 @@ def current_agent(request: Request, store: Store) -> Agent | None:
     tenant, secret_sha256 = key
     if not hmac.compare_digest(signature, _sign(secret_sha256, payload)):
         return None
-    return Agent(tenant, _sign(secret_sha256, f"csrf:{nonce}"), signed_in=True)
+    csrf = _sign(secret_sha256, f"csrf:{nonce}")
+    return Agent(tenant, csrf, signed_in=True, key_id=key_id, session_id=_session_id(nonce))
 
 
 def with_trial_token(agent: Agent) -> tuple[Agent, str | None]:
@@ -111,18 +115,16 @@ def set_cookie(request: Request, response: Response, name: str, value: str, max_
     )
 
 
+def _session_id(nonce: str) -> str:
+    return hashlib.sha256(f"session:{nonce}".encode()).hexdigest()[:SESSION_ID_LENGTH]
+
+
 def _encode(fields: dict[str, object]) -> str:
     return base64.urlsafe_b64encode(json.dumps(fields, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
 def _sign(secret_sha256: str, payload: str) -> str:
     return hmac.new(bytes.fromhex(secret_sha256), payload.encode(), hashlib.sha256).hexdigest()
-
-
-def _key_id(store: Store, secret_sha256: str) -> str | None:
-    with store.sessions() as session:
-        found = session.scalar(select(ApiKeyRow.key_id).where(ApiKeyRow.secret_sha256 == secret_sha256))
-    return str(found) if found is not None else None
 
 
 def _key(store: Store, key_id: str) -> tuple[str, str] | None:

@@ -86,7 +86,7 @@ def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
     details: dict[str, Any] = {"code": challenge.code, "issued_at": issued.isoformat()}
 
     earlier = list(challenge.sightings(photo.image_id)) if challenge.sightings else []
-    before = [s for s in earlier if s.first_seen < issued]
+    before = [s for s in earlier if challenge.recorded_before(s.first_seen)]
     if before and all(s.claim_id == claim.claim_id for s in before):
         return Finding(Status.UNKNOWN, 0.0, "challenge.earlier_photo", params, details)
     if before:

@@ -19,7 +19,7 @@ from evidence_check.cli.app import (
 )
 from evidence_check.intake import valid_id
 from evidence_check.service import decide
-from evidence_check.store.outcomes import decided_claims, has_claim
+from evidence_check.store.outcomes import DecidedBy, decided_claims, has_claim
 from evidence_check.widths import NOTE_WIDTH
 
 
@@ -44,7 +44,7 @@ def outcome(
         # An id the ID rule refuses names no claim (PostgreSQL could not even look it up).
         if not valid_id(claim_id) or not has_claim(store, tenant, claim_id):
             fail(f"no claim {claim_id!r} in the store: verify its photos first")
-        decide(store, tenant, claim_id, decision.value, note)
+        decide(store, tenant, claim_id, decision.value, note, by=DecidedBy("cli"))
     typer.echo(f"claim {claim_id}: {decision.value}")
 
 

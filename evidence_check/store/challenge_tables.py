@@ -37,3 +37,7 @@ class OutcomeRow(Base):
     decision: Mapped[str] = mapped_column(String(16))  # genuine | fraud
     note: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Who decided (`outcomes.DecidedBy`); all null on rows recorded before 0018.
+    decided_key: Mapped[str | None] = mapped_column(String(32))  # api_keys.key_id; None: trial, CLI
+    decided_via: Mapped[str | None] = mapped_column(String(8))  # api | console | cli
+    decided_session: Mapped[str | None] = mapped_column(String(32))  # the console sign-in's opaque id

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from evidence_check.storable import storable
 from evidence_check.store.challenge_tables import OutcomeRow
 from evidence_check.store.database import Store, StoreError
+from evidence_check.store.outcomes import DecidedBy, public_decided_by
 from evidence_check.store.tables import ClaimRow, PhotoRow, ReportRow
 
 MAX_PAGE = 100
@@ -56,6 +57,7 @@ class ClaimSummary:
     photos: int
     reports: int
     outcome: str | None  # genuine | fraud once an agent decided
+    decided_by: dict[str, str | None] | None  # who recorded that outcome (`outcomes.public_decided_by`)
 
     def to_dict(self) -> dict[str, Any]:
         """Its fields as JSON, without the report (a list shows a sentence of it, in its reader's language)."""
@@ -123,6 +125,8 @@ def list_claims(
             latest.c.reports,
             func.coalesce(photos.c.photos, 0),
             OutcomeRow.decision,
+            OutcomeRow.decided_via,
+            OutcomeRow.decided_key,
         )
         .join(latest, latest.c.claim_pk == ClaimRow.id)
         .join(ReportRow, ReportRow.id == latest.c.report_pk)
@@ -198,6 +202,8 @@ def _summary(
     reports: int,
     photos: int,
     outcome: str | None,
+    decided_via: str | None,
+    decided_key: str | None,
 ) -> ClaimSummary:
     return ClaimSummary(
         claim_id=claim.claim_id,
@@ -214,6 +220,7 @@ def _summary(
         photos=int(photos),
         reports=int(reports),
         outcome=outcome,
+        decided_by=public_decided_by(DecidedBy(decided_via, decided_key)),
     )
 
 

@@ -31,7 +31,7 @@ SQLITE_ROOM_BYTES = 1024 * 1024  # below this free, a failed open is put down to
 MIGRATION_LOCK = 0x65766368  # any constant shared by every process of this project
 # The newest migration's revision (a test holds it to alembic's head). A store already there is
 # opened without importing alembic: ~12 MB of every API worker's private memory.
-SCHEMA_HEAD = "0017_webhook_set_by_tenant"
+SCHEMA_HEAD = "0018_outcome_decided_by"
 
 
 class StoreError(Exception):
@@ -92,10 +92,12 @@ class Store:
 
     def _migrate(self) -> None:
         with self.engine.connect() as connection:
-            if _schema_version(connection) == SCHEMA_HEAD:
-                return
+            found = _schema_version(connection)
+        if found == SCHEMA_HEAD:
+            return
         from alembic import command
         from alembic.config import Config
+        from alembic.util import CommandError
 
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
@@ -111,7 +113,16 @@ class Store:
                 # The same for SQLite: take the write lock first (waiting up to the busy timeout).
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            try:
+                command.upgrade(config, "head")
+            except CommandError:
+                # A newer evidence-check migrated the store (a process left on the old version during
+                # an upgrade, a rollback of the code): alembic knows no such revision, and said so
+                # in a traceback.
+                raise StoreError(
+                    f"cannot open the store at {self.url}: its schema is at {found}, which this version of "
+                    f"evidence-check (schema {SCHEMA_HEAD}) does not know; a newer version migrated it: run that one"
+                ) from None
 
     def close(self) -> None:
         self.engine.dispose()

@@ -80,14 +80,16 @@ def any_key(store: Store) -> bool:
         return session.scalar(select(ApiKeyRow.id).limit(1)) is not None
 
 
-def tenant_for(store: Store, secret: str) -> str | None:
-    """The tenant of a valid, unrevoked key, else None."""
+def key_for(store: Store, secret: str) -> tuple[str, str] | None:
+    """(tenant, public key id) of a valid, unrevoked key, else None."""
     if not secret.startswith(PREFIX) or len(secret) > 200:
         return None
     with store.sessions() as session:
         row = session.execute(
-            select(ApiKeyRow.tenant, ApiKeyRow.revoked_at).where(ApiKeyRow.secret_sha256 == digest(secret))
+            select(ApiKeyRow.tenant, ApiKeyRow.key_id, ApiKeyRow.revoked_at).where(
+                ApiKeyRow.secret_sha256 == digest(secret)
+            )
         ).first()
     if row is None or row.revoked_at is not None:
         return None
-    return str(row.tenant)
+    return str(row.tenant), str(row.key_id)

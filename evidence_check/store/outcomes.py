@@ -5,7 +5,8 @@ Kept apart from `database.py` so that the rooms that add tables do not edit the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,18 +21,62 @@ from evidence_check.store.database import Store, StoreError
 from evidence_check.store.tables import ClaimRow, PhotoRow, ReportRow
 
 DECISIONS = ("genuine", "fraud")
+VIAS = ("api", "console", "cli")
+
+
+@dataclass(frozen=True)
+class DecidedBy:
+    """Who recorded a decision: where from, with which API key, in which console sign-in.
+
+    `key` is the key's public id (`api_keys.key_id`), never its secret; None from the loopback trial
+    and the command line, which have no key. `session` is an opaque, non-secret id of the console
+    sign-in (`api.web.session`), kept so that "you, in another tab" can be told from "another agent
+    using the same key"; it is never shown outside the console. All None: a decision recorded before
+    who decided was kept (unknown)."""
+
+    via: str | None
+    key: str | None = None
+    session: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.via is not None and self.via not in VIAS:
+            raise ValueError(f"via must be one of {', '.join(VIAS)}, got {self.via!r}")
+
+
+def public_decided_by(by: DecidedBy) -> dict[str, str | None] | None:
+    """Who decided as the API and the webhook event show it: the key and where from, never the
+    console's session id; None for a decision recorded before it was kept."""
+    return None if by.via is None else {"key": by.key, "via": by.via}
 
 
 @dataclass(frozen=True)
 class RecordedOutcome:
     decided_at: datetime  # read under the claim's lock: the history's order is its time's order
     replaced: str | None  # the decision recorded just before it, or None
+    by: DecidedBy  # who recorded it (a retry's: who recorded the decision it repeats)
     # True: the latest decision already said this (a client's retry); this one is it, nothing recorded.
     repeated: bool = False
 
 
+@dataclass(frozen=True)
+class Decision:
+    """A decision as recorded: what, when, by whom."""
+
+    id: int
+    decision: str  # genuine | fraud
+    note: str | None
+    decided_at: datetime
+    by: DecidedBy
+
+
 class DecidedMeanwhile(Exception):
-    """Another decision was recorded on the claim since the one the deciding agent was shown."""
+    """Another decision was recorded on the claim since the one the deciding agent was shown;
+    `latest` is the one that won, read under the claim's lock (None: the page named a decision the
+    claim never had, a hand-made form)."""
+
+    def __init__(self, claim_id: str, latest: Decision | None) -> None:
+        super().__init__(claim_id)
+        self.latest = latest
 
 
 @dataclass(frozen=True)
@@ -41,14 +86,39 @@ class DecidedClaim:
     report: dict[str, Any]  # the latest report of the claim, as the contract's JSON
 
 
+class LockedTooLate(RuntimeError):
+    """`_lock_claim` called on a session `_claim_locked` did not open for it: a bug, never bad input."""
+
+
+# Set by `_claim_locked` on the session it opens, taken by `_lock_claim`: the lock is taken only as
+# the first statement of a session opened for it. A flag on that one session, not a hook on every
+# Session of the process (other stores', the tests'), which would watch them all for one function.
+_OPENED_TO_LOCK = "evidence_check.opened_to_lock_claim"
+
+
+@contextmanager
+def _claim_locked(store: Store, tenant: str, claim_id: str) -> Iterator[Session]:
+    """A transaction whose first statement locks the claim (`_lock_claim`), committed when it ends."""
+    with store.sessions.begin() as session:
+        session.info[_OPENED_TO_LOCK] = True
+        _lock_claim(session, tenant, claim_id)
+        yield session
+
+
 def _lock_claim(session: Session, tenant: str, claim_id: str) -> None:
     """The claim held until the transaction ends, so that what is read next of it (its latest
-    decision, its open challenge) stays so until this one is written; call it first in the session.
+    decision, its open challenge) stays so until this one is written. It must be the session's first
+    statement, so it is taken only through `_claim_locked`, and `LockedTooLate` says so loudly
+    otherwise: after a read, that read sat outside the lock (nothing failed, on either backend);
+    after a write, PostgreSQL locked quietly and SQLite failed with "cannot start a transaction
+    within a transaction".
 
     PostgreSQL: the claim's row is locked. SQLite has one writer at a time, but pysqlite opens its
     transaction only at the first INSERT/UPDATE/DELETE (its reads before run outside it), so two
     callers both read before either wrote: `BEGIN IMMEDIATE` takes the write lock now, waiting up
     to the store's busy timeout for a writer holding it (`_migrate` does the same)."""
+    if not session.info.pop(_OPENED_TO_LOCK, False):
+        raise LockedTooLate(f"the lock on claim {claim_id} must be the first statement of its session (_claim_locked)")
     if session.get_bind().dialect.name == "sqlite":
         session.connection().exec_driver_sql("BEGIN IMMEDIATE")
     else:
@@ -73,8 +143,7 @@ def issue_challenge(store: Store, tenant: str, claim_id: str, code: str, when: d
         with store.sessions() as session:
             still_open = _unanswered_challenge(session, tenant, claim_id)
         if still_open is None:
-            with store.sessions.begin() as session:
-                _lock_claim(session, tenant, claim_id)
+            with _claim_locked(store, tenant, claim_id) as session:
                 still_open = _unanswered_challenge(session, tenant, claim_id)
                 if still_open is None:
                     session.add(ChallengeRow(tenant=tenant, claim_id=claim_id, code=code, issued_at=when))
@@ -86,18 +155,20 @@ def issue_challenge(store: Store, tenant: str, claim_id: str, code: str, when: d
 
 
 def _unanswered_challenge(session: Session, tenant: str, claim_id: str) -> tuple[str, datetime] | None:
-    """The claim's latest challenge (code, issued_at) while no photo new to the claim came at or
-    after it (the challenge look's boundary: a photo first seen before it is an earlier one)."""
+    """The claim's latest challenge (code, issued_at) while every photo of the claim is one it
+    recorded before it (`Challenge.recorded_before`, the challenge look's boundary)."""
     latest = session.scalar(_latest_challenge(tenant, claim_id))
     if latest is None:
         return None
-    answered = session.scalar(
-        select(func.count())
-        .select_from(PhotoRow)
+    newest_photo = session.scalar(
+        select(func.max(PhotoRow.first_seen))
         .join(ClaimRow, ClaimRow.id == PhotoRow.claim_pk)
-        .where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id, PhotoRow.first_seen >= latest.issued_at)
+        .where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id)
     )
-    return None if answered else (latest.code, latest.issued_at)
+    challenge = Challenge(claim_id, latest.code, _aware(latest.issued_at))
+    if newest_photo is not None and not challenge.recorded_before(_aware(newest_photo)):
+        return None
+    return latest.code, latest.issued_at
 
 
 def _latest_challenge(tenant: str, claim_id: str) -> Select[ChallengeRow]:
@@ -139,6 +210,8 @@ def record_outcome(
     note: str | None,
     clock: Callable[[], datetime],
     seen: int | None = None,
+    *,
+    by: DecidedBy,
 ) -> RecordedOutcome:
     """Record the decision, timed by `clock` once the claim is locked; with the one it replaces.
 
@@ -146,36 +219,67 @@ def record_outcome(
     whatever is latest. `DecidedMeanwhile`, nothing recorded, when another was recorded since: it is
     judged under the lock, so of two agents sent the same page and deciding at once, one is told.
 
-    Without `seen`, the same decision and note as the latest is a retry (an answer lost on its way
-    back): the latest is answered as it was, `repeated`, and nothing is recorded, so it is neither
-    kept nor announced twice. An agent shown the latest (`seen`) who decides it again is recorded.
+    Without `seen`, the same decision and note as the latest, from the same key and door (`by`), is a
+    retry (an answer lost on its way back): the latest is answered as it was, `repeated`, and nothing
+    is recorded, so it is neither kept nor announced twice. An agent shown the latest (`seen`) who
+    decides it again is recorded, and so is another key agreeing with it: answered as the first
+    key's retry, the audit trail would lose that a second key decided so too. A latest row from
+    before who decided was kept (null) cannot tell, and stays the retry it was before.
 
     Decisions on one claim arriving at once are recorded one after the other, and each names the
     one recorded just before it: what it reads and its time are read under the claim's lock
     (`_lock_claim`), so a decision stored after another never carries an earlier time.
+
+    `by`: who decides, written on the row with it.
     """
     if decision not in DECISIONS:
         raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, got {decision!r}")
     try:
-        with store.sessions.begin() as session:
-            _lock_claim(session, tenant, claim_id)
-            latest_two = session.execute(
-                select(OutcomeRow.id, OutcomeRow.decision, OutcomeRow.note, OutcomeRow.decided_at)
-                .where(OutcomeRow.tenant == tenant, OutcomeRow.claim_id == claim_id)
-                .order_by(OutcomeRow.id.desc())
-                .limit(2)
+        with _claim_locked(store, tenant, claim_id) as session:
+            latest_two = session.scalars(
+                _decisions(tenant, claim_id).order_by(OutcomeRow.id.desc()).limit(2)
             ).all()
             replaced = latest_two[0] if latest_two else None
             if seen is not None and seen != (replaced.id if replaced else 0):
-                raise DecidedMeanwhile(claim_id)
-            if seen is None and replaced is not None and (replaced.decision, replaced.note) == (decision, note):
+                raise DecidedMeanwhile(claim_id, _decision(replaced) if replaced else None)
+            if seen is None and replaced is not None and _repeats(replaced, decision, note, by):
                 earlier = latest_two[1].decision if len(latest_two) > 1 else None
-                return RecordedOutcome(_aware(replaced.decided_at), earlier, repeated=True)
-            row = OutcomeRow(tenant=tenant, claim_id=claim_id, decision=decision, note=note, decided_at=clock())
+                return RecordedOutcome(_aware(replaced.decided_at), earlier, _decision(replaced).by, repeated=True)
+            row = OutcomeRow(
+                tenant=tenant,
+                claim_id=claim_id,
+                decision=decision,
+                note=note,
+                decided_at=clock(),
+                decided_key=by.key,
+                decided_via=by.via,
+                decided_session=by.session,
+            )
             session.add(row)
-            return RecordedOutcome(_aware(row.decided_at), replaced.decision if replaced else None)
+            return RecordedOutcome(_aware(row.decided_at), replaced.decision if replaced else None, by)
     except SQLAlchemyError as exc:
         raise StoreError(f"could not record the outcome of claim {claim_id}: {exc}") from None
+
+
+def _repeats(latest: OutcomeRow, decision: str, note: str | None, by: DecidedBy) -> bool:
+    same_sender = latest.decided_via is None or (latest.decided_via, latest.decided_key) == (by.via, by.key)
+    return (latest.decision, latest.note) == (decision, note) and same_sender
+
+
+def latest_decision(store: Store, tenant: str, claim_id: str) -> Decision | None:
+    """The decision recorded last on the claim, or None while it has none."""
+    with store.sessions() as session:
+        row = session.scalar(_decisions(tenant, claim_id).order_by(OutcomeRow.id.desc()).limit(1))
+        return _decision(row) if row is not None else None
+
+
+def _decisions(tenant: str, claim_id: str) -> Select[OutcomeRow]:
+    return select(OutcomeRow).where(OutcomeRow.tenant == tenant, OutcomeRow.claim_id == claim_id)
+
+
+def _decision(row: OutcomeRow) -> Decision:
+    by = DecidedBy(row.decided_via, row.decided_key, row.decided_session)
+    return Decision(row.id, row.decision, row.note, _aware(row.decided_at), by)
 
 
 def decided_claims(store: Store, tenant: str) -> list[DecidedClaim]:

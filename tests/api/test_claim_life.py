@@ -3,11 +3,16 @@ outcome (decided twice) → stats; each step refuses another tenant's claim."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 import api.routes.decisions as decisions
+from evidence_check.engine import now_utc
+from evidence_check.store.challenge_tables import OutcomeRow
+from evidence_check.store.keys import create_key, list_keys
 from tests.api.conftest import Api, bearer, jpeg, photos
 
 RETAKE = Path(__file__).resolve().parents[2] / "fixtures" / "challenge" / "retake_code_WFWXK.jpg"
@@ -45,12 +50,16 @@ def test_a_claims_life_over_http(keyed: tuple[Api, dict[str, str]], monkeypatch:
     assert misspelt.status_code == 422 and misspelt.json()["detail"] == "notes: not a field of this request"
     first = api.client.post("/v1/claims/c-life/outcome", json={"outcome": "genuine"}, headers=acme).json()
     assert (first["outcome"], first["replaced"]) == ("genuine", None)
+    # Who decided: the public id of acme's key (its own), never its secret.
+    [acme_key] = [key.key_id for key in list_keys(api.store) if key.tenant == "acme"]
+    assert first["decided_by"] == {"key": acme_key, "via": "api"}
     second = api.client.post(
         "/v1/claims/c-life/outcome", json={"outcome": "fraud", "note": "same photo on a forum"}, headers=acme
     ).json()
     assert (second["outcome"], second["replaced"], second["note"]) == ("fraud", "genuine", "same photo on a forum")
     [item] = api.client.get("/v1/claims", headers=acme).json()["items"]
     assert (item["outcome"], item["reports"]) == ("fraud", 2)
+    assert item["decided_by"] == {"key": acme_key, "via": "api"}
 
     # Stats count the latest decision, for the tenant that recorded it only.
     stats = api.client.get("/v1/stats", headers=acme).json()
@@ -71,3 +80,35 @@ def test_next_steps_over_the_api_name_endpoints_not_commands(api: Api) -> None:
         photos(("doubt2.jpg", jpeg(6))), {"claim_id": "c-api-zh"}, headers={"Accept-Language": "zh"}
     ).json()["next_steps"]
     assert any("POST /v1/claims/c-api-zh/challenge" in step and "补拍" in step for step in zh), zh
+
+
+def test_an_outcome_in_the_trial_has_no_key_to_name(api: Api) -> None:
+    assert api.verify(photos(("first.jpg", jpeg(1))), {"claim_id": "c-trial"}).status_code == 200
+    sent = api.client.post("/v1/claims/c-trial/outcome", json={"outcome": "fraud"})
+    assert sent.status_code == 200 and sent.json()["decided_by"] == {"key": None, "via": "api"}
+    # A retry is answered as the decision it repeats was.
+    again = api.client.post("/v1/claims/c-trial/outcome", json={"outcome": "fraud"})
+    assert again.json() == sent.json()
+
+
+def test_the_same_outcome_sent_with_another_key_is_that_keys_decision_not_a_retry(
+    keyed: tuple[Api, dict[str, str]],
+) -> None:
+    """Two agents of one merchant, each with a key, agree: the second is recorded with its key and
+    announced, not answered as the first one's retry (the audit trail would say only one decided).
+    The first key sending it again unchanged is still a retry."""
+    api, keys = keyed
+    second_id, second_secret = create_key(api.store, "acme", now_utc())
+    acme, acme_two = bearer(keys["acme"]), bearer(second_secret)
+    assert api.verify(photos(("first.jpg", jpeg(1))), {"claim_id": "c-two"}, headers=acme).status_code == 200
+    sent = {"outcome": "fraud", "note": "same photo as c-1"}
+    first = api.client.post("/v1/claims/c-two/outcome", json=sent, headers=acme).json()
+    assert api.client.post("/v1/claims/c-two/outcome", json=sent, headers=acme).json() == first
+    agreed = api.client.post("/v1/claims/c-two/outcome", json=sent, headers=acme_two).json()
+    assert agreed["decided_by"] == {"key": second_id, "via": "api"} and agreed["replaced"] == "fraud"
+    assert datetime.fromisoformat(agreed["decided_at"]) >= datetime.fromisoformat(first["decided_at"])
+    with api.store.sessions() as session:
+        assert session.scalars(select(OutcomeRow.decided_key).order_by(OutcomeRow.id)).all() == [
+            first["decided_by"]["key"],
+            second_id,
+        ]

@@ -19,7 +19,7 @@ from evidence_check import strict_json
 from evidence_check.checks.registry import CHECK_NAMES
 from evidence_check.engine import now_utc
 from evidence_check.store import Store, StoreError
-from evidence_check.store.keys import create_key, revoke_key, tenant_for
+from evidence_check.store.keys import create_key, key_for, revoke_key
 from evidence_check.strict_json import loads
 from tests.api.conftest import (
     CLAIM,
@@ -510,7 +510,7 @@ def test_the_key_is_judged_once_and_a_broken_body_parsed_once(
 ) -> None:
     api, valid, _ = revoked
     judged, parsed = [], []
-    monkeypatch.setattr(auth, "tenant_for", lambda *args: judged.append(args) or tenant_for(*args))
+    monkeypatch.setattr(auth, "key_for", lambda *args: judged.append(args) or key_for(*args))
     monkeypatch.setattr(strict_json, "loads", lambda data: parsed.append(data) or loads(data))
     answer = api.client.put(
         "/v1/catalog/BAG-1/zones",

@@ -40,6 +40,7 @@ def test_the_server_delivers_claim_events(fast_api: Api) -> None:
         assert _events(receiver, 2) == ["claim.verified", "claim.outcome"]
         headers, body = receiver.received[1]
         assert verify_signature("whsec_api", headers, body, now_utc())
-        assert json.loads(body)["data"] == {"claim_id": "c-hook", "outcome": "genuine", "note": None}
+        data = {"claim_id": "c-hook", "outcome": "genuine", "note": None, "decided_by": {"key": None, "via": "api"}}
+        assert json.loads(body)["data"] == data
     finally:
         receiver.close()

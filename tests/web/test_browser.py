@@ -23,7 +23,7 @@ from PIL import Image
 from evidence_check.engine import now_utc
 from evidence_check.store import Store
 from evidence_check.store.claim_files import sent_fields
-from evidence_check.store.keys import create_key
+from evidence_check.store.keys import create_key, list_keys
 from tests.api.conftest import Server, start_server
 from tests.web.conftest import seed
 
@@ -774,3 +774,36 @@ def test_a_retake_sent_from_another_zone_keeps_the_claims_zone(
     if claimed_at is not None:
         assert kept["timeline"]["claimed_at"] == claimed_at + ":00+08:00"
     assert page.refused == []  # type: ignore[attr-defined]
+
+
+def test_a_decision_made_meanwhile_is_told_as_this_sessions_other_tab_or_another_sessions(
+    page: Any, served: tuple[Server, str], tmp_path: Path
+) -> None:
+    """One agent with the claim in two tabs, another agent signed in with the same key in a browser of
+    their own: the first tab decides; the second tab is told it was this session, the other browser
+    that it was the key's other session. The row says who decided; the browsers keep nothing."""
+    server, key = served
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    seed(store, "acme", "c-1", "review", now_utc())
+    [key_id] = [info.key_id for info in list_keys(store)]
+    store.close()
+    _sign_in(page, server, key)
+    second_tab = page.context.new_page()
+    other_browser = page.context.browser.new_context(timezone_id="Asia/Shanghai", locale="en-GB").new_page()
+    _sign_in(other_browser, server, key)
+    for tab in (page, second_tab, other_browser):
+        tab.goto(server.url + "/claims/c-1")
+    page.get_by_role("button", name="Fraud", exact=True).click()
+    page.wait_for_url(re.compile(r".*/claims/c-1\?saved=fraud"))
+    assert f"by key {key_id}" in page.content()
+
+    second_tab.get_by_label("Note").fill("customer sounded honest")
+    second_tab.get_by_role("button", name="Genuine", exact=True).click()
+    told = second_tab.locator("#decided-meanwhile").inner_text()
+    assert told.startswith("Not recorded: you recorded Fraud at") and "in another tab of this session" in told
+    assert second_tab.get_by_label("Note").input_value() == "customer sounded honest"
+
+    other_browser.get_by_role("button", name="Genuine", exact=True).click()
+    told = other_browser.locator("#decided-meanwhile").inner_text()
+    assert told.startswith("Not recorded: Fraud was recorded at") and f"with key {key_id} in another session" in told
+    assert page.refused == [], page.refused  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ from api import upload
 from api.web import claims, routes
 from evidence_check.engine import now_utc
 from evidence_check.store.claim_files import sent_fields
-from evidence_check.store.outcomes import RecordedOutcome, record_outcome
+from evidence_check.store.outcomes import DecidedBy, RecordedOutcome, record_outcome
 from tests.api.conftest import CLAIM, LOCAL, LOOPBACK, Api, jpeg, photos
 from tests.web.conftest import csrf_of, seed
 
@@ -208,8 +208,8 @@ def test_the_report_page_issues_a_challenge_and_records_an_outcome(api: Api) -> 
 def test_a_decision_recorded_while_another_agent_had_the_page_open_is_shown_not_replaced(api: Api) -> None:
     """Two agents open the claim; the first records fraud, the second (not knowing) chooses genuine:
     the second is shown the first one's decision, with their own note kept, and replaces it only by
-    choosing again. The console cannot name who decided (the outcome row records no agent), and
-    does not say "another agent" to one who may be the same agent in another browser."""
+    choosing again. In the trial nobody has a key: the console names nobody, and does not say
+    "another agent" to one who may be the same agent in another browser."""
     seed(api.store, "default", "c-1", "review", DAY)
     first_page = api.client.get("/claims/c-1").text
     other_agent = TestClient(api.client.app, base_url=LOCAL, client=LOOPBACK)  # a browser of its own
@@ -219,7 +219,7 @@ def test_a_decision_recorded_while_another_agent_had_the_page_open_is_shown_not_
     api.client.post("/claims/c-1/outcome", data=_outcome_form(first_page, "fraud", "same bag as c-0"))
     late = other_agent.post("/claims/c-1/outcome", data=sent)
     assert late.status_code == 409
-    assert "Fraud was recorded at" in late.text and "by another agent or in another browser" in late.text
+    assert "Not recorded: Fraud was recorded at" in late.text and "another agent" not in late.text
     assert "you recorded" not in late.text and "Note: same bag as c-0" in late.text
     assert ">customer sounded honest</textarea>" in late.text
 
@@ -253,7 +253,7 @@ def test_a_decision_the_same_agent_recorded_in_another_tab_is_said_to_be_theirs(
     zh = api.client.post(
         "/claims/c-1/outcome", data=sent(first_page, "fraud", ""), headers={"Accept-Language": "zh"}
     )
-    assert zh.status_code == 409 and "您已在另一个标签页中" in zh.text and "“属实”" in zh.text
+    assert zh.status_code == 409 and "您已在本会话的另一个标签页中" in zh.text and "“属实”" in zh.text
 
 
 def test_a_decision_recorded_just_after_the_page_was_checked_is_still_not_replaced(
@@ -268,9 +268,9 @@ def test_a_decision_recorded_just_after_the_page_was_checked_is_still_not_replac
 
     decide = claims.decide
 
-    def decided_by_another_first(*args: Any) -> RecordedOutcome:
-        record_outcome(api.store, "default", "c-1", "fraud", "same bag as c-0", now_utc)
-        return decide(*args)
+    def decided_by_another_first(*args: Any, **kwargs: Any) -> RecordedOutcome:
+        record_outcome(api.store, "default", "c-1", "fraud", "same bag as c-0", now_utc, by=DecidedBy("cli"))
+        return decide(*args, **kwargs)
 
     monkeypatch.setattr(claims, "decide", decided_by_another_first)
     sent = {"csrf": csrf_of(page), "decision": "genuine", "note": "honest", "seen_decision": seen.group(1)}
@@ -375,3 +375,17 @@ def test_a_reused_photo_links_to_the_earlier_claim(api: Api) -> None:
     assert '<a href="/claims/c-second">' not in api.client.get("/claims/c-second").text
     # The first claim's photo was new then: it links to nothing.
     assert "→ c-" not in api.client.get("/claims/c-first").text
+
+
+@pytest.mark.parametrize("seen", ["7", "not-a-number"])
+def test_a_form_naming_a_decision_the_claim_never_had_is_refused_with_a_line_saying_so(api: Api, seen: str) -> None:
+    """No browser sends it (the page's own form names the decision it showed): a hand-made form is told
+    in one line why nothing was recorded, en and zh, its note kept; the claim stays undecided."""
+    seed(api.store, "default", "c-1", "review", DAY)
+    sent = {**_outcome_form(api.client.get("/claims/c-1").text, "fraud", "made by hand"), "seen_decision": seen}
+    refused = api.client.post("/claims/c-1/outcome", data=sent)
+    assert refused.status_code == 409 and "the form named a decision this claim never had" in refused.text
+    assert ">made by hand</textarea>" in refused.text
+    zh = api.client.post("/claims/c-1/outcome", data=sent, headers={"Accept-Language": "zh"})
+    assert zh.status_code == 409 and "表单所指的决定在此索赔中并不存在" in zh.text
+    assert api.count("outcomes") == 0

@@ -8,9 +8,11 @@ from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from api.app import create_app
 from evidence_check.engine import now_utc
+from evidence_check.store.challenge_tables import OutcomeRow
 from evidence_check.store.keys import list_keys, revoke_key
 from tests.api.conftest import LOCAL, Api, bearer, jpeg, photos, settings_for
 from tests.web.conftest import csrf_of, seed, sign_in
@@ -201,36 +203,85 @@ def _outcome_sent(page: str, decision: str) -> dict[str, str]:
     return {"csrf": csrf_of(page), "decision": decision, "seen_decision": seen.group(1)}
 
 
-def test_the_marks_of_a_sessions_decisions_are_strict_http_only_and_go_at_sign_out(
-    keyed: tuple[Api, dict[str, str]],
-) -> None:
-    """The marks say which decisions this browser's session recorded: they outlived the session
-    (a shared desk's next agent kept them, 12 hours), where every other cookie of it was deleted."""
-    api, keys = keyed
-    seed(api.store, "acme", "c-1", "review", now_utc())
-    sign_in(api, keys["acme"])
-    page = api.client.get("/claims/c-1").text
-    decided = api.client.post("/claims/c-1/outcome", data=_outcome_sent(page, "fraud"), follow_redirects=False)
-    cookie = decided.headers["set-cookie"].lower()
-    assert cookie.startswith("ec_decided=") and "httponly" in cookie and "samesite=strict" in cookie
-    signed_out = api.client.post("/signout", data={"csrf": csrf_of(page)}, follow_redirects=False)
-    assert "ec_decided=" in signed_out.headers.get("set-cookie", "")
-    assert "ec_decided" not in api.client.cookies
+def _acme_key_id(api: Api) -> str:
+    [key] = [key for key in list_keys(api.store) if key.tenant == "acme"]
+    return key.key_id
 
 
-def test_a_mark_carried_into_another_agents_browser_does_not_make_the_decision_theirs(
+def _meanwhile(page: str) -> str:
+    found = re.search(r'<p class="problem" role="alert" id="decided-meanwhile">(.*?)</p>', page, re.S)
+    assert found is not None, "the 409 says which decision was recorded meanwhile"
+    return found.group(1)
+
+
+def test_a_409_tells_this_sessions_other_tab_from_another_session_with_the_same_key(
     keyed: tuple[Api, dict[str, str]],
 ) -> None:
-    """A mark is keyed by its session's token: copied into another session it matches nothing, and
-    the 409 there does not say "you recorded"."""
+    """Two agents signed in with the same key: the decision that won is read from its row, so the one
+    who made it in another tab is told "you", the other agent "with key K in another session";
+    whatever the order of the pages and however old the decision (the browser keeps nothing)."""
     api, keys = keyed
     seed(api.store, "acme", "c-1", "review", now_utc())
     other = TestClient(api.client.app, base_url=LOCAL, client=("127.0.0.1", 50001))
     for client in (api.client, other):
         client.post("/signin", data={"api_key": keys["acme"]})
     their_page = other.get("/claims/c-1").text
-    mine = api.client.get("/claims/c-1").text
-    api.client.post("/claims/c-1/outcome", data=_outcome_sent(mine, "fraud"))
-    other.cookies.set("ec_decided", api.client.cookies["ec_decided"])
+    my_first_tab, my_second_tab = api.client.get("/claims/c-1").text, api.client.get("/claims/c-1").text
+    # A browser that still sends the cookie the console kept its decisions in before: ignored.
+    other.cookies.set("ec_decided", "0123456789abcdef01234567")
+    assert api.client.post("/claims/c-1/outcome", data=_outcome_sent(my_first_tab, "fraud")).status_code == 200
+    key_id = _acme_key_id(api)
+
     late = other.post("/claims/c-1/outcome", data=_outcome_sent(their_page, "genuine"))
-    assert late.status_code == 409 and "Fraud was recorded at" in late.text and "you recorded" not in late.text
+    assert late.status_code == 409
+    said = _meanwhile(late.text)
+    assert said.startswith("Not recorded: Fraud was recorded at") and f"with key {key_id} in another session" in said
+    assert "you recorded" not in said
+    mine = api.client.post("/claims/c-1/outcome", data=_outcome_sent(my_second_tab, "genuine"))
+    assert mine.status_code == 409
+    assert _meanwhile(mine.text).startswith("Not recorded: you recorded Fraud at")
+    assert "in another tab of this session" in mine.text and "another session" not in _meanwhile(mine.text)
+    zh = other.post("/claims/c-1/outcome", data=_outcome_sent(their_page, "genuine"), headers={"Accept-Language": "zh"})
+    assert zh.status_code == 409 and f"在另一个会话中用密钥 {key_id} 被记录为“欺诈”" in _meanwhile(zh.text)
+    zh_mine = api.client.post(
+        "/claims/c-1/outcome", data=_outcome_sent(my_second_tab, "genuine"), headers={"Accept-Language": "zh"}
+    )
+    assert "您已在本会话的另一个标签页中" in _meanwhile(zh_mine.text)
+    # The page names the key beside the decision; nothing of the session id leaves the row.
+    assert f"by key {key_id}" in api.client.get("/claims/c-1").text
+    assert api.count("outcomes") == 1
+    with api.store.sessions() as session:
+        [session_id] = session.scalars(text("SELECT decided_session FROM outcomes")).all()
+    acme = bearer(keys["acme"])
+    shown = [late.text, mine.text, zh.text, api.client.get("/claims/c-1").text, api.client.get("/claims").text]
+    shown.append(api.client.get("/v1/claims", headers=acme).text)  # (the seeded report is too thin for /v1/claims/c-1)
+    assert session_id and not [page for page in shown if session_id in page]
+
+
+def test_a_409_after_a_decision_over_the_api_names_its_key(keyed: tuple[Api, dict[str, str]]) -> None:
+    api, keys = keyed
+    seed(api.store, "acme", "c-1", "review", now_utc())
+    sign_in(api, keys["acme"])
+    page = api.client.get("/claims/c-1").text
+    sent = api.client.post("/v1/claims/c-1/outcome", json={"outcome": "fraud"}, headers=bearer(keys["acme"]))
+    assert sent.json()["decided_by"] == {"key": _acme_key_id(api), "via": "api"}
+    late = api.client.post("/claims/c-1/outcome", data=_outcome_sent(page, "genuine"))
+    assert late.status_code == 409
+    assert f"with key {_acme_key_id(api)} over the API" in _meanwhile(late.text)
+    assert "you recorded" not in late.text
+
+
+def test_a_409_after_a_decision_recorded_before_who_decided_was_kept_names_nobody(
+    keyed: tuple[Api, dict[str, str]],
+) -> None:
+    api, keys = keyed
+    seed(api.store, "acme", "c-1", "review", now_utc())
+    sign_in(api, keys["acme"])
+    page = api.client.get("/claims/c-1").text
+    with api.store.sessions.begin() as session:  # as a row migrated from 0017 reads: who decided unknown
+        session.add(OutcomeRow(tenant="acme", claim_id="c-1", decision="fraud", note=None, decided_at=now_utc()))
+    late = api.client.post("/claims/c-1/outcome", data=_outcome_sent(page, "genuine"))
+    assert late.status_code == 409
+    said = _meanwhile(late.text)
+    assert said.startswith("Not recorded: Fraud was recorded at") and "with key" not in said and "you recorded" not in said
+    assert "by key" not in late.text
