@@ -258,9 +258,12 @@ def one_photo(
     truth_to_photo: np.ndarray | None,
     on_shelf: Callable[[PaintedShelf], None] | None = None,
     edges: EdgeCopies | None = None,
+    look: bool = True,
 ) -> Case | None:
     """Matches the photo, then judges: a painted defect, its undamaged copy, a region on and off the product, a zone.
-    With `edges`, a second damaged copy painted in the edge band is judged and listed too."""
+    With `edges`, a second damaged copy painted in the edge band is judged and listed too. Without `look`, nothing
+    is proposed (the case has no IoU): the same photos are painted from the same draws, for a probe that proposes
+    on a sample of them only."""
     clean = load_photo(jpeg(rgb, "clean"), "clean.jpg")
     features = photo_features(clean)
     match = matching.best_match(features, [image])
@@ -281,8 +284,8 @@ def one_photo(
         return None
     if on_shelf is not None and kind == "shelf":
         on_shelf(PaintedShelf(product, defect, truth, damaged_rgb, rgb, image))
-    proposal, declined, alignment = proposed(damaged_rgb, image, size)
-    clean_proposal = propose(features, match, size, clean.working)
+    proposal, declined, alignment = proposed(damaged_rgb, image, size) if look else (None, False, None)
+    clean_proposal = propose(features, match, size, clean.working) if look else None
     clean_proposal = clean_proposal if isinstance(clean_proposal, Proposal) else None
     shape = ProductShape(image, read_zones(image.zones))
     inverse = np.linalg.inv(match.homography_full)
@@ -319,7 +322,7 @@ def one_photo(
             edge_defect, edge_rgb, edge_truth = at_edge
             if edges.on_shelf is not None and kind == "shelf":
                 edges.on_shelf(PaintedShelf(product, edge_defect, edge_truth, edge_rgb, rgb, image))
-            edge_proposal, edge_declined, edge_alignment = proposed(edge_rgb, image, size)
+            edge_proposal, edge_declined, edge_alignment = proposed(edge_rgb, image, size) if look else (None, False, None)
             edges.cases.append(replace(
                 case, defect=edge_defect, iou=None if edge_proposal is None else iou(edge_proposal.box, edge_truth),
                 strength=None if edge_proposal is None else edge_proposal.strength, declined=edge_declined,
@@ -452,10 +455,11 @@ def zone_at(image: CatalogImage, point: np.ndarray) -> str | None:
 
 def run(
     root: Path, per_product: int, seed: int = 23, on_shelf: Callable[[PaintedShelf], None] | None = None,
-    edges: EdgeCopies | None = None,
+    edges: EdgeCopies | None = None, look: bool = True,
 ) -> list[Case]:
     """The draw's cases; `on_shelf` is handed each damaged shelf photo (the probes judge them again). With
-    `edges`, each photo's copy damaged at the edge is judged too, into `edges.cases` (its own generator)."""
+    `edges`, each photo's copy damaged at the edge is judged too, into `edges.cases` (its own generator).
+    Without `look`, the photos are painted and nothing is proposed (`one_photo`)."""
     rng = np.random.default_rng(seed)
     folders = sorted(p for p in (root / "grocery").iterdir() if p.is_dir())
     shelf = [p for folder in folders for p in sorted(folder.glob("*_00?.jpg"))]
@@ -473,12 +477,12 @@ def run(
             warped = cv2.warpPerspective(catalog_rgb, to_photo, PHOTO_SIZE)
             inside = cv2.warpPerspective(np.full(catalog_rgb.shape[:2], 255, np.uint8), to_photo, PHOTO_SIZE) > 127
             photo[inside] = warped[inside]
-            case = one_photo(rng, folder.name, "synthetic", light(rng, photo), image, to_photo, None, edges)
+            case = one_photo(rng, folder.name, "synthetic", light(rng, photo), image, to_photo, None, edges, look)
             if case is not None:
                 cases.append(case)
         for path in sorted(folder.glob("*_00?.jpg")):
             rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-            case = one_photo(rng, folder.name, "shelf", rgb, image, None, on_shelf, edges)
+            case = one_photo(rng, folder.name, "shelf", rgb, image, None, on_shelf, edges, look)
             if case is not None:
                 cases.append(case)
         print(f"  {folder.name}: {sum(c.product == folder.name for c in cases)} photos", file=sys.stderr)

@@ -5,9 +5,9 @@
     .venv/bin/python scripts/probe_location_by_eye.py zoom DIR N X0 Y0 X1 Y1
     .venv/bin/python scripts/probe_location_by_eye.py score DIR GUESSES
 
-`sheets` runs `bench_location.py`'s draws unchanged (the same photos, defects and places; about 10 minutes
-a draw on 2 shared cores), samples the same number of damaged shelf photos of each defect, and writes one
-sheet per photo: the catalog image beside the photo at twice its size, with a ruler in photo pixels. The
+`sheets` paints `bench_location.py`'s draws unchanged (the same photos, defects and places), samples the same
+number of damaged shelf photos of each defect, runs the look on those only (the draws' other photos are
+painted, not judged: a few minutes in all), and writes one sheet per photo: the catalog image beside the photo at twice its size, with a ruler in photo pixels. The
 truth and the look's IoU go to DIR/key.json: do not open it before guessing. `zoom` enlarges a part of
 photo N with the same ruler. The guesses file has one line per sheet, `N X Y W H` (the box in photo
 pixels) or `N none`. `score` prints, by defect, the photos boxed by eye and by the look at IoU >= 0.5.
@@ -68,21 +68,22 @@ def seeds(text: str) -> list[int]:
 def sheets(args: argparse.Namespace) -> int:
     bench.corpus_or_exit(args.root)
     cv2.setNumThreads(1)
-    photos = []  # (seed, index in the draw's damaged shelf photos, painted photo, the look's IoU)
+    photos = []  # (seed, index in the draw's damaged shelf photos, painted photo)
     for seed in seeds(args.seeds):
         painted: list[bench.PaintedShelf] = []
-        cases = bench.run(args.root, args.per_product, seed, on_shelf=painted.append)
-        shelf = [c for c in cases if c.kind == "shelf"]
-        assert len(shelf) == len(painted), "the bench hands over one painted photo per shelf case"
-        photos += [(seed, i, p, c.iou) for i, (p, c) in enumerate(zip(painted, shelf, strict=True))]
+        cases = bench.run(args.root, args.per_product, seed, on_shelf=painted.append, look=False)
+        assert len([c for c in cases if c.kind == "shelf"]) == len(painted), "one painted photo per shelf case"
+        photos += [(seed, i, p) for i, p in enumerate(painted)]
     rng = random.Random(args.sample_seed)
     picked = []
-    for defect in sorted({p.defect for _, _, p, _ in photos}):
+    for defect in sorted({p.defect for _, _, p in photos}):
         picked += rng.sample([t for t in photos if t[2].defect == defect], args.per_defect)
     rng.shuffle(picked)
     args.out.mkdir(parents=True, exist_ok=True)
     key = []
-    for n, (seed, i, p, look_iou) in enumerate(picked):
+    for n, (seed, i, p) in enumerate(picked):
+        proposal, _, _ = bench.proposed(p.damaged, p.image, (p.damaged.shape[1], p.damaged.shape[0]))
+        look_iou = None if proposal is None else bench.iou(proposal.box, p.truth)
         photo = cv2.cvtColor(p.damaged, cv2.COLOR_RGB2BGR)
         sheet = ruled(photo, (0, 0), SCALE, MARGIN)
         catalog = cv2.imread(str(args.root / "grocery" / p.image.sku / p.image.filename))
