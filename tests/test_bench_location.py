@@ -4,16 +4,20 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from tests.conftest import ROOT, corpus
 
 sys.path.append(str(ROOT / "scripts"))  # the bench's own module, after every installed one
 
+import probe_location_by_eye as probe  # noqa: E402
 from bench_location import Case, PaintedShelf, bands, catalog_image, one_photo, shelf_by_defect  # noqa: E402
 
 
@@ -57,3 +61,42 @@ def test_a_draw_painted_without_the_look_paints_the_same_photos_and_leaves_the_d
     assert np.array_equal(photo.damaged, judged_photo.damaged)
     assert next_draw == judged_next
 
+
+
+def test_the_by_eye_score_counts_the_looks_hits_among_what_each_reader_all_readers_and_any_reader_boxed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The shelf-photo goal restated as a share of what readers box is read from these columns."""
+    key = [
+        {"n": 0, "defect": "tear", "truth": [10, 10, 20, 20], "look_iou": 0.8},  # both readers, the look
+        {"n": 1, "defect": "tear", "truth": [10, 10, 20, 20], "look_iou": 0.3},  # both readers, not the look
+        {"n": 2, "defect": "dent", "truth": [50, 50, 20, 20], "look_iou": 0.6},  # the second reader, the look
+        {"n": 3, "defect": "dent", "truth": [50, 50, 20, 20], "look_iou": None},  # no one
+    ]
+    (tmp_path / "key.json").write_text(json.dumps(key))
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    first.write_text("# a comment line\n0 10 10 20 20\n1 11 11 20 20 # unsure\n2 none\n3 90 90 10 10\n")
+    second.write_text("0 12 10 20 20\n1 10 10 20 20\n2 50 52 20 20\n3 none\n")
+    assert probe.main(["score", str(tmp_path), str(first), str(second)]) == 0
+    table = capsys.readouterr().out.split("\n\n")[1].splitlines()
+    assert table[0] == (
+        "| defect | photos | by reader 1 | by reader 2 | by all | by any | the look | the look, of reader 1's"
+        " | the look, of reader 2's | the look, of all's | the look, of any's |"
+    )
+    assert table[2:] == ["| dent | 2 | 0 | 1 | 0 | 1 | 1 | 0 | 1 | 0 | 1 |", "| tear | 2 | 2 | 2 | 2 | 2 | 1 | 1 | 1 | 1 | 1 |",
+                         "| all | 4 | 2 | 3 | 2 | 3 | 2 | 1 | 2 | 1 | 2 |"]  # fmt: skip
+
+
+def test_the_by_eye_score_refuses_a_reader_who_skipped_a_sheet(tmp_path: Path) -> None:
+    (tmp_path / "key.json").write_text(json.dumps([{"n": 0, "defect": "tear", "truth": [0, 0, 5, 5], "look_iou": None}]))
+    (tmp_path / "empty.txt").write_text("# nothing boxed\n")
+    with pytest.raises(SystemExit, match=r"empty.txt names sheets \[0\] the key does not, or misses them"):
+        probe.main(["score", str(tmp_path), str(tmp_path / "empty.txt")])
+
+
+@pytest.mark.parametrize("line", ["0 10, 10, 20, 20", "0 10 10 20", "0", "0 nothing"])
+def test_the_by_eye_score_names_the_line_it_cannot_read(tmp_path: Path, line: str) -> None:
+    (tmp_path / "key.json").write_text(json.dumps([{"n": 0, "defect": "tear", "truth": [0, 0, 5, 5], "look_iou": None}]))
+    (tmp_path / "boxes.txt").write_text(f"# the reader's boxes\n{line}\n")
+    with pytest.raises(SystemExit, match=rf"boxes.txt:2: expected 'N X Y W H' or 'N none', found '{line}'"):
+        probe.main(["score", str(tmp_path), str(tmp_path / "boxes.txt")])
