@@ -3,14 +3,15 @@
 
     .venv/bin/python scripts/probe_location_by_eye.py sheets DIR [--seeds 23-28] [--per-defect 10]
     .venv/bin/python scripts/probe_location_by_eye.py zoom DIR N X0 Y0 X1 Y1
-    .venv/bin/python scripts/probe_location_by_eye.py score DIR GUESSES
+    .venv/bin/python scripts/probe_location_by_eye.py score DIR GUESSES [GUESSES ...]
 
-`sheets` runs `bench_location.py`'s draws unchanged (the same photos, defects and places; about 10 minutes
-a draw on 2 shared cores), samples the same number of damaged shelf photos of each defect, and writes one
-sheet per photo: the catalog image beside the photo at twice its size, with a ruler in photo pixels. The
+`sheets` paints `bench_location.py`'s draws unchanged (the same photos, defects and places), samples the same
+number of damaged shelf photos of each defect, runs the look on those only (the draws' other photos are
+painted, not judged: a few minutes in all), and writes one sheet per photo: the catalog image beside the photo at twice its size, with a ruler in photo pixels. The
 truth and the look's IoU go to DIR/key.json: do not open it before guessing. `zoom` enlarges a part of
 photo N with the same ruler. The guesses file has one line per sheet, `N X Y W H` (the box in photo
-pixels) or `N none`. `score` prints, by defect, the photos boxed by eye and by the look at IoU >= 0.5.
+pixels) or `N none`; one file per reader. `score` prints, by defect, the photos each reader boxed at IoU >= 0.5,
+those every reader and any reader boxed, the look's, and the look's among each of those.
 """
 
 from __future__ import annotations
@@ -68,21 +69,22 @@ def seeds(text: str) -> list[int]:
 def sheets(args: argparse.Namespace) -> int:
     bench.corpus_or_exit(args.root)
     cv2.setNumThreads(1)
-    photos = []  # (seed, index in the draw's damaged shelf photos, painted photo, the look's IoU)
+    photos = []  # (seed, index in the draw's damaged shelf photos, painted photo)
     for seed in seeds(args.seeds):
         painted: list[bench.PaintedShelf] = []
-        cases = bench.run(args.root, args.per_product, seed, on_shelf=painted.append)
-        shelf = [c for c in cases if c.kind == "shelf"]
-        assert len(shelf) == len(painted), "the bench hands over one painted photo per shelf case"
-        photos += [(seed, i, p, c.iou) for i, (p, c) in enumerate(zip(painted, shelf, strict=True))]
+        cases = bench.run(args.root, args.per_product, seed, on_shelf=painted.append, look=False)
+        assert len([c for c in cases if c.kind == "shelf"]) == len(painted), "one painted photo per shelf case"
+        photos += [(seed, i, p) for i, p in enumerate(painted)]
     rng = random.Random(args.sample_seed)
     picked = []
-    for defect in sorted({p.defect for _, _, p, _ in photos}):
+    for defect in sorted({p.defect for _, _, p in photos}):
         picked += rng.sample([t for t in photos if t[2].defect == defect], args.per_defect)
     rng.shuffle(picked)
     args.out.mkdir(parents=True, exist_ok=True)
     key = []
-    for n, (seed, i, p, look_iou) in enumerate(picked):
+    for n, (seed, i, p) in enumerate(picked):
+        proposal, _, _ = bench.proposed(p.damaged, p.image, (p.damaged.shape[1], p.damaged.shape[0]))
+        look_iou = None if proposal is None else bench.iou(proposal.box, p.truth)
         photo = cv2.cvtColor(p.damaged, cv2.COLOR_RGB2BGR)
         sheet = ruled(photo, (0, 0), SCALE, MARGIN)
         catalog = cv2.imread(str(args.root / "grocery" / p.image.sku / p.image.filename))
@@ -123,31 +125,42 @@ def zoom(args: argparse.Namespace) -> int:
     return 0
 
 
-def score(args: argparse.Namespace) -> int:
-    key = {k["n"]: k for k in json.loads((args.out / "key.json").read_text())}
+def read_guesses(path: Path, key: dict[int, dict[str, object]]) -> dict[int, list[int] | None]:
     guesses: dict[int, list[int] | None] = {}
-    for line in args.guesses.read_text().splitlines():
+    for number, line in enumerate(path.read_text().splitlines(), 1):
         words = line.split("#")[0].split()
-        if words:
-            guesses[int(words[0])] = None if words[1] == "none" else [int(v) for v in words[1:5]]
+        if not words:
+            continue
+        if not (words[1:] == ["none"] or len(words) == 5) or not all(w.isdigit() for w in words if w != "none"):
+            sys.exit(f"{path}:{number}: expected 'N X Y W H' or 'N none', found {line.strip()!r}")
+        guesses[int(words[0])] = None if words[1] == "none" else [int(v) for v in words[1:]]
     if set(guesses) != set(key):
-        sys.exit(f"the guesses name sheets {sorted(set(guesses) ^ set(key))} the key does not, or miss them")
-    by_defect: dict[str, list[int]] = {}
+        sys.exit(f"{path} names sheets {sorted(set(guesses) ^ set(key))} the key does not, or misses them")
+    return guesses
+
+
+def score(args: argparse.Namespace) -> int:
+    """By defect: the photos each reader boxed, those every reader and any reader boxed, the look's, and the
+    look's among each of those sets (a goal restated as a share of what readers box is read there)."""
+    key = {k["n"]: k for k in json.loads((args.out / "key.json").read_text())}
+    readers = [read_guesses(path, key) for path in args.guesses]
+    names = [f"reader {i + 1}" for i in range(len(readers))] + (["all", "any"] if len(readers) > 1 else [])
+    counts: dict[str, list[int]] = {}  # per defect: photos, boxed by each name, the look, the look of each name's
     for n, k in sorted(key.items()):
-        guess = guesses[n]
-        eye = guess is not None and bench.iou(guess, k["truth"]) >= 0.5
+        eyes = [guess is not None and bench.iou(guess, k["truth"]) >= 0.5 for guess in (r[n] for r in readers)]
+        if len(eyes) > 1:
+            eyes += [all(eyes), any(eyes)]
         look = k["look_iou"] is not None and k["look_iou"] >= 0.5
-        row = by_defect.setdefault(k["defect"], [0, 0, 0, 0, 0])
-        row[0] += 1
-        row[1] += eye
-        row[2] += look
-        row[3] += eye and not look
-        row[4] += look and not eye
-    print("| defect | photos | by eye, IoU >= 0.5 | the look | by eye, not the look | the look, not by eye |")
-    print("|---|---|---|---|---|---|")
-    for defect, row in sorted(by_defect.items()) + [
-        ("all", [sum(r[i] for r in by_defect.values()) for i in range(5)])
-    ]:
+        row = counts.setdefault(k["defect"], [0] * (2 + 2 * len(names)))
+        for i, value in enumerate([True, *eyes, look, *(look and eye for eye in eyes)]):
+            row[i] += value
+    for i, path in enumerate(args.guesses):
+        print(f"reader {i + 1}: {path}")
+    columns = ["photos", *(f"by {name}" for name in names), "the look", *(f"the look, of {name}'s" for name in names)]
+    print("\n| defect | " + " | ".join(columns) + " |")
+    print("|---|" + "---|" * len(columns))
+    total = [sum(row[i] for row in counts.values()) for i in range(len(columns))]
+    for defect, row in [*sorted(counts.items()), ("all", total)]:
         print(f"| {defect} | " + " | ".join(str(v) for v in row) + " |")
     return 0
 
@@ -179,7 +192,7 @@ def main(argv: list[str]) -> int:
         look.add_argument(name, type=int)
     judge = commands.add_parser("score")
     judge.add_argument("out", type=Path)
-    judge.add_argument("guesses", type=Path)
+    judge.add_argument("guesses", type=Path, nargs="+", help="one file of boxes per reader")
     args = parser.parse_args(argv)
     return {"sheets": sheets, "zoom": zoom, "score": score}[args.command](args)
 

@@ -1,0 +1,102 @@
+"""The location bench's table of shelf photos alone, by defect (`scripts/bench_location.py`): the rows
+"all, <defect>, ..." count synthetic photos too, and the shelf-photo goal may be restated per defect
+(docs/measurements/location.md, "The shelf-photo goal")."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT, corpus
+
+sys.path.append(str(ROOT / "scripts"))  # the bench's own module, after every installed one
+
+import probe_location_by_eye as probe  # noqa: E402
+from bench_location import Case, PaintedShelf, bands, catalog_image, one_photo, shelf_by_defect  # noqa: E402
+
+
+def case(product: str, kind: str, defect: str, iou: float | None, edge: bool = False) -> Case:
+    return Case(product, kind, defect, iou, None, None, False, None, None, False, None, edge)
+
+
+def test_the_shelf_rows_count_shelf_photos_alone_by_defect_and_half() -> None:
+    # Products by name: "a" and "c" are half A, "b" half B. A synthetic tear hit on every half must not count.
+    cases = [
+        case("a", "shelf", "tear", 0.7), case("c", "shelf", "tear", 0.2), case("b", "shelf", "tear", None),
+        case("a", "synthetic", "tear", 0.9), case("b", "synthetic", "tear", 0.9),
+        case("b", "shelf", "stain", 0.5), case("a", "shelf", "dent", 0.49),
+    ]  # fmt: skip
+    edge_cases = [case("b", "shelf", "crushed corner", 0.6, True), case("a", "synthetic", "crushed corner", 0.8, True)]
+    rows = {line.split(" | ")[0].lstrip("| "): line.strip("| ").split(" | ")[1:] for line in shelf_by_defect(cases, edge_cases)[2:]}
+    assert rows["tear"] == ["1 of 2 (50.0 %)", "0 of 1 (0.0 %)", "1 of 3 (33.3 %)", "—", "—", "—"]
+    assert rows["stain"] == ["—", "1 of 1 (100.0 %)", "1 of 1 (100.0 %)", "—", "—", "—"]
+    assert rows["dent"] == ["0 of 1 (0.0 %)", "—", "0 of 1 (0.0 %)", "—", "—", "—"]
+    assert rows["crushed corner"] == ["—", "—", "—", "—", "1 of 1 (100.0 %)", "1 of 1 (100.0 %)"]
+    assert set(rows) == {"tear", "scratch", "stain", "dent", "crushed corner", "edge tear"}
+
+
+def test_a_draw_painted_without_the_look_paints_the_same_photos_and_leaves_the_draw_where_it_was() -> None:
+    """`probe_location_by_eye.py sheets` paints six draws without the look and judges only the 40 photos it
+    samples: the photos must be the bench's own, and the next photo's draw must start where the bench's does."""
+    folder = corpus("product-matching") / "grocery" / "Alpro-Fresh-Soy-Milk"
+    image = catalog_image(folder / "Alpro-Fresh-Soy-Milk_Iconic.jpg")
+    image = replace(image, zones=bands(image))
+    rgb = cv2.cvtColor(cv2.imread(str(folder / "Alpro-Fresh-Soy-Milk_001.jpg")), cv2.COLOR_BGR2RGB)
+    outcomes = []
+    for look in (True, False):
+        rng = np.random.default_rng(23)
+        painted: list[PaintedShelf] = []
+        case = one_photo(rng, "Alpro-Fresh-Soy-Milk", "shelf", rgb, image, None, painted.append, look=look)
+        assert case is not None and len(painted) == 1
+        outcomes.append((case, painted[0], rng.integers(1 << 30)))
+    (judged, judged_photo, judged_next), (painted_only, photo, next_draw) = outcomes
+    assert judged.iou is not None and painted_only.iou is None and painted_only.clean_strength is None
+    assert photo.defect == judged_photo.defect and photo.truth == judged_photo.truth
+    assert np.array_equal(photo.damaged, judged_photo.damaged)
+    assert next_draw == judged_next
+
+
+
+def test_the_by_eye_score_counts_the_looks_hits_among_what_each_reader_all_readers_and_any_reader_boxed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The shelf-photo goal restated as a share of what readers box is read from these columns."""
+    key = [
+        {"n": 0, "defect": "tear", "truth": [10, 10, 20, 20], "look_iou": 0.8},  # both readers, the look
+        {"n": 1, "defect": "tear", "truth": [10, 10, 20, 20], "look_iou": 0.3},  # both readers, not the look
+        {"n": 2, "defect": "dent", "truth": [50, 50, 20, 20], "look_iou": 0.6},  # the second reader, the look
+        {"n": 3, "defect": "dent", "truth": [50, 50, 20, 20], "look_iou": None},  # no one
+    ]
+    (tmp_path / "key.json").write_text(json.dumps(key))
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    first.write_text("# a comment line\n0 10 10 20 20\n1 11 11 20 20 # unsure\n2 none\n3 90 90 10 10\n")
+    second.write_text("0 12 10 20 20\n1 10 10 20 20\n2 50 52 20 20\n3 none\n")
+    assert probe.main(["score", str(tmp_path), str(first), str(second)]) == 0
+    table = capsys.readouterr().out.split("\n\n")[1].splitlines()
+    assert table[0] == (
+        "| defect | photos | by reader 1 | by reader 2 | by all | by any | the look | the look, of reader 1's"
+        " | the look, of reader 2's | the look, of all's | the look, of any's |"
+    )
+    assert table[2:] == ["| dent | 2 | 0 | 1 | 0 | 1 | 1 | 0 | 1 | 0 | 1 |", "| tear | 2 | 2 | 2 | 2 | 2 | 1 | 1 | 1 | 1 | 1 |",
+                         "| all | 4 | 2 | 3 | 2 | 3 | 2 | 1 | 2 | 1 | 2 |"]  # fmt: skip
+
+
+def test_the_by_eye_score_refuses_a_reader_who_skipped_a_sheet(tmp_path: Path) -> None:
+    (tmp_path / "key.json").write_text(json.dumps([{"n": 0, "defect": "tear", "truth": [0, 0, 5, 5], "look_iou": None}]))
+    (tmp_path / "empty.txt").write_text("# nothing boxed\n")
+    with pytest.raises(SystemExit, match=r"empty.txt names sheets \[0\] the key does not, or misses them"):
+        probe.main(["score", str(tmp_path), str(tmp_path / "empty.txt")])
+
+
+@pytest.mark.parametrize("line", ["0 10, 10, 20, 20", "0 10 10 20", "0", "0 nothing"])
+def test_the_by_eye_score_names_the_line_it_cannot_read(tmp_path: Path, line: str) -> None:
+    (tmp_path / "key.json").write_text(json.dumps([{"n": 0, "defect": "tear", "truth": [0, 0, 5, 5], "look_iou": None}]))
+    (tmp_path / "boxes.txt").write_text(f"# the reader's boxes\n{line}\n")
+    with pytest.raises(SystemExit, match=rf"boxes.txt:2: expected 'N X Y W H' or 'N none', found '{line}'"):
+        probe.main(["score", str(tmp_path), str(tmp_path / "boxes.txt")])
