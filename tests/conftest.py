@@ -24,6 +24,7 @@ from evidence_check.models import Claim, Finding, Timeline
 from evidence_check.settings import Settings
 from evidence_check.store import Store, outcomes
 from evidence_check.store.database import MIGRATIONS
+from tests.reuse_codes import add_row, random_codes
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "images"
@@ -156,6 +157,16 @@ def store(store_url: str) -> Iterator[Store]:
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture
+def filled(tmp_path: Path) -> tuple[Store, np.ndarray, np.ndarray]:
+    """A SQLite store with 300 rows of tenant a's and 300 of b's, ids 1-600 (a's odd, b's even)."""
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    pdq, phash = random_codes(np.random.default_rng(1), 600)
+    for i in range(600):
+        add_row(store, "ab"[i % 2], pdq[i], phash[i], f"r{i}")
+    return store, pdq, phash
 
 
 @pytest.fixture

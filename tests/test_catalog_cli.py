@@ -16,21 +16,19 @@ import pytest
 from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
 
-from evidence_check import service
 from evidence_check.catalog.words import measured_words
 from evidence_check.cli import app
 from evidence_check.cli import catalog as catalog_cli
 from evidence_check.engine import Upload
 from evidence_check.errors import ERRORS
 from evidence_check.imaging.features import COARSE_VIEW, Vocabulary, pack, unpack
-from evidence_check.imaging.load import Photo
 from evidence_check.service import add_to_catalog, catalog_for, limits_from
 from evidence_check.settings import Settings
 from evidence_check.store import Store, StoreError
 from evidence_check.store.catalog_store import list_skus, load_tenant, load_views, remove_sku
 from evidence_check.store.catalog_tables import CatalogImageRow, CatalogSkuRow
-from evidence_check.store.catalog_types import StoredImage
 from evidence_check.store.thumbnails import ThumbnailRow, thumbnail_ids
+from tests.catalog_measurements import measured_files
 from tests.conftest import FIXTURES
 from tests.terminal import on_a_terminal
 
@@ -175,20 +173,6 @@ def test_import_csv_and_jsonl_manifests(sqlite_url: str, tmp_path: Path) -> None
 
 
 WORDS = ("keypoint_words", "words", "vocabulary")
-
-
-def measured_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The names of the files the catalog measures from now on, in order (in this process: an
-    import's --jobs 1)."""
-    measured: list[str] = []
-    real = service.catalog_features
-
-    def counted(photo: Photo, vocabulary: Vocabulary | None = None) -> StoredImage:
-        measured.append(photo.filename)
-        return real(photo, vocabulary)
-
-    monkeypatch.setattr(service, "catalog_features", counted)
-    return measured
 
 
 def _stored(url: str) -> dict[tuple[str, str], tuple[Any, ...]]:

@@ -19,7 +19,7 @@ from evidence_check.store import Store
 from evidence_check.store.catalog_store import load_tenant, put_sku, set_zones
 from evidence_check.store.catalog_types import StoredImage
 from tests.grocery_looks import catalog_image
-from tests.test_relevance import PRODUCTS
+from tests.shelf_photos import SHELF_PRODUCTS
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -31,7 +31,7 @@ def images() -> dict[str, StoredImage]:
     grocery = corpus("product-matching") / "grocery"
     return {
         sku: catalog_image(grocery / folder / f"{folder}_Iconic.jpg")
-        for sku, (folder, _) in PRODUCTS.items()
+        for sku, (folder, _) in SHELF_PRODUCTS.items()
     }
 
 

@@ -18,8 +18,8 @@ from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.catalog_store import complete_image_ids, load_views
 from evidence_check.store.catalog_types import MEASUREMENT
+from tests.catalog_measurements import measured_files
 from tests.conftest import FIXTURES, at_revision
-from tests.test_catalog_cli import measured_files
 
 WITH_VIEWS = FIXTURES / "genuine_after_delivery.jpg"  # stored with tilted views (0004 to 0014)
 WITHOUT_VIEWS = FIXTURES / "no_exif.jpg"  # stored before 0004

@@ -32,7 +32,7 @@ from evidence_check.store import Store
 from evidence_check.store.catalog_store import catalog_stamp, put_sku, set_zones
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage, StoredSku
 from tests.grocery_looks import catalog_image
-from tests.test_relevance import PRODUCTS, shelf
+from tests.shelf_photos import SHELF_PRODUCTS, shelf
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -48,17 +48,17 @@ def grocery() -> Path:
 def images(grocery: Path) -> dict[str, StoredImage]:
     return {
         sku: catalog_image(grocery / "grocery" / folder / f"{folder}_Iconic.jpg")
-        for sku, (folder, _) in PRODUCTS.items()
+        for sku, (folder, _) in SHELF_PRODUCTS.items()
     }
 
 
 def _whole(images: dict[str, StoredImage]) -> StoredCatalog:
-    return StoredCatalog(tuple(StoredSku(sku, PRODUCTS[sku][1], None, None, (image,)) for sku, image in images.items()))
+    return StoredCatalog(tuple(StoredSku(sku, SHELF_PRODUCTS[sku][1], None, None, (image,)) for sku, image in images.items()))
 
 
 def _put(store: Store, tenant: str, images: dict[str, StoredImage]) -> None:
     for sku, image in images.items():
-        put_sku(store, tenant, sku, name=PRODUCTS[sku][1], category=None, images=[image], when=NOW)
+        put_sku(store, tenant, sku, name=SHELF_PRODUCTS[sku][1], category=None, images=[image], when=NOW)
 
 
 def _summary(tenant: TenantCatalog, photo_sku: str, number: int, claimed: str, grocery: Path) -> tuple[object, ...]:
@@ -447,7 +447,7 @@ def test_a_stored_catalogs_skus_held_packed_are_made_as_stored(images: dict[str,
     stored = StoredCatalog(
         (
             StoredSku("TWO", "Two images", "dairy", {"cap": [1, 2, 3, 4]}, (pairs[0][1], pairs[1][1]), "Arla", "milk 1 l"),
-            *(StoredSku(sku, PRODUCTS[sku][1], None, None, (image,)) for sku, image in pairs[2:4]),
+            *(StoredSku(sku, SHELF_PRODUCTS[sku][1], None, None, (image,)) for sku, image in pairs[2:4]),
             StoredSku("Ünïcode ✓", None, None, None, (replace(pairs[4][1], zones={"logo": [5, 6, 7, 8]}),)),
         )
     )

@@ -17,21 +17,19 @@ from sqlalchemy.orm import Session
 from evidence_check import service
 from evidence_check.catalog import words
 from evidence_check.catalog.manifest import ManifestEntry
-from evidence_check.catalog.photo import photo_features
-from evidence_check.catalog.words import measured_words, train_catalog_vocabulary, training_sample
+from evidence_check.catalog.words import train_catalog_vocabulary, training_sample
 from evidence_check.engine import Upload
 from evidence_check.imaging import features as F
-from evidence_check.imaging.load import Limits, load_photo
+from evidence_check.imaging.load import Limits
 from evidence_check.importing import import_catalog
 from evidence_check.settings import Settings
 from evidence_check.store import Store, catalog_store
 from evidence_check.store.catalog_store import images_since_vocabulary, load_tenant
 from evidence_check.store.catalog_tables import CatalogImageRow, CatalogSkuRow, CatalogWordsRow
-from evidence_check.store.catalog_types import StoredImage
+from tests.catalog_words import IMAGES, answers_of, fixture_catalog, measured_in
 from tests.conftest import FIXTURES
 
 NOW = datetime(2026, 12, 4, tzinfo=UTC)
-IMAGES = {"A-1": "genuine_after_delivery.jpg", "B-2": "no_exif.jpg", "C-3": "exif_orientation_6.jpg"}
 
 
 def _descriptor_sets(counts: list[int]) -> list[np.ndarray]:
@@ -64,45 +62,11 @@ def test_a_vocabulary_trained_on_the_streamed_sample_is_the_one_trained_on_all_d
     assert streamed.key == whole.key
 
 
-def _catalog(url: str) -> Store:
-    store = Store(url)
-    for sku, name in IMAGES.items():
-        path = FIXTURES / name
-        service.add_to_catalog(
-            store, "default", sku, [Upload(path.name, path.read_bytes())],
-            name=sku, category=None, zones=None, settings=Settings(), now=NOW,
-        )  # fmt: skip
-    return store
-
-
-def _answers(store: Store) -> list[str]:
-    tenant = service.catalog_for(store).for_tenant("default")
-    found = []
-    for name in IMAGES.values():
-        photo = load_photo((FIXTURES / name).read_bytes(), name)
-        found.append(tenant.retrieve(photo_features(photo), None, 1)[0][0])
-    return found
-
-
-def _words(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
-    data = F.unpack(blob)
-    return data["keypoint_words"], data["words"]
-
-
-def _measured_in(image: StoredImage, vocabulary: F.Vocabulary) -> bool:
-    """The image's words as stored (apart, else in its features) are its descriptors' in `vocabulary`."""
-    expected = measured_words(F.unpack(image.features)["descriptors"], vocabulary)
-    if image.words is None and str(F.unpack(image.features)["vocabulary"]) != vocabulary.key:
-        return False
-    stored = _words(image.words if image.words is not None else image.features)
-    return all(np.array_equal(a, b) for a, b in zip(stored, expected, strict=True))
-
-
 def _every_image_in_the_vocabulary(store: Store) -> F.Vocabulary:
     """The tenant's stored vocabulary, once every stored image was found to carry its words in it."""
     stored = load_tenant(store, "default")
     vocabulary = F.Vocabulary.from_bytes(stored.vocabulary or b"")
-    assert all(image.words is not None and _measured_in(image, vocabulary) for sku in stored.skus for image in sku.images)
+    assert all(image.words is not None and measured_in(image, vocabulary) for sku in stored.skus for image in sku.images)
     return vocabulary
 
 
@@ -117,7 +81,7 @@ def _stored_keys(store: Store) -> dict[str, int]:
 
 
 def test_reindex_trains_on_the_catalog_in_its_order_and_measures_every_image(store_url: str) -> None:
-    store = _catalog(store_url)
+    store = fixture_catalog(store_url)
     try:
         blobs = [image.features for sku in load_tenant(store, "default").skus for image in sku.images]
         assert service.reindex_catalog(store, "default", NOW) == 3
@@ -125,7 +89,7 @@ def test_reindex_trains_on_the_catalog_in_its_order_and_measures_every_image(sto
         whole = F.train_vocabulary(np.concatenate([F.rootsift(F.unpack(blob)["descriptors"]) for blob in blobs]))
         assert vocabulary.key == whole.key == train_catalog_vocabulary(lambda: iter(blobs)).key
         assert _stored_keys(store) == {vocabulary.key: 3}
-        assert _answers(store) == list(IMAGES)
+        assert answers_of(store) == list(IMAGES)
     finally:
         store.engine.dispose()
 
@@ -147,11 +111,11 @@ def test_a_reindex_interrupted_midway_leaves_the_catalog_as_it_was_and_the_next_
     """The second batch fails after the first was written (in a transaction of its own): the
     vocabulary and every image's words are as before, and the catalog loads and answers as it did.
     The next reindex to the same vocabulary measures only the image left; the old words go."""
-    store = _catalog(store_url)
+    store = fixture_catalog(store_url)
     try:
         service.reindex_catalog(store, "default", NOW)
         before = load_tenant(store, "default")
-        answers = _answers(store)
+        answers = answers_of(store)
         stored_key = F.Vocabulary.from_bytes(before.vocabulary or b"").key
         monkeypatch.setattr(catalog_store, "REINDEX_BATCH", 2)
         measured: list[bytes] = []
@@ -163,7 +127,7 @@ def test_a_reindex_interrupted_midway_leaves_the_catalog_as_it_was_and_the_next_
         after = load_tenant(store, "default")
         assert after == before
         service.catalog_for(store).forget("default")
-        assert _answers(store) == answers
+        assert answers_of(store) == answers
         assert images_since_vocabulary(store, "default") == 0
         assert sorted(_stored_keys(store).values()) == [2, 3]  # the new vocabulary's first batch, beside
 
@@ -180,7 +144,7 @@ def test_a_reindex_interrupted_midway_leaves_the_catalog_as_it_was_and_the_next_
 def test_words_of_a_reindex_stopped_for_another_vocabulary_are_cleared(
     store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = _catalog(store_url)
+    store = fixture_catalog(store_url)
     try:
         service.reindex_catalog(store, "default", NOW)
         stored_key = F.Vocabulary.from_bytes(load_tenant(store, "default").vocabulary or b"").key
@@ -210,7 +174,7 @@ def test_an_image_added_while_the_catalog_is_reindexed_gets_the_words_of_the_new
 ) -> None:
     """Added, measured in the old vocabulary, before the reindex made the new one current: the
     batches that follow, or else the switch, measure its words in the new one."""
-    store = _catalog(store_url)
+    store = fixture_catalog(store_url)
     try:
         service.reindex_catalog(store, "default", NOW)
         monkeypatch.setattr(catalog_store, "REINDEX_BATCH", 2)
@@ -240,7 +204,7 @@ def test_an_image_added_while_the_catalog_is_reindexed_gets_the_words_of_the_new
         vocabulary = F.Vocabulary.from_bytes(stored.vocabulary or b"")
         (image,) = next(sku for sku in stored.skus if sku.sku == "D-4").images
         assert str(F.unpack(image.features)["vocabulary"]) != vocabulary.key  # measured in the old one
-        assert image.words is not None and _measured_in(image, vocabulary)
+        assert image.words is not None and measured_in(image, vocabulary)
     finally:
         store.engine.dispose()
 
@@ -248,7 +212,7 @@ def test_an_image_added_while_the_catalog_is_reindexed_gets_the_words_of_the_new
 def test_an_image_removed_while_its_batch_is_measured_is_passed_over(
     store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = _catalog(store_url)
+    store = fixture_catalog(store_url)
     try:
         service.reindex_catalog(store, "default", NOW)
         monkeypatch.setattr(catalog_store, "REINDEX_BATCH", 2)
@@ -273,7 +237,7 @@ def test_an_image_removed_while_its_batch_is_measured_is_passed_over(
 def test_an_image_measured_before_a_switch_and_stored_after_is_measured_again(
     store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = _catalog(store_url)
+    store = fixture_catalog(store_url)
     try:
         service.reindex_catalog(store, "default", NOW)
         old = service.catalog_vocabulary(store, "default")
@@ -290,8 +254,8 @@ def test_an_image_measured_before_a_switch_and_stored_after_is_measured_again(
             )  # fmt: skip
         service.store_catalog_sku(store, "default", "D-4", uploads, name=None, category=None, zones=None, now=NOW)
         (image,) = next(sku for sku in load_tenant(store, "default").skus if sku.sku == "D-4").images
-        assert image.words is None and _measured_in(image, new)
-        assert not _measured_in(image, old)
+        assert image.words is None and measured_in(image, new)
+        assert not measured_in(image, old)
     finally:
         store.engine.dispose()
 
@@ -309,7 +273,7 @@ def test_a_reindex_started_as_another_switches_keeps_the_words_of_the_vocabulary
     """The second reindex read the current vocabulary before the first made its own current, and
     clears the words of vocabularies neither current nor its own after: the words of the one now
     current stay, or every load would measure every image again until the next reindex."""
-    store = _catalog(store_url)
+    store = fixture_catalog(store_url)
     try:
         service.reindex_catalog(store, "default", NOW)
         real_clear = catalog_store._clear_words
@@ -341,7 +305,7 @@ def test_words_of_an_image_whose_removal_commits_as_they_are_inserted_are_passed
     lock, so the insert starts after it.)"""
     if not store_url.startswith("postgresql"):
         pytest.skip("SQLite runs one writer at a time")
-    store = _catalog(store_url)
+    store = fixture_catalog(store_url)
     try:
         with store.sessions() as session:
             pk = session.scalar(select(CatalogImageRow.id).join(CatalogSkuRow).where(CatalogSkuRow.sku == "A-1"))
@@ -373,7 +337,7 @@ def test_two_reindexes_to_the_same_vocabulary_both_finish_and_the_catalog_is_cou
 ) -> None:
     """The first made the vocabulary both trained current while the second wrote its words: the
     second finds its work done, and does not count a change no worker need reload for."""
-    store = _catalog(store_url)
+    store = fixture_catalog(store_url)
     try:
         service.reindex_catalog(store, "default", NOW)
         monkeypatch.setattr(words, "VOCABULARY_SEED", 7)
@@ -399,7 +363,7 @@ def test_two_reindexes_to_the_same_vocabulary_both_finish_and_the_catalog_is_cou
 def test_a_reindex_under_way_is_named_by_its_vocabulary_key_alone(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The vocabulary (8–27 MB) is stored once, by the switch: a copy beside it while the words are
     written was never read, and cost its write, its read at the switch and its delete."""
-    store = _catalog(store_url)
+    store = fixture_catalog(store_url)
     try:
         staged: list[tuple[str, ...]] = []
 
@@ -425,7 +389,7 @@ def test_an_import_a_reindex_overtakes_parses_the_new_vocabulary_once_not_per_sk
 ) -> None:
     # Each SKU measured in the vocabulary read when the import began was refused by the store and
     # measured again in the current one, read and parsed again each time (0.30 s a SKU).
-    store = _catalog(store_url)
+    store = fixture_catalog(store_url)
     try:
         service.reindex_catalog(store, "default", NOW)
         parsed: list[str] = []
@@ -453,6 +417,6 @@ def test_an_import_a_reindex_overtakes_parses_the_new_vocabulary_once_not_per_sk
         new = service.catalog_vocabulary(store, "default")
         assert new is not None and parsed.count(new.key) == 2  # the store's switch, and the line above
         imported_images = [image for sku in load_tenant(store, "default").skus if sku.sku.startswith("N-") for image in sku.images]
-        assert len(imported_images) == 3 and all(_measured_in(image, new) for image in imported_images)
+        assert len(imported_images) == 3 and all(measured_in(image, new) for image in imported_images)
     finally:
         store.engine.dispose()

@@ -15,8 +15,8 @@ from evidence_check.catalog.words import train_catalog_vocabulary, with_words
 from evidence_check.imaging import features as F
 from evidence_check.store import Store
 from evidence_check.store.catalog_store import load_tenant
+from tests.catalog_words import answers_of, fixture_catalog, measured_in
 from tests.conftest import at_revision
-from tests.test_catalog_reindex import _answers, _catalog, _measured_in
 
 NOW = datetime(2026, 12, 5, tzinfo=UTC)
 
@@ -24,7 +24,7 @@ NOW = datetime(2026, 12, 5, tzinfo=UTC)
 def _reindexed_at_0015(url: str) -> str:
     """The catalog as 0015's reindex left it: its images' features rewritten with their words in a
     vocabulary trained on them, stored beside. Returns the vocabulary's key."""
-    _catalog(url).engine.dispose()
+    fixture_catalog(url).engine.dispose()
     with at_revision(url, "0015_catalog_measured_as", downgrade=True) as connection:
         images = connection.execute(text("SELECT id, features FROM catalog_images ORDER BY id")).all()
         vocabulary = train_catalog_vocabulary(lambda: (blob for _, blob in images))
@@ -50,21 +50,21 @@ def test_a_catalog_reindexed_before_keeps_its_words_and_the_next_reindex_stores_
         stored = load_tenant(store, "default")
         vocabulary = F.Vocabulary.from_bytes(stored.vocabulary or b"")
         assert vocabulary.key == key
-        assert all(image.words is None and _measured_in(image, vocabulary) for sku in stored.skus for image in sku.images)
+        assert all(image.words is None and measured_in(image, vocabulary) for sku in stored.skus for image in sku.images)
 
         def not_again(descriptors: np.ndarray, vocabulary: F.Vocabulary) -> tuple[np.ndarray, np.ndarray]:
             raise AssertionError("measured again when loaded")
 
         with monkeypatch.context() as patched:
             patched.setattr(entries, "measured_words", not_again)
-            answers = _answers(store)
+            answers = answers_of(store)
 
         assert service.reindex_catalog(store, "default", NOW) == 3
         reindexed = load_tenant(store, "default")
         assert F.Vocabulary.from_bytes(reindexed.vocabulary or b"").key == key  # the same images, the same one
-        assert all(image.words is not None and _measured_in(image, vocabulary) for sku in reindexed.skus for image in sku.images)
+        assert all(image.words is not None and measured_in(image, vocabulary) for sku in reindexed.skus for image in sku.images)
         service.catalog_for(store).forget("default")
-        assert _answers(store) == answers
+        assert answers_of(store) == answers
     finally:
         store.close()
 
@@ -72,7 +72,7 @@ def test_a_catalog_reindexed_before_keeps_its_words_and_the_next_reindex_stores_
 def test_downgraded_to_0015_a_catalog_reindexed_at_0016_keeps_its_words_in_its_features(store_url: str) -> None:
     """0015 reads an image's words from its features only: the current vocabulary's words stored
     apart go back into them, or every load at 0015 would measure every image again."""
-    store = _catalog(store_url)
+    store = fixture_catalog(store_url)
     try:
         service.reindex_catalog(store, "default", NOW)
         stored = load_tenant(store, "default")

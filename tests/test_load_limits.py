@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import os
 import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -17,19 +16,9 @@ from evidence_check.imaging import load
 from evidence_check.imaging.load import Limits, PhotoError, load_photo, read_file
 from evidence_check.settings import Settings
 from tests.conftest import CORPORA, FIXTURES
+from tests.png_headers import png_header_only
 
 MIB = 1024 * 1024
-
-
-def png_header_only(width: int, height: int, bit_depth: int, colour_type: int) -> bytes:
-    """A PNG whose header declares the size and whose pixels are cut short: a budget refusal must
-    come before any decoding, so the missing pixels are never looked for."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 4096))
 
 
 def encoded(image: Image.Image, fmt: str, **options: object) -> bytes:

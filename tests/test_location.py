@@ -34,16 +34,9 @@ from evidence_check.settings import Settings
 from evidence_check.store.catalog_types import StoredCatalog, StoredSku
 from tests.conftest import corpus
 from tests.grocery_looks import catalog_image
+from tests.placed_products import PLACED_PRODUCTS, ZONES, iconic, marked, placed, zone_box
 
-ZONES = Path(__file__).resolve().parents[1] / "fixtures" / "zones"
-PRODUCTS = {"ALPRO-SOY": "Alpro-Fresh-Soy-Milk", "ARLA-SOUR": "Arla-Sour-Milk", "OATLY": "Oatly-Oat-Milk"}
 HELD_PRODUCTS = {"GARANT-ECO-MILK": "Garant-Ecological-Standard-Milk", "YOGGI-STRAWBERRY": "Yoggi-Strawberry-Yoghurt"}  # a hand over the carton
-SIZE = (1024, 768)  # the working copy's size: the photo's pixels are the working copy's
-
-
-def iconic(grocery: Path, sku: str) -> Path:
-    folder = PRODUCTS[sku]
-    return grocery / "grocery" / folder / f"{folder}_Iconic.jpg"
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +47,7 @@ def grocery() -> Path:
 @pytest.fixture(scope="module")
 def context(grocery: Path) -> CheckContext:
     skus = []
-    for sku, folder in PRODUCTS.items():
+    for sku, folder in PLACED_PRODUCTS.items():
         path = iconic(grocery, sku)
         image = catalog_image(path)
         zone_file = ZONES / f"{folder}.json"
@@ -65,55 +58,8 @@ def context(grocery: Path) -> CheckContext:
     return CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=Catalog(lambda tenant: stored))
 
 
-def placed(
-    grocery: Path, sku: str, stain: tuple[float, float] | None = None, paint: Callable[[np.ndarray], None] | None = None
-) -> tuple[Photo, np.ndarray]:
-    """The catalog image in perspective on a grey, textured table, lit unevenly; and the homography
-    (catalog pixels -> photo pixels). `stain`: a brown stain painted at that catalog point; `paint`
-    draws on the photo's pixels before it is saved."""
-    rgb = cv2.cvtColor(cv2.imread(str(iconic(grocery, sku))), cv2.COLOR_BGR2RGB)
-    height, width = rgb.shape[:2]
-    corners = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
-    target = np.float32([[320, 120], [700, 145], [680, 650], [340, 620]])
-    homography = cv2.getPerspectiveTransform(corners, target)
-    rng = np.random.default_rng(4)
-    table = cv2.resize(rng.integers(90, 150, (30, 40, 3)).astype(np.uint8), SIZE, interpolation=cv2.INTER_CUBIC)
-    warped = cv2.warpPerspective(rgb, homography, SIZE)
-    inside = cv2.warpPerspective(np.full((height, width), 255, np.uint8), homography, SIZE) > 127
-    table[inside] = warped[inside]
-    shading = np.linspace(0.85, 1.1, SIZE[0], dtype=np.float32)[None, :, None]
-    photo = np.clip(table * shading, 0, 255).astype(np.uint8)
-    if stain is not None:
-        (x, y), = cv2.perspectiveTransform(np.float32([[stain]]), homography)[0:1, 0]
-        blot = np.zeros(photo.shape[:2], np.float32)
-        cv2.ellipse(blot, (int(x), int(y)), (40, 28), 20, 0, 360, 1.0, -1)
-        blot = cv2.GaussianBlur(blot, (0, 0), 3)[..., None]
-        photo = np.clip(photo * (1 - 0.75 * blot) + np.float32([110, 70, 30]) * 0.75 * blot, 0, 255).astype(np.uint8)
-    if paint is not None:
-        paint(photo)
-    buffer = io.BytesIO()
-    Image.fromarray(photo).save(buffer, "JPEG", quality=90)
-    return load_photo(buffer.getvalue(), f"{sku}.jpg"), homography
-
-
-def marked(homography: np.ndarray, catalog_box: list[int]) -> Region:
-    """A region an agent would draw around a catalog box seen in the photo."""
-    x, y, w, h = catalog_box
-    points = cv2.perspectiveTransform(np.float32([[[x, y], [x + w, y], [x + w, y + h], [x, y + h]]]), homography)[0]
-    (left, top), (right, bottom) = points.min(axis=0), points.max(axis=0)
-    return Region(int(left), int(top), int(right - left), int(bottom - top))
-
-
 def claim(sku: str | None, region: Region | None = None) -> Claim:
     return Claim(claim_id="c-loc", timeline=Timeline(), sku=sku, region=region)
-
-
-def zone_box(sku: str, name: str) -> list[int]:
-    zone = json.loads((ZONES / f"{PRODUCTS[sku]}.json").read_text())[name]
-    if "box" in zone:
-        return list(zone["box"])
-    xs, ys = zip(*zone["polygon"], strict=True)
-    return [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
 
 
 ON_ZONES = [
@@ -412,7 +358,7 @@ def _shelf_defects(
     monkeypatch.setattr(location, "propose", recorded)
     results = []
     for sku, photo_of, place in photos:
-        folder = {**PRODUCTS, **HELD_PRODUCTS}[sku]
+        folder = {**PLACED_PRODUCTS, **HELD_PRODUCTS}[sku]
         path = grocery / "grocery" / folder / f"{folder}_00{photo_of}.jpg"
         clean = load_photo(path.read_bytes(), path.name)
         matches.clear()
@@ -734,7 +680,7 @@ def _hand(covered: float) -> Callable[[np.ndarray], None]:
     return paint
 
 
-@pytest.mark.parametrize("sku", list(PRODUCTS))
+@pytest.mark.parametrize("sku", list(PLACED_PRODUCTS))
 def test_a_photo_mostly_unlike_the_catalog_image_is_declined_rather_than_given_a_region(
     grocery: Path, context: CheckContext, sku: str
 ) -> None:
@@ -761,7 +707,7 @@ def test_a_shelf_photo_of_another_print_version_is_compared_only_where_it_lines_
     A shelf photo of the catalog's own print (Alpro's photo 4) is compared whole."""
     findings = {}
     for sku, number in (("OATLY", 1), ("ALPRO-SOY", 4)):
-        path = grocery / "grocery" / PRODUCTS[sku] / f"{PRODUCTS[sku]}_00{number}.jpg"
+        path = grocery / "grocery" / PLACED_PRODUCTS[sku] / f"{PLACED_PRODUCTS[sku]}_00{number}.jpg"
         findings[sku] = location.check(load_photo(path.read_bytes(), path.name), claim(sku), context)
     part = findings["OATLY"]
     assert part.code in ("location.proposed_part", "location.proposed_zone_part"), part.details
@@ -778,7 +724,7 @@ def test_the_annotated_picture_greys_the_part_of_the_product_a_proposal_left_out
     """Oatly's 'NOT MILK' shelf photo is compared on the part that lines up: the picture greys the rest
     of the product, about as much of it as the report's share says, and leaves the part compared as
     it is; a photo compared whole has nothing greyed. Before, only the share said what was compared."""
-    path = grocery / "grocery" / PRODUCTS["OATLY"] / f"{PRODUCTS['OATLY']}_001.jpg"
+    path = grocery / "grocery" / PLACED_PRODUCTS["OATLY"] / f"{PLACED_PRODUCTS['OATLY']}_001.jpg"
     photo = load_photo(path.read_bytes(), path.name)
     details = location.check(photo, claim("OATLY"), context).details
     left_out = details["left_out_in_photo"]
@@ -866,7 +812,7 @@ def _damaged_catalog_image(path: Path, defect: str) -> tuple[bytes, tuple[int, i
     return buffer.getvalue(), centre
 
 
-@pytest.mark.parametrize("sku", list(PRODUCTS))
+@pytest.mark.parametrize("sku", list(PLACED_PRODUCTS))
 def test_the_catalog_image_sent_back_as_the_photo_is_given_no_region(grocery: Path, context: CheckContext, sku: str) -> None:
     """A copy of the catalog image differs from it by resampling alone: nothing stands out, and no
     region is proposed (its soft blobs reached 0.2-1.6, shelf photos' 7.5 and up; before
@@ -901,7 +847,7 @@ def test_the_proposal_made_in_the_products_window_is_the_one_made_over_the_whole
     elif photo_of == "dent":
         photo, _ = placed(grocery, sku, paint=_dent)
     else:
-        path = grocery / "grocery" / PRODUCTS[sku] / f"{PRODUCTS[sku]}_00{photo_of}.jpg"
+        path = grocery / "grocery" / PLACED_PRODUCTS[sku] / f"{PLACED_PRODUCTS[sku]}_00{photo_of}.jpg"
         photo = load_photo(path.read_bytes(), path.name)
     frames: list[proposal._Frame] = []
 

@@ -3,7 +3,6 @@ weak evidence is unknown; and the location look names the zone of a marked regio
 
 from __future__ import annotations
 
-import io
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +10,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
 
 from evidence_check.catalog.photo import Look, photo_features
 from evidence_check.catalog.registry import Catalog
@@ -22,32 +20,16 @@ from evidence_check.engine import run_checks
 from evidence_check.explain.messages import summary
 from evidence_check.imaging import colour
 from evidence_check.imaging import features as F
-from evidence_check.imaging.load import Photo, load_photo
-from evidence_check.models import Claim, ClaimReason, Finding, Region, Status, Timeline
+from evidence_check.imaging.load import Photo
+from evidence_check.models import ClaimReason, Finding, Region, Status
 from evidence_check.settings import Settings
 from evidence_check.store.catalog_types import StoredCatalog, StoredSku
 from tests.conftest import corpus
-from tests.grocery_looks import catalog_image, count_measurements
+from tests.grocery_looks import catalog_image, count_measurements, photo_at
+from tests.shelf_photos import SHELF_PRODUCTS, claim, encoded, shelf
 
-PRODUCTS = {
-    "BRAVO-APPLE": ("Bravo-Apple-Juice", "Bravo Apple Juice"),
-    "BRAVO-ORANGE": ("Bravo-Orange-Juice", "Bravo Orange Juice"),
-    "OATLY-MILK": ("Oatly-Oat-Milk", "Oatly Oat Milk"),
-    "TROPICANA-SMOOTH": ("Tropicana-Juice-Smooth", "Tropicana Juice Smooth"),
-    "VALIO-VANILLA": ("Valio-Vanilla-Yoghurt", "Valio Vanilla Yoghurt"),
-}
 # Drawn on Bravo-Apple-Juice_Iconic.jpg (198 x 198): the yellow cap, and the label below it.
 BRAVO_ZONES = {"cap": [88, 4, 26, 22], "label": [70, 50, 100, 120]}
-
-
-def _load(path: Path) -> Photo:
-    return load_photo(path.read_bytes(), path.name)
-
-
-def _encoded(rgb: np.ndarray, name: str) -> Photo:
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, "JPEG", quality=92)
-    return load_photo(buffer.getvalue(), name)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +40,7 @@ def grocery() -> Path:
 @pytest.fixture(scope="module")
 def context(grocery: Path) -> CheckContext:
     skus = []
-    for sku, (folder, name) in PRODUCTS.items():
+    for sku, (folder, name) in SHELF_PRODUCTS.items():
         image = catalog_image(grocery / "grocery" / folder / f"{folder}_Iconic.jpg")
         zones = BRAVO_ZONES if sku == "BRAVO-APPLE" else None
         skus.append(StoredSku(sku, name, "juice", zones, (image,)))
@@ -67,15 +49,6 @@ def context(grocery: Path) -> CheckContext:
     skus.append(StoredSku("NO-IMAGES", "Plain T-shirt", None, None, ()))
     stored = StoredCatalog(tuple(skus))
     return CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=Catalog(lambda tenant: stored))
-
-
-def claim(sku: str | None, **changes: object) -> Claim:
-    return replace(Claim(claim_id="c-1", timeline=Timeline(), sku=sku), **changes)  # type: ignore[arg-type]
-
-
-def shelf(grocery: Path, sku: str, number: int) -> Photo:
-    folder = PRODUCTS[sku][0]
-    return _load(grocery / "grocery" / folder / f"{folder}_00{number}.jpg")
 
 
 # photo (sku, number), claimed SKU, status, code
@@ -126,14 +99,14 @@ def test_genuine_match_reports_its_evidence(grocery: Path, context: CheckContext
 
 
 def test_box_in_scene_passes_as_the_box(grocery: Path, context: CheckContext) -> None:
-    scene = _load(grocery / "opencv-box" / "box_in_scene.png")
+    scene = photo_at(grocery / "opencv-box" / "box_in_scene.png")
     finding = relevance.check(scene, claim("BOX"), context)
     assert finding.status is Status.PASS, finding.details
 
 
 def test_texture_poor_photo_is_unknown_not_fail(context: CheckContext) -> None:
     ramp = np.tile(np.linspace(60, 200, 400, dtype=np.uint8), (300, 1))
-    plain = _encoded(np.dstack([ramp, ramp, ramp // 2]), "plain.jpg")
+    plain = encoded(np.dstack([ramp, ramp, ramp // 2]), "plain.jpg")
     finding = relevance.check(plain, claim("BRAVO-APPLE"), context)
     assert (finding.status, finding.code) == (Status.UNKNOWN, "relevance.featureless")
     assert finding.next_step == "ask_label_photo"
@@ -141,7 +114,7 @@ def test_texture_poor_photo_is_unknown_not_fail(context: CheckContext) -> None:
 
 def test_heavily_blurred_photo_is_never_a_fail(grocery: Path, context: CheckContext) -> None:
     rgb = np.asarray(shelf(grocery, "OATLY-MILK", 1).working)
-    blurred = _encoded(cv2.GaussianBlur(rgb, (0, 0), 6), "blurred.jpg")
+    blurred = encoded(cv2.GaussianBlur(rgb, (0, 0), 6), "blurred.jpg")
     finding = relevance.check(blurred, claim("BRAVO-APPLE"), context)
     assert finding.status is Status.UNKNOWN
 
@@ -160,7 +133,7 @@ CLOSER = [
 def test_photo_whose_first_look_finds_nothing_is_looked_at_closer(
     grocery: Path, context: CheckContext, name: str, sku: str, status: str, code: str
 ) -> None:
-    photo = _load(grocery / "grocery" / name.rsplit("_", 1)[0] / f"{name}.jpg")
+    photo = photo_at(grocery / "grocery" / name.rsplit("_", 1)[0] / f"{name}.jpg")
     first = context.catalog.for_tenant("default").assess(photo_features(photo), sku, rules)  # type: ignore[union-attr]
     assert rules.needs_closer_look(first)  # undecided at the first look: without the closer one, `unknown`
     finding = relevance.check(photo, claim(sku), context)
@@ -175,7 +148,7 @@ def test_photo_found_at_the_first_look_is_not_looked_at_again(grocery: Path, con
     finding = relevance.check(photo, claim("BRAVO-APPLE"), context)
     assert (finding.status, finding.details["closer_look"]) == (Status.PASS, False)
     plain = np.tile(np.linspace(60, 200, 400, dtype=np.uint8), (300, 1))
-    featureless = relevance.check(_encoded(np.dstack([plain] * 3), "plain.jpg"), claim("BRAVO-APPLE"), context)
+    featureless = relevance.check(encoded(np.dstack([plain] * 3), "plain.jpg"), claim("BRAVO-APPLE"), context)
     assert (featureless.code, featureless.details["closer_look"]) == ("relevance.featureless", False)
 
 
@@ -184,7 +157,7 @@ def test_the_closer_look_measures_a_larger_copy(size: tuple[int, int], first_sid
     """Enlarged from a small photo, reduced less from a large one; keypoints in the copy's pixels."""
     rng = np.random.default_rng(3)
     texture = cv2.resize(rng.integers(0, 255, (size[1] // 8, size[0] // 8, 3), dtype=np.uint8), size)
-    photo = _encoded(texture, "texture.jpg")
+    photo = encoded(texture, "texture.jpg")
     first, closer = photo_features(photo), photo_features(photo, Look.CLOSER)
     assert max(first.rgb.shape[:2]) == first_side
     assert max(closer.rgb.shape[:2]) == round(first_side * F.CLOSER_SCALE)
@@ -198,7 +171,7 @@ def test_same_print_in_other_colours_does_not_pass(grocery: Path, context: Check
     rgb = np.asarray(shelf(grocery, "BRAVO-APPLE", 2).working)
     hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
     hsv[..., 0] = (hsv[..., 0].astype(np.int32) + 90) % 180  # green carton -> purple, same pattern
-    recoloured = _encoded(cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB), "purple.jpg")
+    recoloured = encoded(cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB), "purple.jpg")
     finding = relevance.check(recoloured, claim("BRAVO-APPLE"), context)
     assert (finding.status, finding.code) == (Status.WARN, "relevance.colour_mismatch"), finding.details
 
@@ -333,7 +306,7 @@ def test_near_variants_of_one_brand(
     grocery: Path, variants: CheckContext, photo: str, sku: str, status: str, code: str
 ) -> None:
     folder = photo.rsplit("_", 1)[0]
-    finding = relevance.check(_load(grocery / "grocery" / folder / f"{photo}.jpg"), claim(sku), variants)
+    finding = relevance.check(photo_at(grocery / "grocery" / folder / f"{photo}.jpg"), claim(sku), variants)
     assert (finding.status.value, finding.code) == (status, code), finding.details
     assert finding.details["distinctive_inliers"] is not None
     if status == "fail":
@@ -363,7 +336,7 @@ def test_another_product_is_named_with_the_variant_it_may_as_well_be(
     grocery: Path, variants: CheckContext, photo: str, sku: str, named: str, variant: str | None
 ) -> None:
     folder = photo.rsplit("_", 1)[0]
-    finding = relevance.check(_load(grocery / "grocery" / folder / f"{photo}.jpg"), claim(sku), variants)
+    finding = relevance.check(photo_at(grocery / "grocery" / folder / f"{photo}.jpg"), claim(sku), variants)
     assert finding.status is Status.FAIL, finding.details
     _assert_named(finding, named, variant, "relevance.other_product", "relevance.other_variant")
 
@@ -378,7 +351,7 @@ def test_wrong_item_claim_names_what_arrived_as_a_fail_does(
     does not tell it from its variant."""
     folder = photo.rsplit("_", 1)[0]
     wrong_item = claim(sku, reason=ClaimReason.WRONG_ITEM)
-    finding = relevance.check(_load(grocery / "grocery" / folder / f"{photo}.jpg"), wrong_item, variants)
+    finding = relevance.check(photo_at(grocery / "grocery" / folder / f"{photo}.jpg"), wrong_item, variants)
     assert finding.status is Status.PASS, finding.details
     _assert_named(
         finding, named, variant, "relevance.other_product_as_claimed", "relevance.other_variant_as_claimed"
@@ -442,7 +415,7 @@ def test_catalog_images_stored_before_thumbnails_still_match(grocery: Path) -> N
         skus.append(StoredSku(name, name.replace("-", " "), None, None, (replace(image, features=F.pack(**data)),)))
     stored = StoredCatalog(tuple(skus))
     old = CheckContext(settings=Settings(), now=datetime.now(UTC), catalog=Catalog(lambda tenant: stored))
-    photo = _load(grocery / "grocery" / names[0] / f"{names[0]}_005.jpg")
+    photo = photo_at(grocery / "grocery" / names[0] / f"{names[0]}_005.jpg")
     finding = relevance.check(photo, claim(names[0]), old)
     assert finding.status in {Status.PASS, Status.WARN}
     assert finding.details["ordered"]["inliers"] >= rules.PASS_INLIERS
@@ -455,12 +428,12 @@ def test_colours_vote_only_between_matches_on_one_object(grocery: Path, side_by_
     names = ("Tropicana-Golden-Grapefruit", "Tropicana-Apple-Juice")
     paths = [grocery / "grocery" / name / f"{name}_Iconic.jpg" for name in names]
     both = _catalog_of(grocery, names)
-    grapefruit, apple = (np.asarray(_load(p).working) for p in paths)  # 198 x 198 each
+    grapefruit, apple = (np.asarray(photo_at(p).working) for p in paths)  # 198 x 198 each
     canvas = np.full((240, 460 if side_by_side else 240, 3), 90, np.uint8)
     canvas[20:218, 20:218] = grapefruit
     if side_by_side:
         canvas[20:218, 240:438] = apple
-    finding = relevance.check(_encoded(canvas, "shelf.jpg"), claim(names[0]), both)
+    finding = relevance.check(encoded(canvas, "shelf.jpg"), claim(names[0]), both)
     rival = finding.details["rivals"][0]
     assert rival["sku"] == names[1]
     if side_by_side:
@@ -476,11 +449,11 @@ def juice_and_oats(grocery: Path) -> tuple[CheckContext, Photo]:
     """Bravo apple juice with a smaller Oatly carton beside it, on one photo."""
     names = ("Bravo-Apple-Juice", "Oatly-Oat-Milk")
     paths = [grocery / "grocery" / name / f"{name}_Iconic.jpg" for name in names]
-    juice, oats = (np.asarray(_load(p).working) for p in paths)  # 198 x 198 each
+    juice, oats = (np.asarray(photo_at(p).working) for p in paths)  # 198 x 198 each
     canvas = np.full((240, 460, 3), 90, np.uint8)
     canvas[20:218, 20:218] = juice
     canvas[20:180, 240:400] = cv2.resize(oats, (160, 160), interpolation=cv2.INTER_AREA)
-    return _catalog_of(grocery, names), _encoded(canvas, "shelf.jpg")
+    return _catalog_of(grocery, names), encoded(canvas, "shelf.jpg")
 
 
 @pytest.mark.parametrize(
@@ -512,6 +485,6 @@ def test_carton_held_in_front_of_another_brand_in_the_fridge(
     behind it (32); where the two catalog images land overlaps (IoU 0.18), their inliers do not."""
     names = ("Arla-Medium-Fat-Milk", "Garant-Ecological-Medium-Fat-Milk")
     context = _catalog_of(grocery, names)
-    photo = _load(grocery / "grocery" / names[0] / f"{names[0]}_003.jpg")
+    photo = photo_at(grocery / "grocery" / names[0] / f"{names[0]}_003.jpg")
     finding = relevance.check(photo, claim(sku), context)
     assert (finding.status.value, finding.code) == (status, code), finding.details

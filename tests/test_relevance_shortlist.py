@@ -23,8 +23,8 @@ from evidence_check.imaging.load import Photo
 from evidence_check.models import Status
 from evidence_check.settings import Settings
 from evidence_check.store.catalog_types import StoredCatalog, StoredSku
-from tests.grocery_looks import catalog_image
-from tests.test_relevance import PRODUCTS, _encoded, _load, claim, shelf
+from tests.grocery_looks import catalog_image, photo_at
+from tests.shelf_photos import SHELF_PRODUCTS, claim, encoded, shelf
 
 # Photos whose visual words (generic vocabulary, these five SKUs, the centre's weighing more) rank
 # another SKU above their own.
@@ -44,7 +44,7 @@ def stored(grocery: Path) -> StoredCatalog:
     return StoredCatalog(
         tuple(
             StoredSku(sku, name, None, None, (catalog_image(grocery / "grocery" / f / f"{f}_Iconic.jpg"),))
-            for sku, (f, name) in PRODUCTS.items()
+            for sku, (f, name) in SHELF_PRODUCTS.items()
         )
     )
 
@@ -81,7 +81,7 @@ def test_shortlist_keeps_the_words_order_where_no_product_is_shown(stored: Store
     """Blocks of random grey: keypoints and words, but no homography, so the words' order stands."""
     blocks = np.random.default_rng(3).integers(0, 256, (45, 60), dtype=np.uint8)
     grey = cv2.resize(blocks, (480, 360), interpolation=cv2.INTER_NEAREST)
-    photo = _encoded(np.dstack([grey, grey, grey]), "blocks.jpg")
+    photo = encoded(np.dstack([grey, grey, grey]), "blocks.jpg")
     tenant = TenantCatalog(stored)
     found = tenant.assess(photo_features(photo), CLAIMED, rules)
     assert found.shortlist, "the words proposed no SKU: the test shows nothing"
@@ -102,11 +102,11 @@ def test_word_inliers_find_the_product_shown_and_not_another(grocery: Path, stor
         )  # fmt: skip
 
     assert inliers("VALIO-VANILLA") >= 2 * rules.PASS_INLIERS
-    assert all(inliers(sku) < F.MIN_MATCHES for sku in PRODUCTS if sku != "VALIO-VANILLA")
+    assert all(inliers(sku) < F.MIN_MATCHES for sku in SHELF_PRODUCTS if sku != "VALIO-VANILLA")
 
 
 def test_features_stored_before_keypoint_words_get_them_when_loaded(grocery: Path) -> None:
-    folder = PRODUCTS["OATLY-MILK"][0]
+    folder = SHELF_PRODUCTS["OATLY-MILK"][0]
     image = catalog_image(grocery / "grocery" / folder / f"{folder}_Iconic.jpg")
     data = F.unpack(image.features)
     stored_words = data.pop("keypoint_words")
@@ -131,12 +131,12 @@ def test_words_near_the_centre_weigh_more(
 ) -> None:
     """Three packs side by side, one in the middle: the words rank the framed one first. Counted
     alike wherever they lie, the oat-milk carton's many words came first from either edge."""
-    packs = {sku: np.asarray(_load(grocery / "grocery" / f / f"{f}_Iconic.jpg").working) for sku, (f, _) in PRODUCTS.items()}
+    packs = {sku: np.asarray(photo_at(grocery / "grocery" / f / f"{f}_Iconic.jpg").working) for sku, (f, _) in SHELF_PRODUCTS.items()}
     canvas = np.full((360, 640, 3), 90, np.uint8)
     canvas[80:280, 220:420] = cv2.resize(packs[centre], (200, 200), interpolation=cv2.INTER_AREA)
     for left, sku in zip((0, 440), edges, strict=True):
         canvas[60:260, left : left + 200] = cv2.resize(packs[sku], (200, 200), interpolation=cv2.INTER_AREA)
-    features = photo_features(_encoded(canvas, "shelf.jpg"))
+    features = photo_features(encoded(canvas, "shelf.jpg"))
     ranked = [sku for sku, _ in TenantCatalog(stored).retrieve(features, None, SHORTLIST)]
     assert ranked[0] == centre, ranked
 
@@ -148,7 +148,7 @@ def test_a_sku_of_many_images_leaves_room_for_the_others(among: bool) -> None:
     one SKU spare) fills them all when its images score best: ranked, or passed over as the one
     excluded, it must still leave the next SKUs their places."""
     texture = np.random.default_rng(7).integers(0, 256, (240, 320, 3), dtype=np.uint8)
-    image = catalog_features(_encoded(cv2.GaussianBlur(texture, (0, 0), 1.5), "texture.jpg"))
+    image = catalog_features(encoded(cv2.GaussianBlur(texture, (0, 0), 1.5), "texture.jpg"))
     places = (2 + 1) * catalog_registry.MAX_IMAGES_PER_SKU  # what ranking two SKUs reads
     many = StoredSku("MANY", None, None, None, tuple(replace(image, image_id=f"{n}") for n in range(places)))
     others = tuple(StoredSku(name, None, None, None, (image,)) for name in ("NEXT", "LAST"))

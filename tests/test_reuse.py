@@ -34,9 +34,8 @@ from evidence_check.store import Store, StoreError
 from evidence_check.store.reuse_tables import FingerprintRow, fingerprint_row
 from fixtures.make_fixtures import jpeg, product_photo
 from tests.conftest import corpus, hamming
+from tests.reuse_codes import FIRST_SEEN_AT
 from tests.terminal import on_a_terminal
-
-T0 = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
 
 
 def photo_of(image: Image.Image, name: str = "photo.jpg") -> Photo:
@@ -117,7 +116,7 @@ def test_features_survive_serialisation() -> None:
 def index_of(store: Store, photos: dict[str, Photo]) -> References:
     references = references_for(store)
     for ref_id, photo in photos.items():
-        assert references.add("t", "stock", ref_id, photo, T0)
+        assert references.add("t", "stock", ref_id, photo, FIRST_SEEN_AT)
     return references
 
 
@@ -253,15 +252,15 @@ def mirrored_crop(image: Image.Image) -> Image.Image:
 
 def test_reverifying_the_same_claim_is_not_reuse(store: Store) -> None:
     upload = claim_upload(product_photo(1))
-    assert run_claim(store, upload, "c-1", "alice", T0)["code"] == "reuse.not_seen"
-    again = run_claim(store, upload, "c-1", "alice", T0 + timedelta(hours=1))
+    assert run_claim(store, upload, "c-1", "alice", FIRST_SEEN_AT)["code"] == "reuse.not_seen"
+    again = run_claim(store, upload, "c-1", "alice", FIRST_SEEN_AT + timedelta(hours=1))
     assert (again["status"], again["code"]) == ("pass", "reuse.not_seen")
 
 
 def test_earlier_claim_of_another_customer_fails(store: Store) -> None:
     image = product_photo(2)
-    run_claim(store, claim_upload(image), "c-1", "alice", T0)
-    other = run_claim(store, claim_upload(mirrored_crop(image)), "c-2", "bob", T0 + timedelta(days=1))
+    run_claim(store, claim_upload(image), "c-1", "alice", FIRST_SEEN_AT)
+    other = run_claim(store, claim_upload(mirrored_crop(image)), "c-2", "bob", FIRST_SEEN_AT + timedelta(days=1))
     assert (other["status"], other["code"]) == ("fail", "reuse.other_customer")
     match = other["details"]["matches"][0]
     assert match["claim_id"] == "c-1" and match["same_customer"] is False and match["earlier"] is True
@@ -270,17 +269,17 @@ def test_earlier_claim_of_another_customer_fails(store: Store) -> None:
 
 def test_earlier_claim_of_the_same_customer_warns(store: Store) -> None:
     image = product_photo(9)
-    run_claim(store, claim_upload(image), "c-1", "alice", T0)
-    same = run_claim(store, claim_upload(image.rotate(180)), "c-2", "alice", T0 + timedelta(days=1))
+    run_claim(store, claim_upload(image), "c-1", "alice", FIRST_SEEN_AT)
+    same = run_claim(store, claim_upload(image.rotate(180)), "c-2", "alice", FIRST_SEEN_AT + timedelta(days=1))
     assert (same["status"], same["code"]) == ("warn", "reuse.same_customer")
     assert same["details"]["matches"][0]["same_customer"] is True
 
 
 def test_first_seen_wins_a_later_copy_never_turns_the_earlier_claim(store: Store) -> None:
     image = product_photo(3)
-    run_claim(store, claim_upload(image), "c-1", "alice", T0)
-    run_claim(store, claim_upload(image), "c-2", "bob", T0 + timedelta(days=1))
-    again = run_claim(store, claim_upload(image), "c-1", "alice", T0 + timedelta(days=2))
+    run_claim(store, claim_upload(image), "c-1", "alice", FIRST_SEEN_AT)
+    run_claim(store, claim_upload(image), "c-2", "bob", FIRST_SEEN_AT + timedelta(days=1))
+    again = run_claim(store, claim_upload(image), "c-1", "alice", FIRST_SEEN_AT + timedelta(days=2))
     assert (again["status"], again["code"]) == ("pass", "reuse.only_later")
     assert [m["claim_id"] for m in again["details"]["matches"]] == ["c-2"]
     assert again["details"]["matches"][0]["earlier"] is False
@@ -288,9 +287,9 @@ def test_first_seen_wins_a_later_copy_never_turns_the_earlier_claim(store: Store
 
 def test_tenant_a_photo_is_never_matched_in_tenant_b(store: Store) -> None:
     image = product_photo(4)
-    run_claim(store, claim_upload(image), "c-1", "alice", T0, tenant="shop-a")
-    references_for(store).add("shop-a", "listing", "BAG-1", photo_of(image), T0)
-    in_b = run_claim(store, claim_upload(image), "c-9", "bob", T0 + timedelta(days=1), tenant="shop-b")
+    run_claim(store, claim_upload(image), "c-1", "alice", FIRST_SEEN_AT, tenant="shop-a")
+    references_for(store).add("shop-a", "listing", "BAG-1", photo_of(image), FIRST_SEEN_AT)
+    in_b = run_claim(store, claim_upload(image), "c-9", "bob", FIRST_SEEN_AT + timedelta(days=1), tenant="shop-b")
     assert (in_b["status"], in_b["code"]) == ("pass", "reuse.not_seen")
 
 
@@ -300,9 +299,9 @@ def test_tenant_a_photo_is_never_matched_in_tenant_b(store: Store) -> None:
 )
 def test_listing_stock_and_review_photos_fail(store: Store, kind: str, code: str) -> None:
     image = product_photo(5)
-    assert references_for(store).add("default", kind, "REF-1", photo_of(image), T0)
-    assert not references_for(store).add("default", kind, "REF-1", photo_of(image), T0)  # already known
-    finding = run_claim(store, claim_upload(mirrored_crop(image)), "c-1", "alice", T0 + timedelta(days=1))
+    assert references_for(store).add("default", kind, "REF-1", photo_of(image), FIRST_SEEN_AT)
+    assert not references_for(store).add("default", kind, "REF-1", photo_of(image), FIRST_SEEN_AT)  # already known
+    finding = run_claim(store, claim_upload(mirrored_crop(image)), "c-1", "alice", FIRST_SEEN_AT + timedelta(days=1))
     assert (finding["status"], finding["code"]) == ("fail", code)
     assert finding["details"]["matches"][0]["kind"] == kind
 
@@ -311,12 +310,12 @@ def test_index_is_rebuilt_from_the_store(store_url: str) -> None:
     image = product_photo(6)
     first = Store(store_url)
     try:
-        references_for(first).add("default", "stock", "S-1", photo_of(image), T0)
+        references_for(first).add("default", "stock", "S-1", photo_of(image), FIRST_SEEN_AT)
     finally:
         first.close()
     second = Store(store_url)
     try:
-        finding = run_claim(second, claim_upload(image), "c-1", "alice", T0 + timedelta(days=1))
+        finding = run_claim(second, claim_upload(image), "c-1", "alice", FIRST_SEEN_AT + timedelta(days=1))
         assert finding["code"] == "reuse.stock_photo"
     finally:
         second.close()
@@ -334,10 +333,10 @@ def kept_features(store: Store) -> dict[str, bool]:
 def test_a_deployment_that_keeps_no_features_still_catches_a_copy_by_its_hashes(store: Store) -> None:
     settings = Settings(reuse_keep_features=False)
     image = product_photo(16)
-    run_claim(store, claim_upload(image), "c-1", "alice", T0, settings=settings)
+    run_claim(store, claim_upload(image), "c-1", "alice", FIRST_SEEN_AT, settings=settings)
     assert kept_features(store) == {"c-1": False}
     mirrored = claim_upload(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT))
-    other = run_claim(store, mirrored, "c-2", "bob", T0 + timedelta(days=1), settings=settings)
+    other = run_claim(store, mirrored, "c-2", "bob", FIRST_SEEN_AT + timedelta(days=1), settings=settings)
     assert (other["status"], other["code"]) == ("fail", "reuse.other_customer")
     assert other["details"]["matches"][0]["keypoints_kept"] is False
 
@@ -382,7 +381,7 @@ def copy_of(photo: Photo) -> Photo:
 
 
 def insert_print(session: Session, photo: Photo, ref_id: str, row_id: int | None = None) -> int:
-    row = fingerprint_row("t", "stock", ref_id, photo.image_id, photo.filename, T0, stored_print(fp.fingerprint(photo.working)))
+    row = fingerprint_row("t", "stock", ref_id, photo.image_id, photo.filename, FIRST_SEEN_AT, stored_print(fp.fingerprint(photo.working)))
     if row_id is not None:
         row.id = row_id
     session.add(row)

@@ -15,7 +15,7 @@ from evidence_check.references import References
 from evidence_check.reuse_file import Built, HostFile
 from evidence_check.store import Store
 from evidence_check.store.reuse_tables import StoredPrint, fingerprint_row
-from tests.test_reuse_file import T0, near, query, random_codes
+from tests.reuse_codes import ROWS_STORED_AT, near, query, random_codes
 
 Item = TypeVar("Item")
 TENANTS = "abcab"  # rows of three tenants, interleaved; c's rows are few
@@ -32,7 +32,7 @@ def crowded_store(path: Path, rows: int, seed: int = 3) -> tuple[Store, list[tup
             pdq, phash = random_codes(rng, 1 + i % 3)
             phash[::3, :2] = 0
             stored = StoredPrint(pdq.tobytes(), phash.tobytes(), 100, None)
-            session.add(fingerprint_row(TENANTS[i % 5], "claim", f"r{i}", f"r{i}", f"r{i}.jpg", T0, stored))
+            session.add(fingerprint_row(TENANTS[i % 5], "claim", f"r{i}", f"r{i}", f"r{i}.jpg", ROWS_STORED_AT, stored))
             made.append((TENANTS[i % 5], i + 1, pdq[0].tobytes(), phash[0].tobytes()))
     return store, made
 

@@ -5,36 +5,19 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from evidence_check.imaging import fingerprint as fp
 from evidence_check.index import TAIL_SIZE, TenantIndex, search_parts
 from evidence_check.references import References, references_for, reuse_folder
 from evidence_check.reuse_file import Built, HostFile, ReuseFile, ReuseFileError
 from evidence_check.settings import Settings
 from evidence_check.store import Store
-from evidence_check.store.reuse_tables import StoredPrint, fingerprint_row
+from tests.reuse_codes import add_row, found_ids, near, query, random_codes
 
 ROOT = Path(__file__).resolve().parent.parent
-T0 = datetime(2026, 3, 1, tzinfo=UTC)
-
-
-def random_codes(rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.ndarray]:
-    return rng.integers(0, 256, (count, 32), dtype=np.uint8), rng.integers(0, 256, (count, 8), dtype=np.uint8)
-
-
-def near(rng: np.random.Generator, code: np.ndarray, flips: int) -> bytes:
-    bits = np.unpackbits(code)
-    bits[rng.choice(len(bits), flips, replace=False)] ^= 1
-    return np.packbits(bits).tobytes()
-
-
-def query(pdq: bytes, phash: bytes) -> fp.Codes:
-    return fp.Codes(pdq=(pdq,) * 8, phash=(phash,) * 8, quality=100)
 
 
 def mapped_copy(tmp_path: Path, index: TenantIndex) -> TenantIndex:
@@ -88,27 +71,6 @@ def test_a_tenant_split_between_the_file_and_memory_searches_as_one_index(tmp_pa
 # --- a store's file ---------------------------------------------------------------------------------
 
 
-def add_row(store: Store, tenant: str, pdq: np.ndarray, phash: np.ndarray, ref_id: str) -> None:
-    with store.sessions.begin() as session:
-        stored = StoredPrint(pdq.tobytes(), phash.tobytes(), 100, None)
-        session.add(fingerprint_row(tenant, "stock", ref_id, ref_id, f"{ref_id}.jpg", T0, stored))
-
-
-def found_ids(references: References, tenant: str, pdq: np.ndarray, phash: np.ndarray) -> list[int]:
-    references.sync()
-    return [hit.entry_id for hit in references.index.search(tenant, [query(pdq.tobytes(), phash.tobytes())])]
-
-
-@pytest.fixture
-def filled(tmp_path: Path) -> tuple[Store, np.ndarray, np.ndarray]:
-    """A SQLite store with 300 rows of tenant a's and 300 of b's, ids 1-600 (a's odd, b's even)."""
-    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
-    pdq, phash = random_codes(np.random.default_rng(1), 600)
-    for i in range(600):
-        add_row(store, "ab"[i % 2], pdq[i], phash[i], f"r{i}")
-    return store, pdq, phash
-
-
 def test_the_file_is_built_mapped_and_used_and_a_row_added_after_it_is_found(
     filled: tuple[Store, np.ndarray, np.ndarray], tmp_path: Path
 ) -> None:
@@ -150,7 +112,7 @@ def test_a_second_process_maps_the_same_file_and_each_sees_the_others_rows(
         "from pathlib import Path\n"
         "from evidence_check.references import References\n"
         "from evidence_check.store import Store\n"
-        "from tests.test_reuse_file import add_row, found_ids\n"
+        "from tests.reuse_codes import add_row, found_ids\n"
         "store = Store(sys.argv[1]); references = References(store, folder=Path(sys.argv[2]))\n"
         "pdq, phash = (np.frombuffer(bytes.fromhex(a), np.uint8) for a in sys.argv[3:5])\n"
         "assert found_ids(references, 'a', pdq, phash) == [601], 'the first process row'\n"

@@ -20,9 +20,7 @@ from evidence_check.reuse_rows import build
 from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.reuse_tables import StoredPrint, fingerprint_row
-from tests.test_reuse_file import T0, filled, found_ids, near, query, random_codes
-
-__all__ = ["filled"]  # the fixture, used here under its name
+from tests.reuse_codes import ROWS_STORED_AT, found_ids, near, query, random_codes
 
 
 def indexed(pdq: np.ndarray, phash: np.ndarray, *batches: range) -> TenantIndex:
@@ -94,7 +92,7 @@ def add_rows(store: Store, tenant: str, codes: int, rng: np.random.Generator, re
     pdq, phash = random_codes(rng, codes)
     with store.sessions.begin() as session:
         stored = StoredPrint(pdq.tobytes(), phash.tobytes(), 100, None)
-        session.add(fingerprint_row(tenant, "claim", ref_id, ref_id, f"{ref_id}.jpg", T0, stored))
+        session.add(fingerprint_row(tenant, "claim", ref_id, ref_id, f"{ref_id}.jpg", ROWS_STORED_AT, stored))
     return pdq[0].tobytes(), phash[0].tobytes()
 
 

@@ -19,7 +19,7 @@ from evidence_check.measure import Measurements
 from evidence_check.references import References, references_for
 from evidence_check.store import Store
 from tests.conftest import corpus, hamming
-from tests.test_reuse import T0
+from tests.reuse_codes import FIRST_SEEN_AT
 
 
 def photos() -> dict[str, Path]:
@@ -90,7 +90,7 @@ def test_when_a_product_stands_on_a_plain_backdrop_then_it_is_found_but_not_as_o
 def index_of(store: Store, pictures: dict[str, Photo], kind: str = "review") -> References:
     references = references_for(store)
     for ref_id, photo in pictures.items():
-        assert references.add("t", kind, ref_id, photo, T0)
+        assert references.add("t", kind, ref_id, photo, FIRST_SEEN_AT)
     return references
 
 

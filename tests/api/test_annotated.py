@@ -12,7 +12,7 @@ from PIL import Image
 
 from tests.api.conftest import Api, jpeg, photos
 from tests.conftest import corpus
-from tests.test_location import ZONES, marked, placed, zone_box
+from tests.placed_products import ZONES, marked, placed, zone_box
 
 
 def test_the_annotated_photo_is_a_resource_of_the_report(api: Api) -> None:

@@ -9,30 +9,16 @@ import random
 import zipfile
 from typing import Any
 
-import httpx
 import pytest
 from PIL import Image
 
+from tests.api.catalog_archives import catalog_zip, send
 from tests.api.conftest import Api, bearer, jpeg
 from tests.conftest import FIXTURES, corpus
 
 CAMERA = (FIXTURES / "genuine_after_delivery.jpg").read_bytes()
 NOT_AN_IMAGE = (FIXTURES / "not_an_image.jpg").read_bytes()
 TABLES = ("catalog_skus", "catalog_images", "thumbnails")
-
-
-def catalog_zip(rows: list[dict[str, Any]], files: dict[str, bytes], folder: str = "") -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"{folder}manifest.jsonl", "".join(json.dumps(row) + "\n" for row in rows))
-        for name, data in files.items():
-            archive.writestr(folder + name, data)
-    return buffer.getvalue()
-
-
-def send(api: Api, archive: bytes, headers: dict[str, str] | None = None, **fields: str) -> httpx.Response:
-    files = [("archive", ("catalog.zip", archive, "application/zip"))]
-    return api.client.post("/v1/catalog/import", files=files, data=fields, headers=headers or {})
 
 
 def counts(api: Api) -> tuple[int, ...]:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import api.routes.decisions as decisions
+from tests.api.catalog_archives import catalog_zip, send
 from tests.api.conftest import Api, bearer, jpeg, photos
-from tests.api.test_catalog_import import catalog_zip, send
 
 RETAKE = Path(__file__).resolve().parents[2] / "fixtures" / "challenge" / "retake_code_WFWXK.jpg"
 

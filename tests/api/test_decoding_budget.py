@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.api.conftest import Api, jpeg, photos
-from tests.test_load_limits import png_header_only
+from tests.png_headers import png_header_only
 
 
 def test_a_photo_over_the_decoding_budget_alone_is_422_naming_the_limit(api: Api) -> None:

@@ -12,8 +12,8 @@ from sqlalchemy import text
 from api.routes import health
 from evidence_check.store import Store
 from tests.api.conftest import jpeg, make_api, photos
-from tests.api.test_processes import half_written
 from tests.conftest import fill
+from tests.torn_claims import half_written
 
 
 def test_a_full_disk_under_the_store_makes_healthz_503_and_loses_nothing(small_disk: Path) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from evidence_check.store import Store
 from tests.api.conftest import CLAIM, Server, jpeg, photos, start_server
+from tests.torn_claims import half_written
 
 
 def send(server: Server, claim_id: str, data: bytes, customer: str = "cust") -> httpx.Response:
@@ -33,20 +34,6 @@ def counts(store: Store) -> dict[str, int]:
             table: int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
             for table in ("claims", "photos", "reports")
         }
-
-
-def half_written(store: Store) -> int:
-    """Claims without a report or without a photo: what a torn transaction would leave."""
-    with store.engine.connect() as connection:
-        return int(
-            connection.execute(
-                text(
-                    "SELECT count(*) FROM claims c WHERE NOT EXISTS "
-                    "(SELECT 1 FROM reports r WHERE r.claim_pk = c.id) "
-                    "OR NOT EXISTS (SELECT 1 FROM photos p WHERE p.claim_pk = c.id)"
-                )
-            ).scalar_one()
-        )
 
 
 def test_twenty_concurrent_claims_are_all_recorded_once(server: Server, store: Store) -> None:

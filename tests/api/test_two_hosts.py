@@ -24,8 +24,8 @@ from evidence_check.catalog.registry import Catalog
 from evidence_check.engine import now_utc
 from evidence_check.store import Store
 from evidence_check.store.keys import create_key, list_keys, revoke_key
+from tests.api.catalog_archives import catalog_zip
 from tests.api.conftest import CLAIM, Server, start_server
-from tests.api.test_catalog_import import catalog_zip
 from tests.conftest import corpus
 
 pytestmark = pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)

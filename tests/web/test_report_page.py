@@ -178,7 +178,7 @@ def test_a_next_step_names_the_challenge_button_as_the_page_labels_it() -> None:
 
 def test_the_products_outline_and_zones_are_drawn_on_the_photo_that_aligned(api: Api) -> None:
     from tests.conftest import corpus
-    from tests.test_location import ZONES, placed
+    from tests.placed_products import ZONES, placed
 
     grocery = corpus("product-matching")
     iconic = grocery / "grocery" / "Alpro-Fresh-Soy-Milk" / "Alpro-Fresh-Soy-Milk_Iconic.jpg"
