@@ -35,18 +35,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
 from evidence_check.errors import WordedError
 from evidence_check.storable import holds_control, storable
-from evidence_check.store import Store, StoreError
-from evidence_check.store.webhooks import Delivery, Webhook, claim_due, enqueue, mark_attempt, set_webhook
+from evidence_check.store import Store
+from evidence_check.store.outbox import EVENTS as EVENTS  # named beside where they are queued
+from evidence_check.store.webhooks import Delivery, Webhook, claim_due, mark_attempt, set_webhook
 from evidence_check.widths import URL_WIDTH
 
 log = logging.getLogger("evidence_check.webhooks")
 
-EVENTS = ("claim.verified", "claim.outcome", "challenge.passed")
 # Waits between attempts: a receiver down for a deploy is caught by the first few, one down for
 # most of a day by the last; after them the delivery is marked failed (the log shows it).
 BACKOFF = (
@@ -207,16 +206,6 @@ def verify_signature(secret: str, headers: dict[str, str], body: bytes, now: dat
         return False
     given = lowered.get("x-evidence-check-signature", "")
     return hmac.compare_digest(given, signature(secret, timestamp, body))
-
-
-def emit(store: Store, tenant: str, event: str, data: dict[str, Any], when: datetime | None = None) -> None:
-    """Keep an event for the tenant's receiver, if it has one. A store that cannot keep it is logged,
-    not raised: the claim the event is about is recorded already and its answer must not fail."""
-    assert event in EVENTS, event
-    try:
-        enqueue(store, tenant, event, data, when or datetime.now(UTC))
-    except StoreError as exc:
-        log.error("webhook event %s for %s not kept: %s", event, tenant, exc)
 
 
 def body_of(delivery: Delivery) -> bytes:

@@ -27,14 +27,13 @@ from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.challenge_tables import OutcomeRow
 from evidence_check.store.outcomes import RecordedOutcome, record_outcome
-from evidence_check.store.webhooks import deliveries, set_webhook, webhook_of
+from evidence_check.store.webhooks import deliveries, enqueue, set_webhook, webhook_of
 from evidence_check.webhooks import (
     BACKOFF,
     Answer,
     WebhookInvalid,
     check_url,
     deliver_due,
-    emit,
     post,
     signature,
     verify_signature,
@@ -110,7 +109,7 @@ def test_a_verified_claim_reaches_the_receiver_signed(store: Store, receiver: Re
 def test_a_receiver_that_fails_is_tried_again_after_the_backoff(store: Store, receiver: Receiver) -> None:
     set_webhook(store, "acme", receiver.url, SECRET, NOW)
     receiver.answers = [503, 500]
-    emit(store, "acme", "claim.outcome", {"claim_id": "c-1", "outcome": "fraud"}, NOW)
+    enqueue(store, "acme", "claim.outcome", {"claim_id": "c-1", "outcome": "fraud"}, NOW)
     assert deliver_due(store, NOW) == 0
     [logged] = deliveries(store, "acme").items
     assert (logged.status, logged.attempts, logged.last_status) == ("pending", 1, 503)
@@ -129,7 +128,7 @@ def test_an_unreachable_receiver_is_given_up_after_the_last_try(store: Store, re
     url = receiver.url
     receiver.close()  # nothing listens there any more
     set_webhook(store, "acme", url, SECRET, NOW)
-    emit(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+    enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
     when = NOW
     for wait in (timedelta(0), *BACKOFF):
         when += wait
@@ -143,7 +142,7 @@ def test_a_delivery_goes_to_one_process_only(store: Store, receiver: Receiver) -
     from evidence_check.store.webhooks import claim_due
 
     set_webhook(store, "acme", receiver.url, SECRET, NOW)
-    emit(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+    enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
     first = claim_due(store, NOW, timedelta(seconds=60))
     second = claim_due(store, NOW, timedelta(seconds=60))
     assert len(first) == 1 and second == []
@@ -214,7 +213,7 @@ def test_the_webhooks_commands(sqlite_url: str, receiver: Receiver) -> None:
     assert runner.invoke(app, ["webhooks", "show", "acme", "--db", sqlite_url]).stdout.strip() == receiver.url
     store = Store(sqlite_url)
     try:
-        emit(store, "acme", "claim.outcome", {"claim_id": "c-9", "outcome": "genuine"})
+        enqueue(store, "acme", "claim.outcome", {"claim_id": "c-9", "outcome": "genuine"}, datetime.now(UTC))
     finally:
         store.close()
     assert runner.invoke(app, ["webhooks", "deliver", "--db", sqlite_url]).exit_code == 0
@@ -234,7 +233,7 @@ def test_webhooks_deliver_sends_to_a_tenants_loopback_receiver_only_when_the_set
     store = Store(sqlite_url)
     try:
         set_webhook(store, "acme", receiver.url, SECRET, NOW, set_by_tenant=True)
-        emit(store, "acme", "claim.verified", {"claim_id": "c-1"})
+        enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, datetime.now(UTC))
     finally:
         store.close()
     runner = CliRunner()
@@ -281,7 +280,7 @@ def _delivered_with(sqlite_url: str, answer: str, url: str | None = None) -> Cli
     assert runner.invoke(app, ["webhooks", "set", "acme", "https://x.example/hook", "--db", sqlite_url]).exit_code == 0
     store = Store(sqlite_url)
     try:
-        emit(store, "acme", "claim.outcome", {"claim_id": "c-9", "outcome": "genuine"})
+        enqueue(store, "acme", "claim.outcome", {"claim_id": "c-9", "outcome": "genuine"}, datetime.now(UTC))
         with store.engine.begin() as connection:
             connection.execute(text("UPDATE webhook_deliveries SET last_error = :e"), {"e": answer})
             if url is not None:
@@ -330,7 +329,7 @@ def test_a_redirect_is_an_answer_not_followed(store: Store) -> None:
     redirector = Redirector()
     try:
         set_webhook(store, "acme", redirector.url, SECRET, NOW)
-        emit(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+        enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
         assert deliver_due(store, NOW) == 0
         assert redirector.requests == [("POST", "/hook")]
     finally:
@@ -348,7 +347,7 @@ def test_a_receiver_a_tenant_set_is_not_sent_to_at_a_private_address(
     may resolve to loopback now. A receiver the operator set may be there (the tests' own are)."""
     url = receiver.url.replace("127.0.0.1", host)
     set_webhook(store, "acme", url, SECRET, NOW, set_by_tenant=True)
-    emit(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+    enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
     assert deliver_due(store, NOW) == 0
     assert receiver.received == []
     [logged] = deliveries(store, "acme").items
@@ -361,7 +360,7 @@ def test_a_receiver_a_tenant_set_is_not_sent_to_at_a_private_address(
     # The operator's setting lets it through; so does the operator setting the same URL.
     assert deliver_due(store, NOW + BACKOFF[0], private_allowed=True) == 1
     set_webhook(store, "acme", url, SECRET, NOW)
-    emit(store, "acme", "claim.verified", {"claim_id": "c-2"}, NOW)
+    enqueue(store, "acme", "claim.verified", {"claim_id": "c-2"}, NOW)
     assert deliver_due(store, NOW + BACKOFF[0]) == 1
     assert len(receiver.received) == 2
 
@@ -455,8 +454,8 @@ def test_a_receiver_url_stored_before_ports_were_checked_fails_alone(store: Stor
     failed attempt, logged, and the other tenants' events are sent in the same pass."""
     set_webhook(store, "acme", "http://hooks.example:99999/hook", SECRET, NOW)
     set_webhook(store, "globex", receiver.url, SECRET, NOW)
-    emit(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
-    emit(store, "globex", "claim.verified", {"claim_id": "c-2"}, NOW)
+    enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+    enqueue(store, "globex", "claim.verified", {"claim_id": "c-2"}, NOW)
     assert deliver_due(store, NOW) == 1
     assert len(receiver.received) == 1
     [logged] = deliveries(store, "acme").items

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from evidence_check.store.claims import decode_cursor, encode_cursor
 from evidence_check.store.database import Store, StoreError
+from evidence_check.store.outbox import Event, queue_events
 from evidence_check.store.webhook_tables import DeliveryRow, WebhookRow
 
 
@@ -95,25 +96,15 @@ def _webhook(row: WebhookRow) -> Webhook:
 
 
 def enqueue(store: Store, tenant: str, event: str, payload: dict[str, Any], when: datetime) -> int | None:
-    """Keep the event for delivery when the tenant has a receiver; its id, or None when it has none."""
+    """Keep an event on its own, in a transaction of its own (the operator's command line and tests;
+    an event about a record is queued in the record's transaction, `outbox`); its id, or None when the
+    tenant has no receiver."""
     try:
         with store.sessions.begin() as session:
-            if session.scalar(select(WebhookRow.id).where(WebhookRow.tenant == tenant)) is None:
-                return None
-            row = DeliveryRow(
-                tenant=tenant,
-                event=event,
-                payload=payload,
-                status="pending",
-                attempts=0,
-                next_attempt_at=when,
-                created_at=when,
-            )
-            session.add(row)
-            session.flush()
-            return int(row.id)
+            queued = queue_events(session, tenant, [Event(event, payload)], when)
     except SQLAlchemyError as exc:
         raise StoreError(f"could not keep the {event} event: {exc.__class__.__name__}") from None
+    return queued[0] if queued else None
 
 
 def claim_due(

@@ -7,12 +7,14 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
 from evidence_check.engine import now_utc
 from evidence_check.store import Store
-from evidence_check.webhooks import EVENTS, emit, verify_signature
+from evidence_check.store.webhooks import enqueue
+from evidence_check.webhooks import EVENTS, verify_signature
 from tests.api.conftest import Api, bearer, jpeg, make_api, photos
 from tests.test_webhooks import Receiver
 
@@ -182,7 +184,7 @@ def test_a_body_that_is_not_json_or_too_large_is_one_line(store: Store, keys: di
 def test_a_tenant_never_reads_nor_changes_anothers_webhook(quiet_api: Api, keys: dict[str, dict[str, str]]) -> None:
     client, acme, globex = quiet_api.client, keys["acme"], keys["globex"]
     assert client.put("/v1/webhook", json={"url": PUBLIC}, headers=acme).status_code == 200
-    emit(quiet_api.store, "acme", "claim.verified", {"claim_id": "c-1"})
+    enqueue(quiet_api.store, "acme", "claim.verified", {"claim_id": "c-1"}, datetime.now(UTC))
     assert client.get("/v1/webhook", headers=globex).status_code == 404
     assert client.delete("/v1/webhook", headers=globex).status_code == 404
     assert client.get("/v1/webhook/deliveries", headers=globex).json() == {"items": [], "next_cursor": None}
@@ -198,7 +200,7 @@ def test_the_deliveries_are_paged_newest_first(quiet_api: Api, keys: dict[str, d
     client, acme = quiet_api.client, keys["acme"]
     assert client.put("/v1/webhook", json={"url": PUBLIC}, headers=acme).status_code == 200
     for number in range(3):
-        emit(quiet_api.store, "acme", "claim.verified", {"claim_id": f"c-{number}"})
+        enqueue(quiet_api.store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, datetime.now(UTC))
     first = client.get("/v1/webhook/deliveries?limit=2", headers=acme).json()
     assert [item["status"] for item in first["items"]] == ["pending", "pending"]
     assert first["items"][0]["id"] > first["items"][1]["id"]
