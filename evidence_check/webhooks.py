@@ -179,15 +179,12 @@ def sent_to_public_only(set_by_tenant: bool, private_allowed: bool) -> bool:
     return set_by_tenant and not private_allowed
 
 
-def set_receiver(
-    store: Store, tenant: str, url: str, when: datetime, *, set_by_tenant: bool, private_allowed: bool
-) -> str:
-    """Check `url`, make it the tenant's receiver with a new secret, and return that secret: the
-    caller shows it once (it is not shown again). WebhookInvalid for a URL refused."""
+def set_receiver(store: Store, tenant: str, url: str, *, set_by_tenant: bool, private_allowed: bool) -> Webhook:
+    """Check `url` and make it the tenant's receiver with a new secret, set now; the receiver as
+    stored, its secret for the caller to show once (it is not shown again). WebhookInvalid for a URL
+    refused."""
     check_url(url, public_only=sent_to_public_only(set_by_tenant, private_allowed))
-    secret = new_secret()
-    set_webhook(store, tenant, url, secret, when, set_by_tenant=set_by_tenant)
-    return secret
+    return set_webhook(store, tenant, url, new_secret(), lambda: datetime.now(UTC), set_by_tenant=set_by_tenant)
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:

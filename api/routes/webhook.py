@@ -20,7 +20,6 @@ from api.json_body import UniqueNamesRoute
 from api.refusals import Refused
 from api.routes.openapi import JSON_TOO_LARGE
 from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, answer, problem
-from evidence_check.engine import now_utc
 from evidence_check.store.claims import MAX_PAGE, CursorInvalid
 from evidence_check.store.webhooks import Delivery, deliveries, remove_webhook, webhook_of
 from evidence_check.webhooks import EVENTS, WebhookInvalid, set_receiver
@@ -108,14 +107,13 @@ def put_webhook(
 ) -> Any:
     """Setting it again replaces the URL and the secret at once (rotating the secret): events sent
     from then on, retries of older ones too, are signed with the new secret."""
-    when = now_utc()
     try:
-        secret = set_receiver(
-            store, tenant, sent.url, when, set_by_tenant=True, private_allowed=settings.webhook_private_addresses
+        hook = set_receiver(
+            store, tenant, sent.url, set_by_tenant=True, private_allowed=settings.webhook_private_addresses
         )
     except WebhookInvalid as exc:
         raise Refused(422, exc.code, **exc.params) from None
-    return {**_shown(sent.url, when), "secret": secret}
+    return {**_shown(hook.url, hook.set_at), "secret": hook.secret}
 
 
 @router.get(

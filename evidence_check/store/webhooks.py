@@ -6,12 +6,14 @@ nothing, and every server process may deliver, each row to one of them (`claim_d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import CursorResult, Select, delete, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from evidence_check.store.claims import decode_cursor, encode_cursor
 from evidence_check.store.database import Store, StoreError
@@ -50,18 +52,30 @@ class DeliveryPage:
 
 
 def set_webhook(
-    store: Store, tenant: str, url: str, secret: str, when: datetime, *, set_by_tenant: bool = False
-) -> None:
-    """The tenant's receiver (one per tenant; setting it again replaces URL and secret)."""
+    store: Store,
+    tenant: str,
+    url: str,
+    secret: str,
+    when: datetime | Callable[[], datetime],
+    *,
+    set_by_tenant: bool = False,
+) -> Webhook:
+    """The tenant's receiver (one per tenant; setting it again replaces URL and secret), as stored.
+
+    Settings of one tenant are stored one after the other, the tenant's receiver held meanwhile, and
+    a clock for `when` is read then: of PUTs arriving at once, the one stored last is the one with
+    the latest `set_at`, and its secret is the one that signs (a time taken before the write let an
+    earlier time win and an answer that looked newest hold a secret already replaced)."""
     for tries_left in (1, 0):
         try:
             with store.sessions.begin() as session:
-                row = session.scalar(select(WebhookRow).where(WebhookRow.tenant == tenant))
+                row = session.scalar(_held(session, select(WebhookRow).where(WebhookRow.tenant == tenant)))
                 if row is None:
                     row = WebhookRow(tenant=tenant)
                     session.add(row)
-                row.url, row.secret, row.created_at, row.set_by_tenant = url, secret, when, set_by_tenant
-            return
+                row.url, row.secret, row.set_by_tenant = url, secret, set_by_tenant
+                row.created_at = when() if callable(when) else when
+                return _webhook(row)
         except IntegrityError:
             # Two PUTs of a tenant's first receiver at once (a client retrying one it thought lost):
             # the other inserted it after this read. Set over it, as one after the other would.
@@ -69,6 +83,16 @@ def set_webhook(
                 raise StoreError(f"could not set the webhook of {tenant}: IntegrityError") from None
         except SQLAlchemyError as exc:
             raise StoreError(f"could not set the webhook of {tenant}: {exc.__class__.__name__}") from None
+    raise AssertionError("unreachable")
+
+
+def _held(session: Session, query: Select[WebhookRow]) -> Select[WebhookRow]:
+    """`query` reading the row held until the transaction ends. SQLite holds the whole database:
+    pysqlite begins only at the first write, so `BEGIN IMMEDIATE` takes its write lock before the read."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        return query
+    return query.with_for_update()
 
 
 def remove_webhook(store: Store, tenant: str) -> bool:

@@ -5,15 +5,18 @@ one tenant never reaching another's, and the secret shown once and signing from 
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
+from evidence_check import webhooks
 from evidence_check.engine import now_utc
 from evidence_check.store import Store
-from evidence_check.store.webhooks import enqueue
+from evidence_check.store.webhooks import enqueue, webhook_of
 from evidence_check.webhooks import EVENTS, verify_signature
 from tests.api.conftest import Api, bearer, jpeg, make_api, photos
 from tests.test_webhooks import Receiver
@@ -260,3 +263,37 @@ def test_a_rotated_secret_signs_what_is_sent_from_then_on(store: Store, keys: di
                 assert first not in text and second not in text
     finally:
         receiver.close()
+
+
+def test_of_two_puts_at_once_the_newest_answer_holds_the_secret_that_signs(
+    quiet_api: Api, keys: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first PUT's check of its URL outlasts a second PUT: the one stored last must be the one
+    whose answer is newest (its `set_at`, as GET shows it), else a client keeps a replaced secret."""
+    client, acme = quiet_api.client, keys["acme"]
+    first_url, second_url = f"{PUBLIC}/first", f"{PUBLIC}/second"
+    first_checking, second_answered = threading.Event(), threading.Event()
+    check_url = webhooks.check_url
+
+    def slow_check(url: str, *, public_only: bool) -> None:
+        if url == first_url:
+            first_checking.set()
+            assert second_answered.wait(60)
+        check_url(url, public_only=public_only)
+
+    monkeypatch.setattr(webhooks, "check_url", slow_check)
+    answers: dict[str, Any] = {}
+    first = threading.Thread(
+        target=lambda: answers.update(first=client.put("/v1/webhook", json={"url": first_url}, headers=acme))
+    )
+    first.start()
+    assert first_checking.wait(60)
+    answers["second"] = client.put("/v1/webhook", json={"url": second_url}, headers=acme)
+    second_answered.set()
+    first.join(60)
+    assert answers["first"].status_code == answers["second"].status_code == 200
+    newest = max((a.json() for a in answers.values()), key=lambda shown: datetime.fromisoformat(shown["set_at"]))
+    stored = webhook_of(quiet_api.store, "acme")
+    assert stored is not None and (newest["url"], newest["secret"]) == (stored.url, stored.secret)
+    shown = client.get("/v1/webhook", headers=acme).json()
+    assert (shown["url"], shown["set_at"]) == (newest["url"], newest["set_at"])
