@@ -28,6 +28,7 @@ import http.client
 import ipaddress
 import json
 import logging
+import math
 import secrets
 import socket
 import threading
@@ -35,6 +36,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from evidence_check.errors import WordedError
@@ -61,6 +63,13 @@ BACKOFF = (
 # at a time, each within a socket's timeout, would hold the process's deliveries, every tenant's, as
 # long as it liked, and past LEASE another process would send the event again.
 SEND_TIMEOUT_S = 10.0
+# A name's resolution, when a tenant sets its receiver and at each send: a resolver that does not
+# answer held the request's worker (or the delivery pass) as long as the system's resolver kept
+# trying, every attempt and every name server. Past it the name is refused, the receiver not stored.
+RESOLVE_TIMEOUT_S = 3.0
+# Resolutions still waiting on resolvers that do not answer, at most: a resolution cannot be stopped,
+# only left, so past this many a new one is refused rather than another thread left waiting.
+RESOLVING_AT_ONCE = 8
 LEASE = timedelta(seconds=60)  # longer than one send, so a slow receiver is not sent to twice
 REPLAY_WINDOW = timedelta(minutes=5)
 
@@ -127,10 +136,10 @@ def check_url(url: str, *, public_only: bool) -> None:
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def _public_addresses(host: str, port: int) -> list[IPAddress]:
+def _public_addresses(host: str, port: int, within: float = math.inf) -> list[IPAddress]:
     """The addresses `host` resolves to, by the resolver the connection uses (so `2130706433`,
     `0177.0.0.1` and `127.1` are 127.0.0.1 here as there), refused whole when one is not public."""
-    found = _resolved(host, port)
+    found = _resolved(host, port, within)
     for address in found:
         if not _is_public(address):
             if _is_address(host):
@@ -153,10 +162,35 @@ def _is_address(host: str) -> bool:
     return True
 
 
-def _resolved(host: str, port: int) -> list[IPAddress]:
-    answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+_resolving = threading.BoundedSemaphore(RESOLVING_AT_ONCE)
+
+
+def _resolved(host: str, port: int, within: float = math.inf) -> list[IPAddress]:
+    """`host`'s addresses by getaddrinfo, within the caller's time left and RESOLVE_TIMEOUT_S
+    (WebhookInvalid after): it runs in a thread of its own, left to finish alone if it never answers."""
+    timeout = min(within, RESOLVE_TIMEOUT_S)
+    deadline = time.monotonic() + timeout
+    if not _resolving.acquire(timeout=max(0.0, timeout)):
+        raise WebhookInvalid("webhook.no_resolution", host=host, seconds=f"{timeout:.1f}")
+    answers: list[Any] = []
+    done = threading.Event()
+
+    def resolve() -> None:
+        try:
+            answers.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except Exception as exc:  # handed to the caller, which reads gaierror and UnicodeError
+            answers.append(exc)
+        finally:
+            _resolving.release()
+            done.set()
+
+    threading.Thread(target=resolve, name="webhook-resolve", daemon=True).start()
+    if not done.wait(max(0.0, deadline - time.monotonic())):
+        raise WebhookInvalid("webhook.no_resolution", host=host, seconds=f"{timeout:.1f}")
+    if isinstance(answers[0], Exception):
+        raise answers[0]
     found: list[IPAddress] = []
-    for *_, sockaddr in answers:
+    for *_, sockaddr in answers[0]:
         address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])  # fe80::1%eth0: its zone aside
         if address not in found:
             found.append(address)
@@ -227,7 +261,8 @@ def post(url: str, body: bytes, headers: dict[str, str], public_only: bool) -> A
         # unlogged, and was claimed first again at each one, ahead of every other tenant's events.
         parts = urlsplit(url)
         host, port = parts.hostname or "", parts.port or _DEFAULT_PORTS.get(parts.scheme, 80)
-        addresses = _public_addresses(host, port) if public_only else _resolved(host, port)
+        left = deadline - time.monotonic()
+        addresses = _public_addresses(host, port, left) if public_only else _resolved(host, port, left)
         connection = _connection(parts.scheme, host, port, addresses, deadline)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         timer = threading.Timer(max(0.0, deadline - time.monotonic()), _cut, (connection, cut_off))

@@ -387,6 +387,26 @@ def test_a_send_connects_to_the_address_it_resolved_and_checked(
     assert headers["Host"] == f"hooks.example:{port}"
 
 
+def test_a_send_to_a_name_whose_resolver_does_not_answer_is_cut_off_and_tried_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A resolver that does not answer held the delivery pass, every tenant's, past the send's bound."""
+    released = threading.Event()
+
+    def silent(host: object, port: object, *args: object, **kwargs: object) -> object:
+        released.wait(20)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent)
+    monkeypatch.setattr(webhooks, "RESOLVE_TIMEOUT_S", 0.5, raising=False)
+    try:
+        answer = post("https://hooks.silent.example/hook", b"{}", {}, True)
+    finally:
+        released.set()
+    assert answer.status is None
+    assert answer.error == "not sent: webhook host 'hooks.silent.example' did not resolve within 0.5 s: try again later, or check its DNS"
+
+
 def test_a_receiver_set_before_tenants_could_set_one_stays_the_operators(store_url: str, receiver: Receiver) -> None:
     """Before 0017 only the operator's command line set receivers: migrated, they may still be sent
     to at any address (the operator's own receivers on loopback are not cut off by the upgrade), the

@@ -127,6 +127,40 @@ def test_a_name_resolving_into_the_servers_network_is_refused_without_its_addres
     assert quiet_api.count("webhooks") == 0
 
 
+def test_a_name_whose_resolver_does_not_answer_is_refused_in_time_and_nothing_is_set(
+    quiet_api: Api, keys: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A resolver that does not answer held the PUT's worker as long as the system's resolver tried;
+    here it answers only when the test ends (after the PUTs), so an unbounded PUT stored the name."""
+    released = threading.Event()
+    real = socket.getaddrinfo
+
+    def silent(name: object, port: object, *args: object, **kwargs: object) -> object:
+        if name == "hooks.silent.example":
+            released.wait(20)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real(name, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent)
+    monkeypatch.setattr(webhooks, "RESOLVE_TIMEOUT_S", 0.5, raising=False)
+    try:
+        for headers, line in (
+            (keys["acme"], "webhook host 'hooks.silent.example' did not resolve within 0.5 s: try again later"),
+            ({**keys["acme"], **ZH}, "webhook 主机 'hooks.silent.example' 在 0.5 秒内未能解析"),
+        ):
+            refused = quiet_api.client.put(
+                "/v1/webhook", json={"url": "https://hooks.silent.example/hook"}, headers=headers
+            )
+            assert refused.status_code == 422
+            assert refused.json()["detail"].startswith(line), refused.json()
+            assert "\n" not in refused.json()["detail"]
+        assert quiet_api.count("webhooks") == 0
+        # A name that does resolve is not held up behind the one still waiting.
+        assert quiet_api.client.put("/v1/webhook", json={"url": PUBLIC}, headers=keys["acme"]).status_code == 200
+    finally:
+        released.set()
+
+
 def test_the_operators_setting_lets_a_tenant_name_its_own_network(
     store: Store, keys: dict[str, dict[str, str]]
 ) -> None:
