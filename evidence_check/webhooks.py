@@ -15,12 +15,15 @@ address, and the server would call it from inside its own network. So its host m
 addresses only (not loopback, private, link-local — cloud metadata is there —, shared, reserved or
 multicast), when it is set and again at each send, to the very address the request then goes to (a name
 that resolves elsewhere meanwhile is caught). A receiver the operator sets from the command line, or
-any when `WEBHOOK_PRIVATE_ADDRESSES` is on, may be anywhere: the operator owns that network. Redirects
+any when `WEBHOOK_PRIVATE_ADDRESSES` is on, may be anywhere: the operator owns that network. The
+operator's own receivers go through its HTTP proxy when one is set (`WEBHOOK_PROXY`, `proxy_for`);
+a tenant's never do: the proxy would resolve the name again, to wherever it points then. Redirects
 are never followed: a 3xx is an answer that is not 2xx, as a 500 is.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import hmac
@@ -37,7 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from evidence_check.errors import WordedError
 from evidence_check.storable import holds_control, storable
@@ -84,8 +87,9 @@ class Answer:
     error: str | None
 
 
-# (url, body, headers, public_only): public_only sends only to public addresses (see the docstring)
-Sender = Callable[[str, bytes, dict[str, str], bool], Answer]
+# (url, body, headers, public_only, proxy): public_only sends only to public addresses (see the
+# docstring); proxy, the operator's HTTP proxy the request goes through, or None
+Sender = Callable[[str, bytes, dict[str, str], bool, str | None], Answer]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # IPv6 addresses that carry an IPv4 one in their last 32 bits: NAT64 (reached through a gateway) and
 # the deprecated "IPv4-compatible" ::a.b.c.d, which Python counts as global whatever it carries.
@@ -213,6 +217,13 @@ def sent_to_public_only(set_by_tenant: bool, private_allowed: bool) -> bool:
     return set_by_tenant and not private_allowed
 
 
+def proxy_for(set_by_tenant: bool, proxy: str | None) -> str | None:
+    """The rule of which receivers go through the operator's proxy (`WEBHOOK_PROXY`): those the
+    operator set, never one a tenant set, whose connection goes to the very address checked public
+    (a proxy would resolve the name again, inside the operator's network)."""
+    return None if set_by_tenant else proxy
+
+
 def set_receiver(store: Store, tenant: str, url: str, *, set_by_tenant: bool, private_allowed: bool) -> Webhook:
     """Check `url` and make it the tenant's receiver with a new secret, set now; the receiver as
     stored, its secret for the caller to show once (it is not shown again). WebhookInvalid for a URL
@@ -250,10 +261,12 @@ def body_of(delivery: Delivery) -> bytes:
     return json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
 
 
-def post(url: str, body: bytes, headers: dict[str, str], public_only: bool) -> Answer:
+def post(url: str, body: bytes, headers: dict[str, str], public_only: bool, proxy: str | None = None) -> Answer:
     """One POST, its redirects not followed, within SEND_TIMEOUT_S in all; with `public_only`, to the
     public address the host resolves to now, checked (the connection goes to that address, not to the
-    name again)."""
+    name again). With `proxy` (never with `public_only`), through that HTTP proxy: CONNECT for https,
+    the certificate checked against the receiver's name all the same."""
+    assert not (proxy and public_only), "a tenant's receiver is never sent to through the proxy"
     deadline = time.monotonic() + SEND_TIMEOUT_S
     cut_off = threading.Event()
     try:
@@ -261,10 +274,14 @@ def post(url: str, body: bytes, headers: dict[str, str], public_only: bool) -> A
         # unlogged, and was claimed first again at each one, ahead of every other tenant's events.
         parts = urlsplit(url)
         host, port = parts.hostname or "", parts.port or _DEFAULT_PORTS.get(parts.scheme, 80)
-        left = deadline - time.monotonic()
-        addresses = _public_addresses(host, port, left) if public_only else _resolved(host, port, left)
-        connection = _connection(parts.scheme, host, port, addresses, deadline)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if proxy is None:
+            left = deadline - time.monotonic()
+            addresses = _public_addresses(host, port, left) if public_only else _resolved(host, port, left)
+            connection = _connection(parts.scheme, host, port, addresses, deadline)
+        else:
+            connection, target, proxy_headers = _through_proxy(proxy, parts.scheme, host, port, target, deadline)
+            headers = {**headers, **proxy_headers}
         timer = threading.Timer(max(0.0, deadline - time.monotonic()), _cut, (connection, cut_off))
         timer.start()
         try:
@@ -323,15 +340,43 @@ def _connection(
     return made
 
 
+def _through_proxy(
+    proxy: str, scheme: str, host: str, port: int, target: str, deadline: float
+) -> tuple[http.client.HTTPConnection, str, dict[str, str]]:
+    """A connection to the proxy carrying a request to `host`: (connection, request target, headers
+    the request adds). https: a CONNECT tunnel, TLS inside it to `host`'s name (http.client's
+    `set_tunnel`); http: the absolute URL sent to the proxy, as proxies take it."""
+    via = urlsplit(proxy)
+    proxy_host, proxy_port = via.hostname or "", via.port or 80
+    addresses = _resolved(proxy_host, proxy_port, deadline - time.monotonic())
+    credentials: dict[str, str] = {}
+    if via.username is not None:
+        pair = f"{unquote(via.username)}:{unquote(via.password or '')}".encode()
+        credentials["Proxy-Authorization"] = "Basic " + base64.b64encode(pair).decode()
+    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    if scheme == "https":
+        made = _connection("https", proxy_host, proxy_port, addresses, deadline)
+        made.set_tunnel(host, port, headers=credentials)  # the credentials go to the proxy alone
+        return made, target, {}
+    return _connection("http", proxy_host, proxy_port, addresses, deadline), f"http://{authority}{target}", credentials
+
+
 def deliver_due(
-    store: Store, now: datetime | None = None, send: Sender = post, *, private_allowed: bool = False
+    store: Store,
+    now: datetime | None = None,
+    send: Sender = post,
+    *,
+    private_allowed: bool = False,
+    proxy: str | None = None,
 ) -> int:
     """Send every delivery that is due once; the number sent with a 2xx answer. `private_allowed`:
-    the setting that lets receivers set by tenants be anywhere too."""
+    the setting that lets receivers set by tenants be anywhere too; `proxy`: the operator's proxy
+    for the receivers it set (`proxy_for`)."""
     now = now or datetime.now(UTC)
     delivered = 0
     for delivery, hook in claim_due(store, now, LEASE):
-        answer = _send(delivery, hook, send, now, public_only=sent_to_public_only(hook.set_by_tenant, private_allowed))
+        public_only = sent_to_public_only(hook.set_by_tenant, private_allowed)
+        answer = _send(delivery, hook, send, now, public_only, proxy_for(hook.set_by_tenant, proxy))
         ok = answer.status is not None and 200 <= answer.status < 300
         retry_at = None if ok or delivery.attempts >= len(BACKOFF) else now + BACKOFF[delivery.attempts]
         mark_attempt(
@@ -341,7 +386,9 @@ def deliver_due(
     return delivered
 
 
-def _send(delivery: Delivery, hook: Webhook, send: Sender, now: datetime, *, public_only: bool) -> Answer:
+def _send(
+    delivery: Delivery, hook: Webhook, send: Sender, now: datetime, public_only: bool, proxy: str | None
+) -> Answer:
     body = body_of(delivery)
     timestamp = int(now.timestamp())
     headers = {
@@ -352,14 +399,14 @@ def _send(delivery: Delivery, hook: Webhook, send: Sender, now: datetime, *, pub
         "X-Evidence-Check-Timestamp": str(timestamp),
         "X-Evidence-Check-Signature": signature(hook.secret, timestamp, body),
     }
-    return send(hook.url, body, headers, public_only)
+    return send(hook.url, body, headers, public_only, proxy)
 
 
 class Deliverer:
     """A thread of a server process that sends due deliveries every `interval` seconds."""
 
-    def __init__(self, store: Store, interval: float, *, private_allowed: bool) -> None:
-        self._store, self._interval, self._private_allowed = store, interval, private_allowed
+    def __init__(self, store: Store, interval: float, *, private_allowed: bool, proxy: str | None = None) -> None:
+        self._store, self._interval, self._private_allowed, self._proxy = store, interval, private_allowed, proxy
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="webhooks", daemon=True)
 
@@ -373,6 +420,6 @@ class Deliverer:
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
             try:
-                deliver_due(self._store, private_allowed=self._private_allowed)
+                deliver_due(self._store, private_allowed=self._private_allowed, proxy=self._proxy)
             except Exception as exc:  # a store hiccup must not end the thread
                 log.error("webhook delivery pass failed: %s: %s", type(exc).__name__, exc)

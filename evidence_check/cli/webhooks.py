@@ -97,5 +97,7 @@ def deliver(db: DbOption = None) -> None:
     """Send every event that is due now, once (servers do it by themselves; this is for a cron)."""
     settings = load_settings()
     with opened_store(db, settings) as store:
-        sent = deliver_due(store, private_allowed=settings.webhook_private_addresses)
+        sent = deliver_due(
+            store, private_allowed=settings.webhook_private_addresses, proxy=settings.webhook_proxy
+        )
     print(f"{sent} delivered", file=sys.stderr)
