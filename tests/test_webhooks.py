@@ -175,6 +175,18 @@ def test_an_outcome_sent_again_unchanged_is_one_decision_announced_once(store: S
         assert session.scalar(select(func.count()).select_from(OutcomeRow)) == 2
 
 
+def test_a_page_of_deliveries_is_a_page_as_one_of_claims_is(store: Store) -> None:
+    from evidence_check.store.claims import ClaimFilter, Page, list_claims
+
+    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
+    for number in range(3):
+        enqueue(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
+    first = deliveries(store, "acme", limit=2)
+    assert type(first) is type(list_claims(store, "acme", ClaimFilter())) is Page
+    assert [d.payload["claim_id"] for d in first.items] == ["c-2", "c-1"] and first.next_cursor is not None
+    assert deliveries(store, "acme", limit=2, cursor=first.next_cursor) == Page(deliveries(store, "acme").items[2:], None)
+
+
 def test_signature_is_hmac_sha256_over_timestamp_and_body() -> None:
     import hashlib
     import hmac

@@ -15,7 +15,7 @@ from sqlalchemy import CursorResult, Select, delete, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from evidence_check.store.claims import decode_cursor, encode_cursor
+from evidence_check.store.claims import Page, decode_cursor, encode_cursor
 from evidence_check.store.database import Store, StoreError
 from evidence_check.store.outbox import Event, queue_events
 from evidence_check.store.webhook_tables import DeliveryRow, WebhookRow
@@ -43,12 +43,6 @@ class Delivery:
     last_error: str | None
     created_at: datetime
     delivered_at: datetime | None
-
-
-@dataclass(frozen=True)
-class DeliveryPage:
-    items: list[Delivery]
-    next_cursor: str | None  # None on the last page
 
 
 def set_webhook(
@@ -189,7 +183,7 @@ def mark_attempt(
             row.next_attempt_at = retry_at
 
 
-def deliveries(store: Store, tenant: str, limit: int = 50, cursor: str | None = None) -> DeliveryPage:
+def deliveries(store: Store, tenant: str, limit: int = 50, cursor: str | None = None) -> Page[Delivery]:
     """One page of the tenant's deliveries, newest first: the log its operator and its developers
     read. Cut by the id of the last one shown, as claims are (`store.claims`), so an event kept while
     a client pages shows on the first page and moves no other. CursorInvalid for a foreign cursor."""
@@ -199,7 +193,7 @@ def deliveries(store: Store, tenant: str, limit: int = 50, cursor: str | None = 
     with store.sessions() as session:
         rows = session.scalars(query.order_by(DeliveryRow.id.desc()).limit(limit + 1)).all()
     items = [_delivery(row) for row in rows[:limit]]
-    return DeliveryPage(items, encode_cursor(items[-1].id) if len(rows) > limit else None)
+    return Page(items, encode_cursor(items[-1].id) if len(rows) > limit else None)
 
 
 def _delivery(row: DeliveryRow) -> Delivery:
