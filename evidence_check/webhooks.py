@@ -81,6 +81,11 @@ class WebhookInvalid(WordedError, ValueError):
     """A receiver URL this service will not send to: one line, in English and Chinese."""
 
 
+class WebhookUnresolved(WebhookInvalid):
+    """The receiver's name did not resolve in time: nothing is known wrong with the URL, so the asker
+    may try again later (the API answers 503 with Retry-After; a 422 told clients not to retry)."""
+
+
 @dataclass(frozen=True)
 class Answer:
     status: int | None  # the receiver's HTTP status; None when it could not be reached
@@ -171,11 +176,11 @@ _resolving = threading.BoundedSemaphore(RESOLVING_AT_ONCE)
 
 def _resolved(host: str, port: int, within: float = math.inf) -> list[IPAddress]:
     """`host`'s addresses by getaddrinfo, within the caller's time left and RESOLVE_TIMEOUT_S
-    (WebhookInvalid after): it runs in a thread of its own, left to finish alone if it never answers."""
+    (WebhookUnresolved after): it runs in a thread of its own, left to finish alone if it never answers."""
     timeout = min(within, RESOLVE_TIMEOUT_S)
     deadline = time.monotonic() + timeout
     if not _resolving.acquire(timeout=max(0.0, timeout)):
-        raise WebhookInvalid("webhook.no_resolution", host=host, seconds=f"{timeout:.1f}")
+        raise WebhookUnresolved("webhook.no_resolution", host=host, seconds=f"{timeout:.1f}")
     answers: list[Any] = []
     done = threading.Event()
 
@@ -190,7 +195,7 @@ def _resolved(host: str, port: int, within: float = math.inf) -> list[IPAddress]
 
     threading.Thread(target=resolve, name="webhook-resolve", daemon=True).start()
     if not done.wait(max(0.0, deadline - time.monotonic())):
-        raise WebhookInvalid("webhook.no_resolution", host=host, seconds=f"{timeout:.1f}")
+        raise WebhookUnresolved("webhook.no_resolution", host=host, seconds=f"{timeout:.1f}")
     if isinstance(answers[0], Exception):
         raise answers[0]
     found: list[IPAddress] = []

@@ -22,7 +22,7 @@ from api.routes.openapi import JSON_TOO_LARGE
 from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, answer, problem
 from evidence_check.store.claims import MAX_PAGE, CursorInvalid
 from evidence_check.store.webhooks import Delivery, deliveries, remove_webhook, webhook_of
-from evidence_check.webhooks import EVENTS, WebhookInvalid, set_receiver
+from evidence_check.webhooks import EVENTS, RESOLVE_TIMEOUT_S, WebhookInvalid, WebhookUnresolved, set_receiver
 
 router = APIRouter(prefix="/v1/webhook", tags=["webhooks"], route_class=UniqueNamesRoute)
 
@@ -69,6 +69,12 @@ class DeliveryPage(BaseModel):
     next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last")
 
 
+# A PUT whose receiver's name did not resolve in time is told to come back after this many seconds:
+# its lookup, left waiting, holds one of the few a process keeps until the system resolver gives up
+# (some 10-30 s), so a retry at once would most likely be refused again.
+UNRESOLVED_RETRY_AFTER_S = 10
+
+
 def _shown(url: str, set_at: datetime) -> dict[str, Any]:
     return {"url": url, "events": list(EVENTS), "set_at": set_at}
 
@@ -100,6 +106,12 @@ def _delivery(row: Delivery) -> dict[str, Any]:
             "to public addresses (its operator may allow others with WEBHOOK_PRIVATE_ADDRESSES)",
         ),
         **SERVER_ERRORS,
+        503: problem(
+            f"The store does not answer, or the receiver's name did not resolve within {RESOLVE_TIMEOUT_S:g} s"
+            " (nothing is set); retrying later is safe, after Retry-After's seconds when it is sent",
+            f"webhook host 'hooks.example.com' did not resolve within {RESOLVE_TIMEOUT_S:.1f} s: try again later,"
+            " or check its DNS",
+        ),
     },
 )
 def put_webhook(
@@ -111,6 +123,8 @@ def put_webhook(
         hook = set_receiver(
             store, tenant, sent.url, set_by_tenant=True, private_allowed=settings.webhook_private_addresses
         )
+    except WebhookUnresolved as exc:  # transient: the name may resolve on the next try
+        raise Refused(503, exc.code, headers={"Retry-After": str(UNRESOLVED_RETRY_AFTER_S)}, **exc.params) from None
     except WebhookInvalid as exc:
         raise Refused(422, exc.code, **exc.params) from None
     return {**_shown(hook.url, hook.set_at), "secret": hook.secret}

@@ -151,7 +151,8 @@ def test_a_name_whose_resolver_does_not_answer_is_refused_in_time_and_nothing_is
             refused = quiet_api.client.put(
                 "/v1/webhook", json={"url": "https://hooks.silent.example/hook"}, headers=headers
             )
-            assert refused.status_code == 422
+            # Not 422 ("your request is wrong"): a client told 503 with Retry-After tries again later.
+            assert (refused.status_code, refused.headers.get("Retry-After")) == (503, "10")
             assert refused.json()["detail"].startswith(line), refused.json()
             assert "\n" not in refused.json()["detail"]
         assert quiet_api.count("webhooks") == 0
@@ -159,6 +160,42 @@ def test_a_name_whose_resolver_does_not_answer_is_refused_in_time_and_nothing_is
         assert quiet_api.client.put("/v1/webhook", json={"url": PUBLIC}, headers=keys["acme"]).status_code == 200
     finally:
         released.set()
+
+
+def test_past_the_lookups_left_waiting_a_put_is_told_to_come_back_later_not_held(
+    quiet_api: Api, keys: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lookups left waiting on a silent resolver are bounded (`RESOLVING_AT_ONCE`, here 1): past the
+    bound any PUT, a name that would resolve too, is answered within the timeout, 503 with
+    Retry-After and one line, nothing stored; once the waiting lookup ends, PUTs are set again."""
+    released, first_waiting = threading.Event(), threading.Event()
+    real = socket.getaddrinfo
+
+    def silent(name: object, port: object, *args: object, **kwargs: object) -> object:
+        if name == "hooks.silent.example":
+            first_waiting.set()
+            released.wait(20)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real(name, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent)
+    monkeypatch.setattr(webhooks, "RESOLVE_TIMEOUT_S", 0.5, raising=False)
+    monkeypatch.setattr(webhooks, "_resolving", threading.BoundedSemaphore(1))
+    client, acme = quiet_api.client, keys["acme"]
+    try:
+        silent_put = client.put("/v1/webhook", json={"url": "https://hooks.silent.example/hook"}, headers=acme)
+        assert silent_put.status_code == 503 and first_waiting.is_set()
+        crowded = client.put("/v1/webhook", json={"url": PUBLIC}, headers={**acme, **ZH})
+        assert (crowded.status_code, crowded.headers.get("Retry-After")) == (503, "10")
+        assert crowded.json()["detail"].startswith("webhook 主机 ") and "\n" not in crowded.json()["detail"]
+        assert quiet_api.count("webhooks") == 0
+    finally:
+        released.set()
+    for _ in range(100):  # the lookup left waiting hands its place back as it ends
+        if client.put("/v1/webhook", json={"url": PUBLIC}, headers=acme).status_code == 200:
+            break
+        time.sleep(0.1)
+    assert quiet_api.count("webhooks") == 1
 
 
 def test_the_operators_setting_lets_a_tenant_name_its_own_network(
