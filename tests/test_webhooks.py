@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import DateTime, bindparam, func, select, text
@@ -512,3 +513,32 @@ def test_two_first_receivers_set_at_once_are_one_after_the_other(store: Store, m
     set_webhook(store, "acme", "https://93.184.216.34/second", "whsec_second", NOW, set_by_tenant=True)
     hook = webhook_of(store, "acme")
     assert hook is not None and (hook.url, hook.secret) == ("https://93.184.216.34/second", "whsec_second")
+
+
+def test_settings_of_one_receiver_at_once_are_stored_in_the_order_their_times_say(store: Store) -> None:
+    """Two settings of acme's receiver at once: the first has read its time (its `set_at`) and not yet
+    committed when the second starts. Held while it is set, the receiver makes the second wait, read
+    its time after the first committed and be stored last; not held, the second was stored first and
+    the first, older, overwrote it: the answer with the newest `set_at` held a secret replaced."""
+    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
+    second_done, first_timed = threading.Event(), threading.Event()
+    answers: dict[str, Any] = {}
+
+    def first_clock() -> datetime:
+        timed = datetime.now(UTC)
+        first_timed.set()
+        second_done.wait(3)  # held, the second cannot end before this one commits: it waits in vain
+        return timed
+
+    def set_first() -> None:
+        answers["first"] = set_webhook(store, "acme", "http://127.0.0.1:9/first", "whsec_first", first_clock)
+
+    first = threading.Thread(target=set_first)
+    first.start()
+    assert first_timed.wait(30)
+    answers["second"] = set_webhook(store, "acme", "http://127.0.0.1:9/second", "whsec_second", lambda: datetime.now(UTC))
+    second_done.set()
+    first.join(30)
+    newest = max(answers.values(), key=lambda hook: hook.set_at)
+    stored = webhook_of(store, "acme")
+    assert stored is not None and (stored.url, stored.secret, stored.set_at) == (newest.url, newest.secret, newest.set_at)
