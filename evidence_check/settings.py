@@ -194,7 +194,7 @@ class Settings(BaseSettings):
         except ValueError:
             parts = None
         if parts is None or parts.scheme != "http" or not parts.hostname or parts.path not in ("", "/"):
-            raise ValueError(f"must be an HTTP proxy's address, http://host:port, got {value!r}")
+            raise ValueError(f"must be an HTTP proxy's address, http://host:port, got {_credentials_hidden(value)!r}")
         return value
 
     @field_validator("time_zone")
@@ -253,3 +253,12 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def _credentials_hidden(proxy: str) -> str:
+    """The proxy setting as a refusal may show it: what precedes the host's `@` (a user and its
+    password) replaced, as the line goes to the terminal, the service's log, a CI's output."""
+    if "@" not in proxy:
+        return proxy
+    scheme, found, _ = proxy.partition("://")
+    return (scheme + found if found else "") + "***@" + proxy.rpartition("@")[2]

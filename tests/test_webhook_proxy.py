@@ -210,3 +210,18 @@ def test_the_proxy_setting_is_an_http_proxys_address(url: str) -> None:
         Settings(webhook_proxy=url)
     assert Settings(webhook_proxy="http://proxy.internal:3128").webhook_proxy == "http://proxy.internal:3128"
     assert Settings(webhook_proxy="").webhook_proxy is None
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://operator:s3cret@proxy.internal:3128", "'https://***@proxy.internal:3128'"),
+        ("http://operator:s3cret@proxy.internal:31x28", "'http://***@proxy.internal:31x28'"),
+        ("operator:s3cret@proxy.internal:3128", "'***@proxy.internal:3128'"),
+    ],
+)
+def test_a_refused_proxy_setting_never_shows_its_password(url: str, shown: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(webhook_proxy=url)
+    [error] = refused.value.errors()
+    assert error["msg"].endswith(f"got {shown}") and "s3cret" not in error["msg"]
