@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.webhooks import deliveries, enqueue, set_webhook
-from evidence_check.webhooks import deliver_due, verify_signature
+from evidence_check.webhooks import Answer, deliver_due, verify_signature
 from tests.test_webhooks import NOW, SECRET, Receiver
 
 NAME = "hooks.example"  # resolves nowhere but inside the proxy
@@ -202,6 +202,27 @@ def test_a_receiver_a_tenant_set_never_goes_through_the_proxy(store: Store, prox
     finally:
         receiver.close()
     assert proxy.seen == [] and len(receiver.received) == 1
+
+
+@pytest.mark.parametrize("private_allowed", [False, True])
+def test_whatever_the_private_setting_a_tenants_receiver_is_sent_without_the_proxy(
+    store: Store, private_allowed: bool
+) -> None:
+    """Both ways a tenant's receiver is sent (checked public, or anywhere with the operator's
+    setting): never handed the proxy. The operator's receiver, set next, is."""
+    handed: list[tuple[bool, str | None]] = []
+
+    def send(url: str, body: bytes, headers: dict[str, str], public_only: bool, proxy: str | None) -> Answer:
+        handed.append((public_only, proxy))
+        return Answer(200, None)
+
+    set_webhook(store, "acme", "https://hooks.example/hook", SECRET, NOW, set_by_tenant=True)
+    enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+    assert deliver_due(store, NOW, send, private_allowed=private_allowed, proxy="http://proxy.internal:3128") == 1
+    set_webhook(store, "acme", "https://hooks.example/hook", SECRET, NOW)
+    enqueue(store, "acme", "claim.verified", {"claim_id": "c-2"}, NOW)
+    assert deliver_due(store, NOW, send, private_allowed=private_allowed, proxy="http://proxy.internal:3128") == 1
+    assert handed == [(not private_allowed, None), (False, "http://proxy.internal:3128")]
 
 
 @pytest.mark.parametrize("url", ["https://proxy.internal:3128", "proxy.internal:3128", "http://proxy:x", "http:///"])
