@@ -70,8 +70,10 @@ SEND_TIMEOUT_S = 10.0
 # answer held the request's worker (or the delivery pass) as long as the system's resolver kept
 # trying, every attempt and every name server. Past it the name is refused, the receiver not stored.
 RESOLVE_TIMEOUT_S = 3.0
-# Resolutions still waiting on resolvers that do not answer, at most: a resolution cannot be stopped,
-# only left, so past this many a new one is refused rather than another thread left waiting.
+# Resolutions still waiting on resolvers that do not answer, at most, for tenants' PUTs and for sends
+# apart: a resolution cannot be stopped, only left, so past this many a new one is refused rather
+# than another thread left waiting. Apart, so that a tenant's PUTs of silent names do not refuse the
+# names of every tenant's deliveries.
 RESOLVING_AT_ONCE = 8
 LEASE = timedelta(seconds=60)  # longer than one send, so a slow receiver is not sent to twice
 REPLAY_WINDOW = timedelta(minutes=5)
@@ -135,7 +137,7 @@ def check_url(url: str, *, public_only: bool) -> None:
         raise WebhookInvalid("webhook.credentials")
     if public_only:
         try:
-            _public_addresses(parts.hostname, port or _DEFAULT_PORTS[parts.scheme])
+            _public_addresses(parts.hostname, port or _DEFAULT_PORTS[parts.scheme], _resolving_for_puts)
         except socket.gaierror:
             pass  # no address yet: each send resolves and checks it again
         except UnicodeError:  # a name IDNA cannot encode ("a..b", a label over 63 characters)
@@ -145,10 +147,12 @@ def check_url(url: str, *, public_only: bool) -> None:
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def _public_addresses(host: str, port: int, within: float = math.inf) -> list[IPAddress]:
+def _public_addresses(
+    host: str, port: int, slots: threading.BoundedSemaphore, within: float = math.inf
+) -> list[IPAddress]:
     """The addresses `host` resolves to, by the resolver the connection uses (so `2130706433`,
     `0177.0.0.1` and `127.1` are 127.0.0.1 here as there), refused whole when one is not public."""
-    found = _resolved(host, port, within)
+    found = _resolved(host, port, slots, within)
     for address in found:
         if not _is_public(address):
             if _is_address(host):
@@ -171,15 +175,19 @@ def _is_address(host: str) -> bool:
     return True
 
 
-_resolving = threading.BoundedSemaphore(RESOLVING_AT_ONCE)
+_resolving_for_puts = threading.BoundedSemaphore(RESOLVING_AT_ONCE)
+_resolving_for_sends = threading.BoundedSemaphore(RESOLVING_AT_ONCE)
 
 
-def _resolved(host: str, port: int, within: float = math.inf) -> list[IPAddress]:
+def _resolved(
+    host: str, port: int, slots: threading.BoundedSemaphore, within: float = math.inf
+) -> list[IPAddress]:
     """`host`'s addresses by getaddrinfo, within the caller's time left and RESOLVE_TIMEOUT_S
-    (WebhookUnresolved after): it runs in a thread of its own, left to finish alone if it never answers."""
+    (WebhookUnresolved after): it runs in a thread of its own, holding one of `slots`, left to finish
+    alone if it never answers."""
     timeout = min(within, RESOLVE_TIMEOUT_S)
     deadline = time.monotonic() + timeout
-    if not _resolving.acquire(timeout=max(0.0, timeout)):
+    if not slots.acquire(timeout=max(0.0, timeout)):
         raise WebhookUnresolved("webhook.no_resolution", host=host, seconds=f"{timeout:.1f}")
     answers: list[Any] = []
     done = threading.Event()
@@ -190,7 +198,7 @@ def _resolved(host: str, port: int, within: float = math.inf) -> list[IPAddress]
         except Exception as exc:  # handed to the caller, which reads gaierror and UnicodeError
             answers.append(exc)
         finally:
-            _resolving.release()
+            slots.release()
             done.set()
 
     threading.Thread(target=resolve, name="webhook-resolve", daemon=True).start()
@@ -282,7 +290,10 @@ def post(url: str, body: bytes, headers: dict[str, str], public_only: bool, prox
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         if proxy is None:
             left = deadline - time.monotonic()
-            addresses = _public_addresses(host, port, left) if public_only else _resolved(host, port, left)
+            if public_only:
+                addresses = _public_addresses(host, port, _resolving_for_sends, left)
+            else:
+                addresses = _resolved(host, port, _resolving_for_sends, left)
             connection = _connection(parts.scheme, host, port, addresses, deadline)
         else:
             connection, target, proxy_headers = _through_proxy(proxy, parts.scheme, host, port, target, deadline)
@@ -353,7 +364,7 @@ def _through_proxy(
     `set_tunnel`); http: the absolute URL sent to the proxy, as proxies take it."""
     via = urlsplit(proxy)
     proxy_host, proxy_port = via.hostname or "", via.port or 80
-    addresses = _resolved(proxy_host, proxy_port, deadline - time.monotonic())
+    addresses = _resolved(proxy_host, proxy_port, _resolving_for_sends, deadline - time.monotonic())
     credentials: dict[str, str] = {}
     if via.username is not None:
         pair = f"{unquote(via.username)}:{unquote(via.password or '')}".encode()

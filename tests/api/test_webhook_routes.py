@@ -16,7 +16,7 @@ import pytest
 from evidence_check import webhooks
 from evidence_check.engine import now_utc
 from evidence_check.store import Store
-from evidence_check.store.webhooks import enqueue, webhook_of
+from evidence_check.store.webhooks import enqueue, set_webhook, webhook_of
 from evidence_check.webhooks import EVENTS, verify_signature
 from tests.api.conftest import Api, bearer, jpeg, make_api, photos
 from tests.test_webhooks import Receiver
@@ -180,7 +180,7 @@ def test_past_the_lookups_left_waiting_a_put_is_told_to_come_back_later_not_held
 
     monkeypatch.setattr(socket, "getaddrinfo", silent)
     monkeypatch.setattr(webhooks, "RESOLVE_TIMEOUT_S", 0.5, raising=False)
-    monkeypatch.setattr(webhooks, "_resolving", threading.BoundedSemaphore(1))
+    monkeypatch.setattr(webhooks, "_resolving_for_puts", threading.BoundedSemaphore(1))
     client, acme = quiet_api.client, keys["acme"]
     try:
         silent_put = client.put("/v1/webhook", json={"url": "https://hooks.silent.example/hook"}, headers=acme)
@@ -196,6 +196,38 @@ def test_past_the_lookups_left_waiting_a_put_is_told_to_come_back_later_not_held
             break
         time.sleep(0.1)
     assert quiet_api.count("webhooks") == 1
+
+
+def test_a_tenants_puts_of_silent_names_do_not_stop_every_tenants_deliveries(
+    quiet_api: Api, keys: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lookups left waiting by PUTs fill their bound (`RESOLVING_AT_ONCE`); the deliveries of
+    another tenant, whose receiver resolves, are sent all the same: their lookups are bounded apart."""
+    released = threading.Event()
+    real = socket.getaddrinfo
+
+    def silent(name: object, port: object, *args: object, **kwargs: object) -> object:
+        if str(name).endswith(".silent.example"):
+            released.wait(20)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real(name, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent)
+    monkeypatch.setattr(webhooks, "RESOLVE_TIMEOUT_S", 0.5, raising=False)
+    receiver = Receiver([])
+    try:
+        for number in range(webhooks.RESOLVING_AT_ONCE + 1):
+            refused = quiet_api.client.put(
+                "/v1/webhook", json={"url": f"https://h{number}.silent.example/hook"}, headers=keys["acme"]
+            )
+            assert refused.status_code == 503
+        set_webhook(quiet_api.store, "globex", receiver.url, "whsec_globex", now_utc())
+        enqueue(quiet_api.store, "globex", "claim.verified", {"claim_id": "c-1"}, now_utc())
+        assert webhooks.deliver_due(quiet_api.store) == 1
+        assert len(receiver.received) == 1
+    finally:
+        released.set()
+        receiver.close()
 
 
 def test_the_operators_setting_lets_a_tenant_name_its_own_network(
