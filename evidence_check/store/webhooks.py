@@ -114,9 +114,8 @@ def _webhook(row: WebhookRow) -> Webhook:
 
 
 def enqueue(store: Store, tenant: str, event: str, payload: dict[str, Any], when: datetime) -> int | None:
-    """Keep an event on its own, in a transaction of its own (the operator's command line and tests;
-    an event about a record is queued in the record's transaction, `outbox`); its id, or None when the
-    tenant has no receiver."""
+    """Keep an event on its own, in a transaction of its own: for tests only (an event about a record
+    is queued in the record's transaction, `outbox`); its id, or None when the tenant has no receiver."""
     try:
         with store.sessions.begin() as session:
             queued = queue_events(session, tenant, [Event(event, payload)], when)
