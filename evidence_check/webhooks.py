@@ -37,7 +37,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -179,6 +179,23 @@ _resolving_for_puts = threading.BoundedSemaphore(RESOLVING_AT_ONCE)
 _resolving_for_sends = threading.BoundedSemaphore(RESOLVING_AT_ONCE)
 
 
+@dataclass
+class _Lookup:
+    """One getaddrinfo in a thread of its own: `answer` (its result or exception) is set before `done`."""
+
+    given_up_at: float  # time.monotonic() at which the asker that started it stopped waiting
+    done: threading.Event = field(default_factory=threading.Event)
+    answer: list[Any] = field(default_factory=list)
+
+
+# Lookups not answered yet, by (slots, host, port). A name asked again meanwhile waits for the same
+# lookup, at most until its first asker gave up on it: a receiver whose resolver went silent costs a
+# delivery pass one bound and one of the sends' slots, not one of each per event due (8 such events
+# refused every other tenant's sends, and 20 held the pass past LEASE).
+_unanswered: dict[tuple[int, str, int], _Lookup] = {}
+_unanswered_lock = threading.Lock()
+
+
 def _resolved(
     host: str, port: int, slots: threading.BoundedSemaphore, within: float = math.inf
 ) -> list[IPAddress]:
@@ -187,23 +204,34 @@ def _resolved(
     alone if it never answers."""
     timeout = min(within, RESOLVE_TIMEOUT_S)
     deadline = time.monotonic() + timeout
-    if not slots.acquire(timeout=max(0.0, timeout)):
-        raise WebhookUnresolved("webhook.no_resolution", host=host, seconds=f"{timeout:.1f}")
-    answers: list[Any] = []
-    done = threading.Event()
-
-    def resolve() -> None:
-        try:
-            answers.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-        except Exception as exc:  # handed to the caller, which reads gaierror and UnicodeError
-            answers.append(exc)
-        finally:
+    key = (id(slots), host, port)
+    with _unanswered_lock:
+        lookup = _unanswered.get(key)
+    if lookup is None:
+        if not slots.acquire(timeout=max(0.0, timeout)):
+            raise WebhookUnresolved("webhook.no_resolution", host=host, seconds=f"{timeout:.1f}")
+        started = _Lookup(deadline)
+        with _unanswered_lock:
+            lookup = _unanswered.setdefault(key, started)
+        if lookup is not started:  # another asker started it while this one waited for a slot
             slots.release()
-            done.set()
+        else:
 
-    threading.Thread(target=resolve, name="webhook-resolve", daemon=True).start()
-    if not done.wait(max(0.0, deadline - time.monotonic())):
+            def resolve() -> None:
+                try:
+                    started.answer.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+                except Exception as exc:  # handed to the askers, which read gaierror and UnicodeError
+                    started.answer.append(exc)
+                finally:
+                    with _unanswered_lock:
+                        del _unanswered[key]
+                    slots.release()
+                    started.done.set()
+
+            threading.Thread(target=resolve, name="webhook-resolve", daemon=True).start()
+    if not lookup.done.wait(max(0.0, min(deadline, lookup.given_up_at) - time.monotonic())):
         raise WebhookUnresolved("webhook.no_resolution", host=host, seconds=f"{timeout:.1f}")
+    answers = lookup.answer
     if isinstance(answers[0], Exception):
         raise answers[0]
     found: list[IPAddress] = []

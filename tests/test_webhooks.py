@@ -542,3 +542,38 @@ def test_settings_of_one_receiver_at_once_are_stored_in_the_order_their_times_sa
     newest = max(answers.values(), key=lambda hook: hook.set_at)
     stored = webhook_of(store, "acme")
     assert stored is not None and (stored.url, stored.secret, stored.set_at) == (newest.url, newest.secret, newest.set_at)
+
+
+def test_events_due_to_a_silent_name_wait_on_one_lookup_and_the_pass_goes_on(
+    store: Store, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four events due to a receiver whose resolver went silent: one lookup is left waiting, not one
+    per event (each a thread and a slot of the sends' bound, each a further bound of the pass);
+    the others are refused as that lookup was, and another tenant's event is sent in the same pass."""
+    released, asked = threading.Event(), []
+    real = socket.getaddrinfo
+
+    def silent(host: object, port: object, *args: object, **kwargs: object) -> object:
+        if host == "hooks.silent.example":
+            asked.append(host)
+            released.wait(20)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real(host, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent)
+    monkeypatch.setattr(webhooks, "RESOLVE_TIMEOUT_S", 0.3, raising=False)
+    set_webhook(store, "acme", "http://hooks.silent.example:9/hook", SECRET, NOW)
+    set_webhook(store, "globex", receiver.url, SECRET, NOW)
+    for number in range(4):
+        enqueue(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
+    enqueue(store, "globex", "claim.verified", {"claim_id": "g-1"}, NOW + timedelta(seconds=1))
+    try:
+        assert deliver_due(store, NOW + timedelta(seconds=1)) == 1
+    finally:
+        released.set()
+    assert asked == ["hooks.silent.example"] and len(receiver.received) == 1
+    for logged in deliveries(store, "acme").items:
+        assert (logged.status, logged.last_error) == (
+            "pending",
+            "not sent: webhook host 'hooks.silent.example' did not resolve within 0.3 s: try again later, or check its DNS",
+        )
