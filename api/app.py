@@ -81,7 +81,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         deliverer = Deliverer(
-            opened, settings.webhook_interval_seconds, private_allowed=settings.webhook_private_addresses
+            opened,
+            settings.webhook_interval_seconds,
+            private_allowed=settings.webhook_private_addresses,
+            proxy=settings.webhook_proxy,
         )
         if settings.webhook_interval_seconds > 0:
             deliverer.start()

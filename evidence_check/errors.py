@@ -471,6 +471,10 @@ ERRORS: dict[str, tuple[str, str]] = {
         "webhook 主机 {host!r} 解析到的地址不是公网地址：本服务器只向公网地址发送"
         "（运营者可用 WEBHOOK_PRIVATE_ADDRESSES 允许其他地址）",
     ),
+    "webhook.no_resolution": (
+        "webhook host {host!r} did not resolve within {seconds} s: try again later, or check its DNS",
+        "webhook 主机 {host!r} 在 {seconds} 秒内未能解析：请稍后重试，或检查其 DNS",
+    ),
     "webhook.none": ("no webhook is set for this tenant", "本租户尚未设置 webhook"),
     # A catalog import's archive (evidence_check.catalog.archive).
     "archive.unreadable": ("not a zip archive that can be read ({problem})", "不是可读取的 zip 压缩包（{problem}）"),

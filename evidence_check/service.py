@@ -14,7 +14,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from evidence_check import report as report_json
-from evidence_check import webhooks
 from evidence_check.catalog.entries import catalog_features, features_outline_share, outline_share
 from evidence_check.catalog.feature_file import ArrayCache
 from evidence_check.catalog.loading import feature_folder, load_from_store
@@ -53,6 +52,7 @@ from evidence_check.store.catalog_store import (
 )
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage
 from evidence_check.store.claim_files import claim_fields, files_by_image, kept_claim
+from evidence_check.store.outbox import Event
 from evidence_check.store.outcomes import (
     DecidedBy,
     RecordedOutcome,
@@ -163,11 +163,10 @@ def verify_claim(
             fingerprints=fingerprints,
             files=files,
             fields=claim_fields(claim),
+            events=verified_events(claim, body),
         )
         body = earlier if earlier is not None else body
         references.sync()
-        if earlier is None:
-            announce_verified(store, claim, body, now)
     return Outcome(report=analysis.report, body=body, readable=len(analysis.photos), photos=analysis.photos)
 
 
@@ -272,21 +271,19 @@ def decide(
     *,
     by: DecidedBy,
 ) -> RecordedOutcome:
-    """Record the agent's final decision on a claim and announce it to the tenant's webhooks: when it
-    was recorded, and the decision it replaces if the claim was decided before (every one is kept).
+    """Record the agent's final decision on a claim, its webhook event in the same transaction: when
+    it was recorded, and the decision it replaces if the claim was decided before (every one is kept).
     `seen`: as `record_outcome` has it (`DecidedMeanwhile`, nothing announced); a repeat of the latest
     decision is answered as it was, not announced again. `by`: who decides; the event names its key
     and where it came from (`decided_by`), never the console's session id."""
-    recorded = record_outcome(store, tenant, claim_id, decision, note, now_utc, seen, by=by)
-    if recorded.repeated:
-        return recorded
     data = {"claim_id": claim_id, "outcome": decision, "note": note, "decided_by": public_decided_by(by)}
-    webhooks.emit(store, tenant, "claim.outcome", data, recorded.decided_at)
-    return recorded
+    return record_outcome(
+        store, tenant, claim_id, decision, note, now_utc, seen, by=by, events=[Event("claim.outcome", data)]
+    )
 
 
-def announce_verified(store: Store, claim: Claim, body: dict[str, Any], now: datetime) -> None:
-    """The tenant's webhook events for a report just recorded (a replayed request announces nothing)."""
+def verified_events(claim: Claim, body: dict[str, Any]) -> list[Event]:
+    """The tenant's webhook events for a report, recorded with it (a replayed request records none)."""
     data = {
         "claim_id": claim.claim_id,
         "customer_id": claim.customer_id,
@@ -296,14 +293,15 @@ def announce_verified(store: Store, claim: Claim, body: dict[str, Any], now: dat
         "risk": body["risk"],
         "report": f"/v1/claims/{claim.claim_id}",
     }
-    webhooks.emit(store, claim.tenant, "claim.verified", data, now)
+    events = [Event("claim.verified", data)]
     passed = [
         image["filename"]
         for image in body["images"]
         if image["checks"].get("challenge", {}).get("status") == "pass"
     ]
     if passed:
-        webhooks.emit(store, claim.tenant, "challenge.passed", {"claim_id": claim.claim_id, "photos": passed}, now)
+        events.append(Event("challenge.passed", {"claim_id": claim.claim_id, "photos": passed}))
+    return events
 
 
 @dataclass(frozen=True)

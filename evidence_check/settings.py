@@ -6,6 +6,7 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -152,6 +153,10 @@ class Settings(BaseSettings):
     # addresses too (a server whose intake systems share its network); off, a tenant's key cannot make
     # the server call into its own network. Receivers the operator sets from the command line may always.
     webhook_private_addresses: bool = False
+    # An HTTP proxy (http://[user:password@]host:port) for receivers the operator set, on a server whose
+    # outbound traffic must go through one; https receivers by CONNECT. Never for receivers tenants set:
+    # those are sent to at the address checked to be public (evidence_check/webhooks.py).
+    webhook_proxy: str | None = None
 
     @model_validator(mode="after")
     def _valid_overrides(self) -> Settings:
@@ -177,6 +182,20 @@ class Settings(BaseSettings):
             error = exc.errors()[0]
             where = ".".join(str(part) for part in error["loc"])
             raise ValueError(f"tenant_overrides[{tenant!r}].{where}: {error['msg']}") from None
+
+    @field_validator("webhook_proxy")
+    @classmethod
+    def _proxy_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018  # a port that is not a number raises here
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme != "http" or not parts.hostname or parts.path not in ("", "/"):
+            raise ValueError(f"must be an HTTP proxy's address, http://host:port, got {_credentials_hidden(value)!r}")
+        return value
 
     @field_validator("time_zone")
     @classmethod
@@ -234,3 +253,12 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def _credentials_hidden(proxy: str) -> str:
+    """The proxy setting as a refusal may show it: what precedes the host's `@` (a user and its
+    password) replaced, as the line goes to the terminal, the service's log, a CI's output."""
+    if "@" not in proxy:
+        return proxy
+    scheme, found, _ = proxy.partition("://")
+    return (scheme + found if found else "") + "***@" + proxy.rpartition("@")[2]

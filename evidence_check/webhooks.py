@@ -15,12 +15,15 @@ address, and the server would call it from inside its own network. So its host m
 addresses only (not loopback, private, link-local — cloud metadata is there —, shared, reserved or
 multicast), when it is set and again at each send, to the very address the request then goes to (a name
 that resolves elsewhere meanwhile is caught). A receiver the operator sets from the command line, or
-any when `WEBHOOK_PRIVATE_ADDRESSES` is on, may be anywhere: the operator owns that network. Redirects
+any when `WEBHOOK_PRIVATE_ADDRESSES` is on, may be anywhere: the operator owns that network. The
+operator's own receivers go through its HTTP proxy when one is set (`WEBHOOK_PROXY`, `proxy_for`);
+a tenant's never do: the proxy would resolve the name again, to wherever it points then. Redirects
 are never followed: a 3xx is an answer that is not 2xx, as a 500 is.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import hmac
@@ -28,25 +31,26 @@ import http.client
 import ipaddress
 import json
 import logging
+import math
 import secrets
 import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from evidence_check.errors import WordedError
 from evidence_check.storable import holds_control, storable
-from evidence_check.store import Store, StoreError
-from evidence_check.store.webhooks import Delivery, Webhook, claim_due, enqueue, mark_attempt, set_webhook
+from evidence_check.store import Store
+from evidence_check.store.outbox import EVENTS as EVENTS  # named beside where they are queued
+from evidence_check.store.webhooks import Delivery, Webhook, claim_due, mark_attempt, set_webhook
 from evidence_check.widths import URL_WIDTH
 
 log = logging.getLogger("evidence_check.webhooks")
 
-EVENTS = ("claim.verified", "claim.outcome", "challenge.passed")
 # Waits between attempts: a receiver down for a deploy is caught by the first few, one down for
 # most of a day by the last; after them the delivery is marked failed (the log shows it).
 BACKOFF = (
@@ -62,6 +66,15 @@ BACKOFF = (
 # at a time, each within a socket's timeout, would hold the process's deliveries, every tenant's, as
 # long as it liked, and past LEASE another process would send the event again.
 SEND_TIMEOUT_S = 10.0
+# A name's resolution, when a tenant sets its receiver and at each send: a resolver that does not
+# answer held the request's worker (or the delivery pass) as long as the system's resolver kept
+# trying, every attempt and every name server. Past it the name is refused, the receiver not stored.
+RESOLVE_TIMEOUT_S = 3.0
+# Resolutions still waiting on resolvers that do not answer, at most, for tenants' PUTs and for sends
+# apart: a resolution cannot be stopped, only left, so past this many a new one is refused rather
+# than another thread left waiting. Apart, so that a tenant's PUTs of silent names do not refuse the
+# names of every tenant's deliveries.
+RESOLVING_AT_ONCE = 8
 LEASE = timedelta(seconds=60)  # longer than one send, so a slow receiver is not sent to twice
 REPLAY_WINDOW = timedelta(minutes=5)
 
@@ -70,14 +83,20 @@ class WebhookInvalid(WordedError, ValueError):
     """A receiver URL this service will not send to: one line, in English and Chinese."""
 
 
+class WebhookUnresolved(WebhookInvalid):
+    """The receiver's name did not resolve in time: nothing is known wrong with the URL, so the asker
+    may try again later (the API answers 503 with Retry-After; a 422 told clients not to retry)."""
+
+
 @dataclass(frozen=True)
 class Answer:
     status: int | None  # the receiver's HTTP status; None when it could not be reached
     error: str | None
 
 
-# (url, body, headers, public_only): public_only sends only to public addresses (see the docstring)
-Sender = Callable[[str, bytes, dict[str, str], bool], Answer]
+# (url, body, headers, public_only, proxy): public_only sends only to public addresses (see the
+# docstring); proxy, the operator's HTTP proxy the request goes through, or None
+Sender = Callable[[str, bytes, dict[str, str], bool, str | None], Answer]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # IPv6 addresses that carry an IPv4 one in their last 32 bits: NAT64 (reached through a gateway) and
 # the deprecated "IPv4-compatible" ::a.b.c.d, which Python counts as global whatever it carries.
@@ -118,7 +137,7 @@ def check_url(url: str, *, public_only: bool) -> None:
         raise WebhookInvalid("webhook.credentials")
     if public_only:
         try:
-            _public_addresses(parts.hostname, port or _DEFAULT_PORTS[parts.scheme])
+            _public_addresses(parts.hostname, port or _DEFAULT_PORTS[parts.scheme], _resolving_for_puts)
         except socket.gaierror:
             pass  # no address yet: each send resolves and checks it again
         except UnicodeError:  # a name IDNA cannot encode ("a..b", a label over 63 characters)
@@ -128,10 +147,12 @@ def check_url(url: str, *, public_only: bool) -> None:
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def _public_addresses(host: str, port: int) -> list[IPAddress]:
+def _public_addresses(
+    host: str, port: int, slots: threading.BoundedSemaphore, within: float = math.inf
+) -> list[IPAddress]:
     """The addresses `host` resolves to, by the resolver the connection uses (so `2130706433`,
     `0177.0.0.1` and `127.1` are 127.0.0.1 here as there), refused whole when one is not public."""
-    found = _resolved(host, port)
+    found = _resolved(host, port, slots, within)
     for address in found:
         if not _is_public(address):
             if _is_address(host):
@@ -154,10 +175,67 @@ def _is_address(host: str) -> bool:
     return True
 
 
-def _resolved(host: str, port: int) -> list[IPAddress]:
-    answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+_resolving_for_puts = threading.BoundedSemaphore(RESOLVING_AT_ONCE)
+_resolving_for_sends = threading.BoundedSemaphore(RESOLVING_AT_ONCE)
+
+
+@dataclass
+class _Lookup:
+    """One getaddrinfo in a thread of its own: `answer` (its result or exception) is set before `done`."""
+
+    given_up_at: float  # time.monotonic() at which the asker that started it stopped waiting
+    done: threading.Event = field(default_factory=threading.Event)
+    answer: list[Any] = field(default_factory=list)
+
+
+# Lookups not answered yet, by (slots, host, port). A name asked again meanwhile waits for the same
+# lookup, at most until its first asker gave up on it: a receiver whose resolver went silent costs a
+# delivery pass one bound and one of the sends' slots, not one of each per event due (8 such events
+# refused every other tenant's sends, and 20 held the pass past LEASE).
+_unanswered: dict[tuple[int, str, int], _Lookup] = {}
+_unanswered_lock = threading.Lock()
+
+
+def _resolved(
+    host: str, port: int, slots: threading.BoundedSemaphore, within: float = math.inf
+) -> list[IPAddress]:
+    """`host`'s addresses by getaddrinfo, within the caller's time left and RESOLVE_TIMEOUT_S
+    (WebhookUnresolved after): it runs in a thread of its own, holding one of `slots`, left to finish
+    alone if it never answers."""
+    timeout = min(within, RESOLVE_TIMEOUT_S)
+    deadline = time.monotonic() + timeout
+    key = (id(slots), host, port)
+    with _unanswered_lock:
+        lookup = _unanswered.get(key)
+    if lookup is None:
+        if not slots.acquire(timeout=max(0.0, timeout)):
+            raise WebhookUnresolved("webhook.no_resolution", host=host, seconds=f"{timeout:.1f}")
+        started = _Lookup(deadline)
+        with _unanswered_lock:
+            lookup = _unanswered.setdefault(key, started)
+        if lookup is not started:  # another asker started it while this one waited for a slot
+            slots.release()
+        else:
+
+            def resolve() -> None:
+                try:
+                    started.answer.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+                except Exception as exc:  # handed to the askers, which read gaierror and UnicodeError
+                    started.answer.append(exc)
+                finally:
+                    with _unanswered_lock:
+                        del _unanswered[key]
+                    slots.release()
+                    started.done.set()
+
+            threading.Thread(target=resolve, name="webhook-resolve", daemon=True).start()
+    if not lookup.done.wait(max(0.0, min(deadline, lookup.given_up_at) - time.monotonic())):
+        raise WebhookUnresolved("webhook.no_resolution", host=host, seconds=f"{timeout:.1f}")
+    answers = lookup.answer
+    if isinstance(answers[0], Exception):
+        raise answers[0]
     found: list[IPAddress] = []
-    for *_, sockaddr in answers:
+    for *_, sockaddr in answers[0]:
         address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])  # fe80::1%eth0: its zone aside
         if address not in found:
             found.append(address)
@@ -180,15 +258,19 @@ def sent_to_public_only(set_by_tenant: bool, private_allowed: bool) -> bool:
     return set_by_tenant and not private_allowed
 
 
-def set_receiver(
-    store: Store, tenant: str, url: str, when: datetime, *, set_by_tenant: bool, private_allowed: bool
-) -> str:
-    """Check `url`, make it the tenant's receiver with a new secret, and return that secret: the
-    caller shows it once (it is not shown again). WebhookInvalid for a URL refused."""
+def proxy_for(set_by_tenant: bool, proxy: str | None) -> str | None:
+    """The rule of which receivers go through the operator's proxy (`WEBHOOK_PROXY`): those the
+    operator set, never one a tenant set, whose connection goes to the very address checked public
+    (a proxy would resolve the name again, inside the operator's network)."""
+    return None if set_by_tenant else proxy
+
+
+def set_receiver(store: Store, tenant: str, url: str, *, set_by_tenant: bool, private_allowed: bool) -> Webhook:
+    """Check `url` and make it the tenant's receiver with a new secret, set now; the receiver as
+    stored, its secret for the caller to show once (it is not shown again). WebhookInvalid for a URL
+    refused."""
     check_url(url, public_only=sent_to_public_only(set_by_tenant, private_allowed))
-    secret = new_secret()
-    set_webhook(store, tenant, url, secret, when, set_by_tenant=set_by_tenant)
-    return secret
+    return set_webhook(store, tenant, url, new_secret(), lambda: datetime.now(UTC), set_by_tenant=set_by_tenant)
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -209,16 +291,6 @@ def verify_signature(secret: str, headers: dict[str, str], body: bytes, now: dat
     return hmac.compare_digest(given, signature(secret, timestamp, body))
 
 
-def emit(store: Store, tenant: str, event: str, data: dict[str, Any], when: datetime | None = None) -> None:
-    """Keep an event for the tenant's receiver, if it has one. A store that cannot keep it is logged,
-    not raised: the claim the event is about is recorded already and its answer must not fail."""
-    assert event in EVENTS, event
-    try:
-        enqueue(store, tenant, event, data, when or datetime.now(UTC))
-    except StoreError as exc:
-        log.error("webhook event %s for %s not kept: %s", event, tenant, exc)
-
-
 def body_of(delivery: Delivery) -> bytes:
     document = {
         "id": delivery.id,
@@ -230,10 +302,12 @@ def body_of(delivery: Delivery) -> bytes:
     return json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
 
 
-def post(url: str, body: bytes, headers: dict[str, str], public_only: bool) -> Answer:
+def post(url: str, body: bytes, headers: dict[str, str], public_only: bool, proxy: str | None = None) -> Answer:
     """One POST, its redirects not followed, within SEND_TIMEOUT_S in all; with `public_only`, to the
     public address the host resolves to now, checked (the connection goes to that address, not to the
-    name again)."""
+    name again). With `proxy` (never with `public_only`), through that HTTP proxy: CONNECT for https,
+    the certificate checked against the receiver's name all the same."""
+    assert not (proxy and public_only), "a tenant's receiver is never sent to through the proxy"
     deadline = time.monotonic() + SEND_TIMEOUT_S
     cut_off = threading.Event()
     try:
@@ -241,9 +315,17 @@ def post(url: str, body: bytes, headers: dict[str, str], public_only: bool) -> A
         # unlogged, and was claimed first again at each one, ahead of every other tenant's events.
         parts = urlsplit(url)
         host, port = parts.hostname or "", parts.port or _DEFAULT_PORTS.get(parts.scheme, 80)
-        addresses = _public_addresses(host, port) if public_only else _resolved(host, port)
-        connection = _connection(parts.scheme, host, port, addresses, deadline)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if proxy is None:
+            left = deadline - time.monotonic()
+            if public_only:
+                addresses = _public_addresses(host, port, _resolving_for_sends, left)
+            else:
+                addresses = _resolved(host, port, _resolving_for_sends, left)
+            connection = _connection(parts.scheme, host, port, addresses, deadline)
+        else:
+            connection, target, proxy_headers = _through_proxy(proxy, parts.scheme, host, port, target, deadline)
+            headers = {**headers, **proxy_headers}
         timer = threading.Timer(max(0.0, deadline - time.monotonic()), _cut, (connection, cut_off))
         timer.start()
         try:
@@ -302,15 +384,43 @@ def _connection(
     return made
 
 
+def _through_proxy(
+    proxy: str, scheme: str, host: str, port: int, target: str, deadline: float
+) -> tuple[http.client.HTTPConnection, str, dict[str, str]]:
+    """A connection to the proxy carrying a request to `host`: (connection, request target, headers
+    the request adds). https: a CONNECT tunnel, TLS inside it to `host`'s name (http.client's
+    `set_tunnel`); http: the absolute URL sent to the proxy, as proxies take it."""
+    via = urlsplit(proxy)
+    proxy_host, proxy_port = via.hostname or "", via.port or 80
+    addresses = _resolved(proxy_host, proxy_port, _resolving_for_sends, deadline - time.monotonic())
+    credentials: dict[str, str] = {}
+    if via.username is not None:
+        pair = f"{unquote(via.username)}:{unquote(via.password or '')}".encode()
+        credentials["Proxy-Authorization"] = "Basic " + base64.b64encode(pair).decode()
+    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    if scheme == "https":
+        made = _connection("https", proxy_host, proxy_port, addresses, deadline)
+        made.set_tunnel(host, port, headers=credentials)  # the credentials go to the proxy alone
+        return made, target, {}
+    return _connection("http", proxy_host, proxy_port, addresses, deadline), f"http://{authority}{target}", credentials
+
+
 def deliver_due(
-    store: Store, now: datetime | None = None, send: Sender = post, *, private_allowed: bool = False
+    store: Store,
+    now: datetime | None = None,
+    send: Sender = post,
+    *,
+    private_allowed: bool = False,
+    proxy: str | None = None,
 ) -> int:
     """Send every delivery that is due once; the number sent with a 2xx answer. `private_allowed`:
-    the setting that lets receivers set by tenants be anywhere too."""
+    the setting that lets receivers set by tenants be anywhere too; `proxy`: the operator's proxy
+    for the receivers it set (`proxy_for`)."""
     now = now or datetime.now(UTC)
     delivered = 0
     for delivery, hook in claim_due(store, now, LEASE):
-        answer = _send(delivery, hook, send, now, public_only=sent_to_public_only(hook.set_by_tenant, private_allowed))
+        public_only = sent_to_public_only(hook.set_by_tenant, private_allowed)
+        answer = _send(delivery, hook, send, now, public_only, proxy_for(hook.set_by_tenant, proxy))
         ok = answer.status is not None and 200 <= answer.status < 300
         retry_at = None if ok or delivery.attempts >= len(BACKOFF) else now + BACKOFF[delivery.attempts]
         mark_attempt(
@@ -320,7 +430,9 @@ def deliver_due(
     return delivered
 
 
-def _send(delivery: Delivery, hook: Webhook, send: Sender, now: datetime, *, public_only: bool) -> Answer:
+def _send(
+    delivery: Delivery, hook: Webhook, send: Sender, now: datetime, public_only: bool, proxy: str | None
+) -> Answer:
     body = body_of(delivery)
     timestamp = int(now.timestamp())
     headers = {
@@ -331,14 +443,14 @@ def _send(delivery: Delivery, hook: Webhook, send: Sender, now: datetime, *, pub
         "X-Evidence-Check-Timestamp": str(timestamp),
         "X-Evidence-Check-Signature": signature(hook.secret, timestamp, body),
     }
-    return send(hook.url, body, headers, public_only)
+    return send(hook.url, body, headers, public_only, proxy)
 
 
 class Deliverer:
     """A thread of a server process that sends due deliveries every `interval` seconds."""
 
-    def __init__(self, store: Store, interval: float, *, private_allowed: bool) -> None:
-        self._store, self._interval, self._private_allowed = store, interval, private_allowed
+    def __init__(self, store: Store, interval: float, *, private_allowed: bool, proxy: str | None = None) -> None:
+        self._store, self._interval, self._private_allowed, self._proxy = store, interval, private_allowed, proxy
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="webhooks", daemon=True)
 
@@ -352,6 +464,6 @@ class Deliverer:
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
             try:
-                deliver_due(self._store, private_allowed=self._private_allowed)
+                deliver_due(self._store, private_allowed=self._private_allowed, proxy=self._proxy)
             except Exception as exc:  # a store hiccup must not end the thread
                 log.error("webhook delivery pass failed: %s: %s", type(exc).__name__, exc)

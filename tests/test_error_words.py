@@ -41,7 +41,7 @@ def test_each_error_has_its_chinese_line_with_the_english_lines_parameters(code:
 # A code is a call's first argument, or its second after an HTTP status: `IntakeError("intake.bad_id",
 # ...)`, `Refused(404, "claim.not_found", ...)`, `error_text("server.internal", ...)`, a subclass's `__init__`.
 RAISED = re.compile(
-    r"""(?:Error|Invalid|TooLarge|NoRoom|NotKept|Usable|Refused|unauthorized|error_text|__init__)\(\s*(?:\d{3},\s*)?["']([a-z_]+\.[a-z0-9_]+)["']"""
+    r"""(?:Error|Invalid|TooLarge|NoRoom|NotKept|Unresolved|Usable|Refused|unauthorized|error_text|__init__)\(\s*(?:\d{3},\s*)?["']([a-z_]+\.[a-z0-9_]+)["']"""
 )
 
 

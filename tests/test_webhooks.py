@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import DateTime, bindparam, func, select, text
@@ -27,14 +28,13 @@ from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.challenge_tables import OutcomeRow
 from evidence_check.store.outcomes import DecidedBy, RecordedOutcome, record_outcome
-from evidence_check.store.webhooks import deliveries, set_webhook, webhook_of
+from evidence_check.store.webhooks import deliveries, enqueue, set_webhook, webhook_of
 from evidence_check.webhooks import (
     BACKOFF,
     Answer,
     WebhookInvalid,
     check_url,
     deliver_due,
-    emit,
     post,
     signature,
     verify_signature,
@@ -111,7 +111,7 @@ def test_a_verified_claim_reaches_the_receiver_signed(store: Store, receiver: Re
 def test_a_receiver_that_fails_is_tried_again_after_the_backoff(store: Store, receiver: Receiver) -> None:
     set_webhook(store, "acme", receiver.url, SECRET, NOW)
     receiver.answers = [503, 500]
-    emit(store, "acme", "claim.outcome", {"claim_id": "c-1", "outcome": "fraud"}, NOW)
+    enqueue(store, "acme", "claim.outcome", {"claim_id": "c-1", "outcome": "fraud"}, NOW)
     assert deliver_due(store, NOW) == 0
     [logged] = deliveries(store, "acme").items
     assert (logged.status, logged.attempts, logged.last_status) == ("pending", 1, 503)
@@ -130,7 +130,7 @@ def test_an_unreachable_receiver_is_given_up_after_the_last_try(store: Store, re
     url = receiver.url
     receiver.close()  # nothing listens there any more
     set_webhook(store, "acme", url, SECRET, NOW)
-    emit(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+    enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
     when = NOW
     for wait in (timedelta(0), *BACKOFF):
         when += wait
@@ -144,7 +144,7 @@ def test_a_delivery_goes_to_one_process_only(store: Store, receiver: Receiver) -
     from evidence_check.store.webhooks import claim_due
 
     set_webhook(store, "acme", receiver.url, SECRET, NOW)
-    emit(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+    enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
     first = claim_due(store, NOW, timedelta(seconds=60))
     second = claim_due(store, NOW, timedelta(seconds=60))
     assert len(first) == 1 and second == []
@@ -179,6 +179,18 @@ def test_an_outcome_sent_again_unchanged_is_one_decision_announced_once(store: S
     }
     with store.sessions() as session:
         assert session.scalar(select(func.count()).select_from(OutcomeRow)) == 2
+
+
+def test_a_page_of_deliveries_is_a_page_as_one_of_claims_is(store: Store) -> None:
+    from evidence_check.store.claims import ClaimFilter, Page, list_claims
+
+    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
+    for number in range(3):
+        enqueue(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
+    first = deliveries(store, "acme", limit=2)
+    assert type(first) is type(list_claims(store, "acme", ClaimFilter())) is Page
+    assert [d.payload["claim_id"] for d in first.items] == ["c-2", "c-1"] and first.next_cursor is not None
+    assert deliveries(store, "acme", limit=2, cursor=first.next_cursor) == Page(deliveries(store, "acme").items[2:], None)
 
 
 def test_signature_is_hmac_sha256_over_timestamp_and_body() -> None:
@@ -219,7 +231,7 @@ def test_the_webhooks_commands(sqlite_url: str, receiver: Receiver) -> None:
     assert runner.invoke(app, ["webhooks", "show", "acme", "--db", sqlite_url]).stdout.strip() == receiver.url
     store = Store(sqlite_url)
     try:
-        emit(store, "acme", "claim.outcome", {"claim_id": "c-9", "outcome": "genuine"})
+        enqueue(store, "acme", "claim.outcome", {"claim_id": "c-9", "outcome": "genuine"}, datetime.now(UTC))
     finally:
         store.close()
     assert runner.invoke(app, ["webhooks", "deliver", "--db", sqlite_url]).exit_code == 0
@@ -239,7 +251,7 @@ def test_webhooks_deliver_sends_to_a_tenants_loopback_receiver_only_when_the_set
     store = Store(sqlite_url)
     try:
         set_webhook(store, "acme", receiver.url, SECRET, NOW, set_by_tenant=True)
-        emit(store, "acme", "claim.verified", {"claim_id": "c-1"})
+        enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, datetime.now(UTC))
     finally:
         store.close()
     runner = CliRunner()
@@ -286,7 +298,7 @@ def _delivered_with(sqlite_url: str, answer: str, url: str | None = None) -> Cli
     assert runner.invoke(app, ["webhooks", "set", "acme", "https://x.example/hook", "--db", sqlite_url]).exit_code == 0
     store = Store(sqlite_url)
     try:
-        emit(store, "acme", "claim.outcome", {"claim_id": "c-9", "outcome": "genuine"})
+        enqueue(store, "acme", "claim.outcome", {"claim_id": "c-9", "outcome": "genuine"}, datetime.now(UTC))
         with store.engine.begin() as connection:
             connection.execute(text("UPDATE webhook_deliveries SET last_error = :e"), {"e": answer})
             if url is not None:
@@ -335,7 +347,7 @@ def test_a_redirect_is_an_answer_not_followed(store: Store) -> None:
     redirector = Redirector()
     try:
         set_webhook(store, "acme", redirector.url, SECRET, NOW)
-        emit(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+        enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
         assert deliver_due(store, NOW) == 0
         assert redirector.requests == [("POST", "/hook")]
     finally:
@@ -353,7 +365,7 @@ def test_a_receiver_a_tenant_set_is_not_sent_to_at_a_private_address(
     may resolve to loopback now. A receiver the operator set may be there (the tests' own are)."""
     url = receiver.url.replace("127.0.0.1", host)
     set_webhook(store, "acme", url, SECRET, NOW, set_by_tenant=True)
-    emit(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+    enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
     assert deliver_due(store, NOW) == 0
     assert receiver.received == []
     [logged] = deliveries(store, "acme").items
@@ -366,7 +378,7 @@ def test_a_receiver_a_tenant_set_is_not_sent_to_at_a_private_address(
     # The operator's setting lets it through; so does the operator setting the same URL.
     assert deliver_due(store, NOW + BACKOFF[0], private_allowed=True) == 1
     set_webhook(store, "acme", url, SECRET, NOW)
-    emit(store, "acme", "claim.verified", {"claim_id": "c-2"}, NOW)
+    enqueue(store, "acme", "claim.verified", {"claim_id": "c-2"}, NOW)
     assert deliver_due(store, NOW + BACKOFF[0]) == 1
     assert len(receiver.received) == 2
 
@@ -391,6 +403,26 @@ def test_a_send_connects_to_the_address_it_resolved_and_checked(
     assert answer == Answer(200, None)
     [(headers, _)] = receiver.received
     assert headers["Host"] == f"hooks.example:{port}"
+
+
+def test_a_send_to_a_name_whose_resolver_does_not_answer_is_cut_off_and_tried_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A resolver that does not answer held the delivery pass, every tenant's, past the send's bound."""
+    released = threading.Event()
+
+    def silent(host: object, port: object, *args: object, **kwargs: object) -> object:
+        released.wait(20)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent)
+    monkeypatch.setattr(webhooks, "RESOLVE_TIMEOUT_S", 0.5, raising=False)
+    try:
+        answer = post("https://hooks.silent.example/hook", b"{}", {}, True)
+    finally:
+        released.set()
+    assert answer.status is None
+    assert answer.error == "not sent: webhook host 'hooks.silent.example' did not resolve within 0.5 s: try again later, or check its DNS"
 
 
 def test_a_receiver_set_before_tenants_could_set_one_stays_the_operators(store_url: str, receiver: Receiver) -> None:
@@ -460,8 +492,8 @@ def test_a_receiver_url_stored_before_ports_were_checked_fails_alone(store: Stor
     failed attempt, logged, and the other tenants' events are sent in the same pass."""
     set_webhook(store, "acme", "http://hooks.example:99999/hook", SECRET, NOW)
     set_webhook(store, "globex", receiver.url, SECRET, NOW)
-    emit(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
-    emit(store, "globex", "claim.verified", {"claim_id": "c-2"}, NOW)
+    enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+    enqueue(store, "globex", "claim.verified", {"claim_id": "c-2"}, NOW)
     assert deliver_due(store, NOW) == 1
     assert len(receiver.received) == 1
     [logged] = deliveries(store, "acme").items
@@ -486,3 +518,67 @@ def test_two_first_receivers_set_at_once_are_one_after_the_other(store: Store, m
     set_webhook(store, "acme", "https://93.184.216.34/second", "whsec_second", NOW, set_by_tenant=True)
     hook = webhook_of(store, "acme")
     assert hook is not None and (hook.url, hook.secret) == ("https://93.184.216.34/second", "whsec_second")
+
+
+def test_settings_of_one_receiver_at_once_are_stored_in_the_order_their_times_say(store: Store) -> None:
+    """Two settings of acme's receiver at once: the first has read its time (its `set_at`) and not yet
+    committed when the second starts. Held while it is set, the receiver makes the second wait, read
+    its time after the first committed and be stored last; not held, the second was stored first and
+    the first, older, overwrote it: the answer with the newest `set_at` held a secret replaced."""
+    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
+    second_done, first_timed = threading.Event(), threading.Event()
+    answers: dict[str, Any] = {}
+
+    def first_clock() -> datetime:
+        timed = datetime.now(UTC)
+        first_timed.set()
+        second_done.wait(3)  # held, the second cannot end before this one commits: it waits in vain
+        return timed
+
+    def set_first() -> None:
+        answers["first"] = set_webhook(store, "acme", "http://127.0.0.1:9/first", "whsec_first", first_clock)
+
+    first = threading.Thread(target=set_first)
+    first.start()
+    assert first_timed.wait(30)
+    answers["second"] = set_webhook(store, "acme", "http://127.0.0.1:9/second", "whsec_second", lambda: datetime.now(UTC))
+    second_done.set()
+    first.join(30)
+    newest = max(answers.values(), key=lambda hook: hook.set_at)
+    stored = webhook_of(store, "acme")
+    assert stored is not None and (stored.url, stored.secret, stored.set_at) == (newest.url, newest.secret, newest.set_at)
+
+
+def test_events_due_to_a_silent_name_wait_on_one_lookup_and_the_pass_goes_on(
+    store: Store, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four events due to a receiver whose resolver went silent: one lookup is left waiting, not one
+    per event (each a thread and a slot of the sends' bound, each a further bound of the pass);
+    the others are refused as that lookup was, and another tenant's event is sent in the same pass."""
+    released, asked = threading.Event(), []
+    real = socket.getaddrinfo
+
+    def silent(host: object, port: object, *args: object, **kwargs: object) -> object:
+        if host == "hooks.silent.example":
+            asked.append(host)
+            released.wait(20)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real(host, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent)
+    monkeypatch.setattr(webhooks, "RESOLVE_TIMEOUT_S", 0.3, raising=False)
+    set_webhook(store, "acme", "http://hooks.silent.example:9/hook", SECRET, NOW)
+    set_webhook(store, "globex", receiver.url, SECRET, NOW)
+    for number in range(4):
+        enqueue(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
+    enqueue(store, "globex", "claim.verified", {"claim_id": "g-1"}, NOW + timedelta(seconds=1))
+    try:
+        assert deliver_due(store, NOW + timedelta(seconds=1)) == 1
+    finally:
+        released.set()
+    assert asked == ["hooks.silent.example"] and len(receiver.received) == 1
+    for logged in deliveries(store, "acme").items:
+        assert (logged.status, logged.last_error) == (
+            "pending",
+            "not sent: webhook host 'hooks.silent.example' did not resolve within 0.3 s: try again later, or check its DNS",
+        )

@@ -20,10 +20,9 @@ from api.json_body import UniqueNamesRoute
 from api.refusals import Refused
 from api.routes.openapi import JSON_TOO_LARGE
 from api.routes.rendering import SERVER_ERRORS, UNAUTHORIZED, answer, problem
-from evidence_check.engine import now_utc
 from evidence_check.store.claims import MAX_PAGE, CursorInvalid
 from evidence_check.store.webhooks import Delivery, deliveries, remove_webhook, webhook_of
-from evidence_check.webhooks import EVENTS, WebhookInvalid, set_receiver
+from evidence_check.webhooks import EVENTS, RESOLVE_TIMEOUT_S, WebhookInvalid, WebhookUnresolved, set_receiver
 
 router = APIRouter(prefix="/v1/webhook", tags=["webhooks"], route_class=UniqueNamesRoute)
 
@@ -70,6 +69,12 @@ class DeliveryPage(BaseModel):
     next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last")
 
 
+# A PUT whose receiver's name did not resolve in time is told to come back after this many seconds:
+# its lookup, left waiting, holds one of the few a process keeps until the system resolver gives up
+# (some 10-30 s), so a retry at once would most likely be refused again.
+UNRESOLVED_RETRY_AFTER_S = 10
+
+
 def _shown(url: str, set_at: datetime) -> dict[str, Any]:
     return {"url": url, "events": list(EVENTS), "set_at": set_at}
 
@@ -101,6 +106,12 @@ def _delivery(row: Delivery) -> dict[str, Any]:
             "to public addresses (its operator may allow others with WEBHOOK_PRIVATE_ADDRESSES)",
         ),
         **SERVER_ERRORS,
+        503: problem(
+            f"The store does not answer, or the receiver's name did not resolve within {RESOLVE_TIMEOUT_S:g} s"
+            " (nothing is set); retrying later is safe, after Retry-After's seconds when it is sent",
+            f"webhook host 'hooks.example.com' did not resolve within {RESOLVE_TIMEOUT_S:.1f} s: try again later,"
+            " or check its DNS",
+        ),
     },
 )
 def put_webhook(
@@ -108,14 +119,15 @@ def put_webhook(
 ) -> Any:
     """Setting it again replaces the URL and the secret at once (rotating the secret): events sent
     from then on, retries of older ones too, are signed with the new secret."""
-    when = now_utc()
     try:
-        secret = set_receiver(
-            store, tenant, sent.url, when, set_by_tenant=True, private_allowed=settings.webhook_private_addresses
+        hook = set_receiver(
+            store, tenant, sent.url, set_by_tenant=True, private_allowed=settings.webhook_private_addresses
         )
+    except WebhookUnresolved as exc:  # transient: the name may resolve on the next try
+        raise Refused(503, exc.code, headers={"Retry-After": str(UNRESOLVED_RETRY_AFTER_S)}, **exc.params) from None
     except WebhookInvalid as exc:
         raise Refused(422, exc.code, **exc.params) from None
-    return {**_shown(sent.url, when), "secret": secret}
+    return {**_shown(hook.url, hook.set_at), "secret": hook.secret}
 
 
 @router.get(

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from evidence_check.cli.app import DbOption, app, check_tenant, fail, load_settings, opened_store
-from evidence_check.engine import now_utc
 from evidence_check.storable import shown
 from evidence_check.store.webhooks import deliveries, remove_webhook, webhook_of
 from evidence_check.webhooks import EVENTS, WebhookInvalid, deliver_due, set_receiver
@@ -34,7 +33,7 @@ def set_(
     check_tenant(tenant)
     with opened_store(db) as store:
         try:
-            secret = set_receiver(store, tenant, url, now_utc(), set_by_tenant=False, private_allowed=True)
+            secret = set_receiver(store, tenant, url, set_by_tenant=False, private_allowed=True).secret
         except WebhookInvalid as exc:
             fail(str(exc), 2)
     print(secret)
@@ -98,5 +97,7 @@ def deliver(db: DbOption = None) -> None:
     """Send every event that is due now, once (servers do it by themselves; this is for a cron)."""
     settings = load_settings()
     with opened_store(db, settings) as store:
-        sent = deliver_due(store, private_allowed=settings.webhook_private_addresses)
+        sent = deliver_due(
+            store, private_allowed=settings.webhook_private_addresses, proxy=settings.webhook_proxy
+        )
     print(f"{sent} delivered", file=sys.stderr)

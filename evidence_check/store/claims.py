@@ -11,7 +11,7 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,6 +21,8 @@ from evidence_check.store.challenge_tables import OutcomeRow
 from evidence_check.store.database import Store, StoreError
 from evidence_check.store.outcomes import DecidedBy, public_decided_by
 from evidence_check.store.tables import ClaimRow, PhotoRow, ReportRow
+
+Item = TypeVar("Item")
 
 MAX_PAGE = 100
 VERDICTS = ("accept", "review", "reject")
@@ -66,9 +68,14 @@ class ClaimSummary:
 
 
 @dataclass(frozen=True)
-class ClaimPage:
-    items: list[ClaimSummary]
-    next_cursor: str | None
+class Page(Generic[Item]):
+    """One page of a list cut by cursor, newest first: claims here, a tenant's webhook deliveries."""
+
+    items: list[Item]
+    next_cursor: str | None  # None on the last page
+
+
+ClaimPage = Page[ClaimSummary]  # the name the console's pages know it by
 
 
 def encode_cursor(row_id: int) -> str:

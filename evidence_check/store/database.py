@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from evidence_check.models import Claim
 from evidence_check.store.keys_tables import RequestKeyRow
+from evidence_check.store.outbox import Event, queue_events
 from evidence_check.store.reuse_tables import StoredPrint, fingerprint_row
 from evidence_check.store.sqlite_file import sqlite_file
 from evidence_check.store.tables import ClaimRow, PhotoFileRow, PhotoRow, ReportRow
@@ -137,8 +138,10 @@ class Store:
         fingerprints: Mapping[str, StoredPrint] | None = None,
         files: Mapping[str, bytes] | None = None,
         fields: Mapping[str, Any] | None = None,
+        events: Sequence[Event] = (),
     ) -> dict[str, Any] | None:
-        """Record the claim, its photos (image_id, filename) and its report, all or nothing.
+        """Record the claim, its photos (image_id, filename), its report and the webhook `events`
+        announcing it (`outbox`), all or nothing.
 
         `fingerprints` (by image_id) are what the reuse look keeps of each new photo of the claim;
         `files` (by image_id) and `fields` (the claim as sent) what verifying it again starts from.
@@ -155,7 +158,7 @@ class Store:
         for attempt in range(2):
             try:
                 self._record_once(
-                    claim, photos, report, when, request_keys, fingerprints or {}, files or {}, fields
+                    claim, photos, report, when, request_keys, fingerprints or {}, files or {}, fields, events
                 )
                 return None
             except IntegrityError as exc:
@@ -178,6 +181,7 @@ class Store:
         fingerprints: Mapping[str, StoredPrint],
         files: Mapping[str, bytes],
         fields: Mapping[str, Any] | None,
+        events: Sequence[Event],
     ) -> None:
         with self.sessions.begin() as session:
             claim_row = self._claim_row(session, claim, when)
@@ -234,6 +238,7 @@ class Store:
                             created_at=when,
                         )
                     )
+            queue_events(session, claim.tenant, events, when)
 
     def replay(self, tenant: str, request_keys: Sequence[str]) -> dict[str, Any] | None:
         """The report recorded earlier for any of these request keys, if one was; `RequestConflict`

@@ -5,7 +5,7 @@ Kept apart from `database.py` so that the rooms that add tables do not edit the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from evidence_check.models import Challenge, Sighting
 from evidence_check.store.challenge_tables import ChallengeRow, OutcomeRow
 from evidence_check.store.database import Store, StoreError
+from evidence_check.store.outbox import Event, queue_events
 from evidence_check.store.tables import ClaimRow, PhotoRow, ReportRow
 
 DECISIONS = ("genuine", "fraud")
@@ -212,8 +213,10 @@ def record_outcome(
     seen: int | None = None,
     *,
     by: DecidedBy,
+    events: Sequence[Event] = (),
 ) -> RecordedOutcome:
     """Record the decision, timed by `clock` once the claim is locked; with the one it replaces.
+    The webhook `events` announcing it are queued in its transaction (`outbox`), not for a repeat.
 
     `seen`: the id of the latest decision the agent was shown (0 for none), or None to replace
     whatever is latest. `DecidedMeanwhile`, nothing recorded, when another was recorded since: it is
@@ -256,6 +259,7 @@ def record_outcome(
                 decided_session=by.session,
             )
             session.add(row)
+            queue_events(session, tenant, events, row.decided_at)
             return RecordedOutcome(_aware(row.decided_at), replaced.decision if replaced else None, by)
     except SQLAlchemyError as exc:
         raise StoreError(f"could not record the outcome of claim {claim_id}: {exc}") from None

@@ -6,15 +6,18 @@ nothing, and every server process may deliver, each row to one of them (`claim_d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import CursorResult, Select, delete, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from evidence_check.store.claims import decode_cursor, encode_cursor
+from evidence_check.store.claims import Page, decode_cursor, encode_cursor
 from evidence_check.store.database import Store, StoreError
+from evidence_check.store.outbox import Event, queue_events
 from evidence_check.store.webhook_tables import DeliveryRow, WebhookRow
 
 
@@ -42,25 +45,31 @@ class Delivery:
     delivered_at: datetime | None
 
 
-@dataclass(frozen=True)
-class DeliveryPage:
-    items: list[Delivery]
-    next_cursor: str | None  # None on the last page
-
-
 def set_webhook(
-    store: Store, tenant: str, url: str, secret: str, when: datetime, *, set_by_tenant: bool = False
-) -> None:
-    """The tenant's receiver (one per tenant; setting it again replaces URL and secret)."""
+    store: Store,
+    tenant: str,
+    url: str,
+    secret: str,
+    when: datetime | Callable[[], datetime],
+    *,
+    set_by_tenant: bool = False,
+) -> Webhook:
+    """The tenant's receiver (one per tenant; setting it again replaces URL and secret), as stored.
+
+    Settings of one tenant are stored one after the other, the tenant's receiver held meanwhile, and
+    a clock for `when` is read then: of PUTs arriving at once, the one stored last is the one with
+    the latest `set_at`, and its secret is the one that signs (a time taken before the write let an
+    earlier time win and an answer that looked newest hold a secret already replaced)."""
     for tries_left in (1, 0):
         try:
             with store.sessions.begin() as session:
-                row = session.scalar(select(WebhookRow).where(WebhookRow.tenant == tenant))
+                row = session.scalar(_held(session, select(WebhookRow).where(WebhookRow.tenant == tenant)))
                 if row is None:
                     row = WebhookRow(tenant=tenant)
                     session.add(row)
-                row.url, row.secret, row.created_at, row.set_by_tenant = url, secret, when, set_by_tenant
-            return
+                row.url, row.secret, row.set_by_tenant = url, secret, set_by_tenant
+                row.created_at = when() if callable(when) else when
+                return _webhook(row)
         except IntegrityError:
             # Two PUTs of a tenant's first receiver at once (a client retrying one it thought lost):
             # the other inserted it after this read. Set over it, as one after the other would.
@@ -68,6 +77,16 @@ def set_webhook(
                 raise StoreError(f"could not set the webhook of {tenant}: IntegrityError") from None
         except SQLAlchemyError as exc:
             raise StoreError(f"could not set the webhook of {tenant}: {exc.__class__.__name__}") from None
+    raise AssertionError("unreachable")
+
+
+def _held(session: Session, query: Select[WebhookRow]) -> Select[WebhookRow]:
+    """`query` reading the row held until the transaction ends. SQLite holds the whole database:
+    pysqlite begins only at the first write, so `BEGIN IMMEDIATE` takes its write lock before the read."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        return query
+    return query.with_for_update()
 
 
 def remove_webhook(store: Store, tenant: str) -> bool:
@@ -95,25 +114,14 @@ def _webhook(row: WebhookRow) -> Webhook:
 
 
 def enqueue(store: Store, tenant: str, event: str, payload: dict[str, Any], when: datetime) -> int | None:
-    """Keep the event for delivery when the tenant has a receiver; its id, or None when it has none."""
+    """Keep an event on its own, in a transaction of its own: for tests only (an event about a record
+    is queued in the record's transaction, `outbox`); its id, or None when the tenant has no receiver."""
     try:
         with store.sessions.begin() as session:
-            if session.scalar(select(WebhookRow.id).where(WebhookRow.tenant == tenant)) is None:
-                return None
-            row = DeliveryRow(
-                tenant=tenant,
-                event=event,
-                payload=payload,
-                status="pending",
-                attempts=0,
-                next_attempt_at=when,
-                created_at=when,
-            )
-            session.add(row)
-            session.flush()
-            return int(row.id)
+            queued = queue_events(session, tenant, [Event(event, payload)], when)
     except SQLAlchemyError as exc:
         raise StoreError(f"could not keep the {event} event: {exc.__class__.__name__}") from None
+    return queued[0] if queued else None
 
 
 def claim_due(
@@ -174,7 +182,7 @@ def mark_attempt(
             row.next_attempt_at = retry_at
 
 
-def deliveries(store: Store, tenant: str, limit: int = 50, cursor: str | None = None) -> DeliveryPage:
+def deliveries(store: Store, tenant: str, limit: int = 50, cursor: str | None = None) -> Page[Delivery]:
     """One page of the tenant's deliveries, newest first: the log its operator and its developers
     read. Cut by the id of the last one shown, as claims are (`store.claims`), so an event kept while
     a client pages shows on the first page and moves no other. CursorInvalid for a foreign cursor."""
@@ -184,7 +192,7 @@ def deliveries(store: Store, tenant: str, limit: int = 50, cursor: str | None = 
     with store.sessions() as session:
         rows = session.scalars(query.order_by(DeliveryRow.id.desc()).limit(limit + 1)).all()
     items = [_delivery(row) for row in rows[:limit]]
-    return DeliveryPage(items, encode_cursor(items[-1].id) if len(rows) > limit else None)
+    return Page(items, encode_cursor(items[-1].id) if len(rows) > limit else None)
 
 
 def _delivery(row: DeliveryRow) -> Delivery:

@@ -5,14 +5,19 @@ one tenant never reaching another's, and the secret shown once and signing from 
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
+from evidence_check import webhooks
 from evidence_check.engine import now_utc
 from evidence_check.store import Store
-from evidence_check.webhooks import EVENTS, emit, verify_signature
+from evidence_check.store.webhooks import enqueue, set_webhook, webhook_of
+from evidence_check.webhooks import EVENTS, verify_signature
 from tests.api.conftest import Api, bearer, jpeg, make_api, photos
 from tests.test_webhooks import Receiver
 
@@ -122,6 +127,109 @@ def test_a_name_resolving_into_the_servers_network_is_refused_without_its_addres
     assert quiet_api.count("webhooks") == 0
 
 
+def test_a_name_whose_resolver_does_not_answer_is_refused_in_time_and_nothing_is_set(
+    quiet_api: Api, keys: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A resolver that does not answer held the PUT's worker as long as the system's resolver tried;
+    here it answers only when the test ends (after the PUTs), so an unbounded PUT stored the name."""
+    released = threading.Event()
+    real = socket.getaddrinfo
+
+    def silent(name: object, port: object, *args: object, **kwargs: object) -> object:
+        if name == "hooks.silent.example":
+            released.wait(20)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real(name, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent)
+    monkeypatch.setattr(webhooks, "RESOLVE_TIMEOUT_S", 0.5, raising=False)
+    try:
+        for headers, line in (
+            (keys["acme"], "webhook host 'hooks.silent.example' did not resolve within 0.5 s: try again later"),
+            ({**keys["acme"], **ZH}, "webhook 主机 'hooks.silent.example' 在 0.5 秒内未能解析"),
+        ):
+            refused = quiet_api.client.put(
+                "/v1/webhook", json={"url": "https://hooks.silent.example/hook"}, headers=headers
+            )
+            # Not 422 ("your request is wrong"): a client told 503 with Retry-After tries again later.
+            assert (refused.status_code, refused.headers.get("Retry-After")) == (503, "10")
+            assert refused.json()["detail"].startswith(line), refused.json()
+            assert "\n" not in refused.json()["detail"]
+        assert quiet_api.count("webhooks") == 0
+        # A name that does resolve is not held up behind the one still waiting.
+        assert quiet_api.client.put("/v1/webhook", json={"url": PUBLIC}, headers=keys["acme"]).status_code == 200
+    finally:
+        released.set()
+
+
+def test_past_the_lookups_left_waiting_a_put_is_told_to_come_back_later_not_held(
+    quiet_api: Api, keys: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lookups left waiting on a silent resolver are bounded (`RESOLVING_AT_ONCE`, here 1): past the
+    bound any PUT, a name that would resolve too, is answered within the timeout, 503 with
+    Retry-After and one line, nothing stored; once the waiting lookup ends, PUTs are set again."""
+    released, first_waiting = threading.Event(), threading.Event()
+    real = socket.getaddrinfo
+
+    def silent(name: object, port: object, *args: object, **kwargs: object) -> object:
+        if name == "hooks.silent.example":
+            first_waiting.set()
+            released.wait(20)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real(name, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent)
+    monkeypatch.setattr(webhooks, "RESOLVE_TIMEOUT_S", 0.5, raising=False)
+    monkeypatch.setattr(webhooks, "_resolving_for_puts", threading.BoundedSemaphore(1))
+    client, acme = quiet_api.client, keys["acme"]
+    try:
+        silent_put = client.put("/v1/webhook", json={"url": "https://hooks.silent.example/hook"}, headers=acme)
+        assert silent_put.status_code == 503 and first_waiting.is_set()
+        crowded = client.put("/v1/webhook", json={"url": PUBLIC}, headers={**acme, **ZH})
+        assert (crowded.status_code, crowded.headers.get("Retry-After")) == (503, "10")
+        assert crowded.json()["detail"].startswith("webhook 主机 ") and "\n" not in crowded.json()["detail"]
+        assert quiet_api.count("webhooks") == 0
+    finally:
+        released.set()
+    for _ in range(100):  # the lookup left waiting hands its place back as it ends
+        if client.put("/v1/webhook", json={"url": PUBLIC}, headers=acme).status_code == 200:
+            break
+        time.sleep(0.1)
+    assert quiet_api.count("webhooks") == 1
+
+
+def test_a_tenants_puts_of_silent_names_do_not_stop_every_tenants_deliveries(
+    quiet_api: Api, keys: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lookups left waiting by PUTs fill their bound (`RESOLVING_AT_ONCE`); the deliveries of
+    another tenant, whose receiver resolves, are sent all the same: their lookups are bounded apart."""
+    released = threading.Event()
+    real = socket.getaddrinfo
+
+    def silent(name: object, port: object, *args: object, **kwargs: object) -> object:
+        if str(name).endswith(".silent.example"):
+            released.wait(20)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real(name, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent)
+    monkeypatch.setattr(webhooks, "RESOLVE_TIMEOUT_S", 0.5, raising=False)
+    receiver = Receiver([])
+    try:
+        for number in range(webhooks.RESOLVING_AT_ONCE + 1):
+            refused = quiet_api.client.put(
+                "/v1/webhook", json={"url": f"https://h{number}.silent.example/hook"}, headers=keys["acme"]
+            )
+            assert refused.status_code == 503
+        set_webhook(quiet_api.store, "globex", receiver.url, "whsec_globex", now_utc())
+        enqueue(quiet_api.store, "globex", "claim.verified", {"claim_id": "c-1"}, now_utc())
+        assert webhooks.deliver_due(quiet_api.store) == 1
+        assert len(receiver.received) == 1
+    finally:
+        released.set()
+        receiver.close()
+
+
 def test_the_operators_setting_lets_a_tenant_name_its_own_network(
     store: Store, keys: dict[str, dict[str, str]]
 ) -> None:
@@ -182,7 +290,7 @@ def test_a_body_that_is_not_json_or_too_large_is_one_line(store: Store, keys: di
 def test_a_tenant_never_reads_nor_changes_anothers_webhook(quiet_api: Api, keys: dict[str, dict[str, str]]) -> None:
     client, acme, globex = quiet_api.client, keys["acme"], keys["globex"]
     assert client.put("/v1/webhook", json={"url": PUBLIC}, headers=acme).status_code == 200
-    emit(quiet_api.store, "acme", "claim.verified", {"claim_id": "c-1"})
+    enqueue(quiet_api.store, "acme", "claim.verified", {"claim_id": "c-1"}, datetime.now(UTC))
     assert client.get("/v1/webhook", headers=globex).status_code == 404
     assert client.delete("/v1/webhook", headers=globex).status_code == 404
     assert client.get("/v1/webhook/deliveries", headers=globex).json() == {"items": [], "next_cursor": None}
@@ -198,7 +306,7 @@ def test_the_deliveries_are_paged_newest_first(quiet_api: Api, keys: dict[str, d
     client, acme = quiet_api.client, keys["acme"]
     assert client.put("/v1/webhook", json={"url": PUBLIC}, headers=acme).status_code == 200
     for number in range(3):
-        emit(quiet_api.store, "acme", "claim.verified", {"claim_id": f"c-{number}"})
+        enqueue(quiet_api.store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, datetime.now(UTC))
     first = client.get("/v1/webhook/deliveries?limit=2", headers=acme).json()
     assert [item["status"] for item in first["items"]] == ["pending", "pending"]
     assert first["items"][0]["id"] > first["items"][1]["id"]
@@ -258,3 +366,37 @@ def test_a_rotated_secret_signs_what_is_sent_from_then_on(store: Store, keys: di
                 assert first not in text and second not in text
     finally:
         receiver.close()
+
+
+def test_of_two_puts_at_once_the_newest_answer_holds_the_secret_that_signs(
+    quiet_api: Api, keys: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first PUT's check of its URL outlasts a second PUT: the one stored last must be the one
+    whose answer is newest (its `set_at`, as GET shows it), else a client keeps a replaced secret."""
+    client, acme = quiet_api.client, keys["acme"]
+    first_url, second_url = f"{PUBLIC}/first", f"{PUBLIC}/second"
+    first_checking, second_answered = threading.Event(), threading.Event()
+    check_url = webhooks.check_url
+
+    def slow_check(url: str, *, public_only: bool) -> None:
+        if url == first_url:
+            first_checking.set()
+            assert second_answered.wait(60)
+        check_url(url, public_only=public_only)
+
+    monkeypatch.setattr(webhooks, "check_url", slow_check)
+    answers: dict[str, Any] = {}
+    first = threading.Thread(
+        target=lambda: answers.update(first=client.put("/v1/webhook", json={"url": first_url}, headers=acme))
+    )
+    first.start()
+    assert first_checking.wait(60)
+    answers["second"] = client.put("/v1/webhook", json={"url": second_url}, headers=acme)
+    second_answered.set()
+    first.join(60)
+    assert answers["first"].status_code == answers["second"].status_code == 200
+    newest = max((a.json() for a in answers.values()), key=lambda shown: datetime.fromisoformat(shown["set_at"]))
+    stored = webhook_of(quiet_api.store, "acme")
+    assert stored is not None and (newest["url"], newest["secret"]) == (stored.url, stored.secret)
+    shown = client.get("/v1/webhook", headers=acme).json()
+    assert (shown["url"], shown["set_at"]) == (newest["url"], newest["set_at"])
