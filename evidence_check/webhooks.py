@@ -76,6 +76,7 @@ RESOLVE_TIMEOUT_S = 3.0
 # names of every tenant's deliveries.
 RESOLVING_AT_ONCE = 8
 LEASE = timedelta(seconds=60)  # longer than one send, so a slow receiver is not sent to twice
+PASS_LIMIT = 20  # deliveries sent by one pass, so the deliverer's thread gets back to its stop flag
 REPLAY_WINDOW = timedelta(minutes=5)
 
 
@@ -415,17 +416,24 @@ def deliver_due(
 ) -> int:
     """Send every delivery that is due once; the number sent with a 2xx answer. `private_allowed`:
     the setting that lets receivers set by tenants be anywhere too; `proxy`: the operator's proxy
-    for the receivers it set (`proxy_for`)."""
-    now = now or datetime.now(UTC)
+    for the receivers it set (`proxy_for`).
+
+    Each delivery is leased just before it is sent, one at a time: leased together, the last of a pass
+    of slow receivers (up to `SEND_TIMEOUT_S` each) waited past its `LEASE`, and another process
+    took it and sent it too. `now`: the time of every step (tests); by default the clock's, read anew
+    for each delivery, so its lease, its signature's timestamp and its next try start when it is sent."""
     delivered = 0
-    for delivery, hook in claim_due(store, now, LEASE):
+    for _ in range(PASS_LIMIT):
+        at = now or datetime.now(UTC)
+        due = claim_due(store, at, LEASE, limit=1)
+        if not due:
+            break
+        [(delivery, hook)] = due
         public_only = sent_to_public_only(hook.set_by_tenant, private_allowed)
-        answer = _send(delivery, hook, send, now, public_only, proxy_for(hook.set_by_tenant, proxy))
+        answer = _send(delivery, hook, send, at, public_only, proxy_for(hook.set_by_tenant, proxy))
         ok = answer.status is not None and 200 <= answer.status < 300
-        retry_at = None if ok or delivery.attempts >= len(BACKOFF) else now + BACKOFF[delivery.attempts]
-        mark_attempt(
-            store, delivery.id, now, delivered=ok, status=answer.status, error=answer.error, retry_at=retry_at
-        )
+        retry_at = None if ok or delivery.attempts >= len(BACKOFF) else at + BACKOFF[delivery.attempts]
+        mark_attempt(store, delivery.id, at, delivered=ok, status=answer.status, error=answer.error, retry_at=retry_at)
         delivered += ok
     return delivered
 

@@ -152,6 +152,24 @@ def test_a_delivery_goes_to_one_process_only(store: Store, receiver: Receiver) -
     assert len(claim_due(store, NOW + timedelta(seconds=61), timedelta(seconds=60))) == 1
 
 
+def test_a_pass_leases_each_delivery_only_as_it_is_sent(store: Store) -> None:
+    """Leased all at once, the third of a pass of slow receivers (10 s a send) waited past its 60 s
+    lease, and another process's pass took it and sent it too."""
+    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
+    for number in range(3):
+        enqueue(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
+    leased_while_sending: list[int] = []
+
+    def slow_receiver(url: str, body: bytes, headers: dict[str, str], public_only: bool, proxy: str | None) -> Answer:
+        leased_while_sending.append(
+            sum(d.status == "pending" and d.next_attempt_at > NOW for d in deliveries(store, "acme").items)
+        )
+        return Answer(200, None)
+
+    assert deliver_due(store, NOW, slow_receiver) == 3
+    assert leased_while_sending == [1, 1, 1]  # only the one being sent, never the ones waiting their turn
+
+
 def test_events_stay_with_their_tenant(store: Store, receiver: Receiver) -> None:
     set_webhook(store, "acme", receiver.url, SECRET, NOW)
     _verify(store, "c-globex", tenant="globex")  # globex has no receiver: nothing kept, nothing sent
