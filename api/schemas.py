@@ -15,7 +15,7 @@ from pydantic_core import PydanticCustomError
 from evidence_check.errors import ERRORS
 from evidence_check.intake import ID_PATTERN as INTAKE_ID_PATTERN
 from evidence_check.intake import ID_RULE, valid_id
-from evidence_check.models import SCHEMA, ClaimReason, WantedOutcome
+from evidence_check.models import SCHEMA, ClaimReason, Via, WantedOutcome
 from evidence_check.storable import storable
 from evidence_check.widths import CATEGORY_WIDTH
 
@@ -364,7 +364,7 @@ REPORT_EXAMPLE: dict[str, Any] = {
 
 class DecidedByShown(BaseModel):
     key: str | None = Field(description="the public id of the API key it came with; null: the loopback trial, the CLI")
-    via: Literal["api", "console", "cli"]
+    via: Via
 
 
 class ClaimSummary(BaseModel):

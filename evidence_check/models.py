@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from evidence_check.errors import WordedError
 
@@ -137,6 +137,10 @@ class Sighting:
 
     claim_id: str
     first_seen: datetime
+
+
+# Where an agent's decision came from (the store keeps it with the decision; the API's schema shows it).
+Via = Literal["api", "console", "cli"]
 
 
 @dataclass(frozen=True)

@@ -230,11 +230,13 @@ def _decided_by(agent: Agent) -> DecidedBy:
 def _whose(agent: Agent, latest: Decision | None) -> str:
     """Which of the 409's sentences (`words.decided_meanwhile_*`) tells who recorded the decision
     that won: this sign-in (the trial: this browser) in another tab, another session or the API with
-    a key, or nobody known (recorded before who decided was kept, the trial's, the command line's).
+    a key, the command line, or nobody known (recorded before who decided was kept, the trial's).
     No decision at all (a hand-made form naming one the claim never had) has its own line."""
     by = latest.by if latest is not None else None
     if by is not None and agent.session_id is not None and by.session == agent.session_id:
         return "mine"
+    if by is not None and by.via == "cli":
+        return "cli"
     if by is None or by.key is None:
         return "unknown"
     return "api" if by.via == "api" else "key"

@@ -9,20 +9,20 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from evidence_check.models import Challenge, Sighting
+from evidence_check.models import Challenge, Sighting, Via
 from evidence_check.store.challenge_tables import ChallengeRow, OutcomeRow
 from evidence_check.store.database import Store, StoreError
 from evidence_check.store.outbox import Event, queue_events
 from evidence_check.store.tables import ClaimRow, PhotoRow, ReportRow
 
 DECISIONS = ("genuine", "fraud")
-VIAS = ("api", "console", "cli")
+VIAS: tuple[str, ...] = get_args(Via)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from api.app import create_app
 from evidence_check.engine import now_utc
 from evidence_check.store.challenge_tables import OutcomeRow
 from evidence_check.store.keys import list_keys, revoke_key
+from evidence_check.store.outcomes import DecidedBy, record_outcome
 from tests.api.conftest import LOCAL, Api, bearer, jpeg, photos, settings_for
 from tests.web.conftest import csrf_of, seed, sign_in
 
@@ -285,3 +286,17 @@ def test_a_409_after_a_decision_recorded_before_who_decided_was_kept_names_nobod
     said = _meanwhile(late.text)
     assert said.startswith("Not recorded: Fraud was recorded at") and "with key" not in said and "you recorded" not in said
     assert "by key" not in late.text
+
+
+def test_a_409_after_a_decision_from_the_command_line_says_so(keyed: tuple[Api, dict[str, str]]) -> None:
+    api, keys = keyed
+    seed(api.store, "acme", "c-1", "review", now_utc())
+    sign_in(api, keys["acme"])
+    page = api.client.get("/claims/c-1").text
+    record_outcome(api.store, "acme", "c-1", "fraud", None, now_utc, by=DecidedBy("cli"))
+    late = api.client.post("/claims/c-1/outcome", data=_outcome_sent(page, "genuine"))
+    assert late.status_code == 409
+    said = _meanwhile(late.text)
+    assert said.startswith("Not recorded: Fraud was recorded at") and "from the command line" in said
+    zh = api.client.post("/claims/c-1/outcome", data=_outcome_sent(page, "genuine"), headers={"Accept-Language": "zh"})
+    assert "通过命令行被记录为“欺诈”" in _meanwhile(zh.text)
