@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from evidence_check.models import Challenge, Sighting, Via
 from evidence_check.store.challenge_tables import ChallengeRow, OutcomeRow
-from evidence_check.store.database import Store, StoreError
+from evidence_check.store.database import Store, StoreError, held
 from evidence_check.store.outbox import Event, queue_events
 from evidence_check.store.tables import ClaimRow, PhotoRow, ReportRow
 
@@ -114,18 +114,10 @@ def _lock_claim(session: Session, tenant: str, claim_id: str) -> None:
     after a write, PostgreSQL locked quietly and SQLite failed with "cannot start a transaction
     within a transaction".
 
-    PostgreSQL: the claim's row is locked. SQLite has one writer at a time, but pysqlite opens its
-    transaction only at the first INSERT/UPDATE/DELETE (its reads before run outside it), so two
-    callers both read before either wrote: `BEGIN IMMEDIATE` takes the write lock now, waiting up
-    to the store's busy timeout for a writer holding it (`_migrate` does the same)."""
+    PostgreSQL: the claim's row is locked; SQLite: the whole store, its one writer (`held`)."""
     if not session.info.pop(_OPENED_TO_LOCK, False):
         raise LockedTooLate(f"the lock on claim {claim_id} must be the first statement of its session (_claim_locked)")
-    if session.get_bind().dialect.name == "sqlite":
-        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        session.execute(
-            select(ClaimRow.id).where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id).with_for_update()
-        )
+    session.execute(held(session, select(ClaimRow.id).where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id)))
 
 
 def issue_challenge(store: Store, tenant: str, claim_id: str, code: str, when: datetime) -> Challenge:

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from evidence_check.store.claims import Page, decode_cursor, encode_cursor
-from evidence_check.store.database import Store, StoreError
+from evidence_check.store.database import Store, StoreError, held
 from evidence_check.store.outbox import Event, queue_events
 from evidence_check.store.webhook_tables import DeliveryRow, WebhookRow
 
@@ -63,7 +62,7 @@ def set_webhook(
     for tries_left in (1, 0):
         try:
             with store.sessions.begin() as session:
-                row = session.scalar(_held(session, select(WebhookRow).where(WebhookRow.tenant == tenant)))
+                row = session.scalar(held(session, select(WebhookRow).where(WebhookRow.tenant == tenant)))
                 if row is None:
                     row = WebhookRow(tenant=tenant)
                     session.add(row)
@@ -78,15 +77,6 @@ def set_webhook(
         except SQLAlchemyError as exc:
             raise StoreError(f"could not set the webhook of {tenant}: {exc.__class__.__name__}") from None
     raise AssertionError("unreachable")
-
-
-def _held(session: Session, query: Select[WebhookRow]) -> Select[WebhookRow]:
-    """`query` reading the row held until the transaction ends. SQLite holds the whole database:
-    pysqlite begins only at the first write, so `BEGIN IMMEDIATE` takes its write lock before the read."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
-        return query
-    return query.with_for_update()
 
 
 def remove_webhook(store: Store, tenant: str) -> bool:
