@@ -46,7 +46,14 @@ from evidence_check.errors import WordedError
 from evidence_check.storable import holds_control, storable
 from evidence_check.store import Store
 from evidence_check.store.outbox import EVENTS as EVENTS  # named beside where they are queued
-from evidence_check.store.webhooks import Delivery, Webhook, claim_due, mark_attempt, set_webhook
+from evidence_check.store.webhooks import (
+    Delivery,
+    Webhook,
+    claim_due,
+    drop_orphaned,
+    mark_attempt,
+    set_webhook,
+)
 from evidence_check.widths import URL_WIDTH
 
 log = logging.getLogger("evidence_check.webhooks")
@@ -422,6 +429,7 @@ def deliver_due(
     of slow receivers (up to `SEND_TIMEOUT_S` each) waited past its `LEASE`, and another process
     took it and sent it too. `now`: the time of every step (tests); by default the clock's, read anew
     for each delivery, so its lease, its signature's timestamp and its next try start when it is sent."""
+    drop_orphaned(store)
     delivered = 0
     for _ in range(PASS_LIMIT):
         at = now or datetime.now(UTC)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import DateTime, bindparam, func, select, text
+from sqlalchemy import DateTime, bindparam, event, func, select, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -27,8 +27,10 @@ from evidence_check.service import decide, verify_claim
 from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.challenge_tables import OutcomeRow
+from evidence_check.store.outbox import Event, queue_events
 from evidence_check.store.outcomes import DecidedBy, RecordedOutcome, record_outcome
-from evidence_check.store.webhooks import deliveries, enqueue, set_webhook, webhook_of
+from evidence_check.store.webhook_tables import DeliveryRow
+from evidence_check.store.webhooks import deliveries, enqueue, remove_webhook, set_webhook, webhook_of
 from evidence_check.webhooks import (
     BACKOFF,
     Answer,
@@ -600,3 +602,58 @@ def test_events_due_to_a_silent_name_wait_on_one_lookup_and_the_pass_goes_on(
             "pending",
             "not sent: webhook host 'hooks.silent.example' did not resolve within 0.3 s: try again later, or check its DNS",
         )
+
+
+def _pending_without_receiver(store: Store, tenant: str) -> list[int]:
+    if webhook_of(store, tenant) is not None:
+        return []
+    return [d.id for d in deliveries(store, tenant).items if d.status == "pending"]
+
+
+def test_a_receiver_removed_between_an_events_check_and_its_row_leaves_nothing_pending(store: Store) -> None:
+    """The receiver removed after the event's transaction saw it and before it wrote the row: the
+    removal marked what was pending then, and the row written after waited for no receiver, for ever."""
+    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
+    with store.sessions.begin() as session:
+
+        @event.listens_for(session, "before_flush", once=True)
+        def remove_meanwhile(*_: object) -> None:
+            assert remove_webhook(store, "acme")
+
+        queue_events(session, "acme", [Event("claim.verified", {"claim_id": "c-1"})], NOW)
+    assert _pending_without_receiver(store, "acme") == []
+
+
+def test_a_receiver_removed_while_an_events_transaction_is_open_leaves_nothing_pending(store: Store) -> None:
+    """The receiver removed after the event's row was written, before its transaction ended: the
+    removal's update did not see the row not yet committed, and left it pending."""
+    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
+    removal = threading.Thread(target=remove_webhook, args=(store, "acme"))
+    with store.sessions.begin() as session:
+        [queued] = queue_events(session, "acme", [Event("claim.verified", {"claim_id": "c-1"})], NOW)
+        removal.start()
+        removal.join(1.0)  # it waits for this transaction, or (before) ran to its end meanwhile
+    removal.join(30)
+    assert webhook_of(store, "acme") is None
+    [dropped] = deliveries(store, "acme").items
+    assert (dropped.id, dropped.status, dropped.last_error) == (queued, "failed", "webhook removed")
+
+
+def test_a_delivery_kept_pending_without_a_receiver_before_an_upgrade_is_dropped_with_its_reason(
+    store: Store, receiver: Receiver
+) -> None:
+    """Rows left pending by the race above in a store from before: the next pass ends them, saying why,
+    and sends the others."""
+    set_webhook(store, "globex", receiver.url, SECRET, NOW)
+    with store.sessions.begin() as session:
+        session.add_all(
+            DeliveryRow(
+                tenant=tenant, event="claim.verified", payload={"claim_id": "c-1"}, status="pending",
+                attempts=attempts, next_attempt_at=NOW + later, created_at=NOW,
+            )
+            for tenant, attempts, later in (("acme", 0, timedelta(0)), ("acme", 2, timedelta(hours=4)), ("globex", 0, timedelta(0)))
+        )
+    assert deliver_due(store, NOW) == 1
+    assert _pending_without_receiver(store, "acme") == []
+    assert {(d.status, d.last_error) for d in deliveries(store, "acme").items} == {("failed", "webhook removed")}
+    assert [d.status for d in deliveries(store, "globex").items] == ["delivered"]

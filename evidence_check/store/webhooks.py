@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import ColumnElement, CursorResult, delete, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from evidence_check.store.claims import Page, decode_cursor, encode_cursor
 from evidence_check.store.database import Store, StoreError, held
@@ -85,12 +86,33 @@ def remove_webhook(store: Store, tenant: str) -> bool:
         removed = cast(
             CursorResult[Any], session.execute(delete(WebhookRow).where(WebhookRow.tenant == tenant))
         ).rowcount
+        _drop_pending(session, DeliveryRow.tenant == tenant)
+    return bool(removed)
+
+
+def drop_orphaned(store: Store) -> int:
+    """End the deliveries left pending with no receiver, as its removal ends them; how many. A store
+    from before `queue_events` held the receiver may have some (an event queued while its receiver was
+    removed), which no pass would ever take: `claim_due` sends to a receiver."""
+    orphaned = DeliveryRow.tenant.not_in(select(WebhookRow.tenant))
+    with store.sessions() as session:
+        if session.scalar(select(DeliveryRow.id).where(DeliveryRow.status == "pending", orphaned).limit(1)) is None:
+            return 0  # each pass asks; only a store from before writes
+    with store.sessions.begin() as session:
+        return _drop_pending(session, orphaned)
+
+
+def _drop_pending(session: Session, which: ColumnElement[bool]) -> int:
+    """The one reason an operator reads for an event not sent because its receiver went."""
+    return cast(
+        CursorResult[Any],
         session.execute(
             update(DeliveryRow)
-            .where(DeliveryRow.tenant == tenant, DeliveryRow.status == "pending")
+            .where(DeliveryRow.status == "pending", which)
             .values(status="failed", last_error="webhook removed")
-        )
-    return bool(removed)
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
 
 
 def webhook_of(store: Store, tenant: str) -> Webhook | None:
