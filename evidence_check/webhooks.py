@@ -82,6 +82,10 @@ RESOLVE_TIMEOUT_S = 3.0
 # than another thread left waiting. Apart, so that a tenant's PUTs of silent names do not refuse the
 # names of every tenant's deliveries.
 RESOLVING_AT_ONCE = 8
+# Of those, at most this many for one tenant's names: one that set its receiver to a further name, then
+# silenced, again and again, filled all 8 and every other tenant's sends waited. Four tenants with keys
+# and silent name servers can still fill them.
+RESOLVING_PER_TENANT = 2
 LEASE = timedelta(seconds=60)  # longer than one send, so a slow receiver is not sent to twice
 PASS_LIMIT = 20  # deliveries sent by one pass, so the deliverer's thread gets back to its stop flag
 REPLAY_WINDOW = timedelta(minutes=5)
@@ -102,9 +106,10 @@ class Answer:
     error: str | None
 
 
-# (url, body, headers, public_only, proxy): public_only sends only to public addresses (see the
-# docstring); proxy, the operator's HTTP proxy the request goes through, or None
-Sender = Callable[[str, bytes, dict[str, str], bool, str | None], Answer]
+# (url, body, headers, public_only, proxy, tenant): public_only sends only to public addresses (see the
+# docstring); proxy, the operator's HTTP proxy the request goes through, or None; tenant, whose receiver
+# it is (its name lookups are bounded, RESOLVING_PER_TENANT)
+Sender = Callable[[str, bytes, dict[str, str], bool, str | None, str], Answer]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # IPv6 addresses that carry an IPv4 one in their last 32 bits: NAT64 (reached through a gateway) and
 # the deprecated "IPv4-compatible" ::a.b.c.d, which Python counts as global whatever it carries.
@@ -124,9 +129,10 @@ def new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
-def check_url(url: str, *, public_only: bool) -> None:
+def check_url(url: str, *, public_only: bool, tenant: str = "") -> None:
     """WebhookInvalid unless this service will send to `url`; `public_only`: its host must resolve to
-    public addresses alone (a name that does not resolve yet is let through: each send checks again)."""
+    public addresses alone (a name that does not resolve yet is let through: each send checks again),
+    by a lookup counted as `tenant`'s."""
     if len(url) > URL_WIDTH:  # before any line that quotes it
         raise WebhookInvalid("webhook.too_long", max_length=URL_WIDTH)
     if not storable(url) or holds_control(url):
@@ -145,7 +151,7 @@ def check_url(url: str, *, public_only: bool) -> None:
         raise WebhookInvalid("webhook.credentials")
     if public_only:
         try:
-            _public_addresses(parts.hostname, port or _DEFAULT_PORTS[parts.scheme], _resolving_for_puts)
+            _public_addresses(parts.hostname, port or _DEFAULT_PORTS[parts.scheme], _resolving_for_puts, tenant=tenant)
         except socket.gaierror:
             pass  # no address yet: each send resolves and checks it again
         except UnicodeError:  # a name IDNA cannot encode ("a..b", a label over 63 characters)
@@ -156,11 +162,11 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _public_addresses(
-    host: str, port: int, slots: threading.BoundedSemaphore, within: float = math.inf
+    host: str, port: int, slots: threading.BoundedSemaphore, within: float = math.inf, *, tenant: str
 ) -> list[IPAddress]:
     """The addresses `host` resolves to, by the resolver the connection uses (so `2130706433`,
     `0177.0.0.1` and `127.1` are 127.0.0.1 here as there), refused whole when one is not public."""
-    found = _resolved(host, port, slots, within)
+    found = _resolved(host, port, slots, within, tenant)
     for address in found:
         if not _is_public(address):
             if _is_address(host):
@@ -201,26 +207,33 @@ class _Lookup:
 # delivery pass one bound and one of the sends' slots, not one of each per event due (8 such events
 # refused every other tenant's sends, and 20 held the pass past LEASE).
 _unanswered: dict[tuple[int, str, int], _Lookup] = {}
+# Of those, how many each (slots, tenant) started.
+_held_by: dict[tuple[int, str], int] = {}
 _unanswered_lock = threading.Lock()
 
 
 def _resolved(
-    host: str, port: int, slots: threading.BoundedSemaphore, within: float = math.inf
+    host: str, port: int, slots: threading.BoundedSemaphore, within: float = math.inf, tenant: str = ""
 ) -> list[IPAddress]:
     """`host`'s addresses by getaddrinfo, within the caller's time left and RESOLVE_TIMEOUT_S
     (WebhookUnresolved after): it runs in a thread of its own, holding one of `slots`, left to finish
-    alone if it never answers."""
+    alone if it never answers; `tenant`'s lookups hold at most RESOLVING_PER_TENANT of them."""
     timeout = min(within, RESOLVE_TIMEOUT_S)
     deadline = time.monotonic() + timeout
     key = (id(slots), host, port)
+    holder = (id(slots), tenant)
     with _unanswered_lock:
         lookup = _unanswered.get(key)
+        if lookup is None and _held_by.get(holder, 0) >= RESOLVING_PER_TENANT:
+            raise WebhookUnresolved("webhook.resolving_enough", host=host, count=RESOLVING_PER_TENANT)
     if lookup is None:
         if not slots.acquire(timeout=max(0.0, timeout)):
             raise WebhookUnresolved("webhook.no_resolution", host=host, seconds=f"{timeout:.1f}")
         started = _Lookup(deadline)
         with _unanswered_lock:
             lookup = _unanswered.setdefault(key, started)
+            if lookup is started:
+                _held_by[holder] = _held_by.get(holder, 0) + 1
         if lookup is not started:  # another asker started it while this one waited for a slot
             slots.release()
         else:
@@ -233,6 +246,9 @@ def _resolved(
                 finally:
                     with _unanswered_lock:
                         del _unanswered[key]
+                        _held_by[holder] -= 1
+                        if not _held_by[holder]:
+                            del _held_by[holder]
                     slots.release()
                     started.done.set()
 
@@ -277,7 +293,7 @@ def set_receiver(store: Store, tenant: str, url: str, *, set_by_tenant: bool, pr
     """Check `url` and make it the tenant's receiver with a new secret, set now; the receiver as
     stored, its secret for the caller to show once (it is not shown again). WebhookInvalid for a URL
     refused."""
-    check_url(url, public_only=sent_to_public_only(set_by_tenant, private_allowed))
+    check_url(url, public_only=sent_to_public_only(set_by_tenant, private_allowed), tenant=tenant)
     return set_webhook(store, tenant, url, new_secret(), lambda: datetime.now(UTC), set_by_tenant=set_by_tenant)
 
 
@@ -310,7 +326,9 @@ def body_of(delivery: Delivery) -> bytes:
     return json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
 
 
-def post(url: str, body: bytes, headers: dict[str, str], public_only: bool, proxy: str | None = None) -> Answer:
+def post(
+    url: str, body: bytes, headers: dict[str, str], public_only: bool, proxy: str | None = None, tenant: str = ""
+) -> Answer:
     """One POST, its redirects not followed, within SEND_TIMEOUT_S in all; with `public_only`, to the
     public address the host resolves to now, checked (the connection goes to that address, not to the
     name again). With `proxy` (never with `public_only`), through that HTTP proxy: CONNECT for https,
@@ -327,12 +345,12 @@ def post(url: str, body: bytes, headers: dict[str, str], public_only: bool, prox
         if proxy is None:
             left = deadline - time.monotonic()
             if public_only:
-                addresses = _public_addresses(host, port, _resolving_for_sends, left)
+                addresses = _public_addresses(host, port, _resolving_for_sends, left, tenant=tenant)
             else:
-                addresses = _resolved(host, port, _resolving_for_sends, left)
+                addresses = _resolved(host, port, _resolving_for_sends, left, tenant)
             connection = _connection(parts.scheme, host, port, addresses, deadline)
         else:
-            connection, target, proxy_headers = _through_proxy(proxy, parts.scheme, host, port, target, deadline)
+            connection, target, proxy_headers = _through_proxy(proxy, parts.scheme, host, port, target, deadline, tenant)
             headers = {**headers, **proxy_headers}
         timer = threading.Timer(max(0.0, deadline - time.monotonic()), _cut, (connection, cut_off))
         timer.start()
@@ -393,14 +411,14 @@ def _connection(
 
 
 def _through_proxy(
-    proxy: str, scheme: str, host: str, port: int, target: str, deadline: float
+    proxy: str, scheme: str, host: str, port: int, target: str, deadline: float, tenant: str
 ) -> tuple[http.client.HTTPConnection, str, dict[str, str]]:
     """A connection to the proxy carrying a request to `host`: (connection, request target, headers
     the request adds). https: a CONNECT tunnel, TLS inside it to `host`'s name (http.client's
     `set_tunnel`); http: the absolute URL sent to the proxy, as proxies take it."""
     via = urlsplit(proxy)
     proxy_host, proxy_port = via.hostname or "", via.port or 80
-    addresses = _resolved(proxy_host, proxy_port, _resolving_for_sends, deadline - time.monotonic())
+    addresses = _resolved(proxy_host, proxy_port, _resolving_for_sends, deadline - time.monotonic(), tenant)
     credentials: dict[str, str] = {}
     if via.username is not None:
         pair = f"{unquote(via.username)}:{unquote(via.password or '')}".encode()
@@ -459,7 +477,7 @@ def _send(
         "X-Evidence-Check-Timestamp": str(timestamp),
         "X-Evidence-Check-Signature": signature(hook.secret, timestamp, body),
     }
-    return send(hook.url, body, headers, public_only, proxy)
+    return send(hook.url, body, headers, public_only, proxy, hook.tenant)
 
 
 class Deliverer:

@@ -212,7 +212,7 @@ def test_whatever_the_private_setting_a_tenants_receiver_is_sent_without_the_pro
     setting): never handed the proxy. The operator's receiver, set next, is."""
     handed: list[tuple[bool, str | None]] = []
 
-    def send(url: str, body: bytes, headers: dict[str, str], public_only: bool, proxy: str | None) -> Answer:
+    def send(url: str, body: bytes, headers: dict[str, str], public_only: bool, proxy: str | None, tenant: str) -> Answer:
         handed.append((public_only, proxy))
         return Answer(200, None)
 

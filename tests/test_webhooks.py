@@ -162,7 +162,7 @@ def test_a_pass_leases_each_delivery_only_as_it_is_sent(store: Store) -> None:
         enqueue(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
     leased_while_sending: list[int] = []
 
-    def slow_receiver(url: str, body: bytes, headers: dict[str, str], public_only: bool, proxy: str | None) -> Answer:
+    def slow_receiver(url: str, body: bytes, headers: dict[str, str], public_only: bool, proxy: str | None, tenant: str) -> Answer:
         leased_while_sending.append(
             sum(d.status == "pending" and d.next_attempt_at > NOW for d in deliveries(store, "acme").items)
         )
@@ -657,3 +657,38 @@ def test_a_delivery_kept_pending_without_a_receiver_before_an_upgrade_is_dropped
     assert _pending_without_receiver(store, "acme") == []
     assert {(d.status, d.last_error) for d in deliveries(store, "acme").items} == {("failed", "webhook removed")}
     assert [d.status for d in deliveries(store, "globex").items] == ["delivered"]
+
+
+def test_one_tenants_silent_names_leave_the_other_tenants_sends_their_lookups(
+    store: Store, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tenant switching its receiver to a further name that then goes silent, once per pass: each
+    lookup is left waiting, and 8 of them refused every other tenant's sends in the process."""
+    released, asked = threading.Event(), []
+    real = socket.getaddrinfo
+
+    def silent(host: object, port: object, *args: object, **kwargs: object) -> object:
+        if str(host).endswith(".silent.example"):
+            asked.append(host)
+            released.wait(20)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real(host, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent)
+    monkeypatch.setattr(webhooks, "RESOLVE_TIMEOUT_S", 0.3, raising=False)
+    set_webhook(store, "globex", receiver.url, SECRET, NOW)
+    try:
+        for number in range(webhooks.RESOLVING_AT_ONCE):
+            set_webhook(store, "acme", f"http://hooks-{number}.silent.example:9/hook", SECRET, NOW)
+            enqueue(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
+            assert deliver_due(store, NOW) == 0
+        enqueue(store, "globex", "claim.verified", {"claim_id": "g-1"}, NOW)
+        assert deliver_due(store, NOW) == 1
+    finally:
+        released.set()
+    assert len(receiver.received) == 1
+    assert len(asked) == webhooks.RESOLVING_PER_TENANT
+    assert deliveries(store, "acme").items[0].last_error == (
+        "not sent: webhook host 'hooks-7.silent.example' not looked up: 2 of this tenant's names are still waiting on "
+        "their resolvers; try again later, or check their DNS"
+    )

@@ -378,11 +378,11 @@ def test_of_two_puts_at_once_the_newest_answer_holds_the_secret_that_signs(
     first_checking, second_answered = threading.Event(), threading.Event()
     check_url = webhooks.check_url
 
-    def slow_check(url: str, *, public_only: bool) -> None:
+    def slow_check(url: str, *, public_only: bool, tenant: str) -> None:
         if url == first_url:
             first_checking.set()
             assert second_answered.wait(60)
-        check_url(url, public_only=public_only)
+        check_url(url, public_only=public_only, tenant=tenant)
 
     monkeypatch.setattr(webhooks, "check_url", slow_check)
     answers: dict[str, Any] = {}
