@@ -17,7 +17,9 @@ multicast), when it is set and again at each send, to the very address the reque
 that resolves elsewhere meanwhile is caught). A receiver the operator sets from the command line, or
 any when `WEBHOOK_PRIVATE_ADDRESSES` is on, may be anywhere: the operator owns that network. The
 operator's own receivers go through its HTTP proxy when one is set (`WEBHOOK_PROXY`, `proxy_for`);
-a tenant's never do: the proxy would resolve the name again, to wherever it points then. Redirects
+a tenant's never do: the proxy would resolve the name again, to wherever it points then. The proxy's
+own answers (`PROXYS_OWN`, or a refused CONNECT) are recorded and logged as the proxy's, the receiver
+unreached, never as the receiver's status. Redirects
 are never followed: a 3xx is an answer that is not 2xx, as a 500 is.
 """
 
@@ -27,11 +29,13 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import http
 import http.client
 import ipaddress
 import json
 import logging
 import math
+import re
 import secrets
 import socket
 import threading
@@ -104,6 +108,7 @@ class WebhookUnresolved(WebhookInvalid):
 class Answer:
     status: int | None  # the receiver's HTTP status; None when it could not be reached
     error: str | None
+    by_proxy: bool = False  # the operator's proxy refused the request or could not reach the receiver
 
 
 # (url, body, headers, public_only, proxy, tenant): public_only sends only to public addresses (see the
@@ -365,14 +370,40 @@ def post(
     except (OSError, http.client.HTTPException, ValueError) as exc:
         if cut_off.is_set():
             return Answer(None, f"no answer within {SEND_TIMEOUT_S:g} s")
+        tunnel = _TUNNEL_REFUSED.match(str(exc)) if proxy is not None and isinstance(exc, OSError) else None
+        if tunnel:  # the CONNECT's own answer: the receiver was never reached
+            return _proxy_failed(int(tunnel[1]))
         return Answer(None, f"{type(exc).__name__}: {exc}"[:300])
     if cut_off.is_set():  # a head cut short reads as complete: its status is not the receiver's answer
         return Answer(None, f"no answer within {SEND_TIMEOUT_S:g} s")
+    if proxy is not None and status in PROXYS_OWN:
+        return _proxy_failed(status)
     if 200 <= status < 300:
         return Answer(status, None)
     if 300 <= status < 400:
         return Answer(status, f"HTTP {status}: redirects are not followed")
     return Answer(status, f"HTTP {status}")
+
+
+# Answers a proxy gives of its own to a plain http request (to https, the CONNECT's answer is the proxy's
+# whatever it is): 407, its credentials refused; 502 and 504, the receiver not reached. A gateway in
+# front of the receiver answering 502 or 504 reads the same, which says as much: its app was not reached.
+PROXYS_OWN = (407, 502, 504)
+_TUNNEL_REFUSED = re.compile(r"Tunnel connection failed: (\d{3})\b")  # http.client's words
+
+
+def _proxy_failed(status: int) -> Answer:
+    """The proxy's own answer, worded from its status alone (never the proxy's address: its
+    credentials are in it), and not the receiver's status."""
+    try:
+        said = f"HTTP {status} {http.HTTPStatus(status).phrase}"
+    except ValueError:  # a status no standard names
+        said = f"HTTP {status}"
+    if status == 407:
+        return Answer(None, f"the proxy refused it: {said} (its credentials, in WEBHOOK_PROXY)", by_proxy=True)
+    if status in (502, 504):
+        return Answer(None, f"the proxy could not reach the receiver: {said}", by_proxy=True)
+    return Answer(None, f"the proxy refused it: {said}", by_proxy=True)
 
 
 def _cut(connection: http.client.HTTPConnection, cut_off: threading.Event) -> None:
@@ -459,6 +490,8 @@ def deliver_due(
         answer = _send(delivery, hook, send, at, public_only, proxy_for(hook.set_by_tenant, proxy))
         ok = answer.status is not None and 200 <= answer.status < 300
         retry_at = None if ok or delivery.attempts >= len(BACKOFF) else at + BACKOFF[delivery.attempts]
+        if answer.by_proxy:  # the operator's to mend, not the tenant's receiver
+            log.warning("webhook delivery %s to %s: %s", delivery.id, delivery.tenant, answer.error)
         mark_attempt(store, delivery.id, at, delivered=ok, status=answer.status, error=answer.error, retry_at=retry_at)
         delivered += ok
     return delivered

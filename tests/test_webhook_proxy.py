@@ -67,13 +67,30 @@ class TLSReceiver(Receiver):
 
 class Proxy:
     """An HTTP proxy on loopback: CONNECT tunnels and absolute-URL requests, hooks.example being
-    127.0.0.1 to it; it notes each request line and its Proxy-Authorization."""
+    127.0.0.1 to it; it notes each request line and its Proxy-Authorization. With `refusing`, it
+    answers every request so itself, forwarding none."""
 
-    def __init__(self) -> None:
+    def __init__(self, refusing: int | None = None) -> None:
         self.seen: list[tuple[str, str | None]] = []
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
+            def handle_one_request(self) -> None:
+                if refusing is None:
+                    return super().handle_one_request()
+                self.raw_requestline = self.rfile.readline(65537)
+                if not self.parse_request():
+                    return None
+                proxy.seen.append((f"{self.command} {self.path}", self.headers.get("Proxy-Authorization")))
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(refusing)
+                if refusing == 407:
+                    self.send_header("Proxy-Authenticate", 'Basic realm="proxy"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                self.close_connection = True
+                return None
+
             def do_CONNECT(self) -> None:  # noqa: N802 (http.server's name)
                 proxy.seen.append((f"{self.command} {self.path}", self.headers.get("Proxy-Authorization")))
                 host, _, port = self.path.rpartition(":")
@@ -189,6 +206,48 @@ def test_an_operators_http_receiver_is_reached_through_the_proxy_by_its_url(stor
     assert proxy.seen == [(f"POST http://{NAME}:{port}/hook?v=1", "Basic b3BlcmF0b3I6czNjcmV0")]
     [(headers, body)] = receiver.received
     assert verify_signature(SECRET, headers, body, NOW)
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+@pytest.mark.parametrize(
+    ("refusing", "said"),
+    [
+        (407, "the proxy refused it: HTTP 407 Proxy Authentication Required (its credentials, in WEBHOOK_PROXY)"),
+        (502, "the proxy could not reach the receiver: HTTP 502 Bad Gateway"),
+    ],
+)
+def test_the_proxys_own_refusal_is_recorded_as_the_proxys_not_as_the_receivers_answer(
+    store: Store, proxy: Proxy, scheme: str, refusing: int, said: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Through the proxy, an http receiver's request is answered by the proxy itself when it refuses
+    or cannot reach the receiver: that status was recorded as the receiver's (`HTTP 407`)."""
+    refuser = Proxy(refusing)
+    receiver = Receiver([])
+    try:
+        set_webhook(store, "acme", f"{scheme}://{NAME}:{receiver.server.server_address[1]}/hook", SECRET, NOW)
+        enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+        with caplog.at_level("WARNING", logger="evidence_check.webhooks"):
+            assert deliver_due(store, NOW, proxy=refuser.url) == 0
+    finally:
+        refuser.close()
+        receiver.close()
+    assert len(refuser.seen) == 1 and receiver.received == []
+    [logged] = deliveries(store, "acme").items
+    assert (logged.status, logged.last_status, logged.last_error) == ("pending", None, said)
+    assert [record.getMessage() for record in caplog.records] == [f"webhook delivery {logged.id} to acme: {said}"]
+    assert "s3cret" not in caplog.text and "operator" not in caplog.text
+
+
+def test_a_receivers_own_answer_through_the_proxy_is_the_receivers(store: Store, proxy: Proxy) -> None:
+    receiver = Receiver([500])
+    try:
+        set_webhook(store, "acme", f"http://{NAME}:{receiver.server.server_address[1]}/hook", SECRET, NOW)
+        enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+        assert deliver_due(store, NOW, proxy=proxy.url) == 0
+    finally:
+        receiver.close()
+    [logged] = deliveries(store, "acme").items
+    assert (logged.last_status, logged.last_error) == (500, "HTTP 500")
 
 
 def test_a_receiver_a_tenant_set_never_goes_through_the_proxy(store: Store, proxy: Proxy) -> None:
