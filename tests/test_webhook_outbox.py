@@ -24,7 +24,7 @@ from evidence_check.store.outcomes import DecidedBy
 from evidence_check.store.tables import ReportRow
 from evidence_check.store.webhook_tables import DeliveryRow
 from evidence_check.store.webhooks import deliveries, set_webhook
-from tests.test_webhooks import FIXTURES, NOW, SECRET
+from tests.webhook_receivers import FIXTURES, NOW, SECRET
 
 AGENT = DecidedBy("api", "k1")
 

@@ -22,9 +22,9 @@ from pydantic import ValidationError
 
 from evidence_check.settings import Settings
 from evidence_check.store import Store
-from evidence_check.store.webhooks import deliveries, enqueue, set_webhook
+from evidence_check.store.webhooks import deliveries, set_webhook
 from evidence_check.webhooks import Answer, deliver_due, verify_signature
-from tests.test_webhooks import NOW, SECRET, Receiver
+from tests.webhook_receivers import NOW, SECRET, Receiver, queue_event
 
 NAME = "hooks.example"  # resolves nowhere but inside the proxy
 
@@ -169,7 +169,7 @@ def test_an_operators_https_receiver_is_reached_through_the_proxy_by_connect(
     receiver = TLSReceiver(*trusted[NAME])
     try:
         set_webhook(store, "acme", f"https://{NAME}:{receiver.port}/hook", SECRET, NOW)
-        enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+        queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
         assert deliver_due(store, NOW, proxy=proxy.url) == 1
     finally:
         receiver.close()
@@ -185,7 +185,7 @@ def test_through_the_proxy_the_certificate_is_checked_against_the_receivers_name
     receiver = TLSReceiver(*trusted["other.example"])  # trusted, but not hooks.example's
     try:
         set_webhook(store, "acme", f"https://{NAME}:{receiver.port}/hook", SECRET, NOW)
-        enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+        queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
         assert deliver_due(store, NOW, proxy=proxy.url) == 0
     finally:
         receiver.close()
@@ -199,7 +199,7 @@ def test_an_operators_http_receiver_is_reached_through_the_proxy_by_its_url(stor
     port = receiver.server.server_address[1]
     try:
         set_webhook(store, "acme", f"http://{NAME}:{port}/hook?v=1", SECRET, NOW)
-        enqueue(store, "acme", "claim.outcome", {"claim_id": "c-1", "outcome": "fraud"}, NOW)
+        queue_event(store, "acme", "claim.outcome", {"claim_id": "c-1", "outcome": "fraud"}, NOW)
         assert deliver_due(store, NOW, proxy=proxy.url) == 1
     finally:
         receiver.close()
@@ -225,7 +225,7 @@ def test_the_proxys_own_refusal_is_recorded_as_the_proxys_not_as_the_receivers_a
     receiver = Receiver([])
     try:
         set_webhook(store, "acme", f"{scheme}://{NAME}:{receiver.server.server_address[1]}/hook", SECRET, NOW)
-        enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+        queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
         with caplog.at_level("WARNING", logger="evidence_check.webhooks"):
             assert deliver_due(store, NOW, proxy=refuser.url) == 0
     finally:
@@ -242,7 +242,7 @@ def test_a_receivers_own_answer_through_the_proxy_is_the_receivers(store: Store,
     receiver = Receiver([500])
     try:
         set_webhook(store, "acme", f"http://{NAME}:{receiver.server.server_address[1]}/hook", SECRET, NOW)
-        enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+        queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
         assert deliver_due(store, NOW, proxy=proxy.url) == 0
     finally:
         receiver.close()
@@ -256,7 +256,7 @@ def test_a_receiver_a_tenant_set_never_goes_through_the_proxy(store: Store, prox
     receiver = Receiver([])
     try:
         set_webhook(store, "acme", receiver.url, SECRET, NOW, set_by_tenant=True)
-        enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+        queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
         assert deliver_due(store, NOW, private_allowed=True, proxy=proxy.url) == 1
     finally:
         receiver.close()
@@ -276,10 +276,10 @@ def test_whatever_the_private_setting_a_tenants_receiver_is_sent_without_the_pro
         return Answer(200, None)
 
     set_webhook(store, "acme", "https://hooks.example/hook", SECRET, NOW, set_by_tenant=True)
-    enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+    queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
     assert deliver_due(store, NOW, send, private_allowed=private_allowed, proxy="http://proxy.internal:3128") == 1
     set_webhook(store, "acme", "https://hooks.example/hook", SECRET, NOW)
-    enqueue(store, "acme", "claim.verified", {"claim_id": "c-2"}, NOW)
+    queue_event(store, "acme", "claim.verified", {"claim_id": "c-2"}, NOW)
     assert deliver_due(store, NOW, send, private_allowed=private_allowed, proxy="http://proxy.internal:3128") == 1
     assert handed == [(not private_allowed, None), (False, "http://proxy.internal:3128")]
 

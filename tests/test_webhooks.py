@@ -11,7 +11,6 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +29,7 @@ from evidence_check.store.challenge_tables import OutcomeRow
 from evidence_check.store.outbox import Event, queue_events
 from evidence_check.store.outcomes import DecidedBy, RecordedOutcome, record_outcome
 from evidence_check.store.webhook_tables import DeliveryRow
-from evidence_check.store.webhooks import deliveries, enqueue, remove_webhook, set_webhook, webhook_of
+from evidence_check.store.webhooks import deliveries, remove_webhook, set_webhook, webhook_of
 from evidence_check.webhooks import (
     BACKOFF,
     Answer,
@@ -41,41 +40,9 @@ from evidence_check.webhooks import (
     signature,
     verify_signature,
 )
+from tests.webhook_receivers import FIXTURES, NOW, SECRET, Receiver, queue_event
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "images"
-NOW = datetime(2026, 11, 16, 4, 0, tzinfo=UTC)
-SECRET = "whsec_test"
 API_K1 = DecidedBy("api", "k1")
-
-
-class Receiver:
-    """An HTTP server on 127.0.0.1 that answers each POST with the next status of `answers`."""
-
-    def __init__(self, answers: list[int]) -> None:
-        self.answers = answers
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append((dict(self.headers), body))
-                status = receiver.answers.pop(0) if receiver.answers else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -113,7 +80,7 @@ def test_a_verified_claim_reaches_the_receiver_signed(store: Store, receiver: Re
 def test_a_receiver_that_fails_is_tried_again_after_the_backoff(store: Store, receiver: Receiver) -> None:
     set_webhook(store, "acme", receiver.url, SECRET, NOW)
     receiver.answers = [503, 500]
-    enqueue(store, "acme", "claim.outcome", {"claim_id": "c-1", "outcome": "fraud"}, NOW)
+    queue_event(store, "acme", "claim.outcome", {"claim_id": "c-1", "outcome": "fraud"}, NOW)
     assert deliver_due(store, NOW) == 0
     [logged] = deliveries(store, "acme").items
     assert (logged.status, logged.attempts, logged.last_status) == ("pending", 1, 503)
@@ -132,7 +99,7 @@ def test_an_unreachable_receiver_is_given_up_after_the_last_try(store: Store, re
     url = receiver.url
     receiver.close()  # nothing listens there any more
     set_webhook(store, "acme", url, SECRET, NOW)
-    enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+    queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
     when = NOW
     for wait in (timedelta(0), *BACKOFF):
         when += wait
@@ -146,7 +113,7 @@ def test_a_delivery_goes_to_one_process_only(store: Store, receiver: Receiver) -
     from evidence_check.store.webhooks import claim_due
 
     set_webhook(store, "acme", receiver.url, SECRET, NOW)
-    enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+    queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
     first = claim_due(store, NOW, timedelta(seconds=60))
     second = claim_due(store, NOW, timedelta(seconds=60))
     assert len(first) == 1 and second == []
@@ -159,7 +126,7 @@ def test_a_pass_leases_each_delivery_only_as_it_is_sent(store: Store) -> None:
     lease, and another process's pass took it and sent it too."""
     set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
     for number in range(3):
-        enqueue(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
+        queue_event(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
     leased_while_sending: list[int] = []
 
     def slow_receiver(url: str, body: bytes, headers: dict[str, str], public_only: bool, proxy: str | None, tenant: str) -> Answer:
@@ -206,7 +173,7 @@ def test_a_page_of_deliveries_is_a_page_as_one_of_claims_is(store: Store) -> Non
 
     set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
     for number in range(3):
-        enqueue(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
+        queue_event(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
     first = deliveries(store, "acme", limit=2)
     assert type(first) is type(list_claims(store, "acme", ClaimFilter())) is Page
     assert [d.payload["claim_id"] for d in first.items] == ["c-2", "c-1"] and first.next_cursor is not None
@@ -251,7 +218,7 @@ def test_the_webhooks_commands(sqlite_url: str, receiver: Receiver) -> None:
     assert runner.invoke(app, ["webhooks", "show", "acme", "--db", sqlite_url]).stdout.strip() == receiver.url
     store = Store(sqlite_url)
     try:
-        enqueue(store, "acme", "claim.outcome", {"claim_id": "c-9", "outcome": "genuine"}, datetime.now(UTC))
+        queue_event(store, "acme", "claim.outcome", {"claim_id": "c-9", "outcome": "genuine"}, datetime.now(UTC))
     finally:
         store.close()
     assert runner.invoke(app, ["webhooks", "deliver", "--db", sqlite_url]).exit_code == 0
@@ -271,7 +238,7 @@ def test_webhooks_deliver_sends_to_a_tenants_loopback_receiver_only_when_the_set
     store = Store(sqlite_url)
     try:
         set_webhook(store, "acme", receiver.url, SECRET, NOW, set_by_tenant=True)
-        enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, datetime.now(UTC))
+        queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, datetime.now(UTC))
     finally:
         store.close()
     runner = CliRunner()
@@ -318,7 +285,7 @@ def _delivered_with(sqlite_url: str, answer: str, url: str | None = None) -> Cli
     assert runner.invoke(app, ["webhooks", "set", "acme", "https://x.example/hook", "--db", sqlite_url]).exit_code == 0
     store = Store(sqlite_url)
     try:
-        enqueue(store, "acme", "claim.outcome", {"claim_id": "c-9", "outcome": "genuine"}, datetime.now(UTC))
+        queue_event(store, "acme", "claim.outcome", {"claim_id": "c-9", "outcome": "genuine"}, datetime.now(UTC))
         with store.engine.begin() as connection:
             connection.execute(text("UPDATE webhook_deliveries SET last_error = :e"), {"e": answer})
             if url is not None:
@@ -367,7 +334,7 @@ def test_a_redirect_is_an_answer_not_followed(store: Store) -> None:
     redirector = Redirector()
     try:
         set_webhook(store, "acme", redirector.url, SECRET, NOW)
-        enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+        queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
         assert deliver_due(store, NOW) == 0
         assert redirector.requests == [("POST", "/hook")]
     finally:
@@ -385,7 +352,7 @@ def test_a_receiver_a_tenant_set_is_not_sent_to_at_a_private_address(
     may resolve to loopback now. A receiver the operator set may be there (the tests' own are)."""
     url = receiver.url.replace("127.0.0.1", host)
     set_webhook(store, "acme", url, SECRET, NOW, set_by_tenant=True)
-    enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+    queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
     assert deliver_due(store, NOW) == 0
     assert receiver.received == []
     [logged] = deliveries(store, "acme").items
@@ -398,7 +365,7 @@ def test_a_receiver_a_tenant_set_is_not_sent_to_at_a_private_address(
     # The operator's setting lets it through; so does the operator setting the same URL.
     assert deliver_due(store, NOW + BACKOFF[0], private_allowed=True) == 1
     set_webhook(store, "acme", url, SECRET, NOW)
-    enqueue(store, "acme", "claim.verified", {"claim_id": "c-2"}, NOW)
+    queue_event(store, "acme", "claim.verified", {"claim_id": "c-2"}, NOW)
     assert deliver_due(store, NOW + BACKOFF[0]) == 1
     assert len(receiver.received) == 2
 
@@ -512,8 +479,8 @@ def test_a_receiver_url_stored_before_ports_were_checked_fails_alone(store: Stor
     failed attempt, logged, and the other tenants' events are sent in the same pass."""
     set_webhook(store, "acme", "http://hooks.example:99999/hook", SECRET, NOW)
     set_webhook(store, "globex", receiver.url, SECRET, NOW)
-    enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
-    enqueue(store, "globex", "claim.verified", {"claim_id": "c-2"}, NOW)
+    queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+    queue_event(store, "globex", "claim.verified", {"claim_id": "c-2"}, NOW)
     assert deliver_due(store, NOW) == 1
     assert len(receiver.received) == 1
     [logged] = deliveries(store, "acme").items
@@ -590,8 +557,8 @@ def test_events_due_to_a_silent_name_wait_on_one_lookup_and_the_pass_goes_on(
     set_webhook(store, "acme", "http://hooks.silent.example:9/hook", SECRET, NOW)
     set_webhook(store, "globex", receiver.url, SECRET, NOW)
     for number in range(4):
-        enqueue(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
-    enqueue(store, "globex", "claim.verified", {"claim_id": "g-1"}, NOW + timedelta(seconds=1))
+        queue_event(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
+    queue_event(store, "globex", "claim.verified", {"claim_id": "g-1"}, NOW + timedelta(seconds=1))
     try:
         assert deliver_due(store, NOW + timedelta(seconds=1)) == 1
     finally:
@@ -680,9 +647,9 @@ def test_one_tenants_silent_names_leave_the_other_tenants_sends_their_lookups(
     try:
         for number in range(webhooks.RESOLVING_AT_ONCE):
             set_webhook(store, "acme", f"http://hooks-{number}.silent.example:9/hook", SECRET, NOW)
-            enqueue(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
+            queue_event(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
             assert deliver_due(store, NOW) == 0
-        enqueue(store, "globex", "claim.verified", {"claim_id": "g-1"}, NOW)
+        queue_event(store, "globex", "claim.verified", {"claim_id": "g-1"}, NOW)
         assert deliver_due(store, NOW) == 1
     finally:
         released.set()

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from evidence_check.store.claims import Page, decode_cursor, encode_cursor
 from evidence_check.store.database import Store, StoreError, held
-from evidence_check.store.outbox import Event, queue_events
 from evidence_check.store.webhook_tables import DeliveryRow, WebhookRow
 
 
@@ -123,17 +122,6 @@ def webhook_of(store: Store, tenant: str) -> Webhook | None:
 
 def _webhook(row: WebhookRow) -> Webhook:
     return Webhook(row.tenant, row.url, row.secret, _aware(row.created_at), bool(row.set_by_tenant))
-
-
-def enqueue(store: Store, tenant: str, event: str, payload: dict[str, Any], when: datetime) -> int | None:
-    """Keep an event on its own, in a transaction of its own: for tests only (an event about a record
-    is queued in the record's transaction, `outbox`); its id, or None when the tenant has no receiver."""
-    try:
-        with store.sessions.begin() as session:
-            queued = queue_events(session, tenant, [Event(event, payload)], when)
-    except SQLAlchemyError as exc:
-        raise StoreError(f"could not keep the {event} event: {exc.__class__.__name__}") from None
-    return queued[0] if queued else None
 
 
 def claim_due(

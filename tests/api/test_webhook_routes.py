@@ -16,10 +16,10 @@ import pytest
 from evidence_check import webhooks
 from evidence_check.engine import now_utc
 from evidence_check.store import Store
-from evidence_check.store.webhooks import enqueue, set_webhook, webhook_of
+from evidence_check.store.webhooks import set_webhook, webhook_of
 from evidence_check.webhooks import EVENTS, verify_signature
 from tests.api.conftest import Api, bearer, jpeg, make_api, photos
-from tests.test_webhooks import Receiver
+from tests.webhook_receivers import Receiver, queue_event
 
 PUBLIC = "https://93.184.216.34/hooks/evidence-check"  # an address literal: no resolver asked
 ZH = {"Accept-Language": "zh-CN"}
@@ -222,7 +222,7 @@ def test_a_tenants_puts_of_silent_names_do_not_stop_every_tenants_deliveries(
             )
             assert refused.status_code == 503
         set_webhook(quiet_api.store, "globex", receiver.url, "whsec_globex", now_utc())
-        enqueue(quiet_api.store, "globex", "claim.verified", {"claim_id": "c-1"}, now_utc())
+        queue_event(quiet_api.store, "globex", "claim.verified", {"claim_id": "c-1"}, now_utc())
         assert webhooks.deliver_due(quiet_api.store) == 1
         assert len(receiver.received) == 1
     finally:
@@ -290,7 +290,7 @@ def test_a_body_that_is_not_json_or_too_large_is_one_line(store: Store, keys: di
 def test_a_tenant_never_reads_nor_changes_anothers_webhook(quiet_api: Api, keys: dict[str, dict[str, str]]) -> None:
     client, acme, globex = quiet_api.client, keys["acme"], keys["globex"]
     assert client.put("/v1/webhook", json={"url": PUBLIC}, headers=acme).status_code == 200
-    enqueue(quiet_api.store, "acme", "claim.verified", {"claim_id": "c-1"}, datetime.now(UTC))
+    queue_event(quiet_api.store, "acme", "claim.verified", {"claim_id": "c-1"}, datetime.now(UTC))
     assert client.get("/v1/webhook", headers=globex).status_code == 404
     assert client.delete("/v1/webhook", headers=globex).status_code == 404
     assert client.get("/v1/webhook/deliveries", headers=globex).json() == {"items": [], "next_cursor": None}
@@ -306,7 +306,7 @@ def test_the_deliveries_are_paged_newest_first(quiet_api: Api, keys: dict[str, d
     client, acme = quiet_api.client, keys["acme"]
     assert client.put("/v1/webhook", json={"url": PUBLIC}, headers=acme).status_code == 200
     for number in range(3):
-        enqueue(quiet_api.store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, datetime.now(UTC))
+        queue_event(quiet_api.store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, datetime.now(UTC))
     first = client.get("/v1/webhook/deliveries?limit=2", headers=acme).json()
     assert [item["status"] for item in first["items"]] == ["pending", "pending"]
     assert first["items"][0]["id"] > first["items"][1]["id"]

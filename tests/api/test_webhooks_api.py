@@ -14,7 +14,7 @@ from evidence_check.store import Store
 from evidence_check.store.webhooks import set_webhook
 from evidence_check.webhooks import verify_signature
 from tests.api.conftest import Api, jpeg, make_api, photos
-from tests.test_webhooks import Receiver
+from tests.webhook_receivers import Receiver
 
 
 @pytest.fixture
