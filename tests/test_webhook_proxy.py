@@ -168,7 +168,7 @@ def test_an_operators_https_receiver_is_reached_through_the_proxy_by_connect(
 ) -> None:
     receiver = TLSReceiver(*trusted[NAME])
     try:
-        set_webhook(store, "acme", f"https://{NAME}:{receiver.port}/hook", SECRET, NOW)
+        set_webhook(store, "acme", f"https://{NAME}:{receiver.port}/hook", SECRET, lambda: NOW)
         queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
         assert deliver_due(store, NOW, proxy=proxy.url) == 1
     finally:
@@ -184,7 +184,7 @@ def test_through_the_proxy_the_certificate_is_checked_against_the_receivers_name
 ) -> None:
     receiver = TLSReceiver(*trusted["other.example"])  # trusted, but not hooks.example's
     try:
-        set_webhook(store, "acme", f"https://{NAME}:{receiver.port}/hook", SECRET, NOW)
+        set_webhook(store, "acme", f"https://{NAME}:{receiver.port}/hook", SECRET, lambda: NOW)
         queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
         assert deliver_due(store, NOW, proxy=proxy.url) == 0
     finally:
@@ -198,7 +198,7 @@ def test_an_operators_http_receiver_is_reached_through_the_proxy_by_its_url(stor
     receiver = Receiver([])
     port = receiver.server.server_address[1]
     try:
-        set_webhook(store, "acme", f"http://{NAME}:{port}/hook?v=1", SECRET, NOW)
+        set_webhook(store, "acme", f"http://{NAME}:{port}/hook?v=1", SECRET, lambda: NOW)
         queue_event(store, "acme", "claim.outcome", {"claim_id": "c-1", "outcome": "fraud"}, NOW)
         assert deliver_due(store, NOW, proxy=proxy.url) == 1
     finally:
@@ -224,7 +224,7 @@ def test_the_proxys_own_refusal_is_recorded_as_the_proxys_not_as_the_receivers_a
     refuser = Proxy(refusing)
     receiver = Receiver([])
     try:
-        set_webhook(store, "acme", f"{scheme}://{NAME}:{receiver.server.server_address[1]}/hook", SECRET, NOW)
+        set_webhook(store, "acme", f"{scheme}://{NAME}:{receiver.server.server_address[1]}/hook", SECRET, lambda: NOW)
         queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
         with caplog.at_level("WARNING", logger="evidence_check.webhooks"):
             assert deliver_due(store, NOW, proxy=refuser.url) == 0
@@ -241,7 +241,7 @@ def test_the_proxys_own_refusal_is_recorded_as_the_proxys_not_as_the_receivers_a
 def test_a_receivers_own_answer_through_the_proxy_is_the_receivers(store: Store, proxy: Proxy) -> None:
     receiver = Receiver([500])
     try:
-        set_webhook(store, "acme", f"http://{NAME}:{receiver.server.server_address[1]}/hook", SECRET, NOW)
+        set_webhook(store, "acme", f"http://{NAME}:{receiver.server.server_address[1]}/hook", SECRET, lambda: NOW)
         queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
         assert deliver_due(store, NOW, proxy=proxy.url) == 0
     finally:
@@ -255,7 +255,7 @@ def test_a_receiver_a_tenant_set_never_goes_through_the_proxy(store: Store, prox
     goes to the address checked, as without a proxy."""
     receiver = Receiver([])
     try:
-        set_webhook(store, "acme", receiver.url, SECRET, NOW, set_by_tenant=True)
+        set_webhook(store, "acme", receiver.url, SECRET, lambda: NOW, set_by_tenant=True)
         queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
         assert deliver_due(store, NOW, private_allowed=True, proxy=proxy.url) == 1
     finally:
@@ -275,10 +275,10 @@ def test_whatever_the_private_setting_a_tenants_receiver_is_sent_without_the_pro
         handed.append((public_only, proxy))
         return Answer(200, None)
 
-    set_webhook(store, "acme", "https://hooks.example/hook", SECRET, NOW, set_by_tenant=True)
+    set_webhook(store, "acme", "https://hooks.example/hook", SECRET, lambda: NOW, set_by_tenant=True)
     queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
     assert deliver_due(store, NOW, send, private_allowed=private_allowed, proxy="http://proxy.internal:3128") == 1
-    set_webhook(store, "acme", "https://hooks.example/hook", SECRET, NOW)
+    set_webhook(store, "acme", "https://hooks.example/hook", SECRET, lambda: NOW)
     queue_event(store, "acme", "claim.verified", {"claim_id": "c-2"}, NOW)
     assert deliver_due(store, NOW, send, private_allowed=private_allowed, proxy="http://proxy.internal:3128") == 1
     assert handed == [(not private_allowed, None), (False, "http://proxy.internal:3128")]

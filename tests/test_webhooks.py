@@ -61,7 +61,7 @@ def _verify(store: Store, claim_id: str, tenant: str = "acme") -> dict:
 
 
 def test_a_verified_claim_reaches_the_receiver_signed(store: Store, receiver: Receiver) -> None:
-    set_webhook(store, "acme", receiver.url, SECRET, NOW)
+    set_webhook(store, "acme", receiver.url, SECRET, lambda: NOW)
     body = _verify(store, "c-1")
     assert deliver_due(store, NOW) == 1
     [(headers, sent)] = receiver.received
@@ -78,7 +78,7 @@ def test_a_verified_claim_reaches_the_receiver_signed(store: Store, receiver: Re
 
 
 def test_a_receiver_that_fails_is_tried_again_after_the_backoff(store: Store, receiver: Receiver) -> None:
-    set_webhook(store, "acme", receiver.url, SECRET, NOW)
+    set_webhook(store, "acme", receiver.url, SECRET, lambda: NOW)
     receiver.answers = [503, 500]
     queue_event(store, "acme", "claim.outcome", {"claim_id": "c-1", "outcome": "fraud"}, NOW)
     assert deliver_due(store, NOW) == 0
@@ -98,7 +98,7 @@ def test_a_receiver_that_fails_is_tried_again_after_the_backoff(store: Store, re
 def test_an_unreachable_receiver_is_given_up_after_the_last_try(store: Store, receiver: Receiver) -> None:
     url = receiver.url
     receiver.close()  # nothing listens there any more
-    set_webhook(store, "acme", url, SECRET, NOW)
+    set_webhook(store, "acme", url, SECRET, lambda: NOW)
     queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
     when = NOW
     for wait in (timedelta(0), *BACKOFF):
@@ -112,7 +112,7 @@ def test_an_unreachable_receiver_is_given_up_after_the_last_try(store: Store, re
 def test_a_delivery_goes_to_one_process_only(store: Store, receiver: Receiver) -> None:
     from evidence_check.store.webhooks import claim_due
 
-    set_webhook(store, "acme", receiver.url, SECRET, NOW)
+    set_webhook(store, "acme", receiver.url, SECRET, lambda: NOW)
     queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
     first = claim_due(store, NOW, timedelta(seconds=60))
     second = claim_due(store, NOW, timedelta(seconds=60))
@@ -124,7 +124,7 @@ def test_a_delivery_goes_to_one_process_only(store: Store, receiver: Receiver) -
 def test_a_pass_leases_each_delivery_only_as_it_is_sent(store: Store) -> None:
     """Leased all at once, the third of a pass of slow receivers (10 s a send) waited past its 60 s
     lease, and another process's pass took it and sent it too."""
-    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
+    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, lambda: NOW)
     for number in range(3):
         queue_event(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
     leased_while_sending: list[int] = []
@@ -140,7 +140,7 @@ def test_a_pass_leases_each_delivery_only_as_it_is_sent(store: Store) -> None:
 
 
 def test_events_stay_with_their_tenant(store: Store, receiver: Receiver) -> None:
-    set_webhook(store, "acme", receiver.url, SECRET, NOW)
+    set_webhook(store, "acme", receiver.url, SECRET, lambda: NOW)
     _verify(store, "c-globex", tenant="globex")  # globex has no receiver: nothing kept, nothing sent
     record_outcome(store, "globex", "c-globex", "genuine", None, lambda: NOW, by=DecidedBy("cli"))
     assert deliveries(store, "globex").items == []
@@ -150,7 +150,7 @@ def test_events_stay_with_their_tenant(store: Store, receiver: Receiver) -> None
 def test_an_outcome_sent_again_unchanged_is_one_decision_announced_once(store: Store) -> None:
     """An intake system retries an outcome whose answer it lost: the retry is told what the first was
     told; the decision is neither kept twice (`replaced` naming itself) nor announced twice."""
-    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
+    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, lambda: NOW)
     _verify(store, "c-1")
     first = decide(store, "acme", "c-1", "genuine", "receipt seen", by=API_K1)
     retried = decide(store, "acme", "c-1", "genuine", "receipt seen", by=API_K1)
@@ -171,7 +171,7 @@ def test_an_outcome_sent_again_unchanged_is_one_decision_announced_once(store: S
 def test_a_page_of_deliveries_is_a_page_as_one_of_claims_is(store: Store) -> None:
     from evidence_check.store.claims import ClaimFilter, Page, list_claims
 
-    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
+    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, lambda: NOW)
     for number in range(3):
         queue_event(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
     first = deliveries(store, "acme", limit=2)
@@ -237,7 +237,7 @@ def test_webhooks_deliver_sends_to_a_tenants_loopback_receiver_only_when_the_set
     tested that it reads it)."""
     store = Store(sqlite_url)
     try:
-        set_webhook(store, "acme", receiver.url, SECRET, NOW, set_by_tenant=True)
+        set_webhook(store, "acme", receiver.url, SECRET, lambda: NOW, set_by_tenant=True)
         queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, datetime.now(UTC))
     finally:
         store.close()
@@ -333,7 +333,7 @@ def test_a_redirect_is_an_answer_not_followed(store: Store) -> None:
     the server to an address inside its network that it would never be allowed to set."""
     redirector = Redirector()
     try:
-        set_webhook(store, "acme", redirector.url, SECRET, NOW)
+        set_webhook(store, "acme", redirector.url, SECRET, lambda: NOW)
         queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
         assert deliver_due(store, NOW) == 0
         assert redirector.requests == [("POST", "/hook")]
@@ -351,7 +351,7 @@ def test_a_receiver_a_tenant_set_is_not_sent_to_at_a_private_address(
     """Checked again at each send: a name that resolved to a public address when the tenant set it
     may resolve to loopback now. A receiver the operator set may be there (the tests' own are)."""
     url = receiver.url.replace("127.0.0.1", host)
-    set_webhook(store, "acme", url, SECRET, NOW, set_by_tenant=True)
+    set_webhook(store, "acme", url, SECRET, lambda: NOW, set_by_tenant=True)
     queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
     assert deliver_due(store, NOW) == 0
     assert receiver.received == []
@@ -364,7 +364,7 @@ def test_a_receiver_a_tenant_set_is_not_sent_to_at_a_private_address(
     )
     # The operator's setting lets it through; so does the operator setting the same URL.
     assert deliver_due(store, NOW + BACKOFF[0], private_allowed=True) == 1
-    set_webhook(store, "acme", url, SECRET, NOW)
+    set_webhook(store, "acme", url, SECRET, lambda: NOW)
     queue_event(store, "acme", "claim.verified", {"claim_id": "c-2"}, NOW)
     assert deliver_due(store, NOW + BACKOFF[0]) == 1
     assert len(receiver.received) == 2
@@ -477,8 +477,8 @@ def test_a_receiver_answering_a_byte_at_a_time_is_cut_off_at_the_send_timeout(mo
 def test_a_receiver_url_stored_before_ports_were_checked_fails_alone(store: Store, receiver: Receiver) -> None:
     """`webhooks set` stored `http://x:99999/` before 0017 (the port was not read then): its send is a
     failed attempt, logged, and the other tenants' events are sent in the same pass."""
-    set_webhook(store, "acme", "http://hooks.example:99999/hook", SECRET, NOW)
-    set_webhook(store, "globex", receiver.url, SECRET, NOW)
+    set_webhook(store, "acme", "http://hooks.example:99999/hook", SECRET, lambda: NOW)
+    set_webhook(store, "globex", receiver.url, SECRET, lambda: NOW)
     queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
     queue_event(store, "globex", "claim.verified", {"claim_id": "c-2"}, NOW)
     assert deliver_due(store, NOW) == 1
@@ -492,7 +492,7 @@ def test_two_first_receivers_set_at_once_are_one_after_the_other(store: Store, m
     """Concurrent first PUTs of a tenant's receiver answered one of them 503 (5 rounds of 8 at once on
     a live server: 3 had one): both read "none yet", both inserted. Here the second's read misses the
     row the first has just committed; it is set over it, not refused."""
-    set_webhook(store, "acme", "https://93.184.216.34/first", SECRET, NOW, set_by_tenant=True)
+    set_webhook(store, "acme", "https://93.184.216.34/first", SECRET, lambda: NOW, set_by_tenant=True)
     real = Session.scalar
     blind = [True]
 
@@ -502,7 +502,7 @@ def test_two_first_receivers_set_at_once_are_one_after_the_other(store: Store, m
         return real(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Session, "scalar", reads_before_the_other_committed)
-    set_webhook(store, "acme", "https://93.184.216.34/second", "whsec_second", NOW, set_by_tenant=True)
+    set_webhook(store, "acme", "https://93.184.216.34/second", "whsec_second", lambda: NOW, set_by_tenant=True)
     hook = webhook_of(store, "acme")
     assert hook is not None and (hook.url, hook.secret) == ("https://93.184.216.34/second", "whsec_second")
 
@@ -512,7 +512,7 @@ def test_settings_of_one_receiver_at_once_are_stored_in_the_order_their_times_sa
     committed when the second starts. Held while it is set, the receiver makes the second wait, read
     its time after the first committed and be stored last; not held, the second was stored first and
     the first, older, overwrote it: the answer with the newest `set_at` held a secret replaced."""
-    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
+    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, lambda: NOW)
     second_done, first_timed = threading.Event(), threading.Event()
     answers: dict[str, Any] = {}
 
@@ -554,8 +554,8 @@ def test_events_due_to_a_silent_name_wait_on_one_lookup_and_the_pass_goes_on(
 
     monkeypatch.setattr(socket, "getaddrinfo", silent)
     monkeypatch.setattr(webhooks, "RESOLVE_TIMEOUT_S", 0.3, raising=False)
-    set_webhook(store, "acme", "http://hooks.silent.example:9/hook", SECRET, NOW)
-    set_webhook(store, "globex", receiver.url, SECRET, NOW)
+    set_webhook(store, "acme", "http://hooks.silent.example:9/hook", SECRET, lambda: NOW)
+    set_webhook(store, "globex", receiver.url, SECRET, lambda: NOW)
     for number in range(4):
         queue_event(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
     queue_event(store, "globex", "claim.verified", {"claim_id": "g-1"}, NOW + timedelta(seconds=1))
@@ -580,7 +580,7 @@ def _pending_without_receiver(store: Store, tenant: str) -> list[int]:
 def test_a_receiver_removed_between_an_events_check_and_its_row_leaves_nothing_pending(store: Store) -> None:
     """The receiver removed after the event's transaction saw it and before it wrote the row: the
     removal marked what was pending then, and the row written after waited for no receiver, for ever."""
-    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
+    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, lambda: NOW)
     with store.sessions.begin() as session:
 
         @event.listens_for(session, "before_flush", once=True)
@@ -594,7 +594,7 @@ def test_a_receiver_removed_between_an_events_check_and_its_row_leaves_nothing_p
 def test_a_receiver_removed_while_an_events_transaction_is_open_leaves_nothing_pending(store: Store) -> None:
     """The receiver removed after the event's row was written, before its transaction ended: the
     removal's update did not see the row not yet committed, and left it pending."""
-    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
+    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, lambda: NOW)
     removal = threading.Thread(target=remove_webhook, args=(store, "acme"))
     with store.sessions.begin() as session:
         [queued] = queue_events(session, "acme", [Event("claim.verified", {"claim_id": "c-1"})], NOW)
@@ -611,7 +611,7 @@ def test_a_delivery_kept_pending_without_a_receiver_before_an_upgrade_is_dropped
 ) -> None:
     """Rows left pending by the race above in a store from before: the next pass ends them, saying why,
     and sends the others."""
-    set_webhook(store, "globex", receiver.url, SECRET, NOW)
+    set_webhook(store, "globex", receiver.url, SECRET, lambda: NOW)
     with store.sessions.begin() as session:
         session.add_all(
             DeliveryRow(
@@ -643,10 +643,10 @@ def test_one_tenants_silent_names_leave_the_other_tenants_sends_their_lookups(
 
     monkeypatch.setattr(socket, "getaddrinfo", silent)
     monkeypatch.setattr(webhooks, "RESOLVE_TIMEOUT_S", 0.3, raising=False)
-    set_webhook(store, "globex", receiver.url, SECRET, NOW)
+    set_webhook(store, "globex", receiver.url, SECRET, lambda: NOW)
     try:
         for number in range(webhooks.RESOLVING_AT_ONCE):
-            set_webhook(store, "acme", f"http://hooks-{number}.silent.example:9/hook", SECRET, NOW)
+            set_webhook(store, "acme", f"http://hooks-{number}.silent.example:9/hook", SECRET, lambda: NOW)
             queue_event(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
             assert deliver_due(store, NOW) == 0
         queue_event(store, "globex", "claim.verified", {"claim_id": "g-1"}, NOW)

@@ -49,14 +49,14 @@ def set_webhook(
     tenant: str,
     url: str,
     secret: str,
-    when: datetime | Callable[[], datetime],
+    clock: Callable[[], datetime],
     *,
     set_by_tenant: bool = False,
 ) -> Webhook:
     """The tenant's receiver (one per tenant; setting it again replaces URL and secret), as stored.
 
     Settings of one tenant are stored one after the other, the tenant's receiver held meanwhile, and
-    a clock for `when` is read then: of PUTs arriving at once, the one stored last is the one with
+    `clock` is read then, for its `set_at`: of PUTs arriving at once, the one stored last is the one with
     the latest `set_at`, and its secret is the one that signs (a time taken before the write let an
     earlier time win and an answer that looked newest hold a secret already replaced)."""
     for tries_left in (1, 0):
@@ -67,7 +67,7 @@ def set_webhook(
                     row = WebhookRow(tenant=tenant)
                     session.add(row)
                 row.url, row.secret, row.set_by_tenant = url, secret, set_by_tenant
-                row.created_at = when() if callable(when) else when
+                row.created_at = clock()
                 return _webhook(row)
         except IntegrityError:
             # Two PUTs of a tenant's first receiver at once (a client retrying one it thought lost):

@@ -221,7 +221,7 @@ def test_a_tenants_puts_of_silent_names_do_not_stop_every_tenants_deliveries(
                 "/v1/webhook", json={"url": f"https://h{number}.silent.example/hook"}, headers=keys["acme"]
             )
             assert refused.status_code == 503
-        set_webhook(quiet_api.store, "globex", receiver.url, "whsec_globex", now_utc())
+        set_webhook(quiet_api.store, "globex", receiver.url, "whsec_globex", now_utc)
         queue_event(quiet_api.store, "globex", "claim.verified", {"claim_id": "c-1"}, now_utc())
         assert webhooks.deliver_due(quiet_api.store) == 1
         assert len(receiver.received) == 1
