@@ -376,7 +376,7 @@ def post(
         return Answer(None, f"{type(exc).__name__}: {exc}"[:300])
     if cut_off.is_set():  # a head cut short reads as complete: its status is not the receiver's answer
         return Answer(None, f"no answer within {SEND_TIMEOUT_S:g} s")
-    if proxy is not None and status in PROXYS_OWN:
+    if proxy is not None and parts.scheme == "http" and status in PROXYS_OWN:
         return _proxy_failed(status)
     if 200 <= status < 300:
         return Answer(status, None)
@@ -385,10 +385,14 @@ def post(
     return Answer(status, f"HTTP {status}")
 
 
-# Answers a proxy gives of its own to a plain http request (to https, the CONNECT's answer is the proxy's
-# whatever it is): 407, its credentials refused; 502 and 504, the receiver not reached. A gateway in
-# front of the receiver answering 502 or 504 reads the same, which says as much: its app was not reached.
-PROXYS_OWN = (407, 502, 504)
+# Answers a proxy gives of its own to a plain http request, worded (to https, the CONNECT's answer is the
+# proxy's whatever it is, and every answer inside the tunnel the receiver's). A gateway in front of an
+# http receiver answering 502 or 504 reads the same, which says as much: its app was not reached.
+PROXYS_OWN = {
+    407: "the proxy refused it: {} (its credentials, in WEBHOOK_PROXY)",
+    502: "the proxy could not reach the receiver: {}",
+    504: "the proxy could not reach the receiver: {}",
+}
 _TUNNEL_REFUSED = re.compile(r"Tunnel connection failed: (\d{3})\b")  # http.client's words
 
 
@@ -399,11 +403,7 @@ def _proxy_failed(status: int) -> Answer:
         said = f"HTTP {status} {http.HTTPStatus(status).phrase}"
     except ValueError:  # a status no standard names
         said = f"HTTP {status}"
-    if status == 407:
-        return Answer(None, f"the proxy refused it: {said} (its credentials, in WEBHOOK_PROXY)", by_proxy=True)
-    if status in (502, 504):
-        return Answer(None, f"the proxy could not reach the receiver: {said}", by_proxy=True)
-    return Answer(None, f"the proxy refused it: {said}", by_proxy=True)
+    return Answer(None, PROXYS_OWN.get(status, "the proxy refused it: {}").format(said), by_proxy=True)
 
 
 def _cut(connection: http.client.HTTPConnection, cut_off: threading.Event) -> None:

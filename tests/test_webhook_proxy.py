@@ -250,6 +250,21 @@ def test_a_receivers_own_answer_through_the_proxy_is_the_receivers(store: Store,
     assert (logged.last_status, logged.last_error) == (500, "HTTP 500")
 
 
+def test_an_https_receivers_502_inside_the_tunnel_is_the_receivers(
+    store: Store, proxy: Proxy, trusted: dict[str, tuple[Path, Path]]
+) -> None:
+    receiver = TLSReceiver(*trusted[NAME])
+    receiver.answers = [502]
+    try:
+        set_webhook(store, "acme", f"https://{NAME}:{receiver.port}/hook", SECRET, lambda: NOW)
+        queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+        assert deliver_due(store, NOW, proxy=proxy.url) == 0
+    finally:
+        receiver.close()
+    [logged] = deliveries(store, "acme").items
+    assert (logged.last_status, logged.last_error) == (502, "HTTP 502")
+
+
 def test_a_receiver_a_tenant_set_never_goes_through_the_proxy(store: Store, proxy: Proxy) -> None:
     """A proxy would resolve the tenant's name again, inside the operator's network: the connection
     goes to the address checked, as without a proxy."""
