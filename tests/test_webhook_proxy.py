@@ -215,6 +215,7 @@ def test_an_operators_http_receiver_is_reached_through_the_proxy_by_its_url(stor
         (407, "the proxy refused it: HTTP 407 Proxy Authentication Required (its credentials, in WEBHOOK_PROXY)"),
         (502, "the proxy could not reach the receiver: HTTP 502 Bad Gateway"),
     ],
+    ids=["407", "502"],
 )
 def test_the_proxys_own_refusal_is_recorded_as_the_proxys_not_as_the_receivers_answer(
     store: Store, proxy: Proxy, scheme: str, refusing: int, said: str, caplog: pytest.LogCaptureFixture
