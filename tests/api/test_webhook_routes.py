@@ -230,6 +230,36 @@ def test_a_tenants_puts_of_silent_names_do_not_stop_every_tenants_deliveries(
         receiver.close()
 
 
+def test_a_tenants_puts_of_silent_names_hold_two_lookups_and_leave_another_tenants_puts_theirs(
+    quiet_api: Api, keys: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PUTs are bounded per tenant as sends are: acme's third silent name is not looked up at all
+    (503, said so); globex's name still is, and refused only for its own silence."""
+    released = threading.Event()
+    real = socket.getaddrinfo
+
+    def silent(name: object, port: object, *args: object, **kwargs: object) -> object:
+        if str(name).endswith(".silent.example"):
+            released.wait(20)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real(name, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent)
+    monkeypatch.setattr(webhooks, "RESOLVE_TIMEOUT_S", 0.3, raising=False)
+    try:
+        said = [
+            quiet_api.client.put("/v1/webhook", json={"url": f"https://{who}{n}.silent.example/hook"}, headers=keys[who])
+            for who, n in (("acme", 0), ("acme", 1), ("acme", 2), ("globex", 0))
+        ]
+    finally:
+        released.set()
+    assert [answer.status_code for answer in said] == [503] * 4
+    details = [answer.json()["detail"] for answer in said]
+    assert [("not looked up" in detail, "did not resolve within 0.3 s" in detail) for detail in details] == [
+        (False, True), (False, True), (True, False), (False, True)
+    ]
+
+
 def test_the_operators_setting_lets_a_tenant_name_its_own_network(
     store: Store, keys: dict[str, dict[str, str]]
 ) -> None:
