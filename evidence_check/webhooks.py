@@ -212,7 +212,7 @@ class _Lookup:
 # delivery pass one bound and one of the sends' slots, not one of each per event due (8 such events
 # refused every other tenant's sends, and 20 held the pass past LEASE).
 _unanswered: dict[tuple[int, str, int], _Lookup] = {}
-# Of those, how many each (slots, tenant) started.
+# Of those, how many each (slots, tenant) started or waits for a slot to start.
 _held_by: dict[tuple[int, str], int] = {}
 _unanswered_lock = threading.Lock()
 
@@ -229,17 +229,23 @@ def _resolved(
     holder = (id(slots), tenant)
     with _unanswered_lock:
         lookup = _unanswered.get(key)
-        if lookup is None and _held_by.get(holder, 0) >= RESOLVING_PER_TENANT:
-            raise WebhookUnresolved("webhook.resolving_enough", host=host, count=RESOLVING_PER_TENANT)
+        if lookup is None:
+            if _held_by.get(holder, 0) >= RESOLVING_PER_TENANT:
+                raise WebhookUnresolved("webhook.resolving_enough", host=host, count=RESOLVING_PER_TENANT)
+            # Taken before waiting for a slot: counted only once a slot came, the tenant's askers all
+            # waiting for one passed this check together and, as slots came free, took all 8.
+            _held_by[holder] = _held_by.get(holder, 0) + 1
     if lookup is None:
         if not slots.acquire(timeout=max(0.0, timeout)):
+            with _unanswered_lock:
+                _let_go(holder)
             raise WebhookUnresolved("webhook.no_resolution", host=host, seconds=f"{timeout:.1f}")
         started = _Lookup(deadline)
         with _unanswered_lock:
             lookup = _unanswered.setdefault(key, started)
-            if lookup is started:
-                _held_by[holder] = _held_by.get(holder, 0) + 1
-        if lookup is not started:  # another asker started it while this one waited for a slot
+            if lookup is not started:  # another asker started it while this one waited for a slot
+                _let_go(holder)
+        if lookup is not started:
             slots.release()
         else:
 
@@ -249,11 +255,9 @@ def _resolved(
                 except Exception as exc:  # handed to the askers, which read gaierror and UnicodeError
                     started.answer.append(exc)
                 finally:
-                    with _unanswered_lock:
+                    with _unanswered_lock:  # both at once: an asker between them was refused for it
                         del _unanswered[key]
-                        _held_by[holder] -= 1
-                        if not _held_by[holder]:
-                            del _held_by[holder]
+                        _let_go(holder)
                     slots.release()
                     started.done.set()
 
@@ -269,6 +273,13 @@ def _resolved(
         if address not in found:
             found.append(address)
     return found
+
+
+def _let_go(holder: tuple[int, str]) -> None:
+    """One of the tenant's lookups (or its place waiting for a slot) given back; `_unanswered_lock` held."""
+    _held_by[holder] -= 1
+    if not _held_by[holder]:
+        del _held_by[holder]
 
 
 def _is_public(address: IPAddress) -> bool:

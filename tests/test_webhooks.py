@@ -8,7 +8,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -659,3 +659,56 @@ def test_one_tenants_silent_names_leave_the_other_tenants_sends_their_lookups(
         "not sent: webhook host 'hooks-7.silent.example' not looked up: 2 of this tenant's names are still waiting on "
         "their resolvers; try again later, or check their DNS"
     )
+
+
+def test_a_tenants_names_waiting_for_a_slot_at_once_start_no_more_than_its_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every slot held by other tenants' silent names, one tenant's PUTs of 8 names at once: each passed
+    the tenant's count while none of them held a slot yet, and as slots came free they took all 8."""
+    others_answer, acme_answers, asked = threading.Event(), threading.Event(), []
+
+    def silent(host: object, port: object, *args: object, **kwargs: object) -> object:
+        asked.append(str(host))
+        (acme_answers if str(host).startswith("acme-") else others_answer).wait(20)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent)
+    monkeypatch.setattr(webhooks, "RESOLVE_TIMEOUT_S", 15.0)
+    refused: list[str] = []
+
+    def put(tenant: str, number: int) -> None:
+        try:
+            check_url(f"http://{tenant}-{number}.silent.example/hook", public_only=True, tenant=tenant)
+        except WebhookInvalid as exc:
+            refused.append(exc.code)
+
+    others = [
+        threading.Thread(target=put, args=(f"other-{tenant}", number))
+        for tenant in range(webhooks.RESOLVING_AT_ONCE // webhooks.RESOLVING_PER_TENANT)
+        for number in range(webhooks.RESOLVING_PER_TENANT)
+    ]
+    acme = [threading.Thread(target=put, args=("acme", number)) for number in range(webhooks.RESOLVING_AT_ONCE)]
+    try:
+        for thread in others:
+            thread.start()
+        _wait_for(lambda: len(asked) == webhooks.RESOLVING_AT_ONCE)  # every slot held
+        for thread in acme:
+            thread.start()
+        _wait_for(lambda: len(refused) == webhooks.RESOLVING_AT_ONCE - webhooks.RESOLVING_PER_TENANT, give_up=2.0)
+        others_answer.set()  # the slots come free while acme's askers wait for one
+        _wait_for(lambda: sum(host.startswith("acme-") for host in asked) + len(refused) >= webhooks.RESOLVING_AT_ONCE)
+        assert sum(host.startswith("acme-") for host in asked) == webhooks.RESOLVING_PER_TENANT
+        assert set(refused) == {"webhook.resolving_enough"}
+    finally:
+        others_answer.set()
+        acme_answers.set()
+        for thread in others + acme:
+            thread.join(30)
+    still_held = {tenant for _, tenant in webhooks._held_by if tenant == "acme" or tenant.startswith("other-")}
+    assert still_held == set()  # every lookup, and every place waiting for a slot, given back
+
+
+def _wait_for(condition: Callable[[], bool], give_up: float = 10.0) -> None:
+    """Until `condition` holds, or `give_up` seconds (then the assertion after it says what did not come)."""
+    limit = time.monotonic() + give_up
+    while not condition() and time.monotonic() < limit:
+        time.sleep(0.01)
