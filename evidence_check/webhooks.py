@@ -18,8 +18,8 @@ that resolves elsewhere meanwhile is caught). A receiver the operator sets from 
 any when `WEBHOOK_PRIVATE_ADDRESSES` is on, may be anywhere: the operator owns that network. The
 operator's own receivers go through its HTTP proxy when one is set (`WEBHOOK_PROXY`, `proxy_for`);
 a tenant's never do: the proxy would resolve the name again, to wherever it points then. The proxy's
-own answers (`PROXYS_OWN`, or a refused CONNECT) are recorded and logged as the proxy's, the receiver
-unreached, never as the receiver's status. Redirects
+own answers (`PROXYS_OWN`, `TUNNELS_REFUSED`) are recorded and logged as the proxy's, never as the
+receiver's status (a plain http receiver's own 502 or 504 reads the same, and is worded so). Redirects
 are never followed: a 3xx is an answer that is not 2xx, as a 500 is.
 """
 
@@ -383,12 +383,12 @@ def post(
             return Answer(None, f"no answer within {SEND_TIMEOUT_S:g} s")
         tunnel = _TUNNEL_REFUSED.match(str(exc)) if proxy is not None and isinstance(exc, OSError) else None
         if tunnel:  # the CONNECT's own answer: the receiver was never reached
-            return _proxy_failed(int(tunnel[1]))
+            return _proxy_failed(int(tunnel[1]), TUNNELS_REFUSED)
         return Answer(None, f"{type(exc).__name__}: {exc}"[:300])
     if cut_off.is_set():  # a head cut short reads as complete: its status is not the receiver's answer
         return Answer(None, f"no answer within {SEND_TIMEOUT_S:g} s")
     if proxy is not None and parts.scheme == "http" and status in PROXYS_OWN:
-        return _proxy_failed(status)
+        return _proxy_failed(status, PROXYS_OWN)
     if 200 <= status < 300:
         return Answer(status, None)
     if 300 <= status < 400:
@@ -397,24 +397,31 @@ def post(
 
 
 # Answers a proxy gives of its own to a plain http request, worded (to https, the CONNECT's answer is the
-# proxy's whatever it is, and every answer inside the tunnel the receiver's). A gateway in front of an
-# http receiver answering 502 or 504 reads the same, which says as much: its app was not reached.
+# proxy's whatever it is, and every answer inside the tunnel the receiver's). A 502 or 504 from a gateway
+# in front of an http receiver, or from the receiver itself, reads the same through the proxy: the words
+# say the proxy or a gateway, not that the proxy alone failed.
 PROXYS_OWN = {
     407: "the proxy refused it: {} (its credentials, in WEBHOOK_PROXY)",
+    502: "the proxy or a gateway in front of the receiver answered: {}",
+    504: "the proxy or a gateway in front of the receiver answered: {}",
+}
+# A refused CONNECT is the proxy's alone: the receiver was not reached.
+TUNNELS_REFUSED = {
+    **PROXYS_OWN,
     502: "the proxy could not reach the receiver: {}",
     504: "the proxy could not reach the receiver: {}",
 }
 _TUNNEL_REFUSED = re.compile(r"Tunnel connection failed: (\d{3})\b")  # http.client's words
 
 
-def _proxy_failed(status: int) -> Answer:
-    """The proxy's own answer, worded from its status alone (never the proxy's address: its
+def _proxy_failed(status: int, words: dict[int, str]) -> Answer:
+    """The proxy's own answer, worded from its status alone by `words` (never the proxy's address: its
     credentials are in it), and not the receiver's status."""
     try:
         said = f"HTTP {status} {http.HTTPStatus(status).phrase}"
     except ValueError:  # a status no standard names
         said = f"HTTP {status}"
-    return Answer(None, PROXYS_OWN.get(status, "the proxy refused it: {}").format(said), by_proxy=True)
+    return Answer(None, words.get(status, "the proxy refused it: {}").format(said), by_proxy=True)
 
 
 def _cut(connection: http.client.HTTPConnection, cut_off: threading.Event) -> None:

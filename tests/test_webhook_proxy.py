@@ -208,14 +208,16 @@ def test_an_operators_http_receiver_is_reached_through_the_proxy_by_its_url(stor
     assert verify_signature(SECRET, headers, body, NOW)
 
 
-@pytest.mark.parametrize("scheme", ["http", "https"])
 @pytest.mark.parametrize(
-    ("refusing", "said"),
+    ("scheme", "refusing", "said"),
     [
-        (407, "the proxy refused it: HTTP 407 Proxy Authentication Required (its credentials, in WEBHOOK_PROXY)"),
-        (502, "the proxy could not reach the receiver: HTTP 502 Bad Gateway"),
+        ("http", 407, "the proxy refused it: HTTP 407 Proxy Authentication Required (its credentials, in WEBHOOK_PROXY)"),
+        ("https", 407, "the proxy refused it: HTTP 407 Proxy Authentication Required (its credentials, in WEBHOOK_PROXY)"),
+        # the receiver's own 502, or its gateway's, reads the same through the proxy: not "could not reach"
+        ("http", 502, "the proxy or a gateway in front of the receiver answered: HTTP 502 Bad Gateway"),
+        ("https", 502, "the proxy could not reach the receiver: HTTP 502 Bad Gateway"),
     ],
-    ids=["407", "502"],
+    ids=["407-http", "407-https", "502-http", "502-https"],
 )
 def test_the_proxys_own_refusal_is_recorded_as_the_proxys_not_as_the_receivers_answer(
     store: Store, proxy: Proxy, scheme: str, refusing: int, said: str, caplog: pytest.LogCaptureFixture
