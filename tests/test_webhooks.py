@@ -606,6 +606,29 @@ def test_a_receiver_removed_while_an_events_transaction_is_open_leaves_nothing_p
     assert (dropped.id, dropped.status, dropped.last_error) == (queued, "failed", "webhook removed")
 
 
+def test_a_put_replacing_the_receiver_does_not_wait_for_an_events_transaction(store: Store) -> None:
+    """PostgreSQL: the receiver held FOR SHARE by the events' transaction, a PUT (FOR UPDATE) waited for
+    every verify of the tenant then committing; only a removal must. SQLite's one writer makes any
+    write wait, PUT or not."""
+    if store.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite has one writer: any write waits for the events' transaction")
+    set_webhook(store, "acme", "http://127.0.0.1:9/old", SECRET, lambda: NOW)
+    put = threading.Thread(
+        target=set_webhook, args=(store, "acme", "http://127.0.0.1:9/new", "whsec_new", lambda: NOW)
+    )
+    with store.sessions.begin() as session:
+        [queued] = queue_events(session, "acme", [Event("claim.verified", {"claim_id": "c-1"})], NOW)
+        put.start()
+        put.join(20)  # a bound: it waited for this transaction, which is still open
+        put_waited = put.is_alive()
+    put.join(30)
+    assert not put_waited
+    hook = webhook_of(store, "acme")
+    assert hook is not None and (hook.url, hook.secret) == ("http://127.0.0.1:9/new", "whsec_new")
+    [kept] = deliveries(store, "acme").items
+    assert (kept.id, kept.status) == (queued, "pending")  # sent to the receiver set, with its secret
+
+
 def test_a_delivery_kept_pending_without_a_receiver_before_an_upgrade_is_dropped_with_its_reason(
     store: Store, receiver: Receiver
 ) -> None:

@@ -62,7 +62,10 @@ def set_webhook(
     for tries_left in (1, 0):
         try:
             with store.sessions.begin() as session:
-                row = session.scalar(held(session, select(WebhookRow).where(WebhookRow.tenant == tenant)))
+                # Keys kept (url and secret change): events queued meanwhile hold the row FOR KEY SHARE, and a
+                # PUT held FOR UPDATE waited for every verify of the tenant then committing.
+                query = select(WebhookRow).where(WebhookRow.tenant == tenant)
+                row = session.scalar(held(session, query, keys_kept=True))
                 if row is None:
                     row = WebhookRow(tenant=tenant)
                     session.add(row)
