@@ -591,6 +591,27 @@ def test_a_receiver_removed_between_an_events_check_and_its_row_leaves_nothing_p
     assert _pending_without_receiver(store, "acme") == []
 
 
+def test_an_event_kept_while_its_receiver_is_removed_and_set_again_goes_to_the_new_one(
+    store: Store, receiver: Receiver
+) -> None:
+    """Removed and set again (a new secret) between the event's check and its row: the receiver held
+    then is the new one, which gets it signed with its own secret, never with the removed one's."""
+    set_webhook(store, "acme", "http://127.0.0.1:9/removed", "whsec_removed", lambda: NOW)
+    with store.sessions.begin() as session:
+
+        @event.listens_for(session, "before_flush", once=True)
+        def remove_and_set_again(*_: object) -> None:
+            assert remove_webhook(store, "acme")
+            set_webhook(store, "acme", receiver.url, "whsec_new", lambda: NOW)
+
+        [queued] = queue_events(session, "acme", [Event("claim.verified", {"claim_id": "c-1"})], NOW)
+    assert deliver_due(store, NOW) == 1
+    [(headers, body)] = receiver.received
+    assert headers["X-Evidence-Check-Delivery"] == str(queued)
+    assert verify_signature("whsec_new", headers, body, NOW)
+    assert not verify_signature("whsec_removed", headers, body, NOW)
+
+
 def test_a_receiver_removed_while_an_events_transaction_is_open_leaves_nothing_pending(store: Store) -> None:
     """The receiver removed after the event's row was written, before its transaction ended: the
     removal's update did not see the row not yet committed, and left it pending."""
