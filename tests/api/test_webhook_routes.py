@@ -251,6 +251,9 @@ def test_a_tenants_puts_of_silent_names_hold_two_lookups_and_leave_another_tenan
             quiet_api.client.put("/v1/webhook", json={"url": f"https://{who}{n}.silent.example/hook"}, headers=keys[who])
             for who, n in (("acme", 0), ("acme", 1), ("acme", 2), ("globex", 0))
         ]
+        in_chinese = quiet_api.client.put(
+            "/v1/webhook", json={"url": "https://acme3.silent.example/hook"}, headers={**keys["acme"], **ZH}
+        )
     finally:
         released.set()
     assert [answer.status_code for answer in said] == [503] * 4
@@ -258,6 +261,9 @@ def test_a_tenants_puts_of_silent_names_hold_two_lookups_and_leave_another_tenan
     assert [("not looked up" in detail, "did not resolve within 0.3 s" in detail) for detail in details] == [
         (False, True), (False, True), (True, False), (False, True)
     ]
+    assert said[2].headers["Retry-After"] == in_chinese.headers["Retry-After"] == "10"  # to try again later
+    assert in_chinese.status_code == 503
+    assert "webhook 主机 'acme3.silent.example' 未被解析：本租户已有 2 个名称仍在等待" in in_chinese.json()["detail"]
 
 
 def test_the_operators_setting_lets_a_tenant_name_its_own_network(
