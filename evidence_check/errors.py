@@ -475,6 +475,11 @@ ERRORS: dict[str, tuple[str, str]] = {
         "webhook host {host!r} did not resolve within {seconds} s: try again later, or check its DNS",
         "webhook 主机 {host!r} 在 {seconds} 秒内未能解析：请稍后重试，或检查其 DNS",
     ),
+    "webhook.resolving_enough": (
+        "webhook host {host!r} not looked up: {count} of this tenant's names are still waiting on their "
+        "resolvers; try again later, or check their DNS",
+        "webhook 主机 {host!r} 未被解析：本租户已有 {count} 个名称仍在等待其解析服务器；请稍后重试，或检查其 DNS",
+    ),
     "webhook.none": ("no webhook is set for this tenant", "本租户尚未设置 webhook"),
     # A catalog import's archive (evidence_check.catalog.archive).
     "archive.unreadable": ("not a zip archive that can be read ({problem})", "不是可读取的 zip 压缩包（{problem}）"),

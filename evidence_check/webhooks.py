@@ -17,7 +17,9 @@ multicast), when it is set and again at each send, to the very address the reque
 that resolves elsewhere meanwhile is caught). A receiver the operator sets from the command line, or
 any when `WEBHOOK_PRIVATE_ADDRESSES` is on, may be anywhere: the operator owns that network. The
 operator's own receivers go through its HTTP proxy when one is set (`WEBHOOK_PROXY`, `proxy_for`);
-a tenant's never do: the proxy would resolve the name again, to wherever it points then. Redirects
+a tenant's never do: the proxy would resolve the name again, to wherever it points then. The proxy's
+own answers (`PROXYS_OWN`, `TUNNELS_REFUSED`) are recorded and logged as the proxy's, never as the
+receiver's status (a plain http receiver's own 502 or 504 reads the same, and is worded so). Redirects
 are never followed: a 3xx is an answer that is not 2xx, as a 500 is.
 """
 
@@ -27,11 +29,13 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import http
 import http.client
 import ipaddress
 import json
 import logging
 import math
+import re
 import secrets
 import socket
 import threading
@@ -46,7 +50,14 @@ from evidence_check.errors import WordedError
 from evidence_check.storable import holds_control, storable
 from evidence_check.store import Store
 from evidence_check.store.outbox import EVENTS as EVENTS  # named beside where they are queued
-from evidence_check.store.webhooks import Delivery, Webhook, claim_due, mark_attempt, set_webhook
+from evidence_check.store.webhooks import (
+    Delivery,
+    Webhook,
+    claim_due,
+    drop_orphaned,
+    mark_attempt,
+    set_webhook,
+)
 from evidence_check.widths import URL_WIDTH
 
 log = logging.getLogger("evidence_check.webhooks")
@@ -75,6 +86,10 @@ RESOLVE_TIMEOUT_S = 3.0
 # than another thread left waiting. Apart, so that a tenant's PUTs of silent names do not refuse the
 # names of every tenant's deliveries.
 RESOLVING_AT_ONCE = 8
+# Of those, at most this many for one tenant's names: one that set its receiver to a further name, then
+# silenced, again and again, filled all 8 and every other tenant's sends waited. Four tenants with keys
+# and silent name servers can still fill them.
+RESOLVING_PER_TENANT = 2
 LEASE = timedelta(seconds=60)  # longer than one send, so a slow receiver is not sent to twice
 PASS_LIMIT = 20  # deliveries sent by one pass, so the deliverer's thread gets back to its stop flag
 REPLAY_WINDOW = timedelta(minutes=5)
@@ -93,11 +108,13 @@ class WebhookUnresolved(WebhookInvalid):
 class Answer:
     status: int | None  # the receiver's HTTP status; None when it could not be reached
     error: str | None
+    by_proxy: bool = False  # the operator's proxy refused the request or could not reach the receiver
 
 
-# (url, body, headers, public_only, proxy): public_only sends only to public addresses (see the
-# docstring); proxy, the operator's HTTP proxy the request goes through, or None
-Sender = Callable[[str, bytes, dict[str, str], bool, str | None], Answer]
+# (url, body, headers, public_only, proxy, tenant): public_only sends only to public addresses (see the
+# docstring); proxy, the operator's HTTP proxy the request goes through, or None; tenant, whose receiver
+# it is (its name lookups are bounded, RESOLVING_PER_TENANT)
+Sender = Callable[[str, bytes, dict[str, str], bool, str | None, str], Answer]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # IPv6 addresses that carry an IPv4 one in their last 32 bits: NAT64 (reached through a gateway) and
 # the deprecated "IPv4-compatible" ::a.b.c.d, which Python counts as global whatever it carries.
@@ -117,9 +134,10 @@ def new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
-def check_url(url: str, *, public_only: bool) -> None:
+def check_url(url: str, *, public_only: bool, tenant: str = "") -> None:
     """WebhookInvalid unless this service will send to `url`; `public_only`: its host must resolve to
-    public addresses alone (a name that does not resolve yet is let through: each send checks again)."""
+    public addresses alone (a name that does not resolve yet is let through: each send checks again),
+    by a lookup counted as `tenant`'s."""
     if len(url) > URL_WIDTH:  # before any line that quotes it
         raise WebhookInvalid("webhook.too_long", max_length=URL_WIDTH)
     if not storable(url) or holds_control(url):
@@ -138,7 +156,7 @@ def check_url(url: str, *, public_only: bool) -> None:
         raise WebhookInvalid("webhook.credentials")
     if public_only:
         try:
-            _public_addresses(parts.hostname, port or _DEFAULT_PORTS[parts.scheme], _resolving_for_puts)
+            _public_addresses(parts.hostname, port or _DEFAULT_PORTS[parts.scheme], _resolving_for_puts, tenant=tenant)
         except socket.gaierror:
             pass  # no address yet: each send resolves and checks it again
         except UnicodeError:  # a name IDNA cannot encode ("a..b", a label over 63 characters)
@@ -149,11 +167,11 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _public_addresses(
-    host: str, port: int, slots: threading.BoundedSemaphore, within: float = math.inf
+    host: str, port: int, slots: threading.BoundedSemaphore, within: float = math.inf, *, tenant: str
 ) -> list[IPAddress]:
     """The addresses `host` resolves to, by the resolver the connection uses (so `2130706433`,
     `0177.0.0.1` and `127.1` are 127.0.0.1 here as there), refused whole when one is not public."""
-    found = _resolved(host, port, slots, within)
+    found = _resolved(host, port, slots, within, tenant)
     for address in found:
         if not _is_public(address):
             if _is_address(host):
@@ -194,27 +212,40 @@ class _Lookup:
 # delivery pass one bound and one of the sends' slots, not one of each per event due (8 such events
 # refused every other tenant's sends, and 20 held the pass past LEASE).
 _unanswered: dict[tuple[int, str, int], _Lookup] = {}
+# Of those, how many each (slots, tenant) started or waits for a slot to start.
+_held_by: dict[tuple[int, str], int] = {}
 _unanswered_lock = threading.Lock()
 
 
 def _resolved(
-    host: str, port: int, slots: threading.BoundedSemaphore, within: float = math.inf
+    host: str, port: int, slots: threading.BoundedSemaphore, within: float = math.inf, tenant: str = ""
 ) -> list[IPAddress]:
     """`host`'s addresses by getaddrinfo, within the caller's time left and RESOLVE_TIMEOUT_S
     (WebhookUnresolved after): it runs in a thread of its own, holding one of `slots`, left to finish
-    alone if it never answers."""
+    alone if it never answers; `tenant`'s lookups hold at most RESOLVING_PER_TENANT of them."""
     timeout = min(within, RESOLVE_TIMEOUT_S)
     deadline = time.monotonic() + timeout
     key = (id(slots), host, port)
+    holder = (id(slots), tenant)
     with _unanswered_lock:
         lookup = _unanswered.get(key)
+        if lookup is None:
+            if _held_by.get(holder, 0) >= RESOLVING_PER_TENANT:
+                raise WebhookUnresolved("webhook.resolving_enough", host=host, count=RESOLVING_PER_TENANT)
+            # Taken before waiting for a slot: counted only once a slot came, the tenant's askers all
+            # waiting for one passed this check together and, as slots came free, took all 8.
+            _held_by[holder] = _held_by.get(holder, 0) + 1
     if lookup is None:
         if not slots.acquire(timeout=max(0.0, timeout)):
+            with _unanswered_lock:
+                _let_go(holder)
             raise WebhookUnresolved("webhook.no_resolution", host=host, seconds=f"{timeout:.1f}")
         started = _Lookup(deadline)
         with _unanswered_lock:
             lookup = _unanswered.setdefault(key, started)
-        if lookup is not started:  # another asker started it while this one waited for a slot
+            if lookup is not started:  # another asker started it while this one waited for a slot
+                _let_go(holder)
+        if lookup is not started:
             slots.release()
         else:
 
@@ -224,8 +255,9 @@ def _resolved(
                 except Exception as exc:  # handed to the askers, which read gaierror and UnicodeError
                     started.answer.append(exc)
                 finally:
-                    with _unanswered_lock:
+                    with _unanswered_lock:  # both at once: an asker between them was refused for it
                         del _unanswered[key]
+                        _let_go(holder)
                     slots.release()
                     started.done.set()
 
@@ -241,6 +273,13 @@ def _resolved(
         if address not in found:
             found.append(address)
     return found
+
+
+def _let_go(holder: tuple[int, str]) -> None:
+    """One of the tenant's lookups (or its place waiting for a slot) given back; `_unanswered_lock` held."""
+    _held_by[holder] -= 1
+    if not _held_by[holder]:
+        del _held_by[holder]
 
 
 def _is_public(address: IPAddress) -> bool:
@@ -270,7 +309,7 @@ def set_receiver(store: Store, tenant: str, url: str, *, set_by_tenant: bool, pr
     """Check `url` and make it the tenant's receiver with a new secret, set now; the receiver as
     stored, its secret for the caller to show once (it is not shown again). WebhookInvalid for a URL
     refused."""
-    check_url(url, public_only=sent_to_public_only(set_by_tenant, private_allowed))
+    check_url(url, public_only=sent_to_public_only(set_by_tenant, private_allowed), tenant=tenant)
     return set_webhook(store, tenant, url, new_secret(), lambda: datetime.now(UTC), set_by_tenant=set_by_tenant)
 
 
@@ -303,7 +342,9 @@ def body_of(delivery: Delivery) -> bytes:
     return json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
 
 
-def post(url: str, body: bytes, headers: dict[str, str], public_only: bool, proxy: str | None = None) -> Answer:
+def post(
+    url: str, body: bytes, headers: dict[str, str], public_only: bool, proxy: str | None = None, tenant: str = ""
+) -> Answer:
     """One POST, its redirects not followed, within SEND_TIMEOUT_S in all; with `public_only`, to the
     public address the host resolves to now, checked (the connection goes to that address, not to the
     name again). With `proxy` (never with `public_only`), through that HTTP proxy: CONNECT for https,
@@ -320,12 +361,12 @@ def post(url: str, body: bytes, headers: dict[str, str], public_only: bool, prox
         if proxy is None:
             left = deadline - time.monotonic()
             if public_only:
-                addresses = _public_addresses(host, port, _resolving_for_sends, left)
+                addresses = _public_addresses(host, port, _resolving_for_sends, left, tenant=tenant)
             else:
-                addresses = _resolved(host, port, _resolving_for_sends, left)
+                addresses = _resolved(host, port, _resolving_for_sends, left, tenant)
             connection = _connection(parts.scheme, host, port, addresses, deadline)
         else:
-            connection, target, proxy_headers = _through_proxy(proxy, parts.scheme, host, port, target, deadline)
+            connection, target, proxy_headers = _through_proxy(proxy, parts.scheme, host, port, target, deadline, tenant)
             headers = {**headers, **proxy_headers}
         timer = threading.Timer(max(0.0, deadline - time.monotonic()), _cut, (connection, cut_off))
         timer.start()
@@ -340,14 +381,47 @@ def post(url: str, body: bytes, headers: dict[str, str], public_only: bool, prox
     except (OSError, http.client.HTTPException, ValueError) as exc:
         if cut_off.is_set():
             return Answer(None, f"no answer within {SEND_TIMEOUT_S:g} s")
+        tunnel = _TUNNEL_REFUSED.match(str(exc)) if proxy is not None and isinstance(exc, OSError) else None
+        if tunnel:  # the CONNECT's own answer: the receiver was never reached
+            return _proxy_failed(int(tunnel[1]), TUNNELS_REFUSED)
         return Answer(None, f"{type(exc).__name__}: {exc}"[:300])
     if cut_off.is_set():  # a head cut short reads as complete: its status is not the receiver's answer
         return Answer(None, f"no answer within {SEND_TIMEOUT_S:g} s")
+    if proxy is not None and parts.scheme == "http" and status in PROXYS_OWN:
+        return _proxy_failed(status, PROXYS_OWN)
     if 200 <= status < 300:
         return Answer(status, None)
     if 300 <= status < 400:
         return Answer(status, f"HTTP {status}: redirects are not followed")
     return Answer(status, f"HTTP {status}")
+
+
+# Answers a proxy gives of its own to a plain http request, worded (to https, the CONNECT's answer is the
+# proxy's whatever it is, and every answer inside the tunnel the receiver's). A 502 or 504 from a gateway
+# in front of an http receiver, or from the receiver itself, reads the same through the proxy: the words
+# say the proxy or a gateway, not that the proxy alone failed.
+PROXYS_OWN = {
+    407: "the proxy refused it: {} (its credentials, in WEBHOOK_PROXY)",
+    502: "the proxy or a gateway in front of the receiver answered: {}",
+    504: "the proxy or a gateway in front of the receiver answered: {}",
+}
+# A refused CONNECT is the proxy's alone: the receiver was not reached.
+TUNNELS_REFUSED = {
+    **PROXYS_OWN,
+    502: "the proxy could not reach the receiver: {}",
+    504: "the proxy could not reach the receiver: {}",
+}
+_TUNNEL_REFUSED = re.compile(r"Tunnel connection failed: (\d{3})\b")  # http.client's words
+
+
+def _proxy_failed(status: int, words: dict[int, str]) -> Answer:
+    """The proxy's own answer, worded from its status alone by `words` (never the proxy's address: its
+    credentials are in it), and not the receiver's status."""
+    try:
+        said = f"HTTP {status} {http.HTTPStatus(status).phrase}"
+    except ValueError:  # a status no standard names
+        said = f"HTTP {status}"
+    return Answer(None, words.get(status, "the proxy refused it: {}").format(said), by_proxy=True)
 
 
 def _cut(connection: http.client.HTTPConnection, cut_off: threading.Event) -> None:
@@ -386,14 +460,14 @@ def _connection(
 
 
 def _through_proxy(
-    proxy: str, scheme: str, host: str, port: int, target: str, deadline: float
+    proxy: str, scheme: str, host: str, port: int, target: str, deadline: float, tenant: str
 ) -> tuple[http.client.HTTPConnection, str, dict[str, str]]:
     """A connection to the proxy carrying a request to `host`: (connection, request target, headers
     the request adds). https: a CONNECT tunnel, TLS inside it to `host`'s name (http.client's
     `set_tunnel`); http: the absolute URL sent to the proxy, as proxies take it."""
     via = urlsplit(proxy)
     proxy_host, proxy_port = via.hostname or "", via.port or 80
-    addresses = _resolved(proxy_host, proxy_port, _resolving_for_sends, deadline - time.monotonic())
+    addresses = _resolved(proxy_host, proxy_port, _resolving_for_sends, deadline - time.monotonic(), tenant)
     credentials: dict[str, str] = {}
     if via.username is not None:
         pair = f"{unquote(via.username)}:{unquote(via.password or '')}".encode()
@@ -422,6 +496,7 @@ def deliver_due(
     of slow receivers (up to `SEND_TIMEOUT_S` each) waited past its `LEASE`, and another process
     took it and sent it too. `now`: the time of every step (tests); by default the clock's, read anew
     for each delivery, so its lease, its signature's timestamp and its next try start when it is sent."""
+    drop_orphaned(store)
     delivered = 0
     for _ in range(PASS_LIMIT):
         at = now or datetime.now(UTC)
@@ -433,6 +508,8 @@ def deliver_due(
         answer = _send(delivery, hook, send, at, public_only, proxy_for(hook.set_by_tenant, proxy))
         ok = answer.status is not None and 200 <= answer.status < 300
         retry_at = None if ok or delivery.attempts >= len(BACKOFF) else at + BACKOFF[delivery.attempts]
+        if answer.by_proxy:  # the operator's to mend, not the tenant's receiver
+            log.warning("webhook delivery %s to %s: %s", delivery.id, delivery.tenant, answer.error)
         mark_attempt(store, delivery.id, at, delivered=ok, status=answer.status, error=answer.error, retry_at=retry_at)
         delivered += ok
     return delivered
@@ -451,7 +528,7 @@ def _send(
         "X-Evidence-Check-Timestamp": str(timestamp),
         "X-Evidence-Check-Signature": signature(hook.secret, timestamp, body),
     }
-    return send(hook.url, body, headers, public_only, proxy)
+    return send(hook.url, body, headers, public_only, proxy, hook.tenant)
 
 
 class Deliverer:

@@ -61,7 +61,7 @@ def failing(when: str) -> Iterator[None]:
 
 
 def run(store: Store, tenant: str, claims: int, when: str) -> tuple[int, int, int, int]:
-    set_webhook(store, tenant, "http://127.0.0.1:9/hook", "whsec_probe", NOW)
+    set_webhook(store, tenant, "http://127.0.0.1:9/hook", "whsec_probe", lambda: NOW)
     photo = [Upload(PHOTO.name, PHOTO.read_bytes())]
     for number in range(claims):
         claim = build_claim(

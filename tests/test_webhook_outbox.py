@@ -24,7 +24,7 @@ from evidence_check.store.outcomes import DecidedBy
 from evidence_check.store.tables import ReportRow
 from evidence_check.store.webhook_tables import DeliveryRow
 from evidence_check.store.webhooks import deliveries, set_webhook
-from tests.test_webhooks import FIXTURES, NOW, SECRET
+from tests.webhook_receivers import FIXTURES, NOW, SECRET
 
 AGENT = DecidedBy("api", "k1")
 
@@ -81,7 +81,7 @@ def _store_failing(when: str) -> Iterator[None]:
 
 @pytest.mark.parametrize("when", ["write", "commit"])
 def test_a_verify_whose_event_is_not_kept_is_not_recorded(store: Store, when: str) -> None:
-    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
+    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, lambda: NOW)
     with _store_failing(when), pytest.raises(StoreError):
         _verify(store, "c-1", (request_key("retry-1"),))
     assert _kept(store) == (0, 0, 0)
@@ -89,7 +89,7 @@ def test_a_verify_whose_event_is_not_kept_is_not_recorded(store: Store, when: st
 
 @pytest.mark.parametrize("when", ["write", "commit"])
 def test_a_reverify_whose_event_is_not_kept_is_not_recorded(store: Store, when: str) -> None:
-    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
+    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, lambda: NOW)
     _verify(store, "c-1")
     with _store_failing(when), pytest.raises(StoreError):
         reverify_claim(store, "acme", "c-1", settings=Settings(), now=NOW)
@@ -98,7 +98,7 @@ def test_a_reverify_whose_event_is_not_kept_is_not_recorded(store: Store, when: 
 
 @pytest.mark.parametrize("when", ["write", "commit"])
 def test_an_outcome_whose_event_is_not_kept_is_not_recorded(store: Store, when: str) -> None:
-    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
+    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, lambda: NOW)
     _verify(store, "c-1")
     with _store_failing(when), pytest.raises(StoreError):
         decide(store, "acme", "c-1", "fraud", "same photo as c-0", by=AGENT)
@@ -106,7 +106,7 @@ def test_an_outcome_whose_event_is_not_kept_is_not_recorded(store: Store, when: 
 
 
 def test_a_request_retried_after_a_failure_or_a_lost_answer_is_kept_and_announced_once(store: Store) -> None:
-    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
+    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, lambda: NOW)
     keys = (request_key("retry-1"),)
     with _store_failing("write"), pytest.raises(StoreError):
         _verify(store, "c-1", keys)
@@ -122,7 +122,7 @@ def test_a_request_retried_after_a_failure_or_a_lost_answer_is_kept_and_announce
 
 
 def test_an_event_is_timed_as_its_record(store: Store) -> None:
-    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
+    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, lambda: NOW)
     _verify(store, "c-1")
     decided = decide(store, "acme", "c-1", "fraud", None, by=AGENT)
     outcome, verified = deliveries(store, "acme").items

@@ -22,9 +22,9 @@ from pydantic import ValidationError
 
 from evidence_check.settings import Settings
 from evidence_check.store import Store
-from evidence_check.store.webhooks import deliveries, enqueue, set_webhook
+from evidence_check.store.webhooks import deliveries, set_webhook
 from evidence_check.webhooks import Answer, deliver_due, verify_signature
-from tests.test_webhooks import NOW, SECRET, Receiver
+from tests.webhook_receivers import NOW, SECRET, Receiver, queue_event
 
 NAME = "hooks.example"  # resolves nowhere but inside the proxy
 
@@ -67,13 +67,30 @@ class TLSReceiver(Receiver):
 
 class Proxy:
     """An HTTP proxy on loopback: CONNECT tunnels and absolute-URL requests, hooks.example being
-    127.0.0.1 to it; it notes each request line and its Proxy-Authorization."""
+    127.0.0.1 to it; it notes each request line and its Proxy-Authorization. With `refusing`, it
+    answers every request so itself, forwarding none."""
 
-    def __init__(self) -> None:
+    def __init__(self, refusing: int | None = None) -> None:
         self.seen: list[tuple[str, str | None]] = []
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
+            def handle_one_request(self) -> None:
+                if refusing is None:
+                    return super().handle_one_request()
+                self.raw_requestline = self.rfile.readline(65537)
+                if not self.parse_request():
+                    return None
+                proxy.seen.append((f"{self.command} {self.path}", self.headers.get("Proxy-Authorization")))
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(refusing)
+                if refusing == 407:
+                    self.send_header("Proxy-Authenticate", 'Basic realm="proxy"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                self.close_connection = True
+                return None
+
             def do_CONNECT(self) -> None:  # noqa: N802 (http.server's name)
                 proxy.seen.append((f"{self.command} {self.path}", self.headers.get("Proxy-Authorization")))
                 host, _, port = self.path.rpartition(":")
@@ -151,8 +168,8 @@ def test_an_operators_https_receiver_is_reached_through_the_proxy_by_connect(
 ) -> None:
     receiver = TLSReceiver(*trusted[NAME])
     try:
-        set_webhook(store, "acme", f"https://{NAME}:{receiver.port}/hook", SECRET, NOW)
-        enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+        set_webhook(store, "acme", f"https://{NAME}:{receiver.port}/hook", SECRET, lambda: NOW)
+        queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
         assert deliver_due(store, NOW, proxy=proxy.url) == 1
     finally:
         receiver.close()
@@ -167,8 +184,8 @@ def test_through_the_proxy_the_certificate_is_checked_against_the_receivers_name
 ) -> None:
     receiver = TLSReceiver(*trusted["other.example"])  # trusted, but not hooks.example's
     try:
-        set_webhook(store, "acme", f"https://{NAME}:{receiver.port}/hook", SECRET, NOW)
-        enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+        set_webhook(store, "acme", f"https://{NAME}:{receiver.port}/hook", SECRET, lambda: NOW)
+        queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
         assert deliver_due(store, NOW, proxy=proxy.url) == 0
     finally:
         receiver.close()
@@ -181,8 +198,8 @@ def test_an_operators_http_receiver_is_reached_through_the_proxy_by_its_url(stor
     receiver = Receiver([])
     port = receiver.server.server_address[1]
     try:
-        set_webhook(store, "acme", f"http://{NAME}:{port}/hook?v=1", SECRET, NOW)
-        enqueue(store, "acme", "claim.outcome", {"claim_id": "c-1", "outcome": "fraud"}, NOW)
+        set_webhook(store, "acme", f"http://{NAME}:{port}/hook?v=1", SECRET, lambda: NOW)
+        queue_event(store, "acme", "claim.outcome", {"claim_id": "c-1", "outcome": "fraud"}, NOW)
         assert deliver_due(store, NOW, proxy=proxy.url) == 1
     finally:
         receiver.close()
@@ -191,13 +208,73 @@ def test_an_operators_http_receiver_is_reached_through_the_proxy_by_its_url(stor
     assert verify_signature(SECRET, headers, body, NOW)
 
 
+@pytest.mark.parametrize(
+    ("scheme", "refusing", "said"),
+    [
+        ("http", 407, "the proxy refused it: HTTP 407 Proxy Authentication Required (its credentials, in WEBHOOK_PROXY)"),
+        ("https", 407, "the proxy refused it: HTTP 407 Proxy Authentication Required (its credentials, in WEBHOOK_PROXY)"),
+        # the receiver's own 502, or its gateway's, reads the same through the proxy: not "could not reach"
+        ("http", 502, "the proxy or a gateway in front of the receiver answered: HTTP 502 Bad Gateway"),
+        ("https", 502, "the proxy could not reach the receiver: HTTP 502 Bad Gateway"),
+    ],
+    ids=["407-http", "407-https", "502-http", "502-https"],
+)
+def test_the_proxys_own_refusal_is_recorded_as_the_proxys_not_as_the_receivers_answer(
+    store: Store, proxy: Proxy, scheme: str, refusing: int, said: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Through the proxy, an http receiver's request is answered by the proxy itself when it refuses
+    or cannot reach the receiver: that status was recorded as the receiver's (`HTTP 407`)."""
+    refuser = Proxy(refusing)
+    receiver = Receiver([])
+    try:
+        set_webhook(store, "acme", f"{scheme}://{NAME}:{receiver.server.server_address[1]}/hook", SECRET, lambda: NOW)
+        queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+        with caplog.at_level("WARNING", logger="evidence_check.webhooks"):
+            assert deliver_due(store, NOW, proxy=refuser.url) == 0
+    finally:
+        refuser.close()
+        receiver.close()
+    assert len(refuser.seen) == 1 and receiver.received == []
+    [logged] = deliveries(store, "acme").items
+    assert (logged.status, logged.last_status, logged.last_error) == ("pending", None, said)
+    assert [record.getMessage() for record in caplog.records] == [f"webhook delivery {logged.id} to acme: {said}"]
+    assert "s3cret" not in caplog.text and "operator" not in caplog.text
+
+
+def test_a_receivers_own_answer_through_the_proxy_is_the_receivers(store: Store, proxy: Proxy) -> None:
+    receiver = Receiver([500])
+    try:
+        set_webhook(store, "acme", f"http://{NAME}:{receiver.server.server_address[1]}/hook", SECRET, lambda: NOW)
+        queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+        assert deliver_due(store, NOW, proxy=proxy.url) == 0
+    finally:
+        receiver.close()
+    [logged] = deliveries(store, "acme").items
+    assert (logged.last_status, logged.last_error) == (500, "HTTP 500")
+
+
+def test_an_https_receivers_502_inside_the_tunnel_is_the_receivers(
+    store: Store, proxy: Proxy, trusted: dict[str, tuple[Path, Path]]
+) -> None:
+    receiver = TLSReceiver(*trusted[NAME])
+    receiver.answers = [502]
+    try:
+        set_webhook(store, "acme", f"https://{NAME}:{receiver.port}/hook", SECRET, lambda: NOW)
+        queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+        assert deliver_due(store, NOW, proxy=proxy.url) == 0
+    finally:
+        receiver.close()
+    [logged] = deliveries(store, "acme").items
+    assert (logged.last_status, logged.last_error) == (502, "HTTP 502")
+
+
 def test_a_receiver_a_tenant_set_never_goes_through_the_proxy(store: Store, proxy: Proxy) -> None:
     """A proxy would resolve the tenant's name again, inside the operator's network: the connection
     goes to the address checked, as without a proxy."""
     receiver = Receiver([])
     try:
-        set_webhook(store, "acme", receiver.url, SECRET, NOW, set_by_tenant=True)
-        enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+        set_webhook(store, "acme", receiver.url, SECRET, lambda: NOW, set_by_tenant=True)
+        queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
         assert deliver_due(store, NOW, private_allowed=True, proxy=proxy.url) == 1
     finally:
         receiver.close()
@@ -212,15 +289,15 @@ def test_whatever_the_private_setting_a_tenants_receiver_is_sent_without_the_pro
     setting): never handed the proxy. The operator's receiver, set next, is."""
     handed: list[tuple[bool, str | None]] = []
 
-    def send(url: str, body: bytes, headers: dict[str, str], public_only: bool, proxy: str | None) -> Answer:
+    def send(url: str, body: bytes, headers: dict[str, str], public_only: bool, proxy: str | None, tenant: str) -> Answer:
         handed.append((public_only, proxy))
         return Answer(200, None)
 
-    set_webhook(store, "acme", "https://hooks.example/hook", SECRET, NOW, set_by_tenant=True)
-    enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+    set_webhook(store, "acme", "https://hooks.example/hook", SECRET, lambda: NOW, set_by_tenant=True)
+    queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
     assert deliver_due(store, NOW, send, private_allowed=private_allowed, proxy="http://proxy.internal:3128") == 1
-    set_webhook(store, "acme", "https://hooks.example/hook", SECRET, NOW)
-    enqueue(store, "acme", "claim.verified", {"claim_id": "c-2"}, NOW)
+    set_webhook(store, "acme", "https://hooks.example/hook", SECRET, lambda: NOW)
+    queue_event(store, "acme", "claim.verified", {"claim_id": "c-2"}, NOW)
     assert deliver_due(store, NOW, send, private_allowed=private_allowed, proxy="http://proxy.internal:3128") == 1
     assert handed == [(not private_allowed, None), (False, "http://proxy.internal:3128")]
 

@@ -8,14 +8,13 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import DateTime, bindparam, func, select, text
+from sqlalchemy import DateTime, bindparam, event, func, select, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -27,8 +26,10 @@ from evidence_check.service import decide, verify_claim
 from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.challenge_tables import OutcomeRow
+from evidence_check.store.outbox import Event, queue_events
 from evidence_check.store.outcomes import DecidedBy, RecordedOutcome, record_outcome
-from evidence_check.store.webhooks import deliveries, enqueue, set_webhook, webhook_of
+from evidence_check.store.webhook_tables import DeliveryRow
+from evidence_check.store.webhooks import deliveries, remove_webhook, set_webhook, webhook_of
 from evidence_check.webhooks import (
     BACKOFF,
     Answer,
@@ -39,41 +40,9 @@ from evidence_check.webhooks import (
     signature,
     verify_signature,
 )
+from tests.webhook_receivers import FIXTURES, NOW, SECRET, Receiver, queue_event
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "images"
-NOW = datetime(2026, 11, 16, 4, 0, tzinfo=UTC)
-SECRET = "whsec_test"
 API_K1 = DecidedBy("api", "k1")
-
-
-class Receiver:
-    """An HTTP server on 127.0.0.1 that answers each POST with the next status of `answers`."""
-
-    def __init__(self, answers: list[int]) -> None:
-        self.answers = answers
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append((dict(self.headers), body))
-                status = receiver.answers.pop(0) if receiver.answers else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -92,7 +61,7 @@ def _verify(store: Store, claim_id: str, tenant: str = "acme") -> dict:
 
 
 def test_a_verified_claim_reaches_the_receiver_signed(store: Store, receiver: Receiver) -> None:
-    set_webhook(store, "acme", receiver.url, SECRET, NOW)
+    set_webhook(store, "acme", receiver.url, SECRET, lambda: NOW)
     body = _verify(store, "c-1")
     assert deliver_due(store, NOW) == 1
     [(headers, sent)] = receiver.received
@@ -109,9 +78,9 @@ def test_a_verified_claim_reaches_the_receiver_signed(store: Store, receiver: Re
 
 
 def test_a_receiver_that_fails_is_tried_again_after_the_backoff(store: Store, receiver: Receiver) -> None:
-    set_webhook(store, "acme", receiver.url, SECRET, NOW)
+    set_webhook(store, "acme", receiver.url, SECRET, lambda: NOW)
     receiver.answers = [503, 500]
-    enqueue(store, "acme", "claim.outcome", {"claim_id": "c-1", "outcome": "fraud"}, NOW)
+    queue_event(store, "acme", "claim.outcome", {"claim_id": "c-1", "outcome": "fraud"}, NOW)
     assert deliver_due(store, NOW) == 0
     [logged] = deliveries(store, "acme").items
     assert (logged.status, logged.attempts, logged.last_status) == ("pending", 1, 503)
@@ -129,8 +98,8 @@ def test_a_receiver_that_fails_is_tried_again_after_the_backoff(store: Store, re
 def test_an_unreachable_receiver_is_given_up_after_the_last_try(store: Store, receiver: Receiver) -> None:
     url = receiver.url
     receiver.close()  # nothing listens there any more
-    set_webhook(store, "acme", url, SECRET, NOW)
-    enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+    set_webhook(store, "acme", url, SECRET, lambda: NOW)
+    queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
     when = NOW
     for wait in (timedelta(0), *BACKOFF):
         when += wait
@@ -143,8 +112,8 @@ def test_an_unreachable_receiver_is_given_up_after_the_last_try(store: Store, re
 def test_a_delivery_goes_to_one_process_only(store: Store, receiver: Receiver) -> None:
     from evidence_check.store.webhooks import claim_due
 
-    set_webhook(store, "acme", receiver.url, SECRET, NOW)
-    enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+    set_webhook(store, "acme", receiver.url, SECRET, lambda: NOW)
+    queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
     first = claim_due(store, NOW, timedelta(seconds=60))
     second = claim_due(store, NOW, timedelta(seconds=60))
     assert len(first) == 1 and second == []
@@ -155,12 +124,12 @@ def test_a_delivery_goes_to_one_process_only(store: Store, receiver: Receiver) -
 def test_a_pass_leases_each_delivery_only_as_it_is_sent(store: Store) -> None:
     """Leased all at once, the third of a pass of slow receivers (10 s a send) waited past its 60 s
     lease, and another process's pass took it and sent it too."""
-    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
+    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, lambda: NOW)
     for number in range(3):
-        enqueue(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
+        queue_event(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
     leased_while_sending: list[int] = []
 
-    def slow_receiver(url: str, body: bytes, headers: dict[str, str], public_only: bool, proxy: str | None) -> Answer:
+    def slow_receiver(url: str, body: bytes, headers: dict[str, str], public_only: bool, proxy: str | None, tenant: str) -> Answer:
         leased_while_sending.append(
             sum(d.status == "pending" and d.next_attempt_at > NOW for d in deliveries(store, "acme").items)
         )
@@ -171,7 +140,7 @@ def test_a_pass_leases_each_delivery_only_as_it_is_sent(store: Store) -> None:
 
 
 def test_events_stay_with_their_tenant(store: Store, receiver: Receiver) -> None:
-    set_webhook(store, "acme", receiver.url, SECRET, NOW)
+    set_webhook(store, "acme", receiver.url, SECRET, lambda: NOW)
     _verify(store, "c-globex", tenant="globex")  # globex has no receiver: nothing kept, nothing sent
     record_outcome(store, "globex", "c-globex", "genuine", None, lambda: NOW, by=DecidedBy("cli"))
     assert deliveries(store, "globex").items == []
@@ -181,7 +150,7 @@ def test_events_stay_with_their_tenant(store: Store, receiver: Receiver) -> None
 def test_an_outcome_sent_again_unchanged_is_one_decision_announced_once(store: Store) -> None:
     """An intake system retries an outcome whose answer it lost: the retry is told what the first was
     told; the decision is neither kept twice (`replaced` naming itself) nor announced twice."""
-    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
+    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, lambda: NOW)
     _verify(store, "c-1")
     first = decide(store, "acme", "c-1", "genuine", "receipt seen", by=API_K1)
     retried = decide(store, "acme", "c-1", "genuine", "receipt seen", by=API_K1)
@@ -202,9 +171,9 @@ def test_an_outcome_sent_again_unchanged_is_one_decision_announced_once(store: S
 def test_a_page_of_deliveries_is_a_page_as_one_of_claims_is(store: Store) -> None:
     from evidence_check.store.claims import ClaimFilter, Page, list_claims
 
-    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
+    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, lambda: NOW)
     for number in range(3):
-        enqueue(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
+        queue_event(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
     first = deliveries(store, "acme", limit=2)
     assert type(first) is type(list_claims(store, "acme", ClaimFilter())) is Page
     assert [d.payload["claim_id"] for d in first.items] == ["c-2", "c-1"] and first.next_cursor is not None
@@ -249,7 +218,7 @@ def test_the_webhooks_commands(sqlite_url: str, receiver: Receiver) -> None:
     assert runner.invoke(app, ["webhooks", "show", "acme", "--db", sqlite_url]).stdout.strip() == receiver.url
     store = Store(sqlite_url)
     try:
-        enqueue(store, "acme", "claim.outcome", {"claim_id": "c-9", "outcome": "genuine"}, datetime.now(UTC))
+        queue_event(store, "acme", "claim.outcome", {"claim_id": "c-9", "outcome": "genuine"}, datetime.now(UTC))
     finally:
         store.close()
     assert runner.invoke(app, ["webhooks", "deliver", "--db", sqlite_url]).exit_code == 0
@@ -268,8 +237,8 @@ def test_webhooks_deliver_sends_to_a_tenants_loopback_receiver_only_when_the_set
     tested that it reads it)."""
     store = Store(sqlite_url)
     try:
-        set_webhook(store, "acme", receiver.url, SECRET, NOW, set_by_tenant=True)
-        enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, datetime.now(UTC))
+        set_webhook(store, "acme", receiver.url, SECRET, lambda: NOW, set_by_tenant=True)
+        queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, datetime.now(UTC))
     finally:
         store.close()
     runner = CliRunner()
@@ -316,7 +285,7 @@ def _delivered_with(sqlite_url: str, answer: str, url: str | None = None) -> Cli
     assert runner.invoke(app, ["webhooks", "set", "acme", "https://x.example/hook", "--db", sqlite_url]).exit_code == 0
     store = Store(sqlite_url)
     try:
-        enqueue(store, "acme", "claim.outcome", {"claim_id": "c-9", "outcome": "genuine"}, datetime.now(UTC))
+        queue_event(store, "acme", "claim.outcome", {"claim_id": "c-9", "outcome": "genuine"}, datetime.now(UTC))
         with store.engine.begin() as connection:
             connection.execute(text("UPDATE webhook_deliveries SET last_error = :e"), {"e": answer})
             if url is not None:
@@ -364,8 +333,8 @@ def test_a_redirect_is_an_answer_not_followed(store: Store) -> None:
     the server to an address inside its network that it would never be allowed to set."""
     redirector = Redirector()
     try:
-        set_webhook(store, "acme", redirector.url, SECRET, NOW)
-        enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+        set_webhook(store, "acme", redirector.url, SECRET, lambda: NOW)
+        queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
         assert deliver_due(store, NOW) == 0
         assert redirector.requests == [("POST", "/hook")]
     finally:
@@ -382,8 +351,8 @@ def test_a_receiver_a_tenant_set_is_not_sent_to_at_a_private_address(
     """Checked again at each send: a name that resolved to a public address when the tenant set it
     may resolve to loopback now. A receiver the operator set may be there (the tests' own are)."""
     url = receiver.url.replace("127.0.0.1", host)
-    set_webhook(store, "acme", url, SECRET, NOW, set_by_tenant=True)
-    enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+    set_webhook(store, "acme", url, SECRET, lambda: NOW, set_by_tenant=True)
+    queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
     assert deliver_due(store, NOW) == 0
     assert receiver.received == []
     [logged] = deliveries(store, "acme").items
@@ -395,8 +364,8 @@ def test_a_receiver_a_tenant_set_is_not_sent_to_at_a_private_address(
     )
     # The operator's setting lets it through; so does the operator setting the same URL.
     assert deliver_due(store, NOW + BACKOFF[0], private_allowed=True) == 1
-    set_webhook(store, "acme", url, SECRET, NOW)
-    enqueue(store, "acme", "claim.verified", {"claim_id": "c-2"}, NOW)
+    set_webhook(store, "acme", url, SECRET, lambda: NOW)
+    queue_event(store, "acme", "claim.verified", {"claim_id": "c-2"}, NOW)
     assert deliver_due(store, NOW + BACKOFF[0]) == 1
     assert len(receiver.received) == 2
 
@@ -508,10 +477,10 @@ def test_a_receiver_answering_a_byte_at_a_time_is_cut_off_at_the_send_timeout(mo
 def test_a_receiver_url_stored_before_ports_were_checked_fails_alone(store: Store, receiver: Receiver) -> None:
     """`webhooks set` stored `http://x:99999/` before 0017 (the port was not read then): its send is a
     failed attempt, logged, and the other tenants' events are sent in the same pass."""
-    set_webhook(store, "acme", "http://hooks.example:99999/hook", SECRET, NOW)
-    set_webhook(store, "globex", receiver.url, SECRET, NOW)
-    enqueue(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
-    enqueue(store, "globex", "claim.verified", {"claim_id": "c-2"}, NOW)
+    set_webhook(store, "acme", "http://hooks.example:99999/hook", SECRET, lambda: NOW)
+    set_webhook(store, "globex", receiver.url, SECRET, lambda: NOW)
+    queue_event(store, "acme", "claim.verified", {"claim_id": "c-1"}, NOW)
+    queue_event(store, "globex", "claim.verified", {"claim_id": "c-2"}, NOW)
     assert deliver_due(store, NOW) == 1
     assert len(receiver.received) == 1
     [logged] = deliveries(store, "acme").items
@@ -523,7 +492,7 @@ def test_two_first_receivers_set_at_once_are_one_after_the_other(store: Store, m
     """Concurrent first PUTs of a tenant's receiver answered one of them 503 (5 rounds of 8 at once on
     a live server: 3 had one): both read "none yet", both inserted. Here the second's read misses the
     row the first has just committed; it is set over it, not refused."""
-    set_webhook(store, "acme", "https://93.184.216.34/first", SECRET, NOW, set_by_tenant=True)
+    set_webhook(store, "acme", "https://93.184.216.34/first", SECRET, lambda: NOW, set_by_tenant=True)
     real = Session.scalar
     blind = [True]
 
@@ -533,7 +502,7 @@ def test_two_first_receivers_set_at_once_are_one_after_the_other(store: Store, m
         return real(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Session, "scalar", reads_before_the_other_committed)
-    set_webhook(store, "acme", "https://93.184.216.34/second", "whsec_second", NOW, set_by_tenant=True)
+    set_webhook(store, "acme", "https://93.184.216.34/second", "whsec_second", lambda: NOW, set_by_tenant=True)
     hook = webhook_of(store, "acme")
     assert hook is not None and (hook.url, hook.secret) == ("https://93.184.216.34/second", "whsec_second")
 
@@ -543,7 +512,7 @@ def test_settings_of_one_receiver_at_once_are_stored_in_the_order_their_times_sa
     committed when the second starts. Held while it is set, the receiver makes the second wait, read
     its time after the first committed and be stored last; not held, the second was stored first and
     the first, older, overwrote it: the answer with the newest `set_at` held a secret replaced."""
-    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, NOW)
+    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, lambda: NOW)
     second_done, first_timed = threading.Event(), threading.Event()
     answers: dict[str, Any] = {}
 
@@ -585,11 +554,11 @@ def test_events_due_to_a_silent_name_wait_on_one_lookup_and_the_pass_goes_on(
 
     monkeypatch.setattr(socket, "getaddrinfo", silent)
     monkeypatch.setattr(webhooks, "RESOLVE_TIMEOUT_S", 0.3, raising=False)
-    set_webhook(store, "acme", "http://hooks.silent.example:9/hook", SECRET, NOW)
-    set_webhook(store, "globex", receiver.url, SECRET, NOW)
+    set_webhook(store, "acme", "http://hooks.silent.example:9/hook", SECRET, lambda: NOW)
+    set_webhook(store, "globex", receiver.url, SECRET, lambda: NOW)
     for number in range(4):
-        enqueue(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
-    enqueue(store, "globex", "claim.verified", {"claim_id": "g-1"}, NOW + timedelta(seconds=1))
+        queue_event(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
+    queue_event(store, "globex", "claim.verified", {"claim_id": "g-1"}, NOW + timedelta(seconds=1))
     try:
         assert deliver_due(store, NOW + timedelta(seconds=1)) == 1
     finally:
@@ -600,3 +569,190 @@ def test_events_due_to_a_silent_name_wait_on_one_lookup_and_the_pass_goes_on(
             "pending",
             "not sent: webhook host 'hooks.silent.example' did not resolve within 0.3 s: try again later, or check its DNS",
         )
+
+
+def _pending_without_receiver(store: Store, tenant: str) -> list[int]:
+    if webhook_of(store, tenant) is not None:
+        return []
+    return [d.id for d in deliveries(store, tenant).items if d.status == "pending"]
+
+
+def test_a_receiver_removed_between_an_events_check_and_its_row_leaves_nothing_pending(store: Store) -> None:
+    """The receiver removed after the event's transaction saw it and before it wrote the row: the
+    removal marked what was pending then, and the row written after waited for no receiver, for ever."""
+    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, lambda: NOW)
+    with store.sessions.begin() as session:
+
+        @event.listens_for(session, "before_flush", once=True)
+        def remove_meanwhile(*_: object) -> None:
+            assert remove_webhook(store, "acme")
+
+        queue_events(session, "acme", [Event("claim.verified", {"claim_id": "c-1"})], NOW)
+    assert _pending_without_receiver(store, "acme") == []
+
+
+def test_an_event_kept_while_its_receiver_is_removed_and_set_again_goes_to_the_new_one(
+    store: Store, receiver: Receiver
+) -> None:
+    """Removed and set again (a new secret) between the event's check and its row: the receiver held
+    then is the new one, which gets it signed with its own secret, never with the removed one's."""
+    set_webhook(store, "acme", "http://127.0.0.1:9/removed", "whsec_removed", lambda: NOW)
+    with store.sessions.begin() as session:
+
+        @event.listens_for(session, "before_flush", once=True)
+        def remove_and_set_again(*_: object) -> None:
+            assert remove_webhook(store, "acme")
+            set_webhook(store, "acme", receiver.url, "whsec_new", lambda: NOW)
+
+        [queued] = queue_events(session, "acme", [Event("claim.verified", {"claim_id": "c-1"})], NOW)
+    assert deliver_due(store, NOW) == 1
+    [(headers, body)] = receiver.received
+    assert headers["X-Evidence-Check-Delivery"] == str(queued)
+    assert verify_signature("whsec_new", headers, body, NOW)
+    assert not verify_signature("whsec_removed", headers, body, NOW)
+
+
+def test_a_receiver_removed_while_an_events_transaction_is_open_leaves_nothing_pending(store: Store) -> None:
+    """The receiver removed after the event's row was written, before its transaction ended: the
+    removal's update did not see the row not yet committed, and left it pending."""
+    set_webhook(store, "acme", "http://127.0.0.1:9/hook", SECRET, lambda: NOW)
+    removal = threading.Thread(target=remove_webhook, args=(store, "acme"))
+    with store.sessions.begin() as session:
+        [queued] = queue_events(session, "acme", [Event("claim.verified", {"claim_id": "c-1"})], NOW)
+        removal.start()
+        removal.join(1.0)  # it waits for this transaction, or (before) ran to its end meanwhile
+    removal.join(30)
+    assert webhook_of(store, "acme") is None
+    [dropped] = deliveries(store, "acme").items
+    assert (dropped.id, dropped.status, dropped.last_error) == (queued, "failed", "webhook removed")
+
+
+def test_a_put_replacing_the_receiver_does_not_wait_for_an_events_transaction(store: Store) -> None:
+    """PostgreSQL: the receiver held FOR SHARE by the events' transaction, a PUT (FOR UPDATE) waited for
+    every verify of the tenant then committing; only a removal must. SQLite's one writer makes any
+    write wait, PUT or not."""
+    if store.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite has one writer: any write waits for the events' transaction")
+    set_webhook(store, "acme", "http://127.0.0.1:9/old", SECRET, lambda: NOW)
+    put = threading.Thread(
+        target=set_webhook, args=(store, "acme", "http://127.0.0.1:9/new", "whsec_new", lambda: NOW)
+    )
+    with store.sessions.begin() as session:
+        [queued] = queue_events(session, "acme", [Event("claim.verified", {"claim_id": "c-1"})], NOW)
+        put.start()
+        put.join(20)  # a bound: it waited for this transaction, which is still open
+        put_waited = put.is_alive()
+    put.join(30)
+    assert not put_waited
+    hook = webhook_of(store, "acme")
+    assert hook is not None and (hook.url, hook.secret) == ("http://127.0.0.1:9/new", "whsec_new")
+    [kept] = deliveries(store, "acme").items
+    assert (kept.id, kept.status) == (queued, "pending")  # sent to the receiver set, with its secret
+
+
+def test_a_delivery_kept_pending_without_a_receiver_before_an_upgrade_is_dropped_with_its_reason(
+    store: Store, receiver: Receiver
+) -> None:
+    """Rows left pending by the race above in a store from before: the next pass ends them, saying why,
+    and sends the others."""
+    set_webhook(store, "globex", receiver.url, SECRET, lambda: NOW)
+    with store.sessions.begin() as session:
+        session.add_all(
+            DeliveryRow(
+                tenant=tenant, event="claim.verified", payload={"claim_id": "c-1"}, status="pending",
+                attempts=attempts, next_attempt_at=NOW + later, created_at=NOW,
+            )
+            for tenant, attempts, later in (("acme", 0, timedelta(0)), ("acme", 2, timedelta(hours=4)), ("globex", 0, timedelta(0)))
+        )
+    assert deliver_due(store, NOW) == 1
+    assert _pending_without_receiver(store, "acme") == []
+    assert {(d.status, d.last_error) for d in deliveries(store, "acme").items} == {("failed", "webhook removed")}
+    assert [d.status for d in deliveries(store, "globex").items] == ["delivered"]
+
+
+def test_one_tenants_silent_names_leave_the_other_tenants_sends_their_lookups(
+    store: Store, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tenant switching its receiver to a further name that then goes silent, once per pass: each
+    lookup is left waiting, and 8 of them refused every other tenant's sends in the process."""
+    released, asked = threading.Event(), []
+    real = socket.getaddrinfo
+
+    def silent(host: object, port: object, *args: object, **kwargs: object) -> object:
+        if str(host).endswith(".silent.example"):
+            asked.append(host)
+            released.wait(20)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real(host, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent)
+    monkeypatch.setattr(webhooks, "RESOLVE_TIMEOUT_S", 0.3, raising=False)
+    set_webhook(store, "globex", receiver.url, SECRET, lambda: NOW)
+    try:
+        for number in range(webhooks.RESOLVING_AT_ONCE):
+            set_webhook(store, "acme", f"http://hooks-{number}.silent.example:9/hook", SECRET, lambda: NOW)
+            queue_event(store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, NOW)
+            assert deliver_due(store, NOW) == 0
+        queue_event(store, "globex", "claim.verified", {"claim_id": "g-1"}, NOW)
+        assert deliver_due(store, NOW) == 1
+    finally:
+        released.set()
+    assert len(receiver.received) == 1
+    assert len(asked) == webhooks.RESOLVING_PER_TENANT
+    assert deliveries(store, "acme").items[0].last_error == (
+        "not sent: webhook host 'hooks-7.silent.example' not looked up: 2 of this tenant's names are still waiting on "
+        "their resolvers; try again later, or check their DNS"
+    )
+
+
+def test_a_tenants_names_waiting_for_a_slot_at_once_start_no_more_than_its_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every slot held by other tenants' silent names, one tenant's PUTs of 8 names at once: each passed
+    the tenant's count while none of them held a slot yet, and as slots came free they took all 8."""
+    others_answer, acme_answers, asked = threading.Event(), threading.Event(), []
+
+    def silent(host: object, port: object, *args: object, **kwargs: object) -> object:
+        asked.append(str(host))
+        (acme_answers if str(host).startswith("acme-") else others_answer).wait(20)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent)
+    monkeypatch.setattr(webhooks, "RESOLVE_TIMEOUT_S", 15.0)
+    refused: list[str] = []
+
+    def put(tenant: str, number: int) -> None:
+        try:
+            check_url(f"http://{tenant}-{number}.silent.example/hook", public_only=True, tenant=tenant)
+        except WebhookInvalid as exc:
+            refused.append(exc.code)
+
+    others = [
+        threading.Thread(target=put, args=(f"other-{tenant}", number))
+        for tenant in range(webhooks.RESOLVING_AT_ONCE // webhooks.RESOLVING_PER_TENANT)
+        for number in range(webhooks.RESOLVING_PER_TENANT)
+    ]
+    acme = [threading.Thread(target=put, args=("acme", number)) for number in range(webhooks.RESOLVING_AT_ONCE)]
+    try:
+        for thread in others:
+            thread.start()
+        _wait_for(lambda: len(asked) == webhooks.RESOLVING_AT_ONCE)  # every slot held
+        for thread in acme:
+            thread.start()
+        _wait_for(lambda: len(refused) == webhooks.RESOLVING_AT_ONCE - webhooks.RESOLVING_PER_TENANT, give_up=2.0)
+        others_answer.set()  # the slots come free while acme's askers wait for one
+        _wait_for(lambda: sum(host.startswith("acme-") for host in asked) + len(refused) >= webhooks.RESOLVING_AT_ONCE)
+        assert sum(host.startswith("acme-") for host in asked) == webhooks.RESOLVING_PER_TENANT
+        assert set(refused) == {"webhook.resolving_enough"}
+    finally:
+        others_answer.set()
+        acme_answers.set()
+        for thread in others + acme:
+            thread.join(30)
+    still_held = {tenant for _, tenant in webhooks._held_by if tenant == "acme" or tenant.startswith("other-")}
+    assert still_held == set()  # every lookup, and every place waiting for a slot, given back
+
+
+def _wait_for(condition: Callable[[], bool], give_up: float = 10.0) -> None:
+    """Until `condition` holds, or `give_up` seconds (then the assertion after it says what did not come)."""
+    limit = time.monotonic() + give_up
+    while not condition() and time.monotonic() < limit:
+        time.sleep(0.01)

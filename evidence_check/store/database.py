@@ -301,16 +301,18 @@ class Store:
 Query = TypeVar("Query", bound=Select[Any])
 
 
-def held(session: Session, query: Query) -> Query:
+def held(session: Session, query: Query, *, keys_kept: bool = False) -> Query:
     """`query` reading its rows held until the transaction ends; call it first in the transaction.
-    PostgreSQL locks the rows read (FOR UPDATE). SQLite has one writer at a time, but pysqlite begins
+    PostgreSQL locks the rows read (FOR UPDATE; with `keys_kept`, a caller that will neither delete the
+    rows nor change their keys, FOR NO KEY UPDATE, which lets readers holding them FOR KEY SHARE go on).
+    SQLite has one writer at a time, but pysqlite begins
     its transaction only at the first INSERT/UPDATE/DELETE (the reads before run outside it, so two
     callers could both read before either wrote): `BEGIN IMMEDIATE` takes the write lock now, waiting
     up to the store's busy timeout for a writer holding it (`_migrate` does the same)."""
     if session.get_bind().dialect.name == "sqlite":
         session.connection().exec_driver_sql("BEGIN IMMEDIATE")
         return query
-    return query.with_for_update()
+    return query.with_for_update(key_share=keys_kept)
 
 
 def _schema_version(connection: Any) -> str | None:

@@ -33,9 +33,15 @@ class Event:
 
 def queue_events(session: Session, tenant: str, events: Sequence[Event], when: datetime) -> list[int]:
     """Add the events' delivery rows to `session`'s transaction when the tenant has a receiver;
-    their ids (none without a receiver)."""
+    their ids (none without a receiver).
+
+    The receiver is asked again once the rows are written, and held (see `_receiver_held`) until the
+    transaction ends: a receiver removed meanwhile (`remove_webhook`) either is gone by then, and the
+    rows are taken back, or waits for this transaction, and its removal then drops the rows with the
+    others pending. Asked only before, a removal between the two, or before this commit, left rows
+    pending with no receiver to send them to, for ever."""
     if not events or session.scalar(select(WebhookRow.id).where(WebhookRow.tenant == tenant)) is None:
-        return []
+        return []  # the common case, a tenant with no receiver, writes nothing
     rows = [
         DeliveryRow(
             tenant=tenant,
@@ -50,4 +56,21 @@ def queue_events(session: Session, tenant: str, events: Sequence[Event], when: d
     ]
     session.add_all(rows)
     session.flush()
+    if not _receiver_held(session, tenant):
+        for row in rows:
+            session.delete(row)
+        session.flush()
+        return []
     return [int(row.id) for row in rows]
+
+
+def _receiver_held(session: Session, tenant: str) -> bool:
+    """Whether the tenant has a receiver, which no other transaction can remove before this one ends.
+    Called once this transaction has written: SQLite then holds its one writer's lock, so a removal
+    waits for it; PostgreSQL holds the receiver's row FOR KEY SHARE (events of one tenant queued at once
+    do not wait for each other, nor for a PUT replacing the receiver's URL and secret, `set_webhook`;
+    a removal, a DELETE, waits for them all)."""
+    query = select(WebhookRow.id).where(WebhookRow.tenant == tenant)
+    if session.get_bind().dialect.name != "sqlite":
+        query = query.with_for_update(read=True, key_share=True)
+    return session.scalar(query) is not None

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import ColumnElement, CursorResult, delete, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from evidence_check.store.claims import Page, decode_cursor, encode_cursor
 from evidence_check.store.database import Store, StoreError, held
-from evidence_check.store.outbox import Event, queue_events
 from evidence_check.store.webhook_tables import DeliveryRow, WebhookRow
 
 
@@ -49,25 +49,28 @@ def set_webhook(
     tenant: str,
     url: str,
     secret: str,
-    when: datetime | Callable[[], datetime],
+    clock: Callable[[], datetime],
     *,
     set_by_tenant: bool = False,
 ) -> Webhook:
     """The tenant's receiver (one per tenant; setting it again replaces URL and secret), as stored.
 
     Settings of one tenant are stored one after the other, the tenant's receiver held meanwhile, and
-    a clock for `when` is read then: of PUTs arriving at once, the one stored last is the one with
+    `clock` is read then, for its `set_at`: of PUTs arriving at once, the one stored last is the one with
     the latest `set_at`, and its secret is the one that signs (a time taken before the write let an
     earlier time win and an answer that looked newest hold a secret already replaced)."""
     for tries_left in (1, 0):
         try:
             with store.sessions.begin() as session:
-                row = session.scalar(held(session, select(WebhookRow).where(WebhookRow.tenant == tenant)))
+                # Keys kept (url and secret change): events queued meanwhile hold the row FOR KEY SHARE, and a
+                # PUT held FOR UPDATE waited for every verify of the tenant then committing.
+                query = select(WebhookRow).where(WebhookRow.tenant == tenant)
+                row = session.scalar(held(session, query, keys_kept=True))
                 if row is None:
                     row = WebhookRow(tenant=tenant)
                     session.add(row)
                 row.url, row.secret, row.set_by_tenant = url, secret, set_by_tenant
-                row.created_at = when() if callable(when) else when
+                row.created_at = clock()
                 return _webhook(row)
         except IntegrityError:
             # Two PUTs of a tenant's first receiver at once (a client retrying one it thought lost):
@@ -85,12 +88,33 @@ def remove_webhook(store: Store, tenant: str) -> bool:
         removed = cast(
             CursorResult[Any], session.execute(delete(WebhookRow).where(WebhookRow.tenant == tenant))
         ).rowcount
+        _drop_pending(session, DeliveryRow.tenant == tenant)
+    return bool(removed)
+
+
+def drop_orphaned(store: Store) -> int:
+    """End the deliveries left pending with no receiver, as its removal ends them; how many. A store
+    from before `queue_events` held the receiver may have some (an event queued while its receiver was
+    removed), which no pass would ever take: `claim_due` sends to a receiver."""
+    orphaned = DeliveryRow.tenant.not_in(select(WebhookRow.tenant))
+    with store.sessions() as session:
+        if session.scalar(select(DeliveryRow.id).where(DeliveryRow.status == "pending", orphaned).limit(1)) is None:
+            return 0  # each pass asks; only a store from before writes
+    with store.sessions.begin() as session:
+        return _drop_pending(session, orphaned)
+
+
+def _drop_pending(session: Session, which: ColumnElement[bool]) -> int:
+    """The one reason an operator reads for an event not sent because its receiver went."""
+    return cast(
+        CursorResult[Any],
         session.execute(
             update(DeliveryRow)
-            .where(DeliveryRow.tenant == tenant, DeliveryRow.status == "pending")
+            .where(DeliveryRow.status == "pending", which)
             .values(status="failed", last_error="webhook removed")
-        )
-    return bool(removed)
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
 
 
 def webhook_of(store: Store, tenant: str) -> Webhook | None:
@@ -101,17 +125,6 @@ def webhook_of(store: Store, tenant: str) -> Webhook | None:
 
 def _webhook(row: WebhookRow) -> Webhook:
     return Webhook(row.tenant, row.url, row.secret, _aware(row.created_at), bool(row.set_by_tenant))
-
-
-def enqueue(store: Store, tenant: str, event: str, payload: dict[str, Any], when: datetime) -> int | None:
-    """Keep an event on its own, in a transaction of its own: for tests only (an event about a record
-    is queued in the record's transaction, `outbox`); its id, or None when the tenant has no receiver."""
-    try:
-        with store.sessions.begin() as session:
-            queued = queue_events(session, tenant, [Event(event, payload)], when)
-    except SQLAlchemyError as exc:
-        raise StoreError(f"could not keep the {event} event: {exc.__class__.__name__}") from None
-    return queued[0] if queued else None
 
 
 def claim_due(

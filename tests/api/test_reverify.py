@@ -68,7 +68,7 @@ def test_photo_files_are_not_kept_when_the_setting_says_so(store) -> None:  # ty
 
 
 def test_a_reverify_retried_with_its_idempotency_key_is_recorded_and_announced_once(api: Api) -> None:
-    set_webhook(api.store, "default", "http://127.0.0.1:9/hook", "whsec_reverify", now_utc())
+    set_webhook(api.store, "default", "http://127.0.0.1:9/hook", "whsec_reverify", now_utc)
     assert api.verify(photos(("a.jpg", jpeg(5))), {"claim_id": "c-k"}).status_code == 200
     key = {"Idempotency-Key": "reverify-1"}
     first = api.client.post("/v1/claims/c-k/reverify", headers=key)

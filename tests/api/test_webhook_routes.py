@@ -16,10 +16,10 @@ import pytest
 from evidence_check import webhooks
 from evidence_check.engine import now_utc
 from evidence_check.store import Store
-from evidence_check.store.webhooks import enqueue, set_webhook, webhook_of
+from evidence_check.store.webhooks import set_webhook, webhook_of
 from evidence_check.webhooks import EVENTS, verify_signature
 from tests.api.conftest import Api, bearer, jpeg, make_api, photos
-from tests.test_webhooks import Receiver
+from tests.webhook_receivers import Receiver, queue_event
 
 PUBLIC = "https://93.184.216.34/hooks/evidence-check"  # an address literal: no resolver asked
 ZH = {"Accept-Language": "zh-CN"}
@@ -221,13 +221,49 @@ def test_a_tenants_puts_of_silent_names_do_not_stop_every_tenants_deliveries(
                 "/v1/webhook", json={"url": f"https://h{number}.silent.example/hook"}, headers=keys["acme"]
             )
             assert refused.status_code == 503
-        set_webhook(quiet_api.store, "globex", receiver.url, "whsec_globex", now_utc())
-        enqueue(quiet_api.store, "globex", "claim.verified", {"claim_id": "c-1"}, now_utc())
+        set_webhook(quiet_api.store, "globex", receiver.url, "whsec_globex", now_utc)
+        queue_event(quiet_api.store, "globex", "claim.verified", {"claim_id": "c-1"}, now_utc())
         assert webhooks.deliver_due(quiet_api.store) == 1
         assert len(receiver.received) == 1
     finally:
         released.set()
         receiver.close()
+
+
+def test_a_tenants_puts_of_silent_names_hold_two_lookups_and_leave_another_tenants_puts_theirs(
+    quiet_api: Api, keys: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PUTs are bounded per tenant as sends are: acme's third silent name is not looked up at all
+    (503, said so); globex's name still is, and refused only for its own silence."""
+    released = threading.Event()
+    real = socket.getaddrinfo
+
+    def silent(name: object, port: object, *args: object, **kwargs: object) -> object:
+        if str(name).endswith(".silent.example"):
+            released.wait(20)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real(name, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent)
+    monkeypatch.setattr(webhooks, "RESOLVE_TIMEOUT_S", 0.3, raising=False)
+    try:
+        said = [
+            quiet_api.client.put("/v1/webhook", json={"url": f"https://{who}{n}.silent.example/hook"}, headers=keys[who])
+            for who, n in (("acme", 0), ("acme", 1), ("acme", 2), ("globex", 0))
+        ]
+        in_chinese = quiet_api.client.put(
+            "/v1/webhook", json={"url": "https://acme3.silent.example/hook"}, headers={**keys["acme"], **ZH}
+        )
+    finally:
+        released.set()
+    assert [answer.status_code for answer in said] == [503] * 4
+    details = [answer.json()["detail"] for answer in said]
+    assert [("not looked up" in detail, "did not resolve within 0.3 s" in detail) for detail in details] == [
+        (False, True), (False, True), (True, False), (False, True)
+    ]
+    assert said[2].headers["Retry-After"] == in_chinese.headers["Retry-After"] == "10"  # to try again later
+    assert in_chinese.status_code == 503
+    assert "webhook 主机 'acme3.silent.example' 未被解析：本租户已有 2 个名称仍在等待" in in_chinese.json()["detail"]
 
 
 def test_the_operators_setting_lets_a_tenant_name_its_own_network(
@@ -290,7 +326,7 @@ def test_a_body_that_is_not_json_or_too_large_is_one_line(store: Store, keys: di
 def test_a_tenant_never_reads_nor_changes_anothers_webhook(quiet_api: Api, keys: dict[str, dict[str, str]]) -> None:
     client, acme, globex = quiet_api.client, keys["acme"], keys["globex"]
     assert client.put("/v1/webhook", json={"url": PUBLIC}, headers=acme).status_code == 200
-    enqueue(quiet_api.store, "acme", "claim.verified", {"claim_id": "c-1"}, datetime.now(UTC))
+    queue_event(quiet_api.store, "acme", "claim.verified", {"claim_id": "c-1"}, datetime.now(UTC))
     assert client.get("/v1/webhook", headers=globex).status_code == 404
     assert client.delete("/v1/webhook", headers=globex).status_code == 404
     assert client.get("/v1/webhook/deliveries", headers=globex).json() == {"items": [], "next_cursor": None}
@@ -306,7 +342,7 @@ def test_the_deliveries_are_paged_newest_first(quiet_api: Api, keys: dict[str, d
     client, acme = quiet_api.client, keys["acme"]
     assert client.put("/v1/webhook", json={"url": PUBLIC}, headers=acme).status_code == 200
     for number in range(3):
-        enqueue(quiet_api.store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, datetime.now(UTC))
+        queue_event(quiet_api.store, "acme", "claim.verified", {"claim_id": f"c-{number}"}, datetime.now(UTC))
     first = client.get("/v1/webhook/deliveries?limit=2", headers=acme).json()
     assert [item["status"] for item in first["items"]] == ["pending", "pending"]
     assert first["items"][0]["id"] > first["items"][1]["id"]
@@ -378,11 +414,11 @@ def test_of_two_puts_at_once_the_newest_answer_holds_the_secret_that_signs(
     first_checking, second_answered = threading.Event(), threading.Event()
     check_url = webhooks.check_url
 
-    def slow_check(url: str, *, public_only: bool) -> None:
+    def slow_check(url: str, *, public_only: bool, tenant: str) -> None:
         if url == first_url:
             first_checking.set()
             assert second_answered.wait(60)
-        check_url(url, public_only=public_only)
+        check_url(url, public_only=public_only, tenant=tenant)
 
     monkeypatch.setattr(webhooks, "check_url", slow_check)
     answers: dict[str, Any] = {}

@@ -14,7 +14,7 @@ from evidence_check.store import Store
 from evidence_check.store.webhooks import set_webhook
 from evidence_check.webhooks import verify_signature
 from tests.api.conftest import Api, jpeg, make_api, photos
-from tests.test_webhooks import Receiver
+from tests.webhook_receivers import Receiver
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def _events(receiver: Receiver, count: int) -> list[str]:
 def test_the_server_delivers_claim_events(fast_api: Api) -> None:
     receiver = Receiver([])
     try:
-        set_webhook(fast_api.store, "default", receiver.url, "whsec_api", now_utc())
+        set_webhook(fast_api.store, "default", receiver.url, "whsec_api", now_utc)
         assert fast_api.verify(photos(("a.jpg", jpeg(1))), {"claim_id": "c-hook"}).status_code == 200
         assert _events(receiver, 1) == ["claim.verified"]
         answer = fast_api.client.post("/v1/claims/c-hook/outcome", json={"outcome": "genuine"})
