@@ -271,11 +271,20 @@ def test_a_receivers_answer_and_a_url_stored_before_the_rule_are_printed_not_obe
 
 
 def test_a_receivers_long_answer_is_cut_between_characters_not_inside_an_escape(sqlite_url: str) -> None:
-    """The answer's column is 24 wide: an escape reaching past it was cut to "\\x1", which reads as
+    """The answer's column is 100 wide: an escape reaching past it was cut to "\\x1", which reads as
     the text it is not."""
-    runner = _delivered_with(sqlite_url, "x" * 21 + "\x1b[2J and more")
+    runner = _delivered_with(sqlite_url, "x" * 97 + "\x1b[2J and more")
     [row] = runner.invoke(app, ["webhooks", "log", "acme", "--db", sqlite_url]).stdout.splitlines()[1:]
-    assert " " + "x" * 21 + "    " in row and "\\x1" not in row  # the escape left out whole, the column kept
+    assert row.endswith(" " + "x" * 97)  # the escape left out whole
+
+
+def test_log_shows_why_a_receiver_was_never_reached_whole(sqlite_url: str) -> None:
+    """The proxy's refusal is the answer an operator must read to the status: in a 24-wide column
+    it was "the proxy refused it: HT", the 407 cut off."""
+    refusal = "the proxy refused it: HTTP 407 Proxy Authentication Required"
+    runner = _delivered_with(sqlite_url, refusal)
+    [row] = runner.invoke(app, ["webhooks", "log", "acme", "--db", sqlite_url]).stdout.splitlines()[1:]
+    assert row.endswith(" " + refusal)
 
 
 def _delivered_with(sqlite_url: str, answer: str, url: str | None = None) -> CliRunner:

@@ -19,7 +19,7 @@ webhooks_app = typer.Typer(
 app.add_typer(webhooks_app, name="webhooks")
 
 TenantArgument = Annotated[str, typer.Argument(help="the merchant whose events these are")]
-ANSWER_WIDTH = 24  # `log`'s column for a receiver's answer
+ANSWER_WIDTH = 100  # `log`'s last column: the receiver's answer, or why it was never reached (the proxy, a lookup)
 
 
 @webhooks_app.command("set")
@@ -72,12 +72,12 @@ def log(
     check_tenant(tenant)
     with opened_store(db) as store:
         rows = deliveries(store, tenant, limit).items
-    print(f"{'ID':>6} {'EVENT':<17} {'STATUS':<10} {'TRIES':>5} {'ANSWER':<24} CREATED")
+    print(f"{'ID':>6} {'EVENT':<17} {'STATUS':<10} {'TRIES':>5} {'CREATED':<19} ANSWER")
     for row in rows:
         # The receiver's answer is a stranger's text: printed, not obeyed.
         answer = _first_shown(row.last_error or (str(row.last_status) if row.last_status else "-"), ANSWER_WIDTH)
         created = row.created_at.strftime("%Y-%m-%d %H:%M:%S")
-        print(f"{row.id:>6} {row.event:<17} {row.status:<10} {row.attempts:>5} {answer:<{ANSWER_WIDTH}} {created}")
+        print(f"{row.id:>6} {row.event:<17} {row.status:<10} {row.attempts:>5} {created:<19} {answer}")
 
 
 def _first_shown(text: str, width: int) -> str:
