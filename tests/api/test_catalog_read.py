@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from evidence_check.widths import stored_filename
 from tests.api.conftest import Api, bearer, jpeg, photos
@@ -69,6 +69,26 @@ def test_a_tenant_manages_its_catalog_over_http(keyed: tuple[Api, dict[str, str]
     assert [s["sku"] for s in api.client.get("/v1/catalog", headers=acme).json()["items"]] == ["BAG-1"]
     assert [s["sku"] for s in api.client.get("/v1/catalog", headers=globex).json()["items"]] == ["HAT-3"]
     assert api.client.get("/v1/catalog", params={"cursor": "%%%"}, headers=acme).status_code == 422
+
+
+def test_of_two_deletions_of_one_sku_at_once_one_is_told_it_deleted_it(api: Api) -> None:
+    assert api.client.post("/v1/catalog/CUP-2/images", files=[("images", ("a.jpg", jpeg(1), "image/jpeg"))]).status_code == 201
+    answers: list[int] = []
+    overtaken: list[bool] = []
+
+    def the_other_deletes_first(conn: object, cursor: object, statement: str, *args: object) -> None:
+        # The first DELETE of the first request: the SKU was read; the second request deletes it whole now.
+        if statement.lstrip().upper().startswith("DELETE") and not overtaken:
+            overtaken.append(True)
+            answers.append(api.client.delete("/v1/catalog/CUP-2").status_code)
+
+    event.listen(api.store.engine, "before_cursor_execute", the_other_deletes_first)
+    try:
+        answers.append(api.client.delete("/v1/catalog/CUP-2").status_code)
+    finally:
+        event.remove(api.store.engine, "before_cursor_execute", the_other_deletes_first)
+    assert answers == [204, 404]  # was [204, 204]
+    assert api.client.get("/v1/catalog/CUP-2").status_code == 404
 
 
 def test_a_catalog_changed_by_another_process_is_seen_within_seconds(store_url: str) -> None:
