@@ -201,6 +201,13 @@ COMMON: list[tuple[str, Ask, int, str, str]] = [
         "JSON",
     ),
     (
+        "a console form of more fields than Starlette reads",
+        lambda api, h: api.client.post("/signin", data={f"f{n}": "x" for n in range(1001)}, headers=h),
+        400,
+        "Too many fields. Maximum number of fields is 1000.",  # was English only
+        "1000",
+    ),
+    (
         "a path the API does not have",
         lambda api, h: api.client.get("/v1/nothing", headers=h),
         404,
