@@ -138,11 +138,11 @@ def complete_image_ids(store: Store, tenant: str, sku: str | None = None) -> dic
 
 
 def list_skus(store: Store, tenant: str) -> list[SkuSummary]:
-    """Each SKU with its image count and its zones counted over all its images."""
+    """Each SKU with its image count and its zones counted over all its images, by code point: the
+    order of `GET /v1/catalog`'s cursor (`>` on str), the console's and `catalog list`'s on every store.
+    Not the database's: PostgreSQL's follows its collation (en-US: a-1, B-2, c-3), SQLite's the bytes."""
     with store.sessions() as session:
-        skus = session.scalars(
-            select(CatalogSkuRow).where(CatalogSkuRow.tenant == tenant).order_by(CatalogSkuRow.sku)
-        ).all()
+        skus = sorted(session.scalars(select(CatalogSkuRow).where(CatalogSkuRow.tenant == tenant)), key=lambda r: r.sku)
         counts: dict[int, list[int]] = {}
         for sku_pk, zones in session.execute(
             select(CatalogImageRow.sku_pk, CatalogImageRow.zones).where(CatalogImageRow.tenant == tenant)
