@@ -54,8 +54,8 @@ def put_sku(
     brand: str | None = None,
     family: str | None = None,
     measured_with: str | None = None,
-) -> int:
-    """Create or update a SKU and add the images it does not have yet; returns how many were added.
+) -> set[str]:
+    """Create or update a SKU and add the images it does not have yet; returns the ids of those added.
 
     Zones given with an image the SKU already has replace that image's zones, as do
     `zones_of_known` (image id -> zones) for images not measured again (`complete_image_ids`).
@@ -94,7 +94,7 @@ def put_sku(
                 image.image_id: image
                 for image in session.scalars(select(CatalogImageRow).where(CatalogImageRow.sku_pk == row.id))
             }
-            added = 0
+            added: set[str] = set()
             for image_id, zones in (zones_of_known or {}).items():
                 if image_id in known:
                     known[image_id].zones = zones
@@ -114,7 +114,7 @@ def put_sku(
                     measured_as=MEASUREMENT, zones=image.zones, created_at=when,
                 )  # fmt: skip
                 session.add(known[image.image_id])
-                added += 1
+                added.add(image.image_id)
             return added
     except SQLAlchemyError as exc:
         raise StoreError(f"could not store SKU {sku}: {_one_line(exc)}") from None

@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from evidence_check import importing
+from evidence_check.store.catalog_store import remove_sku
 from tests.api.catalog_archives import catalog_zip, send
 from tests.api.conftest import Api, bearer, jpeg
 from tests.conftest import FIXTURES, corpus
@@ -71,6 +72,27 @@ def test_a_row_naming_only_an_image_an_earlier_row_stored_is_not_counted_as_stor
     body = send(api, catalog_zip(rows, {"a.jpg": CAMERA})).json()
     assert [(row["stored"], row["added"], row["known"]) for row in body["rows"]] == [(True, 1, 0), (False, 0, 0)]
     assert (body["skus"], body["images"]) == (1, 1)
+
+def test_a_row_adding_again_an_image_of_a_sku_deleted_since_the_earlier_row_knows_none(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [{"sku": "CAM-1", "images": ["a.jpg"]}, {"sku": "CAM-1", "images": ["a.jpg"]}]
+    storing, rows_stored = importing.store_catalog_sku, []
+
+    def then_deleted(store: Any, tenant: str, sku: str, *args: Any, **kwargs: Any) -> Any:
+        added = storing(store, tenant, sku, *args, **kwargs)
+        if not rows_stored:
+            assert remove_sku(store, tenant, sku)  # a DELETE between the rows
+        rows_stored.append(sku)
+        return added
+
+    monkeypatch.setattr(importing, "store_catalog_sku", then_deleted)
+    answer = send(api, catalog_zip(rows, {"a.jpg": CAMERA}))
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    # The second row stored the image again: counted from how many were measured, it knew -1.
+    assert [(row["added"], row["known"]) for row in body["rows"]] == [(1, 0), (1, 0)]
+
 
 def test_an_import_that_lost_the_race_for_its_images_knows_them(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     """The same archive sent 20 times at once: an import that read the catalog before another stored
