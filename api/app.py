@@ -143,6 +143,8 @@ STARLETTE_DETAILS = {
     "Not Found": "http.not_found",
     "Method Not Allowed": "http.method_not_allowed",
     "There was an error parsing the body": "http.unreadable_body",
+    "Too many fields. Maximum number of fields is 1000.": "http.too_many_fields",
+    "Too many files. Maximum number of files is 1000.": "http.too_many_files",
 }
 
 

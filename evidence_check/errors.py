@@ -81,6 +81,9 @@ ERRORS: dict[str, tuple[str, str]] = {
     # Starlette's own answers for a path or method the API does not have.
     "http.not_found": ("Not Found", "未找到该地址"),
     "http.method_not_allowed": ("Method Not Allowed", "该地址不接受此请求方法"),
+    # Starlette's, for a console form of more parts than its parser reads (1,000 of each, its default).
+    "http.too_many_fields": ("Too many fields. Maximum number of fields is 1000.", "表单字段过多：最多 1000 个"),
+    "http.too_many_files": ("Too many files. Maximum number of files is 1000.", "表单中的文件过多：最多 1000 个"),
     # FastAPI's answer when reading a JSON body fails other than by a syntax error: bytes that are
     # not text (a body nested too deeply is a syntax error of strict_json's).
     "http.unreadable_body": (

@@ -96,6 +96,7 @@ def import_catalog(
     pictured = thumbnail_ids(store, tenant)
     vocabulary = catalog_vocabulary(store, tenant)
     rows = []
+    stored_here: dict[str, set[str]] = {}  # SKU -> image ids this import's earlier rows measured and stored
     for entry, entry_zones in zip(entries, zones, strict=True):
         uploads, named = [], {}
         for name in entry.images:
@@ -115,7 +116,17 @@ def import_catalog(
             vocabulary = added.vocabulary
         skipped = tuple((named.get(filename, filename), why) for filename, why in added.skipped)
         without_outline = tuple((named.get(filename, filename), share) for filename, share in added.without_outline)
-        rows.append(RowResult(entry.where, entry.sku, added.added, len(measured.complete), skipped, without_outline))
+        # Measured as new but found stored by put_sku: by another import or add at the same time (20 of
+        # one archive at once: those that lost the race added nothing and knew nothing, and when no row
+        # was stored their answer was 422 "no image could be used"), or by this import's earlier row.
+        # By ids, not counts: an image an earlier row stored and this one added again (the SKU deleted
+        # between the two) was counted known -1.
+        measured_ids = {m.image.image_id for m in measured.measured}
+        earlier = stored_here.setdefault(entry.sku, set())
+        held_by_others = measured_ids - added.added_ids - earlier
+        earlier |= measured_ids
+        known = len(measured.complete) + len(held_by_others)
+        rows.append(RowResult(entry.where, entry.sku, added.added, known, skipped, without_outline))
     if not any(row.stored for row in rows):
         first = next((row for row in rows if row.skipped), None)
         if first is None:

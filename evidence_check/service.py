@@ -307,6 +307,7 @@ def verified_events(claim: Claim, body: dict[str, Any]) -> list[Event]:
 @dataclass(frozen=True)
 class CatalogAddition:
     added: int  # new images stored (an image the SKU already has is not stored twice)
+    added_ids: frozenset[str]  # their ids
     skipped: tuple[tuple[str, WordedError], ...]  # (filename, why) of files that could not be used
     # False: no file could be used (each is in `skipped`), so nothing was stored for the SKU.
     stored: bool
@@ -452,7 +453,7 @@ def store_catalog_sku(
     zones = _bounded_zones(store, tenant, sku, zones, measured_sizes)
     images = [replace(m.image, zones=zones.get(m.image.filename)) for m in uploads.measured]
     zones_of_known = {image_id: zones[filename] for image_id, filename in uploads.complete if filename in zones}
-    added = 0
+    added: set[str] = set()
     switched, vocabulary = False, None
     stored = bool(images or uploads.complete)
     if stored:
@@ -492,7 +493,8 @@ def store_catalog_sku(
         (filename, round(share, 2)) for filename, share, zoned in shares if location.lacks_outline(share, zoned=zoned)
     )
     return CatalogAddition(
-        added=added,
+        added=len(added),
+        added_ids=frozenset(added),
         skipped=uploads.skipped,
         stored=stored,
         without_outline=without_outline,

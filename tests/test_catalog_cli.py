@@ -433,6 +433,8 @@ def test_an_interrupted_import_on_a_terminal_says_so_below_the_bar(
         # json kept the second, unsaid: A-2 alone stored
         ("m.jsonl", '{"sku": "A-1", "images": ["a.jpg"], "sku": "A-2"}\n', "line 1: the name 'sku' is given twice"),
         ("m.jsonl", '{"sku": "A-1", "x": ' + "[" * 5000 + "]" * 5000 + "}\n", "line 1 is not JSON (nested too deeply)"),
+        # was Python's "Exceeds the limit (4300 digits) … use sys.set_int_max_str_digits()"
+        ("m.jsonl", '{"sku": "A-1", "images": [1' + "0" * 5000 + "]}\n", "line 1 is not JSON (a number of more than 4300 digits)"),
     ],
 )
 def test_bad_manifest_is_one_line(sqlite_url: str, tmp_path: Path, name: str, content: str, message: str) -> None:

@@ -11,6 +11,19 @@ from evidence_check.service import report_page
 from evidence_check.settings import Settings
 from evidence_check.store import Store
 
+# The printable page (the API's `?format=html`, the console's printable page) holds a customer's photos
+# and words: kept by no cache, framed by no one, and, self-contained (its style inline, its pictures
+# data: URIs), allowed to load nothing and run nothing.
+REPORT_PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": (
+        "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+        "form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+
 
 def report_response(
     body: dict[str, Any], lang: str, html: bool, *, store: Store, tenant: str, settings: Settings
@@ -18,7 +31,7 @@ def report_response(
     """The report as JSON, or as the printable page with pictures of the claim's kept photos."""
     if not html:
         return body
-    return HTMLResponse(report_page(store, tenant, body, lang, settings))
+    return HTMLResponse(report_page(store, tenant, body, lang, settings), headers=REPORT_PAGE_HEADERS)
 
 
 REPORT_CONTENT: dict[str, Any] = {

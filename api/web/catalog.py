@@ -214,7 +214,7 @@ def _zone_as_sent(box: list[int], cause: str, extra: str) -> Any:
     kept: dict[str, Any] = {}
     if extra:
         try:
-            kept = dict(json.loads(extra))
+            kept = dict(strict_json.loads(extra))
         except (ValueError, TypeError):
             kept = {}
     shown = kept.pop("shown_box", None)

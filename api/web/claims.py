@@ -14,10 +14,11 @@ import anyio.to_thread
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
+from api.routes.rendering import REPORT_PAGE_HEADERS
 from api.upload import UploadInvalid, UploadLimits, UploadRefused, read_request, refusal_status
 from api.verifying import answer, parse_verify
 from api.web import words as w
-from api.web.pages import PAGE_HEADERS, Console, ConsoleDep, claim_url, to_sign_in
+from api.web.pages import Console, ConsoleDep, claim_url, to_sign_in
 from api.web.session import CSRF_FIELD, Agent, check_csrf
 from api.web.timeline import timeline_points
 from evidence_check.checks.challenge import new_code
@@ -53,16 +54,6 @@ FORM_FIELDS = (
     "ordered_at", "shipped_at", "delivered_at", "claimed_at", "region", "tz",
 )  # fmt: skip
 FORM_ID_FIELD = "form_id"  # a random id each time the form is drawn
-# The console's page headers, with a stricter policy: the printable page is self-contained (its
-# style inline, its pictures data: URIs), so it may load nothing, run nothing, be framed by no one.
-PRINTABLE_HEADERS = {
-    **PAGE_HEADERS,
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": (
-        "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
-        "form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
-    ),
-}
 
 
 @router.get("/new-claim", response_class=HTMLResponse)
@@ -153,7 +144,7 @@ def printable(console: ConsoleDep, claim_id: str) -> Response:
     page = report_page(
         console.store, tenant, in_language(body, console.lang, "console"), console.lang, settings, console.zone
     )
-    return HTMLResponse(page, headers=PRINTABLE_HEADERS)
+    return HTMLResponse(page, headers=REPORT_PAGE_HEADERS)
 
 
 @router.get("/claims/{claim_id:id}", response_class=HTMLResponse)

@@ -189,4 +189,6 @@ def _day_start(text: str, console: Console, problems: list[str], next_day: bool 
     except ValueError:
         problems.append(console.words["not_a_date"].format(text=repr(text[:40])))
         return None
+    if next_day and day == date.max:
+        return None  # up to the end of the last day a date names: no bound at all
     return datetime.combine(day + timedelta(days=1 if next_day else 0), time(), console.zone)

@@ -25,6 +25,7 @@ from fastapi import Request, Response
 from sqlalchemy import select
 
 from api.auth import TRIAL_TENANT, in_trial
+from evidence_check import strict_json
 from evidence_check.store import Store
 from evidence_check.store.keys import digest, key_for
 from evidence_check.store.keys_tables import ApiKeyRow
@@ -68,9 +69,11 @@ def current_agent(request: Request, store: Store) -> Agent | None:
         return None
     payload, _, signature = value.rpartition(".")
     try:
-        fields = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        # Read before its signature can be checked (the key it names signs it): strict_json, for a
+        # payload nested past the recursion limit, and OverflowError for a time of 1e400.
+        fields = strict_json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         key_id, issued, nonce = str(fields["k"]), int(fields["t"]), str(fields["n"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError):
         return None
     if not 0 <= time.time() - issued < SESSION_SECONDS:
         return None

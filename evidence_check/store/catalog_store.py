@@ -54,8 +54,8 @@ def put_sku(
     brand: str | None = None,
     family: str | None = None,
     measured_with: str | None = None,
-) -> int:
-    """Create or update a SKU and add the images it does not have yet; returns how many were added.
+) -> set[str]:
+    """Create or update a SKU and add the images it does not have yet; returns the ids of those added.
 
     Zones given with an image the SKU already has replace that image's zones, as do
     `zones_of_known` (image id -> zones) for images not measured again (`complete_image_ids`).
@@ -94,7 +94,7 @@ def put_sku(
                 image.image_id: image
                 for image in session.scalars(select(CatalogImageRow).where(CatalogImageRow.sku_pk == row.id))
             }
-            added = 0
+            added: set[str] = set()
             for image_id, zones in (zones_of_known or {}).items():
                 if image_id in known:
                     known[image_id].zones = zones
@@ -114,7 +114,7 @@ def put_sku(
                     measured_as=MEASUREMENT, zones=image.zones, created_at=when,
                 )  # fmt: skip
                 session.add(known[image.image_id])
-                added += 1
+                added.add(image.image_id)
             return added
     except SQLAlchemyError as exc:
         raise StoreError(f"could not store SKU {sku}: {_one_line(exc)}") from None
@@ -138,11 +138,11 @@ def complete_image_ids(store: Store, tenant: str, sku: str | None = None) -> dic
 
 
 def list_skus(store: Store, tenant: str) -> list[SkuSummary]:
-    """Each SKU with its image count and its zones counted over all its images."""
+    """Each SKU with its image count and its zones counted over all its images, by code point: the
+    order of `GET /v1/catalog`'s cursor (`>` on str), the console's and `catalog list`'s on every store.
+    Not the database's: PostgreSQL's follows its collation (en-US: a-1, B-2, c-3), SQLite's the bytes."""
     with store.sessions() as session:
-        skus = session.scalars(
-            select(CatalogSkuRow).where(CatalogSkuRow.tenant == tenant).order_by(CatalogSkuRow.sku)
-        ).all()
+        skus = sorted(session.scalars(select(CatalogSkuRow).where(CatalogSkuRow.tenant == tenant)), key=lambda r: r.sku)
         counts: dict[int, list[int]] = {}
         for sku_pk, zones in session.execute(
             select(CatalogImageRow.sku_pk, CatalogImageRow.zones).where(CatalogImageRow.tenant == tenant)
@@ -247,7 +247,11 @@ def remove_sku(store: Store, tenant: str, sku: str) -> bool:
             images = select(CatalogImageRow.id).where(CatalogImageRow.sku_pk == row_id)
             session.execute(delete(CatalogWordsRow).where(CatalogWordsRow.image_pk.in_(images)))
             session.execute(delete(CatalogImageRow).where(CatalogImageRow.sku_pk == row_id))
-            session.execute(delete(CatalogSkuRow).where(CatalogSkuRow.id == row_id))
+            gone = session.connection().execute(delete(CatalogSkuRow).where(CatalogSkuRow.id == row_id))
+            if gone.rowcount == 0:
+                # Another removal took it between the read and the delete (SQLite takes its write lock
+                # at the first write): that one answers "removed"; of 20 at once, 7 did.
+                return False
             _changed(session, tenant)
             return True
     except SQLAlchemyError as exc:

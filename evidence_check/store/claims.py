@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, String, cast, func, or_, select
@@ -183,9 +183,9 @@ def _filtered(query: Select[Any], where: ClaimFilter) -> Select[Any]:
     if where.order_id is not None:
         query = query.where(ClaimRow.order_id == where.order_id)
     if where.since is not None:
-        query = query.where(ClaimRow.created_at >= _aware(where.since))
+        query = query.where(ClaimRow.created_at >= _in_utc(where.since))
     if where.until is not None:
-        query = query.where(ClaimRow.created_at < _aware(where.until))
+        query = query.where(ClaimRow.created_at < _in_utc(where.until))
     if where.text:
         # LIKE's own wildcards in the text are matched as themselves.
         escaped = where.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -233,3 +233,15 @@ def _summary(
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _in_utc(moment: datetime) -> datetime:
+    """A bound compared with `created_at`, in UTC: SQLite keeps it as UTC text and compares text, so
+    a bound written with its offset (2026-12-07T03:00+08:00, or the console's day in the agent's zone)
+    was compared as if that wall time were UTC. A moment whose UTC falls outside datetime's years
+    (0001-01-01T00:00+14:00) is its nearest end, which orders the same against every stored claim."""
+    try:
+        return _aware(moment).astimezone(UTC)
+    except OverflowError:
+        offset = moment.utcoffset()
+        return (datetime.min if offset is not None and offset > timedelta(0) else datetime.max).replace(tzinfo=UTC)

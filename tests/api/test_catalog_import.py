@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from evidence_check import importing
+from evidence_check.store.catalog_store import remove_sku
 from tests.api.catalog_archives import catalog_zip, send
 from tests.api.conftest import Api, bearer, jpeg
 from tests.conftest import FIXTURES, corpus
@@ -70,6 +72,44 @@ def test_a_row_naming_only_an_image_an_earlier_row_stored_is_not_counted_as_stor
     body = send(api, catalog_zip(rows, {"a.jpg": CAMERA})).json()
     assert [(row["stored"], row["added"], row["known"]) for row in body["rows"]] == [(True, 1, 0), (False, 0, 0)]
     assert (body["skus"], body["images"]) == (1, 1)
+
+def test_a_row_adding_again_an_image_of_a_sku_deleted_since_the_earlier_row_knows_none(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [{"sku": "CAM-1", "images": ["a.jpg"]}, {"sku": "CAM-1", "images": ["a.jpg"]}]
+    storing, rows_stored = importing.store_catalog_sku, []
+
+    def then_deleted(store: Any, tenant: str, sku: str, *args: Any, **kwargs: Any) -> Any:
+        added = storing(store, tenant, sku, *args, **kwargs)
+        if not rows_stored:
+            assert remove_sku(store, tenant, sku)  # a DELETE between the rows
+        rows_stored.append(sku)
+        return added
+
+    monkeypatch.setattr(importing, "store_catalog_sku", then_deleted)
+    answer = send(api, catalog_zip(rows, {"a.jpg": CAMERA}))
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    # The second row stored the image again: counted from how many were measured, it knew -1.
+    assert [(row["added"], row["known"]) for row in body["rows"]] == [(1, 0), (1, 0)]
+
+
+def test_an_import_that_lost_the_race_for_its_images_knows_them(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same archive sent 20 times at once: an import that read the catalog before another stored
+    the images measured them as new, and found them stored. It added nothing and knew nothing, so when
+    no row was stored it answered 422 "no image in the manifest could be used" (3 of 20, measured)."""
+    rows = [{"sku": "CAM-1", "images": ["a.jpg"]}, {"sku": "CAM-2", "images": ["a.jpg", "b.jpg"]}]
+    archive = catalog_zip(rows, {"a.jpg": CAMERA, "b.jpg": jpeg(3, (640, 480))})
+    assert send(api, archive).status_code == 200
+    # What the losing import read: the catalog as it was before the winner stored it.
+    monkeypatch.setattr(importing, "complete_image_ids", lambda store, tenant: {})
+    late = send(api, archive)
+    assert late.status_code == 200, late.text
+    body = late.json()
+    assert [(row["stored"], row["added"], row["known"]) for row in body["rows"]] == [(True, 0, 1), (True, 0, 2)]
+    assert (body["skus"], body["images"]) == (2, 0)
+    assert counts(api)[:2] == (2, 3)
+
 
 def test_a_malformed_row_bad_zones_or_no_usable_image_store_nothing(api: Api) -> None:
     good = {"sku": "CAM-1", "images": ["a.jpg"]}

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote, unquote
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import event, text
 
+from evidence_check.store import Store
 from evidence_check.widths import stored_filename
-from tests.api.conftest import Api, bearer, jpeg, photos
+from tests.api.conftest import Api, bearer, jpeg, make_api, photos
+from tests.conftest import PG_URL, _admin_engine
 
 
 def _add(api: Api, sku: str, headers: dict[str, str], *seeds: int) -> None:
@@ -69,6 +76,72 @@ def test_a_tenant_manages_its_catalog_over_http(keyed: tuple[Api, dict[str, str]
     assert [s["sku"] for s in api.client.get("/v1/catalog", headers=acme).json()["items"]] == ["BAG-1"]
     assert [s["sku"] for s in api.client.get("/v1/catalog", headers=globex).json()["items"]] == ["HAT-3"]
     assert api.client.get("/v1/catalog", params={"cursor": "%%%"}, headers=acme).status_code == 422
+
+
+@pytest.fixture
+def en_us_store_url() -> Iterator[str]:
+    """A PostgreSQL database whose collation is ICU's en-US, as a server initialised in en_US.UTF-8
+    (the official image's default) orders text: a-1, B-2, c-3, D-4."""
+    if not PG_URL:
+        pytest.skip("needs a PostgreSQL server: set EVIDENCE_CHECK_TEST_PG_URL (.ci/run starts one)")
+    name = f"ec_test_{uuid.uuid4().hex[:10]}"
+    admin = _admin_engine()
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE \"{name}\" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"))
+    try:
+        yield f"{PG_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_the_api_and_the_console_list_skus_in_the_cursors_order_under_any_collation(
+    en_us_store_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    skus = ["a-1", "B-2", "c-3", "D-4", "é-1", "e-2", "中文-1"]
+    store = Store(en_us_store_url)
+    try:
+        for api in make_api(store):
+            for n, sku in enumerate(skus):
+                added = api.client.post(f"/v1/catalog/{sku}/images", files=[("images", ("a.jpg", jpeg(n + 1), "image/jpeg"))])
+                assert added.status_code == 201
+            paged: list[str] = []
+            cursor = None
+            while len(paged) <= len(skus):
+                page = api.client.get("/v1/catalog", params={"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+                paged += [item["sku"] for item in page["items"]]
+                cursor = page["next_cursor"]
+                if cursor is None:
+                    break
+            # Cut by ">" but sorted by the collation, pages showed a-1, c-3, é-1 and 中文-1 only.
+            assert paged == sorted(skus)
+            # The console's catalog showed the collation's order (a-1, B-2, c-3, D-4, e-2, é-1, 中文-1).
+            shown = re.findall(r'href="/catalog/([^"?]+)"', api.client.get("/catalog").text)
+            assert [unquote(sku) for sku in shown] == sorted(skus)
+    finally:
+        store.close()
+
+
+def test_of_two_deletions_of_one_sku_at_once_one_is_told_it_deleted_it(api: Api) -> None:
+    assert api.client.post("/v1/catalog/CUP-2/images", files=[("images", ("a.jpg", jpeg(1), "image/jpeg"))]).status_code == 201
+    answers: list[int] = []
+    overtaken: list[bool] = []
+
+    def the_other_deletes_first(conn: object, cursor: object, statement: str, *args: object) -> None:
+        # The first DELETE of the first request: the SKU was read; the second request deletes it whole now.
+        if statement.lstrip().upper().startswith("DELETE") and not overtaken:
+            overtaken.append(True)
+            answers.append(api.client.delete("/v1/catalog/CUP-2").status_code)
+
+    event.listen(api.store.engine, "before_cursor_execute", the_other_deletes_first)
+    try:
+        answers.append(api.client.delete("/v1/catalog/CUP-2").status_code)
+    finally:
+        event.remove(api.store.engine, "before_cursor_execute", the_other_deletes_first)
+    assert answers == [204, 404]  # was [204, 204]
+    assert api.client.get("/v1/catalog/CUP-2").status_code == 404
 
 
 def test_a_catalog_changed_by_another_process_is_seen_within_seconds(store_url: str) -> None:

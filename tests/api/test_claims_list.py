@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -153,3 +153,26 @@ def test_a_time_of_the_wrong_form_is_worded_as_verifys_in_english_and_chinese(ap
         "detail": f"{field}: {value!r} is not an ISO 8601 date or date-time (e.g. 2026-11-20T14:30+08:00)"
     }
     assert chinese.json() == {"detail": f"{field}：{value!r} 不是 ISO 8601 日期或日期时间（例如 2026-11-20T14:30+08:00）"}
+
+
+def test_since_and_until_written_with_an_offset_mean_that_instant_on_both_backends(api: Api) -> None:
+    _verify(api, "c-now", 1)
+    now = datetime.now(UTC)
+    east, west = timezone(timedelta(hours=8)), timezone(timedelta(hours=-5))
+
+    def listed(**bounds: datetime | str) -> list[str]:
+        params = {name: value if isinstance(value, str) else value.isoformat() for name, value in bounds.items()}
+        answer = api.client.get("/v1/claims", params=params)
+        assert answer.status_code == 200, answer.text
+        return _ids(answer.json())
+
+    # An hour ago written in Shanghai's time is, as wall time, hours ahead of UTC; an hour ahead written
+    # in New York's is hours behind: compared as text, each said the opposite.
+    assert listed(since=(now - timedelta(hours=1)).astimezone(east)) == ["c-now"]
+    assert listed(since=(now + timedelta(hours=1)).astimezone(west)) == []
+    assert listed(until=(now + timedelta(hours=1)).astimezone(west)) == ["c-now"]
+    assert listed(until=(now - timedelta(hours=1)).astimezone(east)) == []
+    # Bounds whose UTC is past datetime's first or last year.
+    assert listed(since="0001-01-01T00:00:00+14:00", until="9999-12-31T23:00:00-14:00") == ["c-now"]
+    assert listed(since="9999-12-31T23:00:00-14:00") == []
+    assert listed(until="0001-01-01T00:00:00+14:00") == []

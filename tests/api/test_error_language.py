@@ -183,6 +183,15 @@ COMMON: list[tuple[str, Ask, int, str, str]] = [
         "JSON",
     ),
     (
+        "a JSON body with a number of more digits than Python converts",
+        lambda api, h: api.client.put(
+            "/v1/catalog/BAG-1/zones", content='{"lid": [1' + "0" * 5000 + ", 0, 5, 5]}", headers={**h, "Content-Type": "application/json"}
+        ),
+        422,
+        "body: not JSON (a number of more than 4300 digits at character 9)",  # was 400 "not UTF-8 text"
+        "请求体：不是有效的 JSON（第 1 行第 10 列）",
+    ),
+    (
         "a JSON body that is not UTF-8 text",
         lambda api, h: api.client.put(
             "/v1/catalog/BAG-1/zones", content=b'{"lid": "\xff"}', headers={**h, "Content-Type": "application/json"}
@@ -190,6 +199,13 @@ COMMON: list[tuple[str, Ask, int, str, str]] = [
         400,
         "body: cannot be read as JSON (not UTF-8 text)",  # was English only
         "JSON",
+    ),
+    (
+        "a console form of more fields than Starlette reads",
+        lambda api, h: api.client.post("/signin", data={f"f{n}": "x" for n in range(1001)}, headers=h),
+        400,
+        "Too many fields. Maximum number of fields is 1000.",  # was English only
+        "1000",
     ),
     (
         "a path the API does not have",

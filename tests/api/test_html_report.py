@@ -61,3 +61,12 @@ def test_the_console_card_shows_the_earlier_claims_photo(api: Api) -> None:
     page = api.client.get("/claims/c-two").text
     assert re.search(r'<figure class="earlier"><img class="photo" src="data:image/jpeg;base64,[^"]+" alt="c-one">', page)
     assert 'href="/claims/c-one"' in page
+
+
+def test_the_html_report_is_kept_by_no_cache_and_may_run_nothing(api: Api) -> None:
+    # The console's printable page had these headers; the API's same page had none.
+    sent = api.verify(photos(("a.jpg", jpeg(1))), {"claim_id": "c-h"}, params={"format": "html"})
+    for page in (sent, api.client.get("/v1/claims/c-h", params={"format": "html"})):
+        assert page.headers["cache-control"] == "no-store"
+        assert page.headers["content-security-policy"].startswith("default-src 'none';")
+        assert (page.headers["x-frame-options"], page.headers["x-content-type-options"]) == ("DENY", "nosniff")

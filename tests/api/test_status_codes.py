@@ -552,6 +552,9 @@ def test_a_json_object_naming_a_member_twice_is_422_and_stores_nothing(api: Api)
     # Nested past Python's recursion limit (6 KB, under the field's 16 KB): was a 500.
     deep = api.client.post("/v1/catalog/BAG-1/images", files=front, data={"zones": "[" * 3000 + "]" * 3000})
     assert (deep.status_code, deep.json()["detail"]) == (422, 'zones: not JSON (expected {"name": [x, y, w, h], ...})')
+    # A whole number of more digits than Python converts (4,300): json's bare ValueError, a 500.
+    long_number = api.client.post("/v1/catalog/BAG-1/images", files=front, data={"zones": '{"lid": [1' + "0" * 5000 + ", 0, 5, 5]}"})
+    assert (long_number.status_code, long_number.json()["detail"]) == (422, deep.json()["detail"])
     assert api.client.post("/v1/catalog/BAG-1/images", files=front).status_code == 201
     put = api.client.put("/v1/catalog/BAG-1/zones", content=twice, headers={"Content-Type": "application/json"})
     assert put.status_code == 422 and "'zipper' is given twice" in put.json()["detail"]

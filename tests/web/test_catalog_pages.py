@@ -10,6 +10,7 @@ import json
 import re
 from datetime import UTC, datetime
 
+import pytest
 from PIL import Image
 
 from evidence_check.errors import ID_RULE
@@ -129,6 +130,23 @@ def test_zones_with_causes_are_shown_and_kept_whole_when_saved_from_the_page(api
     (stored,) = (i["zones"] for i in api.client.get("/v1/catalog/BAG-7").json()["image_list"])
     assert stored["strap"] == {"box": [5, 5, 50, 50], "cause": "wear", "note": "check the buckle", "label_zh": "肩带"}
     assert stored["zipper"] == [120, 40, 200, 60] and stored["lid"] == [1, 2, 30, 40]
+
+
+@pytest.mark.parametrize(
+    "extra", ["[" * 100_000 + "]" * 100_000, '{"note": 1' + "0" * 5000 + "}", '{"note": "a", "note": "b"}', "[1]"]
+)
+def test_a_rows_kept_part_that_is_no_json_object_keeps_nothing(api: Api, extra: str) -> None:
+    # `zone_extra` is the page's hidden field: sent nested past Python's recursion limit it was a 500.
+    token = csrf_of(api.client.get("/catalog").text)
+    _add(api, token, "BAG-7", "front.jpg")
+    saved = api.client.post(
+        "/catalog/BAG-7/zones",
+        data={"csrf": token, "image": "front.jpg", "zone_name": "lid", "zone_box": "1,2,30,40", "zone_extra": extra},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text
+    (stored,) = (i["zones"] for i in api.client.get("/v1/catalog/BAG-7").json()["image_list"])
+    assert stored == {"lid": [1, 2, 30, 40]}
 
 
 def test_the_consoles_own_problems_are_said_in_chinese_on_chinese_pages(api: Api) -> None:

@@ -56,6 +56,24 @@ def test_the_queue_filters_by_verdict_search_and_dates_in_the_agents_zone(api: A
     assert bad.status_code == 200 and "not a date" in bad.text
 
 
+def test_the_queue_reads_a_day_in_the_agents_zone_as_that_days_instants(api: Api) -> None:
+    # 20:00 UTC on the 1st is 04:00 on the 2nd in Shanghai; SQLite compared the day's start (00:00 +08:00)
+    # with the stored UTC text as if it were UTC, and left the claim out.
+    seed(api.store, "default", "c-late", "accept", datetime(2026, 12, 1, 20, 0, tzinfo=UTC))
+    api.client.cookies.set("ec_tz", "Asia%2FShanghai")
+    assert _rows(api.client.get("/", params={"since": "2026-12-02"}).text, "other_claims") == ["c-late"]
+    assert _rows(api.client.get("/", params={"until": "2026-12-01"}).text, "other_claims") == []
+
+
+@pytest.mark.parametrize("bounds", [{"until": "9999-12-31"}, {"since": "0001-01-01", "until": "9999-12-31"}])
+def test_the_queue_takes_the_first_and_last_days_a_date_can_name(api: Api, bounds: dict[str, str]) -> None:
+    seed(api.store, "default", "c-1", "accept", DAY)
+    api.client.cookies.set("ec_tz", "America%2FNew_York")
+    answer = api.client.get("/", params=bounds)
+    assert answer.status_code == 200  # the day after 9999-12-31 was an OverflowError: a 500
+    assert _rows(answer.text, "other_claims") == ["c-1"]
+
+
 def test_the_queue_pages_each_section_by_its_own_cursor(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(routes, "PAGE", 2)
     for n in range(5):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import UTC, datetime
 from urllib.parse import urlencode
@@ -126,6 +127,18 @@ def test_a_tampered_session_cookie_is_no_session(keyed: tuple[Api, dict[str, str
     value = api.client.cookies["ec_session"]
     api.client.cookies.set("ec_session", value[:-2] + ("00" if not value.endswith("00") else "11"))
     assert api.client.get("/", follow_redirects=False).status_code == 303
+
+
+@pytest.mark.parametrize(
+    "payload", ["[" * 2000 + "]" * 2000, '{"k": "k1", "t": 1e400, "n": "x"}', '{"k": "k1", "t": NaN, "n": "x"}', "[1]"]
+)
+def test_a_forged_session_cookie_is_no_session(keyed: tuple[Api, dict[str, str]], payload: str) -> None:
+    # Read before its signature is checked: nested past the recursion limit, or a time int() cannot
+    # take, it was a 500 on every page.
+    api, _keys = keyed
+    api.client.cookies.set("ec_session", base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=") + ".x")
+    answer = api.client.get("/", follow_redirects=False)
+    assert (answer.status_code, answer.headers["location"]) == (303, "/signin?next=%2F")
 
 
 def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(keyed: tuple[Api, dict[str, str]]) -> None:
