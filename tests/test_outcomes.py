@@ -260,3 +260,32 @@ def test_who_decides_is_named_by_keyword_where_a_decision_is_recorded() -> None:
     so a caller written before it (another branch's, passing `seen` sixth) cannot slip `seen` into it."""
     for recording in (service.decide, record_outcome):
         assert inspect.signature(recording).parameters["by"].kind is inspect.Parameter.KEYWORD_ONLY
+
+
+def test_a_senders_retry_after_another_decision_is_answered_as_its_first_answer(store: Store) -> None:
+    """A, then B, then A's retry: A's decision answered as it was (time, what it replaced, who), no
+    third row; A deciding something else afterwards is recorded, and so is B's retry of an older
+    decision of B's once B decided otherwise since (its own latest no longer says it)."""
+    from tests.web.conftest import seed
+
+    seed(store, "default", "c1", "review", NOW)
+    a, b = DecidedBy("api", "k_aaaaaaaaaaaa"), DecidedBy("api", "k_bbbbbbbbbbbb")
+    moments = iter(NOW + timedelta(minutes=minute) for minute in itertools.count())
+    first = record_outcome(store, "default", "c1", "genuine", "refund", lambda: next(moments), by=a)
+    record_outcome(store, "default", "c1", "fraud", None, lambda: next(moments), by=b)
+    retried = record_outcome(store, "default", "c1", "genuine", "refund", lambda: next(moments), by=a)
+    assert retried == RecordedOutcome(first.decided_at, None, a, repeated=True)
+    changed = record_outcome(store, "default", "c1", "fraud", "changed my mind", lambda: next(moments), by=a)
+    assert not changed.repeated and changed.replaced == "fraud"
+    record_outcome(store, "default", "c1", "genuine", None, lambda: next(moments), by=b)
+    again = record_outcome(store, "default", "c1", "fraud", None, lambda: next(moments), by=b)
+    assert not again.repeated and again.replaced == "genuine"
+    with store.sessions() as session:
+        rows = session.execute(select(OutcomeRow.decision, OutcomeRow.decided_key).order_by(OutcomeRow.id)).all()
+    assert [tuple(row) for row in rows] == [
+        ("genuine", a.key),
+        ("fraud", b.key),
+        ("fraud", a.key),
+        ("genuine", b.key),
+        ("fraud", b.key),
+    ]

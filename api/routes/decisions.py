@@ -172,9 +172,9 @@ def post_outcome(
     claim_id: str, sent: Annotated[OutcomeSent, Body()], tenant: TenantDep, store: StoreDep, request: Request
 ) -> Any:
     """Deciding a claim again replaces the decision (`replaced` names the one before); every decision
-    is kept with its time and note, and `GET /v1/stats` counts the latest. The latest decision sent
-    again unchanged with the same key (a retry) is answered as it was, recorded and announced once;
-    sent with another key it is that key's decision, recorded."""
+    is kept with its time and note, and `GET /v1/stats` counts the latest. The key's own latest
+    decision sent again unchanged (a retry, even after another key decided) is answered as it was,
+    recorded and announced once; sent with another key it is that key's decision, recorded."""
     _known(store, tenant, claim_id)
     recorded = decide(store, tenant, claim_id, sent.outcome, sent.note, by=DecidedBy("api", key_id_of(request)))
     return {

@@ -214,12 +214,13 @@ def record_outcome(
     whatever is latest. `DecidedMeanwhile`, nothing recorded, when another was recorded since: it is
     judged under the lock, so of two agents sent the same page and deciding at once, one is told.
 
-    Without `seen`, the same decision and note as the latest, from the same key and door (`by`), is a
-    retry (an answer lost on its way back): the latest is answered as it was, `repeated`, and nothing
-    is recorded, so it is neither kept nor announced twice. An agent shown the latest (`seen`) who
-    decides it again is recorded, and so is another key agreeing with it: answered as the first
-    key's retry, the audit trail would lose that a second key decided so too. A latest row from
-    before who decided was kept (null) cannot tell, and stays the retry it was before.
+    Without `seen`, the same decision and note as the sender's own latest one on the claim (same key
+    and door, `by`) is a retry (an answer lost on its way back), even when others decided since: that
+    decision is answered as it was, `repeated`, and nothing is recorded, so it is neither kept nor
+    announced twice, nor put back over a later decision by a client that never saw it. An agent
+    shown the latest (`seen`) who decides again is recorded, and so is another key agreeing: answered
+    as the first key's retry, the audit trail would lose that a second key decided so too. A latest
+    row from before who decided was kept (null) cannot tell, and stays the retry it was before.
 
     Decisions on one claim arriving at once are recorded one after the other, and each names the
     one recorded just before it: what it reads and its time are read under the claim's lock
@@ -231,15 +232,19 @@ def record_outcome(
         raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, got {decision!r}")
     try:
         with _claim_locked(store, tenant, claim_id) as session:
-            latest_two = session.scalars(
-                _decisions(tenant, claim_id).order_by(OutcomeRow.id.desc()).limit(2)
-            ).all()
-            replaced = latest_two[0] if latest_two else None
+            replaced = session.scalar(_decisions(tenant, claim_id).order_by(OutcomeRow.id.desc()).limit(1))
             if seen is not None and seen != (replaced.id if replaced else 0):
                 raise DecidedMeanwhile(claim_id, _decision(replaced) if replaced else None)
-            if seen is None and replaced is not None and _repeats(replaced, decision, note, by):
-                earlier = latest_two[1].decision if len(latest_two) > 1 else None
-                return RecordedOutcome(_aware(replaced.decided_at), earlier, _decision(replaced).by, repeated=True)
+            retried = _retried(session, replaced, decision, note, by) if seen is None and replaced else None
+            if retried is not None:
+                earlier = session.scalar(
+                    _decisions(tenant, claim_id)
+                    .where(OutcomeRow.id < retried.id)
+                    .order_by(OutcomeRow.id.desc())
+                    .limit(1)
+                )
+                answered = earlier.decision if earlier is not None else None
+                return RecordedOutcome(_aware(retried.decided_at), answered, _decision(retried).by, repeated=True)
             row = OutcomeRow(
                 tenant=tenant,
                 claim_id=claim_id,
@@ -257,9 +262,26 @@ def record_outcome(
         raise StoreError(f"could not record the outcome of claim {claim_id}: {exc}") from None
 
 
-def _repeats(latest: OutcomeRow, decision: str, note: str | None, by: DecidedBy) -> bool:
-    same_sender = latest.decided_via is None or (latest.decided_via, latest.decided_key) == (by.via, by.key)
-    return (latest.decision, latest.note) == (decision, note) and same_sender
+def _retried(
+    session: Session, latest: OutcomeRow, decision: str, note: str | None, by: DecidedBy
+) -> OutcomeRow | None:
+    """The decision this request repeats, if it is a retry: the sender's own latest decision on the
+    claim (same door and key) saying the same, however many others decided after it; a latest row
+    from before who decided was kept cannot tell, and is repeated by whoever sends the same."""
+    if latest.decided_via is None:
+        own: OutcomeRow | None = latest
+    else:
+        own = session.scalar(
+            _decisions(latest.tenant, latest.claim_id)
+            .where(OutcomeRow.decided_via == by.via, _same_key(by.key))
+            .order_by(OutcomeRow.id.desc())
+            .limit(1)
+        )
+    return own if own is not None and (own.decision, own.note) == (decision, note) else None
+
+
+def _same_key(key: str | None) -> Any:
+    return OutcomeRow.decided_key.is_(None) if key is None else OutcomeRow.decided_key == key
 
 
 def latest_decision(store: Store, tenant: str, claim_id: str) -> Decision | None:

@@ -112,3 +112,27 @@ def test_the_same_outcome_sent_with_another_key_is_that_keys_decision_not_a_retr
             first["decided_by"]["key"],
             second_id,
         ]
+
+
+@pytest.mark.parametrize("idempotency_key", [None, "decide-c-abba-1"])
+def test_a_retry_after_another_keys_decision_is_answered_as_before_not_recorded_again(
+    keyed: tuple[Api, dict[str, str]], idempotency_key: str | None
+) -> None:
+    """Key A decides, key B decides otherwise, then A's client retries its request (its answer was
+    lost): A is answered as it was the first time, and B's decision stays the latest, with or without
+    an Idempotency-Key (the route reads none; the retry is told by its sender and body)."""
+    api, keys = keyed
+    _, b_secret = create_key(api.store, "acme", now_utc())
+    a_headers = bearer(keys["acme"]) | ({"Idempotency-Key": idempotency_key} if idempotency_key else {})
+    b_headers = bearer(b_secret)
+    assert api.verify(photos(("first.jpg", jpeg(1))), {"claim_id": "c-abba"}, headers=a_headers).status_code == 200
+    sent = {"outcome": "genuine", "note": "refund"}
+    first = api.client.post("/v1/claims/c-abba/outcome", json=sent, headers=a_headers)
+    other = api.client.post("/v1/claims/c-abba/outcome", json={"outcome": "fraud"}, headers=b_headers)
+    assert first.status_code == other.status_code == 200 and other.json()["replaced"] == "genuine"
+    retry = api.client.post("/v1/claims/c-abba/outcome", json=sent, headers=a_headers)
+    assert retry.status_code == 200 and retry.json() == first.json()
+    with api.store.sessions() as session:
+        assert session.scalars(select(OutcomeRow.decision).order_by(OutcomeRow.id)).all() == ["genuine", "fraud"]
+    [item] = api.client.get("/v1/claims", headers=b_headers).json()["items"]
+    assert item["outcome"] == "fraud"
