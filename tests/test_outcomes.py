@@ -165,11 +165,13 @@ def test_a_decision_waiting_for_the_claims_lock_is_timed_after_the_one_holding_i
         holding.decided_at = clock()
     agent.join()
     with store.sessions() as session:
-        history = session.execute(select(OutcomeRow.decision, OutcomeRow.decided_at).order_by(OutcomeRow.id)).all()
-    assert [decision for decision, _ in history] == ["fraud", "genuine"]
-    stored = [moment if moment.tzinfo else moment.replace(tzinfo=UTC) for _, moment in history]
+        history = session.execute(
+            select(OutcomeRow.decision, OutcomeRow.decided_at, OutcomeRow.id).order_by(OutcomeRow.id)
+        ).all()
+    assert [decision for decision, _, _ in history] == ["fraud", "genuine"]
+    stored = [moment if moment.tzinfo else moment.replace(tzinfo=UTC) for _, moment, _ in history]
     assert stored[0] < stored[1]
-    assert waiting[0] == RecordedOutcome(stored[1], "fraud", CLI)
+    assert waiting[0] == RecordedOutcome(stored[1], "fraud", CLI, decision_id=history[1].id)
 
 
 def test_who_decided_is_kept_on_the_row_and_unknown_for_rows_kept_before_0018(store_url: str) -> None:
@@ -274,7 +276,7 @@ def test_a_senders_retry_after_another_decision_is_answered_as_its_first_answer(
     first = record_outcome(store, "default", "c1", "genuine", "refund", lambda: next(moments), by=a)
     record_outcome(store, "default", "c1", "fraud", None, lambda: next(moments), by=b)
     retried = record_outcome(store, "default", "c1", "genuine", "refund", lambda: next(moments), by=a)
-    assert retried == RecordedOutcome(first.decided_at, None, a, repeated=True)
+    assert retried == RecordedOutcome(first.decided_at, None, a, repeated=True, decision_id=first.decision_id)
     changed = record_outcome(store, "default", "c1", "fraud", "changed my mind", lambda: next(moments), by=a)
     assert not changed.repeated and changed.replaced == "fraud"
     record_outcome(store, "default", "c1", "genuine", None, lambda: next(moments), by=b)

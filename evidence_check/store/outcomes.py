@@ -55,8 +55,10 @@ class RecordedOutcome:
     decided_at: datetime  # read under the claim's lock: the history's order is its time's order
     replaced: str | None  # the decision recorded just before it, or None
     by: DecidedBy  # who recorded it (a retry's: who recorded the decision it repeats)
-    # True: the latest decision already said this (a client's retry); this one is it, nothing recorded.
+    # True: the sender's own latest decision already said this (a client's retry); this one is it,
+    # nothing recorded.
     repeated: bool = False
+    decision_id: int = 0  # the id of the decision recorded (a retry's: of the one it repeats)
 
 
 @dataclass(frozen=True)
@@ -244,7 +246,9 @@ def record_outcome(
                     .limit(1)
                 )
                 answered = earlier.decision if earlier is not None else None
-                return RecordedOutcome(_aware(retried.decided_at), answered, _decision(retried).by, repeated=True)
+                return RecordedOutcome(
+                    _aware(retried.decided_at), answered, _decision(retried).by, repeated=True, decision_id=retried.id
+                )
             row = OutcomeRow(
                 tenant=tenant,
                 claim_id=claim_id,
@@ -256,8 +260,11 @@ def record_outcome(
                 decided_session=by.session,
             )
             session.add(row)
+            session.flush()  # its id, for the answer
             queue_events(session, tenant, events, row.decided_at)
-            return RecordedOutcome(_aware(row.decided_at), replaced.decision if replaced else None, by)
+            return RecordedOutcome(
+                _aware(row.decided_at), replaced.decision if replaced else None, by, decision_id=row.id
+            )
     except SQLAlchemyError as exc:
         raise StoreError(f"could not record the outcome of claim {claim_id}: {exc}") from None
 

@@ -136,3 +136,57 @@ def test_a_retry_after_another_keys_decision_is_answered_as_before_not_recorded_
         assert session.scalars(select(OutcomeRow.decision).order_by(OutcomeRow.id)).all() == ["genuine", "fraud"]
     [item] = api.client.get("/v1/claims", headers=b_headers).json()["items"]
     assert item["outcome"] == "fraud"
+
+
+def test_an_api_client_sending_the_decision_it_saw_is_told_who_decided_meanwhile(
+    keyed: tuple[Api, dict[str, str]],
+) -> None:
+    """`seen`: the decision_id a client read. Another key deciding since is a 409 naming that
+    decision and its key, nothing recorded; the client that read it decides again knowingly. A
+    client sending no `seen` replaces whatever is latest, as before."""
+    api, keys = keyed
+    b_id, b_secret = create_key(api.store, "acme", now_utc())
+    a, b = bearer(keys["acme"]), bearer(b_secret)
+    assert api.verify(photos(("first.jpg", jpeg(1))), {"claim_id": "c-seen"}, headers=a).status_code == 200
+    [unread] = api.client.get("/v1/claims", headers=a).json()["items"]
+    assert (unread["outcome"], unread["decision_id"]) == (None, None)
+    outcome = "/v1/claims/c-seen/outcome"
+    first = api.client.post(outcome, json={"outcome": "genuine", "seen": 0}, headers=a).json()
+    [read] = api.client.get("/v1/claims", headers=a).json()["items"]
+    assert read["decision_id"] == first["decision_id"]
+    meanwhile = api.client.post(outcome, json={"outcome": "fraud", "seen": first["decision_id"]}, headers=b).json()
+
+    late = api.client.post(outcome, json={"outcome": "genuine", "note": "refund", "seen": read["decision_id"]}, headers=a)
+    assert late.status_code == 409, late.text
+    told = late.json()
+    assert told["decided_by"] == {"key": b_id, "via": "api"}
+    assert (told["outcome"], told["decision_id"]) == ("fraud", meanwhile["decision_id"])
+    assert datetime.fromisoformat(told["decided_at"]) == datetime.fromisoformat(meanwhile["decided_at"])
+    assert "\n" not in told["detail"] and f"seen {meanwhile['decision_id']}" in told["detail"]
+    zh = api.client.post(outcome, json={"outcome": "genuine", "seen": 0}, headers={**a, "Accept-Language": "zh"})
+    assert zh.status_code == 409 and "理赔" in zh.json()["detail"]
+    with api.store.sessions() as session:
+        assert session.scalars(select(OutcomeRow.decision).order_by(OutcomeRow.id)).all() == ["genuine", "fraud"]
+
+    # Having read it, the client decides again on purpose (its own earlier decision, not a retry).
+    knowing = api.client.post(outcome, json={"outcome": "genuine", "seen": meanwhile["decision_id"]}, headers=a)
+    assert knowing.status_code == 200 and knowing.json()["replaced"] == "fraud"
+    # No `seen`: as before, the latest replaced whoever recorded it.
+    blind = api.client.post(outcome, json={"outcome": "fraud"}, headers=b)
+    assert blind.status_code == 200 and blind.json()["replaced"] == "genuine"
+
+
+def test_seen_naming_a_decision_on_an_undecided_claim_is_told_it_has_none(api: Api) -> None:
+    assert api.verify(photos(("first.jpg", jpeg(1))), {"claim_id": "c-none"}).status_code == 200
+    answer = api.client.post("/v1/claims/c-none/outcome", json={"outcome": "fraud", "seen": 7})
+    assert answer.status_code == 409
+    assert answer.json() == {
+        "detail": "claim 'c-none' has no decision yet, so none is 7: send seen 0; nothing recorded",
+        "outcome": None,
+        "decided_at": None,
+        "decided_by": None,
+        "decision_id": None,
+    }
+    negative = api.client.post("/v1/claims/c-none/outcome", json={"outcome": "fraud", "seen": -1})
+    assert negative.status_code == 422 and "\n" not in negative.json()["detail"]
+    assert api.client.get("/v1/claims").json()["items"][0]["outcome"] is None
