@@ -6,6 +6,7 @@ The command line and the HTTP API both call `verify_claim`; neither knows how th
 from __future__ import annotations
 
 import hashlib
+import json
 import weakref
 from collections.abc import Collection, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -36,7 +37,7 @@ from evidence_check.render.annotated import annotated_pictures, annotated_png, l
 from evidence_check.render.html import THUMBNAIL_SIDE, render_html, thumbnail_uri
 from evidence_check.render.matched import matched_images
 from evidence_check.settings import Settings, get_settings
-from evidence_check.store import Store
+from evidence_check.store import Store, request_key
 from evidence_check.store.catalog_store import (
     VocabularyChanged,
     catalog_stamp,
@@ -174,6 +175,22 @@ def upload_id(upload: Upload) -> str:
     """The image id a photo gets: the sha256 of its bytes (computed once by the API as they arrive)."""
     assert upload.data is not None
     return upload.image_id or hashlib.sha256(upload.data).hexdigest()
+
+
+# A client's Idempotency-Key (the API's header, the command line's --idempotency-key): visible ASCII.
+IDEMPOTENCY_KEY_WIDTH = 255
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]+$"
+
+
+def reverify_keys(claim_id: str, idempotency_key: str | None) -> tuple[str, ...]:
+    """The request keys of a reverify: none without a key (each one is a new report, by design); with
+    one, the key recorded with a digest of what it asked, so that the key sent for anything else
+    (another claim, a `verify`) is a conflict. The API and the command line share them: the same key
+    is the same request from either."""
+    if not idempotency_key:
+        return ()
+    digest = hashlib.sha256(json.dumps({"reverify": claim_id}).encode()).hexdigest()
+    return (request_key(f"idem:{idempotency_key}", digest),)
 
 
 def reverify_claim(

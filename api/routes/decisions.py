@@ -18,13 +18,13 @@ from api.refusals import Refused
 from api.routes.openapi import JSON_TOO_LARGE
 from api.routes.rendering import MALFORMED, REPORT_CONTENT, SERVER_ERRORS, UNAUTHORIZED, answer, problem
 from api.schemas import DecidedByShown, Report, storable_str
-from api.verifying import idempotency_key_header, reverify_keys
+from api.verifying import idempotency_key_header
 from evidence_check import calibration
 from evidence_check.checks.challenge import new_code
 from evidence_check.engine import now_utc
 from evidence_check.errors import error_text
 from evidence_check.report import in_language
-from evidence_check.service import decide, reverify_claim
+from evidence_check.service import decide, reverify_claim, reverify_keys
 from evidence_check.store import RequestConflict
 from evidence_check.store.claim_files import NotKept
 from evidence_check.store.outcomes import (

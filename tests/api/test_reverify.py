@@ -3,6 +3,8 @@ against today's catalog; retention deletes the files and then the claim cannot b
 
 from __future__ import annotations
 
+import json
+
 from typer.testing import CliRunner
 
 from evidence_check.cli import app
@@ -110,3 +112,29 @@ def test_a_reverify_key_sent_before_with_another_request_is_worded_for_a_reverif
             "zh": "Idempotency-Key 已用于另一个请求（一次 verify，或另一理赔的 reverify）；请使用新的键",
         }
     assert len(api.client.get("/v1/claims/c-r2/reports").json()) == 1
+
+
+def test_the_command_lines_reverify_retried_with_its_key_prints_the_first_report_and_records_once(api: Api) -> None:
+    """A script that lost `reverify`'s answer (a dropped ssh session) runs it again with its key: the
+    report the first run recorded, nothing recorded again; the API's key is the same request."""
+    assert api.verify(photos(("a.jpg", jpeg(1))), {"claim_id": "c-cli"}).status_code == 200
+    assert api.verify(photos(("b.jpg", jpeg(2))), {"claim_id": "c-cli2"}).status_code == 200
+    cli, db = CliRunner(), ["--db", api.store.url]
+    first = cli.invoke(app, ["reverify", "c-cli", "--json", "--idempotency-key", "nightly-c-cli", *db])
+    assert first.exit_code == 0, first.output
+    again = cli.invoke(app, ["reverify", "c-cli", "--json", "--idempotency-key", "nightly-c-cli", *db])
+    assert again.exit_code == 0 and json.loads(again.output) == json.loads(first.output)
+    over_http = api.client.post("/v1/claims/c-cli/reverify", headers={"Idempotency-Key": "nightly-c-cli"})
+    assert over_http.status_code == 200 and over_http.json()["created_at"] == json.loads(first.output)["created_at"]
+    assert len(api.client.get("/v1/claims/c-cli/reports").json()) == 2  # the verify's and one reverify's
+    other = cli.invoke(app, ["reverify", "c-cli2", "--idempotency-key", "nightly-c-cli", *db])
+    assert other.exit_code == 2 and other.output.strip() == (
+        "evidence-check: --idempotency-key was already used for another request (a verify, or another claim's "
+        "reverify); use a new key"
+    )
+    spaced = cli.invoke(app, ["reverify", "c-cli", "--idempotency-key", "two words", *db])
+    assert spaced.exit_code == 2 and spaced.output.startswith("evidence-check: --idempotency-key: must be 1-255")
+    assert len(api.client.get("/v1/claims/c-cli2/reports").json()) == 1
+    # Without a key each run is a new report, as before.
+    assert cli.invoke(app, ["reverify", "c-cli", *db]).exit_code == 0
+    assert len(api.client.get("/v1/claims/c-cli/reports").json()) == 3
