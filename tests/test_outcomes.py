@@ -291,3 +291,22 @@ def test_a_senders_retry_after_another_decision_is_answered_as_its_first_answer(
         ("genuine", b.key),
         ("fraud", b.key),
     ]
+
+
+def test_the_command_line_deciding_again_after_another_decision_is_recorded_not_taken_for_a_retry(
+    store: Store,
+) -> None:
+    """The operator at a terminal loses no answer on a network: `outcome c1 genuine` run again after
+    an API key decided otherwise puts genuine back (recorded), while the same run twice in a row is
+    still one decision."""
+    from tests.web.conftest import seed
+
+    seed(store, "default", "c1", "review", NOW)
+    other = DecidedBy("api", "k_bbbbbbbbbbbb")
+    record_outcome(store, "default", "c1", "genuine", None, lambda: NOW, by=CLI)
+    assert record_outcome(store, "default", "c1", "genuine", None, lambda: NOW, by=CLI).repeated
+    record_outcome(store, "default", "c1", "fraud", None, lambda: NOW, by=other)
+    again = record_outcome(store, "default", "c1", "genuine", None, lambda: NOW, by=CLI)
+    assert not again.repeated and again.replaced == "fraud"
+    latest = latest_decision(store, "default", "c1")
+    assert latest is not None and (latest.decision, latest.by) == ("genuine", CLI)

@@ -274,9 +274,15 @@ def _retried(
 ) -> OutcomeRow | None:
     """The decision this request repeats, if it is a retry: the sender's own latest decision on the
     claim (same door and key) saying the same, however many others decided after it; a latest row
-    from before who decided was kept cannot tell, and is repeated by whoever sends the same."""
+    from before who decided was kept cannot tell, and is repeated by whoever sends the same.
+
+    Over the API only: an answer is lost on its way back over the network. The command line runs in
+    the operator's terminal (and the console sends `seen`): its decision repeated after another's is
+    made on purpose, and only a repeat of the latest itself is taken for a retry there."""
     if latest.decided_via is None:
         own: OutcomeRow | None = latest
+    elif by.via != "api":
+        own = latest if (latest.decided_via, latest.decided_key) == (by.via, by.key) else None
     else:
         own = session.scalar(
             _decisions(latest.tenant, latest.claim_id)
