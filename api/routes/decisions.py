@@ -64,9 +64,11 @@ class OutcomeSent(BaseModel):
 
     outcome: Literal["genuine", "fraud"]
     note: storable_str(NOTE_WIDTH) | None = None  # type: ignore[valid-type]
+    # Strict: `true` or "3" read as decision 1 or 3 would judge against a decision nobody named.
     seen: int | None = Field(
         None,
         ge=0,
+        strict=True,
         description=(
             "the `decision_id` of the latest decision you read (`GET /v1/claims`, an earlier answer), 0 for none "
             "(added 2026-12-06): 409 naming who decided, nothing recorded, when another was recorded since. "
@@ -236,18 +238,21 @@ def post_outcome(
 
 
 def _decided_meanwhile(claim_id: str, seen: int | None, latest: Decision | None, lang: str) -> JSONResponse:
+    """The 409 of a decision made since the one `seen` names: written as the 200's fields are (its
+    `decided_at` as pydantic writes times), so a client reads both with one parser."""
     if latest is None:
         detail = error_text("claim.no_decision_seen", {"claim_id": claim_id, "seen": seen}, lang)
-        shown: dict[str, Any] = {"outcome": None, "decided_at": None, "decided_by": None, "decision_id": None}
-    else:
-        shown = {
-            "outcome": latest.decision,
-            "decided_at": latest.decided_at.isoformat(),
-            "decided_by": public_decided_by(latest.by),
-            "decision_id": latest.id,
-        }
-        detail = error_text("claim.decided_meanwhile", {"claim_id": claim_id, "seen": seen, **shown}, lang)
-    return JSONResponse({"detail": detail, **shown}, status_code=409)
+        shown = DecidedMeanwhileShown(detail=detail, outcome=None, decided_at=None, decided_by=None, decision_id=None)
+        return JSONResponse(shown.model_dump(mode="json"), status_code=409)
+    fields = {
+        "outcome": latest.decision,
+        "decided_at": latest.decided_at,
+        "decided_by": public_decided_by(latest.by),
+        "decision_id": latest.id,
+    }
+    written = DecidedMeanwhileShown.model_validate({"detail": "", **fields}).model_dump(mode="json")
+    written["detail"] = error_text("claim.decided_meanwhile", {"claim_id": claim_id, "seen": seen, **written}, lang)
+    return JSONResponse(written, status_code=409)
 
 
 @router.get(
