@@ -215,6 +215,8 @@ def record_outcome(
     `seen`: the id of the latest decision the agent was shown (0 for none), or None to replace
     whatever is latest. `DecidedMeanwhile`, nothing recorded, when another was recorded since: it is
     judged under the lock, so of two agents sent the same page and deciding at once, one is told.
+    Over the API, the request sent again after it was recorded (the same `seen`, decision and note,
+    nothing recorded after it) is answered as a retry, not told it decided meanwhile itself.
 
     Without `seen`, the same decision and note as the sender's own latest one on the claim (same key
     and door, `by`) is a retry (an answer lost on its way back), even when others decided since: that
@@ -235,16 +237,17 @@ def record_outcome(
     try:
         with _claim_locked(store, tenant, claim_id) as session:
             replaced = session.scalar(_decisions(tenant, claim_id).order_by(OutcomeRow.id.desc()).limit(1))
+            retried: OutcomeRow | None = None
             if seen is not None and seen != (replaced.id if replaced else 0):
-                raise DecidedMeanwhile(claim_id, _decision(replaced) if replaced else None)
-            retried = _retried(session, replaced, decision, note, by) if seen is None and replaced else None
+                # An API client's retry of a request with `seen` finds its own decision recorded after
+                # the one it saw: that request's answer, not a 409 about itself.
+                if replaced is None or not _answers_seen(session, replaced, decision, note, seen, by):
+                    raise DecidedMeanwhile(claim_id, _decision(replaced) if replaced else None)
+                retried = replaced
+            elif seen is None and replaced is not None:
+                retried = _retried(session, replaced, decision, note, by)
             if retried is not None:
-                earlier = session.scalar(
-                    _decisions(tenant, claim_id)
-                    .where(OutcomeRow.id < retried.id)
-                    .order_by(OutcomeRow.id.desc())
-                    .limit(1)
-                )
+                earlier = _before(session, retried)
                 answered = earlier.decision if earlier is not None else None
                 return RecordedOutcome(
                     _aware(retried.decided_at), answered, _decision(retried).by, repeated=True, decision_id=retried.id
@@ -267,6 +270,29 @@ def record_outcome(
             )
     except SQLAlchemyError as exc:
         raise StoreError(f"could not record the outcome of claim {claim_id}: {exc}") from None
+
+
+def _before(session: Session, row: OutcomeRow) -> OutcomeRow | None:
+    """The decision recorded on the claim just before `row`."""
+    return session.scalar(
+        _decisions(row.tenant, row.claim_id).where(OutcomeRow.id < row.id).order_by(OutcomeRow.id.desc()).limit(1)
+    )
+
+
+def _answers_seen(
+    session: Session, latest: OutcomeRow, decision: str, note: str | None, seen: int, by: DecidedBy
+) -> bool:
+    """Whether `latest` is this API request recorded already: the sender's, saying the same, recorded
+    just after the decision `seen` names. The console's repeat is told "you, in another tab" instead."""
+    if by.via != "api" or (latest.decided_via, latest.decided_key, latest.decision, latest.note) != (
+        by.via,
+        by.key,
+        decision,
+        note,
+    ):
+        return False
+    earlier = _before(session, latest)
+    return (earlier.id if earlier is not None else 0) == seen
 
 
 def _retried(

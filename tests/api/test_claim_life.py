@@ -191,3 +191,23 @@ def test_seen_naming_a_decision_on_an_undecided_claim_is_told_it_has_none(api: A
         refused = api.client.post("/v1/claims/c-none/outcome", json={"outcome": "fraud", "seen": malformed})
         assert refused.status_code == 422 and "\n" not in refused.json()["detail"], (malformed, refused.text)
     assert api.client.get("/v1/claims").json()["items"][0]["outcome"] is None
+
+
+def test_a_retry_of_a_decision_sent_with_seen_is_answered_as_the_first_not_told_it_decided_itself(
+    keyed: tuple[Api, dict[str, str]],
+) -> None:
+    api, keys = keyed
+    _, b_secret = create_key(api.store, "acme", now_utc())
+    a, b = bearer(keys["acme"]), bearer(b_secret)
+    assert api.verify(photos(("first.jpg", jpeg(1))), {"claim_id": "c-seen-retry"}, headers=a).status_code == 200
+    outcome = "/v1/claims/c-seen-retry/outcome"
+    sent = {"outcome": "fraud", "note": "same photo as c-9", "seen": 0}
+    first = api.client.post(outcome, json=sent, headers=a)
+    retry = api.client.post(outcome, json=sent, headers=a)
+    assert first.status_code == retry.status_code == 200 and retry.json() == first.json()
+    # Once another key decided after it, the same request is a 409 naming that decision.
+    other = api.client.post(outcome, json={"outcome": "genuine", "seen": first.json()["decision_id"]}, headers=b)
+    late = api.client.post(outcome, json=sent, headers=a)
+    assert late.status_code == 409 and late.json()["decision_id"] == other.json()["decision_id"]
+    with api.store.sessions() as session:
+        assert session.scalars(select(OutcomeRow.decision).order_by(OutcomeRow.id)).all() == ["fraud", "genuine"]
