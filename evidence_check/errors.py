@@ -103,6 +103,10 @@ ERRORS: dict[str, tuple[str, str]] = {
         "Idempotency-Key 已用于另一个请求（照片或字段不同）；请使用新的键",
     ),
     # The same on a reverify, which sends no photos or fields: what else the key was sent with.
+    "request.idempotency_conflict_outcome": (
+        "Idempotency-Key was already used for another decision (another outcome, note, seen or claim); use a new key",
+        "Idempotency-Key 已用于另一个决定（结果、备注、seen 或理赔不同）；请使用新的键",
+    ),
     "request.idempotency_conflict_reverify": (
         "Idempotency-Key was already used for another request (a verify, or another claim's reverify); use a new key",
         "Idempotency-Key 已用于另一个请求（一次 verify，或另一理赔的 reverify）；请使用新的键",

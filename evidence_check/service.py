@@ -56,6 +56,7 @@ from evidence_check.store.claim_files import claim_fields, files_by_image, kept_
 from evidence_check.store.outbox import Event
 from evidence_check.store.outcomes import (
     DecidedBy,
+    OutcomeKey,
     RecordedOutcome,
     open_challenge,
     public_decided_by,
@@ -193,6 +194,20 @@ def reverify_keys(claim_id: str, idempotency_key: str | None) -> tuple[str, ...]
     return (request_key(f"idem:{idempotency_key}", digest),)
 
 
+def outcome_key(
+    claim_id: str, idempotency_key: str | None, decision: str, note: str | None, seen: int | None
+) -> OutcomeKey | None:
+    """An outcome request's Idempotency-Key as the store keeps it: digests of the key and of what the
+    request asked, so that the key sent with another decision, note, `seen` or claim is a conflict.
+    Its own namespace: the key is not compared with those of `verify` and `reverify`."""
+    if not idempotency_key:
+        return None
+    asked = json.dumps({"claim_id": claim_id, "outcome": decision, "note": note, "seen": seen})
+    return OutcomeKey(
+        hashlib.sha256(idempotency_key.encode()).hexdigest(), hashlib.sha256(asked.encode()).hexdigest()
+    )
+
+
 def reverify_claim(
     store: Store,
     tenant: str,
@@ -287,15 +302,18 @@ def decide(
     seen: int | None = None,
     *,
     by: DecidedBy,
+    idempotency_key: str | None = None,
 ) -> RecordedOutcome:
     """Record the agent's final decision on a claim, its webhook event in the same transaction: when
     it was recorded, and the decision it replaces if the claim was decided before (every one is kept).
     `seen`: as `record_outcome` has it (`DecidedMeanwhile`, nothing announced); a repeat of the latest
     decision is answered as it was, not announced again. `by`: who decides; the event names its key
-    and where it came from (`decided_by`), never the console's session id."""
+    and where it came from (`decided_by`), never the console's session id. `idempotency_key`: the
+    API client's; its request sent again is answered as the first (`RequestConflict`: another's)."""
     data = {"claim_id": claim_id, "outcome": decision, "note": note, "decided_by": public_decided_by(by)}
+    keyed = outcome_key(claim_id, idempotency_key, decision, note, seen)
     return record_outcome(
-        store, tenant, claim_id, decision, note, now_utc, seen, by=by, events=[Event("claim.outcome", data)]
+        store, tenant, claim_id, decision, note, now_utc, seen, by=by, events=[Event("claim.outcome", data)], keyed=keyed
     )
 
 

@@ -3,9 +3,10 @@ its request again (its answer lost). Counts what was recorded and how the retry 
 
     .venv/bin/python scripts/probe_outcome_retry.py [--db URL] [--claims 200]
 
-Through `service.decide`, the API's path to the store (no `seen`, as an API client without it sends).
-A retry must record nothing, be answered as A's decision was (its time), and leave B's the latest.
-Prints one table row.
+Through `service.decide`, the API's path to the store (no `seen`), once with A sending an
+Idempotency-Key and once without. With the key a retry must record nothing, be answered as A's
+decision was (its time), and leave B's the latest; without one, A's request sent again after B's is
+A deciding again (it cannot be told from a late retry) and is recorded. One table row for each.
 """
 
 from __future__ import annotations
@@ -41,7 +42,13 @@ def main() -> None:
 
 
 def run(store: Store, claims: int) -> None:
-    tenant = f"probe-{int(time.time())}"
+    print("| backend | A's key | claims | rows (a retry: 2 a claim) | answered as the first | B's the latest | time |")
+    for idempotency_key in ("a-decides", None):
+        run_once(store, claims, idempotency_key)
+
+
+def run_once(store: Store, claims: int, idempotency_key: str | None) -> None:
+    tenant = f"probe-{time.time_ns()}"
     now = now_utc()
     with store.sessions.begin() as session:
         for n in range(claims):
@@ -50,9 +57,10 @@ def run(store: Store, claims: int) -> None:
     started = time.perf_counter()
     for n in range(claims):
         claim = f"c-{n}"
-        first = decide(store, tenant, claim, "genuine", "refund", by=A)
+        key = f"{idempotency_key}-{n}" if idempotency_key else None
+        first = decide(store, tenant, claim, "genuine", "refund", by=A, idempotency_key=key)
         decide(store, tenant, claim, "fraud", None, by=B)
-        retry = decide(store, tenant, claim, "genuine", "refund", by=A)
+        retry = decide(store, tenant, claim, "genuine", "refund", by=A, idempotency_key=key)
         answered_as_first += (retry.decided_at, retry.replaced, retry.by) == (first.decided_at, first.replaced, A)
         latest = latest_decision(store, tenant, claim)
         latest_is_b += latest is not None and latest.by == B
@@ -60,8 +68,8 @@ def run(store: Store, claims: int) -> None:
     with store.sessions() as session:
         rows = session.scalar(select(func.count()).select_from(OutcomeRow).where(OutcomeRow.tenant == tenant))
     backend = "PostgreSQL" if store.url.startswith("postgresql") else "SQLite"
-    print("| backend | claims | rows (want 2 a claim) | retries answered as the first | B's the latest | time |")
-    print(f"| {backend} | {claims} | {rows} | {answered_as_first} | {latest_is_b} | {took:.1f} s |")
+    sent = "yes" if idempotency_key else "none"
+    print(f"| {backend} | {sent} | {claims} | {rows} | {answered_as_first} | {latest_is_b} | {took:.1f} s |")
 
 
 if __name__ == "__main__":

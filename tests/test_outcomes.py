@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from evidence_check import calibration, service
 from evidence_check.cli import app
-from evidence_check.store import Store, outcomes
+from evidence_check.service import outcome_key
+from evidence_check.store import RequestConflict, Store, outcomes
 from evidence_check.store.challenge_tables import OutcomeRow
 from evidence_check.store.outcomes import (
     DecidedBy,
@@ -264,33 +265,28 @@ def test_who_decides_is_named_by_keyword_where_a_decision_is_recorded() -> None:
         assert inspect.signature(recording).parameters["by"].kind is inspect.Parameter.KEYWORD_ONLY
 
 
-def test_a_senders_retry_after_another_decision_is_answered_as_its_first_answer(store: Store) -> None:
-    """A, then B, then A's retry: A's decision answered as it was (time, what it replaced, who), no
-    third row; A deciding something else afterwards is recorded, and so is B's retry of an older
-    decision of B's once B decided otherwise since (its own latest no longer says it)."""
+def test_a_keyed_retry_after_another_decision_is_answered_as_its_first_answer(store: Store) -> None:
+    """A (with an Idempotency-Key), then B, then A's retry: A's decision answered as it was (time,
+    what it replaced, who), no third row. Without a key, A sending the same after B is A deciding
+    again: recorded. The key with anything else asked is a conflict, nothing recorded."""
     from tests.web.conftest import seed
 
     seed(store, "default", "c1", "review", NOW)
     a, b = DecidedBy("api", "k_aaaaaaaaaaaa"), DecidedBy("api", "k_bbbbbbbbbbbb")
     moments = iter(NOW + timedelta(minutes=minute) for minute in itertools.count())
-    first = record_outcome(store, "default", "c1", "genuine", "refund", lambda: next(moments), by=a)
+    keyed = outcome_key("c1", "a-1", "genuine", "refund", None)
+    first = record_outcome(store, "default", "c1", "genuine", "refund", lambda: next(moments), by=a, keyed=keyed)
     record_outcome(store, "default", "c1", "fraud", None, lambda: next(moments), by=b)
-    retried = record_outcome(store, "default", "c1", "genuine", "refund", lambda: next(moments), by=a)
+    retried = record_outcome(store, "default", "c1", "genuine", "refund", lambda: next(moments), by=a, keyed=keyed)
     assert retried == RecordedOutcome(first.decided_at, None, a, repeated=True, decision_id=first.decision_id)
-    changed = record_outcome(store, "default", "c1", "fraud", "changed my mind", lambda: next(moments), by=a)
-    assert not changed.repeated and changed.replaced == "fraud"
-    record_outcome(store, "default", "c1", "genuine", None, lambda: next(moments), by=b)
-    again = record_outcome(store, "default", "c1", "fraud", None, lambda: next(moments), by=b)
-    assert not again.repeated and again.replaced == "genuine"
+    with pytest.raises(RequestConflict):
+        other_note = outcome_key("c1", "a-1", "genuine", "refund, said twice", None)
+        record_outcome(store, "default", "c1", "genuine", "refund, said twice", lambda: NOW, by=a, keyed=other_note)
+    again = record_outcome(store, "default", "c1", "genuine", "refund", lambda: next(moments), by=a)
+    assert not again.repeated and again.replaced == "fraud"
     with store.sessions() as session:
         rows = session.execute(select(OutcomeRow.decision, OutcomeRow.decided_key).order_by(OutcomeRow.id)).all()
-    assert [tuple(row) for row in rows] == [
-        ("genuine", a.key),
-        ("fraud", b.key),
-        ("fraud", a.key),
-        ("genuine", b.key),
-        ("fraud", b.key),
-    ]
+    assert [tuple(row) for row in rows] == [("genuine", a.key), ("fraud", b.key), ("genuine", a.key)]
 
 
 def test_the_command_line_deciding_again_after_another_decision_is_recorded_not_taken_for_a_retry(

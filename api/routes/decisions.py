@@ -191,7 +191,8 @@ async def post_challenge(
         409: {
             "model": DecidedMeanwhileShown,
             **answer(
-                "`seen` names a decision that is no longer the latest: the latest, nothing recorded",
+                "`seen` names a decision that is no longer the latest: the latest, nothing recorded (an "
+                "`Idempotency-Key` already sent with another decision: `detail` alone)",
                 {
                     "detail": "claim 'c-123': fraud was recorded at 2026-11-17T09:30:00+00:00 (decision 812) after "
                     "the one you saw (seen 790); nothing recorded; to replace it, send seen 812",
@@ -214,18 +215,30 @@ def post_outcome(
     store: StoreDep,
     request: Request,
     lang: LangDep,
+    idempotency_key: Annotated[
+        str | None,
+        idempotency_key_header(
+            "A retry with the same key is answered as the first, even after others decided, and records and "
+            "announces nothing (added 2026-12-06); the key sent with another decision is 409"
+        ),
+    ] = None,
 ) -> Any:
     """Deciding a claim again replaces the decision (`replaced` names the one before); every decision
-    is kept with its time and note, and `GET /v1/stats` counts the latest. The key's own latest
-    decision sent again unchanged (a retry, even after another key decided) is answered as it was,
-    recorded and announced once; sent with another key it is that key's decision, recorded. With
-    `seen`, a decision recorded since the one the client read is a 409 naming it and who decided."""
+    is kept with its time and note, and `GET /v1/stats` counts the latest. The latest decision sent
+    again unchanged with the same key is a retry, answered as it was, recorded and announced once;
+    sent with another key it is that key's decision, recorded. A request sent again with its
+    `Idempotency-Key` is answered as the first even after others decided. With `seen`, a decision
+    recorded since the one the client read is a 409 naming it and who decided."""
     _known(store, tenant, claim_id)
     by = DecidedBy("api", key_id_of(request))
     try:
-        recorded = decide(store, tenant, claim_id, sent.outcome, sent.note, sent.seen, by=by)
+        recorded = decide(
+            store, tenant, claim_id, sent.outcome, sent.note, sent.seen, by=by, idempotency_key=idempotency_key
+        )
     except DecidedMeanwhile as meanwhile:
         return _decided_meanwhile(claim_id, sent.seen, meanwhile.latest, lang)
+    except RequestConflict:
+        raise Refused(409, "request.idempotency_conflict_outcome") from None
     return {
         "claim_id": claim_id,
         "outcome": sent.outcome,

@@ -114,28 +114,60 @@ def test_the_same_outcome_sent_with_another_key_is_that_keys_decision_not_a_retr
         ]
 
 
-@pytest.mark.parametrize("idempotency_key", [None, "decide-c-abba-1"])
-def test_a_retry_after_another_keys_decision_is_answered_as_before_not_recorded_again(
-    keyed: tuple[Api, dict[str, str]], idempotency_key: str | None
+def test_a_client_deciding_again_after_another_keys_decision_without_a_request_key_is_recorded(
+    keyed: tuple[Api, dict[str, str]],
 ) -> None:
-    """Key A decides, key B decides otherwise, then A's client retries its request (its answer was
-    lost): A is answered as it was the first time, and B's decision stays the latest, with or without
-    an Idempotency-Key (the route reads none; the retry is told by its sender and body)."""
+    """Key A decides, key B decides otherwise, then A, having read B's, decides as it did at first,
+    sending neither `seen` nor an Idempotency-Key: its decision, recorded over B's (`replaced` says
+    so) and counted, not answered 200 with its first decision while B's stays the latest."""
     api, keys = keyed
     _, b_secret = create_key(api.store, "acme", now_utc())
-    a_headers = bearer(keys["acme"]) | ({"Idempotency-Key": idempotency_key} if idempotency_key else {})
-    b_headers = bearer(b_secret)
-    assert api.verify(photos(("first.jpg", jpeg(1))), {"claim_id": "c-abba"}, headers=a_headers).status_code == 200
+    a_headers, b_headers = bearer(keys["acme"]), bearer(b_secret)
+    assert api.verify(photos(("first.jpg", jpeg(1))), {"claim_id": "c-abab"}, headers=a_headers).status_code == 200
     sent = {"outcome": "genuine", "note": "refund"}
-    first = api.client.post("/v1/claims/c-abba/outcome", json=sent, headers=a_headers)
+    first = api.client.post("/v1/claims/c-abab/outcome", json=sent, headers=a_headers).json()
+    assert api.client.post("/v1/claims/c-abab/outcome", json={"outcome": "fraud"}, headers=b_headers).status_code == 200
+    again = api.client.post("/v1/claims/c-abab/outcome", json=sent, headers=a_headers)
+    assert again.status_code == 200 and again.json()["replaced"] == "fraud"
+    assert again.json()["decision_id"] > first["decision_id"]
+    with api.store.sessions() as session:
+        assert session.scalars(select(OutcomeRow.decision).order_by(OutcomeRow.id)).all() == [
+            "genuine",
+            "fraud",
+            "genuine",
+        ]
+    [item] = api.client.get("/v1/claims", headers=b_headers).json()["items"]
+    assert item["outcome"] == "genuine"
+
+
+def test_a_retry_with_its_idempotency_key_after_another_keys_decision_is_answered_as_the_first(
+    keyed: tuple[Api, dict[str, str]],
+) -> None:
+    """Key A decides with an Idempotency-Key, key B decides otherwise, then A's client retries (its
+    answer was lost): answered as the first time, nothing recorded, B's the latest. The key sent
+    with another decision, or for another claim, is a 409 in one line (zh too), nothing recorded."""
+    api, keys = keyed
+    _, b_secret = create_key(api.store, "acme", now_utc())
+    a_headers, b_headers = bearer(keys["acme"]), bearer(b_secret)
+    keyed_a = a_headers | {"Idempotency-Key": "decide-c-abba-1"}
+    for claim_id in ("c-abba", "c-other"):
+        assert api.verify(photos(("first.jpg", jpeg(1))), {"claim_id": claim_id}, headers=a_headers).status_code == 200
+    sent = {"outcome": "genuine", "note": "refund"}
+    first = api.client.post("/v1/claims/c-abba/outcome", json=sent, headers=keyed_a)
     other = api.client.post("/v1/claims/c-abba/outcome", json={"outcome": "fraud"}, headers=b_headers)
     assert first.status_code == other.status_code == 200 and other.json()["replaced"] == "genuine"
-    retry = api.client.post("/v1/claims/c-abba/outcome", json=sent, headers=a_headers)
+    retry = api.client.post("/v1/claims/c-abba/outcome", json=sent, headers=keyed_a)
     assert retry.status_code == 200 and retry.json() == first.json()
+    changed = api.client.post("/v1/claims/c-abba/outcome", json={"outcome": "fraud"}, headers=keyed_a)
+    assert changed.status_code == 409 and changed.json()["detail"].startswith("Idempotency-Key was already used")
+    elsewhere = api.client.post(
+        "/v1/claims/c-other/outcome", json=sent, headers=keyed_a | {"Accept-Language": "zh"}
+    )
+    assert elsewhere.status_code == 409 and "\n" not in elsewhere.json()["detail"] and "键" in elsewhere.json()["detail"]
     with api.store.sessions() as session:
         assert session.scalars(select(OutcomeRow.decision).order_by(OutcomeRow.id)).all() == ["genuine", "fraud"]
-    [item] = api.client.get("/v1/claims", headers=b_headers).json()["items"]
-    assert item["outcome"] == "fraud"
+    latest = {item["claim_id"]: item["outcome"] for item in api.client.get("/v1/claims", headers=b_headers).json()["items"]}
+    assert latest == {"c-abba": "fraud", "c-other": None}
 
 
 def test_an_api_client_sending_the_decision_it_saw_is_told_who_decided_meanwhile(
@@ -171,9 +203,10 @@ def test_an_api_client_sending_the_decision_it_saw_is_told_who_decided_meanwhile
     # Having read it, the client decides again on purpose (its own earlier decision, not a retry).
     knowing = api.client.post(outcome, json={"outcome": "genuine", "seen": meanwhile["decision_id"]}, headers=a)
     assert knowing.status_code == 200 and knowing.json()["replaced"] == "fraud"
-    # No `seen`: as before, the latest replaced whoever recorded it.
+    # No `seen`: as before, the latest replaced whoever recorded it (B's own earlier fraud or not).
     blind = api.client.post(outcome, json={"outcome": "fraud"}, headers=b)
     assert blind.status_code == 200 and blind.json()["replaced"] == "genuine"
+    assert blind.json()["decision_id"] > knowing.json()["decision_id"]
 
 
 def test_seen_naming_a_decision_on_an_undecided_claim_is_told_it_has_none(api: Api) -> None:
