@@ -30,6 +30,7 @@ from evidence_check.store.outcomes import (
 )
 from evidence_check.store.tables import ClaimRow
 from tests.conftest import FIXTURES, two_meet_under_the_claim_lock
+from tests.seeded_claims import seed
 
 CLAIM = [
     "--ordered-at",
@@ -269,8 +270,6 @@ def test_a_keyed_retry_after_another_decision_is_answered_as_its_first_answer(st
     """A (with an Idempotency-Key), then B, then A's retry: A's decision answered as it was (time,
     what it replaced, who), no third row. Without a key, A sending the same after B is A deciding
     again: recorded. The key with anything else asked is a conflict, nothing recorded."""
-    from tests.web.conftest import seed
-
     seed(store, "default", "c1", "review", NOW)
     a, b = DecidedBy("api", "k_aaaaaaaaaaaa"), DecidedBy("api", "k_bbbbbbbbbbbb")
     moments = iter(NOW + timedelta(minutes=minute) for minute in itertools.count())
@@ -295,8 +294,6 @@ def test_the_command_line_deciding_again_after_another_decision_is_recorded_not_
     """The operator at a terminal loses no answer on a network: `outcome c1 genuine` run again after
     an API key decided otherwise puts genuine back (recorded), while the same run twice in a row is
     still one decision."""
-    from tests.web.conftest import seed
-
     seed(store, "default", "c1", "review", NOW)
     other = DecidedBy("api", "k_bbbbbbbbbbbb")
     record_outcome(store, "default", "c1", "genuine", None, lambda: NOW, by=CLI)

@@ -18,7 +18,8 @@ from evidence_check.engine import now_utc
 from evidence_check.store.claim_files import sent_fields
 from evidence_check.store.outcomes import DecidedBy, RecordedOutcome, record_outcome
 from tests.api.conftest import CLAIM, LOCAL, LOOPBACK, Api, jpeg, photos
-from tests.web.conftest import csrf_of, seed
+from tests.seeded_claims import seed
+from tests.web.conftest import csrf_of
 
 DAY = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
