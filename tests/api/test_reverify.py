@@ -60,6 +60,25 @@ def test_retention_deletes_the_files_and_then_reverify_says_so(api: Api) -> None
     assert cli.invoke(app, ["reverify", "nobody", "--db", api.store.url]).exit_code == 1
 
 
+def test_the_command_lines_reverify_retried_after_retention_prints_the_first_report(api: Api) -> None:
+    """A key's retry is answered from the store before a photo is read: retention deleting the files
+    in between leaves the script its first report (exit 0), as the API's route answers it; a run
+    without the key is still told the files are gone."""
+    zh = {"Accept-Language": "zh"}
+    assert api.verify(photos(("a.jpg", jpeg(3))), {"claim_id": "c-kept"}, headers=zh).status_code == 200
+    cli, db = CliRunner(), ["--db", api.store.url]
+    first = cli.invoke(app, ["reverify", "c-kept", "--json", "--idempotency-key", "nightly-1", *db])
+    assert first.exit_code == 0, first.output
+    assert cli.invoke(app, ["reuse", "forget-features", "--older-than", "0", *db]).exit_code == 0
+    again = cli.invoke(app, ["reverify", "c-kept", "--json", "--idempotency-key", "nightly-1", *db])
+    assert again.exit_code == 0 and json.loads(again.output) == json.loads(first.output), again.output
+    as_text = cli.invoke(app, ["reverify", "c-kept", "--idempotency-key", "nightly-1", *db])
+    assert as_text.exit_code == 0 and "售后申请" in as_text.output, as_text.output
+    unkeyed = cli.invoke(app, ["reverify", "c-kept", *db])
+    assert unkeyed.exit_code == 1 and "no longer kept" in unkeyed.output
+    assert len(api.client.get("/v1/claims/c-kept/reports").json()) == 2
+
+
 def test_photo_files_are_not_kept_when_the_setting_says_so(store) -> None:  # type: ignore[no-untyped-def]
     from tests.api.conftest import make_api
 
