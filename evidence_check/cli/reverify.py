@@ -42,7 +42,7 @@ def reverify(
     recorded beside the earlier ones (a retry of `verify` returns the stored one instead)."""
     check_tenant(tenant)
     if idempotency_key is not None and not (
-        len(idempotency_key) <= IDEMPOTENCY_KEY_WIDTH and re.match(IDEMPOTENCY_KEY_PATTERN, idempotency_key)
+        len(idempotency_key) <= IDEMPOTENCY_KEY_WIDTH and re.fullmatch(IDEMPOTENCY_KEY_PATTERN, idempotency_key)
     ):
         fail(_for_option(error_text("input.bad_idempotency_key", {"max_length": IDEMPOTENCY_KEY_WIDTH})), 2)
     if not valid_id(claim_id):  # names no claim; PostgreSQL could not even look it up
