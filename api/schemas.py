@@ -389,6 +389,9 @@ class ClaimSummary(BaseModel):
     decided_by: DecidedByShown | None = Field(
         None, description="who recorded that decision (added 2026-12-06); null before it was kept"
     )
+    decision_id: int | None = Field(
+        None, description="that decision's id, to send as `seen` with the next one (added 2026-12-06)"
+    )
 
 
 class ClaimPage(BaseModel):

@@ -32,7 +32,12 @@ from evidence_check.engine import Upload
 from evidence_check.errors import ERRORS, error_text, parser_stopped, template_fields
 from evidence_check.intake import IntakeError, build_claim, check_region_photo
 from evidence_check.models import Claim
-from evidence_check.service import nothing_readable, verify_claim
+from evidence_check.service import (
+    IDEMPOTENCY_KEY_PATTERN,
+    IDEMPOTENCY_KEY_WIDTH,
+    nothing_readable,
+    verify_claim,
+)
 from evidence_check.settings import Settings
 from evidence_check.store import Store, request_key
 from evidence_check.store.claim_files import sent_fields
@@ -40,24 +45,15 @@ from evidence_check.store.claim_files import sent_fields
 PHOTOS_FIELD = "photos"
 
 
-IDEMPOTENCY_KEY_WIDTH = 255
 # Where FastAPI places the header's validation error (`describe` words it as `input.bad_idempotency_key`).
 IDEMPOTENCY_KEY_LOCATION = ["header", "idempotency-key"]
 
 
 def idempotency_key_header(description: str) -> Any:
     """The `Idempotency-Key` header, as every route taking it checks it: visible ASCII, no spaces."""
-    return Header(min_length=1, max_length=IDEMPOTENCY_KEY_WIDTH, pattern=r"^[\x21-\x7e]+$", description=description)
-
-
-def reverify_keys(claim_id: str, idempotency_key: str | None) -> tuple[str, ...]:
-    """The request keys of a reverify: none without a key (each one is a new report, by design); with
-    one, the key recorded with a digest of what it asked, so that the key sent for anything else
-    (another claim, a `verify`) is a conflict."""
-    if not idempotency_key:
-        return ()
-    digest = hashlib.sha256(json.dumps({"reverify": claim_id}).encode()).hexdigest()
-    return (request_key(f"idem:{idempotency_key}", digest),)
+    return Header(
+        min_length=1, max_length=IDEMPOTENCY_KEY_WIDTH, pattern=IDEMPOTENCY_KEY_PATTERN, description=description
+    )
 
 
 @dataclass(frozen=True)

@@ -91,11 +91,25 @@ ERRORS: dict[str, tuple[str, str]] = {
         "请求体：无法按 JSON 读取（不是 UTF-8 文本）",
     ),
     # Conflicts (409)
+    "claim.decided_meanwhile": (
+        "claim {claim_id!r}: {outcome} was recorded at {decided_at} (decision {decision_id}) after the one you "
+        "saw (seen {seen}); nothing recorded; to replace it, send seen {decision_id}",
+        "理赔 {claim_id!r}：在您看到的决定（seen {seen}）之后，已于 {decided_at} 记录为 {outcome}"
+        "（决定 {decision_id}）；本次未记录；如要替换它，请发送 seen {decision_id}",
+    ),
+    "claim.no_decision_seen": (
+        "claim {claim_id!r} has no decision yet, so none is {seen}: send seen 0; nothing recorded",
+        "理赔 {claim_id!r} 尚无任何决定，没有决定 {seen}：请发送 seen 0；本次未记录",
+    ),
     "request.idempotency_conflict": (
         "Idempotency-Key was already used for another request (other photos or fields); use a new key",
         "Idempotency-Key 已用于另一个请求（照片或字段不同）；请使用新的键",
     ),
     # The same on a reverify, which sends no photos or fields: what else the key was sent with.
+    "request.idempotency_conflict_outcome": (
+        "Idempotency-Key was already used for another decision (another outcome, note, seen or claim); use a new key",
+        "Idempotency-Key 已用于另一个决定（结果、备注、seen 或理赔不同）；请使用新的键",
+    ),
     "request.idempotency_conflict_reverify": (
         "Idempotency-Key was already used for another request (a verify, or another claim's reverify); use a new key",
         "Idempotency-Key 已用于另一个请求（一次 verify，或另一理赔的 reverify）；请使用新的键",

@@ -6,6 +6,7 @@ The command line and the HTTP API both call `verify_claim`; neither knows how th
 from __future__ import annotations
 
 import hashlib
+import json
 import weakref
 from collections.abc import Collection, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -36,7 +37,7 @@ from evidence_check.render.annotated import annotated_pictures, annotated_png, l
 from evidence_check.render.html import THUMBNAIL_SIDE, render_html, thumbnail_uri
 from evidence_check.render.matched import matched_images
 from evidence_check.settings import Settings, get_settings
-from evidence_check.store import Store
+from evidence_check.store import Store, request_key
 from evidence_check.store.catalog_store import (
     VocabularyChanged,
     catalog_stamp,
@@ -55,6 +56,7 @@ from evidence_check.store.claim_files import claim_fields, files_by_image, kept_
 from evidence_check.store.outbox import Event
 from evidence_check.store.outcomes import (
     DecidedBy,
+    OutcomeKey,
     RecordedOutcome,
     open_challenge,
     public_decided_by,
@@ -176,6 +178,36 @@ def upload_id(upload: Upload) -> str:
     return upload.image_id or hashlib.sha256(upload.data).hexdigest()
 
 
+# A client's Idempotency-Key (the API's header, the command line's --idempotency-key): visible ASCII.
+IDEMPOTENCY_KEY_WIDTH = 255
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]+$"
+
+
+def reverify_keys(claim_id: str, idempotency_key: str | None) -> tuple[str, ...]:
+    """The request keys of a reverify: none without a key (each one is a new report, by design); with
+    one, the key recorded with a digest of what it asked, so that the key sent for anything else
+    (another claim, a `verify`) is a conflict. The API and the command line share them: the same key
+    is the same request from either."""
+    if not idempotency_key:
+        return ()
+    digest = hashlib.sha256(json.dumps({"reverify": claim_id}).encode()).hexdigest()
+    return (request_key(f"idem:{idempotency_key}", digest),)
+
+
+def outcome_key(
+    claim_id: str, idempotency_key: str | None, decision: str, note: str | None, seen: int | None
+) -> OutcomeKey | None:
+    """An outcome request's Idempotency-Key as the store keeps it: digests of the key and of what the
+    request asked, so that the key sent with another decision, note, `seen` or claim is a conflict.
+    Its own namespace: the key is not compared with those of `verify` and `reverify`."""
+    if not idempotency_key:
+        return None
+    asked = json.dumps({"claim_id": claim_id, "outcome": decision, "note": note, "seen": seen})
+    return OutcomeKey(
+        hashlib.sha256(idempotency_key.encode()).hexdigest(), hashlib.sha256(asked.encode()).hexdigest()
+    )
+
+
 def reverify_claim(
     store: Store,
     tenant: str,
@@ -270,15 +302,18 @@ def decide(
     seen: int | None = None,
     *,
     by: DecidedBy,
+    idempotency_key: str | None = None,
 ) -> RecordedOutcome:
     """Record the agent's final decision on a claim, its webhook event in the same transaction: when
     it was recorded, and the decision it replaces if the claim was decided before (every one is kept).
     `seen`: as `record_outcome` has it (`DecidedMeanwhile`, nothing announced); a repeat of the latest
     decision is answered as it was, not announced again. `by`: who decides; the event names its key
-    and where it came from (`decided_by`), never the console's session id."""
+    and where it came from (`decided_by`), never the console's session id. `idempotency_key`: the
+    API client's; its request sent again is answered as the first (`RequestConflict`: another's)."""
     data = {"claim_id": claim_id, "outcome": decision, "note": note, "decided_by": public_decided_by(by)}
+    keyed = outcome_key(claim_id, idempotency_key, decision, note, seen)
     return record_outcome(
-        store, tenant, claim_id, decision, note, now_utc, seen, by=by, events=[Event("claim.outcome", data)]
+        store, tenant, claim_id, decision, note, now_utc, seen, by=by, events=[Event("claim.outcome", data)], keyed=keyed
     )
 
 

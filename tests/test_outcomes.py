@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from evidence_check import calibration, service
 from evidence_check.cli import app
-from evidence_check.store import Store, outcomes
+from evidence_check.service import outcome_key
+from evidence_check.store import RequestConflict, Store, outcomes
 from evidence_check.store.challenge_tables import OutcomeRow
 from evidence_check.store.outcomes import (
     DecidedBy,
@@ -29,6 +30,7 @@ from evidence_check.store.outcomes import (
 )
 from evidence_check.store.tables import ClaimRow
 from tests.conftest import FIXTURES, two_meet_under_the_claim_lock
+from tests.seeded_claims import seed
 
 CLAIM = [
     "--ordered-at",
@@ -165,11 +167,13 @@ def test_a_decision_waiting_for_the_claims_lock_is_timed_after_the_one_holding_i
         holding.decided_at = clock()
     agent.join()
     with store.sessions() as session:
-        history = session.execute(select(OutcomeRow.decision, OutcomeRow.decided_at).order_by(OutcomeRow.id)).all()
-    assert [decision for decision, _ in history] == ["fraud", "genuine"]
-    stored = [moment if moment.tzinfo else moment.replace(tzinfo=UTC) for _, moment in history]
+        history = session.execute(
+            select(OutcomeRow.decision, OutcomeRow.decided_at, OutcomeRow.id).order_by(OutcomeRow.id)
+        ).all()
+    assert [decision for decision, _, _ in history] == ["fraud", "genuine"]
+    stored = [moment if moment.tzinfo else moment.replace(tzinfo=UTC) for _, moment, _ in history]
     assert stored[0] < stored[1]
-    assert waiting[0] == RecordedOutcome(stored[1], "fraud", CLI)
+    assert waiting[0] == RecordedOutcome(stored[1], "fraud", CLI, decision_id=history[1].id)
 
 
 def test_who_decided_is_kept_on_the_row_and_unknown_for_rows_kept_before_0018(store_url: str) -> None:
@@ -260,3 +264,42 @@ def test_who_decides_is_named_by_keyword_where_a_decision_is_recorded() -> None:
     so a caller written before it (another branch's, passing `seen` sixth) cannot slip `seen` into it."""
     for recording in (service.decide, record_outcome):
         assert inspect.signature(recording).parameters["by"].kind is inspect.Parameter.KEYWORD_ONLY
+
+
+def test_a_keyed_retry_after_another_decision_is_answered_as_its_first_answer(store: Store) -> None:
+    """A (with an Idempotency-Key), then B, then A's retry: A's decision answered as it was (time,
+    what it replaced, who), no third row. Without a key, A sending the same after B is A deciding
+    again: recorded. The key with anything else asked is a conflict, nothing recorded."""
+    seed(store, "default", "c1", "review", NOW)
+    a, b = DecidedBy("api", "k_aaaaaaaaaaaa"), DecidedBy("api", "k_bbbbbbbbbbbb")
+    moments = iter(NOW + timedelta(minutes=minute) for minute in itertools.count())
+    keyed = outcome_key("c1", "a-1", "genuine", "refund", None)
+    first = record_outcome(store, "default", "c1", "genuine", "refund", lambda: next(moments), by=a, keyed=keyed)
+    record_outcome(store, "default", "c1", "fraud", None, lambda: next(moments), by=b)
+    retried = record_outcome(store, "default", "c1", "genuine", "refund", lambda: next(moments), by=a, keyed=keyed)
+    assert retried == RecordedOutcome(first.decided_at, None, a, repeated=True, decision_id=first.decision_id)
+    with pytest.raises(RequestConflict):
+        other_note = outcome_key("c1", "a-1", "genuine", "refund, said twice", None)
+        record_outcome(store, "default", "c1", "genuine", "refund, said twice", lambda: NOW, by=a, keyed=other_note)
+    again = record_outcome(store, "default", "c1", "genuine", "refund", lambda: next(moments), by=a)
+    assert not again.repeated and again.replaced == "fraud"
+    with store.sessions() as session:
+        rows = session.execute(select(OutcomeRow.decision, OutcomeRow.decided_key).order_by(OutcomeRow.id)).all()
+    assert [tuple(row) for row in rows] == [("genuine", a.key), ("fraud", b.key), ("genuine", a.key)]
+
+
+def test_the_command_line_deciding_again_after_another_decision_is_recorded_not_taken_for_a_retry(
+    store: Store,
+) -> None:
+    """The operator at a terminal loses no answer on a network: `outcome c1 genuine` run again after
+    an API key decided otherwise puts genuine back (recorded), while the same run twice in a row is
+    still one decision."""
+    seed(store, "default", "c1", "review", NOW)
+    other = DecidedBy("api", "k_bbbbbbbbbbbb")
+    record_outcome(store, "default", "c1", "genuine", None, lambda: NOW, by=CLI)
+    assert record_outcome(store, "default", "c1", "genuine", None, lambda: NOW, by=CLI).repeated
+    record_outcome(store, "default", "c1", "fraud", None, lambda: NOW, by=other)
+    again = record_outcome(store, "default", "c1", "genuine", None, lambda: NOW, by=CLI)
+    assert not again.repeated and again.replaced == "fraud"
+    latest = latest_decision(store, "default", "c1")
+    assert latest is not None and (latest.decision, latest.by) == ("genuine", CLI)

@@ -154,7 +154,7 @@ def test_an_outcome_sent_again_unchanged_is_one_decision_announced_once(store: S
     _verify(store, "c-1")
     first = decide(store, "acme", "c-1", "genuine", "receipt seen", by=API_K1)
     retried = decide(store, "acme", "c-1", "genuine", "receipt seen", by=API_K1)
-    assert retried == RecordedOutcome(first.decided_at, None, API_K1, repeated=True)
+    assert retried == RecordedOutcome(first.decided_at, None, API_K1, repeated=True, decision_id=first.decision_id)
     changed = decide(store, "acme", "c-1", "genuine", "receipt and box seen", by=API_K1)
     assert (changed.replaced, changed.repeated) == ("genuine", False)
     assert decide(store, "acme", "c-1", "genuine", "receipt and box seen", by=API_K1).replaced == "genuine"

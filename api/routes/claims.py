@@ -45,6 +45,7 @@ CLAIMS_EXAMPLE = {
             "reports": 1,
             "outcome": None,
             "decided_by": None,
+            "decision_id": None,
         }
     ],
     "next_cursor": "Yzk",

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 import anyio.to_thread
 from fastapi import APIRouter, Body, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import key_id_of
@@ -17,16 +18,19 @@ from api.refusals import Refused
 from api.routes.openapi import JSON_TOO_LARGE
 from api.routes.rendering import MALFORMED, REPORT_CONTENT, SERVER_ERRORS, UNAUTHORIZED, answer, problem
 from api.schemas import DecidedByShown, Report, storable_str
-from api.verifying import idempotency_key_header, reverify_keys
+from api.verifying import idempotency_key_header
 from evidence_check import calibration
 from evidence_check.checks.challenge import new_code
 from evidence_check.engine import now_utc
+from evidence_check.errors import error_text
 from evidence_check.report import in_language
-from evidence_check.service import decide, reverify_claim
+from evidence_check.service import decide, reverify_claim, reverify_keys
 from evidence_check.store import RequestConflict
 from evidence_check.store.claim_files import NotKept
 from evidence_check.store.outcomes import (
     DecidedBy,
+    DecidedMeanwhile,
+    Decision,
     decided_claims,
     has_claim,
     issue_challenge,
@@ -60,6 +64,17 @@ class OutcomeSent(BaseModel):
 
     outcome: Literal["genuine", "fraud"]
     note: storable_str(NOTE_WIDTH) | None = None  # type: ignore[valid-type]
+    # Strict: `true` or "3" read as decision 1 or 3 would judge against a decision nobody named.
+    seen: int | None = Field(
+        None,
+        ge=0,
+        strict=True,
+        description=(
+            "the `decision_id` of the latest decision you read (`GET /v1/claims`, an earlier answer), 0 for none "
+            "(added 2026-12-06): 409 naming who decided, nothing recorded, when another was recorded since. "
+            "Without it, the decision replaces whatever is latest"
+        ),
+    )
 
 
 class OutcomeRecorded(BaseModel):
@@ -73,6 +88,15 @@ class OutcomeRecorded(BaseModel):
     decided_by: DecidedByShown | None = Field(
         None, description="who recorded it (added 2026-12-06); null for a decision recorded before it was kept"
     )
+    decision_id: int = Field(description="this decision's id, to send as `seen` (added 2026-12-06)")
+
+
+class DecidedMeanwhileShown(BaseModel):
+    detail: str
+    outcome: Literal["genuine", "fraud"] | None = Field(description="the latest decision; null: the claim has none")
+    decided_at: datetime | None
+    decided_by: DecidedByShown | None = Field(description="who recorded it; null: recorded before it was kept")
+    decision_id: int | None = Field(description="its id, to send as `seen` to replace it knowingly")
 
 
 class StatsRow(BaseModel):
@@ -159,24 +183,62 @@ async def post_challenge(
                 "decided_at": "2026-11-17T09:30:00+00:00",
                 "replaced": "genuine",
                 "decided_by": {"key": "k_3f9a1c07d2e4", "via": "api"},
+                "decision_id": 812,
             },
         ),
         **UNAUTHORIZED,
         404: NO_CLAIM,
+        409: {
+            "model": DecidedMeanwhileShown,
+            **answer(
+                "`seen` names a decision that is no longer the latest: the latest, nothing recorded (an "
+                "`Idempotency-Key` already sent with another decision: `detail` alone)",
+                {
+                    "detail": "claim 'c-123': fraud was recorded at 2026-11-17T09:30:00+00:00 (decision 812) after "
+                    "the one you saw (seen 790); nothing recorded; to replace it, send seen 812",
+                    "outcome": "fraud",
+                    "decided_at": "2026-11-17T09:30:00+00:00",
+                    "decided_by": {"key": "k_3f9a1c07d2e4", "via": "api"},
+                    "decision_id": 812,
+                },
+            ),
+        },
         413: JSON_TOO_LARGE,
         422: problem("A malformed body", "outcome: Input should be 'genuine' or 'fraud'"),
         **SERVER_ERRORS,
     },
 )
 def post_outcome(
-    claim_id: str, sent: Annotated[OutcomeSent, Body()], tenant: TenantDep, store: StoreDep, request: Request
+    claim_id: str,
+    sent: Annotated[OutcomeSent, Body()],
+    tenant: TenantDep,
+    store: StoreDep,
+    request: Request,
+    lang: LangDep,
+    idempotency_key: Annotated[
+        str | None,
+        idempotency_key_header(
+            "A retry with the same key is answered as the first, even after others decided, and records and "
+            "announces nothing (added 2026-12-06); the key sent with another decision is 409"
+        ),
+    ] = None,
 ) -> Any:
     """Deciding a claim again replaces the decision (`replaced` names the one before); every decision
     is kept with its time and note, and `GET /v1/stats` counts the latest. The latest decision sent
-    again unchanged with the same key (a retry) is answered as it was, recorded and announced once;
-    sent with another key it is that key's decision, recorded."""
+    again unchanged with the same key is a retry, answered as it was, recorded and announced once;
+    sent with another key it is that key's decision, recorded. A request sent again with its
+    `Idempotency-Key` is answered as the first even after others decided. With `seen`, a decision
+    recorded since the one the client read is a 409 naming it and who decided."""
     _known(store, tenant, claim_id)
-    recorded = decide(store, tenant, claim_id, sent.outcome, sent.note, by=DecidedBy("api", key_id_of(request)))
+    by = DecidedBy("api", key_id_of(request))
+    try:
+        recorded = decide(
+            store, tenant, claim_id, sent.outcome, sent.note, sent.seen, by=by, idempotency_key=idempotency_key
+        )
+    except DecidedMeanwhile as meanwhile:
+        return _decided_meanwhile(claim_id, sent.seen, meanwhile.latest, lang)
+    except RequestConflict:
+        raise Refused(409, "request.idempotency_conflict_outcome") from None
     return {
         "claim_id": claim_id,
         "outcome": sent.outcome,
@@ -184,7 +246,26 @@ def post_outcome(
         "decided_at": recorded.decided_at,
         "replaced": recorded.replaced,
         "decided_by": public_decided_by(recorded.by),
+        "decision_id": recorded.decision_id,
     }
+
+
+def _decided_meanwhile(claim_id: str, seen: int | None, latest: Decision | None, lang: str) -> JSONResponse:
+    """The 409 of a decision made since the one `seen` names: written as the 200's fields are (its
+    `decided_at` as pydantic writes times), so a client reads both with one parser."""
+    if latest is None:
+        detail = error_text("claim.no_decision_seen", {"claim_id": claim_id, "seen": seen}, lang)
+        shown = DecidedMeanwhileShown(detail=detail, outcome=None, decided_at=None, decided_by=None, decision_id=None)
+        return JSONResponse(shown.model_dump(mode="json"), status_code=409)
+    fields = {
+        "outcome": latest.decision,
+        "decided_at": latest.decided_at,
+        "decided_by": public_decided_by(latest.by),
+        "decision_id": latest.id,
+    }
+    written = DecidedMeanwhileShown.model_validate({"detail": "", **fields}).model_dump(mode="json")
+    written["detail"] = error_text("claim.decided_meanwhile", {"claim_id": claim_id, "seen": seen, **written}, lang)
+    return JSONResponse(written, status_code=409)
 
 
 @router.get(

@@ -9,11 +9,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
+from typer import BadParameter
+from typer.core import TyperGroup
 
 from evidence_check.errors import error_text, parser_stopped
 from evidence_check.settings import Settings
@@ -21,7 +23,29 @@ from evidence_check.storable import TextUnstorable, shown, storable_text
 from evidence_check.store import Store, StoreError
 from evidence_check.store.keys import valid_tenant
 
+# How pydantic opens the message of a ValueError raised in a validator: a word of its, not ours.
+PYDANTIC_VALUE_ERROR = "Value error, "
+
+
+def without_pydantic_prefix(message: str) -> str:
+    return message.removeprefix(PYDANTIC_VALUE_ERROR)
+
+
+class Commands(TyperGroup):
+    """The commands, whose choice options (`--reason`, `--lang`, `outcome`'s decision, ...) typer
+    checks with pydantic: a value not among them read "Invalid value for '--reason': Value error,
+    'x' is not one of ...". The line is said plainly, for every command and group below this one."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own Context (its vendored click's), not typer.Context
+        try:
+            return super().invoke(ctx)
+        except BadParameter as refused:
+            refused.message = without_pydantic_prefix(refused.message)
+            raise
+
+
 app = typer.Typer(
+    cls=Commands,
     name="evidence-check",
     help="Verify the photos customers send as evidence for refund claims.",
     no_args_is_help=True,
@@ -92,7 +116,7 @@ def load_settings() -> Settings:
         first = exc.errors()[0]
         field, *inside = [str(part) for part in first.get("loc", ())] or [""]
         where = f" {'.'.join([_variable(field), *inside])}" if field else ""  # a check of several settings has none
-        fail(f"bad setting{where}: {str(first.get('msg', 'invalid')).removeprefix('Value error, ')}", 2)
+        fail(f"bad setting{where}: {without_pydantic_prefix(str(first.get('msg', 'invalid')))}", 2)
     except SettingsError as exc:
         # A JSON setting that does not parse: pydantic-settings says only "error parsing value for
         # field ... from source EnvSettingsSource", the parser's reason in its cause.

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import re
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from evidence_check.cli.app import DbOption, app, check_tenant, fail, load_settings, opened_store
 from evidence_check.engine import now_utc
+from evidence_check.errors import error_text
 from evidence_check.intake import valid_id
 from evidence_check.render.text import render_text
-from evidence_check.service import reverify_claim
+from evidence_check.service import (
+    IDEMPOTENCY_KEY_PATTERN,
+    IDEMPOTENCY_KEY_WIDTH,
+    reverify_claim,
+    reverify_keys,
+)
 from evidence_check.storable import shown_all, shown_json
-from evidence_check.store.claim_files import NotKept
+from evidence_check.store import RequestConflict
+from evidence_check.store.claim_files import NotKept, sent_fields
 
 
 @app.command()
@@ -21,22 +29,51 @@ def reverify(
     claim_id: Annotated[str, typer.Argument(help="a claim verified before", show_default=False)],
     tenant: Annotated[str, typer.Option(help="merchant the claim belongs to")] = "default",
     as_json: Annotated[bool, typer.Option("--json", help="the report as JSON")] = False,
+    idempotency_key: Annotated[
+        str | None,
+        typer.Option(
+            help="run again with the same key (a script that lost the first answer), it prints the report the "
+            "first recorded and records nothing; the API's Idempotency-Key: one key, one request from either"
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Analyse the claim's photos again against today's catalog and references; the new report is
     recorded beside the earlier ones (a retry of `verify` returns the stored one instead)."""
     check_tenant(tenant)
+    if idempotency_key is not None and not (
+        len(idempotency_key) <= IDEMPOTENCY_KEY_WIDTH and re.fullmatch(IDEMPOTENCY_KEY_PATTERN, idempotency_key)
+    ):
+        fail(_for_option(error_text("input.bad_idempotency_key", {"max_length": IDEMPOTENCY_KEY_WIDTH})), 2)
     if not valid_id(claim_id):  # names no claim; PostgreSQL could not even look it up
         fail(f"no claim {claim_id!r} for tenant {tenant} in the store")
     settings = load_settings()
+    keys = reverify_keys(claim_id, idempotency_key)
     with opened_store(db, settings) as store:
         try:
-            outcome = reverify_claim(store, tenant, claim_id, settings=settings, now=now_utc())
+            # A retry is answered before a photo is read, as the API's route answers it: the first
+            # report even once retention deleted the files, and no analysis run again for nothing.
+            earlier = store.replay(tenant, keys)
+            if earlier is not None:
+                _print(earlier, (sent_fields(store, tenant, claim_id) or {}).get("lang", "en"), as_json)
+                return
+            outcome = reverify_claim(store, tenant, claim_id, settings=settings, now=now_utc(), request_keys=keys)
         except NotKept as exc:
             fail(str(exc))
+        except RequestConflict:
+            fail(_for_option(error_text("request.idempotency_conflict_reverify", {})), 2)
     if outcome is None:
         fail(f"no claim {claim_id!r} for tenant {tenant} in the store")
+    _print(outcome.body, outcome.report.claim.lang, as_json)
+
+
+def _print(body: dict[str, Any], lang: str, as_json: bool) -> None:
     if as_json:
-        sys.stdout.write(shown_json(outcome.body))
+        sys.stdout.write(shown_json(body))
     else:
-        sys.stdout.write(render_text(shown_all(outcome.body), outcome.report.claim.lang, colour=sys.stdout.isatty()))
+        sys.stdout.write(render_text(shown_all(body), lang, colour=sys.stdout.isatty()))
+
+
+def _for_option(api_line: str) -> str:
+    """The API's line about its header, naming the option that carries the key here."""
+    return api_line.replace("Idempotency-Key", "--idempotency-key", 1)

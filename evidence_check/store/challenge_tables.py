@@ -29,7 +29,10 @@ class ChallengeRow(Base):
 
 class OutcomeRow(Base):
     __tablename__ = "outcomes"
-    __table_args__ = (Index("ix_outcomes_tenant_claim", "tenant", "claim_id", "id"),)
+    __table_args__ = (
+        Index("ix_outcomes_tenant_claim", "tenant", "claim_id", "id"),
+        Index("uq_outcomes_tenant_request_key", "tenant", "request_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant: Mapped[str] = mapped_column(String(TENANT_WIDTH))
@@ -41,3 +44,7 @@ class OutcomeRow(Base):
     decided_key: Mapped[str | None] = mapped_column(String(32))  # api_keys.key_id; None: trial, CLI
     decided_via: Mapped[str | None] = mapped_column(String(8))  # api | console | cli
     decided_session: Mapped[str | None] = mapped_column(String(32))  # the console sign-in's opaque id
+    # An API client's Idempotency-Key (`outcomes.OutcomeKey`), as sha256 digests; null without one and
+    # on rows recorded before 0019.
+    request_key: Mapped[str | None] = mapped_column(String(64))
+    request_digest: Mapped[str | None] = mapped_column(String(64))

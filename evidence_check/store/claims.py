@@ -60,6 +60,7 @@ class ClaimSummary:
     reports: int
     outcome: str | None  # genuine | fraud once an agent decided
     decided_by: dict[str, str | None] | None  # who recorded that outcome (`outcomes.public_decided_by`)
+    decision_id: int | None  # that outcome's id, what a client sends as `seen` to decide knowing it
 
     def to_dict(self) -> dict[str, Any]:
         """Its fields as JSON, without the report (a list shows a sentence of it, in its reader's language)."""
@@ -134,6 +135,7 @@ def list_claims(
             OutcomeRow.decision,
             OutcomeRow.decided_via,
             OutcomeRow.decided_key,
+            OutcomeRow.id,
         )
         .join(latest, latest.c.claim_pk == ClaimRow.id)
         .join(ReportRow, ReportRow.id == latest.c.report_pk)
@@ -211,6 +213,7 @@ def _summary(
     outcome: str | None,
     decided_via: str | None,
     decided_key: str | None,
+    decision_id: int | None,
 ) -> ClaimSummary:
     return ClaimSummary(
         claim_id=claim.claim_id,
@@ -228,6 +231,7 @@ def _summary(
         reports=int(reports),
         outcome=outcome,
         decided_by=public_decided_by(DecidedBy(decided_via, decided_key)),
+        decision_id=decision_id,
     )
 
 

@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 from typing import Any, get_args
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from evidence_check.models import Challenge, Sighting, Via
 from evidence_check.store.challenge_tables import ChallengeRow, OutcomeRow
-from evidence_check.store.database import Store, StoreError, held
+from evidence_check.store.database import RequestConflict, Store, StoreError, held
 from evidence_check.store.outbox import Event, queue_events
 from evidence_check.store.tables import ClaimRow, PhotoRow, ReportRow
 
@@ -55,8 +55,19 @@ class RecordedOutcome:
     decided_at: datetime  # read under the claim's lock: the history's order is its time's order
     replaced: str | None  # the decision recorded just before it, or None
     by: DecidedBy  # who recorded it (a retry's: who recorded the decision it repeats)
-    # True: the latest decision already said this (a client's retry); this one is it, nothing recorded.
+    # True: a client's retry (its Idempotency-Key's decision, or the latest it repeats); this one is
+    # it, nothing recorded.
     repeated: bool = False
+    decision_id: int = 0  # the id of the decision recorded (a retry's: of the one it repeats)
+
+
+@dataclass(frozen=True)
+class OutcomeKey:
+    """An outcome request's Idempotency-Key as kept (`service.outcome_key` makes it): `key`, the
+    digest of the client's key, unique per tenant; `digest`, of everything the request asked."""
+
+    key: str
+    digest: str
 
 
 @dataclass(frozen=True)
@@ -206,6 +217,7 @@ def record_outcome(
     *,
     by: DecidedBy,
     events: Sequence[Event] = (),
+    keyed: OutcomeKey | None = None,
 ) -> RecordedOutcome:
     """Record the decision, timed by `clock` once the claim is locked; with the one it replaces.
     The webhook `events` announcing it are queued in its transaction (`outbox`), not for a repeat.
@@ -213,13 +225,20 @@ def record_outcome(
     `seen`: the id of the latest decision the agent was shown (0 for none), or None to replace
     whatever is latest. `DecidedMeanwhile`, nothing recorded, when another was recorded since: it is
     judged under the lock, so of two agents sent the same page and deciding at once, one is told.
+    Over the API, the request sent again after it was recorded (the same `seen`, decision and note,
+    nothing recorded after it) is answered as a retry, not told it decided meanwhile itself.
 
-    Without `seen`, the same decision and note as the latest, from the same key and door (`by`), is a
-    retry (an answer lost on its way back): the latest is answered as it was, `repeated`, and nothing
-    is recorded, so it is neither kept nor announced twice. An agent shown the latest (`seen`) who
-    decides it again is recorded, and so is another key agreeing with it: answered as the first
-    key's retry, the audit trail would lose that a second key decided so too. A latest row from
-    before who decided was kept (null) cannot tell, and stays the retry it was before.
+    `keyed`: the API client's Idempotency-Key. The request sent again with it is answered as the
+    decision recorded with it (`repeated`), however many were recorded since; the key sent with
+    another request is a `RequestConflict`. Only a key tells a late retry from a client that read
+    another's decision and decides so again on purpose: without one, that decision is recorded.
+
+    Without `seen` or a key, the same decision and note as the latest, from the same key and door
+    (`by`), is a retry (an answer lost on its way back): the latest is answered as it was,
+    `repeated`, and nothing is recorded, so it is neither kept nor announced twice. An agent shown
+    the latest (`seen`) who decides it again is recorded, and so is another key agreeing with it:
+    answered as the first key's retry, the audit trail would lose that a second key decided so too.
+    A latest row from before who decided was kept (null) cannot tell, and stays the retry it was before.
 
     Decisions on one claim arriving at once are recorded one after the other, and each names the
     one recorded just before it: what it reads and its time are read under the claim's lock
@@ -231,15 +250,22 @@ def record_outcome(
         raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, got {decision!r}")
     try:
         with _claim_locked(store, tenant, claim_id) as session:
-            latest_two = session.scalars(
-                _decisions(tenant, claim_id).order_by(OutcomeRow.id.desc()).limit(2)
-            ).all()
-            replaced = latest_two[0] if latest_two else None
-            if seen is not None and seen != (replaced.id if replaced else 0):
-                raise DecidedMeanwhile(claim_id, _decision(replaced) if replaced else None)
-            if seen is None and replaced is not None and _repeats(replaced, decision, note, by):
-                earlier = latest_two[1].decision if len(latest_two) > 1 else None
-                return RecordedOutcome(_aware(replaced.decided_at), earlier, _decision(replaced).by, repeated=True)
+            retried = _keyed_retry(session, tenant, keyed) if keyed is not None else None
+            replaced = session.scalar(_decisions(tenant, claim_id).order_by(OutcomeRow.id.desc()).limit(1))
+            if retried is None and seen is not None and seen != (replaced.id if replaced else 0):
+                # An API client's retry of a request with `seen` finds its own decision recorded after
+                # the one it saw: that request's answer, not a 409 about itself.
+                if replaced is None or not _answers_seen(session, replaced, decision, note, seen, by):
+                    raise DecidedMeanwhile(claim_id, _decision(replaced) if replaced else None)
+                retried = replaced
+            elif retried is None and seen is None and replaced is not None and _repeats(replaced, decision, note, by):
+                retried = replaced
+            if retried is not None:
+                earlier = _before(session, retried)
+                answered = earlier.decision if earlier is not None else None
+                return RecordedOutcome(
+                    _aware(retried.decided_at), answered, _decision(retried).by, repeated=True, decision_id=retried.id
+                )
             row = OutcomeRow(
                 tenant=tenant,
                 claim_id=claim_id,
@@ -249,17 +275,59 @@ def record_outcome(
                 decided_key=by.key,
                 decided_via=by.via,
                 decided_session=by.session,
+                request_key=keyed.key if keyed is not None else None,
+                request_digest=keyed.digest if keyed is not None else None,
             )
             session.add(row)
+            session.flush()  # its id, for the answer
             queue_events(session, tenant, events, row.decided_at)
-            return RecordedOutcome(_aware(row.decided_at), replaced.decision if replaced else None, by)
+            return RecordedOutcome(
+                _aware(row.decided_at), replaced.decision if replaced else None, by, decision_id=row.id
+            )
+    except IntegrityError:
+        # Only the request key is unique: the same key recorded at once for another claim's decision.
+        raise RequestConflict() from None
     except SQLAlchemyError as exc:
         raise StoreError(f"could not record the outcome of claim {claim_id}: {exc}") from None
 
 
+def _keyed_retry(session: Session, tenant: str, keyed: OutcomeKey) -> OutcomeRow | None:
+    """The decision recorded with this request's Idempotency-Key (a retry, whatever was decided
+    since), None for a key not used yet; `RequestConflict` when it was used for another request."""
+    row = session.scalar(select(OutcomeRow).where(OutcomeRow.tenant == tenant, OutcomeRow.request_key == keyed.key))
+    if row is not None and row.request_digest != keyed.digest:
+        raise RequestConflict()
+    return row
+
+
 def _repeats(latest: OutcomeRow, decision: str, note: str | None, by: DecidedBy) -> bool:
+    """Whether a request without a key repeats the latest decision: the same decision and note from
+    the same door and key (or a latest row from before who decided was kept, which cannot tell)."""
     same_sender = latest.decided_via is None or (latest.decided_via, latest.decided_key) == (by.via, by.key)
     return (latest.decision, latest.note) == (decision, note) and same_sender
+
+
+def _before(session: Session, row: OutcomeRow) -> OutcomeRow | None:
+    """The decision recorded on the claim just before `row`."""
+    return session.scalar(
+        _decisions(row.tenant, row.claim_id).where(OutcomeRow.id < row.id).order_by(OutcomeRow.id.desc()).limit(1)
+    )
+
+
+def _answers_seen(
+    session: Session, latest: OutcomeRow, decision: str, note: str | None, seen: int, by: DecidedBy
+) -> bool:
+    """Whether `latest` is this API request recorded already: the sender's, saying the same, recorded
+    just after the decision `seen` names. The console's repeat is told "you, in another tab" instead."""
+    if by.via != "api" or (latest.decided_via, latest.decided_key, latest.decision, latest.note) != (
+        by.via,
+        by.key,
+        decision,
+        note,
+    ):
+        return False
+    earlier = _before(session, latest)
+    return (earlier.id if earlier is not None else 0) == seen
 
 
 def latest_decision(store: Store, tenant: str, claim_id: str) -> Decision | None:

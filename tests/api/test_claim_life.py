@@ -112,3 +112,135 @@ def test_the_same_outcome_sent_with_another_key_is_that_keys_decision_not_a_retr
             first["decided_by"]["key"],
             second_id,
         ]
+
+
+def test_a_client_deciding_again_after_another_keys_decision_without_a_request_key_is_recorded(
+    keyed: tuple[Api, dict[str, str]],
+) -> None:
+    """Key A decides, key B decides otherwise, then A, having read B's, decides as it did at first,
+    sending neither `seen` nor an Idempotency-Key: its decision, recorded over B's (`replaced` says
+    so) and counted, not answered 200 with its first decision while B's stays the latest."""
+    api, keys = keyed
+    _, b_secret = create_key(api.store, "acme", now_utc())
+    a_headers, b_headers = bearer(keys["acme"]), bearer(b_secret)
+    assert api.verify(photos(("first.jpg", jpeg(1))), {"claim_id": "c-abab"}, headers=a_headers).status_code == 200
+    sent = {"outcome": "genuine", "note": "refund"}
+    first = api.client.post("/v1/claims/c-abab/outcome", json=sent, headers=a_headers).json()
+    assert api.client.post("/v1/claims/c-abab/outcome", json={"outcome": "fraud"}, headers=b_headers).status_code == 200
+    again = api.client.post("/v1/claims/c-abab/outcome", json=sent, headers=a_headers)
+    assert again.status_code == 200 and again.json()["replaced"] == "fraud"
+    assert again.json()["decision_id"] > first["decision_id"]
+    with api.store.sessions() as session:
+        assert session.scalars(select(OutcomeRow.decision).order_by(OutcomeRow.id)).all() == [
+            "genuine",
+            "fraud",
+            "genuine",
+        ]
+    [item] = api.client.get("/v1/claims", headers=b_headers).json()["items"]
+    assert item["outcome"] == "genuine"
+
+
+def test_a_retry_with_its_idempotency_key_after_another_keys_decision_is_answered_as_the_first(
+    keyed: tuple[Api, dict[str, str]],
+) -> None:
+    """Key A decides with an Idempotency-Key, key B decides otherwise, then A's client retries (its
+    answer was lost): answered as the first time, nothing recorded, B's the latest. The key sent
+    with another decision, or for another claim, is a 409 in one line (zh too), nothing recorded."""
+    api, keys = keyed
+    _, b_secret = create_key(api.store, "acme", now_utc())
+    a_headers, b_headers = bearer(keys["acme"]), bearer(b_secret)
+    keyed_a = a_headers | {"Idempotency-Key": "decide-c-abba-1"}
+    for claim_id in ("c-abba", "c-other"):
+        assert api.verify(photos(("first.jpg", jpeg(1))), {"claim_id": claim_id}, headers=a_headers).status_code == 200
+    sent = {"outcome": "genuine", "note": "refund"}
+    first = api.client.post("/v1/claims/c-abba/outcome", json=sent, headers=keyed_a)
+    other = api.client.post("/v1/claims/c-abba/outcome", json={"outcome": "fraud"}, headers=b_headers)
+    assert first.status_code == other.status_code == 200 and other.json()["replaced"] == "genuine"
+    retry = api.client.post("/v1/claims/c-abba/outcome", json=sent, headers=keyed_a)
+    assert retry.status_code == 200 and retry.json() == first.json()
+    changed = api.client.post("/v1/claims/c-abba/outcome", json={"outcome": "fraud"}, headers=keyed_a)
+    assert changed.status_code == 409 and changed.json()["detail"].startswith("Idempotency-Key was already used")
+    elsewhere = api.client.post(
+        "/v1/claims/c-other/outcome", json=sent, headers=keyed_a | {"Accept-Language": "zh"}
+    )
+    assert elsewhere.status_code == 409 and "\n" not in elsewhere.json()["detail"] and "键" in elsewhere.json()["detail"]
+    with api.store.sessions() as session:
+        assert session.scalars(select(OutcomeRow.decision).order_by(OutcomeRow.id)).all() == ["genuine", "fraud"]
+    latest = {item["claim_id"]: item["outcome"] for item in api.client.get("/v1/claims", headers=b_headers).json()["items"]}
+    assert latest == {"c-abba": "fraud", "c-other": None}
+
+
+def test_an_api_client_sending_the_decision_it_saw_is_told_who_decided_meanwhile(
+    keyed: tuple[Api, dict[str, str]],
+) -> None:
+    """`seen`: the decision_id a client read. Another key deciding since is a 409 naming that
+    decision and its key, nothing recorded; the client that read it decides again knowingly. A
+    client sending no `seen` replaces whatever is latest, as before."""
+    api, keys = keyed
+    b_id, b_secret = create_key(api.store, "acme", now_utc())
+    a, b = bearer(keys["acme"]), bearer(b_secret)
+    assert api.verify(photos(("first.jpg", jpeg(1))), {"claim_id": "c-seen"}, headers=a).status_code == 200
+    [unread] = api.client.get("/v1/claims", headers=a).json()["items"]
+    assert (unread["outcome"], unread["decision_id"]) == (None, None)
+    outcome = "/v1/claims/c-seen/outcome"
+    first = api.client.post(outcome, json={"outcome": "genuine", "seen": 0}, headers=a).json()
+    [read] = api.client.get("/v1/claims", headers=a).json()["items"]
+    assert read["decision_id"] == first["decision_id"]
+    meanwhile = api.client.post(outcome, json={"outcome": "fraud", "seen": first["decision_id"]}, headers=b).json()
+
+    late = api.client.post(outcome, json={"outcome": "genuine", "note": "refund", "seen": read["decision_id"]}, headers=a)
+    assert late.status_code == 409, late.text
+    told = late.json()
+    assert told["decided_by"] == {"key": b_id, "via": "api"}
+    assert (told["outcome"], told["decision_id"]) == ("fraud", meanwhile["decision_id"])
+    assert told["decided_at"] == meanwhile["decided_at"]  # written as the 200 wrote it
+    assert "\n" not in told["detail"] and f"seen {meanwhile['decision_id']}" in told["detail"]
+    zh = api.client.post(outcome, json={"outcome": "genuine", "seen": 0}, headers={**a, "Accept-Language": "zh"})
+    assert zh.status_code == 409 and "理赔" in zh.json()["detail"]
+    with api.store.sessions() as session:
+        assert session.scalars(select(OutcomeRow.decision).order_by(OutcomeRow.id)).all() == ["genuine", "fraud"]
+
+    # Having read it, the client decides again on purpose (its own earlier decision, not a retry).
+    knowing = api.client.post(outcome, json={"outcome": "genuine", "seen": meanwhile["decision_id"]}, headers=a)
+    assert knowing.status_code == 200 and knowing.json()["replaced"] == "fraud"
+    # No `seen`: as before, the latest replaced whoever recorded it (B's own earlier fraud or not).
+    blind = api.client.post(outcome, json={"outcome": "fraud"}, headers=b)
+    assert blind.status_code == 200 and blind.json()["replaced"] == "genuine"
+    assert blind.json()["decision_id"] > knowing.json()["decision_id"]
+
+
+def test_seen_naming_a_decision_on_an_undecided_claim_is_told_it_has_none(api: Api) -> None:
+    assert api.verify(photos(("first.jpg", jpeg(1))), {"claim_id": "c-none"}).status_code == 200
+    answer = api.client.post("/v1/claims/c-none/outcome", json={"outcome": "fraud", "seen": 7})
+    assert answer.status_code == 409
+    assert answer.json() == {
+        "detail": "claim 'c-none' has no decision yet, so none is 7: send seen 0; nothing recorded",
+        "outcome": None,
+        "decided_at": None,
+        "decided_by": None,
+        "decision_id": None,
+    }
+    for malformed in (-1, True, "0", 0.0):
+        refused = api.client.post("/v1/claims/c-none/outcome", json={"outcome": "fraud", "seen": malformed})
+        assert refused.status_code == 422 and "\n" not in refused.json()["detail"], (malformed, refused.text)
+    assert api.client.get("/v1/claims").json()["items"][0]["outcome"] is None
+
+
+def test_a_retry_of_a_decision_sent_with_seen_is_answered_as_the_first_not_told_it_decided_itself(
+    keyed: tuple[Api, dict[str, str]],
+) -> None:
+    api, keys = keyed
+    _, b_secret = create_key(api.store, "acme", now_utc())
+    a, b = bearer(keys["acme"]), bearer(b_secret)
+    assert api.verify(photos(("first.jpg", jpeg(1))), {"claim_id": "c-seen-retry"}, headers=a).status_code == 200
+    outcome = "/v1/claims/c-seen-retry/outcome"
+    sent = {"outcome": "fraud", "note": "same photo as c-9", "seen": 0}
+    first = api.client.post(outcome, json=sent, headers=a)
+    retry = api.client.post(outcome, json=sent, headers=a)
+    assert first.status_code == retry.status_code == 200 and retry.json() == first.json()
+    # Once another key decided after it, the same request is a 409 naming that decision.
+    other = api.client.post(outcome, json={"outcome": "genuine", "seen": first.json()["decision_id"]}, headers=b)
+    late = api.client.post(outcome, json=sent, headers=a)
+    assert late.status_code == 409 and late.json()["decision_id"] == other.json()["decision_id"]
+    with api.store.sessions() as session:
+        assert session.scalars(select(OutcomeRow.decision).order_by(OutcomeRow.id)).all() == ["fraud", "genuine"]

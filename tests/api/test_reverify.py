@@ -3,6 +3,8 @@ against today's catalog; retention deletes the files and then the claim cannot b
 
 from __future__ import annotations
 
+import json
+
 from typer.testing import CliRunner
 
 from evidence_check.cli import app
@@ -58,6 +60,25 @@ def test_retention_deletes_the_files_and_then_reverify_says_so(api: Api) -> None
     assert cli.invoke(app, ["reverify", "nobody", "--db", api.store.url]).exit_code == 1
 
 
+def test_the_command_lines_reverify_retried_after_retention_prints_the_first_report(api: Api) -> None:
+    """A key's retry is answered from the store before a photo is read: retention deleting the files
+    in between leaves the script its first report (exit 0), as the API's route answers it; a run
+    without the key is still told the files are gone."""
+    zh = {"Accept-Language": "zh"}
+    assert api.verify(photos(("a.jpg", jpeg(3))), {"claim_id": "c-kept"}, headers=zh).status_code == 200
+    cli, db = CliRunner(), ["--db", api.store.url]
+    first = cli.invoke(app, ["reverify", "c-kept", "--json", "--idempotency-key", "nightly-1", *db])
+    assert first.exit_code == 0, first.output
+    assert cli.invoke(app, ["reuse", "forget-features", "--older-than", "0", *db]).exit_code == 0
+    again = cli.invoke(app, ["reverify", "c-kept", "--json", "--idempotency-key", "nightly-1", *db])
+    assert again.exit_code == 0 and json.loads(again.output) == json.loads(first.output), again.output
+    as_text = cli.invoke(app, ["reverify", "c-kept", "--idempotency-key", "nightly-1", *db])
+    assert as_text.exit_code == 0 and "售后申请" in as_text.output, as_text.output
+    unkeyed = cli.invoke(app, ["reverify", "c-kept", *db])
+    assert unkeyed.exit_code == 1 and "no longer kept" in unkeyed.output
+    assert len(api.client.get("/v1/claims/c-kept/reports").json()) == 2
+
+
 def test_photo_files_are_not_kept_when_the_setting_says_so(store) -> None:  # type: ignore[no-untyped-def]
     from tests.api.conftest import make_api
 
@@ -110,3 +131,31 @@ def test_a_reverify_key_sent_before_with_another_request_is_worded_for_a_reverif
             "zh": "Idempotency-Key 已用于另一个请求（一次 verify，或另一理赔的 reverify）；请使用新的键",
         }
     assert len(api.client.get("/v1/claims/c-r2/reports").json()) == 1
+
+
+def test_the_command_lines_reverify_retried_with_its_key_prints_the_first_report_and_records_once(api: Api) -> None:
+    """A script that lost `reverify`'s answer (a dropped ssh session) runs it again with its key: the
+    report the first run recorded, nothing recorded again; the API's key is the same request."""
+    assert api.verify(photos(("a.jpg", jpeg(1))), {"claim_id": "c-cli"}).status_code == 200
+    assert api.verify(photos(("b.jpg", jpeg(2))), {"claim_id": "c-cli2"}).status_code == 200
+    cli, db = CliRunner(), ["--db", api.store.url]
+    first = cli.invoke(app, ["reverify", "c-cli", "--json", "--idempotency-key", "nightly-c-cli", *db])
+    assert first.exit_code == 0, first.output
+    again = cli.invoke(app, ["reverify", "c-cli", "--json", "--idempotency-key", "nightly-c-cli", *db])
+    assert again.exit_code == 0 and json.loads(again.output) == json.loads(first.output)
+    over_http = api.client.post("/v1/claims/c-cli/reverify", headers={"Idempotency-Key": "nightly-c-cli"})
+    assert over_http.status_code == 200 and over_http.json()["created_at"] == json.loads(first.output)["created_at"]
+    assert len(api.client.get("/v1/claims/c-cli/reports").json()) == 2  # the verify's and one reverify's
+    other = cli.invoke(app, ["reverify", "c-cli2", "--idempotency-key", "nightly-c-cli", *db])
+    assert other.exit_code == 2 and other.output.strip() == (
+        "evidence-check: --idempotency-key was already used for another request (a verify, or another claim's "
+        "reverify); use a new key"
+    )
+    # A trailing line feed too: a key name stored with it would split from its digest in `request_key`.
+    for malformed in ("two words", "nightly-c-cli\n"):
+        spaced = cli.invoke(app, ["reverify", "c-cli", "--idempotency-key", malformed, *db])
+        assert spaced.exit_code == 2 and spaced.output.startswith("evidence-check: --idempotency-key: must be 1-255")
+    assert len(api.client.get("/v1/claims/c-cli2/reports").json()) == 1
+    # Without a key each run is a new report, as before.
+    assert cli.invoke(app, ["reverify", "c-cli", *db]).exit_code == 0
+    assert len(api.client.get("/v1/claims/c-cli/reports").json()) == 3

@@ -25,7 +25,7 @@ from evidence_check.store import Store
 from evidence_check.store.claim_files import sent_fields
 from evidence_check.store.keys import create_key, list_keys
 from tests.api.conftest import Server, start_server
-from tests.web.conftest import seed
+from tests.seeded_claims import seed
 
 ROOT = Path(__file__).resolve().parents[2]
 PHOTOS = (ROOT / "fixtures" / "images" / "genuine_after_delivery.jpg", ROOT / "fixtures" / "images" / "no_exif.jpg")

@@ -17,7 +17,8 @@ from evidence_check.store.challenge_tables import OutcomeRow
 from evidence_check.store.keys import list_keys, revoke_key
 from evidence_check.store.outcomes import DecidedBy, record_outcome
 from tests.api.conftest import LOCAL, Api, bearer, jpeg, photos, settings_for
-from tests.web.conftest import csrf_of, seed, sign_in
+from tests.seeded_claims import seed
+from tests.web.conftest import csrf_of, sign_in
 
 
 def test_the_loopback_trial_shows_the_queue_without_signing_in(api: Api) -> None:

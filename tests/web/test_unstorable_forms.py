@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.api.conftest import Api, jpeg
-from tests.web.conftest import csrf_of, seed
+from tests.seeded_claims import seed
+from tests.web.conftest import csrf_of
 
 DAY = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
