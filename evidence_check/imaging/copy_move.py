@@ -12,7 +12,8 @@ search follows Fridrich, Soukal & Lukáš (2003) and Popescu & Farid (2004):
    any two flat blocks of one colour match.
 3. Blocks with the same quantised features sorted next to each other; each neighbouring pair at
    least `MIN_SHIFT` apart whose pixels differ by at most `MAX_PAIR_DIFFERENCE` grey levels on average
-   is a match, and its shift vector is counted.
+   is a match, and its shift vector is counted. At most `MAX_CANDIDATES` pairs are compared, so
+   that a pattern repeated over the whole frame costs a bounded time.
 4. The shift shared by the most matches that is not a period (other shifts along its line matching
    too, as a weave, stitches or tiles do), and how many matches share it: the measure
    (`CloneMatch.pairs`). A cloned patch of side s matches on one shift at up to (s - 7)^2 positions;
