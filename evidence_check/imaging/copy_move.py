@@ -12,7 +12,8 @@ search follows Fridrich, Soukal & Lukáš (2003) and Popescu & Farid (2004):
    any two flat blocks of one colour match.
 3. Blocks with the same quantised features sorted next to each other; each neighbouring pair at
    least `MIN_SHIFT` apart whose pixels differ by at most `MAX_PAIR_DIFFERENCE` grey levels on average
-   is a match, and its shift vector is counted.
+   is a match, and its shift vector is counted. At most `MAX_CANDIDATES` pairs are compared, so
+   that a pattern repeated over the whole frame costs a bounded time.
 4. The shift shared by the most matches that is not a period (other shifts along its line matching
    too, as a weave, stitches or tiles do), and how many matches share it: the measure
    (`CloneMatch.pairs`). A cloned patch of side s matches on one shift at up to (s - 7)^2 positions;
@@ -42,6 +43,12 @@ MAX_PAIR_DIFFERENCE = 1.0  # grey levels: mean absolute difference of a matched 
 MIN_SHIFT = 3 * BLOCK
 PERIOD_SHARE = 4  # a shift is a period when another along its line holds a quarter as many matches
 PERIOD_CANDIDATES = 5  # commonest shifts examined for periods
+# Candidate pairs whose pixels are compared. The corpora's photos give at most 135,000 (a 640x480
+# photo searched unhalved; docs/measurements/integrity.md, 2026-12-06); a pattern repeated over the
+# whole frame (stripes, a weave) gives about one per block, up to 590,000 at 768x768, and comparing
+# them all took seconds. Past the cap an evenly spaced share is compared, each shift keeping its share.
+MAX_CANDIDATES = 150_000
+COMPARED_AT_ONCE = 8192  # pairs per comparison step: a few MiB at a time instead of hundreds
 
 
 @dataclass(frozen=True)
@@ -65,37 +72,26 @@ class CloneMatch:
 def find_clone(working: Image.Image) -> CloneMatch | None:
     """The strongest cloned region of the picture; None when no two blocks match, or when every
     shift they match on is a period of a repeating pattern."""
-    grey = np.asarray(working.convert("L"), dtype=np.float32)
-    while max(grey.shape) > MAX_SIDE:
-        size = (grey.shape[1] // 2, grey.shape[0] // 2)
-        grey = np.asarray(cv2.resize(grey, size, interpolation=cv2.INTER_AREA), dtype=np.float32)
-    h, w = grey.shape
+    smooth = searched_copy(working)
+    h, w = smooth.shape
     if min(h, w) < 4 * BLOCK:
         return None
-    smooth = cv2.GaussianBlur(grey, (0, 0), SMOOTH_SIGMA)
     ys, xs, keys = _block_codes(smooth)
     if len(keys) < 2:
         return None
-    order = np.argsort(keys, kind="stable")
-    same = keys[order[1:]] == keys[order[:-1]]
-    first, second = order[:-1][same], order[1:][same]
+    first, second = _at_most(*_candidate_pairs(ys, xs, keys), MAX_CANDIDATES)
+    close = _close(smooth, ys, xs, first, second)
+    first, second = first[close], second[close]
+    if len(first) == 0:
+        return None
     dx, dy = xs[second] - xs[first], ys[second] - ys[first]
-    apart = np.maximum(np.abs(dx), np.abs(dy)) >= MIN_SHIFT
-    first, second, dx, dy = first[apart], second[apart], dx[apart], dy[apart]
-    if len(first) == 0:
-        return None
-    windows = np.lib.stride_tricks.sliding_window_view(smooth, (BLOCK, BLOCK))
-    difference = np.abs(windows[ys[first], xs[first]] - windows[ys[second], xs[second]]).mean(axis=(1, 2))
-    close = difference <= MAX_PAIR_DIFFERENCE
-    first, second, dx, dy = first[close], second[close], dx[close], dy[close]
-    if len(first) == 0:
-        return None
     flip = (dx < 0) | ((dx == 0) & (dy < 0))  # a shift and its opposite are one
     dx, dy = np.where(flip, -dx, dx), np.where(flip, -dy, dy)
     copies = np.where(flip, first, second)
-    shifts, inverse, counts = np.unique(
-        np.stack([dx, dy], axis=1), axis=0, return_inverse=True, return_counts=True
-    )
+    # One integer per shift, ordered as the (dx, dy) rows are: numpy's unique of rows sorts them as
+    # records, tens of times slower when a repeated pattern gives matches by the hundred thousand.
+    codes, inverse, counts = np.unique(dx * (2 * h + 1) + (dy + h), return_inverse=True, return_counts=True)
+    shifts = np.stack([codes // (2 * h + 1), codes % (2 * h + 1) - h], axis=1)
     best = _clone_shift(shifts, counts)
     if best is None:
         return None
@@ -114,6 +110,60 @@ def find_clone(working: Image.Image) -> CloneMatch | None:
         (x / w, y / h, min(1.0, (x + bw + BLOCK) / w), min(1.0, (y + bh + BLOCK) / h)),
         (w, h),
     )
+
+
+def searched_copy(working: Image.Image) -> np.ndarray:
+    """The picture as it is searched: grey, halved while its longest side exceeds `MAX_SIDE`, smoothed."""
+    grey = np.asarray(working.convert("L"), dtype=np.float32)
+    while max(grey.shape) > MAX_SIDE:
+        size = (grey.shape[1] // 2, grey.shape[0] // 2)
+        grey = np.asarray(cv2.resize(grey, size, interpolation=cv2.INTER_AREA), dtype=np.float32)
+    return np.asarray(cv2.GaussianBlur(grey, (0, 0), SMOOTH_SIGMA))
+
+
+def _candidate_pairs(ys: np.ndarray, xs: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Blocks with equal codes that are neighbours in the sorted order (ties in raster order) and at
+    least `MIN_SHIFT` apart: indices of the earlier and the later one."""
+    order = _stable_order(keys)
+    same = keys[order[1:]] == keys[order[:-1]]
+    first, second = order[:-1][same], order[1:][same]
+    apart = np.maximum(np.abs(xs[second] - xs[first]), np.abs(ys[second] - ys[first])) >= MIN_SHIFT
+    return first[apart], second[apart]
+
+
+def _at_most(first: np.ndarray, second: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """`count` pairs evenly spaced along the sorted codes, when there are more."""
+    if len(first) <= count:
+        return first, second
+    kept = np.linspace(0, len(first) - 1, count).astype(np.int64)
+    return first[kept], second[kept]
+
+
+def _stable_order(keys: np.ndarray) -> np.ndarray:
+    """`np.argsort(keys, kind="stable")` for the 24-bit codes, as two 12-bit passes: numpy sorts
+    16-bit integers by radix, several times faster than its merge sort of 64-bit ones."""
+    low = np.argsort((keys & 0xFFF).astype(np.uint16), kind="stable")
+    return low[np.argsort((keys[low] >> 12).astype(np.uint16), kind="stable")]
+
+
+def _close(
+    smooth: np.ndarray, ys: np.ndarray, xs: np.ndarray, first: np.ndarray, second: np.ndarray
+) -> np.ndarray:
+    """Which candidate pairs' smoothed pixels differ by at most `MAX_PAIR_DIFFERENCE` on average."""
+    windows = np.lib.stride_tricks.sliding_window_view(smooth, (BLOCK, BLOCK))
+    # Where a pair's first two rows alone differ by more than its whole block may, it is no match
+    # whatever the other rows hold (the margin covers float rounding): most candidates of a textured
+    # photo are rejected so, at a quarter of the work.
+    most = MAX_PAIR_DIFFERENCE * BLOCK * BLOCK * 1.001
+    close = np.zeros(len(first), bool)
+    for start in range(0, len(first), COMPARED_AT_ONCE):
+        a, b = first[start : start + COMPARED_AT_ONCE], second[start : start + COMPARED_AT_ONCE]
+        top = np.abs(windows[ys[a], xs[a], :2] - windows[ys[b], xs[b], :2]).sum(axis=(1, 2))
+        maybe = np.flatnonzero(top <= most)
+        a, b = a[maybe], b[maybe]
+        difference = np.abs(windows[ys[a], xs[a]] - windows[ys[b], xs[b]]).mean(axis=(1, 2))
+        close[start + maybe] = difference <= MAX_PAIR_DIFFERENCE
+    return close
 
 
 def _clone_shift(shifts: np.ndarray, counts: np.ndarray) -> int | None:
