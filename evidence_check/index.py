@@ -12,7 +12,7 @@ hashes (`_Codes`), one per hash:
   only. Probed with 2 flipped bits per substring (all codes within 11 bits found, most to the radius
   of 14) while the tenant has up to `PHASH.wide_until` codes, with 1 (within 7) beyond, where the
   wider probe would read ~8x the codes per lookup (`scripts/bench_reuse.py --hashed` measures the
-  recall through the tables).
+  recall through the tables). Up to `PHASH.whole_until` codes they are compared whole instead.
 
 A lookup sends the eight dihedral variants of each query code to PDQ (so mirrored and rotated
 copies are found without storing eight codes per picture); only codes found in the hash tables are
