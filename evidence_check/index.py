@@ -12,7 +12,7 @@ hashes (`_Codes`), one per hash:
   only. Probed with 2 flipped bits per substring (all codes within 11 bits found, most to the radius
   of 14) while the tenant has up to `PHASH.wide_until` codes, with 1 (within 7) beyond, where the
   wider probe would read ~8x the codes per lookup (`scripts/bench_reuse.py --hashed` measures the
-  recall through the tables).
+  recall through the tables). Up to `PHASH.whole_until` codes they are compared whole instead.
 
 A lookup sends the eight dihedral variants of each query code to PDQ (so mirrored and rotated
 copies are found without storing eight codes per picture); only codes found in the hash tables are
@@ -66,6 +66,9 @@ class Channel:
     # Up to this many codes, probe with `wide_nflip` flipped bits per substring instead of `nflip`.
     wide_until: int = 0
     wide_nflip: int = 0
+    # Up to this many codes, the levels are compared whole instead of probed, as an index in memory
+    # compares its exact tail: what the probes may miss within the radius is then found.
+    whole_until: int = 0
 
 
 # Radii measured by scripts/bench_reuse.py: copies of a picture stay within them, crops only in pHash
@@ -76,7 +79,13 @@ PDQ = Channel("pdq", 256, 10, 24, 1, 63)
 # pHash through the tables finds crops with 2 flipped bits per substring as the exact search does,
 # and with 1 misses some; the 2-bit probe's cost grows with the index, so it stops at 2 M codes
 # (~180,000 photos of one tenant; docs/measurements/relevance-features.md, "Reuse").
-PHASH = Channel("phash", 64, 4, 16, 1, 14, copies=True, wide_until=2_000_000, wide_nflip=2)
+# The crop channel's codes are compared whole while a tenant has no more than a tail holds: the probes
+# find only pHash codes within 11 bits for sure, a crop's may lie at 12-14 (two Garant shop images'
+# 80 % crops at 12 and 14 were lost once the host file held them in levels), and comparing 16,384
+# pHash codes with a photo's few costs ~1.5 ms against ~25 for PDQ's eight turns of each.
+PHASH = Channel(
+    "phash", 64, 4, 16, 1, 14, copies=True, wide_until=2_000_000, wide_nflip=2, whole_until=TAIL_SIZE
+)
 
 
 @dataclass(frozen=True)
@@ -198,12 +207,20 @@ class _Codes:
         `indexed`: the codes of the whole index this is a part of (it sets the probe's width).
         """
         radius = self.channel.radius
+        total = self.count if indexed is None else indexed
         # (nhash, probes), each query's probes side by side
-        probes = self._probes(queries, self.count if indexed is None else indexed)
+        probes = self._probes(queries, total)
         per_query = probes.shape[1] // len(queries)
         rows_out, distances_out, ids_out = [], [], []
         for level in self.levels:
             if not level.size:
+                continue
+            if total <= self.channel.whole_until:
+                rows, distances, ids = self._compared_whole(queries, level)
+                near = distances <= radius
+                rows_out.append(rows[near])
+                distances_out.append(distances[near])
+                ids_out.append(ids[near])
                 continue
             probe, candidates, codes = level.find(probes)
             if not len(candidates):
@@ -229,6 +246,14 @@ class _Codes:
             np.concatenate(distances_out).astype(np.int64),
             np.concatenate(ids_out).astype(np.int64),
         )
+
+    def _compared_whole(self, queries: np.ndarray, level: _Level) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(query row, distance, code number) of every code of `level` against every query."""
+        ids = (level.entries[0] & _LOW).astype(np.int64)
+        codes = self.codes[ids]
+        rows = np.repeat(np.arange(len(queries)), len(ids))
+        distances = np.concatenate([_pair_hamming(np.broadcast_to(query, codes.shape), codes) for query in queries])
+        return rows, distances, np.tile(ids, len(queries))
 
     def _keys(self, codes: np.ndarray) -> np.ndarray:
         """(nhash, n) uint32: the substrings of each code, little-endian within the bytes."""

@@ -136,18 +136,32 @@ def confirmed(candidate: Candidate, verification: fp.Verification, quality: int)
 
 def _exact(
     candidate: Candidate, codes: Sequence[fp.Codes], finders: Sequence[fp.Codes], pdq: bytes, phash: bytes
-) -> Candidate:
-    """The candidate's distances to the photo's picture codes; a finder's (`Fingerprint.finders`)
-    tells only how the photo is turned when the picture's own are far: it finds, never confirms."""
+) -> tuple[Candidate, tuple[int, ...]]:
+    """The candidate's distances to the photo's picture codes, and the ways the photo may be turned
+    to verify it, likeliest first.
+
+    The variant comes from PDQ when it found the picture, else from pHash (a crop). A finder's codes
+    (`Fingerprint.finders`) find, never confirm; when the picture's PDQ is far, the variant nearest
+    by a finder's PDQ is tried as well: a screenshot's picture is turned as its frame is, but a
+    crop of a symmetric product on white (a milk carton) lies nearer its own mirror image by the
+    backdrop's codes than by the crop codes that found it.
+    """
     pdq_distances = _distances(b"".join(b"".join(c.pdq) for c in codes), pdq, 32)
     phash_distances = _distances(b"".join(b"".join(c.phash) for c in codes), phash, 8)
     pdq_best, phash_best = int(pdq_distances.min()), int(phash_distances.min())
-    # The variant comes from PDQ when it found the picture, else from pHash (a crop).
     table = pdq_distances if pdq_best <= PDQ_NEAR else phash_distances
+    variants = [_variant(table)]
     if finders and pdq_best > PDQ_NEAR:
-        table = _distances(b"".join(b"".join(c.pdq) for c in (*codes, *finders)), pdq, 32)
-    variant = int(np.unravel_index(int(table.argmin()), table.shape)[0]) % 8
-    return replace(candidate, pdq_distance=pdq_best, phash_distance=phash_best, variant=variant)
+        by_finder = _variant(_distances(b"".join(b"".join(c.pdq) for c in (*codes, *finders)), pdq, 32))
+        if by_finder not in variants:
+            variants.append(by_finder)
+    exact = replace(candidate, pdq_distance=pdq_best, phash_distance=phash_best, variant=variants[0])
+    return exact, tuple(variants)
+
+
+def _variant(distances: np.ndarray) -> int:
+    """The dihedral variant of the closest pair in a (query code x 8 variants, stored code) table."""
+    return int(np.unravel_index(int(distances.argmin()), distances.shape)[0]) % 8
 
 
 def _distances(queries: bytes, stored: bytes, size: int) -> np.ndarray:
@@ -304,11 +318,17 @@ class References:
                     continue
                 entry, features, pdq, phash = stored[hit.entry_id]
                 candidate = Candidate(entry, hit.pdq_distance, hit.phash_distance, hit.variant)
-                exact = _exact(candidate, print_.picture_codes(), print_.finders, pdq, phash)
+                exact, variants = _exact(candidate, print_.picture_codes(), print_.finders, pdq, phash)
                 if features is None:
                     found.append(Match(exact, UNVERIFIED, keypoints=False))
-                else:
-                    found.append(Match(exact, fp.verify(print_.features(exact.variant), features)))
+                    continue
+                tried = [
+                    Match(replace(exact, variant=v), fp.verify(print_.features(v), features)) for v in variants
+                ]
+                quality = print_.codes.quality
+                found.append(
+                    max(tried, key=lambda m: (confirmed(m.candidate, m.verification, quality), m.verification.inliers))
+                )
         return found
 
     def stored(self, tenant: str, entry_ids: Iterable[int]) -> dict[int, tuple[Entry, fp.Features | None, bytes, bytes]]:

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import io
 import os
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pdqhash
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -569,3 +570,56 @@ def test_hashed_index_finds_a_crop_within_eleven_phash_bits() -> None:
         )
         found = {h.entry_id: h for h in index.search([codes])}
         assert target in found and found[target].phash_distance == 11, target
+
+
+# --- a crop of a product on white, whose backdrop's codes point to another turn ------------------
+
+
+def carton_listing(seed: int) -> Image.Image:
+    """A shop image: a tall product on white, reaching nearly its top and bottom (a milk carton's)."""
+    canvas = Image.new("RGB", (200, 200), (255, 255, 255))
+    canvas.paste(product_photo(seed).resize((80, 190)), (60, 5))
+    return canvas
+
+
+def eval_crop(image: Image.Image) -> Image.Image:
+    """The eval's listing-photo crop: a tenth off each side, the product's top and bottom cut."""
+    return image.crop((image.width // 10, image.height // 10, image.width * 9 // 10, image.height * 9 // 10))
+
+
+def with_finder_of_mirror(photo: Photo, listing: Image.Image) -> Measurements:
+    """The photo's measurements, its backdrop finder that of the listing's mirror image: the finder's
+    PDQ then points to the mirror, as a Garant carton crop's did (its picture's PDQ 106 bits away, its
+    pHash 12 at the right turn; its finder nearest mirrored)."""
+    measured = Measurements(photo)
+    print_ = measured.fingerprint
+    mirrored = fp.fingerprint(ImageOps.mirror(listing))
+    assert print_.finders and mirrored.finders
+    measured._fingerprint = replace(print_, finders=mirrored.finders)
+    return measured
+
+
+def test_a_crop_of_a_product_on_white_is_found_when_its_backdrop_codes_point_to_the_mirror(
+    sqlite_url: str,
+) -> None:
+    store = Store(sqlite_url)
+    try:
+        references = index_of(store, {"carton-9": photo_of(carton_listing(9))})
+        measured = with_finder_of_mirror(photo_of(eval_crop(carton_listing(9)), "crop.jpg"), carton_listing(9))
+        (candidate,) = references.examine("t", measured)
+        assert candidate.candidate.pdq_distance > references_module.PDQ_NEAR  # only keypoints can confirm
+        assert [m.entry.ref_id for m in references.matches("t", measured)] == ["carton-9"]
+        assert candidate.candidate.variant == 0 and candidate.verification.inliers >= references_module.FAR_INLIERS
+    finally:
+        store.close()
+
+
+def test_a_crop_of_another_product_on_white_is_not_found_whichever_turn_is_tried(sqlite_url: str) -> None:
+    store = Store(sqlite_url)
+    try:
+        references = index_of(store, {"carton-9": photo_of(carton_listing(9))})
+        measured = with_finder_of_mirror(photo_of(eval_crop(carton_listing(8)), "crop.jpg"), carton_listing(9))
+        assert references.examine("t", measured)  # a candidate was looked at, and turned away
+        assert references.matches("t", measured) == []
+    finally:
+        store.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 import time
@@ -9,12 +10,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
+from evidence_check.evaluation.evidence import TRANSFORMS as EVAL_TRANSFORMS
+from evidence_check.imaging.load import load_photo
 from evidence_check.index import TAIL_SIZE, TenantIndex, search_parts
+from evidence_check.measure import Measurements
 from evidence_check.references import References, references_for, reuse_folder
 from evidence_check.reuse_file import Built, HostFile, ReuseFile, ReuseFileError
 from evidence_check.settings import Settings
 from evidence_check.store import Store
+from tests.conftest import corpus
 from tests.reuse_codes import add_row, found_ids, near, query, random_codes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +72,32 @@ def test_a_tenant_split_between_the_file_and_memory_searches_as_one_index(tmp_pa
         codes = query(near(rng, pdq[target], 15), near(rng, phash[target], 9))
         found = search_parts(parts, [codes])
         assert found == whole.search([codes]) and found[0].entry_id == target + 1
+
+
+def spread_flips(code: np.ndarray, per_substring: tuple[int, ...]) -> bytes:
+    """`code` (pHash, 8 bytes) with this many bits flipped in each of its 16-bit substrings."""
+    bits = np.unpackbits(code).reshape(len(per_substring), -1)
+    for substring, flips in zip(bits, per_substring, strict=True):
+        substring[:flips] ^= 1
+    return np.packbits(bits.ravel()).tobytes()
+
+
+def test_a_small_tenants_file_finds_a_crop_as_far_as_the_phash_radius(tmp_path: Path) -> None:
+    # A crop's pHash may lie 12-14 bits from its picture's crop codes (a listing photo's 80 % crop at
+    # 12 and 14); the probes find only codes within 11 bits for sure, the exact tail every one.
+    rng = np.random.default_rng(7)
+    pdq, phash = random_codes(rng, 200)
+    index = TenantIndex()
+    index.add_many((i + 1, [pdq[i].tobytes()], [phash[i].tobytes()]) for i in range(len(pdq)))
+    mapped = mapped_copy(tmp_path, index)
+    far_pdq = random_codes(rng, 1)[0][0].tobytes()
+    for spread in ((3, 3, 3, 3), (3, 3, 4, 4)):
+        codes = query(far_pdq, spread_flips(phash[42], spread))
+        found = mapped.search([codes])
+        assert found == index.search([codes])
+        assert [(hit.entry_id, hit.phash_distance) for hit in found] == [(43, sum(spread))]
+    beyond = query(far_pdq, spread_flips(phash[42], (4, 4, 4, 3)))  # 15 bits: past the radius
+    assert mapped.search([beyond]) == index.search([beyond]) == []
 
 
 # --- a store's file ---------------------------------------------------------------------------------
@@ -225,3 +257,22 @@ def test_the_process_references_use_the_configured_folder(filled: tuple[Store, n
     assert sorted(p.suffix for p in (tmp_path / "reuse files").iterdir()) == [".checked", ".index", ".lock"]
     assert found_ids(references, "b", pdq[41], phash[41]) == [42]
     assert reuse_folder(Store("sqlite://"), settings) is None  # an in-memory store: nothing to share
+
+
+@pytest.mark.parametrize("product", ["Garant-Ecological-Medium-Fat-Milk", "Garant-Ecological-Standard-Milk"])
+def test_the_evals_crop_of_a_garant_shop_image_is_found_through_the_file(tmp_path: Path, product: str) -> None:
+    # The eval's listing-photo crops missed since the picture inside a screen (Medium-Fat: its
+    # backdrop's codes turned it to its mirror) and the host file (Standard-Milk: pHash 14 bits
+    # away, PDQ 62, neither within what the probes always find).
+    grocery = corpus("product-matching") / "grocery"
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    try:
+        writer = References(store)
+        for path in sorted(grocery.glob("Garant-*/*_Iconic.jpg")):
+            assert writer.add("t", "listing", path.parent.name, load_photo(path.read_bytes(), path.name))
+        reader = References(store, folder=tmp_path / "host")  # the file holds every row
+        shop_image = Image.open(grocery / product / f"{product}_Iconic.jpg")
+        crop = load_photo(EVAL_TRANSFORMS["crop"](shop_image, random.Random(0)), "crop.jpg")
+        assert [m.entry.ref_id for m in reader.matches("t", Measurements(crop))] == [product]
+    finally:
+        store.close()
