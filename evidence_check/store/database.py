@@ -11,9 +11,9 @@ import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Engine, Select, create_engine, event, inspect, select, text
+from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -296,23 +296,6 @@ class Store:
             row.order_id = claim.order_id or row.order_id
             row.wanted = claim.wanted.value if claim.wanted else row.wanted
         return row
-
-
-Query = TypeVar("Query", bound=Select[Any])
-
-
-def held(session: Session, query: Query, *, keys_kept: bool = False) -> Query:
-    """`query` reading its rows held until the transaction ends; call it first in the transaction.
-    PostgreSQL locks the rows read (FOR UPDATE; with `keys_kept`, a caller that will neither delete the
-    rows nor change their keys, FOR NO KEY UPDATE, which lets readers holding them FOR KEY SHARE go on).
-    SQLite has one writer at a time, but pysqlite begins
-    its transaction only at the first INSERT/UPDATE/DELETE (the reads before run outside it, so two
-    callers could both read before either wrote): `BEGIN IMMEDIATE` takes the write lock now, waiting
-    up to the store's busy timeout for a writer holding it (`_migrate` does the same)."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
-        return query
-    return query.with_for_update(key_share=keys_kept)
 
 
 def _schema_version(connection: Any) -> str | None:

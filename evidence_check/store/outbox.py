@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from evidence_check.store.holds import held_from_removal
 from evidence_check.store.webhook_tables import DeliveryRow, WebhookRow
 
 EVENTS = ("claim.verified", "claim.outcome", "challenge.passed")
@@ -65,12 +66,8 @@ def queue_events(session: Session, tenant: str, events: Sequence[Event], when: d
 
 
 def _receiver_held(session: Session, tenant: str) -> bool:
-    """Whether the tenant has a receiver, which no other transaction can remove before this one ends.
-    Called once this transaction has written: SQLite then holds its one writer's lock, so a removal
-    waits for it; PostgreSQL holds the receiver's row FOR KEY SHARE (events of one tenant queued at once
-    do not wait for each other, nor for a PUT replacing the receiver's URL and secret, `set_webhook`;
-    a removal, a DELETE, waits for them all)."""
+    """Whether the tenant has a receiver, which no other transaction can remove before this one ends
+    (`held_from_removal`): events of one tenant queued at once do not wait for each other, nor for a
+    PUT replacing the receiver's URL and secret (`set_webhook`); a removal, a DELETE, waits for them all."""
     query = select(WebhookRow.id).where(WebhookRow.tenant == tenant)
-    if session.get_bind().dialect.name != "sqlite":
-        query = query.with_for_update(read=True, key_share=True)
-    return session.scalar(query) is not None
+    return session.scalar(held_from_removal(session, query)) is not None

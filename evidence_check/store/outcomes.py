@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from evidence_check.models import Challenge, Sighting, Via
 from evidence_check.store.challenge_tables import ChallengeRow, OutcomeRow
-from evidence_check.store.database import RequestConflict, Store, StoreError, held
+from evidence_check.store.database import RequestConflict, Store, StoreError
+from evidence_check.store.holds import held
 from evidence_check.store.outbox import Event, queue_events
 from evidence_check.store.tables import ClaimRow, PhotoRow, ReportRow
 

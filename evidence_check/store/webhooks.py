@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from evidence_check.store.claims import Page, decode_cursor, encode_cursor
-from evidence_check.store.database import Store, StoreError, held
+from evidence_check.store.database import Store, StoreError
+from evidence_check.store.holds import held
 from evidence_check.store.webhook_tables import DeliveryRow, WebhookRow
 
 
