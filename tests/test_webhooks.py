@@ -202,7 +202,7 @@ def test_signature_is_hmac_sha256_over_timestamp_and_body() -> None:
 )
 def test_a_refused_url_is_worded_in_english_and_chinese(url: str, english: str, chinese: str) -> None:
     with pytest.raises(WebhookInvalid) as refused:
-        check_url(url, public_only=False)
+        check_url(url, public_only=False, tenant="acme")
     assert str(refused.value).startswith(english)  # the command line's line, as before
     assert chinese in refused.value.text("zh")
 
@@ -395,7 +395,7 @@ def test_a_send_connects_to_the_address_it_resolved_and_checked(
 
     monkeypatch.setattr(socket, "getaddrinfo", rebinding)
     port = receiver.server.server_address[1]
-    answer = post(f"http://hooks.example:{port}/hook?v=1", b"{}", {"Content-Type": "application/json"}, False)
+    answer = post(f"http://hooks.example:{port}/hook?v=1", b"{}", {"Content-Type": "application/json"}, False, None, "acme")
     assert answer == Answer(200, None)
     [(headers, _)] = receiver.received
     assert headers["Host"] == f"hooks.example:{port}"
@@ -414,7 +414,7 @@ def test_a_send_to_a_name_whose_resolver_does_not_answer_is_cut_off_and_tried_ag
     monkeypatch.setattr(socket, "getaddrinfo", silent)
     monkeypatch.setattr(webhooks, "RESOLVE_TIMEOUT_S", 0.5, raising=False)
     try:
-        answer = post("https://hooks.silent.example/hook", b"{}", {}, True)
+        answer = post("https://hooks.silent.example/hook", b"{}", {}, True, None, "acme")
     finally:
         released.set()
     assert answer.status is None
@@ -477,7 +477,7 @@ def test_a_receiver_answering_a_byte_at_a_time_is_cut_off_at_the_send_timeout(mo
     dripping.start()
     try:
         url = f"http://127.0.0.1:{listener.getsockname()[1]}/hook"
-        assert post(url, b"{}", {"Content-Type": "application/json"}, False) == Answer(None, "no answer within 1 s")
+        assert post(url, b"{}", {"Content-Type": "application/json"}, False, None, "acme") == Answer(None, "no answer within 1 s")
     finally:
         dripping.join(timeout=10)
         listener.close()
