@@ -308,13 +308,16 @@ def decide(
     it was recorded, and the decision it replaces if the claim was decided before (every one is kept).
     `seen`: as `record_outcome` has it (`DecidedMeanwhile`, nothing announced); a repeat of the latest
     decision is answered as it was, not announced again. `by`: who decides; the event names its key
-    and where it came from (`decided_by`), never the console's session id. `idempotency_key`: the
+    and where it came from (`decided_by`), never the console's session id, and the decision's id
+    (`decision_id`, as the answer and `GET /v1/claims` do). `idempotency_key`: the
     API client's; its request sent again is answered as the first (`RequestConflict`: another's)."""
     data = {"claim_id": claim_id, "outcome": decision, "note": note, "decided_by": public_decided_by(by)}
+
+    def announced(decision_id: int) -> list[Event]:
+        return [Event("claim.outcome", {**data, "decision_id": decision_id})]
+
     keyed = outcome_key(claim_id, idempotency_key, decision, note, seen)
-    return record_outcome(
-        store, tenant, claim_id, decision, note, now_utc, seen, by=by, events=[Event("claim.outcome", data)], keyed=keyed
-    )
+    return record_outcome(store, tenant, claim_id, decision, note, now_utc, seen, by=by, events=announced, keyed=keyed)
 
 
 def verified_events(claim: Claim, body: dict[str, Any]) -> list[Event]:

@@ -164,6 +164,9 @@ def test_an_outcome_sent_again_unchanged_is_one_decision_announced_once(store: S
     assert {str(d.payload["decided_by"]) for d in deliveries(store, "acme").items if d.event == "claim.outcome"} == {
         str({"key": "k1", "via": "api"})
     }
+    # And which decision it is, as the answer and `GET /v1/claims` name it (to send as `seen`).
+    announced_ids = [d.payload["decision_id"] for d in deliveries(store, "acme").items if d.event == "claim.outcome"]
+    assert sorted(announced_ids) == [first.decision_id, changed.decision_id] and first.decision_id != changed.decision_id
     with store.sessions() as session:
         assert session.scalar(select(func.count()).select_from(OutcomeRow)) == 2
 

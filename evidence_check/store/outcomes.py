@@ -217,11 +217,12 @@ def record_outcome(
     seen: int | None = None,
     *,
     by: DecidedBy,
-    events: Sequence[Event] = (),
+    events: Callable[[int], Sequence[Event]] | None = None,
     keyed: OutcomeKey | None = None,
 ) -> RecordedOutcome:
     """Record the decision, timed by `clock` once the claim is locked; with the one it replaces.
-    The webhook `events` announcing it are queued in its transaction (`outbox`), not for a repeat.
+    The webhook `events` announcing it, made from its id (known once written), are queued in its
+    transaction (`outbox`), not for a repeat.
 
     `seen`: the id of the latest decision the agent was shown (0 for none), or None to replace
     whatever is latest. `DecidedMeanwhile`, nothing recorded, when another was recorded since: it is
@@ -280,8 +281,9 @@ def record_outcome(
                 request_digest=keyed.digest if keyed is not None else None,
             )
             session.add(row)
-            session.flush()  # its id, for the answer
-            queue_events(session, tenant, events, row.decided_at)
+            session.flush()  # its id, for the answer and the events
+            if events is not None:
+                queue_events(session, tenant, events(row.id), row.decided_at)
             return RecordedOutcome(
                 _aware(row.decided_at), replaced.decision if replaced else None, by, decision_id=row.id
             )
