@@ -4,11 +4,15 @@ against today's catalog; retention deletes the files and then the claim cannot b
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from typer.testing import CliRunner
 
 from evidence_check.cli import app
 from evidence_check.engine import now_utc
+from evidence_check.service import reverify_claim, reverify_keys
+from evidence_check.settings import Settings
 from evidence_check.store.webhooks import deliveries, set_webhook
 from tests.api.conftest import Api, bearer, jpeg, photos
 
@@ -159,3 +163,26 @@ def test_the_command_lines_reverify_retried_with_its_key_prints_the_first_report
     # Without a key each run is a new report, as before.
     assert cli.invoke(app, ["reverify", "c-cli", *db]).exit_code == 0
     assert len(api.client.get("/v1/claims/c-cli/reports").json()) == 3
+
+
+def test_a_keyed_retry_is_answered_from_the_store_without_taking_the_analysis_gate(api: Api) -> None:
+    """The API's gate bounds the claims read and analysed at once: a retry reads no photo, so it
+    must not wait there behind other claims' analyses. One rule for the route and the command line."""
+    assert api.verify(photos(("a.jpg", jpeg(11))), {"claim_id": "c-gate"}, headers={"Accept-Language": "zh"}).status_code == 200
+    entered: list[str] = []
+
+    @contextmanager
+    def gate() -> Iterator[None]:
+        entered.append("c-gate")
+        yield
+
+    keys = reverify_keys("c-gate", "gate-1")
+    reverified = [
+        reverify_claim(api.store, "default", "c-gate", settings=Settings(), now=now_utc(), request_keys=keys, gate=gate())
+        for _ in range(2)
+    ]
+    assert entered == ["c-gate"]  # the first analysed inside the gate, the retry answered outside it
+    first, retry = reverified
+    assert first is not None and retry is not None
+    assert retry.body == first.body and retry.lang == first.lang == "zh"
+    assert len(api.client.get("/v1/claims/c-gate/reports").json()) == 2
