@@ -250,6 +250,12 @@ def test_the_command_lines_seen_refuses_a_decision_recorded_since_and_records_no
     assert _decisions_kept(store) == before + 2
     code, out = run("outcome", "c1", "fraud", "--seen", str(unknown.decision_id), "--db", store.url)
     assert code == 0 and _decisions_kept(store) == before + 3
+    # The same run again (a script whose answer was lost) is answered as the first, as the API's retry;
+    # said otherwise, it is a decision made after the one it saw.
+    assert run("outcome", "c1", "fraud", "--seen", str(unknown.decision_id), "--db", store.url) == (code, out)
+    refused = run("outcome", "c1", "fraud", "--note", "on second thought", "--seen", str(unknown.decision_id), "--db", store.url)
+    assert refused[0] == 1 and "by cli without a key" in refused[1]
+    assert _decisions_kept(store) == before + 3
     # An undecided claim has no decision 5; --seen below 0 names none.
     code, out = run("outcome", "c2", "genuine", "--seen", "5", "--db", store.url)
     assert (code, out) == (

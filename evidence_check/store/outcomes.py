@@ -227,8 +227,9 @@ def record_outcome(
     `seen`: the id of the latest decision the agent was shown (0 for none), or None to replace
     whatever is latest. `DecidedMeanwhile`, nothing recorded, when another was recorded since: it is
     judged under the lock, so of two agents sent the same page and deciding at once, one is told.
-    Over the API, the request sent again after it was recorded (the same `seen`, decision and note,
-    nothing recorded after it) is answered as a retry, not told it decided meanwhile itself.
+    Over the API or from the command line, the request sent again after it was recorded (the same
+    `seen`, decision and note, nothing recorded after it) is answered as a retry, not told it decided
+    meanwhile itself.
 
     `keyed`: the API client's Idempotency-Key. The request sent again with it is answered as the
     decision recorded with it (`repeated`), however many were recorded since; the key sent with
@@ -320,9 +321,11 @@ def _before(session: Session, row: OutcomeRow) -> OutcomeRow | None:
 def _answers_seen(
     session: Session, latest: OutcomeRow, decision: str, note: str | None, seen: int, by: DecidedBy
 ) -> bool:
-    """Whether `latest` is this API request recorded already: the sender's, saying the same, recorded
-    just after the decision `seen` names. The console's repeat is told "you, in another tab" instead."""
-    if by.via != "api" or (latest.decided_via, latest.decided_key, latest.decision, latest.note) != (
+    """Whether `latest` is this request recorded already, from the API or the command line: the
+    sender's, saying the same, recorded just after the decision `seen` names (a script run again after
+    its answer was lost, as a repeat without `seen` is). The console's repeat is told "you, in another
+    tab" instead."""
+    if by.via not in ("api", "cli") or (latest.decided_via, latest.decided_key, latest.decision, latest.note) != (
         by.via,
         by.key,
         decision,
