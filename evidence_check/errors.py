@@ -101,6 +101,23 @@ ERRORS: dict[str, tuple[str, str]] = {
         "claim {claim_id!r} has no decision yet, so none is {seen}: send seen 0; nothing recorded",
         "理赔 {claim_id!r} 尚无任何决定，没有决定 {seen}：请发送 seen 0；本次未记录",
     ),
+    # The same refusals from `evidence-check outcome --seen`, who decided in the line itself.
+    "claim.decided_meanwhile_cli": (
+        "claim {claim_id!r}: {outcome} was recorded at {decided_at} by {who} (decision {decision_id}) after "
+        "the one you saw (--seen {seen}); nothing recorded; to replace it, run again with --seen {decision_id}",
+        "理赔 {claim_id!r}：在您看到的决定（--seen {seen}）之后，已于 {decided_at} 由 {who} 记录为 {outcome}"
+        "（决定 {decision_id}）；本次未记录；如要替换它，请用 --seen {decision_id} 再运行一次",
+    ),
+    "claim.no_decision_seen_cli": (
+        "claim {claim_id!r} has no decision yet, so none is {seen}: run again with --seen 0; nothing recorded",
+        "理赔 {claim_id!r} 尚无任何决定，没有决定 {seen}：请用 --seen 0 再运行一次；本次未记录",
+    ),
+    "claim.decided_by_key": ("{via} with key {key}", "{via}（密钥 {key}）"),
+    "claim.decided_by_keyless": ("{via} without a key", "{via}（无密钥）"),
+    "claim.decided_by_unknown": (
+        "someone unknown (recorded before who decided was kept)",
+        "未知的人（记录于保存决定者之前）",
+    ),
     "request.idempotency_conflict": (
         "Idempotency-Key was already used for another request (other photos or fields); use a new key",
         "Idempotency-Key 已用于另一个请求（照片或字段不同）；请使用新的键",

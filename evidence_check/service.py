@@ -9,6 +9,7 @@ import hashlib
 import json
 import weakref
 from collections.abc import Collection, Hashable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -52,7 +53,7 @@ from evidence_check.store.catalog_store import (
     stream_descriptor_blobs,
 )
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage
-from evidence_check.store.claim_files import claim_fields, files_by_image, kept_claim
+from evidence_check.store.claim_files import claim_fields, files_by_image, kept_claim, sent_fields
 from evidence_check.store.outbox import Event
 from evidence_check.store.outcomes import (
     DecidedBy,
@@ -75,6 +76,12 @@ class Outcome:
     body: dict[str, Any]  # the contract's JSON
     readable: int  # how many photos could be read
     photos: tuple[Photo, ...] = ()  # the readable ones, for thumbnails in the HTML report
+
+
+@dataclass(frozen=True)
+class Reverified:
+    body: dict[str, Any]  # the contract's JSON: the report recorded now, or the one a retry's request recorded
+    lang: str  # the claim's language, the one its report is printed in
 
 
 def limits_from(settings: Settings) -> Limits:
@@ -217,19 +224,30 @@ def reverify_claim(
     now: datetime,
     channel: str = "cli",
     request_keys: Sequence[str] = (),
-) -> Outcome | None:
+    gate: AbstractContextManager[object] | None = None,
+) -> Reverified | None:
     """Analyse a recorded claim's kept photos again against today's catalog and references, and
     record the new report beside the earlier ones; None when the tenant has no such claim (the
     photos recorded already are not recorded again, so none is found as reused from itself).
-    `request_keys` as `verify_claim` takes them: a request recorded first elsewhere is answered."""
-    kept = kept_claim(store, tenant, claim_id)
-    if kept is None:
-        return None
-    claim, files = kept
-    uploads = [Upload(filename, data) for filename, data in files]
-    return verify_claim(
-        claim, uploads, settings=settings, store=store, now=now, channel=channel, request_keys=request_keys
-    )
+
+    `request_keys` as `reverify_keys` makes them: a request recorded already (a keyed retry, from
+    the API or the command line) is answered with its report before a photo is read, even once
+    retention deleted the files, and nothing is analysed again for nothing. `gate` (the API's bound
+    on claims read into memory at once) is entered only to read and analyse the photos, so a retry
+    waits for no other claim's analysis."""
+    earlier = store.replay(tenant, request_keys)
+    if earlier is not None:
+        return Reverified(earlier, (sent_fields(store, tenant, claim_id) or {}).get("lang", "en"))
+    with gate or nullcontext():
+        kept = kept_claim(store, tenant, claim_id)
+        if kept is None:
+            return None
+        claim, files = kept
+        uploads = [Upload(filename, data) for filename, data in files]
+        outcome = verify_claim(
+            claim, uploads, settings=settings, store=store, now=now, channel=channel, request_keys=request_keys
+        )
+    return Reverified(outcome.body, claim.lang)
 
 
 def report_page(
@@ -308,13 +326,16 @@ def decide(
     it was recorded, and the decision it replaces if the claim was decided before (every one is kept).
     `seen`: as `record_outcome` has it (`DecidedMeanwhile`, nothing announced); a repeat of the latest
     decision is answered as it was, not announced again. `by`: who decides; the event names its key
-    and where it came from (`decided_by`), never the console's session id. `idempotency_key`: the
+    and where it came from (`decided_by`), never the console's session id, and the decision's id
+    (`decision_id`, as the answer and `GET /v1/claims` do). `idempotency_key`: the
     API client's; its request sent again is answered as the first (`RequestConflict`: another's)."""
     data = {"claim_id": claim_id, "outcome": decision, "note": note, "decided_by": public_decided_by(by)}
+
+    def announced(decision_id: int) -> list[Event]:
+        return [Event("claim.outcome", {**data, "decision_id": decision_id})]
+
     keyed = outcome_key(claim_id, idempotency_key, decision, note, seen)
-    return record_outcome(
-        store, tenant, claim_id, decision, note, now_utc, seen, by=by, events=[Event("claim.outcome", data)], keyed=keyed
-    )
+    return record_outcome(store, tenant, claim_id, decision, note, now_utc, seen, by=by, events=announced, keyed=keyed)
 
 
 def verified_events(claim: Claim, body: dict[str, Any]) -> list[Event]:

@@ -134,7 +134,7 @@ def new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
-def check_url(url: str, *, public_only: bool, tenant: str = "") -> None:
+def check_url(url: str, *, public_only: bool, tenant: str) -> None:
     """WebhookInvalid unless this service will send to `url`; `public_only`: its host must resolve to
     public addresses alone (a name that does not resolve yet is let through: each send checks again),
     by a lookup counted as `tenant`'s."""
@@ -217,9 +217,7 @@ _held_by: dict[tuple[int, str], int] = {}
 _unanswered_lock = threading.Lock()
 
 
-def _resolved(
-    host: str, port: int, slots: threading.BoundedSemaphore, within: float = math.inf, tenant: str = ""
-) -> list[IPAddress]:
+def _resolved(host: str, port: int, slots: threading.BoundedSemaphore, within: float, tenant: str) -> list[IPAddress]:
     """`host`'s addresses by getaddrinfo, within the caller's time left and RESOLVE_TIMEOUT_S
     (WebhookUnresolved after): it runs in a thread of its own, holding one of `slots`, left to finish
     alone if it never answers; `tenant`'s lookups hold at most RESOLVING_PER_TENANT of them."""
@@ -342,9 +340,7 @@ def body_of(delivery: Delivery) -> bytes:
     return json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
 
 
-def post(
-    url: str, body: bytes, headers: dict[str, str], public_only: bool, proxy: str | None = None, tenant: str = ""
-) -> Answer:
+def post(url: str, body: bytes, headers: dict[str, str], public_only: bool, proxy: str | None, tenant: str) -> Answer:
     """One POST, its redirects not followed, within SEND_TIMEOUT_S in all; with `public_only`, to the
     public address the host resolves to now, checked (the connection goes to that address, not to the
     name again). With `proxy` (never with `public_only`), through that HTTP proxy: CONNECT for https,

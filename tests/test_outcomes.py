@@ -221,6 +221,56 @@ def test_the_command_line_records_its_decisions_as_the_clis(store_url: str) -> N
         store.close()
 
 
+def test_the_command_lines_seen_refuses_a_decision_recorded_since_and_records_nothing(store: Store) -> None:
+    """`outcome --seen` as the API's `seen`: the decision read (printed by the last `outcome`, or the
+    API's `decision_id`), 0 for none; another recorded since is named in one line (who, when, what),
+    exit 1, nothing recorded; sending its id replaces it knowingly."""
+    for claim in ("c1", "c2"):
+        run("verify", str(FIXTURES / "no_exif.jpg"), *CLAIM, "--claim-id", claim, "--db", store.url)
+    code, out = run("outcome", "c1", "fraud", "--seen", "0", "--db", store.url)
+    first = latest_decision(store, "default", "c1")
+    assert code == 0 and first is not None and out == f"claim c1: fraud (decision {first.id})\n"
+    by_key = service.decide(store, "default", "c1", "genuine", "receipt seen", by=DecidedBy("api", "k_0123456789ab"))
+    before = _decisions_kept(store)
+    code, out = run("outcome", "c1", "fraud", "--note", "same bag as c-7", "--seen", str(first.id), "--db", store.url)
+    meanwhile = latest_decision(store, "default", "c1")
+    assert meanwhile is not None and meanwhile.id == by_key.decision_id
+    assert (code, out) == (
+        1,
+        f"evidence-check: claim 'c1': genuine was recorded at {meanwhile.decided_at.isoformat()} by api with key "
+        f"k_0123456789ab (decision {by_key.decision_id}) after the one you saw (--seen {first.id}); nothing "
+        f"recorded; to replace it, run again with --seen {by_key.decision_id}\n",
+    )
+    assert _decisions_kept(store) == before
+    # From the command line, from a decision recorded before who decided was kept: named so.
+    service.decide(store, "default", "c1", "fraud", None, by=CLI)
+    assert "by cli without a key (decision" in run("outcome", "c1", "genuine", "--seen", str(by_key.decision_id), "--db", store.url)[1]
+    unknown = service.decide(store, "default", "c1", "genuine", "old", by=DecidedBy(None))
+    assert "by someone unknown (recorded before who decided was kept)" in run("outcome", "c1", "fraud", "--seen", "0", "--db", store.url)[1]
+    assert _decisions_kept(store) == before + 2
+    code, out = run("outcome", "c1", "fraud", "--seen", str(unknown.decision_id), "--db", store.url)
+    assert code == 0 and _decisions_kept(store) == before + 3
+    # The same run again (a script whose answer was lost) is answered as the first, as the API's retry;
+    # said otherwise, it is a decision made after the one it saw.
+    assert run("outcome", "c1", "fraud", "--seen", str(unknown.decision_id), "--db", store.url) == (code, out)
+    refused = run("outcome", "c1", "fraud", "--note", "on second thought", "--seen", str(unknown.decision_id), "--db", store.url)
+    assert refused[0] == 1 and "by cli without a key" in refused[1]
+    assert _decisions_kept(store) == before + 3
+    # An undecided claim has no decision 5; --seen below 0 names none.
+    code, out = run("outcome", "c2", "genuine", "--seen", "5", "--db", store.url)
+    assert (code, out) == (
+        1,
+        "evidence-check: claim 'c2' has no decision yet, so none is 5: run again with --seen 0; nothing recorded\n",
+    )
+    assert run("outcome", "c2", "genuine", "--seen", "-1", "--db", store.url)[0] == 2
+    assert latest_decision(store, "default", "c2") is None
+
+
+def _decisions_kept(store: Store) -> int:
+    with store.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(OutcomeRow)) or 0)
+
+
 def test_a_decision_names_only_api_console_or_cli_as_where_it_came_from() -> None:
     with pytest.raises(ValueError, match="via must be one of api, console, cli"):
         DecidedBy("email")

@@ -107,6 +107,21 @@ def test_when_unedited_or_processed_as_phones_do_then_not_flagged(kind: str, see
     assert not _fired(finding), finding.details["thumbnail_local"]
 
 
+@pytest.mark.parametrize("kind", EDITS)
+@pytest.mark.parametrize("form", ["PNG", "JPEG", "HEIF"])
+def test_a_file_without_exif_is_painted_and_saved_without_exif(form: str, kind: str) -> None:
+    """Nothing to keep is kept: a PNG, a JPEG no camera wrote, a HEIF (which holds None for its EXIF,
+    a TypeError before) come back painted as JPEGs without EXIF."""
+    photo = product_photo(5, (640, 480)).convert("RGB")
+    buffer = io.BytesIO()
+    photo.save(buffer, form)
+    painted = paint(buffer.getvalue(), kind, 5, 0.03)
+    with Image.open(io.BytesIO(painted)) as after:
+        assert after.format == "JPEG" and not after.info.get("exif") and not after.getexif()
+        moved = np.abs(np.asarray(after.convert("RGB"), np.int16) - np.asarray(photo, np.int16)).max(axis=2)
+    assert (moved > 40).mean() > 0.005, (moved > 40).mean()  # the damage is there, over about 3 % of the frame
+
+
 def test_the_place_of_the_edit_is_named() -> None:
     data = _camera_jpeg(5)
     with Image.open(io.BytesIO(data)) as image:

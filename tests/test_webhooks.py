@@ -164,6 +164,9 @@ def test_an_outcome_sent_again_unchanged_is_one_decision_announced_once(store: S
     assert {str(d.payload["decided_by"]) for d in deliveries(store, "acme").items if d.event == "claim.outcome"} == {
         str({"key": "k1", "via": "api"})
     }
+    # And which decision it is, as the answer and `GET /v1/claims` name it (to send as `seen`).
+    announced_ids = [d.payload["decision_id"] for d in deliveries(store, "acme").items if d.event == "claim.outcome"]
+    assert sorted(announced_ids) == [first.decision_id, changed.decision_id] and first.decision_id != changed.decision_id
     with store.sessions() as session:
         assert session.scalar(select(func.count()).select_from(OutcomeRow)) == 2
 
@@ -202,7 +205,7 @@ def test_signature_is_hmac_sha256_over_timestamp_and_body() -> None:
 )
 def test_a_refused_url_is_worded_in_english_and_chinese(url: str, english: str, chinese: str) -> None:
     with pytest.raises(WebhookInvalid) as refused:
-        check_url(url, public_only=False)
+        check_url(url, public_only=False, tenant="acme")
     assert str(refused.value).startswith(english)  # the command line's line, as before
     assert chinese in refused.value.text("zh")
 
@@ -395,7 +398,7 @@ def test_a_send_connects_to_the_address_it_resolved_and_checked(
 
     monkeypatch.setattr(socket, "getaddrinfo", rebinding)
     port = receiver.server.server_address[1]
-    answer = post(f"http://hooks.example:{port}/hook?v=1", b"{}", {"Content-Type": "application/json"}, False)
+    answer = post(f"http://hooks.example:{port}/hook?v=1", b"{}", {"Content-Type": "application/json"}, False, None, "acme")
     assert answer == Answer(200, None)
     [(headers, _)] = receiver.received
     assert headers["Host"] == f"hooks.example:{port}"
@@ -414,7 +417,7 @@ def test_a_send_to_a_name_whose_resolver_does_not_answer_is_cut_off_and_tried_ag
     monkeypatch.setattr(socket, "getaddrinfo", silent)
     monkeypatch.setattr(webhooks, "RESOLVE_TIMEOUT_S", 0.5, raising=False)
     try:
-        answer = post("https://hooks.silent.example/hook", b"{}", {}, True)
+        answer = post("https://hooks.silent.example/hook", b"{}", {}, True, None, "acme")
     finally:
         released.set()
     assert answer.status is None
@@ -477,7 +480,7 @@ def test_a_receiver_answering_a_byte_at_a_time_is_cut_off_at_the_send_timeout(mo
     dripping.start()
     try:
         url = f"http://127.0.0.1:{listener.getsockname()[1]}/hook"
-        assert post(url, b"{}", {"Content-Type": "application/json"}, False) == Answer(None, "no answer within 1 s")
+        assert post(url, b"{}", {"Content-Type": "application/json"}, False, None, "acme") == Answer(None, "no answer within 1 s")
     finally:
         dripping.join(timeout=10)
         listener.close()

@@ -24,7 +24,7 @@ from evidence_check.checks.challenge import new_code
 from evidence_check.engine import now_utc
 from evidence_check.errors import error_text
 from evidence_check.report import in_language
-from evidence_check.service import decide, reverify_claim, reverify_keys
+from evidence_check.service import Reverified, decide, reverify_claim, reverify_keys
 from evidence_check.store import RequestConflict
 from evidence_check.store.claim_files import NotKept
 from evidence_check.store.outcomes import (
@@ -365,23 +365,18 @@ async def post_reverify(
     gate = request.app.state.gate
     keys = reverify_keys(claim_id, idempotency_key)
 
-    def analyse() -> dict[str, Any] | None:
-        earlier = store.replay(tenant, keys)
-        if earlier is not None:
-            return earlier
-        with gate:
-            one_library_thread_here()
-            outcome = reverify_claim(
-                store, tenant, claim_id, settings=settings, now=now_utc(), channel="api", request_keys=keys
-            )
-        return outcome.body if outcome is not None else None
+    def analyse() -> Reverified | None:
+        one_library_thread_here()
+        return reverify_claim(
+            store, tenant, claim_id, settings=settings, now=now_utc(), channel="api", request_keys=keys, gate=gate
+        )
 
     try:
-        body = await anyio.to_thread.run_sync(analyse)
+        reverified = await anyio.to_thread.run_sync(analyse)
     except NotKept as exc:
         raise Refused(409, exc.code, **exc.params) from None
     except RequestConflict:
         raise Refused(409, "request.idempotency_conflict_reverify") from None
-    if body is None:
+    if reverified is None:
         raise Refused(404, "claim.not_found", claim_id=claim_id)
-    return in_language(body, lang, "api")
+    return in_language(reverified.body, lang, "api")

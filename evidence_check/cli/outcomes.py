@@ -17,9 +17,11 @@ from evidence_check.cli.app import (
     load_settings,
     opened_store,
 )
+from evidence_check.errors import error_text
 from evidence_check.intake import valid_id
 from evidence_check.service import decide
-from evidence_check.store.outcomes import DecidedBy, decided_claims, has_claim
+from evidence_check.store import outcomes as recorded_outcomes
+from evidence_check.store.outcomes import DecidedBy, DecidedMeanwhile, decided_claims, has_claim
 from evidence_check.widths import NOTE_WIDTH
 
 
@@ -34,6 +36,15 @@ def outcome(
     decision: Annotated[Decision, typer.Argument(help="genuine or fraud", show_default=False)],
     note: Annotated[str | None, typer.Option(help="why, for the record")] = None,
     tenant: Annotated[str, typer.Option(help="merchant the claim belongs to")] = "default",
+    seen: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="the decision id you read (printed here, or the API's decision_id), 0 for none: refused, nothing "
+            "recorded, when another was recorded since; the API's seen",
+            show_default=False,
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Record what the agent finally decided about a claim (the latest decision counts)."""
@@ -44,8 +55,33 @@ def outcome(
         # An id the ID rule refuses names no claim (PostgreSQL could not even look it up).
         if not valid_id(claim_id) or not has_claim(store, tenant, claim_id):
             fail(f"no claim {claim_id!r} in the store: verify its photos first")
-        decide(store, tenant, claim_id, decision.value, note, by=DecidedBy("cli"))
-    typer.echo(f"claim {claim_id}: {decision.value}")
+        try:
+            recorded = decide(store, tenant, claim_id, decision.value, note, seen, by=DecidedBy("cli"))
+        except DecidedMeanwhile as meanwhile:
+            fail(_decided_meanwhile(claim_id, seen, meanwhile.latest))
+    typer.echo(f"claim {claim_id}: {decision.value} (decision {recorded.decision_id})")
+
+
+def _decided_meanwhile(claim_id: str, seen: int | None, latest: recorded_outcomes.Decision | None) -> str:
+    """The API's 409 in one line: the decision recorded since the one `--seen` names, and who decided."""
+    if latest is None:
+        return error_text("claim.no_decision_seen_cli", {"claim_id": claim_id, "seen": seen})
+    by = latest.by
+    if by.via is None:
+        who = error_text("claim.decided_by_unknown", {})
+    elif by.key is None:
+        who = error_text("claim.decided_by_keyless", {"via": by.via})
+    else:
+        who = error_text("claim.decided_by_key", {"via": by.via, "key": by.key})
+    said = {
+        "claim_id": claim_id,
+        "seen": seen,
+        "outcome": latest.decision,
+        "decided_at": latest.decided_at.isoformat(),
+        "who": who,
+        "decision_id": latest.id,
+    }
+    return error_text("claim.decided_meanwhile_cli", said)
 
 
 @app.command()

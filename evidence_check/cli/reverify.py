@@ -21,7 +21,7 @@ from evidence_check.service import (
 )
 from evidence_check.storable import shown_all, shown_json
 from evidence_check.store import RequestConflict
-from evidence_check.store.claim_files import NotKept, sent_fields
+from evidence_check.store.claim_files import NotKept
 
 
 @app.command()
@@ -51,20 +51,14 @@ def reverify(
     keys = reverify_keys(claim_id, idempotency_key)
     with opened_store(db, settings) as store:
         try:
-            # A retry is answered before a photo is read, as the API's route answers it: the first
-            # report even once retention deleted the files, and no analysis run again for nothing.
-            earlier = store.replay(tenant, keys)
-            if earlier is not None:
-                _print(earlier, (sent_fields(store, tenant, claim_id) or {}).get("lang", "en"), as_json)
-                return
-            outcome = reverify_claim(store, tenant, claim_id, settings=settings, now=now_utc(), request_keys=keys)
+            reverified = reverify_claim(store, tenant, claim_id, settings=settings, now=now_utc(), request_keys=keys)
         except NotKept as exc:
             fail(str(exc))
         except RequestConflict:
             fail(_for_option(error_text("request.idempotency_conflict_reverify", {})), 2)
-    if outcome is None:
+    if reverified is None:
         fail(f"no claim {claim_id!r} for tenant {tenant} in the store")
-    _print(outcome.body, outcome.report.claim.lang, as_json)
+    _print(reverified.body, reverified.lang, as_json)
 
 
 def _print(body: dict[str, Any], lang: str, as_json: bool) -> None:

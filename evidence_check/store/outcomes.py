@@ -217,17 +217,19 @@ def record_outcome(
     seen: int | None = None,
     *,
     by: DecidedBy,
-    events: Sequence[Event] = (),
+    events: Callable[[int], Sequence[Event]] | None = None,
     keyed: OutcomeKey | None = None,
 ) -> RecordedOutcome:
     """Record the decision, timed by `clock` once the claim is locked; with the one it replaces.
-    The webhook `events` announcing it are queued in its transaction (`outbox`), not for a repeat.
+    The webhook `events` announcing it, made from its id (known once written), are queued in its
+    transaction (`outbox`), not for a repeat.
 
     `seen`: the id of the latest decision the agent was shown (0 for none), or None to replace
     whatever is latest. `DecidedMeanwhile`, nothing recorded, when another was recorded since: it is
     judged under the lock, so of two agents sent the same page and deciding at once, one is told.
-    Over the API, the request sent again after it was recorded (the same `seen`, decision and note,
-    nothing recorded after it) is answered as a retry, not told it decided meanwhile itself.
+    Over the API or from the command line, the request sent again after it was recorded (the same
+    `seen`, decision and note, nothing recorded after it) is answered as a retry, not told it decided
+    meanwhile itself.
 
     `keyed`: the API client's Idempotency-Key. The request sent again with it is answered as the
     decision recorded with it (`repeated`), however many were recorded since; the key sent with
@@ -280,8 +282,9 @@ def record_outcome(
                 request_digest=keyed.digest if keyed is not None else None,
             )
             session.add(row)
-            session.flush()  # its id, for the answer
-            queue_events(session, tenant, events, row.decided_at)
+            session.flush()  # its id, for the answer and the events
+            if events is not None:
+                queue_events(session, tenant, events(row.id), row.decided_at)
             return RecordedOutcome(
                 _aware(row.decided_at), replaced.decision if replaced else None, by, decision_id=row.id
             )
@@ -318,9 +321,11 @@ def _before(session: Session, row: OutcomeRow) -> OutcomeRow | None:
 def _answers_seen(
     session: Session, latest: OutcomeRow, decision: str, note: str | None, seen: int, by: DecidedBy
 ) -> bool:
-    """Whether `latest` is this API request recorded already: the sender's, saying the same, recorded
-    just after the decision `seen` names. The console's repeat is told "you, in another tab" instead."""
-    if by.via != "api" or (latest.decided_via, latest.decided_key, latest.decision, latest.note) != (
+    """Whether `latest` is this request recorded already, from the API or the command line: the
+    sender's, saying the same, recorded just after the decision `seen` names (a script run again after
+    its answer was lost, as a repeat without `seen` is). The console's repeat is told "you, in another
+    tab" instead."""
+    if by.via not in ("api", "cli") or (latest.decided_via, latest.decided_key, latest.decision, latest.note) != (
         by.via,
         by.key,
         decision,

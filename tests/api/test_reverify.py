@@ -4,11 +4,19 @@ against today's catalog; retention deletes the files and then the claim cannot b
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
+from evidence_check import service
 from evidence_check.cli import app
 from evidence_check.engine import now_utc
+from evidence_check.service import Reverified, reverify_claim, reverify_keys
+from evidence_check.settings import Settings
 from evidence_check.store.webhooks import deliveries, set_webhook
 from tests.api.conftest import Api, bearer, jpeg, photos
 
@@ -159,3 +167,102 @@ def test_the_command_lines_reverify_retried_with_its_key_prints_the_first_report
     # Without a key each run is a new report, as before.
     assert cli.invoke(app, ["reverify", "c-cli", *db]).exit_code == 0
     assert len(api.client.get("/v1/claims/c-cli/reports").json()) == 3
+
+
+def test_a_keyed_retry_is_answered_from_the_store_without_taking_the_analysis_gate(api: Api) -> None:
+    """The API's gate bounds the claims read and analysed at once: a retry reads no photo, so it
+    must not wait there behind other claims' analyses. One rule for the route and the command line."""
+    assert api.verify(photos(("a.jpg", jpeg(11))), {"claim_id": "c-gate"}, headers={"Accept-Language": "zh"}).status_code == 200
+    entered: list[str] = []
+
+    @contextmanager
+    def gate() -> Iterator[None]:
+        entered.append("c-gate")
+        yield
+
+    keys = reverify_keys("c-gate", "gate-1")
+    reverified = [
+        reverify_claim(api.store, "default", "c-gate", settings=Settings(), now=now_utc(), request_keys=keys, gate=gate())
+        for _ in range(2)
+    ]
+    assert entered == ["c-gate"]  # the first analysed inside the gate, the retry answered outside it
+    first, retry = reverified
+    assert first is not None and retry is not None
+    assert retry.body == first.body and retry.lang == first.lang == "zh"
+    assert len(api.client.get("/v1/claims/c-gate/reports").json()) == 2
+
+
+class _WatchedGate:
+    """The API's gate, watched: how often it was taken, and whether it is held now."""
+
+    def __init__(self) -> None:
+        self.taken = 0
+        self.held = False
+
+    def __enter__(self) -> None:
+        self.taken += 1
+        self.held = True
+
+    def __exit__(self, *exc: object) -> None:
+        self.held = False
+
+
+def test_the_routes_reverify_reads_and_analyses_the_photos_inside_the_gate_and_answers_its_retry_outside(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The route hands its gate in: the kept photos are read and analysed while it is held (the bound
+    on the memory a burst takes), and a keyed retry, which reads none, does not queue for it."""
+    assert api.verify(photos(("a.jpg", jpeg(12))), {"claim_id": "c-held"}).status_code == 200
+    gate = _WatchedGate()
+    monkeypatch.setattr(api.client.app.state, "gate", gate)  # type: ignore[attr-defined]
+    read_or_analysed: list[tuple[str, bool]] = []
+
+    def watched(name: str) -> Any:
+        original = getattr(service, name)
+
+        def called(*args: Any, **kwargs: Any) -> Any:
+            read_or_analysed.append((name, gate.held))
+            return original(*args, **kwargs)
+
+        return called
+
+    for name in ("kept_claim", "verify_claim"):
+        monkeypatch.setattr(service, name, watched(name))
+    key = {"Idempotency-Key": "held-1"}
+    first, retry = (api.client.post("/v1/claims/c-held/reverify", headers=key) for _ in range(2))
+    assert first.status_code == retry.status_code == 200 and retry.json() == first.json()
+    assert read_or_analysed == [("kept_claim", True), ("verify_claim", True)] and gate.taken == 1
+    assert len(api.client.get("/v1/claims/c-held/reports").json()) == 2
+
+
+def test_one_key_sent_twice_at_once_records_one_report(api: Api) -> None:
+    """Two first requests with one key, both past the store's replay before either records (the
+    gate lets them in together): the second to record answers the first's report, nothing twice."""
+    set_webhook(api.store, "default", "http://127.0.0.1:9/hook", "whsec_reverify", now_utc)
+    assert api.verify(photos(("a.jpg", jpeg(13))), {"claim_id": "c-race"}).status_code == 200
+    together = threading.Barrier(2)
+
+    @contextmanager
+    def gate() -> Iterator[None]:
+        together.wait(timeout=60)
+        yield
+
+    keys = reverify_keys("c-race", "race-1")
+    answers: list[Reverified | None] = []
+
+    def reverify() -> None:
+        answers.append(
+            reverify_claim(api.store, "default", "c-race", settings=Settings(), now=now_utc(), request_keys=keys, gate=gate())
+        )
+
+    threads = [threading.Thread(target=reverify) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(answers) == 2 and all(answer is not None for answer in answers)
+    first, second = (answer.body for answer in answers if answer is not None)
+    assert first == second
+    assert len(api.client.get("/v1/claims/c-race/reports").json()) == 2  # the verify's and one reverify's
+    announced = [d.event for d in deliveries(api.store, "default").items]
+    assert announced.count("claim.verified") == 2

@@ -40,7 +40,13 @@ def test_the_server_delivers_claim_events(fast_api: Api) -> None:
         assert _events(receiver, 2) == ["claim.verified", "claim.outcome"]
         headers, body = receiver.received[1]
         assert verify_signature("whsec_api", headers, body, now_utc())
-        data = {"claim_id": "c-hook", "outcome": "genuine", "note": None, "decided_by": {"key": None, "via": "api"}}
+        data = {
+            "claim_id": "c-hook",
+            "outcome": "genuine",
+            "note": None,
+            "decided_by": {"key": None, "via": "api"},
+            "decision_id": answer.json()["decision_id"],
+        }
         assert json.loads(body)["data"] == data
     finally:
         receiver.close()

@@ -16,7 +16,8 @@ from api import upload
 from api.web import claims, routes
 from evidence_check.engine import now_utc
 from evidence_check.store.claim_files import sent_fields
-from evidence_check.store.outcomes import DecidedBy, RecordedOutcome, record_outcome
+from evidence_check.store.outcomes import DecidedBy, RecordedOutcome, latest_decision, record_outcome
+from evidence_check.store.webhooks import deliveries, set_webhook
 from tests.api.conftest import CLAIM, LOCAL, LOOPBACK, Api, jpeg, photos
 from tests.seeded_claims import seed
 from tests.web.conftest import csrf_of
@@ -224,6 +225,19 @@ def test_the_report_page_issues_a_challenge_and_records_an_outcome(api: Api) -> 
     assert (stats["decided"], stats["genuine"]) == (1, 1)
     assert re.search(r"c-1</a>.*?Genuine", api.client.get("/").text, re.S)
     assert api.count("challenges") == 1
+
+
+def test_a_decision_from_the_console_is_announced_with_its_id(api: Api) -> None:
+    """The console decides through the API's own path: its decision queues a `claim.outcome` event,
+    whose `decision_id` is the row's, for a receiver to send as `seen`."""
+    set_webhook(api.store, "default", "http://127.0.0.1:9/hook", "whsec_console", now_utc)
+    seed(api.store, "default", "c-1", "review", DAY)
+    token = csrf_of(api.client.get("/claims/c-1").text)
+    assert api.client.post("/claims/c-1/outcome", data={"csrf": token, "decision": "fraud"}).status_code == 200
+    latest = latest_decision(api.store, "default", "c-1")
+    [announced] = [d.payload for d in deliveries(api.store, "default").items if d.event == "claim.outcome"]
+    assert latest is not None and announced["decision_id"] == latest.id
+    assert announced["decided_by"] == {"key": None, "via": "console"}
 
 
 def test_a_decision_recorded_while_another_agent_had_the_page_open_is_shown_not_replaced(api: Api) -> None:
