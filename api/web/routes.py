@@ -19,6 +19,7 @@ from api.web.session import (
     SESSION_SECONDS,
     TRIAL_COOKIE,
     check_csrf,
+    close_session,
     open_session,
     set_cookie,
 )
@@ -75,6 +76,7 @@ def sign_in(
 def sign_out(request: Request, console: ConsoleDep, csrf: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
     if console.agent is not None:
         check_csrf(console.agent, csrf)
+        close_session(console.store, console.agent)
     response = RedirectResponse("/signin", status_code=303)
     for name in (SESSION_COOKIE, TRIAL_COOKIE):
         response.delete_cookie(name, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https")
