@@ -356,6 +356,10 @@ ERRORS: dict[str, tuple[str, str]] = {
         "the request's body paused for more than {seconds} s",
         "请求体暂停超过 {seconds} 秒",
     ),
+    "request.body_too_slow": (
+        "the request's body came slower than {rate} bytes a second on average",
+        "请求体的平均到达速度低于每秒 {rate} 字节",
+    ),
     # A catalog image stored, but without a product outline for the location look (a warning, not a refusal)
     "catalog.no_outline": (
         "{filename}: no plain background (its product outline covers {share} of it), so the location look "
