@@ -122,7 +122,8 @@ def session_key(store: Store, key_id: str, session_id: str) -> SessionKey | None
 
 def end_session(store: Store, session_id: str, expires_at: datetime, now: datetime) -> None:
     """Refuse session `session_id` from now until `expires_at`; ending it again changes nothing. The
-    rows of sessions past their expiry are removed here: the table holds at most a day's sign-outs."""
+    rows of sessions past their expiry are removed here, so after a sign-out the table holds only
+    sessions that could still be used: at most one session's lifetime of sign-outs."""
     try:
         with store.sessions.begin() as session:
             session.execute(delete(EndedSessionRow).where(EndedSessionRow.expires_at <= now))
