@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, exists, select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from evidence_check.errors import WordedError
-from evidence_check.store.database import Store, StoreError
+from evidence_check.store.database import Store, StoreError, _one_line, insert_dialect
 from evidence_check.store.keys_tables import ApiKeyRow, EndedSessionRow
 from evidence_check.widths import TENANT_WIDTH
 
@@ -127,8 +127,9 @@ def end_session(store: Store, session_id: str, expires_at: datetime, now: dateti
     try:
         with store.sessions.begin() as session:
             session.execute(delete(EndedSessionRow).where(EndedSessionRow.expires_at <= now))
-            session.add(EndedSessionRow(session_id=session_id, expires_at=expires_at))
-    except IntegrityError:
-        return  # ended already (signed out twice, or in two tabs at once)
+            # Ended already (signed out in two tabs at once): nothing to add. Not a unique violation
+            # caught afterwards: on PostgreSQL it aborts the transaction, purge and all, and logs an error.
+            ended = insert_dialect(session).insert(EndedSessionRow).values(session_id=session_id, expires_at=expires_at)
+            session.execute(ended.on_conflict_do_nothing(index_elements=[EndedSessionRow.session_id]))
     except SQLAlchemyError as exc:
-        raise StoreError(f"could not end the session: {str(getattr(exc, 'orig', exc)).splitlines()[0]}") from None
+        raise StoreError(f"could not end the session: {_one_line(exc)}") from None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -144,6 +146,28 @@ def test_the_ended_sessions_table_migrates_up_and_down(store_url: str) -> None:
             assert connection.execute(text("SELECT count(*) FROM ended_sessions")).scalar_one() == 1
     finally:
         store.close()
+
+def test_ending_a_session_already_ended_adds_nothing_and_still_purges(store: Store) -> None:
+    """Signed out in several tabs at once: one row, no error, and the expired rows still removed (a
+    unique violation caught afterwards rolled the purge back with it, and PostgreSQL logged an error)."""
+    now = datetime(2026, 12, 7, 12, tzinfo=UTC)
+    end_session(store, "a" * 24, now + timedelta(hours=1), now - timedelta(hours=12))
+    end_session(store, "b" * 24, now - timedelta(seconds=1), now - timedelta(hours=12))
+    end_session(store, "a" * 24, now + timedelta(hours=1), now)
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT session_id FROM ended_sessions")).scalars().all() == ["a" * 24]
+    at_once = threading.Barrier(4)
+
+    def sign_out() -> None:
+        at_once.wait()
+        end_session(store, "c" * 24, now + timedelta(hours=2), now)
+
+    with ThreadPoolExecutor(4) as pool:
+        for done in [pool.submit(sign_out) for _ in range(4)]:
+            done.result()  # raises what the thread raised
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM ended_sessions WHERE session_id = :c"), {"c": "c" * 24}).scalar_one() == 1
+
 
 def test_over_https_the_cookie_is_secure(keyed: tuple[Api, dict[str, str]]) -> None:
     api, keys = keyed
