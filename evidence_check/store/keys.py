@@ -109,12 +109,15 @@ def session_key(store: Store, key_id: str, session_id: str) -> SessionKey | None
     """The unrevoked key `key_id`, and whether session `session_id` was signed out (one query, as
     every console page asks); None when the key is unknown or revoked."""
     ended = exists().where(EndedSessionRow.session_id == session_id)
-    with store.sessions() as session:
-        row = session.execute(
-            select(ApiKeyRow.tenant, ApiKeyRow.secret_sha256, ApiKeyRow.revoked_at, ended.label("ended")).where(
-                ApiKeyRow.key_id == key_id
-            )
-        ).first()
+    try:
+        with store.sessions() as session:
+            row = session.execute(
+                select(ApiKeyRow.tenant, ApiKeyRow.secret_sha256, ApiKeyRow.revoked_at, ended.label("ended")).where(
+                    ApiKeyRow.key_id == key_id
+                )
+            ).first()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"could not check the session: {_one_line(exc)}") from None
     if row is None or row.revoked_at is not None:
         return None
     return SessionKey(str(row.tenant), str(row.secret_sha256), bool(row.ended))

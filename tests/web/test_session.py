@@ -14,8 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 
 from api.app import create_app
+from api.web import session as session_module
 from evidence_check.engine import now_utc
-from evidence_check.store import Store
+from evidence_check.store import Store, StoreError
 from evidence_check.store.challenge_tables import OutcomeRow
 from evidence_check.store.keys import end_session, list_keys, revoke_key
 from evidence_check.store.outcomes import DecidedBy, record_outcome
@@ -167,6 +168,41 @@ def test_ending_a_session_already_ended_adds_nothing_and_still_purges(store: Sto
             done.result()  # raises what the thread raised
     with store.engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM ended_sessions WHERE session_id = :c"), {"c": "c" * 24}).scalar_one() == 1
+
+
+def test_signing_out_while_the_store_cannot_record_it_still_signs_this_browser_out(
+    keyed: tuple[Api, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user who clicks "sign out" is signed out of this browser at least: its cookie is deleted, and
+    the one-line 503 says that the session itself could not be ended."""
+    api, keys = keyed
+    sign_in(api, keys["acme"])
+    token = csrf_of(api.client.get("/").text)
+
+    def unavailable(*_args: object) -> None:
+        raise StoreError("could not end the session: disk I/O error")
+
+    monkeypatch.setattr(session_module, "end_session", unavailable)
+    answer = api.client.post("/signout", data={"csrf": token}, follow_redirects=False, headers={"Accept-Language": "zh"})
+    assert answer.status_code == 503 and "Cookie 的副本" in answer.json()["detail"]
+    assert "ec_session" not in api.client.cookies
+    assert api.client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_with_the_store_down_pages_answer_503_and_signing_out_still_deletes_the_cookie(
+    keyed: tuple[Api, dict[str, str]],
+) -> None:
+    """The session cannot be checked (its table is gone): a page is the one-line 503 the API gives, not a
+    500, and signing out, unchecked, deletes this browser's cookie all the same."""
+    api, keys = keyed
+    sign_in(api, keys["acme"])
+    with api.store.engine.begin() as connection:
+        connection.execute(text("DROP TABLE ended_sessions"))
+    page = api.client.get("/", follow_redirects=False)
+    assert page.status_code == 503 and page.json() == {"detail": "the store is not available; try again"}
+    answer = api.client.post("/signout", data={}, follow_redirects=False)
+    assert answer.status_code == 503 and answer.json()["detail"].startswith("signed out of this browser, but")
+    assert "ec_session" not in api.client.cookies
 
 
 def test_over_https_the_cookie_is_secure(keyed: tuple[Api, dict[str, str]]) -> None:
