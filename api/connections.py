@@ -138,7 +138,8 @@ class BodyStalled(Refused):
 
 class BodyTooSlow(Refused):
     def __init__(self, rate: float) -> None:
-        super().__init__(408, "request.body_too_slow", headers={"Connection": "close"}, rate=f"{rate:g}")
+        # Every digit: ':g' wrote the largest rate `serve` takes, 1048576, as 1.04858e+06.
+        super().__init__(408, "request.body_too_slow", headers={"Connection": "close"}, rate=f"{rate:.15g}")
 
 
 class CloseUnreadBody:

@@ -16,7 +16,14 @@ import httpx
 import pytest
 
 from api.app import create_app
-from api.connections import HEADER_TIMEOUT_VARIABLE, MAX_HEADER_BYTES, BodyIdleTimeout, CloseUnreadBody
+from api.connections import (
+    HEADER_TIMEOUT_VARIABLE,
+    MAX_HEADER_BYTES,
+    BodyIdleTimeout,
+    BodyStalled,
+    BodyTooSlow,
+    CloseUnreadBody,
+)
 from evidence_check.engine import now_utc
 from evidence_check.store import Store
 from evidence_check.store.keys import create_key
@@ -190,6 +197,50 @@ def test_the_servers_own_time_between_pieces_is_not_counted_against_the_body() -
         BodyIdleTimeout(slow_reader, seconds=0.3, min_rate=1000), http_scope("/x", []), trickled(pieces, every=0)
     )
     assert sent[0]["status"] == 204 and b"".join(read) == b"x" * 20
+
+def test_a_long_body_a_little_above_the_minimum_rate_is_read_whole_and_one_below_it_is_408() -> None:
+    """A phone's 12 MB at 3 KB/s against 2 KB/s, scaled down: 300 bytes every 0.1 s (3,000 a second,
+    1.5 times the 2,000 asked for) for twenty times the 0.2 s grace is read whole; 100 bytes every
+    0.1 s (1,000 a second) is refused, by its average, with the rate's own line."""
+
+    async def reader(_scope: Any, receive: Any, send: Any) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    app = BodyIdleTimeout(reader, seconds=0.2, min_rate=2000)
+    kept = run_trickled(app, http_scope("/x", []), trickled([b"x" * 300] * 40, every=0.1))
+    assert kept[0]["status"] == 204
+    with pytest.raises(BodyTooSlow) as refused:
+        run_trickled(app, http_scope("/x", []), trickled([b"x" * 100] * 40, every=0.1))
+    assert refused.value.text("en") == "the request's body came slower than 2000 bytes a second on average"
+
+
+def test_a_burst_buys_no_pause_longer_than_the_body_timeout() -> None:
+    """10 KB at once would allow 5 s at 2,000 a second; a pause is still cut at the 0.2 s allowed."""
+
+    async def reader(_scope: Any, receive: Any, _send: Any) -> None:
+        while (await receive()).get("more_body"):
+            pass
+
+    async def burst_then_stall() -> dict[str, Any]:
+        if not sent_burst:
+            sent_burst.append(True)
+            return {"type": "http.request", "body": b"x" * 10_000, "more_body": True}
+        await anyio.sleep(5)
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    sent_burst: list[bool] = []
+    with pytest.raises(BodyStalled):
+        run_trickled(BodyIdleTimeout(reader, seconds=0.2, min_rate=2000), http_scope("/x", []), burst_then_stall)
+
+
+def test_the_rate_in_the_408_line_is_written_out_whole() -> None:
+    """The largest rate `serve` takes, 1 MiB a second, was '1.04858e+06' in ':g'."""
+    assert "slower than 1048576 bytes a second" in BodyTooSlow(1024 * 1024).text("en")
+    assert "每秒 2048.5 字节" in BodyTooSlow(2048.5).text("zh")
+
 
 def test_once_the_body_is_whole_receive_is_not_timed() -> None:
     """After the body, `receive` waits for the client to leave (a streamed answer listens for it):
