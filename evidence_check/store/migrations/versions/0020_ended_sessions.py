@@ -25,5 +25,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The sign-outs are forgotten: a copy of a signed-out cookie opens the console again until it expires.
     op.drop_index("ix_ended_sessions_expires_at", table_name="ended_sessions")
     op.drop_table("ended_sessions")
