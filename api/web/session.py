@@ -34,7 +34,7 @@ from evidence_check.store.keys import digest, end_session, key_for, session_key
 SESSION_COOKIE = "ec_session"
 TRIAL_COOKIE = "ec_trial"
 SESSION_SECONDS = 12 * 3600
-SESSION_ID_LENGTH = 24  # hex digits: 96 bits, and within the outcome row's 32
+SESSION_ID_LENGTH = 24  # hex digits: 96 bits, within SESSION_ID_WIDTH
 CSRF_FIELD = "csrf"
 
 

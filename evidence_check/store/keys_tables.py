@@ -12,7 +12,7 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evidence_check.store.tables import Base
-from evidence_check.widths import TENANT_WIDTH
+from evidence_check.widths import SESSION_ID_WIDTH, TENANT_WIDTH
 
 
 class ApiKeyRow(Base):
@@ -33,7 +33,7 @@ class EndedSessionRow(Base):
 
     __tablename__ = "ended_sessions"
 
-    session_id: Mapped[str] = mapped_column(String(32), primary_key=True)  # api.web.session's opaque id
+    session_id: Mapped[str] = mapped_column(String(SESSION_ID_WIDTH), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 

@@ -15,11 +15,13 @@ from sqlalchemy import inspect, text
 
 from api.app import create_app
 from api.web import session as session_module
+from api.web.session import SESSION_ID_LENGTH
 from evidence_check.engine import now_utc
 from evidence_check.store import Store, StoreError
 from evidence_check.store.challenge_tables import OutcomeRow
 from evidence_check.store.keys import end_session, list_keys, revoke_key
 from evidence_check.store.outcomes import DecidedBy, record_outcome
+from evidence_check.widths import SESSION_ID_WIDTH
 from tests.api.conftest import LOCAL, Api, bearer, jpeg, photos, settings_for
 from tests.seeded_claims import seed
 from tests.web.conftest import csrf_of, sign_in
@@ -132,6 +134,11 @@ def test_ended_sessions_are_kept_until_they_would_have_expired_and_ending_one_tw
     with store.engine.connect() as connection:
         kept = connection.execute(text("SELECT session_id FROM ended_sessions ORDER BY session_id")).scalars().all()
     assert kept == ["b" * 24, "c" * 24]
+
+
+def test_a_session_id_fits_the_columns_that_keep_it() -> None:
+    """PostgreSQL refuses a longer one (SQLite keeps it): every sign-out and console decision would fail."""
+    assert SESSION_ID_LENGTH <= SESSION_ID_WIDTH
 
 
 def test_the_ended_sessions_table_migrates_up_and_down(store_url: str) -> None:
