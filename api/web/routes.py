@@ -15,7 +15,7 @@ from sqlalchemy import select
 from api.negotiation import LangDep
 from api.state import StoreDep
 from api.web import words as w
-from api.web.pages import LANG_COOKIE, Console, ConsoleDep, safe_next, to_sign_in
+from api.web.pages import LANG_COOKIE, Console, ConsoleDep, console_language, safe_next, to_sign_in
 from api.web.session import (
     CSRF_FIELD,
     SESSION_COOKIE,
@@ -92,7 +92,7 @@ def sign_out(
             close_session(store, agent)
     except StoreError as exc:
         log.error("store error: %s", exc)
-        response = JSONResponse({"detail": error_text("store.session_not_ended", {}, lang)}, status_code=503)
+        response = JSONResponse({"detail": error_text("store.session_not_ended", {}, console_language(request, lang))}, status_code=503)
     for name in (SESSION_COOKIE, TRIAL_COOKIE):
         response.delete_cookie(name, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https")
     return response
