@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from api.addresses import KeepEncodedSlashes
-from api.connections import BodyIdleTimeout, CloseUnreadBody, body_timeout
+from api.connections import BodyIdleTimeout, CloseUnreadBody, body_min_rate, body_timeout
 from api.metrics import Metrics
 from api.negotiation import request_language
 from api.observe import LOG_LEVEL_VARIABLE, RequestObserver, log_requests
@@ -68,12 +68,17 @@ in the language `Accept-Language` asks for (`zh` or `en`), as the report's sente
 
 
 def create_app(
-    settings: Settings, store: Store | None = None, *, body_idle_seconds: float | None = None
+    settings: Settings,
+    store: Store | None = None,
+    *,
+    body_idle_seconds: float | None = None,
+    body_min_bytes_per_second: float | None = None,
 ) -> FastAPI:
     """The app on `store`, or on a store opened at `settings.db` (closed when the app shuts down).
 
-    `body_idle_seconds`: the longest pause allowed within a request's body (default: what `serve`
-    was told, else BODY_IDLE_SECONDS; see api.connections).
+    `body_idle_seconds`: the longest pause allowed within a request's body; `body_min_bytes_per_second`:
+    the slowest average past the body's first `body_idle_seconds` (0: none). Default:
+    what `serve` was told, else BODY_IDLE_SECONDS and BODY_MIN_BYTES_PER_SECOND (see api.connections).
     """
     owned = store is None
     opened = store if store is not None else Store(settings.db)
@@ -123,7 +128,11 @@ def create_app(
     app.include_router(health.router)
     install_console(app)  # the agents' pages at / (api/web)
     app.add_middleware(KeepEncodedSlashes)
-    app.add_middleware(BodyIdleTimeout, seconds=body_idle_seconds or body_timeout())
+    app.add_middleware(
+        BodyIdleTimeout,
+        seconds=body_idle_seconds or body_timeout(),
+        min_rate=body_min_rate() if body_min_bytes_per_second is None else body_min_bytes_per_second,
+    )
     app.add_middleware(CloseUnreadBody)
     app.add_middleware(RequestObserver, metrics=app.state.metrics)
     _add_error_handlers(app)

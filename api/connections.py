@@ -10,8 +10,9 @@ pauses within a request's body. Here:
   connection opening or the previous answer (else 408 and the connection closes), and be at most
   MAX_HEADER_BYTES (else 431 and close; h11's own limit answers 400); the bytes are counted as
   they arrive, so a header that never ends holds no more.
-- `BodyIdleTimeout`: a request's body may pause at most `seconds` between two pieces (else 408,
-  `Connection: close`); an upload stalled by its client gives its slot and its spool back.
+- `BodyIdleTimeout`: a request's body may pause at most `seconds` between two pieces, and past its
+  first `seconds` must keep an average of `min_rate` bytes a second (else 408, `Connection: close`);
+  an upload stalled or trickled by its client gives its slot and its spool back.
 """
 
 from __future__ import annotations
@@ -30,11 +31,19 @@ from api.refusals import Refused
 MAX_HEADER_BYTES = 16 * 1024  # request line and headers; browsers send 1-2 KB
 HEADER_TIMEOUT_SECONDS = 10.0
 BODY_IDLE_SECONDS = 30.0
+# The slowest average a body may arrive at once its first BODY_IDLE_SECONDS are over. A phone on the
+# slowest link it still uploads on (GPRS, 2.5-5 KB/s up) keeps above it; so does an upload over a bad
+# 3G link (15-50 KB/s). At 2 KB/s one 3 MB phone photo takes 25 minutes, longer than anyone waits for
+# a claim, so no upload a user still waits for is refused. Without it a body could hold one of the
+# process's MAX_CONNECTIONS slots for ever at a byte every 29 s; now each slot held costs its client
+# 2 KB a second, and at most max_request_bytes / rate.
+BODY_MIN_BYTES_PER_SECOND = 2048.0
 # Connections and requests one process keeps at once (uvicorn's limit_concurrency): beyond, 503.
 MAX_CONNECTIONS = 64
 # How `serve` tells its worker processes the timeouts it was given.
 HEADER_TIMEOUT_VARIABLE = "EVIDENCE_CHECK_HEADER_TIMEOUT"
 BODY_TIMEOUT_VARIABLE = "EVIDENCE_CHECK_BODY_TIMEOUT"
+BODY_MIN_RATE_VARIABLE = "EVIDENCE_CHECK_BODY_MIN_RATE"
 
 _TOO_LARGE = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
@@ -52,6 +61,11 @@ def header_timeout() -> float:
 
 def body_timeout() -> float:
     return float(os.environ.get(BODY_TIMEOUT_VARIABLE) or BODY_IDLE_SECONDS)
+
+
+def body_min_rate() -> float:
+    """Bytes a second; 0: no minimum."""
+    return float(os.environ.get(BODY_MIN_RATE_VARIABLE) or BODY_MIN_BYTES_PER_SECOND)
 
 
 class HeaderGuard:
@@ -122,6 +136,12 @@ class BodyStalled(Refused):
         super().__init__(408, "request.body_stalled", headers={"Connection": "close"}, seconds=f"{seconds:g}")
 
 
+class BodyTooSlow(Refused):
+    def __init__(self, rate: float) -> None:
+        # Every digit: ':g' wrote the largest rate `serve` takes, 1048576, as 1.04858e+06.
+        super().__init__(408, "request.body_too_slow", headers={"Connection": "close"}, rate=f"{rate:.15g}")
+
+
 class CloseUnreadBody:
     """ASGI middleware: an answer given before its request's body was read to its end says
     `Connection: close`. Kept open, the connection had the server read and drop the rest of the body
@@ -160,33 +180,46 @@ def _carries_body(scope: Scope) -> bool:
 
 
 class BodyIdleTimeout:
-    """ASGI middleware: each piece of a request's body must come within `seconds` of asking for it.
+    """ASGI middleware: each piece of a request's body must come within `seconds` of asking for it,
+    and once `seconds` of waiting for it are over, the body must have come at `min_rate` bytes a second
+    on average (0: no minimum). Only the time spent waiting for the client counts: not the server's
+    own between two pieces (an upload slot, the disk).
 
     Only while the body is incomplete: afterwards `receive` waits for the client to leave, as long
     as the answer takes, and is passed through untouched.
     """
 
-    def __init__(self, app: ASGIApp, seconds: float) -> None:
+    def __init__(self, app: ASGIApp, seconds: float, min_rate: float) -> None:
         self.app = app
         self.seconds = seconds
+        self.min_rate = min_rate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         body_complete = False
+        received = 0
+        waited = 0.0
 
         async def receive_in_time() -> Message:
-            nonlocal body_complete
+            nonlocal body_complete, received, waited
             if body_complete:
                 return await receive()
+            # The longest wait after which what has come is still on average min_rate a second: never
+            # below 0, as each piece came within the last such wait.
+            rate_allows = self.seconds + received / self.min_rate - waited if self.min_rate else float("inf")
+            allowed = min(self.seconds, rate_allows)
             message: dict[str, Any] | None = None
-            with anyio.move_on_after(self.seconds):
+            asked = anyio.current_time()
+            with anyio.move_on_after(allowed):
                 message = dict(await receive())
+            waited += anyio.current_time() - asked
             if message is None:
-                raise BodyStalled(self.seconds)
+                raise BodyStalled(self.seconds) if allowed == self.seconds else BodyTooSlow(self.min_rate)
             if message["type"] != "http.request" or not message.get("more_body", False):
                 body_complete = True
+            received += len(message.get("body", b""))
             return message
 
         await self.app(scope, receive_in_time, send)

@@ -199,6 +199,11 @@ ERRORS: dict[str, tuple[str, str]] = {
     ),
     "store.unavailable": ("the store is not available; try again", "存储暂时不可用；请稍后重试"),
     "store.no_answer": ("the store does not answer", "存储没有响应"),
+    "store.session_not_ended": (
+        "signed out of this browser, but the store is not available to end the session: "
+        "a copy of its cookie still opens the console until it expires",
+        "已在此浏览器退出，但存储暂时不可用，无法结束该会话：其 Cookie 的副本在过期前仍可打开控制台",
+    ),
     "server.internal": ("internal error", "服务器内部错误"),
     "client.closed": ("the client closed the request", "客户端已关闭请求"),
     # A claim's fields (422), the same rules on the command line (evidence_check.intake)
@@ -372,6 +377,10 @@ ERRORS: dict[str, tuple[str, str]] = {
     "request.body_stalled": (
         "the request's body paused for more than {seconds} s",
         "请求体暂停超过 {seconds} 秒",
+    ),
+    "request.body_too_slow": (
+        "the request's body came slower than {rate} bytes a second on average",
+        "请求体的平均到达速度低于每秒 {rate} 字节",
     ),
     # A catalog image stored, but without a product outline for the location look (a warning, not a refusal)
     "catalog.no_outline": (

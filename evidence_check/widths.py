@@ -17,6 +17,8 @@ NOTE_WIDTH = 2000
 # A zone's name, and its note or Chinese label: kept inside the SKU's zones (JSON), limits of ours.
 ZONE_NAME_WIDTH = 64
 ZONE_TEXT_WIDTH = 300
+# A console session's opaque id (api.web.session), kept with the decisions made in it and when it is signed out.
+SESSION_ID_WIDTH = 32
 
 
 NAME_DIGEST = 8  # hexadecimal digits of a cut name's sha256

@@ -45,14 +45,16 @@ def jpeg(seed: int) -> bytes:
 
 
 class Server:
-    def __init__(self, db: str, workers: int, header_timeout: float, body_timeout: float, log: Path) -> None:
+    def __init__(
+        self, db: str, workers: int, header_timeout: float, body_timeout: float, log: Path, *extra: str
+    ) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = int(sock.getsockname()[1])
         command = [
             sys.executable, "-c", "from evidence_check.cli import main; main()", "serve",
             "--port", str(self.port), "--db", db, "--workers", str(workers), "--log-level", "info",
-            "--header-timeout", str(header_timeout), "--body-timeout", str(body_timeout),
+            "--header-timeout", str(header_timeout), "--body-timeout", str(body_timeout), *extra,
         ]  # fmt: skip
         self.log = log
         with log.open("ab") as sink:

@@ -101,14 +101,18 @@ class Console:
         return response
 
 
+def console_language(request: Request, lang: LangDep) -> str:
+    """The language switch's choice, else what `Accept-Language` asks."""
+    return w.language(request.cookies.get(LANG_COOKIE)) or (lang if lang in w.LANGUAGES else "en")
+
+
 def get_console(request: Request, store: StoreDep, settings: SettingsDep, lang: LangDep) -> Console:
-    chosen = w.language(request.cookies.get(LANG_COOKIE)) or (lang if lang in w.LANGUAGES else "en")
     return Console(
         request=request,
         store=store,
         settings=settings,
         agent=current_agent(request, store),
-        lang=chosen,
+        lang=console_language(request, lang),
         # The script writes the zone URL-encoded (Asia%2FShanghai): a cookie value has no '/' otherwise.
         zone=w.zone(unquote(request.cookies.get(ZONE_COOKIE) or ""), settings.time_zone),
     )

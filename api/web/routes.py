@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from api.negotiation import LangDep
+from api.state import StoreDep
 from api.web import words as w
-from api.web.pages import LANG_COOKIE, Console, ConsoleDep, safe_next, to_sign_in
+from api.web.pages import LANG_COOKIE, Console, ConsoleDep, console_language, safe_next, to_sign_in
 from api.web.session import (
     CSRF_FIELD,
     SESSION_COOKIE,
     SESSION_SECONDS,
     TRIAL_COOKIE,
     check_csrf,
+    close_session,
+    current_agent,
     open_session,
     set_cookie,
 )
 from evidence_check.engine import now_utc
+from evidence_check.errors import error_text
 from evidence_check.report import in_language
-from evidence_check.store import Store
+from evidence_check.store import Store, StoreError
 from evidence_check.store.claims import (
     ClaimFilter,
     ClaimPage,
@@ -35,6 +41,7 @@ from evidence_check.store.claims import (
 )
 from evidence_check.store.tables import ClaimRow
 
+log = logging.getLogger("evidence_check.api")
 router = APIRouter(include_in_schema=False)
 
 PAGE = 25
@@ -72,10 +79,20 @@ def sign_in(
 
 
 @router.post("/signout")
-def sign_out(request: Request, console: ConsoleDep, csrf: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
-    if console.agent is not None:
-        check_csrf(console.agent, csrf)
-    response = RedirectResponse("/signin", status_code=303)
+def sign_out(
+    request: Request, store: StoreDep, lang: LangDep, csrf: Annotated[str, Form(alias=CSRF_FIELD)] = ""
+) -> Response:
+    """This browser is signed out even when the store cannot check its session or record its end:
+    its cookies are deleted all the same, and the 503 says that a copy of them still works."""
+    response: Response = RedirectResponse("/signin", status_code=303)
+    try:
+        agent = current_agent(request, store)
+        if agent is not None:
+            check_csrf(agent, csrf)
+            close_session(store, agent)
+    except StoreError as exc:
+        log.error("store error: %s", exc)
+        response = JSONResponse({"detail": error_text("store.session_not_ended", {}, console_language(request, lang))}, status_code=503)
     for name in (SESSION_COOKIE, TRIAL_COOKIE):
         response.delete_cookie(name, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https")
     return response

@@ -3,7 +3,8 @@
 A session is a cookie naming the key it was opened with, signed with HMAC-SHA256 keyed by that
 key's stored sha256. Every process of `serve --workers N` reads the same key rows, so a session
 opened on one worker is valid on all; revoking the key ends its sessions at once, and no secret
-is kept beside the keys. The cookie never holds the key itself.
+is kept beside the keys. The cookie never holds the key itself. Signing out records the session as
+ended in the store (`end_session`), so a copy of its cookie is refused by every process too.
 
 Every form carries a CSRF token that a POST must send back: the HMAC of the session's nonce (under
 the same key) when signed in; in the trial, a random value kept in a cookie of its own and sent
@@ -20,20 +21,20 @@ import json
 import secrets
 import time
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from fastapi import Request, Response
-from sqlalchemy import select
 
 from api.auth import TRIAL_TENANT, in_trial
 from evidence_check import strict_json
+from evidence_check.engine import now_utc
 from evidence_check.store import Store
-from evidence_check.store.keys import digest, key_for
-from evidence_check.store.keys_tables import ApiKeyRow
+from evidence_check.store.keys import digest, end_session, key_for, session_key
 
 SESSION_COOKIE = "ec_session"
 TRIAL_COOKIE = "ec_trial"
 SESSION_SECONDS = 12 * 3600
-SESSION_ID_LENGTH = 24  # hex digits: 96 bits, and within the outcome row's 32
+SESSION_ID_LENGTH = 24  # hex digits: 96 bits, within SESSION_ID_WIDTH
 CSRF_FIELD = "csrf"
 
 
@@ -47,6 +48,7 @@ class Agent:
     # in another tab" is told from "another agent with the same key" by it. Not secret: a hash of the
     # cookie's nonce, from which no token can be made without the key (the trial's: without the cookie).
     session_id: str | None = None
+    expires_at: datetime | None = None  # when the session's cookie is refused anyway; None: the trial
 
 
 def open_session(store: Store, api_key: str) -> str | None:
@@ -77,14 +79,21 @@ def current_agent(request: Request, store: Store) -> Agent | None:
         return None
     if not 0 <= time.time() - issued < SESSION_SECONDS:
         return None
-    key = _key(store, key_id)
-    if key is None:
+    session_id = _session_id(nonce)
+    key = session_key(store, key_id, session_id)
+    if key is None or key.session_ended:
         return None
-    tenant, secret_sha256 = key
-    if not hmac.compare_digest(signature, _sign(secret_sha256, payload)):
+    if not hmac.compare_digest(signature, _sign(key.secret_sha256, payload)):
         return None
-    csrf = _sign(secret_sha256, f"csrf:{nonce}")
-    return Agent(tenant, csrf, signed_in=True, key_id=key_id, session_id=_session_id(nonce))
+    csrf = _sign(key.secret_sha256, f"csrf:{nonce}")
+    expires_at = datetime.fromtimestamp(issued + SESSION_SECONDS, UTC)
+    return Agent(key.tenant, csrf, signed_in=True, key_id=key_id, session_id=session_id, expires_at=expires_at)
+
+
+def close_session(store: Store, agent: Agent) -> None:
+    """End the agent's session for every process, until it would have expired; the trial has none."""
+    if agent.signed_in and agent.session_id is not None and agent.expires_at is not None:
+        end_session(store, agent.session_id, agent.expires_at, now_utc())
 
 
 def with_trial_token(agent: Agent) -> tuple[Agent, str | None]:
@@ -129,15 +138,3 @@ def _encode(fields: dict[str, object]) -> str:
 def _sign(secret_sha256: str, payload: str) -> str:
     return hmac.new(bytes.fromhex(secret_sha256), payload.encode(), hashlib.sha256).hexdigest()
 
-
-def _key(store: Store, key_id: str) -> tuple[str, str] | None:
-    """(tenant, secret's sha256) of an unrevoked key."""
-    with store.sessions() as session:
-        row = session.execute(
-            select(ApiKeyRow.tenant, ApiKeyRow.secret_sha256, ApiKeyRow.revoked_at).where(
-                ApiKeyRow.key_id == key_id
-            )
-        ).first()
-    if row is None or row.revoked_at is not None:
-        return None
-    return str(row.tenant), str(row.secret_sha256)

@@ -6,7 +6,8 @@ SIGTERM or Ctrl-C stops accepting connections and lets requests in flight finish
 GRACE_SECONDS) before the process exits.
 
 What a connection may hold (see api.connections): headers of at most 16 KB that arrive within
-`--header-timeout` seconds, bodies that never pause longer than `--body-timeout`, at most 64
+`--header-timeout` seconds, bodies that never pause longer than `--body-timeout` and, past their
+first `--body-timeout` seconds, come at `--body-min-rate` bytes a second on average, at most 64
 connections and requests per process (503 beyond), 16 uploads read at once per process.
 """
 
@@ -110,6 +111,15 @@ def serve(
             min=0.1, max=3600, help="longest pause, in seconds, within a request's body [default: 30]"
         ),
     ] = None,
+    body_min_rate: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            max=1024 * 1024,
+            help="slowest average, in bytes a second, of a body past its first --body-timeout seconds; "
+            "0: none [default: 2048]",
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API; OpenAPI description at /docs."""
     # Imported here: the command line must not pay for the web stack when it only verifies.
@@ -118,6 +128,8 @@ def serve(
     from api.app import analyses_per_process, create_app, limit_malloc_arenas, one_thread_per_request
     from api.connections import (
         BODY_IDLE_SECONDS,
+        BODY_MIN_BYTES_PER_SECOND,
+        BODY_MIN_RATE_VARIABLE,
         BODY_TIMEOUT_VARIABLE,
         HEADER_TIMEOUT_SECONDS,
         HEADER_TIMEOUT_VARIABLE,
@@ -163,12 +175,15 @@ def serve(
     }
     header_timeout = header_timeout or HEADER_TIMEOUT_SECONDS
     body_timeout = body_timeout or BODY_IDLE_SECONDS
+    body_min_rate = BODY_MIN_BYTES_PER_SECOND if body_min_rate is None else body_min_rate
     # Read by the protocol of each connection (api.connections) and by each worker's app.
     os.environ[HEADER_TIMEOUT_VARIABLE] = str(header_timeout)
     os.environ[BODY_TIMEOUT_VARIABLE] = str(body_timeout)
+    os.environ[BODY_MIN_RATE_VARIABLE] = str(body_min_rate)
     if workers == 1:
         try:
-            uvicorn.run(create_app(settings, store, body_idle_seconds=body_timeout), **options)
+            served = create_app(settings, store, body_idle_seconds=body_timeout, body_min_bytes_per_second=body_min_rate)
+            uvicorn.run(served, **options)
         finally:
             store.close()
         return

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import LargeBinary, String, and_, bindparam, delete, func, literal, null, select, union
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -21,7 +20,7 @@ from evidence_check.store.catalog_tables import (
     CatalogWordsRow,
 )
 from evidence_check.store.catalog_types import MEASUREMENT, StoredCatalog, StoredImage, StoredSku
-from evidence_check.store.database import Store, StoreError, _one_line
+from evidence_check.store.database import Store, StoreError, _one_line, insert_dialect
 from evidence_check.widths import stored_filename
 
 
@@ -210,16 +209,11 @@ def set_zones(store: Store, tenant: str, sku: str, zones: dict[str, dict[str, li
         raise StoreError(f"could not set the zones of SKU {sku}: {_one_line(exc)}") from None
 
 
-def _dialect(session: Session) -> Any:
-    """The dialect module whose `insert` has `on_conflict_do_…`."""
-    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-
-
 def _changed(session: Session, tenant: str) -> None:
     """Count one more change to the tenant's catalog, in the transaction that makes it. One
     statement, so two processes changing the catalog at once count two (the row's lock orders them)."""
     table = CatalogVersionRow.__table__
-    statement = _dialect(session).insert(table).values(tenant=tenant, version=1)
+    statement = insert_dialect(session).insert(table).values(tenant=tenant, version=1)
     session.execute(
         statement.on_conflict_do_update(index_elements=[table.c.tenant], set_={"version": table.c.version + 1})
     )
@@ -410,7 +404,7 @@ def reindex(
     try:
         with store.sessions.begin() as session:
             table = CatalogReindexRow.__table__
-            statement = _dialect(session).insert(table).values(tenant=tenant, key=key)
+            statement = insert_dialect(session).insert(table).values(tenant=tenant, key=key)
             session.execute(statement.on_conflict_do_update(index_elements=[table.c.tenant], set_={"key": key}))
         # The words of a reindex stopped midway to another vocabulary are of no use now.
         _clear_words(store, tenant)
@@ -481,7 +475,7 @@ def _insert_words(session: Session, tenant: str, key: str, measured: list[tuple[
         .where(CatalogImageRow.id == bindparam("pk"))
         .with_for_update(key_share=True)
     )
-    statement = _dialect(session).insert(CatalogWordsRow.__table__).from_select(
+    statement = insert_dialect(session).insert(CatalogWordsRow.__table__).from_select(
         ["image_pk", "vocabulary_key", "tenant", "words"], still_there
     )
     session.execute(statement.on_conflict_do_nothing(), [{"pk": pk, "words": words} for pk, words in measured])

@@ -13,7 +13,7 @@ from sqlalchemy import DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evidence_check.store.tables import Base
-from evidence_check.widths import ID_WIDTH, TENANT_WIDTH
+from evidence_check.widths import ID_WIDTH, SESSION_ID_WIDTH, TENANT_WIDTH
 
 
 class ChallengeRow(Base):
@@ -43,7 +43,7 @@ class OutcomeRow(Base):
     # Who decided (`outcomes.DecidedBy`); all null on rows recorded before 0018.
     decided_key: Mapped[str | None] = mapped_column(String(32))  # api_keys.key_id; None: trial, CLI
     decided_via: Mapped[str | None] = mapped_column(String(8))  # api | console | cli
-    decided_session: Mapped[str | None] = mapped_column(String(32))  # the console sign-in's opaque id
+    decided_session: Mapped[str | None] = mapped_column(String(SESSION_ID_WIDTH))  # the console sign-in's opaque id
     # An API client's Idempotency-Key (`outcomes.OutcomeKey`), as sha256 digests; null without one and
     # on rows recorded before 0019.
     request_key: Mapped[str | None] = mapped_column(String(64))

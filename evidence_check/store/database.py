@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,7 +33,7 @@ SQLITE_ROOM_BYTES = 1024 * 1024  # below this free, a failed open is put down to
 MIGRATION_LOCK = 0x65766368  # any constant shared by every process of this project
 # The newest migration's revision (a test holds it to alembic's head). A store already there is
 # opened without importing alembic: ~12 MB of every API worker's private memory.
-SCHEMA_HEAD = "0019_outcome_request_key"
+SCHEMA_HEAD = "0020_ended_sessions"
 
 
 class StoreError(Exception):
@@ -332,6 +333,11 @@ def _disk_state(file: Path | None) -> str:
     if not os.access(folder, os.W_OK):
         return f" ({folder} is read-only)"
     return ""
+
+
+def insert_dialect(session: Session) -> Any:
+    """The dialect module whose `insert` has `on_conflict_do_…`."""
+    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
 
 
 def _one_line(exc: BaseException) -> str:

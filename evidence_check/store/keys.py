@@ -1,4 +1,5 @@
-"""Tenants' API keys: create (shown once), list, revoke, and the tenant a presented key belongs to."""
+"""Tenants' API keys: create (shown once), list, revoke, and the tenant a presented key belongs to;
+the console sessions opened with them that were signed out."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from evidence_check.errors import WordedError
-from evidence_check.store.database import Store, StoreError
-from evidence_check.store.keys_tables import ApiKeyRow
+from evidence_check.store.database import Store, StoreError, _one_line, insert_dialect
+from evidence_check.store.keys_tables import ApiKeyRow, EndedSessionRow
 from evidence_check.widths import TENANT_WIDTH
 
 _TENANT = re.compile(rf"[A-Za-z0-9][\w.-]{{0,{TENANT_WIDTH - 1}}}")
@@ -93,3 +94,45 @@ def key_for(store: Store, secret: str) -> tuple[str, str] | None:
     if row is None or row.revoked_at is not None:
         return None
     return str(row.tenant), str(row.key_id)
+
+
+@dataclass(frozen=True)
+class SessionKey:
+    """What a console session's cookie is checked against: the key it names, and its own end."""
+
+    tenant: str
+    secret_sha256: str
+    session_ended: bool  # signed out, on any process
+
+
+def session_key(store: Store, key_id: str, session_id: str) -> SessionKey | None:
+    """The unrevoked key `key_id`, and whether session `session_id` was signed out (one query, as
+    every console page asks); None when the key is unknown or revoked."""
+    ended = exists().where(EndedSessionRow.session_id == session_id)
+    try:
+        with store.sessions() as session:
+            row = session.execute(
+                select(ApiKeyRow.tenant, ApiKeyRow.secret_sha256, ApiKeyRow.revoked_at, ended.label("ended")).where(
+                    ApiKeyRow.key_id == key_id
+                )
+            ).first()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"could not check the session: {_one_line(exc)}") from None
+    if row is None or row.revoked_at is not None:
+        return None
+    return SessionKey(str(row.tenant), str(row.secret_sha256), bool(row.ended))
+
+
+def end_session(store: Store, session_id: str, expires_at: datetime, now: datetime) -> None:
+    """Refuse session `session_id` from now until `expires_at`; ending it again changes nothing. The
+    rows of sessions past their expiry are removed here, so after a sign-out the table holds only
+    sessions that could still be used: at most one session's lifetime of sign-outs."""
+    try:
+        with store.sessions.begin() as session:
+            session.execute(delete(EndedSessionRow).where(EndedSessionRow.expires_at <= now))
+            # Ended already (signed out in two tabs at once): nothing to add. Not a unique violation
+            # caught afterwards: on PostgreSQL it aborts the transaction, purge and all, and logs an error.
+            ended = insert_dialect(session).insert(EndedSessionRow).values(session_id=session_id, expires_at=expires_at)
+            session.execute(ended.on_conflict_do_nothing(index_elements=[EndedSessionRow.session_id]))
+    except SQLAlchemyError as exc:
+        raise StoreError(f"could not end the session: {_one_line(exc)}") from None

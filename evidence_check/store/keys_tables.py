@@ -1,4 +1,4 @@
-"""API keys and the requests already answered (idempotency), both scoped by tenant.
+"""API keys, the console sessions signed out, and the requests already answered (idempotency).
 
 A key is shown once when created; only its sha256 is kept. A revoked key stays as a row, so that
 "no key was ever created" (the single-user trial on loopback) never comes back by revoking keys.
@@ -12,7 +12,7 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evidence_check.store.tables import Base
-from evidence_check.widths import TENANT_WIDTH
+from evidence_check.widths import SESSION_ID_WIDTH, TENANT_WIDTH
 
 
 class ApiKeyRow(Base):
@@ -24,6 +24,17 @@ class ApiKeyRow(Base):
     secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class EndedSessionRow(Base):
+    """A console session signed out before its time. The session is a signed cookie with no row of
+    its own, so a copy of the cookie would open the console until it expires: this row refuses it,
+    in every process, until then. Past `expires_at` the cookie is refused anyway and the row may go."""
+
+    __tablename__ = "ended_sessions"
+
+    session_id: Mapped[str] = mapped_column(String(SESSION_ID_WIDTH), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class RequestKeyRow(Base):

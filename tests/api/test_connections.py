@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,14 @@ import httpx
 import pytest
 
 from api.app import create_app
-from api.connections import HEADER_TIMEOUT_VARIABLE, MAX_HEADER_BYTES, BodyIdleTimeout, CloseUnreadBody
+from api.connections import (
+    HEADER_TIMEOUT_VARIABLE,
+    MAX_HEADER_BYTES,
+    BodyIdleTimeout,
+    BodyStalled,
+    BodyTooSlow,
+    CloseUnreadBody,
+)
 from evidence_check.engine import now_utc
 from evidence_check.store import Store
 from evidence_check.store.keys import create_key
@@ -120,6 +128,120 @@ def test_a_body_that_keeps_coming_is_not_cut_off(store: Store) -> None:
     assert sent[0]["status"] == 200, sent
 
 
+
+def trickled(pieces: list[bytes], every: float) -> Any:
+    """A receive giving `pieces` one by one, each `every` seconds after it is asked for, the last
+    ending the body."""
+    left = list(pieces)
+
+    async def receive() -> dict[str, Any]:
+        if not left:
+            return {"type": "http.disconnect"}
+        await anyio.sleep(every)
+        piece = left.pop(0)
+        return {"type": "http.request", "body": piece, "more_body": bool(left)}
+
+    return receive
+
+
+def run_trickled(app: Any, scope: dict[str, Any], receive: Any) -> list[dict[str, Any]]:
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    anyio.run(app, scope, receive, send)
+    return sent
+
+
+def test_a_body_that_never_pauses_but_trickles_below_the_minimum_rate_is_408(store: Store) -> None:
+    """A byte every 0.05 s never pauses the 0.3 s allowed: only the average, 20 bytes a second once the
+    first 0.3 s are over, is under the 1,000 asked for; nothing is stored."""
+    app = create_app(settings_for(store.url), store, body_idle_seconds=0.3, body_min_bytes_per_second=1000)
+    scope, start = upload_scope(100_000)
+    sent = run_trickled(app, scope, trickled([start, *(b"x" for _ in range(10_000))], every=0.05))
+    assert sent[0]["status"] == 408 and (b"connection", b"close") in sent[0]["headers"]
+    assert json.loads(sent[1]["body"])["detail"] == "the request's body came slower than 1000 bytes a second on average"
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM claims").scalar_one() == 0
+
+
+def test_a_slow_body_above_the_minimum_rate_is_read_to_its_end(store: Store) -> None:
+    """Past the first 0.3 s, 500 bytes every 0.05 s (10,000 a second) keeps above the 1,000 asked for."""
+    app = create_app(settings_for(store.url), store, body_idle_seconds=0.3, body_min_bytes_per_second=1000)
+    photo = jpeg(3)
+    scope, start = upload_scope(len(photo))
+    pieces = [start, *(photo[i : i + 500] for i in range(0, len(photo), 500)), b"\r\n--" + BOUNDARY + b"--\r\n"]
+    assert len(pieces) * 0.05 > 0.6  # the body takes longer than its first 0.3 s
+    sent = run_trickled(app, scope, trickled(pieces, every=0.05))
+    assert sent[0]["status"] == 200, sent
+
+
+def test_the_servers_own_time_between_pieces_is_not_counted_against_the_body() -> None:
+    """An app that takes 0.2 s over each piece (a slot, the disk) while its client sends at once: the
+    body is read whole, though its 20 bytes took over a second, under 1,000 a second."""
+    pieces = [b"x"] * 20
+    read: list[bytes] = []
+
+    async def slow_reader(_scope: Any, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            read.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+            await anyio.sleep(0.2)
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    sent = run_trickled(
+        BodyIdleTimeout(slow_reader, seconds=0.3, min_rate=1000), http_scope("/x", []), trickled(pieces, every=0)
+    )
+    assert sent[0]["status"] == 204 and b"".join(read) == b"x" * 20
+
+def test_a_long_body_a_little_above_the_minimum_rate_is_read_whole_and_one_below_it_is_408() -> None:
+    """A phone's 12 MB at 3 KB/s against 2 KB/s, scaled down: 300 bytes every 0.1 s (3,000 a second,
+    1.5 times the 2,000 asked for) for twenty times the 0.2 s grace is read whole; 100 bytes every
+    0.1 s (1,000 a second) is refused, by its average, with the rate's own line."""
+
+    async def reader(_scope: Any, receive: Any, send: Any) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    app = BodyIdleTimeout(reader, seconds=0.2, min_rate=2000)
+    kept = run_trickled(app, http_scope("/x", []), trickled([b"x" * 300] * 40, every=0.1))
+    assert kept[0]["status"] == 204
+    with pytest.raises(BodyTooSlow) as refused:
+        run_trickled(app, http_scope("/x", []), trickled([b"x" * 100] * 40, every=0.1))
+    assert refused.value.text("en") == "the request's body came slower than 2000 bytes a second on average"
+
+
+def test_a_burst_buys_no_pause_longer_than_the_body_timeout() -> None:
+    """10 KB at once would allow 5 s at 2,000 a second; a pause is still cut at the 0.2 s allowed."""
+
+    async def reader(_scope: Any, receive: Any, _send: Any) -> None:
+        while (await receive()).get("more_body"):
+            pass
+
+    async def burst_then_stall() -> dict[str, Any]:
+        if not sent_burst:
+            sent_burst.append(True)
+            return {"type": "http.request", "body": b"x" * 10_000, "more_body": True}
+        await anyio.sleep(5)
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    sent_burst: list[bool] = []
+    with pytest.raises(BodyStalled):
+        run_trickled(BodyIdleTimeout(reader, seconds=0.2, min_rate=2000), http_scope("/x", []), burst_then_stall)
+
+
+def test_the_rate_in_the_408_line_is_written_out_whole() -> None:
+    """The largest rate `serve` takes, 1 MiB a second, was '1.04858e+06' in ':g'."""
+    assert "slower than 1048576 bytes a second" in BodyTooSlow(1024 * 1024).text("en")
+    assert "每秒 2048.5 字节" in BodyTooSlow(2048.5).text("zh")
+
+
 def test_once_the_body_is_whole_receive_is_not_timed() -> None:
     """After the body, `receive` waits for the client to leave (a streamed answer listens for it):
     that wait is the answer's, and must not be cut by the body's clock."""
@@ -144,7 +266,7 @@ def test_once_the_body_is_whole_receive_is_not_timed() -> None:
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    anyio.run(BodyIdleTimeout(listening_app, seconds=0.1), http_scope("/x", []), receive, send)
+    anyio.run(BodyIdleTimeout(listening_app, seconds=0.1, min_rate=1000), http_scope("/x", []), receive, send)
     assert waited == ["http.disconnect"] and sent[0]["status"] == 204
 
 
@@ -173,6 +295,8 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "1",
         "--body-timeout",
         "2",
+        "--body-min-rate",
+        "1000",
     )
     try:
         yield started
@@ -264,6 +388,44 @@ def test_a_malformed_upload_refused_before_its_end_is_not_read_to_it(guarded: Se
     assert answer.startswith(b"HTTP/1.1 422 "), answer[:200]
     assert taken < 16 * 2**20, taken  # at most what the sockets' buffers hold
 
+
+
+def test_an_upload_trickled_without_pausing_is_408_once_under_the_minimum_rate(guarded: Server) -> None:
+    """A byte every 0.2 s never pauses the 2 s allowed and held its slot for ever: past the first 2 s,
+    its average is under the 1,000 bytes a second asked for. The slot is given back."""
+    with connect(guarded) as sock:
+        headers, start = upload_head(1024 * 1024, CLAIM)
+        sock.sendall(headers + start)
+        sock.settimeout(0.2)
+        answer = b""
+        for _ in range(300):  # 60 s at most: the server answers long before
+            try:
+                answer = sock.recv(65536)
+                break
+            except TimeoutError:
+                sock.sendall(b"\xff")
+        sock.settimeout(60)
+        answer += read_until_closed(sock)
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+    assert b"connection: close" in answer.lower() and b"slower than 1000 bytes a second" in answer
+    with connect(guarded) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        assert read_until_closed(sock).startswith(b"HTTP/1.1 200 ")
+
+
+def test_an_upload_slower_than_its_grace_but_above_the_minimum_rate_is_answered(guarded: Server) -> None:
+    """400 bytes every 0.1 s (4,000 a second, at best) of a photo that takes over the first 2 s."""
+    photo = jpeg(3) + b"\0" * 12_000  # bytes after a JPEG's end are ignored by its readers
+    headers, start = upload_head(len(photo), CLAIM)
+    body = start + photo + b"\r\n--" + BOUNDARY + b"--\r\n"
+    with connect(guarded) as sock:
+        sock.sendall(headers)
+        for i in range(0, len(body), 400):
+            sock.sendall(body[i : i + 400])
+            time.sleep(0.1)
+        answer = read_answer(sock)
+    assert len(body) / 400 * 0.1 > 2
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:300]
 
 def rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -10,8 +10,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from evidence_check.cli import serve
+from evidence_check.cli import app, serve
 
 
 def test_a_killed_servers_metrics_folder_is_removed_at_the_next_start(
@@ -34,3 +35,16 @@ def test_a_killed_servers_metrics_folder_is_removed_at_the_next_start(
     assert live.is_dir() and unnamed.is_dir()
     assert new.is_dir() and new.parent == tmp_path
     assert new.name.startswith(f"{serve.METRICS_FOLDER_PREFIX}{os.getpid()}-")
+
+
+@pytest.mark.parametrize("value", ["-1", "abc", "nan", "2e6"])
+def test_a_body_min_rate_that_is_no_rate_is_a_one_line_usage_error(value: str, tmp_path: Path) -> None:
+    """NaN too: compared with anything it is never below a minimum, and a bound it slipped through would
+    have turned the rate off unsaid. (`--workers 0` after it: a rate let through fails on that at once,
+    instead of serving.)"""
+    db = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    result = CliRunner().invoke(app, ["serve", "--db", db, "--body-min-rate", value, "--workers", "0"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    [error] = [line for line in result.output.splitlines() if "Error" in line]
+    assert error.startswith("Error: Invalid value for '--body-min-rate': "), error
+    assert not (tmp_path / "store.sqlite3").exists()

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import UTC, datetime
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from api.app import create_app
+from api.web import session as session_module
+from api.web.session import SESSION_ID_LENGTH
 from evidence_check.engine import now_utc
+from evidence_check.store import Store, StoreError
 from evidence_check.store.challenge_tables import OutcomeRow
-from evidence_check.store.keys import list_keys, revoke_key
+from evidence_check.store.keys import end_session, list_keys, revoke_key
 from evidence_check.store.outcomes import DecidedBy, record_outcome
+from evidence_check.widths import SESSION_ID_WIDTH
 from tests.api.conftest import LOCAL, Api, bearer, jpeg, photos, settings_for
 from tests.seeded_claims import seed
 from tests.web.conftest import csrf_of, sign_in
@@ -82,6 +88,129 @@ def test_signing_in_opens_a_strict_http_only_session_and_signing_out_ends_it(
     assert api.client.post("/signout", data={}).status_code == 403
     assert api.client.post("/signout", data={"csrf": csrf_of(page.text)}, follow_redirects=False).status_code == 303
     assert api.client.get("/", follow_redirects=False).status_code == 303
+
+
+
+def test_a_cookie_copied_before_signing_out_is_refused_after_it_by_every_process(
+    keyed: tuple[Api, dict[str, str]],
+) -> None:
+    """The session is a signed cookie: deleting the browser's copy left any other copy good for the rest
+    of its 12 hours. Signed out, it is refused by another worker (another app on its own `Store`); another
+    session of the same key is not, and revoking the key still ends that one."""
+    api, keys = keyed
+    sign_in(api, keys["acme"])
+    copied = dict(api.client.cookies)
+    other_store = Store(api.store.url)
+    try:
+        other = create_app(settings_for(api.store.url), other_store)
+        with (
+            TestClient(other, client=("127.0.0.1", 50000), cookies=copied) as thief,
+            TestClient(other, client=("127.0.0.1", 50001)) as colleague,
+        ):
+            assert colleague.post("/signin", data={"api_key": keys["acme"]}, follow_redirects=False).status_code == 303
+            assert thief.get("/", follow_redirects=False).status_code == 200
+            page = api.client.get("/")
+            assert api.client.post("/signout", data={"csrf": csrf_of(page.text)}, follow_redirects=False).status_code == 303
+            refused = thief.get("/claims/c-1")
+            assert refused.url.path == "/signin" and "acme" not in refused.text
+            assert colleague.get("/", follow_redirects=False).status_code == 200
+            # Signing out again with the ended cookie: harmless, and it stays ended.
+            assert thief.post("/signout", data={}, follow_redirects=False).status_code == 303
+            api.client.cookies.update(copied)  # and on the worker that signed it out
+            assert api.client.get("/", follow_redirects=False).status_code == 303
+            [acme_key] = [k for k in list_keys(api.store) if k.tenant == "acme"]
+            revoke_key(api.store, acme_key.key_id, now_utc())
+            assert colleague.get("/", follow_redirects=False).status_code == 303
+    finally:
+        other_store.close()
+
+
+def test_ended_sessions_are_kept_until_they_would_have_expired_and_ending_one_twice_is_harmless(store: Store) -> None:
+    now = datetime(2026, 12, 7, 12, tzinfo=UTC)
+    end_session(store, "a" * 24, now - timedelta(seconds=1), now - timedelta(hours=12))
+    end_session(store, "b" * 24, now + timedelta(hours=1), now - timedelta(hours=11))
+    end_session(store, "c" * 24, now + timedelta(hours=2), now)  # purges a's row, whose cookie is refused anyway
+    end_session(store, "c" * 24, now + timedelta(hours=2), now)
+    with store.engine.connect() as connection:
+        kept = connection.execute(text("SELECT session_id FROM ended_sessions ORDER BY session_id")).scalars().all()
+    assert kept == ["b" * 24, "c" * 24]
+
+
+def test_a_session_id_fits_the_columns_that_keep_it() -> None:
+    """PostgreSQL refuses a longer one (SQLite keeps it): every sign-out and console decision would fail."""
+    assert SESSION_ID_LENGTH <= SESSION_ID_WIDTH
+
+
+def test_the_ended_sessions_table_migrates_up_and_down(store_url: str) -> None:
+    from tests.conftest import at_revision
+
+    Store(store_url).close()
+    with at_revision(store_url, "0019_outcome_request_key", downgrade=True) as connection:
+        assert "ended_sessions" not in inspect(connection).get_table_names()
+    store = Store(store_url)  # migrates it
+    try:
+        end_session(store, "d" * 24, now_utc() + timedelta(hours=1), now_utc())
+        with store.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM ended_sessions")).scalar_one() == 1
+    finally:
+        store.close()
+
+def test_ending_a_session_already_ended_adds_nothing_and_still_purges(store: Store) -> None:
+    """Signed out in several tabs at once: one row, no error, and the expired rows still removed (a
+    unique violation caught afterwards rolled the purge back with it, and PostgreSQL logged an error)."""
+    now = datetime(2026, 12, 7, 12, tzinfo=UTC)
+    end_session(store, "a" * 24, now + timedelta(hours=1), now - timedelta(hours=12))
+    end_session(store, "b" * 24, now - timedelta(seconds=1), now - timedelta(hours=12))
+    end_session(store, "a" * 24, now + timedelta(hours=1), now)
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT session_id FROM ended_sessions")).scalars().all() == ["a" * 24]
+    at_once = threading.Barrier(4)
+
+    def sign_out() -> None:
+        at_once.wait()
+        end_session(store, "c" * 24, now + timedelta(hours=2), now)
+
+    with ThreadPoolExecutor(4) as pool:
+        for done in [pool.submit(sign_out) for _ in range(4)]:
+            done.result()  # raises what the thread raised
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM ended_sessions WHERE session_id = :c"), {"c": "c" * 24}).scalar_one() == 1
+
+
+def test_signing_out_while_the_store_cannot_record_it_still_signs_this_browser_out(
+    keyed: tuple[Api, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user who clicks "sign out" is signed out of this browser at least: its cookie is deleted, and
+    the one-line 503 says that the session itself could not be ended."""
+    api, keys = keyed
+    sign_in(api, keys["acme"])
+    token = csrf_of(api.client.get("/").text)
+
+    def unavailable(*_args: object) -> None:
+        raise StoreError("could not end the session: disk I/O error")
+
+    monkeypatch.setattr(session_module, "end_session", unavailable)
+    api.client.cookies.set("ec_lang", "zh")  # the console's language switch, as its pages are written
+    answer = api.client.post("/signout", data={"csrf": token}, follow_redirects=False)
+    assert answer.status_code == 503 and "Cookie 的副本" in answer.json()["detail"]
+    assert "ec_session" not in api.client.cookies
+    assert api.client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_with_the_store_down_pages_answer_503_and_signing_out_still_deletes_the_cookie(
+    keyed: tuple[Api, dict[str, str]],
+) -> None:
+    """The session cannot be checked (its table is gone): a page is the one-line 503 the API gives, not a
+    500, and signing out, unchecked, deletes this browser's cookie all the same."""
+    api, keys = keyed
+    sign_in(api, keys["acme"])
+    with api.store.engine.begin() as connection:
+        connection.execute(text("DROP TABLE ended_sessions"))
+    page = api.client.get("/", follow_redirects=False)
+    assert page.status_code == 503 and page.json() == {"detail": "the store is not available; try again"}
+    answer = api.client.post("/signout", data={}, follow_redirects=False)
+    assert answer.status_code == 503 and answer.json()["detail"].startswith("signed out of this browser, but")
+    assert "ec_session" not in api.client.cookies
 
 
 def test_over_https_the_cookie_is_secure(keyed: tuple[Api, dict[str, str]]) -> None:
