@@ -66,7 +66,7 @@ def get_catalog(
 ) -> Any:
     """SKUs with their names, categories, image and zone counts, in SKU order; `next_cursor` pages on."""
     after = _after(cursor) if cursor is not None else None
-    skus = [s for s in list_skus(store, tenant) if after is None or s.sku > after]  # in the order ">" compares
+    skus = list_skus(store, tenant, after=after, limit=limit + 1)  # one more: is there a next page?
     page = skus[:limit]
     more = len(skus) > limit
     return {"items": [_summary(s) for s in page], "next_cursor": _cursor(page[-1].sku) if more else None}
