@@ -659,6 +659,32 @@ def test_a_claim_id_with_a_slash_is_found(api: Api) -> None:
     assert api.client.get("/v1/claims/shop/2026/c-1").json()["claim_id"] == "shop/2026/c-1"
 
 
+def test_every_v1_answer_is_kept_by_no_cache_and_the_rest_keep_their_own(keyed: tuple[Api, dict[str, str]]) -> None:
+    """A report, a claim, the catalog, a refusal: one tenant's (the HTML report sent `no-store` already)."""
+    api, keys = keyed
+    acme = bearer(keys["acme"])
+    verified = api.verify(photos(("a.jpg", jpeg(1))), {"claim_id": "c-1"}, headers=acme)
+    answers = {
+        "verify": verified,
+        "report": api.client.get("/v1/claims/c-1", headers=acme),
+        "catalog": api.client.get("/v1/catalog", headers=acme),
+        "no key": api.client.get("/v1/claims/c-1"),
+        "no claim": api.client.get("/v1/claims/c-2", headers=acme),
+        "no route": api.client.get("/v1/nowhere", headers=acme),
+        "bad cursor": api.client.get("/v1/catalog", params={"cursor": "%%%"}, headers=acme),
+        "no method": api.client.put("/v1/claims/c-1", headers=acme),
+    }
+    assert {name: (a.status_code, a.headers.get("cache-control")) for name, a in answers.items()} == {
+        "verify": (200, "no-store"), "report": (200, "no-store"), "catalog": (200, "no-store"), "no key": (401, "no-store"),
+        "no claim": (404, "no-store"), "no route": (404, "no-store"), "bad cursor": (422, "no-store"),
+        "no method": (405, "no-store"),
+    }  # fmt: skip
+    html = api.client.get("/v1/claims/c-1", params={"format": "html"}, headers=acme)
+    assert html.headers.get_list("cache-control") == ["no-store"]  # its own, not a second
+    assert "cache-control" not in api.client.get("/healthz").headers
+    assert "cache-control" not in api.client.get("/static/console.css").headers
+
+
 def test_an_unexpected_failure_is_500_without_its_reason(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -671,6 +697,8 @@ def test_an_unexpected_failure_is_500_without_its_reason(
         response = client.get("/v1/claims/c-1")
         assert response.status_code == 500
         assert response.json() == {"detail": "internal error"}
+        # Answered outside the app's middleware, it had neither (the log line is found by the id).
+        assert response.headers["cache-control"] == "no-store" and response.headers["x-request-id"]
         assert client.get("/healthz").status_code == 200
 
 
