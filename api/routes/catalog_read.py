@@ -43,9 +43,12 @@ def _cursor(sku: str) -> str:
 def _after(cursor: str) -> str:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+        after = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise Refused(422, "request.bad_cursor") from None
+    if "\x00" in after:  # no SKU holds one, and PostgreSQL cannot compare with it (a 500)
+        raise Refused(422, "request.bad_cursor")
+    return after
 
 
 @router.get(
