@@ -124,7 +124,7 @@ def create_app(
         app.include_router(v1.router, dependencies=[Depends(only_declared_query)])
     app.include_router(health.router)
     install_console(app)  # the agents' pages at / (api/web)
-    app.add_middleware(AnswerUnexpected, answer=internal_error)
+    app.add_middleware(AnswerUnexpected, answer=internal_error_answer)
     app.add_middleware(PrivateAnswers)
     app.add_middleware(KeepEncodedSlashes)
     app.add_middleware(BodyIdleTimeout, seconds=body_idle_seconds or body_timeout())
@@ -135,8 +135,14 @@ def create_app(
 
 
 async def internal_error(request: Request, exc: Exception) -> Response:
-    # The reason goes to the log, not to the client; the x-request-id header links the two.
+    # The reason goes to the log, not to the client; the x-request-id header links the two. Starlette's
+    # outermost layer calls this for every exception no other handler took, answered inside or not: the
+    # one line of each.
     log.error("internal error on %s %s: %s", request.method, shown(request.url.path), type(exc).__name__)
+    return internal_error_answer(request)
+
+
+def internal_error_answer(request: Request) -> Response:
     return _problem(500, error_text("server.internal", {}, request_language(request)))
 
 
@@ -205,7 +211,8 @@ def _add_error_handlers(app: FastAPI) -> None:
             return await http_exception_handler(request, exc)
         return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
-    # Answered by `AnswerUnexpected` inside the middleware; this, Starlette's outermost, for a failure of the middleware's own.
+    # Answered by `AnswerUnexpected` inside the middleware (a failure of the middleware's own is answered
+    # here); logged here, where `AnswerUnexpected` raises it again.
     app.add_exception_handler(Exception, internal_error)
 
     @app.exception_handler(StoreError)

@@ -6,7 +6,7 @@ middleware: the 500 carried no `x-request-id`, which its log line is found by, a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,10 +14,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class AnswerUnexpected:
-    """ASGI middleware, the innermost: `answer` gives the 500; the exception is raised again after it,
-    for the server's log, as Starlette's own last resort does."""
+    """ASGI middleware, the innermost: `answer` gives the 500 (nothing of the exception in it); the
+    exception is raised again after it, for Starlette's outermost layer, which logs it with the app's
+    `Exception` handler and sends nothing more, and for the server's log."""
 
-    def __init__(self, app: ASGIApp, answer: Callable[[Request, Exception], Awaitable[Response]]) -> None:
+    def __init__(self, app: ASGIApp, answer: Callable[[Request], Response]) -> None:
         self.app = app
         self.answer = answer
 
@@ -34,8 +35,8 @@ class AnswerUnexpected:
 
         try:
             await self.app(scope, receive, send_noting_the_start)
-        except Exception as exc:
+        except Exception:
             if not started:
-                response = await self.answer(Request(scope, receive), exc)
+                response = self.answer(Request(scope, receive))
                 await response(scope, receive, send)
             raise

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
 import anyio
 import pytest
 from fastapi import APIRouter, Body, FastAPI
+from fastapi.responses import StreamingResponse
 from sqlalchemy.exc import OperationalError
 
 from api import auth
@@ -686,20 +688,49 @@ def test_every_v1_answer_is_kept_by_no_cache_and_the_rest_keep_their_own(keyed: 
 
 
 def test_an_unexpected_failure_is_500_without_its_reason(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     def broken(*_args: object) -> None:
         raise RuntimeError("secret internals")
 
     app = create_app(settings_for(store.url), store)
     monkeypatch.setattr(store, "latest_report", broken)
-    with TestClient(app, base_url=LOCAL, client=LOOPBACK, raise_server_exceptions=False) as client:
+    with (
+        TestClient(app, base_url=LOCAL, client=LOOPBACK, raise_server_exceptions=False) as client,
+        caplog.at_level(logging.INFO, logger="evidence_check.api"),
+    ):
         response = client.get("/v1/claims/c-1")
         assert response.status_code == 500
         assert response.json() == {"detail": "internal error"}
         # Answered outside the app's middleware, it had neither (the log line is found by the id).
         assert response.headers["cache-control"] == "no-store" and response.headers["x-request-id"]
         assert client.get("/healthz").status_code == 200
+    said = [record.getMessage() for record in caplog.records]
+    # One line of the failure, one of the request: answered inside and raised again, it was logged twice.
+    assert [line for line in said if line.startswith("internal error")] == ["internal error on GET /v1/claims/c-1: RuntimeError"]
+    assert [loads(line)["status"] for line in said if line.startswith("{")] == [500, 200]
+    assert "secret internals" not in response.text
+
+
+def test_a_failure_after_the_answer_began_sends_no_second_answer(store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    """No route of the app streams today; one that does and fails midway must not have a 500 sent after its 200."""
+
+    async def broken_midway() -> AsyncIterator[bytes]:
+        yield b'{"items": ['
+        raise RuntimeError("secret internals")
+
+    app = create_app(settings_for(store.url), store)
+    app.add_api_route("/v1/streamed", lambda: StreamingResponse(broken_midway()))
+    with (
+        TestClient(app, base_url=LOCAL, client=LOOPBACK, raise_server_exceptions=False) as client,
+        caplog.at_level(logging.INFO, logger="evidence_check.api"),
+    ):
+        response = client.get("/v1/streamed")
+    assert (response.status_code, response.content) == (200, b'{"items": [')
+    assert response.headers["cache-control"] == "no-store" and len(response.headers.get_list("x-request-id")) == 1
+    said = [record.getMessage() for record in caplog.records]
+    assert [line for line in said if line.startswith("internal error")] == ["internal error on GET /v1/streamed: RuntimeError"]
+    assert [loads(line)["status"] for line in said if line.startswith("{")] == [200]
 
 
 def test_a_store_that_does_not_answer_is_503_and_healthz_says_so(
