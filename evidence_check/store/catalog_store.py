@@ -149,10 +149,12 @@ def list_skus(store: Store, tenant: str, *, after: str | None = None, limit: int
         if limit is not None:
             page = page.order_by(in_order).limit(limit)
         skus = session.scalars(select(CatalogSkuRow).where(CatalogSkuRow.id.in_(page)).order_by(in_order)).all()
+        # The images of the SKUs read, not of the page asked again: SKUs added between the two queries
+        # pushed the page's last SKUs out, and those were counted no image. Unpaged, the tenant's: no
+        # list of every SKU's id to send.
+        of_these = CatalogImageRow.tenant == tenant if limit is None else CatalogImageRow.sku_pk.in_([row.id for row in skus])
         counts: dict[int, list[int]] = {}
-        for sku_pk, zones in session.execute(
-            select(CatalogImageRow.sku_pk, CatalogImageRow.zones).where(CatalogImageRow.sku_pk.in_(page))
-        ):
+        for sku_pk, zones in session.execute(select(CatalogImageRow.sku_pk, CatalogImageRow.zones).where(of_these)):
             count = counts.setdefault(sku_pk, [0, 0])
             count[0] += 1
             count[1] += len(zones or {})

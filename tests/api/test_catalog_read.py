@@ -186,6 +186,27 @@ def test_a_page_of_the_catalog_is_cut_in_code_point_order_and_reads_its_own_skus
         assert [api.client.get("/v1/catalog", params={"cursor": cursor}).status_code for cursor in ("AA", "YQBi")] == [422, 422]
 
 
+def test_skus_added_while_a_page_is_read_leave_its_image_counts_whole(store: Store) -> None:
+    """The page's SKUs and their images are two queries: SKUs another request adds between them (an
+    import) must not change which SKUs' images are counted."""
+    _rows(store, "default", ["a", "b", "c", "d"])
+    added = False
+
+    def add_two_before_the_images_are_read(conn: object, cursor: object, statement: str, *args: object) -> None:
+        nonlocal added
+        if not added and statement.lstrip().upper().startswith("SELECT") and "catalog_images" in statement:
+            added = True
+            _rows(store, "default", ["a1", "a2"])
+
+    event.listen(store.engine, "before_cursor_execute", add_two_before_the_images_are_read)
+    try:
+        page = list_skus(store, "default", limit=3)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", add_two_before_the_images_are_read)
+    assert added
+    assert [(found.sku, found.images, found.zones) for found in page] == [("a", 2, 1), ("b", 2, 1), ("c", 2, 1)]
+
+
 def test_postgresqls_index_of_skus_in_code_point_order_is_made_and_undone_by_0020(store_url: str) -> None:
     """The pages are read by it there (`list_skus`'s COLLATE "C"; without it, every tenant's SKUs were
     scanned and sorted); SQLite's (tenant, sku) index is in that order already: 0020 adds nothing there."""
