@@ -19,6 +19,7 @@ from evidence_check.catalog.zones import ZonesInvalid
 from evidence_check.engine import now_utc
 from evidence_check.service import remove_from_catalog, set_catalog_zones
 from evidence_check.store.catalog_store import SkuSummary, list_skus, sku_images
+from evidence_check.widths import ID_WIDTH
 
 router = APIRouter(prefix="/v1/catalog", tags=["references"], route_class=UniqueNamesRoute)
 SkuPath = Annotated[IdText, Path(description="the SKU as registered")]
@@ -38,6 +39,11 @@ def _summary(found: SkuSummary) -> dict[str, Any]:
 
 def _cursor(sku: str) -> str:
     return base64.urlsafe_b64encode(sku.encode()).decode().rstrip("=")
+
+
+# The cursor of the longest SKU: ID_WIDTH code points of four UTF-8 bytes each (a 256 refused the
+# cursor this route gave after a SKU of 65 Chinese characters).
+CURSOR_WIDTH = len(_cursor("\U00020000" * ID_WIDTH))
 
 
 def _after(cursor: str) -> str:
@@ -65,7 +71,7 @@ def get_catalog(
     tenant: TenantDep,
     store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[str | None, Query(max_length=256)] = None,
+    cursor: Annotated[str | None, Query(max_length=CURSOR_WIDTH)] = None,
 ) -> Any:
     """SKUs with their names, categories, image and zone counts, in SKU order; `next_cursor` pages on."""
     after = _after(cursor) if cursor is not None else None

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, event, text
 from evidence_check.store import Store
 from evidence_check.store.catalog_store import list_skus
 from evidence_check.store.catalog_tables import CatalogImageRow, CatalogSkuRow
-from evidence_check.widths import stored_filename
+from evidence_check.widths import ID_WIDTH, stored_filename
 from tests.api.conftest import Api, bearer, jpeg, make_api, photos
 from tests.conftest import PG_URL, _admin_engine, at_revision
 
@@ -184,6 +184,15 @@ def test_a_page_of_the_catalog_is_cut_in_code_point_order_and_reads_its_own_skus
         assert 0 < rows <= 2 * 4  # the page's three SKUs and the one that says there is another page; all 64 before
         # A cursor no page gave: compared by the store now, a NUL in it was a 500 on PostgreSQL.
         assert [api.client.get("/v1/catalog", params={"cursor": cursor}).status_code for cursor in ("AA", "YQBi")] == [422, 422]
+
+
+def test_the_cursor_after_the_longest_sku_is_taken_back(store: Store) -> None:
+    longest = ["\U00020000" * ID_WIDTH, "\U00020001" * ID_WIDTH]  # four UTF-8 bytes each
+    _rows(store, "default", longest)
+    for api in make_api(store):
+        first = api.client.get("/v1/catalog", params={"limit": 1}).json()
+        second = api.client.get("/v1/catalog", params={"limit": 1, "cursor": first["next_cursor"]})
+        assert second.status_code == 200 and [item["sku"] for item in second.json()["items"]] == longest[1:]
 
 
 def test_skus_added_while_a_page_is_read_leave_its_image_counts_whole(store: Store) -> None:
