@@ -683,6 +683,10 @@ def test_every_v1_answer_is_kept_by_no_cache_and_the_rest_keep_their_own(keyed: 
     }  # fmt: skip
     html = api.client.get("/v1/claims/c-1", params={"format": "html"}, headers=acme)
     assert html.headers.get_list("cache-control") == ["no-store"]  # its own, not a second
+    png = api.client.get("/v1/claims/c-1/photos/1/annotated.png", headers=acme)
+    assert (png.status_code, png.headers.get_list("cache-control")) == (200, ["no-store"])
+    thumbnail = api.client.get(f"/v1/images/{verified.json()['images'][0]['image_id']}/thumbnail", headers=acme)
+    assert (thumbnail.status_code, thumbnail.headers.get_list("cache-control")) == (200, ["private, max-age=3600"])
     assert "cache-control" not in api.client.get("/healthz").headers
     assert "cache-control" not in api.client.get("/static/console.css").headers
 
