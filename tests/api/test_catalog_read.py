@@ -12,11 +12,13 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event, text
 
 from evidence_check.store import Store
 from evidence_check.store.catalog_store import list_skus
 from evidence_check.store.catalog_tables import CatalogImageRow, CatalogSkuRow
+from evidence_check.store.database import MIGRATIONS
 from evidence_check.widths import ID_WIDTH, stored_filename
 from tests.api.conftest import Api, bearer, jpeg, make_api, photos
 from tests.conftest import PG_URL, _admin_engine, at_revision
@@ -216,10 +218,12 @@ def test_skus_added_while_a_page_is_read_leave_its_image_counts_whole(store: Sto
     assert [(found.sku, found.images, found.zones) for found in page] == [("a", 2, 1), ("b", 2, 1), ("c", 2, 1)]
 
 
-def test_postgresqls_index_of_skus_in_code_point_order_is_made_and_undone_by_0020(store_url: str) -> None:
+def test_postgresqls_index_of_skus_in_code_point_order_is_made_and_undone_by_its_migration(store_url: str) -> None:
     """The pages are read by it there (`list_skus`'s COLLATE "C"; without it, every tenant's SKUs were
-    scanned and sorted); SQLite's (tenant, sku) index is in that order already: 0020 adds nothing there."""
-    index = "ix_catalog_skus_tenant_sku_code_points"
+    scanned and sorted); SQLite's (tenant, sku) index is in that order already: nothing is added there.
+    The migration found by its name, not its number (the revision id has one home, its file)."""
+    [migration] = [s for s in ScriptDirectory(str(MIGRATIONS)).walk_revisions() if s.path.endswith("_catalog_sku_code_points.py")]
+    index = migration.module.INDEX
     postgresql = store_url.startswith("postgresql")
 
     def definitions(connection: Connection) -> list[str]:
@@ -231,10 +235,10 @@ def test_postgresqls_index_of_skus_in_code_point_order_is_made_and_undone_by_002
     try:
         with store.engine.connect() as connection:
             made = definitions(connection)
-        assert made == (['CREATE INDEX ix_catalog_skus_tenant_sku_code_points ON public.catalog_skus USING btree (tenant, sku COLLATE "C")'] if postgresql else [])
+        assert made == ([f'CREATE INDEX {index} ON public.catalog_skus USING btree (tenant, sku COLLATE "C")'] if postgresql else [])
     finally:
         store.close()
-    with at_revision(store_url, "0019_outcome_request_key", downgrade=True) as connection:
+    with at_revision(store_url, migration.down_revision, downgrade=True) as connection:
         assert definitions(connection) == []
     store = Store(store_url)  # migrated up again
     try:
