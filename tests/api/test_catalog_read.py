@@ -197,6 +197,23 @@ def test_the_cursor_after_the_longest_sku_is_taken_back(store: Store) -> None:
         assert second.status_code == 200 and [item["sku"] for item in second.json()["items"]] == longest[1:]
 
 
+def test_skus_added_and_deleted_between_pages_give_none_twice_and_skip_none_that_stayed(api: Api) -> None:
+    stayed = [f"s-{n:02d}" for n in range(10)]
+    _rows(api.store, "default", stayed)
+    first = api.client.get("/v1/catalog", params={"limit": 4}).json()
+    listed = [item["sku"] for item in first["items"]]
+    assert listed == stayed[:4]
+    # The cursor's own SKU and one not yet listed deleted; one added before the cursor, one after.
+    assert [api.client.delete(f"/v1/catalog/{sku}").status_code for sku in ("s-03", "s-07")] == [204, 204]
+    _rows(api.store, "default", ["s-00a", "s-05a"])
+    cursor = first["next_cursor"]
+    while cursor is not None:
+        page = api.client.get("/v1/catalog", params={"limit": 4, "cursor": cursor}).json()
+        listed += [item["sku"] for item in page["items"]]
+        cursor = page["next_cursor"]
+    assert listed == stayed[:4] + ["s-04", "s-05", "s-05a", "s-06", "s-08", "s-09"]
+
+
 def test_skus_added_while_a_page_is_read_leave_its_image_counts_whole(store: Store) -> None:
     """The page's SKUs and their images are two queries: SKUs another request adds between them (an
     import) must not change which SKUs' images are counted."""
