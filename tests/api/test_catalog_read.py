@@ -185,7 +185,9 @@ def test_a_page_of_the_catalog_is_cut_in_code_point_order_and_reads_its_own_skus
             rows = sum(len(connection.exec_driver_sql(statement, parameters).all()) for statement, parameters in read)
         assert 0 < rows <= 2 * 4  # the page's three SKUs and the one that says there is another page; all 64 before
         # A cursor no page gave: compared by the store now, a NUL in it was a 500 on PostgreSQL.
-        assert [api.client.get("/v1/catalog", params={"cursor": cursor}).status_code for cursor in ("AA", "YQBi")] == [422, 422]
+        # And a lone surrogate (U+D800 as UTF-8 would hold it, `7aCA`): no str of a SKU, no page's cursor.
+        odd = ("AA", "YQBi", "7aCA")
+        assert [api.client.get("/v1/catalog", params={"cursor": cursor}).status_code for cursor in odd] == [422, 422, 422]
 
 
 def test_the_cursor_after_the_longest_sku_is_taken_back(store: Store) -> None:
