@@ -26,9 +26,11 @@ from starlette.requests import ClientDisconnect
 
 from api.addresses import KeepEncodedSlashes
 from api.connections import BodyIdleTimeout, CloseUnreadBody, body_min_rate, body_timeout
+from api.last_resort import AnswerUnexpected
 from api.metrics import Metrics
 from api.negotiation import request_language
 from api.observe import LOG_LEVEL_VARIABLE, RequestObserver, log_requests
+from api.private_answers import PrivateAnswers
 from api.query import only_declared_query
 from api.refusals import Refused
 from api.routes import (
@@ -127,6 +129,8 @@ def create_app(
         app.include_router(v1.router, dependencies=[Depends(only_declared_query)])
     app.include_router(health.router)
     install_console(app)  # the agents' pages at / (api/web)
+    app.add_middleware(AnswerUnexpected, answer=internal_error_answer)
+    app.add_middleware(PrivateAnswers)
     app.add_middleware(KeepEncodedSlashes)
     app.add_middleware(
         BodyIdleTimeout,
@@ -137,6 +141,18 @@ def create_app(
     app.add_middleware(RequestObserver, metrics=app.state.metrics)
     _add_error_handlers(app)
     return app
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    # The reason goes to the log, not to the client; the x-request-id header links the two. Starlette's
+    # outermost layer calls this for every exception no other handler took, answered inside or not: the
+    # one line of each.
+    log.error("internal error on %s %s: %s", request.method, shown(request.url.path), type(exc).__name__)
+    return internal_error_answer(request)
+
+
+def internal_error_answer(request: Request) -> Response:
+    return _problem(500, error_text("server.internal", {}, request_language(request)))
 
 
 def _problem(status: int, detail: str, *, retry_after: int | None = None) -> JSONResponse:
@@ -204,11 +220,9 @@ def _add_error_handlers(app: FastAPI) -> None:
             return await http_exception_handler(request, exc)
         return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
-    @app.exception_handler(Exception)
-    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
-        # The reason goes to the log, not to the client; the x-request-id header links the two.
-        log.error("internal error on %s %s: %s", request.method, shown(request.url.path), type(exc).__name__)
-        return _problem(500, error_text("server.internal", {}, request_language(request)))
+    # Answered by `AnswerUnexpected` inside the middleware (a failure of the middleware's own is answered
+    # here); logged here, where `AnswerUnexpected` raises it again.
+    app.add_exception_handler(Exception, internal_error)
 
     @app.exception_handler(StoreError)
     async def store_error(request: Request, exc: StoreError) -> JSONResponse:

@@ -19,6 +19,7 @@ from evidence_check.catalog.zones import ZonesInvalid
 from evidence_check.engine import now_utc
 from evidence_check.service import remove_from_catalog, set_catalog_zones
 from evidence_check.store.catalog_store import SkuSummary, list_skus, sku_images
+from evidence_check.widths import ID_WIDTH
 
 router = APIRouter(prefix="/v1/catalog", tags=["references"], route_class=UniqueNamesRoute)
 SkuPath = Annotated[IdText, Path(description="the SKU as registered")]
@@ -40,12 +41,20 @@ def _cursor(sku: str) -> str:
     return base64.urlsafe_b64encode(sku.encode()).decode().rstrip("=")
 
 
+# The cursor of the longest SKU: ID_WIDTH code points of four UTF-8 bytes each (a 256 refused the
+# cursor this route gave after a SKU of 65 Chinese characters).
+CURSOR_WIDTH = len(_cursor("\U00020000" * ID_WIDTH))
+
+
 def _after(cursor: str) -> str:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+        after = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise Refused(422, "request.bad_cursor") from None
+    if "\x00" in after:  # no SKU holds one, and PostgreSQL cannot compare with it (a 500)
+        raise Refused(422, "request.bad_cursor")
+    return after
 
 
 @router.get(
@@ -62,11 +71,11 @@ def get_catalog(
     tenant: TenantDep,
     store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[str | None, Query(max_length=256)] = None,
+    cursor: Annotated[str | None, Query(max_length=CURSOR_WIDTH)] = None,
 ) -> Any:
     """SKUs with their names, categories, image and zone counts, in SKU order; `next_cursor` pages on."""
     after = _after(cursor) if cursor is not None else None
-    skus = [s for s in list_skus(store, tenant) if after is None or s.sku > after]  # in the order ">" compares
+    skus = list_skus(store, tenant, after=after, limit=limit + 1)  # one more: is there a next page?
     page = skus[:limit]
     more = len(skus) > limit
     return {"items": [_summary(s) for s in page], "next_cursor": _cursor(page[-1].sku) if more else None}

@@ -139,7 +139,7 @@ def get_annotated_photo(
     picture = annotated_photo(store, tenant, body, number, settings)
     if picture is None:
         raise Refused(404, "claim.photo_not_kept", number=number, claim_id=claim_id)
-    return Response(picture, media_type="image/png", headers={"Cache-Control": "no-store"})
+    return Response(picture, media_type="image/png")  # no-store: api.private_answers
 
 
 @router.get(

@@ -136,16 +136,24 @@ def complete_image_ids(store: Store, tenant: str, sku: str | None = None) -> dic
     return found
 
 
-def list_skus(store: Store, tenant: str) -> list[SkuSummary]:
+def list_skus(store: Store, tenant: str, *, after: str | None = None, limit: int | None = None) -> list[SkuSummary]:
     """Each SKU with its image count and its zones counted over all its images, by code point: the
     order of `GET /v1/catalog`'s cursor (`>` on str), the console's and `catalog list`'s on every store.
-    Not the database's: PostgreSQL's follows its collation (en-US: a-1, B-2, c-3), SQLite's the bytes."""
+    `after`: only the SKUs after that one; `limit`: the first that many. Only those SKUs' images are read."""
     with store.sessions() as session:
-        skus = sorted(session.scalars(select(CatalogSkuRow).where(CatalogSkuRow.tenant == tenant)), key=lambda r: r.sku)
+        in_order = _code_point_order(session, CatalogSkuRow.sku)
+        page = select(CatalogSkuRow.id).where(CatalogSkuRow.tenant == tenant)
+        if after is not None:
+            page = page.where(in_order > after)
+        if limit is not None:
+            page = page.order_by(in_order).limit(limit)
+        skus = session.scalars(select(CatalogSkuRow).where(CatalogSkuRow.id.in_(page)).order_by(in_order)).all()
+        # The images of the SKUs read, not of the page asked again: SKUs added between the two queries
+        # pushed the page's last SKUs out, and those were counted no image. Unpaged, the tenant's: no
+        # list of every SKU's id to send.
+        of_these = CatalogImageRow.tenant == tenant if limit is None else CatalogImageRow.sku_pk.in_([row.id for row in skus])
         counts: dict[int, list[int]] = {}
-        for sku_pk, zones in session.execute(
-            select(CatalogImageRow.sku_pk, CatalogImageRow.zones).where(CatalogImageRow.tenant == tenant)
-        ):
+        for sku_pk, zones in session.execute(select(CatalogImageRow.sku_pk, CatalogImageRow.zones).where(of_these)):
             count = counts.setdefault(sku_pk, [0, 0])
             count[0] += 1
             count[1] += len(zones or {})
@@ -156,6 +164,13 @@ def list_skus(store: Store, tenant: str) -> list[SkuSummary]:
             SkuSummary(row.sku, row.name, row.category, images, zones + len(row.zones or {}), row.brand, row.family)
         )
     return summaries
+
+
+def _code_point_order(session: Session, column: Any) -> Any:
+    """`column` compared by code point, as Python's `>` compares str. Not the database's order:
+    PostgreSQL's follows its collation (en-US: a-1, B-2, c-3); its "C" compares the UTF-8 bytes, which
+    is code-point order, as SQLite's default (BINARY) does."""
+    return column.collate("C") if session.get_bind().dialect.name == "postgresql" else column
 
 
 @dataclass(frozen=True)

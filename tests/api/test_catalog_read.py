@@ -6,16 +6,22 @@ import json
 import re
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, unquote
 
 import pytest
-from sqlalchemy import event, text
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, event, text
 
 from evidence_check.store import Store
-from evidence_check.widths import stored_filename
+from evidence_check.store.catalog_store import list_skus
+from evidence_check.store.catalog_tables import CatalogImageRow, CatalogSkuRow
+from evidence_check.store.database import MIGRATIONS
+from evidence_check.widths import ID_WIDTH, stored_filename
 from tests.api.conftest import Api, bearer, jpeg, make_api, photos
-from tests.conftest import PG_URL, _admin_engine
+from tests.conftest import PG_URL, _admin_engine, at_revision
 
 
 def _add(api: Api, sku: str, headers: dict[str, str], *seeds: int) -> None:
@@ -120,6 +126,145 @@ def test_the_api_and_the_console_list_skus_in_the_cursors_order_under_any_collat
             # The console's catalog showed the collation's order (a-1, B-2, c-3, D-4, e-2, é-1, 中文-1).
             shown = re.findall(r'href="/catalog/([^"?]+)"', api.client.get("/catalog").text)
             assert [unquote(sku) for sku in shown] == sorted(skus)
+    finally:
+        store.close()
+
+
+def _rows(store: Store, tenant: str, skus: list[str]) -> None:
+    """The SKUs written directly, two images each (no picture measured), a zone on the first."""
+    when = datetime(2026, 12, 7, tzinfo=UTC)
+    with store.sessions.begin() as session:
+        for sku in skus:
+            row = CatalogSkuRow(tenant=tenant, sku=sku, name=f"the {sku}", created_at=when, updated_at=when)
+            session.add(row)
+            session.flush()
+            for n in range(2):
+                session.add(
+                    CatalogImageRow(
+                        sku_pk=row.id, tenant=tenant, image_id=f"{row.id:032x}{n:032x}", filename=f"{n}.jpg", width=8,
+                        height=8, features=b"", zones={"zipper": [1, 2, 3, 4]} if n == 0 else None, created_at=when,
+                    )  # fmt: skip
+                )
+
+
+# Codes that differ only in case, accented, CJK, a fullwidth letter (U+FF42) and one beyond the BMP
+# (U+20000), which UTF-16's order would put first of the two.
+AWKWARD_SKUS = ["a-1", "A-1", "B-2", "b-2", "é-1", "e-2", "E-2", "中文-1", "ｂ-1", "𠀀-1", "z.9", "Z/9"]
+
+
+def test_a_page_of_the_catalog_is_cut_in_code_point_order_and_reads_its_own_skus_images_only(store: Store) -> None:
+    skus = AWKWARD_SKUS + [f"f-{n:02d}" for n in range(20)]
+    _rows(store, "default", skus)
+    _rows(store, "another", ["a-0", "f-05x"])
+    read: list[tuple[str, Any]] = []
+
+    def images_read(conn: object, cursor: object, statement: str, parameters: Any, *args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "catalog_images" in statement:
+            read.append((statement, parameters))
+
+    for api in make_api(store):
+        paged: list[str] = []
+        pages: list[dict[str, Any]] = []
+        cursor = None
+        while len(pages) <= len(skus):
+            pages.append(api.client.get("/v1/catalog", params={"limit": 3, **({"cursor": cursor} if cursor else {})}).json())
+            paged += [item["sku"] for item in pages[-1]["items"]]
+            cursor = pages[-1]["next_cursor"]
+            if cursor is None:
+                break
+        assert paged == sorted(skus)
+        assert {(item["images"], item["zones"]) for page in pages for item in page["items"]} == {(2, 1)}
+
+        event.listen(api.store.engine, "before_cursor_execute", images_read)
+        try:
+            middle = api.client.get("/v1/catalog", params={"limit": 3, "cursor": pages[4]["next_cursor"]}).json()
+        finally:
+            event.remove(api.store.engine, "before_cursor_execute", images_read)
+        assert [item["sku"] for item in middle["items"]] == sorted(skus)[15:18]
+        with api.store.engine.connect() as connection:
+            rows = sum(len(connection.exec_driver_sql(statement, parameters).all()) for statement, parameters in read)
+        assert 0 < rows <= 2 * 4  # the page's three SKUs and the one that says there is another page; all 64 before
+        # A cursor no page gave: compared by the store now, a NUL in it was a 500 on PostgreSQL.
+        # And a lone surrogate (U+D800 as UTF-8 would hold it, `7aCA`): no str of a SKU, no page's cursor.
+        odd = ("AA", "YQBi", "7aCA")
+        assert [api.client.get("/v1/catalog", params={"cursor": cursor}).status_code for cursor in odd] == [422, 422, 422]
+
+
+def test_the_cursor_after_the_longest_sku_is_taken_back(store: Store) -> None:
+    longest = ["\U00020000" * ID_WIDTH, "\U00020001" * ID_WIDTH]  # four UTF-8 bytes each
+    _rows(store, "default", longest)
+    for api in make_api(store):
+        first = api.client.get("/v1/catalog", params={"limit": 1}).json()
+        second = api.client.get("/v1/catalog", params={"limit": 1, "cursor": first["next_cursor"]})
+        assert second.status_code == 200 and [item["sku"] for item in second.json()["items"]] == longest[1:]
+
+
+def test_skus_added_and_deleted_between_pages_give_none_twice_and_skip_none_that_stayed(api: Api) -> None:
+    stayed = [f"s-{n:02d}" for n in range(10)]
+    _rows(api.store, "default", stayed)
+    first = api.client.get("/v1/catalog", params={"limit": 4}).json()
+    listed = [item["sku"] for item in first["items"]]
+    assert listed == stayed[:4]
+    # The cursor's own SKU and one not yet listed deleted; one added before the cursor, one after.
+    assert [api.client.delete(f"/v1/catalog/{sku}").status_code for sku in ("s-03", "s-07")] == [204, 204]
+    _rows(api.store, "default", ["s-00a", "s-05a"])
+    cursor = first["next_cursor"]
+    while cursor is not None:
+        page = api.client.get("/v1/catalog", params={"limit": 4, "cursor": cursor}).json()
+        listed += [item["sku"] for item in page["items"]]
+        cursor = page["next_cursor"]
+    assert listed == stayed[:4] + ["s-04", "s-05", "s-05a", "s-06", "s-08", "s-09"]
+
+
+def test_skus_added_while_a_page_is_read_leave_its_image_counts_whole(store: Store) -> None:
+    """The page's SKUs and their images are two queries: SKUs another request adds between them (an
+    import) must not change which SKUs' images are counted."""
+    _rows(store, "default", ["a", "b", "c", "d"])
+    added = False
+
+    def add_two_before_the_images_are_read(conn: object, cursor: object, statement: str, *args: object) -> None:
+        nonlocal added
+        if not added and statement.lstrip().upper().startswith("SELECT") and "catalog_images" in statement:
+            added = True
+            _rows(store, "default", ["a1", "a2"])
+
+    event.listen(store.engine, "before_cursor_execute", add_two_before_the_images_are_read)
+    try:
+        page = list_skus(store, "default", limit=3)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", add_two_before_the_images_are_read)
+    assert added
+    assert [(found.sku, found.images, found.zones) for found in page] == [("a", 2, 1), ("b", 2, 1), ("c", 2, 1)]
+
+
+def test_postgresqls_index_of_skus_in_code_point_order_is_made_and_undone_by_its_migration(store_url: str) -> None:
+    """The pages are read by it there (`list_skus`'s COLLATE "C"; without it, every tenant's SKUs were
+    scanned and sorted); SQLite's (tenant, sku) index is in that order already: nothing is added there.
+    The migration found by its name, not its number (the revision id has one home, its file)."""
+    [migration] = [s for s in ScriptDirectory(str(MIGRATIONS)).walk_revisions() if s.path.endswith("_catalog_sku_code_points.py")]
+    index = migration.module.INDEX
+    postgresql = store_url.startswith("postgresql")
+
+    def definitions(connection: Connection) -> list[str]:
+        if postgresql:
+            return list(connection.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = :name"), {"name": index}).scalars())
+        return list(connection.execute(text("SELECT sql FROM sqlite_master WHERE name = :name"), {"name": index}).scalars())
+
+    store = Store(store_url)
+    try:
+        with store.engine.connect() as connection:
+            made = definitions(connection)
+        assert made == ([f'CREATE INDEX {index} ON public.catalog_skus USING btree (tenant, sku COLLATE "C")'] if postgresql else [])
+    finally:
+        store.close()
+    with at_revision(store_url, migration.down_revision, downgrade=True) as connection:
+        assert definitions(connection) == []
+    store = Store(store_url)  # migrated up again
+    try:
+        _rows(store, "default", AWKWARD_SKUS)
+        assert [found.sku for found in list_skus(store, "default", after="b-2", limit=3)] == ["e-2", "z.9", "é-1"]
+        with store.engine.connect() as connection:
+            assert definitions(connection) == made
     finally:
         store.close()
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
 import anyio
 import pytest
 from fastapi import APIRouter, Body, FastAPI
+from fastapi.responses import StreamingResponse
 from sqlalchemy.exc import OperationalError
 
 from api import auth
@@ -659,19 +661,80 @@ def test_a_claim_id_with_a_slash_is_found(api: Api) -> None:
     assert api.client.get("/v1/claims/shop/2026/c-1").json()["claim_id"] == "shop/2026/c-1"
 
 
+def test_every_v1_answer_is_kept_by_no_cache_and_the_rest_keep_their_own(keyed: tuple[Api, dict[str, str]]) -> None:
+    """A report, a claim, the catalog, a refusal: one tenant's (the HTML report sent `no-store` already)."""
+    api, keys = keyed
+    acme = bearer(keys["acme"])
+    verified = api.verify(photos(("a.jpg", jpeg(1))), {"claim_id": "c-1"}, headers=acme)
+    answers = {
+        "verify": verified,
+        "report": api.client.get("/v1/claims/c-1", headers=acme),
+        "catalog": api.client.get("/v1/catalog", headers=acme),
+        "no key": api.client.get("/v1/claims/c-1"),
+        "no claim": api.client.get("/v1/claims/c-2", headers=acme),
+        "no route": api.client.get("/v1/nowhere", headers=acme),
+        "bad cursor": api.client.get("/v1/catalog", params={"cursor": "%%%"}, headers=acme),
+        "no method": api.client.put("/v1/claims/c-1", headers=acme),
+    }
+    assert {name: (a.status_code, a.headers.get("cache-control")) for name, a in answers.items()} == {
+        "verify": (200, "no-store"), "report": (200, "no-store"), "catalog": (200, "no-store"), "no key": (401, "no-store"),
+        "no claim": (404, "no-store"), "no route": (404, "no-store"), "bad cursor": (422, "no-store"),
+        "no method": (405, "no-store"),
+    }  # fmt: skip
+    html = api.client.get("/v1/claims/c-1", params={"format": "html"}, headers=acme)
+    assert html.headers.get_list("cache-control") == ["no-store"]  # its own, not a second
+    png = api.client.get("/v1/claims/c-1/photos/1/annotated.png", headers=acme)
+    assert (png.status_code, png.headers.get_list("cache-control")) == (200, ["no-store"])
+    thumbnail = api.client.get(f"/v1/images/{verified.json()['images'][0]['image_id']}/thumbnail", headers=acme)
+    assert (thumbnail.status_code, thumbnail.headers.get_list("cache-control")) == (200, ["private, max-age=3600"])
+    assert "cache-control" not in api.client.get("/healthz").headers
+    assert "cache-control" not in api.client.get("/static/console.css").headers
+
+
 def test_an_unexpected_failure_is_500_without_its_reason(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     def broken(*_args: object) -> None:
         raise RuntimeError("secret internals")
 
     app = create_app(settings_for(store.url), store)
     monkeypatch.setattr(store, "latest_report", broken)
-    with TestClient(app, base_url=LOCAL, client=LOOPBACK, raise_server_exceptions=False) as client:
+    with (
+        TestClient(app, base_url=LOCAL, client=LOOPBACK, raise_server_exceptions=False) as client,
+        caplog.at_level(logging.INFO, logger="evidence_check.api"),
+    ):
         response = client.get("/v1/claims/c-1")
         assert response.status_code == 500
         assert response.json() == {"detail": "internal error"}
+        # Answered outside the app's middleware, it had neither (the log line is found by the id).
+        assert response.headers["cache-control"] == "no-store" and response.headers["x-request-id"]
         assert client.get("/healthz").status_code == 200
+    said = [record.getMessage() for record in caplog.records]
+    # One line of the failure, one of the request: answered inside and raised again, it was logged twice.
+    assert [line for line in said if line.startswith("internal error")] == ["internal error on GET /v1/claims/c-1: RuntimeError"]
+    assert [loads(line)["status"] for line in said if line.startswith("{")] == [500, 200]
+    assert "secret internals" not in response.text
+
+
+def test_a_failure_after_the_answer_began_sends_no_second_answer(store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    """No route of the app streams today; one that does and fails midway must not have a 500 sent after its 200."""
+
+    async def broken_midway() -> AsyncIterator[bytes]:
+        yield b'{"items": ['
+        raise RuntimeError("secret internals")
+
+    app = create_app(settings_for(store.url), store)
+    app.add_api_route("/v1/streamed", lambda: StreamingResponse(broken_midway()))
+    with (
+        TestClient(app, base_url=LOCAL, client=LOOPBACK, raise_server_exceptions=False) as client,
+        caplog.at_level(logging.INFO, logger="evidence_check.api"),
+    ):
+        response = client.get("/v1/streamed")
+    assert (response.status_code, response.content) == (200, b'{"items": [')
+    assert response.headers["cache-control"] == "no-store" and len(response.headers.get_list("x-request-id")) == 1
+    said = [record.getMessage() for record in caplog.records]
+    assert [line for line in said if line.startswith("internal error")] == ["internal error on GET /v1/streamed: RuntimeError"]
+    assert [loads(line)["status"] for line in said if line.startswith("{")] == [200]
 
 
 def test_a_store_that_does_not_answer_is_503_and_healthz_says_so(
