@@ -6,6 +6,13 @@ the smooth 1/f fall-off of natural scenes. The measurement: log-magnitude spectr
 the working copy (luma and a red-blue chroma channel, where moiré shows as rainbow bands), minus a
 local average of itself; the strongest excess in the mid-to-high frequency band, away from the two
 axes (where JPEG block edges and straight man-made edges put their energy), in decibels.
+
+A finely printed or woven product (a stripe, a check, a monogram, a knit) repeats too, and its peaks
+stand as high. But a print's motif is not a sine: its spectrum is a fundamental with harmonics, and
+the peak found is often a harmonic whose fundamental lies at a whole fraction of its frequency. A
+screen's pixel grid reaches the photo through the lens's blur and the camera's sampling as a near
+sine with no peak at those fractions. So each reading also gives the strongest excess at 1/2 ..
+1/`FUNDAMENTAL_DIVISORS` of the peak's frequency (docs/measurements/integrity.md, 2026-12-07).
 """
 
 from __future__ import annotations
@@ -22,6 +29,12 @@ MIN_SIDE = 128
 BAND = (0.08, 0.46)  # cycles per pixel of the working copy
 AXIS_GUARD = 3  # frequency bins either side of the axes that are ignored
 BACKGROUND_KERNEL = 9
+# A print's peak is looked at as up to its 5th harmonic: further fractions land among the scene's own
+# low frequencies, where photos of screens stood up to 15 dB by chance (none above 12 to the 5th).
+FUNDAMENTAL_DIVISORS = 5
+# Fractions nearer the centre than this (periods over half the patch) sit on the steep low-frequency
+# slope, where the local average is no background to stand above.
+MIN_FUNDAMENTAL_BINS = 2.0
 
 
 @dataclass(frozen=True)
@@ -30,6 +43,7 @@ class PeakReading:
     channel: str  # "luma" or "chroma"
     frequency: float  # cycles per pixel of the strongest peak
     peaks: int  # how many bins stand more than half the top excess above their surroundings
+    fundamental_db: float  # strongest excess at a whole fraction of the peak's frequency (0 when none stands out)
 
     def as_details(self) -> dict[str, object]:
         return {
@@ -37,6 +51,7 @@ class PeakReading:
             "channel": self.channel,
             "frequency": round(self.frequency, 3),
             "peaks": self.peaks,
+            "fundamental_db": round(self.fundamental_db, 1),
         }
 
 
@@ -83,4 +98,19 @@ def _peaks(channel: np.ndarray, name: str) -> PeakReading:
     flat = int(np.argmax(values))
     top = float(values.flat[flat])
     peaks = int(np.count_nonzero(values > top / 2)) if top > 0 else 0
-    return PeakReading(top, name, float(radius.flat[flat]), peaks)
+    return PeakReading(top, name, float(radius.flat[flat]), peaks, _fundamental(excess, flat))
+
+
+def _fundamental(excess: np.ndarray, flat: int) -> float:
+    """The strongest excess at 1/2 .. 1/FUNDAMENTAL_DIVISORS of the frequency at `flat`: a bin either
+    side, as the fraction falls between bins."""
+    side = excess.shape[0]
+    centre = side // 2
+    dy, dx = (index - centre for index in divmod(flat, side))
+    strongest = 0.0
+    for divisor in range(2, FUNDAMENTAL_DIVISORS + 1):
+        if np.hypot(dy, dx) / divisor < MIN_FUNDAMENTAL_BINS:
+            break
+        y, x = centre + round(dy / divisor), centre + round(dx / divisor)
+        strongest = max(strongest, float(excess[y - 1 : y + 2, x - 1 : x + 2].max()))
+    return strongest

@@ -1,0 +1,60 @@
+"""`integrity.screen_photo` on fine prints: a finely patterned product photographed honestly (the drawn
+prints of `scripts/probe_clone_patterns.py`) stands a spectral peak as high as a screen's moiré, but
+as a harmonic of the print's own fundamental; the project's simulated screen recaptures have none
+(docs/measurements/integrity.md, 2026-12-07)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+
+import pytest
+
+from evidence_check.checks import integrity
+from evidence_check.checks.context import CheckContext
+from evidence_check.checks.integrity import screens
+from evidence_check.imaging.load import Photo, load_photo
+from evidence_check.imaging.spectrum import periodic_peaks
+from evidence_check.models import Claim, Timeline
+from evidence_check.settings import Settings
+from tests.conftest import ROOT
+
+sys.path.append(str(ROOT / "scripts"))  # the probe's own module, after every installed one
+
+import probe_clone_patterns as prints  # noqa: E402
+from make_integrity_fixtures import screen_photo  # noqa: E402  (fixtures/, put on the path by the probe)
+
+CONTEXT = CheckContext(settings=Settings(), now=datetime.now(UTC))
+
+
+def _flags(photo: Photo) -> list[str]:
+    finding = integrity.check(photo, Claim(claim_id="t", timeline=Timeline()), CONTEXT)
+    return list(finding.details["flags"])
+
+
+# Old-camera sized (640x480) prints that warned before the fundamental was looked at.
+PRINTS = ["monogram 1/28 flat 640x480", "monogram 1/11 flat 640x480", "gingham 1/28 slant 640x480"]
+
+
+@pytest.mark.parametrize("name", PRINTS)
+def test_a_fine_print_photographed_is_not_taken_for_a_screen(name: str) -> None:
+    case = next(case for case in prints.cases() if case.name == name)
+    photo = load_photo(prints.photograph(case), "IMG_0001.jpg")
+    reading = periodic_peaks(photo.working)
+    assert reading is not None
+    assert reading.peak_db >= screens.MOIRE_PEAK_DB  # as high as a screen's moiré
+    assert reading.fundamental_db >= screens.PRINT_FUNDAMENTAL_DB
+    assert "screen_photo" not in _flags(photo)
+
+
+# The fixture's recapture (seed 52, 3 degrees, 1.37) and others of the same making: other products,
+# angles, scales, a chroma peak among them.
+SCREENS = [(52, 3.0, 1.37), (53, 5.0, 1.37), (56, 4.0, 1.6), (57, -3.0, 1.3), (58, 9.0, 1.45)]
+
+
+@pytest.mark.parametrize(("seed", "angle", "scale"), SCREENS)
+def test_a_photo_of_a_screen_still_warns(seed: int, angle: float, scale: float) -> None:
+    photo = load_photo(screen_photo(seed, angle, scale), "IMG_0002.jpg")
+    reading = periodic_peaks(photo.working)
+    assert reading is not None and reading.fundamental_db < screens.PRINT_FUNDAMENTAL_DB
+    assert "screen_photo" in _flags(photo)
