@@ -1,7 +1,7 @@
-"""`integrity.screen_photo` on fine prints: a finely patterned product photographed honestly (the drawn
-prints of `scripts/probe_clone_patterns.py`) stands a spectral peak as high as a screen's moiré, but
-as a harmonic of the print's own fundamental; the project's simulated screen recaptures have none
-(docs/measurements/integrity.md, 2026-12-07)."""
+"""`integrity.screen_photo` on fine prints: a finely patterned product photographed honestly stands a
+spectral peak as high as a screen's moiré, but as a harmonic of the print's own fundamental; a photo
+of a screen has none (docs/measurements/integrity.md, 2026-12-07). The prints are drawn by
+`tests/drawn_prints.py`, not by a probe script."""
 
 from __future__ import annotations
 
@@ -18,11 +18,10 @@ from evidence_check.imaging.spectrum import periodic_peaks
 from evidence_check.models import Claim, Timeline
 from evidence_check.settings import Settings
 from tests.conftest import ROOT
+from tests.drawn_prints import print_photo
 
-sys.path.append(str(ROOT / "scripts"))  # the probe's own module, after every installed one
-
-import probe_clone_patterns as prints  # noqa: E402
-from make_integrity_fixtures import screen_photo  # noqa: E402  (fixtures/, put on the path by the probe)
+sys.path.insert(0, str(ROOT / "fixtures"))
+from make_integrity_fixtures import screen_photo  # noqa: E402
 
 CONTEXT = CheckContext(settings=Settings(), now=datetime.now(UTC))
 
@@ -32,14 +31,13 @@ def _flags(photo: Photo) -> list[str]:
     return list(finding.details["flags"])
 
 
-# Old-camera sized (640x480) prints that warned before the fundamental was looked at.
-PRINTS = ["monogram 1/28 flat 640x480", "monogram 1/11 flat 640x480", "gingham 1/28 slant 640x480"]
+# (pattern, period in pixels, turned by degrees): prints that warned before the fundamental was looked at.
+PRINTS = [("stripes", 23.0, 8.0), ("check", 23.0, 8.0), ("check", 14.0, 8.0)]
 
 
-@pytest.mark.parametrize("name", PRINTS)
-def test_a_fine_print_photographed_is_not_taken_for_a_screen(name: str) -> None:
-    case = next(case for case in prints.cases() if case.name == name)
-    photo = load_photo(prints.photograph(case), "IMG_0001.jpg")
+@pytest.mark.parametrize(("pattern", "period", "angle"), PRINTS)
+def test_a_fine_print_photographed_is_not_taken_for_a_screen(pattern: str, period: float, angle: float) -> None:
+    photo = load_photo(print_photo(pattern, period, angle, seed=3), "IMG_0001.jpg")
     reading = periodic_peaks(photo.working)
     assert reading is not None
     assert reading.peak_db >= screens.MOIRE_PEAK_DB  # as high as a screen's moiré
