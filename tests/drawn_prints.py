@@ -1,14 +1,21 @@
 """Fine prints for the screen-photo tests, drawn here rather than borrowed from a probe: a striped or
-checked product photographed honestly (turned, lens blur, sensor noise, a camera's JPEG)."""
+checked product photographed honestly (turned, lens blur, sensor noise, a camera's JPEG), and the
+same listing picture shown on an LCD and photographed (the fraud `integrity.screen_photo` is for)."""
 
 from __future__ import annotations
 
 import io
 import math
+import sys
 
 import cv2
 import numpy as np
 from PIL import Image
+
+from tests.conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "fixtures"))
+from make_integrity_fixtures import shown_on_screen  # noqa: E402
 
 SIZE = (640, 480)
 
@@ -35,3 +42,8 @@ def print_photo(pattern: str, period: float, angle: float, seed: int) -> bytes:
     buffer = io.BytesIO()
     print_picture(pattern, period, angle, seed).save(buffer, "JPEG", quality=92)
     return buffer.getvalue()
+
+
+def print_on_screen(pattern: str, period: float, angle: float, seed: int) -> bytes:
+    """The print's picture shown on an LCD and photographed, as the fixture `screen_photo_moire.jpg`."""
+    return shown_on_screen(print_picture(pattern, period, angle, seed), seed)

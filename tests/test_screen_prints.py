@@ -1,7 +1,7 @@
 """`integrity.screen_photo` on fine prints: a finely patterned product photographed honestly stands a
 spectral peak as high as a screen's moiré, but as a harmonic of the print's own fundamental; a photo
-of a screen has none (docs/measurements/integrity.md, 2026-12-07). The prints are drawn by
-`tests/drawn_prints.py`, not by a probe script."""
+of a screen has none, even when the screen shows such a print (docs/measurements/integrity.md,
+2026-12-07). The prints are drawn by `tests/drawn_prints.py`, not by a probe script."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from evidence_check.imaging.spectrum import periodic_peaks
 from evidence_check.models import Claim, Timeline
 from evidence_check.settings import Settings
 from tests.conftest import ROOT
-from tests.drawn_prints import print_photo
+from tests.drawn_prints import print_on_screen, print_photo
 
 sys.path.insert(0, str(ROOT / "fixtures"))
 from make_integrity_fixtures import screen_photo  # noqa: E402
@@ -55,4 +55,17 @@ def test_a_photo_of_a_screen_still_warns(seed: int, angle: float, scale: float) 
     photo = load_photo(screen_photo(seed, angle, scale), "IMG_0002.jpg")
     reading = periodic_peaks(photo.working)
     assert reading is not None and reading.fundamental_db < screens.PRINT_FUNDAMENTAL_DB
+    assert "screen_photo" in _flags(photo)
+
+
+# A listing photo of a striped shirt on a screen: the print's own peaks stand near a fraction of the
+# moiré's frequency (about 20 dB there), but the moiré is not their harmonic.
+PRINTS_ON_SCREEN = [("stripes", 14.0, 0.0), ("stripes", 14.0, 8.0)]
+
+
+@pytest.mark.parametrize(("pattern", "period", "angle"), PRINTS_ON_SCREEN)
+def test_a_screen_showing_a_print_still_warns(pattern: str, period: float, angle: float) -> None:
+    photo = load_photo(print_on_screen(pattern, period, angle, seed=3), "IMG_0002.jpg")
+    reading = periodic_peaks(photo.working)
+    assert reading is not None and reading.peak_db >= screens.MOIRE_PEAK_DB
     assert "screen_photo" in _flags(photo)

@@ -11,8 +11,8 @@
   The threshold lies above every real photo of the corpora and within the range of simulated
   recaptures, of which an axis-aligned shot is missed (docs/measurements/integrity-history.md).
   Unless the peak is a harmonic: a peak standing `PRINT_FUNDAMENTAL_DB` at a whole fraction of its
-  frequency is a finely patterned product's repeat, which a screen's blurred pixel grid does not
-  leave (docs/measurements/integrity.md, 2026-12-07).
+  frequency, of which the peak is the multiple, is a finely patterned product's repeat, which a
+  screen's blurred pixel grid does not leave (docs/measurements/integrity.md, 2026-12-07).
 """
 
 from __future__ import annotations
