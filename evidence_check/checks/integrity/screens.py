@@ -31,8 +31,10 @@ from evidence_check.models import Claim, ClaimReason, Status
 SCORE_SCREENSHOT = 0.3
 SCORE_SCREEN_PHOTO = 0.35
 MOIRE_PEAK_DB = 25.0
-# A simulated photo of a screen, which has no peak at those fractions, read at most 12 dB there by
-# chance; 4 dB above that (fitted on one half of the screens and prints, held out on the other).
+# Simulated photos of screens, a print shown on them too, read at most 11.1 dB at a fraction of which
+# the peak is the multiple (unless the print's own harmonic is the peak); drawn prints' fundamentals
+# 27.6 or more: any threshold between gives the same counts on both halves of the split
+# (docs/measurements/integrity.md, 2026-12-07, review).
 PRINT_FUNDAMENTAL_DB = 16.0
 STATUS_BAR_SHARE = 0.035  # of the height
 FLAT_TOLERANCE = 3  # grey levels
