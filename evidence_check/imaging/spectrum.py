@@ -32,7 +32,8 @@ BAND = (0.08, 0.46)  # cycles per pixel of the working copy
 AXIS_GUARD = 3  # frequency bins either side of the axes that are ignored
 BACKGROUND_KERNEL = 9
 # A print's peak is looked at as up to its 5th harmonic: further fractions land among the scene's own
-# low frequencies, where photos of screens stood up to 15 dB by chance (none above 12 to the 5th).
+# low frequencies, where photos of screens stood up to 15 dB by chance (none above 12 to the 5th;
+# measured before the multiple had to land on the peak, which leaves them 0-4 dB).
 FUNDAMENTAL_DIVISORS = 5
 # Fractions nearer the centre than this (periods over half the patch) sit on the steep low-frequency
 # slope, where the local average is no background to stand above.
