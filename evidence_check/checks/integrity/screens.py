@@ -10,6 +10,9 @@
   `MOIRE_PEAK_DB` above their surroundings -> ``warn`` and ask for a photo of the item itself.
   The threshold lies above every real photo of the corpora and within the range of simulated
   recaptures, of which an axis-aligned shot is missed (docs/measurements/integrity-history.md).
+  Unless the peak is a harmonic: a peak standing `PRINT_FUNDAMENTAL_DB` at a whole fraction of its
+  frequency, of which the peak is the multiple, is a finely patterned product's repeat, which a
+  screen's blurred pixel grid does not leave (docs/measurements/integrity.md, 2026-12-07).
 """
 
 from __future__ import annotations
@@ -22,12 +25,17 @@ from PIL import Image
 from evidence_check.checks.context import CheckContext
 from evidence_check.checks.integrity.signals import Facts, Reading, Signal, exif_text
 from evidence_check.imaging.load import Photo
-from evidence_check.imaging.spectrum import periodic_peaks
+from evidence_check.imaging.spectrum import PeakReading, periodic_peaks
 from evidence_check.models import Claim, ClaimReason, Status
 
 SCORE_SCREENSHOT = 0.3
 SCORE_SCREEN_PHOTO = 0.35
 MOIRE_PEAK_DB = 25.0
+# Simulated photos of screens, a print shown on them too, read at most 11.1 dB at a fraction of which
+# the peak is the multiple (unless the print's own harmonic is the peak); drawn prints' fundamentals
+# 27.6 or more: any threshold between gives the same counts on both halves of the split
+# (docs/measurements/integrity.md, 2026-12-07, review).
+PRINT_FUNDAMENTAL_DB = 16.0
 STATUS_BAR_SHARE = 0.035  # of the height
 FLAT_TOLERANCE = 3  # grey levels
 FLAT_SHARE = 0.8  # of the band's pixels within the tolerance of its median colour
@@ -107,7 +115,7 @@ def read_screen_photo(photo: Photo, claim: Claim, facts: Facts, context: CheckCo
     if spectrum is None:
         return Reading()
     details = spectrum.as_details()
-    if spectrum.peak_db < MOIRE_PEAK_DB:
+    if not looks_like_screen(spectrum):
         return Reading((), details)
     recapture = Signal(
         "screen_photo",
@@ -119,6 +127,10 @@ def read_screen_photo(photo: Photo, claim: Claim, facts: Facts, context: CheckCo
         "ask_camera_photo",
     )
     return Reading((recapture,), details)
+
+
+def looks_like_screen(spectrum: PeakReading) -> bool:
+    return spectrum.peak_db >= MOIRE_PEAK_DB and spectrum.fundamental_db < PRINT_FUNDAMENTAL_DB
 
 
 def _flat_top_band(working: Image.Image) -> bool:
