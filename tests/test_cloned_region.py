@@ -230,3 +230,18 @@ def test_a_patch_cloned_from_beside_itself_on_a_slanted_print_is_found() -> None
     finding = integrity_of(_camera_jpeg(pixels))
     assert _fired(finding), finding.details["copy_move"]
     assert finding.details["copy_move"]["shift"] in ([120, 0], [-120, 0])
+
+
+# Stamped twice or three times along a damage longer than the good patch beside it; twice from the
+# frame's edge, where the place before the source is not in the frame.
+@pytest.mark.parametrize(("times", "left"), [(2, 100), (3, 100), (2, 0)])
+@pytest.mark.parametrize("seed", [3, 11])
+def test_a_patch_stamped_again_and_again_in_a_row_is_found(seed: int, times: int, left: int) -> None:
+    # The likeness goes on past a copy to the next one, as a print's does, but never both ways.
+    pixels = _texture(seed)
+    patch = pixels[150:210, left : left + 60].copy()
+    for stamp in range(1, times + 1):
+        pixels[150:210, left + 80 * stamp : left + 60 + 80 * stamp] = patch
+    finding = integrity_of(_camera_jpeg(pixels))
+    assert _fired(finding), finding.details["copy_move"]
+    assert finding.details["copy_move"]["shift"] in ([80, 0], [-80, 0])

@@ -193,9 +193,13 @@ def likeness_going_on(
     smooth: np.ndarray, ys: np.ndarray, xs: np.ndarray, sources: np.ndarray, shift: np.ndarray
 ) -> float:
     """Of the pairs matched on `shift` (their sources' indices; at most `GOING_ON_SAMPLE` of them,
-    evenly spaced), the share where the block one shift past the copy is like the copy, or the block
-    one shift before the source like the source, within `GOING_ON_DIFFERENCE` but for a difference
-    of brightness; a block beyond the frame is like nothing."""
+    evenly spaced), the share where the likeness goes on: the block one shift past the copy is like
+    the copy and the block one shift before the source like the source, within `GOING_ON_DIFFERENCE`
+    but for a difference of brightness. Both ways, because a patch stamped twice in a row (a damage
+    longer than the good patch beside it) goes on past its first copy to the second and before the
+    second's source to the first, but never both ways at one pair, as a print does. Counted among the
+    pairs whose both sides lie in the frame; where none do (a shift longer than a third of the frame),
+    among all, either way as far as the frame shows it."""
     if len(sources) == 0:
         return 0.0
     spaced = np.linspace(0, len(sources) - 1, min(len(sources), GOING_ON_SAMPLE)).astype(np.int64)
@@ -204,13 +208,19 @@ def likeness_going_on(
     rows, cols = windows.shape[:2]
     dx, dy = int(shift[0]), int(shift[1])
     y, x = ys[sample], xs[sample]
-    going_on = np.zeros(len(sample), bool)
+    seen, alike = [], []
     for (ay, ax), (by, bx) in (((y + dy, x + dx), (y + 2 * dy, x + 2 * dx)), ((y, x), (y - dy, x - dx))):
         inside = (by >= 0) & (by < rows) & (bx >= 0) & (bx < cols)
         difference = windows[ay[inside], ax[inside]] - windows[by[inside], bx[inside]]
         unlit = np.abs(difference - difference.mean(axis=(1, 2), keepdims=True)).mean(axis=(1, 2))
-        going_on[np.flatnonzero(inside)[unlit <= GOING_ON_DIFFERENCE]] = True
-    return float(going_on.mean())
+        side_alike = np.zeros(len(sample), bool)
+        side_alike[np.flatnonzero(inside)[unlit <= GOING_ON_DIFFERENCE]] = True
+        seen.append(inside)
+        alike.append(side_alike)
+    both_seen = seen[0] & seen[1]
+    if both_seen.any():
+        return float((alike[0] & alike[1])[both_seen].mean())
+    return float((alike[0] | alike[1]).mean())
 
 
 def _clone_shift(shifts: np.ndarray, counts: np.ndarray, going_on: Callable[[int], float]) -> int | None:
