@@ -245,3 +245,12 @@ def test_a_patch_stamped_again_and_again_in_a_row_is_found(seed: int, times: int
     finding = integrity_of(_camera_jpeg(pixels))
     assert _fired(finding), finding.details["copy_move"]
     assert finding.details["copy_move"]["shift"] in ([80, 0], [-80, 0])
+
+
+def test_a_period_too_long_to_be_seen_both_ways_goes_on_the_one_way_the_frame_shows() -> None:
+    # A motif repeated every 260 pixels across 640: no pair has both its sides in the frame.
+    tile = np.random.default_rng(1).uniform(0, 255, (120, 260)).astype(np.float32)
+    smooth = np.tile(tile, (1, 3))[:, :640]
+    ys, xs = (grid.ravel() for grid in np.mgrid[0:112:4, 0:372:4])
+    share = copy_move.likeness_going_on(smooth, ys, xs, np.arange(len(ys)), np.array([260, 0]))
+    assert share > copy_move.MAX_GOING_ON
