@@ -8,7 +8,7 @@ threshold is the middle of the widest gap, above the fit half's caught clones' l
 the shares of the fit half's prints that warn without the rule.
 
     nice -n 10 .venv/bin/python scripts/probe_clone_patterns.py --clones --photo ... > probe.md
-    .venv/bin/python scripts/fit_going_on.py probe.md [--swap] [--threshold 0.44]
+    .venv/bin/python scripts/fit_going_on.py probe.md [--swap] [--threshold 0.41]
 """
 
 from __future__ import annotations
