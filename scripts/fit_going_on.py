@@ -8,7 +8,8 @@ threshold is the middle of the widest gap, above the fit half's caught clones' l
 the shares of the fit half's prints that warn without the rule.
 
     nice -n 10 .venv/bin/python scripts/probe_clone_patterns.py --clones --photo ... > probe.md
-    .venv/bin/python scripts/fit_going_on.py probe.md [--swap] [--threshold 0.41]
+    nice -n 10 .venv/bin/python scripts/probe_going_on_attacks.py --stamped > stamped.md
+    .venv/bin/python scripts/fit_going_on.py probe.md [--stamped stamped.md] [--swap] [--threshold 0.66]
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from evidence_check.checks.integrity.cloned_region import MIN_CLONE_PAIRS  # noq
 
 SHIFT = re.compile(r"(-?\d+),(-?\d+): (\d+) vs \d+( P)? ([\d.]+)%")
 PRINT = re.compile(r"\w+ 1/\d+ \w+ \d+x\d+$")
+STAMPED = re.compile(r"\| stamped: (seed (\d+), .*?) \| (\d+) \| \d+ \| ([\d.]+)% \|")
+FIT_SEEDS = {"3", "11"}  # of the stamped clones; 5 and 13 held out
 NO_RULE = 2.0  # a share no shift exceeds: the multiple rule alone
 
 
@@ -59,6 +62,9 @@ def main(argv: list[str]) -> None:
         "--swap", action="store_true", help="fit on knit, floral, tiles and the other photos' clones instead"
     )
     parser.add_argument("--threshold", type=float, help="score this one instead of the fitted one")
+    parser.add_argument(
+        "--stamped", type=Path, help="clones stamped again in a row too: probe_going_on_attacks.py --stamped output"
+    )
     args = parser.parse_args(argv)
     rows = read_rows(args.probe_output)
     prints = {name: s for name, s in rows.items() if PRINT.match(name)}
@@ -76,6 +82,10 @@ def main(argv: list[str]) -> None:
             {n: s for n, s in clones.items() if n.split("% ", 1)[1] not in fit_photos},
         ),
     }
+    for line in args.stamped.read_text().splitlines() if args.stamped else []:
+        if row := STAMPED.match(line):  # the shift the multiple rule keeps, its matches and share
+            half = "fit" if (row[2] in FIT_SEEDS) != args.swap else "held out"
+            halves[half][1][f"stamped {row[1]}"] = [("kept", int(row[3]), False, float(row[4]) / 100)]
     fit_prints, fit_clones = halves["fit"]
     def shares(photos: dict[str, list[Shift]]) -> list[float]:  # on the shift each warns on, rule off
         return sorted(shift[3] for s in photos.values() if warns(s, NO_RULE) and (shift := kept(s, NO_RULE)))

@@ -232,9 +232,10 @@ def test_a_patch_cloned_from_beside_itself_on_a_slanted_print_is_found() -> None
     assert finding.details["copy_move"]["shift"] in ([120, 0], [-120, 0])
 
 
-# Stamped twice or three times along a damage longer than the good patch beside it; twice from the
-# frame's edge, where the place before the source is not in the frame.
-@pytest.mark.parametrize(("times", "left"), [(2, 100), (3, 100), (2, 0)])
+# Stamped twice or three times along a damage longer than the good patch beside it, also from the
+# frame's edge, where the place before the source is not in the frame: three stamps from there go
+# on both ways at half their pairs.
+@pytest.mark.parametrize(("times", "left"), [(2, 100), (3, 100), (2, 0), (3, 0)])
 @pytest.mark.parametrize("seed", [3, 11])
 def test_a_patch_stamped_again_and_again_in_a_row_is_found(seed: int, times: int, left: int) -> None:
     # The likeness goes on past a copy to the next one, as a print's does, but never both ways.

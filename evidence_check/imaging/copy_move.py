@@ -50,12 +50,14 @@ PERIOD_CANDIDATES = 5  # commonest shifts examined for periods
 # Only neighbours in the sorted codes are paired, so a print's multiples of its period seldom are,
 # and the rule above misses it: a shift is a period too when, of its matched pairs, more than this
 # share have the likeness going on both one shift past the copy and one before the source
-# (`likeness_going_on`). The middle of the widest gap between the caught clones of half the
-# corpora's camera photos (0 % each) and the drawn monogram, gingham and stripe prints photographed
-# that warned without it (0 % twice, draped; then 82-100 %); held out, knit, floral and tile prints
-# and the other photos' clones: 13 warnings of 54 prints fall to 3, the clones caught stay 29 of 70
-# (docs/measurements/integrity.md, 2026-12-07, both sections).
-MAX_GOING_ON = 0.41
+# (`likeness_going_on`). The middle of the widest gap between the clones caught in the fit half —
+# half the corpora's camera photos' (0 % each) and drawn patches stamped two or three times in a
+# row (up to 49 %: the middle pair of three stamps goes on both ways) — and the drawn monogram,
+# gingham and stripe prints photographed that warned without it (0 % twice, draped; then 82-100 %).
+# Held out, knit, floral and tile prints, the other photos' clones and stamps: 13 warnings of 54
+# prints fall to 4, every clone caught stays so, 77 of 118 (docs/measurements/integrity.md,
+# 2026-12-07, both sections).
+MAX_GOING_ON = 0.66
 # Grey levels, mean absolute difference once the blocks' mean difference is taken out: over two
 # shifts a print's light drifts (a lamp at one side, the lens's vignetting) by more than a matched
 # pair may differ, while a clone's block one shift on is other content: no caught clone's pair is
@@ -200,7 +202,7 @@ def likeness_going_on(
     longer than the good patch beside it) goes on past its first copy to the second and before the
     second's source to the first, but never both ways at one pair, as a print does. Counted among the
     pairs whose both sides lie in the frame; where none do (a shift longer than a third of the frame),
-    among all, either way as far as the frame shows it."""
+    among those with one side in it, that side."""
     if len(sources) == 0:
         return 0.0
     spaced = np.linspace(0, len(sources) - 1, min(len(sources), GOING_ON_SAMPLE)).astype(np.int64)
@@ -221,7 +223,8 @@ def likeness_going_on(
     both_seen = seen[0] & seen[1]
     if both_seen.any():
         return float((alike[0] & alike[1])[both_seen].mean())
-    return float((alike[0] | alike[1]).mean())
+    one_seen = seen[0] | seen[1]
+    return float((alike[0] | alike[1])[one_seen].mean()) if one_seen.any() else 0.0
 
 
 def _clone_shift(shifts: np.ndarray, counts: np.ndarray, going_on: Callable[[int], float]) -> int | None:
