@@ -6,7 +6,8 @@ Must not fire: the same photos untouched, processed as phones do or re-saved who
 shown twice side by side as honest look-alikes are (half a pixel apart, 4 % darker, each with its
 own sensor noise); no camera or phone original of the corpora; a printed canvas photographed flat
 or at a slant, its motif repeated pixel for pixel; and not looked for at all in a picture without a camera's
-exposure tags. Must still fire: a patch cloned from beside itself on such a canvas seen at a slant.
+exposure tags. Must still fire: a patch cloned from beside itself on such a canvas seen at a slant,
+and one stamped twice or three times in a row, whose likeness goes on one way past each copy.
 """
 
 from __future__ import annotations

@@ -15,11 +15,11 @@ search follows Fridrich, Soukal & Lukáš (2003) and Popescu & Farid (2004):
    is a match, and its shift vector is counted. At most `MAX_CANDIDATES` pairs are compared, so
    that a pattern repeated over the whole frame costs a bounded time.
 4. The shift shared by the most matches that is not a period — other shifts along its line matching
-   too, as a weave, stitches or tiles do, or the likeness going on one shift further, as a print
-   does — and how many matches share it: the measure (`CloneMatch.pairs`). A cloned patch of side
-   s matches on one shift at up to (s - 7)^2 positions; honest look-alikes match here and there, on
-   shifts of their own. The matched positions on that shift, joined into connected groups, give the
-   place (`CloneMatch.box`, the largest group).
+   too, as a weave, stitches or tiles do, or the likeness going on one shift further both ways, as
+   a print does — and how many matches share it: the measure (`CloneMatch.pairs`). A cloned patch
+   of side s matches on one shift at up to (s - 7)^2 positions; honest look-alikes match here and
+   there, on shifts of their own. The matched positions on that shift, joined into connected
+   groups, give the place (`CloneMatch.box`, the largest group).
 
 This module measures; checks/integrity/ decides.
 """
