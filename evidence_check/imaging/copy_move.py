@@ -55,7 +55,7 @@ PERIOD_CANDIDATES = 5  # commonest shifts examined for periods
 # row (up to 49 %: the middle pair of three stamps goes on both ways) — and the drawn monogram,
 # gingham and stripe prints photographed that warned without it (0 % twice, draped; then 82-100 %).
 # Held out, knit, floral and tile prints, the other photos' clones and stamps: 13 warnings of 54
-# prints fall to 4, every clone caught stays so, 77 of 118 (docs/measurements/integrity.md,
+# prints fall to 3, every clone caught stays so, 77 of 118 (docs/measurements/integrity.md,
 # 2026-12-07, both sections).
 MAX_GOING_ON = 0.66
 # Grey levels, mean absolute difference once the blocks' mean difference is taken out: over two
