@@ -7,20 +7,26 @@ motif tiled through a map of the frame (slant, perspective, folds), light and no
 as a camera JPEG with EXIF and its thumbnail as `scripts/bench_integrity.py`'s 12 MP photo is — and
 goes through the whole integrity check (`integrity.check`, the real path). Optionally real photos
 too (`--photo`, photos of the corpora showing patterns), and as a control the edits the signal is for
-(`--clones`: a 3 % patch cloned on each of the corpora's camera JPEGs, as the quiet-edit bench does).
+(`--clones`: a 3 % patch cloned on each of the corpora's camera JPEGs, as the quiet-edit bench does,
+and one cloned from beside itself; `--clone-on-prints`: the drawn prints with such a patch instead).
+`--uneven-drape` gives the draped prints folds of random lengths instead of an exact sine.
 
 Prints one row per photo: the check's status and whether `cloned_region` fired, the matches on its
-shift, and what the period rule (`imaging.copy_move._clone_shift`) saw among the commonest shifts:
-each one's count and the strongest other shift along its line.
+shift, and what the period rules (`imaging.copy_move._clone_shift`) saw among the commonest shifts:
+each one's count, the strongest other shift along its line (P: a period by that), and the share of
+its pairs where the likeness goes on one shift further (G: a period by that).
 
-    nice -n 10 .venv/bin/python scripts/probe_clone_patterns.py [--only stripes] [--clones] [--photo FILE ...]
+    nice -n 10 .venv/bin/python scripts/probe_clone_patterns.py [--only stripes knit] [--shape flat] [--size 640x480]
+        [--uneven-drape] [--clones] [--clone-on-prints] [--photo FILE ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import math
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,7 +42,7 @@ from PIL import Image  # noqa: E402
 from evidence_check.checks import integrity  # noqa: E402
 from evidence_check.checks.context import CheckContext  # noqa: E402
 from evidence_check.checks.integrity.cloned_region import MIN_CLONE_PAIRS  # noqa: E402
-from evidence_check.evaluation.quiet_edits import camera_jpegs, paint  # noqa: E402
+from evidence_check.evaluation.quiet_edits import camera_jpegs, paint, save_edited  # noqa: E402
 from evidence_check.imaging import copy_move  # noqa: E402
 from evidence_check.imaging.load import Photo, PhotoError, load_photo  # noqa: E402
 from evidence_check.models import Claim, Timeline  # noqa: E402
@@ -127,7 +133,20 @@ def motif(pattern: str, side: int, rng: np.random.Generator) -> np.ndarray:
     return np.asarray(cv2.resize(tile, (side, side), interpolation=cv2.INTER_AREA), np.float32)
 
 
-def photograph(case: Case) -> bytes:
+def _fold_phase(
+    rng: np.random.Generator, length: int, folds: float, phase: float, uneven: bool
+) -> Callable[[np.ndarray], np.ndarray]:
+    """The phase of `folds` folds across `length` pixels, as a function of the position: an exact sine
+    (every fold the same length), or with `uneven` each fold 0.6-1.4 times the mean length, as cloth
+    falls."""
+    if not uneven:
+        return lambda at: 2 * np.pi * folds * at / length + phase
+    lengths = length / folds * rng.uniform(0.6, 1.4, int(2 * folds) + 4)
+    knots = np.concatenate([[0.0], np.cumsum(lengths)]) - lengths[0] * rng.uniform(0, 1) - length * 0.1
+    return lambda at: np.interp(at, knots, 2 * np.pi * np.arange(len(knots)) + phase).astype(np.float32)
+
+
+def photograph(case: Case, uneven_drape: bool = False) -> bytes:
     """The print tiled across the frame through the case's slant or drape, lit unevenly, blurred by a
     lens, with sensor noise, saved as a camera JPEG with EXIF and a 160x120 thumbnail."""
     from make_integrity_fixtures import with_thumbnail
@@ -149,10 +168,11 @@ def photograph(case: Case) -> bytes:
     elif case.shape == "draped":
         folds = rng.uniform(2, 5)
         phase = rng.uniform(0, 2 * np.pi)
-        wave = np.sin(2 * np.pi * folds * x / w + phase + 0.8 * np.sin(2 * np.pi * y / h))
+        across, down = _fold_phase(rng, w, folds, phase, uneven_drape), _fold_phase(rng, h, 1.7, phase, uneven_drape)
+        wave = np.sin(across(x) + 0.8 * np.sin(2 * np.pi * y / h))
         x = x + 0.015 * w * wave
-        y = y + 0.006 * w * np.cos(2 * np.pi * 1.7 * y / h + phase)
-        shade = 0.8 + 0.2 * np.cos(2 * np.pi * folds * x / w + phase)
+        y = y + 0.006 * w * np.cos(down(y))
+        shade = 0.8 + 0.2 * np.cos(across(x))
     pixels: np.ndarray = cv2.remap(tile, x.astype(np.float32), y.astype(np.float32), cv2.INTER_LINEAR,
                        borderMode=cv2.BORDER_WRAP)  # fmt: skip
     # Light from one side and a lens's vignetting: the same motif is a few per cent brighter here than there.
@@ -169,6 +189,25 @@ def photograph(case: Case) -> bytes:
     return with_thumbnail(image, image, quality=92)
 
 
+def near_clone(data: bytes, seed: int, share: float) -> bytes:
+    """A patch of `share` of the frame copied from 1.3 of its sides away in a random direction, as a
+    clone stamp takes the texture beside the damage it hides: the place one shift past the copy is
+    in the frame, unlike most of `paint`'s far clones (the going-on rule's hard case)."""
+    with Image.open(io.BytesIO(data)) as opened:
+        image = opened.convert("RGB")
+    rng = np.random.default_rng(seed)
+    w, h = image.size
+    side = max(4, round((share * w * h) ** 0.5))
+    while True:
+        sx, sy = int(rng.integers(0, w - side)), int(rng.integers(0, h - side))
+        bearing = rng.uniform(0, 2 * np.pi)
+        dx, dy = sx + round(1.3 * side * math.cos(bearing)), sy + round(1.3 * side * math.sin(bearing))
+        if 0 <= dx <= w - side and 0 <= dy <= h - side:
+            break
+    image.paste(image.crop((sx, sy, sx + side, sy + side)), (dx, dy))
+    return save_edited(image, data)
+
+
 @dataclass(frozen=True)
 class Shift:
     shift: tuple[int, int]
@@ -182,6 +221,10 @@ class Shift:
     @property
     def period(self) -> bool:
         return self.along * copy_move.PERIOD_SHARE >= self.count
+
+    @property
+    def goes_on(self) -> bool:
+        return self.continues > copy_move.MAX_GOING_ON
 
 
 def commonest_shifts(photo: Photo) -> tuple[int, list[Shift]]:
@@ -204,6 +247,7 @@ def commonest_shifts(photo: Photo) -> tuple[int, list[Shift]]:
     sources = np.where(flip, second, first)
     codes, inverse, counts = np.unique(dx * (2 * h + 1) + (dy + h), return_inverse=True, return_counts=True)
     shifts = np.stack([codes // (2 * h + 1), codes % (2 * h + 1) - h], axis=1)
+    on_shift = inverse.ravel()
     lengths = np.hypot(shifts[:, 0], shifts[:, 1])
     found = []
     for index in np.argsort(-counts)[: copy_move.PERIOD_CANDIDATES]:
@@ -211,27 +255,9 @@ def commonest_shifts(photo: Photo) -> tuple[int, list[Shift]]:
         across = np.abs(shifts[:, 0] * shift[1] - shifts[:, 1] * shift[0]) / lengths[index]
         along = (across <= 1.5) & (np.abs(shifts - shift).max(axis=1) > 2) & (lengths > 0)
         strongest = int(counts[along].max()) if along.any() else 0
-        chosen = sources[inverse.ravel() == index]
-        goes_on = _continues(smooth, ys[chosen], xs[chosen], int(shift[0]), int(shift[1]))
+        goes_on = copy_move.likeness_going_on(smooth, ys, xs, sources[on_shift == index], shift)
         found.append(Shift((int(shift[0]), int(shift[1])), int(counts[index]), strongest, goes_on))
     return compared, found
-
-
-def _continues(smooth: np.ndarray, ys: np.ndarray, xs: np.ndarray, dx: int, dy: int) -> float:
-    windows = np.lib.stride_tricks.sliding_window_view(smooth, (copy_move.BLOCK, copy_move.BLOCK))
-    rows, cols = windows.shape[:2]
-
-    def differences(ay: np.ndarray, ax: np.ndarray, by: np.ndarray, bx: np.ndarray) -> np.ndarray:
-        inside = (by >= 0) & (by < rows) & (bx >= 0) & (bx < cols)
-        found = np.full(len(ay), np.inf)
-        found[inside] = np.abs(windows[ay[inside], ax[inside]] - windows[by[inside], bx[inside]]).mean(
-            axis=(1, 2)
-        )
-        return found
-
-    onward = differences(ys + dy, xs + dx, ys + 2 * dy, xs + 2 * dx)
-    backward = differences(ys, xs, ys - dy, xs - dx)
-    return float(np.mean(np.minimum(onward, backward) <= copy_move.MAX_PAIR_DIFFERENCE)) if len(ys) else 0.0
 
 
 def probe(name: str, data: bytes, context: CheckContext, claim: Claim) -> tuple[bool, str]:
@@ -241,9 +267,11 @@ def probe(name: str, data: bytes, context: CheckContext, claim: Claim) -> tuple[
     measured = finding.details.get("copy_move", {})
     compared, shifts = commonest_shifts(photo)
     seen = "; ".join(
-        f"{s.shift[0]},{s.shift[1]}: {s.count} vs {s.along}{' P' if s.period else ''}" for s in shifts[:3]
+        f"{s.shift[0]},{s.shift[1]}: {s.count} vs {s.along}{' P' if s.period else ''} {s.continues:.1%}"
+        f"{' G' if s.goes_on else ''}"
+        for s in shifts
     )
-    kept = next((s for s in shifts if not s.period), None)  # the shift find_clone measures
+    kept = next((s for s in shifts if not s.period and not s.goes_on), None)  # the shift find_clone measures
     searched = "copy_move" in finding.details  # camera JPEGs only: others are not looked at
     row = (
         f"| {name} | {finding.status.value} `{finding.code.removeprefix('integrity.')}` "
@@ -256,12 +284,22 @@ def probe(name: str, data: bytes, context: CheckContext, claim: Claim) -> tuple[
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=PATTERNS, help="one pattern's photos only")
+    parser.add_argument("--only", choices=PATTERNS, nargs="*", help="these patterns' photos only")
+    parser.add_argument("--shape", choices=SHAPES, help="one shape's photos only")
+    parser.add_argument("--size", choices=[f"{w}x{h}" for w, h in SIZES], help="one size's photos only")
+    parser.add_argument(
+        "--uneven-drape", action="store_true", help="folds of random lengths instead of an exact sine"
+    )
     parser.add_argument("--photo", type=Path, nargs="*", default=[], help="real photos to probe as well")
     parser.add_argument(
         "--clones",
         action="store_true",
         help="also a 3 %% patch cloned on each camera JPEG of the corpora (the edits the signal is for)",
+    )
+    parser.add_argument(
+        "--clone-on-prints",
+        action="store_true",
+        help="instead of each drawn print, the same photo with a 3 %% patch of it cloned beside itself",
     )
     parser.add_argument("--corpora", type=Path, default=ROOT.parent / "shared" / "corpora")
     args = parser.parse_args()
@@ -274,11 +312,23 @@ def main() -> None:
           "| commonest shifts: count vs strongest along its line |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|")
     fired_on, total = [], 0
+    clones_fired, clones = 0, 0
     by: dict[str, list[int]] = {}  # "pattern monogram" -> [warned, photos]
     for case in cases():
-        if args.only and case.pattern != args.only:
+        if (
+            (args.only and case.pattern not in args.only)
+            or (args.shape and case.shape != args.shape)
+            or (args.size and case.name.split()[-1] != args.size)
+        ):
             continue
-        fired, row = probe(case.name, photograph(case), context, claim)
+        data = photograph(case, args.uneven_drape)
+        if args.clone_on_prints:  # the print's photo with a patch of it cloned: is the clone still found?
+            on_print, row = probe(f"near clone 3 % on {case.name}", near_clone(data, case.seed, 0.03), context, claim)
+            print(row, flush=True)
+            clones += 1
+            clones_fired += on_print
+            continue
+        fired, row = probe(case.name, data, context, claim)
         print(row, flush=True)
         total += 1
         if fired:
@@ -298,7 +348,6 @@ def main() -> None:
         total += 1
         if fired:
             fired_on.append(path.name)
-    clones_fired, clones = 0, 0
     for path in camera_jpegs(args.corpora) if args.clones else []:
         data = path.read_bytes()
         try:
@@ -307,11 +356,13 @@ def main() -> None:
             continue
         if "copy_move" not in original.details:  # no camera exposure tags: never searched
             continue
-        fired, row = probe(f"clone 3 % {path.name}", paint(data, "clone", 7, 0.03), context, claim)
-        print(row, flush=True)
-        clones += 1
-        clones_fired += fired
-    if args.clones:
+        for name, edited in ((f"clone 3 % {path.name}", paint(data, "clone", 7, 0.03)),
+                             (f"near clone 3 % {path.name}", near_clone(data, len(path.name), 0.03))):  # fmt: skip
+            fired, row = probe(name, edited, context, claim)
+            print(row, flush=True)
+            clones += 1
+            clones_fired += fired
+    if args.clones or args.clone_on_prints:
         print(f"\nclones: cloned_region warned on {clones_fired} of {clones}")
     print(f"\ncloned_region warned on {len(fired_on)} of {total}" + "".join(f"\n- {n}" for n in fired_on))
     print("\n| drawn photos by | warned |\n|---|---|")

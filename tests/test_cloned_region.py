@@ -4,8 +4,10 @@ Must fire: a patch cloned over 1-3 % of a textured camera photo, every EXIF byte
 cloned on the corpora's camera photos at their own resolution.
 Must not fire: the same photos untouched, processed as phones do or re-saved whole; one scene
 shown twice side by side as honest look-alikes are (half a pixel apart, 4 % darker, each with its
-own sensor noise); no camera or phone original of the corpora; and not looked for at all in a
-picture without a camera's exposure tags.
+own sensor noise); no camera or phone original of the corpora; a printed canvas photographed flat
+or at a slant, its motif repeated pixel for pixel; and not looked for at all in a picture without a camera's
+exposure tags. Must still fire: a patch cloned from beside itself on such a canvas seen at a slant,
+and one stamped twice or three times in a row, whose likeness goes on one way past each copy.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from PIL import Image
 from evidence_check.checks.integrity.cloned_region import MIN_CLONE_PAIRS
 from evidence_check.checks.integrity.quiet_edit import PLACES_ZH
 from evidence_check.explain.integrity import SUMMARIES
+from evidence_check.imaging import copy_move
 from evidence_check.imaging.load import PhotoError
 from evidence_check.models import Finding
 from tests.conftest import CORPORA, ROOT, corpus, integrity_of
@@ -176,3 +179,80 @@ def test_a_photo_of_a_tiled_floor_is_not_a_clone(tilt: float) -> None:
     assert "copy_move" in finding.details
     assert not _fired(finding), finding.details["copy_move"]
     assert finding.status.value == "pass"
+
+
+def _printed_canvas(seed: int, tilt: float = 0.0, period: int = 58, size: tuple[int, int] = (640, 480)) -> np.ndarray:
+    """A monogram canvas photographed straight down (or at a slant): letters and a flower half-dropped,
+    repeated pixel for pixel every `period` pixels, lit from one side, vignetted, blurred by the lens,
+    with sensor noise, as scripts/probe_clone_patterns.py draws its prints."""
+    rng = np.random.default_rng(seed)
+    big = 4 * period  # drawn large and shrunk, as a print's artwork is
+    colours = rng.uniform(40, 220, (3, 3))
+    canvas = np.empty((big, big, 3), np.uint8)
+    canvas[:] = colours[0]
+    for at in (0.25, 0.75):
+        corner = (int((at - 0.18) * big), int((at + 0.1) * big))
+        cv2.putText(canvas, "LV", corner, cv2.FONT_HERSHEY_TRIPLEX, big / 110, colours[1].tolist(), big // 40)
+        cv2.circle(canvas, (int((1 - at) * big), int(at * big)), big // 8, colours[2].tolist(), -1)
+    motif = cv2.resize(canvas.astype(np.float32), (period, period), interpolation=cv2.INTER_AREA)
+    w, h = size
+    pixels = np.tile(motif, (h // period + 1, w // period + 1, 1))[:h, :w]
+    if tilt:
+        corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+        slanted = np.float32([[tilt * w, 0], [w - tilt * w, 0], [w, h], [0, h]])
+        matrix = cv2.getPerspectiveTransform(corners, slanted)
+        pixels = cv2.warpPerspective(pixels, matrix, (w, h), borderMode=cv2.BORDER_WRAP)
+    across, down = np.meshgrid(np.linspace(-0.5, 0.5, w), np.linspace(-0.5, 0.5, h))
+    light = (1 + 0.2 * across + 0.1 * down) * (1 - 0.25 * (across**2 + down**2))
+    pixels = cv2.GaussianBlur(pixels * light[..., None].astype(np.float32), (0, 0), 0.8)
+    return pixels + rng.normal(0, 3, pixels.shape)
+
+
+@pytest.mark.parametrize("tilt", [0.0, 0.1])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_print_photographed_flat_or_at_a_slant_is_not_a_clone(seed: int, tilt: float) -> None:
+    finding = integrity_of(_camera_jpeg(_printed_canvas(seed, tilt)))
+    assert "copy_move" in finding.details
+    assert not _fired(finding), finding.details["copy_move"]
+
+
+def test_a_print_is_taken_for_a_clone_but_for_its_likeness_going_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The print's motif matches one period away by the thousand, and the period rule's other test,
+    # a multiple on the same line, does not see it: only the likeness going on tells it from a clone.
+    monkeypatch.setattr(copy_move, "MAX_GOING_ON", 1.0)
+    finding = integrity_of(_camera_jpeg(_printed_canvas(1)))
+    assert _fired(finding)
+    assert finding.details["copy_move"]["pairs"] > 10 * MIN_CLONE_PAIRS
+
+
+def test_a_patch_cloned_from_beside_itself_on_a_slanted_print_is_found() -> None:
+    pixels = _printed_canvas(1, tilt=0.1)
+    pixels[300:390, 380:480] = pixels[300:390, 260:360]  # the print beside it stamped over
+    finding = integrity_of(_camera_jpeg(pixels))
+    assert _fired(finding), finding.details["copy_move"]
+    assert finding.details["copy_move"]["shift"] in ([120, 0], [-120, 0])
+
+
+# Stamped twice or three times along a damage longer than the good patch beside it, also from the
+# frame's edge, where the place before the source is not in the frame: three stamps from there go
+# on both ways at half their pairs.
+@pytest.mark.parametrize(("times", "left"), [(2, 100), (3, 100), (2, 0), (3, 0)])
+@pytest.mark.parametrize("seed", [3, 11])
+def test_a_patch_stamped_again_and_again_in_a_row_is_found(seed: int, times: int, left: int) -> None:
+    # The likeness goes on past a copy to the next one, as a print's does, but never both ways.
+    pixels = _texture(seed)
+    patch = pixels[150:210, left : left + 60].copy()
+    for stamp in range(1, times + 1):
+        pixels[150:210, left + 80 * stamp : left + 60 + 80 * stamp] = patch
+    finding = integrity_of(_camera_jpeg(pixels))
+    assert _fired(finding), finding.details["copy_move"]
+    assert finding.details["copy_move"]["shift"] in ([80, 0], [-80, 0])
+
+
+def test_a_period_too_long_to_be_seen_both_ways_goes_on_the_one_way_the_frame_shows() -> None:
+    # A motif repeated every 260 pixels across 640: no pair has both its sides in the frame.
+    tile = np.random.default_rng(1).uniform(0, 255, (120, 260)).astype(np.float32)
+    smooth = np.tile(tile, (1, 3))[:, :640]
+    ys, xs = (grid.ravel() for grid in np.mgrid[0:112:4, 0:372:4])
+    share = copy_move.likeness_going_on(smooth, ys, xs, np.arange(len(ys)), np.array([260, 0]))
+    assert share > copy_move.MAX_GOING_ON

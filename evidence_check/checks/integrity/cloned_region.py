@@ -6,7 +6,9 @@ the comparison with the thumbnail (`quiet_edit`) cannot see a patch of 1-3 % of 
 photo is searched for two places identical but for the JPEG's rounding
 (`imaging.copy_move.find_clone`): honest look-alikes — the same product twice on a shelf, tiles,
 a weave — differ by sensor noise, light and perspective, and do not match on one shift by the
-hundred.
+hundred. A print (a monogram canvas, a check) does, pixel for pixel, but its likeness goes on a
+shift further both ways, where a clone stamp's stops (on one side at least, stamped twice in a
+row): such a shift is the print's period, not a clone.
 
 - Camera JPEG (the EXIF records an exposure) whose commonest shift holds `MIN_CLONE_PAIRS` matches
   or more -> ``warn`` ``integrity.cloned_region`` naming where the copy lies, next step: the
