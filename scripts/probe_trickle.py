@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -21,7 +22,8 @@ from pathlib import Path
 
 import httpx
 
-from scripts.probe_api import CLAIM, Server, jpeg, status_of, upload_head
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from probe_api import CLAIM, Server, jpeg, status_of, upload_head  # noqa: E402
 
 PHOTO_BYTES = 1024 * 1024
 
