@@ -82,6 +82,11 @@ def valid_id(value: str) -> bool:
     return _ID.fullmatch(value) is not None and value not in DOT_SEGMENTS
 
 
+def valid_id_start(value: str) -> bool:
+    """Whether an id can start with `value`: a search by a SKU's first characters."""
+    return _ID.fullmatch(value) is not None
+
+
 def check_id(field: str, value: str | None) -> None:
     if value is not None and not valid_id(value):
         raise IntakeError("intake.bad_id", field=field, value=value)

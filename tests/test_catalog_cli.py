@@ -28,6 +28,7 @@ from evidence_check.store import Store, StoreError
 from evidence_check.store.catalog_store import list_skus, load_tenant, load_views, remove_sku
 from evidence_check.store.catalog_tables import CatalogImageRow, CatalogSkuRow
 from evidence_check.store.thumbnails import ThumbnailRow, thumbnail_ids
+from tests.api.test_catalog_read import AWKWARD_SKUS, _rows
 from tests.catalog_measurements import measured_files
 from tests.conftest import FIXTURES
 from tests.terminal import on_a_terminal
@@ -805,3 +806,31 @@ def test_a_rows_zones_line_is_the_tables_as_over_the_api(
     monkeypatch.setitem(ERRORS, "catalog_import.row_zones", ("<{row}|{sku}> {problem}", "<{row}|{sku}> {problem}"))
     code, _, err = run("catalog", "import", str(manifest), "--db", sqlite_url)
     assert code == 2 and f"{manifest}: <line 1|A-1> zone 'lid' must be" in err, err
+
+
+def test_list_reads_the_catalog_a_page_at_a_time_and_prints_it_as_whole(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its memory a page's, not the catalog's; the lines the same whatever the page (one that ends on
+    the last SKU too), in code-point order, another tenant's SKUs not among them."""
+    skus = AWKWARD_SKUS + [f"f-{n:02d}" for n in range(20)]  # 32
+    _rows(store, "default", skus)
+    _rows(store, "another", ["a-0", "f-05x"])
+    asked: list[int | None] = []
+
+    def spied(*args: Any, **kwargs: Any) -> Any:
+        asked.append(kwargs.get("limit"))
+        return list_skus(*args, **kwargs)
+
+    monkeypatch.setattr(catalog_cli, "list_skus", spied)
+    printed = {}
+    for page in (5, 4, 1000):
+        monkeypatch.setattr(catalog_cli, "LIST_PAGE", page)
+        asked.clear()
+        code, out, err = run("catalog", "list", "--db", store.url)
+        assert code == 0, err
+        printed[page] = out
+        assert set(asked) == {page} and len(asked) == -(-len(skus) // page) + (len(skus) % page == 0)
+    assert printed[5] == printed[4] == printed[1000]
+    lines = printed[5].splitlines()
+    assert lines[0].split() == ["SKU", "images", "zones", "category", "brand", "/", "family", "name"]
+    assert [line.split()[0] for line in lines[1:]] == sorted(skus)
+    assert all(line.split()[1:3] == ["2", "1"] for line in lines[1:])

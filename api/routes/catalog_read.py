@@ -37,16 +37,19 @@ def _summary(found: SkuSummary) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _cursor(sku: str) -> str:
+def sku_cursor(sku: str) -> str:
+    """Where a page after `sku` starts, for this route and the console's catalog page (`sku_after`)."""
     return base64.urlsafe_b64encode(sku.encode()).decode().rstrip("=")
 
 
 # The cursor of the longest SKU: ID_WIDTH code points of four UTF-8 bytes each (a 256 refused the
 # cursor this route gave after a SKU of 65 Chinese characters).
-CURSOR_WIDTH = len(_cursor("\U00020000" * ID_WIDTH))
+CURSOR_WIDTH = len(sku_cursor("\U00020000" * ID_WIDTH))
 
 
-def _after(cursor: str) -> str:
+def sku_after(cursor: str) -> str:
+    if len(cursor) > CURSOR_WIDTH:  # the console's address bar has no Query(max_length=) before it
+        raise Refused(422, "request.bad_cursor")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         after = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
@@ -74,11 +77,11 @@ def get_catalog(
     cursor: Annotated[str | None, Query(max_length=CURSOR_WIDTH)] = None,
 ) -> Any:
     """SKUs with their names, categories, image and zone counts, in SKU order; `next_cursor` pages on."""
-    after = _after(cursor) if cursor is not None else None
+    after = sku_after(cursor) if cursor is not None else None
     skus = list_skus(store, tenant, after=after, limit=limit + 1)  # one more: is there a next page?
     page = skus[:limit]
     more = len(skus) > limit
-    return {"items": [_summary(s) for s in page], "next_cursor": _cursor(page[-1].sku) if more else None}
+    return {"items": [_summary(s) for s in page], "next_cursor": sku_cursor(page[-1].sku) if more else None}
 
 
 @router.get(

@@ -20,6 +20,8 @@ import anyio.to_thread
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.refusals import Refused
+from api.routes.catalog_read import sku_after, sku_cursor
 from api.upload import UploadedForm, UploadLimits, UploadRefused, read_request, refusal_status
 from api.web.pages import Console, ConsoleDep, to_sign_in
 from api.web.session import CSRF_FIELD, Agent, check_csrf
@@ -29,7 +31,7 @@ from evidence_check.catalog.zones import CAUSES, ZonesInvalid, read_zones
 from evidence_check.engine import Upload, now_utc
 from evidence_check.errors import NameGivenTwice, error_text
 from evidence_check.imaging.preview import jpeg_uri
-from evidence_check.intake import valid_id
+from evidence_check.intake import valid_id, valid_id_start
 from evidence_check.service import add_to_catalog, remove_from_catalog, set_catalog_zones
 from evidence_check.storable import TextUnstorable, storable_text
 from evidence_check.store.catalog_store import list_skus, sku_images
@@ -37,6 +39,7 @@ from evidence_check.store.thumbnails import thumbnails_of
 from evidence_check.widths import CATEGORY_WIDTH, NAME_WIDTH
 
 router = APIRouter(include_in_schema=False)
+PAGE = 50  # SKUs a catalog page shows
 
 
 def sku_url(sku: str, query: dict[str, str | list[str]] | None = None) -> str:
@@ -44,16 +47,45 @@ def sku_url(sku: str, query: dict[str, str | list[str]] | None = None) -> str:
 
 
 @router.get("/catalog", response_class=HTMLResponse)
-def catalog(console: ConsoleDep, deleted: str = "", mark: str = "") -> Response:
+def catalog(console: ConsoleDep, deleted: str = "", mark: str = "", cursor: str = "", q: str = "") -> Response:
+    """A page of SKUs by code point, `GET /v1/catalog`'s order and cursor, those starting with `q` if
+    it is given; `deleted` and `mark`: the redirect after a deletion."""
     agent = console.agent
     if agent is None:
         return to_sign_in(console.request)
-    skus = list_skus(console.store, agent.tenant)
     # Said only of a SKU the catalog no longer has, and only after this session deleted it: a SKU
     # may be any words ("SKU deleted: your-key-leaked:call-+1-555-0100"), never a link's to choose.
     shown = bool(agent.csrf) and valid_id(deleted) and hmac.compare_digest(mark, _deletion_mark(agent, deleted))
-    gone = deleted if shown and deleted not in {s.sku for s in skus} else None
-    return console.render("catalog.html", skus=skus, sku_url=sku_url, kept=_kept(None), deleted=gone)
+    gone = deleted if shown and sku_images(console.store, agent.tenant, deleted) is None else None
+    return console.render("catalog.html", **_page(console, cursor, q), kept=_kept(None), deleted=gone)
+
+
+def _page(console: Console, cursor: str, q: str) -> dict[str, Any]:
+    """One page of SKUs and the links on from it. A cursor this server did not give, or a search no
+    SKU can start with, is said in one line over the first page (the claims queue's way)."""
+    assert console.agent is not None
+    starting, problems = q.strip(), list[str]()
+    if starting and not valid_id_start(starting):
+        problems.append(error_text("intake.bad_id", {"field": console.words["sku_starts_with"], "value": starting[:80]}, console.lang))
+        starting = ""
+    after = None
+    if cursor:
+        try:
+            after = sku_after(cursor)
+        except Refused as exc:
+            problems.append(exc.text(console.lang))
+    found = list_skus(console.store, console.agent.tenant, after=after, limit=PAGE + 1, starting=starting or None)
+    skus = found[:PAGE]
+    searched = {"q": starting} if starting else {}
+    return {
+        "skus": skus,
+        "sku_url": sku_url,
+        "q": starting,
+        "problems": problems,
+        "paged": after is not None,
+        "next_url": "/catalog?" + urlencode({**searched, "cursor": sku_cursor(skus[-1].sku)}) if len(found) > PAGE else None,
+        "first_url": "/catalog" + ("?" + urlencode(searched) if searched else ""),
+    }
 
 
 def _deletion_mark(agent: Agent, sku: str) -> str:
@@ -274,11 +306,9 @@ def _sku_page(console: Console, sku: str, problem: str | None, status: int = 200
 
 
 def _catalog_problem(console: Console, problem: str, status: int, form: UploadedForm | None = None) -> Response:
-    """The catalog page with `problem`, and the add form's text as sent (`form`), to be put right."""
-    assert console.agent is not None
-    skus = list_skus(console.store, console.agent.tenant)
+    """The catalog's first page with `problem`, and the add form's text as sent (`form`), to be put right."""
     return console.render(
-        "catalog.html", status_code=status, here="/catalog", skus=skus, sku_url=sku_url, problem=problem, kept=_kept(form)
+        "catalog.html", status_code=status, here="/catalog", **_page(console, "", ""), problem=problem, kept=_kept(form)
     )
 
 

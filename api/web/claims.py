@@ -54,6 +54,9 @@ FORM_FIELDS = (
     "ordered_at", "shipped_at", "delivered_at", "claimed_at", "region", "tz",
 )  # fmt: skip
 FORM_ID_FIELD = "form_id"  # a random id each time the form is drawn
+# The SKUs the form's list offers: a catalog's first, not the 20,000 a large one would send each time.
+# Any other is typed whole, and the claim is taken as one with any SKU is (an unknown SKU included).
+SKU_CHOICES = 100
 
 
 @router.get("/new-claim", response_class=HTMLResponse)
@@ -291,6 +294,7 @@ def _keep_claims_zone(console: Console, tenant: str, fields: dict[str, str]) -> 
 
 
 def _form(console: Console, agent: Agent, kept: dict[str, str], error: str | None, status: int = 200) -> Response:
+    choices = list_skus(console.store, agent.tenant, limit=SKU_CHOICES + 1)  # one more: are there others?
     return console.render(
         "new.html",
         status_code=status,
@@ -298,7 +302,8 @@ def _form(console: Console, agent: Agent, kept: dict[str, str], error: str | Non
         form_id=secrets.token_urlsafe(16),
         kept=kept,
         error=error,
-        skus=list_skus(console.store, agent.tenant),
+        skus=choices[:SKU_CHOICES],
+        every_sku=len(choices) <= SKU_CHOICES,
         max_photos=console.settings.max_photos,
     )
 

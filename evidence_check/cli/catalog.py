@@ -100,6 +100,8 @@ catalog_app = typer.Typer(
 )
 app.add_typer(catalog_app, name="catalog")
 
+# SKUs `catalog list` reads at a time: its memory is a page's, not the catalog's.
+LIST_PAGE = 1000
 RESUME = "what was imported is kept: run the same import again to finish it"
 
 TenantOption = Annotated[str, typer.Option(help="the merchant whose catalog this is (as its API key's tenant)")]
@@ -170,16 +172,18 @@ def list_(tenant: TenantOption = "default", db: DbOption = None) -> None:
     check_tenant(tenant)
     settings = load_settings()
     with opened_store(db, settings) as store:
-        rows = list_skus(store, tenant)
-    if not rows:
-        print("the catalog is empty (add products with: evidence-check catalog add SKU IMAGE...)")
-        return
-    print(f"{'SKU':<32} {'images':>6} {'zones':>5}  {'category':<16} {'brand / family':<24} name")
-    for row in rows:
-        # Names stored before control characters were refused are printed, not obeyed.
-        line = shown(" / ".join(label for label in (row.brand, row.family) if label) or "-")
-        category, name = shown(row.category or "-"), shown(row.name or "-")
-        print(f"{row.sku:<32} {row.images:>6} {row.zones:>5}  {category:<16} {line:<24} {name}")
+        rows = list_skus(store, tenant, limit=LIST_PAGE)
+        if not rows:
+            print("the catalog is empty (add products with: evidence-check catalog add SKU IMAGE...)")
+            return
+        print(f"{'SKU':<32} {'images':>6} {'zones':>5}  {'category':<16} {'brand / family':<24} name")
+        while rows:
+            for row in rows:
+                # Names stored before control characters were refused are printed, not obeyed.
+                line = shown(" / ".join(label for label in (row.brand, row.family) if label) or "-")
+                category, name = shown(row.category or "-"), shown(row.name or "-")
+                print(f"{row.sku:<32} {row.images:>6} {row.zones:>5}  {category:<16} {line:<24} {name}")
+            rows = list_skus(store, tenant, after=rows[-1].sku, limit=LIST_PAGE) if len(rows) == LIST_PAGE else []
 
 
 @catalog_app.command("remove")

@@ -136,15 +136,22 @@ def complete_image_ids(store: Store, tenant: str, sku: str | None = None) -> dic
     return found
 
 
-def list_skus(store: Store, tenant: str, *, after: str | None = None, limit: int | None = None) -> list[SkuSummary]:
+def list_skus(
+    store: Store, tenant: str, *, after: str | None = None, limit: int | None = None, starting: str | None = None
+) -> list[SkuSummary]:
     """Each SKU with its image count and its zones counted over all its images, by code point: the
     order of `GET /v1/catalog`'s cursor (`>` on str), the console's and `catalog list`'s on every store.
-    `after`: only the SKUs after that one; `limit`: the first that many. Only those SKUs' images are read."""
+    `after`: only the SKUs after that one; `limit`: the first that many; `starting`: only the SKUs that
+    start with it. Only those SKUs' images are read."""
     with store.sessions() as session:
         in_order = _code_point_order(session, CatalogSkuRow.sku)
         page = select(CatalogSkuRow.id).where(CatalogSkuRow.tenant == tenant)
         if after is not None:
             page = page.where(in_order > after)
+        if starting:
+            # A range of the index, where LIKE would scan (and read `_` and `%` as patterns): every
+            # SKU starting with it sorts before it followed by U+10FFFF, which no SKU holds (`ID_PATTERN`).
+            page = page.where(in_order >= starting, in_order < starting + "\U0010ffff")
         if limit is not None:
             page = page.order_by(in_order).limit(limit)
         skus = session.scalars(select(CatalogSkuRow).where(CatalogSkuRow.id.in_(page)).order_by(in_order)).all()

@@ -51,15 +51,19 @@
   }
 
   // The SKU looked up in the catalog as it is typed: its name, category and pictures, or a word
-  // that the catalog does not have it (the relevance look then has nothing to compare with).
+  // that the catalog does not have it (the relevance look then has nothing to compare with). A large
+  // catalog's list holds its first SKUs only (`data-every` absent): a SKU not in it may be one of the
+  // others, so nothing is said of it.
   var sku = document.getElementById("sku");
   var skuFound = document.getElementById("sku-found");
+  var skuList = document.getElementById("skus");
   function lookUpSku() {
     var typed = sku.value.trim();
-    var match = Array.prototype.find.call(document.getElementById("skus").options, function (option) {
+    var match = Array.prototype.find.call(skuList.options, function (option) {
       return option.value.toLowerCase() === typed.toLowerCase();
     });
-    skuFound.textContent = !typed ? "" : match ? match.dataset.found : skuFound.dataset.unknown;
+    var unknown = "every" in skuList.dataset ? skuFound.dataset.unknown : "";
+    skuFound.textContent = !typed ? "" : match ? match.dataset.found : unknown;
   }
   sku.addEventListener("input", lookUpSku);
   lookUpSku();
