@@ -52,9 +52,7 @@ def create_key(store: Store, tenant: str, now: datetime) -> tuple[str, str]:
         with store.sessions.begin() as session:
             session.add(ApiKeyRow(key_id=key_id, tenant=tenant, secret_sha256=digest(secret), created_at=now))
     except SQLAlchemyError as exc:
-        raise StoreError(
-            f"could not store the key: {str(getattr(exc, 'orig', exc)).splitlines()[0]}"
-        ) from None
+        raise StoreError(f"could not store the key: {_one_line(exc)}") from None
     return key_id, secret
 
 
