@@ -151,6 +151,14 @@ def test_a_photo_without_exif_is_not_measured() -> None:
     assert not _fired(finding)
 
 
+def test_the_corpora_camera_jpegs_are_jpegs_whatever_their_names() -> None:
+    corpus("heif-avif-webp")
+    listed = camera_jpegs(CORPORA)
+    assert len(listed) > 100
+    assert (CORPORA / "heif-avif-webp/exif-py/heic_hdlr_box.jpg").exists()  # a HEIF named .jpg
+    assert all(path.read_bytes()[:3] == b"\xff\xd8\xff" for path in listed)
+
+
 def test_no_camera_or_phone_original_of_the_corpora_is_flagged() -> None:
     corpus("exif-camera-jpegs")
     read = 0
