@@ -1118,3 +1118,19 @@ def test_a_shelf_photos_line_is_taken_no_farther_than_a_few_pixels_beyond_the_ma
     assert line is not None
     left, _, right, _ = _box_of(line)
     assert 38 <= left <= 40 and right == 83 + proposal.RIDGE_BEYOND, _box_of(line)
+
+
+def test_a_ridge_twice_as_long_as_wide_is_a_line_a_stubbier_one_is_not() -> None:
+    """`RIDGE_ELONGATION`: a scuff 16 px long and 6 wide (its ridge 1.5 times longer than wide) keeps
+    its marks' region; a scratch 24 px long and as wide (2.3 times) is sized to its line. Both pass the
+    other rules (`RIDGE_LENGTH`, `LINE_SPREAD`, `RIDGE_INSIDE`, `RIDGE_ALONG`), so the elongation alone
+    tells them apart."""
+    for length, is_a_line in ((16, False), (24, True)):
+        lightness = np.full((120, 120), 200, np.uint8)
+        cv2.ellipse(lightness, (60, 58), (length // 2, 3), 0, 0, 360, 60, -1)
+        marks = np.zeros(lightness.shape, bool)
+        marks[50:67, 60 - length // 2 - 4 : 60 + length // 2 + 4] = True  # too wide to be a line itself
+        line = _ridge_frame(lightness).ridge_line(marks)
+        assert (line is not None) == is_a_line, length
+        if line is not None:
+            assert line.sum() < marks.sum() / 2 and not (line & ~marks).any(), _box_of(line)
