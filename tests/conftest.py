@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import subprocess
 import threading
 import uuid
@@ -122,12 +123,26 @@ def migrated_postgresql() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to the newest schema once per run (per worker), copied for each test
+    as PostgreSQL's template is: migrating each test's file from nothing took ~0.08 s of alembic,
+    over ~650 tests. Closed, so its WAL is checkpointed into it and no -wal or -shm file is left."""
+    file = tmp_path_factory.mktemp("migrated-sqlite") / "store.sqlite3"
+    Store(f"sqlite:///{file}").close()
+    assert not file.with_name(file.name + "-wal").exists(), "the template's WAL was not checkpointed"
+    return file
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The same tests against SQLite and, where a server is given, a fresh PostgreSQL database: at the
     newest schema, or empty for a test marked `new_database` (one that migrates it itself)."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.sqlite3'}"
+        file = tmp_path / "store.sqlite3"
+        if request.node.get_closest_marker("new_database") is None:
+            shutil.copyfile(request.getfixturevalue("migrated_sqlite"), file)
+        yield f"sqlite:///{file}"
         return
     if not PG_URL:
         pytest.skip("needs a PostgreSQL server: set EVIDENCE_CHECK_TEST_PG_URL (.ci/run starts one)")

@@ -176,19 +176,47 @@ def test_a_database_given_to_a_test_that_migrates_it_itself_is_empty(store_url: 
     assert "claims" in _tables(store_url)
 
 
-def test_a_test_database_is_given_at_the_newest_schema_or_migrated_to_it(store_url: str) -> None:
-    """PostgreSQL's is a copy of a database migrated once (tests/conftest.py); SQLite's a new file."""
+def test_a_test_database_is_given_at_the_newest_schema_and_stays_there_opened(store_url: str) -> None:
+    """Each is a copy of a store migrated once per run (tests/conftest.py): a PostgreSQL database
+    made from a template, a SQLite file copied."""
     from sqlalchemy import create_engine, text
 
     from evidence_check.store.database import SCHEMA_HEAD
 
-    Store(store_url).close()
     engine = create_engine(store_url.replace("postgresql://", "postgresql+psycopg://"))
     try:
         with engine.connect() as connection:
             assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == SCHEMA_HEAD
+        Store(store_url).close()
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == SCHEMA_HEAD
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("order", ["first", "second"])
+def test_what_a_test_writes_to_its_sqlite_store_is_in_no_other_tests(
+    store_url: str, migrated_sqlite: Path, order: str
+) -> None:
+    """Each SQLite store is a copy of one file migrated once per run: what a test writes there is in
+    neither that file nor the next test's copy."""
+    if store_url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL database is made from its template by the server")
+    store = Store(store_url)
+    try:
+        with store.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM claims")).scalar_one() == 0, "another test's claim"
+        store.record(claim(f"c-{order}", "u-1"), [("a" * 64, "a.jpg")], {"verdict": "accept", "risk": 0.1}, NOW)
+        with store.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM claims")).scalar_one() == 1
+    finally:
+        store.close()
+    template = create_engine(f"sqlite:///file:{migrated_sqlite}?immutable=1&uri=true")  # read, never locked
+    try:
+        with template.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM claims")).scalar_one() == 0
+    finally:
+        template.dispose()
 
 
 def test_a_test_stores_catalog_files_stay_in_the_tests_own_folder(store_url: str, tmp_path: Path) -> None:

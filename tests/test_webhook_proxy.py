@@ -24,7 +24,7 @@ from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.webhooks import deliveries, set_webhook
 from evidence_check.webhooks import Answer, deliver_due, verify_signature
-from tests.webhook_receivers import NOW, SECRET, Receiver, queue_event
+from tests.webhook_receivers import NOW, POLL_SECONDS, SECRET, Receiver, queue_event
 
 NAME = "hooks.example"  # resolves nowhere but inside the proxy
 
@@ -131,7 +131,7 @@ class Proxy:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://operator:s3cret@127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, args=(POLL_SECONDS,), daemon=True).start()
 
     def close(self) -> None:
         self.server.shutdown()

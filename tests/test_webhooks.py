@@ -40,7 +40,7 @@ from evidence_check.webhooks import (
     signature,
     verify_signature,
 )
-from tests.webhook_receivers import FIXTURES, NOW, SECRET, Receiver, queue_event
+from tests.webhook_receivers import FIXTURES, NOW, POLL_SECONDS, SECRET, Receiver, queue_event
 
 API_K1 = DecidedBy("api", "k1")
 
@@ -333,7 +333,7 @@ class Redirector:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, args=(POLL_SECONDS,), daemon=True).start()
 
     def close(self) -> None:
         self.server.shutdown()

@@ -14,6 +14,9 @@ from evidence_check.store.outbox import Event, queue_events
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "images"
 NOW = datetime(2026, 11, 16, 4, 0, tzinfo=UTC)
+# How often a test's HTTP server looks whether it was told to stop: `shutdown()` waits for that look,
+# and at http.server's 0.5 s default each test ended with ~0.5 s of waiting.
+POLL_SECONDS = 0.01
 SECRET = "whsec_test"
 
 
@@ -39,7 +42,7 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(POLL_SECONDS,), daemon=True)
         self.thread.start()
 
     def close(self) -> None:

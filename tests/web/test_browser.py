@@ -69,16 +69,27 @@ def scripting(request: pytest.FixtureRequest) -> bool:
     return bool(request.param)
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One chromium for the module (launching it took ~1 s a test); each test's page is in a
+    context of its own (cookies, storage, cache), closed with every other context the test opened."""
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
 @pytest.fixture
-def page(served: tuple[Server, str], viewport: dict[str, int], scripting: bool) -> Iterator[Any]:
+def page(browser: Any, served: tuple[Server, str], viewport: dict[str, int], scripting: bool) -> Iterator[Any]:
     """A page whose every request off the test server is aborted and counted in `page.refused`
     (an air-gapped site: a page asking for anything elsewhere would break there)."""
     server, _key = served
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(
-            viewport=viewport, timezone_id="Asia/Shanghai", locale="en-GB", java_script_enabled=scripting
-        )
+    context = browser.new_context(
+        viewport=viewport, timezone_id="Asia/Shanghai", locale="en-GB", java_script_enabled=scripting
+    )
+    try:
         opened = context.new_page()
         opened.requested = []  # type: ignore[attr-defined]
         opened.refused = []  # type: ignore[attr-defined]
@@ -93,10 +104,10 @@ def page(served: tuple[Server, str], viewport: dict[str, int], scripting: bool) 
                 route.abort()
 
         context.route("**/*", only_this_server)
-        try:
-            yield opened
-        finally:
-            browser.close()
+        yield opened
+    finally:
+        for opened_by_the_test in browser.contexts:
+            opened_by_the_test.close()
 
 
 def _shot(page: Any, name: str) -> None:
