@@ -623,3 +623,67 @@ def test_a_crop_of_another_product_on_white_is_not_found_whichever_turn_is_tried
         assert references.matches("t", measured) == []
     finally:
         store.close()
+
+
+# --- a tenth cut off every side: the middle crop code ---------------------------------------------
+
+
+def bags_edge_to_edge(seed: int) -> Image.Image:
+    """Nine bag photos' middles in a 3x3 grid: busy up to the frame's edges."""
+    canvas = Image.new("RGB", (960, 720))
+    for i in range(9):
+        bag = product_photo(seed * 10 + i, (320, 240)).crop((40, 30, 280, 210)).resize((320, 240))
+        canvas.paste(bag, (320 * (i % 3), 240 * (i // 3)))
+    return canvas
+
+
+def test_a_tenth_cut_off_every_side_is_found_by_the_middle_crop_code(sqlite_url: str) -> None:
+    store = Store(sqlite_url)
+    try:
+        references = index_of(store, {"grid-8": photo_of(bags_edge_to_edge(8))})
+        query = photo_of(eval_crop(bags_edge_to_edge(8)), "crop.jpg")
+        (match,) = references.matches("t", Measurements(query))
+        assert match.entry.ref_id == "grid-8" and match.candidate.pdq_distance > references_module.PDQ_NEAR
+    finally:
+        store.close()
+
+
+def stock_boxes() -> dict[str, Path]:
+    """The eval's stock photos: boxes, most on white, several of one kind."""
+    folder = corpus("damaged-packages") / "roboflow-damaged-intact-box"
+    return {path.name: path for path in sorted(folder.glob("*/*.jpg"))}
+
+
+def test_the_evals_crop_of_a_stock_box_photo_is_found(sqlite_url: str) -> None:
+    # Its picture keeps 80 % of the original's width and 62 % of its height (the crop's white bands
+    # are trimmed), 16 pHash bits from the nearest 90 % crop code; its frame is the original's middle.
+    name = "packagingboxesthataredamaged19_png.rf.f6ecd7fc17b1c0da0e3c0b4de3c66164.jpg"
+    paths = stock_boxes()
+    store = Store(sqlite_url)
+    try:
+        references = index_of(store, {name: file_photo(paths[name])})
+        query = photo_of(eval_crop(file_photo(paths[name]).full), "crop.jpg")
+        assert found(references, query) == {name}
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("folder", ["stock boxes", "Oatly shelf photos"])
+def test_a_tenth_cut_off_every_side_finds_no_other_photo(sqlite_url: str, folder: str) -> None:
+    """Other boxes on white, other photos of one product on its shelf: never a match."""
+    if folder == "stock boxes":
+        paths = stock_boxes()
+    else:
+        shelf = corpus("product-matching") / "grocery" / "Oatly-Oat-Milk"
+        paths = {path.name: path for path in sorted(shelf.glob("*.jpg"))}
+    store = Store(sqlite_url)
+    try:
+        references = index_of(store, {name: file_photo(path) for name, path in paths.items()})
+        others = {}
+        for name, path in paths.items():
+            query = photo_of(eval_crop(file_photo(path).full), "crop.jpg")
+            if found(references, query) - {name}:
+                others[name] = found(references, query) - {name}
+        assert not others
+    finally:
+        store.close()
