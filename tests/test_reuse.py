@@ -687,3 +687,30 @@ def test_a_tenth_cut_off_every_side_finds_no_other_photo(sqlite_url: str, folder
         assert not others
     finally:
         store.close()
+
+
+def test_a_picture_recorded_before_the_middle_crop_code_is_found_as_before(store: Store, tmp_path: Path) -> None:
+    """A row of the earlier layout (the picture, the nine 90 % crops, no middle crop) beside one of
+    today's, read from the host's reuse file and from memory: both found, the old one's crops by its
+    90 % codes; a tenth cut off every side finds only the picture that has the middle code."""
+    old, new = photo_of(bags_edge_to_edge(8)), photo_of(bags_edge_to_edge(1))
+    codes = fp.fingerprint(old.working)
+    middle = 1 + len(fp.CROPS) - 1  # the picture's code, then the crops', the middle one last
+    earlier = references_module.StoredPrint(
+        pdq=b"".join(c for i, c in enumerate(codes.index_pdq()) if i != middle),
+        phash=b"".join(c for i, c in enumerate(codes.index_phash()) if i != middle),
+        quality=codes.codes.quality,
+        features=codes.features(0).to_bytes(),
+    )
+    assert len(earlier.pdq) == len(stored_print(codes).pdq) - 32
+    with store.sessions.begin() as session:
+        session.add(fingerprint_row("t", "stock", "old", old.image_id, old.filename, FIRST_SEEN_AT, earlier))
+    assert References(store).add("t", "stock", "new", new, FIRST_SEEN_AT)
+    from_file = References(store, folder=tmp_path)
+    assert from_file._mapped is not None and from_file.index.in_memory() == {}
+    for references in (from_file, References(store)):
+        for photo, ref_id in ((old, "old"), (new, "new")):
+            assert found(references, copy_of(photo)) == {ref_id}
+            assert found(references, photo_of(photo.full.crop((0, 0, 880, 670)), "crop.jpg")) == {ref_id}
+        assert found(references, photo_of(eval_crop(old.full), "crop.jpg")) == set()
+        assert found(references, photo_of(eval_crop(new.full), "crop.jpg")) == {"new"}
