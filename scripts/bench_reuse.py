@@ -347,7 +347,7 @@ def main() -> None:
     parser.add_argument(
         "--hashed",
         action="store_true",
-        help="accuracy through the multi-index hash tables, as a tenant past 16,384 codes (~1,500 "
+        help="accuracy through the multi-index hash tables, as a tenant past 16,384 codes (~1,400 "
         "photos) is searched; by default this small index stays in the exact flat tail",
     )
     parser.add_argument("--dump", type=Path, help="write every candidate's figures here (pickle)")

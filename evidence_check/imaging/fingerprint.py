@@ -170,7 +170,7 @@ class Fingerprint:
     def crop_codes(self) -> tuple[Codes, ...]:
         """Codes of the crops in `CROPS`: what goes in the index besides the whole picture."""
         # Cropping a reduced copy gives the same hashes (they see 64x64 and 32x32) at a tenth the cost,
-        # and the nine DCTs are two matrix products for all crops at once (0.5 ms against 4.5-6.8 for
+        # and the crops' DCTs are two matrix products for all of them at once (0.5 ms against 4.5-6.8 for
         # nine calls of global_codes: the per-call overhead of pdqhash and numpy was most of it).
         base = _fit(self.grey, BASE_SIZE)
         grids = np.stack([cv2.resize(_crop(base, *c), (64, 64), interpolation=cv2.INTER_AREA) for c in CROPS])
