@@ -78,7 +78,7 @@ class Channel:
 PDQ = Channel("pdq", 256, 10, 24, 1, 63)
 # pHash through the tables finds crops with 2 flipped bits per substring as the exact search does,
 # and with 1 misses some; the 2-bit probe's cost grows with the index, so it stops at 2 M codes
-# (~180,000 photos of one tenant; docs/measurements/relevance-features.md, "Reuse").
+# (~170,000 photos of one tenant at 12 codes each; docs/measurements/relevance-features.md, "Reuse").
 # The crop channel's codes are compared whole while a tenant has no more than a tail holds: the probes
 # find only pHash codes within 11 bits for sure, a crop's may lie at 12-14 (two Garant shop images'
 # 80 % crops at 12 and 14 were lost once the host file held them in levels), and comparing 16,384

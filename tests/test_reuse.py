@@ -623,3 +623,94 @@ def test_a_crop_of_another_product_on_white_is_not_found_whichever_turn_is_tried
         assert references.matches("t", measured) == []
     finally:
         store.close()
+
+
+# --- a tenth cut off every side: the middle crop code ---------------------------------------------
+
+
+def bags_edge_to_edge(seed: int) -> Image.Image:
+    """Nine bag photos' middles in a 3x3 grid: busy up to the frame's edges."""
+    canvas = Image.new("RGB", (960, 720))
+    for i in range(9):
+        bag = product_photo(seed * 10 + i, (320, 240)).crop((40, 30, 280, 210)).resize((320, 240))
+        canvas.paste(bag, (320 * (i % 3), 240 * (i // 3)))
+    return canvas
+
+
+def test_a_tenth_cut_off_every_side_is_found_by_the_middle_crop_code(sqlite_url: str) -> None:
+    store = Store(sqlite_url)
+    try:
+        references = index_of(store, {"grid-8": photo_of(bags_edge_to_edge(8))})
+        query = photo_of(eval_crop(bags_edge_to_edge(8)), "crop.jpg")
+        (match,) = references.matches("t", Measurements(query))
+        assert match.entry.ref_id == "grid-8" and match.candidate.pdq_distance > references_module.PDQ_NEAR
+    finally:
+        store.close()
+
+
+def stock_boxes() -> dict[str, Path]:
+    """The eval's stock photos: boxes, most on white, several of one kind."""
+    folder = corpus("damaged-packages") / "roboflow-damaged-intact-box"
+    return {path.name: path for path in sorted(folder.glob("*/*.jpg"))}
+
+
+def test_the_evals_crop_of_a_stock_box_photo_is_found(sqlite_url: str) -> None:
+    # Its picture keeps 80 % of the original's width and 62 % of its height (the crop's white bands
+    # are trimmed), 16 pHash bits from the nearest 90 % crop code; its frame is the original's middle.
+    name = "packagingboxesthataredamaged19_png.rf.f6ecd7fc17b1c0da0e3c0b4de3c66164.jpg"
+    paths = stock_boxes()
+    store = Store(sqlite_url)
+    try:
+        references = index_of(store, {name: file_photo(paths[name])})
+        query = photo_of(eval_crop(file_photo(paths[name]).full), "crop.jpg")
+        assert found(references, query) == {name}
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("folder", ["stock boxes", "Oatly shelf photos"])
+def test_a_tenth_cut_off_every_side_finds_no_other_photo(sqlite_url: str, folder: str) -> None:
+    """Other boxes on white, other photos of one product on its shelf: never a match."""
+    if folder == "stock boxes":
+        paths = stock_boxes()
+    else:
+        shelf = corpus("product-matching") / "grocery" / "Oatly-Oat-Milk"
+        paths = {path.name: path for path in sorted(shelf.glob("*.jpg"))}
+    store = Store(sqlite_url)
+    try:
+        references = index_of(store, {name: file_photo(path) for name, path in paths.items()})
+        others = {}
+        for name, path in paths.items():
+            query = photo_of(eval_crop(file_photo(path).full), "crop.jpg")
+            if found(references, query) - {name}:
+                others[name] = found(references, query) - {name}
+        assert not others
+    finally:
+        store.close()
+
+
+def test_a_picture_recorded_before_the_middle_crop_code_is_found_as_before(store: Store, tmp_path: Path) -> None:
+    """A row of the earlier layout (the picture, the nine 90 % crops, no middle crop) beside one of
+    today's, read from the host's reuse file and from memory: both found, the old one's crops by its
+    90 % codes; a tenth cut off every side finds only the picture that has the middle code."""
+    old, new = photo_of(bags_edge_to_edge(8)), photo_of(bags_edge_to_edge(1))
+    codes = fp.fingerprint(old.working)
+    middle = 1 + len(fp.CROPS) - 1  # the picture's code, then the crops', the middle one last
+    earlier = references_module.StoredPrint(
+        pdq=b"".join(c for i, c in enumerate(codes.index_pdq()) if i != middle),
+        phash=b"".join(c for i, c in enumerate(codes.index_phash()) if i != middle),
+        quality=codes.codes.quality,
+        features=codes.features(0).to_bytes(),
+    )
+    assert len(earlier.pdq) == len(stored_print(codes).pdq) - 32
+    with store.sessions.begin() as session:
+        session.add(fingerprint_row("t", "stock", "old", old.image_id, old.filename, FIRST_SEEN_AT, earlier))
+    assert References(store).add("t", "stock", "new", new, FIRST_SEEN_AT)
+    from_file = References(store, folder=tmp_path)
+    assert from_file._mapped is not None and from_file.index.in_memory() == {}
+    for references in (from_file, References(store)):
+        for photo, ref_id in ((old, "old"), (new, "new")):
+            assert found(references, copy_of(photo)) == {ref_id}
+            assert found(references, photo_of(photo.full.crop((0, 0, 880, 670)), "crop.jpg")) == {ref_id}
+        assert found(references, photo_of(eval_crop(old.full), "crop.jpg")) == set()
+        assert found(references, photo_of(eval_crop(new.full), "crop.jpg")) == {"new"}
