@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-API_PREFIX = "/v1"
+from api.routes import API_PREFIX
+
 NO_STORE = (b"cache-control", b"no-store")
 
 
