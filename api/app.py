@@ -30,7 +30,7 @@ from api.last_resort import AnswerUnexpected
 from api.metrics import Metrics
 from api.negotiation import request_language
 from api.observe import LOG_LEVEL_VARIABLE, RequestObserver, log_requests
-from api.private_answers import PrivateAnswers
+from api.private_answers import NOT_STORED, PrivateAnswers
 from api.query import only_declared_query
 from api.refusals import Refused
 from api.routes import (
@@ -160,7 +160,7 @@ def internal_error_answer(request: Request) -> Response:
     # no-store of its own: a failure of `PrivateAnswers` or outside it, or on a console page, is not
     # marked by `PrivateAnswers`.
     answer = _problem(500, error_text("server.internal", {}, request_language(request)))
-    answer.headers["Cache-Control"] = "no-store"
+    answer.headers.update(NOT_STORED)
     return answer
 
 

@@ -9,7 +9,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.routes import API_PREFIX
 
-NO_STORE = (b"cache-control", b"no-store")
+# One home for the policy: the API's answers here, the console's pages, photos and printable report, a 500.
+NOT_STORED = {"Cache-Control": "no-store"}
+NO_STORE = (b"cache-control", NOT_STORED["Cache-Control"].encode())
 
 
 class PrivateAnswers:
