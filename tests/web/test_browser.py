@@ -25,6 +25,7 @@ from evidence_check.store import Store
 from evidence_check.store.claim_files import sent_fields
 from evidence_check.store.keys import create_key, list_keys
 from tests.api.conftest import Server, start_server
+from tests.api.test_catalog_read import _rows as _catalog_rows
 from tests.seeded_claims import seed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -807,3 +808,44 @@ def test_a_decision_made_meanwhile_is_told_as_this_sessions_other_tab_or_another
     told = other_browser.locator("#decided-meanwhile").inner_text()
     assert told.startswith("Not recorded: Fraud was recorded at") and f"with key {key_id} in another session" in told
     assert page.refused == [], page.refused  # type: ignore[attr-defined]
+
+
+def test_a_sku_typed_past_the_forms_first_100_is_looked_up_and_the_last_answer_is_shown(
+    page: Any, served: tuple[Server, str], tmp_path: Path
+) -> None:
+    server, key = served
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    _catalog_rows(store, "acme", [f"f-{n:03d}" for n in range(100)] + ["zz/中文-1", "zz/中文-10"])
+    store.close()
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    assert page.locator("#skus option").count() == 100  # the two after are in no list
+    field, said = page.get_by_label("SKU", exact=True), page.locator("#sku-found")
+    field.fill("zz/中文-1")
+    sync_api.expect(said).to_have_text("the zz/中文-1 · Images: 2")
+    # Typed on quickly: only the answer for what the field holds is shown.
+    for typed in ("zz/中文-10", "zz/中文-1", "zz/中文-10"):
+        field.fill(typed)
+    sync_api.expect(said).to_have_text("the zz/中文-10 · Images: 2")
+    field.fill("zz/中文-2")
+    sync_api.expect(said).to_have_text("Not in the catalog: the product cannot be compared with its pictures.")
+    # Sent encoded: what follows a '#' or a '?' is part of the SKU typed, not of the address.
+    for typed in ("zz/中文-1#x", "zz/中文-1?sku=f-001", "zz%2F中文-1"):
+        field.fill("f-001")
+        sync_api.expect(said).to_have_text("the f-001 · Images: 2")
+        field.fill(typed)
+        sync_api.expect(said).to_have_text("Not in the catalog: the product cannot be compared with its pictures.")
+
+
+def test_a_sku_typed_in_another_case_is_another_sku(page: Any, served: tuple[Server, str], tmp_path: Path) -> None:
+    server, key = served
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    _catalog_rows(store, "acme", ["AB-1"])
+    store.close()
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    field, said = page.get_by_label("SKU", exact=True), page.locator("#sku-found")
+    field.fill("AB-1")
+    sync_api.expect(said).to_have_text("the AB-1 · Images: 2")
+    field.fill("ab-1")
+    sync_api.expect(said).to_have_text("Not in the catalog: the product cannot be compared with its pictures.")
