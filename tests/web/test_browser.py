@@ -849,3 +849,51 @@ def test_a_sku_typed_in_another_case_is_another_sku(page: Any, served: tuple[Ser
     sync_api.expect(said).to_have_text("the AB-1 · Images: 2")
     field.fill("ab-1")
     sync_api.expect(said).to_have_text("Not in the catalog: the product cannot be compared with its pictures.")
+
+
+# Counts the answers the page's script has read, once it has acted on each: what it does with an
+# answer's body runs before a task queued after the body is read.
+COUNT_READ_ANSWERS = """
+window.answersRead = 0;
+const fetchOfThePage = window.fetch;
+window.fetch = function () {
+  return fetchOfThePage.apply(this, arguments).then(function (answer) {
+    const read = answer.json.bind(answer);
+    answer.json = function () {
+      return read().then(function (body) { setTimeout(function () { window.answersRead += 1; }, 0); return body; });
+    };
+    return answer;
+  });
+};
+"""
+
+
+def test_a_sku_look_up_answered_after_a_later_one_is_not_shown(page: Any, served: tuple[Server, str], tmp_path: Path) -> None:
+    server, key = served
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    _catalog_rows(store, "acme", [f"f-{n:03d}" for n in range(100)] + ["zz-1", "zz-2"])
+    store.close()
+    held: list[Any] = []
+
+    def hold_the_first(route: Any) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/new-claim/sku?*", hold_the_first)
+    page.add_init_script(COUNT_READ_ANSWERS)
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    field, said = page.get_by_label("SKU", exact=True), page.locator("#sku-found")
+    field.fill("zz-1")
+    deadline = time.monotonic() + 60
+    while not held:  # its look-up asked, and held unanswered
+        assert time.monotonic() < deadline, "the look-up of zz-1 was never asked"
+        page.wait_for_timeout(50)
+    field.fill("zz-2")
+    sync_api.expect(said).to_have_text("the zz-2 · Images: 2")
+    held[0].continue_()
+    _until(page, "window.answersRead === 2")
+    assert said.inner_text() == "the zz-2 · Images: 2"  # zz-1's answer came last, for what the field no longer holds
+    assert page.refused == [], page.refused  # type: ignore[attr-defined]
