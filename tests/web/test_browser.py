@@ -897,3 +897,22 @@ def test_a_sku_look_up_answered_after_a_later_one_is_not_shown(page: Any, served
     _until(page, "window.answersRead === 2")
     assert said.inner_text() == "the zz-2 · Images: 2"  # zz-1's answer came last, for what the field no longer holds
     assert page.refused == [], page.refused  # type: ignore[attr-defined]
+
+
+def test_a_typed_sku_no_address_can_carry_is_said_to_be_unknown(page: Any, served: tuple[Server, str], tmp_path: Path) -> None:
+    """A lone surrogate (pasted half of a character) cannot be percent-encoded: no SKU holds one."""
+    server, key = served
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    _catalog_rows(store, "acme", [f"f-{n:03d}" for n in range(101)])
+    store.close()
+    failed: list[str] = []
+    page.on("pageerror", lambda error: failed.append(str(error)))
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    page.evaluate("""() => {
+      const field = document.getElementById("sku");
+      field.value = "f-\\ud800";
+      field.dispatchEvent(new Event("input"));
+    }""")
+    sync_api.expect(page.locator("#sku-found")).to_have_text("Not in the catalog: the product cannot be compared with its pictures.")
+    assert failed == []

@@ -71,9 +71,16 @@
       skuFound.textContent = !typed ? "" : match ? match.dataset.found : skuFound.dataset.unknown;
       return;
     }
+    var asked;
+    try {
+      asked = encodeURIComponent(typed);
+    } catch (notText) {  // a lone surrogate (half a character pasted): no SKU holds one
+      skuFound.textContent = skuFound.dataset.unknown;
+      return;
+    }
     skuFound.textContent = "";
     skuPause = setTimeout(function () {
-      fetch(skuList.dataset.lookup + "?sku=" + encodeURIComponent(typed), { credentials: "same-origin" })
+      fetch(skuList.dataset.lookup + "?sku=" + asked, { credentials: "same-origin" })
         .then(function (answer) { return answer.ok ? answer.json() : null; })
         .then(function (looked) {
           if (mine !== skuAsked || !looked) { return; }
