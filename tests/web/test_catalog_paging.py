@@ -198,3 +198,13 @@ def test_the_forms_sku_look_up_is_only_for_a_signed_in_agent(keyed: tuple[Api, d
     sign_in(api, keys["globex"])
     assert api.client.get("/new-claim/sku", params={"sku": "AB-1"}).json()["found"] is None
     assert api.client.get("/new-claim/sku", params={"sku": "G-1"}).json()["found"] == "the G-1 · Images: 2"
+    # A session signed out, its cookies kept (a copy), or a cookie forged: refused as signed out.
+    copied = dict(api.client.cookies)
+    token = csrf_of(api.client.get("/new-claim").text)
+    assert api.client.post("/signout", data={"csrf": token}, follow_redirects=False).status_code == 303
+    api.client.cookies.update(copied)
+    ended = api.client.get("/new-claim/sku", params={"sku": "G-1"})
+    assert ended.status_code == 401 and "G-1 ·" not in ended.text
+    api.client.cookies.update({name: value[:-2] + "AA" for name, value in copied.items()})
+    forged = api.client.get("/new-claim/sku", params={"sku": "G-1"})
+    assert forged.status_code == 401 and "G-1 ·" not in forged.text
