@@ -916,3 +916,20 @@ def test_a_typed_sku_no_address_can_carry_is_said_to_be_unknown(page: Any, serve
     }""")
     sync_api.expect(page.locator("#sku-found")).to_have_text("Not in the catalog: the product cannot be compared with its pictures.")
     assert failed == []
+
+
+def test_a_sku_is_looked_up_once_typing_pauses_not_at_each_key(page: Any, served: tuple[Server, str], tmp_path: Path) -> None:
+    server, key = served
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    _catalog_rows(store, "acme", [f"f-{n:03d}" for n in range(100)] + ["zz-123"])
+    store.close()
+    _sign_in(page, server, key)
+    page.clock.install()
+    page.goto(server.url + "/new-claim")
+    page.clock.pause_at(page.evaluate("Date.now()") + 1000)  # the page's timers run only when told
+    field, said = page.get_by_label("SKU", exact=True), page.locator("#sku-found")
+    field.press_sequentially("zz-123")
+    page.clock.run_for(300)  # the pause after the last key
+    sync_api.expect(said).to_have_text("the zz-123 · Images: 2")
+    asked = [url for url in page.requested if "/new-claim/sku?" in url]  # type: ignore[attr-defined]
+    assert asked == [f"{server.url}/new-claim/sku?sku=zz-123"]
