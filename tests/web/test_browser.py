@@ -823,7 +823,8 @@ def test_a_sku_typed_past_the_forms_first_100_is_looked_up_and_the_last_answer_i
     field, said = page.get_by_label("SKU", exact=True), page.locator("#sku-found")
     field.fill("zz/中文-1")
     sync_api.expect(said).to_have_text("the zz/中文-1 · Images: 2")
-    # Typed on quickly: only the answer for what the field holds is shown.
+    # Typed on quickly: what the field holds last is the SKU said (an answer coming after a later one:
+    # test_a_sku_look_up_answered_after_a_later_one_is_not_shown; one look-up per pause: ..._once_typing_pauses_...).
     for typed in ("zz/中文-10", "zz/中文-1", "zz/中文-10"):
         field.fill(typed)
     sync_api.expect(said).to_have_text("the zz/中文-10 · Images: 2")
