@@ -30,10 +30,11 @@ from api.last_resort import AnswerUnexpected
 from api.metrics import Metrics
 from api.negotiation import request_language
 from api.observe import LOG_LEVEL_VARIABLE, RequestObserver, log_requests
-from api.private_answers import PrivateAnswers
+from api.private_answers import NOT_STORED, PrivateAnswers
 from api.query import only_declared_query
 from api.refusals import Refused
 from api.routes import (
+    API_PREFIX,
     catalog,
     catalog_import,
     catalog_read,
@@ -126,9 +127,12 @@ def create_app(
     app.state.uploads = anyio.Semaphore(UPLOADS_IN_FLIGHT)
     app.state.keys_exist = False
     for v1 in (verify, decisions, claims, references, catalog_import, catalog, pictures, catalog_read, webhook):
-        app.include_router(v1.router, dependencies=[Depends(only_declared_query)])
+        app.include_router(v1.router, prefix=API_PREFIX, dependencies=[Depends(only_declared_query)])
     app.include_router(health.router)
     install_console(app)  # the agents' pages at / (api/web)
+    # A route's failure is answered innermost, inside the middleware that marks its answer; a failure
+    # of that middleware's own by the second `AnswerUnexpected`, inside `RequestObserver`, which gives
+    # every answer its x-request-id.
     app.add_middleware(AnswerUnexpected, answer=internal_error_answer)
     app.add_middleware(PrivateAnswers)
     app.add_middleware(KeepEncodedSlashes)
@@ -138,6 +142,7 @@ def create_app(
         min_rate=body_min_rate() if body_min_bytes_per_second is None else body_min_bytes_per_second,
     )
     app.add_middleware(CloseUnreadBody)
+    app.add_middleware(AnswerUnexpected, answer=internal_error_answer)
     app.add_middleware(RequestObserver, metrics=app.state.metrics)
     _add_error_handlers(app)
     return app
@@ -152,7 +157,11 @@ async def internal_error(request: Request, exc: Exception) -> Response:
 
 
 def internal_error_answer(request: Request) -> Response:
-    return _problem(500, error_text("server.internal", {}, request_language(request)))
+    # no-store of its own: a failure of `PrivateAnswers` or outside it, or on a console page, is not
+    # marked by `PrivateAnswers`.
+    answer = _problem(500, error_text("server.internal", {}, request_language(request)))
+    answer.headers.update(NOT_STORED)
+    return answer
 
 
 def _problem(status: int, detail: str, *, retry_after: int | None = None) -> JSONResponse:
@@ -220,8 +229,8 @@ def _add_error_handlers(app: FastAPI) -> None:
             return await http_exception_handler(request, exc)
         return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
-    # Answered by `AnswerUnexpected` inside the middleware (a failure of the middleware's own is answered
-    # here); logged here, where `AnswerUnexpected` raises it again.
+    # Answered by `AnswerUnexpected` inside the middleware (a failure of `RequestObserver`'s own is
+    # answered here); logged here, where `AnswerUnexpected` raises it again.
     app.add_exception_handler(Exception, internal_error)
 
     @app.exception_handler(StoreError)

@@ -2,6 +2,8 @@
 
 Starlette answers it (with the app's `Exception` handler) in its outermost layer, outside the app's
 middleware: the 500 carried no `x-request-id`, which its log line is found by, and no `no-store`.
+The app adds it twice: innermost, for a route's failure, and just inside `RequestObserver`, for a
+failure of a middleware between the two (the inner one's answer, once started, is not given again).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class AnswerUnexpected:
-    """ASGI middleware, the innermost: `answer` gives the 500 (nothing of the exception in it); the
+    """ASGI middleware: `answer` gives the 500 (nothing of the exception in it); the
     exception is raised again after it, for Starlette's outermost layer, which logs it with the app's
     `Exception` handler and sends nothing more, and for the server's log."""
 

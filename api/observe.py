@@ -19,6 +19,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.metrics import Metrics
+from api.routes import API_PREFIX
 
 log = logging.getLogger("evidence_check.api.requests")
 LOG_LEVEL_VARIABLE = "EVIDENCE_CHECK_API_LOG_LEVEL"  # how `serve` tells its worker processes
@@ -56,8 +57,7 @@ class RequestObserver:
         finally:
             self.metrics.in_flight.dec()
             elapsed = time.perf_counter() - started
-            # path_format: the template without converters ("{claim_id}", not "{claim_id:id}").
-            route = getattr(scope.get("route"), "path_format", None) or "unmatched"
+            route = route_template(scope)
             method = scope.get("method", "")
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.latency.labels(method, route).observe(elapsed)
@@ -76,6 +76,17 @@ class RequestObserver:
             extra = state.get("log") or {}
             line.update({k: extra[k] for k in LOGGED_KEYS if k in extra})
             log.info(json.dumps(line, ensure_ascii=False))
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's template without converters ("{claim_id}", not "{claim_id:id}"), whole:
+    FastAPI's route of an included router keeps the router's own path ("/verify"), without the
+    `API_PREFIX` the app includes the API's routers under."""
+    template = getattr(scope.get("route"), "path_format", None)
+    if template is None:
+        return "unmatched"
+    under_api = scope.get("path", "").startswith(API_PREFIX + "/")
+    return API_PREFIX + template if under_api and not template.startswith(API_PREFIX + "/") else template
 
 
 def _int(value: bytes | None) -> int | None:

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-API_PREFIX = "/v1"
-NO_STORE = (b"cache-control", b"no-store")
+from api.routes import API_PREFIX
+
+# One home for the policy: the API's answers here, the console's pages, photos and printable report, a 500.
+NOT_STORED = {"Cache-Control": "no-store"}
+NO_STORE = (b"cache-control", NOT_STORED["Cache-Control"].encode())
 
 
 class PrivateAnswers:

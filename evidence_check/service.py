@@ -81,7 +81,9 @@ class Outcome:
 @dataclass(frozen=True)
 class Reverified:
     body: dict[str, Any]  # the contract's JSON: the report recorded now, or the one a retry's request recorded
-    lang: str  # the claim's language, the one its report is printed in
+    # The claim's language, the one its report is printed in; None for a replayed request, whose
+    # caller reads it (`claim_language`) only if it prints the report: the API answers in the asker's.
+    lang: str | None
 
 
 def limits_from(settings: Settings) -> Limits:
@@ -215,6 +217,11 @@ def outcome_key(
     )
 
 
+def claim_language(store: Store, tenant: str, claim_id: str) -> str:
+    """The language the claim was sent in (`en` when the claim is not there)."""
+    return str((sent_fields(store, tenant, claim_id) or {}).get("lang", "en"))
+
+
 def reverify_claim(
     store: Store,
     tenant: str,
@@ -237,7 +244,7 @@ def reverify_claim(
     waits for no other claim's analysis."""
     earlier = store.replay(tenant, request_keys)
     if earlier is not None:
-        return Reverified(earlier, (sent_fields(store, tenant, claim_id) or {}).get("lang", "en"))
+        return Reverified(earlier, None)
     with gate or nullcontext():
         kept = kept_claim(store, tenant, claim_id)
         if kept is None:

@@ -29,7 +29,7 @@ from evidence_check.service import add_to_catalog, no_outline_text
 from evidence_check.storable import TextUnstorable, storable_text
 from evidence_check.widths import CATEGORY_WIDTH, LABEL_WIDTH, NAME_WIDTH
 
-router = APIRouter(prefix="/v1/catalog", tags=["references"], route_class=KeyFirstRoute)
+router = APIRouter(prefix="/catalog", tags=["references"], route_class=KeyFirstRoute)
 IMAGES_FIELD = "images"
 TEXT_FIELDS = ("name", "category", "brand", "family", "zones")
 

@@ -25,7 +25,7 @@ from evidence_check.engine import now_utc
 from evidence_check.errors import WordedError
 from evidence_check.importing import import_catalog
 
-router = APIRouter(prefix="/v1/catalog", tags=["references"], route_class=KeyFirstRoute)
+router = APIRouter(prefix="/catalog", tags=["references"], route_class=KeyFirstRoute)
 ARCHIVE_FIELD = "archive"
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 

@@ -21,7 +21,7 @@ from evidence_check.service import remove_from_catalog, set_catalog_zones
 from evidence_check.store.catalog_store import SkuSummary, list_skus, sku_images
 from evidence_check.widths import ID_WIDTH
 
-router = APIRouter(prefix="/v1/catalog", tags=["references"], route_class=UniqueNamesRoute)
+router = APIRouter(prefix="/catalog", tags=["references"], route_class=UniqueNamesRoute)
 SkuPath = Annotated[IdText, Path(description="the SKU as registered")]
 NO_SKU = problem("No such SKU in this key's tenant's catalog", "no SKU 'BAG-001' in the catalog")
 SKU_EXAMPLE = {

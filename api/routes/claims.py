@@ -24,7 +24,7 @@ from evidence_check.report import in_language
 from evidence_check.service import annotated_photo
 from evidence_check.store.claims import MAX_PAGE, ClaimFilter, CursorInvalid, list_claims, report_history
 
-router = APIRouter(prefix="/v1/claims", tags=["claims"], route_class=KeyFirstRoute)
+router = APIRouter(prefix="/claims", tags=["claims"], route_class=KeyFirstRoute)
 
 NO_CLAIM = problem("No such claim for this key's tenant", "no claim 'c-123'")
 CLAIMS_EXAMPLE = {

@@ -124,7 +124,7 @@ def _known(store: Any, tenant: str, claim_id: str) -> None:
 
 
 @router.post(
-    "/v1/claims/{claim_id:id}/challenge",
+    "/claims/{claim_id:id}/challenge",
     response_model=ChallengeIssued,
     summary="Issue a retake challenge for a claim",
     responses={
@@ -165,7 +165,7 @@ async def post_challenge(
 
 
 @router.post(
-    "/v1/claims/{claim_id:id}/outcome",
+    "/claims/{claim_id:id}/outcome",
     response_model=OutcomeRecorded,
     summary="Record the agent's final decision on a claim",
     openapi_extra={
@@ -269,7 +269,7 @@ def _decided_meanwhile(claim_id: str, seen: int | None, latest: Decision | None,
 
 
 @router.get(
-    "/v1/stats",
+    "/stats",
     response_model=Stats,
     summary="How each check's statuses agreed with the outcomes agents recorded",
     responses={
@@ -324,7 +324,7 @@ def get_stats(tenant: TenantDep, store: StoreDep) -> Any:
 
 
 @router.post(
-    "/v1/claims/{claim_id:id}/reverify",
+    "/claims/{claim_id:id}/reverify",
     response_model=Report,
     response_model_by_alias=True,
     summary="Analyse a claim's kept photos again, against today's catalog and references",

@@ -14,7 +14,7 @@ from api.routes.rendering import MALFORMED, SERVER_ERRORS, UNAUTHORIZED, problem
 from api.schemas import ImageIdText
 from evidence_check.service import picture_thumbnail
 
-router = APIRouter(prefix="/v1/images", tags=["claims"], route_class=KeyFirstRoute)
+router = APIRouter(prefix="/images", tags=["claims"], route_class=KeyFirstRoute)
 
 
 @router.get(

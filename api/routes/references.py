@@ -25,7 +25,7 @@ from evidence_check.service import limits_from
 from evidence_check.store.claims import CursorInvalid, decode_cursor, encode_cursor
 from evidence_check.store.reference_photos import delete_reference_photo, list_reference_photos
 
-router = APIRouter(prefix="/v1", tags=["references"], route_class=KeyFirstRoute)
+router = APIRouter(tags=["references"], route_class=KeyFirstRoute)
 IMAGES_FIELD = "images"
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi.responses import HTMLResponse
 
+from api.private_answers import NOT_STORED
 from api.schemas import REPORT_EXAMPLE, Problem
 from evidence_check.service import report_page
 from evidence_check.settings import Settings
@@ -15,7 +16,7 @@ from evidence_check.store import Store
 # and words: kept by no cache, framed by no one, and, self-contained (its style inline, its pictures
 # data: URIs), allowed to load nothing and run nothing.
 REPORT_PAGE_HEADERS = {
-    "Cache-Control": "no-store",
+    **NOT_STORED,
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": (

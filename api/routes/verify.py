@@ -22,7 +22,7 @@ from api.schemas import Report
 from api.verifying import answer, idempotency_key_header, parse_verify
 from evidence_check.engine import now_utc
 
-router = APIRouter(prefix="/v1", tags=["claims"], route_class=KeyFirstRoute)
+router = APIRouter(tags=["claims"], route_class=KeyFirstRoute)
 
 
 @router.post(

@@ -24,7 +24,7 @@ from evidence_check.store.claims import MAX_PAGE, CursorInvalid
 from evidence_check.store.webhooks import Delivery, deliveries, remove_webhook, webhook_of
 from evidence_check.webhooks import EVENTS, RESOLVE_TIMEOUT_S, WebhookInvalid, WebhookUnresolved, set_receiver
 
-router = APIRouter(prefix="/v1/webhook", tags=["webhooks"], route_class=UniqueNamesRoute)
+router = APIRouter(prefix="/webhook", tags=["webhooks"], route_class=UniqueNamesRoute)
 
 NO_WEBHOOK = problem("The key's tenant has no webhook", "no webhook is set for this tenant")
 URL_EXAMPLE = "https://intake.example.com/hooks/evidence-check"

@@ -12,8 +12,9 @@ from urllib.parse import urlencode
 
 import anyio.to_thread
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 
+from api.private_answers import NOT_STORED
 from api.routes.rendering import REPORT_PAGE_HEADERS
 from api.upload import UploadInvalid, UploadLimits, UploadRefused, read_request, refusal_status
 from api.verifying import answer, parse_verify
@@ -33,7 +34,7 @@ from evidence_check.report import in_language
 from evidence_check.service import decide, evidence_thumbnails, limits_from, report_page
 from evidence_check.storable import TextUnstorable, storable
 from evidence_check.store import RequestConflict
-from evidence_check.store.catalog_store import list_skus
+from evidence_check.store.catalog_store import SkuSummary, list_skus
 from evidence_check.store.claims import report_history
 from evidence_check.store.outcomes import (
     DecidedBy,
@@ -64,6 +65,27 @@ def new_claim_page(console: ConsoleDep) -> Response:
     if console.agent is None:
         return to_sign_in(console.request)
     return _form(console, console.agent, {}, None)
+
+
+@router.get("/new-claim/sku")
+def sku_lookup(console: ConsoleDep, sku: str = "") -> Response:
+    """The form's look-up of one typed SKU its list does not hold (a catalog past SKU_CHOICES), in the
+    signed-in tenant's catalog: `{"sku", "found"}`, `found` the line the list gives, null when the
+    catalog has no such SKU. SKUs are compared exactly: `ab-1` is not `AB-1`."""
+    if console.agent is None:
+        return JSONResponse({"detail": "sign in first"}, status_code=401, headers=NOT_STORED)
+    # Not an id: no SKU has it (and PostgreSQL could not even compare a NUL).
+    listed = list_skus(console.store, console.agent.tenant, starting=sku, limit=1) if valid_id(sku) else []
+    found = [summary for summary in listed if summary.sku == sku]  # the first SKU starting with it: itself, if any
+    line = found_line(found[0], console.words) if found else None
+    return JSONResponse({"sku": sku, "found": line}, headers=NOT_STORED)
+
+
+def found_line(summary: SkuSummary, words: dict[str, str]) -> str:
+    """What the form says of a SKU the catalog has: its name, category and picture count."""
+    named = summary.name or summary.sku
+    category = f" · {summary.category}" if summary.category else ""
+    return f"{named}{category} · {words['images']}: {summary.images}"
 
 
 @router.post("/new-claim", response_class=HTMLResponse)
@@ -302,7 +324,7 @@ def _form(console: Console, agent: Agent, kept: dict[str, str], error: str | Non
         form_id=secrets.token_urlsafe(16),
         kept=kept,
         error=error,
-        skus=choices[:SKU_CHOICES],
+        skus=[(summary, found_line(summary, console.words)) for summary in choices[:SKU_CHOICES]],
         every_sku=len(choices) <= SKU_CHOICES,
         max_photos=console.settings.max_photos,
     )

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.negotiation import LangDep
+from api.private_answers import NOT_STORED
 from api.state import SettingsDep, StoreDep
 from api.web import words as w
 from api.web.session import TRIAL_COOKIE, Agent, current_agent, set_cookie, with_trial_token
@@ -33,7 +34,7 @@ HERE = Path(__file__).parent
 # The pages show a tenant's claims: never kept by a shared cache, never framed by another site, and
 # nothing loaded from anywhere but this server (the script and stylesheet are files of the app).
 PAGE_HEADERS = {
-    "Cache-Control": "no-store",
+    **NOT_STORED,
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "

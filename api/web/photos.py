@@ -16,6 +16,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
+from api.private_answers import NOT_STORED
 from api.upload import UploadLimits, UploadRefused, read_request, refusal_status
 from api.web.pages import Console, ConsoleDep, to_sign_in
 from api.web.session import CSRF_FIELD, check_csrf
@@ -25,7 +26,7 @@ from evidence_check.service import annotated_photo, limits_from
 
 router = APIRouter(include_in_schema=False)
 
-PRIVATE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+PRIVATE = {**NOT_STORED, "X-Content-Type-Options": "nosniff"}
 
 
 @router.post("/claims/preview")

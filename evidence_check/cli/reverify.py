@@ -16,6 +16,7 @@ from evidence_check.render.text import render_text
 from evidence_check.service import (
     IDEMPOTENCY_KEY_PATTERN,
     IDEMPOTENCY_KEY_WIDTH,
+    claim_language,
     reverify_claim,
     reverify_keys,
 )
@@ -52,13 +53,14 @@ def reverify(
     with opened_store(db, settings) as store:
         try:
             reverified = reverify_claim(store, tenant, claim_id, settings=settings, now=now_utc(), request_keys=keys)
+            lang = reverified.lang or claim_language(store, tenant, claim_id) if reverified is not None else "en"
         except NotKept as exc:
             fail(str(exc))
         except RequestConflict:
             fail(_for_option(error_text("request.idempotency_conflict_reverify", {})), 2)
     if reverified is None:
         fail(f"no claim {claim_id!r} for tenant {tenant} in the store")
-    _print(reverified.body, reverified.lang, as_json)
+    _print(reverified.body, lang, as_json)
 
 
 def _print(body: dict[str, Any], lang: str, as_json: bool) -> None:

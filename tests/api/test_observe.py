@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 
 import pytest
@@ -136,3 +137,13 @@ def test_a_check_that_raised_reaches_the_server_log_as_one_json_line_with_its_tr
     line = json.loads(text)
     assert line["message"] == "check reuse failed on ab12" and line["level"] == "error"
     assert "ValueError: bad pixels" in line["exception"]
+
+
+def test_every_route_is_counted_under_its_whole_template_api_console_and_unmatched_alike(api: Api) -> None:
+    """The API's routers are included under `/v1` (api.app): their routes' labels carry it, no other's does."""
+    for path in ("/v1/stats", "/v1/claims/a%2Fb/reports", "/claims/a%2Fb", "/new-claim/sku?sku=x", "/healthz", "/v1", "/v1/nothing", "/nothing"):
+        api.client.get(path)
+    routes = re.findall(r'evidence_check_http_requests_total\{method="GET",route="([^"]*)"', api.client.get("/metrics").text)
+    assert sorted(routes) == sorted(
+        ["/v1/stats", "/v1/claims/{claim_id}/reports", "/claims/{claim_id}", "/new-claim/sku", "/healthz", "unmatched"]
+    )

@@ -17,6 +17,7 @@ from evidence_check.cli import app
 from evidence_check.engine import now_utc
 from evidence_check.service import Reverified, reverify_claim, reverify_keys
 from evidence_check.settings import Settings
+from evidence_check.store import Store
 from evidence_check.store.webhooks import deliveries, set_webhook
 from tests.api.conftest import Api, bearer, jpeg, photos
 
@@ -119,6 +120,29 @@ def test_a_reverify_retried_with_its_idempotency_key_is_recorded_and_announced_o
     assert len(api.client.get("/v1/claims/c-k/reports").json()) == 3
 
 
+def test_the_routes_reverify_retry_reads_no_claim_language_and_the_command_line_prints_in_it(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API answers in the asker's language: a replay has no use for the claim's."""
+    assert api.verify(photos(("a.jpg", jpeg(12))), {"claim_id": "c-lang"}, headers={"Accept-Language": "zh"}).status_code == 200
+    key = {"Idempotency-Key": "lang-1"}
+    assert api.client.post("/v1/claims/c-lang/reverify", headers=key).status_code == 200
+    read: list[str] = []
+    real_sent_fields = service.sent_fields
+
+    def watched_sent_fields(store: Store, tenant: str, claim_id: str) -> dict[str, Any] | None:
+        read.append(claim_id)
+        return real_sent_fields(store, tenant, claim_id)
+
+    monkeypatch.setattr(service, "sent_fields", watched_sent_fields)
+    retry = api.client.post("/v1/claims/c-lang/reverify", headers=key)
+    assert retry.status_code == 200 and retry.json()["reasons"][0].isascii()
+    assert read == []
+    printed = CliRunner().invoke(app, ["reverify", "c-lang", "--idempotency-key", "lang-1", "--db", api.store.url])
+    assert printed.exit_code == 0 and not printed.output.isascii()  # the claim's zh, read for the print
+    assert read == ["c-lang"]
+
+
 def test_a_reverify_key_sent_before_with_another_request_is_worded_for_a_reverify(api: Api) -> None:
     """The 409 line of a verify names "other photos or fields", which a reverify sends none of: its
     client, which reused a key for another claim or after a verify, would look for a photo it changed."""
@@ -188,7 +212,7 @@ def test_a_keyed_retry_is_answered_from_the_store_without_taking_the_analysis_ga
     assert entered == ["c-gate"]  # the first analysed inside the gate, the retry answered outside it
     first, retry = reverified
     assert first is not None and retry is not None
-    assert retry.body == first.body and retry.lang == first.lang == "zh"
+    assert retry.body == first.body and (first.lang, retry.lang) == ("zh", None)  # a replay reads no language
     assert len(api.client.get("/v1/claims/c-gate/reports").json()) == 2
 
 

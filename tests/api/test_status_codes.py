@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
+import pkgutil
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
@@ -12,11 +14,16 @@ import pytest
 from fastapi import APIRouter, Body, FastAPI
 from fastapi.responses import StreamingResponse
 from sqlalchemy.exc import OperationalError
+from starlette.types import Receive, Scope, Send
 
+import api.routes as api_routes
 from api import auth
+from api.addresses import KeepEncodedSlashes
 from api.app import create_app
+from api.connections import BodyIdleTimeout, CloseUnreadBody
 from api.json_body import UniqueNamesRoute
-from api.routes import health
+from api.private_answers import PrivateAnswers
+from api.routes import API_PREFIX, health
 from evidence_check import strict_json
 from evidence_check.checks.registry import CHECK_NAMES
 from evidence_check.engine import now_utc
@@ -622,6 +629,20 @@ def test_accept_language_chooses_the_report_language(
     assert has_chinese is expect_chinese, body["reasons"]
 
 
+def test_the_api_prefix_is_given_once_where_the_app_includes_its_routers(api: Api) -> None:
+    routers = [
+        module.router
+        for info in pkgutil.iter_modules(api_routes.__path__)
+        if (module := importlib.import_module(f"api.routes.{info.name}")) is not health and hasattr(module, "router")
+    ]
+    assert len(routers) == 9
+    spelled = [route.path for router in routers for route in router.routes if route.path.startswith(API_PREFIX)]  # type: ignore[attr-defined]
+    assert spelled == []
+    paths = api.client.get("/openapi.json").json()["paths"]
+    assert sorted(path for path in paths if not path.startswith(API_PREFIX + "/")) == ["/healthz", "/metrics"]
+    assert {"/v1/verify", "/v1/stats", "/v1/claims/{claim_id}/reverify", "/v1/catalog/{sku}"} <= set(paths)
+
+
 def test_openapi_documents_every_route_and_status_with_examples(api: Api) -> None:
     spec = api.client.get("/openapi.json").json()
     verify = spec["paths"]["/v1/verify"]["post"]
@@ -714,6 +735,43 @@ def test_an_unexpected_failure_is_500_without_its_reason(
     assert [line for line in said if line.startswith("internal error")] == ["internal error on GET /v1/claims/c-1: RuntimeError"]
     assert [loads(line)["status"] for line in said if line.startswith("{")] == [500, 200]
     assert "secret internals" not in response.text
+
+
+@pytest.mark.parametrize("middleware", [KeepEncodedSlashes, BodyIdleTimeout, CloseUnreadBody, PrivateAnswers])
+def test_a_failure_of_a_middleware_is_500_with_its_id_and_no_store(
+    store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, middleware: type
+) -> None:
+    """Answered by Starlette's outermost layer, such a 500 had no x-request-id and no no-store."""
+
+    passing = middleware.__call__
+
+    async def broken(self: Any, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":  # the app's startup passes
+            raise RuntimeError("secret internals")
+        await passing(self, scope, receive, send)
+
+    monkeypatch.setattr(middleware, "__call__", broken)
+    app = create_app(settings_for(store.url), store)
+    with (
+        TestClient(app, base_url=LOCAL, client=LOOPBACK, raise_server_exceptions=False) as client,
+        caplog.at_level(logging.INFO, logger="evidence_check.api"),
+    ):
+        api_answer = client.get("/v1/claims/c-1", headers={"x-request-id": "api-1"})
+        console_answer = client.get("/signin", headers={"x-request-id": "console-1"})
+    for answer, request_id in ((api_answer, "api-1"), (console_answer, "console-1")):
+        assert (answer.status_code, answer.json()) == (500, {"detail": "internal error"})
+        assert answer.headers.get_list("x-request-id") == [request_id]
+        assert answer.headers.get_list("cache-control") == ["no-store"]
+        assert "secret internals" not in answer.text
+    said = [record.getMessage() for record in caplog.records]
+    assert [line for line in said if line.startswith("internal error")] == [
+        "internal error on GET /v1/claims/c-1: RuntimeError",
+        "internal error on GET /signin: RuntimeError",
+    ]
+    assert [(loads(line)["request_id"], loads(line)["status"]) for line in said if line.startswith("{")] == [
+        ("api-1", 500),
+        ("console-1", 500),
+    ]
 
 
 def test_a_failure_after_the_answer_began_sends_no_second_answer(store: Store, caplog: pytest.LogCaptureFixture) -> None:

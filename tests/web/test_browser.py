@@ -25,6 +25,7 @@ from evidence_check.store import Store
 from evidence_check.store.claim_files import sent_fields
 from evidence_check.store.keys import create_key, list_keys
 from tests.api.conftest import Server, start_server
+from tests.api.test_catalog_read import _rows as _catalog_rows
 from tests.seeded_claims import seed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -818,3 +819,129 @@ def test_a_decision_made_meanwhile_is_told_as_this_sessions_other_tab_or_another
     told = other_browser.locator("#decided-meanwhile").inner_text()
     assert told.startswith("Not recorded: Fraud was recorded at") and f"with key {key_id} in another session" in told
     assert page.refused == [], page.refused  # type: ignore[attr-defined]
+
+
+def test_a_sku_typed_past_the_forms_first_100_is_looked_up_and_the_last_answer_is_shown(
+    page: Any, served: tuple[Server, str], tmp_path: Path
+) -> None:
+    server, key = served
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    _catalog_rows(store, "acme", [f"f-{n:03d}" for n in range(100)] + ["zz/中文-1", "zz/中文-10"])
+    store.close()
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    assert page.locator("#skus option").count() == 100  # the two after are in no list
+    field, said = page.get_by_label("SKU", exact=True), page.locator("#sku-found")
+    field.fill("zz/中文-1")
+    sync_api.expect(said).to_have_text("the zz/中文-1 · Images: 2")
+    # Typed on quickly: what the field holds last is the SKU said (an answer coming after a later one:
+    # test_a_sku_look_up_answered_after_a_later_one_is_not_shown; one look-up per pause: ..._once_typing_pauses_...).
+    for typed in ("zz/中文-10", "zz/中文-1", "zz/中文-10"):
+        field.fill(typed)
+    sync_api.expect(said).to_have_text("the zz/中文-10 · Images: 2")
+    field.fill("zz/中文-2")
+    sync_api.expect(said).to_have_text("Not in the catalog: the product cannot be compared with its pictures.")
+    # Sent encoded: what follows a '#' or a '?' is part of the SKU typed, not of the address.
+    for typed in ("zz/中文-1#x", "zz/中文-1?sku=f-001", "zz%2F中文-1"):
+        field.fill("f-001")
+        sync_api.expect(said).to_have_text("the f-001 · Images: 2")
+        field.fill(typed)
+        sync_api.expect(said).to_have_text("Not in the catalog: the product cannot be compared with its pictures.")
+
+
+def test_a_sku_typed_in_another_case_is_another_sku(page: Any, served: tuple[Server, str], tmp_path: Path) -> None:
+    server, key = served
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    _catalog_rows(store, "acme", ["AB-1"])
+    store.close()
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    field, said = page.get_by_label("SKU", exact=True), page.locator("#sku-found")
+    field.fill("AB-1")
+    sync_api.expect(said).to_have_text("the AB-1 · Images: 2")
+    field.fill("ab-1")
+    sync_api.expect(said).to_have_text("Not in the catalog: the product cannot be compared with its pictures.")
+
+
+# Counts the answers the page's script has read, once it has acted on each: what it does with an
+# answer's body runs before a task queued after the body is read.
+COUNT_READ_ANSWERS = """
+window.answersRead = 0;
+const fetchOfThePage = window.fetch;
+window.fetch = function () {
+  return fetchOfThePage.apply(this, arguments).then(function (answer) {
+    const read = answer.json.bind(answer);
+    answer.json = function () {
+      return read().then(function (body) { setTimeout(function () { window.answersRead += 1; }, 0); return body; });
+    };
+    return answer;
+  });
+};
+"""
+
+
+def test_a_sku_look_up_answered_after_a_later_one_is_not_shown(page: Any, served: tuple[Server, str], tmp_path: Path) -> None:
+    server, key = served
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    _catalog_rows(store, "acme", [f"f-{n:03d}" for n in range(100)] + ["zz-1", "zz-2"])
+    store.close()
+    held: list[Any] = []
+
+    def hold_the_first(route: Any) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/new-claim/sku?*", hold_the_first)
+    page.add_init_script(COUNT_READ_ANSWERS)
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    field, said = page.get_by_label("SKU", exact=True), page.locator("#sku-found")
+    field.fill("zz-1")
+    deadline = time.monotonic() + 60
+    while not held:  # its look-up asked, and held unanswered
+        assert time.monotonic() < deadline, "the look-up of zz-1 was never asked"
+        page.wait_for_timeout(50)
+    field.fill("zz-2")
+    sync_api.expect(said).to_have_text("the zz-2 · Images: 2")
+    held[0].continue_()
+    _until(page, "window.answersRead === 2")
+    assert said.inner_text() == "the zz-2 · Images: 2"  # zz-1's answer came last, for what the field no longer holds
+    assert page.refused == [], page.refused  # type: ignore[attr-defined]
+
+
+def test_a_typed_sku_no_address_can_carry_is_said_to_be_unknown(page: Any, served: tuple[Server, str], tmp_path: Path) -> None:
+    """A lone surrogate (pasted half of a character) cannot be percent-encoded: no SKU holds one."""
+    server, key = served
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    _catalog_rows(store, "acme", [f"f-{n:03d}" for n in range(101)])
+    store.close()
+    failed: list[str] = []
+    page.on("pageerror", lambda error: failed.append(str(error)))
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    page.evaluate("""() => {
+      const field = document.getElementById("sku");
+      field.value = "f-\\ud800";
+      field.dispatchEvent(new Event("input"));
+    }""")
+    sync_api.expect(page.locator("#sku-found")).to_have_text("Not in the catalog: the product cannot be compared with its pictures.")
+    assert failed == []
+
+
+def test_a_sku_is_looked_up_once_typing_pauses_not_at_each_key(page: Any, served: tuple[Server, str], tmp_path: Path) -> None:
+    server, key = served
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    _catalog_rows(store, "acme", [f"f-{n:03d}" for n in range(100)] + ["zz-123"])
+    store.close()
+    _sign_in(page, server, key)
+    page.clock.install()
+    page.goto(server.url + "/new-claim")
+    page.clock.pause_at(page.evaluate("Date.now()") + 1000)  # the page's timers run only when told
+    field, said = page.get_by_label("SKU", exact=True), page.locator("#sku-found")
+    field.press_sequentially("zz-123")
+    page.clock.run_for(300)  # the pause after the last key
+    sync_api.expect(said).to_have_text("the zz-123 · Images: 2")
+    asked = [url for url in page.requested if "/new-claim/sku?" in url]  # type: ignore[attr-defined]
+    assert asked == [f"{server.url}/new-claim/sku?sku=zz-123"]

@@ -3,6 +3,7 @@ show whole: a page at a time in `GET /v1/catalog`'s order and cursor, a search b
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from evidence_check.store import Store
 from evidence_check.store.catalog_store import list_skus, remove_sku
 from tests.api.conftest import CLAIM, Api, jpeg, make_api, photos
 from tests.api.test_catalog_read import AWKWARD_SKUS, _rows
-from tests.web.conftest import csrf_of
+from tests.web.conftest import csrf_of, sign_in
 
 SKUS = AWKWARD_SKUS + [f"f-{n:02d}" for n in range(20)]
 SHOWN = re.compile(r'<tr><td><a href="/catalog/[^"]*">([^<]*)</a></td>')
@@ -137,12 +138,12 @@ def test_the_new_claim_form_lists_a_large_catalogs_first_skus_and_takes_any(api:
         assert added.status_code == 201, added.text
     monkeypatch.setattr(claims, "SKU_CHOICES", 2)
     whole = api.client.get("/new-claim").text
-    assert '<datalist id="skus" data-every>' in whole and "type any other in full" not in whole
+    assert '<datalist id="skus" data-lookup="/new-claim/sku" data-every>' in whole and "type any other in full" not in whole
     added = api.client.post("/v1/catalog/CUP-3/images", files=[("images", ("a.jpg", jpeg(7, (640, 480)), "image/jpeg"))])
     assert added.status_code == 201, added.text
     cut = api.client.get("/new-claim").text
     assert re.findall(r'<option value="([^"]*)" data-found', cut) == ["BAG-1", "BAG-2"]
-    assert '<datalist id="skus">' in cut  # no data-every: the script says nothing of a SKU not listed
+    assert '<datalist id="skus" data-lookup="/new-claim/sku">' in cut  # no data-every: a SKU not listed is looked up
     assert "The list offers the catalog&#39;s first 2 SKUs: type any other in full." in cut
     assert "列表只列出目录中前 2 个 SKU" in api.client.get("/new-claim", headers={"Accept-Language": "zh"}).text
 
@@ -161,3 +162,49 @@ def test_the_new_claim_form_lists_a_large_catalogs_first_skus_and_takes_any(api:
     refused = api.client.post("/new-claim", files=photos(("p.jpg", jpeg(9))), data={**CLAIM, "csrf": token, "sku": "CUP 3"})
     assert refused.status_code == 422 and "sku: &#39;CUP 3&#39; must be" in refused.text
     assert api.count("claims") == 2
+
+
+def _looked_up(api: Api, sku: str) -> object:
+    answer = api.client.get("/new-claim/sku", params={"sku": sku})
+    assert answer.status_code == 200 and answer.headers.get_list("cache-control") == ["no-store"]
+    return answer.json()["found"]
+
+
+def test_the_forms_sku_look_up_finds_one_sku_exactly_in_the_signed_in_tenants_catalog(store: Store) -> None:
+    odd = ["a/b", "中文-SKU", "x:y@z+1"]
+    _rows(store, "default", ["AB-1", *odd])
+    _rows(store, "another", ["ab-1", "theirs"])
+    for api in make_api(store):
+        looked_up = functools.partial(_looked_up, api)
+        assert looked_up("AB-1") == "the AB-1 · Images: 2"
+        assert [looked_up(sku) for sku in odd] == [f"the {sku} · Images: 2" for sku in odd]
+        # Case-sensitive and exact: another tenant's `ab-1`, a SKU's first characters, none at all; no SKU
+        # holds '%', '?' or '#', and `a/b` followed by one is not `a/b` (nor its escape `a%2Fb`).
+        unknown = ("ab-1", "Ab-1", "AB-", "theirs", "", "a\x00b", "x" * 200, "a/b#c", "a/b?c=1", "a/b%", "a%2Fb", "中文")
+        assert [looked_up(sku) for sku in unknown] == [None] * len(unknown)
+        in_zh = api.client.get("/new-claim/sku", params={"sku": "a/b"}, headers={"Accept-Language": "zh"})
+        assert in_zh.json() == {"sku": "a/b", "found": "the a/b · 图片: 2"}  # in the agent's language, as the list
+        # The list's line and the look-up's are one: the same text for a listed SKU.
+        assert 'value="AB-1" data-found="the AB-1 · Images: 2"' in api.client.get("/new-claim").text
+
+
+def test_the_forms_sku_look_up_is_only_for_a_signed_in_agent(keyed: tuple[Api, dict[str, str]]) -> None:
+    api, keys = keyed
+    _rows(api.store, "acme", ["AB-1"])
+    _rows(api.store, "globex", ["G-1"])
+    refused = api.client.get("/new-claim/sku", params={"sku": "AB-1"})
+    assert (refused.status_code, refused.headers["cache-control"]) == (401, "no-store")
+    assert "AB-1" not in refused.text
+    sign_in(api, keys["globex"])
+    assert api.client.get("/new-claim/sku", params={"sku": "AB-1"}).json()["found"] is None
+    assert api.client.get("/new-claim/sku", params={"sku": "G-1"}).json()["found"] == "the G-1 · Images: 2"
+    # A session signed out, its cookies kept (a copy), or a cookie forged: refused as signed out.
+    copied = dict(api.client.cookies)
+    token = csrf_of(api.client.get("/new-claim").text)
+    assert api.client.post("/signout", data={"csrf": token}, follow_redirects=False).status_code == 303
+    api.client.cookies.update(copied)
+    ended = api.client.get("/new-claim/sku", params={"sku": "G-1"})
+    assert ended.status_code == 401 and "G-1 ·" not in ended.text
+    api.client.cookies.update({name: value[:-2] + "AA" for name, value in copied.items()})
+    forged = api.client.get("/new-claim/sku", params={"sku": "G-1"})
+    assert forged.status_code == 401 and "G-1 ·" not in forged.text

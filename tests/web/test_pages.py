@@ -444,3 +444,29 @@ def test_a_seeded_claim_is_read_and_acted_on_by_every_claim_route_as_a_verified_
     again = api.client.post("/v1/claims/c-seeded/reverify")
     assert again.status_code == 200 and again.json()["claim_id"] == "c-seeded", again.text
     assert api.client.get("/claims/c-seeded").status_code == 200
+
+
+def test_every_private_console_answer_says_no_store_once_and_its_files_keep_their_caching(api: Api) -> None:
+    token = csrf_of(api.client.get("/new-claim").text)
+    api.client.post(
+        "/new-claim",
+        files=photos(("front.jpg", jpeg(1))),
+        data={**CLAIM, "csrf": token, "claim_id": "c-form", "customer_id": "u-7"},
+        follow_redirects=False,
+    )
+    image_id = api.client.get("/v1/claims/c-form").json()["images"][0]["image_id"]
+    pages = [api.client.get(path) for path in ("/", "/signin", "/new-claim", "/catalog", "/claims/c-form")]
+    printable = api.client.get("/claims/c-form/print")
+    pictures = [
+        api.client.get("/claims/c-form/photos/1/annotated.png"),
+        api.client.get(f"/claims/c-form/photos/{image_id}/ela.png"),
+        api.client.post("/claims/preview", files={"photo": ("p.jpg", jpeg(3))}, data={"csrf": token}),
+    ]
+    for answer in [*pages, printable, *pictures]:
+        assert answer.status_code == 200, answer.request.url
+        assert answer.headers.get_list("cache-control") == ["no-store"], answer.request.url
+    assert all(page.headers["x-frame-options"] == "DENY" and "script-src 'self'" in page.headers["content-security-policy"] for page in pages)
+    assert printable.headers["x-content-type-options"] == "nosniff" and "default-src 'none'" in printable.headers["content-security-policy"]
+    assert all(picture.headers["x-content-type-options"] == "nosniff" for picture in pictures)
+    assert api.client.get("/static/console.css").headers.get("cache-control") != "no-store"
+    assert api.client.get("/favicon.ico").headers["cache-control"] == "public, max-age=86400"

@@ -51,19 +51,43 @@
   }
 
   // The SKU looked up in the catalog as it is typed: its name, category and pictures, or a word
-  // that the catalog does not have it (the relevance look then has nothing to compare with). A large
-  // catalog's list holds its first SKUs only (`data-every` absent): a SKU not in it may be one of the
-  // others, so nothing is said of it.
+  // that the catalog does not have it (the relevance look then has nothing to compare with). SKUs are
+  // compared exactly: `ab-1` is another SKU than `AB-1`. A large catalog's list holds its first SKUs
+  // only (`data-every` absent): a SKU not in it is asked of the server once typing pauses, and only
+  // the answer for what the field still holds is shown.
   var sku = document.getElementById("sku");
   var skuFound = document.getElementById("sku-found");
   var skuList = document.getElementById("skus");
+  var skuPause = null;
+  var skuAsked = 0;
   function lookUpSku() {
     var typed = sku.value.trim();
     var match = Array.prototype.find.call(skuList.options, function (option) {
-      return option.value.toLowerCase() === typed.toLowerCase();
+      return option.value === typed;
     });
-    var unknown = "every" in skuList.dataset ? skuFound.dataset.unknown : "";
-    skuFound.textContent = !typed ? "" : match ? match.dataset.found : unknown;
+    clearTimeout(skuPause);
+    var mine = ++skuAsked;
+    if (!typed || match || "every" in skuList.dataset) {
+      skuFound.textContent = !typed ? "" : match ? match.dataset.found : skuFound.dataset.unknown;
+      return;
+    }
+    var asked;
+    try {
+      asked = encodeURIComponent(typed);
+    } catch (notText) {  // a lone surrogate (half a character pasted): no SKU holds one
+      skuFound.textContent = skuFound.dataset.unknown;
+      return;
+    }
+    skuFound.textContent = "";
+    skuPause = setTimeout(function () {
+      fetch(skuList.dataset.lookup + "?sku=" + asked, { credentials: "same-origin" })
+        .then(function (answer) { return answer.ok ? answer.json() : null; })
+        .then(function (looked) {
+          if (mine !== skuAsked || !looked) { return; }
+          skuFound.textContent = looked.found === null ? skuFound.dataset.unknown : looked.found;
+        })
+        .catch(function () {});  // unanswered: nothing is said, as before the look-up
+    }, 300);
   }
   sku.addEventListener("input", lookUpSku);
   lookUpSku();
