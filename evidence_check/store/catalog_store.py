@@ -422,6 +422,7 @@ def stream_descriptor_blobs(store: Store, tenant: str) -> Iterator[bytes]:
 WORDS_CLEARED = 1024  # words of an unused vocabulary deleted a transaction at a time
 
 
+@store_errors("could not reindex the catalog")
 def reindex(
     store: Store, tenant: str, key: str, vocabulary: bytes, measure: Callable[[bytes], bytes], when: datetime
 ) -> int:
@@ -474,8 +475,6 @@ def reindex(
     except _MadeCurrentMeanwhile:
         with store.sessions() as session:
             return session.scalar(select(func.count()).select_from(CatalogImageRow).where(CatalogImageRow.tenant == tenant)) or 0
-    except SQLAlchemyError as exc:
-        raise StoreError(f"could not reindex the catalog: {_one_line(exc)}") from None
 
 
 class _MadeCurrentMeanwhile(Exception):
