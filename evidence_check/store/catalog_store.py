@@ -20,7 +20,7 @@ from evidence_check.store.catalog_tables import (
     CatalogWordsRow,
 )
 from evidence_check.store.catalog_types import MEASUREMENT, StoredCatalog, StoredImage, StoredSku
-from evidence_check.store.database import Store, StoreError, _one_line, insert_dialect
+from evidence_check.store.database import Store, StoreError, _one_line, insert_dialect, store_errors
 from evidence_check.widths import stored_filename
 
 
@@ -119,6 +119,7 @@ def put_sku(
         raise StoreError(f"could not store SKU {sku}: {_one_line(exc)}") from None
 
 
+@store_errors("could not read the catalog")
 def complete_image_ids(store: Store, tenant: str, sku: str | None = None) -> dict[str, set[str]]:
     """SKU -> ids of its images stored at the current measurement (`catalog_types.MEASUREMENT`):
     adding them again need not measure them again. One SKU's, or every SKU's of the tenant."""
@@ -136,6 +137,7 @@ def complete_image_ids(store: Store, tenant: str, sku: str | None = None) -> dic
     return found
 
 
+@store_errors("could not list the catalog")
 def list_skus(
     store: Store, tenant: str, *, after: str | None = None, limit: int | None = None, starting: str | None = None
 ) -> list[SkuSummary]:
@@ -189,6 +191,7 @@ class SkuImage:
     zones: dict[str, Any]
 
 
+@store_errors("could not read the catalog")
 def sku_images(store: Store, tenant: str, sku: str) -> tuple[SkuSummary, list[SkuImage]] | None:
     """One SKU with its images (in the order added) and each image's zones; None when it has none."""
     with store.sessions() as session:
@@ -241,6 +244,7 @@ def _changed(session: Session, tenant: str) -> None:
     )
 
 
+@store_errors("could not read the catalog")
 def catalog_stamp(store: Store, tenant: str) -> Hashable:
     """What changes whenever the tenant's catalog does: its count of changes (`_changed`). A process
     holding the catalog, on this host or another, reloads it when this moves; one row read by its
@@ -274,6 +278,7 @@ def remove_sku(store: Store, tenant: str, sku: str) -> bool:
         raise StoreError(f"could not remove SKU {sku}: {_one_line(exc)}") from None
 
 
+@store_errors("could not load the catalog")
 def load_tenant(store: Store, tenant: str, *, features: bool = True) -> StoredCatalog:
     """Every SKU of a tenant with its images, for the in-memory catalog; without `features`, each
     image's `features` and `words` are left empty (a worker reads them from its host's feature file).
@@ -320,6 +325,7 @@ def _words_of(vocabulary_key: str | None) -> Any:
     return and_(CatalogWordsRow.image_pk == CatalogImageRow.id, CatalogWordsRow.vocabulary_key == vocabulary_key)
 
 
+@store_errors("could not read the catalog features")
 def stream_features(store: Store, tenant: str, vocabulary_key: str) -> Iterator[tuple[str, str, bytes, bytes | None]]:
     """(SKU, image id, packed features, packed words in the vocabulary of `vocabulary_key` when
     stored apart) of every image of a tenant, a few rows in memory at a time."""
@@ -334,6 +340,7 @@ def stream_features(store: Store, tenant: str, vocabulary_key: str) -> Iterator[
         yield from ((sku, image_id, features, words) for sku, image_id, features, words in rows)
 
 
+@store_errors("could not read the catalog")
 def load_views(store: Store, tenant: str, sku: str, image_id: str) -> bytes | None:
     """One catalog image's tilted views, or None (stored before views were made, or removed since)."""
     with store.sessions() as session:
@@ -344,6 +351,7 @@ def load_views(store: Store, tenant: str, sku: str, image_id: str) -> bytes | No
         )
 
 
+@store_errors("could not read the catalog")
 def held_images(store: Store, tenant: str, sku: str, image_ids: Collection[str]) -> dict[str, tuple[bytes, Any]]:
     """(packed features, zones) of each of the SKU's stored images among `image_ids`."""
     if not image_ids:
@@ -357,6 +365,7 @@ def held_images(store: Store, tenant: str, sku: str, image_ids: Collection[str])
         return {image_id: (features, zones) for image_id, features, zones in rows}
 
 
+@store_errors("could not read the catalog")
 def images_since_vocabulary(store: Store, tenant: str) -> int | None:
     """Catalog images stored after the tenant's vocabulary was fitted; None: it has none yet."""
     with store.sessions() as session:
@@ -372,6 +381,7 @@ def images_since_vocabulary(store: Store, tenant: str) -> int | None:
         )
 
 
+@store_errors("could not read the catalog vocabulary")
 def load_vocabulary(store: Store, tenant: str) -> bytes | None:
     with store.sessions() as session:
         return session.scalar(
@@ -382,6 +392,7 @@ def load_vocabulary(store: Store, tenant: str) -> bytes | None:
 REINDEX_BATCH = 64  # images read, measured again and written at a time
 
 
+@store_errors("could not read the catalog features")
 def stream_descriptor_blobs(store: Store, tenant: str) -> Iterator[bytes]:
     """The packed features of every image of a tenant in the catalog's order (by SKU, then as
     stored), `REINDEX_BATCH` at a time: what the vocabulary is trained on."""
@@ -411,6 +422,7 @@ def stream_descriptor_blobs(store: Store, tenant: str) -> Iterator[bytes]:
 WORDS_CLEARED = 1024  # words of an unused vocabulary deleted a transaction at a time
 
 
+@store_errors("could not reindex the catalog")
 def reindex(
     store: Store, tenant: str, key: str, vocabulary: bytes, measure: Callable[[bytes], bytes], when: datetime
 ) -> int:
@@ -463,8 +475,6 @@ def reindex(
     except _MadeCurrentMeanwhile:
         with store.sessions() as session:
             return session.scalar(select(func.count()).select_from(CatalogImageRow).where(CatalogImageRow.tenant == tenant)) or 0
-    except SQLAlchemyError as exc:
-        raise StoreError(f"could not reindex the catalog: {_one_line(exc)}") from None
 
 
 class _MadeCurrentMeanwhile(Exception):

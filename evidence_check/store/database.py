@@ -6,12 +6,14 @@ the report. Either all of it is there afterwards or none of it.
 
 from __future__ import annotations
 
+import functools
+import inspect as pyinspect
 import os
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar, cast
 
 from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -38,6 +40,39 @@ SCHEMA_HEAD = "0021_catalog_sku_code_points"
 
 class StoreError(Exception):
     """The store cannot be opened or written; the message is one line."""
+
+
+Params = ParamSpec("Params")
+Result = TypeVar("Result")
+
+
+def store_errors(what: str) -> Callable[[Callable[Params, Result]], Callable[Params, Result]]:
+    """A store function whose SQLAlchemy errors (the server stopped, the file unreadable, a table
+    gone) are a `StoreError` "`what`: first line of the error", which the API answers 503 and the
+    CLI as its one line; a generator's are too, raised while it is read."""
+
+    def wrap(function: Callable[Params, Result]) -> Callable[Params, Result]:
+        if pyinspect.isgeneratorfunction(function):
+
+            @functools.wraps(function)
+            def generator(*args: Params.args, **kwargs: Params.kwargs) -> Iterator[Any]:
+                try:
+                    yield from cast(Iterator[Any], function(*args, **kwargs))
+                except SQLAlchemyError as exc:
+                    raise StoreError(f"{what}: {_one_line(exc)}") from None
+
+            return cast(Callable[Params, Result], generator)
+
+        @functools.wraps(function)
+        def call(*args: Params.args, **kwargs: Params.kwargs) -> Result:
+            try:
+                return function(*args, **kwargs)
+            except SQLAlchemyError as exc:
+                raise StoreError(f"{what}: {_one_line(exc)}") from None
+
+        return call
+
+    return wrap
 
 
 class RequestConflict(Exception):
@@ -241,6 +276,7 @@ class Store:
                     )
             queue_events(session, claim.tenant, events, when)
 
+    @store_errors("could not read the earlier report of this request")
     def replay(self, tenant: str, request_keys: Sequence[str]) -> dict[str, Any] | None:
         """The report recorded earlier for any of these request keys, if one was; `RequestConflict`
         when one of them was recorded with another digest (see `request_key`)."""
@@ -260,6 +296,7 @@ class Store:
                 raise RequestConflict(f"request key {name[:80]!r} was recorded for another request")
         return dict(rows[0].body) if rows else None
 
+    @store_errors("could not read the report")
     def latest_report(self, tenant: str, claim_id: str) -> dict[str, Any] | None:
         with self.sessions() as session:
             body = session.scalar(

@@ -13,7 +13,7 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from evidence_check.errors import WordedError
-from evidence_check.store.database import Store, StoreError, _one_line, insert_dialect
+from evidence_check.store.database import Store, StoreError, _one_line, insert_dialect, store_errors
 from evidence_check.store.keys_tables import ApiKeyRow, EndedSessionRow
 from evidence_check.widths import TENANT_WIDTH
 
@@ -56,12 +56,14 @@ def create_key(store: Store, tenant: str, now: datetime) -> tuple[str, str]:
     return key_id, secret
 
 
+@store_errors("could not list keys")
 def list_keys(store: Store) -> list[KeyInfo]:
     with store.sessions() as session:
         rows = session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.tenant, ApiKeyRow.id)).all()
         return [KeyInfo(r.key_id, r.tenant, r.created_at, r.revoked_at) for r in rows]
 
 
+@store_errors("could not revoke the key")
 def revoke_key(store: Store, key_id: str, now: datetime) -> bool:
     """True when the key existed and is now revoked (revoking twice keeps the first time)."""
     with store.sessions.begin() as session:
@@ -73,12 +75,14 @@ def revoke_key(store: Store, key_id: str, now: datetime) -> bool:
         return True
 
 
+@store_errors("could not read keys")
 def any_key(store: Store) -> bool:
     """Whether a key was ever created; revoked keys count, so revoking never reopens the trial mode."""
     with store.sessions() as session:
         return session.scalar(select(ApiKeyRow.id).limit(1)) is not None
 
 
+@store_errors("could not check the key")
 def key_for(store: Store, secret: str) -> tuple[str, str] | None:
     """(tenant, public key id) of a valid, unrevoked key, else None."""
     if not secret.startswith(PREFIX) or len(secret) > 200:

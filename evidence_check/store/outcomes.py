@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from evidence_check.models import Challenge, Sighting, Via
 from evidence_check.store.challenge_tables import ChallengeRow, OutcomeRow
-from evidence_check.store.database import RequestConflict, Store, StoreError
+from evidence_check.store.database import RequestConflict, Store, StoreError, store_errors
 from evidence_check.store.holds import held
 from evidence_check.store.outbox import Event, queue_events
 from evidence_check.store.tables import ClaimRow, PhotoRow, ReportRow
@@ -185,6 +185,7 @@ def _latest_challenge(tenant: str, claim_id: str) -> Select[ChallengeRow]:
     )
 
 
+@store_errors("could not read the challenge")
 def open_challenge(store: Store, tenant: str, claim_id: str) -> Challenge | None:
     """The claim's latest challenge, able to look up where a photo was recorded before."""
     with store.sessions() as session:
@@ -196,6 +197,7 @@ def open_challenge(store: Store, tenant: str, claim_id: str) -> Challenge | None
     )
 
 
+@store_errors("could not read where a photo was seen")
 def sightings(store: Store, tenant: str, image_id: str) -> list[Sighting]:
     """Every claim of the tenant that recorded these exact bytes, with when it first did."""
     with store.sessions() as session:
@@ -336,6 +338,7 @@ def _answers_seen(
     return (earlier.id if earlier is not None else 0) == seen
 
 
+@store_errors("could not read the decision")
 def latest_decision(store: Store, tenant: str, claim_id: str) -> Decision | None:
     """The decision recorded last on the claim, or None while it has none."""
     with store.sessions() as session:
@@ -352,6 +355,7 @@ def _decision(row: OutcomeRow) -> Decision:
     return Decision(row.id, row.decision, row.note, _aware(row.decided_at), by)
 
 
+@store_errors("could not list decided claims")
 def decided_claims(store: Store, tenant: str) -> list[DecidedClaim]:
     """Every claim of the tenant with an outcome: its latest outcome and its latest report."""
     with store.sessions() as session:
@@ -377,6 +381,7 @@ def decided_claims(store: Store, tenant: str) -> list[DecidedClaim]:
     return [DecidedClaim(claim_id, decision, dict(body)) for claim_id, decision, body in rows]
 
 
+@store_errors("could not read the claim")
 def has_claim(store: Store, tenant: str, claim_id: str) -> bool:
     with store.sessions() as session:
         return (

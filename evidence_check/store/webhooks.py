@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from evidence_check.store.claims import Page, decode_cursor, encode_cursor
-from evidence_check.store.database import Store, StoreError
+from evidence_check.store.database import Store, StoreError, store_errors
 from evidence_check.store.holds import held
 from evidence_check.store.webhook_tables import DeliveryRow, WebhookRow
 
@@ -83,6 +83,7 @@ def set_webhook(
     raise AssertionError("unreachable")
 
 
+@store_errors("could not remove the webhook")
 def remove_webhook(store: Store, tenant: str) -> bool:
     """Stop sending to the tenant; events not yet delivered are dropped with it."""
     with store.sessions.begin() as session:
@@ -93,6 +94,7 @@ def remove_webhook(store: Store, tenant: str) -> bool:
     return bool(removed)
 
 
+@store_errors("could not drop orphaned deliveries")
 def drop_orphaned(store: Store) -> int:
     """End the deliveries left pending with no receiver, as its removal ends them; how many. A store
     from before `queue_events` held the receiver may have some (an event queued while its receiver was
@@ -118,6 +120,7 @@ def _drop_pending(session: Session, which: ColumnElement[bool]) -> int:
     ).rowcount
 
 
+@store_errors("could not read the webhook")
 def webhook_of(store: Store, tenant: str) -> Webhook | None:
     with store.sessions() as session:
         row = session.scalar(select(WebhookRow).where(WebhookRow.tenant == tenant))
@@ -128,6 +131,7 @@ def _webhook(row: WebhookRow) -> Webhook:
     return Webhook(row.tenant, row.url, row.secret, _aware(row.created_at), bool(row.set_by_tenant))
 
 
+@store_errors("could not claim due deliveries")
 def claim_due(
     store: Store, now: datetime, lease: timedelta, limit: int = 20
 ) -> list[tuple[Delivery, Webhook]]:
@@ -161,6 +165,7 @@ def claim_due(
     return claimed
 
 
+@store_errors("could not record the delivery attempt")
 def mark_attempt(
     store: Store,
     delivery_id: int,
@@ -186,6 +191,7 @@ def mark_attempt(
             row.next_attempt_at = retry_at
 
 
+@store_errors("could not list deliveries")
 def deliveries(store: Store, tenant: str, limit: int = 50, cursor: str | None = None) -> Page[Delivery]:
     """One page of the tenant's deliveries, newest first: the log its operator and its developers
     read. Cut by the id of the last one shown, as claims are (`store.claims`), so an event kept while
