@@ -24,11 +24,13 @@ from evidence_check.store.catalog_store import (
     load_tenant,
     load_views,
     load_vocabulary,
+    put_sku,
     reindex,
     sku_images,
     stream_descriptor_blobs,
     stream_features,
 )
+from evidence_check.store.catalog_types import StoredImage
 from evidence_check.store.keys import any_key, create_key, key_for, list_keys, revoke_key
 from evidence_check.store.outcomes import (
     decided_claims,
@@ -198,3 +200,21 @@ def test_the_api_with_the_postgresql_server_gone_is_503(signed_in: tuple[Api, st
     for path in ("/v1/catalog", "/v1/claims/c-1", "/v1/catalog/BAG-1"):
         answer = api.client.get(path, headers=bearer(key))
         assert (answer.status_code, answer.json()) == (503, STORE_DOWN), path
+
+
+@pytest.mark.parametrize("stream", ["stream_features", "stream_descriptor_blobs"])
+def test_a_stream_closed_early_ends_quietly_and_gives_its_connection_back(store: Store, stream: str) -> None:
+    for sku in ("BAG-1", "BAG-2"):
+        image = StoredImage(f"{sku}-a", "a.jpg", 8, 8, b"packed")
+        put_sku(store, "acme", sku, name=None, category=None, images=[image], when=NOW)
+    rows = EVERY_STREAM[stream](store)
+    next(rows)
+    assert store.engine.pool.checkedout() == 1  # type: ignore[attr-defined]  # the stream's session
+    rows.close()  # GeneratorExit passes through store_errors: no StoreError, the session closed
+    assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+EVERY_STREAM: dict[str, Callable[[Store], Iterator[object]]] = {
+    "stream_features": lambda s: stream_features(s, "acme", "none"),
+    "stream_descriptor_blobs": lambda s: stream_descriptor_blobs(s, "acme"),
+}
