@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, exists, select
-from sqlalchemy.exc import SQLAlchemyError
 
 from evidence_check.errors import WordedError
-from evidence_check.store.database import Store, StoreError, _one_line, insert_dialect, store_errors
+from evidence_check.store.database import Store, insert_dialect, store_errors
 from evidence_check.store.keys_tables import ApiKeyRow, EndedSessionRow
 from evidence_check.widths import TENANT_WIDTH
 
@@ -41,6 +40,7 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+@store_errors("could not store the key")
 def create_key(store: Store, tenant: str, now: datetime) -> tuple[str, str]:
     """A new key for `tenant`: (key_id, the secret). Only the secret's sha256 is stored."""
     if not valid_tenant(tenant):
@@ -48,11 +48,8 @@ def create_key(store: Store, tenant: str, now: datetime) -> tuple[str, str]:
     key_id = f"k_{secrets.token_hex(6)}"
     # 32 random bytes: a guess is hopeless, so one sha256 (no slow hash) is enough to store it.
     secret = f"{PREFIX}{secrets.token_urlsafe(32)}"
-    try:
-        with store.sessions.begin() as session:
-            session.add(ApiKeyRow(key_id=key_id, tenant=tenant, secret_sha256=digest(secret), created_at=now))
-    except SQLAlchemyError as exc:
-        raise StoreError(f"could not store the key: {_one_line(exc)}") from None
+    with store.sessions.begin() as session:
+        session.add(ApiKeyRow(key_id=key_id, tenant=tenant, secret_sha256=digest(secret), created_at=now))
     return key_id, secret
 
 
@@ -107,34 +104,30 @@ class SessionKey:
     session_ended: bool  # signed out, on any process
 
 
+@store_errors("could not check the session")
 def session_key(store: Store, key_id: str, session_id: str) -> SessionKey | None:
     """The unrevoked key `key_id`, and whether session `session_id` was signed out (one query, as
     every console page asks); None when the key is unknown or revoked."""
     ended = exists().where(EndedSessionRow.session_id == session_id)
-    try:
-        with store.sessions() as session:
-            row = session.execute(
-                select(ApiKeyRow.tenant, ApiKeyRow.secret_sha256, ApiKeyRow.revoked_at, ended.label("ended")).where(
-                    ApiKeyRow.key_id == key_id
-                )
-            ).first()
-    except SQLAlchemyError as exc:
-        raise StoreError(f"could not check the session: {_one_line(exc)}") from None
+    with store.sessions() as session:
+        row = session.execute(
+            select(ApiKeyRow.tenant, ApiKeyRow.secret_sha256, ApiKeyRow.revoked_at, ended.label("ended")).where(
+                ApiKeyRow.key_id == key_id
+            )
+        ).first()
     if row is None or row.revoked_at is not None:
         return None
     return SessionKey(str(row.tenant), str(row.secret_sha256), bool(row.ended))
 
 
+@store_errors("could not end the session")
 def end_session(store: Store, session_id: str, expires_at: datetime, now: datetime) -> None:
     """Refuse session `session_id` from now until `expires_at`; ending it again changes nothing. The
     rows of sessions past their expiry are removed here, so after a sign-out the table holds only
     sessions that could still be used: at most one session's lifetime of sign-outs."""
-    try:
-        with store.sessions.begin() as session:
-            session.execute(delete(EndedSessionRow).where(EndedSessionRow.expires_at <= now))
-            # Ended already (signed out in two tabs at once): nothing to add. Not a unique violation
-            # caught afterwards: on PostgreSQL it aborts the transaction, purge and all, and logs an error.
-            ended = insert_dialect(session).insert(EndedSessionRow).values(session_id=session_id, expires_at=expires_at)
-            session.execute(ended.on_conflict_do_nothing(index_elements=[EndedSessionRow.session_id]))
-    except SQLAlchemyError as exc:
-        raise StoreError(f"could not end the session: {_one_line(exc)}") from None
+    with store.sessions.begin() as session:
+        session.execute(delete(EndedSessionRow).where(EndedSessionRow.expires_at <= now))
+        # Ended already (signed out in two tabs at once): nothing to add. Not a unique violation
+        # caught afterwards: on PostgreSQL it aborts the transaction, purge and all, and logs an error.
+        ended = insert_dialect(session).insert(EndedSessionRow).values(session_id=session_id, expires_at=expires_at)
+        session.execute(ended.on_conflict_do_nothing(index_elements=[EndedSessionRow.session_id]))
