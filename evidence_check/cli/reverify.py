@@ -53,7 +53,8 @@ def reverify(
     with opened_store(db, settings) as store:
         try:
             reverified = reverify_claim(store, tenant, claim_id, settings=settings, now=now_utc(), request_keys=keys)
-            lang = reverified.lang or claim_language(store, tenant, claim_id) if reverified is not None else "en"
+            # A replayed retry carries no language: the claim's is read here, while the store is open.
+            lang = (reverified.lang or claim_language(store, tenant, claim_id)) if reverified is not None else "en"
         except NotKept as exc:
             fail(str(exc))
         except RequestConflict:
