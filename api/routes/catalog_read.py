@@ -18,6 +18,7 @@ from evidence_check.catalog import parse_image_zones
 from evidence_check.catalog.zones import ZonesInvalid
 from evidence_check.engine import now_utc
 from evidence_check.service import remove_from_catalog, set_catalog_zones
+from evidence_check.store import Store
 from evidence_check.store.catalog_store import SkuSummary, list_skus, sku_images
 from evidence_check.widths import ID_WIDTH
 
@@ -77,11 +78,18 @@ def get_catalog(
     cursor: Annotated[str | None, Query(max_length=CURSOR_WIDTH)] = None,
 ) -> Any:
     """SKUs with their names, categories, image and zone counts, in SKU order; `next_cursor` pages on."""
-    after = sku_after(cursor) if cursor is not None else None
-    skus = list_skus(store, tenant, after=after, limit=limit + 1)  # one more: is there a next page?
+    page, next_cursor = skus_page(store, tenant, after=sku_after(cursor) if cursor is not None else None, limit=limit)
+    return {"items": [_summary(s) for s in page], "next_cursor": next_cursor}
+
+
+def skus_page(
+    store: Store, tenant: str, *, after: str | None, limit: int, starting: str | None = None
+) -> tuple[list[SkuSummary], str | None]:
+    """`limit` SKUs after `after` (those starting with `starting`, if given) and the cursor of the
+    page after them, None at the end: this route's and the console's catalog page's."""
+    skus = list_skus(store, tenant, after=after, limit=limit + 1, starting=starting)  # one more: is there a next page?
     page = skus[:limit]
-    more = len(skus) > limit
-    return {"items": [_summary(s) for s in page], "next_cursor": sku_cursor(page[-1].sku) if more else None}
+    return page, sku_cursor(page[-1].sku) if len(skus) > limit else None
 
 
 @router.get(

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.refusals import Refused
-from api.routes.catalog_read import sku_after, sku_cursor
+from api.routes.catalog_read import sku_after, skus_page
 from api.upload import UploadedForm, UploadLimits, UploadRefused, read_request, refusal_status
 from api.web.pages import Console, ConsoleDep, to_sign_in
 from api.web.session import CSRF_FIELD, Agent, check_csrf
@@ -34,7 +34,7 @@ from evidence_check.imaging.preview import jpeg_uri
 from evidence_check.intake import valid_id, valid_id_start
 from evidence_check.service import add_to_catalog, remove_from_catalog, set_catalog_zones
 from evidence_check.storable import TextUnstorable, storable_text
-from evidence_check.store.catalog_store import list_skus, sku_images
+from evidence_check.store.catalog_store import sku_images
 from evidence_check.store.thumbnails import thumbnails_of
 from evidence_check.widths import CATEGORY_WIDTH, NAME_WIDTH
 
@@ -74,8 +74,7 @@ def _page(console: Console, cursor: str, q: str) -> dict[str, Any]:
             after = sku_after(cursor)
         except Refused as exc:
             problems.append(exc.text(console.lang))
-    found = list_skus(console.store, console.agent.tenant, after=after, limit=PAGE + 1, starting=starting or None)
-    skus = found[:PAGE]
+    skus, next_cursor = skus_page(console.store, console.agent.tenant, after=after, limit=PAGE, starting=starting or None)
     searched = {"q": starting} if starting else {}
     return {
         "skus": skus,
@@ -83,7 +82,7 @@ def _page(console: Console, cursor: str, q: str) -> dict[str, Any]:
         "q": starting,
         "problems": problems,
         "paged": after is not None,
-        "next_url": "/catalog?" + urlencode({**searched, "cursor": sku_cursor(skus[-1].sku)}) if len(found) > PAGE else None,
+        "next_url": "/catalog?" + urlencode({**searched, "cursor": next_cursor}) if next_cursor else None,
         "first_url": "/catalog" + ("?" + urlencode(searched) if searched else ""),
     }
 
