@@ -268,15 +268,21 @@ def reverify_claim(
 
 
 def report_page(
-    store: Store, tenant: str, body: dict[str, Any], lang: str, settings: Settings, zone: ZoneInfo | None = None
+    store: Store,
+    tenant: str,
+    body: dict[str, Any],
+    lang: str,
+    settings: Settings,
+    zone: ZoneInfo | None = None,
+    pictures: bool = True,
 ) -> str:
     """A stored report as the printable HTML page: the API's `?format=html` (times in the claim's
     own offset) and the console's printable page (in the agent's `zone`). Each kept photo is decoded
     once, for its thumbnail and the location look's annotated picture; matched pictures come from
-    `evidence_thumbnails`."""
-    photos = kept_photos(store, tenant, str(body["claim_id"]), limits_from(settings))
+    `evidence_thumbnails`. Without `pictures`, the store is not read: the report's words alone."""
+    photos = kept_photos(store, tenant, str(body["claim_id"]), limits_from(settings)) if pictures else []
     thumbnails = {p.image_id: thumbnail_uri(p.working) for p in photos}
-    evidence = evidence_thumbnails(store, tenant, body, settings)
+    evidence = evidence_thumbnails(store, tenant, body, settings) if pictures else {}
     show_gps = settings.for_tenant(tenant).html_show_gps
     return render_html(body, lang, thumbnails, show_gps, evidence, annotated_pictures(body, photos), zone)
 

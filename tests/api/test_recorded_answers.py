@@ -104,3 +104,25 @@ def test_the_queues_read_after_its_first_with_the_store_gone_is_the_same_503(
     answer = api.client.get("/", follow_redirects=False)
     assert calls == 3
     assert (answer.status_code, answer.json()) == (503, STORE_DOWN)
+
+
+def test_a_claim_recorded_before_its_page_could_read_its_pictures_is_answered_with_the_page(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recorded = api.store.record
+
+    def record_then_store_gone(*args: Any, **kwargs: Any) -> Any:
+        earlier = recorded(*args, **kwargs)
+        take_down(api.store, "photo_files")  # what the page's thumbnails are drawn from
+        return earlier
+
+    monkeypatch.setattr(api.store, "record", record_then_store_gone)
+    sent = api.verify(photos(("a.jpg", jpeg(8))), {"customer_id": "x"}, params={"format": "html"})
+    assert sent.status_code == 200, sent.text
+    assert sent.headers["content-type"].startswith("text/html") and "a.jpg" in sent.text
+    assert "data:image/jpeg" not in sent.text  # no picture: the store could not give them
+    assert api.count("claims") == 1
+    # Read later, with nothing just recorded, the same failure is the store's 503.
+    claim_id = api.client.get("/v1/claims").json()["items"][0]["claim_id"]
+    later = api.client.get(f"/v1/claims/{claim_id}", params={"format": "html"})
+    assert (later.status_code, later.json()) == (503, STORE_DOWN)
