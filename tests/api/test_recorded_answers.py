@@ -6,6 +6,8 @@ the first. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from api.observe import JsonLines
 from api.web import routes
 from evidence_check.imaging.fingerprint import fingerprint
 from evidence_check.imaging.load import Limits, load_photo
@@ -46,13 +49,24 @@ def test_a_claim_recorded_before_the_index_could_read_it_is_answered_with_its_re
 
     monkeypatch.setattr(api.store, "record", record_then_store_gone)
     photo = photos(("a.jpg", jpeg(7)))
-    with caplog.at_level(logging.WARNING, logger="evidence_check.service"):
-        sent = api.verify(photo, {"customer_id": "x"})  # no claim id, no key: a retry would be a new claim
+    # As `serve` writes the library's warnings: one JSON line each, naming the request it was written for.
+    server_log = io.StringIO()
+    lines = logging.StreamHandler(server_log)
+    lines.setFormatter(JsonLines())
+    logging.getLogger("evidence_check.service").addHandler(lines)
+    try:
+        with caplog.at_level(logging.WARNING, logger="evidence_check.service"):
+            # No claim id, no key: a retry would be a new claim.
+            sent = api.verify(photo, {"customer_id": "x"}, headers={"x-request-id": "rec-1"})
+    finally:
+        logging.getLogger("evidence_check.service").removeHandler(lines)
     assert sent.status_code == 200, sent.text
     assert sent.json()["images"][0]["checks"]["reuse"]["status"] == "pass"
     assert api.count("claims") == 1 and api.count("reports") == 1
     warned = [r.getMessage() for r in caplog.records if r.name == "evidence_check.service"]
     assert len(warned) == 1 and f"claim {sent.json()['claim_id']} of default (api) recorded" in warned[0]
+    (line,) = [json.loads(text) for text in server_log.getvalue().splitlines()]
+    assert (line["request_id"], line["message"]) == ("rec-1", warned[0])
 
     monkeypatch.setattr(api.store, "record", recorded)
     bring_back(api.store, "fingerprints")
@@ -109,19 +123,22 @@ def test_the_queues_read_after_its_first_with_the_store_gone_is_the_same_503(
 def test_a_claim_recorded_before_its_page_could_read_its_pictures_is_answered_with_the_page(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    first = api.verify(photos(("a.jpg", jpeg(8))), {"claim_id": "c-1", "customer_id": "w"})
+    assert first.status_code == 200, first.text
     recorded = api.store.record
 
     def record_then_store_gone(*args: Any, **kwargs: Any) -> Any:
         earlier = recorded(*args, **kwargs)
-        take_down(api.store, "photo_files")  # what the page's thumbnails are drawn from
+        take_down(api.store, "photo_files")  # what the page's own and matched pictures are drawn from
         return earlier
 
     monkeypatch.setattr(api.store, "record", record_then_store_gone)
-    sent = api.verify(photos(("a.jpg", jpeg(8))), {"customer_id": "x"}, params={"format": "html"})
+    # A copy of c-1's photo: the page would show c-1's beside it, read from the store too.
+    sent = api.verify(photos(("b.jpg", jpeg(8))), {"customer_id": "x"}, params={"format": "html"})
     assert sent.status_code == 200, sent.text
-    assert sent.headers["content-type"].startswith("text/html") and "a.jpg" in sent.text
+    assert sent.headers["content-type"].startswith("text/html") and "b.jpg" in sent.text and "c-1" in sent.text
     assert "data:image/jpeg" not in sent.text  # no picture: the store could not give them
-    assert api.count("claims") == 1
+    assert api.count("claims") == 2
     # Read later, with nothing just recorded, the same failure is the store's 503.
     claim_id = api.client.get("/v1/claims").json()["items"][0]["claim_id"]
     later = api.client.get(f"/v1/claims/{claim_id}", params={"format": "html"})
