@@ -11,6 +11,8 @@ from typing import Any
 
 import anyio
 import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import text
 
 from api import upload
@@ -18,9 +20,10 @@ from api.app import create_app
 from api.upload import UploadNoRoom, UploadSlots
 from api.web.session import SESSION_COOKIE, open_session
 from evidence_check.engine import now_utc
+from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.keys import create_key
-from tests.api.conftest import CLAIM, LOOPBACK, jpeg, settings_for
+from tests.api.conftest import CLAIM, LOCAL, LOOPBACK, jpeg, settings_for
 
 BOUNDARY = b"slots-boundary"
 BUSY = "too many uploads in progress on this server; try again"
@@ -214,3 +217,50 @@ def test_a_tenants_upload_waiting_for_its_share_takes_none_of_the_processs_slots
         assert slots._tenants == {}  # nothing kept of tenants with no upload in flight
 
     anyio.run(main)
+
+
+@pytest.mark.parametrize(
+    ("path", "by"),
+    [
+        ("/v1/verify", "key"),
+        ("/v1/verify", "other key"),
+        ("/new-claim", "session"),
+        ("/catalog/images", "session"),
+        ("/claims/preview", "session"),
+    ],
+)
+def test_every_upload_takes_its_slot_under_its_tenant(
+    store: Store, monkeypatch: pytest.MonkeyPatch, path: str, by: str
+) -> None:
+    """The API's routes under the key's tenant (two keys of one tenant are one tenant), the console's
+    three forms under their agent's."""
+    first, second = (create_key(store, "acme", now_utc())[1] for _ in range(2))
+    create_key(store, "globex", now_utc())
+    holders: list[str] = []
+    hold = UploadSlots.hold
+
+    def recorded(self: UploadSlots, tenant: str) -> Any:
+        holders.append(tenant)
+        return hold(self, tenant)
+
+    monkeypatch.setattr(UploadSlots, "hold", recorded)
+    app = create_app(settings_for(store.url), store)
+    head, rest = claim_body(1)
+    headers = {"content-type": "multipart/form-data; boundary=" + BOUNDARY.decode()}
+    if by == "session":
+        headers["cookie"] = f"{SESSION_COOKIE}={open_session(store, first)}"
+    else:
+        headers["authorization"] = f"Bearer {first if by == 'key' else second}"
+    with TestClient(app, base_url=LOCAL, client=LOOPBACK) as client:
+        client.post(path, content=head + rest, headers=headers)
+    assert holders == ["acme"]
+
+
+def test_a_share_is_at_least_one_slot_and_at_most_the_processs() -> None:
+    """Over the process's slots a share would read as a limit that is none: refused when read, as
+    `serve` words a bad setting (one line)."""
+    assert Settings(uploads_per_tenant=1).uploads_per_tenant == 1
+    assert Settings(uploads_per_tenant=upload.UPLOADS_IN_FLIGHT).uploads_per_tenant == upload.UPLOADS_IN_FLIGHT
+    for refused in (0, upload.UPLOADS_IN_FLIGHT + 1):
+        with pytest.raises(ValidationError, match="uploads_per_tenant"):
+            Settings(uploads_per_tenant=refused)
