@@ -264,3 +264,33 @@ def test_a_share_is_at_least_one_slot_and_at_most_the_processs() -> None:
     for refused in (0, upload.UPLOADS_IN_FLIGHT + 1):
         with pytest.raises(ValidationError, match="uploads_per_tenant"):
             Settings(uploads_per_tenant=refused)
+
+
+def test_a_request_cancelled_while_it_waits_gives_back_what_it_took_and_leaves_no_tenant_behind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A request cancelled in the queue (the server stopping it, a timeout around it): one waiting for
+    the process's slot with its share taken gives the share back; one waiting for its share took none.
+    Each tenant still has another upload in flight, so its share's count is the one kept."""
+    monkeypatch.setattr(upload, "SLOT_WAIT_SECONDS", 30.0)
+    slots = UploadSlots(total=3, per_tenant=2)
+
+    async def wait_for(tenant: str) -> None:
+        async with slots.hold(tenant):
+            raise AssertionError(f"{tenant} was given a slot the test holds")
+
+    async def main() -> None:
+        async with slots.hold("acme"), slots.hold("acme"), slots.hold("globex"):  # the process full
+            async with anyio.create_task_group() as group:
+                group.start_soon(wait_for, "globex")  # its share taken, waiting for the process's slot
+                group.start_soon(wait_for, "acme")  # waiting for its share
+                await until(lambda: slots.held("globex") == 2 and slots._tenants["acme"][1] == 3)
+                group.cancel_scope.cancel()
+            assert (slots.held("acme"), slots.held("globex"), slots.free.value) == (2, 1, 0)
+            assert (slots._tenants["acme"][1], slots._tenants["globex"][1]) == (2, 1)
+        assert slots._tenants == {} and slots.free.value == 3
+        with anyio.fail_after(1):  # nothing kept: each tenant is given its whole share at once
+            async with slots.hold("acme"), slots.hold("acme"), slots.hold("globex"):
+                pass
+
+    anyio.run(main)
