@@ -40,9 +40,10 @@ def report_response(
     just_recorded: bool = False,
 ) -> Any:
     """The report as JSON, or as the printable page with pictures of the claim's kept photos.
-    `just_recorded`: the report was recorded by this request, whose page is then drawn without
-    pictures when the store cannot give them, not a 503 that a client without an Idempotency-Key
-    would answer by sending the claim again."""
+    `just_recorded`: the request sent the claim to be recorded (recorded now, or a retry answered
+    with the report recorded first), whose page is then drawn without pictures when the store cannot
+    give them, not a 503 that a client without an Idempotency-Key would answer by sending the claim
+    again."""
     if not html:
         return body
     try:
