@@ -121,7 +121,7 @@ def test_the_queues_read_after_its_first_with_the_store_gone_is_the_same_503(
 
 
 def test_a_claim_recorded_before_its_page_could_read_its_pictures_is_answered_with_the_page(
-    api: Api, monkeypatch: pytest.MonkeyPatch
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     first = api.verify(photos(("a.jpg", jpeg(8))), {"claim_id": "c-1", "customer_id": "w"})
     assert first.status_code == 200, first.text
@@ -134,8 +134,11 @@ def test_a_claim_recorded_before_its_page_could_read_its_pictures_is_answered_wi
 
     monkeypatch.setattr(api.store, "record", record_then_store_gone)
     # A copy of c-1's photo: the page would show c-1's beside it, read from the store too.
-    sent = api.verify(photos(("b.jpg", jpeg(8))), {"customer_id": "x"}, params={"format": "html"})
+    with caplog.at_level(logging.WARNING, logger="evidence_check.api"):
+        sent = api.verify(photos(("b.jpg", jpeg(8))), {"customer_id": "x"}, params={"format": "html"})
     assert sent.status_code == 200, sent.text
+    (warned,) = [r.getMessage() for r in caplog.records if "drawn without pictures" in r.getMessage()]
+    assert warned.startswith("claim ") and " of default recorded, its page drawn without pictures: " in warned
     assert sent.headers["content-type"].startswith("text/html") and "b.jpg" in sent.text and "c-1" in sent.text
     assert "data:image/jpeg" not in sent.text  # no picture: the store could not give them
     assert api.count("claims") == 2
