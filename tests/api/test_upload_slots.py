@@ -123,8 +123,8 @@ async def answered(upload_: Upload) -> Upload:
 def two_tenants(store: Store, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, dict[str, str]]:
     monkeypatch.setattr(upload, "SLOT_WAIT_SECONDS", 0.2)
     keys = {tenant: create_key(store, tenant, now_utc())[1] for tenant in ("acme", "globex")}
-    # A stalled body is timed out after 3 s: long past the rest of the test's requests.
-    app = create_app(settings_for(store.url, uploads_per_tenant=2), store, body_idle_seconds=3)
+    # A stalled body is timed out after 8 s: long past the rest of the test's requests (~0.5 s), even on a loaded CI machine.
+    app = create_app(settings_for(store.url, uploads_per_tenant=2), store, body_idle_seconds=8)
     return app, keys
 
 
