@@ -15,7 +15,6 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import anyio
 from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -46,7 +45,7 @@ from api.routes import (
     verify,
     webhook,
 )
-from api.upload import UPLOADS_IN_FLIGHT, UploadInvalid, UploadNoRoom, UploadTooLarge
+from api.upload import UPLOADS_IN_FLIGHT, UploadInvalid, UploadNoRoom, UploadSlots, UploadTooLarge
 from api.verifying import describe
 from api.web import install as install_console
 from evidence_check import __version__
@@ -124,7 +123,7 @@ def create_app(
     app.state.store = opened
     app.state.metrics = Metrics()
     app.state.gate = threading.BoundedSemaphore(settings.api_max_parallel or analyses_per_process(1))
-    app.state.uploads = anyio.Semaphore(UPLOADS_IN_FLIGHT)
+    app.state.uploads = UploadSlots(UPLOADS_IN_FLIGHT, settings.uploads_per_tenant)
     app.state.keys_exist = False
     for v1 in (verify, decisions, claims, references, catalog_import, catalog, pictures, catalog_read, webhook):
         app.include_router(v1.router, prefix=API_PREFIX, dependencies=[Depends(only_declared_query)])

@@ -32,14 +32,14 @@ __all__ = [
 
 
 async def get_upload_form(
-    request: Request, settings: SettingsDep, _tenant: TenantDep
+    request: Request, settings: SettingsDep, tenant: TenantDep
 ) -> AsyncIterator[UploadedForm]:
     """The multipart body, read as it streams (413 as soon as a limit is passed), its files spooled
     until the route is done with them.
 
     Depends on the tenant so that a caller without a valid key is refused before any byte is read.
     """
-    form = await read_request(request, UploadLimits.of(settings))
+    form = await read_request(request, UploadLimits.of(settings), tenant)
     try:
         yield form
     finally:

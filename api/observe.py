@@ -13,6 +13,7 @@ import re
 import sys
 import time
 import uuid
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +26,10 @@ log = logging.getLogger("evidence_check.api.requests")
 LOG_LEVEL_VARIABLE = "EVIDENCE_CHECK_API_LOG_LEVEL"  # how `serve` tells its worker processes
 _REQUEST_ID = re.compile(r"^[\w.-]{1,64}$")
 LOGGED_KEYS = ("tenant", "claim_id", "verdict", "photos", "replayed")
+# The request being answered, for the library's own log lines written meanwhile (a claim recorded
+# whose photos could not be indexed yet): the operator finds its request line, and the client's
+# X-Request-ID, by it. The threads a route runs in get a copy of the context.
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
 class RequestObserver:
@@ -52,9 +57,11 @@ class RequestObserver:
         # Shared with the route's `request.state`, which fills in what this line should say.
         state = scope.setdefault("state", {})
         self.metrics.in_flight.inc()
+        answering = REQUEST_ID.set(request_id)
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            REQUEST_ID.reset(answering)
             self.metrics.in_flight.dec()
             elapsed = time.perf_counter() - started
             route = route_template(scope)
@@ -129,6 +136,9 @@ class JsonLines(logging.Formatter):
             "message": record.getMessage(),
             "pid": os.getpid(),
         }
+        request_id = REQUEST_ID.get()
+        if request_id is not None:
+            line["request_id"] = request_id
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)

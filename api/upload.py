@@ -61,21 +61,47 @@ class UploadNoRoom(UploadRefused):
     """The server has no room for the upload now (HTTP 503): too many in flight, or no disk to spool."""
 
 
-@asynccontextmanager
-async def upload_slot(slots: anyio.Semaphore) -> AsyncIterator[None]:
-    """Hold one of the process's upload slots while a body is read; wait up to SLOT_WAIT_SECONDS for
-    one, else `UploadNoRoom`. A request waiting here has not read its body: the client is held back
-    by TCP, not by memory of ours."""
-    acquired = False
-    with anyio.move_on_after(SLOT_WAIT_SECONDS):
-        await slots.acquire()
-        acquired = True
-    if not acquired:
-        raise UploadNoRoom("upload.busy")
-    try:
-        yield
-    finally:
-        slots.release()
+class UploadSlots:
+    """The process's upload slots, of which one tenant holds `per_tenant` at most: one key trickling
+    uploads just above the minimum rate could otherwise hold all of them, and every other tenant's
+    upload waited, then got 503. Used from the event loop's thread only."""
+
+    def __init__(self, total: int, per_tenant: int) -> None:
+        self.free = anyio.Semaphore(total)
+        self.per_tenant = per_tenant
+        # A tenant's own slots, and how many of its requests hold or wait for them; let go at none.
+        self._tenants: dict[str, tuple[anyio.Semaphore, int]] = {}
+
+    def held(self, tenant: str) -> int:
+        """The slots `tenant` holds now (0 for a tenant none of whose uploads is in flight)."""
+        own, _ = self._tenants.get(tenant, (None, 0))
+        return 0 if own is None else self.per_tenant - own.value
+
+    @asynccontextmanager
+    async def hold(self, tenant: str) -> AsyncIterator[None]:
+        """One slot while a body is read: the tenant's share first, then the process's, waiting up
+        to SLOT_WAIT_SECONDS for both, else `UploadNoRoom` (a process that is full and a tenant over
+        its share are answered alike). A request waiting here has not read its body: the client is
+        held back by TCP, not by memory of ours."""
+        own, users = self._tenants.get(tenant, (anyio.Semaphore(self.per_tenant), 0))
+        self._tenants[tenant] = (own, users + 1)
+        taken: list[anyio.Semaphore] = []
+        try:
+            with anyio.move_on_after(SLOT_WAIT_SECONDS):
+                for slots in (own, self.free):  # a request over its share takes none of the process's
+                    await slots.acquire()
+                    taken.append(slots)
+            if len(taken) < 2:
+                raise UploadNoRoom("upload.busy")
+            yield
+        finally:
+            for slots in taken:
+                slots.release()
+            own, users = self._tenants[tenant]
+            if users == 1:
+                del self._tenants[tenant]
+            else:
+                self._tenants[tenant] = (own, users - 1)
 
 
 @dataclass(frozen=True)
@@ -250,11 +276,14 @@ def refusal_status(refused: UploadRefused) -> int:
     return 413 if isinstance(refused, UploadTooLarge) else 422
 
 
-async def read_request(request: Request, limits: UploadLimits, *, fields_first: bool = False) -> UploadedForm:
+async def read_request(
+    request: Request, limits: UploadLimits, tenant: str, *, fields_first: bool = False
+) -> UploadedForm:
     """`read_multipart` over a request's own headers and body, holding one of the process's upload
-    slots (`upload_slot`) while it reads: the API's routes and the console's forms draw on the same
-    `UPLOADS_IN_FLIGHT`."""
-    async with upload_slot(request.app.state.uploads):
+    slots (`UploadSlots.hold`) for `tenant` while it reads: the API's routes and the console's forms
+    draw on the same `UPLOADS_IN_FLIGHT`, and a tenant on the same share of them."""
+    slots: UploadSlots = request.app.state.uploads
+    async with slots.hold(tenant):
         return await read_multipart(
             request.headers.get("content-type"),
             request.headers.get("content-length"),

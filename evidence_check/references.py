@@ -43,6 +43,7 @@ from evidence_check.reuse_file import Built, FingerprintIndex, HostFile, ReuseFi
 from evidence_check.reuse_rows import Cursor, build
 from evidence_check.settings import Settings, get_settings
 from evidence_check.store import Store, StoreError
+from evidence_check.store.database import store_errors
 from evidence_check.store.reuse_tables import FingerprintRow, StoredPrint, fingerprint_row
 from evidence_check.store.thumbnails import put_thumbnails
 
@@ -226,9 +227,11 @@ class References:
                 logger.warning("reuse file not usable in %s (%s); indexing every photo in memory", folder, exc)
         self.sync()
 
+    @store_errors("could not index the new photos")
     def sync(self) -> int:
         """Index the fingerprint rows written since the last sync, and late ones; return how many.
-        Maps the host file's newer generation first, if one was written."""
+        Maps the host file's newer generation first, if one was written. A failed read leaves the
+        cursor where it was: the next sync asks for the same rows again."""
         with self._sync_lock:
             now = self._clock()
             if self._host is not None and self._host.changed(self._mapped.identity if self._mapped else None):
@@ -396,7 +399,11 @@ class References:
             return False  # the same picture added at the same moment by another process
         except SQLAlchemyError as exc:
             raise StoreError(f"could not add {filename}: {str(exc).splitlines()[0][:200]}") from None
-        self.sync()
+        try:
+            self.sync()
+        except StoreError as exc:
+            # The picture is stored: a retry would find it known, and the next sync indexes it.
+            logger.warning("%s of %s stored as %s %s, not indexed yet: %s", filename, tenant, kind, ref_id, exc)
         return True
 
 

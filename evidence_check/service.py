@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import weakref
 from collections.abc import Collection, Hashable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -38,7 +39,7 @@ from evidence_check.render.annotated import annotated_pictures, annotated_png, l
 from evidence_check.render.html import THUMBNAIL_SIDE, render_html, thumbnail_uri
 from evidence_check.render.matched import matched_images
 from evidence_check.settings import Settings, get_settings
-from evidence_check.store import Store, request_key
+from evidence_check.store import Store, StoreError, request_key
 from evidence_check.store.catalog_store import (
     VocabularyChanged,
     catalog_stamp,
@@ -65,6 +66,8 @@ from evidence_check.store.outcomes import (
 )
 from evidence_check.store.reuse_tables import StoredPrint
 from evidence_check.store.thumbnails import put_thumbnails, thumbnail_ids, thumbnails_of
+
+logger = logging.getLogger(__name__)
 
 # One catalog per open store, so a server loads each tenant's catalog once, not per request.
 _catalogs: weakref.WeakKeyDictionary[Store, Catalog] = weakref.WeakKeyDictionary()
@@ -177,7 +180,14 @@ def verify_claim(
             events=verified_events(claim, body),
         )
         body = earlier if earlier is not None else body
-        references.sync()
+        try:
+            references.sync()
+        except StoreError as exc:
+            # The claim is recorded: its answer is its report, not an error a client without a key
+            # would send again and record twice. Its photos are indexed by the next sync.
+            logger.warning(
+                "claim %s of %s (%s) recorded, its photos not indexed yet: %s", claim.claim_id, claim.tenant, channel, exc
+            )
     return Outcome(report=analysis.report, body=body, readable=len(analysis.photos), photos=analysis.photos)
 
 
@@ -258,15 +268,21 @@ def reverify_claim(
 
 
 def report_page(
-    store: Store, tenant: str, body: dict[str, Any], lang: str, settings: Settings, zone: ZoneInfo | None = None
+    store: Store,
+    tenant: str,
+    body: dict[str, Any],
+    lang: str,
+    settings: Settings,
+    zone: ZoneInfo | None = None,
+    pictures: bool = True,
 ) -> str:
     """A stored report as the printable HTML page: the API's `?format=html` (times in the claim's
     own offset) and the console's printable page (in the agent's `zone`). Each kept photo is decoded
     once, for its thumbnail and the location look's annotated picture; matched pictures come from
-    `evidence_thumbnails`."""
-    photos = kept_photos(store, tenant, str(body["claim_id"]), limits_from(settings))
+    `evidence_thumbnails`. Without `pictures`, the store is not read: the report's words alone."""
+    photos = kept_photos(store, tenant, str(body["claim_id"]), limits_from(settings)) if pictures else []
     thumbnails = {p.image_id: thumbnail_uri(p.working) for p in photos}
-    evidence = evidence_thumbnails(store, tenant, body, settings)
+    evidence = evidence_thumbnails(store, tenant, body, settings) if pictures else {}
     show_gps = settings.for_tenant(tenant).html_show_gps
     return render_html(body, lang, thumbnails, show_gps, evidence, annotated_pictures(body, photos), zone)
 

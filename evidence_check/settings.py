@@ -86,6 +86,12 @@ class Settings(BaseSettings):
         le=64,
         description="claims analysed at once by one API process (default: 2 × cores ÷ serve's --workers)",
     )
+    # A process reads 16 upload bodies at once (api/upload.py's UPLOADS_IN_FLIGHT); one tenant may hold
+    # this many of them, so that one key trickling uploads just above the minimum rate cannot keep every
+    # other tenant out. More than 16 would read as a share the process cannot give: refused.
+    uploads_per_tenant: int = Field(
+        8, ge=1, le=16, description="upload slots of a process's 16 one tenant holds at once (its others wait, then 503)"
+    )
     # Prometheus sends it as `Authorization: Bearer TOKEN`; once API keys exist, /metrics needs it.
     metrics_token: SecretStr | None = Field(
         None, min_length=16, max_length=256, description="bearer token that reads /metrics"

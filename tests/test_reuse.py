@@ -14,7 +14,7 @@ import numpy as np
 import pdqhash
 import pytest
 from PIL import Image, ImageOps
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -403,6 +403,29 @@ def test_a_row_committed_late_with_a_lower_id_is_indexed_on_a_later_sync(store: 
         insert_print(session, late, "first", row_id=1)
     assert found(references, copy_of(late)) == {"first"} and references.waiting_for == []
     assert found(references, copy_of(early)) == {"second"}
+
+
+def test_a_failed_sync_leaves_the_cursor_and_its_gaps_so_the_next_indexes_new_and_late_rows(store: Store) -> None:
+    """The store gone during a sync (after a claim was recorded, `verify_claim` answers all the same):
+    the rows written meanwhile, and a late one below the cursor, are indexed by the next sync."""
+    early, late, meanwhile = (photo_of(product_photo(n)) for n in (21, 22, 23))
+    references = References(store, clock=FakeClock())
+    with store.sessions.begin() as session:
+        insert_print(session, early, "second", row_id=2)
+    assert references.sync() == 1 and references.waiting_for == [1]
+    with store.sessions.begin() as session:
+        insert_print(session, meanwhile, "third", row_id=3)
+    with store.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE fingerprints RENAME TO fingerprints_gone"))
+    with pytest.raises(StoreError, match="^could not index the new photos: "):
+        references.sync()
+    assert references.waiting_for == [1]
+    with store.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE fingerprints_gone RENAME TO fingerprints"))
+    with store.sessions.begin() as session:
+        insert_print(session, late, "first", row_id=1)
+    assert references.sync() == 2 and references.waiting_for == []
+    assert found(references, copy_of(late)) == {"first"} and found(references, copy_of(meanwhile)) == {"third"}
 
 
 def test_a_skipped_id_is_given_up_after_a_while(store: Store) -> None:

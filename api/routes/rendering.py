@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi.responses import HTMLResponse
@@ -10,7 +11,9 @@ from api.private_answers import NOT_STORED
 from api.schemas import REPORT_EXAMPLE, Problem
 from evidence_check.service import report_page
 from evidence_check.settings import Settings
-from evidence_check.store import Store
+from evidence_check.store import Store, StoreError
+
+log = logging.getLogger("evidence_check.api")
 
 # The printable page (the API's `?format=html`, the console's printable page) holds a customer's photos
 # and words: kept by no cache, framed by no one, and, self-contained (its style inline, its pictures
@@ -27,12 +30,30 @@ REPORT_PAGE_HEADERS = {
 
 
 def report_response(
-    body: dict[str, Any], lang: str, html: bool, *, store: Store, tenant: str, settings: Settings
+    body: dict[str, Any],
+    lang: str,
+    html: bool,
+    *,
+    store: Store,
+    tenant: str,
+    settings: Settings,
+    just_recorded: bool = False,
 ) -> Any:
-    """The report as JSON, or as the printable page with pictures of the claim's kept photos."""
+    """The report as JSON, or as the printable page with pictures of the claim's kept photos.
+    `just_recorded`: the request sent the claim to be recorded (recorded now, or a retry answered
+    with the report recorded first), whose page is then drawn without pictures when the store cannot
+    give them, not a 503 that a client without an Idempotency-Key would answer by sending the claim
+    again."""
     if not html:
         return body
-    return HTMLResponse(report_page(store, tenant, body, lang, settings), headers=REPORT_PAGE_HEADERS)
+    try:
+        page = report_page(store, tenant, body, lang, settings)
+    except StoreError as exc:
+        if not just_recorded:
+            raise
+        log.warning("claim %s of %s recorded, its page drawn without pictures: %s", body.get("claim_id"), tenant, exc)
+        page = report_page(store, tenant, body, lang, settings, pictures=False)
+    return HTMLResponse(page, headers=REPORT_PAGE_HEADERS)
 
 
 REPORT_CONTENT: dict[str, Any] = {

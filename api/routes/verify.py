@@ -67,7 +67,9 @@ def verify(
         "verdict": body.get("verdict"),
         "photos": len(parsed.photos),
     }
-    answered = report_response(body, lang, html, store=store, tenant=tenant, settings=settings)
+    answered = report_response(
+        body, lang, html, store=store, tenant=tenant, settings=settings, just_recorded=parsed.record
+    )
     # A claim costs a core ~100 ms or more, a new loopback or LAN connection well under 1 ms. Closing
     # lets the next claim go to whichever worker of `serve --workers N` accepts first, the idle one
     # most often: kept alive, a client's connection stays with one worker however busy it is, and

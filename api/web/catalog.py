@@ -122,7 +122,7 @@ async def add_images(request: Request, console: ConsoleDep) -> Response:
         return to_sign_in(request)
     settings = console.settings
     try:
-        form = await read_request(request, UploadLimits.of(settings))
+        form = await read_request(request, UploadLimits.of(settings), agent.tenant)
     except UploadRefused as exc:
         return _catalog_problem(console, exc.text(console.lang), refusal_status(exc))
     try:

@@ -100,7 +100,7 @@ async def new_claim(request: Request, console: ConsoleDep) -> Response:
     settings = console.settings
     try:
         # The form sends its photos last: a photo refused while it streams in leaves every field read.
-        form = await read_request(request, UploadLimits.of(settings), fields_first=True)
+        form = await read_request(request, UploadLimits.of(settings), agent.tenant, fields_first=True)
     except UploadRefused as exc:
         kept = {name: exc.fields_read.get(name, "") for name in FORM_FIELDS}
         return await anyio.to_thread.run_sync(_form, console, agent, kept, exc.text(console.lang), refusal_status(exc))

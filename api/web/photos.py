@@ -38,7 +38,8 @@ async def preview(request: Request, console: ConsoleDep) -> Response:
         return PlainTextResponse("sign in first", status_code=401)
     settings = console.settings
     try:
-        form = await read_request(request, UploadLimits(settings.max_file_bytes, settings.max_file_bytes + 64 * 1024, 1))
+        limits = UploadLimits(settings.max_file_bytes, settings.max_file_bytes + 64 * 1024, 1)
+        form = await read_request(request, limits, agent.tenant)
     except UploadRefused as exc:
         return PlainTextResponse(exc.text(console.lang), status_code=refusal_status(exc))
     try:

@@ -39,6 +39,7 @@ from evidence_check.store.claims import (
     encode_cursor,
     list_claims,
 )
+from evidence_check.store.database import store_errors
 from evidence_check.store.tables import ClaimRow
 
 log = logging.getLogger("evidence_check.api")
@@ -173,6 +174,7 @@ def _section(
     }
 
 
+@store_errors("could not list claims")
 def _accepted_and_rejected(store: Store, tenant: str, where: ClaimFilter, cursor: str | None) -> ClaimPage:
     """One page of the claims the service accepted or rejected, newest first, cut by one cursor
     (the store's cursor is a position in the claims' order, the same for every verdict)."""

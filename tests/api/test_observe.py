@@ -7,9 +7,12 @@ import logging
 import re
 import sys
 
+import anyio
 import pytest
+from starlette.types import Message, Receive, Scope, Send
 
-from api.observe import LOGGED_KEYS, JsonLines, log_requests
+from api.metrics import Metrics
+from api.observe import LOGGED_KEYS, JsonLines, RequestObserver, log_requests
 from evidence_check.engine import now_utc
 from evidence_check.store import Store
 from evidence_check.store.keys import create_key
@@ -147,3 +150,36 @@ def test_every_route_is_counted_under_its_whole_template_api_console_and_unmatch
     assert sorted(routes) == sorted(
         ["/v1/stats", "/v1/claims/{claim_id}/reports", "/claims/{claim_id}", "/new-claim/sku", "/healthz", "unmatched"]
     )
+
+
+def test_a_library_line_names_the_request_it_was_written_for_and_no_other() -> None:
+    """The id is the request's while it is answered: a line written after it, in the same task (a
+    connection's next request, the server's own work), names none."""
+    formatter = JsonLines()
+    seen: list[dict[str, object]] = []
+
+    def line() -> dict[str, object]:
+        record = logging.getLogger("evidence_check.service").makeRecord(
+            "evidence_check.service", logging.WARNING, __file__, 1, "claim c-1 recorded", (), None
+        )
+        return dict(json.loads(formatter.format(record)))
+
+    async def route(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(line())
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(_message: Message) -> None:
+        pass
+
+    async def answer_then_log() -> None:
+        observed = RequestObserver(route, Metrics())
+        scope = {"type": "http", "method": "GET", "path": "/v1/stats", "headers": [(b"x-request-id", b"r-7")]}
+        await observed(scope, receive, send)
+        seen.append(line())
+
+    anyio.run(answer_then_log)
+    assert seen[0]["request_id"] == "r-7" and "request_id" not in seen[1]

@@ -126,16 +126,16 @@ def test_an_upload_waits_for_a_free_slot_and_is_refused_when_none_frees(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(upload, "SLOT_WAIT_SECONDS", 0.05)
-    slots = anyio.Semaphore(1)
+    slots = upload.UploadSlots(total=1, per_tenant=1)
 
     async def second_while_first_reads() -> None:
-        async with upload.upload_slot(slots):
+        async with slots.hold("acme"):
             with pytest.raises(UploadNoRoom, match="too many uploads"):
-                async with upload.upload_slot(slots):
+                async with slots.hold("globex"):
                     pass
-        async with upload.upload_slot(slots):  # free again
-            assert slots.value == 0
-        assert slots.value == 1
+        async with slots.hold("globex"):  # free again
+            assert slots.free.value == 0
+        assert slots.free.value == 1
 
     anyio.run(second_while_first_reads)
 

@@ -7,7 +7,6 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import anyio
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -199,7 +198,7 @@ def test_the_forms_wait_for_an_upload_slot_as_the_api_does(api: Api, monkeypatch
     taken, a form gets its page back with the one-line reason (503) and nothing is recorded."""
     token = csrf_of(api.client.get("/new-claim").text)
     monkeypatch.setattr(upload, "SLOT_WAIT_SECONDS", 0.05)
-    monkeypatch.setattr(api.client.app.state, "uploads", anyio.Semaphore(0))  # type: ignore[attr-defined]
+    monkeypatch.setattr(api.client.app.state, "uploads", upload.UploadSlots(0, 1))  # type: ignore[attr-defined]
     answer = api.client.post("/new-claim", files=photos(("a.jpg", jpeg(1))), data={**CLAIM, "csrf": token})
     assert answer.status_code == 503 and "too many uploads in progress" in answer.text
     assert 'name="csrf"' in answer.text  # the form itself, to send again
