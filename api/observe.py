@@ -25,7 +25,7 @@ from api.routes import API_PREFIX
 log = logging.getLogger("evidence_check.api.requests")
 LOG_LEVEL_VARIABLE = "EVIDENCE_CHECK_API_LOG_LEVEL"  # how `serve` tells its worker processes
 _REQUEST_ID = re.compile(r"^[\w.-]{1,64}$")
-LOGGED_KEYS = ("tenant", "claim_id", "verdict", "photos", "replayed")
+LOGGED_KEYS = ("tenant", "claim_id", "verdict", "photos")
 # The request being answered, for the library's own log lines written meanwhile (a claim recorded
 # whose photos could not be indexed yet): the operator finds its request line, and the client's
 # X-Request-ID, by it. The threads a route runs in get a copy of the context.
