@@ -73,7 +73,7 @@ def sku_lookup(console: ConsoleDep, sku: str = "") -> Response:
     signed-in tenant's catalog: `{"sku", "found"}`, `found` the line the list gives, null when the
     catalog has no such SKU. SKUs are compared exactly: `ab-1` is not `AB-1`."""
     if console.agent is None:
-        return JSONResponse({"detail": "sign in first"}, status_code=401, headers=NOT_STORED)
+        return JSONResponse({"detail": console.words["sign_in_first"]}, status_code=401, headers=NOT_STORED)
     # Not an id: no SKU has it (and PostgreSQL could not even compare a NUL).
     listed = list_skus(console.store, console.agent.tenant, starting=sku, limit=1) if valid_id(sku) else []
     found = [summary for summary in listed if summary.sku == sku]  # the first SKU starting with it: itself, if any

@@ -35,7 +35,7 @@ async def preview(request: Request, console: ConsoleDep) -> Response:
     `X-Photo-Height`, which the form draws the region in. Nothing is recorded."""
     agent = console.agent
     if agent is None:
-        return PlainTextResponse("sign in first", status_code=401)
+        return PlainTextResponse(console.words["sign_in_first"], status_code=401, headers=PRIVATE)
     settings = console.settings
     try:
         limits = UploadLimits(settings.max_file_bytes, settings.max_file_bytes + 64 * 1024, 1)

@@ -194,7 +194,12 @@ def test_the_forms_sku_look_up_is_only_for_a_signed_in_agent(keyed: tuple[Api, d
     _rows(api.store, "globex", ["G-1"])
     refused = api.client.get("/new-claim/sku", params={"sku": "AB-1"})
     assert (refused.status_code, refused.headers["cache-control"]) == (401, "no-store")
-    assert "AB-1" not in refused.text
+    assert "AB-1" not in refused.text and refused.json() == {"detail": "Sign in first."}
+    in_zh = api.client.get("/new-claim/sku", params={"sku": "AB-1"}, headers={"Accept-Language": "zh"})
+    assert (in_zh.status_code, in_zh.json()) == (401, {"detail": "请先登录。"})
+    # The form's photo preview, the other script-only console route, refuses alike.
+    preview = api.client.post("/claims/preview", files={"photo": ("a.jpg", b"\xff\xd8")}, headers={"Accept-Language": "zh"})
+    assert (preview.status_code, preview.text, preview.headers["cache-control"]) == (401, "请先登录。", "no-store")
     sign_in(api, keys["globex"])
     assert api.client.get("/new-claim/sku", params={"sku": "AB-1"}).json()["found"] is None
     assert api.client.get("/new-claim/sku", params={"sku": "G-1"}).json()["found"] == "the G-1 · Images: 2"
