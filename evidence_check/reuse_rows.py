@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
+from evidence_check.imaging import fingerprint as fp
+from evidence_check.imaging.load import Limits, PhotoError, load_photo
 from evidence_check.index import TenantIndex
 from evidence_check.reuse_file import Built, Items, anchor
-from evidence_check.store import Store
+from evidence_check.store import Store, StoreError
+from evidence_check.store.claim_files import files_by_image
 from evidence_check.store.reuse_tables import FingerprintRow
 
 # How long a skipped row id is looked for: far longer than a recording transaction lasts.
@@ -136,3 +141,124 @@ def _run(found: dict[str, tuple[list[int], bytearray, bytearray]], cursor: Curso
         for tenant, (owners, pdq, phash) in found.items()
     }
     return Built(tenants, cursor.last_id, cursor.wall_gaps(now), cursor.anchored)
+
+
+# Where a row keeps its middle crop code: after the picture's code and the 90 % crops' (`CROPS`).
+MIDDLE_AT = len(fp.CROPS)
+# A row's code at MIDDLE_AT this near the middle code computed now is the middle code: one hashed
+# from the kept 128-px thumbnail lies at most 4 pHash bits from the exact (80 corpus photos,
+# docs/measurements/reuse.md), and a row of the earlier layout holds there a framing of the whole
+# picture, which lies past the lookup radius (14) from its middle crop or finds that crop already.
+SAME_MIDDLE_BITS = 8
+BACKFILL_BATCH = 200  # rows rewritten in one transaction
+
+
+@dataclass
+class Backfilled:
+    """What `backfill_middle` did, by row."""
+
+    exact: int = 0  # the middle code hashed from the photo's kept file
+    approximate: int = 0  # from the kept grey thumbnail
+    skipped: int = 0  # no middle code and neither file nor features kept to compute it
+    complete: int = 0  # had the middle code already
+
+
+def backfill_middle(
+    store: Store, tenant: str | None, limits: Limits, batch: int = BACKFILL_BATCH
+) -> Backfilled:
+    """Give the middle crop code to the fingerprint rows recorded before it (eleven codes for twelve),
+    `batch` rows per transaction in id order. Each row is rewritten whole by one statement that
+    holds only while its codes are the ones read, so a run stopped midway leaves every row of the
+    one layout or the other, and running again finishes it."""
+    done, last = Backfilled(), 0
+    try:
+        while True:
+            query = _BACKFILL_ROWS.where(FingerprintRow.id > last)
+            if tenant is not None:
+                query = query.where(FingerprintRow.tenant == tenant)
+            with store.engine.connect() as connection:
+                rows = connection.execute(query.limit(batch)).all()
+            if not rows:
+                return done
+            last = rows[-1].id
+            updates = _middle_codes(store, rows, limits, done)
+            with store.engine.begin() as connection:
+                for row_id, old_pdq, new_pdq, new_phash, exact in updates:
+                    written = connection.execute(
+                        update(FingerprintRow)
+                        .where(FingerprintRow.id == row_id, FingerprintRow.pdq == old_pdq)
+                        .values(pdq=new_pdq, phash=new_phash)
+                    ).rowcount
+                    if written and exact:
+                        done.exact += 1
+                    elif written:
+                        done.approximate += 1
+    except SQLAlchemyError as exc:
+        raise StoreError(f"could not add the middle crop code: {str(exc).splitlines()[0][:200]}") from None
+
+
+_BACKFILL_ROWS = select(
+    FingerprintRow.id,
+    FingerprintRow.tenant,
+    FingerprintRow.image_id,
+    FingerprintRow.filename,
+    FingerprintRow.pdq,
+    FingerprintRow.phash,
+    FingerprintRow.features,
+).order_by(FingerprintRow.id)
+
+
+def _middle_codes(
+    store: Store, rows: Sequence[Any], limits: Limits, done: Backfilled
+) -> list[tuple[int, bytes, bytes, bytes, bool]]:
+    """(row id, its PDQ codes as read, its codes with the middle one, whether exact) of the rows
+    lacking it; the others counted in `done`."""
+    undecided = []
+    for row in rows:
+        thumb = fp.Features.from_bytes(bytes(row.features)).thumb if row.features is not None else None
+        near = fp.middle_codes(thumb) if thumb is not None else None
+        if near is not None and _holds(row.phash, near[1]):
+            done.complete += 1
+        else:
+            undecided.append((row, near))
+    wanted: dict[str, list[str]] = {}
+    for row, _ in undecided:
+        wanted.setdefault(row.tenant, []).append(row.image_id)
+    files = {tenant: files_by_image(store, tenant, image_ids) for tenant, image_ids in wanted.items()}
+    updates = []
+    for row, near in undecided:
+        exact = _from_file(files[row.tenant].get(row.image_id), limits)
+        middle = exact or near
+        if middle is None:
+            done.skipped += 1
+        elif exact is not None and _holds(row.phash, exact[1]):
+            done.complete += 1
+        else:
+            pdq, phash = bytes(row.pdq), bytes(row.phash)
+            updates.append(
+                (
+                    row.id,
+                    pdq,
+                    pdq[: 32 * MIDDLE_AT] + middle[0] + pdq[32 * MIDDLE_AT :],
+                    phash[: 8 * MIDDLE_AT] + middle[1] + phash[8 * MIDDLE_AT :],
+                    exact is not None,
+                )
+            )
+    return updates
+
+
+def _from_file(kept: tuple[str, bytes] | None, limits: Limits) -> tuple[bytes, bytes] | None:
+    """The middle code of a kept photo file, as recording it hashed it; None without one that loads."""
+    if kept is None:
+        return None
+    try:
+        photo = load_photo(kept[1], kept[0], limits)
+    except PhotoError:
+        return None
+    return fp.middle_codes(fp.fingerprint(photo.working).grey)
+
+
+def _holds(phash: bytes, middle: bytes) -> bool:
+    """Whether a row's pHash codes hold this middle code at its place (see SAME_MIDDLE_BITS)."""
+    there = bytes(phash[8 * MIDDLE_AT : 8 * MIDDLE_AT + 8])
+    return len(there) == 8 and (int.from_bytes(there) ^ int.from_bytes(middle)).bit_count() <= SAME_MIDDLE_BITS

@@ -1,4 +1,5 @@
-"""`evidence-check reuse forget-features`: retention of what the reuse look keeps of each photo."""
+"""`evidence-check reuse forget-features`: retention of what the reuse look keeps of each photo;
+`reuse add-middle-codes`: the codes of photos recorded before today's are completed."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import typer
 
 from evidence_check.cli.app import DbOption, app, check_tenant, load_settings, opened_store
 from evidence_check.engine import now_utc
-from evidence_check.references import forget_features
+from evidence_check.references import forget_features, reuse_folder
+from evidence_check.reuse_file import HostFile
+from evidence_check.reuse_rows import backfill_middle
+from evidence_check.service import limits_from
 from evidence_check.store.claim_files import forget_photo_files
 
 reuse_app = typer.Typer(help="What the reuse look keeps of photos.", no_args_is_help=True)
@@ -38,3 +42,33 @@ def forget(
         count = forget_features(store, before, tenant)
         files = forget_photo_files(store, before, tenant)
     print(f"forgot the features of {count} photo(s) and {files} photo file(s) first seen over {older_than:g} days ago")
+
+
+@reuse_app.command("add-middle-codes")
+def add_middle_codes(
+    tenant: Annotated[str | None, typer.Option(help="only this merchant's photos (default: all)")] = None,
+    db: DbOption = None,
+) -> None:
+    """Give photos recorded before the middle crop code (a tenth cut off every side) that code, so
+    such a crop of them is found; hashed from the photo's kept file, else from its kept thumbnail
+    (nearly the same code), else left as it is.
+
+    Safe while servers run; rows already complete are left alone, so it can be run again (or after
+    being stopped). The host's reuse file is deleted when rows changed: each server process builds or
+    maps the new one at its next lookup. Processes without a reuse file see the codes after a restart.
+    """
+    if tenant is not None:
+        check_tenant(tenant)
+    settings = load_settings()
+    with opened_store(db, settings) as store:
+        done = backfill_middle(store, tenant, limits_from(settings))
+        folder = reuse_folder(store, settings)
+        if done.exact + done.approximate and folder is not None:
+            try:
+                HostFile(folder, store.url).remove()
+            except OSError as exc:
+                print(f"could not delete the host's reuse file in {folder} ({exc.strerror}): restart the servers")
+    print(
+        f"middle crop code added to {done.exact} photo(s) from their files and {done.approximate} from their "
+        f"thumbnails; {done.skipped} skipped (no file or features kept); {done.complete} had it already"
+    )

@@ -1,0 +1,154 @@
+"""`evidence-check reuse add-middle-codes`: rows recorded before the middle crop code given it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import select, update
+from typer.testing import CliRunner
+
+from evidence_check.cli import app
+from evidence_check.engine import Upload
+from evidence_check.imaging import fingerprint as fp
+from evidence_check.imaging.load import Limits, Photo
+from evidence_check.measure import Measurements
+from evidence_check.references import References, StoredPrint, stored_print
+from evidence_check.reuse_rows import MIDDLE_AT, backfill_middle
+from evidence_check.store import Store
+from evidence_check.store.reuse_tables import FingerprintRow, fingerprint_row
+from fixtures.make_fixtures import jpeg
+from tests.conftest import hamming
+from tests.reuse_codes import FIRST_SEEN_AT
+from tests.test_reuse import bags_edge_to_edge, copy_of, eval_crop, photo_of, run_claim
+
+
+def without_middle(stored: StoredPrint, keep_features: bool = True) -> StoredPrint:
+    """A row of the layout before the middle crop code (as the earlier layout's test makes one)."""
+    return StoredPrint(
+        pdq=stored.pdq[: 32 * MIDDLE_AT] + stored.pdq[32 * (MIDDLE_AT + 1) :],
+        phash=stored.phash[: 8 * MIDDLE_AT] + stored.phash[8 * (MIDDLE_AT + 1) :],
+        quality=stored.quality,
+        features=stored.features if keep_features else None,
+    )
+
+
+def add_row(store: Store, tenant: str, ref_id: str, photo: Photo, stored: StoredPrint) -> None:
+    with store.sessions.begin() as session:
+        session.add(fingerprint_row(tenant, "stock", ref_id, photo.image_id, photo.filename, FIRST_SEEN_AT, stored))
+
+
+def codes_of(store: Store, ref_id: str) -> tuple[bytes, bytes]:
+    with store.sessions() as session:
+        pdq, phash = session.execute(
+            select(FingerprintRow.pdq, FingerprintRow.phash).where(FingerprintRow.ref_id == ref_id)
+        ).one()
+    return bytes(pdq), bytes(phash)
+
+
+def found(references: References, tenant: str, photo: Photo) -> set[str]:
+    return {m.entry.ref_id for m in references.matches(tenant, Measurements(photo)) if m.entry.image_id != photo.image_id}
+
+
+def test_the_middle_code_of_the_fingerprints_grey_is_its_crop_code() -> None:
+    print_ = fp.fingerprint(photo_of(bags_edge_to_edge(3)).working)
+    middle = print_.crop_codes[-1]
+    assert fp.middle_codes(print_.grey) == (middle.pdq[0], middle.phash[0])
+
+
+def test_old_rows_are_given_the_middle_code_from_their_file_or_thumbnail(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows of the earlier layout (a claim photo whose file is kept, a stock photo with its thumbnail,
+    one with neither) beside a row of today's: a tenth cut off every side of the first two is found
+    after the command, by a process that was running all along (its host file deleted) and by one
+    started after, and the codes are the exact one and a near one; the third is skipped and counted."""
+    monkeypatch.setenv("EVIDENCE_CHECK_REUSE_INDEX_DIR", str(tmp_path))
+    claimed, thumb_only, bare, new = (photo_of(bags_edge_to_edge(seed)) for seed in (8, 16, 38, 1))
+    run_claim(store, Upload("claim.jpg", jpeg(claimed.full)), "c-1", None, FIRST_SEEN_AT, tenant="t")
+    exact_pdq, exact_phash = codes_of(store, "c-1")
+    with store.sessions.begin() as session:
+        row = session.scalars(select(FingerprintRow).where(FingerprintRow.ref_id == "c-1")).one()
+        old = without_middle(StoredPrint(exact_pdq, exact_phash, row.quality, row.features))
+        session.execute(update(FingerprintRow).where(FingerprintRow.id == row.id).values(pdq=old.pdq, phash=old.phash))
+    thumb_print = stored_print(fp.fingerprint(thumb_only.working))
+    add_row(store, "t", "thumb", thumb_only, without_middle(thumb_print))
+    bare_print = without_middle(stored_print(fp.fingerprint(bare.working)), keep_features=False)
+    add_row(store, "t", "bare", bare, bare_print)
+    add_row(store, "t", "new", new, stored_print(fp.fingerprint(new.working)))
+    running = References(store, folder=tmp_path)
+    pictures = {"c-1": claimed, "thumb": thumb_only, "bare": bare, "new": new}
+    crops = {ref_id: photo_of(eval_crop(photo.full), "crop.jpg") for ref_id, photo in pictures.items()}
+    assert {ref_id: found(running, "t", crop) for ref_id, crop in crops.items()} == {
+        "c-1": set(), "thumb": set(), "bare": set(), "new": {"new"}
+    }
+
+    result = CliRunner().invoke(app, ["reuse", "add-middle-codes", "--db", store.url])
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "middle crop code added to 1 photo(s) from their files and 1 from their thumbnails; "
+        "1 skipped (no file or features kept); 1 had it already\n"
+    )
+    assert codes_of(store, "c-1") == (exact_pdq, exact_phash)
+    pdq, phash = codes_of(store, "thumb")
+    assert len(pdq) == len(thumb_print.pdq) and len(phash) == len(thumb_print.phash)
+    assert thumb_print.features is not None
+    from_thumb = fp.middle_codes(fp.Features.from_bytes(thumb_print.features).thumb)
+    assert (pdq[32 * MIDDLE_AT :][:32], phash[8 * MIDDLE_AT :][:8]) == from_thumb
+    assert from_thumb[0] != thumb_print.pdq[32 * MIDDLE_AT :][:32]  # near the exact code, not it
+    assert hamming(from_thumb[1], thumb_print.phash[8 * MIDDLE_AT :][:8]) <= 4
+    assert codes_of(store, "bare") == (bare_print.pdq, bare_print.phash)
+    for references in (running, References(store), References(store, folder=tmp_path)):
+        assert {ref_id: found(references, "t", crop) for ref_id, crop in crops.items()} == {
+            "c-1": {"c-1"}, "thumb": {"thumb"}, "bare": set(), "new": {"new"}
+        }
+        assert found(references, "t", copy_of(bare)) == {"bare"}
+
+    host_file = next(tmp_path.glob("reuse-*.index"))
+    built = host_file.stat().st_ino
+    again = CliRunner().invoke(app, ["reuse", "add-middle-codes", "--db", store.url, "--tenant", "t"])
+    assert again.exit_code == 0, again.output
+    assert again.output == (
+        "middle crop code added to 0 photo(s) from their files and 0 from their thumbnails; "
+        "1 skipped (no file or features kept); 3 had it already\n"
+    )
+    assert host_file.stat().st_ino == built  # nothing changed: the host's file is kept
+    other = CliRunner().invoke(app, ["reuse", "add-middle-codes", "--db", store.url, "--tenant", "u"])
+    assert other.output.startswith("middle crop code added to 0 photo(s) from their files and 0 from their thumbnails; 0 skipped")
+
+
+def test_a_stopped_run_leaves_every_row_of_one_layout_and_a_second_run_finishes(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photos = {f"p{seed}": photo_of(bags_edge_to_edge(seed)) for seed in range(2, 7)}
+    for ref_id, photo in photos.items():
+        add_row(store, "t", ref_id, photo, without_middle(stored_print(fp.fingerprint(photo.working))))
+    old_length = len(codes_of(store, "p2")[0])
+    hashed = fp.middle_codes
+    calls: list[int] = []
+
+    def failing_on_the_third(grey: np.ndarray) -> tuple[bytes, bytes]:
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("stopped")
+        return hashed(grey)
+
+    monkeypatch.setattr(fp, "middle_codes", failing_on_the_third)
+    with pytest.raises(RuntimeError):
+        backfill_middle(store, None, Limits(), batch=2)
+    lengths = {ref_id: (len(codes_of(store, ref_id)[0]), len(codes_of(store, ref_id)[1]) * 4) for ref_id in photos}
+    assert sorted(pdq for pdq, _ in lengths.values()) == [old_length] * 3 + [old_length + 32] * 2
+    assert all(pdq == phash for pdq, phash in lengths.values())
+
+    monkeypatch.setattr(fp, "middle_codes", hashed)
+    done = backfill_middle(store, None, Limits(), batch=2)
+    assert (done.exact, done.approximate, done.skipped, done.complete) == (0, 3, 0, 2)
+    assert {len(codes_of(store, ref_id)[0]) for ref_id in photos} == {old_length + 32}
+
+
+def test_a_store_that_is_down_is_one_line_and_exit_1() -> None:
+    result = CliRunner().invoke(app, ["reuse", "add-middle-codes", "--db", "postgresql://nobody@127.0.0.1:1/none"])
+    assert result.exit_code == 1
+    assert result.output.startswith("evidence-check: cannot open the store") and result.output.count("\n") == 1
+
