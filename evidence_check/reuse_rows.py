@@ -145,11 +145,16 @@ def _run(found: dict[str, tuple[list[int], bytearray, bytearray]], cursor: Curso
 
 # Where a row keeps its middle crop code: after the picture's code and the 90 % crops' (`CROPS`).
 MIDDLE_AT = len(fp.CROPS)
-# A row's code at MIDDLE_AT this near the middle code computed now is the middle code: one hashed
-# from the kept 128-px thumbnail lies at most 4 pHash bits from the exact (80 corpus photos,
-# docs/measurements/reuse.md), and a row of the earlier layout holds there a framing of the whole
-# picture, which lies past the lookup radius (14) from its middle crop or finds that crop already.
-SAME_MIDDLE_BITS = 8
+# A row's code at MIDDLE_AT this near the middle code computed now (pHash bits, or PDQ bits) is the
+# middle code. Of 318 corpus photos (damaged-packages, exif-camera-jpegs, product-matching), the code
+# hashed from the kept 128-px thumbnail lay within 8 pHash bits of the exact one for 316 and within
+# 64 PDQ bits for all but one (116, a 640x63 picture); in the rows of the earlier layout, the code at
+# MIDDLE_AT (a framing of the whole picture) lay 10 pHash and 80 PDQ bits or more from it (145 rows
+# that had one; docs/measurements/reuse.md).
+SAME_MIDDLE_PHASH = 8
+SAME_MIDDLE_PDQ = 64
+# A thumbnail narrower than pHash's 32x32 grid is not hashed: its middle code is noise (that picture's).
+MIN_THUMB_SIDE = 32
 BACKFILL_BATCH = 200  # rows rewritten in one transaction
 
 
@@ -159,7 +164,7 @@ class Backfilled:
 
     exact: int = 0  # the middle code hashed from the photo's kept file
     approximate: int = 0  # from the kept grey thumbnail
-    skipped: int = 0  # no middle code and neither file nor features kept to compute it
+    skipped: int = 0  # neither a file nor a thumbnail (one wide enough) kept to tell or compute it
     complete: int = 0  # had the middle code already
 
 
@@ -216,8 +221,8 @@ def _middle_codes(
     undecided = []
     for row in rows:
         thumb = fp.Features.from_bytes(bytes(row.features)).thumb if row.features is not None else None
-        near = fp.middle_codes(thumb) if thumb is not None else None
-        if near is not None and _holds(row.phash, near[1]):
+        near = fp.middle_codes(thumb) if thumb is not None and min(thumb.shape) >= MIN_THUMB_SIDE else None
+        if near is not None and _holds(row, near):
             done.complete += 1
         else:
             undecided.append((row, near))
@@ -231,7 +236,7 @@ def _middle_codes(
         middle = exact or near
         if middle is None:
             done.skipped += 1
-        elif exact is not None and _holds(row.phash, exact[1]):
+        elif exact is not None and _holds(row, exact):
             done.complete += 1
         else:
             pdq, phash = bytes(row.pdq), bytes(row.phash)
@@ -258,7 +263,15 @@ def _from_file(kept: tuple[str, bytes] | None, limits: Limits) -> tuple[bytes, b
     return fp.middle_codes(fp.fingerprint(photo.working).grey)
 
 
-def _holds(phash: bytes, middle: bytes) -> bool:
-    """Whether a row's pHash codes hold this middle code at its place (see SAME_MIDDLE_BITS)."""
-    there = bytes(phash[8 * MIDDLE_AT : 8 * MIDDLE_AT + 8])
-    return len(there) == 8 and (int.from_bytes(there) ^ int.from_bytes(middle)).bit_count() <= SAME_MIDDLE_BITS
+def _holds(row: Any, middle: tuple[bytes, bytes]) -> bool:
+    """Whether a row's codes hold this middle code at its place (see SAME_MIDDLE_PHASH)."""
+    pdq, phash = bytes(row.pdq[32 * MIDDLE_AT :][:32]), bytes(row.phash[8 * MIDDLE_AT :][:8])
+    if len(phash) < 8:
+        return False
+    return (
+        _bits(phash, middle[1]) <= SAME_MIDDLE_PHASH or _bits(pdq, middle[0]) <= SAME_MIDDLE_PDQ
+    )
+
+
+def _bits(a: bytes, b: bytes) -> int:
+    return (int.from_bytes(a) ^ int.from_bytes(b)).bit_count()

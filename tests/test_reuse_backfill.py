@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import ImageOps
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
@@ -88,7 +89,7 @@ def test_old_rows_are_given_the_middle_code_from_their_file_or_thumbnail(
     assert result.exit_code == 0, result.output
     assert result.output == (
         "middle crop code added to 1 photo(s) from their files and 1 from their thumbnails; "
-        "1 skipped (no file or features kept); 1 had it already\n"
+        "1 skipped (no file or thumbnail kept); 1 had it already\n"
     )
     assert codes_of(store, "c-1") == (exact_pdq, exact_phash)
     pdq, phash = codes_of(store, "thumb")
@@ -111,7 +112,7 @@ def test_old_rows_are_given_the_middle_code_from_their_file_or_thumbnail(
     assert again.exit_code == 0, again.output
     assert again.output == (
         "middle crop code added to 0 photo(s) from their files and 0 from their thumbnails; "
-        "1 skipped (no file or features kept); 3 had it already\n"
+        "1 skipped (no file or thumbnail kept); 3 had it already\n"
     )
     assert host_file.stat().st_ino == built  # nothing changed: the host's file is kept
     other = CliRunner().invoke(app, ["reuse", "add-middle-codes", "--db", store.url, "--tenant", "u"])
@@ -152,3 +153,23 @@ def test_a_store_that_is_down_is_one_line_and_exit_1() -> None:
     assert result.exit_code == 1
     assert result.output.startswith("evidence-check: cannot open the store") and result.output.count("\n") == 1
 
+
+
+def test_a_framing_where_the_middle_code_goes_is_not_taken_for_it_and_a_thin_thumbnail_is_not_hashed(
+    store: Store,
+) -> None:
+    """A letterboxed photo's old row holds the untrimmed frame's code where the middle code goes: it
+    is given the middle code. A 960x60 strip's thumbnail is 128x8: without its file it is skipped."""
+    boxed = photo_of(ImageOps.expand(bags_edge_to_edge(4), border=80, fill=(0, 0, 0)))
+    boxed_print = stored_print(fp.fingerprint(boxed.working))
+    assert len(boxed_print.pdq) // 32 > MIDDLE_AT + 1  # the frame's code follows the middle one
+    strip = photo_of(bags_edge_to_edge(2).resize((960, 60)))
+    strip_print = stored_print(fp.fingerprint(strip.working))
+    assert strip_print.features is not None and fp.Features.from_bytes(strip_print.features).thumb.shape[0] < 32
+    add_row(store, "t", "boxed", boxed, without_middle(boxed_print))
+    add_row(store, "t", "strip", strip, without_middle(strip_print))
+    done = backfill_middle(store, None, Limits())
+    assert (done.exact, done.approximate, done.skipped, done.complete) == (0, 1, 1, 0)
+    assert len(codes_of(store, "boxed")[0]) == len(boxed_print.pdq)
+    again = backfill_middle(store, None, Limits())
+    assert (again.exact, again.approximate, again.skipped, again.complete) == (0, 0, 1, 1)

@@ -51,7 +51,7 @@ def add_middle_codes(
 ) -> None:
     """Give photos recorded before the middle crop code (a tenth cut off every side) that code, so
     such a crop of them is found; hashed from the photo's kept file, else from its kept thumbnail
-    (nearly the same code), else left as it is.
+    (nearly the same code), else left as it is (also a picture whose thumbnail is under 32 px wide).
 
     Safe while servers run; rows already complete are left alone, so it can be run again (or after
     being stopped). The host's reuse file is deleted when rows changed: each server process builds or
@@ -70,5 +70,5 @@ def add_middle_codes(
                 print(f"could not delete the host's reuse file in {folder} ({exc.strerror}): restart the servers")
     print(
         f"middle crop code added to {done.exact} photo(s) from their files and {done.approximate} from their "
-        f"thumbnails; {done.skipped} skipped (no file or features kept); {done.complete} had it already"
+        f"thumbnails; {done.skipped} skipped (no file or thumbnail kept); {done.complete} had it already"
     )
