@@ -115,6 +115,9 @@ def test_old_rows_are_given_the_middle_code_from_their_file_or_thumbnail(
         "1 skipped (no file or thumbnail kept); 3 had it already\n"
     )
     assert host_file.stat().st_ino == built  # nothing changed: the host's file is kept
+    on_another_host = CliRunner().invoke(app, ["reuse", "add-middle-codes", "--db", store.url, "--drop-reuse-file"])
+    assert on_another_host.exit_code == 0 and on_another_host.output == again.output
+    assert not host_file.exists()
     other = CliRunner().invoke(app, ["reuse", "add-middle-codes", "--db", store.url, "--tenant", "u"])
     assert other.output.startswith("middle crop code added to 0 photo(s) from their files and 0 from their thumbnails; 0 skipped")
 

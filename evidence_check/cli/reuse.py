@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from evidence_check.cli.app import DbOption, app, check_tenant, load_settings, opened_store
+from evidence_check.cli.app import DbOption, app, check_tenant, fail, load_settings, opened_store
 from evidence_check.engine import now_utc
 from evidence_check.references import forget_features, reuse_folder
 from evidence_check.reuse_file import HostFile
@@ -47,6 +47,12 @@ def forget(
 @reuse_app.command("add-middle-codes")
 def add_middle_codes(
     tenant: Annotated[str | None, typer.Option(help="only this merchant's photos (default: all)")] = None,
+    drop_reuse_file: Annotated[
+        bool,
+        typer.Option(
+            "--drop-reuse-file", help="delete this host's reuse file even if no row changed (on a store's other hosts)"
+        ),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Give photos recorded before the middle crop code (a tenth cut off every side) that code, so
@@ -54,8 +60,10 @@ def add_middle_codes(
     (nearly the same code), else left as it is (also a picture whose thumbnail is under 32 px wide).
 
     Safe while servers run; rows already complete are left alone, so it can be run again (or after
-    being stopped). The host's reuse file is deleted when rows changed: each server process builds or
-    maps the new one at its next lookup. Processes without a reuse file see the codes after a restart.
+    being stopped). The host's reuse file holds the codes as they were: it is deleted when rows
+    changed, and each server process of the host maps the one the first of them builds at its next
+    lookup. On a store's other hosts run it with --drop-reuse-file. Processes without a reuse file
+    (an in-memory store) see the codes after a restart.
     """
     if tenant is not None:
         check_tenant(tenant)
@@ -63,12 +71,12 @@ def add_middle_codes(
     with opened_store(db, settings) as store:
         done = backfill_middle(store, tenant, limits_from(settings))
         folder = reuse_folder(store, settings)
-        if done.exact + done.approximate and folder is not None:
+        print(
+            f"middle crop code added to {done.exact} photo(s) from their files and {done.approximate} from their "
+            f"thumbnails; {done.skipped} skipped (no file or thumbnail kept); {done.complete} had it already"
+        )
+        if folder is not None and (drop_reuse_file or done.exact + done.approximate):
             try:
                 HostFile(folder, store.url).remove()
             except OSError as exc:
-                print(f"could not delete the host's reuse file in {folder} ({exc.strerror}): restart the servers")
-    print(
-        f"middle crop code added to {done.exact} photo(s) from their files and {done.approximate} from their "
-        f"thumbnails; {done.skipped} skipped (no file or thumbnail kept); {done.complete} had it already"
-    )
+                fail(f"could not delete the host's reuse file in {folder} ({exc.strerror}): its servers keep the old codes")
