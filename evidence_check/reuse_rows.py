@@ -226,13 +226,10 @@ def _middle_codes(
             done.complete += 1
         else:
             undecided.append((row, near))
-    wanted: dict[str, list[str]] = {}
-    for row, _ in undecided:
-        wanted.setdefault(row.tenant, []).append(row.image_id)
-    files = {tenant: files_by_image(store, tenant, image_ids) for tenant, image_ids in wanted.items()}
     updates = []
     for row, near in undecided:
-        exact = _from_file(files[row.tenant].get(row.image_id), limits)
+        # One file at a time: a batch's claim photos could be hundreds of megabytes.
+        exact = _from_file(files_by_image(store, row.tenant, [row.image_id]).get(row.image_id), limits)
         middle = exact or near
         if middle is None:
             done.skipped += 1
