@@ -166,6 +166,9 @@ class Backfilled:
     approximate: int = 0  # from the kept grey thumbnail
     skipped: int = 0  # neither a file nor a thumbnail (one wide enough) kept to tell or compute it
     complete: int = 0  # had the middle code already
+    # Fewer codes than the picture's and the nine crops' (or PDQ and pHash counts apart): not a
+    # layout this tells, and a code put in one would be put in again by every run.
+    unknown_layout: int = 0
 
 
 def backfill_middle(
@@ -220,7 +223,11 @@ def _middle_codes(
     lacking it; the others counted in `done`."""
     undecided = []
     for row in rows:
-        thumb = fp.Features.from_bytes(bytes(row.features)).thumb if row.features is not None else None
+        codes = len(row.pdq) // 32
+        if codes < MIDDLE_AT or len(row.pdq) != 32 * codes or len(row.phash) != 8 * codes:
+            done.unknown_layout += 1
+            continue
+        thumb = _thumbnail(row.features)
         near = fp.middle_codes(thumb) if thumb is not None and min(thumb.shape) >= MIN_THUMB_SIDE else None
         if near is not None and _holds(row, near):
             done.complete += 1
@@ -247,6 +254,16 @@ def _middle_codes(
                 )
             )
     return updates
+
+
+def _thumbnail(features: bytes | None) -> np.ndarray | None:
+    """The kept grey thumbnail; None without features, or of a damaged blob (the file may do)."""
+    if features is None:
+        return None
+    try:
+        return fp.Features.from_bytes(bytes(features)).thumb
+    except ValueError:
+        return None
 
 
 def _from_file(kept: tuple[str, bytes] | None, limits: Limits) -> tuple[bytes, bytes] | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -10,15 +12,17 @@ from PIL import ImageOps
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
+from evidence_check import reuse_rows
 from evidence_check.cli import app
 from evidence_check.engine import Upload
 from evidence_check.imaging import fingerprint as fp
 from evidence_check.imaging.load import Limits, Photo
 from evidence_check.measure import Measurements
 from evidence_check.references import References, StoredPrint, stored_print
-from evidence_check.reuse_rows import MIDDLE_AT, backfill_middle
+from evidence_check.reuse_rows import MIDDLE_AT, Backfilled, backfill_middle
 from evidence_check.store import Store
 from evidence_check.store.reuse_tables import FingerprintRow, fingerprint_row
+from evidence_check.store.tables import PhotoFileRow
 from fixtures.make_fixtures import jpeg
 from tests.conftest import hamming
 from tests.reuse_codes import FIRST_SEEN_AT
@@ -176,3 +180,90 @@ def test_a_framing_where_the_middle_code_goes_is_not_taken_for_it_and_a_thin_thu
     assert len(codes_of(store, "boxed")[0]) == len(boxed_print.pdq)
     again = backfill_middle(store, None, Limits())
     assert (again.exact, again.approximate, again.skipped, again.complete) == (0, 0, 1, 1)
+
+
+def test_rows_of_an_unknown_layout_are_left_alone_and_a_damaged_thumbnail_is_no_crash(store: Store) -> None:
+    """A row with fewer codes than the picture's and the nine crops' has no place for the middle code
+    that a later run could tell: given one, it was given another by every run. A features blob
+    that does not parse is no thumbnail: the row is skipped, the run goes on."""
+    photo = photo_of(bags_edge_to_edge(3))
+    whole = stored_print(fp.fingerprint(photo.working))
+    old = without_middle(whole)
+    add_row(store, "t", "one-code", photo, StoredPrint(whole.pdq[:32], whole.phash[:8], whole.quality, whole.features))
+    add_row(store, "t", "uneven", photo, StoredPrint(old.pdq, old.phash[:-8], old.quality, old.features))
+    add_row(store, "t", "damaged", photo, StoredPrint(old.pdq, old.phash, old.quality, b"\x01" * 30))
+    add_row(store, "t", "old", photo, old)
+    before = {ref_id: codes_of(store, ref_id) for ref_id in ("one-code", "uneven", "damaged")}
+    for expected in ("1 from their thumbnails; 1 skipped", "0 from their thumbnails; 1 skipped"):
+        result = CliRunner().invoke(app, ["reuse", "add-middle-codes", "--db", store.url])
+        assert result.exit_code == 0, result.output
+        assert expected in result.output and result.output.endswith("; 2 of an unknown layout left alone\n")
+        assert {ref_id: codes_of(store, ref_id) for ref_id in before} == before
+    assert len(codes_of(store, "old")[0]) == len(whole.pdq)
+
+
+def test_a_row_of_todays_layout_with_its_file_but_no_thumbnail_is_told_by_the_file(store: Store) -> None:
+    run_claim(store, Upload("claim.jpg", jpeg(photo_of(bags_edge_to_edge(8)).full)), "c-1", None, FIRST_SEEN_AT, tenant="t")
+    with store.sessions.begin() as session:
+        session.execute(update(FingerprintRow).values(features=None))
+    codes = codes_of(store, "c-1")
+    done = backfill_middle(store, None, Limits())
+    assert (done.exact, done.approximate, done.skipped, done.complete) == (0, 0, 0, 1)
+    assert codes_of(store, "c-1") == codes
+
+
+def test_a_kept_file_that_does_not_load_leaves_the_thumbnail(store: Store) -> None:
+    run_claim(store, Upload("claim.jpg", jpeg(photo_of(bags_edge_to_edge(8)).full)), "c-1", None, FIRST_SEEN_AT, tenant="t")
+    pdq, phash = codes_of(store, "c-1")
+    old = without_middle(StoredPrint(pdq, phash, 0, None))
+    with store.sessions.begin() as session:
+        session.execute(update(FingerprintRow).values(pdq=old.pdq, phash=old.phash))
+        session.execute(update(PhotoFileRow).values(data=b"not a picture"))
+    done = backfill_middle(store, None, Limits())
+    assert (done.exact, done.approximate, done.skipped, done.complete) == (0, 1, 0, 0)
+    assert len(codes_of(store, "c-1")[0]) == len(pdq)
+
+
+def test_two_runs_at_once_give_a_row_one_middle_code(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second run writes the rows after the first read them: the first's writes find the rows
+    changed and leave them (a row is rewritten only while its codes are the ones read)."""
+    photos = {f"p{seed}": photo_of(bags_edge_to_edge(seed)) for seed in range(2, 5)}
+    for ref_id, photo in photos.items():
+        add_row(store, "t", ref_id, photo, without_middle(stored_print(fp.fingerprint(photo.working))))
+    old_length = len(codes_of(store, "p2")[0])
+    computed = reuse_rows._middle_codes
+    other: list[Backfilled] = []
+
+    def another_run_meanwhile(*args: Any) -> Any:
+        updates = computed(*args)
+        if not other:
+            other.append(Backfilled())
+            other[0] = backfill_middle(store, None, Limits())
+        return updates
+
+    monkeypatch.setattr(reuse_rows, "_middle_codes", another_run_meanwhile)
+    done = backfill_middle(store, None, Limits())
+    assert (other[0].approximate, done.approximate, done.exact) == (3, 0, 0)
+    assert {len(codes_of(store, ref_id)[0]) for ref_id in photos} == {old_length + 32}
+
+
+def test_the_middle_code_is_told_within_either_distance() -> None:
+    """At the middle's place a code within 8 pHash bits or within 64 PDQ bits of the one hashed now
+    is taken for it (a thumbnail's code lies within one or the other of the exact one)."""
+    whole = stored_print(fp.fingerprint(photo_of(bags_edge_to_edge(3)).working))
+    middle = (whole.pdq[32 * MIDDLE_AT :][:32], whole.phash[8 * MIDDLE_AT :][:8])
+
+    def off(code: bytes, bits: int) -> bytes:
+        return (int.from_bytes(code) ^ ((1 << bits) - 1)).to_bytes(len(code))
+
+    def row(pdq_bits: int, phash_bits: int) -> SimpleNamespace:
+        return SimpleNamespace(
+            pdq=whole.pdq[: 32 * MIDDLE_AT] + off(middle[0], pdq_bits) + whole.pdq[32 * (MIDDLE_AT + 1) :],
+            phash=whole.phash[: 8 * MIDDLE_AT] + off(middle[1], phash_bits) + whole.phash[8 * (MIDDLE_AT + 1) :],
+        )
+
+    assert reuse_rows._holds(row(0, 0), middle)
+    assert reuse_rows._holds(row(200, 8), middle)  # by pHash
+    assert reuse_rows._holds(row(64, 30), middle)  # by PDQ
+    assert not reuse_rows._holds(row(65, 9), middle)
+

@@ -74,6 +74,7 @@ def add_middle_codes(
         print(
             f"middle crop code added to {done.exact} photo(s) from their files and {done.approximate} from their "
             f"thumbnails; {done.skipped} skipped (no file or thumbnail kept); {done.complete} had it already"
+            + (f"; {done.unknown_layout} of an unknown layout left alone" if done.unknown_layout else "")
         )
         if folder is not None and (drop_reuse_file or done.exact + done.approximate):
             try:
