@@ -267,3 +267,11 @@ def test_the_middle_code_is_told_within_either_distance() -> None:
     assert reuse_rows._holds(row(64, 30), middle)  # by PDQ
     assert not reuse_rows._holds(row(65, 9), middle)
 
+
+def test_a_missing_sqlite_file_is_refused_not_made_a_new_store(tmp_path: Path) -> None:
+    for command in (["add-middle-codes"], ["forget-features", "--older-than", "30"]):
+        missing = tmp_path / "typo" / "store.db"
+        result = CliRunner().invoke(app, ["reuse", *command, "--db", f"sqlite:///{missing}"])
+        assert result.exit_code == 1
+        assert result.output == f"evidence-check: no store at {missing}: no such SQLite file\n"
+        assert not missing.parent.exists()

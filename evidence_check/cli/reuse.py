@@ -7,6 +7,8 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from evidence_check.cli.app import DbOption, app, check_tenant, fail, load_settings, opened_store
 from evidence_check.engine import now_utc
@@ -15,9 +17,21 @@ from evidence_check.reuse_file import HostFile
 from evidence_check.reuse_rows import backfill_middle
 from evidence_check.service import limits_from
 from evidence_check.store.claim_files import forget_photo_files
+from evidence_check.store.sqlite_file import sqlite_file
 
 reuse_app = typer.Typer(help="What the reuse look keeps of photos.", no_args_is_help=True)
 app.add_typer(reuse_app, name="reuse")
+
+
+def refuse_missing_sqlite_file(url: str) -> None:
+    """These commands change photos a store has: a SQLite path that names no file is a mistyped
+    one, which opening would make a new empty store of (and report nothing to do)."""
+    try:
+        file = sqlite_file(make_url(url))
+    except ArgumentError:
+        return  # opening the store says why
+    if file is not None and not file.exists():
+        fail(f"no store at {file}: no such SQLite file")
 
 
 @reuse_app.command("forget-features")
@@ -37,6 +51,7 @@ def forget(
     if tenant is not None:
         check_tenant(tenant)
     settings = load_settings()
+    refuse_missing_sqlite_file(db or settings.db)
     with opened_store(db, settings) as store:
         before = now_utc() - timedelta(days=older_than)
         count = forget_features(store, before, tenant)
@@ -68,6 +83,7 @@ def add_middle_codes(
     if tenant is not None:
         check_tenant(tenant)
     settings = load_settings()
+    refuse_missing_sqlite_file(db or settings.db)
     with opened_store(db, settings) as store:
         done = backfill_middle(store, tenant, limits_from(settings))
         folder = reuse_folder(store, settings)
