@@ -96,4 +96,7 @@ def add_middle_codes(
             try:
                 HostFile(folder, store.url).remove()
             except OSError as exc:
-                fail(f"could not delete the host's reuse file in {folder} ({exc.strerror}): its servers keep the old codes")
+                fail(
+                    f"could not delete the host's reuse file in {folder} ({exc.strerror}): its servers keep the old "
+                    "codes until it is deleted (run again with --drop-reuse-file)"
+                )
