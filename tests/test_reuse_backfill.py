@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import ImageOps
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from typer.testing import CliRunner
 
 from evidence_check import reuse_rows
@@ -19,12 +19,13 @@ from evidence_check.imaging import fingerprint as fp
 from evidence_check.imaging.load import Limits, Photo
 from evidence_check.measure import Measurements
 from evidence_check.references import References, StoredPrint, stored_print
+from evidence_check.reuse_file import Built, HostFile
 from evidence_check.reuse_rows import MIDDLE_AT, Backfilled, backfill_middle
 from evidence_check.store import Store
 from evidence_check.store.reuse_tables import FingerprintRow, fingerprint_row
 from evidence_check.store.tables import PhotoFileRow
 from fixtures.make_fixtures import jpeg
-from tests.conftest import hamming
+from tests.conftest import at_revision, hamming
 from tests.reuse_codes import FIRST_SEEN_AT
 from tests.test_reuse import bags_edge_to_edge, copy_of, eval_crop, photo_of, run_claim
 
@@ -275,3 +276,37 @@ def test_a_missing_sqlite_file_is_refused_not_made_a_new_store(tmp_path: Path) -
         assert result.exit_code == 1
         assert result.output == f"evidence-check: no store at {missing}: no such SQLite file\n"
         assert not missing.parent.exists()
+
+
+def test_a_generation_of_the_file_mapped_before_it_was_deleted_is_not_written_after(tmp_path: Path) -> None:
+    """A server that mapped the host file, then writes its next generation (the mapped codes and its
+    memory's) after the command deleted the file, would bring the old codes back: it does not."""
+    host = HostFile(tmp_path, "sqlite:///store.sqlite3")
+    opened = host.open(lambda: [Built({}, 0, {})], lambda built: True)
+    host.remove()
+    assert not host.next_generation(opened.identity, lambda: (opened.built, {}))
+    assert not host.path.exists()
+    assert host.open(lambda: [Built({}, 0, {})], lambda built: True).identity != opened.identity
+
+
+@pytest.mark.new_database  # stored at revision 0003 (the fingerprints' features), then migrated by the store
+def test_a_store_from_the_first_fingerprints_schema_is_given_the_code_end_to_end(store_url: str) -> None:
+    photo = photo_of(bags_edge_to_edge(16))
+    old = without_middle(stored_print(fp.fingerprint(photo.working)))
+    with at_revision(store_url, "0003_reuse_features") as connection:
+        connection.execute(
+            text("INSERT INTO fingerprints (tenant, kind, ref_id, customer_id, image_id, filename, first_seen, pdq, "
+                 "phash, quality, features) VALUES ('t', 'stock', 'old', NULL, :image_id, 'old.jpg', :seen, :pdq, "
+                 ":phash, :quality, :features)"),
+            {"image_id": photo.image_id, "seen": FIRST_SEEN_AT, "pdq": old.pdq, "phash": old.phash,
+             "quality": old.quality, "features": old.features},
+        )  # fmt: skip
+    store = Store(store_url)
+    try:
+        crop = photo_of(eval_crop(photo.full), "crop.jpg")
+        assert found(References(store), "t", crop) == set()
+        result = CliRunner().invoke(app, ["reuse", "add-middle-codes", "--db", store_url])
+        assert result.exit_code == 0 and "0 photo(s) from their files and 1 from their thumbnails" in result.output
+        assert found(References(store), "t", crop) == {"old"}
+    finally:
+        store.close()
