@@ -197,9 +197,11 @@ def backfill_middle(
                         .where(FingerprintRow.id == row_id, FingerprintRow.pdq == old_pdq)
                         .values(pdq=new_pdq, phash=new_phash)
                     ).rowcount
-                    if written and exact:
+                    if not written:  # another run rewrote it since it was read
+                        done.complete += 1
+                    elif exact:
                         done.exact += 1
-                    elif written:
+                    else:
                         done.approximate += 1
     except SQLAlchemyError as exc:
         raise StoreError(f"could not add the middle crop code: {str(exc).splitlines()[0][:200]}") from None

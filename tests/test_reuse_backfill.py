@@ -227,7 +227,8 @@ def test_a_kept_file_that_does_not_load_leaves_the_thumbnail(store: Store) -> No
 
 def test_two_runs_at_once_give_a_row_one_middle_code(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """A second run writes the rows after the first read them: the first's writes find the rows
-    changed and leave them (a row is rewritten only while its codes are the ones read)."""
+    changed and leave them (a row is rewritten only while its codes are the ones read), and count
+    them complete, so every row read is counted once."""
     photos = {f"p{seed}": photo_of(bags_edge_to_edge(seed)) for seed in range(2, 5)}
     for ref_id, photo in photos.items():
         add_row(store, "t", ref_id, photo, without_middle(stored_print(fp.fingerprint(photo.working))))
@@ -244,7 +245,7 @@ def test_two_runs_at_once_give_a_row_one_middle_code(store: Store, monkeypatch: 
 
     monkeypatch.setattr(reuse_rows, "_middle_codes", another_run_meanwhile)
     done = backfill_middle(store, None, Limits())
-    assert (other[0].approximate, done.approximate, done.exact) == (3, 0, 0)
+    assert (other[0].approximate, done.approximate, done.exact, done.complete) == (3, 0, 0, 3)
     assert {len(codes_of(store, ref_id)[0]) for ref_id in photos} == {old_length + 32}
 
 
