@@ -72,13 +72,15 @@ def add_middle_codes(
 ) -> None:
     """Give photos recorded before the middle crop code (a tenth cut off every side) that code, so
     such a crop of them is found; hashed from the photo's kept file, else from its kept thumbnail
-    (nearly the same code), else left as it is (also a picture whose thumbnail is under 32 px wide).
+    (nearly the same code), else left as it is (also a picture whose thumbnail is under 32 px on a
+    side, and a row of fewer codes than the picture's and its nine crops').
 
     Safe while servers run; rows already complete are left alone, so it can be run again (or after
     being stopped). The host's reuse file holds the codes as they were: it is deleted when rows
     changed, and each server process of the host maps the one the first of them builds at its next
-    lookup. On a store's other hosts run it with --drop-reuse-file. Processes without a reuse file
-    (an in-memory store) see the codes after a restart.
+    lookup. On a store's other hosts, or when a run was stopped after its last rows were written,
+    run it with --drop-reuse-file. Processes without a reuse file (an in-memory store) see the codes
+    after a restart.
     """
     if tenant is not None:
         check_tenant(tenant)
