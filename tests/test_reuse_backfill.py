@@ -311,3 +311,24 @@ def test_a_store_from_the_first_fingerprints_schema_is_given_the_code_end_to_end
         assert found(References(store), "t", crop) == {"old"}
     finally:
         store.close()
+
+
+def test_a_row_of_todays_layout_taken_for_one_lacking_the_code_gains_one_code_once(store: Store) -> None:
+    """Of 390 corpus photos two (C.jpg of c2pa and its CAWG copy: thumbnails 60 and 58 px wide) had
+    a thumbnail's middle code beyond both distances of the exact one; such a row, with no file to
+    tell it by, gains the thumbnail's code beside the exact one, and a second run holds it."""
+    photo = photo_of(bags_edge_to_edge(5))
+    today = stored_print(fp.fingerprint(photo.working))
+    far = StoredPrint(
+        today.pdq[: 32 * MIDDLE_AT] + bytes(32) + today.pdq[32 * (MIDDLE_AT + 1) :],
+        today.phash[: 8 * MIDDLE_AT] + bytes(8) + today.phash[8 * (MIDDLE_AT + 1) :],
+        today.quality,
+        today.features,
+    )
+    add_row(store, "t", "far", photo, far)
+    first = backfill_middle(store, None, Limits())
+    assert (first.approximate, first.complete) == (1, 0)
+    assert len(codes_of(store, "far")[0]) == len(today.pdq) + 32
+    second = backfill_middle(store, None, Limits())
+    assert (second.approximate, second.complete) == (0, 1)
+    assert len(codes_of(store, "far")[0]) == len(today.pdq) + 32
