@@ -192,13 +192,14 @@ def test_rows_of_an_unknown_layout_are_left_alone_and_a_damaged_thumbnail_is_no_
     old = without_middle(whole)
     add_row(store, "t", "one-code", photo, StoredPrint(whole.pdq[:32], whole.phash[:8], whole.quality, whole.features))
     add_row(store, "t", "uneven", photo, StoredPrint(old.pdq, old.phash[:-8], old.quality, old.features))
+    add_row(store, "t", "ragged", photo, StoredPrint(old.pdq + bytes(5), old.phash, old.quality, old.features))
     add_row(store, "t", "damaged", photo, StoredPrint(old.pdq, old.phash, old.quality, b"\x01" * 30))
     add_row(store, "t", "old", photo, old)
-    before = {ref_id: codes_of(store, ref_id) for ref_id in ("one-code", "uneven", "damaged")}
+    before = {ref_id: codes_of(store, ref_id) for ref_id in ("one-code", "uneven", "ragged", "damaged")}
     for expected in ("1 from their thumbnails; 1 skipped", "0 from their thumbnails; 1 skipped"):
         result = CliRunner().invoke(app, ["reuse", "add-middle-codes", "--db", store.url])
         assert result.exit_code == 0, result.output
-        assert expected in result.output and result.output.endswith("; 2 of an unknown layout left alone\n")
+        assert expected in result.output and result.output.endswith("; 3 of an unknown layout left alone\n")
         assert {ref_id: codes_of(store, ref_id) for ref_id in before} == before
     assert len(codes_of(store, "old")[0]) == len(whole.pdq)
 
