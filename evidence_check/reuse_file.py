@@ -290,6 +290,14 @@ class HostFile:
                 partial.unlink(missing_ok=True)
         return found
 
+    def remove(self) -> None:
+        """Delete the file (rows rewritten in place, which it holds as they were): each process of the
+        host finds it gone at its next sync and maps the one the first of them builds from the store."""
+        with open(self._lock_path, "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # not while a generation is being written
+            self.path.unlink(missing_ok=True)
+            self._checked_path.unlink(missing_ok=True)
+
     def next_generation(
         self, mapped_from: tuple[int, ...], next_built: Callable[[], tuple[Built, dict[str, TenantIndex]]]
     ) -> bool:

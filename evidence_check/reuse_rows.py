@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
+from evidence_check.imaging import fingerprint as fp
+from evidence_check.imaging.load import Limits, PhotoError, load_photo
 from evidence_check.index import TenantIndex
 from evidence_check.reuse_file import Built, Items, anchor
-from evidence_check.store import Store
+from evidence_check.store import Store, StoreError
+from evidence_check.store.claim_files import files_by_image
 from evidence_check.store.reuse_tables import FingerprintRow
 
 # How long a skipped row id is looked for: far longer than a recording transaction lasts.
@@ -136,3 +141,153 @@ def _run(found: dict[str, tuple[list[int], bytearray, bytearray]], cursor: Curso
         for tenant, (owners, pdq, phash) in found.items()
     }
     return Built(tenants, cursor.last_id, cursor.wall_gaps(now), cursor.anchored)
+
+
+# Where a row keeps its middle crop code: after the picture's code and the 90 % crops' (`CROPS`).
+MIDDLE_AT = len(fp.CROPS)
+# A row's code at MIDDLE_AT this near the middle code computed now (pHash bits, or PDQ bits) is the
+# middle code. Of 318 corpus photos (damaged-packages, exif-camera-jpegs, product-matching), the code
+# hashed from the kept 128-px thumbnail lay within 8 pHash bits of the exact one for 316 and within
+# 64 PDQ bits for all but one (116, a 640x63 picture); in the rows of the earlier layout, the code at
+# MIDDLE_AT (a framing of the whole picture) lay 10 pHash and 80 PDQ bits or more from it (145 rows
+# that had one; docs/measurements/reuse.md).
+SAME_MIDDLE_PHASH = 8
+SAME_MIDDLE_PDQ = 64
+# A thumbnail narrower than pHash's 32x32 grid is not hashed: its middle code is noise (that picture's).
+MIN_THUMB_SIDE = 32
+BACKFILL_BATCH = 200  # rows rewritten in one transaction
+
+
+@dataclass
+class Backfilled:
+    """What `backfill_middle` did, by row."""
+
+    exact: int = 0  # the middle code hashed from the photo's kept file
+    approximate: int = 0  # from the kept grey thumbnail
+    skipped: int = 0  # neither a file nor a thumbnail (one wide enough) kept to tell or compute it
+    complete: int = 0  # had the middle code already
+    # Fewer codes than the picture's and the nine crops' (or PDQ and pHash counts apart): not a
+    # layout this tells, and a code put in one would be put in again by every run.
+    unknown_layout: int = 0
+
+
+def backfill_middle(
+    store: Store, tenant: str | None, limits: Limits, batch: int = BACKFILL_BATCH
+) -> Backfilled:
+    """Give the middle crop code to the fingerprint rows recorded before it (eleven codes for twelve),
+    `batch` rows per transaction in id order. Each row is rewritten whole by one statement that
+    holds only while its codes are the ones read, so a run stopped midway leaves every row of the
+    one layout or the other, and running again finishes it."""
+    done, last = Backfilled(), 0
+    try:
+        while True:
+            query = _BACKFILL_ROWS.where(FingerprintRow.id > last)
+            if tenant is not None:
+                query = query.where(FingerprintRow.tenant == tenant)
+            with store.engine.connect() as connection:
+                rows = connection.execute(query.limit(batch)).all()
+            if not rows:
+                return done
+            last = rows[-1].id
+            updates = _middle_codes(store, rows, limits, done)
+            with store.engine.begin() as connection:
+                for row_id, old_pdq, new_pdq, new_phash, exact in updates:
+                    written = connection.execute(
+                        update(FingerprintRow)
+                        .where(FingerprintRow.id == row_id, FingerprintRow.pdq == old_pdq)
+                        .values(pdq=new_pdq, phash=new_phash)
+                    ).rowcount
+                    if not written:  # another run rewrote it since it was read
+                        done.complete += 1
+                    elif exact:
+                        done.exact += 1
+                    else:
+                        done.approximate += 1
+    except SQLAlchemyError as exc:
+        raise StoreError(f"could not add the middle crop code: {str(exc).splitlines()[0][:200]}") from None
+
+
+_BACKFILL_ROWS = select(
+    FingerprintRow.id,
+    FingerprintRow.tenant,
+    FingerprintRow.image_id,
+    FingerprintRow.filename,
+    FingerprintRow.pdq,
+    FingerprintRow.phash,
+    FingerprintRow.features,
+).order_by(FingerprintRow.id)
+
+
+def _middle_codes(
+    store: Store, rows: Sequence[Any], limits: Limits, done: Backfilled
+) -> list[tuple[int, bytes, bytes, bytes, bool]]:
+    """(row id, its PDQ codes as read, its codes with the middle one, whether exact) of the rows
+    lacking it; the others counted in `done`."""
+    undecided = []
+    for row in rows:
+        codes = len(row.pdq) // 32
+        if codes < MIDDLE_AT or len(row.pdq) != 32 * codes or len(row.phash) != 8 * codes:
+            done.unknown_layout += 1
+            continue
+        thumb = _thumbnail(row.features)
+        near = fp.middle_codes(thumb) if thumb is not None and min(thumb.shape) >= MIN_THUMB_SIDE else None
+        if near is not None and _holds(row, near):
+            done.complete += 1
+        else:
+            undecided.append((row, near))
+    updates = []
+    for row, near in undecided:
+        # One file at a time: a batch's claim photos could be hundreds of megabytes.
+        exact = _from_file(files_by_image(store, row.tenant, [row.image_id]).get(row.image_id), limits)
+        middle = exact or near
+        if middle is None:
+            done.skipped += 1
+        elif exact is not None and _holds(row, exact):
+            done.complete += 1
+        else:
+            pdq, phash = bytes(row.pdq), bytes(row.phash)
+            updates.append(
+                (
+                    row.id,
+                    pdq,
+                    pdq[: 32 * MIDDLE_AT] + middle[0] + pdq[32 * MIDDLE_AT :],
+                    phash[: 8 * MIDDLE_AT] + middle[1] + phash[8 * MIDDLE_AT :],
+                    exact is not None,
+                )
+            )
+    return updates
+
+
+def _thumbnail(features: bytes | None) -> np.ndarray | None:
+    """The kept grey thumbnail; None without features, or of a damaged blob (the file may do)."""
+    if features is None:
+        return None
+    try:
+        return fp.Features.from_bytes(bytes(features)).thumb
+    except ValueError:
+        return None
+
+
+def _from_file(kept: tuple[str, bytes] | None, limits: Limits) -> tuple[bytes, bytes] | None:
+    """The middle code of a kept photo file, as recording it hashed it; None without one that loads."""
+    if kept is None:
+        return None
+    try:
+        photo = load_photo(kept[1], kept[0], limits)
+    except PhotoError:
+        return None
+    return fp.middle_codes(fp.fingerprint(photo.working).grey)
+
+
+def _holds(row: Any, middle: tuple[bytes, bytes]) -> bool:
+    """Whether a row's codes hold this middle code at its place (see SAME_MIDDLE_PHASH)."""
+    pdq, phash = bytes(row.pdq[32 * MIDDLE_AT :][:32]), bytes(row.phash[8 * MIDDLE_AT :][:8])
+    if len(phash) < 8:
+        return False
+    return (
+        _bits(phash, middle[1]) <= SAME_MIDDLE_PHASH or _bits(pdq, middle[0]) <= SAME_MIDDLE_PDQ
+    )
+
+
+def _bits(a: bytes, b: bytes) -> int:
+    return (int.from_bytes(a) ^ int.from_bytes(b)).bit_count()

@@ -243,6 +243,14 @@ def fingerprint(working: Image.Image) -> Fingerprint:
     return Fingerprint(grey=scaled, box=box, codes=framings[0], others=tuple(framings[1:]), finders=finders)
 
 
+def middle_codes(grey: np.ndarray) -> tuple[bytes, bytes]:
+    """PDQ and pHash of the middle crop (`CROPS`' last) of a grey picture, as `crop_codes` hashes
+    it: of `Fingerprint.grey`, the row's code exactly; of a kept thumbnail, a near one."""
+    grid = cv2.resize(_crop(_fit(grey, BASE_SIZE), *CROPS[-1]), (64, 64), interpolation=cv2.INTER_AREA)
+    pdq, phash = _unturned_codes(grid[None])
+    return pdq[0], phash[0]
+
+
 def global_codes(grey: np.ndarray, dihedral: bool = True) -> Codes:
     """PDQ and pHash of a grey picture: all eight dihedral variants, or only the picture as it is."""
     # PDQ squeezes every picture to 64x64 (a tent filter, then decimation) before its DCT; an
