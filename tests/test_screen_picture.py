@@ -129,6 +129,53 @@ def test_when_a_white_product_with_printed_sizes_stands_on_white_then_it_is_no_s
     assert inside is not None and not inside.on_screen
 
 
+def white_product(seed: int, shape: str) -> Image.Image:
+    """A white product on white with its sizes printed beside it: a can (straight sides, its top and
+    bottom arcs) or a bucket (straight rim and base, slanting sides)."""
+    outline = Image.new("L", (640, 640), 0)
+    draw = ImageDraw.Draw(outline)
+    if shape == "can":
+        draw.rectangle((250, 200, 390, 460), fill=255)
+        draw.ellipse((250, 150, 390, 250), fill=255)
+        draw.ellipse((250, 410, 390, 510), fill=255)
+    else:
+        draw.polygon([(200, 180), (440, 180), (410, 480), (230, 480)], fill=255)
+    image = Image.new("RGB", (640, 640), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=34)
+    draw.text((470, 300), "12 cm", fill=(40, 40, 40), font=font)
+    draw.text((270, 550), "8 cm", fill=(40, 40, 40), font=font)
+    draw.line((200, 535, 440, 535), fill=(40, 40, 40), width=3)
+    grain = np.random.default_rng(seed).normal(0, 6, (640, 640, 1))
+    pixels = np.where(np.asarray(outline)[..., None] > 0, 232 + grain, np.asarray(image))
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+
+
+@pytest.mark.parametrize("quality", [0, 45, 65])
+@pytest.mark.parametrize("shape", ["can", "bucket"])
+def test_when_a_product_reaches_only_some_sides_of_its_box_then_it_is_no_screen(shape: str, quality: int) -> None:
+    # Every side counts: the can's sides run the box's full height (its top and bottom arcs do
+    # not), the bucket's rim and base its full width (its slanting sides do not).
+    product = white_product(1, shape)
+    photo = png_photo(product, "product.png") if quality == 0 else jpeg_photo(product, quality)
+    grey = np.asarray(photo.working.convert("L"))
+    inside = screen_picture.find(grey, bordered=True)
+    assert inside is not None and not inside.on_screen
+
+
+@pytest.mark.parametrize("share", [0.3, 1.0])
+@pytest.mark.parametrize("size", [(1600, 2560), (2560, 1600)])
+def test_when_a_white_packshot_is_shown_on_a_16_by_10_screen_then_its_picture_is_on_the_screen(
+    size: tuple[int, int], share: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 16:10 (an Android tablet, a desktop) is exactly SCREEN_ASPECT: a screen's shape, judged as a
+    # phone's, where a white packshot's ground meeting a white card is no reason to doubt the screen.
+    monkeypatch.setattr(transforms, "_SCREENS", (size,))
+    screen, _ = phone_screen(white_packshot(1), np.random.default_rng(1), share)
+    inside = screen_picture.find(np.asarray(png_photo(screen, "screen.png").working.convert("L")))
+    assert inside is not None and inside.on_screen
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_when_a_white_packshot_is_recompressed_then_the_copies_hash_the_stock_photos_picture(
     sqlite_url: str, seed: int
