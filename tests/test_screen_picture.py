@@ -223,14 +223,18 @@ def test_when_a_white_packshot_is_shown_on_a_phone_screen_then_its_picture_is_on
     assert inside is not None and inside.on_screen
 
 
+@pytest.mark.parametrize("sky", [False, True])
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_when_a_photo_is_shown_on_a_tablet_screen_then_its_box_is_found(
-    seed: int, monkeypatch: pytest.MonkeyPatch
+    seed: int, sky: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A 3:4 screen has a photo's shape: there the picture's rectangle, edge to edge, says screen.
     monkeypatch.setattr(transforms, "_SCREENS", ((1536, 2048),))
     rng = np.random.default_rng(seed)
     texture = cv2.GaussianBlur(rng.integers(0, 256, (300, 400, 3)).astype(np.uint8), (0, 0), 3)
+    if sky:  # a flat black sky over a skyline, first taken for chrome: the rectangle is judged whole
+        skyline = 100 + (30 * np.sin(np.arange(400) / 9)).astype(int)
+        texture[np.arange(300)[:, None] < skyline] = 0
     screen, shown = phone_screen(Image.fromarray(texture), rng, 0.4)
     grey = np.asarray(png_photo(screen, "tablet.png").working.convert("L"))
     factor = grey.shape[1] / screen.width
