@@ -163,6 +163,13 @@ def test_when_a_product_reaches_only_some_sides_of_its_box_then_it_is_no_screen(
     assert inside is not None and not inside.on_screen
 
 
+def test_when_a_backdrop_has_no_band_left_after_its_trim_then_its_product_is_its_only_finder() -> None:
+    # Trimming the bucket's white margin leaves no bar to trim again: a second finder would be the
+    # picture's own codes once more, searched and stored for nothing.
+    print_ = fp.fingerprint(png_photo(white_product(1, "bucket"), "bucket.png").working)
+    assert len(print_.others) == 1 and len(print_.finders) == 1
+
+
 @pytest.mark.parametrize("share", [0.3, 1.0])
 @pytest.mark.parametrize("size", [(1600, 2560), (2560, 1600)])
 def test_when_a_white_packshot_is_shown_on_a_16_by_10_screen_then_its_picture_is_on_the_screen(
