@@ -5,14 +5,17 @@ matches two different photos."""
 from __future__ import annotations
 
 import io
+import random
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
+from evidence_check.evaluation import evidence
 from evidence_check.imaging import fingerprint as fp
-from evidence_check.imaging import screen_picture
+from evidence_check.imaging import screen_picture, transforms
 from evidence_check.imaging.load import Photo, load_photo
 from evidence_check.imaging.transforms import phone_screen
 from evidence_check.measure import Measurements
@@ -79,9 +82,172 @@ def test_when_a_product_stands_on_a_plain_backdrop_then_it_is_found_but_not_as_o
     assert screen_picture.find(grey) is None  # no bar along its top or bottom edge
     inside = screen_picture.find(grey, bordered=True)  # but trimming cuts its white margin
     assert inside is not None and not inside.on_screen
-    # The product's own codes go in besides the photo's, for a screenshot that shows only the product.
+    # The product's own codes go in besides the photo's, for a screenshot that shows only the product,
+    # and the frame trimmed band after band, for a screenshot trimmed so.
     print_ = fp.fingerprint(photo.working)
+    assert len(print_.others) == 1 and len(print_.finders) == 2
+
+
+def white_packshot(seed: int) -> Image.Image:
+    """A stock photo of a white cake box on white, its sizes printed beside it (8", 6", 2.25") with
+    arrows: the ground one white to every edge, dark print outside the product."""
+    image = Image.new("RGB", (640, 640), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    lid = [(150, 250), (380, 190), (520, 260), (290, 330)]
+    left = [(150, 250), (290, 330), (290, 500), (150, 420)]
+    right = [(290, 330), (520, 260), (520, 430), (290, 500)]
+    faces = Image.new("L", image.size, 0)
+    for face, shade in ((lid, 246), (left, 228), (right, 214)):
+        draw.polygon(face, fill=(shade,) * 3, outline=(150, 150, 150))
+        ImageDraw.Draw(faces).polygon(face, fill=255)
+    draw.ellipse((290, 220, 370, 280), outline=(60, 60, 60), width=4)  # the baker's logo
+    font = ImageFont.load_default(size=34)
+    for text, xy in (('8"', (190, 520)), ('6"', (440, 500)), ('2.25"', (540, 330))):
+        draw.text(xy, text, fill=(40, 40, 40), font=font)
+    draw.line((150, 440, 290, 520), fill=(40, 40, 40), width=3)
+    draw.line((290, 520, 520, 450), fill=(40, 40, 40), width=3)
+    # The board's grain on the box, none on the ground.
+    grain = np.random.default_rng(seed).normal(0, 6, (640, 640, 1))
+    pixels = np.asarray(image) + grain * (np.asarray(faces)[..., None] > 0)
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+
+
+def jpeg_photo(image: Image.Image, quality: int) -> Photo:
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=quality)
+    return load_photo(out.getvalue(), f"copy-q{quality}.jpg")
+
+
+@pytest.mark.parametrize("quality", [0, 45, 55, 65])
+def test_when_a_white_product_with_printed_sizes_stands_on_white_then_it_is_no_screen(quality: int) -> None:
+    packshot = white_packshot(1)
+    photo = png_photo(packshot, "packshot.png") if quality == 0 else jpeg_photo(packshot, quality)
+    grey = np.asarray(photo.working.convert("L"))
+    inside = screen_picture.find(grey, bordered=True)
+    # The printed sizes lie outside the box, but its outline has no picture's edges: a product on
+    # a plain backdrop.
+    assert inside is not None and not inside.on_screen
+
+
+def white_product(seed: int, shape: str) -> Image.Image:
+    """A white product on white with its sizes printed beside it: a can (straight sides, its top and
+    bottom arcs) or a bucket (straight rim and base, slanting sides)."""
+    outline = Image.new("L", (640, 640), 0)
+    draw = ImageDraw.Draw(outline)
+    if shape == "can":
+        draw.rectangle((250, 200, 390, 460), fill=255)
+        draw.ellipse((250, 150, 390, 250), fill=255)
+        draw.ellipse((250, 410, 390, 510), fill=255)
+    else:
+        draw.polygon([(200, 180), (440, 180), (410, 480), (230, 480)], fill=255)
+    image = Image.new("RGB", (640, 640), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=34)
+    draw.text((470, 300), "12 cm", fill=(40, 40, 40), font=font)
+    draw.text((270, 550), "8 cm", fill=(40, 40, 40), font=font)
+    draw.line((200, 535, 440, 535), fill=(40, 40, 40), width=3)
+    grain = np.random.default_rng(seed).normal(0, 6, (640, 640, 1))
+    pixels = np.where(np.asarray(outline)[..., None] > 0, 232 + grain, np.asarray(image))
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+
+
+@pytest.mark.parametrize("quality", [0, 45, 65])
+@pytest.mark.parametrize("shape", ["can", "bucket"])
+def test_when_a_product_reaches_only_some_sides_of_its_box_then_it_is_no_screen(shape: str, quality: int) -> None:
+    # Every side counts: the can's sides run the box's full height (its top and bottom arcs do
+    # not), the bucket's rim and base its full width (its slanting sides do not).
+    product = white_product(1, shape)
+    photo = png_photo(product, "product.png") if quality == 0 else jpeg_photo(product, quality)
+    grey = np.asarray(photo.working.convert("L"))
+    inside = screen_picture.find(grey, bordered=True)
+    assert inside is not None and not inside.on_screen
+
+
+def test_when_a_backdrop_has_no_band_left_after_its_trim_then_its_product_is_its_only_finder() -> None:
+    # Trimming the bucket's white margin leaves no bar to trim again: a second finder would be the
+    # picture's own codes once more, searched and stored for nothing.
+    print_ = fp.fingerprint(png_photo(white_product(1, "bucket"), "bucket.png").working)
     assert len(print_.others) == 1 and len(print_.finders) == 1
+
+
+@pytest.mark.parametrize("share", [0.3, 1.0])
+@pytest.mark.parametrize("size", [(1600, 2560), (2560, 1600)])
+def test_when_a_white_packshot_is_shown_on_a_16_by_10_screen_then_its_picture_is_on_the_screen(
+    size: tuple[int, int], share: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 16:10 (an Android tablet, a desktop) is exactly SCREEN_ASPECT: a screen's shape, judged as a
+    # phone's, where a white packshot's ground meeting a white card is no reason to doubt the screen.
+    monkeypatch.setattr(transforms, "_SCREENS", (size,))
+    screen, _ = phone_screen(white_packshot(1), np.random.default_rng(1), share)
+    inside = screen_picture.find(np.asarray(png_photo(screen, "screen.png").working.convert("L")))
+    assert inside is not None and inside.on_screen
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_when_a_white_packshot_is_recompressed_then_the_copies_hash_the_stock_photos_picture(
+    sqlite_url: str, seed: int
+) -> None:
+    packshot = white_packshot(seed)
+    original = png_photo(packshot, "packshot.png")
+    picture = fp.fingerprint(original.working).codes.pdq[0]
+    # The eval's recompression: qualities 45 to 65, each moving the white edges' JPEG noise. Taken
+    # for a picture inside a screen, the copies' boxes moved with it, 88-98 PDQ bits from the
+    # original's picture; as the frame trimmed, 6-46.
+    copies = {q: jpeg_photo(packshot, q) for q in range(45, 66, 4)}
+    distances = {q: hamming(fp.fingerprint(c.working).codes.pdq[0], picture) for q, c in copies.items()}
+    assert max(distances.values()) <= 56, distances
+    store = Store(sqlite_url)
+    try:
+        references = index_of(store, {"packshot": original}, kind="stock")
+        assert [q for q, copy in copies.items() if found(references, copy) != {"packshot"}] == []
+    finally:
+        store.close()
+
+
+def test_when_a_stock_photo_with_a_banner_is_screenshotted_then_it_is_found(sqlite_url: str) -> None:
+    # A stock site's photo (a margin with small print, a black banner with its logo): a product on a
+    # plain backdrop, not a screen. Its screenshot (status bar over black bars) is found by the
+    # frame trimmed band after band on both sides; keypoints confirm.
+    boxes = corpus("damaged-packages") / "roboflow-damaged-intact-box"
+    path = next(boxes.glob("*/packagingboxesthataredamaged158_*.jpg"))
+    store = Store(sqlite_url)
+    try:
+        references = index_of(store, {"stock": load_photo(path.read_bytes(), path.name)}, kind="stock")
+        shot = load_photo(evidence.TRANSFORMS["screenshot"](Image.open(path), random.Random(0)), "shot.jpg")
+        assert found(references, shot) == {"stock"}
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("share", [0.3, 1.0])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_when_a_white_packshot_is_shown_on_a_phone_screen_then_its_picture_is_on_the_screen(
+    share: float, seed: int
+) -> None:
+    # Seed 1: dark theme, the photo's white ground against the card; seed 2: light, white on white.
+    screen, _ = phone_screen(white_packshot(seed), np.random.default_rng(seed), share)
+    inside = screen_picture.find(np.asarray(png_photo(screen, "screen.png").working.convert("L")))
+    assert inside is not None and inside.on_screen
+
+
+@pytest.mark.parametrize("sky", [False, True])
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_when_a_photo_is_shown_on_a_tablet_screen_then_its_box_is_found(
+    seed: int, sky: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A 3:4 screen has a photo's shape: there the picture's rectangle, edge to edge, says screen.
+    monkeypatch.setattr(transforms, "_SCREENS", ((1536, 2048),))
+    rng = np.random.default_rng(seed)
+    texture = cv2.GaussianBlur(rng.integers(0, 256, (300, 400, 3)).astype(np.uint8), (0, 0), 3)
+    if sky:  # a flat black sky over a skyline, first taken for chrome: the rectangle is judged whole
+        skyline = 100 + (30 * np.sin(np.arange(400) / 9)).astype(int)
+        texture[np.arange(300)[:, None] < skyline] = 0
+    screen, shown = phone_screen(Image.fromarray(texture), rng, 0.4)
+    grey = np.asarray(png_photo(screen, "tablet.png").working.convert("L"))
+    factor = grey.shape[1] / screen.width
+    inside = screen_picture.find(grey)
+    assert inside is not None and inside.on_screen
+    assert overlap(inside.box, tuple(round(v * factor) for v in shown)) >= 0.9
 
 
 # --- the reuse look --------------------------------------------------------------------------------

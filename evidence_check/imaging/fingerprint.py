@@ -223,23 +223,16 @@ def fingerprint(working: Image.Image) -> Fingerprint:
         if inside.outer != inside.box:
             x, y, w, h = inside.outer
             framings.append(global_codes(_fit(grey[y : y + h, x : x + w], BASE_SIZE)))
-        # Bars trimmed band after band, as far as they go: a picture spanning the screen's width
-        # on a flat ground of its own is trimmed as the picture alone would be.
-        inner = trimmed
-        for _ in range(MAX_BANDS):
-            cut, _ = screen_picture.trim_borders(inner)
-            if cut.shape == inner.shape:
-                break
-            inner = cut
-        if inner.shape != trimmed.shape:
-            framings.append(global_codes(_fit(inner, BASE_SIZE)))
+        framings += _banded(trimmed)
         x, y, w, h = inside.box
         scaled = _scale_to(grey[y : y + h, x : x + w], FEATURE_SIZE)
         return Fingerprint(grey=scaled, box=inside.box, codes=global_codes(scaled), finders=tuple(framings))
     finders: tuple[Codes, ...] = ()
     if inside is not None:  # a product on a plain backdrop: the product's own codes besides
         x, y, w, h = inside.box
-        finders = (global_codes(_fit(grey[y : y + h, x : x + w], BASE_SIZE)),)
+        # and the frame trimmed band after band, as a screenshot of it is (a stock photo's banner
+        # and margins, a screen's bars): they find candidates, keypoints confirm.
+        finders = (global_codes(_fit(grey[y : y + h, x : x + w], BASE_SIZE)), *_banded(trimmed))
     return Fingerprint(grey=scaled, box=box, codes=framings[0], others=tuple(framings[1:]), finders=finders)
 
 
@@ -249,6 +242,19 @@ def middle_codes(grey: np.ndarray) -> tuple[bytes, bytes]:
     grid = cv2.resize(_crop(_fit(grey, BASE_SIZE), *CROPS[-1]), (64, 64), interpolation=cv2.INTER_AREA)
     pdq, phash = _unturned_codes(grid[None])
     return pdq[0], phash[0]
+
+
+def _banded(trimmed: np.ndarray) -> list[Codes]:
+    """The codes of a trimmed frame trimmed again band after band, as far as bars go (none when
+    the first trim was the last): a picture spanning a screen's width on a flat ground of its own
+    is trimmed as the picture alone would be."""
+    inner = trimmed
+    for _ in range(MAX_BANDS):
+        cut, _ = screen_picture.trim_borders(inner)
+        if cut.shape == inner.shape:
+            break
+        inner = cut
+    return [global_codes(_fit(inner, BASE_SIZE))] if inner.shape != trimmed.shape else []
 
 
 def global_codes(grey: np.ndarray, dihedral: bool = True) -> Codes:

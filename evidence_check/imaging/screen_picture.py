@@ -17,15 +17,19 @@ its own, with text, icons and an avatar on them. Trimming uniform bars from the 
    its rectangle, rounded corners and all.
 3. The largest region left no more elongated than `MAX_ASPECT` is the picture, returned when it is
    clearly smaller than the frame; it is *on a screen* when text or icons lie outside it and the
-   frame has a bar, and merely on a plain backdrop when nothing does.
+   frame has a bar, and merely on a plain backdrop when nothing does — or when the frame has a
+   photo's shape (under `SCREEN_ASPECT`) and the region has no rectangle's edges (`MIN_EDGE_SHARE`):
+   a white product on white with its sizes or labels printed beside it, whose outline moves with
+   JPEG noise.
 
 Example: a 1080x2340 light-theme screenshot with a 300-px review photo in a card gives the photo's
 box, about (x, y, 300, 300) in the screenshot's pixels, on a screen; the photo itself gives ``None``.
 
 Limits: a picture whose edge is the chrome's own grey (a white product photo in a white card, a
 black photo on a black page) is found without that part; a flat drawing shown across the screen's
-whole width has its own ground taken for chrome. This module measures; `imaging/fingerprint.py`
-hashes what it finds.
+whole width has its own ground taken for chrome; on a screen of a photo's shape (a 4:3 tablet) a
+picture whose own white ground meets a white card is taken for a product on a backdrop. This
+module measures; `imaging/fingerprint.py` hashes what it finds.
 """
 
 from __future__ import annotations
@@ -64,6 +68,12 @@ MAX_ASPECT = 3.0  # pictures are shown at most this elongated; a longer region i
 BAR_ROWS = 4
 BAR_SHARE = 0.98
 MAX_SHARE = 0.85  # a region spanning more than this share of both sides is the frame itself
+# A phone's or a monitor's screen is at least 16:9 (phones 19.5:9 to 20:9); photos are 1:1 to 3:2.
+SCREEN_ASPECT = 1.6
+# In a frame of a photo's shape, a picture inside a screen reaches each side of its box along at
+# least this share of it (within EDGE_DEPTH of the box's short side); a product's outline does not.
+MIN_EDGE_SHARE = 0.6
+EDGE_DEPTH = 0.03
 
 
 class Inside(NamedTuple):
@@ -97,9 +107,10 @@ def find(grey: np.ndarray, bordered: bool = False) -> Inside | None:
     if large[labels].mean() < MIN_CHROME:
         return None
     side = max(3, round(OPEN_SHARE * min(small.shape)))
-    box = _largest_region(large[labels], side)
-    if box is None:
+    found = _largest_region(large[labels], side)
+    if found is None:
         return None
+    box, region = found
     # A flat region inside the picture (a black sky, a white wall) was taken for chrome: chrome
     # touches the frame's edge or encloses the picture (a card, a studio backdrop); the rest is
     # given back to the picture and the picture found again.
@@ -110,12 +121,14 @@ def find(grey: np.ndarray, bordered: bool = False) -> Inside | None:
     encloses = (fx0 <= bx) & (fy0 <= by) & (fx0 + fw >= bx + bw) & (fy0 + fh >= by + bh)
     chrome = large & (edge | encloses)
     if not np.array_equal(chrome, large):
-        box = _largest_region(chrome[labels], side)
-        if box is None:
+        found = _largest_region(chrome[labels], side)
+        if found is None:
             return None
+        box, region = found
     outer = box
     if not np.array_equal(chrome, large & edge):
-        outer = _largest_region((large & edge)[labels], side) or box
+        edge_found = _largest_region((large & edge)[labels], side)
+        outer = edge_found[0] if edge_found else box
     x, y, w, h = box
     if min(w, h) < MIN_SIDE * min(sh, sw) or (w > MAX_SHARE * sw and h > MAX_SHARE * sh):
         return None
@@ -127,6 +140,11 @@ def find(grey: np.ndarray, bordered: bool = False) -> Inside | None:
     on_screen = outside >= MIN_THINGS * things.size
     if on_screen and not bar:
         return None  # things around a busy part, but no screen's bar: a drawing
+    if on_screen and max(sh, sw) < SCREEN_ASPECT * min(sh, sw) and _edge_share(region) < MIN_EDGE_SHARE:
+        # A frame of a photo's shape whose busy part has no rectangle's edges: a product on a white
+        # ground, its printed labels or dimension text taken for a screen's; its outline moves with
+        # JPEG noise, so it is a product on a plain backdrop, not the picture to hash.
+        on_screen = False
     return Inside(_in_frame(grey, box, sw), on_screen, _in_frame(grey, outer, sw))
 
 def _in_frame(grey: np.ndarray, box: tuple[int, int, int, int], reduced_width: int) -> tuple[int, int, int, int]:
@@ -155,18 +173,35 @@ def _has_bar(grey: np.ndarray) -> bool:
     return False
 
 
-def _largest_region(chrome: np.ndarray, side: int) -> tuple[int, int, int, int] | None:
+def _largest_region(
+    chrome: np.ndarray, side: int
+) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """The box of the largest region left when chrome is taken away and thin things opened away,
-    of those no more elongated than a picture is shown (a line of large type is longer)."""
+    of those no more elongated than a picture is shown (a line of large type is longer), and the
+    region within its box."""
     rest = cv2.morphologyEx((~chrome).astype(np.uint8), cv2.MORPH_OPEN, np.ones((side, side), np.uint8))
-    count, _, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
     w, h = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
     shaped = np.flatnonzero(np.maximum(w, h) <= MAX_ASPECT * np.minimum(w, h))
     if len(shaped) == 0:
         return None
     largest = 1 + int(shaped[np.argmax(stats[1 + shaped, cv2.CC_STAT_AREA])])
     x, y, bw, bh = (int(v) for v in stats[largest, :4])
-    return x, y, bw, bh
+    return (x, y, bw, bh), labels[y : y + bh, x : x + bw] == largest
+
+
+def _edge_share(region: np.ndarray) -> float:
+    """The least share of a side of the region's box along which the region reaches that side: near
+    1 for a picture's rectangle (rounded corners cost a few hundredths), a fraction for the outline
+    of a product, which touches its box at a corner or a ridge."""
+    height, width = region.shape
+    depth = max(1, round(EDGE_DEPTH * min(height, width)))
+    return float(min(
+        region[:depth].any(axis=0).mean(),
+        region[-depth:].any(axis=0).mean(),
+        region[:, :depth].any(axis=1).mean(),
+        region[:, -depth:].any(axis=1).mean(),
+    ))
 
 
 def trim_borders(picture: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
