@@ -127,13 +127,18 @@ def test_old_rows_are_given_the_middle_code_from_their_file_or_thumbnail(
     assert other.output.startswith("middle crop code added to 0 photo(s) from their files and 0 from their thumbnails; 0 skipped")
 
 
+def old_rows(store: Store, seeds: range) -> tuple[dict[str, Any], int]:
+    """Tenant t's photos `p<seed>` recorded as before the middle crop code, and their rows' PDQ length."""
+    photos = {f"p{seed}": photo_of(bags_edge_to_edge(seed)) for seed in seeds}
+    for ref_id, photo in photos.items():
+        add_row(store, "t", ref_id, photo, without_middle(stored_print(fp.fingerprint(photo.working))))
+    return photos, len(codes_of(store, "p2")[0])
+
+
 def test_a_stopped_run_leaves_every_row_of_one_layout_and_a_second_run_finishes(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    photos = {f"p{seed}": photo_of(bags_edge_to_edge(seed)) for seed in range(2, 7)}
-    for ref_id, photo in photos.items():
-        add_row(store, "t", ref_id, photo, without_middle(stored_print(fp.fingerprint(photo.working))))
-    old_length = len(codes_of(store, "p2")[0])
+    photos, old_length = old_rows(store, range(2, 7))
     hashed = fp.middle_codes
     calls: list[int] = []
 
@@ -230,10 +235,7 @@ def test_two_runs_at_once_give_a_row_one_middle_code(store: Store, monkeypatch: 
     """A second run writes the rows after the first read them: the first's writes find the rows
     changed and leave them (a row is rewritten only while its codes are the ones read), and count
     them complete, so every row read is counted once."""
-    photos = {f"p{seed}": photo_of(bags_edge_to_edge(seed)) for seed in range(2, 5)}
-    for ref_id, photo in photos.items():
-        add_row(store, "t", ref_id, photo, without_middle(stored_print(fp.fingerprint(photo.working))))
-    old_length = len(codes_of(store, "p2")[0])
+    photos, old_length = old_rows(store, range(2, 5))
     computed = reuse_rows._middle_codes
     other: list[Backfilled] = []
 
