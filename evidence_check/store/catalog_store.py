@@ -21,6 +21,7 @@ from evidence_check.store.catalog_tables import (
 )
 from evidence_check.store.catalog_types import MEASUREMENT, StoredCatalog, StoredImage, StoredSku
 from evidence_check.store.database import Store, StoreError, _one_line, insert_dialect, store_errors
+from evidence_check.store.reuse_tables import FingerprintRow
 from evidence_check.widths import stored_filename
 
 
@@ -121,12 +122,25 @@ def put_sku(
 
 @store_errors("could not read the catalog")
 def complete_image_ids(store: Store, tenant: str, sku: str | None = None) -> dict[str, set[str]]:
-    """SKU -> ids of its images stored at the current measurement (`catalog_types.MEASUREMENT`):
-    adding them again need not measure them again. One SKU's, or every SKU's of the tenant."""
+    """SKU -> ids of its images stored at the current measurement (`catalog_types.MEASUREMENT`)
+    and as the shop's listing photo: adding them again need not measure them again. One SKU's, or
+    every SKU's of the tenant."""
+    # An add the store failed after put_sku left the image without its listing print; were it
+    # complete, adding it again would skip it and the shop's own photo sent back would pass.
+    listed = (
+        select(FingerprintRow.id)
+        .where(
+            FingerprintRow.tenant == tenant,
+            FingerprintRow.kind == "listing",
+            FingerprintRow.ref_id == CatalogSkuRow.sku,
+            FingerprintRow.image_id == CatalogImageRow.image_id,
+        )
+        .exists()
+    )
     query = (
         select(CatalogSkuRow.sku, CatalogImageRow.image_id)
         .join(CatalogSkuRow, CatalogSkuRow.id == CatalogImageRow.sku_pk)
-        .where(CatalogSkuRow.tenant == tenant, CatalogImageRow.measured_as >= MEASUREMENT)
+        .where(CatalogSkuRow.tenant == tenant, CatalogImageRow.measured_as >= MEASUREMENT, listed)
     )
     if sku is not None:
         query = query.where(CatalogSkuRow.sku == sku)
