@@ -23,6 +23,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
 from evidence_check.errors import WordedError
+from evidence_check.settings import UPLOADS_IN_FLIGHT as UPLOADS_IN_FLIGHT  # the slots this module hands out
 
 if TYPE_CHECKING:
     from evidence_check.settings import Settings
@@ -32,8 +33,6 @@ MAX_PART_HEADER_BYTES = 16 * 1024
 MAX_FIELDS = 64
 MAX_BOUNDARY = 70  # RFC 2046 section 5.1.1
 SPOOL_MEMORY_BYTES = 1024 * 1024
-# Request bodies read at once by one process; beyond, a request waits for a slot, then gets 503.
-UPLOADS_IN_FLIGHT = 16
 SLOT_WAIT_SECONDS = 10.0
 
 

@@ -29,6 +29,9 @@ DEFAULT_CATEGORY_WINDOWS_HOURS = {
 LOOKS = ("challenge", "timestamp", "reuse", "relevance", "location", "integrity")
 # Ten years: a claim window beyond it is a typo, and delivery + window would run off the calendar.
 MAX_WINDOW_HOURS = 24 * 3653
+# Request bodies one API process reads at once (api/upload.py); beyond, a request waits for a slot,
+# then gets 503.
+UPLOADS_IN_FLIGHT = 16
 
 
 TENANT_TUNABLES = frozenset(
@@ -86,11 +89,14 @@ class Settings(BaseSettings):
         le=64,
         description="claims analysed at once by one API process (default: 2 × cores ÷ serve's --workers)",
     )
-    # A process reads 16 upload bodies at once (api/upload.py's UPLOADS_IN_FLIGHT); one tenant may hold
-    # this many of them, so that one key trickling uploads just above the minimum rate cannot keep every
-    # other tenant out. More than 16 would read as a share the process cannot give: refused.
+    # One tenant may hold this many of a process's UPLOADS_IN_FLIGHT, so that one key trickling uploads
+    # just above the minimum rate cannot keep every other tenant out. More would read as a share the
+    # process cannot give: refused.
     uploads_per_tenant: int = Field(
-        8, ge=1, le=16, description="upload slots of a process's 16 one tenant holds at once (its others wait, then 503)"
+        8,
+        ge=1,
+        le=UPLOADS_IN_FLIGHT,
+        description="upload slots of a process's 16 one tenant holds at once (its others wait, then 503)",
     )
     # Prometheus sends it as `Authorization: Bearer TOKEN`; once API keys exist, /metrics needs it.
     metrics_token: SecretStr | None = Field(
