@@ -78,7 +78,7 @@ class Console:
         """`here`: the address that shows this page again, for a page answering a form's POST (the
         language switch leads there; the POST's own address is no page, or another one)."""
         agent, trial_token = with_trial_token(self.agent) if self.agent is not None else (None, None)
-        path = self.request.url.path
+        path = app_path(self.request)
         here = here or path + ("?" + self.request.url.query if self.request.url.query else "")
         body = templates.get_template(template).render(
             lang=self.lang,
@@ -93,6 +93,7 @@ class Console:
             zone=self.zone.key,
             switch_url="/lang?" + urlencode({"to": "en" if self.lang == "zh" else "zh", "next": here}),
             path=path,
+            root=root_of(self.request),
             local_time=lambda moment: w.local_time(moment, self.zone),
             **values,
         )
@@ -129,11 +130,42 @@ FORM_ACTIONS = ("delete", "zones", "images", "challenge", "outcome")
 def to_sign_in(request: Request) -> RedirectResponse:
     """To the sign-in page, then back: to this page, or to the page whose form was sent (a form's
     action answers only its POST, so coming back to it was a 404 or 405)."""
-    here = request.url.path + ("?" + request.url.query if request.url.query else "")
-    page, _, action = request.url.path.rpartition("/")
+    path = app_path(request)
+    here = path + ("?" + request.url.query if request.url.query else "")
+    page, _, action = path.rpartition("/")
     if request.method != "GET" and action in FORM_ACTIONS and page:
         here = page
-    return RedirectResponse("/signin?" + urlencode({"next": here}), status_code=303)
+    return redirect(request, "/signin?" + urlencode({"next": here}))
+
+
+def root_of(request: Request) -> str:
+    """The path a reverse proxy serves the app under (`/evidence`; "" at `/`): api.served_under."""
+    return str(request.scope.get("root_path", ""))
+
+
+def at(request: Request, path: str) -> str:
+    """The address a browser reaches the app's `path` (`/claims/c-1`) at: under the proxy's prefix."""
+    return root_of(request) + path
+
+
+def app_path(request: Request) -> str:
+    """This request's path within the app, past the proxy's prefix: what `at` was given."""
+    return within_app(request, request.url.path)
+
+
+def within_app(request: Request, path: str) -> str:
+    """A path the browser sees (a Referer's) as the app's own: "/" for one outside the prefix."""
+    root = root_of(request)
+    if not root:
+        return path
+    if path == root:
+        return "/"
+    return path[len(root) :] if path.startswith(root + "/") else "/"
+
+
+def redirect(request: Request, path: str, status_code: int = 303) -> RedirectResponse:
+    """To the app's `path`, under the proxy's prefix (every redirect of the console's is one)."""
+    return RedirectResponse(at(request, path), status_code=status_code)
 
 
 def safe_next(target: str | None) -> str:

@@ -123,8 +123,14 @@ def set_cookie(request: Request, response: Response, name: str, value: str, max_
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
-        path="/",
+        path=cookie_path(request),
     )
+
+
+def cookie_path(request: Request) -> str:
+    """The console's cookies go only to the app's own addresses: under a proxy's prefix, not to the
+    shop's other sites on the same host (api.served_under)."""
+    return str(request.scope.get("root_path", "")) or "/"
 
 
 def _session_id(nonce: str) -> str:
