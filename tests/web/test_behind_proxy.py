@@ -107,26 +107,31 @@ def proxied(tmp_path: Path) -> Iterator[tuple[StrippingProxy, Server, str]]:
         server.stop()
 
 
-def test_an_agent_works_through_a_proxy_that_serves_the_console_under_a_prefix(
-    proxied: tuple[StrippingProxy, Server, str], tmp_path: Path
-) -> None:
-    proxy, server, key = proxied
-    base = proxy.url + PREFIX
+@pytest.fixture
+def context() -> Iterator[Any]:
+    """A browser context whose pages record every request they make (`context.requested`) and every
+    404 they got (`context.failed`)."""
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            context = browser.new_context(timezone_id="Asia/Shanghai", locale="en-GB")
-            page = context.new_page()
-            requested: list[str] = []
-            page.on("request", lambda request: requested.append(request.url))
-            failed: list[str] = []
-            page.on("response", lambda answer: failed.append(answer.url) if answer.status == 404 else None)
-            _walk(page, base, key, tmp_path)
-            cookies = {cookie["name"]: cookie["path"] for cookie in context.cookies()}
+            opened = browser.new_context(timezone_id="Asia/Shanghai", locale="en-GB")
+            opened.requested, opened.failed = [], []
+            opened.on("request", lambda request: opened.requested.append(request.url))
+            opened.on("response", lambda answer: opened.failed.append(answer.url) if answer.status == 404 else None)
+            yield opened
         finally:
             browser.close()
-    outside = [url for url in requested if not url.startswith((base + "/", "blob:", "data:"))]
-    assert outside == [] and failed == []
+
+
+def test_an_agent_works_through_a_proxy_that_serves_the_console_under_a_prefix(
+    proxied: tuple[StrippingProxy, Server, str], context: Any, tmp_path: Path
+) -> None:
+    proxy, server, key = proxied
+    base = proxy.url + PREFIX
+    _walk(context.new_page(), base, key, tmp_path)
+    cookies = {cookie["name"]: cookie["path"] for cookie in context.cookies()}
+    outside = [url for url in context.requested if not url.startswith((base + "/", "blob:", "data:"))]
+    assert outside == [] and context.failed == []
     # The session and the language were set by the server, the zone by the page's script: all for the prefix alone.
     assert cookies == {"ec_lang": PREFIX, "ec_tz": PREFIX}, cookies  # the session's was deleted at sign-out
     # The script's own requests went through the proxy too: the HEIC's preview, the form's upload.
@@ -175,3 +180,36 @@ def _walk(page: Any, base: str, key: str, tmp_path: Path) -> None:
     sync_api.expect(page.get_by_role("link", name="c-proxy-1")).to_be_visible()
     page.get_by_role("button", name="退出").click()
     page.wait_for_url(base + "/signin")
+
+
+def test_a_form_sent_after_the_session_ended_is_sent_once_signed_in_again_behind_the_proxy(
+    proxied: tuple[StrippingProxy, Server, str], context: Any
+) -> None:
+    """The script's paths for a session that ended mid-form: it tells the answer of the sign-in page
+    by its address, links to signing in, and fetches the form's new token; all under the prefix."""
+    proxy, server, key = proxied
+    base = proxy.url + PREFIX
+    page = context.new_page()
+    page.goto(base + "/signin")
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(base + "/")
+    page.goto(base + "/new-claim")
+    page.get_by_label("Order", exact=True).fill("SO-45")
+    page.locator("#photos").set_input_files(str(PHOTOS[0]))
+    context.clear_cookies(name="ec_session")  # the session ended
+    page.get_by_role("button", name="Verify the photos").click()
+    sync_api.expect(page.get_by_role("alert")).to_contain_text("You are signed out", timeout=60_000)
+    with context.expect_page() as opened:
+        page.get_by_role("link", name="Sign in in a new tab").click()
+    other = opened.value
+    other.wait_for_url(base + "/signin?next=%2Fnew-claim")
+    other.get_by_label("API key").fill(key)
+    other.get_by_role("button", name="Sign in").click()
+    other.wait_for_url(base + "/new-claim")
+    page.bring_to_front()
+    page.get_by_role("button", name="Verify the photos").click()
+    page.wait_for_url(re.compile(re.escape(base) + r"/claims/c-[0-9a-f]+$"), timeout=120_000)
+    assert "SO-45" in page.locator("dl.facts").inner_text()
+    outside = [url for url in context.requested if not url.startswith((base + "/", "blob:", "data:"))]
+    assert outside == [] and context.failed == []

@@ -90,7 +90,8 @@ def assert_reachable(client: TestClient, links: list[str], prefix: str) -> None:
         answer = client.get(link, follow_redirects=False)
         assert answer.status_code in (200, 303), (link, answer.status_code)
         if answer.status_code == 303:
-            assert answer.headers["location"].startswith(prefix + "/"), (link, answer.headers["location"])
+            back = answer.headers["location"]
+            assert back.startswith(prefix + "/") and client.get(back).status_code == 200, (link, back)
 
 
 def page(client: TestClient, address: str, prefix: str, scripted: bool = True) -> str:
@@ -147,6 +148,7 @@ def test_every_console_address_redirect_and_cookie_carries_the_prefix(browser: t
         form_action(claim, "outcome-form"), data={"csrf": csrf_of(claim), "decision": "genuine"}, follow_redirects=False
     )
     assert outcome.status_code == 303 and outcome.headers["location"].startswith(f"{prefix}/claims/c%2F1"), outcome.text
+    assert f'<a href="{prefix}/claims/c%2F1">' in page(client, f"{prefix}/?q=c", prefix)  # the queue, with the claim
 
     # The catalog: the added product's page, its forms, the way back.
     catalog = page(client, f"{prefix}/catalog", prefix)
