@@ -7,9 +7,11 @@ prefix, `path` the whole path the browser asked for (`/evidence/claims/c-1`); St
 path past `root_path`. The console builds its links, redirects and cookie paths from `root_path`
 (`api.web.pages.at`), FastAPI the docs page's and the OpenAPI description's `servers`.
 
-The prefix is applied here, not by uvicorn's `--root-path`: uvicorn prepends it to every path, so a
-proxy that does not strip it reached `/evidence/evidence/...`, a 404 (uvicorn#2167); and the app
-behaves the same under any ASGI server, and in every worker of `serve --workers N`.
+The prefix is applied here, not by uvicorn's `--root-path`: since uvicorn 0.26 (Kludex/uvicorn#2213)
+that prepends it to every path, so a proxy that does not strip it reached `/evidence/evidence/...`, a
+404; nor by `FastAPI(root_path=...)`, deprecated in FastAPI 0.165 and setting `root_path` without
+making `path` whole (a stripped path then read as the browser's). Here the app behaves the same under
+any ASGI server, and in every worker of `serve --workers N`.
 """
 
 from __future__ import annotations
