@@ -44,7 +44,7 @@ async def stale_form(request: Request, _exc: Exception) -> Response:
     console = get_console(request, request.app.state.store, settings, lang)
     came_from = urlsplit(request.headers.get("referer") or "")
     # The Referer is the address the browser saw, under the proxy's prefix; `again` is the app's.
-    again = safe_next(within_app(request, came_from.path) + (f"?{came_from.query}" if came_from.query else "")) if (
+    again = safe_next(within_app(request, came_from.path + (f"?{came_from.query}" if came_from.query else ""))) if (
         came_from.netloc == request.url.netloc
     ) else "/"
     return console.render("stale.html", status_code=403, here=again, again=again)

@@ -154,7 +154,7 @@ def app_path(request: Request) -> str:
 
 
 def within_app(request: Request, path: str) -> str:
-    """A path the browser sees (a Referer's) as the app's own: "/" for one outside the prefix."""
+    """A path (and query) the browser sees, a Referer's, as the app's own: "/" for one outside the prefix."""
     root = root_of(request)
     if not root:
         return path

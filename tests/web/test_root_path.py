@@ -175,6 +175,11 @@ def test_every_console_address_redirect_and_cookie_carries_the_prefix(browser: t
         headers={"referer": f"{LOCAL}{prefix}/claims/c%2F1?x=1"},
     )
     assert stale.status_code == 403 and f'href="{prefix}/claims/c%2F1?x=1"' in stale.text
+    if prefix:  # a page of another app on the same host: the way back is the console's first page
+        elsewhere = client.post(
+            f"{prefix}/claims/c%2F1/outcome", data={"csrf": "stale"}, headers={"referer": f"{LOCAL}/shop/cart?x=1"}
+        )
+        assert elsewhere.status_code == 403 and f'<a href="{prefix}/">' in elsewhere.text
 
     # Signing out: to the sign-in page, the cookies deleted where they were set.
     out = client.post(f"{prefix}/signout", data={"csrf": csrf_of(queue)}, follow_redirects=False)
