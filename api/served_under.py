@@ -40,3 +40,11 @@ class ServedUnder:
         if isinstance(raw, bytes):
             full["raw_path"] = self.root_path.encode("ascii") + raw
         return full
+
+
+def path_in_app(scope: Scope) -> str:
+    """The request's path as the app's routes are written (`/v1/verify`), past the prefix: what a
+    middleware that tells the API from the console must read, the whole path being `/evidence/v1/...`."""
+    path: str = scope.get("path", "")
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root + "/") else path

@@ -203,6 +203,26 @@ def test_the_api_and_its_docs_answer_under_the_prefix(browser: tuple[TestClient,
     assert client.get(f"{prefix}/healthz").status_code == 200
 
 
+@pytest.mark.parametrize("strips", [True, False], ids=["proxy strips the prefix", "proxy keeps the prefix"])
+def test_the_api_answers_behind_the_prefix_are_kept_by_no_cache_and_counted_under_its_routes(store: Store, strips: bool) -> None:
+    """What tells the API's answers from the console's reads the path within the app: under the
+    prefix a tenant's report still says `no-store`, and `/metrics` still counts `/v1/verify`."""
+    key = create_key(store, "acme", now_utc())[1]
+    token = "m" * 24
+    app = create_app(Settings(db=store.url, root_path=PREFIX, metrics_token=token), store)
+    with TestClient(behind_proxy(app, PREFIX, strips), base_url=LOCAL, client=LOOPBACK) as client:
+        bearer = {"Authorization": f"Bearer {key}"}
+        made = client.post(f"{PREFIX}/v1/verify", files=photos(("a.jpg", jpeg(1))), data=CLAIM, headers=bearer)
+        assert (made.status_code, made.headers.get("cache-control")) == (200, "no-store"), made.text
+        report = client.get(f"{PREFIX}/v1/claims/{made.json()['claim_id']}", headers=bearer)
+        assert (report.status_code, report.headers.get("cache-control")) == (200, "no-store")
+        assert client.get(f"{PREFIX}/v1/nothing", headers=bearer).headers.get("cache-control") == "no-store"
+        assert client.get(f"{PREFIX}/healthz").headers.get("cache-control") != "no-store"  # not the API's
+        counted = client.get(f"{PREFIX}/metrics", headers={"Authorization": f"Bearer {token}"}).text
+    routes = set(re.findall(r'http_requests_total\{method="\w+",route="([^"]+)"', counted))
+    assert {"/v1/verify", "/v1/claims/{claim_id}", "/healthz"} <= routes and "/verify" not in routes, routes
+
+
 def test_the_same_app_answers_a_request_that_came_without_the_proxy(store: Store) -> None:
     """An operator's `curl http://127.0.0.1:8000/healthz` on the host: the app's own paths still answer."""
     create_key(store, "acme", now_utc())
