@@ -172,4 +172,9 @@ def safe_next(target: str | None) -> str:
     """Only a path on this site: a link never sends a signed-in agent elsewhere."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
+    # Behind a proxy's prefix the target follows it (`/evidence` + target): a dot segment, as a
+    # browser reads one (`..`, `%2e%2e`), would climb out of the console to the host's other sites.
+    path = target.partition("?")[0].partition("#")[0]
+    if {".", ".."} & {unquote(segment) for segment in path.split("/")}:
+        return "/"
     return target

@@ -203,6 +203,20 @@ def test_the_api_and_its_docs_answer_under_the_prefix(browser: tuple[TestClient,
     assert client.get(f"{prefix}/healthz").status_code == 200
 
 
+@pytest.mark.parametrize("target", ["/../shop/cart", "/%2e%2e/shop/cart", "/.%2E/shop", "/claims/../../shop", "/./x", "//evil.example/", "/\\evil.example/"])
+def test_a_next_address_never_leads_out_of_the_console(browser: tuple[TestClient, str, str], target: str) -> None:
+    """`next` of the sign-in and the language switch, as a hostile link gives it: the browser reads
+    `/evidence/../shop/cart` (or `%2e%2e`) as `/shop/cart`, another site of the host; sent to the
+    console's first page instead."""
+    client, prefix, key = browser
+    switched = client.get(f"{prefix}/lang", params={"to": "zh", "next": target}, follow_redirects=False)
+    assert switched.headers["location"] == f"{prefix}/"
+    signed = client.post(f"{prefix}/signin", data={"api_key": key, "next": target}, follow_redirects=False)
+    assert (signed.status_code, signed.headers["location"]) == (303, f"{prefix}/")
+    kept = client.get(f"{prefix}/lang", params={"to": "en", "next": "/catalog?q=a/../b"}, follow_redirects=False)
+    assert kept.headers["location"] == f"{prefix}/catalog?q=a/../b"  # a query's dots are no path's
+
+
 @pytest.mark.parametrize("strips", [True, False], ids=["proxy strips the prefix", "proxy keeps the prefix"])
 def test_the_api_answers_behind_the_prefix_are_kept_by_no_cache_and_counted_under_its_routes(store: Store, strips: bool) -> None:
     """What tells the API's answers from the console's reads the path within the app: under the
