@@ -22,7 +22,7 @@ from api.negotiation import LangDep
 from api.private_answers import NOT_STORED
 from api.state import SettingsDep, StoreDep
 from api.web import words as w
-from api.web.session import TRIAL_COOKIE, Agent, current_agent, set_cookie, with_trial_token
+from api.web.session import TRIAL_COOKIE, Agent, console_cookie, current_agent, set_cookie, with_trial_token
 from evidence_check.checks.registry import BY_NAME, title
 from evidence_check.settings import Settings
 from evidence_check.store import Store
@@ -105,7 +105,7 @@ class Console:
 
 def console_language(request: Request, lang: LangDep) -> str:
     """The language switch's choice, else what `Accept-Language` asks."""
-    return w.language(request.cookies.get(LANG_COOKIE)) or (lang if lang in w.LANGUAGES else "en")
+    return w.language(console_cookie(request, LANG_COOKIE)) or (lang if lang in w.LANGUAGES else "en")
 
 
 def get_console(request: Request, store: StoreDep, settings: SettingsDep, lang: LangDep) -> Console:
@@ -116,7 +116,7 @@ def get_console(request: Request, store: StoreDep, settings: SettingsDep, lang: 
         agent=current_agent(request, store),
         lang=console_language(request, lang),
         # The script writes the zone URL-encoded (Asia%2FShanghai): a cookie value has no '/' otherwise.
-        zone=w.zone(unquote(request.cookies.get(ZONE_COOKIE) or ""), settings.time_zone),
+        zone=w.zone(unquote(console_cookie(request, ZONE_COOKIE) or ""), settings.time_zone),
     )
 
 

@@ -103,8 +103,10 @@ def sign_out(
     except StoreError as exc:
         log.error("store error: %s", exc)
         response = JSONResponse({"detail": error_text("store.session_not_ended", {}, console_language(request, lang))}, status_code=503)
+    # Under a prefix, at `/` too: a browser's cookie from before the app moved under it (console_cookie).
     for name in (SESSION_COOKIE, TRIAL_COOKIE):
-        response.delete_cookie(name, path=cookie_path(request), httponly=True, samesite="strict", secure=request.url.scheme == "https")
+        for path in dict.fromkeys((cookie_path(request), "/")):
+            response.delete_cookie(name, path=path, httponly=True, samesite="strict", secure=request.url.scheme == "https")
     return response
 
 

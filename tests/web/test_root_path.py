@@ -107,13 +107,13 @@ def form_action(page: str, form_id_or_class: str) -> str:
     return html.unescape(found.group(1) or found.group(2))
 
 
-def cookie_paths(answer: httpx.Response) -> dict[str, str]:
-    """name → Path of each cookie the answer sets (or deletes)."""
-    found = {}
+def cookie_paths(answer: httpx.Response) -> set[tuple[str, str]]:
+    """(name, Path) of each cookie the answer sets (or deletes)."""
+    found = set()
     for header in answer.headers.get_list("set-cookie"):
         name = header.split("=", 1)[0]
         path = re.search(r"(?i);\s*path=([^;]*)", header)
-        found[name] = path.group(1) if path else ""
+        found.add((name, path.group(1) if path else ""))
     return found
 
 
@@ -126,7 +126,7 @@ def test_every_console_address_redirect_and_cookie_carries_the_prefix(browser: t
     assert f'action="{prefix}/signin"' in signin
     signed = client.post(f"{prefix}/signin", data={"api_key": key, "next": "/catalog"}, follow_redirects=False)
     assert (signed.status_code, signed.headers["location"]) == (303, f"{prefix}/catalog")
-    assert cookie_paths(signed) == {"ec_session": prefix or "/"}
+    assert cookie_paths(signed) == {("ec_session", prefix or "/")}
 
     queue = page(client, f"{prefix}/", prefix)
     assert f'<a href="{prefix}/new-claim"' in queue and f'action="{prefix}/signout"' in queue
@@ -166,7 +166,7 @@ def test_every_console_address_redirect_and_cookie_carries_the_prefix(browser: t
     assert missing.status_code == 404 and f"{prefix}/new-claim" in assert_under(missing.text, prefix)
     # The language switch: back to the page, its cookie under the prefix.
     switched = client.get(f"{prefix}/lang?to=zh&next=%2Fcatalog", follow_redirects=False)
-    assert (switched.headers["location"], cookie_paths(switched)) == (f"{prefix}/catalog", {"ec_lang": prefix or "/"})
+    assert (switched.headers["location"], cookie_paths(switched)) == (f"{prefix}/catalog", {("ec_lang", prefix or "/")})
 
     # A form sent from a page older than the session: the way back is the page it came from.
     stale = client.post(
@@ -181,10 +181,11 @@ def test_every_console_address_redirect_and_cookie_carries_the_prefix(browser: t
         )
         assert elsewhere.status_code == 403 and f'<a href="{prefix}/">' in elsewhere.text
 
-    # Signing out: to the sign-in page, the cookies deleted where they were set.
+    # Signing out: to the sign-in page, the cookies deleted where they were set (and, under a prefix,
+    # where a browser may still hold them from before it).
     out = client.post(f"{prefix}/signout", data={"csrf": csrf_of(queue)}, follow_redirects=False)
     assert (out.status_code, out.headers["location"]) == (303, f"{prefix}/signin")
-    assert cookie_paths(out) == {"ec_session": prefix or "/", "ec_trial": prefix or "/"}
+    assert cookie_paths(out) == {(name, path) for name in ("ec_session", "ec_trial") for path in {prefix or "/", "/"}}
     again = client.post(f"{prefix}/claims/c%2F1/outcome", data={"decision": "genuine"}, follow_redirects=False)
     assert again.headers["location"] == f"{prefix}/signin?next=%2Fclaims%2Fc%252F1"
 
@@ -215,6 +216,29 @@ def test_a_next_address_never_leads_out_of_the_console(browser: tuple[TestClient
     assert (signed.status_code, signed.headers["location"]) == (303, f"{prefix}/")
     kept = client.get(f"{prefix}/lang", params={"to": "en", "next": "/catalog?q=a/../b"}, follow_redirects=False)
     assert kept.headers["location"] == f"{prefix}/catalog?q=a/../b"  # a query's dots are no path's
+
+
+@pytest.mark.parametrize("strips", [True, False], ids=["proxy strips the prefix", "proxy keeps the prefix"])
+def test_cookies_a_browser_kept_from_the_app_at_the_hosts_root_shadow_none_of_the_prefixs(store: Store, strips: bool) -> None:
+    """The app served at `/` on this host first (its port on the same host shares the browser's jar),
+    then under `/evidence`: the browser keeps the old session and language at Path=/ and sends
+    both of a name, the prefix's first. The new ones count; signing out deletes the old session too."""
+    key = create_key(store, "acme", now_utc())[1]
+    with TestClient(create_app(Settings(db=store.url), store), base_url=LOCAL, client=LOOPBACK) as before:
+        before.post("/signin", data={"api_key": key, "next": "/"})
+        before.get("/lang", params={"to": "zh", "next": "/"})
+        kept = before.cookies
+    assert {(cookie.name, cookie.path) for cookie in kept.jar} == {("ec_session", "/"), ("ec_lang", "/")}
+    app = create_app(Settings(db=store.url, root_path=PREFIX), store)
+    with TestClient(behind_proxy(app, PREFIX, strips), base_url=LOCAL, client=LOOPBACK, cookies=kept) as client:
+        switched = client.get(f"{PREFIX}/lang", params={"to": "en", "next": "/catalog"})
+        assert '<html lang="en"' in switched.text  # the old zh at / counted before the switch's en
+        out = client.post(f"{PREFIX}/signout", data={"csrf": csrf_of(switched.text)}, follow_redirects=False)
+        assert out.status_code == 303 and "ec_session" not in {cookie.name for cookie in client.cookies.jar}
+        assert "session ended" not in client.get(f"{PREFIX}/signin").text  # no old cookie left to say so
+        client.post(f"{PREFIX}/signin", data={"api_key": key, "next": "/"}, follow_redirects=False)
+        client.cookies.set("ec_session", "stale.cookie", domain="127.0.0.1", path="/")  # another copy of before's
+        assert client.get(f"{PREFIX}/catalog", follow_redirects=False).status_code == 200
 
 
 @pytest.mark.parametrize("strips", [True, False], ids=["proxy strips the prefix", "proxy keeps the prefix"])
