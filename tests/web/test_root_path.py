@@ -269,6 +269,9 @@ def test_the_same_app_answers_a_request_that_came_without_the_proxy(store: Store
         assert client.get("/healthz").status_code == 200
         assert client.get(f"{PREFIX}/healthz").status_code == 200
         assert client.get("/", follow_redirects=False).headers["location"].startswith(f"{PREFIX}/")
+        # The prefix without its slash, as a proxy that keeps it forwards a typed address: its page, the query kept.
+        bare = client.get(PREFIX, params={"q": "c-1"}, follow_redirects=False)
+        assert (bare.status_code, bare.headers["location"]) == (307, f"{LOCAL}{PREFIX}/?q=c-1")
 
 
 @pytest.mark.parametrize(
