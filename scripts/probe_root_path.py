@@ -37,8 +37,6 @@ def main() -> None:
     prefix = parser.parse_args().prefix
 
     warnings.simplefilter("ignore")  # TestClient's import-time deprecation notice
-    from fastapi.testclient import TestClient
-
     from api.app import create_app
     from evidence_check.settings import Settings
 
@@ -50,11 +48,17 @@ def main() -> None:
 
         return strip
 
-    folder = tempfile.mkdtemp()
-    app = create_app(Settings(db=f"sqlite:///{folder}/probe.sqlite3", root_path=prefix))
+    with tempfile.TemporaryDirectory() as folder:  # the store and its catalog's feature files, gone after
+        app = create_app(Settings(db=f"sqlite:///{folder}/probe.sqlite3", root_path=prefix))
+        _walk(proxy(app), prefix)
+
+
+def _walk(app: Any, prefix: str) -> None:
+    from fastapi.testclient import TestClient
+
     total = outside = 0
     print("| page | status | addresses | outside the prefix |\n|---|---|---|---|")
-    with TestClient(proxy(app), base_url="http://127.0.0.1:8000", client=("127.0.0.1", 50000)) as client:
+    with TestClient(app, base_url="http://127.0.0.1:8000", client=("127.0.0.1", 50000)) as client:
         sent = {"claim_id": "c-1", "sku": "BAG-9", "ordered_at": "2026-11-10", "delivered_at": "2026-11-14"}
         client.post(f"{prefix}/v1/verify", files=[("photos", ("a.jpg", _photo(1), "image/jpeg"))], data=sent)
         client.post(f"{prefix}/v1/catalog/BAG-9/images", files=[("images", ("f.jpg", _photo(2), "image/jpeg"))])
