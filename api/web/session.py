@@ -142,7 +142,8 @@ def console_cookie(request: Request, name: str) -> str | None:
 
 def cookie_path(request: Request) -> str:
     """The console's cookies go only to the app's own addresses: under a proxy's prefix, not to the
-    shop's other sites on the same host (api.served_under)."""
+    shop's other sites on the same host (api.served_under). A Path is no wall between them: a script
+    of another site of the same origin still reads the console's pages, its tokens with them."""
     return str(request.scope.get("root_path", "")) or "/"
 
 
