@@ -115,6 +115,7 @@ def context() -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             opened = browser.new_context(timezone_id="Asia/Shanghai", locale="en-GB")
+            opened.set_default_timeout(90_000)  # as test_browser's pages: 30 s is short at CI's load
             opened.requested, opened.failed = [], []
             opened.on("request", lambda request: opened.requested.append(request.url))
             opened.on("response", lambda answer: opened.failed.append(answer.url) if answer.status == 404 else None)

@@ -90,6 +90,9 @@ def page(browser: Any, served: tuple[Server, str], viewport: dict[str, int], scr
     context = browser.new_context(
         viewport=viewport, timezone_id="Asia/Shanghai", locale="en-GB", java_script_enabled=scripting
     )
+    # Playwright's 30 s for a click or a wait is short for a CI machine at load 10: a sign-in that
+    # redirects once timed out there. The waits that matter carry their own, longer timeouts.
+    context.set_default_timeout(90_000)
     try:
         opened = context.new_page()
         opened.requested = []  # type: ignore[attr-defined]
