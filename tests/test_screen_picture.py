@@ -313,3 +313,70 @@ def test_when_a_normal_photo_is_fingerprinted_then_it_has_no_finders() -> None:
     for name in ("ukbench00120", "desk", "oatly-shelf"):
         print_ = fp.fingerprint(load_photo(photos()[name].read_bytes(), name).working)
         assert print_.finders == () and print_.picture_codes() == print_.query_codes()
+
+
+def cut_square(image: Image.Image, seed: int) -> Photo:
+    """`image` shown small in a review card (a quarter of a phone screen's width) and the screenshot
+    cut square around it, twice its long side, as a user trims it to the review."""
+    screen, (x, y, w, h) = phone_screen(image.convert("RGB"), np.random.default_rng(seed), share=0.25)
+    side = min(2 * max(w, h), screen.width, screen.height)
+    left = min(max(0, x + w // 2 - side // 2), screen.width - side)
+    top = min(max(0, y + h // 2 - side // 2), screen.height - side)
+    return png_photo(screen.crop((left, top, left + side, top + side)), "cut.png")
+
+
+def shop_packshot(name: str) -> Photo:
+    path = corpus("product-matching") / "grocery" / name / f"{name}_Iconic.jpg"
+    return load_photo(path.read_bytes(), path.name)
+
+
+@pytest.mark.parametrize(
+    "name", ["Alpro-Shelf-Soy-Milk", "Garant-Ecological-Standard-Milk", "Tropicana-Juice-Smooth", "Yoggi-Strawberry-Yoghurt"]
+)
+def test_when_a_white_packshot_is_cut_square_from_a_light_screenshot_then_its_products_keypoints_find_it(
+    name: str, sqlite_url: str
+) -> None:
+    # Seed 2: a light card meets the packshot's white ground, so the frame has a photo's shape and
+    # the product no rectangle's edges: a product on a backdrop, the whole crop hashed. Its keypoints
+    # are the product's box's, a quarter of the crop: the whole crop's did not confirm it.
+    shot = cut_square(shop_packshot(name).full, seed=2)
+    print_ = fp.fingerprint(shot.working)
+    assert print_.product is not None and print_.grey.shape != print_.product.shape
+    store = Store(sqlite_url)
+    try:
+        references = index_of(store, {name: shop_packshot(name)}, kind="stock")
+        assert found(references, shot) == {name}
+    finally:
+        store.close()
+
+
+TROPICANA = ("Tropicana-Apple-Juice", "Tropicana-Golden-Grapefruit", "Tropicana-Juice-Smooth", "Tropicana-Mandarin-Morning")
+
+
+@pytest.mark.parametrize("name", ["Tropicana-Juice-Smooth", "Tropicana-Mandarin-Morning"])
+def test_when_a_white_packshot_is_cut_square_then_other_products_of_its_template_are_not_matched(
+    name: str, sqlite_url: str
+) -> None:
+    # One brand's cartons, shot alike on white, differing in the fruit and the flavour's name: the
+    # crop finds the others as candidates and their keypoints agree on the template (over 100
+    # inliers), but neither the crop's keypoints nor its product's confirm another flavour.
+    shot = cut_square(shop_packshot(name).full, seed=2)
+    others = {other: shop_packshot(other) for other in TROPICANA if other != name}
+    store = Store(sqlite_url)
+    try:
+        references = index_of(store, others, kind="stock")
+        measured = Measurements(shot)
+        assert measured.fingerprint.product is not None
+        examined = references.examine("t", measured)
+        assert max(m.verification.inliers for m in examined) >= 100
+        assert found(references, shot) == set()
+    finally:
+        store.close()
+
+
+def test_when_a_photo_or_a_screen_is_fingerprinted_then_it_has_no_second_keypoint_source() -> None:
+    # Only a product on a backdrop has one: a screen's picture is its box already, a photo has none.
+    photo = load_photo(photos()["desk"].read_bytes(), "desk")
+    screen, _ = phone_screen(photo.full, np.random.default_rng(1), share=0.25)
+    for working in (photo.working, png_photo(screen, "screen.png").working):
+        assert fp.fingerprint(working).product is None

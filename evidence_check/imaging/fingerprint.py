@@ -164,7 +164,12 @@ class Fingerprint:
     # backdrop (as a light-theme screenshot shows it, its backdrop one white with the app's card;
     # two renders of one product template are as near as copies by their hashes).
     finders: tuple[Codes, ...] = ()
-    _features: dict[int, Features] = field(default_factory=dict, repr=False)
+    # Of a product found on a plain backdrop: its box, grey, longest side FEATURE_SIZE, a second
+    # source of keypoints. The frame is what is hashed (a white product's outline moves with JPEG
+    # noise), but where the frame is a screenshot cut square around a white packshot on a light
+    # card, the product is a quarter of it and only its own keypoints confirm the copy.
+    product: np.ndarray | None = None
+    _features: dict[tuple[int, bool], Features] = field(default_factory=dict, repr=False)
 
     @cached_property
     def crop_codes(self) -> tuple[Codes, ...]:
@@ -194,13 +199,14 @@ class Fingerprint:
         framings = (*self.others, *self.finders)
         return (self.codes.phash[0], *(c.phash[0] for c in self.crop_codes), *(c.phash[0] for c in framings))
 
-    def features(self, variant: int = 0) -> Features:
-        """Keypoints of the picture turned by dihedral `variant` (so a mirrored copy lines up)."""
-        found = self._features.get(variant)
+    def features(self, variant: int = 0, product: bool = False) -> Features:
+        """Keypoints of the picture (or of `product`, when there is one) turned by dihedral
+        `variant` (so a mirrored copy lines up)."""
+        grey = self.product if product and self.product is not None else self.grey
+        key = (variant, grey is not self.grey)
+        found = self._features.get(key)
         if found is None:
-            found = self._features[variant] = local_features(
-                np.ascontiguousarray(DIHEDRAL[variant](self.grey))
-            )
+            found = self._features[key] = local_features(np.ascontiguousarray(DIHEDRAL[variant](grey)))
         return found
 
 
@@ -228,12 +234,16 @@ def fingerprint(working: Image.Image) -> Fingerprint:
         scaled = _scale_to(grey[y : y + h, x : x + w], FEATURE_SIZE)
         return Fingerprint(grey=scaled, box=inside.box, codes=global_codes(scaled), finders=tuple(framings))
     finders: tuple[Codes, ...] = ()
+    product = None
     if inside is not None:  # a product on a plain backdrop: the product's own codes besides
         x, y, w, h = inside.box
         # and the frame trimmed band after band, as a screenshot of it is (a stock photo's banner
         # and margins, a screen's bars): they find candidates, keypoints confirm.
         finders = (global_codes(_fit(grey[y : y + h, x : x + w], BASE_SIZE)), *_banded(trimmed))
-    return Fingerprint(grey=scaled, box=box, codes=framings[0], others=tuple(framings[1:]), finders=finders)
+        product = _scale_to(grey[y : y + h, x : x + w], FEATURE_SIZE)
+    return Fingerprint(
+        grey=scaled, box=box, codes=framings[0], others=tuple(framings[1:]), finders=finders, product=product
+    )
 
 
 def middle_codes(grey: np.ndarray) -> tuple[bytes, bytes]:
