@@ -21,7 +21,10 @@ the photo itself hash the same picture. Everything is measured on one grey copy 
 - **Local features** (ORB keypoints) confirm a candidate with a RANSAC homography: a copy, however
   cropped, scaled, tilted or screenshotted, maps onto the original with many inliers spread over the
   picture, while two photos of one product on a shelf, or two shots of one desk taken seconds apart,
-  agree only on the product, or not within a pixel or two.
+  agree only on the product, or not within a pixel or two. A product found on a plain backdrop
+  (`Fingerprint.product`) has its box's keypoints besides the frame's, tried when the frame's do
+  not confirm: in a screenshot cut square around a white packshot the frame is hashed, the product
+  is a quarter of it.
 
 This module measures; `checks/reuse.py` decides what a match means for a claim.
 """
