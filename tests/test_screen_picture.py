@@ -219,6 +219,24 @@ def test_when_a_stock_photo_with_a_banner_is_screenshotted_then_it_is_found(sqli
         store.close()
 
 
+def test_when_a_photo_on_white_is_screenshotted_between_black_bars_then_its_trimmed_picture_finds_it(
+    sqlite_url: str,
+) -> None:
+    # Two boxes on a white ground whose top rows carry a little print: the photo trims to the boxes.
+    # In a gallery's screenshot (status bar, black bars, JPEG) the frame trimmed band after band
+    # reaches the photo with a row of black blended into white on top; dropped with the bar, the
+    # white is trimmed at the photo's full width as the photo's own was, and the codes meet.
+    boxes = corpus("damaged-packages") / "roboflow-damaged-intact-box"
+    path = next(boxes.glob("*/medicinepackagingboxes115_*.jpg"))
+    store = Store(sqlite_url)
+    try:
+        references = index_of(store, {"stock": load_photo(path.read_bytes(), path.name)}, kind="stock")
+        shot = load_photo(evidence.TRANSFORMS["screenshot"](Image.open(path), random.Random(0)), "shot.jpg")
+        assert found(references, shot) == {"stock"}
+    finally:
+        store.close()
+
+
 @pytest.mark.parametrize("share", [0.3, 1.0])
 @pytest.mark.parametrize("seed", [1, 2])
 def test_when_a_white_packshot_is_shown_on_a_phone_screen_then_its_picture_is_on_the_screen(

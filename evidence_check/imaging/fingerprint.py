@@ -46,6 +46,7 @@ from evidence_check.imaging import screen_picture
 
 # --- tunables (measured by scripts/bench_reuse.py over ../shared/corpora) ---
 MAX_BANDS = 4  # bands of a screen's chrome trimmed one after another (status bar, app bar, page, ...)
+SEAM = 2  # pixels of blend between a trimmed band and what it bordered, dropped with the band
 FEATURE_SIZE = 640  # longest side for ORB, small pictures scaled up to it too
 # The hashes see 64x64: they are taken from a copy half FEATURE_SIZE (an exact, cheap halving).
 BASE_SIZE = FEATURE_SIZE // 2
@@ -263,10 +264,16 @@ def _banded(trimmed: np.ndarray) -> list[Codes]:
     is trimmed as the picture alone would be."""
     inner = trimmed
     for _ in range(MAX_BANDS):
-        cut, _ = screen_picture.trim_borders(inner)
+        cut, (x, y, w, h) = screen_picture.trim_borders(inner)
         if cut.shape == inner.shape:
             break
-        inner = cut
+        # The seam where a band met the picture is a row or two of their blend: left on, it is taken
+        # for the next band's colour and that side's band is not trimmed (a black bar over a photo's
+        # white ground), so the next trim works on a narrower picture and cuts elsewhere.
+        height, width = inner.shape[:2]
+        top, left = SEAM if y > 0 else 0, SEAM if x > 0 else 0
+        bottom, right = SEAM if y + h < height else 0, SEAM if x + w < width else 0
+        inner = cut[top : h - bottom, left : w - right] if min(h, w) > 4 * SEAM else cut
     return [global_codes(_fit(inner, BASE_SIZE))] if inner.shape != trimmed.shape else []
 
 
