@@ -40,6 +40,7 @@ from evidence_check.references import references_for  # noqa: E402
 from evidence_check.store import Store  # noqa: E402
 
 TABLETS = ((1536, 2048), (2048, 1536), (1080, 1440))
+PHONES = transforms._SCREENS
 SQUARE_SHARE = 0.25
 
 
@@ -55,6 +56,8 @@ def square_crop(image: Image.Image, rng: np.random.Generator) -> bytes:
 
 
 def queries(kind: str, source: Image.Image, rng: np.random.Generator) -> list[tuple[str, bytes]]:
+    # Set on every call: left at the tablets, the square crops of a run after them were cut from tablets.
+    transforms._SCREENS = TABLETS if kind == "tablet" else PHONES  # type: ignore[assignment]
     if kind == "square":
         return [("square crop", square_crop(source, rng))]
     wanted = []
@@ -84,8 +87,6 @@ def main() -> None:
             references.add("probe", "stock", ref_id, photo, T0)
             photos[ref_id] = photo
         for kind in args.kind or ["tablet", "square"]:
-            if kind == "tablet":
-                transforms._SCREENS = TABLETS  # type: ignore[assignment]
             rng = np.random.default_rng(2026)
             found: dict[str, int] = defaultdict(int)
             total: dict[str, int] = defaultdict(int)
