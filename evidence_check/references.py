@@ -325,10 +325,19 @@ class References:
                 if features is None:
                     found.append(Match(exact, UNVERIFIED, keypoints=False))
                     continue
+                quality = print_.codes.quality
                 tried = [
                     Match(replace(exact, variant=v), fp.verify(print_.features(v), features)) for v in variants
                 ]
-                quality = print_.codes.quality
+                if print_.product is not None and not any(
+                    confirmed(m.candidate, m.verification, quality) for m in tried
+                ):
+                    # The product's own keypoints, when the whole frame's did not confirm (a
+                    # packshot on a card, cut square from a screenshot): paid only then.
+                    tried += [
+                        Match(replace(exact, variant=v), fp.verify(print_.features(v, product=True), features))
+                        for v in variants
+                    ]
                 found.append(
                     max(tried, key=lambda m: (confirmed(m.candidate, m.verification, quality), m.verification.inliers))
                 )

@@ -21,7 +21,10 @@ the photo itself hash the same picture. Everything is measured on one grey copy 
 - **Local features** (ORB keypoints) confirm a candidate with a RANSAC homography: a copy, however
   cropped, scaled, tilted or screenshotted, maps onto the original with many inliers spread over the
   picture, while two photos of one product on a shelf, or two shots of one desk taken seconds apart,
-  agree only on the product, or not within a pixel or two.
+  agree only on the product, or not within a pixel or two. A product found on a plain backdrop
+  (`Fingerprint.product`) has its box's keypoints besides the frame's, tried when the frame's do
+  not confirm: in a screenshot cut square around a white packshot the frame is hashed, the product
+  is a quarter of it.
 
 This module measures; `checks/reuse.py` decides what a match means for a claim.
 """
@@ -43,6 +46,7 @@ from evidence_check.imaging import screen_picture
 
 # --- tunables (measured by scripts/bench_reuse.py over ../shared/corpora) ---
 MAX_BANDS = 4  # bands of a screen's chrome trimmed one after another (status bar, app bar, page, ...)
+SEAM = 2  # pixels of blend between a trimmed band and what it bordered, dropped with the band
 FEATURE_SIZE = 640  # longest side for ORB, small pictures scaled up to it too
 # The hashes see 64x64: they are taken from a copy half FEATURE_SIZE (an exact, cheap halving).
 BASE_SIZE = FEATURE_SIZE // 2
@@ -164,7 +168,12 @@ class Fingerprint:
     # backdrop (as a light-theme screenshot shows it, its backdrop one white with the app's card;
     # two renders of one product template are as near as copies by their hashes).
     finders: tuple[Codes, ...] = ()
-    _features: dict[int, Features] = field(default_factory=dict, repr=False)
+    # Of a product found on a plain backdrop: its box, grey, longest side FEATURE_SIZE, a second
+    # source of keypoints. The frame is what is hashed (a white product's outline moves with JPEG
+    # noise), but where the frame is a screenshot cut square around a white packshot on a light
+    # card, the product is a quarter of it and only its own keypoints confirm the copy.
+    product: np.ndarray | None = None
+    _features: dict[tuple[int, bool], Features] = field(default_factory=dict, repr=False)
 
     @cached_property
     def crop_codes(self) -> tuple[Codes, ...]:
@@ -194,13 +203,14 @@ class Fingerprint:
         framings = (*self.others, *self.finders)
         return (self.codes.phash[0], *(c.phash[0] for c in self.crop_codes), *(c.phash[0] for c in framings))
 
-    def features(self, variant: int = 0) -> Features:
-        """Keypoints of the picture turned by dihedral `variant` (so a mirrored copy lines up)."""
-        found = self._features.get(variant)
+    def features(self, variant: int = 0, product: bool = False) -> Features:
+        """Keypoints of the picture (or of `product`, when there is one) turned by dihedral
+        `variant` (so a mirrored copy lines up)."""
+        grey = self.product if product and self.product is not None else self.grey
+        key = (variant, grey is not self.grey)
+        found = self._features.get(key)
         if found is None:
-            found = self._features[variant] = local_features(
-                np.ascontiguousarray(DIHEDRAL[variant](self.grey))
-            )
+            found = self._features[key] = local_features(np.ascontiguousarray(DIHEDRAL[variant](grey)))
         return found
 
 
@@ -228,12 +238,16 @@ def fingerprint(working: Image.Image) -> Fingerprint:
         scaled = _scale_to(grey[y : y + h, x : x + w], FEATURE_SIZE)
         return Fingerprint(grey=scaled, box=inside.box, codes=global_codes(scaled), finders=tuple(framings))
     finders: tuple[Codes, ...] = ()
+    product = None
     if inside is not None:  # a product on a plain backdrop: the product's own codes besides
         x, y, w, h = inside.box
         # and the frame trimmed band after band, as a screenshot of it is (a stock photo's banner
         # and margins, a screen's bars): they find candidates, keypoints confirm.
         finders = (global_codes(_fit(grey[y : y + h, x : x + w], BASE_SIZE)), *_banded(trimmed))
-    return Fingerprint(grey=scaled, box=box, codes=framings[0], others=tuple(framings[1:]), finders=finders)
+        product = _scale_to(grey[y : y + h, x : x + w], FEATURE_SIZE)
+    return Fingerprint(
+        grey=scaled, box=box, codes=framings[0], others=tuple(framings[1:]), finders=finders, product=product
+    )
 
 
 def middle_codes(grey: np.ndarray) -> tuple[bytes, bytes]:
@@ -250,10 +264,16 @@ def _banded(trimmed: np.ndarray) -> list[Codes]:
     is trimmed as the picture alone would be."""
     inner = trimmed
     for _ in range(MAX_BANDS):
-        cut, _ = screen_picture.trim_borders(inner)
+        cut, (x, y, w, h) = screen_picture.trim_borders(inner)
         if cut.shape == inner.shape:
             break
-        inner = cut
+        # The seam where a band met the picture is a row or two of their blend: left on, it is taken
+        # for the next band's colour and that side's band is not trimmed (a black bar over a photo's
+        # white ground), so the next trim works on a narrower picture and cuts elsewhere.
+        height, width = inner.shape[:2]
+        top, left = SEAM if y > 0 else 0, SEAM if x > 0 else 0
+        bottom, right = SEAM if y + h < height else 0, SEAM if x + w < width else 0
+        inner = cut[top : h - bottom, left : w - right] if min(h, w) > 4 * SEAM else cut
     return [global_codes(_fit(inner, BASE_SIZE))] if inner.shape != trimmed.shape else []
 
 

@@ -28,7 +28,8 @@ box, about (x, y, 300, 300) in the screenshot's pixels, on a screen; the photo i
 Limits: a picture whose edge is the chrome's own grey (a white product photo in a white card, a
 black photo on a black page) is found without that part; a flat drawing shown across the screen's
 whole width has its own ground taken for chrome; on a screen of a photo's shape (a 4:3 tablet) a
-picture whose own white ground meets a white card is taken for a product on a backdrop. This
+picture whose own white ground meets a white card is taken for a product on a backdrop (whose
+box's keypoints, not the frame's, then confirm a copy: `fingerprint.Fingerprint.product`). This
 module measures; `imaging/fingerprint.py` hashes what it finds.
 """
 
