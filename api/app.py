@@ -45,6 +45,7 @@ from api.routes import (
     verify,
     webhook,
 )
+from api.served_under import ServedUnder
 from api.upload import UPLOADS_IN_FLIGHT, UploadInvalid, UploadNoRoom, UploadSlots, UploadTooLarge
 from api.verifying import describe
 from api.web import install as install_console
@@ -143,6 +144,8 @@ def create_app(
     app.add_middleware(CloseUnreadBody)
     app.add_middleware(AnswerUnexpected, answer=internal_error_answer)
     app.add_middleware(RequestObserver, metrics=app.state.metrics)
+    if settings.root_path:
+        app.add_middleware(ServedUnder, root_path=settings.root_path)
     _add_error_handlers(app)
     return app
 

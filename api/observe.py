@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.metrics import Metrics
 from api.routes import API_PREFIX
+from api.served_under import path_in_app
 
 log = logging.getLogger("evidence_check.api.requests")
 LOG_LEVEL_VARIABLE = "EVIDENCE_CHECK_API_LOG_LEVEL"  # how `serve` tells its worker processes
@@ -92,7 +93,7 @@ def route_template(scope: Scope) -> str:
     template = getattr(scope.get("route"), "path_format", None)
     if template is None:
         return "unmatched"
-    under_api = scope.get("path", "").startswith(API_PREFIX + "/")
+    under_api = path_in_app(scope).startswith(API_PREFIX + "/")
     return API_PREFIX + template if under_api and not template.startswith(API_PREFIX + "/") else template
 
 

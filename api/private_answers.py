@@ -8,6 +8,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.routes import API_PREFIX
+from api.served_under import path_in_app
 
 # One home for the policy: the API's answers here, the console's pages, photos and printable report, a 500.
 NOT_STORED = {"Cache-Control": "no-store"}
@@ -24,7 +25,7 @@ class PrivateAnswers:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
+        path = path_in_app(scope)
         if scope["type"] != "http" or not (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
             await self.app(scope, receive, send)
             return

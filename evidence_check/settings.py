@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -32,6 +33,7 @@ MAX_WINDOW_HOURS = 24 * 3653
 # Request bodies one API process reads at once (api/upload.py); beyond, a request waits for a slot,
 # then gets 503.
 UPLOADS_IN_FLIGHT = 16
+ROOT_PATH = re.compile(r"(/[A-Za-z0-9._~-]+)+")
 
 
 TENANT_TUNABLES = frozenset(
@@ -169,6 +171,9 @@ class Settings(BaseSettings):
     # outbound traffic must go through one; https receivers by CONNECT. Never for receivers tenants set:
     # those are sent to at the address checked to be public (evidence_check/webhooks.py).
     webhook_proxy: str | None = None
+    # The path a reverse proxy serves the app under (`/evidence` for https://shop.example/evidence/):
+    # every link, redirect and cookie the app makes carries it (api/served_under.py). "": at `/`.
+    root_path: str = ""
 
     @model_validator(mode="after")
     def _valid_overrides(self) -> Settings:
@@ -208,6 +213,11 @@ class Settings(BaseSettings):
         if parts is None or parts.scheme != "http" or not parts.hostname or parts.path not in ("", "/"):
             raise ValueError(f"must be an HTTP proxy's address, http://host:port, got {_credentials_hidden(value)!r}")
         return value
+
+    @field_validator("root_path")
+    @classmethod
+    def _path_prefix(cls, value: str) -> str:
+        return checked_root_path(value)
 
     @field_validator("time_zone")
     @classmethod
@@ -260,6 +270,21 @@ class Settings(BaseSettings):
         if hours is None:
             hours = self.category_windows_hours.get("default")
         return None if hours is None else timedelta(hours=hours)
+
+
+def checked_root_path(value: str) -> str:
+    """A path prefix as the app's links and cookie paths are built with: "" or `/a/b`, segments of
+    letters, digits and `-._~` (what needs no encoding in a path or a cookie's `Path`), none `.` or
+    `..`, and no trailing '/': `/evidence/` + `/claims` would be `//claims`, another host's address."""
+    if value == "" or (ROOT_PATH.fullmatch(value) and not {".", ".."} & set(value.split("/"))):
+        return value
+    if value == "/":
+        raise ValueError("'/' is where the app is served anyway: leave it empty")
+    if not value.startswith("/"):
+        raise ValueError(f"must start with '/', as /evidence, got {value!r}")
+    if value.endswith("/"):
+        raise ValueError(f"must not end with '/', as /evidence, got {value!r}")
+    raise ValueError(f"must be a plain path of letters, digits and -._~ segments, as /evidence, got {value!r}")
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,15 @@ where a print's own fundamental stands) with, beside it, readings the detector d
 - *colour spread*: how far the R, G and B Fourier coefficients at the peak are from one line (0: in
   or against phase, as a two-colour print's; 1: a third of a turn apart, as an RGB stripe's);
 - *sum of two shorter*: the peak as the sum of two shorter peaks (a lattice's harmonic; the weaker's dB);
-- *at twice*: the excess at twice the peak's frequency (a second harmonic).
+- *at twice*: the excess at twice the peak's frequency (a second harmonic);
+- *phase off*: at the peak, how far (degrees) the R, G or B coefficient strong enough to count (a third of
+  the strongest's amplitude) turns from the strongest's phase or its opposite (0: a print's colours in or
+  against phase; 60: an RGB stripe's third of a turn);
+- *one-handed dB*: the sub-pixels' own mark anywhere in the band: the spectrum of R + wG + w^2 B (w a
+  third of a turn), where colours turning R -> G -> B stand at +k and the other way round at -k, while
+  colours rising and falling in or against phase stand equally at both; the strongest bin that both
+  stands above its surroundings and above its mirror (the smaller of the two, dB). A screen's colour moiré
+  (rainbow bands) turns one way; a two-colour print does not.
 
 Pictures (`--kinds`):
 1. `drawn`: the 108 drawn prints of `scripts/probe_clone_patterns.py`, photographed honestly;
@@ -46,6 +54,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
+from make_integrity_fixtures import shown_on_camera_seen_display as shoot_screen  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from evidence_check.checks.integrity import screens  # noqa: E402
@@ -55,9 +64,6 @@ from evidence_check.imaging.load import PhotoError, load_photo  # noqa: E402
 CORPORA = ROOT.parent / "shared" / "corpora"
 REAL_FOLDERS = ("exif-camera-jpegs", "product-matching", "damaged-packages", "near-duplicates")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
-# Camera pixels per screen pixel: a monitor filling a phone's frame (~2) to a phone's screen shot close (~6).
-SCREEN_PITCHES = (1.6, 6.0)
-SHOT_SIZES = ((4032, 3024), (1600, 1200))
 HALF_A_MOTIFS = {"monogram", "stripes", "floral"}
 FIT_MARGIN_DB = 4.0
 KINDS = ("drawn", "screen", "camera-screen", "real", "print-screen", "print-camera-screen")
@@ -76,13 +82,15 @@ class Row:
     spread: float
     sum_db: float
     twice_db: float
+    phase_off: float
+    one_handed_db: float
     warns: bool  # under the rule of the checkout this runs in
 
     def line(self) -> str:
         return (
             f"| {self.kind} | {self.name} | {self.peak_db:.1f} | {self.channel} | {self.frequency:.3f} "
             f"| {self.direction:.0f} | {self.fundamental_db:.1f} | {self.spread:.2f} | {self.sum_db:.1f} "
-            f"| {self.twice_db:.1f} | {'warn' if self.warns else '-'} |"
+            f"| {self.twice_db:.1f} | {self.phase_off:.0f} | {self.one_handed_db:.1f} | {'warn' if self.warns else '-'} |"
         )
 
 
@@ -103,15 +111,15 @@ def reading(make: Callable[[], bytes], kind: str, group: str, name: str) -> Row 
     peak = spectrum.periodic_peaks(working)
     if peak is None:
         return None
-    direction, spread, sum_db, twice_db = other_readings(working, peak.channel)
+    direction, spread, sum_db, twice_db, phase_off = other_readings(working, peak.channel)
     return Row(kind, group, name, peak.peak_db, peak.channel, peak.frequency, direction, peak.fundamental_db,
-               spread, sum_db, twice_db, screens.looks_like_screen(peak))  # fmt: skip
+               spread, sum_db, twice_db, phase_off, one_handed(working), screens.looks_like_screen(peak))  # fmt: skip
 
 
-def other_readings(working: Image.Image, channel: str) -> tuple[float, float, float, float]:
+def other_readings(working: Image.Image, channel: str) -> tuple[float, float, float, float, float]:
     """The peak `spectrum.periodic_peaks` found (its steps redone here): its direction; the colour spread
     of R, G and B there; the strongest decomposition into two shorter peaks (the weaker one's excess);
-    the excess at twice its frequency."""
+    the excess at twice its frequency; how far a channel's phase there turns from the strongest's line."""
     side = min(spectrum.CROP, *working.size)
     side -= side % 2
     left, top = (working.width - side) // 2, (working.height - side) // 2
@@ -133,6 +141,13 @@ def other_readings(working: Image.Image, channel: str) -> tuple[float, float, fl
         coefficients.append([transform[iy, ix].real, transform[iy, ix].imag])
     singular = np.linalg.svd(np.array(coefficients), compute_uv=False)
     spread = float(singular[1] / singular[0]) if singular[0] > 0 else 0.0
+    complex_at = np.array([complex(re, im) for re, im in coefficients])
+    strongest = complex_at[int(np.argmax(np.abs(complex_at)))]
+    phase_off = 0.0
+    for value in complex_at:
+        if abs(value) >= abs(strongest) / 3 and strongest != 0:
+            turn = abs(math.degrees(np.angle(value / strongest))) % 180
+            phase_off = max(phase_off, min(turn, 180 - turn))
     around = cv2.dilate(excess, np.ones((3, 3), np.uint8))
     twice = 0.0
     if 1 <= centre + 2 * dy < side - 1 and 1 <= centre + 2 * dx < side - 1:
@@ -147,38 +162,25 @@ def other_readings(working: Image.Image, channel: str) -> tuple[float, float, fl
     if shorter.any():
         sy, sx, ry, rx = ky[shorter], kx[shorter], ry[shorter] + centre, rx[shorter] + centre
         sum_db = max(0.0, float(np.minimum(excess[sy, sx], around[ry, rx]).max()))
-    return math.degrees(math.atan2(-dy, dx)) % 180, spread, sum_db, twice
+    return math.degrees(math.atan2(-dy, dx)) % 180, spread, sum_db, twice, phase_off
 
 
-def shoot_screen(source: Image.Image, rng: np.random.Generator) -> bytes:
-    """`source` shown on an RGB-stripe display and photographed: each camera pixel sees the display
-    through a slight perspective, through a lens blur applied to the sub-pixel mask analytically (its
-    Fourier series, each harmonic damped by the blur), so the camera's own sampling makes the moiré."""
-    from make_integrity_fixtures import jpeg_bytes
-
-    width, height = SHOT_SIZES[int(rng.integers(0, len(SHOT_SIZES)))]
-    pitch = float(rng.uniform(*SCREEN_PITCHES)) * width / 4032 * rng.uniform(0.8, 1.25)
-    pitch = max(pitch, 1.2)
-    # The screen's pixels the frame shows, the picture fitted into them.
-    cols, rows = math.ceil(width / pitch) + 8, math.ceil(height / pitch) + 8
-    content = np.asarray(source.convert("RGB").resize((cols, rows), Image.Resampling.LANCZOS), np.float32)
-    angle = math.radians(rng.uniform(-6, 6))
-    tilt = rng.uniform(-0.08, 0.08, 2)  # perspective: the screen leaning away a little
-    x, y = np.meshgrid(np.arange(width, dtype=np.float32) - width / 2, np.arange(height, dtype=np.float32) - height / 2)
-    depth = 1 + tilt[0] * x / width + tilt[1] * y / height
-    u = (x * math.cos(angle) - y * math.sin(angle)) * depth / pitch + cols / 2
-    v = (x * math.sin(angle) + y * math.cos(angle)) * depth / pitch + rows / 2
-    blur = float(rng.uniform(0.5, 1.1)) / pitch  # the lens's blur, in screen pixels
-    shown = cv2.remap(content, u.astype(np.float32), v.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    lit_rows = _blurred_bars(v, 0.0, 0.85, blur)  # dark gaps between pixel rows
-    shot = np.empty((height, width, 3), np.float32)
-    for channel in range(3):  # R, G, B stripes side by side, a third of a pixel each
-        shot[..., channel] = shown[..., channel] * 3 * _blurred_bars(u, channel / 3, 1 / 3, blur) * lit_rows
-    glow = 1 - 0.2 * ((x / width) ** 2 + (y / height) ** 2)  # the display's backlight and the lens's vignetting
-    shot = shot * glow[..., None] * rng.uniform(0.75, 1.0)
-    shot += rng.normal(0, 2.5, shot.shape).astype(np.float32)
-    image = Image.fromarray(np.clip(shot, 0, 255).astype(np.uint8))
-    return jpeg_bytes(image, int(rng.integers(85, 96)))
+def one_handed(working: Image.Image) -> float:
+    """The strongest bin of the detector's band in the spectrum of R + wG + w^2 B (w = a third of a turn)
+    that stands above both its surroundings and its mirror (-k): the smaller of the two, dB."""
+    side = min(spectrum.CROP, *working.size)
+    side -= side % 2
+    left, top = (working.width - side) // 2, (working.height - side) // 2
+    patch = np.asarray(working.crop((left, top, left + side, top + side)), dtype=np.float32)
+    window, _, mask = spectrum._geometry(side)
+    turn = np.exp(2j * np.pi / 3)
+    mixed = patch[..., 0] + turn * patch[..., 1] + turn**2 * patch[..., 2]
+    level = 20.0 * np.log10(np.abs(np.fft.fftshift(np.fft.fft2((mixed - mixed.mean()) * window))) + 1e-3)
+    mirror_index = (side - np.arange(side)) % side  # -k of each bin, in the shifted layout
+    above_mirror = level - level[np.ix_(mirror_index, mirror_index)]
+    kernel = (spectrum.BACKGROUND_KERNEL, spectrum.BACKGROUND_KERNEL)
+    above_around = level - cv2.blur(level.astype(np.float32), kernel, borderType=cv2.BORDER_REFLECT)
+    return float(np.max(np.where(mask, np.minimum(above_around, above_mirror), -np.inf)))
 
 
 def shoot_screen_as_fixture(source: Image.Image, rng: np.random.Generator) -> bytes:
@@ -199,17 +201,6 @@ def shoot_screen_as_fixture(source: Image.Image, rng: np.random.Generator) -> by
     shot = cv2.GaussianBlur(shot, (0, 0), float(rng.uniform(0.5, 0.9)))
     shot = shot + rng.normal(0, 3, shot.shape)
     return jpeg_bytes(Image.fromarray(np.clip(shot, 0, 255).astype(np.uint8)), 88)
-
-
-def _blurred_bars(position: np.ndarray, start: float, share: float, blur: float) -> np.ndarray:
-    """A bar of `share` of each unit period from `start`, blurred by a Gaussian of `blur` periods: its
-    Fourier series to the 5th harmonic (the rest is below the camera's noise)."""
-    phase = position - start - share / 2
-    total = np.full(position.shape, share, np.float32)
-    for n in range(1, 6):
-        amplitude = 2 * math.sin(math.pi * n * share) / (math.pi * n) * math.exp(-2 * (math.pi * blur * n) ** 2)
-        total += (amplitude * np.cos(2 * np.pi * n * phase)).astype(np.float32)
-    return total
 
 
 def images(folders: tuple[str, ...]) -> list[Path]:
@@ -295,8 +286,8 @@ def main() -> None:
     if CACHE:
         CACHE.mkdir(parents=True, exist_ok=True)
     print("| kind | picture | peak dB | channel | frequency | direction | fundamental dB | colour spread "
-          "| sum of two shorter dB | at twice dB | rule |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| sum of two shorter dB | at twice dB | phase off | one-handed dB | rule |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     rows: list[Row] = []
     if "drawn" in args.kinds:
         rows += drawn_rows()
@@ -318,6 +309,7 @@ def main() -> None:
             print(f"| {kind} | {len(mine)} | {sum(r.warns for r in mine)} |")
     if "drawn" in args.kinds and "screen" in args.kinds:
         held_out(rows)
+        held_out_one_handed(rows)
 
 
 def half(row: Row) -> str:
@@ -343,6 +335,28 @@ def held_out(rows: list[Row]) -> None:
                 kept = sum(r.fundamental_db < threshold for r in loud_here)
                 label = f"{'fit' if part == fit else 'held out'} {part}"
                 print(f"| {label} | {kind} | {len(mine)} | {len(loud_here)} | {kept} | {len(loud_here) - kept} |")
+
+
+SCREEN_KINDS = ("screen", "camera-screen", "print-screen", "print-camera-screen")
+
+
+def held_out_one_handed(rows: list[Row]) -> None:
+    """A warning kept only when some bin is one-handed by the threshold: fitted just under the fit half's
+    weakest screen of the kinds chosen (every screen must keep warning), scored on the other half."""
+    for fitted_on in (("screen", "camera-screen"), SCREEN_KINDS):
+        for fit, held in (("A", "B"), ("B", "A")):
+            warned = [r for r in rows if r.warns]
+            lowest = min(r.one_handed_db for r in warned if r.kind in fitted_on and half(r) == fit)
+            threshold = lowest - 0.1
+            print(f"\none-handed, fitted on half {fit}'s {' and '.join(fitted_on)}: the weakest {lowest:.1f} dB "
+                  f"-> threshold {threshold:.1f} dB\n")  # fmt: skip
+            print("| half | kind | warn now | still warn | cleared |\n|---|---|---|---|---|")
+            for part in (fit, held):
+                for kind in ("drawn", *SCREEN_KINDS):
+                    mine = [r for r in warned if r.kind == kind and half(r) == part]
+                    kept = sum(r.one_handed_db >= threshold for r in mine)
+                    label = f"{'fit' if part == fit else 'held out'} {part}"
+                    print(f"| {label} | {kind} | {len(mine)} | {kept} | {len(mine) - kept} |")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Fine prints for the screen-photo tests, drawn here rather than borrowed from a probe: a striped or
 checked product photographed honestly (turned, lens blur, sensor noise, a camera's JPEG), and the
-same listing picture shown on an LCD and photographed (the fraud `integrity.screen_photo` is for)."""
+same listing picture shown on an LCD and photographed (the fraud `integrity.screen_photo` is for),
+as the fixture is made or as a camera sees an RGB-stripe display."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from PIL import Image
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "fixtures"))
-from make_integrity_fixtures import shown_on_screen  # noqa: E402
+from make_integrity_fixtures import shown_on_camera_seen_display, shown_on_screen  # noqa: E402
 
 SIZE = (640, 480)
 
@@ -47,3 +48,9 @@ def print_photo(pattern: str, period: float, angle: float, seed: int) -> bytes:
 def print_on_screen(pattern: str, period: float, angle: float, seed: int) -> bytes:
     """The print's picture shown on an LCD and photographed, as the fixture `screen_photo_moire.jpg`."""
     return shown_on_screen(print_picture(pattern, period, angle, seed), seed)
+
+
+def print_on_camera_seen_display(pattern: str, period: float, angle: float, seed: int) -> bytes:
+    """The print's picture on an RGB-stripe display as a camera sees it (`scripts/probe_screen_photo.py`'s
+    `camera-screen`): the frame's size and the display's pitch drawn from `seed`."""
+    return shown_on_camera_seen_display(print_picture(pattern, period, angle, seed), np.random.default_rng(seed))

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.negotiation import get_lang
 from api.web import catalog, claims, photos, routes
-from api.web.pages import get_console, safe_next
+from api.web.pages import get_console, safe_next, within_app
 from api.web.session import StaleForm
 
 STATIC = Path(__file__).parent / "static"
@@ -43,7 +43,8 @@ async def stale_form(request: Request, _exc: Exception) -> Response:
     lang = await get_lang(settings, request.headers.get("accept-language"))
     console = get_console(request, request.app.state.store, settings, lang)
     came_from = urlsplit(request.headers.get("referer") or "")
-    again = safe_next(came_from.path + (f"?{came_from.query}" if came_from.query else "")) if (
+    # The Referer is the address the browser saw, under the proxy's prefix; `again` is the app's.
+    again = safe_next(within_app(request, came_from.path + (f"?{came_from.query}" if came_from.query else ""))) if (
         came_from.netloc == request.url.netloc
     ) else "/"
     return console.render("stale.html", status_code=403, here=again, again=again)

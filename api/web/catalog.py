@@ -18,12 +18,12 @@ from urllib.parse import quote, urlencode
 
 import anyio.to_thread
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from api.refusals import Refused
 from api.routes.catalog_read import sku_after, skus_page
 from api.upload import UploadedForm, UploadLimits, UploadRefused, read_request, refusal_status
-from api.web.pages import Console, ConsoleDep, to_sign_in
+from api.web.pages import Console, ConsoleDep, redirect, to_sign_in
 from api.web.session import CSRF_FIELD, Agent, check_csrf
 from evidence_check import strict_json
 from evidence_check.catalog import parse_zones
@@ -110,7 +110,7 @@ def delete_sku(
     if not remove_from_catalog(console.store, agent.tenant, sku):
         return console.render("missing.html", status_code=404, name=sku, product=True)
     said = {"deleted": sku, "mark": _deletion_mark(agent, sku)}
-    return RedirectResponse("/catalog?" + urlencode(said), status_code=303)
+    return redirect(console.request, "/catalog?" + urlencode(said))
 
 
 @router.post("/catalog/images", response_class=HTMLResponse)
@@ -164,7 +164,7 @@ async def add_images(request: Request, console: ConsoleDep) -> Response:
     added: dict[str, str | list[str]] = {"added": str(result.added)}
     if result.without_outline:
         added["no_outline"] = [filename for filename, _share in result.without_outline]
-    return RedirectResponse(sku_url(sku, added), status_code=303)
+    return redirect(console.request, sku_url(sku, added))
 
 
 @router.post("/catalog/{sku:id}/zones", response_class=HTMLResponse)
@@ -203,7 +203,7 @@ async def save_zones(request: Request, console: ConsoleDep, sku: str) -> Respons
         set_catalog_zones(console.store, agent.tenant, sku, {image: drawn} if drawn else {}, now_utc(), kept=others)
     except ZonesInvalid as exc:  # a zone wholly outside the image
         return _sku_page(console, sku, error_text("catalog.zones_invalid", {"problem": exc}, console.lang), 422)
-    return RedirectResponse(sku_url(sku, {"saved": image}), status_code=303)
+    return redirect(console.request, sku_url(sku, {"saved": image}))
 
 
 @router.get("/catalog/{sku:id}", response_class=HTMLResponse)

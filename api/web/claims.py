@@ -12,14 +12,14 @@ from urllib.parse import urlencode
 
 import anyio.to_thread
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from api.private_answers import NOT_STORED
 from api.routes.rendering import REPORT_PAGE_HEADERS
 from api.upload import UploadInvalid, UploadLimits, UploadRefused, read_request, refusal_status
 from api.verifying import answer, parse_verify
 from api.web import words as w
-from api.web.pages import Console, ConsoleDep, claim_url, to_sign_in
+from api.web.pages import Console, ConsoleDep, claim_url, redirect, to_sign_in
 from api.web.session import CSRF_FIELD, Agent, check_csrf
 from api.web.timeline import timeline_points
 from evidence_check.checks.challenge import new_code
@@ -140,7 +140,7 @@ async def new_claim(request: Request, console: ConsoleDep) -> Response:
     finally:
         form.close()  # its spooled photos, as the API's routes close theirs
     request.app.state.metrics.observe_report(body)
-    return RedirectResponse(claim_url(str(body["claim_id"])), status_code=303)
+    return redirect(console.request, claim_url(str(body["claim_id"])))
 
 
 # The form's address before a claim could be named "new": a bookmark of it, or a form left open
@@ -149,9 +149,9 @@ FORMER_FORM = "/claims/new"
 
 
 @router.post(FORMER_FORM)
-def former_form() -> Response:
+def former_form(request: Request) -> Response:
     # 307: the browser sends the same form again, photos and token with it.
-    return RedirectResponse("/new-claim", status_code=307)
+    return redirect(request, "/new-claim", status_code=307)
 
 
 @router.get("/claims/{claim_id:id}/print", response_class=HTMLResponse)
@@ -178,7 +178,7 @@ def claim_page(console: ConsoleDep, claim_id: str) -> Response:
     if agent is None:
         return to_sign_in(console.request)
     if f"/claims/{claim_id}" == FORMER_FORM and console.store.latest_report(agent.tenant, claim_id) is None:
-        return RedirectResponse("/new-claim", status_code=303)
+        return redirect(console.request, "/new-claim")
     shown = console.request.query_params.get("challenge") == "issued"
     return _report_page(console, agent, claim_id, open_challenge(console.store, agent.tenant, claim_id) if shown else None)
 
@@ -196,7 +196,7 @@ def challenge(
         return agent
     code = new_code(console.settings.for_tenant(agent.tenant).challenge_length)
     issue_challenge(console.store, agent.tenant, claim_id, code, now_utc())
-    return RedirectResponse(claim_url(claim_id) + "?" + urlencode({"challenge": "issued"}), status_code=303)
+    return redirect(console.request, claim_url(claim_id) + "?" + urlencode({"challenge": "issued"}))
 
 
 @router.post("/claims/{claim_id:id}/outcome")
@@ -220,7 +220,7 @@ def outcome(
     if isinstance(agent, Response):
         return agent
     if decision not in w.OUTCOMES["en"]:
-        return RedirectResponse(claim_url(claim_id), status_code=303)
+        return redirect(console.request, claim_url(claim_id))
     if not storable(note):
         # No browser's textarea sends one: a hand-made request, answered in one line as the API does.
         return PlainTextResponse(TextUnstorable("text.unstorable", field="note").text(console.lang), status_code=422)
@@ -236,7 +236,7 @@ def outcome(
             decided_meanwhile=_whose(agent, meanwhile.latest), winner=meanwhile.latest, typed_note=written,
         )  # fmt: skip
     said = {"saved": decision, **({"replaced": recorded.replaced} if recorded.replaced else {})}
-    return RedirectResponse(claim_url(claim_id) + "?" + urlencode(said), status_code=303)
+    return redirect(console.request, claim_url(claim_id) + "?" + urlencode(said))
 
 
 def _decided_by(agent: Agent) -> DecidedBy:

@@ -22,7 +22,7 @@ from api.negotiation import LangDep
 from api.private_answers import NOT_STORED
 from api.state import SettingsDep, StoreDep
 from api.web import words as w
-from api.web.session import TRIAL_COOKIE, Agent, current_agent, set_cookie, with_trial_token
+from api.web.session import TRIAL_COOKIE, Agent, console_cookie, current_agent, set_cookie, with_trial_token
 from evidence_check.checks.registry import BY_NAME, title
 from evidence_check.settings import Settings
 from evidence_check.store import Store
@@ -78,7 +78,7 @@ class Console:
         """`here`: the address that shows this page again, for a page answering a form's POST (the
         language switch leads there; the POST's own address is no page, or another one)."""
         agent, trial_token = with_trial_token(self.agent) if self.agent is not None else (None, None)
-        path = self.request.url.path
+        path = app_path(self.request)
         here = here or path + ("?" + self.request.url.query if self.request.url.query else "")
         body = templates.get_template(template).render(
             lang=self.lang,
@@ -93,6 +93,7 @@ class Console:
             zone=self.zone.key,
             switch_url="/lang?" + urlencode({"to": "en" if self.lang == "zh" else "zh", "next": here}),
             path=path,
+            root=root_of(self.request),
             local_time=lambda moment: w.local_time(moment, self.zone),
             **values,
         )
@@ -104,7 +105,7 @@ class Console:
 
 def console_language(request: Request, lang: LangDep) -> str:
     """The language switch's choice, else what `Accept-Language` asks."""
-    return w.language(request.cookies.get(LANG_COOKIE)) or (lang if lang in w.LANGUAGES else "en")
+    return w.language(console_cookie(request, LANG_COOKIE)) or (lang if lang in w.LANGUAGES else "en")
 
 
 def get_console(request: Request, store: StoreDep, settings: SettingsDep, lang: LangDep) -> Console:
@@ -115,7 +116,7 @@ def get_console(request: Request, store: StoreDep, settings: SettingsDep, lang: 
         agent=current_agent(request, store),
         lang=console_language(request, lang),
         # The script writes the zone URL-encoded (Asia%2FShanghai): a cookie value has no '/' otherwise.
-        zone=w.zone(unquote(request.cookies.get(ZONE_COOKIE) or ""), settings.time_zone),
+        zone=w.zone(unquote(console_cookie(request, ZONE_COOKIE) or ""), settings.time_zone),
     )
 
 
@@ -129,15 +130,51 @@ FORM_ACTIONS = ("delete", "zones", "images", "challenge", "outcome")
 def to_sign_in(request: Request) -> RedirectResponse:
     """To the sign-in page, then back: to this page, or to the page whose form was sent (a form's
     action answers only its POST, so coming back to it was a 404 or 405)."""
-    here = request.url.path + ("?" + request.url.query if request.url.query else "")
-    page, _, action = request.url.path.rpartition("/")
+    path = app_path(request)
+    here = path + ("?" + request.url.query if request.url.query else "")
+    page, _, action = path.rpartition("/")
     if request.method != "GET" and action in FORM_ACTIONS and page:
         here = page
-    return RedirectResponse("/signin?" + urlencode({"next": here}), status_code=303)
+    return redirect(request, "/signin?" + urlencode({"next": here}))
+
+
+def root_of(request: Request) -> str:
+    """The path a reverse proxy serves the app under (`/evidence`; "" at `/`): api.served_under."""
+    return str(request.scope.get("root_path", ""))
+
+
+def at(request: Request, path: str) -> str:
+    """The address a browser reaches the app's `path` (`/claims/c-1`) at: under the proxy's prefix."""
+    return root_of(request) + path
+
+
+def app_path(request: Request) -> str:
+    """This request's path within the app, past the proxy's prefix: what `at` was given."""
+    return within_app(request, request.url.path)
+
+
+def within_app(request: Request, path: str) -> str:
+    """A path (and query) the browser sees, a Referer's, as the app's own: "/" for one outside the prefix."""
+    root = root_of(request)
+    if not root:
+        return path
+    if path == root:
+        return "/"
+    return path[len(root) :] if path.startswith(root + "/") else "/"
+
+
+def redirect(request: Request, path: str, status_code: int = 303) -> RedirectResponse:
+    """To the app's `path`, under the proxy's prefix (every redirect of the console's is one)."""
+    return RedirectResponse(at(request, path), status_code=status_code)
 
 
 def safe_next(target: str | None) -> str:
     """Only a path on this site: a link never sends a signed-in agent elsewhere."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    # Behind a proxy's prefix the target follows it (`/evidence` + target): a dot segment, as a
+    # browser reads one (`..`, `%2e%2e`), would climb out of the console to the host's other sites.
+    path = target.partition("?")[0].partition("#")[0]
+    if {".", ".."} & {unquote(segment) for segment in path.split("/")}:
         return "/"
     return target

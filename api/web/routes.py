@@ -9,13 +9,21 @@ from typing import Annotated
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import select
 
 from api.negotiation import LangDep
 from api.state import StoreDep
 from api.web import words as w
-from api.web.pages import LANG_COOKIE, Console, ConsoleDep, console_language, safe_next, to_sign_in
+from api.web.pages import (
+    LANG_COOKIE,
+    Console,
+    ConsoleDep,
+    console_language,
+    redirect,
+    safe_next,
+    to_sign_in,
+)
 from api.web.session import (
     CSRF_FIELD,
     SESSION_COOKIE,
@@ -23,6 +31,7 @@ from api.web.session import (
     TRIAL_COOKIE,
     check_csrf,
     close_session,
+    cookie_path,
     current_agent,
     open_session,
     set_cookie,
@@ -52,7 +61,7 @@ VERDICT_CHOICES = ("accept", "review", "reject")
 @router.get("/signin", response_class=HTMLResponse)
 def sign_in_page(console: ConsoleDep, next: str | None = None) -> Response:
     if console.agent is not None:
-        return RedirectResponse(safe_next(next), status_code=303)
+        return redirect(console.request, safe_next(next))
     # A session cookie that no longer opens a session: the agent was sent here mid-task, not by
     # signing out (which deletes it), and is told why.
     ended = SESSION_COOKIE in console.request.cookies
@@ -74,7 +83,7 @@ def sign_in(
     value = open_session(console.store, api_key.strip())
     if value is None:
         return console.render("signin.html", status_code=401, next=safe_next(next), failed=True)
-    response = RedirectResponse(safe_next(next), status_code=303)
+    response = redirect(request, safe_next(next))
     set_cookie(request, response, SESSION_COOKIE, value, max_age=SESSION_SECONDS)
     return response
 
@@ -85,7 +94,7 @@ def sign_out(
 ) -> Response:
     """This browser is signed out even when the store cannot check its session or record its end:
     its cookies are deleted all the same, and the 503 says that a copy of them still works."""
-    response: Response = RedirectResponse("/signin", status_code=303)
+    response: Response = redirect(request, "/signin")
     try:
         agent = current_agent(request, store)
         if agent is not None:
@@ -94,14 +103,16 @@ def sign_out(
     except StoreError as exc:
         log.error("store error: %s", exc)
         response = JSONResponse({"detail": error_text("store.session_not_ended", {}, console_language(request, lang))}, status_code=503)
+    # Under a prefix, at `/` too: a browser's cookie from before the app moved under it (console_cookie).
     for name in (SESSION_COOKIE, TRIAL_COOKIE):
-        response.delete_cookie(name, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https")
+        for path in dict.fromkeys((cookie_path(request), "/")):
+            response.delete_cookie(name, path=path, httponly=True, samesite="strict", secure=request.url.scheme == "https")
     return response
 
 
 @router.get("/lang")
 def switch_language(request: Request, to: str = "en", next: str | None = None) -> Response:
-    response = RedirectResponse(safe_next(next), status_code=303)
+    response = redirect(request, safe_next(next))
     set_cookie(request, response, LANG_COOKIE, w.language(to) or "en", max_age=365 * 86400)
     return response
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from fastapi import Request, Response
+from starlette.requests import cookie_parser
 
 from api.auth import TRIAL_TENANT, in_trial
 from evidence_check import strict_json
@@ -64,9 +65,9 @@ def open_session(store: Store, api_key: str) -> str | None:
 def current_agent(request: Request, store: Store) -> Agent | None:
     """The agent of this request, or None when they must sign in (the trial: loopback only)."""
     if in_trial(request, store):
-        nonce = request.cookies.get(TRIAL_COOKIE) or ""
+        nonce = console_cookie(request, TRIAL_COOKIE) or ""
         return Agent(TRIAL_TENANT, nonce, signed_in=False, session_id=_session_id(nonce) if nonce else None)
-    value = request.cookies.get(SESSION_COOKIE)
+    value = console_cookie(request, SESSION_COOKIE)
     if not value or "." not in value:
         return None
     payload, _, signature = value.rpartition(".")
@@ -123,8 +124,27 @@ def set_cookie(request: Request, response: Response, name: str, value: str, max_
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
-        path="/",
+        path=cookie_path(request),
     )
+
+
+def console_cookie(request: Request, name: str) -> str | None:
+    """The cookie the console set for its prefix, when the browser also holds one of that name set at
+    `/` before the app was moved under a prefix on the same host (a session, a year's language choice).
+    A browser sends the longer Path's first (RFC 6265, 5.4); Starlette's `request.cookies` keeps the
+    last of a name, the old one, which shadowed every later sign-in and language switch."""
+    for pair in request.headers.get("cookie", "").split(";"):
+        found = cookie_parser(pair)
+        if name in found:
+            return found[name]
+    return None
+
+
+def cookie_path(request: Request) -> str:
+    """The console's cookies go only to the app's own addresses: under a proxy's prefix, not to the
+    shop's other sites on the same host (api.served_under). A Path is no wall between them: a script
+    of another site of the same origin still reads the console's pages, its tokens with them."""
+    return str(request.scope.get("root_path", "")) or "/"
 
 
 def _session_id(nonce: str) -> str:

@@ -24,6 +24,7 @@ from typing import Annotated, Any
 import typer
 
 from evidence_check.cli.app import DbOption, app, fail, load_settings, open_store
+from evidence_check.settings import checked_root_path
 from evidence_check.store.keys import any_key
 
 GRACE_SECONDS = 30
@@ -120,6 +121,13 @@ def serve(
             "0: none [default: 2048]",
         ),
     ] = None,
+    root_path: Annotated[
+        str | None,
+        typer.Option(
+            help="path prefix a reverse proxy serves the app under, as /evidence (stripped or not); "
+            "every link, redirect and cookie carries it [default: ROOT_PATH, else none]"
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API; OpenAPI description at /docs."""
     # Imported here: the command line must not pay for the web stack when it only verifies.
@@ -144,6 +152,11 @@ def serve(
     settings = load_settings()
     if db:
         settings = settings.model_copy(update={"db": db})
+    if root_path is not None:
+        try:
+            settings = settings.model_copy(update={"root_path": checked_root_path(root_path)})
+        except ValueError as exc:
+            fail(f"--root-path: {exc}", 2)
     if settings.api_max_parallel is None:
         settings = settings.model_copy(update={"api_max_parallel": analyses_per_process(workers)})
     store = open_store(settings.db)
@@ -194,6 +207,7 @@ def serve(
     metrics_folder = new_metrics_folder()
     os.environ["EVIDENCE_CHECK_DB"] = settings.db
     os.environ["EVIDENCE_CHECK_API_MAX_PARALLEL"] = str(settings.api_max_parallel)
+    os.environ["EVIDENCE_CHECK_ROOT_PATH"] = settings.root_path
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_folder
     os.environ[LOG_LEVEL_VARIABLE] = log_level
     try:

@@ -2,11 +2,13 @@
 // and the problem region dragged on the first photo. Every page works without it.
 (function () {
   "use strict";
+  // The path a reverse proxy serves the console under ("/evidence"; "" at "/"): every address below carries it.
+  var root = (document.body && document.body.dataset.root) || "";
   var zone = "";
   try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
   if (zone) {
     var had = document.cookie.split("; ").some(function (c) { return c === "ec_tz=" + encodeURIComponent(zone); });
-    document.cookie = "ec_tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=strict";
+    document.cookie = "ec_tz=" + encodeURIComponent(zone) + "; path=" + (root || "/") + "; max-age=31536000; samesite=strict";
     // The first page was written in the server's zone: write it again in the agent's.
     if (!had && document.body && document.body.dataset.zone !== zone && !sessionStorage.getItem("ec_tz_reloaded")) {
       sessionStorage.setItem("ec_tz_reloaded", "1");
@@ -141,7 +143,7 @@
     sent.append("csrf", form.elements.csrf.value);
     sent.append("photo", file, file.name);
     var request = new XMLHttpRequest();
-    request.open("POST", "/claims/preview");
+    request.open("POST", root + "/claims/preview");
     request.responseType = "blob";
     request.addEventListener("load", function () {
       if (mine !== shown || request.status !== 200) { return; }
@@ -216,7 +218,7 @@
     line.textContent = text;
     if (signInLink) {
       var link = document.createElement("a");
-      link.href = "/signin?next=" + encodeURIComponent("/new-claim");
+      link.href = root + "/signin?next=" + encodeURIComponent("/new-claim");
       link.target = "_blank";
       link.textContent = form.dataset.signIn;
       line.appendChild(document.createTextNode(" "));
@@ -261,9 +263,9 @@
     });
     request.addEventListener("load", function () {
       var landed = landedOn(request);
-      if (landed === "/signin") { signedOut(); return; }
+      if (landed === root + "/signin") { signedOut(); return; }
       // Redirected away from the form: to the report, whose address may hold "new-claim" itself.
-      if (request.status === 200 && landed && landed !== "/new-claim") {
+      if (request.status === 200 && landed && landed !== root + "/new-claim") {
         location.assign(request.responseURL);
         return;
       }
@@ -302,9 +304,9 @@
   }
   function sendWithFreshToken() {
     var request = new XMLHttpRequest();
-    request.open("GET", "/new-claim");
+    request.open("GET", root + "/new-claim");
     request.addEventListener("load", function () {
-      var drawn = landedOn(request) === "/new-claim" &&
+      var drawn = landedOn(request) === root + "/new-claim" &&
         new DOMParser().parseFromString(request.responseText, "text/html").getElementById("claim-form");
       if (!drawn) { signedOut(); return; }
       if (otherTenant(drawn)) { return; }

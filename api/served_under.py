@@ -1,0 +1,50 @@
+"""The app behind a reverse proxy's path prefix (`ROOT_PATH`, `serve --root-path`).
+
+A shop that serves the app at `https://shop.example/evidence/` has its proxy forward
+`/evidence/claims/c-1` as `/claims/c-1` (nginx's `proxy_pass http://app/;`), or as it came (`proxy_pass
+http://app;`). `ServedUnder` makes both the same request, as the ASGI spec writes it: `root_path` the
+prefix, `path` the whole path the browser asked for (`/evidence/claims/c-1`); Starlette routes on the
+path past `root_path`. The console builds its links, redirects and cookie paths from `root_path`
+(`api.web.pages.at`), FastAPI the docs page's and the OpenAPI description's `servers`.
+
+The prefix is applied here, not by uvicorn's `--root-path`: since uvicorn 0.26 (Kludex/uvicorn#2213)
+that prepends it to every path, so a proxy that does not strip it reached `/evidence/evidence/...`, a
+404; nor by `FastAPI(root_path=...)`, deprecated in FastAPI 0.165 and setting `root_path` without
+making `path` whole (a stripped path then read as the browser's). Here the app behaves the same under
+any ASGI server, and in every worker of `serve --workers N`.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+
+class ServedUnder:
+    """ASGI middleware: requests as served under `root_path` (`/evidence`), stripped or not."""
+
+    def __init__(self, app: ASGIApp, root_path: str) -> None:
+        self.app = app
+        self.root_path = root_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            scope = {**scope, "root_path": self.root_path, **self._full_path(scope)}
+        await self.app(scope, receive, send)
+
+    def _full_path(self, scope: Scope) -> dict[str, object]:
+        path: str = scope["path"]
+        if path == self.root_path or path.startswith(self.root_path + "/"):
+            return {}  # the proxy forwarded the prefix, or the server added it
+        raw = scope.get("raw_path")
+        full: dict[str, object] = {"path": self.root_path + path}
+        if isinstance(raw, bytes):
+            full["raw_path"] = self.root_path.encode("ascii") + raw
+        return full
+
+
+def path_in_app(scope: Scope) -> str:
+    """The request's path as the app's routes are written (`/v1/verify`), past the prefix: what a
+    middleware that tells the API from the console must read, the whole path being `/evidence/v1/...`."""
+    path: str = scope.get("path", "")
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root + "/") else path

@@ -1,0 +1,301 @@
+"""The console and the API behind a reverse proxy that serves them under a path prefix (`ROOT_PATH`).
+
+The proxy here is a few lines of ASGI in front of the app, as nginx at `https://shop.example/evidence/`:
+it answers only under the prefix and forwards the path without it (`proxy_pass http://app/;`) or as it
+came (`proxy_pass http://app;`). The client is the browser: it asks for the addresses the pages give it,
+and its cookie jar sends a cookie only where the cookie's Path says. Every link, form, redirect and
+cookie must carry the prefix; with none set, the same walk gives the same addresses it always did.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from starlette.types import ASGIApp, Receive, Scope, Send
+from typer.testing import CliRunner
+
+from api.app import create_app
+from evidence_check.cli import app as cli_app
+from evidence_check.engine import now_utc
+from evidence_check.settings import Settings
+from evidence_check.store import Store
+from evidence_check.store.keys import create_key
+from tests.api.conftest import CLAIM, LOCAL, LOOPBACK, jpeg, photos
+from tests.web.conftest import csrf_of
+
+PREFIX = "/evidence"
+ADDRESS = re.compile(r'\s(href|src|action|data-lookup)="([^"]*)"')
+
+
+def behind_proxy(app: ASGIApp, prefix: str, strips: bool) -> ASGIApp:
+    """A reverse proxy serving `app` at `prefix` only, forwarding the path without it or as it came."""
+
+    async def proxy(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = scope["path"]
+            if not (path == prefix or path.startswith(prefix + "/")):
+                await send({"type": "http.response.start", "status": 404, "headers": [(b"content-type", b"text/plain")]})
+                await send({"type": "http.response.body", "body": b"not the app's address"})
+                return
+            if strips:
+                scope = {**scope, "path": path[len(prefix) :] or "/", "raw_path": scope["raw_path"][len(prefix) :] or b"/"}
+        await app(scope, receive, send)
+
+    return proxy
+
+
+@pytest.fixture(
+    params=[("", False), (PREFIX, True), (PREFIX, False)],
+    ids=["no prefix", "proxy strips the prefix", "proxy keeps the prefix"],
+)
+def browser(store: Store, request: pytest.FixtureRequest) -> Iterator[tuple[TestClient, str, str]]:
+    """(the browser, the prefix, the tenant's key): a key exists, so the agent signs in."""
+    prefix, strips = request.param
+    key = create_key(store, "acme", now_utc())[1]
+    app = create_app(Settings(db=store.url, root_path=prefix), store)
+    served = behind_proxy(app, prefix, strips) if prefix else app
+    with TestClient(served, base_url=LOCAL, client=LOOPBACK) as client:
+        yield client, prefix, key
+
+
+def addresses(page: str) -> list[tuple[str, str]]:
+    """(attribute, address) of every link, picture, form and script look-up of the page."""
+    return [(attribute, html.unescape(value)) for attribute, value in ADDRESS.findall(page)]
+
+
+def assert_under(page: str, prefix: str, scripted: bool = True) -> list[str]:
+    """Every address of the page is the app's under `prefix` (or on the page, or a data URI); the
+    ones a browser fetches or follows with GET are returned."""
+    fetched = []
+    for attribute, address in addresses(page):
+        if address.startswith(("#", "data:")):
+            continue
+        assert address.startswith(prefix + "/") and not address.startswith(prefix + "//"), (attribute, address)
+        if attribute in ("href", "src"):
+            fetched.append(address)
+    assert not scripted or f'data-root="{prefix}"' in page  # the script's addresses are built from it
+    return fetched
+
+
+def assert_reachable(client: TestClient, links: list[str], prefix: str) -> None:
+    """Each address the page gives answers (none is a 404 of the proxy's or of the app's); the
+    language switch's redirect leads back under the prefix."""
+    for link in links:
+        answer = client.get(link, follow_redirects=False)
+        assert answer.status_code in (200, 303), (link, answer.status_code)
+        if answer.status_code == 303:
+            back = answer.headers["location"]
+            assert back.startswith(prefix + "/") and client.get(back).status_code == 200, (link, back)
+
+
+def page(client: TestClient, address: str, prefix: str, scripted: bool = True) -> str:
+    answer = client.get(address, follow_redirects=False)
+    assert answer.status_code == 200, (address, answer.status_code, answer.text[:300])
+    assert_reachable(client, assert_under(answer.text, prefix, scripted), prefix)
+    return answer.text
+
+
+def form_action(page: str, form_id_or_class: str) -> str:
+    found = re.search(rf'<form[^>]*(?:id|class)="{form_id_or_class}"[^>]*action="([^"]+)"|<form[^>]*action="([^"]+)"[^>]*(?:id|class)="{form_id_or_class}"', page)
+    assert found is not None, form_id_or_class
+    return html.unescape(found.group(1) or found.group(2))
+
+
+def cookie_paths(answer: httpx.Response) -> set[tuple[str, str]]:
+    """(name, Path) of each cookie the answer sets (or deletes)."""
+    found = set()
+    for header in answer.headers.get_list("set-cookie"):
+        name = header.split("=", 1)[0]
+        path = re.search(r"(?i);\s*path=([^;]*)", header)
+        found.add((name, path.group(1) if path else ""))
+    return found
+
+
+def test_every_console_address_redirect_and_cookie_carries_the_prefix(browser: tuple[TestClient, str, str]) -> None:
+    client, prefix, key = browser
+    # Not signed in: sent to the sign-in page, under the prefix, and back to the page afterwards.
+    first = client.get(f"{prefix}/", follow_redirects=False)
+    assert (first.status_code, first.headers["location"]) == (303, f"{prefix}/signin?next=%2F")
+    signin = page(client, f"{prefix}/signin?next=%2Fcatalog", prefix)
+    assert f'action="{prefix}/signin"' in signin
+    signed = client.post(f"{prefix}/signin", data={"api_key": key, "next": "/catalog"}, follow_redirects=False)
+    assert (signed.status_code, signed.headers["location"]) == (303, f"{prefix}/catalog")
+    assert cookie_paths(signed) == {("ec_session", prefix or "/")}
+
+    queue = page(client, f"{prefix}/", prefix)
+    assert f'<a href="{prefix}/new-claim"' in queue and f'action="{prefix}/signout"' in queue
+
+    # A claim through the form: its address under the prefix, its page's pictures and links too.
+    form = page(client, f"{prefix}/new-claim", prefix)
+    assert form_action(form, "claim-form") == f"{prefix}/new-claim"
+    sent = client.post(
+        f"{prefix}/new-claim",
+        files=photos(("a.jpg", jpeg(1)), ("b.jpg", jpeg(2))),
+        data={**CLAIM, "claim_id": "c/1", "csrf": csrf_of(form)},
+        follow_redirects=False,
+    )
+    assert (sent.status_code, sent.headers["location"]) == (303, f"{prefix}/claims/c%2F1"), sent.text[:300]
+    claim = page(client, sent.headers["location"], prefix)
+    assert f'href="{prefix}/claims/c%2F1/print"' in claim and f"{prefix}/claims/c%2F1/photos/" in claim
+    page(client, f"{prefix}/claims/c%2F1/print", prefix, scripted=False)  # the printable page has no script
+    outcome = client.post(
+        form_action(claim, "outcome-form"), data={"csrf": csrf_of(claim), "decision": "genuine"}, follow_redirects=False
+    )
+    assert outcome.status_code == 303 and outcome.headers["location"].startswith(f"{prefix}/claims/c%2F1"), outcome.text
+    assert f'<a href="{prefix}/claims/c%2F1">' in page(client, f"{prefix}/?q=c", prefix)  # the queue, with the claim
+
+    # The catalog: the added product's page, its forms, the way back.
+    catalog = page(client, f"{prefix}/catalog", prefix)
+    added = client.post(
+        form_action(catalog, "add-images"),
+        files=[("images", ("front.jpg", jpeg(5, (640, 480)), "image/jpeg"))],
+        data={"csrf": csrf_of(catalog), "sku": "BAG-9"},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303 and added.headers["location"].startswith(f"{prefix}/catalog/BAG-9?added=1")
+    sku = page(client, added.headers["location"], prefix)
+    assert form_action(sku, "delete-sku") == f"{prefix}/catalog/BAG-9/delete"
+    assert f'<a href="{prefix}/catalog/BAG-9">' in page(client, f"{prefix}/catalog", prefix)
+    missing = client.get(f"{prefix}/claims/nobody")
+    assert missing.status_code == 404 and f"{prefix}/new-claim" in assert_under(missing.text, prefix)
+    # The language switch: back to the page, its cookie under the prefix.
+    switched = client.get(f"{prefix}/lang?to=zh&next=%2Fcatalog", follow_redirects=False)
+    assert (switched.headers["location"], cookie_paths(switched)) == (f"{prefix}/catalog", {("ec_lang", prefix or "/")})
+
+    # A form sent from a page older than the session: the way back is the page it came from.
+    stale = client.post(
+        f"{prefix}/claims/c%2F1/outcome",
+        data={"csrf": "stale", "decision": "genuine"},
+        headers={"referer": f"{LOCAL}{prefix}/claims/c%2F1?x=1"},
+    )
+    assert stale.status_code == 403 and f'href="{prefix}/claims/c%2F1?x=1"' in stale.text
+    if prefix:  # a page of another app on the same host: the way back is the console's first page
+        elsewhere = client.post(
+            f"{prefix}/claims/c%2F1/outcome", data={"csrf": "stale"}, headers={"referer": f"{LOCAL}/shop/cart?x=1"}
+        )
+        assert elsewhere.status_code == 403 and f'<a href="{prefix}/">' in elsewhere.text
+
+    # Signing out: to the sign-in page, the cookies deleted where they were set (and, under a prefix,
+    # where a browser may still hold them from before it).
+    out = client.post(f"{prefix}/signout", data={"csrf": csrf_of(queue)}, follow_redirects=False)
+    assert (out.status_code, out.headers["location"]) == (303, f"{prefix}/signin")
+    assert cookie_paths(out) == {(name, path) for name in ("ec_session", "ec_trial") for path in {prefix or "/", "/"}}
+    again = client.post(f"{prefix}/claims/c%2F1/outcome", data={"decision": "genuine"}, follow_redirects=False)
+    assert again.headers["location"] == f"{prefix}/signin?next=%2Fclaims%2Fc%252F1"
+
+
+def test_the_api_and_its_docs_answer_under_the_prefix(browser: tuple[TestClient, str, str]) -> None:
+    client, prefix, key = browser
+    bearer = {"Authorization": f"Bearer {key}"}
+    made = client.post(f"{prefix}/v1/verify", files=photos(("a.jpg", jpeg(1))), data=CLAIM, headers=bearer)
+    assert made.status_code == 200, made.text
+    assert client.get(f"{prefix}/v1/claims/{made.json()['claim_id']}", headers=bearer).status_code == 200
+    docs = client.get(f"{prefix}/docs").text
+    assert f"'{prefix}/openapi.json'" in docs and f"{prefix}/docs-assets/swagger-ui-bundle.js" in docs
+    assert client.get(f"{prefix}/docs-assets/swagger-ui-bundle.js").status_code == 200
+    described = client.get(f"{prefix}/openapi.json").json()
+    assert described.get("servers") == ([{"url": prefix}] if prefix else None)
+    assert client.get(f"{prefix}/healthz").status_code == 200
+
+
+@pytest.mark.parametrize("target", ["/../shop/cart", "/%2e%2e/shop/cart", "/.%2E/shop", "/claims/../../shop", "/./x", "//evil.example/", "/\\evil.example/"])
+def test_a_next_address_never_leads_out_of_the_console(browser: tuple[TestClient, str, str], target: str) -> None:
+    """`next` of the sign-in and the language switch, as a hostile link gives it: the browser reads
+    `/evidence/../shop/cart` (or `%2e%2e`) as `/shop/cart`, another site of the host; sent to the
+    console's first page instead."""
+    client, prefix, key = browser
+    switched = client.get(f"{prefix}/lang", params={"to": "zh", "next": target}, follow_redirects=False)
+    assert switched.headers["location"] == f"{prefix}/"
+    signed = client.post(f"{prefix}/signin", data={"api_key": key, "next": target}, follow_redirects=False)
+    assert (signed.status_code, signed.headers["location"]) == (303, f"{prefix}/")
+    kept = client.get(f"{prefix}/lang", params={"to": "en", "next": "/catalog?q=a/../b"}, follow_redirects=False)
+    assert kept.headers["location"] == f"{prefix}/catalog?q=a/../b"  # a query's dots are no path's
+
+
+@pytest.mark.parametrize("strips", [True, False], ids=["proxy strips the prefix", "proxy keeps the prefix"])
+def test_cookies_a_browser_kept_from_the_app_at_the_hosts_root_shadow_none_of_the_prefixs(store: Store, strips: bool) -> None:
+    """The app served at `/` on this host first (its port on the same host shares the browser's jar),
+    then under `/evidence`: the browser keeps the old session and language at Path=/ and sends
+    both of a name, the prefix's first. The new ones count; signing out deletes the old session too."""
+    key = create_key(store, "acme", now_utc())[1]
+    with TestClient(create_app(Settings(db=store.url), store), base_url=LOCAL, client=LOOPBACK) as before:
+        before.post("/signin", data={"api_key": key, "next": "/"})
+        before.get("/lang", params={"to": "zh", "next": "/"})
+        kept = before.cookies
+    assert {(cookie.name, cookie.path) for cookie in kept.jar} == {("ec_session", "/"), ("ec_lang", "/")}
+    app = create_app(Settings(db=store.url, root_path=PREFIX), store)
+    with TestClient(behind_proxy(app, PREFIX, strips), base_url=LOCAL, client=LOOPBACK, cookies=kept) as client:
+        switched = client.get(f"{PREFIX}/lang", params={"to": "en", "next": "/catalog"})
+        assert '<html lang="en"' in switched.text  # the old zh at / counted before the switch's en
+        out = client.post(f"{PREFIX}/signout", data={"csrf": csrf_of(switched.text)}, follow_redirects=False)
+        assert out.status_code == 303 and "ec_session" not in {cookie.name for cookie in client.cookies.jar}
+        assert "session ended" not in client.get(f"{PREFIX}/signin").text  # no old cookie left to say so
+        client.post(f"{PREFIX}/signin", data={"api_key": key, "next": "/"}, follow_redirects=False)
+        client.cookies.set("ec_session", "stale.cookie", domain="127.0.0.1", path="/")  # another copy of before's
+        assert client.get(f"{PREFIX}/catalog", follow_redirects=False).status_code == 200
+
+
+@pytest.mark.parametrize("strips", [True, False], ids=["proxy strips the prefix", "proxy keeps the prefix"])
+def test_the_api_answers_behind_the_prefix_are_kept_by_no_cache_and_counted_under_its_routes(store: Store, strips: bool) -> None:
+    """What tells the API's answers from the console's reads the path within the app: under the
+    prefix a tenant's report still says `no-store`, and `/metrics` still counts `/v1/verify`."""
+    key = create_key(store, "acme", now_utc())[1]
+    token = "m" * 24
+    app = create_app(Settings(db=store.url, root_path=PREFIX, metrics_token=token), store)
+    with TestClient(behind_proxy(app, PREFIX, strips), base_url=LOCAL, client=LOOPBACK) as client:
+        bearer = {"Authorization": f"Bearer {key}"}
+        made = client.post(f"{PREFIX}/v1/verify", files=photos(("a.jpg", jpeg(1))), data=CLAIM, headers=bearer)
+        assert (made.status_code, made.headers.get("cache-control")) == (200, "no-store"), made.text
+        report = client.get(f"{PREFIX}/v1/claims/{made.json()['claim_id']}", headers=bearer)
+        assert (report.status_code, report.headers.get("cache-control")) == (200, "no-store")
+        assert client.get(f"{PREFIX}/v1/nothing", headers=bearer).headers.get("cache-control") == "no-store"
+        assert client.get(f"{PREFIX}/healthz").headers.get("cache-control") != "no-store"  # not the API's
+        counted = client.get(f"{PREFIX}/metrics", headers={"Authorization": f"Bearer {token}"}).text
+    routes = set(re.findall(r'http_requests_total\{method="\w+",route="([^"]+)"', counted))
+    assert {"/v1/verify", "/v1/claims/{claim_id}", "/healthz"} <= routes and "/verify" not in routes, routes
+
+
+def test_the_same_app_answers_a_request_that_came_without_the_proxy(store: Store) -> None:
+    """An operator's `curl http://127.0.0.1:8000/healthz` on the host: the app's own paths still answer."""
+    create_key(store, "acme", now_utc())
+    app = create_app(Settings(db=store.url, root_path=PREFIX), store)
+    with TestClient(app, base_url=LOCAL, client=LOOPBACK) as client:
+        assert client.get("/healthz").status_code == 200
+        assert client.get(f"{PREFIX}/healthz").status_code == 200
+        assert client.get("/", follow_redirects=False).headers["location"].startswith(f"{PREFIX}/")
+        # The prefix without its slash, as a proxy that keeps it forwards a typed address: its page, the query kept.
+        bare = client.get(PREFIX, params={"q": "c-1"}, follow_redirects=False)
+        assert (bare.status_code, bare.headers["location"]) == (307, f"{LOCAL}{PREFIX}/?q=c-1")
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("evidence", "must start with '/'"),
+        ("/evidence/", "must not end with '/'"),
+        ("/", "leave it empty"),
+        ("/evidence?x=1", "plain path"),
+        ("/evidence#top", "plain path"),
+        ("/a//b", "plain path"),
+        ("/a/../b", "plain path"),
+        ("/shop evidence", "plain path"),
+        ("/a;b", "plain path"),
+    ],
+)
+def test_a_bad_prefix_is_refused_at_start_in_one_line(value: str, said: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    result = CliRunner().invoke(cli_app, ["serve", "--db", db, "--root-path", value])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.count("\n") == 1 and "--root-path: " in result.output and said in result.output, result.output
+    assert not (tmp_path / "store.sqlite3").exists()
+    monkeypatch.setenv("EVIDENCE_CHECK_ROOT_PATH", value)
+    from_environment = CliRunner().invoke(cli_app, ["serve", "--db", db])
+    assert from_environment.exit_code == 2 and from_environment.output.count("\n") == 1
+    assert "bad setting EVIDENCE_CHECK_ROOT_PATH: " in from_environment.output and said in from_environment.output
+    assert not (tmp_path / "store.sqlite3").exists()
