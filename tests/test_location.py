@@ -991,10 +991,10 @@ def test_a_soft_region_stops_short_of_a_neighbouring_blob_and_keeps_a_lone_stain
     """A stain's blob with a fainter one beside it (the other print's figure, the hand): above a share
     of the peak the two join with no saddle between them, and the box took both, 2-4 times the stain
     (docs/measurements/location.md, twenty-eighth round). Within `SOFT_REACH` of the blob scale of
-    the peak, the box is the stain's; a stain alone is boxed as it was. The stain's region reaches 1.55
-    blob scales from its peak and its rim past `SOFT_REACH`: the reach bounds the region, not the rim."""
+    the peak, the box is the stain's; a stain alone is boxed as it was. The stain's region reaches 1.8
+    blob scales from its peak and its rim past `SOFT_REACH` (2.0): the reach bounds the region, not the rim."""
     frame, shipped = _soft_frame(), proposal.SOFT_REACH
-    stain, beside = _soft_blob(70, 50, 9, 10), _soft_blob(70, 80, 10, 7)
+    stain, beside = _soft_blob(70, 50, 10.5, 10), _soft_blob(70, 80, 10, 7)
     alone = _soft_box(frame, stain, shipped, monkeypatch)
     assert alone == _soft_box(frame, stain, 99.0, monkeypatch)
     joined = _soft_box(frame, stain + beside, 99.0, monkeypatch)

@@ -116,7 +116,9 @@ SOFT_REDUCTION = 4  # the soft blobs are found on a copy where their scale is at
 SOFT_LEAST = 3.5  # a soft blob's least height (Lab units) to stand out: the catalog image sent back 0.2-1.6, shelf photos 7.5 and up
 SOFT_SHARE = 0.35  # a soft blob's region holds its pixels at least this share of its peak
 SOFT_RIM = 0.4  # of the soft blobs' scale: a soft blob's region is grown this far to take in the stain's faint rim
-SOFT_REACH = 1.75  # of the soft blobs' scale: a soft blob's region reaches no farther from its highest point (before the rim)
+SOFT_REACH = 2.0  # of the soft blobs' scale: a soft blob's region reaches no farther from its highest point (before the rim);
+# 2.0, 2.25 and 2.5 tie fitted on half B of draws 23-28, the smallest kept; held out on half A +2 over unbounded, and the
+# tests' Alpro stains keep their margin (lowest IoU 0.39 against 0.35; 1.75, built first, left them a pixel of reach away)
 SOFT_PEAKS = 6  # a shelf photo's soft blobs tried in turn while the highest lies on what holds the carton
 DENT_RADII = (0.08, 0.11, 0.14)  # of the product's side: the dents' shading looked for (`_Frame.dent_shading`)
 DENT_REDUCTION = 9  # the shading is fitted on a copy where the smallest radius is about this many pixels
@@ -921,8 +923,8 @@ def _within_reach(region: np.ndarray | None, sizing: np.ndarray, frame: _Frame) 
     with no saddle between them on a map this smooth, and the box took both: 2-4 times the stain
     (docs/measurements/location.md, twenty-eighth round). A painted stain reaches 1.1-2.1 blob scales
     from its centre to its edge, so the reach cuts the largest too: the tests' Alpro stains, a fifth of
-    the carton, were boxed at IoU 0.39-0.76 unbounded and 0.36-0.53 bounded, their bound of 0.35 about
-    a pixel of reach away (that round's review)."""
+    the carton, are boxed at IoU 0.39-0.76 unbounded and 0.39-0.61 within 2.0 (within 1.75, built
+    first, 0.36-0.53: their bound of 0.35 a pixel of reach away, that round's review)."""
     if region is None:
         return None
     joined = cv2.GaussianBlur(sizing, (0, 0), frame.enlarged) * frame.product
