@@ -964,6 +964,45 @@ def test_a_shelf_photos_soft_blobs_are_not_sought_on_the_edge_where_its_product_
     assert (rows[0], rows[-1], columns[0], columns[-1]) == (12, 47, 12, 27), (rows, columns)
 
 
+def _soft_frame() -> Any:
+    """A frame of 140 x 140 pixels, the product all of it but a margin of 10 (blob scale 8.4), nothing on the hand."""
+    frame = object.__new__(proposal._Frame)
+    frame.product = np.zeros((140, 140), bool)
+    frame.product[10:-10, 10:-10] = True
+    frame.enlarged = 1.0
+    frame.crosses_outline = lambda region: False
+    return frame
+
+
+def _soft_blob(y: float, x: float, sigma: float, height: float) -> np.ndarray:
+    rows, columns = np.mgrid[:140, :140].astype(np.float32)
+    return height * np.exp(-((rows - y) ** 2 + (columns - x) ** 2) / (2 * sigma * sigma))
+
+
+def _soft_box(frame: Any, blobs: np.ndarray, reach: float, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int, int, int]:
+    monkeypatch.setattr(proposal, "SOFT_REACH", reach)
+    blobs = (blobs * frame.product).astype(np.float32)
+    region = proposal._soft_region(frame, blobs, blobs)
+    assert region is not None
+    return cv2.boundingRect(region.astype(np.uint8))
+
+
+def test_a_soft_region_stops_short_of_a_neighbouring_blob_and_keeps_a_lone_stain_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stain's blob with a fainter one beside it (the other print's figure, the hand): above a share
+    of the peak the two join with no saddle between them, and the box took both, 2-4 times the stain
+    (docs/measurements/location.md, twenty-eighth round). Within `SOFT_REACH` of the blob scale of
+    the peak, the box is the stain's; a stain alone is boxed as it was. The stain's region reaches 1.8
+    blob scales from its peak and its rim past `SOFT_REACH` (2.0): the reach bounds the region, not the rim."""
+    frame, shipped = _soft_frame(), proposal.SOFT_REACH
+    stain, beside = _soft_blob(70, 50, 10.5, 10), _soft_blob(70, 80, 10, 7)
+    alone = _soft_box(frame, stain, shipped, monkeypatch)
+    assert alone == _soft_box(frame, stain, 99.0, monkeypatch)
+    joined = _soft_box(frame, stain + beside, 99.0, monkeypatch)
+    assert joined[2] >= 1.5 * alone[2], (joined, alone)  # the neighbour does join the region unbounded
+    cut = _soft_box(frame, stain + beside, shipped, monkeypatch)
+    assert cut[0] == alone[0] and alone[2] <= cut[2] <= alone[2] + 4, (cut, alone)
+
+
 def _lightness_frame(shop: np.ndarray, photo: np.ndarray) -> Any:
     """A frame of grey catalog and photo lightness maps, the product all of it but a margin of 10 pixels."""
     frame = object.__new__(proposal._Frame)
