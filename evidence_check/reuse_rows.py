@@ -16,14 +16,14 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, bindparam, select, update
-from sqlalchemy.exc import SQLAlchemyError
 
 from evidence_check.imaging import fingerprint as fp
 from evidence_check.imaging.load import Limits, PhotoError, load_photo
 from evidence_check.index import TenantIndex
 from evidence_check.reuse_file import Built, Items, anchor
-from evidence_check.store import Store, StoreError
+from evidence_check.store import Store
 from evidence_check.store.claim_files import files_by_image
+from evidence_check.store.database import store_errors
 from evidence_check.store.reuse_tables import FingerprintRow
 
 # How long a skipped row id is looked for: far longer than a recording transaction lasts.
@@ -171,6 +171,7 @@ class Backfilled:
     unknown_layout: int = 0
 
 
+@store_errors("could not add the middle crop code")
 def backfill_middle(
     store: Store, tenant: str | None, limits: Limits, batch: int = BACKFILL_BATCH
 ) -> Backfilled:
@@ -179,32 +180,29 @@ def backfill_middle(
     holds only while its codes are the ones read, so a run stopped midway leaves every row of the
     one layout or the other, and running again finishes it."""
     done, last = Backfilled(), 0
-    try:
-        while True:
-            query = _BACKFILL_ROWS.where(FingerprintRow.id > last)
-            if tenant is not None:
-                query = query.where(FingerprintRow.tenant == tenant)
-            with store.engine.connect() as connection:
-                rows = connection.execute(query.limit(batch)).all()
-            if not rows:
-                return done
-            last = rows[-1].id
-            updates = _middle_codes(store, rows, limits, done)
-            with store.engine.begin() as connection:
-                for row_id, old_pdq, new_pdq, new_phash, exact in updates:
-                    written = connection.execute(
-                        update(FingerprintRow)
-                        .where(FingerprintRow.id == row_id, FingerprintRow.pdq == old_pdq)
-                        .values(pdq=new_pdq, phash=new_phash)
-                    ).rowcount
-                    if not written:  # another run rewrote it since it was read
-                        done.complete += 1
-                    elif exact:
-                        done.exact += 1
-                    else:
-                        done.approximate += 1
-    except SQLAlchemyError as exc:
-        raise StoreError(f"could not add the middle crop code: {str(exc).splitlines()[0][:200]}") from None
+    while True:
+        query = _BACKFILL_ROWS.where(FingerprintRow.id > last)
+        if tenant is not None:
+            query = query.where(FingerprintRow.tenant == tenant)
+        with store.engine.connect() as connection:
+            rows = connection.execute(query.limit(batch)).all()
+        if not rows:
+            return done
+        last = rows[-1].id
+        updates = _middle_codes(store, rows, limits, done)
+        with store.engine.begin() as connection:
+            for row_id, old_pdq, new_pdq, new_phash, exact in updates:
+                written = connection.execute(
+                    update(FingerprintRow)
+                    .where(FingerprintRow.id == row_id, FingerprintRow.pdq == old_pdq)
+                    .values(pdq=new_pdq, phash=new_phash)
+                ).rowcount
+                if not written:  # another run rewrote it since it was read
+                    done.complete += 1
+                elif exact:
+                    done.exact += 1
+                else:
+                    done.approximate += 1
 
 
 _BACKFILL_ROWS = select(
