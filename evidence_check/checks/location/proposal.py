@@ -877,11 +877,18 @@ def _grown_region(
     """Placed at the peak of `placing` on the product, sized by the (non-negative) `sizing` map,
     smoothed over `sigma`, above `share` of its height there (along the fainter part when that
     is a line and the region is not a longer one): its pixels, or None when nothing stands out."""
+    return _region_around(cv2.GaussianBlur(sizing, (0, 0), sigma) * mask, placing, mask, enlarged, share)
+
+
+def _region_around(
+    joined: np.ndarray, placing: np.ndarray, mask: np.ndarray, enlarged: float, share: float
+) -> np.ndarray | None:
+    """`_grown_region` on the sizing map already smoothed and cut to the product (`joined`): the soft
+    route grows up to `SOFT_PEAKS` regions on one map and bounds the one taken on it again."""
     placing = np.where(mask, placing, -np.inf)
     y, x = np.unravel_index(int(np.argmax(placing)), placing.shape)
     if not placing[y, x] > 0:
         return None
-    joined = cv2.GaussianBlur(sizing, (0, 0), sigma) * mask
     near = (slice(max(0, y - PEAK_REACH), y + PEAK_REACH + 1), slice(max(0, x - PEAK_REACH), x + PEAK_REACH + 1))
     height = float(joined[near].max())
     if height <= 0:
@@ -904,21 +911,22 @@ def _soft_region(frame: _Frame, sizing: np.ndarray, placing: np.ndarray) -> np.n
     a stain's dense core, and its faint rim, which the photo shows changed too, lay outside it (20 of
     the 25 placed stains boxed below IoU 0.5 were short on every side, thirteenth round)."""
     scale = frame.soft_scale
-    chosen = _grown_region(sizing, frame.enlarged, placing, frame.product, frame.enlarged, SOFT_SHARE)
+    joined = cv2.GaussianBlur(sizing, (0, 0), frame.enlarged) * frame.product
+    chosen = _region_around(joined, placing, frame.product, frame.enlarged, SOFT_SHARE)
     if chosen is not None and frame.crosses_outline(chosen):
         for y, x in _peaks(np.where(frame.product, placing, 0).astype(np.float32), max(1, round(scale)), SOFT_PEAKS)[1:]:
             at = np.zeros_like(placing)
             at[y, x] = 1.0
-            region = _grown_region(sizing, frame.enlarged, at, frame.product, frame.enlarged, SOFT_SHARE)
+            region = _region_around(joined, at, frame.product, frame.enlarged, SOFT_SHARE)
             if region is not None and not frame.crosses_outline(region):
                 chosen = region
                 break
-    return _with_rim(_within_reach(chosen, sizing, frame), frame, scale)
+    return _with_rim(_within_reach(chosen, joined, frame), frame, scale)
 
 
-def _within_reach(region: np.ndarray | None, sizing: np.ndarray, frame: _Frame) -> np.ndarray | None:
+def _within_reach(region: np.ndarray | None, joined: np.ndarray, frame: _Frame) -> np.ndarray | None:
     """The soft region's pixels within `SOFT_REACH` of the blobs' scale of its highest point on the
-    blob map (smoothed as `_grown_region` sizes it). Above a share of the peak, a stain's blob and a
+    blob map `joined` (smoothed and cut to the product, as the region was grown on it). Above a share of the peak, a stain's blob and a
     neighbouring one (the other print's band or figure, the hand, the cap above the carton) join
     with no saddle between them on a map this smooth, and the box took both: 2-4 times the stain
     (docs/measurements/location.md, twenty-eighth round). A painted stain reaches 1.1-2.1 blob scales
@@ -927,7 +935,6 @@ def _within_reach(region: np.ndarray | None, sizing: np.ndarray, frame: _Frame) 
     first, 0.36-0.53: their bound of 0.35 a pixel of reach away, that round's review)."""
     if region is None:
         return None
-    joined = cv2.GaussianBlur(sizing, (0, 0), frame.enlarged) * frame.product
     y, x = np.unravel_index(int(np.argmax(np.where(region, joined, -np.inf))), region.shape)
     reach = SOFT_REACH * frame.soft_scale
     rows, columns = np.ogrid[: region.shape[0], : region.shape[1]]
