@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from evidence_check import report as report_json
@@ -177,7 +178,7 @@ def verify_claim(
             fingerprints=fingerprints,
             files=files,
             fields=claim_fields(claim),
-            events=verified_events(claim, body),
+            events=verified_events(claim, body, settings.root_path),
         )
         body = earlier if earlier is not None else body
         try:
@@ -361,8 +362,10 @@ def decide(
     return record_outcome(store, tenant, claim_id, decision, note, now_utc, seen, by=by, events=announced, keyed=keyed)
 
 
-def verified_events(claim: Claim, body: dict[str, Any]) -> list[Event]:
-    """The tenant's webhook events for a report, recorded with it (a replayed request records none)."""
+def verified_events(claim: Claim, body: dict[str, Any], root_path: str = "") -> list[Event]:
+    """The tenant's webhook events for a report, recorded with it (a replayed request records none).
+    `report` is the claim's address on the API as served (under `ROOT_PATH` behind a proxy), its id
+    encoded whole: an id may hold '/' (`a/reports` would otherwise name claim `a`'s reports)."""
     data = {
         "claim_id": claim.claim_id,
         "customer_id": claim.customer_id,
@@ -370,7 +373,7 @@ def verified_events(claim: Claim, body: dict[str, Any]) -> list[Event]:
         "sku": claim.sku,
         "verdict": body["verdict"],
         "risk": body["risk"],
-        "report": f"/v1/claims/{claim.claim_id}",
+        "report": f"{root_path}/v1/claims/{quote(claim.claim_id, safe='')}",
     }
     events = [Event("claim.verified", data)]
     passed = [

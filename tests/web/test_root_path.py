@@ -26,6 +26,7 @@ from evidence_check.engine import now_utc
 from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.keys import create_key
+from evidence_check.store.webhooks import deliveries, set_webhook
 from tests.api.conftest import CLAIM, LOCAL, LOOPBACK, jpeg, photos
 from tests.web.conftest import csrf_of
 
@@ -202,6 +203,23 @@ def test_the_api_and_its_docs_answer_under_the_prefix(browser: tuple[TestClient,
     described = client.get(f"{prefix}/openapi.json").json()
     assert described.get("servers") == ([{"url": prefix}] if prefix else None)
     assert client.get(f"{prefix}/healthz").status_code == 200
+
+
+def test_a_webhooks_report_address_is_the_claims_under_the_prefix(store: Store, browser: tuple[TestClient, str, str]) -> None:
+    """`claim.verified`'s `data.report` is the address a receiver asks the API for: under the prefix,
+    and with the id's '/' encoded (bare, `a/reports` would be claim `a`'s reports)."""
+    client, prefix, key = browser
+    bearer = {"Authorization": f"Bearer {key}"}
+    set_webhook(store, "acme", "https://hooks.example/evidence", "whsec_test", now_utc)
+    for claim_id in ("a", "a/reports"):
+        made = client.post(
+            f"{prefix}/v1/verify", files=photos(("a.jpg", jpeg(1))), data={**CLAIM, "claim_id": claim_id}, headers=bearer
+        )
+        assert made.status_code == 200, made.text
+    sent = {d.payload["claim_id"]: d.payload["report"] for d in deliveries(store, "acme").items if d.event == "claim.verified"}
+    assert sent == {"a": f"{prefix}/v1/claims/a", "a/reports": f"{prefix}/v1/claims/a%2Freports"}
+    asked = client.get(sent["a/reports"], headers=bearer)
+    assert asked.status_code == 200 and asked.json()["claim_id"] == "a/reports", asked.text
 
 
 @pytest.mark.parametrize("target", ["/../shop/cart", "/%2e%2e/shop/cart", "/.%2E/shop", "/claims/../../shop", "/./x", "//evil.example/", "/\\evil.example/"])
