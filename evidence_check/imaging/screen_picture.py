@@ -75,6 +75,10 @@ SCREEN_ASPECT = 1.6
 # least this share of it (within EDGE_DEPTH of the box's short side); a product's outline does not.
 MIN_EDGE_SHARE = 0.6
 EDGE_DEPTH = 0.03
+# A frame without a bar (a screenshot cut down to the review) is still a screen when its picture is a
+# rectangle at least this share of the frame's short side from every edge (a card's margin: the
+# probe's crops 0.12-0.27; a photo's ground under a flat sky reaches the edge).
+CARD_MARGIN = 0.02
 
 
 class Inside(NamedTuple):
@@ -139,8 +143,8 @@ def find(grey: np.ndarray, bordered: bool = False) -> Inside | None:
     if outside > MAX_THINGS * w * h:
         return None  # not a picture among chrome, but a part of a flat drawing
     on_screen = outside >= MIN_THINGS * things.size
-    if on_screen and not bar:
-        return None  # things around a busy part, but no screen's bar: a drawing
+    if on_screen and not bar and not _carded((sh, sw), box, region):
+        return None  # things around a busy part, neither a screen's bar nor a card's: a drawing
     if on_screen and max(sh, sw) < SCREEN_ASPECT * min(sh, sw) and _edge_share(region) < MIN_EDGE_SHARE:
         # A frame of a photo's shape whose busy part has no rectangle's edges: a product on a white
         # ground, its printed labels or dimension text taken for a screen's; its outline moves with
@@ -172,6 +176,17 @@ def _has_bar(grey: np.ndarray) -> bool:
         if ((np.abs(rows.astype(np.int16) - level) <= FLAT_STEP).mean(axis=1) >= BAR_SHARE).all():
             return True
     return False
+
+
+def _carded(shape: tuple[int, int], box: tuple[int, int, int, int], region: np.ndarray) -> bool:
+    """A picture on a card: a rectangle clear of the frame's edges, as a screenshot cut down to a
+    review photo (its bars cut away) shows it. Around it is chrome or thin things by construction
+    (the largest busy region once thin things are opened away). A drawing's busy part has no
+    rectangle's edges; a photo's busy ground reaches the frame's edge under its flat sky."""
+    height, width = shape
+    x, y, w, h = box
+    clear = min(x, y, width - x - w, height - y - h) >= CARD_MARGIN * min(height, width)
+    return clear and _edge_share(region) >= MIN_EDGE_SHARE
 
 
 def _largest_region(
