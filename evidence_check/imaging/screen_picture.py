@@ -17,8 +17,10 @@ its own, with text, icons and an avatar on them. Trimming uniform bars from the 
    its rectangle, rounded corners and all.
 3. The largest region left no more elongated than `MAX_ASPECT` is the picture, returned when it is
    clearly smaller than the frame; it is *on a screen* when text or icons lie outside it and the
-   frame has a bar, and merely on a plain backdrop when nothing does — or when the frame has a
-   photo's shape (under `SCREEN_ASPECT`) and the region has no rectangle's edges (`MIN_EDGE_SHARE`):
+   frame has a bar, or the picture is a rectangle clear of the frame's edges (`_carded`: a
+   screenshot cut down to the review, its bars cut away); merely on a plain backdrop when nothing
+   lies outside it — or when the frame has a photo's shape (under `SCREEN_ASPECT`) and the region
+   has no rectangle's edges (`MIN_EDGE_SHARE`):
    a white product on white with its sizes or labels printed beside it, whose outline moves with
    JPEG noise.
 
