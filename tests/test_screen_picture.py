@@ -550,3 +550,38 @@ def test_when_a_review_photo_cut_square_without_a_bar_is_sent_then_it_is_found(p
         assert [found(references, shot) for shot in barless] == [{"original"}] * len(barless)
     finally:
         store.close()
+
+
+def labelled_can(size: tuple[int, int]) -> Image.Image:
+    """A rendered can (straight sides, elliptic top and bottom: its box reached along about half of
+    each end) printed all over, on white with its name printed beside it and a grey strip down one
+    side: things outside, no bar — a drawing, not a card."""
+    width, height = size
+    image = Image.new("RGB", size, (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 40, height), fill=(200, 200, 200))
+    x0, y0, x1, y1 = width // 2 - 150, height // 2 - 280, width // 2 + 150, height // 2 + 280
+    cap = (x1 - x0) // 6
+    can = Image.new("L", size, 0)
+    outline = ImageDraw.Draw(can)
+    outline.rectangle((x0, y0 + cap, x1, y1 - cap), fill=255)
+    outline.ellipse((x0, y0, x1, y0 + 2 * cap), fill=255)
+    outline.ellipse((x0, y1 - 2 * cap, x1, y1), fill=255)
+    image.paste(Image.fromarray(camera_like(np.random.default_rng(4), size)), (0, 0), can)
+    font = ImageFont.load_default(size=30)
+    draw.text((70, height - 120), "Tomato soup 400 g", fill=(30, 30, 30), font=font)
+    draw.text((70, 30), "New!", fill=(30, 30, 30), font=font)
+    return image.filter(ImageFilter.GaussianBlur(0.6))
+
+
+@pytest.mark.parametrize("size", [(600, 1100), (560, 1200)])
+def test_when_a_can_on_plain_ground_has_text_beside_it_in_a_tall_frame_then_it_is_no_card(
+    size: tuple[int, int],
+) -> None:
+    # A frame of a screen's shape: the photo-shaped rule (`SCREEN_ASPECT`) does not apply, so the
+    # card's own edge share is all that tells the can's outline from a picture's rectangle.
+    grey = np.asarray(png_photo(labelled_can(size), "can.png").working.convert("L"))
+    assert not screen_picture._has_bar(grey)
+    assert screen_picture.trim_borders(grey)[0].shape != grey.shape  # so `find` looks into it
+    inside = screen_picture.find(grey, bordered=True)
+    assert inside is None or not inside.on_screen, inside
