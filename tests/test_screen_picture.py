@@ -585,3 +585,34 @@ def test_when_a_can_on_plain_ground_has_text_beside_it_in_a_tall_frame_then_it_i
     assert screen_picture.trim_borders(grey)[0].shape != grey.shape  # so `find` looks into it
     inside = screen_picture.find(grey, bordered=True)
     assert inside is None or not inside.on_screen, inside
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "damaged-packages/roboflow-damaged-intact-box/intact/fooditemboxes7_jpeg.rf.c6327854259ebe7de48228e894198e09.jpg",
+        "damaged-packages/roboflow-damaged-intact-box/intact/"
+        "medicinepackagingboxes115_jpeg.rf.0269b46d0835c7830f58fad7d96afc74.jpg",
+        "near-duplicates/imagededup/base_images/ukbench01380.jpg",
+    ],
+)
+def test_when_a_camera_photo_reaches_the_cards_gate_then_it_is_no_card(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Real photos whose busy part is clear of the frame's edges (boxes on a plain ground, an object
+    # on a desk), with things beside it and trimmed borders but no bar: the card's gate decides
+    # them, and its edge share refuses them (0.10-0.27), so the whole photo is hashed as before.
+    folder, _, rest = path.partition("/")
+    photo = load_photo((corpus(folder) / rest).read_bytes(), Path(rest).name)
+    grey = np.asarray(photo.working.convert("L"))
+    asked = []
+    carded = screen_picture._carded
+
+    def spied(shape: tuple[int, int], box: tuple[int, int, int, int], region: np.ndarray) -> bool:
+        asked.append(carded(shape, box, region))
+        return asked[-1]
+
+    monkeypatch.setattr(screen_picture, "_carded", spied)
+    inside = screen_picture.find(grey, bordered=screen_picture.trim_borders(grey)[0].shape != grey.shape)
+    assert asked == [False]  # the gate was asked, and refused
+    assert inside is None
