@@ -616,3 +616,15 @@ def test_when_a_camera_photo_reaches_the_cards_gate_then_it_is_no_card(
     inside = screen_picture.find(grey, bordered=screen_picture.trim_borders(grey)[0].shape != grey.shape)
     assert asked == [False]  # the gate was asked, and refused
     assert inside is None
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_when_a_review_photo_is_cut_tight_on_one_side_then_it_is_still_on_a_card(theme: str) -> None:
+    # The card's right edge cut 20 px from the photo (0.04 of the short side): a user trims as
+    # close as that, and the photo is still what is hashed, not the crop.
+    image, shown = review_cut(theme, 1)
+    grey = np.asarray(png_photo(image.crop((0, 0, 470, 600)), "cut.png").working.convert("L"))
+    assert not screen_picture._has_bar(grey)
+    inside = screen_picture.find(grey, bordered=screen_picture.trim_borders(grey)[0].shape != grey.shape)
+    assert inside is not None and inside.on_screen
+    assert overlap(inside.box, shown) >= 0.9, (inside.box, shown)
