@@ -438,3 +438,193 @@ def test_when_a_drawn_packshot_is_cut_square_then_another_flavour_of_its_templat
         assert found(references, shot) == set()
     finally:
         store.close()
+
+
+# --- a screenshot cut down to the review: chrome without a bar -------------------------------------
+
+
+def camera_like(rng: np.random.Generator, size: tuple[int, int] = (400, 300)) -> np.ndarray:
+    """Blurred colour noise stretched to the full range: texture everywhere, no flat patch and no
+    row of one grey, as a camera photo has."""
+    blurred = cv2.GaussianBlur(rng.integers(0, 256, (size[1], size[0], 3)).astype(np.uint8), (0, 0), 3)
+    return cv2.normalize(blurred, None, 0, 255, cv2.NORM_MINMAX)
+
+
+def review_cut(theme: str, seed: int) -> tuple[Image.Image, tuple[int, int, int, int]]:
+    """A screenshot cut square to a review photo: a line of review text cut by the top edge, the
+    page's edge down the left side (the card begins a little in), the photo on the card, "Helpful"
+    under it. No row is one grey from side to side (the page strip): no screen's bar."""
+    rng = np.random.default_rng(seed)
+    page, card, ink = ((240, 252, 30) if theme == "light" else (18, 40, 220))
+    side = 600
+    image = Image.new("RGB", (side, side), (page,) * 3)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((40, 0, side, side), fill=(card,) * 3)
+    font = ImageFont.load_default(size=30)
+    draw.text((70, -12), "works as described, would buy again", fill=(ink,) * 3, font=font)
+    draw.text((70, 30), "Arrived quickly and works", fill=(ink,) * 3, font=font)
+    box = (150, 150, 300, 300)
+    draw_photo = Image.fromarray(camera_like(rng, box[2:]))
+    image.paste(draw_photo, box[:2])
+    draw.text((70, 480), "Helpful (12)   Report", fill=(ink,) * 3, font=font)
+    return image, box
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_when_a_screenshot_is_cut_down_to_a_review_photo_then_its_box_is_found_without_a_bar(
+    theme: str, seed: int
+) -> None:
+    image, shown = review_cut(theme, seed)
+    grey = np.asarray(png_photo(image, "cut.png").working.convert("L"))
+    assert not screen_picture._has_bar(grey)  # the gate this case needs is the card's, not the bar's
+    inside = screen_picture.find(grey, bordered=screen_picture.trim_borders(grey)[0].shape != grey.shape)
+    assert inside is not None and inside.on_screen
+    assert overlap(inside.box, shown) >= 0.9, (inside.box, shown)
+    print_ = fp.fingerprint(png_photo(image, "cut.png").working)
+    assert print_.box == inside.box  # what is hashed is the picture, not the crop
+
+
+def test_when_a_camera_like_photo_is_looked_into_then_nothing_is_found() -> None:
+    grey = np.asarray(png_photo(Image.fromarray(camera_like(np.random.default_rng(3), (600, 450))), "p.png")
+                      .working.convert("L"))
+    assert screen_picture.find(grey, bordered=True) is None
+
+
+def sky_photo(seed: int) -> Image.Image:
+    """A photo with a flat sky: a gentle gradient (no row one grey, so no bar; a border to trim),
+    birds in it (things outside the busy part), the ground busy to the frame's three other edges."""
+    rng = np.random.default_rng(seed)
+    width, height = 600, 450
+    sky = np.broadcast_to(np.linspace(190, 225, width).astype(np.uint8)[None, :, None], (height, width, 3)).copy()
+    sky[200:] = camera_like(rng, (width, height - 200))
+    image = Image.fromarray(sky)
+    draw = ImageDraw.Draw(image)
+    for x, y in ((80, 60), (300, 90), (450, 40), (520, 120)):
+        draw.line((x, y, x + 12, y - 6, x + 24, y), fill=(40, 40, 40), width=3)
+    return image
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_when_a_photo_has_a_flat_sky_with_birds_then_no_card_is_found(seed: int) -> None:
+    grey = np.asarray(png_photo(sky_photo(seed), "sky.png").working.convert("L"))
+    assert not screen_picture._has_bar(grey)
+    assert screen_picture.trim_borders(grey)[0].shape != grey.shape  # so `find` looks into it
+    assert screen_picture.find(grey, bordered=True) is None
+
+
+def labelled_drawing() -> Image.Image:
+    """A rendered bottle (printed all over; no rectangle's edges) on a white ground clear of the edges, its name printed
+    beside it and a grey strip down one side: a card's ring, things outside, no bar — but a drawing."""
+    image = Image.new("RGB", (600, 600), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 40, 600), fill=(200, 200, 200))
+    bottle = Image.new("L", image.size, 0)
+    ImageDraw.Draw(bottle).polygon([(300, 120), (360, 200), (380, 480), (220, 480), (240, 200)], fill=255)
+    image.paste(Image.fromarray(camera_like(np.random.default_rng(4), image.size)), (0, 0), bottle)
+    font = ImageFont.load_default(size=30)
+    draw.text((70, 520), "Sparkling water 1.5 L", fill=(30, 30, 30), font=font)
+    draw.text((70, 20), "New!", fill=(30, 30, 30), font=font)
+    return image.filter(ImageFilter.GaussianBlur(0.6))
+
+
+def test_when_a_drawing_on_a_plain_ground_has_text_beside_it_then_it_is_no_card() -> None:
+    grey = np.asarray(png_photo(labelled_drawing(), "drawing.png").working.convert("L"))
+    assert not screen_picture._has_bar(grey)
+    assert screen_picture.find(grey, bordered=True) is None
+
+
+@pytest.mark.parametrize(
+    "path", ["imagededup/base_images/ukbench09268.jpg", "threatexchange-pdq/exif-rotn/exif-rotn-3.jpg"]
+)
+def test_when_a_review_photo_cut_square_without_a_bar_is_sent_then_it_is_found(path: str, sqlite_url: str) -> None:
+    # Seeds whose crop has the page's edge down one side and text across the top: no bar (corpus; the
+    # probe's never-candidates before the card's gate).
+    source = load_photo((corpus("near-duplicates") / path).read_bytes(), "original.jpg")
+    shots = [cut_square(source.full, seed) for seed in range(1, 9)]
+    barless = [s for s in shots if not screen_picture._has_bar(np.asarray(s.working.convert("L")))]
+    assert barless
+    store = Store(sqlite_url)
+    try:
+        references = index_of(store, {"original": source}, kind="stock")
+        assert [found(references, shot) for shot in barless] == [{"original"}] * len(barless)
+    finally:
+        store.close()
+
+
+def labelled_can(size: tuple[int, int]) -> Image.Image:
+    """A rendered can (straight sides, elliptic top and bottom: its box reached along about half of
+    each end) printed all over, on white with its name printed beside it and a grey strip down one
+    side: things outside, no bar — a drawing, not a card."""
+    width, height = size
+    image = Image.new("RGB", size, (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 40, height), fill=(200, 200, 200))
+    x0, y0, x1, y1 = width // 2 - 150, height // 2 - 280, width // 2 + 150, height // 2 + 280
+    cap = (x1 - x0) // 6
+    can = Image.new("L", size, 0)
+    outline = ImageDraw.Draw(can)
+    outline.rectangle((x0, y0 + cap, x1, y1 - cap), fill=255)
+    outline.ellipse((x0, y0, x1, y0 + 2 * cap), fill=255)
+    outline.ellipse((x0, y1 - 2 * cap, x1, y1), fill=255)
+    image.paste(Image.fromarray(camera_like(np.random.default_rng(4), size)), (0, 0), can)
+    font = ImageFont.load_default(size=30)
+    draw.text((70, height - 120), "Tomato soup 400 g", fill=(30, 30, 30), font=font)
+    draw.text((70, 30), "New!", fill=(30, 30, 30), font=font)
+    return image.filter(ImageFilter.GaussianBlur(0.6))
+
+
+@pytest.mark.parametrize("size", [(600, 1100), (560, 1200)])
+def test_when_a_can_on_plain_ground_has_text_beside_it_in_a_tall_frame_then_it_is_no_card(
+    size: tuple[int, int],
+) -> None:
+    # A frame of a screen's shape: the photo-shaped rule (`SCREEN_ASPECT`) does not apply, so the
+    # card's own edge share is all that tells the can's outline from a picture's rectangle.
+    grey = np.asarray(png_photo(labelled_can(size), "can.png").working.convert("L"))
+    assert not screen_picture._has_bar(grey)
+    assert screen_picture.trim_borders(grey)[0].shape != grey.shape  # so `find` looks into it
+    inside = screen_picture.find(grey, bordered=True)
+    assert inside is None or not inside.on_screen, inside
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "damaged-packages/roboflow-damaged-intact-box/intact/fooditemboxes7_jpeg.rf.c6327854259ebe7de48228e894198e09.jpg",
+        "damaged-packages/roboflow-damaged-intact-box/intact/"
+        "medicinepackagingboxes115_jpeg.rf.0269b46d0835c7830f58fad7d96afc74.jpg",
+        "near-duplicates/imagededup/base_images/ukbench01380.jpg",
+    ],
+)
+def test_when_a_camera_photo_reaches_the_cards_gate_then_it_is_no_card(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Real photos whose busy part is clear of the frame's edges (boxes on a plain ground, an object
+    # on a desk), with things beside it and trimmed borders but no bar: the card's gate decides
+    # them, and its edge share refuses them (0.10-0.27), so the whole photo is hashed as before.
+    folder, _, rest = path.partition("/")
+    photo = load_photo((corpus(folder) / rest).read_bytes(), Path(rest).name)
+    grey = np.asarray(photo.working.convert("L"))
+    asked = []
+    carded = screen_picture._carded
+
+    def spied(shape: tuple[int, int], box: tuple[int, int, int, int], region: np.ndarray) -> bool:
+        asked.append(carded(shape, box, region))
+        return asked[-1]
+
+    monkeypatch.setattr(screen_picture, "_carded", spied)
+    inside = screen_picture.find(grey, bordered=screen_picture.trim_borders(grey)[0].shape != grey.shape)
+    assert asked == [False]  # the gate was asked, and refused
+    assert inside is None
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_when_a_review_photo_is_cut_tight_on_one_side_then_it_is_still_on_a_card(theme: str) -> None:
+    # The card's right edge cut 20 px from the photo (0.04 of the short side): a user trims as
+    # close as that, and the photo is still what is hashed, not the crop.
+    image, shown = review_cut(theme, 1)
+    grey = np.asarray(png_photo(image.crop((0, 0, 470, 600)), "cut.png").working.convert("L"))
+    assert not screen_picture._has_bar(grey)
+    inside = screen_picture.find(grey, bordered=screen_picture.trim_borders(grey)[0].shape != grey.shape)
+    assert inside is not None and inside.on_screen
+    assert overlap(inside.box, shown) >= 0.9, (inside.box, shown)

@@ -17,8 +17,10 @@ its own, with text, icons and an avatar on them. Trimming uniform bars from the 
    its rectangle, rounded corners and all.
 3. The largest region left no more elongated than `MAX_ASPECT` is the picture, returned when it is
    clearly smaller than the frame; it is *on a screen* when text or icons lie outside it and the
-   frame has a bar, and merely on a plain backdrop when nothing does — or when the frame has a
-   photo's shape (under `SCREEN_ASPECT`) and the region has no rectangle's edges (`MIN_EDGE_SHARE`):
+   frame has a bar, or the picture is a rectangle clear of the frame's edges (`_carded`: a
+   screenshot cut down to the review, its bars cut away); merely on a plain backdrop when nothing
+   lies outside it — or when the frame has a photo's shape (under `SCREEN_ASPECT`) and the region
+   has no rectangle's edges (`MIN_EDGE_SHARE`):
    a white product on white with its sizes or labels printed beside it, whose outline moves with
    JPEG noise.
 
@@ -75,6 +77,10 @@ SCREEN_ASPECT = 1.6
 # least this share of it (within EDGE_DEPTH of the box's short side); a product's outline does not.
 MIN_EDGE_SHARE = 0.6
 EDGE_DEPTH = 0.03
+# A frame without a bar (a screenshot cut down to the review) is still a screen when its picture is a
+# rectangle at least this share of the frame's short side from every edge (a card's margin: the
+# probe's crops 0.12-0.27; a photo's ground under a flat sky reaches the edge).
+CARD_MARGIN = 0.02
 
 
 class Inside(NamedTuple):
@@ -139,8 +145,8 @@ def find(grey: np.ndarray, bordered: bool = False) -> Inside | None:
     if outside > MAX_THINGS * w * h:
         return None  # not a picture among chrome, but a part of a flat drawing
     on_screen = outside >= MIN_THINGS * things.size
-    if on_screen and not bar:
-        return None  # things around a busy part, but no screen's bar: a drawing
+    if on_screen and not bar and not _carded((sh, sw), box, region):
+        return None  # things around a busy part, neither a screen's bar nor a card's: a drawing
     if on_screen and max(sh, sw) < SCREEN_ASPECT * min(sh, sw) and _edge_share(region) < MIN_EDGE_SHARE:
         # A frame of a photo's shape whose busy part has no rectangle's edges: a product on a white
         # ground, its printed labels or dimension text taken for a screen's; its outline moves with
@@ -172,6 +178,17 @@ def _has_bar(grey: np.ndarray) -> bool:
         if ((np.abs(rows.astype(np.int16) - level) <= FLAT_STEP).mean(axis=1) >= BAR_SHARE).all():
             return True
     return False
+
+
+def _carded(shape: tuple[int, int], box: tuple[int, int, int, int], region: np.ndarray) -> bool:
+    """A picture on a card: a rectangle clear of the frame's edges, as a screenshot cut down to a
+    review photo (its bars cut away) shows it. Around it is chrome or thin things by construction
+    (the largest busy region once thin things are opened away). A drawing's busy part has no
+    rectangle's edges; a photo's busy ground reaches the frame's edge under its flat sky."""
+    height, width = shape
+    x, y, w, h = box
+    clear = min(x, y, width - x - w, height - y - h) >= CARD_MARGIN * min(height, width)
+    return clear and _edge_share(region) >= MIN_EDGE_SHARE
 
 
 def _largest_region(
