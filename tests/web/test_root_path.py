@@ -345,19 +345,33 @@ def test_a_bad_prefix_is_refused_at_start_in_one_line(
 
 
 
+@pytest.mark.parametrize(
+    ("taken", "path", "found"),
+    [
+        ("/claims", "/claims/c-1", 303),  # a claim's page (to sign in first)
+        ("/v1", "/v1/claims", 401),  # the API (a key first)
+        ("/healthz", "/healthz", 200),
+        ("/static", "/static/console.css", 200),
+        ("/claims/x", "/claims/x/print", 303),  # claim x's printable page
+    ],
+)
 @pytest.mark.parametrize("strips", [True, False], ids=["proxy strips the prefix", "proxy keeps the prefix"])
-def test_a_prefix_the_app_serves_itself_is_ambiguous_behind_a_stripping_proxy(store: Store, strips: bool) -> None:
+def test_a_prefix_the_app_serves_itself_is_ambiguous_behind_a_stripping_proxy(
+    store: Store, taken: str, path: str, found: int, strips: bool
+) -> None:
     """Why such a prefix is refused: under `/claims`, the browser's `/claims/claims/c-1` comes from a stripping
     proxy as `/claims/c-1`, which `ServedUnder` takes for a kept prefix (the app's `/c-1`, a 404); the same
-    page under `/evidence` is found either way (303: to sign in). Built past `create_app`, which refuses it."""
+    page under `/evidence` is found either way. Built past `create_app`, which refuses such a prefix."""
     create_key(store, "acme", now_utc())
-    at_claims = create_app(Settings(db=store.url), store)
-    at_claims.add_middleware(ServedUnder, root_path="/claims")
+    at_taken = create_app(Settings(db=store.url), store)
+    at_taken.add_middleware(ServedUnder, root_path=taken)
     at_evidence = create_app(Settings(db=store.url, root_path=PREFIX), store)
-    for prefix, app, found in (("/claims", at_claims, not strips), (PREFIX, at_evidence, True)):
+    for prefix, app, reached in ((taken, at_taken, not strips), (PREFIX, at_evidence, True)):
         with TestClient(behind_proxy(app, prefix, strips), base_url=LOCAL, client=LOOPBACK) as client:
-            answer = client.get(f"{prefix}/claims/c-1", follow_redirects=False)
-        assert answer.status_code == (303 if found else 404), (prefix, answer.status_code, answer.text[:200])
+            answer = client.get(f"{prefix}{path}", follow_redirects=False)
+        assert (answer.status_code == found) == reached, (prefix, path, answer.status_code, answer.headers.get("location"))
+        if not reached:  # the app's page for what follows the prefix, or the prefix's own page
+            assert answer.status_code in (404, 307), answer.status_code
 
 
 # The app's first path segments, written out: the walk of its routes below must find at least these (a
@@ -379,6 +393,12 @@ def test_every_first_segment_of_the_apps_routes_is_refused_as_the_prefix(store: 
             create_app(Settings(db=store.url, root_path=f"/{segment}"), store)
     assert SUGGESTED not in {f"/{segment}" for segment in first}
     create_app(Settings(db=store.url, root_path=SUGGESTED), store)  # the one the refusal suggests serves
+
+
+def test_create_app_refuses_a_taken_prefix_before_it_opens_a_store(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="^/claims is taken"):
+        create_app(Settings(db=f"sqlite:///{tmp_path / 'store.sqlite3'}", root_path="/claims"))
+    assert not (tmp_path / "store.sqlite3").exists()  # nor a connection pool left open to it
 
 
 def test_a_route_or_router_added_to_the_app_takes_its_prefix_too() -> None:
