@@ -255,7 +255,8 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 def app_from_environment() -> FastAPI:
     """The app of one worker process of `evidence-check serve --workers N`: settings from the
-    environment, which `serve` has filled in before starting the workers."""
+    environment, which `serve` has filled in and checked before starting the workers (the prefix too:
+    a worker whose `create_app` raised would die with a traceback, and uvicorn start another)."""
     log_requests(os.environ.get(LOG_LEVEL_VARIABLE, "info"))
     limit_malloc_arenas()
     one_thread_per_request()
