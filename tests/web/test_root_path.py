@@ -424,6 +424,7 @@ SEVERAL_SEGMENTS = [
     ("/v1/claims", "/v1/claims"),
     ("/v1/claims/x", "/v1/claims/{claim_id}"),
     ("/static/x", "/static/{path}"),
+    ("/static/a/b", "/static/{path}"),  # a mount answers a path of any depth below it
     ("/docs-assets/x", "/docs-assets/{path}"),
     ("/new-claim/sku", "/new-claim/sku"),
     ("/v1/x", None),
@@ -449,7 +450,17 @@ def test_a_prefix_of_several_segments_is_refused_only_when_an_address_of_the_app
     assert said.startswith(f"{prefix} is taken by the app's own addresses (as {taken_by}") and "\n" not in said, said
 
 
-@pytest.mark.parametrize("prefix", [prefix for prefix, taken_by in SEVERAL_SEGMENTS if taken_by is None])
+# A prefix that only looks like one of the app's first segments begins none of its addresses: paths are
+# compared as Starlette routes them, case and all, a segment whole.
+LOOKALIKES = ["/Claims", "/V1", "/claims-x", "/v1x", "/static.x"]
+
+
+@pytest.mark.parametrize("prefix", LOOKALIKES)
+def test_a_prefix_that_only_looks_like_a_first_segment_of_the_apps_is_accepted(prefix: str) -> None:
+    refuse_own_address(routed_app().routes, prefix)
+
+
+@pytest.mark.parametrize("prefix", [prefix for prefix, taken_by in SEVERAL_SEGMENTS if taken_by is None] + LOOKALIKES)
 @pytest.mark.parametrize("strips", [True, False], ids=["proxy strips the prefix", "proxy keeps the prefix"])
 def test_a_prefix_that_begins_no_address_of_the_apps_serves_behind_either_proxy(store: Store, prefix: str, strips: bool) -> None:
     """Why `/v1/x` or `/docs/x` need not be refused: no path the app answers starts with them, so a
