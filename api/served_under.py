@@ -70,6 +70,10 @@ def refuse_own_address(routes: Sequence[BaseRoute], root_path: str) -> None:
     stylesheet's, while `/v1/x` or `/docs/x` begins none of the app's addresses, so a path that starts
     with it can only be one the proxy kept. Read from the routes the app answers (FastAPI's
     `iter_route_contexts` opens its included routers), so that a page added later is covered."""
+    # The address that is the prefix itself names it best: `/claims/new` as `/claims/new`, not as the
+    # first route whose claim id could be `new`.
+    itself: list[str] = []
+    below: list[str] = []
     for context in iter_route_contexts(routes):
         template = context.path
         if not isinstance(template, str):
@@ -79,11 +83,13 @@ def refuse_own_address(routes: Sequence[BaseRoute], root_path: str) -> None:
         segments = template.split("/")[1:]
         # Each start of the template, cut after a segment: a parameter's own pattern judges the
         # prefix's segment there (an id's matches several, so `/claims/a/b` is claim a/b's page).
-        for end in range(1, len(segments) + 1):
-            if compile_path("/" + "/".join(segments[:end]))[0].fullmatch(root_path):
-                shown = compile_path(template)[1]
-                raise ValueError(
-                    f"{root_path} is taken by the app's own addresses (as {shown}): behind a proxy that "
-                    f"strips the prefix they could not be told from prefixed ones; choose another prefix, "
-                    f"as {SUGGESTED}"
-                )
+        starts = [compile_path("/" + "/".join(segments[:end]))[0] for end in range(1, len(segments) + 1)]
+        if starts[-1].fullmatch(root_path):
+            itself.append(compile_path(template)[1])
+        elif any(start.fullmatch(root_path) for start in starts[:-1]):
+            below.append(compile_path(template)[1])
+    if itself or below:
+        raise ValueError(
+            f"{root_path} is taken by the app's own addresses (as {(itself + below)[0]}): behind a proxy that "
+            f"strips the prefix they could not be told from prefixed ones; choose another prefix, as {SUGGESTED}"
+        )

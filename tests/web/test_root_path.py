@@ -427,6 +427,8 @@ SEVERAL_SEGMENTS = [
     ("/static/a/b", "/static/{path}"),  # a mount answers a path of any depth below it
     ("/docs-assets/x", "/docs-assets/{path}"),
     ("/new-claim/sku", "/new-claim/sku"),
+    ("/claims/new", "/claims/new"),  # the address that is the prefix, not a photo's page of claim `new`
+    ("/v1/claims/x/reports", "/v1/claims/{claim_id}/reports"),
     ("/v1/x", None),
     ("/docs/x", None),
     ("/healthz/x", None),
@@ -447,7 +449,7 @@ def test_a_prefix_of_several_segments_is_refused_only_when_an_address_of_the_app
     with pytest.raises(ValueError) as refused:
         refuse_own_address(routes, prefix)
     said = str(refused.value)
-    assert said.startswith(f"{prefix} is taken by the app's own addresses (as {taken_by}") and "\n" not in said, said
+    assert said.startswith(f"{prefix} is taken by the app's own addresses (as {taken_by}):") and "\n" not in said, said
 
 
 # A prefix that only looks like one of the app's first segments begins none of its addresses: paths are
