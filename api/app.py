@@ -162,6 +162,7 @@ def routed_app(lifespan: Lifespan[FastAPI] | None = None) -> FastAPI:
     install_console(app)  # the agents' pages at / (api/web)
     return app
 
+
 async def internal_error(request: Request, exc: Exception) -> Response:
     # The reason goes to the log, not to the client; the x-request-id header links the two. Starlette's
     # outermost layer calls this for every exception no other handler took, answered inside or not: the

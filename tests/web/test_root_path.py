@@ -350,7 +350,6 @@ def test_a_bad_prefix_is_refused_at_start_in_one_line(
         assert result.output.endswith("choose another prefix, as /evidence\n"), result.output
 
 
-
 @pytest.mark.parametrize(
     ("taken", "path", "found"),
     [
