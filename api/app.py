@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+from starlette.types import Lifespan
 
 from api.addresses import KeepEncodedSlashes
 from api.connections import BodyIdleTimeout, CloseUnreadBody, body_min_rate, body_timeout
@@ -45,7 +46,7 @@ from api.routes import (
     verify,
     webhook,
 )
-from api.served_under import ServedUnder
+from api.served_under import ServedUnder, refuse_own_address
 from api.upload import UPLOADS_IN_FLIGHT, UploadInvalid, UploadNoRoom, UploadSlots, UploadTooLarge
 from api.verifying import describe
 from api.web import install as install_console
@@ -82,9 +83,10 @@ def create_app(
     `body_idle_seconds`: the longest pause allowed within a request's body; `body_min_bytes_per_second`:
     the slowest average past the body's first `body_idle_seconds` (0: none). Default:
     what `serve` was told, else BODY_IDLE_SECONDS and BODY_MIN_BYTES_PER_SECOND (see api.connections).
+    A `settings.root_path` that one of the app's own addresses begins raises ValueError, saying so in one
+    line: served under it, the app would not find its own pages (api.served_under.refuse_own_address).
     """
     owned = store is None
-    opened = store if store is not None else Store(settings.db)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -102,6 +104,40 @@ def create_app(
         if owned:
             opened.close()
 
+    app = routed_app(lifespan)
+    if settings.root_path:
+        refuse_own_address(app.routes, settings.root_path)  # before the store is opened: nothing to close
+    opened = store if store is not None else Store(settings.db)
+    app.state.settings = settings
+    app.state.store = opened
+    app.state.metrics = Metrics()
+    app.state.gate = threading.BoundedSemaphore(settings.api_max_parallel or analyses_per_process(1))
+    app.state.uploads = UploadSlots(UPLOADS_IN_FLIGHT, settings.uploads_per_tenant)
+    app.state.keys_exist = False
+    # A route's failure is answered innermost, inside the middleware that marks its answer; a failure
+    # of that middleware's own by the second `AnswerUnexpected`, inside `RequestObserver`, which gives
+    # every answer its x-request-id.
+    app.add_middleware(AnswerUnexpected, answer=internal_error_answer)
+    app.add_middleware(PrivateAnswers)
+    app.add_middleware(KeepEncodedSlashes)
+    app.add_middleware(
+        BodyIdleTimeout,
+        seconds=body_idle_seconds or body_timeout(),
+        min_rate=body_min_rate() if body_min_bytes_per_second is None else body_min_bytes_per_second,
+    )
+    app.add_middleware(CloseUnreadBody)
+    app.add_middleware(AnswerUnexpected, answer=internal_error_answer)
+    app.add_middleware(RequestObserver, metrics=app.state.metrics)
+    if settings.root_path:
+        app.add_middleware(ServedUnder, root_path=settings.root_path)
+    _add_error_handlers(app)
+    return app
+
+
+def routed_app(lifespan: Lifespan[FastAPI] | None = None) -> FastAPI:
+    """The app's routes, pages and docs, without its state and middleware: what `create_app` serves,
+    and what `serve` reads the app's own addresses from before it opens the store or starts a worker
+    (a prefix one of them begins is refused: api.served_under.refuse_own_address)."""
     # /docs and /redoc with Swagger UI's and ReDoc's files served by the app itself, not a CDN: the
     # pages work on air-gapped machines.
     app = FastAPIOffline(
@@ -120,33 +156,10 @@ def create_app(
             {"name": "operations", "description": "Readiness and metrics"},
         ],
     )
-    app.state.settings = settings
-    app.state.store = opened
-    app.state.metrics = Metrics()
-    app.state.gate = threading.BoundedSemaphore(settings.api_max_parallel or analyses_per_process(1))
-    app.state.uploads = UploadSlots(UPLOADS_IN_FLIGHT, settings.uploads_per_tenant)
-    app.state.keys_exist = False
     for v1 in (verify, decisions, claims, references, catalog_import, catalog, pictures, catalog_read, webhook):
         app.include_router(v1.router, prefix=API_PREFIX, dependencies=[Depends(only_declared_query)])
     app.include_router(health.router)
     install_console(app)  # the agents' pages at / (api/web)
-    # A route's failure is answered innermost, inside the middleware that marks its answer; a failure
-    # of that middleware's own by the second `AnswerUnexpected`, inside `RequestObserver`, which gives
-    # every answer its x-request-id.
-    app.add_middleware(AnswerUnexpected, answer=internal_error_answer)
-    app.add_middleware(PrivateAnswers)
-    app.add_middleware(KeepEncodedSlashes)
-    app.add_middleware(
-        BodyIdleTimeout,
-        seconds=body_idle_seconds or body_timeout(),
-        min_rate=body_min_rate() if body_min_bytes_per_second is None else body_min_bytes_per_second,
-    )
-    app.add_middleware(CloseUnreadBody)
-    app.add_middleware(AnswerUnexpected, answer=internal_error_answer)
-    app.add_middleware(RequestObserver, metrics=app.state.metrics)
-    if settings.root_path:
-        app.add_middleware(ServedUnder, root_path=settings.root_path)
-    _add_error_handlers(app)
     return app
 
 
@@ -243,7 +256,8 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 def app_from_environment() -> FastAPI:
     """The app of one worker process of `evidence-check serve --workers N`: settings from the
-    environment, which `serve` has filled in before starting the workers."""
+    environment, which `serve` has filled in and checked before starting the workers (the prefix too:
+    a worker whose `create_app` raised would die with a traceback, and uvicorn start another)."""
     log_requests(os.environ.get(LOG_LEVEL_VARIABLE, "info"))
     limit_malloc_arenas()
     one_thread_per_request()

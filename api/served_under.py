@@ -12,11 +12,22 @@ that prepends it to every path, so a proxy that does not strip it reached `/evid
 404; nor by `FastAPI(root_path=...)`, deprecated in FastAPI 0.165 and setting `root_path` without
 making `path` whole (a stripped path then read as the browser's). Here the app behaves the same under
 any ASGI server, and in every worker of `serve --workers N`.
+
+Both readings hold only while no address of the app's own begins with the prefix: under `/claims`, the
+browser's `/claims/claims/c-1` comes from a stripping proxy as `/claims/c-1`, the console's claim page,
+which reads as kept (the app's `/c-1`, a 404). `refuse_own_address` names such a prefix; `create_app`
+raises on it and `serve` stops at start with one line.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from fastapi.routing import iter_route_contexts
+from starlette.routing import BaseRoute, Mount, compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+SUGGESTED = "/evidence"
 
 
 class ServedUnder:
@@ -48,3 +59,37 @@ def path_in_app(scope: Scope) -> str:
     path: str = scope.get("path", "")
     root: str = scope.get("root_path", "")
     return path[len(root) :] if root and path.startswith(root + "/") else path
+
+
+def refuse_own_address(routes: Sequence[BaseRoute], root_path: str) -> None:
+    """ValueError, one line, when `root_path` is also where an address among `routes` (an app's
+    `app.routes`) begins: when a path it matches is the prefix, or goes on past it after a '/'.
+
+    A prefix of several segments is refused when one of the app's addresses has them all, not for
+    its first alone: `/claims/x` is claim x's page (`/claims/{claim_id}`), `/static/x` a folder of the
+    stylesheet's, while `/v1/x` or `/docs/x` begins none of the app's addresses, so a path that starts
+    with it can only be one the proxy kept. Read from the routes the app answers (FastAPI's
+    `iter_route_contexts` opens its included routers), so that a page added later is covered."""
+    # The address that is the prefix itself names it best: `/claims/new` as `/claims/new`, not as the
+    # first route whose claim id could be `new`.
+    itself: list[str] = []
+    below: list[str] = []
+    for context in iter_route_contexts(routes):
+        template = context.path
+        if not isinstance(template, str):
+            continue
+        if isinstance(context.original_route, Mount):
+            template += "/{path:path}"  # a mount answers every path below it
+        segments = template.split("/")[1:]
+        # Each start of the template, cut after a segment: a parameter's own pattern judges the
+        # prefix's segment there (an id's matches several, so `/claims/a/b` is claim a/b's page).
+        starts = [compile_path("/" + "/".join(segments[:end]))[0] for end in range(1, len(segments) + 1)]
+        if starts[-1].fullmatch(root_path):
+            itself.append(compile_path(template)[1])
+        elif any(start.fullmatch(root_path) for start in starts[:-1]):
+            below.append(compile_path(template)[1])
+    if itself or below:
+        raise ValueError(
+            f"{root_path} is taken by the app's own addresses (as {(itself + below)[0]}): behind a proxy that "
+            f"strips the prefix they could not be told from prefixed ones; choose another prefix, as {SUGGESTED}"
+        )

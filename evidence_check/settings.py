@@ -275,7 +275,9 @@ class Settings(BaseSettings):
 def checked_root_path(value: str) -> str:
     """A path prefix as the app's links and cookie paths are built with: "" or `/a/b`, segments of
     letters, digits and `-._~` (what needs no encoding in a path or a cookie's `Path`), none `.` or
-    `..`, and no trailing '/': `/evidence/` + `/claims` would be `//claims`, another host's address."""
+    `..`, and no trailing '/': `/evidence/` + `/claims` would be `//claims`, another host's address.
+    One the app's own addresses begin (`/claims`) is refused where its routes are known, by `serve` and
+    `create_app` (api.served_under.refuse_own_address)."""
     if value == "" or (ROOT_PATH.fullmatch(value) and not {".", ".."} & set(value.split("/"))):
         return value
     if value == "/":

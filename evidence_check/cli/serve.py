@@ -133,7 +133,13 @@ def serve(
     # Imported here: the command line must not pay for the web stack when it only verifies.
     import uvicorn
 
-    from api.app import analyses_per_process, create_app, limit_malloc_arenas, one_thread_per_request
+    from api.app import (
+        analyses_per_process,
+        create_app,
+        limit_malloc_arenas,
+        one_thread_per_request,
+        routed_app,
+    )
     from api.connections import (
         BODY_IDLE_SECONDS,
         BODY_MIN_BYTES_PER_SECOND,
@@ -146,6 +152,7 @@ def serve(
     )
     from api.deps import is_loopback
     from api.observe import LOG_LEVEL_VARIABLE, log_requests
+    from api.served_under import refuse_own_address
 
     if log_level not in ("debug", "info", "warning", "error"):
         fail(f"--log-level: {log_level!r} is not one of debug, info, warning, error", 2)
@@ -157,6 +164,13 @@ def serve(
             settings = settings.model_copy(update={"root_path": checked_root_path(root_path)})
         except ValueError as exc:
             fail(f"--root-path: {exc}", 2)
+    if settings.root_path:
+        # Here, not in each worker's `create_app`: a worker that raised would die with a traceback,
+        # and uvicorn start another, after the port was already open.
+        try:
+            refuse_own_address(routed_app().routes, settings.root_path)
+        except ValueError as exc:
+            fail(f"{'--root-path' if root_path is not None else 'bad setting EVIDENCE_CHECK_ROOT_PATH'}: {exc}", 2)
     if settings.api_max_parallel is None:
         settings = settings.model_copy(update={"api_max_parallel": analyses_per_process(workers)})
     store = open_store(settings.db)

@@ -10,24 +10,31 @@ cookie must carry the prefix; with none set, the same walk gives the same addres
 from __future__ import annotations
 
 import html
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import APIRouter
+from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 from typer.testing import CliRunner
 
-from api.app import create_app
+from api.app import create_app, routed_app
+from api.served_under import SUGGESTED, ServedUnder, refuse_own_address
 from evidence_check.cli import app as cli_app
 from evidence_check.engine import now_utc
 from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.keys import create_key
 from evidence_check.store.webhooks import deliveries, set_webhook
-from tests.api.conftest import CLAIM, LOCAL, LOOPBACK, jpeg, photos
+from tests.api.conftest import CLAIM, LOCAL, LOOPBACK, free_port, jpeg, photos, start_server
 from tests.web.conftest import csrf_of
 
 PREFIX = "/evidence"
@@ -304,16 +311,201 @@ def test_the_same_app_answers_a_request_that_came_without_the_proxy(store: Store
         ("/a/../b", "plain path"),
         ("/shop evidence", "plain path"),
         ("/a;b", "plain path"),
+        # Paths are routed decoded: `/cl%61ims` is `/claims` to the router, and would never equal the
+        # path it stands for, nor be seen as taken below. A letter outside ASCII (a Cyrillic а, an
+        # accent) would need encoding in every link and in a cookie's Path.
+        ("/cl%61ims", "plain path"),
+        ("/cl\u0430ims", "plain path"),
+        ("/\u00e9vidence", "plain path"),
+        ("/claims", "/claims is taken by the app's own addresses (as /claims/"),
+        ("/healthz", "/healthz is taken by the app's own addresses (as /healthz)"),
+        ("/claims/c-1", "/claims/c-1 is taken by the app's own addresses (as /claims/{claim_id}"),
+        ("/static/app", "/static/app is taken by the app's own addresses (as /static/{path})"),
     ],
 )
-def test_a_bad_prefix_is_refused_at_start_in_one_line(value: str, said: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_bad_prefix_is_refused_at_start_in_one_line(
+    value: str, said: str, workers: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before the store is opened and before anything listens, in one process or several: a worker that
+    found the prefix taken would die with a traceback, and uvicorn start another."""
+    import uvicorn
+
+    def listens(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("serve started uvicorn")
+
+    monkeypatch.setattr(uvicorn, "run", listens)
     db = f"sqlite:///{tmp_path / 'store.sqlite3'}"
-    result = CliRunner().invoke(cli_app, ["serve", "--db", db, "--root-path", value])
+    port = str(free_port())
+    result = CliRunner().invoke(cli_app, ["serve", "--db", db, "--port", port, "--workers", workers, "--root-path", value])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert result.output.count("\n") == 1 and "--root-path: " in result.output and said in result.output, result.output
     assert not (tmp_path / "store.sqlite3").exists()
     monkeypatch.setenv("EVIDENCE_CHECK_ROOT_PATH", value)
-    from_environment = CliRunner().invoke(cli_app, ["serve", "--db", db])
+    from_environment = CliRunner().invoke(cli_app, ["serve", "--db", db, "--port", port, "--workers", workers])
     assert from_environment.exit_code == 2 and from_environment.output.count("\n") == 1
     assert "bad setting EVIDENCE_CHECK_ROOT_PATH: " in from_environment.output and said in from_environment.output
     assert not (tmp_path / "store.sqlite3").exists()
+    if "taken" in said:
+        assert result.output.endswith("choose another prefix, as /evidence\n"), result.output
+
+
+@pytest.mark.parametrize(
+    ("taken", "path", "found"),
+    [
+        ("/claims", "/claims/c-1", 303),  # a claim's page (to sign in first)
+        ("/v1", "/v1/claims", 401),  # the API (a key first)
+        ("/healthz", "/healthz", 200),
+        ("/static", "/static/console.css", 200),
+        ("/claims/x", "/claims/x/print", 303),  # claim x's printable page
+    ],
+)
+@pytest.mark.parametrize("strips", [True, False], ids=["proxy strips the prefix", "proxy keeps the prefix"])
+def test_a_prefix_the_app_serves_itself_is_ambiguous_behind_a_stripping_proxy(
+    store: Store, taken: str, path: str, found: int, strips: bool
+) -> None:
+    """Why such a prefix is refused: under `/claims`, the browser's `/claims/claims/c-1` comes from a stripping
+    proxy as `/claims/c-1`, which `ServedUnder` takes for a kept prefix (the app's `/c-1`, a 404); the same
+    page under `/evidence` is found either way. Built past `create_app`, which refuses such a prefix."""
+    create_key(store, "acme", now_utc())
+    at_taken = create_app(Settings(db=store.url), store)
+    at_taken.add_middleware(ServedUnder, root_path=taken)
+    at_evidence = create_app(Settings(db=store.url, root_path=PREFIX), store)
+    for prefix, app, reached in ((taken, at_taken, not strips), (PREFIX, at_evidence, True)):
+        with TestClient(behind_proxy(app, prefix, strips), base_url=LOCAL, client=LOOPBACK) as client:
+            answer = client.get(f"{prefix}{path}", follow_redirects=False)
+        assert (answer.status_code == found) == reached, (prefix, path, answer.status_code, answer.headers.get("location"))
+        if not reached:  # the app's page for what follows the prefix, or the prefix's own page
+            assert answer.status_code in (404, 307), answer.status_code
+
+
+# The app's first path segments, written out: the walk of its routes below must find at least these (a
+# walk that lost the included routers, or the mounts, would find a few and pass).
+KNOWN_FIRST_SEGMENTS = {
+    "v1", "claims", "catalog", "new-claim", "signin", "signout", "lang", "static", "favicon.ico",
+    "healthz", "metrics", "docs", "docs-assets", "redoc", "openapi.json",
+}  # fmt: skip
+
+
+def test_every_first_segment_of_the_apps_routes_is_refused_as_the_prefix(store: Store) -> None:
+    """Whatever page or endpoint is added, the prefix named by its first segment is refused: the
+    segments here are read from the routes the app answers, not kept by hand."""
+    app = create_app(Settings(db=store.url), store)
+    first = {context.path.split("/")[1] for context in iter_route_contexts(app.routes) if context.path}
+    assert first >= KNOWN_FIRST_SEGMENTS, KNOWN_FIRST_SEGMENTS - first
+    for segment in sorted(first - {""}):
+        with pytest.raises(ValueError, match=rf"^/{re.escape(segment)} is taken by the app's own addresses \(as /{re.escape(segment)}\b"):
+            create_app(Settings(db=store.url, root_path=f"/{segment}"), store)
+    assert SUGGESTED not in {f"/{segment}" for segment in first}
+    create_app(Settings(db=store.url, root_path=SUGGESTED), store)  # the one the refusal suggests serves
+
+
+def test_create_app_refuses_a_taken_prefix_before_it_opens_a_store(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="^/claims is taken"):
+        create_app(Settings(db=f"sqlite:///{tmp_path / 'store.sqlite3'}", root_path="/claims"))
+    assert not (tmp_path / "store.sqlite3").exists()  # nor a connection pool left open to it
+
+
+def test_a_route_or_router_added_to_the_app_takes_its_prefix_too() -> None:
+    app = routed_app()
+    refuse_own_address(app.routes, "/reports")
+    refuse_own_address(app.routes, "/exports")
+    app.add_api_route("/reports/{day}", lambda day: day)
+    added = APIRouter(prefix="/exports")
+    added.add_api_route("/latest", lambda: None)
+    app.include_router(added)
+    for taken in ("/reports", "/reports/monday", "/exports", "/exports/latest"):
+        with pytest.raises(ValueError, match=f"^{taken} is taken"):
+            refuse_own_address(app.routes, taken)
+    refuse_own_address(app.routes, "/exports/older")  # no address of the app's begins with it
+
+
+# A prefix of several segments is refused when an address of the app's has them all (a claim's or a SKU's
+# id is any segments, a mount any path below it), not for its first segment alone.
+SEVERAL_SEGMENTS = [
+    ("/claims/x", "/claims/{claim_id}"),  # claim x's page
+    ("/claims/a/b", "/claims/{claim_id}"),  # claim a/b's: an id sent with bare slashes
+    ("/catalog/x", "/catalog/{sku}"),
+    ("/v1/claims", "/v1/claims"),
+    ("/v1/claims/x", "/v1/claims/{claim_id}"),
+    ("/static/x", "/static/{path}"),
+    ("/static/a/b", "/static/{path}"),  # a mount answers a path of any depth below it
+    ("/docs-assets/x", "/docs-assets/{path}"),
+    ("/new-claim/sku", "/new-claim/sku"),
+    ("/claims/new", "/claims/new"),  # the address that is the prefix, not a photo's page of claim `new`
+    ("/v1/claims/x/reports", "/v1/claims/{claim_id}/reports"),
+    ("/v1/x", None),
+    ("/docs/x", None),
+    ("/healthz/x", None),
+    ("/new-claim/x", None),
+    ("/shop/evidence", None),
+    ("/claimsx", None),
+]
+
+
+@pytest.mark.parametrize(("prefix", "taken_by"), SEVERAL_SEGMENTS)
+def test_a_prefix_of_several_segments_is_refused_only_when_an_address_of_the_apps_has_them_all(
+    prefix: str, taken_by: str | None
+) -> None:
+    routes = routed_app().routes
+    if taken_by is None:
+        refuse_own_address(routes, prefix)
+        return
+    with pytest.raises(ValueError) as refused:
+        refuse_own_address(routes, prefix)
+    said = str(refused.value)
+    assert said.startswith(f"{prefix} is taken by the app's own addresses (as {taken_by}):") and "\n" not in said, said
+
+
+# A prefix that only looks like one of the app's first segments begins none of its addresses: paths are
+# compared as Starlette routes them, case and all, a segment whole.
+LOOKALIKES = ["/Claims", "/V1", "/claims-x", "/v1x", "/static.x"]
+
+
+@pytest.mark.parametrize("prefix", LOOKALIKES)
+def test_a_prefix_that_only_looks_like_a_first_segment_of_the_apps_is_accepted(prefix: str) -> None:
+    refuse_own_address(routed_app().routes, prefix)
+
+
+@pytest.mark.parametrize("prefix", [prefix for prefix, taken_by in SEVERAL_SEGMENTS if taken_by is None] + LOOKALIKES)
+@pytest.mark.parametrize("strips", [True, False], ids=["proxy strips the prefix", "proxy keeps the prefix"])
+def test_a_prefix_that_begins_no_address_of_the_apps_serves_behind_either_proxy(store: Store, prefix: str, strips: bool) -> None:
+    """Why `/v1/x` or `/docs/x` need not be refused: no path the app answers starts with them, so a
+    stripped path never looks kept; the pages, the API and the docs under them answer either way."""
+    key = create_key(store, "acme", now_utc())[1]
+    app = create_app(Settings(db=store.url, root_path=prefix), store)
+    with TestClient(behind_proxy(app, prefix, strips), base_url=LOCAL, client=LOOPBACK) as client:
+        page = client.get(f"{prefix}/claims/c-1", follow_redirects=False)
+        assert (page.status_code, page.headers.get("location")) == (303, f"{prefix}/signin?next=%2Fclaims%2Fc-1")
+        listed = client.get(f"{prefix}/v1/claims", headers={"Authorization": f"Bearer {key}"})
+        assert listed.status_code == 200 and listed.json()["items"] == [], listed.text
+        assert client.get(f"{prefix}/docs").status_code == 200
+        assert client.get(f"{prefix}/healthz").status_code == 200
+
+
+def test_several_workers_are_never_started_on_a_taken_prefix(tmp_path: Path) -> None:
+    """The real command, `--workers 2` and the setting: one line on stderr, exit 2, nothing listening
+    and no store made."""
+    port = free_port()
+    done = subprocess.run(
+        [sys.executable, "-c", "from evidence_check.cli import main; main()", "serve", "--port", str(port), "--workers", "2"],
+        env={**os.environ, "EVIDENCE_CHECK_ROOT_PATH": "/catalog", "EVIDENCE_CHECK_DB": f"sqlite:///{tmp_path / 'store.sqlite3'}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and done.stdout == "", (done.returncode, done.stdout, done.stderr)
+    assert done.stderr.startswith("evidence-check: bad setting EVIDENCE_CHECK_ROOT_PATH: /catalog is taken") and done.stderr.count("\n") == 1, done.stderr
+    assert "choose another prefix, as /evidence" in done.stderr and not (tmp_path / "store.sqlite3").exists()
+
+
+def test_several_workers_serve_under_a_prefix_of_several_segments(tmp_path: Path) -> None:
+    """`/v1/x` begins none of the app's addresses: `serve --workers 2` starts, and each worker serves under it."""
+    server = start_server(f"sqlite:///{tmp_path / 'store.sqlite3'}", tmp_path / "server.log", "--root-path", "/v1/x", "--workers", "2")
+    try:
+        for _ in range(4):  # the connections land on either worker
+            assert httpx.get(f"{server.url}/v1/x/healthz", timeout=10).status_code == 200
+        queue = httpx.get(f"{server.url}/v1/x/", timeout=10)  # the keyless trial's first page
+        assert queue.status_code == 200 and 'href="/v1/x/new-claim"' in queue.text, queue.text[:300]
+    finally:
+        server.stop()
