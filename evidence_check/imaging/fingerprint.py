@@ -494,12 +494,12 @@ def _colour_apart(query: Features, reference: Features, homography: np.ndarray) 
     colourless: then the grey agreement alone decides, as before."""
     if query.colour is None or reference.colour is None:
         return 0.0
-    q_scale = query.colour.shape[1] / query.size[0]
-    r_scale = reference.colour.shape[1] / reference.size[0]
-    to_map = np.diag([r_scale, r_scale, 1.0]) @ homography @ np.diag([1 / q_scale, 1 / q_scale, 1.0])
-    ch, cw = reference.colour.shape[:2]
+    # Each axis its own scale: a map 17 pixels wide for a carton 222 wide at FEATURE_SIZE is 2 %
+    # off the height's 48 for 640, a pixel by its foot.
+    (qh, qw), (ch, cw) = query.colour.shape[:2], reference.colour.shape[:2]
+    to_query = np.diag([query.size[0] / qw, query.size[1] / qh, 1.0])
+    to_map = np.diag([cw / reference.size[0], ch / reference.size[1], 1.0]) @ homography @ to_query
     # The query's grey beside its colours: a filter tints light parts more than dark ones.
-    qh, qw = query.colour.shape[:2]
     lightness = cv2.resize(query.thumb, (qw, qh), interpolation=cv2.INTER_AREA)[..., None]
     planes = np.concatenate([query.colour, lightness], axis=2).astype(np.float32)
     # Edges replicated: blended with a border of zeros (a* = b* = -128), the overlap's rim would
@@ -527,7 +527,9 @@ def _colour_apart(query: Features, reference: Features, homography: np.ndarray) 
     wanted = np.moveaxis(reference.colour.astype(np.float32) - 128, 2, 0)
     keep = mask
     for _ in range(2):
-        fit = np.linalg.lstsq(design[:, keep].reshape(-1, 5), wanted[:, keep].ravel(), rcond=None)[0]
+        # By the normal equations, 5 x 5: lstsq on the 2n rows themselves cost a millisecond more.
+        rows, values = design[:, keep].reshape(-1, 5), wanted[:, keep].ravel()
+        fit = np.linalg.lstsq(rows.T @ rows, rows.T @ values, rcond=None)[0]
         mapped = design @ fit
         # The nearest of the mapped query's pixels one either side: the maps are a pixel apart at
         # an edge after a resize, however well aligned.
