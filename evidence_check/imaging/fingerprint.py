@@ -54,10 +54,10 @@ THUMB_SIZE = 128  # longest side of the grey thumbnail kept to compare aligned p
 # The far rule's colour test (`Verification.colour_apart`): a copy keeps its colours place for place
 # through re-encoding, resizing, light changes and a filter's tint, while another flavour of one
 # carton template (its juice, fruit and name in another colour) agrees with it in grey over most of
-# the carton. Kept as Lab a*b* at COLOUR_SIZE (3.4 kB a stored row; chroma is low-resolution in any
-# JPEG anyway); a pixel whose chroma stays COLOUR_APART from the colour map fitted over the overlap
-# differs in colour; below COLOURLESS spread a picture (black and white, a sepia filter) says
-# nothing about colour.
+# the carton. Kept as Lab a*b* at COLOUR_SIZE (3.5 kB a 4:3 row, 4.6 kB at most; chroma is
+# low-resolution in any JPEG anyway); a pixel whose chroma stays COLOUR_APART from the colour map
+# fitted over the overlap differs in colour; below COLOURLESS spread a picture (black and white, a
+# sepia filter) says nothing about colour.
 COLOUR_SIZE = 48
 COLOUR_APART = 12.0
 COLOURLESS = 4.0
