@@ -66,9 +66,13 @@ NEAR_INLIERS = 20
 NEAR_ERROR = 0.6
 NEAR_AGREEMENT = 0.85
 # 3. whatever the hashes say (crops are found by pHash), the aligned thumbnails agree as only
-#    copies do: re-shots of one product and a studio template relabelled peaked at 0.94.
+#    copies do: re-shots of one product and a studio template relabelled peaked at 0.94 — and their
+#    colours agree place for place: another flavour of one carton template (God Morgon's orange and
+#    red grapefruit, Tropicana's Smooth and Mandarin) reached 0.951-0.963 in grey, its juice, fruit
+#    and name in another colour (`fp.COLOUR_APART`; docs/measurements/reuse.md).
 FAR_INLIERS = 12
 FAR_AGREEMENT = 0.95
+FAR_COLOUR_APART = 0.08
 
 # What a candidate without stored features gets: only the hash rule can confirm it.
 UNVERIFIED = fp.Verification(0, 0, 0.0, 0.0, 0.0, 0.0, 0.0)
@@ -132,7 +136,11 @@ def confirmed(candidate: Candidate, verification: fp.Verification, quality: int)
         and verification.agreement >= NEAR_AGREEMENT
     ):
         return True
-    return verification.inliers >= FAR_INLIERS and verification.agreement >= FAR_AGREEMENT
+    return (
+        verification.inliers >= FAR_INLIERS
+        and verification.agreement >= FAR_AGREEMENT
+        and verification.colour_apart <= FAR_COLOUR_APART
+    )
 
 
 def _exact(

@@ -51,6 +51,16 @@ FEATURE_SIZE = 640  # longest side for ORB, small pictures scaled up to it too
 # The hashes see 64x64: they are taken from a copy half FEATURE_SIZE (an exact, cheap halving).
 BASE_SIZE = FEATURE_SIZE // 2
 THUMB_SIZE = 128  # longest side of the grey thumbnail kept to compare aligned pixels
+# The far rule's colour test (`Verification.colour_apart`): a copy keeps its colours place for place
+# through re-encoding, resizing, light changes and a filter's tint, while another flavour of one
+# carton template (its juice, fruit and name in another colour) agrees with it in grey over most of
+# the carton. Kept as Lab a*b* at COLOUR_SIZE (3.5 kB a 4:3 row, 4.6 kB at most; chroma is
+# low-resolution in any JPEG anyway); a pixel whose chroma stays COLOUR_APART from the colour map
+# fitted over the overlap differs in colour; below COLOURLESS spread a picture (black and white, a
+# sepia filter) says nothing about colour.
+COLOUR_SIZE = 48
+COLOUR_APART = 12.0
+COLOURLESS = 4.0
 MAX_FEATURES = 500
 # ORB is most of a recorded photo's cost. 6 levels 1.3 apart span the same scales as OpenCV's 8 levels
 # 1.2 apart (3.7x against 3.6x) with a quarter less pyramid (docs/measurements/relevance-features.md).
@@ -117,16 +127,24 @@ class Features:
     points: np.ndarray  # float32, (n, 2)
     descriptors: np.ndarray  # uint8, (n, 32)
     thumb: np.ndarray  # uint8 grey, longest side THUMB_SIZE
+    # uint8 Lab a*, b* (h, w, 2), longest side COLOUR_SIZE; None in rows stored before it was kept
+    colour: np.ndarray | None = None
 
     def to_bytes(self) -> bytes:
         n = len(self.points)
         th, tw = self.thumb.shape
         head = np.array([self.size[0], self.size[1], n, tw, th], dtype="<u4").tobytes()
+        # The colour map goes last, after its own size: a blob stored before it ends at the thumbnail.
+        colour = b""
+        if self.colour is not None:
+            ch, cw = self.colour.shape[:2]
+            colour = np.array([cw, ch], dtype="<u4").tobytes() + self.colour.astype(np.uint8).tobytes()
         return (
             head
             + self.points.astype("<f4").tobytes()
             + self.descriptors.astype(np.uint8).tobytes()
             + self.thumb.astype(np.uint8).tobytes()
+            + colour
         )
 
     @classmethod
@@ -138,7 +156,12 @@ class Features:
         descriptors = np.frombuffer(blob[at : at + 32 * n], dtype=np.uint8).reshape(n, 32)
         at += 32 * n
         thumb = np.frombuffer(blob[at : at + tw * th], dtype=np.uint8).reshape(th, tw)
-        return cls((width, height), points, descriptors, thumb)
+        at += tw * th
+        colour = None
+        if len(blob) > at:
+            cw, ch = (int(v) for v in np.frombuffer(blob[at : at + 8], dtype="<u4"))
+            colour = np.frombuffer(blob[at + 8 : at + 8 + cw * ch * 2], dtype=np.uint8).reshape(ch, cw, 2)
+        return cls((width, height), points, descriptors, thumb, colour)
 
 
 @dataclass(frozen=True)
@@ -150,6 +173,8 @@ class Verification:
     agreement: float  # correlation of the aligned thumbnails over their overlap, -1..1
     detail: float  # correlation of their fine detail (Laplacian), -1..1
     overlap: float  # share of the reference thumbnail the aligned query covers
+    # share of the overlap whose colour differs beyond a copy's edits (0 when either has no colour)
+    colour_apart: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -173,6 +198,9 @@ class Fingerprint:
     # noise), but where the frame is a screenshot cut square around a white packshot on a light
     # card, the product is a quarter of it and only its own keypoints confirm the copy.
     product: np.ndarray | None = None
+    # Lab a*, b* of `grey` and of `product`, longest side COLOUR_SIZE (see `Features.colour`)
+    colour: np.ndarray | None = None
+    product_colour: np.ndarray | None = None
     _features: dict[tuple[int, bool], Features] = field(default_factory=dict, repr=False)
 
     @cached_property
@@ -206,11 +234,14 @@ class Fingerprint:
     def features(self, variant: int = 0, product: bool = False) -> Features:
         """Keypoints of the picture (or of `product`, when there is one) turned by dihedral
         `variant` (so a mirrored copy lines up)."""
-        grey = self.product if product and self.product is not None else self.grey
-        key = (variant, grey is not self.grey)
+        own = product and self.product is not None
+        grey, colour = (self.product, self.product_colour) if own else (self.grey, self.colour)
+        assert grey is not None
+        key = (variant, own)
         found = self._features.get(key)
         if found is None:
-            found = self._features[key] = local_features(np.ascontiguousarray(DIHEDRAL[variant](grey)))
+            turned = None if colour is None else np.ascontiguousarray(DIHEDRAL[variant](colour))
+            found = self._features[key] = local_features(np.ascontiguousarray(DIHEDRAL[variant](grey)), turned)
         return found
 
 
@@ -223,6 +254,7 @@ def fingerprint(working: Image.Image) -> Fingerprint:
     keypoints alone confirm a match; the screenshot's own framings then only find candidates.
     """
     grey = np.asarray(working.convert("L"))
+    rgb = np.asarray(working.convert("RGB"))
     trimmed, box = screen_picture.trim_borders(grey)
     inside = screen_picture.find(grey, bordered=trimmed.shape != grey.shape)
     scaled = _scale_to(trimmed, FEATURE_SIZE)
@@ -236,18 +268,39 @@ def fingerprint(working: Image.Image) -> Fingerprint:
         framings += _banded(trimmed)
         x, y, w, h = inside.box
         scaled = _scale_to(grey[y : y + h, x : x + w], FEATURE_SIZE)
-        return Fingerprint(grey=scaled, box=inside.box, codes=global_codes(scaled), finders=tuple(framings))
+        return Fingerprint(
+            grey=scaled,
+            box=inside.box,
+            codes=global_codes(scaled),
+            finders=tuple(framings),
+            colour=_chroma(rgb, inside.box),
+        )
     finders: tuple[Codes, ...] = ()
-    product = None
+    product = product_colour = None
     if inside is not None:  # a product on a plain backdrop: the product's own codes besides
         x, y, w, h = inside.box
         # and the frame trimmed band after band, as a screenshot of it is (a stock photo's banner
         # and margins, a screen's bars): they find candidates, keypoints confirm.
         finders = (global_codes(_fit(grey[y : y + h, x : x + w], BASE_SIZE)), *_banded(trimmed))
         product = _scale_to(grey[y : y + h, x : x + w], FEATURE_SIZE)
+        product_colour = _chroma(rgb, inside.box)
     return Fingerprint(
-        grey=scaled, box=box, codes=framings[0], others=tuple(framings[1:]), finders=finders, product=product
+        grey=scaled,
+        box=box,
+        codes=framings[0],
+        others=tuple(framings[1:]),
+        finders=finders,
+        product=product,
+        colour=_chroma(rgb, box),
+        product_colour=product_colour,
     )
+
+
+def _chroma(rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """Lab a*, b* of the box of an RGB picture, longest side COLOUR_SIZE (never scaled up)."""
+    x, y, w, h = box
+    small = _fit(rgb[y : y + h, x : x + w], COLOUR_SIZE)
+    return np.ascontiguousarray(cv2.cvtColor(small, cv2.COLOR_RGB2LAB)[..., 1:])
 
 
 def middle_codes(grey: np.ndarray) -> tuple[bytes, bytes]:
@@ -353,8 +406,9 @@ def _above_median(variants: np.ndarray) -> tuple[bytes, ...]:
     return tuple(row.tobytes() for row in bits)
 
 
-def local_features(grey: np.ndarray) -> Features:
-    """ORB keypoints of a grey picture scaled to FEATURE_SIZE, and its thumbnail."""
+def local_features(grey: np.ndarray, colour: np.ndarray | None = None) -> Features:
+    """ORB keypoints of a grey picture scaled to FEATURE_SIZE, and its thumbnail (and `colour`, its
+    colour map, kept as it is)."""
     small = grey if max(grey.shape) == FEATURE_SIZE else _scale_to(grey, FEATURE_SIZE)
     thumb = _scale_to(small, THUMB_SIZE)
     orb = cv2.ORB_create(  # type: ignore[attr-defined]
@@ -363,9 +417,9 @@ def local_features(grey: np.ndarray) -> Features:
     keypoints, descriptors = orb.detectAndCompute(small, None)
     size = (small.shape[1], small.shape[0])
     if descriptors is None or not keypoints:
-        return Features(size, np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8), thumb)
+        return Features(size, np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8), thumb, colour)
     points = np.array([k.pt for k in keypoints], dtype=np.float32)
-    return Features(size, points, descriptors, thumb)
+    return Features(size, points, descriptors, thumb, colour)
 
 
 def verify(query: Features, reference: Features) -> Verification:
@@ -396,7 +450,8 @@ def verify(query: Features, reference: Features) -> Verification:
     error = float(np.median(np.linalg.norm(projected - dst[keep], axis=1)))
     coverage = min(_hull_share(src[keep], query.size), _hull_share(dst[keep], reference.size))
     agreement, detail, overlap = _aligned_agreement(query, reference, homography)
-    return Verification(len(good), inliers, coverage, error, agreement, detail, overlap)
+    apart = _colour_apart(query, reference, homography)
+    return Verification(len(good), inliers, coverage, error, agreement, detail, overlap, apart)
 
 
 def _aligned_agreement(
@@ -429,6 +484,69 @@ def _aligned_agreement(
         cv2.Laplacian(a, cv2.CV_32F, ksize=3)[mask], cv2.Laplacian(b, cv2.CV_32F, ksize=3)[mask]
     )
     return coarse, fine, overlap
+
+
+def _colour_apart(query: Features, reference: Features, homography: np.ndarray) -> float:
+    """The share of the overlap where the aligned colour maps differ by more than a copy's edits
+    explain: the query's colours mapped by one saturation and tint (a filter, a light change)
+    fitted over the overlap, refitted without the pixels it leaves COLOUR_APART away (so another
+    flavour's panel does not bend the map towards itself). 0 when either map is missing or
+    colourless: then the grey agreement alone decides, as before."""
+    if query.colour is None or reference.colour is None:
+        return 0.0
+    # Each axis its own scale: a map 17 pixels wide for a carton 222 wide at FEATURE_SIZE is 2 %
+    # off the height's 48 for 640, a pixel by its foot.
+    (qh, qw), (ch, cw) = query.colour.shape[:2], reference.colour.shape[:2]
+    to_query = np.diag([query.size[0] / qw, query.size[1] / qh, 1.0])
+    to_map = np.diag([cw / reference.size[0], ch / reference.size[1], 1.0]) @ homography @ to_query
+    # The query's grey beside its colours: a filter tints light parts more than dark ones.
+    lightness = cv2.resize(query.thumb, (qw, qh), interpolation=cv2.INTER_AREA)[..., None]
+    planes = np.concatenate([query.colour, lightness], axis=2).astype(np.float32)
+    # Edges replicated: blended with a border of zeros (a* = b* = -128), the overlap's rim would
+    # turn blue-green and pull the fitted map.
+    warped = cv2.warpPerspective(
+        planes, to_map, (cw, ch), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    inside = cv2.warpPerspective(
+        np.full(query.colour.shape[:2], 255, np.uint8), to_map, (cw, ch), flags=cv2.INTER_NEAREST
+    )
+    # One pixel off the overlap's edge, where interpolation mixes in the outside.
+    mask = cv2.erode(inside, np.ones((3, 3), np.uint8)) > 0
+    if mask.sum() < 16:
+        return 0.0
+    source, target = warped[mask][:, :2], reference.colour.astype(np.float32)[mask]
+    if min(float(source.std(axis=0).max()), float(target.std(axis=0).max())) < COLOURLESS:
+        return 0.0
+    # c' = k c + a tint growing with lightness, about grey (a* = b* = 128): saturation and a
+    # filter's cast, never a turn of hue, which would carry one flavour's yellow onto another's red
+    # where the template is colourless.
+    chroma, light = warped[..., :2] - 128, warped[..., 2] / 255
+    design = np.zeros((2, ch, cw, 5), np.float32)
+    design[0, ..., 0], design[1, ..., 0] = chroma[..., 0], chroma[..., 1]
+    design[0, ..., 1], design[1, ..., 2], design[0, ..., 3], design[1, ..., 4] = 1, 1, light, light
+    wanted = np.moveaxis(reference.colour.astype(np.float32) - 128, 2, 0)
+    keep = mask
+    for _ in range(2):
+        # By the normal equations, 5 x 5: lstsq on the 2n rows themselves cost a millisecond more.
+        rows, values = design[:, keep].reshape(-1, 5), wanted[:, keep].ravel()
+        fit = np.linalg.lstsq(rows.T @ rows, rows.T @ values, rcond=None)[0]
+        mapped = design @ fit
+        # The nearest of the mapped query's pixels one either side: the maps are a pixel apart at
+        # an edge after a resize, however well aligned.
+        padded = np.pad(mapped, ((0, 0), (1, 1), (1, 1)), mode="edge")
+        nearest = np.min(
+            [
+                np.hypot(*(padded[:, 1 + dy : 1 + dy + ch, 1 + dx : 1 + dx + cw] - wanted))
+                for dy in (-1, 0, 1)
+                for dx in (-1, 0, 1)
+            ],
+            axis=0,
+        )
+        apart = (nearest > COLOUR_APART) & mask
+        if not (mask & ~apart).any():
+            break
+        keep = mask & ~apart
+    return float(apart.sum() / mask.sum())
 
 
 def _correlation(a: np.ndarray, b: np.ndarray) -> float:
