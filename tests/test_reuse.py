@@ -268,6 +268,20 @@ def test_earlier_claim_of_another_customer_fails(store: Store) -> None:
     assert match["inliers"] >= 20 and match["turned"] == "mirror"
 
 
+@pytest.mark.parametrize("size", [(3000, 1), (1, 3000), (3000, 4)])
+def test_a_photo_a_few_pixels_thin_is_recorded_and_its_copy_found(store: Store, size: tuple[int, int]) -> None:
+    """ORB fails inside its pyramid on a picture one pixel thin: recording such an upload was an
+    internal error, the claim unrecorded. It keeps no keypoints (none fit inside ORB's border) and
+    its codes still find it sent again."""
+    noise = np.random.default_rng(7).integers(0, 256, (size[1], size[0]), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(noise).save(buffer, format="PNG")
+    upload = Upload("thin.png", buffer.getvalue())
+    assert run_claim(store, upload, "c-1", "alice", FIRST_SEEN_AT)["code"] == "reuse.not_seen"
+    again = run_claim(store, upload, "c-2", "bob", FIRST_SEEN_AT + timedelta(days=1))
+    assert (again["status"], again["code"]) == ("fail", "reuse.other_customer")
+
+
 def test_earlier_claim_of_the_same_customer_warns(store: Store) -> None:
     image = product_photo(9)
     run_claim(store, claim_upload(image), "c-1", "alice", FIRST_SEEN_AT)

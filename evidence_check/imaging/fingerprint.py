@@ -67,6 +67,10 @@ MAX_FEATURES = 500
 ORB_FAST_THRESHOLD = 12
 ORB_LEVELS = 6
 ORB_SCALE = 1.3
+# OpenCV's ORB finds no keypoint within its edge threshold (31 px) of the border, so a picture whose
+# short side at FEATURE_SIZE is no more than twice that has none; one a pixel thin (a 3000 x 1 upload)
+# fails inside ORB's pyramid instead of finding none.
+ORB_EDGE = 31
 # Crops hashed for the index: (kept share of each side, x anchor, y anchor), anchors 0 left/top .. 1.
 # A 90 % crop on a 3x3 grid of anchors puts every 5-15 % crop of a picture within 10 pHash bits of
 # one of them (136 random crops of 34 corpus photos); a 5-anchor grid at 88 % left 12 % beyond 12 bits.
@@ -411,11 +415,13 @@ def local_features(grey: np.ndarray, colour: np.ndarray | None = None) -> Featur
     colour map, kept as it is)."""
     small = grey if max(grey.shape) == FEATURE_SIZE else _scale_to(grey, FEATURE_SIZE)
     thumb = _scale_to(small, THUMB_SIZE)
-    orb = cv2.ORB_create(  # type: ignore[attr-defined]
-        nfeatures=MAX_FEATURES, fastThreshold=ORB_FAST_THRESHOLD, nlevels=ORB_LEVELS, scaleFactor=ORB_SCALE
-    )
-    keypoints, descriptors = orb.detectAndCompute(small, None)
     size = (small.shape[1], small.shape[0])
+    keypoints, descriptors = (), None
+    if min(size) > 2 * ORB_EDGE:
+        orb = cv2.ORB_create(  # type: ignore[attr-defined]
+            nfeatures=MAX_FEATURES, fastThreshold=ORB_FAST_THRESHOLD, nlevels=ORB_LEVELS, scaleFactor=ORB_SCALE
+        )
+        keypoints, descriptors = orb.detectAndCompute(small, None)
     if descriptors is None or not keypoints:
         return Features(size, np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8), thumb, colour)
     points = np.array([k.pt for k in keypoints], dtype=np.float32)
