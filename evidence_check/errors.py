@@ -269,6 +269,10 @@ ERRORS: dict[str, tuple[str, str]] = {
         "region: region needs X,Y >= 0 and W,H > 0, got {value!r}",
         "region：要求 X,Y >= 0 且 W,H > 0，收到的是 {value!r}",
     ),
+    "intake.region_too_large": (
+        "region: region's numbers must be below 2147483648, got {value!r}",
+        "region：区域的数字必须小于 2147483648，收到的是 {value!r}",
+    ),
     "intake.photos_as_text": (
         "photos: send files (with a filename), not text",
         "photos：请发送文件（带文件名），而不是文本",
@@ -732,11 +736,37 @@ def error_text(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
     texts = ERRORS.get(code)
     if texts is None:
         return code
+    template = texts[1 if lang == "zh" else 0]
     values = {
         name: _choices(value, lang) if name == "choices" and isinstance(value, list) else worded(value, lang)
         for name, value in params.items()
     }
-    return texts[1 if lang == "zh" else 0].format(**values)
+    for name in _quoted_fields(template):
+        if isinstance(values.get(name), str) and len(values[name]) > LONGEST_QUOTED:
+            values[name] = _Clipped(values[name], lang)
+    return template.format(**values)
+
+
+# What a client sent is quoted back (`{value!r}`) up to this many characters: a 16 KB field once made
+# a 16 KB "line" in the answer and in the log, the part that says what is wrong at its end.
+LONGEST_QUOTED = 100
+QUOTED_HEAD = 60
+
+
+def _quoted_fields(template: str) -> set[str]:
+    return {name for _, name, _, conversion in string.Formatter().parse(template) if name and conversion == "r"}
+
+
+class _Clipped:
+    """A long value quoted by its head and its length: `'xxxx…' (5000 characters)`."""
+
+    def __init__(self, value: str, lang: str) -> None:
+        self.value, self.lang = value, lang
+
+    def __repr__(self) -> str:
+        head = repr(self.value[:QUOTED_HEAD])[:-1] + "…" + repr(self.value[:QUOTED_HEAD])[-1]
+        count = len(self.value)
+        return f"{head}（共 {count} 个字符）" if self.lang == "zh" else f"{head} ({count} characters)"
 
 
 @runtime_checkable

@@ -59,6 +59,12 @@ class RegionInvalid(ValueError):
         self.problem = problem
 
 
+# A region's numbers are echoed in the report's JSON: a number past 32 bits (a client sent 10**20)
+# would reach clients that read it as a 64-bit or a JavaScript number wrongly, or not at all. No
+# photo that loads has a side this long (imaging.load.Limits caps its pixels at 260 million).
+REGION_LARGEST = 2**31 - 1
+
+
 @dataclass(frozen=True)
 class Region:
     """A rectangle in pixels of the oriented full-resolution photo it was drawn on.
@@ -98,6 +104,8 @@ class Region:
             raise RegionInvalid("not_whole", text) from None
         if x < 0 or y < 0 or w <= 0 or h <= 0:
             raise RegionInvalid("outside", text)
+        if max(x, y, w, h, photo or 1) > REGION_LARGEST:
+            raise RegionInvalid("too_large", text)
         return cls(x, y, w, h, photo)
 
     def text(self) -> str:

@@ -63,12 +63,30 @@ def test_every_code_raised_is_worded_and_every_worded_code_is_raised() -> None:
     assert not unused
 
 
-@pytest.mark.parametrize("region", ["x:1,2,3,4", "0:1,2,3,4", "1,2,3", "1,2,a,4", "1,2,0,4"])
+@pytest.mark.parametrize(
+    "region", ["x:1,2,3,4", "0:1,2,3,4", "1,2,3", "1,2,a,4", "1,2,0,4", "0,0,99999999999999999999,5", "2147483648:1,2,3,4"]
+)
 def test_each_way_a_region_is_wrong_has_its_code(region: str) -> None:
     with pytest.raises(IntakeError) as raised:
         build_claim(now=now_utc(), time_zone="UTC", region=region)
     assert raised.value.code.startswith("intake.region_") and raised.value.code in ERRORS
     assert f"{region!r}" in raised.value.text("zh") and HAN.search(raised.value.text("zh"))
+
+
+def test_a_region_whose_numbers_a_32_bit_client_reads_is_kept() -> None:
+    largest = "2147483647,2147483647,2147483647,2147483647"
+    claim = build_claim(now=now_utc(), time_zone="UTC", region=f"2147483647:{largest}")
+    assert claim.region is not None and claim.region.text() == f"2147483647:{largest}"
+
+
+def test_a_long_value_is_quoted_by_its_head_and_its_length_in_either_language() -> None:
+    sent = "x" * 5000 + "END"
+    for lang, length in (("en", "(5003 characters)"), ("zh", "（共 5003 个字符）")):
+        line = error_text("intake.bad_id", {"field": "claim_id", "value": sent}, lang)
+        assert length in line and "END" not in line and len(line) < 300
+        assert line.startswith("claim_id") and "128" in line  # what is wrong is still said, after the quote
+    short = "y" * 100  # up to LONGEST_QUOTED, quoted whole
+    assert repr(short) in error_text("intake.bad_id", {"field": "claim_id", "value": short})
 
 
 def test_an_error_within_anothers_line_is_worded_in_the_same_language() -> None:
