@@ -747,9 +747,10 @@ def error_text(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
     return template.format(**values)
 
 
-# What a client sent is quoted back (`{value!r}`) up to this many characters: a 16 KB field once made
-# a 16 KB "line" in the answer and in the log, the part that says what is wrong at its end.
-LONGEST_QUOTED = 100
+# What a client sent is quoted back (`{value!r}`) whole up to this many characters, past an id's 128
+# (a 129-character id is shown as sent); a 16 KB field once made a 16 KB "line" in the answer and in
+# the log, the part that says what is wrong at its end.
+LONGEST_QUOTED = 200
 QUOTED_HEAD = 60
 
 
