@@ -166,7 +166,9 @@ def test_sqlite_looks_a_file_up_by_the_index_of_tenant_and_image_id(sqlite_url: 
                 text("EXPLAIN QUERY PLAN SELECT id FROM fingerprints WHERE tenant = 't' AND image_id = 'x' "
                      "ORDER BY first_seen, id LIMIT 12")
             ).all()
-        assert "ix_fingerprints_tenant_image" in " ".join(str(row) for row in plan)
+        said = " ".join(str(row) for row in plan)
+        # Earliest first from the index itself: a file in many claims is not sorted whole.
+        assert "ix_fingerprints_tenant_image" in said and "TEMP B-TREE" not in said
     finally:
         store.close()
 
@@ -192,7 +194,7 @@ def test_a_store_of_the_version_before_gets_the_index_and_its_old_rows_are_found
             else:
                 query = "SELECT sql FROM sqlite_master WHERE name = 'ix_fingerprints_tenant_image'"
             [definition] = connection.execute(text(query)).scalars()
-        assert "(tenant, image_id)" in definition.replace('"', "")
+        assert "(tenant, image_id, first_seen, id)" in definition.replace('"', "")
         finding = run_claim(store, upload, "c-2", "bob", LATER)
         assert (finding["code"], finding["details"]["matches"][0]["identical"]) == ("reuse.other_customer", True)
     finally:
