@@ -196,6 +196,7 @@ def _distances(queries: bytes, stored: bytes, size: int) -> np.ndarray:
     return np.unpackbits(a ^ b, axis=2).sum(axis=2)
 
 
+@store_errors("could not look the photo's file up")
 def identical_rows(store: Store, tenant: str, image_id: str) -> list[int]:
     """The fingerprint rows of `tenant` whose file has this sha256, earliest first (at most
     MAX_IDENTICAL): read from the store, so found before a sync indexes them."""

@@ -16,7 +16,7 @@ from evidence_check import references as references_module
 from evidence_check.engine import Upload
 from evidence_check.imaging import fingerprint as fp
 from evidence_check.references import MAX_IDENTICAL, identical_rows, references_for
-from evidence_check.store import Store
+from evidence_check.store import Store, StoreError
 from evidence_check.store.reuse_tables import FingerprintRow, StoredPrint
 from fixtures.make_fixtures import jpeg, product_photo
 from tests.conftest import at_revision
@@ -94,6 +94,15 @@ def test_a_byte_identical_file_of_another_tenant_is_not_found(store: Store) -> N
     assert identical_rows(store, "shop-a", image_id) and identical_rows(store, "default", image_id) == []
     finding = run_claim(store, upload, "c-2", "bob", LATER)
     assert (finding["status"], finding["code"]) == ("pass", "reuse.not_seen")
+
+
+def test_a_store_that_fails_the_lookup_says_so_in_one_line(store: Store) -> None:
+    """The lookup runs after the sync, which words its errors: so must it (the API's 503, the CLI's
+    one line), not a SQLAlchemy traceback."""
+    with store.engine.begin() as connection:
+        connection.execute(text("DROP TABLE fingerprints"))
+    with pytest.raises(StoreError, match="^could not look the photo's file up: "):
+        identical_rows(store, "default", "0" * 64)
 
 
 def test_a_file_one_comment_apart_is_not_identical(store: Store) -> None:
