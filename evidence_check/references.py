@@ -53,6 +53,9 @@ KINDS = ("claim", "listing", "stock", "review")
 # --- tunables (measured by scripts/bench_reuse.py over ../shared/corpora; see the README) ---
 THUMBNAILS_PER_WRITE = 200  # a large stock import holds this many at most in memory
 MAX_CANDIDATES = 12  # verified per photo, closest first
+# Rows holding the photo's very file looked at besides, earliest first: the first seen decides, and
+# one file sent with a thousand claims must not cost a thousand keypoint checks.
+MAX_IDENTICAL = 12
 # A candidate is the same picture when one of these holds, strongest evidence first:
 # 1. its PDQ code is this close (of 256 bits) and the photo is not nearly flat: copies stayed within
 #    36 bits except crops and some screenshots, distinct photos never came closer than 44;
@@ -91,6 +94,12 @@ _STORED = select(
     FingerprintRow.pdq,
     FingerprintRow.phash,
 ).where(FingerprintRow.id.in_(bindparam("ids", expanding=True)))
+_IDENTICAL = (
+    select(FingerprintRow.id)
+    .where(FingerprintRow.tenant == bindparam("tenant"), FingerprintRow.image_id == bindparam("image_id"))
+    .order_by(FingerprintRow.first_seen, FingerprintRow.id)
+    .limit(MAX_IDENTICAL)
+)
 
 
 @dataclass(frozen=True)
@@ -120,10 +129,17 @@ class Match:
     candidate: Candidate  # the indexed picture, the hash distances, how the photo is turned
     verification: fp.Verification
     keypoints: bool = True  # False: the picture's features were not kept; hashes alone decided
+    # The indexed picture's file is the photo's byte for byte (one sha256): the same picture, whatever
+    # its codes say — rows an older fingerprinting wrote drift from the codes computed now.
+    identical: bool = False
 
     @property
     def entry(self) -> Entry:
         return self.candidate.entry
+
+    def found(self, quality: int) -> bool:
+        """Whether this is the same picture as the photo (`quality`: the photo's PDQ quality)."""
+        return self.identical or confirmed(self.candidate, self.verification, quality)
 
 
 def confirmed(candidate: Candidate, verification: fp.Verification, quality: int) -> bool:
@@ -178,6 +194,14 @@ def _distances(queries: bytes, stored: bytes, size: int) -> np.ndarray:
     a = np.frombuffer(queries, dtype=np.uint8).reshape(-1, 1, size)
     b = np.frombuffer(stored, dtype=np.uint8).reshape(1, -1, size)
     return np.unpackbits(a ^ b, axis=2).sum(axis=2)
+
+
+@store_errors("could not look the photo's file up")
+def identical_rows(store: Store, tenant: str, image_id: str) -> list[int]:
+    """The fingerprint rows of `tenant` whose file has this sha256, earliest first (at most
+    MAX_IDENTICAL): read from the store, so found before a sync indexes them."""
+    with store.engine.connect() as connection:
+        return list(connection.execute(_IDENTICAL, {"tenant": tenant, "image_id": image_id}).scalars())
 
 
 def stored_print(print_: fp.Fingerprint, keep_features: bool = True) -> StoredPrint:
@@ -310,17 +334,23 @@ class References:
     def matches(self, tenant: str, measured: Measurements) -> list[Match]:
         """Indexed pictures of `tenant` that this photo is a copy of, confirmed by keypoints."""
         quality = measured.fingerprint.codes.quality
-        return [m for m in self.examine(tenant, measured) if confirmed(m.candidate, m.verification, quality)]
+        return [m for m in self.examine(tenant, measured) if m.found(quality)]
 
     def examine(self, tenant: str, measured: Measurements) -> list[Match]:
         """The closest candidates of the index, each with its keypoint verification, confirmed or not.
 
         The index finds candidates approximately; their distances are then measured exactly from
-        the stored codes, over every dihedral variant of the photo and every stored code.
+        the stored codes, over every dihedral variant of the photo and every stored code. The rows
+        of the photo's very file are examined too, found by the hashes or not (`Match.identical`).
         """
         print_ = measured.fingerprint  # timed apart (reuse.hashes) when first measured
+        image_id = measured.photo.image_id
         with measured.timed("reuse.lookup"):
             hits = self.search(tenant, print_)[:MAX_CANDIDATES]
+            hashed = {h.entry_id for h in hits}
+            # Unfound by the hashes: distances as the index gives a code it did not find.
+            same_file = identical_rows(self.store, tenant, image_id)
+            hits += [Hit(row_id, 256, 64, 0) for row_id in same_file if row_id not in hashed]
             stored = self.stored(tenant, (h.entry_id for h in hits))
         found = []
         with measured.timed("reuse.verify"):
@@ -329,9 +359,13 @@ class References:
                     continue
                 entry, features, pdq, phash = stored[hit.entry_id]
                 candidate = Candidate(entry, hit.pdq_distance, hit.phash_distance, hit.variant)
-                exact, variants = _exact(candidate, print_.picture_codes(), print_.finders, pdq, phash)
+                identical = entry.image_id == image_id
+                variants: tuple[int, ...] = (candidate.variant,)
+                exact = candidate
+                if pdq and phash:  # a row of no codes is found by its file only
+                    exact, variants = _exact(candidate, print_.picture_codes(), print_.finders, pdq, phash)
                 if features is None:
-                    found.append(Match(exact, UNVERIFIED, keypoints=False))
+                    found.append(Match(exact, UNVERIFIED, keypoints=False, identical=identical))
                     continue
                 quality = print_.codes.quality
                 tried = [
@@ -346,9 +380,8 @@ class References:
                         Match(replace(exact, variant=v), fp.verify(print_.features(v, product=True), features))
                         for v in variants
                     ]
-                found.append(
-                    max(tried, key=lambda m: (confirmed(m.candidate, m.verification, quality), m.verification.inliers))
-                )
+                best = max(tried, key=lambda m: (confirmed(m.candidate, m.verification, quality), m.verification.inliers))
+                found.append(replace(best, identical=identical))
         return found
 
     def stored(self, tenant: str, entry_ids: Iterable[int]) -> dict[int, tuple[Entry, fp.Features | None, bytes, bytes]]:

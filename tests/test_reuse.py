@@ -280,6 +280,8 @@ def test_a_photo_a_few_pixels_thin_is_recorded_and_its_copy_found(store: Store, 
     assert run_claim(store, upload, "c-1", "alice", FIRST_SEEN_AT)["code"] == "reuse.not_seen"
     again = run_claim(store, upload, "c-2", "bob", FIRST_SEEN_AT + timedelta(days=1))
     assert (again["status"], again["code"]) == ("fail", "reuse.other_customer")
+    # By its codes, not only as the same file.
+    assert again["details"]["matches"][0]["pdq_distance"] <= references_module.PDQ_SURE
 
 
 def test_earlier_claim_of_the_same_customer_warns(store: Store) -> None:

@@ -101,6 +101,9 @@ def _detail(match: Match, claim: Claim, counts: bool) -> dict[str, Any]:
         # False: the picture's keypoints were not kept (settings.reuse_keep_features, or forgotten),
         # so only a close PDQ distance could confirm it; crops and heavy edits go unconfirmed then.
         "keypoints_kept": match.keypoints,
+        # True: the earlier picture's file is this photo's byte for byte, a match whatever the
+        # distances above (its codes may be an older version's).
+        "identical": match.identical,
     }
     if entry.kind == "claim":
         detail["same_customer"] = _same_customer(match, claim)

@@ -35,7 +35,7 @@ SQLITE_ROOM_BYTES = 1024 * 1024  # below this free, a failed open is put down to
 MIGRATION_LOCK = 0x65766368  # any constant shared by every process of this project
 # The newest migration's revision (a test holds it to alembic's head). A store already there is
 # opened without importing alembic: ~12 MB of every API worker's private memory.
-SCHEMA_HEAD = "0021_catalog_sku_code_points"
+SCHEMA_HEAD = "0022_fingerprints_by_image"
 
 
 class StoreError(Exception):

@@ -1,0 +1,223 @@
+"""A photo sent again byte for byte matches the rows of its file (one sha256) whatever their codes
+say: rows an older fingerprinting wrote drift from the codes computed now. In both stores: the
+claim rules hold (first seen wins, the same claim re-verified is not reuse), tenants stay apart, and
+a file one byte off is found by its hashes only, if at all."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+import numpy as np
+import pytest
+from sqlalchemy import text, update
+
+from evidence_check import references as references_module
+from evidence_check.engine import Upload
+from evidence_check.imaging import fingerprint as fp
+from evidence_check.references import MAX_IDENTICAL, identical_rows, references_for
+from evidence_check.store import Store, StoreError
+from evidence_check.store.reuse_tables import FingerprintRow, StoredPrint
+from fixtures.make_fixtures import jpeg, product_photo
+from tests.conftest import at_revision
+from tests.reuse_codes import FIRST_SEEN_AT
+from tests.test_reuse import claim_upload, run_claim
+
+LATER = FIRST_SEEN_AT + timedelta(days=1)
+
+
+def old_print(seed: int, features: bytes | None) -> StoredPrint:
+    """Codes that find nothing the photo is (random, as far from its own as another picture's), as a
+    row of an older fingerprinting may hold; the features as given."""
+    rng = np.random.default_rng(seed)
+    codes = 1 + len(fp.CROPS)
+    return StoredPrint(rng.bytes(32 * codes), rng.bytes(8 * codes), 100, features)
+
+
+def write_old_row(
+    store: Store,
+    upload: Upload,
+    claim_id: str,
+    customer: str,
+    stored: StoredPrint,
+    tenant: str = "default",
+    when: datetime = FIRST_SEEN_AT,
+) -> None:
+    """A claim recorded by an older version: its row holds the file's sha256 and codes (and
+    features) that no longer match what fingerprinting gives now."""
+    run_claim(store, upload, claim_id, customer, when, tenant=tenant)
+    with store.sessions.begin() as session:
+        aged = session.execute(
+            update(FingerprintRow)
+            .where(FingerprintRow.tenant == tenant, FingerprintRow.ref_id == claim_id)
+            .values(pdq=stored.pdq, phash=stored.phash, features=stored.features)
+            .returning(FingerprintRow.id)
+        )
+        assert len(aged.all()) == 1
+    # The process indexed the codes it recorded; a process started since indexes the row's.
+    references_module._BY_STORE.pop(store, None)
+
+
+def with_comment(data: bytes) -> bytes:
+    """The same JPEG with a comment segment after its SOI: one picture, another file."""
+    assert data[:2] == b"\xff\xd8"
+    comment = b"resent"
+    return data[:2] + b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment + data[2:]
+
+
+def other_features() -> bytes:
+    return fp.fingerprint(product_photo(30)).features(0).to_bytes()
+
+
+@pytest.mark.parametrize(
+    "features", ["none kept", "another picture's", "no codes"], ids=["no features", "wrong features", "no codes"]
+)
+def test_an_old_row_whose_codes_no_longer_match_is_found_by_its_file_sent_again(store: Store, features: str) -> None:
+    upload = claim_upload(product_photo(21))
+    stored = old_print(1, other_features() if features == "another picture's" else None)
+    if features == "no codes":
+        stored = StoredPrint(b"", b"", 0, None)
+    write_old_row(store, upload, "c-old", "alice", stored)
+    finding = run_claim(store, upload, "c-2", "bob", LATER)
+    assert (finding["status"], finding["code"]) == ("fail", "reuse.other_customer")
+    [match] = finding["details"]["matches"]
+    assert (match["claim_id"], match["identical"], match["earlier"]) == ("c-old", True, True)
+    assert match["keypoints_kept"] is (features == "another picture's")
+    if features != "no codes":
+        assert match["pdq_distance"] > 47  # the codes did not find it: the file did
+
+
+def test_a_byte_identical_file_of_another_tenant_is_not_found(store: Store) -> None:
+    upload = claim_upload(product_photo(22))
+    write_old_row(store, upload, "c-old", "alice", old_print(2, None), tenant="shop-a")
+    image_id = hashlib.sha256(upload.data or b"").hexdigest()
+    assert identical_rows(store, "shop-a", image_id) and identical_rows(store, "default", image_id) == []
+    finding = run_claim(store, upload, "c-2", "bob", LATER)
+    assert (finding["status"], finding["code"]) == ("pass", "reuse.not_seen")
+
+
+def test_a_store_that_fails_the_lookup_says_so_in_one_line(store: Store) -> None:
+    """The lookup runs after the sync, which words its errors: so must it (the API's 503, the CLI's
+    one line), not a SQLAlchemy traceback."""
+    with store.engine.begin() as connection:
+        connection.execute(text("DROP TABLE fingerprints"))
+    with pytest.raises(StoreError, match="^could not look the photo's file up: "):
+        identical_rows(store, "default", "0" * 64)
+
+
+def test_a_file_one_comment_apart_is_not_identical(store: Store) -> None:
+    """Its picture is the same: its hashes find the row of current codes (identical false), never
+    the row of old codes."""
+    image = product_photo(23)
+    upload = claim_upload(image)
+    write_old_row(store, upload, "c-old", "alice", old_print(3, None))
+    resent = Upload("photo.jpg", with_comment(upload.data or b""))
+    assert run_claim(store, resent, "c-2", "bob", LATER)["code"] == "reuse.not_seen"
+    run_claim(store, upload, "c-3", "carol", LATER + timedelta(hours=1))  # current codes of the first file
+    finding = run_claim(store, Upload("again.jpg", with_comment(upload.data or b"")), "c-4", "dave", LATER + timedelta(days=1))
+    assert finding["code"] == "reuse.other_customer"
+    assert [(m["claim_id"], m["identical"]) for m in finding["details"]["matches"]] == [("c-2", True), ("c-3", False)]
+
+
+def test_a_match_found_by_its_hashes_and_its_file_is_listed_once_as_identical(store: Store) -> None:
+    upload = claim_upload(product_photo(24))
+    run_claim(store, upload, "c-1", "alice", FIRST_SEEN_AT)
+    finding = run_claim(store, upload, "c-2", "bob", LATER)
+    [match] = finding["details"]["matches"]
+    assert (match["claim_id"], match["identical"], match["keypoints_kept"]) == ("c-1", True, True)
+    assert match["pdq_distance"] <= 8  # found by its hashes as well
+
+
+def test_reverifying_a_claim_of_an_old_row_is_not_reuse_and_a_later_resend_does_not_turn_it(store: Store) -> None:
+    """The claim's own row, found by its file only, dates the photo: another customer's resend
+    since is a later copy, not an earlier one."""
+    upload = claim_upload(product_photo(25))
+    write_old_row(store, upload, "c-1", "alice", old_print(5, None))
+    again = run_claim(store, upload, "c-1", "alice", LATER)
+    assert (again["status"], again["code"], again["details"]["matches"]) == ("pass", "reuse.not_seen", [])
+    assert run_claim(store, upload, "c-2", "bob", LATER + timedelta(hours=1))["code"] == "reuse.other_customer"
+    once_more = run_claim(store, upload, "c-1", "alice", LATER + timedelta(days=1))
+    assert (once_more["status"], once_more["code"]) == ("pass", "reuse.only_later")
+    assert [(m["claim_id"], m["earlier"], m["identical"]) for m in once_more["details"]["matches"]] == [("c-2", False, True)]
+
+
+def test_an_old_row_of_the_same_customer_warns(store: Store) -> None:
+    upload = claim_upload(product_photo(26))
+    write_old_row(store, upload, "c-1", "alice", old_print(6, None))
+    finding = run_claim(store, upload, "c-2", "alice", LATER)
+    assert (finding["status"], finding["code"]) == ("warn", "reuse.same_customer")
+
+
+def test_an_old_listing_row_fails_its_file_sent_back(store: Store) -> None:
+    data = jpeg(product_photo(27))
+    image_id = hashlib.sha256(data).hexdigest()
+    references_for(store).add_print("default", "listing", "BAG-1", image_id, "bag.jpg", old_print(7, None), FIRST_SEEN_AT)
+    finding = run_claim(store, Upload("bag.jpg", data), "c-1", "alice", LATER)
+    assert (finding["status"], finding["code"]) == ("fail", "reuse.listing_photo")
+    assert finding["details"]["matches"][0]["identical"] is True
+
+
+def test_one_file_in_many_claims_is_looked_at_earliest_first_a_bounded_number_of_times(store: Store) -> None:
+    upload = claim_upload(product_photo(28))
+    for number in range(MAX_IDENTICAL + 3, 0, -1):  # written latest first: the ids run against the times
+        when = FIRST_SEEN_AT + timedelta(minutes=number)
+        write_old_row(store, upload, f"c-{number}", "alice", old_print(number, None), when=when)
+    finding = run_claim(store, upload, "c-new", "bob", LATER)
+    assert finding["params"]["ref_id"] == "c-1"
+    assert [m["claim_id"] for m in finding["details"]["matches"]] == [f"c-{n}" for n in range(1, MAX_IDENTICAL + 1)]
+
+
+def test_sqlite_looks_a_file_up_by_the_index_of_tenant_and_image_id(sqlite_url: str) -> None:
+    store = Store(sqlite_url)
+    try:
+        with store.engine.connect() as connection:
+            plan = connection.execute(
+                text("EXPLAIN QUERY PLAN SELECT id FROM fingerprints WHERE tenant = 't' AND image_id = 'x' "
+                     "ORDER BY first_seen, id LIMIT 12")
+            ).all()
+        said = " ".join(str(row) for row in plan)
+        # Earliest first from the index itself: a file in many claims is not sorted whole.
+        assert "ix_fingerprints_tenant_image" in said and "TEMP B-TREE" not in said
+    finally:
+        store.close()
+
+
+@pytest.mark.new_database
+def test_a_store_of_the_version_before_gets_the_index_and_its_old_rows_are_found(store_url: str) -> None:
+    upload = claim_upload(product_photo(29))
+    image_id = hashlib.sha256(upload.data or b"").hexdigest()
+    old = old_print(9, None)
+    with at_revision(store_url, "0021_catalog_sku_code_points") as connection:
+        connection.execute(
+            text(
+                "INSERT INTO fingerprints (tenant, kind, ref_id, customer_id, image_id, filename, first_seen, pdq, phash,"
+                " quality) VALUES ('default', 'claim', 'c-old', 'alice', :image_id, 'photo.jpg', :when, :pdq, :phash, 100)"
+            ),
+            {"image_id": image_id, "when": FIRST_SEEN_AT, "pdq": old.pdq, "phash": old.phash},
+        )
+    store = Store(store_url)  # migrates it
+    try:
+        with store.engine.connect() as connection:
+            if store.engine.dialect.name == "postgresql":
+                query = "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_fingerprints_tenant_image'"
+            else:
+                query = "SELECT sql FROM sqlite_master WHERE name = 'ix_fingerprints_tenant_image'"
+            [definition] = connection.execute(text(query)).scalars()
+        assert "(tenant, image_id, first_seen, id)" in definition.replace('"', "")
+        finding = run_claim(store, upload, "c-2", "bob", LATER)
+        assert (finding["code"], finding["details"]["matches"][0]["identical"]) == ("reuse.other_customer", True)
+    finally:
+        store.close()
+
+
+def test_the_fingerprints_table_the_migrations_make_is_the_models(store: Store) -> None:
+    """Alembic's comparison of the migrated store with the models, for this table (the index
+    0022 adds is declared in both; dropped from either, it differs)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from evidence_check.store.tables import Base
+
+    with store.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert [d for d in differences if "fingerprints" in str(d)] == []
