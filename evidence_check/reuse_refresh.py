@@ -10,6 +10,7 @@ kept (the catalog and `stock add` keep features and a preview, not the file) is 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,8 @@ from evidence_check.store.claim_files import files_by_image
 from evidence_check.store.database import store_errors
 from evidence_check.store.reuse_tables import FingerprintRow, StoredPrint
 
+logger = logging.getLogger(__name__)
+
 REFRESH_BATCH = 100  # rows read, hashed and then written in one short transaction
 PROGRESS_EVERY = 2000  # rows between progress lines (about a minute's hashing on one core)
 
@@ -36,7 +39,7 @@ class Refreshed:
     new_codes: int = 0  # of those, the ones whose codes changed (not only the features)
     current: int = 0  # already what today's code stores
     no_file: int = 0  # no kept file of the picture: left as it is
-    unreadable: int = 0  # a kept file that no longer loads (a limit lowered since): left as it is
+    unreadable: int = 0  # a kept file that no longer loads (a limit lowered since) or hashes: left as it is
     changed: int = 0  # written by another process between read and write: left for the next run
 
     @property
@@ -128,13 +131,17 @@ def _todays(
         if kept is None:
             done.no_file += 1
             continue
+        with_features = keep_features and row.features is not None
         try:
             photo = load_photo(kept[1], kept[0], limits, image_id=row.image_id)
+            today = stored_print(fp.fingerprint(photo.working), with_features)
         except PhotoError:
             done.unreadable += 1
             continue
-        with_features = keep_features and row.features is not None
-        today = stored_print(fp.fingerprint(photo.working), with_features)
+        except Exception as exc:  # a fault of one picture must not stop every run at its row
+            logger.warning("fingerprint row %s (%s) not refreshed: %s: %s", row.id, row.image_id, type(exc).__name__, exc)
+            done.unreadable += 1
+            continue
         if not with_features:
             today = StoredPrint(today.pdq, today.phash, today.quality, _bytes(row.features))
         as_read = StoredPrint(bytes(row.pdq), bytes(row.phash), row.quality, _bytes(row.features))

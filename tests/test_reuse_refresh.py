@@ -70,7 +70,7 @@ def refresh(store: Store, *options: str) -> Any:
 def line(refreshed: int, new_codes: int, current: int, no_file: int = 0, unreadable: int = 0) -> str:
     return (
         f"refreshed {refreshed} photo(s) ({new_codes} with new codes); {current} already current; "
-        f"{no_file} with no file kept; {unreadable} whose file does not load\n"
+        f"{no_file} with no file kept; {unreadable} whose file cannot be hashed\n"
     )
 
 
@@ -140,7 +140,7 @@ def test_a_row_without_a_kept_file_is_counted_and_left_and_another_tenant_is_not
     assert stored_of(store, "stock") == stock and stored_of(store, "c-1") == before
 
 
-def test_forgotten_features_stay_forgotten_and_a_deployment_keeping_none_gets_none(
+def test_forgotten_features_stay_forgotten_and_a_deployment_keeping_none_writes_none(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shot = png_photo(review_cut("light", 3)[0], "cut.png")
@@ -195,14 +195,14 @@ def test_a_stopped_run_leaves_each_row_old_or_new_and_a_second_run_finishes(
     hashed = fp.fingerprint
     calls: list[int] = []
 
-    def failing_on_the_third(working: Any) -> fp.Fingerprint:
+    def stopped_on_the_third(working: Any) -> fp.Fingerprint:
         calls.append(1)
         if len(calls) == 3:
-            raise RuntimeError("stopped")
+            raise KeyboardInterrupt  # Ctrl-C, or the process killed
         return hashed(working)
 
-    monkeypatch.setattr(fp, "fingerprint", failing_on_the_third)
-    with pytest.raises(RuntimeError):
+    monkeypatch.setattr(fp, "fingerprint", stopped_on_the_third)
+    with pytest.raises(KeyboardInterrupt):
         refresh_rows(store, None, Limits(), keep_features=True, batch=2)
     assert [stored_of(store, claim_id) == today[claim_id] for claim_id in pictures] == [True, True, False, False]
 
@@ -233,3 +233,32 @@ def test_bad_input_is_one_line(tmp_path: Path) -> None:
     assert down.exit_code == 1 and down.stderr.count("\n") == 1 and "Traceback" not in down.output
     tenant = CliRunner().invoke(app, ["reuse", "refresh", "--tenant", "no spaces/here", "--db", "sqlite://"])
     assert tenant.exit_code == 2 and tenant.stderr.count("\n") == 1
+
+
+def test_a_file_that_no_longer_loads_or_fails_to_hash_is_counted_and_the_rest_refreshed(
+    store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    for seed in (2, 3):
+        photo = photo_of(bags_edge_to_edge(seed))
+        run_claim(store, Upload("claim.jpg", photo.data), f"c-{seed}", None, FIRST_SEEN_AT, tenant="t")
+        store_as(store, f"c-{seed}", without_colour(stored_of(store, f"c-{seed}")))
+    before = {claim_id: stored_of(store, claim_id) for claim_id in ("c-2", "c-3")}
+    monkeypatch.setenv("EVIDENCE_CHECK_MAX_FILE_BYTES", "1024")  # a limit lowered since they were recorded
+    result = refresh(store)
+    assert result.exit_code == 0 and result.output == line(0, 0, 0, unreadable=2)
+    assert {claim_id: stored_of(store, claim_id) for claim_id in before} == before
+
+    monkeypatch.delenv("EVIDENCE_CHECK_MAX_FILE_BYTES")
+    hashed, calls = fp.fingerprint, []
+
+    def failing_on_the_first(working: Any) -> fp.Fingerprint:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValueError("a fault of this picture")
+        return hashed(working)
+
+    monkeypatch.setattr(fp, "fingerprint", failing_on_the_first)
+    done = refresh_rows(store, None, Limits(), keep_features=True)
+    assert (done.unreadable, done.refreshed) == (1, 1)
+    assert "not refreshed: ValueError: a fault of this picture" in caplog.text
+    assert stored_of(store, "c-2") == before["c-2"] and stored_of(store, "c-3") != before["c-3"]

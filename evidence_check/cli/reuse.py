@@ -128,8 +128,8 @@ def refresh(
 
     A photo with no kept file (KEEP_PHOTO_FILES off, its file deleted by forget-features, a catalog,
     stock or review picture no claim sent) is counted and left as it is; so is one whose file no
-    longer loads. Keypoints and thumbnails are rewritten only where the row has them and
-    REUSE_KEEP_FEATURES is on: features never kept or forgotten stay so.
+    longer loads or fails to hash (logged). Keypoints and thumbnails are rewritten only where the
+    row has them and REUSE_KEEP_FEATURES is on: features never kept or forgotten stay so.
 
     Safe while servers run, and can be stopped and run again: rows already current are counted,
     not rewritten, and a row written by another process while this one hashed it is left for the
@@ -151,7 +151,7 @@ def refresh(
         done = refresh_rows(store, tenant, limits_from(settings), settings.reuse_keep_features, progress=told)
         print(
             f"refreshed {done.refreshed} photo(s) ({done.new_codes} with new codes); {done.current} already current; "
-            f"{done.no_file} with no file kept; {done.unreadable} whose file does not load"
+            f"{done.no_file} with no file kept; {done.unreadable} whose file cannot be hashed"
             + (f"; {done.changed} changed by another process meanwhile (run again)" if done.changed else "")
         )
         if drop_reuse_file or done.new_codes:
