@@ -6,7 +6,7 @@ cut square around it (the probe of photo-shaped screens' `square crop`, `default
 crop is recorded as a claim's photo, its file kept, its row as a version without the gate stored it
 (`_carded` refusing every card). Then the original, the same crop byte for byte and a fresh crop of
 the original (`default_rng(99)`) are looked up, confirmed as bench_reuse confirms, before and after
-`refresh_rows`; any other claim confirmed is counted as wrong.
+`refresh_rows`; any other claim confirmed is named.
 
     nice -n 10 .venv/bin/python scripts/probe_refresh_old_rows.py [--limit N]
 """
@@ -49,16 +49,16 @@ def hashed_whole(photo: Photo) -> StoredPrint:
         screen_picture._carded = carded  # type: ignore[assignment]
 
 
-def look_up(store: Store, queries: dict[str, dict[str, Photo]]) -> tuple[dict[str, int], int]:
-    """Per lookup, how many find their own claim; and how many confirm another claim."""
+def look_up(store: Store, queries: dict[str, dict[str, Photo]], names: dict[str, str]) -> tuple[dict[str, int], list[str]]:
+    """Per lookup, how many find their own claim; and each other claim confirmed."""
     references = References(store)
-    found, wrong = dict.fromkeys(LOOKUPS, 0), 0
+    found, wrong = dict.fromkeys(LOOKUPS, 0), []
     for claim_id, asked in queries.items():
         for name, photo in asked.items():
             measured = Measurements(photo)
             hits = {m.entry.ref_id for m in _confirmed(references.examine("probe", measured), measured)}
             found[name] += claim_id in hits
-            wrong += len(hits - {claim_id})
+            wrong += [f"{name} of {names[claim_id]} -> {names[other]}" for other in sorted(hits - {claim_id})]
     return found, wrong
 
 
@@ -71,6 +71,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         store = Store(f"sqlite:///{folder}/probe.sqlite3")
         queries: dict[str, dict[str, Photo]] = {}
+        names: dict[str, str] = {}
         changed = 0
         for number, path in enumerate(paths):
             original = load_photo(path.read_bytes(), path.name)
@@ -85,14 +86,18 @@ def main() -> None:
             )  # fmt: skip
             again = load_photo(square_crop(original.full, fresh), "fresh.png")
             queries[claim.claim_id] = {"original": original, "same crop": crop, "fresh crop": again}
+            names[claim.claim_id] = path.name
         print(f"{len(paths)} crops recorded as before the gate; {changed} hashed otherwise by today's code")
-        before, wrong_before = look_up(store, queries)
+        before, wrong_before = look_up(store, queries, names)
         done = refresh_rows(store, None, Limits(), keep_features=True)
         print(f"refresh: {done.refreshed} refreshed ({done.new_codes} with new codes), {done.current} current")
-        after, wrong_after = look_up(store, queries)
+        after, wrong_after = look_up(store, queries, names)
         for name in LOOKUPS:
             print(f"{name}: {before[name]} -> {after[name]} of {len(paths)}")
-        print(f"other claims confirmed: {wrong_before} -> {wrong_after}")
+        print(f"other claims confirmed: {len(wrong_before)} -> {len(wrong_after)}")
+        for when, wrong in (("before", wrong_before), ("after", wrong_after)):
+            for line in wrong:
+                print(f"  {when}: {line}")
         store.close()
 
 
