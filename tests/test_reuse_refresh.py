@@ -183,6 +183,35 @@ def test_a_row_changed_between_read_and_write_is_not_overwritten(
     assert stored_of(store, "c-1") == StoredPrint(today.pdq, today.phash, today.quality, None)
 
 
+def test_a_row_whose_codes_were_rewritten_between_read_and_write_is_not_overwritten(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process (add-middle-codes, a second refresh) may write the codes alone, the features
+    untouched: the update must compare the codes as read too, not only the features."""
+    shot = png_photo(review_cut("light", 1)[0], "cut.png")
+    run_claim(store, Upload("cut.png", shot.data), "c-1", None, FIRST_SEEN_AT, tenant="t")
+    old = hashed_whole(shot, monkeypatch)
+    store_as(store, "c-1", old)
+    meanwhile = {
+        "pdq": StoredPrint(bytes(len(old.pdq)), old.phash, old.quality, old.features),
+        "phash": StoredPrint(old.pdq, bytes(len(old.phash)), old.quality, old.features),
+        "quality": StoredPrint(old.pdq, old.phash, old.quality + 1, old.features),
+    }
+    computed = reuse_refresh._todays
+    for written in meanwhile.values():
+        store_as(store, "c-1", old)
+
+        def rewritten_meanwhile(*args: Any, written: StoredPrint = written) -> Any:
+            updates = computed(*args)
+            store_as(store, "c-1", written)
+            return updates
+
+        monkeypatch.setattr(reuse_refresh, "_todays", rewritten_meanwhile)
+        done = refresh_rows(store, None, Limits(), keep_features=True)
+        assert (done.refreshed, done.changed) == (0, 1)
+        assert stored_of(store, "c-1") == written
+
+
 def test_a_stopped_run_leaves_each_row_old_or_new_and_a_second_run_finishes(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
