@@ -122,6 +122,9 @@ def test_a_row_hashed_whole_is_found_by_a_fresh_crop_after_refresh_by_a_server_r
     again = refresh(store)
     assert again.exit_code == 0 and again.output == line(0, 0, 1)
     assert host_file.stat().st_ino == built  # nothing changed: the host's file is kept
+    dropped = refresh(store, "--drop-reuse-file")  # as on a store's other hosts
+    assert dropped.exit_code == 0 and dropped.output == line(0, 0, 1)
+    assert not host_file.exists()
 
 
 def test_a_row_without_a_kept_file_is_counted_and_left_and_another_tenant_is_not_touched(
