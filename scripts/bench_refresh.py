@@ -1,0 +1,101 @@
+"""What `evidence-check reuse refresh` costs: photos a second, rows to rewrite and rows already current.
+
+    nice -n 10 .venv/bin/python scripts/bench_refresh.py [../shared/corpora] [--photos 200] [--db URL]
+
+Records `--photos` corpus photos (those that load, each folder's in turn, sorted by path) as claims of one photo
+each, their files kept, as recording does (`stored_print`, `Store.record`), in a fresh SQLite store
+(or `--db`, emptied of nothing: give it an empty database); then writes every row's features as the
+version before the colour map stored them, runs the command (every row refreshed), and runs it
+again (every row already current). Each run is the command as a user runs it; photos a second are
+counted after its start-up, timed on a tenant with no rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from itertools import zip_longest
+from pathlib import Path
+
+from sqlalchemy import select, update
+
+from evidence_check.imaging import fingerprint as fp
+from evidence_check.imaging.load import PhotoError, load_photo
+from evidence_check.models import Claim, Timeline
+from evidence_check.references import stored_print
+from evidence_check.store import Store
+from evidence_check.store.reuse_tables import FingerprintRow
+
+ROOT = Path(__file__).resolve().parent.parent
+FOLDERS = ("exif-camera-jpegs", "damaged-packages", "product-matching", "near-duplicates")
+PICTURES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".avif"}
+
+
+def record(store: Store, corpora: Path, count: int) -> int:
+    by_folder = [sorted(p for p in (corpora / folder).rglob("*") if p.suffix.lower() in PICTURES) for folder in FOLDERS]
+    recorded = 0
+    for path in (p for paths in zip_longest(*by_folder) for p in paths if p is not None):
+        if recorded == count:
+            break
+        data = path.read_bytes()
+        try:
+            photo = load_photo(data, path.name)
+        except PhotoError:
+            continue
+        claim = Claim(claim_id=f"bench-{recorded}", timeline=Timeline(), tenant="bench")
+        stored = stored_print(fp.fingerprint(photo.working))
+        store.record(
+            claim, [(photo.image_id, photo.filename)], {"verdict": "accept", "risk": 0.0}, datetime.now(UTC),
+            fingerprints={photo.image_id: stored}, files={photo.image_id: data},
+        )  # fmt: skip
+        recorded += 1
+    return recorded
+
+
+def without_colour(store: Store) -> None:
+    """Every row's features as stored before the colour map: ending at the thumbnail."""
+    with store.sessions.begin() as session:
+        for row_id, blob in session.execute(select(FingerprintRow.id, FingerprintRow.features)).all():
+            kept = fp.Features.from_bytes(bytes(blob))
+            older = fp.Features(kept.size, kept.points, kept.descriptors, kept.thumb, None).to_bytes()
+            session.execute(update(FingerprintRow).where(FingerprintRow.id == row_id).values(features=older))
+
+
+def timed_refresh(url: str, *options: str) -> tuple[float, str]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "evidence_check", "reuse", "refresh", "--db", url, *options],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    )  # fmt: skip
+    return time.perf_counter() - started, done.stdout.strip()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpora", nargs="?", type=Path, default=ROOT.parent / "shared" / "corpora")
+    parser.add_argument("--photos", type=int, default=200)
+    parser.add_argument("--db", help="an empty store's URL (default: a fresh SQLite file)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-refresh-") as folder:
+        url = args.db or f"sqlite:///{Path(folder) / 'store.sqlite3'}"
+        store = Store(url)
+        try:
+            started = time.perf_counter()
+            photos = record(store, args.corpora, args.photos)
+            print(f"recorded {photos} photo(s) in {time.perf_counter() - started:.1f} s")
+            without_colour(store)
+        finally:
+            store.close()
+        start_up, _ = timed_refresh(url, "--tenant", "nobody")  # the command's start, no row to look at
+        print(f"start-up (a tenant of no rows): {start_up:.1f} s")
+        for what in ("every row old", "every row current"):
+            seconds, said = timed_refresh(url)
+            print(f"{what}: {seconds:.1f} s, {photos / (seconds - start_up):.1f} photos/s after start-up ({said})")
+
+
+if __name__ == "__main__":
+    main()
