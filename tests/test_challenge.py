@@ -176,6 +176,16 @@ def test_a_report_made_again_from_the_kept_photos_leaves_the_challenge_open(stor
     assert (again.code, again.issued_at) == ("WFWXK", first.issued_at)
 
 
+def test_the_time_a_challenge_was_issued_is_written_with_its_offset_as_iso_8601_writes_it(store: Store) -> None:
+    """"issued 2026-11-16 04:00 +00:00", as the capture times beside it write theirs; not +0000."""
+    verify(store, "c-8", FIXTURES / "no_exif.jpg", now=ISSUED - timedelta(hours=2))
+    issue_challenge(store, "default", "c-8", "WFWXK", ISSUED)
+    body = verify(store, "c-8", FIXTURES / "no_exif.jpg", now=ISSUED + timedelta(minutes=6))
+    challenge = body["images"][0]["checks"]["challenge"]
+    assert challenge["params"]["issued"] == "2026-11-16 04:00 +00:00"
+    assert "(2026-11-16 04:00 +00:00)" in challenge["summary"]
+
+
 def test_two_first_challenges_at_once_get_one_code(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two clicks asking for the claim's first challenge at the same instant: the second waits for the
     first under the claim's lock and is answered its code. Without the lock (SQLite's was none) both
