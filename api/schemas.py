@@ -262,7 +262,7 @@ REPORT_EXAMPLE: dict[str, Any] = {
     "risk": 0.9,
     "confidence": 0.9,
     "reasons": [
-        "Taken 2026-11-01 18:20:00 +08:00, 9 days before the order was placed (2026-11-10 10:00 +0800).",
+        "Taken 2026-11-01 18:20:00 +08:00, 9 days before the order was placed (2026-11-10 10:00 +08:00).",
         "No catalog images for BAG-001, so the product in the photo was not compared.",
         "No problem region was marked.",
         "Not seen in any earlier claim.",
@@ -299,14 +299,14 @@ REPORT_EXAMPLE: dict[str, Any] = {
                     "status": "fail",
                     "score": 0.9,
                     "summary": "Taken 2026-11-01 18:20:00 +08:00, 9 days before the order was placed "
-                    "(2026-11-10 10:00 +0800).",
+                    "(2026-11-10 10:00 +08:00).",
                     "code": "timestamp.before_order",
                     "details": {"taken": "2026-11-01 18:20:00 +08:00", "source": "exif:DateTimeOriginal"},
                     "params": {
                         "taken": "2026-11-01 18:20:00 +08:00",
                         "source": "exif:DateTimeOriginal",
                         "gap_hours": 207.67,
-                        "milestone": "2026-11-10 10:00 +0800",
+                        "milestone": "2026-11-10 10:00 +08:00",
                     },
                     "next_step": "ask_new_photo",
                 },
