@@ -234,13 +234,13 @@ def test_a_shops_columns_about_the_manifests_own_are_left_aside() -> None:
     assert (entry.sku, entry.images, entry.category) == ("A-1", ("a.jpg",), None)
 
 
-@pytest.mark.parametrize("column", ["catgory", "namee", "imagess", "brnad", "Brands", "Skus"])
+@pytest.mark.parametrize("column", ["catgory", "namee", "imagess", "brnad", "Brands", "Skus", "nmae", "suk", "Naem"])
 def test_a_column_a_slip_away_from_the_manifests_own_is_still_refused(column: str) -> None:
     with pytest.raises(ValueError, match=re.escape(f"row 1: unknown column {column!r} (did you mean")):
         list(parse_manifest(io.StringIO(f"sku,images,{column}\nA-1,a.jpg,x\n"), ".csv"))
 
 
-@pytest.mark.parametrize(("key", "meant"), [("image", "images"), ("zone", "zones"), ("Familly", "family"), ("catgory", "category")])
+@pytest.mark.parametrize(("key", "meant"), [("image", "images"), ("zone", "zones"), ("Familly", "family"), ("catgory", "category"), ("nmae", "name")])
 def test_a_jsonl_key_a_slip_away_from_the_manifests_own_is_still_refused(key: str, meant: str) -> None:
     row = json.dumps({"sku": "A-1", "images": ["a.jpg"], key: "x"})
     with pytest.raises(ValueError, match=re.escape(f"line 1: unknown key {key!r} (did you mean {meant!r}?)")):
