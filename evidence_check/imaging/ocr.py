@@ -98,7 +98,7 @@ def _rapid_engine() -> Any:
         # The sentence reaches the agent's report: it names the fix, not Python's import error.
         raise OcrUnavailable(
             "rapidocr-onnxruntime is not installed (it comes with `bash scripts/install.sh dev`; "
-            "or set EVIDENCE_CHECK_OCR_ENGINE=tesseract)"
+            "or set EVIDENCE_CHECK_OCR_ENGINE=tesseract, with Debian's tesseract-ocr installed)"
         ) from None
     return RapidOCR()
 
