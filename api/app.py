@@ -18,7 +18,8 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.openapi.docs import get_redoc_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
@@ -134,6 +135,9 @@ def create_app(
     return app
 
 
+DOCS_ASSETS = "/docs-assets"
+
+
 def routed_app(lifespan: Lifespan[FastAPI] | None = None) -> FastAPI:
     """The app's routes, pages and docs, without its state and middleware: what `create_app` serves,
     and what `serve` reads the app's own addresses from before it opens the store or starts a worker
@@ -141,7 +145,8 @@ def routed_app(lifespan: Lifespan[FastAPI] | None = None) -> FastAPI:
     # /docs and /redoc with Swagger UI's and ReDoc's files served by the app itself, not a CDN: the
     # pages work on air-gapped machines.
     app = FastAPIOffline(
-        static_url="/docs-assets",
+        static_url=DOCS_ASSETS,
+        redoc_url=None,  # served below, with its images kept to this server
         title="evidence-check",
         version=__version__,
         description=DESCRIPTION,
@@ -156,6 +161,21 @@ def routed_app(lifespan: Lifespan[FastAPI] | None = None) -> FastAPI:
             {"name": "operations", "description": "Readiness and metrics"},
         ],
     )
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc_page(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        page = get_redoc_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title="evidence-check - ReDoc",
+            redoc_js_url=f"{root}{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )
+        # ReDoc's bundle draws its footer's logo from cdn.redoc.ly, whatever its options: opening the
+        # docs would tell that site, and an air-gapped browser would wait on it.
+        page.headers["Content-Security-Policy"] = "img-src 'self' data:"
+        return page
+
     for v1 in (verify, decisions, claims, references, catalog_import, catalog, pictures, catalog_read, webhook):
         app.include_router(v1.router, prefix=API_PREFIX, dependencies=[Depends(only_declared_query)])
     app.include_router(health.router)

@@ -262,11 +262,11 @@ REPORT_EXAMPLE: dict[str, Any] = {
     "risk": 0.9,
     "confidence": 0.9,
     "reasons": [
-        "Taken 2026-11-01 18:20:00 +08:00, 9 days before the order was placed (2026-11-10 10:00 +0800).",
+        "Taken 2026-11-01 18:20:00 +08:00, 8 days before the order was placed (2026-11-10 10:00 +08:00).",
         "No catalog images for BAG-001, so the product in the photo was not compared.",
         "No problem region was marked.",
-        "Not seen in any earlier claim.",
-        "No traces of editing software.",
+        "Not seen before: no earlier claim, listing or stock photo matches.",
+        "No traces of editing, screens or image generators.",
     ],
     "next_steps": ["Ask for a new photo of the item, taken now, from another angle."],
     "verdict_basis": {
@@ -298,22 +298,22 @@ REPORT_EXAMPLE: dict[str, Any] = {
                 "timestamp": {
                     "status": "fail",
                     "score": 0.9,
-                    "summary": "Taken 2026-11-01 18:20:00 +08:00, 9 days before the order was placed "
-                    "(2026-11-10 10:00 +0800).",
+                    "summary": "Taken 2026-11-01 18:20:00 +08:00, 8 days before the order was placed "
+                    "(2026-11-10 10:00 +08:00).",
                     "code": "timestamp.before_order",
                     "details": {"taken": "2026-11-01 18:20:00 +08:00", "source": "exif:DateTimeOriginal"},
                     "params": {
                         "taken": "2026-11-01 18:20:00 +08:00",
                         "source": "exif:DateTimeOriginal",
                         "gap_hours": 207.67,
-                        "milestone": "2026-11-10 10:00 +0800",
+                        "milestone": "2026-11-10 10:00 +08:00",
                     },
                     "next_step": "ask_new_photo",
                 },
                 "reuse": {
                     "status": "pass",
                     "score": 0.0,
-                    "summary": "Not seen in any earlier claim.",
+                    "summary": "Not seen before: no earlier claim, listing or stock photo matches.",
                     "code": "reuse.not_seen",
                     "details": {},
                     "params": {},
@@ -324,8 +324,8 @@ REPORT_EXAMPLE: dict[str, Any] = {
                     "score": 0.0,
                     "summary": "No catalog images for BAG-001, so the product in the photo was not compared.",
                     "code": "relevance.no_catalog",
-                    "details": {},
-                    "params": {},
+                    "details": {"sku": "BAG-001"},
+                    "params": {"sku": "BAG-001"},
                     "next_step": None,
                 },
                 "location": {
@@ -340,7 +340,7 @@ REPORT_EXAMPLE: dict[str, Any] = {
                 "integrity": {
                     "status": "pass",
                     "score": 0.0,
-                    "summary": "No traces of editing software.",
+                    "summary": "No traces of editing, screens or image generators.",
                     "code": "integrity.no_traces",
                     "details": {"flags": []},
                     "params": {},

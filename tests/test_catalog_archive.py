@@ -234,13 +234,21 @@ def test_a_shops_columns_about_the_manifests_own_are_left_aside() -> None:
     assert (entry.sku, entry.images, entry.category) == ("A-1", ("a.jpg",), None)
 
 
-@pytest.mark.parametrize("column", ["catgory", "namee", "imagess", "brnad", "Brands", "Skus"])
+@pytest.mark.parametrize("column", ["note", "Note", "spu", "mane"])
+def test_a_column_two_letters_away_that_is_no_swap_of_neighbours_is_left_aside(column: str) -> None:
+    """A swap is two neighbouring letters typed in turn (`nmae`); a shop's `note` (two other letters
+    than `name`'s, side by side), `spu` or `mane` (letters far apart) is a column of its own."""
+    [entry] = parse_manifest(io.StringIO(f"sku,images,name,{column}\nA-1,a.jpg,Tote,x\n"), ".csv")
+    assert (entry.sku, entry.name) == ("A-1", "Tote")
+
+
+@pytest.mark.parametrize("column", ["catgory", "namee", "imagess", "brnad", "Brands", "Skus", "nmae", "suk", "Naem"])
 def test_a_column_a_slip_away_from_the_manifests_own_is_still_refused(column: str) -> None:
     with pytest.raises(ValueError, match=re.escape(f"row 1: unknown column {column!r} (did you mean")):
         list(parse_manifest(io.StringIO(f"sku,images,{column}\nA-1,a.jpg,x\n"), ".csv"))
 
 
-@pytest.mark.parametrize(("key", "meant"), [("image", "images"), ("zone", "zones"), ("Familly", "family"), ("catgory", "category")])
+@pytest.mark.parametrize(("key", "meant"), [("image", "images"), ("zone", "zones"), ("Familly", "family"), ("catgory", "category"), ("nmae", "name")])
 def test_a_jsonl_key_a_slip_away_from_the_manifests_own_is_still_refused(key: str, meant: str) -> None:
     row = json.dumps({"sku": "A-1", "images": ["a.jpg"], key: "x"})
     with pytest.raises(ValueError, match=re.escape(f"line 1: unknown key {key!r} (did you mean {meant!r}?)")):

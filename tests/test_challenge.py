@@ -5,18 +5,21 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from evidence_check.checks.challenge import ALPHABET, find_code, new_code
 from evidence_check.cli import app
 from evidence_check.engine import Upload
-from evidence_check.imaging.ocr import TextPiece, available
+from evidence_check.imaging import ocr
+from evidence_check.imaging.ocr import OcrUnavailable, TextPiece, available
 from evidence_check.intake import build_claim
 from evidence_check.models import Challenge
 from evidence_check.service import reverify_claim, verify_claim
@@ -35,6 +38,21 @@ needs_ocr = pytest.mark.skipif(
 
 def pieces(*texts: str) -> list[TextPiece]:
     return [TextPiece(t, 0.9) for t in texts]
+
+
+def test_without_rapidocr_the_sentence_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run lock has no OCR: the `no_ocr` sentence an agent reads names the command that adds it,
+    not Python's import error."""
+    monkeypatch.setitem(sys.modules, "rapidocr_onnxruntime", None)  # import refused, as when missing
+    ocr._rapid_engine.cache_clear()
+    try:
+        with pytest.raises(OcrUnavailable) as refused:
+            ocr.read_text(Image.new("RGB", (64, 64)))
+    finally:
+        ocr._rapid_engine.cache_clear()
+    said = str(refused.value)
+    assert "bash scripts/install.sh dev" in said and "OCR_ENGINE=tesseract" in said
+    assert "No module named" not in said and "import" not in said
 
 
 # OCR pieces, code, expected characters misread (None: not found)
@@ -156,6 +174,16 @@ def test_a_report_made_again_from_the_kept_photos_leaves_the_challenge_open(stor
     verify(store, "c-7", FIXTURES / "no_exif.jpg", now=ISSUED + timedelta(minutes=6))
     again = issue_challenge(store, "default", "c-7", "KMNPR", ISSUED + timedelta(minutes=10))
     assert (again.code, again.issued_at) == ("WFWXK", first.issued_at)
+
+
+def test_the_time_a_challenge_was_issued_is_written_with_its_offset_as_iso_8601_writes_it(store: Store) -> None:
+    """"issued 2026-11-16 04:00 +00:00", as the capture times beside it write theirs; not +0000."""
+    verify(store, "c-8", FIXTURES / "no_exif.jpg", now=ISSUED - timedelta(hours=2))
+    issue_challenge(store, "default", "c-8", "WFWXK", ISSUED)
+    body = verify(store, "c-8", FIXTURES / "no_exif.jpg", now=ISSUED + timedelta(minutes=6))
+    challenge = body["images"][0]["checks"]["challenge"]
+    assert challenge["params"]["issued"] == "2026-11-16 04:00 +00:00"
+    assert "(2026-11-16 04:00 +00:00)" in challenge["summary"]
 
 
 def test_two_first_challenges_at_once_get_one_code(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -304,6 +304,17 @@ def test_a_photo_sent_later_with_the_claim_id_alone_is_judged_with_the_claims_fa
     assert body["images"][0]["checks"]["timestamp"]["code"] == "timestamp.before_order"
 
 
+def test_a_timestamp_sentence_writes_its_two_offsets_alike(cli) -> None:
+    """The capture time and the order's time side by side, each with its offset written as ISO 8601
+    writes it (+08:00), not one of them +0800."""
+    result = cli("verify", OLD, *TIMELINE, "--no-record", "--json")
+    assert result.exit_code == 0, result.stderr
+    timestamp = json.loads(result.stdout)["images"][0]["checks"]["timestamp"]
+    assert timestamp["summary"] == (
+        "Taken 2026-11-01 18:20:00 +08:00, 8 days before the order was placed (2026-11-10 10:00 +08:00)."
+    )
+
+
 
 def test_a_photo_sent_later_with_the_claim_id_alone_is_read_in_the_claims_zone(cli) -> None:
     """A camera clock without offset (2026-11-14 08:00) is read in the claim's zone, Asia/Shanghai:

@@ -78,6 +78,9 @@ def test_when_the_corpora_are_there_then_eval_prints_a_row_per_scenario() -> Non
 def test_when_the_folder_is_missing_then_usage_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
     result = CliRunner().invoke(app, ["eval", str(tmp_path / "nope")])
     assert result.exit_code == 2
+    # Names what the folder should hold, not the path just refused as the example.
+    assert "not a folder" in result.output and "product-matching/" in result.output
+    assert "e.g. ../shared/corpora" not in result.output
 
 
 def test_when_the_folder_holds_no_corpus_then_usage_error_not_a_table_of_zeros(tmp_path: Path) -> None:

@@ -197,8 +197,23 @@ def _meant(key: str, known: tuple[str, ...]) -> str | None:
                 # A column about it ("category_id", "image1", "Image Src", "subcategory"), which a shop's
                 # export carries, is another one; a letter more or less ("imagess", "zone") is a slip.
                 return name if not rest or (len(rest) == 1 and rest.isalpha()) else None
+    swapped = [name for name in known if _two_letters_swapped(folded, name)]
+    if swapped:
+        return swapped[0]
     close = difflib.get_close_matches(folded, known, n=1, cutoff=MISSPELT)
     return close[0] if close else None
+
+
+def _two_letters_swapped(key: str, name: str) -> bool:
+    # `nmae`, `suk`: two neighbouring letters typed in turn. In a name this short difflib's ratio
+    # (0.75, 0.67) is under `MISSPELT`, and the column's values were dropped without a word.
+    differ = [i for i, (a, b) in enumerate(zip(key, name, strict=False)) if a != b]
+    return (
+        len(key) == len(name)
+        and len(differ) == 2
+        and differ[1] == differ[0] + 1
+        and (key[differ[0]], key[differ[1]]) == (name[differ[1]], name[differ[0]])
+    )
 
 
 def _entry(row: dict[str, Any], images: list[str], where: WordedError, zones: Any = None) -> ManifestEntry:

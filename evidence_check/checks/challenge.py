@@ -29,7 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from evidence_check.checks.context import CheckContext
-from evidence_check.imaging.capture_time import read_capture_time
+from evidence_check.imaging.capture_time import format_offset, read_capture_time
 from evidence_check.imaging.load import Photo
 from evidence_check.imaging.ocr import OcrUnavailable, TextPiece, read_text, reading_copy
 from evidence_check.models import Claim, Finding, Status
@@ -139,4 +139,8 @@ def _normal(text: str) -> str:
 
 
 def _minute(moment: datetime, claim: Claim) -> str:
-    return moment.astimezone(ZoneInfo(claim.time_zone)).strftime("%Y-%m-%d %H:%M %z")
+    local = moment.astimezone(ZoneInfo(claim.time_zone))
+    offset = local.utcoffset()
+    assert offset is not None  # an aware time in a named zone
+    # Written as the capture times in the same report write their offsets (+08:00, not +0800).
+    return local.strftime("%Y-%m-%d %H:%M ") + format_offset(offset)

@@ -161,4 +161,6 @@ def _hours(gap: timedelta) -> float:
 
 
 def _day(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M %z").strip()
+    offset = moment.utcoffset()
+    # Written as the capture time beside it writes its offset (+08:00, not strftime's +0800).
+    return moment.strftime("%Y-%m-%d %H:%M") + ("" if offset is None else " " + format_offset(offset))

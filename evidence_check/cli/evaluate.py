@@ -24,6 +24,10 @@ from evidence_check.evaluation import (
     sweep,
 )
 
+# What the folder looks like, not the README's relative path again: a clone that is not beside the
+# shared folder read "../shared/corpora: not a folder (give ..., e.g. ../shared/corpora)".
+CORPORA_HINT = "give the shared corpora folder, the one holding exif-camera-jpegs/, product-matching/, near-duplicates/, …"
+
 
 @app.command(name="eval")
 def eval_command(
@@ -45,7 +49,7 @@ def eval_command(
     threshold was fitted on (every second one in name order), the figure that says how the looks
     generalise."""
     if not corpora.is_dir():
-        fail(f"{corpora}: not a folder (give the shared corpora folder, e.g. ../shared/corpora)", 2)
+        fail(f"{corpora} ({corpora.resolve()}): not a folder ({CORPORA_HINT})", 2)
     unknown = sorted(set(scenario or ()) - set(SCENARIOS))
     if unknown:
         fail(f"unknown scenario {', '.join(unknown)} (use: {', '.join(SCENARIOS)})", 2)
@@ -83,7 +87,7 @@ def eval_command(
         typer.echo(f"  {note}")
     if not any(result.results for result in results):
         # A table of zeros would read as a measurement.
-        fail(f"{corpora}: no claim could be built from it (give the shared corpora folder, e.g. ../shared/corpora)", 2)
+        fail(f"{corpora}: no claim could be built from it ({CORPORA_HINT})", 2)
     if thresholds:
         current = scoring.Rules.from_settings(settings)
         typer.echo("")

@@ -94,8 +94,12 @@ def _bounded(image: Image.Image) -> Image.Image:
 def _rapid_engine() -> Any:
     try:
         from rapidocr_onnxruntime import RapidOCR
-    except ImportError as exc:
-        raise OcrUnavailable(f"rapidocr-onnxruntime is not installed ({exc})") from None
+    except ImportError:
+        # The sentence reaches the agent's report: it names the fix, not Python's import error.
+        raise OcrUnavailable(
+            "rapidocr-onnxruntime is not installed (it comes with `bash scripts/install.sh dev`; "
+            "or set EVIDENCE_CHECK_OCR_ENGINE=tesseract, with Debian's tesseract-ocr installed)"
+        ) from None
     return RapidOCR()
 
 

@@ -40,3 +40,14 @@ def test_each_operation_of_the_openapi_description_has_an_id_of_its_own(api: Api
     ids = [operation["operationId"] for item in described["paths"].values() for operation in item.values()]
     assert len(ids) > 10 and sorted(ids) == sorted(set(ids))
     assert {"get", "head"} <= set(described["paths"]["/healthz"])
+
+
+def test_redoc_may_draw_images_only_from_the_app(api: Api) -> None:
+    """ReDoc's bundle shows a logo from cdn.redoc.ly in its footer, an address no option removes:
+    the page's policy keeps a browser from asking that site (or waiting on it, air-gapped)."""
+    bundle = api.client.get("/docs-assets/redoc.standalone.js").text
+    assert "https://cdn.redoc.ly/" in bundle  # the reason for the policy, still in the bundle served
+    policy = api.client.get("/redoc").headers.get("content-security-policy", "")
+    image_sources = next((part.split()[1:] for part in policy.split(";") if part.split()[:1] == ["img-src"]), None)
+    assert image_sources is not None, policy
+    assert all(source in ("'self'", "data:") for source in image_sources), policy

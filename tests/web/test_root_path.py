@@ -207,6 +207,11 @@ def test_the_api_and_its_docs_answer_under_the_prefix(browser: tuple[TestClient,
     docs = client.get(f"{prefix}/docs").text
     assert f"'{prefix}/openapi.json'" in docs and f"{prefix}/docs-assets/swagger-ui-bundle.js" in docs
     assert client.get(f"{prefix}/docs-assets/swagger-ui-bundle.js").status_code == 200
+    # /redoc is our own route (for its image policy): its addresses must carry the prefix as /docs's do.
+    redoc = client.get(f"{prefix}/redoc").text
+    assert f'spec-url="{prefix}/openapi.json"' in redoc and f'src="{prefix}/docs-assets/redoc.standalone.js"' in redoc
+    assert f'href="{prefix}/docs-assets/favicon.png"' in redoc
+    assert client.get(f"{prefix}/docs-assets/favicon.png").status_code == 200
     described = client.get(f"{prefix}/openapi.json").json()
     assert described.get("servers") == ([{"url": prefix}] if prefix else None)
     assert client.get(f"{prefix}/healthz").status_code == 200
