@@ -93,6 +93,8 @@ class CatalogWordsRow(Base):
     current one (`catalog_store.reindex`)."""
 
     __tablename__ = "catalog_words"
+    # Made by migration 0016: a tenant's words of one vocabulary, read when the catalog loads.
+    __table_args__ = (Index("ix_catalog_words_tenant_key", "tenant", "vocabulary_key"),)
 
     image_pk: Mapped[int] = mapped_column(ForeignKey("catalog_images.id", ondelete="CASCADE"), primary_key=True)
     vocabulary_key: Mapped[str] = mapped_column(String(32), primary_key=True)
