@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from evidence_check.imaging import fingerprint as fp
 from evidence_check.imaging.load import Limits, PhotoError, load_photo
 from evidence_check.references import stored_print
+from evidence_check.reuse_rows import batches_by_id
 from evidence_check.store import Store
 from evidence_check.store.claim_files import files_by_image
 from evidence_check.store.database import store_errors
@@ -83,16 +84,8 @@ def refresh_rows(
     Features are written only where the row has some and `keep_features` holds: features a
     deployment never kept, or `forget-features` dropped, stay gone; ones kept before the
     deployment stopped keeping them are forget-features' to drop, not this command's."""
-    done, last, told = Refreshed(), 0, 0
-    while True:
-        query = _ROWS.where(FingerprintRow.id > last)
-        if tenant is not None:
-            query = query.where(FingerprintRow.tenant == tenant)
-        with store.engine.connect() as connection:
-            rows = connection.execute(query.limit(batch)).all()
-        if not rows:
-            return done
-        last = rows[-1].id
+    done, told = Refreshed(), 0
+    for rows in batches_by_id(store, _ROWS, tenant, batch):
         updates = _todays(store, rows, limits, keep_features, done)
         with store.engine.begin() as connection:
             for row, today in updates:
@@ -118,6 +111,7 @@ def refresh_rows(
         if progress is not None and done.looked_at - told >= PROGRESS_EVERY:
             told = done.looked_at
             progress(done)
+    return done
 
 
 def _todays(

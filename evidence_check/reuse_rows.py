@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, Select, bindparam, select, update
 
 from evidence_check.imaging import fingerprint as fp
 from evidence_check.imaging.load import Limits, PhotoError, load_photo
@@ -179,16 +179,8 @@ def backfill_middle(
     `batch` rows per transaction in id order. Each row is rewritten whole by one statement that
     holds only while its codes are the ones read, so a run stopped midway leaves every row of the
     one layout or the other, and running again finishes it."""
-    done, last = Backfilled(), 0
-    while True:
-        query = _BACKFILL_ROWS.where(FingerprintRow.id > last)
-        if tenant is not None:
-            query = query.where(FingerprintRow.tenant == tenant)
-        with store.engine.connect() as connection:
-            rows = connection.execute(query.limit(batch)).all()
-        if not rows:
-            return done
-        last = rows[-1].id
+    done = Backfilled()
+    for rows in batches_by_id(store, _BACKFILL_ROWS, tenant, batch):
         updates = _middle_codes(store, rows, limits, done)
         with store.engine.begin() as connection:
             for row_id, old_pdq, new_pdq, new_phash, exact in updates:
@@ -203,6 +195,24 @@ def backfill_middle(
                     done.exact += 1
                 else:
                     done.approximate += 1
+    return done
+
+
+def batches_by_id(store: Store, rows: Select[*tuple[Any, ...]], tenant: str | None, batch: int) -> Iterator[Sequence[Any]]:
+    """The fingerprint rows `rows` selects (of `tenant`, or all), `batch` at a time in id order, each
+    batch read in a connection of its own: a command rewriting them may be stopped and run again,
+    and rows added meanwhile come in their turn."""
+    last = 0
+    while True:
+        query = rows.where(FingerprintRow.id > last)
+        if tenant is not None:
+            query = query.where(FingerprintRow.tenant == tenant)
+        with store.engine.connect() as connection:
+            found = connection.execute(query.limit(batch)).all()
+        if not found:
+            return
+        last = found[-1].id
+        yield found
 
 
 _BACKFILL_ROWS = select(
