@@ -747,10 +747,10 @@ def error_text(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
     return template.format(**values)
 
 
-# What a client sent is quoted back (`{value!r}`) whole up to this many characters, past an id's 128
-# (a 129-character id is shown as sent); a 16 KB field once made a 16 KB "line" in the answer and in
-# the log, the part that says what is wrong at its end.
-LONGEST_QUOTED = 200
+# What a client sent is quoted back (`{value!r}`) whole up to this many characters: past an id's 128
+# and a file name's 255 (two long names that differ only at their ends are told apart); a 16 KB field
+# once made a 16 KB "line" in the answer and in the log, the part that says what is wrong at its end.
+LONGEST_QUOTED = 1000
 QUOTED_HEAD = 60
 
 
