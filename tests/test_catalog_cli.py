@@ -16,9 +16,11 @@ import pytest
 from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
 
+from evidence_check import service
 from evidence_check.catalog.words import measured_words
 from evidence_check.cli import app
 from evidence_check.cli import catalog as catalog_cli
+from evidence_check.cli.catalog import usable_cpus
 from evidence_check.engine import Upload
 from evidence_check.errors import ERRORS
 from evidence_check.imaging.features import COARSE_VIEW, Vocabulary, pack, unpack
@@ -31,11 +33,30 @@ from evidence_check.store.thumbnails import ThumbnailRow, thumbnail_ids
 from tests.api.test_catalog_read import AWKWARD_SKUS, _rows
 from tests.catalog_measurements import measured_files
 from tests.conftest import FIXTURES
+from tests.grocery_looks import measured_once
 from tests.terminal import on_a_terminal
 
 IMAGE = FIXTURES / "genuine_after_delivery.jpg"
 OTHER = FIXTURES / "no_exif.jpg"
 NOT_IMAGE = FIXTURES / "not_an_image.jpg"
+
+
+@pytest.fixture(autouse=True)
+def catalog_images_measured_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands here add and import the same four fixture photos again and again, each measured
+    at ~0.7 s of CPU (SIFT and tilted views): in this process each is measured for real once in the
+    test run, in the generic vocabulary (`grocery_looks.measured_once`); a tenant's own vocabulary, and
+    an import's worker processes (spawned, so unpatched), measure every time."""
+    monkeypatch.setattr(service, "catalog_features", measured_once)
+
+
+@pytest.fixture(autouse=True)
+def imports_in_this_process_unless_jobs_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An import without --jobs measures in a process per usable CPU, each spending ~2 s of CPU on its
+    imports before it measures: one here, so that the tests of what a manifest stores measure in this
+    process. The worker processes are tested where they are asked for (--jobs 2), and
+    `test_import_in_worker_processes_stores_what_one_process_does` holds them to this process's result."""
+    monkeypatch.setattr(catalog_cli, "usable_cpus", lambda cgroup=None: 1)
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -296,7 +317,7 @@ def test_import_runs_a_worker_per_cpu_its_container_may_use(
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_text(text)
-    assert catalog_cli.usable_cpus(tmp_path) == cpus
+    assert usable_cpus(tmp_path) == cpus
 
 
 def test_an_interrupted_import_keeps_what_it_stored_and_resumes(
