@@ -765,7 +765,8 @@ class _Clipped:
         self.value, self.lang = value, lang
 
     def __repr__(self) -> str:
-        head = repr(self.value[:QUOTED_HEAD])[:-1] + "…" + repr(self.value[:QUOTED_HEAD])[-1]
+        quoted = repr(self.value[:QUOTED_HEAD])
+        head = quoted[:-1] + "…" + quoted[-1]
         count = len(self.value)
         return f"{head}（共 {count} 个字符）" if self.lang == "zh" else f"{head} ({count} characters)"
 
