@@ -18,7 +18,17 @@ from tests.conftest import ROOT, corpus
 sys.path.append(str(ROOT / "scripts"))  # the bench's own module, after every installed one
 
 import probe_location_by_eye as probe  # noqa: E402
-from bench_location import Case, PaintedShelf, bands, catalog_image, one_photo, shelf_by_defect  # noqa: E402
+from bench_location import (  # noqa: E402
+    DEFECTS,
+    VISIBLE,
+    Case,
+    PaintedShelf,
+    bands,
+    catalog_image,
+    one_photo,
+    shelf_by_defect,
+    varied_copy,
+)
 
 
 def case(product: str, kind: str, defect: str, iou: float | None, edge: bool = False) -> Case:
@@ -61,6 +71,29 @@ def test_a_draw_painted_without_the_look_paints_the_same_photos_and_leaves_the_d
     assert np.array_equal(photo.damaged, judged_photo.damaged)
     assert next_draw == judged_next
 
+
+@pytest.mark.parametrize("seed", range(20))  # every kind of defect at least twice
+def test_the_second_painter_changes_pixels_inside_its_truth_box_and_none_far_outside_or_off_the_carton(seed: int) -> None:
+    """The varied painter's truth is the box of the pixels it visibly changed, as the bench's is: it must hold
+    visible change, no pixel may change more than the box's own side beyond it (a dent's or a stain's faint
+    tail), and none off the part seen to be the product."""
+    rgb = cv2.cvtColor(cv2.imread(str(ROOT / "fixtures" / "images" / "genuine_after_delivery.jpg")), cv2.COLOR_BGR2RGB)
+    rgb = cv2.resize(rgb, (400, 300), interpolation=cv2.INTER_AREA)
+    carton = np.zeros(rgb.shape[:2], bool)
+    carton[60:260, 100:300] = True
+    painted_again = varied_copy(np.random.default_rng(seed), rgb, carton, 200.0)
+    assert painted_again is not None
+    defect, painted, (x, y, w, h), _faint = painted_again
+    assert defect in DEFECTS
+    change = np.abs(painted.astype(np.int32) - rgb).max(axis=2)
+    assert (change[y : y + h, x : x + w] > VISIBLE).sum() >= 2
+    assert not change[~carton].any()
+    reach = max(w, h)
+    near = np.zeros_like(carton)
+    near[max(0, y - reach) : y + h + reach, max(0, x - reach) : x + w + reach] = True
+    assert not change[~near].any(), defect
+    again = varied_copy(np.random.default_rng(seed), rgb, carton, 200.0)
+    assert again is not None and np.array_equal(again[1], painted)
 
 
 def test_the_by_eye_score_counts_the_looks_hits_among_what_each_reader_all_readers_and_any_reader_boxed(
