@@ -1,7 +1,7 @@
 """The location look on the grocery corpus: proposed regions, regions on and off the product, zones, cost.
 
     .venv/bin/python scripts/bench_location.py [../shared/corpora/product-matching] [--per-product N]
-        [--no-cost | --cost-only] [--dump FILE] [--seed N]
+        [--no-cost | --cost-only] [--dump FILE] [--seed N] [--painter bench|varied|both] [--sheet FILE.png]
 
 Each product's web-shop image (`*_Iconic.jpg`) is the catalog image. Photos are made from it:
 placed in perspective on varied backgrounds (noise, stripes, another product's shelf photo), under
@@ -24,6 +24,11 @@ pixels clipped to the product — on a shelf photo, to the part of the outline w
 catalog's print (`lined_up`: the outline overshoots the carton onto the shelf and the hand); the kinds
 above plus a crushed corner's shading and a tear along the edge. Drawn from a generator of its own, so
 the default rows draw and print as they did without it.
+A second painter (`--painter varied`, or `both` for each painter's tables on the same photos): the same photos
+damaged another way (`paint_varied`: other inks and shapes of stain, 1-3 px scratches, jagged tears, Gaussian
+dents), 10-35 % of the product's side, anywhere on the part of the product the photo shows, from a generator
+of its own; its faint defects (`FAINT_LEVELS`) are counted apart. `--sheet FILE.png` paints a draw so, without
+the look, and draws 24 of its photos with their truth box, to judge the painter by eye.
 Shelf photos alone, by defect, in a table of their own (hits on each half of the products, by default and at
 the edge): the rows "all, <defect>, ..." count synthetic photos too.
 The proposal's threshold (`proposal.CONFIDENT_STRENGTH`) is fitted by product split: fitted on one
@@ -365,8 +370,9 @@ def crop(image: np.ndarray, truth: list[int]) -> np.ndarray:
     return cv2.resize(window, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST if scale > 1 else cv2.INTER_AREA)
 
 
-def contact_sheet(crops: list[tuple[str, np.ndarray]], rng: np.random.Generator, path: Path, count: int = 24) -> None:
-    """`count` of the painted copies drawn at random, six a row, each labelled (product, photo, defect)."""
+def contact_sheet(crops: list[tuple[str, np.ndarray]], rng: np.random.Generator, path: Path, count: int = 24) -> bool:
+    """`count` of the painted copies drawn at random, six a row, each labelled (product, photo, defect); whether
+    the PNG was written."""
     chosen = sorted(rng.choice(len(crops), min(count, len(crops)), replace=False))
     rows = (len(chosen) + 5) // 6
     sheet = np.full((rows * (SHEET_TILE + 18), 6 * SHEET_TILE, 3), 255, np.uint8)
@@ -375,7 +381,7 @@ def contact_sheet(crops: list[tuple[str, np.ndarray]], rng: np.random.Generator,
         top, left = (slot // 6) * (SHEET_TILE + 18), (slot % 6) * SHEET_TILE
         sheet[top + 18 : top + 18 + tile.shape[0], left : left + tile.shape[1]] = tile
         cv2.putText(sheet, f"{pick} {label}", (left + 2, top + 13), cv2.FONT_HERSHEY_SIMPLEX, 0.38, (0, 0, 0), 1)
-    cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+    return bool(cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR)))
 
 
 def iou(a: list[int], b: list[int]) -> float:
@@ -863,12 +869,15 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     root, per_product, seed = args.root, args.per_product, args.seed
     corpus_or_exit(root)
+    if args.sheet is not None and (args.sheet.suffix.lower() != ".png" or not args.sheet.parent.is_dir()):
+        sys.exit(f"--sheet {args.sheet}: expected a .png file in a folder that exists")
     cv2.setNumThreads(1)
     if args.sheet is not None:
         painted = VariedCopies(np.random.default_rng((seed, VARIED_STREAM)), [], False, crops=[])
         run(root, per_product, seed, look=False, varied=painted)
         assert painted.crops is not None
-        contact_sheet(painted.crops, np.random.default_rng(seed), args.sheet)
+        if not contact_sheet(painted.crops, np.random.default_rng(seed), args.sheet):
+            sys.exit(f"--sheet {args.sheet}: could not be written")
         print(f"{args.sheet}: 24 of {len(painted.crops)} painted copies ({sum(c.faint for c in painted.cases)} faint)")
         return 0
     if not args.cost_only:
