@@ -92,7 +92,7 @@ class Case:
     alignment: float | None  # the damaged photo's, as the look measured it; None: not measured
     edge: bool = False  # the defect's centre lies in the product's edge band (`edge_copy`)
     painter: str = "bench"  # who painted the defect: the bench's `paint`, or `paint_varied`
-    faint: bool = False  # a defect no reader would see (`FAINT_LEVELS`): counted apart from the goal's rows
+    faint: bool = False  # a faint defect (`FAINT_LEVELS`), counted apart from the goal's rows
 
 
 @dataclass(frozen=True)
@@ -245,8 +245,8 @@ INKS = (  # RGB: four browns, four greys, a blue and a black ink, a whitish wate
     (110, 70, 30), (140, 95, 50), (90, 55, 35), (160, 120, 70), (60, 60, 60), (100, 100, 100), (140, 140, 140),
     (180, 180, 180), (40, 60, 140), (20, 20, 25), (235, 235, 225), (200, 170, 60),
 )  # fmt: skip
-FAINT_LEVELS = 40  # of 255: a defect that changes fewer than `FAINT_PIXELS` pixels by more than this is one
-FAINT_PIXELS = 20  # no reader sees on the contact sheet (a shallow dent); it is counted apart from the goal's rows
+FAINT_LEVELS = 40  # of 255: a defect that changes fewer than `FAINT_PIXELS` pixels by more than this is faint,
+FAINT_PIXELS = 20  # counted apart from the goal's rows (on the contact sheets, mostly dents and stains no reader sees)
 
 
 def bent_curve(rng: np.random.Generator, centre: tuple[float, float], size: float, pieces: int) -> np.ndarray:

@@ -23,6 +23,7 @@ from bench_location import (  # noqa: E402
     VISIBLE,
     Case,
     PaintedShelf,
+    VariedCopies,
     bands,
     catalog_image,
     one_photo,
@@ -70,6 +71,27 @@ def test_a_draw_painted_without_the_look_paints_the_same_photos_and_leaves_the_d
     assert photo.defect == judged_photo.defect and photo.truth == judged_photo.truth
     assert np.array_equal(photo.damaged, judged_photo.damaged)
     assert next_draw == judged_next
+
+
+def test_the_second_painter_leaves_the_benchs_draw_where_it_was() -> None:
+    """`--painter varied` and `both` judge the bench's own photos: painting the second copy must neither change the
+    bench's defect nor move the draw the next photo is made from."""
+    folder = corpus("product-matching") / "grocery" / "Alpro-Fresh-Soy-Milk"
+    image = catalog_image(folder / "Alpro-Fresh-Soy-Milk_Iconic.jpg")
+    image = replace(image, zones=bands(image))
+    catalog = cv2.cvtColor(cv2.imread(str(folder / "Alpro-Fresh-Soy-Milk_Iconic.jpg")), cv2.COLOR_BGR2RGB)
+    rgb = cv2.cvtColor(cv2.imread(str(folder / "Alpro-Fresh-Soy-Milk_001.jpg")), cv2.COLOR_BGR2RGB)
+    outcomes = []
+    for varied in (None, VariedCopies(np.random.default_rng(5), [], False, {"Alpro-Fresh-Soy-Milk": catalog})):
+        rng = np.random.default_rng(23)
+        painted: list[PaintedShelf] = []
+        case = one_photo(rng, "Alpro-Fresh-Soy-Milk", "shelf", rgb, image, None, painted.append, look=False, varied=varied)
+        assert case is not None
+        outcomes.append((painted[0], rng.integers(1 << 30), varied))
+    (alone, next_alone, _), (beside, next_beside, varied) = outcomes
+    assert alone.truth == beside.truth and np.array_equal(alone.damaged, beside.damaged)
+    assert next_alone == next_beside
+    assert varied is not None and len(varied.cases) == 1 and varied.cases[0].painter == "varied"
 
 
 @pytest.mark.parametrize("seed", range(20))  # every kind of defect at least twice
