@@ -77,8 +77,11 @@ def test_the_sentence_names_the_earlier_claim_and_the_side_without_a_customer(
     )
 
 
-@pytest.mark.parametrize(("kind", "code"), [("listing", "reuse.listing_photo"), ("stock", "reuse.stock_photo")])
-def test_a_listing_or_stock_photo_beside_a_claim_of_no_customer_still_fails(
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [("listing", "reuse.listing_photo"), ("stock", "reuse.stock_photo"), ("review", "reuse.review_photo")],
+)
+def test_a_listing_stock_or_review_photo_beside_a_claim_of_no_customer_still_fails(
     store: Store, kind: str, code: str
 ) -> None:
     image = product_photo(23)
