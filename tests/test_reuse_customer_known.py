@@ -129,3 +129,15 @@ def test_the_command_line_sends_a_resent_photo_of_no_customer_to_review(tmp_path
     assert (second["verdict"], reuse_look["status"], reuse_look["code"]) == ("review", "warn", UNKNOWN)
     assert second["verdict_basis"]["code"] == UNKNOWN
     assert any("claim c-1" in reason and "neither claim names its customer" in reason for reason in second["reasons"])
+
+
+def test_a_customer_id_sent_later_names_the_claims_photos_of_that_tenant_only(store: Store) -> None:
+    """c-1 recorded without a customer, then again naming alice: her next claim with the photo is a
+    repeat. Another tenant's c-1 of the same photo still names nobody."""
+    image = product_photo(27)
+    for tenant in ("a", "b"):
+        run_claim(store, claim_upload(image), "c-1", None, FIRST_SEEN_AT, tenant=tenant)
+    run_claim(store, claim_upload(image), "c-1", "alice", FIRST_SEEN_AT + timedelta(hours=1), tenant="a")
+    assert run_claim(store, claim_upload(image), "c-2", "alice", LATER, tenant="a")["code"] == "reuse.same_customer"
+    finding = run_claim(store, claim_upload(image), "c-2", "alice", LATER, tenant="b")
+    assert (finding["code"], finding["params"]["without_customer"]) == (UNKNOWN, "earlier")
