@@ -18,7 +18,9 @@ match means for the claim:
   would otherwise reject a customer's own repeat claim. The strongest of these is reported (in that
   order: listing, another customer, stock, review, customer unknown, same customer); every match is
   in details with its distances and the verification figures (inliers, aligned agreement), and an
-  earlier claim's with ``same_customer`` and ``customer_known`` (both claims name a customer).
+  earlier claim's with ``same_customer`` and ``customer_known`` (both claims name a customer). An
+  earlier claim's customer is the last id sent for it: one sent when the claim is verified again
+  names the photos it recorded before (`store.database`).
 
 Example: a customer sends the shop's own listing photo of SKU BAG-001, cropped and mirrored:
 ``fail``, code ``reuse.listing_photo``, details ``{"matches": [{"kind": "listing", "sku": "BAG-001",
