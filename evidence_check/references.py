@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from evidence_check.catalog.loading import feature_folder
@@ -196,12 +196,39 @@ def _distances(queries: bytes, stored: bytes, size: int) -> np.ndarray:
     return np.unpackbits(a ^ b, axis=2).sum(axis=2)
 
 
-@store_errors("could not look the photo's file up")
-def identical_rows(store: Store, tenant: str, image_id: str) -> list[int]:
-    """The fingerprint rows of `tenant` whose file has this sha256, earliest first (at most
-    MAX_IDENTICAL): read from the store, so found before a sync indexes them."""
+StoredRows = dict[int, tuple[Entry, fp.Features | None, bytes, bytes]]
+
+
+@store_errors("could not read the photo's candidates")
+def candidate_rows(store: Store, tenant: str, image_id: str, hits: Sequence[Hit]) -> tuple[list[Hit], StoredRows]:
+    """The index's hits and the fingerprint rows of `tenant` whose file has this sha256 (earliest
+    first, at most MAX_IDENTICAL; read from the store, so found before a sync indexes them), with
+    what the store holds of each (`stored_rows`). Both selects share one connection: a checkout is
+    a round trip or two of its own on PostgreSQL (the pool's ping, the reset when it is returned)."""
     with store.engine.connect() as connection:
-        return list(connection.execute(_IDENTICAL, {"tenant": tenant, "image_id": image_id}).scalars())
+        same_file = connection.execute(_IDENTICAL, {"tenant": tenant, "image_id": image_id}).scalars()
+        hashed = {h.entry_id for h in hits}
+        # Unfound by the hashes: distances as the index gives a code it did not find.
+        found = [*hits, *(Hit(row_id, 256, 64, 0) for row_id in same_file if row_id not in hashed)]
+        return found, stored_rows(connection, tenant, [h.entry_id for h in found])
+
+
+def stored_rows(connection: Connection, tenant: str, entry_ids: Sequence[int]) -> StoredRows:
+    """What these fingerprint rows of `tenant` were, their features, PDQ codes and pHash codes (a row
+    of another tenant is never returned, whatever an index said)."""
+    if not entry_ids:
+        return {}
+    rows = connection.execute(_STORED, {"ids": list(entry_ids)}).all()
+    return {
+        row.id: (
+            Entry(row.id, row.kind, row.ref_id, row.customer_id, row.image_id, _aware(row.first_seen)),
+            None if row.features is None else fp.Features.from_bytes(bytes(row.features)),
+            bytes(row.pdq),
+            bytes(row.phash),
+        )
+        for row in rows
+        if row.tenant == tenant
+    }
 
 
 def stored_print(print_: fp.Fingerprint, keep_features: bool = True) -> StoredPrint:
@@ -346,12 +373,7 @@ class References:
         print_ = measured.fingerprint  # timed apart (reuse.hashes) when first measured
         image_id = measured.photo.image_id
         with measured.timed("reuse.lookup"):
-            hits = self.search(tenant, print_)[:MAX_CANDIDATES]
-            hashed = {h.entry_id for h in hits}
-            # Unfound by the hashes: distances as the index gives a code it did not find.
-            same_file = identical_rows(self.store, tenant, image_id)
-            hits += [Hit(row_id, 256, 64, 0) for row_id in same_file if row_id not in hashed]
-            stored = self.stored(tenant, (h.entry_id for h in hits))
+            hits, stored = candidate_rows(self.store, tenant, image_id, self.search(tenant, print_)[:MAX_CANDIDATES])
         found = []
         with measured.timed("reuse.verify"):
             for hit in hits:
@@ -383,25 +405,6 @@ class References:
                 best = max(tried, key=lambda m: (confirmed(m.candidate, m.verification, quality), m.verification.inliers))
                 found.append(replace(best, identical=identical))
         return found
-
-    def stored(self, tenant: str, entry_ids: Iterable[int]) -> dict[int, tuple[Entry, fp.Features | None, bytes, bytes]]:
-        """What these fingerprint rows of `tenant` were, their features, PDQ codes and pHash codes,
-        from the store (a row of another tenant is never returned, whatever an index said)."""
-        wanted = list(entry_ids)
-        if not wanted:
-            return {}
-        with self.store.engine.connect() as connection:
-            rows = connection.execute(_STORED, {"ids": wanted}).all()
-        return {
-            row.id: (
-                Entry(row.id, row.kind, row.ref_id, row.customer_id, row.image_id, _aware(row.first_seen)),
-                None if row.features is None else fp.Features.from_bytes(bytes(row.features)),
-                bytes(row.pdq),
-                bytes(row.phash),
-            )
-            for row in rows
-            if row.tenant == tenant
-        }
 
     def add(
         self,

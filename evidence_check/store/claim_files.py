@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from evidence_check.errors import WordedError
 from evidence_check.models import Claim, ClaimReason, Region, Timeline, WantedOutcome
-from evidence_check.store.database import Store, StoreError
+from evidence_check.store.database import Store, StoreError, store_errors
 from evidence_check.store.tables import ClaimRow, PhotoFileRow, PhotoRow
 
 
@@ -136,6 +136,27 @@ def files_by_image(store: Store, tenant: str, image_ids: list[str]) -> dict[str,
     except SQLAlchemyError as exc:
         raise StoreError(f"could not read photos: {exc.__class__.__name__}") from None
     return {image_id: (filename, bytes(data)) for image_id, filename, data in rows}
+
+
+@store_errors("could not read the photo's file")
+def file_of_image(store: Store, tenant: str, image_id: str) -> tuple[str, bytes] | None:
+    """(filename, file) of one kept copy of the tenant's photo with this image id (the first kept),
+    or None: the copies are the same bytes, and a photo sent in many claims is kept in each."""
+    first = (
+        select(PhotoRow.id)
+        .join(PhotoFileRow, PhotoFileRow.photo_pk == PhotoRow.id)
+        .where(PhotoRow.tenant == tenant, PhotoRow.image_id == image_id)
+        .order_by(PhotoRow.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    with store.engine.connect() as connection:
+        row = connection.execute(
+            select(PhotoRow.filename, PhotoFileRow.data)
+            .join(PhotoFileRow, PhotoFileRow.photo_pk == PhotoRow.id)
+            .where(PhotoRow.id == first)
+        ).first()
+    return None if row is None else (row.filename, bytes(row.data))
 
 
 def forget_photo_files(store: Store, before: datetime, tenant: str | None = None) -> int:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
 
-from sqlalchemy import Engine, create_engine, event, inspect, select, text
+from sqlalchemy import Engine, create_engine, event, inspect, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from evidence_check.models import Claim
 from evidence_check.store.keys_tables import RequestKeyRow
 from evidence_check.store.outbox import Event, queue_events
-from evidence_check.store.reuse_tables import StoredPrint, fingerprint_row
+from evidence_check.store.reuse_tables import FingerprintRow, StoredPrint, fingerprint_row
 from evidence_check.store.sqlite_file import sqlite_file
 from evidence_check.store.tables import ClaimRow, PhotoFileRow, PhotoRow, ReportRow
 from evidence_check.widths import stored_filename
@@ -330,6 +330,19 @@ class Store:
             row.updated_at = when
             row.reason = claim.reason.value  # given, or the claim's as sent before (intake.build_claim)
             row.customer_id = claim.customer_id or row.customer_id
+            if claim.customer_id:
+                # The reuse look compares customers by the claim's fingerprint rows, written when its
+                # photos were first recorded: a customer id sent later is theirs too.
+                session.execute(
+                    update(FingerprintRow)
+                    .where(
+                        FingerprintRow.tenant == claim.tenant,
+                        FingerprintRow.kind == "claim",
+                        FingerprintRow.ref_id == claim.claim_id,
+                        or_(FingerprintRow.customer_id.is_(None), FingerprintRow.customer_id != claim.customer_id),
+                    )
+                    .values(customer_id=claim.customer_id)
+                )
             row.sku = claim.sku or row.sku
             row.order_id = claim.order_id or row.order_id
             row.wanted = claim.wanted.value if claim.wanted else row.wanted
