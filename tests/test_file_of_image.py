@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from evidence_check.engine import Upload
 from evidence_check.store import Store, StoreError
-from evidence_check.store.claim_files import file_of_image
+from evidence_check.store.claim_files import file_of_image, files_by_image
 from fixtures.make_fixtures import jpeg, product_photo
 from tests.reuse_codes import FIRST_SEEN_AT
 from tests.test_reuse import run_claim
@@ -40,5 +40,18 @@ def test_a_copy_whose_file_was_forgotten_is_passed_over(store: Store) -> None:
 def test_a_store_that_fails_the_read_says_so_in_one_line(store: Store) -> None:
     with store.engine.begin() as connection:
         connection.execute(text("DROP TABLE photo_files"))
-    with pytest.raises(StoreError, match="^could not read the photo's file: [^\\n]*$"):
+    with pytest.raises(StoreError, match="^could not read the photos' files: [^\\n]*$"):
         file_of_image(store, "t", "0" * 64)
+
+
+def test_several_photos_are_read_one_copy_each_as_a_report_shows_them(store: Store) -> None:
+    sent = [jpeg(product_photo(seed)) for seed in (33, 34)]
+    ids = [hashlib.sha256(data).hexdigest() for data in sent]
+    for number in range(3):  # both files sent in three claims of the tenant, and once by another tenant
+        for side, data in zip("ab", sent, strict=True):
+            name = f"{number}-{side}"
+            run_claim(store, Upload(f"{name}.jpg", data), f"c-{name}", None, FIRST_SEEN_AT + timedelta(days=number), tenant="t")
+    run_claim(store, Upload("theirs.jpg", sent[0]), "c-9", None, FIRST_SEEN_AT - timedelta(days=1), tenant="other")
+    assert files_by_image(store, "t", [*ids, "0" * 64]) == {ids[0]: ("0-a.jpg", sent[0]), ids[1]: ("0-b.jpg", sent[1])}
+    assert files_by_image(store, "other", ids) == {ids[0]: ("theirs.jpg", sent[0])}
+    assert files_by_image(store, "t", []) == {}

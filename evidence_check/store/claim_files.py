@@ -12,7 +12,7 @@ from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from evidence_check.errors import WordedError
@@ -122,41 +122,31 @@ def photo_files(store: Store, tenant: str, claim_id: str) -> list[tuple[str, str
     return [(image_id, filename, bytes(data)) for image_id, filename, data in rows]
 
 
+@store_errors("could not read the photos' files")
 def files_by_image(store: Store, tenant: str, image_ids: list[str]) -> dict[str, tuple[str, bytes]]:
-    """(filename, file) of the tenant's kept photos with these image ids, from whichever claim has one."""
+    """(filename, file) of one kept copy (the first kept) of each of the tenant's photos with these
+    image ids: the copies are the same bytes, and a photo sent in many claims is kept in each, so a
+    report's thumbnails and `reuse refresh` read one file per photo, not one per claim."""
     if not image_ids:
         return {}
-    try:
-        with store.sessions() as session:
-            rows = session.execute(
-                select(PhotoRow.image_id, PhotoRow.filename, PhotoFileRow.data)
-                .join(PhotoFileRow, PhotoFileRow.photo_pk == PhotoRow.id)
-                .where(PhotoRow.tenant == tenant, PhotoRow.image_id.in_(image_ids))
-            ).all()
-    except SQLAlchemyError as exc:
-        raise StoreError(f"could not read photos: {exc.__class__.__name__}") from None
+    first_kept = (
+        select(func.min(PhotoRow.id))
+        .join(PhotoFileRow, PhotoFileRow.photo_pk == PhotoRow.id)
+        .where(PhotoRow.tenant == tenant, PhotoRow.image_id.in_(image_ids))
+        .group_by(PhotoRow.image_id)
+    )
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(PhotoRow.image_id, PhotoRow.filename, PhotoFileRow.data)
+            .join(PhotoFileRow, PhotoFileRow.photo_pk == PhotoRow.id)
+            .where(PhotoRow.id.in_(first_kept))
+        ).all()
     return {image_id: (filename, bytes(data)) for image_id, filename, data in rows}
 
 
-@store_errors("could not read the photo's file")
 def file_of_image(store: Store, tenant: str, image_id: str) -> tuple[str, bytes] | None:
-    """(filename, file) of one kept copy of the tenant's photo with this image id (the first kept),
-    or None: the copies are the same bytes, and a photo sent in many claims is kept in each."""
-    first = (
-        select(PhotoRow.id)
-        .join(PhotoFileRow, PhotoFileRow.photo_pk == PhotoRow.id)
-        .where(PhotoRow.tenant == tenant, PhotoRow.image_id == image_id)
-        .order_by(PhotoRow.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    with store.engine.connect() as connection:
-        row = connection.execute(
-            select(PhotoRow.filename, PhotoFileRow.data)
-            .join(PhotoFileRow, PhotoFileRow.photo_pk == PhotoRow.id)
-            .where(PhotoRow.id == first)
-        ).first()
-    return None if row is None else (row.filename, bytes(row.data))
+    """(filename, file) of the first kept copy of the tenant's photo with this image id, or None."""
+    return files_by_image(store, tenant, [image_id]).get(image_id)
 
 
 def forget_photo_files(store: Store, before: datetime, tenant: str | None = None) -> int:
