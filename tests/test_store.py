@@ -115,9 +115,42 @@ def test_an_unreachable_server_is_one_line() -> None:
 
 
 def test_a_postgres_url_is_read_as_postgresql() -> None:
-    # Unreachable, so that the test needs no server: the scheme understood, the connection refused.
-    with pytest.raises(StoreError, match=r"^cannot open the store at postgresql\+psycopg://nobody@127\.0\.0\.1:1/none"):
+    # Unreachable, so that the test needs no server: the scheme understood (no "Can't load plugin"),
+    # the connection refused.
+    with pytest.raises(StoreError, match=r"^cannot open the store at postgres://nobody@127\.0\.0\.1:1/none") as caught:
         Store("postgres://nobody@127.0.0.1:1/none?connect_timeout=2")
+    assert "plugin" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("postgresql://bob:s3cret@127.0.0.1:1/none?connect_timeout=2", "postgresql://bob:***@127.0.0.1:1/none"),
+        ("postgres://bob:s3cret@127.0.0.1:1/none?connect_timeout=2", "postgres://bob:***@127.0.0.1:1/none"),
+    ],
+)
+def test_an_unreachable_servers_url_is_echoed_as_typed_without_its_password(typed: str, shown: str) -> None:
+    with pytest.raises(StoreError) as caught:
+        Store(typed)
+    assert str(caught.value).startswith(f"cannot open the store at {shown}?connect_timeout=2: ")
+    assert "s3cret" not in str(caught.value) and "psycopg" not in str(caught.value)
+
+
+def test_a_url_naming_a_driver_not_installed_is_echoed_as_typed_without_its_password() -> None:
+    with pytest.raises(StoreError) as caught:
+        Store("postgresql+pg8000://bob:s3cret@127.0.0.1:1/none")
+    assert str(caught.value).startswith("cannot use database postgresql+pg8000://bob:***@127.0.0.1:1/none: ")
+
+
+def test_the_command_line_echoes_the_url_as_typed() -> None:
+    from typer.testing import CliRunner
+
+    from evidence_check.cli import app
+
+    answer = CliRunner().invoke(app, ["catalog", "list", "--db", "postgresql://bob:s3cret@127.0.0.1:1/none?connect_timeout=2"])
+    assert answer.exit_code == 1 and "Traceback" not in answer.output
+    assert "cannot open the store at postgresql://bob:***@127.0.0.1:1/none" in answer.output
+    assert "s3cret" not in answer.output and "psycopg" not in answer.output
 
 
 def test_a_postgres_url_opens_the_server_a_postgresql_one_does(store_url: str) -> None:

@@ -98,6 +98,8 @@ class Store:
             parsed = make_url(url)
         except ArgumentError:
             raise StoreError(f"not a database URL: {url!r}") from None
+        # What messages echo: the URL as the user wrote it, not with the driver named below.
+        self.shown_url = parsed.render_as_string(hide_password=True)
         # `postgres://` is how Heroku, Render and many .env files write it; SQLAlchemy knows no such
         # dialect and said only "Can't load plugin: sqlalchemy.dialects:postgres".
         if parsed.drivername in ("postgresql", "postgres"):
@@ -115,9 +117,7 @@ class Store:
             # checkout. A SQLite file cannot, and the test was a query per request for nothing.
             self.engine: Engine = create_engine(parsed, pool_pre_ping=parsed.get_backend_name() != "sqlite")
         except (ArgumentError, ImportError) as exc:
-            raise StoreError(
-                f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}"
-            ) from None
+            raise StoreError(f"cannot use database {self.shown_url}: {exc}") from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -125,7 +125,9 @@ class Store:
         try:
             self._migrate()
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot open the store at {self.url}: {_one_line(exc)}{_disk_state(self.file)}") from None
+            raise StoreError(
+                f"cannot open the store at {self.shown_url}: {_one_line(exc)}{_disk_state(self.file)}"
+            ) from None
 
     def _migrate(self) -> None:
         with self.engine.connect() as connection:
@@ -157,7 +159,7 @@ class Store:
                 # an upgrade, a rollback of the code): alembic knows no such revision, and said so
                 # in a traceback.
                 raise StoreError(
-                    f"cannot open the store at {self.url}: its schema is at {found}, which this version of "
+                    f"cannot open the store at {self.shown_url}: its schema is at {found}, which this version of "
                     f"evidence-check (schema {SCHEMA_HEAD}) does not know; a newer version migrated it: run that one"
                 ) from None
 
