@@ -23,8 +23,8 @@ from typing import Annotated, Any
 
 import typer
 
-from evidence_check.cli.app import DbOption, _variable, app, fail, load_settings, open_store
-from evidence_check.settings import checked_root_path
+from evidence_check.cli.app import DbOption, app, fail, load_settings, open_store
+from evidence_check.settings import checked_root_path, setting_variable
 from evidence_check.store.keys import any_key
 
 GRACE_SECONDS = 30
@@ -170,7 +170,7 @@ def serve(
         try:
             refuse_own_address(routed_app().routes, settings.root_path)
         except ValueError as exc:
-            fail(f"{'--root-path' if root_path is not None else 'bad setting ' + _variable('root_path')}: {exc}", 2)
+            fail(f"{'--root-path' if root_path is not None else 'bad setting ' + setting_variable('root_path')}: {exc}", 2)
     if settings.api_max_parallel is None:
         settings = settings.model_copy(update={"api_max_parallel": analyses_per_process(workers)})
     store = open_store(settings.db)

@@ -35,6 +35,7 @@ from evidence_check.store import Store
 from evidence_check.store.keys import create_key
 from evidence_check.store.webhooks import deliveries, set_webhook
 from tests.api.conftest import CLAIM, LOCAL, LOOPBACK, free_port, jpeg, photos, start_server
+from tests.conftest import ROOT
 from tests.web.conftest import csrf_of
 
 PREFIX = "/evidence"
@@ -353,6 +354,40 @@ def test_a_bad_prefix_is_refused_at_start_in_one_line(
     assert not (tmp_path / "store.sqlite3").exists()
     if "taken" in said:
         assert result.output.endswith("choose another prefix, as /evidence\n"), result.output
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("/claims", "bad setting EVIDENCE_CHECK_ROOT_PATH: /claims is taken by the app's own addresses (as /claims/"),
+        ("evidence", "bad setting EVIDENCE_CHECK_ROOT_PATH: must start with '/'"),
+    ],
+)
+@pytest.mark.parametrize("server", ["uvicorn", "serve"])
+def test_a_bad_prefix_run_by_uvicorns_factory_or_serve_is_one_line(value: str, said: str, server: str, tmp_path: Path) -> None:
+    """The factory the workers of `serve --workers N` run is uvicorn's too, as an operator may run it
+    (`uvicorn --factory api.app:app_from_environment`): its refusal is one line and a non-zero exit,
+    as `serve`'s is, in a real process."""
+    port = str(free_port())
+    command = {
+        "uvicorn": [sys.executable, "-m", "uvicorn", "--factory", "api.app:app_from_environment", "--port", port],
+        "serve": [sys.executable, "-m", "evidence_check", "serve", "--port", port],
+    }[server]
+    environment = {**os.environ, "EVIDENCE_CHECK_ROOT_PATH": value, "EVIDENCE_CHECK_DB": f"sqlite:///{tmp_path / 's.sqlite3'}"}
+    done = subprocess.run(command, capture_output=True, text=True, env=environment, cwd=ROOT, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"evidence-check: {said}") and done.stderr.count("\n") == 1, done.stderr
+    assert not (tmp_path / "s.sqlite3").exists()
+
+
+def test_a_store_that_cannot_be_opened_by_uvicorns_factory_is_one_line(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "uvicorn", "--factory", "api.app:app_from_environment", "--port", str(free_port())]
+    unreachable = "postgresql://bob:s3cret@127.0.0.1:1/none?connect_timeout=2"
+    environment = {**os.environ, "EVIDENCE_CHECK_ROOT_PATH": PREFIX, "EVIDENCE_CHECK_DB": unreachable}
+    done = subprocess.run(command, capture_output=True, text=True, env=environment, cwd=ROOT, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("evidence-check: cannot open the store at postgresql://bob:***@127.0.0.1:1/none")
+    assert done.stderr.count("\n") == 1, done.stderr
 
 
 @pytest.mark.parametrize(
