@@ -27,6 +27,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from typer.testing import CliRunner
 
 from api.app import create_app, routed_app
+from api.connections import BODY_MIN_RATE_VARIABLE, BODY_TIMEOUT_VARIABLE, HEADER_TIMEOUT_VARIABLE
+from api.observe import LOG_LEVEL_VARIABLE
 from api.served_under import SUGGESTED, ServedUnder, refuse_own_address
 from evidence_check.cli import app as cli_app
 from evidence_check.engine import now_utc
@@ -354,6 +356,64 @@ def test_a_bad_prefix_is_refused_at_start_in_one_line(
     assert not (tmp_path / "store.sqlite3").exists()
     if "taken" in said:
         assert result.output.endswith("choose another prefix, as /evidence\n"), result.output
+
+
+# What `serve` writes into its own environment for the connections' protocol and its workers.
+SERVE_WRITES = (
+    HEADER_TIMEOUT_VARIABLE,
+    BODY_TIMEOUT_VARIABLE,
+    BODY_MIN_RATE_VARIABLE,
+    LOG_LEVEL_VARIABLE,
+    "EVIDENCE_CHECK_DB",
+    "EVIDENCE_CHECK_API_MAX_PARALLEL",
+    "EVIDENCE_CHECK_ROOT_PATH",
+    "PROMETHEUS_MULTIPROC_DIR",
+)
+
+
+@pytest.mark.parametrize(("workers", "built"), [(1, 1), (2, 1)])
+def test_serve_under_a_prefix_builds_the_apps_routes_once(
+    workers: int, built: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One process builds its app once, the prefix checked on it, and serves that very app, whose
+    API and console answer under the prefix; several processes check the prefix once in the parent
+    (each worker builds its own app, once)."""
+    import uvicorn
+
+    import api.app
+    import api.observe
+
+    calls: list[int] = []
+    served: list[Any] = []
+    routed = api.app.routed_app
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return routed(*args, **kwargs)
+
+    monkeypatch.setattr(api.app, "routed_app", counted)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **_options: served.append(app))
+    for process_wide in ("limit_malloc_arenas", "one_thread_per_request"):
+        monkeypatch.setattr(api.app, process_wide, lambda: None)
+    monkeypatch.setattr(api.observe, "log_requests", lambda _level: None)
+    for written in SERVE_WRITES:  # `serve` hands its workers these: each is put back as it was after the test
+        monkeypatch.setenv(written, "")
+        monkeypatch.delenv(written)
+    db = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    command = ["serve", "--db", db, "--port", str(free_port()), "--workers", str(workers), "--root-path", PREFIX]
+    result = CliRunner().invoke(cli_app, command)
+    assert result.exit_code == 0, result.output
+    assert len(calls) == built
+    if workers > 1:
+        assert served == ["api.app:app_from_environment"]
+        return
+    with TestClient(served[0], base_url=LOCAL, client=LOOPBACK) as client:
+        assert client.get(f"{PREFIX}/healthz").status_code == 200
+        verified = client.post(f"{PREFIX}/v1/verify", files=photos(("a.jpg", jpeg(1))), data={"claim_id": "c-1"})
+        assert verified.status_code == 200, verified.text
+        page = client.get(f"{PREFIX}/claims/c-1")
+        assert page.status_code == 200 and f'href="{PREFIX}/' in page.text
+    assert len(calls) == built
 
 
 @pytest.mark.parametrize(
