@@ -271,3 +271,22 @@ def test_a_store_at_the_newest_schema_is_opened_without_importing_alembic(tmp_pa
         for _ in range(2)
     ]
     assert [run.stdout.strip() for run in runs] == ["True", "False"]  # migrated the first time only
+
+
+@pytest.mark.parametrize(
+    ("sent", "earlier", "kept"),
+    [
+        # Recorded without photos' regions either time (a caller that keeps none): left without.
+        ({"region": None}, None, {"region": None}),
+        ({"region": None}, {"region": [1, 2, 3, 4]}, {"region": None}),
+        # A later request keeps the earlier photos' regions, and replaces one drawn on a photo sent again.
+        ({"region": None}, {"photo_regions": {"a": [1, 2, 3, 4]}}, {"region": None, "photo_regions": {"a": [1, 2, 3, 4]}}),
+        (
+            {"photo_regions": {"b": [5, 6, 7, 8], "a": [9, 9, 9, 9]}},
+            {"photo_regions": {"a": [1, 2, 3, 4], "c": [1, 1, 1, 1]}},
+            {"photo_regions": {"a": [9, 9, 9, 9], "b": [5, 6, 7, 8], "c": [1, 1, 1, 1]}},
+        ),
+    ],
+)
+def test_a_claims_fields_keep_each_photos_region_across_requests(sent: dict, earlier: dict | None, kept: dict) -> None:
+    assert database.with_earlier_regions(sent, earlier) == kept

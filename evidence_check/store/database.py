@@ -38,6 +38,20 @@ MIGRATION_LOCK = 0x65766368  # any constant shared by every process of this proj
 SCHEMA_HEAD = "0022_fingerprints_by_image"
 
 
+# The claim's fields' record of each photo's region ([x, y, w, h]) by its image id: a later request of
+# the claim (a retake) adds to it as it adds photos, so the earlier photos keep theirs.
+PHOTO_REGIONS = "photo_regions"
+
+
+def with_earlier_regions(fields: Mapping[str, Any], earlier: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The claim's fields as sent now, with the regions of photos it was sent with before (none
+    recorded either time: without the record, as a claim recorded before there was one)."""
+    before = earlier or {}
+    if PHOTO_REGIONS not in fields and PHOTO_REGIONS not in before:
+        return dict(fields)
+    return {**fields, PHOTO_REGIONS: {**(before.get(PHOTO_REGIONS) or {}), **(fields.get(PHOTO_REGIONS) or {})}}
+
+
 class StoreError(Exception):
     """The store cannot be opened or written; the message is one line."""
 
@@ -224,7 +238,7 @@ class Store:
         with self.sessions.begin() as session:
             claim_row = self._claim_row(session, claim, when)
             if fields is not None:
-                claim_row.fields = dict(fields)
+                claim_row.fields = with_earlier_regions(fields, claim_row.fields)
             known = set(session.scalars(select(PhotoRow.image_id).where(PhotoRow.claim_pk == claim_row.id)))
             for image_id, filename in photos:
                 if image_id in known:
