@@ -290,3 +290,12 @@ def test_a_store_at_the_newest_schema_is_opened_without_importing_alembic(tmp_pa
 )
 def test_a_claims_fields_keep_each_photos_region_across_requests(sent: dict, earlier: dict | None, kept: dict) -> None:
     assert database.with_earlier_regions(sent, earlier) == kept
+
+
+@pytest.mark.parametrize("query", ["password=hunter2", "sslpassword=hunter2&connect_timeout=2", "PASSWORD=hunter2"])
+def test_a_password_given_in_the_urls_query_is_hidden_too(query: str) -> None:
+    # libpq reads `?password=` (and `?sslpassword=`) as it reads the password before the '@'.
+    with pytest.raises(StoreError) as caught:
+        Store(f"postgresql://bob@127.0.0.1:1/none?{query}")
+    assert str(caught.value).startswith("cannot open the store at postgresql://bob@127.0.0.1:1/none?")
+    assert "hunter2" not in str(caught.value) and "***" in str(caught.value)

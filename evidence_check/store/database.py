@@ -17,7 +17,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 
 from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -50,6 +50,16 @@ def with_earlier_regions(fields: Mapping[str, Any], earlier: Mapping[str, Any] |
     if PHOTO_REGIONS not in fields and PHOTO_REGIONS not in before:
         return dict(fields)
     return {**fields, PHOTO_REGIONS: {**(before.get(PHOTO_REGIONS) or {}), **(fields.get(PHOTO_REGIONS) or {})}}
+
+
+# Query parameters libpq reads a secret from, as it reads the password before the '@'.
+SECRET_QUERY_KEYS = ("password", "sslpassword")
+
+
+def shown_url(parsed: URL) -> str:
+    """The URL as written, its password hidden, wherever it is given."""
+    hidden = {key: "***" if key.lower() in SECRET_QUERY_KEYS else value for key, value in parsed.query.items()}
+    return parsed.set(query=hidden).render_as_string(hide_password=True).replace("=%2A%2A%2A", "=***")
 
 
 class StoreError(Exception):
@@ -113,7 +123,7 @@ class Store:
         except ArgumentError:
             raise StoreError(f"not a database URL: {url!r}") from None
         # What messages echo: the URL as the user wrote it, not with the driver named below.
-        self.shown_url = parsed.render_as_string(hide_password=True)
+        self.shown_url = shown_url(parsed)
         # `postgres://` is how Heroku, Render and many .env files write it; SQLAlchemy knows no such
         # dialect and said only "Can't load plugin: sqlalchemy.dialects:postgres".
         if parsed.drivername in ("postgresql", "postgres"):
