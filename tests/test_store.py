@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
@@ -20,6 +24,7 @@ from tests.conftest import FIXTURES
 
 NOW = datetime(2026, 11, 16, 4, 0, tzinfo=UTC)
 GENUINE = FIXTURES / "genuine_after_delivery.jpg"
+REPORT = {"verdict": "accept", "risk": 0.1}
 
 
 def claim(claim_id: str, customer: str, tenant: str = "default"):
@@ -299,3 +304,33 @@ def test_a_password_given_in_the_urls_query_is_hidden_too(query: str) -> None:
         Store(f"postgresql://bob@127.0.0.1:1/none?{query}")
     assert str(caught.value).startswith("cannot open the store at postgresql://bob@127.0.0.1:1/none?")
     assert "hunter2" not in str(caught.value) and "***" in str(caught.value)
+
+
+def test_two_requests_of_one_claim_at_once_both_keep_their_photos_regions(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each request adds its photos' regions to those the claim's fields hold: read and written in one
+    transaction, the claim's row held between. Here each, once it has read the fields, waits for the
+    other to have read them too (2 s, not an assertion): while the row is held the other never does;
+    without, both write what they read before either wrote, and the later one drops the other's."""
+    store.record(claim("c-1", "alice"), [("a" * 64, "a.jpg")], REPORT, NOW, fields={"photo_regions": {"a" * 64: [1, 1, 1, 1]}})
+    both_read = threading.Barrier(2)
+    merge = database.with_earlier_regions
+
+    def merge_once_both_have_read(*args: Any) -> dict[str, Any]:
+        with suppress(threading.BrokenBarrierError):
+            both_read.wait(timeout=2)
+        return merge(*args)
+
+    monkeypatch.setattr(database, "with_earlier_regions", merge_once_both_have_read)
+
+    def retake(image_id: str) -> None:
+        store.record(
+            claim("c-1", "alice"), [(image_id, f"{image_id[0]}.jpg")], REPORT, NOW, fields={"photo_regions": {image_id: [2, 2, 2, 2]}}
+        )
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(retake, ["b" * 64, "c" * 64]))
+    with store.sessions() as session:
+        fields = session.scalar(select(ClaimRow.fields).where(ClaimRow.claim_id == "c-1"))
+    assert sorted(fields["photo_regions"]) == ["a" * 64, "b" * 64, "c" * 64]

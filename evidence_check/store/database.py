@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from evidence_check.models import Claim
+from evidence_check.store.holds import held
 from evidence_check.store.keys_tables import RequestKeyRow
 from evidence_check.store.outbox import Event, queue_events
 from evidence_check.store.reuse_tables import StoredPrint, fingerprint_row
@@ -335,8 +336,14 @@ class Store:
         return dict(body) if body is not None else None
 
     def _claim_row(self, session: Session, claim: Claim, when: datetime) -> ClaimRow:
+        # Held to the end of the transaction: its fields are read, added to and written back
+        # (`with_earlier_regions`), and another request of the claim must read them after, not before.
         row = session.scalar(
-            select(ClaimRow).where(ClaimRow.tenant == claim.tenant, ClaimRow.claim_id == claim.claim_id)
+            held(
+                session,
+                select(ClaimRow).where(ClaimRow.tenant == claim.tenant, ClaimRow.claim_id == claim.claim_id),
+                keys_kept=True,
+            )
         )
         if row is None:
             row = ClaimRow(
