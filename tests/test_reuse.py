@@ -30,7 +30,7 @@ from evidence_check.intake import build_claim
 from evidence_check.measure import Measurements
 from evidence_check.references import References, references_for, stored_print
 from evidence_check.reuse_rows import GAP_SECONDS
-from evidence_check.service import verify_claim
+from evidence_check.service import limits_from, verify_claim
 from evidence_check.settings import Settings
 from evidence_check.store import Store, StoreError
 from evidence_check.store.reuse_tables import FingerprintRow, fingerprint_row
@@ -492,6 +492,17 @@ def test_stock_add_of_a_known_review_photo_says_so_and_adds_nothing(tmp_path: Pa
         f"seen.jpg: already a review photo (as seen.jpg), not added as a stock photo: to make it one, delete it "
         f"(DELETE /v1/stock/{image_id}) and add it again\n"
     )
+
+
+def test_another_tenants_review_photo_does_not_keep_a_picture_from_this_tenants_stock(store: Store) -> None:
+    """One picture, one kind, per tenant: what another merchant has is neither told nor in the way."""
+    picture = jpeg(product_photo(9))
+    rows = [("seen.jpg", "seen.jpg", picture, None)]
+    limits = limits_from(Settings())
+    assert references_module.add_references(store, "shop-a", "review", rows, limits).added == 1
+    added = references_module.add_references(store, "shop-b", "stock", rows, limits)
+    assert (added.added, added.known, added.other_kind) == (1, 0, ())
+    assert references_module.add_references(store, "shop-a", "stock", rows, limits).other_kind != ()
 
 
 def test_stock_add_folder_skips_unreadable_files_and_then_catches_the_photo(tmp_path: Path, sqlite_url: str) -> None:
