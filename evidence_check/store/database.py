@@ -249,7 +249,7 @@ class Store:
         with self.sessions.begin() as session:
             claim_row = self._claim_row(session, claim, when)
             if fields is not None:
-                claim_row.fields = with_earlier_regions(fields, claim_row.fields)
+                claim_row.fields = with_earlier_regions(fields, self._with_regions_by_image(session, claim_row))
             known = set(session.scalars(select(PhotoRow.image_id).where(PhotoRow.claim_pk == claim_row.id)))
             for image_id, filename in photos:
                 if image_id in known:
@@ -334,6 +334,22 @@ class Store:
                 .limit(1)
             )
         return dict(body) if body is not None else None
+
+    @staticmethod
+    def _with_regions_by_image(session: Session, claim_row: ClaimRow) -> dict[str, Any] | None:
+        """The claim's fields as recorded; those of a claim recorded before they kept each photo's
+        region by its image id with the region they held (its latest request's) under the photo a
+        reverify judged it on, the claim's photos in order, so that a later request keeps it."""
+        fields = claim_row.fields
+        region = (fields or {}).get("region")
+        if not fields or PHOTO_REGIONS in fields or not region:
+            return fields
+        number = region[4] if len(region) > 4 and region[4] else 1
+        image_ids = session.scalars(
+            select(PhotoRow.image_id).where(PhotoRow.claim_pk == claim_row.id).order_by(PhotoRow.id)
+        ).all()
+        on = {image_ids[number - 1]: list(region[:4])} if number <= len(image_ids) else {}
+        return {**fields, PHOTO_REGIONS: on}
 
     def _claim_row(self, session: Session, claim: Claim, when: datetime) -> ClaimRow:
         # Held to the end of the transaction: its fields are read, added to and written back

@@ -365,3 +365,21 @@ def test_a_claim_recorded_before_photos_kept_their_regions_is_judged_by_its_late
     assert _regions(api.client.post("/v1/claims/c-old-reg/reverify").json()) == [[10, 20, 30, 40]]
     assert api.verify(photos(("retake.jpg", jpeg(51))), {"claim_id": "c-old-reg"}).status_code == 200
     assert _regions(api.client.post("/v1/claims/c-old-reg/reverify").json()) == [[10, 20, 30, 40], None]
+
+
+def test_a_claim_recorded_before_photos_kept_their_regions_keeps_its_region_through_a_retake(api: Api) -> None:
+    """A claim verified before the upgrade, its retake sent after: the first request it is sent with
+    records the region its fields held where a reverify would have judged it (the claim's photos in
+    order), so the retake does not erase it."""
+    from sqlalchemy import select
+
+    from evidence_check.store.database import PHOTO_REGIONS
+    from evidence_check.store.tables import ClaimRow
+
+    sent = api.verify(photos(("front.jpg", jpeg(52)), ("tear.jpg", jpeg(53))), {"claim_id": "c-old", "region": "2:10,20,30,40"})
+    assert sent.status_code == 200, sent.text
+    with api.store.sessions.begin() as session:
+        row = session.scalars(select(ClaimRow).where(ClaimRow.claim_id == "c-old")).one()
+        row.fields = {name: value for name, value in row.fields.items() if name != PHOTO_REGIONS}
+    assert api.verify(photos(("retake.jpg", jpeg(54))), {"claim_id": "c-old"}).status_code == 200
+    assert _regions(api.client.post("/v1/claims/c-old/reverify").json()) == [None, [10, 20, 30, 40], None]
