@@ -334,3 +334,17 @@ def test_two_requests_of_one_claim_at_once_both_keep_their_photos_regions(
     with store.sessions() as session:
         fields = session.scalar(select(ClaimRow.fields).where(ClaimRow.claim_id == "c-1"))
     assert sorted(fields["photo_regions"]) == ["a" * 64, "b" * 64, "c" * 64]
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("postgresql://bob:s3cret@db.example:notaport/claims", "postgresql://bob:***@db.example:notaport/claims"),
+        ("postgresql:/bob:s3cret@db.example/claims", "postgresql:/bob:***@db.example/claims"),
+        ("bob:s3cret@db.example/claims", "bob:***@db.example/claims"),
+    ],
+)
+def test_a_url_that_does_not_parse_is_one_line_without_its_password(typed: str, shown: str) -> None:
+    with pytest.raises(StoreError) as caught:
+        Store(typed)
+    assert str(caught.value) == f"not a database URL: {shown!r}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import inspect as pyinspect
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -61,6 +62,17 @@ def shown_url(parsed: URL) -> str:
     """The URL as written, its password hidden, wherever it is given."""
     hidden = {key: "***" if key.lower() in SECRET_QUERY_KEYS else value for key, value in parsed.query.items()}
     return parsed.set(query=hidden).render_as_string(hide_password=True).replace("=%2A%2A%2A", "=***")
+
+
+def unparsed_shown(url: str) -> str:
+    """A URL that does not parse, as written but for a password between its user's ':' and the '@'."""
+    head, at, tail = url.rpartition("@")
+    if not at:
+        return url
+    scheme = re.match(r"[\w+.-]+:/+", head)
+    start = scheme.end() if scheme else 0
+    user, colon, _ = head[start:].partition(":")
+    return f"{head[:start]}{user}{':***' if colon else ''}@{tail}"
 
 
 class StoreError(Exception):
@@ -121,8 +133,8 @@ class Store:
     def __init__(self, url: str) -> None:
         try:
             parsed = make_url(url)
-        except ArgumentError:
-            raise StoreError(f"not a database URL: {url!r}") from None
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+            raise StoreError(f"not a database URL: {unparsed_shown(url)!r}") from None
         # What messages echo: the URL as the user wrote it, not with the driver named below.
         self.shown_url = shown_url(parsed)
         # `postgres://` is how Heroku, Render and many .env files write it; SQLAlchemy knows no such
