@@ -49,6 +49,7 @@ from evidence_check.store.thumbnails import put_thumbnails
 
 logger = logging.getLogger(__name__)
 KINDS = ("claim", "listing", "stock", "review")
+REFERENCE_KINDS = ("stock", "review")  # a picture is one or the other (`References.add_print`)
 
 # --- tunables (measured by scripts/bench_reuse.py over ../shared/corpora; see the README) ---
 THUMBNAILS_PER_WRITE = 200  # a large stock import holds this many at most in memory
@@ -431,11 +432,27 @@ class References:
         when: datetime | None = None,
         customer_id: str | None = None,
     ) -> bool:
-        """`add` of a picture whose print was measured already (by a worker of a bulk import)."""
+        """`add` of a picture whose print was measured already (by a worker of a bulk import).
+
+        One picture, one kind of reference: a stock photo the tenant already has as a review photo (under
+        any name), or the reverse, is not stored again: `OtherKind` says which it is."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
         try:
             with self.store.sessions.begin() as session:
+                if kind in REFERENCE_KINDS:
+                    kept_as = session.execute(
+                        select(FingerprintRow.kind, FingerprintRow.ref_id)
+                        .where(
+                            FingerprintRow.tenant == tenant,
+                            FingerprintRow.kind.in_([other for other in REFERENCE_KINDS if other != kind]),
+                            FingerprintRow.image_id == image_id,
+                        )
+                        .order_by(FingerprintRow.id)
+                        .limit(1)
+                    ).first()
+                    if kept_as is not None:
+                        raise OtherKind(filename, kept_as.kind, kept_as.ref_id, kind, image_id)
                 known = session.scalar(
                     select(FingerprintRow.id).where(
                         FingerprintRow.tenant == tenant,
@@ -458,6 +475,16 @@ class References:
             # The picture is stored: a retry would find it known, and the next sync indexes it.
             logger.warning("%s of %s stored as %s %s, not indexed yet: %s", filename, tenant, kind, ref_id, exc)
         return True
+
+
+class OtherKind(WordedError):
+    """The picture is a reference of the tenant's already, of the other kind (`kind`, as `reference_id`)."""
+
+    def __init__(self, filename: str, kind: str, reference_id: str, wanted: str, image_id: str) -> None:
+        super().__init__(
+            "references.other_kind", filename=filename, kind=kind, reference_id=reference_id, wanted=wanted, image_id=image_id
+        )
+        self.filename, self.kind, self.reference_id = filename, kind, reference_id
 
 
 _BY_STORE: weakref.WeakKeyDictionary[Store, References] = weakref.WeakKeyDictionary()
@@ -487,8 +514,9 @@ def reuse_folder(store: Store, settings: Settings) -> Path | None:
 @dataclass(frozen=True)
 class AddResult:
     added: int
-    known: int
+    known: int  # under the same name, or as the other kind (each of those in `other_kind` too)
     skipped: tuple[tuple[str, WordedError], ...]  # (name, why)
+    other_kind: tuple[OtherKind, ...] = ()
 
 
 def add_references(
@@ -509,6 +537,7 @@ def add_references(
     references = references_for(store)
     added = known = 0
     skipped: list[tuple[str, WordedError]] = []
+    other_kind: list[OtherKind] = []
     pictures: dict[str, bytes] = {}  # thumbnails shown beside a photo found to be one of them
     for number, (ref_id, filename, data, unread) in enumerate(items, 1):
         try:
@@ -518,10 +547,12 @@ def add_references(
         except PhotoError as exc:
             skipped.append((ref_id, unread or exc))
         else:
-            if references.add(tenant, kind, ref_id, photo, when, keep_features=keep_features):
-                added += 1
-            else:
-                known += 1
+            try:
+                stored = references.add(tenant, kind, ref_id, photo, when, keep_features=keep_features)
+            except OtherKind as exc:
+                other_kind.append(exc)
+                stored = False
+            added, known = (added + 1, known) if stored else (added, known + 1)
             pictures[photo.image_id] = preview_jpeg(photo.working)
             if len(pictures) >= THUMBNAILS_PER_WRITE:
                 put_thumbnails(store, tenant, pictures, when or datetime.now(UTC))
@@ -529,7 +560,7 @@ def add_references(
         if progress is not None:
             progress(number)
     put_thumbnails(store, tenant, pictures, when or datetime.now(UTC))
-    return AddResult(added, known, tuple(skipped))
+    return AddResult(added, known, tuple(skipped), tuple(other_kind))
 
 
 def _aware(moment: datetime) -> datetime:

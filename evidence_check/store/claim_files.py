@@ -8,7 +8,9 @@ longer be verified again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import fields as dataclass_fields
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from evidence_check.errors import WordedError
 from evidence_check.models import Claim, ClaimReason, Region, Timeline, WantedOutcome
-from evidence_check.store.database import Store, StoreError, store_errors
+from evidence_check.store.database import PHOTO_REGIONS, Store, StoreError, store_errors
 from evidence_check.store.tables import ClaimRow, PhotoFileRow, PhotoRow
 
 
@@ -41,6 +43,16 @@ def claim_fields(claim: Claim) -> dict[str, Any]:
         "time_zone": claim.time_zone,
         "lang": claim.lang,
     }
+
+
+def regions_by_image(claim: Claim, image_ids: Sequence[str | None]) -> dict[str, list[int]]:
+    """Each region of the claim as [x, y, w, h] by the image id of the photo it was drawn on;
+    `image_ids`: of the photos verified, in their order (None: a photo not received)."""
+    found = {}
+    for region in claim.regions:
+        if region.photo_number <= len(image_ids) and (image_id := image_ids[region.photo_number - 1]):
+            found[image_id] = [region.x, region.y, region.w, region.h]
+    return found
 
 
 def claim_from_fields(tenant: str, claim_id: str, fields: dict[str, Any]) -> Claim:
@@ -77,7 +89,7 @@ def kept_claim(store: Store, tenant: str, claim_id: str) -> tuple[Claim, list[tu
             if row is None:
                 return None
             photos = session.execute(
-                select(PhotoRow.filename, PhotoFileRow.data)
+                select(PhotoRow.image_id, PhotoRow.filename, PhotoFileRow.data)
                 .outerjoin(PhotoFileRow, PhotoFileRow.photo_pk == PhotoRow.id)
                 .where(PhotoRow.claim_pk == row.id)
                 .order_by(PhotoRow.id)
@@ -87,10 +99,21 @@ def kept_claim(store: Store, tenant: str, claim_id: str) -> tuple[Claim, list[tu
         raise StoreError(f"could not read claim {claim_id}: {exc.__class__.__name__}") from None
     if fields is None:
         raise NotKept("claim.not_kept", claim_id=claim_id)
-    missing = [filename for filename, data in photos if data is None]
+    missing = [filename for _, filename, data in photos if data is None]
     if missing or not photos:
         raise NotKept("claim.files_gone", claim_id=claim_id, missing=len(missing), photos=len(photos))
-    return claim_from_fields(tenant, claim_id, dict(fields)), [(name, bytes(data)) for name, data in photos]
+    claim = claim_from_fields(tenant, claim_id, dict(fields))
+    by_image = fields.get(PHOTO_REGIONS)
+    if by_image is not None:
+        # Each photo judged by the region drawn on it, numbered as the photos are verified again. A
+        # claim recorded before its fields kept them has the region of its latest request alone.
+        numbered = []
+        for number, (image_id, _, _) in enumerate(photos, 1):
+            if image_id in by_image:
+                x, y, w, h = by_image[image_id]
+                numbered.append(Region(x, y, w, h, photo=number))
+        claim = replace(claim, region=None, photo_regions=tuple(numbered))
+    return claim, [(name, bytes(data)) for _, name, data in photos]
 
 
 def sent_fields(store: Store, tenant: str, claim_id: str) -> dict[str, Any] | None:
