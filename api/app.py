@@ -11,9 +11,11 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import sys
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import NoReturn
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -47,14 +49,14 @@ from api.routes import (
     verify,
     webhook,
 )
-from api.served_under import ServedUnder, refuse_own_address
+from api.served_under import PrefixTaken, ServedUnder, refuse_own_address
 from api.upload import UPLOADS_IN_FLIGHT, UploadInvalid, UploadNoRoom, UploadSlots, UploadTooLarge
 from api.verifying import describe
 from api.web import install as install_console
 from evidence_check import __version__
 from evidence_check.errors import error_text
 from evidence_check.intake import IntakeError
-from evidence_check.settings import Settings
+from evidence_check.settings import Settings, SettingsInvalid, environment_settings, setting_variable
 from evidence_check.storable import shown
 from evidence_check.store import RequestConflict, Store, StoreError
 from evidence_check.webhooks import Deliverer
@@ -84,7 +86,7 @@ def create_app(
     `body_idle_seconds`: the longest pause allowed within a request's body; `body_min_bytes_per_second`:
     the slowest average past the body's first `body_idle_seconds` (0: none). Default:
     what `serve` was told, else BODY_IDLE_SECONDS and BODY_MIN_BYTES_PER_SECOND (see api.connections).
-    A `settings.root_path` that one of the app's own addresses begins raises ValueError, saying so in one
+    A `settings.root_path` that one of the app's own addresses begins raises `PrefixTaken`, saying so in one
     line: served under it, the app would not find its own pages (api.served_under.refuse_own_address).
     """
     owned = store is None
@@ -275,13 +277,29 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 
 def app_from_environment() -> FastAPI:
-    """The app of one worker process of `evidence-check serve --workers N`: settings from the
-    environment, which `serve` has filled in and checked before starting the workers (the prefix too:
-    a worker whose `create_app` raised would die with a traceback, and uvicorn start another)."""
+    """The app of one worker process of `evidence-check serve --workers N`, and uvicorn's factory
+    (`uvicorn --factory api.app:app_from_environment`): settings from the environment, which `serve`
+    has filled in and checked before starting the workers. Run by uvicorn itself, a setting it
+    refuses (a `ROOT_PATH` the app's own addresses take) or a store it cannot open is one line on
+    stderr and exit status 2 or 1, as `serve` says them, not a traceback."""
+    try:
+        settings = environment_settings()
+    except SettingsInvalid as exc:
+        _exit_saying(str(exc), 2)
     log_requests(os.environ.get(LOG_LEVEL_VARIABLE, "info"))
     limit_malloc_arenas()
     one_thread_per_request()
-    return create_app(Settings())
+    try:
+        return create_app(settings)
+    except PrefixTaken as exc:  # refused before the store is opened
+        _exit_saying(f"bad setting {setting_variable('root_path')}: {exc}", 2)
+    except StoreError as exc:
+        _exit_saying(str(exc), 1)
+
+
+def _exit_saying(line: str, status: int) -> NoReturn:
+    sys.stderr.write(f"evidence-check: {line}\n")
+    raise SystemExit(status)
 
 
 def analyses_per_process(workers: int) -> int:

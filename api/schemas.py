@@ -162,10 +162,21 @@ class SkippedFile(BaseModel):
     error: str = Field(description="why it could not be read, one line")
 
 
+class KnownAsOtherKind(BaseModel):
+    filename: str
+    kind: Literal["stock", "review"] = Field(description="the kind the tenant already has the picture as")
+    reference_id: str = Field(description="the name it has there")
+    note: str = Field(description="one line saying so, and how to change its kind")
+
+
 class ReferencesAdded(BaseModel):
     added: int = Field(description="new pictures stored and indexed")
-    known: int = Field(description="pictures this tenant already had under the same name")
+    known: int = Field(
+        description="pictures this tenant already had under the same name, or as the other kind (a picture is "
+        "a stock or a review photo, not both: those are listed in `known_as_other_kind`)"
+    )
     skipped: list[SkippedFile] = Field(default_factory=list)
+    known_as_other_kind: list[KnownAsOtherKind] = Field(default_factory=list)
 
 
 class NoOutline(BaseModel):

@@ -61,8 +61,12 @@ def path_in_app(scope: Scope) -> str:
     return path[len(root) :] if root and path.startswith(root + "/") else path
 
 
+class PrefixTaken(ValueError):
+    """A prefix the app's own addresses take; the message is one line, naming one of them."""
+
+
 def refuse_own_address(routes: Sequence[BaseRoute], root_path: str) -> None:
-    """ValueError, one line, when `root_path` is also where an address among `routes` (an app's
+    """`PrefixTaken`, when `root_path` is also where an address among `routes` (an app's
     `app.routes`) begins: when a path it matches is the prefix, or goes on past it after a '/'.
 
     A prefix of several segments is refused when one of the app's addresses has them all, not for
@@ -89,7 +93,7 @@ def refuse_own_address(routes: Sequence[BaseRoute], root_path: str) -> None:
         elif any(start.fullmatch(root_path) for start in starts[:-1]):
             below.append(compile_path(template)[1])
     if itself or below:
-        raise ValueError(
+        raise PrefixTaken(
             f"{root_path} is taken by the app's own addresses (as {(itself + below)[0]}): behind a proxy that "
             f"strips the prefix they could not be told from prefixed ones; choose another prefix, as {SUGGESTED}"
         )

@@ -354,6 +354,12 @@ ERRORS: dict[str, tuple[str, str]] = {
         "send the images as multipart parts named {field!r}",
         "请以名为 {field!r} 的 multipart 部分发送图片",
     ),
+    "references.other_kind": (
+        "{filename}: already a {kind} photo (as {reference_id}), not added as a {wanted} photo: to make it one, "
+        "delete it (DELETE /v1/stock/{image_id}) and add it again",
+        "{filename}：已是 {kind} 类参考照片（名为 {reference_id}），未作为 {wanted} 类添加；如要改为 {wanted}，"
+        "请先删除（DELETE /v1/stock/{image_id}）再重新添加",
+    ),
     "references.nothing_readable": (
         "no image could be read ({filename}: {problem})",
         "没有一张图片能够读取（{filename}：{problem}）",
@@ -765,7 +771,8 @@ class _Clipped:
         self.value, self.lang = value, lang
 
     def __repr__(self) -> str:
-        head = repr(self.value[:QUOTED_HEAD])[:-1] + "…" + repr(self.value[:QUOTED_HEAD])[-1]
+        quoted = repr(self.value[:QUOTED_HEAD])
+        head = quoted[:-1] + "…" + quoted[-1]
         count = len(self.value)
         return f"{head}（共 {count} 个字符）" if self.lang == "zh" else f"{head} ({count} characters)"
 

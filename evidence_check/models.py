@@ -137,6 +137,18 @@ class Claim:
     tenant: str = "default"
     time_zone: str = "UTC"
     lang: str = "en"
+    # The regions drawn on photos the claim was sent with earlier, each naming its photo among those
+    # verified now: a reverify's, which analyses all the claim's photos at once (`region` is then None).
+    photo_regions: tuple[Region, ...] = ()
+
+    @property
+    def regions(self) -> tuple[Region, ...]:
+        return (() if self.region is None else (self.region,)) + self.photo_regions
+
+    def region_on(self, photo_number: int) -> Region | None:
+        """The region drawn on the photo numbered `photo_number` (from 1) among those verified; a
+        photo is judged by its own region only."""
+        return next((region for region in self.regions if region.photo_number == photo_number), None)
 
 
 @dataclass(frozen=True)

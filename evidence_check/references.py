@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from evidence_check.catalog.loading import feature_folder
@@ -49,6 +49,7 @@ from evidence_check.store.thumbnails import put_thumbnails
 
 logger = logging.getLogger(__name__)
 KINDS = ("claim", "listing", "stock", "review")
+REFERENCE_KINDS = ("stock", "review")  # a picture is one or the other (`References.add_print`)
 
 # --- tunables (measured by scripts/bench_reuse.py over ../shared/corpora; see the README) ---
 THUMBNAILS_PER_WRITE = 200  # a large stock import holds this many at most in memory
@@ -196,12 +197,39 @@ def _distances(queries: bytes, stored: bytes, size: int) -> np.ndarray:
     return np.unpackbits(a ^ b, axis=2).sum(axis=2)
 
 
-@store_errors("could not look the photo's file up")
-def identical_rows(store: Store, tenant: str, image_id: str) -> list[int]:
-    """The fingerprint rows of `tenant` whose file has this sha256, earliest first (at most
-    MAX_IDENTICAL): read from the store, so found before a sync indexes them."""
+StoredRows = dict[int, tuple[Entry, fp.Features | None, bytes, bytes]]
+
+
+@store_errors("could not read the photo's candidates")
+def candidate_rows(store: Store, tenant: str, image_id: str, hits: Sequence[Hit]) -> tuple[list[Hit], StoredRows]:
+    """The index's hits and the fingerprint rows of `tenant` whose file has this sha256 (earliest
+    first, at most MAX_IDENTICAL; read from the store, so found before a sync indexes them), with
+    what the store holds of each (`stored_rows`). Both selects share one connection: a checkout is
+    a round trip or two of its own on PostgreSQL (the pool's ping, the reset when it is returned)."""
     with store.engine.connect() as connection:
-        return list(connection.execute(_IDENTICAL, {"tenant": tenant, "image_id": image_id}).scalars())
+        same_file = connection.execute(_IDENTICAL, {"tenant": tenant, "image_id": image_id}).scalars()
+        hashed = {h.entry_id for h in hits}
+        # Unfound by the hashes: distances as the index gives a code it did not find.
+        found = [*hits, *(Hit(row_id, 256, 64, 0) for row_id in same_file if row_id not in hashed)]
+        return found, stored_rows(connection, tenant, [h.entry_id for h in found])
+
+
+def stored_rows(connection: Connection, tenant: str, entry_ids: Sequence[int]) -> StoredRows:
+    """What these fingerprint rows of `tenant` were, their features, PDQ codes and pHash codes (a row
+    of another tenant is never returned, whatever an index said)."""
+    if not entry_ids:
+        return {}
+    rows = connection.execute(_STORED, {"ids": list(entry_ids)}).all()
+    return {
+        row.id: (
+            Entry(row.id, row.kind, row.ref_id, row.customer_id, row.image_id, _aware(row.first_seen)),
+            None if row.features is None else fp.Features.from_bytes(bytes(row.features)),
+            bytes(row.pdq),
+            bytes(row.phash),
+        )
+        for row in rows
+        if row.tenant == tenant
+    }
 
 
 def stored_print(print_: fp.Fingerprint, keep_features: bool = True) -> StoredPrint:
@@ -346,12 +374,7 @@ class References:
         print_ = measured.fingerprint  # timed apart (reuse.hashes) when first measured
         image_id = measured.photo.image_id
         with measured.timed("reuse.lookup"):
-            hits = self.search(tenant, print_)[:MAX_CANDIDATES]
-            hashed = {h.entry_id for h in hits}
-            # Unfound by the hashes: distances as the index gives a code it did not find.
-            same_file = identical_rows(self.store, tenant, image_id)
-            hits += [Hit(row_id, 256, 64, 0) for row_id in same_file if row_id not in hashed]
-            stored = self.stored(tenant, (h.entry_id for h in hits))
+            hits, stored = candidate_rows(self.store, tenant, image_id, self.search(tenant, print_)[:MAX_CANDIDATES])
         found = []
         with measured.timed("reuse.verify"):
             for hit in hits:
@@ -384,25 +407,6 @@ class References:
                 found.append(replace(best, identical=identical))
         return found
 
-    def stored(self, tenant: str, entry_ids: Iterable[int]) -> dict[int, tuple[Entry, fp.Features | None, bytes, bytes]]:
-        """What these fingerprint rows of `tenant` were, their features, PDQ codes and pHash codes,
-        from the store (a row of another tenant is never returned, whatever an index said)."""
-        wanted = list(entry_ids)
-        if not wanted:
-            return {}
-        with self.store.engine.connect() as connection:
-            rows = connection.execute(_STORED, {"ids": wanted}).all()
-        return {
-            row.id: (
-                Entry(row.id, row.kind, row.ref_id, row.customer_id, row.image_id, _aware(row.first_seen)),
-                None if row.features is None else fp.Features.from_bytes(bytes(row.features)),
-                bytes(row.pdq),
-                bytes(row.phash),
-            )
-            for row in rows
-            if row.tenant == tenant
-        }
-
     def add(
         self,
         tenant: str,
@@ -428,11 +432,27 @@ class References:
         when: datetime | None = None,
         customer_id: str | None = None,
     ) -> bool:
-        """`add` of a picture whose print was measured already (by a worker of a bulk import)."""
+        """`add` of a picture whose print was measured already (by a worker of a bulk import).
+
+        One picture, one kind of reference: a stock photo the tenant already has as a review photo (under
+        any name), or the reverse, is not stored again: `OtherKind` says which it is."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
         try:
             with self.store.sessions.begin() as session:
+                if kind in REFERENCE_KINDS:
+                    kept_as = session.execute(
+                        select(FingerprintRow.kind, FingerprintRow.ref_id)
+                        .where(
+                            FingerprintRow.tenant == tenant,
+                            FingerprintRow.kind.in_([other for other in REFERENCE_KINDS if other != kind]),
+                            FingerprintRow.image_id == image_id,
+                        )
+                        .order_by(FingerprintRow.id)
+                        .limit(1)
+                    ).first()
+                    if kept_as is not None:
+                        raise OtherKind(filename, kept_as.kind, kept_as.ref_id, kind, image_id)
                 known = session.scalar(
                     select(FingerprintRow.id).where(
                         FingerprintRow.tenant == tenant,
@@ -455,6 +475,16 @@ class References:
             # The picture is stored: a retry would find it known, and the next sync indexes it.
             logger.warning("%s of %s stored as %s %s, not indexed yet: %s", filename, tenant, kind, ref_id, exc)
         return True
+
+
+class OtherKind(WordedError):
+    """The picture is a reference of the tenant's already, of the other kind (`kind`, as `reference_id`)."""
+
+    def __init__(self, filename: str, kind: str, reference_id: str, wanted: str, image_id: str) -> None:
+        super().__init__(
+            "references.other_kind", filename=filename, kind=kind, reference_id=reference_id, wanted=wanted, image_id=image_id
+        )
+        self.filename, self.kind, self.reference_id = filename, kind, reference_id
 
 
 _BY_STORE: weakref.WeakKeyDictionary[Store, References] = weakref.WeakKeyDictionary()
@@ -484,8 +514,9 @@ def reuse_folder(store: Store, settings: Settings) -> Path | None:
 @dataclass(frozen=True)
 class AddResult:
     added: int
-    known: int
+    known: int  # under the same name, or as the other kind (each of those in `other_kind` too)
     skipped: tuple[tuple[str, WordedError], ...]  # (name, why)
+    other_kind: tuple[OtherKind, ...] = ()
 
 
 def add_references(
@@ -506,6 +537,7 @@ def add_references(
     references = references_for(store)
     added = known = 0
     skipped: list[tuple[str, WordedError]] = []
+    other_kind: list[OtherKind] = []
     pictures: dict[str, bytes] = {}  # thumbnails shown beside a photo found to be one of them
     for number, (ref_id, filename, data, unread) in enumerate(items, 1):
         try:
@@ -515,10 +547,12 @@ def add_references(
         except PhotoError as exc:
             skipped.append((ref_id, unread or exc))
         else:
-            if references.add(tenant, kind, ref_id, photo, when, keep_features=keep_features):
-                added += 1
-            else:
-                known += 1
+            try:
+                stored = references.add(tenant, kind, ref_id, photo, when, keep_features=keep_features)
+            except OtherKind as exc:
+                other_kind.append(exc)
+                stored = False
+            added, known = (added + 1, known) if stored else (added, known + 1)
             pictures[photo.image_id] = preview_jpeg(photo.working)
             if len(pictures) >= THUMBNAILS_PER_WRITE:
                 put_thumbnails(store, tenant, pictures, when or datetime.now(UTC))
@@ -526,7 +560,7 @@ def add_references(
         if progress is not None:
             progress(number)
     put_thumbnails(store, tenant, pictures, when or datetime.now(UTC))
-    return AddResult(added, known, tuple(skipped))
+    return AddResult(added, known, tuple(skipped), tuple(other_kind))
 
 
 def _aware(moment: datetime) -> datetime:

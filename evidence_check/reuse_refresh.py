@@ -22,7 +22,7 @@ from evidence_check.imaging.load import Limits, PhotoError, load_photo
 from evidence_check.references import stored_print
 from evidence_check.reuse_rows import batches_by_id
 from evidence_check.store import Store
-from evidence_check.store.claim_files import files_by_image
+from evidence_check.store.claim_files import file_of_image
 from evidence_check.store.database import store_errors
 from evidence_check.store.reuse_tables import FingerprintRow, StoredPrint
 
@@ -121,7 +121,7 @@ def _todays(
     updates = []
     for row in rows:
         # One file at a time: a batch's photos could be hundreds of megabytes.
-        kept = files_by_image(store, row.tenant, [row.image_id]).get(row.image_id)
+        kept = file_of_image(store, row.tenant, row.image_id)
         if kept is None:
             done.no_file += 1
             continue

@@ -22,7 +22,7 @@ from evidence_check.imaging.load import Limits, PhotoError, load_photo
 from evidence_check.index import TenantIndex
 from evidence_check.reuse_file import Built, Items, anchor
 from evidence_check.store import Store
-from evidence_check.store.claim_files import files_by_image
+from evidence_check.store.claim_files import file_of_image
 from evidence_check.store.database import store_errors
 from evidence_check.store.reuse_tables import FingerprintRow
 
@@ -246,7 +246,7 @@ def _middle_codes(
     updates = []
     for row, near in undecided:
         # One file at a time: a batch's claim photos could be hundreds of megabytes.
-        exact = _from_file(files_by_image(store, row.tenant, [row.image_id]).get(row.image_id), limits)
+        exact = _from_file(file_of_image(store, row.tenant, row.image_id), limits)
         middle = exact or near
         if middle is None:
             done.skipped += 1

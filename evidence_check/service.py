@@ -55,7 +55,14 @@ from evidence_check.store.catalog_store import (
     stream_descriptor_blobs,
 )
 from evidence_check.store.catalog_types import StoredCatalog, StoredImage
-from evidence_check.store.claim_files import claim_fields, files_by_image, kept_claim, sent_fields
+from evidence_check.store.claim_files import (
+    claim_fields,
+    files_by_image,
+    kept_claim,
+    regions_by_image,
+    sent_fields,
+)
+from evidence_check.store.database import PHOTO_REGIONS
 from evidence_check.store.outbox import Event
 from evidence_check.store.outcomes import (
     DecidedBy,
@@ -168,6 +175,7 @@ def verify_claim(
         for measured in analysis.measured:  # the reuse look's fingerprints, measured once
             with measured.timed("reuse.record"):
                 fingerprints[measured.photo.image_id] = stored_print(measured.fingerprint, keep)
+        photo_ids = [upload_id(u) if u.data is not None else None for u in uploads]
         files = {upload_id(u): u.data for u in uploads if u.data is not None} if settings.keep_photo_files else {}
         earlier = store.record(
             claim,
@@ -177,7 +185,7 @@ def verify_claim(
             request_keys=request_keys,
             fingerprints=fingerprints,
             files=files,
-            fields=claim_fields(claim),
+            fields={**claim_fields(claim), PHOTO_REGIONS: regions_by_image(claim, photo_ids)},
             events=verified_events(claim, body, settings.root_path),
         )
         body = earlier if earlier is not None else body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from functools import lru_cache
@@ -12,7 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+
+from evidence_check.errors import parser_stopped
 
 # Fresh food must be claimed within a day of delivery; the seed names it, the rest are common
 # after-sales windows. A merchant overrides them with EVIDENCE_CHECK_CATEGORY_WINDOWS_HOURS.
@@ -287,6 +290,45 @@ def checked_root_path(value: str) -> str:
     if value.endswith("/"):
         raise ValueError(f"must not end with '/', as /evidence, got {value!r}")
     raise ValueError(f"must be a plain path of letters, digits and -._~ segments, as /evidence, got {value!r}")
+
+
+# How pydantic opens the message of a ValueError raised in a validator: a word of its, not ours.
+PYDANTIC_VALUE_ERROR = "Value error, "
+
+
+def without_pydantic_prefix(message: str) -> str:
+    return message.removeprefix(PYDANTIC_VALUE_ERROR)
+
+
+def setting_variable(field: str) -> str:
+    """The environment variable a setting is read from (or its `.env` line)."""
+    return f"{Settings.model_config.get('env_prefix', '')}{field}".upper()
+
+
+class SettingsInvalid(ValueError):
+    """A setting the environment gives is refused; the message is one line naming its variable."""
+
+
+def environment_settings() -> Settings:
+    """The settings, or `SettingsInvalid` naming the variable the operator set
+    (`EVIDENCE_CHECK_TIME_ZONE`, not pydantic's `time_zone`) and what is wrong with its value: the
+    command line's and the API worker's one line."""
+    try:
+        return Settings()
+    except ValidationError as exc:  # its last line is a documentation link: say what is wrong instead
+        first = exc.errors()[0]
+        field, *inside = [str(part) for part in first.get("loc", ())] or [""]
+        where = f" {'.'.join([setting_variable(field), *inside])}" if field else ""  # a check of several settings has none
+        raise SettingsInvalid(f"bad setting{where}: {without_pydantic_prefix(str(first.get('msg', 'invalid')))}") from None
+    except SettingsError as exc:
+        # A JSON setting that does not parse: pydantic-settings says only "error parsing value for
+        # field ... from source EnvSettingsSource", the parser's reason in its cause.
+        named = re.search(r'field "(\w+)"', str(exc))
+        why = exc.__cause__
+        said = f"not JSON ({parser_stopped(why)})" if isinstance(why, json.JSONDecodeError) else str(exc)
+        raise SettingsInvalid(f"bad setting{' ' + setting_variable(named.group(1)) if named else ''}: {said}") from None
+    except ValueError as exc:
+        raise SettingsInvalid(f"bad setting: {str(exc).splitlines()[-1].strip() if str(exc) else exc}") from None
 
 
 @lru_cache(maxsize=1)

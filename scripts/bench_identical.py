@@ -1,16 +1,19 @@
-"""The cost of looking a photo's file up by its sha256 (`references.identical_rows`), which the reuse
-look does for every photo, in a store of many fingerprint rows.
+"""The cost of the reuse look's store reads for one photo (`references.candidate_rows`): its file
+looked up by its sha256 and the rows of the index's candidates read, over one connection, in a store
+of many fingerprint rows.
 
     nice -n 10 .venv/bin/python scripts/bench_identical.py --rows 1000000 [--tenants 20]
         [--work /tmp/bench-identical] [--pg-url postgresql://postgres@127.0.0.1:55433/postgres]
-        [--lookups 2000]
+        [--lookups 2000] [--candidates 12]
 
 Builds (once per size, then kept under `--work`) a SQLite store of `--rows` rows spread over
 `--tenants` tenants, each with its own random sha256 and one random code pair (the lookup reads
 none of the codes); with `--pg-url`, a PostgreSQL database of the same rows (made on that server as
 `ec_bench_identical_<rows>`, kept). Then times `--lookups` lookups, half of a stored file in its
-tenant, half of files no tenant holds, one connection checkout each as the reuse look makes it, and
-prints the milliseconds per lookup (median, 90th and 99th percentile) and the query's plan.
+tenant, half of files no tenant holds, each with `--candidates` rows of the tenant as the index's
+hits (MAX_CANDIDATES at most in the look), one connection checkout each as the reuse look makes
+it, and prints the milliseconds per lookup (median, 90th and 99th percentile) and the sha256
+query's plan.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from evidence_check.references import identical_rows  # noqa: E402
+from evidence_check.index import Hit  # noqa: E402
+from evidence_check.references import candidate_rows  # noqa: E402
 from evidence_check.store import Store  # noqa: E402
 from evidence_check.store.reuse_tables import FingerprintRow  # noqa: E402
 
@@ -87,24 +91,30 @@ def pg_database(url: str, rows: int) -> str:
     return parsed.set(database=name).render_as_string(hide_password=False)
 
 
-def measure(store: Store, rows: int, tenants: int, lookups: int) -> None:
+def candidates(rng: np.random.Generator, number: int, rows: int, tenants: int, count: int) -> list[Hit]:
+    """`count` rows of the tenant of row `number` (other than it), as the index's hits: row n has id n + 1."""
+    others = (number % tenants + tenants * rng.integers(0, rows // tenants, count)) % rows
+    return [Hit(int(n) + 1, 10, 5, 0) for n in others if n != number]
+
+
+def measure(store: Store, rows: int, tenants: int, lookups: int, hits: int) -> None:
     rng = np.random.default_rng(2)
     stored = rng.integers(0, rows, lookups // 2)
-    cases = [(tenant_of(int(n), tenants), image_id(int(n)), True) for n in stored]
-    cases += [(tenant_of(int(n), tenants), image_id(rows + int(n)), False) for n in stored]
-    for tenant, wanted, _ in cases[:50]:  # warm the connection pool and the pages read
-        identical_rows(store, tenant, wanted)
+    cases = [(tenant_of(int(n), tenants), image_id(int(n)), True, candidates(rng, int(n), rows, tenants, hits)) for n in stored]
+    cases += [(t, image_id(rows + n), False, c) for n, (t, _, _, c) in zip(stored.tolist(), cases, strict=True)]
+    for tenant, wanted, _, near in cases[:50]:  # warm the connection pool and the pages read
+        candidate_rows(store, tenant, wanted, near)
     times = []
-    for tenant, wanted, held in cases:
+    for tenant, wanted, held, near in cases:
         started = time.perf_counter()
-        found = identical_rows(store, tenant, wanted)
+        found, rows_read = candidate_rows(store, tenant, wanted, near)
         times.append((time.perf_counter() - started) * 1000)
-        if bool(found) != held:
-            raise SystemExit(f"{wanted} of {tenant}: found {found}, stored: {held}")
+        if (len(found) > len(near)) != held or len(rows_read) != len({h.entry_id for h in found}):
+            raise SystemExit(f"{wanted} of {tenant}: found {len(found) - len(near)} by its file, stored: {held}")
     ordered = sorted(times)
     at = lambda share: ordered[min(len(ordered) - 1, int(share * len(ordered)))]  # noqa: E731
     print(
-        f"  {store.engine.dialect.name}, {rows} rows, {tenants} tenants: {len(times)} lookups, ms per lookup "
+        f"  {store.engine.dialect.name}, {rows} rows, {tenants} tenants, {hits} candidates: {len(times)} lookups, ms per lookup "
         f"median {statistics.median(times):.3f}, p90 {at(0.9):.3f}, p99 {at(0.99):.3f}"
     )
     explain = "EXPLAIN QUERY PLAN" if store.engine.dialect.name == "sqlite" else "EXPLAIN"
@@ -121,6 +131,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--tenants", type=int, default=20)
     parser.add_argument("--lookups", type=int, default=2000)
+    parser.add_argument("--candidates", type=int, default=12, help="the index's hits read with each lookup")
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench-identical"))
     parser.add_argument("--pg-url", default=None, help="also a PostgreSQL database on this server")
     args = parser.parse_args()
@@ -132,7 +143,7 @@ def main() -> None:
         store = Store(url)
         try:
             fill(store, args.rows, args.tenants)
-            measure(store, args.rows, args.tenants, args.lookups)
+            measure(store, args.rows, args.tenants, args.lookups, args.candidates)
         finally:
             store.close()
 

@@ -1,7 +1,7 @@
 """The location look on the grocery corpus: proposed regions, regions on and off the product, zones, cost.
 
     .venv/bin/python scripts/bench_location.py [../shared/corpora/product-matching] [--per-product N]
-        [--no-cost | --cost-only] [--dump FILE] [--seed N]
+        [--no-cost | --cost-only] [--dump FILE] [--seed N] [--painter bench|varied|both] [--sheet FILE.png]
 
 Each product's web-shop image (`*_Iconic.jpg`) is the catalog image. Photos are made from it:
 placed in perspective on varied backgrounds (noise, stripes, another product's shelf photo), under
@@ -24,6 +24,11 @@ pixels clipped to the product — on a shelf photo, to the part of the outline w
 catalog's print (`lined_up`: the outline overshoots the carton onto the shelf and the hand); the kinds
 above plus a crushed corner's shading and a tear along the edge. Drawn from a generator of its own, so
 the default rows draw and print as they did without it.
+A second painter (`--painter varied`, or `both` for each painter's tables on the same photos): the same photos
+damaged another way (`paint_varied`: other inks and shapes of stain, 1-3 px scratches, jagged tears, Gaussian
+dents), 10-35 % of the product's side, anywhere on the part of the product the photo shows, from a generator
+of its own; its faint defects (`FAINT_LEVELS`) are counted apart. `--sheet FILE.png` paints a draw so, without
+the look, and draws 24 of its photos with their truth box, to judge the painter by eye.
 Shelf photos alone, by defect, in a table of their own (hits on each half of the products, by default and at
 the edge): the rows "all, <defect>, ..." count synthetic photos too.
 The proposal's threshold (`proposal.CONFIDENT_STRENGTH`) is fitted by product split: fitted on one
@@ -86,6 +91,8 @@ class Case:
     declined: bool  # the look declined to propose on the damaged photo (too unlike the catalog image)
     alignment: float | None  # the damaged photo's, as the look measured it; None: not measured
     edge: bool = False  # the defect's centre lies in the product's edge band (`edge_copy`)
+    painter: str = "bench"  # who painted the defect: the bench's `paint`, or `paint_varied`
+    faint: bool = False  # a faint defect (`FAINT_LEVELS`), counted apart from the goal's rows
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,18 @@ class EdgeCopies:
     cases: list[Case]
     on_shelf: Callable[[PaintedShelf], None] | None = None
     catalogs: dict[str, np.ndarray] = field(default_factory=dict)  # each product's catalog pixels (RGB), set by `run`
+
+
+@dataclass(frozen=True)
+class VariedCopies:
+    """The second painter (`paint_varied`): its own generator, the cases it collects, and whether the bench's
+    own damaged copy is judged beside it (`--painter both`) or only painted, so the draw stays the bench's."""
+
+    rng: np.random.Generator
+    cases: list[Case]
+    bench_judged: bool
+    catalogs: dict[str, np.ndarray] = field(default_factory=dict)  # each product's catalog pixels (RGB), set by `run`
+    crops: list[tuple[str, np.ndarray]] | None = None  # each painted copy's label and crop, for `--sheet`
 
 
 @dataclass(frozen=True)
@@ -221,6 +240,150 @@ def paint(rng: np.random.Generator, image: np.ndarray, kind: str, centre: tuple[
     return [int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)]
 
 
+VARIED_STREAM = 0x5EC0  # the second painter's own random stream: the bench's photos and draws stay as they were
+INKS = (  # RGB: four browns, four greys, a blue and a black ink, a whitish water mark, a yellow grease
+    (110, 70, 30), (140, 95, 50), (90, 55, 35), (160, 120, 70), (60, 60, 60), (100, 100, 100), (140, 140, 140),
+    (180, 180, 180), (40, 60, 140), (20, 20, 25), (235, 235, 225), (200, 170, 60),
+)  # fmt: skip
+FAINT_LEVELS = 40  # of 255: a defect that changes fewer than `FAINT_PIXELS` pixels by more than this is faint,
+FAINT_PIXELS = 20  # counted apart from the goal's rows (on the contact sheets, mostly dents and stains no reader sees)
+
+
+def bent_curve(rng: np.random.Generator, centre: tuple[float, float], size: float, pieces: int) -> np.ndarray:
+    """`pieces` + 1 points along a curve about `size` long through `centre`, at any angle, bowed to one side."""
+    angle = rng.uniform(0, np.pi)
+    along = np.array([np.cos(angle), np.sin(angle)])
+    across = np.array([-along[1], along[0]])
+    t = np.linspace(-0.5, 0.5, pieces + 1)
+    bow = rng.uniform(-0.25, 0.25) * size * (1 - (2 * t) ** 2)
+    return np.array(centre) + np.outer(t * size, along) + np.outer(bow, across)
+
+
+def paint_varied(rng: np.random.Generator, image: np.ndarray, kind: str, centre: tuple[float, float], size: float) -> None:
+    """Paints a defect another way than `paint` in each thing a ranker could learn: stains in twelve inks as a
+    blotch, a noisy polygon or a cup's ring, hard to very soft, blended or multiplied into the print; scratches
+    1-3 px wide, light or dark whatever the print, one stroke or a bundle; jagged tears of any darkness or a
+    light fibre, with a light rim, a dark shadow or none; dents as an elliptical Gaussian's shading."""
+    height, width = image.shape[:2]
+    drawn = np.zeros((height, width), np.uint8)
+    cx, cy = centre
+    if kind == "scratch":
+        strokes, stroke_width = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        curve = bent_curve(rng, centre, size, 12)
+        across = np.array([-(curve[-1] - curve[0])[1], (curve[-1] - curve[0])[0]]) / max(float(np.hypot(*(curve[-1] - curve[0]))), 1e-6)
+        for stroke in range(strokes):
+            shifted = curve + across * stroke * rng.uniform(3, 6) + rng.uniform(-0.1, 0.1, 2) * size
+            cv2.polylines(drawn, [shifted.astype(np.int32).reshape(-1, 1, 2)], False, 255, stroke_width)
+        change = rng.uniform(40, 120) * rng.choice([-1, 1])
+        image[drawn > 0] = np.clip(image[drawn > 0].astype(np.float32) + change, 0, 255).astype(np.uint8)
+    elif kind == "tear":
+        pieces = int(rng.integers(8, 15))
+        curve = bent_curve(rng, centre, size, pieces)
+        step = curve[1] - curve[0]
+        across = np.array([-step[1], step[0]]) / max(float(np.hypot(*step)), 1e-6)
+        jagged = curve + np.outer(rng.uniform(-0.07, 0.07, pieces + 1) * size, across)
+        cv2.polylines(drawn, [jagged.astype(np.int32).reshape(-1, 1, 2)], False, 255, int(rng.integers(2, 6)))
+        edge = rng.integers(3)
+        if edge == 0:  # a light rim of torn board
+            rim = cv2.dilate(drawn, np.ones((5, 5), np.uint8)) & ~drawn
+            image[rim > 0] = np.clip(image[rim > 0].astype(np.int32) + 60, 0, 255).astype(np.uint8)
+        elif edge == 1:  # a dark shadow the torn flap casts to one side
+            shadow = np.roll(drawn, (2, 2), axis=(0, 1)) & ~drawn
+            image[shadow > 0] = np.clip(image[shadow > 0].astype(np.int32) - 60, 0, 255).astype(np.uint8)
+        tone = rng.uniform(200, 240) if rng.random() < 0.25 else rng.uniform(10, 120)
+        image[drawn > 0] = np.clip(tone + rng.uniform(-8, 8, 3), 0, 255).astype(np.uint8)
+    elif kind == "stain":
+        shape = rng.integers(3)
+        if shape == 0:  # a blotch of overlapping ellipses
+            for _ in range(int(rng.integers(3, 8))):
+                offset = rng.uniform(-0.3, 0.3, 2) * size
+                axes = (max(1, int(size * rng.uniform(0.1, 0.3))), max(1, int(size * rng.uniform(0.08, 0.25))))
+                cv2.ellipse(drawn, (int(cx + offset[0]), int(cy + offset[1])), axes, rng.uniform(0, 180), 0, 360, 255, -1)
+        elif shape == 1:  # a noisy polygon
+            corners = int(rng.integers(10, 21))
+            turn = np.sort(rng.uniform(0, 2 * np.pi, corners))
+            reach = size / 2 * rng.uniform(0.5, 1.0, corners)
+            polygon = np.stack([cx + reach * np.cos(turn), cy + reach * np.sin(turn)], axis=1)
+            cv2.fillPoly(drawn, [polygon.astype(np.int32)], 255)
+        else:  # a cup's ring with a faint inside
+            axes = (max(2, int(size / 2)), max(2, int(size / 2 * rng.uniform(0.7, 1.0))))
+            cv2.ellipse(drawn, (int(cx), int(cy)), axes, rng.uniform(0, 180), 0, 360, 70, -1)
+            cv2.ellipse(drawn, (int(cx), int(cy)), axes, rng.uniform(0, 180), 0, 360, 255, max(2, int(size * rng.uniform(0.06, 0.14))))
+        soft = cv2.GaussianBlur(drawn.astype(np.float32) / 255, (0, 0), max(0.5, size * rng.uniform(0.01, 0.2)))
+        cover = (rng.uniform(0.3, 0.85) * soft)[..., None]
+        ink = np.clip(np.array(INKS[rng.integers(len(INKS))], np.float32) + rng.uniform(-8, 8, 3), 0, 255)
+        base = image.astype(np.float32)
+        if rng.random() < 0.4:  # soaked into the print: the ink multiplies it
+            out = base * (1 - cover + cover * ink / 255)
+        else:
+            out = base * (1 - cover) + ink * cover
+        image[:] = np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    else:  # dent: an elliptical Gaussian's shading, lit from any side
+        long_axis = size / 4
+        short_axis = long_axis * rng.uniform(0.5, 1.0)
+        tilt, lit = rng.uniform(0, np.pi), rng.uniform(0, 2 * np.pi)
+        yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+        dx, dy = xx - cx, yy - cy
+        along, across = dx * np.cos(tilt) + dy * np.sin(tilt), -dx * np.sin(tilt) + dy * np.cos(tilt)
+        bump = np.exp(-0.5 * ((along / long_axis) ** 2 + (across / short_axis) ** 2))
+        shade = (dx * np.cos(lit) + dy * np.sin(lit)) * bump
+        shade *= rng.uniform(25, 70) / max(float(np.abs(shade).max()), 1e-6)
+        image[:] = np.clip(np.rint(image.astype(np.float32) + shade[..., None]), 0, 255).astype(np.uint8)
+
+
+def varied_copy(
+    rng: np.random.Generator, rgb: np.ndarray, seen: np.ndarray, product_side: float
+) -> tuple[str, np.ndarray, list[int], bool] | None:
+    """A copy damaged by the second painter (`paint_varied`), 10-35 % of the product's side, its centre any pixel
+    of the part `seen` to be the product (a shelf photo's `lined_up` carton: not the hand or the shelf), its
+    pixels clipped to that part. Returns the defect, the copy, the box of the pixels it visibly changed (as
+    `paint`'s truth) and whether the defect is faint (`FAINT_LEVELS`); None when it changed no pixel visibly."""
+    defect = DEFECTS[rng.integers(len(DEFECTS))]
+    size = product_side * rng.uniform(0.10, 0.35)
+    inside = cv2.distanceTransform(seen.astype(np.uint8), cv2.DIST_L2, 5)
+    centre = inner_point(rng, inside >= 2, 0)
+    if centre is None:
+        return None
+    painted = rgb.copy()
+    paint_varied(rng, painted, defect, centre, size)
+    painted[~seen] = rgb[~seen]
+    change = np.abs(painted.astype(np.int32) - rgb).max(axis=2)
+    ys, xs = np.nonzero(change > VISIBLE)
+    if len(xs) == 0:
+        return None
+    faint = int((change > FAINT_LEVELS).sum()) < FAINT_PIXELS
+    return defect, painted, [int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)], faint
+
+
+SHEET_TILE = 256  # pixels: a contact sheet's tile
+
+
+def crop(image: np.ndarray, truth: list[int]) -> np.ndarray:
+    """The painted photo around its truth box (three times its side, at least 96 px), the box drawn 3 px outside
+    the pixels it holds so as not to hide them, scaled to a contact sheet's tile."""
+    x, y, w, h = truth
+    side = max(96, 3 * max(w, h))
+    x0, y0 = max(0, x + w // 2 - side // 2), max(0, y + h // 2 - side // 2)
+    window = image[y0 : y0 + side, x0 : x0 + side].copy()
+    cv2.rectangle(window, (x - x0 - 3, y - y0 - 3), (x - x0 + w + 2, y - y0 + h + 2), (0, 255, 0), 1)
+    scale = SHEET_TILE / max(window.shape[:2])
+    return cv2.resize(window, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST if scale > 1 else cv2.INTER_AREA)
+
+
+def contact_sheet(crops: list[tuple[str, np.ndarray]], rng: np.random.Generator, path: Path, count: int = 24) -> bool:
+    """`count` of the painted copies drawn at random, six a row, each labelled (product, photo, defect); whether
+    the PNG was written."""
+    chosen = sorted(rng.choice(len(crops), min(count, len(crops)), replace=False))
+    rows = (len(chosen) + 5) // 6
+    sheet = np.full((rows * (SHEET_TILE + 18), 6 * SHEET_TILE, 3), 255, np.uint8)
+    for slot, pick in enumerate(chosen):
+        label, tile = crops[pick]
+        top, left = (slot // 6) * (SHEET_TILE + 18), (slot % 6) * SHEET_TILE
+        sheet[top + 18 : top + 18 + tile.shape[0], left : left + tile.shape[1]] = tile
+        cv2.putText(sheet, f"{pick} {label}", (left + 2, top + 13), cv2.FONT_HERSHEY_SIMPLEX, 0.38, (0, 0, 0), 1)
+    return bool(cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR)))
+
+
 def iou(a: list[int], b: list[int]) -> float:
     x0, y0 = max(a[0], b[0]), max(a[1], b[1])
     x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
@@ -259,9 +422,12 @@ def one_photo(
     on_shelf: Callable[[PaintedShelf], None] | None = None,
     edges: EdgeCopies | None = None,
     look: bool = True,
+    varied: VariedCopies | None = None,
 ) -> Case | None:
     """Matches the photo, then judges: a painted defect, its undamaged copy, a region on and off the product, a zone.
-    With `edges`, a second damaged copy painted in the edge band is judged and listed too. Without `look`, nothing
+    With `edges`, a second damaged copy painted in the edge band is judged and listed too; with `varied`, a copy
+    damaged by the second painter (the bench's own copy is still painted, so the draw stays the bench's, and
+    judged only if `varied.bench_judged`). Without `look`, nothing
     is proposed (the case has no IoU): the same photos are painted from the same draws, for a probe that proposes
     on a sample of them only."""
     clean = load_photo(jpeg(rgb, "clean"), "clean.jpg")
@@ -284,7 +450,8 @@ def one_photo(
         return None
     if on_shelf is not None and kind == "shelf":
         on_shelf(PaintedShelf(product, defect, truth, damaged_rgb, rgb, image))
-    proposal, declined, alignment = proposed(damaged_rgb, image, size) if look else (None, False, None)
+    bench_judged = look and (varied is None or varied.bench_judged)
+    proposal, declined, alignment = proposed(damaged_rgb, image, size) if bench_judged else (None, False, None)
     clean_proposal = propose(features, match, size, clean.working) if look else None
     clean_proposal = clean_proposal if isinstance(clean_proposal, Proposal) else None
     shape = ProductShape(image, read_zones(image.zones))
@@ -315,6 +482,19 @@ def one_photo(
         None if clean_proposal is None else clean_proposal.strength,
         on_fail, off_fail, zone_right, declined, alignment,
     )  # fmt: skip
+    if varied is not None:
+        carton = mask if truth_to_photo is not None else lined_up(rgb, varied.catalogs[product], to_photo, mask)
+        painted_again = varied_copy(varied.rng, rgb, carton, product_side)
+        if painted_again is not None:
+            varied_defect, varied_rgb, varied_truth, faint = painted_again
+            if varied.crops is not None:
+                varied.crops.append((f"{product[:16]} {kind[:5]} {varied_defect}{' FAINT' if faint else ''}", crop(varied_rgb, varied_truth)))
+            varied_proposal, varied_declined, varied_alignment = proposed(varied_rgb, image, size) if look else (None, False, None)
+            varied.cases.append(replace(
+                case, defect=varied_defect, iou=None if varied_proposal is None else iou(varied_proposal.box, varied_truth),
+                strength=None if varied_proposal is None else varied_proposal.strength, declined=varied_declined,
+                alignment=varied_alignment, painter="varied", faint=faint,
+            ))  # fmt: skip
     if edges is not None:
         seen = mask if truth_to_photo is not None else lined_up(rgb, edges.catalogs[product], to_photo, mask)
         at_edge = edge_copy(edges.rng, rgb, image, to_photo, mask, seen, product_side)
@@ -455,11 +635,12 @@ def zone_at(image: CatalogImage, point: np.ndarray) -> str | None:
 
 def run(
     root: Path, per_product: int, seed: int = 23, on_shelf: Callable[[PaintedShelf], None] | None = None,
-    edges: EdgeCopies | None = None, look: bool = True,
+    edges: EdgeCopies | None = None, look: bool = True, varied: VariedCopies | None = None,
 ) -> list[Case]:
     """The draw's cases; `on_shelf` is handed each damaged shelf photo (the probes judge them again). With
     `edges`, each photo's copy damaged at the edge is judged too, into `edges.cases` (its own generator).
-    Without `look`, the photos are painted and nothing is proposed (`one_photo`)."""
+    With `varied`, each photo's copy damaged by the second painter too, into `varied.cases`. Without `look`,
+    the photos are painted and nothing is proposed (`one_photo`)."""
     rng = np.random.default_rng(seed)
     folders = sorted(p for p in (root / "grocery").iterdir() if p.is_dir())
     shelf = [p for folder in folders for p in sorted(folder.glob("*_00?.jpg"))]
@@ -471,18 +652,20 @@ def run(
         catalog_rgb = cv2.cvtColor(cv2.imread(str(iconic)), cv2.COLOR_BGR2RGB)
         if edges is not None:
             edges.catalogs[folder.name] = catalog_rgb
+        if varied is not None:
+            varied.catalogs[folder.name] = catalog_rgb
         for _ in range(per_product):
             to_photo = place(rng, catalog_rgb, PHOTO_SIZE)
             photo = background(rng, [p for p in shelf if p.parent != folder], PHOTO_SIZE)
             warped = cv2.warpPerspective(catalog_rgb, to_photo, PHOTO_SIZE)
             inside = cv2.warpPerspective(np.full(catalog_rgb.shape[:2], 255, np.uint8), to_photo, PHOTO_SIZE) > 127
             photo[inside] = warped[inside]
-            case = one_photo(rng, folder.name, "synthetic", light(rng, photo), image, to_photo, None, edges, look)
+            case = one_photo(rng, folder.name, "synthetic", light(rng, photo), image, to_photo, None, edges, look, varied)
             if case is not None:
                 cases.append(case)
         for path in sorted(folder.glob("*_00?.jpg")):
             rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-            case = one_photo(rng, folder.name, "shelf", rgb, image, None, on_shelf, edges, look)
+            case = one_photo(rng, folder.name, "shelf", rgb, image, None, on_shelf, edges, look, varied)
             if case is not None:
                 cases.append(case)
         print(f"  {folder.name}: {sum(c.product == folder.name for c in cases)} photos", file=sys.stderr)
@@ -621,56 +804,100 @@ def corpus_or_exit(root: Path) -> None:
         sys.exit(f"no grocery corpus under {root} (a checkout wants ../shared/corpora/product-matching beside it)")
 
 
+def report(cases: list[Case], edge_cases: list[Case]) -> None:
+    """The tables of one painter's cases: the held-out halves, the shipped threshold's rows by defect, the
+    photos by alignment, the edge set (when painted), the shelf photos alone by defect."""
+    split = halves(c.product for c in cases)
+    rows: list[tuple[str, dict[str, float]]] = []
+    edge_rows: list[tuple[str, dict[str, float]]] = []
+    for name, (fitted, held) in (("A->B", split), ("B->A", split[::-1])):
+        threshold = fit([c for c in cases if c.product in fitted])
+        held_cases = [c for c in cases if c.product in held]
+        print(f"threshold fitted on {name.split('->')[0]}: {threshold:.2f}")
+        rows.append((f"held-out {name[-1]} (fit {name[0]}), all", score(held_cases, threshold)))
+        for kind in ("synthetic", "shelf"):
+            subset = [c for c in held_cases if c.kind == kind]
+            if subset:
+                rows.append((f"held-out {name[-1]}, {kind}", score(subset, threshold)))
+        for kind in ("synthetic", "shelf"):
+            subset = [c for c in edge_cases if c.product in held and c.kind == kind]
+            if subset:
+                edge_rows.append((f"held-out {name[-1]}, {kind}, at the edge", score(subset, threshold)))
+    rows.append((f"all, shipped threshold {CONFIDENT_STRENGTH}", score(cases, CONFIDENT_STRENGTH)))
+    for defect in DEFECTS:
+        subset = [c for c in cases if c.defect == defect]
+        if subset:
+            rows.append((f"all, {defect}, shipped threshold", score(subset, CONFIDENT_STRENGTH)))
+    for defect in EDGE_DEFECTS:
+        subset = [c for c in edge_cases if c.defect == defect]
+        if subset:
+            edge_rows.append((f"all at the edge, {defect}, shipped threshold", score(subset, CONFIDENT_STRENGTH)))
+    print()
+    table(rows)
+    by_alignment(cases)
+    if edge_rows:
+        print("\nThe same photos, each damaged again with its defect's centre in the product's edge band (a set of its own):\n")
+        table(edge_rows, PROPOSAL_COLUMNS)
+    print("\nShelf photos alone, by defect (hits of photos; the halves as the held-out rows split them):\n")
+    print("\n".join(shelf_by_defect(cases, edge_cases)))
+
+
+def faint_apart(cases: list[Case]) -> None:
+    """The second painter's faint defects (`FAINT_LEVELS`), left out of its tables: how many, and how many hit."""
+    faint = [c for c in cases if c.faint]
+    print(f"\nFaint defects, counted apart ({len(faint)} of {len(cases)} painted):")
+    for defect in DEFECTS:
+        for kind in ("synthetic", "shelf"):
+            subset = [c for c in faint if c.defect == defect and c.kind == kind]
+            if subset:
+                hits = sum(1 for c in subset if c.iou is not None and c.iou >= 0.5)
+                print(f"- {defect}, {kind}: {len(subset)} ({hits} hit)")
+
+
 def main(argv: list[str]) -> int:
     parser = draw_arguments(__doc__.split("\n")[0], per_product=6)
     parser.add_argument("--dump", type=Path, metavar="FILE", help="write one row per case (tab-separated)")
+    parser.add_argument("--painter", choices=("bench", "varied", "both"), default="bench",
+                        help="who paints the defects: the bench's painter (default; its edge set too), the second "
+                             "painter (`paint_varied`) on the same photos, or both, each in tables of its own")
+    parser.add_argument("--sheet", type=Path, metavar="FILE",
+                        help="paint the draw with the second painter without the look and write 24 of its photos, "
+                             "the truth box drawn, as a PNG contact sheet (nothing is measured)")
     runs = parser.add_mutually_exclusive_group()
     runs.add_argument("--no-cost", action="store_true", help="skip the 12 MP cost measure")
     runs.add_argument("--cost-only", action="store_true", help="only the 12 MP cost measure")
     args = parser.parse_args(argv)
     root, per_product, seed = args.root, args.per_product, args.seed
     corpus_or_exit(root)
+    if args.sheet is not None and (args.sheet.suffix.lower() != ".png" or not args.sheet.parent.is_dir()):
+        sys.exit(f"--sheet {args.sheet}: expected a .png file in a folder that exists")
     cv2.setNumThreads(1)
+    if args.sheet is not None:
+        painted = VariedCopies(np.random.default_rng((seed, VARIED_STREAM)), [], False, crops=[])
+        run(root, per_product, seed, look=False, varied=painted)
+        assert painted.crops is not None
+        if not contact_sheet(painted.crops, np.random.default_rng(seed), args.sheet):
+            sys.exit(f"--sheet {args.sheet}: could not be written")
+        print(f"{args.sheet}: 24 of {len(painted.crops)} painted copies ({sum(c.faint for c in painted.cases)} faint)")
+        return 0
     if not args.cost_only:
-        edges = EdgeCopies(np.random.default_rng((seed, EDGE_STREAM)), [])
-        cases = run(root, per_product, seed, edges=edges)
-        split = halves(c.product for c in cases)
-        rows: list[tuple[str, dict[str, float]]] = []
-        edge_rows: list[tuple[str, dict[str, float]]] = []
-        for name, (fitted, held) in (("A->B", split), ("B->A", split[::-1])):
-            threshold = fit([c for c in cases if c.product in fitted])
-            held_cases = [c for c in cases if c.product in held]
-            print(f"threshold fitted on {name.split('->')[0]}: {threshold:.2f}")
-            rows.append((f"held-out {name[-1]} (fit {name[0]}), all", score(held_cases, threshold)))
-            for kind in ("synthetic", "shelf"):
-                subset = [c for c in held_cases if c.kind == kind]
-                if subset:
-                    rows.append((f"held-out {name[-1]}, {kind}", score(subset, threshold)))
-            for kind in ("synthetic", "shelf"):
-                subset = [c for c in edges.cases if c.product in held and c.kind == kind]
-                if subset:
-                    edge_rows.append((f"held-out {name[-1]}, {kind}, at the edge", score(subset, threshold)))
-        rows.append((f"all, shipped threshold {CONFIDENT_STRENGTH}", score(cases, CONFIDENT_STRENGTH)))
-        for defect in DEFECTS:
-            subset = [c for c in cases if c.defect == defect]
-            if subset:
-                rows.append((f"all, {defect}, shipped threshold", score(subset, CONFIDENT_STRENGTH)))
-        for defect in EDGE_DEFECTS:
-            subset = [c for c in edges.cases if c.defect == defect]
-            if subset:
-                edge_rows.append((f"all at the edge, {defect}, shipped threshold", score(subset, CONFIDENT_STRENGTH)))
-        print()
-        table(rows)
-        by_alignment(cases)
-        if edge_rows:
-            print("\nThe same photos, each damaged again with its defect's centre in the product's edge band (a set of its own):\n")
-            table(edge_rows, PROPOSAL_COLUMNS)
-        print("\nShelf photos alone, by defect (hits of photos; the halves as the held-out rows split them):\n")
-        print("\n".join(shelf_by_defect(cases, edges.cases)))
+        bench = args.painter in ("bench", "both")
+        edges = EdgeCopies(np.random.default_rng((seed, EDGE_STREAM)), []) if bench else None
+        varied = None if args.painter == "bench" else VariedCopies(np.random.default_rng((seed, VARIED_STREAM)), [], bench)
+        cases = run(root, per_product, seed, edges=edges, varied=varied)
+        if bench:
+            if varied is not None:
+                print("\n## The bench's painter\n")
+            report(cases, edges.cases if edges is not None else [])
+        if varied is not None:
+            print("\n## The second painter (`paint_varied`), faint defects apart\n")
+            report([c for c in varied.cases if not c.faint], [])
+            faint_apart(varied.cases)
         if args.dump:
+            dumped = (cases + (edges.cases if edges is not None else []) if bench else []) + (varied.cases if varied is not None else [])
             with open(args.dump, "w") as out:
-                for c in cases + edges.cases:
-                    print(c.product, c.kind, c.defect, c.iou, c.strength, c.clean_strength, c.on_fail, c.off_fail, c.zone_right, c.declined, c.alignment, c.edge, sep="\t", file=out)
+                for c in dumped:
+                    print(c.product, c.kind, c.defect, c.iou, c.strength, c.clean_strength, c.on_fail, c.off_fail, c.zone_right, c.declined, c.alignment, c.edge, c.painter, c.faint, sep="\t", file=out)
     if not args.no_cost:
         cost(root)
     return 0

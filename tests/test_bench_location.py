@@ -18,7 +18,18 @@ from tests.conftest import ROOT, corpus
 sys.path.append(str(ROOT / "scripts"))  # the bench's own module, after every installed one
 
 import probe_location_by_eye as probe  # noqa: E402
-from bench_location import Case, PaintedShelf, bands, catalog_image, one_photo, shelf_by_defect  # noqa: E402
+from bench_location import (  # noqa: E402
+    DEFECTS,
+    VISIBLE,
+    Case,
+    PaintedShelf,
+    VariedCopies,
+    bands,
+    catalog_image,
+    one_photo,
+    shelf_by_defect,
+    varied_copy,
+)
 
 
 def case(product: str, kind: str, defect: str, iou: float | None, edge: bool = False) -> Case:
@@ -61,6 +72,50 @@ def test_a_draw_painted_without_the_look_paints_the_same_photos_and_leaves_the_d
     assert np.array_equal(photo.damaged, judged_photo.damaged)
     assert next_draw == judged_next
 
+
+def test_the_second_painter_leaves_the_benchs_draw_where_it_was() -> None:
+    """`--painter varied` and `both` judge the bench's own photos: painting the second copy must neither change the
+    bench's defect nor move the draw the next photo is made from."""
+    folder = corpus("product-matching") / "grocery" / "Alpro-Fresh-Soy-Milk"
+    image = catalog_image(folder / "Alpro-Fresh-Soy-Milk_Iconic.jpg")
+    image = replace(image, zones=bands(image))
+    catalog = cv2.cvtColor(cv2.imread(str(folder / "Alpro-Fresh-Soy-Milk_Iconic.jpg")), cv2.COLOR_BGR2RGB)
+    rgb = cv2.cvtColor(cv2.imread(str(folder / "Alpro-Fresh-Soy-Milk_001.jpg")), cv2.COLOR_BGR2RGB)
+    outcomes = []
+    for varied in (None, VariedCopies(np.random.default_rng(5), [], False, {"Alpro-Fresh-Soy-Milk": catalog})):
+        rng = np.random.default_rng(23)
+        painted: list[PaintedShelf] = []
+        case = one_photo(rng, "Alpro-Fresh-Soy-Milk", "shelf", rgb, image, None, painted.append, look=False, varied=varied)
+        assert case is not None
+        outcomes.append((painted[0], rng.integers(1 << 30), varied))
+    (alone, next_alone, _), (beside, next_beside, varied) = outcomes
+    assert alone.truth == beside.truth and np.array_equal(alone.damaged, beside.damaged)
+    assert next_alone == next_beside
+    assert varied is not None and len(varied.cases) == 1 and varied.cases[0].painter == "varied"
+
+
+@pytest.mark.parametrize("seed", range(20))  # every kind of defect at least twice
+def test_the_second_painter_changes_pixels_inside_its_truth_box_and_none_far_outside_or_off_the_carton(seed: int) -> None:
+    """The varied painter's truth is the box of the pixels it visibly changed, as the bench's is: it must hold
+    visible change, no pixel may change more than the box's own side beyond it (a dent's or a stain's faint
+    tail), and none off the part seen to be the product."""
+    rgb = cv2.cvtColor(cv2.imread(str(ROOT / "fixtures" / "images" / "genuine_after_delivery.jpg")), cv2.COLOR_BGR2RGB)
+    rgb = cv2.resize(rgb, (400, 300), interpolation=cv2.INTER_AREA)
+    carton = np.zeros(rgb.shape[:2], bool)
+    carton[60:260, 100:300] = True
+    painted_again = varied_copy(np.random.default_rng(seed), rgb, carton, 200.0)
+    assert painted_again is not None
+    defect, painted, (x, y, w, h), _faint = painted_again
+    assert defect in DEFECTS
+    change = np.abs(painted.astype(np.int32) - rgb).max(axis=2)
+    assert (change[y : y + h, x : x + w] > VISIBLE).sum() >= 2
+    assert not change[~carton].any()
+    reach = max(w, h)
+    near = np.zeros_like(carton)
+    near[max(0, y - reach) : y + h + reach, max(0, x - reach) : x + w + reach] = True
+    assert not change[~near].any(), defect
+    again = varied_copy(np.random.default_rng(seed), rgb, carton, 200.0)
+    assert again is not None and np.array_equal(again[1], painted)
 
 
 def test_the_by_eye_score_counts_the_looks_hits_among_what_each_reader_all_readers_and_any_reader_boxed(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import io
 import struct
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from fractions import Fraction
 
 import pytest
 from PIL import Image
 
-from evidence_check.imaging.capture_time import read_capture_time
+from evidence_check.imaging.capture_time import format_minute, read_capture_time
 from evidence_check.imaging.load import load_photo
 from evidence_check.imaging.metadata import Metadata, parse_xmp
 
@@ -343,3 +343,17 @@ def test_a_date_tag_whose_count_runs_past_its_terminator_is_read() -> None:
     reading = read_capture_time(photo.metadata, "padded.jpg")
     assert reading.best is not None and reading.rejected == ()
     assert (reading.best.source, str(reading.best.local)) == ("exif:DateTimeOriginal", "2026-11-21 10:15:00")
+
+
+@pytest.mark.parametrize(
+    ("moment", "written"),
+    [
+        (datetime(2026, 11, 10, 10, 0, 59, tzinfo=timezone(timedelta(hours=8))), "2026-11-10 10:00 +08:00"),
+        (datetime(2026, 11, 10, 10, 0, tzinfo=timezone(timedelta(hours=-3, minutes=-30))), "2026-11-10 10:00 -03:30"),
+        (datetime(2026, 11, 10, 10, 0, tzinfo=UTC), "2026-11-10 10:00 +00:00"),
+        (datetime(2026, 11, 10, 10, 0), "2026-11-10 10:00"),
+    ],
+)
+def test_a_minute_is_written_with_its_offset_as_capture_times_write_theirs(moment: datetime, written: str) -> None:
+    # The timeline's milestones and a challenge's issue time sit beside capture times in one report.
+    assert format_minute(moment) == written

@@ -855,3 +855,14 @@ def test_list_reads_the_catalog_a_page_at_a_time_and_prints_it_as_whole(store: S
     assert lines[0].split() == ["SKU", "images", "zones", "category", "brand", "/", "family", "name"]
     assert [line.split()[0] for line in lines[1:]] == sorted(skus)
     assert all(line.split()[1:3] == ["2", "1"] for line in lines[1:])
+
+
+def test_a_sku_without_a_brand_is_listed_with_the_brand_the_look_takes_from_its_name(sqlite_url: str) -> None:
+    run("catalog", "add", "YOG-1", str(IMAGE), "--name", "Arla Natural yoghurt", "--db", sqlite_url)
+    run("catalog", "add", "YOG-2", str(OTHER), "--name", "Arla Greek yoghurt", "--brand", "Lindahls", "--db", sqlite_url)
+    run("catalog", "add", "YOG-3", str(OTHER), "--family", "yoghurt 1 l", "--db", sqlite_url)
+    _, listing, _ = run("catalog", "list", "--db", sqlite_url)
+    rows = {line.split()[0]: line for line in listing.splitlines()[1:]}
+    assert "(arla)" in rows["YOG-1"]
+    assert "Lindahls" in rows["YOG-2"] and "(arla)" not in rows["YOG-2"]
+    assert "(yog) / yoghurt 1 l" in rows["YOG-3"]  # no name: the SKU's first word

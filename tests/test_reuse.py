@@ -4,6 +4,7 @@ stores."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 from dataclasses import replace
@@ -29,7 +30,7 @@ from evidence_check.intake import build_claim
 from evidence_check.measure import Measurements
 from evidence_check.references import References, references_for, stored_print
 from evidence_check.reuse_rows import GAP_SECONDS
-from evidence_check.service import verify_claim
+from evidence_check.service import limits_from, verify_claim
 from evidence_check.settings import Settings
 from evidence_check.store import Store, StoreError
 from evidence_check.store.reuse_tables import FingerprintRow, fingerprint_row
@@ -476,6 +477,32 @@ def test_concurrent_writers_committing_out_of_order_are_both_indexed(store_url: 
 
 
 # --- the command -------------------------------------------------------------------------------------
+
+
+def test_stock_add_of_a_known_review_photo_says_so_and_adds_nothing(tmp_path: Path, sqlite_url: str) -> None:
+    picture = tmp_path / "seen.jpg"
+    picture.write_bytes(jpeg(product_photo(9)))
+    first = CliRunner().invoke(app, ["stock", "add", str(picture), "--kind", "review", "--db", sqlite_url])
+    assert first.exit_code == 0 and "1 added, 0 already known, 0 skipped (review photos" in first.stdout
+    again = CliRunner().invoke(app, ["stock", "add", str(picture), "--db", sqlite_url])
+    assert again.exit_code == 0, again.stderr
+    assert "0 added, 1 already known, 0 skipped (stock photos" in again.stdout
+    image_id = hashlib.sha256(picture.read_bytes()).hexdigest()
+    assert again.stderr.splitlines(keepends=True)[-1] == (
+        f"seen.jpg: already a review photo (as seen.jpg), not added as a stock photo: to make it one, delete it "
+        f"(DELETE /v1/stock/{image_id}) and add it again\n"
+    )
+
+
+def test_another_tenants_review_photo_does_not_keep_a_picture_from_this_tenants_stock(store: Store) -> None:
+    """One picture, one kind, per tenant: what another merchant has is neither told nor in the way."""
+    picture = jpeg(product_photo(9))
+    rows = [("seen.jpg", "seen.jpg", picture, None)]
+    limits = limits_from(Settings())
+    assert references_module.add_references(store, "shop-a", "review", rows, limits).added == 1
+    added = references_module.add_references(store, "shop-b", "stock", rows, limits)
+    assert (added.added, added.known, added.other_kind) == (1, 0, ())
+    assert references_module.add_references(store, "shop-a", "stock", rows, limits).other_kind != ()
 
 
 def test_stock_add_folder_skips_unreadable_files_and_then_catches_the_photo(tmp_path: Path, sqlite_url: str) -> None:

@@ -16,7 +16,7 @@ from evidence_check.evaluation.evidence import TRANSFORMS as EVAL_TRANSFORMS
 from evidence_check.imaging.load import load_photo
 from evidence_check.index import TAIL_SIZE, TenantIndex, search_parts
 from evidence_check.measure import Measurements
-from evidence_check.references import References, references_for, reuse_folder
+from evidence_check.references import References, references_for, reuse_folder, stored_rows
 from evidence_check.reuse_file import Built, HostFile, ReuseFile, ReuseFileError
 from evidence_check.settings import Settings
 from evidence_check.store import Store
@@ -127,7 +127,8 @@ def test_the_file_is_built_mapped_and_used_and_a_row_added_after_it_is_found(
     assert found_ids(references, "b", new_pdq[0], new_phash[0]) == []
     assert list(references.index.in_memory()) == ["a"]
     # Whatever an index says, a row of another tenant is never read as one of this tenant's.
-    assert list(references.stored("a", [11, 12])) == [11]
+    with store.engine.connect() as connection:
+        assert list(stored_rows(connection, "a", [11, 12])) == [11]
 
 
 def test_a_second_process_maps_the_same_file_and_each_sees_the_others_rows(

@@ -12,13 +12,15 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import event, text, update
 
 from evidence_check import references as references_module
 from evidence_check import store as store_package
 from evidence_check.engine import Upload
 from evidence_check.imaging import fingerprint as fp
-from evidence_check.references import MAX_IDENTICAL, identical_rows, references_for
+from evidence_check.imaging.load import load_photo
+from evidence_check.measure import Measurements
+from evidence_check.references import MAX_IDENTICAL, candidate_rows, references_for
 from evidence_check.store import Store, StoreError
 from evidence_check.store.reuse_tables import FingerprintRow, StoredPrint
 from evidence_check.store.tables import Base
@@ -95,7 +97,7 @@ def test_a_byte_identical_file_of_another_tenant_is_not_found(store: Store) -> N
     upload = claim_upload(product_photo(22))
     write_old_row(store, upload, "c-old", "alice", old_print(2, None), tenant="shop-a")
     image_id = hashlib.sha256(upload.data or b"").hexdigest()
-    assert identical_rows(store, "shop-a", image_id) and identical_rows(store, "default", image_id) == []
+    assert candidate_rows(store, "shop-a", image_id, [])[0] and candidate_rows(store, "default", image_id, []) == ([], {})
     finding = run_claim(store, upload, "c-2", "bob", LATER)
     assert (finding["status"], finding["code"]) == ("pass", "reuse.not_seen")
 
@@ -105,8 +107,44 @@ def test_a_store_that_fails_the_lookup_says_so_in_one_line(store: Store) -> None
     one line), not a SQLAlchemy traceback."""
     with store.engine.begin() as connection:
         connection.execute(text("DROP TABLE fingerprints"))
-    with pytest.raises(StoreError, match="^could not look the photo's file up: "):
-        identical_rows(store, "default", "0" * 64)
+    with pytest.raises(StoreError, match="^could not read the photo's candidates: [^\n]*$"):
+        candidate_rows(store, "default", "0" * 64, [])
+
+
+def test_a_store_that_fails_the_candidates_read_says_so_in_one_line(store: Store) -> None:
+    """The read of the candidates' rows fails after the sha256 lookup succeeded (a column it alone
+    reads is gone): the same one line, not the SQLAlchemy error the read let through before."""
+    upload = claim_upload(product_photo(25))
+    run_claim(store, upload, "c-1", "alice", FIRST_SEEN_AT)
+    image_id = hashlib.sha256(upload.data or b"").hexdigest()
+    with store.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE fingerprints RENAME COLUMN features TO features_gone"))
+    with store.engine.connect() as connection:  # the sha256 lookup reads no features: it still answers
+        assert connection.execute(text("SELECT id FROM fingerprints WHERE image_id = :i"), {"i": image_id}).all()
+    with pytest.raises(StoreError, match="^could not read the photo's candidates: [^\n]*$"):
+        candidate_rows(store, "default", image_id, [])
+
+
+def test_the_look_reads_the_store_over_one_connection_besides_the_sync(store: Store) -> None:
+    """The sha256 lookup and the candidates' rows share one checkout: on PostgreSQL each checkout is
+    round trips of its own (the pool's ping, the reset when it is returned)."""
+    upload = claim_upload(product_photo(26))
+    run_claim(store, upload, "c-1", "alice", FIRST_SEEN_AT)
+    references = references_for(store)
+    measured = Measurements(load_photo(upload.data or b"", "photo.jpg"))
+    assert measured.fingerprint  # measured before counting: no store read
+    checkouts: list[object] = []
+
+    def count(*_: object) -> None:
+        checkouts.append(1)
+
+    event.listen(store.engine, "checkout", count)
+    try:
+        [match] = references.matches("default", measured)
+    finally:
+        event.remove(store.engine, "checkout", count)
+    assert match.identical and match.entry.ref_id == "c-1"
+    assert len(checkouts) == 2  # the index's sync, then the look's reads
 
 
 def test_a_file_one_comment_apart_is_not_identical(store: Store) -> None:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
@@ -20,6 +24,7 @@ from tests.conftest import FIXTURES
 
 NOW = datetime(2026, 11, 16, 4, 0, tzinfo=UTC)
 GENUINE = FIXTURES / "genuine_after_delivery.jpg"
+REPORT = {"verdict": "accept", "risk": 0.1}
 
 
 def claim(claim_id: str, customer: str, tenant: str = "default"):
@@ -115,9 +120,42 @@ def test_an_unreachable_server_is_one_line() -> None:
 
 
 def test_a_postgres_url_is_read_as_postgresql() -> None:
-    # Unreachable, so that the test needs no server: the scheme understood, the connection refused.
-    with pytest.raises(StoreError, match=r"^cannot open the store at postgresql\+psycopg://nobody@127\.0\.0\.1:1/none"):
+    # Unreachable, so that the test needs no server: the scheme understood (no "Can't load plugin"),
+    # the connection refused.
+    with pytest.raises(StoreError, match=r"^cannot open the store at postgres://nobody@127\.0\.0\.1:1/none") as caught:
         Store("postgres://nobody@127.0.0.1:1/none?connect_timeout=2")
+    assert "plugin" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("postgresql://bob:s3cret@127.0.0.1:1/none?connect_timeout=2", "postgresql://bob:***@127.0.0.1:1/none"),
+        ("postgres://bob:s3cret@127.0.0.1:1/none?connect_timeout=2", "postgres://bob:***@127.0.0.1:1/none"),
+    ],
+)
+def test_an_unreachable_servers_url_is_echoed_as_typed_without_its_password(typed: str, shown: str) -> None:
+    with pytest.raises(StoreError) as caught:
+        Store(typed)
+    assert str(caught.value).startswith(f"cannot open the store at {shown}?connect_timeout=2: ")
+    assert "s3cret" not in str(caught.value) and "psycopg" not in str(caught.value)
+
+
+def test_a_url_naming_a_driver_not_installed_is_echoed_as_typed_without_its_password() -> None:
+    with pytest.raises(StoreError) as caught:
+        Store("postgresql+pg8000://bob:s3cret@127.0.0.1:1/none")
+    assert str(caught.value).startswith("cannot use database postgresql+pg8000://bob:***@127.0.0.1:1/none: ")
+
+
+def test_the_command_line_echoes_the_url_as_typed() -> None:
+    from typer.testing import CliRunner
+
+    from evidence_check.cli import app
+
+    answer = CliRunner().invoke(app, ["catalog", "list", "--db", "postgresql://bob:s3cret@127.0.0.1:1/none?connect_timeout=2"])
+    assert answer.exit_code == 1 and "Traceback" not in answer.output
+    assert "cannot open the store at postgresql://bob:***@127.0.0.1:1/none" in answer.output
+    assert "s3cret" not in answer.output and "psycopg" not in answer.output
 
 
 def test_a_postgres_url_opens_the_server_a_postgresql_one_does(store_url: str) -> None:
@@ -238,3 +276,75 @@ def test_a_store_at_the_newest_schema_is_opened_without_importing_alembic(tmp_pa
         for _ in range(2)
     ]
     assert [run.stdout.strip() for run in runs] == ["True", "False"]  # migrated the first time only
+
+
+@pytest.mark.parametrize(
+    ("sent", "earlier", "kept"),
+    [
+        # Recorded without photos' regions either time (a caller that keeps none): left without.
+        ({"region": None}, None, {"region": None}),
+        ({"region": None}, {"region": [1, 2, 3, 4]}, {"region": None}),
+        # A later request keeps the earlier photos' regions, and replaces one drawn on a photo sent again.
+        ({"region": None}, {"photo_regions": {"a": [1, 2, 3, 4]}}, {"region": None, "photo_regions": {"a": [1, 2, 3, 4]}}),
+        (
+            {"photo_regions": {"b": [5, 6, 7, 8], "a": [9, 9, 9, 9]}},
+            {"photo_regions": {"a": [1, 2, 3, 4], "c": [1, 1, 1, 1]}},
+            {"photo_regions": {"a": [9, 9, 9, 9], "b": [5, 6, 7, 8], "c": [1, 1, 1, 1]}},
+        ),
+    ],
+)
+def test_a_claims_fields_keep_each_photos_region_across_requests(sent: dict, earlier: dict | None, kept: dict) -> None:
+    assert database.with_earlier_regions(sent, earlier) == kept
+
+
+@pytest.mark.parametrize("query", ["password=hunter2", "sslpassword=hunter2&connect_timeout=2", "PASSWORD=hunter2"])
+def test_a_password_given_in_the_urls_query_is_hidden_too(query: str) -> None:
+    # libpq reads `?password=` (and `?sslpassword=`) as it reads the password before the '@'.
+    with pytest.raises(StoreError) as caught:
+        Store(f"postgresql://bob@127.0.0.1:1/none?{query}")
+    assert str(caught.value).startswith("cannot open the store at postgresql://bob@127.0.0.1:1/none?")
+    assert "hunter2" not in str(caught.value) and "***" in str(caught.value)
+
+
+def test_two_requests_of_one_claim_at_once_both_keep_their_photos_regions(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each request adds its photos' regions to those the claim's fields hold: read and written in one
+    transaction, the claim's row held between. Here each, once it has read the fields, waits for the
+    other to have read them too (2 s, not an assertion): while the row is held the other never does;
+    without, both write what they read before either wrote, and the later one drops the other's."""
+    store.record(claim("c-1", "alice"), [("a" * 64, "a.jpg")], REPORT, NOW, fields={"photo_regions": {"a" * 64: [1, 1, 1, 1]}})
+    both_read = threading.Barrier(2)
+    merge = database.with_earlier_regions
+
+    def merge_once_both_have_read(*args: Any) -> dict[str, Any]:
+        with suppress(threading.BrokenBarrierError):
+            both_read.wait(timeout=2)
+        return merge(*args)
+
+    monkeypatch.setattr(database, "with_earlier_regions", merge_once_both_have_read)
+
+    def retake(image_id: str) -> None:
+        store.record(
+            claim("c-1", "alice"), [(image_id, f"{image_id[0]}.jpg")], REPORT, NOW, fields={"photo_regions": {image_id: [2, 2, 2, 2]}}
+        )
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(retake, ["b" * 64, "c" * 64]))
+    with store.sessions() as session:
+        fields = session.scalar(select(ClaimRow.fields).where(ClaimRow.claim_id == "c-1"))
+    assert sorted(fields["photo_regions"]) == ["a" * 64, "b" * 64, "c" * 64]
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("postgresql://bob:s3cret@db.example:notaport/claims", "postgresql://bob:***@db.example:notaport/claims"),
+        ("postgresql:/bob:s3cret@db.example/claims", "postgresql:/bob:***@db.example/claims"),
+        ("bob:s3cret@db.example/claims", "bob:***@db.example/claims"),
+    ],
+)
+def test_a_url_that_does_not_parse_is_one_line_without_its_password(typed: str, shown: str) -> None:
+    with pytest.raises(StoreError) as caught:
+        Store(typed)
+    assert str(caught.value) == f"not a database URL: {shown!r}"

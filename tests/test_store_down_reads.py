@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from evidence_check.cli import app
 from evidence_check.engine import now_utc
+from evidence_check.references import candidate_rows
 from evidence_check.store import Store, StoreError
 from evidence_check.store.catalog_store import (
     catalog_stamp,
@@ -31,6 +32,7 @@ from evidence_check.store.catalog_store import (
     stream_features,
 )
 from evidence_check.store.catalog_types import StoredImage
+from evidence_check.store.claim_files import file_of_image
 from evidence_check.store.keys import any_key, create_key, key_for, list_keys, revoke_key
 from evidence_check.store.outcomes import (
     decided_claims,
@@ -177,6 +179,8 @@ EVERY_WRAPPED_READ: dict[str, Callable[[Store], object]] = {
     "claim_due": lambda s: claim_due(s, NOW, timedelta(minutes=1)),
     "mark_attempt": lambda s: mark_attempt(s, 1, NOW, delivered=True, status=200, error=None, retry_at=None),
     "deliveries": lambda s: deliveries(s, "acme"),
+    "candidate_rows": lambda s: candidate_rows(s, "acme", "0" * 64, []),
+    "file_of_image": lambda s: file_of_image(s, "acme", "0" * 64),
 }
 
 

@@ -18,7 +18,7 @@ from api.deps import (
 from api.refusals import Refused
 from api.routes.openapi import TOO_LARGE, images_body
 from api.routes.rendering import MALFORMED, SERVER_ERRORS, UNAUTHORIZED, answer, problem
-from api.schemas import ImageIdText, ReferencesAdded, SkippedFile
+from api.schemas import ImageIdText, KnownAsOtherKind, ReferencesAdded, SkippedFile
 from evidence_check.engine import now_utc
 from evidence_check.references import add_references
 from evidence_check.service import limits_from
@@ -44,6 +44,7 @@ IMAGES_FIELD = "images"
                         "added": 2,
                         "known": 0,
                         "skipped": [{"filename": "notes.txt", "error": "not a supported image format"}],
+                        "known_as_other_kind": [],
                     }
                 }
             },
@@ -92,6 +93,10 @@ def add_stock(
         added=result.added,
         known=result.known,
         skipped=[SkippedFile(filename=name, error=reason.text(lang)) for name, reason in result.skipped],
+        known_as_other_kind=[
+            KnownAsOtherKind(filename=o.filename, kind=o.kind, reference_id=o.reference_id, note=o.text(lang))
+            for o in result.other_kind
+        ],
     )
 
 

@@ -24,12 +24,12 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from evidence_check.checks.context import CheckContext
-from evidence_check.imaging.capture_time import format_offset, read_capture_time
+from evidence_check.imaging.capture_time import format_minute, read_capture_time
 from evidence_check.imaging.load import Photo
 from evidence_check.imaging.ocr import OcrUnavailable, TextPiece, read_text, reading_copy
 from evidence_check.models import Claim, Finding, Status
@@ -82,7 +82,8 @@ def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
     if challenge is None:
         return Finding(Status.UNKNOWN, 0.0, "challenge.none")
     issued = challenge.issued_at
-    params: dict[str, Any] = {"code": challenge.code, "issued": _minute(issued, claim)}
+    issued_there = format_minute(issued.astimezone(ZoneInfo(claim.time_zone)))
+    params: dict[str, Any] = {"code": challenge.code, "issued": issued_there}
     details: dict[str, Any] = {"code": challenge.code, "issued_at": issued.isoformat()}
 
     earlier = list(challenge.sightings(photo.image_id)) if challenge.sightings else []
@@ -138,9 +139,3 @@ def _normal(text: str) -> str:
     return "".join(ch for ch in text.upper() if ch.isalnum())
 
 
-def _minute(moment: datetime, claim: Claim) -> str:
-    local = moment.astimezone(ZoneInfo(claim.time_zone))
-    offset = local.utcoffset()
-    assert offset is not None  # an aware time in a named zone
-    # Written as the capture times in the same report write their offsets (+08:00, not +0800).
-    return local.strftime("%Y-%m-%d %H:%M ") + format_offset(offset)

@@ -10,10 +10,17 @@ match means for the claim:
   time is when this claim first recorded it (re-verifying a claim), else now. A later copy is listed
   in details for information and never turns an earlier claim's verdict.
 - The same claim id re-verified with the same photo is not reuse.
-- An earlier claim of the same customer -> ``warn`` (a repeat); of another customer (or of an
-  unknown one) -> ``fail``; the shop's own listing photo -> ``fail``; a stock or review photo ->
-  ``fail``. The strongest of these is reported; every match is in details with its distances and
-  the verification figures (inliers, aligned agreement).
+- An earlier claim of the same customer -> ``warn`` (a repeat); of another customer -> ``fail``;
+  the shop's own listing photo -> ``fail``; a stock or review photo -> ``fail``. When the earlier
+  claim or this one names no customer, nobody can tell whether the customer is the same:
+  ``warn`` (``reuse.earlier_claim_customer_unknown``), scored below `scoring`'s reject threshold and
+  above a same-customer repeat, so that a person looks — intake systems that send no customer ids
+  would otherwise reject a customer's own repeat claim. The strongest of these is reported (in that
+  order: listing, another customer, stock, review, customer unknown, same customer); every match is
+  in details with its distances and the verification figures (inliers, aligned agreement), and an
+  earlier claim's with ``same_customer`` and ``customer_known`` (both claims name a customer). An
+  earlier claim's customer is the last id sent for it: one sent when the claim is verified again
+  names the photos it recorded before (`store.database`).
 
 Example: a customer sends the shop's own listing photo of SKU BAG-001, cropped and mirrored:
 ``fail``, code ``reuse.listing_photo``, details ``{"matches": [{"kind": "listing", "sku": "BAG-001",
@@ -35,6 +42,9 @@ SCORE_OTHER_CUSTOMER = 0.95
 SCORE_LISTING = 0.95
 SCORE_REFERENCE = 0.9
 SCORE_SAME_CUSTOMER = 0.45
+# Between the repeat and the reject threshold (0.8): a warn asks for a person whatever its score,
+# and this one weighs more in the photo's risk than a known customer's own repeat.
+SCORE_CUSTOMER_UNKNOWN = 0.6
 
 # What each kind of earlier picture means, strongest first: (code, status, score).
 _OUTCOMES = {
@@ -42,6 +52,7 @@ _OUTCOMES = {
     "other_customer": ("reuse.other_customer", Status.FAIL, SCORE_OTHER_CUSTOMER),
     "stock": ("reuse.stock_photo", Status.FAIL, SCORE_REFERENCE),
     "review": ("reuse.review_photo", Status.FAIL, SCORE_REFERENCE),
+    "customer_unknown": ("reuse.earlier_claim_customer_unknown", Status.WARN, SCORE_CUSTOMER_UNKNOWN),
     "same_customer": ("reuse.same_customer", Status.WARN, SCORE_SAME_CUSTOMER),
 }
 _REF_NAMES = {"claim": "claim_id", "listing": "sku", "stock": "reference_id", "review": "reference_id"}
@@ -64,23 +75,40 @@ def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
         return Finding(Status.PASS, 0.0, code, {"count": len(later)}, details)
     ranked = sorted(earlier, key=lambda m: list(_OUTCOMES).index(_kind(m, claim)))
     first = ranked[0]
-    code, status, score = _OUTCOMES[_kind(first, claim)]
-    params = {
+    kind = _kind(first, claim)
+    code, status, score = _OUTCOMES[kind]
+    params: dict[str, Any] = {
         "ref_id": first.entry.ref_id,
         "first_seen": first.entry.first_seen.strftime("%Y-%m-%d"),
         "count": len(earlier),
     }
+    if kind == "customer_unknown":
+        params["without_customer"] = _without_customer(first, claim)
+        return Finding(status, score, code, params, details, "compare_claim_customers")
     return Finding(status, score, code, params, details, "ask_new_photo")
 
 
 def _kind(match: Match, claim: Claim) -> str:
     if match.entry.kind != "claim":
         return match.entry.kind
+    if not _customer_known(match, claim):
+        return "customer_unknown"
     return "same_customer" if _same_customer(match, claim) else "other_customer"
 
 
+def _customer_known(match: Match, claim: Claim) -> bool:
+    return bool(match.entry.customer_id) and bool(claim.customer_id)
+
+
 def _same_customer(match: Match, claim: Claim) -> bool:
-    return match.entry.customer_id is not None and match.entry.customer_id == claim.customer_id
+    return _customer_known(match, claim) and match.entry.customer_id == claim.customer_id
+
+
+def _without_customer(match: Match, claim: Claim) -> str:
+    """Which claim names no customer: "both", "earlier" or "this" (worded by `explain.reuse.WORDS`)."""
+    if not match.entry.customer_id and not claim.customer_id:
+        return "both"
+    return "earlier" if not match.entry.customer_id else "this"
 
 
 def _detail(match: Match, claim: Claim, counts: bool) -> dict[str, Any]:
@@ -107,6 +135,7 @@ def _detail(match: Match, claim: Claim, counts: bool) -> dict[str, Any]:
     }
     if entry.kind == "claim":
         detail["same_customer"] = _same_customer(match, claim)
+        detail["customer_known"] = _customer_known(match, claim)
     return detail
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from evidence_check.checks.context import CheckContext
-from evidence_check.imaging.capture_time import format_offset, read_capture_time
+from evidence_check.imaging.capture_time import format_minute, format_offset, read_capture_time
 from evidence_check.imaging.load import Photo
 from evidence_check.models import Claim, ClaimReason, Finding, Status
 
@@ -116,7 +116,7 @@ def _place_on_timeline(
     if timeline.ordered_at is None and timeline.delivered_at is None and timeline.shipped_at is None:
         return None
     if timeline.ordered_at is not None and moment < timeline.ordered_at - tolerance:
-        params.update(gap_hours=_hours(timeline.ordered_at - moment), milestone=_day(timeline.ordered_at))
+        params.update(gap_hours=_hours(timeline.ordered_at - moment), milestone=format_minute(timeline.ordered_at))
         details["before"] = "ordered"
         return Status.FAIL, "timestamp.before_order"
     # Not-received claims have no delivery to come after; their photos are of tracking pages.
@@ -124,12 +124,12 @@ def _place_on_timeline(
         received = timeline.delivered_at or timeline.shipped_at
         if received is not None and moment < received - tolerance:
             milestone = "delivered" if timeline.delivered_at is not None else "shipped"
-            params.update(gap_hours=_hours(received - moment), milestone=_day(received))
+            params.update(gap_hours=_hours(received - moment), milestone=format_minute(received))
             details["before"] = milestone
             return Status.FAIL, f"timestamp.before_{milestone}"
     claimed = timeline.claimed_at or context.now
     if moment > claimed + tolerance:
-        params.update(gap_hours=_hours(moment - claimed), milestone=_day(claimed))
+        params.update(gap_hours=_hours(moment - claimed), milestone=format_minute(claimed))
         details["after"] = "claimed"
         return Status.WARN, "timestamp.after_claim"
     window = context.settings.window_for(claim.category)
@@ -148,11 +148,11 @@ def _place_on_timeline(
     if timeline.delivered_at is not None and moment < timeline.delivered_at:
         # Before the recorded delivery by less than the clock's tolerance (a camera time without its
         # zone, read in the claim's): taken at delivery as far as the file can tell, not "after" it.
-        params.update(gap_hours=_hours(timeline.delivered_at - moment), milestone=_day(timeline.delivered_at))
+        params.update(gap_hours=_hours(timeline.delivered_at - moment), milestone=format_minute(timeline.delivered_at))
         return Status.PASS, "timestamp.near_delivery"
     anchor = timeline.delivered_at or timeline.shipped_at or timeline.ordered_at
     assert anchor is not None
-    params.update(gap_hours=_hours(abs(moment - anchor)), milestone=_day(anchor))
+    params.update(gap_hours=_hours(abs(moment - anchor)), milestone=format_minute(anchor))
     return Status.PASS, "timestamp.inside" if timeline.delivered_at else "timestamp.after_order"
 
 
@@ -160,7 +160,3 @@ def _hours(gap: timedelta) -> float:
     return round(gap.total_seconds() / 3600, 2)
 
 
-def _day(moment: datetime) -> str:
-    offset = moment.utcoffset()
-    # Written as the capture time beside it writes its offset (+08:00, not strftime's +0800).
-    return moment.strftime("%Y-%m-%d %H:%M") + ("" if offset is None else " " + format_offset(offset))

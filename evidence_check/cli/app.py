@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 import stat
 import sys
 from collections.abc import Iterator
@@ -12,23 +10,14 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from pydantic import ValidationError
-from pydantic_settings import SettingsError
 from typer import BadParameter
 from typer.core import TyperGroup
 
-from evidence_check.errors import error_text, parser_stopped
-from evidence_check.settings import Settings
+from evidence_check.errors import error_text
+from evidence_check.settings import Settings, SettingsInvalid, environment_settings, without_pydantic_prefix
 from evidence_check.storable import TextUnstorable, shown, storable_text
 from evidence_check.store import Store, StoreError
 from evidence_check.store.keys import valid_tenant
-
-# How pydantic opens the message of a ValueError raised in a validator: a word of its, not ours.
-PYDANTIC_VALUE_ERROR = "Value error, "
-
-
-def without_pydantic_prefix(message: str) -> str:
-    return message.removeprefix(PYDANTIC_VALUE_ERROR)
 
 
 class Commands(TyperGroup):
@@ -108,29 +97,11 @@ def check_tenant(tenant: str) -> None:
 
 
 def load_settings() -> Settings:
-    """The settings, or one line naming the variable the operator set (`EVIDENCE_CHECK_TIME_ZONE`,
-    not pydantic's `time_zone`) and what is wrong with its value, exit 2."""
+    """The settings, or one line naming the variable the operator set and what is wrong, exit 2."""
     try:
-        return Settings()
-    except ValidationError as exc:  # its last line is a documentation link: say what is wrong instead
-        first = exc.errors()[0]
-        field, *inside = [str(part) for part in first.get("loc", ())] or [""]
-        where = f" {'.'.join([_variable(field), *inside])}" if field else ""  # a check of several settings has none
-        fail(f"bad setting{where}: {without_pydantic_prefix(str(first.get('msg', 'invalid')))}", 2)
-    except SettingsError as exc:
-        # A JSON setting that does not parse: pydantic-settings says only "error parsing value for
-        # field ... from source EnvSettingsSource", the parser's reason in its cause.
-        named = re.search(r'field "(\w+)"', str(exc))
-        why = exc.__cause__
-        said = f"not JSON ({parser_stopped(why)})" if isinstance(why, json.JSONDecodeError) else str(exc)
-        fail(f"bad setting{' ' + _variable(named.group(1)) if named else ''}: {said}", 2)
-    except ValueError as exc:
-        fail(f"bad setting: {str(exc).splitlines()[-1].strip() if str(exc) else exc}", 2)
-
-
-def _variable(field: str) -> str:
-    """The environment variable a setting is read from (or its `.env` line)."""
-    return f"{Settings.model_config.get('env_prefix', '')}{field}".upper()
+        return environment_settings()
+    except SettingsInvalid as exc:
+        fail(str(exc), 2)
 
 
 def open_store(url: str) -> Store:

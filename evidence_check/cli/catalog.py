@@ -52,6 +52,7 @@ import typer
 
 from evidence_check import strict_json
 from evidence_check.catalog import parse_image_zones, valid_label
+from evidence_check.catalog.labels import brand_key
 from evidence_check.catalog.manifest import RowsRefused, manifest_kind, parse_manifest
 from evidence_check.catalog.zones import ZonesInvalid
 from evidence_check.cli.app import (
@@ -180,7 +181,11 @@ def list_(tenant: TenantOption = "default", db: DbOption = None) -> None:
         while rows:
             for row in rows:
                 # Names stored before control characters were refused are printed, not obeyed.
-                line = shown(" / ".join(label for label in (row.brand, row.family) if label) or "-")
+                # Without a brand the relevance look takes the name's first word: shown in brackets,
+                # so a merchant sees which SKUs it counts as variants of one line.
+                derived = brand_key(None, row.name, row.sku)
+                brand = row.brand or (f"({derived})" if derived else None)
+                line = shown(" / ".join(label for label in (brand, row.family) if label) or "-")
                 category, name = shown(row.category or "-"), shown(row.name or "-")
                 print(f"{row.sku:<32} {row.images:>6} {row.zones:>5}  {category:<16} {line:<24} {name}")
             rows = list_skus(store, tenant, after=rows[-1].sku, limit=LIST_PAGE) if len(rows) == LIST_PAGE else []

@@ -19,13 +19,17 @@ import shutil
 import socket
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from evidence_check.cli.app import DbOption, _variable, app, fail, load_settings, open_store
-from evidence_check.settings import checked_root_path
+from evidence_check.cli.app import DbOption, app, fail, load_settings, open_store
+from evidence_check.settings import checked_root_path, setting_variable
+from evidence_check.store import StoreError
 from evidence_check.store.keys import any_key
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 GRACE_SECONDS = 30
 METRICS_FOLDER_PREFIX = "evidence-check-metrics-pid"
@@ -152,7 +156,7 @@ def serve(
     )
     from api.deps import is_loopback
     from api.observe import LOG_LEVEL_VARIABLE, log_requests
-    from api.served_under import refuse_own_address
+    from api.served_under import PrefixTaken, refuse_own_address
 
     if log_level not in ("debug", "info", "warning", "error"):
         fail(f"--log-level: {log_level!r} is not one of debug, info, warning, error", 2)
@@ -164,16 +168,25 @@ def serve(
             settings = settings.model_copy(update={"root_path": checked_root_path(root_path)})
         except ValueError as exc:
             fail(f"--root-path: {exc}", 2)
-    if settings.root_path:
-        # Here, not in each worker's `create_app`: a worker that raised would die with a traceback,
-        # and uvicorn start another, after the port was already open.
-        try:
-            refuse_own_address(routed_app().routes, settings.root_path)
-        except ValueError as exc:
-            fail(f"{'--root-path' if root_path is not None else 'bad setting ' + _variable('root_path')}: {exc}", 2)
     if settings.api_max_parallel is None:
         settings = settings.model_copy(update={"api_max_parallel": analyses_per_process(workers)})
-    store = open_store(settings.db)
+    header_timeout = header_timeout or HEADER_TIMEOUT_SECONDS
+    body_timeout = body_timeout or BODY_IDLE_SECONDS
+    body_min_rate = BODY_MIN_BYTES_PER_SECOND if body_min_rate is None else body_min_rate
+    served: FastAPI | None = None
+    try:
+        if workers == 1:
+            # The app served, built once: `create_app` refuses a taken prefix before it opens the store.
+            served = create_app(settings, body_idle_seconds=body_timeout, body_min_bytes_per_second=body_min_rate)
+        elif settings.root_path:
+            # Here, not in each worker's `create_app`: a worker that raised would die, and uvicorn
+            # start another, after the port was already open.
+            refuse_own_address(routed_app().routes, settings.root_path)
+    except PrefixTaken as exc:
+        fail(f"{'--root-path' if root_path is not None else 'bad setting ' + setting_variable('root_path')}: {exc}", 2)
+    except StoreError as exc:
+        fail(str(exc))
+    store = served.state.store if served is not None else open_store(settings.db)
     if not any_key(store) and not is_loopback(host):
         store.close()
         fail(
@@ -200,16 +213,12 @@ def serve(
         "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
         **fast_protocols(),
     }
-    header_timeout = header_timeout or HEADER_TIMEOUT_SECONDS
-    body_timeout = body_timeout or BODY_IDLE_SECONDS
-    body_min_rate = BODY_MIN_BYTES_PER_SECOND if body_min_rate is None else body_min_rate
     # Read by the protocol of each connection (api.connections) and by each worker's app.
     os.environ[HEADER_TIMEOUT_VARIABLE] = str(header_timeout)
     os.environ[BODY_TIMEOUT_VARIABLE] = str(body_timeout)
     os.environ[BODY_MIN_RATE_VARIABLE] = str(body_min_rate)
-    if workers == 1:
+    if served is not None:
         try:
-            served = create_app(settings, store, body_idle_seconds=body_timeout, body_min_bytes_per_second=body_min_rate)
             uvicorn.run(served, **options)
         finally:
             store.close()

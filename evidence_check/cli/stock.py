@@ -81,6 +81,8 @@ def add(
     sys.stderr.write("\n" if sys.stderr.isatty() else "")
     for name, reason in result.skipped:
         note(f"skipped {name}: {reason}")
+    for other in result.other_kind:
+        note(str(other))
     if result.added == result.known == 0:
         # As `catalog add` and `POST /v1/stock`: a script must not read success into nothing stored.
         fail(f"none of the {len(result.skipped)} file(s) could be used")

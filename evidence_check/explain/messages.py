@@ -3,7 +3,8 @@
 Parameters whose name ends in ``_hours`` are durations and are written out in the reader's
 language (`duration`: "3 days", "3 天") under the name without the suffix. A parameter whose name ends in
 ``_zh`` is the one without the suffix in Chinese; the location look's keys (a place on the product,
-a zone's cause) are worded by `location.WORDS`.
+a zone's cause) are worded by `location.WORDS`, the reuse look's (which claim names no customer) by
+`reuse.WORDS`.
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ NEXT_STEPS: dict[str, tuple[str, str]] = {
     "ask_new_photo": (
         "Ask for a new photo of the item, taken now, from another angle.",
         "请客户现在从另一个角度重新拍摄商品照片。",
+    ),
+    "compare_claim_customers": (
+        "Compare the customer of claim {ref_id} with this claim's in your own system, and ask the "
+        "intake system to send a customer id with every claim.",
+        "请在贵方系统中核对售后申请 {ref_id} 与本次申请的客户是否相同，并请接入系统在每次申请中提供客户编号。",
     ),
     "ask_unedited_original": (
         "Ask for the photo exactly as the camera saved it, from the phone's gallery, sent as a file and "
@@ -224,7 +230,7 @@ def _words(params: Mapping[str, Any], lang: str) -> dict[str, Any]:
             values[name[: -len("_hours")]] = duration(float(value), lang)
         elif name.endswith("_zh") and lang == "zh" and value:
             values[name[: -len("_zh")]] = value
-    for name, words in location.WORDS.items():
+    for name, words in (location.WORDS | reuse.WORDS).items():
         word = words.get(str(params.get(name)))
         if word is not None:
             values[name] = word[_index(lang)]

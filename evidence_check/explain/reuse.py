@@ -1,4 +1,5 @@
-"""Sentences of the reuse findings: (English, Simplified Chinese)."""
+"""Sentences of the reuse findings: (English, Simplified Chinese). Which claim names no customer
+comes as a key (`without_customer`: both | earlier | this), worded here (`WORDS`)."""
 
 SUMMARIES: dict[str, tuple[str, str]] = {
     "reuse.no_history": ("No photo history to compare with.", "没有可比对的历史照片。"),
@@ -18,6 +19,11 @@ SUMMARIES: dict[str, tuple[str, str]] = {
         "The same photo was sent by another customer in claim {ref_id} ({first_seen}).",
         "另一位客户已在售后申请 {ref_id}（{first_seen}）中发送过同一张照片。",
     ),
+    "reuse.earlier_claim_customer_unknown": (
+        "The same photo was sent in claim {ref_id} ({first_seen}); {without_customer}, so it may be the same "
+        "customer's or another's.",
+        "同一张照片已在售后申请 {ref_id}（{first_seen}）中发送过；{without_customer}，可能是同一位客户，也可能是另一位客户。",
+    ),
     "reuse.listing_photo": (
         "This is the shop's own listing photo of {ref_id}, not a photo of the item received.",
         "这是本店商品 {ref_id} 的主图，而不是收到商品的实拍照片。",
@@ -30,4 +36,12 @@ SUMMARIES: dict[str, tuple[str, str]] = {
         "This is another buyer's review photo ({ref_id}), not a photo of the item received.",
         "这是其他买家的评价照片（{ref_id}），而不是收到商品的实拍照片。",
     ),
+}
+
+WORDS: dict[str, dict[str, tuple[str, str]]] = {
+    "without_customer": {
+        "both": ("neither claim names its customer", "两次申请都没有客户编号"),
+        "earlier": ("that claim names no customer", "该申请没有客户编号"),
+        "this": ("this claim names no customer", "本次申请没有客户编号"),
+    },
 }

@@ -141,6 +141,13 @@ def format_offset(offset: timedelta) -> str:
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
+def format_minute(moment: datetime) -> str:
+    """A moment to the minute with its offset as a capture time writes it ("2026-11-10 10:00 +08:00",
+    not strftime's +0800): the report's times read alike. A naive moment is written without one."""
+    offset = moment.utcoffset()
+    return moment.strftime("%Y-%m-%d %H:%M") + ("" if offset is None else " " + format_offset(offset))
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bytes):
         return value.decode("latin-1")

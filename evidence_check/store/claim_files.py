@@ -8,16 +8,18 @@ longer be verified again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import fields as dataclass_fields
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from evidence_check.errors import WordedError
 from evidence_check.models import Claim, ClaimReason, Region, Timeline, WantedOutcome
-from evidence_check.store.database import Store, StoreError
+from evidence_check.store.database import PHOTO_REGIONS, Store, StoreError, store_errors
 from evidence_check.store.tables import ClaimRow, PhotoFileRow, PhotoRow
 
 
@@ -41,6 +43,16 @@ def claim_fields(claim: Claim) -> dict[str, Any]:
         "time_zone": claim.time_zone,
         "lang": claim.lang,
     }
+
+
+def regions_by_image(claim: Claim, image_ids: Sequence[str | None]) -> dict[str, list[int]]:
+    """Each region of the claim as [x, y, w, h] by the image id of the photo it was drawn on;
+    `image_ids`: of the photos verified, in their order (None: a photo not received)."""
+    found = {}
+    for region in claim.regions:
+        if region.photo_number <= len(image_ids) and (image_id := image_ids[region.photo_number - 1]):
+            found[image_id] = [region.x, region.y, region.w, region.h]
+    return found
 
 
 def claim_from_fields(tenant: str, claim_id: str, fields: dict[str, Any]) -> Claim:
@@ -77,7 +89,7 @@ def kept_claim(store: Store, tenant: str, claim_id: str) -> tuple[Claim, list[tu
             if row is None:
                 return None
             photos = session.execute(
-                select(PhotoRow.filename, PhotoFileRow.data)
+                select(PhotoRow.image_id, PhotoRow.filename, PhotoFileRow.data)
                 .outerjoin(PhotoFileRow, PhotoFileRow.photo_pk == PhotoRow.id)
                 .where(PhotoRow.claim_pk == row.id)
                 .order_by(PhotoRow.id)
@@ -87,10 +99,21 @@ def kept_claim(store: Store, tenant: str, claim_id: str) -> tuple[Claim, list[tu
         raise StoreError(f"could not read claim {claim_id}: {exc.__class__.__name__}") from None
     if fields is None:
         raise NotKept("claim.not_kept", claim_id=claim_id)
-    missing = [filename for filename, data in photos if data is None]
+    missing = [filename for _, filename, data in photos if data is None]
     if missing or not photos:
         raise NotKept("claim.files_gone", claim_id=claim_id, missing=len(missing), photos=len(photos))
-    return claim_from_fields(tenant, claim_id, dict(fields)), [(name, bytes(data)) for name, data in photos]
+    claim = claim_from_fields(tenant, claim_id, dict(fields))
+    by_image = fields.get(PHOTO_REGIONS)
+    if by_image is not None:
+        # Each photo judged by the region drawn on it, numbered as the photos are verified again. A
+        # claim recorded before its fields kept them has the region of its latest request alone.
+        numbered = []
+        for number, (image_id, _, _) in enumerate(photos, 1):
+            if image_id in by_image:
+                x, y, w, h = by_image[image_id]
+                numbered.append(Region(x, y, w, h, photo=number))
+        claim = replace(claim, region=None, photo_regions=tuple(numbered))
+    return claim, [(name, bytes(data)) for _, name, data in photos]
 
 
 def sent_fields(store: Store, tenant: str, claim_id: str) -> dict[str, Any] | None:
@@ -122,20 +145,31 @@ def photo_files(store: Store, tenant: str, claim_id: str) -> list[tuple[str, str
     return [(image_id, filename, bytes(data)) for image_id, filename, data in rows]
 
 
+@store_errors("could not read the photos' files")
 def files_by_image(store: Store, tenant: str, image_ids: list[str]) -> dict[str, tuple[str, bytes]]:
-    """(filename, file) of the tenant's kept photos with these image ids, from whichever claim has one."""
+    """(filename, file) of one kept copy (the first kept) of each of the tenant's photos with these
+    image ids: the copies are the same bytes, and a photo sent in many claims is kept in each, so a
+    report's thumbnails and `reuse refresh` read one file per photo, not one per claim."""
     if not image_ids:
         return {}
-    try:
-        with store.sessions() as session:
-            rows = session.execute(
-                select(PhotoRow.image_id, PhotoRow.filename, PhotoFileRow.data)
-                .join(PhotoFileRow, PhotoFileRow.photo_pk == PhotoRow.id)
-                .where(PhotoRow.tenant == tenant, PhotoRow.image_id.in_(image_ids))
-            ).all()
-    except SQLAlchemyError as exc:
-        raise StoreError(f"could not read photos: {exc.__class__.__name__}") from None
+    first_kept = (
+        select(func.min(PhotoRow.id))
+        .join(PhotoFileRow, PhotoFileRow.photo_pk == PhotoRow.id)
+        .where(PhotoRow.tenant == tenant, PhotoRow.image_id.in_(image_ids))
+        .group_by(PhotoRow.image_id)
+    )
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(PhotoRow.image_id, PhotoRow.filename, PhotoFileRow.data)
+            .join(PhotoFileRow, PhotoFileRow.photo_pk == PhotoRow.id)
+            .where(PhotoRow.id.in_(first_kept))
+        ).all()
     return {image_id: (filename, bytes(data)) for image_id, filename, data in rows}
+
+
+def file_of_image(store: Store, tenant: str, image_id: str) -> tuple[str, bytes] | None:
+    """(filename, file) of the first kept copy of the tenant's photo with this image id, or None."""
+    return files_by_image(store, tenant, [image_id]).get(image_id)
 
 
 def forget_photo_files(store: Store, before: datetime, tenant: str | None = None) -> int:

@@ -9,22 +9,24 @@ from __future__ import annotations
 import functools
 import inspect as pyinspect
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
 
-from sqlalchemy import Engine, create_engine, event, inspect, select, text
+from sqlalchemy import Engine, create_engine, event, inspect, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from evidence_check.models import Claim
+from evidence_check.store.holds import held
 from evidence_check.store.keys_tables import RequestKeyRow
 from evidence_check.store.outbox import Event, queue_events
-from evidence_check.store.reuse_tables import StoredPrint, fingerprint_row
+from evidence_check.store.reuse_tables import FingerprintRow, StoredPrint, fingerprint_row
 from evidence_check.store.sqlite_file import sqlite_file
 from evidence_check.store.tables import ClaimRow, PhotoFileRow, PhotoRow, ReportRow
 from evidence_check.widths import stored_filename
@@ -36,6 +38,41 @@ MIGRATION_LOCK = 0x65766368  # any constant shared by every process of this proj
 # The newest migration's revision (a test holds it to alembic's head). A store already there is
 # opened without importing alembic: ~12 MB of every API worker's private memory.
 SCHEMA_HEAD = "0022_fingerprints_by_image"
+
+
+# The claim's fields' record of each photo's region ([x, y, w, h]) by its image id: a later request of
+# the claim (a retake) adds to it as it adds photos, so the earlier photos keep theirs.
+PHOTO_REGIONS = "photo_regions"
+
+
+def with_earlier_regions(fields: Mapping[str, Any], earlier: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The claim's fields as sent now, with the regions of photos it was sent with before (none
+    recorded either time: without the record, as a claim recorded before there was one)."""
+    before = earlier or {}
+    if PHOTO_REGIONS not in fields and PHOTO_REGIONS not in before:
+        return dict(fields)
+    return {**fields, PHOTO_REGIONS: {**(before.get(PHOTO_REGIONS) or {}), **(fields.get(PHOTO_REGIONS) or {})}}
+
+
+# Query parameters libpq reads a secret from, as it reads the password before the '@'.
+SECRET_QUERY_KEYS = ("password", "sslpassword")
+
+
+def shown_url(parsed: URL) -> str:
+    """The URL as written, its password hidden, wherever it is given."""
+    hidden = {key: "***" if key.lower() in SECRET_QUERY_KEYS else value for key, value in parsed.query.items()}
+    return parsed.set(query=hidden).render_as_string(hide_password=True).replace("=%2A%2A%2A", "=***")
+
+
+def unparsed_shown(url: str) -> str:
+    """A URL that does not parse, as written but for a password between its user's ':' and the '@'."""
+    head, at, tail = url.rpartition("@")
+    if not at:
+        return url
+    scheme = re.match(r"[\w+.-]+:/+", head)
+    start = scheme.end() if scheme else 0
+    user, colon, _ = head[start:].partition(":")
+    return f"{head[:start]}{user}{':***' if colon else ''}@{tail}"
 
 
 class StoreError(Exception):
@@ -96,8 +133,10 @@ class Store:
     def __init__(self, url: str) -> None:
         try:
             parsed = make_url(url)
-        except ArgumentError:
-            raise StoreError(f"not a database URL: {url!r}") from None
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+            raise StoreError(f"not a database URL: {unparsed_shown(url)!r}") from None
+        # What messages echo: the URL as the user wrote it, not with the driver named below.
+        self.shown_url = shown_url(parsed)
         # `postgres://` is how Heroku, Render and many .env files write it; SQLAlchemy knows no such
         # dialect and said only "Can't load plugin: sqlalchemy.dialects:postgres".
         if parsed.drivername in ("postgresql", "postgres"):
@@ -115,9 +154,7 @@ class Store:
             # checkout. A SQLite file cannot, and the test was a query per request for nothing.
             self.engine: Engine = create_engine(parsed, pool_pre_ping=parsed.get_backend_name() != "sqlite")
         except (ArgumentError, ImportError) as exc:
-            raise StoreError(
-                f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}"
-            ) from None
+            raise StoreError(f"cannot use database {self.shown_url}: {exc}") from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -125,7 +162,9 @@ class Store:
         try:
             self._migrate()
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot open the store at {self.url}: {_one_line(exc)}{_disk_state(self.file)}") from None
+            raise StoreError(
+                f"cannot open the store at {self.shown_url}: {_one_line(exc)}{_disk_state(self.file)}"
+            ) from None
 
     def _migrate(self) -> None:
         with self.engine.connect() as connection:
@@ -157,7 +196,7 @@ class Store:
                 # an upgrade, a rollback of the code): alembic knows no such revision, and said so
                 # in a traceback.
                 raise StoreError(
-                    f"cannot open the store at {self.url}: its schema is at {found}, which this version of "
+                    f"cannot open the store at {self.shown_url}: its schema is at {found}, which this version of "
                     f"evidence-check (schema {SCHEMA_HEAD}) does not know; a newer version migrated it: run that one"
                 ) from None
 
@@ -222,7 +261,7 @@ class Store:
         with self.sessions.begin() as session:
             claim_row = self._claim_row(session, claim, when)
             if fields is not None:
-                claim_row.fields = dict(fields)
+                claim_row.fields = with_earlier_regions(fields, self._with_regions_by_image(session, claim_row))
             known = set(session.scalars(select(PhotoRow.image_id).where(PhotoRow.claim_pk == claim_row.id)))
             for image_id, filename in photos:
                 if image_id in known:
@@ -308,9 +347,31 @@ class Store:
             )
         return dict(body) if body is not None else None
 
+    @staticmethod
+    def _with_regions_by_image(session: Session, claim_row: ClaimRow) -> dict[str, Any] | None:
+        """The claim's fields as recorded; those of a claim recorded before they kept each photo's
+        region by its image id with the region they held (its latest request's) under the photo a
+        reverify judged it on, the claim's photos in order, so that a later request keeps it."""
+        fields = claim_row.fields
+        region = (fields or {}).get("region")
+        if not fields or PHOTO_REGIONS in fields or not region:
+            return fields
+        number = region[4] if len(region) > 4 and region[4] else 1
+        image_ids = session.scalars(
+            select(PhotoRow.image_id).where(PhotoRow.claim_pk == claim_row.id).order_by(PhotoRow.id)
+        ).all()
+        on = {image_ids[number - 1]: list(region[:4])} if number <= len(image_ids) else {}
+        return {**fields, PHOTO_REGIONS: on}
+
     def _claim_row(self, session: Session, claim: Claim, when: datetime) -> ClaimRow:
+        # Held to the end of the transaction: its fields are read, added to and written back
+        # (`with_earlier_regions`), and another request of the claim must read them after, not before.
         row = session.scalar(
-            select(ClaimRow).where(ClaimRow.tenant == claim.tenant, ClaimRow.claim_id == claim.claim_id)
+            held(
+                session,
+                select(ClaimRow).where(ClaimRow.tenant == claim.tenant, ClaimRow.claim_id == claim.claim_id),
+                keys_kept=True,
+            )
         )
         if row is None:
             row = ClaimRow(
@@ -330,6 +391,19 @@ class Store:
             row.updated_at = when
             row.reason = claim.reason.value  # given, or the claim's as sent before (intake.build_claim)
             row.customer_id = claim.customer_id or row.customer_id
+            if claim.customer_id:
+                # The reuse look compares customers by the claim's fingerprint rows, written when its
+                # photos were first recorded: a customer id sent later is theirs too.
+                session.execute(
+                    update(FingerprintRow)
+                    .where(
+                        FingerprintRow.tenant == claim.tenant,
+                        FingerprintRow.kind == "claim",
+                        FingerprintRow.ref_id == claim.claim_id,
+                        or_(FingerprintRow.customer_id.is_(None), FingerprintRow.customer_id != claim.customer_id),
+                    )
+                    .values(customer_id=claim.customer_id)
+                )
             row.sku = claim.sku or row.sku
             row.order_id = claim.order_id or row.order_id
             row.wanted = claim.wanted.value if claim.wanted else row.wanted

@@ -19,7 +19,7 @@ class FingerprintRow(Base):
         # One picture once per claim / SKU / reference: re-verifying a claim adds nothing.
         UniqueConstraint("tenant", "kind", "ref_id", "image_id", name="uq_fingerprints_ref_image"),
         Index("ix_fingerprints_tenant_id", "tenant", "id"),
-        # A file sent again byte for byte is looked up by its sha256 (`references.identical_rows`): the
+        # A file sent again byte for byte is looked up by its sha256 (`references.candidate_rows`): the
         # unique constraint's columns put kind and ref_id before it. Earliest first from the index
         # itself: a file sent in many claims is not sorted whole for its first 12 rows.
         Index("ix_fingerprints_tenant_image", "tenant", "image_id", "first_seen", "id"),

@@ -44,3 +44,38 @@ def test_a_kind_sent_in_the_form_is_refused_not_taken_for_stock(api: Api) -> Non
     assert answer.status_code == 422 and answer.json()["detail"].startswith("kind: not a field of this request")
     assert api.client.get("/v1/stock").json()["items"] == []
 
+
+
+def _add(api: Api, kind: str, name: str, data: bytes, lang: str = "en") -> dict:
+    files = [("images", (name, data, "image/jpeg"))]
+    answer = api.client.post("/v1/stock", params={"kind": kind}, files=files, headers={"Accept-Language": lang})
+    assert answer.status_code == 201, answer.text
+    return dict(answer.json())
+
+
+def test_a_review_photo_sent_again_as_stock_stays_one_review_photo_and_the_answer_says_so(api: Api) -> None:
+    """One picture, one kind: the merchant told first that it is a buyer's review photo; the same file
+    sent as stock (under its name or another) is not stored again, nor counted added, and the answer
+    names the kind it is kept as. A claim sending it is told it is a review photo."""
+    seen = jpeg(25, (640, 480))
+    assert _add(api, "review", "seen.jpg", seen) == {"added": 1, "known": 0, "skipped": [], "known_as_other_kind": []}
+    for name in ("seen.jpg", "renamed.jpg"):
+        again = _add(api, "stock", name, seen)
+        assert (again["added"], again["known"]) == (0, 1)
+        [said] = again["known_as_other_kind"]
+        assert (said["filename"], said["kind"], said["reference_id"]) == (name, "review", "seen.jpg")
+        assert said["note"].startswith(f"{name}: already a review photo (as seen.jpg), not added as a stock photo")
+    chinese = _add(api, "stock", "seen.jpg", seen, lang="zh")["known_as_other_kind"][0]["note"]
+    assert chinese.startswith("seen.jpg：") and "review" in chinese and not chinese.isascii()
+    assert [p["kind"] for p in api.client.get("/v1/stock").json()["items"]] == ["review"]
+    sent = api.verify(photos(("sent.jpg", seen)), {"claim_id": "c-seen"}).json()
+    assert sent["images"][0]["checks"]["reuse"]["code"] == "reuse.review_photo"
+    # Where it does not apply: a picture new to the tenant is added, one sent again as its own kind is known quietly.
+    other = _add(api, "stock", "other.jpg", jpeg(26, (640, 480)))
+    assert (other["added"], other["known_as_other_kind"]) == (1, [])
+    assert _add(api, "review", "seen.jpg", seen) == {"added": 0, "known": 1, "skipped": [], "known_as_other_kind": []}
+    # To change its kind the merchant deletes it and adds it again.
+    image_id = next(p["image_id"] for p in api.client.get("/v1/stock").json()["items"] if p["kind"] == "review")
+    assert api.client.delete(f"/v1/stock/{image_id}").status_code == 204
+    assert _add(api, "stock", "seen.jpg", seen)["added"] == 1
+    assert sorted(p["kind"] for p in api.client.get("/v1/stock").json()["items"]) == ["stock", "stock"]

@@ -36,7 +36,7 @@ def test_a_stock_photo_sent_as_evidence_is_reuse(api: Api) -> None:
 
 def test_adding_the_same_picture_again_is_known_not_added(api: Api) -> None:
     stock(api, ("bag.jpg", STOCK))
-    assert stock(api, ("bag.jpg", STOCK)).json() == {"added": 0, "known": 1, "skipped": []}
+    assert stock(api, ("bag.jpg", STOCK)).json() == {"added": 0, "known": 1, "skipped": [], "known_as_other_kind": []}
 
 
 def test_an_unrelated_photo_is_not_reuse_of_stock(api: Api) -> None:

@@ -290,3 +290,96 @@ def test_one_key_sent_twice_at_once_records_one_report(api: Api) -> None:
     assert len(api.client.get("/v1/claims/c-race/reports").json()) == 2  # the verify's and one reverify's
     announced = [d.event for d in deliveries(api.store, "default").items]
     assert announced.count("claim.verified") == 2
+
+
+def _regions(body: dict) -> list[list[int] | None]:
+    return [image["checks"]["location"]["details"].get("region") for image in body["images"]]
+
+
+@pytest.mark.parametrize(
+    ("first_photos", "first_region", "retake_region", "reverified"),
+    [
+        # A retake sent without a region: the first photo keeps the one drawn on it.
+        (("tear.jpg",), "10,20,30,40", None, [[10, 20, 30, 40], None]),
+        # The region named the second photo of the first request.
+        (("front.jpg", "tear.jpg"), "2:10,20,30,40", None, [None, [10, 20, 30, 40], None]),
+        # A retake with a region of its own (its photo 1): judged on the retake, not on the claim's photo 1.
+        (("tear.jpg",), "10,20,30,40", "5,6,20,21", [[10, 20, 30, 40], [5, 6, 20, 21]]),
+        # Only the retake was given a region.
+        (("tear.jpg",), None, "5,6,20,21", [None, [5, 6, 20, 21]]),
+    ],
+)
+def test_reverify_judges_each_photo_with_the_region_it_was_given(
+    api: Api,
+    first_photos: tuple[str, ...],
+    first_region: str | None,
+    retake_region: str | None,
+    reverified: list[list[int] | None],
+) -> None:
+    """The region belongs to the photo it was drawn on (issue #23 point 5), through the challenge's
+    retake and a reverify of the claim's photos together."""
+    first = {"claim_id": "c-reg", **({"region": first_region} if first_region else {})}
+    sent = api.verify(photos(*((name, jpeg(20 + n)) for n, name in enumerate(first_photos))), first)
+    assert sent.status_code == 200, sent.text
+    assert api.client.post("/v1/claims/c-reg/challenge").status_code == 200
+    retake = {"claim_id": "c-reg", **({"region": retake_region} if retake_region else {})}
+    answered = api.verify(photos(("retake.jpg", jpeg(30))), retake)
+    assert answered.status_code == 200, answered.text
+    assert _regions(answered.json()) == [reverified[-1]]
+    again = api.client.post("/v1/claims/c-reg/reverify")
+    assert again.status_code == 200, again.text
+    assert [image["filename"] for image in again.json()["images"]] == [*first_photos, "retake.jpg"]
+    assert _regions(again.json()) == reverified
+    # Verified again, it keeps them: a reverify records the regions it judged with.
+    assert _regions(api.client.post("/v1/claims/c-reg/reverify").json()) == reverified
+
+
+def test_the_command_lines_retake_and_reverify_keep_the_first_photos_region(api: Api, tmp_path: Any) -> None:
+    cli, db = CliRunner(), ["--db", api.store.url]
+    (tmp_path / "tear.jpg").write_bytes(jpeg(40))
+    (tmp_path / "retake.jpg").write_bytes(jpeg(41))
+    first = cli.invoke(app, ["verify", str(tmp_path / "tear.jpg"), "--claim-id", "c-cli", "--region", "10,20,30,40", *db])
+    assert first.exit_code == 0, first.output
+    assert cli.invoke(app, ["challenge", "c-cli", *db]).exit_code == 0
+    retake = cli.invoke(app, ["verify", str(tmp_path / "retake.jpg"), "--claim-id", "c-cli", "--json", *db])
+    assert retake.exit_code == 0, retake.output
+    again = cli.invoke(app, ["reverify", "c-cli", "--json", *db])
+    assert again.exit_code == 0, again.output
+    assert _regions(json.loads(again.stdout)) == [[10, 20, 30, 40], None]
+
+
+def test_a_claim_recorded_before_photos_kept_their_regions_is_judged_by_its_latest_region(api: Api) -> None:
+    """Its fields hold the latest request's region alone, read on that request's numbering as before;
+    verified again, its photos' regions are recorded from then on."""
+    from sqlalchemy import select
+
+    from evidence_check.store.database import PHOTO_REGIONS
+    from evidence_check.store.tables import ClaimRow
+
+    sent = api.verify(photos(("tear.jpg", jpeg(50))), {"claim_id": "c-old-reg", "region": "10,20,30,40"})
+    assert sent.status_code == 200, sent.text
+    with api.store.sessions.begin() as session:
+        row = session.scalars(select(ClaimRow).where(ClaimRow.claim_id == "c-old-reg")).one()
+        assert row.fields[PHOTO_REGIONS] == {sent.json()["images"][0]["image_id"]: [10, 20, 30, 40]}
+        row.fields = {name: value for name, value in row.fields.items() if name != PHOTO_REGIONS}
+    assert _regions(api.client.post("/v1/claims/c-old-reg/reverify").json()) == [[10, 20, 30, 40]]
+    assert api.verify(photos(("retake.jpg", jpeg(51))), {"claim_id": "c-old-reg"}).status_code == 200
+    assert _regions(api.client.post("/v1/claims/c-old-reg/reverify").json()) == [[10, 20, 30, 40], None]
+
+
+def test_a_claim_recorded_before_photos_kept_their_regions_keeps_its_region_through_a_retake(api: Api) -> None:
+    """A claim verified before the upgrade, its retake sent after: the first request it is sent with
+    records the region its fields held where a reverify would have judged it (the claim's photos in
+    order), so the retake does not erase it."""
+    from sqlalchemy import select
+
+    from evidence_check.store.database import PHOTO_REGIONS
+    from evidence_check.store.tables import ClaimRow
+
+    sent = api.verify(photos(("front.jpg", jpeg(52)), ("tear.jpg", jpeg(53))), {"claim_id": "c-old", "region": "2:10,20,30,40"})
+    assert sent.status_code == 200, sent.text
+    with api.store.sessions.begin() as session:
+        row = session.scalars(select(ClaimRow).where(ClaimRow.claim_id == "c-old")).one()
+        row.fields = {name: value for name, value in row.fields.items() if name != PHOTO_REGIONS}
+    assert api.verify(photos(("retake.jpg", jpeg(54))), {"claim_id": "c-old"}).status_code == 200
+    assert _regions(api.client.post("/v1/claims/c-old/reverify").json()) == [None, [10, 20, 30, 40], None]

@@ -27,6 +27,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from typer.testing import CliRunner
 
 from api.app import create_app, routed_app
+from api.connections import BODY_MIN_RATE_VARIABLE, BODY_TIMEOUT_VARIABLE, HEADER_TIMEOUT_VARIABLE
+from api.observe import LOG_LEVEL_VARIABLE
 from api.served_under import SUGGESTED, ServedUnder, refuse_own_address
 from evidence_check.cli import app as cli_app
 from evidence_check.engine import now_utc
@@ -35,6 +37,7 @@ from evidence_check.store import Store
 from evidence_check.store.keys import create_key
 from evidence_check.store.webhooks import deliveries, set_webhook
 from tests.api.conftest import CLAIM, LOCAL, LOOPBACK, free_port, jpeg, photos, start_server
+from tests.conftest import ROOT
 from tests.web.conftest import csrf_of
 
 PREFIX = "/evidence"
@@ -361,6 +364,98 @@ def test_a_bad_prefix_is_refused_at_start_in_one_line(
     assert not (tmp_path / "store.sqlite3").exists()
     if "taken" in said:
         assert result.output.endswith("choose another prefix, as /evidence\n"), result.output
+
+
+# What `serve` writes into its own environment for the connections' protocol and its workers.
+SERVE_WRITES = (
+    HEADER_TIMEOUT_VARIABLE,
+    BODY_TIMEOUT_VARIABLE,
+    BODY_MIN_RATE_VARIABLE,
+    LOG_LEVEL_VARIABLE,
+    "EVIDENCE_CHECK_DB",
+    "EVIDENCE_CHECK_API_MAX_PARALLEL",
+    "EVIDENCE_CHECK_ROOT_PATH",
+    "PROMETHEUS_MULTIPROC_DIR",
+)
+
+
+@pytest.mark.parametrize(("workers", "built"), [(1, 1), (2, 1)])
+def test_serve_under_a_prefix_builds_the_apps_routes_once(
+    workers: int, built: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One process builds its app once, the prefix checked on it, and serves that very app, whose
+    API and console answer under the prefix; several processes check the prefix once in the parent
+    (each worker builds its own app, once)."""
+    import uvicorn
+
+    import api.app
+    import api.observe
+
+    calls: list[int] = []
+    served: list[Any] = []
+    routed = api.app.routed_app
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return routed(*args, **kwargs)
+
+    monkeypatch.setattr(api.app, "routed_app", counted)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **_options: served.append(app))
+    for process_wide in ("limit_malloc_arenas", "one_thread_per_request"):
+        monkeypatch.setattr(api.app, process_wide, lambda: None)
+    monkeypatch.setattr(api.observe, "log_requests", lambda _level: None)
+    for written in SERVE_WRITES:  # `serve` hands its workers these: each is put back as it was after the test
+        monkeypatch.setenv(written, "")
+        monkeypatch.delenv(written)
+    db = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    command = ["serve", "--db", db, "--port", str(free_port()), "--workers", str(workers), "--root-path", PREFIX]
+    result = CliRunner().invoke(cli_app, command)
+    assert result.exit_code == 0, result.output
+    assert len(calls) == built
+    if workers > 1:
+        assert served == ["api.app:app_from_environment"]
+        return
+    with TestClient(served[0], base_url=LOCAL, client=LOOPBACK) as client:
+        assert client.get(f"{PREFIX}/healthz").status_code == 200
+        verified = client.post(f"{PREFIX}/v1/verify", files=photos(("a.jpg", jpeg(1))), data={"claim_id": "c-1"})
+        assert verified.status_code == 200, verified.text
+        page = client.get(f"{PREFIX}/claims/c-1")
+        assert page.status_code == 200 and f'href="{PREFIX}/' in page.text
+    assert len(calls) == built
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("/claims", "bad setting EVIDENCE_CHECK_ROOT_PATH: /claims is taken by the app's own addresses (as /claims/"),
+        ("evidence", "bad setting EVIDENCE_CHECK_ROOT_PATH: must start with '/'"),
+    ],
+)
+@pytest.mark.parametrize("server", ["uvicorn", "serve"])
+def test_a_bad_prefix_run_by_uvicorns_factory_or_serve_is_one_line(value: str, said: str, server: str, tmp_path: Path) -> None:
+    """The factory the workers of `serve --workers N` run is uvicorn's too, as an operator may run it
+    (`uvicorn --factory api.app:app_from_environment`): its refusal is one line and a non-zero exit,
+    as `serve`'s is, in a real process."""
+    port = str(free_port())
+    command = {
+        "uvicorn": [sys.executable, "-m", "uvicorn", "--factory", "api.app:app_from_environment", "--port", port],
+        "serve": [sys.executable, "-m", "evidence_check", "serve", "--port", port],
+    }[server]
+    environment = {**os.environ, "EVIDENCE_CHECK_ROOT_PATH": value, "EVIDENCE_CHECK_DB": f"sqlite:///{tmp_path / 's.sqlite3'}"}
+    done = subprocess.run(command, capture_output=True, text=True, env=environment, cwd=ROOT, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"evidence-check: {said}") and done.stderr.count("\n") == 1, done.stderr
+    assert not (tmp_path / "s.sqlite3").exists()
+
+
+def test_a_store_that_cannot_be_opened_by_uvicorns_factory_is_one_line(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "uvicorn", "--factory", "api.app:app_from_environment", "--port", str(free_port())]
+    unreachable = "postgresql://bob:s3cret@127.0.0.1:1/none?connect_timeout=2"
+    environment = {**os.environ, "EVIDENCE_CHECK_ROOT_PATH": PREFIX, "EVIDENCE_CHECK_DB": unreachable}
+    done = subprocess.run(command, capture_output=True, text=True, env=environment, cwd=ROOT, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("evidence-check: cannot open the store at postgresql://bob:***@127.0.0.1:1/none")
+    assert done.stderr.count("\n") == 1, done.stderr
 
 
 @ON_SQLITE

@@ -1,7 +1,7 @@
 """The location look (看问题位置): where on the product is the problem, and what does that suggest?
 
-The problem region is given (`Claim.region`, on the photo it names; the claim's other photos are
-not judged by it) or, when none is given, proposed by the service (`proposal`: where the photo
+The problem region is given (`Claim.region_on`: on the photo it was drawn on; the claim's other
+photos are not judged by it) or, when none is given, proposed by the service (`proposal`: where the photo
 differs most from the catalog image it aligns with; a suggestion, never a verdict). Through the
 relevance look's homography (its assessment of the photo, measured once for both looks) the region
 is mapped into the matched catalog image and placed on the product (`geometry`): on it or off it,
@@ -52,10 +52,10 @@ def lacks_outline(outline_share: float, zoned: bool) -> bool:
 
 
 def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
-    region = claim.region if claim.region and claim.region.photo_number == context.photo_number else None
+    region = claim.region_on(context.photo_number)
     details: dict[str, Any] = {"image_size": [photo.width, photo.height], "zone": None}
-    if claim.region is not None and region is None:
-        details["region_on_photo"] = claim.region.photo_number
+    if claim.regions and region is None:
+        details["region_on_photo"] = claim.regions[0].photo_number
     if region is not None:
         text = f"{region.x},{region.y},{region.w},{region.h}"
         if region.x + region.w > photo.width or region.y + region.h > photo.height:

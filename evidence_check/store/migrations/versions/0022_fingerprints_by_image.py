@@ -1,5 +1,5 @@
 """A tenant's fingerprint rows indexed by image id: a photo sent again byte for byte is found by its
-sha256 whatever its codes say (`references.identical_rows`), a lookup every photo makes. The unique
+sha256 whatever its codes say (`references.candidate_rows`), a lookup every photo makes. The unique
 constraint (tenant, kind, ref_id, image_id) cannot serve it: kind and ref_id come first. The
 index holds the lookup's order too (first_seen, id): a file sent in many claims is read earliest
 first without sorting all its rows (5.3 s per photo for a file in 200,000 rows, SQLite, without).

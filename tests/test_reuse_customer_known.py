@@ -1,0 +1,143 @@
+"""A photo sent again when the earlier claim or this one names no customer: nobody can tell whether the
+customer is the same, so the reuse look says so (`reuse.earlier_claim_customer_unknown`, warn) and the
+claim goes to a person, not to reject; a listing, a known other customer, a stock or a review photo
+still decides over it, and it decides over a known customer's own repeat."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from evidence_check.checks import reuse
+from evidence_check.cli import app
+from evidence_check.explain import next_step_text, summary
+from evidence_check.references import references_for
+from evidence_check.scoring import DEFAULT_RULES
+from evidence_check.store import Store
+from fixtures.make_fixtures import product_photo
+from tests.conftest import FIXTURES
+from tests.reuse_codes import FIRST_SEEN_AT
+from tests.test_reuse import claim_upload, photo_of, run_claim
+
+UNKNOWN = "reuse.earlier_claim_customer_unknown"
+LATER = FIRST_SEEN_AT + timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("earlier", "this", "status", "code", "same", "known"),
+    [
+        ("alice", "alice", "warn", "reuse.same_customer", True, True),
+        ("alice", "bob", "fail", "reuse.other_customer", False, True),
+        (None, "bob", "warn", UNKNOWN, False, False),
+        ("alice", None, "warn", UNKNOWN, False, False),
+        (None, None, "warn", UNKNOWN, False, False),
+    ],
+)
+def test_the_outcome_follows_what_is_known_of_both_customers(
+    store: Store, earlier: str | None, this: str | None, status: str, code: str, same: bool, known: bool
+) -> None:
+    image = product_photo(21)
+    run_claim(store, claim_upload(image), "c-1", earlier, FIRST_SEEN_AT)
+    finding = run_claim(store, claim_upload(image), "c-2", this, LATER)
+    assert (finding["status"], finding["code"]) == (status, code)
+    match = finding["details"]["matches"][0]
+    assert (match["claim_id"], match["same_customer"], match["customer_known"]) == ("c-1", same, known)
+
+
+@pytest.mark.parametrize(
+    ("earlier", "this", "without", "english", "chinese"),
+    [
+        (None, None, "both", "neither claim names its customer", "两次申请都没有客户编号"),
+        (None, "bob", "earlier", "that claim names no customer", "该申请没有客户编号"),
+        ("alice", None, "this", "this claim names no customer", "本次申请没有客户编号"),
+    ],
+)
+def test_the_sentence_names_the_earlier_claim_and_the_side_without_a_customer(
+    store: Store, earlier: str | None, this: str | None, without: str, english: str, chinese: str
+) -> None:
+    image = product_photo(22)
+    run_claim(store, claim_upload(image), "c-1", earlier, FIRST_SEEN_AT)
+    finding = run_claim(store, claim_upload(image), "c-2", this, LATER)
+    assert finding["params"]["without_customer"] == without  # a key, worded in the reader's language
+    day = FIRST_SEEN_AT.strftime("%Y-%m-%d")
+    assert finding["summary"] == (
+        f"The same photo was sent in claim c-1 ({day}); {english}, so it may be the same customer's or another's."
+    )
+    assert summary(UNKNOWN, finding["params"], "zh") == (
+        f"同一张照片已在售后申请 c-1（{day}）中发送过；{chinese}，可能是同一位客户，也可能是另一位客户。"
+    )
+    assert "another customer" not in finding["summary"]
+    assert finding["next_step"] == "compare_claim_customers"
+    assert next_step_text("compare_claim_customers", "en", finding["params"]).startswith(
+        "Compare the customer of claim c-1 with this claim's in your own system"
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [("listing", "reuse.listing_photo"), ("stock", "reuse.stock_photo"), ("review", "reuse.review_photo")],
+)
+def test_a_listing_stock_or_review_photo_beside_a_claim_of_no_customer_still_fails(
+    store: Store, kind: str, code: str
+) -> None:
+    image = product_photo(23)
+    run_claim(store, claim_upload(image), "c-1", None, FIRST_SEEN_AT)
+    assert references_for(store).add("default", kind, "REF-1", photo_of(image), FIRST_SEEN_AT + timedelta(hours=1))
+    finding = run_claim(store, claim_upload(image), "c-2", None, LATER)
+    assert (finding["status"], finding["code"]) == ("fail", code)
+    assert {m["kind"] for m in finding["details"]["matches"]} == {"claim", kind}
+
+
+def test_a_known_other_customer_outranks_an_unknown_one_which_outranks_the_same_customer(store: Store) -> None:
+    image = product_photo(24)
+    run_claim(store, claim_upload(image), "c-1", "alice", FIRST_SEEN_AT)
+    run_claim(store, claim_upload(image), "c-2", None, FIRST_SEEN_AT + timedelta(hours=1))
+    # alice's own c-1 is a repeat; c-2 names nobody: that doubt is the one reported.
+    finding = run_claim(store, claim_upload(image), "c-3", "alice", LATER)
+    assert (finding["code"], finding["params"]["ref_id"]) == (UNKNOWN, "c-2")
+    run_claim(store, claim_upload(image), "c-4", "bob", LATER + timedelta(hours=1))
+    # bob's c-4 is known to be another customer: that fails whatever c-2 was.
+    finding = run_claim(store, claim_upload(image), "c-5", "alice", LATER + timedelta(hours=2))
+    assert (finding["status"], finding["code"], finding["params"]["ref_id"]) == ("fail", "reuse.other_customer", "c-4")
+
+
+def test_the_unknown_customers_score_sends_to_review_and_weighs_more_than_a_repeat() -> None:
+    assert reuse.SCORE_SAME_CUSTOMER < reuse.SCORE_CUSTOMER_UNKNOWN < DEFAULT_RULES.reject_score
+
+
+GOOD = str(FIXTURES / "genuine_after_delivery.jpg")
+TIMELINE = ["--ordered-at", "2026-11-10T10:00", "--delivered-at", "2026-11-14T15:00", "--tz", "Asia/Shanghai"]
+
+
+def test_the_command_line_sends_a_resent_photo_of_no_customer_to_review(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+
+    def verify(claim_id: str, claimed_at: str) -> dict:
+        args = ["verify", GOOD, *TIMELINE, "--claimed-at", claimed_at, "--claim-id", claim_id, "--json", "--db", url]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.stderr
+        return json.loads(result.stdout)
+
+    first = verify("c-1", "2026-11-16")
+    assert first["verdict"] == "accept"
+    second = verify("c-2", "2026-11-17")
+    reuse_look = second["images"][0]["checks"]["reuse"]
+    assert (second["verdict"], reuse_look["status"], reuse_look["code"]) == ("review", "warn", UNKNOWN)
+    assert second["verdict_basis"]["code"] == UNKNOWN
+    assert any("claim c-1" in reason and "neither claim names its customer" in reason for reason in second["reasons"])
+
+
+def test_a_customer_id_sent_later_names_the_claims_photos_of_that_tenant_only(store: Store) -> None:
+    """c-1 recorded without a customer, then again naming alice: her next claim with the photo is a
+    repeat. Another tenant's c-1 of the same photo still names nobody."""
+    image = product_photo(27)
+    for tenant in ("a", "b"):
+        run_claim(store, claim_upload(image), "c-1", None, FIRST_SEEN_AT, tenant=tenant)
+    run_claim(store, claim_upload(image), "c-1", "alice", FIRST_SEEN_AT + timedelta(hours=1), tenant="a")
+    assert run_claim(store, claim_upload(image), "c-2", "alice", LATER, tenant="a")["code"] == "reuse.same_customer"
+    finding = run_claim(store, claim_upload(image), "c-2", "alice", LATER, tenant="b")
+    assert (finding["code"], finding["params"]["without_customer"]) == (UNKNOWN, "earlier")
