@@ -24,7 +24,7 @@ from evidence_check.cli.catalog import usable_cpus
 from evidence_check.engine import Upload
 from evidence_check.errors import ERRORS
 from evidence_check.imaging.features import COARSE_VIEW, Vocabulary, pack, unpack
-from evidence_check.service import add_to_catalog, catalog_for, limits_from
+from evidence_check.service import MeasuredUploads, add_to_catalog, catalog_for, limits_from
 from evidence_check.settings import Settings
 from evidence_check.store import Store, StoreError
 from evidence_check.store.catalog_store import list_skus, load_tenant, load_views, remove_sku
@@ -220,6 +220,20 @@ def _stored(url: str) -> dict[tuple[str, str], tuple[Any, ...]]:
         store.close()
 
 
+def uploads_stored(monkeypatch: pytest.MonkeyPatch) -> dict[str, MeasuredUploads]:
+    """Each SKU's measured uploads as the import hands them to the store from now on, by SKU: what
+    was measured, wherever it was (in this process, or in an import's worker processes)."""
+    real = catalog_cli._store
+    seen: dict[str, MeasuredUploads] = {}
+
+    def recorded(store: Store, tenant: str, entry: catalog_cli.Entry, uploads: MeasuredUploads) -> int | None:
+        seen[entry.sku] = uploads
+        return real(store, tenant, entry, uploads)
+
+    monkeypatch.setattr(catalog_cli, "_store", recorded)
+    return seen
+
+
 def _three_skus(tmp_path: Path) -> Path:
     manifest = tmp_path / "products.csv"
     manifest.write_text(
@@ -342,9 +356,13 @@ def test_an_interrupted_import_keeps_what_it_stored_and_resumes(
     ]
     assert sorted(sku for sku, _ in _stored(sqlite_url)) == ["A-1"]
     monkeypatch.setattr(catalog_cli, "_store", real)
+    resumed = uploads_stored(monkeypatch)
     code, out, err = run("catalog", "import", str(manifest), "--jobs", "2", "--db", sqlite_url)
     assert code == 0, err
     assert "imported 3 SKU(s), 3 new image(s)" in out
+    # The workers were told what the store held whole: A-1's image was not measured again.
+    assert resumed["A-1"].measured == () and [name for _, name in resumed["A-1"].complete] == [IMAGE.name]
+    assert [len(resumed[sku].measured) for sku in ("B-2", "C-3")] == [2, 1]
 
 
 def test_a_ctrl_c_while_the_workers_start_stops_them_without_their_tracebacks(capfd: pytest.CaptureFixture[str]) -> None:
