@@ -729,13 +729,15 @@ def test_jsonl_manifest_carries_zones(sqlite_url: str, tmp_path: Path) -> None:
     assert _stored_zones(sqlite_url) == [None, {"seam": [5, 6, 7, 8]}]
 
 
+@pytest.mark.parametrize(("first", "again"), [("2", "1"), ("1", "2")], ids=["backfilled in one process", "backfilled by workers"])
 def test_an_import_stores_thumbnails_and_run_again_backfills_a_catalog_without_them(
-    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: str, again: str
 ) -> None:
     """A catalog imported before thumbnails were stored gets them from the same import run again,
-    without measuring any image again; the workers' path (--jobs 2) stores the same."""
+    without measuring any image again; in one process (--jobs 1) and in worker processes (--jobs 2),
+    which are told which of the images stored whole have no thumbnail."""
     manifest = _three_skus(tmp_path)
-    assert run("catalog", "import", str(manifest), "--jobs", "2", "--db", sqlite_url)[0] == 0
+    assert run("catalog", "import", str(manifest), "--jobs", first, "--db", sqlite_url)[0] == 0
     store = Store(sqlite_url)
     try:
         ids = {image_id for _, image_id in _stored(sqlite_url)}
@@ -743,10 +745,11 @@ def test_an_import_stores_thumbnails_and_run_again_backfills_a_catalog_without_t
         with store.sessions.begin() as session:
             session.execute(delete(ThumbnailRow))
         assert thumbnail_ids(store, "default") == set()
-        measured = measured_files(monkeypatch)
-        code, out, err = run("catalog", "import", str(manifest), "--jobs", "1", "--db", sqlite_url)
+        measured = uploads_stored(monkeypatch)
+        code, out, err = run("catalog", "import", str(manifest), "--jobs", again, "--db", sqlite_url)
         assert code == 0 and "0 new image(s)" in out, err
-        assert measured == [] and thumbnail_ids(store, "default") == ids
+        assert sorted(measured) == ["A-1", "B-2", "C-3"] and all(not uploads.measured for uploads in measured.values())
+        assert thumbnail_ids(store, "default") == ids
     finally:
         store.close()
 
