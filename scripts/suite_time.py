@@ -5,8 +5,9 @@ slowest tests and, for an xdist run, what each worker did.
 CPU time is the pytest process's (`time.process_time()`, all its threads) plus the processes it
 started and waited for (`resource.getrusage(RUSAGE_CHILDREN)`: CLI subprocesses, servers, chromium),
 so it stays comparable on a loaded machine where wall time stretches with the wait for a core.
-A fixture's figure is its setup alone (a module or session fixture is paid by the first test that
-asks for it); a file's figure is its tests' setup, call and teardown.
+A fixture's figure is its setup alone, without the fixtures it takes as arguments (pytest sets those
+up before it; each has its own figure); a module or session fixture is paid by the first test that asks
+for it. A file's figure is its tests' setup, call and teardown.
 
     python scripts/suite_time.py [--out DIR] [--top 30] -- [pytest arguments]
     python scripts/suite_time.py --report DIR      # print again from a run's records
@@ -162,7 +163,8 @@ def report(folder: Path, top: int) -> None:
             totals[0] += record["wall"]
             totals[1] += record["cpu"]
             totals[2] += 1
-    _table("Fixture setups by CPU (n: times built; a fixture's setup includes the fixtures it asks for)",
+    _table("Fixture setups by CPU (n: times built; a fixture's own: the fixtures it takes as arguments are not in it,"
+           " each has its row; those its body asks for with getfixturevalue are)",
            ((name, t[0], t[1], int(t[2])) for name, t in fixtures.items()), top)  # fmt: skip
     _table("Slowest tests by CPU (setup + call + teardown)",
            ((name, t[0], t[1], 1) for name, t in by_test.items()), top)  # fmt: skip
