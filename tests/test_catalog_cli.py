@@ -887,3 +887,23 @@ def test_a_sku_without_a_brand_is_listed_with_the_brand_the_look_takes_from_its_
     assert "(arla)" in rows["YOG-1"]
     assert "Lindahls" in rows["YOG-2"] and "(arla)" not in rows["YOG-2"]
     assert "(yog) / yoghurt 1 l" in rows["YOG-3"]  # no name: the SKU's first word
+
+
+@pytest.mark.parametrize(("cpus", "processes"), [(8, 3), (2, 2)])
+def test_an_import_without_jobs_measures_in_a_process_per_usable_cpu_up_to_one_per_sku(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cpus: int, processes: int
+) -> None:
+    """The default the tests here otherwise replace with one process (`imports_in_this_process_unless_jobs_given`):
+    the processes asked of `_measured_in_order`, which measures in this process all the same."""
+    monkeypatch.setattr(catalog_cli, "usable_cpus", lambda cgroup=None: cpus)
+    real = catalog_cli._measured_in_order
+    asked: list[int] = []
+
+    def in_this_process(entries: Any, complete: Any, pictured: Any, work: Any, jobs: int) -> Any:
+        asked.append(jobs)
+        return real(entries, complete, pictured, work, 1)
+
+    monkeypatch.setattr(catalog_cli, "_measured_in_order", in_this_process)
+    code, out, err = run("catalog", "import", str(_three_skus(tmp_path)), "--db", sqlite_url)
+    assert code == 0 and "imported 3 SKU(s), 4 new image(s)" in out, err
+    assert asked == [processes]
