@@ -16,13 +16,15 @@ import pytest
 from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
 
+from evidence_check import service
 from evidence_check.catalog.words import measured_words
 from evidence_check.cli import app
 from evidence_check.cli import catalog as catalog_cli
+from evidence_check.cli.catalog import usable_cpus
 from evidence_check.engine import Upload
 from evidence_check.errors import ERRORS
 from evidence_check.imaging.features import COARSE_VIEW, Vocabulary, pack, unpack
-from evidence_check.service import add_to_catalog, catalog_for, limits_from
+from evidence_check.service import MeasuredUploads, add_to_catalog, catalog_for, limits_from
 from evidence_check.settings import Settings
 from evidence_check.store import Store, StoreError
 from evidence_check.store.catalog_store import list_skus, load_tenant, load_views, remove_sku
@@ -31,11 +33,30 @@ from evidence_check.store.thumbnails import ThumbnailRow, thumbnail_ids
 from tests.api.test_catalog_read import AWKWARD_SKUS, _rows
 from tests.catalog_measurements import measured_files
 from tests.conftest import FIXTURES
+from tests.grocery_looks import measured_once
 from tests.terminal import on_a_terminal
 
 IMAGE = FIXTURES / "genuine_after_delivery.jpg"
 OTHER = FIXTURES / "no_exif.jpg"
 NOT_IMAGE = FIXTURES / "not_an_image.jpg"
+
+
+@pytest.fixture(autouse=True)
+def catalog_images_measured_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands here add and import the same four fixture photos again and again, each measured
+    at ~0.7 s of CPU (SIFT and tilted views): in this process each is measured for real once in the
+    test run, in the generic vocabulary (`grocery_looks.measured_once`); a tenant's own vocabulary, and
+    an import's worker processes (spawned, so unpatched), measure every time."""
+    monkeypatch.setattr(service, "catalog_features", measured_once)
+
+
+@pytest.fixture(autouse=True)
+def imports_in_this_process_unless_jobs_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An import without --jobs measures in a process per usable CPU, each spending ~2 s of CPU on its
+    imports before it measures: one here, so that the tests of what a manifest stores measure in this
+    process. The worker processes are tested where they are asked for (--jobs 2), and
+    `test_import_in_worker_processes_stores_what_one_process_does` holds them to this process's result."""
+    monkeypatch.setattr(catalog_cli, "usable_cpus", lambda cgroup=None: 1)
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -199,6 +220,20 @@ def _stored(url: str) -> dict[tuple[str, str], tuple[Any, ...]]:
         store.close()
 
 
+def uploads_stored(monkeypatch: pytest.MonkeyPatch) -> dict[str, MeasuredUploads]:
+    """Each SKU's measured uploads as the import hands them to the store from now on, by SKU: what
+    was measured, wherever it was (in this process, or in an import's worker processes)."""
+    real = catalog_cli._store
+    seen: dict[str, MeasuredUploads] = {}
+
+    def recorded(store: Store, tenant: str, entry: catalog_cli.Entry, uploads: MeasuredUploads) -> int | None:
+        seen[entry.sku] = uploads
+        return real(store, tenant, entry, uploads)
+
+    monkeypatch.setattr(catalog_cli, "_store", recorded)
+    return seen
+
+
 def _three_skus(tmp_path: Path) -> Path:
     manifest = tmp_path / "products.csv"
     manifest.write_text(
@@ -296,7 +331,7 @@ def test_import_runs_a_worker_per_cpu_its_container_may_use(
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_text(text)
-    assert catalog_cli.usable_cpus(tmp_path) == cpus
+    assert usable_cpus(tmp_path) == cpus
 
 
 def test_an_interrupted_import_keeps_what_it_stored_and_resumes(
@@ -321,9 +356,13 @@ def test_an_interrupted_import_keeps_what_it_stored_and_resumes(
     ]
     assert sorted(sku for sku, _ in _stored(sqlite_url)) == ["A-1"]
     monkeypatch.setattr(catalog_cli, "_store", real)
+    resumed = uploads_stored(monkeypatch)
     code, out, err = run("catalog", "import", str(manifest), "--jobs", "2", "--db", sqlite_url)
     assert code == 0, err
     assert "imported 3 SKU(s), 3 new image(s)" in out
+    # The workers were told what the store held whole: A-1's image was not measured again.
+    assert resumed["A-1"].measured == () and [name for _, name in resumed["A-1"].complete] == [IMAGE.name]
+    assert [len(resumed[sku].measured) for sku in ("B-2", "C-3")] == [2, 1]
 
 
 def test_a_ctrl_c_while_the_workers_start_stops_them_without_their_tracebacks(capfd: pytest.CaptureFixture[str]) -> None:
@@ -690,13 +729,15 @@ def test_jsonl_manifest_carries_zones(sqlite_url: str, tmp_path: Path) -> None:
     assert _stored_zones(sqlite_url) == [None, {"seam": [5, 6, 7, 8]}]
 
 
+@pytest.mark.parametrize(("first", "again"), [("2", "1"), ("1", "2")], ids=["backfilled in one process", "backfilled by workers"])
 def test_an_import_stores_thumbnails_and_run_again_backfills_a_catalog_without_them(
-    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: str, again: str
 ) -> None:
     """A catalog imported before thumbnails were stored gets them from the same import run again,
-    without measuring any image again; the workers' path (--jobs 2) stores the same."""
+    without measuring any image again; in one process (--jobs 1) and in worker processes (--jobs 2),
+    which are told which of the images stored whole have no thumbnail."""
     manifest = _three_skus(tmp_path)
-    assert run("catalog", "import", str(manifest), "--jobs", "2", "--db", sqlite_url)[0] == 0
+    assert run("catalog", "import", str(manifest), "--jobs", first, "--db", sqlite_url)[0] == 0
     store = Store(sqlite_url)
     try:
         ids = {image_id for _, image_id in _stored(sqlite_url)}
@@ -704,10 +745,11 @@ def test_an_import_stores_thumbnails_and_run_again_backfills_a_catalog_without_t
         with store.sessions.begin() as session:
             session.execute(delete(ThumbnailRow))
         assert thumbnail_ids(store, "default") == set()
-        measured = measured_files(monkeypatch)
-        code, out, err = run("catalog", "import", str(manifest), "--jobs", "1", "--db", sqlite_url)
+        measured = uploads_stored(monkeypatch)
+        code, out, err = run("catalog", "import", str(manifest), "--jobs", again, "--db", sqlite_url)
         assert code == 0 and "0 new image(s)" in out, err
-        assert measured == [] and thumbnail_ids(store, "default") == ids
+        assert sorted(measured) == ["A-1", "B-2", "C-3"] and all(not uploads.measured for uploads in measured.values())
+        assert thumbnail_ids(store, "default") == ids
     finally:
         store.close()
 
@@ -845,3 +887,23 @@ def test_a_sku_without_a_brand_is_listed_with_the_brand_the_look_takes_from_its_
     assert "(arla)" in rows["YOG-1"]
     assert "Lindahls" in rows["YOG-2"] and "(arla)" not in rows["YOG-2"]
     assert "(yog) / yoghurt 1 l" in rows["YOG-3"]  # no name: the SKU's first word
+
+
+@pytest.mark.parametrize(("cpus", "processes"), [(8, 3), (2, 2)])
+def test_an_import_without_jobs_measures_in_a_process_per_usable_cpu_up_to_one_per_sku(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cpus: int, processes: int
+) -> None:
+    """The default the tests here otherwise replace with one process (`imports_in_this_process_unless_jobs_given`):
+    the processes asked of `_measured_in_order`, which measures in this process all the same."""
+    monkeypatch.setattr(catalog_cli, "usable_cpus", lambda cgroup=None: cpus)
+    real = catalog_cli._measured_in_order
+    asked: list[int] = []
+
+    def in_this_process(entries: Any, complete: Any, pictured: Any, work: Any, jobs: int) -> Any:
+        asked.append(jobs)
+        return real(entries, complete, pictured, work, 1)
+
+    monkeypatch.setattr(catalog_cli, "_measured_in_order", in_this_process)
+    code, out, err = run("catalog", "import", str(_three_skus(tmp_path)), "--db", sqlite_url)
+    assert code == 0 and "imported 3 SKU(s), 4 new image(s)" in out, err
+    assert asked == [processes]
