@@ -44,7 +44,7 @@ PREFIX = "/evidence"
 ADDRESS = re.compile(r'\s(href|src|action|data-lookup)="([^"]*)"')
 # What a prefix changes is the app's addresses, not what it stores: the three walks through the console,
 # the API and a webhook below run on each store; the rest of the prefix's cases on SQLite alone (the
-# PostgreSQL copy of each cost a database made from the template, ~0.6 s at load 8, for 59 cases).
+# PostgreSQL copy of each cost a database made from the template, ~0.6 s each at load 8).
 ON_SQLITE = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 
 
