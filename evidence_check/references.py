@@ -477,12 +477,20 @@ class References:
         return True
 
 
+_KIND_WORDS = {"stock": WordedError("references.kind_stock"), "review": WordedError("references.kind_review")}
+
+
 class OtherKind(WordedError):
     """The picture is a reference of the tenant's already, of the other kind (`kind`, as `reference_id`)."""
 
     def __init__(self, filename: str, kind: str, reference_id: str, wanted: str, image_id: str) -> None:
         super().__init__(
-            "references.other_kind", filename=filename, kind=kind, reference_id=reference_id, wanted=wanted, image_id=image_id
+            "references.other_kind",
+            filename=filename,
+            kind=_KIND_WORDS.get(kind, kind),
+            reference_id=reference_id,
+            wanted=_KIND_WORDS.get(wanted, wanted),
+            image_id=image_id,
         )
         self.filename, self.kind, self.reference_id = filename, kind, reference_id
 
