@@ -356,9 +356,9 @@ ERRORS: dict[str, tuple[str, str]] = {
     ),
     "references.other_kind": (
         "{filename}: already a {kind} photo (as {reference_id}), not added as a {wanted} photo: to make it one, "
-        "delete it (DELETE /v1/stock/{image_id}) and add it again",
+        "remove it (evidence-check stock remove {image_id}, or DELETE /v1/stock/{image_id}) and add it again",
         "{filename}：已是{kind}照片（名为 {reference_id}），未作为{wanted}照片添加；如要改为{wanted}照片，"
-        "请先删除（DELETE /v1/stock/{image_id}）再重新添加",
+        "请先删除（evidence-check stock remove {image_id}，或 DELETE /v1/stock/{image_id}）再重新添加",
     ),
     # A reference photo's kind within a line, in the reader's language.
     "references.kind_stock": ("stock", "图库"),

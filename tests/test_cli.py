@@ -198,6 +198,8 @@ def test_ctrl_c_in_a_command_is_one_line_and_exit_130(
         ["outcome", "c-1", "fraud"],
         ["stats"],
         ["stock", "add", GOOD],
+        ["stock", "list"],
+        ["stock", "remove", "0" * 64],
         ["reuse", "forget-features", "--older-than", "30"],
         ["challenge", "c-1"],
         ["verify", GOOD],

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pdqhash
 import pytest
+from click.testing import Result
 from PIL import Image, ImageOps
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -489,9 +490,51 @@ def test_stock_add_of_a_known_review_photo_says_so_and_adds_nothing(tmp_path: Pa
     assert "0 added, 1 already known, 0 skipped (stock photos" in again.stdout
     image_id = hashlib.sha256(picture.read_bytes()).hexdigest()
     assert again.stderr.splitlines(keepends=True)[-1] == (
-        f"seen.jpg: already a review photo (as seen.jpg), not added as a stock photo: to make it one, delete it "
-        f"(DELETE /v1/stock/{image_id}) and add it again\n"
+        f"seen.jpg: already a review photo (as seen.jpg), not added as a stock photo: to make it one, remove it "
+        f"(evidence-check stock remove {image_id}, or DELETE /v1/stock/{image_id}) and add it again\n"
     )
+    # Done as the line says, from the command line alone: the picture becomes a stock photo.
+    removed = CliRunner().invoke(app, ["stock", "remove", image_id, "--db", sqlite_url])
+    assert (removed.exit_code, removed.stdout) == (0, f"removed {image_id}\n"), removed.stderr
+    made = CliRunner().invoke(app, ["stock", "add", str(picture), "--db", sqlite_url])
+    assert "1 added, 0 already known, 0 skipped (stock photos" in made.stdout
+    listed = CliRunner().invoke(app, ["stock", "list", "--db", sqlite_url]).stdout.splitlines()
+    assert len(listed) == 2 and listed[1].split()[0] == "stock" and listed[1].split()[3:] == [image_id, "seen.jpg"]
+
+
+def test_stock_list_pages_newest_first_by_kind_and_remove_refuses_what_it_cannot_find(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import evidence_check.cli.stock as stock_cli
+
+    def invoke(*args: str) -> Result:
+        return CliRunner().invoke(app, [*args, "--db", sqlite_url])
+
+    assert invoke("stock", "list").stdout == "no reference photos (add them with: evidence-check stock add IMAGE|DIR ...)\n"
+    ids = []
+    for seed, kind in ((11, "stock"), (12, "review"), (13, "stock")):
+        picture = tmp_path / f"p{seed}.jpg"
+        picture.write_bytes(jpeg(product_photo(seed)))
+        assert invoke("stock", "add", str(picture), "--kind", kind).exit_code == 0
+        ids.append(hashlib.sha256(picture.read_bytes()).hexdigest())
+    monkeypatch.setattr(stock_cli, "LIST_PAGE", 2)  # three rows: a second page
+    rows = [line.split() for line in invoke("stock", "list").stdout.splitlines()[1:]]
+    assert [(row[0], row[3], row[4]) for row in rows] == [
+        ("stock", ids[2], "p13.jpg"), ("review", ids[1], "p12.jpg"), ("stock", ids[0], "p11.jpg"),
+    ]  # fmt: skip
+    assert [row.split()[3] for row in invoke("stock", "list", "--kind", "review").stdout.splitlines()[1:]] == [ids[1]]
+    assert invoke("stock", "list", "--tenant", "other").stdout.startswith("no reference photos")
+    for image_id, code, said in (
+        (ids[0].upper(), 2, "must be 64 hexadecimal digits"),
+        (ids[0][:12], 2, "must be 64 hexadecimal digits"),
+        ("0" * 64, 1, f"no reference photo '{'0' * 64}'"),
+    ):
+        refused = invoke("stock", "remove", image_id)
+        assert refused.exit_code == code and refused.stderr.count("\n") == 1 and said in refused.stderr, refused.stderr
+    other_tenant = CliRunner().invoke(app, ["stock", "remove", ids[0], "--tenant", "other", "--db", sqlite_url])
+    assert other_tenant.exit_code == 1  # another merchant's photo is not this one's to remove
+    assert invoke("stock", "remove", ids[0]).exit_code == 0
+    assert [line.split()[3] for line in invoke("stock", "list").stdout.splitlines()[1:]] == [ids[2], ids[1]]
 
 
 def test_another_tenants_review_photo_does_not_keep_a_picture_from_this_tenants_stock(store: Store) -> None:

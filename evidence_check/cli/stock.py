@@ -1,4 +1,5 @@
-"""`evidence-check stock add`: remember stock, internet and review photos for the reuse look."""
+"""`evidence-check stock add|list|remove`: the stock, internet and review photos the reuse look
+remembers, as `POST`, `GET` and `DELETE /v1/stock` keep them for a server's clients."""
 
 from __future__ import annotations
 
@@ -21,9 +22,12 @@ from evidence_check.cli.app import (
     stored_name,
 )
 from evidence_check.engine import now_utc
+from evidence_check.errors import error_text
 from evidence_check.imaging.load import Limits, PhotoError, read_file
 from evidence_check.references import add_references
 from evidence_check.service import limits_from
+from evidence_check.storable import shown
+from evidence_check.store.reference_photos import delete_reference_photo, list_reference_photos
 
 stock_app = typer.Typer(
     help="Reference photos (stock libraries, other buyers' reviews).", no_args_is_help=True
@@ -90,6 +94,53 @@ def add(
         f"{result.added} added, {result.known} already known, {len(result.skipped)} skipped "
         f"({kind.value} photos of tenant {tenant})"
     )
+
+
+LIST_PAGE = 1000
+IMAGE_ID_DIGITS = frozenset("0123456789abcdef")
+
+
+@stock_app.command("list")
+def list_(
+    kind: Annotated[ReferenceKind | None, typer.Option(help="only this kind")] = None,
+    tenant: Annotated[str, typer.Option(help="the merchant these references belong to")] = "default",
+    db: DbOption = None,
+) -> None:
+    """List the reference photos, newest first, with the image id `stock remove` takes."""
+    check_tenant(tenant)
+    settings = load_settings()
+    wanted = kind.value if kind else None
+    with opened_store(db, settings) as store:
+        rows = list_reference_photos(store, tenant, wanted, LIST_PAGE)
+        if not rows:
+            print("no reference photos (add them with: evidence-check stock add IMAGE|DIR ...)")
+            return
+        print(f"{'kind':<7} {'added (UTC)':<17} {'image id':<64}  name")
+        while rows:
+            for row in rows:
+                added = row.added_at.strftime("%Y-%m-%d %H:%M")
+                # A stored file name is printed, not obeyed (control characters as escapes).
+                print(f"{row.kind:<7} {added:<17} {row.image_id:<64}  {shown(row.reference_id)}")
+            more = len(rows) == LIST_PAGE
+            rows = list_reference_photos(store, tenant, wanted, LIST_PAGE, rows[-1].id) if more else []
+
+
+@stock_app.command("remove")
+def remove(
+    image_id: Annotated[str, typer.Argument(help="the picture's sha256, as `stock list` and reports give it")],
+    tenant: Annotated[str, typer.Option(help="the merchant these references belong to")] = "default",
+    db: DbOption = None,
+) -> None:
+    """Forget a stock or review photo: claims are no longer matched against it."""
+    check_tenant(tenant)
+    if len(image_id) != 64 or not IMAGE_ID_DIGITS.issuperset(image_id):
+        fail(error_text("input.bad_image_id", {"field": "IMAGE_ID", "value": image_id}), 2)
+    settings = load_settings()
+    with opened_store(db, settings) as store:
+        removed = delete_reference_photo(store, tenant, image_id)
+    if not removed:
+        fail(error_text("reference.not_found", {"image_id": image_id}))
+    print(f"removed {image_id}")
 
 
 def _read_all(
