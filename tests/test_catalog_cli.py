@@ -17,6 +17,7 @@ from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
 
 from evidence_check import service
+from evidence_check.catalog.labels import brand_key
 from evidence_check.catalog.words import measured_words
 from evidence_check.cli import app
 from evidence_check.cli import catalog as catalog_cli
@@ -887,6 +888,12 @@ def test_a_sku_without_a_brand_is_listed_with_the_brand_the_look_takes_from_its_
     assert "(arla)" in rows["YOG-1"]
     assert "Lindahls" in rows["YOG-2"] and "(arla)" not in rows["YOG-2"]
     assert "(yog) / yoghurt 1 l" in rows["YOG-3"]  # no name: the SKU's first word
+    # A name of spaces alone names nothing either: the SKU's first word, as the look takes it (it took
+    # "", one brand of every such SKU, and the list showed "-").
+    run("catalog", "add", "KEFIR-4", str(OTHER), "--name", "   ", "--db", sqlite_url)
+    _, listing, _ = run("catalog", "list", "--db", sqlite_url)
+    assert "(kefir)" in next(line for line in listing.splitlines() if line.startswith("KEFIR-4"))
+    assert brand_key(None, "   ", "KEFIR-4") == "kefir" and brand_key(None, " - ", "KEFIR-4") == "kefir"
 
 
 @pytest.mark.parametrize(("cpus", "processes"), [(8, 3), (2, 2)])

@@ -84,6 +84,7 @@ def test_a_long_value_is_quoted_by_its_head_and_its_length_in_either_language() 
     for lang, length in (("en", "(5003 characters)"), ("zh", "（共 5003 个字符）")):
         line = error_text("intake.bad_id", {"field": "claim_id", "value": sent}, lang)
         assert length in line and "END" not in line and len(line) < 300
+        assert f"'{'x' * 60}…'" in line  # the head quoted once, the ellipsis within its quotes
         assert line.startswith("claim_id") and "128" in line  # what is wrong is still said, after the quote
     short = "y" * 1000  # up to LONGEST_QUOTED, quoted whole: ids and file names past their widths as sent
     assert repr(short) in error_text("intake.bad_id", {"field": "claim_id", "value": short})

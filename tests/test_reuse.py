@@ -537,6 +537,18 @@ def test_stock_list_pages_newest_first_by_kind_and_remove_refuses_what_it_cannot
     assert [line.split()[3] for line in invoke("stock", "list").stdout.splitlines()[1:]] == [ids[2], ids[1]]
 
 
+def test_stock_list_prints_a_name_holding_control_characters_as_escapes_on_one_line(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    # A file name is stored as it came (an escape sequence, a tab): the list shows it, never obeys it.
+    name = "x\x1b[31mred\tcut.jpg"
+    (tmp_path / name).write_bytes(jpeg(product_photo(14)))
+    assert CliRunner().invoke(app, ["stock", "add", str(tmp_path / name), "--db", sqlite_url]).exit_code == 0
+    listed = CliRunner().invoke(app, ["stock", "list", "--db", sqlite_url]).stdout
+    assert listed.count("\n") == 2 and "\x1b" not in listed and "\t" not in listed
+    assert listed.splitlines()[1].endswith("  x\\x1b[31mred\\tcut.jpg"), listed
+
+
 def test_another_tenants_review_photo_does_not_keep_a_picture_from_this_tenants_stock(store: Store) -> None:
     """One picture, one kind, per tenant: what another merchant has is neither told nor in the way."""
     picture = jpeg(product_photo(9))

@@ -41,8 +41,13 @@ def brand_key(brand: str | None, name: str | None, sku: str) -> str:
     """What SKUs of one brand share: the given brand, else the first word of the name or the SKU."""
     if brand:
         return " ".join(brand.lower().split())
-    words = (name or sku).replace("-", " ").replace("_", " ").split()
+    # A name of spaces or dashes alone names nothing, as no name: else every such SKU shared brand "".
+    words = _words(name or "") or _words(sku)
     return words[0].lower() if words else ""
+
+
+def _words(text: str) -> list[str]:
+    return text.replace("-", " ").replace("_", " ").split()
 
 
 def family_key(family: str | None) -> str | None:

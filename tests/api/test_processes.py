@@ -187,3 +187,30 @@ def test_a_server_killed_inside_an_open_transaction_leaves_nothing_of_it(
     assert half_written(store) == 0
     recorded = counts(store)
     assert recorded["claims"] == recorded["reports"] == recorded["photos"]
+
+
+def test_a_stock_photo_added_and_removed_on_the_command_line_is_so_for_a_server_already_running(
+    server: Server, store_url: str, tmp_path: Path
+) -> None:
+    # `stock remove` says claims are no longer matched against the picture: a server serving the
+    # same store was started before, and its index still holds the picture's codes.
+    from typer.testing import CliRunner
+
+    from evidence_check.cli import app
+
+    picture = tmp_path / "library.jpg"
+    picture.write_bytes(jpeg(31))
+
+    def stock(*args: str) -> str:
+        done = CliRunner().invoke(app, ["stock", *args, "--db", store_url])
+        assert done.exit_code == 0, done.stderr
+        return str(done.stdout)
+
+    def reuse(claim_id: str) -> str:
+        return str(send(server, claim_id, picture.read_bytes()).json()["images"][0]["checks"]["reuse"]["code"])
+
+    assert "1 added" in stock("add", str(picture))
+    assert reuse("c-before") == "reuse.stock_photo"
+    image_id = stock("list").splitlines()[1].split()[3]
+    assert stock("remove", image_id) == f"removed {image_id}\n"
+    assert reuse("c-after") != "reuse.stock_photo"
