@@ -524,6 +524,10 @@ def test_stock_list_pages_newest_first_by_kind_and_remove_refuses_what_it_cannot
     ]  # fmt: skip
     assert [row.split()[3] for row in invoke("stock", "list", "--kind", "review").stdout.splitlines()[1:]] == [ids[1]]
     assert invoke("stock", "list", "--tenant", "other").stdout.startswith("no reference photos")
+    assert invoke("stock", "remove", ids[1]).exit_code == 0  # the one review photo
+    assert invoke("stock", "list", "--kind", "review").stdout == (
+        "no review photos (add them with: evidence-check stock add IMAGE|DIR ... --kind review)\n"
+    )
     for image_id, code, said in (
         (ids[0].upper(), 2, "must be 64 hexadecimal digits"),
         (ids[0][:12], 2, "must be 64 hexadecimal digits"),
@@ -534,7 +538,7 @@ def test_stock_list_pages_newest_first_by_kind_and_remove_refuses_what_it_cannot
     other_tenant = CliRunner().invoke(app, ["stock", "remove", ids[0], "--tenant", "other", "--db", sqlite_url])
     assert other_tenant.exit_code == 1  # another merchant's photo is not this one's to remove
     assert invoke("stock", "remove", ids[0]).exit_code == 0
-    assert [line.split()[3] for line in invoke("stock", "list").stdout.splitlines()[1:]] == [ids[2], ids[1]]
+    assert [line.split()[3] for line in invoke("stock", "list").stdout.splitlines()[1:]] == [ids[2]]
 
 
 def test_stock_list_prints_a_name_holding_control_characters_as_escapes_on_one_line(

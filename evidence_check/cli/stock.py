@@ -113,7 +113,8 @@ def list_(
     with opened_store(db, settings) as store:
         rows = list_reference_photos(store, tenant, wanted, LIST_PAGE)
         if not rows:
-            print("no reference photos (add them with: evidence-check stock add IMAGE|DIR ...)")
+            adding = f" --kind {wanted}" if wanted == "review" else ""
+            print(f"no {wanted or 'reference'} photos (add them with: evidence-check stock add IMAGE|DIR ...{adding})")
             return
         print(f"{'kind':<7} {'added (UTC)':<17} {'image id':<64}  name")
         while rows:
