@@ -44,12 +44,12 @@ from evidence_check.reuse_rows import Cursor, build
 from evidence_check.settings import Settings, get_settings
 from evidence_check.store import Store, StoreError
 from evidence_check.store.database import store_errors
+from evidence_check.store.reference_photos import REFERENCE_KINDS
 from evidence_check.store.reuse_tables import FingerprintRow, StoredPrint, fingerprint_row
 from evidence_check.store.thumbnails import put_thumbnails
 
 logger = logging.getLogger(__name__)
 KINDS = ("claim", "listing", "stock", "review")
-REFERENCE_KINDS = ("stock", "review")  # a picture is one or the other (`References.add_print`)
 
 # --- tunables (measured by scripts/bench_reuse.py over ../shared/corpora; see the README) ---
 THUMBNAILS_PER_WRITE = 200  # a large stock import holds this many at most in memory

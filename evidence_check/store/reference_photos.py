@@ -15,7 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from evidence_check.store.database import Store, StoreError
 from evidence_check.store.reuse_tables import FingerprintRow
 
-KINDS = ("stock", "review")
+# A picture is one or the other, never both (`References.add_print`).
+REFERENCE_KINDS = ("stock", "review")
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ def list_reference_photos(
     store: Store, tenant: str, kind: str | None, limit: int, after_id: int | None = None
 ) -> list[ReferencePhoto]:
     """The tenant's reference photos newest first, `limit` of them after the row `after_id`."""
-    query = select(FingerprintRow).where(FingerprintRow.tenant == tenant, FingerprintRow.kind.in_([kind] if kind else KINDS))
+    query = select(FingerprintRow).where(FingerprintRow.tenant == tenant, FingerprintRow.kind.in_([kind] if kind else REFERENCE_KINDS))
     if after_id is not None:
         query = query.where(FingerprintRow.id < after_id)
     try:
@@ -53,7 +54,7 @@ def delete_reference_photo(store: Store, tenant: str, image_id: str) -> int:
             result = session.execute(
                 delete(FingerprintRow).where(
                     FingerprintRow.tenant == tenant,
-                    FingerprintRow.kind.in_(KINDS),
+                    FingerprintRow.kind.in_(REFERENCE_KINDS),
                     FingerprintRow.image_id == image_id,
                 )
             )
