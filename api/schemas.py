@@ -5,7 +5,6 @@ report gains later passes through unchanged; `tests/api` checks these models aga
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -14,7 +13,8 @@ from pydantic_core import PydanticCustomError
 
 from evidence_check.errors import ERRORS
 from evidence_check.intake import ID_PATTERN as INTAKE_ID_PATTERN
-from evidence_check.intake import ID_RULE, valid_id
+from evidence_check.intake import ID_RULE, valid_id, valid_image_id
+from evidence_check.intake import IMAGE_ID_PATTERN as INTAKE_IMAGE_ID_PATTERN
 from evidence_check.models import SCHEMA, ClaimReason, Via, WantedOutcome
 from evidence_check.storable import storable
 from evidence_check.widths import CATEGORY_WIDTH
@@ -31,14 +31,12 @@ def _checked_id(value: str) -> str:
     return value
 
 
-# A picture's id, the sha256 of its bytes as a report gives it.
-IMAGE_ID_PATTERN = r"^[0-9a-f]{64}$"
-_IMAGE_ID = re.compile(IMAGE_ID_PATTERN)
+IMAGE_ID_PATTERN = f"^{INTAKE_IMAGE_ID_PATTERN}$"
 
 
 def _checked_image_id(value: str) -> str:
     # Worded as `input.bad_image_id` (en and zh), not as its regular expression.
-    if _IMAGE_ID.fullmatch(value) is None:
+    if not valid_image_id(value):
         raise PydanticCustomError("image_id_rule", "must be 64 hexadecimal digits")
     return value
 

@@ -82,6 +82,15 @@ def valid_id(value: str) -> bool:
     return _ID.fullmatch(value) is not None and value not in DOT_SEGMENTS
 
 
+# A picture's id, the sha256 of its bytes as a report gives it.
+IMAGE_ID_PATTERN = r"[0-9a-f]{64}"
+_IMAGE_ID = re.compile(IMAGE_ID_PATTERN)
+
+
+def valid_image_id(value: str) -> bool:
+    return _IMAGE_ID.fullmatch(value) is not None
+
+
 def valid_id_start(value: str) -> bool:
     """Whether an id can start with `value`: a search by a SKU's first characters."""
     return _ID.fullmatch(value) is not None

@@ -24,6 +24,7 @@ from evidence_check.cli.app import (
 from evidence_check.engine import now_utc
 from evidence_check.errors import error_text
 from evidence_check.imaging.load import Limits, PhotoError, read_file
+from evidence_check.intake import valid_image_id
 from evidence_check.references import add_references
 from evidence_check.service import limits_from
 from evidence_check.storable import shown
@@ -97,7 +98,6 @@ def add(
 
 
 LIST_PAGE = 1000
-IMAGE_ID_DIGITS = frozenset("0123456789abcdef")
 
 
 @stock_app.command("list")
@@ -134,7 +134,7 @@ def remove(
 ) -> None:
     """Forget a stock or review photo: claims are no longer matched against it."""
     check_tenant(tenant)
-    if len(image_id) != 64 or not IMAGE_ID_DIGITS.issuperset(image_id):
+    if not valid_image_id(image_id):
         fail(error_text("input.bad_image_id", {"field": "IMAGE_ID", "value": image_id}), 2)
     settings = load_settings()
     with opened_store(db, settings) as store:
