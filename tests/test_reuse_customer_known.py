@@ -177,6 +177,20 @@ def test_a_photo_two_customers_sent_before_is_another_customers_when_this_claim_
     ]
 
 
+def test_the_sentence_names_each_customers_first_claim_on_its_own_day(store: Store) -> None:
+    """alice sent the photo again after bob: her first claim and bob's are named, each with the day it was sent."""
+    image = product_photo(37)
+    for number, (customer, days) in enumerate((("alice", 0), ("bob", 1), ("alice", 2)), 1):
+        run_claim(store, claim_upload(image), f"c-{number}", customer, FIRST_SEEN_AT + timedelta(days=days))
+    finding = run_claim(store, claim_upload(image), "c-4", None, FIRST_SEEN_AT + timedelta(days=3))
+    said = {name: finding["params"][name] for name in ("ref_id", "first_seen", "second_ref_id", "second_first_seen")}
+    assert (finding["code"], said) == (
+        OTHER,
+        {"ref_id": "c-1", "first_seen": "2026-11-16", "second_ref_id": "c-2", "second_first_seen": "2026-11-17"},
+    )
+    assert "in claims c-1 (2026-11-16) and c-2 (2026-11-17);" in finding["summary"]
+
+
 @pytest.mark.parametrize(
     ("customers", "without"),
     [
