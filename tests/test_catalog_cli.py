@@ -31,6 +31,7 @@ from evidence_check.store import Store, StoreError
 from evidence_check.store.catalog_store import list_skus, load_tenant, load_views, remove_sku
 from evidence_check.store.catalog_tables import CatalogImageRow, CatalogSkuRow
 from evidence_check.store.thumbnails import ThumbnailRow, thumbnail_ids
+from tests import dying_worker
 from tests.api.test_catalog_read import AWKWARD_SKUS, _rows
 from tests.catalog_measurements import measured_files
 from tests.conftest import FIXTURES
@@ -914,3 +915,30 @@ def test_an_import_without_jobs_measures_in_a_process_per_usable_cpu_up_to_one_p
     code, out, err = run("catalog", "import", str(_three_skus(tmp_path)), "--db", sqlite_url)
     assert code == 0 and "imported 3 SKU(s), 4 new image(s)" in out, err
     assert asked == [processes]
+
+
+def test_a_worker_killed_mid_import_is_one_line_keeps_whole_skus_and_a_second_run_finishes(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker process killed while it measures (the OOM killer, a decoder's segfault): the pool is
+    broken, the user gets one line saying so and that running the import again resumes it, the store
+    holds only SKUs stored whole, and the second run imports the rest."""
+    manifest = _three_skus(tmp_path)
+    measure = catalog_cli._measure_in_worker
+    monkeypatch.setattr(catalog_cli, "_measure_in_worker", dying_worker.measure_or_die)
+    code, out, err = run("catalog", "import", str(manifest), "--jobs", "2", "--db", store_url)
+    assert code == 1
+    assert out == ""
+    [said] = [line for line in err.splitlines() if not line.startswith(SKIPPED_A1)]
+    assert said.startswith("evidence-check: a process measuring images stopped") and said.endswith(
+        "run the same import again to finish it"
+    )
+    kept = _stored(store_url)
+    assert {sku for sku, _ in kept} <= {"A-1"}  # B-2 died, C-3 after it was never stored
+    assert all(views for *_, views in kept.values())  # an image is stored whole or not at all
+
+    monkeypatch.setattr(catalog_cli, "_measure_in_worker", measure)
+    code, out, err = run("catalog", "import", str(manifest), "--jobs", "2", "--db", store_url)
+    assert code == 0, err
+    assert "imported 3 SKU(s)" in out and "reindexed 4 catalog image(s)" in out
+    assert sorted({sku for sku, _ in _stored(store_url)}) == ["A-1", "B-2", "C-3"]
