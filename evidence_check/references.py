@@ -24,6 +24,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -202,16 +203,23 @@ StoredRows = dict[int, tuple[Entry, fp.Features | None, bytes, bytes]]
 
 @store_errors("could not read the photo's candidates")
 def candidate_rows(store: Store, tenant: str, image_id: str, hits: Sequence[Hit]) -> tuple[list[Hit], StoredRows]:
+    """`candidates_read` over a connection of its own."""
+    with store.engine.connect() as connection:
+        return candidates_read(connection, tenant, image_id, hits)
+
+
+def candidates_read(
+    connection: Connection, tenant: str, image_id: str, hits: Sequence[Hit]
+) -> tuple[list[Hit], StoredRows]:
     """The index's hits and the fingerprint rows of `tenant` whose file has this sha256 (earliest
     first, at most MAX_IDENTICAL; read from the store, so found before a sync indexes them), with
     what the store holds of each (`stored_rows`). Both selects share one connection: a checkout is
     a round trip or two of its own on PostgreSQL (the pool's ping, the reset when it is returned)."""
-    with store.engine.connect() as connection:
-        same_file = connection.execute(_IDENTICAL, {"tenant": tenant, "image_id": image_id}).scalars()
-        hashed = {h.entry_id for h in hits}
-        # Unfound by the hashes: distances as the index gives a code it did not find.
-        found = [*hits, *(Hit(row_id, 256, 64, 0) for row_id in same_file if row_id not in hashed)]
-        return found, stored_rows(connection, tenant, [h.entry_id for h in found])
+    same_file = connection.execute(_IDENTICAL, {"tenant": tenant, "image_id": image_id}).scalars()
+    hashed = {h.entry_id for h in hits}
+    # Unfound by the hashes: distances as the index gives a code it did not find.
+    found = [*hits, *(Hit(row_id, 256, 64, 0) for row_id in same_file if row_id not in hashed)]
+    return found, stored_rows(connection, tenant, [h.entry_id for h in found])
 
 
 def stored_rows(connection: Connection, tenant: str, entry_ids: Sequence[int]) -> StoredRows:
@@ -288,16 +296,19 @@ class References:
         self.sync()
 
     @store_errors("could not index the new photos")
-    def sync(self) -> int:
+    def sync(self, connection: Connection | None = None) -> int:
         """Index the fingerprint rows written since the last sync, and late ones; return how many.
         Maps the host file's newer generation first, if one was written. A failed read leaves the
-        cursor where it was: the next sync asks for the same rows again."""
+        cursor where it was: the next sync asks for the same rows again.
+
+        `connection`: one the caller goes on reading over (a lookup's), checked out before the lock
+        is taken; without, the read checks out its own."""
         with self._sync_lock:
             now = self._clock()
             if self._host is not None and self._host.changed(self._mapped.identity if self._mapped else None):
                 self._remap(now)
-            with self.store.engine.connect() as connection:
-                (rows,) = self._cursor.newer(connection, now)
+            with nullcontext(connection) if connection is not None else self.store.engine.connect() as reading:
+                (rows,) = self._cursor.newer(reading, now)
             for tenant, items in self._cursor.take(rows, now).items():
                 self.index.add_many(tenant, items)
             self._memory_rows += len(rows)
@@ -355,8 +366,8 @@ class References:
         with self._sync_lock:
             return sorted(self._cursor.gaps)
 
-    def search(self, tenant: str, print_: fp.Fingerprint) -> list[Hit]:
-        self.sync()
+    def search(self, tenant: str, print_: fp.Fingerprint, connection: Connection | None = None) -> list[Hit]:
+        self.sync(connection)
         return self.index.search(tenant, print_.query_codes())
 
     def matches(self, tenant: str, measured: Measurements) -> list[Match]:
@@ -374,7 +385,7 @@ class References:
         print_ = measured.fingerprint  # timed apart (reuse.hashes) when first measured
         image_id = measured.photo.image_id
         with measured.timed("reuse.lookup"):
-            hits, stored = candidate_rows(self.store, tenant, image_id, self.search(tenant, print_)[:MAX_CANDIDATES])
+            hits, stored = self._looked_up(tenant, image_id, print_)
         found = []
         with measured.timed("reuse.verify"):
             for hit in hits:
@@ -406,6 +417,16 @@ class References:
                 best = max(tried, key=lambda m: (confirmed(m.candidate, m.verification, quality), m.verification.inliers))
                 found.append(replace(best, identical=identical))
         return found
+
+    @store_errors("could not read the photo's candidates")
+    def _looked_up(self, tenant: str, image_id: str, print_: fp.Fingerprint) -> tuple[list[Hit], StoredRows]:
+        """`candidates_read` of the index's hits, the sync before the search reading over the same
+        connection: one checkout a photo, not two. Each select sees what it saw over a connection of
+        its own: SQLite reads outside a transaction, and under PostgreSQL's READ COMMITTED a select
+        sees what was committed when it started, not when the sync read."""
+        with self.store.engine.connect() as connection:
+            hits = self.search(tenant, print_, connection)[:MAX_CANDIDATES]
+            return candidates_read(connection, tenant, image_id, hits)
 
     def add(
         self,

@@ -22,7 +22,7 @@ from evidence_check.imaging.load import load_photo
 from evidence_check.measure import Measurements
 from evidence_check.references import MAX_IDENTICAL, candidate_rows, references_for
 from evidence_check.store import Store, StoreError
-from evidence_check.store.reuse_tables import FingerprintRow, StoredPrint
+from evidence_check.store.reuse_tables import FingerprintRow, StoredPrint, fingerprint_row
 from evidence_check.store.tables import Base
 from fixtures.make_fixtures import jpeg, product_photo
 from tests.conftest import at_revision
@@ -144,7 +144,29 @@ def test_the_look_reads_the_store_over_one_connection_besides_the_sync(store: St
     finally:
         event.remove(store.engine, "checkout", count)
     assert match.identical and match.entry.ref_id == "c-1"
-    assert len(checkouts) == 2  # the index's sync, then the look's reads
+    assert len(checkouts) == 1  # the index's sync, then the look's reads, over one connection
+
+
+def test_a_row_of_the_file_committed_between_the_sync_and_the_look_is_found_over_the_shared_connection(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sync's read and the look's share a connection, not a moment: a row another process
+    commits after the sync read (its old codes found by no hash) is found by its sha256, as it was
+    when each read checked out its own connection."""
+    upload = claim_upload(product_photo(27))
+    references = references_for(store)
+    measured = Measurements(load_photo(upload.data or b"", "photo.jpg"))
+    searched = references.index.search
+
+    def committed_meanwhile(*args: object) -> object:
+        with store.sessions.begin() as session:
+            stored = old_print(4, None)
+            session.add(fingerprint_row("default", "claim", "c-1", measured.photo.image_id, "photo.jpg", LATER, stored))
+        return searched(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(references.index, "search", committed_meanwhile)
+    [match] = references.matches("default", measured)
+    assert match.identical and match.entry.ref_id == "c-1" and not match.keypoints
 
 
 def test_a_file_one_comment_apart_is_not_identical(store: Store) -> None:
