@@ -920,12 +920,22 @@ def test_an_import_without_jobs_measures_in_a_process_per_usable_cpu_up_to_one_p
 def test_a_worker_killed_mid_import_is_one_line_keeps_whole_skus_and_a_second_run_finishes(
     store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A worker process killed while it measures (the OOM killer, a decoder's segfault): the pool is
-    broken, the user gets one line saying so and that running the import again resumes it, the store
-    holds only SKUs stored whole, and the second run imports the rest."""
+    """A worker process killed while it measures (the OOM killer, a decoder's segfault), here C-3's
+    once A-1 is stored: the pool is broken, the user gets one line saying so and that running the
+    import again resumes it, the store keeps the SKUs stored before, whole, and the second run
+    imports the rest."""
     manifest = _three_skus(tmp_path)
-    measure = catalog_cli._measure_in_worker
+    measure, store_sku = catalog_cli._measure_in_worker, catalog_cli._store
+    flag = tmp_path / "stored"
+    monkeypatch.setenv(dying_worker.STORED_FLAG, str(flag))
+
+    def stored_then_flagged(store: Store, tenant: str, entry: catalog_cli.Entry, uploads: Any) -> int | None:
+        added = store_sku(store, tenant, entry, uploads)
+        flag.touch()
+        return added
+
     monkeypatch.setattr(catalog_cli, "_measure_in_worker", dying_worker.measure_or_die)
+    monkeypatch.setattr(catalog_cli, "_store", stored_then_flagged)
     code, out, err = run("catalog", "import", str(manifest), "--jobs", "2", "--db", store_url)
     assert code == 1
     assert out == ""
@@ -934,11 +944,13 @@ def test_a_worker_killed_mid_import_is_one_line_keeps_whole_skus_and_a_second_ru
         "run the same import again to finish it"
     )
     kept = _stored(store_url)
-    assert {sku for sku, _ in kept} <= {"A-1"}  # B-2 died, C-3 after it was never stored
-    assert all(views for *_, views in kept.values())  # an image is stored whole or not at all
+    skus = {sku for sku, _ in kept}
+    assert "A-1" in skus and "C-3" not in skus  # B-2 is stored too when measured before C-3's worker died
+    assert f"after {len(skus)} of 3 SKU(s)" in said
+    assert len(kept) == {1: 1, 2: 3}[len(skus)] and all(views for *_, views in kept.values())  # whole SKUs
 
     monkeypatch.setattr(catalog_cli, "_measure_in_worker", measure)
     code, out, err = run("catalog", "import", str(manifest), "--jobs", "2", "--db", store_url)
     assert code == 0, err
-    assert "imported 3 SKU(s)" in out and "reindexed 4 catalog image(s)" in out
+    assert f"imported 3 SKU(s), {4 - len(kept)} new image(s)" in out and "reindexed 4 catalog image(s)" in out
     assert sorted({sku for sku, _ in _stored(store_url)}) == ["A-1", "B-2", "C-3"]
