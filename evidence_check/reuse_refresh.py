@@ -138,20 +138,20 @@ def _hashed(store: Store, rows: Sequence[Any], limits: Limits) -> dict[Picture, 
 
 
 def _later_rows(store: Store, pictures: Iterable[Picture], after: int, batch: int) -> Iterator[Sequence[Any]]:
-    """The rows of these pictures past row `after`, `batch` at a time in id order. Their ids are
-    found first, from the (tenant, image id) index alone: ordered by id in the query, a database
-    could walk the table in id order instead."""
+    """The rows of these pictures past row `after`, `batch` at a time in id order. Every row id of
+    the pictures is read first, from the (tenant, image id) index alone, and those past `after`
+    kept here: given the id bound too, SQLite chose the (tenant, id) index and read every later
+    row of the tenant, for each batch."""
     by_tenant: dict[str, list[str]] = {}
     for tenant, image_id in pictures:
         by_tenant.setdefault(tenant, []).append(image_id)
     later: list[int] = []
     with store.engine.connect() as connection:
         for tenant, image_ids in by_tenant.items():
-            later += connection.execute(
-                select(FingerprintRow.id).where(
-                    FingerprintRow.tenant == tenant, FingerprintRow.image_id.in_(image_ids), FingerprintRow.id > after
-                )
+            ids = connection.execute(
+                select(FingerprintRow.id).where(FingerprintRow.tenant == tenant, FingerprintRow.image_id.in_(image_ids))
             ).scalars()
+            later += (row_id for row_id in ids if row_id > after)
     later.sort()
     for start in range(0, len(later), batch):
         with store.engine.connect() as connection:
