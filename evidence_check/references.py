@@ -45,6 +45,7 @@ from evidence_check.reuse_rows import Cursor, build
 from evidence_check.settings import Settings, get_settings
 from evidence_check.store import Store, StoreError
 from evidence_check.store.database import store_errors
+from evidence_check.store.holds import held_name
 from evidence_check.store.reference_photos import REFERENCE_KINDS
 from evidence_check.store.reuse_tables import FingerprintRow, StoredPrint, fingerprint_row
 from evidence_check.store.thumbnails import put_thumbnails
@@ -456,12 +457,16 @@ class References:
         """`add` of a picture whose print was measured already (by a worker of a bulk import).
 
         One picture, one kind of reference: a stock photo the tenant already has as a review photo (under
-        any name), or the reverse, is not stored again: `OtherKind` says which it is."""
+        any name), or the reverse, is not stored again: `OtherKind` says which it is. So it is when both
+        are added at once, by two processes too: the look and the insert hold the (tenant, picture)."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
         try:
             with self.store.sessions.begin() as session:
                 if kind in REFERENCE_KINDS:
+                    # Two adds of one picture at once (as both kinds, or twice under one name): the
+                    # second waits here for the first and then finds its row.
+                    held_name(session, "reference picture", tenant, image_id)
                     kept_as = session.execute(
                         select(FingerprintRow.kind, FingerprintRow.ref_id)
                         .where(
@@ -487,7 +492,7 @@ class References:
                 moment = when or datetime.now(UTC)
                 session.add(fingerprint_row(tenant, kind, ref_id, image_id, filename, moment, stored, customer_id))
         except IntegrityError:
-            return False  # the same picture added at the same moment by another process
+            return False  # a listing photo added under the same SKU at the same moment by another process
         except SQLAlchemyError as exc:
             raise StoreError(f"could not add {filename}: {str(exc).splitlines()[0][:200]}") from None
         try:

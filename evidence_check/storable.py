@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from typing import Any
 
 from evidence_check.errors import WordedError
@@ -61,6 +62,20 @@ def shown(text: str) -> str:
     would break a table's line or overwrite it) written as its escape, `\\x1b`, so that stored text
     cannot drive the terminal it is printed on."""
     return _SHOWN_AS_ESCAPE.sub(_escape, text)
+
+
+def padded(text: str, columns: int) -> str:
+    """`text` and the spaces that fill `columns` of a terminal's table. A Chinese character takes two
+    columns (East Asian Wide and Fullwidth) and a combining mark none, so padding by the number of
+    characters, as a format's width does, pushed every column after a Chinese category or brand."""
+    used = sum(_columns(character) for character in text)
+    return text + " " * max(columns - used, 0)
+
+
+def _columns(character: str) -> int:
+    if unicodedata.combining(character):
+        return 0
+    return 2 if unicodedata.east_asian_width(character) in ("W", "F") else 1
 
 
 def shown_all(value: Any) -> Any:

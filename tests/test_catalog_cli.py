@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from evidence_check.errors import ERRORS
 from evidence_check.imaging.features import COARSE_VIEW, Vocabulary, pack, unpack
 from evidence_check.service import MeasuredUploads, add_to_catalog, catalog_for, limits_from
 from evidence_check.settings import Settings
+from evidence_check.storable import padded
 from evidence_check.store import Store, StoreError
 from evidence_check.store.catalog_store import list_skus, load_tenant, load_views, remove_sku
 from evidence_check.store.catalog_tables import CatalogImageRow, CatalogSkuRow
@@ -954,3 +956,20 @@ def test_a_worker_killed_mid_import_is_one_line_keeps_whole_skus_and_a_second_ru
     assert code == 0, err
     assert f"imported 3 SKU(s), {4 - len(kept)} new image(s)" in out and "reindexed 4 catalog image(s)" in out
     assert sorted({sku for sku, _ in _stored(store_url)}) == ["A-1", "B-2", "C-3"]
+
+
+def test_the_list_keeps_its_columns_under_chinese_categories_and_brands(sqlite_url: str) -> None:
+    # A terminal gives a Chinese character two columns: padded by characters, the name column of a
+    # row with 乳制品 started three columns after the header's.
+    run("catalog", "add", "YOG-1", str(IMAGE), "--name", "Natural yoghurt", "--category", "乳制品",
+        "--brand", "光明", "--db", sqlite_url)  # fmt: skip
+    run("catalog", "add", "BAG-2", str(OTHER), "--name", "Leather bag", "--category", "bags", "--db", sqlite_url)
+    _, listing, _ = run("catalog", "list", "--db", sqlite_url)
+    header, *rows = listing.splitlines()
+
+    def name_column(line: str, name: str) -> int:
+        before = line[: line.index(name)]
+        return sum(2 if unicodedata.east_asian_width(character) == "W" else 1 for character in before)
+
+    assert name_column(header, "name") == name_column(rows[0], "Leather bag") == name_column(rows[1], "Natural yoghurt")
+    assert padded("光明", 6) == "光明  " and padded("e\u0301", 3) == "e\u0301  " and padded("toolong", 3) == "toolong"

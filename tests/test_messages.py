@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+import string
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,13 @@ def test_every_next_step_asked_for_is_written_in_each_language() -> None:
 def test_a_duration_is_worded_in_whole_units_counted_down(hours: float, en: str, zh: str) -> None:
     assert (messages.duration(hours, "en"), messages.duration(hours, "zh")) == (en, zh)
 
+
+
+def test_a_sentence_said_instead_of_a_codes_own_is_written_from_the_same_params_in_each_language() -> None:
+    fields = string.Formatter()
+    assert messages.VARIANTS  # the reuse look's claim of no customer that two customers' claims share
+    for (code, name, _), (english, chinese) in messages.VARIANTS.items():
+        assert code in messages.SUMMARIES
+        named = [{field for _, field, _, _ in fields.parse(text) if field} for text in (english, chinese)]
+        assert named[0] == named[1] and name in named[0], code
+        assert english.isascii() and any("\u4e00" <= ch <= "\u9fff" for ch in chinese)

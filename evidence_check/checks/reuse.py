@@ -15,7 +15,10 @@ match means for the claim:
   claim or this one names no customer, nobody can tell whether the customer is the same:
   ``warn`` (``reuse.earlier_claim_customer_unknown``), scored below `scoring`'s reject threshold and
   above a same-customer repeat, so that a person looks — intake systems that send no customer ids
-  would otherwise reject a customer's own repeat claim. The strongest of these is reported (in that
+  would otherwise reject a customer's own repeat claim. But when this claim names no customer and
+  earlier claims of two different customers sent the photo, one of them is another customer's whoever
+  sends it now: ``fail`` as another customer's (``reuse.other_customer``, its sentence naming a claim of
+  each and saying that this claim names no customer). The strongest of these is reported (in that
   order: listing, another customer, stock, review, customer unknown, same customer); every match is
   in details with its distances and the verification figures (inliers, aligned agreement), and an
   earlier claim's with ``same_customer`` and ``customer_known`` (both claims name a customer). An
@@ -55,6 +58,7 @@ _OUTCOMES = {
     "customer_unknown": ("reuse.earlier_claim_customer_unknown", Status.WARN, SCORE_CUSTOMER_UNKNOWN),
     "same_customer": ("reuse.same_customer", Status.WARN, SCORE_SAME_CUSTOMER),
 }
+_RANKS = list(_OUTCOMES)
 _REF_NAMES = {"claim": "claim_id", "listing": "sku", "stock": "reference_id", "review": "reference_id"}
 
 
@@ -73,19 +77,30 @@ def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
     if not earlier:
         code = "reuse.only_later" if later else "reuse.not_seen"
         return Finding(Status.PASS, 0.0, code, {"count": len(later)}, details)
-    ranked = sorted(earlier, key=lambda m: list(_OUTCOMES).index(_kind(m, claim)))
+    ranked = sorted(earlier, key=lambda m: _RANKS.index(_kind(m, claim)))
     first = ranked[0]
     kind = _kind(first, claim)
+    two_customers = _claims_of_two_customers(earlier, claim)
+    if two_customers is not None and _RANKS.index(kind) > _RANKS.index("other_customer"):
+        # This claim names no customer: its sentence names a claim of each earlier customer instead.
+        first, second = two_customers
+        code, status, score = _OUTCOMES["other_customer"]
+        params = _said_of(first, earlier) | {
+            "second_ref_id": second.entry.ref_id,
+            "second_first_seen": _day(second.entry.first_seen),
+            "without_customer": "this",
+        }
+        return Finding(status, score, code, params, details, "ask_new_photo")
     code, status, score = _OUTCOMES[kind]
-    params: dict[str, Any] = {
-        "ref_id": first.entry.ref_id,
-        "first_seen": first.entry.first_seen.strftime("%Y-%m-%d"),
-        "count": len(earlier),
-    }
+    params = _said_of(first, earlier)
     if kind == "customer_unknown":
         params["without_customer"] = _without_customer(first, claim)
         return Finding(status, score, code, params, details, "compare_claim_customers")
     return Finding(status, score, code, params, details, "ask_new_photo")
+
+
+def _said_of(first: Match, earlier: list[Match]) -> dict[str, Any]:
+    return {"ref_id": first.entry.ref_id, "first_seen": _day(first.entry.first_seen), "count": len(earlier)}
 
 
 def _kind(match: Match, claim: Claim) -> str:
@@ -94,6 +109,21 @@ def _kind(match: Match, claim: Claim) -> str:
     if not _customer_known(match, claim):
         return "customer_unknown"
     return "same_customer" if _same_customer(match, claim) else "other_customer"
+
+
+def _claims_of_two_customers(earlier: list[Match], claim: Claim) -> tuple[Match, Match] | None:
+    """When this claim names no customer: the first earlier claims (`earlier`, oldest first) of two
+    different customers, if two sent the photo."""
+    if claim.customer_id:
+        return None
+    first_of_each: dict[str, Match] = {}
+    for match in earlier:
+        if match.entry.kind == "claim" and match.entry.customer_id:
+            first_of_each.setdefault(match.entry.customer_id, match)
+    if len(first_of_each) < 2:
+        return None
+    first, second = list(first_of_each.values())[:2]
+    return first, second
 
 
 def _customer_known(match: Match, claim: Claim) -> bool:
@@ -137,6 +167,10 @@ def _detail(match: Match, claim: Claim, counts: bool) -> dict[str, Any]:
         detail["same_customer"] = _same_customer(match, claim)
         detail["customer_known"] = _customer_known(match, claim)
     return detail
+
+
+def _day(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d")
 
 
 def _iso(moment: datetime) -> str:

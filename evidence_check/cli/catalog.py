@@ -84,7 +84,7 @@ from evidence_check.service import (
     store_catalog_sku,
 )
 from evidence_check.settings import Settings
-from evidence_check.storable import shown
+from evidence_check.storable import padded, shown
 from evidence_check.store import Store, StoreError
 from evidence_check.store.catalog_store import (
     complete_image_ids,
@@ -187,7 +187,8 @@ def list_(tenant: TenantOption = "default", db: DbOption = None) -> None:
                 brand = row.brand or (f"({derived})" if derived else None)
                 line = shown(" / ".join(label for label in (brand, row.family) if label) or "-")
                 category, name = shown(row.category or "-"), shown(row.name or "-")
-                print(f"{row.sku:<32} {row.images:>6} {row.zones:>5}  {category:<16} {line:<24} {name}")
+                sku = padded(shown(row.sku), 32)
+                print(f"{sku} {row.images:>6} {row.zones:>5}  {padded(category, 16)} {padded(line, 24)} {name}")
             rows = list_skus(store, tenant, after=rows[-1].sku, limit=LIST_PAGE) if len(rows) == LIST_PAGE else []
 
 

@@ -38,6 +38,10 @@ SUMMARIES: dict[str, tuple[str, str]] = {
     **challenge.SUMMARIES,
 }
 
+# Sentences of a code said instead of its own when one of the finding's params has a value:
+# (code, param, value) -> sentence.
+VARIANTS: dict[tuple[str, str, str], tuple[str, str]] = {**reuse.VARIANTS}
+
 # A finding code ending in "_weak" is the same conclusion drawn from the file name alone.
 WEAK_PREFIX = (
     "Going only by the file name (the file has no capture time): ",
@@ -139,7 +143,7 @@ def summary(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
     if code not in SUMMARIES and code.endswith("_weak"):
         key = code[: -len("_weak")]
         prefix = WEAK_PREFIX[index]
-    template = SUMMARIES.get(key)
+    template = _template(key, params)
     if template is None:
         return code
     values = _words(params, lang)
@@ -148,6 +152,13 @@ def summary(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
     except (KeyError, IndexError, ValueError):
         text = template[index]
     return prefix + (text[0].lower() + text[1:] if prefix and index == 0 else text)
+
+
+def _template(code: str, params: Mapping[str, Any]) -> tuple[str, str] | None:
+    for (code_of, name, value), sentence in VARIANTS.items():
+        if code_of == code and str(params.get(name)) == value:
+            return sentence
+    return SUMMARIES.get(code)
 
 
 def next_step_text(

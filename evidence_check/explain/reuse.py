@@ -1,5 +1,6 @@
 """Sentences of the reuse findings: (English, Simplified Chinese). Which claim names no customer
-comes as a key (`without_customer`: both | earlier | this), worded here (`WORDS`)."""
+comes as a key (`without_customer`: both | earlier | this), worded here (`WORDS`). `VARIANTS` are said
+instead of a code's own sentence when a param has a given value."""
 
 SUMMARIES: dict[str, tuple[str, str]] = {
     "reuse.no_history": ("No photo history to compare with.", "没有可比对的历史照片。"),
@@ -35,6 +36,18 @@ SUMMARIES: dict[str, tuple[str, str]] = {
     "reuse.review_photo": (
         "This is another buyer's review photo ({ref_id}), not a photo of the item received.",
         "这是其他买家的评价照片（{ref_id}），而不是收到商品的实拍照片。",
+    ),
+}
+
+# (code, param, value) -> the sentence of a finding of that code whose param has that value.
+VARIANTS: dict[tuple[str, str, str], tuple[str, str]] = {
+    # This claim names no customer, but two different customers sent the photo before.
+    ("reuse.other_customer", "without_customer", "this"): (
+        "The same photo was sent before by two different customers, in claims {ref_id} ({first_seen}) and "
+        "{second_ref_id} ({second_first_seen}); {without_customer}, but whoever sends it now, at least one of "
+        "those claims is another customer's.",
+        "两位不同的客户此前已分别在售后申请 {ref_id}（{first_seen}）和 {second_ref_id}（{second_first_seen}）中"
+        "发送过同一张照片；{without_customer}，但无论本次由谁发送，其中至少一次申请属于另一位客户。",
     ),
 }
 

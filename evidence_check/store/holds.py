@@ -3,9 +3,10 @@ writer at a time; PostgreSQL locks the rows read)."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import Select, text
 from sqlalchemy.orm import Session
 
 Query = TypeVar("Query", bound=Select[Any])
@@ -34,3 +35,16 @@ def held_from_removal(session: Session, query: Query) -> Query:
     if session.get_bind().dialect.name == "sqlite":
         return query
     return query.with_for_update(read=True, key_share=True)
+
+
+def held_name(session: Session, *name: str) -> None:
+    """Hold `name` until the transaction ends, for a look-then-insert of rows that may not exist yet
+    (no row to lock): another transaction holding the same name waits, then sees what this one
+    committed. PostgreSQL: a transaction's advisory lock on the name's first 64 bits of sha256 (two names
+    sharing them only wait for each other). SQLite: the one writer's lock (`BEGIN IMMEDIATE`), as `held`.
+    Call it first in the transaction."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    digest = hashlib.sha256("\0".join(name).encode("utf-8", "surrogatepass")).digest()
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int.from_bytes(digest[:8], "big", signed=True)})

@@ -1,7 +1,10 @@
 """Over the HTTP API: a photo sent again with no customer id on either claim goes to a person
-(`reuse.earlier_claim_customer_unknown`), one sent by a customer known to be another is rejected."""
+(`reuse.earlier_claim_customer_unknown`), one sent by a customer known to be another is rejected, and so
+is one of no customer id that two different customers sent before."""
 
 from __future__ import annotations
+
+import pytest
 
 from tests.api.conftest import Api, jpeg, photos
 
@@ -33,3 +36,25 @@ def test_a_customer_id_sent_later_for_a_claim_is_the_one_its_photos_are_compared
     assert same["details"]["matches"][0]["customer_known"] is True
     other = api.verify(photo, {"claim_id": "c-3", "customer_id": "bob"}).json()
     assert other["verdict"] == "reject" and other["images"][0]["checks"]["reuse"]["code"] == "reuse.other_customer"
+
+
+@pytest.mark.parametrize(
+    ("customers", "verdict", "status", "code"),
+    [
+        (("cust-a", "cust-b"), "reject", "fail", "reuse.other_customer"),
+        (("cust-a", "cust-a"), "review", "warn", UNKNOWN),
+        (("cust-a", None), "review", "warn", UNKNOWN),
+    ],
+)
+def test_a_photo_of_no_customer_two_customers_sent_before_is_rejected_over_the_api(
+    api: Api, customers: tuple[str | None, str | None], verdict: str, status: str, code: str
+) -> None:
+    photo = photos(("a.jpg", jpeg(14)))
+    for number, customer in enumerate(customers, 1):
+        api.verify(photo, {"claim_id": f"c-{number}", **({"customer_id": customer} if customer else {})})
+    body = api.verify(photo, {"claim_id": "c-3"}, headers={"Accept-Language": "zh"}).json()
+    reuse_look = body["images"][0]["checks"]["reuse"]
+    assert (body["verdict"], reuse_look["status"], reuse_look["code"]) == (verdict, status, code)
+    both_named = "售后申请 c-1（" in reuse_look["summary"] and "）和 c-2（" in reuse_look["summary"]
+    assert both_named == (code == "reuse.other_customer"), reuse_look["summary"]
+    assert "本次申请没有客户编号" in reuse_look["summary"]
