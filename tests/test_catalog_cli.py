@@ -919,43 +919,78 @@ def test_an_import_without_jobs_measures_in_a_process_per_usable_cpu_up_to_one_p
     assert asked == [processes]
 
 
-def test_a_worker_killed_mid_import_is_one_line_keeps_whole_skus_and_a_second_run_finishes(
+def test_a_worker_killed_once_mid_import_is_measured_again_and_the_import_finishes(
     store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A worker process killed while it measures (the OOM killer, a decoder's segfault), here C-3's
-    once A-1 is stored: the pool is broken, the user gets one line saying so and that running the
-    import again resumes it, the store keeps the SKUs stored before, whole, and the second run
-    imports the rest."""
+    """A worker process killed while it measures (the OOM killer, memory short once), here C-3's
+    once A-1 is stored: the pool is broken with the SKUs in flight; each is measured again alone,
+    C-3's process lives this time, and the same run imports every SKU, whole, saying nothing more."""
     manifest = _three_skus(tmp_path)
-    measure, store_sku = catalog_cli._measure_in_worker, catalog_cli._store
+    store_sku = catalog_cli._store
     flag = tmp_path / "stored"
     monkeypatch.setenv(dying_worker.STORED_FLAG, str(flag))
+    monkeypatch.setenv(dying_worker.DIED_FLAG, str(tmp_path / "died"))
 
     def stored_then_flagged(store: Store, tenant: str, entry: catalog_cli.Entry, uploads: Any) -> int | None:
         added = store_sku(store, tenant, entry, uploads)
         flag.touch()
         return added
 
-    monkeypatch.setattr(catalog_cli, "_measure_in_worker", dying_worker.measure_or_die)
+    monkeypatch.setattr(catalog_cli, "_measure_in_worker", dying_worker.measure_or_die_once)
     monkeypatch.setattr(catalog_cli, "_store", stored_then_flagged)
     code, out, err = run("catalog", "import", str(manifest), "--jobs", "2", "--db", store_url)
-    assert code == 1
-    assert out == ""
-    [said] = [line for line in err.splitlines() if not line.startswith(SKIPPED_A1)]
-    assert said.startswith("evidence-check: a process measuring images stopped") and said.endswith(
-        "run the same import again to finish it"
-    )
-    kept = _stored(store_url)
-    skus = {sku for sku, _ in kept}
-    assert "A-1" in skus and "C-3" not in skus  # B-2 is stored too when measured before C-3's worker died
-    assert f"after {len(skus)} of 3 SKU(s)" in said
-    assert len(kept) == {1: 1, 2: 3}[len(skus)] and all(views for *_, views in kept.values())  # whole SKUs
-
-    monkeypatch.setattr(catalog_cli, "_measure_in_worker", measure)
-    code, out, err = run("catalog", "import", str(manifest), "--jobs", "2", "--db", store_url)
+    assert (tmp_path / "died").exists()
     assert code == 0, err
-    assert f"imported 3 SKU(s), {4 - len(kept)} new image(s)" in out and "reindexed 4 catalog image(s)" in out
-    assert sorted({sku for sku, _ in _stored(store_url)}) == ["A-1", "B-2", "C-3"]
+    assert [line for line in err.splitlines() if not line.startswith(SKIPPED_A1)] == []
+    assert "imported 3 SKU(s), 4 new image(s)" in out
+    kept = _stored(store_url)
+    assert sorted({sku for sku, _ in kept}) == ["A-1", "B-2", "C-3"] and len(kept) == 4
+    assert all(views for *_, views in kept.values())
+
+
+def test_a_sku_whose_worker_dies_every_time_is_skipped_by_name_and_the_one_in_flight_beside_it_imported(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """C-3's file kills its measuring process every time (a decoder's segfault), while A-1 is
+    measured beside it. Each SKU in flight is measured again alone: C-3's process dies alone, so C-3
+    is skipped with one line naming it and why; A-1 and B-2 are imported, and the import ends well.
+    Run again, it skips C-3 again and stores nothing twice."""
+    manifest = tmp_path / "products.csv"
+    rows = _three_skus(tmp_path).read_text().splitlines()
+    manifest.write_text("\n".join([rows[0], rows[3], rows[1], rows[2]]) + "\n")  # C-3 first
+    monkeypatch.setenv(dying_worker.STARTED_FLAG, str(tmp_path / "started"))
+    monkeypatch.setenv(dying_worker.DIED_FLAG, str(tmp_path / "died"))
+    monkeypatch.setattr(catalog_cli, "_measure_in_worker", dying_worker.dies_beside_another)
+    skipped = f"evidence-check: skipped C-3: {catalog_cli.DIED}"
+    for new_images in (3, 0):
+        code, out, err = run("catalog", "import", str(manifest), "--jobs", "2", "--db", store_url)
+        assert code == 0, err
+        assert [line for line in err.splitlines() if not line.startswith(SKIPPED_A1)] == [skipped]
+        assert f"imported 2 SKU(s), {new_images} new image(s)" in out
+        kept = _stored(store_url)
+        assert sorted({sku for sku, _ in kept}) == ["A-1", "B-2"] and len(kept) == 3
+        assert all(views for *_, views in kept.values())
+
+
+def test_workers_that_die_again_before_any_sku_is_measured_stop_the_import_with_one_line(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every measuring process dies (no memory to be had): the SKUs in flight when the pool first
+    broke are each skipped once found dying alone, and when the new pool breaks too with no SKU
+    measured since, the import stops with one line naming the SKUs it was measuring."""
+    manifest = tmp_path / "products.csv"
+    manifest.write_text("sku,name,category,images\n" + "".join(f"S-{n},Soap,,{IMAGE}\n" for n in range(11)))
+    monkeypatch.setenv(dying_worker.DIED_FLAG, str(tmp_path / "died"))
+    monkeypatch.setattr(catalog_cli, "_measure_in_worker", dying_worker.always_dies)
+    code, out, err = run("catalog", "import", str(manifest), "--jobs", "2", "--db", sqlite_url)
+    assert code == 1 and out == ""
+    *skipped, said = err.splitlines()
+    assert skipped == [f"evidence-check: skipped S-{n}: {catalog_cli.DIED}" for n in range(9)]
+    assert said == (
+        "evidence-check: processes measuring images died again before any SKU was measured (out of memory?), "
+        f"measuring S-9, S-10, after 9 of 11 SKU(s); with more free memory or fewer --jobs, {catalog_cli.RESUME}"
+    )
+    assert _stored(sqlite_url) == {}
 
 
 def test_the_list_keeps_its_columns_under_chinese_categories_and_brands(sqlite_url: str) -> None:
