@@ -302,14 +302,19 @@ class References:
         Maps the host file's newer generation first, if one was written. A failed read leaves the
         cursor where it was: the next sync asks for the same rows again.
 
-        `connection`: one the caller goes on reading over (a lookup's), checked out before the lock
-        is taken; without, the read checks out its own."""
+        `connection`: one the caller goes on reading over (a lookup's); without, the read checks out
+        its own. Either is checked out before the lock is taken: a look holds its connection while it
+        waits for the lock, so a sync that checked out under the lock waited for the look's
+        connection while the look waited for it, until the pool's timeout when the pool was spent."""
+        with nullcontext(connection) if connection is not None else self.store.engine.connect() as reading:
+            return self._synced(reading)
+
+    def _synced(self, reading: Connection) -> int:
         with self._sync_lock:
             now = self._clock()
             if self._host is not None and self._host.changed(self._mapped.identity if self._mapped else None):
                 self._remap(now)
-            with nullcontext(connection) if connection is not None else self.store.engine.connect() as reading:
-                (rows,) = self._cursor.newer(reading, now)
+            (rows,) = self._cursor.newer(reading, now)
             for tenant, items in self._cursor.take(rows, now).items():
                 self.index.add_many(tenant, items)
             self._memory_rows += len(rows)

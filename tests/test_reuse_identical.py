@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import pkgutil
+import threading
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -167,6 +168,53 @@ def test_a_row_of_the_file_committed_between_the_sync_and_the_look_is_found_over
     monkeypatch.setattr(references.index, "search", committed_meanwhile)
     [match] = references.matches("default", measured)
     assert match.identical and match.entry.ref_id == "c-1" and not match.keypoints
+
+
+def test_a_sync_of_its_own_beside_a_look_waiting_for_the_lock_does_not_wait_out_a_full_pool(store: Store) -> None:
+    """The look checks out its connection before the sync lock: a sync that took the lock first and
+    only then checked out (the one after a claim is recorded, or a reference added) waited for the
+    look's connection while the look waited for the lock. With a pool of one connection (a busy
+    server's pool, every connection held by a look) it failed after the pool's timeout."""
+    pool = store.engine.pool
+    pool._pool.maxsize, pool._max_overflow, pool._timeout = 1, 0, 4  # type: ignore[attr-defined]
+    store.engine.pool = pool.recreate()  # one connection, waited for 4 s
+    references = references_module.References(store)
+    measured = Measurements(load_photo(claim_upload(product_photo(27)).data or b"", "photo.jpg"))
+    looked, in_lock = threading.Event(), threading.Event()
+    clock = references._clock
+
+    def held_in_the_lock() -> float:
+        if threading.current_thread().name == "sync":
+            in_lock.set()
+            looked.wait(2)  # the look's checkout, when the pool has a connection for it
+        return clock()
+
+    def checked_out(*args: object) -> None:
+        if threading.current_thread().name == "look":
+            looked.set()
+
+    failed: list[BaseException] = []
+
+    def sync() -> None:
+        try:
+            references.sync()
+        except BaseException as exc:  # noqa: BLE001 - told to the test
+            failed.append(exc)
+
+    references._clock = held_in_the_lock  # type: ignore[method-assign]
+    event.listen(store.engine, "checkout", checked_out)
+    try:
+        syncing = threading.Thread(target=sync, name="sync")
+        syncing.start()
+        assert in_lock.wait(10)
+        found: list[object] = []
+        looking = threading.Thread(target=lambda: found.append(references.matches("default", measured)), name="look")
+        looking.start()
+        syncing.join(30)
+        looking.join(30)
+    finally:
+        event.remove(store.engine, "checkout", checked_out)
+    assert failed == [] and found == [[]]
 
 
 def test_a_file_one_comment_apart_is_not_identical(store: Store) -> None:
