@@ -97,7 +97,7 @@ def refresh_rows(
         last = rows[-1].id
         unreached = [row for row in rows if row.id not in done_ahead]
         done_ahead.difference_update(row.id for row in rows)
-        todays = _hashed(store, unreached, limits)
+        todays = _hashed(store, unreached, limits, keep_features)
         for group in chain([unreached], _later_rows(store, todays, last, batch)):
             done_ahead.update(row.id for row in group if row.id > last)
             _write(store, _todays(group, todays, keep_features, done), done)
@@ -111,9 +111,11 @@ Picture = tuple[str, str]  # (tenant, image id): the rows of one kept file
 NO_FILE, UNREADABLE = "no file", "unreadable"  # a picture not hashed, and why
 
 
-def _hashed(store: Store, rows: Sequence[Any], limits: Limits) -> dict[Picture, StoredPrint | str]:
-    """What recording each of these rows' pictures stores today (features kept), or why it cannot
-    be known; each picture hashed once."""
+def _hashed(
+    store: Store, rows: Sequence[Any], limits: Limits, keep_features: bool
+) -> dict[Picture, StoredPrint | str]:
+    """What recording each of these rows' pictures stores today (features only when the deployment
+    keeps them: they are computed apart), or why it cannot be known; each picture hashed once."""
     todays: dict[Picture, StoredPrint | str] = {}
     for row in rows:
         picture = (row.tenant, row.image_id)
@@ -126,7 +128,7 @@ def _hashed(store: Store, rows: Sequence[Any], limits: Limits) -> dict[Picture, 
             continue
         try:
             photo = load_photo(kept[1], kept[0], limits, image_id=row.image_id)
-            todays[picture] = stored_print(fp.fingerprint(photo.working))
+            todays[picture] = stored_print(fp.fingerprint(photo.working), keep_features)
         except PhotoError:
             todays[picture] = UNREADABLE
         except Exception as exc:  # a fault of one picture must not stop every run at its row
