@@ -313,7 +313,7 @@ class References:
         with self._sync_lock:
             now = self._clock()
             if self._host is not None and self._host.changed(self._mapped.identity if self._mapped else None):
-                self._remap(now)
+                self._remap(now, reading)
             (rows,) = self._cursor.newer(reading, now)
             for tenant, items in self._cursor.take(rows, now).items():
                 self.index.add_many(tenant, items)
@@ -322,30 +322,29 @@ class References:
                 self._write_next_generation()
             return len(rows)
 
-    def _remap(self, now: float) -> None:
+    def _remap(self, now: float, reading: Connection) -> None:
         """Map the host's current file (built first when there is none to trust) and index in memory
-        only what is newer than it."""
+        only what is newer than it. Its reads are the sync's `reading`: a look's sync holds that
+        connection, and one more checked out beside it waited for a spent pool to free one."""
         assert self._host is not None
         try:
-            opened = self._host.open(lambda: build(self.store, self._clock), self._trusted)
+            opened = self._host.open(lambda: build(self.store, self._clock), lambda built: self._trusted(built, reading))
         except OSError as exc:
             logger.warning("reuse file %s not usable (%s); indexing every photo in memory", self._host.path, exc)
             self._host, self._mapped, self._cursor = None, None, Cursor()
             self.index.replace({}, {})
             return
         self._cursor = Cursor.from_file(opened.built, now)
-        with self.store.engine.connect() as connection:
-            (rows,) = self._cursor.newer(connection, now)
+        (rows,) = self._cursor.newer(reading, now)
         self.index.replace(opened.built.tenants, self._cursor.take(rows, now))
         self._mapped, self._memory_rows, self._next_try = opened, len(rows), self._bound
 
-    def _trusted(self, built: Built) -> bool:
+    def _trusted(self, built: Built, connection: Connection) -> bool:
         """False for a file of rows the store does not have (a store emptied, filled again or
         restored under the same URL): its high-water row is not the file's."""
         if built.high_water == 0:
             return True
-        with self.store.engine.connect() as connection:
-            pdq = connection.execute(select(FingerprintRow.pdq).where(FingerprintRow.id == built.high_water)).scalar()
+        pdq = connection.execute(select(FingerprintRow.pdq).where(FingerprintRow.id == built.high_water)).scalar()
         return pdq is not None and anchor(bytes(pdq)) == built.anchor
 
     def _write_next_generation(self) -> None:
