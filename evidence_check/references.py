@@ -24,6 +24,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -203,16 +204,23 @@ StoredRows = dict[int, tuple[Entry, fp.Features | None, bytes, bytes]]
 
 @store_errors("could not read the photo's candidates")
 def candidate_rows(store: Store, tenant: str, image_id: str, hits: Sequence[Hit]) -> tuple[list[Hit], StoredRows]:
+    """`candidates_read` over a connection of its own."""
+    with store.engine.connect() as connection:
+        return candidates_read(connection, tenant, image_id, hits)
+
+
+def candidates_read(
+    connection: Connection, tenant: str, image_id: str, hits: Sequence[Hit]
+) -> tuple[list[Hit], StoredRows]:
     """The index's hits and the fingerprint rows of `tenant` whose file has this sha256 (earliest
     first, at most MAX_IDENTICAL; read from the store, so found before a sync indexes them), with
     what the store holds of each (`stored_rows`). Both selects share one connection: a checkout is
     a round trip or two of its own on PostgreSQL (the pool's ping, the reset when it is returned)."""
-    with store.engine.connect() as connection:
-        same_file = connection.execute(_IDENTICAL, {"tenant": tenant, "image_id": image_id}).scalars()
-        hashed = {h.entry_id for h in hits}
-        # Unfound by the hashes: distances as the index gives a code it did not find.
-        found = [*hits, *(Hit(row_id, 256, 64, 0) for row_id in same_file if row_id not in hashed)]
-        return found, stored_rows(connection, tenant, [h.entry_id for h in found])
+    same_file = connection.execute(_IDENTICAL, {"tenant": tenant, "image_id": image_id}).scalars()
+    hashed = {h.entry_id for h in hits}
+    # Unfound by the hashes: distances as the index gives a code it did not find.
+    found = [*hits, *(Hit(row_id, 256, 64, 0) for row_id in same_file if row_id not in hashed)]
+    return found, stored_rows(connection, tenant, [h.entry_id for h in found])
 
 
 def stored_rows(connection: Connection, tenant: str, entry_ids: Sequence[int]) -> StoredRows:
@@ -289,16 +297,24 @@ class References:
         self.sync()
 
     @store_errors("could not index the new photos")
-    def sync(self) -> int:
+    def sync(self, connection: Connection | None = None) -> int:
         """Index the fingerprint rows written since the last sync, and late ones; return how many.
         Maps the host file's newer generation first, if one was written. A failed read leaves the
-        cursor where it was: the next sync asks for the same rows again."""
+        cursor where it was: the next sync asks for the same rows again.
+
+        `connection`: one the caller goes on reading over (a lookup's); without, the read checks out
+        its own. Either is checked out before the lock is taken: a look holds its connection while it
+        waits for the lock, so a sync that checked out under the lock waited for the look's
+        connection while the look waited for it, until the pool's timeout when the pool was spent."""
+        with nullcontext(connection) if connection is not None else self.store.engine.connect() as reading:
+            return self._synced(reading)
+
+    def _synced(self, reading: Connection) -> int:
         with self._sync_lock:
             now = self._clock()
             if self._host is not None and self._host.changed(self._mapped.identity if self._mapped else None):
-                self._remap(now)
-            with self.store.engine.connect() as connection:
-                (rows,) = self._cursor.newer(connection, now)
+                self._remap(now, reading)
+            (rows,) = self._cursor.newer(reading, now)
             for tenant, items in self._cursor.take(rows, now).items():
                 self.index.add_many(tenant, items)
             self._memory_rows += len(rows)
@@ -306,30 +322,29 @@ class References:
                 self._write_next_generation()
             return len(rows)
 
-    def _remap(self, now: float) -> None:
+    def _remap(self, now: float, reading: Connection) -> None:
         """Map the host's current file (built first when there is none to trust) and index in memory
-        only what is newer than it."""
+        only what is newer than it. Its reads are the sync's `reading`: a look's sync holds that
+        connection, and one more checked out beside it waited for a spent pool to free one."""
         assert self._host is not None
         try:
-            opened = self._host.open(lambda: build(self.store, self._clock), self._trusted)
+            opened = self._host.open(lambda: build(self.store, self._clock), lambda built: self._trusted(built, reading))
         except OSError as exc:
             logger.warning("reuse file %s not usable (%s); indexing every photo in memory", self._host.path, exc)
             self._host, self._mapped, self._cursor = None, None, Cursor()
             self.index.replace({}, {})
             return
         self._cursor = Cursor.from_file(opened.built, now)
-        with self.store.engine.connect() as connection:
-            (rows,) = self._cursor.newer(connection, now)
+        (rows,) = self._cursor.newer(reading, now)
         self.index.replace(opened.built.tenants, self._cursor.take(rows, now))
         self._mapped, self._memory_rows, self._next_try = opened, len(rows), self._bound
 
-    def _trusted(self, built: Built) -> bool:
+    def _trusted(self, built: Built, connection: Connection) -> bool:
         """False for a file of rows the store does not have (a store emptied, filled again or
         restored under the same URL): its high-water row is not the file's."""
         if built.high_water == 0:
             return True
-        with self.store.engine.connect() as connection:
-            pdq = connection.execute(select(FingerprintRow.pdq).where(FingerprintRow.id == built.high_water)).scalar()
+        pdq = connection.execute(select(FingerprintRow.pdq).where(FingerprintRow.id == built.high_water)).scalar()
         return pdq is not None and anchor(bytes(pdq)) == built.anchor
 
     def _write_next_generation(self) -> None:
@@ -356,8 +371,8 @@ class References:
         with self._sync_lock:
             return sorted(self._cursor.gaps)
 
-    def search(self, tenant: str, print_: fp.Fingerprint) -> list[Hit]:
-        self.sync()
+    def search(self, tenant: str, print_: fp.Fingerprint, connection: Connection | None = None) -> list[Hit]:
+        self.sync(connection)
         return self.index.search(tenant, print_.query_codes())
 
     def matches(self, tenant: str, measured: Measurements) -> list[Match]:
@@ -375,7 +390,7 @@ class References:
         print_ = measured.fingerprint  # timed apart (reuse.hashes) when first measured
         image_id = measured.photo.image_id
         with measured.timed("reuse.lookup"):
-            hits, stored = candidate_rows(self.store, tenant, image_id, self.search(tenant, print_)[:MAX_CANDIDATES])
+            hits, stored = self._looked_up(tenant, image_id, print_)
         found = []
         with measured.timed("reuse.verify"):
             for hit in hits:
@@ -407,6 +422,16 @@ class References:
                 best = max(tried, key=lambda m: (confirmed(m.candidate, m.verification, quality), m.verification.inliers))
                 found.append(replace(best, identical=identical))
         return found
+
+    @store_errors("could not read the photo's candidates")
+    def _looked_up(self, tenant: str, image_id: str, print_: fp.Fingerprint) -> tuple[list[Hit], StoredRows]:
+        """`candidates_read` of the index's hits, the sync before the search reading over the same
+        connection: one checkout a photo, not two. Each select sees what it saw over a connection of
+        its own: SQLite reads outside a transaction, and under PostgreSQL's READ COMMITTED a select
+        sees what was committed when it started, not when the sync read."""
+        with self.store.engine.connect() as connection:
+            hits = self.search(tenant, print_, connection)[:MAX_CANDIDATES]
+            return candidates_read(connection, tenant, image_id, hits)
 
     def add(
         self,

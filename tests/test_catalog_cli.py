@@ -33,6 +33,7 @@ from evidence_check.store import Store, StoreError
 from evidence_check.store.catalog_store import list_skus, load_tenant, load_views, remove_sku
 from evidence_check.store.catalog_tables import CatalogImageRow, CatalogSkuRow
 from evidence_check.store.thumbnails import ThumbnailRow, thumbnail_ids
+from tests import dying_worker
 from tests.api.test_catalog_read import AWKWARD_SKUS, _rows
 from tests.catalog_measurements import measured_files
 from tests.conftest import FIXTURES
@@ -916,6 +917,80 @@ def test_an_import_without_jobs_measures_in_a_process_per_usable_cpu_up_to_one_p
     code, out, err = run("catalog", "import", str(_three_skus(tmp_path)), "--db", sqlite_url)
     assert code == 0 and "imported 3 SKU(s), 4 new image(s)" in out, err
     assert asked == [processes]
+
+
+def test_a_worker_killed_once_mid_import_is_measured_again_and_the_import_finishes(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker process killed while it measures (the OOM killer, memory short once), here C-3's
+    once A-1 is stored: the pool is broken with the SKUs in flight; each is measured again alone,
+    C-3's process lives this time, and the same run imports every SKU, whole, saying nothing more."""
+    manifest = _three_skus(tmp_path)
+    store_sku = catalog_cli._store
+    flag = tmp_path / "stored"
+    monkeypatch.setenv(dying_worker.STORED_FLAG, str(flag))
+    monkeypatch.setenv(dying_worker.DIED_FLAG, str(tmp_path / "died"))
+
+    def stored_then_flagged(store: Store, tenant: str, entry: catalog_cli.Entry, uploads: Any) -> int | None:
+        added = store_sku(store, tenant, entry, uploads)
+        flag.touch()
+        return added
+
+    monkeypatch.setattr(catalog_cli, "_measure_in_worker", dying_worker.measure_or_die_once)
+    monkeypatch.setattr(catalog_cli, "_store", stored_then_flagged)
+    code, out, err = run("catalog", "import", str(manifest), "--jobs", "2", "--db", store_url)
+    assert (tmp_path / "died").exists()
+    assert code == 0, err
+    assert [line for line in err.splitlines() if not line.startswith(SKIPPED_A1)] == []
+    assert "imported 3 SKU(s), 4 new image(s)" in out
+    kept = _stored(store_url)
+    assert sorted({sku for sku, _ in kept}) == ["A-1", "B-2", "C-3"] and len(kept) == 4
+    assert all(views for *_, views in kept.values())
+
+
+def test_a_sku_whose_worker_dies_every_time_is_skipped_by_name_and_the_one_in_flight_beside_it_imported(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """C-3's file kills its measuring process every time (a decoder's segfault), while A-1 is
+    measured beside it. Each SKU in flight is measured again alone: C-3's process dies alone, so C-3
+    is skipped with one line naming it and why; A-1 and B-2 are imported, and the import ends well.
+    Run again, it skips C-3 again and stores nothing twice."""
+    manifest = tmp_path / "products.csv"
+    rows = _three_skus(tmp_path).read_text().splitlines()
+    manifest.write_text("\n".join([rows[0], rows[3], rows[1], rows[2]]) + "\n")  # C-3 first
+    monkeypatch.setenv(dying_worker.STARTED_FLAG, str(tmp_path / "started"))
+    monkeypatch.setenv(dying_worker.DIED_FLAG, str(tmp_path / "died"))
+    monkeypatch.setattr(catalog_cli, "_measure_in_worker", dying_worker.dies_beside_another)
+    skipped = f"evidence-check: skipped C-3: {catalog_cli.DIED}"
+    for new_images in (3, 0):
+        code, out, err = run("catalog", "import", str(manifest), "--jobs", "2", "--db", store_url)
+        assert code == 0, err
+        assert [line for line in err.splitlines() if not line.startswith(SKIPPED_A1)] == [skipped]
+        assert f"imported 2 SKU(s), {new_images} new image(s)" in out
+        kept = _stored(store_url)
+        assert sorted({sku for sku, _ in kept}) == ["A-1", "B-2"] and len(kept) == 3
+        assert all(views for *_, views in kept.values())
+
+
+def test_workers_that_die_again_before_any_sku_is_measured_stop_the_import_with_one_line(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every measuring process dies (no memory to be had): the SKUs in flight when the pool first
+    broke are each skipped once found dying alone, and when the new pool breaks too with no SKU
+    measured since, the import stops with one line naming the SKUs it was measuring."""
+    manifest = tmp_path / "products.csv"
+    manifest.write_text("sku,name,category,images\n" + "".join(f"S-{n},Soap,,{IMAGE}\n" for n in range(11)))
+    monkeypatch.setenv(dying_worker.DIED_FLAG, str(tmp_path / "died"))
+    monkeypatch.setattr(catalog_cli, "_measure_in_worker", dying_worker.always_dies)
+    code, out, err = run("catalog", "import", str(manifest), "--jobs", "2", "--db", sqlite_url)
+    assert code == 1 and out == ""
+    *skipped, said = err.splitlines()
+    assert skipped == [f"evidence-check: skipped S-{n}: {catalog_cli.DIED}" for n in range(9)]
+    assert said == (
+        "evidence-check: processes measuring images died again before any SKU was measured (out of memory?), "
+        f"measuring S-9, S-10, after 9 of 11 SKU(s); with more free memory or fewer --jobs, {catalog_cli.RESUME}"
+    )
+    assert _stored(sqlite_url) == {}
 
 
 def test_the_list_keeps_its_columns_under_chinese_categories_and_brands(sqlite_url: str) -> None:

@@ -188,3 +188,32 @@ def test_a_writer_that_fails_midway_leaves_the_last_file_in_use_and_nothing_half
     assert host.changed(first)
     reader = References(store, folder=folder)
     assert reader._mapped is not None and reader._mapped.built.high_water == 609 and reader.index.in_memory() == {}
+
+
+def test_a_look_whose_sync_maps_a_new_generation_needs_no_second_connection(
+    filled: tuple[Store, np.ndarray, np.ndarray],
+) -> None:
+    """The look's sync reads over the look's connection; when it first maps the next generation
+    another process wrote, the check that the file is of this store's rows and the read of the rows
+    newer than it take that connection too. Checking out their own beside it, a pool of one
+    connection (a busy server's, every other held) waited out its timeout and the look failed."""
+    store, _, _ = filled
+    folder = reuse_folder(store, Settings())
+    assert folder is not None
+    reader = References(store, folder=folder)
+    writer = References(store, folder=folder, memory_rows=5)
+    assert reader._mapped is not None
+    first = reader._mapped.identity
+    rng = np.random.default_rng(22)
+    for n in range(6):
+        pdq_code, phash_code = add_rows(store, "a", 1, rng, f"new{n}")
+    writer.sync()  # 6 rows, past its bound: it writes the next generation
+    wait_for_the_writer(writer)
+    assert HostFile(folder, store.url).changed(first)
+    pool = store.engine.pool
+    pool._pool.maxsize, pool._max_overflow, pool._timeout = 1, 0, 2  # type: ignore[attr-defined]
+    store.engine.pool = pool.recreate()  # one connection, waited for 2 s
+    with store.engine.connect() as connection:
+        reader.sync(connection)
+    assert reader._mapped.identity != first
+    assert [hit.entry_id for hit in reader.index.search("a", [query(pdq_code, phash_code)])] == [606]

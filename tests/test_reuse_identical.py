@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import pkgutil
+import threading
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -22,7 +23,7 @@ from evidence_check.imaging.load import load_photo
 from evidence_check.measure import Measurements
 from evidence_check.references import MAX_IDENTICAL, candidate_rows, references_for
 from evidence_check.store import Store, StoreError
-from evidence_check.store.reuse_tables import FingerprintRow, StoredPrint
+from evidence_check.store.reuse_tables import FingerprintRow, StoredPrint, fingerprint_row
 from evidence_check.store.tables import Base
 from fixtures.make_fixtures import jpeg, product_photo
 from tests.conftest import at_revision
@@ -144,7 +145,76 @@ def test_the_look_reads_the_store_over_one_connection_besides_the_sync(store: St
     finally:
         event.remove(store.engine, "checkout", count)
     assert match.identical and match.entry.ref_id == "c-1"
-    assert len(checkouts) == 2  # the index's sync, then the look's reads
+    assert len(checkouts) == 1  # the index's sync, then the look's reads, over one connection
+
+
+def test_a_row_of_the_file_committed_between_the_sync_and_the_look_is_found_over_the_shared_connection(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sync's read and the look's share a connection, not a moment: a row another process
+    commits after the sync read (its old codes found by no hash) is found by its sha256, as it was
+    when each read checked out its own connection."""
+    upload = claim_upload(product_photo(27))
+    references = references_for(store)
+    measured = Measurements(load_photo(upload.data or b"", "photo.jpg"))
+    searched = references.index.search
+
+    def committed_meanwhile(*args: object) -> object:
+        with store.sessions.begin() as session:
+            stored = old_print(4, None)
+            session.add(fingerprint_row("default", "claim", "c-1", measured.photo.image_id, "photo.jpg", LATER, stored))
+        return searched(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(references.index, "search", committed_meanwhile)
+    [match] = references.matches("default", measured)
+    assert match.identical and match.entry.ref_id == "c-1" and not match.keypoints
+
+
+def test_a_sync_of_its_own_beside_a_look_waiting_for_the_lock_does_not_wait_out_a_full_pool(store: Store) -> None:
+    """The look checks out its connection before the sync lock: a sync that took the lock first and
+    only then checked out (the one after a claim is recorded, or a reference added) waited for the
+    look's connection while the look waited for the lock. With a pool of one connection (a busy
+    server's pool, every connection held by a look) it failed after the pool's timeout."""
+    pool = store.engine.pool
+    pool._pool.maxsize, pool._max_overflow, pool._timeout = 1, 0, 4  # type: ignore[attr-defined]
+    store.engine.pool = pool.recreate()  # one connection, waited for 4 s
+    references = references_module.References(store)
+    measured = Measurements(load_photo(claim_upload(product_photo(27)).data or b"", "photo.jpg"))
+    looked, in_lock = threading.Event(), threading.Event()
+    clock = references._clock
+
+    def held_in_the_lock() -> float:
+        if threading.current_thread().name == "sync":
+            in_lock.set()
+            looked.wait(2)  # the look's checkout, when the pool has a connection for it
+        return clock()
+
+    def checked_out(*args: object) -> None:
+        if threading.current_thread().name == "look":
+            looked.set()
+
+    failed: list[BaseException] = []
+
+    def sync() -> None:
+        try:
+            references.sync()
+        except BaseException as exc:  # noqa: BLE001 - told to the test
+            failed.append(exc)
+
+    references._clock = held_in_the_lock  # type: ignore[method-assign]
+    event.listen(store.engine, "checkout", checked_out)
+    try:
+        syncing = threading.Thread(target=sync, name="sync")
+        syncing.start()
+        assert in_lock.wait(10)
+        found: list[object] = []
+        looking = threading.Thread(target=lambda: found.append(references.matches("default", measured)), name="look")
+        looking.start()
+        syncing.join(30)
+        looking.join(30)
+    finally:
+        event.remove(store.engine, "checkout", checked_out)
+    assert failed == [] and found == [[]]
 
 
 def test_a_file_one_comment_apart_is_not_identical(store: Store) -> None:

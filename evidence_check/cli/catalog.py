@@ -41,7 +41,7 @@ from collections import deque
 from collections.abc import Collection, Generator, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -104,6 +104,8 @@ app.add_typer(catalog_app, name="catalog")
 # SKUs `catalog list` reads at a time: its memory is a page's, not the catalog's.
 LIST_PAGE = 1000
 RESUME = "what was imported is kept: run the same import again to finish it"
+# An entry whose measuring process died even alone: the kernel ended it (memory) or a decoder crashed.
+DIED = "the process measuring its images died (a file that crashes the image decoder, or too little memory)"
 
 TenantOption = Annotated[str, typer.Option(help="the merchant whose catalog this is (as its API key's tenant)")]
 
@@ -251,18 +253,25 @@ def import_(
         )
         with measured as ordered, bar:
             for entry, uploads in ordered:
-                added = _store(store, tenant, entry, uploads)
-                if added is not None:
-                    skus += 1
-                    images += added
+                if uploads is None:
+                    note(f"evidence-check: skipped {entry.sku}: {DIED}")
+                else:
+                    added = _store(store, tenant, entry, uploads)
+                    if added is not None:
+                        skus += 1
+                        images += added
                 done += 1
                 bar.update(1)
     except ZonesInvalid as exc:  # by `_store`, only for a file changed on disk since `_check_zones` read it
         fail(f"{entry.sku}: zones: {exc}", 2)
     except StoreError as exc:
         fail(str(exc))
-    except BrokenProcessPool:
-        fail(f"a process measuring images stopped (out of memory?) after {done} of {len(entries)} SKU(s); {RESUME}")
+    except MeasuringDied as exc:
+        fail(
+            f"processes measuring images died again before any SKU was measured (out of memory?), measuring "
+            f"{', '.join(exc.skus)}, after {done} of {len(entries)} SKU(s); with more free memory or fewer --jobs, "
+            f"{RESUME}"
+        )
     except KeyboardInterrupt:
         fail(f"interrupted after {done} of {len(entries)} SKU(s); {RESUME}", 130)
     finally:
@@ -370,40 +379,99 @@ def _measure_in_worker(entry: Entry, complete: frozenset[str], pictured: frozens
     return _worker.measure(entry, complete, pictured)
 
 
+class MeasuringDied(Exception):
+    """The import's measuring processes died twice with no SKU measured between: `skus` were in flight."""
+
+    def __init__(self, skus: Sequence[str]) -> None:
+        super().__init__(", ".join(skus))
+        self.skus = list(skus)
+
+
 def _measured_in_order(
     entries: Sequence[Entry], complete: dict[str, set[str]], pictured: set[str], work: _Measuring, jobs: int
-) -> Generator[tuple[Entry, MeasuredUploads], None, None]:
-    """Each entry with its measured images, in manifest order, measured by `jobs` processes.
+) -> Generator[tuple[Entry, MeasuredUploads | None], None, None]:
+    """Each entry with its measured images, in manifest order, measured by `jobs` processes; None for
+    an entry whose measuring process died when it measured that entry alone.
 
     Measuring (SIFT and tilted views, ~0.6 s an image) is the import's cost; storing stays in this
     process, one SKU per transaction, so an interrupted import keeps every SKU it finished.
+
+    A worker that dies (the OOM killer, a decoder's segfault) breaks the pool and every entry in
+    flight with it. Those are measured again one at a time in a process of their own, so the entry
+    whose process dies alone is found and given as None, and the rest go on in a new pool. A pool
+    that breaks again before any entry was measured raises `MeasuringDied`.
     """
     if jobs == 1:
         for entry in entries:
             yield entry, work.measure(entry, complete.get(entry.sku, set()), pictured)
         return
+
+    def args(entry: Entry) -> tuple[Entry, frozenset[str], frozenset[str]]:
+        done_before = frozenset(complete.get(entry.sku, ()))
+        return entry, done_before, done_before & pictured
+
+    left = deque(entries)
+    measured_since_break = True
+    while left:
+        pending: deque[tuple[Entry, Future[MeasuredUploads]]] = deque()
+        broken = False
+        with _pool(jobs, work) as pool:
+            while (left or pending) and not broken:
+                try:
+                    # A few entries ahead per process: each kept busy, few measured ones held in memory.
+                    while left and len(pending) <= 4 * jobs:
+                        pending.append((left[0], _submit(pool, *args(left[0]))))
+                        left.popleft()
+                    entry, future = pending[0]
+                    uploads = future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    continue
+                pending.popleft()
+                measured_since_break = True
+                yield entry, uploads
+        if not broken:
+            continue
+        if not measured_since_break:
+            raise MeasuringDied([entry.sku for entry, _ in pending] or [left[0].sku])
+        measured_since_break = False
+        suspects = pending
+        while suspects:
+            died = None
+            with _pool(1, work) as alone:  # its process starts with the first entry it is given
+                while suspects and died is None:
+                    entry, future = suspects.popleft()
+                    if not isinstance(future.exception(), BrokenProcessPool):  # measured before the break
+                        measured_since_break = True
+                        yield entry, future.result()
+                        continue
+                    try:
+                        uploads = _submit(alone, *args(entry)).result()
+                    except BrokenProcessPool:
+                        died = entry
+                        continue
+                    measured_since_break = True
+                    yield entry, uploads
+            if died is not None:
+                yield died, None
+
+
+@contextmanager
+def _pool(jobs: int, work: _Measuring) -> Iterator[ProcessPoolExecutor]:
+    """`jobs` spawned worker processes, stopped at once when left early (Ctrl-C, a store error)."""
     # Spawned, not forked: a worker must not inherit the store's connections or other threads' locks.
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(work,))
     finished = False
     try:
-        pending: deque[tuple[Entry, Future[MeasuredUploads]]] = deque()
-        for entry in entries:
-            done_before = frozenset(complete.get(entry.sku, ()))
-            job = _submit(pool, entry, done_before, done_before & pictured)
-            pending.append((entry, job))
-            # A few entries ahead per process: each kept busy, few measured ones held in memory.
-            if len(pending) > 4 * jobs:
-                done, future = pending.popleft()
-                yield done, future.result()
-        while pending:
-            done, future = pending.popleft()
-            yield done, future.result()
+        yield pool
         finished = True
     finally:
-        if not finished:
-            # Stopped early (Ctrl-C, a store error): what the workers measure now would not be
-            # stored, and waiting for them took seconds. `terminate_workers` is Python 3.14's.
+        # Left early, what the workers measure now would not be stored, and waiting for them took
+        # seconds. Broken, the pool stops its other workers itself, yet Python 3.11's pool was seen
+        # to wait forever for one of them to end (1 run in 4 of a --jobs 2 import). `terminate_workers`
+        # is Python 3.14's.
+        if not finished or getattr(pool, "_broken", False):
             stop = getattr(pool, "terminate_workers", None)
             if stop is not None:
                 stop()
