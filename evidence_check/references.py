@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, case, func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from evidence_check.catalog.loading import feature_folder
@@ -55,8 +55,8 @@ KINDS = ("claim", "listing", "stock", "review")
 # --- tunables (measured by scripts/bench_reuse.py over ../shared/corpora; see the README) ---
 THUMBNAILS_PER_WRITE = 200  # a large stock import holds this many at most in memory
 MAX_CANDIDATES = 12  # verified per photo, closest first
-# Rows holding the photo's very file looked at besides, earliest first: the first seen decides, and
-# one file sent with a thousand claims must not cost a thousand keypoint checks.
+# Rows holding the photo's very file looked at besides, those that decide first (`_IDENTICAL`): one
+# file sent with a thousand claims must not cost a thousand keypoint checks.
 MAX_IDENTICAL = 12
 # A candidate is the same picture when one of these holds, strongest evidence first:
 # 1. its PDQ code is this close (of 256 bits) and the photo is not nearly flat: copies stayed within
@@ -96,10 +96,33 @@ _STORED = select(
     FingerprintRow.pdq,
     FingerprintRow.phash,
 ).where(FingerprintRow.id.in_(bindparam("ids", expanding=True)))
-_IDENTICAL = (
-    select(FingerprintRow.id)
+# The rows of the photo's very file that decide its verdict come first, whatever the file's other rows:
+# this claim's own (it dates the photo), the earliest of each reference kind (a listing outranks
+# everything), then the earliest claim of each customer (and of no customer), earliest first; the
+# rest of the file's rows, earliest first, fill what is left. So a customer who resent the file in
+# many claims hides no other customer, nor a listing added since. The partition is by customer before
+# kind: by kind first, SQLite without statistics took the unique constraint's index (tenant, kind, …)
+# for that order and read all the tenant's rows.
+_OWN_ROW = (FingerprintRow.kind == "claim") & (FingerprintRow.ref_id == bindparam("claim_id"))
+_FIRST_OF_ITS_OWNER = (
+    func.row_number()
+    .over(partition_by=(FingerprintRow.customer_id, FingerprintRow.kind), order_by=(FingerprintRow.first_seen, FingerprintRow.id))
+    .label("first_of_its_owner")
+)
+_SAME_FILE = (
+    select(FingerprintRow.id, FingerprintRow.kind, FingerprintRow.first_seen, _OWN_ROW.label("own"), _FIRST_OF_ITS_OWNER)
     .where(FingerprintRow.tenant == bindparam("tenant"), FingerprintRow.image_id == bindparam("image_id"))
-    .order_by(FingerprintRow.first_seen, FingerprintRow.id)
+    .subquery()
+)
+_DECIDING_FIRST = case(
+    (_SAME_FILE.c.own, 0),
+    ((_SAME_FILE.c.kind != "claim") & (_SAME_FILE.c.first_of_its_owner == 1), 0),
+    (_SAME_FILE.c.first_of_its_owner == 1, 1),
+    else_=2,
+)
+_IDENTICAL = (
+    select(_SAME_FILE.c.id)
+    .order_by(_DECIDING_FIRST, _SAME_FILE.c.first_seen, _SAME_FILE.c.id)
     .limit(MAX_IDENTICAL)
 )
 
@@ -202,13 +225,18 @@ StoredRows = dict[int, tuple[Entry, fp.Features | None, bytes, bytes]]
 
 
 @store_errors("could not read the photo's candidates")
-def candidate_rows(store: Store, tenant: str, image_id: str, hits: Sequence[Hit]) -> tuple[list[Hit], StoredRows]:
-    """The index's hits and the fingerprint rows of `tenant` whose file has this sha256 (earliest
-    first, at most MAX_IDENTICAL; read from the store, so found before a sync indexes them), with
+def candidate_rows(
+    store: Store, tenant: str, image_id: str, hits: Sequence[Hit], claim_id: str | None = None
+) -> tuple[list[Hit], StoredRows]:
+    """The index's hits and the fingerprint rows of `tenant` whose file has this sha256 (at most
+    MAX_IDENTICAL, those that decide first: claim `claim_id`'s own, the earliest of each reference
+    kind and of each customer; read from the store, so found before a sync indexes them), with
     what the store holds of each (`stored_rows`). Both selects share one connection: a checkout is
     a round trip or two of its own on PostgreSQL (the pool's ping, the reset when it is returned)."""
     with store.engine.connect() as connection:
-        same_file = connection.execute(_IDENTICAL, {"tenant": tenant, "image_id": image_id}).scalars()
+        same_file = connection.execute(
+            _IDENTICAL, {"tenant": tenant, "image_id": image_id, "claim_id": claim_id}
+        ).scalars()
         hashed = {h.entry_id for h in hits}
         # Unfound by the hashes: distances as the index gives a code it did not find.
         found = [*hits, *(Hit(row_id, 256, 64, 0) for row_id in same_file if row_id not in hashed)]
@@ -360,12 +388,13 @@ class References:
         self.sync()
         return self.index.search(tenant, print_.query_codes())
 
-    def matches(self, tenant: str, measured: Measurements) -> list[Match]:
-        """Indexed pictures of `tenant` that this photo is a copy of, confirmed by keypoints."""
+    def matches(self, tenant: str, measured: Measurements, claim_id: str | None = None) -> list[Match]:
+        """Indexed pictures of `tenant` that this photo is a copy of, confirmed by keypoints
+        (`claim_id`: the claim the photo is sent with, whose own earlier row of it is always examined)."""
         quality = measured.fingerprint.codes.quality
-        return [m for m in self.examine(tenant, measured) if m.found(quality)]
+        return [m for m in self.examine(tenant, measured, claim_id) if m.found(quality)]
 
-    def examine(self, tenant: str, measured: Measurements) -> list[Match]:
+    def examine(self, tenant: str, measured: Measurements, claim_id: str | None = None) -> list[Match]:
         """The closest candidates of the index, each with its keypoint verification, confirmed or not.
 
         The index finds candidates approximately; their distances are then measured exactly from
@@ -375,7 +404,9 @@ class References:
         print_ = measured.fingerprint  # timed apart (reuse.hashes) when first measured
         image_id = measured.photo.image_id
         with measured.timed("reuse.lookup"):
-            hits, stored = candidate_rows(self.store, tenant, image_id, self.search(tenant, print_)[:MAX_CANDIDATES])
+            hits, stored = candidate_rows(
+                self.store, tenant, image_id, self.search(tenant, print_)[:MAX_CANDIDATES], claim_id
+            )
         found = []
         with measured.timed("reuse.verify"):
             for hit in hits:
