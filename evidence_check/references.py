@@ -23,6 +23,7 @@ import logging
 import threading
 import time
 import weakref
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -54,7 +55,12 @@ KINDS = ("claim", "listing", "stock", "review")
 
 # --- tunables (measured by scripts/bench_reuse.py over ../shared/corpora; see the README) ---
 THUMBNAILS_PER_WRITE = 200  # a large stock import holds this many at most in memory
-MAX_CANDIDATES = 12  # verified per photo, closest first
+MAX_CANDIDATES = 12  # verified per photo, closest first; but first the PER_OWNER closest of each owner
+# The owners (kind, customer) of the index's closest OWNERS_READ hits are read when there are more hits
+# than candidates: a customer's near copies of one photo (resaved, each its own file) closer than
+# another customer's, or than a listing photo, would fill the closest 12 otherwise.
+PER_OWNER = 2
+OWNERS_READ = 8 * MAX_CANDIDATES
 # Rows holding the photo's very file looked at besides, those that decide first (`_IDENTICAL`): one
 # file sent with a thousand claims must not cost a thousand keypoint checks.
 MAX_IDENTICAL = 12
@@ -96,6 +102,9 @@ _STORED = select(
     FingerprintRow.pdq,
     FingerprintRow.phash,
 ).where(FingerprintRow.id.in_(bindparam("ids", expanding=True)))
+_OWNERS = select(FingerprintRow.id, FingerprintRow.kind, FingerprintRow.customer_id).where(
+    FingerprintRow.tenant == bindparam("tenant"), FingerprintRow.id.in_(bindparam("ids", expanding=True))
+)
 # The rows of the photo's very file that decide its verdict come first, whatever the file's other rows:
 # this claim's own (it dates the photo), the earliest of each reference kind (a listing outranks
 # everything), then the earliest claim of each customer (and of no customer), earliest first; the
@@ -228,7 +237,8 @@ StoredRows = dict[int, tuple[Entry, fp.Features | None, bytes, bytes]]
 def candidate_rows(
     store: Store, tenant: str, image_id: str, hits: Sequence[Hit], claim_id: str | None = None
 ) -> tuple[list[Hit], StoredRows]:
-    """The index's hits and the fingerprint rows of `tenant` whose file has this sha256 (at most
+    """The index's hits (closest first; at most MAX_CANDIDATES of them, `closest_of_each_owner`)
+    and the fingerprint rows of `tenant` whose file has this sha256 (at most
     MAX_IDENTICAL, those that decide first: claim `claim_id`'s own, the earliest of each reference
     kind and of each customer; read from the store, so found before a sync indexes them), with
     what the store holds of each (`stored_rows`). Both selects share one connection: a checkout is
@@ -237,10 +247,35 @@ def candidate_rows(
         same_file = connection.execute(
             _IDENTICAL, {"tenant": tenant, "image_id": image_id, "claim_id": claim_id}
         ).scalars()
+        hits = closest_of_each_owner(connection, tenant, hits)
         hashed = {h.entry_id for h in hits}
         # Unfound by the hashes: distances as the index gives a code it did not find.
         found = [*hits, *(Hit(row_id, 256, 64, 0) for row_id in same_file if row_id not in hashed)]
         return found, stored_rows(connection, tenant, [h.entry_id for h in found])
+
+
+def closest_of_each_owner(connection: Connection, tenant: str, hits: Sequence[Hit]) -> list[Hit]:
+    """At most MAX_CANDIDATES of the index's hits (closest first), in their order: the PER_OWNER
+    closest of each owner (kind, customer) among the first OWNERS_READ, then the closest of the rest.
+    With one owner, or no more hits than candidates, that is the closest MAX_CANDIDATES."""
+    if len(hits) <= MAX_CANDIDATES:
+        return list(hits)
+    read = hits[:OWNERS_READ]
+    owners = {
+        row.id: (row.kind, row.customer_id)
+        for row in connection.execute(_OWNERS, {"tenant": tenant, "ids": [h.entry_id for h in read]})
+    }
+    taken: Counter[tuple[str, str | None]] = Counter()
+    first: list[Hit] = []
+    rest: list[Hit] = []
+    for hit in read:
+        owner = owners.get(hit.entry_id)
+        if owner is None:  # another tenant's row, whatever an index said
+            continue
+        (first if taken[owner] < PER_OWNER and len(first) < MAX_CANDIDATES else rest).append(hit)
+        taken[owner] += 1
+    chosen = {h.entry_id for h in first + rest[: MAX_CANDIDATES - len(first)]}
+    return [h for h in read if h.entry_id in chosen]
 
 
 def stored_rows(connection: Connection, tenant: str, entry_ids: Sequence[int]) -> StoredRows:
@@ -405,7 +440,7 @@ class References:
         image_id = measured.photo.image_id
         with measured.timed("reuse.lookup"):
             hits, stored = candidate_rows(
-                self.store, tenant, image_id, self.search(tenant, print_)[:MAX_CANDIDATES], claim_id
+                self.store, tenant, image_id, self.search(tenant, print_), claim_id
             )
         found = []
         with measured.timed("reuse.verify"):

@@ -266,11 +266,12 @@ def test_the_schema_the_migrations_make_is_the_models(store: Store) -> None:
 
 
 def flood(store: Store, upload: Upload, claims: int, customer: str | None = "alice") -> None:
-    """One customer sends one file with `claims` claims, c-1 first, a minute apart (rows of old codes:
-    only the file finds them)."""
+    """One customer (None: no customer; "each": each claim its own) sends one file with `claims`
+    claims, c-1 first, a minute apart (rows of old codes: only the file finds them)."""
     for number in range(1, claims + 1):
         when = FIRST_SEEN_AT + timedelta(minutes=number)
-        write_old_row(store, upload, f"c-{number}", customer or "someone", old_print(100 + number, None), when=when)
+        sender = f"customer-{number}" if customer == "each" else customer or "someone"
+        write_old_row(store, upload, f"c-{number}", sender, old_print(100 + number, None), when=when)
     if customer is None:
         with store.sessions.begin() as session:
             session.execute(update(FingerprintRow).values(customer_id=None))
@@ -293,16 +294,24 @@ def test_a_second_customer_is_seen_however_often_the_first_resent_the_file(store
     assert len(looked_at) == MAX_IDENTICAL and looked_at[0] == "c-1" and "c-bob" in looked_at
 
 
+@pytest.mark.parametrize("customer", [None, "each"], ids=["claims of no customer", "each claim its customer"])
 @pytest.mark.parametrize("kind", ["listing", "stock", "review"])
-def test_a_reference_of_the_file_added_after_many_claims_is_seen(store: Store, kind: str) -> None:
+def test_a_reference_of_the_file_added_after_many_claims_is_seen(store: Store, kind: str, customer: str | None) -> None:
+    """Even after 12 customers' claims (12 earliest of their owners): a listing outranks them all,
+    and a stock or review photo outranks claims of no customer."""
     upload = claim_upload(product_photo(32))
-    flood(store, upload, MAX_IDENTICAL, customer=None)
+    flood(store, upload, MAX_IDENTICAL, customer)
     image_id = hashlib.sha256(upload.data or b"").hexdigest()
     added_at = FIRST_SEEN_AT + timedelta(hours=1)
     references_for(store).add_print("default", kind, "REF-1", image_id, "ref.jpg", old_print(98, None), added_at)
     finding = run_claim(store, upload, "c-new", None, LATER)
-    code = {"listing": "reuse.listing_photo", "stock": "reuse.stock_photo", "review": "reuse.review_photo"}[kind]
-    assert (finding["status"], finding["code"], finding["params"]["ref_id"]) == ("fail", code, "REF-1")
+    [reference] = [m for m in finding["details"]["matches"] if m["kind"] == kind]
+    assert (reference.get("sku") or reference.get("reference_id"), reference["earlier"]) == ("REF-1", True)
+    if kind == "listing" or customer is None:
+        code = {"listing": "reuse.listing_photo", "stock": "reuse.stock_photo", "review": "reuse.review_photo"}[kind]
+        assert (finding["status"], finding["code"], finding["params"]["ref_id"]) == ("fail", code, "REF-1")
+    else:  # another customer's claim outranks a stock or review photo
+        assert (finding["status"], finding["code"], finding["params"]["ref_id"]) == ("fail", "reuse.other_customer", "c-1")
 
 
 def test_a_claim_verified_again_among_many_resends_keeps_its_own_time(store: Store) -> None:
