@@ -73,6 +73,7 @@ EDGE_DEFECTS = (*DEFECTS, "crushed corner", "edge tear")  # what a parcel's knoc
 EDGE_STREAM = 0xED6E  # the edge copies' own random stream: the default rows draw as they did without them
 BAND_CAUSES = (("top", "wear"), ("middle", "shipping"), ("bottom", "manufacturing"))
 PHOTO_SIZE = (1600, 1200)
+SETS = ("synthetic", "shelf")  # the photos a draw makes: the catalog image placed on a background, the corpus's shelf photos
 MARGIN = 1.1  # the fitted threshold lies this far above the strongest undamaged photo
 VISIBLE = 12  # a pixel a defect changed by more than this (of 255, in any channel) is part of it
 
@@ -636,11 +637,14 @@ def zone_at(image: CatalogImage, point: np.ndarray) -> str | None:
 def run(
     root: Path, per_product: int, seed: int = 23, on_shelf: Callable[[PaintedShelf], None] | None = None,
     edges: EdgeCopies | None = None, look: bool = True, varied: VariedCopies | None = None,
+    sets: tuple[str, ...] = SETS,
 ) -> list[Case]:
     """The draw's cases; `on_shelf` is handed each damaged shelf photo (the probes judge them again). With
     `edges`, each photo's copy damaged at the edge is judged too, into `edges.cases` (its own generator).
     With `varied`, each photo's copy damaged by the second painter too, into `varied.cases`. Without `look`,
-    the photos are painted and nothing is proposed (`one_photo`)."""
+    the photos are painted and nothing is proposed (`one_photo`). A set left out of `sets` is still painted,
+    without the look, and its cases dropped: the random streams run as in a full draw, so the set judged
+    holds the very photos and defects it holds there."""
     rng = np.random.default_rng(seed)
     folders = sorted(p for p in (root / "grocery").iterdir() if p.is_dir())
     shelf = [p for folder in folders for p in sorted(folder.glob("*_00?.jpg"))]
@@ -660,15 +664,19 @@ def run(
             warped = cv2.warpPerspective(catalog_rgb, to_photo, PHOTO_SIZE)
             inside = cv2.warpPerspective(np.full(catalog_rgb.shape[:2], 255, np.uint8), to_photo, PHOTO_SIZE) > 127
             photo[inside] = warped[inside]
-            case = one_photo(rng, folder.name, "synthetic", light(rng, photo), image, to_photo, None, edges, look, varied)
+            case = one_photo(rng, folder.name, "synthetic", light(rng, photo), image, to_photo, None, edges, look and "synthetic" in sets, varied)
             if case is not None:
                 cases.append(case)
         for path in sorted(folder.glob("*_00?.jpg")):
             rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-            case = one_photo(rng, folder.name, "shelf", rgb, image, None, on_shelf, edges, look, varied)
+            case = one_photo(rng, folder.name, "shelf", rgb, image, None, on_shelf, edges, look and "shelf" in sets, varied)
             if case is not None:
                 cases.append(case)
         print(f"  {folder.name}: {sum(c.product == folder.name for c in cases)} photos", file=sys.stderr)
+    if sets != SETS:
+        for collected in (edges.cases if edges is not None else [], varied.cases if varied is not None else []):
+            collected[:] = [c for c in collected if c.kind in sets]
+        cases = [c for c in cases if c.kind in sets]
     return cases
 
 
@@ -863,6 +871,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--sheet", type=Path, metavar="FILE",
                         help="paint the draw with the second painter without the look and write 24 of its photos, "
                              "the truth box drawn, as a PNG contact sheet (nothing is measured)")
+    parser.add_argument("--sets", choices=(*SETS, "both"), default="both",
+                        help="the photos judged (default both); the other set is still painted, unjudged, so the "
+                             "photos and defects judged are the very ones of a full draw")
     runs = parser.add_mutually_exclusive_group()
     runs.add_argument("--no-cost", action="store_true", help="skip the 12 MP cost measure")
     runs.add_argument("--cost-only", action="store_true", help="only the 12 MP cost measure")
@@ -884,7 +895,8 @@ def main(argv: list[str]) -> int:
         bench = args.painter in ("bench", "both")
         edges = EdgeCopies(np.random.default_rng((seed, EDGE_STREAM)), []) if bench else None
         varied = None if args.painter == "bench" else VariedCopies(np.random.default_rng((seed, VARIED_STREAM)), [], bench)
-        cases = run(root, per_product, seed, edges=edges, varied=varied)
+        sets = SETS if args.sets == "both" else (args.sets,)
+        cases = run(root, per_product, seed, edges=edges, varied=varied, sets=sets)
         if bench:
             if varied is not None:
                 print("\n## The bench's painter\n")

@@ -20,6 +20,7 @@ sys.path.append(str(ROOT / "scripts"))  # the bench's own module, after every in
 import probe_location_by_eye as probe  # noqa: E402
 from bench_location import (  # noqa: E402
     DEFECTS,
+    SETS,
     VISIBLE,
     Case,
     PaintedShelf,
@@ -27,6 +28,7 @@ from bench_location import (  # noqa: E402
     bands,
     catalog_image,
     one_photo,
+    run,
     shelf_by_defect,
     varied_copy,
 )
@@ -92,6 +94,25 @@ def test_the_second_painter_leaves_the_benchs_draw_where_it_was() -> None:
     assert alone.truth == beside.truth and np.array_equal(alone.damaged, beside.damaged)
     assert next_alone == next_beside
     assert varied is not None and len(varied.cases) == 1 and varied.cases[0].painter == "varied"
+
+
+def test_a_draw_of_one_set_judges_the_very_photos_and_defects_the_full_draw_judges(tmp_path: Path) -> None:
+    """`--sets synthetic` paints the shelf photos unjudged and drops them: the second product's synthetic photo
+    and both painters' defects on it must be the full draw's, which they are only if the first product's shelf
+    photos drew from the streams as in the full draw."""
+    grocery = corpus("product-matching") / "grocery"
+    (tmp_path / "grocery").mkdir()
+    for name in ("Alpro-Blueberry-Soyghurt", "Alpro-Fresh-Soy-Milk"):
+        (tmp_path / "grocery" / name).symlink_to(grocery / name)
+    outcomes = []
+    for sets in (SETS, ("synthetic",)):
+        varied = VariedCopies(np.random.default_rng((23, 5)), [], True)
+        cases = run(tmp_path, 1, 23, varied=varied, sets=sets)
+        outcomes.append([(c.product, c.kind, c.defect, c.iou, c.strength) for c in cases + varied.cases])
+    full, synthetic_only = outcomes
+    assert {kind for _, kind, *_ in full} == {"synthetic", "shelf"}
+    assert synthetic_only == [case for case in full if case[1] == "synthetic"]
+    assert len(synthetic_only) == 4 and all(iou is not None for *_, iou, _ in synthetic_only)
 
 
 @pytest.mark.parametrize("seed", range(20))  # every kind of defect at least twice
