@@ -36,7 +36,7 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from evidence_check.index import Hit  # noqa: E402
-from evidence_check.references import _IDENTICAL, candidate_rows  # noqa: E402
+from evidence_check.references import _IDENTICAL, FILE_ROWS_READ, candidate_rows  # noqa: E402
 from evidence_check.store import Store  # noqa: E402
 from evidence_check.store.reuse_tables import FingerprintRow  # noqa: E402
 
@@ -139,7 +139,7 @@ def measure(store: Store, rows: int, tenants: int, lookups: int, hits: int, copi
             raise SystemExit(f"{wanted} of {tenant}: found {by_file} by its file, stored: {held}")
     report(f"{store.engine.dialect.name}, {rows} rows, {tenants} tenants, {hits} candidates", times)
     # The look's own select of a file's rows, as the store plans it.
-    select_ = _IDENTICAL.params(tenant=cases[0][0], image_id=cases[0][1], claim_id=None)
+    select_ = _IDENTICAL.params(tenant=cases[0][0], image_id=cases[0][1], claim_id=None, file_rows=FILE_ROWS_READ)
     explain = "EXPLAIN QUERY PLAN " if store.engine.dialect.name == "sqlite" else "EXPLAIN "
     sql = str(select_.compile(dialect=store.engine.dialect, compile_kwargs={"literal_binds": True}))
     with store.engine.connect() as connection:
