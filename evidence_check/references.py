@@ -56,9 +56,12 @@ KINDS = ("claim", "listing", "stock", "review")
 # --- tunables (measured by scripts/bench_reuse.py over ../shared/corpora; see the README) ---
 THUMBNAILS_PER_WRITE = 200  # a large stock import holds this many at most in memory
 MAX_CANDIDATES = 12  # verified per photo, closest first; but first the PER_OWNER closest of each owner
-# The owners (kind, customer) of the index's closest OWNERS_READ hits are read when there are more hits
-# than candidates: a customer's near copies of one photo (resaved, each its own file) closer than
-# another customer's, or than a listing photo, would fill the closest 12 otherwise.
+# The owners of the index's closest OWNERS_READ hits are read when there are more hits than
+# candidates: a customer's near copies of one photo (resaved, each its own file) closer than another
+# customer's, or than a listing photo, would fill the closest 12 otherwise. A claim's owner is its
+# customer (all claims of no customer one owner); a listing, stock or review row's is its own SKU or
+# reference: the catalog as one owner let two other SKUs' closer listings crowd out the SKU a crop
+# was of (`closest_of_each_owner`).
 PER_OWNER = 2
 OWNERS_READ = 8 * MAX_CANDIDATES
 # Rows holding the photo's very file looked at besides, those that decide first (`_IDENTICAL`): one
@@ -102,7 +105,7 @@ _STORED = select(
     FingerprintRow.pdq,
     FingerprintRow.phash,
 ).where(FingerprintRow.id.in_(bindparam("ids", expanding=True)))
-_OWNERS = select(FingerprintRow.id, FingerprintRow.kind, FingerprintRow.customer_id).where(
+_OWNERS = select(FingerprintRow.id, FingerprintRow.kind, FingerprintRow.ref_id, FingerprintRow.customer_id).where(
     FingerprintRow.tenant == bindparam("tenant"), FingerprintRow.id.in_(bindparam("ids", expanding=True))
 )
 # The rows of the photo's very file that decide its verdict come first, whatever the file's other rows:
@@ -273,13 +276,14 @@ def candidate_rows(
 
 def closest_of_each_owner(connection: Connection, tenant: str, hits: Sequence[Hit]) -> list[Hit]:
     """At most MAX_CANDIDATES of the index's hits (closest first), in their order: the PER_OWNER
-    closest of each owner (kind, customer) among the first OWNERS_READ, then the closest of the rest.
+    closest of each owner (a claim's customer; a reference's SKU or reference id) among the first
+    OWNERS_READ, then the closest of the rest.
     With one owner, or no more hits than candidates, that is the closest MAX_CANDIDATES."""
     if len(hits) <= MAX_CANDIDATES:
         return list(hits)
     read = hits[:OWNERS_READ]
     owners = {
-        row.id: (row.kind, row.customer_id)
+        row.id: (row.kind, row.customer_id if row.kind == "claim" else row.ref_id)
         for row in connection.execute(_OWNERS, {"tenant": tenant, "ids": [h.entry_id for h in read]})
     }
     taken: Counter[tuple[str, str | None]] = Counter()

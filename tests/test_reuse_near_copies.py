@@ -13,6 +13,7 @@ from evidence_check.engine import Upload
 from evidence_check.index import Hit
 from evidence_check.references import MAX_CANDIDATES, closest_of_each_owner, references_for
 from evidence_check.store import Store
+from evidence_check.store.reuse_tables import StoredPrint, fingerprint_row
 from fixtures.make_fixtures import product_photo
 from tests.reuse_codes import FIRST_SEEN_AT
 from tests.test_reuse import photo_of, run_claim
@@ -73,3 +74,25 @@ def test_the_hits_chosen_are_the_tenants_own_and_at_most_max_candidates(store: S
         hits = [Hit(row_id, 0, 0, 0) for row_id in ids["b"][:1] + ids["a"]]  # b's row the closest
         chosen = closest_of_each_owner(connection, "a", hits)
     assert [h.entry_id for h in chosen] == ids["a"][:MAX_CANDIDATES]
+
+
+def test_a_listing_among_the_closest_hits_is_not_displaced_by_other_skus_listings(store: Store) -> None:
+    """A catalog's listings are no one sender: two other SKUs' listing photos closer than the one the
+    photo is a crop of (found by pHash, so last by PDQ) took "the listings'" two places, and other
+    customers' claims farther away took its own (the eval's shared store, listing_photo scenario: a
+    crop of God Morgon Red Grapefruit read other_customer instead of listing_photo)."""
+    rows = [("listing", "SKU-A", None), ("listing", "SKU-B", None)]
+    rows += [("claim", f"c-{n}", f"customer-{n}") for n in range(9)]
+    rows += [("listing", "SKU-C", None), ("claim", "c-far", "customer-far")]
+    with store.sessions.begin() as session:
+        made = [
+            fingerprint_row("default", kind, ref_id, f"{n:064x}", "p.jpg", FIRST_SEEN_AT, StoredPrint(b"", b"", 100, None), customer)
+            for n, (kind, ref_id, customer) in enumerate(rows)
+        ]
+        session.add_all(made)
+        session.flush()
+        ids = [row.id for row in made]
+    hits = [Hit(row_id, distance, 0, 0) for distance, row_id in enumerate(ids)]  # closest first
+    with store.engine.connect() as connection:
+        chosen = [h.entry_id for h in closest_of_each_owner(connection, "default", hits)]
+    assert ids[11] in chosen and chosen == ids[:MAX_CANDIDATES]
