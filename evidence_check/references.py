@@ -23,6 +23,7 @@ import logging
 import threading
 import time
 import weakref
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
@@ -30,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, Integer, bindparam, case, func, select, union, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from evidence_check.catalog.loading import feature_folder
@@ -55,9 +56,17 @@ KINDS = ("claim", "listing", "stock", "review")
 
 # --- tunables (measured by scripts/bench_reuse.py over ../shared/corpora; see the README) ---
 THUMBNAILS_PER_WRITE = 200  # a large stock import holds this many at most in memory
-MAX_CANDIDATES = 12  # verified per photo, closest first
-# Rows holding the photo's very file looked at besides, earliest first: the first seen decides, and
-# one file sent with a thousand claims must not cost a thousand keypoint checks.
+MAX_CANDIDATES = 12  # verified per photo, closest first; but first the PER_OWNER closest of each owner
+# The owners of the index's closest OWNERS_READ hits are read when there are more hits than
+# candidates: a customer's near copies of one photo (resaved, each its own file) closer than another
+# customer's, or than a listing photo, would fill the closest 12 otherwise. A claim's owner is its
+# customer (all claims of no customer one owner); a listing, stock or review row's is its own SKU or
+# reference: the catalog as one owner let two other SKUs' closer listings crowd out the SKU a crop
+# was of (`closest_of_each_owner`).
+PER_OWNER = 2
+OWNERS_READ = 8 * MAX_CANDIDATES
+# Rows holding the photo's very file looked at besides, those that decide first (`_IDENTICAL`): one
+# file sent with a thousand claims must not cost a thousand keypoint checks.
 MAX_IDENTICAL = 12
 # A candidate is the same picture when one of these holds, strongest evidence first:
 # 1. its PDQ code is this close (of 256 bits) and the photo is not nearly flat: copies stayed within
@@ -97,10 +106,53 @@ _STORED = select(
     FingerprintRow.pdq,
     FingerprintRow.phash,
 ).where(FingerprintRow.id.in_(bindparam("ids", expanding=True)))
-_IDENTICAL = (
-    select(FingerprintRow.id)
-    .where(FingerprintRow.tenant == bindparam("tenant"), FingerprintRow.image_id == bindparam("image_id"))
+_OWNERS = select(FingerprintRow.id, FingerprintRow.kind, FingerprintRow.ref_id, FingerprintRow.customer_id).where(
+    FingerprintRow.tenant == bindparam("tenant"), FingerprintRow.id.in_(bindparam("ids", expanding=True))
+)
+# The rows of the photo's very file that decide its verdict come first, whatever the file's other rows:
+# this claim's own (it dates the photo), the earliest of each reference kind (a listing outranks
+# everything), then the earliest claim of each customer (and of no customer), earliest first; the
+# rest of the file's rows, earliest first, fill what is left. So a customer who resent the file in
+# many claims hides no other customer, nor a listing added since. They are ranked among the file's
+# earliest FILE_ROWS_READ rows (read earliest first from ix_fingerprints_tenant_image, no sort) and
+# this claim's own row (by the unique constraint), about 3 ms however many rows the file has; ranking
+# every row of the file reads and sorts them all, 0.2-0.6 s a photo for a file in 200,000 claims (a
+# placeholder sent with every claim). So a flood of more than FILE_ROWS_READ claims of the file still
+# hides a customer, listing, stock or review row first seen after it (docs/measurements/reuse.md). The partition is by
+# customer before kind: by kind first, SQLite without statistics took the unique constraint's index
+# (tenant, kind, …) for that order and read all the tenant's rows.
+FILE_ROWS_READ = 1000
+_FILE_COLUMNS = (FingerprintRow.id, FingerprintRow.kind, FingerprintRow.ref_id, FingerprintRow.customer_id, FingerprintRow.first_seen)
+_THIS_FILE = (FingerprintRow.tenant == bindparam("tenant"), FingerprintRow.image_id == bindparam("image_id"))
+_EARLIEST_OF_FILE = (
+    select(*_FILE_COLUMNS)
+    .where(*_THIS_FILE)
     .order_by(FingerprintRow.first_seen, FingerprintRow.id)
+    .limit(bindparam("file_rows", type_=Integer))
+    .subquery("earliest")
+)
+_FILE_ROWS = union(
+    select(*_EARLIEST_OF_FILE.c),
+    select(*_FILE_COLUMNS).where(*_THIS_FILE, FingerprintRow.kind == "claim", FingerprintRow.ref_id == bindparam("claim_id")),
+).subquery("file_rows")
+_FIRST_OF_ITS_OWNER = (
+    func.row_number()
+    .over(partition_by=(_FILE_ROWS.c.customer_id, _FILE_ROWS.c.kind), order_by=(_FILE_ROWS.c.first_seen, _FILE_ROWS.c.id))
+    .label("first_of_its_owner")
+)
+_OWN_ROW = (_FILE_ROWS.c.kind == "claim") & (_FILE_ROWS.c.ref_id == bindparam("claim_id"))
+_SAME_FILE = select(
+    _FILE_ROWS.c.id, _FILE_ROWS.c.kind, _FILE_ROWS.c.first_seen, _OWN_ROW.label("own"), _FIRST_OF_ITS_OWNER
+).subquery()
+_DECIDING_FIRST = case(
+    (_SAME_FILE.c.own, 0),
+    ((_SAME_FILE.c.kind != "claim") & (_SAME_FILE.c.first_of_its_owner == 1), 0),
+    (_SAME_FILE.c.first_of_its_owner == 1, 1),
+    else_=2,
+)
+_IDENTICAL = (
+    select(_SAME_FILE.c.id)
+    .order_by(_DECIDING_FIRST, _SAME_FILE.c.first_seen, _SAME_FILE.c.id)
     .limit(MAX_IDENTICAL)
 )
 
@@ -203,24 +255,56 @@ StoredRows = dict[int, tuple[Entry, fp.Features | None, bytes, bytes]]
 
 
 @store_errors("could not read the photo's candidates")
-def candidate_rows(store: Store, tenant: str, image_id: str, hits: Sequence[Hit]) -> tuple[list[Hit], StoredRows]:
+def candidate_rows(
+    store: Store, tenant: str, image_id: str, hits: Sequence[Hit], claim_id: str | None = None
+) -> tuple[list[Hit], StoredRows]:
     """`candidates_read` over a connection of its own."""
     with store.engine.connect() as connection:
-        return candidates_read(connection, tenant, image_id, hits)
+        return candidates_read(connection, tenant, image_id, hits, claim_id)
 
 
 def candidates_read(
-    connection: Connection, tenant: str, image_id: str, hits: Sequence[Hit]
+    connection: Connection, tenant: str, image_id: str, hits: Sequence[Hit], claim_id: str | None = None
 ) -> tuple[list[Hit], StoredRows]:
-    """The index's hits and the fingerprint rows of `tenant` whose file has this sha256 (earliest
-    first, at most MAX_IDENTICAL; read from the store, so found before a sync indexes them), with
+    """The index's hits (closest first; at most MAX_CANDIDATES of them, `closest_of_each_owner`)
+    and the fingerprint rows of `tenant` whose file has this sha256 (at most
+    MAX_IDENTICAL, those that decide first: claim `claim_id`'s own, the earliest of each reference
+    kind and of each customer among the file's earliest FILE_ROWS_READ rows; read from the store, so found before a sync indexes them), with
     what the store holds of each (`stored_rows`). Both selects share one connection: a checkout is
     a round trip or two of its own on PostgreSQL (the pool's ping, the reset when it is returned)."""
-    same_file = connection.execute(_IDENTICAL, {"tenant": tenant, "image_id": image_id}).scalars()
+    same_file = connection.execute(
+        _IDENTICAL, {"tenant": tenant, "image_id": image_id, "claim_id": claim_id, "file_rows": FILE_ROWS_READ}
+    ).scalars()
+    hits = closest_of_each_owner(connection, tenant, hits)
     hashed = {h.entry_id for h in hits}
     # Unfound by the hashes: distances as the index gives a code it did not find.
     found = [*hits, *(Hit(row_id, 256, 64, 0) for row_id in same_file if row_id not in hashed)]
     return found, stored_rows(connection, tenant, [h.entry_id for h in found])
+
+
+def closest_of_each_owner(connection: Connection, tenant: str, hits: Sequence[Hit]) -> list[Hit]:
+    """At most MAX_CANDIDATES of the index's hits (closest first), in their order: the PER_OWNER
+    closest of each owner (a claim's customer; a reference's SKU or reference id) among the first
+    OWNERS_READ, then the closest of the rest.
+    With one owner, or no more hits than candidates, that is the closest MAX_CANDIDATES."""
+    if len(hits) <= MAX_CANDIDATES:
+        return list(hits)
+    read = hits[:OWNERS_READ]
+    owners = {
+        row.id: (row.kind, row.customer_id if row.kind == "claim" else row.ref_id)
+        for row in connection.execute(_OWNERS, {"tenant": tenant, "ids": [h.entry_id for h in read]})
+    }
+    taken: Counter[tuple[str, str | None]] = Counter()
+    first: list[Hit] = []
+    rest: list[Hit] = []
+    for hit in read:
+        owner = owners.get(hit.entry_id)
+        if owner is None:  # another tenant's row, whatever an index said
+            continue
+        (first if taken[owner] < PER_OWNER and len(first) < MAX_CANDIDATES else rest).append(hit)
+        taken[owner] += 1
+    chosen = {h.entry_id for h in first + rest[: MAX_CANDIDATES - len(first)]}
+    return [h for h in read if h.entry_id in chosen]
 
 
 def stored_rows(connection: Connection, tenant: str, entry_ids: Sequence[int]) -> StoredRows:
@@ -375,12 +459,13 @@ class References:
         self.sync(connection)
         return self.index.search(tenant, print_.query_codes())
 
-    def matches(self, tenant: str, measured: Measurements) -> list[Match]:
-        """Indexed pictures of `tenant` that this photo is a copy of, confirmed by keypoints."""
+    def matches(self, tenant: str, measured: Measurements, claim_id: str | None = None) -> list[Match]:
+        """Indexed pictures of `tenant` that this photo is a copy of, confirmed by keypoints
+        (`claim_id`: the claim the photo is sent with, whose own earlier row of it is always examined)."""
         quality = measured.fingerprint.codes.quality
-        return [m for m in self.examine(tenant, measured) if m.found(quality)]
+        return [m for m in self.examine(tenant, measured, claim_id) if m.found(quality)]
 
-    def examine(self, tenant: str, measured: Measurements) -> list[Match]:
+    def examine(self, tenant: str, measured: Measurements, claim_id: str | None = None) -> list[Match]:
         """The closest candidates of the index, each with its keypoint verification, confirmed or not.
 
         The index finds candidates approximately; their distances are then measured exactly from
@@ -390,7 +475,7 @@ class References:
         print_ = measured.fingerprint  # timed apart (reuse.hashes) when first measured
         image_id = measured.photo.image_id
         with measured.timed("reuse.lookup"):
-            hits, stored = self._looked_up(tenant, image_id, print_)
+            hits, stored = self._looked_up(tenant, image_id, print_, claim_id)
         found = []
         with measured.timed("reuse.verify"):
             for hit in hits:
@@ -424,14 +509,15 @@ class References:
         return found
 
     @store_errors("could not read the photo's candidates")
-    def _looked_up(self, tenant: str, image_id: str, print_: fp.Fingerprint) -> tuple[list[Hit], StoredRows]:
+    def _looked_up(
+        self, tenant: str, image_id: str, print_: fp.Fingerprint, claim_id: str | None
+    ) -> tuple[list[Hit], StoredRows]:
         """`candidates_read` of the index's hits, the sync before the search reading over the same
         connection: one checkout a photo, not two. Each select sees what it saw over a connection of
         its own: SQLite reads outside a transaction, and under PostgreSQL's READ COMMITTED a select
         sees what was committed when it started, not when the sync read."""
         with self.store.engine.connect() as connection:
-            hits = self.search(tenant, print_, connection)[:MAX_CANDIDATES]
-            return candidates_read(connection, tenant, image_id, hits)
+            return candidates_read(connection, tenant, image_id, self.search(tenant, print_, connection), claim_id)
 
     def add(
         self,

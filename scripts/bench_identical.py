@@ -4,7 +4,7 @@ of many fingerprint rows.
 
     nice -n 10 .venv/bin/python scripts/bench_identical.py --rows 1000000 [--tenants 20]
         [--work /tmp/bench-identical] [--pg-url postgresql://postgres@127.0.0.1:55433/postgres]
-        [--lookups 2000] [--candidates 12]
+        [--lookups 2000] [--candidates 12] [--copies 1000]
 
 Builds (once per size, then kept under `--work`) a SQLite store of `--rows` rows spread over
 `--tenants` tenants, each with its own random sha256 and one random code pair (the lookup reads
@@ -13,7 +13,10 @@ none of the codes); with `--pg-url`, a PostgreSQL database of the same rows (mad
 tenant, half of files no tenant holds, each with `--candidates` rows of the tenant as the index's
 hits (MAX_CANDIDATES at most in the look), one connection checkout each as the reuse look makes
 it, and prints the milliseconds per lookup (median, 90th and 99th percentile) and the sha256
-query's plan.
+query's plan. With `--copies N`, the first tenant also holds one file sent in N claims (N - 1 by one
+customer, then one by another: a customer's resends before a second customer's), looked up
+`--lookups` times more with the same candidates, each time by a new claim naming no customer; the
+lookup must return the second customer's row.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import hashlib
 import statistics
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +36,7 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from evidence_check.index import Hit  # noqa: E402
-from evidence_check.references import candidate_rows  # noqa: E402
+from evidence_check.references import _IDENTICAL, FILE_ROWS_READ, candidate_rows  # noqa: E402
 from evidence_check.store import Store  # noqa: E402
 from evidence_check.store.reuse_tables import FingerprintRow  # noqa: E402
 
@@ -49,13 +52,16 @@ def tenant_of(number: int, tenants: int) -> str:
     return f"tenant-{number % tenants}"
 
 
-def fill(store: Store, rows: int, tenants: int) -> None:
+FLOODED = image_id(-1 % 2**64)
+
+
+def fill(store: Store, rows: int, tenants: int, copies: int) -> None:
     with store.engine.connect() as connection:
         held = connection.execute(text("SELECT count(*) FROM fingerprints")).scalar_one()
-    if held == rows:
+    if held == rows + copies:
         return
     if held:
-        raise SystemExit(f"{store.url} holds {held} rows, not {rows}: remove it first")
+        raise SystemExit(f"{store.url} holds {held} rows, not {rows + copies}: remove it first")
     rng = np.random.default_rng(1)
     started = time.perf_counter()
     for first in range(0, rows, BATCH):
@@ -77,12 +83,31 @@ def fill(store: Store, rows: int, tenants: int) -> None:
         ]
         with store.engine.begin() as connection:
             connection.execute(insert(FingerprintRow), batch)
+    for first in range(0, copies, BATCH):
+        batch = [
+            {
+                "tenant": tenant_of(0, tenants),
+                "kind": "claim",
+                "ref_id": f"flood-{n}",
+                "customer_id": "alice" if n < copies - 1 else "bob",
+                "image_id": FLOODED,
+                "filename": "photo.jpg",
+                "first_seen": WHEN + timedelta(seconds=n),
+                "pdq": rng.bytes(32),
+                "phash": rng.bytes(8),
+                "quality": 100,
+                "features": None,
+            }
+            for n in range(first, min(copies, first + BATCH))
+        ]
+        with store.engine.begin() as connection:
+            connection.execute(insert(FingerprintRow), batch)
     print(f"  filled {rows} rows in {time.perf_counter() - started:.0f} s", flush=True)
 
 
-def pg_database(url: str, rows: int) -> str:
+def pg_database(url: str, size: str) -> str:
     parsed = make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"ec_bench_identical_{rows}"
+    name = f"ec_bench_identical_{size}"
     admin = create_engine(parsed, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         if not connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
@@ -97,7 +122,7 @@ def candidates(rng: np.random.Generator, number: int, rows: int, tenants: int, c
     return [Hit(int(n) + 1, 10, 5, 0) for n in others if n != number]
 
 
-def measure(store: Store, rows: int, tenants: int, lookups: int, hits: int) -> None:
+def measure(store: Store, rows: int, tenants: int, lookups: int, hits: int, copies: int) -> None:
     rng = np.random.default_rng(2)
     stored = rng.integers(0, rows, lookups // 2)
     cases = [(tenant_of(int(n), tenants), image_id(int(n)), True, candidates(rng, int(n), rows, tenants, hits)) for n in stored]
@@ -109,21 +134,48 @@ def measure(store: Store, rows: int, tenants: int, lookups: int, hits: int) -> N
         started = time.perf_counter()
         found, rows_read = candidate_rows(store, tenant, wanted, near)
         times.append((time.perf_counter() - started) * 1000)
-        if (len(found) > len(near)) != held or len(rows_read) != len({h.entry_id for h in found}):
-            raise SystemExit(f"{wanted} of {tenant}: found {len(found) - len(near)} by its file, stored: {held}")
+        by_file = sum(h.pdq_distance == 256 for h in found)  # the index's distances for a code it did not find
+        if (by_file > 0) != held or len(rows_read) != len({h.entry_id for h in found}):
+            raise SystemExit(f"{wanted} of {tenant}: found {by_file} by its file, stored: {held}")
+    report(f"{store.engine.dialect.name}, {rows} rows, {tenants} tenants, {hits} candidates", times)
+    # The look's own select of a file's rows, as the store plans it.
+    select_ = _IDENTICAL.params(tenant=cases[0][0], image_id=cases[0][1], claim_id=None, file_rows=FILE_ROWS_READ)
+    explain = "EXPLAIN QUERY PLAN " if store.engine.dialect.name == "sqlite" else "EXPLAIN "
+    sql = str(select_.compile(dialect=store.engine.dialect, compile_kwargs={"literal_binds": True}))
+    with store.engine.connect() as connection:
+        plan = connection.exec_driver_sql(explain + sql).all()
+    print("  plan: " + " | ".join(str(row[-1]).strip() for row in plan))
+    if copies:
+        flooded(store, tenants, lookups, hits, copies)
+
+
+def flooded(store: Store, tenants: int, lookups: int, hits: int, copies: int) -> None:
+    """The file of `copies` claims looked up: whether the second customer's row is read, and how fast."""
+    tenant = tenant_of(0, tenants)
+    with store.engine.connect() as connection:
+        bob = connection.execute(
+            text("SELECT id FROM fingerprints WHERE tenant = :t AND image_id = :i AND customer_id = 'bob'"),
+            {"t": tenant, "i": FLOODED},
+        ).scalar_one()
+    near = [Hit(n * tenants + 1, 10, 5, 0) for n in range(hits)]  # rows of the tenant, not of the file
+    for _ in range(20):
+        candidate_rows(store, tenant, FLOODED, near)
+    times, seen = [], 0
+    for _ in range(lookups):
+        started = time.perf_counter()
+        found, _rows = candidate_rows(store, tenant, FLOODED, near)
+        times.append((time.perf_counter() - started) * 1000)
+        seen += any(h.entry_id == bob for h in found)
+    report(f"one file in {copies} claims, the second customer's read {seen} of {lookups} times", times)
+
+
+def report(what: str, times: list[float]) -> None:
     ordered = sorted(times)
     at = lambda share: ordered[min(len(ordered) - 1, int(share * len(ordered)))]  # noqa: E731
     print(
-        f"  {store.engine.dialect.name}, {rows} rows, {tenants} tenants, {hits} candidates: {len(times)} lookups, ms per lookup "
+        f"  {what}: {len(times)} lookups, ms per lookup "
         f"median {statistics.median(times):.3f}, p90 {at(0.9):.3f}, p99 {at(0.99):.3f}"
     )
-    explain = "EXPLAIN QUERY PLAN" if store.engine.dialect.name == "sqlite" else "EXPLAIN"
-    with store.engine.connect() as connection:
-        plan = connection.execute(
-            text(f"{explain} SELECT id FROM fingerprints WHERE tenant = :t AND image_id = :i ORDER BY first_seen, id LIMIT 12"),
-            {"t": cases[0][0], "i": cases[0][1]},
-        ).all()
-    print("  plan: " + " | ".join(str(row[-1]) for row in plan))
 
 
 def main() -> None:
@@ -131,19 +183,23 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--tenants", type=int, default=20)
     parser.add_argument("--lookups", type=int, default=2000)
-    parser.add_argument("--candidates", type=int, default=12, help="the index's hits read with each lookup")
+    parser.add_argument(
+        "--candidates", type=int, default=12, help="the index's hits given with each lookup (over 12: their owners are read)"
+    )
+    parser.add_argument("--copies", type=int, default=0, help="also one file sent in this many claims")
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench-identical"))
     parser.add_argument("--pg-url", default=None, help="also a PostgreSQL database on this server")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    urls = [f"sqlite:///{args.work / f'identical-{args.rows}.sqlite3'}"]
+    name = f"{args.rows}" + (f"_{args.copies}" if args.copies else "")
+    urls = [f"sqlite:///{args.work / f'identical-{name}.sqlite3'}"]
     if args.pg_url:
-        urls.append(pg_database(args.pg_url, args.rows))
+        urls.append(pg_database(args.pg_url, name))
     for url in urls:
         store = Store(url)
         try:
-            fill(store, args.rows, args.tenants)
-            measure(store, args.rows, args.tenants, args.lookups, args.candidates)
+            fill(store, args.rows, args.tenants, args.copies)
+            measure(store, args.rows, args.tenants, args.lookups, args.candidates, args.copies)
         finally:
             store.close()
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # for annotations only: building a context needs no OpenCV, i
 class ReuseLookup(Protocol):
     """Earlier claim photos, listing photos and reference photos that this photo is a copy of."""
 
-    def matches(self, tenant: str, measured: Measurements) -> Sequence[Match]: ...
+    def matches(self, tenant: str, measured: Measurements, claim_id: str | None = None) -> Sequence[Match]: ...
 
 
 @dataclass(frozen=True)

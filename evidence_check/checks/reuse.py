@@ -65,7 +65,7 @@ _REF_NAMES = {"claim": "claim_id", "listing": "sku", "stock": "reference_id", "r
 def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
     if context.references is None:
         return Finding(Status.UNKNOWN, 0.0, "reuse.no_history")
-    found = list(context.references.matches(claim.tenant, context.measurements(photo)))
+    found = list(context.references.matches(claim.tenant, context.measurements(photo), claim.claim_id))
     own = [m for m in found if m.entry.kind == "claim" and m.entry.ref_id == claim.claim_id]
     others = [m for m in found if m not in own]
     own_time = min((m.entry.first_seen for m in own), default=context.now)
