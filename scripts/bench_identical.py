@@ -64,44 +64,26 @@ def fill(store: Store, rows: int, tenants: int, copies: int) -> None:
         raise SystemExit(f"{store.url} holds {held} rows, not {rows + copies}: remove it first")
     rng = np.random.default_rng(1)
     started = time.perf_counter()
-    for first in range(0, rows, BATCH):
-        batch = [
-            {
-                "tenant": tenant_of(n, tenants),
-                "kind": "claim",
-                "ref_id": f"claim-{n}",
-                "customer_id": None,
-                "image_id": image_id(n),
-                "filename": "photo.jpg",
-                "first_seen": WHEN,
-                "pdq": rng.bytes(32),
-                "phash": rng.bytes(8),
-                "quality": 100,
-                "features": None,
-            }
-            for n in range(first, min(rows, first + BATCH))
-        ]
-        with store.engine.begin() as connection:
-            connection.execute(insert(FingerprintRow), batch)
-    for first in range(0, copies, BATCH):
-        batch = [
-            {
-                "tenant": tenant_of(0, tenants),
-                "kind": "claim",
-                "ref_id": f"flood-{n}",
-                "customer_id": "alice" if n < copies - 1 else "bob",
-                "image_id": FLOODED,
-                "filename": "photo.jpg",
-                "first_seen": WHEN + timedelta(seconds=n),
-                "pdq": rng.bytes(32),
-                "phash": rng.bytes(8),
-                "quality": 100,
-                "features": None,
-            }
-            for n in range(first, min(copies, first + BATCH))
-        ]
-        with store.engine.begin() as connection:
-            connection.execute(insert(FingerprintRow), batch)
+
+    def row(tenant: str, ref_id: str, customer_id: str | None, image: str, first_seen: datetime) -> dict[str, object]:
+        return {
+            "tenant": tenant, "kind": "claim", "ref_id": ref_id, "customer_id": customer_id, "image_id": image,
+            "filename": "photo.jpg", "first_seen": first_seen, "pdq": rng.bytes(32), "phash": rng.bytes(8),
+            "quality": 100, "features": None,
+        }  # fmt: skip
+
+    spread = [
+        (tenant_of(n, tenants), f"claim-{n}", None, image_id(n), WHEN) for n in range(rows)
+    ]
+    # One file in `copies` claims of the first tenant: alice's, then bob's last.
+    flood = [
+        (tenant_of(0, tenants), f"flood-{n}", "alice" if n < copies - 1 else "bob", FLOODED, WHEN + timedelta(seconds=n))
+        for n in range(copies)
+    ]
+    for planned in (spread, flood):
+        for first in range(0, len(planned), BATCH):
+            with store.engine.begin() as connection:
+                connection.execute(insert(FingerprintRow), [row(*values) for values in planned[first : first + BATCH]])
     print(f"  filled {rows} rows in {time.perf_counter() - started:.0f} s", flush=True)
 
 
