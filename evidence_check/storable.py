@@ -66,14 +66,15 @@ def shown(text: str) -> str:
 
 def padded(text: str, columns: int) -> str:
     """`text` and the spaces that fill `columns` of a terminal's table. A Chinese character takes two
-    columns (East Asian Wide and Fullwidth) and a combining mark none, so padding by the number of
-    characters, as a format's width does, pushed every column after a Chinese category or brand."""
+    columns (East Asian Wide and Fullwidth), a combining mark or an invisible format character (a
+    zero-width space or joiner, a variation selector) none, so padding by the number of characters,
+    as a format's width does, pushed every column after a Chinese category or brand."""
     used = sum(_columns(character) for character in text)
     return text + " " * max(columns - used, 0)
 
 
 def _columns(character: str) -> int:
-    if unicodedata.combining(character):
+    if unicodedata.category(character) in ("Mn", "Me", "Cf"):
         return 0
     return 2 if unicodedata.east_asian_width(character) in ("W", "F") else 1
 

@@ -1008,3 +1008,5 @@ def test_the_list_keeps_its_columns_under_chinese_categories_and_brands(sqlite_u
 
     assert name_column(header, "name") == name_column(rows[0], "Leather bag") == name_column(rows[1], "Natural yoghurt")
     assert padded("光明", 6) == "光明  " and padded("e\u0301", 3) == "e\u0301  " and padded("toolong", 3) == "toolong"
+    # A zero-width space, a joiner and a variation selector (category Cf, Mn with class 0) take no column.
+    assert padded("a\u200bb\u200d\ufe0e", 4) == "a\u200bb\u200d\ufe0e  "
