@@ -121,3 +121,30 @@ def test_dates_out_of_order_because_of_one_the_claim_gave_say_so() -> None:
     with pytest.raises(IntakeError) as both_sent:
         claim(claim_id="c-1", ordered_at="2026-11-10T10:00Z", delivered_at="2026-11-05T10:00Z", earlier=claim_fields(first))
     assert "recorded" not in str(both_sent.value)
+
+
+@pytest.mark.parametrize(
+    ("region", "taken_back"),
+    [("none", 1), ("NONE", 1), (" 2 : none ", 2), ("3:None", 3), ("1,2,3,4", None), ("2:1,2,3,4", None)],
+)
+def test_a_region_written_none_takes_back_that_photos_region(region: str, taken_back: int | None) -> None:
+    sent = claim(region=region)
+    assert sent.region_taken_back == taken_back
+    assert (sent.region is None) == (taken_back is not None)
+
+
+@pytest.mark.parametrize(
+    ("region", "code"),
+    [
+        ("none,1,2,3", "intake.region_not_whole"),
+        ("0:none", "intake.region_photo_from_one"),
+        ("two:none", "intake.region_photo_not_whole"),
+        (f"{2**31}:none", "intake.region_too_large"),
+        (f"{2**31}:1,2,3,4", "intake.region_too_large"),
+        ("nothing", "intake.region_shape"),
+    ],
+)
+def test_a_region_that_is_neither_a_box_nor_none_is_refused(region: str, code: str) -> None:
+    with pytest.raises(IntakeError) as raised:
+        claim(region=region)
+    assert raised.value.code == code and "\n" not in str(raised.value)

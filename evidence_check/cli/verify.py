@@ -52,7 +52,11 @@ def verify(
         WantedOutcome | None, typer.Option(case_sensitive=False, help="what the customer asks for")
     ] = None,
     region: Annotated[
-        str | None, typer.Option(help="X,Y,W,H in pixels of the first photo, or N:X,Y,W,H of photo N (from 1)")
+        str | None,
+        typer.Option(
+            help="X,Y,W,H in pixels of the first photo, or N:X,Y,W,H of photo N (from 1); none or N:none takes "
+            "back the region a claim's earlier request drew on that photo, sent again"
+        ),
     ] = None,
     category: Annotated[str | None, typer.Option(help="product category for claim windows")] = None,
     tz: Annotated[str | None, typer.Option(help="IANA zone for times without offset")] = None,

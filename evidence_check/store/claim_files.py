@@ -45,13 +45,17 @@ def claim_fields(claim: Claim) -> dict[str, Any]:
     }
 
 
-def regions_by_image(claim: Claim, image_ids: Sequence[str | None]) -> dict[str, list[int]]:
-    """Each region of the claim as [x, y, w, h] by the image id of the photo it was drawn on;
+def regions_by_image(claim: Claim, image_ids: Sequence[str | None]) -> dict[str, list[int] | None]:
+    """Each region of the claim as [x, y, w, h] by the image id of the photo it was drawn on, and
+    None by that of the photo whose region the claim takes back (`with_earlier_regions` drops it);
     `image_ids`: of the photos verified, in their order (None: a photo not received)."""
-    found = {}
+    found: dict[str, list[int] | None] = {}
     for region in claim.regions:
         if region.photo_number <= len(image_ids) and (image_id := image_ids[region.photo_number - 1]):
             found[image_id] = [region.x, region.y, region.w, region.h]
+    number = claim.region_taken_back
+    if number is not None and number <= len(image_ids) and (image_id := image_ids[number - 1]):
+        found[image_id] = None
     return found
 
 

@@ -41,7 +41,8 @@ SCHEMA_HEAD = "0022_fingerprints_by_image"
 
 
 # The claim's fields' record of each photo's region ([x, y, w, h]) by its image id: a later request of
-# the claim (a retake) adds to it as it adds photos, so the earlier photos keep theirs.
+# the claim (a retake) adds to it as it adds photos, so the earlier photos keep theirs; a request that
+# sends a photo again with a region replaces that photo's, one that takes it back (None) removes it.
 PHOTO_REGIONS = "photo_regions"
 
 
@@ -51,7 +52,8 @@ def with_earlier_regions(fields: Mapping[str, Any], earlier: Mapping[str, Any] |
     before = earlier or {}
     if PHOTO_REGIONS not in fields and PHOTO_REGIONS not in before:
         return dict(fields)
-    return {**fields, PHOTO_REGIONS: {**(before.get(PHOTO_REGIONS) or {}), **(fields.get(PHOTO_REGIONS) or {})}}
+    merged = {**(before.get(PHOTO_REGIONS) or {}), **(fields.get(PHOTO_REGIONS) or {})}
+    return {**fields, PHOTO_REGIONS: {image_id: box for image_id, box in merged.items() if box is not None}}
 
 
 # Query parameters libpq reads a secret from, as it reads the password before the '@'.

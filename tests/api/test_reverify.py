@@ -383,3 +383,68 @@ def test_a_claim_recorded_before_photos_kept_their_regions_keeps_its_region_thro
         row.fields = {name: value for name, value in row.fields.items() if name != PHOTO_REGIONS}
     assert api.verify(photos(("retake.jpg", jpeg(54))), {"claim_id": "c-old"}).status_code == 200
     assert _regions(api.client.post("/v1/claims/c-old/reverify").json()) == [None, [10, 20, 30, 40], None]
+
+
+@pytest.mark.parametrize(
+    ("taken_back", "reverified"),
+    [
+        # The first photo's region taken back by sending that photo again; the second keeps its own.
+        ("none", [None, [1, 2, 30, 40]]),
+        # The second photo's (N:none names it among the photos sent now); the first keeps its own.
+        ("2:NONE", [[10, 20, 30, 40], None]),
+    ],
+)
+def test_a_region_drawn_on_the_wrong_photo_can_be_taken_back(
+    api: Api, taken_back: str, reverified: list[list[int] | None]
+) -> None:
+    """Sent again without a region, a photo keeps the one drawn on it (a retake must not erase it); sent
+    with `region=none` it loses it, in this report, the claim's record and every reverify after."""
+    front, tear = ("front.jpg", jpeg(60)), ("tear.jpg", jpeg(61))
+    assert api.verify(photos(front), {"claim_id": "c-back", "region": "10,20,30,40"}).status_code == 200
+    assert api.verify(photos(tear), {"claim_id": "c-back", "region": "1,2,30,40"}).status_code == 200
+    kept = api.verify(photos(front, tear), {"claim_id": "c-back"})
+    assert kept.status_code == 200, kept.text
+    assert _regions(api.client.post("/v1/claims/c-back/reverify").json()) == [[10, 20, 30, 40], [1, 2, 30, 40]]
+    sent = api.verify(photos(front, tear), {"claim_id": "c-back", "region": taken_back})
+    assert sent.status_code == 200, sent.text
+    assert _regions(sent.json()) == [None, None]
+    assert _regions(api.client.post("/v1/claims/c-back/reverify").json()) == reverified
+    assert _regions(api.client.post("/v1/claims/c-back/reverify").json()) == reverified
+
+
+def test_taking_back_a_region_names_a_photo_of_the_request(api: Api) -> None:
+    assert api.verify(photos(("a.jpg", jpeg(62))), {"claim_id": "c-back2", "region": "10,20,30,40"}).status_code == 200
+    for region, detail in (
+        ("2:none", "region: names photo 2, but the claim has 1"),
+        ("0:none", "region: region's photo number counts from 1, got '0:none'"),
+        ("x:none", "region: region's photo number must be a whole number (N:X,Y,W,H), got 'x:none'"),
+    ):
+        refused = api.verify(photos(("a.jpg", jpeg(62))), {"claim_id": "c-back2", "region": region})
+        assert (refused.status_code, refused.json()["detail"]) == (422, detail)
+    # Refused, it took nothing back.
+    assert _regions(api.client.post("/v1/claims/c-back2/reverify").json()) == [[10, 20, 30, 40]]
+
+
+def test_the_command_line_takes_a_region_back(api: Api, tmp_path: Any) -> None:
+    cli, db = CliRunner(), ["--db", api.store.url]
+    (tmp_path / "tear.jpg").write_bytes(jpeg(63))
+    tear = str(tmp_path / "tear.jpg")
+    assert cli.invoke(app, ["verify", tear, "--claim-id", "c-cli-back", "--region", "10,20,30,40", *db]).exit_code == 0
+    sent = cli.invoke(app, ["verify", tear, "--claim-id", "c-cli-back", "--region", "none", "--json", *db])
+    assert sent.exit_code == 0, sent.output
+    again = cli.invoke(app, ["reverify", "c-cli-back", "--json", *db])
+    assert again.exit_code == 0, again.output
+    assert _regions(json.loads(again.stdout)) == [None]
+
+
+def test_a_photo_without_a_region_names_every_photo_of_the_claim_that_carries_one(api: Api) -> None:
+    """Regions drawn on photos 1 and 3 of the claim over two requests: verified again, photo 2 says both."""
+    assert api.verify(photos(("a.jpg", jpeg(64))), {"claim_id": "c-many", "region": "1,1,9,9"}).status_code == 200
+    sent = api.verify(photos(("b.jpg", jpeg(65)), ("c.jpg", jpeg(66))), {"claim_id": "c-many", "region": "2:2,2,9,9"})
+    assert sent.status_code == 200, sent.text
+    body = api.client.post("/v1/claims/c-many/reverify").json()
+    second = body["images"][1]["checks"]["location"]
+    assert (second["details"]["region_on_photo"], second["details"]["regions_on_photos"]) == (1, [1, 3])
+    assert second["summary"] == "No problem region is marked on this photo, only on photos 1 and 3; a photo is judged by its own region only."
+    chinese = api.client.get("/v1/claims/c-many", headers={"Accept-Language": "zh"}).json()
+    assert chinese["images"][1]["checks"]["location"]["summary"] == "本照片未标注问题区域，仅第 1、3 张照片有标注；每张照片只按其自身的标注区域判断。"
