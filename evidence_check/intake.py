@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -264,3 +264,18 @@ def check_region_photo(claim: Claim, photos: int) -> None:
     number = claim.region.photo_number if claim.region is not None else claim.region_taken_back
     if number is not None and number > photos:
         raise IntakeError("intake.region_photo_missing", number=number, photos=photos)
+
+
+# The photos a claim holds over all its requests. A reverify analyses them all at once, and the claim's
+# record keeps a region for each: a client sending one claim new photos request after request would
+# grow both without end. Never below what one request may send (`Settings.max_photos`).
+CLAIM_PHOTOS_LARGEST = 100
+
+
+def check_claim_photos(claim_id: str, held: Collection[str], sent: Iterable[str], max_photos: int) -> None:
+    """`IntakeError` when the photos `sent` (image ids) would take the claim, holding `held`, past
+    its photos; a photo it holds already adds none."""
+    adding = len(set(sent) - set(held))
+    largest = max(CLAIM_PHOTOS_LARGEST, max_photos)
+    if adding and len(held) + adding > largest:
+        raise IntakeError("intake.claim_photos_full", claim_id=claim_id, held=len(held), adding=adding, largest=largest)

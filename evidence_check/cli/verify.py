@@ -12,15 +12,15 @@ import typer
 from evidence_check.cli.app import DbOption, app, check_tenant, fail, load_settings, open_store, stored_name
 from evidence_check.engine import Upload, now_utc
 from evidence_check.imaging.load import PhotoError, read_file
-from evidence_check.intake import IntakeError, build_claim, check_region_photo
+from evidence_check.intake import IntakeError, build_claim, check_claim_photos, check_region_photo
 from evidence_check.models import Claim, ClaimReason, WantedOutcome
 from evidence_check.render.annotated import annotated_pictures
 from evidence_check.render.html import render_html, thumbnail_uri
 from evidence_check.render.text import render_text
-from evidence_check.service import evidence_thumbnails, limits_from, nothing_readable, verify_claim
+from evidence_check.service import evidence_thumbnails, limits_from, nothing_readable, upload_id, verify_claim
 from evidence_check.storable import shown_all, shown_json
 from evidence_check.store import StoreError
-from evidence_check.store.claim_files import sent_fields
+from evidence_check.store.claim_files import claim_image_ids, sent_fields
 
 
 class OutputFormat(StrEnum):
@@ -117,6 +117,13 @@ def verify(
             uploads.append(Upload(stored_name(path.name), read_file(path, limits)))
         except PhotoError as exc:
             uploads.append(Upload(stored_name(path.name), None, exc))
+    if not no_record:
+        try:
+            held = claim_image_ids(store, tenant, claim.claim_id)
+            check_claim_photos(claim.claim_id, held, (upload_id(u) for u in uploads if u.data is not None), settings.max_photos)
+        except (IntakeError, StoreError) as exc:
+            store.close()
+            fail(str(exc), 2 if isinstance(exc, IntakeError) else 1)
     fmt = OutputFormat.json if as_json else output_format
     try:
         outcome = verify_claim(claim, uploads, settings=settings, store=store, now=now, record=not no_record)

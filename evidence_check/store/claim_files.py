@@ -133,6 +133,20 @@ def sent_fields(store: Store, tenant: str, claim_id: str) -> dict[str, Any] | No
     return dict(fields) if fields else None
 
 
+def claim_image_ids(store: Store, tenant: str, claim_id: str) -> set[str]:
+    """The image ids of the photos the tenant's claim holds (none when there is no such claim)."""
+    try:
+        with store.sessions() as session:
+            ids = session.scalars(
+                select(PhotoRow.image_id)
+                .join(ClaimRow, ClaimRow.id == PhotoRow.claim_pk)
+                .where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id)
+            ).all()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"could not read the photos of claim {claim_id}: {exc.__class__.__name__}") from None
+    return set(ids)
+
+
 def photo_files(store: Store, tenant: str, claim_id: str) -> list[tuple[str, str, bytes]]:
     """(image id, filename, file) of each kept photo of the claim, in the order received."""
     try:

@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from evidence_check import service
+from evidence_check import intake, service
 from evidence_check.cli import app
 from evidence_check.engine import now_utc
 from evidence_check.service import Reverified, reverify_claim, reverify_keys
 from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.webhooks import deliveries, set_webhook
-from tests.api.conftest import Api, bearer, jpeg, photos
+from tests.api.conftest import Api, bearer, jpeg, make_api, photos
 
 
 def _relevance(body: dict) -> str:
@@ -448,3 +448,42 @@ def test_a_photo_without_a_region_names_every_photo_of_the_claim_that_carries_on
     assert second["summary"] == "No problem region is marked on this photo, only on photos 1 and 3; a photo is judged by its own region only."
     chinese = api.client.get("/v1/claims/c-many", headers={"Accept-Language": "zh"}).json()
     assert chinese["images"][1]["checks"]["location"]["summary"] == "本照片未标注问题区域，仅第 1、3 张照片有标注；每张照片只按其自身的标注区域判断。"
+
+
+def test_a_claim_holds_a_bounded_number_of_photos_however_many_requests_send_it_new_ones(
+    store: Store, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """A client sending one claim new photos request after request (each with a region) would grow its
+    photos, its record of regions and a reverify's work without end: past the bound it is refused in
+    one line and nothing is recorded; photos the claim holds already may be sent again (a region moved
+    or taken back), and an analysis that records nothing is not bounded."""
+    monkeypatch.setattr(intake, "CLAIM_PHOTOS_LARGEST", 3)
+    for api in make_api(store, max_photos=2):
+        a, b, c, d = (("a.jpg", jpeg(70)), ("b.jpg", jpeg(71)), ("c.jpg", jpeg(72)), ("d.jpg", jpeg(73)))
+        assert api.verify(photos(a, b), {"claim_id": "c-full", "region": "1,1,9,9"}).status_code == 200
+        refused = api.verify(photos(c, d), {"claim_id": "c-full", "region": "2:1,1,9,9"})
+        assert (refused.status_code, refused.json()) == (
+            422,
+            {"detail": "claim 'c-full' holds 2 photos and this request adds 2: a claim holds at most 3 "
+             "(verifying it again analyses them all); start a new claim"},
+        )  # fmt: skip
+        chinese = api.verify(photos(c, d), {"claim_id": "c-full"}, headers={"Accept-Language": "zh"})
+        assert chinese.json()["detail"].startswith("理赔 'c-full' 已有 2 张照片，本次请求再添加 2 张")
+        assert api.count("photos") == 2 and len(api.client.get("/v1/claims/c-full/reports").json()) == 1
+        assert api.verify(photos(a, c), {"claim_id": "c-full", "region": "2:2,2,9,9"}).status_code == 200
+        assert api.verify(photos(a, b), {"claim_id": "c-full", "region": "none"}).status_code == 200
+        assert api.verify(photos(d), {"claim_id": "c-full", "record": "false"}).status_code == 200
+        assert api.verify(photos(d), {"claim_id": "c-full"}).status_code == 422
+        assert api.verify(photos(d), {"claim_id": "c-other"}).status_code == 200
+        again = api.client.post("/v1/claims/c-full/reverify").json()
+        assert [image["filename"] for image in again["images"]] == ["a.jpg", "b.jpg", "c.jpg"]
+        assert _regions(again) == [None, None, [2, 2, 9, 9]]
+    # The command line holds the claim to the same bound, with a usage error's status.
+    monkeypatch.setenv("EVIDENCE_CHECK_MAX_PHOTOS", "2")
+    (tmp_path / "d.jpg").write_bytes(jpeg(73))
+    cli, db = CliRunner(), ["--db", store.url]
+    full = cli.invoke(app, ["verify", str(tmp_path / "d.jpg"), "--claim-id", "c-full", *db])
+    assert full.exit_code == 2 and full.stderr.strip().startswith("evidence-check: claim 'c-full' holds 3 photos")
+    assert len(full.stderr.strip().splitlines()) == 1
+    analysed = cli.invoke(app, ["verify", str(tmp_path / "d.jpg"), "--claim-id", "c-full", "--no-record", *db])
+    assert analysed.exit_code == 0, analysed.output
