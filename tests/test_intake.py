@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from evidence_check.intake import IntakeError, OutOfOrder, build_claim, valid_id
+from evidence_check.intake import (
+    CLAIM_PHOTOS_LARGEST,
+    IntakeError,
+    OutOfOrder,
+    build_claim,
+    check_claim_photos,
+    valid_id,
+)
 from evidence_check.store.claim_files import claim_fields
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
@@ -148,3 +155,17 @@ def test_a_region_that_is_neither_a_box_nor_none_is_refused(region: str, code: s
     with pytest.raises(IntakeError) as raised:
         claim(region=region)
     assert raised.value.code == code and "\n" not in str(raised.value)
+
+
+def test_a_claim_holds_its_photos_up_to_the_bound_and_never_below_one_requests_worth() -> None:
+    ids = [f"image-{n}" for n in range(CLAIM_PHOTOS_LARGEST + 50)]
+    held, beyond = set(ids[:CLAIM_PHOTOS_LARGEST]), ids[CLAIM_PHOTOS_LARGEST:]
+    check_claim_photos("c-1", held, ids[:10], max_photos=20)  # sent again: adds none
+    check_claim_photos("c-1", set(), ids[:CLAIM_PHOTOS_LARGEST], max_photos=20)
+    with pytest.raises(IntakeError) as raised:
+        check_claim_photos("c-1", held, beyond[:1], max_photos=20)
+    assert raised.value.code == "intake.claim_photos_full" and raised.value.params["largest"] == CLAIM_PHOTOS_LARGEST
+    # An operator who lets one request send more photos than the bound has them held by one claim.
+    check_claim_photos("c-1", set(), ids, max_photos=len(ids))
+    with pytest.raises(IntakeError):
+        check_claim_photos("c-1", set(ids), ["one-more"], max_photos=len(ids))
