@@ -111,7 +111,7 @@ NO_REGION = "none"
 def region_taken_back(text: str) -> int | None:
     """The photo number (from 1) a region written ``none`` or ``N:none`` takes the region back from;
     None for any other text. `RegionInvalid` for a photo number that cannot be read."""
-    if text.rpartition(":")[2].strip().lower() != NO_REGION:
+    if text.split(":", 1)[-1].strip().lower() != NO_REGION:
         return None
     return _photo_and_box(text)[0] or 1
 

@@ -149,6 +149,7 @@ def test_a_region_written_none_takes_back_that_photos_region(region: str, taken_
         (f"{2**31}:none", "intake.region_too_large"),
         (f"{2**31}:1,2,3,4", "intake.region_too_large"),
         ("nothing", "intake.region_shape"),
+        ("1:2:none", "intake.region_shape"),
     ],
 )
 def test_a_region_that_is_neither_a_box_nor_none_is_refused(region: str, code: str) -> None:
