@@ -131,6 +131,8 @@ def verify(
         evidence = evidence_thumbnails(store, tenant, outcome.body, settings) if fmt is OutputFormat.html else {}
     except StoreError as exc:  # a read-only or full disk: the report would claim a record there is not
         fail(str(exc))
+    except IntakeError as exc:  # the claim filled by another request while these photos were analysed
+        fail(str(exc), 2)
     finally:
         store.close()
     if outcome.readable == 0:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -487,3 +488,50 @@ def test_a_claim_holds_a_bounded_number_of_photos_however_many_requests_send_it_
     assert len(full.stderr.strip().splitlines()) == 1
     analysed = cli.invoke(app, ["verify", str(tmp_path / "d.jpg"), "--claim-id", "c-full", "--no-record", *db])
     assert analysed.exit_code == 0, analysed.output
+
+
+def test_requests_sent_to_one_claim_at_once_hold_it_to_its_bound(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hostile client sending one claim ten requests at once, a new photo each: every one of them found
+    the claim short of its bound before analysing, so the bound must hold where the photos are recorded,
+    each request in turn. Exactly as many as fit are recorded, whole; the others are refused whole."""
+    monkeypatch.setattr(intake, "CLAIM_PHOTOS_LARGEST", 3)
+    start = threading.Barrier(10)
+    for api in make_api(store, max_photos=2, api_max_parallel=10):
+
+        def send(n: int, api: Api = api) -> Any:
+            start.wait()
+            return api.verify(photos((f"p{n}.jpg", jpeg(80 + n))), {"claim_id": "c-rush", "region": "1,1,9,9"})
+
+        with ThreadPoolExecutor(10) as pool:
+            answers = list(pool.map(send, range(10)))
+        assert api.count("claims") == 1
+        assert sorted(a.status_code for a in answers) == [200] * 3 + [422] * 7, [a.text for a in answers]
+        refused = [a.json()["detail"] for a in answers if a.status_code == 422]
+        assert all(d.startswith("claim 'c-rush' holds 3 photos and this request adds 1") for d in refused), refused
+        assert (api.count("photos"), api.count("reports")) == (3, 3)
+        kept = {a.json()["images"][0]["image_id"] for a in answers if a.status_code == 200}
+        again = api.client.post("/v1/claims/c-rush/reverify").json()
+        assert {image["image_id"] for image in again["images"]} == kept
+        assert _regions(again) == [[1, 1, 9, 9]] * 3
+
+
+def test_the_command_line_refuses_in_one_line_a_claim_filled_while_its_photos_were_analysed(
+    store: Store, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """Another request filled the claim after `verify` found it short: refused as the bound says (status 2,
+    one line), not a traceback, and nothing recorded."""
+    monkeypatch.setattr(intake, "CLAIM_PHOTOS_LARGEST", 1)
+    monkeypatch.setenv("EVIDENCE_CHECK_MAX_PHOTOS", "1")
+    for name, seed in (("a.jpg", 90), ("b.jpg", 91)):
+        (tmp_path / name).write_bytes(jpeg(seed))
+    cli, db = CliRunner(), ["--db", store.url]
+    assert cli.invoke(app, ["verify", str(tmp_path / "a.jpg"), "--claim-id", "c-raced", *db]).exit_code == 0
+    monkeypatch.setattr("evidence_check.cli.verify.claim_image_ids", lambda *_: set())  # read before the other
+    full = cli.invoke(app, ["verify", str(tmp_path / "b.jpg"), "--claim-id", "c-raced", *db])
+    assert (full.exit_code, full.stderr.strip().splitlines()) == (
+        2,
+        ["evidence-check: claim 'c-raced' holds 1 photos and this request adds 1: a claim holds at most 1 "
+         "(verifying it again analyses them all); start a new claim"],
+    ), full.output  # fmt: skip
+    again = cli.invoke(app, ["reverify", "c-raced", "--json", *db])
+    assert [image["filename"] for image in json.loads(again.stdout)["images"]] == ["a.jpg"]
