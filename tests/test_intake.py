@@ -162,6 +162,8 @@ def test_a_claim_holds_its_photos_up_to_the_bound_and_never_below_one_requests_w
     ids = [f"image-{n}" for n in range(CLAIM_PHOTOS_LARGEST + 50)]
     held, beyond = set(ids[:CLAIM_PHOTOS_LARGEST]), ids[CLAIM_PHOTOS_LARGEST:]
     check_claim_photos("c-1", held, ids[:10], max_photos=20)  # sent again: adds none
+    # A claim recorded past the bound before it was held to one may still have its photos sent again.
+    check_claim_photos("c-1", set(ids), ids[:1], max_photos=20)
     check_claim_photos("c-1", set(), ids[:CLAIM_PHOTOS_LARGEST], max_photos=20)
     with pytest.raises(IntakeError) as raised:
         check_claim_photos("c-1", held, beyond[:1], max_photos=20)

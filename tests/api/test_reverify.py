@@ -535,3 +535,23 @@ def test_the_command_line_refuses_in_one_line_a_claim_filled_while_its_photos_we
     ), full.output  # fmt: skip
     again = cli.invoke(app, ["reverify", "c-raced", "--json", *db])
     assert [image["filename"] for image in json.loads(again.stdout)["images"]] == ["a.jpg"]
+
+
+def test_a_request_past_a_full_claims_bound_is_refused_before_its_photos_are_analysed(
+    store: Store, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """The bound is held where the photos are recorded, but a claim known full is refused before any
+    photo is analysed (the API, the console's form and the command line): a hostile client's requests
+    cost no analysis."""
+    monkeypatch.setattr(intake, "CLAIM_PHOTOS_LARGEST", 1)
+    monkeypatch.setenv("EVIDENCE_CHECK_MAX_PHOTOS", "1")
+    analysed = []
+    real = service.verify
+    monkeypatch.setattr(service, "verify", lambda *args, **kwargs: analysed.append(1) or real(*args, **kwargs))
+    for api in make_api(store, max_photos=1):
+        assert api.verify(photos(("a.jpg", jpeg(92))), {"claim_id": "c-known-full"}).status_code == 200
+        assert api.verify(photos(("b.jpg", jpeg(93))), {"claim_id": "c-known-full"}).status_code == 422
+    (tmp_path / "c.jpg").write_bytes(jpeg(94))
+    full = CliRunner().invoke(app, ["verify", str(tmp_path / "c.jpg"), "--claim-id", "c-known-full", "--db", store.url])
+    assert full.exit_code == 2
+    assert len(analysed) == 1
