@@ -240,7 +240,9 @@ class VerifyFields(BaseModel):
     reason: ClaimReason | None = Field(None, description="default: damaged")
     wanted: WantedOutcome | None = Field(None, description="what the customer asks for", examples=["refund"])
     region: str | None = Field(
-        None, max_length=64, description="X,Y,W,H in pixels of the first photo, or N:X,Y,W,H of photo N (from 1)"
+        None, max_length=64, description="X,Y,W,H in pixels of the first photo, or N:X,Y,W,H of photo N (from 1); `none` or "
+        "`N:none` takes back the region an earlier request of the claim drew on that photo, sent again (a photo sent "
+        "again without a region keeps its own)"
     )
     category: storable_str(CATEGORY_WIDTH) | None = Field(  # type: ignore[valid-type]
         None, description="product category for claim windows"

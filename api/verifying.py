@@ -30,7 +30,7 @@ from api.schemas import VerifyFields
 from api.upload import UploadedFile, UploadedForm
 from evidence_check.engine import Upload
 from evidence_check.errors import ERRORS, error_text, parser_stopped, template_fields
-from evidence_check.intake import IntakeError, build_claim, check_region_photo
+from evidence_check.intake import IntakeError, build_claim, check_claim_photos, check_region_photo
 from evidence_check.models import Claim
 from evidence_check.service import (
     IDEMPOTENCY_KEY_PATTERN,
@@ -40,7 +40,7 @@ from evidence_check.service import (
 )
 from evidence_check.settings import Settings
 from evidence_check.store import Store, request_key
-from evidence_check.store.claim_files import sent_fields
+from evidence_check.store.claim_files import claim_image_ids, sent_fields
 
 PHOTOS_FIELD = "photos"
 
@@ -115,6 +115,9 @@ def parse_verify(
         earlier=earlier,
     )
     check_region_photo(claim, len(form.files))
+    if fields.record and store is not None and fields.claim_id:
+        held = claim_image_ids(store, tenant, fields.claim_id)
+        check_claim_photos(claim.claim_id, held, (f.sha256 for f in form.files), settings.max_photos)
     named_photos = tuple((f.filename or f"photo{n}", f) for n, f in enumerate(form.files, start=1))
     # Everything the client sent except `record`, and the photos with their names: a retry sends
     # the same; a corrected field or another photo is a new request.

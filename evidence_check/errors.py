@@ -245,6 +245,12 @@ ERRORS: dict[str, tuple[str, str]] = {
         "{second} ({later}) is before {first} ({earlier}) ({recorded} as recorded for the claim: send it to change it)",
         "{second}（{later}）早于 {first}（{earlier}）（{recorded} 取自该理赔已记录的值：如需更改请在请求中发送）",
     ),
+    "intake.claim_photos_full": (
+        "claim {claim_id!r} holds {held} photos and this request adds {adding}: a claim holds at most {largest} "
+        "(verifying it again analyses them all); start a new claim",
+        "理赔 {claim_id!r} 已有 {held} 张照片，本次请求再添加 {adding} 张：一个理赔最多 {largest} 张"
+        "（重新核验时会全部重新分析）；请新建理赔",
+    ),
     "intake.region_photo_missing": (
         "region: names photo {number}, but the claim has {photos}",
         "region：指向第 {number} 张照片，但该理赔只有 {photos} 张",

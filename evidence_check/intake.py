@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,7 +12,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from evidence_check.errors import ID_RULE as ID_RULES
 from evidence_check.errors import WordedError
 from evidence_check.explain import LANGUAGES
-from evidence_check.models import Claim, ClaimReason, Region, RegionInvalid, Timeline, WantedOutcome
+from evidence_check.models import (
+    Claim,
+    ClaimReason,
+    Region,
+    RegionInvalid,
+    Timeline,
+    WantedOutcome,
+    region_taken_back,
+)
 from evidence_check.storable import TextUnstorable, storable_text
 from evidence_check.widths import CATEGORY_WIDTH, ID_WIDTH
 
@@ -166,7 +174,8 @@ def build_claim(
         choices = ", ".join(o.value for o in WantedOutcome)
         raise IntakeError("intake.not_a_choice", field="wanted", value=wanted, choices=choices) from None
     try:
-        parsed_region = Region.parse(region) if region else None
+        taken_back = region_taken_back(region) if region else None
+        parsed_region = Region.parse(region) if region and taken_back is None else None
     except RegionInvalid as exc:
         raise IntakeError(f"intake.region_{exc.problem}", value=region) from None
     if lang not in LANGUAGES:
@@ -183,6 +192,7 @@ def build_claim(
         order_id=order_id,
         wanted=wanted_outcome,
         region=parsed_region,
+        region_taken_back=taken_back,
         tenant=tenant,
         time_zone=time_zone,
         lang=lang,
@@ -249,6 +259,23 @@ def _with_earlier_facts(given: Mapping[str, str | None], earlier: Mapping[str, A
 
 
 def check_region_photo(claim: Claim, photos: int) -> None:
-    """`IntakeError` when the claim's region names a photo the claim does not have."""
-    if claim.region is not None and claim.region.photo_number > photos:
-        raise IntakeError("intake.region_photo_missing", number=claim.region.photo_number, photos=photos)
+    """`IntakeError` when the claim's region (or the region it takes back) names a photo the request
+    does not have."""
+    number = claim.region.photo_number if claim.region is not None else claim.region_taken_back
+    if number is not None and number > photos:
+        raise IntakeError("intake.region_photo_missing", number=number, photos=photos)
+
+
+# The photos a claim holds over all its requests. A reverify analyses them all at once, and the claim's
+# record keeps a region for each: a client sending one claim new photos request after request would
+# grow both without end. Never below what one request may send (`Settings.max_photos`).
+CLAIM_PHOTOS_LARGEST = 100
+
+
+def check_claim_photos(claim_id: str, held: Collection[str], sent: Iterable[str], max_photos: int) -> None:
+    """`IntakeError` when the photos `sent` (image ids) would take the claim, holding `held`, past
+    its photos; a photo it holds already adds none."""
+    adding = len(set(sent) - set(held))
+    largest = max(CLAIM_PHOTOS_LARGEST, max_photos)
+    if adding and len(held) + adding > largest:
+        raise IntakeError("intake.claim_photos_full", claim_id=claim_id, held=len(held), adding=adding, largest=largest)

@@ -85,16 +85,7 @@ class Region:
 
     @classmethod
     def parse(cls, text: str) -> Region:
-        photo: int | None = None
-        box = text
-        if ":" in text:
-            number, box = text.split(":", 1)
-            try:
-                photo = int(number.strip())
-            except ValueError:
-                raise RegionInvalid("photo_not_whole", text) from None
-            if photo < 1:
-                raise RegionInvalid("photo_from_one", text)
+        photo, box = _photo_and_box(text)
         parts = box.split(",")
         if len(parts) != 4:
             raise RegionInvalid("shape", text)
@@ -104,13 +95,41 @@ class Region:
             raise RegionInvalid("not_whole", text) from None
         if x < 0 or y < 0 or w <= 0 or h <= 0:
             raise RegionInvalid("outside", text)
-        if max(x, y, w, h, photo or 1) > REGION_LARGEST:
+        if max(x, y, w, h) > REGION_LARGEST:
             raise RegionInvalid("too_large", text)
         return cls(x, y, w, h, photo)
 
     def text(self) -> str:
         box = f"{self.x},{self.y},{self.w},{self.h}"
         return box if self.photo is None else f"{self.photo}:{box}"
+
+
+# A region written as this word (``none``, ``N:none``) takes back the one drawn on that photo before.
+NO_REGION = "none"
+
+
+def region_taken_back(text: str) -> int | None:
+    """The photo number (from 1) a region written ``none`` or ``N:none`` takes the region back from;
+    None for any other text. `RegionInvalid` for a photo number that cannot be read."""
+    if text.split(":", 1)[-1].strip().lower() != NO_REGION:
+        return None
+    return _photo_and_box(text)[0] or 1
+
+
+def _photo_and_box(text: str) -> tuple[int | None, str]:
+    """The photo number a region names (None: none named) and the rest of its text."""
+    if ":" not in text:
+        return None, text
+    number, box = text.split(":", 1)
+    try:
+        photo = int(number.strip())
+    except ValueError:
+        raise RegionInvalid("photo_not_whole", text) from None
+    if photo < 1:
+        raise RegionInvalid("photo_from_one", text)
+    if photo > REGION_LARGEST:
+        raise RegionInvalid("too_large", text)
+    return photo, box
 
 
 @dataclass(frozen=True)
@@ -140,6 +159,9 @@ class Claim:
     # The regions drawn on photos the claim was sent with earlier, each naming its photo among those
     # verified now: a reverify's, which analyses all the claim's photos at once (`region` is then None).
     photo_regions: tuple[Region, ...] = ()
+    # The photo (numbered among those sent now, from 1) whose region an earlier request drew and this
+    # one takes back (`region` written ``none`` or ``N:none``): it is judged, and kept, without one.
+    region_taken_back: int | None = None
 
     @property
     def regions(self) -> tuple[Region, ...]:

@@ -32,7 +32,7 @@ from evidence_check.imaging.features import Vocabulary
 from evidence_check.imaging.fingerprint import fingerprint
 from evidence_check.imaging.load import Limits, Photo, PhotoError, load_photo
 from evidence_check.imaging.preview import MATCHED_SIDE, jpeg_uri, preview_jpeg
-from evidence_check.intake import IntakeError
+from evidence_check.intake import IntakeError, check_claim_photos
 from evidence_check.models import Claim, Report
 from evidence_check.previews import kept_photos
 from evidence_check.references import references_for, stored_print
@@ -187,6 +187,9 @@ def verify_claim(
             files=files,
             fields={**claim_fields(claim), PHOTO_REGIONS: regions_by_image(claim, photo_ids)},
             events=verified_events(claim, body, settings.root_path),
+            admitted=lambda held: check_claim_photos(
+                claim.claim_id, held, (p.image_id for p in analysis.photos), settings.max_photos
+            ),
         )
         body = earlier if earlier is not None else body
         try:

@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from evidence_check.intake import IntakeError, OutOfOrder, build_claim, valid_id
+from evidence_check.intake import (
+    CLAIM_PHOTOS_LARGEST,
+    IntakeError,
+    OutOfOrder,
+    build_claim,
+    check_claim_photos,
+    valid_id,
+)
 from evidence_check.store.claim_files import claim_fields
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
@@ -121,3 +128,47 @@ def test_dates_out_of_order_because_of_one_the_claim_gave_say_so() -> None:
     with pytest.raises(IntakeError) as both_sent:
         claim(claim_id="c-1", ordered_at="2026-11-10T10:00Z", delivered_at="2026-11-05T10:00Z", earlier=claim_fields(first))
     assert "recorded" not in str(both_sent.value)
+
+
+@pytest.mark.parametrize(
+    ("region", "taken_back"),
+    [("none", 1), ("NONE", 1), (" 2 : none ", 2), ("3:None", 3), ("1,2,3,4", None), ("2:1,2,3,4", None)],
+)
+def test_a_region_written_none_takes_back_that_photos_region(region: str, taken_back: int | None) -> None:
+    sent = claim(region=region)
+    assert sent.region_taken_back == taken_back
+    assert (sent.region is None) == (taken_back is not None)
+
+
+@pytest.mark.parametrize(
+    ("region", "code"),
+    [
+        ("none,1,2,3", "intake.region_not_whole"),
+        ("0:none", "intake.region_photo_from_one"),
+        ("two:none", "intake.region_photo_not_whole"),
+        (f"{2**31}:none", "intake.region_too_large"),
+        (f"{2**31}:1,2,3,4", "intake.region_too_large"),
+        ("nothing", "intake.region_shape"),
+        ("1:2:none", "intake.region_shape"),
+    ],
+)
+def test_a_region_that_is_neither_a_box_nor_none_is_refused(region: str, code: str) -> None:
+    with pytest.raises(IntakeError) as raised:
+        claim(region=region)
+    assert raised.value.code == code and "\n" not in str(raised.value)
+
+
+def test_a_claim_holds_its_photos_up_to_the_bound_and_never_below_one_requests_worth() -> None:
+    ids = [f"image-{n}" for n in range(CLAIM_PHOTOS_LARGEST + 50)]
+    held, beyond = set(ids[:CLAIM_PHOTOS_LARGEST]), ids[CLAIM_PHOTOS_LARGEST:]
+    check_claim_photos("c-1", held, ids[:10], max_photos=20)  # sent again: adds none
+    # A claim recorded past the bound before it was held to one may still have its photos sent again.
+    check_claim_photos("c-1", set(ids), ids[:1], max_photos=20)
+    check_claim_photos("c-1", set(), ids[:CLAIM_PHOTOS_LARGEST], max_photos=20)
+    with pytest.raises(IntakeError) as raised:
+        check_claim_photos("c-1", held, beyond[:1], max_photos=20)
+    assert raised.value.code == "intake.claim_photos_full" and raised.value.params["largest"] == CLAIM_PHOTOS_LARGEST
+    # An operator who lets one request send more photos than the bound has them held by one claim.
+    check_claim_photos("c-1", set(), ids, max_photos=len(ids))
+    with pytest.raises(IntakeError):
+        check_claim_photos("c-1", set(ids), ["one-more"], max_photos=len(ids))

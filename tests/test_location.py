@@ -901,6 +901,38 @@ def test_the_region_belongs_to_the_photo_it_names(grocery: Path, context: CheckC
     assert (two.code, two.details["zone"]) == ("location.zone_cause_note", "cap")
 
 
+def test_a_photo_without_a_region_names_every_photo_that_carries_one(grocery: Path, context: CheckContext) -> None:
+    """Regions on photos 1 and 3 (a reverify's: one per photo): photo 2 names both, not photo 1 alone;
+    with one region elsewhere it names that one. (A SKU without
+    catalog images: a photo that aligns says what the service proposes on it instead.)"""
+    photos = [placed(grocery, sku)[0] for sku in ("OATLY", "ALPRO-SOY", "OATLY")]
+    uploads = [Upload(p.filename, _jpeg(p)) for p in photos]
+    both = Claim(
+        claim_id="c-loc",
+        timeline=Timeline(),
+        sku="NOT-IN-CATALOG",
+        photo_regions=(Region(5, 5, 20, 20, photo=3), Region(5, 5, 20, 20, photo=1)),
+    )
+    second = verify(both, uploads, context, Limits()).report.images[1].findings["location"]
+    assert second.code == "location.region_elsewhere"
+    assert (second.details["region_on_photo"], second.details["regions_on_photos"]) == (1, [1, 3])
+    assert "region" not in second.details
+    assert summary(second.code, second.params) == (
+        "No problem region is marked on this photo, only on photos 1 and 3; a photo is judged by its own region only."
+    )
+    assert summary(second.code, second.params, "zh") == "本照片未标注问题区域，仅第 1、3 张照片有标注；每张照片只按其自身的标注区域判断。"
+    one = replace(both, photo_regions=(Region(5, 5, 20, 20, photo=3),))
+    first = verify(one, uploads[:3], context, Limits()).report.images[0].findings["location"]
+    assert (first.details["region_on_photo"], first.details["regions_on_photos"]) == (3, [3])
+    assert summary(first.code, first.params) == (
+        "No problem region is marked on this photo, only on photo 3; a photo is judged by its own region only."
+    )
+    assert summary(first.code, first.params, "zh") == "本照片未标注问题区域，仅第 3 张照片有标注；每张照片只按其自身的标注区域判断。"
+    # The photos that carry a region are judged by their own, and name no other photo.
+    third = verify(both, uploads, context, Limits()).report.images[2].findings["location"]
+    assert third.details["region"] == [5, 5, 20, 20] and "regions_on_photos" not in third.details
+
+
 def _jpeg(photo: Photo) -> bytes:
     buffer = io.BytesIO()
     photo.working.save(buffer, "JPEG", quality=92)

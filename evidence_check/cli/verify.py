@@ -12,15 +12,15 @@ import typer
 from evidence_check.cli.app import DbOption, app, check_tenant, fail, load_settings, open_store, stored_name
 from evidence_check.engine import Upload, now_utc
 from evidence_check.imaging.load import PhotoError, read_file
-from evidence_check.intake import IntakeError, build_claim, check_region_photo
+from evidence_check.intake import IntakeError, build_claim, check_claim_photos, check_region_photo
 from evidence_check.models import Claim, ClaimReason, WantedOutcome
 from evidence_check.render.annotated import annotated_pictures
 from evidence_check.render.html import render_html, thumbnail_uri
 from evidence_check.render.text import render_text
-from evidence_check.service import evidence_thumbnails, limits_from, nothing_readable, verify_claim
+from evidence_check.service import evidence_thumbnails, limits_from, nothing_readable, upload_id, verify_claim
 from evidence_check.storable import shown_all, shown_json
 from evidence_check.store import StoreError
-from evidence_check.store.claim_files import sent_fields
+from evidence_check.store.claim_files import claim_image_ids, sent_fields
 
 
 class OutputFormat(StrEnum):
@@ -52,7 +52,11 @@ def verify(
         WantedOutcome | None, typer.Option(case_sensitive=False, help="what the customer asks for")
     ] = None,
     region: Annotated[
-        str | None, typer.Option(help="X,Y,W,H in pixels of the first photo, or N:X,Y,W,H of photo N (from 1)")
+        str | None,
+        typer.Option(
+            help="X,Y,W,H in pixels of the first photo, or N:X,Y,W,H of photo N (from 1); none or N:none takes "
+            "back the region a claim's earlier request drew on that photo, sent again"
+        ),
     ] = None,
     category: Annotated[str | None, typer.Option(help="product category for claim windows")] = None,
     tz: Annotated[str | None, typer.Option(help="IANA zone for times without offset")] = None,
@@ -113,6 +117,13 @@ def verify(
             uploads.append(Upload(stored_name(path.name), read_file(path, limits)))
         except PhotoError as exc:
             uploads.append(Upload(stored_name(path.name), None, exc))
+    if not no_record:
+        try:
+            held = claim_image_ids(store, tenant, claim.claim_id)
+            check_claim_photos(claim.claim_id, held, (upload_id(u) for u in uploads if u.data is not None), settings.max_photos)
+        except (IntakeError, StoreError) as exc:
+            store.close()
+            fail(str(exc), 2 if isinstance(exc, IntakeError) else 1)
     fmt = OutputFormat.json if as_json else output_format
     try:
         outcome = verify_claim(claim, uploads, settings=settings, store=store, now=now, record=not no_record)
@@ -120,6 +131,8 @@ def verify(
         evidence = evidence_thumbnails(store, tenant, outcome.body, settings) if fmt is OutputFormat.html else {}
     except StoreError as exc:  # a read-only or full disk: the report would claim a record there is not
         fail(str(exc))
+    except IntakeError as exc:  # the claim filled by another request while these photos were analysed
+        fail(str(exc), 2)
     finally:
         store.close()
     if outcome.readable == 0:

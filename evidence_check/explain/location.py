@@ -37,9 +37,10 @@ _SUMMARIES: dict[str, tuple[str, str]] = {
         "The marked region {region} lies outside the {size} photo.",
         "标注的区域 {region} 超出了照片范围（{size}）。",
     ),
+    # {photos}: each photo of the claim that carries a region ("photo 3", "photos 1 and 3"; "3", "1、3")
     "location.region_elsewhere": (
-        "The problem region is marked on photo {photo}; this photo is not judged by it.",
-        "问题区域标注在第 {photo} 张照片上；本照片不据此判断。",
+        "No problem region is marked on this photo, only on {photos}; a photo is judged by its own region only.",
+        "本照片未标注问题区域，仅第 {photos} 张照片有标注；每张照片只按其自身的标注区域判断。",
     ),
     "location.not_aligned": (
         "Problem region {region} marked; whether it is on the product is unknown: {reason}.",

@@ -45,13 +45,17 @@ def claim_fields(claim: Claim) -> dict[str, Any]:
     }
 
 
-def regions_by_image(claim: Claim, image_ids: Sequence[str | None]) -> dict[str, list[int]]:
-    """Each region of the claim as [x, y, w, h] by the image id of the photo it was drawn on;
+def regions_by_image(claim: Claim, image_ids: Sequence[str | None]) -> dict[str, list[int] | None]:
+    """Each region of the claim as [x, y, w, h] by the image id of the photo it was drawn on, and
+    None by that of the photo whose region the claim takes back (`with_earlier_regions` drops it);
     `image_ids`: of the photos verified, in their order (None: a photo not received)."""
-    found = {}
+    found: dict[str, list[int] | None] = {}
     for region in claim.regions:
         if region.photo_number <= len(image_ids) and (image_id := image_ids[region.photo_number - 1]):
             found[image_id] = [region.x, region.y, region.w, region.h]
+    number = claim.region_taken_back
+    if number is not None and number <= len(image_ids) and (image_id := image_ids[number - 1]):
+        found[image_id] = None
     return found
 
 
@@ -127,6 +131,20 @@ def sent_fields(store: Store, tenant: str, claim_id: str) -> dict[str, Any] | No
     except SQLAlchemyError as exc:
         raise StoreError(f"could not read claim {claim_id}: {exc.__class__.__name__}") from None
     return dict(fields) if fields else None
+
+
+def claim_image_ids(store: Store, tenant: str, claim_id: str) -> set[str]:
+    """The image ids of the photos the tenant's claim holds (none when there is no such claim)."""
+    try:
+        with store.sessions() as session:
+            ids = session.scalars(
+                select(PhotoRow.image_id)
+                .join(ClaimRow, ClaimRow.id == PhotoRow.claim_pk)
+                .where(ClaimRow.tenant == tenant, ClaimRow.claim_id == claim_id)
+            ).all()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"could not read the photos of claim {claim_id}: {exc.__class__.__name__}") from None
+    return set(ids)
 
 
 def photo_files(store: Store, tenant: str, claim_id: str) -> list[tuple[str, str, bytes]]:

@@ -41,7 +41,8 @@ SCHEMA_HEAD = "0022_fingerprints_by_image"
 
 
 # The claim's fields' record of each photo's region ([x, y, w, h]) by its image id: a later request of
-# the claim (a retake) adds to it as it adds photos, so the earlier photos keep theirs.
+# the claim (a retake) adds to it as it adds photos, so the earlier photos keep theirs; a request that
+# sends a photo again with a region replaces that photo's, one that takes it back (None) removes it.
 PHOTO_REGIONS = "photo_regions"
 
 
@@ -51,7 +52,8 @@ def with_earlier_regions(fields: Mapping[str, Any], earlier: Mapping[str, Any] |
     before = earlier or {}
     if PHOTO_REGIONS not in fields and PHOTO_REGIONS not in before:
         return dict(fields)
-    return {**fields, PHOTO_REGIONS: {**(before.get(PHOTO_REGIONS) or {}), **(fields.get(PHOTO_REGIONS) or {})}}
+    merged = {**(before.get(PHOTO_REGIONS) or {}), **(fields.get(PHOTO_REGIONS) or {})}
+    return {**fields, PHOTO_REGIONS: {image_id: box for image_id, box in merged.items() if box is not None}}
 
 
 # Query parameters libpq reads a secret from, as it reads the password before the '@'.
@@ -214,6 +216,7 @@ class Store:
         files: Mapping[str, bytes] | None = None,
         fields: Mapping[str, Any] | None = None,
         events: Sequence[Event] = (),
+        admitted: Callable[[set[str]], None] | None = None,
     ) -> dict[str, Any] | None:
         """Record the claim, its photos (image_id, filename), its report and the webhook `events`
         announcing it (`outbox`), all or nothing.
@@ -226,6 +229,11 @@ class Store:
         request first, this transaction fails as a whole and the report recorded first is returned
         instead (None means this report was recorded). When another request took one of the keys
         first, `RequestConflict` is raised and nothing of this one is recorded.
+
+        `admitted` is called with the image ids of the photos the claim holds, the claim held until
+        the transaction ends; what it raises (the service's bound on a claim's photos) refuses the
+        record whole. Here, not before: requests sent to a claim at once each found it short of the
+        bound before they were analysed.
         """
         photos = list(photos)
         # Two requests creating the same claim at once: the loser's insert breaks the unique
@@ -233,7 +241,7 @@ class Store:
         for attempt in range(2):
             try:
                 self._record_once(
-                    claim, photos, report, when, request_keys, fingerprints or {}, files or {}, fields, events
+                    claim, photos, report, when, request_keys, fingerprints or {}, files or {}, fields, events, admitted
                 )
                 return None
             except IntegrityError as exc:
@@ -257,12 +265,15 @@ class Store:
         files: Mapping[str, bytes],
         fields: Mapping[str, Any] | None,
         events: Sequence[Event],
+        admitted: Callable[[set[str]], None] | None,
     ) -> None:
         with self.sessions.begin() as session:
             claim_row = self._claim_row(session, claim, when)
+            known = set(session.scalars(select(PhotoRow.image_id).where(PhotoRow.claim_pk == claim_row.id)))
+            if admitted is not None:
+                admitted(known)
             if fields is not None:
                 claim_row.fields = with_earlier_regions(fields, self._with_regions_by_image(session, claim_row))
-            known = set(session.scalars(select(PhotoRow.image_id).where(PhotoRow.claim_pk == claim_row.id)))
             for image_id, filename in photos:
                 if image_id in known:
                     continue

@@ -6,20 +6,21 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from evidence_check import service
+from evidence_check import intake, service
 from evidence_check.cli import app
 from evidence_check.engine import now_utc
 from evidence_check.service import Reverified, reverify_claim, reverify_keys
 from evidence_check.settings import Settings
 from evidence_check.store import Store
 from evidence_check.store.webhooks import deliveries, set_webhook
-from tests.api.conftest import Api, bearer, jpeg, photos
+from tests.api.conftest import Api, bearer, jpeg, make_api, photos
 
 
 def _relevance(body: dict) -> str:
@@ -383,3 +384,174 @@ def test_a_claim_recorded_before_photos_kept_their_regions_keeps_its_region_thro
         row.fields = {name: value for name, value in row.fields.items() if name != PHOTO_REGIONS}
     assert api.verify(photos(("retake.jpg", jpeg(54))), {"claim_id": "c-old"}).status_code == 200
     assert _regions(api.client.post("/v1/claims/c-old/reverify").json()) == [None, [10, 20, 30, 40], None]
+
+
+@pytest.mark.parametrize(
+    ("taken_back", "reverified"),
+    [
+        # The first photo's region taken back by sending that photo again; the second keeps its own.
+        ("none", [None, [1, 2, 30, 40]]),
+        # The second photo's (N:none names it among the photos sent now); the first keeps its own.
+        ("2:NONE", [[10, 20, 30, 40], None]),
+    ],
+)
+def test_a_region_drawn_on_the_wrong_photo_can_be_taken_back(
+    api: Api, taken_back: str, reverified: list[list[int] | None]
+) -> None:
+    """Sent again without a region, a photo keeps the one drawn on it (a retake must not erase it); sent
+    with `region=none` it loses it, in this report, the claim's record and every reverify after."""
+    front, tear = ("front.jpg", jpeg(60)), ("tear.jpg", jpeg(61))
+    assert api.verify(photos(front), {"claim_id": "c-back", "region": "10,20,30,40"}).status_code == 200
+    assert api.verify(photos(tear), {"claim_id": "c-back", "region": "1,2,30,40"}).status_code == 200
+    kept = api.verify(photos(front, tear), {"claim_id": "c-back"})
+    assert kept.status_code == 200, kept.text
+    assert _regions(api.client.post("/v1/claims/c-back/reverify").json()) == [[10, 20, 30, 40], [1, 2, 30, 40]]
+    sent = api.verify(photos(front, tear), {"claim_id": "c-back", "region": taken_back})
+    assert sent.status_code == 200, sent.text
+    assert _regions(sent.json()) == [None, None]
+    assert _regions(api.client.post("/v1/claims/c-back/reverify").json()) == reverified
+    assert _regions(api.client.post("/v1/claims/c-back/reverify").json()) == reverified
+
+
+def test_taking_back_a_region_names_a_photo_of_the_request(api: Api) -> None:
+    assert api.verify(photos(("a.jpg", jpeg(62))), {"claim_id": "c-back2", "region": "10,20,30,40"}).status_code == 200
+    for region, detail in (
+        ("2:none", "region: names photo 2, but the claim has 1"),
+        ("0:none", "region: region's photo number counts from 1, got '0:none'"),
+        ("x:none", "region: region's photo number must be a whole number (N:X,Y,W,H), got 'x:none'"),
+    ):
+        refused = api.verify(photos(("a.jpg", jpeg(62))), {"claim_id": "c-back2", "region": region})
+        assert (refused.status_code, refused.json()["detail"]) == (422, detail)
+    # Refused, it took nothing back.
+    assert _regions(api.client.post("/v1/claims/c-back2/reverify").json()) == [[10, 20, 30, 40]]
+
+
+def test_the_command_line_takes_a_region_back(api: Api, tmp_path: Any) -> None:
+    cli, db = CliRunner(), ["--db", api.store.url]
+    (tmp_path / "tear.jpg").write_bytes(jpeg(63))
+    tear = str(tmp_path / "tear.jpg")
+    assert cli.invoke(app, ["verify", tear, "--claim-id", "c-cli-back", "--region", "10,20,30,40", *db]).exit_code == 0
+    sent = cli.invoke(app, ["verify", tear, "--claim-id", "c-cli-back", "--region", "none", "--json", *db])
+    assert sent.exit_code == 0, sent.output
+    again = cli.invoke(app, ["reverify", "c-cli-back", "--json", *db])
+    assert again.exit_code == 0, again.output
+    assert _regions(json.loads(again.stdout)) == [None]
+
+
+def test_a_photo_without_a_region_names_every_photo_of_the_claim_that_carries_one(api: Api) -> None:
+    """Regions drawn on photos 1 and 3 of the claim over two requests: verified again, photo 2 says both."""
+    assert api.verify(photos(("a.jpg", jpeg(64))), {"claim_id": "c-many", "region": "1,1,9,9"}).status_code == 200
+    sent = api.verify(photos(("b.jpg", jpeg(65)), ("c.jpg", jpeg(66))), {"claim_id": "c-many", "region": "2:2,2,9,9"})
+    assert sent.status_code == 200, sent.text
+    body = api.client.post("/v1/claims/c-many/reverify").json()
+    second = body["images"][1]["checks"]["location"]
+    assert (second["details"]["region_on_photo"], second["details"]["regions_on_photos"]) == (1, [1, 3])
+    assert second["summary"] == "No problem region is marked on this photo, only on photos 1 and 3; a photo is judged by its own region only."
+    chinese = api.client.get("/v1/claims/c-many", headers={"Accept-Language": "zh"}).json()
+    assert chinese["images"][1]["checks"]["location"]["summary"] == "本照片未标注问题区域，仅第 1、3 张照片有标注；每张照片只按其自身的标注区域判断。"
+
+
+def test_a_claim_holds_a_bounded_number_of_photos_however_many_requests_send_it_new_ones(
+    store: Store, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """A client sending one claim new photos request after request (each with a region) would grow its
+    photos, its record of regions and a reverify's work without end: past the bound it is refused in
+    one line and nothing is recorded; photos the claim holds already may be sent again (a region moved
+    or taken back), and an analysis that records nothing is not bounded."""
+    monkeypatch.setattr(intake, "CLAIM_PHOTOS_LARGEST", 3)
+    for api in make_api(store, max_photos=2):
+        a, b, c, d = (("a.jpg", jpeg(70)), ("b.jpg", jpeg(71)), ("c.jpg", jpeg(72)), ("d.jpg", jpeg(73)))
+        assert api.verify(photos(a, b), {"claim_id": "c-full", "region": "1,1,9,9"}).status_code == 200
+        refused = api.verify(photos(c, d), {"claim_id": "c-full", "region": "2:1,1,9,9"})
+        assert (refused.status_code, refused.json()) == (
+            422,
+            {"detail": "claim 'c-full' holds 2 photos and this request adds 2: a claim holds at most 3 "
+             "(verifying it again analyses them all); start a new claim"},
+        )  # fmt: skip
+        chinese = api.verify(photos(c, d), {"claim_id": "c-full"}, headers={"Accept-Language": "zh"})
+        assert chinese.json()["detail"].startswith("理赔 'c-full' 已有 2 张照片，本次请求再添加 2 张")
+        assert api.count("photos") == 2 and len(api.client.get("/v1/claims/c-full/reports").json()) == 1
+        assert api.verify(photos(a, c), {"claim_id": "c-full", "region": "2:2,2,9,9"}).status_code == 200
+        assert api.verify(photos(a, b), {"claim_id": "c-full", "region": "none"}).status_code == 200
+        assert api.verify(photos(d), {"claim_id": "c-full", "record": "false"}).status_code == 200
+        assert api.verify(photos(d), {"claim_id": "c-full"}).status_code == 422
+        assert api.verify(photos(d), {"claim_id": "c-other"}).status_code == 200
+        again = api.client.post("/v1/claims/c-full/reverify").json()
+        assert [image["filename"] for image in again["images"]] == ["a.jpg", "b.jpg", "c.jpg"]
+        assert _regions(again) == [None, None, [2, 2, 9, 9]]
+    # The command line holds the claim to the same bound, with a usage error's status.
+    monkeypatch.setenv("EVIDENCE_CHECK_MAX_PHOTOS", "2")
+    (tmp_path / "d.jpg").write_bytes(jpeg(73))
+    cli, db = CliRunner(), ["--db", store.url]
+    full = cli.invoke(app, ["verify", str(tmp_path / "d.jpg"), "--claim-id", "c-full", *db])
+    assert full.exit_code == 2 and full.stderr.strip().startswith("evidence-check: claim 'c-full' holds 3 photos")
+    assert len(full.stderr.strip().splitlines()) == 1
+    analysed = cli.invoke(app, ["verify", str(tmp_path / "d.jpg"), "--claim-id", "c-full", "--no-record", *db])
+    assert analysed.exit_code == 0, analysed.output
+
+
+def test_requests_sent_to_one_claim_at_once_hold_it_to_its_bound(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hostile client sending one claim ten requests at once, a new photo each: every one of them found
+    the claim short of its bound before analysing, so the bound must hold where the photos are recorded,
+    each request in turn. Exactly as many as fit are recorded, whole; the others are refused whole."""
+    monkeypatch.setattr(intake, "CLAIM_PHOTOS_LARGEST", 3)
+    start = threading.Barrier(10)
+    for api in make_api(store, max_photos=2, api_max_parallel=10):
+
+        def send(n: int, api: Api = api) -> Any:
+            start.wait()
+            return api.verify(photos((f"p{n}.jpg", jpeg(80 + n))), {"claim_id": "c-rush", "region": "1,1,9,9"})
+
+        with ThreadPoolExecutor(10) as pool:
+            answers = list(pool.map(send, range(10)))
+        assert api.count("claims") == 1
+        assert sorted(a.status_code for a in answers) == [200] * 3 + [422] * 7, [a.text for a in answers]
+        refused = [a.json()["detail"] for a in answers if a.status_code == 422]
+        assert all(d.startswith("claim 'c-rush' holds 3 photos and this request adds 1") for d in refused), refused
+        assert (api.count("photos"), api.count("reports")) == (3, 3)
+        kept = {a.json()["images"][0]["image_id"] for a in answers if a.status_code == 200}
+        again = api.client.post("/v1/claims/c-rush/reverify").json()
+        assert {image["image_id"] for image in again["images"]} == kept
+        assert _regions(again) == [[1, 1, 9, 9]] * 3
+
+
+def test_the_command_line_refuses_in_one_line_a_claim_filled_while_its_photos_were_analysed(
+    store: Store, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """Another request filled the claim after `verify` found it short: refused as the bound says (status 2,
+    one line), not a traceback, and nothing recorded."""
+    monkeypatch.setattr(intake, "CLAIM_PHOTOS_LARGEST", 1)
+    monkeypatch.setenv("EVIDENCE_CHECK_MAX_PHOTOS", "1")
+    for name, seed in (("a.jpg", 90), ("b.jpg", 91)):
+        (tmp_path / name).write_bytes(jpeg(seed))
+    cli, db = CliRunner(), ["--db", store.url]
+    assert cli.invoke(app, ["verify", str(tmp_path / "a.jpg"), "--claim-id", "c-raced", *db]).exit_code == 0
+    monkeypatch.setattr("evidence_check.cli.verify.claim_image_ids", lambda *_: set())  # read before the other
+    full = cli.invoke(app, ["verify", str(tmp_path / "b.jpg"), "--claim-id", "c-raced", *db])
+    assert (full.exit_code, full.stderr.strip().splitlines()) == (
+        2,
+        ["evidence-check: claim 'c-raced' holds 1 photos and this request adds 1: a claim holds at most 1 "
+         "(verifying it again analyses them all); start a new claim"],
+    ), full.output  # fmt: skip
+    again = cli.invoke(app, ["reverify", "c-raced", "--json", *db])
+    assert [image["filename"] for image in json.loads(again.stdout)["images"]] == ["a.jpg"]
+
+
+def test_a_request_past_a_full_claims_bound_is_refused_before_its_photos_are_analysed(
+    store: Store, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """The bound is held where the photos are recorded, but a claim known full is refused before any
+    photo is analysed (the API, the console's form and the command line): a hostile client's requests
+    cost no analysis."""
+    monkeypatch.setattr(intake, "CLAIM_PHOTOS_LARGEST", 1)
+    monkeypatch.setenv("EVIDENCE_CHECK_MAX_PHOTOS", "1")
+    analysed = []
+    real = service.verify
+    monkeypatch.setattr(service, "verify", lambda *args, **kwargs: analysed.append(1) or real(*args, **kwargs))
+    for api in make_api(store, max_photos=1):
+        assert api.verify(photos(("a.jpg", jpeg(92))), {"claim_id": "c-known-full"}).status_code == 200
+        assert api.verify(photos(("b.jpg", jpeg(93))), {"claim_id": "c-known-full"}).status_code == 422
+    (tmp_path / "c.jpg").write_bytes(jpeg(94))
+    full = CliRunner().invoke(app, ["verify", str(tmp_path / "c.jpg"), "--claim-id", "c-known-full", "--db", store.url])
+    assert full.exit_code == 2
+    assert len(analysed) == 1

@@ -948,3 +948,45 @@ def test_a_sku_is_looked_up_once_typing_pauses_not_at_each_key(page: Any, served
     sync_api.expect(said).to_have_text("the zz-123 · Images: 2")
     asked = [url for url in page.requested if "/new-claim/sku?" in url]  # type: ignore[attr-defined]
     assert asked == [f"{server.url}/new-claim/sku?sku=zz-123"]
+
+
+@pytest.mark.parametrize("viewport", [{"width": 400, "height": 860}], ids=["phone"], indirect=True)
+def test_an_agent_takes_back_a_region_typing_none_before_choosing_the_photo(
+    page: Any, served: tuple[Server, str], tmp_path: Path
+) -> None:
+    """The region's field sits above the photos: an agent taking back a box types `none` there, then
+    chooses the photo again. Choosing it cleared the field (a box is pixels of the photo it was drawn on),
+    so the form went without `none` and the photo kept the box the agent withdrew. The field is not a
+    number's either: a phone's number pad has no letters to type `none` with."""
+    server, key = served
+    first = httpx.post(
+        server.url + "/v1/verify",
+        headers={"Authorization": f"Bearer {key}"},
+        data={"claim_id": "c-taken", "region": "10,10,50,40"},
+        files=[("photos", ("a.jpg", PHOTOS[0].read_bytes(), "image/jpeg"))],
+        timeout=120,
+    )
+    assert first.status_code == 200, first.text
+    _sign_in(page, server, key)
+    page.goto(server.url + "/new-claim")
+    assert page.locator("#region").get_attribute("inputmode") in (None, "text")
+    page.get_by_label("Claim id (optional)").fill("c-taken")
+    page.locator("#region").fill("none")
+    page.locator("#photos").set_input_files(str(PHOTOS[0]))
+    _until(page, "document.getElementById('region-photo').naturalWidth > 0")
+    assert page.locator("#region").input_value() == "none"
+    page.get_by_role("button", name="Verify the photos").click()
+    page.wait_for_url(server.url + "/claims/c-taken", timeout=120_000)
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    try:
+        kept = sent_fields(store, "acme", "c-taken")
+    finally:
+        store.close()
+    assert kept is not None and kept["photo_regions"] == {}
+    # A box drawn before a photo is chosen is still cleared by choosing another: it is pixels of no photo.
+    page.goto(server.url + "/new-claim")
+    page.locator("#region").fill("10,10,50,40")
+    page.locator("#photos").set_input_files(str(PHOTOS[1]))
+    _until(page, "document.getElementById('region-photo').naturalWidth > 0")
+    assert page.locator("#region").input_value() == ""
+    assert page.refused == []  # type: ignore[attr-defined]

@@ -122,6 +122,23 @@ def test_a_claim_made_through_the_form_is_verified_and_shown(api: Api) -> None:
     ]
 
 
+def test_the_form_takes_back_a_region_drawn_on_the_wrong_photo(api: Api) -> None:
+    """The agent sends the photo again under the claim's id with `none` typed for the region: the
+    claim's record forgets it, so a reverify judges the photo without it; the form says how."""
+    page = api.client.get("/new-claim").text
+    assert "none takes back the box sent before with that photo" in html.unescape(page)
+    for region in ("10,10,50,40", "none"):
+        answer = api.client.post(
+            "/new-claim",
+            files=photos(("front.jpg", jpeg(1))),
+            data={**CLAIM, "csrf": csrf_of(api.client.get("/new-claim").text), "claim_id": "c-back", "region": region},
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303, answer.text
+    again = api.client.post("/v1/claims/c-back/reverify").json()
+    assert "region" not in again["images"][0]["checks"]["location"]["details"]
+
+
 def test_a_wrong_field_gives_the_form_back_with_the_reason_and_the_fields_kept(api: Api) -> None:
     token = csrf_of(api.client.get("/new-claim").text)
     answer = api.client.post(

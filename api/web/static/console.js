@@ -128,8 +128,11 @@
   // A browser shows JPEG, PNG, WebP and GIF itself; any other photo (HEIC above all) is previewed
   // by the server as a JPEG, which says the photo's own size so that the box is given in its pixels.
   var shown = 0;
+  // `none` (or `N:none`) takes back the box sent before with that photo: a word, not pixels of the
+  // photo shown, so choosing the photos keeps it where it clears a box.
+  var takenBack = /^\s*(\d+\s*:\s*)?none\s*$/i;
   function showRegionPhoto(file) {
-    clearRegion();
+    if (takenBack.test(region.value)) { mark.hidden = true; } else { clearRegion(); }
     var mine = ++shown;
     box.hidden = true;
     delete photo.dataset.width;

@@ -55,7 +55,9 @@ def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
     region = claim.region_on(context.photo_number)
     details: dict[str, Any] = {"image_size": [photo.width, photo.height], "zone": None}
     if claim.regions and region is None:
-        details["region_on_photo"] = claim.regions[0].photo_number
+        # Every photo that carries a region; `region_on_photo`, the first of them, as clients read it.
+        elsewhere = sorted({other.photo_number for other in claim.regions})
+        details.update(region_on_photo=elsewhere[0], regions_on_photos=elsewhere)
     if region is not None:
         text = f"{region.x},{region.y},{region.w},{region.h}"
         if region.x + region.w > photo.width or region.y + region.h > photo.height:
@@ -77,7 +79,7 @@ def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
             details["on_product"] = None
             return Finding(Status.UNKNOWN, 0.0, "location.not_aligned", {"region": text, "reason": aligned}, details)
         if "region_on_photo" in details:
-            return Finding(Status.UNKNOWN, 0.0, "location.region_elsewhere", {"photo": details["region_on_photo"]}, details)
+            return Finding(Status.UNKNOWN, 0.0, "location.region_elsewhere", _elsewhere(details), details)
         return Finding(Status.UNKNOWN, 0.0, "location.no_region", {}, details)
     match, features = aligned
     shape = ProductShape(match.image, read_zones(match.image.zones))
@@ -94,6 +96,14 @@ def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
         details["on_product"] = None
         return Finding(Status.UNKNOWN, 0.0, "location.not_aligned", {"region": text, "reason": "folded"}, details)
     return judged(text, placement, details)
+
+
+def _elsewhere(details: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of `location.region_elsewhere`: the first photo that carries a region as a number
+    (`photo`) and every one of them written out in each language (`photos`, `photos_zh`)."""
+    numbers = [str(number) for number in details["regions_on_photos"]]
+    listed = f"photo {numbers[0]}" if len(numbers) == 1 else f"photos {', '.join(numbers[:-1])} and {numbers[-1]}"
+    return {"photo": details["region_on_photo"], "photos": listed, "photos_zh": "、".join(numbers)}
 
 
 def judged(text: str, placement: Placement, details: dict[str, Any]) -> Finding:
@@ -126,8 +136,9 @@ def _proposed(photo: Photo, context: CheckContext, match: Any, features: Any, sh
     with measured.timed("location.proposal"):
         proposal = propose(features, match, (photo.width, photo.height), photo.working)
     if proposal is None:
-        code = "location.region_elsewhere" if "region_on_photo" in details else "location.nothing_proposed"
-        return Finding(Status.UNKNOWN, 0.0, code, {"photo": details.get("region_on_photo")}, details)
+        if "region_on_photo" in details:
+            return Finding(Status.UNKNOWN, 0.0, "location.region_elsewhere", _elsewhere(details), details)
+        return Finding(Status.UNKNOWN, 0.0, "location.nothing_proposed", {}, details)
     details["alignment"] = proposal.alignment
     if isinstance(proposal, Declined):
         return Finding(Status.UNKNOWN, 0.0, "location.not_comparable", {"alignment": f"{proposal.alignment:.2f}"}, details)
