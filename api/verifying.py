@@ -39,7 +39,7 @@ from evidence_check.service import (
     verify_claim,
 )
 from evidence_check.settings import Settings
-from evidence_check.store import Store, request_key
+from evidence_check.store import Store, claim_request_key, request_key
 from evidence_check.store.claim_files import claim_image_ids, sent_fields
 
 PHOTOS_FIELD = "photos"
@@ -130,7 +130,7 @@ def parse_verify(
     if idempotency_key:
         keys.append(request_key(f"idem:{idempotency_key}", digest))
     if fields.claim_id:
-        keys.append(request_key(f"claim:{digest}"))
+        keys.append(claim_request_key(digest))
     return VerifyRequest(claim=claim, photos=named_photos, record=fields.record, request_keys=tuple(keys))
 
 

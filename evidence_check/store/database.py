@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
 
-from sqlalchemy import Engine, create_engine, event, inspect, or_, select, text, update
+from sqlalchemy import Engine, create_engine, delete, event, func, inspect, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
@@ -126,9 +126,26 @@ def request_key(name: str, digest: str | None = None) -> str:
     return f"{name}\n{digest}" if digest else name
 
 
+# A claim's request named by what it carries (its claim id, fields and photos) is a retry only while
+# its report is the claim's latest: sent again after another request or a reverify of the claim (a
+# region moved and moved back, taken back and drawn again), it is a new request, verified and recorded,
+# where replaying the first answer showed what the record no longer held. A client's Idempotency-Key
+# stays the first answer's for good.
+CLAIM_REQUEST = "claim:"
+
+
+def claim_request_key(digest: str) -> str:
+    """The request key of a claim's request whose everything is `digest` (see CLAIM_REQUEST)."""
+    return request_key(f"{CLAIM_REQUEST}{digest}")
+
+
 def _split_request_key(key: str) -> tuple[str, str | None]:
     name, _, digest = key.partition("\n")
     return name, digest or None
+
+
+def _latest_report(session: Session, claim_pk: int) -> int | None:
+    return session.scalar(select(func.max(ReportRow.id)).where(ReportRow.claim_pk == claim_pk))
 
 
 class Store:
@@ -311,10 +328,22 @@ class Store:
                 risk=float(report["risk"]),
                 body=report,
             )
+            latest = _latest_report(session, claim_row.id)
             session.add(report_row)
             if request_keys:
                 session.flush()
                 for name, digest in dict(map(_split_request_key, request_keys)).items():
+                    if name.startswith(CLAIM_REQUEST) and latest is not None:
+                        # Its earlier report is no longer the claim's latest: this is a new request,
+                        # the key moves to it. On the latest, the key stays and the insert below
+                        # fails: the same request recorded a moment ago by another process.
+                        session.execute(
+                            delete(RequestKeyRow).where(
+                                RequestKeyRow.tenant == claim.tenant,
+                                RequestKeyRow.request_key == name,
+                                RequestKeyRow.report_pk != latest,
+                            )
+                        )
                     session.add(
                         RequestKeyRow(
                             tenant=claim.tenant,
@@ -335,16 +364,25 @@ class Store:
         wanted = dict(map(_split_request_key, request_keys))
         with self.sessions() as session:
             rows = session.execute(
-                select(RequestKeyRow.request_key, RequestKeyRow.request_digest, ReportRow.body)
+                select(
+                    RequestKeyRow.request_key,
+                    RequestKeyRow.request_digest,
+                    ReportRow.body,
+                    ReportRow.id,
+                    ReportRow.claim_pk,
+                )
                 .join(ReportRow, RequestKeyRow.report_pk == ReportRow.id)
                 .where(RequestKeyRow.tenant == tenant, RequestKeyRow.request_key.in_(list(wanted)))
                 .order_by(RequestKeyRow.id)
             ).all()
-        for name, recorded_digest, _body in rows:
-            given = wanted[name]
-            if given is not None and recorded_digest is not None and given != recorded_digest:
-                raise RequestConflict(f"request key {name[:80]!r} was recorded for another request")
-        return dict(rows[0].body) if rows else None
+            for name, recorded_digest, *_ in rows:
+                given = wanted[name]
+                if given is not None and recorded_digest is not None and given != recorded_digest:
+                    raise RequestConflict(f"request key {name[:80]!r} was recorded for another request")
+            for name, _digest, body, report_pk, claim_pk in rows:
+                if not name.startswith(CLAIM_REQUEST) or _latest_report(session, claim_pk) == report_pk:
+                    return dict(body)
+        return None
 
     @store_errors("could not read the report")
     def latest_report(self, tenant: str, claim_id: str) -> dict[str, Any] | None:

@@ -48,6 +48,33 @@ def test_the_same_claim_id_with_something_new_is_a_new_report(
     assert api.client.get("/v1/claims/c-6").json() == second.json()
 
 
+def _region(body: dict) -> list[int] | None:
+    return body["images"][0]["checks"]["location"]["details"].get("region")
+
+
+@pytest.mark.parametrize("between", ["a moved region", "a reverify"])
+def test_a_request_sent_again_after_another_of_its_claim_is_a_new_request(api: Api, between: str) -> None:
+    """A region moved from A to B and back to A: the third request is the first's to the byte, but the
+    claim's record holds B by then. Replayed, it answered A's old report while the record kept B."""
+    front = ("front.jpg", jpeg(81))
+    first = api.verify(photos(front), {"claim_id": "c-again", "region": "10,20,30,40"})
+    assert first.status_code == 200 and _region(first.json()) == [10, 20, 30, 40]
+    if between == "a moved region":
+        moved = api.verify(photos(front), {"claim_id": "c-again", "region": "50,60,30,40"})
+        assert _region(moved.json()) == [50, 60, 30, 40]
+    else:
+        assert api.client.post("/v1/claims/c-again/reverify").status_code == 200
+    again = api.verify(photos(front), {"claim_id": "c-again", "region": "10,20,30,40"})
+    assert again.status_code == 200, again.text
+    assert again.json()["created_at"] != first.json()["created_at"]
+    assert api.count("reports") == 3
+    assert api.client.get("/v1/claims/c-again").json() == again.json()
+    # Sent once more right after it: a retry of the latest, answered from the store.
+    retry = api.verify(photos(front), {"claim_id": "c-again", "region": "10,20,30,40"})
+    assert retry.json() == again.json() and api.count("reports") == 3
+    assert _region(api.client.post("/v1/claims/c-again/reverify").json()) == [10, 20, 30, 40]
+
+
 def test_record_false_remembers_nothing(api: Api) -> None:
     response = api.verify(photos(("a.jpg", jpeg(1))), {"claim_id": "c-7", "record": "false"})
     assert response.status_code == 200
@@ -74,6 +101,30 @@ def test_concurrent_retries_of_one_request_record_it_once(server: Server, api: A
     assert [r.status_code for r in responses] == [200] * 20
     assert len({r.json()["created_at"] for r in responses}) == 1
     assert (api.count("claims"), api.count("photos"), api.count("reports")) == (1, 1, 1)
+
+
+def test_copies_of_a_request_sent_again_after_another_record_it_once(server: Server, api: Api) -> None:
+    """The claim's earlier answer to the request is stale (another request came after it): twelve copies
+    at once each find no answer to replay, and the claim's lock lets one of them move the key to its report;
+    the rest are answered with that one."""
+    front = ("front.jpg", jpeg(82))
+    for region in ("10,20,30,40", "50,60,30,40"):
+        assert api.verify(photos(front), {"claim_id": "c-again-race", "region": region}).status_code == 200
+
+    def send(_: int) -> httpx.Response:
+        return httpx.post(
+            f"{server.url}/v1/verify",
+            files=photos(front),
+            data={**CLAIM, "claim_id": "c-again-race", "region": "10,20,30,40"},
+            timeout=120,
+        )
+
+    with ThreadPoolExecutor(12) as pool:
+        responses = list(pool.map(send, range(12)))
+    assert [r.status_code for r in responses] == [200] * 12
+    assert len({r.json()["created_at"] for r in responses}) == 1
+    assert api.count("reports") == 3
+    assert api.client.get("/v1/claims/c-again-race").json() == responses[0].json()
 
 
 @pytest.mark.parametrize(
