@@ -48,6 +48,15 @@ TAIL_SIZE = 16_384
 DIRECTORY_SPARSENESS = 1
 # A lookup is a handful of codes: OpenMP threads cost more than they save (measured).
 faiss.omp_set_num_threads(1)
+# A probe reads at most this many entries of one substring in a level, the earliest codes first,
+# plus 8 times the run a substring has on average there (size / 2**hash_bits: 1 for PDQ at 16 M
+# codes, 30 for pHash at 2 M), so that runs of distinct random pictures are read whole. A longer run
+# is a flood: one picture's codes in thousands of rows (a placeholder sent with every claim) made a
+# search find, sort and return every row, 4 s a photo at 200,000 rows; the look reads the closest
+# OWNERS_READ hits of a search only, the earliest among equals (docs/measurements/reuse.md).
+RUN_READ = 256
+# A search returns at most this many hits, closest first (the look reads the first 96 of them).
+MAX_HITS = 256
 
 
 @dataclass(frozen=True)
@@ -301,6 +310,7 @@ class _Level:
         """`directory`: this level's, built before (a mapped file's); else built here."""
         self.entries, self.copies = entries, copies  # copies: (nhash, size, code bytes) or None
         tables, size = entries.shape
+        self.run_read = RUN_READ + 8 * (size >> hash_bits)
         bits = directory_bits(size, hash_bits)
         self.shift = np.uint64(32 + hash_bits - bits)
         self.slots = (1 << bits) + 1
@@ -332,6 +342,10 @@ class _Level:
         slots = (wanted >> self.prefix).astype(np.int64)
         slots += np.repeat(np.arange(len(probes), dtype=np.int64) * self.slots, probes.shape[1])
         lo, hi = self.directory.ravel()[slots], self.directory.ravel()[slots + 1]
+        crowded = np.flatnonzero(hi - lo > self.run_read)
+        if len(crowded):
+            lo, hi = lo.astype(np.int64), hi.astype(np.int64)
+            self._earliest_of_runs(wanted, crowded, lo, hi)
         at, source = _ranges(lo, hi)
         found = self.entries.ravel()[at]
         if self.prefix:  # a slot holds several substrings: keep the probed one
@@ -339,6 +353,30 @@ class _Level:
             at, found, source = at[keep], found[keep], source[keep]
         codes = None if self.copies is None else self.copies.reshape(-1, self.copies.shape[2])[at]
         return source % probes.shape[1], (found & _LOW).astype(np.int64), codes
+
+
+    def _earliest_of_runs(self, wanted: np.ndarray, crowded: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Narrow each crowded probe's [lo, hi) to its own substring's run, cut to the run's first
+        `run_read` entries (within a run the code numbers ascend: the earliest codes)."""
+        flat = self.entries.ravel()
+        first = wanted[crowded] << np.uint64(32)
+        start = _first_at_least(flat, lo[crowded], hi[crowded], first)
+        end = _first_at_least(flat, start, hi[crowded], first + np.uint64(1 << 32))
+        lo[crowded], hi[crowded] = start, np.minimum(end, start + self.run_read)
+
+
+def _first_at_least(flat: np.ndarray, lo: np.ndarray, hi: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """For each i, the first position in flat[lo[i]:hi[i]] (sorted) whose value is >= keys[i], or hi[i]:
+    one binary search per i, all side by side."""
+    lo, hi = lo.copy(), hi.copy()
+    while True:
+        open_ = lo < hi
+        if not open_.any():
+            return lo
+        mid = (lo + hi) // 2
+        below = open_ & (flat[np.minimum(mid, len(flat) - 1)] < keys)
+        lo = np.where(below, mid + 1, lo)
+        hi = np.where(open_ & ~below, mid, hi)
 
 
 def directory_bits(size: int, hash_bits: int) -> int:
@@ -469,7 +507,8 @@ class TenantIndex:
         self._phash.add(np.frombuffer(b"".join(phash), dtype=np.uint8).reshape(-1, 8))
 
     def search(self, codes: Sequence[Codes]) -> list[Hit]:
-        """Pictures with a code near a dihedral variant of any query code, closest PDQ first."""
+        """Pictures with a code near a dihedral variant of any query code, closest PDQ first (at most
+        MAX_HITS; of a substring many codes share, the earliest RUN_READ, see `_Level.find`)."""
         return search_parts([self], codes)
 
     def _closest(
@@ -511,4 +550,4 @@ def search_parts(parts: Sequence[TenantIndex], codes: Sequence[Codes]) -> list[H
         variant = pdq_variant if pdq_variant >= 0 else phash_variant
         hits.append(Hit(entry_id, pdq_distance, phash_distance, variant))
     # Row ids grow with time: among equals the earlier picture comes first.
-    return sorted(hits, key=lambda h: (h.pdq_distance, h.phash_distance, h.entry_id))
+    return sorted(hits, key=lambda h: (h.pdq_distance, h.phash_distance, h.entry_id))[:MAX_HITS]

@@ -1,0 +1,119 @@
+"""One picture in many rows (a placeholder sent with every claim, a hostile client's flood): the index's
+search reads the earliest RUN_READ codes of a substring so many share and returns at most MAX_HITS
+hits, so it stays bounded; what the look decides (the earliest claim of the picture, a listing photo
+of it, another row found by its own codes) is still found."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+from sqlalchemy import select
+
+from evidence_check import references as references_module
+from evidence_check.imaging import fingerprint as fp
+from evidence_check.index import MAX_HITS, RUN_READ, TenantIndex
+from evidence_check.references import OWNERS_READ, references_for
+from evidence_check.store import Store
+from evidence_check.store.reuse_tables import FingerprintRow, StoredPrint, fingerprint_row
+from fixtures.make_fixtures import product_photo
+from tests.reuse_codes import FIRST_SEEN_AT, near, query, random_codes
+from tests.test_reuse import claim_upload, photo_of, run_claim
+from tests.test_reuse_near_copies import resaved
+
+FLOOD = RUN_READ + MAX_HITS  # more rows of one picture than a probe reads or a search returns
+
+
+def sealed(index: TenantIndex) -> TenantIndex:
+    """The index as the host's reuse file holds it: every code sorted into levels."""
+    owners, pdq, phash = index.arrays()
+    return TenantIndex.from_arrays(owners, pdq, phash)
+
+
+def flooded_index(rng: np.random.Generator, before: int = 500) -> tuple[TenantIndex, np.ndarray, np.ndarray]:
+    """Rows 1..`before` of random codes, then rows 1001.. holding row 1's codes (its picture resent)."""
+    pdq, phash = random_codes(rng, before)
+    index = TenantIndex()
+    index.add_many((row + 1, [pdq[row].tobytes()], [phash[row].tobytes()]) for row in range(before))
+    index.add_many((1001 + n, [pdq[0].tobytes()], [phash[0].tobytes()]) for n in range(8 * FLOOD))
+    return sealed(index), pdq, phash
+
+
+def test_the_search_for_a_flooded_picture_returns_the_earliest_rows_bounded() -> None:
+    index, pdq, phash = flooded_index(np.random.default_rng(1))
+    hits = index.search([query(pdq[0].tobytes(), phash[0].tobytes())])
+    assert len(hits) == MAX_HITS
+    # Closest first, earliest among equals: row 1 itself, then the flood's first rows in order.
+    assert [h.entry_id for h in hits] == [1, *range(1001, 1001 + MAX_HITS - 1)]
+    # Each table's probe read the run's first RUN_READ codes, not all 8 * FLOOD + 1.
+    _rows, _distances, codes = index._pdq.range_search(np.frombuffer(pdq[0].tobytes(), np.uint8).reshape(1, 32))
+    assert np.unique(codes).tolist() == [0, *range(500, 500 + RUN_READ - 1)]
+
+
+def test_a_near_copy_of_the_flooded_picture_finds_the_same_earliest_rows() -> None:
+    rng = np.random.default_rng(2)
+    index, pdq, phash = flooded_index(rng)
+    copy = query(near(rng, pdq[0], 12), near(rng, phash[0], 3))
+    hits = index.search([copy])
+    assert len(hits) == MAX_HITS and hits[0].entry_id == 1 and hits[1].entry_id == 1001
+
+
+def test_other_pictures_are_found_beside_a_flood() -> None:
+    """Where the bound must not fire: a row of its own codes, and a near copy of it, in the flooded index."""
+    rng = np.random.default_rng(3)
+    index, pdq, phash = flooded_index(rng)
+    for row in (2, 250, 499):
+        assert [h.entry_id for h in index.search([query(pdq[row].tobytes(), phash[row].tobytes())])] == [row + 1]
+        found = index.search([query(near(rng, pdq[row], 15), near(rng, phash[row], 4))])
+        assert row + 1 in [h.entry_id for h in found]
+
+
+def test_distinct_pictures_sharing_a_substring_are_each_found() -> None:
+    """A run of distinct pictures cut at RUN_READ loses none: each is found through its other tables."""
+    rng = np.random.default_rng(4)
+    pdq, phash = random_codes(rng, 4 * RUN_READ)
+    pdq[:, :3] = 7  # PDQ's first 24-bit substring the same in every code
+    index = TenantIndex()
+    index.add_many((row + 1, [pdq[row].tobytes()], [phash[row].tobytes()]) for row in range(len(pdq)))
+    index = sealed(index)
+    for row in (0, RUN_READ, len(pdq) - 1):
+        found = index.search([query(near(rng, pdq[row], 10), near(rng, phash[row], 4))])
+        assert row + 1 in [h.entry_id for h in found]
+
+
+def test_the_look_reads_no_more_hits_than_a_search_returns() -> None:
+    assert OWNERS_READ <= MAX_HITS
+
+
+def alice_floods(store: Store, claims: int) -> None:
+    """Alice's claim c-1 of product_photo(44), recorded as a claim is; then the same file in claims
+    flood-2 … (rows as c-1's, an hour apart), and a process that indexes them afresh."""
+    run_claim(store, claim_upload(product_photo(44)), "c-1", "alice", FIRST_SEEN_AT)
+    with store.sessions.begin() as session:
+        first = session.execute(select(FingerprintRow).where(FingerprintRow.ref_id == "c-1")).scalar_one()
+        stored = StoredPrint(first.pdq, first.phash, first.quality, first.features)
+        session.add_all(
+            fingerprint_row(
+                "default", "claim", f"flood-{n}", first.image_id, "photo.jpg",
+                FIRST_SEEN_AT + timedelta(hours=n), stored, "alice",
+            )  # fmt: skip
+            for n in range(2, claims + 1)
+        )
+    references_module._BY_STORE.pop(store, None)
+
+
+def test_another_customers_resave_of_a_flooded_picture_names_the_first_claim(store: Store) -> None:
+    alice_floods(store, FLOOD)
+    bob = resaved(product_photo(44), 80)
+    hits = references_for(store).search("default", fp.fingerprint(photo_of(product_photo(44)).working))
+    assert len(hits) == MAX_HITS  # FLOOD rows hold the picture
+    finding = run_claim(store, bob, "c-bob", "bob", FIRST_SEEN_AT + timedelta(days=60))
+    assert (finding["status"], finding["code"], finding["params"]["ref_id"]) == ("fail", "reuse.other_customer", "c-1")
+
+
+def test_a_listing_photo_of_a_flooded_picture_is_found(store: Store) -> None:
+    image = product_photo(44)
+    references_for(store).add("default", "listing", "BAG-44", photo_of(image.resize((480, 360))), FIRST_SEEN_AT - timedelta(days=1))
+    alice_floods(store, FLOOD)
+    finding = run_claim(store, resaved(image, 80), "c-bob", "bob", FIRST_SEEN_AT + timedelta(days=60))
+    assert (finding["status"], finding["code"], finding["params"]["ref_id"]) == ("fail", "reuse.listing_photo", "BAG-44")
