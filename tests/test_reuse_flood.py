@@ -68,6 +68,23 @@ def test_other_pictures_are_found_beside_a_flood() -> None:
         assert row + 1 in [h.entry_id for h in found]
 
 
+def test_a_flood_is_read_from_its_own_substring_where_others_share_its_directory_slot() -> None:
+    """Codes whose substrings sort just before the flood's, in the same directory slot of every table
+    (10 bits away: found too, after the flood's exact copies)."""
+    rng = np.random.default_rng(5)
+    flood_pdq, flood_phash = random_codes(rng, 1)
+    flood_pdq[0, 0:30:3] |= 1  # the lowest bit of each 24-bit substring set ...
+    beside = np.repeat(flood_pdq, 2 * RUN_READ, axis=0)
+    beside[:, 0:30:3] ^= 1  # ... and cleared: one less, in the same slot
+    beside[:, 30:] = rng.integers(0, 256, (len(beside), 2), dtype=np.uint8)  # distinct pictures
+    _, phash = random_codes(rng, len(beside))
+    index = TenantIndex()
+    index.add_many((row + 1, [beside[row].tobytes()], [phash[row].tobytes()]) for row in range(len(beside)))
+    index.add_many((1001 + n, [flood_pdq[0].tobytes()], [flood_phash[0].tobytes()]) for n in range(FLOOD))
+    hits = sealed(index).search([query(flood_pdq[0].tobytes(), flood_phash[0].tobytes())])
+    assert [h.entry_id for h in hits] == list(range(1001, 1001 + MAX_HITS))
+
+
 def test_distinct_pictures_sharing_a_substring_are_each_found() -> None:
     """A run of distinct pictures cut at RUN_READ loses none: each is found through its other tables."""
     rng = np.random.default_rng(4)
