@@ -52,7 +52,7 @@ faiss.omp_set_num_threads(1)
 # plus 8 times the run a substring has on average there (size / 2**hash_bits: 1 for PDQ at 16 M
 # codes, 30 for pHash at 2 M), so that runs of distinct random pictures are read whole. A longer run
 # is a flood: one picture's codes in thousands of rows (a placeholder sent with every claim) made a
-# search find, sort and return every row, 4 s a photo at 200,000 rows; the look reads the closest
+# search find, sort and return every row, 6-22 s a search at 200,000 rows; the look reads the closest
 # OWNERS_READ hits of a search only, the earliest among equals (docs/measurements/reuse.md).
 RUN_READ = 256
 # A search returns at most this many hits, closest first (the look reads the first 96 of them).
