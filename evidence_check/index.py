@@ -7,7 +7,8 @@ hashes (`_Codes`), one per hash:
 
 - PDQ (256 bits): 10 substrings of 24 bits, probed with `PDQ.nflip` = 1 flipped bit per substring:
   every code within 10 * (nflip + 1) - 1 = 19 bits of a query is found (pigeonhole), farther ones up
-  to the radius often (measured by scripts/bench_reuse.py --only index).
+  to the radius often (measured by scripts/bench_reuse.py --only index) — but not a code past the
+  first RUN_READ of a substring many codes share (a flood) in every table within a bit of the query.
 - pHash (64 bits): 4 substrings of 16 bits; it is the crop channel and gets the unturned query
   only. Probed with 2 flipped bits per substring (all codes within 11 bits found, most to the radius
   of 14) while the tenant has up to `PHASH.wide_until` codes, with 1 (within 7) beyond, where the
