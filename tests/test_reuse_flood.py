@@ -1,6 +1,6 @@
 """One picture in many rows (a placeholder sent with every claim, a hostile client's flood): the index's
-search reads the earliest RUN_READ codes of a substring so many share and returns at most MAX_HITS
-hits, so it stays bounded; what the look decides (the earliest claim of the picture, a listing photo
+search reads RUN_READ codes of a substring so many share, the earliest half and the latest half, and
+returns at most MAX_HITS hits, so it stays bounded; what the look decides (the earliest claim of the picture, a listing photo
 of it, another row found by its own codes) is still found."""
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from tests.test_reuse import claim_upload, photo_of, run_claim
 from tests.test_reuse_near_copies import resaved
 
 FLOOD = RUN_READ + MAX_HITS  # more rows of one picture than a probe reads or a search returns
+HALF = RUN_READ // 2  # a crowded run's earliest entries read, and its latest
 
 
 def sealed(index: TenantIndex) -> TenantIndex:
@@ -41,15 +42,16 @@ def flooded_index(rng: np.random.Generator, before: int = 500) -> tuple[TenantIn
     return sealed(index), pdq, phash
 
 
-def test_the_search_for_a_flooded_picture_returns_the_earliest_rows_bounded() -> None:
+def test_the_search_for_a_flooded_picture_returns_the_earliest_and_latest_rows_bounded() -> None:
     index, pdq, phash = flooded_index(np.random.default_rng(1))
     hits = index.search([query(pdq[0].tobytes(), phash[0].tobytes())])
     assert len(hits) == MAX_HITS
-    # Closest first, earliest among equals: row 1 itself, then the flood's first rows in order.
-    assert [h.entry_id for h in hits] == [1, *range(1001, 1001 + MAX_HITS - 1)]
-    # Each table's probe read the run's first RUN_READ codes, not all 8 * FLOOD + 1.
+    # Closest first, earliest among equals: row 1 itself, the flood's first rows, then its last.
+    rows = 8 * FLOOD
+    assert [h.entry_id for h in hits] == [1, *range(1001, 1000 + HALF), *range(1001 + rows - HALF, 1001 + rows)]
+    # Each table's probe read the run's first and last RUN_READ / 2 codes, not all 8 * FLOOD + 1.
     _rows, _distances, codes = index._pdq.range_search(np.frombuffer(pdq[0].tobytes(), np.uint8).reshape(1, 32))
-    assert np.unique(codes).tolist() == [0, *range(500, 500 + RUN_READ - 1)]
+    assert np.unique(codes).tolist() == [0, *range(500, 499 + HALF), *range(500 + rows - HALF, 500 + rows)]
 
 
 def test_a_near_copy_of_the_flooded_picture_finds_the_same_earliest_rows() -> None:
@@ -84,12 +86,12 @@ def test_a_flood_is_read_from_its_own_substring_where_others_share_its_directory
     index.add_many((row + 1, [beside[row].tobytes()], [phash[row].tobytes()]) for row in range(len(beside)))
     index.add_many((1001 + n, [flood_pdq[0].tobytes()], [flood_phash[0].tobytes()]) for n in range(FLOOD))
     hits = sealed(index).search([query(flood_pdq[0].tobytes(), flood_phash[0].tobytes())])
-    assert [h.entry_id for h in hits] == list(range(1001, 1001 + MAX_HITS))
+    assert [h.entry_id for h in hits] == [*range(1001, 1001 + HALF), *range(1001 + FLOOD - HALF, 1001 + FLOOD)]
 
 
 def test_distinct_pictures_sharing_a_substring_are_each_found() -> None:
     """A run of distinct pictures cut at RUN_READ loses none here: each near copy (10 bits off) is within
-    a bit of its picture in some other table (the case where it is not: the xfail test below)."""
+    a bit of its picture in some other table (where it is not: `test_a_picture_within_a_bit_…`)."""
     rng = np.random.default_rng(4)
     pdq, phash = random_codes(rng, 4 * RUN_READ)
     pdq[:, :3] = 7  # PDQ's first 24-bit substring the same in every code
@@ -101,24 +103,33 @@ def test_distinct_pictures_sharing_a_substring_are_each_found() -> None:
         assert row + 1 in [h.entry_id for h in found]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the run bound's price (docs/measurements/reuse.md): PDQ's pigeonhole recall (all within 19 bits) "
-    "no longer holds when the only table within a bit of a picture is a flood's crowded run",
+@pytest.mark.parametrize(
+    "after",
+    [
+        0,
+        pytest.param(
+            HALF,
+            marks=pytest.mark.xfail(
+                strict=True, reason="the run bound's price: buried by RUN_READ / 2 later flood rows (reuse.md)"
+            ),
+        ),
+    ],
 )
-def test_a_picture_within_a_bit_of_a_query_only_in_a_flooded_table_is_found() -> None:
-    """Picture U shares PDQ substring 0 with a picture in FLOOD rows and comes after them; the query is
-    U with two bits flipped in each of the nine other substrings (18 bits: within 19, so 344c28e found
-    it through table 0), its pHash unrelated. The flood itself is 100+ bits away."""
+def test_a_picture_within_a_bit_of_a_query_only_in_a_flooded_table_is_found(after: int) -> None:
+    """Picture U shares PDQ's last substring with a picture in FLOOD rows and comes after them (and
+    `after` more); the query is U with two bits flipped in each of the nine other substrings (18 bits:
+    within 19, so 344c28e found it through that table, and the earliest RUN_READ alone did not), its
+    pHash unrelated. The flood itself is 100+ bits away."""
     rng = np.random.default_rng(7)
     (flood_pdq, unrelated), phash = random_codes(rng, 2)
-    unrelated[0:3] = flood_pdq[0:3]
+    unrelated[27:30] = flood_pdq[27:30]
     bits = np.unpackbits(unrelated)
-    bits[[24 * table + offset for table in range(1, 10) for offset in (3, 17)]] ^= 1
+    bits[[24 * table + offset for table in range(9) for offset in (3, 17)]] ^= 1
     asked = np.packbits(bits)
     index = TenantIndex()
     index.add_many((1 + n, [flood_pdq.tobytes()], [phash[0].tobytes()]) for n in range(FLOOD))
     index.add_many([(FLOOD + 1, [unrelated.tobytes()], [phash[1].tobytes()])])
+    index.add_many((FLOOD + 2 + n, [flood_pdq.tobytes()], [phash[0].tobytes()]) for n in range(after))
     hits = sealed(index).search([query(asked.tobytes(), random_codes(rng, 1)[1][0].tobytes())])
     assert [h.entry_id for h in hits] == [FLOOD + 1]
 
@@ -169,16 +180,23 @@ def _last_bit_flipped(pdq: bytes) -> bytes:
     return bytes(codes)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the run bound's price (docs/measurements/reuse.md): a row closer to the photo than a flood "
-    "whose every substring it shares, first seen after the flood's first RUN_READ rows, is not returned; "
-    "344c28e returned it first and named the listing",
+@pytest.mark.parametrize(
+    "after",
+    [
+        0,
+        pytest.param(
+            HALF,
+            marks=pytest.mark.xfail(
+                strict=True, reason="the run bound's price: buried by RUN_READ / 2 later flood rows (reuse.md)"
+            ),
+        ),
+    ],
 )
-def test_a_listing_closer_than_a_flood_and_added_after_it_is_found(store: Store, tmp_path: Path) -> None:
+def test_a_listing_closer_than_a_flood_and_added_after_it_is_found(store: Store, tmp_path: Path, after: int) -> None:
     """mallory's FLOOD claims of a picture one bit off product_photo(44)'s codes, outside every PDQ
-    substring; then a listing of product_photo(44) itself; bob's resave is nearer the listing (0 bits)
-    than the flood (1 bit). Indexed by a host file built afresh, so every row is in levels."""
+    substring; then a listing of product_photo(44) itself (and `after` more claims); bob's resave is
+    nearer the listing (0 bits) than the flood (1 bit): `reuse.listing_photo` at 344c28e, and not when
+    a crowded run's earliest RUN_READ alone were read. A host file built afresh: every row in levels."""
     image = product_photo(44)
     run_claim(store, claim_upload(image), "c-1", "alice", FIRST_SEEN_AT)
     with store.sessions.begin() as session:
@@ -192,6 +210,14 @@ def test_a_listing_closer_than_a_flood_and_added_after_it_is_found(store: Store,
             for n in range(2, FLOOD + 2)
         )
     references_for(store).add("default", "listing", "BAG-44", photo_of(image.resize((480, 360))), FIRST_SEEN_AT + timedelta(days=30))
+    with store.sessions.begin() as session:
+        session.add_all(
+            fingerprint_row(
+                "default", "claim", f"later-{n}", "f" * 64, "photo.jpg",
+                FIRST_SEEN_AT + timedelta(days=31, hours=n), stored, "mallory",
+            )  # fmt: skip
+            for n in range(after)
+        )
     references_module._BY_STORE[store] = References(store, folder=tmp_path / "rebuilt")
     finding = run_claim(store, resaved(image, 80), "c-bob", "bob", FIRST_SEEN_AT + timedelta(days=60))
     assert (finding["code"], finding["params"]["ref_id"]) == ("reuse.listing_photo", "BAG-44")
