@@ -73,13 +73,14 @@ def test_other_pictures_are_found_beside_a_flood() -> None:
 
 
 def test_a_flood_is_read_from_its_own_substring_where_others_share_its_directory_slot() -> None:
-    """Codes whose substrings sort just before the flood's, in the same directory slot of every table
-    (10 bits away: found too, after the flood's exact copies)."""
+    """Codes whose substrings sort just before the flood's and just after, in the same directory slot of
+    every table (10 and 20 bits away: found too, after the flood's exact copies, cut by MAX_HITS)."""
     rng = np.random.default_rng(5)
     flood_pdq, flood_phash = random_codes(rng, 1)
-    flood_pdq[0, 0:30:3] |= 1  # the lowest bit of each 24-bit substring set ...
+    flood_pdq[0, 0:30:3] = (flood_pdq[0, 0:30:3] & 0xFC) | 1  # each 24-bit substring's lowest bits 01 ...
     beside = np.repeat(flood_pdq, 2 * RUN_READ, axis=0)
-    beside[:, 0:30:3] ^= 1  # ... and cleared: one less, in the same slot
+    beside[:RUN_READ, 0:30:3] ^= 1  # ... 00: one less, in the same slot
+    beside[RUN_READ:, 0:30:3] ^= 3  # ... 10: one more
     beside[:, 30:] = rng.integers(0, 256, (len(beside), 2), dtype=np.uint8)  # distinct pictures
     _, phash = random_codes(rng, len(beside))
     index = TenantIndex()
