@@ -7,7 +7,9 @@ hashes (`_Codes`), one per hash:
 
 - PDQ (256 bits): 10 substrings of 24 bits, probed with `PDQ.nflip` = 1 flipped bit per substring:
   every code within 10 * (nflip + 1) - 1 = 19 bits of a query is found (pigeonhole), farther ones up
-  to the radius often (measured by scripts/bench_reuse.py --only index).
+  to the radius often (measured by scripts/bench_reuse.py --only index) — but not a code past the
+  earliest and latest RUN_READ of a substring many codes share (a flood) in every table within a bit
+  of the query.
 - pHash (64 bits): 4 substrings of 16 bits; it is the crop channel and gets the unturned query
   only. Probed with 2 flipped bits per substring (all codes within 11 bits found, most to the radius
   of 14) while the tenant has up to `PHASH.wide_until` codes, with 1 (within 7) beyond, where the
@@ -48,6 +50,16 @@ TAIL_SIZE = 16_384
 DIRECTORY_SPARSENESS = 1
 # A lookup is a handful of codes: OpenMP threads cost more than they save (measured).
 faiss.omp_set_num_threads(1)
+# A probe reads at most this many entries of one substring in a level, half of them the earliest
+# codes and half the latest, plus 8 times the run a substring has on average there (size /
+# 2**hash_bits: 1 for PDQ at 16 M codes, 30 for pHash at 2 M), so that runs of distinct random
+# pictures are read whole. A longer run is a flood: one picture's codes in thousands of rows (a
+# placeholder sent with every claim) made a search find, sort and return every row, 6-22 s a search
+# at 200,000 rows; the look reads the closest OWNERS_READ hits of a search only, the earliest among
+# equals, and a row nearer the photo than the flood first (docs/measurements/reuse.md).
+RUN_READ = 256
+# A search returns at most this many hits, closest first (the look reads the first 96 of them).
+MAX_HITS = 256
 
 
 @dataclass(frozen=True)
@@ -301,6 +313,7 @@ class _Level:
         """`directory`: this level's, built before (a mapped file's); else built here."""
         self.entries, self.copies = entries, copies  # copies: (nhash, size, code bytes) or None
         tables, size = entries.shape
+        self.run_read = RUN_READ + 8 * (size >> hash_bits)
         bits = directory_bits(size, hash_bits)
         self.shift = np.uint64(32 + hash_bits - bits)
         self.slots = (1 << bits) + 1
@@ -332,13 +345,57 @@ class _Level:
         slots = (wanted >> self.prefix).astype(np.int64)
         slots += np.repeat(np.arange(len(probes), dtype=np.int64) * self.slots, probes.shape[1])
         lo, hi = self.directory.ravel()[slots], self.directory.ravel()[slots + 1]
+        crowded = np.flatnonzero(hi - lo > self.run_read)
+        probe_of = None
+        if len(crowded):
+            lo, hi = lo.astype(np.int64), hi.astype(np.int64)
+            latest_lo, latest_hi = self._ends_of_runs(wanted, crowded, lo, hi)
+            lo, hi = np.concatenate([lo, latest_lo]), np.concatenate([hi, latest_hi])
+            probe_of = np.concatenate([np.arange(len(wanted)), crowded])
         at, source = _ranges(lo, hi)
+        if probe_of is not None:
+            source = probe_of[source]
         found = self.entries.ravel()[at]
         if self.prefix:  # a slot holds several substrings: keep the probed one
             keep = (found >> np.uint64(32)) == wanted[source]
             at, found, source = at[keep], found[keep], source[keep]
         codes = None if self.copies is None else self.copies.reshape(-1, self.copies.shape[2])[at]
         return source % probes.shape[1], (found & _LOW).astype(np.int64), codes
+
+
+    def _ends_of_runs(
+        self, wanted: np.ndarray, crowded: np.ndarray, lo: np.ndarray, hi: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Narrow each crowded probe's [lo, hi) to its own substring's run; of a run longer than
+        `run_read`, to its first half of that (within a run the code numbers ascend: the earliest
+        codes), and return the ranges of its last half (the latest), one per crowded probe.
+
+        The latest too: a row first seen after a flood's first `run_read` rows and sharing its
+        substrings, but nearer the photo (a listing of the flooded picture added after it), was
+        found when runs were read whole and named by the look; the earliest alone never read it."""
+        flat = self.entries.ravel()
+        first = wanted[crowded] << np.uint64(32)
+        start = _first_at_least(flat, lo[crowded], hi[crowded], first)
+        end = _first_at_least(flat, start, hi[crowded], first + np.uint64(1 << 32))
+        long = end - start > self.run_read
+        earliest_end = np.where(long, start + self.run_read // 2, end)
+        latest_start = np.where(long, end - (self.run_read - self.run_read // 2), end)
+        lo[crowded], hi[crowded] = start, earliest_end
+        return latest_start, end
+
+
+def _first_at_least(flat: np.ndarray, lo: np.ndarray, hi: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """For each i, the first position in flat[lo[i]:hi[i]] (sorted) whose value is >= keys[i], or hi[i]:
+    one binary search per i, all side by side."""
+    lo, hi = lo.copy(), hi.copy()
+    while True:
+        open_ = lo < hi
+        if not open_.any():
+            return lo
+        mid = (lo + hi) // 2
+        below = open_ & (flat[np.minimum(mid, len(flat) - 1)] < keys)
+        lo = np.where(below, mid + 1, lo)
+        hi = np.where(open_ & ~below, mid, hi)
 
 
 def directory_bits(size: int, hash_bits: int) -> int:
@@ -469,7 +526,8 @@ class TenantIndex:
         self._phash.add(np.frombuffer(b"".join(phash), dtype=np.uint8).reshape(-1, 8))
 
     def search(self, codes: Sequence[Codes]) -> list[Hit]:
-        """Pictures with a code near a dihedral variant of any query code, closest PDQ first."""
+        """Pictures with a code near a dihedral variant of any query code, closest PDQ first (at most
+        MAX_HITS; of a substring many codes share, the earliest and latest RUN_READ, see `_Level.find`)."""
         return search_parts([self], codes)
 
     def _closest(
@@ -511,4 +569,4 @@ def search_parts(parts: Sequence[TenantIndex], codes: Sequence[Codes]) -> list[H
         variant = pdq_variant if pdq_variant >= 0 else phash_variant
         hits.append(Hit(entry_id, pdq_distance, phash_distance, variant))
     # Row ids grow with time: among equals the earlier picture comes first.
-    return sorted(hits, key=lambda h: (h.pdq_distance, h.phash_distance, h.entry_id))
+    return sorted(hits, key=lambda h: (h.pdq_distance, h.phash_distance, h.entry_id))[:MAX_HITS]
