@@ -57,7 +57,7 @@ faiss.omp_set_num_threads(1)
 # placeholder sent with every claim) made a search find, sort and return every row, 6-22 s a search
 # at 200,000 rows; the look reads the closest OWNERS_READ hits of a search only, the earliest among
 # equals, and a row nearer the photo than the flood first (docs/measurements/reuse.md).
-RUN_READ = 256
+RUN_READ = 1024
 # A search returns at most this many hits, closest first (the look reads the first 96 of them).
 MAX_HITS = 256
 

@@ -38,6 +38,7 @@ from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from evidence_check import index as index_module  # noqa: E402
 from evidence_check.imaging import fingerprint as fp  # noqa: E402
 from evidence_check.imaging.load import load_photo  # noqa: E402
 from evidence_check.index import TenantIndex  # noqa: E402
@@ -137,7 +138,10 @@ def main() -> None:
     parser.add_argument("--store", action="store_true", help="also the whole lookup through a store")
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench-flood"))
     parser.add_argument("--pg-url", default=None, help="with --store, also a PostgreSQL database on this server")
+    parser.add_argument("--run-read", type=int, default=None, help="index.RUN_READ to measure (default: the shipped)")
     args = parser.parse_args()
+    if args.run_read is not None:
+        index_module.RUN_READ = args.run_read  # read when a level is built, below
     picture = product_photo(41)
     stored = stored_print(fp.fingerprint(picture), keep_features=False)
     pdq = [stored.pdq[i : i + 32] for i in range(0, len(stored.pdq), 32)]
