@@ -343,6 +343,10 @@ ERRORS: dict[str, tuple[str, str]] = {
         "超过 {limit} 的解码上限（设置 EVIDENCE_CHECK_MAX_DECODED_BYTES）",
     ),
     "photo.not_read": ("could not be read", "无法读取"),
+    "photo.measuring_died": (
+        "the process measuring it died (a file that crashes the image decoder, or too little memory)",
+        "测量它的进程意外终止（文件使图像解码器崩溃，或内存不足）",
+    ),
     "photo.outside_manifest_folder": ("outside the archive's manifest folder", "在压缩包中清单所在的文件夹之外"),
     "photo.not_in_archive": ("not in the archive", "不在压缩包中"),
     # References and the catalog (422)

@@ -13,6 +13,7 @@ from typing import Any
 from evidence_check.cli import catalog as catalog_cli
 
 DIES_ON = "C-3"
+CRASHES_DECODER = "crashes_decoder.jpg"  # a file that kills the process measuring it, every time
 STORED_FLAG = "EVIDENCE_CHECK_TEST_STORED_FLAG"  # made by the importing process when it stored a SKU
 DIED_FLAG = "EVIDENCE_CHECK_TEST_DIED_FLAG"  # made by a worker just before it dies
 STARTED_FLAG = "EVIDENCE_CHECK_TEST_STARTED_FLAG"  # made by a worker when it starts an innocent SKU
@@ -51,3 +52,10 @@ def dies_beside_another(entry: catalog_cli.Entry, *args: Any) -> Any:
 def always_dies(entry: catalog_cli.Entry, *args: Any) -> Any:
     """Dies on every SKU: a machine where no measuring process lives."""
     _die()
+
+
+def dies_on_a_file(entry: catalog_cli.Entry, *args: Any) -> Any:
+    """Dies whenever the SKU's images include `CRASHES_DECODER` (a decoder's segfault on that file)."""
+    if any(path.name == CRASHES_DECODER for path in entry.images):
+        _die()
+    return catalog_cli._measure_in_worker(entry, *args)
