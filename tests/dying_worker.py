@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from evidence_check import importing
 from evidence_check.cli import catalog as catalog_cli
 
 DIES_ON = "C-3"
@@ -59,3 +60,10 @@ def dies_on_a_file(entry: catalog_cli.Entry, *args: Any) -> Any:
     if any(path.name == CRASHES_DECODER for path in entry.images):
         _die()
     return catalog_cli._measure_in_worker(entry, *args)
+
+
+def measures_here_or_dies(uploads: list[Any], *args: Any) -> Any:
+    """`POST /v1/catalog/import`'s measuring process, dying whenever it is given `CRASHES_DECODER`."""
+    if any(upload.filename == CRASHES_DECODER for upload in uploads):
+        _die()
+    return importing._measure_here(uploads, *args)

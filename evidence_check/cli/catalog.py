@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import json
 import math
-import multiprocessing
 import os
 import signal
 import sys
@@ -41,7 +40,7 @@ from collections import deque
 from collections.abc import Collection, Generator, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import ExitStack, closing, contextmanager
+from contextlib import AbstractContextManager, ExitStack, closing
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -77,6 +76,8 @@ from evidence_check.intake import valid_id
 from evidence_check.service import (
     MeasuredUploads,
     catalog_vocabulary,
+    died_measuring,
+    joined_measurements,
     limits_from,
     measure_catalog_uploads,
     no_outline_text,
@@ -84,6 +85,7 @@ from evidence_check.service import (
     store_catalog_sku,
 )
 from evidence_check.settings import Settings
+from evidence_check.spawned import spawned_pool
 from evidence_check.storable import padded, shown
 from evidence_check.store import Store, StoreError
 from evidence_check.store.catalog_store import (
@@ -464,39 +466,12 @@ class _MeasuringAlone:
             except BrokenProcessPool:
                 self._pools.close()
                 self._pool = None
-                parts.append(MeasuredUploads((), (), ((str(path), PhotoError("photo.measuring_died")),)))
-        return MeasuredUploads(
-            tuple(m for part in parts for m in part.measured),
-            tuple(c for part in parts for c in part.complete),
-            tuple(s for part in parts for s in part.skipped),
-            tuple(t for part in parts for t in part.thumbnails),
-            self._work.vocabulary.key if self._work.vocabulary is not None else None,
-        )
+                parts.append(died_measuring(str(path)))
+        return joined_measurements(parts, self._work.vocabulary)
 
 
-@contextmanager
-def _pool(jobs: int, work: _Measuring) -> Iterator[ProcessPoolExecutor]:
-    """`jobs` spawned worker processes, stopped at once when left early (Ctrl-C, a store error)."""
-    # Spawned, not forked: a worker must not inherit the store's connections or other threads' locks.
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(work, jobs > 1))
-    finished = False
-    try:
-        yield pool
-        finished = True
-    finally:
-        # Left early, what the workers measure now would not be stored, and waiting for them took
-        # seconds. Broken, the pool stops its other workers itself, yet Python 3.11's pool was seen
-        # to wait forever for one of them to end (1 run in 4 of a --jobs 2 import). `terminate_workers`
-        # is Python 3.14's.
-        if not finished or getattr(pool, "_broken", False):
-            stop = getattr(pool, "terminate_workers", None)
-            if stop is not None:
-                stop()
-            else:
-                for process in list((getattr(pool, "_processes", None) or {}).values()):
-                    process.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
+def _pool(jobs: int, work: _Measuring) -> AbstractContextManager[ProcessPoolExecutor]:
+    return spawned_pool(jobs, _start_worker, (work, jobs > 1))
 
 
 def _submit(pool: ProcessPoolExecutor, *args: Any) -> Future[MeasuredUploads]:
