@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import os
@@ -29,7 +30,14 @@ from evidence_check.cli.catalog import usable_cpus
 from evidence_check.engine import Upload
 from evidence_check.errors import ERRORS
 from evidence_check.imaging.features import COARSE_VIEW, Vocabulary, pack, unpack
-from evidence_check.service import MeasuredUploads, add_to_catalog, catalog_for, limits_from
+from evidence_check.service import (
+    MeasuredUploads,
+    add_to_catalog,
+    catalog_for,
+    joined_measurements,
+    limits_from,
+    measure_catalog_uploads,
+)
 from evidence_check.settings import Settings
 from evidence_check.storable import padded
 from evidence_check.store import Store, StoreError
@@ -1076,3 +1084,53 @@ def test_the_list_keeps_its_columns_under_chinese_categories_and_brands(sqlite_u
 
     assert name_column(header, "name") == name_column(rows[0], "Leather bag") == name_column(rows[1], "Natural yoghurt")
     assert padded("光明", 6) == "光明  " and padded("e\u0301", 3) == "e\u0301  " and padded("toolong", 3) == "toolong"
+
+
+def test_images_measured_one_at_a_time_and_joined_are_what_measuring_them_together_gives() -> None:
+    """After a measuring process dies, a SKU's images are measured each alone and joined: the same
+    images measured, known, skipped and given thumbnails, in the same order, as measured together;
+    here with an image stored whole already but without its thumbnail."""
+    files = [IMAGE, NOT_IMAGE, OTHER, FIXTURES / "exif_after_claim.jpg"]
+    uploads = [Upload(path.name, path.read_bytes()) for path in files]
+    held = hashlib.sha256(uploads[2].data or b"").hexdigest()
+    limits = limits_from(Settings())
+
+    def measured(some: list[Upload]) -> MeasuredUploads:
+        return measure_catalog_uploads(some, None, limits, False, {held}, set())
+
+    def seen(result: MeasuredUploads) -> tuple[Any, ...]:
+        return (
+            [(m.image.image_id, m.image.filename, m.thumbnail) for m in result.measured],
+            result.complete,
+            [(name, why.code) for name, why in result.skipped],
+            result.thumbnails,
+            result.vocabulary_key,
+        )
+
+    together = measured(uploads)
+    assert [len(part) for part in seen(together)[:4]] == [2, 1, 1, 1]
+    assert seen(joined_measurements([measured([upload]) for upload in uploads], None)) == seen(together)
+
+
+def test_a_second_file_that_kills_its_process_just_after_the_first_skus_measured_alone_is_skipped_too(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, measuring_processes: None
+) -> None:
+    """At one job, S-0's file breaks the pool with S-0 to S-4 in flight; those are measured alone
+    (S-1 to S-4 whole), and S-5's file then breaks the new pool before it measured anything. That is
+    not every process dying: images were measured alone since, so S-5 is measured alone too and its
+    file skipped, the import going on to S-6."""
+    crashing = tmp_path / dying_worker.CRASHES_DECODER
+    crashing.write_bytes((FIXTURES / "edited_photoshop.jpg").read_bytes())
+    manifest = tmp_path / "products.csv"
+    manifest.write_text(
+        "sku,name,category,images\n"
+        + "".join(f"S-{n},Soap,,{IMAGE}{f';{crashing}' if n in (0, 5) else ''}\n" for n in range(7))
+    )
+    monkeypatch.setenv(dying_worker.DIED_FLAG, str(tmp_path / "died"))
+    monkeypatch.setattr(catalog_cli, "_measure_in_worker", dying_worker.dies_on_a_file)
+    code, out, err = run("catalog", "import", str(manifest), "--jobs", "1", "--db", sqlite_url)
+    assert code == 0, err
+    died = ERRORS["photo.measuring_died"][0]
+    assert err.splitlines() == [f"evidence-check: skipped S-{n} {crashing}: {died}" for n in (0, 5)]
+    assert "imported 7 SKU(s), 7 new image(s)" in out
+    assert sorted(sku for sku, _ in _stored(sqlite_url)) == [f"S-{n}" for n in range(7)]
