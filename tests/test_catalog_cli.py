@@ -9,8 +9,7 @@ import os
 import signal
 import threading
 import unicodedata
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,7 +46,7 @@ from evidence_check.store.thumbnails import ThumbnailRow, thumbnail_ids
 from tests import dying_worker
 from tests.api.test_catalog_read import AWKWARD_SKUS, _rows
 from tests.catalog_measurements import measured_files
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, InThisProcess
 from tests.grocery_looks import measured_once
 from tests.terminal import on_a_terminal
 
@@ -84,22 +83,9 @@ def imports_in_this_process_unless_jobs_given(request: pytest.FixtureRequest, mo
                 yield pool
             return
         monkeypatch.setattr(catalog_cli, "_worker", work)
-        yield _InThisProcess()
+        yield InThisProcess()
 
     monkeypatch.setattr(catalog_cli, "_pool", one_in_this_process)
-
-
-@pytest.fixture
-def measuring_processes() -> None:
-    """Every pool of an import in processes of its own, one process too: a worker that dies must not
-    take the test's process with it."""
-
-
-class _InThisProcess(Executor):
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        future.set_result(fn(*args, **kwargs))
-        return future
 
 
 def run(*args: str) -> tuple[int, str, str]:

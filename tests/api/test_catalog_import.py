@@ -56,7 +56,7 @@ def test_an_archive_is_imported_row_by_row_into_the_keys_tenant(keyed: tuple[Api
 
 
 def test_a_file_that_kills_its_measuring_process_is_skipped_by_name_and_the_server_answers(
-    api: Api, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+    api: Api, monkeypatch: pytest.MonkeyPatch, tmp_path: Any, measuring_processes: None
 ) -> None:
     """A file that crashes the decoder (here SIGKILL) ends the import's measuring process, not the
     server's: the answer is 200 with that file skipped and said in the language asked, the row's other
