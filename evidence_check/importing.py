@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import cv2
+
 from evidence_check.catalog import parse_image_zones
 from evidence_check.catalog.manifest import ManifestEntry, RowsRefused
 from evidence_check.catalog.zones import bound_zones
@@ -232,6 +234,8 @@ _held: tuple[Vocabulary | None, Limits, bool] | None = None  # a measuring proce
 def _start_measuring(vocabulary: Vocabulary | None, limits: Limits, keep_features: bool) -> None:
     global _held
     _held = (vocabulary, limits, keep_features)
+    # One thread, as the server's own (api/app.py): an import holds one place of the analysis gate.
+    cv2.setNumThreads(1)
     # A Ctrl-C to the server's process group: the server stops this process itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 

@@ -9,11 +9,15 @@ import random
 import zipfile
 from typing import Any
 
+import cv2
 import pytest
 from PIL import Image
 
 from evidence_check import importing
+from evidence_check.engine import Upload
 from evidence_check.errors import ERRORS
+from evidence_check.service import limits_from
+from evidence_check.settings import Settings
 from evidence_check.store.catalog_store import remove_sku
 from tests import dying_worker
 from tests.api.catalog_archives import catalog_zip, send
@@ -81,6 +85,14 @@ def test_a_file_that_kills_its_measuring_process_is_skipped_by_name_and_the_serv
     assert [row["skipped"] for row in (body["rows"][0], body["rows"][2])] == [[], []]
     assert counts(api)[:2] == (3, 3)
     assert api.client.get("/v1/catalog/B-2").json()["images"] == 1
+
+
+def test_the_imports_measuring_process_uses_one_opencv_thread_as_the_server_does(measuring_processes: None) -> None:
+    """The server runs OpenCV on one thread (api/app.py), so that an import or a claim holding a place
+    of the analysis gate takes one core; the import's own process took one thread per core."""
+    with importing.MeasuringProcess(None, limits_from(Settings()), False) as measuring:
+        assert measuring.measure([Upload("a.jpg", CAMERA)], set(), set()).measured
+        assert measuring._pool is not None and measuring._pool.submit(cv2.getNumThreads).result() == 1
 
 
 def test_importing_again_adds_only_what_is_new_and_a_sku_that_exists_gets_its_new_images(api: Api) -> None:
