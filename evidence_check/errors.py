@@ -386,6 +386,13 @@ ERRORS: dict[str, tuple[str, str]] = {
         "no image in the manifest could be used ({sku} {image}: {problem})",
         "清单中没有一张图片可用（{sku} {image}：{problem}）",
     ),
+    "catalog_import.measuring_died": (
+        "stopped at {row} (SKU {sku}): the processes measuring images died on {deaths} files in a row, none "
+        "measured between, the last {image} (files that crash the image decoder, or too little memory); "
+        "the rows before it were stored",
+        "已在 {row}（SKU {sku}）停止：测量图片的进程连续在 {deaths} 个文件上终止，其间没有一张测量成功，"
+        "最后一个是 {image}（文件使图像解码器崩溃，或内存不足）；之前的行已存储",
+    ),
     "catalog_import.reindex_not_flag": (
         "reindex: {value!r} is not true or false",
         "reindex：{value!r} 不是 true 或 false",

@@ -12,7 +12,8 @@ and images), with the command line's semantics (`evidence-check catalog import`)
 
 The images are measured in a spawned process of the import's own (`MeasuringProcess`), not in the
 server's: a file that crashes the decoder there ends that process, not the server, and is skipped
-with its reason (`photo.measuring_died`), the row's other images stored.
+with its reason (`photo.measuring_died`), the row's other images stored. `DEATHS_IN_A_ROW` such
+files in a row, none measured between, stop the import (`MeasuringStopped`), the rows before kept.
 
 `NothingUsable` when no row had an image that could be used: nothing was stored then.
 """
@@ -84,6 +85,10 @@ class NothingUsable(WordedError, ValueError):
     """No image of the manifest could be used; the message names the first reason."""
 
 
+class MeasuringStopped(WordedError, ValueError):
+    """`DEATHS_IN_A_ROW` images' measuring processes died in a row: the rows before were stored."""
+
+
 class RowZonesInvalid(WordedError, ValueError):
     """A row's zones cannot be stored; the message names the row, its SKU and the zone."""
 
@@ -121,7 +126,13 @@ def import_catalog(
                 named[filename] = name
                 uploads.append(Upload(filename, data, why))
             done_before = complete.get(entry.sku, set())
-            measured = measuring.measure(uploads, done_before, done_before & pictured)
+            try:
+                measured = measuring.measure(uploads, done_before, done_before & pictured)
+            except DiedInARow as exc:
+                raise MeasuringStopped(
+                    "catalog_import.measuring_died", row=entry.where, sku=entry.sku, deaths=DEATHS_IN_A_ROW,
+                    image=named.get(str(exc), str(exc)),
+                ) from None  # fmt: skip
             added = store_catalog_sku(
                 store, tenant, entry.sku, measured, name=entry.name, category=entry.category, zones=entry_zones, now=now,
                 brand=entry.brand, family=entry.family,
@@ -183,6 +194,16 @@ def checked_zones(
     return bound_zones(parsed, sizes)
 
 
+# Images whose process died alone, one after another with none measured between, that stop the import:
+# an archive of a thousand files that each kill the decoder held the analysis gate for a thousand
+# process starts (two a row: the row's, then its image's alone), out of memory as many.
+DEATHS_IN_A_ROW = 3
+
+
+class DiedInARow(Exception):
+    """`DEATHS_IN_A_ROW` images' processes died in a row: the last one's file."""
+
+
 class MeasuringProcess:
     """Rows' images measured in a spawned process of the import's own, started when first needed and
     again after one dies. A row whose process dies is measured again image by image, each alone: the
@@ -192,6 +213,7 @@ class MeasuringProcess:
         self._held = (vocabulary, limits, keep_features)
         self._pools = ExitStack()
         self._pool: ProcessPoolExecutor | None = None
+        self._deaths_in_a_row = 0  # images whose process died alone, none measured since
 
     def __enter__(self) -> MeasuringProcess:
         return self
@@ -206,17 +228,25 @@ class MeasuringProcess:
 
     def measure(self, uploads: Sequence[Upload], complete: Collection[str], pictured: Collection[str]) -> MeasuredUploads:
         try:
-            return self._measured(uploads, complete, pictured)
+            return self._progress(self._measured(uploads, complete, pictured))
         except BrokenProcessPool:
             self._stopped()
         parts = []
         for upload in uploads:
             try:
-                parts.append(self._measured([upload], complete, pictured))
+                parts.append(self._progress(self._measured([upload], complete, pictured)))
             except BrokenProcessPool:
                 self._stopped()
+                self._deaths_in_a_row += 1
+                if self._deaths_in_a_row >= DEATHS_IN_A_ROW:
+                    raise DiedInARow(upload.filename) from None
                 parts.append(died_measuring(upload.filename))
         return joined_measurements(parts, self._held[0])
+
+    def _progress(self, measured: MeasuredUploads) -> MeasuredUploads:
+        if measured.measured or measured.complete:
+            self._deaths_in_a_row = 0
+        return measured
 
     def _measured(self, uploads: Sequence[Upload], complete: Collection[str], pictured: Collection[str]) -> MeasuredUploads:
         if self._pool is None:

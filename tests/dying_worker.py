@@ -16,7 +16,7 @@ from evidence_check.cli import catalog as catalog_cli
 DIES_ON = "C-3"
 CRASHES_DECODER = "crashes_decoder.jpg"  # a file that kills the process measuring it, every time
 STORED_FLAG = "EVIDENCE_CHECK_TEST_STORED_FLAG"  # made by the importing process when it stored a SKU
-DIED_FLAG = "EVIDENCE_CHECK_TEST_DIED_FLAG"  # made by a worker just before it dies
+DIED_FLAG = "EVIDENCE_CHECK_TEST_DIED_FLAG"  # written by a worker just before it dies, a character each time
 STARTED_FLAG = "EVIDENCE_CHECK_TEST_STARTED_FLAG"  # made by a worker when it starts an innocent SKU
 
 
@@ -27,7 +27,8 @@ def _waited_for(variable: str) -> None:
 
 
 def _die() -> None:
-    Path(os.environ[DIED_FLAG]).touch()
+    with Path(os.environ[DIED_FLAG]).open("a") as flag:  # one character a death
+        flag.write("x")
     os.kill(os.getpid(), signal.SIGKILL)
 
 

@@ -87,6 +87,31 @@ def test_a_file_that_kills_its_measuring_process_is_skipped_by_name_and_the_serv
     assert api.client.get("/v1/catalog/B-2").json()["images"] == 1
 
 
+def test_files_that_kill_their_measuring_process_three_in_a_row_stop_the_import_with_a_clear_answer(
+    api: Api, monkeypatch: pytest.MonkeyPatch, tmp_path: Any, measuring_processes: None
+) -> None:
+    """A hostile archive whose files each kill the decoder: the import does not start a process for
+    every one of them while it holds the analysis gate. After three images whose process died alone,
+    none measured between, it stops with a 422 naming the row and the last file; the rows before are
+    kept, an image measured between two bad ones starts the count again, and the server answers the
+    next request."""
+    died = tmp_path / "died"
+    monkeypatch.setenv(dying_worker.DIED_FLAG, str(died))
+    monkeypatch.setattr(importing, "_measure_here", dying_worker.measures_here_or_dies)
+    bad = (FIXTURES / "edited_photoshop.jpg").read_bytes()
+    rows = [{"sku": "B-1", "images": [f"bad/1/{dying_worker.CRASHES_DECODER}"]}, {"sku": "A-1", "images": ["img/a.jpg"]}]
+    rows += [{"sku": f"B-{n}", "images": [f"bad/{n}/{dying_worker.CRASHES_DECODER}"]} for n in range(2, 40)]
+    files = {"img/a.jpg": CAMERA, **{f"bad/{n}/{dying_worker.CRASHES_DECODER}": bad for n in range(1, 40)}}
+    answer = send(api, catalog_zip(rows, files), {"Accept-Language": "zh"})
+    assert answer.status_code == 422, answer.text
+    words = {"row": "第 5 行", "sku": "B-4", "deaths": 3, "image": f"bad/4/{dying_worker.CRASHES_DECODER}"}
+    assert answer.json()["detail"] == ERRORS["catalog_import.measuring_died"][1].format(**words)
+    # B-1 together, then alone; A-1 measured (the count starts again); B-2 to B-4 together, then alone.
+    assert len(died.read_text()) == 2 + 2 * 3
+    assert counts(api)[:2] == (1, 1)
+    assert api.client.get("/healthz").status_code == 200
+
+
 def test_the_imports_measuring_process_uses_one_opencv_thread_as_the_server_does(measuring_processes: None) -> None:
     """The server runs OpenCV on one thread (api/app.py), so that an import or a claim holding a place
     of the analysis gate takes one core; the import's own process took one thread per core."""
