@@ -35,7 +35,8 @@ def manifest(root: Path, folder: Path, most: int | None) -> tuple[Path, int, int
     with path.open("w", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(["sku", "name", "category", "images"])
-        for product in sorted(p for p in (root / "grocery").iterdir() if p.is_dir()):
+        # Absolute: the manifest's paths are read relative to it, in a folder of its own.
+        for product in sorted(p for p in (root.resolve() / "grocery").iterdir() if p.is_dir()):
             if most is not None and images >= most:
                 break
             pictures = sorted(str(p) for p in product.glob("*.jpg"))[: None if most is None else most - images]
