@@ -13,7 +13,7 @@ and images), with the command line's semantics (`evidence-check catalog import`)
 The images are measured in a spawned process of the import's own (`MeasuringProcess`), not in the
 server's: a file that crashes the decoder there ends that process, not the server, and is skipped
 with its reason (`photo.measuring_died`), the row's other images stored. `DEATHS_IN_A_ROW` such
-files in a row, none measured between, stop the import (`MeasuringStopped`), the rows before kept.
+files in a row, none measured between, stop the import (`MeasuringStoppedError`), the rows before kept.
 
 `NothingUsable` when no row had an image that could be used: nothing was stored then.
 """
@@ -85,7 +85,7 @@ class NothingUsable(WordedError, ValueError):
     """No image of the manifest could be used; the message names the first reason."""
 
 
-class MeasuringStopped(WordedError, ValueError):
+class MeasuringStoppedError(WordedError, ValueError):
     """`DEATHS_IN_A_ROW` images' measuring processes died in a row: the rows before were stored."""
 
 
@@ -129,7 +129,7 @@ def import_catalog(
             try:
                 measured = measuring.measure(uploads, done_before, done_before & pictured)
             except DiedInARow as exc:
-                raise MeasuringStopped(
+                raise MeasuringStoppedError(
                     "catalog_import.measuring_died", row=entry.where, sku=entry.sku, deaths=DEATHS_IN_A_ROW,
                     image=named.get(str(exc), str(exc)),
                 ) from None  # fmt: skip
