@@ -349,6 +349,10 @@ ERRORS: dict[str, tuple[str, str]] = {
         "超过 {limit} 的解码上限（设置 EVIDENCE_CHECK_MAX_DECODED_BYTES）",
     ),
     "photo.not_read": ("could not be read", "无法读取"),
+    "photo.measuring_died": (
+        "the process measuring it died (a file that crashes the image decoder, or too little memory)",
+        "测量它的进程意外终止（文件使图像解码器崩溃，或内存不足）",
+    ),
     "photo.outside_manifest_folder": ("outside the archive's manifest folder", "在压缩包中清单所在的文件夹之外"),
     "photo.not_in_archive": ("not in the archive", "不在压缩包中"),
     # References and the catalog (422)
@@ -387,6 +391,13 @@ ERRORS: dict[str, tuple[str, str]] = {
     "catalog_import.nothing_usable_because": (
         "no image in the manifest could be used ({sku} {image}: {problem})",
         "清单中没有一张图片可用（{sku} {image}：{problem}）",
+    ),
+    "catalog_import.measuring_died": (
+        "stopped at {row} (SKU {sku}): the processes measuring images died on {deaths} files in a row, none "
+        "measured between, the last {image} (files that crash the image decoder, or too little memory); "
+        "the rows before it were stored",
+        "已在 {row}（SKU {sku}）停止：测量图片的进程连续在 {deaths} 个文件上终止，其间没有一张测量成功，"
+        "最后一个是 {image}（文件使图像解码器崩溃，或内存不足）；之前的行已存储",
     ),
     "catalog_import.reindex_not_flag": (
         "reindex: {value!r} is not true or false",

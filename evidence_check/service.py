@@ -520,6 +520,22 @@ def measure_catalog_uploads(
     return MeasuredUploads(tuple(measured), tuple(already), tuple(skipped), tuple(thumbnails), key)
 
 
+def joined_measurements(parts: Sequence[MeasuredUploads], vocabulary: Vocabulary | None) -> MeasuredUploads:
+    """A row's images measured apart (one at a time, each in a process of its own), as measured together."""
+    return MeasuredUploads(
+        tuple(image for part in parts for image in part.measured),
+        tuple(complete for part in parts for complete in part.complete),
+        tuple(skipped for part in parts for skipped in part.skipped),
+        tuple(thumbnail for part in parts for thumbnail in part.thumbnails),
+        vocabulary.key if vocabulary is not None else None,
+    )
+
+
+def died_measuring(filename: str) -> MeasuredUploads:
+    """An image whose measuring process died when it measured that image alone: skipped, named."""
+    return MeasuredUploads((), (), ((filename, PhotoError("photo.measuring_died")),))
+
+
 STORE_ATTEMPTS = 3  # a SKU's images measured again in the vocabulary a reindex made current meanwhile
 
 

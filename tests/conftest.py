@@ -6,10 +6,12 @@ import shutil
 import subprocess
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,6 +20,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from evidence_check import importing
 from evidence_check.checks import integrity
 from evidence_check.checks.context import CheckContext
 from evidence_check.imaging.load import load_photo
@@ -226,3 +229,35 @@ def two_meet_under_the_claim_lock(monkeypatch: pytest.MonkeyPatch) -> None:
             both_inside.wait(timeout=2)
 
     monkeypatch.setattr(outcomes, "_lock_claim", lock_then_wait_for_the_other)
+
+
+@pytest.fixture(autouse=True)
+def imports_measure_in_this_process(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`import_catalog` (`POST /v1/catalog/import`) measures in a spawned process of its own, ~1.2 s
+    of CPU to start on every import: here in this process, so that the tests of what an archive
+    stores do not pay it dozens of times. The process is tested where it is asked for
+    (`measuring_processes`: a file that kills it)."""
+    if "measuring_processes" in request.fixturenames:
+        return
+
+    @contextmanager
+    def here(jobs: int, initializer: Callable[..., object], initargs: tuple[Any, ...]) -> Iterator[Executor]:
+        monkeypatch.setattr(importing, "_held", initargs)
+        yield InThisProcess()
+
+    monkeypatch.setattr(importing, "spawned_pool", here)
+
+
+@pytest.fixture
+def measuring_processes() -> None:
+    """An import's measuring in processes of its own, as outside the tests: a process that dies must
+    not take the test's process with it."""
+
+
+class InThisProcess(Executor):
+    """An executor that runs what it is given at once, in this process."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future

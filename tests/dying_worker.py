@@ -10,11 +10,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from evidence_check import importing
 from evidence_check.cli import catalog as catalog_cli
 
 DIES_ON = "C-3"
+CRASHES_DECODER = "crashes_decoder.jpg"  # a file that kills the process measuring it, every time
 STORED_FLAG = "EVIDENCE_CHECK_TEST_STORED_FLAG"  # made by the importing process when it stored a SKU
-DIED_FLAG = "EVIDENCE_CHECK_TEST_DIED_FLAG"  # made by a worker just before it dies
+DIED_FLAG = "EVIDENCE_CHECK_TEST_DIED_FLAG"  # written by a worker just before it dies, a character each time
 STARTED_FLAG = "EVIDENCE_CHECK_TEST_STARTED_FLAG"  # made by a worker when it starts an innocent SKU
 
 
@@ -25,7 +27,8 @@ def _waited_for(variable: str) -> None:
 
 
 def _die() -> None:
-    Path(os.environ[DIED_FLAG]).touch()
+    with Path(os.environ[DIED_FLAG]).open("a") as flag:  # one character a death
+        flag.write("x")
     os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -51,3 +54,17 @@ def dies_beside_another(entry: catalog_cli.Entry, *args: Any) -> Any:
 def always_dies(entry: catalog_cli.Entry, *args: Any) -> Any:
     """Dies on every SKU: a machine where no measuring process lives."""
     _die()
+
+
+def dies_on_a_file(entry: catalog_cli.Entry, *args: Any) -> Any:
+    """Dies whenever the SKU's images include `CRASHES_DECODER` (a decoder's segfault on that file)."""
+    if any(path.name == CRASHES_DECODER for path in entry.images):
+        _die()
+    return catalog_cli._measure_in_worker(entry, *args)
+
+
+def measures_here_or_dies(uploads: list[Any], *args: Any) -> Any:
+    """`POST /v1/catalog/import`'s measuring process, dying whenever it is given `CRASHES_DECODER`."""
+    if any(upload.filename == CRASHES_DECODER for upload in uploads):
+        _die()
+    return importing._measure_here(uploads, *args)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import os
 import signal
 import threading
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +29,14 @@ from evidence_check.cli.catalog import usable_cpus
 from evidence_check.engine import Upload
 from evidence_check.errors import ERRORS
 from evidence_check.imaging.features import COARSE_VIEW, Vocabulary, pack, unpack
-from evidence_check.service import MeasuredUploads, add_to_catalog, catalog_for, limits_from
+from evidence_check.service import (
+    MeasuredUploads,
+    add_to_catalog,
+    catalog_for,
+    joined_measurements,
+    limits_from,
+    measure_catalog_uploads,
+)
 from evidence_check.settings import Settings
 from evidence_check.storable import padded
 from evidence_check.store import Store, StoreError
@@ -36,7 +46,7 @@ from evidence_check.store.thumbnails import ThumbnailRow, thumbnail_ids
 from tests import dying_worker
 from tests.api.test_catalog_read import AWKWARD_SKUS, _rows
 from tests.catalog_measurements import measured_files
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, InThisProcess
 from tests.grocery_looks import measured_once
 from tests.terminal import on_a_terminal
 
@@ -55,12 +65,27 @@ def catalog_images_measured_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
-def imports_in_this_process_unless_jobs_given(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An import without --jobs measures in a process per usable CPU, each spending ~2 s of CPU on its
-    imports before it measures: one here, so that the tests of what a manifest stores measure in this
-    process. The worker processes are tested where they are asked for (--jobs 2), and
+def imports_in_this_process_unless_jobs_given(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An import without --jobs measures in a process per usable CPU, and in one process of its own at
+    one CPU, each spending ~2 s of CPU on its imports before it measures: here one CPU, and a pool of
+    one process measures in this process, so that the tests of what a manifest stores measure here.
+    The worker processes are tested where they are asked for (--jobs 2, or `measuring_processes`), and
     `test_import_in_worker_processes_stores_what_one_process_does` holds them to this process's result."""
     monkeypatch.setattr(catalog_cli, "usable_cpus", lambda cgroup=None: 1)
+    if "measuring_processes" in request.fixturenames:
+        return
+    spawned = catalog_cli._pool
+
+    @contextmanager
+    def one_in_this_process(jobs: int, work: Any) -> Iterator[Any]:
+        if jobs > 1:
+            with spawned(jobs, work) as pool:
+                yield pool
+            return
+        monkeypatch.setattr(catalog_cli, "_worker", work)
+        yield InThisProcess()
+
+    monkeypatch.setattr(catalog_cli, "_pool", one_in_this_process)
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -919,12 +944,14 @@ def test_an_import_without_jobs_measures_in_a_process_per_usable_cpu_up_to_one_p
     assert asked == [processes]
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_worker_killed_once_mid_import_is_measured_again_and_the_import_finishes(
-    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, measuring_processes: None, jobs: str
 ) -> None:
     """A worker process killed while it measures (the OOM killer, memory short once), here C-3's
     once A-1 is stored: the pool is broken with the SKUs in flight; each is measured again alone,
-    C-3's process lives this time, and the same run imports every SKU, whole, saying nothing more."""
+    C-3's process lives this time, and the same run imports every SKU, whole, saying nothing more.
+    At one job too: its one measuring process is not the import's own."""
     manifest = _three_skus(tmp_path)
     store_sku = catalog_cli._store
     flag = tmp_path / "stored"
@@ -938,7 +965,7 @@ def test_a_worker_killed_once_mid_import_is_measured_again_and_the_import_finish
 
     monkeypatch.setattr(catalog_cli, "_measure_in_worker", dying_worker.measure_or_die_once)
     monkeypatch.setattr(catalog_cli, "_store", stored_then_flagged)
-    code, out, err = run("catalog", "import", str(manifest), "--jobs", "2", "--db", store_url)
+    code, out, err = run("catalog", "import", str(manifest), "--jobs", jobs, "--db", store_url)
     assert (tmp_path / "died").exists()
     assert code == 0, err
     assert [line for line in err.splitlines() if not line.startswith(SKIPPED_A1)] == []
@@ -948,20 +975,20 @@ def test_a_worker_killed_once_mid_import_is_measured_again_and_the_import_finish
     assert all(views for *_, views in kept.values())
 
 
-def test_a_sku_whose_worker_dies_every_time_is_skipped_by_name_and_the_one_in_flight_beside_it_imported(
-    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_sku_whose_worker_dies_every_time_is_skipped_by_its_file_and_the_one_in_flight_beside_it_imported(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, measuring_processes: None
 ) -> None:
     """C-3's file kills its measuring process every time (a decoder's segfault), while A-1 is
-    measured beside it. Each SKU in flight is measured again alone: C-3's process dies alone, so C-3
-    is skipped with one line naming it and why; A-1 and B-2 are imported, and the import ends well.
-    Run again, it skips C-3 again and stores nothing twice."""
+    measured beside it. Each SKU in flight is measured again alone, image by image: C-3's one file's
+    process dies alone, so the file is skipped with one line naming it and why; A-1 and B-2 are
+    imported, and the import ends well. Run again, it skips the file again and stores nothing twice."""
     manifest = tmp_path / "products.csv"
     rows = _three_skus(tmp_path).read_text().splitlines()
     manifest.write_text("\n".join([rows[0], rows[3], rows[1], rows[2]]) + "\n")  # C-3 first
     monkeypatch.setenv(dying_worker.STARTED_FLAG, str(tmp_path / "started"))
     monkeypatch.setenv(dying_worker.DIED_FLAG, str(tmp_path / "died"))
     monkeypatch.setattr(catalog_cli, "_measure_in_worker", dying_worker.dies_beside_another)
-    skipped = f"evidence-check: skipped C-3: {catalog_cli.DIED}"
+    skipped = f"evidence-check: skipped C-3 {FIXTURES / 'edited_photoshop.jpg'}: {ERRORS['photo.measuring_died'][0]}"
     for new_images in (3, 0):
         code, out, err = run("catalog", "import", str(manifest), "--jobs", "2", "--db", store_url)
         assert code == 0, err
@@ -972,25 +999,60 @@ def test_a_sku_whose_worker_dies_every_time_is_skipped_by_name_and_the_one_in_fl
         assert all(views for *_, views in kept.values())
 
 
+@pytest.mark.parametrize(("jobs", "in_flight", "advice"), [("1", 5, ""), ("2", 9, " or fewer --jobs")])
 def test_workers_that_die_again_before_any_sku_is_measured_stop_the_import_with_one_line(
-    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Every measuring process dies (no memory to be had): the SKUs in flight when the pool first
-    broke are each skipped once found dying alone, and when the new pool breaks too with no SKU
-    measured since, the import stops with one line naming the SKUs it was measuring."""
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, measuring_processes: None,
+    jobs: str, in_flight: int, advice: str,
+) -> None:  # fmt: skip
+    """Every measuring process dies (no memory to be had): the images of the SKUs in flight when the
+    pool first broke are each skipped once found dying alone, and when the new pool breaks too with
+    no image measured since, the import stops with one line naming the SKUs it was measuring (at one
+    job without the advice of fewer jobs)."""
     manifest = tmp_path / "products.csv"
     manifest.write_text("sku,name,category,images\n" + "".join(f"S-{n},Soap,,{IMAGE}\n" for n in range(11)))
     monkeypatch.setenv(dying_worker.DIED_FLAG, str(tmp_path / "died"))
     monkeypatch.setattr(catalog_cli, "_measure_in_worker", dying_worker.always_dies)
-    code, out, err = run("catalog", "import", str(manifest), "--jobs", "2", "--db", sqlite_url)
+    code, out, err = run("catalog", "import", str(manifest), "--jobs", jobs, "--db", sqlite_url)
     assert code == 1 and out == ""
     *skipped, said = err.splitlines()
-    assert skipped == [f"evidence-check: skipped S-{n}: {catalog_cli.DIED}" for n in range(9)]
+    died = ERRORS["photo.measuring_died"][0]
+    assert skipped == [f"evidence-check: skipped S-{n} {IMAGE}: {died}" for n in range(in_flight)]
+    measuring = ", ".join(f"S-{n}" for n in range(in_flight, min(11, 2 * in_flight)))
     assert said == (
         "evidence-check: processes measuring images died again before any SKU was measured (out of memory?), "
-        f"measuring S-9, S-10, after 9 of 11 SKU(s); with more free memory or fewer --jobs, {catalog_cli.RESUME}"
+        f"measuring {measuring}, after {in_flight} of 11 SKU(s); with more free memory{advice}, {catalog_cli.RESUME}"
     )
     assert _stored(sqlite_url) == {}
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_file_that_kills_its_measuring_process_is_skipped_by_name_and_its_skus_other_images_imported(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, measuring_processes: None, jobs: str
+) -> None:
+    """B-2's 2nd of 3 images crashes the decoder every time it is measured: the SKU's images are
+    measured again one at a time, the file is skipped with one line naming it and why, and B-2 is
+    imported with its other two images, the SKUs before and after it whole; the summary counts what
+    was stored. Run again, only the bad file is measured, skipped again; nothing is stored twice."""
+    crashing = tmp_path / dying_worker.CRASHES_DECODER
+    crashing.write_bytes((FIXTURES / "edited_photoshop.jpg").read_bytes())
+    manifest = tmp_path / "products.csv"
+    manifest.write_text(
+        "sku,name,category,images\n"
+        f"A-1,Apple juice,juice,{IMAGE};{NOT_IMAGE}\n"
+        f"B-2,Bag,apparel,{OTHER};{crashing};{FIXTURES / 'exif_before_order.jpg'}\n"
+        f"C-3,Cup,,{FIXTURES / 'exif_after_claim.jpg'}\n"
+    )
+    monkeypatch.setenv(dying_worker.DIED_FLAG, str(tmp_path / "died"))
+    monkeypatch.setattr(catalog_cli, "_measure_in_worker", dying_worker.dies_on_a_file)
+    skipped = f"evidence-check: skipped B-2 {crashing}: {ERRORS['photo.measuring_died'][0]}"
+    for new_images in (4, 0):
+        code, out, err = run("catalog", "import", str(manifest), "--jobs", jobs, "--db", store_url)
+        assert code == 0, err
+        assert [line for line in err.splitlines() if not line.startswith(SKIPPED_A1)] == [skipped]
+        assert f"imported 3 SKU(s), {new_images} new image(s)" in out
+        kept = _stored(store_url)
+        assert sorted(sku for sku, _ in kept) == ["A-1", "B-2", "B-2", "C-3"]
+        assert all(views for *_, views in kept.values())
 
 
 def test_the_list_keeps_its_columns_under_chinese_categories_and_brands(sqlite_url: str) -> None:
@@ -1010,3 +1072,53 @@ def test_the_list_keeps_its_columns_under_chinese_categories_and_brands(sqlite_u
     assert padded("光明", 6) == "光明  " and padded("e\u0301", 3) == "e\u0301  " and padded("toolong", 3) == "toolong"
     # A zero-width space, a joiner and a variation selector (category Cf, Mn with class 0) take no column.
     assert padded("a\u200bb\u200d\ufe0e", 4) == "a\u200bb\u200d\ufe0e  "
+
+
+def test_images_measured_one_at_a_time_and_joined_are_what_measuring_them_together_gives() -> None:
+    """After a measuring process dies, a SKU's images are measured each alone and joined: the same
+    images measured, known, skipped and given thumbnails, in the same order, as measured together;
+    here with an image stored whole already but without its thumbnail."""
+    files = [IMAGE, NOT_IMAGE, OTHER, FIXTURES / "exif_after_claim.jpg"]
+    uploads = [Upload(path.name, path.read_bytes()) for path in files]
+    held = hashlib.sha256(uploads[2].data or b"").hexdigest()
+    limits = limits_from(Settings())
+
+    def measured(some: list[Upload]) -> MeasuredUploads:
+        return measure_catalog_uploads(some, None, limits, False, {held}, set())
+
+    def seen(result: MeasuredUploads) -> tuple[Any, ...]:
+        return (
+            [(m.image.image_id, m.image.filename, m.thumbnail) for m in result.measured],
+            result.complete,
+            [(name, why.code) for name, why in result.skipped],
+            result.thumbnails,
+            result.vocabulary_key,
+        )
+
+    together = measured(uploads)
+    assert [len(part) for part in seen(together)[:4]] == [2, 1, 1, 1]
+    assert seen(joined_measurements([measured([upload]) for upload in uploads], None)) == seen(together)
+
+
+def test_a_second_file_that_kills_its_process_just_after_the_first_skus_measured_alone_is_skipped_too(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, measuring_processes: None
+) -> None:
+    """At one job, S-0's file breaks the pool with S-0 to S-4 in flight; those are measured alone
+    (S-1 to S-4 whole), and S-5's file then breaks the new pool before it measured anything. That is
+    not every process dying: images were measured alone since, so S-5 is measured alone too and its
+    file skipped, the import going on to S-6."""
+    crashing = tmp_path / dying_worker.CRASHES_DECODER
+    crashing.write_bytes((FIXTURES / "edited_photoshop.jpg").read_bytes())
+    manifest = tmp_path / "products.csv"
+    manifest.write_text(
+        "sku,name,category,images\n"
+        + "".join(f"S-{n},Soap,,{IMAGE}{f';{crashing}' if n in (0, 5) else ''}\n" for n in range(7))
+    )
+    monkeypatch.setenv(dying_worker.DIED_FLAG, str(tmp_path / "died"))
+    monkeypatch.setattr(catalog_cli, "_measure_in_worker", dying_worker.dies_on_a_file)
+    code, out, err = run("catalog", "import", str(manifest), "--jobs", "1", "--db", sqlite_url)
+    assert code == 0, err
+    died = ERRORS["photo.measuring_died"][0]
+    assert err.splitlines() == [f"evidence-check: skipped S-{n} {crashing}: {died}" for n in (0, 5)]
+    assert "imported 7 SKU(s), 7 new image(s)" in out
+    assert sorted(sku for sku, _ in _stored(sqlite_url)) == [f"S-{n}" for n in range(7)]

@@ -293,3 +293,19 @@ def test_the_location_scripts_say_in_one_line_when_their_corpus_is_absent(name: 
 
 if __name__ == "__main__":
     json.dump(_fork_each(json.load(sys.stdin)), sys.stdout)
+
+
+def test_bench_import_writes_paths_its_manifest_can_find_from_a_corpus_named_relative(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`bench_import.py ../shared/corpora/product-matching`, as its measurements doc runs it: the
+    manifest is written in a folder of its own and read relative to itself, so paths relative to
+    the working folder named no file and every import failed (no image could be used)."""
+    (tmp_path / "corpus" / "grocery" / "Soap").mkdir(parents=True)
+    (tmp_path / "corpus" / "grocery" / "Soap" / "a.jpg").write_bytes(b"jpeg")
+    (tmp_path / "out").mkdir()
+    monkeypatch.chdir(tmp_path)
+    manifest = runpy.run_path(str(ROOT / "scripts" / "bench_import.py"))["manifest"]
+    path, skus, images = manifest(Path("corpus"), tmp_path / "out", None)
+    named = path.read_text().splitlines()[1].split(",")[-1]
+    assert (skus, images) == (1, 1) and (path.parent / named).is_file()

@@ -81,7 +81,8 @@ IMPORT_BODY = multipart_body(
         413: TOO_LARGE,
         422: problem(
             "An archive over its bounds or unreadable, a malformed manifest row, zones that are not boxes "
-            "on the row's images, or no image that could be used; nothing was stored",
+            "on the row's images, or no image that could be used; nothing was stored. Or the processes "
+            "measuring images died on 3 files in a row (files that crash the decoder): the rows before kept",
             "manifest.jsonl: line 4: sku: '' must be 1-128 letters, digits or . _ - : @ / + (not . or .. alone)",
         ),
         **SERVER_ERRORS,
@@ -95,7 +96,9 @@ def import_catalog_archive(
     images separated by `;`). A malformed row refuses the whole archive before anything is stored;
     each row is then stored on its own: a SKU that exists gets the images it lacks, an image that
     cannot be used is skipped with its reason. Sending the same archive again finishes an import
-    that stopped: images held whole already are not measured again.
+    that stopped: images held whole already are not measured again. A file that kills the process
+    measuring it is skipped with its reason; three in a row, none measured between, stop the import
+    (422, the rows before kept).
 
     Bounds (422 beyond, nothing stored): 10,000 entries, 1,000 images named, each image at most the
     per-file limit and 100 times its compressed size, 1 GB decompressed in all; no name leaving the

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import json
 import math
-import multiprocessing
 import os
 import signal
 import sys
@@ -41,8 +40,8 @@ from collections import deque
 from collections.abc import Collection, Generator, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, ExitStack, closing
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -77,6 +76,8 @@ from evidence_check.intake import valid_id
 from evidence_check.service import (
     MeasuredUploads,
     catalog_vocabulary,
+    died_measuring,
+    joined_measurements,
     limits_from,
     measure_catalog_uploads,
     no_outline_text,
@@ -84,6 +85,7 @@ from evidence_check.service import (
     store_catalog_sku,
 )
 from evidence_check.settings import Settings
+from evidence_check.spawned import spawned_pool
 from evidence_check.storable import padded, shown
 from evidence_check.store import Store, StoreError
 from evidence_check.store.catalog_store import (
@@ -104,8 +106,6 @@ app.add_typer(catalog_app, name="catalog")
 # SKUs `catalog list` reads at a time: its memory is a page's, not the catalog's.
 LIST_PAGE = 1000
 RESUME = "what was imported is kept: run the same import again to finish it"
-# An entry whose measuring process died even alone: the kernel ended it (memory) or a decoder crashed.
-DIED = "the process measuring its images died (a file that crashes the image decoder, or too little memory)"
 
 TenantOption = Annotated[str, typer.Option(help="the merchant whose catalog this is (as its API key's tenant)")]
 
@@ -238,28 +238,24 @@ def import_(
         fail(f"{manifest}: no SKU rows")
     settings = load_settings()
     _check_zones(manifest, entries, limits_from(settings))
+    processes = min(jobs or usable_cpus(), len(entries))
     store = open_store(db or settings.db)
     skus = images = done = 0
     try:
         complete = complete_image_ids(store, tenant)
         pictured = thumbnail_ids(store, tenant)
         work = _Measuring(catalog_vocabulary(store, tenant), limits_from(settings), settings.reuse_keep_features)
-        measured = closing(
-            _measured_in_order(entries, complete, pictured, work, min(jobs or usable_cpus(), len(entries)))
-        )
+        measured = closing(_measured_in_order(entries, complete, pictured, work, processes))
         # Off a terminal click would print the label alone, a line the import does not promise.
         bar = click.progressbar(
             length=len(entries), label="importing", file=sys.stderr, show_pos=True, hidden=not sys.stderr.isatty()
         )
         with measured as ordered, bar:
             for entry, uploads in ordered:
-                if uploads is None:
-                    note(f"evidence-check: skipped {entry.sku}: {DIED}")
-                else:
-                    added = _store(store, tenant, entry, uploads)
-                    if added is not None:
-                        skus += 1
-                        images += added
+                added = _store(store, tenant, entry, uploads)
+                if added is not None:
+                    skus += 1
+                    images += added
                 done += 1
                 bar.update(1)
     except ZonesInvalid as exc:  # by `_store`, only for a file changed on disk since `_check_zones` read it
@@ -267,10 +263,10 @@ def import_(
     except StoreError as exc:
         fail(str(exc))
     except MeasuringDied as exc:
+        fewer = " or fewer --jobs" if processes > 1 else ""
         fail(
             f"processes measuring images died again before any SKU was measured (out of memory?), measuring "
-            f"{', '.join(exc.skus)}, after {done} of {len(entries)} SKU(s); with more free memory or fewer --jobs, "
-            f"{RESUME}"
+            f"{', '.join(exc.skus)}, after {done} of {len(entries)} SKU(s); with more free memory{fewer}, {RESUME}"
         )
     except KeyboardInterrupt:
         fail(f"interrupted after {done} of {len(entries)} SKU(s); {RESUME}", 130)
@@ -362,11 +358,11 @@ class _Measuring:
 _worker: _Measuring | None = None
 
 
-def _start_worker(work: _Measuring) -> None:
+def _start_worker(work: _Measuring, beside_others: bool) -> None:
     global _worker
     _worker = work
-    # One thread each: the processes already keep every core busy.
-    cv2.setNumThreads(1)
+    if beside_others:  # one thread each: the processes keep every core busy; alone, OpenCV's own threads do
+        cv2.setNumThreads(1)
     # Ctrl-C reaches the whole process group: the importing process stops the workers itself. The
     # worker was born with SIGINT blocked (`_submit`); one that came meanwhile is dropped here.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -380,7 +376,7 @@ def _measure_in_worker(entry: Entry, complete: frozenset[str], pictured: frozens
 
 
 class MeasuringDied(Exception):
-    """The import's measuring processes died twice with no SKU measured between: `skus` were in flight."""
+    """The import's measuring processes died twice with no image measured between: `skus` were in flight."""
 
     def __init__(self, skus: Sequence[str]) -> None:
         super().__init__(", ".join(skus))
@@ -389,22 +385,20 @@ class MeasuringDied(Exception):
 
 def _measured_in_order(
     entries: Sequence[Entry], complete: dict[str, set[str]], pictured: set[str], work: _Measuring, jobs: int
-) -> Generator[tuple[Entry, MeasuredUploads | None], None, None]:
-    """Each entry with its measured images, in manifest order, measured by `jobs` processes; None for
-    an entry whose measuring process died when it measured that entry alone.
+) -> Generator[tuple[Entry, MeasuredUploads], None, None]:
+    """Each entry with its measured images, in manifest order, measured by `jobs` processes.
 
     Measuring (SIFT and tilted views, ~0.6 s an image) is the import's cost; storing stays in this
-    process, one SKU per transaction, so an interrupted import keeps every SKU it finished.
+    process, one SKU per transaction, so an interrupted import keeps every SKU it finished. At one
+    job too the images are measured in a process of their own: a file that crashes the decoder there
+    would end the import itself, with no line.
 
     A worker that dies (the OOM killer, a decoder's segfault) breaks the pool and every entry in
-    flight with it. Those are measured again one at a time in a process of their own, so the entry
-    whose process dies alone is found and given as None, and the rest go on in a new pool. A pool
-    that breaks again before any entry was measured raises `MeasuringDied`.
+    flight with it. Those entries' images are measured again one at a time in a process of their own
+    (`_MeasuringAlone`): an image whose process dies alone is given as skipped, naming its file, and
+    the entry's other images as measured; the rest go on in a new pool. A pool that breaks again
+    before any image was measured raises `MeasuringDied`.
     """
-    if jobs == 1:
-        for entry in entries:
-            yield entry, work.measure(entry, complete.get(entry.sku, set()), pictured)
-        return
 
     def args(entry: Entry) -> tuple[Entry, frozenset[str], frozenset[str]]:
         done_before = frozenset(complete.get(entry.sku, ()))
@@ -435,50 +429,49 @@ def _measured_in_order(
         if not measured_since_break:
             raise MeasuringDied([entry.sku for entry, _ in pending] or [left[0].sku])
         measured_since_break = False
-        suspects = pending
-        while suspects:
-            died = None
-            with _pool(1, work) as alone:  # its process starts with the first entry it is given
-                while suspects and died is None:
-                    entry, future = suspects.popleft()
-                    if not isinstance(future.exception(), BrokenProcessPool):  # measured before the break
-                        measured_since_break = True
-                        yield entry, future.result()
-                        continue
-                    try:
-                        uploads = _submit(alone, *args(entry)).result()
-                    except BrokenProcessPool:
-                        died = entry
-                        continue
-                    measured_since_break = True
-                    yield entry, uploads
-            if died is not None:
-                yield died, None
+        with _MeasuringAlone(work) as alone:
+            for entry, future in pending:
+                if isinstance(future.exception(), BrokenProcessPool):
+                    uploads = alone.image_by_image(*args(entry))
+                else:  # measured before the break
+                    uploads = future.result()
+                measured_since_break = measured_since_break or bool(uploads.measured or uploads.complete)
+                yield entry, uploads
 
 
-@contextmanager
-def _pool(jobs: int, work: _Measuring) -> Iterator[ProcessPoolExecutor]:
-    """`jobs` spawned worker processes, stopped at once when left early (Ctrl-C, a store error)."""
-    # Spawned, not forked: a worker must not inherit the store's connections or other threads' locks.
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(work,))
-    finished = False
-    try:
-        yield pool
-        finished = True
-    finally:
-        # Left early, what the workers measure now would not be stored, and waiting for them took
-        # seconds. Broken, the pool stops its other workers itself, yet Python 3.11's pool was seen
-        # to wait forever for one of them to end (1 run in 4 of a --jobs 2 import). `terminate_workers`
-        # is Python 3.14's.
-        if not finished or getattr(pool, "_broken", False):
-            stop = getattr(pool, "terminate_workers", None)
-            if stop is not None:
-                stop()
-            else:
-                for process in list((getattr(pool, "_processes", None) or {}).values()):
-                    process.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
+class _MeasuringAlone:
+    """One measuring process at a time, started when needed and again after each one that dies."""
+
+    def __init__(self, work: _Measuring) -> None:
+        self._work = work
+        self._pools = ExitStack()
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> _MeasuringAlone:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._pools.__exit__(*exc)
+
+    def image_by_image(self, entry: Entry, complete: frozenset[str], pictured: frozenset[str]) -> MeasuredUploads:
+        """The entry's images each measured alone: one whose process dies is skipped, named by its
+        file, and the others measured as `_Measuring.measure` measures them together."""
+        parts = []
+        for path in entry.images:
+            alone = replace(entry, images=[path])
+            if self._pool is None:
+                self._pool = self._pools.enter_context(_pool(1, self._work))
+            try:
+                parts.append(_submit(self._pool, alone, complete, pictured).result())
+            except BrokenProcessPool:
+                self._pools.close()
+                self._pool = None
+                parts.append(died_measuring(str(path)))
+        return joined_measurements(parts, self._work.vocabulary)
+
+
+def _pool(jobs: int, work: _Measuring) -> AbstractContextManager[ProcessPoolExecutor]:
+    return spawned_pool(jobs, _start_worker, (work, jobs > 1))
 
 
 def _submit(pool: ProcessPoolExecutor, *args: Any) -> Future[MeasuredUploads]:

@@ -9,11 +9,17 @@ import random
 import zipfile
 from typing import Any
 
+import cv2
 import pytest
 from PIL import Image
 
 from evidence_check import importing
+from evidence_check.engine import Upload
+from evidence_check.errors import ERRORS
+from evidence_check.service import limits_from
+from evidence_check.settings import Settings
 from evidence_check.store.catalog_store import remove_sku
+from tests import dying_worker
 from tests.api.catalog_archives import catalog_zip, send
 from tests.api.conftest import Api, bearer, jpeg
 from tests.conftest import FIXTURES, corpus
@@ -51,6 +57,67 @@ def test_an_archive_is_imported_row_by_row_into_the_keys_tenant(keyed: tuple[Api
     assert api.client.get("/v1/catalog/BAD-1", headers=acme).status_code == 404
     assert api.client.get("/v1/catalog", headers=globex).json()["items"] == []
     assert send(api, catalog_zip(rows, {"img/a.jpg": CAMERA})).status_code == 401
+
+
+def test_a_file_that_kills_its_measuring_process_is_skipped_by_name_and_the_server_answers(
+    api: Api, monkeypatch: pytest.MonkeyPatch, tmp_path: Any, measuring_processes: None
+) -> None:
+    """A file that crashes the decoder (here SIGKILL) ends the import's measuring process, not the
+    server's: the answer is 200 with that file skipped and said in the language asked, the row's other
+    image and the rows before and after it stored; the server answers the next request."""
+    monkeypatch.setenv(dying_worker.DIED_FLAG, str(tmp_path / "died"))
+    monkeypatch.setattr(importing, "_measure_here", dying_worker.measures_here_or_dies)
+    crashing = f"img/{dying_worker.CRASHES_DECODER}"
+    rows = [
+        {"sku": "A-1", "images": ["img/a.jpg"]},
+        {"sku": "B-2", "images": ["img/b.jpg", crashing]},
+        {"sku": "C-3", "images": ["img/c.jpg"]},
+    ]
+    other, third = (FIXTURES / "no_exif.jpg").read_bytes(), (FIXTURES / "exif_after_claim.jpg").read_bytes()
+    files = {"img/a.jpg": CAMERA, "img/b.jpg": other, crashing: (FIXTURES / "edited_photoshop.jpg").read_bytes(), "img/c.jpg": third}
+    answer = send(api, catalog_zip(rows, files), {"Accept-Language": "zh"})
+    assert (tmp_path / "died").exists()
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["skus"], body["images"]) == (3, 3)
+    assert [(row["sku"], row["added"]) for row in body["rows"]] == [("A-1", 1), ("B-2", 1), ("C-3", 1)]
+    assert body["rows"][1]["skipped"] == [{"filename": crashing, "error": ERRORS["photo.measuring_died"][1]}]
+    assert [row["skipped"] for row in (body["rows"][0], body["rows"][2])] == [[], []]
+    assert counts(api)[:2] == (3, 3)
+    assert api.client.get("/v1/catalog/B-2").json()["images"] == 1
+
+
+def test_files_that_kill_their_measuring_process_three_in_a_row_stop_the_import_with_a_clear_answer(
+    api: Api, monkeypatch: pytest.MonkeyPatch, tmp_path: Any, measuring_processes: None
+) -> None:
+    """A hostile archive whose files each kill the decoder: the import does not start a process for
+    every one of them while it holds the analysis gate. After three images whose process died alone,
+    none measured between, it stops with a 422 naming the row and the last file; the rows before are
+    kept, an image measured between two bad ones starts the count again, and the server answers the
+    next request."""
+    died = tmp_path / "died"
+    monkeypatch.setenv(dying_worker.DIED_FLAG, str(died))
+    monkeypatch.setattr(importing, "_measure_here", dying_worker.measures_here_or_dies)
+    bad = (FIXTURES / "edited_photoshop.jpg").read_bytes()
+    rows = [{"sku": "B-1", "images": [f"bad/1/{dying_worker.CRASHES_DECODER}"]}, {"sku": "A-1", "images": ["img/a.jpg"]}]
+    rows += [{"sku": f"B-{n}", "images": [f"bad/{n}/{dying_worker.CRASHES_DECODER}"]} for n in range(2, 40)]
+    files = {"img/a.jpg": CAMERA, **{f"bad/{n}/{dying_worker.CRASHES_DECODER}": bad for n in range(1, 40)}}
+    answer = send(api, catalog_zip(rows, files), {"Accept-Language": "zh"})
+    assert answer.status_code == 422, answer.text
+    words = {"row": "第 5 行", "sku": "B-4", "deaths": 3, "image": f"bad/4/{dying_worker.CRASHES_DECODER}"}
+    assert answer.json()["detail"] == ERRORS["catalog_import.measuring_died"][1].format(**words)
+    # B-1 together, then alone; A-1 measured (the count starts again); B-2 to B-4 together, then alone.
+    assert len(died.read_text()) == 2 + 2 * 3
+    assert counts(api)[:2] == (1, 1)
+    assert api.client.get("/healthz").status_code == 200
+
+
+def test_the_imports_measuring_process_uses_one_opencv_thread_as_the_server_does(measuring_processes: None) -> None:
+    """The server runs OpenCV on one thread (api/app.py), so that an import or a claim holding a place
+    of the analysis gate takes one core; the import's own process took one thread per core."""
+    with importing.MeasuringProcess(None, limits_from(Settings()), False) as measuring:
+        assert measuring.measure([Upload("a.jpg", CAMERA)], set(), set()).measured
+        assert measuring._pool is not None and measuring._pool.submit(cv2.getNumThreads).result() == 1
 
 
 def test_importing_again_adds_only_what_is_new_and_a_sku_that_exists_gets_its_new_images(api: Api) -> None:
