@@ -176,6 +176,24 @@ def test_a_report_made_again_from_the_kept_photos_leaves_the_challenge_open(stor
     assert (again.code, again.issued_at) == ("WFWXK", first.issued_at)
 
 
+def test_a_photo_the_claim_sent_before_the_challenge_stays_its_earlier_evidence_once_another_claim_copied_it(
+    store: Store,
+) -> None:
+    """The claim's own photo, copied by a later claim before the code was issued, is still the
+    evidence the challenge was asked about: analysed again (`reverify`, or sent again) it is
+    `earlier_photo`, not "not fresh: sent in claim c-10" naming the claim itself. The copy is the
+    reuse look's to judge (`only_later` here)."""
+    verify(store, "c-10", FIXTURES / "no_exif.jpg", now=ISSUED - timedelta(hours=2))
+    verify(store, "c-later", FIXTURES / "no_exif.jpg", customer="u-9", now=ISSUED - timedelta(hours=1))
+    issue_challenge(store, "default", "c-10", "WFWXK", ISSUED)
+    reverified = reverify_claim(store, "default", "c-10", settings=Settings(), now=ISSUED + timedelta(minutes=5))
+    assert reverified is not None
+    assert statuses(reverified.body) == {"no_exif.jpg": ("unknown", "challenge.earlier_photo")}
+    assert reverified.body["images"][0]["checks"]["reuse"]["code"] == "reuse.only_later"
+    sent_again = verify(store, "c-10", FIXTURES / "no_exif.jpg", now=ISSUED + timedelta(minutes=6))
+    assert statuses(sent_again) == {"no_exif.jpg": ("unknown", "challenge.earlier_photo")}
+
+
 def test_the_time_a_challenge_was_issued_is_written_with_its_offset_as_iso_8601_writes_it(store: Store) -> None:
     """"issued 2026-11-16 04:00 +00:00", as the capture times beside it write theirs; not +0000."""
     verify(store, "c-8", FIXTURES / "no_exif.jpg", now=ISSUED - timedelta(hours=2))

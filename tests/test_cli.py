@@ -113,9 +113,39 @@ def test_when_no_photo_can_be_read_then_exit_1_and_one_line(cli) -> None:
     assert result.stderr.count("\n") == 1 and "no such file" in result.stderr and "empty" in result.stderr
 
 
-def test_an_unwritable_out_file_is_one_line(cli) -> None:
-    result = cli("verify", GOOD, "--out", "/no/such/folder/r.json", "--json")
-    assert result.exit_code == 1 and "cannot write" in result.stderr
+@pytest.mark.parametrize(
+    ("where", "why", "writable"),
+    [
+        ("/no/such/folder/r.json", "no such folder /no/such/folder", True),
+        ("{tmp}", "it is a folder", True),
+        ("{tmp}/r.json", "permission denied", False),
+    ],
+)
+def test_an_unwritable_out_file_is_one_line_and_records_nothing(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, why: str, writable: bool
+) -> None:
+    """Told before the photos are analysed: recorded with its report lost, the claim sent again (a
+    new claim id) would find its photo "sent in claim c-..." that nobody ever saw. (Permissions are
+    answered by os.access, which says yes to root: here one that says no for the folder.)"""
+    out = where.format(tmp=tmp_path)
+    with monkeypatch.context() as patched:
+        if not writable:
+            real_access = os.access
+            patched.setattr(os, "access", lambda path, mode: Path(path) != tmp_path and real_access(path, mode))
+        result = cli("verify", GOOD, "--out", out, "--json")
+    assert result.exit_code == 1
+    assert result.stderr == f"evidence-check: cannot write {out}: {why}\n"
+    again = cli("verify", GOOD, "--json")
+    assert again.exit_code == 0
+    assert json.loads(again.stdout)["images"][0]["checks"]["reuse"]["code"] == "reuse.not_seen"
+
+
+def test_a_writable_out_file_gets_the_report_and_the_claim_is_recorded(cli, tmp_path: Path) -> None:
+    result = cli("verify", GOOD, "--out", str(tmp_path / "r.json"), "--json")
+    assert result.exit_code == 0 and result.stdout == ""
+    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["images"][0]["filename"] == Path(GOOD).name
+    again = cli("verify", GOOD, "--json")
+    assert json.loads(again.stdout)["images"][0]["checks"]["reuse"]["code"] != "reuse.not_seen"
 
 
 def test_default_store_is_in_the_user_data_folder(tmp_path: Path) -> None:

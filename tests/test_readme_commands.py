@@ -1,17 +1,22 @@
 """Every `evidence-check` command line the README and docs/contract.md show names a command and
 options the CLI has, and the values an enum option takes: the manual cannot describe a flag that was
-renamed or removed."""
+renamed or removed. The README's first command (the sample claim) runs as written, the output its
+challenge line quotes is the command's, and the repository files it names in its prose exist."""
 
 from __future__ import annotations
 
 import re
+import shlex
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 import pytest
 import typer.main
+from typer.testing import CliRunner
 
 import evidence_check.cli  # noqa: F401  (registers the commands)
+from evidence_check.checks.challenge import ALPHABET
 from evidence_check.cli.app import app
 from tests import manuals
 
@@ -184,3 +189,64 @@ def test_a_drift_in_the_contracts_command_lines_is_caught(written: str, drifted:
     assert any(
         caught in line for line in _contract_drift(manuals.drifted(written, drifted, manuals.CONTRACT))
     )
+
+
+def _sample_command(text: str) -> list[str]:
+    """The arguments of the `verify` the "Two commands" section runs after installing."""
+    section = text.split("## Two commands\n", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```sh\n(.*?)```", section, flags=re.DOTALL)
+    assert block is not None, "the Two commands section has no shell block"
+    command = block.group(1).split("&&")[-1].replace("\\\n", " ")
+    words = shlex.split(command)
+    assert words[0].endswith("evidence-check"), words
+    return words[1:]
+
+
+def test_the_readmes_sample_claim_runs_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new user's first command: the fixtures it names, its options, and a report (exit 0) whose
+    photo taken before the order rejects the claim, as the timestamp table and the verdict rules say."""
+    monkeypatch.chdir(manuals.ROOT)
+    result = CliRunner().invoke(app, _sample_command(manuals.read()))
+    assert result.exit_code == 0, result.output
+    assert "verdict REJECT" in result.output.splitlines()[0]
+    assert re.search(r"exif_before_order\.jpg +reject", result.output)
+    assert re.search(r"genuine_after_delivery\.jpg +accept", result.output)
+
+
+def test_the_challenge_line_the_readme_quotes_is_the_commands_output() -> None:
+    quoted = re.search(r"evidence-check challenge (\S+) [^#\n]*# \"([^\"]+)\"", manuals.read())
+    assert quoted is not None, "the README no longer quotes the challenge command's output"
+    claim_id, line = quoted.groups()
+    photo = str(manuals.ROOT / "fixtures" / "images" / "no_exif.jpg")
+    assert CliRunner().invoke(app, ["verify", photo, "--claim-id", claim_id]).exit_code == 0
+    result = CliRunner().invoke(app, ["challenge", claim_id])
+    assert result.exit_code == 0, result.output
+    shape = re.escape(line).replace(re.escape(line.rsplit(" ", 1)[1]), f"[{ALPHABET}]{{5}}")
+    assert re.fullmatch(shape, result.output.splitlines()[0]), (line, result.output)
+
+
+def _named_paths(text: str) -> set[str]:
+    """Repository paths the prose names in code spans (`scripts/lock.sh`, `requirements/*.txt`,
+    `uv.lock`); not the user's own files (`zones.json`), routes (`/v1/...`) nor `../shared`."""
+    prose = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
+    return {
+        word
+        for span in re.findall(r"`([^`\n]+)`", prose)
+        for word in span.split()
+        if re.fullmatch(r"[\w-][\w.*-]*(?:/[\w.*-]+)+/?|[\w-]+\.(?:lock|yaml|toml|sh|py|md)", word)
+    }
+
+
+def _missing_paths(text: str) -> list[str]:
+    return sorted(path for path in _named_paths(text) if not any(Path(manuals.ROOT).glob(path.rstrip("/"))))
+
+
+def test_the_files_the_readme_names_exist() -> None:
+    named = _named_paths(manuals.read())
+    assert {"scripts/test.sh", "tests/api/test_two_hosts.py", "requirements/*.txt", "uv.lock"} <= named
+    assert _missing_paths(manuals.read()) == []
+
+
+def test_a_file_named_in_the_readme_and_renamed_is_caught() -> None:
+    drifted = manuals.drifted("(`tests/api/test_two_hosts.py`)", "(`tests/api/test_hosts.py`)")
+    assert _missing_paths(drifted) == ["tests/api/test_hosts.py"]

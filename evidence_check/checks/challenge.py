@@ -6,8 +6,8 @@ of that claim verified afterwards are checked here; the check runs only for clai
 challenge (the service adds it then), so other reports are not cluttered with it.
 
 - a photo this claim already had before the challenge was issued -> ``unknown``, score 0: it is
-  the earlier evidence, not expected to show the code;
-- the same bytes seen in any claim before the challenge -> ``fail``: not a fresh photo;
+  the earlier evidence, not expected to show the code (whichever other claims hold it too);
+- the same bytes seen only in other claims before the challenge -> ``fail``: not a fresh photo;
 - capture time (EXIF) earlier than the challenge -> ``fail`` when the code is not in it (a photo
   from before the code existed), ``warn`` when it is (the camera clock is wrong);
 - the code read by offline OCR (`imaging/ocr.py`, on the photo at up to 1600 pixels) -> ``pass``;
@@ -88,7 +88,9 @@ def check(photo: Photo, claim: Claim, context: CheckContext) -> Finding:
 
     earlier = list(challenge.sightings(photo.image_id)) if challenge.sightings else []
     before = [s for s in earlier if challenge.recorded_before(s.first_seen)]
-    if before and all(s.claim_id == claim.claim_id for s in before):
+    # This claim's own earlier evidence even when other claims hold the same file too: those copies
+    # are the reuse look's to judge, and "not fresh" would name this very claim.
+    if any(s.claim_id == claim.claim_id for s in before):
         return Finding(Status.UNKNOWN, 0.0, "challenge.earlier_photo", params, details)
     if before:
         first = min(before, key=lambda s: s.first_seen)

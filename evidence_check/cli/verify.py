@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -102,6 +103,8 @@ def verify(
         claim = claim_of(None)  # a usage error is told before the store is opened
     except IntakeError as exc:
         fail(str(exc), 2)
+    if out is not None:
+        refuse_unwritable(out)
     store = open_store(db or settings.db)
     earlier = sent_fields(store, tenant, claim_id) if claim_id else None
     if earlier is not None:
@@ -155,3 +158,15 @@ def verify(
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror or exc}")
+
+
+def refuse_unwritable(out: Path) -> None:
+    """A report file that cannot be written is told before the photos are analysed: recorded first,
+    the claim would be stored with its report lost, and sent again (a new claim id) find its photos
+    "sent in claim c-..." that nobody saw. A write failing later (a full disk) is still told then."""
+    if out.is_dir():
+        fail(f"cannot write {out}: it is a folder")
+    if not out.parent.is_dir():
+        fail(f"cannot write {out}: no such folder {out.parent}")
+    if not os.access(out if out.exists() else out.parent, os.W_OK):
+        fail(f"cannot write {out}: permission denied")
