@@ -27,6 +27,21 @@ FLOOD = RUN_READ + MAX_HITS  # more rows of one picture than a probe reads or a 
 HALF = RUN_READ // 2  # a crowded run's earliest entries read, and its latest
 
 
+# A row just after a flood, and one RUN_READ / 2 flood rows later: the bound's price (reuse.md).
+AFTER_THE_FLOOD = pytest.mark.parametrize(
+    "after",
+    [
+        0,
+        pytest.param(
+            HALF,
+            marks=pytest.mark.xfail(
+                strict=True, reason="the run bound's price: buried by RUN_READ / 2 later flood rows (reuse.md)"
+            ),
+        ),
+    ],
+)
+
+
 def sealed(index: TenantIndex) -> TenantIndex:
     """The index as the host's reuse file holds it: every code sorted into levels."""
     owners, pdq, phash = index.arrays()
@@ -106,18 +121,7 @@ def test_distinct_pictures_sharing_a_substring_are_each_found() -> None:
         assert row + 1 in [h.entry_id for h in found]
 
 
-@pytest.mark.parametrize(
-    "after",
-    [
-        0,
-        pytest.param(
-            HALF,
-            marks=pytest.mark.xfail(
-                strict=True, reason="the run bound's price: buried by RUN_READ / 2 later flood rows (reuse.md)"
-            ),
-        ),
-    ],
-)
+@AFTER_THE_FLOOD
 def test_a_picture_within_a_bit_of_a_query_only_in_a_flooded_table_is_found(after: int) -> None:
     """Picture U shares PDQ's last substring with a picture in FLOOD rows and comes after them (and
     `after` more); the query is U with two bits flipped in each of the nine other substrings (18 bits:
@@ -183,18 +187,7 @@ def _last_bit_flipped(pdq: bytes) -> bytes:
     return bytes(codes)
 
 
-@pytest.mark.parametrize(
-    "after",
-    [
-        0,
-        pytest.param(
-            HALF,
-            marks=pytest.mark.xfail(
-                strict=True, reason="the run bound's price: buried by RUN_READ / 2 later flood rows (reuse.md)"
-            ),
-        ),
-    ],
-)
+@AFTER_THE_FLOOD
 def test_a_listing_closer_than_a_flood_and_added_after_it_is_found(store: Store, tmp_path: Path, after: int) -> None:
     """mallory's FLOOD claims of a picture one bit off product_photo(44)'s codes, outside every PDQ
     substring; then a listing of product_photo(44) itself (and `after` more claims); bob's resave is
