@@ -1019,7 +1019,7 @@ def test_workers_that_die_again_before_any_sku_is_measured_stop_the_import_with_
     assert skipped == [f"evidence-check: skipped S-{n} {IMAGE}: {died}" for n in range(in_flight)]
     measuring = ", ".join(f"S-{n}" for n in range(in_flight, min(11, 2 * in_flight)))
     assert said == (
-        "evidence-check: processes measuring images died again before any SKU was measured (out of memory?), "
+        "evidence-check: processes measuring images died again before any image was measured (out of memory?), "
         f"measuring {measuring}, after {in_flight} of 11 SKU(s); with more free memory{advice}, {catalog_cli.RESUME}"
     )
     assert _stored(sqlite_url) == {}

@@ -265,7 +265,7 @@ def import_(
     except MeasuringDied as exc:
         fewer = " or fewer --jobs" if processes > 1 else ""
         fail(
-            f"processes measuring images died again before any SKU was measured (out of memory?), measuring "
+            f"processes measuring images died again before any image was measured (out of memory?), measuring "
             f"{', '.join(exc.skus)}, after {done} of {len(entries)} SKU(s); with more free memory{fewer}, {RESUME}"
         )
     except KeyboardInterrupt:
