@@ -250,6 +250,10 @@ def test_the_command_lines_seen_refuses_a_decision_recorded_since_and_records_no
     assert _decisions_kept(store) == before + 2
     code, out = run("outcome", "c1", "fraud", "--seen", str(unknown.decision_id), "--db", store.url)
     assert code == 0 and _decisions_kept(store) == before + 3
+    replacing = latest_decision(store, "default", "c1")
+    assert replacing is not None and out == (
+        f"claim c1: fraud (decision {replacing.id})\nit replaces the claim's earlier decision, genuine (both are kept)\n"
+    )
     # The same run again (a script whose answer was lost) is answered as the first, as the API's retry;
     # said otherwise, it is a decision made after the one it saw.
     assert run("outcome", "c1", "fraud", "--seen", str(unknown.decision_id), "--db", store.url) == (code, out)

@@ -60,6 +60,9 @@ def outcome(
         except DecidedMeanwhile as meanwhile:
             fail(_decided_meanwhile(claim_id, seen, meanwhile.latest))
     typer.echo(f"claim {claim_id}: {decision.value} (decision {recorded.decision_id})")
+    if recorded.replaced is not None:
+        # The agent may not know the claim was decided before; the API's answer says so as `replaced`.
+        typer.echo(f"it replaces the claim's earlier decision, {recorded.replaced} (both are kept)")
 
 
 def _decided_meanwhile(claim_id: str, seen: int | None, latest: recorded_outcomes.Decision | None) -> str:
